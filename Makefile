@@ -1,0 +1,39 @@
+# Headway: the two commands are `make run` and `make test` (see README.md).
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+ADDR ?= 127.0.0.1:3000
+DATABASE_URL ?= sqlite://data/headway.db
+
+.PHONY: run test setup setup-test site unit e2e watch
+
+## Set up what is missing, build the release site, run Headway on ./data/headway.db.
+run: setup site
+	./target/release/headway --addr $(ADDR) --database-url $(DATABASE_URL)
+
+## Set up what is missing and run every test: unit, integration, end to end.
+test: setup-test unit site e2e
+
+setup:
+	scripts/setup.sh build
+
+setup-test:
+	scripts/setup.sh test
+
+## Release build of the server and the wasm bundle into target/site.
+site:
+	cargo leptos build --release
+
+## Unit tests (app, with the engine) and integration tests (real server, real SQLite, real SSE).
+unit:
+	cargo test -p app --features ssr
+	cargo test -p server
+
+## Playwright in Debian's Chromium against the release build.
+e2e:
+	cd end2end && npx playwright test
+
+## Development: rebuilds and reloads on change.
+watch: setup
+	cargo leptos watch

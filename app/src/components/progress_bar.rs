@@ -1,0 +1,87 @@
+//! A job's progress bar: `role="progressbar"`, coloured by level, with the numbers in text for
+//! assistive technology.
+
+use crate::format;
+use crate::model::{Job, JobStatus, Level};
+use leptos::prelude::*;
+
+/// The colour a job's bar shows: its own level, unless its status says more.
+pub fn bar_level(job: &Job) -> Level {
+    match job.status {
+        JobStatus::Failed => Level::Danger,
+        JobStatus::Cancelled | JobStatus::Interrupted => Level::Warning,
+        _ => job.progress.level,
+    }
+}
+
+/// `42 of 100 steps (42%)`, or `42 steps` when the total is unknown.
+pub fn progress_text(job: &Job) -> String {
+    let p = &job.progress;
+    let unit = if p.unit.is_empty() { String::new() } else { format!(" {}", p.unit) };
+    match (p.total, p.percent()) {
+        (Some(t), Some(pct)) => {
+            format!("{} of {}{unit} ({pct:.0}%)", format::count(p.current), format::count(t))
+        }
+        _ => format!("{}{unit}", format::count(p.current)),
+    }
+}
+
+#[component]
+pub fn ProgressBar(job: RwSignal<Job>) -> impl IntoView {
+    let pct = move || job.with(|j| j.progress.percent());
+    view! {
+        <div
+            class=move || {
+                job.with(|j| {
+                    let indeterminate = if pct().is_none() && j.status.is_active() { " indeterminate" } else { "" };
+                    format!("bar level-{}{indeterminate}", bar_level(j).as_str())
+                })
+            }
+            role="progressbar"
+            aria-label=move || job.with(|j| format!("{} job progress", j.kind))
+            aria-valuemin="0"
+            aria-valuemax=move || job.with(|j| j.progress.total.map(|t| t.to_string()))
+            aria-valuenow=move || {
+                job.with(|j| j.progress.total.map(|t| j.progress.current.min(t).to_string()))
+            }
+            aria-valuetext=move || job.with(progress_text)
+            data-level=move || job.with(|j| bar_level(j).as_str())
+        >
+            <div class="bar-fill" style:width=move || format!("{:.1}%", pct().unwrap_or(0.0))></div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Progress;
+
+    fn job(status: JobStatus, current: u64, total: Option<u64>) -> Job {
+        Job {
+            id: "x".into(),
+            kind: "demo".into(),
+            params: serde_json::Value::Null,
+            status,
+            progress: Progress { current, total, unit: "steps".into(), ..Default::default() },
+            error: None,
+            created_at: 0,
+            started_at: None,
+            finished_at: None,
+            event_id: 1,
+        }
+    }
+
+    #[test]
+    fn text_states_numbers_and_percent() {
+        assert_eq!(progress_text(&job(JobStatus::Running, 42, Some(100))), "42 of 100 steps (42%)");
+        assert_eq!(progress_text(&job(JobStatus::Running, 1500, None)), "1,500 steps");
+    }
+
+    #[test]
+    fn failures_are_red_whatever_the_level() {
+        assert_eq!(bar_level(&job(JobStatus::Failed, 1, Some(2))), Level::Danger);
+        assert_eq!(bar_level(&job(JobStatus::Interrupted, 1, Some(2))), Level::Warning);
+        assert_eq!(bar_level(&job(JobStatus::Running, 1, Some(2))), Level::Success);
+    }
+}

@@ -1,0 +1,113 @@
+//! The context a running job works through: progress, message, level, log lines, cancellation.
+//!
+//! Progress samples are coalesced here, at the source: a job may call `advance` a million times a
+//! second, but at most one sample per [`SAMPLE_EVERY`] reaches the writer (and so the store and
+//! the wire). Status changes and log lines are never coalesced.
+
+use super::writer::Writer;
+use crate::model::{Level, LogLevel, Progress};
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// The shortest time between two progress samples of one job (10 per second).
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+
+pub struct JobContext {
+    job_id: String,
+    owner: String,
+    writer: Writer,
+    progress: Progress,
+    /// When the last sample was sent, and whether something changed since.
+    last_sample: Option<Instant>,
+    dirty: bool,
+    /// Fires when a person cancels the job or the server shuts down.
+    stop: CancellationToken,
+}
+
+impl JobContext {
+    pub(crate) fn new(
+        job_id: String,
+        owner: String,
+        writer: Writer,
+        progress: Progress,
+        stop: CancellationToken,
+    ) -> JobContext {
+        JobContext { job_id, owner, writer, progress, last_sample: None, dirty: false, stop }
+    }
+
+    pub fn job_id(&self) -> &str {
+        &self.job_id
+    }
+
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// Declares how much work there is (`None`: unknown) and what it is counted in.
+    pub async fn set_total(&mut self, total: Option<u64>, unit: &str) {
+        self.progress.total = total;
+        self.progress.unit = unit.to_string();
+        self.sample(true).await;
+    }
+
+    /// Records `n` more units of work done.
+    pub async fn advance(&mut self, n: u64) {
+        self.progress.current = self.progress.current.saturating_add(n);
+        self.sample(false).await;
+    }
+
+    /// Sets the absolute amount of work done.
+    pub async fn set_current(&mut self, current: u64) {
+        self.progress.current = current;
+        self.sample(false).await;
+    }
+
+    pub async fn set_message(&mut self, message: impl Into<String>) {
+        self.progress.message = message.into();
+        self.sample(false).await;
+    }
+
+    /// Sets the bar's colour; a job that ends with `Warning` still succeeds.
+    pub async fn set_level(&mut self, level: Level) {
+        if self.progress.level != level {
+            self.progress.level = level;
+            self.sample(true).await;
+        }
+    }
+
+    /// Writes one log line. Lines are never dropped or coalesced.
+    pub async fn log(&mut self, level: LogLevel, line: impl Into<String>) {
+        self.writer.log(&self.owner, &self.job_id, level, line.into()).await;
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// Completes when the job should stop (cancel request or shutdown).
+    pub async fn cancelled(&self) {
+        self.stop.cancelled().await
+    }
+
+    /// Sends the latest progress if anything changed since the last sample.
+    pub async fn flush(&mut self) {
+        if self.dirty {
+            self.send().await;
+        }
+    }
+
+    async fn sample(&mut self, force: bool) {
+        self.dirty = true;
+        let due = self.last_sample.is_none_or(|t| t.elapsed() >= SAMPLE_EVERY);
+        if force || due {
+            self.send().await;
+        }
+    }
+
+    async fn send(&mut self) {
+        self.dirty = false;
+        self.last_sample = Some(Instant::now());
+        self.writer.progress(&self.owner, &self.job_id, self.progress.clone()).await;
+    }
+}

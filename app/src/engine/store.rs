@@ -1,0 +1,390 @@
+//! The store: every SQL statement Headway runs lives in this module.
+//!
+//! Reads go through the pool from any task. Writes are made only by the writer
+//! (`engine::writer`), inside its batched transactions, through the `tx_*` functions here.
+
+use crate::model::{
+    Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{FromRow, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub type Tx<'a> = Transaction<'a, Sqlite>;
+
+/// The columns of `jobs` that make up a [`Job`], in the order of [`JobRow`].
+const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
+     error_code, error_message, created_at, started_at, finished_at, event_id";
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Why the database could not be opened, in words fit for a one-line startup error.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("invalid database URL {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot open database {url:?}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot apply migrations to {url:?}: {source}")]
+    Migrate { url: String, source: sqlx::migrate::MigrateError },
+}
+
+impl Store {
+    /// Opens (creating if missing) the SQLite database at `url`, in WAL mode, and applies the
+    /// migrations.
+    pub async fn open(url: &str) -> Result<Store, OpenError> {
+        if !url.starts_with("sqlite:") {
+            return Err(OpenError::BadUrl {
+                url: url.into(),
+                reason: "only sqlite: URLs are supported, e.g. sqlite://data/headway.db".into(),
+            });
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| OpenError::BadUrl { url: url.into(), reason: e.to_string() })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|source| OpenError::Open { url: url.into(), source })?;
+        sqlx::migrate!("../migrations")
+            .run(&pool)
+            .await
+            .map_err(|source| OpenError::Migrate { url: url.into(), source })?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub async fn begin(&self) -> sqlx::Result<Tx<'static>> {
+        self.pool.begin().await
+    }
+
+    /// The highest event id ever handed out (jobs remember theirs even after events are pruned).
+    pub async fn last_event_id(&self) -> sqlx::Result<i64> {
+        sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT MAX(x) FROM (SELECT MAX(id) AS x FROM events \
+             UNION ALL SELECT MAX(event_id) FROM jobs)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map(|v| v.unwrap_or(0))
+    }
+
+    pub async fn job(&self, owner: &str, id: &str) -> sqlx::Result<Option<Job>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ? AND owner = ?");
+        let row: Option<JobRow> =
+            sqlx::query_as(&sql).bind(id).bind(owner).fetch_optional(&self.pool).await?;
+        Ok(row.map(Job::from))
+    }
+
+    /// The owner's jobs, newest first.
+    pub async fn recent_jobs(&self, owner: &str, limit: u32) -> sqlx::Result<Vec<Job>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ? ORDER BY seq DESC LIMIT ?"
+        );
+        let rows: Vec<JobRow> =
+            sqlx::query_as(&sql).bind(owner).bind(limit).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Job::from).collect())
+    }
+
+    /// What a stream's `snapshot` shows: the owner's unfinished jobs and the latest ones,
+    /// newest first.
+    pub async fn snapshot_jobs(&self, owner: &str, recent: u32) -> sqlx::Result<Vec<Job>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE seq IN ( \
+                 SELECT seq FROM jobs WHERE owner = ?1 \
+                     AND status IN ('queued', 'running', 'cancelling') \
+                 UNION \
+                 SELECT seq FROM (SELECT seq FROM jobs WHERE owner = ?1 ORDER BY seq DESC LIMIT ?2) \
+             ) ORDER BY seq DESC"
+        );
+        let rows: Vec<JobRow> =
+            sqlx::query_as(&sql).bind(owner).bind(recent).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Job::from).collect())
+    }
+
+    /// Jobs of every owner in the given states, oldest first (used for recovery at start-up).
+    pub async fn jobs_in(&self, statuses: &[JobStatus]) -> sqlx::Result<Vec<(String, Job)>> {
+        let list = status_list(statuses);
+        let sql = format!(
+            "SELECT owner, {JOB_COLUMNS} FROM jobs WHERE status IN ({list}) ORDER BY seq"
+        );
+        let rows: Vec<OwnedJobRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|r| (r.owner, Job::from(r.job))).collect())
+    }
+
+    /// Stored events of one owner after `after`, oldest first.
+    pub async fn owner_events_after(
+        &self,
+        owner: &str,
+        after: i64,
+        limit: u32,
+    ) -> sqlx::Result<Vec<StoredEvent>> {
+        sqlx::query_as(
+            "SELECT id, job_id, type, data FROM events WHERE owner = ? AND id > ? \
+             ORDER BY id LIMIT ?",
+        )
+        .bind(owner)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Stored events of one job after `after`, oldest first.
+    pub async fn job_events_after(
+        &self,
+        job_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> sqlx::Result<Vec<StoredEvent>> {
+        sqlx::query_as(
+            "SELECT id, job_id, type, data FROM events WHERE job_id = ? AND id > ? \
+             ORDER BY id LIMIT ?",
+        )
+        .bind(job_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Log lines of one job with `seq > after`, in order.
+    pub async fn log_lines(&self, job_id: &str, after: u64, limit: u32) -> sqlx::Result<Vec<LogLine>> {
+        let rows: Vec<(String, i64, String, String, i64)> = sqlx::query_as(
+            "SELECT job_id, seq, level, line, at FROM job_logs WHERE job_id = ? AND seq > ? \
+             ORDER BY seq LIMIT ?",
+        )
+        .bind(job_id)
+        .bind(after as i64)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(job_id, seq, level, line, at)| LogLine {
+                job_id,
+                seq: seq as u64,
+                level: LogLevel::parse(&level).unwrap_or_default(),
+                line,
+                at,
+            })
+            .collect())
+    }
+}
+
+// ----- writes: only the writer calls these, inside its transaction -----
+
+pub async fn tx_insert_job(tx: &mut Tx<'_>, owner: &str, job: &Job) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
+             created_at, event_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&job.id)
+    .bind(owner)
+    .bind(&job.kind)
+    .bind(job.params.to_string())
+    .bind(job.status.as_str())
+    .bind(job.progress.current as i64)
+    .bind(job.progress.total.map(|t| t as i64))
+    .bind(&job.progress.unit)
+    .bind(&job.progress.message)
+    .bind(job.progress.level.as_str())
+    .bind(job.created_at)
+    .bind(job.event_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Moves a job to `to` if the state machine allows it from its current status, and returns the
+/// updated job; `None` when the job is unknown or the move is not allowed.
+pub async fn tx_transition(
+    tx: &mut Tx<'_>,
+    job_id: &str,
+    to: JobStatus,
+    error: Option<&JobError>,
+    at: i64,
+    event_id: i64,
+) -> sqlx::Result<Option<Job>> {
+    let from: Vec<JobStatus> = JobStatus::ALL.into_iter().filter(|s| s.can_become(to)).collect();
+    if from.is_empty() {
+        return Ok(None);
+    }
+    let list = status_list(&from);
+    // started_at is set on the first move to running; finished_at on reaching a terminal
+    // state (and cleared when an interrupted job is queued again).
+    let sql = format!(
+        "UPDATE jobs SET status = ?1, \
+             started_at = CASE WHEN ?1 = 'running' THEN COALESCE(started_at, ?2) ELSE started_at END, \
+             finished_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, \
+             error_code = ?4, error_message = ?5, event_id = ?6 \
+         WHERE id = ?7 AND status IN ({list}) \
+         RETURNING {JOB_COLUMNS}"
+    );
+    let row: Option<JobRow> = sqlx::query_as(&sql)
+        .bind(to.as_str())
+        .bind(at)
+        .bind(to.is_terminal())
+        .bind(error.map(|e| e.code.as_str()))
+        .bind(error.map(|e| e.message.as_str()))
+        .bind(event_id)
+        .bind(job_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(Job::from))
+}
+
+/// Records a progress sample; ignored for a job that has already finished.
+pub async fn tx_progress(
+    tx: &mut Tx<'_>,
+    job_id: &str,
+    p: &Progress,
+    event_id: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE jobs SET current = ?, total = ?, unit = ?, message = ?, level = ?, event_id = ? \
+         WHERE id = ? AND status IN ('running', 'cancelling')",
+    )
+    .bind(p.current as i64)
+    .bind(p.total.map(|t| t as i64))
+    .bind(&p.unit)
+    .bind(&p.message)
+    .bind(p.level.as_str())
+    .bind(event_id)
+    .bind(job_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Appends a log line, numbering it after the job's previous one. Returns the line as stored.
+pub async fn tx_log(
+    tx: &mut Tx<'_>,
+    job_id: &str,
+    level: LogLevel,
+    line: &str,
+    at: i64,
+    event_id: i64,
+) -> sqlx::Result<Option<LogLine>> {
+    let seq: Option<i64> = sqlx::query_scalar(
+        "UPDATE jobs SET log_seq = log_seq + 1, event_id = ? WHERE id = ? RETURNING log_seq",
+    )
+    .bind(event_id)
+    .bind(job_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(seq) = seq else { return Ok(None) };
+    sqlx::query("INSERT INTO job_logs (job_id, seq, level, line, at) VALUES (?, ?, ?, ?, ?)")
+        .bind(job_id)
+        .bind(seq)
+        .bind(level.as_str())
+        .bind(line)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Some(LogLine { job_id: job_id.to_string(), seq: seq as u64, level, line: line.to_string(), at }))
+}
+
+pub async fn tx_insert_event(
+    tx: &mut Tx<'_>,
+    id: i64,
+    owner: &str,
+    job_id: Option<&str>,
+    kind: &str,
+    data: &str,
+    at: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO events (id, owner, job_id, type, data, at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(id)
+        .bind(owner)
+        .bind(job_id)
+        .bind(kind)
+        .bind(data)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// An event as read back from the store for a replay.
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub job_id: Option<String>,
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub data: String,
+}
+
+fn status_list(statuses: &[JobStatus]) -> String {
+    // The names are fixed identifiers from the enum, never user input.
+    statuses.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+#[derive(FromRow)]
+struct JobRow {
+    id: String,
+    kind: String,
+    params: String,
+    status: String,
+    current: i64,
+    total: Option<i64>,
+    unit: String,
+    message: String,
+    level: String,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    event_id: i64,
+}
+
+#[derive(FromRow)]
+struct OwnedJobRow {
+    owner: String,
+    #[sqlx(flatten)]
+    job: JobRow,
+}
+
+impl From<JobRow> for Job {
+    fn from(r: JobRow) -> Job {
+        Job {
+            id: r.id,
+            kind: r.kind,
+            params: serde_json::from_str(&r.params).unwrap_or(serde_json::Value::Null),
+            status: JobStatus::parse(&r.status).unwrap_or(JobStatus::Interrupted),
+            progress: Progress {
+                current: r.current.max(0) as u64,
+                total: r.total.map(|t| t.max(0) as u64),
+                unit: r.unit,
+                message: r.message,
+                level: Level::parse(&r.level).unwrap_or_default(),
+            },
+            error: r.error_code.map(|code| JobError {
+                code,
+                message: r.error_message.unwrap_or_default(),
+            }),
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            event_id: r.event_id,
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The writer: the single task that changes jobs and appends events.
+//!
+//! Every change (a new job, a status change, a progress sample, a log line) is sent to it over a
+//! bounded channel. It takes whatever is waiting, applies it in one transaction, hands out event
+//! ids from one counter (so ids are strictly increasing across the whole store), commits, and
+//! only then publishes the events on the bus. A client therefore never sees an event that is not
+//! in the store, which is what makes `Last-Event-ID` replay gap-free.
+
+use super::bus::{Bus, Event};
+use super::now_ms;
+use super::store::{self, Store, Tx};
+use crate::model::{
+    DoneEvent, EventType, Job, JobError, JobStatus, LogLevel, Progress, ProgressEvent,
+};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// How many commands one transaction takes at most.
+const MAX_BATCH: usize = 512;
+
+enum Command {
+    Create { owner: String, job: Job, reply: oneshot::Sender<Result<Job, WriteError>> },
+    Transition {
+        owner: String,
+        job_id: String,
+        to: JobStatus,
+        error: Option<JobError>,
+        reply: oneshot::Sender<Option<Job>>,
+    },
+    Progress { owner: String, job_id: String, progress: Progress },
+    Log { owner: String, job_id: String, level: LogLevel, line: String },
+    Flush { reply: oneshot::Sender<()> },
+}
+
+/// The store could not take the change (disk full, database locked for too long...).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the job store refused the change: {0}")]
+pub struct WriteError(String);
+
+/// A handle to send changes to the writer task.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Command>,
+    head: Arc<AtomicI64>,
+}
+
+impl Writer {
+    /// Starts the writer task. `last_event_id` is the highest id already in the store.
+    pub fn spawn(store: Store, bus: Arc<Bus>, last_event_id: i64) -> Writer {
+        let (tx, rx) = mpsc::channel(8192);
+        let head = Arc::new(AtomicI64::new(last_event_id));
+        let task = WriterTask { store, bus, next_id: last_event_id + 1, rx, head: Arc::clone(&head) };
+        tokio::spawn(task.run());
+        Writer { tx, head }
+    }
+
+    /// The id of the latest committed event. It is updated before that event is published, so a
+    /// stream that subscribes to the bus and then reads `head` misses nothing above it.
+    pub fn head(&self) -> i64 {
+        self.head.load(Ordering::Acquire)
+    }
+
+    /// Inserts a new job (with its `job` event) and returns it as stored.
+    pub async fn create(&self, owner: &str, job: Job) -> Result<Job, WriteError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Create { owner: owner.into(), job, reply }).await?;
+        rx.await.map_err(|_| WriteError("the writer stopped".into()))?
+    }
+
+    /// Moves a job to `to` if the state machine allows it; returns the updated job, or `None`
+    /// when the move was refused (unknown job, or not allowed from its current status).
+    pub async fn transition(
+        &self,
+        owner: &str,
+        job_id: &str,
+        to: JobStatus,
+        error: Option<JobError>,
+    ) -> Option<Job> {
+        let (reply, rx) = oneshot::channel();
+        let cmd =
+            Command::Transition { owner: owner.into(), job_id: job_id.into(), to, error, reply };
+        self.send(cmd).await.ok()?;
+        rx.await.ok().flatten()
+    }
+
+    pub async fn progress(&self, owner: &str, job_id: &str, progress: Progress) {
+        let cmd = Command::Progress { owner: owner.into(), job_id: job_id.into(), progress };
+        let _ = self.send(cmd).await;
+    }
+
+    pub async fn log(&self, owner: &str, job_id: &str, level: LogLevel, line: String) {
+        let cmd = Command::Log { owner: owner.into(), job_id: job_id.into(), level, line };
+        let _ = self.send(cmd).await;
+    }
+
+    /// Returns once everything sent before this call is committed.
+    pub async fn flush(&self) {
+        let (reply, rx) = oneshot::channel();
+        if self.send(Command::Flush { reply }).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    async fn send(&self, cmd: Command) -> Result<(), WriteError> {
+        self.tx.send(cmd).await.map_err(|_| WriteError("the writer stopped".into()))
+    }
+}
+
+struct WriterTask {
+    store: Store,
+    bus: Arc<Bus>,
+    next_id: i64,
+    rx: mpsc::Receiver<Command>,
+    head: Arc<AtomicI64>,
+}
+
+/// What to do once a batch has committed (or failed).
+enum Reply {
+    Created(oneshot::Sender<Result<Job, WriteError>>, Job),
+    Transitioned(oneshot::Sender<Option<Job>>, Option<Job>),
+    Flushed(oneshot::Sender<()>),
+}
+
+impl WriterTask {
+    async fn run(mut self) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while let Some(first) = self.rx.recv().await {
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match self.rx.try_recv() {
+                    Ok(cmd) => batch.push(cmd),
+                    Err(_) => break,
+                }
+            }
+            self.apply(&mut batch).await;
+        }
+    }
+
+    async fn apply(&mut self, batch: &mut Vec<Command>) {
+        let first_id = self.next_id;
+        let mut events: Vec<(String, Event)> = Vec::new();
+        let mut replies: Vec<Reply> = Vec::new();
+        let result = async {
+            let mut tx = self.store.begin().await?;
+            for cmd in batch.drain(..) {
+                self.apply_one(&mut tx, cmd, &mut events, &mut replies).await?;
+            }
+            tx.commit().await
+        }
+        .await;
+
+        match result {
+            Ok(()) => {
+                self.head.store(self.next_id - 1, Ordering::Release);
+                for (owner, event) in events {
+                    self.bus.publish(&owner, Arc::new(event));
+                }
+                for reply in replies {
+                    match reply {
+                        Reply::Created(tx, job) => drop(tx.send(Ok(job))),
+                        Reply::Transitioned(tx, job) => drop(tx.send(job)),
+                        Reply::Flushed(tx) => drop(tx.send(())),
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "writing a batch of job changes failed; it was rolled back");
+                self.next_id = first_id;
+                // Commands still in `batch` (after the failing one) are dropped with it: their
+                // callers see the writer's reply channel close.
+                batch.clear();
+                let err = WriteError(e.to_string());
+                for reply in replies {
+                    match reply {
+                        Reply::Created(tx, _) => drop(tx.send(Err(err.clone()))),
+                        Reply::Transitioned(tx, _) => drop(tx.send(None)),
+                        Reply::Flushed(tx) => drop(tx.send(())),
+                    }
+                }
+            }
+        }
+    }
+
+    fn take_id(&mut self) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    async fn apply_one(
+        &mut self,
+        tx: &mut Tx<'_>,
+        cmd: Command,
+        events: &mut Vec<(String, Event)>,
+        replies: &mut Vec<Reply>,
+    ) -> sqlx::Result<()> {
+        let at = now_ms();
+        match cmd {
+            Command::Create { owner, mut job, reply } => {
+                job.event_id = self.take_id();
+                store::tx_insert_job(tx, &owner, &job).await?;
+                let data = json(&job);
+                self.push(tx, events, &owner, job.event_id, &job.id, EventType::Job, data, at).await?;
+                replies.push(Reply::Created(reply, job));
+            }
+            Command::Transition { owner, job_id, to, error, reply } => {
+                let job_event = self.take_id();
+                let done_event = to.is_terminal().then(|| self.take_id());
+                let last = done_event.unwrap_or(job_event);
+                let job =
+                    store::tx_transition(tx, &job_id, to, error.as_ref(), at, last).await?;
+                match &job {
+                    Some(job) => {
+                        let mut shown = job.clone();
+                        shown.event_id = job_event;
+                        let data = json(&shown);
+                        self.push(tx, events, &owner, job_event, &job_id, EventType::Job, data, at)
+                            .await?;
+                        if let Some(id) = done_event {
+                            let done =
+                                DoneEvent { job_id: job_id.clone(), status: to, error: job.error.clone() };
+                            self.push(tx, events, &owner, id, &job_id, EventType::Done, json(&done), at)
+                                .await?;
+                        }
+                    }
+                    None => self.next_id = job_event, // refused: hand the ids out again
+                }
+                replies.push(Reply::Transitioned(reply, job));
+            }
+            Command::Progress { owner, job_id, progress } => {
+                let id = self.take_id();
+                if store::tx_progress(tx, &job_id, &progress, id).await? {
+                    let data = json(&ProgressEvent::new(&job_id, &progress));
+                    self.push(tx, events, &owner, id, &job_id, EventType::Progress, data, at).await?;
+                } else {
+                    self.next_id = id;
+                }
+            }
+            Command::Log { owner, job_id, level, line } => {
+                let id = self.take_id();
+                match store::tx_log(tx, &job_id, level, &line, at, id).await? {
+                    Some(log) => {
+                        self.push(tx, events, &owner, id, &job_id, EventType::Log, json(&log), at)
+                            .await?
+                    }
+                    None => self.next_id = id,
+                }
+            }
+            Command::Flush { reply } => replies.push(Reply::Flushed(reply)),
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn push(
+        &self,
+        tx: &mut Tx<'_>,
+        events: &mut Vec<(String, Event)>,
+        owner: &str,
+        id: i64,
+        job_id: &str,
+        kind: EventType,
+        data: String,
+        at: i64,
+    ) -> sqlx::Result<()> {
+        store::tx_insert_event(tx, id, owner, Some(job_id), kind.as_str(), &data, at).await?;
+        events.push((owner.to_string(), Event { id, job_id: Some(job_id.to_string()), kind, data }));
+        Ok(())
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("job types always serialize")
+}

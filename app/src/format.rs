@@ -1,0 +1,87 @@
+//! How values are written for people. Pure functions, the same on server and browser, so that
+//! server-rendered text and hydrated text agree.
+
+/// `2026-11-21 12:03:04 UTC` from Unix milliseconds.
+pub fn datetime(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+/// ISO 8601 for `<time datetime=...>`.
+pub fn iso(ms: i64) -> String {
+    let s = datetime(ms);
+    format!("{}T{}Z", &s[..10], &s[11..19])
+}
+
+/// `850ms`, `42s`, `3m 07s`, `2h 05m`.
+pub fn duration(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let s = ms / 1000;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// `1,234,567`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's method).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes() {
+        assert_eq!(datetime(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(datetime(951_782_400_000), "2000-02-29 00:00:00 UTC");
+        assert_eq!(datetime(1_795_262_584_999), "2026-11-21 12:03:04 UTC");
+        assert_eq!(iso(1_795_262_584_999), "2026-11-21T12:03:04Z");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration(-5), "0ms");
+        assert_eq!(duration(850), "850ms");
+        assert_eq!(duration(42_000), "42s");
+        assert_eq!(duration(187_000), "3m 07s");
+        assert_eq!(duration(7_500_000), "2h 05m");
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+    }
+}

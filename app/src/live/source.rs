@@ -1,0 +1,112 @@
+//! The tab's one `EventSource`, and reconnection with backoff that never gives up.
+//!
+//! The browser's own reconnect is not used: on any error the source is closed and a new one is
+//! opened after a growing, jittered delay, resuming with `?last_event_id=` from the last event
+//! received. The server replays what was missed.
+
+use super::{Connection, STATE};
+use leptos::prelude::*;
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{EventSource, MessageEvent};
+
+const EVENT_TYPES: [&str; 8] =
+    ["snapshot", "job", "progress", "log", "done", "resync", "notice", "version"];
+const FIRST_DELAY_MS: f64 = 500.0;
+const MAX_DELAY_MS: f64 = 15_000.0;
+
+struct Source {
+    es: EventSource,
+    /// Kept alive as long as the source: the browser calls them.
+    _handlers: Vec<Closure<dyn FnMut(MessageEvent)>>,
+    _on_open: Closure<dyn FnMut()>,
+    _on_error: Closure<dyn FnMut()>,
+}
+
+thread_local! {
+    static SOURCE: RefCell<Option<Source>> = const { RefCell::new(None) };
+    static STARTED: Cell<bool> = const { Cell::new(false) };
+    static FAILURES: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Opens the stream the first time it is needed.
+pub fn ensure_connected() {
+    if !STARTED.replace(true) {
+        // After the current call returns: the caller holds the state borrowed.
+        defer(0, connect);
+    }
+}
+
+fn connect() {
+    let last = STATE.with(|s| s.borrow().last_event_id);
+    let url = match last {
+        Some(id) => format!("/api/v1/events?last_event_id={id}"),
+        None => "/api/v1/events".to_string(),
+    };
+    let es = match EventSource::new(&url) {
+        Ok(es) => es,
+        Err(_) => return schedule_reconnect(),
+    };
+    let handlers = EVENT_TYPES
+        .iter()
+        .map(|&kind| {
+            let handler = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                on_message(kind, &e)
+            });
+            let _ = es.add_event_listener_with_callback(kind, handler.as_ref().unchecked_ref());
+            handler
+        })
+        .collect();
+    let on_open = Closure::<dyn FnMut()>::new(|| {
+        FAILURES.set(0);
+        set_connection(Connection::Live);
+    });
+    es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    let on_error = Closure::<dyn FnMut()>::new(|| {
+        if let Some(old) = SOURCE.with(|s| s.borrow_mut().take()) {
+            old.es.close();
+            // Dropping the closures inside their own call is not allowed: release them later.
+            defer(0, move || drop(old));
+        }
+        schedule_reconnect();
+    });
+    es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    SOURCE.with(|s| {
+        *s.borrow_mut() = Some(Source { es, _handlers: handlers, _on_open: on_open, _on_error: on_error })
+    });
+}
+
+fn on_message(kind: &str, e: &MessageEvent) {
+    let Some(data) = e.data().as_string() else { return };
+    let id = e.last_event_id().parse::<i64>().ok();
+    let result = STATE.with(|s| s.borrow_mut().apply(id, kind, &data));
+    match result {
+        Ok(updates) => updates.run(),
+        Err(msg) => leptos::logging::warn!("headway: ignored an event: {msg}"),
+    }
+}
+
+fn schedule_reconnect() {
+    let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
+    set_connection(if online { Connection::Reconnecting } else { Connection::Offline });
+    let failures = FAILURES.get();
+    FAILURES.set(failures.saturating_add(1));
+    let base = (FIRST_DELAY_MS * 2f64.powi(failures.min(10) as i32)).min(MAX_DELAY_MS);
+    let delay = base * (0.5 + js_sys::Math::random() * 0.5);
+    defer(delay as i32, connect);
+}
+
+fn set_connection(c: Connection) {
+    let sig = STATE.with(|s| s.borrow().connection.clone());
+    if sig.get_untracked() != c {
+        sig.set(c);
+    }
+}
+
+fn defer(ms: i32, f: impl FnOnce() + 'static) {
+    let cb = Closure::once_into_js(f);
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
+    }
+}

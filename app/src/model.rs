@@ -1,0 +1,362 @@
+//! Shared types: the job model and the events that describe its life.
+//!
+//! These cross every boundary (SQLite rows, JSON API, SSE `data:` lines, island props), so they
+//! are plain serde types that compile for both the server and the browser.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Where a job is in its life. See [`JobStatus::can_become`] for the allowed moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Cancelling,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 7] = [
+        JobStatus::Queued,
+        JobStatus::Running,
+        JobStatus::Cancelling,
+        JobStatus::Succeeded,
+        JobStatus::Failed,
+        JobStatus::Cancelled,
+        JobStatus::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Cancelling => "cancelling",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+            JobStatus::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        JobStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// A terminal job never changes again (a re-run is a new job).
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled | JobStatus::Interrupted
+        )
+    }
+
+    /// Queued, running or cancelling: the job still holds (or waits for) a worker.
+    pub fn is_active(self) -> bool {
+        !self.is_terminal()
+    }
+
+    /// The state machine: `queued -> running -> succeeded | failed | cancelled`, with
+    /// `cancelling` between a cancel request and the job stopping, and `interrupted` for a job
+    /// the server stopped without finishing it. An interrupted job may be queued again when its
+    /// kind can resume from a checkpoint.
+    pub fn can_become(self, next: JobStatus) -> bool {
+        use JobStatus::*;
+        match (self, next) {
+            (Queued, Running | Cancelled | Failed | Interrupted) => true,
+            (Running, Succeeded | Failed | Cancelling | Cancelled | Interrupted) => true,
+            (Cancelling, Succeeded | Failed | Cancelled | Interrupted) => true,
+            (Interrupted, Queued) => true,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The colour of a bar. A job that succeeds with problems ends `warning`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    #[default]
+    Success,
+    Warning,
+    Danger,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Success => "success",
+            Level::Warning => "warning",
+            Level::Danger => "danger",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        [Level::Success, Level::Warning, Level::Danger]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+    }
+}
+
+/// How far a job has come. `total: None` means the amount of work is not known (yet).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub current: u64,
+    pub total: Option<u64>,
+    pub unit: String,
+    pub message: String,
+    pub level: Level,
+}
+
+impl Progress {
+    /// Completion in percent, when the total is known.
+    pub fn percent(&self) -> Option<f64> {
+        match self.total {
+            Some(0) => Some(100.0),
+            Some(t) => Some((self.current.min(t) as f64) * 100.0 / t as f64),
+            None => None,
+        }
+    }
+}
+
+/// Why a job failed: a stable machine-readable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobError {
+    pub code: String,
+    pub message: String,
+}
+
+/// A job as every client sees it. Times are Unix milliseconds (UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    pub params: serde_json::Value,
+    pub status: JobStatus,
+    pub progress: Progress,
+    pub error: Option<JobError>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// The id of the latest event about this job: a client ignores older events for it.
+    pub event_id: i64,
+}
+
+/// Payload of a `progress` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressEvent {
+    pub job_id: String,
+    pub current: u64,
+    pub total: Option<u64>,
+    pub unit: String,
+    pub message: String,
+    pub level: Level,
+}
+
+impl ProgressEvent {
+    pub fn new(job_id: &str, p: &Progress) -> Self {
+        ProgressEvent {
+            job_id: job_id.to_string(),
+            current: p.current,
+            total: p.total,
+            unit: p.unit.clone(),
+            message: p.message.clone(),
+            level: p.level,
+        }
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress {
+            current: self.current,
+            total: self.total,
+            unit: self.unit.clone(),
+            message: self.message.clone(),
+            level: self.level,
+        }
+    }
+}
+
+/// Severity of a log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogLevel {
+    #[default]
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LogLevel> {
+        [LogLevel::Info, LogLevel::Warn, LogLevel::Error]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+    }
+}
+
+/// Payload of a `log` event, and one line of `GET /api/v1/jobs/{id}/log`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub job_id: String,
+    /// 1, 2, 3... per job, without gaps.
+    pub seq: u64,
+    pub level: LogLevel,
+    pub line: String,
+    pub at: i64,
+}
+
+/// Payload of a `done` event: the terminal status and, for a failure, why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DoneEvent {
+    pub job_id: String,
+    pub status: JobStatus,
+    pub error: Option<JobError>,
+}
+
+/// Payload of a `snapshot` event: the current state of the jobs in view.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub jobs: Vec<Job>,
+}
+
+/// The type of a kind's parameter, as the start form and the JSON API see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParamType {
+    Integer,
+    Number,
+    Boolean,
+    String,
+}
+
+/// One parameter of a kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamInfo {
+    pub name: String,
+    /// A short label for the form.
+    pub label: String,
+    pub description: String,
+    #[serde(rename = "type")]
+    pub kind: ParamType,
+    pub required: bool,
+    pub default: Option<serde_json::Value>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+/// What `GET /api/v1/kinds` says about a kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KindInfo {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub params: Vec<ParamInfo>,
+}
+
+/// The `event:` names of the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    Snapshot,
+    Job,
+    Progress,
+    Log,
+    Done,
+    Resync,
+    Notice,
+    Version,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Snapshot => "snapshot",
+            EventType::Job => "job",
+            EventType::Progress => "progress",
+            EventType::Log => "log",
+            EventType::Done => "done",
+            EventType::Resync => "resync",
+            EventType::Notice => "notice",
+            EventType::Version => "version",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        use EventType::*;
+        [Snapshot, Job, Progress, Log, Done, Resync, Notice, Version]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use JobStatus::*;
+
+    #[test]
+    fn terminal_states_are_final() {
+        for from in JobStatus::ALL.into_iter().filter(|s| s.is_terminal() && *s != Interrupted) {
+            for to in JobStatus::ALL {
+                assert!(!from.can_become(to), "{from} -> {to} must be refused");
+            }
+        }
+    }
+
+    #[test]
+    fn normal_life_is_allowed() {
+        assert!(Queued.can_become(Running));
+        assert!(Running.can_become(Succeeded));
+        assert!(Running.can_become(Cancelling));
+        assert!(Cancelling.can_become(Cancelled));
+        assert!(Running.can_become(Interrupted));
+        assert!(Interrupted.can_become(Queued));
+    }
+
+    #[test]
+    fn skipping_or_going_back_is_refused() {
+        assert!(!Queued.can_become(Succeeded));
+        assert!(!Running.can_become(Queued));
+        assert!(!Cancelling.can_become(Running));
+        assert!(!Interrupted.can_become(Running));
+        assert!(!Queued.can_become(Queued));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in JobStatus::ALL {
+            assert_eq!(JobStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+        }
+        assert_eq!(JobStatus::parse("done"), None);
+    }
+
+    #[test]
+    fn percent_handles_unknown_zero_and_overshoot() {
+        let mut p = Progress { current: 5, total: Some(10), ..Default::default() };
+        assert_eq!(p.percent(), Some(50.0));
+        p.total = None;
+        assert_eq!(p.percent(), None);
+        p.total = Some(0);
+        assert_eq!(p.percent(), Some(100.0));
+        p.total = Some(4);
+        assert_eq!(p.percent(), Some(100.0));
+    }
+}

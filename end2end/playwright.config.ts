@@ -1,0 +1,44 @@
+import { defineConfig } from '@playwright/test';
+
+// Runs against the release build (`cargo leptos build --release`), started fresh on its own
+// SQLite file, in Debian's Chromium.
+const port = Number(process.env.HEADWAY_E2E_PORT ?? 3900);
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: process.env.CI ? [['list']] : [['list'], ['html', { open: 'never' }]],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium' }],
+  webServer: {
+    cwd: '..',
+    command:
+      `rm -rf target/e2e && mkdir -p target/e2e && ` +
+      `./target/release/headway --addr 127.0.0.1:${port} --database-url sqlite://target/e2e/headway.db`,
+    url: `${baseURL}/api/v1/kinds`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,105 @@
+import { test, expect, openDashboard, countStreams, startDemo } from './fixtures';
+
+test('three jobs started from the form fill live, on one stream, without a reload', async ({ page, consoleErrors }) => {
+  const streams = countStreams(page);
+  await openDashboard(page);
+  // Survives only if the page is never reloaded.
+  await page.evaluate(() => ((window as any).__sameDocument = true));
+
+  const rows = page.locator('.job-list article.job');
+  await expect(rows).toHaveCount(0);
+  for (let i = 1; i <= 3; i++) {
+    await startDemo(page, 20, 60);
+    await expect(rows).toHaveCount(i);
+  }
+
+  // Each bar moves, then reaches its maximum, driven by the stream.
+  const bars = rows.getByRole('progressbar');
+  await expect(bars).toHaveCount(3);
+  for (const bar of await bars.all()) {
+    await expect(bar).toHaveAttribute('aria-valuemax', '20');
+    await expect(bar).toHaveAttribute('aria-valuenow', '20', { timeout: 30_000 });
+  }
+  await expect(rows.locator('.status')).toHaveText(['succeeded', 'succeeded', 'succeeded']);
+  expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+  expect(streams()).toBe(1);
+  await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+
+  // History after a reload comes from SQLite, rendered by the server.
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(rows).toHaveCount(3);
+  await expect(rows.locator('.status')).toHaveText(['succeeded', 'succeeded', 'succeeded']);
+  for (const bar of await rows.getByRole('progressbar').all()) {
+    await expect(bar).toHaveAttribute('aria-valuenow', '20');
+  }
+  expect(consoleErrors).toEqual([]);
+});
+
+test('another browser sees none of my jobs', async ({ page, browser }) => {
+  await openDashboard(page);
+  await startDemo(page, 5, 10);
+  await expect(page.locator('.job-list article.job')).toHaveCount(1);
+  const id = await page.locator('.job-list article.job').first().getAttribute('data-job-id');
+
+  const other = await browser.newContext();
+  const theirs = await other.newPage();
+  const errors: string[] = [];
+  theirs.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await theirs.goto('/');
+  await expect(theirs.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(theirs.locator('.job-list article.job')).toHaveCount(0);
+  await expect(theirs.getByText('No jobs yet')).toBeVisible();
+  const res = await theirs.request.get(`/api/v1/jobs/${id}`);
+  expect(res.status()).toBe(404);
+  // My next job does not show up live in their tab either.
+  await startDemo(page, 5, 10);
+  await expect(page.locator('.job-list article.job')).toHaveCount(2);
+  await theirs.waitForTimeout(500);
+  await expect(theirs.locator('.job-list article.job')).toHaveCount(0);
+  expect(errors).toEqual([]);
+  await other.close();
+});
+
+test('the server explains bad values next to the field', async ({ page }) => {
+  await openDashboard(page);
+  await startDemo(page, 0, 70000);
+  const form = page.locator('form#start-demo');
+  await expect(form.locator('#start-demo-steps-error')).toHaveText('must be from 1 to 100000');
+  await expect(form.locator('#start-demo-interval_ms-error')).toHaveText('must be from 0 to 60000');
+  await expect(form.getByLabel('Steps')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('.job-list article.job')).toHaveCount(0);
+});
+
+test('cancel stops a running job', async ({ page }) => {
+  await openDashboard(page);
+  await startDemo(page, 1000, 50);
+  const row = page.locator('.job-list article.job').first();
+  await expect(row.getByRole('progressbar')).not.toHaveAttribute('aria-valuenow', '0');
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(row.locator('.status')).toHaveText('cancelled');
+  await expect(row.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
+});
+
+test.describe('when the connection drops', () => {
+  // Chromium logs the failed stream requests while offline; that is the point of this test.
+  test.use({ allowConsole: [/ERR_INTERNET_DISCONNECTED/, /ERR_NETWORK_CHANGED/] });
+
+  test('the page reconnects by itself and catches up', async ({ page, context }) => {
+    await openDashboard(page);
+    await startDemo(page, 40, 50);
+    const row = page.locator('.job-list article.job').first();
+    const bar = row.getByRole('progressbar');
+    await expect(bar).not.toHaveAttribute('aria-valuenow', '0');
+    await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+
+    await context.setOffline(true);
+    await expect(page.locator('.connection')).not.toHaveAttribute('data-state', 'live');
+    await page.waitForTimeout(1500);
+    await context.setOffline(false);
+
+    await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live', { timeout: 30_000 });
+    await expect(bar).toHaveAttribute('aria-valuenow', '40', { timeout: 30_000 });
+    await expect(row.locator('.status')).toHaveText('succeeded');
+  });
+});

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what building and testing Headway needs, skipping whatever is already there.
+#   scripts/setup.sh build   toolchain for building the site (wasm target, cargo-leptos,
+#                            wasm-bindgen CLI, wasm-opt)
+#   scripts/setup.sh test    the above, plus Chromium and Playwright for the end-to-end tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what="${1:-build}"
+CARGO_LEPTOS_VERSION=0.3.10
+BINARYEN_VERSION=132.0.0
+export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  step "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  step "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes a while, once)"
+  cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+fi
+
+# The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
+  step "installing wasm-bindgen-cli $bindgen_version"
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+# wasm-opt from npm's binaryen; Debian's older one produces wasm that does not hydrate.
+if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
+  step "installing wasm-opt (binaryen $BINARYEN_VERSION) into .tools/"
+  mkdir -p .tools
+  npm install --prefix .tools --no-save --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null
+fi
+
+if [ "$what" = test ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    step "installing Chromium"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ]; then
+    step "installing Playwright (without its browser download)"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+fi

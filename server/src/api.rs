@@ -1,0 +1,176 @@
+//! The JSON API for scripts. Every error is `{code, message}` (plus `fields` for validation)
+//! with the status that fits: 400/422 bad input, 404 unknown or someone else's job (never 403),
+//! 409 wrong state, 413 oversized body.
+
+use crate::startup::AppState;
+use app::engine::Owner;
+use app::error::{AppError, ErrorCode};
+use app::model::{Job, KindInfo, LogLine};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+
+/// Largest request body the API reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// An [`AppError`] as an HTTP response.
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.0)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON body whose every rejection is a JSON error a person can act on.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(ApiError(json_rejection(rejection))),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> AppError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::bad_request("send the body as JSON with Content-Type: application/json")
+        }
+        JsonRejection::JsonSyntaxError(e) => AppError::bad_request(format!("the body is not valid JSON: {}", e.body_text())),
+        JsonRejection::JsonDataError(e) => {
+            AppError::new(ErrorCode::InvalidParams, format!("the body has the wrong shape: {}", e.body_text()))
+        }
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        ),
+        other => AppError::bad_request(other.body_text()),
+    }
+}
+
+pub fn body_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJob {
+    kind: String,
+    #[serde(default = "empty_object")]
+    params: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
+}
+
+pub async fn create_job(
+    State(state): State<AppState>,
+    Extension(Owner(owner)): Extension<Owner>,
+    ApiJson(body): ApiJson<CreateJob>,
+) -> ApiResult<Response> {
+    let job = state.engine.create_job(&owner, &body.kind, body.params).await?;
+    let location = format!("/api/v1/jobs/{}", job.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(job)).into_response())
+}
+
+pub async fn get_job(
+    State(state): State<AppState>,
+    Extension(Owner(owner)): Extension<Owner>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Job>> {
+    Ok(Json(state.engine.job(&owner, &id).await?))
+}
+
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    Extension(Owner(owner)): Extension<Owner>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Job>> {
+    Ok(Json(state.engine.cancel(&owner, &id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobList {
+    jobs: Vec<Job>,
+}
+
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    Extension(Owner(owner)): Extension<Owner>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<JobList>> {
+    let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::bad_request("limit must be from 1 to 500").into());
+    }
+    Ok(Json(JobList { jobs: state.engine.recent_jobs(&owner, limit).await? }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogQuery {
+    after: Option<u64>,
+    limit: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LogPage {
+    lines: Vec<LogLine>,
+}
+
+pub async fn job_log(
+    State(state): State<AppState>,
+    Extension(Owner(owner)): Extension<Owner>,
+    Path(id): Path<String>,
+    query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<LogPage>> {
+    let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
+    let job = state.engine.job(&owner, &id).await?;
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    let lines = state
+        .engine
+        .store()
+        .log_lines(&job.id, q.after.unwrap_or(0), limit)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "log query failed");
+            AppError::internal()
+        })?;
+    Ok(Json(LogPage { lines }))
+}
+
+pub async fn kinds(State(state): State<AppState>) -> Json<Vec<KindInfo>> {
+    Json(state.engine.kinds())
+}
+
+pub async fn no_such_endpoint() -> ApiError {
+    ApiError(AppError::new(ErrorCode::NotFound, "no such API endpoint"))
+}

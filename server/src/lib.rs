@@ -1,0 +1,19 @@
+//! The Headway server: the axum binary's parts, as a library so that integration tests can start
+//! the real thing on port 0.
+//!
+//! - [`config`]: flags and environment, read once;
+//! - [`startup`]: opens the store, starts the engine, builds the router with its layers;
+//! - [`session`]: every request's user, from a SQLite-backed session;
+//! - [`api`]: the JSON API for scripts;
+//! - [`sse`]: the event streams;
+//! - [`shutdown`]: what happens on SIGTERM / Ctrl-C.
+
+pub mod api;
+pub mod config;
+pub mod session;
+pub mod shutdown;
+pub mod sse;
+pub mod startup;
+
+pub use config::Config;
+pub use startup::{Server, StartError};

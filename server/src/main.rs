@@ -1,0 +1,27 @@
+//! `headway`: serves the dashboard, the JSON API and the event streams.
+
+use clap::Parser;
+use server::{Config, Server};
+
+#[tokio::main]
+async fn main() {
+    let config = Config::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
+        )
+        .init();
+    let server = match Server::start(config).await {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("headway: {e}");
+            std::process::exit(1);
+        }
+    };
+    tracing::info!("Headway listening on http://{}", server.addr());
+    if let Err(e) = server.run_until(server::shutdown::signal()).await {
+        eprintln!("headway: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,314 @@
+//! The event streams: `GET /api/v1/events` (every event the caller may see) and
+//! `GET /api/v1/jobs/{id}/events` (one job, ending after its terminal event).
+//!
+//! A stream opens with `retry:` and a `snapshot` whose id is the stream's starting cursor: the
+//! store's head for a fresh connection, the client's `Last-Event-ID` for a resumed one (or 0 for
+//! a fresh per-job stream, which then replays the job from its start). It then replays stored
+//! events after the cursor and goes live. The order of operations makes it gap-free: subscribe
+//! to the bus, then read the cursor and the store; live events at or below the cursor are skipped.
+//! A stream that falls behind the bus catches up from the store.
+
+use crate::api::ApiError;
+use crate::startup::AppState;
+use app::engine::bus::{sse_frame, Subscription};
+use app::engine::store::StoredEvent;
+use app::engine::{Engine, Owner};
+use app::error::AppError;
+use app::model::{EventType, Snapshot};
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use bytes::{Bytes, BytesMut};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+/// Milliseconds a client should wait before reconnecting.
+const RETRY_MS: u64 = 2000;
+/// Events read from the store per replay query.
+const REPLAY_BATCH: u32 = 500;
+/// How many of the latest finished jobs a snapshot carries besides the unfinished ones.
+const SNAPSHOT_RECENT: u32 = 50;
+
+#[derive(Debug, Clone)]
+pub struct StreamConfig {
+    pub keep_alive: Duration,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StreamQuery {
+    last_event_id: Option<String>,
+}
+
+pub async fn all_events(
+    State(state): State<AppState>,
+    Extension(Owner(owner)): Extension<Owner>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Response {
+    match open(&state, owner, None, &headers, &query).await {
+        Ok(r) => r,
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+pub async fn job_events(
+    State(state): State<AppState>,
+    Extension(Owner(owner)): Extension<Owner>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Response {
+    match open(&state, owner, Some(id), &headers, &query).await {
+        Ok(r) => r,
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
+/// `Last-Event-ID` (header first, then `?last_event_id=`): absent, or a non-negative integer.
+pub fn requested_cursor(headers: &HeaderMap, query_value: Option<&str>) -> Result<Option<i64>, AppError> {
+    let raw = match headers.get("last-event-id") {
+        Some(v) => Some(v.to_str().map_err(|_| bad_cursor("(not text)"))?),
+        None => query_value,
+    };
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 0).map(Some).ok_or_else(|| bad_cursor(s)),
+    }
+}
+
+fn bad_cursor(got: &str) -> AppError {
+    let shown: String = got.chars().take(40).collect();
+    AppError::bad_request(format!(
+        "Last-Event-ID must be a non-negative whole number (an event id), got {shown:?}"
+    ))
+}
+
+async fn open(
+    state: &AppState,
+    owner: String,
+    job_id: Option<String>,
+    headers: &HeaderMap,
+    query: &StreamQuery,
+) -> Result<Response, AppError> {
+    let requested = requested_cursor(headers, query.last_event_id.as_deref())?;
+    let engine = &state.engine;
+    // Subscribe before reading anything, so nothing committed from now on can be missed.
+    let sub = engine.bus().subscribe(&owner);
+    let head = engine.head();
+
+    let job = match &job_id {
+        Some(id) => Some(engine.job(&owner, id).await?),
+        None => None,
+    };
+    if let (Some(job), Some(cursor)) = (&job, requested) {
+        // The client saw the end of this job already: 204 tells an EventSource to stop.
+        if job.status.is_terminal() && job.event_id <= cursor {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+    }
+
+    let mut opening = BytesMut::new();
+    opening.extend_from_slice(format!("retry: {RETRY_MS}\n\n").as_bytes());
+    let cursor = match requested {
+        Some(c) if c > head => {
+            opening.extend_from_slice(&resync_frame("the event id is newer than this server's events"));
+            head
+        }
+        Some(c) => c,
+        None if job.is_some() => 0,
+        None => head,
+    };
+    let snapshot = match &job {
+        Some(job) => Snapshot { jobs: vec![job.clone()] },
+        None => Snapshot {
+            jobs: engine.store().snapshot_jobs(&owner, SNAPSHOT_RECENT).await.map_err(internal)?,
+        },
+    };
+    let data = serde_json::to_string(&snapshot).map_err(|_| AppError::internal())?;
+    opening.extend_from_slice(&sse_frame(cursor, EventType::Snapshot.as_str(), &data));
+
+    let stream = EventStream {
+        engine: engine.clone(),
+        owner,
+        job_id,
+        sub,
+        cursor,
+        opening: Some(opening.freeze()),
+        replaying: true,
+        finished: false,
+        keep_alive: keep_alive(state.streams.keep_alive),
+        stopping: engine.stopping(),
+    };
+    let body = Body::from_stream(futures::stream::unfold(stream, |mut s| async move {
+        s.next_chunk().await.map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), s))
+    }));
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-transform"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+fn keep_alive(every: Duration) -> Interval {
+    let mut i = tokio::time::interval_at(Instant::now() + every, every);
+    i.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    i
+}
+
+/// A `resync` event carries no id: it does not move the client's cursor; the snapshot after it
+/// does.
+fn resync_frame(reason: &str) -> Bytes {
+    let data = serde_json::json!({ "reason": reason }).to_string();
+    Bytes::from(format!("event: resync\ndata: {data}\n\n"))
+}
+
+struct EventStream {
+    engine: Engine,
+    owner: String,
+    /// `Some` for a per-job stream.
+    job_id: Option<String>,
+    sub: Subscription,
+    /// The id of the last event sent (or the snapshot's).
+    cursor: i64,
+    opening: Option<Bytes>,
+    /// Reading from the store rather than the bus.
+    replaying: bool,
+    /// A per-job stream has sent its terminal event.
+    finished: bool,
+    keep_alive: Interval,
+    stopping: CancellationToken,
+}
+
+impl EventStream {
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        if let Some(opening) = self.opening.take() {
+            return Some(opening);
+        }
+        loop {
+            if self.finished || self.stopping.is_cancelled() {
+                return None;
+            }
+            if self.replaying {
+                match self.replay_batch().await {
+                    Ok(Some(chunk)) => return Some(chunk),
+                    Ok(None) => self.replaying = false,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "replay from the store failed; ending the stream");
+                        return None;
+                    }
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = self.stopping.cancelled() => return None,
+                r = self.sub.recv() => match r {
+                    Ok(event) => {
+                        if event.id <= self.cursor || !self.wants(event.job_id.as_deref()) {
+                            continue;
+                        }
+                        self.cursor = event.id;
+                        self.finished = self.job_id.is_some() && event.kind == EventType::Done;
+                        return Some(event.frame());
+                    }
+                    Err(RecvError::Lagged(_)) => self.replaying = true,
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
+            }
+        }
+    }
+
+    fn wants(&self, event_job: Option<&str>) -> bool {
+        match &self.job_id {
+            None => true,
+            Some(id) => event_job == Some(id.as_str()),
+        }
+    }
+
+    /// The next stored events after the cursor as one chunk, or `None` when caught up.
+    async fn replay_batch(&mut self) -> Result<Option<Bytes>, sqlx::Error> {
+        let store = self.engine.store();
+        let events = match &self.job_id {
+            Some(id) => store.job_events_after(id, self.cursor, REPLAY_BATCH).await?,
+            None => store.owner_events_after(&self.owner, self.cursor, REPLAY_BATCH).await?,
+        };
+        let Some(last) = events.last() else { return Ok(None) };
+        self.cursor = last.id;
+        let mut chunk = BytesMut::new();
+        for e in coalesce(&events) {
+            chunk.extend_from_slice(&sse_frame(e.id, &e.kind, &e.data));
+            if self.job_id.is_some() && e.kind == EventType::Done.as_str() {
+                self.finished = true;
+                break;
+            }
+        }
+        Ok(Some(chunk.freeze()))
+    }
+}
+
+/// Drops progress samples that a later sample of the same job in the same batch supersedes.
+/// Status changes, log lines and terminal events are all kept.
+pub fn coalesce(events: &[StoredEvent]) -> impl Iterator<Item = &StoredEvent> {
+    let mut latest: HashMap<&str, i64> = HashMap::new();
+    for e in events.iter().filter(|e| e.kind == EventType::Progress.as_str()) {
+        if let Some(job) = e.job_id.as_deref() {
+            latest.insert(job, e.id);
+        }
+    }
+    events.iter().filter(move |e| {
+        e.kind != EventType::Progress.as_str()
+            || e.job_id.as_deref().and_then(|j| latest.get(j)) == Some(&e.id)
+    })
+}
+
+fn internal(e: sqlx::Error) -> AppError {
+    tracing::error!(error = %e, "snapshot query failed");
+    AppError::internal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: i64, job: &str, kind: &str) -> StoredEvent {
+        StoredEvent { id, job_id: Some(job.into()), kind: kind.into(), data: "{}".into() }
+    }
+
+    #[test]
+    fn coalescing_keeps_the_latest_sample_and_every_other_event() {
+        let events = vec![
+            ev(1, "a", "progress"),
+            ev(2, "a", "log"),
+            ev(3, "b", "progress"),
+            ev(4, "a", "progress"),
+            ev(5, "a", "done"),
+        ];
+        let ids: Vec<i64> = coalesce(&events).map(|e| e.id).collect();
+        assert_eq!(ids, [2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn cursor_comes_from_header_then_query() {
+        let mut h = HeaderMap::new();
+        assert_eq!(requested_cursor(&h, None).unwrap(), None);
+        assert_eq!(requested_cursor(&h, Some("12")).unwrap(), Some(12));
+        h.insert("last-event-id", HeaderValue::from_static(" 7 "));
+        assert_eq!(requested_cursor(&h, Some("12")).unwrap(), Some(7));
+    }
+
+    #[test]
+    fn malformed_cursors_are_refused_with_a_message() {
+        let h = HeaderMap::new();
+        for bad in ["abc", "-1", "1.5", "99999999999999999999"] {
+            let err = requested_cursor(&h, Some(bad)).unwrap_err();
+            assert!(err.message.contains("Last-Event-ID"), "{bad}: {}", err.message);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The event stream contract, read with a real SSE client against the real server.
+
+mod common;
+
+use common::*;
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn stream_opens_with_retry_and_snapshot_and_the_right_headers() {
+    let server = TestServer::start("headers");
+    let s = server.session();
+    let resp = s.stream("/api/v1/events", None).await;
+    assert_eq!(resp.status(), 200);
+    let h = resp.headers();
+    assert_eq!(h["content-type"], "text/event-stream");
+    assert_eq!(h["cache-control"], "no-cache, no-transform");
+    assert_eq!(h["x-accel-buffering"], "no");
+    assert!(h.get("content-encoding").is_none());
+    let mut body = resp.bytes_stream();
+    let first = body.next().await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&first);
+    assert!(text.starts_with("retry: "), "{text}");
+    assert!(text.contains("\nevent: snapshot\n"), "{text}");
+}
+
+#[tokio::test]
+async fn ids_increase_bars_fill_and_done_arrives_for_every_job() {
+    let server = TestServer::start("fill");
+    let s = server.session();
+    let mut events = s.events("/api/v1/events", None).await;
+    let first = read_until(&mut events, WAIT, |_| true).await;
+    assert_eq!(first[0].event, "snapshot");
+    assert_eq!(first[0].retry, Some(Duration::from_millis(2000)));
+
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(s.demo(30, 5).await);
+    }
+    let mut done = 0;
+    let got = read_until(&mut events, WAIT, |e| {
+        if e.event == "done" {
+            done += 1;
+        }
+        done == 3
+    })
+    .await;
+    assert_strictly_increasing(&got);
+
+    let mut last_progress: HashMap<String, (u64, u64)> = HashMap::new();
+    for e in got.iter().filter(|e| e.event == "progress") {
+        let d = data(e);
+        last_progress.insert(
+            d["job_id"].as_str().unwrap().into(),
+            (d["current"].as_u64().unwrap(), d["total"].as_u64().unwrap()),
+        );
+    }
+    for id in &ids {
+        assert_eq!(last_progress[id], (30, 30), "bar of {id} did not reach 100%");
+        let done = got.iter().find(|e| e.event == "done" && data(e)["job_id"] == id.as_str()).unwrap();
+        assert_eq!(data(done)["status"], "succeeded");
+        let logs = got.iter().filter(|e| e.event == "log" && data(e)["job_id"] == id.as_str()).count();
+        assert_eq!(logs, 3, "one log line every 10 steps");
+    }
+    // Every id on the wire is also the id stored on the job.
+    for id in &ids {
+        let job = s.job(id).await;
+        let done = got.iter().find(|e| e.event == "done" && data(e)["job_id"] == id.as_str()).unwrap();
+        assert_eq!(job["event_id"].as_i64().unwrap(), common::id(done));
+        assert_eq!(job["progress"]["current"], 30);
+    }
+}
+
+#[tokio::test]
+async fn reconnect_with_last_event_id_gets_exactly_the_missed_lines_and_the_end() {
+    let server = TestServer::start("replay");
+    let s = server.session();
+    let mut events = s.events("/api/v1/events", None).await;
+    let job = s.demo(50, 10).await;
+    // Read up to the first log line, then drop the connection.
+    let seen = read_until(&mut events, WAIT, |e| e.event == "log").await;
+    let cursor = id(seen.last().unwrap());
+    assert_eq!(data(seen.last().unwrap())["seq"], 1);
+    drop(events);
+
+    s.wait_finished(&job, WAIT).await;
+    let mut events = s.events("/api/v1/events", Some(cursor)).await;
+    let replay = read_until(&mut events, WAIT, |e| e.event == "done").await;
+    assert_eq!(replay[0].event, "snapshot");
+    assert_eq!(id(&replay[0]), cursor, "the snapshot carries the resumed cursor");
+    assert_strictly_increasing(&replay);
+    assert!(replay[1..].iter().all(|e| id(e) > cursor));
+    let seqs: Vec<u64> = replay.iter().filter(|e| e.event == "log").map(|e| data(e)["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [2, 3, 4, 5], "exactly the missed log lines, once each");
+    assert_eq!(replay.iter().filter(|e| e.event == "done").count(), 1);
+    assert_eq!(data(replay.last().unwrap())["status"], "succeeded");
+    // Progress samples may be coalesced, but the last one reaches 100%.
+    let last = replay.iter().rev().find(|e| e.event == "progress").unwrap();
+    assert_eq!(data(last)["current"], 50);
+
+    // Nothing is replayed twice: resuming from the done event gets only the snapshot.
+    let end = id(replay.last().unwrap());
+    let mut events = s.events("/api/v1/events", Some(end)).await;
+    let after = read_for(&mut events, Duration::from_millis(500)).await;
+    assert_eq!(kinds(&after), ["snapshot"]);
+}
+
+#[tokio::test]
+async fn job_stream_replays_the_whole_job_and_ends_after_done() {
+    let server = TestServer::start("jobstream");
+    let s = server.session();
+    let job = s.demo(20, 1).await;
+    s.wait_finished(&job, WAIT).await;
+    // A finished job's stream still tells its whole story, then ends.
+    let resp = s.stream(&format!("/api/v1/jobs/{job}/events"), None).await;
+    assert_eq!(resp.status(), 200);
+    let body = resp.text().await.unwrap();
+    let kinds: Vec<&str> = body.lines().filter_map(|l| l.strip_prefix("event: ")).collect();
+    assert_eq!(kinds.first(), Some(&"snapshot"));
+    assert_eq!(kinds.last(), Some(&"done"));
+    assert_eq!(kinds.iter().filter(|k| **k == "log").count(), 2);
+    // Resuming after the end: 204, which stops an EventSource.
+    let done_id: i64 = s.job(&job).await["event_id"].as_i64().unwrap();
+    let resp = s.stream(&format!("/api/v1/jobs/{job}/events"), Some(done_id)).await;
+    assert_eq!(resp.status(), 204);
+}
+
+#[tokio::test]
+async fn another_session_sees_nothing_of_my_jobs() {
+    let server = TestServer::start("isolation");
+    let me = server.session();
+    let other = server.session();
+    let mut theirs = other.events("/api/v1/events", None).await;
+    let job = me.demo(10, 5).await;
+    me.wait_finished(&job, WAIT).await;
+
+    for path in [format!("/api/v1/jobs/{job}"), format!("/api/v1/jobs/{job}/log")] {
+        let (status, body) = other.get(&path).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body["code"], "not_found");
+    }
+    assert_eq!(other.post(&format!("/api/v1/jobs/{job}/cancel")).await.0, 404);
+    assert_eq!(other.stream(&format!("/api/v1/jobs/{job}/events"), None).await.status(), 404);
+
+    // Their stream, live and replayed from the very beginning, never mentions my job.
+    let live = read_for(&mut theirs, Duration::from_millis(500)).await;
+    let mut replay = other.events("/api/v1/events", Some(0)).await;
+    let replayed = read_for(&mut replay, Duration::from_millis(500)).await;
+    for e in live.iter().chain(&replayed) {
+        assert!(!e.data.contains(&job), "leaked: {} {}", e.event, e.data);
+    }
+    assert_eq!(kinds(&replayed), ["snapshot"]);
+    let (_, list) = other.get("/api/v1/jobs").await;
+    assert_eq!(list["jobs"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn idle_streams_get_keep_alive_comments() {
+    let dir = fresh_dir("keepalive");
+    let server = TestServer::start_on(&dir, &dir.join("h.db"), &[("HEADWAY_KEEP_ALIVE_SECS", "1")]);
+    let s = server.session();
+    let resp = s.stream("/api/v1/events", None).await;
+    let mut body = resp.bytes_stream();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !text.contains(": keep-alive\n\n") {
+        let chunk = tokio::time::timeout_at(deadline, body.next()).await.expect("no keep-alive within 5 s");
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_from_the_future_gets_resync_and_a_fresh_snapshot() {
+    let server = TestServer::start("future");
+    let s = server.session();
+    let resp = s.stream("/api/v1/events", Some(1_000_000)).await;
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.bytes_stream();
+    let text = String::from_utf8_lossy(&body.next().await.unwrap().unwrap()).to_string();
+    let resync = text.find("event: resync").expect("resync");
+    let snapshot = text.find("event: snapshot").expect("snapshot");
+    assert!(resync < snapshot, "{text}");
+    assert!(text.contains("id: 0\nevent: snapshot"), "snapshot at the real head: {text}");
+}
