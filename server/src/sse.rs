@@ -113,8 +113,9 @@ async fn open(
         }
     }
 
-    let mut opening = BytesMut::new();
-    opening.extend_from_slice(format!("retry: {RETRY_MS}\n\n").as_bytes());
+    // `retry:` opens the stream and shares the first event's block, so that clients which
+    // attach fields to the event they belong to see it.
+    let mut opening = BytesMut::from(format!("retry: {RETRY_MS}\n").as_bytes());
     let cursor = match requested {
         Some(c) if c > head => {
             opening.extend_from_slice(&resync_frame("the event id is newer than this server's events"));
