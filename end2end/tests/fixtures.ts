@@ -10,8 +10,9 @@ export const test = base.extend<Fixtures>({
     const errors: string[] = [];
     const watch = (page: Page) => {
       page.on('console', (msg) => {
-        if (msg.type() === 'error' && !allowConsole.some((re) => re.test(msg.text()))) {
-          errors.push(`console: ${msg.text()}`);
+        const text = `${msg.text()} (${msg.location().url})`;
+        if (msg.type() === 'error' && !allowConsole.some((re) => re.test(text))) {
+          errors.push(`console: ${text}`);
         }
       });
       page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
