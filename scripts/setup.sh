@@ -13,6 +13,11 @@ export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# Build tools are built without LTO and with parallel codegen: they install in about half the time.
+fast_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install "$@"
+}
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
@@ -20,14 +25,14 @@ fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   step "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes a while, once)"
-  cargo install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+  fast_install --locked cargo-leptos --version "$CARGO_LEPTOS_VERSION"
 fi
 
 # The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
   step "installing wasm-bindgen-cli $bindgen_version"
-  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+  fast_install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
 # wasm-opt from npm's binaryen; Debian's older one produces wasm that does not hydrate.

@@ -149,6 +149,12 @@ pub struct Job {
     pub finished_at: Option<i64>,
     /// The id of the latest event about this job: a client ignores older events for it.
     pub event_id: i64,
+    /// The job's own time limit, if it has one (else its kind's).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// The job this one re-runs.
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 /// Payload of a `progress` event.

@@ -30,6 +30,28 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=15))]
     pub keep_alive_secs: u64,
 
+    /// Jobs running at once; the others wait `queued`, first in, first out.
+    #[arg(long, env = "HEADWAY_MAX_RUNNING", default_value_t = 16,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub max_running: u64,
+
+    /// A per-kind limit on running jobs, `KIND=N`; repeat the flag (or comma-separate in the
+    /// environment) for several kinds.
+    #[arg(long = "kind-limit", env = "HEADWAY_KIND_LIMITS", value_delimiter = ',',
+          value_parser = parse_kind_limit)]
+    pub kind_limits: Vec<(String, usize)>,
+
+    /// The directory file-based kinds (checksum, import_csv) may read and write in; created if
+    /// missing.
+    #[arg(long, env = "HEADWAY_DATA_ROOT", default_value = "data/files")]
+    pub data_root: PathBuf,
+
+    /// Seconds events are kept for replay (`Last-Event-ID`); older cursors get `resync`.
+    /// Job history and logs are kept regardless. Default: 7 days.
+    #[arg(long, env = "HEADWAY_RETENTION_SECS", default_value_t = 604_800,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub retention_secs: u64,
+
     /// Send the session cookie only over HTTPS (set this behind a TLS proxy).
     #[arg(long, env = "HEADWAY_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -44,7 +66,20 @@ impl Config {
             site_root: PathBuf::from("target/site"),
             cancel_grace_ms: 2000,
             keep_alive_secs: 10,
+            max_running: 16,
+            kind_limits: Vec::new(),
+            data_root: PathBuf::from("data/files"),
+            retention_secs: 604_800,
             secure_cookies: false,
         }
     }
+}
+
+fn parse_kind_limit(s: &str) -> Result<(String, usize), String> {
+    let (kind, n) = s.split_once('=').ok_or_else(|| format!("expected KIND=N, got {s:?}"))?;
+    let n: usize = n.trim().parse().map_err(|_| format!("the limit in {s:?} is not a whole number"))?;
+    if n == 0 {
+        return Err(format!("the limit in {s:?} must be at least 1"));
+    }
+    Ok((kind.trim().to_string(), n))
 }

@@ -14,7 +14,7 @@ use app::engine::bus::{sse_frame, Subscription};
 use app::engine::store::StoredEvent;
 use app::engine::{Engine, Owner};
 use app::error::AppError;
-use app::model::{EventType, Snapshot};
+use app::model::{EventType, Job, Snapshot};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -117,21 +117,17 @@ async fn open(
     // attach fields to the event they belong to see it.
     let mut opening = BytesMut::from(format!("retry: {RETRY_MS}\n").as_bytes());
     let cursor = match requested {
-        Some(c) if c > head => {
-            opening.extend_from_slice(&resync_frame("the event id is newer than this server's events"));
-            head
-        }
-        Some(c) => c,
+        Some(c) => match stale_cursor(engine, c, head) {
+            Some(reason) => {
+                opening.extend_from_slice(&resync_frame(reason));
+                head
+            }
+            None => c,
+        },
         None if job.is_some() => 0,
         None => head,
     };
-    let snapshot = match &job {
-        Some(job) => Snapshot { jobs: vec![job.clone()] },
-        None => Snapshot {
-            jobs: engine.store().snapshot_jobs(&owner, SNAPSHOT_RECENT).await.map_err(internal)?,
-        },
-    };
-    let data = serde_json::to_string(&snapshot).map_err(|_| AppError::internal())?;
+    let data = snapshot_data(engine, &owner, job.as_ref()).await?;
     opening.extend_from_slice(&sse_frame(cursor, EventType::Snapshot.as_str(), &data));
 
     let stream = EventStream {
@@ -155,6 +151,28 @@ async fn open(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-transform"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(response)
+}
+
+/// Why events after `cursor` cannot be replayed, if they cannot.
+fn stale_cursor(engine: &Engine, cursor: i64, head: i64) -> Option<&'static str> {
+    if cursor > head {
+        Some("the event id is newer than this server's events")
+    } else if cursor < engine.pruned_through() {
+        Some("events after this id are no longer kept")
+    } else {
+        None
+    }
+}
+
+/// The `snapshot` payload: one job for a per-job stream, else the owner's jobs in view.
+async fn snapshot_data(engine: &Engine, owner: &str, job: Option<&Job>) -> Result<String, AppError> {
+    let snapshot = match job {
+        Some(job) => Snapshot { jobs: vec![job.clone()] },
+        None => Snapshot {
+            jobs: engine.store().snapshot_jobs(owner, SNAPSHOT_RECENT).await.map_err(internal)?,
+        },
+    };
+    serde_json::to_string(&snapshot).map_err(|_| AppError::internal())
 }
 
 fn keep_alive(every: Duration) -> Interval {
@@ -200,10 +218,8 @@ impl EventStream {
                 match self.replay_batch().await {
                     Ok(Some(chunk)) => return Some(chunk),
                     Ok(None) => self.replaying = false,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "replay from the store failed; ending the stream");
-                        return None;
-                    }
+                    Err(_) => return None, // logged where it happened; the client reconnects
+
                 }
                 continue;
             }
@@ -233,13 +249,23 @@ impl EventStream {
         }
     }
 
-    /// The next stored events after the cursor as one chunk, or `None` when caught up.
-    async fn replay_batch(&mut self) -> Result<Option<Bytes>, sqlx::Error> {
+    /// The next stored events after the cursor as one chunk, or `None` when caught up. If the
+    /// events after the cursor have been pruned meanwhile, a `resync` and a fresh snapshot.
+    async fn replay_batch(&mut self) -> Result<Option<Bytes>, AppError> {
+        if self.job_id.is_none() && self.cursor < self.engine.pruned_through() {
+            let head = self.engine.head();
+            let mut chunk = BytesMut::from(&resync_frame("events after this id are no longer kept")[..]);
+            let data = snapshot_data(&self.engine, &self.owner, None).await?;
+            chunk.extend_from_slice(&sse_frame(head, EventType::Snapshot.as_str(), &data));
+            self.cursor = head;
+            return Ok(Some(chunk.freeze()));
+        }
         let store = self.engine.store();
         let events = match &self.job_id {
-            Some(id) => store.job_events_after(id, self.cursor, REPLAY_BATCH).await?,
-            None => store.owner_events_after(&self.owner, self.cursor, REPLAY_BATCH).await?,
-        };
+            Some(id) => store.job_events_after(id, self.cursor, REPLAY_BATCH).await,
+            None => store.owner_events_after(&self.owner, self.cursor, REPLAY_BATCH).await,
+        }
+        .map_err(internal)?;
         let Some(last) = events.last() else { return Ok(None) };
         self.cursor = last.id;
         let mut chunk = BytesMut::new();
@@ -252,6 +278,89 @@ impl EventStream {
         }
         Ok(Some(chunk.freeze()))
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollQuery {
+    after: Option<String>,
+    timeout_ms: Option<u64>,
+}
+
+/// One event of a long-poll answer: the same id, type and data as on the stream.
+#[derive(Debug, serde::Serialize)]
+pub struct PolledEvent {
+    /// Absent for `resync`, which does not move the cursor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    #[serde(rename = "type")]
+    kind: String,
+    data: Box<serde_json::value::RawValue>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct PollPage {
+    events: Vec<PolledEvent>,
+    /// Pass as `after` in the next call.
+    next: i64,
+}
+
+/// Longest a poll waits for something to happen.
+const POLL_MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// `GET /api/v1/events/poll?after={id}`: the stream's events as JSON, for clients that cannot
+/// hold a stream. Answers as soon as there is anything after `after`, or empty after
+/// `timeout_ms` (default 25 s). Without `after`, it answers at once with a snapshot.
+pub async fn poll(
+    State(state): State<AppState>,
+    Extension(Owner(owner)): Extension<Owner>,
+    query: Result<Query<PollQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<PollPage>, ApiError> {
+    let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
+    let after = requested_cursor(&HeaderMap::new(), q.after.as_deref())?;
+    let wait = Duration::from_millis(q.timeout_ms.unwrap_or(25_000)).min(POLL_MAX_WAIT);
+    let engine = &state.engine;
+    let mut sub = engine.bus().subscribe(&owner);
+    let head = engine.head();
+    let mut events = Vec::new();
+    let after = match after {
+        Some(c) => match stale_cursor(engine, c, head) {
+            Some(reason) => {
+                let data = serde_json::json!({ "reason": reason }).to_string();
+                events.push(polled(None, "resync", data));
+                None
+            }
+            None => Some(c),
+        },
+        None => None,
+    };
+    let Some(after) = after else {
+        let data = snapshot_data(engine, &owner, None).await?;
+        events.push(polled(Some(head), EventType::Snapshot.as_str(), data));
+        return Ok(axum::Json(PollPage { events, next: head }));
+    };
+    let deadline = Instant::now() + wait;
+    let stopping = engine.stopping();
+    loop {
+        let stored = engine.store().owner_events_after(&owner, after, REPLAY_BATCH).await.map_err(internal)?;
+        if let Some(last) = stored.last() {
+            let next = last.id;
+            let events = coalesce(&stored).map(|e| polled(Some(e.id), &e.kind, e.data.clone())).collect();
+            return Ok(axum::Json(PollPage { events, next }));
+        }
+        tokio::select! {
+            r = sub.recv() => if let Err(RecvError::Closed) = r { break },
+            _ = tokio::time::sleep_until(deadline) => break,
+            _ = stopping.cancelled() => break,
+        }
+    }
+    Ok(axum::Json(PollPage { events: Vec::new(), next: after }))
+}
+
+fn polled(id: Option<i64>, kind: &str, data: String) -> PolledEvent {
+    let data = serde_json::value::RawValue::from_string(data)
+        .unwrap_or_else(|_| serde_json::value::RawValue::from_string("null".into()).unwrap());
+    PolledEvent { id, kind: kind.to_string(), data }
 }
 
 /// Drops progress samples that a later sample of the same job in the same batch supersedes.

@@ -28,7 +28,7 @@ pub struct AppState {
 pub enum StartError {
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
-    #[error("cannot create the database directory {dir}: {source}")]
+    #[error("cannot create the directory {dir}: {source}")]
     DataDir { dir: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] OpenError),
@@ -60,8 +60,14 @@ impl Server {
         let sessions = session::layer(store.pool().clone(), config.secure_cookies)
             .await
             .map_err(StartError::Sessions)?;
+        std::fs::create_dir_all(&config.data_root)
+            .map_err(|source| StartError::DataDir { dir: config.data_root.clone(), source })?;
         let engine_config = EngineConfig {
             grace: Duration::from_millis(config.cancel_grace_ms),
+            max_running: config.max_running as usize,
+            kind_limits: config.kind_limits.iter().cloned().collect(),
+            data_root: config.data_root.clone(),
+            retention: Duration::from_secs(config.retention_secs),
             ..EngineConfig::default()
         };
         let engine = Engine::start(store, engine_config).await.map_err(StartError::Engine)?;
@@ -120,6 +126,8 @@ fn router(state: AppState, sessions: session::Layer) -> Router {
         .route("/jobs", post(api::create_job).get(api::list_jobs))
         .route("/jobs/{id}", get(api::get_job))
         .route("/jobs/{id}/cancel", post(api::cancel_job))
+        .route("/jobs/{id}/rerun", post(api::rerun_job))
+        .route("/events/poll", get(sse::poll))
         .route("/jobs/{id}/log", get(api::job_log))
         .route("/jobs/{id}/events", get(sse::job_events))
         .route("/{*rest}", any(api::no_such_endpoint))

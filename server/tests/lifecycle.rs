@@ -92,5 +92,5 @@ fn start_up_errors_are_one_clear_line_and_a_failure_exit() {
     let (code, err, _) = headway(&["--addr", "127.0.0.1:0", "--database-url", &bad]);
     assert_ne!(code, 0);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("cannot create the database directory"), "{err}");
+    assert!(err.contains("cannot create the directory"), "{err}");
 }

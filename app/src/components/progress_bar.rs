@@ -69,6 +69,8 @@ mod tests {
             started_at: None,
             finished_at: None,
             event_id: 1,
+            timeout_ms: None,
+            origin: None,
         }
     }
 

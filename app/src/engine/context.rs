@@ -6,6 +6,8 @@
 
 use super::writer::Writer;
 use crate::model::{Level, LogLevel, Progress};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +25,10 @@ pub struct JobContext {
     dirty: bool,
     /// Fires when a person cancels the job or the server shuts down.
     stop: CancellationToken,
+    /// What a resumable kind saved last time this job ran, if it was interrupted.
+    resume_from: Option<serde_json::Value>,
+    /// The directory file-based kinds may read and write in; nothing outside it.
+    data_root: Arc<PathBuf>,
 }
 
 impl JobContext {
@@ -32,8 +38,20 @@ impl JobContext {
         writer: Writer,
         progress: Progress,
         stop: CancellationToken,
+        resume_from: Option<serde_json::Value>,
+        data_root: Arc<PathBuf>,
     ) -> JobContext {
-        JobContext { job_id, owner, writer, progress, last_sample: None, dirty: false, stop }
+        JobContext {
+            job_id,
+            owner,
+            writer,
+            progress,
+            last_sample: None,
+            dirty: false,
+            stop,
+            resume_from,
+            data_root,
+        }
     }
 
     pub fn job_id(&self) -> &str {
@@ -79,6 +97,25 @@ impl JobContext {
     /// Writes one log line. Lines are never dropped or coalesced.
     pub async fn log(&mut self, level: LogLevel, line: impl Into<String>) {
         self.writer.log(&self.owner, &self.job_id, level, line.into()).await;
+    }
+
+    /// Saves how far a resumable job has come. If the server stops, the job is queued again on
+    /// the next start and finds this value in [`JobContext::resume_from`]. The latest progress
+    /// is saved with it, so the bar continues where it was.
+    pub async fn checkpoint(&mut self, value: serde_json::Value) {
+        self.flush().await;
+        self.writer.checkpoint(&self.job_id, value).await;
+    }
+
+    /// The last checkpoint of an earlier, interrupted run of this job.
+    pub fn resume_from(&self) -> Option<&serde_json::Value> {
+        self.resume_from.as_ref()
+    }
+
+    /// The directory file-based kinds work in (`--data-root`). Kinds must resolve every path
+    /// they are given inside it (see `kinds::paths`).
+    pub fn data_root(&self) -> &Path {
+        &self.data_root
     }
 
     pub fn is_cancelled(&self) -> bool {

@@ -17,7 +17,7 @@ pub type Tx<'a> = Transaction<'a, Sqlite>;
 
 /// The columns of `jobs` that make up a [`Job`], in the order of [`JobRow`].
 const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
-     error_code, error_message, created_at, started_at, finished_at, event_id";
+     error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin";
 
 #[derive(Clone)]
 pub struct Store {
@@ -127,6 +127,57 @@ impl Store {
         Ok(rows.into_iter().map(|r| (r.owner, Job::from(r.job))).collect())
     }
 
+    /// Queued jobs of every owner in queue order, with the checkpoint of an earlier run.
+    pub async fn queued_jobs(&self) -> sqlx::Result<Vec<(String, Job, Option<serde_json::Value>)>> {
+        let sql = format!(
+            "SELECT owner, checkpoint, {JOB_COLUMNS} FROM jobs WHERE status = 'queued' ORDER BY seq"
+        );
+        let rows: Vec<QueuedRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let checkpoint = r.checkpoint.and_then(|c| serde_json::from_str(&c).ok());
+                (r.owner, Job::from(r.job), checkpoint)
+            })
+            .collect())
+    }
+
+    /// One page of the owner's jobs, newest first, after the job `before` (keyset pagination).
+    pub async fn list_jobs(&self, owner: &str, filter: &JobFilter) -> sqlx::Result<Vec<Job>> {
+        let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ?");
+        if !filter.statuses.is_empty() {
+            sql.push_str(&format!(" AND status IN ({})", status_list(&filter.statuses)));
+        }
+        if filter.kind.is_some() {
+            sql.push_str(" AND kind = ?");
+        }
+        if filter.search.is_some() {
+            sql.push_str(" AND (id LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\')");
+        }
+        if filter.before.is_some() {
+            sql.push_str(" AND seq < (SELECT seq FROM jobs WHERE id = ? AND owner = ?)");
+        }
+        sql.push_str(" ORDER BY seq DESC LIMIT ?");
+        let mut q = sqlx::query_as::<_, JobRow>(&sql).bind(owner);
+        if let Some(kind) = &filter.kind {
+            q = q.bind(kind);
+        }
+        if let Some(search) = &filter.search {
+            let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            q = q.bind(format!("{escaped}%")).bind(format!("%{escaped}%"));
+        }
+        if let Some(before) = &filter.before {
+            q = q.bind(before).bind(owner);
+        }
+        let rows = q.bind(filter.limit).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(Job::from).collect())
+    }
+
+    /// The smallest event id still stored, if any.
+    pub async fn oldest_event_id(&self) -> sqlx::Result<Option<i64>> {
+        sqlx::query_scalar("SELECT MIN(id) FROM events").fetch_one(&self.pool).await
+    }
+
     /// Stored events of one owner after `after`, oldest first.
     pub async fn owner_events_after(
         &self,
@@ -192,8 +243,8 @@ impl Store {
 pub async fn tx_insert_job(tx: &mut Tx<'_>, owner: &str, job: &Job) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-             created_at, event_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             created_at, event_id, timeout_ms, origin) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&job.id)
     .bind(owner)
@@ -207,6 +258,8 @@ pub async fn tx_insert_job(tx: &mut Tx<'_>, owner: &str, job: &Job) -> sqlx::Res
     .bind(job.progress.level.as_str())
     .bind(job.created_at)
     .bind(job.event_id)
+    .bind(job.timeout_ms.map(|t| t as i64))
+    .bind(&job.origin)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -301,6 +354,30 @@ pub async fn tx_log(
     Ok(Some(LogLine { job_id: job_id.to_string(), seq: seq as u64, level, line: line.to_string(), at }))
 }
 
+/// Deletes events older than `before_ms`, at most `limit` of them; returns the highest id deleted.
+pub async fn tx_prune_events(tx: &mut Tx<'_>, before_ms: i64, limit: u32) -> sqlx::Result<Option<i64>> {
+    let last: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(id) FROM (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)",
+    )
+    .bind(before_ms)
+    .bind(limit)
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some(last) = last {
+        sqlx::query("DELETE FROM events WHERE id <= ?").bind(last).execute(&mut **tx).await?;
+    }
+    Ok(last)
+}
+
+pub async fn tx_checkpoint(tx: &mut Tx<'_>, job_id: &str, value: &serde_json::Value) -> sqlx::Result<()> {
+    sqlx::query("UPDATE jobs SET checkpoint = ? WHERE id = ?")
+        .bind(value.to_string())
+        .bind(job_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 pub async fn tx_insert_event(
     tx: &mut Tx<'_>,
     id: i64,
@@ -354,6 +431,29 @@ struct JobRow {
     started_at: Option<i64>,
     finished_at: Option<i64>,
     event_id: i64,
+    timeout_ms: Option<i64>,
+    origin: Option<String>,
+}
+
+/// Which jobs a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Any of these statuses (all when empty).
+    pub statuses: Vec<JobStatus>,
+    pub kind: Option<String>,
+    /// A prefix of the id, or a part of the message.
+    pub search: Option<String>,
+    /// Only jobs older than this one (the last id of the previous page).
+    pub before: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(FromRow)]
+struct QueuedRow {
+    owner: String,
+    checkpoint: Option<String>,
+    #[sqlx(flatten)]
+    job: JobRow,
 }
 
 #[derive(FromRow)]
@@ -385,6 +485,8 @@ impl From<JobRow> for Job {
             started_at: r.started_at,
             finished_at: r.finished_at,
             event_id: r.event_id,
+            timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
+            origin: r.origin,
         }
     }
 }

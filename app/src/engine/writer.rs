@@ -30,6 +30,8 @@ enum Command {
     },
     Progress { owner: String, job_id: String, progress: Progress },
     Log { owner: String, job_id: String, level: LogLevel, line: String },
+    Checkpoint { job_id: String, value: serde_json::Value },
+    Prune { before_ms: i64, reply: oneshot::Sender<Option<i64>> },
     Flush { reply: oneshot::Sender<()> },
 }
 
@@ -94,6 +96,18 @@ impl Writer {
         let _ = self.send(cmd).await;
     }
 
+    /// Saves a resumable job's checkpoint (no event: it is the job's private state).
+    pub async fn checkpoint(&self, job_id: &str, value: serde_json::Value) {
+        let _ = self.send(Command::Checkpoint { job_id: job_id.into(), value }).await;
+    }
+
+    /// Deletes a batch of events older than `before_ms`; returns the highest id deleted.
+    pub async fn prune(&self, before_ms: i64) -> Option<i64> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Prune { before_ms, reply }).await.ok()?;
+        rx.await.ok().flatten()
+    }
+
     /// Returns once everything sent before this call is committed.
     pub async fn flush(&self) {
         let (reply, rx) = oneshot::channel();
@@ -120,6 +134,7 @@ enum Reply {
     Created(oneshot::Sender<Result<Job, WriteError>>, Job),
     Transitioned(oneshot::Sender<Option<Job>>, Option<Job>),
     Flushed(oneshot::Sender<()>),
+    Pruned(oneshot::Sender<Option<i64>>, Option<i64>),
 }
 
 impl WriterTask {
@@ -161,6 +176,7 @@ impl WriterTask {
                         Reply::Created(tx, job) => drop(tx.send(Ok(job))),
                         Reply::Transitioned(tx, job) => drop(tx.send(job)),
                         Reply::Flushed(tx) => drop(tx.send(())),
+                        Reply::Pruned(tx, last) => drop(tx.send(last)),
                     }
                 }
             }
@@ -176,6 +192,7 @@ impl WriterTask {
                         Reply::Created(tx, _) => drop(tx.send(Err(err.clone()))),
                         Reply::Transitioned(tx, _) => drop(tx.send(None)),
                         Reply::Flushed(tx) => drop(tx.send(())),
+                        Reply::Pruned(tx, _) => drop(tx.send(None)),
                     }
                 }
             }
@@ -246,6 +263,14 @@ impl WriterTask {
                     }
                     None => self.next_id = id,
                 }
+            }
+            Command::Checkpoint { job_id, value } => {
+                store::tx_checkpoint(tx, &job_id, &value).await?;
+            }
+            Command::Prune { before_ms, reply } => {
+                // A bounded batch, so that live writes never wait long behind a prune.
+                let last = store::tx_prune_events(tx, before_ms, 10_000).await?;
+                replies.push(Reply::Pruned(reply, last));
             }
             Command::Flush { reply } => replies.push(Reply::Flushed(reply)),
         }

@@ -169,6 +169,8 @@ mod tests {
             started_at: None,
             finished_at: None,
             event_id,
+            timeout_ms: None,
+            origin: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! `demo`: advances one step per interval and writes a log line every 10 steps. It does no work
 //! besides waiting, which makes it the kind to try the dashboard with.
 
-use super::{check_range, Kind, RunResult};
+use super::{check_range, Kind, KindEnv, RunResult};
 use crate::engine::context::JobContext;
 use crate::error::FieldError;
 use crate::model::{KindInfo, LogLevel, ParamInfo, ParamType};
@@ -54,7 +54,7 @@ impl Kind for Demo {
         }
     }
 
-    fn validate(p: &DemoParams) -> Vec<FieldError> {
+    fn validate(p: &DemoParams, _env: &KindEnv) -> Vec<FieldError> {
         let mut problems = Vec::new();
         check_range("steps", p.steps, 1, MAX_STEPS, &mut problems);
         check_range("interval_ms", p.interval_ms, 0, MAX_INTERVAL_MS, &mut problems);
@@ -86,7 +86,7 @@ mod tests {
     use super::*;
 
     fn check(steps: u64, interval_ms: u64) -> Vec<String> {
-        Demo::validate(&DemoParams { steps, interval_ms }).into_iter().map(|f| f.field).collect()
+        Demo::validate(&DemoParams { steps, interval_ms }, &KindEnv { data_root: ".".into() }).into_iter().map(|f| f.field).collect()
     }
 
     #[test]

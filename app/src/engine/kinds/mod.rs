@@ -3,9 +3,16 @@
 //!
 //! The [`Registry`] erases each kind's parameter type so the engine can hold them side by side.
 
+mod batch;
+mod checksum;
 mod demo;
+mod import_csv;
+pub mod paths;
 
+pub use batch::Batch;
+pub use checksum::Checksum;
 pub use demo::Demo;
+pub use import_csv::ImportCsv;
 
 use super::context::JobContext;
 use crate::error::{AppError, ErrorCode, FieldError};
@@ -27,20 +34,42 @@ pub trait Kind: Send + Sync + 'static {
     /// What the kind is called in the API and in the database (`demo`, `batch`...).
     const NAME: &'static str;
 
+    /// A resumable kind saves checkpoints ([`JobContext::checkpoint`]); when the server stops
+    /// while it runs, it is queued again and continues from its last checkpoint instead of
+    /// ending `interrupted`.
+    const RESUMABLE: bool = false;
+
+    /// How long a job of this kind may run unless its own `timeout_ms` says otherwise.
+    const DEFAULT_TIMEOUT: Option<std::time::Duration> = None;
+
+    /// How many jobs of this kind may run at once (besides the global limit).
+    const MAX_RUNNING: Option<usize> = None;
+
     /// Title, description and parameter descriptions, for `GET /api/v1/kinds` and the start form.
     fn info() -> KindInfo;
 
-    /// Checks values serde accepted; returns one message per bad field.
-    fn validate(params: &Self::Params) -> Vec<FieldError>;
+    /// Checks values serde accepted; returns one message per bad field. File-based kinds check
+    /// their paths against `env.data_root` here, so that a bad path is a 4xx, not a failed job.
+    fn validate(params: &Self::Params, env: &KindEnv) -> Vec<FieldError>;
 
     /// Does the work. Returning normally means success (with the level the job set).
     fn run(params: Self::Params, ctx: &mut JobContext) -> impl Future<Output = RunResult> + Send;
 }
 
+/// What kinds may know about the server when they validate parameters.
+#[derive(Debug, Clone)]
+pub struct KindEnv {
+    /// The directory file-based kinds may read and write in; nothing outside it.
+    pub data_root: std::path::PathBuf,
+}
+
 /// A kind with its parameter type erased.
 trait ErasedKind: Send + Sync {
     fn info(&self) -> KindInfo;
-    fn parse(&self, params: Value) -> Result<Value, AppError>;
+    fn resumable(&self) -> bool;
+    fn default_timeout(&self) -> Option<std::time::Duration>;
+    fn max_running(&self) -> Option<usize>;
+    fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError>;
     fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult>;
 }
 
@@ -51,11 +80,23 @@ impl<K: Kind> ErasedKind for Typed<K> {
         K::info()
     }
 
-    fn parse(&self, params: Value) -> Result<Value, AppError> {
+    fn resumable(&self) -> bool {
+        K::RESUMABLE
+    }
+
+    fn default_timeout(&self) -> Option<std::time::Duration> {
+        K::DEFAULT_TIMEOUT
+    }
+
+    fn max_running(&self) -> Option<usize> {
+        K::MAX_RUNNING
+    }
+
+    fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError> {
         let typed: K::Params = serde_json::from_value(params).map_err(|e| {
             AppError::invalid(vec![FieldError { field: "params".into(), message: e.to_string() }])
         })?;
-        let problems = K::validate(&typed);
+        let problems = K::validate(&typed, env);
         if !problems.is_empty() {
             return Err(AppError::invalid(problems));
         }
@@ -80,14 +121,37 @@ impl<K: Kind> ErasedKind for Typed<K> {
 #[derive(Clone)]
 pub struct Registry {
     kinds: Arc<BTreeMap<&'static str, Arc<dyn ErasedKind>>>,
+    env: Arc<KindEnv>,
 }
 
 impl Registry {
     /// Every built-in kind.
-    pub fn builtin() -> Registry {
+    pub fn builtin(env: KindEnv) -> Registry {
         let mut kinds: BTreeMap<&'static str, Arc<dyn ErasedKind>> = BTreeMap::new();
-        kinds.insert(Demo::NAME, Arc::new(Typed::<Demo>(Default::default())));
-        Registry { kinds: Arc::new(kinds) }
+        fn add<K: Kind>(kinds: &mut BTreeMap<&'static str, Arc<dyn ErasedKind>>) {
+            kinds.insert(K::NAME, Arc::new(Typed::<K>(Default::default())));
+        }
+        add::<Demo>(&mut kinds);
+        add::<Batch>(&mut kinds);
+        add::<Checksum>(&mut kinds);
+        add::<ImportCsv>(&mut kinds);
+        Registry { kinds: Arc::new(kinds), env: Arc::new(env) }
+    }
+
+    pub fn env(&self) -> &KindEnv {
+        &self.env
+    }
+
+    pub fn is_resumable(&self, kind: &str) -> bool {
+        self.kinds.get(kind).is_some_and(|k| k.resumable())
+    }
+
+    pub fn default_timeout(&self, kind: &str) -> Option<std::time::Duration> {
+        self.kinds.get(kind).and_then(|k| k.default_timeout())
+    }
+
+    pub fn max_running(&self, kind: &str) -> Option<usize> {
+        self.kinds.get(kind).and_then(|k| k.max_running())
     }
 
     pub fn infos(&self) -> Vec<KindInfo> {
@@ -96,7 +160,7 @@ impl Registry {
 
     /// Validates `params` for `kind` and returns them in normal form.
     pub fn parse(&self, kind: &str, params: Value) -> Result<Value, AppError> {
-        self.get(kind)?.parse(params)
+        self.get(kind)?.parse(params, &self.env)
     }
 
     /// Turns form fields (all strings) into JSON params using the kind's parameter types, then
@@ -180,16 +244,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn registry() -> Registry {
+        Registry::builtin(KindEnv { data_root: std::env::temp_dir() })
+    }
+
     #[test]
     fn unknown_kind_names_the_known_ones() {
-        let err = Registry::builtin().parse("nope", json!({})).unwrap_err();
+        let err = registry().parse("nope", json!({})).unwrap_err();
         assert_eq!(err.code, ErrorCode::UnknownKind);
         assert!(err.message.contains("demo"), "{}", err.message);
     }
 
     #[test]
     fn form_fields_are_typed_from_the_kind_description() {
-        let reg = Registry::builtin();
+        let reg = registry();
         let form: HashMap<String, String> =
             [("steps".into(), " 12 ".into()), ("interval_ms".into(), "5".into())].into();
         assert_eq!(reg.parse_form("demo", &form).unwrap(), json!({"steps": 12, "interval_ms": 5}));
@@ -197,7 +265,7 @@ mod tests {
 
     #[test]
     fn form_errors_are_per_field() {
-        let reg = Registry::builtin();
+        let reg = registry();
         let form: HashMap<String, String> =
             [("steps".into(), "many".into()), ("interval_ms".into(), "".into())].into();
         let err = reg.parse_form("demo", &form).unwrap_err();
