@@ -40,9 +40,8 @@ impl Harness {
         let dir = std::env::temp_dir().join(format!("headway-test-{}", new_id()));
         let data_root = dir.join("data");
         std::fs::create_dir_all(&data_root).expect("create the test data root");
-        let store = Store::open(&format!("sqlite://{}/h.db", dir.display()))
-            .await
-            .expect("open the test store");
+        let store =
+            Store::open(&format!("sqlite://{}/h.db", dir.display())).await.expect("open the test store");
         let last = store.last_event_id().await.expect("read the last event id");
         let writer = Writer::spawn(store.clone(), Arc::new(Bus::new(64)), last);
         Harness { dir, store, writer, data_root }
@@ -96,11 +95,8 @@ impl Harness {
         };
         let job = self.writer.create(OWNER, job).await.expect("store the job");
         // Progress is only recorded for running jobs, as in the runner.
-        let job = self
-            .writer
-            .transition(OWNER, &job.id, JobStatus::Running, None)
-            .await
-            .expect("start the job");
+        let job =
+            self.writer.transition(OWNER, &job.id, JobStatus::Running, None).await.expect("start the job");
         let stop = CancellationToken::new();
         let ctx = JobContext::new(
             job.id.clone(),

@@ -110,7 +110,15 @@ impl Kind for Batch {
                 .into(),
             params: vec![
                 integer("items", "Items", "How many items to process.", true, 1000, 1, MAX_ITEMS),
-                integer("item_kib", "Item size (KiB)", "How much data each item hashes.", false, 64, 1, MAX_ITEM_KIB),
+                integer(
+                    "item_kib",
+                    "Item size (KiB)",
+                    "How much data each item hashes.",
+                    false,
+                    64,
+                    1,
+                    MAX_ITEM_KIB,
+                ),
                 integer(
                     "concurrency",
                     "Concurrency",
@@ -159,10 +167,8 @@ impl Kind for Batch {
 
     async fn run(p: BatchParams, ctx: &mut JobContext) -> RunResult {
         let (seed, kib, rate) = (p.seed, p.item_kib as usize, p.failure_rate);
-        run_items(ctx, p.items, p.concurrency as usize, move |index| {
-            process_item(seed, index, kib, rate)
-        })
-        .await
+        run_items(ctx, p.items, p.concurrency as usize, move |index| process_item(seed, index, kib, rate))
+            .await
     }
 }
 
@@ -199,8 +205,8 @@ where
         let finished = tokio::select! {
             biased;
             _ = ctx.cancelled() => {
-                let done = tally.succeeded + tally.failed;
-                ctx.set_message(format!("cancelled after {done} of {items} items: {}", tally.summary())).await;
+                let (done, summary) = (tally.succeeded + tally.failed, tally.summary());
+                ctx.set_message(format!("cancelled after {done} of {items} items: {summary}")).await;
                 return Ok(());
             }
             finished = in_flight.next() => finished,
@@ -215,12 +221,17 @@ where
             tally.failed += 1;
             ctx.set_level(Level::Warning).await;
             if tally.failed <= MAX_LOGGED_FAILURES {
-                ctx.log(LogLevel::Warn, format!("item {} failed (digest {})", item.index, hex(&item.digest[..6])))
-                    .await;
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("item {} failed (digest {})", item.index, hex(&item.digest[..6])),
+                )
+                .await;
             } else if tally.failed == MAX_LOGGED_FAILURES + 1 {
                 ctx.log(
                     LogLevel::Warn,
-                    format!("more than {MAX_LOGGED_FAILURES} items failed; further failures are only counted"),
+                    format!(
+                        "more than {MAX_LOGGED_FAILURES} items failed; further failures are only counted"
+                    ),
                 )
                 .await;
             }
@@ -242,7 +253,15 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// An integer parameter with a default and inclusive bounds.
-fn integer(name: &str, label: &str, description: &str, required: bool, default: u64, min: u64, max: u64) -> ParamInfo {
+fn integer(
+    name: &str,
+    label: &str,
+    description: &str,
+    required: bool,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> ParamInfo {
     ParamInfo {
         name: name.into(),
         label: label.into(),
@@ -284,18 +303,21 @@ mod tests {
 
     #[test]
     fn every_bound_is_checked_and_inclusive() {
-        assert!(problems(json!({"items": 1, "item_kib": 1, "concurrency": 1, "failure_rate": 0.0})).is_empty());
-        assert!(problems(json!({"items": MAX_ITEMS, "item_kib": 1024, "concurrency": 64, "failure_rate": 1.0}))
-            .is_empty());
+        assert!(
+            problems(json!({"items": 1, "item_kib": 1, "concurrency": 1, "failure_rate": 0.0})).is_empty()
+        );
+        assert!(problems(
+            json!({"items": MAX_ITEMS, "item_kib": 1024, "concurrency": 64, "failure_rate": 1.0})
+        )
+        .is_empty());
         assert_eq!(
             problems(json!({"items": 0, "item_kib": 1025, "concurrency": 65, "failure_rate": 1.5})),
             ["items", "item_kib", "concurrency", "failure_rate"]
         );
-        assert_eq!(problems(json!({"items": 1, "item_kib": 0, "concurrency": 0, "failure_rate": -0.1})), [
-            "item_kib",
-            "concurrency",
-            "failure_rate"
-        ]);
+        assert_eq!(
+            problems(json!({"items": 1, "item_kib": 0, "concurrency": 0, "failure_rate": -0.1})),
+            ["item_kib", "concurrency", "failure_rate"]
+        );
     }
 
     #[test]
@@ -345,7 +367,10 @@ mod tests {
 
         let stored = h.job(&mut job).await;
         assert_eq!(stored.progress.level, Level::Warning);
-        assert_eq!(stored.progress.message, format!("{} succeeded, {} failed", 40 - expected.len(), expected.len()));
+        assert_eq!(
+            stored.progress.message,
+            format!("{} succeeded, {} failed", 40 - expected.len(), expected.len())
+        );
         let mut logged: Vec<u64> = h
             .lines(&mut job, LogLevel::Warn)
             .await

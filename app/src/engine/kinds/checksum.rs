@@ -231,10 +231,8 @@ fn walk(root: &Path, dir: &Path) -> Walk {
         }
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
-    out.files = found
-        .into_iter()
-        .map(|(rel, path, size)| FileEntry { name: shown(&rel), path, size })
-        .collect();
+    out.files =
+        found.into_iter().map(|(rel, path, size)| FileEntry { name: shown(&rel), path, size }).collect();
     out
 }
 
@@ -351,7 +349,11 @@ mod tests {
 
     /// Manifest lines only: `<64 hex digits>  <name>`.
     fn manifest(lines: &[String]) -> Vec<String> {
-        lines.iter().filter(|l| l.len() > 66 && l[..64].bytes().all(|b| b.is_ascii_hexdigit())).cloned().collect()
+        lines
+            .iter()
+            .filter(|l| l.len() > 66 && l[..64].bytes().all(|b| b.is_ascii_hexdigit()))
+            .cloned()
+            .collect()
     }
 
     #[tokio::test]
@@ -429,10 +431,13 @@ mod tests {
         assert!(info.contains(&"skipped loop: symbolic link to a folder (not followed)".to_string()));
         let mut warnings = h.lines(&mut job, LogLevel::Warn).await;
         warnings.sort();
-        assert_eq!(warnings, [
-            "skipped outside-dir: symbolic link to outside the data folder",
-            "skipped secret-link: symbolic link to outside the data folder",
-        ]);
+        assert_eq!(
+            warnings,
+            [
+                "skipped outside-dir: symbolic link to outside the data folder",
+                "skipped secret-link: symbolic link to outside the data folder",
+            ]
+        );
         let stored = h.job(&mut job).await;
         assert_eq!(stored.progress.level, Level::Warning);
         assert_eq!(stored.progress.message, "2 files, 10 bytes, 2 skipped");

@@ -55,16 +55,17 @@ impl Kind for ImportCsv {
     const NAME: &'static str = "import_csv";
 
     fn info() -> KindInfo {
-        let text = |name: &str, label: &str, description: &str, required: bool, default: Option<&str>| ParamInfo {
-            name: name.into(),
-            label: label.into(),
-            description: description.into(),
-            kind: ParamType::String,
-            required,
-            default: default.map(Into::into),
-            min: None,
-            max: None,
-        };
+        let text =
+            |name: &str, label: &str, description: &str, required: bool, default: Option<&str>| ParamInfo {
+                name: name.into(),
+                label: label.into(),
+                description: description.into(),
+                kind: ParamType::String,
+                required,
+                default: default.map(Into::into),
+                min: None,
+                max: None,
+            };
         KindInfo {
             name: Self::NAME.into(),
             title: "Import CSV".into(),
@@ -107,9 +108,14 @@ impl Kind for ImportCsv {
         // Checked again: files may have changed since the job was validated.
         let paths = resolve(&p, ctx.data_root()).map_err(|problems| JobError {
             code: "bad_path".into(),
-            message: problems.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; "),
+            message: problems
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("; "),
         })?;
-        check_table_name(&p.table).map_err(|m| JobError { code: "bad_table".into(), message: format!("table {m}") })?;
+        check_table_name(&p.table)
+            .map_err(|m| JobError { code: "bad_table".into(), message: format!("table {m}") })?;
 
         ctx.set_total(None, "rows").await;
         ctx.set_message("checking the file").await;
@@ -118,11 +124,12 @@ impl Kind for ImportCsv {
             let (file, flag) = (paths.file.clone(), Arc::clone(&stop));
             let pass = tokio::task::spawn_blocking(move || survey(&file, &flag));
             tokio::select! {
-                result = pass => result.map_err(crashed)??,
+                biased;
                 _ = ctx.cancelled() => {
                     stop.store(true, Ordering::Relaxed);
                     return Err(cancelled());
                 }
+                result = pass => result.map_err(crashed)??,
             }
         };
         ctx.set_total(Some(survey.rows), "rows").await;
@@ -131,7 +138,8 @@ impl Kind for ImportCsv {
             .filename(&paths.database)
             .create_if_missing(true)
             .busy_timeout(Duration::from_secs(30));
-        let mut conn = SqliteConnection::connect_with(&options).await.map_err(|e| db_error(&p.database, e))?;
+        let mut conn =
+            SqliteConnection::connect_with(&options).await.map_err(|e| db_error(&p.database, e))?;
         let (tx, rx) = mpsc::channel(4);
         let (file, columns) = (paths.file.clone(), survey.columns.clone());
         tokio::task::spawn_blocking(move || read_rows(&file, &columns, tx));
@@ -143,8 +151,11 @@ impl Kind for ImportCsv {
         if counts.skipped > 0 {
             ctx.set_level(Level::Warning).await;
         }
-        ctx.log(LogLevel::Info, format!("imported {} rows into table {} of {}", counts.imported, p.table, p.database))
-            .await;
+        ctx.log(
+            LogLevel::Info,
+            format!("imported {} rows into table {} of {}", counts.imported, p.table, p.database),
+        )
+        .await;
         ctx.set_message(summary).await;
         Ok(())
     }
@@ -224,7 +235,14 @@ enum Row {
     WrongWidth { line: u64, found: usize },
 }
 
-type Batch = Result<Vec<Row>, JobError>;
+/// What the reading side sends. The import commits only after [`Chunk::End`]: if the reader
+/// stops without saying so (it panicked, say), the rows so far are rolled back.
+#[derive(Debug)]
+enum Chunk {
+    Rows(Vec<Row>),
+    End,
+    Failed(JobError),
+}
 
 fn reader(path: &Path) -> Result<csv::Reader<File>, JobError> {
     let file = File::open(path).map_err(|e| read_failed(0, e.to_string()))?;
@@ -294,7 +312,10 @@ fn header(mut names: Vec<String>) -> Result<Vec<String>, JobError> {
         }
     }
     if names.len() > MAX_COLUMNS {
-        return Err(bad(format!("the header has {} columns; SQLite allows at most {MAX_COLUMNS}", names.len())));
+        return Err(bad(format!(
+            "the header has {} columns; SQLite allows at most {MAX_COLUMNS}",
+            names.len()
+        )));
     }
     let mut seen = std::collections::HashSet::new();
     for (i, name) in names.iter().enumerate() {
@@ -312,9 +333,9 @@ fn header(mut names: Vec<String>) -> Result<Vec<String>, JobError> {
     Ok(names)
 }
 
-/// The second pass: sends the data rows in batches until the file ends, the receiver goes away
-/// (the import stopped), or something is wrong (sent as the last batch).
-fn read_rows(path: &Path, columns: &[String], tx: mpsc::Sender<Batch>) {
+/// The second pass: sends the data rows in batches, then `End`; or `Failed` when something is
+/// wrong. Stops early when the receiver goes away (the import stopped).
+fn read_rows(path: &Path, columns: &[String], tx: mpsc::Sender<Chunk>) {
     let result = (|| {
         let mut reader = reader(path)?;
         let mut record = csv::ByteRecord::new();
@@ -333,18 +354,21 @@ fn read_rows(path: &Path, columns: &[String], tx: mpsc::Sender<Batch>) {
             } else {
                 Row::WrongWidth { line, found: values.len() }
             });
-            if batch.len() == BATCH_ROWS && tx.blocking_send(Ok(std::mem::take(&mut batch))).is_err() {
+            if batch.len() == BATCH_ROWS && tx.blocking_send(Chunk::Rows(std::mem::take(&mut batch))).is_err()
+            {
                 return Ok(());
             }
         }
-        if !batch.is_empty() {
-            let _ = tx.blocking_send(Ok(batch));
+        if !batch.is_empty() && tx.blocking_send(Chunk::Rows(batch)).is_err() {
+            return Ok(());
         }
         Ok(())
     })();
-    if let Err(e) = result {
-        let _ = tx.blocking_send(Err(e));
-    }
+    let last = match result {
+        Ok(()) => Chunk::End,
+        Err(e) => Chunk::Failed(e),
+    };
+    let _ = tx.blocking_send(last);
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -361,7 +385,7 @@ async fn write_rows(
     table: &str,
     database: &str,
     columns: &[String],
-    mut rx: mpsc::Receiver<Batch>,
+    mut rx: mpsc::Receiver<Chunk>,
 ) -> Result<Counts, JobError> {
     let db = |e: sqlx::Error| db_error(database, e);
     let mut tx = conn.begin().await.map_err(db)?;
@@ -387,21 +411,28 @@ async fn write_rows(
 
     let mut counts = Counts::default();
     loop {
-        let batch = tokio::select! {
+        let chunk = tokio::select! {
             biased;
             // Dropping the transaction would roll back too; saying it keeps the promise visible.
             _ = ctx.cancelled() => {
                 tx.rollback().await.map_err(db)?;
                 return Err(cancelled());
             }
-            batch = rx.recv() => batch,
+            chunk = rx.recv() => chunk,
         };
-        let Some(batch) = batch else { break };
-        let rows = match batch {
-            Ok(rows) => rows,
-            Err(e) => {
+        let rows = match chunk {
+            Some(Chunk::Rows(rows)) => rows,
+            Some(Chunk::End) => break,
+            Some(Chunk::Failed(e)) => {
                 tx.rollback().await.map_err(db)?;
                 return Err(e);
+            }
+            None => {
+                tx.rollback().await.map_err(db)?;
+                return Err(JobError {
+                    code: "crashed".into(),
+                    message: "reading the file stopped before its end; nothing was imported".into(),
+                });
             }
         };
         for row in rows {
@@ -418,8 +449,11 @@ async fn write_rows(
                     counts.skipped += 1;
                     ctx.set_level(Level::Warning).await;
                     let expected = columns.len();
-                    ctx.log(LogLevel::Warn, format!("line {line}: {found} fields instead of {expected}; row skipped"))
-                        .await;
+                    ctx.log(
+                        LogLevel::Warn,
+                        format!("line {line}: {found} fields instead of {expected}; row skipped"),
+                    )
+                    .await;
                 }
             }
             ctx.advance(1).await;
@@ -448,7 +482,9 @@ fn quote(name: &str) -> String {
 fn table_exists(table: &str, database: &str) -> JobError {
     JobError {
         code: "table_exists".into(),
-        message: format!("{database} already has a table named {table}; choose another name or drop it first"),
+        message: format!(
+            "{database} already has a table named {table}; choose another name or drop it first"
+        ),
     }
 }
 
@@ -509,16 +545,18 @@ mod tests {
     #[tokio::test]
     async fn rows_become_a_table_that_any_sqlite_client_can_read() {
         let h = Harness::new().await;
-        h.write("people.csv", "name,age,city\nAda,36,London\n\"Lee, Jr.\",29,\"New\nYork\"\nBo,41,\"say \"\"hi\"\"\"\n");
+        h.write(
+            "people.csv",
+            "name,age,city\nAda,36,London\n\"Lee, Jr.\",29,\"New\nYork\"\nBo,41,\"say \"\"hi\"\"\"\n",
+        );
 
         let (mut job, result) = import(&h, "people.csv", "people").await;
 
         assert_eq!(result, Ok(()));
-        assert_eq!(rows(&h, "people").await, owned(&[
-            ("Ada", "36", "London"),
-            ("Lee, Jr.", "29", "New\nYork"),
-            ("Bo", "41", "say \"hi\""),
-        ]));
+        assert_eq!(
+            rows(&h, "people").await,
+            owned(&[("Ada", "36", "London"), ("Lee, Jr.", "29", "New\nYork"), ("Bo", "41", "say \"hi\""),])
+        );
         let stored = h.job(&mut job).await;
         assert_eq!(stored.progress.unit, "rows");
         assert_eq!((stored.progress.current, stored.progress.total), (3, Some(3)));
@@ -552,15 +590,14 @@ mod tests {
         let (mut job, result) = import(&h, "people.csv", "people").await;
 
         assert_eq!(result, Ok(()));
-        assert_eq!(h.lines(&mut job, LogLevel::Warn).await, [
-            "line 3: 2 fields instead of 3; row skipped",
-            "line 6: 4 fields instead of 3; row skipped",
-        ]);
-        assert_eq!(rows(&h, "people").await, owned(&[
-            ("Ada", "36", "London"),
-            ("Lee", "29", "New\nYork"),
-            ("Eve", "22", "Paris"),
-        ]));
+        assert_eq!(
+            h.lines(&mut job, LogLevel::Warn).await,
+            ["line 3: 2 fields instead of 3; row skipped", "line 6: 4 fields instead of 3; row skipped",]
+        );
+        assert_eq!(
+            rows(&h, "people").await,
+            owned(&[("Ada", "36", "London"), ("Lee", "29", "New\nYork"), ("Eve", "22", "Paris"),])
+        );
         let stored = h.job(&mut job).await;
         assert_eq!(stored.progress.level, Level::Warning);
         assert_eq!(stored.progress.message, "3 rows imported, 2 skipped");
@@ -603,12 +640,31 @@ mod tests {
         let mut job = h.start("import_csv", json!({})).await;
         let mut conn = open_new(&h).await;
         let (tx, rx) = mpsc::channel(4);
-        tx.send(Ok(vec![Row::Values(vec!["Ada".into()]), Row::Values(vec!["Bob".into()])])).await.unwrap();
-        tx.send(Err(JobError { code: "bad_encoding".into(), message: "line 4".into() })).await.unwrap();
+        tx.send(Chunk::Rows(vec![Row::Values(vec!["Ada".into()]), Row::Values(vec!["Bob".into()])]))
+            .await
+            .unwrap();
+        tx.send(Chunk::Failed(JobError { code: "bad_encoding".into(), message: "line 4".into() }))
+            .await
+            .unwrap();
 
         let result = write_rows(&mut job.ctx, &mut conn, "people", "imports.db", &["name".into()], rx).await;
 
         assert_eq!(result.unwrap_err().code, "bad_encoding");
+        assert!(!has_table(&h, "people").await);
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_stops_without_reaching_the_end_imports_nothing() {
+        let h = Harness::new().await;
+        let mut job = h.start("import_csv", json!({})).await;
+        let mut conn = open_new(&h).await;
+        let (tx, rx) = mpsc::channel(4);
+        tx.send(Chunk::Rows(vec![Row::Values(vec!["Ada".into()])])).await.unwrap();
+        drop(tx);
+
+        let result = write_rows(&mut job.ctx, &mut conn, "people", "imports.db", &["name".into()], rx).await;
+
+        assert_eq!(result.unwrap_err().code, "crashed");
         assert!(!has_table(&h, "people").await);
     }
 
@@ -620,7 +676,7 @@ mod tests {
         let (tx, rx) = mpsc::channel(1);
         let stop = job.stop.clone();
         tokio::spawn(async move {
-            let row = || Ok(vec![Row::Values(vec!["Ada".into()])]);
+            let row = || Chunk::Rows(vec![Row::Values(vec!["Ada".into()])]);
             tx.send(row()).await.unwrap();
             // Once the second batch is in, the first has been taken: rows are being inserted.
             tx.send(row()).await.unwrap();
@@ -653,14 +709,18 @@ mod tests {
         h.write("blank.csv", "id,,name\n1,a,2\n");
         assert_eq!(import(&h, "empty.csv", "t").await.1.unwrap_err().code, "empty_file");
         let dup = import(&h, "dup.csv", "t").await.1.unwrap_err();
-        assert_eq!((dup.code.as_str(), dup.message.as_str()), ("bad_header", "column \"ID\" appears twice in the header"));
+        assert_eq!(
+            (dup.code.as_str(), dup.message.as_str()),
+            ("bad_header", "column \"ID\" appears twice in the header")
+        );
         let blank = import(&h, "blank.csv", "t").await.1.unwrap_err();
         assert_eq!(blank.message, "column 2 of the header has no name");
     }
 
     /// An empty database in the data root, as `write_rows` gets it from `run`.
     async fn open_new(h: &Harness) -> SqliteConnection {
-        let options = SqliteConnectOptions::new().filename(h.data_root.join("imports.db")).create_if_missing(true);
+        let options =
+            SqliteConnectOptions::new().filename(h.data_root.join("imports.db")).create_if_missing(true);
         SqliteConnection::connect_with(&options).await.unwrap()
     }
 
@@ -688,7 +748,9 @@ mod tests {
         let (field, message) = only("../outside/secret.csv", "imports.db");
         assert_eq!(field, "file");
         assert!(message.contains("`..`"), "{message}");
-        assert!(only(h.data_root.join("in/people.csv").to_str().unwrap(), "imports.db").1.contains("absolute"));
+        assert!(only(h.data_root.join("in/people.csv").to_str().unwrap(), "imports.db")
+            .1
+            .contains("absolute"));
         assert!(only("in/link.csv", "imports.db").1.contains("outside the data folder"));
         assert!(only("out/secret.csv", "imports.db").1.contains("outside the data folder"));
         assert_eq!(only("in/missing.csv", "imports.db").1, "does not exist");
@@ -716,7 +778,8 @@ mod tests {
     #[tokio::test]
     async fn a_bad_table_name_is_a_field_error() {
         let h = Harness::new().await;
-        let fields: Vec<String> = problems(&h, "missing.csv", "1x", "imports.db").into_iter().map(|f| f.0).collect();
+        let fields: Vec<String> =
+            problems(&h, "missing.csv", "1x", "imports.db").into_iter().map(|f| f.0).collect();
         assert_eq!(fields, ["file", "table"]);
     }
 
@@ -725,6 +788,8 @@ mod tests {
         let p = params("a.csv", "t");
         assert_eq!(p.database, "imports.db");
         assert!(serde_json::from_value::<ImportCsvParams>(json!({"file": "a.csv"})).is_err());
-        assert!(serde_json::from_value::<ImportCsvParams>(json!({"file": "a", "table": "t", "x": 1})).is_err());
+        assert!(
+            serde_json::from_value::<ImportCsvParams>(json!({"file": "a", "table": "t", "x": 1})).is_err()
+        );
     }
 }

@@ -61,15 +61,6 @@ pub fn resolve_new_inside(root: &Path, relative: &str) -> Result<PathBuf, String
     Ok(folder.join(name))
 }
 
-/// Says how a canonical path inside `root` is written relative to it (`.` for the root).
-pub fn display_relative(root: &Path, path: &Path) -> String {
-    match path.strip_prefix(root) {
-        Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
-        Ok(rel) => rel.to_string_lossy().into_owned(),
-        Err(_) => path.to_string_lossy().into_owned(),
-    }
-}
-
 const OUTSIDE_BY_LINK: &str = "leads outside the data folder through a symbolic link";
 
 /// The checks that need only the text: relative, no `..`, not empty.
@@ -213,14 +204,10 @@ mod tests {
         symlink(d.base.join("outside/new.db"), d.root.join("dangling.db")).unwrap();
         for path in ["escape/new.db", "dangling.db"] {
             let err = resolve_new_inside(&d.root, path).unwrap_err();
-            assert!(err.contains("outside the data folder") || err.contains("symbolic link"), "{path}: {err}");
+            assert!(
+                err.contains("outside the data folder") || err.contains("symbolic link"),
+                "{path}: {err}"
+            );
         }
-    }
-
-    #[test]
-    fn relative_display_is_from_the_root() {
-        let root = Path::new("/data");
-        assert_eq!(display_relative(root, Path::new("/data/a/b.csv")), "a/b.csv");
-        assert_eq!(display_relative(root, Path::new("/data")), ".");
     }
 }
