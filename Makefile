@@ -27,8 +27,7 @@ site:
 
 ## Unit tests (app, with the engine) and integration tests (real server, real SQLite, real SSE).
 unit:
-	cargo test -p app --features ssr
-	cargo test -p server
+	cargo test -p app -p server --features app/ssr
 
 ## Playwright in Debian's Chromium against the release build.
 e2e:

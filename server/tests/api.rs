@@ -66,7 +66,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let server = TestServer::start("badinput");
     let s = server.session();
     let cases: Vec<(&str, serde_json::Value, u16, &str, &str)> = vec![
-        ("unknown kind", json!({"kind": "nope", "params": {}}), 422, "unknown_kind", "known kinds: demo"),
+        ("unknown kind", json!({"kind": "nope", "params": {}}), 422, "unknown_kind", "known kinds: batch, checksum, demo, import_csv"),
         ("steps too low", json!({"kind": "demo", "params": {"steps": 0, "interval_ms": 1}}), 422, "invalid_params", "steps: must be from 1 to 100000"),
         ("steps too high", json!({"kind": "demo", "params": {"steps": 100001, "interval_ms": 1}}), 422, "invalid_params", "steps"),
         ("interval too long", json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 60001}}), 422, "invalid_params", "interval_ms: must be from 0 to 60000"),
@@ -78,6 +78,28 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         ("no kind", json!({"params": {}}), 422, "invalid_params", "missing field `kind`"),
         ("extra top-level field", json!({"kind": "demo", "params": {}, "owner": "x"}), 422, "invalid_params", "unknown field `owner`"),
     ];
+    let root = server.data_root();
+    std::fs::create_dir_all(root.join("in")).unwrap();
+    std::fs::write(root.join("in/latin1.csv"), b"name,city\nJos\xe9,M\xfcnchen\n").unwrap();
+    std::fs::write(root.join("in/ok.csv"), "name,city\nAda,London\n").unwrap();
+    std::os::unix::fs::symlink("/etc", root.join("in/escape")).unwrap();
+    let file_cases: Vec<(&str, serde_json::Value, &str)> = vec![
+        ("parent dir", json!({"kind": "checksum", "params": {"dir": "../"}}), "dir"),
+        ("absolute dir", json!({"kind": "checksum", "params": {"dir": "/etc"}}), "dir"),
+        ("symlink escape", json!({"kind": "checksum", "params": {"dir": "in/escape"}}), "dir"),
+        ("missing dir", json!({"kind": "checksum", "params": {"dir": "nowhere"}}), "dir"),
+        ("csv outside", json!({"kind": "import_csv", "params": {"file": "../h.db", "table": "t"}}), "file"),
+        ("csv not utf-8", json!({"kind": "import_csv", "params": {"file": "in/latin1.csv", "table": "t"}}), "file"),
+        ("bad table name", json!({"kind": "import_csv", "params": {"file": "in/ok.csv", "table": "drop table x;"}}), "table"),
+        ("batch out of range", json!({"kind": "batch", "params": {"items": 0}}), "items"),
+    ];
+    for (what, body, field) in file_cases {
+        let (got, err) = s.create_raw(&body).await;
+        assert_eq!(got, 422, "{what}: {err}");
+        let fields = err["fields"].as_array().unwrap_or_else(|| panic!("{what}: {err}"));
+        assert!(fields.iter().any(|f| f["field"] == field), "{what}: {err}");
+        eprintln!("{what}: {}", err["message"]);
+    }
     for (what, body, status, code, needle) in cases {
         let (got, err) = s.create_raw(&body).await;
         assert_eq!(got, status, "{what}: {err}");

@@ -41,6 +41,8 @@ impl TestServer {
             .arg("127.0.0.1:0")
             .arg("--database-url")
             .arg(format!("sqlite://{}", db.display()))
+            .arg("--data-root")
+            .arg(dir.join("files"))
             .env("RUST_LOG", "info")
             .env_remove("LEPTOS_OUTPUT_NAME")
             .stdout(Stdio::piped())
@@ -68,6 +70,11 @@ impl TestServer {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The directory file-based kinds work in.
+    pub fn data_root(&self) -> PathBuf {
+        self.dir.join("files")
     }
 
     pub fn session(&self) -> Session {

@@ -50,6 +50,28 @@ fn default_database() -> String {
     "imports.db".into()
 }
 
+/// How much of a file validation reads to catch a wrong encoding early (the run checks all).
+const ENCODING_SNIFF_BYTES: usize = 64 * 1024;
+
+/// Refuses, at request time, a file whose beginning is not UTF-8, naming the line. A bad byte
+/// further on is found by the run, which then imports nothing.
+fn check_start_is_utf8(file: &std::path::Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(ENCODING_SNIFF_BYTES);
+    std::fs::File::open(file)
+        .and_then(|f| f.take(ENCODING_SNIFF_BYTES as u64).read_to_end(&mut head))
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    match std::str::from_utf8(&head) {
+        Ok(_) => Ok(()),
+        // A character cut in half by the end of the sample is not an error.
+        Err(e) if e.error_len().is_none() => Ok(()),
+        Err(e) => {
+            let line = 1 + head[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count();
+            Err(format!("is not UTF-8 text (invalid bytes on line {line}); save it as UTF-8 and try again"))
+        }
+    }
+}
+
 impl Kind for ImportCsv {
     type Params = ImportCsvParams;
     const NAME: &'static str = "import_csv";
@@ -95,7 +117,10 @@ impl Kind for ImportCsv {
 
     fn validate(p: &ImportCsvParams, env: &KindEnv) -> Vec<FieldError> {
         let mut problems = match resolve(p, &env.data_root) {
-            Ok(_) => Vec::new(),
+            Ok(paths) => match check_start_is_utf8(&paths.file) {
+                Ok(()) => Vec::new(),
+                Err(message) => vec![FieldError { field: "file".into(), message }],
+            },
             Err(problems) => problems,
         };
         if let Err(message) = check_table_name(&p.table) {
