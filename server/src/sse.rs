@@ -231,7 +231,9 @@ impl EventStream {
                             continue;
                         }
                         self.cursor = event.id;
-                        self.finished = self.job_id.is_some() && event.kind == EventType::Done;
+                        if event.kind == EventType::Done {
+                            self.finished = self.is_final_done(event.id).await;
+                        }
                         return Some(event.frame());
                     }
                     Err(RecvError::Lagged(_)) => self.replaying = true,
@@ -239,6 +241,17 @@ impl EventStream {
                 },
                 _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
             }
+        }
+    }
+
+    /// Whether a `done` event ends this per-job stream: it does unless the job was queued again
+    /// afterwards (an interrupted job of a resumable kind), in which case its story goes on.
+    async fn is_final_done(&self, done_id: i64) -> bool {
+        let Some(job_id) = &self.job_id else { return false };
+        match self.engine.store().job(&self.owner, job_id).await {
+            // The job's last event is its final `done`; an earlier `done` was followed by more.
+            Ok(Some(job)) => job.status.is_terminal() && job.event_id <= done_id,
+            _ => true,
         }
     }
 
@@ -271,8 +284,9 @@ impl EventStream {
         let mut chunk = BytesMut::new();
         for e in coalesce(&events) {
             chunk.extend_from_slice(&sse_frame(e.id, &e.kind, &e.data));
-            if self.job_id.is_some() && e.kind == EventType::Done.as_str() {
+            if e.kind == EventType::Done.as_str() && self.is_final_done(e.id).await {
                 self.finished = true;
+                self.cursor = e.id;
                 break;
             }
         }

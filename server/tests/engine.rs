@@ -253,3 +253,58 @@ async fn a_cursor_older_than_what_is_kept_gets_resync() {
     let (_, log) = s.get(&format!("/api/v1/jobs/{id}/log")).await;
     assert!(log["lines"].as_array().is_some());
 }
+
+#[tokio::test]
+async fn a_checksum_interrupted_by_kill_9_resumes_from_its_checkpoint() {
+    let dir = fresh_dir("resume");
+    let db = dir.join("h.db");
+    let server = TestServer::start_on(&dir, &db, &[]);
+    let tree = server.data_root().join("tree");
+    for i in 0..120 {
+        let sub = tree.join(format!("d{}", i % 4));
+        std::fs::create_dir_all(&sub).unwrap();
+        let bytes: Vec<u8> = (0..512 * 1024u32).map(|b| (b.wrapping_mul(31) ^ i) as u8).collect();
+        std::fs::write(sub.join(format!("f{i:03}.bin")), bytes).unwrap();
+    }
+    let s = server.session();
+    let (status, job) = s.create("checksum", json!({"dir": "tree"})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    // Wait for a few files to be done (each one checkpointed), then kill the process.
+    for _ in 0..400 {
+        let (_, log) = s.get(&format!("/api/v1/jobs/{id}/log")).await;
+        if log["lines"].as_array().unwrap().len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let before = s.get(&format!("/api/v1/jobs/{id}/log")).await.1["lines"].as_array().unwrap().len();
+    server.kill9();
+    assert!(before < 120, "the job finished before it could be interrupted");
+
+    let server = TestServer::start_on(&dir, &db, &[]);
+    let s = Session { base: server.base.clone(), http: s.http.clone() };
+    let done = s.wait_finished(&id, WAIT).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["progress"]["current"], done["progress"]["total"]);
+    let (_, log) = s.get(&format!("/api/v1/jobs/{id}/log?limit=10000")).await;
+    let manifest: Vec<String> = log["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["line"].as_str().unwrap().to_string())
+        .filter(|l| l.contains("  d"))
+        .collect();
+    let files: HashSet<&str> = manifest.iter().map(|l| l.split("  ").nth(1).unwrap()).collect();
+    assert_eq!(files.len(), 120, "every file once");
+    assert_eq!(manifest.len(), 120, "no file hashed twice into the manifest");
+    // The stream tells the story: interrupted, queued again, running, succeeded.
+    let body = s.stream(&format!("/api/v1/jobs/{id}/events"), None).await.text().await.unwrap();
+    let statuses: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("data: {\"id\""))
+        .filter_map(|l| l.split("\"status\":\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(statuses, ["queued", "running", "interrupted", "queued", "running", "succeeded"]);
+    eprintln!("checksum resumed after kill -9 with {before} of 120 files done; finished with each file once");
+}
