@@ -117,3 +117,40 @@ test.describe('when the server goes away', () => {
     }
   });
 });
+
+test('a finished job can be re-run from its row', async ({ page }) => {
+  await openDashboard(page);
+  await startDemo(page, 5, 10);
+  const rows = page.locator('.job-list article.job');
+  await expect(rows.first().locator('.status')).toHaveText('succeeded');
+  await rows.first().getByRole('button', { name: 'Re-run' }).click();
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first().locator('.status')).toHaveText('succeeded');
+  await expect(rows.first().getByRole('progressbar')).toHaveAttribute('aria-valuenow', '5');
+  const ids = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-job-id')));
+  expect(new Set(ids).size).toBe(2);
+});
+
+test('every kind has a start form built from its parameters', async ({ page }) => {
+  await openDashboard(page);
+  const kinds = await (await page.request.get('/api/v1/kinds')).json();
+  for (const kind of kinds) {
+    const form = page.locator(`form#start-${kind.name}`);
+    await expect(form).toHaveCount(1);
+    for (const param of kind.params) {
+      await expect(form.locator(`[name="params[${param.name}]"]`)).toHaveCount(1);
+    }
+  }
+  // A batch job from its own form: 40 items, some failing, ends with the warning colour.
+  await page.locator('details.kind', { hasText: 'Batch' }).locator('summary').click();
+  const batch = page.locator('form#start-batch');
+  await batch.locator('[name="params[items]"]').fill('40');
+  await batch.locator('[name="params[item_kib]"]').fill('4');
+  await batch.locator('[name="params[failure_rate]"]').fill('0.3');
+  await batch.getByRole('button', { name: /start/i }).click();
+  const row = page.locator('.job-list article.job').first();
+  await expect(row.locator('.job-kind')).toHaveText('batch');
+  await expect(row.locator('.status')).toHaveText('succeeded', { timeout: 30_000 });
+  await expect(row.getByRole('progressbar')).toHaveAttribute('data-level', 'warning');
+  await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '40');
+});

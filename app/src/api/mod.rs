@@ -37,6 +37,13 @@ pub async fn cancel_job(id: String) -> Result<Job, AppError> {
     engine.cancel(&owner, &id).await
 }
 
+/// Starts a new job like one of the caller's jobs.
+#[server(endpoint = "rerun_job")]
+pub async fn rerun_job(id: String) -> Result<Job, AppError> {
+    let (engine, owner) = caller().await?;
+    engine.rerun(&owner, &id).await
+}
+
 /// The engine and the id of the user whose session made this request.
 #[cfg(feature = "ssr")]
 async fn caller() -> Result<(crate::engine::Engine, String), AppError> {

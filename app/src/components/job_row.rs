@@ -2,7 +2,7 @@
 //! after the page was rendered.
 
 use super::progress_bar::{progress_text, ProgressBar};
-use crate::api::CancelJob;
+use crate::api::{CancelJob, RerunJob};
 use crate::format;
 use crate::live;
 use crate::model::{Job, JobStatus};
@@ -38,24 +38,45 @@ pub fn JobRowView(job: ArcRwSignal<Job>) -> impl IntoView {
             live::add(updated);
         }
     });
-    let cancel_error = move || match cancel.value().get() {
-        Some(Err(e)) => Some(view! { <p class="field-error" role="alert">{e.message}</p> }),
-        _ => None,
+    let rerun = ServerAction::<RerunJob>::new();
+    Effect::new(move || {
+        if let Some(Ok(job)) = rerun.value().get() {
+            live::add(job);
+        }
+    });
+    let action_error = move || {
+        let message = match (cancel.value().get(), rerun.value().get()) {
+            (Some(Err(e)), _) | (_, Some(Err(e))) => Some(e.message),
+            _ => None,
+        };
+        message.map(|m| view! { <p class="field-error" role="alert">{m}</p> })
     };
-    let cancel_form = {
+    // Cancel while the job is active, re-run once it has finished.
+    let job_action = {
         let id = id.clone();
         move || {
-            status().is_active().then(|| {
-                let id = id.clone();
+            let id = id.clone();
+            if status().is_active() {
                 view! {
-                    <ActionForm action=cancel attr:class="cancel-form">
+                    <ActionForm action=cancel attr:class="job-action">
                         <input type="hidden" name="id" value=id/>
                         <button type="submit" class="secondary" disabled=move || status() == JobStatus::Cancelling>
                             "Cancel"
                         </button>
                     </ActionForm>
                 }
-            })
+                .into_any()
+            } else {
+                view! {
+                    <ActionForm action=rerun attr:class="job-action">
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" class="secondary" disabled=move || rerun.pending().get()>
+                            "Re-run"
+                        </button>
+                    </ActionForm>
+                }
+                .into_any()
+            }
         }
     };
     view! {
@@ -64,7 +85,7 @@ pub fn JobRowView(job: ArcRwSignal<Job>) -> impl IntoView {
                 <span class="job-kind">{move || job.with(|j| j.kind.clone())}</span>
                 <span class=move || format!("status status-{}", status())>{move || status().as_str()}</span>
                 <code class="job-id" title=id.clone()>{id[..8.min(id.len())].to_string()}</code>
-                {cancel_form}
+                {job_action}
             </header>
             <ProgressBar job/>
             <p class="job-meta">
@@ -77,7 +98,7 @@ pub fn JobRowView(job: ArcRwSignal<Job>) -> impl IntoView {
             <p class="job-times">
                 {move || job.with(times)}
             </p>
-            {cancel_error}
+            {action_error}
         </article>
     }
 }

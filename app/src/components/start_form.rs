@@ -37,6 +37,7 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
             let name = p.name.clone();
             let has_error = move || field_error(&name).is_some();
             let name = p.name.clone();
+            let step = (p.kind == ParamType::Number).then_some("any");
             let input_type = match p.kind {
                 ParamType::Integer | ParamType::Number => "number",
                 ParamType::Boolean => "checkbox",
@@ -49,6 +50,7 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
                         id=input_id
                         name=format!("params[{}]", p.name)
                         type=input_type
+                        step=step
                         min=p.min.map(|v| v.to_string())
                         max=p.max.map(|v| v.to_string())
                         value=p.default.map(|v| v.to_string().trim_matches('"').to_string())

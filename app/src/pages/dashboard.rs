@@ -25,11 +25,26 @@ pub fn Dashboard() -> impl IntoView {
 #[component]
 fn DashboardView(data: DashboardData) -> impl IntoView {
     let DashboardData { kinds, jobs } = data;
-    let demo = kinds.into_iter().find(|k| k.name == "demo");
+    // One form per kind: the demo open, the others one click away.
+    let forms = kinds
+        .into_iter()
+        .map(|kind| {
+            let open = kind.name == "demo";
+            view! {
+                <details class="kind" open=open>
+                    <summary>
+                        <strong>{kind.title.clone()}</strong>
+                        <span class="kind-description">{kind.description.clone()}</span>
+                    </summary>
+                    <StartForm kind/>
+                </details>
+            }
+        })
+        .collect_view();
     view! {
         <section class="start" aria-labelledby="start-title">
             <h1 id="start-title">"Start a job"</h1>
-            {demo.map(|kind| view! { <StartForm kind/> })}
+            {forms}
         </section>
         <section class="jobs" aria-labelledby="jobs-title">
             <h2 id="jobs-title">"Your jobs"</h2>
