@@ -6,14 +6,16 @@ export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 ADDR ?= 127.0.0.1:3000
 DATABASE_URL ?= sqlite://data/headway.db
 
-.PHONY: run test setup setup-test site unit e2e watch
+.PHONY: run test setup setup-test site site-dev unit e2e e2e-release watch
 
 ## Set up what is missing, build the release site, run Headway on ./data/headway.db.
 run: setup site
 	./target/release/headway --addr $(ADDR) --database-url $(DATABASE_URL)
 
 ## Set up what is missing and run every test: unit, integration, end to end.
-test: setup-test unit site e2e
+## The end-to-end tests run on the debug build, which shares its compiled dependencies with the
+## Rust tests; `make e2e-release` runs them on the release build.
+test: setup-test unit site-dev e2e
 
 setup:
 	scripts/setup.sh build
@@ -25,13 +27,21 @@ setup-test:
 site:
 	cargo leptos build --release
 
+## Debug build of the same (what `make test` drives in the browser).
+site-dev:
+	cargo leptos build
+
 ## Unit tests (app, with the engine) and integration tests (real server, real SQLite, real SSE).
 unit:
 	cargo test -p app -p server --features app/ssr
 
-## Playwright in Debian's Chromium against the release build.
+## Playwright in Debian's Chromium against the last debug build (make site-dev).
 e2e:
-	cd end2end && npx playwright test
+	cd end2end && HEADWAY_BIN=target/debug/headway npx playwright test
+
+## Playwright against the release build.
+e2e-release: site
+	cd end2end && HEADWAY_BIN=target/release/headway npx playwright test
 
 ## Development: rebuilds and reloads on change.
 watch: setup

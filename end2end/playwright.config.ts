@@ -1,7 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
-// Runs against the release build (`cargo leptos build --release`), started fresh on its own
-// SQLite file, in Debian's Chromium.
+// Runs against the build named by HEADWAY_BIN (relative to the repository root; the debug build
+// by default, see the Makefile), started fresh on its own SQLite file, in Debian's Chromium.
+const bin = process.env.HEADWAY_BIN ?? 'target/debug/headway';
 const port = Number(process.env.HEADWAY_E2E_PORT ?? 3900);
 const baseURL = `http://127.0.0.1:${port}`;
 
@@ -34,7 +35,7 @@ export default defineConfig({
     cwd: '..',
     command:
       `rm -rf target/e2e && mkdir -p target/e2e && ` +
-      `./target/release/headway --addr 127.0.0.1:${port} --database-url sqlite://target/e2e/headway.db`,
+      `./${bin} --addr 127.0.0.1:${port} --database-url sqlite://target/e2e/headway.db`,
     url: `${baseURL}/api/v1/kinds`,
     reuseExistingServer: false,
     timeout: 60_000,

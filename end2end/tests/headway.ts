@@ -3,7 +3,7 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
 
-/** A Headway process of a test's own (the release build), for tests that stop and restart it. */
+/** A Headway process of a test's own (the build in HEADWAY_BIN), for tests that stop and restart it. */
 export class Headway {
   private child?: ChildProcess;
   constructor(readonly port: number, readonly db: string) {}
@@ -14,7 +14,7 @@ export class Headway {
 
   async start() {
     this.child = spawn(
-      './target/release/headway',
+      `./${process.env.HEADWAY_BIN ?? 'target/debug/headway'}`,
       ['--addr', `127.0.0.1:${this.port}`, '--database-url', `sqlite://${this.db}`],
       { cwd: root, stdio: 'ignore' },
     );

@@ -142,6 +142,15 @@ impl Store {
             .collect())
     }
 
+    /// The checkpoint a resumable job saved last.
+    pub async fn checkpoint(&self, job_id: &str) -> sqlx::Result<Option<serde_json::Value>> {
+        let saved: Option<Option<String>> = sqlx::query_scalar("SELECT checkpoint FROM jobs WHERE id = ?")
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
     /// One page of the owner's jobs, newest first, after the job `before` (keyset pagination).
     pub async fn list_jobs(&self, owner: &str, filter: &JobFilter) -> sqlx::Result<Vec<Job>> {
         let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ?");

@@ -124,17 +124,11 @@ impl Harness {
         self.store.log_lines(&job.id, 0, u32::MAX).await.unwrap()
     }
 
-    /// The checkpoint the job saved last, if any. Read with SQL of its own because the store
-    /// reads checkpoints only to queue jobs again at start-up.
+    /// The checkpoint the job saved last, if any.
     pub async fn checkpoint(&self, job: &mut TestJob) -> Option<serde_json::Value> {
         job.ctx.flush().await;
         self.writer.flush().await;
-        let saved: Option<String> = sqlx::query_scalar("SELECT checkpoint FROM jobs WHERE id = ?")
-            .bind(&job.id)
-            .fetch_one(self.store.pool())
-            .await
-            .unwrap();
-        saved.map(|s| serde_json::from_str(&s).expect("checkpoints are JSON"))
+        self.store.checkpoint(&job.id).await.unwrap()
     }
 
     /// The text of the job's log lines of one level.
