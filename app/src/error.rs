@@ -17,6 +17,8 @@ pub enum ErrorCode {
     InvalidParams,
     UnknownKind,
     NotFound,
+    /// An operator request without the right token.
+    Unauthorized,
     /// The job is in a state that does not allow this (e.g. cancelling a finished job).
     Conflict,
     PayloadTooLarge,
@@ -31,6 +33,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => 400,
             ErrorCode::InvalidParams | ErrorCode::UnknownKind => 422,
             ErrorCode::NotFound => 404,
+            ErrorCode::Unauthorized => 401,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::TooManyRequests => 429,
@@ -62,6 +65,10 @@ impl AppError {
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         AppError::new(ErrorCode::BadRequest, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        AppError::new(ErrorCode::Unauthorized, message)
     }
 
     pub fn not_found() -> Self {

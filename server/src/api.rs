@@ -3,10 +3,9 @@
 //! 409 wrong state, 413 oversized body.
 
 use crate::startup::AppState;
-use app::engine::store::JobFilter;
 use app::engine::Owner;
 use app::error::{AppError, ErrorCode};
-use app::model::{Job, JobStatus, KindInfo, LogLine};
+use app::model::{HistoryQuery, Job, JobPage, KindInfo, LogLine};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
@@ -34,7 +33,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON body whose every rejection is a JSON error a person can act on.
 pub struct ApiJson<T>(pub T);
@@ -123,63 +122,13 @@ pub async fn rerun_job(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(job)).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// Comma-separated statuses.
-    status: Option<String>,
-    kind: Option<String>,
-    /// A prefix of a job id, or words of its message.
-    q: Option<String>,
-    /// The `next` of the previous page.
-    before: Option<String>,
-    limit: Option<u32>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct JobList {
-    jobs: Vec<Job>,
-    /// Pass as `before` for the next page; absent on the last page.
-    next: Option<String>,
-}
-
-/// Turns list parameters into a filter, or says which one is wrong.
-pub fn job_filter(q: ListQuery) -> Result<JobFilter, AppError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(AppError::bad_request("limit must be from 1 to 500"));
-    }
-    let mut statuses = Vec::new();
-    for name in q.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
-        let status = JobStatus::parse(name).ok_or_else(|| {
-            let known: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
-            AppError::bad_request(format!("unknown status {name:?}; use one of {}", known.join(", ")))
-        })?;
-        statuses.push(status);
-    }
-    let search = q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(AppError::bad_request("q must be at most 200 characters"));
-    }
-    Ok(JobFilter {
-        statuses,
-        kind: q.kind.filter(|k| !k.is_empty()),
-        search,
-        before: q.before.filter(|b| !b.is_empty()),
-        limit,
-    })
-}
-
 pub async fn list_jobs(
     State(state): State<AppState>,
     Extension(Owner(owner)): Extension<Owner>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<JobList>> {
+    query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<JobPage>> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
-    let filter = job_filter(q)?;
-    let jobs = state.engine.list_jobs(&owner, &filter).await?;
-    let next = (jobs.len() == filter.limit as usize).then(|| jobs.last().map(|j| j.id.clone())).flatten();
-    Ok(Json(JobList { jobs, next }))
+    Ok(Json(state.engine.history_page(&owner, &q).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,7 @@
 //! Configuration, read once from flags and environment, with defaults that need no setup: a
 //! SQLite file under `./data/` and a loopback address.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -55,6 +55,39 @@ pub struct Config {
     /// Send the session cookie only over HTTPS (set this behind a TLS proxy).
     #[arg(long, env = "HEADWAY_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+
+    /// Seconds without a progress report after which a running job is shown as stalled.
+    #[arg(long, env = "HEADWAY_STALL_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub stall_secs: u64,
+
+    /// The token that authorizes operator requests (`/api/v1/admin/...`, `headway notice`).
+    /// Default: the one in `admin.token` next to the database, created on first start.
+    #[arg(long, env = "HEADWAY_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// The build id pages compare to offer a reload after an upgrade. Default: derived from
+    /// the version and the executable file.
+    #[arg(long, env = "HEADWAY_BUILD_ID")]
+    pub build_id: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Operator commands, sent to the running server at `--addr`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Shows a message to every user (open pages at once, later visits too) until withdrawn:
+    /// `headway notice "Maintenance at 18:00"`; `headway notice --clear` withdraws.
+    Notice {
+        /// The message, one line.
+        #[arg(required_unless_present = "clear")]
+        text: Option<String>,
+        /// Withdraw every notice in force instead.
+        #[arg(long, conflicts_with = "text")]
+        clear: bool,
+    },
 }
 
 impl Config {
@@ -71,6 +104,10 @@ impl Config {
             data_root: PathBuf::from("data/files"),
             retention_secs: 604_800,
             secure_cookies: false,
+            stall_secs: 30,
+            admin_token: None,
+            build_id: None,
+            command: None,
         }
     }
 }

@@ -5,11 +5,15 @@
 //! - [`startup`]: opens the store, starts the engine, builds the router with its layers;
 //! - [`session`]: every request's user, from a SQLite-backed session;
 //! - [`api`]: the JSON API for scripts;
+//! - [`admin`]: operator endpoints (notices), behind a bearer token;
+//! - [`notice`]: `headway notice`, the operator's client for them;
 //! - [`sse`]: the event streams;
 //! - [`shutdown`]: what happens on SIGTERM / Ctrl-C.
 
+pub mod admin;
 pub mod api;
 pub mod config;
+pub mod notice;
 pub mod session;
 pub mod shutdown;
 pub mod sse;

@@ -1,6 +1,7 @@
 //! `headway`: serves the dashboard, the JSON API and the event streams.
 
 use clap::Parser;
+use server::config::Command;
 use server::{Config, Server};
 
 #[tokio::main]
@@ -12,6 +13,16 @@ async fn main() {
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
         )
         .init();
+    if let Some(Command::Notice { text, clear }) = &config.command {
+        match server::notice::run(&config, text.as_deref(), *clear).await {
+            Ok(done) => println!("{done}"),
+            Err(e) => {
+                eprintln!("headway: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     let server = match Server::start(config).await {
         Ok(server) => server,
         Err(e) => {

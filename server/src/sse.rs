@@ -14,7 +14,7 @@ use app::engine::bus::{sse_frame, Subscription};
 use app::engine::store::StoredEvent;
 use app::engine::{Engine, Owner};
 use app::error::AppError;
-use app::model::{EventType, Job, Snapshot};
+use app::model::{EventType, Job, Snapshot, VersionEvent};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -139,6 +139,7 @@ async fn open(
         opening: Some(opening.freeze()),
         replaying: true,
         finished: false,
+        version_pending: (cursor < engine.version_event_id()).then(|| engine.version_event_id()),
         keep_alive: keep_alive(state.streams.keep_alive),
         stopping: engine.stopping(),
     };
@@ -167,10 +168,13 @@ fn stale_cursor(engine: &Engine, cursor: i64, head: i64) -> Option<&'static str>
 /// The `snapshot` payload: one job for a per-job stream, else the owner's jobs in view.
 async fn snapshot_data(engine: &Engine, owner: &str, job: Option<&Job>) -> Result<String, AppError> {
     let snapshot = match job {
-        Some(job) => Snapshot { jobs: vec![job.clone()] },
-        None => Snapshot {
-            jobs: engine.store().snapshot_jobs(owner, SNAPSHOT_RECENT).await.map_err(internal)?,
-        },
+        Some(job) => vec![job.clone()],
+        None => engine.store().snapshot_jobs(owner, SNAPSHOT_RECENT).await.map_err(internal)?,
+    };
+    let snapshot = Snapshot {
+        jobs: snapshot,
+        build: engine.build().to_string(),
+        notices: engine.notices().await?,
     };
     serde_json::to_string(&snapshot).map_err(|_| AppError::internal())
 }
@@ -201,6 +205,9 @@ struct EventStream {
     replaying: bool,
     /// A per-job stream has sent its terminal event.
     finished: bool,
+    /// The id of this server's `version` event, while the client has not been sent it: set
+    /// when the client resumes from a cursor older than the server's start.
+    version_pending: Option<i64>,
     keep_alive: Interval,
     stopping: CancellationToken,
 }
@@ -244,6 +251,13 @@ impl EventStream {
         }
     }
 
+    /// The `version` event, in the place of the id reserved for it when this server started.
+    fn version_frame(&self, id: i64) -> Bytes {
+        let data = serde_json::to_string(&VersionEvent { build: self.engine.build().to_string() })
+            .expect("a version event always serializes");
+        sse_frame(id, EventType::Version.as_str(), &data)
+    }
+
     /// Whether a `done` event ends this per-job stream: it does unless the job was queued again
     /// afterwards (an interrupted job of a resumable kind), in which case its story goes on.
     async fn is_final_done(&self, done_id: i64) -> bool {
@@ -255,10 +269,11 @@ impl EventStream {
         }
     }
 
+    /// Per-job streams carry that job's events and the events for everyone (notices).
     fn wants(&self, event_job: Option<&str>) -> bool {
-        match &self.job_id {
-            None => true,
-            Some(id) => event_job == Some(id.as_str()),
+        match (&self.job_id, event_job) {
+            (None, _) | (_, None) => true,
+            (Some(id), Some(job)) => job == id,
         }
     }
 
@@ -279,10 +294,20 @@ impl EventStream {
             None => store.owner_events_after(&self.owner, self.cursor, REPLAY_BATCH).await,
         }
         .map_err(internal)?;
-        let Some(last) = events.last() else { return Ok(None) };
+        let Some(last) = events.last() else {
+            // Caught up. A client whose cursor predates this server's start learns its build.
+            return Ok(self.version_pending.take().map(|v| {
+                self.cursor = self.cursor.max(v);
+                self.version_frame(v)
+            }));
+        };
         self.cursor = last.id;
         let mut chunk = BytesMut::new();
         for e in coalesce(&events) {
+            if let Some(v) = self.version_pending.filter(|v| e.id > *v) {
+                chunk.extend_from_slice(&self.version_frame(v));
+                self.version_pending = None;
+            }
             chunk.extend_from_slice(&sse_frame(e.id, &e.kind, &e.data));
             if e.kind == EventType::Done.as_str() && self.is_final_done(e.id).await {
                 self.finished = true;

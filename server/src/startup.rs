@@ -1,6 +1,7 @@
 //! Start-up: bind the address, open the store, start the engine, and build the router with its
 //! layers. Every failure here is one clear line for the operator.
 
+use crate::admin::{self, AdminToken};
 use crate::{api, session, sse, Config};
 use app::engine::store::{OpenError, Store};
 use app::engine::{Engine, EngineConfig};
@@ -22,6 +23,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub engine: Engine,
     pub streams: sse::StreamConfig,
+    pub admin_token: AdminToken,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,8 @@ pub enum StartError {
     Store(#[from] OpenError),
     #[error("cannot start the job engine: {0}")]
     Engine(sqlx::Error),
+    #[error("cannot read or create the operator token {path}: {source}")]
+    AdminToken { path: PathBuf, source: std::io::Error },
     #[error("cannot prepare the session store: {0}")]
     Sessions(String),
 }
@@ -53,9 +57,13 @@ impl Server {
             .map_err(|source| StartError::Bind { addr: config.addr, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.addr, source })?;
 
-        if let Some(dir) = sqlite_parent_dir(&config.database_url) {
-            std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir { dir, source })?;
+        let db_dir = sqlite_parent_dir(&config.database_url);
+        if let Some(dir) = &db_dir {
+            std::fs::create_dir_all(dir).map_err(|source| StartError::DataDir { dir: dir.clone(), source })?;
         }
+        let token_path = admin::token_path(db_dir.as_deref());
+        let admin_token = admin::load_or_create_token(config.admin_token.as_deref(), &token_path)
+            .map_err(|source| StartError::AdminToken { path: token_path, source })?;
         let store = Store::open(&config.database_url).await?;
         let sessions = session::layer(store.pool().clone(), config.secure_cookies)
             .await
@@ -68,6 +76,8 @@ impl Server {
             kind_limits: config.kind_limits.iter().cloned().collect(),
             data_root: config.data_root.clone(),
             retention: Duration::from_secs(config.retention_secs),
+            stall_after: Duration::from_secs(config.stall_secs),
+            build: config.build_id.clone().unwrap_or_else(build_id),
             ..EngineConfig::default()
         };
         let engine = Engine::start(store, engine_config).await.map_err(StartError::Engine)?;
@@ -76,6 +86,7 @@ impl Server {
             leptos_options: leptos_options(&config, addr),
             engine: engine.clone(),
             streams: sse::StreamConfig { keep_alive: Duration::from_secs(config.keep_alive_secs) },
+            admin_token: AdminToken(Some(admin_token.into())),
         };
         let router = router(state, sessions);
         Ok(Server { listener, router, engine, addr })
@@ -130,6 +141,7 @@ fn router(state: AppState, sessions: session::Layer) -> Router {
         .route("/events/poll", get(sse::poll))
         .route("/jobs/{id}/log", get(api::job_log))
         .route("/jobs/{id}/events", get(sse::job_events))
+        .route("/admin/notices", post(admin::post_notice).delete(admin::withdraw_notices))
         .route("/{*rest}", any(api::no_such_endpoint))
         .layer(api::body_limit());
     Router::new()
@@ -164,8 +176,20 @@ fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// This build's id: the version and a hash of the executable's size and modification time, so
+/// that every new build of the binary has a new id.
+fn build_id() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    if let Some(meta) = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok()) {
+        meta.len().hash(&mut h);
+        meta.modified().ok().hash(&mut h);
+    }
+    format!("{}-{:08x}", env!("CARGO_PKG_VERSION"), h.finish() as u32)
+}
+
 /// The directory holding the SQLite file of `url`, if it names a file.
-fn sqlite_parent_dir(url: &str) -> Option<PathBuf> {
+pub fn sqlite_parent_dir(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or("");
     if path.is_empty() || path == ":memory:" {

@@ -80,6 +80,14 @@ impl Bus {
         }
     }
 
+    /// Sends an event to every open subscription (operator notices).
+    pub fn publish_all(&self, event: Arc<Event>) {
+        let owners = self.owners.lock().unwrap();
+        for tx in owners.values() {
+            let _ = tx.send(Arc::clone(&event));
+        }
+    }
+
     /// Owners with at least one open subscription.
     pub fn owner_count(&self) -> usize {
         self.owners.lock().unwrap().len()
@@ -132,6 +140,16 @@ mod tests {
         bus.publish("b", ev(2));
         assert_eq!(a.recv().await.unwrap().id, 1);
         assert_eq!(b.recv().await.unwrap().id, 2);
+    }
+
+    #[tokio::test]
+    async fn publish_all_reaches_every_owner() {
+        let bus = Arc::new(Bus::new(8));
+        let mut a = bus.subscribe("a");
+        let mut b = bus.subscribe("b");
+        bus.publish_all(ev(3));
+        assert_eq!(a.recv().await.unwrap().id, 3);
+        assert_eq!(b.recv().await.unwrap().id, 3);
     }
 
     #[tokio::test]

@@ -145,6 +145,7 @@ impl JobContext {
     async fn send(&mut self) {
         self.dirty = false;
         self.last_sample = Some(Instant::now());
+        self.progress.at = Some(super::now_ms());
         self.writer.progress(&self.owner, &self.job_id, self.progress.clone()).await;
     }
 }

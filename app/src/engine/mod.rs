@@ -15,11 +15,15 @@ pub mod context;
 pub mod kinds;
 pub mod runner;
 pub mod store;
+#[cfg(test)] mod history_tests;
 #[cfg(test)] pub(crate) mod testing;
 pub mod writer;
 
 use crate::error::{AppError, ErrorCode, FieldError};
-use crate::model::{Job, JobStatus, KindInfo, Progress};
+use crate::model::{
+    HistoryQuery, Job, JobDetail, JobPage, JobStatus, KindInfo, MinuteStats, Notice, Progress,
+    StatusChange, StatusCount,
+};
 use bus::Bus;
 use kinds::{KindEnv, Registry};
 use runner::{Runner, RunnerConfig};
@@ -53,6 +57,10 @@ pub struct EngineConfig {
     pub data_root: PathBuf,
     /// How long events are kept for replay; a cursor older than that gets `resync`.
     pub retention: Duration,
+    /// A running job that reports nothing for this long is shown as stalled.
+    pub stall_after: Duration,
+    /// Identifies the server's build: a page rendered by another build offers a reload.
+    pub build: String,
 }
 
 impl Default for EngineConfig {
@@ -64,6 +72,8 @@ impl Default for EngineConfig {
             kind_limits: HashMap::new(),
             data_root: PathBuf::from("data/files"),
             retention: Duration::from_secs(7 * 24 * 3600),
+            stall_after: Duration::from_secs(30),
+            build: "dev".into(),
         }
     }
 }
@@ -87,6 +97,11 @@ struct Inner {
     /// Events up to this id may have been pruned: a cursor below it cannot be replayed.
     pruned_through: AtomicI64,
     retention: Duration,
+    stall_after: Duration,
+    build: String,
+    /// The id reserved at start for this server's `version` event: a client resuming from
+    /// before it is told the build.
+    version_event_id: i64,
 }
 
 impl Engine {
@@ -98,7 +113,9 @@ impl Engine {
             Some(oldest) => oldest - 1,
             None => last,
         };
-        let writer = Writer::spawn(store.clone(), Arc::clone(&bus), last);
+        // The next id announces this server's build; everything this run writes comes after it.
+        let version_event_id = last + 1;
+        let writer = Writer::spawn(store.clone(), Arc::clone(&bus), version_event_id);
         let kinds = Registry::builtin(KindEnv { data_root: config.data_root.clone() });
         let runner = Runner::new(
             writer.clone(),
@@ -120,6 +137,9 @@ impl Engine {
                 stopping: CancellationToken::new(),
                 pruned_through: AtomicI64::new(pruned_through),
                 retention: config.retention,
+                stall_after: config.stall_after,
+                build: config.build,
+                version_event_id,
             }),
         };
         engine.recover().await?;
@@ -176,6 +196,19 @@ impl Engine {
     /// Events with ids up to this one may be gone: a stream resuming below it gets `resync`.
     pub fn pruned_through(&self) -> i64 {
         self.inner.pruned_through.load(Ordering::Acquire)
+    }
+
+    pub fn build(&self) -> &str {
+        &self.inner.build
+    }
+
+    pub fn version_event_id(&self) -> i64 {
+        self.inner.version_event_id
+    }
+
+    /// Milliseconds without a progress sample after which a running job is shown as stalled.
+    pub fn stall_ms(&self) -> u64 {
+        self.inner.stall_after.as_millis() as u64
     }
 
     pub fn store(&self) -> &Store {
@@ -276,14 +309,87 @@ impl Engine {
         self.inner.store.recent_jobs(owner, limit).await.map_err(internal)
     }
 
-    /// One page of the owner's jobs; `filter.before` must be one of the owner's job ids.
-    pub async fn list_jobs(&self, owner: &str, filter: &JobFilter) -> Result<Vec<Job>, AppError> {
-        if let Some(before) = &filter.before {
-            self.job(owner, before).await.map_err(|_| {
-                AppError::bad_request("`before` must be the id of one of your jobs (the last of the previous page)")
-            })?;
+    /// One page of the owner's history, filtered as `query` says; a bad filter is a
+    /// `bad_request` naming it.
+    pub async fn history_page(&self, owner: &str, query: &HistoryQuery) -> Result<JobPage, AppError> {
+        let mut filter = job_filter(query)?;
+        for (key, name) in [(&filter.before, "before"), (&filter.after, "after")] {
+            if let Some(id) = key {
+                self.job(owner, id).await.map_err(|_| {
+                    AppError::bad_request(format!("`{name}` must be the id of one of your jobs"))
+                })?;
+            }
         }
-        self.inner.store.list_jobs(owner, filter).await.map_err(internal)
+        let size = filter.limit;
+        // One more than the page: whether there is a page beyond it.
+        filter.limit = size + 1;
+        let mut jobs = self.inner.store.list_jobs(owner, &filter).await.map_err(internal)?;
+        let more = jobs.len() > size as usize;
+        let newer = filter.before.is_none() && filter.after.is_some();
+        if more {
+            if newer {
+                jobs.remove(0);
+            } else {
+                jobs.truncate(size as usize);
+            }
+        }
+        let (has_older, has_newer) = if newer {
+            (true, more)
+        } else {
+            (more, filter.before.is_some())
+        };
+        let next = has_older.then(|| jobs.last().map(|j| j.id.clone())).flatten();
+        let prev = has_newer.then(|| jobs.first().map(|j| j.id.clone())).flatten();
+        Ok(JobPage { jobs, next, prev })
+    }
+
+    /// The owner's job counts per status (of one kind, or of all).
+    pub async fn status_counts(&self, owner: &str, kind: Option<&str>) -> Result<Vec<StatusCount>, AppError> {
+        self.inner.store.status_counts(owner, kind).await.map_err(internal)
+    }
+
+    /// Jobs finished per minute over the hour before `now`.
+    pub async fn last_hour(&self, owner: &str, now: i64) -> Result<Vec<MinuteStats>, AppError> {
+        let until = now - now.rem_euclid(60_000) + 60_000;
+        self.inner.store.finished_per_minute(owner, until - 3_600_000, until).await.map_err(internal)
+    }
+
+    /// Everything the job page shows about one of the owner's jobs.
+    pub async fn job_detail(&self, owner: &str, id: &str, log_lines: u32) -> Result<JobDetail, AppError> {
+        let job = self.job(owner, id).await?;
+        let store = &self.inner.store;
+        let changes = store.status_changes(id).await.map_err(internal)?;
+        let (log, log_total) = store.log_tail(id, log_lines).await.map_err(internal)?;
+        Ok(JobDetail { timeline: timeline(&job, changes), job, log, log_total })
+    }
+
+    /// Notices in force.
+    pub async fn notices(&self) -> Result<Vec<Notice>, AppError> {
+        self.inner.store.active_notices().await.map_err(internal)
+    }
+
+    /// Shows `text` to every user, now and on their next visits, until withdrawn.
+    pub async fn post_notice(&self, text: &str) -> Result<Notice, AppError> {
+        let text = text.trim();
+        let len = text.chars().count();
+        if len == 0 || len > MAX_NOTICE_CHARS || text.contains(['\n', '\r']) {
+            return Err(AppError::invalid(vec![FieldError {
+                field: "text".into(),
+                message: format!("a notice is one line of 1 to {MAX_NOTICE_CHARS} characters"),
+            }]));
+        }
+        self.inner.writer.notice(text.to_string()).await.map_err(|e| {
+            tracing::error!(error = %e, "could not store a notice");
+            AppError::internal()
+        })
+    }
+
+    /// Withdraws every notice in force; returns how many there were.
+    pub async fn withdraw_notices(&self) -> Result<usize, AppError> {
+        self.inner.writer.withdraw_notices().await.map_err(|e| {
+            tracing::error!(error = %e, "could not withdraw notices");
+            AppError::internal()
+        })
     }
 
     /// Requests cancellation of the owner's job and returns it as it is now.
@@ -317,6 +423,59 @@ impl Engine {
     pub fn queued_count(&self) -> usize {
         self.inner.runner.queued_count()
     }
+}
+
+/// The longest notice, in characters.
+pub const MAX_NOTICE_CHARS: usize = 500;
+
+/// Turns a history view's parameters into a filter, or says which one is wrong.
+pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::bad_request("limit must be from 1 to 500"));
+    }
+    let mut statuses = Vec::new();
+    for name in q.status.iter().flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        let status = JobStatus::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+            AppError::bad_request(format!("unknown status {name:?}; use one of {}", known.join(", ")))
+        })?;
+        statuses.push(status);
+    }
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(AppError::bad_request("q must be at most 200 characters"));
+    }
+    let key = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    Ok(JobFilter {
+        statuses,
+        kind: key(&q.kind),
+        search,
+        before: key(&q.before),
+        after: key(&q.after),
+        limit,
+    })
+}
+
+/// A job's states in order with their times: from its events where they are kept, else from
+/// its own created, started and finished times.
+pub fn timeline(job: &Job, changes: Vec<StatusChange>) -> Vec<StatusChange> {
+    if changes.first().is_some_and(|c| c.status == JobStatus::Queued) {
+        return changes;
+    }
+    let mut t = vec![StatusChange { status: JobStatus::Queued, at: job.created_at }];
+    if let Some(at) = job.started_at {
+        t.push(StatusChange { status: JobStatus::Running, at });
+    }
+    // Whatever is still stored is newer than the times above.
+    let from = t.last().map_or(i64::MIN, |c| c.at);
+    t.extend(changes.into_iter().filter(|c| c.at >= from && c.status != JobStatus::Running));
+    if let (Some(at), true) = (job.finished_at, job.status.is_terminal()) {
+        if t.last().is_none_or(|c| c.status != job.status) {
+            t.push(StatusChange { status: job.status, at });
+        }
+    }
+    t
 }
 
 /// Takes the generic `timeout_ms` out of a job's parameters (every kind accepts it).

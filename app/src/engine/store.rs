@@ -4,7 +4,8 @@
 //! (`engine::writer`), inside its batched transactions, through the `tx_*` functions here.
 
 use crate::model::{
-    Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress,
+    Job, JobError, JobStatus, Level, LogLevel, LogLine, MinuteStats, Notice, Progress, StatusChange,
+    StatusCount,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -17,7 +18,8 @@ pub type Tx<'a> = Transaction<'a, Sqlite>;
 
 /// The columns of `jobs` that make up a [`Job`], in the order of [`JobRow`].
 const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
-     error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin";
+     error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
+     progress_at";
 
 #[derive(Clone)]
 pub struct Store {
@@ -151,7 +153,8 @@ impl Store {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    /// One page of the owner's jobs, newest first, after the job `before` (keyset pagination).
+    /// One page of the owner's jobs, newest first: the `limit` jobs just older than `before`, or
+    /// just newer than `after` (keyset pagination on the insertion order), or the newest ones.
     pub async fn list_jobs(&self, owner: &str, filter: &JobFilter) -> sqlx::Result<Vec<Job>> {
         let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE owner = ?");
         if !filter.statuses.is_empty() {
@@ -160,26 +163,132 @@ impl Store {
         if filter.kind.is_some() {
             sql.push_str(" AND kind = ?");
         }
-        if filter.search.is_some() {
-            sql.push_str(" AND (id LIKE ? ESCAPE '\\' OR message LIKE ? ESCAPE '\\')");
+        let search = filter.search.as_deref().map(Search::parse);
+        match &search {
+            // A job id or the start of one: a range on the unique index of ids.
+            Some(Search::IdPrefix { .. }) => sql.push_str(" AND id >= ? AND id < ?"),
+            Some(Search::Text(_)) => sql.push_str(
+                " AND (message LIKE ? ESCAPE '\\' OR error_message LIKE ? ESCAPE '\\')",
+            ),
+            None => {}
         }
+        let newer = filter.before.is_none() && filter.after.is_some();
         if filter.before.is_some() {
             sql.push_str(" AND seq < (SELECT seq FROM jobs WHERE id = ? AND owner = ?)");
+        } else if newer {
+            sql.push_str(" AND seq > (SELECT seq FROM jobs WHERE id = ? AND owner = ?)");
         }
-        sql.push_str(" ORDER BY seq DESC LIMIT ?");
+        sql.push_str(if newer { " ORDER BY seq ASC LIMIT ?" } else { " ORDER BY seq DESC LIMIT ?" });
         let mut q = sqlx::query_as::<_, JobRow>(&sql).bind(owner);
         if let Some(kind) = &filter.kind {
             q = q.bind(kind);
         }
-        if let Some(search) = &filter.search {
-            let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            q = q.bind(format!("{escaped}%")).bind(format!("%{escaped}%"));
+        match search {
+            Some(Search::IdPrefix { low, high }) => q = q.bind(low).bind(high),
+            Some(Search::Text(pattern)) => q = q.bind(pattern.clone()).bind(pattern),
+            None => {}
         }
-        if let Some(before) = &filter.before {
-            q = q.bind(before).bind(owner);
+        if let Some(key) = filter.before.as_ref().or(filter.after.as_ref()) {
+            q = q.bind(key).bind(owner);
         }
         let rows = q.bind(filter.limit).fetch_all(&self.pool).await?;
-        Ok(rows.into_iter().map(Job::from).collect())
+        let mut jobs: Vec<Job> = rows.into_iter().map(Job::from).collect();
+        if newer {
+            jobs.reverse();
+        }
+        Ok(jobs)
+    }
+
+    /// How many jobs the owner has in each status (of one kind, or of all), from the counts the
+    /// triggers keep: a few rows, whatever the number of jobs.
+    pub async fn status_counts(&self, owner: &str, kind: Option<&str>) -> sqlx::Result<Vec<StatusCount>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT status, SUM(n) FROM job_counts WHERE owner = ?1 AND (?2 IS NULL OR kind = ?2) \
+             GROUP BY status",
+        )
+        .bind(owner)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts: Vec<StatusCount> = JobStatus::ALL
+            .into_iter()
+            .map(|status| StatusCount { status, n: 0 })
+            .collect();
+        for (status, n) in rows {
+            if let Some(c) = counts.iter_mut().find(|c| c.status.as_str() == status) {
+                c.n = n.max(0) as u64;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Jobs the owner's jobs finished per minute in `[since, until)`, with their run times,
+    /// oldest minute first; minutes without a finished job are absent.
+    pub async fn finished_per_minute(
+        &self,
+        owner: &str,
+        since: i64,
+        until: i64,
+    ) -> sqlx::Result<Vec<MinuteStats>> {
+        let rows: Vec<(i64, i64, i64, Option<f64>, Option<i64>)> = sqlx::query_as(
+            "SELECT (finished_at - ?2) / 60000 AS minute, COUNT(*), \
+                 SUM(status <> 'succeeded'), \
+                 AVG(finished_at - started_at), MAX(finished_at - started_at) \
+             FROM jobs WHERE owner = ?1 AND finished_at >= ?2 AND finished_at < ?3 \
+             GROUP BY minute ORDER BY minute",
+        )
+        .bind(owner)
+        .bind(since)
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(minute, finished, unsuccessful, avg, max)| MinuteStats {
+                start: since + minute * 60_000,
+                finished: finished.max(0) as u64,
+                unsuccessful: unsuccessful.max(0) as u64,
+                avg_run_ms: avg.map(|a| a.max(0.0) as u64),
+                max_run_ms: max.map(|m| m.max(0) as u64),
+            })
+            .collect())
+    }
+
+    /// The statuses a job went through and when, from its stored `job` events (oldest first).
+    /// Events older than the retention period are gone; the job's own times cover those.
+    pub async fn status_changes(&self, job_id: &str) -> sqlx::Result<Vec<StatusChange>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT json_extract(data, '$.status'), at FROM events \
+             WHERE job_id = ? AND type = 'job' ORDER BY id",
+        )
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(status, at)| Some(StatusChange { status: JobStatus::parse(&status)?, at }))
+            .collect())
+    }
+
+    /// The last `limit` log lines of a job, in order, and how many lines it has in all.
+    pub async fn log_tail(&self, job_id: &str, limit: u32) -> sqlx::Result<(Vec<LogLine>, u64)> {
+        let total: Option<i64> = sqlx::query_scalar("SELECT log_seq FROM jobs WHERE id = ?")
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let total = total.unwrap_or(0).max(0) as u64;
+        let after = total.saturating_sub(limit as u64);
+        Ok((self.log_lines(job_id, after, limit).await?, total))
+    }
+
+    /// Notices in force, oldest first.
+    pub async fn active_notices(&self) -> sqlx::Result<Vec<Notice>> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, text, created_at FROM notices WHERE withdrawn_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(id, text, created_at)| Notice { id, text, created_at }).collect())
     }
 
     /// The smallest event id still stored, if any.
@@ -320,7 +429,8 @@ pub async fn tx_progress(
     event_id: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
-        "UPDATE jobs SET current = ?, total = ?, unit = ?, message = ?, level = ?, event_id = ? \
+        "UPDATE jobs SET current = ?, total = ?, unit = ?, message = ?, level = ?, event_id = ?, \
+             progress_at = ? \
          WHERE id = ? AND status IN ('running', 'cancelling')",
     )
     .bind(p.current as i64)
@@ -329,6 +439,7 @@ pub async fn tx_progress(
     .bind(&p.message)
     .bind(p.level.as_str())
     .bind(event_id)
+    .bind(p.at)
     .bind(job_id)
     .execute(&mut **tx)
     .await?;
@@ -376,6 +487,28 @@ pub async fn tx_prune_events(tx: &mut Tx<'_>, before_ms: i64, limit: u32) -> sql
         sqlx::query("DELETE FROM events WHERE id <= ?").bind(last).execute(&mut **tx).await?;
     }
     Ok(last)
+}
+
+pub async fn tx_insert_notice(tx: &mut Tx<'_>, notice: &Notice) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO notices (id, text, created_at) VALUES (?, ?, ?)")
+        .bind(notice.id)
+        .bind(&notice.text)
+        .bind(notice.created_at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Withdraws every notice in force; returns them.
+pub async fn tx_withdraw_notices(tx: &mut Tx<'_>, at: i64) -> sqlx::Result<Vec<Notice>> {
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "UPDATE notices SET withdrawn_at = ? WHERE withdrawn_at IS NULL \
+         RETURNING id, text, created_at",
+    )
+    .bind(at)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|(id, text, created_at)| Notice { id, text, created_at }).collect())
 }
 
 pub async fn tx_checkpoint(tx: &mut Tx<'_>, job_id: &str, value: &serde_json::Value) -> sqlx::Result<()> {
@@ -442,6 +575,7 @@ struct JobRow {
     event_id: i64,
     timeout_ms: Option<i64>,
     origin: Option<String>,
+    progress_at: Option<i64>,
 }
 
 /// Which jobs a list shows.
@@ -454,7 +588,38 @@ pub struct JobFilter {
     pub search: Option<String>,
     /// Only jobs older than this one (the last id of the previous page).
     pub before: Option<String>,
+    /// Only jobs newer than this one (the first id of the next page); ignored with `before`.
+    pub after: Option<String>,
     pub limit: u32,
+}
+
+/// What a search string asks for: a job by (the start of) its id, or a part of its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Search {
+    /// Ids from `low` (inclusive) to `high` (exclusive): every id starting with the prefix.
+    IdPrefix { low: String, high: String },
+    /// A `LIKE` pattern matching the text anywhere.
+    Text(String),
+}
+
+impl Search {
+    /// At least 8 characters of a UUID (hex digits and dashes) search ids; anything else
+    /// searches messages.
+    fn parse(search: &str) -> Search {
+        let s = search.trim().to_ascii_lowercase();
+        let id_like = s.len() >= 8
+            && s.len() <= 36
+            && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        if id_like {
+            // Dashes and hex digits are ASCII: bumping the last byte gives the end of the range.
+            let mut high = s.clone().into_bytes();
+            *high.last_mut().expect("at least 8 bytes") += 1;
+            let high = String::from_utf8(high).expect("ASCII stays UTF-8");
+            return Search::IdPrefix { low: s, high };
+        }
+        let escaped = search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        Search::Text(format!("%{escaped}%"))
+    }
 }
 
 #[derive(FromRow)]
@@ -485,6 +650,7 @@ impl From<JobRow> for Job {
                 unit: r.unit,
                 message: r.message,
                 level: Level::parse(&r.level).unwrap_or_default(),
+                at: r.progress_at,
             },
             error: r.error_code.map(|code| JobError {
                 code,

@@ -10,7 +10,7 @@ use super::bus::{Bus, Event};
 use super::now_ms;
 use super::store::{self, Store, Tx};
 use crate::model::{
-    DoneEvent, EventType, Job, JobError, JobStatus, LogLevel, Progress, ProgressEvent,
+    DoneEvent, EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, ProgressEvent,
 };
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -32,6 +32,8 @@ enum Command {
     Log { owner: String, job_id: String, level: LogLevel, line: String },
     Checkpoint { job_id: String, value: serde_json::Value },
     Prune { before_ms: i64, reply: oneshot::Sender<Option<i64>> },
+    Notice { text: String, reply: oneshot::Sender<Result<Notice, WriteError>> },
+    Withdraw { reply: oneshot::Sender<Result<usize, WriteError>> },
     Flush { reply: oneshot::Sender<()> },
 }
 
@@ -108,6 +110,20 @@ impl Writer {
         rx.await.ok().flatten()
     }
 
+    /// Stores a notice and announces it to every open stream.
+    pub async fn notice(&self, text: String) -> Result<Notice, WriteError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Notice { text, reply }).await?;
+        rx.await.map_err(|_| WriteError("the writer stopped".into()))?
+    }
+
+    /// Withdraws every notice in force (each announced with an empty text); returns how many.
+    pub async fn withdraw_notices(&self) -> Result<usize, WriteError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::Withdraw { reply }).await?;
+        rx.await.map_err(|_| WriteError("the writer stopped".into()))?
+    }
+
     /// Returns once everything sent before this call is committed.
     pub async fn flush(&self) {
         let (reply, rx) = oneshot::channel();
@@ -135,6 +151,8 @@ enum Reply {
     Transitioned(oneshot::Sender<Option<Job>>, Option<Job>),
     Flushed(oneshot::Sender<()>),
     Pruned(oneshot::Sender<Option<i64>>, Option<i64>),
+    Noticed(oneshot::Sender<Result<Notice, WriteError>>, Notice),
+    Withdrawn(oneshot::Sender<Result<usize, WriteError>>, usize),
 }
 
 impl WriterTask {
@@ -154,7 +172,8 @@ impl WriterTask {
 
     async fn apply(&mut self, batch: &mut Vec<Command>) {
         let first_id = self.next_id;
-        let mut events: Vec<(String, Event)> = Vec::new();
+        // `None` as the owner: an event for everyone (notices).
+        let mut events: Vec<(Option<String>, Event)> = Vec::new();
         let mut replies: Vec<Reply> = Vec::new();
         let result = async {
             let mut tx = self.store.begin().await?;
@@ -169,7 +188,10 @@ impl WriterTask {
             Ok(()) => {
                 self.head.store(self.next_id - 1, Ordering::Release);
                 for (owner, event) in events {
-                    self.bus.publish(&owner, Arc::new(event));
+                    match owner {
+                        Some(owner) => self.bus.publish(&owner, Arc::new(event)),
+                        None => self.bus.publish_all(Arc::new(event)),
+                    }
                 }
                 for reply in replies {
                     match reply {
@@ -177,6 +199,8 @@ impl WriterTask {
                         Reply::Transitioned(tx, job) => drop(tx.send(job)),
                         Reply::Flushed(tx) => drop(tx.send(())),
                         Reply::Pruned(tx, last) => drop(tx.send(last)),
+                        Reply::Noticed(tx, notice) => drop(tx.send(Ok(notice))),
+                        Reply::Withdrawn(tx, n) => drop(tx.send(Ok(n))),
                     }
                 }
             }
@@ -193,6 +217,8 @@ impl WriterTask {
                         Reply::Transitioned(tx, _) => drop(tx.send(None)),
                         Reply::Flushed(tx) => drop(tx.send(())),
                         Reply::Pruned(tx, _) => drop(tx.send(None)),
+                        Reply::Noticed(tx, _) => drop(tx.send(Err(err.clone()))),
+                        Reply::Withdrawn(tx, _) => drop(tx.send(Err(err.clone()))),
                     }
                 }
             }
@@ -209,7 +235,7 @@ impl WriterTask {
         &mut self,
         tx: &mut Tx<'_>,
         cmd: Command,
-        events: &mut Vec<(String, Event)>,
+        events: &mut Vec<(Option<String>, Event)>,
         replies: &mut Vec<Reply>,
     ) -> sqlx::Result<()> {
         let at = now_ms();
@@ -273,6 +299,21 @@ impl WriterTask {
                 replies.push(Reply::Pruned(reply, last));
             }
             Command::Flush { reply } => replies.push(Reply::Flushed(reply)),
+            Command::Notice { text, reply } => {
+                let notice = Notice { id: self.take_id(), text, created_at: at };
+                store::tx_insert_notice(tx, &notice).await?;
+                events.push((None, notice_event(notice.id, &notice)));
+                replies.push(Reply::Noticed(reply, notice));
+            }
+            Command::Withdraw { reply } => {
+                let withdrawn = store::tx_withdraw_notices(tx, at).await?;
+                for notice in &withdrawn {
+                    let gone = Notice { text: String::new(), ..notice.clone() };
+                    let id = self.take_id();
+                    events.push((None, notice_event(id, &gone)));
+                }
+                replies.push(Reply::Withdrawn(reply, withdrawn.len()));
+            }
         }
         Ok(())
     }
@@ -281,7 +322,7 @@ impl WriterTask {
     async fn push(
         &self,
         tx: &mut Tx<'_>,
-        events: &mut Vec<(String, Event)>,
+        events: &mut Vec<(Option<String>, Event)>,
         owner: &str,
         id: i64,
         job_id: &str,
@@ -290,9 +331,14 @@ impl WriterTask {
         at: i64,
     ) -> sqlx::Result<()> {
         store::tx_insert_event(tx, id, owner, Some(job_id), kind.as_str(), &data, at).await?;
-        events.push((owner.to_string(), Event { id, job_id: Some(job_id.to_string()), kind, data }));
+        events.push((Some(owner.to_string()), Event { id, job_id: Some(job_id.to_string()), kind, data }));
         Ok(())
     }
+}
+
+/// A `notice` event: sent to every stream, kept in the notices table rather than as an event.
+fn notice_event(id: i64, notice: &Notice) -> Event {
+    Event { id, job_id: None, kind: EventType::Notice, data: json(notice) }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {

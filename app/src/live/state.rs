@@ -195,7 +195,8 @@ mod tests {
     fn unknown_jobs_become_new_jobs_newest_first() {
         let mut s = LiveState::default();
         s.track(job("old", 1));
-        let snap = serde_json::to_string(&Snapshot { jobs: vec![job("b", 9), job("a", 8), job("old", 1)] }).unwrap();
+        let snap = Snapshot { jobs: vec![job("b", 9), job("a", 8), job("old", 1)], ..Snapshot::default() };
+        let snap = serde_json::to_string(&snap).unwrap();
         s.apply(Some(9), "snapshot", &snap).unwrap().run();
         let ids: Vec<String> = s.new_jobs.get_untracked().iter().map(|j| j.get_untracked().id).collect();
         assert_eq!(ids, ["b", "a"]);
