@@ -46,3 +46,16 @@ e2e-release: site
 ## Development: rebuilds and reloads on change.
 watch: setup
 	cargo leptos watch
+
+.PHONY: bench bench-smoke
+
+## Benchmarks (docs/BENCHMARKS.md): fan-out, capacity, job throughput and page, each against a
+## baseline measured in the same run. Builds the release site first; takes several minutes.
+bench:
+	cargo leptos build --release
+	cargo run --release -p bench -- run --bin target/release/headway --out docs/BENCHMARKS.md
+
+## The same benchmarks at tiny sizes on the debug build (after `cargo leptos build`): under a
+## minute; fails if anything went wrong.
+bench-smoke:
+	cargo run -p bench -- run --smoke --bin target/debug/headway

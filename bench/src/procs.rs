@@ -1,0 +1,263 @@
+//! The processes a run starts: the Headway server, the baseline server and the client processes,
+//! with what /proc says about them.
+
+use crate::client::ClientReport;
+use crate::http;
+use crate::Res;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::time::Instant;
+
+/// A free loopback port (there is a small window in which another process could take it).
+pub fn free_addr() -> Res<SocketAddr> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port: {e}"))?;
+    l.local_addr().map_err(|e| e.to_string())
+}
+
+/// A server process: Headway or the baseline.
+pub struct Server {
+    pub name: &'static str,
+    child: Child,
+    pub pid: u32,
+    pub addr: SocketAddr,
+    log: PathBuf,
+}
+
+pub struct HeadwayOptions<'a> {
+    pub bin: &'a Path,
+    pub db: &'a Path,
+    pub site_root: &'a Path,
+    pub data_root: &'a Path,
+    pub max_running: u32,
+    pub log: PathBuf,
+}
+
+pub fn sqlite_url(db: &Path) -> String {
+    format!("sqlite://{}", db.display())
+}
+
+impl Server {
+    pub async fn headway(o: HeadwayOptions<'_>) -> Res<Server> {
+        let addr = free_addr()?;
+        let mut cmd = Command::new(o.bin);
+        cmd.arg("--addr")
+            .arg(addr.to_string())
+            .arg("--database-url")
+            .arg(sqlite_url(o.db))
+            .arg("--site-root")
+            .arg(o.site_root)
+            .arg("--data-root")
+            .arg(o.data_root)
+            .arg("--max-running")
+            .arg(o.max_running.to_string());
+        Server::spawn("headway", cmd, addr, o.log, "/api/v1/kinds").await
+    }
+
+    pub async fn baseline(exe: &Path, extra: &[String], log: PathBuf) -> Res<Server> {
+        let addr = free_addr()?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("baseline-server").arg("--addr").arg(addr.to_string()).args(extra);
+        Server::spawn("baseline", cmd, addr, log, "/health").await
+    }
+
+    async fn spawn(name: &'static str, mut cmd: Command, addr: SocketAddr, log: PathBuf, ready_path: &str) -> Res<Server> {
+        let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        cmd.stdin(Stdio::null()).stdout(log_file.try_clone().map_err(|e| e.to_string())?).stderr(log_file);
+        cmd.kill_on_drop(true);
+        let child = cmd.spawn().map_err(|e| format!("cannot start {name}: {e}"))?;
+        let pid = child.id().ok_or("the server exited at once")?;
+        let mut server = Server { name, child, pid, addr, log };
+        server.wait_ready(ready_path, Duration::from_secs(60)).await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&mut self, path: &str, limit: Duration) -> Res<()> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("{} exited ({status}) before it was ready: {}", self.name, self.log_tail()));
+            }
+            if let Ok(r) = http::fetch(self.addr, "GET", path, &[], None).await {
+                if r.head.status == 200 {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{} was not ready within {limit:?}: {}", self.name, self.log_tail()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().rev().take(5).collect();
+        lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
+    }
+
+    pub fn rss_kib(&self) -> Option<u64> {
+        rss_kib(self.pid)
+    }
+
+    pub fn cpu_secs(&self) -> Option<f64> {
+        cpu_secs(self.pid)
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited after `grace`.
+    pub async fn stop(mut self) -> Res<()> {
+        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
+        unsafe { libc::kill(self.pid as i32, libc::SIGTERM) };
+        match tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await {
+            Ok(Ok(status)) if status.success() => Ok(()),
+            Ok(Ok(status)) => Err(format!("{} exited with {status}: {}", self.name, self.log_tail())),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                Err(format!("{} did not stop within 20 s of SIGTERM", self.name))
+            }
+        }
+    }
+}
+
+/// Resident set size in KiB (VmRSS).
+pub fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// User plus system CPU time in seconds.
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Some((utime + stime) / hz)
+}
+
+/// Client processes holding event-stream connections (`sse-clients`).
+pub struct Clients {
+    procs: Vec<ClientProc>,
+}
+
+struct ClientProc {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+pub struct ClientPlan<'a> {
+    pub exe: &'a Path,
+    pub addr: SocketAddr,
+    pub cookie: Option<&'a str>,
+    pub conns: u64,
+    pub procs: u64,
+    /// New connections per second, all processes together.
+    pub rate: u64,
+    pub expect_done: u64,
+    pub max_secs: u64,
+}
+
+impl Clients {
+    pub fn spawn(p: &ClientPlan<'_>) -> Res<Clients> {
+        let n = p.procs.clamp(1, p.conns.max(1));
+        let mut procs = Vec::new();
+        for i in 0..n {
+            let conns = p.conns / n + u64::from(i < p.conns % n);
+            let mut cmd = Command::new(p.exe);
+            cmd.arg("sse-clients")
+                .arg("--addr")
+                .arg(p.addr.to_string())
+                .arg("--conns")
+                .arg(conns.to_string())
+                .arg("--rate")
+                .arg((p.rate / n).max(1).to_string())
+                .arg("--expect-done")
+                .arg(p.expect_done.to_string())
+                .arg("--max-secs")
+                .arg(p.max_secs.to_string());
+            if let Some(c) = p.cookie {
+                cmd.arg("--cookie").arg(c);
+            }
+            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
+            let mut child = cmd.spawn().map_err(|e| format!("cannot start a client process: {e}"))?;
+            let stdin = child.stdin.take().ok_or("no stdin")?;
+            let stdout = child.stdout.take().ok_or("no stdout")?;
+            procs.push(ClientProc { child, stdin, lines: BufReader::new(stdout).lines() });
+        }
+        Ok(Clients { procs })
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.procs.iter().filter_map(|p| p.child.id()).collect()
+    }
+
+    /// Waits for every process's `ready` line; returns (opened, failed).
+    pub async fn wait_ready(&mut self, limit: Duration) -> Res<(u64, u64)> {
+        let deadline = Instant::now() + limit;
+        let (mut opened, mut failed) = (0, 0);
+        for p in &mut self.procs {
+            let line = read_until(&mut p.lines, deadline, |l| l.starts_with("ready ")).await?;
+            let mut parts = line.split_whitespace().skip(1).map(|v| v.parse::<u64>().unwrap_or(0));
+            opened += parts.next().unwrap_or(0);
+            failed += parts.next().unwrap_or(0);
+        }
+        Ok((opened, failed))
+    }
+
+    /// Waits until every process says `complete`; false if `limit` passed first.
+    pub async fn wait_complete(&mut self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        for p in &mut self.procs {
+            if read_until(&mut p.lines, deadline, |l| l == "complete").await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Tells every process to stop and collects their reports.
+    pub async fn stop(mut self) -> Res<Vec<ClientReport>> {
+        for p in &mut self.procs {
+            let _ = p.stdin.write_all(b"stop\n").await;
+            let _ = p.stdin.flush().await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut reports = Vec::new();
+        for p in &mut self.procs {
+            let line = read_until(&mut p.lines, deadline, |l| l.starts_with("result ")).await?;
+            let report: ClientReport = serde_json::from_str(&line["result ".len()..])
+                .map_err(|e| format!("unreadable client report: {e}"))?;
+            reports.push(report);
+            let _ = tokio::time::timeout_at(deadline, p.child.wait()).await;
+        }
+        Ok(reports)
+    }
+}
+
+async fn read_until(
+    lines: &mut Lines<BufReader<ChildStdout>>,
+    deadline: Instant,
+    want: impl Fn(&str) -> bool,
+) -> Res<String> {
+    loop {
+        match tokio::time::timeout_at(deadline, lines.next_line()).await {
+            Err(_) => return Err("a client process did not answer in time".into()),
+            Ok(Err(e)) => return Err(format!("reading a client process: {e}")),
+            Ok(Ok(None)) => return Err("a client process exited early".into()),
+            Ok(Ok(Some(line))) if want(&line) => return Ok(line),
+            Ok(Ok(Some(_))) => {}
+        }
+    }
+}

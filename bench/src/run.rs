@@ -1,0 +1,221 @@
+//! `headway-bench run`: the plan (sizes), the order of the benchmarks and the report.
+
+use crate::report::{self, Machine, Section};
+use crate::{scenarios, unix_ms};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Tiny sizes, to check that every benchmark works (well under a minute on a debug build);
+    /// exits non-zero if anything failed.
+    #[arg(long)]
+    pub smoke: bool,
+    /// The Headway binary.
+    #[arg(long, default_value = "target/release/headway")]
+    pub bin: PathBuf,
+    /// The built site (`target/site`, with `pkg/headway.wasm`, `.js`, `.css`).
+    #[arg(long, default_value = "target/site")]
+    pub site_root: PathBuf,
+    /// Where to write the report [default: target/headway-bench.md, or
+    /// target/headway-bench-smoke.md with --smoke]. Text after the report's last marker line is
+    /// kept.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Benchmarks to run, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "fanout,capacity,throughput,page")]
+    pub only: Vec<String>,
+
+    /// Fan-out: subscribers (one user, many tabs) [default: 10000; smoke: 20].
+    #[arg(long)]
+    pub subscribers: Option<u64>,
+    /// Fan-out: jobs advancing at once [default: 10; smoke: 2].
+    #[arg(long)]
+    pub fanout_jobs: Option<u32>,
+    /// Fan-out: progress samples per second per job.
+    #[arg(long, default_value_t = 10)]
+    pub rate: u64,
+    /// Fan-out: how long the jobs run, in seconds [default: 20; smoke: 3].
+    #[arg(long)]
+    pub fanout_secs: Option<u64>,
+
+    /// Capacity: idle subscribers to open [default: 19500; smoke: 100].
+    #[arg(long)]
+    pub capacity: Option<u64>,
+    /// Capacity: seconds to hold them, past a keep-alive [default: 12; smoke: 2].
+    #[arg(long)]
+    pub hold_secs: Option<u64>,
+
+    /// Throughput: no-op jobs at the high concurrency [default: 20000; smoke: 50].
+    #[arg(long)]
+    pub throughput_jobs: Option<u64>,
+    /// Throughput: no-op jobs at concurrency 1 [default: 2000; smoke: 50].
+    #[arg(long)]
+    pub serial_jobs: Option<u64>,
+    /// Throughput: concurrent HTTP clients (and Headway's --max-running).
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: u64,
+
+    /// Page: jobs of one user in the store [default: 1000000; smoke: 1000].
+    #[arg(long)]
+    pub history_jobs: Option<u64>,
+    /// Page: measured requests per page [default: 200; smoke: 20].
+    #[arg(long)]
+    pub page_requests: Option<u64>,
+
+    /// New connections per second while subscribers connect.
+    #[arg(long, default_value_t = 1000)]
+    pub connect_rate: u64,
+    /// Most connections one client process holds.
+    #[arg(long, default_value_t = 9000)]
+    pub max_per_process: u64,
+    /// Keep the temporary directory (databases and server logs) and print where it is.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// The resolved sizes of a run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub smoke: bool,
+    pub bin: PathBuf,
+    pub site_root: PathBuf,
+    /// This executable, for the client processes and the baseline server.
+    pub exe: PathBuf,
+    /// Temporary directory: databases, logs.
+    pub work: PathBuf,
+    pub subscribers: u64,
+    pub fanout_jobs: u32,
+    pub rate: u64,
+    pub fanout_secs: u64,
+    pub capacity: u64,
+    pub hold_secs: u64,
+    pub throughput_jobs: u64,
+    pub serial_jobs: u64,
+    pub concurrency: u64,
+    pub history_jobs: u64,
+    pub page_requests: u64,
+    pub connect_rate: u64,
+    pub max_per_process: u64,
+}
+
+impl Plan {
+    /// Client processes for `conns` connections: at most `max_per_process` each, and at least
+    /// two for a real run so that no single process is the bottleneck.
+    pub fn client_procs(&self, conns: u64) -> u64 {
+        let needed = conns.div_ceil(self.max_per_process.max(1));
+        if self.smoke { needed.max(1) } else { needed.max(2) }
+    }
+
+    /// A fresh path in the work directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.work.join(name)
+    }
+}
+
+pub fn log(msg: impl AsRef<str>) {
+    eprintln!("[headway-bench {}] {}", &report::utc(unix_ms() as i64)[11..19], msg.as_ref());
+}
+
+pub async fn run(args: RunArgs) -> i32 {
+    let started = unix_ms();
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let s = args.smoke;
+    let pick = |v: Option<u64>, full: u64, smoke: u64| v.unwrap_or(if s { smoke } else { full });
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("headway-bench: cannot find its own executable: {e}");
+            return 2;
+        }
+    };
+    if !args.bin.is_file() {
+        eprintln!(
+            "headway-bench: no Headway binary at {} (build it with `cargo leptos build --release`, or pass --bin)",
+            args.bin.display()
+        );
+        return 2;
+    }
+    let work = std::env::temp_dir().join(format!("headway-bench-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&work) {
+        eprintln!("headway-bench: cannot create {}: {e}", work.display());
+        return 2;
+    }
+    let plan = Plan {
+        smoke: s,
+        bin: args.bin.clone(),
+        site_root: args.site_root.clone(),
+        exe,
+        work: work.clone(),
+        subscribers: pick(args.subscribers, 10_000, 20),
+        fanout_jobs: args.fanout_jobs.unwrap_or(if s { 2 } else { 10 }),
+        rate: args.rate.clamp(1, 1000),
+        fanout_secs: pick(args.fanout_secs, 20, 3),
+        capacity: pick(args.capacity, 19_500, 100),
+        hold_secs: pick(args.hold_secs, 12, 2),
+        throughput_jobs: pick(args.throughput_jobs, 20_000, 50),
+        serial_jobs: pick(args.serial_jobs, 2_000, 50),
+        concurrency: args.concurrency.max(1),
+        history_jobs: pick(args.history_jobs, 1_000_000, 1_000),
+        page_requests: pick(args.page_requests, 200, 20),
+        connect_rate: args.connect_rate.max(1),
+        max_per_process: args.max_per_process.clamp(1, 18_000),
+    };
+    let machine = Machine::probe();
+    log(format!("work directory {}", work.display()));
+
+    let mut sections: Vec<Section> = Vec::new();
+    for name in &args.only {
+        let section = match name.trim() {
+            "fanout" => scenarios::fanout::run(&plan).await,
+            "capacity" => scenarios::capacity::run(&plan).await,
+            "throughput" => scenarios::throughput::run(&plan).await,
+            "page" => scenarios::page::run(&plan).await,
+            other => {
+                let mut s = Section::new(other);
+                s.fail(format!("unknown benchmark {other:?} (use fanout, capacity, throughput, page)"));
+                s
+            }
+        };
+        for f in &section.failures {
+            log(format!("{}: ERROR {f}", section.title));
+        }
+        for v in &section.verdicts {
+            log(format!("{}: {} -> {}", v.target, v.measured, if v.met { "met" } else { "missed" }));
+        }
+        sections.push(section);
+    }
+
+    let load_after = Machine::probe().load;
+    let header = report::Header {
+        command: &command,
+        date: &report::utc(started as i64),
+        machine: &machine,
+        binary: &args.bin.display().to_string(),
+        smoke: s,
+        load_after: &load_after,
+        duration_s: (unix_ms() - started) / 1000.0,
+    };
+    let text = report::render(&header, &sections);
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(if s { "target/headway-bench-smoke.md" } else { "target/headway-bench.md" })
+    });
+    let mut code = 0;
+    match report::write(&out, &text) {
+        Ok(()) => log(format!("report written to {}", out.display())),
+        Err(e) => {
+            eprintln!("headway-bench: cannot write {}: {e}", out.display());
+            code = 2;
+        }
+    }
+    if args.keep {
+        log(format!("kept {}", work.display()));
+    } else {
+        let _ = std::fs::remove_dir_all(&work);
+    }
+    let failures: usize = sections.iter().map(|s| s.failures.len()).sum();
+    if failures > 0 {
+        log(format!("{failures} error(s); see the report"));
+        code = code.max(1);
+    }
+    code
+}

@@ -1,0 +1,290 @@
+//! Fan-out: V subscribers of one user (one cookie, many tabs) on `GET /api/v1/events` while J demo
+//! jobs advance at r samples per second; the same number of clients on the baseline server, which
+//! plays the same events at the same rate.
+
+use super::{mib, ms, new_session, Totals};
+use crate::http::Conn;
+use crate::procs::{cpu_secs, ClientPlan, Clients, HeadwayOptions, Server};
+use crate::report::{num, ratio, Section, Table};
+use crate::run::{log, Plan};
+use crate::{unix_ms, Res};
+use std::time::Duration;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Headway,
+    Baseline,
+}
+
+struct Outcome {
+    totals: Totals,
+    /// Every open connection saw all its `done` events before the deadline.
+    complete: bool,
+    window_s: f64,
+    connect_s: f64,
+    rss_connected: Option<u64>,
+    rss_end: Option<u64>,
+    server_cpu_s: Option<f64>,
+    clients_cpu_s: f64,
+}
+
+impl Outcome {
+    fn events_per_s(&self) -> f64 {
+        self.totals.sum.events as f64 / self.window_s
+    }
+
+    /// Connection errors plus open connections that missed events (fewer `done` than jobs).
+    fn errors(&self) -> u64 {
+        self.totals.connection_errors() + self.totals.sum.opened.saturating_sub(self.totals.sum.complete)
+    }
+}
+
+pub async fn run(plan: &Plan) -> Section {
+    let mut s = Section::new("Fan-out");
+    let interval_ms = 1000 / plan.rate;
+    let steps = (plan.rate * plan.fanout_secs).max(1);
+    s.method = format!(
+        "{v} subscribers on `GET /api/v1/events`, all with one session cookie (one user, {v} tabs), \
+         opened at {rate}/s from {p} client processes (raw HTTP/1.1, one connection each). Then \
+         {j} `demo` jobs with `steps={steps}, interval_ms={interval_ms}` ({r} progress samples/s \
+         each, about {secs} s). Latency = time a client parsed a `progress` event minus its `at` \
+         (when the job reported the sample), over every progress event at every subscriber. \
+         Delivered events/s = events received by all subscribers (after the opening snapshot) / \
+         time from the start of the jobs to the last event. A subscriber that did not receive \
+         all {j} `done` events counts as an error.\n\n\
+         Baseline: `headway-bench baseline-server`, a bare axum SSE server (same axum/hyper/tokio, \
+         its own process) with one `tokio::sync::broadcast` channel of pre-rendered frames, \
+         playing the same events (`job` queued and running, a `progress` per step with \
+         `at` = send time, a `log` every 10 steps, `job` + `done` at the end) for the same \
+         number of jobs, at the same rate, with payloads of the same shape and size.",
+        v = num(plan.subscribers as f64, 0),
+        rate = num(plan.connect_rate as f64, 0),
+        p = plan.client_procs(plan.subscribers),
+        j = plan.fanout_jobs,
+        r = plan.rate,
+        secs = plan.fanout_secs,
+    );
+
+    let base = measure(plan, Target::Baseline, steps, interval_ms).await;
+    let hw = measure(plan, Target::Headway, steps, interval_ms).await;
+    let (base, hw) = match (base, hw) {
+        (Ok(b), Ok(h)) => (b, h),
+        (b, h) => {
+            if let Err(e) = b {
+                s.fail(format!("baseline: {e}"));
+            }
+            if let Err(e) = h {
+                s.fail(format!("Headway: {e}"));
+            }
+            return s;
+        }
+    };
+
+    let mut t = Table::new(&["", "Headway", "baseline", "ratio"]);
+    let both = |f: &dyn Fn(&Outcome) -> String| vec![f(&hw), f(&base)];
+    let mut row = |name: &str, cells: Vec<String>, r: String| {
+        let mut v = vec![name.to_string()];
+        v.extend(cells);
+        v.push(r);
+        t.row(v);
+    };
+    let (h, b) = (&hw.totals, &base.totals);
+    row(
+        "subscribers connected",
+        both(&|o| format!("{} / {}", num(o.totals.sum.opened as f64, 0), num(o.totals.sum.conns as f64, 0))),
+        String::new(),
+    );
+    row("seconds to connect them", both(&|o| num(o.connect_s, 1)), ratio(hw.connect_s, base.connect_s));
+    row(
+        "events delivered",
+        both(&|o| num(o.totals.sum.events as f64, 0)),
+        ratio(h.sum.events as f64, b.sum.events as f64),
+    );
+    row(
+        "delivered events/s",
+        both(&|o| num(o.events_per_s(), 0)),
+        ratio(hw.events_per_s(), base.events_per_s()),
+    );
+    row("window (s): jobs start → last event", both(&|o| num(o.window_s, 1)), ratio(hw.window_s, base.window_s));
+    row(
+        "progress events per subscriber",
+        both(&|o| num(o.totals.sum.progress as f64 / o.totals.sum.opened.max(1) as f64, 1)),
+        String::new(),
+    );
+    for (name, p) in [("latency p50 (ms)", 50.0), ("latency p99 (ms)", 99.0)] {
+        row(
+            name,
+            both(&|o| ms(o.totals.latency.percentile(p))),
+            ratio(h.latency.percentile(p).unwrap_or(0) as f64, b.latency.percentile(p).unwrap_or(0) as f64),
+        );
+    }
+    row(
+        "latency max (ms)",
+        both(&|o| ms((o.totals.latency.count() > 0).then(|| o.totals.latency.max()))),
+        ratio(h.latency.max() as f64, b.latency.max() as f64),
+    );
+    row("errors", both(&|o| num(o.errors() as f64, 0)), String::new());
+    row(
+        "server CPU (s) during the jobs",
+        both(&|o| o.server_cpu_s.map(|c| num(c, 1)).unwrap_or("–".into())),
+        ratio(hw.server_cpu_s.unwrap_or(f64::NAN), base.server_cpu_s.unwrap_or(f64::NAN)),
+    );
+    row("client processes' CPU (s), whole run", both(&|o| num(o.clients_cpu_s, 1)), String::new());
+    row(
+        "server RSS (MiB) with subscribers connected",
+        both(&|o| mib(o.rss_connected)),
+        ratio(hw.rss_connected.unwrap_or(0) as f64, base.rss_connected.unwrap_or(0) as f64),
+    );
+    row(
+        "server RSS (MiB) at the end",
+        both(&|o| mib(o.rss_end)),
+        ratio(hw.rss_end.unwrap_or(0) as f64, base.rss_end.unwrap_or(0) as f64),
+    );
+    s.tables.push(t);
+
+    for (name, o) in [("Headway", &hw), ("baseline", &base)] {
+        if o.errors() > 0 {
+            s.fail(format!(
+                "{name}: {} errors ({} connections failed or broke, {} subscribers missed `done` events){}",
+                o.errors(),
+                o.totals.connection_errors(),
+                o.totals.sum.opened.saturating_sub(o.totals.sum.complete),
+                o.totals.sum.first_error.as_ref().map(|e| format!("; first: {e}")).unwrap_or_default()
+            ));
+        }
+        if !o.complete {
+            s.notes.push(format!("{name}: not every subscriber had all its `done` events when the deadline passed."));
+        }
+    }
+    if h.sum.progress_without_at > 0 {
+        s.fail(format!(
+            "Headway: {} of {} progress events carry no `at`, so their latency cannot be measured",
+            num(h.sum.progress_without_at as f64, 0),
+            num(h.sum.progress as f64, 0)
+        ));
+    }
+    if h.sum.progress > 0 && h.latency.count() == 0 {
+        s.fail("Headway: no latency samples");
+    }
+
+    let p99 = h.latency.percentile(99.0).map(|us| us as f64 / 1000.0).unwrap_or(f64::INFINITY);
+    let target = format!("Fan-out at {} subscribers: p99 latency < 50 ms", num(plan.subscribers as f64, 0));
+    s.verdict(&target, format!("p99 {} ms (baseline {} ms)", num(p99, 1), ms(b.latency.percentile(99.0))), p99 < 50.0);
+    let r = hw.events_per_s() / base.events_per_s();
+    s.verdict(
+        &format!("Fan-out at {} subscribers: delivered events/s ≥ 0.8× baseline", num(plan.subscribers as f64, 0)),
+        format!("{} vs {} events/s = {}", num(hw.events_per_s(), 0), num(base.events_per_s(), 0), ratio(hw.events_per_s(), base.events_per_s())),
+        r >= 0.8 && hw.errors() == 0,
+    );
+    s
+}
+
+async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> Res<Outcome> {
+    let name = if target == Target::Headway { "headway" } else { "baseline" };
+    log(format!("fan-out: {name}, {} subscribers", plan.subscribers));
+    let server = match target {
+        Target::Headway => {
+            let db = plan.path("fanout.db");
+            Server::headway(HeadwayOptions {
+                bin: &plan.bin,
+                db: &db,
+                site_root: &plan.site_root,
+                data_root: &plan.path("files"),
+                max_running: plan.fanout_jobs.max(16),
+                log: plan.path("fanout-headway.log"),
+            })
+            .await?
+        }
+        Target::Baseline => {
+            let extra: Vec<String> = vec![
+                "--jobs".into(),
+                plan.fanout_jobs.to_string(),
+                "--steps".into(),
+                steps.to_string(),
+                "--interval-ms".into(),
+                interval_ms.to_string(),
+            ];
+            Server::baseline(&plan.exe, &extra, plan.path("fanout-baseline.log")).await?
+        }
+    };
+    let result = drive(plan, target, &server, steps, interval_ms).await;
+    let stopped = server.stop().await;
+    let outcome = result?;
+    stopped?;
+    Ok(outcome)
+}
+
+async fn drive(plan: &Plan, target: Target, server: &Server, steps: u64, interval_ms: u64) -> Res<Outcome> {
+    let cookie = match target {
+        Target::Headway => Some(new_session(server.addr).await?),
+        Target::Baseline => None,
+    };
+    let connect_started = unix_ms();
+    let mut clients = Clients::spawn(&ClientPlan {
+        exe: &plan.exe,
+        addr: server.addr,
+        cookie: cookie.as_deref(),
+        conns: plan.subscribers,
+        procs: plan.client_procs(plan.subscribers),
+        rate: plan.connect_rate,
+        expect_done: u64::from(plan.fanout_jobs),
+        max_secs: 120 + plan.subscribers / plan.connect_rate.max(1) + plan.fanout_secs * 4,
+    })?;
+    let client_pids = clients.pids();
+    let connect_limit = Duration::from_secs(60 + plan.subscribers / plan.connect_rate.max(1) * 2);
+    let (opened, failed) = clients.wait_ready(connect_limit).await?;
+    let connect_s = (unix_ms() - connect_started) / 1000.0;
+    log(format!("fan-out: {opened} subscribers connected ({failed} failed) in {connect_s:.1} s"));
+    // Let the connection burst settle before measuring.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_connected = server.rss_kib();
+    let cpu_before = server.cpu_secs();
+
+    let t0 = unix_ms();
+    match target {
+        Target::Baseline => {
+            let r = crate::http::fetch(server.addr, "POST", "/start", &[], None).await.map_err(|e| e.to_string())?;
+            if r.head.status != 202 {
+                return Err(format!("POST /start answered {}", r.head.status));
+            }
+        }
+        Target::Headway => {
+            let mut conn = Conn::connect(server.addr).await.map_err(|e| e.to_string())?;
+            let body = format!(r#"{{"kind":"demo","params":{{"steps":{steps},"interval_ms":{interval_ms}}}}}"#);
+            let cookie = cookie.as_deref().unwrap_or_default();
+            for _ in 0..plan.fanout_jobs {
+                let r = conn
+                    .request("POST", "/api/v1/jobs", &[("Cookie", cookie)], Some(("application/json", body.as_bytes())))
+                    .await
+                    .map_err(|e| format!("POST /api/v1/jobs: {e}"))?;
+                if r.head.status != 201 {
+                    return Err(format!("POST /api/v1/jobs answered {}: {}", r.head.status, r.text()));
+                }
+            }
+        }
+    }
+    let limit = Duration::from_secs(plan.fanout_secs * 3 + 60);
+    let complete = clients.wait_complete(limit).await;
+    let cpu_after = server.cpu_secs();
+    let rss_end = server.rss_kib();
+    let clients_cpu_s: f64 = client_pids.iter().filter_map(|p| cpu_secs(*p)).sum();
+    let reports = clients.stop().await?;
+    let totals = Totals::of(&reports);
+    let last = totals.sum.last_event_ms.unwrap_or(t0);
+    let window_s = ((last - t0) / 1000.0).max(0.001);
+    log(format!(
+        "fan-out: {} events in {window_s:.1} s, p99 {} ms",
+        totals.sum.events,
+        ms(totals.latency.percentile(99.0))
+    ));
+    Ok(Outcome {
+        totals,
+        complete,
+        window_s,
+        connect_s,
+        rss_connected,
+        rss_end,
+        server_cpu_s: cpu_before.zip(cpu_after).map(|(a, b)| b - a),
+        clients_cpu_s,
+    })
+}

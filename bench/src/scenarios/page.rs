@@ -1,0 +1,260 @@
+//! Page: the weight of what a browser downloads (raw and gzip -9), and the server-side render
+//! time of the history page `/` for a user with a long history, next to the same page for a
+//! user with no jobs and a static asset, all measured on one server.
+
+use super::new_session;
+use crate::http::{self, Conn};
+use crate::procs::{HeadwayOptions, Server};
+use crate::report::{num, ratio, Section, Table};
+use crate::run::{log, Plan};
+use crate::stats::Summary;
+use crate::{seed, unix_ms, Res};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ASSETS: [&str; 3] = ["headway.wasm", "headway.js", "headway.css"];
+
+/// Size of `bytes` after `gzip -9`.
+fn gzip_len(bytes: &[u8]) -> Res<u64> {
+    let mut child = Command::new("gzip")
+        .args(["-9", "-c", "-n"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    writer.join().map_err(|_| "gzip writer panicked")?.map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("gzip failed: {}", out.status));
+    }
+    Ok(out.stdout.len() as u64)
+}
+
+pub async fn run(plan: &Plan) -> Section {
+    let mut s = Section::new("Page");
+    let n = plan.history_jobs;
+    s.method = format!(
+        "Weight: the files of `{site}/pkg` a browser loads, raw and after `gzip -9`, plus the \
+         history page's HTML. Render time: `GET /` (server-side rendered, the user's latest jobs) \
+         for a user with {jobs} jobs in the store, seeded straight into the server's SQLite file \
+         while it was stopped (one transaction; kinds demo/batch/checksum/import_csv, 86 % \
+         succeeded, 7 % failed, 5 % cancelled, 2 % interrupted, created over 30 days). Baseline: \
+         the same page for a user with no jobs, on the same server and store, measured in the \
+         same loop (requests alternate), and a static asset. {r} measured requests each after 20 \
+         of warm-up, sequential, each on its own keep-alive connection; time = request written → \
+         whole body read.",
+        site = plan.site_root.display(),
+        jobs = num(n as f64, 0),
+        r = plan.page_requests,
+    );
+
+    // Weight.
+    let mut t = Table::new(&["file", "raw bytes", "gzip -9 bytes"]);
+    let (mut raw_total, mut gz_total, mut wasm_gz) = (0u64, 0u64, 0u64);
+    for name in ASSETS {
+        let path = plan.site_root.join("pkg").join(name);
+        match std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display())).and_then(|b| Ok((b.len() as u64, gzip_len(&b)?))) {
+            Ok((raw, gz)) => {
+                raw_total += raw;
+                gz_total += gz;
+                if name.ends_with(".wasm") {
+                    wasm_gz = gz;
+                }
+                t.row(vec![format!("`pkg/{name}`"), num(raw as f64, 0), num(gz as f64, 0)]);
+            }
+            Err(e) => s.fail(e),
+        }
+    }
+    t.row(vec!["**assets total**".into(), num(raw_total as f64, 0), format!("**{}** ({} KiB)", num(gz_total as f64, 0), num(gz_total as f64 / 1024.0, 1))]);
+
+    let history = history(plan).await;
+    let mut page_gz = None;
+    match &history {
+        Ok(h) => {
+            let gz = gzip_len(&h.page_a).unwrap_or(0);
+            page_gz = Some(gz);
+            t.row(vec![
+                format!("history page HTML (`GET /`, {} jobs)", num(n as f64, 0)),
+                num(h.page_a.len() as f64, 0),
+                num(gz as f64, 0),
+            ]);
+            let all = gz_total + gz;
+            t.row(vec![
+                "**page total** (assets + HTML)".into(),
+                num((raw_total + h.page_a.len() as u64) as f64, 0),
+                format!("**{}** ({} KiB)", num(all as f64, 0), num(all as f64 / 1024.0, 1)),
+            ]);
+        }
+        Err(e) => s.fail(format!("history page: {e}")),
+    }
+    s.tables.push(t);
+    let page_total = gz_total + page_gz.unwrap_or(0);
+    s.verdict(
+        "Page ≤ 100 KiB gzip",
+        format!(
+            "{} KiB: assets {} KiB (wasm {} KiB), HTML {} KiB",
+            num(page_total as f64 / 1024.0, 1),
+            num(gz_total as f64 / 1024.0, 1),
+            num(wasm_gz as f64 / 1024.0, 1),
+            page_gz.map(|g| num(g as f64 / 1024.0, 1)).unwrap_or("–".into())
+        ),
+        page_total as f64 <= 100.0 * 1024.0 && gz_total > 0,
+    );
+
+    let Ok(h) = history else { return s };
+    let mut t = Table::new(&["request", "p50 (ms)", "p99 (ms)", "max (ms)", "body bytes"]);
+    let line = |name: String, m: &Summary, bytes: usize| {
+        vec![name, num(m.p50, 2), num(m.p99, 2), num(m.max, 2), num(bytes as f64, 0)]
+    };
+    t.row(line(format!("`GET /`, user with {} jobs", num(n as f64, 0)), &h.a, h.page_a.len()));
+    t.row(line("`GET /`, user with 0 jobs (baseline)".into(), &h.b, h.page_b_len));
+    t.row(line("`GET /pkg/headway.css` (static)".into(), &h.asset, h.asset_len));
+    t.row(vec![
+        "ratio: many jobs / no jobs".into(),
+        ratio(h.a.p50, h.b.p50),
+        ratio(h.a.p99, h.b.p99),
+        ratio(h.a.max, h.b.max),
+        String::new(),
+    ]);
+    s.tables.push(t);
+    s.notes.push(format!(
+        "Seeding {} jobs took {} s; Headway then started on that store in {} s.",
+        num(n as f64, 0),
+        num(h.seed_s, 1),
+        num(h.restart_s, 2)
+    ));
+    s.verdict(
+        &format!("History SSR p99 < 20 ms at {} jobs", num(n as f64, 0)),
+        format!("p99 {} ms (0 jobs: {} ms, {})", num(h.a.p99, 2), num(h.b.p99, 2), ratio(h.a.p99, h.b.p99)),
+        h.a.p99 < 20.0,
+    );
+    s
+}
+
+struct History {
+    a: Summary,
+    b: Summary,
+    asset: Summary,
+    page_a: Vec<u8>,
+    page_b_len: usize,
+    asset_len: usize,
+    seed_s: f64,
+    restart_s: f64,
+}
+
+async fn history(plan: &Plan) -> Res<History> {
+    let db = plan.path("history.db");
+    let files = plan.path("files");
+    let options = |log: &str| HeadwayOptions {
+        bin: &plan.bin,
+        db: &db,
+        site_root: &plan.site_root,
+        data_root: &files,
+        max_running: 16,
+        log: plan.path(log),
+    };
+    log("page: creating two users");
+    let server = Server::headway(options("history-1.log")).await?;
+    let users = async {
+        // User A: whoever posts this job; user B: a session with no jobs.
+        let body = br#"{"kind":"demo","params":{"steps":1,"interval_ms":0}}"#;
+        let r = http::fetch(server.addr, "POST", "/api/v1/jobs", &[], Some(("application/json", &body[..])))
+            .await
+            .map_err(|e| e.to_string())?;
+        if r.head.status != 201 {
+            return Err(format!("POST /api/v1/jobs answered {}", r.head.status));
+        }
+        let cookie_a = r.head.cookie("headway_session").ok_or("no session cookie")?;
+        let job: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+        let id = job["id"].as_str().ok_or("no job id")?.to_string();
+        let cookie_b = new_session(server.addr).await?;
+        // Let the job finish, so that nothing is running when the server stops.
+        for _ in 0..200 {
+            let r = http::fetch(server.addr, "GET", &format!("/api/v1/jobs/{id}"), &[("Cookie", &cookie_a)], None)
+                .await
+                .map_err(|e| e.to_string())?;
+            if String::from_utf8_lossy(&r.body).contains(r#""status":"succeeded""#) {
+                return Ok((cookie_a, cookie_b, id));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err("the first job did not succeed within 10 s".to_string())
+    }
+    .await;
+    let stopped = server.stop().await;
+    let (cookie_a, cookie_b, first_job) = users?;
+    stopped?;
+
+    log(format!("page: seeding {} jobs", plan.history_jobs));
+    let pool = seed::open_existing(&db).await?;
+    let owner: String = sqlx::query_scalar("SELECT owner FROM jobs WHERE id = ?")
+        .bind(&first_job)
+        .fetch_one(&pool)
+        .await
+        .map_err(|e| format!("finding the user of the first job: {e}"))?;
+    let started = Instant::now();
+    let newest = seed::seed_history(&pool, &owner, plan.history_jobs, unix_ms() as i64).await?;
+    let seed_s = started.elapsed().as_secs_f64();
+    pool.close().await;
+    log(format!("page: seeded in {seed_s:.1} s; restarting Headway"));
+
+    let started = Instant::now();
+    let server = Server::headway(options("history-2.log")).await?;
+    let restart_s = started.elapsed().as_secs_f64();
+    let result = measure(plan, server.addr, &cookie_a, &cookie_b, &newest).await;
+    let stopped = server.stop().await;
+    let (a, b, asset, page_a, page_b_len, asset_len) = result?;
+    stopped?;
+    Ok(History { a, b, asset, page_a, page_b_len, asset_len, seed_s, restart_s })
+}
+
+type Measured = (Summary, Summary, Summary, Vec<u8>, usize, usize);
+
+async fn measure(plan: &Plan, addr: std::net::SocketAddr, cookie_a: &str, cookie_b: &str, newest: &str) -> Res<Measured> {
+    let mut ca = Conn::connect(addr).await.map_err(|e| e.to_string())?;
+    let mut cb = Conn::connect(addr).await.map_err(|e| e.to_string())?;
+    let mut cs = Conn::connect(addr).await.map_err(|e| e.to_string())?;
+    let (mut ta, mut tb, mut ts) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut page_a, mut page_b_len, mut asset_len) = (Vec::new(), 0, 0);
+    for i in 0..20 + plan.page_requests {
+        let measured = i >= 20;
+        let (d, body) = timed(&mut ca, "/", Some(cookie_a)).await?;
+        if measured {
+            ta.push(d);
+        }
+        page_a = body;
+        let (d, body) = timed(&mut cb, "/", Some(cookie_b)).await?;
+        if measured {
+            tb.push(d);
+        }
+        page_b_len = body.len();
+        let (d, body) = timed(&mut cs, "/pkg/headway.css", None).await?;
+        if measured {
+            ts.push(d);
+        }
+        asset_len = body.len();
+    }
+    if !String::from_utf8_lossy(&page_a).contains(newest) {
+        return Err("the history page does not list the user's newest job".into());
+    }
+    Ok((Summary::of(&ta), Summary::of(&tb), Summary::of(&ts), page_a, page_b_len, asset_len))
+}
+
+/// One GET, timed from writing the request to reading the whole body, in ms.
+async fn timed(conn: &mut Conn, path: &str, cookie: Option<&str>) -> Res<(f64, Vec<u8>)> {
+    let mut headers = vec![("Accept", "text/html,*/*")];
+    if let Some(c) = cookie {
+        headers.push(("Cookie", c));
+    }
+    let t = Instant::now();
+    let r = conn.request("GET", path, &headers, None).await.map_err(|e| format!("GET {path}: {e}"))?;
+    let d = t.elapsed().as_secs_f64() * 1000.0;
+    if r.head.status != 200 {
+        return Err(format!("GET {path} answered {}", r.head.status));
+    }
+    Ok((d, r.body))
+}
