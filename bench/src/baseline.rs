@@ -40,6 +40,11 @@ pub struct BaselineArgs {
     /// Frames buffered for a slow stream (Headway's bus keeps 256 per user).
     #[arg(long, default_value_t = 256)]
     pub capacity: usize,
+    /// Serve without hyper: a bare tokio accept loop that reads the request head itself and
+    /// writes chunked frames straight to the socket (what an event stream costs without an HTTP
+    /// framework's per-connection buffers).
+    #[arg(long)]
+    pub raw: bool,
 }
 
 struct Shared {
@@ -71,8 +76,13 @@ pub fn main(args: BaselineArgs) -> ! {
             }
         };
         let (tx, _) = broadcast::channel(args.capacity.max(1));
+        let raw = args.raw;
         let shared =
             Arc::new(Shared { args, tx, started: AtomicBool::new(false), next_id: AtomicI64::new(1) });
+        if raw {
+            raw::serve(listener, shared).await;
+            std::process::exit(0);
+        }
         let app = Router::new()
             .route("/api/v1/events", get(events))
             .route("/start", post(start))
@@ -195,5 +205,122 @@ async fn play(shared: Arc<Shared>) {
         let msg = format!("step {} of {}", a.steps, a.steps);
         shared.send("job", job_json(id, a.steps, a.interval_ms, "succeeded", a.steps, &msg, t, eid));
         shared.send("done", json!({"job_id": id, "status": "succeeded", "error": null}));
+    }
+}
+
+/// The hyper-less server of `--raw`.
+mod raw {
+    use super::{play, Shared};
+    use bytes::Bytes;
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::broadcast::error::RecvError;
+    use tokio::time::{Instant, MissedTickBehavior};
+
+    pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        loop {
+            tokio::select! {
+                r = listener.accept() => if let Ok((sock, _)) = r {
+                    tokio::spawn(connection(sock, Arc::clone(&shared)));
+                },
+                _ = term.recv() => return,
+            }
+        }
+    }
+
+    /// The request line of a request head, read into a buffer that is freed before streaming.
+    async fn request_line(sock: &mut TcpStream) -> Option<String> {
+        let mut head = Vec::with_capacity(1024);
+        let mut buf = [0u8; 512];
+        loop {
+            let n = sock.read(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            head.extend_from_slice(&buf[..n]);
+            if head.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+            if head.len() > 16 * 1024 {
+                return None;
+            }
+        }
+        let line = head.split(|b| *b == b'\r').next()?;
+        Some(String::from_utf8_lossy(line).into_owned())
+    }
+
+    fn chunk(data: &[u8]) -> Vec<u8> {
+        let mut v = format!("{:x}\r\n", data.len()).into_bytes();
+        v.extend_from_slice(data);
+        v.extend_from_slice(b"\r\n");
+        v
+    }
+
+    async fn connection(mut sock: TcpStream, shared: Arc<Shared>) {
+        let Some(line) = request_line(&mut sock).await else { return };
+        let mut parts = line.split(' ');
+        let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        match (method, path) {
+            ("GET", "/api/v1/events") => stream(sock, shared).await,
+            ("GET", "/health") => {
+                let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
+            }
+            ("POST", "/start") => {
+                let status = if shared.started.swap(true, Ordering::SeqCst) {
+                    "409 Conflict"
+                } else {
+                    tokio::spawn(play(Arc::clone(&shared)));
+                    "202 Accepted"
+                };
+                let head = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                let _ = sock.write_all(head.as_bytes()).await;
+            }
+            _ => {
+                let _ = sock.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            }
+        }
+    }
+
+    async fn stream(mut sock: TcpStream, shared: Arc<Shared>) {
+        let mut rx = shared.tx.subscribe();
+        let mut opening = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache, no-transform\r\n\
+x-accel-buffering: no\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
+        let mut first = b"retry: 2000\n".to_vec();
+        first.extend_from_slice(&shared.frame("snapshot", r#"{"jobs":[]}"#));
+        opening.extend_from_slice(&chunk(&first));
+        if sock.write_all(&opening).await.is_err() {
+            return;
+        }
+        drop((opening, first));
+        let every = Duration::from_secs(shared.args.keep_alive_secs.max(1));
+        let mut keep_alive = tokio::time::interval_at(Instant::now() + every, every);
+        keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            let frame: Bytes = tokio::select! {
+                r = rx.recv() => match r {
+                    Ok(frame) => frame,
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return,
+                },
+                _ = keep_alive.tick() => Bytes::from_static(b": keep-alive\n\n"),
+                // The client went away (or sent something, which a stream does not expect).
+                _ = sock.readable() => {
+                    let mut probe = [0u8; 1];
+                    match sock.try_read(&mut probe) {
+                        Ok(0) => return,
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                        _ => return,
+                    }
+                }
+            };
+            if sock.write_all(&chunk(&frame)).await.is_err() {
+                return;
+            }
+        }
     }
 }

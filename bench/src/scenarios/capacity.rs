@@ -15,6 +15,8 @@ enum Target {
     /// Every subscriber without a cookie: a new session (user) each.
     HeadwayUsers,
     Baseline,
+    /// The baseline without hyper (`baseline-server --raw`): what a stream costs at the least.
+    Raw,
 }
 
 struct Outcome {
@@ -44,14 +46,16 @@ pub async fn run(plan: &Plan) -> Section {
          keep-alive (after). RSS per subscriber = (after − before) / held. Held = connections \
          still open when the hold ends. Headway runs twice: every subscriber with one cookie (one \
          user, many tabs, like the baseline) and every subscriber without a cookie (a session, so \
-         a user, each).",
+         a user, each). A second reference, `baseline-server --raw`, serves the same stream from a \
+         bare tokio accept loop without hyper: what an idle stream costs at the least on this \
+         runtime.",
         num(n as f64, 0),
         num(plan.connect_rate as f64, 0),
         plan.client_procs(n),
         plan.hold_secs,
     );
     let mut outcomes = Vec::new();
-    for target in [Target::Baseline, Target::HeadwayOneUser, Target::HeadwayUsers] {
+    for target in [Target::Baseline, Target::Raw, Target::HeadwayOneUser, Target::HeadwayUsers] {
         match measure(plan, target).await {
             Ok(o) => outcomes.push((target, o)),
             Err(e) => s.fail(format!("{}: {e}", label(target))),
@@ -63,9 +67,17 @@ pub async fn run(plan: &Plan) -> Section {
         return s;
     };
 
-    let mut t = Table::new(&["", "Headway, one user", "Headway, a user each", "baseline", "ratio (one user / baseline)"]);
+    let raw = find(Target::Raw);
+    let mut t = Table::new(&[
+        "",
+        "Headway, one user",
+        "Headway, a user each",
+        "baseline (axum)",
+        "raw tokio, no hyper",
+        "ratio (one user / baseline)",
+    ]);
     let cells = |f: &dyn Fn(&Outcome) -> String| -> Vec<String> {
-        vec![f(one), users.map(f).unwrap_or("–".into()), f(base)]
+        vec![f(one), users.map(f).unwrap_or("–".into()), f(base), raw.map(f).unwrap_or("–".into())]
     };
     let mut row = |name: &str, mut c: Vec<String>, r: String| {
         let mut v = vec![name.to_string()];
@@ -121,6 +133,7 @@ fn label(t: Target) -> &'static str {
         Target::HeadwayOneUser => "Headway, one user",
         Target::HeadwayUsers => "Headway, a user each",
         Target::Baseline => "baseline",
+        Target::Raw => "raw tokio server",
     }
 }
 
@@ -128,6 +141,10 @@ async fn measure(plan: &Plan, target: Target) -> Res<Outcome> {
     log(format!("capacity: {}, {} subscribers", label(target), plan.capacity));
     let server = match target {
         Target::Baseline => Server::baseline(&plan.exe, &["--jobs".into(), "0".into()], plan.path("capacity-baseline.log")).await?,
+        Target::Raw => {
+            let extra = ["--jobs".into(), "0".into(), "--raw".into()];
+            Server::baseline(&plan.exe, &extra, plan.path("capacity-raw.log")).await?
+        }
         _ => {
             let tag = if target == Target::HeadwayOneUser { "one" } else { "each" };
             let db = plan.path(&format!("capacity-{tag}.db"));
