@@ -30,12 +30,18 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: 'chromium' }],
+  // Every page is tested twice over: with JavaScript (live updates), and without it (plain
+  // server-rendered pages and form posts); `*.nojs.spec.ts` are the tests of the second kind.
+  projects: [
+    { name: 'js', testIgnore: /\.nojs\.spec\.ts$/ },
+    { name: 'nojs', testMatch: /\.nojs\.spec\.ts$/, use: { javaScriptEnabled: false } },
+  ],
   webServer: {
     cwd: '..',
     command:
       `rm -rf target/e2e && mkdir -p target/e2e && ` +
-      `./${bin} --addr 127.0.0.1:${port} --database-url sqlite://target/e2e/headway.db`,
+      `./${bin} --addr 127.0.0.1:${port} --database-url sqlite://target/e2e/headway.db ` +
+      `--stall-secs 3 --build-id e2e`,
     url: `${baseURL}/api/v1/kinds`,
     reuseExistingServer: false,
     timeout: 60_000,

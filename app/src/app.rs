@@ -1,12 +1,13 @@
 //! The HTML shell, `<App/>` and its routes.
 
-use crate::components::ConnectionStatus;
-use crate::pages::{Dashboard, NotFound};
+use crate::components::{ConnectionStatus, ThemeToggle};
+use crate::model::Theme;
+use crate::pages::{Dashboard, JobPage, NotFound};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
 };
 
 /// A small inline icon: a bar two-thirds full.
@@ -15,9 +16,10 @@ const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/s
 
 /// The document around every page. The server renders it; islands hydrate inside it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let theme = theme();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=theme.as_str()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -41,15 +43,32 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/headway.css"/>
         <Title text="Headway"/>
         <Router>
+            <a class="skip" href="#main">"Skip to content"</a>
             <header class="top">
                 <a class="brand" href="/">"Headway"</a>
-                <ConnectionStatus/>
+                <div class="top-tools">
+                    <ConnectionStatus/>
+                    <ThemeToggle theme=theme()/>
+                </div>
             </header>
-            <main>
+            <main id="main">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=Dashboard ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("jobs"), ParamSegment("id")) view=JobPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The theme the person chose (a cookie), for the page being rendered.
+fn theme() -> Theme {
+    #[cfg(feature = "ssr")]
+    {
+        crate::api::cookies::theme()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Theme::System
     }
 }

@@ -5,6 +5,7 @@
 //! - [`model`]: the job model and stream events, shared by every boundary;
 //! - [`error`]: the error type server functions return;
 //! - [`format`]: how numbers, times and durations are written for people;
+//! - [`pace`]: elapsed time, smoothed rate, ETA and stalls of running jobs;
 //! - [`pages`]: one module per route;
 //! - [`components`]: views; the islands among them are the only code that runs in the browser;
 //! - [`live`]: the browser side of the event stream, one `EventSource` per tab shared by every
@@ -19,6 +20,7 @@ pub mod error;
 pub mod format;
 pub mod live;
 pub mod model;
+pub mod pace;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

@@ -21,7 +21,7 @@ test('three jobs started from the form fill live, on one stream, without a reloa
     await expect(bar).toHaveAttribute('aria-valuemax', '20');
     await expect(bar).toHaveAttribute('aria-valuenow', '20', { timeout: 30_000 });
   }
-  await expect(rows.locator('.status')).toHaveText(['succeeded', 'succeeded', 'succeeded']);
+  await expect(rows.locator('.status-word')).toHaveText(['succeeded', 'succeeded', 'succeeded']);
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
   expect(streams()).toBe(1);
   await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
@@ -30,7 +30,7 @@ test('three jobs started from the form fill live, on one stream, without a reloa
   await page.reload();
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(rows).toHaveCount(3);
-  await expect(rows.locator('.status')).toHaveText(['succeeded', 'succeeded', 'succeeded']);
+  await expect(rows.locator('.status-word')).toHaveText(['succeeded', 'succeeded', 'succeeded']);
   for (const bar of await rows.getByRole('progressbar').all()) {
     await expect(bar).toHaveAttribute('aria-valuenow', '20');
   }
@@ -78,7 +78,7 @@ test('cancel stops a running job', async ({ page }) => {
   const row = page.locator('.job-list article.job').first();
   await expect(row.getByRole('progressbar')).not.toHaveAttribute('aria-valuenow', '0');
   await row.getByRole('button', { name: 'Cancel' }).click();
-  await expect(row.locator('.status')).toHaveText('cancelled');
+  await expect(row.locator('.status-word')).toHaveText('cancelled');
   await expect(row.getByRole('button', { name: 'Cancel' })).toHaveCount(0);
 });
 
@@ -106,7 +106,7 @@ test.describe('when the server goes away', () => {
 
       await expect(status).toHaveAttribute('data-state', 'live', { timeout: 30_000 });
       // What happened while the page was away (the shutdown interrupted the job) arrives.
-      await expect(row.locator('.status')).toHaveText('interrupted');
+      await expect(row.locator('.status-word')).toHaveText('interrupted');
       // And the new stream carries new work live.
       await startDemo(page, 10, 20);
       const fresh = page.locator('.job-list article.job').first();
@@ -122,10 +122,10 @@ test('a finished job can be re-run from its row', async ({ page }) => {
   await openDashboard(page);
   await startDemo(page, 5, 10);
   const rows = page.locator('.job-list article.job');
-  await expect(rows.first().locator('.status')).toHaveText('succeeded');
+  await expect(rows.first().locator('.status-word')).toHaveText('succeeded');
   await rows.first().getByRole('button', { name: 'Re-run' }).click();
   await expect(rows).toHaveCount(2);
-  await expect(rows.first().locator('.status')).toHaveText('succeeded');
+  await expect(rows.first().locator('.status-word')).toHaveText('succeeded');
   await expect(rows.first().getByRole('progressbar')).toHaveAttribute('aria-valuenow', '5');
   const ids = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-job-id')));
   expect(new Set(ids).size).toBe(2);
@@ -150,7 +150,7 @@ test('every kind has a start form built from its parameters', async ({ page }) =
   await batch.getByRole('button', { name: /start/i }).click();
   const row = page.locator('.job-list article.job').first();
   await expect(row.locator('.job-kind')).toHaveText('batch');
-  await expect(row.locator('.status')).toHaveText('succeeded', { timeout: 30_000 });
+  await expect(row.locator('.status-word')).toHaveText('succeeded', { timeout: 30_000 });
   await expect(row.getByRole('progressbar')).toHaveAttribute('data-level', 'warning');
   await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '40');
 });

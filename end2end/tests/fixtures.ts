@@ -48,3 +48,17 @@ export async function startDemo(page: Page, steps: number, intervalMs: number) {
   await form.getByLabel('Interval (ms)').fill(String(intervalMs));
   await form.getByRole('button', { name: /start/i }).click();
 }
+
+/** Starts a job through the API with the page's session; returns its id. */
+export async function startJob(page: Page, kind: string, params: Record<string, unknown>): Promise<string> {
+  const res = await page.request.post('/api/v1/jobs', { data: { kind, params } });
+  expect(res.status()).toBe(201);
+  return (await res.json()).id;
+}
+
+/** Waits until a job of the page's session has the given status (through the API). */
+export async function waitForStatus(page: Page, id: string, status: string) {
+  await expect
+    .poll(async () => (await (await page.request.get(`/api/v1/jobs/${id}`)).json()).status, { timeout: 30_000 })
+    .toBe(status);
+}

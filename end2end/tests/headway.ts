@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -6,7 +6,11 @@ const root = path.resolve(__dirname, '..', '..');
 /** A Headway process of a test's own (the build in HEADWAY_BIN), for tests that stop and restart it. */
 export class Headway {
   private child?: ChildProcess;
-  constructor(readonly port: number, readonly db: string) {}
+  constructor(
+    readonly port: number,
+    readonly db: string,
+    readonly env: Record<string, string> = {},
+  ) {}
 
   get url() {
     return `http://127.0.0.1:${this.port}`;
@@ -16,7 +20,7 @@ export class Headway {
     this.child = spawn(
       `./${process.env.HEADWAY_BIN ?? 'target/debug/headway'}`,
       ['--addr', `127.0.0.1:${this.port}`, '--database-url', `sqlite://${this.db}`],
-      { cwd: root, stdio: 'ignore' },
+      { cwd: root, stdio: 'ignore', env: { ...process.env, ...this.env } },
     );
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
@@ -38,4 +42,15 @@ export class Headway {
     child.kill('SIGTERM');
     await exited;
   }
+}
+
+/** Runs `headway notice ...` against the server the Playwright config starts. */
+export function notice(args: string[]): string {
+  const port = process.env.HEADWAY_E2E_PORT ?? '3900';
+  const bin = process.env.HEADWAY_BIN ?? 'target/debug/headway';
+  return execFileSync(
+    `./${bin}`,
+    ['--addr', `127.0.0.1:${port}`, '--database-url', 'sqlite://target/e2e/headway.db', 'notice', ...args],
+    { cwd: root, encoding: 'utf8' },
+  );
 }

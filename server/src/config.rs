@@ -9,11 +9,11 @@ use std::path::PathBuf;
 #[command(name = "headway", version, about = "Headway: a live jobs dashboard")]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "HEADWAY_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(long, env = "HEADWAY_ADDR", default_value = "127.0.0.1:3000", global = true)]
     pub addr: SocketAddr,
 
     /// SQLite database; the file and its directory are created if missing.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/headway.db")]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/headway.db", global = true)]
     pub database_url: String,
 
     /// Where the built site (wasm, JS, CSS) is served from.
@@ -63,7 +63,7 @@ pub struct Config {
 
     /// The token that authorizes operator requests (`/api/v1/admin/...`, `headway notice`).
     /// Default: the one in `admin.token` next to the database, created on first start.
-    #[arg(long, env = "HEADWAY_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(long, env = "HEADWAY_ADMIN_TOKEN", hide_env_values = true, global = true)]
     pub admin_token: Option<String>,
 
     /// The build id pages compare to offer a reload after an upgrade. Default: derived from

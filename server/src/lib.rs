@@ -10,6 +10,9 @@
 //! - [`sse`]: the event streams;
 //! - [`shutdown`]: what happens on SIGTERM / Ctrl-C.
 
+// The dashboard's view types nest deeply; rendering them needs more than the default.
+#![recursion_limit = "256"]
+
 pub mod admin;
 pub mod api;
 pub mod config;

@@ -2,23 +2,95 @@
 //! each finds out who is calling first and lets the engine check what they may touch.
 
 use crate::error::AppError;
-use crate::model::{Job, KindInfo};
+use crate::model::{HistoryQuery, Job, JobDetail, JobPage, KindInfo, MinuteStats, Notice, StatusCount};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+/// What every page needs to go live: where its stream starts, the build that rendered it, the
+/// notices it shows, the clock it was rendered by and when a running job counts as stalled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveInfo {
+    /// The latest event id when the page was rendered (read before anything else).
+    pub cursor: i64,
+    pub build: String,
+    pub notices: Vec<Notice>,
+    /// Notices this browser dismissed: the stream's snapshots list every notice in force.
+    pub dismissed: Vec<i64>,
+    pub now: i64,
+    pub stall_ms: u64,
+}
 
 /// What the dashboard shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DashboardData {
     pub kinds: Vec<KindInfo>,
-    pub jobs: Vec<Job>,
+    pub query: HistoryQuery,
+    pub page: JobPage,
+    /// Per status, for the kind filtered on (or all kinds).
+    pub counts: Vec<StatusCount>,
+    /// Jobs finished per minute over the last hour.
+    pub chart: Vec<MinuteStats>,
+    pub live: LiveInfo,
 }
 
 #[server(endpoint = "dashboard")]
-pub async fn load_dashboard(limit: u32) -> Result<DashboardData, AppError> {
+pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppError> {
     let (engine, owner) = caller().await?;
-    let jobs = engine.recent_jobs(&owner, limit.clamp(1, 200)).await?;
-    Ok(DashboardData { kinds: engine.kinds(), jobs })
+    let live = live_info(&engine).await?;
+    let page = engine.history_page(&owner, &query).await.inspect_err(|_| respond_with(400))?;
+    let kind = query.kind.as_deref().filter(|k| !k.is_empty());
+    Ok(DashboardData {
+        kinds: engine.kinds(),
+        counts: engine.status_counts(&owner, kind).await?,
+        chart: engine.last_hour(&owner, live.now).await?,
+        query,
+        page,
+        live,
+    })
+}
+
+/// What the job page shows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobPageData {
+    pub detail: JobDetail,
+    pub live: LiveInfo,
+}
+
+/// Log lines the job page renders; earlier ones are in `GET /api/v1/jobs/{id}/log`.
+pub const PAGE_LOG_LINES: u32 = 1_000;
+
+#[server(endpoint = "job")]
+pub async fn load_job(id: String) -> Result<JobPageData, AppError> {
+    let (engine, owner) = caller().await?;
+    let live = live_info(&engine).await?;
+    let detail = engine.job_detail(&owner, &id, PAGE_LOG_LINES).await.inspect_err(|e| {
+        respond_with(if e.code == crate::error::ErrorCode::NotFound { 404 } else { 400 })
+    })?;
+    Ok(JobPageData { detail, live })
+}
+
+/// Hides an operator notice from this browser for good.
+#[server(endpoint = "dismiss_notice")]
+pub async fn dismiss_notice(id: i64) -> Result<i64, AppError> {
+    let mut ids = cookies::dismissed(&request_headers().await?);
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
+    // Old notices are long withdrawn: the cookie keeps the latest few.
+    let keep = ids.len().saturating_sub(cookies::MAX_DISMISSED);
+    ids.drain(..keep);
+    cookies::set(cookies::DISMISSED, &cookies::encode_ids(&ids));
+    Ok(id)
+}
+
+/// Chooses the colour theme: `light`, `dark` or `system` (follow the system setting).
+#[server(endpoint = "set_theme")]
+pub async fn set_theme(theme: String) -> Result<String, AppError> {
+    let theme = crate::model::Theme::parse(&theme)
+        .ok_or_else(|| AppError::bad_request("theme must be light, dark or system"))?;
+    cookies::set(cookies::THEME, theme.as_str());
+    Ok(theme.as_str().to_string())
 }
 
 /// Starts a job of `kind`; `params` are the form's fields, typed by the kind's description.
@@ -58,3 +130,41 @@ async fn caller() -> Result<(crate::engine::Engine, String), AppError> {
     })?;
     Ok((engine, owner))
 }
+
+/// The live info of a page being rendered now for the caller.
+#[cfg(feature = "ssr")]
+async fn live_info(engine: &crate::engine::Engine) -> Result<LiveInfo, AppError> {
+    // First: everything the page shows is at least this recent, so the stream misses nothing.
+    let cursor = engine.head();
+    let dismissed = cookies::dismissed(&request_headers().await?);
+    let mut notices = engine.notices().await?;
+    notices.retain(|n| !dismissed.contains(&n.id));
+    Ok(LiveInfo {
+        cursor,
+        build: engine.build().to_string(),
+        notices,
+        dismissed,
+        now: crate::engine::now_ms(),
+        stall_ms: engine.stall_ms(),
+    })
+}
+
+#[cfg(feature = "ssr")]
+async fn request_headers() -> Result<axum::http::HeaderMap, AppError> {
+    leptos_axum::extract::<axum::http::HeaderMap>().await.map_err(|e| {
+        tracing::error!(error = %e, "cannot read the request headers");
+        AppError::internal()
+    })
+}
+
+/// Sets the status of the page being rendered (a missing job is a 404 page).
+#[cfg(feature = "ssr")]
+fn respond_with(status: u16) {
+    if let (Some(options), Ok(code)) =
+        (use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(status))
+    {
+        options.set_status(code);
+    }
+}
+
+pub mod cookies;

@@ -6,30 +6,45 @@ use crate::api::{CancelJob, RerunJob};
 use crate::format;
 use crate::live;
 use crate::model::{Job, JobStatus};
+use crate::pace::{self, Pace, RateMeter};
 use leptos::prelude::*;
 
-/// A job rendered by the server that keeps itself current from the tab's stream.
+/// A job rendered by the server that keeps itself current from the tab's stream. `now` is the
+/// server's clock at render time and `stall_ms` the silence after which it counts as stalled.
 #[island]
-pub fn JobRow(job: Job) -> impl IntoView {
-    view! { <JobRowView job=live::track(job)/> }
+pub fn JobRow(job: Job, now: i64, stall_ms: u64) -> impl IntoView {
+    view! { <JobRowView job=live::track(job) now stall_ms/> }
 }
 
 /// Jobs started after the page was rendered (from this tab or another), newest first.
 #[island]
-pub fn NewJobs() -> impl IntoView {
+pub fn NewJobs(now: i64, stall_ms: u64) -> impl IntoView {
     let jobs = live::new_jobs();
     view! {
         <For
             each=move || jobs.get()
             key=|job| job.with_untracked(|j| j.id.clone())
-            children=|job| view! { <JobRowView job/> }
+            children=move |job| view! { <JobRowView job now stall_ms/> }
         />
     }
 }
 
 #[component]
-pub fn JobRowView(job: ArcRwSignal<Job>) -> impl IntoView {
+pub fn JobRowView(job: ArcRwSignal<Job>, now: i64, stall_ms: u64) -> impl IntoView {
     let job = RwSignal::from(job);
+    let clock = RwSignal::from(live::clock(now));
+    // The rate is measured from the samples this page sees; until then, the average.
+    let meter = StoredValue::new(RateMeter::default());
+    let measured = RwSignal::new(None::<f64>);
+    Effect::new(move || {
+        job.with(|j| {
+            if let Some(at) = j.progress.at {
+                meter.update_value(|m| m.observe(at, j.progress.current));
+                measured.set(meter.with_value(RateMeter::rate));
+            }
+        })
+    });
+    let pace = Memo::new(move |_| job.with(|j| pace::pace(j, measured.get(), clock.get(), stall_ms)));
     let id = job.with_untracked(|j| j.id.clone());
     let status = move || job.with(|j| j.status);
     let cancel = ServerAction::<CancelJob>::new();
@@ -80,18 +95,35 @@ pub fn JobRowView(job: ArcRwSignal<Job>) -> impl IntoView {
         }
     };
     view! {
-        <article class="job" data-job-id=id.clone() data-status=move || status().as_str()>
+        <article
+            class="job"
+            data-job-id=id.clone()
+            data-status=move || status().as_str()
+            data-stalled=move || pace.with(|p| p.stalled_ms.is_some()).then_some("true")
+        >
             <header class="job-head">
-                <span class="job-kind">{move || job.with(|j| j.kind.clone())}</span>
-                <span class=move || format!("status status-{}", status())>{move || status().as_str()}</span>
-                <code class="job-id" title=id.clone()>{id[..8.min(id.len())].to_string()}</code>
+                <a class="job-kind" href=format!("/jobs/{id}")>{move || job.with(|j| j.kind.clone())}</a>
+                <span class=move || format!("status status-{}", status())>
+                    <span class="status-icon" aria-hidden="true">{move || status_icon(status())}</span>
+                    <span class="status-word">{move || status().as_str()}</span>
+                </span>
+                <a class="job-id" href=format!("/jobs/{id}") title=format!("Open job {id}")>
+                    <code>{id[..8.min(id.len())].to_string()}</code>
+                </a>
                 {job_action}
             </header>
             <ProgressBar job/>
             <p class="job-meta">
                 <span class="job-progress">{move || job.with(progress_text)}</span>
+                <span class="job-pace">{move || job.with(|j| pace.with(|p| pace_text(j, p)))}</span>
                 <span class="job-message">{move || job.with(|j| j.progress.message.clone())}</span>
             </p>
+            {move || pace.with(|p| p.stalled_ms).map(|ms| view! {
+                <p class="job-stall" role="status">
+                    <span aria-hidden="true">"⚠ "</span>
+                    "Stalled: no progress for " {format::duration(ms)}
+                </p>
+            })}
             {move || job.with(|j| j.error.clone()).map(|e| view! {
                 <p class="job-error">{e.code} ": " {e.message}</p>
             })}
@@ -103,14 +135,40 @@ pub fn JobRowView(job: ArcRwSignal<Job>) -> impl IntoView {
     }
 }
 
-/// `created 2026-11-21 12:00:00 UTC · ran 42s`.
+/// A shape per status, so that status never rests on colour alone.
+pub fn status_icon(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Queued => "◷",
+        JobStatus::Running => "▶",
+        JobStatus::Cancelling => "◼",
+        JobStatus::Succeeded => "✔",
+        JobStatus::Failed => "✖",
+        JobStatus::Cancelled => "⊘",
+        JobStatus::Interrupted => "⚡",
+    }
+}
+
+/// `elapsed 12s · 5.0 steps/s · about 10s left`; `ran 42s` once finished.
+pub fn pace_text(j: &Job, p: &Pace) -> String {
+    let Some(elapsed) = p.elapsed_ms else { return String::new() };
+    if j.status.is_terminal() {
+        return format!("ran {}", format::duration(elapsed));
+    }
+    let mut parts = vec![format!("elapsed {}", format::duration(elapsed))];
+    if let Some(rate) = p.per_second {
+        parts.push(pace::rate_text(rate, &j.progress.unit));
+    }
+    if let Some(eta) = p.eta_ms {
+        parts.push(format!("about {} left", format::duration(eta.max(1000))));
+    }
+    parts.join(" · ")
+}
+
+/// `created 2026-11-21 12:00:00 UTC · finished 2026-11-21 12:00:42 UTC`.
 fn times(j: &Job) -> String {
     let mut s = format!("created {}", format::datetime(j.created_at));
-    match (j.started_at, j.finished_at) {
-        (Some(start), Some(end)) => s.push_str(&format!(" · ran {}", format::duration(end - start))),
-        (Some(start), None) => s.push_str(&format!(" · started {}", format::datetime(start))),
-        (None, Some(end)) => s.push_str(&format!(" · ended {}", format::datetime(end))),
-        (None, None) => {}
+    if let (Some(end), true) = (j.finished_at, j.status.is_terminal()) {
+        s.push_str(&format!(" · finished {}", format::datetime(end)));
     }
     s
 }

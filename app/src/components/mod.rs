@@ -1,12 +1,22 @@
 //! Views. The `#[island]`s are the only parts of a page that run in the browser; everything
 //! else is rendered once on the server.
 
+mod chart;
 mod connection;
+mod job_log;
 mod job_row;
+mod live_root;
 mod progress_bar;
 mod start_form;
+mod theme_toggle;
+mod timeline;
 
+pub use chart::FinishedChart;
 pub use connection::ConnectionStatus;
-pub use job_row::{JobRow, JobRowView, NewJobs};
+pub use job_log::JobLog;
+pub use live_root::LiveRoot;
+pub use theme_toggle::ThemeToggle;
+pub use timeline::Timeline;
+pub use job_row::{status_icon, JobRow, JobRowView, NewJobs};
 pub use progress_bar::ProgressBar;
 pub use start_form::StartForm;

@@ -12,9 +12,9 @@ mod state;
 #[cfg(target_arch = "wasm32")]
 mod source;
 
-pub use state::{Connection, LiveState};
+pub use state::{announcement, title, Connection, LiveState, Toast};
 
-use crate::model::Job;
+use crate::model::{Job, LogLine, Notice};
 use leptos::prelude::*;
 use std::cell::RefCell;
 
@@ -65,4 +65,82 @@ pub fn connection() -> ArcRwSignal<Connection> {
     } else {
         ArcRwSignal::new(Connection::Connecting)
     }
+}
+
+/// Where the stream starts: the event id the server rendered the page at, its build and the
+/// notices it showed. The first island to hydrate sets it, before the stream connects.
+pub fn start_from(cursor: i64, build: &str, notices: Vec<Notice>, dismissed: &[i64]) {
+    if IN_BROWSER {
+        with_state(|s| s.start_from(cursor, build, notices, dismissed));
+    }
+}
+
+/// The live log of a job (lines after the ones the server rendered arrive on the stream).
+pub fn watch_log(job_id: &str, lines: Vec<LogLine>) -> ArcRwSignal<Vec<LogLine>> {
+    if IN_BROWSER {
+        with_state(|s| s.watch_log(job_id, lines))
+    } else {
+        ArcRwSignal::new(lines)
+    }
+}
+
+/// Operator notices in force and not dismissed.
+pub fn notices(rendered: Vec<Notice>) -> ArcRwSignal<Vec<Notice>> {
+    if IN_BROWSER {
+        with_state(|s| s.notices.clone())
+    } else {
+        ArcRwSignal::new(rendered)
+    }
+}
+
+pub fn dismiss_notice(id: i64) {
+    if IN_BROWSER {
+        with_state(|s| s.dismiss(id)).run();
+    }
+}
+
+/// Whether the server now runs another build than the one that rendered the page.
+pub fn outdated() -> ArcRwSignal<bool> {
+    if IN_BROWSER {
+        with_state(|s| s.outdated.clone())
+    } else {
+        ArcRwSignal::new(false)
+    }
+}
+
+/// Jobs that finished while the page was open.
+pub fn toasts() -> ArcRwSignal<Vec<Toast>> {
+    if IN_BROWSER {
+        with_state(|s| s.toasts.clone())
+    } else {
+        ArcRwSignal::new(Vec::new())
+    }
+}
+
+pub fn close_toast(id: u64) {
+    if IN_BROWSER {
+        with_state(|s| s.close_toast(id)).run();
+    }
+}
+
+/// The latest announcement for screen readers (finished jobs, at most one per few seconds).
+pub fn announcements() -> ArcRwSignal<String> {
+    ANNOUNCEMENT.with(|a| a.clone())
+}
+
+/// The time (Unix ms), ticking every second in the browser; `rendered_at` on the server, so
+/// that elapsed times and ETAs render the same on both sides.
+pub fn clock(rendered_at: i64) -> ArcRwSignal<i64> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        source::clock(rendered_at)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        ArcRwSignal::new(rendered_at)
+    }
+}
+
+thread_local! {
+    static ANNOUNCEMENT: ArcRwSignal<String> = ArcRwSignal::new(String::new());
 }

@@ -24,7 +24,14 @@ struct Source {
     _on_error: Closure<dyn FnMut()>,
 }
 
+/// The shortest time between two screen-reader announcements.
+const ANNOUNCE_EVERY_MS: f64 = 5_000.0;
+
 thread_local! {
+    static BASE_TITLE: RefCell<Option<String>> = const { RefCell::new(None) };
+    static CLOCK: RefCell<Option<ArcRwSignal<i64>>> = const { RefCell::new(None) };
+    static LAST_ANNOUNCED: Cell<f64> = const { Cell::new(0.0) };
+    static ANNOUNCE_PENDING: Cell<bool> = const { Cell::new(false) };
     static SOURCE: RefCell<Option<Source>> = const { RefCell::new(None) };
     static STARTED: Cell<bool> = const { Cell::new(false) };
     static FAILURES: Cell<u32> = const { Cell::new(0) };
@@ -85,6 +92,55 @@ fn on_message(kind: &str, e: &MessageEvent) {
         Ok(updates) => updates.run(),
         Err(msg) => leptos::logging::warn!("headway: ignored an event: {msg}"),
     }
+    refresh_title();
+    schedule_announcement();
+}
+
+/// Shows the overall progress of unfinished jobs in the tab title.
+fn refresh_title() {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let base = BASE_TITLE.with(|b| b.borrow_mut().get_or_insert_with(|| doc.title()).clone());
+    let title = super::title(&base, STATE.with(|s| s.borrow().overall()));
+    if doc.title() != title {
+        doc.set_title(&title);
+    }
+}
+
+/// Announces finished jobs to screen readers: at once if the last announcement is old enough,
+/// else in one sentence when it is.
+fn schedule_announcement() {
+    if STATE.with(|s| s.borrow().unannounced.is_empty()) || ANNOUNCE_PENDING.get() {
+        return;
+    }
+    let since = js_sys::Date::now() - LAST_ANNOUNCED.get();
+    let wait = (ANNOUNCE_EVERY_MS - since).max(0.0);
+    ANNOUNCE_PENDING.set(true);
+    defer(wait as i32, || {
+        ANNOUNCE_PENDING.set(false);
+        LAST_ANNOUNCED.set(js_sys::Date::now());
+        let finished = STATE.with(|s| std::mem::take(&mut s.borrow_mut().unannounced));
+        if let Some(text) = super::announcement(&finished) {
+            super::announcements().set(text);
+        }
+    });
+}
+
+/// The page clock, ticking every second.
+pub fn clock(_rendered_at: i64) -> ArcRwSignal<i64> {
+    CLOCK.with(|c| {
+        c.borrow_mut()
+            .get_or_insert_with(|| {
+                let now = ArcRwSignal::new(js_sys::Date::now() as i64);
+                let tick = now.clone();
+                let cb = Closure::<dyn FnMut()>::new(move || tick.set(js_sys::Date::now() as i64));
+                if let Some(w) = web_sys::window() {
+                    let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 1000);
+                }
+                cb.forget(); // ticks for the life of the page
+                now
+            })
+            .clone()
+    })
 }
 
 fn schedule_reconnect() {

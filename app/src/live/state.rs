@@ -1,9 +1,11 @@
 //! What the tab knows about jobs, and how stream events change it. Pure logic, no browser APIs,
 //! so it is unit-tested natively.
 
-use crate::model::{DoneEvent, EventType, Job, ProgressEvent, Snapshot};
+use crate::model::{
+    DoneEvent, EventType, Job, JobStatus, LogLine, Notice, ProgressEvent, Snapshot, VersionEvent,
+};
 use leptos::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The stream as a person sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,12 +29,53 @@ impl Connection {
     }
 }
 
+/// A job that finished while the page was open, as a toast shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    /// Unique within the tab.
+    pub id: u64,
+    pub job_id: String,
+    pub kind: String,
+    pub status: JobStatus,
+    pub error: Option<String>,
+}
+
+impl Toast {
+    /// `demo job succeeded`, `batch job failed: disk full`.
+    pub fn text(&self) -> String {
+        match &self.error {
+            Some(e) => format!("{} job {}: {e}", self.kind, self.status),
+            None => format!("{} job {}", self.kind, self.status),
+        }
+    }
+}
+
+/// The log lines a page shows of one job.
+struct LogWatch {
+    lines: ArcRwSignal<Vec<LogLine>>,
+    last_seq: u64,
+}
+
+/// Most log lines a page keeps per job; older ones leave the page (the API has them all).
+pub const MAX_LOG_LINES: usize = 5_000;
+
 pub struct LiveState {
     jobs: HashMap<String, ArcRwSignal<Job>>,
     pub new_jobs: ArcRwSignal<Vec<ArcRwSignal<Job>>>,
     pub connection: ArcRwSignal<Connection>,
-    /// The id of the last event received: where a reconnect resumes.
+    /// The id of the last event received: where a (re)connection resumes.
     pub last_event_id: Option<i64>,
+    logs: HashMap<String, LogWatch>,
+    /// Operator notices in force that this person has not dismissed.
+    pub notices: ArcRwSignal<Vec<Notice>>,
+    dismissed: HashSet<i64>,
+    /// The build that rendered the page, and whether the server now runs another one.
+    page_build: Option<String>,
+    pub outdated: ArcRwSignal<bool>,
+    pub toasts: ArcRwSignal<Vec<Toast>>,
+    next_toast: u64,
+    /// Finished jobs not yet announced to screen readers (announcements are throttled).
+    pub unannounced: Vec<Toast>,
 }
 
 impl Default for LiveState {
@@ -42,6 +85,14 @@ impl Default for LiveState {
             new_jobs: ArcRwSignal::new(Vec::new()),
             connection: ArcRwSignal::new(Connection::Connecting),
             last_event_id: None,
+            logs: HashMap::new(),
+            notices: ArcRwSignal::new(Vec::new()),
+            dismissed: HashSet::new(),
+            page_build: None,
+            outdated: ArcRwSignal::new(false),
+            toasts: ArcRwSignal::new(Vec::new()),
+            next_toast: 0,
+            unannounced: Vec::new(),
         }
     }
 }
@@ -62,9 +113,28 @@ impl Updates {
     fn push(&mut self, f: impl FnOnce() + 'static) {
         self.0.push(Box::new(f));
     }
+
+    fn extend(&mut self, other: Updates) {
+        self.0.extend(other.0);
+    }
 }
 
 impl LiveState {
+    /// What the server rendered the page from: the stream resumes after `cursor`, so nothing
+    /// that happened between the render and the connection is missed.
+    pub fn start_from(&mut self, cursor: i64, build: &str, notices: Vec<Notice>, dismissed: &[i64]) {
+        self.dismissed.extend(dismissed);
+        if self.last_event_id.is_none() {
+            self.last_event_id = Some(cursor);
+        }
+        if self.page_build.is_none() {
+            self.page_build = Some(build.to_string());
+        }
+        if self.notices.with_untracked(Vec::is_empty) && !notices.is_empty() {
+            self.notices.set(notices);
+        }
+    }
+
     /// Registers a job rendered by the server, or returns the signal already shared for it.
     pub fn track(&mut self, job: Job) -> ArcRwSignal<Job> {
         if let Some(sig) = self.jobs.get(&job.id) {
@@ -78,13 +148,45 @@ impl LiveState {
         sig
     }
 
+    /// The live log of a job, starting with the lines the server rendered.
+    pub fn watch_log(&mut self, job_id: &str, lines: Vec<LogLine>) -> ArcRwSignal<Vec<LogLine>> {
+        if let Some(w) = self.logs.get(job_id) {
+            return w.lines.clone();
+        }
+        let last_seq = lines.last().map_or(0, |l| l.seq);
+        let lines = ArcRwSignal::new(lines);
+        self.logs.insert(job_id.to_string(), LogWatch { lines: lines.clone(), last_seq });
+        lines
+    }
+
+    /// Hides a notice for good on this page (the server remembers it for the next ones).
+    pub fn dismiss(&mut self, id: i64) -> Updates {
+        self.dismissed.insert(id);
+        let notices = self.notices.clone();
+        let mut u = Updates::default();
+        u.push(move || notices.update(|n| n.retain(|n| n.id != id)));
+        u
+    }
+
+    /// Removes a toast (closed, or timed out).
+    pub fn close_toast(&mut self, id: u64) -> Updates {
+        let toasts = self.toasts.clone();
+        let mut u = Updates::default();
+        u.push(move || toasts.update(|t| t.retain(|t| t.id != id)));
+        u
+    }
+
     /// Takes a whole job; newer than what is known replaces it, unknown is a new job.
     pub fn upsert(&mut self, job: Job) -> Updates {
         let mut updates = Updates::default();
-        match self.jobs.get(&job.id) {
+        match self.jobs.get(&job.id).cloned() {
             Some(sig) => {
-                if sig.with_untracked(|j| j.event_id) < job.event_id {
-                    let sig = sig.clone();
+                let (known_event, was_active) = sig.with_untracked(|j| (j.event_id, j.status.is_active()));
+                if known_event < job.event_id {
+                    if was_active && job.status.is_terminal() {
+                        let error = job.error.as_ref().map(|e| e.message.clone());
+                        updates.extend(self.finished(&job.id, &job.kind, job.status, error));
+                    }
                     updates.push(move || sig.set(job));
                 }
             }
@@ -96,6 +198,24 @@ impl LiveState {
             }
         }
         updates
+    }
+
+    /// A toast and an announcement for a job that has just finished.
+    fn finished(&mut self, job_id: &str, kind: &str, status: JobStatus, error: Option<String>) -> Updates {
+        self.next_toast += 1;
+        let toast = Toast { id: self.next_toast, job_id: job_id.into(), kind: kind.into(), status, error };
+        self.unannounced.push(toast.clone());
+        let toasts = self.toasts.clone();
+        let mut u = Updates::default();
+        u.push(move || {
+            toasts.update(|t| {
+                t.push(toast);
+                // A burst of finishing jobs shows the latest few, not a wall of toasts.
+                let excess = t.len().saturating_sub(MAX_TOASTS);
+                t.drain(..excess);
+            })
+        });
+        u
     }
 
     /// Applies one stream event. Events older than what a job already reflects are ignored,
@@ -112,10 +232,14 @@ impl LiveState {
         Ok(match kind {
             EventType::Snapshot => {
                 let snap: Snapshot = serde_json::from_str(data).map_err(parse_err)?;
-                let mut all = Updates::default();
+                let mut all = self.check_build(&snap.build);
+                let dismissed = &self.dismissed;
+                let shown: Vec<Notice> = snap.notices.into_iter().filter(|n| !dismissed.contains(&n.id)).collect();
+                let notices = self.notices.clone();
+                all.push(move || notices.set(shown));
                 // Oldest first, so that new jobs end up newest first.
                 for job in snap.jobs.into_iter().rev() {
-                    all.0.extend(self.upsert(job).0);
+                    all.extend(self.upsert(job));
                 }
                 all
             }
@@ -126,13 +250,94 @@ impl LiveState {
             }
             EventType::Done => {
                 let d: DoneEvent = serde_json::from_str(data).map_err(parse_err)?;
-                self.update_job(&d.job_id.clone(), id, move |j| {
+                let mut u = Updates::default();
+                if let Some(sig) = self.jobs.get(&d.job_id).cloned() {
+                    let (event_id, active, kind) =
+                        sig.with_untracked(|j| (j.event_id, j.status.is_active(), j.kind.clone()));
+                    if event_id < id && active && d.status.is_terminal() {
+                        let error = d.error.as_ref().map(|e| e.message.clone());
+                        u.extend(self.finished(&d.job_id, &kind, d.status, error));
+                    }
+                }
+                u.extend(self.update_job(&d.job_id.clone(), id, move |j| {
                     j.status = d.status;
                     j.error = d.error;
-                })
+                }));
+                u
             }
-            _ => Updates::default(),
+            EventType::Log => {
+                let line: LogLine = serde_json::from_str(data).map_err(parse_err)?;
+                let mut u = Updates::default();
+                if let Some(w) = self.logs.get_mut(&line.job_id) {
+                    if line.seq > w.last_seq {
+                        w.last_seq = line.seq;
+                        let lines = w.lines.clone();
+                        u.push(move || {
+                            lines.update(|l| {
+                                l.push(line);
+                                let excess = l.len().saturating_sub(MAX_LOG_LINES);
+                                l.drain(..excess);
+                            })
+                        });
+                    }
+                }
+                u
+            }
+            EventType::Notice => {
+                let notice: Notice = serde_json::from_str(data).map_err(parse_err)?;
+                let mut u = Updates::default();
+                if !self.dismissed.contains(&notice.id) {
+                    let notices = self.notices.clone();
+                    u.push(move || {
+                        notices.update(|n| {
+                            n.retain(|n| n.id != notice.id);
+                            if !notice.text.is_empty() {
+                                n.push(notice);
+                            }
+                        })
+                    });
+                }
+                u
+            }
+            EventType::Version => {
+                let v: VersionEvent = serde_json::from_str(data).map_err(parse_err)?;
+                self.check_build(&v.build)
+            }
+            EventType::Resync => Updates::default(),
         })
+    }
+
+    /// A server build other than the page's: offer a reload.
+    fn check_build(&self, build: &str) -> Updates {
+        let mut u = Updates::default();
+        let differs = self.page_build.as_deref().is_some_and(|b| !build.is_empty() && b != build);
+        if differs && !self.outdated.get_untracked() {
+            let outdated = self.outdated.clone();
+            u.push(move || outdated.set(true));
+        }
+        u
+    }
+
+    /// The overall progress of the page's unfinished jobs, for the tab title: percent done of
+    /// those with a known total, and how many are unfinished.
+    pub fn overall(&self) -> Option<(u32, usize)> {
+        let (mut done, mut total, mut active) = (0u128, 0u128, 0usize);
+        for sig in self.jobs.values() {
+            sig.with_untracked(|j| {
+                if j.status.is_active() {
+                    active += 1;
+                    if let Some(t) = j.progress.total {
+                        done += j.progress.current.min(t) as u128;
+                        total += t as u128;
+                    }
+                }
+            });
+        }
+        if active == 0 {
+            return None;
+        }
+        let pct = if total == 0 { 0 } else { (done * 100 / total) as u32 };
+        Some((pct, active))
     }
 
     fn update_job(&mut self, job_id: &str, id: i64, f: impl FnOnce(&mut Job) + 'static) -> Updates {
@@ -149,6 +354,36 @@ impl LiveState {
             }
         }
         updates
+    }
+}
+
+/// Toasts shown at once.
+pub const MAX_TOASTS: usize = 4;
+
+/// The tab title: `(42%) 3 running · Headway`.
+pub fn title(base: &str, overall: Option<(u32, usize)>) -> String {
+    match overall {
+        Some((pct, n)) => format!("({pct}%) {n} running · {base}"),
+        None => base.to_string(),
+    }
+}
+
+/// One sentence for screen readers about jobs that finished since the last one.
+pub fn announcement(finished: &[Toast]) -> Option<String> {
+    match finished {
+        [] => None,
+        [one] => Some(one.text()),
+        many => {
+            let mut by_status: Vec<(JobStatus, usize)> = Vec::new();
+            for t in many {
+                match by_status.iter_mut().find(|(s, _)| *s == t.status) {
+                    Some((_, n)) => *n += 1,
+                    None => by_status.push((t.status, 1)),
+                }
+            }
+            let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
+            Some(format!("{} jobs finished: {}", many.len(), parts.join(", ")))
+        }
     }
 }
 
@@ -208,6 +443,74 @@ mod tests {
         let sig = s.track(job("a", 1));
         s.apply(Some(2), "done", r#"{"job_id":"a","status":"succeeded","error":null}"#).unwrap().run();
         assert_eq!(sig.get_untracked().status, JobStatus::Succeeded);
+    }
+
+    #[test]
+    fn a_job_that_finishes_while_watched_makes_one_toast() {
+        let mut s = LiveState::default();
+        s.track(job("a", 1));
+        s.apply(Some(2), "done", r#"{"job_id":"a","status":"failed","error":{"code":"x","message":"disk full"}}"#)
+            .unwrap()
+            .run();
+        // The same end seen again (a replay, then the snapshot) makes no second toast.
+        s.apply(Some(2), "done", r#"{"job_id":"a","status":"failed","error":null}"#).unwrap().run();
+        let toasts = s.toasts.get_untracked();
+        assert_eq!(toasts.len(), 1);
+        assert_eq!(toasts[0].text(), "demo job failed: disk full");
+        assert_eq!(announcement(&s.unannounced).unwrap(), "demo job failed: disk full");
+    }
+
+    #[test]
+    fn announcements_sum_up_bursts() {
+        let t = |status| Toast { id: 0, job_id: "j".into(), kind: "demo".into(), status, error: None };
+        let burst = [t(JobStatus::Succeeded), t(JobStatus::Failed), t(JobStatus::Succeeded)];
+        assert_eq!(announcement(&burst).unwrap(), "3 jobs finished: 2 succeeded, 1 failed");
+        assert_eq!(announcement(&[]), None);
+    }
+
+    #[test]
+    fn log_lines_are_added_once_in_order() {
+        let mut s = LiveState::default();
+        let line = |seq: u64| format!(r#"{{"job_id":"a","seq":{seq},"level":"info","line":"l{seq}","at":0}}"#);
+        let lines = s.watch_log("a", Vec::new());
+        for (id, seq) in [(1, 1), (2, 2), (3, 2), (4, 3)] {
+            s.apply(Some(id), "log", &line(seq)).unwrap().run();
+        }
+        s.apply(Some(5), "log", &line(9).replace(r#""a""#, r#""b""#)).unwrap().run();
+        let seqs: Vec<u64> = lines.get_untracked().iter().map(|l| l.seq).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+    }
+
+    #[test]
+    fn notices_come_and_go_and_a_new_build_is_noticed() {
+        let mut s = LiveState::default();
+        s.start_from(10, "build-1", Vec::new(), &[12]);
+        assert_eq!(s.last_event_id, Some(10));
+        s.apply(Some(11), "notice", r#"{"id":11,"text":"Maintenance","created_at":0}"#).unwrap().run();
+        s.apply(Some(12), "notice", r#"{"id":12,"text":"Second","created_at":0}"#).unwrap().run();
+        s.apply(Some(12), "notice", r#"{"id":15,"text":"Third","created_at":0}"#).unwrap().run();
+        s.dismiss(15).run();
+        s.apply(Some(13), "notice", r#"{"id":11,"text":"","created_at":0}"#).unwrap().run();
+        assert!(s.notices.get_untracked().is_empty());
+        // A snapshot brings back what is in force, minus what was dismissed.
+        let snap = r#"{"jobs":[],"build":"build-1","notices":[{"id":12,"text":"Second","created_at":0}]}"#;
+        s.apply(Some(13), "snapshot", snap).unwrap().run();
+        assert!(s.notices.get_untracked().is_empty());
+        assert!(!s.outdated.get_untracked());
+        s.apply(Some(14), "version", r#"{"build":"build-2"}"#).unwrap().run();
+        assert!(s.outdated.get_untracked());
+    }
+
+    #[test]
+    fn the_title_shows_overall_progress_of_unfinished_jobs() {
+        let mut s = LiveState::default();
+        assert_eq!(title("Headway", s.overall()), "Headway");
+        s.track(job("a", 1)); // 1 of 10
+        let mut b = job("b", 1);
+        b.id = "b".into();
+        b.progress.current = 9;
+        s.track(b); // 9 of 10
+        assert_eq!(title("Headway", s.overall()), "(50%) 2 running · Headway");
     }
 
     #[test]

@@ -1,33 +1,60 @@
-//! `/`: the start form and the caller's jobs, newest first, with live bars.
+//! `/`: start a job, and the history of the caller's jobs: counts per status, the chart of the
+//! last hour, filters by status, kind and text, and pages. The filters live in the URL, so a
+//! view can be bookmarked and shared; they are a plain `GET` form that works without JavaScript.
 
 use crate::api::{load_dashboard, DashboardData};
-use crate::components::{JobRow, NewJobs, StartForm};
+use crate::components::{status_icon, FinishedChart, JobRow, LiveRoot, NewJobs, StartForm};
+use crate::format;
+use crate::model::{HistoryQuery, JobStatus, KindInfo, StatusCount};
 use leptos::prelude::*;
-
-/// How many jobs the dashboard lists.
-pub const LIST_LIMIT: u32 = 50;
+use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let data = Resource::new_blocking(|| (), |_| load_dashboard(LIST_LIMIT));
+    let query = use_query_map();
+    let data = Resource::new_blocking(move || history_query(&query.get()), load_dashboard);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <DashboardView data=d/> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => view! {
+                        <section class="problem" role="alert">
+                            <h1>"This view cannot be shown"</h1>
+                            <p>{e.message}</p>
+                            <p><a href="/">"Show all jobs"</a></p>
+                        </section>
+                    }.into_any(),
                 }
             })}
         </Suspense>
     }
 }
 
+/// The history view a URL asks for.
+fn history_query(map: &ParamsMap) -> HistoryQuery {
+    let get = |k: &str| map.get(k).filter(|v| !v.trim().is_empty());
+    HistoryQuery {
+        status: get("status"),
+        kind: get("kind"),
+        q: get("q"),
+        before: get("before"),
+        after: get("after"),
+        limit: get("limit").and_then(|l| l.parse().ok()),
+    }
+}
+
 #[component]
 fn DashboardView(data: DashboardData) -> impl IntoView {
-    let DashboardData { kinds, jobs } = data;
-    // One form per kind: the demo open, the others one click away.
+    let DashboardData { kinds, query, page, counts, chart, live } = data;
+    let (now, stall_ms) = (live.now, live.stall_ms);
+    let filtered = query.status.is_some() || query.kind.is_some() || query.q.is_some();
+    // Jobs started after the render belong at the top of the unfiltered first page only.
+    let first_page = !filtered && query.before.is_none() && query.after.is_none();
     let forms = kinds
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|kind| {
             let open = kind.name == "demo";
             view! {
@@ -41,21 +68,131 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             }
         })
         .collect_view();
+    let empty_text = if filtered { "No jobs match these filters." } else { "No jobs yet: start one above." };
+    let pager = pager(&query, page.prev.clone(), page.next.clone());
     view! {
+        <LiveRoot info=live/>
         <section class="start" aria-labelledby="start-title">
             <h1 id="start-title">"Start a job"</h1>
             {forms}
         </section>
-        <section class="jobs" aria-labelledby="jobs-title">
+        <section class="history" aria-labelledby="jobs-title">
             <h2 id="jobs-title">"Your jobs"</h2>
+            <StatusCounts counts query=query.clone()/>
+            <FilterForm kinds query=query.clone()/>
+            <details class="chart-box" open=true>
+                <summary>"Last hour"</summary>
+                <FinishedChart minutes=chart now/>
+            </details>
             <noscript>
-                <p class="hint">"Live progress needs JavaScript; reload the page to see the latest state."</p>
+                <p class="hint">
+                    "Progress updates live with JavaScript; without it, "
+                    <a href="">"refresh the page"</a>
+                    " to see the latest state."
+                </p>
             </noscript>
             <div class="job-list">
-                <NewJobs/>
-                {jobs.into_iter().map(|job| view! { <JobRow job/> }).collect_view()}
-                <p class="empty">"No jobs yet: start one above."</p>
+                {first_page.then(|| view! { <NewJobs now stall_ms/> })}
+                {page.jobs.into_iter().map(|job| view! { <JobRow job now stall_ms/> }).collect_view()}
+                <p class="empty">{empty_text}</p>
             </div>
+            {pager}
         </section>
     }
+}
+
+/// Counts per status (for the kind filtered on); each is a link to that status.
+#[component]
+fn StatusCounts(counts: Vec<StatusCount>, query: HistoryQuery) -> impl IntoView {
+    let all: u64 = counts.iter().map(|c| c.n).sum();
+    let link = |status: Option<&str>| {
+        let q = HistoryQuery {
+            status: status.map(str::to_string),
+            kind: query.kind.clone(),
+            ..HistoryQuery::default()
+        };
+        let qs = q.to_query_string();
+        if qs.is_empty() { "/".to_string() } else { format!("/?{qs}") }
+    };
+    let current = query.status.clone();
+    let items = counts
+        .iter()
+        .map(|c| {
+            let selected = current.as_deref() == Some(c.status.as_str());
+            view! {
+                <li>
+                    <a
+                        href=link(Some(c.status.as_str()))
+                        class=format!("count status-{}", c.status)
+                        aria-current=selected.then_some("true")
+                        data-status=c.status.as_str()
+                    >
+                        <span aria-hidden="true">{status_icon(c.status)} " "</span>
+                        {c.status.as_str()} " " <strong>{format::count(c.n)}</strong>
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <nav class="counts" aria-label="Jobs per status">
+            <ul>
+                <li>
+                    <a href=link(None) class="count" aria-current=current.is_none().then_some("true") data-status="all">
+                        "all " <strong>{format::count(all)}</strong>
+                    </a>
+                </li>
+                {items}
+            </ul>
+        </nav>
+    }
+}
+
+#[component]
+fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
+    let status = query.status.clone().unwrap_or_default();
+    let kind = query.kind.clone().unwrap_or_default();
+    let status_options = JobStatus::ALL
+        .into_iter()
+        .map(|s| view! { <option value=s.as_str() selected=status == s.as_str()>{s.as_str()}</option> })
+        .collect_view();
+    let kind_options = kinds
+        .into_iter()
+        .map(|k| {
+            let selected = kind == k.name;
+            view! { <option value=k.name.clone() selected=selected>{k.title}</option> }
+        })
+        .collect_view();
+    view! {
+        <form class="filters" method="get" action="/" role="search" aria-label="Filter jobs">
+            <div class="field">
+                <label for="filter-status">"Status"</label>
+                <select id="filter-status" name="status">
+                    <option value="" selected=status.is_empty()>"any"</option>
+                    {status_options}
+                </select>
+            </div>
+            <div class="field">
+                <label for="filter-kind">"Kind"</label>
+                <select id="filter-kind" name="kind">
+                    <option value="" selected=kind.is_empty()>"any"</option>
+                    {kind_options}
+                </select>
+            </div>
+            <div class="field grow">
+                <label for="filter-q">"Job id or message"</label>
+                <input id="filter-q" name="q" type="search" value=query.q.clone() placeholder="e.g. 0193a7f2 or quota"/>
+            </div>
+            <button type="submit">"Filter"</button>
+            <a class="clear" href="/">"Clear"</a>
+        </form>
+    }
+}
+
+/// Newer and older pages, keeping the filters.
+fn pager(query: &HistoryQuery, prev: Option<String>, next: Option<String>) -> impl IntoView {
+    let href = |q: HistoryQuery| format!("/?{}", q.to_query_string());
+    let newer = prev.map(|id| view! { <a rel="prev" href=href(query.page(None, Some(id)))>"← Newer"</a> });
+    let older = next.map(|id| view! { <a rel="next" href=href(query.page(Some(id), None))>"Older →"</a> });
+    view! { <nav class="pager" aria-label="Pages">{newer}{older}</nav> }
 }

@@ -1,0 +1,102 @@
+//! A job's log as it is written. Follow mode keeps the newest line in view; scrolling up pauses
+//! it (so a person can read), scrolling back to the bottom or the button resumes it.
+
+use crate::format;
+use crate::live;
+use crate::model::{LogLevel, LogLine};
+use leptos::html::Div;
+use leptos::prelude::*;
+
+/// How close to the bottom (px) still counts as "at the bottom".
+const BOTTOM_SLACK: i32 = 24;
+
+#[island]
+pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64) -> impl IntoView {
+    let shown_from = lines.first().map_or(total + 1, |l| l.seq);
+    let lines = RwSignal::from(live::watch_log(&job_id, lines));
+    let follow = RwSignal::new(true);
+    let pane = NodeRef::<Div>::new();
+    let to_bottom = move || {
+        if let Some(el) = pane.get_untracked() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    };
+    // New lines: keep the newest in view while following.
+    Effect::new(move || {
+        lines.track();
+        if follow.get_untracked() {
+            // Still following when the frame comes (the person may have scrolled meanwhile).
+            request_animation_frame(move || {
+                if follow.get_untracked() {
+                    to_bottom();
+                }
+            });
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = pane.get_untracked() {
+            let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
+            if at_bottom != follow.get_untracked() {
+                follow.set(at_bottom);
+            }
+        }
+    };
+    let resume = move |_| {
+        follow.set(true);
+        to_bottom();
+    };
+    let earlier = (shown_from > 1).then(|| {
+        view! {
+            <p class="log-earlier">
+                {format!("{} earlier lines are not shown here; ", format::count(shown_from - 1))}
+                <a href=format!("/api/v1/jobs/{job_id}/log")>"the whole log"</a>
+                " is in the API."
+            </p>
+        }
+    });
+    view! {
+        <div class="log-tools">
+            <span class="log-follow" data-following=move || follow.get().to_string()>
+                {move || if follow.get() { "Following the newest lines" } else { "Paused: scrolled up" }}
+            </span>
+            <button type="button" class="secondary" on:click=resume disabled=move || follow.get()>
+                "Follow"
+            </button>
+        </div>
+        {earlier}
+        <div
+            class="log"
+            node_ref=pane
+            on:scroll=on_scroll
+            tabindex="0"
+            role="log"
+            aria-label="Job log"
+            aria-live="off"
+        >
+            <For
+                each=move || lines.get()
+                key=|l| l.seq
+                children=|l| view! {
+                    <div class=format!("log-line log-{}", l.level.as_str()) data-seq=l.seq>
+                        <span class="log-seq">{l.seq}</span>
+                        <time class="log-time" datetime=format::iso(l.at)>{format::datetime(l.at)[11..19].to_string()}</time>
+                        <span class="log-level">{level_tag(l.level)}</span>
+                        <span class="log-text">{l.line}</span>
+                    </div>
+                }
+            />
+            <Show when=move || lines.with(Vec::is_empty)>
+                <p class="empty-log">"No log lines yet."</p>
+            </Show>
+        </div>
+    }
+}
+
+/// The level in words, so that it never rests on colour alone.
+fn level_tag(level: LogLevel) -> &'static str {
+    match level {
+        LogLevel::Info => "info",
+        LogLevel::Warn => "WARN",
+        LogLevel::Error => "ERROR",
+    }
+}

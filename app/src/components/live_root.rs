@@ -1,0 +1,105 @@
+//! What every page shows about the session as a whole: operator notices, the offer to reload
+//! after an upgrade, toasts for finished jobs and the screen-reader announcements of them. It
+//! also tells the tab's stream where the server-rendered page left off.
+
+use crate::api::{DismissNotice, LiveInfo};
+use crate::live;
+use crate::model::JobStatus;
+use leptos::prelude::*;
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// How long a toast stays unless closed.
+const TOAST_MS: u64 = 8_000;
+
+#[island]
+pub fn LiveRoot(info: LiveInfo) -> impl IntoView {
+    live::start_from(info.cursor, &info.build, info.notices.clone(), &info.dismissed);
+    view! {
+        <NoticeBanners rendered=info.notices/>
+        <Outdated/>
+        <Toasts/>
+        <p class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
+            {move || live::announcements().get()}
+        </p>
+    }
+}
+
+#[component]
+fn NoticeBanners(rendered: Vec<crate::model::Notice>) -> impl IntoView {
+    let notices = RwSignal::from(live::notices(rendered));
+    let dismiss = ServerAction::<DismissNotice>::new();
+    Effect::new(move || {
+        if let Some(Ok(id)) = dismiss.value().get() {
+            live::dismiss_notice(id);
+        }
+    });
+    view! {
+        <div class="notices">
+            <For
+                each=move || notices.get()
+                key=|n| n.id
+                children=move |n| view! {
+                    <section class="notice" aria-label="Notice from the operator" data-notice-id=n.id>
+                        <p><span aria-hidden="true">"📣 "</span>{n.text}</p>
+                        <ActionForm action=dismiss>
+                            <input type="hidden" name="id" value=n.id/>
+                            <button type="submit" class="secondary">"Dismiss"</button>
+                        </ActionForm>
+                    </section>
+                }
+            />
+        </div>
+    }
+}
+
+#[component]
+fn Outdated() -> impl IntoView {
+    let outdated = RwSignal::from(live::outdated());
+    let reload = move |_| {
+        let _ = window().location().reload();
+    };
+    view! {
+        <Show when=move || outdated.get()>
+            <section class="notice outdated" role="alert">
+                <p>"A new version of Headway is available."</p>
+                <button type="button" on:click=reload>"Reload"</button>
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn Toasts() -> impl IntoView {
+    let toasts = RwSignal::from(live::toasts());
+    // Each toast closes itself after a while; the timer is set once per toast.
+    let timed = StoredValue::new(HashSet::<u64>::new());
+    Effect::new(move || {
+        for t in toasts.get() {
+            if timed.try_update_value(|s| s.insert(t.id)).unwrap_or(false) {
+                set_timeout(move || live::close_toast(t.id), Duration::from_millis(TOAST_MS));
+            }
+        }
+    });
+    view! {
+        <div class="toasts">
+            <For
+                each=move || toasts.get()
+                key=|t| t.id
+                children=move |t| {
+                    let id = t.id;
+                    let ok = t.status == JobStatus::Succeeded;
+                    view! {
+                        <div class=if ok { "toast toast-ok" } else { "toast toast-bad" } data-status=t.status.as_str()>
+                            <span aria-hidden="true">{if ok { "✔ " } else { "✖ " }}</span>
+                            <a href=format!("/jobs/{}", t.job_id)>{t.text()}</a>
+                            <button type="button" class="close" aria-label="Close" on:click=move |_| live::close_toast(id)>
+                                "×"
+                            </button>
+                        </div>
+                    }
+                }
+            />
+        </div>
+    }
+}

@@ -1,0 +1,95 @@
+//! `/jobs/{id}`: one job in full: its bar, parameters, timeline, error and live log.
+
+use crate::api::{load_job, JobPageData, PAGE_LOG_LINES};
+use crate::components::{JobLog, JobRow, LiveRoot, Timeline};
+use crate::format;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new_blocking(move || params.get().get("id").unwrap_or_default(), load_job);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <JobView data=d/> }.into_any(),
+                    Err(e) => view! {
+                        <Title text="No such job · Headway"/>
+                        <section class="problem" role="alert">
+                            <h1>"No such job"</h1>
+                            <p>{e.message}</p>
+                            <p><a href="/">"Back to your jobs"</a></p>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn JobView(data: JobPageData) -> impl IntoView {
+    let JobPageData { detail, live } = data;
+    let job = detail.job;
+    let (now, stall_ms) = (live.now, live.stall_ms);
+    let params = serde_json::to_string_pretty(&job.params).unwrap_or_default();
+    let origin = job.origin.clone().map(|o| {
+        view! {
+            <dt>"Re-run of"</dt>
+            <dd><a href=format!("/jobs/{o}")><code>{o.clone()}</code></a></dd>
+        }
+    });
+    let timeout = job.timeout_ms.map(|ms| view! { <dt>"Time limit"</dt><dd>{format::duration(ms as i64)}</dd> });
+    let error = job.error.clone().map(|e| {
+        view! {
+            <section class="job-failure" aria-labelledby="error-title">
+                <h2 id="error-title">"Error"</h2>
+                <p><code>{e.code}</code> ": " {e.message}</p>
+            </section>
+        }
+    });
+    let title = format!("{} job {} · Headway", job.kind, &job.id[..8.min(job.id.len())]);
+    view! {
+        <Title text=title/>
+        <LiveRoot info=live/>
+        <p class="breadcrumb"><a href="/">"← All jobs"</a></p>
+        <h1>{job.kind.clone()} " job " <code class="job-full-id">{job.id.clone()}</code></h1>
+        <noscript>
+            <p class="hint">
+                "The bar and the log update live with JavaScript; without it, "
+                <a href="">"refresh the page"</a>
+                " to see the latest state."
+            </p>
+        </noscript>
+        <div class="job-list">
+            <JobRow job=job.clone() now stall_ms/>
+        </div>
+        {error}
+        <div class="job-detail">
+            <section aria-labelledby="about-title">
+                <h2 id="about-title">"Details"</h2>
+                <dl class="facts">
+                    <dt>"Kind"</dt><dd>{job.kind.clone()}</dd>
+                    <dt>"Created"</dt><dd><time datetime=format::iso(job.created_at)>{format::datetime(job.created_at)}</time></dd>
+                    {timeout}
+                    {origin}
+                    <dt>"Parameters"</dt><dd><pre class="params">{params}</pre></dd>
+                </dl>
+            </section>
+            <section aria-labelledby="timeline-title">
+                <h2 id="timeline-title">"Timeline"</h2>
+                <Timeline job=job.clone() changes=detail.timeline/>
+            </section>
+        </div>
+        <section class="job-log" aria-labelledby="log-title">
+            <h2 id="log-title">"Log " <span class="muted">{format!("({} lines)", format::count(detail.log_total))}</span></h2>
+            <JobLog job_id=job.id.clone() lines=detail.log total=detail.log_total/>
+        </section>
+    }
+}
+
+// The page shows at most this many lines; the API serves the rest.
+const _: () = assert!(PAGE_LOG_LINES >= 100);

@@ -1,0 +1,64 @@
+import { test, expect, openDashboard, startJob, waitForStatus } from './fixtures';
+
+test('history: counts per status, filters in the URL, pages both ways, search by id and message', async ({ page }) => {
+  await openDashboard(page);
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) ids.push(await startJob(page, 'demo', { steps: 1, interval_ms: 0 }));
+  const slow = await startJob(page, 'demo', { steps: 1000, interval_ms: 1000 });
+  await page.request.post(`/api/v1/jobs/${slow}/cancel`);
+  const late = await startJob(page, 'demo', { steps: 1000, interval_ms: 100, timeout_ms: 300 });
+  await waitForStatus(page, late, 'failed');
+  for (const id of ids) await waitForStatus(page, id, 'succeeded');
+  await waitForStatus(page, slow, 'cancelled');
+
+  await page.goto('/');
+  const counts = page.getByRole('navigation', { name: 'Jobs per status' });
+  await expect(counts.locator('[data-status="succeeded"] strong')).toHaveText(/^[5-9]|\d\d/);
+  await expect(counts.locator('[data-status="cancelled"] strong')).not.toHaveText('0');
+
+  // A status filter from the form lands in the URL, and the list follows it.
+  await page.getByLabel('Status', { exact: true }).selectOption('cancelled');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/status=cancelled/);
+  const rows = page.locator('.job-list article.job');
+  await expect(rows.first()).toHaveAttribute('data-job-id', slow);
+  for (const s of await rows.locator('.status-word').allTextContents()) expect(s).toBe('cancelled');
+
+  // Pages of two, older then newer again, with the filter kept.
+  await page.goto('/?status=succeeded&limit=2');
+  await expect(rows).toHaveCount(2);
+  const first = await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-job-id')));
+  await page.getByRole('link', { name: 'Older →' }).click();
+  await expect(page).toHaveURL(/status=succeeded/);
+  await expect(page).toHaveURL(/before=/);
+  const second = await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-job-id')));
+  expect(second).toHaveLength(2);
+  expect(second.filter((id) => first.includes(id))).toEqual([]);
+  await page.getByRole('link', { name: '← Newer' }).click();
+  expect(await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-job-id')))).toEqual(first);
+
+  // Search: the start of an id finds that job; words of a message find the job that said them.
+  await page.goto(`/?q=${ids[2].slice(0, 13)}`);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute('data-job-id', ids[2]);
+  await page.goto('/?q=longer%20than%20its%20300');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute('data-job-id', late);
+
+  // A bad filter is explained, not a crash.
+  const bad = await page.goto('/?status=nope');
+  expect(bad?.status()).toBe(400);
+  await expect(page.getByRole('alert')).toContainText('unknown status');
+});
+
+test('the chart shows the jobs finished in the last hour, with its numbers as a table', async ({ page }) => {
+  await openDashboard(page);
+  const id = await startJob(page, 'demo', { steps: 2, interval_ms: 10 });
+  await waitForStatus(page, id, 'succeeded');
+  await page.reload();
+  const chart = page.locator('figure.chart');
+  await expect(chart.getByRole('img')).toHaveAttribute('aria-label', /jobs finished in the last hour/);
+  expect(await chart.locator('rect.chart-ok').count()).toBeGreaterThan(0);
+  await chart.getByText('The numbers').click();
+  await expect(chart.locator('tbody tr').first()).toBeVisible();
+});

@@ -1,0 +1,74 @@
+import { test, expect, openDashboard, startJob, waitForStatus } from './fixtures';
+
+import { Headway } from './headway';
+
+test('the job page shows kind, params, timeline and a live log that follows and pauses', async ({ page }) => {
+  await openDashboard(page);
+  // A log line every 10 steps: 40 lines over about 8 s.
+  const id = await startJob(page, 'demo', { steps: 400, interval_ms: 20 });
+  await page.goto(`/jobs/${id}`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('demo job');
+  await expect(page.locator('.params')).toContainText('"steps": 400');
+  await expect(page.locator('.timeline li').first()).toContainText('queued');
+
+  const log = page.getByRole('log', { name: 'Job log' });
+  const lines = log.locator('.log-line');
+  await expect(lines.nth(3)).toBeVisible({ timeout: 20_000 });
+  await expect(page.locator('.log-follow')).toHaveAttribute('data-following', 'true');
+
+  // Scrolling up pauses following; the button resumes it.
+  await log.evaluate((el) => (el.style.height = '4rem'));
+  await expect(lines.nth(9)).toBeAttached({ timeout: 20_000 });
+  await log.evaluate((el) => el.scrollTo(0, 0));
+  await expect(page.locator('.log-follow')).toHaveAttribute('data-following', 'false');
+  await page.getByRole('button', { name: 'Follow' }).click();
+  await expect(page.locator('.log-follow')).toHaveAttribute('data-following', 'true');
+
+  await waitForStatus(page, id, 'succeeded');
+  await expect(lines).toHaveCount(40, { timeout: 20_000 });
+  const seqs = await lines.evaluateAll((ls) => ls.map((l) => Number(l.getAttribute('data-seq'))));
+  expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  await expect(page.locator('.timeline li')).toHaveText([/queued/, /running/, /succeeded/]);
+  await expect(page.locator('.job-pace')).toContainText('ran ');
+});
+
+test('an unknown job is a 404 page', async ({ page }) => {
+  const res = await page.goto('/jobs/00000000-0000-4000-8000-000000000000');
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'No such job' })).toBeVisible();
+});
+
+test.describe('when the server restarts', () => {
+  // Chromium logs the refused stream requests while the server is down: expected here.
+  test.use({ allowConsole: [/ERR_CONNECTION_REFUSED/, /ERR_EMPTY_RESPONSE/, /ERR_INCOMPLETE_CHUNKED_ENCODING/] });
+
+  test('the job page reconnects and its log resumes where it left off', async ({ page }) => {
+    const server = new Headway(3903, `target/e2e/log-restart-${Date.now()}.db`);
+    await server.start();
+    try {
+      await page.goto(server.url);
+      const res = await page.request.post(`${server.url}/api/v1/jobs`, {
+        data: { kind: 'demo', params: { steps: 100000, interval_ms: 10 } },
+      });
+      const id = (await res.json()).id;
+      await page.goto(`${server.url}/jobs/${id}`);
+      await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      const lines = page.locator('.log .log-line');
+      await expect(lines.nth(4)).toBeAttached({ timeout: 20_000 });
+
+      // Lines written between the page's last event and the shutdown arrive after the restart.
+      await server.stop();
+      await expect(page.locator('.connection')).toHaveAttribute('data-state', 'reconnecting');
+      await server.start();
+      await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live', { timeout: 30_000 });
+      await expect(page.locator('.timeline li').last()).toContainText('interrupted');
+      const stored = (await (await page.request.get(`${server.url}/api/v1/jobs/${id}/log`)).json()).lines.length;
+      await expect(lines).toHaveCount(stored);
+      const seqs = await lines.evaluateAll((ls) => ls.map((l) => Number(l.getAttribute('data-seq'))));
+      expect(seqs).toEqual(Array.from({ length: stored }, (_, i) => i + 1));
+    } finally {
+      await server.stop();
+    }
+  });
+});

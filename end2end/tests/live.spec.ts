@@ -1,0 +1,115 @@
+import { test, expect, openDashboard, startDemo, startJob } from './fixtures';
+import { Headway, notice } from './headway';
+
+test('running bars show elapsed time, rate and ETA; a silent job is flagged as stalled', async ({ page }) => {
+  await openDashboard(page);
+  await startDemo(page, 200, 100);
+  const firstId = await page.locator('.job-list article.job').first().getAttribute('data-job-id');
+  const row = page.locator(`article.job[data-job-id="${firstId}"]`);
+  await expect(row.locator('.job-pace')).toContainText(/elapsed \d+s · [\d.]+ steps\/s · about .+ left/, { timeout: 20_000 });
+
+  // The e2e server calls a job stalled after 3 s without progress (--stall-secs 3).
+  await startDemo(page, 3, 20_000);
+  await expect(page.locator('.job-list article.job')).toHaveCount(2);
+  const slowId = await page.locator('.job-list article.job').first().getAttribute('data-job-id');
+  const slow = page.locator(`article.job[data-job-id="${slowId}"]`);
+  await expect(slow.locator('.job-stall')).toContainText('Stalled: no progress for', { timeout: 20_000 });
+  await expect(slow).toHaveAttribute('data-stalled', 'true');
+  await page.request.post(`/api/v1/jobs/${slowId}/cancel`);
+  await page.request.post(`/api/v1/jobs/${firstId}/cancel`);
+});
+
+test('a finished job gets a toast and one announcement; the tab title shows overall progress', async ({ page }) => {
+  await openDashboard(page);
+  await startDemo(page, 30, 100);
+  await expect(page).toHaveTitle(/^\(\d+%\) 1 running · Headway$/, { timeout: 10_000 });
+  const toast = page.locator('.toast');
+  await expect(toast).toContainText('demo job succeeded', { timeout: 20_000 });
+  await expect(page.locator('[role="status"][aria-live="polite"].visually-hidden')).toHaveText('demo job succeeded');
+  await expect(page).toHaveTitle('Headway');
+  await toast.getByRole('button', { name: 'Close' }).click();
+  await expect(toast).toHaveCount(0);
+});
+
+test('an operator notice reaches open pages at once and stays dismissed', async ({ page }) => {
+  await openDashboard(page);
+  const text = `Maintenance at 18:00 (${Date.now()})`;
+  expect(notice([text])).toMatch(/shown to every user/);
+  const banner = page.locator('.notice', { hasText: text });
+  await expect(banner).toBeVisible();
+  await banner.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(banner).toHaveCount(0);
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('.notice', { hasText: text })).toHaveCount(0);
+  expect(notice(['--clear'])).toMatch(/withdrew/);
+});
+
+test.describe('after an upgrade', () => {
+  test.use({ allowConsole: [/ERR_CONNECTION_REFUSED/, /ERR_EMPTY_RESPONSE/, /ERR_INCOMPLETE_CHUNKED_ENCODING/] });
+
+  test('an open page offers to reload', async ({ page }) => {
+    const db = `target/e2e/upgrade-${Date.now()}.db`;
+    const old = new Headway(3902, db, { HEADWAY_BUILD_ID: 'build-1' });
+    await old.start();
+    try {
+      await page.goto(old.url);
+      await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+      await expect(page.getByText('A new version of Headway is available.')).toHaveCount(0);
+    } finally {
+      await old.stop();
+    }
+    const upgraded = new Headway(3902, db, { HEADWAY_BUILD_ID: 'build-2' });
+    await upgraded.start();
+    try {
+      await expect(page.getByText('A new version of Headway is available.')).toBeVisible({ timeout: 30_000 });
+      await page.getByRole('button', { name: 'Reload' }).click();
+      await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await expect(page.getByText('A new version of Headway is available.')).toHaveCount(0);
+    } finally {
+      await upgraded.stop();
+    }
+  });
+});
+
+test('keyboard only: skip link, visible focus, start a job, switch the theme', async ({ page }) => {
+  await openDashboard(page);
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  const outline = await skip.evaluate((el) => getComputedStyle(el).outlineStyle);
+  expect(outline).not.toBe('none');
+
+  const steps = page.locator('form#start-demo').getByLabel('Steps');
+  await steps.focus();
+  await steps.fill('5');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('.job-list article.job').first().locator('.status-word')).toHaveText('succeeded', {
+    timeout: 20_000,
+  });
+
+  const html = page.locator('html');
+  const toggle = page.getByRole('button', { name: /^Theme:/ });
+  await expect(html).toHaveAttribute('data-theme', 'system');
+  await toggle.focus();
+  await page.keyboard.press('Enter');
+  await expect(html).toHaveAttribute('data-theme', 'light');
+  await page.keyboard.press('Enter');
+  await expect(html).toHaveAttribute('data-theme', 'dark');
+  await page.reload();
+  await expect(html).toHaveAttribute('data-theme', 'dark');
+  const bg = await page.locator('body').evaluate((el) => getComputedStyle(el).backgroundColor);
+  expect(bg).toBe('rgb(17, 19, 24)');
+  await page.getByRole('button', { name: /^Theme:/ }).click();
+  await expect(html).toHaveAttribute('data-theme', 'system');
+});
+
+test('readable on a phone: nothing wider than the screen', async ({ page }) => {
+  await page.setViewportSize({ width: 375, height: 740 });
+  await openDashboard(page);
+  await startJob(page, 'demo', { steps: 3, interval_ms: 10 });
+  await page.reload();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});

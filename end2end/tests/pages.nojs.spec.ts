@@ -1,0 +1,55 @@
+import { test, expect, startJob, waitForStatus } from './fixtures';
+
+// JavaScript is off in this project: every page is complete from the server, and starting,
+// cancelling, filtering, dismissing and switching themes are plain form posts and links.
+
+test('start and cancel with plain form posts; the page says how to see progress', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.locator('noscript, .hint').first()).toBeAttached();
+  const form = page.locator('form#start-demo');
+  await form.getByLabel('Steps').fill('100000');
+  await form.getByLabel('Interval (ms)').fill('100');
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/\??$/);
+  const row = page.locator('.job-list article.job').first();
+  await expect(row.locator('.status-word')).toHaveText(/queued|running/);
+  await expect(page.getByRole('link', { name: 'refresh the page' })).toBeVisible();
+
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page).toHaveURL(/\/\??$/);
+  await expect(page.locator('.job-list article.job').first().locator('.status-word')).toHaveText(/cancell(ing|ed)/);
+});
+
+test('a bad value posted without JavaScript comes back next to its field', async ({ page }) => {
+  await page.goto('/');
+  const form = page.locator('form#start-demo');
+  await form.getByLabel('Steps').fill('0');
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page.locator('#start-demo-steps-error')).toContainText(/from 1 to/);
+  await expect(page.locator('.job-list article.job')).toHaveCount(0);
+});
+
+test('history filters and the job page work from the server alone', async ({ page }) => {
+  const id = await startJob(page, 'demo', { steps: 25, interval_ms: 5 });
+  await waitForStatus(page, id, 'succeeded');
+  await page.goto('/');
+  await page.getByLabel('Status', { exact: true }).selectOption('succeeded');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/status=succeeded/);
+  await expect(page.locator('.job-list article.job').first()).toHaveAttribute('data-job-id', id);
+
+  await page.locator(`article.job[data-job-id="${id}"] a.job-kind`).click();
+  await expect(page).toHaveURL(`/jobs/${id}`);
+  await expect(page.locator('.params')).toContainText('"steps": 25');
+  await expect(page.locator('.timeline li')).toHaveText([/queued/, /running/, /succeeded/]);
+  await expect(page.locator('.log .log-line')).toHaveCount(2);
+  await expect(page.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '25');
+  await page.getByRole('button', { name: 'Re-run' }).click();
+  await expect(page).toHaveURL(new RegExp(`/jobs/${id}\\??$`));
+});
+
+test('the theme switch is a form post too', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: /^Theme:/ }).click();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+});
