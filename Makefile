@@ -15,7 +15,7 @@ run: setup site
 ## Set up what is missing and run every test: unit, integration, end to end.
 ## The end-to-end tests run on the debug build, which shares its compiled dependencies with the
 ## Rust tests; `make e2e-release` runs them on the release build.
-test: setup-test unit site-dev e2e
+test: setup-test unit site-dev e2e bench-smoke
 
 setup:
 	scripts/setup.sh build
