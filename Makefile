@@ -59,3 +59,8 @@ bench:
 ## minute; fails if anything went wrong.
 bench-smoke:
 	cargo run -p bench -- run --smoke --bin target/debug/headway
+
+## Screenshots of the dashboard and a job page, light and dark, into docs/screenshots (debug build).
+.PHONY: screenshots
+screenshots: site-dev
+	cd end2end && HEADWAY_BIN=target/debug/headway HEADWAY_SCREENSHOTS=docs/screenshots npx playwright test screenshots --project js
