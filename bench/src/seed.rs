@@ -182,7 +182,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
 /// `seq` follows `created_at` as it does in a real store), in one transaction. Returns the id of
 /// the newest one.
 pub async fn seed_history(pool: &SqlitePool, owner: &str, n: u64, now_ms: i64) -> Res<String> {
-    const PER_STATEMENT: usize = 500;
+    const PER_STATEMENT: usize = 400;
     let first_event: i64 = sqlx::query_scalar::<_, Option<i64>>(
         "SELECT MAX(x) FROM (SELECT MAX(id) AS x FROM events UNION ALL SELECT MAX(event_id) FROM jobs)",
     )
@@ -209,7 +209,8 @@ pub async fn seed_history(pool: &SqlitePool, owner: &str, n: u64, now_ms: i64) -
         }
         let mut qb = QueryBuilder::new(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-             error_code, error_message, created_at, started_at, finished_at, event_id, log_seq, origin) ",
+             error_code, error_message, created_at, started_at, finished_at, event_id, log_seq, origin, \
+             progress_at) ",
         );
         qb.push_values(rows, |mut b, r| {
             b.push_bind(r.id)
@@ -229,7 +230,8 @@ pub async fn seed_history(pool: &SqlitePool, owner: &str, n: u64, now_ms: i64) -
                 .push_bind(r.finished_at)
                 .push_bind(r.event_id)
                 .push_bind(r.log_seq)
-                .push_bind(r.origin);
+                .push_bind(r.origin)
+                .push_bind(r.finished_at);
         });
         qb.build().execute(&mut *tx).await.map_err(|e| format!("seeding jobs: {e}"))?;
         done += count;

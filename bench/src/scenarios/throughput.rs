@@ -288,7 +288,8 @@ async fn watch_done(
 }
 
 const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
-     error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin";
+     error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
+     progress_at";
 
 type Tx = Transaction<'static, Sqlite>;
 
@@ -345,7 +346,8 @@ async fn sqlite_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
             for (current, message) in [(0, ""), (1, "step 1 of 1")] {
                 let at = unix_ms() as i64;
                 sqlx::query(
-                    "UPDATE jobs SET current = ?, total = ?, unit = ?, message = ?, level = ?, event_id = ? \
+                    "UPDATE jobs SET current = ?, total = ?, unit = ?, message = ?, level = ?, event_id = ?, \
+                         progress_at = ? \
                      WHERE id = ? AND status IN ('running', 'cancelling')",
                 )
                 .bind(current)
@@ -354,6 +356,7 @@ async fn sqlite_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
                 .bind(message)
                 .bind("success")
                 .bind(next_event)
+                .bind(at)
                 .bind(id)
                 .execute(&mut *tx)
                 .await
