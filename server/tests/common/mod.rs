@@ -121,6 +121,11 @@ pub struct Session {
 pub type Events = Pin<Box<dyn Stream<Item = Event> + Send>>;
 
 impl Session {
+    /// The same browser (cookies and all) talking to another server.
+    pub fn rebase(&self, server: &TestServer) -> Session {
+        Session { http: self.http.clone(), base: server.base.clone() }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
