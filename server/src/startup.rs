@@ -61,10 +61,16 @@ impl Server {
         if let Some(dir) = &db_dir {
             std::fs::create_dir_all(dir).map_err(|source| StartError::DataDir { dir: dir.clone(), source })?;
         }
-        let token_path = admin::token_path(db_dir.as_deref());
-        let admin_token = admin::load_or_create_token(config.admin_token.as_deref(), &token_path)
-            .map_err(|source| StartError::AdminToken { path: token_path, source })?;
         let store = Store::open(&config.database_url).await?;
+        // Next to the database, once it is known to be one; an in-memory store gets a token
+        // for this process only (pass --admin-token to use the operator endpoints).
+        let admin_token = if config.database_url.contains(":memory:") {
+            config.admin_token.clone().unwrap_or_else(|| app::engine::new_id())
+        } else {
+            let path = admin::token_path(db_dir.as_deref());
+            admin::load_or_create_token(config.admin_token.as_deref(), &path)
+                .map_err(|source| StartError::AdminToken { path, source })?
+        };
         let sessions = session::layer(store.pool().clone(), config.secure_cookies)
             .await
             .map_err(StartError::Sessions)?;
