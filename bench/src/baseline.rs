@@ -45,6 +45,10 @@ pub struct BaselineArgs {
     /// framework's per-connection buffers).
     #[arg(long)]
     pub raw: bool,
+    /// Send every frame already waiting for a stream in one write (up to 64 KiB), instead of
+    /// one write per frame.
+    #[arg(long)]
+    pub batch: bool,
 }
 
 struct Shared {
@@ -110,14 +114,26 @@ async fn events(State(shared): State<Arc<Shared>>) -> Response {
     let every = Duration::from_secs(shared.args.keep_alive_secs.max(1));
     let mut keep_alive = tokio::time::interval_at(Instant::now() + every, every);
     keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let batch = shared.args.batch;
     let state = (Some(opening), rx, keep_alive);
-    let body = Body::from_stream(futures::stream::unfold(state, |(mut opening, mut rx, mut ka)| async move {
+    let body = Body::from_stream(futures::stream::unfold(state, move |(mut opening, mut rx, mut ka)| async move {
         if let Some(o) = opening.take() {
             return Some((Ok::<_, std::convert::Infallible>(o), (None, rx, ka)));
         }
         loop {
             tokio::select! {
                 r = rx.recv() => match r {
+                    Ok(frame) if batch => {
+                        let mut buf = bytes::BytesMut::from(&frame[..]);
+                        while buf.len() < 64 * 1024 {
+                            match rx.try_recv() {
+                                Ok(more) => buf.extend_from_slice(&more),
+                                Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+                                Err(_) => break,
+                            }
+                        }
+                        return Some((Ok(buf.freeze()), (None, rx, ka)));
+                    }
                     Ok(frame) => return Some((Ok(frame), (None, rx, ka))),
                     // A naive server: a stream that fell behind skips what it missed.
                     Err(broadcast::error::RecvError::Lagged(_)) => continue,

@@ -4,6 +4,7 @@
 
 mod baseline;
 mod client;
+mod direct;
 mod http;
 mod procs;
 mod report;

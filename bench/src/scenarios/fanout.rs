@@ -14,6 +14,8 @@ use std::time::Duration;
 enum Target {
     Headway,
     Baseline,
+    /// The baseline writing every frame waiting for a stream at once.
+    Batched,
 }
 
 struct Outcome {
@@ -56,7 +58,9 @@ pub async fn run(plan: &Plan) -> Section {
          its own process) with one `tokio::sync::broadcast` channel of pre-rendered frames, \
          playing the same events (`job` queued and running, a `progress` per step with \
          `at` = send time, a `log` every 10 steps, `job` + `done` at the end) for the same \
-         number of jobs, at the same rate, with payloads of the same shape and size.",
+         number of jobs, at the same rate, with payloads of the same shape and size. The last \
+         column is the same baseline sending every frame already waiting for a stream in one \
+         write (`baseline-server --batch`): what batching writes buys on this machine.",
         v = num(plan.subscribers as f64, 0),
         rate = num(plan.connect_rate as f64, 0),
         p = plan.client_procs(plan.subscribers),
@@ -67,6 +71,13 @@ pub async fn run(plan: &Plan) -> Section {
 
     let base = measure(plan, Target::Baseline, steps, interval_ms).await;
     let hw = measure(plan, Target::Headway, steps, interval_ms).await;
+    let batched = match measure(plan, Target::Batched, steps, interval_ms).await {
+        Ok(o) => Some(o),
+        Err(e) => {
+            s.fail(format!("batched baseline: {e}"));
+            None
+        }
+    };
     let (base, hw) = match (base, hw) {
         (Ok(b), Ok(h)) => (b, h),
         (b, h) => {
@@ -80,13 +91,15 @@ pub async fn run(plan: &Plan) -> Section {
         }
     };
 
-    let mut t = Table::new(&["", "Headway", "baseline", "ratio"]);
+    let mut t = Table::new(&["", "Headway", "baseline", "ratio", "baseline, batched writes"]);
     let both = |f: &dyn Fn(&Outcome) -> String| vec![f(&hw), f(&base)];
+    let extra = |f: &dyn Fn(&Outcome) -> String| batched.as_ref().map(f).unwrap_or("–".into());
+    let mut rows: Vec<Vec<String>> = Vec::new();
     let mut row = |name: &str, cells: Vec<String>, r: String| {
         let mut v = vec![name.to_string()];
         v.extend(cells);
         v.push(r);
-        t.row(v);
+        rows.push(v);
     };
     let (h, b) = (&hw.totals, &base.totals);
     row(
@@ -140,9 +153,43 @@ pub async fn run(plan: &Plan) -> Section {
         both(&|o| mib(o.rss_end)),
         ratio(hw.rss_end.unwrap_or(0) as f64, base.rss_end.unwrap_or(0) as f64),
     );
+    row(
+        "server CPU per delivered event (µs)",
+        both(&|o| o.server_cpu_s.map(|c| num(c * 1e6 / o.totals.sum.events.max(1) as f64, 2)).unwrap_or("–".into())),
+        ratio(
+            hw.server_cpu_s.unwrap_or(f64::NAN) / hw.totals.sum.events.max(1) as f64,
+            base.server_cpu_s.unwrap_or(f64::NAN) / base.totals.sum.events.max(1) as f64,
+        ),
+    );
+    // The batched baseline's column, in the same row order.
+    let extras: Vec<String> = vec![
+        extra(&|o| format!("{} / {}", num(o.totals.sum.opened as f64, 0), num(o.totals.sum.conns as f64, 0))),
+        extra(&|o| num(o.connect_s, 1)),
+        extra(&|o| num(o.totals.sum.events as f64, 0)),
+        extra(&|o| num(o.events_per_s(), 0)),
+        extra(&|o| num(o.window_s, 1)),
+        extra(&|o| num(o.totals.sum.progress as f64 / o.totals.sum.opened.max(1) as f64, 1)),
+        extra(&|o| ms(o.totals.latency.percentile(50.0))),
+        extra(&|o| ms(o.totals.latency.percentile(99.0))),
+        extra(&|o| ms((o.totals.latency.count() > 0).then(|| o.totals.latency.max()))),
+        extra(&|o| num(o.errors() as f64, 0)),
+        extra(&|o| o.server_cpu_s.map(|c| num(c, 1)).unwrap_or("–".into())),
+        extra(&|o| num(o.clients_cpu_s, 1)),
+        extra(&|o| mib(o.rss_connected)),
+        extra(&|o| mib(o.rss_end)),
+        extra(&|o| o.server_cpu_s.map(|c| num(c * 1e6 / o.totals.sum.events.max(1) as f64, 2)).unwrap_or("–".into())),
+    ];
+    for (mut r, e) in rows.into_iter().zip(extras) {
+        r.push(e);
+        t.row(r);
+    }
     s.tables.push(t);
 
-    for (name, o) in [("Headway", &hw), ("baseline", &base)] {
+    let mut all = vec![("Headway", &hw), ("baseline", &base)];
+    if let Some(b) = &batched {
+        all.push(("batched baseline", b));
+    }
+    for (name, o) in all {
         if o.errors() > 0 {
             s.fail(format!(
                 "{name}: {} errors ({} connections failed or broke, {} subscribers missed `done` events){}",
@@ -180,7 +227,11 @@ pub async fn run(plan: &Plan) -> Section {
 }
 
 async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> Res<Outcome> {
-    let name = if target == Target::Headway { "headway" } else { "baseline" };
+    let name = match target {
+        Target::Headway => "headway",
+        Target::Baseline => "baseline",
+        Target::Batched => "batched baseline",
+    };
     log(format!("fan-out: {name}, {} subscribers", plan.subscribers));
     let server = match target {
         Target::Headway => {
@@ -195,8 +246,8 @@ async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> R
             })
             .await?
         }
-        Target::Baseline => {
-            let extra: Vec<String> = vec![
+        Target::Baseline | Target::Batched => {
+            let mut extra: Vec<String> = vec![
                 "--jobs".into(),
                 plan.fanout_jobs.to_string(),
                 "--steps".into(),
@@ -204,7 +255,10 @@ async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> R
                 "--interval-ms".into(),
                 interval_ms.to_string(),
             ];
-            Server::baseline(&plan.exe, &extra, plan.path("fanout-baseline.log")).await?
+            if target == Target::Batched {
+                extra.push("--batch".into());
+            }
+            Server::baseline(&plan.exe, &extra, plan.path(&format!("fanout-{}.log", name.replace(' ', "-")))).await?
         }
     };
     let result = drive(plan, target, &server, steps, interval_ms).await;
@@ -217,7 +271,7 @@ async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> R
 async fn drive(plan: &Plan, target: Target, server: &Server, steps: u64, interval_ms: u64) -> Res<Outcome> {
     let cookie = match target {
         Target::Headway => Some(new_session(server.addr).await?),
-        Target::Baseline => None,
+        Target::Baseline | Target::Batched => None,
     };
     let connect_started = unix_ms();
     let mut clients = Clients::spawn(&ClientPlan {
@@ -242,7 +296,7 @@ async fn drive(plan: &Plan, target: Target, server: &Server, steps: u64, interva
 
     let t0 = unix_ms();
     match target {
-        Target::Baseline => {
+        Target::Baseline | Target::Batched => {
             let r = crate::http::fetch(server.addr, "POST", "/start", &[], None).await.map_err(|e| e.to_string())?;
             if r.head.status != 202 {
                 return Err(format!("POST /start answered {}", r.head.status));
