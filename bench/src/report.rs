@@ -123,7 +123,7 @@ pub fn render(h: &Header<'_>, sections: &[Section]) -> String {
         h.machine.cpus, h.machine.mem, h.machine.kernel, h.machine.rustc
     );
     let _ = writeln!(out, "- Load average before / after: {} / {}", h.machine.load, h.load_after);
-    let _ = writeln!(out, "- Headway binary: `{}`\n", h.binary);
+    let _ = writeln!(out, "- Headway binary: {}\n", h.binary);
 
     out.push_str("## Targets\n\n");
     let mut t = Table::new(&["target", "measured", "verdict"]);

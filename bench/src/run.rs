@@ -186,11 +186,30 @@ pub async fn run(args: RunArgs) -> i32 {
     }
 
     let load_after = Machine::probe().load;
+    let built = std::fs::metadata(&args.bin)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| report::utc(d.as_millis() as i64))
+        .unwrap_or_else(|| "?".into());
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let mut commit = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "?".into());
+    if git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()) {
+        commit.push_str(" (with uncommitted changes)");
+    }
+    let binary = format!("{} (built {built}); repository at {commit}", args.bin.display());
     let header = report::Header {
         command: &command,
         date: &report::utc(started as i64),
         machine: &machine,
-        binary: &args.bin.display().to_string(),
+        binary: &binary,
         smoke: s,
         load_after: &load_after,
         duration_s: (unix_ms() - started) / 1000.0,
