@@ -589,6 +589,6 @@ async fn sqlite_direct(plan: &Plan, c: u64, jobs: u64, coalesce: bool) -> Res<f6
     if done as u64 != jobs {
         return Err(format!("{done} of {jobs} jobs succeeded"));
     }
-    log(format!("throughput: SQLite direct {:.0} jobs/s", jobs as f64 / elapsed));
+    log(format!("throughput: SQLite {tag} {:.0} jobs/s", jobs as f64 / elapsed));
     Ok(jobs as f64 / elapsed)
 }
