@@ -7,6 +7,7 @@
 //! - [`api`]: the JSON API for scripts;
 //! - [`admin`]: operator endpoints (notices), behind a bearer token;
 //! - [`notice`]: `headway notice`, the operator's client for them;
+//! - [`listener`]: accepts connections; event streams go to [`sse::direct`], the rest to axum;
 //! - [`sse`]: the event streams;
 //! - [`shutdown`]: what happens on SIGTERM / Ctrl-C.
 
@@ -16,6 +17,7 @@
 pub mod admin;
 pub mod api;
 pub mod config;
+pub mod listener;
 pub mod notice;
 pub mod session;
 pub mod shutdown;

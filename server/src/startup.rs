@@ -2,6 +2,7 @@
 //! layers. Every failure here is one clear line for the operator.
 
 use crate::admin::{self, AdminToken};
+use crate::listener::Dispatcher;
 use crate::{api, session, sse, Config};
 use app::engine::store::{OpenError, Store};
 use app::engine::{Engine, EngineConfig};
@@ -24,6 +25,7 @@ pub struct AppState {
     pub engine: Engine,
     pub streams: sse::StreamConfig,
     pub admin_token: AdminToken,
+    pub sessions: session::Sessions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,7 +47,7 @@ pub enum StartError {
 pub struct Server {
     listener: TcpListener,
     router: Router,
-    engine: Engine,
+    state: AppState,
     addr: SocketAddr,
 }
 
@@ -71,7 +73,7 @@ impl Server {
             admin::load_or_create_token(config.admin_token.as_deref(), &path)
                 .map_err(|source| StartError::AdminToken { path, source })?
         };
-        let sessions = session::layer(store.pool().clone(), config.secure_cookies)
+        let sessions = session::Sessions::open(store.pool().clone(), config.secure_cookies)
             .await
             .map_err(StartError::Sessions)?;
         std::fs::create_dir_all(&config.data_root)
@@ -93,9 +95,10 @@ impl Server {
             engine: engine.clone(),
             streams: sse::StreamConfig { keep_alive: Duration::from_secs(config.keep_alive_secs) },
             admin_token: AdminToken(Some(admin_token.into())),
+            sessions,
         };
-        let router = router(state, sessions);
-        Ok(Server { listener, router, engine, addr })
+        let router = router(state.clone());
+        Ok(Server { listener, router, state, addr })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -103,15 +106,17 @@ impl Server {
     }
 
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        &self.state.engine
     }
 
     /// Serves until `signal` completes, then shuts down: streams end, jobs stop (`interrupted`),
     /// pending writes are committed. Returns within the cancel grace period plus a few seconds.
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let engine = self.engine.clone();
+        let engine = self.state.engine.clone();
+        let listener = Dispatcher::start(self.listener, self.state.clone());
         let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        // `into_make_service`: every connection shares the one router instead of a copy of it.
+        let serve = axum::serve(listener, self.router.into_make_service()).with_graceful_shutdown(async move {
             signal.await;
             engine.shutdown().await;
             let _ = stopped_tx.send(());
@@ -128,12 +133,12 @@ impl Server {
             _ = give_up => tracing::warn!("connections still open after shutdown; closing them"),
         }
         // Idempotent: already done when the signal fired; needed if the listener failed.
-        self.engine.shutdown().await;
+        self.state.engine.shutdown().await;
         Ok(())
     }
 }
 
-fn router(state: AppState, sessions: session::Layer) -> Router {
+fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let engine = state.engine.clone();
@@ -160,7 +165,7 @@ fn router(state: AppState, sessions: session::Layer) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(session::ensure_user))
-        .layer(sessions)
+        .layer(state.sessions.layer())
         .with_state(state)
 }
 

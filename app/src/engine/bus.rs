@@ -14,20 +14,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
-/// One persisted event, ready to go on the wire.
+/// One persisted event, ready to go on the wire: its SSE frame is rendered once, when the event
+/// is created, and shared by every stream that sends it.
 #[derive(Debug)]
 pub struct Event {
     pub id: i64,
     pub job_id: Option<String>,
     pub kind: EventType,
-    /// The JSON payload (one line).
-    pub data: String,
+    frame: Bytes,
 }
 
 impl Event {
+    /// `data` is the JSON payload (one line).
+    pub fn new(id: i64, job_id: Option<String>, kind: EventType, data: &str) -> Event {
+        let frame = sse_frame(id, kind.as_str(), data);
+        Event { id, job_id, kind, frame }
+    }
+
     /// The SSE frame for this event: `id`, `event` and `data` lines and a blank line.
     pub fn frame(&self) -> Bytes {
-        sse_frame(self.id, self.kind.as_str(), &self.data)
+        self.frame.clone()
     }
 }
 
@@ -113,6 +119,11 @@ impl Subscription {
     pub async fn recv(&mut self) -> Result<Arc<Event>, broadcast::error::RecvError> {
         self.rx.as_mut().expect("receiver is present until drop").recv().await
     }
+
+    /// The next event if one is already waiting: lets a stream send a burst in one write.
+    pub fn try_recv(&mut self) -> Result<Arc<Event>, broadcast::error::TryRecvError> {
+        self.rx.as_mut().expect("receiver is present until drop").try_recv()
+    }
 }
 
 impl Drop for Subscription {
@@ -128,7 +139,7 @@ mod tests {
     use super::*;
 
     fn ev(id: i64) -> Arc<Event> {
-        Arc::new(Event { id, job_id: None, kind: EventType::Job, data: "{}".into() })
+        Arc::new(Event::new(id, None, EventType::Job, "{}"))
     }
 
     #[tokio::test]
@@ -173,6 +184,24 @@ mod tests {
         }
         assert!(matches!(s.recv().await, Err(broadcast::error::RecvError::Lagged(3))));
         assert_eq!(s.recv().await.unwrap().id, 4);
+    }
+
+    #[tokio::test]
+    async fn try_recv_takes_what_is_waiting_and_no_more() {
+        let bus = Arc::new(Bus::new(8));
+        let mut s = bus.subscribe("a");
+        assert!(matches!(s.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
+        bus.publish("a", ev(1));
+        bus.publish("a", ev(2));
+        assert_eq!(s.try_recv().unwrap().id, 1);
+        assert_eq!(s.try_recv().unwrap().id, 2);
+        assert!(matches!(s.try_recv(), Err(broadcast::error::TryRecvError::Empty)));
+    }
+
+    #[test]
+    fn event_frame_is_rendered_once_from_its_fields() {
+        let e = Event::new(9, Some("j".into()), EventType::Progress, "{\"p\":1}");
+        assert_eq!(&e.frame()[..], b"id: 9\nevent: progress\ndata: {\"p\":1}\n\n");
     }
 
     #[test]

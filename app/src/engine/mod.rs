@@ -47,7 +47,7 @@ pub struct EngineConfig {
     /// How long a job has to stop after a cancel request (or at shutdown) before it is aborted.
     pub grace: Duration,
     /// Events buffered per owner for live streams before a slow stream must catch up from the
-    /// store.
+    /// store. Every owner with a stream open holds this many slots.
     pub bus_capacity: usize,
     /// Jobs running at once, all kinds together; the rest wait `queued`.
     pub max_running: usize,
@@ -67,7 +67,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             grace: Duration::from_secs(5),
-            bus_capacity: 256,
+            bus_capacity: 64,
             max_running: 16,
             kind_limits: HashMap::new(),
             data_root: PathBuf::from("data/files"),

@@ -331,14 +331,14 @@ impl WriterTask {
         at: i64,
     ) -> sqlx::Result<()> {
         store::tx_insert_event(tx, id, owner, Some(job_id), kind.as_str(), &data, at).await?;
-        events.push((Some(owner.to_string()), Event { id, job_id: Some(job_id.to_string()), kind, data }));
+        events.push((Some(owner.to_string()), Event::new(id, Some(job_id.to_string()), kind, &data)));
         Ok(())
     }
 }
 
 /// A `notice` event: sent to every stream, kept in the notices table rather than as an event.
 fn notice_event(id: i64, notice: &Notice) -> Event {
-    Event { id, job_id: None, kind: EventType::Notice, data: json(notice) }
+    Event::new(id, None, EventType::Notice, &json(notice))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {

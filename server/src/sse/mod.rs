@@ -7,26 +7,34 @@
 //! events after the cursor and goes live. The order of operations makes it gap-free: subscribe
 //! to the bus, then read the cursor and the store; live events at or below the cursor are skipped.
 //! A stream that falls behind the bus catches up from the store.
+//!
+//! A connection whose first request is `GET /api/v1/events` is served by [`direct`], without
+//! the router and hyper's buffers; any other request, including a stream requested on a
+//! connection that served something else first, goes through the router.
+
+pub mod direct;
 
 use crate::api::ApiError;
 use crate::startup::AppState;
-use app::engine::bus::{sse_frame, Subscription};
+use app::engine::bus::{sse_frame, Event, Subscription};
 use app::engine::store::StoredEvent;
 use app::engine::{Engine, Owner};
 use app::error::AppError;
 use app::model::{EventType, Job, Snapshot, VersionEvent};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// Milliseconds a client should wait before reconnecting.
 const RETRY_MS: u64 = 2000;
@@ -34,6 +42,8 @@ const RETRY_MS: u64 = 2000;
 const REPLAY_BATCH: u32 = 500;
 /// How many of the latest finished jobs a snapshot carries besides the unfinished ones.
 const SNAPSHOT_RECENT: u32 = 50;
+/// A burst of waiting events is sent in chunks of about this many bytes at most.
+const BURST_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct StreamConfig {
@@ -97,6 +107,45 @@ async fn open(
     query: &StreamQuery,
 ) -> Result<Response, AppError> {
     let requested = requested_cursor(headers, query.last_event_id.as_deref())?;
+    let stream = match open_stream(state, owner, job_id, requested).await? {
+        Opened::Ended => return Ok(StatusCode::NO_CONTENT.into_response()),
+        Opened::Stream(stream) => stream,
+    };
+    let body = Body::from_stream(futures::stream::unfold(stream, |mut s| async move {
+        s.next_chunk().await.map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), s))
+    }));
+    let mut response = Response::new(body);
+    let h = response.headers_mut();
+    for (name, value) in STREAM_HEADERS {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    Ok(response)
+}
+
+/// The response headers of every event stream (besides the framing).
+pub(crate) const STREAM_HEADERS: [(&str, &str); 3] = [
+    ("content-type", "text/event-stream"),
+    ("cache-control", "no-cache, no-transform"),
+    ("x-accel-buffering", "no"),
+];
+
+/// What a stream request opens.
+pub(crate) enum Opened {
+    /// The client has seen the end of this job's stream already (`204 No Content`).
+    Ended,
+    Stream(EventStream),
+}
+
+/// Opens the owner's stream (or one job's, with `job_id`) from `requested`, the client's
+/// `Last-Event-ID`: its opening chunk (`retry:`, maybe `resync`, the `snapshot`) is ready and
+/// everything committed from now on will be sent. Used by the router and by
+/// [`direct`] connections alike.
+pub(crate) async fn open_stream(
+    state: &AppState,
+    owner: String,
+    job_id: Option<String>,
+    requested: Option<i64>,
+) -> Result<Opened, AppError> {
     let engine = &state.engine;
     // Subscribe before reading anything, so nothing committed from now on can be missed.
     let sub = engine.bus().subscribe(&owner);
@@ -109,7 +158,7 @@ async fn open(
     if let (Some(job), Some(cursor)) = (&job, requested) {
         // The client saw the end of this job already: 204 tells an EventSource to stop.
         if job.status.is_terminal() && job.event_id <= cursor {
-            return Ok(StatusCode::NO_CONTENT.into_response());
+            return Ok(Opened::Ended);
         }
     }
 
@@ -130,7 +179,7 @@ async fn open(
     let data = snapshot_data(engine, &owner, job.as_ref()).await?;
     opening.extend_from_slice(&sse_frame(cursor, EventType::Snapshot.as_str(), &data));
 
-    let stream = EventStream {
+    Ok(Opened::Stream(EventStream {
         engine: engine.clone(),
         owner,
         job_id,
@@ -141,17 +190,9 @@ async fn open(
         finished: false,
         version_pending: (cursor < engine.version_event_id()).then(|| engine.version_event_id()),
         keep_alive: keep_alive(state.streams.keep_alive),
+        stopped: Box::pin(engine.stopping().cancelled_owned()),
         stopping: engine.stopping(),
-    };
-    let body = Body::from_stream(futures::stream::unfold(stream, |mut s| async move {
-        s.next_chunk().await.map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), s))
-    }));
-    let mut response = Response::new(body);
-    let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-transform"));
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+    }))
 }
 
 /// Why events after `cursor` cannot be replayed, if they cannot.
@@ -192,7 +233,7 @@ fn resync_frame(reason: &str) -> Bytes {
     Bytes::from(format!("event: resync\ndata: {data}\n\n"))
 }
 
-struct EventStream {
+pub(crate) struct EventStream {
     engine: Engine,
     owner: String,
     /// `Some` for a per-job stream.
@@ -209,46 +250,96 @@ struct EventStream {
     /// when the client resumes from a cursor older than the server's start.
     version_pending: Option<i64>,
     keep_alive: Interval,
+    /// Completes when the server stops; made once, so that waiting for the next event costs no
+    /// registration with the token.
+    stopped: Pin<Box<WaitForCancellationFutureOwned>>,
     stopping: CancellationToken,
 }
 
 impl EventStream {
-    async fn next_chunk(&mut self) -> Option<Bytes> {
+    /// Cancelled when the server stops.
+    pub(crate) fn stopping(&self) -> CancellationToken {
+        self.stopping.clone()
+    }
+
+    /// The next bytes to send: the opening, a burst of events, or a keep-alive comment. `None`
+    /// when the stream is over (its job ended, the server is stopping, or the store failed).
+    pub(crate) async fn next_chunk(&mut self) -> Option<Bytes> {
         if let Some(opening) = self.opening.take() {
             return Some(opening);
         }
         loop {
-            if self.finished || self.stopping.is_cancelled() {
+            if self.finished {
                 return None;
             }
             if self.replaying {
-                match self.replay_batch().await {
+                if self.stopping.is_cancelled() {
+                    return None;
+                }
+                // Boxed: a replay's store queries would otherwise size every idle stream's
+                // future.
+                match Box::pin(self.replay_batch()).await {
                     Ok(Some(chunk)) => return Some(chunk),
                     Ok(None) => self.replaying = false,
                     Err(_) => return None, // logged where it happened; the client reconnects
-
                 }
                 continue;
             }
-            tokio::select! {
-                _ = self.stopping.cancelled() => return None,
-                r = self.sub.recv() => match r {
-                    Ok(event) => {
-                        if event.id <= self.cursor || !self.wants(event.job_id.as_deref()) {
-                            continue;
-                        }
-                        self.cursor = event.id;
-                        if event.kind == EventType::Done {
-                            self.finished = self.is_final_done(event.id).await;
-                        }
-                        return Some(event.frame());
-                    }
-                    Err(RecvError::Lagged(_)) => self.replaying = true,
-                    Err(RecvError::Closed) => return None,
-                },
+            let first = tokio::select! {
+                _ = &mut self.stopped => return None,
+                r = self.sub.recv() => r,
                 _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
+            };
+            match first {
+                Ok(event) => {
+                    if let Some(chunk) = Box::pin(self.burst(event)).await {
+                        return Some(chunk);
+                    }
+                }
+                Err(RecvError::Lagged(_)) => self.replaying = true,
+                Err(RecvError::Closed) => return None,
             }
         }
+    }
+
+    /// `first` and every event already waiting behind it, as one chunk, so that a busy stream
+    /// makes one write per wake-up rather than one per event. `None` if none is for this stream.
+    async fn burst(&mut self, first: Arc<Event>) -> Option<Bytes> {
+        let mut single: Option<Bytes> = None;
+        let mut many: Option<BytesMut> = None;
+        let mut next = Some(first);
+        while let Some(event) = next.take() {
+            if event.id > self.cursor && self.wants(event.job_id.as_deref()) {
+                self.cursor = event.id;
+                let frame = event.frame();
+                match (&mut single, &mut many) {
+                    (None, None) => single = Some(frame),
+                    (Some(_), None) => {
+                        let first = single.take().expect("checked above");
+                        let mut buf = BytesMut::with_capacity((first.len() + frame.len()) * 4);
+                        buf.extend_from_slice(&first);
+                        buf.extend_from_slice(&frame);
+                        many = Some(buf);
+                    }
+                    (_, Some(buf)) => buf.extend_from_slice(&frame),
+                }
+                if event.kind == EventType::Done && self.is_final_done(event.id).await {
+                    self.finished = true;
+                    break;
+                }
+                if many.as_ref().is_some_and(|b| b.len() >= BURST_BYTES) {
+                    break;
+                }
+            }
+            match self.sub.try_recv() {
+                Ok(e) => next = Some(e),
+                // Whatever was missed comes from the store, after what this chunk carries.
+                Err(TryRecvError::Lagged(_)) => self.replaying = true,
+                // Empty, or closed (the next `recv` says so).
+                Err(_) => {}
+            }
+        }
+        many.map(BytesMut::freeze).or(single)
     }
 
     /// The `version` event, in the place of the id reserved for it when this server started.
