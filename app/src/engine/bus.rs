@@ -35,6 +35,13 @@ impl Event {
     pub fn frame(&self) -> Bytes {
         self.frame.clone()
     }
+
+    /// The JSON payload, as it is in the frame.
+    pub fn data(&self) -> &str {
+        let text = std::str::from_utf8(&self.frame).expect("frames are built from strings");
+        let start = text.find("\ndata: ").map_or(0, |i| i + "\ndata: ".len());
+        text[start..].trim_end_matches('\n')
+    }
 }
 
 /// Formats one SSE frame. `data` must be a single line (compact JSON always is).
@@ -202,6 +209,7 @@ mod tests {
     fn event_frame_is_rendered_once_from_its_fields() {
         let e = Event::new(9, Some("j".into()), EventType::Progress, "{\"p\":1}");
         assert_eq!(&e.frame()[..], b"id: 9\nevent: progress\ndata: {\"p\":1}\n\n");
+        assert_eq!(e.data(), "{\"p\":1}");
     }
 
     #[test]

@@ -216,6 +216,6 @@ async fn notices_reach_every_user_until_withdrawn() {
     assert_eq!(e.withdraw_notices().await.unwrap(), 1);
     assert!(e.notices().await.unwrap().is_empty());
     let gone = mine.recv().await.unwrap();
-    assert!(gone.id > notice.id && gone.data.contains(r#""text":"""#));
+    assert!(gone.id > notice.id && gone.data().contains(r#""text":"""#));
     assert_eq!(e.withdraw_notices().await.unwrap(), 0);
 }
