@@ -4,7 +4,7 @@
 //! (`engine::writer`), inside its batched transactions, through the `tx_*` functions here.
 
 use crate::model::{
-    Job, JobError, JobStatus, Level, LogLevel, LogLine, MinuteStats, Notice, Progress, StatusChange,
+    EventType, Job, JobError, JobStatus, Level, LogLevel, LogLine, MinuteStats, Notice, Progress, StatusChange,
     StatusCount,
 };
 use sqlx::sqlite::{
@@ -520,24 +520,36 @@ pub async fn tx_checkpoint(tx: &mut Tx<'_>, job_id: &str, value: &serde_json::Va
     Ok(())
 }
 
-pub async fn tx_insert_event(
-    tx: &mut Tx<'_>,
-    id: i64,
-    owner: &str,
-    job_id: Option<&str>,
-    kind: &str,
-    data: &str,
-    at: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO events (id, owner, job_id, type, data, at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(id)
-        .bind(owner)
-        .bind(job_id)
-        .bind(kind)
-        .bind(data)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
+/// A job's event to insert.
+pub struct NewEvent {
+    pub id: i64,
+    pub owner: String,
+    pub job_id: String,
+    pub kind: EventType,
+    pub data: String,
+    pub at: i64,
+}
+
+/// Rows per multi-row `INSERT` into `events` at most; statements are made for powers of two up
+/// to it, so that a handful of prepared statements serve every batch size.
+const EVENT_ROWS_PER_INSERT: usize = 256;
+
+/// Inserts a batch's events with as few statements as possible: each statement is a round trip
+/// to SQLite's worker thread, and a batch has several events per job.
+pub async fn tx_insert_events(tx: &mut Tx<'_>, rows: &[NewEvent]) -> sqlx::Result<()> {
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = EVENT_ROWS_PER_INSERT.min(1 << rest.len().ilog2());
+        let (now, later) = rest.split_at(n);
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; n].join(", ");
+        let sql = format!("INSERT INTO events (id, owner, job_id, type, data, at) VALUES {values}");
+        let mut q = sqlx::query(&sql);
+        for e in now {
+            q = q.bind(e.id).bind(&e.owner).bind(&e.job_id).bind(e.kind.as_str()).bind(&e.data).bind(e.at);
+        }
+        q.execute(&mut **tx).await?;
+        rest = later;
+    }
     Ok(())
 }
 
@@ -663,5 +675,38 @@ impl From<JobRow> for Job {
             timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
             origin: r.origin,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_batch_of_events_of_any_size_is_inserted_whole_and_in_order() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let mut next = 1;
+        // 300 = 256 + 32 + 8 + 4: every statement size the writer uses.
+        for n in [1_i64, 3, 300] {
+            let rows: Vec<NewEvent> = (next..next + n)
+                .map(|id| NewEvent {
+                    id,
+                    owner: "me".into(),
+                    job_id: format!("job-{id}"),
+                    kind: EventType::Log,
+                    data: format!("{{\"n\":{id}}}"),
+                    at: id * 10,
+                })
+                .collect();
+            let mut tx = store.begin().await.unwrap();
+            tx_insert_events(&mut tx, &rows).await.unwrap();
+            tx.commit().await.unwrap();
+            next += n;
+        }
+        let stored = store.owner_events_after("me", 0, 1000).await.unwrap();
+        let ids: Vec<i64> = stored.iter().map(|e| e.id).collect();
+        assert_eq!(ids, (1..next).collect::<Vec<_>>());
+        let e = &stored[200];
+        assert_eq!((e.job_id.as_deref(), e.kind.as_str(), e.data.as_str()), (Some("job-201"), "log", "{\"n\":201}"));
     }
 }

@@ -54,7 +54,14 @@ impl Writer {
     pub fn spawn(store: Store, bus: Arc<Bus>, last_event_id: i64) -> Writer {
         let (tx, rx) = mpsc::channel(8192);
         let head = Arc::new(AtomicI64::new(last_event_id));
-        let task = WriterTask { store, bus, next_id: last_event_id + 1, rx, head: Arc::clone(&head) };
+        let task = WriterTask {
+            store,
+            bus,
+            next_id: last_event_id + 1,
+            rx,
+            head: Arc::clone(&head),
+            rows: Vec::new(),
+        };
         tokio::spawn(task.run());
         Writer { tx, head }
     }
@@ -143,6 +150,8 @@ struct WriterTask {
     next_id: i64,
     rx: mpsc::Receiver<Command>,
     head: Arc<AtomicI64>,
+    /// The current batch's event rows.
+    rows: Vec<store::NewEvent>,
 }
 
 /// What to do once a batch has committed (or failed).
@@ -180,9 +189,11 @@ impl WriterTask {
             for cmd in batch.drain(..) {
                 self.apply_one(&mut tx, cmd, &mut events, &mut replies).await?;
             }
+            store::tx_insert_events(&mut tx, &self.rows).await?;
             tx.commit().await
         }
         .await;
+        self.rows.clear();
 
         match result {
             Ok(()) => {
@@ -244,7 +255,7 @@ impl WriterTask {
                 job.event_id = self.take_id();
                 store::tx_insert_job(tx, &owner, &job).await?;
                 let data = json(&job);
-                self.push(tx, events, &owner, job.event_id, &job.id, EventType::Job, data, at).await?;
+                self.push(events, &owner, job.event_id, &job.id, EventType::Job, data, at);
                 replies.push(Reply::Created(reply, job));
             }
             Command::Transition { owner, job_id, to, error, reply } => {
@@ -258,13 +269,11 @@ impl WriterTask {
                         let mut shown = job.clone();
                         shown.event_id = job_event;
                         let data = json(&shown);
-                        self.push(tx, events, &owner, job_event, &job_id, EventType::Job, data, at)
-                            .await?;
+                        self.push(events, &owner, job_event, &job_id, EventType::Job, data, at);
                         if let Some(id) = done_event {
                             let done =
                                 DoneEvent { job_id: job_id.clone(), status: to, error: job.error.clone() };
-                            self.push(tx, events, &owner, id, &job_id, EventType::Done, json(&done), at)
-                                .await?;
+                            self.push(events, &owner, id, &job_id, EventType::Done, json(&done), at);
                         }
                     }
                     None => self.next_id = job_event, // refused: hand the ids out again
@@ -275,7 +284,7 @@ impl WriterTask {
                 let id = self.take_id();
                 if store::tx_progress(tx, &job_id, &progress, id).await? {
                     let data = json(&ProgressEvent::new(&job_id, &progress));
-                    self.push(tx, events, &owner, id, &job_id, EventType::Progress, data, at).await?;
+                    self.push(events, &owner, id, &job_id, EventType::Progress, data, at);
                 } else {
                     self.next_id = id;
                 }
@@ -284,8 +293,7 @@ impl WriterTask {
                 let id = self.take_id();
                 match store::tx_log(tx, &job_id, level, &line, at, id).await? {
                     Some(log) => {
-                        self.push(tx, events, &owner, id, &job_id, EventType::Log, json(&log), at)
-                            .await?
+                        self.push(events, &owner, id, &job_id, EventType::Log, json(&log), at)
                     }
                     None => self.next_id = id,
                 }
@@ -318,10 +326,11 @@ impl WriterTask {
         Ok(())
     }
 
+    /// Queues a job's event: its row is inserted with the batch's others before the commit,
+    /// and it is published after.
     #[allow(clippy::too_many_arguments)]
-    async fn push(
-        &self,
-        tx: &mut Tx<'_>,
+    fn push(
+        &mut self,
         events: &mut Vec<(Option<String>, Event)>,
         owner: &str,
         id: i64,
@@ -329,10 +338,10 @@ impl WriterTask {
         kind: EventType,
         data: String,
         at: i64,
-    ) -> sqlx::Result<()> {
-        store::tx_insert_event(tx, id, owner, Some(job_id), kind.as_str(), &data, at).await?;
+    ) {
         events.push((Some(owner.to_string()), Event::new(id, Some(job_id.to_string()), kind, &data)));
-        Ok(())
+        let (owner, job_id) = (owner.to_string(), job_id.to_string());
+        self.rows.push(store::NewEvent { id, owner, job_id, kind, data, at });
     }
 }
 

@@ -1,6 +1,9 @@
 //! Who is calling: every request belongs to a session (SQLite-backed, HttpOnly, SameSite=Lax),
 //! and every session has a user id, created on its first request. The id is put into the
-//! request's extensions as [`Owner`] for handlers and server functions.
+//! request's extensions as [`Owner`] for handlers and server functions. Records are cached in
+//! memory ([`cache`]) in front of SQLite.
+
+mod cache;
 
 use crate::api::ApiError;
 use app::engine::Owner;
@@ -13,7 +16,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use tower_sessions::cookie::{Cookie, SameSite};
 use tower_sessions::session::{Id, Record};
-use tower_sessions::{session_store, Expiry, Session, SessionManagerLayer, SessionStore};
+use tower_sessions::{session_store, CachingSessionStore, Expiry, Session, SessionManagerLayer, SessionStore};
 use tower_sessions_sqlx_store::SqliteStore;
 
 const USER_KEY: &str = "user";
@@ -21,21 +24,26 @@ pub const COOKIE_NAME: &str = "headway_session";
 /// A session lives this long after it was last saved.
 const LIFETIME: time::Duration = time::Duration::days(365);
 
-pub type Layer = SessionManagerLayer<SqliteStore>;
+/// Sessions cached in memory at most; beyond that, the oldest are read from SQLite again.
+const CACHED_SESSIONS: usize = 10_000;
+
+type Store = CachingSessionStore<cache::RecordCache, SqliteStore>;
+pub type Layer = SessionManagerLayer<Store>;
 
 /// The session store and cookie settings, shared by the router's layer and by connections
 /// served without the router ([`crate::sse::direct`]).
 #[derive(Clone)]
 pub struct Sessions {
-    store: SqliteStore,
+    store: Store,
     secure: bool,
 }
 
 impl Sessions {
     /// The store, with its table created if missing.
     pub async fn open(pool: SqlitePool, secure: bool) -> Result<Sessions, String> {
-        let store = SqliteStore::new(pool);
-        store.migrate().await.map_err(|e| e.to_string())?;
+        let sqlite = SqliteStore::new(pool);
+        sqlite.migrate().await.map_err(|e| e.to_string())?;
+        let store = CachingSessionStore::new(cache::RecordCache::new(CACHED_SESSIONS), sqlite);
         Ok(Sessions { store, secure })
     }
 
