@@ -1,9 +1,16 @@
 //! The bus: in-process fan-out of events that the writer has just committed.
 //!
-//! Each owner has its own small broadcast channel, created when their first stream subscribes
-//! and dropped with their last, so an event wakes only the streams that may see it. A stream that
+//! Each owner has its own broadcast channel, created when their first stream subscribes and
+//! dropped with their last, so an event wakes only the streams that may see it. A stream that
 //! falls behind its channel is told it lagged and catches up from the store instead: the bus
-//! never buffers more than `capacity` events per owner, whatever a client does.
+//! never buffers more than a bounded number of events per owner, whatever a client does.
+//!
+//! The channel's size follows the owner's number of streams: `capacity` slots for one stream,
+//! twice that from two, and so on up to [`MAX_CAPACITY`]. An owner with one tab costs a few
+//! hundred bytes; one with thousands of tabs, whose streams take longer to serve one event to
+//! all of them, gets the room to do so without falling back on the store. When an owner
+//! outgrows its channel, new streams join a larger one; both get every event until the old
+//! one's last stream ends.
 //!
 //! This is the seam for running several processes: a bus backed by PostgreSQL LISTEN/NOTIFY
 //! would implement the same `publish`/`subscribe` pair.
@@ -59,45 +66,70 @@ pub fn sse_frame(id: i64, kind: &str, data: &str) -> Bytes {
 
 pub type Receiver = broadcast::Receiver<Arc<Event>>;
 
+/// The most slots one owner's channel gets, however many streams they have open.
+pub const MAX_CAPACITY: usize = 4096;
+
 pub struct Bus {
     capacity: usize,
-    owners: Mutex<HashMap<String, broadcast::Sender<Arc<Event>>>>,
+    owners: Mutex<HashMap<String, Channels>>,
+}
+
+/// One owner's channels: usually one; briefly more while streams that joined a smaller one are
+/// still open.
+struct Channels {
+    /// Oldest first; new subscriptions join the last.
+    senders: Vec<(usize, broadcast::Sender<Arc<Event>>)>,
+    subscriptions: usize,
+}
+
+impl Channels {
+    fn send(&self, event: &Arc<Event>) {
+        for (_, tx) in &self.senders {
+            // An error only means every receiver of that channel has just gone.
+            let _ = tx.send(Arc::clone(event));
+        }
+    }
 }
 
 impl Bus {
+    /// `capacity`: the slots of an owner's channel while they have one stream.
     pub fn new(capacity: usize) -> Bus {
-        Bus { capacity: capacity.max(1), owners: Mutex::new(HashMap::new()) }
+        Bus { capacity: capacity.clamp(1, MAX_CAPACITY), owners: Mutex::new(HashMap::new()) }
+    }
+
+    /// The channel size for an owner with `subscriptions` streams.
+    fn capacity_for(&self, subscriptions: usize) -> usize {
+        self.capacity.saturating_mul(subscriptions.next_power_of_two()).min(MAX_CAPACITY)
     }
 
     /// Starts receiving the owner's events. Everything published after this call is delivered
     /// (or reported as lagged): subscribe first, then read the store, and nothing falls between.
     pub fn subscribe(self: &Arc<Self>, owner: &str) -> Subscription {
         let mut owners = self.owners.lock().unwrap();
-        let rx = match owners.get(owner) {
-            Some(tx) => tx.subscribe(),
-            None => {
-                let (tx, rx) = broadcast::channel(self.capacity);
-                owners.insert(owner.to_string(), tx);
-                rx
-            }
-        };
+        let channels = owners
+            .entry(owner.to_string())
+            .or_insert_with(|| Channels { senders: Vec::new(), subscriptions: 0 });
+        channels.subscriptions += 1;
+        let wanted = self.capacity_for(channels.subscriptions);
+        if channels.senders.last().is_none_or(|(capacity, _)| *capacity < wanted) {
+            channels.senders.push((wanted, broadcast::channel(wanted).0));
+        }
+        let rx = channels.senders.last().expect("pushed above").1.subscribe();
         Subscription { bus: Arc::clone(self), owner: owner.to_string(), rx: Some(rx) }
     }
 
     pub fn publish(&self, owner: &str, event: Arc<Event>) {
         let owners = self.owners.lock().unwrap();
-        if let Some(tx) = owners.get(owner) {
-            // An error only means every receiver has just gone; the subscription guard removes
-            // the channel.
-            let _ = tx.send(event);
+        if let Some(channels) = owners.get(owner) {
+            channels.send(&event);
         }
     }
 
     /// Sends an event to every open subscription (operator notices).
     pub fn publish_all(&self, event: Arc<Event>) {
         let owners = self.owners.lock().unwrap();
-        for tx in owners.values() {
-            let _ = tx.send(Arc::clone(&event));
+        for channels in owners.values() {
+            channels.send(&event);
         }
     }
 
@@ -106,12 +138,28 @@ impl Bus {
         self.owners.lock().unwrap().len()
     }
 
+    /// The slots of each of the owner's channels, oldest first.
+    pub fn capacities(&self, owner: &str) -> Vec<usize> {
+        let owners = self.owners.lock().unwrap();
+        owners.get(owner).map(|c| c.senders.iter().map(|(n, _)| *n).collect()).unwrap_or_default()
+    }
+
     fn unsubscribe(&self, owner: &str, rx: Receiver) {
         let mut owners = self.owners.lock().unwrap();
         drop(rx);
-        if owners.get(owner).is_some_and(|tx| tx.receiver_count() == 0) {
+        let Some(channels) = owners.get_mut(owner) else { return };
+        channels.subscriptions -= 1;
+        if channels.subscriptions == 0 {
             owners.remove(owner);
+            return;
         }
+        // Channels outgrown and now without streams go; the newest stays for the next ones.
+        let newest = channels.senders.len() - 1;
+        let mut i = 0;
+        channels.senders.retain(|(_, tx)| {
+            i += 1;
+            i - 1 == newest || tx.receiver_count() > 0
+        });
     }
 }
 
@@ -180,6 +228,39 @@ mod tests {
         assert_eq!(bus.owner_count(), 1);
         drop(s2);
         assert_eq!(bus.owner_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_owner_with_more_streams_gets_a_larger_channel_and_loses_nothing_meanwhile() {
+        let bus = Arc::new(Bus::new(4));
+        let mut first = bus.subscribe("a");
+        assert_eq!(bus.capacities("a"), [4]);
+        let mut second = bus.subscribe("a");
+        assert_eq!(bus.capacities("a"), [4, 8]);
+        let third = bus.subscribe("a");
+        assert_eq!(bus.capacities("a"), [4, 8, 16]);
+        bus.publish("a", ev(1));
+        assert_eq!(first.recv().await.unwrap().id, 1);
+        assert_eq!(second.recv().await.unwrap().id, 1);
+        // The first channel's only stream ends: that channel goes, the others stay.
+        drop(first);
+        assert_eq!(bus.capacities("a"), [8, 16]);
+        drop(third);
+        assert_eq!(bus.capacities("a"), [8, 16]);
+        let mut fourth = bus.subscribe("a");
+        bus.publish("a", ev(2));
+        assert_eq!(second.recv().await.unwrap().id, 2);
+        assert_eq!(fourth.recv().await.unwrap().id, 2);
+        drop((second, fourth));
+        assert_eq!(bus.owner_count(), 0);
+    }
+
+    #[test]
+    fn channel_size_grows_with_streams_up_to_a_bound() {
+        let bus = Bus::new(64);
+        assert_eq!(bus.capacity_for(1), 64);
+        assert_eq!(bus.capacity_for(3), 256);
+        assert_eq!(bus.capacity_for(10_000), MAX_CAPACITY);
     }
 
     #[tokio::test]

@@ -46,8 +46,8 @@ pub struct Owner(pub String);
 pub struct EngineConfig {
     /// How long a job has to stop after a cancel request (or at shutdown) before it is aborted.
     pub grace: Duration,
-    /// Events buffered per owner for live streams before a slow stream must catch up from the
-    /// store. Every owner with a stream open holds this many slots.
+    /// Events buffered per owner with one live stream before a slow stream must catch up from
+    /// the store; an owner with more streams gets more (see [`bus`]).
     pub bus_capacity: usize,
     /// Jobs running at once, all kinds together; the rest wait `queued`.
     pub max_running: usize,
