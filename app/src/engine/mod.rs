@@ -18,6 +18,7 @@ pub mod store;
 #[cfg(test)] mod history_tests;
 #[cfg(test)] pub(crate) mod testing;
 pub mod writer;
+mod writes;
 
 use crate::error::{AppError, ErrorCode, FieldError};
 use crate::model::{

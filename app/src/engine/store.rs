@@ -10,14 +10,13 @@ use crate::model::{
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::FromRow;
 use std::str::FromStr;
 use std::time::Duration;
 
-pub type Tx<'a> = Transaction<'a, Sqlite>;
 
 /// The columns of `jobs` that make up a [`Job`], in the order of [`JobRow`].
-const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
+pub(super) const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
      error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
      progress_at";
 
@@ -69,10 +68,6 @@ impl Store {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
-    }
-
-    pub async fn begin(&self) -> sqlx::Result<Tx<'static>> {
-        self.pool.begin().await
     }
 
     /// The highest event id ever handed out (jobs remember theirs even after events are pruned).
@@ -358,168 +353,6 @@ impl Store {
 
 // ----- writes: only the writer calls these, inside its transaction -----
 
-pub async fn tx_insert_job(tx: &mut Tx<'_>, owner: &str, job: &Job) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-             created_at, event_id, timeout_ms, origin) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&job.id)
-    .bind(owner)
-    .bind(&job.kind)
-    .bind(job.params.to_string())
-    .bind(job.status.as_str())
-    .bind(job.progress.current as i64)
-    .bind(job.progress.total.map(|t| t as i64))
-    .bind(&job.progress.unit)
-    .bind(&job.progress.message)
-    .bind(job.progress.level.as_str())
-    .bind(job.created_at)
-    .bind(job.event_id)
-    .bind(job.timeout_ms.map(|t| t as i64))
-    .bind(&job.origin)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Moves a job to `to` if the state machine allows it from its current status, and returns the
-/// updated job; `None` when the job is unknown or the move is not allowed.
-pub async fn tx_transition(
-    tx: &mut Tx<'_>,
-    job_id: &str,
-    to: JobStatus,
-    error: Option<&JobError>,
-    at: i64,
-    event_id: i64,
-) -> sqlx::Result<Option<Job>> {
-    let from: Vec<JobStatus> = JobStatus::ALL.into_iter().filter(|s| s.can_become(to)).collect();
-    if from.is_empty() {
-        return Ok(None);
-    }
-    let list = status_list(&from);
-    // started_at is set on the first move to running; finished_at on reaching a terminal
-    // state (and cleared when an interrupted job is queued again).
-    let sql = format!(
-        "UPDATE jobs SET status = ?1, \
-             started_at = CASE WHEN ?1 = 'running' THEN COALESCE(started_at, ?2) ELSE started_at END, \
-             finished_at = CASE WHEN ?3 THEN ?2 ELSE NULL END, \
-             error_code = ?4, error_message = ?5, event_id = ?6 \
-         WHERE id = ?7 AND status IN ({list}) \
-         RETURNING {JOB_COLUMNS}"
-    );
-    let row: Option<JobRow> = sqlx::query_as(&sql)
-        .bind(to.as_str())
-        .bind(at)
-        .bind(to.is_terminal())
-        .bind(error.map(|e| e.code.as_str()))
-        .bind(error.map(|e| e.message.as_str()))
-        .bind(event_id)
-        .bind(job_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(row.map(Job::from))
-}
-
-/// Records a progress sample; ignored for a job that has already finished.
-pub async fn tx_progress(
-    tx: &mut Tx<'_>,
-    job_id: &str,
-    p: &Progress,
-    event_id: i64,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE jobs SET current = ?, total = ?, unit = ?, message = ?, level = ?, event_id = ?, \
-             progress_at = ? \
-         WHERE id = ? AND status IN ('running', 'cancelling')",
-    )
-    .bind(p.current as i64)
-    .bind(p.total.map(|t| t as i64))
-    .bind(&p.unit)
-    .bind(&p.message)
-    .bind(p.level.as_str())
-    .bind(event_id)
-    .bind(p.at)
-    .bind(job_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Appends a log line, numbering it after the job's previous one. Returns the line as stored.
-pub async fn tx_log(
-    tx: &mut Tx<'_>,
-    job_id: &str,
-    level: LogLevel,
-    line: &str,
-    at: i64,
-    event_id: i64,
-) -> sqlx::Result<Option<LogLine>> {
-    let seq: Option<i64> = sqlx::query_scalar(
-        "UPDATE jobs SET log_seq = log_seq + 1, event_id = ? WHERE id = ? RETURNING log_seq",
-    )
-    .bind(event_id)
-    .bind(job_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(seq) = seq else { return Ok(None) };
-    sqlx::query("INSERT INTO job_logs (job_id, seq, level, line, at) VALUES (?, ?, ?, ?, ?)")
-        .bind(job_id)
-        .bind(seq)
-        .bind(level.as_str())
-        .bind(line)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
-    Ok(Some(LogLine { job_id: job_id.to_string(), seq: seq as u64, level, line: line.to_string(), at }))
-}
-
-/// Deletes events older than `before_ms`, at most `limit` of them; returns the highest id deleted.
-pub async fn tx_prune_events(tx: &mut Tx<'_>, before_ms: i64, limit: u32) -> sqlx::Result<Option<i64>> {
-    let last: Option<i64> = sqlx::query_scalar(
-        "SELECT MAX(id) FROM (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)",
-    )
-    .bind(before_ms)
-    .bind(limit)
-    .fetch_one(&mut **tx)
-    .await?;
-    if let Some(last) = last {
-        sqlx::query("DELETE FROM events WHERE id <= ?").bind(last).execute(&mut **tx).await?;
-    }
-    Ok(last)
-}
-
-pub async fn tx_insert_notice(tx: &mut Tx<'_>, notice: &Notice) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO notices (id, text, created_at) VALUES (?, ?, ?)")
-        .bind(notice.id)
-        .bind(&notice.text)
-        .bind(notice.created_at)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Withdraws every notice in force; returns them.
-pub async fn tx_withdraw_notices(tx: &mut Tx<'_>, at: i64) -> sqlx::Result<Vec<Notice>> {
-    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-        "UPDATE notices SET withdrawn_at = ? WHERE withdrawn_at IS NULL \
-         RETURNING id, text, created_at",
-    )
-    .bind(at)
-    .fetch_all(&mut **tx)
-    .await?;
-    Ok(rows.into_iter().map(|(id, text, created_at)| Notice { id, text, created_at }).collect())
-}
-
-pub async fn tx_checkpoint(tx: &mut Tx<'_>, job_id: &str, value: &serde_json::Value) -> sqlx::Result<()> {
-    sqlx::query("UPDATE jobs SET checkpoint = ? WHERE id = ?")
-        .bind(value.to_string())
-        .bind(job_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// A job's event to insert.
 pub struct NewEvent {
     pub id: i64,
@@ -528,29 +361,6 @@ pub struct NewEvent {
     pub kind: EventType,
     pub data: String,
     pub at: i64,
-}
-
-/// Rows per multi-row `INSERT` into `events` at most; statements are made for powers of two up
-/// to it, so that a handful of prepared statements serve every batch size.
-const EVENT_ROWS_PER_INSERT: usize = 256;
-
-/// Inserts a batch's events with as few statements as possible: each statement is a round trip
-/// to SQLite's worker thread, and a batch has several events per job.
-pub async fn tx_insert_events(tx: &mut Tx<'_>, rows: &[NewEvent]) -> sqlx::Result<()> {
-    let mut rest = rows;
-    while !rest.is_empty() {
-        let n = EVENT_ROWS_PER_INSERT.min(1 << rest.len().ilog2());
-        let (now, later) = rest.split_at(n);
-        let values = vec!["(?, ?, ?, ?, ?, ?)"; n].join(", ");
-        let sql = format!("INSERT INTO events (id, owner, job_id, type, data, at) VALUES {values}");
-        let mut q = sqlx::query(&sql);
-        for e in now {
-            q = q.bind(e.id).bind(&e.owner).bind(&e.job_id).bind(e.kind.as_str()).bind(&e.data).bind(e.at);
-        }
-        q.execute(&mut **tx).await?;
-        rest = later;
-    }
-    Ok(())
 }
 
 /// An event as read back from the store for a replay.
@@ -649,6 +459,30 @@ struct OwnedJobRow {
     job: JobRow,
 }
 
+/// A row of `SELECT {JOB_COLUMNS}` read on the writer's connection ([`super::writes`]).
+pub(super) fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+    Ok(Job::from(JobRow {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        params: r.get(2)?,
+        status: r.get(3)?,
+        current: r.get(4)?,
+        total: r.get(5)?,
+        unit: r.get(6)?,
+        message: r.get(7)?,
+        level: r.get(8)?,
+        error_code: r.get(9)?,
+        error_message: r.get(10)?,
+        created_at: r.get(11)?,
+        started_at: r.get(12)?,
+        finished_at: r.get(13)?,
+        event_id: r.get(14)?,
+        timeout_ms: r.get(15)?,
+        origin: r.get(16)?,
+        progress_at: r.get(17)?,
+    }))
+}
+
 impl From<JobRow> for Job {
     fn from(r: JobRow) -> Job {
         Job {
@@ -675,38 +509,5 @@ impl From<JobRow> for Job {
             timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
             origin: r.origin,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_batch_of_events_of_any_size_is_inserted_whole_and_in_order() {
-        let store = Store::open("sqlite::memory:").await.unwrap();
-        let mut next = 1;
-        // 300 = 256 + 32 + 8 + 4: every statement size the writer uses.
-        for n in [1_i64, 3, 300] {
-            let rows: Vec<NewEvent> = (next..next + n)
-                .map(|id| NewEvent {
-                    id,
-                    owner: "me".into(),
-                    job_id: format!("job-{id}"),
-                    kind: EventType::Log,
-                    data: format!("{{\"n\":{id}}}"),
-                    at: id * 10,
-                })
-                .collect();
-            let mut tx = store.begin().await.unwrap();
-            tx_insert_events(&mut tx, &rows).await.unwrap();
-            tx.commit().await.unwrap();
-            next += n;
-        }
-        let stored = store.owner_events_after("me", 0, 1000).await.unwrap();
-        let ids: Vec<i64> = stored.iter().map(|e| e.id).collect();
-        assert_eq!(ids, (1..next).collect::<Vec<_>>());
-        let e = &stored[200];
-        assert_eq!((e.job_id.as_deref(), e.kind.as_str(), e.data.as_str()), (Some("job-201"), "log", "{\"n\":201}"));
     }
 }

@@ -1,14 +1,19 @@
-//! The writer: the single task that changes jobs and appends events.
+//! The writer: the single thread that changes jobs and appends events.
 //!
 //! Every change (a new job, a status change, a progress sample, a log line) is sent to it over a
 //! bounded channel. It takes whatever is waiting, applies it in one transaction, hands out event
 //! ids from one counter (so ids are strictly increasing across the whole store), commits, and
 //! only then publishes the events on the bus. A client therefore never sees an event that is not
 //! in the store, which is what makes `Last-Event-ID` replay gap-free.
+//!
+//! It runs on an OS thread of its own with a connection of its own, running its statements
+//! ([`super::writes`]) synchronously: a batch never waits on the async runtime, and the runtime
+//! never waits on SQLite.
 
 use super::bus::{Bus, Event};
 use super::now_ms;
-use super::store::{self, Store, Tx};
+use super::store::{self, Store};
+use super::writes;
 use crate::model::{
     DoneEvent, EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, ProgressEvent,
 };
@@ -50,7 +55,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task. `last_event_id` is the highest id already in the store.
+    /// Starts the writer thread (from within the runtime). `last_event_id` is the highest id
+    /// already in the store.
     pub fn spawn(store: Store, bus: Arc<Bus>, last_event_id: i64) -> Writer {
         let (tx, rx) = mpsc::channel(8192);
         let head = Arc::new(AtomicI64::new(last_event_id));
@@ -62,7 +68,11 @@ impl Writer {
             head: Arc::clone(&head),
             rows: Vec::new(),
         };
-        tokio::spawn(task.run());
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::Builder::new()
+            .name("headway-writer".into())
+            .spawn(move || task.run(runtime))
+            .expect("the writer thread starts");
         Writer { tx, head }
     }
 
@@ -165,9 +175,29 @@ enum Reply {
 }
 
 impl WriterTask {
-    async fn run(mut self) {
+    fn run(mut self, runtime: tokio::runtime::Handle) {
+        // A connection of the store's, taken out of its pool for good, and held locked so that
+        // only this thread uses it.
+        let conn = runtime.block_on(async { self.store.pool().acquire().await.map(|c| c.detach()) });
+        let mut conn = match conn {
+            Ok(conn) => conn,
+            Err(e) => return tracing::error!(error = %e, "the writer cannot open its connection"),
+        };
+        let mut locked = match runtime.block_on(conn.lock_handle()) {
+            Ok(locked) => locked,
+            Err(e) => return tracing::error!(error = %e, "the writer cannot open its connection"),
+        };
+        // SAFETY: the handle is open and used by nothing else while `locked` lives, which is
+        // longer than `db`; `from_handle` does not close it when `db` is dropped.
+        let db = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) };
+        let mut db = match db {
+            Ok(db) => db,
+            Err(e) => return tracing::error!(error = %e, "the writer cannot open its connection"),
+        };
+        db.set_prepared_statement_cache_capacity(64);
+
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        while let Some(first) = self.rx.recv().await {
+        while let Some(first) = self.rx.blocking_recv() {
             batch.push(first);
             while batch.len() < MAX_BATCH {
                 match self.rx.try_recv() {
@@ -175,26 +205,26 @@ impl WriterTask {
                     Err(_) => break,
                 }
             }
-            self.apply(&mut batch).await;
+            self.apply(&mut db, &mut batch);
         }
+        drop(db);
     }
 
-    async fn apply(&mut self, batch: &mut Vec<Command>) {
+    fn apply(&mut self, db: &mut rusqlite::Connection, batch: &mut Vec<Command>) {
         let first_id = self.next_id;
         // `None` as the owner: an event for everyone (notices).
         let mut events: Vec<(Option<String>, Event)> = Vec::new();
         let mut replies: Vec<Reply> = Vec::new();
-        let result = async {
-            let mut tx = self.store.begin().await?;
+        let mut result = || -> rusqlite::Result<()> {
+            let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             for cmd in batch.drain(..) {
-                self.apply_one(&mut tx, cmd, &mut events, &mut replies).await?;
+                self.apply_one(&tx, cmd, &mut events, &mut replies)?;
             }
-            store::tx_insert_events(&mut tx, &self.rows).await?;
-            tx.commit().await
-        }
-        .await;
+            writes::insert_events(&tx, &self.rows)?;
+            tx.commit()
+        };
+        let result = result();
         self.rows.clear();
-
         match result {
             Ok(()) => {
                 self.head.store(self.next_id - 1, Ordering::Release);
@@ -242,18 +272,18 @@ impl WriterTask {
         id
     }
 
-    async fn apply_one(
+    fn apply_one(
         &mut self,
-        tx: &mut Tx<'_>,
+        tx: &rusqlite::Transaction<'_>,
         cmd: Command,
         events: &mut Vec<(Option<String>, Event)>,
         replies: &mut Vec<Reply>,
-    ) -> sqlx::Result<()> {
+    ) -> rusqlite::Result<()> {
         let at = now_ms();
         match cmd {
             Command::Create { owner, mut job, reply } => {
                 job.event_id = self.take_id();
-                store::tx_insert_job(tx, &owner, &job).await?;
+                writes::insert_job(tx, &owner, &job)?;
                 let data = json(&job);
                 self.push(events, &owner, job.event_id, &job.id, EventType::Job, data, at);
                 replies.push(Reply::Created(reply, job));
@@ -262,8 +292,7 @@ impl WriterTask {
                 let job_event = self.take_id();
                 let done_event = to.is_terminal().then(|| self.take_id());
                 let last = done_event.unwrap_or(job_event);
-                let job =
-                    store::tx_transition(tx, &job_id, to, error.as_ref(), at, last).await?;
+                let job = writes::transition(tx, &job_id, to, error.as_ref(), at, last)?;
                 match &job {
                     Some(job) => {
                         let mut shown = job.clone();
@@ -282,7 +311,7 @@ impl WriterTask {
             }
             Command::Progress { owner, job_id, progress } => {
                 let id = self.take_id();
-                if store::tx_progress(tx, &job_id, &progress, id).await? {
+                if writes::progress(tx, &job_id, &progress, id)? {
                     let data = json(&ProgressEvent::new(&job_id, &progress));
                     self.push(events, &owner, id, &job_id, EventType::Progress, data, at);
                 } else {
@@ -291,7 +320,7 @@ impl WriterTask {
             }
             Command::Log { owner, job_id, level, line } => {
                 let id = self.take_id();
-                match store::tx_log(tx, &job_id, level, &line, at, id).await? {
+                match writes::log(tx, &job_id, level, &line, at, id)? {
                     Some(log) => {
                         self.push(events, &owner, id, &job_id, EventType::Log, json(&log), at)
                     }
@@ -299,22 +328,22 @@ impl WriterTask {
                 }
             }
             Command::Checkpoint { job_id, value } => {
-                store::tx_checkpoint(tx, &job_id, &value).await?;
+                writes::checkpoint(tx, &job_id, &value)?;
             }
             Command::Prune { before_ms, reply } => {
                 // A bounded batch, so that live writes never wait long behind a prune.
-                let last = store::tx_prune_events(tx, before_ms, 10_000).await?;
+                let last = writes::prune_events(tx, before_ms, 10_000)?;
                 replies.push(Reply::Pruned(reply, last));
             }
             Command::Flush { reply } => replies.push(Reply::Flushed(reply)),
             Command::Notice { text, reply } => {
                 let notice = Notice { id: self.take_id(), text, created_at: at };
-                store::tx_insert_notice(tx, &notice).await?;
+                writes::insert_notice(tx, &notice)?;
                 events.push((None, notice_event(notice.id, &notice)));
                 replies.push(Reply::Noticed(reply, notice));
             }
             Command::Withdraw { reply } => {
-                let withdrawn = store::tx_withdraw_notices(tx, at).await?;
+                let withdrawn = writes::withdraw_notices(tx, at)?;
                 for notice in &withdrawn {
                     let gone = Notice { text: String::new(), ..notice.clone() };
                     let id = self.take_id();
