@@ -35,6 +35,11 @@ impl RecordCache {
 
 #[async_trait]
 impl SessionStore for RecordCache {
+    /// The store behind has already made the id unique; the cache only keeps the record.
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        self.save(record).await
+    }
+
     async fn save(&self, record: &Record) -> Result<()> {
         let mut inner = self.inner.lock().unwrap();
         if inner.records.insert(record.id, record.clone()).is_none() {
