@@ -74,6 +74,16 @@ pub fn body_limit() -> axum::extract::DefaultBodyLimit {
     axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES)
 }
 
+/// A body refused for its size is left unread, so the connection cannot carry another request:
+/// the response says `Connection: close` and the client opens a new one instead of sending its
+/// next request into a socket the server is closing.
+pub async fn close_after_refused_body(mut response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    }
+    response
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJob {

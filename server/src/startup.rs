@@ -166,6 +166,7 @@ fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(session::ensure_user))
         .layer(state.sessions.layer())
+        .layer(axum::middleware::map_response(api::close_after_refused_body))
         .with_state(state)
 }
 

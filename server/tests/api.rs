@@ -116,6 +116,8 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let big = format!(r#"{{"kind":"demo","params":{{"pad":"{}"}}}}"#, "x".repeat(200_000));
     let r = s.http.post(s.url("/api/v1/jobs")).header("content-type", "application/json").body(big).send().await.unwrap();
     assert_eq!(r.status(), 413);
+    // The unread body ends the connection, and the client is told so before it reuses it.
+    assert_eq!(r.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "payload_too_large");
 
     // Ids that are malformed or unknown.
