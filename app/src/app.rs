@@ -1,8 +1,8 @@
 //! The HTML shell, `<App/>` and its routes.
 
 use crate::components::{ConnectionStatus, ThemeToggle};
-use crate::model::Theme;
 use crate::pages::{Dashboard, JobPage, NotFound};
+use crate::theme::Theme;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{

@@ -61,10 +61,18 @@ pub struct Pace {
 /// The pace of `job` at `now`, with the smoothed rate if the browser has measured one (else the
 /// average since the start).
 pub fn pace(job: &Job, measured: Option<f64>, now: i64, stall_ms: u64) -> Pace {
-    let Some(started) = job.started_at else { return Pace::default() };
-    let end = job.finished_at.filter(|_| job.status.is_terminal()).unwrap_or(now);
+    let Some(started) = job.started_at else {
+        return Pace::default();
+    };
+    let end = job
+        .finished_at
+        .filter(|_| job.status.is_terminal())
+        .unwrap_or(now);
     let elapsed = (end - started).max(0);
-    let mut pace = Pace { elapsed_ms: Some(elapsed), ..Pace::default() };
+    let mut pace = Pace {
+        elapsed_ms: Some(elapsed),
+        ..Pace::default()
+    };
     if !matches!(job.status, JobStatus::Running) {
         return pace;
     }
@@ -89,9 +97,16 @@ pub fn pace(job: &Job, measured: Option<f64>, now: i64, stall_ms: u64) -> Pace {
 
 /// `12.5/s`, `3/s`, `0.4/s`, `2.1/min` for slow jobs.
 pub fn rate_text(per_second: f64, unit: &str) -> String {
-    let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
+    let unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
     if per_second >= 100.0 {
-        format!("{}{unit}/s", crate::format::count(per_second.round() as u64))
+        format!(
+            "{}{unit}/s",
+            crate::format::count(per_second.round() as u64)
+        )
     } else if per_second >= 1.0 {
         format!("{per_second:.1}{unit}/s")
     } else if per_second * 60.0 >= 1.0 {
@@ -112,7 +127,12 @@ mod tests {
             kind: "demo".into(),
             params: serde_json::Value::Null,
             status: JobStatus::Running,
-            progress: Progress { current, total, at: sampled, ..Default::default() },
+            progress: Progress {
+                current,
+                total,
+                at: sampled,
+                ..Default::default()
+            },
             error: None,
             created_at: 0,
             started_at: Some(started),
@@ -142,32 +162,63 @@ mod tests {
     #[test]
     fn eta_is_shown_only_when_meaningful() {
         // 50 of 100 after 10 s: 5/s, 10 s left.
-        let p = pace(&running(50, Some(100), 0, Some(9_900)), None, 10_000, 30_000);
+        let p = pace(
+            &running(50, Some(100), 0, Some(9_900)),
+            None,
+            10_000,
+            30_000,
+        );
         assert_eq!(p.elapsed_ms, Some(10_000));
         assert_eq!(p.per_second, Some(5.0));
         assert_eq!(p.eta_ms, Some(10_000));
         assert_eq!(p.stalled_ms, None);
         // Too early, nothing done, or no total: no ETA.
-        assert_eq!(pace(&running(5, Some(100), 0, Some(900)), None, 1_000, 30_000).eta_ms, None);
-        assert_eq!(pace(&running(0, Some(100), 0, None), None, 10_000, 30_000).per_second, None);
+        assert_eq!(
+            pace(&running(5, Some(100), 0, Some(900)), None, 1_000, 30_000).eta_ms,
+            None
+        );
+        assert_eq!(
+            pace(&running(0, Some(100), 0, None), None, 10_000, 30_000).per_second,
+            None
+        );
         let unknown = pace(&running(50, None, 0, Some(9_900)), None, 10_000, 30_000);
         assert_eq!((unknown.per_second, unknown.eta_ms), (Some(5.0), None));
         // A measured rate wins over the average.
-        assert_eq!(pace(&running(50, Some(100), 0, Some(9_900)), Some(0.01), 10_000, 30_000).eta_ms, Some(5_000));
+        assert_eq!(
+            pace(
+                &running(50, Some(100), 0, Some(9_900)),
+                Some(0.01),
+                10_000,
+                30_000
+            )
+            .eta_ms,
+            Some(5_000)
+        );
     }
 
     #[test]
     fn a_silent_running_job_is_stalled_and_gets_no_eta() {
-        let p = pace(&running(50, Some(100), 0, Some(10_000)), None, 45_000, 30_000);
+        let p = pace(
+            &running(50, Some(100), 0, Some(10_000)),
+            None,
+            45_000,
+            30_000,
+        );
         assert_eq!(p.stalled_ms, Some(35_000));
         assert_eq!(p.eta_ms, None);
         // Never sampled: silent since it started.
-        assert_eq!(pace(&running(0, None, 0, None), None, 31_000, 30_000).stalled_ms, Some(31_000));
+        assert_eq!(
+            pace(&running(0, None, 0, None), None, 31_000, 30_000).stalled_ms,
+            Some(31_000)
+        );
         let mut done = running(100, Some(100), 0, Some(1_000));
         done.status = JobStatus::Succeeded;
         done.finished_at = Some(4_000);
         let p = pace(&done, None, 99_000, 30_000);
-        assert_eq!((p.elapsed_ms, p.stalled_ms, p.eta_ms), (Some(4_000), None, None));
+        assert_eq!(
+            (p.elapsed_ms, p.stalled_ms, p.eta_ms),
+            (Some(4_000), None, None)
+        );
     }
 
     #[test]

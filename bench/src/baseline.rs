@@ -70,7 +70,10 @@ impl Shared {
 }
 
 pub fn main(args: BaselineArgs) -> ! {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async move {
         let listener = match tokio::net::TcpListener::bind(args.addr).await {
             Ok(l) => l,
@@ -116,37 +119,46 @@ async fn events(State(shared): State<Arc<Shared>>) -> Response {
     keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let batch = shared.args.batch;
     let state = (Some(opening), rx, keep_alive);
-    let body = Body::from_stream(futures::stream::unfold(state, move |(mut opening, mut rx, mut ka)| async move {
-        if let Some(o) = opening.take() {
-            return Some((Ok::<_, std::convert::Infallible>(o), (None, rx, ka)));
-        }
-        loop {
-            tokio::select! {
-                r = rx.recv() => match r {
-                    Ok(frame) if batch => {
-                        let mut buf = bytes::BytesMut::from(&frame[..]);
-                        while buf.len() < 64 * 1024 {
-                            match rx.try_recv() {
-                                Ok(more) => buf.extend_from_slice(&more),
-                                Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
-                                Err(_) => break,
-                            }
-                        }
-                        return Some((Ok(buf.freeze()), (None, rx, ka)));
-                    }
-                    Ok(frame) => return Some((Ok(frame), (None, rx, ka))),
-                    // A naive server: a stream that fell behind skips what it missed.
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                },
-                _ = ka.tick() => return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (None, rx, ka))),
+    let body = Body::from_stream(futures::stream::unfold(
+        state,
+        move |(mut opening, mut rx, mut ka)| async move {
+            if let Some(o) = opening.take() {
+                return Some((Ok::<_, std::convert::Infallible>(o), (None, rx, ka)));
             }
-        }
-    }));
+            loop {
+                tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(frame) if batch => {
+                            let mut buf = bytes::BytesMut::from(&frame[..]);
+                            while buf.len() < 64 * 1024 {
+                                match rx.try_recv() {
+                                    Ok(more) => buf.extend_from_slice(&more),
+                                    Err(broadcast::error::TryRecvError::Lagged(_)) => continue,
+                                    Err(_) => break,
+                                }
+                            }
+                            return Some((Ok(buf.freeze()), (None, rx, ka)));
+                        }
+                        Ok(frame) => return Some((Ok(frame), (None, rx, ka))),
+                        // A naive server: a stream that fell behind skips what it missed.
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    },
+                    _ = ka.tick() => return Some((Ok(Bytes::from_static(b": keep-alive\n\n")), (None, rx, ka))),
+                }
+            }
+        },
+    ));
     let mut response = Response::new(body);
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-transform"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-transform"),
+    );
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     response
 }
@@ -160,7 +172,16 @@ async fn start(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 }
 
 /// A job as Headway serializes it, with the same fields and similar values.
-fn job_json(id: &str, steps: u64, interval_ms: u64, status: &str, current: u64, message: &str, t: i64, event_id: i64) -> serde_json::Value {
+fn job_json(
+    id: &str,
+    steps: u64,
+    interval_ms: u64,
+    status: &str,
+    current: u64,
+    message: &str,
+    t: i64,
+    event_id: i64,
+) -> serde_json::Value {
     let finished = matches!(status, "succeeded");
     json!({
         "id": id,
@@ -180,15 +201,23 @@ fn job_json(id: &str, steps: u64, interval_ms: u64, status: &str, current: u64, 
 
 async fn play(shared: Arc<Shared>) {
     let a = shared.args.clone();
-    let ids: Vec<String> = (0..a.jobs).map(|i| format!("00000000-0000-4000-8000-{:012x}", i + 1)).collect();
+    let ids: Vec<String> = (0..a.jobs)
+        .map(|i| format!("00000000-0000-4000-8000-{:012x}", i + 1))
+        .collect();
     let t0 = unix_ms() as i64;
     for id in &ids {
         let eid = shared.next_id.load(Ordering::Relaxed);
-        shared.send("job", job_json(id, a.steps, a.interval_ms, "queued", 0, "", t0, eid));
+        shared.send(
+            "job",
+            job_json(id, a.steps, a.interval_ms, "queued", 0, "", t0, eid),
+        );
     }
     for id in &ids {
         let eid = shared.next_id.load(Ordering::Relaxed);
-        shared.send("job", job_json(id, a.steps, a.interval_ms, "running", 0, "", t0, eid));
+        shared.send(
+            "job",
+            job_json(id, a.steps, a.interval_ms, "running", 0, "", t0, eid),
+        );
     }
     let mut tick = tokio::time::interval(Duration::from_millis(a.interval_ms.max(1)));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -219,8 +248,23 @@ async fn play(shared: Arc<Shared>) {
     for id in &ids {
         let eid = shared.next_id.load(Ordering::Relaxed);
         let msg = format!("step {} of {}", a.steps, a.steps);
-        shared.send("job", job_json(id, a.steps, a.interval_ms, "succeeded", a.steps, &msg, t, eid));
-        shared.send("done", json!({"job_id": id, "status": "succeeded", "error": null}));
+        shared.send(
+            "job",
+            job_json(
+                id,
+                a.steps,
+                a.interval_ms,
+                "succeeded",
+                a.steps,
+                &msg,
+                t,
+                eid,
+            ),
+        );
+        shared.send(
+            "done",
+            json!({"job_id": id, "status": "succeeded", "error": null}),
+        );
     }
 }
 
@@ -237,7 +281,8 @@ mod raw {
     use tokio::time::{Instant, MissedTickBehavior};
 
     pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
         loop {
             tokio::select! {
                 r = listener.accept() => if let Ok((sock, _)) = r {
@@ -277,13 +322,19 @@ mod raw {
     }
 
     async fn connection(mut sock: TcpStream, shared: Arc<Shared>) {
-        let Some(line) = request_line(&mut sock).await else { return };
+        let Some(line) = request_line(&mut sock).await else {
+            return;
+        };
         let mut parts = line.split(' ');
         let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         match (method, path) {
             ("GET", "/api/v1/events") => stream(sock, shared).await,
             ("GET", "/health") => {
-                let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
+                let _ = sock
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
+                    .await;
             }
             ("POST", "/start") => {
                 let status = if shared.started.swap(true, Ordering::SeqCst) {
@@ -292,11 +343,16 @@ mod raw {
                     tokio::spawn(play(Arc::clone(&shared)));
                     "202 Accepted"
                 };
-                let head = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                let head =
+                    format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
                 let _ = sock.write_all(head.as_bytes()).await;
             }
             _ => {
-                let _ = sock.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                let _ = sock
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
+                    .await;
             }
         }
     }

@@ -110,10 +110,16 @@ impl Shared {
 }
 
 pub fn main(args: ClientArgs) -> ! {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let local = LocalSet::new();
     let report = local.block_on(&rt, run(args));
-    println!("result {}", serde_json::to_string(&report).expect("report serializes"));
+    println!(
+        "result {}",
+        serde_json::to_string(&report).expect("report serializes")
+    );
     std::process::exit(0)
 }
 
@@ -194,7 +200,10 @@ struct ConnState {
 }
 
 async fn connection(sh: Rc<Shared>, args: Rc<ClientArgs>) {
-    let mut state = ConnState { opened: false, dones: 0 };
+    let mut state = ConnState {
+        opened: false,
+        dones: 0,
+    };
     run_connection(&sh, &args, &mut state).await;
     if state.opened {
         sh.open_now.set(sh.open_now.get() - 1);
@@ -227,7 +236,12 @@ async fn run_connection(sh: &Shared, args: &ClientArgs, state: &mut ConnState) {
     let head = match head {
         Ok(Ok(h)) => h,
         Ok(Err(e)) => return sh.fail(|r| r.http_errors += 1, format!("response head: {e}")),
-        Err(_) => return sh.fail(|r| r.open_timeouts += 1, "no response head within 30 s".into()),
+        Err(_) => {
+            return sh.fail(
+                |r| r.open_timeouts += 1,
+                "no response head within 30 s".into(),
+            )
+        }
     };
     if head.status != 200 {
         return sh.fail(|r| r.http_errors += 1, format!("status {}", head.status));
@@ -260,7 +274,10 @@ async fn run_connection(sh: &Shared, args: &ClientArgs, state: &mut ConnState) {
                 return if state.opened {
                     sh.fail(|r| r.early_eof += 1, "the server ended the stream".into())
                 } else {
-                    sh.fail(|r| r.http_errors += 1, "closed before the opening event".into())
+                    sh.fail(
+                        |r| r.http_errors += 1,
+                        "closed before the opening event".into(),
+                    )
                 };
             }
             Ok(n) => input.extend_from_slice(&buf[..n]),

@@ -22,13 +22,25 @@ impl Db {
 
     fn error(&self) -> String {
         // SAFETY: the connection is open; the message is a NUL-terminated string it owns.
-        unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(self.0)).to_string_lossy().into_owned() }
+        unsafe {
+            CStr::from_ptr(ffi::sqlite3_errmsg(self.0))
+                .to_string_lossy()
+                .into_owned()
+        }
     }
 
     pub fn exec(&self, sql: &str) -> Res<()> {
         let c = CString::new(sql).map_err(|e| e.to_string())?;
         // SAFETY: valid connection and NUL-terminated SQL; no callback.
-        let rc = unsafe { ffi::sqlite3_exec(self.0, c.as_ptr(), None, std::ptr::null_mut(), std::ptr::null_mut()) };
+        let rc = unsafe {
+            ffi::sqlite3_exec(
+                self.0,
+                c.as_ptr(),
+                None,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
         if rc != ffi::SQLITE_OK {
             return Err(format!("{sql}: {}", self.error()));
         }
@@ -39,7 +51,9 @@ impl Db {
         let c = CString::new(sql).map_err(|e| e.to_string())?;
         let mut raw = std::ptr::null_mut();
         // SAFETY: valid connection, NUL-terminated SQL, out-pointer to a local.
-        let rc = unsafe { ffi::sqlite3_prepare_v2(self.0, c.as_ptr(), -1, &mut raw, std::ptr::null_mut()) };
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v2(self.0, c.as_ptr(), -1, &mut raw, std::ptr::null_mut())
+        };
         if rc != ffi::SQLITE_OK {
             return Err(format!("{sql}: {}", self.error()));
         }
@@ -59,7 +73,13 @@ impl Stmt {
     pub fn text(&mut self, i: c_int, v: &str) -> Res<&mut Self> {
         // SAFETY: SQLITE_TRANSIENT makes SQLite copy the bytes before this call returns.
         let rc = unsafe {
-            ffi::sqlite3_bind_text(self.raw, i, v.as_ptr().cast(), v.len() as c_int, ffi::SQLITE_TRANSIENT())
+            ffi::sqlite3_bind_text(
+                self.raw,
+                i,
+                v.as_ptr().cast(),
+                v.len() as c_int,
+                ffi::SQLITE_TRANSIENT(),
+            )
         };
         self.check(rc)?;
         Ok(self)

@@ -19,11 +19,15 @@ pub struct Head {
 
 impl Head {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn is_chunked(&self) -> bool {
-        self.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+        self.header("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
     }
 
     /// `name=value` of a `Set-Cookie` for `name`, ready for a `Cookie` header.
@@ -59,7 +63,10 @@ pub fn parse_head(raw: &[u8]) -> io::Result<Head> {
     if !version.starts_with("HTTP/1.") {
         return Err(bad("not an HTTP/1.x response"));
     }
-    let status = parts.next().and_then(|s| s.parse().ok()).ok_or_else(|| bad("bad status line"))?;
+    let status = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("bad status line"))?;
     let headers = lines
         .filter(|l| !l.is_empty())
         .filter_map(|l| l.split_once(':'))
@@ -95,7 +102,11 @@ impl Conn {
         // blocks the thread on drop, which is what the deprecation is about.)
         #[allow(deprecated)]
         stream.set_linger(Some(Duration::ZERO))?;
-        Ok(Conn { stream, host: addr.to_string(), buf: Vec::with_capacity(8192) })
+        Ok(Conn {
+            stream,
+            host: addr.to_string(),
+            buf: Vec::with_capacity(8192),
+        })
     }
 
     /// Writes a request. `headers` are extra header lines; a body goes with `Content-Length`.
@@ -115,7 +126,10 @@ impl Conn {
         }
         let mut bytes = match body {
             Some((ctype, b)) => {
-                req.push_str(&format!("Content-Type: {ctype}\r\nContent-Length: {}\r\n\r\n", b.len()));
+                req.push_str(&format!(
+                    "Content-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
+                    b.len()
+                ));
                 let mut v = req.into_bytes();
                 v.extend_from_slice(b);
                 v
@@ -149,7 +163,10 @@ impl Conn {
         let mut chunk = [0u8; 8192];
         let n = self.stream.read(&mut chunk).await?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
         }
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
@@ -166,7 +183,10 @@ impl Conn {
             loop {
                 let input = std::mem::take(&mut self.buf);
                 // Nothing is pipelined on these connections: bytes after the body are dropped.
-                if decoder.feed(&input, &mut |d: &[u8]| body.extend_from_slice(d)).map_err(bad)? {
+                if decoder
+                    .feed(&input, &mut |d: &[u8]| body.extend_from_slice(d))
+                    .map_err(bad)?
+                {
                     return Ok(body);
                 }
                 self.fill().await?;
@@ -184,7 +204,9 @@ impl Conn {
         loop {
             match self.fill().await {
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(std::mem::take(&mut self.buf)),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Ok(std::mem::take(&mut self.buf))
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -236,7 +258,10 @@ mod tests {
         assert_eq!(head.status, 201);
         assert_eq!(head.header("Content-Type"), Some("application/json"));
         assert!(head.is_chunked());
-        assert_eq!(head.cookie("headway_session").as_deref(), Some("headway_session=abc.def"));
+        assert_eq!(
+            head.cookie("headway_session").as_deref(),
+            Some("headway_session=abc.def")
+        );
         assert_eq!(head.cookie("missing"), None);
         assert!(parse_head(b"SSH-2.0 nope").is_err());
     }

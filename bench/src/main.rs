@@ -28,7 +28,10 @@ pub fn unix_ms() -> f64 {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "headway-bench", about = "Benchmarks of Headway against baselines measured in the same run")]
+#[command(
+    name = "headway-bench",
+    about = "Benchmarks of Headway against baselines measured in the same run"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -50,7 +53,10 @@ fn main() {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Run(args) => {
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             let code = rt.block_on(run::run(args));
             std::process::exit(code);
         }

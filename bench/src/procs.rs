@@ -14,7 +14,8 @@ use tokio::time::Instant;
 
 /// A free loopback port (there is a small window in which another process could take it).
 pub fn free_addr() -> Res<SocketAddr> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port: {e}"))?;
+    let l =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port: {e}"))?;
     l.local_addr().map_err(|e| e.to_string())
 }
 
@@ -60,18 +61,40 @@ impl Server {
     pub async fn baseline(exe: &Path, extra: &[String], log: PathBuf) -> Res<Server> {
         let addr = free_addr()?;
         let mut cmd = Command::new(exe);
-        cmd.arg("baseline-server").arg("--addr").arg(addr.to_string()).args(extra);
+        cmd.arg("baseline-server")
+            .arg("--addr")
+            .arg(addr.to_string())
+            .args(extra);
         Server::spawn("baseline", cmd, addr, log, "/health").await
     }
 
-    async fn spawn(name: &'static str, mut cmd: Command, addr: SocketAddr, log: PathBuf, ready_path: &str) -> Res<Server> {
-        let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-        cmd.stdin(Stdio::null()).stdout(log_file.try_clone().map_err(|e| e.to_string())?).stderr(log_file);
+    async fn spawn(
+        name: &'static str,
+        mut cmd: Command,
+        addr: SocketAddr,
+        log: PathBuf,
+        ready_path: &str,
+    ) -> Res<Server> {
+        let log_file =
+            std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        cmd.stdin(Stdio::null())
+            .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log_file);
         cmd.kill_on_drop(true);
-        let child = cmd.spawn().map_err(|e| format!("cannot start {name}: {e}"))?;
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {name}: {e}"))?;
         let pid = child.id().ok_or("the server exited at once")?;
-        let mut server = Server { name, child, pid, addr, log };
-        server.wait_ready(ready_path, Duration::from_secs(60)).await?;
+        let mut server = Server {
+            name,
+            child,
+            pid,
+            addr,
+            log,
+        };
+        server
+            .wait_ready(ready_path, Duration::from_secs(60))
+            .await?;
         Ok(server)
     }
 
@@ -79,7 +102,11 @@ impl Server {
         let deadline = Instant::now() + limit;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!("{} exited ({status}) before it was ready: {}", self.name, self.log_tail()));
+                return Err(format!(
+                    "{} exited ({status}) before it was ready: {}",
+                    self.name,
+                    self.log_tail()
+                ));
             }
             if let Ok(r) = http::fetch(self.addr, "GET", path, &[], None).await {
                 if r.head.status == 200 {
@@ -87,7 +114,11 @@ impl Server {
                 }
             }
             if Instant::now() > deadline {
-                return Err(format!("{} was not ready within {limit:?}: {}", self.name, self.log_tail()));
+                return Err(format!(
+                    "{} was not ready within {limit:?}: {}",
+                    self.name,
+                    self.log_tail()
+                ));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -113,7 +144,11 @@ impl Server {
         unsafe { libc::kill(self.pid as i32, libc::SIGTERM) };
         match tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await {
             Ok(Ok(status)) if status.success() => Ok(()),
-            Ok(Ok(status)) => Err(format!("{} exited with {status}: {}", self.name, self.log_tail())),
+            Ok(Ok(status)) => Err(format!(
+                "{} exited with {status}: {}",
+                self.name,
+                self.log_tail()
+            )),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => {
                 let _ = self.child.kill().await;
@@ -190,11 +225,20 @@ impl Clients {
             if let Some(c) = p.cookie {
                 cmd.arg("--cookie").arg(c);
             }
-            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(true);
-            let mut child = cmd.spawn().map_err(|e| format!("cannot start a client process: {e}"))?;
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .kill_on_drop(true);
+            let mut child = cmd
+                .spawn()
+                .map_err(|e| format!("cannot start a client process: {e}"))?;
             let stdin = child.stdin.take().ok_or("no stdin")?;
             let stdout = child.stdout.take().ok_or("no stdout")?;
-            procs.push(ClientProc { child, stdin, lines: BufReader::new(stdout).lines() });
+            procs.push(ClientProc {
+                child,
+                stdin,
+                lines: BufReader::new(stdout).lines(),
+            });
         }
         Ok(Clients { procs })
     }
@@ -209,7 +253,10 @@ impl Clients {
         let (mut opened, mut failed) = (0, 0);
         for p in &mut self.procs {
             let line = read_until(&mut p.lines, deadline, |l| l.starts_with("ready ")).await?;
-            let mut parts = line.split_whitespace().skip(1).map(|v| v.parse::<u64>().unwrap_or(0));
+            let mut parts = line
+                .split_whitespace()
+                .skip(1)
+                .map(|v| v.parse::<u64>().unwrap_or(0));
             opened += parts.next().unwrap_or(0);
             failed += parts.next().unwrap_or(0);
         }
@@ -220,7 +267,10 @@ impl Clients {
     pub async fn wait_complete(&mut self, limit: Duration) -> bool {
         let deadline = Instant::now() + limit;
         for p in &mut self.procs {
-            if read_until(&mut p.lines, deadline, |l| l == "complete").await.is_err() {
+            if read_until(&mut p.lines, deadline, |l| l == "complete")
+                .await
+                .is_err()
+            {
                 return false;
             }
         }

@@ -22,7 +22,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Benchmarks to run, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "fanout,capacity,throughput,page")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "fanout,capacity,throughput,page"
+    )]
     pub only: Vec<String>,
 
     /// Fan-out: subscribers (one user, many tabs) [default: 10000; smoke: 20].
@@ -103,7 +107,11 @@ impl Plan {
     /// two for a real run so that no single process is the bottleneck.
     pub fn client_procs(&self, conns: u64) -> u64 {
         let needed = conns.div_ceil(self.max_per_process.max(1));
-        if self.smoke { needed.max(1) } else { needed.max(2) }
+        if self.smoke {
+            needed.max(1)
+        } else {
+            needed.max(2)
+        }
     }
 
     /// A fresh path in the work directory.
@@ -113,7 +121,11 @@ impl Plan {
 }
 
 pub fn log(msg: impl AsRef<str>) {
-    eprintln!("[headway-bench {}] {}", &report::utc(unix_ms() as i64)[11..19], msg.as_ref());
+    eprintln!(
+        "[headway-bench {}] {}",
+        &report::utc(unix_ms() as i64)[11..19],
+        msg.as_ref()
+    );
 }
 
 pub async fn run(args: RunArgs) -> i32 {
@@ -172,7 +184,9 @@ pub async fn run(args: RunArgs) -> i32 {
             "page" => scenarios::page::run(&plan).await,
             other => {
                 let mut s = Section::new(other);
-                s.fail(format!("unknown benchmark {other:?} (use fanout, capacity, throughput, page)"));
+                s.fail(format!(
+                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page)"
+                ));
                 s
             }
         };
@@ -180,7 +194,12 @@ pub async fn run(args: RunArgs) -> i32 {
             log(format!("{}: ERROR {f}", section.title));
         }
         for v in &section.verdicts {
-            log(format!("{}: {} -> {}", v.target, v.measured, if v.met { "met" } else { "missed" }));
+            log(format!(
+                "{}: {} -> {}",
+                v.target,
+                v.measured,
+                if v.met { "met" } else { "missed" }
+            ));
         }
         sections.push(section);
     }
@@ -204,7 +223,10 @@ pub async fn run(args: RunArgs) -> i32 {
     if git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()) {
         commit.push_str(" (with uncommitted changes)");
     }
-    let binary = format!("{} (built {built}); repository at {commit}", args.bin.display());
+    let binary = format!(
+        "{} (built {built}); repository at {commit}",
+        args.bin.display()
+    );
     let header = report::Header {
         command: &command,
         date: &report::utc(started as i64),
@@ -216,7 +238,11 @@ pub async fn run(args: RunArgs) -> i32 {
     };
     let text = report::render(&header, &sections);
     let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from(if s { "target/headway-bench-smoke.md" } else { "target/headway-bench.md" })
+        PathBuf::from(if s {
+            "target/headway-bench-smoke.md"
+        } else {
+            "target/headway-bench.md"
+        })
     });
     let mut code = 0;
     match report::write(&out, &text) {

@@ -2,7 +2,9 @@
 //! job history for one user, and reading back what a run left.
 
 use crate::Res;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::QueryBuilder;
 use std::path::Path;
 use std::time::Duration;
@@ -21,7 +23,10 @@ pub async fn open(path: &Path, connections: u32) -> Res<SqlitePool> {
         .connect_with(options)
         .await
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    sqlx::migrate!("../migrations").run(&pool).await.map_err(|e| format!("migrations: {e}"))?;
+    sqlx::migrate!("../migrations")
+        .run(&pool)
+        .await
+        .map_err(|e| format!("migrations: {e}"))?;
     Ok(pool)
 }
 
@@ -103,7 +108,15 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
     let (kind, params, total, unit) = match rng.below(10) {
         0..=3 => {
             let steps = 10 + rng.below(490) as i64;
-            ("demo", format!(r#"{{"interval_ms":{},"steps":{steps}}}"#, 10 * (1 + rng.below(50))), steps, "steps")
+            (
+                "demo",
+                format!(
+                    r#"{{"interval_ms":{},"steps":{steps}}}"#,
+                    10 * (1 + rng.below(50))
+                ),
+                steps,
+                "steps",
+            )
         }
         4..=6 => {
             let items = 100 + rng.below(100_000) as i64;
@@ -117,7 +130,12 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
         }
         7..=8 => {
             let bytes = 1_000_000 + rng.below(5_000_000_000) as i64;
-            ("checksum", format!(r#"{{"dir":"photos/2025-{:02}"}}"#, 1 + rng.below(12)), bytes, "bytes")
+            (
+                "checksum",
+                format!(r#"{{"dir":"photos/2025-{:02}"}}"#, 1 + rng.below(12)),
+                bytes,
+                "bytes",
+            )
         }
         _ => {
             let rows = 10 + rng.below(200_000) as i64;
@@ -130,16 +148,47 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
     };
     let roll = rng.below(100);
     let (status, level, error_code, error_message, done_fraction) = match roll {
-        0..=85 => ("succeeded", if kind == "batch" && roll % 10 == 0 { "warning" } else { "success" }, None, None, 1.0),
+        0..=85 => (
+            "succeeded",
+            if kind == "batch" && roll % 10 == 0 {
+                "warning"
+            } else {
+                "success"
+            },
+            None,
+            None,
+            1.0,
+        ),
         86..=92 => {
             let (code, msg) = if roll % 2 == 0 {
-                ("timeout", "the job ran longer than its 60000 ms timeout".to_string())
+                (
+                    "timeout",
+                    "the job ran longer than its 60000 ms timeout".to_string(),
+                )
             } else {
-                ("io", format!("cannot read {}: permission denied", "photos/2025-03/IMG_0042.jpg"))
+                (
+                    "io",
+                    format!(
+                        "cannot read {}: permission denied",
+                        "photos/2025-03/IMG_0042.jpg"
+                    ),
+                )
             };
-            ("failed", "danger", Some(code), Some(msg), rng.below(100) as f64 / 100.0)
+            (
+                "failed",
+                "danger",
+                Some(code),
+                Some(msg),
+                rng.below(100) as f64 / 100.0,
+            )
         }
-        93..=97 => ("cancelled", "success", None, None, rng.below(100) as f64 / 100.0),
+        93..=97 => (
+            "cancelled",
+            "success",
+            None,
+            None,
+            rng.below(100) as f64 / 100.0,
+        ),
         _ => (
             "interrupted",
             "success",
@@ -203,7 +252,12 @@ pub async fn seed_history(pool: &SqlitePool, owner: &str, n: u64, now_ms: i64) -
         for k in 0..count {
             let i = (done + k) as i64;
             let created = start + (i as i128 * span as i128 / n.max(1) as i128) as i64;
-            let r = row(&mut rng, created, first_event + 6 * i + 5, (!last_id.is_empty()).then_some(last_id.as_str()));
+            let r = row(
+                &mut rng,
+                created,
+                first_event + 6 * i + 5,
+                (!last_id.is_empty()).then_some(last_id.as_str()),
+            );
             last_id = r.id.clone();
             rows.push(r);
         }
@@ -233,10 +287,15 @@ pub async fn seed_history(pool: &SqlitePool, owner: &str, n: u64, now_ms: i64) -
                 .push_bind(r.origin)
                 .push_bind(r.finished_at);
         });
-        qb.build().execute(&mut *tx).await.map_err(|e| format!("seeding jobs: {e}"))?;
+        qb.build()
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| format!("seeding jobs: {e}"))?;
         done += count;
     }
-    tx.commit().await.map_err(|e| format!("seeding jobs: {e}"))?;
+    tx.commit()
+        .await
+        .map_err(|e| format!("seeding jobs: {e}"))?;
     Ok(last_id)
 }
 
@@ -250,9 +309,16 @@ mod tests {
         for _ in 0..100 {
             let u = rng.uuid();
             let parts: Vec<&str> = u.split('-').collect();
-            assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{u}");
+            assert_eq!(
+                parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12],
+                "{u}"
+            );
             assert!(parts[2].starts_with('4'));
-            assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'), "{u}");
+            assert!(
+                matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
+                "{u}"
+            );
         }
     }
 
@@ -266,7 +332,11 @@ mod tests {
         for status in ["succeeded", "failed", "cancelled", "interrupted"] {
             assert!(rows.iter().any(|r| r.status == status), "{status}");
         }
-        assert!(rows.iter().all(|r| r.finished_at > r.started_at && r.current <= r.total));
-        assert!(rows.iter().all(|r| serde_json::from_str::<serde_json::Value>(&r.params).is_ok()));
+        assert!(rows
+            .iter()
+            .all(|r| r.finished_at > r.started_at && r.current <= r.total));
+        assert!(rows
+            .iter()
+            .all(|r| serde_json::from_str::<serde_json::Value>(&r.params).is_ok()));
     }
 }

@@ -30,7 +30,11 @@ enum ChunkState {
 impl Chunked {
     /// Feeds raw body bytes and hands every decoded piece to `out`. Returns `Ok(true)` once the
     /// last chunk (and its trailer) has been read; bytes after it are ignored.
-    pub fn feed(&mut self, input: &[u8], out: &mut impl FnMut(&[u8])) -> Result<bool, &'static str> {
+    pub fn feed(
+        &mut self,
+        input: &[u8],
+        out: &mut impl FnMut(&[u8]),
+    ) -> Result<bool, &'static str> {
         let mut i = 0;
         while i < input.len() {
             let b = input[i];
@@ -98,7 +102,11 @@ impl Chunked {
     }
 
     fn end_of_size_line(&mut self) {
-        self.state = if self.size == 0 { ChunkState::TrailerStart } else { ChunkState::Data };
+        self.state = if self.size == 0 {
+            ChunkState::TrailerStart
+        } else {
+            ChunkState::Data
+        };
     }
 }
 
@@ -178,8 +186,16 @@ impl Parser {
                 if self.data.ends_with('\n') {
                     self.data.pop();
                 }
-                let kind = if self.kind.is_empty() { "message" } else { self.kind.as_str() };
-                on_event(Event { kind, data: &self.data, id: &self.last_id });
+                let kind = if self.kind.is_empty() {
+                    "message"
+                } else {
+                    self.kind.as_str()
+                };
+                on_event(Event {
+                    kind,
+                    data: &self.data,
+                    id: &self.last_id,
+                });
             }
             self.kind.clear();
             self.data.clear();
@@ -237,9 +253,14 @@ pub fn json_int_field(json: &str, key: &str) -> Option<i64> {
             continue;
         }
         let rest = json[end + 1..].trim_start();
-        let Some(rest) = rest.strip_prefix(':') else { continue };
+        let Some(rest) = rest.strip_prefix(':') else {
+            continue;
+        };
         let rest = rest.trim_start();
-        let digits = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'-').count();
+        let digits = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b'-')
+            .count();
         return rest[..digits].parse().ok();
     }
     None
@@ -270,7 +291,8 @@ mod tests {
 
     #[test]
     fn parses_events_comments_and_retry() {
-        let stream = b"retry: 2000\nid: 41\nevent: snapshot\ndata: {\"jobs\":[]}\n\n: keep-alive\n\n\
+        let stream =
+            b"retry: 2000\nid: 41\nevent: snapshot\ndata: {\"jobs\":[]}\n\n: keep-alive\n\n\
                        id: 42\nevent: progress\ndata: {\"at\":5}\n\ndata: a\ndata: b\n\n";
         let (got, p) = parse_all(&[stream]);
         assert_eq!(
@@ -288,8 +310,14 @@ mod tests {
     #[test]
     fn events_split_anywhere_and_any_line_ending_give_the_same_result() {
         let lf = b"event: job\ndata: {\"x\":1}\n\nevent: done\ndata:{\"y\":2}\n\n".to_vec();
-        let crlf: Vec<u8> = String::from_utf8(lf.clone()).unwrap().replace('\n', "\r\n").into_bytes();
-        let cr: Vec<u8> = String::from_utf8(lf.clone()).unwrap().replace('\n', "\r").into_bytes();
+        let crlf: Vec<u8> = String::from_utf8(lf.clone())
+            .unwrap()
+            .replace('\n', "\r\n")
+            .into_bytes();
+        let cr: Vec<u8> = String::from_utf8(lf.clone())
+            .unwrap()
+            .replace('\n', "\r")
+            .into_bytes();
         let (expected, _) = parse_all(&[&lf]);
         assert_eq!(expected.len(), 2);
         for stream in [&lf, &crlf, &cr] {
@@ -332,6 +360,9 @@ mod tests {
         assert_eq!(json_int_field(data, "current"), Some(7));
         assert_eq!(json_int_field(data, "total"), None);
         assert_eq!(json_int_field(r#"{"status":"x"}"#, "at"), None);
-        assert_eq!(json_str_field(r#"{"job_id":"j","status":"succeeded"}"#, "status"), Some("succeeded"));
+        assert_eq!(
+            json_str_field(r#"{"job_id":"j","status":"succeeded"}"#, "status"),
+            Some("succeeded")
+        );
     }
 }

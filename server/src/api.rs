@@ -1,20 +1,17 @@
 //! The JSON API for scripts. Every error is `{code, message}` (plus `fields` for validation)
 //! with the status that fits: 400/422 bad input, 404 unknown or someone else's job (never 403),
-//! 409 wrong state, 413 oversized body.
+//! 409 wrong state, 413 oversized body ([`crate::refusals`]).
 
+use crate::refusals::MAX_BODY_BYTES;
 use crate::startup::AppState;
-use app::engine::Owner;
-use app::error::{AppError, ErrorCode};
-use app::model::{HistoryQuery, Job, JobPage, KindInfo, LogLine};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use engine::Caller;
+use model::{AppError, ErrorCode, HistoryQuery, Job, JobPage, KindInfo, LogLine};
 use serde::{Deserialize, Serialize};
-
-/// Largest request body the API reads.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// An [`AppError`] as an HTTP response.
 pub struct ApiError(pub AppError);
@@ -27,8 +24,8 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status =
-            StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.0.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(self.0)).into_response()
     }
 }
@@ -58,30 +55,21 @@ fn json_rejection(r: JsonRejection) -> AppError {
         JsonRejection::MissingJsonContentType(_) => {
             AppError::bad_request("send the body as JSON with Content-Type: application/json")
         }
-        JsonRejection::JsonSyntaxError(e) => AppError::bad_request(format!("the body is not valid JSON: {}", e.body_text())),
-        JsonRejection::JsonDataError(e) => {
-            AppError::new(ErrorCode::InvalidParams, format!("the body has the wrong shape: {}", e.body_text()))
+        JsonRejection::JsonSyntaxError(e) => {
+            AppError::bad_request(format!("the body is not valid JSON: {}", e.body_text()))
         }
-        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        JsonRejection::JsonDataError(e) => AppError::new(
+            ErrorCode::InvalidParams,
+            format!("the body has the wrong shape: {}", e.body_text()),
         ),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        }
         other => AppError::bad_request(other.body_text()),
     }
-}
-
-pub fn body_limit() -> axum::extract::DefaultBodyLimit {
-    axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES)
-}
-
-/// A body refused for its size is left unread, so the connection cannot carry another request:
-/// the response says `Connection: close` and the client opens a new one instead of sending its
-/// next request into a socket the server is closing.
-pub async fn close_after_refused_body(mut response: Response) -> Response {
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
-    }
-    response
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,47 +86,60 @@ fn empty_object() -> serde_json::Value {
 
 pub async fn create_job(
     State(state): State<AppState>,
-    Extension(Owner(owner)): Extension<Owner>,
+    Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<CreateJob>,
 ) -> ApiResult<Response> {
-    let job = state.engine.create_job(&owner, &body.kind, body.params).await?;
+    let job = state
+        .engine
+        .create_job(&caller, &body.kind, body.params)
+        .await?;
     let location = format!("/api/v1/jobs/{}", job.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(job)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(job),
+    )
+        .into_response())
 }
 
 pub async fn get_job(
     State(state): State<AppState>,
-    Extension(Owner(owner)): Extension<Owner>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Job>> {
-    Ok(Json(state.engine.job(&owner, &id).await?))
+    Ok(Json(state.engine.job(&caller, &id).await?))
 }
 
 pub async fn cancel_job(
     State(state): State<AppState>,
-    Extension(Owner(owner)): Extension<Owner>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Job>> {
-    Ok(Json(state.engine.cancel(&owner, &id).await?))
+    Ok(Json(state.engine.cancel(&caller, &id).await?))
 }
 
 pub async fn rerun_job(
     State(state): State<AppState>,
-    Extension(Owner(owner)): Extension<Owner>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let job = state.engine.rerun(&owner, &id).await?;
+    let job = state.engine.rerun(&caller, &id).await?;
     let location = format!("/api/v1/jobs/{}", job.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(job)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(job),
+    )
+        .into_response())
 }
 
 pub async fn list_jobs(
     State(state): State<AppState>,
-    Extension(Owner(owner)): Extension<Owner>,
+    Extension(caller): Extension<Caller>,
     query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<JobPage>> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
-    Ok(Json(state.engine.history_page(&owner, &q).await?))
+    Ok(Json(state.engine.history_page(&caller, &q).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,22 +155,16 @@ pub struct LogPage {
 
 pub async fn job_log(
     State(state): State<AppState>,
-    Extension(Owner(owner)): Extension<Owner>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<LogPage>> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
-    let job = state.engine.job(&owner, &id).await?;
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     let lines = state
         .engine
-        .store()
-        .log_lines(&job.id, q.after.unwrap_or(0), limit)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "log query failed");
-            AppError::internal()
-        })?;
+        .job_log(&caller, &id, q.after.unwrap_or(0), limit)
+        .await?;
     Ok(Json(LogPage { lines }))
 }
 

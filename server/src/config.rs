@@ -9,11 +9,22 @@ use std::path::PathBuf;
 #[command(name = "headway", version, about = "Headway: a live jobs dashboard")]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "HEADWAY_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "HEADWAY_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub addr: SocketAddr,
 
-    /// SQLite database; the file and its directory are created if missing.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/headway.db", global = true)]
+    /// The database: a SQLite file (`sqlite://path`, created with its directory if missing;
+    /// `?mode=ro` or `?mode=rw` to refuse creating it).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/headway.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// Where the built site (wasm, JS, CSS) is served from.
@@ -63,13 +74,23 @@ pub struct Config {
 
     /// The token that authorizes operator requests (`/api/v1/admin/...`, `headway notice`).
     /// Default: the one in `admin.token` next to the database, created on first start.
-    #[arg(long, env = "HEADWAY_ADMIN_TOKEN", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "HEADWAY_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
     pub admin_token: Option<String>,
 
     /// The build id pages compare to offer a reload after an upgrade. Default: derived from
     /// the version and the executable file.
     #[arg(long, env = "HEADWAY_BUILD_ID")]
     pub build_id: Option<String>,
+
+    /// Connections open at once; past it, new ones are answered 503 and closed. Default: what
+    /// the open-files limit allows, less a margin.
+    #[arg(long, env = "HEADWAY_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -107,14 +128,20 @@ impl Config {
             stall_secs: 30,
             admin_token: None,
             build_id: None,
+            max_connections: None,
             command: None,
         }
     }
 }
 
 fn parse_kind_limit(s: &str) -> Result<(String, usize), String> {
-    let (kind, n) = s.split_once('=').ok_or_else(|| format!("expected KIND=N, got {s:?}"))?;
-    let n: usize = n.trim().parse().map_err(|_| format!("the limit in {s:?} is not a whole number"))?;
+    let (kind, n) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KIND=N, got {s:?}"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("the limit in {s:?} is not a whole number"))?;
     if n == 0 {
         return Err(format!("the limit in {s:?} must be at least 1"));
     }

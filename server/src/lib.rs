@@ -3,12 +3,14 @@
 //!
 //! - [`config`]: flags and environment, read once;
 //! - [`startup`]: opens the store, starts the engine, builds the router with its layers;
-//! - [`session`]: every request's user, from a SQLite-backed session;
+//! - [`serve`]: accepts connections, bounded and tracked, and serves them with hyper;
+//! - [`identity`]: who is calling, decided once per request from its head (session cookie or
+//!   operator token), with sessions kept in Headway's database;
+//! - [`refusals`]: oversized bodies and refused server-function input get readable 4xx answers;
 //! - [`api`]: the JSON API for scripts;
-//! - [`admin`]: operator endpoints (notices), behind a bearer token;
+//! - [`admin`]: operator endpoints (notices) and the operator token;
 //! - [`notice`]: `headway notice`, the operator's client for them;
-//! - [`listener`]: accepts connections; event streams go to [`sse::direct`], the rest to axum;
-//! - [`sse`]: the event streams;
+//! - [`sse`]: the event streams and long polling;
 //! - [`shutdown`]: what happens on SIGTERM / Ctrl-C.
 
 // The dashboard's view types nest deeply; rendering them needs more than the default.
@@ -17,9 +19,10 @@
 pub mod admin;
 pub mod api;
 pub mod config;
-pub mod listener;
+pub mod identity;
 pub mod notice;
-pub mod session;
+pub mod refusals;
+pub mod serve;
 pub mod shutdown;
 pub mod sse;
 pub mod startup;

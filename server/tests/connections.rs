@@ -26,14 +26,20 @@ struct Head {
 
 impl Head {
     fn get(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 impl Raw {
     async fn connect(server: &TestServer) -> Raw {
         let addr = server.base.trim_start_matches("http://").to_string();
-        Raw { tcp: TcpStream::connect(addr).await.unwrap(), buf: Vec::new() }
+        Raw {
+            tcp: TcpStream::connect(addr).await.unwrap(),
+            buf: Vec::new(),
+        }
     }
 
     async fn send(&mut self, request: &str) {
@@ -42,8 +48,15 @@ impl Raw {
 
     async fn fill(&mut self) {
         let mut chunk = [0u8; 4096];
-        let n = tokio::time::timeout(WAIT, self.tcp.read(&mut chunk)).await.expect("read timed out").unwrap();
-        assert!(n > 0, "connection closed; so far: {}", String::from_utf8_lossy(&self.buf));
+        let n = tokio::time::timeout(WAIT, self.tcp.read(&mut chunk))
+            .await
+            .expect("read timed out")
+            .unwrap();
+        assert!(
+            n > 0,
+            "connection closed; so far: {}",
+            String::from_utf8_lossy(&self.buf)
+        );
         self.buf.extend_from_slice(&chunk[..n]);
     }
 
@@ -52,7 +65,14 @@ impl Raw {
             if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 let text = String::from_utf8(self.buf.drain(..end + 4).collect()).unwrap();
                 let mut lines = text.split("\r\n");
-                let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+                let status = lines
+                    .next()
+                    .unwrap()
+                    .split(' ')
+                    .nth(1)
+                    .unwrap()
+                    .parse()
+                    .unwrap();
                 let headers = lines
                     .filter(|l| !l.is_empty())
                     .map(|l| {
@@ -77,7 +97,9 @@ impl Raw {
     async fn chunk(&mut self) -> Vec<u8> {
         loop {
             if let Some(eol) = self.buf.windows(2).position(|w| w == b"\r\n") {
-                let size = usize::from_str_radix(std::str::from_utf8(&self.buf[..eol]).unwrap(), 16).unwrap();
+                let size =
+                    usize::from_str_radix(std::str::from_utf8(&self.buf[..eol]).unwrap(), 16)
+                        .unwrap();
                 if self.buf.len() >= eol + 2 + size + 2 {
                     let data = self.buf[eol + 2..eol + 2 + size].to_vec();
                     assert_eq!(&self.buf[eol + 2 + size..eol + 4 + size], b"\r\n");
@@ -94,7 +116,10 @@ impl Raw {
         let deadline = Instant::now() + WAIT;
         let mut text = String::new();
         while !stop(&text) {
-            assert!(Instant::now() < deadline, "stream did not get there; so far:\n{text}");
+            assert!(
+                Instant::now() < deadline,
+                "stream did not get there; so far:\n{text}"
+            );
             text.push_str(&String::from_utf8(self.chunk().await).unwrap());
         }
         text
@@ -120,7 +145,11 @@ fn cookie_pair(set_cookie: &str) -> String {
 
 /// Cookie attributes other than the value, normalised.
 fn cookie_attributes(set_cookie: &str) -> Vec<String> {
-    let mut attrs: Vec<String> = set_cookie.split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect();
+    let mut attrs: Vec<String> = set_cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
     attrs.sort();
     attrs
 }
@@ -129,20 +158,26 @@ fn cookie_attributes(set_cookie: &str) -> Vec<String> {
 async fn a_first_stream_gets_a_session_the_router_then_knows() {
     let server = TestServer::start("direct-session");
     let mut raw = Raw::connect(&server).await;
-    raw.send("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n").await;
+    raw.send("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        .await;
     let head = raw.head().await;
     assert_eq!(head.status, 200);
     assert_eq!(head.get("content-type"), Some("text/event-stream"));
     assert_eq!(head.get("cache-control"), Some("no-cache, no-transform"));
     assert_eq!(head.get("x-accel-buffering"), Some("no"));
     assert_eq!(head.get("transfer-encoding"), Some("chunked"));
-    let set_cookie = head.get("set-cookie").expect("a new session's cookie").to_string();
+    let set_cookie = head
+        .get("set-cookie")
+        .expect("a new session's cookie")
+        .to_string();
     assert!(set_cookie.starts_with("headway_session="), "{set_cookie}");
     let opening = raw.read_until(|t| t.contains("event: snapshot")).await;
     assert!(opening.starts_with("retry: "), "{opening}");
 
     // The router sets the same cookie for a new session.
-    let resp = reqwest::get(format!("{}/api/v1/kinds", server.base)).await.unwrap();
+    let resp = reqwest::get(format!("{}/api/v1/kinds", server.base))
+        .await
+        .unwrap();
     let routed = resp.headers()["set-cookie"].to_str().unwrap().to_string();
     assert_eq!(cookie_attributes(&set_cookie), cookie_attributes(&routed));
 
@@ -164,7 +199,12 @@ async fn a_first_stream_gets_a_session_the_router_then_knows() {
 
     // With its cookie, a second stream belongs to the same user and sets no new cookie.
     let mut again = Raw::connect(&server).await;
-    again.send(&format!("GET /api/v1/events HTTP/1.1\r\nCookie: {}\r\n\r\n", cookie_pair(&set_cookie))).await;
+    again
+        .send(&format!(
+            "GET /api/v1/events HTTP/1.1\r\nCookie: {}\r\n\r\n",
+            cookie_pair(&set_cookie)
+        ))
+        .await;
     let head = again.head().await;
     assert_eq!(head.status, 200);
     assert_eq!(head.get("set-cookie"), None);
@@ -176,14 +216,18 @@ async fn a_first_stream_gets_a_session_the_router_then_knows() {
 async fn a_stream_after_another_request_on_the_connection_is_served_alike() {
     let server = TestServer::start("direct-keepalive");
     let mut raw = Raw::connect(&server).await;
-    raw.send("GET /api/v1/kinds HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    raw.send("GET /api/v1/kinds HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
     let head = raw.head().await;
     assert_eq!(head.status, 200);
     let cookie = cookie_pair(head.get("set-cookie").unwrap());
     let length: usize = head.get("content-length").unwrap().parse().unwrap();
     raw.body(length).await;
 
-    raw.send(&format!("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n")).await;
+    raw.send(&format!(
+        "GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n"
+    ))
+    .await;
     let head = raw.head().await;
     assert_eq!(head.status, 200);
     assert_eq!(head.get("content-type"), Some("text/event-stream"));
@@ -197,16 +241,21 @@ async fn stream_requests_it_does_not_serve_get_the_routers_answers() {
     let server = TestServer::start("direct-errors");
     // A malformed cursor: the router's 400, with its message.
     let mut raw = Raw::connect(&server).await;
-    raw.send("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: soon\r\n\r\n").await;
+    raw.send("GET /api/v1/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: soon\r\n\r\n")
+        .await;
     let head = raw.head().await;
     assert_eq!(head.status, 400);
     let length: usize = head.get("content-length").unwrap().parse().unwrap();
     let body: Value = serde_json::from_slice(&raw.body(length).await).unwrap();
-    assert!(body["message"].as_str().unwrap().contains("Last-Event-ID"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("Last-Event-ID"),
+        "{body}"
+    );
 
     // Another method on the same path: the router's 405, not a stream.
     let mut raw = Raw::connect(&server).await;
-    raw.send("POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").await;
+    raw.send("POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        .await;
     assert_eq!(raw.head().await.status, 405);
 
     // A request head sent in pieces is still a stream.
@@ -240,7 +289,11 @@ async fn shutdown_ends_every_stream_read_or_not() {
     assert_eq!(status, 201);
     // A stream of the same user that is read.
     let mut reader = Raw::connect(&server).await;
-    reader.send(&format!("GET /api/v1/events HTTP/1.1\r\nCookie: {cookie}\r\n\r\n")).await;
+    reader
+        .send(&format!(
+            "GET /api/v1/events HTTP/1.1\r\nCookie: {cookie}\r\n\r\n"
+        ))
+        .await;
     assert_eq!(reader.head().await.status, 200);
     reader.read_until(|t| t.contains("event: progress")).await;
 

@@ -48,13 +48,22 @@ async fn the_queue_respects_the_limit_and_starts_jobs_in_order() {
         }
         max_running = max_running.max(running.len());
     }
-    assert_eq!(max_running, 2, "never more than the limit, and the limit is used");
+    assert_eq!(
+        max_running, 2,
+        "never more than the limit, and the limit is used"
+    );
     assert_eq!(started, ids, "first in, first out");
 }
 
 #[tokio::test]
 async fn a_per_kind_limit_holds_that_kind_only() {
-    let server = server_with("kindlimit", &[("HEADWAY_MAX_RUNNING", "10"), ("HEADWAY_KIND_LIMITS", "demo=1")]);
+    let server = server_with(
+        "kindlimit",
+        &[
+            ("HEADWAY_MAX_RUNNING", "10"),
+            ("HEADWAY_KIND_LIMITS", "demo=1"),
+        ],
+    );
     let s = server.session();
     let a = s.demo(100, 20).await;
     let b = s.demo(1, 1).await;
@@ -73,7 +82,12 @@ async fn a_per_kind_limit_holds_that_kind_only() {
 async fn a_job_past_its_timeout_fails_with_code_timeout() {
     let server = TestServer::start("timeout");
     let s = server.session();
-    let (status, job) = s.create("demo", json!({"steps": 1000, "interval_ms": 20, "timeout_ms": 300})).await;
+    let (status, job) = s
+        .create(
+            "demo",
+            json!({"steps": 1000, "interval_ms": 20, "timeout_ms": 300}),
+        )
+        .await;
     assert_eq!(status, 201, "{job}");
     assert_eq!(job["timeout_ms"], 300);
     let done = s.wait_finished(job["id"].as_str().unwrap(), WAIT).await;
@@ -82,8 +96,16 @@ async fn a_job_past_its_timeout_fails_with_code_timeout() {
     let ran = done["finished_at"].as_i64().unwrap() - done["started_at"].as_i64().unwrap();
     assert!((300..5000).contains(&ran), "ran {ran} ms");
 
-    let (status, err) = s.create("demo", json!({"steps": 1, "interval_ms": 1, "timeout_ms": 0})).await;
-    assert_eq!((status, err["code"].as_str()), (422, Some("invalid_params")));
+    let (status, err) = s
+        .create(
+            "demo",
+            json!({"steps": 1, "interval_ms": 1, "timeout_ms": 0}),
+        )
+        .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("invalid_params"))
+    );
     assert!(err["message"].as_str().unwrap().contains("timeout_ms"));
 }
 
@@ -91,7 +113,12 @@ async fn a_job_past_its_timeout_fails_with_code_timeout() {
 async fn rerun_starts_a_new_job_with_the_same_kind_and_params() {
     let server = TestServer::start("rerun");
     let s = server.session();
-    let (_, first) = s.create("demo", json!({"steps": 3, "interval_ms": 1, "timeout_ms": 9000})).await;
+    let (_, first) = s
+        .create(
+            "demo",
+            json!({"steps": 3, "interval_ms": 1, "timeout_ms": 9000}),
+        )
+        .await;
     let first_id = first["id"].as_str().unwrap();
     s.wait_finished(first_id, WAIT).await;
     let (status, again) = s.post(&format!("/api/v1/jobs/{first_id}/rerun")).await;
@@ -100,9 +127,18 @@ async fn rerun_starts_a_new_job_with_the_same_kind_and_params() {
     assert_eq!(again["origin"], first["id"]);
     assert_eq!(again["params"], first["params"]);
     assert_eq!(again["timeout_ms"], 9000);
-    assert_eq!(s.wait_finished(again["id"].as_str().unwrap(), WAIT).await["status"], "succeeded");
+    assert_eq!(
+        s.wait_finished(again["id"].as_str().unwrap(), WAIT).await["status"],
+        "succeeded"
+    );
     let other = server.session();
-    assert_eq!(other.post(&format!("/api/v1/jobs/{first_id}/rerun")).await.0, 404);
+    assert_eq!(
+        other
+            .post(&format!("/api/v1/jobs/{first_id}/rerun"))
+            .await
+            .0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -123,17 +159,25 @@ async fn kill_9_with_50_running_and_50_queued_loses_no_job() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        running = s.get("/api/v1/jobs?status=running&limit=500").await.1["jobs"].as_array().unwrap().len();
+        running = s.get("/api/v1/jobs?status=running&limit=500").await.1["jobs"]
+            .as_array()
+            .unwrap()
+            .len();
     }
     assert_eq!(running, 50);
     server.kill9();
 
     let server = TestServer::start_on(&dir, &db, &env);
-    let s = Session { base: server.base.clone(), http: s.http.clone() };
+    let s = Session {
+        base: server.base.clone(),
+        http: s.http.clone(),
+    };
     let mut by_status: HashMap<String, usize> = HashMap::new();
     for id in &ids {
         let job = s.job(id).await;
-        *by_status.entry(job["status"].as_str().unwrap().to_string()).or_default() += 1;
+        *by_status
+            .entry(job["status"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     assert_eq!(by_status.get("interrupted"), Some(&50), "{by_status:?}");
     // The 50 that were waiting are running again (or still waiting their turn).
@@ -164,9 +208,17 @@ async fn listing_filters_and_pages_with_a_cursor() {
     loop {
         let (status, page) = s.get(&path).await;
         assert_eq!(status, 200, "{page}");
-        seen.extend(page["jobs"].as_array().unwrap().iter().map(|j| j["id"].as_str().unwrap().to_string()));
+        seen.extend(
+            page["jobs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|j| j["id"].as_str().unwrap().to_string()),
+        );
         match page["next"].as_str() {
-            Some(next) => path = format!("/api/v1/jobs?status=succeeded&kind=demo&limit=3&before={next}"),
+            Some(next) => {
+                path = format!("/api/v1/jobs?status=succeeded&kind=demo&limit=3&before={next}")
+            }
             None => break,
         }
     }
@@ -177,7 +229,13 @@ async fn listing_filters_and_pages_with_a_cursor() {
     // Search by id prefix.
     let (_, found) = s.get(&format!("/api/v1/jobs?q={}", &ids[2][..8])).await;
     assert_eq!(found["jobs"][0]["id"], ids[2].as_str());
-    for bad in ["status=done", "limit=0", "limit=501", "before=nope", "colour=red"] {
+    for bad in [
+        "status=done",
+        "limit=0",
+        "limit=501",
+        "before=nope",
+        "colour=red",
+    ] {
         let (status, err) = s.get(&format!("/api/v1/jobs?{bad}")).await;
         assert_eq!(status, 400, "{bad}: {err}");
     }
@@ -195,7 +253,12 @@ async fn long_poll_answers_when_something_happens() {
 
     let poller = {
         let s = s.clone();
-        tokio::spawn(async move { s.get(&format!("/api/v1/events/poll?after={after}&timeout_ms=20000")).await })
+        tokio::spawn(async move {
+            s.get(&format!(
+                "/api/v1/events/poll?after={after}&timeout_ms=20000"
+            ))
+            .await
+        })
     };
     tokio::time::sleep(Duration::from_millis(200)).await;
     let id = s.demo(20, 5).await;
@@ -208,7 +271,11 @@ async fn long_poll_answers_when_something_happens() {
     let mut seqs = Vec::new();
     let mut finished = false;
     for _ in 0..200 {
-        let (_, page) = s.get(&format!("/api/v1/events/poll?after={after}&timeout_ms=2000")).await;
+        let (_, page) = s
+            .get(&format!(
+                "/api/v1/events/poll?after={after}&timeout_ms=2000"
+            ))
+            .await;
         for e in page["events"].as_array().unwrap() {
             let id = e["id"].as_i64().unwrap();
             assert!(id > after);
@@ -228,7 +295,9 @@ async fn long_poll_answers_when_something_happens() {
 
     // Nothing new: an empty answer after the timeout.
     let t = std::time::Instant::now();
-    let (_, empty) = s.get(&format!("/api/v1/events/poll?after={after}&timeout_ms=300")).await;
+    let (_, empty) = s
+        .get(&format!("/api/v1/events/poll?after={after}&timeout_ms=300"))
+        .await;
     assert!(empty["events"].as_array().unwrap().is_empty());
     assert!(t.elapsed() >= Duration::from_millis(300));
     assert_eq!(s.get("/api/v1/events/poll?after=x").await.0, 400);
@@ -263,7 +332,9 @@ async fn a_checksum_interrupted_by_kill_9_resumes_from_its_checkpoint() {
     for i in 0..120 {
         let sub = tree.join(format!("d{}", i % 4));
         std::fs::create_dir_all(&sub).unwrap();
-        let bytes: Vec<u8> = (0..512 * 1024u32).map(|b| (b.wrapping_mul(31) ^ i) as u8).collect();
+        let bytes: Vec<u8> = (0..512 * 1024u32)
+            .map(|b| (b.wrapping_mul(31) ^ i) as u8)
+            .collect();
         std::fs::write(sub.join(format!("f{i:03}.bin")), bytes).unwrap();
     }
     let s = server.session();
@@ -278,12 +349,21 @@ async fn a_checksum_interrupted_by_kill_9_resumes_from_its_checkpoint() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let before = s.get(&format!("/api/v1/jobs/{id}/log")).await.1["lines"].as_array().unwrap().len();
+    let before = s.get(&format!("/api/v1/jobs/{id}/log")).await.1["lines"]
+        .as_array()
+        .unwrap()
+        .len();
     server.kill9();
-    assert!(before < 120, "the job finished before it could be interrupted");
+    assert!(
+        before < 120,
+        "the job finished before it could be interrupted"
+    );
 
     let server = TestServer::start_on(&dir, &db, &[]);
-    let s = Session { base: server.base.clone(), http: s.http.clone() };
+    let s = Session {
+        base: server.base.clone(),
+        http: s.http.clone(),
+    };
     let done = s.wait_finished(&id, WAIT).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     assert_eq!(done["progress"]["current"], done["progress"]["total"]);
@@ -295,16 +375,38 @@ async fn a_checksum_interrupted_by_kill_9_resumes_from_its_checkpoint() {
         .map(|l| l["line"].as_str().unwrap().to_string())
         .filter(|l| l.contains("  d"))
         .collect();
-    let files: HashSet<&str> = manifest.iter().map(|l| l.split("  ").nth(1).unwrap()).collect();
+    let files: HashSet<&str> = manifest
+        .iter()
+        .map(|l| l.split("  ").nth(1).unwrap())
+        .collect();
     assert_eq!(files.len(), 120, "every file once");
-    assert_eq!(manifest.len(), 120, "no file hashed twice into the manifest");
+    assert_eq!(
+        manifest.len(),
+        120,
+        "no file hashed twice into the manifest"
+    );
     // The stream tells the story: interrupted, queued again, running, succeeded.
-    let body = s.stream(&format!("/api/v1/jobs/{id}/events"), None).await.text().await.unwrap();
+    let body = s
+        .stream(&format!("/api/v1/jobs/{id}/events"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
     let statuses: Vec<&str> = body
         .lines()
         .filter(|l| l.starts_with("data: {\"id\""))
         .filter_map(|l| l.split("\"status\":\"").nth(1)?.split('"').next())
         .collect();
-    assert_eq!(statuses, ["queued", "running", "interrupted", "queued", "running", "succeeded"]);
+    assert_eq!(
+        statuses,
+        [
+            "queued",
+            "running",
+            "interrupted",
+            "queued",
+            "running",
+            "succeeded"
+        ]
+    );
     eprintln!("checksum resumed after kill -9 with {before} of 120 files done; finished with each file once");
 }

@@ -10,7 +10,10 @@ use std::process::Command;
 use std::time::Duration;
 
 fn token(server: &TestServer) -> String {
-    std::fs::read_to_string(server.dir().join("admin.token")).unwrap().trim().to_string()
+    std::fs::read_to_string(server.dir().join("admin.token"))
+        .unwrap()
+        .trim()
+        .to_string()
 }
 
 #[tokio::test]
@@ -32,17 +35,31 @@ async fn a_notice_needs_the_token_and_reaches_every_users_stream() {
         assert_eq!(r.json::<Value>().await.unwrap()["code"], "unauthorized");
     }
     let bearer = format!("Bearer {}", token(&server));
-    let r = http.post(&url).header("authorization", &bearer).json(&json!({"text": "two\nlines"})).send().await.unwrap();
+    let r = http
+        .post(&url)
+        .header("authorization", &bearer)
+        .json(&json!({"text": "two\nlines"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
 
     // The command reads the token next to the database and posts to --addr.
     let out = Command::new(env!("CARGO_BIN_EXE_headway"))
-        .args(["--addr", server.base.trim_start_matches("http://"), "--database-url"])
+        .args([
+            "--addr",
+            server.base.trim_start_matches("http://"),
+            "--database-url",
+        ])
         .arg(format!("sqlite://{}", server.db.display()))
         .args(["notice", "Maintenance at 18:00"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("shown to every user"));
 
     for stream in [&mut a, &mut b] {
@@ -58,7 +75,12 @@ async fn a_notice_needs_the_token_and_reaches_every_users_stream() {
     assert_eq!(snap["notices"][0]["text"], "Maintenance at 18:00");
     assert!(!snap["build"].as_str().unwrap().is_empty());
 
-    let r = http.delete(&url).header("authorization", &bearer).send().await.unwrap();
+    let r = http
+        .delete(&url)
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["withdrawn"], 1);
     let got = read_until(&mut a, Duration::from_secs(10), |e| e.event == "notice").await;
     assert!(got.last().unwrap().data.contains(r#""text":"""#));
@@ -78,7 +100,10 @@ async fn a_client_resuming_from_before_an_upgrade_is_told_the_new_build() {
     first.terminate();
 
     let second = TestServer::start_on(&dir, &db, &[("HEADWAY_BUILD_ID", "build-2")]);
-    let mut s = session.rebase(&second).events("/api/v1/events", Some(cursor)).await;
+    let mut s = session
+        .rebase(&second)
+        .events("/api/v1/events", Some(cursor))
+        .await;
     let got = read_until(&mut s, Duration::from_secs(10), |e| e.event == "version").await;
     let version = got.last().unwrap();
     assert_eq!(version.data, r#"{"build":"build-2"}"#);

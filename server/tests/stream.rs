@@ -59,16 +59,29 @@ async fn ids_increase_bars_fill_and_done_arrives_for_every_job() {
         );
     }
     for id in &ids {
-        assert_eq!(last_progress[id], (30, 30), "bar of {id} did not reach 100%");
-        let done = got.iter().find(|e| e.event == "done" && data(e)["job_id"] == id.as_str()).unwrap();
+        assert_eq!(
+            last_progress[id],
+            (30, 30),
+            "bar of {id} did not reach 100%"
+        );
+        let done = got
+            .iter()
+            .find(|e| e.event == "done" && data(e)["job_id"] == id.as_str())
+            .unwrap();
         assert_eq!(data(done)["status"], "succeeded");
-        let logs = got.iter().filter(|e| e.event == "log" && data(e)["job_id"] == id.as_str()).count();
+        let logs = got
+            .iter()
+            .filter(|e| e.event == "log" && data(e)["job_id"] == id.as_str())
+            .count();
         assert_eq!(logs, 3, "one log line every 10 steps");
     }
     // Every id on the wire is also the id stored on the job.
     for id in &ids {
         let job = s.job(id).await;
-        let done = got.iter().find(|e| e.event == "done" && data(e)["job_id"] == id.as_str()).unwrap();
+        let done = got
+            .iter()
+            .find(|e| e.event == "done" && data(e)["job_id"] == id.as_str())
+            .unwrap();
         assert_eq!(job["event_id"].as_i64().unwrap(), common::id(done));
         assert_eq!(job["progress"]["current"], 30);
     }
@@ -90,11 +103,23 @@ async fn reconnect_with_last_event_id_gets_exactly_the_missed_lines_and_the_end(
     let mut events = s.events("/api/v1/events", Some(cursor)).await;
     let replay = read_until(&mut events, WAIT, |e| e.event == "done").await;
     assert_eq!(replay[0].event, "snapshot");
-    assert_eq!(id(&replay[0]), cursor, "the snapshot carries the resumed cursor");
+    assert_eq!(
+        id(&replay[0]),
+        cursor,
+        "the snapshot carries the resumed cursor"
+    );
     assert_strictly_increasing(&replay);
     assert!(replay[1..].iter().all(|e| id(e) > cursor));
-    let seqs: Vec<u64> = replay.iter().filter(|e| e.event == "log").map(|e| data(e)["seq"].as_u64().unwrap()).collect();
-    assert_eq!(seqs, [2, 3, 4, 5], "exactly the missed log lines, once each");
+    let seqs: Vec<u64> = replay
+        .iter()
+        .filter(|e| e.event == "log")
+        .map(|e| data(e)["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        [2, 3, 4, 5],
+        "exactly the missed log lines, once each"
+    );
     assert_eq!(replay.iter().filter(|e| e.event == "done").count(), 1);
     assert_eq!(data(replay.last().unwrap())["status"], "succeeded");
     // Progress samples may be coalesced, but the last one reaches 100%.
@@ -118,13 +143,18 @@ async fn job_stream_replays_the_whole_job_and_ends_after_done() {
     let resp = s.stream(&format!("/api/v1/jobs/{job}/events"), None).await;
     assert_eq!(resp.status(), 200);
     let body = resp.text().await.unwrap();
-    let kinds: Vec<&str> = body.lines().filter_map(|l| l.strip_prefix("event: ")).collect();
+    let kinds: Vec<&str> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .collect();
     assert_eq!(kinds.first(), Some(&"snapshot"));
     assert_eq!(kinds.last(), Some(&"done"));
     assert_eq!(kinds.iter().filter(|k| **k == "log").count(), 2);
     // Resuming after the end: 204, which stops an EventSource.
     let done_id: i64 = s.job(&job).await["event_id"].as_i64().unwrap();
-    let resp = s.stream(&format!("/api/v1/jobs/{job}/events"), Some(done_id)).await;
+    let resp = s
+        .stream(&format!("/api/v1/jobs/{job}/events"), Some(done_id))
+        .await;
     assert_eq!(resp.status(), 204);
 }
 
@@ -137,13 +167,25 @@ async fn another_session_sees_nothing_of_my_jobs() {
     let job = me.demo(10, 5).await;
     me.wait_finished(&job, WAIT).await;
 
-    for path in [format!("/api/v1/jobs/{job}"), format!("/api/v1/jobs/{job}/log")] {
+    for path in [
+        format!("/api/v1/jobs/{job}"),
+        format!("/api/v1/jobs/{job}/log"),
+    ] {
         let (status, body) = other.get(&path).await;
         assert_eq!(status, 404, "{path}");
         assert_eq!(body["code"], "not_found");
     }
-    assert_eq!(other.post(&format!("/api/v1/jobs/{job}/cancel")).await.0, 404);
-    assert_eq!(other.stream(&format!("/api/v1/jobs/{job}/events"), None).await.status(), 404);
+    assert_eq!(
+        other.post(&format!("/api/v1/jobs/{job}/cancel")).await.0,
+        404
+    );
+    assert_eq!(
+        other
+            .stream(&format!("/api/v1/jobs/{job}/events"), None)
+            .await
+            .status(),
+        404
+    );
 
     // Their stream, live and replayed from the very beginning, never mentions my job.
     let live = read_for(&mut theirs, Duration::from_millis(500)).await;
@@ -168,7 +210,9 @@ async fn idle_streams_get_keep_alive_comments() {
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !text.contains(": keep-alive\n\n") {
-        let chunk = tokio::time::timeout_at(deadline, body.next()).await.expect("no keep-alive within 5 s");
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("no keep-alive within 5 s");
         text.push_str(&String::from_utf8_lossy(&chunk.unwrap().unwrap()));
     }
 }
@@ -185,5 +229,8 @@ async fn a_cursor_from_the_future_gets_resync_and_a_fresh_snapshot() {
     let snapshot = text.find("event: snapshot").expect("snapshot");
     assert!(resync < snapshot, "{text}");
     // A fresh store's head is the id this server reserved for its `version` event.
-    assert!(text.contains("id: 1\nevent: snapshot"), "snapshot at the real head: {text}");
+    assert!(
+        text.contains("id: 1\nevent: snapshot"),
+        "snapshot at the real head: {text}"
+    );
 }

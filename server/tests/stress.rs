@@ -15,7 +15,10 @@ const WAIT: Duration = Duration::from_secs(60);
 struct Lcg(u64);
 impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -36,7 +39,11 @@ impl Seen {
         assert!(self.ids.insert(id(e)), "event {} delivered twice", e.id);
         let d = data(e);
         match e.event.as_str() {
-            "log" => self.logs.entry(d["job_id"].as_str().unwrap().into()).or_default().push(d["seq"].as_u64().unwrap()),
+            "log" => self
+                .logs
+                .entry(d["job_id"].as_str().unwrap().into())
+                .or_default()
+                .push(d["seq"].as_u64().unwrap()),
             "job" => self
                 .statuses
                 .entry(d["id"].as_str().unwrap().into())
@@ -99,10 +106,19 @@ async fn two_hundred_random_disconnects_lose_no_log_line_or_status_change() {
 
     for job in &jobs {
         let (_, log) = s.get(&format!("/api/v1/jobs/{job}/log?limit=10000")).await;
-        let stored: Vec<u64> = log["lines"].as_array().unwrap().iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+        let stored: Vec<u64> = log["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["seq"].as_u64().unwrap())
+            .collect();
         assert_eq!(stored.len(), 150);
         assert_eq!(seen.logs.get(job), Some(&stored), "log lines of {job}");
-        assert_eq!(seen.statuses[job], ["queued", "running", "succeeded"], "status changes of {job}");
+        assert_eq!(
+            seen.statuses[job],
+            ["queued", "running", "succeeded"],
+            "status changes of {job}"
+        );
     }
     eprintln!(
         "{disconnects} disconnects, {received} events read between them, {} events in all, 0 log lines or status changes lost",
@@ -122,12 +138,23 @@ async fn a_client_that_never_reads_does_not_hold_back_the_others_or_grow_memory(
     let pid = server.pid();
     // One user with eleven tabs: ten that read, one that never does.
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let http = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
-    let s = Session { base: server.base.clone(), http };
+    let http = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .build()
+        .unwrap();
+    let s = Session {
+        base: server.base.clone(),
+        http,
+    };
     s.get("/api/v1/kinds").await;
     let url: reqwest::Url = s.base.parse().unwrap();
     use reqwest::cookie::CookieStore;
-    let cookie = jar.cookies(&url).expect("session cookie").to_str().unwrap().to_string();
+    let cookie = jar
+        .cookies(&url)
+        .expect("session cookie")
+        .to_str()
+        .unwrap()
+        .to_string();
 
     let mut readers = Vec::new();
     for _ in 0..10 {
@@ -135,7 +162,11 @@ async fn a_client_that_never_reads_does_not_hold_back_the_others_or_grow_memory(
     }
     let addr = s.base.trim_start_matches("http://").to_string();
     let mut silent = std::net::TcpStream::connect(&addr).unwrap();
-    write!(silent, "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\r\n").unwrap();
+    write!(
+        silent,
+        "GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\r\n"
+    )
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = rss_kib(pid);
 
@@ -180,7 +211,11 @@ async fn sigterm_with_hundreds_of_open_streams_exits_within_ten_seconds() {
     }
     let mut streams = Vec::new();
     for i in 0..300 {
-        let who = if i % 2 == 0 { s.clone() } else { server.session() };
+        let who = if i % 2 == 0 {
+            s.clone()
+        } else {
+            server.session()
+        };
         streams.push(who.events("/api/v1/events", None).await);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -196,9 +231,14 @@ async fn sigterm_with_hundreds_of_open_streams_exits_within_ten_seconds() {
         assert!(end.is_ok(), "a stream stayed open after shutdown");
     }
     let server = TestServer::start_on(&dir, &db, &[("HEADWAY_MAX_RUNNING", "50")]);
-    let s = Session { base: server.base.clone(), http: s.http.clone() };
+    let s = Session {
+        base: server.base.clone(),
+        http: s.http.clone(),
+    };
     for job in &jobs {
         assert_eq!(s.job(job).await["status"], "interrupted");
     }
-    eprintln!("SIGTERM with 300 open streams and 30 running jobs: exited in {took:?}, all 30 interrupted");
+    eprintln!(
+        "SIGTERM with 300 open streams and 30 running jobs: exited in {took:?}, all 30 interrupted"
+    );
 }

@@ -2,7 +2,9 @@
 //! each finds out who is calling first and lets the engine check what they may touch.
 
 use crate::error::AppError;
-use crate::model::{HistoryQuery, Job, JobDetail, JobPage, KindInfo, MinuteStats, Notice, StatusCount};
+use crate::model::{
+    HistoryQuery, Job, JobDetail, JobPage, KindInfo, MinuteStats, Notice, StatusCount,
+};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -36,14 +38,17 @@ pub struct DashboardData {
 
 #[server(endpoint = "dashboard")]
 pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppError> {
-    let (engine, owner) = caller().await?;
+    let (engine, caller) = caller().await?;
     let live = live_info(&engine).await?;
-    let page = engine.history_page(&owner, &query).await.inspect_err(|_| respond_with(400))?;
+    let page = engine
+        .history_page(&caller, &query)
+        .await
+        .inspect_err(|_| respond_with(400))?;
     let kind = query.kind.as_deref().filter(|k| !k.is_empty());
     Ok(DashboardData {
         kinds: engine.kinds(),
-        counts: engine.status_counts(&owner, kind).await?,
-        chart: engine.last_hour(&owner, live.now).await?,
+        counts: engine.status_counts(&caller, kind).await?,
+        chart: engine.last_hour(&caller, live.now).await?,
         query,
         page,
         live,
@@ -62,11 +67,18 @@ pub const PAGE_LOG_LINES: u32 = 1_000;
 
 #[server(endpoint = "job")]
 pub async fn load_job(id: String) -> Result<JobPageData, AppError> {
-    let (engine, owner) = caller().await?;
+    let (engine, caller) = caller().await?;
     let live = live_info(&engine).await?;
-    let detail = engine.job_detail(&owner, &id, PAGE_LOG_LINES).await.inspect_err(|e| {
-        respond_with(if e.code == crate::error::ErrorCode::NotFound { 404 } else { 400 })
-    })?;
+    let detail = engine
+        .job_detail(&caller, &id, PAGE_LOG_LINES)
+        .await
+        .inspect_err(|e| {
+            respond_with(if e.code == crate::error::ErrorCode::NotFound {
+                404
+            } else {
+                400
+            })
+        })?;
     Ok(JobPageData { detail, live })
 }
 
@@ -87,7 +99,7 @@ pub async fn dismiss_notice(id: i64) -> Result<i64, AppError> {
 /// Chooses the colour theme: `light`, `dark` or `system` (follow the system setting).
 #[server(endpoint = "set_theme")]
 pub async fn set_theme(theme: String) -> Result<String, AppError> {
-    let theme = crate::model::Theme::parse(&theme)
+    let theme = crate::theme::Theme::parse(&theme)
         .ok_or_else(|| AppError::bad_request("theme must be light, dark or system"))?;
     cookies::set(cookies::THEME, theme.as_str());
     Ok(theme.as_str().to_string())
@@ -99,41 +111,42 @@ pub async fn start_job(
     kind: String,
     #[server(default)] params: HashMap<String, String>,
 ) -> Result<Job, AppError> {
-    let (engine, owner) = caller().await?;
-    engine.create_job_from_form(&owner, &kind, &params).await
+    let (engine, caller) = caller().await?;
+    engine.create_job_from_form(&caller, &kind, &params).await
 }
 
 #[server(endpoint = "cancel_job")]
 pub async fn cancel_job(id: String) -> Result<Job, AppError> {
-    let (engine, owner) = caller().await?;
-    engine.cancel(&owner, &id).await
+    let (engine, caller) = caller().await?;
+    engine.cancel(&caller, &id).await
 }
 
 /// Starts a new job like one of the caller's jobs.
 #[server(endpoint = "rerun_job")]
 pub async fn rerun_job(id: String) -> Result<Job, AppError> {
-    let (engine, owner) = caller().await?;
-    engine.rerun(&owner, &id).await
+    let (engine, caller) = caller().await?;
+    engine.rerun(&caller, &id).await
 }
 
-/// The engine and the id of the user whose session made this request.
+/// The engine and who is calling, as the server decided it from the request's head.
 #[cfg(feature = "ssr")]
-async fn caller() -> Result<(crate::engine::Engine, String), AppError> {
-    use crate::engine::{Engine, Owner};
-    let engine = use_context::<Engine>().ok_or_else(|| {
+async fn caller() -> Result<(engine::Engine, engine::Caller), AppError> {
+    let engine = use_context::<engine::Engine>().ok_or_else(|| {
         tracing::error!("the engine is not in the server function context");
         AppError::internal()
     })?;
-    let axum::Extension(Owner(owner)) = leptos_axum::extract().await.map_err(|e| {
-        tracing::error!(error = %e, "request without a session user");
-        AppError::internal()
-    })?;
-    Ok((engine, owner))
+    let axum::Extension(caller) = leptos_axum::extract::<axum::Extension<engine::Caller>>()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "a request reached a server function without a caller");
+            AppError::internal()
+        })?;
+    Ok((engine, caller))
 }
 
 /// The live info of a page being rendered now for the caller.
 #[cfg(feature = "ssr")]
-async fn live_info(engine: &crate::engine::Engine) -> Result<LiveInfo, AppError> {
+async fn live_info(engine: &engine::Engine) -> Result<LiveInfo, AppError> {
     // First: everything the page shows is at least this recent, so the stream misses nothing.
     let cursor = engine.head();
     let dismissed = cookies::dismissed(&request_headers().await?);
@@ -144,25 +157,28 @@ async fn live_info(engine: &crate::engine::Engine) -> Result<LiveInfo, AppError>
         build: engine.build().to_string(),
         notices,
         dismissed,
-        now: crate::engine::now_ms(),
+        now: engine::now_ms(),
         stall_ms: engine.stall_ms(),
     })
 }
 
 #[cfg(feature = "ssr")]
 async fn request_headers() -> Result<axum::http::HeaderMap, AppError> {
-    leptos_axum::extract::<axum::http::HeaderMap>().await.map_err(|e| {
-        tracing::error!(error = %e, "cannot read the request headers");
-        AppError::internal()
-    })
+    leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot read the request headers");
+            AppError::internal()
+        })
 }
 
 /// Sets the status of the page being rendered (a missing job is a 404 page).
 #[cfg(feature = "ssr")]
 fn respond_with(status: u16) {
-    if let (Some(options), Ok(code)) =
-        (use_context::<leptos_axum::ResponseOptions>(), axum::http::StatusCode::from_u16(status))
-    {
+    if let (Some(options), Ok(code)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(status),
+    ) {
         options.set_status(code);
     }
 }

@@ -16,7 +16,12 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
     let end = now - now.rem_euclid(60_000) + 60_000;
     let start = end - MINUTES * 60_000;
     let most = minutes.iter().map(|m| m.finished).max().unwrap_or(0).max(1) as f64;
-    let longest = minutes.iter().filter_map(|m| m.avg_run_ms).max().unwrap_or(0).max(1) as f64;
+    let longest = minutes
+        .iter()
+        .filter_map(|m| m.avg_run_ms)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
     let total: u64 = minutes.iter().map(|m| m.finished).sum();
     let bars = minutes
         .iter()
@@ -40,20 +45,23 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
         .filter(|m| m.start >= start && m.start < end)
         .filter_map(|m| {
             let x = ((m.start - start) / 60_000) as f64 * BAR + BAR / 2.0;
-            m.avg_run_ms.map(|avg| format!("{x:.1},{:.1}", H - avg as f64 / longest * (H - 4.0)))
+            m.avg_run_ms
+                .map(|avg| format!("{x:.1},{:.1}", H - avg as f64 / longest * (H - 4.0)))
         })
         .collect();
     let rows = minutes
         .iter()
         .rev()
-        .map(|m| view! {
-            <tr>
-                <td>{format::datetime(m.start)[11..16].to_string()}</td>
-                <td>{m.finished}</td>
-                <td>{m.unsuccessful}</td>
-                <td>{m.avg_run_ms.map(|v| format::duration(v as i64)).unwrap_or_default()}</td>
-                <td>{m.max_run_ms.map(|v| format::duration(v as i64)).unwrap_or_default()}</td>
-            </tr>
+        .map(|m| {
+            view! {
+                <tr>
+                    <td>{format::datetime(m.start)[11..16].to_string()}</td>
+                    <td>{m.finished}</td>
+                    <td>{m.unsuccessful}</td>
+                    <td>{m.avg_run_ms.map(|v| format::duration(v as i64)).unwrap_or_default()}</td>
+                    <td>{m.max_run_ms.map(|v| format::duration(v as i64)).unwrap_or_default()}</td>
+                </tr>
+            }
         })
         .collect_view();
     let summary = format!(
@@ -96,12 +104,20 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
 
 /// `12:03 UTC: 14 finished (2 did not succeed), average run 3s, longest 8s`.
 fn minute_label(m: &MinuteStats) -> String {
-    let mut s = format!("{} UTC: {} finished", &format::datetime(m.start)[11..16], m.finished);
+    let mut s = format!(
+        "{} UTC: {} finished",
+        &format::datetime(m.start)[11..16],
+        m.finished
+    );
     if m.unsuccessful > 0 {
         s.push_str(&format!(" ({} did not succeed)", m.unsuccessful));
     }
     if let (Some(avg), Some(max)) = (m.avg_run_ms, m.max_run_ms) {
-        s.push_str(&format!(", average run {}, longest {}", format::duration(avg as i64), format::duration(max as i64)));
+        s.push_str(&format!(
+            ", average run {}, longest {}",
+            format::duration(avg as i64),
+            format::duration(max as i64)
+        ));
     }
     s
 }

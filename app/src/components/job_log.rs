@@ -35,7 +35,8 @@ pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64) -> impl IntoView 
     });
     let on_scroll = move |_| {
         if let Some(el) = pane.get_untracked() {
-            let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
+            let at_bottom =
+                el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
             if at_bottom != follow.get_untracked() {
                 follow.set(at_bottom);
             }

@@ -44,7 +44,8 @@ pub fn JobRowView(job: ArcRwSignal<Job>, now: i64, stall_ms: u64) -> impl IntoVi
             }
         })
     });
-    let pace = Memo::new(move |_| job.with(|j| pace::pace(j, measured.get(), clock.get(), stall_ms)));
+    let pace =
+        Memo::new(move |_| job.with(|j| pace::pace(j, measured.get(), clock.get(), stall_ms)));
     let id = job.with_untracked(|j| j.id.clone());
     let status = move || job.with(|j| j.status);
     let cancel = ServerAction::<CancelJob>::new();
@@ -150,7 +151,9 @@ pub fn status_icon(status: JobStatus) -> &'static str {
 
 /// `elapsed 12s · 5.0 steps/s · about 10s left`; `ran 42s` once finished.
 pub fn pace_text(j: &Job, p: &Pace) -> String {
-    let Some(elapsed) = p.elapsed_ms else { return String::new() };
+    let Some(elapsed) = p.elapsed_ms else {
+        return String::new();
+    };
     if j.status.is_terminal() {
         return format!("ran {}", format::duration(elapsed));
     }

@@ -14,7 +14,12 @@ const TOAST_MS: u64 = 8_000;
 
 #[island]
 pub fn LiveRoot(info: LiveInfo) -> impl IntoView {
-    live::start_from(info.cursor, &info.build, info.notices.clone(), &info.dismissed);
+    live::start_from(
+        info.cursor,
+        &info.build,
+        info.notices.clone(),
+        &info.dismissed,
+    );
     view! {
         <NoticeBanners rendered=info.notices/>
         <Outdated/>
@@ -77,7 +82,10 @@ fn Toasts() -> impl IntoView {
     Effect::new(move || {
         for t in toasts.get() {
             if timed.try_update_value(|s| s.insert(t.id)).unwrap_or(false) {
-                set_timeout(move || live::close_toast(t.id), Duration::from_millis(TOAST_MS));
+                set_timeout(
+                    move || live::close_toast(t.id),
+                    Duration::from_millis(TOAST_MS),
+                );
             }
         }
     });

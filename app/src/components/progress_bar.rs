@@ -17,10 +17,18 @@ pub fn bar_level(job: &Job) -> Level {
 /// `42 of 100 steps (42%)`, or `42 steps` when the total is unknown.
 pub fn progress_text(job: &Job) -> String {
     let p = &job.progress;
-    let unit = if p.unit.is_empty() { String::new() } else { format!(" {}", p.unit) };
+    let unit = if p.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", p.unit)
+    };
     match (p.total, p.percent()) {
         (Some(t), Some(pct)) => {
-            format!("{} of {}{unit} ({pct:.0}%)", format::count(p.current), format::count(t))
+            format!(
+                "{} of {}{unit} ({pct:.0}%)",
+                format::count(p.current),
+                format::count(t)
+            )
         }
         _ => format!("{}{unit}", format::count(p.current)),
     }
@@ -63,7 +71,12 @@ mod tests {
             kind: "demo".into(),
             params: serde_json::Value::Null,
             status,
-            progress: Progress { current, total, unit: "steps".into(), ..Default::default() },
+            progress: Progress {
+                current,
+                total,
+                unit: "steps".into(),
+                ..Default::default()
+            },
             error: None,
             created_at: 0,
             started_at: None,
@@ -76,14 +89,29 @@ mod tests {
 
     #[test]
     fn text_states_numbers_and_percent() {
-        assert_eq!(progress_text(&job(JobStatus::Running, 42, Some(100))), "42 of 100 steps (42%)");
-        assert_eq!(progress_text(&job(JobStatus::Running, 1500, None)), "1,500 steps");
+        assert_eq!(
+            progress_text(&job(JobStatus::Running, 42, Some(100))),
+            "42 of 100 steps (42%)"
+        );
+        assert_eq!(
+            progress_text(&job(JobStatus::Running, 1500, None)),
+            "1,500 steps"
+        );
     }
 
     #[test]
     fn failures_are_red_whatever_the_level() {
-        assert_eq!(bar_level(&job(JobStatus::Failed, 1, Some(2))), Level::Danger);
-        assert_eq!(bar_level(&job(JobStatus::Interrupted, 1, Some(2))), Level::Warning);
-        assert_eq!(bar_level(&job(JobStatus::Running, 1, Some(2))), Level::Success);
+        assert_eq!(
+            bar_level(&job(JobStatus::Failed, 1, Some(2))),
+            Level::Danger
+        );
+        assert_eq!(
+            bar_level(&job(JobStatus::Interrupted, 1, Some(2))),
+            Level::Warning
+        );
+        assert_eq!(
+            bar_level(&job(JobStatus::Running, 1, Some(2))),
+            Level::Success
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! JavaScript the page switches at once without reloading.
 
 use crate::api::SetTheme;
-use crate::model::Theme;
+use crate::theme::Theme;
 use leptos::prelude::*;
 
 #[island]

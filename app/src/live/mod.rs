@@ -8,9 +8,9 @@
 //! On the server (SSR) islands still call these functions to render their first state; there the
 //! signals are plain, unshared and nothing connects.
 
-mod state;
 #[cfg(target_arch = "wasm32")]
 mod source;
+mod state;
 
 pub use state::{announcement, title, Connection, LiveState, Toast};
 

@@ -11,8 +11,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent};
 
-const EVENT_TYPES: [&str; 8] =
-    ["snapshot", "job", "progress", "log", "done", "resync", "notice", "version"];
+const EVENT_TYPES: [&str; 8] = [
+    "snapshot", "job", "progress", "log", "done", "resync", "notice", "version",
+];
 const FIRST_DELAY_MS: f64 = 500.0;
 const MAX_DELAY_MS: f64 = 15_000.0;
 
@@ -80,12 +81,19 @@ fn connect() {
     });
     es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     SOURCE.with(|s| {
-        *s.borrow_mut() = Some(Source { es, _handlers: handlers, _on_open: on_open, _on_error: on_error })
+        *s.borrow_mut() = Some(Source {
+            es,
+            _handlers: handlers,
+            _on_open: on_open,
+            _on_error: on_error,
+        })
     });
 }
 
 fn on_message(kind: &str, e: &MessageEvent) {
-    let Some(data) = e.data().as_string() else { return };
+    let Some(data) = e.data().as_string() else {
+        return;
+    };
     let id = e.last_event_id().parse::<i64>().ok();
     let result = STATE.with(|s| s.borrow_mut().apply(id, kind, &data));
     match result {
@@ -98,7 +106,9 @@ fn on_message(kind: &str, e: &MessageEvent) {
 
 /// Shows the overall progress of unfinished jobs in the tab title.
 fn refresh_title() {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     let base = BASE_TITLE.with(|b| b.borrow_mut().get_or_insert_with(|| doc.title()).clone());
     let title = super::title(&base, STATE.with(|s| s.borrow().overall()));
     if doc.title() != title {
@@ -134,7 +144,10 @@ pub fn clock(_rendered_at: i64) -> ArcRwSignal<i64> {
                 let tick = now.clone();
                 let cb = Closure::<dyn FnMut()>::new(move || tick.set(js_sys::Date::now() as i64));
                 if let Some(w) = web_sys::window() {
-                    let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 1000);
+                    let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(
+                        cb.as_ref().unchecked_ref(),
+                        1000,
+                    );
                 }
                 cb.forget(); // ticks for the life of the page
                 now
@@ -144,8 +157,14 @@ pub fn clock(_rendered_at: i64) -> ArcRwSignal<i64> {
 }
 
 fn schedule_reconnect() {
-    let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
-    set_connection(if online { Connection::Reconnecting } else { Connection::Offline });
+    let online = web_sys::window()
+        .map(|w| w.navigator().on_line())
+        .unwrap_or(true);
+    set_connection(if online {
+        Connection::Reconnecting
+    } else {
+        Connection::Offline
+    });
     let failures = FAILURES.get();
     FAILURES.set(failures.saturating_add(1));
     let base = (FIRST_DELAY_MS * 2f64.powi(failures.min(10) as i32)).min(MAX_DELAY_MS);

@@ -122,7 +122,13 @@ impl Updates {
 impl LiveState {
     /// What the server rendered the page from: the stream resumes after `cursor`, so nothing
     /// that happened between the render and the connection is missed.
-    pub fn start_from(&mut self, cursor: i64, build: &str, notices: Vec<Notice>, dismissed: &[i64]) {
+    pub fn start_from(
+        &mut self,
+        cursor: i64,
+        build: &str,
+        notices: Vec<Notice>,
+        dismissed: &[i64],
+    ) {
         self.dismissed.extend(dismissed);
         if self.last_event_id.is_none() {
             self.last_event_id = Some(cursor);
@@ -155,7 +161,13 @@ impl LiveState {
         }
         let last_seq = lines.last().map_or(0, |l| l.seq);
         let lines = ArcRwSignal::new(lines);
-        self.logs.insert(job_id.to_string(), LogWatch { lines: lines.clone(), last_seq });
+        self.logs.insert(
+            job_id.to_string(),
+            LogWatch {
+                lines: lines.clone(),
+                last_seq,
+            },
+        );
         lines
     }
 
@@ -181,7 +193,8 @@ impl LiveState {
         let mut updates = Updates::default();
         match self.jobs.get(&job.id).cloned() {
             Some(sig) => {
-                let (known_event, was_active) = sig.with_untracked(|j| (j.event_id, j.status.is_active()));
+                let (known_event, was_active) =
+                    sig.with_untracked(|j| (j.event_id, j.status.is_active()));
                 if known_event < job.event_id {
                     if was_active && job.status.is_terminal() {
                         let error = job.error.as_ref().map(|e| e.message.clone());
@@ -201,9 +214,21 @@ impl LiveState {
     }
 
     /// A toast and an announcement for a job that has just finished.
-    fn finished(&mut self, job_id: &str, kind: &str, status: JobStatus, error: Option<String>) -> Updates {
+    fn finished(
+        &mut self,
+        job_id: &str,
+        kind: &str,
+        status: JobStatus,
+        error: Option<String>,
+    ) -> Updates {
         self.next_toast += 1;
-        let toast = Toast { id: self.next_toast, job_id: job_id.into(), kind: kind.into(), status, error };
+        let toast = Toast {
+            id: self.next_toast,
+            job_id: job_id.into(),
+            kind: kind.into(),
+            status,
+            error,
+        };
         self.unannounced.push(toast.clone());
         let toasts = self.toasts.clone();
         let mut u = Updates::default();
@@ -234,7 +259,11 @@ impl LiveState {
                 let snap: Snapshot = serde_json::from_str(data).map_err(parse_err)?;
                 let mut all = self.check_build(&snap.build);
                 let dismissed = &self.dismissed;
-                let shown: Vec<Notice> = snap.notices.into_iter().filter(|n| !dismissed.contains(&n.id)).collect();
+                let shown: Vec<Notice> = snap
+                    .notices
+                    .into_iter()
+                    .filter(|n| !dismissed.contains(&n.id))
+                    .collect();
                 let notices = self.notices.clone();
                 all.push(move || notices.set(shown));
                 // Oldest first, so that new jobs end up newest first.
@@ -310,7 +339,10 @@ impl LiveState {
     /// A server build other than the page's: offer a reload.
     fn check_build(&self, build: &str) -> Updates {
         let mut u = Updates::default();
-        let differs = self.page_build.as_deref().is_some_and(|b| !build.is_empty() && b != build);
+        let differs = self
+            .page_build
+            .as_deref()
+            .is_some_and(|b| !build.is_empty() && b != build);
         if differs && !self.outdated.get_untracked() {
             let outdated = self.outdated.clone();
             u.push(move || outdated.set(true));
@@ -336,7 +368,11 @@ impl LiveState {
         if active == 0 {
             return None;
         }
-        let pct = if total == 0 { 0 } else { (done * 100 / total) as u32 };
+        let pct = if total == 0 {
+            0
+        } else {
+            (done * 100 / total) as u32
+        };
         Some((pct, active))
     }
 
@@ -382,7 +418,11 @@ pub fn announcement(finished: &[Toast]) -> Option<String> {
                 }
             }
             let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
-            Some(format!("{} jobs finished: {}", many.len(), parts.join(", ")))
+            Some(format!(
+                "{} jobs finished: {}",
+                many.len(),
+                parts.join(", ")
+            ))
         }
     }
 }
@@ -398,7 +438,11 @@ mod tests {
             kind: "demo".into(),
             params: serde_json::json!({}),
             status: JobStatus::Running,
-            progress: Progress { current: 1, total: Some(10), ..Default::default() },
+            progress: Progress {
+                current: 1,
+                total: Some(10),
+                ..Default::default()
+            },
             error: None,
             created_at: 0,
             started_at: None,
@@ -410,17 +454,23 @@ mod tests {
     }
 
     fn progress(id: &str, current: u64) -> String {
-        format!(r#"{{"job_id":"{id}","current":{current},"total":10,"unit":"steps","message":"","level":"success"}}"#)
+        format!(
+            r#"{{"job_id":"{id}","current":{current},"total":10,"unit":"steps","message":"","level":"success"}}"#
+        )
     }
 
     #[test]
     fn progress_moves_a_tracked_bar_forward_only() {
         let mut s = LiveState::default();
         let sig = s.track(job("a", 5));
-        s.apply(Some(6), "progress", &progress("a", 4)).unwrap().run();
+        s.apply(Some(6), "progress", &progress("a", 4))
+            .unwrap()
+            .run();
         assert_eq!(sig.get_untracked().progress.current, 4);
         // A replayed, older sample is ignored.
-        s.apply(Some(3), "progress", &progress("a", 2)).unwrap().run();
+        s.apply(Some(3), "progress", &progress("a", 2))
+            .unwrap()
+            .run();
         assert_eq!(sig.get_untracked().progress.current, 4);
         assert_eq!(sig.get_untracked().event_id, 6);
         assert_eq!(s.last_event_id, Some(6));
@@ -430,10 +480,18 @@ mod tests {
     fn unknown_jobs_become_new_jobs_newest_first() {
         let mut s = LiveState::default();
         s.track(job("old", 1));
-        let snap = Snapshot { jobs: vec![job("b", 9), job("a", 8), job("old", 1)], ..Snapshot::default() };
+        let snap = Snapshot {
+            jobs: vec![job("b", 9), job("a", 8), job("old", 1)],
+            ..Snapshot::default()
+        };
         let snap = serde_json::to_string(&snap).unwrap();
         s.apply(Some(9), "snapshot", &snap).unwrap().run();
-        let ids: Vec<String> = s.new_jobs.get_untracked().iter().map(|j| j.get_untracked().id).collect();
+        let ids: Vec<String> = s
+            .new_jobs
+            .get_untracked()
+            .iter()
+            .map(|j| j.get_untracked().id)
+            .collect();
         assert_eq!(ids, ["b", "a"]);
     }
 
@@ -441,7 +499,13 @@ mod tests {
     fn done_sets_the_terminal_status() {
         let mut s = LiveState::default();
         let sig = s.track(job("a", 1));
-        s.apply(Some(2), "done", r#"{"job_id":"a","status":"succeeded","error":null}"#).unwrap().run();
+        s.apply(
+            Some(2),
+            "done",
+            r#"{"job_id":"a","status":"succeeded","error":null}"#,
+        )
+        .unwrap()
+        .run();
         assert_eq!(sig.get_untracked().status, JobStatus::Succeeded);
     }
 
@@ -449,34 +513,64 @@ mod tests {
     fn a_job_that_finishes_while_watched_makes_one_toast() {
         let mut s = LiveState::default();
         s.track(job("a", 1));
-        s.apply(Some(2), "done", r#"{"job_id":"a","status":"failed","error":{"code":"x","message":"disk full"}}"#)
-            .unwrap()
-            .run();
+        s.apply(
+            Some(2),
+            "done",
+            r#"{"job_id":"a","status":"failed","error":{"code":"x","message":"disk full"}}"#,
+        )
+        .unwrap()
+        .run();
         // The same end seen again (a replay, then the snapshot) makes no second toast.
-        s.apply(Some(2), "done", r#"{"job_id":"a","status":"failed","error":null}"#).unwrap().run();
+        s.apply(
+            Some(2),
+            "done",
+            r#"{"job_id":"a","status":"failed","error":null}"#,
+        )
+        .unwrap()
+        .run();
         let toasts = s.toasts.get_untracked();
         assert_eq!(toasts.len(), 1);
         assert_eq!(toasts[0].text(), "demo job failed: disk full");
-        assert_eq!(announcement(&s.unannounced).unwrap(), "demo job failed: disk full");
+        assert_eq!(
+            announcement(&s.unannounced).unwrap(),
+            "demo job failed: disk full"
+        );
     }
 
     #[test]
     fn announcements_sum_up_bursts() {
-        let t = |status| Toast { id: 0, job_id: "j".into(), kind: "demo".into(), status, error: None };
-        let burst = [t(JobStatus::Succeeded), t(JobStatus::Failed), t(JobStatus::Succeeded)];
-        assert_eq!(announcement(&burst).unwrap(), "3 jobs finished: 2 succeeded, 1 failed");
+        let t = |status| Toast {
+            id: 0,
+            job_id: "j".into(),
+            kind: "demo".into(),
+            status,
+            error: None,
+        };
+        let burst = [
+            t(JobStatus::Succeeded),
+            t(JobStatus::Failed),
+            t(JobStatus::Succeeded),
+        ];
+        assert_eq!(
+            announcement(&burst).unwrap(),
+            "3 jobs finished: 2 succeeded, 1 failed"
+        );
         assert_eq!(announcement(&[]), None);
     }
 
     #[test]
     fn log_lines_are_added_once_in_order() {
         let mut s = LiveState::default();
-        let line = |seq: u64| format!(r#"{{"job_id":"a","seq":{seq},"level":"info","line":"l{seq}","at":0}}"#);
+        let line = |seq: u64| {
+            format!(r#"{{"job_id":"a","seq":{seq},"level":"info","line":"l{seq}","at":0}}"#)
+        };
         let lines = s.watch_log("a", Vec::new());
         for (id, seq) in [(1, 1), (2, 2), (3, 2), (4, 3)] {
             s.apply(Some(id), "log", &line(seq)).unwrap().run();
         }
-        s.apply(Some(5), "log", &line(9).replace(r#""a""#, r#""b""#)).unwrap().run();
+        s.apply(Some(5), "log", &line(9).replace(r#""a""#, r#""b""#))
+            .unwrap()
+            .run();
         let seqs: Vec<u64> = lines.get_untracked().iter().map(|l| l.seq).collect();
         assert_eq!(seqs, [1, 2, 3]);
     }
@@ -486,18 +580,41 @@ mod tests {
         let mut s = LiveState::default();
         s.start_from(10, "build-1", Vec::new(), &[12]);
         assert_eq!(s.last_event_id, Some(10));
-        s.apply(Some(11), "notice", r#"{"id":11,"text":"Maintenance","created_at":0}"#).unwrap().run();
-        s.apply(Some(12), "notice", r#"{"id":12,"text":"Second","created_at":0}"#).unwrap().run();
-        s.apply(Some(12), "notice", r#"{"id":15,"text":"Third","created_at":0}"#).unwrap().run();
+        s.apply(
+            Some(11),
+            "notice",
+            r#"{"id":11,"text":"Maintenance","created_at":0}"#,
+        )
+        .unwrap()
+        .run();
+        s.apply(
+            Some(12),
+            "notice",
+            r#"{"id":12,"text":"Second","created_at":0}"#,
+        )
+        .unwrap()
+        .run();
+        s.apply(
+            Some(12),
+            "notice",
+            r#"{"id":15,"text":"Third","created_at":0}"#,
+        )
+        .unwrap()
+        .run();
         s.dismiss(15).run();
-        s.apply(Some(13), "notice", r#"{"id":11,"text":"","created_at":0}"#).unwrap().run();
+        s.apply(Some(13), "notice", r#"{"id":11,"text":"","created_at":0}"#)
+            .unwrap()
+            .run();
         assert!(s.notices.get_untracked().is_empty());
         // A snapshot brings back what is in force, minus what was dismissed.
-        let snap = r#"{"jobs":[],"build":"build-1","notices":[{"id":12,"text":"Second","created_at":0}]}"#;
+        let snap =
+            r#"{"jobs":[],"build":"build-1","notices":[{"id":12,"text":"Second","created_at":0}]}"#;
         s.apply(Some(13), "snapshot", snap).unwrap().run();
         assert!(s.notices.get_untracked().is_empty());
         assert!(!s.outdated.get_untracked());
-        s.apply(Some(14), "version", r#"{"build":"build-2"}"#).unwrap().run();
+        s.apply(Some(14), "version", r#"{"build":"build-2"}"#)
+            .unwrap()
+            .run();
         assert!(s.outdated.get_untracked());
     }
 

@@ -47,7 +47,14 @@ fn history_query(map: &ParamsMap) -> HistoryQuery {
 
 #[component]
 fn DashboardView(data: DashboardData) -> impl IntoView {
-    let DashboardData { kinds, query, page, counts, chart, live } = data;
+    let DashboardData {
+        kinds,
+        query,
+        page,
+        counts,
+        chart,
+        live,
+    } = data;
     let (now, stall_ms) = (live.now, live.stall_ms);
     let filtered = query.status.is_some() || query.kind.is_some() || query.q.is_some();
     // Jobs started after the render belong at the top of the unfiltered first page only.
@@ -68,7 +75,11 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             }
         })
         .collect_view();
-    let empty_text = if filtered { "No jobs match these filters." } else { "No jobs yet: start one above." };
+    let empty_text = if filtered {
+        "No jobs match these filters."
+    } else {
+        "No jobs yet: start one above."
+    };
     let pager = pager(&query, page.prev.clone(), page.next.clone());
     view! {
         <LiveRoot info=live/>
@@ -112,7 +123,11 @@ fn StatusCounts(counts: Vec<StatusCount>, query: HistoryQuery) -> impl IntoView 
             ..HistoryQuery::default()
         };
         let qs = q.to_query_string();
-        if qs.is_empty() { "/".to_string() } else { format!("/?{qs}") }
+        if qs.is_empty() {
+            "/".to_string()
+        } else {
+            format!("/?{qs}")
+        }
     };
     let current = query.status.clone();
     let items = counts
@@ -192,7 +207,9 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
 /// Newer and older pages, keeping the filters.
 fn pager(query: &HistoryQuery, prev: Option<String>, next: Option<String>) -> impl IntoView {
     let href = |q: HistoryQuery| format!("/?{}", q.to_query_string());
-    let newer = prev.map(|id| view! { <a rel="prev" href=href(query.page(None, Some(id)))>"← Newer"</a> });
-    let older = next.map(|id| view! { <a rel="next" href=href(query.page(Some(id), None))>"Older →"</a> });
+    let newer =
+        prev.map(|id| view! { <a rel="prev" href=href(query.page(None, Some(id)))>"← Newer"</a> });
+    let older =
+        next.map(|id| view! { <a rel="next" href=href(query.page(Some(id), None))>"Older →"</a> });
     view! { <nav class="pager" aria-label="Pages">{newer}{older}</nav> }
 }

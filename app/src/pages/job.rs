@@ -42,7 +42,9 @@ fn JobView(data: JobPageData) -> impl IntoView {
             <dd><a href=format!("/jobs/{o}")><code>{o.clone()}</code></a></dd>
         }
     });
-    let timeout = job.timeout_ms.map(|ms| view! { <dt>"Time limit"</dt><dd>{format::duration(ms as i64)}</dd> });
+    let timeout = job
+        .timeout_ms
+        .map(|ms| view! { <dt>"Time limit"</dt><dd>{format::duration(ms as i64)}</dd> });
     let error = job.error.clone().map(|e| {
         view! {
             <section class="job-failure" aria-labelledby="error-title">
@@ -51,7 +53,11 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </section>
         }
     });
-    let title = format!("{} job {} · Headway", job.kind, &job.id[..8.min(job.id.len())]);
+    let title = format!(
+        "{} job {} · Headway",
+        job.kind,
+        &job.id[..8.min(job.id.len())]
+    );
     view! {
         <Title text=title/>
         <LiveRoot info=live/>

@@ -55,15 +55,23 @@ pub async fn run(plan: &Plan) -> Section {
         plan.hold_secs,
     );
     let mut outcomes = Vec::new();
-    for target in [Target::Baseline, Target::Raw, Target::HeadwayOneUser, Target::HeadwayUsers] {
+    for target in [
+        Target::Baseline,
+        Target::Raw,
+        Target::HeadwayOneUser,
+        Target::HeadwayUsers,
+    ] {
         match measure(plan, target).await {
             Ok(o) => outcomes.push((target, o)),
             Err(e) => s.fail(format!("{}: {e}", label(target))),
         }
     }
     let find = |t: Target| outcomes.iter().find(|(x, _)| *x == t).map(|(_, o)| o);
-    let (Some(base), Some(one), users) = (find(Target::Baseline), find(Target::HeadwayOneUser), find(Target::HeadwayUsers))
-    else {
+    let (Some(base), Some(one), users) = (
+        find(Target::Baseline),
+        find(Target::HeadwayOneUser),
+        find(Target::HeadwayUsers),
+    ) else {
         return s;
     };
 
@@ -77,7 +85,12 @@ pub async fn run(plan: &Plan) -> Section {
         "ratio (one user / baseline)",
     ]);
     let cells = |f: &dyn Fn(&Outcome) -> String| -> Vec<String> {
-        vec![f(one), users.map(f).unwrap_or("–".into()), f(base), raw.map(f).unwrap_or("–".into())]
+        vec![
+            f(one),
+            users.map(f).unwrap_or("–".into()),
+            f(base),
+            raw.map(f).unwrap_or("–".into()),
+        ]
     };
     let mut row = |name: &str, mut c: Vec<String>, r: String| {
         let mut v = vec![name.to_string()];
@@ -85,17 +98,60 @@ pub async fn run(plan: &Plan) -> Section {
         v.push(r);
         t.row(v);
     };
-    row("subscribers held", cells(&|o| format!("{} / {}", num(o.held as f64, 0), num(o.totals.sum.conns as f64, 0))), ratio(one.held as f64, base.held as f64));
-    row("seconds to open them", cells(&|o| num(o.open_s, 1)), ratio(one.open_s, base.open_s));
-    row("RSS before (MiB)", cells(&|o| mib(o.rss_before)), ratio(one.rss_before.unwrap_or(0) as f64, base.rss_before.unwrap_or(0) as f64));
-    row("RSS held (MiB)", cells(&|o| mib(o.rss_held)), ratio(one.rss_held.unwrap_or(0) as f64, base.rss_held.unwrap_or(0) as f64));
+    row(
+        "subscribers held",
+        cells(&|o| {
+            format!(
+                "{} / {}",
+                num(o.held as f64, 0),
+                num(o.totals.sum.conns as f64, 0)
+            )
+        }),
+        ratio(one.held as f64, base.held as f64),
+    );
+    row(
+        "seconds to open them",
+        cells(&|o| num(o.open_s, 1)),
+        ratio(one.open_s, base.open_s),
+    );
+    row(
+        "RSS before (MiB)",
+        cells(&|o| mib(o.rss_before)),
+        ratio(
+            one.rss_before.unwrap_or(0) as f64,
+            base.rss_before.unwrap_or(0) as f64,
+        ),
+    );
+    row(
+        "RSS held (MiB)",
+        cells(&|o| mib(o.rss_held)),
+        ratio(
+            one.rss_held.unwrap_or(0) as f64,
+            base.rss_held.unwrap_or(0) as f64,
+        ),
+    );
     row(
         "RSS per subscriber (KiB)",
-        cells(&|o| o.per_subscriber_kib().map(|k| num(k, 1)).unwrap_or("–".into())),
-        ratio(one.per_subscriber_kib().unwrap_or(f64::NAN), base.per_subscriber_kib().unwrap_or(f64::NAN)),
+        cells(&|o| {
+            o.per_subscriber_kib()
+                .map(|k| num(k, 1))
+                .unwrap_or("–".into())
+        }),
+        ratio(
+            one.per_subscriber_kib().unwrap_or(f64::NAN),
+            base.per_subscriber_kib().unwrap_or(f64::NAN),
+        ),
     );
-    row("keep-alive comments received", cells(&|o| num(o.totals.sum.comments as f64, 0)), String::new());
-    row("errors", cells(&|o| num(o.totals.connection_errors() as f64, 0)), String::new());
+    row(
+        "keep-alive comments received",
+        cells(&|o| num(o.totals.sum.comments as f64, 0)),
+        String::new(),
+    );
+    row(
+        "errors",
+        cells(&|o| num(o.totals.connection_errors() as f64, 0)),
+        String::new(),
+    );
     s.tables.push(t);
 
     for (target, o) in &outcomes {
@@ -107,20 +163,34 @@ pub async fn run(plan: &Plan) -> Section {
                 num(missing as f64, 0),
                 num(o.totals.sum.conns as f64, 0),
                 o.totals.connection_errors(),
-                o.totals.sum.first_error.as_ref().map(|e| format!("; first: {e}")).unwrap_or_default()
+                o.totals
+                    .sum
+                    .first_error
+                    .as_ref()
+                    .map(|e| format!("; first: {e}"))
+                    .unwrap_or_default()
             ));
         }
     }
-    for (target, o) in [(Target::HeadwayOneUser, Some(one)), (Target::HeadwayUsers, users)] {
+    for (target, o) in [
+        (Target::HeadwayOneUser, Some(one)),
+        (Target::HeadwayUsers, users),
+    ] {
         let Some(o) = o else { continue };
         let per = o.per_subscriber_kib().unwrap_or(f64::INFINITY);
         s.verdict(
-            &format!("Capacity: hold {} idle subscribers at ≤ 8 KiB RSS each ({})", num(n as f64, 0), label(target)),
+            &format!(
+                "Capacity: hold {} idle subscribers at ≤ 8 KiB RSS each ({})",
+                num(n as f64, 0),
+                label(target)
+            ),
             format!(
                 "{} held, {} KiB each (baseline {} KiB)",
                 num(o.held as f64, 0),
                 num(per, 1),
-                base.per_subscriber_kib().map(|k| num(k, 1)).unwrap_or("–".into())
+                base.per_subscriber_kib()
+                    .map(|k| num(k, 1))
+                    .unwrap_or("–".into())
             ),
             o.held == n && per <= 8.0,
         );
@@ -138,15 +208,30 @@ fn label(t: Target) -> &'static str {
 }
 
 async fn measure(plan: &Plan, target: Target) -> Res<Outcome> {
-    log(format!("capacity: {}, {} subscribers", label(target), plan.capacity));
+    log(format!(
+        "capacity: {}, {} subscribers",
+        label(target),
+        plan.capacity
+    ));
     let server = match target {
-        Target::Baseline => Server::baseline(&plan.exe, &["--jobs".into(), "0".into()], plan.path("capacity-baseline.log")).await?,
+        Target::Baseline => {
+            Server::baseline(
+                &plan.exe,
+                &["--jobs".into(), "0".into()],
+                plan.path("capacity-baseline.log"),
+            )
+            .await?
+        }
         Target::Raw => {
             let extra = ["--jobs".into(), "0".into(), "--raw".into()];
             Server::baseline(&plan.exe, &extra, plan.path("capacity-raw.log")).await?
         }
         _ => {
-            let tag = if target == Target::HeadwayOneUser { "one" } else { "each" };
+            let tag = if target == Target::HeadwayOneUser {
+                "one"
+            } else {
+                "each"
+            };
             let db = plan.path(&format!("capacity-{tag}.db"));
             Server::headway(HeadwayOptions {
                 bin: &plan.bin,
@@ -187,7 +272,10 @@ async fn drive(plan: &Plan, target: Target, server: &Server) -> Res<Outcome> {
     let limit = Duration::from_secs(60 + plan.capacity / plan.connect_rate.max(1) * 2);
     let (opened, failed) = clients.wait_ready(limit).await?;
     let open_s = (unix_ms() - started) / 1000.0;
-    log(format!("capacity: {opened} open, {failed} failed, in {open_s:.1} s; holding {} s", plan.hold_secs));
+    log(format!(
+        "capacity: {opened} open, {failed} failed, in {open_s:.1} s; holding {} s",
+        plan.hold_secs
+    ));
     let mut rss_held = server.rss_kib();
     for _ in 0..plan.hold_secs {
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -201,5 +289,11 @@ async fn drive(plan: &Plan, target: Target, server: &Server) -> Res<Outcome> {
         mib(rss_before),
         mib(rss_held)
     ));
-    Ok(Outcome { totals, open_s, rss_before, rss_held, held })
+    Ok(Outcome {
+        totals,
+        open_s,
+        rss_before,
+        rss_held,
+        held,
+    })
 }

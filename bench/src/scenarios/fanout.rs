@@ -37,7 +37,12 @@ impl Outcome {
 
     /// Connection errors plus open connections that missed events (fewer `done` than jobs).
     fn errors(&self) -> u64 {
-        self.totals.connection_errors() + self.totals.sum.opened.saturating_sub(self.totals.sum.complete)
+        self.totals.connection_errors()
+            + self
+                .totals
+                .sum
+                .opened
+                .saturating_sub(self.totals.sum.complete)
     }
 }
 
@@ -91,7 +96,13 @@ pub async fn run(plan: &Plan) -> Section {
         }
     };
 
-    let mut t = Table::new(&["", "Headway", "baseline", "ratio", "baseline, batched writes"]);
+    let mut t = Table::new(&[
+        "",
+        "Headway",
+        "baseline",
+        "ratio",
+        "baseline, batched writes",
+    ]);
     let both = |f: &dyn Fn(&Outcome) -> String| vec![f(&hw), f(&base)];
     let extra = |f: &dyn Fn(&Outcome) -> String| batched.as_ref().map(f).unwrap_or("–".into());
     let mut rows: Vec<Vec<String>> = Vec::new();
@@ -104,10 +115,20 @@ pub async fn run(plan: &Plan) -> Section {
     let (h, b) = (&hw.totals, &base.totals);
     row(
         "subscribers connected",
-        both(&|o| format!("{} / {}", num(o.totals.sum.opened as f64, 0), num(o.totals.sum.conns as f64, 0))),
+        both(&|o| {
+            format!(
+                "{} / {}",
+                num(o.totals.sum.opened as f64, 0),
+                num(o.totals.sum.conns as f64, 0)
+            )
+        }),
         String::new(),
     );
-    row("seconds to connect them", both(&|o| num(o.connect_s, 1)), ratio(hw.connect_s, base.connect_s));
+    row(
+        "seconds to connect them",
+        both(&|o| num(o.connect_s, 1)),
+        ratio(hw.connect_s, base.connect_s),
+    );
     row(
         "events delivered",
         both(&|o| num(o.totals.sum.events as f64, 0)),
@@ -118,17 +139,29 @@ pub async fn run(plan: &Plan) -> Section {
         both(&|o| num(o.events_per_s(), 0)),
         ratio(hw.events_per_s(), base.events_per_s()),
     );
-    row("window (s): jobs start → last event", both(&|o| num(o.window_s, 1)), ratio(hw.window_s, base.window_s));
+    row(
+        "window (s): jobs start → last event",
+        both(&|o| num(o.window_s, 1)),
+        ratio(hw.window_s, base.window_s),
+    );
     row(
         "progress events per subscriber",
-        both(&|o| num(o.totals.sum.progress as f64 / o.totals.sum.opened.max(1) as f64, 1)),
+        both(&|o| {
+            num(
+                o.totals.sum.progress as f64 / o.totals.sum.opened.max(1) as f64,
+                1,
+            )
+        }),
         String::new(),
     );
     for (name, p) in [("latency p50 (ms)", 50.0), ("latency p99 (ms)", 99.0)] {
         row(
             name,
             both(&|o| ms(o.totals.latency.percentile(p))),
-            ratio(h.latency.percentile(p).unwrap_or(0) as f64, b.latency.percentile(p).unwrap_or(0) as f64),
+            ratio(
+                h.latency.percentile(p).unwrap_or(0) as f64,
+                b.latency.percentile(p).unwrap_or(0) as f64,
+            ),
         );
     }
     row(
@@ -136,26 +169,47 @@ pub async fn run(plan: &Plan) -> Section {
         both(&|o| ms((o.totals.latency.count() > 0).then(|| o.totals.latency.max()))),
         ratio(h.latency.max() as f64, b.latency.max() as f64),
     );
-    row("errors", both(&|o| num(o.errors() as f64, 0)), String::new());
+    row(
+        "errors",
+        both(&|o| num(o.errors() as f64, 0)),
+        String::new(),
+    );
     row(
         "server CPU (s) during the jobs",
         both(&|o| o.server_cpu_s.map(|c| num(c, 1)).unwrap_or("–".into())),
-        ratio(hw.server_cpu_s.unwrap_or(f64::NAN), base.server_cpu_s.unwrap_or(f64::NAN)),
+        ratio(
+            hw.server_cpu_s.unwrap_or(f64::NAN),
+            base.server_cpu_s.unwrap_or(f64::NAN),
+        ),
     );
-    row("client processes' CPU (s), whole run", both(&|o| num(o.clients_cpu_s, 1)), String::new());
+    row(
+        "client processes' CPU (s), whole run",
+        both(&|o| num(o.clients_cpu_s, 1)),
+        String::new(),
+    );
     row(
         "server RSS (MiB) with subscribers connected",
         both(&|o| mib(o.rss_connected)),
-        ratio(hw.rss_connected.unwrap_or(0) as f64, base.rss_connected.unwrap_or(0) as f64),
+        ratio(
+            hw.rss_connected.unwrap_or(0) as f64,
+            base.rss_connected.unwrap_or(0) as f64,
+        ),
     );
     row(
         "server RSS (MiB) at the end",
         both(&|o| mib(o.rss_end)),
-        ratio(hw.rss_end.unwrap_or(0) as f64, base.rss_end.unwrap_or(0) as f64),
+        ratio(
+            hw.rss_end.unwrap_or(0) as f64,
+            base.rss_end.unwrap_or(0) as f64,
+        ),
     );
     row(
         "server CPU per delivered event (µs)",
-        both(&|o| o.server_cpu_s.map(|c| num(c * 1e6 / o.totals.sum.events.max(1) as f64, 2)).unwrap_or("–".into())),
+        both(&|o| {
+            o.server_cpu_s
+                .map(|c| num(c * 1e6 / o.totals.sum.events.max(1) as f64, 2))
+                .unwrap_or("–".into())
+        }),
         ratio(
             hw.server_cpu_s.unwrap_or(f64::NAN) / hw.totals.sum.events.max(1) as f64,
             base.server_cpu_s.unwrap_or(f64::NAN) / base.totals.sum.events.max(1) as f64,
@@ -163,12 +217,23 @@ pub async fn run(plan: &Plan) -> Section {
     );
     // The batched baseline's column, in the same row order.
     let extras: Vec<String> = vec![
-        extra(&|o| format!("{} / {}", num(o.totals.sum.opened as f64, 0), num(o.totals.sum.conns as f64, 0))),
+        extra(&|o| {
+            format!(
+                "{} / {}",
+                num(o.totals.sum.opened as f64, 0),
+                num(o.totals.sum.conns as f64, 0)
+            )
+        }),
         extra(&|o| num(o.connect_s, 1)),
         extra(&|o| num(o.totals.sum.events as f64, 0)),
         extra(&|o| num(o.events_per_s(), 0)),
         extra(&|o| num(o.window_s, 1)),
-        extra(&|o| num(o.totals.sum.progress as f64 / o.totals.sum.opened.max(1) as f64, 1)),
+        extra(&|o| {
+            num(
+                o.totals.sum.progress as f64 / o.totals.sum.opened.max(1) as f64,
+                1,
+            )
+        }),
         extra(&|o| ms(o.totals.latency.percentile(50.0))),
         extra(&|o| ms(o.totals.latency.percentile(99.0))),
         extra(&|o| ms((o.totals.latency.count() > 0).then(|| o.totals.latency.max()))),
@@ -177,7 +242,11 @@ pub async fn run(plan: &Plan) -> Section {
         extra(&|o| num(o.clients_cpu_s, 1)),
         extra(&|o| mib(o.rss_connected)),
         extra(&|o| mib(o.rss_end)),
-        extra(&|o| o.server_cpu_s.map(|c| num(c * 1e6 / o.totals.sum.events.max(1) as f64, 2)).unwrap_or("–".into())),
+        extra(&|o| {
+            o.server_cpu_s
+                .map(|c| num(c * 1e6 / o.totals.sum.events.max(1) as f64, 2))
+                .unwrap_or("–".into())
+        }),
     ];
     for (mut r, e) in rows.into_iter().zip(extras) {
         r.push(e);
@@ -200,7 +269,9 @@ pub async fn run(plan: &Plan) -> Section {
             ));
         }
         if !o.complete {
-            s.notes.push(format!("{name}: not every subscriber had all its `done` events when the deadline passed."));
+            s.notes.push(format!(
+                "{name}: not every subscriber had all its `done` events when the deadline passed."
+            ));
         }
     }
     if h.sum.progress_without_at > 0 {
@@ -214,13 +285,36 @@ pub async fn run(plan: &Plan) -> Section {
         s.fail("Headway: no latency samples");
     }
 
-    let p99 = h.latency.percentile(99.0).map(|us| us as f64 / 1000.0).unwrap_or(f64::INFINITY);
-    let target = format!("Fan-out at {} subscribers: p99 latency < 50 ms", num(plan.subscribers as f64, 0));
-    s.verdict(&target, format!("p99 {} ms (baseline {} ms)", num(p99, 1), ms(b.latency.percentile(99.0))), p99 < 50.0);
+    let p99 = h
+        .latency
+        .percentile(99.0)
+        .map(|us| us as f64 / 1000.0)
+        .unwrap_or(f64::INFINITY);
+    let target = format!(
+        "Fan-out at {} subscribers: p99 latency < 50 ms",
+        num(plan.subscribers as f64, 0)
+    );
+    s.verdict(
+        &target,
+        format!(
+            "p99 {} ms (baseline {} ms)",
+            num(p99, 1),
+            ms(b.latency.percentile(99.0))
+        ),
+        p99 < 50.0,
+    );
     let r = hw.events_per_s() / base.events_per_s();
     s.verdict(
-        &format!("Fan-out at {} subscribers: delivered events/s ≥ 0.8× baseline", num(plan.subscribers as f64, 0)),
-        format!("{} vs {} events/s = {}", num(hw.events_per_s(), 0), num(base.events_per_s(), 0), ratio(hw.events_per_s(), base.events_per_s())),
+        &format!(
+            "Fan-out at {} subscribers: delivered events/s ≥ 0.8× baseline",
+            num(plan.subscribers as f64, 0)
+        ),
+        format!(
+            "{} vs {} events/s = {}",
+            num(hw.events_per_s(), 0),
+            num(base.events_per_s(), 0),
+            ratio(hw.events_per_s(), base.events_per_s())
+        ),
         r >= 0.8 && hw.errors() == 0,
     );
     s
@@ -258,7 +352,12 @@ async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> R
             if target == Target::Batched {
                 extra.push("--batch".into());
             }
-            Server::baseline(&plan.exe, &extra, plan.path(&format!("fanout-{}.log", name.replace(' ', "-")))).await?
+            Server::baseline(
+                &plan.exe,
+                &extra,
+                plan.path(&format!("fanout-{}.log", name.replace(' ', "-"))),
+            )
+            .await?
         }
     };
     let result = drive(plan, target, &server, steps, interval_ms).await;
@@ -268,7 +367,13 @@ async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> R
     Ok(outcome)
 }
 
-async fn drive(plan: &Plan, target: Target, server: &Server, steps: u64, interval_ms: u64) -> Res<Outcome> {
+async fn drive(
+    plan: &Plan,
+    target: Target,
+    server: &Server,
+    steps: u64,
+    interval_ms: u64,
+) -> Res<Outcome> {
     let cookie = match target {
         Target::Headway => Some(new_session(server.addr).await?),
         Target::Baseline | Target::Batched => None,
@@ -288,7 +393,9 @@ async fn drive(plan: &Plan, target: Target, server: &Server, steps: u64, interva
     let connect_limit = Duration::from_secs(60 + plan.subscribers / plan.connect_rate.max(1) * 2);
     let (opened, failed) = clients.wait_ready(connect_limit).await?;
     let connect_s = (unix_ms() - connect_started) / 1000.0;
-    log(format!("fan-out: {opened} subscribers connected ({failed} failed) in {connect_s:.1} s"));
+    log(format!(
+        "fan-out: {opened} subscribers connected ({failed} failed) in {connect_s:.1} s"
+    ));
     // Let the connection burst settle before measuring.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_connected = server.rss_kib();
@@ -297,22 +404,37 @@ async fn drive(plan: &Plan, target: Target, server: &Server, steps: u64, interva
     let t0 = unix_ms();
     match target {
         Target::Baseline | Target::Batched => {
-            let r = crate::http::fetch(server.addr, "POST", "/start", &[], None).await.map_err(|e| e.to_string())?;
+            let r = crate::http::fetch(server.addr, "POST", "/start", &[], None)
+                .await
+                .map_err(|e| e.to_string())?;
             if r.head.status != 202 {
                 return Err(format!("POST /start answered {}", r.head.status));
             }
         }
         Target::Headway => {
-            let mut conn = Conn::connect(server.addr).await.map_err(|e| e.to_string())?;
-            let body = format!(r#"{{"kind":"demo","params":{{"steps":{steps},"interval_ms":{interval_ms}}}}}"#);
+            let mut conn = Conn::connect(server.addr)
+                .await
+                .map_err(|e| e.to_string())?;
+            let body = format!(
+                r#"{{"kind":"demo","params":{{"steps":{steps},"interval_ms":{interval_ms}}}}}"#
+            );
             let cookie = cookie.as_deref().unwrap_or_default();
             for _ in 0..plan.fanout_jobs {
                 let r = conn
-                    .request("POST", "/api/v1/jobs", &[("Cookie", cookie)], Some(("application/json", body.as_bytes())))
+                    .request(
+                        "POST",
+                        "/api/v1/jobs",
+                        &[("Cookie", cookie)],
+                        Some(("application/json", body.as_bytes())),
+                    )
                     .await
                     .map_err(|e| format!("POST /api/v1/jobs: {e}"))?;
                 if r.head.status != 201 {
-                    return Err(format!("POST /api/v1/jobs answered {}: {}", r.head.status, r.text()));
+                    return Err(format!(
+                        "POST /api/v1/jobs answered {}: {}",
+                        r.head.status,
+                        r.text()
+                    ));
                 }
             }
         }

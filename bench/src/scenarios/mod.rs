@@ -14,11 +14,15 @@ use std::net::SocketAddr;
 
 /// The session cookie Headway sets on a first request: a new user.
 pub async fn new_session(addr: SocketAddr) -> Res<String> {
-    let r = http::fetch(addr, "GET", "/api/v1/kinds", &[], None).await.map_err(|e| format!("GET /api/v1/kinds: {e}"))?;
+    let r = http::fetch(addr, "GET", "/api/v1/kinds", &[], None)
+        .await
+        .map_err(|e| format!("GET /api/v1/kinds: {e}"))?;
     if r.head.status != 200 {
         return Err(format!("GET /api/v1/kinds answered {}", r.head.status));
     }
-    r.head.cookie("headway_session").ok_or_else(|| "no headway_session cookie on the first response".to_string())
+    r.head
+        .cookie("headway_session")
+        .ok_or_else(|| "no headway_session cookie on the first response".to_string())
 }
 
 /// The reports of several client processes, added up.
@@ -75,9 +79,11 @@ fn min_opt(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64
 
 /// Microseconds as milliseconds with one decimal.
 pub fn ms(us: Option<u64>) -> String {
-    us.map(|v| crate::report::num(v as f64 / 1000.0, 1)).unwrap_or_else(|| "–".into())
+    us.map(|v| crate::report::num(v as f64 / 1000.0, 1))
+        .unwrap_or_else(|| "–".into())
 }
 
 pub fn mib(kib: Option<u64>) -> String {
-    kib.map(|k| crate::report::num(k as f64 / 1024.0, 1)).unwrap_or_else(|| "–".into())
+    kib.map(|k| crate::report::num(k as f64 / 1024.0, 1))
+        .unwrap_or_else(|| "–".into())
 }

@@ -27,7 +27,10 @@ fn gzip_len(bytes: &[u8]) -> Res<u64> {
     let input = bytes.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
-    writer.join().map_err(|_| "gzip writer panicked")?.map_err(|e| e.to_string())?;
+    writer
+        .join()
+        .map_err(|_| "gzip writer panicked")?
+        .map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!("gzip failed: {}", out.status));
     }
@@ -57,19 +60,34 @@ pub async fn run(plan: &Plan) -> Section {
     let (mut raw_total, mut gz_total, mut wasm_gz) = (0u64, 0u64, 0u64);
     for name in ASSETS {
         let path = plan.site_root.join("pkg").join(name);
-        match std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display())).and_then(|b| Ok((b.len() as u64, gzip_len(&b)?))) {
+        match std::fs::read(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|b| Ok((b.len() as u64, gzip_len(&b)?)))
+        {
             Ok((raw, gz)) => {
                 raw_total += raw;
                 gz_total += gz;
                 if name.ends_with(".wasm") {
                     wasm_gz = gz;
                 }
-                t.row(vec![format!("`pkg/{name}`"), num(raw as f64, 0), num(gz as f64, 0)]);
+                t.row(vec![
+                    format!("`pkg/{name}`"),
+                    num(raw as f64, 0),
+                    num(gz as f64, 0),
+                ]);
             }
             Err(e) => s.fail(e),
         }
     }
-    t.row(vec!["**assets total**".into(), num(raw_total as f64, 0), format!("**{}** ({} KiB)", num(gz_total as f64, 0), num(gz_total as f64 / 1024.0, 1))]);
+    t.row(vec![
+        "**assets total**".into(),
+        num(raw_total as f64, 0),
+        format!(
+            "**{}** ({} KiB)",
+            num(gz_total as f64, 0),
+            num(gz_total as f64 / 1024.0, 1)
+        ),
+    ]);
 
     let history = history(plan).await;
     let mut page_gz = None;
@@ -86,7 +104,11 @@ pub async fn run(plan: &Plan) -> Section {
             t.row(vec![
                 "**page total** (assets + HTML)".into(),
                 num((raw_total + h.page_a.len() as u64) as f64, 0),
-                format!("**{}** ({} KiB)", num(all as f64, 0), num(all as f64 / 1024.0, 1)),
+                format!(
+                    "**{}** ({} KiB)",
+                    num(all as f64, 0),
+                    num(all as f64 / 1024.0, 1)
+                ),
             ]);
         }
         Err(e) => s.fail(format!("history page: {e}")),
@@ -100,7 +122,9 @@ pub async fn run(plan: &Plan) -> Section {
             num(page_total as f64 / 1024.0, 1),
             num(gz_total as f64 / 1024.0, 1),
             num(wasm_gz as f64 / 1024.0, 1),
-            page_gz.map(|g| num(g as f64 / 1024.0, 1)).unwrap_or("–".into())
+            page_gz
+                .map(|g| num(g as f64 / 1024.0, 1))
+                .unwrap_or("–".into())
         ),
         page_total as f64 <= 100.0 * 1024.0 && gz_total > 0,
     );
@@ -108,11 +132,29 @@ pub async fn run(plan: &Plan) -> Section {
     let Ok(h) = history else { return s };
     let mut t = Table::new(&["request", "p50 (ms)", "p99 (ms)", "max (ms)", "body bytes"]);
     let line = |name: String, m: &Summary, bytes: usize| {
-        vec![name, num(m.p50, 2), num(m.p99, 2), num(m.max, 2), num(bytes as f64, 0)]
+        vec![
+            name,
+            num(m.p50, 2),
+            num(m.p99, 2),
+            num(m.max, 2),
+            num(bytes as f64, 0),
+        ]
     };
-    t.row(line(format!("`GET /`, user with {} jobs", num(n as f64, 0)), &h.a, h.page_a.len()));
-    t.row(line("`GET /`, user with 0 jobs (baseline)".into(), &h.b, h.page_b_len));
-    t.row(line("`GET /pkg/headway.css` (static)".into(), &h.asset, h.asset_len));
+    t.row(line(
+        format!("`GET /`, user with {} jobs", num(n as f64, 0)),
+        &h.a,
+        h.page_a.len(),
+    ));
+    t.row(line(
+        "`GET /`, user with 0 jobs (baseline)".into(),
+        &h.b,
+        h.page_b_len,
+    ));
+    t.row(line(
+        "`GET /pkg/headway.css` (static)".into(),
+        &h.asset,
+        h.asset_len,
+    ));
     t.row(vec![
         "ratio: many jobs / no jobs".into(),
         ratio(h.a.p50, h.b.p50),
@@ -129,7 +171,12 @@ pub async fn run(plan: &Plan) -> Section {
     ));
     s.verdict(
         &format!("History SSR p99 < 20 ms at {} jobs", num(n as f64, 0)),
-        format!("p99 {} ms (0 jobs: {} ms, {})", num(h.a.p99, 2), num(h.b.p99, 2), ratio(h.a.p99, h.b.p99)),
+        format!(
+            "p99 {} ms (0 jobs: {} ms, {})",
+            num(h.a.p99, 2),
+            num(h.b.p99, 2),
+            ratio(h.a.p99, h.b.p99)
+        ),
         h.a.p99 < 20.0,
     );
     s
@@ -162,21 +209,36 @@ async fn history(plan: &Plan) -> Res<History> {
     let users = async {
         // User A: whoever posts this job; user B: a session with no jobs.
         let body = br#"{"kind":"demo","params":{"steps":1,"interval_ms":0}}"#;
-        let r = http::fetch(server.addr, "POST", "/api/v1/jobs", &[], Some(("application/json", &body[..])))
-            .await
-            .map_err(|e| e.to_string())?;
+        let r = http::fetch(
+            server.addr,
+            "POST",
+            "/api/v1/jobs",
+            &[],
+            Some(("application/json", &body[..])),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         if r.head.status != 201 {
             return Err(format!("POST /api/v1/jobs answered {}", r.head.status));
         }
-        let cookie_a = r.head.cookie("headway_session").ok_or("no session cookie")?;
+        let cookie_a = r
+            .head
+            .cookie("headway_session")
+            .ok_or("no session cookie")?;
         let job: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
         let id = job["id"].as_str().ok_or("no job id")?.to_string();
         let cookie_b = new_session(server.addr).await?;
         // Let the job finish, so that nothing is running when the server stops.
         for _ in 0..200 {
-            let r = http::fetch(server.addr, "GET", &format!("/api/v1/jobs/{id}"), &[("Cookie", &cookie_a)], None)
-                .await
-                .map_err(|e| e.to_string())?;
+            let r = http::fetch(
+                server.addr,
+                "GET",
+                &format!("/api/v1/jobs/{id}"),
+                &[("Cookie", &cookie_a)],
+                None,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             if String::from_utf8_lossy(&r.body).contains(r#""status":"succeeded""#) {
                 return Ok((cookie_a, cookie_b, id));
             }
@@ -209,12 +271,27 @@ async fn history(plan: &Plan) -> Res<History> {
     let stopped = server.stop().await;
     let (a, b, asset, page_a, page_b_len, asset_len) = result?;
     stopped?;
-    Ok(History { a, b, asset, page_a, page_b_len, asset_len, seed_s, restart_s })
+    Ok(History {
+        a,
+        b,
+        asset,
+        page_a,
+        page_b_len,
+        asset_len,
+        seed_s,
+        restart_s,
+    })
 }
 
 type Measured = (Summary, Summary, Summary, Vec<u8>, usize, usize);
 
-async fn measure(plan: &Plan, addr: std::net::SocketAddr, cookie_a: &str, cookie_b: &str, newest: &str) -> Res<Measured> {
+async fn measure(
+    plan: &Plan,
+    addr: std::net::SocketAddr,
+    cookie_a: &str,
+    cookie_b: &str,
+    newest: &str,
+) -> Res<Measured> {
     let mut ca = Conn::connect(addr).await.map_err(|e| e.to_string())?;
     let mut cb = Conn::connect(addr).await.map_err(|e| e.to_string())?;
     let mut cs = Conn::connect(addr).await.map_err(|e| e.to_string())?;
@@ -241,7 +318,14 @@ async fn measure(plan: &Plan, addr: std::net::SocketAddr, cookie_a: &str, cookie
     if !String::from_utf8_lossy(&page_a).contains(newest) {
         return Err("the history page does not list the user's newest job".into());
     }
-    Ok((Summary::of(&ta), Summary::of(&tb), Summary::of(&ts), page_a, page_b_len, asset_len))
+    Ok((
+        Summary::of(&ta),
+        Summary::of(&tb),
+        Summary::of(&ts),
+        page_a,
+        page_b_len,
+        asset_len,
+    ))
 }
 
 /// One GET, timed from writing the request to reading the whole body, in ms.
@@ -251,7 +335,10 @@ async fn timed(conn: &mut Conn, path: &str, cookie: Option<&str>) -> Res<(f64, V
         headers.push(("Cookie", c));
     }
     let t = Instant::now();
-    let r = conn.request("GET", path, &headers, None).await.map_err(|e| format!("GET {path}: {e}"))?;
+    let r = conn
+        .request("GET", path, &headers, None)
+        .await
+        .map_err(|e| format!("GET {path}: {e}"))?;
     let d = t.elapsed().as_secs_f64() * 1000.0;
     if r.head.status != 200 {
         return Err(format!("GET {path} answered {}", r.head.status));

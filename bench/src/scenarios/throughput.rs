@@ -63,7 +63,10 @@ pub async fn run(plan: &Plan) -> Section {
         coalesced: f64,
     }
     let mut levels = Vec::new();
-    for (c, jobs) in [(1, plan.serial_jobs), (plan.concurrency, plan.throughput_jobs)] {
+    for (c, jobs) in [
+        (1, plan.serial_jobs),
+        (plan.concurrency, plan.throughput_jobs),
+    ] {
         let hw = match headway(plan, c, jobs).await {
             Ok(o) => o,
             Err(e) => {
@@ -90,28 +93,58 @@ pub async fn run(plan: &Plan) -> Section {
         };
         let base = measure("SQLite via sqlx", sqlite_baseline(plan, c, jobs).await);
         let direct = measure("SQLite direct", sqlite_direct(plan, c, jobs, false).await);
-        let coalesced = measure("SQLite direct, coalesced", sqlite_direct(plan, c, jobs, true).await);
-        levels.push(Level { c, jobs, hw, base, direct, coalesced });
+        let coalesced = measure(
+            "SQLite direct, coalesced",
+            sqlite_direct(plan, c, jobs, true).await,
+        );
+        levels.push(Level {
+            c,
+            jobs,
+            hw,
+            base,
+            direct,
+            coalesced,
+        });
     }
     let mut header = vec![String::new()];
-    header.extend(levels.iter().map(|l| format!("concurrency {} ({} jobs)", l.c, num(l.jobs as f64, 0))));
-    let mut t = Table { headers: header, rows: Vec::new() };
+    header.extend(
+        levels
+            .iter()
+            .map(|l| format!("concurrency {} ({} jobs)", l.c, num(l.jobs as f64, 0))),
+    );
+    let mut t = Table {
+        headers: header,
+        rows: Vec::new(),
+    };
     let mut row = |name: &str, f: &dyn Fn(&Level) -> String| {
         let mut r = vec![name.to_string()];
         r.extend(levels.iter().map(f));
         t.row(r);
     };
-    row("**Headway**, jobs/s", &|l| format!("**{}**", num(l.hw.jobs_per_s, 0)));
-    row("SQLite via sqlx, same statements (baseline), jobs/s", &|l| num(l.base, 0));
-    row("ratio Headway / baseline", &|l| ratio(l.hw.jobs_per_s, l.base));
-    row("SQLite direct, same statements, jobs/s", &|l| num(l.direct, 0));
-    row("SQLite direct, one row write per job, jobs/s", &|l| num(l.coalesced, 0));
+    row("**Headway**, jobs/s", &|l| {
+        format!("**{}**", num(l.hw.jobs_per_s, 0))
+    });
+    row(
+        "SQLite via sqlx, same statements (baseline), jobs/s",
+        &|l| num(l.base, 0),
+    );
+    row("ratio Headway / baseline", &|l| {
+        ratio(l.hw.jobs_per_s, l.base)
+    });
+    row("SQLite direct, same statements, jobs/s", &|l| {
+        num(l.direct, 0)
+    });
+    row("SQLite direct, one row write per job, jobs/s", &|l| {
+        num(l.coalesced, 0)
+    });
     row("Headway POST latency p50 / p99 / max (ms)", &|l| {
         let m = &l.hw.post_latency_ms;
         format!("{} / {} / {}", num(m.p50, 2), num(m.p99, 2), num(m.max, 1))
     });
     row("Headway server CPU per job (ms)", &|l| {
-        l.hw.server_cpu_s.map(|c| num(c * 1000.0 / l.jobs as f64, 3)).unwrap_or("–".into())
+        l.hw.server_cpu_s
+            .map(|c| num(c * 1000.0 / l.jobs as f64, 3))
+            .unwrap_or("–".into())
     });
     s.tables.push(t);
     if let Some(l) = levels.iter().find(|l| l.c == plan.concurrency) {
@@ -158,7 +191,10 @@ async fn headway(plan: &Plan, c: u64, jobs: u64) -> Res<HeadwayOutcome> {
     .map_err(|e| e.to_string())?;
     pool.close().await;
     outcome.succeeded = succeeded as u64;
-    let elapsed_s = last.map(|l| (l as f64 - t0) / 1000.0).unwrap_or(f64::NAN).max(0.001);
+    let elapsed_s = last
+        .map(|l| (l as f64 - t0) / 1000.0)
+        .unwrap_or(f64::NAN)
+        .max(0.001);
     outcome.jobs_per_s = succeeded as f64 / elapsed_s;
     log(format!(
         "throughput: {total} jobs, {succeeded} succeeded, {:.0} jobs/s",
@@ -175,7 +211,13 @@ async fn drive(server: &Server, c: u64, jobs: u64) -> Res<(HeadwayOutcome, f64)>
     let stop = CancellationToken::new();
     let dones = Arc::new(AtomicU64::new(0));
     let (opened_tx, opened_rx) = tokio::sync::oneshot::channel();
-    let watcher = tokio::spawn(watch_done(addr, cookie.clone(), Arc::clone(&dones), stop.clone(), opened_tx));
+    let watcher = tokio::spawn(watch_done(
+        addr,
+        cookie.clone(),
+        Arc::clone(&dones),
+        stop.clone(),
+        opened_tx,
+    ));
     tokio::time::timeout(Duration::from_secs(30), opened_rx)
         .await
         .map_err(|_| "the event stream did not open within 30 s".to_string())?
@@ -183,7 +225,11 @@ async fn drive(server: &Server, c: u64, jobs: u64) -> Res<(HeadwayOutcome, f64)>
 
     let mut conns = Vec::new();
     for _ in 0..c {
-        conns.push(Conn::connect(addr).await.map_err(|e| format!("connect: {e}"))?);
+        conns.push(
+            Conn::connect(addr)
+                .await
+                .map_err(|e| format!("connect: {e}"))?,
+        );
     }
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -194,14 +240,24 @@ async fn drive(server: &Server, c: u64, jobs: u64) -> Res<(HeadwayOutcome, f64)>
     let t0 = unix_ms();
     let mut tasks = Vec::new();
     for mut conn in conns {
-        let (next, errors, first_error, latencies, cookie) =
-            (Arc::clone(&next), Arc::clone(&errors), Arc::clone(&first_error), Arc::clone(&latencies), cookie.clone());
+        let (next, errors, first_error, latencies, cookie) = (
+            Arc::clone(&next),
+            Arc::clone(&errors),
+            Arc::clone(&first_error),
+            Arc::clone(&latencies),
+            cookie.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             while next.fetch_add(1, Ordering::Relaxed) < jobs {
                 let t = Instant::now();
                 let r = conn
-                    .request("POST", "/api/v1/jobs", &[("Cookie", &cookie)], Some(("application/json", &body[..])))
+                    .request(
+                        "POST",
+                        "/api/v1/jobs",
+                        &[("Cookie", &cookie)],
+                        Some(("application/json", &body[..])),
+                    )
                     .await;
                 mine.push(t.elapsed().as_secs_f64() * 1000.0);
                 let problem = match r {
@@ -260,9 +316,14 @@ async fn watch_done(
     let mut opened = Some(opened);
     let result: Res<()> = async {
         let mut conn = Conn::connect(addr).await.map_err(|e| e.to_string())?;
-        conn.send("GET", "/api/v1/events", &[("Accept", "text/event-stream"), ("Cookie", &cookie)], None)
-            .await
-            .map_err(|e| e.to_string())?;
+        conn.send(
+            "GET",
+            "/api/v1/events",
+            &[("Accept", "text/event-stream"), ("Cookie", &cookie)],
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let head = conn.read_head().await.map_err(|e| e.to_string())?;
         if head.status != 200 {
             return Err(format!("GET /api/v1/events answered {}", head.status));
@@ -314,7 +375,9 @@ type Tx = Transaction<'static, Sqlite>;
 
 /// The same row work as Headway, on a bare SQLite file; returns jobs/s.
 async fn sqlite_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
-    log(format!("throughput: SQLite baseline, batches of {c}, {jobs} jobs"));
+    log(format!(
+        "throughput: SQLite baseline, batches of {c}, {jobs} jobs"
+    ));
     let db = plan.path(&format!("sqlite-baseline-{c}.db"));
     let pool = seed::open(&db, 1).await?;
     let mut rng = Rng::new(42 + c);
@@ -350,13 +413,31 @@ async fn sqlite_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
             .execute(&mut *tx)
             .await
             .map_err(e)?;
-            insert_event(&mut tx, &mut next_event, &owner, id, "job", &job.to_string(), now).await?;
+            insert_event(
+                &mut tx,
+                &mut next_event,
+                &owner,
+                id,
+                "job",
+                &job.to_string(),
+                now,
+            )
+            .await?;
         }
         tx.commit().await.map_err(e)?;
 
         let mut tx = pool.begin().await.map_err(e)?;
         for id in batch {
-            transition(&mut tx, &mut next_event, &owner, id, "running", "'queued'", false).await?;
+            transition(
+                &mut tx,
+                &mut next_event,
+                &owner,
+                id,
+                "running",
+                "'queued'",
+                false,
+            )
+            .await?;
         }
         tx.commit().await.map_err(e)?;
 
@@ -382,9 +463,27 @@ async fn sqlite_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
                 .map_err(e)?;
                 let data = json!({"job_id": id, "current": current, "total": 1, "unit": "steps",
                                   "message": message, "level": "success", "at": at});
-                insert_event(&mut tx, &mut next_event, &owner, id, "progress", &data.to_string(), at).await?;
+                insert_event(
+                    &mut tx,
+                    &mut next_event,
+                    &owner,
+                    id,
+                    "progress",
+                    &data.to_string(),
+                    at,
+                )
+                .await?;
             }
-            transition(&mut tx, &mut next_event, &owner, id, "succeeded", "'running', 'cancelling'", true).await?;
+            transition(
+                &mut tx,
+                &mut next_event,
+                &owner,
+                id,
+                "succeeded",
+                "'running', 'cancelling'",
+                true,
+            )
+            .await?;
         }
         tx.commit().await.map_err(e)?;
     }
@@ -397,11 +496,22 @@ async fn sqlite_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
     if done as u64 != jobs {
         return Err(format!("{done} of {jobs} jobs succeeded"));
     }
-    log(format!("throughput: SQLite baseline {:.0} jobs/s", jobs as f64 / elapsed));
+    log(format!(
+        "throughput: SQLite baseline {:.0} jobs/s",
+        jobs as f64 / elapsed
+    ));
     Ok(jobs as f64 / elapsed)
 }
 
-fn job_json(id: &str, status: &str, current: u64, message: &str, t: i64, finished: Option<i64>, event_id: i64) -> serde_json::Value {
+fn job_json(
+    id: &str,
+    status: &str,
+    current: u64,
+    message: &str,
+    t: i64,
+    finished: Option<i64>,
+    event_id: i64,
+) -> serde_json::Value {
     json!({
         "id": id, "kind": "demo", "params": {"interval_ms": 0, "steps": 1}, "status": status,
         "progress": {"current": current, "total": 1, "unit": "steps", "message": message, "level": "success"},
@@ -410,7 +520,15 @@ fn job_json(id: &str, status: &str, current: u64, message: &str, t: i64, finishe
     })
 }
 
-async fn insert_event(tx: &mut Tx, next: &mut i64, owner: &str, job: &str, kind: &str, data: &str, at: i64) -> Res<()> {
+async fn insert_event(
+    tx: &mut Tx,
+    next: &mut i64,
+    owner: &str,
+    job: &str,
+    kind: &str,
+    data: &str,
+    at: i64,
+) -> Res<()> {
     sqlx::query("INSERT INTO events (id, owner, job_id, type, data, at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(*next)
         .bind(owner)
@@ -426,7 +544,15 @@ async fn insert_event(tx: &mut Tx, next: &mut i64, owner: &str, job: &str, kind:
 }
 
 /// Headway's status change: one UPDATE … RETURNING, then the `job` event (and `done`).
-async fn transition(tx: &mut Tx, next: &mut i64, owner: &str, id: &str, to: &str, from: &str, terminal: bool) -> Res<()> {
+async fn transition(
+    tx: &mut Tx,
+    next: &mut i64,
+    owner: &str,
+    id: &str,
+    to: &str,
+    from: &str,
+    terminal: bool,
+) -> Res<()> {
     let at = unix_ms() as i64;
     let job_event = *next;
     let last = if terminal { job_event + 1 } else { job_event };
@@ -453,11 +579,30 @@ async fn transition(tx: &mut Tx, next: &mut i64, owner: &str, id: &str, to: &str
         return Err(format!("job {id} could not become {to}"));
     };
     // Headway reads the returned row back into a job; so does the baseline.
-    let decoded: Result<(String, String, String, i64, Option<i64>), sqlx::Error> =
-        (|| Ok((row.try_get(0)?, row.try_get(2)?, row.try_get(3)?, row.try_get(11)?, row.try_get(12)?)))();
+    let decoded: Result<(String, String, String, i64, Option<i64>), sqlx::Error> = (|| {
+        Ok((
+            row.try_get(0)?,
+            row.try_get(2)?,
+            row.try_get(3)?,
+            row.try_get(11)?,
+            row.try_get(12)?,
+        ))
+    })();
     decoded.map_err(|e| e.to_string())?;
-    let (current, message) = if terminal { (1, "step 1 of 1") } else { (0, "") };
-    let job = job_json(id, to, current, message, at, terminal.then_some(at), job_event);
+    let (current, message) = if terminal {
+        (1, "step 1 of 1")
+    } else {
+        (0, "")
+    };
+    let job = job_json(
+        id,
+        to,
+        current,
+        message,
+        at,
+        terminal.then_some(at),
+        job_event,
+    );
     insert_event(tx, next, owner, id, "job", &job.to_string(), at).await?;
     if terminal {
         let done = json!({"job_id": id, "status": to, "error": null});
@@ -470,8 +615,14 @@ async fn transition(tx: &mut Tx, next: &mut i64, owner: &str, id: &str, to: &str
 /// statement prepared once, no hop to sqlx's worker thread per statement. Returns jobs/s.
 async fn sqlite_direct(plan: &Plan, c: u64, jobs: u64, coalesce: bool) -> Res<f64> {
     use crate::direct::Db;
-    let tag = if coalesce { "direct-coalesced" } else { "direct" };
-    log(format!("throughput: SQLite {tag}, batches of {c}, {jobs} jobs"));
+    let tag = if coalesce {
+        "direct-coalesced"
+    } else {
+        "direct"
+    };
+    log(format!(
+        "throughput: SQLite {tag}, batches of {c}, {jobs} jobs"
+    ));
     let path = plan.path(&format!("sqlite-{tag}-{c}.db"));
     let pool = seed::open(&path, 1).await?;
     let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
@@ -509,7 +660,14 @@ async fn sqlite_direct(plan: &Plan, c: u64, jobs: u64, coalesce: bool) -> Res<f6
         )?;
         let mut next = 1i64;
         let mut event = |id: &str, kind: &str, data: &str, at: i64, next: &mut i64| -> Res<()> {
-            insert_event.int(1, *next)?.text(2, &owner)?.text(3, id)?.text(4, kind)?.text(5, data)?.int(6, at)?.run()?;
+            insert_event
+                .int(1, *next)?
+                .text(2, &owner)?
+                .text(3, id)?
+                .text(4, kind)?
+                .text(5, data)?
+                .int(6, at)?
+                .run()?;
             *next += 1;
             Ok(())
         };
@@ -527,14 +685,45 @@ async fn sqlite_direct(plan: &Plan, c: u64, jobs: u64, coalesce: bool) -> Res<f6
                 db.exec("BEGIN")?;
                 for id in batch {
                     let at = unix_ms() as i64;
-                    insert_done.text(1, id)?.text(2, &owner)?.text(3, r#"{"interval_ms":0,"steps":1}"#)?.int(4, at)?.int(5, next + 4)?.run()?;
-                    event(id, "job", &job_json(id, "queued", 0, "", at, None, next).to_string(), at, &mut next)?;
-                    event(id, "job", &job_json(id, "running", 0, "", at, None, next).to_string(), at, &mut next)?;
+                    insert_done
+                        .text(1, id)?
+                        .text(2, &owner)?
+                        .text(3, r#"{"interval_ms":0,"steps":1}"#)?
+                        .int(4, at)?
+                        .int(5, next + 4)?
+                        .run()?;
+                    event(
+                        id,
+                        "job",
+                        &job_json(id, "queued", 0, "", at, None, next).to_string(),
+                        at,
+                        &mut next,
+                    )?;
+                    event(
+                        id,
+                        "job",
+                        &job_json(id, "running", 0, "", at, None, next).to_string(),
+                        at,
+                        &mut next,
+                    )?;
                     let data = json!({"job_id": id, "current": 1, "total": 1, "unit": "steps",
                                       "message": "step 1 of 1", "level": "success", "at": at});
                     event(id, "progress", &data.to_string(), at, &mut next)?;
-                    event(id, "job", &job_json(id, "succeeded", 1, "step 1 of 1", at, Some(at), next).to_string(), at, &mut next)?;
-                    event(id, "done", &json!({"job_id": id, "status": "succeeded", "error": null}).to_string(), at, &mut next)?;
+                    event(
+                        id,
+                        "job",
+                        &job_json(id, "succeeded", 1, "step 1 of 1", at, Some(at), next)
+                            .to_string(),
+                        at,
+                        &mut next,
+                    )?;
+                    event(
+                        id,
+                        "done",
+                        &json!({"job_id": id, "status": "succeeded", "error": null}).to_string(),
+                        at,
+                        &mut next,
+                    )?;
                 }
                 db.exec("COMMIT")?;
             }
@@ -544,36 +733,88 @@ async fn sqlite_direct(plan: &Plan, c: u64, jobs: u64, coalesce: bool) -> Res<f6
             let now = unix_ms() as i64;
             db.exec("BEGIN")?;
             for id in batch {
-                insert_job.text(1, id)?.text(2, &owner)?.text(3, r#"{"interval_ms":0,"steps":1}"#)?.int(4, now)?.int(5, next)?.run()?;
-                event(id, "job", &job_json(id, "queued", 0, "", now, None, next).to_string(), now, &mut next)?;
+                insert_job
+                    .text(1, id)?
+                    .text(2, &owner)?
+                    .text(3, r#"{"interval_ms":0,"steps":1}"#)?
+                    .int(4, now)?
+                    .int(5, next)?
+                    .run()?;
+                event(
+                    id,
+                    "job",
+                    &job_json(id, "queued", 0, "", now, None, next).to_string(),
+                    now,
+                    &mut next,
+                )?;
             }
             db.exec("COMMIT")?;
             db.exec("BEGIN")?;
             for id in batch {
                 let at = unix_ms() as i64;
-                let n = to_running.text(1, "running")?.int(2, at)?.int(3, 0)?.null(4)?.null(5)?.int(6, next)?.text(7, id)?.run()?;
+                let n = to_running
+                    .text(1, "running")?
+                    .int(2, at)?
+                    .int(3, 0)?
+                    .null(4)?
+                    .null(5)?
+                    .int(6, next)?
+                    .text(7, id)?
+                    .run()?;
                 if n != 1 {
                     return Err(format!("job {id} could not start"));
                 }
-                event(id, "job", &job_json(id, "running", 0, "", at, None, next).to_string(), at, &mut next)?;
+                event(
+                    id,
+                    "job",
+                    &job_json(id, "running", 0, "", at, None, next).to_string(),
+                    at,
+                    &mut next,
+                )?;
             }
             db.exec("COMMIT")?;
             db.exec("BEGIN")?;
             for id in batch {
                 for (current, message) in [(0, ""), (1, "step 1 of 1")] {
                     let at = unix_ms() as i64;
-                    progress.int(1, current)?.text(2, message)?.int(3, next)?.int(4, at)?.text(5, id)?.run()?;
+                    progress
+                        .int(1, current)?
+                        .text(2, message)?
+                        .int(3, next)?
+                        .int(4, at)?
+                        .text(5, id)?
+                        .run()?;
                     let data = json!({"job_id": id, "current": current, "total": 1, "unit": "steps",
                                       "message": message, "level": "success", "at": at});
                     event(id, "progress", &data.to_string(), at, &mut next)?;
                 }
                 let at = unix_ms() as i64;
-                let n = to_succeeded.text(1, "succeeded")?.int(2, at)?.int(3, 1)?.null(4)?.null(5)?.int(6, next + 1)?.text(7, id)?.run()?;
+                let n = to_succeeded
+                    .text(1, "succeeded")?
+                    .int(2, at)?
+                    .int(3, 1)?
+                    .null(4)?
+                    .null(5)?
+                    .int(6, next + 1)?
+                    .text(7, id)?
+                    .run()?;
                 if n != 1 {
                     return Err(format!("job {id} could not succeed"));
                 }
-                event(id, "job", &job_json(id, "succeeded", 1, "step 1 of 1", at, Some(at), next).to_string(), at, &mut next)?;
-                event(id, "done", &json!({"job_id": id, "status": "succeeded", "error": null}).to_string(), at, &mut next)?;
+                event(
+                    id,
+                    "job",
+                    &job_json(id, "succeeded", 1, "step 1 of 1", at, Some(at), next).to_string(),
+                    at,
+                    &mut next,
+                )?;
+                event(
+                    id,
+                    "done",
+                    &json!({"job_id": id, "status": "succeeded", "error": null}).to_string(),
+                    at,
+                    &mut next,
+                )?;
             }
             db.exec("COMMIT")?;
         }
@@ -589,6 +830,9 @@ async fn sqlite_direct(plan: &Plan, c: u64, jobs: u64, coalesce: bool) -> Res<f6
     if done as u64 != jobs {
         return Err(format!("{done} of {jobs} jobs succeeded"));
     }
-    log(format!("throughput: SQLite {tag} {:.0} jobs/s", jobs as f64 / elapsed));
+    log(format!(
+        "throughput: SQLite {tag} {:.0} jobs/s",
+        jobs as f64 / elapsed
+    ));
     Ok(jobs as f64 / elapsed)
 }

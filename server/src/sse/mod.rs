@@ -7,26 +7,19 @@
 //! events after the cursor and goes live. The order of operations makes it gap-free: subscribe
 //! to the bus, then read the cursor and the store; live events at or below the cursor are skipped.
 //! A stream that falls behind the bus catches up from the store.
-//!
-//! A connection whose first request is `GET /api/v1/events` is served by [`direct`], without
-//! the router and hyper's buffers; any other request, including a stream requested on a
-//! connection that served something else first, goes through the router.
-
-pub mod direct;
 
 use crate::api::ApiError;
 use crate::startup::AppState;
-use app::engine::bus::{sse_frame, Event, Subscription};
-use app::engine::store::StoredEvent;
-use app::engine::{Engine, Owner};
-use app::error::AppError;
-use app::model::{EventType, Job, Snapshot, VersionEvent};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::{Bytes, BytesMut};
+use engine::bus::{sse_frame, Event, Subscription};
+use engine::store::StoredEvent;
+use engine::{Caller, Engine};
+use model::{AppError, EventType, Job, Snapshot, VersionEvent};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -57,11 +50,11 @@ pub struct StreamQuery {
 
 pub async fn all_events(
     State(state): State<AppState>,
-    Extension(Owner(owner)): Extension<Owner>,
+    Extension(caller): Extension<Caller>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    match open(&state, owner, None, &headers, &query).await {
+    match open(&state, caller, None, &headers, &query).await {
         Ok(r) => r,
         Err(e) => ApiError(e).into_response(),
     }
@@ -69,26 +62,34 @@ pub async fn all_events(
 
 pub async fn job_events(
     State(state): State<AppState>,
-    Extension(Owner(owner)): Extension<Owner>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    match open(&state, owner, Some(id), &headers, &query).await {
+    match open(&state, caller, Some(id), &headers, &query).await {
         Ok(r) => r,
         Err(e) => ApiError(e).into_response(),
     }
 }
 
 /// `Last-Event-ID` (header first, then `?last_event_id=`): absent, or a non-negative integer.
-pub fn requested_cursor(headers: &HeaderMap, query_value: Option<&str>) -> Result<Option<i64>, AppError> {
+pub fn requested_cursor(
+    headers: &HeaderMap,
+    query_value: Option<&str>,
+) -> Result<Option<i64>, AppError> {
     let raw = match headers.get("last-event-id") {
         Some(v) => Some(v.to_str().map_err(|_| bad_cursor("(not text)"))?),
         None => query_value,
     };
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 0).map(Some).ok_or_else(|| bad_cursor(s)),
+        Some(s) => s
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .map(Some)
+            .ok_or_else(|| bad_cursor(s)),
     }
 }
 
@@ -101,18 +102,20 @@ fn bad_cursor(got: &str) -> AppError {
 
 async fn open(
     state: &AppState,
-    owner: String,
+    caller: Caller,
     job_id: Option<String>,
     headers: &HeaderMap,
     query: &StreamQuery,
 ) -> Result<Response, AppError> {
     let requested = requested_cursor(headers, query.last_event_id.as_deref())?;
-    let stream = match open_stream(state, owner, job_id, requested).await? {
+    let stream = match open_stream(state, caller, job_id, requested).await? {
         Opened::Ended => return Ok(StatusCode::NO_CONTENT.into_response()),
         Opened::Stream(stream) => stream,
     };
     let body = Body::from_stream(futures::stream::unfold(stream, |mut s| async move {
-        s.next_chunk().await.map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), s))
+        s.next_chunk()
+            .await
+            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), s))
     }));
     let mut response = Response::new(body);
     let h = response.headers_mut();
@@ -123,36 +126,35 @@ async fn open(
 }
 
 /// The response headers of every event stream (besides the framing).
-pub(crate) const STREAM_HEADERS: [(&str, &str); 3] = [
+const STREAM_HEADERS: [(&str, &str); 3] = [
     ("content-type", "text/event-stream"),
     ("cache-control", "no-cache, no-transform"),
     ("x-accel-buffering", "no"),
 ];
 
 /// What a stream request opens.
-pub(crate) enum Opened {
+enum Opened {
     /// The client has seen the end of this job's stream already (`204 No Content`).
     Ended,
     Stream(EventStream),
 }
 
-/// Opens the owner's stream (or one job's, with `job_id`) from `requested`, the client's
+/// Opens the caller's stream (or one job's, with `job_id`) from `requested`, the client's
 /// `Last-Event-ID`: its opening chunk (`retry:`, maybe `resync`, the `snapshot`) is ready and
-/// everything committed from now on will be sent. Used by the router and by
-/// [`direct`] connections alike.
-pub(crate) async fn open_stream(
+/// everything committed from now on will be sent.
+async fn open_stream(
     state: &AppState,
-    owner: String,
+    caller: Caller,
     job_id: Option<String>,
     requested: Option<i64>,
 ) -> Result<Opened, AppError> {
     let engine = &state.engine;
     // Subscribe before reading anything, so nothing committed from now on can be missed.
-    let sub = engine.bus().subscribe(&owner);
+    let sub = engine.bus().subscribe(caller.user());
     let head = engine.head();
 
     let job = match &job_id {
-        Some(id) => Some(engine.job(&owner, id).await?),
+        Some(id) => Some(engine.job(&caller, id).await?),
         None => None,
     };
     if let (Some(job), Some(cursor)) = (&job, requested) {
@@ -176,12 +178,12 @@ pub(crate) async fn open_stream(
         None if job.is_some() => 0,
         None => head,
     };
-    let data = snapshot_data(engine, &owner, job.as_ref()).await?;
+    let data = snapshot_data(engine, &caller, job.as_ref()).await?;
     opening.extend_from_slice(&sse_frame(cursor, EventType::Snapshot.as_str(), &data));
 
     Ok(Opened::Stream(EventStream {
         engine: engine.clone(),
-        owner,
+        caller,
         job_id,
         sub,
         cursor,
@@ -207,10 +209,14 @@ fn stale_cursor(engine: &Engine, cursor: i64, head: i64) -> Option<&'static str>
 }
 
 /// The `snapshot` payload: one job for a per-job stream, else the owner's jobs in view.
-async fn snapshot_data(engine: &Engine, owner: &str, job: Option<&Job>) -> Result<String, AppError> {
+async fn snapshot_data(
+    engine: &Engine,
+    caller: &Caller,
+    job: Option<&Job>,
+) -> Result<String, AppError> {
     let snapshot = match job {
         Some(job) => vec![job.clone()],
-        None => engine.store().snapshot_jobs(owner, SNAPSHOT_RECENT).await.map_err(internal)?,
+        None => engine.snapshot_jobs(caller, SNAPSHOT_RECENT).await?,
     };
     let snapshot = Snapshot {
         jobs: snapshot,
@@ -233,9 +239,9 @@ fn resync_frame(reason: &str) -> Bytes {
     Bytes::from(format!("event: resync\ndata: {data}\n\n"))
 }
 
-pub(crate) struct EventStream {
+struct EventStream {
     engine: Engine,
-    owner: String,
+    caller: Caller,
     /// `Some` for a per-job stream.
     job_id: Option<String>,
     sub: Subscription,
@@ -257,14 +263,9 @@ pub(crate) struct EventStream {
 }
 
 impl EventStream {
-    /// Cancelled when the server stops.
-    pub(crate) fn stopping(&self) -> CancellationToken {
-        self.stopping.clone()
-    }
-
     /// The next bytes to send: the opening, a burst of events, or a keep-alive comment. `None`
     /// when the stream is over (its job ended, the server is stopping, or the store failed).
-    pub(crate) async fn next_chunk(&mut self) -> Option<Bytes> {
+    async fn next_chunk(&mut self) -> Option<Bytes> {
         if let Some(opening) = self.opening.take() {
             return Some(opening);
         }
@@ -344,18 +345,22 @@ impl EventStream {
 
     /// The `version` event, in the place of the id reserved for it when this server started.
     fn version_frame(&self, id: i64) -> Bytes {
-        let data = serde_json::to_string(&VersionEvent { build: self.engine.build().to_string() })
-            .expect("a version event always serializes");
+        let data = serde_json::to_string(&VersionEvent {
+            build: self.engine.build().to_string(),
+        })
+        .expect("a version event always serializes");
         sse_frame(id, EventType::Version.as_str(), &data)
     }
 
     /// Whether a `done` event ends this per-job stream: it does unless the job was queued again
     /// afterwards (an interrupted job of a resumable kind), in which case its story goes on.
     async fn is_final_done(&self, done_id: i64) -> bool {
-        let Some(job_id) = &self.job_id else { return false };
-        match self.engine.store().job(&self.owner, job_id).await {
+        let Some(job_id) = &self.job_id else {
+            return false;
+        };
+        match self.engine.job(&self.caller, job_id).await {
             // The job's last event is its final `done`; an earlier `done` was followed by more.
-            Ok(Some(job)) => job.status.is_terminal() && job.event_id <= done_id,
+            Ok(job) => job.status.is_terminal() && job.event_id <= done_id,
             _ => true,
         }
     }
@@ -373,18 +378,22 @@ impl EventStream {
     async fn replay_batch(&mut self) -> Result<Option<Bytes>, AppError> {
         if self.job_id.is_none() && self.cursor < self.engine.pruned_through() {
             let head = self.engine.head();
-            let mut chunk = BytesMut::from(&resync_frame("events after this id are no longer kept")[..]);
-            let data = snapshot_data(&self.engine, &self.owner, None).await?;
+            let mut chunk =
+                BytesMut::from(&resync_frame("events after this id are no longer kept")[..]);
+            let data = snapshot_data(&self.engine, &self.caller, None).await?;
             chunk.extend_from_slice(&sse_frame(head, EventType::Snapshot.as_str(), &data));
             self.cursor = head;
             return Ok(Some(chunk.freeze()));
         }
-        let store = self.engine.store();
-        let events = match &self.job_id {
-            Some(id) => store.job_events_after(id, self.cursor, REPLAY_BATCH).await,
-            None => store.owner_events_after(&self.owner, self.cursor, REPLAY_BATCH).await,
-        }
-        .map_err(internal)?;
+        let events = self
+            .engine
+            .events_after(
+                &self.caller,
+                self.job_id.as_deref(),
+                self.cursor,
+                REPLAY_BATCH,
+            )
+            .await?;
         let Some(last) = events.last() else {
             // Caught up. A client whose cursor predates this server's start learns its build.
             return Ok(self.version_pending.take().map(|v| {
@@ -399,8 +408,8 @@ impl EventStream {
                 chunk.extend_from_slice(&self.version_frame(v));
                 self.version_pending = None;
             }
-            chunk.extend_from_slice(&sse_frame(e.id, &e.kind, &e.data));
-            if e.kind == EventType::Done.as_str() && self.is_final_done(e.id).await {
+            chunk.extend_from_slice(&sse_frame(e.id, e.kind.as_str(), &e.data));
+            if e.kind == EventType::Done && self.is_final_done(e.id).await {
                 self.finished = true;
                 self.cursor = e.id;
                 break;
@@ -443,14 +452,14 @@ const POLL_MAX_WAIT: Duration = Duration::from_secs(60);
 /// `timeout_ms` (default 25 s). Without `after`, it answers at once with a snapshot.
 pub async fn poll(
     State(state): State<AppState>,
-    Extension(Owner(owner)): Extension<Owner>,
+    Extension(caller): Extension<Caller>,
     query: Result<Query<PollQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::Json<PollPage>, ApiError> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
     let after = requested_cursor(&HeaderMap::new(), q.after.as_deref())?;
     let wait = Duration::from_millis(q.timeout_ms.unwrap_or(25_000)).min(POLL_MAX_WAIT);
     let engine = &state.engine;
-    let mut sub = engine.bus().subscribe(&owner);
+    let mut sub = engine.bus().subscribe(caller.user());
     let head = engine.head();
     let mut events = Vec::new();
     let after = match after {
@@ -465,17 +474,21 @@ pub async fn poll(
         None => None,
     };
     let Some(after) = after else {
-        let data = snapshot_data(engine, &owner, None).await?;
+        let data = snapshot_data(engine, &caller, None).await?;
         events.push(polled(Some(head), EventType::Snapshot.as_str(), data));
         return Ok(axum::Json(PollPage { events, next: head }));
     };
     let deadline = Instant::now() + wait;
     let stopping = engine.stopping();
     loop {
-        let stored = engine.store().owner_events_after(&owner, after, REPLAY_BATCH).await.map_err(internal)?;
+        let stored = engine
+            .events_after(&caller, None, after, REPLAY_BATCH)
+            .await?;
         if let Some(last) = stored.last() {
             let next = last.id;
-            let events = coalesce(&stored).map(|e| polled(Some(e.id), &e.kind, e.data.clone())).collect();
+            let events = coalesce(&stored)
+                .map(|e| polled(Some(e.id), e.kind.as_str(), e.data.clone()))
+                .collect();
             return Ok(axum::Json(PollPage { events, next }));
         }
         tokio::select! {
@@ -484,33 +497,35 @@ pub async fn poll(
             _ = stopping.cancelled() => break,
         }
     }
-    Ok(axum::Json(PollPage { events: Vec::new(), next: after }))
+    Ok(axum::Json(PollPage {
+        events: Vec::new(),
+        next: after,
+    }))
 }
 
 fn polled(id: Option<i64>, kind: &str, data: String) -> PolledEvent {
     let data = serde_json::value::RawValue::from_string(data)
         .unwrap_or_else(|_| serde_json::value::RawValue::from_string("null".into()).unwrap());
-    PolledEvent { id, kind: kind.to_string(), data }
+    PolledEvent {
+        id,
+        kind: kind.to_string(),
+        data,
+    }
 }
 
 /// Drops progress samples that a later sample of the same job in the same batch supersedes.
 /// Status changes, log lines and terminal events are all kept.
 pub fn coalesce(events: &[StoredEvent]) -> impl Iterator<Item = &StoredEvent> {
     let mut latest: HashMap<&str, i64> = HashMap::new();
-    for e in events.iter().filter(|e| e.kind == EventType::Progress.as_str()) {
+    for e in events.iter().filter(|e| e.kind == EventType::Progress) {
         if let Some(job) = e.job_id.as_deref() {
             latest.insert(job, e.id);
         }
     }
     events.iter().filter(move |e| {
-        e.kind != EventType::Progress.as_str()
+        e.kind != EventType::Progress
             || e.job_id.as_deref().and_then(|j| latest.get(j)) == Some(&e.id)
     })
-}
-
-fn internal(e: sqlx::Error) -> AppError {
-    tracing::error!(error = %e, "snapshot query failed");
-    AppError::internal()
 }
 
 #[cfg(test)]
@@ -518,7 +533,12 @@ mod tests {
     use super::*;
 
     fn ev(id: i64, job: &str, kind: &str) -> StoredEvent {
-        StoredEvent { id, job_id: Some(job.into()), kind: kind.into(), data: "{}".into() }
+        StoredEvent {
+            id,
+            job_id: Some(job.into()),
+            kind: EventType::parse(kind).unwrap(),
+            data: "{}".into(),
+        }
     }
 
     #[test]
@@ -548,7 +568,11 @@ mod tests {
         let h = HeaderMap::new();
         for bad in ["abc", "-1", "1.5", "99999999999999999999"] {
             let err = requested_cursor(&h, Some(bad)).unwrap_err();
-            assert!(err.message.contains("Last-Event-ID"), "{bad}: {}", err.message);
+            assert!(
+                err.message.contains("Last-Event-ID"),
+                "{bad}: {}",
+                err.message
+            );
         }
     }
 }

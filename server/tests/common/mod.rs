@@ -64,8 +64,15 @@ impl TestServer {
                 }
             }
         });
-        let base = rx.recv_timeout(Duration::from_secs(30)).expect("server did not report its address");
-        TestServer { child, base, db: db.to_path_buf(), dir: dir.to_path_buf() }
+        let base = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server did not report its address");
+        TestServer {
+            child,
+            base,
+            db: db.to_path_buf(),
+            dir: dir.to_path_buf(),
+        }
     }
 
     pub fn dir(&self) -> &Path {
@@ -79,7 +86,10 @@ impl TestServer {
 
     pub fn session(&self) -> Session {
         Session {
-            http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
             base: self.base.clone(),
         }
     }
@@ -97,7 +107,11 @@ impl TestServer {
     /// Sends SIGTERM and waits for the process; returns how long it took to exit and its status.
     pub fn terminate(mut self) -> (Duration, std::process::ExitStatus) {
         let t = Instant::now();
-        let ok = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status().unwrap();
+        let ok = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
         assert!(ok.success());
         let status = self.child.wait().unwrap();
         (t.elapsed(), status)
@@ -123,7 +137,10 @@ pub type Events = Pin<Box<dyn Stream<Item = Event> + Send>>;
 impl Session {
     /// The same browser (cookies and all) talking to another server.
     pub fn rebase(&self, server: &TestServer) -> Session {
-        Session { http: self.http.clone(), base: server.base.clone() }
+        Session {
+            http: self.http.clone(),
+            base: server.base.clone(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -131,18 +148,27 @@ impl Session {
     }
 
     pub async fn create(&self, kind: &str, params: Value) -> (u16, Value) {
-        self.create_raw(&json!({"kind": kind, "params": params})).await
+        self.create_raw(&json!({"kind": kind, "params": params}))
+            .await
     }
 
     /// Posts any JSON body to `/api/v1/jobs`.
     pub async fn create_raw(&self, body: &Value) -> (u16, Value) {
-        let r = self.http.post(self.url("/api/v1/jobs")).json(body).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.url("/api/v1/jobs"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
     /// Starts a demo job and returns its id.
     pub async fn demo(&self, steps: u64, interval_ms: u64) -> String {
-        let (status, job) = self.create("demo", json!({"steps": steps, "interval_ms": interval_ms})).await;
+        let (status, job) = self
+            .create("demo", json!({"steps": steps, "interval_ms": interval_ms}))
+            .await;
         assert_eq!(status, 201, "{job}");
         job["id"].as_str().unwrap().to_string()
     }
@@ -181,7 +207,10 @@ impl Session {
 
     /// Opens an event stream (`path` is `/api/v1/events` or a per-job stream).
     pub async fn stream(&self, path: &str, last_event_id: Option<i64>) -> reqwest::Response {
-        let mut req = self.http.get(self.url(path)).header("accept", "text/event-stream");
+        let mut req = self
+            .http
+            .get(self.url(path))
+            .header("accept", "text/event-stream");
         if let Some(id) = last_event_id {
             req = req.header("last-event-id", id.to_string());
         }
@@ -191,19 +220,31 @@ impl Session {
     pub async fn events(&self, path: &str, last_event_id: Option<i64>) -> Events {
         let resp = self.stream(path, last_event_id).await;
         assert_eq!(resp.status(), 200);
-        Box::pin(resp.bytes_stream().eventsource().map(|e| e.expect("well-formed SSE")))
+        Box::pin(
+            resp.bytes_stream()
+                .eventsource()
+                .map(|e| e.expect("well-formed SSE")),
+        )
     }
 }
 
 /// Reads events until `stop` returns true for one (included), or fails after `within`.
-pub async fn read_until(events: &mut Events, within: Duration, mut stop: impl FnMut(&Event) -> bool) -> Vec<Event> {
+pub async fn read_until(
+    events: &mut Events,
+    within: Duration,
+    mut stop: impl FnMut(&Event) -> bool,
+) -> Vec<Event> {
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let next = tokio::time::timeout_at(deadline, events.next()).await;
         let ev = match next {
             Ok(Some(ev)) => ev,
-            Ok(None) => panic!("stream ended early after {} events: {:?}", out.len(), kinds(&out)),
+            Ok(None) => panic!(
+                "stream ended early after {} events: {:?}",
+                out.len(),
+                kinds(&out)
+            ),
             Err(_) => panic!("timed out after {} events: {:?}", out.len(), kinds(&out)),
         };
         let done = stop(&ev);
@@ -229,7 +270,8 @@ pub fn kinds(events: &[Event]) -> Vec<String> {
 }
 
 pub fn id(e: &Event) -> i64 {
-    e.id.parse().unwrap_or_else(|_| panic!("event {} has no numeric id: {:?}", e.event, e.id))
+    e.id.parse()
+        .unwrap_or_else(|_| panic!("event {} has no numeric id: {:?} {}", e.event, e.id, e.data))
 }
 
 pub fn data(e: &Event) -> Value {

@@ -1,0 +1,348 @@
+//! The bus: in-process fan-out of events that the writer has just committed.
+//!
+//! Each owner has its own broadcast channel, created when their first stream subscribes and
+//! dropped with their last, so an event wakes only the streams that may see it. A stream that
+//! falls behind its channel is told it lagged and catches up from the store instead: the bus
+//! never buffers more than a bounded number of events per owner, whatever a client does.
+//!
+//! The channel's size follows the owner's number of streams: `capacity` slots for one stream,
+//! twice that from two, and so on up to [`MAX_CAPACITY`]. An owner with one tab costs a few
+//! hundred bytes; one with thousands of tabs, whose streams take longer to serve one event to
+//! all of them, gets the room to do so without falling back on the store. When an owner
+//! outgrows its channel, new streams join a larger one; both get every event until the old
+//! one's last stream ends.
+//!
+//! This is the seam for running several processes: a bus backed by PostgreSQL LISTEN/NOTIFY
+//! would implement the same `publish`/`subscribe` pair.
+
+use bytes::Bytes;
+use model::EventType;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+
+/// One persisted event, ready to go on the wire: its SSE frame is rendered once, when the event
+/// is created, and shared by every stream that sends it.
+#[derive(Debug)]
+pub struct Event {
+    pub id: i64,
+    pub job_id: Option<String>,
+    pub kind: EventType,
+    frame: Bytes,
+}
+
+impl Event {
+    /// `data` is the JSON payload (one line).
+    pub fn new(id: i64, job_id: Option<String>, kind: EventType, data: &str) -> Event {
+        let frame = sse_frame(id, kind.as_str(), data);
+        Event {
+            id,
+            job_id,
+            kind,
+            frame,
+        }
+    }
+
+    /// The SSE frame for this event: `id`, `event` and `data` lines and a blank line.
+    pub fn frame(&self) -> Bytes {
+        self.frame.clone()
+    }
+
+    /// The JSON payload, as it is in the frame.
+    pub fn data(&self) -> &str {
+        let text = std::str::from_utf8(&self.frame).expect("frames are built from strings");
+        let start = text.find("\ndata: ").map_or(0, |i| i + "\ndata: ".len());
+        text[start..].trim_end_matches('\n')
+    }
+}
+
+/// Formats one SSE frame. `data` must be a single line (compact JSON always is).
+pub fn sse_frame(id: i64, kind: &str, data: &str) -> Bytes {
+    let mut s = String::with_capacity(data.len() + kind.len() + 32);
+    s.push_str("id: ");
+    s.push_str(&id.to_string());
+    s.push_str("\nevent: ");
+    s.push_str(kind);
+    s.push_str("\ndata: ");
+    s.push_str(data);
+    s.push_str("\n\n");
+    Bytes::from(s)
+}
+
+pub type Receiver = broadcast::Receiver<Arc<Event>>;
+
+/// The most slots one owner's channel gets, however many streams they have open.
+pub const MAX_CAPACITY: usize = 4096;
+
+pub struct Bus {
+    capacity: usize,
+    owners: Mutex<HashMap<String, Channels>>,
+}
+
+/// One owner's channels: usually one; briefly more while streams that joined a smaller one are
+/// still open.
+struct Channels {
+    /// Oldest first; new subscriptions join the last.
+    senders: Vec<(usize, broadcast::Sender<Arc<Event>>)>,
+    subscriptions: usize,
+}
+
+impl Channels {
+    fn send(&self, event: &Arc<Event>) {
+        for (_, tx) in &self.senders {
+            // An error only means every receiver of that channel has just gone.
+            let _ = tx.send(Arc::clone(event));
+        }
+    }
+}
+
+impl Bus {
+    /// `capacity`: the slots of an owner's channel while they have one stream.
+    pub fn new(capacity: usize) -> Bus {
+        Bus {
+            capacity: capacity.clamp(1, MAX_CAPACITY),
+            owners: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The channel size for an owner with `subscriptions` streams.
+    fn capacity_for(&self, subscriptions: usize) -> usize {
+        self.capacity
+            .saturating_mul(subscriptions.next_power_of_two())
+            .min(MAX_CAPACITY)
+    }
+
+    /// Starts receiving the owner's events. Everything published after this call is delivered
+    /// (or reported as lagged): subscribe first, then read the store, and nothing falls between.
+    pub fn subscribe(self: &Arc<Self>, owner: &str) -> Subscription {
+        let mut owners = self.owners.lock().unwrap();
+        let channels = owners.entry(owner.to_string()).or_insert_with(|| Channels {
+            senders: Vec::new(),
+            subscriptions: 0,
+        });
+        channels.subscriptions += 1;
+        let wanted = self.capacity_for(channels.subscriptions);
+        if channels
+            .senders
+            .last()
+            .is_none_or(|(capacity, _)| *capacity < wanted)
+        {
+            channels
+                .senders
+                .push((wanted, broadcast::channel(wanted).0));
+        }
+        let rx = channels.senders.last().expect("pushed above").1.subscribe();
+        Subscription {
+            bus: Arc::clone(self),
+            owner: owner.to_string(),
+            rx: Some(rx),
+        }
+    }
+
+    pub fn publish(&self, owner: &str, event: Arc<Event>) {
+        let owners = self.owners.lock().unwrap();
+        if let Some(channels) = owners.get(owner) {
+            channels.send(&event);
+        }
+    }
+
+    /// Sends an event to every open subscription (operator notices).
+    pub fn publish_all(&self, event: Arc<Event>) {
+        let owners = self.owners.lock().unwrap();
+        for channels in owners.values() {
+            channels.send(&event);
+        }
+    }
+
+    /// Owners with at least one open subscription.
+    pub fn owner_count(&self) -> usize {
+        self.owners.lock().unwrap().len()
+    }
+
+    /// The slots of each of the owner's channels, oldest first.
+    pub fn capacities(&self, owner: &str) -> Vec<usize> {
+        let owners = self.owners.lock().unwrap();
+        owners
+            .get(owner)
+            .map(|c| c.senders.iter().map(|(n, _)| *n).collect())
+            .unwrap_or_default()
+    }
+
+    fn unsubscribe(&self, owner: &str, rx: Receiver) {
+        let mut owners = self.owners.lock().unwrap();
+        drop(rx);
+        let Some(channels) = owners.get_mut(owner) else {
+            return;
+        };
+        channels.subscriptions -= 1;
+        if channels.subscriptions == 0 {
+            owners.remove(owner);
+            return;
+        }
+        // Channels outgrown and now without streams go; the newest stays for the next ones.
+        let newest = channels.senders.len() - 1;
+        let mut i = 0;
+        channels.senders.retain(|(_, tx)| {
+            i += 1;
+            i - 1 == newest || tx.receiver_count() > 0
+        });
+    }
+}
+
+/// A live subscription; dropping it frees the owner's channel when it was the last one.
+pub struct Subscription {
+    bus: Arc<Bus>,
+    owner: String,
+    rx: Option<Receiver>,
+}
+
+impl Subscription {
+    pub async fn recv(&mut self) -> Result<Arc<Event>, broadcast::error::RecvError> {
+        self.rx
+            .as_mut()
+            .expect("receiver is present until drop")
+            .recv()
+            .await
+    }
+
+    /// The next event if one is already waiting: lets a stream send a burst in one write.
+    pub fn try_recv(&mut self) -> Result<Arc<Event>, broadcast::error::TryRecvError> {
+        self.rx
+            .as_mut()
+            .expect("receiver is present until drop")
+            .try_recv()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(rx) = self.rx.take() {
+            self.bus.unsubscribe(&self.owner, rx);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: i64) -> Arc<Event> {
+        Arc::new(Event::new(id, None, EventType::Job, "{}"))
+    }
+
+    #[tokio::test]
+    async fn delivers_only_to_the_owner() {
+        let bus = Arc::new(Bus::new(8));
+        let mut a = bus.subscribe("a");
+        let mut b = bus.subscribe("b");
+        bus.publish("a", ev(1));
+        bus.publish("b", ev(2));
+        assert_eq!(a.recv().await.unwrap().id, 1);
+        assert_eq!(b.recv().await.unwrap().id, 2);
+    }
+
+    #[tokio::test]
+    async fn publish_all_reaches_every_owner() {
+        let bus = Arc::new(Bus::new(8));
+        let mut a = bus.subscribe("a");
+        let mut b = bus.subscribe("b");
+        bus.publish_all(ev(3));
+        assert_eq!(a.recv().await.unwrap().id, 3);
+        assert_eq!(b.recv().await.unwrap().id, 3);
+    }
+
+    #[tokio::test]
+    async fn last_subscription_frees_the_channel() {
+        let bus = Arc::new(Bus::new(8));
+        let s1 = bus.subscribe("a");
+        let s2 = bus.subscribe("a");
+        assert_eq!(bus.owner_count(), 1);
+        drop(s1);
+        assert_eq!(bus.owner_count(), 1);
+        drop(s2);
+        assert_eq!(bus.owner_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_owner_with_more_streams_gets_a_larger_channel_and_loses_nothing_meanwhile() {
+        let bus = Arc::new(Bus::new(4));
+        let mut first = bus.subscribe("a");
+        assert_eq!(bus.capacities("a"), [4]);
+        let mut second = bus.subscribe("a");
+        assert_eq!(bus.capacities("a"), [4, 8]);
+        let third = bus.subscribe("a");
+        assert_eq!(bus.capacities("a"), [4, 8, 16]);
+        bus.publish("a", ev(1));
+        assert_eq!(first.recv().await.unwrap().id, 1);
+        assert_eq!(second.recv().await.unwrap().id, 1);
+        // The first channel's only stream ends: that channel goes, the others stay.
+        drop(first);
+        assert_eq!(bus.capacities("a"), [8, 16]);
+        drop(third);
+        assert_eq!(bus.capacities("a"), [8, 16]);
+        let mut fourth = bus.subscribe("a");
+        bus.publish("a", ev(2));
+        assert_eq!(second.recv().await.unwrap().id, 2);
+        assert_eq!(fourth.recv().await.unwrap().id, 2);
+        drop((second, fourth));
+        assert_eq!(bus.owner_count(), 0);
+    }
+
+    #[test]
+    fn channel_size_grows_with_streams_up_to_a_bound() {
+        let bus = Bus::new(64);
+        assert_eq!(bus.capacity_for(1), 64);
+        assert_eq!(bus.capacity_for(3), 256);
+        assert_eq!(bus.capacity_for(10_000), MAX_CAPACITY);
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_told_it_lagged() {
+        let bus = Arc::new(Bus::new(2));
+        let mut s = bus.subscribe("a");
+        for id in 1..=5 {
+            bus.publish("a", ev(id));
+        }
+        assert!(matches!(
+            s.recv().await,
+            Err(broadcast::error::RecvError::Lagged(3))
+        ));
+        assert_eq!(s.recv().await.unwrap().id, 4);
+    }
+
+    #[tokio::test]
+    async fn try_recv_takes_what_is_waiting_and_no_more() {
+        let bus = Arc::new(Bus::new(8));
+        let mut s = bus.subscribe("a");
+        assert!(matches!(
+            s.try_recv(),
+            Err(broadcast::error::TryRecvError::Empty)
+        ));
+        bus.publish("a", ev(1));
+        bus.publish("a", ev(2));
+        assert_eq!(s.try_recv().unwrap().id, 1);
+        assert_eq!(s.try_recv().unwrap().id, 2);
+        assert!(matches!(
+            s.try_recv(),
+            Err(broadcast::error::TryRecvError::Empty)
+        ));
+    }
+
+    #[test]
+    fn event_frame_is_rendered_once_from_its_fields() {
+        let e = Event::new(9, Some("j".into()), EventType::Progress, "{\"p\":1}");
+        assert_eq!(
+            &e.frame()[..],
+            b"id: 9\nevent: progress\ndata: {\"p\":1}\n\n"
+        );
+        assert_eq!(e.data(), "{\"p\":1}");
+    }
+
+    #[test]
+    fn frame_has_id_event_and_data_lines() {
+        assert_eq!(
+            &sse_frame(7, "log", "{\"a\":1}")[..],
+            b"id: 7\nevent: log\ndata: {\"a\":1}\n\n"
+        );
+    }
+}

@@ -1,0 +1,461 @@
+//! [`Engine`]: the façade that server functions, the API and the streams call. It checks who may
+//! see and touch what and validates input, so its callers stay thin.
+
+use crate::bus::Bus;
+use crate::caller::Caller;
+use crate::kinds::{KindEnv, Registry};
+use crate::runner::{self, Runner, RunnerConfig};
+use crate::store::{Store, StoreError};
+use crate::writer::{WriteError, Writer};
+use crate::{is_job_id, new_id, now_ms};
+use model::{AppError, ErrorCode, FieldError, Job, JobStatus, KindInfo, Notice, Progress};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Settings of the engine.
+#[derive(Clone)]
+pub struct EngineConfig {
+    /// How long a job has to stop after a cancel request (or at shutdown) before it is aborted.
+    pub grace: Duration,
+    /// Events buffered per owner with one live stream before a slow stream must catch up from
+    /// the store; an owner with more streams gets more (see [`crate::bus`]).
+    pub bus_capacity: usize,
+    /// Jobs running at once, all kinds together; the rest wait `queued`.
+    pub max_running: usize,
+    /// Per-kind limits on running jobs, overriding the kinds' own.
+    pub kind_limits: HashMap<String, usize>,
+    /// The kinds this server runs.
+    pub kinds: Registry,
+    /// The directory file-based kinds work in.
+    pub data_root: PathBuf,
+    /// How long events are kept for replay; a cursor older than that gets `resync`.
+    pub retention: Duration,
+    /// A running job that reports nothing for this long is shown as stalled.
+    pub stall_after: Duration,
+    /// Identifies the server's build: a page rendered by another build offers a reload.
+    pub build: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            grace: Duration::from_secs(5),
+            bus_capacity: 64,
+            max_running: 16,
+            kind_limits: HashMap::new(),
+            kinds: Registry::builtin(),
+            data_root: PathBuf::from("data/files"),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            stall_after: Duration::from_secs(30),
+            build: "dev".into(),
+        }
+    }
+}
+
+/// The longest `timeout_ms` a job may ask for (7 days).
+pub const MAX_TIMEOUT_MS: u64 = 7 * 24 * 3600 * 1000;
+
+/// The longest notice, in characters.
+pub const MAX_NOTICE_CHARS: usize = 500;
+
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) bus: Arc<Bus>,
+    pub(crate) writer: Writer,
+    pub(crate) runner: Arc<Runner>,
+    pub(crate) kinds: Registry,
+    pub(crate) env: KindEnv,
+    /// Cancelled when the server starts shutting down: open streams end on it.
+    stopping: CancellationToken,
+    /// Events up to this id may have been pruned: a cursor below it cannot be replayed.
+    pruned_through: AtomicI64,
+    retention: Duration,
+    stall_after: Duration,
+    build: String,
+    /// The id reserved at start for this server's `version` event: a client resuming from
+    /// before it is told the build.
+    version_event_id: i64,
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartError(String);
+
+impl From<StoreError> for StartError {
+    fn from(e: StoreError) -> Self {
+        StartError(e.to_string())
+    }
+}
+
+impl From<WriteError> for StartError {
+    fn from(e: WriteError) -> Self {
+        StartError(e.to_string())
+    }
+}
+
+impl Engine {
+    /// Starts the writer, recovers jobs left over by a previous process, and starts queued ones.
+    pub async fn start(store: Store, config: EngineConfig) -> Result<Engine, StartError> {
+        let bus = Arc::new(Bus::new(config.bus_capacity));
+        // The next id announces this server's build; everything this run writes comes after it.
+        let version_event_id = store.reserve_event_id().await?;
+        let pruned_through = match store.oldest_event_id().await? {
+            Some(oldest) => oldest - 1,
+            // Nothing stored: everything up to the version event has been seen or never was.
+            None => version_event_id - 1,
+        };
+        let writer = Writer::spawn(store.clone(), Arc::clone(&bus), version_event_id);
+        let env = KindEnv {
+            data_root: config.data_root.clone(),
+        };
+        let runner = Runner::new(
+            writer.clone(),
+            config.kinds.clone(),
+            RunnerConfig {
+                max_running: config.max_running.max(1),
+                kind_limits: config.kind_limits.clone(),
+                grace: config.grace,
+                data_root: config.data_root.clone(),
+            },
+        );
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                writer,
+                runner,
+                kinds: config.kinds,
+                env,
+                stopping: CancellationToken::new(),
+                pruned_through: AtomicI64::new(pruned_through),
+                retention: config.retention,
+                stall_after: config.stall_after,
+                build: config.build,
+                version_event_id,
+            }),
+        };
+        engine.recover().await?;
+        engine.spawn_pruner();
+        Ok(engine)
+    }
+
+    /// Jobs that were running when the previous process stopped are `interrupted`, or, for a
+    /// resumable kind, queued again to continue from their checkpoint. Queued jobs are queued
+    /// again in their order.
+    async fn recover(&self) -> Result<(), StartError> {
+        let s = &self.inner;
+        for (owner, job) in s.store.unfinished_jobs().await? {
+            let resume = job.status == JobStatus::Running && s.kinds.is_resumable(&job.kind);
+            s.writer
+                .transition(
+                    &owner,
+                    &job.id,
+                    JobStatus::Interrupted,
+                    Some(runner::interrupted()),
+                )
+                .await?;
+            if resume {
+                s.writer
+                    .transition(&owner, &job.id, JobStatus::Queued, None)
+                    .await?;
+            }
+        }
+        for queued in s.store.queued_jobs().await? {
+            s.runner
+                .enqueue(queued.owner, queued.job, queued.checkpoint);
+        }
+        Ok(())
+    }
+
+    /// Deletes events older than the retention period, a batch at a time, every minute (or
+    /// twice per retention period when that is shorter).
+    fn spawn_pruner(&self) {
+        let engine = self.clone();
+        let every =
+            (self.inner.retention / 2).clamp(Duration::from_millis(100), Duration::from_secs(60));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = engine.inner.stopping.cancelled() => return,
+                }
+                engine.prune_now().await;
+            }
+        });
+    }
+
+    /// Deletes events older than the retention period now; returns how far it pruned.
+    pub async fn prune_now(&self) -> i64 {
+        let cutoff = now_ms() - self.inner.retention.as_millis() as i64;
+        loop {
+            match self.inner.writer.prune(cutoff).await {
+                Ok(Some(last)) => {
+                    self.inner.pruned_through.fetch_max(last, Ordering::AcqRel);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "pruning old events failed; retrying at the next tick");
+                    break;
+                }
+            }
+        }
+        self.pruned_through()
+    }
+
+    /// Events with ids up to this one may be gone: a stream resuming below it gets `resync`.
+    pub fn pruned_through(&self) -> i64 {
+        self.inner.pruned_through.load(Ordering::Acquire)
+    }
+
+    pub fn build(&self) -> &str {
+        &self.inner.build
+    }
+
+    pub fn version_event_id(&self) -> i64 {
+        self.inner.version_event_id
+    }
+
+    /// Milliseconds without a progress sample after which a running job is shown as stalled.
+    pub fn stall_ms(&self) -> u64 {
+        self.inner.stall_after.as_millis() as u64
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn bus(&self) -> &Arc<Bus> {
+        &self.inner.bus
+    }
+
+    /// The id of the latest committed event.
+    pub fn head(&self) -> i64 {
+        self.inner.writer.head()
+    }
+
+    pub fn kinds(&self) -> Vec<KindInfo> {
+        self.inner.kinds.infos()
+    }
+
+    /// A token cancelled when the server begins to shut down.
+    pub fn stopping(&self) -> CancellationToken {
+        self.inner.stopping.clone()
+    }
+
+    /// Validates and starts a job for the caller.
+    pub async fn create_job(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        params: serde_json::Value,
+    ) -> Result<Job, AppError> {
+        let (params, timeout_ms) = take_timeout(params)?;
+        let params = self.inner.kinds.parse(kind, params, &self.inner.env)?;
+        self.insert_and_start(caller, kind, params, timeout_ms, None)
+            .await
+    }
+
+    /// Like [`Engine::create_job`], from a form where every value is a string.
+    pub async fn create_job_from_form(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        form: &HashMap<String, String>,
+    ) -> Result<Job, AppError> {
+        let params = self.inner.kinds.parse_form(kind, form, &self.inner.env)?;
+        self.insert_and_start(caller, kind, params, None, None)
+            .await
+    }
+
+    /// Starts a new job with the kind, parameters and timeout of one of the caller's jobs.
+    pub async fn rerun(&self, caller: &Caller, id: &str) -> Result<Job, AppError> {
+        let origin = self.job(caller, id).await?;
+        // Parameters are validated again: limits or files may have changed since.
+        let params = self
+            .inner
+            .kinds
+            .parse(&origin.kind, origin.params, &self.inner.env)?;
+        self.insert_and_start(
+            caller,
+            &origin.kind,
+            params,
+            origin.timeout_ms,
+            Some(origin.id),
+        )
+        .await
+    }
+
+    async fn insert_and_start(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        params: serde_json::Value,
+        timeout_ms: Option<u64>,
+        origin: Option<String>,
+    ) -> Result<Job, AppError> {
+        if self.inner.stopping.is_cancelled() {
+            return Err(AppError::new(
+                ErrorCode::Unavailable,
+                "the server is shutting down",
+            ));
+        }
+        let job = Job {
+            id: new_id(),
+            kind: kind.to_string(),
+            params,
+            status: JobStatus::Queued,
+            progress: Progress::default(),
+            error: None,
+            created_at: now_ms(),
+            started_at: None,
+            finished_at: None,
+            event_id: 0,
+            timeout_ms,
+            origin,
+        };
+        let job = self
+            .inner
+            .writer
+            .create(caller.user(), job)
+            .await
+            .map_err(|e| write_failed("store a new job", e))?;
+        self.inner
+            .runner
+            .enqueue(caller.user().to_string(), job.clone(), None);
+        Ok(job)
+    }
+
+    /// The job, if the caller may see it (otherwise `not_found`, never "forbidden").
+    pub async fn job(&self, caller: &Caller, id: &str) -> Result<Job, AppError> {
+        if !is_job_id(id) {
+            return Err(AppError::not_found());
+        }
+        self.inner
+            .store
+            .job(caller.user(), id)
+            .await
+            .map_err(read_failed)?
+            .ok_or_else(AppError::not_found)
+    }
+
+    /// Notices in force.
+    pub async fn notices(&self) -> Result<Vec<Notice>, AppError> {
+        self.inner.store.active_notices().await.map_err(read_failed)
+    }
+
+    /// Shows `text` to every user, now and on their next visits, until withdrawn. Only the
+    /// operator may.
+    pub async fn post_notice(&self, caller: &Caller, text: &str) -> Result<Notice, AppError> {
+        operator_only(caller)?;
+        let text = text.trim();
+        let len = text.chars().count();
+        if len == 0 || len > MAX_NOTICE_CHARS || text.contains(['\n', '\r']) {
+            return Err(AppError::invalid(vec![FieldError {
+                field: "text".into(),
+                message: format!("a notice is one line of 1 to {MAX_NOTICE_CHARS} characters"),
+            }]));
+        }
+        self.inner
+            .writer
+            .notice(text.to_string())
+            .await
+            .map_err(|e| write_failed("store a notice", e))
+    }
+
+    /// Withdraws every notice in force; returns how many there were. Only the operator may.
+    pub async fn withdraw_notices(&self, caller: &Caller) -> Result<usize, AppError> {
+        operator_only(caller)?;
+        self.inner
+            .writer
+            .withdraw_notices()
+            .await
+            .map_err(|e| write_failed("withdraw notices", e))
+    }
+
+    /// Requests cancellation of the caller's job and returns it as it is now.
+    pub async fn cancel(&self, caller: &Caller, id: &str) -> Result<Job, AppError> {
+        let job = self.job(caller, id).await?;
+        if job.status.is_terminal() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("the job has already finished ({})", job.status),
+            ));
+        }
+        if self.inner.runner.dequeue(id) || !self.inner.runner.cancel(id).await {
+            // Waiting in the queue (or not held by this process): it never runs.
+            self.inner
+                .writer
+                .transition(caller.user(), id, JobStatus::Cancelled, None)
+                .await
+                .map_err(|e| write_failed("cancel a job", e))?;
+        }
+        self.job(caller, id).await
+    }
+
+    /// Stops accepting work, ends open streams, stops running jobs (`interrupted`), and writes
+    /// everything still pending.
+    pub async fn shutdown(&self) {
+        self.inner.stopping.cancel();
+        self.inner.runner.shutdown().await;
+        self.inner.writer.flush().await;
+    }
+
+    pub fn running_count(&self) -> usize {
+        self.inner.runner.running_count()
+    }
+
+    pub fn queued_count(&self) -> usize {
+        self.inner.runner.queued_count()
+    }
+}
+
+fn operator_only(caller: &Caller) -> Result<(), AppError> {
+    if caller.is_operator() {
+        return Ok(());
+    }
+    Err(AppError::unauthorized(
+        "operator requests need `Authorization: Bearer <token>` (see admin.token next to the database)",
+    ))
+}
+
+/// Takes the generic `timeout_ms` out of a job's parameters (every kind accepts it).
+fn take_timeout(
+    mut params: serde_json::Value,
+) -> Result<(serde_json::Value, Option<u64>), AppError> {
+    let Some(raw) = params.as_object_mut().and_then(|o| o.remove("timeout_ms")) else {
+        return Ok((params, None));
+    };
+    match raw.as_u64() {
+        Some(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok((params, Some(ms))),
+        _ => Err(AppError::invalid(vec![FieldError {
+            field: "timeout_ms".into(),
+            message: format!("must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"),
+        }])),
+    }
+}
+
+/// A read the store failed: logged here, a generic error for the caller.
+pub(crate) fn read_failed(e: StoreError) -> AppError {
+    tracing::error!(error = %e, "store query failed");
+    AppError::internal()
+}
+
+/// A write the store refused: logged here; the caller learns that it was not saved.
+fn write_failed(what: &str, e: WriteError) -> AppError {
+    tracing::error!(error = %e, "could not {what}");
+    AppError::new(
+        ErrorCode::Internal,
+        format!("the server could not {what}: the database refused the change"),
+    )
+}

@@ -1,0 +1,241 @@
+//! What a caller may read of the history: pages with filters, counts, the chart, a job's
+//! details and log, and the stored events a stream replays. Every read goes through here, so
+//! what a caller may see is decided in one place.
+
+use crate::caller::Caller;
+use crate::engine::{read_failed, Engine};
+use crate::store::{JobFilter, StoredEvent};
+use model::{
+    AppError, HistoryQuery, Job, JobDetail, JobPage, JobStatus, LogLine, MinuteStats, StatusChange,
+    StatusCount,
+};
+
+impl Engine {
+    /// One page of the caller's history, filtered as `query` says; a bad filter is a
+    /// `bad_request` naming it.
+    pub async fn history_page(
+        &self,
+        caller: &Caller,
+        query: &HistoryQuery,
+    ) -> Result<JobPage, AppError> {
+        let mut filter = job_filter(query)?;
+        for (key, name) in [(&filter.before, "before"), (&filter.after, "after")] {
+            if let Some(id) = key {
+                self.job(caller, id).await.map_err(|_| {
+                    AppError::bad_request(format!("`{name}` must be the id of one of your jobs"))
+                })?;
+            }
+        }
+        let size = filter.limit;
+        // One more than the page: whether there is a page beyond it.
+        filter.limit = size + 1;
+        let mut jobs = self
+            .inner
+            .store
+            .list_jobs(caller.user(), &filter)
+            .await
+            .map_err(read_failed)?;
+        let more = jobs.len() > size as usize;
+        let newer = filter.before.is_none() && filter.after.is_some();
+        if more {
+            if newer {
+                jobs.remove(0);
+            } else {
+                jobs.truncate(size as usize);
+            }
+        }
+        let (has_older, has_newer) = if newer {
+            (true, more)
+        } else {
+            (more, filter.before.is_some())
+        };
+        let next = has_older
+            .then(|| jobs.last().map(|j| j.id.clone()))
+            .flatten();
+        let prev = has_newer
+            .then(|| jobs.first().map(|j| j.id.clone()))
+            .flatten();
+        Ok(JobPage { jobs, next, prev })
+    }
+
+    /// The caller's job counts per status (of one kind, or of all).
+    pub async fn status_counts(
+        &self,
+        caller: &Caller,
+        kind: Option<&str>,
+    ) -> Result<Vec<StatusCount>, AppError> {
+        self.inner
+            .store
+            .status_counts(caller.user(), kind)
+            .await
+            .map_err(read_failed)
+    }
+
+    /// The caller's jobs finished per minute over the hour before `now`.
+    pub async fn last_hour(&self, caller: &Caller, now: i64) -> Result<Vec<MinuteStats>, AppError> {
+        let until = now - now.rem_euclid(60_000) + 60_000;
+        self.inner
+            .store
+            .finished_per_minute(caller.user(), until - 3_600_000, until)
+            .await
+            .map_err(read_failed)
+    }
+
+    /// Everything the job page shows about one of the caller's jobs, with its last `log_lines`.
+    pub async fn job_detail(
+        &self,
+        caller: &Caller,
+        id: &str,
+        log_lines: u32,
+    ) -> Result<JobDetail, AppError> {
+        let job = self.job(caller, id).await?;
+        let store = &self.inner.store;
+        let changes = store.status_changes(id).await.map_err(read_failed)?;
+        let (log, log_total) = store.log_tail(id, log_lines).await.map_err(read_failed)?;
+        Ok(JobDetail {
+            timeline: timeline(&job, changes),
+            job,
+            log,
+            log_total,
+        })
+    }
+
+    /// Log lines of one of the caller's jobs with `seq > after`.
+    pub async fn job_log(
+        &self,
+        caller: &Caller,
+        id: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<LogLine>, AppError> {
+        let job = self.job(caller, id).await?;
+        self.inner
+            .store
+            .log_lines(&job.id, after, limit)
+            .await
+            .map_err(read_failed)
+    }
+
+    /// The jobs a stream's snapshot shows: the caller's unfinished ones and the latest `recent`.
+    pub async fn snapshot_jobs(&self, caller: &Caller, recent: u32) -> Result<Vec<Job>, AppError> {
+        self.inner
+            .store
+            .snapshot_jobs(caller.user(), recent)
+            .await
+            .map_err(read_failed)
+    }
+
+    /// Stored events after `after` that the caller may see, oldest first: of one job (which
+    /// the caller may see), or of all the caller's jobs.
+    ///
+    /// Only events up to the head are read: an event the store has committed but the writer
+    /// has not yet published comes on the bus instead, so that no client ever holds an id
+    /// newer than what the next stream it opens takes as the head.
+    pub async fn events_after(
+        &self,
+        caller: &Caller,
+        job_id: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredEvent>, AppError> {
+        let store = &self.inner.store;
+        let until = self.head();
+        match job_id {
+            Some(id) => {
+                store
+                    .job_events_after(&self.job(caller, id).await?.id, after, until, limit)
+                    .await
+            }
+            None => {
+                store
+                    .owner_events_after(caller.user(), after, until, limit)
+                    .await
+            }
+        }
+        .map_err(read_failed)
+    }
+}
+
+/// Turns a history view's parameters into a filter, or says which one is wrong.
+pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::bad_request("limit must be from 1 to 500"));
+    }
+    let mut statuses = Vec::new();
+    for name in q
+        .status
+        .iter()
+        .flat_map(|s| s.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let status = JobStatus::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+            AppError::bad_request(format!(
+                "unknown status {name:?}; use one of {}",
+                known.join(", ")
+            ))
+        })?;
+        statuses.push(status);
+    }
+    let search =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        return Err(AppError::bad_request("q must be at most 200 characters"));
+    }
+    let key = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    Ok(JobFilter {
+        statuses,
+        kind: key(&q.kind),
+        search,
+        before: key(&q.before),
+        after: key(&q.after),
+        limit,
+    })
+}
+
+/// A job's states in order with their times: from its events where they are kept, else from
+/// its own created, started and finished times.
+pub fn timeline(job: &Job, changes: Vec<StatusChange>) -> Vec<StatusChange> {
+    if changes
+        .first()
+        .is_some_and(|c| c.status == JobStatus::Queued)
+    {
+        return changes;
+    }
+    let mut t = vec![StatusChange {
+        status: JobStatus::Queued,
+        at: job.created_at,
+    }];
+    if let Some(at) = job.started_at {
+        t.push(StatusChange {
+            status: JobStatus::Running,
+            at,
+        });
+    }
+    // Whatever is still stored is newer than the times above.
+    let from = t.last().map_or(i64::MIN, |c| c.at);
+    t.extend(
+        changes
+            .into_iter()
+            .filter(|c| c.at >= from && c.status != JobStatus::Running),
+    );
+    if let (Some(at), true) = (job.finished_at, job.status.is_terminal()) {
+        if t.last().is_none_or(|c| c.status != job.status) {
+            t.push(StatusChange {
+                status: job.status,
+                at,
+            });
+        }
+    }
+    t
+}

@@ -1,0 +1,120 @@
+//! `demo`: advances one step per interval and writes a log line every 10 steps. It does no work
+//! besides waiting, which makes it the kind to try the dashboard with.
+
+use super::{JobContext, Kind, KindEnv, RunResult};
+use model::LogLevel;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+pub struct Demo;
+
+pub const MAX_STEPS: u64 = 100_000;
+pub const MAX_INTERVAL_MS: u64 = 60_000;
+
+/// Advances one step per interval and logs every 10 steps.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Demo")]
+#[garde(context(KindEnv))]
+pub struct DemoParams {
+    /// How many steps to take.
+    #[schemars(title = "Steps", extend("default" = 50))]
+    #[garde(range(min = 1, max = MAX_STEPS))]
+    pub steps: u64,
+    /// Milliseconds between two steps.
+    #[schemars(title = "Interval (ms)", extend("default" = 100))]
+    #[garde(range(max = MAX_INTERVAL_MS))]
+    pub interval_ms: u64,
+}
+
+impl Kind for Demo {
+    type Params = DemoParams;
+    const NAME: &'static str = "demo";
+
+    async fn run(p: DemoParams, ctx: &mut JobContext) -> RunResult {
+        ctx.set_total(Some(p.steps), "steps").await;
+        let interval = Duration::from_millis(p.interval_ms);
+        for step in ctx.progress().current + 1..=p.steps {
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = ctx.cancelled() => return Ok(()),
+            }
+            ctx.advance(1).await;
+            if step % 10 == 0 || step == p.steps {
+                ctx.set_message(format!("step {step} of {}", p.steps)).await;
+            }
+            if step % 10 == 0 {
+                ctx.log(
+                    LogLevel::Info,
+                    format!("reached step {step} of {}", p.steps),
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinds::Registry;
+    use serde_json::json;
+
+    fn problems(steps: u64, interval_ms: u64) -> Vec<(String, String)> {
+        let env = KindEnv {
+            data_root: ".".into(),
+        };
+        match Registry::builtin().parse(
+            "demo",
+            json!({"steps": steps, "interval_ms": interval_ms}),
+            &env,
+        ) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.fields.into_iter().map(|f| (f.field, f.message)).collect(),
+        }
+    }
+
+    #[test]
+    fn bounds_are_inclusive() {
+        assert!(problems(1, 0).is_empty());
+        assert!(problems(MAX_STEPS, MAX_INTERVAL_MS).is_empty());
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_field_and_bounds() {
+        assert_eq!(
+            problems(0, 10),
+            [("steps".to_string(), "must be from 1 to 100000".to_string())]
+        );
+        assert_eq!(problems(MAX_STEPS + 1, 10)[0].0, "steps");
+        assert_eq!(
+            problems(5, MAX_INTERVAL_MS + 1),
+            [(
+                "interval_ms".to_string(),
+                "must be from 0 to 60000".to_string()
+            )]
+        );
+        let both: Vec<String> = problems(0, MAX_INTERVAL_MS + 1)
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(both, ["steps", "interval_ms"]);
+    }
+
+    #[test]
+    fn unknown_and_wrong_typed_fields_are_refused() {
+        assert!(serde_json::from_value::<DemoParams>(
+            json!({"steps": 1, "interval_ms": 1, "x": 1})
+        )
+        .is_err());
+        assert!(
+            serde_json::from_value::<DemoParams>(json!({"steps": "1", "interval_ms": 1})).is_err()
+        );
+        assert!(
+            serde_json::from_value::<DemoParams>(json!({"steps": -1, "interval_ms": 1})).is_err()
+        );
+        assert!(serde_json::from_value::<DemoParams>(json!({"interval_ms": 1})).is_err());
+    }
+}

@@ -1,0 +1,884 @@
+//! `import_csv`: loads a CSV file of the data root into a new table of a SQLite database file
+//! (also in the data root; never Headway's own store).
+//!
+//! The import is all or nothing. A first pass reads the whole file: it counts the rows (the
+//! progress total), checks the header and refuses the file if any byte is not UTF-8, before the
+//! database is even opened. The second pass creates the table and inserts every row in ONE
+//! transaction, committed only at the end: a failure or a cancel part-way leaves no table and
+//! no rows. Rows with the wrong number of fields are the one problem that is not fatal: they are
+//! skipped, logged with their line number, and the job ends with a warning.
+//!
+//! Reading is blocking IO, so both passes run on tokio's blocking pool; the second hands rows
+//! to the async side, which owns the database connection, through a small bounded channel.
+
+use super::paths::{resolve_inside, resolve_new_inside};
+use super::{JobContext, Kind, KindEnv, RunResult};
+use crate::store::sqlite::import::{ImportDb, ImportError};
+use model::{JobError, Level, LogLevel};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+pub struct ImportCsv;
+
+/// SQLite's default limit on the columns of a table.
+pub const MAX_COLUMNS: usize = 2000;
+
+/// Rows sent to the database side at a time.
+const BATCH_ROWS: usize = 256;
+
+/// Imports a CSV file into a new SQLite table, all or nothing: the header row names the columns,
+/// rows with the wrong number of fields are skipped and logged.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Import CSV")]
+#[garde(context(KindEnv))]
+pub struct ImportCsvParams {
+    /// The file to import, relative to the data folder.
+    #[schemars(title = "CSV file")]
+    #[garde(custom(csv_file))]
+    pub file: String,
+    /// The table to create: letters, digits and _, not starting with a digit.
+    #[schemars(title = "Table")]
+    #[garde(custom(|table: &str, _: &KindEnv| check_table_name(table).map_err(garde::Error::new)))]
+    pub table: String,
+    /// The SQLite database file, relative to the data folder; created if missing.
+    #[schemars(title = "Database")]
+    #[serde(default = "default_database")]
+    #[garde(custom(database_file(&self.file)))]
+    pub database: String,
+}
+
+fn default_database() -> String {
+    "imports.db".into()
+}
+
+/// How much of a file validation reads to catch a wrong encoding early (the run checks all).
+const ENCODING_SNIFF_BYTES: usize = 64 * 1024;
+
+/// Refuses, at request time, a file whose beginning is not UTF-8, naming the line. A bad byte
+/// further on is found by the run, which then imports nothing.
+fn check_start_is_utf8(file: &std::path::Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(ENCODING_SNIFF_BYTES);
+    std::fs::File::open(file)
+        .and_then(|f| f.take(ENCODING_SNIFF_BYTES as u64).read_to_end(&mut head))
+        .map_err(|e| format!("cannot be read: {e}"))?;
+    match std::str::from_utf8(&head) {
+        Ok(_) => Ok(()),
+        // A character cut in half by the end of the sample is not an error.
+        Err(e) if e.error_len().is_none() => Ok(()),
+        Err(e) => {
+            let line = 1 + head[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            Err(format!(
+                "is not UTF-8 text (invalid bytes on line {line}); save it as UTF-8 and try again"
+            ))
+        }
+    }
+}
+
+/// The file must be a file inside the data root, and its beginning UTF-8 text.
+fn csv_file(file: &str, env: &KindEnv) -> garde::Result {
+    let path = resolve_file(&env.data_root, file).map_err(garde::Error::new)?;
+    check_start_is_utf8(&path).map_err(garde::Error::new)
+}
+
+/// The database must be a file (new or existing) inside the data root, and not the CSV itself.
+fn database_file(file: &str) -> impl FnOnce(&str, &KindEnv) -> garde::Result + '_ {
+    move |database, env| {
+        let path = resolve_database(&env.data_root, database).map_err(garde::Error::new)?;
+        if resolve_file(&env.data_root, file).is_ok_and(|f| f == path) {
+            return Err(garde::Error::new("must not be the CSV file itself"));
+        }
+        Ok(())
+    }
+}
+
+impl Kind for ImportCsv {
+    type Params = ImportCsvParams;
+    const NAME: &'static str = "import_csv";
+
+    async fn run(p: ImportCsvParams, ctx: &mut JobContext) -> RunResult {
+        // Checked again: files may have changed since the job was validated.
+        let paths = resolve(&p, ctx.data_root()).map_err(|message| JobError {
+            code: "bad_path".into(),
+            message,
+        })?;
+        check_table_name(&p.table).map_err(|m| JobError {
+            code: "bad_table".into(),
+            message: format!("table {m}"),
+        })?;
+
+        ctx.set_total(None, "rows").await;
+        ctx.set_message("checking the file").await;
+        let survey = {
+            let stop = Arc::new(AtomicBool::new(false));
+            let (file, flag) = (paths.file.clone(), Arc::clone(&stop));
+            let pass = tokio::task::spawn_blocking(move || survey(&file, &flag));
+            tokio::select! {
+                biased;
+                _ = ctx.cancelled() => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(cancelled());
+                }
+                result = pass => result.map_err(crashed)??,
+            }
+        };
+        ctx.set_total(Some(survey.rows), "rows").await;
+
+        let mut db = ImportDb::open(&paths.database)
+            .await
+            .map_err(|e| db_error(&p.database, e))?;
+        let (tx, rx) = mpsc::channel(4);
+        let (file, columns) = (paths.file.clone(), survey.columns.clone());
+        tokio::task::spawn_blocking(move || read_rows(&file, &columns, tx));
+        let result = write_rows(ctx, &mut db, &p.table, &p.database, &survey.columns, rx).await;
+        db.close().await;
+        let counts = result?;
+
+        let summary = format!(
+            "{} rows imported, {} skipped",
+            counts.imported, counts.skipped
+        );
+        if counts.skipped > 0 {
+            ctx.set_level(Level::Warning).await;
+        }
+        ctx.log(
+            LogLevel::Info,
+            format!(
+                "imported {} rows into table {} of {}",
+                counts.imported, p.table, p.database
+            ),
+        )
+        .await;
+        ctx.set_message(summary).await;
+        Ok(())
+    }
+}
+
+/// The file to read and the database to write, both canonical and inside the data root.
+#[derive(Debug)]
+struct Paths {
+    file: PathBuf,
+    database: PathBuf,
+}
+
+fn resolve(p: &ImportCsvParams, root: &Path) -> Result<Paths, String> {
+    let file = resolve_file(root, &p.file).map_err(|m| format!("file: {m}"))?;
+    let database = resolve_database(root, &p.database).map_err(|m| format!("database: {m}"))?;
+    if file == database {
+        return Err("database: must not be the CSV file itself".into());
+    }
+    Ok(Paths { file, database })
+}
+
+/// The CSV file: an existing file inside the data root.
+fn resolve_file(root: &Path, file: &str) -> Result<PathBuf, String> {
+    match resolve_inside(root, file)? {
+        path if path.is_file() => Ok(path),
+        _ => Err("is not a file".into()),
+    }
+}
+
+/// The database file: inside the data root, created when missing, never a folder.
+fn resolve_database(root: &Path, database: &str) -> Result<PathBuf, String> {
+    match resolve_new_inside(root, database)? {
+        path if path.is_dir() => Err("is a folder, not a database file".into()),
+        path => Ok(path),
+    }
+}
+
+/// Table names are plain identifiers (`^[A-Za-z_][A-Za-z0-9_]{0,62}$`), so that they can be
+/// written in SQL and typed in a query without surprises.
+pub fn check_table_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !starts_well || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("must start with a letter or _ and contain only letters, digits and _".into());
+    }
+    if name.len() > 63 {
+        return Err("must be at most 63 characters long".into());
+    }
+    if name.to_ascii_lowercase().starts_with("sqlite_") {
+        return Err("must not start with sqlite_ (SQLite reserves those names)".into());
+    }
+    Ok(())
+}
+
+/// What the first pass learns.
+#[derive(Debug)]
+struct Survey {
+    columns: Vec<String>,
+    /// Data rows, the header not included.
+    rows: u64,
+}
+
+/// One data row of the second pass.
+#[derive(Debug)]
+enum Row {
+    Values(Vec<String>),
+    WrongWidth { line: u64, found: usize },
+}
+
+/// What the reading side sends. The import commits only after [`Chunk::End`]: if the reader
+/// stops without saying so (it panicked, say), the rows so far are rolled back.
+#[derive(Debug)]
+enum Chunk {
+    Rows(Vec<Row>),
+    End,
+    Failed(JobError),
+}
+
+fn reader(path: &Path) -> Result<csv::Reader<File>, JobError> {
+    let file = File::open(path).map_err(|e| read_failed(0, e.to_string()))?;
+    // Every record is read as bytes (so that bad UTF-8 is found with its line) and of any width
+    // (so that a short row is skipped, not fatal).
+    Ok(csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(file))
+}
+
+/// Reads the next record; `Ok(None)` at the end of the file.
+fn next_record(
+    reader: &mut csv::Reader<File>,
+    record: &mut csv::ByteRecord,
+) -> Result<Option<u64>, JobError> {
+    match reader.read_byte_record(record) {
+        Ok(true) => Ok(Some(record.position().map_or(0, |p| p.line()))),
+        Ok(false) => Ok(None),
+        Err(e) => {
+            let line = e.position().map_or(0, |p| p.line());
+            Err(read_failed(line, e.to_string()))
+        }
+    }
+}
+
+/// The record's fields as text, or `bad_encoding` naming its line.
+fn fields(record: &csv::ByteRecord, line: u64) -> Result<Vec<String>, JobError> {
+    record
+        .iter()
+        .map(|field| {
+            std::str::from_utf8(field)
+                .map(str::to_owned)
+                .map_err(|_| JobError {
+                    code: "bad_encoding".into(),
+                    message: format!("line {line} is not valid UTF-8; nothing was imported"),
+                })
+        })
+        .collect()
+}
+
+/// The first pass: the header's columns and the number of data rows. Fails on the first byte
+/// that is not UTF-8. Returns early (with an error nobody sees) once `stop` is set.
+fn survey(path: &Path, stop: &AtomicBool) -> Result<Survey, JobError> {
+    let mut reader = reader(path)?;
+    let mut record = csv::ByteRecord::new();
+    let Some(line) = next_record(&mut reader, &mut record)? else {
+        return Err(JobError {
+            code: "empty_file".into(),
+            message: "the file is empty; its first row must name the columns".into(),
+        });
+    };
+    let columns = header(fields(&record, line)?)?;
+    let mut rows = 0;
+    while let Some(line) = next_record(&mut reader, &mut record)? {
+        if stop.load(Ordering::Relaxed) {
+            return Err(cancelled());
+        }
+        fields(&record, line)?;
+        rows += 1;
+    }
+    Ok(Survey { columns, rows })
+}
+
+/// Checks the header row and returns the column names.
+fn header(mut names: Vec<String>) -> Result<Vec<String>, JobError> {
+    let bad = |message: String| JobError {
+        code: "bad_header".into(),
+        message,
+    };
+    if let Some(first) = names.first_mut() {
+        // A byte order mark is an encoding marker, not part of the first column's name.
+        if let Some(rest) = first.strip_prefix('\u{feff}') {
+            *first = rest.to_string();
+        }
+    }
+    if names.len() > MAX_COLUMNS {
+        return Err(bad(format!(
+            "the header has {} columns; SQLite allows at most {MAX_COLUMNS}",
+            names.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, name) in names.iter().enumerate() {
+        if name.trim().is_empty() {
+            return Err(bad(format!("column {} of the header has no name", i + 1)));
+        }
+        if name.contains('\0') {
+            return Err(bad(format!(
+                "column {} of the header contains a NUL character",
+                i + 1
+            )));
+        }
+        // SQLite compares column names without regard to ASCII case.
+        if !seen.insert(name.to_ascii_lowercase()) {
+            return Err(bad(format!("column {name:?} appears twice in the header")));
+        }
+    }
+    Ok(names)
+}
+
+/// The second pass: sends the data rows in batches, then `End`; or `Failed` when something is
+/// wrong. Stops early when the receiver goes away (the import stopped).
+fn read_rows(path: &Path, columns: &[String], tx: mpsc::Sender<Chunk>) {
+    let result = (|| {
+        let mut reader = reader(path)?;
+        let mut record = csv::ByteRecord::new();
+        let line = next_record(&mut reader, &mut record)?.unwrap_or(0);
+        if header(fields(&record, line)?)? != columns {
+            return Err(JobError {
+                code: "file_changed".into(),
+                message: "the file's header changed during the import; nothing was imported".into(),
+            });
+        }
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        while let Some(line) = next_record(&mut reader, &mut record)? {
+            let values = fields(&record, line)?;
+            batch.push(if values.len() == columns.len() {
+                Row::Values(values)
+            } else {
+                Row::WrongWidth {
+                    line,
+                    found: values.len(),
+                }
+            });
+            if batch.len() == BATCH_ROWS
+                && tx
+                    .blocking_send(Chunk::Rows(std::mem::take(&mut batch)))
+                    .is_err()
+            {
+                return Ok(());
+            }
+        }
+        if !batch.is_empty() && tx.blocking_send(Chunk::Rows(batch)).is_err() {
+            return Ok(());
+        }
+        Ok(())
+    })();
+    let last = match result {
+        Ok(()) => Chunk::End,
+        Err(e) => Chunk::Failed(e),
+    };
+    let _ = tx.blocking_send(last);
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Counts {
+    imported: u64,
+    skipped: u64,
+}
+
+/// Creates `table` and inserts the rows from `rx`, all in one transaction that is committed
+/// only when the rows end without error or cancel. Whatever happens before that is rolled back.
+async fn write_rows(
+    ctx: &mut JobContext,
+    db: &mut ImportDb,
+    table: &str,
+    database: &str,
+    columns: &[String],
+    mut rx: mpsc::Receiver<Chunk>,
+) -> Result<Counts, JobError> {
+    let failed = |e: ImportError| db_error(database, e);
+    let mut import = db.begin(table, columns).await.map_err(|e| match e {
+        ImportError::TableExists => table_exists(table, database),
+        other => failed(other),
+    })?;
+    let mut counts = Counts::default();
+    loop {
+        let chunk = tokio::select! {
+            biased;
+            _ = ctx.cancelled() => {
+                import.rollback().await.map_err(failed)?;
+                return Err(cancelled());
+            }
+            chunk = rx.recv() => chunk,
+        };
+        let rows = match chunk {
+            Some(Chunk::Rows(rows)) => rows,
+            Some(Chunk::End) => break,
+            Some(Chunk::Failed(e)) => {
+                import.rollback().await.map_err(failed)?;
+                return Err(e);
+            }
+            None => {
+                import.rollback().await.map_err(failed)?;
+                return Err(JobError {
+                    code: "crashed".into(),
+                    message: "reading the file stopped before its end; nothing was imported".into(),
+                });
+            }
+        };
+        for row in rows {
+            match row {
+                Row::Values(values) => {
+                    import.insert(values).await.map_err(failed)?;
+                    counts.imported += 1;
+                }
+                Row::WrongWidth { line, found } => {
+                    counts.skipped += 1;
+                    ctx.set_level(Level::Warning).await;
+                    let expected = columns.len();
+                    ctx.log(
+                        LogLevel::Warn,
+                        format!("line {line}: {found} fields instead of {expected}; row skipped"),
+                    )
+                    .await;
+                }
+            }
+            ctx.advance(1).await;
+        }
+        ctx.set_message(format!(
+            "{} rows imported, {} skipped",
+            counts.imported, counts.skipped
+        ))
+        .await;
+    }
+    import.commit().await.map_err(failed)?;
+    Ok(counts)
+}
+
+fn table_exists(table: &str, database: &str) -> JobError {
+    JobError {
+        code: "table_exists".into(),
+        message: format!(
+            "{database} already has a table named {table}; choose another name or drop it first"
+        ),
+    }
+}
+
+fn cancelled() -> JobError {
+    JobError {
+        code: "cancelled".into(),
+        message: "the import was cancelled; nothing was imported".into(),
+    }
+}
+
+fn read_failed(line: u64, reason: String) -> JobError {
+    let at = if line > 0 {
+        format!(" at line {line}")
+    } else {
+        String::new()
+    };
+    JobError {
+        code: "read_failed".into(),
+        message: format!("cannot read the file{at}: {reason}"),
+    }
+}
+
+fn db_error(database: &str, e: ImportError) -> JobError {
+    JobError {
+        code: "database_error".into(),
+        message: format!("cannot write to {database}: {e}"),
+    }
+}
+
+fn crashed(e: tokio::task::JoinError) -> JobError {
+    JobError {
+        code: "crashed".into(),
+        message: format!("reading the file stopped unexpectedly: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::import::read_back;
+    use crate::testing::{Harness, TestJob};
+    use serde_json::json;
+    use std::os::unix::fs::symlink;
+
+    fn params(file: &str, table: &str) -> ImportCsvParams {
+        serde_json::from_value(json!({"file": file, "table": table})).unwrap()
+    }
+
+    async fn import(h: &Harness, file: &str, table: &str) -> (TestJob, RunResult) {
+        let mut job = h
+            .start("import_csv", json!({"file": file, "table": table}))
+            .await;
+        let result = ImportCsv::run(params(file, table), &mut job.ctx).await;
+        (job, result)
+    }
+
+    async fn rows(h: &Harness, table: &str) -> Vec<(String, String, String)> {
+        let rows = read_back::rows(&h.data_root.join("imports.db"), table).await;
+        rows.into_iter()
+            .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+            .collect()
+    }
+
+    async fn has_table(h: &Harness, table: &str) -> bool {
+        read_back::has_table(&h.data_root.join("imports.db"), table).await
+    }
+
+    fn owned(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+        rows.iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn rows_become_a_table_that_any_sqlite_client_can_read() {
+        let h = Harness::new().await;
+        h.write(
+            "people.csv",
+            "name,age,city\nAda,36,London\n\"Lee, Jr.\",29,\"New\nYork\"\nBo,41,\"say \"\"hi\"\"\"\n",
+        );
+
+        let (mut job, result) = import(&h, "people.csv", "people").await;
+
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            rows(&h, "people").await,
+            owned(&[
+                ("Ada", "36", "London"),
+                ("Lee, Jr.", "29", "New\nYork"),
+                ("Bo", "41", "say \"hi\""),
+            ])
+        );
+        let stored = h.job(&mut job).await;
+        assert_eq!(stored.progress.unit, "rows");
+        assert_eq!(
+            (stored.progress.current, stored.progress.total),
+            (3, Some(3))
+        );
+        assert_eq!(stored.progress.message, "3 rows imported, 0 skipped");
+        assert_eq!(stored.progress.level, Level::Success);
+        assert!(h.lines(&mut job, LogLevel::Warn).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_header_names_the_columns() {
+        let h = Harness::new().await;
+        h.write(
+            "odd.csv",
+            "\u{feff}first name,\"a \"\"quoted\"\" one\",Select\nx,y,z\n",
+        );
+        let (_job, result) = import(&h, "odd.csv", "odd").await;
+        assert_eq!(result, Ok(()));
+        let names = read_back::column_names(&h.data_root.join("imports.db"), "odd").await;
+        assert_eq!(names, ["first name", "a \"quoted\" one", "Select"]);
+    }
+
+    #[tokio::test]
+    async fn rows_of_the_wrong_width_are_skipped_and_logged_with_their_line() {
+        let h = Harness::new().await;
+        h.write(
+            "people.csv",
+            "name,age,city\nAda,36,London\nBob,41\n\"Lee\",29,\"New\nYork\"\nMax,1,2,3\nEve,22,Paris\n",
+        );
+
+        let (mut job, result) = import(&h, "people.csv", "people").await;
+
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            h.lines(&mut job, LogLevel::Warn).await,
+            [
+                "line 3: 2 fields instead of 3; row skipped",
+                "line 6: 4 fields instead of 3; row skipped",
+            ]
+        );
+        assert_eq!(
+            rows(&h, "people").await,
+            owned(&[
+                ("Ada", "36", "London"),
+                ("Lee", "29", "New\nYork"),
+                ("Eve", "22", "Paris"),
+            ])
+        );
+        let stored = h.job(&mut job).await;
+        assert_eq!(stored.progress.level, Level::Warning);
+        assert_eq!(stored.progress.message, "3 rows imported, 2 skipped");
+        assert_eq!(
+            (stored.progress.current, stored.progress.total),
+            (5, Some(5))
+        );
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_fails_naming_its_line_and_imports_nothing() {
+        let h = Harness::new().await;
+        let mut csv = b"name,city\nAda,London\nBob,Paris\nZoe,M".to_vec();
+        csv.extend_from_slice(&[0xFF, 0xFE]);
+        csv.extend_from_slice(b"nchen\nEve,Rome\n");
+        h.write("bad.csv", csv);
+
+        let (_job, result) = import(&h, "bad.csv", "people").await;
+
+        let err = result.unwrap_err();
+        assert_eq!(err.code, "bad_encoding");
+        assert!(err.message.contains("line 4"), "{}", err.message);
+        assert!(
+            !h.data_root.join("imports.db").exists(),
+            "the database was not even created"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_existing_table_is_never_touched() {
+        let h = Harness::new().await;
+        h.write("people.csv", "name,age,city\nAda,36,London\n");
+        assert_eq!(import(&h, "people.csv", "people").await.1, Ok(()));
+        h.write("more.csv", "name,age,city\nBob,41,Oslo\n");
+
+        let err = import(&h, "more.csv", "PEOPLE").await.1.unwrap_err();
+
+        assert_eq!(err.code, "table_exists");
+        assert!(
+            err.message
+                .contains("imports.db already has a table named PEOPLE"),
+            "{}",
+            err.message
+        );
+        assert_eq!(rows(&h, "people").await, owned(&[("Ada", "36", "London")]));
+    }
+
+    #[tokio::test]
+    async fn an_error_part_way_rolls_everything_back() {
+        let h = Harness::new().await;
+        let mut job = h.start("import_csv", json!({})).await;
+        let mut db = open_new(&h).await;
+        let (tx, rx) = mpsc::channel(4);
+        tx.send(Chunk::Rows(vec![
+            Row::Values(vec!["Ada".into()]),
+            Row::Values(vec!["Bob".into()]),
+        ]))
+        .await
+        .unwrap();
+        tx.send(Chunk::Failed(JobError {
+            code: "bad_encoding".into(),
+            message: "line 4".into(),
+        }))
+        .await
+        .unwrap();
+
+        let result = write_rows(
+            &mut job.ctx,
+            &mut db,
+            "people",
+            "imports.db",
+            &["name".into()],
+            rx,
+        )
+        .await;
+
+        assert_eq!(result.unwrap_err().code, "bad_encoding");
+        assert!(!has_table(&h, "people").await);
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_stops_without_reaching_the_end_imports_nothing() {
+        let h = Harness::new().await;
+        let mut job = h.start("import_csv", json!({})).await;
+        let mut db = open_new(&h).await;
+        let (tx, rx) = mpsc::channel(4);
+        tx.send(Chunk::Rows(vec![Row::Values(vec!["Ada".into()])]))
+            .await
+            .unwrap();
+        drop(tx);
+
+        let result = write_rows(
+            &mut job.ctx,
+            &mut db,
+            "people",
+            "imports.db",
+            &["name".into()],
+            rx,
+        )
+        .await;
+
+        assert_eq!(result.unwrap_err().code, "crashed");
+        assert!(!has_table(&h, "people").await);
+    }
+
+    #[tokio::test]
+    async fn a_cancel_part_way_rolls_everything_back() {
+        let h = Harness::new().await;
+        let mut job = h.start("import_csv", json!({})).await;
+        let mut db = open_new(&h).await;
+        let (tx, rx) = mpsc::channel(1);
+        let stop = job.stop.clone();
+        tokio::spawn(async move {
+            let row = || Chunk::Rows(vec![Row::Values(vec!["Ada".into()])]);
+            tx.send(row()).await.unwrap();
+            // Once the second batch is in, the first has been taken: rows are being inserted.
+            tx.send(row()).await.unwrap();
+            stop.cancel();
+            let _ = tx.send(row()).await;
+        });
+
+        let result = write_rows(
+            &mut job.ctx,
+            &mut db,
+            "people",
+            "imports.db",
+            &["name".into()],
+            rx,
+        )
+        .await;
+
+        assert_eq!(result.unwrap_err().code, "cancelled");
+        assert!(!has_table(&h, "people").await);
+    }
+
+    #[tokio::test]
+    async fn a_job_cancelled_before_it_starts_creates_nothing() {
+        let h = Harness::new().await;
+        h.write("people.csv", "name\nAda\n");
+        let mut job = h.start("import_csv", json!({})).await;
+        job.stop.cancel();
+        let err = ImportCsv::run(params("people.csv", "people"), &mut job.ctx)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "cancelled");
+        assert!(!h.data_root.join("imports.db").exists());
+    }
+
+    #[tokio::test]
+    async fn an_empty_file_or_a_bad_header_fails_clearly() {
+        let h = Harness::new().await;
+        h.write("empty.csv", "");
+        h.write("dup.csv", "id,name,ID\n1,a,2\n");
+        h.write("blank.csv", "id,,name\n1,a,2\n");
+        assert_eq!(
+            import(&h, "empty.csv", "t").await.1.unwrap_err().code,
+            "empty_file"
+        );
+        let dup = import(&h, "dup.csv", "t").await.1.unwrap_err();
+        assert_eq!(
+            (dup.code.as_str(), dup.message.as_str()),
+            ("bad_header", "column \"ID\" appears twice in the header")
+        );
+        let blank = import(&h, "blank.csv", "t").await.1.unwrap_err();
+        assert_eq!(blank.message, "column 2 of the header has no name");
+    }
+
+    /// An empty database in the data root, as `write_rows` gets it from `run`.
+    async fn open_new(h: &Harness) -> ImportDb {
+        ImportDb::open(&h.data_root.join("imports.db"))
+            .await
+            .unwrap()
+    }
+
+    fn problems(h: &Harness, file: &str, table: &str, database: &str) -> Vec<(String, String)> {
+        let params = json!({"file": file, "table": table, "database": database});
+        match crate::kinds::Registry::builtin().parse("import_csv", params, &h.env()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.fields.into_iter().map(|f| (f.field, f.message)).collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn paths_must_stay_inside_the_data_root() {
+        let h = Harness::new().await;
+        h.write("in/people.csv", "name\nAda\n");
+        std::fs::write(h.outside().join("secret.csv"), "name\nEve\n").unwrap();
+        symlink(
+            h.outside().join("secret.csv"),
+            h.data_root.join("in/link.csv"),
+        )
+        .unwrap();
+        symlink(h.outside(), h.data_root.join("out")).unwrap();
+
+        assert!(problems(&h, "in/people.csv", "people", "imports.db").is_empty());
+        assert!(problems(&h, "./in/people.csv", "people", "in/own.db").is_empty());
+
+        let only = |file: &str, database: &str| {
+            let mut all = problems(&h, file, "people", database);
+            assert_eq!(all.len(), 1, "{file} {database}: {all:?}");
+            all.remove(0)
+        };
+        let (field, message) = only("../outside/secret.csv", "imports.db");
+        assert_eq!(field, "file");
+        assert!(message.contains("`..`"), "{message}");
+        assert!(only(
+            h.data_root.join("in/people.csv").to_str().unwrap(),
+            "imports.db"
+        )
+        .1
+        .contains("absolute"));
+        assert!(only("in/link.csv", "imports.db")
+            .1
+            .contains("outside the data folder"));
+        assert!(only("out/secret.csv", "imports.db")
+            .1
+            .contains("outside the data folder"));
+        assert_eq!(only("in/missing.csv", "imports.db").1, "does not exist");
+        assert_eq!(only("in", "imports.db").1, "is not a file");
+
+        assert_eq!(only("in/people.csv", "../x.db").0, "database");
+        assert!(only("in/people.csv", "/tmp/x.db").1.contains("absolute"));
+        assert!(only("in/people.csv", "out/x.db")
+            .1
+            .contains("outside the data folder"));
+        assert_eq!(
+            only("in/people.csv", "in").1,
+            "is a folder, not a database file"
+        );
+        assert_eq!(
+            only("in/people.csv", "in/people.csv").1,
+            "must not be the CSV file itself"
+        );
+    }
+
+    #[test]
+    fn table_names_are_plain_identifiers() {
+        for good in ["people", "_t", "T2", "a_b_c", &"x".repeat(63)] {
+            assert_eq!(check_table_name(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "", "2people", "people-2", "pe ople", "\"x\"", "tâble", "a;DROP",
+        ] {
+            assert!(
+                check_table_name(bad).unwrap_err().contains("letter"),
+                "{bad}"
+            );
+        }
+        assert!(check_table_name(&"x".repeat(64))
+            .unwrap_err()
+            .contains("63"));
+        assert!(check_table_name("sqlite_stat1")
+            .unwrap_err()
+            .contains("sqlite_"));
+    }
+
+    #[tokio::test]
+    async fn a_bad_table_name_is_a_field_error() {
+        let h = Harness::new().await;
+        let fields: Vec<String> = problems(&h, "missing.csv", "1x", "imports.db")
+            .into_iter()
+            .map(|f| f.0)
+            .collect();
+        assert_eq!(fields, ["file", "table"]);
+    }
+
+    #[test]
+    fn only_file_and_table_are_required() {
+        let p = params("a.csv", "t");
+        assert_eq!(p.database, "imports.db");
+        assert!(serde_json::from_value::<ImportCsvParams>(json!({"file": "a.csv"})).is_err());
+        assert!(serde_json::from_value::<ImportCsvParams>(
+            json!({"file": "a", "table": "t", "x": 1})
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,347 @@
+//! Job kinds: the extension point. A kind is a parameter struct and a `run` function.
+//!
+//! The parameter struct is declared once and everything else is derived from it:
+//! - serde reads it (`#[serde(deny_unknown_fields)]`, defaults with `#[serde(default)]`);
+//! - `schemars` describes it for `GET /api/v1/kinds` and the start form ([`describe`]): the
+//!   struct's doc comment and `#[schemars(title)]` name the kind, each field's doc comment and
+//!   title describe it, serde defaults become the form's defaults;
+//! - `garde` checks it, with the server's [`KindEnv`] as context, and schemars reads the same
+//!   `#[garde(range(...))]` attributes into the description's bounds.
+//!
+//! See docs/KINDS.md for a walk-through. The [`Registry`] erases each kind's parameter type so the
+//! engine can hold them side by side.
+
+mod batch;
+mod checksum;
+mod demo;
+pub mod describe;
+mod import_csv;
+pub mod paths;
+
+pub use batch::Batch;
+pub use checksum::Checksum;
+pub use demo::Demo;
+pub use import_csv::ImportCsv;
+
+pub use crate::context::JobContext;
+use futures::future::BoxFuture;
+use model::{AppError, ErrorCode, FieldError, JobError, KindInfo, ParamType};
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How a kind's run ended, when it did not fail.
+pub type RunResult = Result<(), JobError>;
+
+pub trait Kind: Send + Sync + 'static {
+    /// The kind's parameters, declared once: see the module documentation.
+    type Params: DeserializeOwned
+        + Serialize
+        + JsonSchema
+        + garde::Validate<Context = KindEnv>
+        + Send
+        + 'static;
+
+    /// What the kind is called in the API and in the database (`demo`, `batch`...).
+    const NAME: &'static str;
+
+    /// A resumable kind saves checkpoints ([`JobContext::checkpoint`]); when the server stops
+    /// while it runs, it is queued again and continues from its last checkpoint instead of
+    /// ending `interrupted`.
+    const RESUMABLE: bool = false;
+
+    /// How long a job of this kind may run unless its own `timeout_ms` says otherwise.
+    const DEFAULT_TIMEOUT: Option<Duration> = None;
+
+    /// How many jobs of this kind may run at once (besides the global limit).
+    const MAX_RUNNING: Option<usize> = None;
+
+    /// Does the work. Returning normally means success (with the level the job set).
+    fn run(params: Self::Params, ctx: &mut JobContext) -> impl Future<Output = RunResult> + Send;
+}
+
+/// What kinds may know about the server when they validate parameters (the `garde` context).
+#[derive(Debug, Clone)]
+pub struct KindEnv {
+    /// The directory file-based kinds may read and write in; nothing outside it.
+    pub data_root: std::path::PathBuf,
+}
+
+/// A kind with its parameter type erased.
+trait ErasedKind: Send + Sync {
+    fn info(&self) -> &KindInfo;
+    fn resumable(&self) -> bool;
+    fn default_timeout(&self) -> Option<Duration>;
+    fn max_running(&self) -> Option<usize>;
+    fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError>;
+    fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult>;
+}
+
+struct Typed<K> {
+    info: KindInfo,
+    kind: std::marker::PhantomData<K>,
+}
+
+impl<K: Kind> ErasedKind for Typed<K> {
+    fn info(&self) -> &KindInfo {
+        &self.info
+    }
+
+    fn resumable(&self) -> bool {
+        K::RESUMABLE
+    }
+
+    fn default_timeout(&self) -> Option<Duration> {
+        K::DEFAULT_TIMEOUT
+    }
+
+    fn max_running(&self) -> Option<usize> {
+        K::MAX_RUNNING
+    }
+
+    fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError> {
+        let typed: K::Params = serde_json::from_value(params).map_err(|e| {
+            AppError::invalid(vec![FieldError {
+                field: "params".into(),
+                message: e.to_string(),
+            }])
+        })?;
+        if let Err(report) = garde::Validate::validate_with(&typed, env) {
+            let normal = serde_json::to_value(&typed).unwrap_or(Value::Null);
+            return Err(AppError::invalid(describe::field_errors(
+                &self.info, &normal, &report,
+            )));
+        }
+        // Stored in normal form: defaults filled in, unknown fields refused above.
+        Ok(serde_json::to_value(&typed).expect("params serialize"))
+    }
+
+    fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult> {
+        Box::pin(async move {
+            match serde_json::from_value::<K::Params>(params) {
+                Ok(p) => K::run(p, ctx).await,
+                Err(e) => Err(JobError {
+                    code: "bad_params".into(),
+                    message: format!("stored parameters no longer parse: {e}"),
+                }),
+            }
+        })
+    }
+}
+
+/// The kinds a server can run, by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    kinds: Arc<BTreeMap<&'static str, Arc<dyn ErasedKind>>>,
+}
+
+impl Registry {
+    /// Every built-in kind.
+    pub fn builtin() -> Registry {
+        Registry::default()
+            .with::<Demo>()
+            .with::<Batch>()
+            .with::<Checksum>()
+            .with::<ImportCsv>()
+    }
+
+    /// This registry and kind `K` (replacing a kind of the same name).
+    pub fn with<K: Kind>(self) -> Registry {
+        let mut kinds = (*self.kinds).clone();
+        let typed = Typed::<K> {
+            info: describe::kind::<K>(),
+            kind: std::marker::PhantomData,
+        };
+        kinds.insert(K::NAME, Arc::new(typed));
+        Registry {
+            kinds: Arc::new(kinds),
+        }
+    }
+
+    pub fn is_resumable(&self, kind: &str) -> bool {
+        self.kinds.get(kind).is_some_and(|k| k.resumable())
+    }
+
+    pub fn default_timeout(&self, kind: &str) -> Option<Duration> {
+        self.kinds.get(kind).and_then(|k| k.default_timeout())
+    }
+
+    pub fn max_running(&self, kind: &str) -> Option<usize> {
+        self.kinds.get(kind).and_then(|k| k.max_running())
+    }
+
+    pub fn infos(&self) -> Vec<KindInfo> {
+        self.kinds.values().map(|k| k.info().clone()).collect()
+    }
+
+    /// Validates `params` for `kind` and returns them in normal form.
+    pub fn parse(&self, kind: &str, params: Value, env: &KindEnv) -> Result<Value, AppError> {
+        self.get(kind)?.parse(params, env)
+    }
+
+    /// Turns form fields (all strings) into JSON params using the kind's parameter types, then
+    /// validates them like [`Registry::parse`].
+    pub fn parse_form(
+        &self,
+        kind: &str,
+        form: &HashMap<String, String>,
+        env: &KindEnv,
+    ) -> Result<Value, AppError> {
+        let info = self.get(kind)?.info();
+        let mut params = serde_json::Map::new();
+        let mut problems = Vec::new();
+        for p in &info.params {
+            let Some(raw) = form
+                .get(&p.name)
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+            else {
+                if p.required {
+                    problems.push(FieldError {
+                        field: p.name.clone(),
+                        message: "is required".into(),
+                    });
+                }
+                continue;
+            };
+            let value = match p.kind {
+                ParamType::Integer => {
+                    raw.parse::<i64>()
+                        .map(Value::from)
+                        .map_err(|_| match (p.min, p.max) {
+                            (Some(lo), Some(hi)) => {
+                                format!("must be a whole number from {lo} to {hi}")
+                            }
+                            _ => "must be a whole number".to_string(),
+                        })
+                }
+                ParamType::Number => raw
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(Value::from)
+                    .ok_or_else(|| "must be a number".to_string()),
+                ParamType::Boolean => match raw {
+                    "true" | "on" | "1" => Ok(Value::Bool(true)),
+                    "false" | "off" | "0" => Ok(Value::Bool(false)),
+                    _ => Err("must be true or false".to_string()),
+                },
+                ParamType::String => Ok(Value::String(raw.to_string())),
+            };
+            match value {
+                Ok(v) => {
+                    params.insert(p.name.clone(), v);
+                }
+                Err(message) => problems.push(FieldError {
+                    field: p.name.clone(),
+                    message,
+                }),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AppError::invalid(problems));
+        }
+        self.parse(kind, Value::Object(params), env)
+    }
+
+    pub(crate) fn run<'a>(
+        &self,
+        kind: &str,
+        params: Value,
+        ctx: &'a mut JobContext,
+    ) -> BoxFuture<'a, RunResult> {
+        match self.kinds.get(kind) {
+            Some(k) => k.run(params, ctx),
+            None => {
+                let message = format!("this server has no job kind {kind:?}");
+                Box::pin(async move {
+                    Err(JobError {
+                        code: "unknown_kind".into(),
+                        message,
+                    })
+                })
+            }
+        }
+    }
+
+    fn get(&self, kind: &str) -> Result<&Arc<dyn ErasedKind>, AppError> {
+        self.kinds.get(kind).ok_or_else(|| {
+            let known = self.kinds.keys().copied().collect::<Vec<_>>().join(", ");
+            AppError::new(
+                ErrorCode::UnknownKind,
+                format!("unknown job kind {kind:?}; known kinds: {known}"),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env() -> KindEnv {
+        KindEnv {
+            data_root: std::env::temp_dir(),
+        }
+    }
+
+    #[test]
+    fn unknown_kind_names_the_known_ones() {
+        let err = Registry::builtin()
+            .parse("nope", json!({}), &env())
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::UnknownKind);
+        assert!(
+            err.message.contains("batch, checksum, demo, import_csv"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn form_fields_are_typed_from_the_kind_description() {
+        let form: HashMap<String, String> = [
+            ("steps".into(), " 12 ".into()),
+            ("interval_ms".into(), "5".into()),
+        ]
+        .into();
+        assert_eq!(
+            Registry::builtin()
+                .parse_form("demo", &form, &env())
+                .unwrap(),
+            json!({"steps": 12, "interval_ms": 5})
+        );
+    }
+
+    #[test]
+    fn form_errors_are_per_field() {
+        let form: HashMap<String, String> = [
+            ("steps".into(), "many".into()),
+            ("interval_ms".into(), "".into()),
+        ]
+        .into();
+        let err = Registry::builtin()
+            .parse_form("demo", &form, &env())
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidParams);
+        assert!(err.field("steps").unwrap().contains("whole number"));
+        assert_eq!(err.field("interval_ms"), Some("is required"));
+    }
+
+    #[test]
+    fn params_are_stored_in_normal_form_with_defaults_filled_in() {
+        let normal = Registry::builtin()
+            .parse("batch", json!({"items": 3}), &env())
+            .unwrap();
+        assert_eq!(
+            normal,
+            json!({"items": 3, "item_kib": 64, "concurrency": 4, "failure_rate": 0.0, "seed": 0})
+        );
+    }
+}

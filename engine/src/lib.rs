@@ -1,0 +1,49 @@
+//! Headway's job engine: everything that queues, runs, stores and publishes jobs. It knows
+//! nothing of HTTP or Leptos; the server and the app call it through [`Engine`].
+//!
+//! - [`engine`]: the façade, [`Engine`]: start, recovery, creating, cancelling, re-running,
+//!   notices, shutdown;
+//! - [`history`]: what a caller may read: pages, counts, the chart, details, logs, events;
+//! - [`caller`]: who a request acts for;
+//! - [`store`]: the database, behind one seam, with its SQLite backend;
+//! - [`writer`]: the task that writes changes in batches and publishes what committed;
+//! - [`bus`]: fan-out of committed events to open streams;
+//! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
+//! - [`context`]: what a running job reports through;
+//! - [`kinds`]: the job kinds, each declared once by its parameter type.
+
+pub mod bus;
+pub mod caller;
+pub mod context;
+pub mod engine;
+pub mod history;
+pub mod kinds;
+pub mod runner;
+pub mod store;
+pub mod writer;
+
+#[cfg(test)]
+mod history_tests;
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use caller::Caller;
+pub use engine::{Engine, EngineConfig, StartError, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS};
+
+/// A fresh random id (UUID v4): job ids and user ids cannot be guessed.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Job ids are UUIDs; anything else cannot name a job.
+pub fn is_job_id(id: &str) -> bool {
+    uuid::Uuid::try_parse(id).is_ok()
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,671 @@
+//! The SQLite backend: a file under `./data/` by default, in WAL mode.
+//!
+//! - reads go through a small sqlx pool, with queries checked at compile time against the schema
+//!   (`sqlx::query!`, offline data in `engine/.sqlx`);
+//! - every write happens on one thread with a rusqlite connection of its own ([`writer`]),
+//!   statements prepared once, a batch per transaction;
+//! - a lock file next to the database keeps a second server off it ([`lock`]);
+//! - [`import`] writes `import_csv`'s tables into their own SQLite files.
+//!
+//! Migrations live in `migrations/sqlite/`.
+
+pub mod import;
+mod lock;
+mod writer;
+
+use super::{
+    Access, Applied, Change, JobFilter, OpenError, QueuedJob, SessionRow, StoreError, StoreResult,
+    StoredEvent,
+};
+use model::{
+    EventType, Job, JobError, JobStatus, Level, LogLevel, LogLine, MinuteStats, Notice, Progress,
+    StatusChange, StatusCount,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a statement waits for a lock held by another connection before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    writer: writer::Handle,
+    /// The folder of the database file.
+    dir: PathBuf,
+    /// Held for the life of a server: another server on this database is refused.
+    _lock: Option<Arc<lock::ProcessLock>>,
+}
+
+/// Where the database is: `sqlite://data/headway.db`, `sqlite:data/headway.db?mode=rwc`,
+/// `sqlite:///var/lib/headway/h.db?mode=ro`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Location {
+    pub path: PathBuf,
+    /// `mode=ro`: open read-only (a server then refuses to start; see [`SqliteStore::open`]).
+    pub read_only: bool,
+    /// `mode=rw`: the file must exist already.
+    pub must_exist: bool,
+}
+
+impl Location {
+    pub(crate) fn parse(url: &str) -> Result<Location, String> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or("a SQLite URL starts with sqlite:")?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if path.is_empty() {
+            return Err("the URL names no file".into());
+        }
+        if path == ":memory:" {
+            return Err(
+                "in-memory databases lose every job when the process exits; name a file".into(),
+            );
+        }
+        let mut location = Location {
+            path: PathBuf::from(path),
+            read_only: false,
+            must_exist: false,
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("mode", "ro")) => location.read_only = true,
+                Some(("mode", "rw")) => location.must_exist = true,
+                Some(("mode", "rwc")) => {}
+                _ => {
+                    return Err(format!(
+                        "unsupported parameter {pair:?} (mode=ro, mode=rw or mode=rwc)"
+                    ))
+                }
+            }
+        }
+        Ok(location)
+    }
+
+    /// The folder holding the file (`.` for a bare file name).
+    pub(crate) fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens the database, creating the file and its folder if missing, applies migrations, and
+    /// starts the writer. With [`Access::Exclusive`] it first takes the database's lock, and then
+    /// proves it can write: a server that could only fail requests does not start.
+    pub async fn open(url: &str, access: Access) -> Result<SqliteStore, OpenError> {
+        let location = Location::parse(url).map_err(|reason| OpenError::BadUrl {
+            url: url.into(),
+            reason,
+        })?;
+        let dir = location.dir();
+        let open_err = |reason: String| OpenError::Open {
+            url: url.into(),
+            reason,
+        };
+        if !location.read_only && !location.must_exist {
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                open_err(format!(
+                    "cannot create the directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let lock = match access {
+            Access::Exclusive => Some(Arc::new(lock::ProcessLock::take(&location.path)?)),
+            Access::Shared => None,
+        };
+        let options = SqliteConnectOptions::new()
+            .filename(&location.path)
+            .create_if_missing(!location.read_only && !location.must_exist)
+            .read_only(location.read_only)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| open_err(e.to_string()))?;
+        if !location.read_only {
+            sqlx::migrate!("../migrations/sqlite")
+                .run(&pool)
+                .await
+                .map_err(|e| OpenError::Migrate {
+                    url: url.into(),
+                    reason: e.to_string(),
+                })?;
+        }
+        let writer =
+            writer::Handle::start(&location).map_err(|reason| match location.read_only {
+                true => OpenError::NotWritable {
+                    url: url.into(),
+                    reason,
+                },
+                false => open_err(reason),
+            })?;
+        let store = SqliteStore {
+            pool,
+            writer,
+            dir,
+            _lock: lock,
+        };
+        if access == Access::Exclusive {
+            store
+                .writer
+                .probe()
+                .await
+                .map_err(|e| OpenError::NotWritable {
+                    url: url.into(),
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(store)
+    }
+
+    pub fn local_dir(&self) -> Option<&Path> {
+        Some(&self.dir)
+    }
+
+    pub async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {
+        self.writer.apply(changes).await
+    }
+
+    pub async fn reserve_event_id(&self) -> StoreResult<i64> {
+        self.writer.reserve_event_id().await
+    }
+
+    pub async fn last_event_id(&self) -> StoreResult<i64> {
+        sqlx::query_scalar!(r#"SELECT last AS "last!: i64" FROM event_ids"#)
+            .fetch_optional(&self.pool)
+            .await
+            .map(|last| last.unwrap_or(0))
+            .map_err(read_err("reading the last event id"))
+    }
+
+    pub async fn oldest_event_id(&self) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar!(r#"SELECT MIN(id) AS "id: i64" FROM events"#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(read_err("reading the oldest event id"))
+    }
+
+    pub async fn job(&self, owner: &str, id: &str) -> StoreResult<Option<Job>> {
+        let row = select_jobs!("", "WHERE id = ? AND owner = ?", id, owner)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err("reading a job"))?;
+        Ok(row.map(|r| job_from_row!(r)))
+    }
+
+    pub async fn snapshot_jobs(&self, owner: &str, recent: u32) -> StoreResult<Vec<Job>> {
+        let rows = select_jobs!(
+            "",
+            "WHERE seq IN ( \
+                 SELECT seq FROM jobs WHERE owner = ?1 AND status IN ('queued', 'running', 'cancelling') \
+                 UNION \
+                 SELECT seq FROM (SELECT seq FROM jobs WHERE owner = ?1 ORDER BY seq DESC LIMIT ?2) \
+             ) ORDER BY seq DESC",
+            owner,
+            recent
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading a snapshot"))?;
+        Ok(rows.into_iter().map(|r| job_from_row!(r)).collect())
+    }
+
+    pub async fn unfinished_jobs(&self) -> StoreResult<Vec<(String, Job)>> {
+        let rows = select_jobs!(
+            "owner, ",
+            "WHERE status IN ('running', 'cancelling') ORDER BY seq"
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading unfinished jobs"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.owner.clone(), job_from_row!(r)))
+            .collect())
+    }
+
+    pub async fn queued_jobs(&self) -> StoreResult<Vec<QueuedJob>> {
+        let rows = select_jobs!(
+            "owner, checkpoint, ",
+            "WHERE status = 'queued' ORDER BY seq"
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the queue"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let checkpoint = r
+                    .checkpoint
+                    .as_deref()
+                    .and_then(|c| serde_json::from_str(c).ok());
+                QueuedJob {
+                    owner: r.owner.clone(),
+                    checkpoint,
+                    job: job_from_row!(r),
+                }
+            })
+            .collect())
+    }
+
+    pub async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
+        let saved = sqlx::query_scalar!("SELECT checkpoint FROM jobs WHERE id = ?", job_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err("reading a checkpoint"))?;
+        Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    /// Built at run time (the filters vary); every shape of it is exercised by the history tests.
+    pub async fn list_jobs(&self, owner: &str, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE owner = "
+        ));
+        q.push_bind(owner);
+        if !filter.statuses.is_empty() {
+            q.push(" AND status IN (");
+            let mut list = q.separated(", ");
+            for status in &filter.statuses {
+                list.push_bind(status.as_str());
+            }
+            q.push(")");
+        }
+        if let Some(kind) = &filter.kind {
+            q.push(" AND kind = ").push_bind(kind.clone());
+        }
+        match filter.search.as_deref().map(Search::parse) {
+            // A job id or the start of one: a range on the unique index of ids.
+            Some(Search::IdPrefix { low, high }) => {
+                q.push(" AND id >= ")
+                    .push_bind(low)
+                    .push(" AND id < ")
+                    .push_bind(high);
+            }
+            Some(Search::Text(pattern)) => {
+                q.push(" AND (message LIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\'");
+                q.push(" OR error_message LIKE ")
+                    .push_bind(pattern)
+                    .push(" ESCAPE '\\')");
+            }
+            None => {}
+        }
+        let newer = filter.before.is_none() && filter.after.is_some();
+        if let Some(key) = filter.before.as_ref().or(filter.after.as_ref()) {
+            q.push(if newer { " AND seq > " } else { " AND seq < " });
+            q.push("(SELECT seq FROM jobs WHERE id = ")
+                .push_bind(key.clone());
+            q.push(" AND owner = ").push_bind(owner).push(")");
+        }
+        q.push(if newer {
+            " ORDER BY seq ASC LIMIT "
+        } else {
+            " ORDER BY seq DESC LIMIT "
+        });
+        q.push_bind(filter.limit);
+        let rows: Vec<JobRow> = q
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err("listing jobs"))?;
+        let mut jobs: Vec<Job> = rows.into_iter().map(|r| job_from_row!(r)).collect();
+        if newer {
+            jobs.reverse();
+        }
+        Ok(jobs)
+    }
+
+    pub async fn status_counts(
+        &self,
+        owner: &str,
+        kind: Option<&str>,
+    ) -> StoreResult<Vec<StatusCount>> {
+        let rows = sqlx::query!(
+            r#"SELECT status, SUM(n) AS "n!: i64" FROM job_counts
+               WHERE owner = ?1 AND (?2 IS NULL OR kind = ?2) GROUP BY status"#,
+            owner,
+            kind
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("counting jobs"))?;
+        let mut counts: Vec<StatusCount> = JobStatus::ALL
+            .iter()
+            .map(|&status| StatusCount { status, n: 0 })
+            .collect();
+        for row in rows {
+            if let Some(c) = counts.iter_mut().find(|c| c.status.as_str() == row.status) {
+                c.n = row.n.max(0) as u64;
+            }
+        }
+        Ok(counts)
+    }
+
+    pub async fn finished_per_minute(
+        &self,
+        owner: &str,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<MinuteStats>> {
+        let rows = sqlx::query!(
+            r#"SELECT (finished_at - ?2) / 60000 AS "minute!: i64",
+                      COUNT(*) AS "finished!: i64",
+                      SUM(status <> 'succeeded') AS "unsuccessful!: i64",
+                      AVG(finished_at - started_at) AS "avg_run: f64",
+                      MAX(finished_at - started_at) AS "max_run: i64"
+               FROM jobs WHERE owner = ?1 AND finished_at >= ?2 AND finished_at < ?3
+               GROUP BY 1 ORDER BY 1"#,
+            owner,
+            since,
+            until
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the chart"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| MinuteStats {
+                start: since + r.minute * 60_000,
+                finished: r.finished.max(0) as u64,
+                unsuccessful: r.unsuccessful.max(0) as u64,
+                avg_run_ms: r.avg_run.map(|a| a.max(0.0) as u64),
+                max_run_ms: r.max_run.map(|m| m.max(0) as u64),
+            })
+            .collect())
+    }
+
+    pub async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>> {
+        let rows = sqlx::query!(
+            r#"SELECT json_extract(data, '$.status') AS "status: String", at
+               FROM events WHERE job_id = ? AND type = 'job' ORDER BY id"#,
+            job_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading a timeline"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(StatusChange {
+                    status: JobStatus::parse(r.status.as_deref()?)?,
+                    at: r.at,
+                })
+            })
+            .collect())
+    }
+
+    pub async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+        let total = sqlx::query_scalar!("SELECT log_seq FROM jobs WHERE id = ?", job_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err("counting log lines"))?;
+        let total = total.unwrap_or(0).max(0) as u64;
+        let after = total.saturating_sub(limit as u64);
+        Ok((self.log_lines(job_id, after, limit).await?, total))
+    }
+
+    pub async fn log_lines(
+        &self,
+        job_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<LogLine>> {
+        let after = after.min(i64::MAX as u64) as i64;
+        let rows = sqlx::query!(
+            "SELECT job_id, seq, level, line, at FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            job_id,
+            after,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading log lines"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| LogLine {
+                job_id: r.job_id,
+                seq: r.seq.max(0) as u64,
+                level: LogLevel::parse(&r.level).unwrap_or_default(),
+                line: r.line,
+                at: r.at,
+            })
+            .collect())
+    }
+
+    pub async fn active_notices(&self) -> StoreResult<Vec<Notice>> {
+        sqlx::query_as!(
+            Notice,
+            "SELECT id, text, created_at FROM notices WHERE withdrawn_at IS NULL ORDER BY id"
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading notices"))
+    }
+
+    pub async fn owner_events_after(
+        &self,
+        owner: &str,
+        after: i64,
+        until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let rows = sqlx::query!(
+            r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
+               WHERE owner = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"#,
+            owner,
+            after,
+            until,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading a user's events"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| stored_event(r.id, r.job_id, &r.kind, r.data))
+            .collect())
+    }
+
+    pub async fn job_events_after(
+        &self,
+        job_id: &str,
+        after: i64,
+        until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let rows = sqlx::query!(
+            r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
+               WHERE job_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"#,
+            job_id,
+            after,
+            until,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading a job's events"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| stored_event(r.id, r.job_id, &r.kind, r.data))
+            .collect())
+    }
+
+    pub async fn load_session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
+        sqlx::query_as!(
+            SessionRow,
+            r#"SELECT id, data, expiry_date AS "expires_at!: i64", user FROM tower_sessions WHERE id = ?"#,
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("reading a session"))
+    }
+
+    pub async fn create_session(&self, row: SessionRow) -> StoreResult<bool> {
+        self.writer.create_session(row).await
+    }
+
+    pub async fn save_session(&self, row: SessionRow) -> StoreResult<()> {
+        self.writer.save_session(row).await
+    }
+
+    pub async fn delete_session(&self, id: &str) -> StoreResult<()> {
+        self.writer.delete_session(id.to_string()).await
+    }
+
+    pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64> {
+        self.writer.delete_expired_sessions(now).await
+    }
+
+    pub async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()> {
+        self.writer.import_history(owner.to_string(), jobs).await
+    }
+}
+
+fn read_err(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| StoreError::new(what, e)
+}
+
+fn stored_event(id: i64, job_id: Option<String>, kind: &str, data: String) -> Option<StoredEvent> {
+    match EventType::parse(kind) {
+        Some(kind) => Some(StoredEvent {
+            id,
+            job_id,
+            kind,
+            data,
+        }),
+        None => {
+            tracing::error!(
+                id,
+                kind,
+                "an event of an unknown type is stored; it is not replayed"
+            );
+            None
+        }
+    }
+}
+
+/// The columns of `jobs` that make up a [`Job`].
+macro_rules! job_columns {
+    () => {
+        "id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
+         created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at"
+    };
+}
+use job_columns;
+
+/// `SELECT <extra><job columns> FROM jobs <tail>` as a compile-checked query.
+macro_rules! select_jobs {
+    ($extra:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query!("SELECT " + $extra + "id, kind, params, status, current, total, unit, message, \
+                      level, error_code, error_message, created_at, started_at, finished_at, event_id, \
+                      timeout_ms, origin, progress_at FROM jobs " + $tail $(, $arg)*)
+    };
+}
+use select_jobs;
+
+/// A [`Job`] from any row that has the job columns by name.
+macro_rules! job_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        Job {
+            params: serde_json::from_str(&r.params).unwrap_or(serde_json::Value::Null),
+            status: JobStatus::parse(&r.status).unwrap_or(JobStatus::Interrupted),
+            progress: Progress {
+                current: r.current.max(0) as u64,
+                total: r.total.map(|t| t.max(0) as u64),
+                unit: r.unit,
+                message: r.message,
+                level: Level::parse(&r.level).unwrap_or_default(),
+                at: r.progress_at,
+            },
+            error: r.error_code.map(|code| JobError {
+                code,
+                message: r.error_message.unwrap_or_default(),
+            }),
+            id: r.id,
+            kind: r.kind,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            event_id: r.event_id,
+            timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
+            origin: r.origin,
+        }
+    }};
+}
+pub(crate) use job_from_row;
+
+/// The job columns, for queries built at run time (mapped by name).
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: String,
+    kind: String,
+    params: String,
+    status: String,
+    current: i64,
+    total: Option<i64>,
+    unit: String,
+    message: String,
+    level: String,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    created_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    event_id: i64,
+    timeout_ms: Option<i64>,
+    origin: Option<String>,
+    progress_at: Option<i64>,
+}
+
+/// What a search string asks for: a job by (the start of) its id, or a part of its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Search {
+    /// Ids from `low` (inclusive) to `high` (exclusive): every id starting with the prefix.
+    IdPrefix { low: String, high: String },
+    /// A `LIKE` pattern matching the text anywhere.
+    Text(String),
+}
+
+impl Search {
+    /// At least 8 characters of a UUID (hex digits and dashes) search ids; anything else
+    /// searches messages.
+    fn parse(search: &str) -> Search {
+        let s = search.trim().to_ascii_lowercase();
+        let id_like =
+            s.len() >= 8 && s.len() <= 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        if id_like {
+            // Dashes and hex digits are ASCII: bumping the last byte gives the end of the range.
+            let mut high = s.clone().into_bytes();
+            *high.last_mut().expect("at least 8 bytes") += 1;
+            let high = String::from_utf8(high).expect("ASCII stays UTF-8");
+            return Search::IdPrefix { low: s, high };
+        }
+        let escaped = search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        Search::Text(format!("%{escaped}%"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,708 @@
+//! The SQLite backend against real files: every query and every write runs here at least once.
+
+use super::*;
+use crate::store::{Change, CommittedEvent, Outcome, Store};
+use model::{LogLevel, Progress};
+use serde_json::json;
+
+struct Db {
+    dir: tempfile::TempDir,
+    store: Store,
+}
+
+impl Db {
+    fn url(&self) -> String {
+        format!("sqlite://{}/h.db", self.dir.path().display())
+    }
+}
+
+async fn db() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(
+        &format!("sqlite://{}/h.db", dir.path().display()),
+        Access::Exclusive,
+    )
+    .await
+    .unwrap();
+    Db { dir, store }
+}
+
+fn new_job(kind: &str) -> Job {
+    Job {
+        id: crate::new_id(),
+        kind: kind.into(),
+        params: json!({"steps": 3}),
+        status: JobStatus::Queued,
+        progress: Progress::default(),
+        error: None,
+        created_at: crate::now_ms(),
+        started_at: None,
+        finished_at: None,
+        event_id: 0,
+        timeout_ms: Some(5000),
+        origin: None,
+    }
+}
+
+fn create(owner: &str, job: &Job) -> Change {
+    Change::Create {
+        owner: owner.into(),
+        job: job.clone(),
+    }
+}
+
+fn to(owner: &str, job: &Job, status: JobStatus) -> Change {
+    Change::Transition {
+        owner: owner.into(),
+        job_id: job.id.clone(),
+        to: status,
+        error: None,
+    }
+}
+
+fn ids(events: &[CommittedEvent]) -> Vec<i64> {
+    events.iter().map(|e| e.event.id).collect()
+}
+
+fn stored_job(outcome: &Outcome) -> Job {
+    match outcome {
+        Outcome::Job(Some(job)) => job.clone(),
+        other => panic!("expected a job, got {other:?}"),
+    }
+}
+
+#[test]
+fn urls_name_a_file_and_an_open_mode() {
+    let at = |url: &str| Location::parse(url);
+    assert_eq!(
+        at("sqlite://data/headway.db").unwrap().path,
+        PathBuf::from("data/headway.db")
+    );
+    assert_eq!(at("sqlite:h.db").unwrap().dir(), PathBuf::from("."));
+    assert_eq!(
+        at("sqlite:///tmp/x/h.db").unwrap().dir(),
+        PathBuf::from("/tmp/x")
+    );
+    assert!(at("sqlite:///tmp/h.db?mode=ro").unwrap().read_only);
+    assert!(at("sqlite://h.db?mode=rw").unwrap().must_exist);
+    assert!(at("sqlite::memory:").unwrap_err().contains("in-memory"));
+    assert!(at("sqlite://h.db?cache=shared")
+        .unwrap_err()
+        .contains("unsupported parameter"));
+    assert!(at("sqlite://").unwrap_err().contains("no file"));
+    assert!(at("postgres://x").is_err());
+}
+
+#[tokio::test]
+async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
+    let db = db().await;
+    let first = db.store.reserve_event_id().await.unwrap();
+    let job = new_job("demo");
+    let applied = db
+        .store
+        .apply(vec![
+            create("me", &job),
+            to("me", &job, JobStatus::Running),
+            Change::Progress {
+                owner: "me".into(),
+                job_id: job.id.clone(),
+                progress: Progress {
+                    current: 2,
+                    total: Some(3),
+                    unit: "steps".into(),
+                    at: Some(7),
+                    ..Default::default()
+                },
+            },
+            Change::Log {
+                owner: "me".into(),
+                job_id: job.id.clone(),
+                level: LogLevel::Warn,
+                line: "careful".into(),
+            },
+            to("me", &job, JobStatus::Succeeded),
+        ])
+        .await
+        .unwrap();
+    // create 1, running 1, progress 1, log 1, succeeded 2 (job + done).
+    assert_eq!(
+        ids(&applied.events),
+        ((first + 1)..=(first + 6)).collect::<Vec<_>>()
+    );
+    assert_eq!(applied.head, first + 6);
+    let kinds: Vec<EventType> = applied.events.iter().map(|e| e.event.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventType::Job,
+            EventType::Job,
+            EventType::Progress,
+            EventType::Log,
+            EventType::Job,
+            EventType::Done
+        ]
+    );
+    assert!(applied
+        .events
+        .iter()
+        .all(|e| e.owner.as_deref() == Some("me")));
+    assert_eq!(db.store.last_event_id().await.unwrap(), first + 6);
+
+    let stored = db.store.job("me", &job.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, JobStatus::Succeeded);
+    assert_eq!(
+        stored.event_id,
+        first + 6,
+        "a job's event_id is its latest event"
+    );
+    assert_eq!(
+        (
+            stored.progress.current,
+            stored.progress.total,
+            stored.progress.at
+        ),
+        (2, Some(3), Some(7))
+    );
+    assert!(stored.started_at.is_some() && stored.finished_at.is_some());
+    assert_eq!(stored.timeout_ms, Some(5000));
+    assert_eq!(db.store.job("someone else", &job.id).await.unwrap(), None);
+
+    // The `job` event carries the job as it was at that event.
+    let running: model::Job = serde_json::from_str(&applied.events[1].event.data).unwrap();
+    assert_eq!(
+        (running.status, running.event_id),
+        (JobStatus::Running, first + 2)
+    );
+    let log = db.store.log_lines(&job.id, 0, 10).await.unwrap();
+    assert_eq!(
+        (log[0].seq, log[0].level, log[0].line.as_str()),
+        (1, LogLevel::Warn, "careful")
+    );
+    assert_eq!(db.store.log_tail(&job.id, 10).await.unwrap().1, 1);
+
+    let replay = db
+        .store
+        .owner_events_after("me", first, i64::MAX, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.iter().map(|e| e.id).collect::<Vec<_>>(),
+        ids(&applied.events)
+    );
+    assert_eq!(replay[3].data, applied.events[3].event.data);
+    assert_eq!(
+        db.store
+            .job_events_after(&job.id, first + 4, i64::MAX, 100)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(db
+        .store
+        .owner_events_after("someone else", 0, i64::MAX, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    let until = db
+        .store
+        .owner_events_after("me", first, first + 2, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        until.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [first + 1, first + 2],
+        "nothing past `until`"
+    );
+    let timeline: Vec<JobStatus> = db
+        .store
+        .status_changes(&job.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(
+        timeline,
+        [JobStatus::Queued, JobStatus::Running, JobStatus::Succeeded]
+    );
+}
+
+#[tokio::test]
+async fn a_change_the_database_refuses_fails_alone_and_its_batch_commits() {
+    let db = db().await;
+    let (a, b) = (new_job("demo"), new_job("demo"));
+    let duplicate = Job {
+        id: a.id.clone(),
+        ..new_job("demo")
+    };
+    let applied = db
+        .store
+        .apply(vec![
+            create("me", &a),
+            create("you", &duplicate),
+            create("them", &b),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(applied.outcomes[0], Outcome::Job(Some(_))));
+    match &applied.outcomes[1] {
+        Outcome::Failed(e) => assert!(e.to_string().contains("UNIQUE"), "{e}"),
+        other => panic!("the duplicate must fail, got {other:?}"),
+    }
+    let b_stored = stored_job(&applied.outcomes[2]);
+    // The failed change's event id was handed out again: no gap.
+    assert_eq!(
+        b_stored.event_id,
+        stored_job(&applied.outcomes[0]).event_id + 1
+    );
+    assert_eq!(
+        ids(&applied.events),
+        [b_stored.event_id - 1, b_stored.event_id]
+    );
+    assert!(db.store.job("me", &a.id).await.unwrap().is_some());
+    assert!(db.store.job("them", &b.id).await.unwrap().is_some());
+    assert!(
+        db.store
+            .owner_events_after("you", 0, i64::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing of the refused change"
+    );
+}
+
+#[tokio::test]
+async fn moves_the_state_machine_refuses_change_nothing() {
+    let db = db().await;
+    let job = new_job("demo");
+    db.store.apply(vec![create("me", &job)]).await.unwrap();
+    let head = db.store.last_event_id().await.unwrap();
+    let applied = db
+        .store
+        .apply(vec![
+            to("me", &job, JobStatus::Succeeded),
+            Change::Progress {
+                owner: "me".into(),
+                job_id: job.id.clone(),
+                progress: Progress::default(),
+            },
+            to("me", &new_job("demo"), JobStatus::Running),
+            Change::Log {
+                owner: "me".into(),
+                job_id: "nope".into(),
+                level: LogLevel::Info,
+                line: "x".into(),
+            },
+        ])
+        .await
+        .unwrap();
+    assert!(
+        matches!(applied.outcomes[0], Outcome::Job(None)),
+        "queued cannot become succeeded"
+    );
+    assert!(
+        matches!(applied.outcomes[1], Outcome::Recorded(false)),
+        "progress needs a running job"
+    );
+    assert!(
+        matches!(applied.outcomes[2], Outcome::Job(None)),
+        "no such job"
+    );
+    assert!(
+        matches!(applied.outcomes[3], Outcome::Recorded(false)),
+        "no such job"
+    );
+    assert!(applied.events.is_empty());
+    assert_eq!(applied.head, head);
+}
+
+#[tokio::test]
+async fn recovery_reads_unfinished_and_queued_jobs_with_their_checkpoints() {
+    let db = db().await;
+    let (running, queued, done) = (new_job("checksum"), new_job("demo"), new_job("demo"));
+    db.store
+        .apply(vec![
+            create("a", &running),
+            create("b", &queued),
+            create("a", &done),
+            to("a", &running, JobStatus::Running),
+            Change::Checkpoint {
+                job_id: running.id.clone(),
+                value: json!({"files_done": 2}),
+            },
+            to("a", &done, JobStatus::Running),
+            to("a", &done, JobStatus::Failed),
+        ])
+        .await
+        .unwrap();
+    let unfinished = db.store.unfinished_jobs().await.unwrap();
+    assert_eq!(
+        unfinished
+            .iter()
+            .map(|(o, j)| (o.as_str(), j.id.as_str()))
+            .collect::<Vec<_>>(),
+        [("a", running.id.as_str())]
+    );
+    let queue = db.store.queued_jobs().await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(
+        (
+            queue[0].owner.as_str(),
+            queue[0].job.id.as_str(),
+            &queue[0].checkpoint
+        ),
+        ("b", queued.id.as_str(), &None)
+    );
+    assert_eq!(
+        db.store.checkpoint(&running.id).await.unwrap(),
+        Some(json!({"files_done": 2}))
+    );
+    assert_eq!(db.store.checkpoint("nope").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn snapshots_hold_unfinished_jobs_and_the_latest_ones() {
+    let db = db().await;
+    let jobs: Vec<Job> = (0..5).map(|_| new_job("demo")).collect();
+    let mut changes: Vec<Change> = jobs.iter().map(|j| create("me", j)).collect();
+    for j in &jobs[1..] {
+        changes.push(to("me", j, JobStatus::Running));
+        changes.push(to("me", j, JobStatus::Succeeded));
+    }
+    db.store.apply(changes).await.unwrap();
+    let snapshot: Vec<String> = db
+        .store
+        .snapshot_jobs("me", 2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    // Newest first: the two latest, and the oldest because it is still queued.
+    assert_eq!(
+        snapshot,
+        [jobs[4].id.clone(), jobs[3].id.clone(), jobs[0].id.clone()]
+    );
+}
+
+#[tokio::test]
+async fn counts_and_the_chart_follow_status_changes() {
+    let db = db().await;
+    let (a, b) = (new_job("demo"), new_job("batch"));
+    db.store
+        .apply(vec![
+            create("me", &a),
+            create("me", &b),
+            to("me", &b, JobStatus::Running),
+            Change::Transition {
+                owner: "me".into(),
+                job_id: b.id.clone(),
+                to: JobStatus::Failed,
+                error: Some(JobError {
+                    code: "boom".into(),
+                    message: "disk".into(),
+                }),
+            },
+        ])
+        .await
+        .unwrap();
+    let count =
+        |counts: &[StatusCount], s: JobStatus| counts.iter().find(|c| c.status == s).unwrap().n;
+    let all = db.store.status_counts("me", None).await.unwrap();
+    assert_eq!(
+        (
+            count(&all, JobStatus::Queued),
+            count(&all, JobStatus::Failed)
+        ),
+        (1, 1)
+    );
+    assert_eq!(
+        count(
+            &db.store.status_counts("me", Some("demo")).await.unwrap(),
+            JobStatus::Failed
+        ),
+        0
+    );
+    let now = crate::now_ms();
+    let chart = db
+        .store
+        .finished_per_minute("me", now - 3_600_000, now + 60_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        (chart.len(), chart[0].finished, chart[0].unsuccessful),
+        (1, 1, 1)
+    );
+    let failed = db.store.job("me", &b.id).await.unwrap().unwrap();
+    assert_eq!(failed.error.unwrap().message, "disk");
+}
+
+#[tokio::test]
+async fn pruning_removes_the_oldest_events_in_bounded_batches() {
+    let db = db().await;
+    let jobs: Vec<Job> = (0..3).map(|_| new_job("demo")).collect();
+    db.store
+        .apply(jobs.iter().map(|j| create("me", j)).collect())
+        .await
+        .unwrap();
+    let oldest = db.store.oldest_event_id().await.unwrap().unwrap();
+    let pruned = db
+        .store
+        .apply(vec![Change::Prune {
+            before_ms: crate::now_ms() + 1,
+            limit: 2,
+        }])
+        .await
+        .unwrap();
+    assert!(matches!(pruned.outcomes[0], Outcome::Pruned(Some(id)) if id == oldest + 1));
+    assert_eq!(db.store.oldest_event_id().await.unwrap(), Some(oldest + 2));
+    let none = db
+        .store
+        .apply(vec![Change::Prune {
+            before_ms: 0,
+            limit: 2,
+        }])
+        .await
+        .unwrap();
+    assert!(matches!(none.outcomes[0], Outcome::Pruned(None)));
+    assert!(
+        db.store.job("me", &jobs[0].id).await.unwrap().is_some(),
+        "history is not pruned"
+    );
+}
+
+#[tokio::test]
+async fn notices_take_event_ids_and_go_to_everyone() {
+    let db = db().await;
+    let posted = db
+        .store
+        .apply(vec![Change::PostNotice {
+            text: "hello".into(),
+        }])
+        .await
+        .unwrap();
+    let Outcome::Notice(notice) = &posted.outcomes[0] else {
+        panic!("{:?}", posted.outcomes)
+    };
+    assert_eq!(posted.events[0].event.id, notice.id);
+    assert_eq!(posted.events[0].owner, None);
+    assert_eq!(db.store.active_notices().await.unwrap(), [notice.clone()]);
+    let withdrawn = db.store.apply(vec![Change::WithdrawNotices]).await.unwrap();
+    assert!(matches!(withdrawn.outcomes[0], Outcome::Withdrawn(1)));
+    assert!(withdrawn.events[0].event.data.contains(r#""text":"""#));
+    assert!(db.store.active_notices().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn list_jobs_filters_searches_and_pages_both_ways() {
+    let db = db().await;
+    let jobs: Vec<Job> = (0..6)
+        .map(|i| new_job(if i % 2 == 0 { "demo" } else { "batch" }))
+        .collect();
+    let mut changes: Vec<Change> = jobs.iter().map(|j| create("me", j)).collect();
+    changes.push(create("them", &new_job("demo")));
+    changes.push(to("me", &jobs[1], JobStatus::Running));
+    changes.push(Change::Progress {
+        owner: "me".into(),
+        job_id: jobs[1].id.clone(),
+        progress: Progress {
+            message: "copying 50% done".into(),
+            ..Default::default()
+        },
+    });
+    db.store.apply(changes).await.unwrap();
+    let list = |filter: JobFilter| {
+        let store = db.store.clone();
+        async move {
+            store
+                .list_jobs("me", &filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|j| j.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let newest_first: Vec<String> = jobs.iter().rev().map(|j| j.id.clone()).collect();
+    assert_eq!(
+        list(JobFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await,
+        newest_first
+    );
+    assert_eq!(
+        list(JobFilter {
+            limit: 2,
+            ..Default::default()
+        })
+        .await,
+        newest_first[..2]
+    );
+    let before = JobFilter {
+        before: Some(jobs[3].id.clone()),
+        limit: 2,
+        ..Default::default()
+    };
+    assert_eq!(list(before).await, [jobs[2].id.clone(), jobs[1].id.clone()]);
+    let after = JobFilter {
+        after: Some(jobs[1].id.clone()),
+        limit: 2,
+        ..Default::default()
+    };
+    assert_eq!(
+        list(after).await,
+        [jobs[3].id.clone(), jobs[2].id.clone()],
+        "newer ones, still newest first"
+    );
+    let batch = JobFilter {
+        kind: Some("batch".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(list(batch).await.len(), 3);
+    let statuses = JobFilter {
+        statuses: vec![JobStatus::Running, JobStatus::Failed],
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(list(statuses).await, [jobs[1].id.clone()]);
+    let by_id = JobFilter {
+        search: Some(jobs[4].id[..9].to_uppercase()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(list(by_id).await, [jobs[4].id.clone()]);
+    let by_text = JobFilter {
+        search: Some("50%".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(list(by_text).await, [jobs[1].id.clone()]);
+    let wildcard = JobFilter {
+        search: Some("_".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    assert!(
+        list(wildcard).await.is_empty(),
+        "_ is a character, not a wildcard"
+    );
+}
+
+#[tokio::test]
+async fn sessions_are_created_once_saved_loaded_and_expire() {
+    let db = db().await;
+    let row = SessionRow {
+        id: "s1".into(),
+        data: vec![1, 2, 3],
+        expires_at: 2_000_000_000,
+        user: Some("u1".into()),
+    };
+    assert!(db.store.create_session(row.clone()).await.unwrap());
+    assert!(
+        !db.store.create_session(row.clone()).await.unwrap(),
+        "an id is never reused"
+    );
+    assert_eq!(
+        db.store.load_session("s1").await.unwrap(),
+        Some(row.clone())
+    );
+    let saved = SessionRow {
+        data: vec![9],
+        expires_at: 100,
+        ..row.clone()
+    };
+    db.store.save_session(saved.clone()).await.unwrap();
+    assert_eq!(db.store.load_session("s1").await.unwrap(), Some(saved));
+    db.store
+        .save_session(SessionRow {
+            id: "s2".into(),
+            ..row.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(db.store.delete_expired_sessions(1_000).await.unwrap(), 1);
+    assert_eq!(db.store.load_session("s1").await.unwrap(), None);
+    db.store.delete_session("s2").await.unwrap();
+    assert_eq!(db.store.load_session("s2").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it() {
+    let db = db().await;
+    let jobs: Vec<Job> = (0..600)
+        .map(|i| Job {
+            status: JobStatus::Succeeded,
+            started_at: Some(10),
+            finished_at: Some(20 + i),
+            event_id: 1000 + i,
+            progress: Progress {
+                current: 3,
+                total: Some(3),
+                at: Some(20),
+                ..Default::default()
+            },
+            ..new_job("demo")
+        })
+        .collect();
+    db.store.import_history("me", jobs.clone()).await.unwrap();
+    assert_eq!(db.store.last_event_id().await.unwrap(), 1599);
+    let back = db.store.job("me", &jobs[599].id).await.unwrap().unwrap();
+    assert_eq!(back, jobs[599]);
+    let count = db.store.status_counts("me", None).await.unwrap();
+    assert_eq!(
+        count
+            .iter()
+            .find(|c| c.status == JobStatus::Succeeded)
+            .unwrap()
+            .n,
+        600
+    );
+    assert_eq!(db.store.reserve_event_id().await.unwrap(), 1600);
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_file_is_refused_but_tools_may_share_it() {
+    let db = db().await;
+    match Store::open(&db.url(), Access::Exclusive).await {
+        Err(OpenError::InUse { holder, .. }) => {
+            assert!(holder.contains(&std::process::id().to_string()))
+        }
+        Err(other) => panic!("expected InUse, got {other}"),
+        Ok(_) => panic!("a second server opened the database"),
+    }
+    let tool = Store::open(&db.url(), Access::Shared).await.unwrap();
+    assert_eq!(
+        tool.last_event_id().await.unwrap(),
+        db.store.last_event_id().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_refused_to_a_server_with_one_clear_reason() {
+    let db = db().await;
+    let url = format!("{}?mode=ro", db.url());
+    drop(db.store);
+    match Store::open(&url, Access::Exclusive).await {
+        Err(e @ OpenError::NotWritable { .. }) => {
+            assert!(e.to_string().contains("readonly"), "{e}")
+        }
+        Err(other) => panic!("expected NotWritable, got {other}"),
+        Ok(_) => panic!("a read-only database was accepted"),
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("h.db"), vec![7u8; 8192]).unwrap();
+    let url = format!("sqlite://{}/h.db", dir.path().display());
+    let err = Store::open(&url, Access::Exclusive)
+        .await
+        .err()
+        .expect("garbage is not a database");
+    assert!(err.to_string().contains("not a database"), "{err}");
+}

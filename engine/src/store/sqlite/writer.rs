@@ -1,0 +1,722 @@
+//! The writer: the one thread that writes to the SQLite file.
+//!
+//! It opens a rusqlite connection of its own (nothing else uses it) and runs every statement
+//! synchronously, each prepared once and kept: a batch of a few hundred statements never leaves
+//! the thread. Requests come over a channel and are answered over oneshot channels.
+//!
+//! A batch of [`Change`]s is one `BEGIN IMMEDIATE … COMMIT`. Each change runs inside a savepoint:
+//! if it fails, only its own work is rolled back and its outcome says why; the others commit.
+//! Event ids come from the `event_ids` row, read at the start of the batch and written back before
+//! the commit, so the ids a batch hands out are exactly the ones it commits.
+//!
+//! Rows are read by column name.
+
+use super::super::{
+    Applied, Change, CommittedEvent, Outcome, SessionRow, StoreError, StoreResult, StoredEvent,
+};
+use super::Location;
+use crate::now_ms;
+use model::{
+    DoneEvent, EventType, Job, JobError, JobStatus, Level, LogLevel, LogLine, Notice, Progress,
+    ProgressEvent,
+};
+use rusqlite::{
+    named_params, params, Connection, OpenFlags, OptionalExtension, Row, Transaction,
+    TransactionBehavior,
+};
+use std::sync::mpsc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// A request to the writer thread.
+enum Request {
+    Apply(Vec<Change>, oneshot::Sender<StoreResult<Applied>>),
+    Reserve(oneshot::Sender<StoreResult<i64>>),
+    Session(SessionWrite, oneshot::Sender<StoreResult<u64>>),
+    Import(String, Vec<Job>, oneshot::Sender<StoreResult<()>>),
+}
+
+enum SessionWrite {
+    Create(SessionRow),
+    Save(SessionRow),
+    Delete(String),
+    DeleteExpired(i64),
+}
+
+/// Sends requests to the writer thread; the thread ends when the last handle is dropped.
+#[derive(Clone)]
+pub struct Handle {
+    tx: mpsc::Sender<Request>,
+}
+
+impl Handle {
+    /// Opens the writer's connection and starts its thread. Fails if the file cannot be opened
+    /// for writing.
+    pub fn start(location: &Location) -> Result<Handle, String> {
+        let db = open(location).map_err(|e| e.to_string())?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("headway-writer".into())
+            .spawn(move || Thread { db }.run(rx))
+            .map_err(|e| format!("cannot start the writer thread: {e}"))?;
+        Ok(Handle { tx })
+    }
+
+    async fn ask<T>(
+        &self,
+        request: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> Request,
+    ) -> StoreResult<T> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(request(reply)).map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())?
+    }
+
+    pub async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {
+        self.ask(|reply| Request::Apply(changes, reply)).await
+    }
+
+    pub async fn reserve_event_id(&self) -> StoreResult<i64> {
+        self.ask(Request::Reserve).await
+    }
+
+    /// Proves that the database takes writes: an empty batch is a full write transaction.
+    pub async fn probe(&self) -> StoreResult<()> {
+        self.apply(Vec::new()).await.map(drop)
+    }
+
+    pub async fn create_session(&self, row: SessionRow) -> StoreResult<bool> {
+        self.ask(|reply| Request::Session(SessionWrite::Create(row), reply))
+            .await
+            .map(|n| n == 1)
+    }
+
+    pub async fn save_session(&self, row: SessionRow) -> StoreResult<()> {
+        self.ask(|reply| Request::Session(SessionWrite::Save(row), reply))
+            .await
+            .map(drop)
+    }
+
+    pub async fn delete_session(&self, id: String) -> StoreResult<()> {
+        self.ask(|reply| Request::Session(SessionWrite::Delete(id), reply))
+            .await
+            .map(drop)
+    }
+
+    pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64> {
+        self.ask(|reply| Request::Session(SessionWrite::DeleteExpired(now), reply))
+            .await
+    }
+
+    pub async fn import_history(&self, owner: String, jobs: Vec<Job>) -> StoreResult<()> {
+        self.ask(|reply| Request::Import(owner, jobs, reply)).await
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError("the database writer has stopped".into())
+}
+
+fn open(location: &Location) -> rusqlite::Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    flags |= if location.read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    let db = Connection::open_with_flags(&location.path, flags)?;
+    db.busy_timeout(super::BUSY_TIMEOUT)?;
+    db.pragma_update(None, "synchronous", "NORMAL")?;
+    db.pragma_update(None, "foreign_keys", "ON")?;
+    // A savepoint's undo pages stay in memory rather than in a temporary file.
+    db.pragma_update(None, "temp_store", "MEMORY")?;
+    db.set_prepared_statement_cache_capacity(64);
+    Ok(db)
+}
+
+struct Thread {
+    db: Connection,
+}
+
+impl Thread {
+    fn run(mut self, rx: mpsc::Receiver<Request>) {
+        while let Ok(request) = rx.recv() {
+            match request {
+                Request::Apply(changes, reply) => {
+                    let _ = reply.send(
+                        self.apply(changes)
+                            .map_err(|e| StoreError::new("writing a batch", e)),
+                    );
+                }
+                Request::Reserve(reply) => {
+                    let _ = reply.send(
+                        self.reserve()
+                            .map_err(|e| StoreError::new("allocating an event id", e)),
+                    );
+                }
+                Request::Session(write, reply) => {
+                    let _ = reply.send(
+                        self.session(write)
+                            .map_err(|e| StoreError::new("writing a session", e)),
+                    );
+                }
+                Request::Import(owner, jobs, reply) => {
+                    let _ = reply.send(
+                        self.import(&owner, &jobs)
+                            .map_err(|e| StoreError::new("importing jobs", e)),
+                    );
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, changes: Vec<Change>) -> rusqlite::Result<Applied> {
+        let mut tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut batch = Batch {
+            next_id: last_event_id(&tx)? + 1,
+            events: Vec::new(),
+        };
+        let mut outcomes = Vec::with_capacity(changes.len());
+        for change in changes {
+            let (next_id, events) = (batch.next_id, batch.events.len());
+            let mut savepoint = tx.savepoint()?;
+            match batch.apply(&savepoint, change) {
+                Ok(outcome) => {
+                    savepoint.commit()?;
+                    outcomes.push(outcome);
+                }
+                Err(e) => {
+                    // Undo this change alone: its rows, its events and the ids it took.
+                    savepoint.rollback()?;
+                    savepoint.commit()?;
+                    batch.next_id = next_id;
+                    batch.events.truncate(events);
+                    tracing::error!(error = %e, "a change was refused by the database; the rest of its batch goes on");
+                    outcomes.push(Outcome::Failed(StoreError::new(
+                        "the database refused the change",
+                        e,
+                    )));
+                }
+            }
+        }
+        let head = batch.next_id - 1;
+        set_last_event_id(&tx, head)?;
+        tx.commit()?;
+        Ok(Applied {
+            outcomes,
+            events: batch.events,
+            head,
+        })
+    }
+
+    fn reserve(&mut self) -> rusqlite::Result<i64> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id = last_event_id(&tx)? + 1;
+        set_last_event_id(&tx, id)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn session(&mut self, write: SessionWrite) -> rusqlite::Result<u64> {
+        let db = &self.db;
+        let n = match write {
+            SessionWrite::Create(r) => db
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO tower_sessions (id, data, expiry_date, user) \
+                     VALUES (:id, :data, :expires_at, :user)",
+                )?
+                .execute(named_params! {":id": r.id, ":data": r.data, ":expires_at": r.expires_at, ":user": r.user})?,
+            SessionWrite::Save(r) => db
+                .prepare_cached(
+                    "INSERT INTO tower_sessions (id, data, expiry_date, user) \
+                     VALUES (:id, :data, :expires_at, :user) \
+                     ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry_date = excluded.expiry_date, \
+                         user = excluded.user",
+                )?
+                .execute(named_params! {":id": r.id, ":data": r.data, ":expires_at": r.expires_at, ":user": r.user})?,
+            SessionWrite::Delete(id) => db.prepare_cached("DELETE FROM tower_sessions WHERE id = ?")?.execute([id])?,
+            SessionWrite::DeleteExpired(now) => {
+                db.prepare_cached("DELETE FROM tower_sessions WHERE expiry_date < ?")?.execute([now])?
+            }
+        };
+        Ok(n as u64)
+    }
+
+    /// Finished jobs inserted as they are: one multi-row statement per few hundred jobs.
+    fn import(&mut self, owner: &str, jobs: &[Job]) -> rusqlite::Result<()> {
+        const PER_STATEMENT: usize = 256;
+        const COLUMNS: usize = 19;
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut highest = last_event_id(&tx)?;
+        for chunk in jobs.chunks(PER_STATEMENT) {
+            let values =
+                vec![format!("({})", vec!["?"; COLUMNS].join(", ")); chunk.len()].join(", ");
+            let sql = format!(
+                "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
+                     error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, \
+                     origin, progress_at) VALUES {values}"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let mut i = 0;
+            let mut bind = |stmt: &mut rusqlite::CachedStatement<'_>,
+                            v: &dyn rusqlite::ToSql|
+             -> rusqlite::Result<()> {
+                i += 1;
+                stmt.raw_bind_parameter(i, v)
+            };
+            for job in chunk {
+                highest = highest.max(job.event_id);
+                bind(&mut stmt, &job.id)?;
+                bind(&mut stmt, &owner)?;
+                bind(&mut stmt, &job.kind)?;
+                bind(&mut stmt, &job.params.to_string())?;
+                bind(&mut stmt, &job.status.as_str())?;
+                bind(&mut stmt, &(job.progress.current as i64))?;
+                bind(&mut stmt, &job.progress.total.map(|t| t as i64))?;
+                bind(&mut stmt, &job.progress.unit)?;
+                bind(&mut stmt, &job.progress.message)?;
+                bind(&mut stmt, &job.progress.level.as_str())?;
+                bind(&mut stmt, &job.error.as_ref().map(|e| e.code.as_str()))?;
+                bind(&mut stmt, &job.error.as_ref().map(|e| e.message.as_str()))?;
+                bind(&mut stmt, &job.created_at)?;
+                bind(&mut stmt, &job.started_at)?;
+                bind(&mut stmt, &job.finished_at)?;
+                bind(&mut stmt, &job.event_id)?;
+                bind(&mut stmt, &job.timeout_ms.map(|t| t as i64))?;
+                bind(&mut stmt, &job.origin)?;
+                bind(&mut stmt, &job.progress.at)?;
+            }
+            stmt.raw_execute()?;
+        }
+        set_last_event_id(&tx, highest)?;
+        tx.commit()
+    }
+}
+
+fn last_event_id(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
+    tx.prepare_cached("SELECT last FROM event_ids WHERE one = 1")?
+        .query_row([], |r| r.get("last"))
+        .optional()
+        .map(|last| last.unwrap_or(0))
+}
+
+fn set_last_event_id(tx: &Transaction<'_>, last: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO event_ids (one, last) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET last = excluded.last")?
+        .execute([last])?;
+    Ok(())
+}
+
+/// The batch being written: the next event id to hand out and the events written so far.
+struct Batch {
+    next_id: i64,
+    events: Vec<CommittedEvent>,
+}
+
+impl Batch {
+    fn take_id(&mut self) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Writes one change (inside its savepoint) and the events it makes.
+    fn apply(&mut self, db: &Connection, change: Change) -> rusqlite::Result<Outcome> {
+        let at = now_ms();
+        Ok(match change {
+            Change::Create { owner, mut job } => {
+                job.event_id = self.take_id();
+                insert_job(db, &owner, &job)?;
+                self.event(
+                    db,
+                    Some(&owner),
+                    job.event_id,
+                    Some(&job.id),
+                    EventType::Job,
+                    json(&job),
+                    at,
+                )?;
+                Outcome::Job(Some(job))
+            }
+            Change::Transition {
+                owner,
+                job_id,
+                to,
+                error,
+            } => {
+                let job_event = self.take_id();
+                let done_event = to.is_terminal().then(|| self.take_id());
+                let Some(job) = transition(
+                    db,
+                    &job_id,
+                    to,
+                    error.as_ref(),
+                    at,
+                    done_event.unwrap_or(job_event),
+                )?
+                else {
+                    self.next_id = job_event;
+                    return Ok(Outcome::Job(None));
+                };
+                let shown = Job {
+                    event_id: job_event,
+                    ..job.clone()
+                };
+                self.event(
+                    db,
+                    Some(&owner),
+                    job_event,
+                    Some(&job_id),
+                    EventType::Job,
+                    json(&shown),
+                    at,
+                )?;
+                if let Some(id) = done_event {
+                    let done = DoneEvent {
+                        job_id: job_id.clone(),
+                        status: to,
+                        error: job.error.clone(),
+                    };
+                    self.event(
+                        db,
+                        Some(&owner),
+                        id,
+                        Some(&job_id),
+                        EventType::Done,
+                        json(&done),
+                        at,
+                    )?;
+                }
+                Outcome::Job(Some(job))
+            }
+            Change::Progress {
+                owner,
+                job_id,
+                progress,
+            } => {
+                let id = self.take_id();
+                if !record_progress(db, &job_id, &progress, id)? {
+                    self.next_id = id;
+                    return Ok(Outcome::Recorded(false));
+                }
+                let data = json(&ProgressEvent::new(&job_id, &progress));
+                self.event(
+                    db,
+                    Some(&owner),
+                    id,
+                    Some(&job_id),
+                    EventType::Progress,
+                    data,
+                    at,
+                )?;
+                Outcome::Recorded(true)
+            }
+            Change::Log {
+                owner,
+                job_id,
+                level,
+                line,
+            } => {
+                let id = self.take_id();
+                let Some(log) = append_log(db, &job_id, level, &line, at, id)? else {
+                    self.next_id = id;
+                    return Ok(Outcome::Recorded(false));
+                };
+                self.event(
+                    db,
+                    Some(&owner),
+                    id,
+                    Some(&job_id),
+                    EventType::Log,
+                    json(&log),
+                    at,
+                )?;
+                Outcome::Recorded(true)
+            }
+            Change::Checkpoint { job_id, value } => {
+                let n = db
+                    .prepare_cached("UPDATE jobs SET checkpoint = ? WHERE id = ?")?
+                    .execute(params![value.to_string(), job_id])?;
+                Outcome::Recorded(n == 1)
+            }
+            Change::Prune { before_ms, limit } => {
+                Outcome::Pruned(prune_events(db, before_ms, limit)?)
+            }
+            Change::PostNotice { text } => {
+                let notice = Notice {
+                    id: self.take_id(),
+                    text,
+                    created_at: at,
+                };
+                db.prepare_cached("INSERT INTO notices (id, text, created_at) VALUES (?, ?, ?)")?
+                    .execute(params![notice.id, notice.text, notice.created_at])?;
+                self.events.push(notice_event(notice.id, &notice));
+                Outcome::Notice(notice)
+            }
+            Change::WithdrawNotices => {
+                let mut stmt = db.prepare_cached(
+                    "UPDATE notices SET withdrawn_at = ? WHERE withdrawn_at IS NULL RETURNING id, text, created_at",
+                )?;
+                let withdrawn: Vec<Notice> = stmt
+                    .query_map([at], |r| {
+                        Ok(Notice {
+                            id: r.get("id")?,
+                            text: r.get("text")?,
+                            created_at: r.get("created_at")?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                for notice in &withdrawn {
+                    let gone = Notice {
+                        text: String::new(),
+                        ..notice.clone()
+                    };
+                    let id = self.take_id();
+                    self.events.push(notice_event(id, &gone));
+                }
+                Outcome::Withdrawn(withdrawn.len())
+            }
+        })
+    }
+
+    /// Inserts a job's event and keeps it for publishing once the batch commits.
+    #[allow(clippy::too_many_arguments)]
+    fn event(
+        &mut self,
+        db: &Connection,
+        owner: Option<&str>,
+        id: i64,
+        job_id: Option<&str>,
+        kind: EventType,
+        data: String,
+        at: i64,
+    ) -> rusqlite::Result<()> {
+        db.prepare_cached(
+            "INSERT INTO events (id, owner, job_id, type, data, at) VALUES (:id, :owner, :job_id, :type, :data, :at)",
+        )?
+        .execute(named_params! {
+            ":id": id, ":owner": owner, ":job_id": job_id, ":type": kind.as_str(), ":data": data, ":at": at,
+        })?;
+        let event = StoredEvent {
+            id,
+            job_id: job_id.map(str::to_string),
+            kind,
+            data,
+        };
+        self.events.push(CommittedEvent {
+            owner: owner.map(str::to_string),
+            event,
+        });
+        Ok(())
+    }
+}
+
+/// A `notice` event: sent to every stream, kept in the notices table rather than as an event.
+fn notice_event(id: i64, notice: &Notice) -> CommittedEvent {
+    CommittedEvent {
+        owner: None,
+        event: StoredEvent {
+            id,
+            job_id: None,
+            kind: EventType::Notice,
+            data: json(notice),
+        },
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("job types always serialize")
+}
+
+fn insert_job(db: &Connection, owner: &str, job: &Job) -> rusqlite::Result<()> {
+    db.prepare_cached(
+        "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
+             created_at, event_id, timeout_ms, origin) \
+         VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
+             :created_at, :event_id, :timeout_ms, :origin)",
+    )?
+    .execute(named_params! {
+        ":id": job.id,
+        ":owner": owner,
+        ":kind": job.kind,
+        ":params": job.params.to_string(),
+        ":status": job.status.as_str(),
+        ":current": job.progress.current as i64,
+        ":total": job.progress.total.map(|t| t as i64),
+        ":unit": job.progress.unit,
+        ":message": job.progress.message,
+        ":level": job.progress.level.as_str(),
+        ":created_at": job.created_at,
+        ":event_id": job.event_id,
+        ":timeout_ms": job.timeout_ms.map(|t| t as i64),
+        ":origin": job.origin,
+    })?;
+    Ok(())
+}
+
+/// Moves a job to `to` if the state machine allows it from its current status; returns the
+/// updated job, or `None` when it does not (or there is no such job).
+fn transition(
+    db: &Connection,
+    job_id: &str,
+    to: JobStatus,
+    error: Option<&JobError>,
+    at: i64,
+    event_id: i64,
+) -> rusqlite::Result<Option<Job>> {
+    let from: Vec<&str> = JobStatus::ALL
+        .iter()
+        .filter(|s| s.can_become(to))
+        .map(|s| s.as_str())
+        .collect();
+    if from.is_empty() {
+        return Ok(None);
+    }
+    // The names are fixed identifiers from the enum, never user input; one statement per target.
+    let list = from
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // started_at is set on the first move to running; finished_at on reaching a terminal
+    // state (and cleared when an interrupted job is queued again).
+    let sql = format!(
+        "UPDATE jobs SET status = :to, \
+             started_at = CASE WHEN :to = 'running' THEN COALESCE(started_at, :at) ELSE started_at END, \
+             finished_at = CASE WHEN :terminal THEN :at ELSE NULL END, \
+             error_code = :code, error_message = :message, event_id = :event_id \
+         WHERE id = :id AND status IN ({list}) \
+         RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
+             created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at"
+    );
+    db.prepare_cached(&sql)?
+        .query_row(
+            named_params! {
+                ":to": to.as_str(),
+                ":at": at,
+                ":terminal": to.is_terminal(),
+                ":code": error.map(|e| e.code.as_str()),
+                ":message": error.map(|e| e.message.as_str()),
+                ":event_id": event_id,
+                ":id": job_id,
+            },
+            job_from_row,
+        )
+        .optional()
+}
+
+/// A [`Job`] from a row with the job columns, by name.
+fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
+    let params: String = r.get("params")?;
+    let status: String = r.get("status")?;
+    let level: String = r.get("level")?;
+    let error_code: Option<String> = r.get("error_code")?;
+    Ok(Job {
+        id: r.get("id")?,
+        kind: r.get("kind")?,
+        params: serde_json::from_str(&params).unwrap_or(serde_json::Value::Null),
+        status: JobStatus::parse(&status).unwrap_or(JobStatus::Interrupted),
+        progress: Progress {
+            current: r.get::<_, i64>("current")?.max(0) as u64,
+            total: r.get::<_, Option<i64>>("total")?.map(|t| t.max(0) as u64),
+            unit: r.get("unit")?,
+            message: r.get("message")?,
+            level: Level::parse(&level).unwrap_or_default(),
+            at: r.get("progress_at")?,
+        },
+        error: match error_code {
+            Some(code) => Some(JobError {
+                code,
+                message: r
+                    .get::<_, Option<String>>("error_message")?
+                    .unwrap_or_default(),
+            }),
+            None => None,
+        },
+        created_at: r.get("created_at")?,
+        started_at: r.get("started_at")?,
+        finished_at: r.get("finished_at")?,
+        event_id: r.get("event_id")?,
+        timeout_ms: r
+            .get::<_, Option<i64>>("timeout_ms")?
+            .map(|t| t.max(0) as u64),
+        origin: r.get("origin")?,
+    })
+}
+
+/// Records a progress sample of a running (or cancelling) job; false if the job is not.
+fn record_progress(
+    db: &Connection,
+    job_id: &str,
+    p: &Progress,
+    event_id: i64,
+) -> rusqlite::Result<bool> {
+    let changed = db
+        .prepare_cached(
+            "UPDATE jobs SET current = :current, total = :total, unit = :unit, message = :message, \
+                 level = :level, event_id = :event_id, progress_at = :at \
+             WHERE id = :id AND status IN ('running', 'cancelling')",
+        )?
+        .execute(named_params! {
+            ":current": p.current as i64,
+            ":total": p.total.map(|t| t as i64),
+            ":unit": p.unit,
+            ":message": p.message,
+            ":level": p.level.as_str(),
+            ":event_id": event_id,
+            ":at": p.at,
+            ":id": job_id,
+        })?;
+    Ok(changed == 1)
+}
+
+/// Appends a line to a job's log; `None` if there is no such job.
+fn append_log(
+    db: &Connection,
+    job_id: &str,
+    level: LogLevel,
+    line: &str,
+    at: i64,
+    event_id: i64,
+) -> rusqlite::Result<Option<LogLine>> {
+    let seq: Option<i64> = db
+        .prepare_cached(
+            "UPDATE jobs SET log_seq = log_seq + 1, event_id = ? WHERE id = ? RETURNING log_seq",
+        )?
+        .query_row(params![event_id, job_id], |r| r.get("log_seq"))
+        .optional()?;
+    let Some(seq) = seq else { return Ok(None) };
+    db.prepare_cached(
+        "INSERT INTO job_logs (job_id, seq, level, line, at) VALUES (?, ?, ?, ?, ?)",
+    )?
+    .execute(params![job_id, seq, level.as_str(), line, at])?;
+    Ok(Some(LogLine {
+        job_id: job_id.to_string(),
+        seq: seq as u64,
+        level,
+        line: line.to_string(),
+        at,
+    }))
+}
+
+/// Deletes up to `limit` of the oldest events written before `before_ms`; returns the highest
+/// id deleted.
+fn prune_events(db: &Connection, before_ms: i64, limit: u32) -> rusqlite::Result<Option<i64>> {
+    let last: Option<i64> = db
+        .prepare_cached(
+            "SELECT MAX(id) AS last FROM (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)",
+        )?
+        .query_row(params![before_ms, limit], |r| r.get("last"))?;
+    if let Some(last) = last {
+        db.prepare_cached("DELETE FROM events WHERE id <= ?")?
+            .execute([last])?;
+    }
+    Ok(last)
+}
+
+#[allow(dead_code)]
+const _: Duration = Duration::ZERO;

@@ -1,0 +1,163 @@
+//! A harness for testing job kinds against the real engine pieces: a fresh SQLite store in a
+//! temporary folder, the writer and bus on top of it, and a data root for file-based kinds.
+//!
+//! A kind's test starts a job with [`Harness::start`], runs the kind on the returned context
+//! and then reads back what a user would see: the stored job ([`Harness::job`]) and its log
+//! ([`Harness::log`]). Both flush the writer first, so everything the kind reported is there.
+
+use crate::bus::Bus;
+use crate::context::JobContext;
+use crate::kinds::KindEnv;
+use crate::store::{Access, Store};
+use crate::writer::Writer;
+use crate::{new_id, now_ms};
+use model::{Job, JobStatus, LogLevel, LogLine, Progress};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+const OWNER: &str = "test-owner";
+
+pub(crate) struct Harness {
+    /// The temporary folder holding the store and the data root; removed on drop.
+    dir: tempfile::TempDir,
+    pub store: Store,
+    pub writer: Writer,
+    /// Where file-based kinds read and write (`<dir>/data`).
+    pub data_root: PathBuf,
+}
+
+/// A job that has been stored and moved to `running`, with the context a kind runs on.
+pub(crate) struct TestJob {
+    pub id: String,
+    pub ctx: JobContext,
+    /// Cancelling it is what a person's cancel request (or a shutdown) does to the job.
+    pub stop: CancellationToken,
+}
+
+impl Harness {
+    pub async fn new() -> Harness {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let data_root = dir.path().join("data");
+        std::fs::create_dir_all(&data_root).expect("create the test data root");
+        let url = format!("sqlite://{}/h.db", dir.path().display());
+        let store = Store::open(&url, Access::Exclusive)
+            .await
+            .expect("open the test store");
+        let last = store.last_event_id().await.expect("read the last event id");
+        let writer = Writer::spawn(store.clone(), Arc::new(Bus::new(64)), last);
+        Harness {
+            dir,
+            store,
+            writer,
+            data_root,
+        }
+    }
+
+    /// What kinds see when they validate parameters.
+    pub fn env(&self) -> KindEnv {
+        KindEnv {
+            data_root: self.data_root.clone(),
+        }
+    }
+
+    /// Writes a file under the data root (creating its folders) and returns its full path.
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.data_root.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// A folder next to the data root, for things no job may reach.
+    pub fn outside(&self) -> PathBuf {
+        let path = self.dir.path().join("outside");
+        std::fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    /// Stores a new job of `kind` and starts it.
+    pub async fn start(&self, kind: &str, params: serde_json::Value) -> TestJob {
+        self.start_resuming(kind, params, None).await
+    }
+
+    /// Like [`Harness::start`] for a job that continues from an earlier run's checkpoint.
+    pub async fn start_resuming(
+        &self,
+        kind: &str,
+        params: serde_json::Value,
+        resume_from: Option<serde_json::Value>,
+    ) -> TestJob {
+        let job = Job {
+            id: new_id(),
+            kind: kind.to_string(),
+            params,
+            status: JobStatus::Queued,
+            progress: Progress::default(),
+            error: None,
+            created_at: now_ms(),
+            started_at: None,
+            finished_at: None,
+            event_id: 0,
+            timeout_ms: None,
+            origin: None,
+        };
+        let job = self.writer.create(OWNER, job).await.expect("store the job");
+        // Progress is only recorded for running jobs, as in the runner.
+        let job = self
+            .writer
+            .transition(OWNER, &job.id, JobStatus::Running, None)
+            .await
+            .unwrap()
+            .expect("start the job");
+        let stop = CancellationToken::new();
+        let ctx = JobContext::new(
+            job.id.clone(),
+            OWNER.to_string(),
+            self.writer.clone(),
+            job.progress,
+            stop.clone(),
+            resume_from,
+            Arc::new(self.data_root.clone()),
+        );
+        TestJob {
+            id: job.id,
+            ctx,
+            stop,
+        }
+    }
+
+    /// The job as stored, after everything sent so far has been written.
+    pub async fn job(&self, job: &mut TestJob) -> Job {
+        job.ctx.flush().await;
+        self.writer.flush().await;
+        self.store
+            .job(OWNER, &job.id)
+            .await
+            .unwrap()
+            .expect("the job exists")
+    }
+
+    /// Every log line of the job, in order.
+    pub async fn log(&self, job: &mut TestJob) -> Vec<LogLine> {
+        job.ctx.flush().await;
+        self.writer.flush().await;
+        self.store.log_lines(&job.id, 0, u32::MAX).await.unwrap()
+    }
+
+    /// The checkpoint the job saved last, if any.
+    pub async fn checkpoint(&self, job: &mut TestJob) -> Option<serde_json::Value> {
+        job.ctx.flush().await;
+        self.writer.flush().await;
+        self.store.checkpoint(&job.id).await.unwrap()
+    }
+
+    /// The text of the job's log lines of one level.
+    pub async fn lines(&self, job: &mut TestJob, level: LogLevel) -> Vec<String> {
+        let log = self.log(job).await;
+        log.into_iter()
+            .filter(|l| l.level == level)
+            .map(|l| l.line)
+            .collect()
+    }
+}

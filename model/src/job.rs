@@ -1,0 +1,286 @@
+//! A job as every client sees it: its status and the moves allowed between statuses, its
+//! progress, its error and its log lines.
+
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
+
+/// Where a job is in its life. See [`JobStatus::can_become`] for the allowed moves.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Cancelling,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl JobStatus {
+    pub const ALL: &'static [JobStatus] = JobStatus::VARIANTS;
+
+    /// The name used in the API, the store and the stream.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        s.parse().ok()
+    }
+
+    /// A terminal job never changes again (a re-run is a new job).
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Succeeded
+                | JobStatus::Failed
+                | JobStatus::Cancelled
+                | JobStatus::Interrupted
+        )
+    }
+
+    /// Queued, running or cancelling: the job still holds (or waits for) a worker.
+    pub fn is_active(self) -> bool {
+        !self.is_terminal()
+    }
+
+    /// The state machine: `queued -> running -> succeeded | failed | cancelled`, with
+    /// `cancelling` between a cancel request and the job stopping, and `interrupted` for a job
+    /// the server stopped without finishing it. An interrupted job may be queued again when its
+    /// kind can resume from a checkpoint.
+    pub fn can_become(self, next: JobStatus) -> bool {
+        use JobStatus::*;
+        match (self, next) {
+            (Queued, Running | Cancelled | Failed | Interrupted) => true,
+            (Running, Succeeded | Failed | Cancelling | Cancelled | Interrupted) => true,
+            (Cancelling, Succeeded | Failed | Cancelled | Interrupted) => true,
+            (Interrupted, Queued) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The colour of a bar. A job that succeeds with problems ends `warning`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Level {
+    #[default]
+    Success,
+    Warning,
+    Danger,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        s.parse().ok()
+    }
+}
+
+/// How far a job has come. `total: None` means the amount of work is not known (yet).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub current: u64,
+    pub total: Option<u64>,
+    pub unit: String,
+    pub message: String,
+    pub level: Level,
+    /// When the job reported this sample (Unix ms); `None` before its first sample.
+    #[serde(default)]
+    pub at: Option<i64>,
+}
+
+impl Progress {
+    /// Completion in percent, when the total is known.
+    pub fn percent(&self) -> Option<f64> {
+        match self.total {
+            Some(0) => Some(100.0),
+            Some(t) => Some((self.current.min(t) as f64) * 100.0 / t as f64),
+            None => None,
+        }
+    }
+}
+
+/// Why a job failed: a stable machine-readable code and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobError {
+    pub code: String,
+    pub message: String,
+}
+
+/// A job as every client sees it. Times are Unix milliseconds (UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: String,
+    pub kind: String,
+    pub params: serde_json::Value,
+    pub status: JobStatus,
+    pub progress: Progress,
+    pub error: Option<JobError>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// The id of the latest event about this job: a client ignores older events for it.
+    pub event_id: i64,
+    /// The job's own time limit, if it has one (else its kind's).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+    /// The job this one re-runs.
+    #[serde(default)]
+    pub origin: Option<String>,
+}
+
+/// Severity of a log line.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum LogLevel {
+    #[default]
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn parse(s: &str) -> Option<LogLevel> {
+        s.parse().ok()
+    }
+}
+
+/// Payload of a `log` event, and one line of `GET /api/v1/jobs/{id}/log`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub job_id: String,
+    /// 1, 2, 3... per job, without gaps.
+    pub seq: u64,
+    pub level: LogLevel,
+    pub line: String,
+    pub at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use JobStatus::*;
+
+    #[test]
+    fn terminal_states_are_final() {
+        for &from in JobStatus::ALL
+            .iter()
+            .filter(|s| s.is_terminal() && **s != Interrupted)
+        {
+            for &to in JobStatus::ALL {
+                assert!(!from.can_become(to), "{from} -> {to} must be refused");
+            }
+        }
+    }
+
+    #[test]
+    fn normal_life_is_allowed() {
+        assert!(Queued.can_become(Running));
+        assert!(Running.can_become(Succeeded));
+        assert!(Running.can_become(Cancelling));
+        assert!(Cancelling.can_become(Cancelled));
+        assert!(Running.can_become(Interrupted));
+        assert!(Interrupted.can_become(Queued));
+    }
+
+    #[test]
+    fn skipping_or_going_back_is_refused() {
+        assert!(!Queued.can_become(Succeeded));
+        assert!(!Running.can_become(Queued));
+        assert!(!Cancelling.can_become(Running));
+        assert!(!Interrupted.can_become(Running));
+        assert!(!Queued.can_become(Queued));
+    }
+
+    #[test]
+    fn names_are_the_same_in_serde_and_in_text() {
+        for &s in JobStatus::ALL {
+            assert_eq!(JobStatus::parse(s.as_str()), Some(s));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::json!(s.as_str())
+            );
+        }
+        assert_eq!(JobStatus::parse("done"), None);
+        assert_eq!(JobStatus::Cancelling.to_string(), "cancelling");
+        for l in [Level::Success, Level::Warning, Level::Danger] {
+            assert_eq!(
+                serde_json::to_value(l).unwrap(),
+                serde_json::json!(l.as_str())
+            );
+            assert_eq!(Level::parse(l.as_str()), Some(l));
+        }
+        for l in [LogLevel::Info, LogLevel::Warn, LogLevel::Error] {
+            assert_eq!(
+                serde_json::to_value(l).unwrap(),
+                serde_json::json!(l.as_str())
+            );
+            assert_eq!(LogLevel::parse(l.as_str()), Some(l));
+        }
+    }
+
+    #[test]
+    fn percent_handles_unknown_zero_and_overshoot() {
+        let mut p = Progress {
+            current: 5,
+            total: Some(10),
+            ..Default::default()
+        };
+        assert_eq!(p.percent(), Some(50.0));
+        p.total = None;
+        assert_eq!(p.percent(), None);
+        p.total = Some(0);
+        assert_eq!(p.percent(), Some(100.0));
+        p.total = Some(4);
+        assert_eq!(p.percent(), Some(100.0));
+    }
+}

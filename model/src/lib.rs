@@ -1,0 +1,23 @@
+//! The types that cross the wire between Headway's server and its clients: the job model, the
+//! stream's events, the history views, the kinds' descriptions and the error type. They are
+//! plain serde types, compiled for the server (the engine and the app) and for the browser.
+//!
+//! - [`job`]: a job, its status machine, progress, error and log lines;
+//! - [`events`]: the stream's event names and payloads;
+//! - [`history`]: history filters, pages, job details, counts and the per-minute chart;
+//! - [`kinds`]: how a kind describes its parameters;
+//! - [`error`]: the one error type of the API, the stream and server functions.
+
+pub mod error;
+pub mod events;
+pub mod history;
+pub mod job;
+pub mod kinds;
+
+pub use error::{AppError, ErrorCode, FieldError};
+pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionEvent};
+pub use history::{
+    url_encode, HistoryQuery, JobDetail, JobPage, MinuteStats, StatusChange, StatusCount,
+};
+pub use job::{Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
+pub use kinds::{KindInfo, ParamInfo, ParamType};

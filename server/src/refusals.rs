@@ -1,0 +1,119 @@
+//! Refusals that reach every client as a readable answer.
+//!
+//! - A body over [`MAX_BODY_BYTES`] is refused with 413, but only after it has been read and
+//!   discarded (up to [`DRAIN_BYTES`] or [`DRAIN_TIME`]), as nginx's lingering close does: a
+//!   client that writes its whole body before reading (Python's `http.client`, curl without
+//!   `Expect`) would otherwise get a broken pipe instead of the answer. The answer says
+//!   `Connection: close`.
+//! - Leptos answers every server-function error with 500; a server function that refused its
+//!   input answers with the 4xx its error code stands for, as the JSON API does. A plain form
+//!   post keeps the redirect Leptos gives it.
+
+use crate::api::ApiError;
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use model::{AppError, ErrorCode};
+use std::time::Duration;
+
+/// Largest request body read.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most of a refused body read (and discarded) before the answer.
+pub const DRAIN_BYTES: usize = 64 * 1024 * 1024;
+/// Longest a refused body is read before the answer.
+pub const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+/// Reads the request body (up to the limit) before the handler sees it; refuses a larger one
+/// once it has been read through.
+pub async fn limit_body(req: Request, next: Next) -> Response {
+    let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
+        || req.headers().contains_key(header::TRANSFER_ENCODING);
+    if !has_body {
+        return next.run(req).await;
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let (parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut too_large = declared.is_some_and(|n| n > MAX_BODY_BYTES as u64);
+    if !too_large {
+        while let Some(chunk) = stream.next().await {
+            let Ok(chunk) = chunk else {
+                return ApiError(AppError::bad_request("the request body could not be read"))
+                    .into_response();
+            };
+            if kept.len() + chunk.len() > MAX_BODY_BYTES {
+                too_large = true;
+                break;
+            }
+            kept.extend_from_slice(&chunk);
+        }
+    }
+    if too_large {
+        let drained = tokio::time::timeout(DRAIN_TIME, async {
+            let mut read = kept.len();
+            while let Some(Ok(chunk)) = stream.next().await {
+                read += chunk.len();
+                if read > DRAIN_BYTES {
+                    break;
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::debug!("a refused body took too long to read; closing");
+        }
+        return payload_too_large();
+    }
+    next.run(Request::from_parts(parts, Body::from(Bytes::from(kept))))
+        .await
+}
+
+fn payload_too_large() -> Response {
+    let error = AppError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+    );
+    let mut response = ApiError(error).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// A body refused for its size may be left unread, so the connection cannot carry another
+/// request: the response says `Connection: close`.
+pub async fn close_after_refused_body(mut response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// Gives a server function's error the status its code stands for (4xx for bad input).
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
+    let response = next.run(req).await;
+    if !server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
