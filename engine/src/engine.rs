@@ -403,12 +403,13 @@ impl Engine {
         self.job(caller, id).await
     }
 
-    /// Stops accepting work, ends open streams, stops running jobs (`interrupted`), and writes
-    /// everything still pending.
+    /// Stops accepting work, ends open streams, stops running jobs (`interrupted`), writes
+    /// everything still pending, and lets another server open the database.
     pub async fn shutdown(&self) {
         self.inner.stopping.cancel();
         self.inner.runner.shutdown().await;
         self.inner.writer.flush().await;
+        self.inner.store.release();
     }
 
     pub fn running_count(&self) -> usize {

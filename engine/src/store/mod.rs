@@ -211,6 +211,11 @@ impl Store {
         backend!(self, s => s.local_dir())
     }
 
+    /// Lets another server open the database: called once this one has written its last change.
+    pub fn release(&self) {
+        backend!(self, s => s.release())
+    }
+
     /// Applies `changes` in one transaction (one savepoint each) and returns what each did and
     /// the events to publish. An error here means nothing of the batch was committed.
     pub async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {

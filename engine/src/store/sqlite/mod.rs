@@ -37,8 +37,8 @@ pub struct SqliteStore {
     writer: writer::Handle,
     /// The folder of the database file.
     dir: PathBuf,
-    /// Held for the life of a server: another server on this database is refused.
-    _lock: Option<Arc<lock::ProcessLock>>,
+    /// Held by a server until it has shut down: another server on this database is refused.
+    lock: Arc<std::sync::Mutex<Option<lock::ProcessLock>>>,
 }
 
 /// Where the database is: `sqlite://data/headway.db`, `sqlite:data/headway.db?mode=rwc`,
@@ -119,7 +119,7 @@ impl SqliteStore {
             })?;
         }
         let lock = match access {
-            Access::Exclusive => Some(Arc::new(lock::ProcessLock::take(&location.path)?)),
+            Access::Exclusive => Some(lock::ProcessLock::take(&location.path)?),
             Access::Shared => None,
         };
         let options = SqliteConnectOptions::new()
@@ -157,7 +157,7 @@ impl SqliteStore {
             pool,
             writer,
             dir,
-            _lock: lock,
+            lock: Arc::new(std::sync::Mutex::new(lock)),
         };
         if access == Access::Exclusive {
             store
@@ -174,6 +174,10 @@ impl SqliteStore {
 
     pub fn local_dir(&self) -> Option<&Path> {
         Some(&self.dir)
+    }
+
+    pub fn release(&self) {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     pub async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {

@@ -2,15 +2,13 @@
 //! them; every user's open stream gets them at once; a page from an older build learns the new
 //! build when it reconnects.
 
-mod common;
-
-use common::{read_until, TestServer};
+use crate::client::read_until;
+use crate::harness::{app, spawn_app, App};
 use serde_json::{json, Value};
-use std::process::Command;
-use std::time::Duration;
+use tokio::process::Command;
 
-fn token(server: &TestServer) -> String {
-    std::fs::read_to_string(server.dir().join("admin.token"))
+fn token(app: &App) -> String {
+    std::fs::read_to_string(app.dir().join("admin.token"))
         .unwrap()
         .trim()
         .to_string()
@@ -18,11 +16,11 @@ fn token(server: &TestServer) -> String {
 
 #[tokio::test]
 async fn a_notice_needs_the_token_and_reaches_every_users_stream() {
-    let server = TestServer::start("notices");
-    let (alice, bob) = (server.session(), server.session());
+    let app = spawn_app().await;
+    let (alice, bob) = (app.session(), app.session());
     let mut a = alice.events("/api/v1/events", None).await;
     let mut b = bob.events("/api/v1/events", None).await;
-    let url = format!("{}/api/v1/admin/notices", server.base);
+    let url = format!("{}/api/v1/admin/notices", app.base);
     let http = reqwest::Client::new();
 
     for auth in [None, Some("Bearer wrong")] {
@@ -34,7 +32,7 @@ async fn a_notice_needs_the_token_and_reaches_every_users_stream() {
         assert_eq!(r.status(), 401);
         assert_eq!(r.json::<Value>().await.unwrap()["code"], "unauthorized");
     }
-    let bearer = format!("Bearer {}", token(&server));
+    let bearer = format!("Bearer {}", token(&app));
     let r = http
         .post(&url)
         .header("authorization", &bearer)
@@ -48,12 +46,13 @@ async fn a_notice_needs_the_token_and_reaches_every_users_stream() {
     let out = Command::new(env!("CARGO_BIN_EXE_headway"))
         .args([
             "--addr",
-            server.base.trim_start_matches("http://"),
+            app.base.trim_start_matches("http://"),
             "--database-url",
         ])
-        .arg(format!("sqlite://{}", server.db.display()))
+        .arg(format!("sqlite://{}", app.db_path().display()))
         .args(["notice", "Maintenance at 18:00"])
         .output()
+        .await
         .unwrap();
     assert!(
         out.status.success(),
@@ -63,14 +62,14 @@ async fn a_notice_needs_the_token_and_reaches_every_users_stream() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("shown to every user"));
 
     for stream in [&mut a, &mut b] {
-        let got = read_until(stream, Duration::from_secs(10), |e| e.event == "notice").await;
+        let got = read_until(stream, |e| e.event == "notice").await;
         let notice: Value = serde_json::from_str(&got.last().unwrap().data).unwrap();
         assert_eq!(notice["text"], "Maintenance at 18:00");
         assert_eq!(got.last().unwrap().id, notice["id"].to_string());
     }
     // A new stream lists it in its snapshot, with the build.
     let mut c = alice.events("/api/v1/events", None).await;
-    let snap = read_until(&mut c, Duration::from_secs(5), |e| e.event == "snapshot").await;
+    let snap = read_until(&mut c, |e| e.event == "snapshot").await;
     let snap: Value = serde_json::from_str(&snap.last().unwrap().data).unwrap();
     assert_eq!(snap["notices"][0]["text"], "Maintenance at 18:00");
     assert!(!snap["build"].as_str().unwrap().is_empty());
@@ -82,29 +81,31 @@ async fn a_notice_needs_the_token_and_reaches_every_users_stream() {
         .await
         .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["withdrawn"], 1);
-    let got = read_until(&mut a, Duration::from_secs(10), |e| e.event == "notice").await;
+    let got = read_until(&mut a, |e| e.event == "notice").await;
     assert!(got.last().unwrap().data.contains(r#""text":"""#));
 }
 
 #[tokio::test]
 async fn a_client_resuming_from_before_an_upgrade_is_told_the_new_build() {
-    let dir = common::fresh_dir("upgrade");
-    let db = dir.join("headway.db");
-    let first = TestServer::start_on(&dir, &db, &[("HEADWAY_BUILD_ID", "build-1")]);
+    let first = app()
+        .with(|c| c.build_id = Some("build-1".into()))
+        .start()
+        .await;
     let session = first.session();
     session.demo(1, 0).await;
     let mut s = session.events("/api/v1/events", None).await;
-    let snap = read_until(&mut s, Duration::from_secs(5), |e| e.event == "snapshot").await;
+    let snap = read_until(&mut s, |e| e.event == "snapshot").await;
     let cursor: i64 = snap.last().unwrap().id.parse().unwrap();
     drop(s);
-    first.terminate();
 
-    let second = TestServer::start_on(&dir, &db, &[("HEADWAY_BUILD_ID", "build-2")]);
+    let second = first
+        .restart_with(|c| c.build_id = Some("build-2".into()))
+        .await;
     let mut s = session
-        .rebase(&second)
+        .rebase(&second.base)
         .events("/api/v1/events", Some(cursor))
         .await;
-    let got = read_until(&mut s, Duration::from_secs(10), |e| e.event == "version").await;
+    let got = read_until(&mut s, |e| e.event == "version").await;
     let version = got.last().unwrap();
     assert_eq!(version.data, r#"{"build":"build-2"}"#);
     assert!(version.id.parse::<i64>().unwrap() > cursor);

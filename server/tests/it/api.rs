@@ -1,17 +1,13 @@
 //! The JSON API: what scripts get, including for every kind of bad input.
 
-mod common;
-
-use common::*;
+use crate::client::*;
+use crate::harness::spawn_app;
 use serde_json::json;
-use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(30);
 
 #[tokio::test]
 async fn create_returns_201_with_the_job_and_a_location() {
-    let server = TestServer::start("create");
-    let s = server.session();
+    let app = spawn_app().await;
+    let s = app.session();
     let r = s
         .http
         .post(s.url("/api/v1/jobs"))
@@ -33,7 +29,7 @@ async fn create_returns_201_with_the_job_and_a_location() {
     assert_eq!(job["status"], "queued");
     assert_eq!(job["kind"], "demo");
     assert_eq!(job["params"], json!({"steps": 3, "interval_ms": 1}));
-    let done = s.wait_finished(job["id"].as_str().unwrap(), WAIT).await;
+    let done = s.wait_finished(job["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "succeeded");
     assert_eq!(done["progress"]["current"], 3);
     assert!(done["started_at"].as_i64().unwrap() >= done["created_at"].as_i64().unwrap());
@@ -42,15 +38,15 @@ async fn create_returns_201_with_the_job_and_a_location() {
 
 #[tokio::test]
 async fn cancel_stops_a_running_job_and_refuses_a_finished_one() {
-    let server = TestServer::start("cancel");
-    let s = server.session();
+    let app = spawn_app().await;
+    let s = app.session();
     let mut events = s.events("/api/v1/events", None).await;
     let id = s.demo(1000, 20).await;
-    read_until(&mut events, WAIT, |e| e.event == "progress").await;
+    read_until(&mut events, |e| e.event == "progress").await;
     let (status, job) = s.post(&format!("/api/v1/jobs/{id}/cancel")).await;
     assert_eq!(status, 200, "{job}");
     assert!(["cancelling", "cancelled"].contains(&job["status"].as_str().unwrap()));
-    let seen = read_until(&mut events, WAIT, |e| e.event == "done").await;
+    let seen = read_until(&mut events, |e| e.event == "done").await;
     let statuses: Vec<String> = seen
         .iter()
         .filter(|e| e.event == "job")
@@ -69,8 +65,8 @@ async fn cancel_stops_a_running_job_and_refuses_a_finished_one() {
 
 #[tokio::test]
 async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
-    let server = TestServer::start("badinput");
-    let s = server.session();
+    let app = spawn_app().await;
+    let s = app.session();
     let cases: Vec<(&str, serde_json::Value, u16, &str, &str)> = vec![
         (
             "unknown kind",
@@ -150,7 +146,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             "unknown field `owner`",
         ),
     ];
-    let root = server.data_root();
+    let root = app.data_root();
     std::fs::create_dir_all(root.join("in")).unwrap();
     std::fs::write(
         root.join("in/latin1.csv"),
@@ -299,8 +295,8 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
 
 #[tokio::test]
 async fn kinds_describe_their_parameters() {
-    let server = TestServer::start("kinds");
-    let (status, kinds) = server.session().get("/api/v1/kinds").await;
+    let app = spawn_app().await;
+    let (status, kinds) = app.session().get("/api/v1/kinds").await;
     assert_eq!(status, 200);
     let demo = kinds
         .as_array()

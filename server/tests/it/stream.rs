@@ -1,18 +1,15 @@
 //! The event stream contract, read with a real SSE client against the real server.
 
-mod common;
-
-use common::*;
+use crate::client::*;
+use crate::harness::{app, spawn_app};
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::time::Duration;
 
-const WAIT: Duration = Duration::from_secs(30);
-
 #[tokio::test]
 async fn stream_opens_with_retry_and_snapshot_and_the_right_headers() {
-    let server = TestServer::start("headers");
-    let s = server.session();
+    let app = spawn_app().await;
+    let s = app.session();
     let resp = s.stream("/api/v1/events", None).await;
     assert_eq!(resp.status(), 200);
     let h = resp.headers();
@@ -20,6 +17,7 @@ async fn stream_opens_with_retry_and_snapshot_and_the_right_headers() {
     assert_eq!(h["cache-control"], "no-cache, no-transform");
     assert_eq!(h["x-accel-buffering"], "no");
     assert!(h.get("content-encoding").is_none());
+    assert!(h.get("date").is_some(), "every answer is dated");
     let mut body = resp.bytes_stream();
     let first = body.next().await.unwrap().unwrap();
     let text = String::from_utf8_lossy(&first);
@@ -29,10 +27,10 @@ async fn stream_opens_with_retry_and_snapshot_and_the_right_headers() {
 
 #[tokio::test]
 async fn ids_increase_bars_fill_and_done_arrives_for_every_job() {
-    let server = TestServer::start("fill");
-    let s = server.session();
+    let app = spawn_app().await;
+    let s = app.session();
     let mut events = s.events("/api/v1/events", None).await;
-    let first = read_until(&mut events, WAIT, |_| true).await;
+    let first = read_until(&mut events, |_| true).await;
     assert_eq!(first[0].event, "snapshot");
     assert_eq!(first[0].retry, Some(Duration::from_millis(2000)));
 
@@ -40,14 +38,7 @@ async fn ids_increase_bars_fill_and_done_arrives_for_every_job() {
     for _ in 0..3 {
         ids.push(s.demo(30, 5).await);
     }
-    let mut done = 0;
-    let got = read_until(&mut events, WAIT, |e| {
-        if e.event == "done" {
-            done += 1;
-        }
-        done == 3
-    })
-    .await;
+    let got = read_until_n(&mut events, 3, |e| e.event == "done").await;
     assert_strictly_increasing(&got);
 
     let mut last_progress: HashMap<String, (u64, u64)> = HashMap::new();
@@ -82,26 +73,26 @@ async fn ids_increase_bars_fill_and_done_arrives_for_every_job() {
             .iter()
             .find(|e| e.event == "done" && data(e)["job_id"] == id.as_str())
             .unwrap();
-        assert_eq!(job["event_id"].as_i64().unwrap(), common::id(done));
+        assert_eq!(job["event_id"].as_i64().unwrap(), crate::client::id(done));
         assert_eq!(job["progress"]["current"], 30);
     }
 }
 
 #[tokio::test]
 async fn reconnect_with_last_event_id_gets_exactly_the_missed_lines_and_the_end() {
-    let server = TestServer::start("replay");
-    let s = server.session();
+    let app = spawn_app().await;
+    let s = app.session();
     let mut events = s.events("/api/v1/events", None).await;
     let job = s.demo(50, 10).await;
     // Read up to the first log line, then drop the connection.
-    let seen = read_until(&mut events, WAIT, |e| e.event == "log").await;
+    let seen = read_until(&mut events, |e| e.event == "log").await;
     let cursor = id(seen.last().unwrap());
     assert_eq!(data(seen.last().unwrap())["seq"], 1);
     drop(events);
 
-    s.wait_finished(&job, WAIT).await;
+    s.wait_finished(&job).await;
     let mut events = s.events("/api/v1/events", Some(cursor)).await;
-    let replay = read_until(&mut events, WAIT, |e| e.event == "done").await;
+    let replay = read_until(&mut events, |e| e.event == "done").await;
     assert_eq!(replay[0].event, "snapshot");
     assert_eq!(
         id(&replay[0]),
@@ -126,19 +117,22 @@ async fn reconnect_with_last_event_id_gets_exactly_the_missed_lines_and_the_end(
     let last = replay.iter().rev().find(|e| e.event == "progress").unwrap();
     assert_eq!(data(last)["current"], 50);
 
-    // Nothing is replayed twice: resuming from the done event gets only the snapshot.
+    // Nothing is replayed twice: resuming from the done event, the first event after the
+    // snapshot is the next job's creation.
     let end = id(replay.last().unwrap());
     let mut events = s.events("/api/v1/events", Some(end)).await;
-    let after = read_for(&mut events, Duration::from_millis(500)).await;
-    assert_eq!(kinds(&after), ["snapshot"]);
+    let next = s.demo(1, 0).await;
+    let after = read_until(&mut events, |e| e.event == "job").await;
+    assert_eq!(kinds(&after), ["snapshot", "job"]);
+    assert_eq!(data(&after[1])["id"], next.as_str());
 }
 
 #[tokio::test]
 async fn job_stream_replays_the_whole_job_and_ends_after_done() {
-    let server = TestServer::start("jobstream");
-    let s = server.session();
+    let app = spawn_app().await;
+    let s = app.session();
     let job = s.demo(20, 1).await;
-    s.wait_finished(&job, WAIT).await;
+    s.wait_finished(&job).await;
     // A finished job's stream still tells its whole story, then ends.
     let resp = s.stream(&format!("/api/v1/jobs/{job}/events"), None).await;
     assert_eq!(resp.status(), 200);
@@ -160,12 +154,12 @@ async fn job_stream_replays_the_whole_job_and_ends_after_done() {
 
 #[tokio::test]
 async fn another_session_sees_nothing_of_my_jobs() {
-    let server = TestServer::start("isolation");
-    let me = server.session();
-    let other = server.session();
+    let app = spawn_app().await;
+    let me = app.session();
+    let other = app.session();
     let mut theirs = other.events("/api/v1/events", None).await;
     let job = me.demo(10, 5).await;
-    me.wait_finished(&job, WAIT).await;
+    me.wait_finished(&job).await;
 
     for path in [
         format!("/api/v1/jobs/{job}"),
@@ -175,10 +169,8 @@ async fn another_session_sees_nothing_of_my_jobs() {
         assert_eq!(status, 404, "{path}");
         assert_eq!(body["code"], "not_found");
     }
-    assert_eq!(
-        other.post(&format!("/api/v1/jobs/{job}/cancel")).await.0,
-        404
-    );
+    assert_eq!(other.cancel(&job).await.0, 404);
+    assert_eq!(other.rerun(&job).await.0, 404);
     assert_eq!(
         other
             .stream(&format!("/api/v1/jobs/{job}/events"), None)
@@ -187,24 +179,28 @@ async fn another_session_sees_nothing_of_my_jobs() {
         404
     );
 
-    // Their stream, live and replayed from the very beginning, never mentions my job.
-    let live = read_for(&mut theirs, Duration::from_millis(500)).await;
+    // Their stream, live and replayed from the very beginning, never mentions my job: both
+    // are read up to the end of a job of their own, started after mine had finished.
+    let fence = other.demo(2, 1).await;
+    let live = read_until(&mut theirs, is_done_of(&fence)).await;
     let mut replay = other.events("/api/v1/events", Some(0)).await;
-    let replayed = read_for(&mut replay, Duration::from_millis(500)).await;
+    let replayed = read_until(&mut replay, is_done_of(&fence)).await;
     for e in live.iter().chain(&replayed) {
         assert!(!e.data.contains(&job), "leaked: {} {}", e.event, e.data);
     }
-    // Replayed from before this server started: told its build, and nothing else.
-    assert_eq!(kinds(&replayed), ["snapshot", "version"]);
-    let (_, list) = other.get("/api/v1/jobs").await;
-    assert_eq!(list["jobs"].as_array().unwrap().len(), 0);
+    // Replayed from before this server started: told its build, then their own job only.
+    assert_eq!(&kinds(&replayed)[..2], ["snapshot", "version"]);
+    assert!(replayed[2..]
+        .iter()
+        .all(|e| data(e)["job_id"] == fence.as_str() || data(e)["id"] == fence.as_str()));
+    let (_, list) = other.list("").await;
+    assert_eq!(list["jobs"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn idle_streams_get_keep_alive_comments() {
-    let dir = fresh_dir("keepalive");
-    let server = TestServer::start_on(&dir, &dir.join("h.db"), &[("HEADWAY_KEEP_ALIVE_SECS", "1")]);
-    let s = server.session();
+    let app = app().with(|c| c.keep_alive_secs = 1).start().await;
+    let s = app.session();
     let resp = s.stream("/api/v1/events", None).await;
     let mut body = resp.bytes_stream();
     let mut text = String::new();
@@ -219,8 +215,8 @@ async fn idle_streams_get_keep_alive_comments() {
 
 #[tokio::test]
 async fn a_cursor_from_the_future_gets_resync_and_a_fresh_snapshot() {
-    let server = TestServer::start("future");
-    let s = server.session();
+    let app = spawn_app().await;
+    let s = app.session();
     let resp = s.stream("/api/v1/events", Some(1_000_000)).await;
     assert_eq!(resp.status(), 200);
     let mut body = resp.bytes_stream();

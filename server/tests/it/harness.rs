@@ -1,0 +1,171 @@
+//! The in-process harness: the real server, started on port 0 in a temporary directory with a
+//! fresh SQLite file, served on the test's own runtime. [`spawn_app`] starts one with the
+//! defaults; [`app`] starts one with settings changed or kinds added.
+
+use crate::client::Session;
+use engine::kinds::Kind;
+use server::startup::Builder;
+use server::{Config, Server};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A server running in this process.
+pub struct App {
+    pub base: String,
+    pub addr: std::net::SocketAddr,
+    engine: engine::Engine,
+    connections: server::serve::Connections,
+    dir: Option<tempfile::TempDir>,
+    config: Config,
+    add_kinds: Vec<AddKind>,
+    stop: Option<oneshot::Sender<()>>,
+    running: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+type AddKind = fn(Builder) -> Builder;
+
+/// A server about to start: its settings and extra kinds.
+pub struct Spawn {
+    dir: tempfile::TempDir,
+    config: Config,
+    add_kinds: Vec<AddKind>,
+}
+
+/// A server with the defaults Headway ships with (a short cancel grace).
+pub async fn spawn_app() -> App {
+    app().start().await
+}
+
+/// A server to configure before it starts.
+pub fn app() -> Spawn {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut config = Config::for_tests(format!("sqlite://{}/headway.db", dir.path().display()));
+    config.data_root = dir.path().join("files");
+    Spawn {
+        dir,
+        config,
+        add_kinds: Vec::new(),
+    }
+}
+
+impl Spawn {
+    /// Changes any setting.
+    pub fn with(mut self, change: impl FnOnce(&mut Config)) -> Spawn {
+        change(&mut self.config);
+        self
+    }
+
+    /// Runs kind `K` besides the built-in ones.
+    pub fn kind<K: Kind>(mut self) -> Spawn {
+        self.add_kinds.push(|b| b.kind::<K>());
+        self
+    }
+
+    pub async fn start(self) -> App {
+        App::start(self.dir, self.config, self.add_kinds).await
+    }
+}
+
+impl App {
+    async fn start(dir: tempfile::TempDir, config: Config, add_kinds: Vec<AddKind>) -> App {
+        let mut builder = Server::builder(config.clone());
+        for add in &add_kinds {
+            builder = add(builder);
+        }
+        let server = builder.start().await.expect("the server starts");
+        let addr = server.addr();
+        let engine = server.engine().clone();
+        let connections = server.connections().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let running = tokio::spawn(server.run_until(async move {
+            let _ = stopped.await;
+        }));
+        App {
+            base: format!("http://{addr}"),
+            addr,
+            engine,
+            connections,
+            dir: Some(dir),
+            config,
+            add_kinds,
+            stop: Some(stop),
+            running: Some(running),
+        }
+    }
+
+    /// A browser: its own cookie jar, hence its own session and user.
+    pub fn session(&self) -> Session {
+        Session::new(&self.base)
+    }
+
+    pub fn engine(&self) -> &engine::Engine {
+        &self.engine
+    }
+
+    /// Connections open now.
+    pub fn open_connections(&self) -> usize {
+        self.connections.open()
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.as_ref().expect("the app's directory").path()
+    }
+
+    /// The directory file-based kinds work in.
+    pub fn data_root(&self) -> PathBuf {
+        self.config.data_root.clone()
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir().join("headway.db")
+    }
+
+    /// Starts shutting down as SIGTERM does; the returned future completes when the server has.
+    pub fn begin_shutdown(&mut self) -> Pin<Box<dyn Future<Output = Duration> + Send>> {
+        let started = Instant::now();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let running = self.running.take();
+        Box::pin(async move {
+            if let Some(running) = running {
+                running
+                    .await
+                    .expect("the server task")
+                    .expect("the server stops cleanly");
+            }
+            started.elapsed()
+        })
+    }
+
+    /// Shuts down and returns how long it took.
+    pub async fn shutdown(&mut self) -> Duration {
+        self.begin_shutdown().await
+    }
+
+    /// Shuts down and starts again on the same database and settings (a new address).
+    pub async fn restart(self) -> App {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Like [`App::restart`], with settings changed.
+    pub async fn restart_with(mut self, change: impl FnOnce(&mut Config)) -> App {
+        self.shutdown().await;
+        let dir = self.dir.take().expect("the app's directory");
+        let mut config = self.config.clone();
+        change(&mut config);
+        App::start(dir, config, self.add_kinds.clone()).await
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

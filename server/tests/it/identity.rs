@@ -1,0 +1,201 @@
+//! Who is calling: one session cookie names one user everywhere (pages, server functions, API,
+//! streams), across restarts; static assets never make or touch a session; a session in use is
+//! kept alive, an expired one is deleted and worth nothing.
+
+use crate::client::*;
+use crate::harness::{app, spawn_app};
+use engine::store::{Access, SessionRow, Store};
+use serde_json::json;
+use std::time::Duration;
+
+/// The `Set-Cookie` header of a response, if any.
+fn set_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("headway_session=")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_first_request_gets_a_session_cookie_with_safe_attributes() {
+    let app = app().with(|c| c.secure_cookies = true).start().await;
+    let r = reqwest::get(format!("{}/api/v1/kinds", app.base))
+        .await
+        .unwrap();
+    let cookie = set_cookie(&r).expect("a new session's cookie");
+    let mut attributes: Vec<String> = cookie
+        .split(';')
+        .skip(1)
+        .map(|a| a.trim().to_ascii_lowercase())
+        .collect();
+    attributes.sort();
+    assert_eq!(
+        attributes,
+        [
+            "httponly",
+            "max-age=31536000",
+            "path=/",
+            "samesite=lax",
+            "secure"
+        ]
+    );
+    assert!(r.headers().get("date").is_some());
+}
+
+#[tokio::test]
+async fn static_assets_never_make_or_write_a_session() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    for path in ["/pkg/headway.css", "/pkg/headway.js", "/favicon.ico"] {
+        let r = http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(set_cookie(&r), None, "{path} set a cookie");
+        // Nor with a cookie naming no session.
+        let r = http
+            .get(format!("{}{path}", app.base))
+            .header("cookie", "headway_session=AAAAAAAAAAAAAAAAAAAAAA")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            set_cookie(&r),
+            None,
+            "{path} with an unknown session set a cookie"
+        );
+    }
+    // A page does.
+    let r = http.get(format!("{}/", app.base)).send().await.unwrap();
+    assert!(set_cookie(&r).is_some());
+}
+
+#[tokio::test]
+async fn one_cookie_is_one_user_for_server_functions_the_api_and_streams_across_restarts() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let mut events = s.events("/api/v1/events", None).await;
+    // Started through a server function, as the page does...
+    let r = s
+        .http
+        .post(s.url("/api/start_job"))
+        .form(&[
+            ("kind", "demo"),
+            ("params[steps]", "2"),
+            ("params[interval_ms]", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // ...it is on the same user's stream and in their API.
+    read_until(&mut events, is_done_of(&id)).await;
+    assert_eq!(s.job(&id).await["status"], "succeeded");
+    assert_eq!(
+        app.session().get(&format!("/api/v1/jobs/{id}")).await.0,
+        404
+    );
+    // Sessions are in the database: the same cookie is the same user after a restart.
+    let app = app.restart().await;
+    let s = s.rebase(&app.base);
+    assert_eq!(s.job(&id).await["status"], "succeeded");
+    let r = s.http.get(s.url("/api/v1/kinds")).send().await.unwrap();
+    assert_eq!(
+        set_cookie(&r),
+        None,
+        "a known session that needs no refresh is not written again"
+    );
+}
+
+#[tokio::test]
+async fn a_session_in_use_is_kept_alive_and_an_expired_one_is_deleted() {
+    let app = spawn_app().await;
+    let r = reqwest::get(format!("{}/api/v1/kinds", app.base))
+        .await
+        .unwrap();
+    let alive = cookie_value(&set_cookie(&r).unwrap());
+    let db = format!("sqlite://{}", app.db_path().display());
+    let mut app = app;
+    app.shutdown().await;
+
+    // Last seen yesterday, ten days from expiry; and a second session that expired an hour ago.
+    let store = Store::open(&db, Access::Shared).await.unwrap();
+    let row = store
+        .load_session(&alive)
+        .await
+        .unwrap()
+        .expect("the session is stored");
+    let mut record: tower_sessions::session::Record = rmp_serde::from_slice(&row.data).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let yesterday = now.unix_timestamp() / 86_400 - 1;
+    record.data.insert("seen".into(), json!(yesterday));
+    record.expiry_date = now + time::Duration::days(10);
+    store
+        .save_session(SessionRow {
+            data: rmp_serde::to_vec(&record).unwrap(),
+            expires_at: record.expiry_date.unix_timestamp(),
+            ..row.clone()
+        })
+        .await
+        .unwrap();
+    let expired = tower_sessions::session::Id::default().to_string();
+    let mut old = record.clone();
+    old.expiry_date = now - time::Duration::hours(1);
+    let expired_row = SessionRow {
+        id: expired.clone(),
+        data: rmp_serde::to_vec(&old).unwrap(),
+        expires_at: old.expiry_date.unix_timestamp(),
+        user: row.user.clone(),
+    };
+    store.save_session(expired_row).await.unwrap();
+    drop(store);
+
+    let app = app.restart().await;
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{}/api/v1/kinds", app.base))
+        .header("cookie", format!("headway_session={alive}"))
+        .send()
+        .await
+        .unwrap();
+    let refreshed = set_cookie(&r).expect("a session first used today is written again");
+    assert_eq!(cookie_value(&refreshed), alive, "the same session");
+    assert!(refreshed.contains("Max-Age=31536000"), "{refreshed}");
+    let store = Store::open(&db, Access::Shared).await.unwrap();
+    let row = store.load_session(&alive).await.unwrap().unwrap();
+    assert!(
+        row.expires_at > (now + time::Duration::days(300)).unix_timestamp(),
+        "its expiry moved a year ahead"
+    );
+
+    // The expired one is deleted at start-up, and its cookie is worth a new session only.
+    let deadline = std::time::Instant::now() + WAIT;
+    while store.load_session(&expired).await.unwrap().is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the expired session was not deleted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = http
+        .get(format!("{}/api/v1/kinds", app.base))
+        .header("cookie", format!("headway_session={expired}"))
+        .send()
+        .await
+        .unwrap();
+    let fresh = set_cookie(&r).expect("a new session");
+    assert_ne!(cookie_value(&fresh), expired);
+}

@@ -1,0 +1,16 @@
+//! Headway's integration tests: the real server started in this process on port 0 with a fresh
+//! SQLite file ([`harness`]), driven over HTTP and read with a real SSE client ([`client`]).
+//! Tests that need a separate process on purpose (kill -9, SIGTERM, start-up errors) are in
+//! `tests/process.rs`.
+
+mod client;
+mod harness;
+
+mod api;
+mod failures;
+mod identity;
+mod kinds;
+mod notices;
+mod queue;
+mod stream;
+mod stress;

@@ -1,0 +1,363 @@
+//! What needs a separate process on purpose: kill -9 and restart, SIGTERM, and the start-up
+//! errors an operator sees (one line on stderr, a failure exit): a busy port, a bad URL, a
+//! database that cannot be written, and a second server on the same database.
+
+#[path = "it/client.rs"]
+#[allow(dead_code)]
+mod client;
+
+use client::*;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The real `headway` binary, on port 0.
+struct Headway {
+    child: Child,
+    base: String,
+}
+
+impl Headway {
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Headway {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_headway"));
+        cmd.args(["--addr", "127.0.0.1:0", "--database-url"])
+            .arg(format!("sqlite://{}", dir.join("headway.db").display()))
+            .arg("--data-root")
+            .arg(dir.join("files"))
+            .env("RUST_LOG", "info")
+            .env_remove("LEPTOS_OUTPUT_NAME")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start headway");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let (false, Some(i)) = (sent, line.find("listening on http://")) {
+                    let _ = tx.send(line[i + "listening on ".len()..].trim().to_string());
+                    sent = true;
+                }
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server reported its address");
+        Headway { child, base }
+    }
+
+    fn session(&self) -> Session {
+        Session::new(&self.base)
+    }
+
+    /// SIGKILL: the process gets no chance to clean up.
+    fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Sends SIGTERM and waits for the process; returns how long it took to exit and its status.
+    fn terminate(mut self) -> (Duration, std::process::ExitStatus) {
+        let t = Instant::now();
+        assert!(Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap()
+            .success());
+        let status = self.child.wait().unwrap();
+        (t.elapsed(), status)
+    }
+}
+
+impl Drop for Headway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn kill_9_then_restart_keeps_history_and_interrupts_what_was_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Headway::start(dir.path(), &[]);
+    let s = server.session();
+    let finished = s.demo(5, 1).await;
+    s.wait_finished(&finished).await;
+    let running = s.demo(100_000, 50).await;
+    let mut events = s
+        .events(&format!("/api/v1/jobs/{running}/events"), None)
+        .await;
+    read_until(&mut events, |e| e.event == "progress").await;
+    drop(events);
+    server.kill9();
+
+    let server = Headway::start(dir.path(), &[]);
+    // Same cookie jar, hence the same user, on the new process.
+    let s = s.rebase(&server.base);
+    let job = s.job(&running).await;
+    assert_eq!(job["status"], "interrupted");
+    assert_eq!(job["error"]["code"], "interrupted");
+    assert!(job["finished_at"].is_i64());
+    let old = s.job(&finished).await;
+    assert_eq!(old["status"], "succeeded");
+    assert_eq!(old["progress"]["current"], 5);
+
+    // The interruption is an event like any other: a stream that resumes sees it.
+    let body = s
+        .stream(&format!("/api/v1/jobs/{running}/events"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("\"status\":\"interrupted\""), "{body}");
+    assert!(
+        body.trim_end()
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("event: "))
+            == Some("event: done")
+    );
+}
+
+#[tokio::test]
+async fn kill_9_with_50_running_and_50_queued_loses_no_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("HEADWAY_MAX_RUNNING", "50")];
+    let server = Headway::start(dir.path(), &env);
+    let s = server.session();
+    let mut events = s.events("/api/v1/events", None).await;
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        ids.push(s.demo(200, 100).await);
+    }
+    read_until_n(&mut events, 50, |e| {
+        e.event == "job" && data(e)["status"] == "running"
+    })
+    .await;
+    server.kill9();
+
+    let server = Headway::start(dir.path(), &env);
+    let s = s.rebase(&server.base);
+    let mut by_status: HashMap<String, usize> = HashMap::new();
+    for id in &ids {
+        *by_status
+            .entry(s.job(id).await["status"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(by_status.get("interrupted"), Some(&50), "{by_status:?}");
+    // The 50 that were waiting are running again (or still waiting their turn).
+    let requeued = by_status.get("running").unwrap_or(&0) + by_status.get("queued").unwrap_or(&0);
+    assert_eq!(requeued, 50, "{by_status:?}");
+    eprintln!("kill -9 with 50 running + 50 queued: {by_status:?} (0 lost)");
+}
+
+#[tokio::test]
+async fn a_checksum_interrupted_by_kill_9_resumes_from_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Headway::start(dir.path(), &[]);
+    let tree = dir.path().join("files/tree");
+    for i in 0..120 {
+        let sub = tree.join(format!("d{}", i % 4));
+        std::fs::create_dir_all(&sub).unwrap();
+        let bytes: Vec<u8> = (0..512 * 1024u32)
+            .map(|b| (b.wrapping_mul(31) ^ i) as u8)
+            .collect();
+        std::fs::write(sub.join(format!("f{i:03}.bin")), bytes).unwrap();
+    }
+    let s = server.session();
+    let mut events = s.events("/api/v1/events", None).await;
+    let (status, job) = s.create("checksum", json!({"dir": "tree"})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    // A few files are done (each one checkpointed, with its manifest line): kill the process.
+    read_until_n(&mut events, 3, |e| e.event == "log").await;
+    let before = s.log(&id).await.len();
+    server.kill9();
+    assert!(
+        before < 120,
+        "the job finished before it could be interrupted"
+    );
+
+    let server = Headway::start(dir.path(), &[]);
+    let s = s.rebase(&server.base);
+    let done = s.wait_finished(&id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["progress"]["current"], done["progress"]["total"]);
+    let manifest: Vec<String> = s
+        .log(&id)
+        .await
+        .iter()
+        .map(|l| l["line"].as_str().unwrap().to_string())
+        .filter(|l| l.contains("  d"))
+        .collect();
+    let files: HashSet<&str> = manifest
+        .iter()
+        .map(|l| l.split("  ").nth(1).unwrap())
+        .collect();
+    assert_eq!(files.len(), 120, "every file once");
+    assert_eq!(
+        manifest.len(),
+        120,
+        "no file hashed twice into the manifest"
+    );
+    // The stream tells the story: interrupted, queued again, running, succeeded.
+    let body = s
+        .stream(&format!("/api/v1/jobs/{id}/events"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let statuses: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("data: {\"id\""))
+        .filter_map(|l| l.split("\"status\":\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "queued",
+            "running",
+            "interrupted",
+            "queued",
+            "running",
+            "succeeded"
+        ]
+    );
+    eprintln!("checksum resumed after kill -9 with {before} of 120 files done; finished with each file once");
+}
+
+#[tokio::test]
+async fn sigterm_ends_open_streams_cleanly_interrupts_running_jobs_and_exits_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Headway::start(dir.path(), &[]);
+    let s = server.session();
+    let job = s.demo(100_000, 20).await;
+    let resp = s.stream("/api/v1/events", None).await;
+    let mut body = resp.bytes_stream();
+    use futures::StreamExt;
+    let first = body.next().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: snapshot"));
+    let reader = tokio::spawn(async move {
+        // The server ends the body (the last chunk), which an exiting process would not.
+        while let Some(chunk) = body.next().await {
+            chunk.map_err(|e| format!("the stream broke instead of ending: {e}"))?;
+        }
+        Ok::<_, String>(())
+    });
+    let (took, status) = server.terminate();
+    assert!(status.success(), "{status}");
+    assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
+    reader.await.unwrap().unwrap();
+
+    let server = Headway::start(dir.path(), &[]);
+    let s = s.rebase(&server.base);
+    assert_eq!(s.job(&job).await["status"], "interrupted");
+}
+
+/// Runs `headway` to completion; returns its exit code and stderr.
+fn headway(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_headway"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn one_line_failure((code, err): (i32, String), needle: &str) {
+    assert_ne!(code, 0, "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+}
+
+#[test]
+fn start_up_errors_are_one_clear_line_and_a_failure_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().to_string();
+    let db = format!("sqlite://{}/h.db", dir.path().display());
+    one_line_failure(
+        headway(&["--addr", &port, "--database-url", &db]),
+        &format!("cannot listen on {port}"),
+    );
+    one_line_failure(
+        headway(&["--addr", "127.0.0.1:0", "--database-url", "postgres://nope"]),
+        "sqlite",
+    );
+    one_line_failure(
+        headway(&["--addr", "127.0.0.1:0", "--database-url", "sqlite::memory:"]),
+        "in-memory",
+    );
+
+    // A directory that cannot be created: its parent is a file.
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let bad = format!("sqlite://{}/sub/h.db", file.display());
+    one_line_failure(
+        headway(&["--addr", "127.0.0.1:0", "--database-url", &bad]),
+        "cannot create the directory",
+    );
+
+    // A file that is not a database.
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![7u8; 8192]).unwrap();
+    let url = format!("sqlite://{}", garbage.display());
+    one_line_failure(
+        headway(&["--addr", "127.0.0.1:0", "--database-url", &url]),
+        "not a database",
+    );
+}
+
+#[tokio::test]
+async fn a_database_the_server_cannot_write_stops_it_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // A real database, opened read-only: every write would fail, so the server does not start.
+    drop(Headway::start(dir.path(), &[]));
+    let url = format!(
+        "sqlite://{}?mode=ro",
+        dir.path().join("headway.db").display()
+    );
+    one_line_failure(
+        headway(&["--addr", "127.0.0.1:0", "--database-url", &url]),
+        "cannot write to database",
+    );
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_database_refuses_to_start_and_touches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Headway::start(dir.path(), &[]);
+    let s = first.session();
+    let running = s.demo(100_000, 20).await;
+    let mut events = s
+        .events(&format!("/api/v1/jobs/{running}/events"), None)
+        .await;
+    read_until(&mut events, |e| e.event == "progress").await;
+
+    let db = format!("sqlite://{}", dir.path().join("headway.db").display());
+    let pid = first.child.id().to_string();
+    let refused = headway(&["--addr", "127.0.0.1:0", "--database-url", &db]);
+    one_line_failure(refused.clone(), "is in use by another Headway process");
+    assert!(
+        refused.1.contains(&pid),
+        "the message names the holder: {}",
+        refused.1
+    );
+    // The first server's job is still running, untouched.
+    let after: Vec<_> = read_until(&mut events, |e| e.event == "progress").await;
+    assert!(
+        after.iter().all(|e| e.event == "progress"),
+        "{:?}",
+        kinds(&after)
+    );
+    assert_eq!(s.job(&running).await["status"], "running");
+}
