@@ -15,7 +15,7 @@ run: setup site
 ## Set up what is missing and run every test: unit, integration, end to end.
 ## The end-to-end tests run on the debug build, which shares its compiled dependencies with the
 ## Rust tests; `make e2e-release` runs them on the release build.
-test: setup-test unit site-dev e2e bench-smoke
+test: setup-test sqlx-check unit site-dev e2e bench-smoke
 
 setup:
 	scripts/setup.sh build
@@ -31,9 +31,19 @@ site:
 site-dev:
 	cargo leptos build
 
-## Unit tests (app, with the engine) and integration tests (real server, real SQLite, real SSE).
+## Unit tests (model, engine and its store on real SQLite, app, bench) and integration tests
+## (the real server in-process and as a process, real SQLite, real SSE).
 unit:
-	cargo test -p app -p server --features app/ssr
+	cargo test -p model -p engine -p app -p server -p bench --features app/ssr
+
+## The store's queries are checked at compile time against engine/.sqlx: fail if that offline
+## data is not what the queries and migrations/sqlite give (regenerate: make sqlx-prepare).
+.PHONY: sqlx-check sqlx-prepare
+sqlx-check:
+	scripts/sqlx-prepare.sh --check
+
+sqlx-prepare:
+	scripts/sqlx-prepare.sh
 
 ## Playwright in Debian's Chromium against the last debug build (make site-dev).
 e2e:

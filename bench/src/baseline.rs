@@ -172,6 +172,7 @@ async fn start(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 }
 
 /// A job as Headway serializes it, with the same fields and similar values.
+#[allow(clippy::too_many_arguments)]
 fn job_json(
     id: &str,
     steps: u64,

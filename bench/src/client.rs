@@ -313,14 +313,12 @@ fn feed(
 }
 
 fn on_event(sh: &Shared, args: &ClientArgs, state: &mut ConnState, now: f64, e: Event<'_>) {
-    if !state.opened {
-        if e.kind == "snapshot" {
-            state.opened = true;
-            sh.open_now.set(sh.open_now.get() + 1);
-            sh.resolved.set(sh.resolved.get() + 1);
-            sh.count(|r| r.opened += 1);
-            return;
-        }
+    if !state.opened && e.kind == "snapshot" {
+        state.opened = true;
+        sh.open_now.set(sh.open_now.get() + 1);
+        sh.resolved.set(sh.resolved.get() + 1);
+        sh.count(|r| r.opened += 1);
+        return;
     }
     let mut r = sh.report.borrow_mut();
     r.events += 1;

@@ -1,10 +1,14 @@
 //! `headway-bench`: measures Headway's live fan-out, connection capacity, job throughput and page
 //! weight/render time, each next to a baseline measured in the same run, and writes a Markdown
 //! report. See `headway-bench run --help` and docs/BENCHMARKS.md.
+//!
+//! Headway's database is reached only through the engine's own store (`engine::store::Store`):
+//! the bench holds no SQL and no copy of the schema.
+
+#![forbid(unsafe_code)]
 
 mod baseline;
 mod client;
-mod direct;
 mod http;
 mod procs;
 mod report;
@@ -40,7 +44,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Cmd {
     /// Runs the benchmarks and writes the Markdown report.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// A load-generating process holding event-stream connections (started by `run`).
     #[command(hide = true)]
     SseClients(client::ClientArgs),
@@ -57,7 +61,7 @@ fn main() {
                 .enable_all()
                 .build()
                 .expect("runtime");
-            let code = rt.block_on(run::run(args));
+            let code = rt.block_on(run::run(*args));
             std::process::exit(code);
         }
         Cmd::SseClients(args) => client::main(args),

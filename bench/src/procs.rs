@@ -140,8 +140,29 @@ impl Server {
 
     /// SIGTERM, then SIGKILL if it has not exited after `grace`.
     pub async fn stop(mut self) -> Res<()> {
-        // SAFETY: kill(2) on the pid of our own child, which has not been reaped yet.
-        unsafe { libc::kill(self.pid as i32, libc::SIGTERM) };
+        // SIGTERM through kill(1): the bench has no unsafe code (our child is not reaped yet, so
+        // the pid is still its own).
+        let sent = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .await;
+        // kill(1) fails if the child is gone already: its exit status is then read below.
+        let exited = matches!(self.child.try_wait(), Ok(Some(_)));
+        if !exited && !sent.as_ref().is_ok_and(|s| s.success()) {
+            let _ = self.child.kill().await;
+            return Err(format!(
+                "cannot send SIGTERM to {} ({}); killed it",
+                self.name,
+                match sent {
+                    Ok(status) => format!("kill exited with {status}"),
+                    Err(e) => format!("cannot run kill: {e}"),
+                }
+            ));
+        }
         match tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await {
             Ok(Ok(status)) if status.success() => Ok(()),
             Ok(Ok(status)) => Err(format!(
@@ -176,9 +197,22 @@ pub fn cpu_secs(pid: u32) -> Option<f64> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    Some((utime + stime) / hz)
+    Some((utime + stime) / clock_ticks())
+}
+
+/// The unit of the CPU times in `/proc/<pid>/stat` (`getconf CLK_TCK`; 100 on Linux).
+fn clock_ticks() -> f64 {
+    static HZ: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *HZ.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .filter(|hz: &f64| *hz > 0.0)
+            .unwrap_or(100.0)
+    })
 }
 
 /// Client processes holding event-stream connections (`sse-clients`).

@@ -58,6 +58,13 @@ pub struct RunArgs {
     /// Throughput: concurrent HTTP clients (and Headway's --max-running).
     #[arg(long, default_value_t = 64)]
     pub concurrency: u64,
+    /// Throughput: a second Headway binary (e.g. a build of the previous commit) run the same way
+    /// at each concurrency, for a before/after comparison against the same baseline.
+    #[arg(long, value_name = "PATH")]
+    pub compare_bin: Option<PathBuf>,
+    /// Throughput: what to call the --compare-bin binary in the report.
+    #[arg(long, value_name = "TEXT", default_value = "before")]
+    pub compare_label: String,
 
     /// Page: jobs of one user in the store [default: 1000000; smoke: 1000].
     #[arg(long)]
@@ -96,6 +103,9 @@ pub struct Plan {
     pub throughput_jobs: u64,
     pub serial_jobs: u64,
     pub concurrency: u64,
+    /// A second Headway binary for the throughput benchmark, and its label.
+    pub compare_bin: Option<PathBuf>,
+    pub compare_label: String,
     pub history_jobs: u64,
     pub page_requests: u64,
     pub connect_rate: u64,
@@ -147,6 +157,13 @@ pub async fn run(args: RunArgs) -> i32 {
         );
         return 2;
     }
+    if let Some(b) = args.compare_bin.as_ref().filter(|b| !b.is_file()) {
+        eprintln!(
+            "headway-bench: no Headway binary at {} (--compare-bin)",
+            b.display()
+        );
+        return 2;
+    }
     let work = std::env::temp_dir().join(format!("headway-bench-{}", std::process::id()));
     if let Err(e) = std::fs::create_dir_all(&work) {
         eprintln!("headway-bench: cannot create {}: {e}", work.display());
@@ -167,6 +184,8 @@ pub async fn run(args: RunArgs) -> i32 {
         throughput_jobs: pick(args.throughput_jobs, 20_000, 50),
         serial_jobs: pick(args.serial_jobs, 2_000, 50),
         concurrency: args.concurrency.max(1),
+        compare_bin: args.compare_bin.clone(),
+        compare_label: args.compare_label.clone(),
         history_jobs: pick(args.history_jobs, 1_000_000, 1_000),
         page_requests: pick(args.page_requests, 200, 20),
         connect_rate: args.connect_rate.max(1),
@@ -205,12 +224,14 @@ pub async fn run(args: RunArgs) -> i32 {
     }
 
     let load_after = Machine::probe().load;
-    let built = std::fs::metadata(&args.bin)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| report::utc(d.as_millis() as i64))
-        .unwrap_or_else(|| "?".into());
+    let built = |bin: &std::path::Path| {
+        std::fs::metadata(bin)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| report::utc(d.as_millis() as i64))
+            .unwrap_or_else(|| "?".into())
+    };
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .args(args)
@@ -223,10 +244,19 @@ pub async fn run(args: RunArgs) -> i32 {
     if git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty()) {
         commit.push_str(" (with uncommitted changes)");
     }
-    let binary = format!(
-        "{} (built {built}); repository at {commit}",
-        args.bin.display()
+    let mut binary = format!(
+        "{} (built {}); repository at {commit}",
+        args.bin.display(),
+        built(&args.bin)
     );
+    if let Some(b) = &args.compare_bin {
+        binary.push_str(&format!(
+            "; compared with \"{}\": {} (built {})",
+            args.compare_label,
+            b.display(),
+            built(b)
+        ));
+    }
     let header = report::Header {
         command: &command,
         date: &report::utc(started as i64),

@@ -1,47 +1,38 @@
-//! Direct SQLite access: opening a Headway database (schema from the migrations), seeding a long
-//! job history for one user, and reading back what a run left.
+//! Headway's database, always through the engine's own store ([`engine::store::Store`]): opening
+//! it, finding the user a session cookie names, and seeding a long job history for one user.
+//! The bench holds no SQL and no copy of the schema.
 
 use crate::Res;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::QueryBuilder;
+use engine::store::{Access, Store};
+use model::{Job, JobError, JobStatus, Level, Progress};
+use serde_json::json;
 use std::path::Path;
-use std::time::Duration;
 
-/// Opens (creating if missing) a database with Headway's settings: WAL, synchronous=NORMAL, and
-/// the schema of `migrations/`.
-pub async fn open(path: &Path, connections: u32) -> Res<SqlitePool> {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(connections)
-        .connect_with(options)
+/// Jobs per [`Store::import_history`] call (one transaction each), so that memory stays bounded
+/// whatever the size of the history.
+pub const IMPORT_CHUNK: u64 = 20_000;
+
+/// Opens (creating if missing, migrations applied by the store) the database file `path`.
+pub async fn open(path: &Path, access: Access) -> Res<Store> {
+    Store::open(&format!("sqlite://{}", path.display()), access)
         .await
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    sqlx::migrate!("../migrations")
-        .run(&pool)
-        .await
-        .map_err(|e| format!("migrations: {e}"))?;
-    Ok(pool)
+        .map_err(|e| e.to_string())
 }
 
-/// Opens an existing Headway database as it is (its schema is the server's business).
-pub async fn open_existing(path: &Path) -> Res<SqlitePool> {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(10));
-    SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
+/// The user a `headway_session=<value>` cookie (or its bare value) names, from the session the
+/// server stored.
+pub async fn owner_of(store: &Store, cookie: &str) -> Res<String> {
+    let value = cookie
+        .trim()
+        .strip_prefix("headway_session=")
+        .unwrap_or(cookie.trim());
+    store
+        .load_session(value)
         .await
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+        .map_err(|e| format!("reading the session: {e}"))?
+        .ok_or("the session of the cookie is not in the store")?
+        .user
+        .ok_or_else(|| "the session of the cookie has no user".to_string())
 }
 
 /// A small deterministic generator (xorshift64*), so that seeded histories are repeatable.
@@ -81,86 +72,60 @@ impl Rng {
     }
 }
 
-/// One row of `jobs` as Headway writes it.
-struct Row {
-    id: String,
-    kind: &'static str,
-    params: String,
-    status: &'static str,
-    current: i64,
-    total: i64,
-    unit: &'static str,
-    message: String,
-    level: &'static str,
-    error_code: Option<&'static str>,
-    error_message: Option<String>,
-    created_at: i64,
-    started_at: i64,
-    finished_at: i64,
-    event_id: i64,
-    log_seq: i64,
-    origin: Option<String>,
-}
-
-fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) -> Row {
+/// One finished job as Headway would have stored it, of a kind in the mix a busy dashboard shows.
+fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) -> Job {
     let id = rng.uuid();
-    // Kinds in the mix a busy dashboard would show.
     let (kind, params, total, unit) = match rng.below(10) {
         0..=3 => {
-            let steps = 10 + rng.below(490) as i64;
+            let steps = 10 + rng.below(490);
+            let interval_ms = 10 * (1 + rng.below(50));
             (
                 "demo",
-                format!(
-                    r#"{{"interval_ms":{},"steps":{steps}}}"#,
-                    10 * (1 + rng.below(50))
-                ),
+                json!({"interval_ms": interval_ms, "steps": steps}),
                 steps,
                 "steps",
             )
         }
         4..=6 => {
-            let items = 100 + rng.below(100_000) as i64;
-            let p = format!(
-                r#"{{"concurrency":{},"failure_rate":0.0{},"item_kib":64,"items":{items},"seed":{}}}"#,
-                1 + rng.below(8),
-                rng.below(5),
-                rng.below(1_000_000)
-            );
+            let items = 100 + rng.below(100_000);
+            let concurrency = 1 + rng.below(8);
+            let failure_rate = rng.below(5) as f64 / 100.0;
+            let seed = rng.below(1_000_000);
+            let p = json!({"concurrency": concurrency, "failure_rate": failure_rate,
+                           "item_kib": 64, "items": items, "seed": seed});
             ("batch", p, items, "items")
         }
         7..=8 => {
-            let bytes = 1_000_000 + rng.below(5_000_000_000) as i64;
+            let bytes = 1_000_000 + rng.below(5_000_000_000);
             (
                 "checksum",
-                format!(r#"{{"dir":"photos/2025-{:02}"}}"#, 1 + rng.below(12)),
+                json!({"dir": format!("photos/2025-{:02}", 1 + rng.below(12))}),
                 bytes,
                 "bytes",
             )
         }
         _ => {
-            let rows = 10 + rng.below(200_000) as i64;
-            let p = format!(
-                r#"{{"database":"imports.db","file":"imports/customers-{}.csv","table":"customers"}}"#,
-                rng.below(1000)
-            );
+            let rows = 10 + rng.below(200_000);
+            let p = json!({"database": "imports.db",
+                           "file": format!("imports/customers-{}.csv", rng.below(1000)),
+                           "table": "customers"});
             ("import_csv", p, rows, "rows")
         }
     };
     let roll = rng.below(100);
-    let (status, level, error_code, error_message, done_fraction) = match roll {
+    let (status, level, error, done_fraction) = match roll {
         0..=85 => (
-            "succeeded",
-            if kind == "batch" && roll % 10 == 0 {
-                "warning"
+            JobStatus::Succeeded,
+            if kind == "batch" && roll.is_multiple_of(10) {
+                Level::Warning
             } else {
-                "success"
+                Level::Success
             },
-            None,
             None,
             1.0,
         ),
         86..=92 => {
-            let (code, msg) = if roll % 2 == 0 {
+            let (code, message) = if roll.is_multiple_of(2) {
                 (
                     "timeout",
                     "the job ran longer than its 60000 ms timeout".to_string(),
@@ -175,29 +140,32 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
                 )
             };
             (
-                "failed",
-                "danger",
-                Some(code),
-                Some(msg),
+                JobStatus::Failed,
+                Level::Danger,
+                Some(JobError {
+                    code: code.to_string(),
+                    message,
+                }),
                 rng.below(100) as f64 / 100.0,
             )
         }
         93..=97 => (
-            "cancelled",
-            "success",
-            None,
+            JobStatus::Cancelled,
+            Level::Success,
             None,
             rng.below(100) as f64 / 100.0,
         ),
         _ => (
-            "interrupted",
-            "success",
-            Some("interrupted"),
-            Some("the server stopped while this job was running".to_string()),
+            JobStatus::Interrupted,
+            Level::Success,
+            Some(JobError {
+                code: "interrupted".to_string(),
+                message: "the server stopped while this job was running".to_string(),
+            }),
             rng.below(100) as f64 / 100.0,
         ),
     };
-    let current = (total as f64 * done_fraction) as i64;
+    let current = (total as f64 * done_fraction) as u64;
     let message = match kind {
         "demo" => format!("step {current} of {total}"),
         "batch" => format!("{current} of {total} items hashed"),
@@ -206,96 +174,75 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
     };
     let started_at = created_at + rng.below(2_000) as i64;
     let finished_at = started_at + 100 + rng.below(600_000) as i64;
-    Row {
+    Job {
         id,
-        kind,
+        kind: kind.to_string(),
         params,
         status,
-        current,
-        total,
-        unit,
-        message,
-        level,
-        error_code,
-        error_message,
+        progress: Progress {
+            current,
+            total: Some(total),
+            unit: unit.to_string(),
+            message,
+            level,
+            at: Some(finished_at),
+        },
+        error,
         created_at,
-        started_at,
-        finished_at,
+        started_at: Some(started_at),
+        finished_at: Some(finished_at),
         event_id,
-        log_seq: (current / 10).min(100_000),
+        timeout_ms: None,
         origin: previous.filter(|_| rng.below(50) == 0).map(str::to_string),
     }
 }
 
 /// Inserts `n` finished jobs of `owner`, created over the last 30 days (oldest first, so that
-/// `seq` follows `created_at` as it does in a real store), in one transaction. Returns the id of
-/// the newest one.
-pub async fn seed_history(pool: &SqlitePool, owner: &str, n: u64, now_ms: i64) -> Res<String> {
-    const PER_STATEMENT: usize = 400;
-    let first_event: i64 = sqlx::query_scalar::<_, Option<i64>>(
-        "SELECT MAX(x) FROM (SELECT MAX(id) AS x FROM events UNION ALL SELECT MAX(event_id) FROM jobs)",
-    )
-    .fetch_one(pool)
-    .await
-    .map_err(|e| e.to_string())?
-    .unwrap_or(0)
+/// they are stored in the order of `created_at` as in a real store), through the store's
+/// [`Store::import_history`] in transactions of [`IMPORT_CHUNK`] jobs. Returns the id of the
+/// newest one.
+pub async fn seed_history(store: &Store, owner: &str, n: u64, now_ms: i64) -> Res<String> {
+    seed_in_chunks(store, owner, n, now_ms, IMPORT_CHUNK).await
+}
+
+async fn seed_in_chunks(
+    store: &Store,
+    owner: &str,
+    n: u64,
+    now_ms: i64,
+    chunk: u64,
+) -> Res<String> {
+    let first_event = store
+        .last_event_id()
+        .await
+        .map_err(|e| format!("reading the last event id: {e}"))?
         + 1;
     let span = 30 * 24 * 3600 * 1000i64;
     let start = now_ms - span;
     let mut rng = Rng::new(0x4865_6164_7761_7921);
-    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
     let mut last_id = String::new();
     let mut done = 0u64;
     while done < n {
-        let count = (n - done).min(PER_STATEMENT as u64);
-        let mut rows = Vec::with_capacity(count as usize);
+        let count = (n - done).min(chunk.max(1));
+        let mut jobs = Vec::with_capacity(count as usize);
         for k in 0..count {
             let i = (done + k) as i64;
             let created = start + (i as i128 * span as i128 / n.max(1) as i128) as i64;
-            let r = row(
+            let job = row(
                 &mut rng,
                 created,
                 first_event + 6 * i + 5,
                 (!last_id.is_empty()).then_some(last_id.as_str()),
             );
-            last_id = r.id.clone();
-            rows.push(r);
+            last_id.clone_from(&job.id);
+            jobs.push(job);
         }
-        let mut qb = QueryBuilder::new(
-            "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-             error_code, error_message, created_at, started_at, finished_at, event_id, log_seq, origin, \
-             progress_at) ",
-        );
-        qb.push_values(rows, |mut b, r| {
-            b.push_bind(r.id)
-                .push_bind(owner)
-                .push_bind(r.kind)
-                .push_bind(r.params)
-                .push_bind(r.status)
-                .push_bind(r.current)
-                .push_bind(r.total)
-                .push_bind(r.unit)
-                .push_bind(r.message)
-                .push_bind(r.level)
-                .push_bind(r.error_code)
-                .push_bind(r.error_message)
-                .push_bind(r.created_at)
-                .push_bind(r.started_at)
-                .push_bind(r.finished_at)
-                .push_bind(r.event_id)
-                .push_bind(r.log_seq)
-                .push_bind(r.origin)
-                .push_bind(r.finished_at);
-        });
-        qb.build()
-            .execute(&mut *tx)
+        store
+            .import_history(owner, jobs)
             .await
             .map_err(|e| format!("seeding jobs: {e}"))?;
         done += count;
     }
-    tx.commit()
-        .await
-        .map_err(|e| format!("seeding jobs: {e}"))?;
     Ok(last_id)
 }
 
@@ -323,20 +270,72 @@ mod tests {
     }
 
     #[test]
-    fn rows_mix_kinds_and_statuses() {
+    fn jobs_mix_kinds_and_statuses() {
         let mut rng = Rng::new(1);
-        let rows: Vec<Row> = (0..2000).map(|i| row(&mut rng, i, i, None)).collect();
+        let jobs: Vec<Job> = (0..2000).map(|i| row(&mut rng, i, i, None)).collect();
         for kind in ["demo", "batch", "checksum", "import_csv"] {
-            assert!(rows.iter().any(|r| r.kind == kind), "{kind}");
+            assert!(jobs.iter().any(|j| j.kind == kind), "{kind}");
         }
-        for status in ["succeeded", "failed", "cancelled", "interrupted"] {
-            assert!(rows.iter().any(|r| r.status == status), "{status}");
+        for status in [
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Cancelled,
+            JobStatus::Interrupted,
+        ] {
+            assert!(jobs.iter().any(|j| j.status == status), "{status:?}");
         }
-        assert!(rows
+        assert!(jobs.iter().all(|j| j.status.is_terminal()));
+        assert!(jobs.iter().all(|j| j.finished_at > j.started_at
+            && j.started_at >= Some(j.created_at)
+            && j.progress.at == j.finished_at
+            && j.progress.total.is_some_and(|t| j.progress.current <= t)));
+        assert!(jobs.iter().all(|j| j.params.is_object()));
+        // Failed and interrupted jobs carry their error; the others none.
+        assert!(jobs
             .iter()
-            .all(|r| r.finished_at > r.started_at && r.current <= r.total));
-        assert!(rows
+            .all(|j| j.error.is_some()
+                == matches!(j.status, JobStatus::Failed | JobStatus::Interrupted)));
+    }
+
+    /// Seeding goes through the engine's store, chunk after chunk, and the store then serves
+    /// the history: every job, the newest first, the event counter past the seeded ids.
+    #[tokio::test]
+    async fn seeded_jobs_are_read_back_through_the_store() {
+        let dir = std::env::temp_dir().join(format!("headway-bench-seed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = open(&dir.join("seed.db"), Access::Exclusive).await.unwrap();
+        let (n, now) = (50, 1_763_730_000_000);
+        let newest = seed_in_chunks(&store, "alice", n, now, 7).await.unwrap();
+        let counts = store.status_counts("alice", None).await.unwrap();
+        assert_eq!(counts.iter().map(|c| c.n).sum::<u64>(), n);
+        assert!(store
+            .status_counts("bob", None)
+            .await
+            .unwrap()
             .iter()
-            .all(|r| serde_json::from_str::<serde_json::Value>(&r.params).is_ok()));
+            .all(|c| c.n == 0));
+        let filter = engine::store::JobFilter {
+            limit: 1,
+            ..Default::default()
+        };
+        let page = store.list_jobs("alice", &filter).await.unwrap();
+        assert_eq!(page.first().map(|j| j.id.as_str()), Some(newest.as_str()));
+        assert!(page[0].finished_at.is_some() && page[0].created_at < now);
+        assert!(store.last_event_id().await.unwrap() >= 6 * (n as i64 - 1) + 6);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn jobs_are_repeatable() {
+        let a: Vec<Job> = {
+            let mut rng = Rng::new(3);
+            (0..50).map(|i| row(&mut rng, i, i, Some("x"))).collect()
+        };
+        let b: Vec<Job> = {
+            let mut rng = Rng::new(3);
+            (0..50).map(|i| row(&mut rng, i, i, Some("x"))).collect()
+        };
+        assert_eq!(a, b);
     }
 }

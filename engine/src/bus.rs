@@ -18,6 +18,7 @@
 use bytes::Bytes;
 use model::EventType;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
@@ -77,6 +78,8 @@ pub const MAX_CAPACITY: usize = 4096;
 pub struct Bus {
     capacity: usize,
     owners: Mutex<HashMap<String, Channels>>,
+    /// How many times a subscription fell behind its channel and had to catch up from the store.
+    lagged: AtomicU64,
 }
 
 /// One owner's channels: usually one; briefly more while streams that joined a smaller one are
@@ -102,6 +105,7 @@ impl Bus {
         Bus {
             capacity: capacity.clamp(1, MAX_CAPACITY),
             owners: Mutex::new(HashMap::new()),
+            lagged: AtomicU64::new(0),
         }
     }
 
@@ -154,6 +158,11 @@ impl Bus {
         }
     }
 
+    /// How many times a subscription fell behind and had to catch up from the store.
+    pub fn lagged(&self) -> u64 {
+        self.lagged.load(Ordering::Relaxed)
+    }
+
     /// Owners with at least one open subscription.
     pub fn owner_count(&self) -> usize {
         self.owners.lock().unwrap().len()
@@ -197,20 +206,32 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// The next event; `Lagged` when events were lost to this subscription (the stream must
+    /// catch up from the store).
     pub async fn recv(&mut self) -> Result<Arc<Event>, broadcast::error::RecvError> {
-        self.rx
+        let r = self
+            .rx
             .as_mut()
             .expect("receiver is present until drop")
             .recv()
-            .await
+            .await;
+        if let Err(broadcast::error::RecvError::Lagged(_)) = r {
+            self.bus.lagged.fetch_add(1, Ordering::Relaxed);
+        }
+        r
     }
 
     /// The next event if one is already waiting: lets a stream send a burst in one write.
     pub fn try_recv(&mut self) -> Result<Arc<Event>, broadcast::error::TryRecvError> {
-        self.rx
+        let r = self
+            .rx
             .as_mut()
             .expect("receiver is present until drop")
-            .try_recv()
+            .try_recv();
+        if let Err(broadcast::error::TryRecvError::Lagged(_)) = r {
+            self.bus.lagged.fetch_add(1, Ordering::Relaxed);
+        }
+        r
     }
 }
 

@@ -163,7 +163,7 @@ async fn filters_search_and_someone_elses_ids_are_refused() {
     };
     assert_eq!(
         ids(&e.history_page(&me(), &by_id).await.unwrap().jobs),
-        [a.id.clone()]
+        std::slice::from_ref(&a.id)
     );
     let by_message = HistoryQuery {
         q: Some("QUOTA".into()),
@@ -171,7 +171,7 @@ async fn filters_search_and_someone_elses_ids_are_refused() {
     };
     assert_eq!(
         ids(&e.history_page(&me(), &by_message).await.unwrap().jobs),
-        [b.id.clone()]
+        std::slice::from_ref(&b.id)
     );
     let wildcard = HistoryQuery {
         q: Some("%".into()),
@@ -346,7 +346,7 @@ async fn notices_reach_every_user_until_withdrawn() {
         let ev = sub.recv().await.unwrap();
         assert_eq!((ev.id, ev.kind), (notice.id, EventType::Notice));
     }
-    assert_eq!(e.notices().await.unwrap(), [notice.clone()]);
+    assert_eq!(e.notices().await.unwrap(), std::slice::from_ref(&notice));
 
     for bad in ["", "   ", "two\nlines", &"x".repeat(501)] {
         let err = e.post_notice(&Caller::operator(), bad).await.unwrap_err();

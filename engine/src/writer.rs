@@ -30,6 +30,7 @@ impl From<StoreError> for WriteError {
     }
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Command {
     Change(Change, Option<oneshot::Sender<Outcome>>),
     Flush(oneshot::Sender<()>),

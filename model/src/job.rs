@@ -65,13 +65,16 @@ impl JobStatus {
     /// kind can resume from a checkpoint.
     pub fn can_become(self, next: JobStatus) -> bool {
         use JobStatus::*;
-        match (self, next) {
-            (Queued, Running | Cancelled | Failed | Interrupted) => true,
-            (Running, Succeeded | Failed | Cancelling | Cancelled | Interrupted) => true,
-            (Cancelling, Succeeded | Failed | Cancelled | Interrupted) => true,
-            (Interrupted, Queued) => true,
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Queued, Running | Cancelled | Failed | Interrupted)
+                | (
+                    Running,
+                    Succeeded | Failed | Cancelling | Cancelled | Interrupted
+                )
+                | (Cancelling, Succeeded | Failed | Cancelled | Interrupted)
+                | (Interrupted, Queued)
+        )
     }
 }
 

@@ -261,12 +261,23 @@ async fn sigterm_ends_open_streams_cleanly_interrupts_running_jobs_and_exits_qui
     assert_eq!(s.job(&job).await["status"], "interrupted");
 }
 
-/// Runs `headway` to completion; returns its exit code and stderr.
+/// Runs `headway`, which must exit by itself within 30 s; returns its exit code and stderr.
 fn headway(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_headway"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_headway"))
         .args(args)
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("headway {args:?} did not exit: it started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).to_string(),

@@ -368,11 +368,7 @@ impl LiveState {
         if active == 0 {
             return None;
         }
-        let pct = if total == 0 {
-            0
-        } else {
-            (done * 100 / total) as u32
-        };
+        let pct = (done * 100).checked_div(total).unwrap_or(0) as u32;
         Some((pct, active))
     }
 

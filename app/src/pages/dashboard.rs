@@ -168,7 +168,7 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
     let status = query.status.clone().unwrap_or_default();
     let kind = query.kind.clone().unwrap_or_default();
     let status_options = JobStatus::ALL
-        .into_iter()
+        .iter()
         .map(|s| view! { <option value=s.as_str() selected=status == s.as_str()>{s.as_str()}</option> })
         .collect_view();
     let kind_options = kinds

@@ -58,6 +58,8 @@ pub enum Access {
 }
 
 /// One change to jobs, logs or notices. [`Store::apply`] answers each with an [`Outcome`].
+// A change lives only in the batch being written: its size is not worth an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Change {
     /// Inserts a new job with its `job` event. Its `event_id` is assigned here.
@@ -97,6 +99,7 @@ pub enum Change {
 }
 
 /// What became of one [`Change`].
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// `Create` and `Transition`: the job as stored, or `None` when the move was refused

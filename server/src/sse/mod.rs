@@ -136,7 +136,7 @@ const STREAM_HEADERS: [(&str, &str); 3] = [
 enum Opened {
     /// The client has seen the end of this job's stream already (`204 No Content`).
     Ended,
-    Stream(EventStream),
+    Stream(Box<EventStream>),
 }
 
 /// Opens the caller's stream (or one job's, with `job_id`) from `requested`, the client's
@@ -181,7 +181,7 @@ async fn open_stream(
     let data = snapshot_data(engine, &caller, job.as_ref()).await?;
     opening.extend_from_slice(&sse_frame(cursor, EventType::Snapshot.as_str(), &data));
 
-    Ok(Opened::Stream(EventStream {
+    Ok(Opened::Stream(Box::new(EventStream {
         engine: engine.clone(),
         caller,
         job_id,
@@ -194,7 +194,7 @@ async fn open_stream(
         keep_alive: keep_alive(state.streams.keep_alive),
         stopped: Box::pin(engine.stopping().cancelled_owned()),
         stopping: engine.stopping(),
-    }))
+    })))
 }
 
 /// Why events after `cursor` cannot be replayed, if they cannot.

@@ -130,88 +130,165 @@ async fn two_hundred_random_disconnects_lose_no_log_line_or_status_change() {
     );
 }
 
-/// A stream read slowly through a small receive buffer: the kernel holds a few KiB for it, so the
-/// server has to hold the rest back itself.
-struct SlowReader {
+/// An event stream read straight off the socket, counting what arrives; optionally through a
+/// small receive buffer (so the kernel holds only a few KiB for it) and keeping all it read.
+struct RawStream {
     tcp: tokio::net::TcpStream,
-    text: String,
+    /// Everything read, when kept.
+    text: Option<String>,
+    /// The end of the previous read, so that a marker cut in two is still counted.
+    carry: Vec<u8>,
+    logs: usize,
+    dones: usize,
 }
 
-impl SlowReader {
-    async fn open(addr: std::net::SocketAddr, cookie: &str) -> SlowReader {
+impl RawStream {
+    async fn open(
+        addr: std::net::SocketAddr,
+        cookie: &str,
+        small_buffer: bool,
+        keep: bool,
+    ) -> RawStream {
         let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.set_recv_buffer_size(4096).unwrap();
+        if small_buffer {
+            socket.set_recv_buffer_size(4096).unwrap();
+        }
         let mut tcp = socket.connect(addr).await.unwrap();
         let request =
             format!("GET /api/v1/events HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\n\r\n");
         tcp.write_all(request.as_bytes()).await.unwrap();
-        SlowReader {
+        RawStream {
             tcp,
-            text: String::new(),
+            text: keep.then(String::new),
+            carry: Vec::new(),
+            logs: 0,
+            dones: 0,
         }
     }
 
-    /// Reads one small piece.
-    async fn read_some(&mut self) {
-        let mut buf = [0u8; 1024];
+    /// Reads up to `max` bytes.
+    async fn read_some(&mut self, max: usize) {
+        let mut buf = vec![0u8; max];
         let n = tokio::time::timeout(WAIT, self.tcp.read(&mut buf))
             .await
-            .expect("the slow stream stalled")
+            .expect("the stream stalled")
             .unwrap();
-        assert!(n > 0, "the slow stream ended");
-        self.text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        assert!(n > 0, "the stream ended");
+        let mut window = std::mem::take(&mut self.carry);
+        window.extend_from_slice(&buf[..n]);
+        let count = |marker: &[u8]| {
+            window
+                .windows(marker.len())
+                .filter(|w| *w == marker)
+                .count()
+        };
+        self.logs += count(b"\nevent: log\n");
+        self.dones += count(b"\nevent: done\n");
+        self.carry = window[window.len().saturating_sub(12)..].to_vec();
+        if let Some(text) = &mut self.text {
+            text.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
     }
+}
 
-    fn count(&self, needle: &str) -> usize {
-        self.text.matches(needle).count()
+/// A kind that exists only in these tests: writes many long log lines as fast as it can,
+/// with a progress sample per line.
+struct Chatty;
+
+/// Writes `lines` log lines of `width` characters.
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema, garde::Validate)]
+#[garde(context(engine::kinds::KindEnv))]
+struct ChattyParams {
+    #[garde(skip)]
+    lines: u64,
+    #[garde(skip)]
+    width: usize,
+}
+
+impl engine::kinds::Kind for Chatty {
+    type Params = ChattyParams;
+    const NAME: &'static str = "chatty";
+
+    async fn run(p: ChattyParams, ctx: &mut engine::kinds::JobContext) -> engine::kinds::RunResult {
+        ctx.set_total(Some(p.lines), "lines").await;
+        let line = "x".repeat(p.width);
+        for _ in 0..p.lines {
+            ctx.log(model::LogLevel::Info, line.clone()).await;
+            ctx.advance(1).await;
+        }
+        Ok(())
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_reader_holds_back_no_one_and_still_gets_every_event() {
-    const JOBS: usize = 20;
-    let app = spawn_app().await;
-    // One user with eleven tabs: ten that read at once, one that reads 1 KiB every 20 ms.
+    // About 12 MB of events for each stream: more than hyper and the kernel hold for a stream
+    // that does not read, so the server itself must hold it back.
+    const JOBS: usize = 4;
+    const LINES: u64 = 3000;
+    let app = app().kind::<Chatty>().start().await;
     let s = app.session();
     let first = s.http.get(s.url("/api/v1/kinds")).send().await.unwrap();
     let set_cookie = first.headers()["set-cookie"].to_str().unwrap();
     let cookie = set_cookie.split(';').next().unwrap().to_string();
-    let mut slow = SlowReader::open(app.addr, &cookie).await;
+    // One user with four tabs: three that read at once, one that reads 1 KiB every 20 ms through
+    // a 4 KiB receive buffer until the others are done.
+    let mut slow = RawStream::open(app.addr, &cookie, true, true).await;
     let mut readers = Vec::new();
-    for _ in 0..10 {
-        readers.push(s.events("/api/v1/events", None).await);
+    for _ in 0..3 {
+        readers.push(RawStream::open(app.addr, &cookie, false, false).await);
     }
     let mut jobs = Vec::new();
     for _ in 0..JOBS {
-        jobs.push(s.demo(3000, 1).await);
+        let (status, job) = s
+            .create("chatty", serde_json::json!({"lines": LINES, "width": 1000}))
+            .await;
+        assert_eq!(status, 201, "{job}");
+        jobs.push(job["id"].as_str().unwrap().to_string());
     }
-    let slow_task = tokio::spawn(async move {
-        while slow.count("event: done") < JOBS {
-            slow.read_some().await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        slow
-    });
-    let mut fast_bytes = 0;
+    let others_done = tokio_util::sync::CancellationToken::new();
+    let slow_task = {
+        let others_done = others_done.clone();
+        tokio::spawn(async move {
+            while slow.dones < JOBS {
+                if others_done.is_cancelled() {
+                    slow.read_some(1 << 20).await;
+                } else {
+                    slow.read_some(1024).await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            slow
+        })
+    };
     for mut r in readers {
-        let got = read_until_n(&mut r, JOBS, |e| e.event == "done").await;
-        assert_eq!(
-            got.iter().filter(|e| e.event == "log").count(),
-            JOBS * 300,
-            "every reader got every log line"
-        );
-        fast_bytes = got.iter().map(|e| e.data.len()).sum::<usize>();
+        let all = tokio::time::timeout(WAIT, async {
+            while r.dones < JOBS {
+                r.read_some(1 << 20).await;
+            }
+        });
+        all.await.expect("a reader got every job's end in time");
+        assert_eq!(r.logs, JOBS * LINES as usize, "every reader got every line");
     }
-    // The readers are done while the slow one is still far behind: it held back no one.
+    // The others are done while the slow one is far behind: it held back no one. The server held
+    // its backlog back: its subscription fell behind and must catch up from the store.
     assert!(
         !slow_task.is_finished(),
         "the slow reader kept up; the test proves nothing"
     );
-    let slow = slow_task.await.unwrap();
-    // ...and it got everything, in order, with no gap, once it read on.
+    assert!(
+        app.engine().bus().lagged() > 0,
+        "the slow stream never fell behind its channel"
+    );
+    others_done.cancel();
+    let slow = tokio::time::timeout(WAIT, slow_task)
+        .await
+        .expect("the slow reader caught up in time")
+        .unwrap();
+    // It got every line, in order, with no gap.
+    let text = slow.text.unwrap();
     for job in &jobs {
-        let seqs: Vec<u64> = slow
-            .text
+        let seqs: Vec<u64> = text
             .lines()
             .filter_map(|l| l.strip_prefix("data: "))
             .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
@@ -220,11 +297,15 @@ async fn a_slow_reader_holds_back_no_one_and_still_gets_every_event() {
             .collect();
         assert_eq!(
             seqs,
-            (1..=300).collect::<Vec<u64>>(),
+            (1..=LINES).collect::<Vec<u64>>(),
             "log lines of {job} on the slow stream"
         );
     }
-    eprintln!("slow reader: ten readers got {fast_bytes} bytes of events each while it lagged; it then caught up with every line");
+    eprintln!(
+        "slow reader: three readers got {} lines each while it lagged ({} catch-ups from the store); it then got every line",
+        JOBS * LINES as usize,
+        app.engine().bus().lagged()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -487,7 +487,10 @@ async fn notices_take_event_ids_and_go_to_everyone() {
     };
     assert_eq!(posted.events[0].event.id, notice.id);
     assert_eq!(posted.events[0].owner, None);
-    assert_eq!(db.store.active_notices().await.unwrap(), [notice.clone()]);
+    assert_eq!(
+        db.store.active_notices().await.unwrap(),
+        std::slice::from_ref(notice)
+    );
     let withdrawn = db.store.apply(vec![Change::WithdrawNotices]).await.unwrap();
     assert!(matches!(withdrawn.outcomes[0], Outcome::Withdrawn(1)));
     assert!(withdrawn.events[0].event.data.contains(r#""text":"""#));
