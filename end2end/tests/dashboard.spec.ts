@@ -64,7 +64,10 @@ test('another browser sees none of my jobs', async ({ page, browser }) => {
 
 test('the server explains bad values next to the field', async ({ page }) => {
   await openDashboard(page);
+  // Refused input is a 4xx, as from the JSON API, never a server error.
+  const answer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/start_job');
   await startDemo(page, 0, 70000);
+  expect((await answer).status()).toBe(422);
   const form = page.locator('form#start-demo');
   await expect(form.locator('#start-demo-steps-error')).toHaveText('must be from 1 to 100000');
   await expect(form.locator('#start-demo-interval_ms-error')).toHaveText('must be from 0 to 60000');

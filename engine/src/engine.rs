@@ -8,7 +8,7 @@ use crate::runner::{self, Runner, RunnerConfig};
 use crate::store::{Store, StoreError};
 use crate::writer::{WriteError, Writer};
 use crate::{is_job_id, new_id, now_ms};
-use model::{AppError, ErrorCode, FieldError, Job, JobStatus, KindInfo, Notice, Progress};
+use model::{AppError, ErrorCode, FieldError, Job, JobStatus, KindInfo, Notice};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -311,18 +311,9 @@ impl Engine {
             ));
         }
         let job = Job {
-            id: new_id(),
-            kind: kind.to_string(),
-            params,
-            status: JobStatus::Queued,
-            progress: Progress::default(),
-            error: None,
-            created_at: now_ms(),
-            started_at: None,
-            finished_at: None,
-            event_id: 0,
             timeout_ms,
             origin,
+            ..Job::queued(new_id(), kind, params, now_ms())
         };
         let job = self
             .inner

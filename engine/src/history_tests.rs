@@ -38,20 +38,7 @@ async fn fixture() -> Fixture {
 
 /// Stores a queued job without running it.
 async fn add(engine: &Engine, owner: &str, kind: &str) -> Job {
-    let job = Job {
-        id: new_id(),
-        kind: kind.into(),
-        params: serde_json::json!({}),
-        status: JobStatus::Queued,
-        progress: Progress::default(),
-        error: None,
-        created_at: now_ms(),
-        started_at: None,
-        finished_at: None,
-        event_id: 0,
-        timeout_ms: None,
-        origin: None,
-    };
+    let job = Job::queued(new_id(), kind, serde_json::json!({}), now_ms());
     engine.inner.writer.create(owner, job).await.unwrap()
 }
 

@@ -11,7 +11,7 @@ use crate::kinds::KindEnv;
 use crate::store::{Access, Store};
 use crate::writer::Writer;
 use crate::{new_id, now_ms};
-use model::{Job, JobStatus, LogLevel, LogLine, Progress};
+use model::{Job, JobStatus, LogLevel, LogLine};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -88,20 +88,7 @@ impl Harness {
         params: serde_json::Value,
         resume_from: Option<serde_json::Value>,
     ) -> TestJob {
-        let job = Job {
-            id: new_id(),
-            kind: kind.to_string(),
-            params,
-            status: JobStatus::Queued,
-            progress: Progress::default(),
-            error: None,
-            created_at: now_ms(),
-            started_at: None,
-            finished_at: None,
-            event_id: 0,
-            timeout_ms: None,
-            origin: None,
-        };
+        let job = Job::queued(new_id(), kind, params, now_ms());
         let job = self.writer.create(OWNER, job).await.expect("store the job");
         // Progress is only recorded for running jobs, as in the runner.
         let job = self

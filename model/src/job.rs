@@ -164,6 +164,26 @@ pub struct Job {
     pub origin: Option<String>,
 }
 
+impl Job {
+    /// A new job, queued, with nothing reported yet.
+    pub fn queued(id: String, kind: &str, params: serde_json::Value, created_at: i64) -> Job {
+        Job {
+            id,
+            kind: kind.to_string(),
+            params,
+            status: JobStatus::Queued,
+            progress: Progress::default(),
+            error: None,
+            created_at,
+            started_at: None,
+            finished_at: None,
+            event_id: 0,
+            timeout_ms: None,
+            origin: None,
+        }
+    }
+}
+
 /// Severity of a log line.
 #[derive(
     Debug,

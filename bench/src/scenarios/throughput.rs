@@ -542,20 +542,12 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
 /// A new `demo` job as Headway creates it for `{"steps":1,"interval_ms":0}`: queued, no progress
 /// yet (the store assigns its event id).
 fn queued_demo(id: &str, now: i64) -> Job {
-    Job {
-        id: id.to_string(),
-        kind: "demo".to_string(),
-        params: json!({"steps": 1, "interval_ms": 0}),
-        status: JobStatus::Queued,
-        progress: Progress::default(),
-        error: None,
-        created_at: now,
-        started_at: None,
-        finished_at: None,
-        event_id: 0,
-        timeout_ms: None,
-        origin: None,
-    }
+    Job::queued(
+        id.to_string(),
+        "demo",
+        json!({"steps": 1, "interval_ms": 0}),
+        now,
+    )
 }
 
 fn transition(owner: &str, id: &str, to: JobStatus) -> Change {

@@ -470,7 +470,8 @@ impl SqliteStore {
         until: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let rows = sqlx::query!(
+        let rows = sqlx::query_as!(
+            EventRow,
             r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
                WHERE owner = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"#,
             owner,
@@ -481,10 +482,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("reading a user's events"))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| stored_event(r.id, r.job_id, &r.kind, r.data))
-            .collect())
+        Ok(stored_events(rows))
     }
 
     pub async fn job_events_after(
@@ -494,7 +492,8 @@ impl SqliteStore {
         until: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let rows = sqlx::query!(
+        let rows = sqlx::query_as!(
+            EventRow,
             r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
                WHERE job_id = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"#,
             job_id,
@@ -505,10 +504,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("reading a job's events"))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| stored_event(r.id, r.job_id, &r.kind, r.data))
-            .collect())
+        Ok(stored_events(rows))
     }
 
     pub async fn load_session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
@@ -547,23 +543,33 @@ fn read_err(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| StoreError::new(what, e)
 }
 
-fn stored_event(id: i64, job_id: Option<String>, kind: &str, data: String) -> Option<StoredEvent> {
-    match EventType::parse(kind) {
-        Some(kind) => Some(StoredEvent {
-            id,
-            job_id,
-            kind,
-            data,
-        }),
-        None => {
-            tracing::error!(
-                id,
+/// An `events` row as read back for a replay.
+struct EventRow {
+    id: i64,
+    job_id: Option<String>,
+    kind: String,
+    data: String,
+}
+
+fn stored_events(rows: Vec<EventRow>) -> Vec<StoredEvent> {
+    rows.into_iter()
+        .filter_map(|r| match EventType::parse(&r.kind) {
+            Some(kind) => Some(StoredEvent {
+                id: r.id,
+                job_id: r.job_id,
                 kind,
-                "an event of an unknown type is stored; it is not replayed"
-            );
-            None
-        }
-    }
+                data: r.data,
+            }),
+            None => {
+                tracing::error!(
+                    id = r.id,
+                    kind = r.kind,
+                    "an event of an unknown type is stored; it is not replayed"
+                );
+                None
+            }
+        })
+        .collect()
 }
 
 /// The columns of `jobs` that make up a [`Job`].

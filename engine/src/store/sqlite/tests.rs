@@ -28,19 +28,10 @@ async fn db() -> Db {
 }
 
 fn new_job(kind: &str) -> Job {
+    let job = Job::queued(crate::new_id(), kind, json!({"steps": 3}), crate::now_ms());
     Job {
-        id: crate::new_id(),
-        kind: kind.into(),
-        params: json!({"steps": 3}),
-        status: JobStatus::Queued,
-        progress: Progress::default(),
-        error: None,
-        created_at: crate::now_ms(),
-        started_at: None,
-        finished_at: None,
-        event_id: 0,
         timeout_ms: Some(5000),
-        origin: None,
+        ..job
     }
 }
 
