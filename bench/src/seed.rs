@@ -26,12 +26,23 @@ pub async fn owner_of(store: &Store, cookie: &str) -> Res<String> {
         .trim()
         .strip_prefix("headway_session=")
         .unwrap_or(cookie.trim());
-    store
+    let row = store
         .load_session(value)
         .await
         .map_err(|e| format!("reading the session: {e}"))?
-        .ok_or("the session of the cookie is not in the store")?
-        .user
+        .ok_or("the session of the cookie is not in the store")?;
+    if let Some(user) = row.user {
+        return Ok(user);
+    }
+    // A session written by a Headway from before the user was kept beside the record (a
+    // `--compare-bin`): the user is in the record itself.
+    let record: tower_sessions::session::Record =
+        rmp_serde::from_slice(&row.data).map_err(|e| format!("reading the session record: {e}"))?;
+    record
+        .data
+        .get("user")
+        .and_then(|u| u.as_str())
+        .map(str::to_string)
         .ok_or_else(|| "the session of the cookie has no user".to_string())
 }
 
@@ -301,9 +312,10 @@ mod tests {
     /// the history: every job, the newest first, the event counter past the seeded ids.
     #[tokio::test]
     async fn seeded_jobs_are_read_back_through_the_store() {
-        let dir = std::env::temp_dir().join(format!("headway-bench-seed-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = open(&dir.join("seed.db"), Access::Exclusive).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join("seed.db"), Access::Exclusive)
+            .await
+            .unwrap();
         let (n, now) = (50, 1_763_730_000_000);
         let newest = seed_in_chunks(&store, "alice", n, now, 7).await.unwrap();
         let counts = store.status_counts("alice", None).await.unwrap();
@@ -323,7 +335,6 @@ mod tests {
         assert!(page[0].finished_at.is_some() && page[0].created_at < now);
         assert!(store.last_event_id().await.unwrap() >= 6 * (n as i64 - 1) + 6);
         drop(store);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl Engine {
             // Nothing stored: everything up to the version event has been seen or never was.
             None => version_event_id - 1,
         };
-        let writer = Writer::spawn(store.clone(), Arc::clone(&bus), version_event_id);
+        let writer = Writer::start(store.clone(), Arc::clone(&bus), version_event_id).await?;
         let env = KindEnv {
             data_root: config.data_root.clone(),
         };

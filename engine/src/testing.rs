@@ -45,7 +45,9 @@ impl Harness {
             .await
             .expect("open the test store");
         let last = store.last_event_id().await.expect("read the last event id");
-        let writer = Writer::spawn(store.clone(), Arc::new(Bus::new(64)), last);
+        let writer = Writer::start(store.clone(), Arc::new(Bus::new(64)), last)
+            .await
+            .expect("the writer starts");
         Harness {
             dir,
             store,

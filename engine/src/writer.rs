@@ -1,23 +1,21 @@
-//! The writer: every change to jobs and notices goes through here, in batches.
+//! The writer: every change to jobs and notices goes through here.
 //!
-//! Changes (a new job, a status change, a progress sample, a log line) are sent over a bounded
-//! channel to one task. It takes whatever is waiting, hands it to the store as one batch
-//! ([`Store::apply`]), and only once the batch has committed publishes its events on the bus and
-//! answers the callers. A client therefore never sees an event that is not in the store, which
-//! is what makes `Last-Event-ID` replay gap-free. Event ids come from the store.
+//! Changes (a new job, a status change, a progress sample, a log line) are handed to the store's
+//! writer ([`Store::write`]), which takes whatever is waiting as one batch, in one transaction,
+//! and only once the batch has committed gives its events to [`Writer`]'s publisher (the head
+//! moves, then the bus carries them) and answers the callers. A client therefore never sees an
+//! event that is not in the store, which is what makes `Last-Event-ID` replay gap-free. Event ids
+//! come from the store.
 //!
 //! A change the store refused fails alone: its caller gets the error, the rest of the batch
 //! commits. If the whole batch fails, every caller in it gets the error.
 
 use crate::bus::{Bus, Event};
-use crate::store::{Applied, Change, Outcome, Store, StoreError};
+use crate::store::{Change, CommittedEvent, Outcome, Publish, Store, StoreError, Write};
 use model::{Job, JobError, JobStatus, LogLevel, Notice, Progress};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
-
-/// How many changes one transaction takes at most.
-const MAX_BATCH: usize = 512;
+use tokio::sync::oneshot;
 
 /// The store could not take the change (disk full, database locked for too long...).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -31,25 +29,36 @@ impl From<StoreError> for WriteError {
 }
 
 #[allow(clippy::large_enum_variant)]
-enum Command {
-    Change(Change, Option<oneshot::Sender<Outcome>>),
-    Flush(oneshot::Sender<()>),
-}
-
-/// A handle to send changes to the writer task.
+/// A handle to send changes to the store's writer.
 #[derive(Clone)]
 pub struct Writer {
-    tx: mpsc::Sender<Command>,
+    store: Store,
     head: Arc<AtomicI64>,
 }
 
 impl Writer {
-    /// Starts the writer task. `head` is the latest event id already committed.
-    pub fn spawn(store: Store, bus: Arc<Bus>, head: i64) -> Writer {
-        let (tx, rx) = mpsc::channel(8192);
+    /// Publishes every batch the store commits from now on: the head moves, then the bus
+    /// carries the batch's events. `head` is the latest event id already committed.
+    pub async fn start(store: Store, bus: Arc<Bus>, head: i64) -> Result<Writer, StoreError> {
         let head = Arc::new(AtomicI64::new(head));
-        tokio::spawn(run(store, bus, rx, Arc::clone(&head)));
-        Writer { tx, head }
+        let published = Arc::clone(&head);
+        let publish: Publish = Arc::new(move |events: Vec<CommittedEvent>, committed: i64| {
+            published.fetch_max(committed, Ordering::AcqRel);
+            for e in events {
+                let event = Arc::new(Event::new(
+                    e.event.id,
+                    e.event.job_id,
+                    e.event.kind,
+                    &e.event.data,
+                ));
+                match e.owner {
+                    Some(owner) => bus.publish(&owner, event),
+                    None => bus.publish_all(event),
+                }
+            }
+        });
+        store.publish_to(publish).await?;
+        Ok(Writer { store, head })
     }
 
     /// The id of the latest committed event. It is updated before that event is published, so a
@@ -61,10 +70,12 @@ impl Writer {
     /// Applies one change and waits for what became of it.
     async fn ask(&self, change: Change) -> Result<Outcome, WriteError> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Change(change, Some(reply)))
-            .await
-            .map_err(|_| stopped())?;
+        self.store
+            .write(Write {
+                change,
+                reply: Some(reply),
+            })
+            .await?;
         match rx.await.map_err(|_| stopped())? {
             Outcome::Failed(e) => Err(e.into()),
             outcome => Ok(outcome),
@@ -73,7 +84,16 @@ impl Writer {
 
     /// Sends a change without waiting for it (progress samples and log lines).
     async fn tell(&self, change: Change) {
-        let _ = self.tx.send(Command::Change(change, None)).await;
+        if let Err(e) = self
+            .store
+            .write(Write {
+                change,
+                reply: None,
+            })
+            .await
+        {
+            tracing::error!(error = %e, "a job's report was lost");
+        }
     }
 
     /// Inserts a new job (with its `job` event) and returns it as stored.
@@ -172,10 +192,7 @@ impl Writer {
 
     /// Returns once everything sent before this call is committed (or has failed).
     pub async fn flush(&self) {
-        let (reply, rx) = oneshot::channel();
-        if self.tx.send(Command::Flush(reply)).await.is_ok() {
-            let _ = rx.await;
-        }
+        self.store.flush().await
     }
 }
 
@@ -185,59 +202,4 @@ fn stopped() -> WriteError {
 
 fn unexpected(outcome: Outcome) -> WriteError {
     WriteError(format!("the store answered a change with {outcome:?}"))
-}
-
-async fn run(store: Store, bus: Arc<Bus>, mut rx: mpsc::Receiver<Command>, head: Arc<AtomicI64>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let mut changes = Vec::with_capacity(batch.len());
-        let mut replies = Vec::with_capacity(batch.len());
-        let mut flushed = Vec::new();
-        for command in batch.drain(..) {
-            match command {
-                Command::Change(change, reply) => {
-                    changes.push(change);
-                    replies.push(reply);
-                }
-                Command::Flush(reply) => flushed.push(reply),
-            }
-        }
-        if !changes.is_empty() {
-            match store.apply(changes).await {
-                Ok(Applied {
-                    outcomes,
-                    events,
-                    head: committed,
-                }) => {
-                    head.fetch_max(committed, Ordering::AcqRel);
-                    for e in events {
-                        let event = Arc::new(Event::new(
-                            e.event.id,
-                            e.event.job_id,
-                            e.event.kind,
-                            &e.event.data,
-                        ));
-                        match e.owner {
-                            Some(owner) => bus.publish(&owner, event),
-                            None => bus.publish_all(event),
-                        }
-                    }
-                    for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                        if let Some(reply) = reply {
-                            let _ = reply.send(outcome);
-                        }
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "writing a batch of job changes failed; it was rolled back");
-                    for reply in replies.into_iter().flatten() {
-                        let _ = reply.send(Outcome::Failed(e.clone()));
-                    }
-                }
-            }
-        }
-        for reply in flushed {
-            let _ = reply.send(());
-        }
-    }
 }

@@ -25,8 +25,8 @@ async fn main() {
         eprintln!("word_count: {file}: {e}");
         std::process::exit(1);
     });
-    let scratch = std::env::temp_dir().join(format!("headway-word-count-{}", std::process::id()));
-    let url = format!("sqlite://{}/h.db", scratch.display());
+    let scratch = tempfile::tempdir().expect("a scratch folder");
+    let url = format!("sqlite://{}/h.db", scratch.path().display());
     let store = Store::open(&url, Access::Exclusive)
         .await
         .expect("a scratch database");
@@ -65,5 +65,4 @@ async fn main() {
     let job = engine.job(&me, &job.id).await.expect("the job is stored");
     println!("{} {}: {}", job.status, job.id, job.progress.message);
     engine.shutdown().await;
-    let _ = std::fs::remove_dir_all(&scratch);
 }

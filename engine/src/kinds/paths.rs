@@ -111,29 +111,29 @@ mod tests {
     /// A data root with `inside/file.txt`, and a sibling folder `outside/secret.txt` that
     /// no path may reach.
     struct Dirs {
+        _tmp: tempfile::TempDir,
         base: PathBuf,
         root: PathBuf,
     }
 
     impl Dirs {
         fn new() -> Dirs {
-            let base = std::env::temp_dir().join(format!("headway-paths-{}", uuid::Uuid::new_v4()));
+            let tmp = tempfile::tempdir().unwrap();
+            let base = tmp.path().to_path_buf();
             let root = base.join("root");
             fs::create_dir_all(root.join("inside")).unwrap();
             fs::write(root.join("inside/file.txt"), "hello").unwrap();
             fs::create_dir_all(base.join("outside")).unwrap();
             fs::write(base.join("outside/secret.txt"), "secret").unwrap();
-            Dirs { base, root }
+            Dirs {
+                _tmp: tmp,
+                base,
+                root,
+            }
         }
 
         fn canonical(&self, rel: &str) -> PathBuf {
             self.root.canonicalize().unwrap().join(rel)
-        }
-    }
-
-    impl Drop for Dirs {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.base);
         }
     }
 

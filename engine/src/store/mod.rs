@@ -140,6 +140,16 @@ pub struct Applied {
     pub head: i64,
 }
 
+/// A change for the writer, and where to say what became of it (`None`: nobody waits).
+pub struct Write {
+    pub change: Change,
+    pub reply: Option<tokio::sync::oneshot::Sender<Outcome>>,
+}
+
+/// Called by the writer once a batch has committed, before any of its changes is answered: the
+/// batch's events, in id order, and the highest id allocated so far.
+pub type Publish = std::sync::Arc<dyn Fn(Vec<CommittedEvent>, i64) + Send + Sync>;
+
 /// A queued job with its owner and the checkpoint of an earlier run.
 #[derive(Debug, Clone)]
 pub struct QueuedJob {
@@ -219,8 +229,26 @@ impl Store {
         backend!(self, s => s.release())
     }
 
-    /// Applies `changes` in one transaction (one savepoint each) and returns what each did and
-    /// the events to publish. An error here means nothing of the batch was committed.
+    /// Queues a change for the writer, which writes it with those waiting next to it in one
+    /// transaction (a change that fails fails alone), hands the batch's events to the publisher
+    /// set with [`Store::publish_to`], then answers `write.reply`.
+    pub async fn write(&self, write: Write) -> StoreResult<()> {
+        backend!(self, s => s.write(write).await)
+    }
+
+    /// Returns once every change sent before is written (or has failed).
+    pub async fn flush(&self) {
+        backend!(self, s => s.flush().await)
+    }
+
+    /// Where the events of every batch written from now on go.
+    pub async fn publish_to(&self, publish: Publish) -> StoreResult<()> {
+        backend!(self, s => s.publish_to(publish).await)
+    }
+
+    /// Applies `changes` in one transaction (a change that fails fails alone) and returns what
+    /// each did and the events it made, without publishing them. An error here means nothing of
+    /// the batch was committed.
     pub async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {
         backend!(self, s => s.apply(changes).await)
     }

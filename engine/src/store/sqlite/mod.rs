@@ -14,8 +14,8 @@ mod lock;
 mod writer;
 
 use super::{
-    Access, Applied, Change, JobFilter, OpenError, QueuedJob, SessionRow, StoreError, StoreResult,
-    StoredEvent,
+    Access, Applied, Change, JobFilter, OpenError, Publish, QueuedJob, SessionRow, StoreError,
+    StoreResult, StoredEvent, Write,
 };
 use model::{
     EventType, Job, JobError, JobStatus, Level, LogLevel, LogLine, MinuteStats, Notice, Progress,
@@ -146,12 +146,14 @@ impl SqliteStore {
                 })?;
         }
         let writer =
-            writer::Handle::start(&location).map_err(|reason| match location.read_only {
-                true => OpenError::NotWritable {
-                    url: url.into(),
-                    reason,
-                },
-                false => open_err(reason),
+            writer::Handle::start(&location, access == Access::Exclusive).map_err(|reason| {
+                match location.read_only {
+                    true => OpenError::NotWritable {
+                        url: url.into(),
+                        reason,
+                    },
+                    false => open_err(reason),
+                }
             })?;
         let store = SqliteStore {
             pool,
@@ -180,6 +182,18 @@ impl SqliteStore {
         self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
+    pub async fn write(&self, write: Write) -> StoreResult<()> {
+        self.writer.write(write).await
+    }
+
+    pub async fn flush(&self) {
+        self.writer.flush().await
+    }
+
+    pub async fn publish_to(&self, publish: Publish) -> StoreResult<()> {
+        self.writer.publish_to(publish).await
+    }
+
     pub async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {
         self.writer.apply(changes).await
     }
@@ -189,11 +203,14 @@ impl SqliteStore {
     }
 
     pub async fn last_event_id(&self) -> StoreResult<i64> {
-        sqlx::query_scalar!(r#"SELECT last AS "last!: i64" FROM event_ids"#)
-            .fetch_optional(&self.pool)
-            .await
-            .map(|last| last.unwrap_or(0))
-            .map_err(read_err("reading the last event id"))
+        // As the writer counts: the newest stored event, or the floor kept for the others.
+        sqlx::query_scalar!(
+            r#"SELECT MAX(COALESCE((SELECT MAX(id) FROM events), 0),
+                          COALESCE((SELECT last FROM event_ids WHERE one = 1), 0)) AS "last!: i64""#
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("reading the last event id"))
     }
 
     pub async fn oldest_event_id(&self) -> StoreResult<Option<i64>> {

@@ -700,3 +700,40 @@ async fn a_file_that_is_not_a_database_is_refused() {
         .expect("garbage is not a database");
     assert!(err.to_string().contains("not a database"), "{err}");
 }
+
+#[tokio::test]
+async fn ids_are_never_handed_out_twice_after_pruning_everything_or_after_notices() {
+    let Db { dir, store } = db().await;
+    let url = format!("sqlite://{}/h.db", dir.path().display());
+    let job = new_job("demo");
+    let first = store.apply(vec![create("me", &job)]).await.unwrap().head;
+    // Every event pruned: the next id still follows the last one handed out.
+    store
+        .apply(vec![Change::Prune {
+            before_ms: i64::MAX,
+            limit: 100,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(store.oldest_event_id().await.unwrap(), None);
+    let notice = store
+        .apply(vec![Change::PostNotice { text: "hi".into() }])
+        .await
+        .unwrap();
+    assert_eq!(notice.head, first + 1);
+    // A notice's id is not an event row: it is kept as the floor, across a restart.
+    drop(store);
+    let store = Store::open(&url, Access::Exclusive).await.unwrap();
+    assert_eq!(store.last_event_id().await.unwrap(), first + 1);
+    let next = store
+        .apply(vec![to("me", &job, JobStatus::Running)])
+        .await
+        .unwrap();
+    assert_eq!(next.events[0].event.id, first + 2);
+    assert_eq!(store.reserve_event_id().await.unwrap(), first + 3);
+    assert_eq!(
+        store.apply(vec![]).await.unwrap().head,
+        first + 3,
+        "a reserved id is never handed out again"
+    );
+}

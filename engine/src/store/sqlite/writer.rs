@@ -2,17 +2,21 @@
 //!
 //! It opens a rusqlite connection of its own (nothing else uses it) and runs every statement
 //! synchronously, each prepared once and kept: a batch of a few hundred statements never leaves
-//! the thread. Requests come over a channel and are answered over oneshot channels.
+//! the thread. Requests come over a bounded channel (senders wait when it is full) and are
+//! answered over oneshot channels.
 //!
-//! A batch of [`Change`]s is one `BEGIN IMMEDIATE … COMMIT`. Each change runs inside a savepoint:
-//! if it fails, only its own work is rolled back and its outcome says why; the others commit.
-//! Event ids come from the `event_ids` row, read at the start of the batch and written back before
-//! the commit, so the ids a batch hands out are exactly the ones it commits.
+//! Changes sent with [`Handle::write`] are taken in batches, as many as are waiting: a batch is
+//! one `BEGIN IMMEDIATE … COMMIT`. If a change fails, the batch is written again with a savepoint
+//! around each change, so that only the failing one is undone and its outcome says why; the
+//! others commit. Event ids come from the `event_ids` row, read at the start of the batch and
+//! written back before the commit, so the ids a batch hands out are exactly the ones it commits.
+//! Once a batch has committed, its events go to the publisher, then each change is answered.
 //!
 //! Rows are read by column name.
 
 use super::super::{
-    Applied, Change, CommittedEvent, Outcome, SessionRow, StoreError, StoreResult, StoredEvent,
+    Applied, Change, CommittedEvent, Outcome, Publish, SessionRow, StoreError, StoreResult,
+    StoredEvent, Write,
 };
 use super::Location;
 use crate::now_ms;
@@ -21,17 +25,24 @@ use model::{
     ProgressEvent,
 };
 use rusqlite::{
-    named_params, params, Connection, OpenFlags, OptionalExtension, Row, Transaction,
-    TransactionBehavior,
+    named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
-use std::sync::mpsc;
-use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
+
+/// How many changes one transaction takes at most.
+const MAX_BATCH: usize = 512;
 
 /// A request to the writer thread.
 enum Request {
+    /// One change, batched with those waiting next to it.
+    Write(Write),
+    /// Answered once everything sent before it is written.
+    Flush(oneshot::Sender<()>),
+    /// Where committed events go from now on.
+    Publish(Publish),
     Apply(Vec<Change>, oneshot::Sender<StoreResult<Applied>>),
     Reserve(oneshot::Sender<StoreResult<i64>>),
+    Probe(oneshot::Sender<StoreResult<()>>),
     Session(SessionWrite, oneshot::Sender<StoreResult<u64>>),
     Import(String, Vec<Job>, oneshot::Sender<StoreResult<()>>),
 }
@@ -52,14 +63,46 @@ pub struct Handle {
 impl Handle {
     /// Opens the writer's connection and starts its thread. Fails if the file cannot be opened
     /// for writing.
-    pub fn start(location: &Location) -> Result<Handle, String> {
+    pub fn start(location: &Location, exclusive: bool) -> Result<Handle, String> {
         let db = open(location).map_err(|e| e.to_string())?;
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::channel(8192);
         std::thread::Builder::new()
             .name("headway-writer".into())
-            .spawn(move || Thread { db }.run(rx))
+            .spawn(move || {
+                Thread {
+                    db,
+                    publish: None,
+                    next_id: None,
+                    exclusive,
+                }
+                .run(rx)
+            })
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
         Ok(Handle { tx })
+    }
+
+    /// Queues a change for the next batch.
+    pub async fn write(&self, write: Write) -> StoreResult<()> {
+        self.tx
+            .send(Request::Write(write))
+            .await
+            .map_err(|_| stopped())
+    }
+
+    /// Returns once everything sent before is written (or failed).
+    pub async fn flush(&self) {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Request::Flush(reply)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+
+    /// Sends the events of every batch written from now on to `publish`.
+    pub async fn publish_to(&self, publish: Publish) -> StoreResult<()> {
+        self.tx
+            .send(Request::Publish(publish))
+            .await
+            .map_err(|_| stopped())
     }
 
     async fn ask<T>(
@@ -67,7 +110,7 @@ impl Handle {
         request: impl FnOnce(oneshot::Sender<StoreResult<T>>) -> Request,
     ) -> StoreResult<T> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(request(reply)).map_err(|_| stopped())?;
+        self.tx.send(request(reply)).await.map_err(|_| stopped())?;
         rx.await.map_err(|_| stopped())?
     }
 
@@ -79,9 +122,9 @@ impl Handle {
         self.ask(Request::Reserve).await
     }
 
-    /// Proves that the database takes writes: an empty batch is a full write transaction.
+    /// Proves that the database takes writes: writes the floor of event ids as it is.
     pub async fn probe(&self) -> StoreResult<()> {
-        self.apply(Vec::new()).await.map(drop)
+        self.ask(Request::Probe).await
     }
 
     pub async fn create_session(&self, row: SessionRow) -> StoreResult<bool> {
@@ -135,61 +178,157 @@ fn open(location: &Location) -> rusqlite::Result<Connection> {
 
 struct Thread {
     db: Connection,
+    publish: Option<Publish>,
+    /// A server's writer is the only one that hands out event ids (the lock file keeps other
+    /// servers off the database): it carries the next id from one batch to the next instead of
+    /// reading it again. `None` when it must be read (at first, after a failure, or always for a
+    /// tool sharing the database).
+    next_id: Option<i64>,
+    exclusive: bool,
 }
 
 impl Thread {
-    fn run(mut self, rx: mpsc::Receiver<Request>) {
-        while let Ok(request) = rx.recv() {
-            match request {
-                Request::Apply(changes, reply) => {
-                    let _ = reply.send(
-                        self.apply(changes)
-                            .map_err(|e| StoreError::new("writing a batch", e)),
-                    );
+    fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+        let mut waiting = Vec::with_capacity(MAX_BATCH);
+        let mut writes = Vec::with_capacity(MAX_BATCH);
+        while let Some(first) = rx.blocking_recv() {
+            waiting.push(first);
+            while waiting.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(request) => waiting.push(request),
+                    Err(_) => break,
                 }
-                Request::Reserve(reply) => {
-                    let _ = reply.send(
-                        self.reserve()
-                            .map_err(|e| StoreError::new("allocating an event id", e)),
-                    );
+            }
+            // In the order they came: consecutive writes make one batch.
+            for request in waiting.drain(..) {
+                match request {
+                    Request::Write(write) => writes.push(write),
+                    other => {
+                        self.write_batch(&mut writes);
+                        self.answer(other);
+                    }
                 }
-                Request::Session(write, reply) => {
-                    let _ = reply.send(
-                        self.session(write)
-                            .map_err(|e| StoreError::new("writing a session", e)),
-                    );
+            }
+            self.write_batch(&mut writes);
+        }
+    }
+
+    /// Writes the waiting changes as one batch, publishes their events, answers their senders.
+    fn write_batch(&mut self, writes: &mut Vec<Write>) {
+        if writes.is_empty() {
+            return;
+        }
+        let (changes, replies): (Vec<Change>, Vec<_>) =
+            writes.drain(..).map(|w| (w.change, w.reply)).unzip();
+        match self.apply(changes) {
+            Ok(Applied {
+                outcomes,
+                events,
+                head,
+            }) => {
+                if let Some(publish) = &self.publish {
+                    publish(events, head);
                 }
-                Request::Import(owner, jobs, reply) => {
-                    let _ = reply.send(
-                        self.import(&owner, &jobs)
-                            .map_err(|e| StoreError::new("importing jobs", e)),
-                    );
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    if let Some(reply) = reply {
+                        let _ = reply.send(outcome);
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "writing a batch of job changes failed; it was rolled back");
+                let e = StoreError::new("writing a batch", e);
+                for reply in replies.into_iter().flatten() {
+                    let _ = reply.send(Outcome::Failed(e.clone()));
                 }
             }
         }
     }
 
+    fn answer(&mut self, request: Request) {
+        match request {
+            Request::Write(_) => unreachable!("writes are batched"),
+            Request::Flush(reply) => {
+                let _ = reply.send(());
+            }
+            Request::Publish(publish) => self.publish = Some(publish),
+            Request::Apply(changes, reply) => {
+                let _ = reply.send(
+                    self.apply(changes)
+                        .map_err(|e| StoreError::new("writing a batch", e)),
+                );
+            }
+            Request::Probe(reply) => {
+                let _ = reply.send(self.probe().map_err(|e| StoreError::new("writing", e)));
+            }
+            Request::Reserve(reply) => {
+                let _ = reply.send(
+                    self.reserve()
+                        .map_err(|e| StoreError::new("allocating an event id", e)),
+                );
+            }
+            Request::Session(write, reply) => {
+                let _ = reply.send(
+                    self.session(write)
+                        .map_err(|e| StoreError::new("writing a session", e)),
+                );
+            }
+            Request::Import(owner, jobs, reply) => {
+                let _ = reply.send(
+                    self.import(&owner, &jobs)
+                        .map_err(|e| StoreError::new("importing jobs", e)),
+                );
+            }
+        }
+    }
+
+    /// Writes a batch in one transaction. Changes are applied as they come, their events
+    /// inserted together at the end; if one of them fails, the transaction is rolled back and
+    /// the batch applied again with a savepoint around each change, so that the failing one is
+    /// undone alone and the others commit.
     fn apply(&mut self, changes: Vec<Change>) -> rusqlite::Result<Applied> {
-        let mut tx = self
+        match self.apply_batch(&changes, false) {
+            Err(Failure::Change(e)) => {
+                tracing::debug!(error = %e, "a change of a batch failed; writing it again change by change");
+                self.apply_batch(&changes, true)
+                    .map_err(Failure::into_inner)
+            }
+            other => other.map_err(Failure::into_inner),
+        }
+    }
+
+    fn apply_batch(&mut self, changes: &[Change], careful: bool) -> Result<Applied, Failure> {
+        let known = self.next_id.take().filter(|_| self.exclusive);
+        let tx = self
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut batch = Batch {
-            next_id: last_event_id(&tx)? + 1,
+            next_id: match known {
+                Some(next) => next,
+                None => last_event_id(&tx)? + 1,
+            },
             events: Vec::new(),
+            rows: Vec::new(),
+            careful,
+            unstored_ids: false,
         };
         let mut outcomes = Vec::with_capacity(changes.len());
         for change in changes {
+            if !careful {
+                outcomes.push(batch.apply(&tx, change).map_err(Failure::Change)?);
+                continue;
+            }
             let (next_id, events) = (batch.next_id, batch.events.len());
-            let mut savepoint = tx.savepoint()?;
-            match batch.apply(&savepoint, change) {
+            tx.prepare_cached("SAVEPOINT change")?.execute([])?;
+            match batch.apply(&tx, change) {
                 Ok(outcome) => {
-                    savepoint.commit()?;
+                    tx.prepare_cached("RELEASE change")?.execute([])?;
                     outcomes.push(outcome);
                 }
                 Err(e) => {
                     // Undo this change alone: its rows, its events and the ids it took.
-                    savepoint.rollback()?;
-                    savepoint.commit()?;
+                    tx.prepare_cached("ROLLBACK TO change")?.execute([])?;
+                    tx.prepare_cached("RELEASE change")?.execute([])?;
                     batch.next_id = next_id;
                     batch.events.truncate(events);
                     tracing::error!(error = %e, "a change was refused by the database; the rest of its batch goes on");
@@ -200,9 +339,13 @@ impl Thread {
                 }
             }
         }
+        insert_events(&tx, &batch.events, &batch.rows)?;
         let head = batch.next_id - 1;
-        set_last_event_id(&tx, head)?;
+        if batch.unstored_ids {
+            set_last_event_id(&tx, head)?;
+        }
         tx.commit()?;
+        self.next_id = Some(head + 1);
         Ok(Applied {
             outcomes,
             events: batch.events,
@@ -210,10 +353,19 @@ impl Thread {
         })
     }
 
+    fn probe(&mut self) -> rusqlite::Result<()> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        set_last_event_id(&tx, last_event_id(&tx)?)?;
+        tx.commit()
+    }
+
     fn reserve(&mut self) -> rusqlite::Result<i64> {
         let tx = self
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.next_id = None;
         let id = last_event_id(&tx)? + 1;
         set_last_event_id(&tx, id)?;
         tx.commit()?;
@@ -252,6 +404,7 @@ impl Thread {
         let tx = self
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.next_id = None;
         let mut highest = last_event_id(&tx)?;
         for chunk in jobs.chunks(PER_STATEMENT) {
             let values =
@@ -298,23 +451,56 @@ impl Thread {
     }
 }
 
-fn last_event_id(tx: &Transaction<'_>) -> rusqlite::Result<i64> {
-    tx.prepare_cached("SELECT last FROM event_ids WHERE one = 1")?
-        .query_row([], |r| r.get("last"))
-        .optional()
-        .map(|last| last.unwrap_or(0))
+/// The highest event id allocated: the newest stored event's, or the floor kept in `event_ids`
+/// for ids that are not stored as events (notices, a server's `version` event) or were pruned.
+/// Reading it is two index seeks; a batch of job events writes no counter.
+fn last_event_id(db: &Connection) -> rusqlite::Result<i64> {
+    db.prepare_cached(
+        "SELECT MAX(COALESCE((SELECT MAX(id) FROM events), 0), \
+                    COALESCE((SELECT last FROM event_ids WHERE one = 1), 0)) AS last",
+    )?
+    .query_row([], |r| r.get("last"))
 }
 
-fn set_last_event_id(tx: &Transaction<'_>, last: i64) -> rusqlite::Result<()> {
+/// Raises the floor of event ids to `last`.
+fn set_last_event_id(tx: &Connection, last: i64) -> rusqlite::Result<()> {
     tx.prepare_cached("INSERT INTO event_ids (one, last) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET last = excluded.last")?
         .execute([last])?;
     Ok(())
+}
+
+/// Why a batch was not written.
+enum Failure {
+    /// One change failed: the batch may be written again without it.
+    Change(rusqlite::Error),
+    /// The transaction itself failed.
+    Batch(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure::Batch(e)
+    }
+}
+
+impl Failure {
+    fn into_inner(self) -> rusqlite::Error {
+        match self {
+            Failure::Change(e) | Failure::Batch(e) => e,
+        }
+    }
 }
 
 /// The batch being written: the next event id to hand out and the events written so far.
 struct Batch {
     next_id: i64,
     events: Vec<CommittedEvent>,
+    /// The events to insert at the end of the batch (by index in `events`), with their times.
+    rows: Vec<(usize, i64)>,
+    /// Each change in a savepoint of its own: its events are inserted with it.
+    careful: bool,
+    /// Ids were handed out that are not stored as events (notices): the floor must move.
+    unstored_ids: bool,
 }
 
 impl Batch {
@@ -325,10 +511,11 @@ impl Batch {
     }
 
     /// Writes one change (inside its savepoint) and the events it makes.
-    fn apply(&mut self, db: &Connection, change: Change) -> rusqlite::Result<Outcome> {
+    fn apply(&mut self, db: &Connection, change: &Change) -> rusqlite::Result<Outcome> {
         let at = now_ms();
         Ok(match change {
-            Change::Create { owner, mut job } => {
+            Change::Create { owner, job } => {
+                let mut job = job.clone();
                 job.event_id = self.take_id();
                 insert_job(db, &owner, &job)?;
                 self.event(
@@ -352,8 +539,8 @@ impl Batch {
                 let done_event = to.is_terminal().then(|| self.take_id());
                 let Some(job) = transition(
                     db,
-                    &job_id,
-                    to,
+                    job_id,
+                    *to,
                     error.as_ref(),
                     at,
                     done_event.unwrap_or(job_event),
@@ -378,7 +565,7 @@ impl Batch {
                 if let Some(id) = done_event {
                     let done = DoneEvent {
                         job_id: job_id.clone(),
-                        status: to,
+                        status: *to,
                         error: job.error.clone(),
                     };
                     self.event(
@@ -399,11 +586,11 @@ impl Batch {
                 progress,
             } => {
                 let id = self.take_id();
-                if !record_progress(db, &job_id, &progress, id)? {
+                if !record_progress(db, job_id, progress, id)? {
                     self.next_id = id;
                     return Ok(Outcome::Recorded(false));
                 }
-                let data = json(&ProgressEvent::new(&job_id, &progress));
+                let data = json(&ProgressEvent::new(job_id, progress));
                 self.event(
                     db,
                     Some(&owner),
@@ -422,7 +609,7 @@ impl Batch {
                 line,
             } => {
                 let id = self.take_id();
-                let Some(log) = append_log(db, &job_id, level, &line, at, id)? else {
+                let Some(log) = append_log(db, job_id, *level, line, at, id)? else {
                     self.next_id = id;
                     return Ok(Outcome::Recorded(false));
                 };
@@ -444,17 +631,18 @@ impl Batch {
                 Outcome::Recorded(n == 1)
             }
             Change::Prune { before_ms, limit } => {
-                Outcome::Pruned(prune_events(db, before_ms, limit)?)
+                Outcome::Pruned(prune_events(db, *before_ms, *limit)?)
             }
             Change::PostNotice { text } => {
                 let notice = Notice {
                     id: self.take_id(),
-                    text,
+                    text: text.clone(),
                     created_at: at,
                 };
                 db.prepare_cached("INSERT INTO notices (id, text, created_at) VALUES (?, ?, ?)")?
                     .execute(params![notice.id, notice.text, notice.created_at])?;
                 self.events.push(notice_event(notice.id, &notice));
+                self.unstored_ids = true;
                 Outcome::Notice(notice)
             }
             Change::WithdrawNotices => {
@@ -477,6 +665,7 @@ impl Batch {
                     };
                     let id = self.take_id();
                     self.events.push(notice_event(id, &gone));
+                    self.unstored_ids = true;
                 }
                 Outcome::Withdrawn(withdrawn.len())
             }
@@ -495,12 +684,6 @@ impl Batch {
         data: String,
         at: i64,
     ) -> rusqlite::Result<()> {
-        db.prepare_cached(
-            "INSERT INTO events (id, owner, job_id, type, data, at) VALUES (:id, :owner, :job_id, :type, :data, :at)",
-        )?
-        .execute(named_params! {
-            ":id": id, ":owner": owner, ":job_id": job_id, ":type": kind.as_str(), ":data": data, ":at": at,
-        })?;
         let event = StoredEvent {
             id,
             job_id: job_id.map(str::to_string),
@@ -511,8 +694,47 @@ impl Batch {
             owner: owner.map(str::to_string),
             event,
         });
-        Ok(())
+        if self.careful {
+            insert_events(db, &self.events, &[(self.events.len() - 1, at)])
+        } else {
+            self.rows.push((self.events.len() - 1, at));
+            Ok(())
+        }
     }
+}
+
+/// Rows per multi-row `INSERT` into `events` at most; statements are made for powers of two up
+/// to it, so that a handful of prepared statements serve every batch size.
+const EVENT_ROWS_PER_INSERT: usize = 256;
+
+/// Inserts `events[i]` (at time `at`) for each `(i, at)` of `rows`, with multi-row `INSERT`s.
+fn insert_events(
+    db: &Connection,
+    events: &[CommittedEvent],
+    rows: &[(usize, i64)],
+) -> rusqlite::Result<()> {
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = EVENT_ROWS_PER_INSERT.min(1 << rest.len().ilog2());
+        let (now, later) = rest.split_at(n);
+        let values = vec!["(?, ?, ?, ?, ?, ?)"; n].join(", ");
+        let mut stmt = db.prepare_cached(&format!(
+            "INSERT INTO events (id, owner, job_id, type, data, at) VALUES {values}"
+        ))?;
+        for (k, &(i, at)) in now.iter().enumerate() {
+            let CommittedEvent { owner, event } = &events[i];
+            let p = k * 6;
+            stmt.raw_bind_parameter(p + 1, event.id)?;
+            stmt.raw_bind_parameter(p + 2, owner)?;
+            stmt.raw_bind_parameter(p + 3, &event.job_id)?;
+            stmt.raw_bind_parameter(p + 4, event.kind.as_str())?;
+            stmt.raw_bind_parameter(p + 5, &event.data)?;
+            stmt.raw_bind_parameter(p + 6, at)?;
+        }
+        stmt.raw_execute()?;
+        rest = later;
+    }
+    Ok(())
 }
 
 /// A `notice` event: sent to every stream, kept in the notices table rather than as an event.
@@ -704,8 +926,10 @@ fn append_log(
 }
 
 /// Deletes up to `limit` of the oldest events written before `before_ms`; returns the highest
-/// id deleted.
+/// id deleted. The floor of ids moves to the newest event first, so that ids are never handed
+/// out again, however many events are deleted.
 fn prune_events(db: &Connection, before_ms: i64, limit: u32) -> rusqlite::Result<Option<i64>> {
+    set_last_event_id(db, last_event_id(db)?)?;
     let last: Option<i64> = db
         .prepare_cached(
             "SELECT MAX(id) AS last FROM (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)",
@@ -717,6 +941,3 @@ fn prune_events(db: &Connection, before_ms: i64, limit: u32) -> rusqlite::Result
     }
     Ok(last)
 }
-
-#[allow(dead_code)]
-const _: Duration = Duration::ZERO;
