@@ -42,13 +42,24 @@ if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
   npm install --prefix .tools --no-save --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null
 fi
 
+# Debian packages, installed only when missing.
+apt_install() {
+  local sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+}
+
 if [ "$what" = test ]; then
   if [ ! -x /usr/bin/chromium ]; then
     step "installing Chromium"
-    sudo_cmd=""
-    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+    apt_install chromium
+  fi
+  # The tests reach SQLite files from outside Headway, as an operator would, with Python's
+  # sqlite3 (scripts/sqlx-prepare.sh, the refused-write test).
+  if ! python3 -c 'import sqlite3' 2>/dev/null; then
+    step "installing Python 3"
+    apt_install python3
   fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     step "installing Playwright (without its browser download)"
