@@ -21,15 +21,7 @@ pub enum EventType {
     Version,
 }
 
-impl EventType {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<EventType> {
-        s.parse().ok()
-    }
-}
+names!(EventType);
 
 /// Payload of a `progress` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -31,17 +31,10 @@ pub enum JobStatus {
     Interrupted,
 }
 
+names!(JobStatus);
+
 impl JobStatus {
     pub const ALL: &'static [JobStatus] = JobStatus::VARIANTS;
-
-    /// The name used in the API, the store and the stream.
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<JobStatus> {
-        s.parse().ok()
-    }
 
     /// A terminal job never changes again (a re-run is a new job).
     pub fn is_terminal(self) -> bool {
@@ -101,15 +94,7 @@ pub enum Level {
     Danger,
 }
 
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<Level> {
-        s.parse().ok()
-    }
-}
+names!(Level);
 
 /// How far a job has come. `total: None` means the amount of work is not known (yet).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -207,15 +192,7 @@ pub enum LogLevel {
     Error,
 }
 
-impl LogLevel {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn parse(s: &str) -> Option<LogLevel> {
-        s.parse().ok()
-    }
-}
+names!(LogLevel);
 
 /// Payload of a `log` event, and one line of `GET /api/v1/jobs/{id}/log`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

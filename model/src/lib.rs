@@ -8,6 +8,22 @@
 //! - [`kinds`]: how a kind describes its parameters;
 //! - [`error`]: the one error type of the API, the stream and server functions.
 
+/// `as_str()` and `parse()` for an enum whose names strum derives (`IntoStaticStr`,
+/// `EnumString`): the names used by the API, the store and the stream.
+macro_rules! names {
+    ($t:ty) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+
+            pub fn parse(s: &str) -> Option<$t> {
+                s.parse().ok()
+            }
+        }
+    };
+}
+
 pub mod error;
 pub mod events;
 pub mod history;

@@ -100,6 +100,16 @@ impl Session {
         self.get(&format!("/api/v1/jobs?{query}")).await
     }
 
+    /// `POST /api/start_job` with form fields, as the dashboard's start form sends it.
+    pub async fn start_job_form(&self, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/start_job"))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Every log line of a job, in order.
     pub async fn log(&self, id: &str) -> Vec<Value> {
         let (status, log) = self

@@ -235,16 +235,12 @@ async fn a_server_function_that_refuses_its_input_answers_4xx() {
         .starts_with(&s.url("/")));
     // And one that is accepted starts the job.
     let r = s
-        .http
-        .post(s.url("/api/start_job"))
-        .form(&[
+        .start_job_form(&[
             ("kind", "demo"),
             ("params[steps]", "2"),
             ("params[interval_ms]", "1"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 200);
     let job: serde_json::Value = r.json().await.unwrap();
     assert_eq!(

@@ -86,16 +86,12 @@ async fn one_cookie_is_one_user_for_server_functions_the_api_and_streams_across_
     let mut events = s.events("/api/v1/events", None).await;
     // Started through a server function, as the page does...
     let r = s
-        .http
-        .post(s.url("/api/start_job"))
-        .form(&[
+        .start_job_form(&[
             ("kind", "demo"),
             ("params[steps]", "2"),
             ("params[interval_ms]", "1"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(r.status(), 200);
     let id = r.json::<serde_json::Value>().await.unwrap()["id"]
         .as_str()

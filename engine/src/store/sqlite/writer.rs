@@ -33,6 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 512;
 
 /// A request to the writer thread.
+#[allow(clippy::large_enum_variant)] // short-lived, one per change: not worth an allocation
 enum Request {
     /// One change, batched with those waiting next to it.
     Write(Write),
