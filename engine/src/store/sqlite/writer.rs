@@ -518,10 +518,10 @@ impl Batch {
             Change::Create { owner, job } => {
                 let mut job = job.clone();
                 job.event_id = self.take_id();
-                insert_job(db, &owner, &job)?;
+                insert_job(db, owner, &job)?;
                 self.event(
                     db,
-                    Some(&owner),
+                    Some(owner),
                     job.event_id,
                     Some(&job.id),
                     EventType::Job,
@@ -556,9 +556,9 @@ impl Batch {
                 };
                 self.event(
                     db,
-                    Some(&owner),
+                    Some(owner),
                     job_event,
-                    Some(&job_id),
+                    Some(job_id),
                     EventType::Job,
                     json(&shown),
                     at,
@@ -571,9 +571,9 @@ impl Batch {
                     };
                     self.event(
                         db,
-                        Some(&owner),
+                        Some(owner),
                         id,
-                        Some(&job_id),
+                        Some(job_id),
                         EventType::Done,
                         json(&done),
                         at,
@@ -594,9 +594,9 @@ impl Batch {
                 let data = json(&ProgressEvent::new(job_id, progress));
                 self.event(
                     db,
-                    Some(&owner),
+                    Some(owner),
                     id,
-                    Some(&job_id),
+                    Some(job_id),
                     EventType::Progress,
                     data,
                     at,
@@ -616,9 +616,9 @@ impl Batch {
                 };
                 self.event(
                     db,
-                    Some(&owner),
+                    Some(owner),
                     id,
-                    Some(&job_id),
+                    Some(job_id),
                     EventType::Log,
                     json(&log),
                     at,
