@@ -4,6 +4,7 @@
 //! second, but at most one sample per [`SAMPLE_EVERY`] reaches the writer (and so the store and
 //! the wire). Status changes and log lines are never coalesced.
 
+use crate::store::Fence;
 use crate::writer::Writer;
 use model::{Level, LogLevel, Progress};
 use std::path::{Path, PathBuf};
@@ -18,6 +19,8 @@ pub const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 pub struct JobContext {
     job_id: String,
     owner: String,
+    /// The process running the job: its writes count only while the job is still its own.
+    fence: Fence,
     writer: Writer,
     progress: Progress,
     /// When the last sample was sent, and whether something changed since.
@@ -32,9 +35,11 @@ pub struct JobContext {
 }
 
 impl JobContext {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         job_id: String,
         owner: String,
+        fence: Fence,
         writer: Writer,
         progress: Progress,
         stop: CancellationToken,
@@ -44,6 +49,7 @@ impl JobContext {
         JobContext {
             job_id,
             owner,
+            fence,
             writer,
             progress,
             last_sample: None,
@@ -96,9 +102,7 @@ impl JobContext {
 
     /// Writes one log line. Lines are never dropped or coalesced.
     pub async fn log(&mut self, level: LogLevel, line: impl Into<String>) {
-        self.writer
-            .log(&self.owner, &self.job_id, level, line.into())
-            .await;
+        self.writer.log(&self.owner, &self.job_id, level, line.into(), self.fence.clone()).await;
     }
 
     /// Saves how far a resumable job has come. If the server stops, the job is queued again on
@@ -106,7 +110,7 @@ impl JobContext {
     /// is saved with it, so the bar continues where it was.
     pub async fn checkpoint(&mut self, value: serde_json::Value) {
         self.flush().await;
-        self.writer.checkpoint(&self.job_id, value).await;
+        self.writer.checkpoint(&self.job_id, value, self.fence.clone()).await;
     }
 
     /// The last checkpoint of an earlier, interrupted run of this job.
@@ -148,8 +152,6 @@ impl JobContext {
         self.dirty = false;
         self.last_sample = Some(Instant::now());
         self.progress.at = Some(crate::now_ms());
-        self.writer
-            .progress(&self.owner, &self.job_id, self.progress.clone())
-            .await;
+        self.writer.progress(&self.owner, &self.job_id, self.progress.clone(), self.fence.clone()).await;
     }
 }

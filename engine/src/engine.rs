@@ -38,6 +38,8 @@ pub struct EngineConfig {
     pub stall_after: Duration,
     /// Identifies the server's build: a page rendered by another build offers a reload.
     pub build: String,
+    /// Whether this process claims and runs jobs (a process that only serves does not).
+    pub runs_jobs: bool,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +54,7 @@ impl Default for EngineConfig {
             retention: Duration::from_secs(7 * 24 * 3600),
             stall_after: Duration::from_secs(30),
             build: "dev".into(),
+            runs_jobs: true,
         }
     }
 }
@@ -71,7 +74,8 @@ pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) bus: Arc<Bus>,
     pub(crate) writer: Writer,
-    pub(crate) runner: Arc<Runner>,
+    /// `None` in a process that runs no jobs.
+    pub(crate) runner: Option<Arc<Runner>>,
     pub(crate) kinds: Registry,
     pub(crate) env: KindEnv,
     /// Cancelled when the server starts shutting down: open streams end on it.
@@ -118,16 +122,18 @@ impl Engine {
         let env = KindEnv {
             data_root: config.data_root.clone(),
         };
-        let runner = Runner::new(
-            writer.clone(),
-            config.kinds.clone(),
-            RunnerConfig {
-                max_running: config.max_running.max(1),
-                kind_limits: config.kind_limits.clone(),
-                grace: config.grace,
-                data_root: config.data_root.clone(),
-            },
-        );
+        // Jobs left running by a previous process come back before anything is claimed.
+        recover(&store, &writer, &config.kinds).await?;
+        let runner_config = RunnerConfig {
+            max_running: config.max_running.max(1),
+            kind_limits: config.kind_limits.clone(),
+            grace: config.grace,
+            data_root: config.data_root.clone(),
+            poll: None,
+        };
+        let runner = config
+            .runs_jobs
+            .then(|| Runner::start(writer.clone(), config.kinds.clone(), runner_config, new_id()));
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -144,37 +150,8 @@ impl Engine {
                 version_event_id,
             }),
         };
-        engine.recover().await?;
         engine.spawn_pruner();
         Ok(engine)
-    }
-
-    /// Jobs that were running when the previous process stopped are `interrupted`, or, for a
-    /// resumable kind, queued again to continue from their checkpoint. Queued jobs are queued
-    /// again in their order.
-    async fn recover(&self) -> Result<(), StartError> {
-        let s = &self.inner;
-        for (owner, job) in s.store.unfinished_jobs().await? {
-            let resume = job.status == JobStatus::Running && s.kinds.is_resumable(&job.kind);
-            s.writer
-                .transition(
-                    &owner,
-                    &job.id,
-                    JobStatus::Interrupted,
-                    Some(runner::interrupted()),
-                )
-                .await?;
-            if resume {
-                s.writer
-                    .transition(&owner, &job.id, JobStatus::Queued, None)
-                    .await?;
-            }
-        }
-        for queued in s.store.queued_jobs().await? {
-            s.runner
-                .enqueue(queued.owner, queued.job, queued.checkpoint);
-        }
-        Ok(())
     }
 
     /// Deletes events older than the retention period, a batch at a time, every minute (or
@@ -321,9 +298,9 @@ impl Engine {
             .create(caller.user(), job)
             .await
             .map_err(|e| write_failed("store a new job", e))?;
-        self.inner
-            .runner
-            .enqueue(caller.user().to_string(), job.clone(), None);
+        if let Some(runner) = &self.inner.runner {
+            runner.poke();
+        }
         Ok(job)
     }
 
@@ -383,13 +360,18 @@ impl Engine {
                 format!("the job has already finished ({})", job.status),
             ));
         }
-        if self.inner.runner.dequeue(id) || !self.inner.runner.cancel(id).await {
-            // Waiting in the queue (or not held by this process): it never runs.
-            self.inner
-                .writer
-                .transition(caller.user(), id, JobStatus::Cancelled, None)
-                .await
-                .map_err(|e| write_failed("cancel a job", e))?;
+        let writer = &self.inner.writer;
+        let owner = caller.user();
+        let failed = |e| write_failed("cancel a job", e);
+        // Still waiting: it never runs. (If it was claimed meanwhile, it is stopped instead.)
+        let queued = job.status == JobStatus::Queued
+            && writer.transition(owner, id, JobStatus::Cancelled, None, None).await.map_err(failed)?.is_some();
+        if !queued {
+            // Running: it is asked to stop, and its runner records when it has.
+            writer.transition(owner, id, JobStatus::Cancelling, None, None).await.map_err(failed)?;
+            if let Some(runner) = &self.inner.runner {
+                runner.stop(id);
+            }
         }
         self.job(caller, id).await
     }
@@ -398,18 +380,18 @@ impl Engine {
     /// everything still pending, and lets another server open the database.
     pub async fn shutdown(&self) {
         self.inner.stopping.cancel();
-        self.inner.runner.shutdown().await;
+        if let Some(runner) = &self.inner.runner {
+            runner.shutdown().await;
+        }
         self.inner.writer.flush().await;
         self.inner.store.release();
     }
 
+    /// Jobs this process runs now.
     pub fn running_count(&self) -> usize {
-        self.inner.runner.running_count()
+        self.inner.runner.as_ref().map_or(0, |r| r.running_count())
     }
 
-    pub fn queued_count(&self) -> usize {
-        self.inner.runner.queued_count()
-    }
 }
 
 fn operator_only(caller: &Caller) -> Result<(), AppError> {
@@ -419,6 +401,19 @@ fn operator_only(caller: &Caller) -> Result<(), AppError> {
     Err(AppError::unauthorized(
         "operator requests need `Authorization: Bearer <token>` (see admin.token next to the database)",
     ))
+}
+
+/// Jobs that were running when the previous process stopped are `interrupted`, or, for a
+/// resumable kind, queued again to continue from their checkpoint.
+async fn recover(store: &Store, writer: &Writer, kinds: &Registry) -> Result<(), StartError> {
+    for (owner, job) in store.unfinished_jobs().await? {
+        let resume = job.status == JobStatus::Running && kinds.is_resumable(&job.kind);
+        writer.transition(&owner, &job.id, JobStatus::Interrupted, Some(runner::interrupted()), None).await?;
+        if resume {
+            writer.transition(&owner, &job.id, JobStatus::Queued, None, None).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes the generic `timeout_ms` out of a job's parameters (every kind accepts it).

@@ -28,8 +28,10 @@ async fn fixture() -> Fixture {
     )
     .await
     .unwrap();
+    // Nothing runs: the tests move their jobs themselves.
     let config = EngineConfig {
         data_root: dir.path().join("files"),
+        runs_jobs: false,
         ..EngineConfig::default()
     };
     let engine = Engine::start(store, config).await.unwrap();
@@ -44,7 +46,7 @@ async fn add(engine: &Engine, owner: &str, kind: &str) -> Job {
 
 async fn finish(engine: &Engine, owner: &str, id: &str, status: JobStatus) {
     let w = &engine.inner.writer;
-    w.transition(owner, id, JobStatus::Running, None)
+    w.transition(owner, id, JobStatus::Running, None, None)
         .await
         .unwrap()
         .unwrap();
@@ -52,7 +54,7 @@ async fn finish(engine: &Engine, owner: &str, id: &str, status: JobStatus) {
         code: "boom".into(),
         message: "disk quota exceeded".into(),
     });
-    w.transition(owner, id, status, error)
+    w.transition(owner, id, status, error, None)
         .await
         .unwrap()
         .unwrap();

@@ -1,20 +1,27 @@
-//! The runner: a FIFO queue with a global concurrency limit and per-kind limits, jobs run on
-//! tokio with their timeouts, cooperative cancellation with a forced abort after a grace period,
-//! and a bounded shutdown.
+//! The runner: claims queued jobs from the store and runs them on tokio, with their timeouts,
+//! cooperative cancellation with a forced abort after a grace period, and a bounded shutdown.
 //!
-//! The queue's truth is the store (`status = 'queued'`, in creation order); the runner keeps the
-//! same jobs in memory so that starting one never needs a query.
+//! The queue is the store: jobs wait `queued`, in creation order, and a runner takes them with
+//! [`Writer::claim`] as its slots free up (at most `max_running` jobs at once in this process),
+//! leaving any kind at its limit of jobs running anywhere where it is. Whatever may make a job
+//! claimable wakes the runner ([`Runner::poke`]): a job queued, a slot freed, a job ended
+//! elsewhere; a runner that shares its store with other processes also looks every second.
+//!
+//! Every write a running job makes carries this process's id as its fence: once a job is no
+//! longer this process's (another one took it over), what it still reports is refused.
 
 use crate::context::JobContext;
 use crate::kinds::Registry;
+use crate::store::QueuedJob;
 use crate::writer::Writer;
 use futures::FutureExt;
-use model::{Job, JobError, JobStatus};
-use std::collections::{HashMap, VecDeque};
+use model::{JobError, JobStatus};
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -22,234 +29,219 @@ use tokio_util::task::TaskTracker;
 /// Limits and timings of the runner.
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
-    /// Jobs running at once, all kinds together.
+    /// Jobs running at once in this process, all kinds together.
     pub max_running: usize,
     /// Per-kind limits that override the kinds' own `MAX_RUNNING`.
     pub kind_limits: HashMap<String, usize>,
     /// How long a job has to stop by itself after a cancel request or at shutdown.
     pub grace: Duration,
     pub data_root: PathBuf,
+    /// How often to look for claimable jobs without being woken: for a store shared with other
+    /// processes, whose jobs this one is not told about directly. `None`: only when woken.
+    pub poll: Option<Duration>,
 }
 
 pub struct Runner {
     writer: Writer,
     kinds: Registry,
     config: RunnerConfig,
+    /// This process: the fence of every write its jobs make.
+    me: String,
     data_root: Arc<PathBuf>,
-    state: Mutex<State>,
+    running: Mutex<HashMap<String, Running>>,
+    /// Something may have become claimable.
+    wake: Notify,
     tracker: TaskTracker,
     /// Cancelled at shutdown; every job's own token is a child of it.
     shutdown: CancellationToken,
 }
 
-#[derive(Default)]
-struct State {
-    queue: VecDeque<Queued>,
-    running: HashMap<String, Running>,
-    running_by_kind: HashMap<String, usize>,
-}
-
-struct Queued {
-    owner: String,
-    job: Job,
-    resume_from: Option<serde_json::Value>,
-}
-
 struct Running {
     owner: String,
-    kind: String,
     cancel: CancellationToken,
     abort: Option<AbortHandle>,
 }
 
 impl Runner {
-    pub fn new(writer: Writer, kinds: Registry, config: RunnerConfig) -> Arc<Runner> {
-        Arc::new(Runner {
+    /// Starts claiming and running jobs for process `me`.
+    pub fn start(writer: Writer, kinds: Registry, config: RunnerConfig, me: String) -> Arc<Runner> {
+        let runner = Arc::new(Runner {
             writer,
             kinds,
             data_root: Arc::new(config.data_root.clone()),
             config,
-            state: Mutex::new(State::default()),
+            me,
+            running: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
-        })
-    }
-
-    /// Puts a queued job at the back of the queue and starts whatever the limits allow.
-    pub fn enqueue(
-        self: &Arc<Self>,
-        owner: String,
-        job: Job,
-        resume_from: Option<serde_json::Value>,
-    ) {
-        self.state.lock().unwrap().queue.push_back(Queued {
-            owner,
-            job,
-            resume_from,
         });
-        self.dispatch();
+        tokio::spawn(Arc::clone(&runner).claim_loop());
+        runner.poke();
+        runner
     }
 
-    /// Removes a job that has not started yet; true if it was waiting.
-    pub fn dequeue(&self, id: &str) -> bool {
-        let mut state = self.state.lock().unwrap();
-        let before = state.queue.len();
-        state.queue.retain(|q| q.job.id != id);
-        state.queue.len() != before
+    /// This process's id, the fence of its jobs' writes.
+    pub fn me(&self) -> &str {
+        &self.me
     }
 
-    fn limit_for(&self, kind: &str) -> Option<usize> {
-        self.config
-            .kind_limits
-            .get(kind)
-            .copied()
-            .or_else(|| self.kinds.max_running(kind))
+    /// Something may have become claimable: look again.
+    pub fn poke(&self) {
+        self.wake.notify_one();
     }
 
-    /// Starts queued jobs in order while the limits allow. A kind at its own limit does not
-    /// hold back the jobs of other kinds behind it.
-    fn dispatch(self: &Arc<Self>) {
-        if self.shutdown.is_cancelled() {
-            return;
-        }
-        let mut state = self.state.lock().unwrap();
-        while state.running.len() < self.config.max_running {
-            let pick = state.queue.iter().position(|q| {
-                let running = state.running_by_kind.get(&q.job.kind).copied().unwrap_or(0);
-                self.limit_for(&q.job.kind)
-                    .is_none_or(|limit| running < limit)
-            });
-            let Some(i) = pick else { break };
-            let q = state.queue.remove(i).expect("position is in range");
-            let cancel = self.shutdown.child_token();
-            *state.running_by_kind.entry(q.job.kind.clone()).or_default() += 1;
-            let id = q.job.id.clone();
-            state.running.insert(
-                id.clone(),
-                Running {
-                    owner: q.owner.clone(),
-                    kind: q.job.kind.clone(),
-                    cancel: cancel.clone(),
-                    abort: None,
-                },
-            );
-            let handle = self.tracker.spawn(Arc::clone(self).run(q, cancel));
-            if let Some(r) = state.running.get_mut(&id) {
-                r.abort = Some(handle.abort_handle());
-            }
-        }
-    }
-
-    async fn run(self: Arc<Self>, q: Queued, cancel: CancellationToken) {
-        let Queued {
-            owner,
-            job,
-            resume_from,
-        } = q;
-        let id = job.id.clone();
-        let started = match self
-            .writer
-            .transition(&owner, &id, JobStatus::Running, None)
-            .await
-        {
-            Ok(started) => started,
-            Err(e) => {
-                tracing::error!(job = %id, error = %e, "cannot mark a job running; it stays queued until the next start");
-                None
-            }
-        };
-        if let Some(job) = started {
-            let timeout = job
-                .timeout_ms
-                .map(Duration::from_millis)
-                .or_else(|| self.kinds.default_timeout(&job.kind));
-            let mut ctx = JobContext::new(
-                id.clone(),
-                owner.clone(),
-                self.writer.clone(),
-                job.progress,
-                cancel.clone(),
-                resume_from,
-                Arc::clone(&self.data_root),
-            );
-            // A kind that panics fails its job, not the server: the panic ends here.
-            let work =
-                AssertUnwindSafe(self.kinds.run(&job.kind, job.params, &mut ctx)).catch_unwind();
-            let result = match timeout {
-                Some(limit) => match tokio::time::timeout(limit, work).await {
-                    Ok(r) => r,
-                    Err(_) => Ok(Err(JobError {
-                        code: "timeout".into(),
-                        message: format!(
-                            "the job ran longer than its {} ms timeout",
-                            limit.as_millis()
-                        ),
-                    })),
-                },
-                None => work.await,
-            };
-            let result = result.unwrap_or_else(|panic| Err(panicked(panic)));
-            ctx.flush().await;
-            let (status, error) = if self.shutdown.is_cancelled() {
-                (JobStatus::Interrupted, Some(interrupted()))
-            } else if cancel.is_cancelled() {
-                (JobStatus::Cancelled, None)
-            } else {
-                match result {
-                    Ok(()) => (JobStatus::Succeeded, None),
-                    Err(e) => (JobStatus::Failed, Some(e)),
+    async fn claim_loop(self: Arc<Self>) {
+        loop {
+            let poll = async {
+                match self.config.poll {
+                    Some(every) => tokio::time::sleep(every).await,
+                    None => std::future::pending().await,
                 }
             };
-            if let Err(e) = self.writer.transition(&owner, &id, status, error).await {
-                tracing::error!(job = %id, %status, error = %e, "cannot record how a job ended; it will show as interrupted after a restart");
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = poll => {}
+                _ = self.shutdown.cancelled() => return,
+            }
+            self.claim_and_start().await;
+        }
+    }
+
+    /// Claims jobs while slots are free and jobs are claimable, and starts them.
+    async fn claim_and_start(self: &Arc<Self>) {
+        loop {
+            let free = self.config.max_running.saturating_sub(self.running.lock().unwrap().len());
+            if free == 0 || self.shutdown.is_cancelled() {
+                return;
+            }
+            let kinds = self.kinds.names().map(str::to_string).collect();
+            let claimed = match self.writer.claim(&self.me, free as u32, kinds, self.limits()).await {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot claim queued jobs; trying again when woken");
+                    return;
+                }
+            };
+            let more = claimed.len() == free;
+            for job in claimed {
+                self.start_job(job);
+            }
+            if !more {
+                return;
             }
         }
+    }
+
+    /// The per-kind limits: the configured ones, else the kinds' own.
+    fn limits(&self) -> Vec<(String, u32)> {
+        let mut limits: HashMap<String, usize> =
+            self.kinds.names().filter_map(|k| Some((k.to_string(), self.kinds.max_running(k)?))).collect();
+        limits.extend(self.config.kind_limits.iter().map(|(k, n)| (k.clone(), *n)));
+        limits.into_iter().map(|(k, n)| (k, n.min(u32::MAX as usize) as u32)).collect()
+    }
+
+    fn start_job(self: &Arc<Self>, claimed: QueuedJob) {
+        let cancel = self.shutdown.child_token();
+        let id = claimed.job.id.clone();
+        let mut running = self.running.lock().unwrap();
+        running.insert(id.clone(), Running { owner: claimed.owner.clone(), cancel: cancel.clone(), abort: None });
+        let handle = self.tracker.spawn(Arc::clone(self).run(claimed, cancel));
+        if let Some(r) = running.get_mut(&id) {
+            r.abort = Some(handle.abort_handle());
+        }
+    }
+
+    async fn run(self: Arc<Self>, claimed: QueuedJob, cancel: CancellationToken) {
+        let QueuedJob { owner, job, checkpoint } = claimed;
+        let id = job.id.clone();
+        let timeout = job.timeout_ms.map(Duration::from_millis).or_else(|| self.kinds.default_timeout(&job.kind));
+        let mut ctx = JobContext::new(
+            id.clone(),
+            owner.clone(),
+            Some(self.me.clone()),
+            self.writer.clone(),
+            job.progress,
+            cancel.clone(),
+            checkpoint,
+            Arc::clone(&self.data_root),
+        );
+        // A kind that panics fails its job, not the server: the panic ends here.
+        let work = AssertUnwindSafe(self.kinds.run(&job.kind, job.params, &mut ctx)).catch_unwind();
+        let result = match timeout {
+            Some(limit) => match tokio::time::timeout(limit, work).await {
+                Ok(r) => r,
+                Err(_) => Ok(Err(JobError {
+                    code: "timeout".into(),
+                    message: format!("the job ran longer than its {} ms timeout", limit.as_millis()),
+                })),
+            },
+            None => work.await,
+        };
+        let result = result.unwrap_or_else(|panic| Err(panicked(panic)));
+        ctx.flush().await;
+        let (status, error) = if self.shutdown.is_cancelled() {
+            (JobStatus::Interrupted, Some(interrupted()))
+        } else if cancel.is_cancelled() {
+            (JobStatus::Cancelled, None)
+        } else {
+            match result {
+                Ok(()) => (JobStatus::Succeeded, None),
+                Err(e) => (JobStatus::Failed, Some(e)),
+            }
+        };
+        self.end(&owner, &id, status, error).await;
         self.finished(&id, false);
     }
 
-    /// Frees the job's slot (if it still holds one), aborting its task when asked, and starts
-    /// the next queued job.
-    fn finished(self: &Arc<Self>, id: &str, abort: bool) -> bool {
-        let freed = {
-            let mut state = self.state.lock().unwrap();
-            match state.running.remove(id) {
-                Some(r) => {
-                    if let Some(n) = state.running_by_kind.get_mut(&r.kind) {
-                        *n = n.saturating_sub(1);
-                    }
-                    if let (true, Some(a)) = (abort, r.abort) {
-                        a.abort();
-                    }
-                    true
+    /// Records how a job ended. An interrupted job of a resumable kind is queued again, to
+    /// continue from its checkpoint wherever it is claimed next.
+    async fn end(&self, owner: &str, id: &str, status: JobStatus, error: Option<JobError>) {
+        let fence = Some(self.me.clone());
+        match self.writer.transition(owner, id, status, error, fence.clone()).await {
+            Ok(Some(job)) if status == JobStatus::Interrupted && self.kinds.is_resumable(&job.kind) => {
+                if let Err(e) = self.writer.transition(owner, id, JobStatus::Queued, None, fence).await {
+                    tracing::error!(job = %id, error = %e, "cannot queue an interrupted job again");
                 }
-                None => false,
             }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(job = %id, %status, error = %e, "cannot record how a job ended; it will show as interrupted after a restart")
+            }
+        }
+    }
+
+    /// Frees the job's slot (if it still holds one), aborting its task when asked, and looks
+    /// for the next job to claim.
+    fn finished(self: &Arc<Self>, id: &str, abort: bool) -> bool {
+        let freed = match self.running.lock().unwrap().remove(id) {
+            Some(r) => {
+                if let (true, Some(a)) = (abort, r.abort) {
+                    a.abort();
+                }
+                true
+            }
+            None => false,
         };
         if freed {
-            self.dispatch();
+            self.poke();
         }
         freed
     }
 
-    /// Asks a running job to stop; it becomes `cancelling`, and `cancelled` once it has stopped
-    /// (by itself, or forcibly after the grace period). Returns false if the job is not running.
-    pub async fn cancel(self: &Arc<Self>, id: &str) -> bool {
-        let found = self
-            .state
-            .lock()
-            .unwrap()
-            .running
-            .get(id)
-            .map(|r| (r.owner.clone(), r.cancel.clone()));
-        let Some((owner, cancel)) = found else {
-            return false;
-        };
-        if let Err(e) = self
-            .writer
-            .transition(&owner, id, JobStatus::Cancelling, None)
-            .await
-        {
-            tracing::error!(job = %id, error = %e, "cannot record a cancel request; the job is stopped anyway");
+    /// Whether this process runs the job now.
+    pub fn runs(&self, id: &str) -> bool {
+        self.running.lock().unwrap().contains_key(id)
+    }
+
+    /// Asks a job this process runs to stop: it has `grace` to do so before it is aborted
+    /// (`cancelled`, code `cancel_timeout`). False if this process does not run it. The job's
+    /// move to `cancelling` is the caller's to record.
+    pub fn stop(self: &Arc<Self>, id: &str) -> bool {
+        let found = self.running.lock().unwrap().get(id).map(|r| (r.owner.clone(), r.cancel.clone()));
+        let Some((owner, cancel)) = found else { return false };
+        if cancel.is_cancelled() {
+            return true;
         }
         cancel.cancel();
         let runner = Arc::clone(self);
@@ -268,7 +260,8 @@ impl Runner {
                         runner.config.grace.as_millis()
                     ),
                 };
-                if let Err(e) = runner.writer.transition(&owner, &id, JobStatus::Cancelled, Some(error)).await {
+                let fence = Some(runner.me.clone());
+                if let Err(e) = runner.writer.transition(&owner, &id, JobStatus::Cancelled, Some(error), fence).await {
                     tracing::error!(job = %id, error = %e, "cannot record an aborted job as cancelled");
                 }
             }
@@ -277,35 +270,22 @@ impl Runner {
     }
 
     pub fn running_count(&self) -> usize {
-        self.state.lock().unwrap().running.len()
+        self.running.lock().unwrap().len()
     }
 
-    pub fn queued_count(&self) -> usize {
-        self.state.lock().unwrap().queue.len()
-    }
-
-    /// Stops every job: they see cancellation and end `interrupted`; any still running after
-    /// the grace period is aborted and marked `interrupted` here. Queued jobs stay queued.
+    /// Stops every job: they see cancellation and end `interrupted` (resumable ones queued
+    /// again); any still running after the grace period is aborted and recorded here. Queued
+    /// jobs stay queued.
     pub async fn shutdown(&self) {
         self.shutdown.cancel();
         self.tracker.close();
-        if tokio::time::timeout(self.config.grace, self.tracker.wait())
-            .await
-            .is_err()
-        {
-            let stuck: Vec<(String, Running)> =
-                self.state.lock().unwrap().running.drain().collect();
+        if tokio::time::timeout(self.config.grace, self.tracker.wait()).await.is_err() {
+            let stuck: Vec<(String, Running)> = self.running.lock().unwrap().drain().collect();
             for (id, r) in stuck {
                 if let Some(a) = r.abort {
                     a.abort();
                 }
-                if let Err(e) = self
-                    .writer
-                    .transition(&r.owner, &id, JobStatus::Interrupted, Some(interrupted()))
-                    .await
-                {
-                    tracing::error!(job = %id, error = %e, "cannot record a job stopped at shutdown; it will show as interrupted after a restart");
-                }
+                self.end(&r.owner, &id, JobStatus::Interrupted, Some(interrupted())).await;
             }
         }
     }
@@ -313,10 +293,7 @@ impl Runner {
 
 /// The error recorded on a job the server stopped without finishing it.
 pub fn interrupted() -> JobError {
-    JobError {
-        code: "interrupted".into(),
-        message: "the server stopped while this job was running".into(),
-    }
+    JobError { code: "interrupted".into(), message: "the server stopped while this job was running".into() }
 }
 
 /// The error recorded on a job whose kind panicked, with the panic's message.
@@ -326,8 +303,5 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> JobError {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "the job panicked".to_string());
-    JobError {
-        code: "panic".into(),
-        message,
-    }
+    JobError { code: "panic".into(), message }
 }

@@ -17,6 +17,8 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 const OWNER: &str = "test-owner";
+/// The process the test's jobs are claimed by.
+const FENCE: &str = "test-process";
 
 pub(crate) struct Harness {
     /// The temporary folder holding the store and the data root; removed on drop.
@@ -95,7 +97,7 @@ impl Harness {
         // Progress is only recorded for running jobs, as in the runner.
         let job = self
             .writer
-            .transition(OWNER, &job.id, JobStatus::Running, None)
+            .transition(OWNER, &job.id, JobStatus::Running, None, Some(FENCE.into()))
             .await
             .unwrap()
             .expect("start the job");
@@ -103,6 +105,7 @@ impl Harness {
         let ctx = JobContext::new(
             job.id.clone(),
             OWNER.to_string(),
+            Some(FENCE.into()),
             self.writer.clone(),
             job.progress,
             stop.clone(),

@@ -11,7 +11,7 @@
 //! commits. If the whole batch fails, every caller in it gets the error.
 
 use crate::bus::{Bus, Event};
-use crate::store::{Change, CommittedEvent, Outcome, Publish, Store, StoreError, Write};
+use crate::store::{Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, Store, StoreError, Write};
 use model::{Job, JobError, JobStatus, LogLevel, Notice, Progress};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -110,53 +110,49 @@ impl Writer {
         }
     }
 
-    /// Moves a job to `to` if the state machine allows it; returns the updated job, or `None`
-    /// when the move was refused (unknown job, or not allowed from its current status).
+    /// Moves a job to `to` if the state machine (and the fence: see [`Fence`]) allows it;
+    /// returns the updated job, or `None` when the move was refused (unknown job, not allowed
+    /// from its current status, or no longer the fence's process's).
     pub async fn transition(
         &self,
         owner: &str,
         job_id: &str,
         to: JobStatus,
         error: Option<JobError>,
+        fence: Fence,
     ) -> Result<Option<Job>, WriteError> {
-        let change = Change::Transition {
-            owner: owner.into(),
-            job_id: job_id.into(),
-            to,
-            error,
-        };
+        let change = Change::Transition { owner: owner.into(), job_id: job_id.into(), to, error, fence };
         match self.ask(change).await? {
             Outcome::Job(job) => Ok(job),
             other => Err(unexpected(other)),
         }
     }
 
-    pub async fn progress(&self, owner: &str, job_id: &str, progress: Progress) {
-        self.tell(Change::Progress {
-            owner: owner.into(),
-            job_id: job_id.into(),
-            progress,
-        })
-        .await
+    /// Takes up to `slots` queued jobs of `kinds` for process `by` (see [`Change::Claim`]).
+    pub async fn claim(
+        &self,
+        by: &str,
+        slots: u32,
+        kinds: Vec<String>,
+        limits: Vec<(String, u32)>,
+    ) -> Result<Vec<QueuedJob>, WriteError> {
+        match self.ask(Change::Claim { by: by.into(), slots, kinds, limits }).await? {
+            Outcome::Claimed(jobs) => Ok(jobs),
+            other => Err(unexpected(other)),
+        }
     }
 
-    pub async fn log(&self, owner: &str, job_id: &str, level: LogLevel, line: String) {
-        self.tell(Change::Log {
-            owner: owner.into(),
-            job_id: job_id.into(),
-            level,
-            line,
-        })
-        .await
+    pub async fn progress(&self, owner: &str, job_id: &str, progress: Progress, fence: Fence) {
+        self.tell(Change::Progress { owner: owner.into(), job_id: job_id.into(), progress, fence }).await
+    }
+
+    pub async fn log(&self, owner: &str, job_id: &str, level: LogLevel, line: String, fence: Fence) {
+        self.tell(Change::Log { owner: owner.into(), job_id: job_id.into(), level, line, fence }).await
     }
 
     /// Saves a resumable job's checkpoint.
-    pub async fn checkpoint(&self, job_id: &str, value: serde_json::Value) {
-        self.tell(Change::Checkpoint {
-            job_id: job_id.into(),
-            value,
-        })
-        .await
+    pub async fn checkpoint(&self, job_id: &str, value: serde_json::Value, fence: Fence) {
+        self.tell(Change::Checkpoint { job_id: job_id.into(), value, fence }).await
     }
 
     /// Deletes a batch of events older than `before_ms`; returns the highest id deleted.

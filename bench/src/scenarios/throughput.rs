@@ -514,6 +514,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
                         level: Level::Success,
                         at: Some(engine::now_ms()),
                     },
+                    fence: None,
                 });
             }
             finish.push(transition(&owner, id, JobStatus::Succeeded));
@@ -556,6 +557,7 @@ fn transition(owner: &str, id: &str, to: JobStatus) -> Change {
         job_id: id.to_string(),
         to,
         error: None,
+        fence: None,
     }
 }
 

@@ -163,6 +163,11 @@ impl Registry {
         }
     }
 
+    /// The names of the kinds.
+    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.kinds.keys().copied()
+    }
+
     pub fn is_resumable(&self, kind: &str) -> bool {
         self.kinds.get(kind).is_some_and(|k| k.resumable())
     }

@@ -57,6 +57,11 @@ pub enum Access {
     Shared,
 }
 
+/// The process a job's writes come from: a job takes them only while that process holds it
+/// (it claimed the job and has not lost it). `None`: a write not made by the job's runner (a
+/// cancel request, a recovery).
+pub type Fence = Option<String>;
+
 /// One change to jobs, logs or notices. [`Store::apply`] answers each with an [`Outcome`].
 // A change lives only in the batch being written: its size is not worth an allocation.
 #[allow(clippy::large_enum_variant)]
@@ -64,19 +69,26 @@ pub enum Access {
 pub enum Change {
     /// Inserts a new job with its `job` event. Its `event_id` is assigned here.
     Create { owner: String, job: Job },
-    /// Moves a job to `to` if the state machine allows it, with its `job` event and, for a
-    /// terminal status, its `done` event.
+    /// Moves a job to `to` if the state machine allows it (and the fence holds), with its `job`
+    /// event and, for a terminal status, its `done` event. Moving to `running` claims the job
+    /// for the fence's process; moving back to `queued` releases it.
     Transition {
         owner: String,
         job_id: String,
         to: JobStatus,
         error: Option<JobError>,
+        fence: Fence,
     },
+    /// Takes up to `slots` queued jobs of `kinds` for process `by`, oldest first, keeping every
+    /// kind of `limits` under its limit of jobs running (or cancelling) anywhere: each becomes
+    /// running, with its `job` event.
+    Claim { by: String, slots: u32, kinds: Vec<String>, limits: Vec<(String, u32)> },
     /// Records a progress sample of a running job, with its `progress` event.
     Progress {
         owner: String,
         job_id: String,
         progress: Progress,
+        fence: Fence,
     },
     /// Appends a log line of a running job, with its `log` event.
     Log {
@@ -84,11 +96,13 @@ pub enum Change {
         job_id: String,
         level: LogLevel,
         line: String,
+        fence: Fence,
     },
     /// Saves a resumable job's checkpoint (no event: it is the job's private state).
     Checkpoint {
         job_id: String,
         value: serde_json::Value,
+        fence: Fence,
     },
     /// Deletes up to `limit` of the oldest events written before `before_ms`.
     Prune { before_ms: i64, limit: u32 },
@@ -107,6 +121,8 @@ pub enum Outcome {
     Job(Option<Job>),
     /// `Progress`, `Log`, `Checkpoint`: whether the job took it (it must be running).
     Recorded(bool),
+    /// `Claim`: the jobs taken, now running, with their owners and checkpoints.
+    Claimed(Vec<QueuedJob>),
     /// `Prune`: the highest event id deleted, if any.
     Pruned(Option<i64>),
     Notice(Notice),

@@ -43,7 +43,7 @@ fn create(owner: &str, job: &Job) -> Change {
 }
 
 fn to(owner: &str, job: &Job, status: JobStatus) -> Change {
-    Change::Transition {
+    Change::Transition { fence: None,
         owner: owner.into(),
         job_id: job.id.clone(),
         to: status,
@@ -94,7 +94,7 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
         .apply(vec![
             create("me", &job),
             to("me", &job, JobStatus::Running),
-            Change::Progress {
+            Change::Progress { fence: None,
                 owner: "me".into(),
                 job_id: job.id.clone(),
                 progress: Progress {
@@ -105,7 +105,7 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
                     ..Default::default()
                 },
             },
-            Change::Log {
+            Change::Log { fence: None,
                 owner: "me".into(),
                 job_id: job.id.clone(),
                 level: LogLevel::Warn,
@@ -273,13 +273,13 @@ async fn moves_the_state_machine_refuses_change_nothing() {
         .store
         .apply(vec![
             to("me", &job, JobStatus::Succeeded),
-            Change::Progress {
+            Change::Progress { fence: None,
                 owner: "me".into(),
                 job_id: job.id.clone(),
                 progress: Progress::default(),
             },
             to("me", &new_job("demo"), JobStatus::Running),
-            Change::Log {
+            Change::Log { fence: None,
                 owner: "me".into(),
                 job_id: "nope".into(),
                 level: LogLevel::Info,
@@ -318,7 +318,7 @@ async fn recovery_reads_unfinished_and_queued_jobs_with_their_checkpoints() {
             create("b", &queued),
             create("a", &done),
             to("a", &running, JobStatus::Running),
-            Change::Checkpoint {
+            Change::Checkpoint { fence: None,
                 job_id: running.id.clone(),
                 value: json!({"files_done": 2}),
             },
@@ -386,7 +386,7 @@ async fn counts_and_the_chart_follow_status_changes() {
             create("me", &a),
             create("me", &b),
             to("me", &b, JobStatus::Running),
-            Change::Transition {
+            Change::Transition { fence: None,
                 owner: "me".into(),
                 job_id: b.id.clone(),
                 to: JobStatus::Failed,
@@ -497,7 +497,7 @@ async fn list_jobs_filters_searches_and_pages_both_ways() {
     let mut changes: Vec<Change> = jobs.iter().map(|j| create("me", j)).collect();
     changes.push(create("them", &new_job("demo")));
     changes.push(to("me", &jobs[1], JobStatus::Running));
-    changes.push(Change::Progress {
+    changes.push(Change::Progress { fence: None,
         owner: "me".into(),
         job_id: jobs[1].id.clone(),
         progress: Progress {
@@ -736,4 +736,90 @@ async fn ids_are_never_handed_out_twice_after_pruning_everything_or_after_notice
         first + 3,
         "a reserved id is never handed out again"
     );
+}
+
+fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
+    let kinds = ["batch", "checksum", "demo"].map(String::from).to_vec();
+    Change::Claim { by: by.into(), slots, kinds, limits: limits.iter().map(|(k, n)| (k.to_string(), *n)).collect() }
+}
+
+fn claimed(outcome: &Outcome) -> Vec<String> {
+    match outcome {
+        Outcome::Claimed(jobs) => jobs.iter().map(|q| q.job.id.clone()).collect(),
+        other => panic!("expected claimed jobs, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits() {
+    let db = db().await;
+    let jobs: Vec<Job> = ["batch", "batch", "demo", "batch", "demo"].iter().map(|k| new_job(k)).collect();
+    db.store.apply(jobs.iter().map(|j| create("me", j)).collect()).await.unwrap();
+    // Two slots: the two oldest.
+    let first = db.store.apply(vec![claim("p1", 2, &[])]).await.unwrap();
+    assert_eq!(claimed(&first.outcomes[0]), [jobs[0].id.clone(), jobs[1].id.clone()]);
+    assert_eq!(first.events.len(), 2, "one `job` event per claimed job");
+    let running = db.store.job("me", &jobs[0].id).await.unwrap().unwrap();
+    assert_eq!(running.status, JobStatus::Running);
+    // batch is at its limit of 2 (both claimed by p1): another process skips it and takes the
+    // demo jobs behind it.
+    let second = db.store.apply(vec![claim("p2", 5, &[("batch", 2)])]).await.unwrap();
+    assert_eq!(claimed(&second.outcomes[0]), [jobs[2].id.clone(), jobs[4].id.clone()]);
+    // Once a batch job has ended, the next one can be claimed.
+    db.store
+        .apply(vec![Change::Transition {
+            owner: "me".into(),
+            job_id: jobs[0].id.clone(),
+            to: JobStatus::Succeeded,
+            error: None,
+            fence: Some("p1".into()),
+        }])
+        .await
+        .unwrap();
+    let third = db.store.apply(vec![claim("p2", 5, &[("batch", 2)])]).await.unwrap();
+    assert_eq!(claimed(&third.outcomes[0]), [jobs[3].id.clone()]);
+    let none = db.store.apply(vec![claim("p2", 5, &[])]).await.unwrap();
+    assert!(claimed(&none.outcomes[0]).is_empty());
+    // A kind the process does not run is never claimed by it.
+    let other = new_job("import_csv");
+    db.store.apply(vec![create("me", &other)]).await.unwrap();
+    assert!(claimed(&db.store.apply(vec![claim("p2", 5, &[])]).await.unwrap().outcomes[0]).is_empty());
+}
+
+#[tokio::test]
+async fn a_job_takes_writes_only_from_the_process_that_holds_it() {
+    let db = db().await;
+    let job = new_job("checksum");
+    db.store.apply(vec![create("me", &job), claim("p1", 1, &[])]).await.unwrap();
+    let report = |by: &str| {
+        vec![
+            Change::Progress {
+                owner: "me".into(),
+                job_id: job.id.clone(),
+                progress: Progress { current: 1, ..Default::default() },
+                fence: Some(by.into()),
+            },
+            Change::Log { owner: "me".into(), job_id: job.id.clone(), level: LogLevel::Info, line: by.into(), fence: Some(by.into()) },
+            Change::Checkpoint { job_id: job.id.clone(), value: json!(by), fence: Some(by.into()) },
+            Change::Transition {
+                owner: "me".into(),
+                job_id: job.id.clone(),
+                to: JobStatus::Succeeded,
+                error: None,
+                fence: Some(by.into()),
+            },
+        ]
+    };
+    // Another process's reports change nothing and make no event.
+    let stale = db.store.apply(report("p2")).await.unwrap();
+    assert!(matches!(stale.outcomes[..], [Outcome::Recorded(false), Outcome::Recorded(false), Outcome::Recorded(false), Outcome::Job(None)]));
+    assert!(stale.events.is_empty());
+    assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), None);
+    // Anyone may ask it to stop; the holder's reports are taken.
+    let cancel = Change::Transition { owner: "me".into(), job_id: job.id.clone(), to: JobStatus::Cancelling, error: None, fence: None };
+    assert!(matches!(db.store.apply(vec![cancel]).await.unwrap().outcomes[0], Outcome::Job(Some(_))));
+    let held = db.store.apply(report("p1")).await.unwrap();
+    assert!(matches!(held.outcomes[..], [Outcome::Recorded(true), Outcome::Recorded(true), Outcome::Recorded(true), Outcome::Job(Some(_))]));
+    assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), Some(json!("p1")));
+    assert_eq!(db.store.job("me", &job.id).await.unwrap().unwrap().status, JobStatus::Succeeded);
 }

@@ -15,9 +15,10 @@
 //! Rows are read by column name.
 
 use super::super::{
-    Applied, Change, CommittedEvent, Outcome, Publish, SessionRow, StoreError, StoreResult,
-    StoredEvent, Write,
+    Applied, Change, CommittedEvent, Outcome, Publish, QueuedJob, SessionRow, StoreError,
+    StoreResult, StoredEvent, Write,
 };
+use std::collections::HashMap;
 use super::Location;
 use crate::now_ms;
 use model::{
@@ -31,6 +32,9 @@ use tokio::sync::{mpsc, oneshot};
 
 /// How many changes one transaction takes at most.
 const MAX_BATCH: usize = 512;
+
+/// Queued jobs a claim looks at, oldest first, to find those whose kind is not at its limit.
+const CLAIM_SCAN: u32 = 1000;
 
 /// A request to the writer thread.
 #[allow(clippy::large_enum_variant)] // short-lived, one per change: not worth an allocation
@@ -530,64 +534,15 @@ impl Batch {
                 )?;
                 Outcome::Job(Some(job))
             }
-            Change::Transition {
-                owner,
-                job_id,
-                to,
-                error,
-            } => {
-                let job_event = self.take_id();
-                let done_event = to.is_terminal().then(|| self.take_id());
-                let Some(job) = transition(
-                    db,
-                    job_id,
-                    *to,
-                    error.as_ref(),
-                    at,
-                    done_event.unwrap_or(job_event),
-                )?
-                else {
-                    self.next_id = job_event;
-                    return Ok(Outcome::Job(None));
-                };
-                let shown = Job {
-                    event_id: job_event,
-                    ..job.clone()
-                };
-                self.event(
-                    db,
-                    Some(owner),
-                    job_event,
-                    Some(job_id),
-                    EventType::Job,
-                    json(&shown),
-                    at,
-                )?;
-                if let Some(id) = done_event {
-                    let done = DoneEvent {
-                        job_id: job_id.clone(),
-                        status: *to,
-                        error: job.error.clone(),
-                    };
-                    self.event(
-                        db,
-                        Some(owner),
-                        id,
-                        Some(job_id),
-                        EventType::Done,
-                        json(&done),
-                        at,
-                    )?;
-                }
-                Outcome::Job(Some(job))
+            Change::Transition { owner, job_id, to, error, fence } => {
+                Outcome::Job(self.move_job(db, owner, job_id, *to, error.as_ref(), fence.as_deref(), at)?)
             }
-            Change::Progress {
-                owner,
-                job_id,
-                progress,
-            } => {
+            Change::Claim { by, slots, kinds, limits } => {
+                Outcome::Claimed(self.claim(db, by, *slots, kinds, limits, at)?)
+            }
+            Change::Progress { owner, job_id, progress, fence } => {
                 let id = self.take_id();
-                if !record_progress(db, job_id, progress, id)? {
+                if !record_progress(db, job_id, progress, id, fence.as_deref())? {
                     self.next_id = id;
                     return Ok(Outcome::Recorded(false));
                 }
@@ -603,14 +558,9 @@ impl Batch {
                 )?;
                 Outcome::Recorded(true)
             }
-            Change::Log {
-                owner,
-                job_id,
-                level,
-                line,
-            } => {
+            Change::Log { owner, job_id, level, line, fence } => {
                 let id = self.take_id();
-                let Some(log) = append_log(db, job_id, *level, line, at, id)? else {
+                let Some(log) = append_log(db, job_id, *level, line, at, id, fence.as_deref())? else {
                     self.next_id = id;
                     return Ok(Outcome::Recorded(false));
                 };
@@ -625,10 +575,12 @@ impl Batch {
                 )?;
                 Outcome::Recorded(true)
             }
-            Change::Checkpoint { job_id, value } => {
+            Change::Checkpoint { job_id, value, fence } => {
                 let n = db
-                    .prepare_cached("UPDATE jobs SET checkpoint = ? WHERE id = ?")?
-                    .execute(params![value.to_string(), job_id])?;
+                    .prepare_cached(
+                        "UPDATE jobs SET checkpoint = :value WHERE id = :id AND (:fence IS NULL OR claimed_by = :fence)",
+                    )?
+                    .execute(named_params! {":value": value.to_string(), ":id": job_id, ":fence": fence})?;
                 Outcome::Recorded(n == 1)
             }
             Change::Prune { before_ms, limit } => {
@@ -671,6 +623,85 @@ impl Batch {
                 Outcome::Withdrawn(withdrawn.len())
             }
         })
+    }
+
+    /// Moves a job to `to` (if its status and the fence allow it) with its `job` event and, for
+    /// a terminal status, its `done` event.
+    #[allow(clippy::too_many_arguments)]
+    fn move_job(
+        &mut self,
+        db: &Connection,
+        owner: &str,
+        job_id: &str,
+        to: JobStatus,
+        error: Option<&JobError>,
+        fence: Option<&str>,
+        at: i64,
+    ) -> rusqlite::Result<Option<Job>> {
+        let job_event = self.take_id();
+        let done_event = to.is_terminal().then(|| self.take_id());
+        let Some(job) = transition(db, job_id, to, error, at, done_event.unwrap_or(job_event), fence)? else {
+            self.next_id = job_event;
+            return Ok(None);
+        };
+        let shown = Job { event_id: job_event, ..job.clone() };
+        self.event(db, Some(owner), job_event, Some(job_id), EventType::Job, json(&shown), at)?;
+        if let Some(id) = done_event {
+            let done = DoneEvent { job_id: job_id.to_string(), status: to, error: job.error.clone() };
+            self.event(db, Some(owner), id, Some(job_id), EventType::Done, json(&done), at)?;
+        }
+        Ok(Some(job))
+    }
+
+    /// Takes up to `slots` queued jobs of `kinds` for process `by`, oldest first, past the kinds
+    /// at their limit of jobs running anywhere.
+    #[allow(clippy::too_many_arguments)]
+    fn claim(
+        &mut self,
+        db: &Connection,
+        by: &str,
+        slots: u32,
+        kinds: &[String],
+        limits: &[(String, u32)],
+        at: i64,
+    ) -> rusqlite::Result<Vec<QueuedJob>> {
+        let mut running: HashMap<String, u32> = HashMap::new();
+        {
+            let mut stmt = db.prepare_cached(
+                "SELECT kind, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY kind",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>("kind")?, r.get::<_, u32>("n")?)))?;
+            for row in rows {
+                let (kind, n) = row?;
+                running.insert(kind, n);
+            }
+        }
+        let candidates: Vec<(String, String, String, Option<String>)> = db
+            .prepare_cached(
+                "SELECT id, owner, kind, checkpoint FROM jobs \
+                 WHERE status = 'queued' AND kind IN (SELECT value FROM json_each(:kinds)) \
+                 ORDER BY seq LIMIT :scan",
+            )?
+            .query_map(named_params! {":kinds": json(&kinds), ":scan": CLAIM_SCAN}, |r| {
+                Ok((r.get("id")?, r.get("owner")?, r.get("kind")?, r.get("checkpoint")?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut claimed = Vec::new();
+        for (id, owner, kind, checkpoint) in candidates {
+            if claimed.len() as u32 >= slots {
+                break;
+            }
+            let n = running.get(&kind).copied().unwrap_or(0);
+            if limits.iter().any(|(k, limit)| *k == kind && n >= *limit) {
+                continue;
+            }
+            if let Some(job) = self.move_job(db, &owner, &id, JobStatus::Running, None, Some(by), at)? {
+                *running.entry(kind).or_default() += 1;
+                let checkpoint = checkpoint.and_then(|c| serde_json::from_str(&c).ok());
+                claimed.push(QueuedJob { owner, job, checkpoint });
+            }
+        }
+        Ok(claimed)
     }
 
     /// Inserts a job's event and keeps it for publishing once the batch commits.
@@ -790,6 +821,7 @@ fn transition(
     error: Option<&JobError>,
     at: i64,
     event_id: i64,
+    fence: Option<&str>,
 ) -> rusqlite::Result<Option<Job>> {
     let from: Vec<&str> = JobStatus::ALL
         .iter()
@@ -806,13 +838,16 @@ fn transition(
         .collect::<Vec<_>>()
         .join(", ");
     // started_at is set on the first move to running; finished_at on reaching a terminal
-    // state (and cleared when an interrupted job is queued again).
+    // state (and cleared when an interrupted job is queued again). Moving to running claims the
+    // job for the fence's process, queued again releases it; any other move by a process needs
+    // the job to be still its own.
     let sql = format!(
         "UPDATE jobs SET status = :to, \
              started_at = CASE WHEN :to = 'running' THEN COALESCE(started_at, :at) ELSE started_at END, \
              finished_at = CASE WHEN :terminal THEN :at ELSE NULL END, \
-             error_code = :code, error_message = :message, event_id = :event_id \
-         WHERE id = :id AND status IN ({list}) \
+             error_code = :code, error_message = :message, event_id = :event_id, \
+             claimed_by = CASE WHEN :to = 'running' THEN :fence WHEN :to = 'queued' THEN NULL ELSE claimed_by END \
+         WHERE id = :id AND status IN ({list}) AND (:to = 'running' OR :fence IS NULL OR claimed_by = :fence) \
          RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
              created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at"
     );
@@ -826,6 +861,7 @@ fn transition(
                 ":message": error.map(|e| e.message.as_str()),
                 ":event_id": event_id,
                 ":id": job_id,
+                ":fence": fence,
             },
             job_from_row,
         )
@@ -877,12 +913,13 @@ fn record_progress(
     job_id: &str,
     p: &Progress,
     event_id: i64,
+    fence: Option<&str>,
 ) -> rusqlite::Result<bool> {
     let changed = db
         .prepare_cached(
             "UPDATE jobs SET current = :current, total = :total, unit = :unit, message = :message, \
                  level = :level, event_id = :event_id, progress_at = :at \
-             WHERE id = :id AND status IN ('running', 'cancelling')",
+             WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence)",
         )?
         .execute(named_params! {
             ":current": p.current as i64,
@@ -893,6 +930,7 @@ fn record_progress(
             ":event_id": event_id,
             ":at": p.at,
             ":id": job_id,
+            ":fence": fence,
         })?;
     Ok(changed == 1)
 }
@@ -905,12 +943,14 @@ fn append_log(
     line: &str,
     at: i64,
     event_id: i64,
+    fence: Option<&str>,
 ) -> rusqlite::Result<Option<LogLine>> {
     let seq: Option<i64> = db
         .prepare_cached(
-            "UPDATE jobs SET log_seq = log_seq + 1, event_id = ? WHERE id = ? RETURNING log_seq",
+            "UPDATE jobs SET log_seq = log_seq + 1, event_id = :event_id \
+             WHERE id = :id AND (:fence IS NULL OR claimed_by = :fence) RETURNING log_seq",
         )?
-        .query_row(params![event_id, job_id], |r| r.get("log_seq"))
+        .query_row(named_params! {":event_id": event_id, ":id": job_id, ":fence": fence}, |r| r.get("log_seq"))
         .optional()?;
     let Some(seq) = seq else { return Ok(None) };
     db.prepare_cached(
