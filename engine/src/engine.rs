@@ -4,11 +4,12 @@
 use crate::bus::Bus;
 use crate::caller::Caller;
 use crate::kinds::{KindEnv, Registry};
-use crate::runner::{self, Runner, RunnerConfig};
+use crate::membership::Membership;
+use crate::runner::{Runner, RunnerConfig};
 use crate::store::{Store, StoreError};
 use crate::writer::{WriteError, Writer};
 use crate::{is_job_id, new_id, now_ms};
-use model::{AppError, ErrorCode, FieldError, Job, JobStatus, KindInfo, Notice};
+use model::{AppError, ErrorCode, FieldError, Job, JobStatus, KindInfo, Notice, VersionEvent};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -40,6 +41,10 @@ pub struct EngineConfig {
     pub build: String,
     /// Whether this process claims and runs jobs (a process that only serves does not).
     pub runs_jobs: bool,
+    /// What this process does, as shown in the registry of processes: `all`, `web`, `worker`.
+    pub role: String,
+    /// How long a process sharing the database may be silent before its jobs are taken over.
+    pub lease: Duration,
 }
 
 impl Default for EngineConfig {
@@ -55,6 +60,8 @@ impl Default for EngineConfig {
             stall_after: Duration::from_secs(30),
             build: "dev".into(),
             runs_jobs: true,
+            role: "all".into(),
+            lease: Duration::from_secs(30),
         }
     }
 }
@@ -76,6 +83,7 @@ pub(crate) struct Inner {
     pub(crate) writer: Writer,
     /// `None` in a process that runs no jobs.
     pub(crate) runner: Option<Arc<Runner>>,
+    pub(crate) membership: Arc<Membership>,
     pub(crate) kinds: Registry,
     pub(crate) env: KindEnv,
     /// Cancelled when the server starts shutting down: open streams end on it.
@@ -108,41 +116,56 @@ impl From<WriteError> for StartError {
 }
 
 impl Engine {
-    /// Starts the writer, recovers jobs left over by a previous process, and starts queued ones.
+    /// Starts the writer, registers this process, takes over the jobs of processes that are
+    /// gone (on a database only one server uses, every job left running), and starts claiming.
     pub async fn start(store: Store, config: EngineConfig) -> Result<Engine, StartError> {
         let bus = Arc::new(Bus::new(config.bus_capacity));
         // The next id announces this server's build; everything this run writes comes after it.
-        let version_event_id = store.reserve_event_id().await?;
-        let pruned_through = match store.oldest_event_id().await? {
-            Some(oldest) => oldest - 1,
-            // Nothing stored: everything up to the version event has been seen or never was.
-            None => version_event_id - 1,
-        };
+        let version = serde_json::to_string(&VersionEvent { build: config.build.clone() })
+            .expect("a version event always serializes");
+        let version_event_id = store.version_event(version).await?;
+        let pruned_through = store.pruned_through().await?;
         let writer = Writer::start(store.clone(), Arc::clone(&bus), version_event_id).await?;
         let env = KindEnv {
             data_root: config.data_root.clone(),
         };
-        // Jobs left running by a previous process come back before anything is claimed.
-        recover(&store, &writer, &config.kinds).await?;
+        // Jobs left running by processes that are gone come back before anything is claimed.
+        let membership = Membership::join(
+            store.clone(),
+            writer.clone(),
+            config.kinds.clone(),
+            &config.role,
+            &config.build,
+            config.lease,
+        )
+        .await?;
         let runner_config = RunnerConfig {
             max_running: config.max_running.max(1),
             kind_limits: config.kind_limits.clone(),
             grace: config.grace,
             data_root: config.data_root.clone(),
-            poll: None,
+            // Other processes' jobs reach this one as events; a slow look now and then is the
+            // safety net.
+            poll: store.is_shared().then_some(Duration::from_secs(2)),
         };
-        let runner = config
-            .runs_jobs
-            .then(|| Runner::start(writer.clone(), config.kinds.clone(), runner_config, new_id()));
+        let runner = config.runs_jobs.then(|| {
+            Runner::start(writer.clone(), config.kinds.clone(), runner_config, membership.id())
+        });
+        if let Some(runner) = &runner {
+            writer.observe(observer(Arc::downgrade(runner)));
+        }
+        let stopping = CancellationToken::new();
+        membership.spawn(runner.clone(), stopping.clone());
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
                 bus,
                 writer,
                 runner,
+                membership,
                 kinds: config.kinds,
                 env,
-                stopping: CancellationToken::new(),
+                stopping,
                 pruned_through: AtomicI64::new(pruned_through),
                 retention: config.retention,
                 stall_after: config.stall_after,
@@ -155,11 +178,13 @@ impl Engine {
     }
 
     /// Deletes events older than the retention period, a batch at a time, every minute (or
-    /// twice per retention period when that is shorter).
+    /// twice per retention period when that is shorter). Where processes share the database,
+    /// only the one holding the `prune` lease does; the others learn how far it went.
     fn spawn_pruner(&self) {
         let engine = self.clone();
         let every =
             (self.inner.retention / 2).clamp(Duration::from_millis(100), Duration::from_secs(60));
+        let hold_ms = (every * 3).as_millis() as i64;
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
@@ -167,9 +192,23 @@ impl Engine {
                     _ = tick.tick() => {}
                     _ = engine.inner.stopping.cancelled() => return,
                 }
-                engine.prune_now().await;
+                let me = engine.process_id();
+                match engine.inner.store.try_lease("prune", &me, hold_ms).await {
+                    Ok(true) => {
+                        engine.prune_now().await;
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "cannot take the pruning lease; retrying at the next tick"),
+                }
+                let _ = engine.refresh_pruned_through().await;
             }
         });
+    }
+
+    /// Reads how far events were pruned, by whichever process.
+    pub(crate) async fn refresh_pruned_through(&self) -> Result<i64, StoreError> {
+        let floor = self.inner.store.pruned_through().await?;
+        Ok(self.inner.pruned_through.fetch_max(floor, Ordering::AcqRel).max(floor))
     }
 
     /// Deletes events older than the retention period now; returns how far it pruned.
@@ -188,6 +227,27 @@ impl Engine {
             }
         }
         self.pruned_through()
+    }
+
+    /// The id this process is registered under (and claims jobs under).
+    pub fn process_id(&self) -> String {
+        self.inner.membership.id()
+    }
+
+    /// The id of the latest published event, once it is at least `cursor` if the store has
+    /// committed that far: on a shared database, an id a client got from another process may
+    /// not have reached this one yet. Waits at most two seconds.
+    pub async fn head_at_least(&self, cursor: i64) -> i64 {
+        let head = self.head();
+        if cursor <= head {
+            return head;
+        }
+        match self.inner.store.last_event_id().await {
+            Ok(last) if cursor <= last => {
+                self.inner.writer.published(cursor, Duration::from_secs(2)).await
+            }
+            _ => head,
+        }
     }
 
     /// Events with ids up to this one may be gone: a stream resuming below it gets `resync`.
@@ -367,11 +427,9 @@ impl Engine {
         let queued = job.status == JobStatus::Queued
             && writer.transition(owner, id, JobStatus::Cancelled, None, None).await.map_err(failed)?.is_some();
         if !queued {
-            // Running: it is asked to stop, and its runner records when it has.
+            // Running: it is asked to stop, by whichever process runs it (its runner hears of
+            // the move to `cancelling`, see [`observer`]), and that runner records when it has.
             writer.transition(owner, id, JobStatus::Cancelling, None, None).await.map_err(failed)?;
-            if let Some(runner) = &self.inner.runner {
-                runner.stop(id);
-            }
         }
         self.job(caller, id).await
     }
@@ -384,6 +442,7 @@ impl Engine {
             runner.shutdown().await;
         }
         self.inner.writer.flush().await;
+        self.inner.membership.leave().await;
         self.inner.store.release();
     }
 
@@ -403,17 +462,20 @@ fn operator_only(caller: &Caller) -> Result<(), AppError> {
     ))
 }
 
-/// Jobs that were running when the previous process stopped are `interrupted`, or, for a
-/// resumable kind, queued again to continue from their checkpoint.
-async fn recover(store: &Store, writer: &Writer, kinds: &Registry) -> Result<(), StartError> {
-    for (owner, job) in store.unfinished_jobs().await? {
-        let resume = job.status == JobStatus::Running && kinds.is_resumable(&job.kind);
-        writer.transition(&owner, &job.id, JobStatus::Interrupted, Some(runner::interrupted()), None).await?;
-        if resume {
-            writer.transition(&owner, &job.id, JobStatus::Queued, None, None).await?;
+/// What the runner does when a job changes status anywhere: a job asked to stop that runs
+/// here is stopped; a job queued or finished may make another claimable.
+fn observer(runner: std::sync::Weak<Runner>) -> crate::writer::Observer {
+    Box::new(move |id, status| {
+        let Some(runner) = runner.upgrade() else { return };
+        match status {
+            JobStatus::Cancelling => {
+                runner.stop(id);
+            }
+            JobStatus::Queued => runner.poke(),
+            s if s.is_terminal() => runner.poke(),
+            _ => {}
         }
-    }
-    Ok(())
+    })
 }
 
 /// Takes the generic `timeout_ms` out of a job's parameters (every kind accepts it).

@@ -137,10 +137,10 @@ impl Engine {
         job_id: Option<&str>,
         after: i64,
         limit: u32,
-    ) -> Result<Vec<StoredEvent>, AppError> {
+    ) -> Result<Replay, AppError> {
         let store = &self.inner.store;
         let until = self.head();
-        match job_id {
+        let events = match job_id {
             Some(id) => {
                 store
                     .job_events_after(&self.job(caller, id).await?.id, after, until, limit)
@@ -152,8 +152,23 @@ impl Engine {
                     .await
             }
         }
-        .map_err(read_failed)
+        .map_err(read_failed)?;
+        // Checked after reading: the store moves the floor in the transaction that deletes, so
+        // a read that missed deleted events sees the floor above its cursor here.
+        if job_id.is_none() && after < self.refresh_pruned_through().await.map_err(read_failed)? {
+            return Ok(Replay::Pruned);
+        }
+        Ok(Replay::Events(events))
     }
+}
+
+/// What a replay read.
+#[derive(Debug)]
+pub enum Replay {
+    /// The stored events after the cursor, oldest first (none: caught up).
+    Events(Vec<StoredEvent>),
+    /// Events after the cursor are no longer kept: the client must start again from a snapshot.
+    Pruned,
 }
 
 /// Turns a history view's parameters into a filter, or says which one is wrong.

@@ -5,9 +5,10 @@
 //!   notices, shutdown;
 //! - [`history`]: what a caller may read: pages, counts, the chart, details, logs, events;
 //! - [`caller`]: who a request acts for;
-//! - [`store`]: the database, behind one seam, with its SQLite backend;
+//! - [`store`]: the database, behind one seam, over its backends (SQLite, PostgreSQL);
 //! - [`writer`]: the task that writes changes in batches and publishes what committed;
 //! - [`bus`]: fan-out of committed events to open streams;
+//! - [`membership`]: this process among those sharing the store; takes over the jobs of processes that are gone;
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
 //! - [`context`]: what a running job reports through;
 //! - [`kinds`]: the job kinds, each declared once by its parameter type.
@@ -18,6 +19,7 @@ pub mod context;
 pub mod engine;
 pub mod history;
 pub mod kinds;
+pub mod membership;
 pub mod runner;
 pub mod store;
 pub mod writer;
@@ -41,9 +43,4 @@ pub fn is_job_id(id: &str) -> bool {
 }
 
 /// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use store::now_ms;

@@ -45,8 +45,9 @@ pub struct Runner {
     writer: Writer,
     kinds: Registry,
     config: RunnerConfig,
-    /// This process: the fence of every write its jobs make.
-    me: String,
+    /// This process as registered, the fence of the writes of the jobs it claims; `None` while
+    /// it is not registered (it claims nothing then).
+    me: Mutex<Option<Arc<str>>>,
     data_root: Arc<PathBuf>,
     running: Mutex<HashMap<String, Running>>,
     /// Something may have become claimable.
@@ -54,10 +55,14 @@ pub struct Runner {
     tracker: TaskTracker,
     /// Cancelled at shutdown; every job's own token is a child of it.
     shutdown: CancellationToken,
+    /// The runtime jobs run on.
+    runtime: tokio::runtime::Handle,
 }
 
 struct Running {
     owner: String,
+    /// The process id the job was claimed under: the fence of its writes.
+    fence: Arc<str>,
     cancel: CancellationToken,
     abort: Option<AbortHandle>,
 }
@@ -70,20 +75,42 @@ impl Runner {
             kinds,
             data_root: Arc::new(config.data_root.clone()),
             config,
-            me,
+            me: Mutex::new(Some(me.into())),
             running: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
+            runtime: tokio::runtime::Handle::current(),
         });
         tokio::spawn(Arc::clone(&runner).claim_loop());
         runner.poke();
         runner
     }
 
-    /// This process's id, the fence of its jobs' writes.
-    pub fn me(&self) -> &str {
-        &self.me
+    /// The id this process claims jobs under, if it may claim now.
+    fn me(&self) -> Option<Arc<str>> {
+        self.me.lock().unwrap().clone()
+    }
+
+    /// Stops every job at once, without recording anything (they are no longer this
+    /// process's to record: they are taken over as a dead process's), and claims nothing until
+    /// [`Runner::resume`]. Returns how many jobs were stopped.
+    pub fn abandon(&self) -> usize {
+        *self.me.lock().unwrap() = None;
+        let stopped: Vec<Running> = self.running.lock().unwrap().drain().map(|(_, r)| r).collect();
+        for r in &stopped {
+            r.cancel.cancel();
+            if let Some(a) = &r.abort {
+                a.abort();
+            }
+        }
+        stopped.len()
+    }
+
+    /// Claims jobs again, under the id `me` (registered).
+    pub fn resume(&self, me: String) {
+        *self.me.lock().unwrap() = Some(me.into());
+        self.poke();
     }
 
     /// Something may have become claimable: look again.
@@ -115,8 +142,9 @@ impl Runner {
             if free == 0 || self.shutdown.is_cancelled() {
                 return;
             }
+            let Some(me) = self.me() else { return };
             let kinds = self.kinds.names().map(str::to_string).collect();
-            let claimed = match self.writer.claim(&self.me, free as u32, kinds, self.limits()).await {
+            let claimed = match self.writer.claim(&me, free as u32, kinds, self.limits()).await {
                 Ok(claimed) => claimed,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot claim queued jobs; trying again when woken");
@@ -125,7 +153,7 @@ impl Runner {
             };
             let more = claimed.len() == free;
             for job in claimed {
-                self.start_job(job);
+                self.start_job(job, Arc::clone(&me));
             }
             if !more {
                 return;
@@ -141,25 +169,28 @@ impl Runner {
         limits.into_iter().map(|(k, n)| (k, n.min(u32::MAX as usize) as u32)).collect()
     }
 
-    fn start_job(self: &Arc<Self>, claimed: QueuedJob) {
+    fn start_job(self: &Arc<Self>, claimed: QueuedJob, fence: Arc<str>) {
         let cancel = self.shutdown.child_token();
         let id = claimed.job.id.clone();
         let mut running = self.running.lock().unwrap();
-        running.insert(id.clone(), Running { owner: claimed.owner.clone(), cancel: cancel.clone(), abort: None });
-        let handle = self.tracker.spawn(Arc::clone(self).run(claimed, cancel));
+        running.insert(
+            id.clone(),
+            Running { owner: claimed.owner.clone(), fence: Arc::clone(&fence), cancel: cancel.clone(), abort: None },
+        );
+        let handle = self.tracker.spawn(Arc::clone(self).run(claimed, fence, cancel));
         if let Some(r) = running.get_mut(&id) {
             r.abort = Some(handle.abort_handle());
         }
     }
 
-    async fn run(self: Arc<Self>, claimed: QueuedJob, cancel: CancellationToken) {
+    async fn run(self: Arc<Self>, claimed: QueuedJob, fence: Arc<str>, cancel: CancellationToken) {
         let QueuedJob { owner, job, checkpoint } = claimed;
         let id = job.id.clone();
         let timeout = job.timeout_ms.map(Duration::from_millis).or_else(|| self.kinds.default_timeout(&job.kind));
         let mut ctx = JobContext::new(
             id.clone(),
             owner.clone(),
-            Some(self.me.clone()),
+            Some(fence.to_string()),
             self.writer.clone(),
             job.progress,
             cancel.clone(),
@@ -190,14 +221,14 @@ impl Runner {
                 Err(e) => (JobStatus::Failed, Some(e)),
             }
         };
-        self.end(&owner, &id, status, error).await;
+        self.end(&owner, &id, &fence, status, error).await;
         self.finished(&id, false);
     }
 
     /// Records how a job ended. An interrupted job of a resumable kind is queued again, to
     /// continue from its checkpoint wherever it is claimed next.
-    async fn end(&self, owner: &str, id: &str, status: JobStatus, error: Option<JobError>) {
-        let fence = Some(self.me.clone());
+    async fn end(&self, owner: &str, id: &str, fence: &str, status: JobStatus, error: Option<JobError>) {
+        let fence = Some(fence.to_string());
         match self.writer.transition(owner, id, status, error, fence.clone()).await {
             Ok(Some(job)) if status == JobStatus::Interrupted && self.kinds.is_resumable(&job.kind) => {
                 if let Err(e) = self.writer.transition(owner, id, JobStatus::Queued, None, fence).await {
@@ -238,15 +269,17 @@ impl Runner {
     /// (`cancelled`, code `cancel_timeout`). False if this process does not run it. The job's
     /// move to `cancelling` is the caller's to record.
     pub fn stop(self: &Arc<Self>, id: &str) -> bool {
-        let found = self.running.lock().unwrap().get(id).map(|r| (r.owner.clone(), r.cancel.clone()));
-        let Some((owner, cancel)) = found else { return false };
+        let found = self.running.lock().unwrap().get(id).map(|r| (r.owner.clone(), Arc::clone(&r.fence), r.cancel.clone()));
+        let Some((owner, fence, cancel)) = found else { return false };
         if cancel.is_cancelled() {
             return true;
         }
         cancel.cancel();
         let runner = Arc::clone(self);
         let id = id.to_string();
-        self.tracker.spawn(async move {
+        // Called from wherever a job's move is published (the store's writer thread, on SQLite):
+        // the grace period runs on the runtime the runner started on.
+        self.runtime.spawn(self.tracker.track_future(async move {
             tokio::select! {
                 _ = tokio::time::sleep(runner.config.grace) => {}
                 _ = runner.shutdown.cancelled() => return,
@@ -260,12 +293,12 @@ impl Runner {
                         runner.config.grace.as_millis()
                     ),
                 };
-                let fence = Some(runner.me.clone());
+                let fence = Some(fence.to_string());
                 if let Err(e) = runner.writer.transition(&owner, &id, JobStatus::Cancelled, Some(error), fence).await {
                     tracing::error!(job = %id, error = %e, "cannot record an aborted job as cancelled");
                 }
             }
-        });
+        }));
         true
     }
 
@@ -285,7 +318,7 @@ impl Runner {
                 if let Some(a) = r.abort {
                     a.abort();
                 }
-                self.end(&r.owner, &id, JobStatus::Interrupted, Some(interrupted())).await;
+                self.end(&r.owner, &id, &r.fence, JobStatus::Interrupted, Some(interrupted())).await;
             }
         }
     }

@@ -1,5 +1,9 @@
-//! A harness for testing job kinds against the real engine pieces: a fresh SQLite store in a
-//! temporary folder, the writer and bus on top of it, and a data root for file-based kinds.
+//! Test databases on either backend, and a harness for testing job kinds against the real
+//! engine pieces: a fresh store, the writer and bus on top of it, and a data root for
+//! file-based kinds.
+//!
+//! Tests run on SQLite, or on PostgreSQL with `HEADWAY_TEST_BACKEND=postgres` (a throwaway
+//! cluster this process starts and removes, a fresh database per test).
 //!
 //! A kind's test starts a job with [`Harness::start`], runs the kind on the returned context
 //! and then reads back what a user would see: the stored job ([`Harness::job`]) and its log
@@ -20,9 +24,44 @@ const OWNER: &str = "test-owner";
 /// The process the test's jobs are claimed by.
 const FENCE: &str = "test-process";
 
+/// Whether this run's tests use PostgreSQL.
+pub(crate) fn on_postgres() -> bool {
+    std::env::var("HEADWAY_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A fresh, empty database of this run's backend, which may be opened (again) as a server's.
+pub(crate) struct TestDb {
+    pub url: String,
+    /// The SQLite file's folder, removed on drop.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        if on_postgres() {
+            let cluster = tokio::task::spawn_blocking(crate::store::postgres::throwaway::shared)
+                .await
+                .expect("start the throwaway PostgreSQL");
+            let url = cluster.fresh_database().await.expect("a fresh database");
+            return TestDb { url, _dir: None };
+        }
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}/h.db", dir.path().display());
+        TestDb { url, _dir: Some(dir) }
+    }
+
+    /// Opens the database as a server does.
+    pub async fn open(&self) -> Store {
+        Store::open(&self.url, Access::Exclusive)
+            .await
+            .expect("open the test store")
+    }
+}
+
 pub(crate) struct Harness {
-    /// The temporary folder holding the store and the data root; removed on drop.
+    /// The temporary folder holding the data root; removed on drop.
     dir: tempfile::TempDir,
+    _db: TestDb,
     pub store: Store,
     pub writer: Writer,
     /// Where file-based kinds read and write (`<dir>/data`).
@@ -42,16 +81,15 @@ impl Harness {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let data_root = dir.path().join("data");
         std::fs::create_dir_all(&data_root).expect("create the test data root");
-        let url = format!("sqlite://{}/h.db", dir.path().display());
-        let store = Store::open(&url, Access::Exclusive)
-            .await
-            .expect("open the test store");
+        let db = TestDb::new().await;
+        let store = db.open().await;
         let last = store.last_event_id().await.expect("read the last event id");
         let writer = Writer::start(store.clone(), Arc::new(Bus::new(64)), last)
             .await
             .expect("the writer starts");
         Harness {
             dir,
+            _db: db,
             store,
             writer,
             data_root,

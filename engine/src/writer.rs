@@ -12,10 +12,9 @@
 
 use crate::bus::{Bus, Event};
 use crate::store::{Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, Store, StoreError, Write};
-use model::{Job, JobError, JobStatus, LogLevel, Notice, Progress};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
-use tokio::sync::oneshot;
+use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{oneshot, watch};
 
 /// The store could not take the change (disk full, database locked for too long...).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -28,23 +27,47 @@ impl From<StoreError> for WriteError {
     }
 }
 
-#[allow(clippy::large_enum_variant)]
 /// A handle to send changes to the store's writer.
 #[derive(Clone)]
 pub struct Writer {
     store: Store,
-    head: Arc<AtomicI64>,
+    /// The id of the latest published event.
+    heads: Arc<watch::Sender<i64>>,
+    observer: Arc<OnceLock<Observer>>,
+}
+
+/// Told the id and the new status of a job whose `job` event was just published.
+pub type Observer = Box<dyn Fn(&str, JobStatus) + Send + Sync>;
+
+/// The two fields of a `job` event the observer needs.
+#[derive(serde::Deserialize)]
+struct JobStatusOnly<'a> {
+    id: &'a str,
+    status: JobStatus,
 }
 
 impl Writer {
-    /// Publishes every batch the store commits from now on: the head moves, then the bus
-    /// carries the batch's events. `head` is the latest event id already committed.
+    /// Publishes every event the store commits after `head` (the latest event id already
+    /// seen): the head moves, then the bus carries the events, then the observer (see
+    /// [`Writer::observe`]) hears of every job's new status.
     pub async fn start(store: Store, bus: Arc<Bus>, head: i64) -> Result<Writer, StoreError> {
-        let head = Arc::new(AtomicI64::new(head));
-        let published = Arc::clone(&head);
+        let (heads, _) = watch::channel(head);
+        let heads = Arc::new(heads);
+        let observer: Arc<OnceLock<Observer>> = Arc::new(OnceLock::new());
+        let (published, observed) = (Arc::clone(&heads), Arc::clone(&observer));
         let publish: Publish = Arc::new(move |events: Vec<CommittedEvent>, committed: i64| {
-            published.fetch_max(committed, Ordering::AcqRel);
+            published.send_if_modified(|h| {
+                let newer = committed > *h;
+                *h = (*h).max(committed);
+                newer
+            });
+            let observer = observed.get();
             for e in events {
+                if let (Some(observe), EventType::Job) = (observer, e.event.kind) {
+                    if let Ok(job) = serde_json::from_str::<JobStatusOnly>(&e.event.data) {
+                        observe(job.id, job.status);
+                    }
+                }
                 let event = Arc::new(Event::new(
                     e.event.id,
                     e.event.job_id,
@@ -57,14 +80,29 @@ impl Writer {
                 }
             }
         });
-        store.publish_to(publish).await?;
-        Ok(Writer { store, head })
+        store.publish_to(publish, head).await?;
+        Ok(Writer { store, heads, observer })
+    }
+
+    /// Calls `observe` with the id and new status of every job that changes status, in any
+    /// process sharing the store, once its event is published. Set once.
+    pub fn observe(&self, observe: Observer) {
+        if self.observer.set(observe).is_err() {
+            tracing::error!("the writer's observer was set twice; the first one stays");
+        }
+    }
+
+    /// Waits (at most `limit`) until events up to `id` are published; returns the head then.
+    pub async fn published(&self, id: i64, limit: std::time::Duration) -> i64 {
+        let mut heads = self.heads.subscribe();
+        let _ = tokio::time::timeout(limit, heads.wait_for(|h| *h >= id)).await;
+        self.head()
     }
 
     /// The id of the latest committed event. It is updated before that event is published, so a
     /// stream that subscribes to the bus and then reads `head` misses nothing above it.
     pub fn head(&self) -> i64 {
-        self.head.load(Ordering::Acquire)
+        *self.heads.borrow()
     }
 
     /// Applies one change and waits for what became of it.

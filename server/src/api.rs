@@ -175,3 +175,12 @@ pub async fn kinds(State(state): State<AppState>) -> Json<Vec<KindInfo>> {
 pub async fn no_such_endpoint() -> ApiError {
     ApiError(AppError::new(ErrorCode::NotFound, "no such API endpoint"))
 }
+
+/// `GET /healthz`: the process is up and serving (whatever its role).
+pub async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "process": state.engine.process_id(),
+        "build": state.engine.build(),
+    }))
+}

@@ -18,7 +18,8 @@ pub struct Config {
     pub addr: SocketAddr,
 
     /// The database: a SQLite file (`sqlite://path`, created with its directory if missing;
-    /// `?mode=ro` or `?mode=rw` to refuse creating it).
+    /// `?mode=ro` or `?mode=rw` to refuse creating it), or PostgreSQL 15 or newer
+    /// (`postgres://USER:PASSWORD@HOST:PORT/DB`), which several Headway processes may share.
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -92,8 +93,49 @@ pub struct Config {
     #[arg(long, env = "HEADWAY_MAX_CONNECTIONS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: Option<u64>,
 
+    /// What this process does: `all` (serves pages, the API and streams, and runs jobs),
+    /// `web` (serves, runs no jobs) or `worker` (runs jobs, serves only `/healthz`). Web and
+    /// worker processes share a PostgreSQL database.
+    #[arg(long, env = "HEADWAY_ROLE", value_enum, default_value_t = Role::All)]
+    pub role: Role,
+
+    /// Seconds a process sharing the database may be silent (no heartbeat) before another one
+    /// takes over its jobs: `interrupted`, or queued again from their checkpoint.
+    #[arg(long, env = "HEADWAY_LEASE_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease_secs: u64,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// What a process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Serves pages, the API and streams, and runs jobs.
+    All,
+    /// Serves pages, the API and streams; runs no jobs.
+    Web,
+    /// Runs jobs; serves only `/healthz`.
+    Worker,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Web => "web",
+            Role::Worker => "worker",
+        }
+    }
+
+    pub fn runs_jobs(self) -> bool {
+        self != Role::Web
+    }
+
+    pub fn serves(self) -> bool {
+        self != Role::Worker
+    }
 }
 
 /// Operator commands, sent to the running server at `--addr`.
@@ -129,6 +171,8 @@ impl Config {
             admin_token: None,
             build_id: None,
             max_connections: None,
+            role: Role::All,
+            lease_secs: 30,
             command: None,
         }
     }

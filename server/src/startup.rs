@@ -107,19 +107,26 @@ impl Server {
         })?;
 
         let store = Store::open(&config.database_url, Access::Exclusive).await?;
-        let admin_token = match store.local_dir() {
-            Some(dir) => {
+        let admin_token = match (store.local_dir(), &config.admin_token) {
+            (Some(dir), _) => {
                 let path = admin::token_path(dir);
-                admin::load_or_create_token(config.admin_token.as_deref(), &path)
-                    .map_err(|source| StartError::AdminToken { path, source })?
+                Some(
+                    admin::load_or_create_token(config.admin_token.as_deref(), &path)
+                        .map_err(|source| StartError::AdminToken { path, source })?,
+                )
             }
-            None => config.admin_token.clone().unwrap_or_else(engine::new_id),
+            (None, Some(token)) => Some(token.trim().to_string()),
+            (None, None) => {
+                // Processes sharing a database must agree on it: it is given, never made up.
+                tracing::warn!("no --admin-token (HEADWAY_ADMIN_TOKEN): operator requests are refused");
+                None
+            }
         };
         std::fs::create_dir_all(&config.data_root).map_err(|source| StartError::DataDir {
             dir: config.data_root.clone(),
             source,
         })?;
-        let identities = Identities::new(store.clone(), config.secure_cookies, Some(admin_token));
+        let identities = Identities::new(store.clone(), config.secure_cookies, admin_token);
         let engine_config = EngineConfig {
             grace: Duration::from_millis(config.cancel_grace_ms),
             max_running: config.max_running as usize,
@@ -129,6 +136,9 @@ impl Server {
             retention: Duration::from_secs(config.retention_secs),
             stall_after: Duration::from_secs(config.stall_secs),
             build: config.build_id.clone().unwrap_or_else(build_id),
+            runs_jobs: config.role.runs_jobs(),
+            role: config.role.as_str().to_string(),
+            lease: Duration::from_secs(config.lease_secs),
             ..EngineConfig::default()
         };
         let engine = Engine::start(store, engine_config).await?;
@@ -142,7 +152,10 @@ impl Server {
             },
             identities,
         };
-        let router = router(state.clone());
+        let router = match config.role.serves() {
+            true => router(state.clone()),
+            false => health_only(state.clone()),
+        };
         let max = config
             .max_connections
             .map(|n| n as usize)
@@ -193,6 +206,14 @@ impl Server {
     }
 }
 
+/// What a worker serves: whether it is up, nothing else.
+fn health_only(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .fallback(api::no_such_endpoint)
+        .with_state(state)
+}
+
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
@@ -229,6 +250,7 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(refusals::limit_body));
     // Everything else is a static asset (or the 404 page): no session is made or written.
     Router::new()
+        .route("/healthz", get(api::healthz))
         .merge(identified)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_response(

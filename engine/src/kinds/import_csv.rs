@@ -13,7 +13,7 @@
 
 use super::paths::{resolve_inside, resolve_new_inside};
 use super::{JobContext, Kind, KindEnv, RunResult};
-use crate::store::sqlite::import::{ImportDb, ImportError};
+use store_sqlite::import::{ImportDb, ImportError};
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -502,7 +502,6 @@ fn crashed(e: tokio::task::JoinError) -> JobError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::sqlite::import::read_back;
     use crate::testing::{Harness, TestJob};
     use serde_json::json;
     use std::os::unix::fs::symlink;
@@ -520,14 +519,14 @@ mod tests {
     }
 
     async fn rows(h: &Harness, table: &str) -> Vec<(String, String, String)> {
-        let rows = read_back::rows(&h.data_root.join("imports.db"), table).await;
+        let rows = read_back::rows(&h.data_root.join("imports.db"), table);
         rows.into_iter()
             .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
             .collect()
     }
 
     async fn has_table(h: &Harness, table: &str) -> bool {
-        read_back::has_table(&h.data_root.join("imports.db"), table).await
+        read_back::has_table(&h.data_root.join("imports.db"), table)
     }
 
     fn owned(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
@@ -575,7 +574,7 @@ mod tests {
         );
         let (_job, result) = import(&h, "odd.csv", "odd").await;
         assert_eq!(result, Ok(()));
-        let names = read_back::column_names(&h.data_root.join("imports.db"), "odd").await;
+        let names = read_back::column_names(&h.data_root.join("imports.db"), "odd");
         assert_eq!(names, ["first name", "a \"quoted\" one", "Select"]);
     }
 
@@ -880,5 +879,44 @@ mod tests {
             json!({"file": "a", "table": "t", "x": 1})
         )
         .is_err());
+    }
+
+    /// What an import left, read back as any SQLite client would.
+    mod read_back {
+        use rusqlite::{Connection, OpenFlags};
+        use std::path::Path;
+
+        fn open(path: &Path) -> Connection {
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
+        }
+
+        /// Every row of `table` in insertion order, each value as text.
+        pub fn rows(path: &Path, table: &str) -> Vec<Vec<String>> {
+            let db = open(path);
+            let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+            let mut stmt = db.prepare(&format!("SELECT * FROM {quoted} ORDER BY rowid")).unwrap();
+            let n = stmt.column_count();
+            stmt.query_map([], |r| (0..n).map(|i| r.get::<_, String>(i)).collect())
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        }
+
+        pub fn has_table(path: &Path, table: &str) -> bool {
+            open(path)
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE lower(name) = lower(?)",
+                    [table],
+                    |r| r.get::<_, i64>(0),
+                )
+                .unwrap()
+                > 0
+        }
+
+        pub fn column_names(path: &Path, table: &str) -> Vec<String> {
+            let db = open(path);
+            let mut stmt = db.prepare("SELECT name FROM pragma_table_info(?) ORDER BY cid").unwrap();
+            stmt.query_map([table], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        }
     }
 }

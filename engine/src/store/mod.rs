@@ -1,204 +1,26 @@
 //! The store: the one way into Headway's database.
 //!
-//! [`Store`] is an enum over backends; each backend owns all of its SQL, its driver types and its
-//! connections, and nothing outside this module names them. Today there is one backend,
-//! [`sqlite`]: reads through a small sqlx pool with compile-checked queries, and every write on
-//! one writer thread with a connection of its own.
+//! [`Store`] is an enum over the backends, each a crate of its own that owns all of its SQL, its
+//! migrations, its driver types and its connections; nothing outside them names those. The
+//! types they share with the engine (changes, outcomes, events, rows, errors) come from the
+//! `store` crate and are re-exported here.
 //!
-//! Writes are [`Change`]s applied in batches ([`Store::apply`]): one transaction per batch, one
-//! savepoint per change, so a change that fails is undone alone and reported as such while the
-//! rest of its batch commits. The backend allocates event ids inside that transaction, so ids
-//! follow commit order whatever the number of writers; events are returned only once committed.
+//! - [`sqlite`] (the embedded default): reads through a small sqlx pool with compile-checked
+//!   queries, every write on one writer thread with a connection of its own; one server per
+//!   database file.
+//! - [`postgres`]: any number of processes on one database; each writes through a task of its
+//!   own, and publishes what every process committed by reading it back in id order.
+//!
+//! Writes are [`Change`]s applied in batches ([`Store::write`], [`Store::apply`]): one
+//! transaction per batch, a change that fails undone alone while the rest of its batch commits.
+//! Event ids are allocated inside that transaction, so ids follow commit order.
 
-pub mod sqlite;
+pub use store::*;
+pub use store_postgres as postgres;
+pub use store_sqlite as sqlite;
 
-use model::{
-    EventType, Job, JobError, JobStatus, LogLevel, LogLine, MinuteStats, Notice, Progress,
-    StatusChange, StatusCount,
-};
+use model::{Job, LogLine, MinuteStats, Notice, StatusChange, StatusCount};
 use std::path::{Path, PathBuf};
-
-/// Why the store could not do something, in words fit for a log line or a startup error. The
-/// driver's own error types stay inside the backend.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub(crate) String);
-
-impl StoreError {
-    pub(crate) fn new(context: &str, e: impl std::fmt::Display) -> StoreError {
-        StoreError(format!("{context}: {e}"))
-    }
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Why the database could not be opened, as one line for the operator.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    #[error("invalid database URL {url:?}: {reason}")]
-    BadUrl { url: String, reason: String },
-    #[error("cannot open database {url:?}: {reason}")]
-    Open { url: String, reason: String },
-    #[error("cannot apply migrations to {url:?}: {reason}")]
-    Migrate { url: String, reason: String },
-    #[error("cannot write to database {url:?}: {reason}")]
-    NotWritable { url: String, reason: String },
-    #[error("the database {path} is in use by another Headway process{holder}; stop it first, or give this one another --database-url")]
-    InUse { path: PathBuf, holder: String },
-}
-
-/// How a process uses the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// The server: the only process that runs the database's jobs. A second one on the same
-    /// database is refused.
-    Exclusive,
-    /// A command-line tool that reads or changes a few rows, whether a server runs or not.
-    Shared,
-}
-
-/// The process a job's writes come from: a job takes them only while that process holds it
-/// (it claimed the job and has not lost it). `None`: a write not made by the job's runner (a
-/// cancel request, a recovery).
-pub type Fence = Option<String>;
-
-/// One change to jobs, logs or notices. [`Store::apply`] answers each with an [`Outcome`].
-// A change lives only in the batch being written: its size is not worth an allocation.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// Inserts a new job with its `job` event. Its `event_id` is assigned here.
-    Create { owner: String, job: Job },
-    /// Moves a job to `to` if the state machine allows it (and the fence holds), with its `job`
-    /// event and, for a terminal status, its `done` event. Moving to `running` claims the job
-    /// for the fence's process; moving back to `queued` releases it.
-    Transition {
-        owner: String,
-        job_id: String,
-        to: JobStatus,
-        error: Option<JobError>,
-        fence: Fence,
-    },
-    /// Takes up to `slots` queued jobs of `kinds` for process `by`, oldest first, keeping every
-    /// kind of `limits` under its limit of jobs running (or cancelling) anywhere: each becomes
-    /// running, with its `job` event.
-    Claim { by: String, slots: u32, kinds: Vec<String>, limits: Vec<(String, u32)> },
-    /// Records a progress sample of a running job, with its `progress` event.
-    Progress {
-        owner: String,
-        job_id: String,
-        progress: Progress,
-        fence: Fence,
-    },
-    /// Appends a log line of a running job, with its `log` event.
-    Log {
-        owner: String,
-        job_id: String,
-        level: LogLevel,
-        line: String,
-        fence: Fence,
-    },
-    /// Saves a resumable job's checkpoint (no event: it is the job's private state).
-    Checkpoint {
-        job_id: String,
-        value: serde_json::Value,
-        fence: Fence,
-    },
-    /// Deletes up to `limit` of the oldest events written before `before_ms`.
-    Prune { before_ms: i64, limit: u32 },
-    /// Stores a notice for every user, announced with a `notice` event whose id is its id.
-    PostNotice { text: String },
-    /// Withdraws every notice in force, each announced with an empty `notice` event.
-    WithdrawNotices,
-}
-
-/// What became of one [`Change`].
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// `Create` and `Transition`: the job as stored, or `None` when the move was refused
-    /// (unknown job, or not allowed from its status).
-    Job(Option<Job>),
-    /// `Progress`, `Log`, `Checkpoint`: whether the job took it (it must be running).
-    Recorded(bool),
-    /// `Claim`: the jobs taken, now running, with their owners and checkpoints.
-    Claimed(Vec<QueuedJob>),
-    /// `Prune`: the highest event id deleted, if any.
-    Pruned(Option<i64>),
-    Notice(Notice),
-    Withdrawn(usize),
-    /// The change failed and was undone; the rest of its batch was not affected.
-    Failed(StoreError),
-}
-
-/// An event as stored: its id, the job it is about (none for notices), its type and its JSON.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredEvent {
-    pub id: i64,
-    pub job_id: Option<String>,
-    pub kind: EventType,
-    pub data: String,
-}
-
-/// An event a batch committed, with the user it is for (`None`: everyone).
-#[derive(Debug, Clone)]
-pub struct CommittedEvent {
-    pub owner: Option<String>,
-    pub event: StoredEvent,
-}
-
-/// What a committed batch did: one outcome per change, in order, and the events to publish.
-#[derive(Debug, Default)]
-pub struct Applied {
-    pub outcomes: Vec<Outcome>,
-    pub events: Vec<CommittedEvent>,
-    /// The highest event id allocated so far (every lower id is committed or was never used).
-    pub head: i64,
-}
-
-/// A change for the writer, and where to say what became of it (`None`: nobody waits).
-pub struct Write {
-    pub change: Change,
-    pub reply: Option<tokio::sync::oneshot::Sender<Outcome>>,
-}
-
-/// Called by the writer once a batch has committed, before any of its changes is answered: the
-/// batch's events, in id order, and the highest id allocated so far.
-pub type Publish = std::sync::Arc<dyn Fn(Vec<CommittedEvent>, i64) + Send + Sync>;
-
-/// A queued job with its owner and the checkpoint of an earlier run.
-#[derive(Debug, Clone)]
-pub struct QueuedJob {
-    pub owner: String,
-    pub job: Job,
-    pub checkpoint: Option<serde_json::Value>,
-}
-
-/// Which jobs a history page shows.
-#[derive(Debug, Clone, Default)]
-pub struct JobFilter {
-    /// Any of these statuses (all when empty).
-    pub statuses: Vec<JobStatus>,
-    pub kind: Option<String>,
-    /// A prefix of the id, or a part of the message.
-    pub search: Option<String>,
-    /// Only jobs older than this one (the last id of the previous page).
-    pub before: Option<String>,
-    /// Only jobs newer than this one (the first id of the next page); ignored with `before`.
-    pub after: Option<String>,
-    pub limit: u32,
-}
-
-/// A session as the store keeps it: an opaque record and its expiry. The user id is kept beside
-/// the record so that a user's sessions can be found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionRow {
-    pub id: String,
-    pub data: Vec<u8>,
-    /// Unix seconds.
-    pub expires_at: i64,
-    pub user: Option<String>,
-}
 
 /// The folder a database's companion files (the operator token) live in, read from its URL
 /// without opening it; `None` when the database is not a local file.
@@ -210,6 +32,7 @@ pub fn local_dir(url: &str) -> Option<PathBuf> {
 #[derive(Clone)]
 pub enum Store {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
 }
 
 /// Calls the same method on whichever backend this is.
@@ -217,6 +40,7 @@ macro_rules! backend {
     ($self:ident, $s:ident => $call:expr) => {
         match $self {
             Store::Sqlite($s) => $call,
+            Store::Postgres($s) => $call,
         }
     };
 }
@@ -227,22 +51,37 @@ impl Store {
         if url.starts_with("sqlite:") {
             return Ok(Store::Sqlite(sqlite::SqliteStore::open(url, access).await?));
         }
+        if postgres::is_postgres_url(url) {
+            return Ok(Store::Postgres(postgres::PgStore::open(url).await?));
+        }
         Err(OpenError::BadUrl {
-            url: url.into(),
-            reason: "this build of Headway stores jobs in SQLite; use a sqlite: URL, e.g. sqlite://data/headway.db"
+            url: postgres::redact(url),
+            reason: "Headway stores jobs in SQLite (sqlite://data/headway.db) or PostgreSQL \
+                     (postgres://USER:PASSWORD@HOST:PORT/DB)"
                 .into(),
         })
+    }
+
+    /// Whether other processes may share the database (and write to it).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Store::Postgres(_))
     }
 
     /// The folder holding the database, where a file database keeps its companions (the
     /// operator token); `None` when the database is not a local file.
     pub fn local_dir(&self) -> Option<&Path> {
-        backend!(self, s => s.local_dir())
+        match self {
+            Store::Sqlite(s) => s.local_dir(),
+            Store::Postgres(_) => None,
+        }
     }
 
     /// Lets another server open the database: called once this one has written its last change.
     pub fn release(&self) {
-        backend!(self, s => s.release())
+        match self {
+            Store::Sqlite(s) => s.release(),
+            Store::Postgres(_) => {}
+        }
     }
 
     /// Queues a change for the writer, which writes it with those waiting next to it in one
@@ -257,9 +96,17 @@ impl Store {
         backend!(self, s => s.flush().await)
     }
 
-    /// Where the events of every batch written from now on go.
-    pub async fn publish_to(&self, publish: Publish) -> StoreResult<()> {
-        backend!(self, s => s.publish_to(publish).await)
+    /// Where every event committed after `after` goes, in id order: those this process
+    /// writes, and on a shared database those of every other process.
+    pub async fn publish_to(&self, publish: Publish, after: i64) -> StoreResult<()> {
+        backend!(self, s => s.publish_to(publish, after).await)
+    }
+
+    /// Allocates the id of this process's `version` event (`data` is its JSON); on a shared
+    /// database the event is stored, so that pages following other processes learn of the
+    /// build too.
+    pub async fn version_event(&self, data: String) -> StoreResult<i64> {
+        backend!(self, s => s.version_event(data).await)
     }
 
     /// Applies `changes` in one transaction (a change that fails fails alone) and returns what
@@ -279,9 +126,10 @@ impl Store {
         backend!(self, s => s.last_event_id().await)
     }
 
-    /// The smallest event id still stored, if any.
-    pub async fn oldest_event_id(&self) -> StoreResult<Option<i64>> {
-        backend!(self, s => s.oldest_event_id().await)
+    /// Events with ids up to this one may have been pruned: a replay from below it is not
+    /// complete. Moved in the transaction that deletes them.
+    pub async fn pruned_through(&self) -> StoreResult<i64> {
+        backend!(self, s => s.pruned_through().await)
     }
 
     /// The job, if it exists and belongs to `owner`.
@@ -295,14 +143,10 @@ impl Store {
         backend!(self, s => s.snapshot_jobs(owner, recent).await)
     }
 
-    /// Jobs of every owner that were running or cancelling, oldest first (recovery at start).
-    pub async fn unfinished_jobs(&self) -> StoreResult<Vec<(String, Job)>> {
-        backend!(self, s => s.unfinished_jobs().await)
-    }
-
-    /// Queued jobs of every owner in queue order, with the checkpoint of an earlier run.
-    pub async fn queued_jobs(&self) -> StoreResult<Vec<QueuedJob>> {
-        backend!(self, s => s.queued_jobs().await)
+    /// Jobs running or cancelling for a process that is not registered (it is gone), or for
+    /// none, oldest first: they are to be taken over.
+    pub async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
+        backend!(self, s => s.orphaned_jobs().await)
     }
 
     /// The checkpoint a resumable job saved last.
@@ -413,4 +257,40 @@ impl Store {
     pub async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()> {
         backend!(self, s => s.import_history(owner, jobs).await)
     }
+
+    /// Adds a process to the registry, its heartbeat now; returns it as registered.
+    pub async fn register(&self, process: &ProcessRow) -> StoreResult<ProcessRow> {
+        backend!(self, s => s.register(process).await)
+    }
+
+    /// Refreshes a process's heartbeat; false if it is no longer registered (it was taken for
+    /// dead and its jobs were taken over).
+    pub async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
+        backend!(self, s => s.heartbeat(id).await)
+    }
+
+    pub async fn deregister(&self, id: &str) -> StoreResult<()> {
+        backend!(self, s => s.deregister(id).await)
+    }
+
+    /// The registered processes, oldest first.
+    pub async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
+        backend!(self, s => s.processes().await)
+    }
+
+    /// Removes from the registry every process other than `me` that is gone: silent for longer
+    /// than `lease_ms` on a shared database, any other one on a database only one server may
+    /// use. Returns their ids.
+    pub async fn reap_stale(&self, me: &str, lease_ms: i64) -> StoreResult<Vec<String>> {
+        backend!(self, s => s.reap_stale(me, lease_ms).await)
+    }
+
+    /// Takes or renews the lease `name` (work one process does for all) for `ttl_ms`; false if
+    /// another process holds it.
+    pub async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
+        backend!(self, s => s.try_lease(name, holder, ttl_ms).await)
+    }
 }
+
+#[cfg(test)]
+mod tests;

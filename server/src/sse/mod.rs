@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::{Bytes, BytesMut};
 use engine::bus::{sse_frame, Event, Subscription};
+use engine::history::Replay;
 use engine::store::StoredEvent;
 use engine::{Caller, Engine};
 use model::{AppError, EventType, Job, Snapshot, VersionEvent};
@@ -151,7 +152,8 @@ async fn open_stream(
     let engine = &state.engine;
     // Subscribe before reading anything, so nothing committed from now on can be missed.
     let sub = engine.bus().subscribe(caller.user());
-    let head = engine.head();
+    // A cursor from another process may be ahead of what this one has published yet.
+    let head = engine.head_at_least(requested.unwrap_or(0)).await;
 
     let job = match &job_id {
         Some(id) => Some(engine.job(&caller, id).await?),
@@ -376,16 +378,7 @@ impl EventStream {
     /// The next stored events after the cursor as one chunk, or `None` when caught up. If the
     /// events after the cursor have been pruned meanwhile, a `resync` and a fresh snapshot.
     async fn replay_batch(&mut self) -> Result<Option<Bytes>, AppError> {
-        if self.job_id.is_none() && self.cursor < self.engine.pruned_through() {
-            let head = self.engine.head();
-            let mut chunk =
-                BytesMut::from(&resync_frame("events after this id are no longer kept")[..]);
-            let data = snapshot_data(&self.engine, &self.caller, None).await?;
-            chunk.extend_from_slice(&sse_frame(head, EventType::Snapshot.as_str(), &data));
-            self.cursor = head;
-            return Ok(Some(chunk.freeze()));
-        }
-        let events = self
+        let replay = self
             .engine
             .events_after(
                 &self.caller,
@@ -394,6 +387,18 @@ impl EventStream {
                 REPLAY_BATCH,
             )
             .await?;
+        let events = match replay {
+            Replay::Events(events) => events,
+            Replay::Pruned => {
+                let head = self.engine.head();
+                let mut chunk =
+                    BytesMut::from(&resync_frame("events after this id are no longer kept")[..]);
+                let data = snapshot_data(&self.engine, &self.caller, None).await?;
+                chunk.extend_from_slice(&sse_frame(head, EventType::Snapshot.as_str(), &data));
+                self.cursor = head;
+                return Ok(Some(chunk.freeze()));
+            }
+        };
         let Some(last) = events.last() else {
             // Caught up. A client whose cursor predates this server's start learns its build.
             return Ok(self.version_pending.take().map(|v| {
@@ -460,7 +465,7 @@ pub async fn poll(
     let wait = Duration::from_millis(q.timeout_ms.unwrap_or(25_000)).min(POLL_MAX_WAIT);
     let engine = &state.engine;
     let mut sub = engine.bus().subscribe(caller.user());
-    let head = engine.head();
+    let head = engine.head_at_least(after.unwrap_or(0)).await;
     let mut events = Vec::new();
     let after = match after {
         Some(c) => match stale_cursor(engine, c, head) {
@@ -481,9 +486,19 @@ pub async fn poll(
     let deadline = Instant::now() + wait;
     let stopping = engine.stopping();
     loop {
-        let stored = engine
-            .events_after(&caller, None, after, REPLAY_BATCH)
-            .await?;
+        let stored = match engine.events_after(&caller, None, after, REPLAY_BATCH).await? {
+            Replay::Events(stored) => stored,
+            Replay::Pruned => {
+                let head = engine.head();
+                let reason = serde_json::json!({ "reason": "events after this id are no longer kept" });
+                let data = snapshot_data(engine, &caller, None).await?;
+                let events = vec![
+                    polled(None, "resync", reason.to_string()),
+                    polled(Some(head), EventType::Snapshot.as_str(), data),
+                ];
+                return Ok(axum::Json(PollPage { events, next: head }));
+            }
+        };
         if let Some(last) = stored.last() {
             let next = last.id;
             let events = coalesce(&stored)

@@ -9,7 +9,6 @@ use futures::future::join_all;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::path::Path;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -78,26 +77,17 @@ async fn a_kind_that_panics_fails_its_job_and_the_next_one_runs() {
     assert_eq!(s.get("/api/v1/kinds").await.0, 200, "the server goes on");
 }
 
-/// Runs SQL against the database file with another SQLite client, as an operator would.
-async fn sqlite(db: &Path, script: &str) {
-    let status = tokio::process::Command::new("python3")
-        .args(["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()"])
-        .arg(db)
-        .arg(script)
-        .status()
-        .await
-        .expect("python3 runs");
-    assert!(status.success());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_the_database_refuses_fails_its_own_request_and_no_other() {
     let app = spawn_app().await;
     // The database refuses one kind of row from now on (as a full disk or a constraint would).
-    sqlite(
-        &app.db_path(),
+    app.sql(
         "CREATE TRIGGER refuse_thirteen BEFORE INSERT ON jobs WHEN json_extract(NEW.params, '$.steps') = 13 \
          BEGIN SELECT RAISE(ABORT, 'no job of 13 steps'); END;",
+        "CREATE FUNCTION refuse_thirteen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.params::json ->> 'steps' = '13' THEN RAISE EXCEPTION 'no job of 13 steps'; END IF; \
+             RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_thirteen BEFORE INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION refuse_thirteen();",
     )
     .await;
     let s = app.session();

@@ -1,6 +1,9 @@
 //! The in-process harness: the real server, started on port 0 in a temporary directory with a
-//! fresh SQLite file, served on the test's own runtime. [`spawn_app`] starts one with the
+//! fresh database, served on the test's own runtime. [`spawn_app`] starts one with the
 //! defaults; [`app`] starts one with settings changed or kinds added.
+//!
+//! The database is a SQLite file in that directory, or with `HEADWAY_TEST_BACKEND=postgres` a
+//! fresh database on a throwaway PostgreSQL cluster this test process starts (and removes).
 
 use crate::client::Session;
 use engine::kinds::Kind;
@@ -40,11 +43,31 @@ pub async fn spawn_app() -> App {
     app().start().await
 }
 
+/// Whether this run's tests use PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("HEADWAY_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The URL of a fresh database of this run's backend (a SQLite file in `dir`).
+pub async fn fresh_database(dir: &Path) -> String {
+    if !on_postgres() {
+        return format!("sqlite://{}/headway.db", dir.display());
+    }
+    let cluster = tokio::task::spawn_blocking(engine::store::postgres::throwaway::shared)
+        .await
+        .expect("start the throwaway PostgreSQL");
+    cluster.fresh_database().await.expect("a fresh database")
+}
+
 /// A server to configure before it starts.
 pub fn app() -> Spawn {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let mut config = Config::for_tests(format!("sqlite://{}/headway.db", dir.path().display()));
+    let mut config = Config::for_tests(String::new());
     config.data_root = dir.path().join("files");
+    if on_postgres() {
+        // No file next to the database to keep it in: given, as processes sharing one are.
+        config.admin_token = Some(engine::new_id());
+    }
     Spawn {
         dir,
         config,
@@ -65,7 +88,10 @@ impl Spawn {
         self
     }
 
-    pub async fn start(self) -> App {
+    pub async fn start(mut self) -> App {
+        if self.config.database_url.is_empty() {
+            self.config.database_url = fresh_database(self.dir.path()).await;
+        }
         App::start(self.dir, self.config, self.add_kinds).await
     }
 }
@@ -120,8 +146,40 @@ impl App {
         self.config.data_root.clone()
     }
 
-    pub fn db_path(&self) -> PathBuf {
-        self.dir().join("headway.db")
+    pub fn database_url(&self) -> &str {
+        &self.config.database_url
+    }
+
+    /// The operator's token: given, or the one the server made next to its database.
+    pub fn admin_token(&self) -> String {
+        match &self.config.admin_token {
+            Some(token) => token.clone(),
+            None => std::fs::read_to_string(self.dir().join("admin.token"))
+                .expect("the operator token next to the database")
+                .trim()
+                .to_string(),
+        }
+    }
+
+    /// Runs SQL against the database with another client, as an operator would: `sqlite` on
+    /// SQLite (through Python's sqlite3), `postgres` on PostgreSQL (through psql).
+    pub async fn sql(&self, sqlite: &str, postgres: &str) {
+        let status = if on_postgres() {
+            tokio::process::Command::new("psql")
+                .args(["-q", "-v", "ON_ERROR_STOP=1", self.database_url(), "-c", postgres])
+                .status()
+                .await
+                .expect("psql runs")
+        } else {
+            tokio::process::Command::new("python3")
+                .args(["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()"])
+                .arg(self.dir().join("headway.db"))
+                .arg(sqlite)
+                .status()
+                .await
+                .expect("python3 runs")
+        };
+        assert!(status.success());
     }
 
     /// Starts shutting down as SIGTERM does; the returned future completes when the server has.

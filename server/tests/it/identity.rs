@@ -123,7 +123,7 @@ async fn a_session_in_use_is_kept_alive_and_an_expired_one_is_deleted() {
         .await
         .unwrap();
     let alive = cookie_value(&set_cookie(&r).unwrap());
-    let db = format!("sqlite://{}", app.db_path().display());
+    let db = app.database_url().to_string();
     let mut app = app;
     app.shutdown().await;
 

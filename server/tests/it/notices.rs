@@ -3,15 +3,12 @@
 //! build when it reconnects.
 
 use crate::client::read_until;
-use crate::harness::{app, spawn_app, App};
+use crate::harness::{app, on_postgres, spawn_app, App};
 use serde_json::{json, Value};
 use tokio::process::Command;
 
 fn token(app: &App) -> String {
-    std::fs::read_to_string(app.dir().join("admin.token"))
-        .unwrap()
-        .trim()
-        .to_string()
+    app.admin_token()
 }
 
 #[tokio::test]
@@ -42,14 +39,19 @@ async fn a_notice_needs_the_token_and_reaches_every_users_stream() {
         .unwrap();
     assert_eq!(r.status(), 422);
 
-    // The command reads the token next to the database and posts to --addr.
-    let out = Command::new(env!("CARGO_BIN_EXE_headway"))
+    // The command reads the token next to a SQLite database (or is given it, as processes
+    // sharing PostgreSQL are) and posts to --addr.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_headway"));
+    if on_postgres() {
+        command.env("HEADWAY_ADMIN_TOKEN", token(&app));
+    }
+    let out = command
         .args([
             "--addr",
             app.base.trim_start_matches("http://"),
             "--database-url",
+            app.database_url(),
         ])
-        .arg(format!("sqlite://{}", app.db_path().display()))
         .args(["notice", "Maintenance at 18:00"])
         .output()
         .await

@@ -1,7 +1,7 @@
 //! The SQLite backend: a file under `./data/` by default, in WAL mode.
 //!
 //! - reads go through a small sqlx pool, with queries checked at compile time against the schema
-//!   (`sqlx::query!`, offline data in `engine/.sqlx`);
+//!   (`sqlx::query!`, offline data in `.sqlx/`);
 //! - every write happens on one thread with a rusqlite connection of its own ([`writer`]),
 //!   statements prepared once, a batch per transaction;
 //! - a lock file next to the database keeps a second server off it ([`lock`]);
@@ -13,12 +13,12 @@ pub mod import;
 mod lock;
 mod writer;
 
-use super::{
-    Access, Applied, Change, JobFilter, OpenError, Publish, QueuedJob, SessionRow, StoreError,
-    StoreResult, StoredEvent, Write,
+use store::{
+    now_ms, Access, Applied, Change, JobFilter, OpenError, Orphan, ProcessRow, Publish, SessionRow,
+    StoreError, StoreResult, StoredEvent, Write,
 };
 use model::{
-    EventType, Job, JobError, JobStatus, Level, LogLevel, LogLine, MinuteStats, Notice, Progress,
+    Job, JobError, JobStatus, Level, LogLevel, LogLine, MinuteStats, Notice, Progress,
     StatusChange, StatusCount,
 };
 use sqlx::sqlite::{
@@ -44,7 +44,7 @@ pub struct SqliteStore {
 /// Where the database is: `sqlite://data/headway.db`, `sqlite:data/headway.db?mode=rwc`,
 /// `sqlite:///var/lib/headway/h.db?mode=ro`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Location {
+pub struct Location {
     pub path: PathBuf,
     /// `mode=ro`: open read-only (a server then refuses to start; see [`SqliteStore::open`]).
     pub read_only: bool,
@@ -53,7 +53,7 @@ pub(crate) struct Location {
 }
 
 impl Location {
-    pub(crate) fn parse(url: &str) -> Result<Location, String> {
+    pub fn parse(url: &str) -> Result<Location, String> {
         let rest = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
@@ -88,7 +88,7 @@ impl Location {
     }
 
     /// The folder holding the file (`.` for a bare file name).
-    pub(crate) fn dir(&self) -> PathBuf {
+    pub fn dir(&self) -> PathBuf {
         match self.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -137,7 +137,7 @@ impl SqliteStore {
             .await
             .map_err(|e| open_err(e.to_string()))?;
         if !location.read_only {
-            sqlx::migrate!("../migrations/sqlite")
+            sqlx::migrate!("../../migrations/sqlite")
                 .run(&pool)
                 .await
                 .map_err(|e| OpenError::Migrate {
@@ -190,7 +190,9 @@ impl SqliteStore {
         self.writer.flush().await
     }
 
-    pub async fn publish_to(&self, publish: Publish) -> StoreResult<()> {
+    /// Publishes every batch this process's writer commits from now on (the only writer of the
+    /// database: nothing after `after` comes from elsewhere).
+    pub async fn publish_to(&self, publish: Publish, _after: i64) -> StoreResult<()> {
         self.writer.publish_to(publish).await
     }
 
@@ -199,6 +201,12 @@ impl SqliteStore {
     }
 
     pub async fn reserve_event_id(&self) -> StoreResult<i64> {
+        self.writer.reserve_event_id().await
+    }
+
+    /// Allocates the id of this server's `version` event: the only server on the database, it
+    /// tells its own streams.
+    pub async fn version_event(&self, _data: String) -> StoreResult<i64> {
         self.writer.reserve_event_id().await
     }
 
@@ -213,11 +221,11 @@ impl SqliteStore {
         .map_err(read_err("reading the last event id"))
     }
 
-    pub async fn oldest_event_id(&self) -> StoreResult<Option<i64>> {
-        sqlx::query_scalar!(r#"SELECT MIN(id) AS "id: i64" FROM events"#)
+    pub async fn pruned_through(&self) -> StoreResult<i64> {
+        sqlx::query_scalar!("SELECT pruned_through FROM event_ids WHERE one = 1")
             .fetch_one(&self.pool)
             .await
-            .map_err(read_err("reading the oldest event id"))
+            .map_err(read_err("reading how far events were pruned"))
     }
 
     pub async fn job(&self, owner: &str, id: &str) -> StoreResult<Option<Job>> {
@@ -245,40 +253,21 @@ impl SqliteStore {
         Ok(rows.into_iter().map(|r| job_from_row!(r)).collect())
     }
 
-    pub async fn unfinished_jobs(&self) -> StoreResult<Vec<(String, Job)>> {
+    pub async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
         let rows = select_jobs!(
-            "owner, ",
-            "WHERE status IN ('running', 'cancelling') ORDER BY seq"
+            "owner, claimed_by, ",
+            "WHERE status IN ('running', 'cancelling') \
+               AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM processes)) ORDER BY seq"
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(read_err("reading unfinished jobs"))?;
+        .map_err(read_err("reading orphaned jobs"))?;
         Ok(rows
             .into_iter()
-            .map(|r| (r.owner.clone(), job_from_row!(r)))
-            .collect())
-    }
-
-    pub async fn queued_jobs(&self) -> StoreResult<Vec<QueuedJob>> {
-        let rows = select_jobs!(
-            "owner, checkpoint, ",
-            "WHERE status = 'queued' ORDER BY seq"
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(read_err("reading the queue"))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let checkpoint = r
-                    .checkpoint
-                    .as_deref()
-                    .and_then(|c| serde_json::from_str(c).ok());
-                QueuedJob {
-                    owner: r.owner.clone(),
-                    checkpoint,
-                    job: job_from_row!(r),
-                }
+            .map(|r| Orphan {
+                owner: r.owner.clone(),
+                claimed_by: r.claimed_by.clone(),
+                job: job_from_row!(r),
             })
             .collect())
     }
@@ -310,15 +299,15 @@ impl SqliteStore {
         if let Some(kind) = &filter.kind {
             q.push(" AND kind = ").push_bind(kind.clone());
         }
-        match filter.search.as_deref().map(Search::parse) {
+        match filter.search.as_deref().map(store::Search::parse) {
             // A job id or the start of one: a range on the unique index of ids.
-            Some(Search::IdPrefix { low, high }) => {
+            Some(store::Search::IdPrefix { low, high }) => {
                 q.push(" AND id >= ")
                     .push_bind(low)
                     .push(" AND id < ")
                     .push_bind(high);
             }
-            Some(Search::Text(pattern)) => {
+            Some(store::Search::Text(pattern)) => {
                 q.push(" AND (message LIKE ")
                     .push_bind(pattern.clone())
                     .push(" ESCAPE '\\'");
@@ -367,16 +356,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("counting jobs"))?;
-        let mut counts: Vec<StatusCount> = JobStatus::ALL
-            .iter()
-            .map(|&status| StatusCount { status, n: 0 })
-            .collect();
-        for row in rows {
-            if let Some(c) = counts.iter_mut().find(|c| c.status.as_str() == row.status) {
-                c.n = row.n.max(0) as u64;
-            }
-        }
-        Ok(counts)
+        Ok(store::status_counts(rows.into_iter().map(|r| (r.status, r.n))))
     }
 
     pub async fn finished_per_minute(
@@ -556,6 +536,73 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Adds this process to the registry, its heartbeat now.
+    pub async fn register(&self, p: &ProcessRow) -> StoreResult<ProcessRow> {
+        let now = now_ms();
+        sqlx::query!(
+            "INSERT INTO processes (id, role, build, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            p.id,
+            p.role,
+            p.build,
+            p.host,
+            p.pid,
+            now,
+            now
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("registering this process"))?;
+        Ok(ProcessRow {
+            started_at: now,
+            heartbeat_at: now,
+            ..p.clone()
+        })
+    }
+
+    /// Refreshes this process's heartbeat; false if it is no longer registered.
+    pub async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
+        let now = now_ms();
+        let done = sqlx::query!("UPDATE processes SET heartbeat_at = ? WHERE id = ?", now, id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err("refreshing the heartbeat"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn deregister(&self, id: &str) -> StoreResult<()> {
+        sqlx::query!("DELETE FROM processes WHERE id = ?", id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err("leaving the registry"))?;
+        Ok(())
+    }
+
+    pub async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
+        sqlx::query_as!(
+            ProcessRow,
+            "SELECT id, role, build, host, pid, started_at, heartbeat_at FROM processes ORDER BY started_at, id"
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the processes"))
+    }
+
+    /// Removes every other process from the registry, whatever its heartbeat: the lock file
+    /// proves that no other server uses this database, so whichever registered before is gone.
+    pub async fn reap_stale(&self, me: &str, _lease_ms: i64) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar!("DELETE FROM processes WHERE id <> ? RETURNING id", me)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err("removing processes that are gone"))
+    }
+
+    /// One server per database: every lease is its own.
+    pub async fn try_lease(&self, _name: &str, _holder: &str, _ttl_ms: i64) -> StoreResult<bool> {
+        Ok(true)
+    }
+}
+
 fn read_err(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| StoreError::new(what, e)
 }
@@ -570,22 +617,7 @@ struct EventRow {
 
 fn stored_events(rows: Vec<EventRow>) -> Vec<StoredEvent> {
     rows.into_iter()
-        .filter_map(|r| match EventType::parse(&r.kind) {
-            Some(kind) => Some(StoredEvent {
-                id: r.id,
-                job_id: r.job_id,
-                kind,
-                data: r.data,
-            }),
-            None => {
-                tracing::error!(
-                    id = r.id,
-                    kind = r.kind,
-                    "an event of an unknown type is stored; it is not replayed"
-                );
-                None
-            }
-        })
+        .filter_map(|r| store::stored_event(r.id, r.job_id, &r.kind, r.data))
         .collect()
 }
 
@@ -638,7 +670,7 @@ macro_rules! job_from_row {
         }
     }};
 }
-pub(crate) use job_from_row;
+use job_from_row;
 
 /// The job columns, for queries built at run time (mapped by name).
 #[derive(sqlx::FromRow)]
@@ -661,37 +693,6 @@ struct JobRow {
     timeout_ms: Option<i64>,
     origin: Option<String>,
     progress_at: Option<i64>,
-}
-
-/// What a search string asks for: a job by (the start of) its id, or a part of its message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Search {
-    /// Ids from `low` (inclusive) to `high` (exclusive): every id starting with the prefix.
-    IdPrefix { low: String, high: String },
-    /// A `LIKE` pattern matching the text anywhere.
-    Text(String),
-}
-
-impl Search {
-    /// At least 8 characters of a UUID (hex digits and dashes) search ids; anything else
-    /// searches messages.
-    fn parse(search: &str) -> Search {
-        let s = search.trim().to_ascii_lowercase();
-        let id_like =
-            s.len() >= 8 && s.len() <= 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-        if id_like {
-            // Dashes and hex digits are ASCII: bumping the last byte gives the end of the range.
-            let mut high = s.clone().into_bytes();
-            *high.last_mut().expect("at least 8 bytes") += 1;
-            let high = String::from_utf8(high).expect("ASCII stays UTF-8");
-            return Search::IdPrefix { low: s, high };
-        }
-        let escaped = search
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        Search::Text(format!("%{escaped}%"))
-    }
 }
 
 #[cfg(test)]

@@ -14,13 +14,12 @@
 //!
 //! Rows are read by column name.
 
-use super::super::{
-    Applied, Change, CommittedEvent, Outcome, Publish, QueuedJob, SessionRow, StoreError,
+use store::{
+    now_ms, Applied, Change, CommittedEvent, Outcome, Publish, QueuedJob, SessionRow, StoreError,
     StoreResult, StoredEvent, Write,
 };
 use std::collections::HashMap;
 use super::Location;
-use crate::now_ms;
 use model::{
     DoneEvent, EventType, Job, JobError, JobStatus, Level, LogLevel, LogLine, Notice, Progress,
     ProgressEvent,
@@ -578,7 +577,8 @@ impl Batch {
             Change::Checkpoint { job_id, value, fence } => {
                 let n = db
                     .prepare_cached(
-                        "UPDATE jobs SET checkpoint = :value WHERE id = :id AND (:fence IS NULL OR claimed_by = :fence)",
+                        "UPDATE jobs SET checkpoint = :value \
+                         WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence)",
                     )?
                     .execute(named_params! {":value": value.to_string(), ":id": job_id, ":fence": fence})?;
                 Outcome::Recorded(n == 1)
@@ -935,7 +935,7 @@ fn record_progress(
     Ok(changed == 1)
 }
 
-/// Appends a line to a job's log; `None` if there is no such job.
+/// Appends a line to a running (or cancelling) job's log; `None` if the job is not.
 fn append_log(
     db: &Connection,
     job_id: &str,
@@ -948,7 +948,8 @@ fn append_log(
     let seq: Option<i64> = db
         .prepare_cached(
             "UPDATE jobs SET log_seq = log_seq + 1, event_id = :event_id \
-             WHERE id = :id AND (:fence IS NULL OR claimed_by = :fence) RETURNING log_seq",
+             WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence) \
+             RETURNING log_seq",
         )?
         .query_row(named_params! {":event_id": event_id, ":id": job_id, ":fence": fence}, |r| r.get("log_seq"))
         .optional()?;
@@ -967,8 +968,8 @@ fn append_log(
 }
 
 /// Deletes up to `limit` of the oldest events written before `before_ms`; returns the highest
-/// id deleted. The floor of ids moves to the newest event first, so that ids are never handed
-/// out again, however many events are deleted.
+/// id deleted, which is recorded as how far events were pruned. The floor of ids moves to the
+/// newest event first, so that ids are never handed out again, however many events are deleted.
 fn prune_events(db: &Connection, before_ms: i64, limit: u32) -> rusqlite::Result<Option<i64>> {
     set_last_event_id(db, last_event_id(db)?)?;
     let last: Option<i64> = db
@@ -978,6 +979,8 @@ fn prune_events(db: &Connection, before_ms: i64, limit: u32) -> rusqlite::Result
         .query_row(params![before_ms, limit], |r| r.get("last"))?;
     if let Some(last) = last {
         db.prepare_cached("DELETE FROM events WHERE id <= ?")?
+            .execute([last])?;
+        db.prepare_cached("UPDATE event_ids SET pruned_through = MAX(pruned_through, ?) WHERE one = 1")?
             .execute([last])?;
     }
     Ok(last)

@@ -3,7 +3,7 @@
 //! instead of treating the first one's running jobs as interrupted. The lock belongs to the open
 //! file, so the kernel releases it however the process ends (even `kill -9`).
 
-use super::super::OpenError;
+use store::OpenError;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};

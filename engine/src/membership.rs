@@ -1,0 +1,202 @@
+//! Membership: this process among those sharing the store, and the jobs of those that are gone.
+//!
+//! A process registers itself (role, build, host, pid) before it claims anything, and keeps a
+//! heartbeat. Jobs whose claimant is no longer registered are orphans, and any process takes
+//! them over: each becomes `interrupted`, or `queued` again to continue from its checkpoint if
+//! its kind is resumable. The takeover is fenced by the claimant's id, so a job someone else
+//! holds by then is not touched.
+//!
+//! - On a database only one server may use (SQLite), every other registered process is gone by
+//!   definition: at start, their jobs are taken over at once.
+//! - On a shared database (PostgreSQL), a process silent for longer than the lease is removed
+//!   from the registry by whichever process notices first, and its jobs are taken over.
+//!
+//! A process that finds itself removed (its heartbeat finds no row), or that could not refresh
+//! its heartbeat for two thirds of the lease (another process may be about to take it for
+//! dead), stops every job it runs at once without recording anything, registers again under a
+//! new id, and only then claims again: it never keeps running a job that was, or may be, taken
+//! over, and the writes of what it stopped are refused by their fence.
+
+use crate::kinds::Registry;
+use crate::runner::{self, Runner};
+use crate::store::{ProcessRow, Store, StoreError};
+use crate::writer::Writer;
+use crate::new_id;
+use model::JobStatus;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+pub struct Membership {
+    store: Store,
+    writer: Writer,
+    kinds: Registry,
+    /// How this process registers (its id changes if it has to register again).
+    me: Mutex<ProcessRow>,
+    lease: Duration,
+}
+
+impl Membership {
+    /// Registers this process, then takes over every orphaned job (on a database only one
+    /// server uses, those of every process before this one).
+    pub async fn join(
+        store: Store,
+        writer: Writer,
+        kinds: Registry,
+        role: &str,
+        build: &str,
+        lease: Duration,
+    ) -> Result<Arc<Membership>, StoreError> {
+        let me = ProcessRow {
+            id: new_id(),
+            role: role.to_string(),
+            build: build.to_string(),
+            host: hostname(),
+            pid: std::process::id() as i64,
+            started_at: 0,
+            heartbeat_at: 0,
+        };
+        let me = store.register(&me).await?;
+        let membership = Arc::new(Membership {
+            store,
+            writer,
+            kinds,
+            me: Mutex::new(me),
+            lease,
+        });
+        membership.take_over_orphans().await?;
+        Ok(membership)
+    }
+
+    /// The id this process is registered under.
+    pub fn id(&self) -> String {
+        self.me.lock().unwrap().id.clone()
+    }
+
+    /// Keeps the heartbeat and, on a shared database, watches for processes that are gone,
+    /// until `stopping`.
+    pub fn spawn(self: &Arc<Self>, runner: Option<Arc<Runner>>, stopping: CancellationToken) {
+        let membership = Arc::clone(self);
+        let beat_every = (self.lease / 3).max(Duration::from_millis(100));
+        let stop = stopping.clone();
+        let heartbeat_runner = runner.clone();
+        tokio::spawn(async move {
+            let mut last_beat = Instant::now();
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(beat_every) => {}
+                    _ = stop.cancelled() => return,
+                }
+                let id = membership.id();
+                match membership.store.heartbeat(&id).await {
+                    Ok(true) => last_beat = Instant::now(),
+                    Ok(false) => {
+                        tracing::error!(process = %id, "this process was taken for dead and its jobs were taken over; registering again");
+                        membership.rejoin(heartbeat_runner.as_deref(), &stop).await;
+                        last_beat = Instant::now();
+                    }
+                    Err(e) if last_beat.elapsed() >= membership.lease * 2 / 3 => {
+                        tracing::error!(process = %id, error = %e, "the heartbeat failed for two thirds of the lease; stopping this process's jobs so that another process can take them over");
+                        membership.rejoin(heartbeat_runner.as_deref(), &stop).await;
+                        last_beat = Instant::now();
+                    }
+                    Err(e) => tracing::warn!(process = %id, error = %e, "refreshing the heartbeat failed"),
+                }
+            }
+        });
+        if !self.store.is_shared() {
+            return;
+        }
+        let membership = Arc::clone(self);
+        let watch_every = (self.lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5));
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(watch_every) => {}
+                    _ = stopping.cancelled() => return,
+                }
+                if let Err(e) = membership.take_over_orphans().await {
+                    tracing::warn!(error = %e, "looking for processes that are gone failed");
+                }
+                if let Some(runner) = &runner {
+                    // A job that was taken over may be claimable here.
+                    runner.poke();
+                }
+            }
+        });
+    }
+
+    /// Stops this process's jobs without recording anything, and registers again under a new
+    /// id before claiming anything: what it stopped is taken over as a dead process's.
+    async fn rejoin(&self, runner: Option<&Runner>, stopping: &CancellationToken) {
+        let stopped = runner.map_or(0, |r| r.abandon());
+        let old = self.id();
+        let mut again = self.me.lock().unwrap().clone();
+        again.id = new_id();
+        loop {
+            match self.store.register(&again).await {
+                Ok(row) => {
+                    *self.me.lock().unwrap() = row;
+                    break;
+                }
+                Err(e) => tracing::warn!(error = %e, "registering again failed; retrying"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.lease / 6) => {}
+                _ = stopping.cancelled() => return,
+            }
+        }
+        // The old id is gone: its jobs are orphans now, for whoever looks first.
+        if let Err(e) = self.store.deregister(&old).await {
+            tracing::warn!(error = %e, "leaving the registry under the old id failed; it will be taken for dead");
+        }
+        tracing::warn!(old = %old, new = %self.id(), stopped, "registered again");
+        if let Some(runner) = runner {
+            runner.resume(self.id());
+        }
+    }
+
+    /// Removes processes that are gone from the registry, then takes over every job whose
+    /// claimant is not registered.
+    pub async fn take_over_orphans(&self) -> Result<(), StoreError> {
+        let lease_ms = self.lease.as_millis().min(i64::MAX as u128) as i64;
+        for gone in self.store.reap_stale(&self.id(), lease_ms).await? {
+            tracing::warn!(process = %gone, "a process is gone; its jobs are taken over");
+        }
+        for orphan in self.store.orphaned_jobs().await? {
+            let (owner, job, fence) = (orphan.owner, orphan.job, orphan.claimed_by);
+            let resume = job.status == JobStatus::Running && self.kinds.is_resumable(&job.kind);
+            let interrupted = self
+                .writer
+                .transition(&owner, &job.id, JobStatus::Interrupted, Some(runner::interrupted()), fence.clone())
+                .await;
+            match interrupted {
+                Ok(Some(_)) if resume => {
+                    if let Err(e) = self.writer.transition(&owner, &job.id, JobStatus::Queued, None, fence).await {
+                        tracing::error!(job = %job.id, error = %e, "cannot queue a job taken over again");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(job = %job.id, error = %e, "cannot take over a job"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Leaves the registry (a clean shutdown, once this process's jobs are handed over).
+    pub async fn leave(&self) {
+        if let Err(e) = self.store.deregister(&self.id()).await {
+            tracing::warn!(error = %e, "leaving the registry failed; this process will be taken for dead");
+        }
+    }
+}
+
+/// This machine's name, for the registry (`HOSTNAME`, else the kernel's).
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,287 @@
+//! The store's seam: what Headway's engine asks of a database, whichever backend holds it.
+//!
+//! Each backend (`store-sqlite`, `store-postgres`) is a crate of its own that owns all of its
+//! SQL, its migrations, its driver types and its connections; this crate holds only what they
+//! share with the engine: the changes a writer applies ([`Change`]) and what became of them
+//! ([`Outcome`]), the events a batch committed, the rows read back, and the errors.
+//!
+//! Writes are [`Change`]s applied in batches: one transaction per batch, and a change that fails
+//! is undone alone and reported as such while the rest of its batch commits. The backend
+//! allocates event ids inside that transaction so that ids follow commit order whatever the
+//! number of writers and processes; events are handed on only once committed.
+
+use model::{
+    EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, StatusCount,
+};
+use std::path::PathBuf;
+
+/// Why the store could not do something, in words fit for a log line or a startup error. The
+/// driver's own error types stay inside the backend.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(pub String);
+
+impl StoreError {
+    pub fn new(context: &str, e: impl std::fmt::Display) -> StoreError {
+        StoreError(format!("{context}: {e}"))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Why the database could not be opened, as one line for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("invalid database URL {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot open database {url:?}: {reason}")]
+    Open { url: String, reason: String },
+    #[error("cannot apply migrations to {url:?}: {reason}")]
+    Migrate { url: String, reason: String },
+    #[error("cannot write to database {url:?}: {reason}")]
+    NotWritable { url: String, reason: String },
+    #[error("the database {path} is in use by another Headway process{holder}; stop it first, or give this one another --database-url")]
+    InUse { path: PathBuf, holder: String },
+}
+
+/// How a process uses the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The server: the only process that runs the database's jobs. A second one on the same
+    /// database is refused.
+    Exclusive,
+    /// A command-line tool that reads or changes a few rows, whether a server runs or not.
+    Shared,
+}
+
+/// The process a job's writes come from: a job takes them only while that process holds it
+/// (it claimed the job and has not lost it). `None`: a write not made by the job's runner (a
+/// cancel request, a recovery).
+pub type Fence = Option<String>;
+
+/// One change to jobs, logs or notices, applied by a backend's writer, which answers it with an [`Outcome`].
+// A change lives only in the batch being written: its size is not worth an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Inserts a new job with its `job` event. Its `event_id` is assigned here.
+    Create { owner: String, job: Job },
+    /// Moves a job to `to` if the state machine allows it (and the fence holds), with its `job`
+    /// event and, for a terminal status, its `done` event. Moving to `running` claims the job
+    /// for the fence's process; moving back to `queued` releases it.
+    Transition {
+        owner: String,
+        job_id: String,
+        to: JobStatus,
+        error: Option<JobError>,
+        fence: Fence,
+    },
+    /// Takes up to `slots` queued jobs of `kinds` for process `by`, oldest first, keeping every
+    /// kind of `limits` under its limit of jobs running (or cancelling) anywhere: each becomes
+    /// running, with its `job` event.
+    Claim { by: String, slots: u32, kinds: Vec<String>, limits: Vec<(String, u32)> },
+    /// Records a progress sample of a running job, with its `progress` event.
+    Progress {
+        owner: String,
+        job_id: String,
+        progress: Progress,
+        fence: Fence,
+    },
+    /// Appends a log line of a running job, with its `log` event.
+    Log {
+        owner: String,
+        job_id: String,
+        level: LogLevel,
+        line: String,
+        fence: Fence,
+    },
+    /// Saves a resumable job's checkpoint (no event: it is the job's private state).
+    Checkpoint {
+        job_id: String,
+        value: serde_json::Value,
+        fence: Fence,
+    },
+    /// Deletes up to `limit` of the oldest events written before `before_ms`.
+    Prune { before_ms: i64, limit: u32 },
+    /// Stores a notice for every user, announced with a `notice` event whose id is its id.
+    PostNotice { text: String },
+    /// Withdraws every notice in force, each announced with an empty `notice` event.
+    WithdrawNotices,
+}
+
+/// What became of one [`Change`].
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// `Create` and `Transition`: the job as stored, or `None` when the move was refused
+    /// (unknown job, or not allowed from its status).
+    Job(Option<Job>),
+    /// `Progress`, `Log`, `Checkpoint`: whether the job took it (it must be running).
+    Recorded(bool),
+    /// `Claim`: the jobs taken, now running, with their owners and checkpoints.
+    Claimed(Vec<QueuedJob>),
+    /// `Prune`: the highest event id deleted, if any.
+    Pruned(Option<i64>),
+    Notice(Notice),
+    Withdrawn(usize),
+    /// The change failed and was undone; the rest of its batch was not affected.
+    Failed(StoreError),
+}
+
+/// An event as stored: its id, the job it is about (none for notices), its type and its JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub job_id: Option<String>,
+    pub kind: EventType,
+    pub data: String,
+}
+
+/// An event a batch committed, with the user it is for (`None`: everyone).
+#[derive(Debug, Clone)]
+pub struct CommittedEvent {
+    pub owner: Option<String>,
+    pub event: StoredEvent,
+}
+
+/// What a committed batch did: one outcome per change, in order, and the events to publish.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub outcomes: Vec<Outcome>,
+    pub events: Vec<CommittedEvent>,
+    /// The highest event id allocated so far (every lower id is committed or was never used).
+    pub head: i64,
+}
+
+/// A change for the writer, and where to say what became of it (`None`: nobody waits).
+pub struct Write {
+    pub change: Change,
+    pub reply: Option<tokio::sync::oneshot::Sender<Outcome>>,
+}
+
+/// Called by the writer once a batch has committed, before any of its changes is answered: the
+/// batch's events, in id order, and the highest id allocated so far.
+pub type Publish = std::sync::Arc<dyn Fn(Vec<CommittedEvent>, i64) + Send + Sync>;
+
+/// A job left running or cancelling by a process that is gone (or by nobody): it must be taken
+/// over. `claimed_by` is the fence for taking it over: once someone else holds it, it is not
+/// touched.
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub owner: String,
+    pub job: Job,
+    pub claimed_by: Option<String>,
+}
+
+/// A Headway process sharing the database, as it registered itself.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProcessRow {
+    pub id: String,
+    /// `all`, `web` or `worker`.
+    pub role: String,
+    pub build: String,
+    pub host: String,
+    pub pid: i64,
+    /// Unix milliseconds, by the database's clock where processes share it.
+    pub started_at: i64,
+    pub heartbeat_at: i64,
+}
+
+/// A queued job with its owner and the checkpoint of an earlier run.
+#[derive(Debug, Clone)]
+pub struct QueuedJob {
+    pub owner: String,
+    pub job: Job,
+    pub checkpoint: Option<serde_json::Value>,
+}
+
+/// Which jobs a history page shows.
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    /// Any of these statuses (all when empty).
+    pub statuses: Vec<JobStatus>,
+    pub kind: Option<String>,
+    /// A prefix of the id, or a part of the message.
+    pub search: Option<String>,
+    /// Only jobs older than this one (the last id of the previous page).
+    pub before: Option<String>,
+    /// Only jobs newer than this one (the first id of the next page); ignored with `before`.
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+/// A session as the store keeps it: an opaque record and its expiry. The user id is kept beside
+/// the record so that a user's sessions can be found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRow {
+    pub id: String,
+    pub data: Vec<u8>,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub user: Option<String>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// What a search string asks for: a job by (the start of) its id, or a part of its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    /// Ids from `low` (inclusive) to `high` (exclusive): every id starting with the prefix.
+    IdPrefix { low: String, high: String },
+    /// A `LIKE` pattern matching the text anywhere.
+    Text(String),
+}
+
+impl Search {
+    /// At least 8 characters of a UUID (hex digits and dashes) search ids; anything else
+    /// searches messages.
+    pub fn parse(search: &str) -> Search {
+        let s = search.trim().to_ascii_lowercase();
+        let id_like =
+            s.len() >= 8 && s.len() <= 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        if id_like {
+            // Dashes and hex digits are ASCII: bumping the last byte gives the end of the range.
+            let mut high = s.clone().into_bytes();
+            *high.last_mut().expect("at least 8 bytes") += 1;
+            let high = String::from_utf8(high).expect("ASCII stays UTF-8");
+            return Search::IdPrefix { low: s, high };
+        }
+        let escaped = search
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        Search::Text(format!("%{escaped}%"))
+    }
+}
+
+
+/// Every status with its count, from `(status, n)` rows (statuses without a row count 0).
+pub fn status_counts(rows: impl IntoIterator<Item = (String, i64)>) -> Vec<StatusCount> {
+    let mut counts: Vec<StatusCount> = JobStatus::ALL
+        .iter()
+        .map(|&status| StatusCount { status, n: 0 })
+        .collect();
+    for (status, n) in rows {
+        if let Some(c) = counts.iter_mut().find(|c| c.status.as_str() == status) {
+            c.n = n.max(0) as u64;
+        }
+    }
+    counts
+}
+
+/// A stored event read back; `None` (logged) for a type this build does not know.
+pub fn stored_event(id: i64, job_id: Option<String>, kind: &str, data: String) -> Option<StoredEvent> {
+    match EventType::parse(kind) {
+        Some(kind) => Some(StoredEvent { id, job_id, kind, data }),
+        None => {
+            tracing::error!(id, kind, "an event of an unknown type is stored; it is not replayed");
+            None
+        }
+    }
+}

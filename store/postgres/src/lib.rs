@@ -1,0 +1,672 @@
+//! The PostgreSQL backend: one database shared by any number of Headway processes.
+//!
+//! - reads, sessions and the processes' registry go through a small sqlx pool, with queries
+//!   checked at compile time against the schema (`sqlx::query!`, offline data in `.sqlx/`);
+//! - every change to jobs and notices goes through this process's [`writer`]: one task with a
+//!   connection of its own that writes whatever is waiting as one transaction. Each such
+//!   transaction first locks the one row of `event_ids`, so event ids are handed out in commit
+//!   order across all processes: a reader that has seen id N never later finds a smaller one;
+//! - the [`tailer`] publishes every committed event, whichever process wrote it, by reading
+//!   `events` in id order: woken by this process's own commits, by `NOTIFY` hints from the
+//!   others (a hint only: nothing is ever read from a notification), by a short poll, and after
+//!   its listening connection comes back. A lost notification delays an event, never loses it;
+//! - [`throwaway`] starts a temporary PostgreSQL for tests and benchmarks.
+//!
+//! Migrations live in `migrations/postgres/`. Times are Unix milliseconds; heartbeats and
+//! leases use the database's clock, so that processes on machines whose clocks differ agree.
+
+mod tailer;
+pub mod throwaway;
+mod writer;
+
+use model::{
+    Job, JobError, JobStatus, Level, LogLevel, LogLine, MinuteStats, Notice, Progress,
+    StatusChange, StatusCount,
+};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{
+    Applied, Change, JobFilter, OpenError, Orphan, ProcessRow, Publish, SessionRow, StoreError,
+    StoreResult, StoredEvent, Write,
+};
+
+/// Connections of the read pool, per process (the writer and the listener have one each).
+pub const READ_CONNECTIONS: u32 = 8;
+
+/// How long a request waits for a connection, and a new connection for the server.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    writer: writer::Handle,
+    tailer: Arc<tailer::Shared>,
+    /// Stops the tailer when the last handle on the store is dropped.
+    _running: Arc<tailer::Stop>,
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl PgStore {
+    /// Connects, applies migrations (several processes starting at once take turns: sqlx holds
+    /// an advisory lock while it migrates) and starts the writer.
+    pub async fn open(url: &str) -> Result<PgStore, OpenError> {
+        let shown = redact(url);
+        let options = PgConnectOptions::from_str(url).map_err(|e| OpenError::BadUrl {
+            url: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let options = options.application_name("headway");
+        let open_err = |e: sqlx::Error| OpenError::Open {
+            url: shown.clone(),
+            reason: e.to_string(),
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .min_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(open_err)?;
+        sqlx::migrate!("../../migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| OpenError::Migrate {
+                url: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        // The writer's own connection: its transactions never wait for a reader's.
+        let write_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(open_err)?;
+        let tailer = Arc::new(tailer::Shared::new(options));
+        let writer = writer::Handle::start(write_pool, pool.clone(), Arc::clone(&tailer));
+        let store = PgStore {
+            pool,
+            writer,
+            _running: Arc::new(tailer.stop_handle()),
+            tailer,
+        };
+        // Proves that the database takes writes (a read-only replica does not).
+        sqlx::query!("UPDATE event_ids SET last = last WHERE one = 1")
+            .execute(&store.pool)
+            .await
+            .map_err(|e| OpenError::NotWritable {
+                url: shown,
+                reason: e.to_string(),
+            })?;
+        Ok(store)
+    }
+
+    pub async fn write(&self, write: Write) -> StoreResult<()> {
+        self.writer.write(write).await
+    }
+
+    pub async fn flush(&self) {
+        self.writer.flush().await
+    }
+
+    /// Publishes every event committed after `after`, by any process, in id order.
+    pub async fn publish_to(&self, publish: Publish, after: i64) -> StoreResult<()> {
+        self.tailer.start(self.pool.clone(), publish, after);
+        Ok(())
+    }
+
+    pub async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {
+        self.writer.apply(changes).await
+    }
+
+    pub async fn reserve_event_id(&self) -> StoreResult<i64> {
+        sqlx::query_scalar!("UPDATE event_ids SET last = last + 1 WHERE one = 1 RETURNING last")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(read_err("allocating an event id"))
+    }
+
+    /// Stores this process's `version` event for every process's streams; returns its id.
+    pub async fn version_event(&self, data: String) -> StoreResult<i64> {
+        self.writer.version_event(data).await
+    }
+
+    pub async fn last_event_id(&self) -> StoreResult<i64> {
+        sqlx::query_scalar!("SELECT last FROM event_ids WHERE one = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(read_err("reading the last event id"))
+    }
+
+    pub async fn pruned_through(&self) -> StoreResult<i64> {
+        sqlx::query_scalar!("SELECT pruned_through FROM event_ids WHERE one = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(read_err("reading how far events were pruned"))
+    }
+
+    pub async fn job(&self, owner: &str, id: &str) -> StoreResult<Option<Job>> {
+        let row = select_jobs!("", "WHERE id = $1 AND owner = $2", id, owner)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err("reading a job"))?;
+        Ok(row.map(|r| job_from_row!(r)))
+    }
+
+    pub async fn snapshot_jobs(&self, owner: &str, recent: u32) -> StoreResult<Vec<Job>> {
+        let rows = select_jobs!(
+            "",
+            "WHERE seq IN ( \
+                 SELECT seq FROM jobs WHERE owner = $1 AND status IN ('queued', 'running', 'cancelling') \
+                 UNION \
+                 SELECT seq FROM (SELECT seq FROM jobs WHERE owner = $1 ORDER BY seq DESC LIMIT $2) recent \
+             ) ORDER BY seq DESC",
+            owner,
+            recent as i64
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading a snapshot"))?;
+        Ok(rows.into_iter().map(|r| job_from_row!(r)).collect())
+    }
+
+    pub async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
+        let rows = select_jobs!(
+            "owner, claimed_by, ",
+            "WHERE status IN ('running', 'cancelling') \
+               AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM processes)) ORDER BY seq"
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading orphaned jobs"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Orphan {
+                owner: r.owner.clone(),
+                claimed_by: r.claimed_by.clone(),
+                job: job_from_row!(r),
+            })
+            .collect())
+    }
+
+    pub async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
+        let saved = sqlx::query_scalar!("SELECT checkpoint FROM jobs WHERE id = $1", job_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err("reading a checkpoint"))?;
+        Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    /// Built at run time (the filters vary); every shape of it is exercised by the store's tests.
+    pub async fn list_jobs(&self, owner: &str, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(concat!(
+            "SELECT ",
+            job_columns!(),
+            " FROM jobs WHERE owner = "
+        ));
+        q.push_bind(owner);
+        if !filter.statuses.is_empty() {
+            let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+            q.push(" AND status = ANY(").push_bind(statuses).push(")");
+        }
+        if let Some(kind) = &filter.kind {
+            q.push(" AND kind = ").push_bind(kind.clone());
+        }
+        match filter.search.as_deref().map(store::Search::parse) {
+            // A job id or the start of one: a range on the unique index of ids.
+            Some(store::Search::IdPrefix { low, high }) => {
+                q.push(" AND id >= ")
+                    .push_bind(low)
+                    .push(" AND id < ")
+                    .push_bind(high);
+            }
+            // ILIKE: the same case-insensitive match as SQLite's LIKE.
+            Some(store::Search::Text(pattern)) => {
+                q.push(" AND (message ILIKE ")
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\'");
+                q.push(" OR error_message ILIKE ")
+                    .push_bind(pattern)
+                    .push(" ESCAPE '\\')");
+            }
+            None => {}
+        }
+        let newer = filter.before.is_none() && filter.after.is_some();
+        if let Some(key) = filter.before.as_ref().or(filter.after.as_ref()) {
+            q.push(if newer { " AND seq > " } else { " AND seq < " });
+            q.push("(SELECT seq FROM jobs WHERE id = ")
+                .push_bind(key.clone());
+            q.push(" AND owner = ").push_bind(owner).push(")");
+        }
+        q.push(if newer {
+            " ORDER BY seq ASC LIMIT "
+        } else {
+            " ORDER BY seq DESC LIMIT "
+        });
+        q.push_bind(filter.limit as i64);
+        let rows: Vec<JobRow> = q
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err("listing jobs"))?;
+        let mut jobs: Vec<Job> = rows.into_iter().map(|r| job_from_row!(r)).collect();
+        if newer {
+            jobs.reverse();
+        }
+        Ok(jobs)
+    }
+
+    pub async fn status_counts(
+        &self,
+        owner: &str,
+        kind: Option<&str>,
+    ) -> StoreResult<Vec<StatusCount>> {
+        let rows = sqlx::query!(
+            r#"SELECT status, SUM(n)::bigint AS "n!" FROM job_counts
+               WHERE owner = $1 AND ($2::text IS NULL OR kind = $2) GROUP BY status"#,
+            owner,
+            kind
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("counting jobs"))?;
+        Ok(store::status_counts(
+            rows.into_iter().map(|r| (r.status, r.n)),
+        ))
+    }
+
+    pub async fn finished_per_minute(
+        &self,
+        owner: &str,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<MinuteStats>> {
+        let rows = sqlx::query!(
+            r#"SELECT (finished_at - $2) / 60000 AS "minute!",
+                      COUNT(*) AS "finished!",
+                      COUNT(*) FILTER (WHERE status <> 'succeeded') AS "unsuccessful!",
+                      AVG(finished_at - started_at)::float8 AS avg_run,
+                      MAX(finished_at - started_at) AS max_run
+               FROM jobs WHERE owner = $1 AND finished_at >= $2 AND finished_at < $3
+               GROUP BY 1 ORDER BY 1"#,
+            owner,
+            since,
+            until
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the chart"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| MinuteStats {
+                start: since + r.minute * 60_000,
+                finished: r.finished.max(0) as u64,
+                unsuccessful: r.unsuccessful.max(0) as u64,
+                avg_run_ms: r.avg_run.map(|a| a.max(0.0) as u64),
+                max_run_ms: r.max_run.map(|m| m.max(0) as u64),
+            })
+            .collect())
+    }
+
+    pub async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>> {
+        let rows = sqlx::query!(
+            r#"SELECT (data::json ->> 'status') AS status, at
+               FROM events WHERE job_id = $1 AND type = 'job' ORDER BY id"#,
+            job_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading a timeline"))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(StatusChange {
+                    status: JobStatus::parse(r.status.as_deref()?)?,
+                    at: r.at,
+                })
+            })
+            .collect())
+    }
+
+    pub async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+        let total = sqlx::query_scalar!("SELECT log_seq FROM jobs WHERE id = $1", job_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err("counting log lines"))?;
+        let total = total.unwrap_or(0).max(0) as u64;
+        let after = total.saturating_sub(limit as u64);
+        Ok((self.log_lines(job_id, after, limit).await?, total))
+    }
+
+    pub async fn log_lines(
+        &self,
+        job_id: &str,
+        after: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<LogLine>> {
+        let after = after.min(i64::MAX as u64) as i64;
+        let rows = sqlx::query!(
+            "SELECT job_id, seq, level, line, at FROM job_logs WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            job_id,
+            after,
+            limit as i64
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading log lines"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| LogLine {
+                job_id: r.job_id,
+                seq: r.seq.max(0) as u64,
+                level: LogLevel::parse(&r.level).unwrap_or_default(),
+                line: r.line,
+                at: r.at,
+            })
+            .collect())
+    }
+
+    pub async fn active_notices(&self) -> StoreResult<Vec<Notice>> {
+        sqlx::query_as!(
+            Notice,
+            "SELECT id, text, created_at FROM notices WHERE withdrawn_at IS NULL ORDER BY id"
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading notices"))
+    }
+
+    pub async fn owner_events_after(
+        &self,
+        owner: &str,
+        after: i64,
+        until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let rows = sqlx::query_as!(
+            EventRow,
+            r#"SELECT id, job_id, type AS kind, data FROM events
+               WHERE owner = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4"#,
+            owner,
+            after,
+            until,
+            limit as i64
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading a user's events"))?;
+        Ok(stored_events(rows))
+    }
+
+    pub async fn job_events_after(
+        &self,
+        job_id: &str,
+        after: i64,
+        until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        let rows = sqlx::query_as!(
+            EventRow,
+            r#"SELECT id, job_id, type AS kind, data FROM events
+               WHERE job_id = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4"#,
+            job_id,
+            after,
+            until,
+            limit as i64
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading a job's events"))?;
+        Ok(stored_events(rows))
+    }
+
+    pub async fn load_session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
+        sqlx::query_as!(
+            SessionRow,
+            r#"SELECT id, data, expires_at, user_id AS "user" FROM sessions WHERE id = $1"#,
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("reading a session"))
+    }
+
+    pub async fn create_session(&self, row: SessionRow) -> StoreResult<bool> {
+        let done = sqlx::query!(
+            "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            row.id,
+            row.data,
+            row.expires_at,
+            row.user
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("writing a session"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn save_session(&self, row: SessionRow) -> StoreResult<()> {
+        sqlx::query!(
+            "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
+                 user_id = excluded.user_id",
+            row.id,
+            row.data,
+            row.expires_at,
+            row.user
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("writing a session"))?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&self, id: &str) -> StoreResult<()> {
+        sqlx::query!("DELETE FROM sessions WHERE id = $1", id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err("deleting a session"))?;
+        Ok(())
+    }
+
+    pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64> {
+        let done = sqlx::query!("DELETE FROM sessions WHERE expires_at < $1", now)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err("deleting expired sessions"))?;
+        Ok(done.rows_affected())
+    }
+
+    pub async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()> {
+        self.writer.import(owner.to_string(), jobs).await
+    }
+
+    /// Adds this process to the registry, its heartbeat now.
+    pub async fn register(&self, p: &ProcessRow) -> StoreResult<ProcessRow> {
+        sqlx::query_as!(
+            ProcessRow,
+            "INSERT INTO processes (id, role, build, host, pid, started_at, heartbeat_at) \
+             VALUES ($1, $2, $3, $4, $5, headway_now_ms(), headway_now_ms()) \
+             RETURNING id, role, build, host, pid, started_at, heartbeat_at",
+            p.id,
+            p.role,
+            p.build,
+            p.host,
+            p.pid
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("registering this process"))
+    }
+
+    /// Refreshes this process's heartbeat; false if it is no longer registered (another
+    /// process took it for dead and took its jobs over).
+    pub async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
+        let done = sqlx::query!(
+            "UPDATE processes SET heartbeat_at = headway_now_ms() WHERE id = $1",
+            id
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("refreshing the heartbeat"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn deregister(&self, id: &str) -> StoreResult<()> {
+        sqlx::query!("DELETE FROM processes WHERE id = $1", id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err("leaving the registry"))?;
+        Ok(())
+    }
+
+    pub async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
+        sqlx::query_as!(
+            ProcessRow,
+            "SELECT id, role, build, host, pid, started_at, heartbeat_at FROM processes ORDER BY started_at, id"
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the processes"))
+    }
+
+    /// Removes from the registry every other process silent for longer than `lease_ms`;
+    /// returns their ids. Their jobs are then orphans.
+    pub async fn reap_stale(&self, me: &str, lease_ms: i64) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar!(
+            "DELETE FROM processes WHERE id <> $1 AND heartbeat_at < headway_now_ms() - $2 RETURNING id",
+            me,
+            lease_ms
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("removing silent processes"))
+    }
+
+    /// Takes or renews the lease `name` for `holder` for `ttl_ms`; false if another process
+    /// holds it.
+    pub async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
+        let held = sqlx::query_scalar!(
+            "INSERT INTO leases (name, holder, until) VALUES ($1, $2, headway_now_ms() + $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+             WHERE leases.holder = excluded.holder OR leases.until < headway_now_ms() \
+             RETURNING holder",
+            name,
+            holder,
+            ttl_ms
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("taking a lease"))?;
+        Ok(held.is_some())
+    }
+}
+
+fn read_err(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| StoreError::new(what, e)
+}
+
+/// An `events` row as read back for a replay.
+struct EventRow {
+    id: i64,
+    job_id: Option<String>,
+    kind: String,
+    data: String,
+}
+
+fn stored_events(rows: Vec<EventRow>) -> Vec<StoredEvent> {
+    rows.into_iter()
+        .filter_map(|r| store::stored_event(r.id, r.job_id, &r.kind, r.data))
+        .collect()
+}
+
+/// The columns of `jobs` that make up a [`Job`].
+macro_rules! job_columns {
+    () => {
+        "id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
+         created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at"
+    };
+}
+use job_columns;
+
+/// `SELECT <extra><job columns> FROM jobs <tail>` as a compile-checked query.
+macro_rules! select_jobs {
+    ($extra:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query!("SELECT " + $extra + "id, kind, params, status, current, total, unit, message, \
+                      level, error_code, error_message, created_at, started_at, finished_at, event_id, \
+                      timeout_ms, origin, progress_at FROM jobs " + $tail $(, $arg)*)
+    };
+}
+use select_jobs;
+
+/// A [`Job`] from any row that has the job columns by name.
+macro_rules! job_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        Job {
+            params: serde_json::from_str(&r.params).unwrap_or(serde_json::Value::Null),
+            status: JobStatus::parse(&r.status).unwrap_or(JobStatus::Interrupted),
+            progress: Progress {
+                current: r.current.max(0) as u64,
+                total: r.total.map(|t| t.max(0) as u64),
+                unit: r.unit,
+                message: r.message,
+                level: Level::parse(&r.level).unwrap_or_default(),
+                at: r.progress_at,
+            },
+            error: r.error_code.map(|code| JobError {
+                code,
+                message: r.error_message.unwrap_or_default(),
+            }),
+            id: r.id,
+            kind: r.kind,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            event_id: r.event_id,
+            timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
+            origin: r.origin,
+        }
+    }};
+}
+pub(crate) use job_from_row;
+
+/// The job columns, for queries built at run time (mapped by name).
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobRow {
+    pub id: String,
+    pub kind: String,
+    pub params: String,
+    pub status: String,
+    pub current: i64,
+    pub total: Option<i64>,
+    pub unit: String,
+    pub message: String,
+    pub level: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub event_id: i64,
+    pub timeout_ms: Option<i64>,
+    pub origin: Option<String>,
+    pub progress_at: Option<i64>,
+}

@@ -1,0 +1,94 @@
+//! What only the SQLite backend does: file URLs, the lock that keeps a second server off a
+//! file, and the refusals at open. Everything else is checked for both backends by the
+//! engine's store tests.
+
+use super::*;
+
+fn url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}/h.db", dir.path().display())
+}
+
+#[test]
+fn urls_name_a_file_and_an_open_mode() {
+    let at = |url: &str| Location::parse(url);
+    assert_eq!(
+        at("sqlite://data/headway.db").unwrap().path,
+        PathBuf::from("data/headway.db")
+    );
+    assert_eq!(at("sqlite:h.db").unwrap().dir(), PathBuf::from("."));
+    assert_eq!(
+        at("sqlite:///tmp/x/h.db").unwrap().dir(),
+        PathBuf::from("/tmp/x")
+    );
+    assert!(at("sqlite:///tmp/h.db?mode=ro").unwrap().read_only);
+    assert!(at("sqlite://h.db?mode=rw").unwrap().must_exist);
+    assert!(at("sqlite::memory:").unwrap_err().contains("in-memory"));
+    assert!(at("sqlite://h.db?cache=shared")
+        .unwrap_err()
+        .contains("unsupported parameter"));
+    assert!(at("sqlite://").unwrap_err().contains("no file"));
+    assert!(at("postgres://x").is_err());
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_file_is_refused_but_tools_may_share_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = SqliteStore::open(&url(&dir), Access::Exclusive).await.unwrap();
+    match SqliteStore::open(&url(&dir), Access::Exclusive).await {
+        Err(OpenError::InUse { holder, .. }) => {
+            assert!(holder.contains(&std::process::id().to_string()))
+        }
+        Err(other) => panic!("expected InUse, got {other}"),
+        Ok(_) => panic!("a second server opened the database"),
+    }
+    let tool = SqliteStore::open(&url(&dir), Access::Shared).await.unwrap();
+    assert_eq!(
+        tool.last_event_id().await.unwrap(),
+        server.last_event_id().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_refused_to_a_server_with_one_clear_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open(&url(&dir), Access::Exclusive).await.unwrap());
+    match SqliteStore::open(&format!("{}?mode=ro", url(&dir)), Access::Exclusive).await {
+        Err(e @ OpenError::NotWritable { .. }) => {
+            assert!(e.to_string().contains("readonly"), "{e}")
+        }
+        Err(other) => panic!("expected NotWritable, got {other}"),
+        Ok(_) => panic!("a read-only database was accepted"),
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("h.db"), vec![7u8; 8192]).unwrap();
+    let err = SqliteStore::open(&url(&dir), Access::Exclusive)
+        .await
+        .err()
+        .expect("garbage is not a database");
+    assert!(err.to_string().contains("not a database"), "{err}");
+}
+
+#[tokio::test]
+async fn a_server_takes_every_other_process_for_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&url(&dir), Access::Exclusive).await.unwrap();
+    let process = |id: &str| ProcessRow {
+        id: id.into(),
+        role: "all".into(),
+        build: "b".into(),
+        host: "h".into(),
+        pid: 1,
+        started_at: 0,
+        heartbeat_at: 0,
+    };
+    store.register(&process("before")).await.unwrap();
+    store.register(&process("me")).await.unwrap();
+    // However recent its heartbeat: only one server uses the file, and it is this one.
+    assert_eq!(store.reap_stale("me", 3_600_000).await.unwrap(), vec!["before".to_string()]);
+    let left: Vec<String> = store.processes().await.unwrap().into_iter().map(|p| p.id).collect();
+    assert_eq!(left, vec!["me".to_string()]);
+}
