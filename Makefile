@@ -31,13 +31,17 @@ site:
 site-dev:
 	cargo leptos build
 
-## Unit tests (model, engine and its store on real SQLite, app, bench) and integration tests
-## (the real server in-process and as a process, real SQLite, real SSE).
+## Unit tests (model, engine and its store, app, bench) and integration tests (the real server
+## in-process and as processes, real SSE), on SQLite, then the store and integration tests again
+## on PostgreSQL (throwaway clusters the tests start themselves), then the multi-process tests.
+UNIT_CRATES := -p model -p store -p store-sqlite -p store-postgres -p engine -p app -p server -p bench
 unit:
-	cargo test -p model -p engine -p app -p server -p bench --features app/ssr
+	cargo test $(UNIT_CRATES) --features app/ssr
+	HEADWAY_TEST_BACKEND=postgres cargo test -p engine -p server --features app/ssr
 
-## The store's queries are checked at compile time against engine/.sqlx: fail if that offline
-## data is not what the queries and migrations/sqlite give (regenerate: make sqlx-prepare).
+## The store's queries are checked at compile time against store/sqlite/.sqlx and
+## store/postgres/.sqlx: fail if that offline data is not what the queries and migrations give
+## (regenerate: make sqlx-prepare).
 .PHONY: sqlx-check sqlx-prepare
 sqlx-check:
 	scripts/sqlx-prepare.sh --check

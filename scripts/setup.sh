@@ -61,6 +61,12 @@ if [ "$what" = test ]; then
     step "installing Python 3"
     apt_install python3
   fi
+  # The tests run every store test and integration test on PostgreSQL too, in throwaway
+  # clusters they start with pg_virtualenv (postgresql-common) and remove afterwards.
+  if ! command -v pg_virtualenv >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    step "installing PostgreSQL"
+    apt_install postgresql
+  fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     step "installing Playwright (without its browser download)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

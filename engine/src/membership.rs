@@ -166,18 +166,8 @@ impl Membership {
         for orphan in self.store.orphaned_jobs().await? {
             let (owner, job, fence) = (orphan.owner, orphan.job, orphan.claimed_by);
             let resume = job.status == JobStatus::Running && self.kinds.is_resumable(&job.kind);
-            let interrupted = self
-                .writer
-                .transition(&owner, &job.id, JobStatus::Interrupted, Some(runner::interrupted()), fence.clone())
-                .await;
-            match interrupted {
-                Ok(Some(_)) if resume => {
-                    if let Err(e) = self.writer.transition(&owner, &job.id, JobStatus::Queued, None, fence).await {
-                        tracing::error!(job = %job.id, error = %e, "cannot queue a job taken over again");
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(job = %job.id, error = %e, "cannot take over a job"),
+            if let Err(e) = self.writer.interrupt(&owner, &job.id, runner::interrupted(), resume, fence).await {
+                tracing::error!(job = %job.id, error = %e, "cannot take over a job");
             }
         }
         Ok(())

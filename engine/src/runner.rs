@@ -61,6 +61,7 @@ pub struct Runner {
 
 struct Running {
     owner: String,
+    kind: String,
     /// The process id the job was claimed under: the fence of its writes.
     fence: Arc<str>,
     cancel: CancellationToken,
@@ -175,7 +176,13 @@ impl Runner {
         let mut running = self.running.lock().unwrap();
         running.insert(
             id.clone(),
-            Running { owner: claimed.owner.clone(), fence: Arc::clone(&fence), cancel: cancel.clone(), abort: None },
+            Running {
+                owner: claimed.owner.clone(),
+                kind: claimed.job.kind.clone(),
+                fence: Arc::clone(&fence),
+                cancel: cancel.clone(),
+                abort: None,
+            },
         );
         let handle = self.tracker.spawn(Arc::clone(self).run(claimed, fence, cancel));
         if let Some(r) = running.get_mut(&id) {
@@ -185,7 +192,7 @@ impl Runner {
 
     async fn run(self: Arc<Self>, claimed: QueuedJob, fence: Arc<str>, cancel: CancellationToken) {
         let QueuedJob { owner, job, checkpoint } = claimed;
-        let id = job.id.clone();
+        let (id, kind) = (job.id.clone(), job.kind.clone());
         let timeout = job.timeout_ms.map(Duration::from_millis).or_else(|| self.kinds.default_timeout(&job.kind));
         let mut ctx = JobContext::new(
             id.clone(),
@@ -221,24 +228,24 @@ impl Runner {
                 Err(e) => (JobStatus::Failed, Some(e)),
             }
         };
-        self.end(&owner, &id, &fence, status, error).await;
+        self.end(&owner, &id, &kind, &fence, status, error).await;
         self.finished(&id, false);
     }
 
     /// Records how a job ended. An interrupted job of a resumable kind is queued again, to
     /// continue from its checkpoint wherever it is claimed next.
-    async fn end(&self, owner: &str, id: &str, fence: &str, status: JobStatus, error: Option<JobError>) {
+    async fn end(&self, owner: &str, id: &str, kind: &str, fence: &str, status: JobStatus, error: Option<JobError>) {
         let fence = Some(fence.to_string());
-        match self.writer.transition(owner, id, status, error, fence.clone()).await {
-            Ok(Some(job)) if status == JobStatus::Interrupted && self.kinds.is_resumable(&job.kind) => {
-                if let Err(e) = self.writer.transition(owner, id, JobStatus::Queued, None, fence).await {
-                    tracing::error!(job = %id, error = %e, "cannot queue an interrupted job again");
-                }
+        let recorded = match (status, error) {
+            (JobStatus::Interrupted, error) => {
+                let error = error.unwrap_or_else(interrupted);
+                let requeue = self.kinds.is_resumable(kind);
+                self.writer.interrupt(owner, id, error, requeue, fence).await.map(drop)
             }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(job = %id, %status, error = %e, "cannot record how a job ended; it will show as interrupted after a restart")
-            }
+            (status, error) => self.writer.transition(owner, id, status, error, fence).await.map(drop),
+        };
+        if let Err(e) = recorded {
+            tracing::error!(job = %id, %status, error = %e, "cannot record how a job ended; it will be taken over as interrupted");
         }
     }
 
@@ -318,7 +325,7 @@ impl Runner {
                 if let Some(a) = r.abort {
                     a.abort();
                 }
-                self.end(&r.owner, &id, &r.fence, JobStatus::Interrupted, Some(interrupted())).await;
+                self.end(&r.owner, &id, &r.kind, &r.fence, JobStatus::Interrupted, Some(interrupted())).await;
             }
         }
     }

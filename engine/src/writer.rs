@@ -166,6 +166,23 @@ impl Writer {
         }
     }
 
+    /// Interrupts a job and, with `requeue`, queues it again at once (see
+    /// [`Change::Interrupt`]); returns the job as it ends up, or `None` if the move was refused.
+    pub async fn interrupt(
+        &self,
+        owner: &str,
+        job_id: &str,
+        error: JobError,
+        requeue: bool,
+        fence: Fence,
+    ) -> Result<Option<Job>, WriteError> {
+        let change = Change::Interrupt { owner: owner.into(), job_id: job_id.into(), error, requeue, fence };
+        match self.ask(change).await? {
+            Outcome::Job(job) => Ok(job),
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Takes up to `slots` queued jobs of `kinds` for process `by` (see [`Change::Claim`]).
     pub async fn claim(
         &self,

@@ -2,91 +2,44 @@
 //! errors an operator sees (one line on stderr, a failure exit): a busy port, a bad URL, a
 //! database that cannot be written, and a second server on the same database.
 
+//!
+//! They run on SQLite, or on PostgreSQL with `HEADWAY_TEST_BACKEND=postgres`; the ones about a
+//! database file only on SQLite.
+
 #[path = "it/client.rs"]
 #[allow(dead_code)]
 mod client;
+#[path = "support/headway.rs"]
+#[allow(dead_code)]
+mod support;
 
 use client::*;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::{database, headway, on_postgres, one_line_failure, Headway};
 
-/// The real `headway` binary, on port 0.
-struct Headway {
-    child: Child,
-    base: String,
-}
+/// How long to wait for a restarted process to have taken over what the killed one ran (at
+/// once on SQLite; after the lease, 2 s in these tests, on PostgreSQL).
+const TAKEOVER: Duration = Duration::from_secs(30);
 
-impl Headway {
-    fn start(dir: &Path, env: &[(&str, &str)]) -> Headway {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_headway"));
-        cmd.args(["--addr", "127.0.0.1:0", "--database-url"])
-            .arg(format!("sqlite://{}", dir.join("headway.db").display()))
-            .arg("--data-root")
-            .arg(dir.join("files"))
-            .env("RUST_LOG", "info")
-            .env_remove("LEPTOS_OUTPUT_NAME")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        for (k, v) in env {
-            cmd.env(k, v);
+/// Polls the job until `done` says it is as wanted (or [`TAKEOVER`] passes).
+async fn job_when(s: &Session, id: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = Instant::now() + TAKEOVER;
+    loop {
+        let job = s.job(id).await;
+        if done(&job) || Instant::now() > deadline {
+            return job;
         }
-        let mut child = cmd.spawn().expect("start headway");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let (false, Some(i)) = (sent, line.find("listening on http://")) {
-                    let _ = tx.send(line[i + "listening on ".len()..].trim().to_string());
-                    sent = true;
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the server reported its address");
-        Headway { child, base }
-    }
-
-    fn session(&self) -> Session {
-        Session::new(&self.base)
-    }
-
-    /// SIGKILL: the process gets no chance to clean up.
-    fn kill9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// Sends SIGTERM and waits for the process; returns how long it took to exit and its status.
-    fn terminate(mut self) -> (Duration, std::process::ExitStatus) {
-        let t = Instant::now();
-        assert!(Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap()
-            .success());
-        let status = self.child.wait().unwrap();
-        (t.elapsed(), status)
-    }
-}
-
-impl Drop for Headway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 #[tokio::test]
 async fn kill_9_then_restart_keeps_history_and_interrupts_what_was_running() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Headway::start(dir.path(), &[]);
+    let db = database(dir.path()).await;
+    let server = Headway::start(&db, dir.path(), &[], &[]);
     let s = server.session();
     let finished = s.demo(5, 1).await;
     s.wait_finished(&finished).await;
@@ -98,10 +51,10 @@ async fn kill_9_then_restart_keeps_history_and_interrupts_what_was_running() {
     drop(events);
     server.kill9();
 
-    let server = Headway::start(dir.path(), &[]);
+    let server = Headway::start(&db, dir.path(), &[], &[]);
     // Same cookie jar, hence the same user, on the new process.
     let s = s.rebase(&server.base);
-    let job = s.job(&running).await;
+    let job = job_when(&s, &running, |j| j["status"] != "running").await;
     assert_eq!(job["status"], "interrupted");
     assert_eq!(job["error"]["code"], "interrupted");
     assert!(job["finished_at"].is_i64());
@@ -129,8 +82,9 @@ async fn kill_9_then_restart_keeps_history_and_interrupts_what_was_running() {
 #[tokio::test]
 async fn kill_9_with_50_running_and_50_queued_loses_no_job() {
     let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path()).await;
     let env = [("HEADWAY_MAX_RUNNING", "50")];
-    let server = Headway::start(dir.path(), &env);
+    let server = Headway::start(&db, dir.path(), &[], &env);
     let s = server.session();
     let mut events = s.events("/api/v1/events", None).await;
     let mut ids = Vec::new();
@@ -143,8 +97,10 @@ async fn kill_9_with_50_running_and_50_queued_loses_no_job() {
     .await;
     server.kill9();
 
-    let server = Headway::start(dir.path(), &env);
+    let server = Headway::start(&db, dir.path(), &[], &env);
     let s = s.rebase(&server.base);
+    // The first 50 waited longest: once the last of them is taken over, all were.
+    job_when(&s, &ids[49], |j| j["status"] == "interrupted").await;
     let mut by_status: HashMap<String, usize> = HashMap::new();
     for id in &ids {
         *by_status
@@ -161,7 +117,8 @@ async fn kill_9_with_50_running_and_50_queued_loses_no_job() {
 #[tokio::test]
 async fn a_checksum_interrupted_by_kill_9_resumes_from_its_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Headway::start(dir.path(), &[]);
+    let db = database(dir.path()).await;
+    let server = Headway::start(&db, dir.path(), &[], &[]);
     let tree = dir.path().join("files/tree");
     for i in 0..120 {
         let sub = tree.join(format!("d{}", i % 4));
@@ -185,7 +142,7 @@ async fn a_checksum_interrupted_by_kill_9_resumes_from_its_checkpoint() {
         "the job finished before it could be interrupted"
     );
 
-    let server = Headway::start(dir.path(), &[]);
+    let server = Headway::start(&db, dir.path(), &[], &[]);
     let s = s.rebase(&server.base);
     let done = s.wait_finished(&id).await;
     assert_eq!(done["status"], "succeeded", "{done}");
@@ -236,7 +193,8 @@ async fn a_checksum_interrupted_by_kill_9_resumes_from_its_checkpoint() {
 #[tokio::test]
 async fn sigterm_ends_open_streams_cleanly_interrupts_running_jobs_and_exits_quickly() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Headway::start(dir.path(), &[]);
+    let db = database(dir.path()).await;
+    let server = Headway::start(&db, dir.path(), &[], &[]);
     let s = server.session();
     let job = s.demo(100_000, 20).await;
     let resp = s.stream("/api/v1/events", None).await;
@@ -256,38 +214,10 @@ async fn sigterm_ends_open_streams_cleanly_interrupts_running_jobs_and_exits_qui
     assert!(took < Duration::from_secs(10), "shutdown took {took:?}");
     reader.await.unwrap().unwrap();
 
-    let server = Headway::start(dir.path(), &[]);
+    let server = Headway::start(&db, dir.path(), &[], &[]);
     let s = s.rebase(&server.base);
+    // A clean shutdown records its jobs' end itself: nothing waits for a lease.
     assert_eq!(s.job(&job).await["status"], "interrupted");
-}
-
-/// Runs `headway`, which must exit by itself within 30 s; returns its exit code and stderr.
-fn headway(args: &[&str]) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_headway"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("headway {args:?} did not exit: it started instead of refusing");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
-
-fn one_line_failure((code, err): (i32, String), needle: &str) {
-    assert_ne!(code, 0, "{err}");
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains(needle), "expected {needle:?} in: {err}");
 }
 
 #[test]
@@ -301,9 +231,21 @@ fn start_up_errors_are_one_clear_line_and_a_failure_exit() {
         &format!("cannot listen on {port}"),
     );
     one_line_failure(
-        headway(&["--addr", "127.0.0.1:0", "--database-url", "postgres://nope"]),
-        "sqlite",
+        headway(&["--addr", "127.0.0.1:0", "--database-url", "mysql://x"]),
+        "Headway stores jobs in SQLite",
     );
+    // PostgreSQL that does not answer: the password is not repeated.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let (code, err) = headway(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--database-url",
+        &format!("postgres://headway:s3cret@127.0.0.1:{closed_port}/headway"),
+    ]);
+    assert!(!err.contains("s3cret"), "{err}");
+    one_line_failure((code, err), "cannot open database");
     one_line_failure(
         headway(&["--addr", "127.0.0.1:0", "--database-url", "sqlite::memory:"]),
         "in-memory",
@@ -330,9 +272,13 @@ fn start_up_errors_are_one_clear_line_and_a_failure_exit() {
 
 #[tokio::test]
 async fn a_database_the_server_cannot_write_stops_it_at_start() {
+    if on_postgres() {
+        return; // a database file opened read-only: SQLite's alone
+    }
     let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path()).await;
     // A real database, opened read-only: every write would fail, so the server does not start.
-    drop(Headway::start(dir.path(), &[]));
+    drop(Headway::start(&db, dir.path(), &[], &[]));
     let url = format!(
         "sqlite://{}?mode=ro",
         dir.path().join("headway.db").display()
@@ -345,8 +291,12 @@ async fn a_database_the_server_cannot_write_stops_it_at_start() {
 
 #[tokio::test]
 async fn a_second_server_on_the_same_database_refuses_to_start_and_touches_nothing() {
+    if on_postgres() {
+        return; // several processes share PostgreSQL (tests/cluster.rs)
+    }
     let dir = tempfile::tempdir().unwrap();
-    let first = Headway::start(dir.path(), &[]);
+    let db = database(dir.path()).await;
+    let first = Headway::start(&db, dir.path(), &[], &[]);
     let s = first.session();
     let running = s.demo(100_000, 20).await;
     let mut events = s
@@ -354,8 +304,7 @@ async fn a_second_server_on_the_same_database_refuses_to_start_and_touches_nothi
         .await;
     read_until(&mut events, |e| e.event == "progress").await;
 
-    let db = format!("sqlite://{}", dir.path().join("headway.db").display());
-    let pid = first.child.id().to_string();
+    let pid = first.pid().to_string();
     let refused = headway(&["--addr", "127.0.0.1:0", "--database-url", &db]);
     one_line_failure(refused.clone(), "is in use by another Headway process");
     assert!(

@@ -815,3 +815,41 @@ async fn a_job_takes_writes_only_from_the_process_that_holds_it() {
     assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), Some(json!("p1")));
     assert_eq!(db.store.job("me", &job.id).await.unwrap().unwrap().status, JobStatus::Succeeded);
 }
+
+#[tokio::test]
+async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit() {
+    let db = db().await;
+    let (resumed, ended) = (new_job("checksum"), new_job("demo"));
+    db.store.apply(vec![create("me", &resumed), create("me", &ended), claim("p1", 2, &[])]).await.unwrap();
+    let interrupt = |job: &Job, requeue: bool, by: &str| Change::Interrupt {
+        owner: "me".into(),
+        job_id: job.id.clone(),
+        error: crate::runner::interrupted(),
+        requeue,
+        fence: Some(by.into()),
+    };
+    // Only the holder can interrupt.
+    let stale = db.store.apply(vec![interrupt(&resumed, true, "p2")]).await.unwrap();
+    assert!(matches!(stale.outcomes[..], [Outcome::Job(None)]) && stale.events.is_empty());
+    let applied = db.store.apply(vec![interrupt(&resumed, true, "p1"), interrupt(&ended, false, "p1")]).await.unwrap();
+    assert_eq!(stored_job(&applied.outcomes[0]).status, JobStatus::Queued);
+    assert_eq!(stored_job(&applied.outcomes[1]).status, JobStatus::Interrupted);
+    // The resumed job's `job` and `done` (interrupted) and its `job` (queued again) are
+    // consecutive events of one commit; the other job ends with its `job` and `done`.
+    let kinds: Vec<(String, EventType)> =
+        applied.events.iter().map(|e| (e.event.job_id.clone().unwrap_or_default(), e.event.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (resumed.id.clone(), EventType::Job),
+            (resumed.id.clone(), EventType::Done),
+            (resumed.id.clone(), EventType::Job),
+            (ended.id.clone(), EventType::Job),
+            (ended.id.clone(), EventType::Done),
+        ]
+    );
+    assert!(ids(&applied.events).windows(2).all(|w| w[1] == w[0] + 1));
+    // Queued again, it can be claimed by anyone; interrupted, it stays so.
+    assert_eq!(claimed(&db.store.apply(vec![claim("p2", 5, &[])]).await.unwrap().outcomes[0]), std::slice::from_ref(&resumed.id));
+    assert_eq!(db.store.job("me", &ended.id).await.unwrap().unwrap().status, JobStatus::Interrupted);
+}

@@ -76,6 +76,16 @@ pub enum Change {
         error: Option<JobError>,
         fence: Fence,
     },
+    /// Moves a running (or cancelling) job to `interrupted` with `error`, and with `requeue`
+    /// straight on to `queued` (to continue from its checkpoint), in one change: a stream never
+    /// sees the `done` of an interruption without the queueing that follows it.
+    Interrupt {
+        owner: String,
+        job_id: String,
+        error: JobError,
+        requeue: bool,
+        fence: Fence,
+    },
     /// Takes up to `slots` queued jobs of `kinds` for process `by`, oldest first, keeping every
     /// kind of `limits` under its limit of jobs running (or cancelling) anywhere: each becomes
     /// running, with its `job` event.
@@ -113,7 +123,7 @@ pub enum Change {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// `Create` and `Transition`: the job as stored, or `None` when the move was refused
+    /// `Create`, `Transition` and `Interrupt`: the job as stored, or `None` when the move was refused
     /// (unknown job, or not allowed from its status).
     Job(Option<Job>),
     /// `Progress`, `Log`, `Checkpoint`: whether the job took it (it must be running).

@@ -550,6 +550,17 @@ impl Batch {
             Change::Transition { owner, job_id, to, error, fence } => {
                 Outcome::Job(self.move_job(tx, owner, job_id, *to, error.as_ref(), fence.as_deref(), at).await?)
             }
+            Change::Interrupt { owner, job_id, error, requeue, fence } => {
+                let fence = fence.as_deref();
+                let interrupted =
+                    self.move_job(tx, owner, job_id, JobStatus::Interrupted, Some(error), fence, at).await?;
+                match (interrupted, requeue) {
+                    (Some(_), true) => {
+                        Outcome::Job(self.move_job(tx, owner, job_id, JobStatus::Queued, None, fence, at).await?)
+                    }
+                    (job, _) => Outcome::Job(job),
+                }
+            }
             Change::Claim { by, slots, kinds, limits } => {
                 Outcome::Claimed(self.claim(tx, by, *slots, kinds, limits, at).await?)
             }

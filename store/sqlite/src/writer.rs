@@ -536,6 +536,14 @@ impl Batch {
             Change::Transition { owner, job_id, to, error, fence } => {
                 Outcome::Job(self.move_job(db, owner, job_id, *to, error.as_ref(), fence.as_deref(), at)?)
             }
+            Change::Interrupt { owner, job_id, error, requeue, fence } => {
+                let fence = fence.as_deref();
+                let interrupted = self.move_job(db, owner, job_id, JobStatus::Interrupted, Some(error), fence, at)?;
+                match (interrupted, requeue) {
+                    (Some(_), true) => Outcome::Job(self.move_job(db, owner, job_id, JobStatus::Queued, None, fence, at)?),
+                    (job, _) => Outcome::Job(job),
+                }
+            }
             Change::Claim { by, slots, kinds, limits } => {
                 Outcome::Claimed(self.claim(db, by, *slots, kinds, limits, at)?)
             }
