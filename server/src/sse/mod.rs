@@ -409,8 +409,12 @@ impl EventStream {
         self.cursor = last.id;
         let mut chunk = BytesMut::new();
         for e in coalesce(&events) {
-            if let Some(v) = self.version_pending.filter(|v| e.id > *v) {
-                chunk.extend_from_slice(&self.version_frame(v));
+            if let Some(v) = self.version_pending.filter(|v| e.id >= *v) {
+                // A backend shared by several processes stores each one's `version` event, and
+                // replays it like any other; otherwise it is sent here, in its place.
+                if e.id > v {
+                    chunk.extend_from_slice(&self.version_frame(v));
+                }
                 self.version_pending = None;
             }
             chunk.extend_from_slice(&sse_frame(e.id, e.kind.as_str(), &e.data));

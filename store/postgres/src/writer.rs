@@ -775,6 +775,9 @@ impl Batch {
         limits: &[(String, u32)],
         at: i64,
     ) -> Result<Vec<QueuedJob>, sqlx::Error> {
+        // Exact across processes: this batch holds the lock on `event_ids`, which every claim
+        // (every batch of every process) takes first, so no other claim commits between this
+        // count and this batch's commit.
         let mut running: HashMap<String, i64> = sqlx::query!(
             r#"SELECT kind, COUNT(*) AS "n!" FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY kind"#
         )

@@ -1,0 +1,408 @@
+//! Several `headway` processes sharing one PostgreSQL database (a throwaway cluster these tests
+//! start): any process serves any user's stream with every event of their jobs, exactly once and
+//! in id order, whichever process ran the job or wrote the event; a process that dies or stops
+//! has its jobs taken over; limits, cancels, notices and roles hold across processes.
+//!
+//! Each test runs its processes alone (one test at a time), so that their timings do not depend
+//! on how many other tests' processes share the machine.
+
+#[path = "it/client.rs"]
+#[allow(dead_code)]
+mod client;
+#[path = "support/headway.rs"]
+#[allow(dead_code)]
+mod support;
+
+use client::*;
+use eventsource_stream::Event;
+use serde_json::{json, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::{postgres_database, Headway, ADMIN_TOKEN};
+use tokio::sync::{Mutex, MutexGuard};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+/// Processes on one fresh database, and the lock that keeps other tests' processes away.
+struct Cluster {
+    _alone: MutexGuard<'static, ()>,
+    /// One browser (one cookie jar, so one user) for all the processes.
+    browser: Session,
+    dir: tempfile::TempDir,
+    db: String,
+    processes: Vec<Headway>,
+}
+
+impl Cluster {
+    async fn start(n: usize, args: &[&str], env: &[(&str, &str)]) -> Cluster {
+        let alone = ONE_AT_A_TIME.lock().await;
+        let dir = tempfile::tempdir().unwrap();
+        let db = postgres_database().await;
+        let processes: Vec<Headway> = (0..n).map(|_| Headway::start(&db, dir.path(), args, env)).collect();
+        let browser = processes[0].session();
+        Cluster { _alone: alone, browser, dir, db, processes }
+    }
+
+    fn add(&mut self, args: &[&str], env: &[(&str, &str)]) -> &Headway {
+        self.processes.push(Headway::start(&self.db, self.dir.path(), args, env));
+        self.processes.last().unwrap()
+    }
+
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The browser talking to each process, in the order they were started.
+    fn sessions(&self) -> Vec<Session> {
+        self.processes.iter().map(|p| self.browser.rebase(&p.base)).collect()
+    }
+}
+
+/// Reads `events` until `n` jobs have sent `done`; returns everything read.
+async fn until_done(events: &mut Events, n: usize) -> Vec<Event> {
+    read_until_n(events, n, |e| e.event == "done").await
+}
+
+/// The ids of the events that belong to jobs, `progress` left out with `progress: false` (a
+/// replay sends only the newest progress of a job between two other events).
+fn job_event_ids(events: &[Event], progress: bool) -> Vec<i64> {
+    events
+        .iter()
+        .filter(|e| matches!(e.event.as_str(), "job" | "log" | "done") || progress && e.event == "progress")
+        .map(id)
+        .collect()
+}
+
+/// Two lists of event ids are equal; if not, says how they differ (without printing them).
+fn assert_same_ids(got: &[i64], want: &[i64], what: &str) {
+    if got != want {
+        let (g, w): (BTreeSet<i64>, BTreeSet<i64>) = (got.iter().copied().collect(), want.iter().copied().collect());
+        let missing: Vec<&i64> = w.difference(&g).take(10).collect();
+        let extra: Vec<&i64> = g.difference(&w).take(10).collect();
+        panic!(
+            "{what}: {} ids against {} wanted; missing {missing:?}…, unexpected {extra:?}…, {} repeated",
+            got.len(),
+            want.len(),
+            got.len() - g.len()
+        );
+    }
+}
+
+/// Every event of the user's jobs, as the store has them: a replay from the start.
+async fn replay_all(s: &Session, jobs: usize) -> Vec<Event> {
+    let mut events = s.events("/api/v1/events", Some(0)).await;
+    until_done(&mut events, jobs).await
+}
+
+/// A small deterministic generator, so that a failing run can be repeated from its seed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[tokio::test]
+async fn three_processes_stream_every_event_of_300_jobs_once_in_id_order() {
+    let cluster = Cluster::start(3, &[], &[]).await;
+    let sessions = cluster.sessions();
+    let mut streams = Vec::new();
+    for s in &sessions {
+        streams.push(s.events("/api/v1/events", None).await);
+    }
+    let readers: Vec<_> = streams
+        .into_iter()
+        .map(|mut events| tokio::spawn(async move { until_done(&mut events, 300).await }))
+        .collect();
+    let mut ids = Vec::new();
+    for i in 0..300 {
+        ids.push(sessions[i % 3].demo(3, 5).await);
+    }
+    let mut seen = Vec::new();
+    for r in readers {
+        seen.push(r.await.unwrap());
+    }
+
+    let stored = job_event_ids(&replay_all(&sessions[1], 300).await, false);
+    assert!(stored.len() >= 300 * 4, "{} events stored", stored.len());
+    let everything = job_event_ids(&seen[0], true);
+    for (p, events) in seen.iter().enumerate() {
+        // In arrival order, ids only go up: nothing arrives twice, and nothing below an id
+        // already seen arrives later (no gap that is later filled).
+        assert_strictly_increasing(events);
+        // And nothing is missing: the same events on every process, progress included, and
+        // every status change and log line the store holds for this user's jobs.
+        assert_same_ids(&job_event_ids(events, true), &everything, &format!("process {p} against process 0"));
+        assert_same_ids(&job_event_ids(events, false), &stored, &format!("process {p} against the store"));
+        for id in &ids {
+            assert_eq!(statuses_of(events, id), ["queued", "running", "succeeded"], "process {p}, job {id}");
+        }
+    }
+    eprintln!(
+        "3 processes, 300 jobs round-robin: each stream got the same {} events once, in id order, {} of them status changes and log lines as stored; 0 lost",
+        everything.len(),
+        stored.len()
+    );
+}
+
+#[tokio::test]
+async fn two_hundred_reconnects_across_processes_lose_no_status_or_log_line() {
+    let cluster = Cluster::start(3, &[], &[]).await;
+    let sessions = cluster.sessions();
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    eprintln!("seed {seed}");
+    let mut rng = Lcg(seed);
+    let jobs = 60;
+    // The first stream starts before any job, so that every later one resumes from an id.
+    let mut events = sessions[0].events("/api/v1/events", None).await;
+    let mut ids = Vec::new();
+    for i in 0..jobs {
+        // 40 steps 20 ms apart: a job and 4 log lines, over about a second.
+        ids.push(sessions[i % 3].demo(40, 20).await);
+    }
+    let mut got: Vec<Event> = Vec::new();
+    let mut last: Option<i64> = None;
+    let mut done = 0;
+    let (mut reconnects, mut while_running) = (0, 0);
+    while done < jobs {
+        // A random number of events, then a reconnect to a random process from the last id.
+        let take = 1 + rng.below(8) as usize;
+        let (mut read, mut ended) = (0, done);
+        let batch = read_until(&mut events, |e| {
+            read += 1;
+            ended += (e.event == "done") as usize;
+            ended == jobs || read == take
+        })
+        .await;
+        for e in batch {
+            // A snapshot restates where the stream starts; it is not an event of its own.
+            if e.event == "snapshot" {
+                continue;
+            }
+            last = Some(id(&e));
+            done += (e.event == "done") as usize;
+            got.push(e);
+        }
+        if done < jobs && reconnects < 200 {
+            reconnects += 1;
+            while_running += 1;
+            let s = &sessions[rng.below(3) as usize];
+            events = s.events("/api/v1/events", last).await;
+        }
+    }
+    // The remaining reconnects, after the jobs ended: each resumes with nothing missing.
+    while reconnects < 200 {
+        reconnects += 1;
+        let s = &sessions[rng.below(3) as usize];
+        let _ = s.events("/api/v1/events", last).await;
+    }
+
+    assert_strictly_increasing(&got);
+    let stored = replay_all(&sessions[2], jobs).await;
+    assert_same_ids(
+        &job_event_ids(&got, false),
+        &job_event_ids(&stored, false),
+        &format!("status changes and log lines across {reconnects} reconnects"),
+    );
+    let lines = |events: &[Event]| events.iter().filter(|e| e.event == "log").count();
+    assert_eq!(lines(&got), jobs * 4);
+    for id in &ids {
+        assert_eq!(statuses_of(&got, id), ["queued", "running", "succeeded"], "job {id}");
+    }
+    eprintln!(
+        "{reconnects} reconnects over 3 processes ({while_running} while jobs ran): {} events, {} log lines, 0 lost, 0 twice",
+        got.len(),
+        lines(&got)
+    );
+}
+
+#[tokio::test]
+async fn a_killed_process_has_its_20_running_jobs_taken_over_and_seen_everywhere() {
+    // The lease is 2 s in these tests.
+    let mut cluster = Cluster::start(1, &[], &[("HEADWAY_MAX_RUNNING", "20")]).await;
+    let victim = cluster.sessions().remove(0);
+    let mut own = victim.events("/api/v1/events", None).await;
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        ids.push(victim.demo(100_000, 50).await);
+    }
+    read_until_n(&mut own, 20, |e| e.event == "job" && data(e)["status"] == "running").await;
+    drop(own);
+    cluster.add(&[], &[]);
+    cluster.add(&[], &[]);
+    let sessions = cluster.sessions();
+    let mut watching = Vec::new();
+    for s in &sessions[1..] {
+        watching.push(s.events("/api/v1/events", None).await);
+    }
+
+    let killed = Instant::now();
+    cluster.processes.remove(0).kill9();
+    let mut taken_over = Duration::ZERO;
+    let mut seen = Vec::new();
+    for events in &mut watching {
+        let got = until_done(events, 20).await;
+        taken_over = taken_over.max(killed.elapsed());
+        seen.push(got);
+    }
+    for (p, events) in seen.iter().enumerate() {
+        for id in &ids {
+            let done: Vec<Value> = events.iter().filter(|e| is_done_of(id)(e)).map(data).collect();
+            assert_eq!(done.len(), 1, "process {}: one `done` for {id}", p + 1);
+            assert_eq!(done[0]["status"], "interrupted");
+        }
+    }
+    // None runs again: after one more job has gone through the survivors from start to end,
+    // no event of the 20 arrived after their `done`.
+    let marker = sessions[1].demo(2, 5).await;
+    for (p, events) in watching.iter_mut().enumerate() {
+        let after = read_until(events, is_done_of(&marker)).await;
+        let late: Vec<&Event> = after.iter().filter(|e| ids.iter().any(|id| e.data.contains(id.as_str()))).collect();
+        assert!(late.is_empty(), "process {}: events after the takeover: {late:?}", p + 1);
+    }
+    for id in &ids {
+        assert_eq!(sessions[2].job(id).await["status"], "interrupted");
+    }
+    assert!(taken_over < Duration::from_secs(2 + 15), "took {taken_over:?}");
+    eprintln!("kill -9 with 20 running: all 20 interrupted on both other processes' streams {taken_over:?} after the kill (lease 2 s); 0 lost, 0 run twice");
+}
+
+#[tokio::test]
+async fn a_clean_shutdown_hands_a_resumable_job_to_another_process_at_once() {
+    // A long lease: a handover that waited for it would fail the timing below.
+    let long_lease = [("HEADWAY_LEASE_SECS", "60")];
+    let mut cluster = Cluster::start(1, &[], &long_lease).await;
+    let tree = cluster.dir().join("files/tree");
+    for i in 0..120u32 {
+        let sub = tree.join(format!("d{}", i % 4));
+        std::fs::create_dir_all(&sub).unwrap();
+        let bytes: Vec<u8> = (0..512 * 1024u32).map(|b| (b.wrapping_mul(31) ^ i) as u8).collect();
+        std::fs::write(sub.join(format!("f{i:03}.bin")), bytes).unwrap();
+    }
+    let first = cluster.sessions().remove(0);
+    let mut own = first.events("/api/v1/events", None).await;
+    let (status, job) = first.create("checksum", json!({"dir": "tree"})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    read_until_n(&mut own, 3, |e| e.event == "log").await;
+    drop(own);
+    cluster.add(&[], &long_lease);
+    let second = cluster.sessions().remove(1);
+    let mut events = second.events(&format!("/api/v1/jobs/{id}/events"), None).await;
+
+    let stopped = Instant::now();
+    let (_, exit) = cluster.processes.remove(0).terminate();
+    assert!(exit.success());
+    // The per-job stream replays the job from its start: its first run, the interruption at
+    // shutdown, then the run on the other process.
+    let mut interrupted = false;
+    read_until(&mut events, |e| {
+        interrupted |= e.event == "done" && data(e)["status"] == "interrupted";
+        interrupted && e.event == "job" && data(e)["status"] == "running"
+    })
+    .await;
+    let handed_over = stopped.elapsed();
+    read_until(&mut events, is_done_of(&id)).await;
+    let done = second.job(&id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let manifest: Vec<Value> = second
+        .log(&id)
+        .await
+        .into_iter()
+        .filter(|l| l["line"].as_str().unwrap().contains("  d"))
+        .collect();
+    assert_eq!(manifest.len(), 120, "each file hashed once into the manifest");
+    assert!(handed_over < Duration::from_secs(20), "took {handed_over:?} with a 60 s lease");
+    eprintln!("SIGTERM: the checksum job ran again on the other process {handed_over:?} later (lease 60 s)");
+}
+
+#[tokio::test]
+async fn kind_limits_hold_across_processes_and_any_process_cancels() {
+    let limit = [("HEADWAY_KIND_LIMITS", "demo=3")];
+    let cluster = Cluster::start(3, &[], &limit).await;
+    let sessions = cluster.sessions();
+    let mut events = sessions[0].events("/api/v1/events", None).await;
+    let mut ids = Vec::new();
+    for i in 0..15 {
+        ids.push(sessions[i % 3].demo(8, 30).await);
+    }
+    let seen = until_done(&mut events, 15).await;
+    // Running at once, event by event: never more than 3 across the three processes.
+    let (mut running, mut most) = (BTreeSet::new(), 0);
+    for e in &seen {
+        match e.event.as_str() {
+            "job" if data(e)["status"] == "running" => {
+                running.insert(data(e)["id"].as_str().unwrap().to_string());
+            }
+            "done" => {
+                running.remove(data(e)["job_id"].as_str().unwrap());
+            }
+            _ => {}
+        }
+        most = most.max(running.len());
+    }
+    assert_eq!(most, 3, "at most 3 demo jobs at once, and the limit was reached");
+
+    // Cancels, each sent to another process than the one the job was started on.
+    let long: Vec<String> = futures::future::join_all((0..3).map(|i| sessions[i].demo(100_000, 50))).await;
+    read_until_n(&mut events, 3, |e| e.event == "job" && data(e)["status"] == "running").await;
+    for (i, id) in long.iter().enumerate() {
+        let (status, body) = sessions[(i + 1) % 3].cancel(id).await;
+        assert!(status == 200 || status == 202, "{status} {body}");
+    }
+    let ends = read_until_n(&mut events, 3, |e| e.event == "done").await;
+    let ended: HashMap<String, String> = ends
+        .iter()
+        .filter(|e| e.event == "done")
+        .map(|e| (data(e)["job_id"].as_str().unwrap().to_string(), data(e)["status"].as_str().unwrap().to_string()))
+        .collect();
+    for id in &long {
+        assert_eq!(ended.get(id).map(String::as_str), Some("cancelled"), "{ended:?}");
+    }
+}
+
+#[tokio::test]
+async fn web_and_worker_processes_behave_like_one_and_notices_reach_every_process() {
+    let mut cluster = Cluster::start(1, &["--role", "web"], &[]).await;
+    let worker = cluster.add(&["--role", "worker"], &[]).base.clone();
+    let web = cluster.sessions().remove(0);
+    let http = reqwest::Client::new();
+
+    // The worker serves its health and nothing else.
+    let health: Value = http.get(format!("{worker}/healthz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    for path in ["/", "/api/v1/jobs", "/api/v1/events"] {
+        assert_eq!(http.get(format!("{worker}{path}")).send().await.unwrap().status(), 404, "{path}");
+    }
+
+    // The web process runs nothing itself; the worker runs what it queues.
+    let mut events = web.events("/api/v1/events", None).await;
+    let id = web.demo(5, 10).await;
+    read_until(&mut events, is_done_of(&id)).await;
+    let job = web.job(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["progress"]["current"], 5);
+
+    // A notice posted to one process reaches streams on the others; a process that starts
+    // announces its build to every open stream.
+    let mut cluster_events = Vec::new();
+    let third = cluster.add(&[], &[]).base.clone();
+    let on_third = web.rebase(&third);
+    cluster_events.push(on_third.events("/api/v1/events", None).await);
+    let r = http
+        .post(format!("{third}/api/v1/admin/notices"))
+        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+        .json(&json!({"text": "Maintenance at 18:00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let got = read_until(&mut events, |e| e.event == "notice").await;
+    assert!(got.last().unwrap().data.contains("Maintenance at 18:00"));
+    cluster.add(&[], &[]);
+    let announced = read_until(&mut cluster_events[0], |e| e.event == "version").await;
+    assert!(!data(announced.last().unwrap())["build"].as_str().unwrap().is_empty());
+}
