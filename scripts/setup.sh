@@ -67,7 +67,7 @@ if [ "$what" = test ]; then
     step "installing PostgreSQL"
     apt_install postgresql
   fi
-  if [ ! -d end2end/node_modules/@playwright/test ]; then
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
     step "installing Playwright (without its browser download)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi

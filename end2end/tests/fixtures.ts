@@ -1,28 +1,68 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { test as base, expect, type Browser, type Page } from '@playwright/test';
 
 // Every test fails on any browser console error or uncaught page error (hydration panics show
-// up there). A test that provokes an expected network error lists it in `allowConsole`.
-type Fixtures = { consoleErrors: string[]; allowConsole: RegExp[] };
+// up there), and on any serious or critical finding of axe-core's accessibility rules on the
+// pages it leaves open. A test that provokes an expected network error describes it with
+// `allowConsole` (one pattern; alternatives with `|`).
+type Fixtures = { consoleErrors: string[]; allowConsole: RegExp | null };
 
 export const test = base.extend<Fixtures>({
-  allowConsole: [[], { option: true }],
-  consoleErrors: async ({ context, allowConsole }, use) => {
-    const errors: string[] = [];
-    const watch = (page: Page) => {
-      page.on('console', (msg) => {
-        const text = `${msg.text()} (${msg.location().url})`;
-        if (msg.type() === 'error' && !allowConsole.some((re) => re.test(text))) {
-          errors.push(`console: ${text}`);
-        }
-      });
-      page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
-    };
-    context.pages().forEach(watch);
-    context.on('page', watch);
-    await use(errors);
-    expect(errors, 'browser console errors').toEqual([]);
-  },
+  allowConsole: [null, { option: true }],
+  consoleErrors: [
+    async ({ context, allowConsole, browser, javaScriptEnabled }, use) => {
+      const errors: string[] = [];
+      const watch = (page: Page) => {
+        page.on('console', (msg) => {
+          const text = `${msg.text()} (${msg.location().url})`;
+          if (msg.type() === 'error' && !allowConsole?.test(text)) {
+            errors.push(`console: ${text}`);
+          }
+        });
+        page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
+      };
+      context.pages().forEach(watch);
+      context.on('page', watch);
+      await use(errors);
+      for (const page of context.pages()) {
+        if (page.isClosed() || !page.url().startsWith('http')) continue;
+        if (javaScriptEnabled) await expectAccessible(page);
+        else await expectAccessibleWithoutScripts(browser, page);
+      }
+      expect(errors, 'browser console errors').toEqual([]);
+    },
+    { auto: true },
+  ],
 });
+
+/** No serious or critical finding of axe-core's WCAG rules on the page as it is now. */
+export async function expectAccessible(page: Page) {
+  await page.waitForLoadState();
+  const results = await new AxeBuilder({ page }).analyze();
+  const findings = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  expect(findings, `accessibility findings on ${page.url()}`).toEqual([]);
+}
+
+/**
+ * The same check for a page seen without JavaScript (axe-core runs as a script): the same URL,
+ * with the same cookies, in a context that runs axe but loads none of the page's own scripts.
+ */
+async function expectAccessibleWithoutScripts(browser: Browser, seen: Page) {
+  const context = await browser.newContext({
+    javaScriptEnabled: true,
+    storageState: await seen.context().storageState(),
+  });
+  try {
+    await context.route(/\.(js|wasm)(\?.*)?$/, (route) => route.abort());
+    const page = await context.newPage();
+    await page.goto(seen.url());
+    await expectAccessible(page);
+  } finally {
+    await context.close();
+  }
+}
 
 export { expect };
 

@@ -1,15 +1,21 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
 
-/** A Headway process of a test's own (the build in HEADWAY_BIN), for tests that stop and restart it. */
+/**
+ * A Headway process of a test's own (the build in HEADWAY_BIN), for tests that stop and restart
+ * it: `db` is a SQLite file (relative to the repository) or a PostgreSQL URL; `args` are added.
+ */
 export class Headway {
   private child?: ChildProcess;
   constructor(
     readonly port: number,
     readonly db: string,
     readonly env: Record<string, string> = {},
+    readonly args: string[] = [],
   ) {}
 
   get url() {
@@ -19,13 +25,19 @@ export class Headway {
   async start() {
     this.child = spawn(
       `./${process.env.HEADWAY_BIN ?? 'target/debug/headway'}`,
-      ['--addr', `127.0.0.1:${this.port}`, '--database-url', `sqlite://${this.db}`],
+      [
+        '--addr',
+        `127.0.0.1:${this.port}`,
+        '--database-url',
+        this.db.startsWith('postgres') ? this.db : `sqlite://${this.db}`,
+        ...this.args,
+      ],
       { cwd: root, stdio: 'ignore', env: { ...process.env, ...this.env } },
     );
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       try {
-        if ((await fetch(`${this.url}/api/v1/kinds`)).ok) return;
+        if ((await fetch(`${this.url}/healthz`)).ok) return;
       } catch {
         // not listening yet
       }
@@ -34,10 +46,19 @@ export class Headway {
     throw new Error(`headway on port ${this.port} did not start`);
   }
 
+  /** SIGKILL: the process gets no chance to hand anything over. */
+  async kill() {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   /** SIGTERM, and wait for the process to exit. */
   async stop() {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
@@ -53,4 +74,49 @@ export function notice(args: string[]): string {
     ['--addr', `127.0.0.1:${port}`, '--database-url', 'sqlite://target/e2e/headway.db', 'notice', ...args],
     { cwd: root, encoding: 'utf8' },
   );
+}
+
+/**
+ * A throwaway PostgreSQL cluster (Debian's `pg_virtualenv`, in a temporary directory on a free
+ * port), removed when `stop` closes the pipe its command waits on.
+ */
+export class Postgres {
+  private constructor(
+    readonly url: string,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(): Promise<Postgres> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'headway-e2e-pg-'));
+    const file = path.join(dir, 'connection');
+    const child = spawn(
+      'pg_virtualenv',
+      [
+        '-t',
+        'sh',
+        '-c',
+        'printf "%s\\n%s\\n%s\\n%s\\n" "$PGHOST" "$PGPORT" "$PGUSER" "$PGPASSWORD" > "$1.tmp" && mv "$1.tmp" "$1"; exec cat > /dev/null',
+        'sh',
+        file,
+      ],
+      { stdio: ['pipe', 'ignore', 'ignore'] },
+    );
+    const deadline = Date.now() + 120_000;
+    while (!fs.existsSync(file)) {
+      if (child.exitCode !== null) throw new Error(`pg_virtualenv stopped (${child.exitCode})`);
+      if (Date.now() > deadline) throw new Error('PostgreSQL did not start within 120 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [host, port, user, password] = fs.readFileSync(file, 'utf8').split('\n');
+    fs.rmSync(dir, { recursive: true, force: true });
+    const url = `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}/postgres`;
+    return new Postgres(url, child);
+  }
+
+  async stop() {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.stdin?.end();
+    await exited;
+  }
 }

@@ -44,21 +44,15 @@ test('history: counts per status, filters in the URL, pages both ways, search by
   await page.goto('/?q=longer%20than%20its%20300');
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toHaveAttribute('data-job-id', late);
-
-  // A bad filter is explained, not a crash.
-  const bad = await page.goto('/?status=nope');
-  expect(bad?.status()).toBe(400);
-  await expect(page.getByRole('alert')).toContainText('unknown status');
 });
 
-test('the chart shows the jobs finished in the last hour, with its numbers as a table', async ({ page }) => {
-  await openDashboard(page);
-  const id = await startJob(page, 'demo', { steps: 2, interval_ms: 10 });
-  await waitForStatus(page, id, 'succeeded');
-  await page.reload();
-  const chart = page.locator('figure.chart');
-  await expect(chart.getByRole('img')).toHaveAttribute('aria-label', /jobs finished in the last hour/);
-  expect(await chart.locator('rect.chart-ok').count()).toBeGreaterThan(0);
-  await chart.getByText('The numbers').click();
-  await expect(chart.locator('tbody tr').first()).toBeVisible();
+test.describe('a bad filter', () => {
+  // Chromium logs the page's own 400 status as a failed resource: expected here.
+  test.use({ allowConsole: /status of 400 \(Bad Request\) \(http:\/\/127\.0\.0\.1:\d+\/\?status=nope\)/ });
+
+  test('is explained on the page, not a crash', async ({ page }) => {
+    const bad = await page.goto('/?status=nope');
+    expect(bad?.status()).toBe(400);
+    await expect(page.getByRole('alert')).toContainText('unknown status');
+  });
 });

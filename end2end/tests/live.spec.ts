@@ -46,7 +46,7 @@ test('an operator notice reaches open pages at once and stays dismissed', async 
 });
 
 test.describe('after an upgrade', () => {
-  test.use({ allowConsole: [/ERR_CONNECTION_REFUSED/, /ERR_EMPTY_RESPONSE/, /ERR_INCOMPLETE_CHUNKED_ENCODING/] });
+  test.use({ allowConsole: /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/ });
 
   test('an open page offers to reload', async ({ page }) => {
     const db = `target/e2e/upgrade-${Date.now()}.db`;
