@@ -5,7 +5,7 @@
 //! [`Writer::claim`] as its slots free up (at most `max_running` jobs at once in this process),
 //! leaving any kind at its limit of jobs running anywhere where it is. Whatever may make a job
 //! claimable wakes the runner ([`Runner::poke`]): a job queued, a slot freed, a job ended
-//! elsewhere; a runner that shares its store with other processes also looks every second.
+//! elsewhere; a runner that shares its store with other processes also looks every two seconds.
 //!
 //! Every write a running job makes carries this process's id as its fence: once a job is no
 //! longer this process's (another one took it over), what it still reports is refused.

@@ -52,6 +52,8 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("--role {0} needs a database that several processes share (PostgreSQL); on SQLite one process serves and runs jobs (--role all)")]
+    RoleNeedsSharedStore(&'static str),
 }
 
 /// A server being set up: its configuration and the kinds it runs.
@@ -107,6 +109,9 @@ impl Server {
         })?;
 
         let store = Store::open(&config.database_url, Access::Exclusive).await?;
+        if !store.is_shared() && config.role != crate::config::Role::All {
+            return Err(StartError::RoleNeedsSharedStore(config.role.as_str()));
+        }
         let admin_token = match (store.local_dir(), &config.admin_token) {
             (Some(dir), _) => {
                 let path = admin::token_path(dir);
@@ -115,8 +120,8 @@ impl Server {
                         .map_err(|source| StartError::AdminToken { path, source })?,
                 )
             }
-            (None, Some(token)) => Some(token.trim().to_string()),
-            (None, None) => {
+            (None, Some(token)) if !token.trim().is_empty() => Some(token.trim().to_string()),
+            (None, _) => {
                 // Processes sharing a database must agree on it: it is given, never made up.
                 tracing::warn!("no --admin-token (HEADWAY_ADMIN_TOKEN): operator requests are refused");
                 None

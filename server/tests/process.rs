@@ -250,6 +250,13 @@ fn start_up_errors_are_one_clear_line_and_a_failure_exit() {
         headway(&["--addr", "127.0.0.1:0", "--database-url", "sqlite::memory:"]),
         "in-memory",
     );
+    // Serving without running jobs (or the reverse) needs other processes on the same database.
+    for role in ["web", "worker"] {
+        one_line_failure(
+            headway(&["--addr", "127.0.0.1:0", "--database-url", &db, "--role", role]),
+            &format!("--role {role} needs a database that several processes share"),
+        );
+    }
 
     // A directory that cannot be created: its parent is a file.
     let file = dir.path().join("plain-file");
