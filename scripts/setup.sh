@@ -61,6 +61,11 @@ if [ "$what" = test ]; then
     step "installing Python 3"
     apt_install python3
   fi
+  # /metrics is checked with a real Prometheus parser: the Python client's, Debian's package.
+  if ! /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; then
+    step "installing the Prometheus client for Python"
+    apt_install python3-prometheus-client
+  fi
   # The tests run every store test and integration test on PostgreSQL too, in throwaway
   # clusters they start with pg_virtualenv (postgresql-common) and remove afterwards.
   if ! command -v pg_virtualenv >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

@@ -276,6 +276,28 @@ impl Engine {
         &self.inner.bus
     }
 
+    /// The engine's metrics (see [`crate::telemetry`]).
+    pub fn metrics(&self) -> &Arc<crate::telemetry::Metrics> {
+        self.inner.writer.metrics()
+    }
+
+    /// Sets the metrics read from the store (jobs queued and running by kind) before a scrape.
+    pub async fn refresh_metrics(&self) -> Result<(), AppError> {
+        let kinds = self.inner.kinds.infos();
+        let names: Vec<&str> = kinds.iter().map(|k| k.name.as_str()).collect();
+        self.metrics().refresh(&self.inner.store, &names).await.map_err(read_failed)
+    }
+
+    /// Whether this process can do its work: the store answers, the writer commits, the
+    /// database's schema is the one this build knows, and it is not shutting down. `Err` says
+    /// what is wrong.
+    pub async fn ready(&self) -> Result<(), String> {
+        if self.inner.stopping.is_cancelled() {
+            return Err("shutting down".into());
+        }
+        self.inner.store.check_ready().await.map_err(|e| e.to_string())
+    }
+
     /// The id of the latest committed event.
     pub fn head(&self) -> i64 {
         self.inner.writer.head()

@@ -11,7 +11,8 @@
 //! - [`membership`]: this process among those sharing the store; takes over the jobs of processes that are gone;
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
 //! - [`context`]: what a running job reports through;
-//! - [`kinds`]: the job kinds, each declared once by its parameter type.
+//! - [`kinds`]: the job kinds, each declared once by its parameter type;
+//! - [`telemetry`]: the engine's metrics, for `/metrics`.
 
 pub mod bus;
 pub mod caller;
@@ -22,6 +23,7 @@ pub mod kinds;
 pub mod membership;
 pub mod runner;
 pub mod store;
+pub mod telemetry;
 pub mod writer;
 
 #[cfg(test)]

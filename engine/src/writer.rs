@@ -11,6 +11,7 @@
 //! commits. If the whole batch fails, every caller in it gets the error.
 
 use crate::bus::{Bus, Event};
+use crate::telemetry::Metrics;
 use crate::store::{Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, Store, StoreError, Write};
 use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress};
 use std::sync::{Arc, OnceLock};
@@ -34,6 +35,7 @@ pub struct Writer {
     /// The id of the latest published event.
     heads: Arc<watch::Sender<i64>>,
     observer: Arc<OnceLock<Observer>>,
+    metrics: Arc<Metrics>,
 }
 
 /// Told the id and the new status of a job whose `job` event was just published.
@@ -81,7 +83,23 @@ impl Writer {
             }
         });
         store.publish_to(publish, head).await?;
-        Ok(Writer { store, heads, observer })
+        let metrics = Arc::new(Metrics::default());
+        let counted = Arc::clone(&metrics);
+        store.observe_batches(Arc::new(move |stats| counted.batch(stats)));
+        Ok(Writer { store, heads, observer, metrics })
+    }
+
+    /// What this process's writes added up to (see [`Metrics`]).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Counts a job's move, if it made one.
+    fn count(&self, job: Option<Job>) -> Option<Job> {
+        if let Some(job) = &job {
+            self.metrics.moved(job);
+        }
+        job
     }
 
     /// Calls `observe` with the id and new status of every job that changes status, in any
@@ -143,7 +161,10 @@ impl Writer {
             })
             .await?
         {
-            Outcome::Job(Some(job)) => Ok(job),
+            Outcome::Job(Some(job)) => {
+                self.metrics.created(&job);
+                Ok(job)
+            }
             other => Err(unexpected(other)),
         }
     }
@@ -161,7 +182,7 @@ impl Writer {
     ) -> Result<Option<Job>, WriteError> {
         let change = Change::Transition { owner: owner.into(), job_id: job_id.into(), to, error, fence };
         match self.ask(change).await? {
-            Outcome::Job(job) => Ok(job),
+            Outcome::Job(job) => Ok(self.count(job)),
             other => Err(unexpected(other)),
         }
     }
@@ -178,7 +199,14 @@ impl Writer {
     ) -> Result<Option<Job>, WriteError> {
         let change = Change::Interrupt { owner: owner.into(), job_id: job_id.into(), error, requeue, fence };
         match self.ask(change).await? {
-            Outcome::Job(job) => Ok(job),
+            // Queued again, it was counted as interrupted; it counts again when it ends.
+            Outcome::Job(Some(job)) if requeue && job.status == JobStatus::Queued => {
+                let mut ended = job.clone();
+                ended.status = JobStatus::Interrupted;
+                self.metrics.moved(&ended);
+                Ok(Some(job))
+            }
+            Outcome::Job(job) => Ok(self.count(job)),
             other => Err(unexpected(other)),
         }
     }
@@ -192,7 +220,12 @@ impl Writer {
         limits: Vec<(String, u32)>,
     ) -> Result<Vec<QueuedJob>, WriteError> {
         match self.ask(Change::Claim { by: by.into(), slots, kinds, limits }).await? {
-            Outcome::Claimed(jobs) => Ok(jobs),
+            Outcome::Claimed(jobs) => {
+                for q in &jobs {
+                    self.metrics.started(&q.job);
+                }
+                Ok(jobs)
+            }
             other => Err(unexpected(other)),
         }
     }

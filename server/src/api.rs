@@ -184,3 +184,16 @@ pub async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
         "build": state.engine.build(),
     }))
 }
+
+/// `GET /readyz`: 200 when this process can do its work (the store answers with this build's
+/// schema, the writer commits, it is not shutting down); otherwise 503 with the reason.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.engine.ready().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable", "reason": reason })),
+        )
+            .into_response(),
+    }
+}

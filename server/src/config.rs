@@ -105,8 +105,32 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lease_secs: u64,
 
+    /// The log's format: `text` (one readable line per record) or `json` (one JSON object per
+    /// line, for log collectors).
+    #[arg(long, env = "HEADWAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Serve `/metrics` without a token on a server that listens beyond loopback (by default
+    /// it then needs the operator's bearer token).
+    #[arg(long, env = "HEADWAY_METRICS_PUBLIC", default_value_t = false)]
+    pub metrics_public: bool,
+
+    /// A reverse proxy whose `X-Forwarded-For` (or `X-Real-IP`) names the client: requests from
+    /// this address are logged with the client's address instead of the proxy's. Repeat the
+    /// flag (or comma-separate in the environment) for several. Requests from anywhere else
+    /// are logged with their own peer address, whatever they claim.
+    #[arg(long = "trusted-proxy", env = "HEADWAY_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How log records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// What a process does.
@@ -173,6 +197,9 @@ impl Config {
             max_connections: None,
             role: Role::All,
             lease_secs: 30,
+            log_format: LogFormat::Text,
+            metrics_public: false,
+            trusted_proxies: Vec::new(),
             command: None,
         }
     }

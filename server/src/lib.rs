@@ -7,19 +7,23 @@
 //! - [`identity`]: who is calling, decided once per request from its head (session cookie or
 //!   operator token), with sessions kept in Headway's database;
 //! - [`refusals`]: oversized bodies and refused server-function input get readable 4xx answers;
-//! - [`api`]: the JSON API for scripts;
+//! - [`api`]: the JSON API for scripts, `/healthz` and `/readyz`;
 //! - [`admin`]: operator endpoints (notices) and the operator token;
 //! - [`notice`]: `headway notice`, the operator's client for them;
 //! - [`sse`]: the event streams and long polling;
+//! - [`metrics`]: `/metrics` (Prometheus), counting requests and streams;
+//! - [`access_log`]: one log record per request, with a request id and the client's address;
 //! - [`shutdown`]: what happens on SIGTERM / Ctrl-C.
 
 // The dashboard's view types nest deeply; rendering them needs more than the default.
 #![recursion_limit = "256"]
 
+pub mod access_log;
 pub mod admin;
 pub mod api;
 pub mod config;
 pub mod identity;
+pub mod metrics;
 pub mod notice;
 pub mod refusals;
 pub mod serve;

@@ -6,18 +6,18 @@ use clap::Parser;
 /// worker, the writer, a stream): mimalloc does that with less contention than the system's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use server::config::Command;
+use server::config::{Command, LogFormat};
 use server::{Config, Server};
 
 #[tokio::main]
 async fn main() {
     let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into());
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+    }
     if let Some(Command::Notice { text, clear }) = &config.command {
         match server::notice::run(&config, text.as_deref(), *clear).await {
             Ok(done) => println!("{done}"),

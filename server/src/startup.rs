@@ -3,7 +3,8 @@
 
 use crate::identity::{self, Identities};
 use crate::serve::{self, Connections};
-use crate::{admin, api, refusals, sse, Config};
+use crate::metrics::{self, Telemetry};
+use crate::{access_log, admin, api, refusals, sse, Config};
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::routing::{any, get, post};
@@ -16,6 +17,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -29,6 +31,7 @@ pub struct AppState {
     pub engine: Engine,
     pub streams: sse::StreamConfig,
     pub identities: Identities,
+    pub telemetry: Arc<Telemetry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,8 +152,12 @@ impl Server {
         let engine = Engine::start(store, engine_config).await?;
         identities.spawn_expiry(engine.stopping());
 
+        // On a loopback-only server, whoever can reach it may read its metrics.
+        let public_metrics = config.metrics_public || addr.ip().is_loopback();
+        let telemetry = Arc::new(Telemetry::new(&engine, public_metrics));
         let state = AppState {
             leptos_options: leptos_options(&config, addr),
+            telemetry,
             engine,
             streams: sse::StreamConfig {
                 keep_alive: Duration::from_secs(config.keep_alive_secs),
@@ -161,6 +168,13 @@ impl Server {
             true => router(state.clone()),
             false => health_only(state.clone()),
         };
+        // Every request is counted and logged once, with its route and a request id.
+        let router = router
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&state.telemetry),
+                metrics::count_requests,
+            ))
+            .layer(access_log::layers(config.trusted_proxies.clone()));
         let max = config
             .max_connections
             .map(|n| n as usize)
@@ -211,10 +225,12 @@ impl Server {
     }
 }
 
-/// What a worker serves: whether it is up, nothing else.
+/// What a worker serves: whether it is up and ready, and its metrics; nothing else.
 fn health_only(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(metrics::metrics))
         .fallback(api::no_such_endpoint)
         .with_state(state)
 }
@@ -256,6 +272,8 @@ fn router(state: AppState) -> Router {
     // Everything else is a static asset (or the 404 page): no session is made or written.
     Router::new()
         .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(metrics::metrics))
         .merge(identified)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::map_response(

@@ -91,6 +91,24 @@ impl Store {
         backend!(self, s => s.write(write).await)
     }
 
+    /// Whether this store can serve a process (see the backends' `check_ready`): the writer
+    /// must answer within two seconds.
+    pub async fn check_ready(&self) -> StoreResult<()> {
+        let within = std::time::Duration::from_secs(2);
+        backend!(self, s => s.check_ready(within).await)
+    }
+
+    /// Unfinished jobs of every user (queued, running, cancelling), by kind and status.
+    pub async fn unfinished_by_kind(&self) -> StoreResult<Vec<KindCount>> {
+        backend!(self, s => s.unfinished_by_kind().await)
+    }
+
+    /// Reports every batch this process's writer commits from now on to `on_batch` (its size,
+    /// events and commit time); set once.
+    pub fn observe_batches(&self, on_batch: store::OnBatch) {
+        backend!(self, s => s.observe_batches(on_batch))
+    }
+
     /// Returns once every change sent before is written (or has failed).
     pub async fn flush(&self) {
         backend!(self, s => s.flush().await)

@@ -70,6 +70,14 @@ impl Identities {
         }
     }
 
+    /// Whether `headers` present the operator's bearer token.
+    pub fn is_operator(&self, headers: &HeaderMap) -> bool {
+        match (bearer(headers), &self.operator_token) {
+            (Some(given), Some(token)) => same_secret(token.as_bytes(), given.as_bytes()),
+            _ => false,
+        }
+    }
+
     /// Who is calling, from the request's head: the user of the session its cookie names, or a
     /// new user in a new session. The session is not written here; [`Identities::finish`] does
     /// that once the request has been handled.

@@ -10,9 +10,10 @@
 
 use crate::api::ApiError;
 use crate::startup::AppState;
+use crate::metrics::{OpenStream, ServerMetrics};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use bytes::{Bytes, BytesMut};
@@ -196,6 +197,8 @@ async fn open_stream(
         keep_alive: keep_alive(state.streams.keep_alive),
         stopped: Box::pin(engine.stopping().cancelled_owned()),
         stopping: engine.stopping(),
+        metrics: Arc::clone(&state.telemetry.server),
+        _open: state.telemetry.server.opened("sse"),
     })))
 }
 
@@ -262,12 +265,24 @@ struct EventStream {
     /// registration with the token.
     stopped: Pin<Box<WaitForCancellationFutureOwned>>,
     stopping: CancellationToken,
+    metrics: Arc<ServerMetrics>,
+    /// Counts this stream as open while it lives.
+    _open: OpenStream,
 }
 
 impl EventStream {
+    /// The next bytes to send (see [`EventStream::next_bytes`]), counted as sent.
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        let chunk = self.next_bytes().await;
+        if let Some(c) = &chunk {
+            self.metrics.sent(c.len());
+        }
+        chunk
+    }
+
     /// The next bytes to send: the opening, a burst of events, or a keep-alive comment. `None`
     /// when the stream is over (its job ended, the server is stopping, or the store failed).
-    async fn next_chunk(&mut self) -> Option<Bytes> {
+    async fn next_bytes(&mut self) -> Option<Bytes> {
         if let Some(opening) = self.opening.take() {
             return Some(opening);
         }
@@ -299,7 +314,10 @@ impl EventStream {
                         return Some(chunk);
                     }
                 }
-                Err(RecvError::Lagged(_)) => self.replaying = true,
+                Err(RecvError::Lagged(_)) => {
+                    self.metrics.fell_behind();
+                    self.replaying = true;
+                }
                 Err(RecvError::Closed) => return None,
             }
         }
@@ -337,7 +355,10 @@ impl EventStream {
             match self.sub.try_recv() {
                 Ok(e) => next = Some(e),
                 // Whatever was missed comes from the store, after what this chunk carries.
-                Err(TryRecvError::Lagged(_)) => self.replaying = true,
+                Err(TryRecvError::Lagged(_)) => {
+                    self.metrics.fell_behind();
+                    self.replaying = true;
+                }
                 // Empty, or closed (the next `recv` says so).
                 Err(_) => {}
             }
@@ -460,6 +481,19 @@ const POLL_MAX_WAIT: Duration = Duration::from_secs(60);
 /// hold a stream. Answers as soon as there is anything after `after`, or empty after
 /// `timeout_ms` (default 25 s). Without `after`, it answers at once with a snapshot.
 pub async fn poll(
+    State(state): State<AppState>,
+    caller: Extension<Caller>,
+    query: Result<Query<PollQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let _open = state.telemetry.server.opened("poll");
+    let metrics = Arc::clone(&state.telemetry.server);
+    let axum::Json(page) = poll_page(State(state), caller, query).await?;
+    let body = serde_json::to_vec(&page).map_err(|_| AppError::internal())?;
+    metrics.sent(body.len());
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+async fn poll_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     query: Result<Query<PollQuery>, axum::extract::rejection::QueryRejection>,

@@ -11,6 +11,7 @@ mod failures;
 mod identity;
 mod kinds;
 mod notices;
+mod ops;
 mod queue;
 mod stream;
 mod stress;

@@ -14,6 +14,8 @@ use model::{
     EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, StatusCount,
 };
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 /// Why the store could not do something, in words fit for a log line or a startup error. The
 /// driver's own error types stay inside the backend.
@@ -285,6 +287,24 @@ pub fn status_counts(rows: impl IntoIterator<Item = (String, i64)>) -> Vec<Statu
     counts
 }
 
+/// How many jobs of one kind, of every user, are in one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindCount {
+    pub kind: String,
+    pub status: JobStatus,
+    pub n: u64,
+}
+
+/// Rows of (kind, status, count) as [`KindCount`]s; statuses this build does not know are left out.
+pub fn kind_counts(rows: impl IntoIterator<Item = (String, String, i64)>) -> Vec<KindCount> {
+    rows.into_iter()
+        .filter_map(|(kind, status, n)| {
+            let status = JobStatus::ALL.iter().copied().find(|s| s.as_str() == status)?;
+            Some(KindCount { kind, status, n: n.max(0) as u64 })
+        })
+        .collect()
+}
+
 /// A stored event read back; `None` (logged) for a type this build does not know.
 pub fn stored_event(id: i64, job_id: Option<String>, kind: &str, data: String) -> Option<StoredEvent> {
     match EventType::parse(kind) {
@@ -292,6 +312,37 @@ pub fn stored_event(id: i64, job_id: Option<String>, kind: &str, data: String) -
         None => {
             tracing::error!(id, kind, "an event of an unknown type is stored; it is not replayed");
             None
+        }
+    }
+}
+
+/// What one committed batch of the writer was, for the process's metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchStats {
+    /// Changes in the batch.
+    pub changes: usize,
+    /// Events it committed.
+    pub events: usize,
+    /// From the start of its transaction to the end of its commit.
+    pub took: Duration,
+}
+
+/// Told of every batch the writer commits (see [`BatchHook`]).
+pub type OnBatch = Arc<dyn Fn(BatchStats) + Send + Sync>;
+
+/// Where a backend's writer reports its batches: set once, by whoever keeps the metrics.
+#[derive(Clone, Default)]
+pub struct BatchHook(Arc<OnceLock<OnBatch>>);
+
+impl BatchHook {
+    /// Reports every later batch to `on_batch`; a second call is ignored.
+    pub fn set(&self, on_batch: OnBatch) {
+        let _ = self.0.set(on_batch);
+    }
+
+    pub fn report(&self, stats: BatchStats) {
+        if let Some(on_batch) = self.0.get() {
+            on_batch(stats);
         }
     }
 }

@@ -24,7 +24,7 @@ use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use store::{
-    now_ms, Applied, Change, CommittedEvent, Outcome, QueuedJob, StoreError, StoreResult,
+    now_ms, Applied, BatchHook, BatchStats, Change, CommittedEvent, Outcome, QueuedJob, StoreError, StoreResult,
     StoredEvent, Write,
 };
 use tokio::sync::{mpsc, oneshot};
@@ -48,6 +48,8 @@ enum Request {
 #[derive(Clone)]
 pub struct Handle {
     tx: mpsc::Sender<Request>,
+    /// Where committed batches are reported.
+    pub batches: BatchHook,
 }
 
 impl Handle {
@@ -55,15 +57,17 @@ impl Handle {
     pub fn start(write_pool: PgPool, pool: PgPool, tailer: Arc<Shared>) -> Handle {
         let (tx, rx) = mpsc::channel(8192);
         let hints = tailer.start_hints(pool);
+        let batches = BatchHook::default();
         tokio::spawn(
             Task {
+                batches: batches.clone(),
                 pool: write_pool,
                 tailer,
                 hints,
             }
             .run(rx),
         );
-        Handle { tx }
+        Handle { tx, batches }
     }
 
     pub async fn write(&self, write: Write) -> StoreResult<()> {
@@ -78,6 +82,12 @@ impl Handle {
         if self.tx.send(Request::Flush(reply)).await.is_ok() {
             let _ = rx.await;
         }
+    }
+
+    /// Whether the writer answers: it has taken and answered a request sent now.
+    pub async fn alive(&self) -> bool {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Request::Flush(reply)).await.is_ok() && rx.await.is_ok()
     }
 
     async fn ask<T>(
@@ -107,6 +117,7 @@ fn stopped() -> StoreError {
 }
 
 struct Task {
+    batches: BatchHook,
     pool: PgPool,
     tailer: Arc<Shared>,
     /// The newest event id committed here, for the task that sends `NOTIFY` hints.
@@ -146,8 +157,10 @@ impl Task {
         }
         let (changes, replies): (Vec<Change>, Vec<_>) =
             writes.drain(..).map(|w| (w.change, w.reply)).unzip();
+        let (started, n) = (std::time::Instant::now(), changes.len());
         match self.apply(changes).await {
             Ok(applied) => {
+                self.batches.report(BatchStats { changes: n, events: applied.events.len(), took: started.elapsed() });
                 let answers = replies.into_iter().zip(applied.outcomes).filter_map(|(r, o)| Some((r?, o)));
                 let newest = applied.events.last().map(|e| e.event.id);
                 self.tailer.answer_once_published(newest, answers.collect());

@@ -182,6 +182,32 @@ impl SqliteStore {
         self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
+    /// Whether this store can serve a process: the database answers with the schema this build
+    /// migrates to, and the writer takes writes within `within`. `Err` says what is wrong.
+    pub async fn check_ready(&self, within: std::time::Duration) -> StoreResult<()> {
+        let newest = sqlx::migrate!("../../migrations/sqlite").iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(read_err("reading the schema version"))?;
+        if applied != newest {
+            return Err(StoreError(format!(
+                "the database's schema is at migration {applied}, this build's at {newest}"
+            )));
+        }
+        match tokio::time::timeout(within, self.writer.alive()).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StoreError("the writer has stopped".into())),
+            Err(_) => Err(StoreError(format!("the writer did not answer within {} ms", within.as_millis()))),
+        }
+    }
+
+    /// Reports every batch the writer commits from now on to `on_batch`.
+    pub fn observe_batches(&self, on_batch: store::OnBatch) {
+        self.writer.batches.set(on_batch);
+    }
+
     pub async fn write(&self, write: Write) -> StoreResult<()> {
         self.writer.write(write).await
     }
@@ -357,6 +383,18 @@ impl SqliteStore {
         .await
         .map_err(read_err("counting jobs"))?;
         Ok(store::status_counts(rows.into_iter().map(|r| (r.status, r.n))))
+    }
+
+    /// Unfinished jobs of every user (queued, running, cancelling), by kind and status.
+    pub async fn unfinished_by_kind(&self) -> StoreResult<Vec<store::KindCount>> {
+        let rows = sqlx::query!(
+            r#"SELECT kind, status, SUM(n) AS "n!: i64" FROM job_counts
+               WHERE status IN ('queued', 'running', 'cancelling') GROUP BY kind, status"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("counting unfinished jobs"))?;
+        Ok(store::kind_counts(rows.into_iter().map(|r| (r.kind, r.status, r.n))))
     }
 
     pub async fn finished_per_minute(

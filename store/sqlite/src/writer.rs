@@ -15,7 +15,7 @@
 //! Rows are read by column name.
 
 use store::{
-    now_ms, Applied, Change, CommittedEvent, Outcome, Publish, QueuedJob, SessionRow, StoreError,
+    now_ms, Applied, BatchHook, BatchStats, Change, CommittedEvent, Outcome, Publish, QueuedJob, SessionRow, StoreError,
     StoreResult, StoredEvent, Write,
 };
 use std::collections::HashMap;
@@ -62,6 +62,8 @@ enum SessionWrite {
 #[derive(Clone)]
 pub struct Handle {
     tx: mpsc::Sender<Request>,
+    /// Where committed batches are reported.
+    pub batches: BatchHook,
 }
 
 impl Handle {
@@ -70,11 +72,14 @@ impl Handle {
     pub fn start(location: &Location, exclusive: bool) -> Result<Handle, String> {
         let db = open(location).map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel(8192);
+        let batches = BatchHook::default();
+        let hook = batches.clone();
         std::thread::Builder::new()
             .name("headway-writer".into())
             .spawn(move || {
                 Thread {
                     db,
+                    batches: hook,
                     publish: None,
                     next_id: None,
                     exclusive,
@@ -82,7 +87,7 @@ impl Handle {
                 .run(rx)
             })
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
-        Ok(Handle { tx })
+        Ok(Handle { tx, batches })
     }
 
     /// Queues a change for the next batch.
@@ -99,6 +104,12 @@ impl Handle {
         if self.tx.send(Request::Flush(reply)).await.is_ok() {
             let _ = rx.await;
         }
+    }
+
+    /// Whether the writer answers: it has taken and answered a request sent now.
+    pub async fn alive(&self) -> bool {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Request::Flush(reply)).await.is_ok() && rx.await.is_ok()
     }
 
     /// Sends the events of every batch written from now on to `publish`.
@@ -182,6 +193,7 @@ fn open(location: &Location) -> rusqlite::Result<Connection> {
 
 struct Thread {
     db: Connection,
+    batches: BatchHook,
     publish: Option<Publish>,
     /// A server's writer is the only one that hands out event ids (the lock file keeps other
     /// servers off the database): it carries the next id from one batch to the next instead of
@@ -224,12 +236,14 @@ impl Thread {
         }
         let (changes, replies): (Vec<Change>, Vec<_>) =
             writes.drain(..).map(|w| (w.change, w.reply)).unzip();
+        let (started, n) = (std::time::Instant::now(), changes.len());
         match self.apply(changes) {
             Ok(Applied {
                 outcomes,
                 events,
                 head,
             }) => {
+                self.batches.report(BatchStats { changes: n, events: events.len(), took: started.elapsed() });
                 if let Some(publish) = &self.publish {
                     publish(events, head);
                 }

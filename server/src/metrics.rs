@@ -1,0 +1,197 @@
+//! `GET /metrics`, in the Prometheus text format (OpenMetrics), from one registry per server: the
+//! engine's metrics (see `engine::telemetry`) and those of HTTP and the event streams, counted
+//! here by a middleware and by the streams themselves.
+//!
+//! Open when the server listens on a loopback address only, or with `--metrics-public`;
+//! otherwise it takes the operator's bearer token.
+
+use crate::api::ApiError;
+use crate::startup::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use engine::Engine;
+use model::AppError;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::{Registry, Unit};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StreamLabels {
+    /// `sse` (an event stream) or `poll` (a long poll).
+    transport: &'static str,
+}
+
+fn request_seconds() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
+}
+
+/// The server's own metrics: HTTP requests and event streams.
+pub struct ServerMetrics {
+    requests: Family<RequestLabels, Counter>,
+    duration: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    open: Family<StreamLabels, Gauge>,
+    bytes_sent: Counter,
+    caught_up: Counter,
+}
+
+impl ServerMetrics {
+    fn new() -> ServerMetrics {
+        ServerMetrics {
+            requests: Family::default(),
+            duration: Family::new_with_constructor(request_seconds),
+            open: Family::default(),
+            bytes_sent: Counter::default(),
+            caught_up: Counter::default(),
+        }
+    }
+
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "headway_http_requests",
+            "HTTP requests answered, by method, route and status",
+            self.requests.clone(),
+        );
+        registry.register_with_unit(
+            "headway_http_request_duration",
+            "Time to answer an HTTP request (to the response's head), by method and route",
+            Unit::Seconds,
+            self.duration.clone(),
+        );
+        registry.register("headway_streams_open", "Event streams and long polls open now", self.open.clone());
+        registry.register_with_unit(
+            "headway_stream_sent",
+            "Bytes of events sent on event streams and long polls",
+            Unit::Bytes,
+            self.bytes_sent.clone(),
+        );
+        registry.register(
+            "headway_stream_caught_up",
+            "Times a stream fell behind the live events and caught up from the store",
+            self.caught_up.clone(),
+        );
+    }
+
+    /// Counts a stream or long poll as open until the guard is dropped.
+    pub fn opened(self: &Arc<Self>, transport: &'static str) -> OpenStream {
+        self.open.get_or_create(&StreamLabels { transport }).inc();
+        OpenStream { metrics: Arc::clone(self), transport }
+    }
+
+    pub fn sent(&self, bytes: usize) {
+        self.bytes_sent.inc_by(bytes as u64);
+    }
+
+    pub fn fell_behind(&self) {
+        self.caught_up.inc();
+    }
+}
+
+/// An open stream, counted in `headway_streams_open` while it lives.
+pub struct OpenStream {
+    metrics: Arc<ServerMetrics>,
+    transport: &'static str,
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.metrics.open.get_or_create(&StreamLabels { transport: self.transport }).dec();
+    }
+}
+
+/// The registry `/metrics` renders, and who may read it.
+pub struct Telemetry {
+    registry: Registry,
+    pub server: Arc<ServerMetrics>,
+    public: bool,
+}
+
+impl Telemetry {
+    /// `public`: `/metrics` needs no token (a loopback-only server, or `--metrics-public`).
+    pub fn new(engine: &Engine, public: bool) -> Telemetry {
+        let mut registry = Registry::default();
+        engine.metrics().register(&mut registry);
+        let server = Arc::new(ServerMetrics::new());
+        server.register(&mut registry);
+        Telemetry { registry, server, public }
+    }
+}
+
+/// Counts every request by method, route (the route's pattern, never the raw path) and status,
+/// and times it.
+pub async fn count_requests(State(telemetry): State<Arc<Telemetry>>, req: Request, next: Next) -> Response {
+    let method = req.method().as_str().to_string();
+    let route = route_of(&req);
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let m = &telemetry.server;
+    m.duration
+        .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
+        .observe(started.elapsed().as_secs_f64());
+    m.requests
+        .get_or_create(&RequestLabels { method, route, status: response.status().as_u16() })
+        .inc();
+    response
+}
+
+/// The route a request matched, as declared (`/api/v1/jobs/{id}`); pages and assets, which
+/// have no axum route, are named by their kind so that labels stay few.
+pub fn route_of(req: &Request) -> String {
+    if let Some(path) = req.extensions().get::<MatchedPath>() {
+        return path.as_str().to_string();
+    }
+    let path = req.uri().path();
+    if path.starts_with("/pkg/") || path.starts_with("/favicon") {
+        "static".into()
+    } else if path.starts_with("/api/") {
+        "api (no route)".into()
+    } else {
+        "page".into()
+    }
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let telemetry = &state.telemetry;
+    if !telemetry.public && !state.identities.is_operator(&headers) {
+        return ApiError(AppError::unauthorized(
+            "/metrics needs the operator's bearer token on a server that listens beyond loopback (or --metrics-public)",
+        ))
+        .into_response();
+    }
+    if let Err(e) = state.engine.refresh_metrics().await {
+        return ApiError(e).into_response();
+    }
+    let mut body = String::new();
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut body, &telemetry.registry) {
+        tracing::error!(error = %e, "cannot encode the metrics");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}

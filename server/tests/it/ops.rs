@@ -1,0 +1,162 @@
+//! What operators read: `/metrics` (parsed by the Prometheus client's own parser, with exact
+//! counts after a known set of jobs), who may read it, and `/readyz`, which turns 503 when the
+//! server begins to shut down.
+
+use crate::client::*;
+use crate::harness::{app, spawn_app};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+/// Parses OpenMetrics text with the Python Prometheus client (Debian's python3-prometheus-client)
+/// into `name{label="v",...}` → value, labels sorted by name.
+fn parse(text: &str) -> HashMap<String, f64> {
+    const SCRIPT: &str = r#"
+import json, sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+out = {}
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+        out[f"{s.name}{{{labels}}}"] = s.value
+print(json.dumps(out))
+"#;
+    let mut child = Command::new("/usr/bin/python3")
+        .args(["-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 (make setup-test installs it, with python3-prometheus-client)");
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the parser refused /metrics: {}\n{text}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+async fn scrape(base: &str, token: Option<&str>) -> reqwest::Response {
+    let mut req = reqwest::Client::new().get(format!("{base}/metrics"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.unwrap()
+}
+
+fn get(m: &HashMap<String, f64>, key: &str) -> f64 {
+    *m.get(key).unwrap_or_else(|| {
+        let mut names: Vec<&String> = m.keys().filter(|k| k.starts_with(key.split('{').next().unwrap())).collect();
+        names.sort();
+        panic!("no sample {key}; samples of that name: {names:?}")
+    })
+}
+
+#[tokio::test]
+async fn metrics_count_exactly_the_jobs_requests_and_streams_of_a_known_run() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let mut events = s.events("/api/v1/events", None).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(s.demo(2, 1).await);
+    }
+    let long = s.demo(100_000, 50).await;
+    read_until(&mut events, |e| e.event == "job" && data(e)["id"] == long && data(e)["status"] == "running").await;
+    let (status, _) = s.cancel(&long).await;
+    assert!(status < 300);
+    for id in ids.iter().chain([&long]) {
+        s.wait_finished(id).await;
+    }
+    let (status, _) = s.create("no_such_kind", serde_json::json!({})).await;
+    assert_eq!(status, 422);
+
+    let r = scrape(&app.base, None).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    let m = parse(&r.text().await.unwrap());
+    assert_eq!(get(&m, r#"headway_jobs_created_total{kind="demo"}"#), 4.0);
+    assert_eq!(get(&m, r#"headway_jobs_finished_total{kind="demo",status="succeeded"}"#), 3.0);
+    assert_eq!(get(&m, r#"headway_jobs_finished_total{kind="demo",status="cancelled"}"#), 1.0);
+    assert_eq!(get(&m, r#"headway_job_queue_seconds_count{kind="demo"}"#), 4.0);
+    assert_eq!(get(&m, r#"headway_job_run_seconds_count{kind="demo"}"#), 4.0);
+    assert_eq!(get(&m, r#"headway_jobs_queued{kind="demo"}"#), 0.0);
+    assert_eq!(get(&m, r#"headway_jobs_running{kind="demo"}"#), 0.0);
+    assert_eq!(get(&m, r#"headway_jobs_queued{kind="checksum"}"#), 0.0);
+    assert_eq!(get(&m, r#"headway_http_requests_total{method="POST",route="/api/v1/jobs",status="201"}"#), 4.0);
+    assert_eq!(get(&m, r#"headway_http_requests_total{method="POST",route="/api/v1/jobs",status="422"}"#), 1.0);
+    assert_eq!(get(&m, r#"headway_http_requests_total{method="POST",route="/api/v1/jobs/{id}/cancel",status="200"}"#) + m.get(r#"headway_http_requests_total{method="POST",route="/api/v1/jobs/{id}/cancel",status="202"}"#).copied().unwrap_or(0.0), 1.0);
+    assert_eq!(get(&m, r#"headway_http_request_duration_seconds_count{method="POST",route="/api/v1/jobs"}"#), 5.0);
+    // The all-jobs stream is still open; the per-job ones have ended.
+    assert_eq!(get(&m, r#"headway_streams_open{transport="sse"}"#), 1.0);
+    assert!(get(&m, "headway_stream_sent_bytes_total{}") > 0.0);
+    assert_eq!(get(&m, "headway_stream_caught_up_total{}"), 0.0);
+    // Every job event was committed by this process's writer, in batches it timed.
+    let written = get(&m, "headway_events_written_total{}");
+    assert!(written >= 4.0 * 4.0, "{written} events");
+    assert!(get(&m, "headway_writer_batch_size_count{}") >= 1.0);
+    assert_eq!(get(&m, "headway_writer_batch_size_count{}"), get(&m, "headway_writer_commit_seconds_count{}"));
+    drop(events);
+}
+
+#[tokio::test]
+async fn metrics_beyond_loopback_need_the_operator_token_unless_public() {
+    // Listening on every address: not loopback-only.
+    let app = app().with(|c| c.addr = "0.0.0.0:0".parse().unwrap()).start().await;
+    let base = format!("http://127.0.0.1:{}", app.addr.port());
+    let r = scrape(&base, None).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "unauthorized");
+    assert_eq!(scrape(&base, Some("wrong")).await.status(), 401);
+    let token = app.admin_token();
+    assert_eq!(scrape(&base, Some(&token)).await.status(), 200);
+
+    let public = app.restart_with(|c| c.metrics_public = true).await;
+    let base = format!("http://127.0.0.1:{}", public.addr.port());
+    assert_eq!(scrape(&base, None).await.status(), 200);
+}
+
+#[tokio::test]
+async fn readyz_is_ready_then_503_once_shutdown_begins() {
+    let mut app = app().with(|c| c.cancel_grace_ms = 3000).start().await;
+    // One client, one kept-alive connection: it can still ask once the server stops accepting.
+    let http = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+    let url = format!("{}/readyz", app.base);
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "ready");
+    let health: Value = http.get(format!("{}/healthz", app.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+
+    // A job that takes its grace period to stop keeps the shutdown going while we ask.
+    let s = app.session();
+    let mut events = s.events("/api/v1/events", None).await;
+    let id = s.demo(100_000, 50).await;
+    read_until(&mut events, |e| e.event == "job" && data(e)["id"] == id && data(e)["status"] == "running").await;
+    let stopping = app.engine().stopping();
+    let shutdown = app.begin_shutdown();
+    stopping.cancelled().await;
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["reason"], "shutting down");
+    shutdown.await;
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_keeps_the_clients_own() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let r = http.get(format!("{}/api/v1/kinds", app.base)).send().await.unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let r2 = http.get(format!("{}/api/v1/kinds", app.base)).send().await.unwrap();
+    assert_ne!(r2.headers()["x-request-id"], id.as_str());
+    let mine = http
+        .get(format!("{}/nope", app.base))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.headers()["x-request-id"], "trace-me-42");
+}
