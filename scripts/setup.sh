@@ -66,6 +66,11 @@ if [ "$what" = test ]; then
     step "installing the Prometheus client for Python"
     apt_install python3-prometheus-client
   fi
+  # A test runs Headway behind Debian's nginx, started on loopback with its own configuration.
+  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    step "installing nginx"
+    apt_install nginx
+  fi
   # The tests run every store test and integration test on PostgreSQL too, in throwaway
   # clusters they start with pg_virtualenv (postgresql-common) and remove afterwards.
   if ! command -v pg_virtualenv >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

@@ -34,6 +34,8 @@ pub async fn postgres_database() -> String {
 pub struct Headway {
     child: Child,
     pub base: String,
+    /// Every line the process has written to stdout (its log) so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Headway {
@@ -61,19 +63,32 @@ impl Headway {
         let mut child = cmd.spawn().expect("start headway");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = std::sync::Arc::clone(&log);
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let (false, Some(i)) = (sent, line.find("listening on http://")) {
-                    let _ = tx.send(line[i + "listening on ".len()..].trim().to_string());
+                    // The URL, whether the log is text or JSON.
+                    let url: String = line[i + "listening on ".len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || ":/.[]".contains(*c))
+                        .collect();
+                    let _ = tx.send(url);
                     sent = true;
                 }
+                kept.lock().unwrap().push(line);
             }
         });
         let base = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("the server reported its address");
-        Headway { child, base }
+        Headway { child, base, log }
+    }
+
+    /// The lines of its log so far.
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
     }
 
     pub fn session(&self) -> Session {
