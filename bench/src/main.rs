@@ -1,6 +1,6 @@
 //! `headway-bench`: measures Headway's live fan-out, connection capacity, job throughput and page
-//! weight/render time, each next to a baseline measured in the same run, and writes a Markdown
-//! report. See `headway-bench run --help` and docs/BENCHMARKS.md.
+//! weight/render time, and several processes sharing a PostgreSQL database, each next to a
+//! baseline measured in the same run, and writes a Markdown report. See `headway-bench run --help` and docs/BENCHMARKS.md.
 //!
 //! Headway's database is reached only through the engine's own store (`engine::store::Store`):
 //! the bench holds no SQL and no copy of the schema.

@@ -30,16 +30,41 @@ pub struct Server {
 
 pub struct HeadwayOptions<'a> {
     pub bin: &'a Path,
-    pub db: &'a Path,
+    /// `--database-url`: a SQLite file ([`sqlite_url`]) or a PostgreSQL database.
+    pub database_url: &'a str,
     pub site_root: &'a Path,
     pub data_root: &'a Path,
     pub max_running: u32,
+    /// `--role`: `all`, `web` or `worker` ([`Role::All`] is Headway's default).
+    pub role: Role,
     pub log: PathBuf,
+}
+
+/// What a Headway process does (`--role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    All,
+    Web,
+    Worker,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Web => "web",
+            Role::Worker => "worker",
+        }
+    }
 }
 
 pub fn sqlite_url(db: &Path) -> String {
     format!("sqlite://{}", db.display())
 }
+
+/// The operator token given to Headway processes on PostgreSQL, where none is made up (the
+/// benchmarks send no operator requests).
+const ADMIN_TOKEN: &str = "headway-bench";
 
 impl Server {
     pub async fn headway(o: HeadwayOptions<'_>) -> Res<Server> {
@@ -48,14 +73,25 @@ impl Server {
         cmd.arg("--addr")
             .arg(addr.to_string())
             .arg("--database-url")
-            .arg(sqlite_url(o.db))
+            .arg(o.database_url)
             .arg("--site-root")
             .arg(o.site_root)
             .arg("--data-root")
             .arg(o.data_root)
             .arg("--max-running")
             .arg(o.max_running.to_string());
-        Server::spawn("headway", cmd, addr, o.log, "/api/v1/kinds").await
+        if o.role != Role::All {
+            cmd.arg("--role").arg(o.role.as_str());
+        }
+        if !o.database_url.starts_with("sqlite:") {
+            cmd.env("HEADWAY_ADMIN_TOKEN", ADMIN_TOKEN);
+        }
+        // A worker serves only `/healthz`.
+        let ready = match o.role {
+            Role::Worker => "/healthz",
+            Role::All | Role::Web => "/api/v1/kinds",
+        };
+        Server::spawn("headway", cmd, addr, o.log, ready).await
     }
 
     pub async fn baseline(exe: &Path, extra: &[String], log: PathBuf) -> Res<Server> {
@@ -275,6 +311,11 @@ impl Clients {
             });
         }
         Ok(Clients { procs })
+    }
+
+    /// Adds another set of client processes (on another server, say) to these.
+    pub fn extend(&mut self, other: Clients) {
+        self.procs.extend(other.procs);
     }
 
     pub fn pids(&self) -> Vec<u32> {

@@ -10,6 +10,8 @@ pub const KEEP_MARKER: &str = "<!-- end of generated figures: text below this li
 
 #[derive(Debug, Default)]
 pub struct Table {
+    /// Markdown put just before the table: what it shows, when a section has several parts.
+    pub intro: Option<String>,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
@@ -17,9 +19,16 @@ pub struct Table {
 impl Table {
     pub fn new(headers: &[&str]) -> Table {
         Table {
+            intro: None,
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
         }
+    }
+
+    /// The same table with `intro` before it.
+    pub fn with_intro(mut self, intro: impl Into<String>) -> Table {
+        self.intro = Some(intro.into());
+        self
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -27,6 +36,9 @@ impl Table {
     }
 
     fn render(&self, out: &mut String) {
+        if let Some(intro) = &self.intro {
+            let _ = writeln!(out, "{}\n", intro.trim_end());
+        }
         let _ = writeln!(out, "| {} |", self.headers.join(" | "));
         let _ = writeln!(
             out,
@@ -204,18 +216,128 @@ pub fn render(h: &Header<'_>, sections: &[Section]) -> String {
 
     for s in sections {
         let _ = writeln!(out, "## {}\n", s.title);
-        if !s.method.is_empty() {
-            let _ = writeln!(out, "{}\n", s.method.trim_end());
+        render_body(s, &mut out);
+    }
+    out
+}
+
+/// A section's method, tables and notes.
+fn render_body(s: &Section, out: &mut String) {
+    if !s.method.is_empty() {
+        let _ = writeln!(out, "{}\n", s.method.trim_end());
+    }
+    for t in &s.tables {
+        t.render(out);
+    }
+    for n in &s.notes {
+        let _ = writeln!(out, "- {n}");
+    }
+    if !s.notes.is_empty() {
+        out.push('\n');
+    }
+}
+
+/// A report's text with this run's sections put in: each replaces the section of the same
+/// title (or is added after the last one), with a line saying how and when it was measured and
+/// its errors, and its verdicts replace the rows of the Targets table with the same target (or
+/// are added to it). Everything else is kept as it is: the header and the other sections
+/// describe the run that wrote them.
+pub fn merge(old: &str, h: &Header<'_>, sections: &[Section]) -> String {
+    let (generated, kept) = match old.find(KEEP_MARKER) {
+        Some(i) => (&old[..i], &old[i..]),
+        None => (old, ""),
+    };
+    // The text before the first section, then each section (its `## ` line and what follows).
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in generated.split_inclusive('\n') {
+        if line.starts_with("## ") && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
         }
-        for t in &s.tables {
-            t.render(&mut out);
+        current.push_str(line);
+    }
+    parts.push(current);
+    let title_of = |part: &str| {
+        part.lines()
+            .next()
+            .and_then(|l| l.strip_prefix("## "))
+            .map(|t| t.trim().to_string())
+    };
+    for s in sections {
+        let mut text = format!("## {}\n\n", s.title);
+        let _ = writeln!(
+            text,
+            "*Measured on its own, not in the run described at the top:* `{}`; {}, {:.0} s; \
+             {} CPUs (`nproc`), {} RAM; load average before / after {} / {}; Headway binary {}.\n",
+            h.command,
+            h.date,
+            h.duration_s,
+            h.machine.cpus,
+            h.machine.mem,
+            h.machine.load,
+            h.load_after,
+            h.binary
+        );
+        if s.failures.is_empty() {
+            text.push_str("No errors in this measurement.\n\n");
+        } else {
+            text.push_str("**Errors in this measurement:**\n\n");
+            for f in &s.failures {
+                let _ = writeln!(text, "- {f}");
+            }
+            text.push('\n');
         }
-        for n in &s.notes {
-            let _ = writeln!(out, "- {n}");
+        render_body(s, &mut text);
+        match parts
+            .iter_mut()
+            .skip(1)
+            .find(|p| title_of(p).as_deref() == Some(s.title.as_str()))
+        {
+            Some(part) => *part = text,
+            None => {
+                if let Some(last) = parts.last_mut() {
+                    if !last.ends_with("\n\n") {
+                        last.push('\n');
+                    }
+                }
+                parts.push(text);
+            }
         }
-        if !s.notes.is_empty() {
-            out.push('\n');
+    }
+    if let Some(targets) = parts
+        .iter_mut()
+        .find(|p| title_of(p).as_deref() == Some("Targets"))
+    {
+        let mut lines: Vec<String> = targets.lines().map(str::to_string).collect();
+        for v in sections.iter().flat_map(|s| &s.verdicts) {
+            let row = format!(
+                "| {} | {} | {} |",
+                v.target,
+                v.measured,
+                if v.met { "met" } else { "**missed**" }
+            );
+            let first_cell = |l: &str| {
+                l.strip_prefix("| ")
+                    .and_then(|r| r.split(" | ").next())
+                    .map(str::to_string)
+            };
+            if let Some(l) = lines
+                .iter_mut()
+                .find(|l| first_cell(l).as_deref() == Some(v.target.as_str()))
+            {
+                *l = row;
+            } else if let Some(last) = lines.iter().rposition(|l| l.starts_with('|')) {
+                lines.insert(last + 1, row);
+            }
         }
+        *targets = lines.join("\n") + "\n";
+    }
+    let mut out = parts.concat();
+    if kept.is_empty() {
+        out.push_str(KEEP_MARKER);
+        out.push('\n');
+    } else {
+        out.push_str(kept);
     }
     out
 }
@@ -307,5 +429,69 @@ mod tests {
         assert_eq!(utc(1_763_730_000_000), "2025-11-21 13:00:00 UTC");
         assert_eq!(ratio(1.0, 4.0), "0.25×");
         assert_eq!(ratio(1.0, 0.0), "–");
+    }
+
+    fn section(title: &str, method: &str, verdicts: &[(&str, &str, bool)]) -> Section {
+        let mut s = Section::new(title);
+        s.method = method.to_string();
+        for (target, measured, met) in verdicts {
+            s.verdict(target, measured.to_string(), *met);
+        }
+        s
+    }
+
+    /// Merging puts in the sections run now and their targets, and keeps everything else.
+    #[test]
+    fn merging_replaces_and_adds_sections_and_targets() {
+        let machine = Machine {
+            cpus: "2".into(),
+            mem: "1 GiB".into(),
+            kernel: "k".into(),
+            rustc: "r".into(),
+            load: "0".into(),
+        };
+        let header = |command| Header {
+            command,
+            date: "then",
+            machine: &machine,
+            binary: "bin",
+            smoke: false,
+            load_after: "0",
+            duration_s: 1.0,
+        };
+        let first = render(
+            &header("first"),
+            &[
+                section("A", "old a", &[("target a", "1", true)]),
+                section("B", "old b", &[("target b", "2", false)]),
+            ],
+        );
+        let old = format!("{first}{KEEP_MARKER}\n\nanalysis\n");
+        let merged = merge(
+            &old,
+            &header("second"),
+            &[
+                section("B", "new b", &[("target b", "3", true)]),
+                section("C", "new c", &[("target c", "4", false)]),
+            ],
+        );
+        assert!(merged.contains("- Command: `first`"), "{merged}");
+        assert!(merged.contains("## A\n\nold a\n"), "{merged}");
+        assert!(!merged.contains("old b"), "{merged}");
+        assert!(merged.contains("`second`"), "{merged}");
+        assert!(
+            merged.contains(
+                "| target a | 1 | met |\n| target b | 3 | met |\n| target c | 4 | **missed** |\n"
+            ),
+            "{merged}"
+        );
+        let (a, b, c) = (
+            merged.find("## A").unwrap(),
+            merged.find("## B").unwrap(),
+            merged.find("## C").unwrap(),
+        );
+        assert!(a < b && b < c && c < merged.find(KEEP_MARKER).unwrap());
+        assert!(merged.ends_with(&format!("{KEEP_MARKER}\n\nanalysis\n")));
+        assert_eq!(merged.matches("## Targets").count(), 1);
     }
 }

@@ -21,11 +21,16 @@ pub struct RunArgs {
     /// kept.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Put only the benchmarks run now into the existing report at --out: each replaces its
+    /// section (noting the command, date and binary it was measured with) and its rows of the
+    /// Targets table; the other sections and the header are kept.
+    #[arg(long)]
+    pub merge: bool,
     /// Benchmarks to run, comma-separated.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,capacity,throughput,page"
+        default_value = "fanout,capacity,throughput,page,postgres"
     )]
     pub only: Vec<String>,
 
@@ -201,10 +206,11 @@ pub async fn run(args: RunArgs) -> i32 {
             "capacity" => scenarios::capacity::run(&plan).await,
             "throughput" => scenarios::throughput::run(&plan).await,
             "page" => scenarios::page::run(&plan).await,
+            "postgres" => scenarios::postgres::run(&plan).await,
             other => {
                 let mut s = Section::new(other);
                 s.fail(format!(
-                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page)"
+                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres)"
                 ));
                 s
             }
@@ -266,7 +272,6 @@ pub async fn run(args: RunArgs) -> i32 {
         load_after: &load_after,
         duration_s: (unix_ms() - started) / 1000.0,
     };
-    let text = report::render(&header, &sections);
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from(if s {
             "target/headway-bench-smoke.md"
@@ -274,8 +279,16 @@ pub async fn run(args: RunArgs) -> i32 {
             "target/headway-bench.md"
         })
     });
+    let existing = args
+        .merge
+        .then(|| std::fs::read_to_string(&out).ok())
+        .flatten();
+    let written = match existing {
+        Some(old) => std::fs::write(&out, report::merge(&old, &header, &sections)),
+        None => report::write(&out, &report::render(&header, &sections)),
+    };
     let mut code = 0;
-    match report::write(&out, &text) {
+    match written {
         Ok(()) => log(format!("report written to {}", out.display())),
         Err(e) => {
             eprintln!("headway-bench: cannot write {}: {e}", out.display());

@@ -14,9 +14,12 @@ pub const IMPORT_CHUNK: u64 = 20_000;
 
 /// Opens (creating if missing, migrations applied by the store) the database file `path`.
 pub async fn open(path: &Path, access: Access) -> Res<Store> {
-    Store::open(&format!("sqlite://{}", path.display()), access)
-        .await
-        .map_err(|e| e.to_string())
+    open_url(&crate::procs::sqlite_url(path), access).await
+}
+
+/// Opens the database `url` names (SQLite or PostgreSQL), migrations applied by the store.
+pub async fn open_url(url: &str, access: Access) -> Res<Store> {
+    Store::open(url, access).await.map_err(|e| e.to_string())
 }
 
 /// The user a `headway_session=<value>` cookie (or its bare value) names, from the session the

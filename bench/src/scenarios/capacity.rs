@@ -2,7 +2,7 @@
 //! memory. Headway twice (one user with N tabs; N users with a tab each), and the baseline.
 
 use super::{mib, new_session, Totals};
-use crate::procs::{ClientPlan, Clients, HeadwayOptions, Server};
+use crate::procs::{sqlite_url, ClientPlan, Clients, HeadwayOptions, Role, Server};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::{unix_ms, Res};
@@ -235,7 +235,8 @@ async fn measure(plan: &Plan, target: Target) -> Res<Outcome> {
             let db = plan.path(&format!("capacity-{tag}.db"));
             Server::headway(HeadwayOptions {
                 bin: &plan.bin,
-                db: &db,
+                database_url: &sqlite_url(&db),
+                role: Role::All,
                 site_root: &plan.site_root,
                 data_root: &plan.path("files"),
                 max_running: 16,

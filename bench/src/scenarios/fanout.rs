@@ -4,39 +4,40 @@
 
 use super::{mib, ms, new_session, Totals};
 use crate::http::Conn;
-use crate::procs::{cpu_secs, ClientPlan, Clients, HeadwayOptions, Server};
+use crate::procs::{cpu_secs, sqlite_url, ClientPlan, Clients, HeadwayOptions, Role, Server};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::{unix_ms, Res};
 use std::time::Duration;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Target {
+pub(crate) enum Target {
     Headway,
     Baseline,
     /// The baseline writing every frame waiting for a stream at once.
     Batched,
 }
 
-struct Outcome {
-    totals: Totals,
+pub(crate) struct Outcome {
+    pub totals: Totals,
     /// Every open connection saw all its `done` events before the deadline.
-    complete: bool,
-    window_s: f64,
-    connect_s: f64,
-    rss_connected: Option<u64>,
-    rss_end: Option<u64>,
-    server_cpu_s: Option<f64>,
-    clients_cpu_s: f64,
+    pub complete: bool,
+    pub window_s: f64,
+    pub connect_s: f64,
+    /// Of the server processes, all together.
+    pub rss_connected: Option<u64>,
+    pub rss_end: Option<u64>,
+    pub server_cpu_s: Option<f64>,
+    pub clients_cpu_s: f64,
 }
 
 impl Outcome {
-    fn events_per_s(&self) -> f64 {
+    pub fn events_per_s(&self) -> f64 {
         self.totals.sum.events as f64 / self.window_s
     }
 
     /// Connection errors plus open connections that missed events (fewer `done` than jobs).
-    fn errors(&self) -> u64 {
+    pub fn errors(&self) -> u64 {
         self.totals.connection_errors()
             + self
                 .totals
@@ -332,7 +333,8 @@ async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> R
             let db = plan.path("fanout.db");
             Server::headway(HeadwayOptions {
                 bin: &plan.bin,
-                db: &db,
+                database_url: &sqlite_url(&db),
+                role: Role::All,
                 site_root: &plan.site_root,
                 data_root: &plan.path("files"),
                 max_running: plan.fanout_jobs.max(16),
@@ -360,35 +362,78 @@ async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> R
             .await?
         }
     };
-    let result = drive(plan, target, &server, steps, interval_ms).await;
+    let result = drive(plan, target, &Layout::single(&server), steps, interval_ms).await;
     let stopped = server.stop().await;
     let outcome = result?;
     stopped?;
     Ok(outcome)
 }
 
-async fn drive(
+/// The server processes of one measurement and what each is for.
+pub(crate) struct Layout<'a> {
+    /// Where the subscribers connect, split evenly between them.
+    pub streams: Vec<&'a Server>,
+    /// Where the jobs are posted (Headway) or started (the baseline).
+    pub start: &'a Server,
+    /// Every process whose CPU and memory count as the server's (added up).
+    pub measured: Vec<&'a Server>,
+}
+
+impl<'a> Layout<'a> {
+    /// One process doing everything.
+    pub fn single(server: &'a Server) -> Layout<'a> {
+        Layout {
+            streams: vec![server],
+            start: server,
+            measured: vec![server],
+        }
+    }
+
+    fn cpu_secs(&self) -> Option<f64> {
+        self.measured.iter().map(|s| s.cpu_secs()).sum()
+    }
+
+    fn rss_kib(&self) -> Option<u64> {
+        self.measured.iter().map(|s| s.rss_kib()).sum()
+    }
+}
+
+/// Connects `plan.subscribers` subscribers (split evenly over `layout.streams`, with the client
+/// processes of [`Plan::client_procs`] shared out between them), starts the jobs, waits for
+/// every subscriber to see them done, and collects what the client processes measured.
+pub(crate) async fn drive(
     plan: &Plan,
     target: Target,
-    server: &Server,
+    layout: &Layout<'_>,
     steps: u64,
     interval_ms: u64,
 ) -> Res<Outcome> {
     let cookie = match target {
-        Target::Headway => Some(new_session(server.addr).await?),
+        Target::Headway => Some(new_session(layout.start.addr).await?),
         Target::Baseline | Target::Batched => None,
     };
     let connect_started = unix_ms();
-    let mut clients = Clients::spawn(&ClientPlan {
-        exe: &plan.exe,
-        addr: server.addr,
-        cookie: cookie.as_deref(),
-        conns: plan.subscribers,
-        procs: plan.client_procs(plan.subscribers),
-        rate: plan.connect_rate,
-        expect_done: u64::from(plan.fanout_jobs),
-        max_secs: 120 + plan.subscribers / plan.connect_rate.max(1) + plan.fanout_secs * 4,
-    })?;
+    let n = layout.streams.len().max(1) as u64;
+    let procs = plan.client_procs(plan.subscribers);
+    let mut clients: Option<Clients> = None;
+    for (i, server) in layout.streams.iter().enumerate() {
+        let i = i as u64;
+        let spawned = Clients::spawn(&ClientPlan {
+            exe: &plan.exe,
+            addr: server.addr,
+            cookie: cookie.as_deref(),
+            conns: plan.subscribers / n + u64::from(i < plan.subscribers % n),
+            procs: (procs / n + u64::from(i < procs % n)).max(1),
+            rate: (plan.connect_rate / n).max(1),
+            expect_done: u64::from(plan.fanout_jobs),
+            max_secs: 120 + plan.subscribers / plan.connect_rate.max(1) + plan.fanout_secs * 4,
+        })?;
+        match &mut clients {
+            Some(c) => c.extend(spawned),
+            None => clients = Some(spawned),
+        }
+    }
+    let mut clients = clients.ok_or("no server for the subscribers")?;
     let client_pids = clients.pids();
     let connect_limit = Duration::from_secs(60 + plan.subscribers / plan.connect_rate.max(1) * 2);
     let (opened, failed) = clients.wait_ready(connect_limit).await?;
@@ -398,13 +443,14 @@ async fn drive(
     ));
     // Let the connection burst settle before measuring.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_connected = server.rss_kib();
-    let cpu_before = server.cpu_secs();
+    let rss_connected = layout.rss_kib();
+    let cpu_before = layout.cpu_secs();
 
     let t0 = unix_ms();
+    let start = layout.start.addr;
     match target {
         Target::Baseline | Target::Batched => {
-            let r = crate::http::fetch(server.addr, "POST", "/start", &[], None)
+            let r = crate::http::fetch(start, "POST", "/start", &[], None)
                 .await
                 .map_err(|e| e.to_string())?;
             if r.head.status != 202 {
@@ -412,9 +458,7 @@ async fn drive(
             }
         }
         Target::Headway => {
-            let mut conn = Conn::connect(server.addr)
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut conn = Conn::connect(start).await.map_err(|e| e.to_string())?;
             let body = format!(
                 r#"{{"kind":"demo","params":{{"steps":{steps},"interval_ms":{interval_ms}}}}}"#
             );
@@ -441,8 +485,8 @@ async fn drive(
     }
     let limit = Duration::from_secs(plan.fanout_secs * 3 + 60);
     let complete = clients.wait_complete(limit).await;
-    let cpu_after = server.cpu_secs();
-    let rss_end = server.rss_kib();
+    let cpu_after = layout.cpu_secs();
+    let rss_end = layout.rss_kib();
     let clients_cpu_s: f64 = client_pids.iter().filter_map(|p| cpu_secs(*p)).sum();
     let reports = clients.stop().await?;
     let totals = Totals::of(&reports);

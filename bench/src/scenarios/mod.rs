@@ -1,9 +1,10 @@
-//! The four benchmarks. Each returns a report section, with its failures recorded rather than
+//! The benchmarks. Each returns a report section, with its failures recorded rather than
 //! raised, so that one broken benchmark does not hide the others.
 
 pub mod capacity;
 pub mod fanout;
 pub mod page;
+pub mod postgres;
 pub mod throughput;
 
 use crate::client::ClientReport;

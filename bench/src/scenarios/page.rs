@@ -4,7 +4,7 @@
 
 use super::new_session;
 use crate::http::{self, Conn};
-use crate::procs::{HeadwayOptions, Server};
+use crate::procs::{sqlite_url, HeadwayOptions, Role, Server};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::stats::Summary;
@@ -198,10 +198,12 @@ struct History {
 
 async fn history(plan: &Plan) -> Res<History> {
     let db = plan.path("history.db");
+    let url = sqlite_url(&db);
     let files = plan.path("files");
     let options = |log: &str| HeadwayOptions {
         bin: &plan.bin,
-        db: &db,
+        database_url: &url,
+        role: Role::All,
         site_root: &plan.site_root,
         data_root: &files,
         max_running: 16,
@@ -209,47 +211,7 @@ async fn history(plan: &Plan) -> Res<History> {
     };
     log("page: creating two users");
     let server = Server::headway(options("history-1.log")).await?;
-    let users = async {
-        // User A: whoever posts this job; user B: a session with no jobs.
-        let body = br#"{"kind":"demo","params":{"steps":1,"interval_ms":0}}"#;
-        let r = http::fetch(
-            server.addr,
-            "POST",
-            "/api/v1/jobs",
-            &[],
-            Some(("application/json", &body[..])),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        if r.head.status != 201 {
-            return Err(format!("POST /api/v1/jobs answered {}", r.head.status));
-        }
-        let cookie_a = r
-            .head
-            .cookie("headway_session")
-            .ok_or("no session cookie")?;
-        let job: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
-        let id = job["id"].as_str().ok_or("no job id")?.to_string();
-        let cookie_b = new_session(server.addr).await?;
-        // Let the job finish, so that nothing is running when the server stops.
-        for _ in 0..200 {
-            let r = http::fetch(
-                server.addr,
-                "GET",
-                &format!("/api/v1/jobs/{id}"),
-                &[("Cookie", &cookie_a)],
-                None,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-            if String::from_utf8_lossy(&r.body).contains(r#""status":"succeeded""#) {
-                return Ok((cookie_a, cookie_b, id));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Err("the first job did not succeed within 10 s".to_string())
-    }
-    .await;
+    let users = two_users(server.addr).await;
     let stopped = server.stop().await;
     let (cookie_a, cookie_b, first_job) = users?;
     stopped?;
@@ -299,9 +261,53 @@ async fn history(plan: &Plan) -> Res<History> {
     })
 }
 
-type Measured = (Summary, Summary, Summary, Vec<u8>, usize, usize);
+/// Two users of a running server: A, whoever posted a first job (which has succeeded by the
+/// time this returns, so that nothing is running when the server stops), and B, a session with
+/// no jobs. Returns their cookies and the id of A's job.
+pub(crate) async fn two_users(addr: std::net::SocketAddr) -> Res<(String, String, String)> {
+    // User A: whoever posts this job; user B: a session with no jobs.
+    let body = br#"{"kind":"demo","params":{"steps":1,"interval_ms":0}}"#;
+    let r = http::fetch(
+        addr,
+        "POST",
+        "/api/v1/jobs",
+        &[],
+        Some(("application/json", &body[..])),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if r.head.status != 201 {
+        return Err(format!("POST /api/v1/jobs answered {}", r.head.status));
+    }
+    let cookie_a = r
+        .head
+        .cookie("headway_session")
+        .ok_or("no session cookie")?;
+    let job: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+    let id = job["id"].as_str().ok_or("no job id")?.to_string();
+    let cookie_b = new_session(addr).await?;
+    // Let the job finish, so that nothing is running when the server stops.
+    for _ in 0..200 {
+        let r = http::fetch(
+            addr,
+            "GET",
+            &format!("/api/v1/jobs/{id}"),
+            &[("Cookie", &cookie_a)],
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        if String::from_utf8_lossy(&r.body).contains(r#""status":"succeeded""#) {
+            return Ok((cookie_a, cookie_b, id));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err("the first job did not succeed within 10 s".to_string())
+}
 
-async fn measure(
+pub(crate) type Measured = (Summary, Summary, Summary, Vec<u8>, usize, usize);
+
+pub(crate) async fn measure(
     plan: &Plan,
     addr: std::net::SocketAddr,
     cookie_a: &str,

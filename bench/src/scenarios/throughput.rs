@@ -4,7 +4,7 @@
 
 use super::new_session;
 use crate::http::Conn;
-use crate::procs::{HeadwayOptions, Server};
+use crate::procs::{sqlite_url, HeadwayOptions, Role, Server};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::seed::{self, Rng};
@@ -22,15 +22,16 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
-struct HeadwayOutcome {
-    jobs: u64,
-    post_errors: u64,
-    first_error: Option<String>,
-    succeeded: u64,
-    done_events: u64,
-    jobs_per_s: f64,
-    post_latency_ms: Summary,
-    server_cpu_s: Option<f64>,
+pub(crate) struct HeadwayOutcome {
+    pub jobs: u64,
+    pub post_errors: u64,
+    pub first_error: Option<String>,
+    pub succeeded: u64,
+    pub done_events: u64,
+    pub jobs_per_s: f64,
+    pub post_latency_ms: Summary,
+    /// CPU time of the Headway processes, all together, while the jobs were posted and run.
+    pub server_cpu_s: Option<f64>,
 }
 
 /// A Headway binary the benchmark runs: the one under test, or the one it is compared with.
@@ -123,7 +124,7 @@ pub async fn run(plan: &Plan) -> Section {
     );
     let mut t = Table {
         headers: header,
-        rows: Vec::new(),
+        ..Table::default()
     };
     let mut row = |name: &str, f: &dyn Fn(&AtLevel) -> String| {
         let mut r = vec![name.to_string()];
@@ -214,10 +215,16 @@ async fn measure_headway(
             return None;
         }
     };
+    check(s, &format!("{} at concurrency {c}", bin.name), jobs, &hw);
+    Some(hw)
+}
+
+/// Records in the section a run in which a POST failed or a job did not succeed (or its `done`
+/// was not seen).
+pub(crate) fn check(s: &mut Section, what: &str, jobs: u64, hw: &HeadwayOutcome) {
     if hw.post_errors > 0 || hw.succeeded < jobs || hw.done_events < jobs {
         s.fail(format!(
-            "{} at concurrency {c}: {} of {} POSTs failed, {} succeeded, {} `done` events seen{}",
-            bin.name,
+            "{what}: {} of {} POSTs failed, {} succeeded, {} `done` events seen{}",
             hw.post_errors,
             hw.jobs,
             hw.succeeded,
@@ -228,7 +235,6 @@ async fn measure_headway(
                 .unwrap_or_default()
         ));
     }
-    Some(hw)
 }
 
 async fn headway(plan: &Plan, bin: &Binary<'_>, c: u64, jobs: u64) -> Res<HeadwayOutcome> {
@@ -239,35 +245,40 @@ async fn headway(plan: &Plan, bin: &Binary<'_>, c: u64, jobs: u64) -> Res<Headwa
     let db = plan.path(&format!("throughput-{}-{c}.db", bin.tag));
     let server = Server::headway(HeadwayOptions {
         bin: bin.path,
-        db: &db,
+        database_url: &sqlite_url(&db),
+        role: Role::All,
         site_root: &plan.site_root,
         data_root: &plan.path("files"),
         max_running: plan.concurrency.min(10_000) as u32,
         log: plan.path(&format!("throughput-{}-{c}.log", bin.tag)),
     })
     .await?;
-    let result = drive(&server, c, jobs).await;
+    let result = drive(&[&server], c, jobs).await;
     let stopped = server.stop().await;
+    let driven = result?;
+    stopped?;
+    // What the store says, once the server has written everything and stopped: through
+    // Headway's own store, `Shared` (the server's lock is for servers), dropped at once.
+    let store = seed::open(&db, Access::Shared).await?;
+    settle(driven, &store).await
+}
+
+/// Completes what driving the servers gave with what the store says, read once they have
+/// stopped: how many of the session's jobs succeeded (`Store::status_counts`), and so jobs/s.
+pub(crate) async fn settle(driven: Driven, store: &Store) -> Res<HeadwayOutcome> {
     let Driven {
         mut outcome,
         first_post_ms,
         last_done_ms,
         cookie,
-    } = result?;
-    stopped?;
-
-    // What the store says, once the server has written everything and stopped: through
-    // Headway's own store, `Shared` (the server's lock is for servers), dropped at once.
-    let counts = {
-        let store = seed::open(&db, Access::Shared).await?;
-        let owner = seed::owner_of(&store, &cookie)
-            .await
-            .map_err(|e| format!("finding the session's user: {e}"))?;
-        store
-            .status_counts(&owner, None)
-            .await
-            .map_err(|e| format!("counting the jobs: {e}"))?
-    };
+    } = driven;
+    let owner = seed::owner_of(store, &cookie)
+        .await
+        .map_err(|e| format!("finding the session's user: {e}"))?;
+    let counts = store
+        .status_counts(&owner, None)
+        .await
+        .map_err(|e| format!("counting the jobs: {e}"))?;
     let total: u64 = counts.iter().map(|c| c.n).sum();
     let succeeded = counts
         .iter()
@@ -285,22 +296,24 @@ async fn headway(plan: &Plan, bin: &Binary<'_>, c: u64, jobs: u64) -> Res<Headwa
     Ok(outcome)
 }
 
-/// What driving one server gave, before the store is read.
-struct Driven {
-    outcome: HeadwayOutcome,
+/// What driving the servers gave, before the store is read.
+pub(crate) struct Driven {
+    pub outcome: HeadwayOutcome,
     /// Unix ms of the first POST.
-    first_post_ms: f64,
+    pub first_post_ms: f64,
     /// Unix ms at which the event stream saw the last `done` (the count reached its final
     /// value); `None` if it saw none.
-    last_done_ms: Option<f64>,
+    pub last_done_ms: Option<f64>,
     /// The session's cookie (`headway_session=…`).
-    cookie: String,
+    pub cookie: String,
 }
 
 /// Posts the jobs and waits for their `done` events; returns the outcome (without the store's
 /// figures), the times of the first POST and of the last `done`, and the session's cookie.
-async fn drive(server: &Server, c: u64, jobs: u64) -> Res<Driven> {
-    let addr = server.addr;
+/// With several servers (processes sharing one database), the session is made on the first,
+/// the `c` clients are spread over them round-robin, and the event stream is on the first.
+pub(crate) async fn drive(servers: &[&Server], c: u64, jobs: u64) -> Res<Driven> {
+    let addr = servers.first().ok_or("no server to drive")?.addr;
     let cookie = new_session(addr).await?;
     let stop = CancellationToken::new();
     let dones = Arc::new(AtomicU64::new(0));
@@ -320,22 +333,25 @@ async fn drive(server: &Server, c: u64, jobs: u64) -> Res<Driven> {
         .map_err(|_| "the event stream failed to open".to_string())??;
 
     let mut conns = Vec::new();
-    for _ in 0..c {
-        conns.push(
+    for i in 0..c {
+        let addr = servers[i as usize % servers.len()].addr;
+        conns.push((
+            addr,
             Conn::connect(addr)
                 .await
                 .map_err(|e| format!("connect: {e}"))?,
-        );
+        ));
     }
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(jobs as usize)));
     let body = br#"{"kind":"demo","params":{"steps":1,"interval_ms":0}}"#;
-    let cpu_before = server.cpu_secs();
+    let cpu = || -> Option<f64> { servers.iter().map(|s| s.cpu_secs()).sum() };
+    let cpu_before = cpu();
     let t0 = unix_ms();
     let mut tasks = Vec::new();
-    for mut conn in conns {
+    for (addr, mut conn) in conns {
         let (next, errors, first_error, latencies, cookie) = (
             Arc::clone(&next),
             Arc::clone(&errors),
@@ -381,7 +397,7 @@ async fn drive(server: &Server, c: u64, jobs: u64) -> Res<Driven> {
     while dones.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let cpu_after = server.cpu_secs();
+    let cpu_after = cpu();
     stop.cancel();
     let _ = watcher.await;
     let latencies = latencies.lock().unwrap().clone();
@@ -407,7 +423,7 @@ async fn drive(server: &Server, c: u64, jobs: u64) -> Res<Driven> {
 /// Counts `done` events with status `succeeded` on the user's stream, and keeps in `last_done`
 /// (the bits of an `f64`) the Unix ms at which the count reached its current value: once every
 /// job is done, the time the count reached the number of jobs.
-async fn watch_done(
+pub(crate) async fn watch_done(
     addr: SocketAddr,
     cookie: String,
     dones: Arc<AtomicU64>,
@@ -542,7 +558,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
 
 /// A new `demo` job as Headway creates it for `{"steps":1,"interval_ms":0}`: queued, no progress
 /// yet (the store assigns its event id).
-fn queued_demo(id: &str, now: i64) -> Job {
+pub(crate) fn queued_demo(id: &str, now: i64) -> Job {
     Job::queued(
         id.to_string(),
         "demo",
@@ -551,7 +567,7 @@ fn queued_demo(id: &str, now: i64) -> Job {
     )
 }
 
-fn transition(owner: &str, id: &str, to: JobStatus) -> Change {
+pub(crate) fn transition(owner: &str, id: &str, to: JobStatus) -> Change {
     Change::Transition {
         owner: owner.to_string(),
         job_id: id.to_string(),
@@ -562,7 +578,16 @@ fn transition(owner: &str, id: &str, to: JobStatus) -> Change {
 }
 
 /// Applies one batch and checks that the store took every change of it.
-async fn apply(store: &Store, changes: Vec<Change>, what: &str) -> Res<()> {
+pub(crate) async fn apply(store: &Store, changes: Vec<Change>, what: &str) -> Res<()> {
+    apply_outcomes(store, changes, what).await.map(|_| ())
+}
+
+/// Applies one batch, checks that the store took every change of it, and returns the outcomes.
+pub(crate) async fn apply_outcomes(
+    store: &Store,
+    changes: Vec<Change>,
+    what: &str,
+) -> Res<Vec<Outcome>> {
     let applied = store
         .apply(changes)
         .await
@@ -576,5 +601,5 @@ async fn apply(store: &Store, changes: Vec<Change>, what: &str) -> Res<()> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(applied.outcomes)
 }
