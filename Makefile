@@ -33,13 +33,13 @@ site-dev:
 
 ## Unit tests (model, engine and its store, app, bench) and integration tests (the real server
 ## in-process and as processes, real SSE) on SQLite, with the multi-process tests on PostgreSQL
-## (server/tests/cluster.rs); then the engine's and the integration tests again on PostgreSQL.
+## (server/tests/cluster.rs) and nginx in front (server/tests/proxy.rs); then the unit and
+## integration tests again on PostgreSQL (the same crates and features: nothing is rebuilt).
 ## The tests start throwaway PostgreSQL clusters themselves and remove them.
 UNIT_CRATES := -p model -p store -p store-sqlite -p store-postgres -p engine -p app -p server -p bench
 unit:
 	cargo test $(UNIT_CRATES) --features app/ssr
-	HEADWAY_TEST_BACKEND=postgres cargo test -p engine --lib
-	HEADWAY_TEST_BACKEND=postgres cargo test -p server --features app/ssr --test it --test process
+	HEADWAY_TEST_BACKEND=postgres cargo test $(UNIT_CRATES) --features app/ssr --lib --test it --test process
 
 ## The store's queries are checked at compile time against store/sqlite/.sqlx and
 ## store/postgres/.sqlx: fail if that offline data is not what the queries and migrations give
