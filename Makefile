@@ -79,4 +79,4 @@ bench-smoke:
 ## Screenshots of the dashboard and a job page, light and dark, into docs/screenshots (debug build).
 .PHONY: screenshots
 screenshots: site-dev
-	cd end2end && HEADWAY_BIN=target/debug/headway HEADWAY_SCREENSHOTS=docs/screenshots npx playwright test screenshots --project js
+	cd end2end && HEADWAY_BIN=target/debug/headway HEADWAY_SCREENSHOTS=docs/screenshots npx playwright test screenshots system --project js

@@ -1,7 +1,7 @@
 //! The HTML shell, `<App/>` and its routes.
 
 use crate::components::{ConnectionStatus, ThemeToggle};
-use crate::pages::{Dashboard, JobPage, NotFound};
+use crate::pages::{Dashboard, JobPage, NotFound, SystemPage};
 use crate::theme::Theme;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -46,6 +46,10 @@ pub fn App() -> impl IntoView {
             <a class="skip" href="#main">"Skip to content"</a>
             <header class="top">
                 <a class="brand" href="/">"Headway"</a>
+                <nav class="top-nav" aria-label="Pages">
+                    <a href="/">"Jobs"</a>
+                    <a href="/system">"System"</a>
+                </nav>
                 <div class="top-tools">
                     <ConnectionStatus/>
                     <ThemeToggle theme=theme()/>
@@ -55,6 +59,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=Dashboard ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("jobs"), ParamSegment("id")) view=JobPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("system") view=SystemPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -53,3 +53,11 @@ test('the theme switch is a form post too', async ({ page }) => {
   await page.getByRole('button', { name: /^Theme:/ }).click();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
 });
+
+test('the system page reads without JavaScript', async ({ page }) => {
+  const res = await page.goto('/system');
+  expect(res?.status()).toBe(200);
+  await expect(page.getByRole('heading', { level: 1, name: 'System' })).toBeVisible();
+  await expect(page.getByRole('table').first()).toContainText('demo');
+  await expect(page.getByRole('link', { name: 'refresh' })).toBeVisible();
+});

@@ -163,6 +163,11 @@ impl Bus {
         self.lagged.load(Ordering::Relaxed)
     }
 
+    /// Open subscriptions: this process's event streams and long polls.
+    pub fn subscriptions(&self) -> usize {
+        self.owners.lock().unwrap().values().map(|c| c.subscriptions).sum()
+    }
+
     /// Owners with at least one open subscription.
     pub fn owner_count(&self) -> usize {
         self.owners.lock().unwrap().len()

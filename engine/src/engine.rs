@@ -96,6 +96,9 @@ pub(crate) struct Inner {
     /// The id reserved at start for this server's `version` event: a client resuming from
     /// before it is told the build.
     version_event_id: i64,
+    /// How long a process may be silent before it counts as gone.
+    pub(crate) lease: Duration,
+    pub(crate) head_samples: crate::system::HeadSamples,
 }
 
 /// Why the engine could not start.
@@ -171,9 +174,12 @@ impl Engine {
                 stall_after: config.stall_after,
                 build: config.build,
                 version_event_id,
+                lease: config.lease,
+                head_samples: Default::default(),
             }),
         };
         engine.spawn_pruner();
+        engine.spawn_rate_sampler();
         Ok(engine)
     }
 

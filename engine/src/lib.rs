@@ -12,7 +12,8 @@
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
 //! - [`context`]: what a running job reports through;
 //! - [`kinds`]: the job kinds, each declared once by its parameter type;
-//! - [`telemetry`]: the engine's metrics, for `/metrics`.
+//! - [`telemetry`]: the engine's metrics, for `/metrics`;
+//! - [`system`]: the operator's view of the deployment (`/system`).
 
 pub mod bus;
 pub mod caller;
@@ -23,6 +24,7 @@ pub mod kinds;
 pub mod membership;
 pub mod runner;
 pub mod store;
+pub mod system;
 pub mod telemetry;
 pub mod writer;
 

@@ -94,10 +94,13 @@ impl Writer {
         &self.metrics
     }
 
-    /// Counts a job's move, if it made one.
+    /// Counts and logs a job's move, if it made one.
     fn count(&self, job: Option<Job>) -> Option<Job> {
         if let Some(job) = &job {
             self.metrics.moved(job);
+            if job.status.is_terminal() {
+                tracing::info!(job = %job.id, kind = %job.kind, status = %job.status, "job ended");
+            }
         }
         job
     }
@@ -163,6 +166,7 @@ impl Writer {
         {
             Outcome::Job(Some(job)) => {
                 self.metrics.created(&job);
+                tracing::info!(job = %job.id, kind = %job.kind, "job created");
                 Ok(job)
             }
             other => Err(unexpected(other)),
@@ -204,6 +208,7 @@ impl Writer {
                 let mut ended = job.clone();
                 ended.status = JobStatus::Interrupted;
                 self.metrics.moved(&ended);
+                tracing::info!(job = %job.id, kind = %job.kind, "job interrupted; queued again to resume");
                 Ok(Some(job))
             }
             Outcome::Job(job) => Ok(self.count(job)),
@@ -223,6 +228,7 @@ impl Writer {
             Outcome::Claimed(jobs) => {
                 for q in &jobs {
                     self.metrics.started(&q.job);
+                    tracing::info!(job = %q.job.id, kind = %q.job.kind, "job started");
                 }
                 Ok(jobs)
             }

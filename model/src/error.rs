@@ -19,6 +19,8 @@ pub enum ErrorCode {
     NotFound,
     /// An operator request without the right token.
     Unauthorized,
+    /// The caller is known but may not do or see this.
+    Forbidden,
     /// The job is in a state that does not allow this (e.g. cancelling a finished job).
     Conflict,
     PayloadTooLarge,
@@ -34,6 +36,7 @@ impl ErrorCode {
             ErrorCode::InvalidParams | ErrorCode::UnknownKind => 422,
             ErrorCode::NotFound => 404,
             ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::TooManyRequests => 429,
@@ -73,6 +76,10 @@ impl AppError {
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
         AppError::new(ErrorCode::Unauthorized, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        AppError::new(ErrorCode::Forbidden, message)
     }
 
     pub fn not_found() -> Self {

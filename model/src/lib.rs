@@ -6,6 +6,7 @@
 //! - [`events`]: the stream's event names and payloads;
 //! - [`history`]: history filters, pages, job details, counts and the per-minute chart;
 //! - [`kinds`]: how a kind describes its parameters;
+//! - [`system`]: the operator's view of a deployment;
 //! - [`error`]: the one error type of the API, the stream and server functions.
 
 /// `as_str()` and `parse()` for an enum whose names strum derives (`IntoStaticStr`,
@@ -29,6 +30,7 @@ pub mod events;
 pub mod history;
 pub mod job;
 pub mod kinds;
+pub mod system;
 
 pub use error::{AppError, ErrorCode, FieldError};
 pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionEvent};
@@ -37,3 +39,4 @@ pub use history::{
 };
 pub use job::{Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{KindInfo, ParamInfo, ParamType};
+pub use system::{KindLoad, ProcessInfo, SystemOverview};

@@ -239,6 +239,8 @@ fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let engine = state.engine.clone();
+    // Until accounts exist, `/system` is for everyone only on a loopback-only server.
+    let system_open = state.leptos_options.site_addr.ip().is_loopback();
     let api = Router::new()
         .route("/events", get(sse::all_events))
         .route("/kinds", get(api::kinds))
@@ -260,7 +262,10 @@ fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(engine.clone()),
+            move || {
+                provide_context(engine.clone());
+                provide_context(app::api::SystemOpen(system_open));
+            },
             move || shell(leptos_options.clone()),
         )
         .layer(axum::middleware::from_fn(refusals::server_fn_status))

@@ -2,7 +2,8 @@
 //! `docs/nginx/headway-proxy.conf` (the ones docs/DEPLOY.md gives): events pass unbuffered,
 //! `Last-Event-ID` survives a reconnect through the proxy, keep-alive comments hold an idle
 //! stream open past the proxy's read timeout, HTTP/2 over TLS carries the stream, and the
-//! client's address reaches Headway's log only when the proxy is trusted.
+//! client's address reaches Headway's log only when the proxy is trusted. And what the log
+//! says of a job's life.
 
 #[path = "support/headway.rs"]
 #[allow(dead_code)]
@@ -357,4 +358,32 @@ async fn the_clients_address_is_logged_only_through_a_trusted_proxy() {
         assert!(record["fields"]["ms"].as_f64().is_some());
         assert_eq!(logged(&log, &forged)["span"]["client"], "127.0.0.2");
     }
+}
+
+#[tokio::test]
+async fn a_jobs_life_is_logged_with_its_id_and_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("headway.db").display());
+    let headway = Headway::start(&db, dir.path(), &["--log-format", "json"], &[]);
+    let s = headway.session();
+    let id = s.demo(2, 1).await;
+    s.wait_finished(&id).await;
+    let deadline = Instant::now() + client::WAIT;
+    let messages = loop {
+        let messages: Vec<(String, Value)> = headway
+            .log()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["fields"]["job"] == id.as_str())
+            .map(|v| (v["fields"]["message"].as_str().unwrap_or_default().to_string(), v["fields"].clone()))
+            .collect();
+        if messages.len() >= 3 || Instant::now() > deadline {
+            break messages;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let names: Vec<&str> = messages.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(names, ["job created", "job started", "job ended"]);
+    assert!(messages.iter().all(|(_, f)| f["kind"] == "demo"));
+    assert_eq!(messages[2].1["status"], "succeeded");
 }

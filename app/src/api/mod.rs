@@ -128,6 +128,26 @@ pub async fn rerun_job(id: String) -> Result<Job, AppError> {
     engine.rerun(&caller, &id).await
 }
 
+/// Whether `/system` is shown to everyone who reaches this server: until accounts exist, only
+/// a server that listens on loopback is so trusting. The server provides it.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Copy)]
+pub struct SystemOpen(pub bool);
+
+/// The operator's view of the deployment (`/system`).
+#[server(endpoint = "system")]
+pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
+    let (engine, caller) = caller().await?;
+    let open = use_context::<SystemOpen>().is_some_and(|o| o.0);
+    if !open && !caller.is_operator() {
+        respond_with(403);
+        return Err(AppError::forbidden(
+            "The system page is shown on a server that listens on loopback only, or to the operator.",
+        ));
+    }
+    engine.system_overview().await
+}
+
 /// The engine and who is calling, as the server decided it from the request's head.
 #[cfg(feature = "ssr")]
 async fn caller() -> Result<(engine::Engine, engine::Caller), AppError> {

@@ -98,6 +98,16 @@ impl Store {
         backend!(self, s => s.check_ready(within).await)
     }
 
+    /// Jobs of every user that ended at or after `since`, the newest [`FINISHED_SAMPLE`] at most.
+    pub async fn finished_since(&self, since: i64) -> StoreResult<Vec<FinishedJob>> {
+        backend!(self, s => s.finished_since(since).await)
+    }
+
+    /// The database's size on disk, in bytes.
+    pub async fn size_bytes(&self) -> StoreResult<u64> {
+        backend!(self, s => s.size_bytes().await)
+    }
+
     /// Unfinished jobs of every user (queued, running, cancelling), by kind and status.
     pub async fn unfinished_by_kind(&self) -> StoreResult<Vec<KindCount>> {
         backend!(self, s => s.unfinished_by_kind().await)

@@ -160,3 +160,34 @@ async fn every_answer_carries_a_request_id_and_keeps_the_clients_own() {
         .unwrap();
     assert_eq!(mine.headers()["x-request-id"], "trace-me-42");
 }
+
+#[tokio::test]
+async fn the_system_page_shows_load_timings_and_processes_and_only_on_loopback() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let done = s.demo(2, 1).await;
+    s.wait_finished(&done).await;
+    let running = s.demo(100_000, 50).await;
+    let mut events = s.events(&format!("/api/v1/jobs/{running}/events"), None).await;
+    read_until(&mut events, |e| e.event == "job" && data(e)["status"] == "running").await;
+
+    let r = s.http.get(s.url("/system")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let row = html.split("data-kind=\"demo\"").nth(1).expect("a row for demo").split("</tr>").next().unwrap();
+    assert!(row.contains(r#"data-col="running">1<"#), "{row}");
+    assert!(row.contains(r#"data-col="finished">1<"#), "{row}");
+    assert!(row.contains(r#"data-col="failed">0<"#), "{row}");
+    assert!(html.contains("Processes alive: 1"), "{html}");
+    assert!(html.contains("(this one)"));
+    // One stream is open here: the per-job one above.
+    assert!(html.contains(r#"data-fact="streams">1<"#), "{html}");
+    s.cancel(&running).await;
+
+    // Beyond loopback, until accounts exist, it is the operator's alone.
+    let open = crate::harness::app().with(|c| c.addr = "0.0.0.0:0".parse().unwrap()).start().await;
+    let base = format!("http://127.0.0.1:{}", open.addr.port());
+    let r = reqwest::get(format!("{base}/system")).await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("loopback only"));
+}

@@ -287,6 +287,18 @@ pub fn status_counts(rows: impl IntoIterator<Item = (String, i64)>) -> Vec<Statu
     counts
 }
 
+/// A job of any user that ended: how long it waited and ran (`None` if it never started).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinishedJob {
+    pub kind: String,
+    pub status: String,
+    pub queued_ms: Option<i64>,
+    pub ran_ms: Option<i64>,
+}
+
+/// The most jobs [`FinishedJob`] queries return: the newest ones.
+pub const FINISHED_SAMPLE: i64 = 20_000;
+
 /// How many jobs of one kind, of every user, are in one status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KindCount {

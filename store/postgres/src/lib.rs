@@ -318,6 +318,34 @@ impl PgStore {
         ))
     }
 
+    /// Jobs of every user that ended at or after `since` (Unix ms), the newest
+    /// [`store::FINISHED_SAMPLE`] at most.
+    pub async fn finished_since(&self, since: i64) -> StoreResult<Vec<store::FinishedJob>> {
+        let limit = store::FINISHED_SAMPLE;
+        let rows = sqlx::query!(
+            r#"SELECT kind, status, started_at - created_at AS queued_ms, finished_at - started_at AS ran_ms
+               FROM jobs WHERE finished_at >= $1 ORDER BY finished_at DESC LIMIT $2"#,
+            since,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the jobs that ended"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| store::FinishedJob { kind: r.kind, status: r.status, queued_ms: r.queued_ms, ran_ms: r.ran_ms })
+            .collect())
+    }
+
+    /// The database's size on disk.
+    pub async fn size_bytes(&self) -> StoreResult<u64> {
+        let bytes: i64 = sqlx::query_scalar!(r#"SELECT pg_database_size(current_database()) AS "n!""#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(read_err("reading the database's size"))?;
+        Ok(bytes.max(0) as u64)
+    }
+
     /// Unfinished jobs of every user (queued, running, cancelling), by kind and status.
     pub async fn unfinished_by_kind(&self) -> StoreResult<Vec<store::KindCount>> {
         let rows = sqlx::query!(

@@ -1,0 +1,175 @@
+//! `/system`: the operator's view of the deployment: queue depth and running jobs per kind, the
+//! last hour's throughput and failures, time in queue against run time, open streams, events
+//! per second, the store's size and the processes alive. Rendered on the server, then refreshed
+//! every few seconds by a light poll.
+
+use crate::api::load_system;
+use crate::format;
+use crate::model::{KindLoad, ProcessInfo, SystemOverview};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// How often the open page asks for fresh figures.
+#[cfg(feature = "hydrate")]
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[component]
+pub fn SystemPage() -> impl IntoView {
+    let data = Resource::new_blocking(|| (), |_| load_system());
+    view! {
+        <Title text="System · Headway"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(overview) => view! { <SystemLive initial=overview/> }.into_any(),
+                    Err(e) => view! {
+                        <section class="problem" role="alert">
+                            <h1>"System"</h1>
+                            <p>{e.message}</p>
+                            <p><a href="/">"Back to your jobs"</a></p>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The figures, refreshed in the browser every few seconds.
+#[island]
+fn SystemLive(initial: SystemOverview) -> impl IntoView {
+    let overview = RwSignal::new(initial);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if let Ok(fresh) = load_system().await {
+                        overview.set(fresh);
+                    }
+                })
+            },
+            REFRESH,
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    view! {
+        <h1>"System"</h1>
+        <noscript>
+            <p class="hint">"These figures are as of the page's rendering: " <a href="">"refresh"</a> " for newer ones."</p>
+        </noscript>
+        {move || overview.with(|o| view! {
+            <Summary o=o.clone()/>
+            <Kinds kinds=o.kinds.clone()/>
+            <Processes processes=o.processes.clone() now=o.now/>
+        })}
+    }
+}
+
+#[component]
+fn Summary(o: SystemOverview) -> impl IntoView {
+    let failure_rate = match o.finished_last_hour {
+        0 => "–".to_string(),
+        n => format!("{:.1}%", o.unsuccessful_last_hour as f64 * 100.0 / n as f64),
+    };
+    let queued: u64 = o.kinds.iter().map(|k| k.queued).sum();
+    let running: u64 = o.kinds.iter().map(|k| k.running).sum();
+    view! {
+        <section aria-labelledby="summary-title">
+            <h2 id="summary-title">"Now and in the last hour"</h2>
+            <dl class="facts system-facts">
+                <dt>"Queued"</dt><dd data-fact="queued">{queued}</dd>
+                <dt>"Running"</dt><dd data-fact="running">{running}</dd>
+                <dt>"Finished in the last hour"</dt><dd data-fact="finished">{o.finished_last_hour}</dd>
+                <dt>"Failure rate (last hour)"</dt><dd data-fact="failure-rate">{failure_rate}</dd>
+                <dt>"Open streams (this process)"</dt><dd data-fact="streams">{o.open_streams}</dd>
+                <dt>"Events per second (last minute)"</dt><dd data-fact="events-per-second">{format!("{:.1}", o.events_per_second)}</dd>
+                <dt>"Store size"</dt><dd data-fact="store">{format::bytes(o.store_bytes)}</dd>
+            </dl>
+        </section>
+    }
+}
+
+fn ms(v: Option<i64>) -> String {
+    v.map(format::duration).unwrap_or_else(|| "–".into())
+}
+
+#[component]
+fn Kinds(kinds: Vec<KindLoad>) -> impl IntoView {
+    view! {
+        <section aria-labelledby="kinds-title">
+            <h2 id="kinds-title">"By kind"</h2>
+            <div class="table-scroll">
+                <table class="system-table">
+                    <caption class="visually-hidden">"Queue depth, running jobs, the last hour's jobs and their timings, by kind"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Kind"</th>
+                            <th scope="col">"Queued"</th>
+                            <th scope="col">"Running"</th>
+                            <th scope="col">"Finished (1 h)"</th>
+                            <th scope="col">"Failed (1 h)"</th>
+                            <th scope="col">"In queue p50 / p95"</th>
+                            <th scope="col">"Run time p50 / p95"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {kinds.into_iter().map(|k| view! {
+                            <tr data-kind=k.kind.clone()>
+                                <th scope="row">{k.kind.clone()}</th>
+                                <td data-col="queued">{k.queued}</td>
+                                <td data-col="running">{k.running}</td>
+                                <td data-col="finished">{k.finished_last_hour}</td>
+                                <td data-col="failed">{k.unsuccessful_last_hour}</td>
+                                <td data-col="queue">{format!("{} / {}", ms(k.queue_p50_ms), ms(k.queue_p95_ms))}</td>
+                                <td data-col="run">{format!("{} / {}", ms(k.run_p50_ms), ms(k.run_p95_ms))}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn Processes(processes: Vec<ProcessInfo>, now: i64) -> impl IntoView {
+    let count = processes.len();
+    view! {
+        <section aria-labelledby="processes-title">
+            <h2 id="processes-title">{format!("Processes alive: {count}")}</h2>
+            <div class="table-scroll">
+                <table class="system-table">
+                    <caption class="visually-hidden">"The Headway processes sharing this store"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Process"</th>
+                            <th scope="col">"Role"</th>
+                            <th scope="col">"Host / PID"</th>
+                            <th scope="col">"Build"</th>
+                            <th scope="col">"Up for"</th>
+                            <th scope="col">"Last heartbeat"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {processes.into_iter().map(|p| view! {
+                            <tr data-process=p.id.clone()>
+                                <th scope="row">
+                                    <code>{p.id[..8.min(p.id.len())].to_string()}</code>
+                                    {p.this.then_some(" (this one)")}
+                                </th>
+                                <td>{p.role.clone()}</td>
+                                <td>{format!("{} / {}", p.host, p.pid)}</td>
+                                <td><code>{p.build.clone()}</code></td>
+                                <td>{format::duration(now - p.started_at)}</td>
+                                <td>{format!("{} ago", format::duration((now - p.heartbeat_at).max(0)))}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
