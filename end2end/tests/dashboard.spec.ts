@@ -162,3 +162,21 @@ test('every kind has a start form built from its parameters', async ({ page }) =
   await expect(row.getByRole('progressbar')).toHaveAttribute('data-level', 'warning');
   await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '40');
 });
+
+test('the counts per status and the last-hour chart follow the stream without a reload', async ({ page }) => {
+  // A fresh user: a browser context of its own, with no jobs yet.
+  await openDashboard(page);
+  const counts = page.getByRole('navigation', { name: 'Jobs per status' });
+  const all = counts.locator('[data-status="all"] strong');
+  const succeeded = counts.locator('[data-status="succeeded"] strong');
+  await expect(all).toHaveText('0');
+  await startDemo(page, 3, 10);
+  await startDemo(page, 3, 10);
+  const rows = page.locator('.job-list article.job');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.locator('.status-word')).toHaveText(['succeeded', 'succeeded'], { timeout: 20_000 });
+  await expect(all).toHaveText('2');
+  await expect(succeeded).toHaveText('2');
+  await expect(counts.locator('[data-status="running"] strong')).toHaveText('0');
+  await expect(page.locator('.chart svg')).toHaveAttribute('aria-label', /^2 jobs finished in the last hour/);
+});

@@ -55,6 +55,28 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
     })
 }
 
+/// The dashboard's summary of the caller's jobs: counts per status (for `kind`, or all kinds)
+/// and the last hour's chart, as of `now`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub counts: Vec<StatusCount>,
+    pub chart: Vec<MinuteStats>,
+    pub now: i64,
+}
+
+/// The summary again, for a dashboard that follows the stream.
+#[server(endpoint = "summary")]
+pub async fn load_summary(kind: Option<String>) -> Result<Summary, AppError> {
+    let (engine, caller) = caller().await?;
+    let now = engine::now_ms();
+    let kind = kind.as_deref().filter(|k| !k.is_empty());
+    Ok(Summary {
+        counts: engine.status_counts(&caller, kind).await?,
+        chart: engine.last_hour(&caller, now).await?,
+        now,
+    })
+}
+
 /// What the job page shows.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobPageData {

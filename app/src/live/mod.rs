@@ -58,6 +58,15 @@ pub fn new_jobs() -> ArcRwSignal<Vec<ArcRwSignal<Job>>> {
     }
 }
 
+/// A count that goes up whenever one of the caller's jobs appears or changes status.
+pub fn status_changes() -> ArcRwSignal<u64> {
+    if IN_BROWSER {
+        with_state(|s| s.status_changes.clone())
+    } else {
+        ArcRwSignal::new(0)
+    }
+}
+
 /// The state of the stream, for the connection indicator.
 pub fn connection() -> ArcRwSignal<Connection> {
     if IN_BROWSER {

@@ -76,6 +76,8 @@ pub struct LiveState {
     next_toast: u64,
     /// Finished jobs not yet announced to screen readers (announcements are throttled).
     pub unannounced: Vec<Toast>,
+    /// Bumped whenever a job appears or changes status: what summaries of the jobs follow.
+    pub status_changes: ArcRwSignal<u64>,
 }
 
 impl Default for LiveState {
@@ -83,6 +85,7 @@ impl Default for LiveState {
         LiveState {
             jobs: HashMap::new(),
             new_jobs: ArcRwSignal::new(Vec::new()),
+            status_changes: ArcRwSignal::new(0),
             connection: ArcRwSignal::new(Connection::Connecting),
             last_event_id: None,
             logs: HashMap::new(),
@@ -193,17 +196,21 @@ impl LiveState {
         let mut updates = Updates::default();
         match self.jobs.get(&job.id).cloned() {
             Some(sig) => {
-                let (known_event, was_active) =
-                    sig.with_untracked(|j| (j.event_id, j.status.is_active()));
+                let (known_event, was_active, was) =
+                    sig.with_untracked(|j| (j.event_id, j.status.is_active(), j.status));
                 if known_event < job.event_id {
                     if was_active && job.status.is_terminal() {
                         let error = job.error.as_ref().map(|e| e.message.clone());
                         updates.extend(self.finished(&job.id, &job.kind, job.status, error));
                     }
+                    if was != job.status {
+                        updates.extend(self.status_changed());
+                    }
                     updates.push(move || sig.set(job));
                 }
             }
             None => {
+                updates.extend(self.status_changed());
                 let sig = ArcRwSignal::new(job.clone());
                 self.jobs.insert(job.id, sig.clone());
                 let list = self.new_jobs.clone();
@@ -211,6 +218,14 @@ impl LiveState {
             }
         }
         updates
+    }
+
+    /// Tells the summaries that a job appeared or changed status.
+    fn status_changed(&self) -> Updates {
+        let mut u = Updates::default();
+        let changes = self.status_changes.clone();
+        u.push(move || changes.update(|n| *n += 1));
+        u
     }
 
     /// A toast and an announcement for a job that has just finished.
@@ -286,6 +301,7 @@ impl LiveState {
                     if event_id < id && active && d.status.is_terminal() {
                         let error = d.error.as_ref().map(|e| e.message.clone());
                         u.extend(self.finished(&d.job_id, &kind, d.status, error));
+                        u.extend(self.status_changed());
                     }
                 }
                 u.extend(self.update_job(&d.job_id.clone(), id, move |j| {

@@ -2,7 +2,7 @@
 //! last hour, filters by status, kind and text, and pages. The filters live in the URL, so a
 //! view can be bookmarked and shared; they are a plain `GET` form that works without JavaScript.
 
-use crate::api::{load_dashboard, DashboardData};
+use crate::api::{load_dashboard, DashboardData, Summary};
 use crate::components::{status_icon, FinishedChart, JobRow, LiveRoot, NewJobs, StartForm};
 use crate::format;
 use crate::model::{HistoryQuery, JobStatus, KindInfo, StatusCount};
@@ -89,12 +89,9 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         </section>
         <section class="history" aria-labelledby="jobs-title">
             <h2 id="jobs-title">"Your jobs"</h2>
-            <StatusCounts counts query=query.clone()/>
-            <FilterForm kinds query=query.clone()/>
-            <details class="chart-box" open=true>
-                <summary>"Last hour"</summary>
-                <FinishedChart minutes=chart now/>
-            </details>
+            <LiveSummary summary=Summary { counts, chart, now } query=query.clone()>
+                <FilterForm kinds query=query.clone()/>
+            </LiveSummary>
             <noscript>
                 <p class="hint">
                     "Progress updates live with JavaScript; without it, "
@@ -109,6 +106,48 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             </div>
             {pager}
         </section>
+    }
+}
+
+/// The counts per status and the chart, between which `children` (the filters) go. They follow
+/// the stream: when one of the caller's jobs appears or changes status, they are read again
+/// (at most about twice a second).
+#[island]
+fn LiveSummary(summary: Summary, query: HistoryQuery, children: Children) -> impl IntoView {
+    let current = RwSignal::new(summary);
+    #[cfg(feature = "hydrate")]
+    {
+        let changes = crate::live::status_changes();
+        let kind = query.kind.clone();
+        let pending = StoredValue::new(false);
+        Effect::new(move |seen: Option<u64>| {
+            let n = changes.get();
+            if seen.is_some() && !pending.get_value() {
+                pending.set_value(true);
+                let kind = kind.clone();
+                set_timeout(
+                    move || {
+                        pending.set_value(false);
+                        leptos::task::spawn_local(async move {
+                            if let Ok(fresh) = crate::api::load_summary(kind).await {
+                                current.set(fresh);
+                            }
+                        });
+                    },
+                    std::time::Duration::from_millis(400),
+                );
+            }
+            n
+        });
+    }
+    let q = query.clone();
+    view! {
+        {move || current.with(|s| view! { <StatusCounts counts=s.counts.clone() query=q.clone()/> })}
+        {children()}
+        <details class="chart-box" open=true>
+            <summary>"Last hour"</summary>
+            {move || current.with(|s| view! { <FinishedChart minutes=s.chart.clone() now=s.now/> })}
+        </details>
     }
 }
 
