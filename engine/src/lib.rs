@@ -3,6 +3,7 @@
 //!
 //! - [`engine`]: the façade, [`Engine`]: start, recovery, creating, cancelling, re-running,
 //!   notices, shutdown;
+//! - [`bulk`]: cancel or re-run many jobs at once;
 //! - [`history`]: what a caller may read: pages, counts, the chart, details, logs, events;
 //! - [`caller`]: who a request acts for;
 //! - [`store`]: the database, behind one seam, over its backends (SQLite, PostgreSQL);
@@ -15,6 +16,7 @@
 //! - [`telemetry`]: the engine's metrics, for `/metrics`;
 //! - [`system`]: the operator's view of the deployment (`/system`).
 
+pub mod bulk;
 pub mod bus;
 pub mod caller;
 pub mod context;

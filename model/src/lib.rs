@@ -7,6 +7,7 @@
 //! - [`history`]: history filters, pages, job details, counts and the per-minute chart;
 //! - [`kinds`]: how a kind describes its parameters;
 //! - [`system`]: the operator's view of a deployment;
+//! - [`bulk`]: bulk actions' requests and answers;
 //! - [`error`]: the one error type of the API, the stream and server functions.
 
 /// `as_str()` and `parse()` for an enum whose names strum derives (`IntoStaticStr`,
@@ -25,6 +26,7 @@ macro_rules! names {
     };
 }
 
+pub mod bulk;
 pub mod error;
 pub mod events;
 pub mod history;

@@ -168,6 +168,68 @@ pub async fn job_log(
     Ok(Json(LogPage { lines }))
 }
 
+/// `POST /api/v1/jobs/cancel` `{"ids":[…]}` or `{"filter":{"status","kind","q"}}`: requests
+/// cancellation of each job; the answer says what became of each one.
+pub async fn bulk_cancel(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(request): ApiJson<model::bulk::BulkRequest>,
+) -> ApiResult<Json<model::bulk::BulkAnswer>> {
+    Ok(Json(state.engine.bulk_cancel(&caller, &request).await?))
+}
+
+/// `POST /api/v1/jobs/rerun`, with the same body: starts a new job like each one.
+pub async fn bulk_rerun(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(request): ApiJson<model::bulk::BulkRequest>,
+) -> ApiResult<Json<model::bulk::BulkAnswer>> {
+    Ok(Json(state.engine.bulk_rerun(&caller, &request).await?))
+}
+
+/// Lines read from the store per step of a log download.
+const LOG_TEXT_PAGE: u32 = 5_000;
+
+/// `GET /api/v1/jobs/{id}/log.txt`: the job's whole log as plain text, one line per log line
+/// (`time level text`), read from the store a page at a time as the client takes it.
+pub async fn job_log_text(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    // A job the caller may not see is a 404 before any byte is sent.
+    let job = state.engine.job(&caller, &id).await?;
+    let engine = state.engine.clone();
+    let pages = futures::stream::unfold(Some(0u64), move |after| {
+        let (engine, caller, id) = (engine.clone(), caller.clone(), id.clone());
+        async move {
+            let after = after?;
+            match engine.job_log(&caller, &id, after, LOG_TEXT_PAGE).await {
+                Ok(lines) if lines.is_empty() => None,
+                Ok(lines) => {
+                    let next = (lines.len() as u32 == LOG_TEXT_PAGE).then(|| lines.last().map_or(after, |l| l.seq));
+                    let mut text = String::with_capacity(lines.len() * 64);
+                    for l in &lines {
+                        text.push_str(&format!("{} {:<5} {}\n", app::format::iso(l.at), l.level.as_str(), l.line));
+                    }
+                    Some((Ok::<_, std::io::Error>(bytes::Bytes::from(text)), next))
+                }
+                // The download ends short; the error is logged where it happened.
+                Err(_) => Some((Err(std::io::Error::other("the log could not be read")), None)),
+            }
+        }
+    });
+    let name = format!("{}-{}.log", job.kind, &job.id[..8.min(job.id.len())]);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        axum::body::Body::from_stream(pages),
+    )
+        .into_response())
+}
+
 pub async fn kinds(State(state): State<AppState>) -> Json<Vec<KindInfo>> {
     Json(state.engine.kinds())
 }

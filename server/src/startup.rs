@@ -245,11 +245,14 @@ fn router(state: AppState) -> Router {
         .route("/events", get(sse::all_events))
         .route("/kinds", get(api::kinds))
         .route("/jobs", post(api::create_job).get(api::list_jobs))
+        .route("/jobs/cancel", post(api::bulk_cancel))
+        .route("/jobs/rerun", post(api::bulk_rerun))
         .route("/jobs/{id}", get(api::get_job))
         .route("/jobs/{id}/cancel", post(api::cancel_job))
         .route("/jobs/{id}/rerun", post(api::rerun_job))
         .route("/events/poll", get(sse::poll))
         .route("/jobs/{id}/log", get(api::job_log))
+        .route("/jobs/{id}/log.txt", get(api::job_log_text))
         .route("/jobs/{id}/events", get(sse::job_events))
         .route(
             "/admin/notices",

@@ -7,9 +7,11 @@ mod client;
 mod harness;
 
 mod api;
+mod bulk;
 mod failures;
 mod identity;
 mod kinds;
+mod logs;
 mod notices;
 mod ops;
 mod queue;

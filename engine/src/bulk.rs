@@ -1,0 +1,91 @@
+//! Bulk actions: cancel or re-run many of the caller's jobs at once, named by id or by a history
+//! filter. Each job is handled as a single action would handle it, so only jobs the caller may
+//! act on are touched, and each one's result says what became of it.
+
+use crate::caller::Caller;
+use crate::engine::Engine;
+use model::bulk::{BulkAnswer, BulkRequest, BulkResult, MAX_BULK, MAX_BULK_IDS};
+use model::{AppError, ErrorCode, HistoryQuery, Job};
+
+/// Jobs read per page while a filter is resolved.
+const PAGE: u32 = 500;
+
+impl Engine {
+    /// Requests cancellation of every job `request` names.
+    pub async fn bulk_cancel(&self, caller: &Caller, request: &BulkRequest) -> Result<BulkAnswer, AppError> {
+        let ids = self.bulk_targets(caller, request).await?;
+        let mut results = Vec::with_capacity(ids.len());
+        for id in ids {
+            results.push(outcome(id.clone(), self.cancel(caller, &id).await));
+        }
+        Ok(BulkAnswer::of(results))
+    }
+
+    /// Starts a new job like each job `request` names (see [`Engine::rerun`]).
+    pub async fn bulk_rerun(&self, caller: &Caller, request: &BulkRequest) -> Result<BulkAnswer, AppError> {
+        let ids = self.bulk_targets(caller, request).await?;
+        let mut results = Vec::with_capacity(ids.len());
+        for id in ids {
+            results.push(outcome(id.clone(), self.rerun(caller, &id).await));
+        }
+        Ok(BulkAnswer::of(results))
+    }
+
+    /// The ids `request` names: its `ids` (each once, in order), or every one of the caller's
+    /// jobs its `filter` matches, newest first. At most [`MAX_BULK_IDS`] ids, or [`MAX_BULK`]
+    /// jobs through a filter.
+    pub async fn bulk_targets(&self, caller: &Caller, request: &BulkRequest) -> Result<Vec<String>, AppError> {
+        match (&request.ids, &request.filter) {
+            (Some(ids), None) => {
+                if ids.is_empty() {
+                    return Err(AppError::new(ErrorCode::InvalidParams, "`ids` is empty"));
+                }
+                if ids.len() > MAX_BULK_IDS {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidParams,
+                        format!("{} ids: at most {MAX_BULK_IDS} at once; a filter can name up to {MAX_BULK}", ids.len()),
+                    ));
+                }
+                let mut seen = std::collections::HashSet::new();
+                Ok(ids.iter().filter(|id| seen.insert(id.as_str())).cloned().collect())
+            }
+            (None, Some(filter)) => {
+                let mut query = HistoryQuery {
+                    status: filter.status.clone(),
+                    kind: filter.kind.clone(),
+                    q: filter.q.clone(),
+                    before: None,
+                    after: None,
+                    limit: Some(PAGE),
+                };
+                let mut ids = Vec::new();
+                loop {
+                    let page = self.history_page(caller, &query).await?;
+                    ids.extend(page.jobs.into_iter().map(|j| j.id));
+                    if ids.len() > MAX_BULK {
+                        return Err(too_many(ids.len()));
+                    }
+                    match page.next {
+                        Some(next) => query.before = Some(next),
+                        None => return Ok(ids),
+                    }
+                }
+            }
+            _ => Err(AppError::bad_request("give either `ids` or `filter`, not both")),
+        }
+    }
+}
+
+fn too_many(n: usize) -> AppError {
+    AppError::new(
+        ErrorCode::InvalidParams,
+        format!("{}{n} jobs: at most {MAX_BULK} at once; narrow the filter", if n > MAX_BULK { "more than " } else { "" }),
+    )
+}
+
+fn outcome(id: String, result: Result<Job, AppError>) -> BulkResult {
+    match result {
+        Ok(job) => BulkResult { id, done: true, job: Some(job), error: None },
+        Err(e) => BulkResult { id, done: false, job: None, error: Some(e) },
+    }
+}

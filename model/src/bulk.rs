@@ -1,0 +1,54 @@
+//! Bulk actions: cancel or re-run many jobs at once, named by id or by a history filter.
+
+use crate::error::AppError;
+use crate::history::HistoryQuery;
+use crate::job::Job;
+use serde::{Deserialize, Serialize};
+
+/// The most jobs one bulk action touches through a filter.
+pub const MAX_BULK: usize = 10_000;
+
+/// The most ids one bulk request may name (they must fit a request body).
+pub const MAX_BULK_IDS: usize = 1_000;
+
+/// Which jobs a bulk action is for: exactly one of `ids` or `filter` (a history view's
+/// `status`, `kind` and `q`; its paging is ignored: every matching job).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub filter: Option<HistoryQuery>,
+}
+
+/// What became of one job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkResult {
+    /// The job the action was for.
+    pub id: String,
+    /// `true` if the action was done.
+    pub done: bool,
+    /// The job as it is now (cancel), or the new job (re-run), when it was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<Job>,
+    /// Why not, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<AppError>,
+}
+
+/// The answer to a bulk action: one result per job, in the order asked (or newest first for a
+/// filter), and how many were done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkAnswer {
+    pub done: usize,
+    pub not_done: usize,
+    pub results: Vec<BulkResult>,
+}
+
+impl BulkAnswer {
+    pub fn of(results: Vec<BulkResult>) -> BulkAnswer {
+        let done = results.iter().filter(|r| r.done).count();
+        BulkAnswer { done, not_done: results.len() - done, results }
+    }
+}
