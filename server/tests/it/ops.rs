@@ -135,9 +135,9 @@ async fn readyz_is_ready_then_503_once_shutdown_begins() {
     let stopping = app.engine().stopping();
     let shutdown = app.begin_shutdown();
     stopping.cancelled().await;
-    let r = http.get(&url).send().await.unwrap();
+    let r = http.get(&url).send().await.expect("the kept-alive connection is answered during shutdown");
     assert_eq!(r.status(), 503);
-    let body: Value = r.json().await.unwrap();
+    let body: Value = r.json().await.expect("a JSON reason");
     assert_eq!(body["status"], "unavailable");
     assert_eq!(body["reason"], "shutting down");
     shutdown.await;
