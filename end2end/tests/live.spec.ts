@@ -113,3 +113,29 @@ test('readable on a phone: nothing wider than the screen', async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });
+
+test.describe('a full queue', () => {
+  const server = new Headway(3907, `target/e2e/queue-${Date.now()}.db`, { HEADWAY_MAX_RUNNING: '1' });
+  test.beforeAll(async () => server.start());
+  test.afterAll(async () => server.stop());
+
+  test('a queued job shows its place in line and when it should start, and moves up', async ({ page }) => {
+    await page.goto(server.url);
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    // A quick job first, so that the kind has a typical run time.
+    await startDemo(page, 2, 50);
+    const rows = page.locator('.job-list article.job');
+    await expect(rows.first().locator('.status-word')).toHaveText('succeeded');
+    await startDemo(page, 100000, 100);
+    await startDemo(page, 2, 50);
+    await startDemo(page, 2, 50);
+    await expect(rows).toHaveCount(4);
+    // Newest first: the last one started is 2nd in line, the one before it next.
+    await expect(rows.nth(0).locator('.job-queue')).toHaveText(/^2nd in line · starts in about \d/);
+    await expect(rows.nth(1).locator('.job-queue')).toHaveText(/^next in line · starts in about \d/);
+    // The running job is cancelled: the line moves up without a reload.
+    await rows.nth(2).getByRole('button', { name: 'Cancel' }).click();
+    await expect(rows.nth(0).locator('.status-word')).toHaveText('succeeded', { timeout: 20_000 });
+    await expect(rows.locator('.job-queue')).toHaveCount(0);
+  });
+});

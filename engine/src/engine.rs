@@ -98,6 +98,9 @@ pub(crate) struct Inner {
     version_event_id: i64,
     /// How long a process may be silent before it counts as gone.
     pub(crate) lease: Duration,
+    /// Jobs a process runs at once, and per-kind limits besides the kinds' own.
+    pub(crate) max_running: usize,
+    pub(crate) kind_limits: HashMap<String, usize>,
     pub(crate) head_samples: crate::system::HeadSamples,
 }
 
@@ -176,6 +179,8 @@ impl Engine {
                 version_event_id,
                 lease: config.lease,
                 head_samples: Default::default(),
+                max_running: config.max_running.max(1),
+                kind_limits: config.kind_limits.clone(),
             }),
         };
         engine.spawn_pruner();

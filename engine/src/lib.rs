@@ -10,6 +10,7 @@
 //! - [`writer`]: the task that writes changes in batches and publishes what committed;
 //! - [`bus`]: fan-out of committed events to open streams;
 //! - [`membership`]: this process among those sharing the store; takes over the jobs of processes that are gone;
+//! - [`queue`]: a queued job's place in line and expected start;
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
 //! - [`context`]: what a running job reports through;
 //! - [`kinds`]: the job kinds, each declared once by its parameter type;
@@ -24,6 +25,7 @@ pub mod engine;
 pub mod history;
 pub mod kinds;
 pub mod membership;
+pub mod queue;
 pub mod runner;
 pub mod store;
 pub mod system;

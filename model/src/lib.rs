@@ -6,6 +6,7 @@
 //! - [`events`]: the stream's event names and payloads;
 //! - [`history`]: history filters, pages, job details, counts and the per-minute chart;
 //! - [`kinds`]: how a kind describes its parameters;
+//! - [`queue`]: a queued job's place in line;
 //! - [`system`]: the operator's view of a deployment;
 //! - [`bulk`]: bulk actions' requests and answers;
 //! - [`error`]: the one error type of the API, the stream and server functions.
@@ -32,6 +33,7 @@ pub mod events;
 pub mod history;
 pub mod job;
 pub mod kinds;
+pub mod queue;
 pub mod system;
 
 pub use error::{AppError, ErrorCode, FieldError};
@@ -41,4 +43,5 @@ pub use history::{
 };
 pub use job::{Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{KindInfo, ParamInfo, ParamType};
+pub use queue::QueueInfo;
 pub use system::{KindLoad, ProcessInfo, SystemOverview};

@@ -102,12 +102,32 @@ pub async fn create_job(
         .into_response())
 }
 
+/// A job as the API shows it: a queued one also says its place in line and expected start.
+#[derive(Debug, Serialize)]
+pub struct JobView {
+    #[serde(flatten)]
+    job: Job,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    queue: Option<model::QueueInfo>,
+}
+
+impl JobView {
+    async fn of(engine: &engine::Engine, caller: &Caller, job: Job) -> Result<JobView, AppError> {
+        let queue = match job.status {
+            model::JobStatus::Queued => engine.queue_info(caller, &job.id).await?,
+            _ => None,
+        };
+        Ok(JobView { job, queue })
+    }
+}
+
 pub async fn get_job(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Job>> {
-    Ok(Json(state.engine.job(&caller, &id).await?))
+) -> ApiResult<Json<JobView>> {
+    let job = state.engine.job(&caller, &id).await?;
+    Ok(Json(JobView::of(&state.engine, &caller, job).await?))
 }
 
 pub async fn cancel_job(
@@ -133,13 +153,26 @@ pub async fn rerun_job(
         .into_response())
 }
 
+/// A page of the history, as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct JobViewPage {
+    jobs: Vec<JobView>,
+    next: Option<String>,
+    prev: Option<String>,
+}
+
 pub async fn list_jobs(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<JobPage>> {
+) -> ApiResult<Json<JobViewPage>> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
-    Ok(Json(state.engine.history_page(&caller, &q).await?))
+    let JobPage { jobs, next, prev } = state.engine.history_page(&caller, &q).await?;
+    let mut views = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        views.push(JobView::of(&state.engine, &caller, job).await?);
+    }
+    Ok(Json(JobViewPage { jobs: views, next, prev }))
 }
 
 #[derive(Debug, Deserialize)]

@@ -156,6 +156,13 @@ pub async fn rerun_job(id: String) -> Result<Job, AppError> {
 #[derive(Debug, Clone, Copy)]
 pub struct SystemOpen(pub bool);
 
+/// A queued job's place in line and expected start; `None` once it is not queued.
+#[server(endpoint = "queue_info")]
+pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInfo>, AppError> {
+    let (engine, caller) = caller().await?;
+    engine.queue_info(&caller, &id).await
+}
+
 /// The operator's view of the deployment (`/system`).
 #[server(endpoint = "system")]
 pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {

@@ -47,7 +47,24 @@ pub fn JobRowView(job: ArcRwSignal<Job>, now: i64, stall_ms: u64) -> impl IntoVi
     let pace =
         Memo::new(move |_| job.with(|j| pace::pace(j, measured.get(), clock.get(), stall_ms)));
     let id = job.with_untracked(|j| j.id.clone());
+    let kind = job.with_untracked(|j| j.kind.clone());
     let status = move || job.with(|j| j.status);
+    // A queued job's place in line, in the browser: asked for while it waits, every few
+    // seconds (the clock) and whenever it is queued again.
+    let queue = {
+        let id = id.clone();
+        LocalResource::new(move || {
+            let queued = job.with(|j| j.status == JobStatus::Queued);
+            let _tick = clock.get() / QUEUE_REFRESH_MS;
+            let id = id.clone();
+            async move {
+                match queued {
+                    true => crate::api::load_queue_info(id).await.ok().flatten(),
+                    false => None,
+                }
+            }
+        })
+    };
     let cancel = ServerAction::<CancelJob>::new();
     Effect::new(move || {
         if let Some(Ok(updated)) = cancel.value().get() {
@@ -128,11 +145,34 @@ pub fn JobRowView(job: ArcRwSignal<Job>, now: i64, stall_ms: u64) -> impl IntoVi
             {move || job.with(|j| j.error.clone()).map(|e| view! {
                 <p class="job-error">{e.code} ": " {e.message}</p>
             })}
+            {move || queue.get().flatten().filter(|_| status() == JobStatus::Queued).map(|q| view! {
+                <p class="job-queue">{queue_text(&q, &kind, clock.get())}</p>
+            })}
             <p class="job-times">
                 {move || job.with(times)}
             </p>
             {action_error}
         </article>
+    }
+}
+
+/// How often a queued row asks again for its place in line.
+const QUEUE_REFRESH_MS: i64 = 3_000;
+
+/// "3rd in line · starts in about 40s", "next in line for import_csv · starting any moment".
+pub fn queue_text(q: &crate::model::QueueInfo, kind: &str, now: i64) -> String {
+    let place = match q.queue_position {
+        1 => "next in line".to_string(),
+        n => format!("{} in line", crate::model::queue::ordinal(n)),
+    };
+    let place = match q.waiting_for.as_str() {
+        "kind" => format!("{place} for {kind}"),
+        _ => place,
+    };
+    match q.expected_start_at {
+        Some(at) if at > now + 1_000 => format!("{place} · starts in about {}", format::duration(at - now)),
+        Some(_) => format!("{place} · starting any moment"),
+        None => place,
     }
 }
 

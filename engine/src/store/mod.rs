@@ -98,6 +98,16 @@ impl Store {
         backend!(self, s => s.check_ready(within).await)
     }
 
+    /// Where a queued job stands in the queue of every user's jobs; `None` if it is not queued.
+    pub async fn queue_standing(&self, job_id: &str) -> StoreResult<Option<QueueStanding>> {
+        backend!(self, s => s.queue_standing(job_id).await)
+    }
+
+    /// Every user's running (and cancelling) jobs.
+    pub async fn running_jobs(&self) -> StoreResult<Vec<RunningJob>> {
+        backend!(self, s => s.running_jobs().await)
+    }
+
     /// Jobs of every user that ended at or after `since`, the newest [`FINISHED_SAMPLE`] at most.
     pub async fn finished_since(&self, since: i64) -> StoreResult<Vec<FinishedJob>> {
         backend!(self, s => s.finished_since(since).await)

@@ -287,6 +287,28 @@ pub fn status_counts(rows: impl IntoIterator<Item = (String, i64)>) -> Vec<Statu
     counts
 }
 
+/// Where a queued job stands: how many queued jobs (of every user) are ahead of it, of any kind
+/// and of its own kind, and the kinds of the first ones ahead, nearest last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueStanding {
+    pub ahead: u64,
+    pub ahead_of_kind: u64,
+    /// The kinds of the jobs ahead, oldest first (at most [`QUEUE_LOOKAHEAD`]).
+    pub kinds_ahead: Vec<String>,
+}
+
+/// The most jobs ahead whose kinds [`QueueStanding`] lists.
+pub const QUEUE_LOOKAHEAD: i64 = 500;
+
+/// A running job of any user, for estimates: its kind, start and progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningJob {
+    pub kind: String,
+    pub started_at: Option<i64>,
+    pub current: i64,
+    pub total: Option<i64>,
+}
+
 /// A job of any user that ended: how long it waited and ran (`None` if it never started).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FinishedJob {

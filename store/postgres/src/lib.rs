@@ -318,6 +318,53 @@ impl PgStore {
         ))
     }
 
+    /// Where a queued job stands in the queue of every user's jobs; `None` if it is not queued.
+    pub async fn queue_standing(&self, job_id: &str) -> StoreResult<Option<store::QueueStanding>> {
+        let Some(row) = sqlx::query!(
+            r#"SELECT
+                 (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued' AND q.seq < j.seq) AS "ahead!",
+                 (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued' AND q.kind = j.kind AND q.seq < j.seq) AS "ahead_of_kind!"
+               FROM jobs j WHERE j.id = $1 AND j.status = 'queued'"#,
+            job_id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("reading a job's place in the queue"))?
+        else {
+            return Ok(None);
+        };
+        let limit = store::QUEUE_LOOKAHEAD;
+        let kinds_ahead = sqlx::query_scalar!(
+            r#"SELECT kind FROM jobs WHERE status = 'queued' AND seq < (SELECT seq FROM jobs WHERE id = $1)
+               ORDER BY seq LIMIT $2"#,
+            job_id,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the jobs ahead in the queue"))?;
+        Ok(Some(store::QueueStanding {
+            ahead: row.ahead.max(0) as u64,
+            ahead_of_kind: row.ahead_of_kind.max(0) as u64,
+            kinds_ahead,
+        }))
+    }
+
+    /// Every user's running (and cancelling) jobs, for estimates.
+    pub async fn running_jobs(&self) -> StoreResult<Vec<store::RunningJob>> {
+        let rows = sqlx::query!(
+            r#"SELECT kind, started_at, current, total FROM jobs
+               WHERE status IN ('running', 'cancelling')"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the running jobs"))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| store::RunningJob { kind: r.kind, started_at: r.started_at, current: r.current, total: r.total })
+            .collect())
+    }
+
     /// Jobs of every user that ended at or after `since` (Unix ms), the newest
     /// [`store::FINISHED_SAMPLE`] at most.
     pub async fn finished_since(&self, since: i64) -> StoreResult<Vec<store::FinishedJob>> {

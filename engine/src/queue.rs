@@ -1,0 +1,163 @@
+//! Where a queued job stands ([`QueueInfo`]): its place in line for the limit that holds it
+//! back (its kind's, when the kind's running and waiting jobs fill that limit, else the
+//! deployment's slots), and when it is expected to start: the running jobs free their slots when
+//! their progress says they will (or their kind's recent typical run time), and each job ahead
+//! then runs for its kind's typical time.
+
+use crate::caller::Caller;
+use crate::engine::{read_failed, Engine};
+use crate::store::RunningJob;
+use model::system::percentile;
+use model::{AppError, JobStatus, QueueInfo};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+impl Engine {
+    /// The caller's job's place in the queue; `None` unless it is queued.
+    pub async fn queue_info(&self, caller: &Caller, id: &str) -> Result<Option<QueueInfo>, AppError> {
+        let job = self.job(caller, id).await?;
+        if job.status != JobStatus::Queued {
+            return Ok(None);
+        }
+        let store = &self.inner.store;
+        let Some(standing) = store.queue_standing(id).await.map_err(read_failed)? else {
+            return Ok(None);
+        };
+        let running = store.running_jobs().await.map_err(read_failed)?;
+        let now = crate::now_ms();
+        let mut runs: HashMap<String, Vec<i64>> = HashMap::new();
+        for f in store.finished_since(now - 3_600_000).await.map_err(read_failed)? {
+            if let (Some(ran), "succeeded") = (f.ran_ms, f.status.as_str()) {
+                runs.entry(f.kind).or_default().push(ran);
+            }
+        }
+        let typical: HashMap<String, i64> =
+            runs.into_iter().filter_map(|(k, mut v)| Some((k, percentile(&mut v, 50.0)?))).collect();
+
+        let of_kind: Vec<RunningJob> = running.iter().filter(|r| r.kind == job.kind).cloned().collect();
+        let kind_limit = self.kind_limit(&job.kind);
+        let kind_bound = kind_limit.is_some_and(|l| of_kind.len() as u64 + standing.ahead_of_kind >= l as u64);
+        let info = if let (true, Some(limit)) = (kind_bound, kind_limit) {
+            let ahead = vec![job.kind.clone(); standing.ahead_of_kind.min(crate::store::QUEUE_LOOKAHEAD as u64) as usize];
+            QueueInfo {
+                queue_position: standing.ahead_of_kind + 1,
+                expected_start_at: expected_start(now, limit, &of_kind, &ahead, &typical),
+                waiting_for: "kind".into(),
+            }
+        } else {
+            let slots = self.slots().await?;
+            let complete = standing.kinds_ahead.len() as u64 == standing.ahead;
+            QueueInfo {
+                queue_position: standing.ahead + 1,
+                expected_start_at: complete
+                    .then(|| expected_start(now, slots, &running, &standing.kinds_ahead, &typical))
+                    .flatten(),
+                waiting_for: "all".into(),
+            }
+        };
+        Ok(Some(info))
+    }
+}
+
+impl Engine {
+    /// The limit of jobs of `kind` running at once across the deployment, if it has one.
+    fn kind_limit(&self, kind: &str) -> Option<usize> {
+        self.inner.kind_limits.get(kind).copied().or_else(|| self.inner.kinds.max_running(kind))
+    }
+
+    /// Jobs the deployment runs at once: this process's `--max-running` for each live process
+    /// that runs jobs (processes of one deployment share their settings).
+    async fn slots(&self) -> Result<usize, AppError> {
+        let rows = self.inner.store.processes().await.map_err(read_failed)?;
+        let newest = rows.iter().map(|p| p.heartbeat_at).max().unwrap_or(0);
+        let lease_ms = self.inner.lease.as_millis() as i64;
+        let runners = rows.iter().filter(|p| p.role != "web" && p.heartbeat_at >= newest - lease_ms).count();
+        Ok(runners * self.inner.max_running)
+    }
+}
+
+/// When the next job of a line starts: `capacity` slots, held by `running` until they end, then
+/// taken in turn by the jobs `ahead` (by kind) for their kind's typical time. `None` when a
+/// time is unknown.
+pub fn expected_start(
+    now: i64,
+    capacity: usize,
+    running: &[RunningJob],
+    ahead: &[String],
+    typical: &HashMap<String, i64>,
+) -> Option<i64> {
+    if capacity == 0 {
+        return None;
+    }
+    let mut free: BinaryHeap<Reverse<i64>> = BinaryHeap::new();
+    for r in running {
+        free.push(Reverse(now + remaining(now, r, typical)?));
+    }
+    for _ in running.len()..capacity {
+        free.push(Reverse(now));
+    }
+    // Slots beyond the capacity (a limit lowered while jobs ran) free up first for no one.
+    while free.len() > capacity {
+        let Reverse(t) = free.pop()?;
+        let Reverse(next) = free.pop()?;
+        free.push(Reverse(t.max(next)));
+    }
+    for kind in ahead {
+        let Reverse(t) = free.pop()?;
+        free.push(Reverse(t + *typical.get(kind)?));
+    }
+    free.pop().map(|Reverse(t)| t)
+}
+
+/// How long a running job still needs: from its progress (the time so far, scaled by what is
+/// left), or else its kind's typical time less the time so far.
+fn remaining(now: i64, r: &RunningJob, typical: &HashMap<String, i64>) -> Option<i64> {
+    let elapsed = (now - r.started_at?).max(0);
+    match r.total {
+        Some(total) if r.current > 0 && total >= r.current => {
+            Some((elapsed as f64 * (total - r.current) as f64 / r.current as f64) as i64)
+        }
+        _ => typical.get(&r.kind).map(|t| (t - elapsed).max(0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running(kind: &str, started: i64, current: i64, total: Option<i64>) -> RunningJob {
+        RunningJob { kind: kind.into(), started_at: Some(started), current, total }
+    }
+
+    #[test]
+    fn a_free_slot_means_now() {
+        assert_eq!(expected_start(1_000, 2, &[running("a", 0, 1, Some(2))], &[], &HashMap::new()), Some(1_000));
+    }
+
+    #[test]
+    fn running_jobs_end_when_their_progress_says_and_jobs_ahead_take_their_kinds_time() {
+        let now = 10_000;
+        let typical = HashMap::from([("a".to_string(), 4_000), ("b".to_string(), 1_000)]);
+        // Two slots: one job a quarter done after 10 s (30 s left), one half done after 2 s
+        // (2 s left).
+        let busy = [running("a", 0, 1, Some(4)), running("b", 8_000, 5, Some(10))];
+        // Nothing ahead: the second slot frees at 12 s.
+        assert_eq!(expected_start(now, 2, &busy, &[], &typical), Some(12_000));
+        // One `a` ahead takes that slot at 12 s until 16 s; the first frees at 40 s: 16 s.
+        assert_eq!(expected_start(now, 2, &busy, &["a".into()], &typical), Some(16_000));
+        // Two ahead: `a` 12→16, `b` 16→17.
+        assert_eq!(expected_start(now, 2, &busy, &["a".into(), "b".into()], &typical), Some(17_000));
+    }
+
+    #[test]
+    fn without_progress_the_kinds_typical_time_counts_and_unknowns_give_no_estimate() {
+        let typical = HashMap::from([("a".to_string(), 5_000)]);
+        let no_progress = [running("a", 0, 0, None)];
+        assert_eq!(expected_start(2_000, 1, &no_progress, &[], &typical), Some(5_000));
+        // Past its typical time: it could end any moment.
+        assert_eq!(expected_start(9_000, 1, &no_progress, &[], &typical), Some(9_000));
+        assert_eq!(expected_start(2_000, 1, &[running("x", 0, 0, None)], &[], &typical), None);
+        assert_eq!(expected_start(2_000, 1, &[], &["x".into()], &typical), None);
+        assert_eq!(expected_start(2_000, 0, &[], &[], &typical), None);
+    }
+}

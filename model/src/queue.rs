@@ -1,0 +1,38 @@
+//! Where a queued job stands: its place in line and when it is expected to start.
+
+use serde::{Deserialize, Serialize};
+
+/// A queued job's place in line for the limit that holds it back, and its expected start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueInfo {
+    /// 1 for the next job to start.
+    pub queue_position: u64,
+    /// Unix ms; `None` when there is not enough to go on (a running job without progress and
+    /// a kind without recent run times).
+    pub expected_start_at: Option<i64>,
+    /// `kind` when the job waits for its kind's limit, `all` when for a free slot.
+    pub waiting_for: String,
+}
+
+/// "1st", "2nd", "3rd", "11th", "22nd"…
+pub fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ordinal;
+
+    #[test]
+    fn ordinals() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111].iter().map(|&n| ordinal(n)).collect();
+        assert_eq!(got, ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th"]);
+    }
+}
