@@ -1,7 +1,7 @@
 //! The HTML shell, `<App/>` and its routes.
 
 use crate::components::{ConnectionStatus, ThemeToggle};
-use crate::pages::{Dashboard, JobPage, NotFound, SystemPage};
+use crate::pages::{BulkPage, Dashboard, JobPage, NotFound, SystemPage};
 use crate::theme::Theme;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=Dashboard ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("jobs"), ParamSegment("id")) view=JobPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("system") view=SystemPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("bulk") view=BulkPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

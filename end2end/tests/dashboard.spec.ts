@@ -180,3 +180,32 @@ test('the counts per status and the last-hour chart follow the stream without a 
   await expect(counts.locator('[data-status="running"] strong')).toHaveText('0');
   await expect(page.locator('.chart svg')).toHaveAttribute('aria-label', /^2 jobs finished in the last hour/);
 });
+
+test('bulk: tick jobs, confirm the count, cancel them; then re-run every job matching a view', async ({ page }) => {
+  await openDashboard(page);
+  for (let i = 0; i < 3; i++) await startDemo(page, 100000, 100);
+  const rows = page.locator('.job-list article.job');
+  await expect(rows).toHaveCount(3);
+  await expect(rows.locator('.status-word')).toHaveText(['running', 'running', 'running'], { timeout: 20_000 });
+  const keep = await rows.nth(2).getAttribute('data-job-id');
+  await rows.nth(0).getByRole('checkbox').check();
+  await rows.nth(1).getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Cancel selected…' }).click();
+  await expect(page.getByRole('heading', { name: 'Cancel 2 jobs?' })).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel 2 jobs' }).click();
+  await expect(page.locator('.bulk-done')).toHaveText('2 jobs cancelled.');
+  await expect(page.locator(`article.job[data-job-id="${keep}"] .status-word`)).toHaveText('running');
+  await expect
+    .poll(async () => (await rows.locator('.status-word').allTextContents()).filter((w) => w === 'cancelled').length, { timeout: 20_000 })
+    .toBe(2);
+
+  // Every job of a view: the cancelled ones, re-run in one go.
+  await page.goto('/?status=cancelled');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel(/every job matching this view/).check();
+  await page.getByRole('button', { name: 'Re-run selected…' }).click();
+  await expect(page.getByRole('heading', { name: 'Re-run 2 jobs?' })).toBeVisible();
+  await page.getByRole('button', { name: 'Re-run 2 jobs' }).click();
+  await expect(page.locator('.bulk-done')).toHaveText('2 jobs started again.');
+  await page.request.post('/api/v1/jobs/cancel', { data: { filter: { status: 'queued,running' } } });
+});

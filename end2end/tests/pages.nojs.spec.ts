@@ -61,3 +61,23 @@ test('the system page reads without JavaScript', async ({ page }) => {
   await expect(page.getByRole('table').first()).toContainText('demo');
   await expect(page.getByRole('link', { name: 'refresh' })).toBeVisible();
 });
+
+test('bulk cancel works from the server alone: tick, confirm, done', async ({ page }) => {
+  await page.goto('/');
+  const ids: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const res = await page.request.post('/api/v1/jobs', { data: { kind: 'demo', params: { steps: 100000, interval_ms: 100 } } });
+    ids.push((await res.json()).id);
+  }
+  await page.goto('/');
+  for (const id of ids) await page.locator(`article.job[data-job-id="${id}"]`).getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Cancel selected…' }).click();
+  await expect(page.getByRole('heading', { name: 'Cancel 2 jobs?' })).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel 2 jobs' }).click();
+  await expect(page.locator('.bulk-done')).toHaveText('2 jobs cancelled.');
+  for (const id of ids) {
+    await expect
+      .poll(async () => (await (await page.request.get(`/api/v1/jobs/${id}`)).json()).status)
+      .toBe('cancelled');
+  }
+});

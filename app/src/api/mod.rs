@@ -156,6 +156,66 @@ pub async fn rerun_job(id: String) -> Result<Job, AppError> {
 #[derive(Debug, Clone, Copy)]
 pub struct SystemOpen(pub bool);
 
+/// Which jobs a bulk action is for, as the dashboard's selection sends them: the `ids` picked
+/// (comma-separated), or with `all`, every job matching `status`, `kind` and `q`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BulkSelection {
+    pub ids: String,
+    pub all: bool,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub q: Option<String>,
+}
+
+impl BulkSelection {
+    #[cfg(feature = "ssr")]
+    fn request(&self) -> crate::model::bulk::BulkRequest {
+        let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        if self.all {
+            crate::model::bulk::BulkRequest {
+                ids: None,
+                filter: Some(HistoryQuery { status: some(&self.status), kind: some(&self.kind), q: some(&self.q), ..HistoryQuery::default() }),
+            }
+        } else {
+            let ids = self.ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
+            crate::model::bulk::BulkRequest { ids: Some(ids), filter: None }
+        }
+    }
+}
+
+/// How many of the caller's jobs a bulk selection names, before anything is done.
+#[server(endpoint = "bulk_preview")]
+pub async fn bulk_preview(selection: BulkSelection) -> Result<usize, AppError> {
+    let (engine, caller) = caller().await?;
+    let targets = engine.bulk_targets(&caller, &selection.request()).await.inspect_err(|_| respond_with(400))?;
+    // Ids of jobs that are not the caller's count for nothing.
+    let mut mine = 0;
+    for id in &targets {
+        if engine.job(&caller, id).await.is_ok() {
+            mine += 1;
+        }
+    }
+    Ok(mine)
+}
+
+/// Cancels (`action` = `cancel`) or re-runs (`rerun`) the selected jobs, then goes back to the
+/// dashboard, which says what was done.
+#[server(endpoint = "bulk_act")]
+pub async fn bulk_act(action: String, selection: BulkSelection) -> Result<crate::model::bulk::BulkAnswer, AppError> {
+    let (engine, caller) = caller().await?;
+    let request = selection.request();
+    let answer = match action.as_str() {
+        "cancel" => engine.bulk_cancel(&caller, &request).await?,
+        "rerun" => engine.bulk_rerun(&caller, &request).await?,
+        other => {
+            respond_with(400);
+            return Err(AppError::bad_request(format!("unknown bulk action {other:?}")));
+        }
+    };
+    leptos_axum::redirect(&format!("/?bulk={action}&done={}&not_done={}", answer.done, answer.not_done));
+    Ok(answer)
+}
+
 /// A queued job's place in line and expected start; `None` once it is not queued.
 #[server(endpoint = "queue_info")]
 pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInfo>, AppError> {

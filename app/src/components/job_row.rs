@@ -11,26 +11,32 @@ use leptos::prelude::*;
 
 /// A job rendered by the server that keeps itself current from the tab's stream. `now` is the
 /// server's clock at render time and `stall_ms` the silence after which it counts as stalled.
+/// With `selectable`, it has a checkbox for the dashboard's bulk actions (the `bulk` form).
 #[island]
-pub fn JobRow(job: Job, now: i64, stall_ms: u64) -> impl IntoView {
-    view! { <JobRowView job=live::track(job) now stall_ms/> }
+pub fn JobRow(job: Job, now: i64, stall_ms: u64, selectable: bool) -> impl IntoView {
+    view! { <JobRowView job=live::track(job) now stall_ms selectable/> }
 }
 
 /// Jobs started after the page was rendered (from this tab or another), newest first.
 #[island]
-pub fn NewJobs(now: i64, stall_ms: u64) -> impl IntoView {
+pub fn NewJobs(now: i64, stall_ms: u64, selectable: bool) -> impl IntoView {
     let jobs = live::new_jobs();
     view! {
         <For
             each=move || jobs.get()
             key=|job| job.with_untracked(|j| j.id.clone())
-            children=move |job| view! { <JobRowView job now stall_ms/> }
+            children=move |job| view! { <JobRowView job now stall_ms selectable/> }
         />
     }
 }
 
 #[component]
-pub fn JobRowView(job: ArcRwSignal<Job>, now: i64, stall_ms: u64) -> impl IntoView {
+pub fn JobRowView(
+    job: ArcRwSignal<Job>,
+    now: i64,
+    stall_ms: u64,
+    #[prop(optional)] selectable: bool,
+) -> impl IntoView {
     let job = RwSignal::from(job);
     let clock = RwSignal::from(live::clock(now));
     // The rate is measured from the samples this page sees; until then, the average.
@@ -49,22 +55,27 @@ pub fn JobRowView(job: ArcRwSignal<Job>, now: i64, stall_ms: u64) -> impl IntoVi
     let id = job.with_untracked(|j| j.id.clone());
     let kind = job.with_untracked(|j| j.kind.clone());
     let status = move || job.with(|j| j.status);
-    // A queued job's place in line, in the browser: asked for while it waits, every few
-    // seconds (the clock) and whenever it is queued again.
-    let queue = {
+    // A queued job's place in line, asked for in the browser while it waits: every few seconds
+    // (the clock) and whenever it is queued again.
+    let queue = RwSignal::new(None::<crate::model::QueueInfo>);
+    #[cfg(feature = "hydrate")]
+    {
         let id = id.clone();
-        LocalResource::new(move || {
+        Effect::new(move |_| {
             let queued = job.with(|j| j.status == JobStatus::Queued);
             let _tick = clock.get() / QUEUE_REFRESH_MS;
-            let id = id.clone();
-            async move {
-                match queued {
-                    true => crate::api::load_queue_info(id).await.ok().flatten(),
-                    false => None,
-                }
+            if !queued {
+                queue.set(None);
+                return;
             }
-        })
-    };
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                if let Ok(info) = crate::api::load_queue_info(id).await {
+                    queue.set(info);
+                }
+            });
+        });
+    }
     let cancel = ServerAction::<CancelJob>::new();
     Effect::new(move || {
         if let Some(Ok(updated)) = cancel.value().get() {
@@ -120,6 +131,16 @@ pub fn JobRowView(job: ArcRwSignal<Job>, now: i64, stall_ms: u64) -> impl IntoVi
             data-stalled=move || pace.with(|p| p.stalled_ms.is_some()).then_some("true")
         >
             <header class="job-head">
+                {selectable.then(|| view! {
+                    <input
+                        type="checkbox"
+                        class="job-select"
+                        name="ids"
+                        value=id.clone()
+                        form="bulk"
+                        aria-label=format!("Select job {}", &id[..8.min(id.len())])
+                    />
+                })}
                 <a class="job-kind" href=format!("/jobs/{id}")>{move || job.with(|j| j.kind.clone())}</a>
                 <span class=move || format!("status status-{}", status())>
                     <span class="status-icon" aria-hidden="true">{move || status_icon(status())}</span>
@@ -145,7 +166,7 @@ pub fn JobRowView(job: ArcRwSignal<Job>, now: i64, stall_ms: u64) -> impl IntoVi
             {move || job.with(|j| j.error.clone()).map(|e| view! {
                 <p class="job-error">{e.code} ": " {e.message}</p>
             })}
-            {move || queue.get().flatten().filter(|_| status() == JobStatus::Queued).map(|q| view! {
+            {move || queue.get().filter(|_| status() == JobStatus::Queued).map(|q| view! {
                 <p class="job-queue">{queue_text(&q, &kind, clock.get())}</p>
             })}
             <p class="job-times">
@@ -157,6 +178,7 @@ pub fn JobRowView(job: ArcRwSignal<Job>, now: i64, stall_ms: u64) -> impl IntoVi
 }
 
 /// How often a queued row asks again for its place in line.
+#[cfg(feature = "hydrate")]
 const QUEUE_REFRESH_MS: i64 = 3_000;
 
 /// "3rd in line · starts in about 40s", "next in line for import_csv · starting any moment".

@@ -81,6 +81,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         "No jobs yet: start one above."
     };
     let pager = pager(&query, page.prev.clone(), page.next.clone());
+    let bulk_bar = view! { <BulkBar query=query.clone()/> };
     view! {
         <LiveRoot info=live/>
         <section class="start" aria-labelledby="start-title">
@@ -99,9 +100,10 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
                     " to see the latest state."
                 </p>
             </noscript>
+            {bulk_bar}
             <div class="job-list">
-                {first_page.then(|| view! { <NewJobs now stall_ms/> })}
-                {page.jobs.into_iter().map(|job| view! { <JobRow job now stall_ms/> }).collect_view()}
+                {first_page.then(|| view! { <NewJobs now stall_ms selectable=true/> })}
+                {page.jobs.into_iter().map(|job| view! { <JobRow job now stall_ms selectable=true/> }).collect_view()}
                 <p class="empty">{empty_text}</p>
             </div>
             {pager}
@@ -149,6 +151,45 @@ fn LiveSummary(summary: Summary, query: HistoryQuery, children: Children) -> imp
             {move || current.with(|s| view! { <FinishedChart minutes=s.chart.clone() now=s.now/> })}
         </details>
     }
+}
+
+/// The bulk actions on the jobs ticked in the list (their checkboxes belong to this form), or
+/// on every job matching the view: a plain `GET` to `/bulk`, which asks for confirmation.
+#[component]
+fn BulkBar(query: HistoryQuery) -> impl IntoView {
+    let done = bulk_done();
+    view! {
+        {done}
+        <form id="bulk" class="bulk-bar" method="get" action="/bulk">
+            <input type="hidden" name="status" value=query.status.clone().unwrap_or_default()/>
+            <input type="hidden" name="kind" value=query.kind.clone().unwrap_or_default()/>
+            <input type="hidden" name="q" value=query.q.clone().unwrap_or_default()/>
+            <label class="bulk-all">
+                <input type="checkbox" name="all" value="true"/>
+                " every job matching this view, not only those ticked"
+            </label>
+            <button type="submit" name="action" value="cancel">"Cancel selected…"</button>
+            <button type="submit" name="action" value="rerun">"Re-run selected…"</button>
+        </form>
+    }
+}
+
+/// What the last bulk action did, from the address it came back to.
+fn bulk_done() -> Option<impl IntoView> {
+    let query = use_query_map();
+    query.with_untracked(|q| {
+        let action = q.get("bulk")?;
+        let done: usize = q.get("done")?.parse().ok()?;
+        let not_done: usize = q.get("not_done").and_then(|n| n.parse().ok()).unwrap_or(0);
+        let verb = if action == "cancel" { "cancelled" } else { "started again" };
+        let jobs = |n: usize| if n == 1 { "1 job".to_string() } else { format!("{n} jobs") };
+        let mut text = format!("{} {verb}.", jobs(done));
+        if not_done > 0 {
+            let why = if action == "cancel" { "they had already ended" } else { "their parameters are no longer valid" };
+            text.push_str(&format!(" {} could not be: {why}.", jobs(not_done)));
+        }
+        Some(view! { <p class="bulk-done" role="status">{text}</p> })
+    })
 }
 
 /// Counts per status (for the kind filtered on); each is a link to that status.

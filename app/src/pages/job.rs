@@ -71,7 +71,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </p>
         </noscript>
         <div class="job-list">
-            <JobRow job=job.clone() now stall_ms/>
+            <JobRow job=job.clone() now stall_ms selectable=false/>
         </div>
         {error}
         <div class="job-detail">

@@ -175,11 +175,15 @@ impl RawStream {
             .unwrap();
         assert!(n > 0, "the stream ended");
         let mut window = std::mem::take(&mut self.carry);
+        let carried = window.len();
         window.extend_from_slice(&buf[..n]);
+        // Markers that end in the new bytes: one wholly inside the carried tail was counted
+        // with the read before.
         let count = |marker: &[u8]| {
             window
                 .windows(marker.len())
-                .filter(|w| *w == marker)
+                .enumerate()
+                .filter(|(i, w)| *w == marker && i + marker.len() > carried)
                 .count()
         };
         self.logs += count(b"\nevent: log\n");

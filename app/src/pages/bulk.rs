@@ -1,0 +1,85 @@
+//! `/bulk`: the confirmation of a bulk action, reached from the dashboard's selection (a plain
+//! `GET` form, so it works without JavaScript): it states how many of the caller's jobs will be
+//! cancelled or re-run, and a form posts the action.
+
+use crate::api::{bulk_preview, BulkAct, BulkSelection};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn BulkPage() -> impl IntoView {
+    let query = use_query_map();
+    let request = move || {
+        query.with(|q| {
+            let get = |k: &str| q.get(k).filter(|v| !v.trim().is_empty());
+            let selection = BulkSelection {
+                ids: q.get_all("ids").unwrap_or_default().join(","),
+                all: get("all").is_some_and(|v| v == "true"),
+                status: get("status"),
+                kind: get("kind"),
+                q: get("q"),
+            };
+            (get("action").unwrap_or_default(), selection)
+        })
+    };
+    let count = Resource::new_blocking(request, |(_, selection)| bulk_preview(selection));
+    view! {
+        <Title text="Bulk action · Headway"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let (action, selection) = request();
+                match (count.await, action.as_str()) {
+                    (Ok(n), "cancel" | "rerun") => view! { <Confirm action selection n/> }.into_any(),
+                    (Ok(_), _) => problem("Choose Cancel or Re-run for the selected jobs.".into()).into_any(),
+                    (Err(e), _) => problem(e.message).into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn problem(message: String) -> impl IntoView {
+    view! {
+        <section class="problem" role="alert">
+            <h1>"Bulk action"</h1>
+            <p>{message}</p>
+            <p><a href="/">"Back to your jobs"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn Confirm(action: String, selection: BulkSelection, n: usize) -> impl IntoView {
+    let verb = if action == "cancel" { "Cancel" } else { "Re-run" };
+    let jobs = if n == 1 { "job".to_string() } else { "jobs".to_string() };
+    if n == 0 {
+        return problem("No jobs of yours are selected: pick some in the list first.".into()).into_any();
+    }
+    let act = ServerAction::<BulkAct>::new();
+    let hint = if action == "cancel" {
+        "Queued jobs will not run; running ones are asked to stop. Jobs that have already ended stay as they are."
+    } else {
+        "Each one starts again as a new job, with the same kind, parameters and time limit."
+    };
+    let BulkSelection { ids, all, status, kind, q } = selection;
+    view! {
+        <section class="bulk-confirm" aria-labelledby="bulk-title">
+            <h1 id="bulk-title">{format!("{verb} {n} {jobs}?")}</h1>
+            <p>{hint}</p>
+            <ActionForm action=act>
+                <input type="hidden" name="action" value=action.clone()/>
+                <input type="hidden" name="selection[ids]" value=ids/>
+                <input type="hidden" name="selection[all]" value=all.to_string()/>
+                <input type="hidden" name="selection[status]" value=status.unwrap_or_default()/>
+                <input type="hidden" name="selection[kind]" value=kind.unwrap_or_default()/>
+                <input type="hidden" name="selection[q]" value=q.unwrap_or_default()/>
+                <button type="submit" class="danger">{format!("{verb} {n} {jobs}")}</button>
+                " "
+                <a href="/">"Back"</a>
+            </ActionForm>
+            {move || act.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{e.message}</p> })}
+        </section>
+    }
+    .into_any()
+}
