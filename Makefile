@@ -14,9 +14,10 @@ run: setup site
 
 ## Set up what is missing and run every test: unit, integration, end to end.
 ## The end-to-end tests run on the debug build, which shares its compiled dependencies with the
-## Rust tests; `make e2e-release` runs them on the release build. The site is built first, so
-## that the integration tests' servers find its assets as a real deployment does.
-test: setup-test sqlx-check site-dev unit e2e bench-smoke
+## Rust tests; `make e2e-release` runs them on the release build. The site is built after the
+## Rust tests: `cargo leptos build` must be the last to write target/debug/headway, whose pages
+## name the wasm file as cargo-leptos writes it.
+test: setup-test sqlx-check unit site-dev e2e bench-smoke
 
 setup:
 	scripts/setup.sh build

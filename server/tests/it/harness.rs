@@ -64,6 +64,13 @@ pub fn app() -> Spawn {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut config = Config::for_tests(String::new());
     config.data_root = dir.path().join("files");
+    // A site of its own, so that static files are served as in a deployment, whatever has been
+    // built.
+    let pkg = dir.path().join("site/pkg");
+    std::fs::create_dir_all(&pkg).expect("a site directory");
+    std::fs::write(pkg.join("headway.css"), "body {}\n").unwrap();
+    std::fs::write(pkg.join("headway.js"), "export default function init() {}\n").unwrap();
+    config.site_root = dir.path().join("site");
     if on_postgres() {
         // No file next to the database to keep it in: given, as processes sharing one are.
         config.admin_token = Some(engine::new_id());

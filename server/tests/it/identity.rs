@@ -60,6 +60,8 @@ async fn static_assets_never_make_or_write_a_session() {
             .send()
             .await
             .unwrap();
+        let served = if path.starts_with("/pkg/") { 200 } else { 404 };
+        assert_eq!(r.status(), served, "{path}");
         assert_eq!(set_cookie(&r), None, "{path} set a cookie");
         // Nor with a cookie naming no session.
         let r = http
