@@ -14,7 +14,8 @@ use crate::bus::{Bus, Event};
 use crate::telemetry::Metrics;
 use crate::store::{Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, Store, StoreError, Write};
 use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress};
-use std::sync::{Arc, OnceLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{oneshot, watch};
 
 /// The store could not take the change (disk full, database locked for too long...).
@@ -36,6 +37,10 @@ pub struct Writer {
     heads: Arc<watch::Sender<i64>>,
     observer: Arc<OnceLock<Observer>>,
     metrics: Arc<Metrics>,
+    /// Jobs this process is creating whose "job created" line is not logged yet. A claim can
+    /// answer before the create's caller wakes up; whichever comes first logs the creation, so
+    /// the log always reads created, started, ended.
+    unannounced: Arc<Mutex<HashSet<String>>>,
 }
 
 /// Told the id and the new status of a job whose `job` event was just published.
@@ -86,7 +91,7 @@ impl Writer {
         let metrics = Arc::new(Metrics::default());
         let counted = Arc::clone(&metrics);
         store.observe_batches(Arc::new(move |stats| counted.batch(stats)));
-        Ok(Writer { store, heads, observer, metrics })
+        Ok(Writer { store, heads, observer, metrics, unannounced: Arc::default() })
     }
 
     /// What this process's writes added up to (see [`Metrics`]).
@@ -157,16 +162,16 @@ impl Writer {
 
     /// Inserts a new job (with its `job` event) and returns it as stored.
     pub async fn create(&self, owner: &str, job: Job) -> Result<Job, WriteError> {
-        match self
-            .ask(Change::Create {
-                owner: owner.into(),
-                job,
-            })
-            .await?
-        {
+        let id = job.id.clone();
+        self.unannounced.lock().unwrap().insert(id.clone());
+        let outcome = self.ask(Change::Create { owner: owner.into(), job }).await;
+        let unlogged = self.unannounced.lock().unwrap().remove(&id);
+        match outcome? {
             Outcome::Job(Some(job)) => {
                 self.metrics.created(&job);
-                tracing::info!(job = %job.id, kind = %job.kind, "job created");
+                if unlogged {
+                    tracing::info!(job = %job.id, kind = %job.kind, "job created");
+                }
                 Ok(job)
             }
             other => Err(unexpected(other)),
@@ -227,6 +232,9 @@ impl Writer {
         match self.ask(Change::Claim { by: by.into(), slots, kinds, limits }).await? {
             Outcome::Claimed(jobs) => {
                 for q in &jobs {
+                    if self.unannounced.lock().unwrap().remove(&q.job.id) {
+                        tracing::info!(job = %q.job.id, kind = %q.job.kind, "job created");
+                    }
                     self.metrics.started(&q.job);
                     tracing::info!(job = %q.job.id, kind = %q.job.kind, "job started");
                 }
