@@ -13,6 +13,7 @@ const PAGE: u32 = 500;
 impl Engine {
     /// Requests cancellation of every job `request` names.
     pub async fn bulk_cancel(&self, caller: &Caller, request: &BulkRequest) -> Result<BulkAnswer, AppError> {
+        caller.may_act()?;
         let ids = self.bulk_targets(caller, request).await?;
         let mut results = Vec::with_capacity(ids.len());
         for id in ids {
@@ -23,6 +24,8 @@ impl Engine {
 
     /// Starts a new job like each job `request` names (see [`Engine::rerun`]).
     pub async fn bulk_rerun(&self, caller: &Caller, request: &BulkRequest) -> Result<BulkAnswer, AppError> {
+        caller.may_act()?;
+        caller.may_start()?;
         let ids = self.bulk_targets(caller, request).await?;
         let mut results = Vec::with_capacity(ids.len());
         for id in ids {

@@ -17,6 +17,7 @@
 
 use bytes::Bytes;
 use model::EventType;
+use crate::caller::EVERYONE;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -119,6 +120,7 @@ impl Bus {
     /// Starts receiving the owner's events. Everything published after this call is delivered
     /// (or reported as lagged): subscribe first, then read the store, and nothing falls between.
     pub fn subscribe(self: &Arc<Self>, owner: &str) -> Subscription {
+        // `owner` is a user id, or [`EVERYONE`] for every user's events.
         let mut owners = self.owners.lock().unwrap();
         let channels = owners.entry(owner.to_string()).or_insert_with(|| Channels {
             senders: Vec::new(),
@@ -143,10 +145,17 @@ impl Bus {
         }
     }
 
+    /// Sends an event of `owner`'s to their subscriptions and to those that see everyone's
+    /// ([`EVERYONE`]).
     pub fn publish(&self, owner: &str, event: Arc<Event>) {
         let owners = self.owners.lock().unwrap();
         if let Some(channels) = owners.get(owner) {
             channels.send(&event);
+        }
+        if owner != EVERYONE {
+            if let Some(channels) = owners.get(EVERYONE) {
+                channels.send(&event);
+            }
         }
     }
 

@@ -1,30 +1,41 @@
-//! [`Caller`]: who a request acts for. The server decides it once per request, from the
-//! request's head, and every read and write of the engine takes it.
+//! [`Caller`]: who a request acts for, and what they may see and do. The server decides it once
+//! per request, from the request's head, and every read and write of the engine takes it.
+//!
+//! - The anonymous user of a browser session (`--auth open`) sees and touches only their own
+//!   jobs, as a member does.
+//! - A signed-in user, or the holder of one of their API tokens, has their account's role
+//!   ([`Role`]); a `read` token changes nothing.
+//! - The holder of the operator token (`admin.token`) is an admin.
 
-/// The user a request acts for. Today every user is the anonymous user of a browser session,
-/// who sees and touches only their own jobs, or the operator (the holder of the operator token),
-/// who may also post notices.
+use model::{AppError, Role};
+
+/// The key of the bus channel that carries every user's events.
+pub const EVERYONE: &str = "*";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     user: String,
-    operator: bool,
+    /// The account's name; `None` for an anonymous user.
+    name: Option<String>,
+    role: Role,
+    /// `false` for a read-only token.
+    writes: bool,
 }
 
 impl Caller {
-    /// The user of a session.
+    /// The anonymous user of a session on an open server.
     pub fn new(user: impl Into<String>) -> Caller {
-        Caller {
-            user: user.into(),
-            operator: false,
-        }
+        Caller { user: user.into(), name: None, role: Role::Member, writes: true }
+    }
+
+    /// A signed-in user (or a token of theirs; `writes` is `false` for a read-only one).
+    pub fn account(id: impl Into<String>, name: impl Into<String>, role: Role, writes: bool) -> Caller {
+        Caller { user: id.into(), name: Some(name.into()), role, writes }
     }
 
     /// Whoever presented the operator token.
     pub fn operator() -> Caller {
-        Caller {
-            user: "operator".into(),
-            operator: true,
-        }
+        Caller::account("operator", "operator", Role::Admin, true)
     }
 
     /// The user id: the owner of the jobs this caller starts.
@@ -32,8 +43,108 @@ impl Caller {
         &self.user
     }
 
-    /// May post and withdraw notices.
-    pub fn is_operator(&self) -> bool {
-        self.operator
+    /// The account's name (`None`: an anonymous user).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Whose jobs this caller sees: theirs, or (`None`) everyone's.
+    pub fn sees(&self) -> Option<&str> {
+        (!self.role.sees_all()).then_some(self.user.as_str())
+    }
+
+    /// The bus channel that carries the events this caller may see.
+    pub fn channel(&self) -> &str {
+        self.sees().unwrap_or(EVERYONE)
+    }
+
+    /// May post and withdraw notices, and manage accounts and others' tokens.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin && self.writes
+    }
+
+    /// Refuses a change made with a read-only token.
+    pub fn may_write(&self) -> Result<(), AppError> {
+        if self.writes {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("this token may only read"))
+        }
+    }
+
+    /// Refuses a viewer (or a read-only token) starting a job.
+    pub fn may_start(&self) -> Result<(), AppError> {
+        self.may_write()?;
+        if self.role.starts() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!("a {} may not start jobs", self.role)))
+        }
+    }
+
+    /// Refuses cancelling or re-running a job of `owner` that this caller may see but not
+    /// touch.
+    pub fn may_touch(&self, owner: &str) -> Result<(), AppError> {
+        self.may_write()?;
+        if self.role == Role::Viewer {
+            return Err(AppError::forbidden("a viewer may not change jobs"));
+        }
+        if owner == self.user || self.role.acts_on_all() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!("a {} may only act on their own jobs", self.role)))
+        }
+    }
+
+    /// Refuses a bulk action to a caller who may act on no job at all.
+    pub fn may_act(&self) -> Result<(), AppError> {
+        self.may_touch(&self.user)
+    }
+
+    /// Refuses anyone but an admin: 401 for an anonymous user (who could present the operator
+    /// token), 403 for a signed-in one.
+    pub fn may_administer(&self) -> Result<(), AppError> {
+        if self.name.is_none() {
+            return Err(AppError::unauthorized(
+                "operator requests need `Authorization: Bearer <token>` (see admin.token next to the database)",
+            ));
+        }
+        self.may_write()?;
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("only an admin may do this"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_each_caller_may_see_and_do() {
+        let anonymous = Caller::new("u1");
+        assert_eq!(anonymous.sees(), Some("u1"));
+        assert!(anonymous.may_start().is_ok() && anonymous.may_touch("u1").is_ok());
+        assert_eq!(anonymous.may_touch("u2").unwrap_err().code, model::ErrorCode::Forbidden);
+        assert_eq!(anonymous.may_administer().unwrap_err().code, model::ErrorCode::Unauthorized);
+
+        let viewer = Caller::account("v", "vera", Role::Viewer, true);
+        assert_eq!((viewer.sees(), viewer.channel()), (None, EVERYONE));
+        assert!(viewer.may_start().is_err() && viewer.may_touch("v").is_err() && viewer.may_touch("x").is_err());
+
+        let operator = Caller::account("o", "otto", Role::Operator, true);
+        assert!(operator.may_touch("x").is_ok());
+        assert_eq!(operator.may_administer().unwrap_err().code, model::ErrorCode::Forbidden);
+
+        let read_only = Caller::account("a", "ada", Role::Admin, false);
+        assert!(read_only.may_start().is_err() && read_only.may_touch("a").is_err());
+        assert!(read_only.may_administer().is_err() && !read_only.is_admin());
+        assert!(Caller::operator().may_administer().is_ok());
     }
 }

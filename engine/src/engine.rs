@@ -330,6 +330,7 @@ impl Engine {
         kind: &str,
         params: serde_json::Value,
     ) -> Result<Job, AppError> {
+        caller.may_start()?;
         let (params, timeout_ms) = take_timeout(params)?;
         let params = self.inner.kinds.parse(kind, params, &self.inner.env)?;
         self.insert_and_start(caller, kind, params, timeout_ms, None)
@@ -343,6 +344,7 @@ impl Engine {
         kind: &str,
         form: &HashMap<String, String>,
     ) -> Result<Job, AppError> {
+        caller.may_start()?;
         let params = self.inner.kinds.parse_form(kind, form, &self.inner.env)?;
         self.insert_and_start(caller, kind, params, None, None)
             .await
@@ -351,6 +353,8 @@ impl Engine {
     /// Starts a new job with the kind, parameters and timeout of one of the caller's jobs.
     pub async fn rerun(&self, caller: &Caller, id: &str) -> Result<Job, AppError> {
         let origin = self.job(caller, id).await?;
+        self.may_touch(caller, id).await?;
+        caller.may_start()?;
         // Parameters are validated again: limits or files may have changed since.
         let params = self
             .inner
@@ -404,7 +408,7 @@ impl Engine {
         }
         self.inner
             .store
-            .job(caller.user(), id)
+            .job(caller.sees(), id)
             .await
             .map_err(read_failed)?
             .ok_or_else(AppError::not_found)
@@ -418,7 +422,7 @@ impl Engine {
     /// Shows `text` to every user, now and on their next visits, until withdrawn. Only the
     /// operator may.
     pub async fn post_notice(&self, caller: &Caller, text: &str) -> Result<Notice, AppError> {
-        operator_only(caller)?;
+        caller.may_administer()?;
         let text = text.trim();
         let len = text.chars().count();
         if len == 0 || len > MAX_NOTICE_CHARS || text.contains(['\n', '\r']) {
@@ -436,7 +440,7 @@ impl Engine {
 
     /// Withdraws every notice in force; returns how many there were. Only the operator may.
     pub async fn withdraw_notices(&self, caller: &Caller) -> Result<usize, AppError> {
-        operator_only(caller)?;
+        caller.may_administer()?;
         self.inner
             .writer
             .withdraw_notices()
@@ -447,6 +451,7 @@ impl Engine {
     /// Requests cancellation of the caller's job and returns it as it is now.
     pub async fn cancel(&self, caller: &Caller, id: &str) -> Result<Job, AppError> {
         let job = self.job(caller, id).await?;
+        let owner = self.may_touch(caller, id).await?;
         if job.status.is_terminal() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -454,7 +459,7 @@ impl Engine {
             ));
         }
         let writer = &self.inner.writer;
-        let owner = caller.user();
+        let owner = owner.as_str();
         let failed = |e| write_failed("cancel a job", e);
         // Still waiting: it never runs. (If it was claimed meanwhile, it is stopped instead.)
         let queued = job.status == JobStatus::Queued
@@ -465,6 +470,17 @@ impl Engine {
             writer.transition(owner, id, JobStatus::Cancelling, None, None).await.map_err(failed)?;
         }
         self.job(caller, id).await
+    }
+
+    /// Whose job `id` is, once the caller may change it (they may see it: checked before);
+    /// 403 if they may not.
+    async fn may_touch(&self, caller: &Caller, id: &str) -> Result<String, AppError> {
+        let owner = match caller.sees() {
+            Some(own) => own.to_string(),
+            None => self.inner.store.job_owner(id).await.map_err(read_failed)?.ok_or_else(AppError::not_found)?,
+        };
+        caller.may_touch(&owner)?;
+        Ok(owner)
     }
 
     /// Stops accepting work, ends open streams, stops running jobs (`interrupted`), writes
@@ -486,14 +502,6 @@ impl Engine {
 
 }
 
-fn operator_only(caller: &Caller) -> Result<(), AppError> {
-    if caller.is_operator() {
-        return Ok(());
-    }
-    Err(AppError::unauthorized(
-        "operator requests need `Authorization: Bearer <token>` (see admin.token next to the database)",
-    ))
-}
 
 /// What the runner does when a job changes status anywhere: a job asked to stop that runs
 /// here is stopped; a job queued or finished may make another claimable.

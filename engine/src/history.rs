@@ -32,7 +32,7 @@ impl Engine {
         let mut jobs = self
             .inner
             .store
-            .list_jobs(caller.user(), &filter)
+            .list_jobs(caller.sees(), &filter)
             .await
             .map_err(read_failed)?;
         let more = jobs.len() > size as usize;
@@ -66,7 +66,7 @@ impl Engine {
     ) -> Result<Vec<StatusCount>, AppError> {
         self.inner
             .store
-            .status_counts(caller.user(), kind)
+            .status_counts(caller.sees(), kind)
             .await
             .map_err(read_failed)
     }
@@ -76,7 +76,7 @@ impl Engine {
         let until = now - now.rem_euclid(60_000) + 60_000;
         self.inner
             .store
-            .finished_per_minute(caller.user(), until - 3_600_000, until)
+            .finished_per_minute(caller.sees(), until - 3_600_000, until)
             .await
             .map_err(read_failed)
     }
@@ -120,7 +120,7 @@ impl Engine {
     pub async fn snapshot_jobs(&self, caller: &Caller, recent: u32) -> Result<Vec<Job>, AppError> {
         self.inner
             .store
-            .snapshot_jobs(caller.user(), recent)
+            .snapshot_jobs(caller.sees(), recent)
             .await
             .map_err(read_failed)
     }
@@ -148,7 +148,7 @@ impl Engine {
             }
             None => {
                 store
-                    .owner_events_after(caller.user(), after, until, limit)
+                    .owner_events_after(caller.sees(), after, until, limit)
                     .await
             }
         }

@@ -162,7 +162,7 @@ impl Harness {
         job.ctx.flush().await;
         self.writer.flush().await;
         self.store
-            .job(OWNER, &job.id)
+            .job(Some(OWNER), &job.id)
             .await
             .unwrap()
             .expect("the job exists")

@@ -9,6 +9,7 @@
 //! - [`queue`]: a queued job's place in line;
 //! - [`system`]: the operator's view of a deployment;
 //! - [`bulk`]: bulk actions' requests and answers;
+//! - [`accounts`]: roles, who is signed in, API tokens;
 //! - [`error`]: the one error type of the API, the stream and server functions.
 
 /// `as_str()` and `parse()` for an enum whose names strum derives (`IntoStaticStr`,
@@ -27,6 +28,7 @@ macro_rules! names {
     };
 }
 
+pub mod accounts;
 pub mod bulk;
 pub mod error;
 pub mod events;
@@ -36,6 +38,7 @@ pub mod kinds;
 pub mod queue;
 pub mod system;
 
+pub use accounts::{Me, Role, TokenScope};
 pub use error::{AppError, ErrorCode, FieldError};
 pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionEvent};
 pub use history::{

@@ -228,10 +228,10 @@ pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInf
 pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
     let (engine, caller) = caller().await?;
     let open = use_context::<SystemOpen>().is_some_and(|o| o.0);
-    if !open && !caller.is_operator() {
+    if !open && !caller.role().acts_on_all() {
         respond_with(403);
         return Err(AppError::forbidden(
-            "The system page is shown on a server that listens on loopback only, or to the operator.",
+            "The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).",
         ));
     }
     engine.system_overview().await

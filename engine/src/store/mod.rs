@@ -170,14 +170,20 @@ impl Store {
         backend!(self, s => s.pruned_through().await)
     }
 
-    /// The job, if it exists and belongs to `owner`.
-    pub async fn job(&self, owner: &str, id: &str) -> StoreResult<Option<Job>> {
+    /// The job, if it exists and belongs to `owner` (`None`: to anyone). Every read that takes
+    /// an `owner` reads that owner's jobs, or every owner's with `None`.
+    pub async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
         backend!(self, s => s.job(owner, id).await)
+    }
+
+    /// Who a job belongs to, if it exists.
+    pub async fn job_owner(&self, id: &str) -> StoreResult<Option<String>> {
+        backend!(self, s => s.job_owner(id).await)
     }
 
     /// What a stream's `snapshot` shows: the owner's unfinished jobs and the `recent` latest
     /// ones, newest first.
-    pub async fn snapshot_jobs(&self, owner: &str, recent: u32) -> StoreResult<Vec<Job>> {
+    pub async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
         backend!(self, s => s.snapshot_jobs(owner, recent).await)
     }
 
@@ -194,14 +200,14 @@ impl Store {
 
     /// One page of the owner's jobs, newest first: the `limit` jobs just older than `before`, or
     /// just newer than `after`, or the newest ones.
-    pub async fn list_jobs(&self, owner: &str, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+    pub async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
         backend!(self, s => s.list_jobs(owner, filter).await)
     }
 
     /// How many jobs the owner has in each status (of one kind, or of all).
     pub async fn status_counts(
         &self,
-        owner: &str,
+        owner: Option<&str>,
         kind: Option<&str>,
     ) -> StoreResult<Vec<StatusCount>> {
         backend!(self, s => s.status_counts(owner, kind).await)
@@ -211,7 +217,7 @@ impl Store {
     /// without a finished job are absent.
     pub async fn finished_per_minute(
         &self,
-        owner: &str,
+        owner: Option<&str>,
         since: i64,
         until: i64,
     ) -> StoreResult<Vec<MinuteStats>> {
@@ -246,7 +252,7 @@ impl Store {
     /// Stored events of one owner with ids in `(after, until]`, oldest first.
     pub async fn owner_events_after(
         &self,
-        owner: &str,
+        owner: Option<&str>,
         after: i64,
         until: i64,
         limit: u32,
@@ -263,6 +269,67 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
         backend!(self, s => s.job_events_after(job_id, after, until, limit).await)
+    }
+
+    /// Adds an account; `false` if the name is taken.
+    pub async fn create_user(&self, user: &UserRow) -> StoreResult<bool> {
+        backend!(self, s => s.create_user(user).await)
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
+        backend!(self, s => s.user_by_name(name).await)
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>> {
+        backend!(self, s => s.user_by_id(id).await)
+    }
+
+    /// Every account, by name.
+    pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
+        backend!(self, s => s.users().await)
+    }
+
+    /// Changes an account's role; `false` if there is no such account.
+    pub async fn set_user_role(&self, name: &str, role: &str) -> StoreResult<bool> {
+        backend!(self, s => s.set_user_role(name, role).await)
+    }
+
+    /// Changes an account's password hash and/or disables or enables it; either ends every
+    /// session it has (its generation moves and its sessions are deleted). `false` if there is
+    /// no such account.
+    pub async fn update_user_secret(
+        &self,
+        name: &str,
+        password_hash: Option<&str>,
+        disabled: Option<bool>,
+    ) -> StoreResult<bool> {
+        backend!(self, s => s.update_user_secret(name, password_hash, disabled).await)
+    }
+
+    /// Stores a new API token under the SHA-256 `hash` of its secret.
+    pub async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
+        backend!(self, s => s.create_token(token, hash).await)
+    }
+
+    /// The token in force whose secret hashes to `hash`, with its owner.
+    pub async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>> {
+        backend!(self, s => s.token_by_hash(hash).await)
+    }
+
+    /// Tokens of one account (`None`: of all), newest first, revoked ones included.
+    pub async fn tokens(&self, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
+        backend!(self, s => s.tokens(user_id).await)
+    }
+
+    /// Revokes a token (only if it is `user_id`'s, unless `None`); `false` if there is no such
+    /// token in force.
+    pub async fn revoke_token(&self, id: &str, user_id: Option<&str>, now: i64) -> StoreResult<bool> {
+        backend!(self, s => s.revoke_token(id, user_id, now).await)
+    }
+
+    /// Records that a token was just used.
+    pub async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()> {
+        backend!(self, s => s.touch_token(id, now).await)
     }
 
     /// The session with this id, if it exists (expired or not).

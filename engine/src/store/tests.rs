@@ -113,7 +113,7 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
         .all(|e| e.owner.as_deref() == Some("me")));
     assert_eq!(db.store.last_event_id().await.unwrap(), first + 6);
 
-    let stored = db.store.job("me", &job.id).await.unwrap().unwrap();
+    let stored = db.store.job(Some("me"), &job.id).await.unwrap().unwrap();
     assert_eq!(stored.status, JobStatus::Succeeded);
     assert_eq!(
         stored.event_id,
@@ -130,7 +130,7 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
     );
     assert!(stored.started_at.is_some() && stored.finished_at.is_some());
     assert_eq!(stored.timeout_ms, Some(5000));
-    assert_eq!(db.store.job("someone else", &job.id).await.unwrap(), None);
+    assert_eq!(db.store.job(Some("someone else"), &job.id).await.unwrap(), None);
 
     // The `job` event carries the job as it was at that event.
     let running: model::Job = serde_json::from_str(&applied.events[1].event.data).unwrap();
@@ -147,7 +147,7 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
 
     let replay = db
         .store
-        .owner_events_after("me", first, i64::MAX, 100)
+        .owner_events_after(Some("me"), first, i64::MAX, 100)
         .await
         .unwrap();
     assert_eq!(
@@ -165,13 +165,13 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
     );
     assert!(db
         .store
-        .owner_events_after("someone else", 0, i64::MAX, 100)
+        .owner_events_after(Some("someone else"), 0, i64::MAX, 100)
         .await
         .unwrap()
         .is_empty());
     let until = db
         .store
-        .owner_events_after("me", first, first + 2, 100)
+        .owner_events_after(Some("me"), first, first + 2, 100)
         .await
         .unwrap();
     assert_eq!(
@@ -225,11 +225,11 @@ async fn a_change_the_database_refuses_fails_alone_and_its_batch_commits() {
         ids(&applied.events),
         [b_stored.event_id - 1, b_stored.event_id]
     );
-    assert!(db.store.job("me", &a.id).await.unwrap().is_some());
-    assert!(db.store.job("them", &b.id).await.unwrap().is_some());
+    assert!(db.store.job(Some("me"), &a.id).await.unwrap().is_some());
+    assert!(db.store.job(Some("them"), &b.id).await.unwrap().is_some());
     assert!(
         db.store
-            .owner_events_after("you", 0, i64::MAX, 10)
+            .owner_events_after(Some("you"), 0, i64::MAX, 10)
             .await
             .unwrap()
             .is_empty(),
@@ -393,7 +393,7 @@ async fn snapshots_hold_unfinished_jobs_and_the_latest_ones() {
     db.store.apply(changes).await.unwrap();
     let snapshot: Vec<String> = db
         .store
-        .snapshot_jobs("me", 2)
+        .snapshot_jobs(Some("me"), 2)
         .await
         .unwrap()
         .into_iter()
@@ -429,7 +429,7 @@ async fn counts_and_the_chart_follow_status_changes() {
         .unwrap();
     let count =
         |counts: &[StatusCount], s: JobStatus| counts.iter().find(|c| c.status == s).unwrap().n;
-    let all = db.store.status_counts("me", None).await.unwrap();
+    let all = db.store.status_counts(Some("me"), None).await.unwrap();
     assert_eq!(
         (
             count(&all, JobStatus::Queued),
@@ -439,7 +439,7 @@ async fn counts_and_the_chart_follow_status_changes() {
     );
     assert_eq!(
         count(
-            &db.store.status_counts("me", Some("demo")).await.unwrap(),
+            &db.store.status_counts(Some("me"), Some("demo")).await.unwrap(),
             JobStatus::Failed
         ),
         0
@@ -447,14 +447,14 @@ async fn counts_and_the_chart_follow_status_changes() {
     let now = crate::now_ms();
     let chart = db
         .store
-        .finished_per_minute("me", now - 3_600_000, now + 60_000)
+        .finished_per_minute(Some("me"), now - 3_600_000, now + 60_000)
         .await
         .unwrap();
     assert_eq!(
         (chart.len(), chart[0].finished, chart[0].unsuccessful),
         (1, 1, 1)
     );
-    let failed = db.store.job("me", &b.id).await.unwrap().unwrap();
+    let failed = db.store.job(Some("me"), &b.id).await.unwrap().unwrap();
     assert_eq!(failed.error.unwrap().message, "disk");
 }
 
@@ -479,7 +479,7 @@ async fn pruning_removes_the_oldest_events_in_bounded_batches() {
         .unwrap();
     assert!(matches!(pruned.outcomes[0], Outcome::Pruned(Some(id)) if id == oldest + 1));
     assert_eq!(db.store.pruned_through().await.unwrap(), oldest + 1);
-    let kept = db.store.owner_events_after("me", 0, i64::MAX, 10).await.unwrap();
+    let kept = db.store.owner_events_after(Some("me"), 0, i64::MAX, 10).await.unwrap();
     assert_eq!(ids_of(&kept), [oldest + 2]);
     let none = db
         .store
@@ -491,7 +491,7 @@ async fn pruning_removes_the_oldest_events_in_bounded_batches() {
         .unwrap();
     assert!(matches!(none.outcomes[0], Outcome::Pruned(None)));
     assert!(
-        db.store.job("me", &jobs[0].id).await.unwrap().is_some(),
+        db.store.job(Some("me"), &jobs[0].id).await.unwrap().is_some(),
         "history is not pruned"
     );
 }
@@ -543,7 +543,7 @@ async fn list_jobs_filters_searches_and_pages_both_ways() {
         let store = db.store.clone();
         async move {
             store
-                .list_jobs("me", &filter)
+                .list_jobs(Some("me"), &filter)
                 .await
                 .unwrap()
                 .into_iter()
@@ -677,9 +677,9 @@ async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it() {
         .collect();
     db.store.import_history("me", jobs.clone()).await.unwrap();
     assert_eq!(db.store.last_event_id().await.unwrap(), 1599);
-    let back = db.store.job("me", &jobs[599].id).await.unwrap().unwrap();
+    let back = db.store.job(Some("me"), &jobs[599].id).await.unwrap().unwrap();
     assert_eq!(back, jobs[599]);
-    let count = db.store.status_counts("me", None).await.unwrap();
+    let count = db.store.status_counts(Some("me"), None).await.unwrap();
     assert_eq!(
         count
             .iter()
@@ -751,7 +751,7 @@ async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits() {
     let first = db.store.apply(vec![claim("p1", 2, &[])]).await.unwrap();
     assert_eq!(claimed(&first.outcomes[0]), [jobs[0].id.clone(), jobs[1].id.clone()]);
     assert_eq!(first.events.len(), 2, "one `job` event per claimed job");
-    let running = db.store.job("me", &jobs[0].id).await.unwrap().unwrap();
+    let running = db.store.job(Some("me"), &jobs[0].id).await.unwrap().unwrap();
     assert_eq!(running.status, JobStatus::Running);
     // batch is at its limit of 2 (both claimed by p1): another process skips it and takes the
     // demo jobs behind it.
@@ -813,7 +813,7 @@ async fn a_job_takes_writes_only_from_the_process_that_holds_it() {
     let held = db.store.apply(report("p1")).await.unwrap();
     assert!(matches!(held.outcomes[..], [Outcome::Recorded(true), Outcome::Recorded(true), Outcome::Recorded(true), Outcome::Job(Some(_))]));
     assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), Some(json!("p1")));
-    assert_eq!(db.store.job("me", &job.id).await.unwrap().unwrap().status, JobStatus::Succeeded);
+    assert_eq!(db.store.job(Some("me"), &job.id).await.unwrap().unwrap().status, JobStatus::Succeeded);
 }
 
 #[tokio::test]
@@ -851,5 +851,5 @@ async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit() {
     assert!(ids(&applied.events).windows(2).all(|w| w[1] == w[0] + 1));
     // Queued again, it can be claimed by anyone; interrupted, it stays so.
     assert_eq!(claimed(&db.store.apply(vec![claim("p2", 5, &[])]).await.unwrap().outcomes[0]), std::slice::from_ref(&resumed.id));
-    assert_eq!(db.store.job("me", &ended.id).await.unwrap().unwrap().status, JobStatus::Interrupted);
+    assert_eq!(db.store.job(Some("me"), &ended.id).await.unwrap().unwrap().status, JobStatus::Interrupted);
 }

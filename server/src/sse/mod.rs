@@ -152,7 +152,7 @@ async fn open_stream(
 ) -> Result<Opened, AppError> {
     let engine = &state.engine;
     // Subscribe before reading anything, so nothing committed from now on can be missed.
-    let sub = engine.bus().subscribe(caller.user());
+    let sub = engine.bus().subscribe(caller.channel());
     // A cursor from another process may be ahead of what this one has published yet.
     let head = engine.head_at_least(requested.unwrap_or(0)).await;
 
@@ -502,7 +502,7 @@ async fn poll_page(
     let after = requested_cursor(&HeaderMap::new(), q.after.as_deref())?;
     let wait = Duration::from_millis(q.timeout_ms.unwrap_or(25_000)).min(POLL_MAX_WAIT);
     let engine = &state.engine;
-    let mut sub = engine.bus().subscribe(caller.user());
+    let mut sub = engine.bus().subscribe(caller.channel());
     let head = engine.head_at_least(after.unwrap_or(0)).await;
     let mut events = Vec::new();
     let after = match after {

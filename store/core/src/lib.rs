@@ -233,6 +233,34 @@ pub struct SessionRow {
     pub user: Option<String>,
 }
 
+/// An account as the store keeps it (`--auth accounts`). The role and scope are kept as their
+/// names; the engine parses them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    /// Moves when the password changes or the account is disabled.
+    pub generation: i64,
+    pub created_at: i64,
+}
+
+/// A personal API token, without its secret (only its SHA-256 is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRow {
+    pub id: String,
+    pub user_id: String,
+    /// The owner's name, for listing.
+    pub user_name: String,
+    pub name: String,
+    pub scope: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

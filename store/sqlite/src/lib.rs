@@ -9,6 +9,7 @@
 //!
 //! Migrations live in `migrations/sqlite/`.
 
+mod accounts;
 pub mod import;
 mod lock;
 mod writer;
@@ -254,29 +255,56 @@ impl SqliteStore {
             .map_err(read_err("reading how far events were pruned"))
     }
 
-    pub async fn job(&self, owner: &str, id: &str) -> StoreResult<Option<Job>> {
-        let row = select_jobs!("", "WHERE id = ? AND owner = ?", id, owner)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(read_err("reading a job"))?;
-        Ok(row.map(|r| job_from_row!(r)))
+    pub async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
+        let job = match owner {
+            Some(owner) => select_jobs!("", "WHERE id = ? AND owner = ?", id, owner)
+                .fetch_optional(&self.pool)
+                .await
+                .map(|row| row.map(|r| job_from_row!(r))),
+            None => select_jobs!("", "WHERE id = ?", id)
+                .fetch_optional(&self.pool)
+                .await
+                .map(|row| row.map(|r| job_from_row!(r))),
+        };
+        job.map_err(read_err("reading a job"))
     }
 
-    pub async fn snapshot_jobs(&self, owner: &str, recent: u32) -> StoreResult<Vec<Job>> {
-        let rows = select_jobs!(
-            "",
-            "WHERE seq IN ( \
-                 SELECT seq FROM jobs WHERE owner = ?1 AND status IN ('queued', 'running', 'cancelling') \
-                 UNION \
-                 SELECT seq FROM (SELECT seq FROM jobs WHERE owner = ?1 ORDER BY seq DESC LIMIT ?2) \
-             ) ORDER BY seq DESC",
-            owner,
-            recent
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(read_err("reading a snapshot"))?;
-        Ok(rows.into_iter().map(|r| job_from_row!(r)).collect())
+    pub async fn job_owner(&self, id: &str) -> StoreResult<Option<String>> {
+        sqlx::query_scalar!("SELECT owner FROM jobs WHERE id = ?", id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err("reading a job's owner"))
+    }
+
+    pub async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
+        let jobs = match owner {
+            Some(owner) => select_jobs!(
+                "",
+                "WHERE seq IN ( \
+                     SELECT seq FROM jobs WHERE owner = ?1 AND status IN ('queued', 'running', 'cancelling') \
+                     UNION \
+                     SELECT seq FROM (SELECT seq FROM jobs WHERE owner = ?1 ORDER BY seq DESC LIMIT ?2) \
+                 ) ORDER BY seq DESC",
+                owner,
+                recent
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map(|rows| rows.into_iter().map(|r| job_from_row!(r)).collect()),
+            None => select_jobs!(
+                "",
+                "WHERE seq IN ( \
+                     SELECT seq FROM jobs WHERE status IN ('queued', 'running', 'cancelling') \
+                     UNION \
+                     SELECT seq FROM (SELECT seq FROM jobs ORDER BY seq DESC LIMIT ?1) \
+                 ) ORDER BY seq DESC",
+                recent
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map(|rows| rows.into_iter().map(|r| job_from_row!(r)).collect()),
+        };
+        jobs.map_err(read_err("reading a snapshot"))
     }
 
     pub async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
@@ -307,13 +335,16 @@ impl SqliteStore {
     }
 
     /// Built at run time (the filters vary); every shape of it is exercised by the history tests.
-    pub async fn list_jobs(&self, owner: &str, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+    pub async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
             "SELECT ",
             job_columns!(),
-            " FROM jobs WHERE owner = "
+            " FROM jobs WHERE "
         ));
-        q.push_bind(owner);
+        match owner {
+            Some(owner) => q.push("owner = ").push_bind(owner.to_string()),
+            None => q.push("TRUE"),
+        };
         if !filter.statuses.is_empty() {
             q.push(" AND status IN (");
             let mut list = q.separated(", ");
@@ -348,7 +379,10 @@ impl SqliteStore {
             q.push(if newer { " AND seq > " } else { " AND seq < " });
             q.push("(SELECT seq FROM jobs WHERE id = ")
                 .push_bind(key.clone());
-            q.push(" AND owner = ").push_bind(owner).push(")");
+            if let Some(owner) = owner {
+                q.push(" AND owner = ").push_bind(owner.to_string());
+            }
+            q.push(")");
         }
         q.push(if newer {
             " ORDER BY seq ASC LIMIT "
@@ -370,19 +404,29 @@ impl SqliteStore {
 
     pub async fn status_counts(
         &self,
-        owner: &str,
+        owner: Option<&str>,
         kind: Option<&str>,
     ) -> StoreResult<Vec<StatusCount>> {
-        let rows = sqlx::query!(
-            r#"SELECT status, SUM(n) AS "n!: i64" FROM job_counts
-               WHERE owner = ?1 AND (?2 IS NULL OR kind = ?2) GROUP BY status"#,
-            owner,
-            kind
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(read_err("counting jobs"))?;
-        Ok(store::status_counts(rows.into_iter().map(|r| (r.status, r.n))))
+        let counts: Result<Vec<(String, i64)>, sqlx::Error> = match owner {
+            Some(owner) => sqlx::query!(
+                r#"SELECT status, SUM(n) AS "n!: i64" FROM job_counts
+                   WHERE owner = ?1 AND (?2 IS NULL OR kind = ?2) GROUP BY status"#,
+                owner,
+                kind
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map(|rows| rows.into_iter().map(|r| (r.status, r.n)).collect()),
+            None => sqlx::query!(
+                r#"SELECT status, SUM(n) AS "n!: i64" FROM job_counts
+                   WHERE (?1 IS NULL OR kind = ?1) GROUP BY status"#,
+                kind
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map(|rows| rows.into_iter().map(|r| (r.status, r.n)).collect()),
+        };
+        Ok(store::status_counts(counts.map_err(read_err("counting jobs"))?))
     }
 
     /// Where a queued job stands in the queue of every user's jobs; `None` if it is not queued.
@@ -475,35 +519,55 @@ impl SqliteStore {
 
     pub async fn finished_per_minute(
         &self,
-        owner: &str,
+        owner: Option<&str>,
         since: i64,
         until: i64,
     ) -> StoreResult<Vec<MinuteStats>> {
-        let rows = sqlx::query!(
-            r#"SELECT (finished_at - ?2) / 60000 AS "minute!: i64",
-                      COUNT(*) AS "finished!: i64",
-                      SUM(status <> 'succeeded') AS "unsuccessful!: i64",
-                      AVG(finished_at - started_at) AS "avg_run: f64",
-                      MAX(finished_at - started_at) AS "max_run: i64"
-               FROM jobs WHERE owner = ?1 AND finished_at >= ?2 AND finished_at < ?3
-               GROUP BY 1 ORDER BY 1"#,
-            owner,
-            since,
-            until
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(read_err("reading the chart"))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| MinuteStats {
-                start: since + r.minute * 60_000,
-                finished: r.finished.max(0) as u64,
-                unsuccessful: r.unsuccessful.max(0) as u64,
-                avg_run_ms: r.avg_run.map(|a| a.max(0.0) as u64),
-                max_run_ms: r.max_run.map(|m| m.max(0) as u64),
-            })
-            .collect())
+        macro_rules! minute_stats {
+            ($rows:expr) => {
+                $rows.map(|rows| {
+                    rows.into_iter()
+                        .map(|r| MinuteStats {
+                            start: since + r.minute * 60_000,
+                            finished: r.finished.max(0) as u64,
+                            unsuccessful: r.unsuccessful.max(0) as u64,
+                            avg_run_ms: r.avg_run.map(|a| a.max(0.0) as u64),
+                            max_run_ms: r.max_run.map(|m| m.max(0) as u64),
+                        })
+                        .collect()
+                })
+            };
+        }
+        let stats = match owner {
+            Some(owner) => minute_stats!(sqlx::query!(
+                r#"SELECT (finished_at - ?2) / 60000 AS "minute!: i64",
+                          COUNT(*) AS "finished!: i64",
+                          SUM(status <> 'succeeded') AS "unsuccessful!: i64",
+                          AVG(finished_at - started_at) AS "avg_run: f64",
+                          MAX(finished_at - started_at) AS "max_run: i64"
+                   FROM jobs WHERE owner = ?1 AND finished_at >= ?2 AND finished_at < ?3
+                   GROUP BY 1 ORDER BY 1"#,
+                owner,
+                since,
+                until
+            )
+            .fetch_all(&self.pool)
+            .await),
+            None => minute_stats!(sqlx::query!(
+                r#"SELECT (finished_at - ?1) / 60000 AS "minute!: i64",
+                          COUNT(*) AS "finished!: i64",
+                          SUM(status <> 'succeeded') AS "unsuccessful!: i64",
+                          AVG(finished_at - started_at) AS "avg_run: f64",
+                          MAX(finished_at - started_at) AS "max_run: i64"
+                   FROM jobs WHERE finished_at >= ?1 AND finished_at < ?2
+                   GROUP BY 1 ORDER BY 1"#,
+                since,
+                until
+            )
+            .fetch_all(&self.pool)
+            .await),
+        };
+        stats.map_err(read_err("reading the chart"))
     }
 
     pub async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>> {
@@ -576,24 +640,36 @@ impl SqliteStore {
 
     pub async fn owner_events_after(
         &self,
-        owner: &str,
+        owner: Option<&str>,
         after: i64,
         until: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let rows = sqlx::query_as!(
-            EventRow,
-            r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
-               WHERE owner = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"#,
-            owner,
-            after,
-            until,
-            limit
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(read_err("reading a user's events"))?;
-        Ok(stored_events(rows))
+        let rows = match owner {
+            Some(owner) => sqlx::query_as!(
+                EventRow,
+                r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
+                   WHERE owner = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"#,
+                owner,
+                after,
+                until,
+                limit
+            )
+            .fetch_all(&self.pool)
+            .await,
+            // Every user's events: those of jobs (notices, without an owner, are not replayed).
+            None => sqlx::query_as!(
+                EventRow,
+                r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
+                   WHERE id > ? AND id <= ? AND owner IS NOT NULL ORDER BY id LIMIT ?"#,
+                after,
+                until,
+                limit
+            )
+            .fetch_all(&self.pool)
+            .await,
+        };
+        Ok(stored_events(rows.map_err(read_err("reading a user's events"))?))
     }
 
     pub async fn job_events_after(

@@ -1,0 +1,25 @@
+-- Accounts (with --auth accounts): who may sign in, and with which role. `generation` moves
+-- when the password changes or the account is disabled: a session signed in under an older
+-- generation is no longer valid, in any process.
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY NOT NULL,
+    name          TEXT NOT NULL UNIQUE,
+    role          TEXT NOT NULL CHECK (role IN ('viewer', 'member', 'operator', 'admin')),
+    password_hash TEXT NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    generation    INTEGER NOT NULL DEFAULT 0,
+    created_at    INTEGER NOT NULL
+);
+
+-- Personal API tokens: only a SHA-256 of the secret is kept.
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY NOT NULL,
+    user_id      TEXT NOT NULL REFERENCES users (id),
+    name         TEXT NOT NULL,
+    scope        TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+    hash         TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER
+);
+CREATE INDEX api_tokens_user ON api_tokens (user_id);

@@ -1,0 +1,232 @@
+//! Accounts and API tokens. Written through the read pool's connections rather than the job
+//! writer: they change rarely, and a command-line tool must be able to change them while a
+//! server runs on the same file (SQLite's own locking, with the busy timeout, orders the two).
+
+use crate::{read_err, SqliteStore};
+use store::{StoreResult, TokenRow, UserRow};
+
+macro_rules! user_row {
+    ($r:expr) => {{
+        let r = $r;
+        UserRow {
+            id: r.id,
+            name: r.name,
+            role: r.role,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            generation: r.generation,
+            created_at: r.created_at,
+        }
+    }};
+}
+
+macro_rules! token_row {
+    ($r:expr) => {{
+        let r = $r;
+        TokenRow {
+            id: r.id,
+            user_id: r.user_id,
+            user_name: r.user_name,
+            name: r.name,
+            scope: r.scope,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        }
+    }};
+}
+
+impl SqliteStore {
+    /// Adds an account; `false` if the name is taken.
+    pub async fn create_user(&self, user: &UserRow) -> StoreResult<bool> {
+        let done = sqlx::query!(
+            "INSERT INTO users (id, name, role, password_hash, disabled, generation, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            user.id,
+            user.name,
+            user.role,
+            user.password_hash,
+            user.disabled,
+            user.generation,
+            user.created_at
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("adding an account"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
+        let row = sqlx::query!(
+            r#"SELECT id AS "id!", name, role, password_hash, disabled AS "disabled: bool", generation, created_at
+               FROM users WHERE name = ?"#,
+            name
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("reading an account"))?;
+        Ok(row.map(|r| user_row!(r)))
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>> {
+        let row = sqlx::query!(
+            r#"SELECT id AS "id!", name, role, password_hash, disabled AS "disabled: bool", generation, created_at
+               FROM users WHERE id = ?"#,
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("reading an account"))?;
+        Ok(row.map(|r| user_row!(r)))
+    }
+
+    /// Every account, by name.
+    pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
+        let rows = sqlx::query!(
+            r#"SELECT id AS "id!", name, role, password_hash, disabled AS "disabled: bool", generation, created_at
+               FROM users ORDER BY name"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("listing accounts"))?;
+        Ok(rows.into_iter().map(|r| user_row!(r)).collect())
+    }
+
+    /// Changes an account's role; `false` if there is no such account.
+    pub async fn set_user_role(&self, name: &str, role: &str) -> StoreResult<bool> {
+        let done = sqlx::query!("UPDATE users SET role = ? WHERE name = ?", role, name)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err("changing a role"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Changes an account's password hash and/or disables (or enables) it. Either moves its
+    /// generation and deletes its sessions, in one transaction. `false` if there is no such
+    /// account.
+    pub async fn update_user_secret(
+        &self,
+        name: &str,
+        password_hash: Option<&str>,
+        disabled: Option<bool>,
+    ) -> StoreResult<bool> {
+        let fail = read_err("changing an account");
+        let mut tx = self.pool.begin().await.map_err(&fail)?;
+        let Some(id) = sqlx::query_scalar!(
+            r#"UPDATE users SET password_hash = COALESCE(?, password_hash),
+                                disabled = COALESCE(?, disabled),
+                                generation = generation + 1
+               WHERE name = ? RETURNING id AS "id!""#,
+            password_hash,
+            disabled,
+            name
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(&fail)?
+        else {
+            return Ok(false);
+        };
+        sqlx::query!("DELETE FROM tower_sessions WHERE user = ?", id)
+            .execute(&mut *tx)
+            .await
+            .map_err(&fail)?;
+        tx.commit().await.map_err(&fail)?;
+        Ok(true)
+    }
+
+    /// Stores a new token under the SHA-256 `hash` of its secret.
+    pub async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
+        sqlx::query!(
+            "INSERT INTO api_tokens (id, user_id, name, scope, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            token.id,
+            token.user_id,
+            token.name,
+            token.scope,
+            hash,
+            token.created_at
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("storing a token"))?;
+        Ok(())
+    }
+
+    /// The token (not revoked) whose secret hashes to `hash`, and its owner.
+    pub async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>> {
+        let row = sqlx::query!(
+            r#"SELECT t.id AS "token_id!", t.name AS token_name, t.scope, t.created_at AS token_created_at,
+                      t.last_used_at, t.revoked_at,
+                      u.id AS "id!", u.name, u.role, u.password_hash, u.disabled AS "disabled: bool",
+                      u.generation, u.created_at
+               FROM api_tokens t JOIN users u ON u.id = t.user_id
+               WHERE t.hash = ? AND t.revoked_at IS NULL"#,
+            hash
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("reading a token"))?;
+        Ok(row.map(|r| {
+            let token = TokenRow {
+                id: r.token_id,
+                user_id: r.id.clone(),
+                user_name: r.name.clone(),
+                name: r.token_name,
+                scope: r.scope,
+                created_at: r.token_created_at,
+                last_used_at: r.last_used_at,
+                revoked_at: r.revoked_at,
+            };
+            let user = UserRow {
+                id: r.id,
+                name: r.name,
+                role: r.role,
+                password_hash: r.password_hash,
+                disabled: r.disabled,
+                generation: r.generation,
+                created_at: r.created_at,
+            };
+            (token, user)
+        }))
+    }
+
+    /// Tokens of one account (or of all), newest first, revoked ones included.
+    pub async fn tokens(&self, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
+        let rows = sqlx::query!(
+            r#"SELECT t.id AS "id!", t.user_id, u.name AS user_name, t.name, t.scope, t.created_at,
+                      t.last_used_at, t.revoked_at
+               FROM api_tokens t JOIN users u ON u.id = t.user_id
+               WHERE (?1 IS NULL OR t.user_id = ?1) ORDER BY t.created_at DESC, t.id"#,
+            user_id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("listing tokens"))?;
+        Ok(rows.into_iter().map(|r| token_row!(r)).collect())
+    }
+
+    /// Revokes a token (of `user_id` only, unless `None`); `false` if there is no such token
+    /// in force.
+    pub async fn revoke_token(&self, id: &str, user_id: Option<&str>, now: i64) -> StoreResult<bool> {
+        let done = sqlx::query!(
+            "UPDATE api_tokens SET revoked_at = ?1
+             WHERE id = ?2 AND revoked_at IS NULL AND (?3 IS NULL OR user_id = ?3)",
+            now,
+            id,
+            user_id
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("revoking a token"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records that a token was just used.
+    pub async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()> {
+        sqlx::query!("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", now, id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err("recording a token's use"))?;
+        Ok(())
+    }
+}
