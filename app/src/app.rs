@@ -1,7 +1,7 @@
 //! The HTML shell, `<App/>` and its routes.
 
-use crate::components::{ConnectionStatus, ThemeToggle};
-use crate::pages::{BulkPage, Dashboard, JobPage, NotFound, SystemPage};
+use crate::components::{signed_in, Account, ConnectionStatus, ThemeToggle};
+use crate::pages::{BulkPage, Dashboard, JobPage, NotFound, SettingsPage, SignInPage, SystemPage};
 use crate::theme::Theme;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -48,11 +48,12 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"Headway"</a>
                 <nav class="top-nav" aria-label="Pages">
                     <a href="/">"Jobs"</a>
-                    <a href="/system">"System"</a>
+                    {show_system().then(|| view! { <a href="/system">"System"</a> })}
                 </nav>
                 <div class="top-tools">
                     <ConnectionStatus/>
                     <ThemeToggle theme=theme()/>
+                    <Account/>
                 </div>
             </header>
             <main id="main">
@@ -61,9 +62,26 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("jobs"), ParamSegment("id")) view=JobPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("system") view=SystemPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("bulk") view=BulkPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("signin") view=SignInPage/>
+                    <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Whether the header links to `/system`: on an open loopback server, or for an operator or
+/// admin.
+fn show_system() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        let open = use_context::<crate::api::SystemOpen>().is_some_and(|o| o.0);
+        open || signed_in().is_some_and(|w| w.role >= crate::model::Role::Operator)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = signed_in;
+        true
     }
 }
 

@@ -13,10 +13,12 @@
 //! - [`queue`]: a queued job's place in line and expected start;
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
 //! - [`context`]: what a running job reports through;
+//! - [`accounts`]: accounts and API tokens: passwords, sign-in checks, tokens;
 //! - [`kinds`]: the job kinds, each declared once by its parameter type;
 //! - [`telemetry`]: the engine's metrics, for `/metrics`;
 //! - [`system`]: the operator's view of the deployment (`/system`).
 
+pub mod accounts;
 pub mod bulk;
 pub mod bus;
 pub mod caller;

@@ -122,8 +122,31 @@ pub struct Config {
     #[arg(long = "trusted-proxy", env = "HEADWAY_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Who may use Headway: `open` (anyone who reaches it gets an anonymous session and sees
+    /// only their own jobs) or `accounts` (signing in is required; see `headway users`). The
+    /// default is `open` on a loopback address and `accounts` on any other.
+    #[arg(long, env = "HEADWAY_AUTH", value_enum)]
+    pub auth: Option<AuthMode>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Who may use Headway (see `--auth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthMode {
+    Open,
+    Accounts,
+}
+
+impl Config {
+    /// `--auth`, or its default for the address.
+    pub fn auth_mode(&self) -> AuthMode {
+        self.auth.unwrap_or(match self.addr.ip().is_loopback() {
+            true => AuthMode::Open,
+            false => AuthMode::Accounts,
+        })
+    }
 }
 
 /// How log records are written.
@@ -162,9 +185,16 @@ impl Role {
     }
 }
 
-/// Operator commands, sent to the running server at `--addr`.
+/// Operator commands. `notice` is sent to the running server at `--addr`; `users` and
+/// `tokens` work on the database (`--database-url`), whether or not a server runs on it.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
+    /// Accounts, for `--auth accounts`.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Personal API tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
     /// Shows a message to every user (open pages at once, later visits too) until withdrawn:
     /// `headway notice "Maintenance at 18:00"`; `headway notice --clear` withdraws.
     Notice {
@@ -175,6 +205,81 @@ pub enum Command {
         #[arg(long, conflicts_with = "text")]
         clear: bool,
     },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UsersCommand {
+    /// Adds an account: `headway users add ada --role admin` (asks for the password).
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleName,
+        /// Read the password from standard input (one line) instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Lists the accounts.
+    List,
+    /// Changes an account's role.
+    SetRole { name: String, #[arg(value_enum)] role: RoleName },
+    /// Sets a new password; the account's sessions end.
+    SetPassword {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disables an account: its sessions end (open streams too) and its tokens stop working.
+    Disable { name: String },
+    /// Enables a disabled account again.
+    Enable { name: String },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokensCommand {
+    /// Creates a personal API token and prints it (once): `headway tokens create ci --user ada --scope write`.
+    Create {
+        name: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long, value_enum, default_value_t = ScopeName::Read)]
+        scope: ScopeName,
+    },
+}
+
+/// A role, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleName {
+    Viewer,
+    Member,
+    Operator,
+    Admin,
+}
+
+impl From<RoleName> for model::Role {
+    fn from(r: RoleName) -> model::Role {
+        match r {
+            RoleName::Viewer => model::Role::Viewer,
+            RoleName::Member => model::Role::Member,
+            RoleName::Operator => model::Role::Operator,
+            RoleName::Admin => model::Role::Admin,
+        }
+    }
+}
+
+/// A token's scope, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScopeName {
+    Read,
+    Write,
+}
+
+impl From<ScopeName> for model::TokenScope {
+    fn from(s: ScopeName) -> model::TokenScope {
+        match s {
+            ScopeName::Read => model::TokenScope::Read,
+            ScopeName::Write => model::TokenScope::Write,
+        }
+    }
 }
 
 impl Config {
@@ -200,6 +305,7 @@ impl Config {
             log_format: LogFormat::Text,
             metrics_public: false,
             trusted_proxies: Vec::new(),
+            auth: None,
             command: None,
         }
     }

@@ -4,8 +4,11 @@
 //! - [`config`]: flags and environment, read once;
 //! - [`startup`]: opens the store, starts the engine, builds the router with its layers;
 //! - [`serve`]: accepts connections, bounded and tracked, and serves them with hyper;
-//! - [`identity`]: who is calling, decided once per request from its head (session cookie or
-//!   operator token), with sessions kept in Headway's database;
+//! - [`identity`]: who is calling, decided once per request from its head (session cookie, API
+//!   token or operator token), with sessions and accounts kept in Headway's database; roles;
+//!   cross-site refusal; failed sign-in limits;
+//! - [`accounts_api`]: signing in and out, `/api/v1/me`, tokens and accounts;
+//! - [`accounts_cli`]: `headway users` and `headway tokens`;
 //! - [`refusals`]: oversized bodies and refused server-function input get readable 4xx answers;
 //! - [`api`]: the JSON API for scripts, `/healthz` and `/readyz`;
 //! - [`admin`]: operator endpoints (notices) and the operator token;
@@ -19,6 +22,8 @@
 #![recursion_limit = "256"]
 
 pub mod access_log;
+pub mod accounts_api;
+pub mod accounts_cli;
 pub mod admin;
 pub mod api;
 pub mod config;

@@ -18,8 +18,13 @@ async fn main() {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
         LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
     }
-    if let Some(Command::Notice { text, clear }) = &config.command {
-        match server::notice::run(&config, text.as_deref(), *clear).await {
+    if let Some(command) = &config.command {
+        let done = match command {
+            Command::Notice { text, clear } => server::notice::run(&config, text.as_deref(), *clear).await,
+            Command::Users(users) => server::accounts_cli::users(&config, users).await,
+            Command::Tokens(tokens) => server::accounts_cli::tokens(&config, tokens).await,
+        };
+        match done {
             Ok(done) => println!("{done}"),
             Err(e) => {
                 eprintln!("headway: {e}");

@@ -4,10 +4,11 @@
 use crate::identity::{self, Identities};
 use crate::serve::{self, Connections};
 use crate::metrics::{self, Telemetry};
-use crate::{access_log, admin, api, refusals, sse, Config};
+use crate::config::AuthMode;
+use crate::{access_log, accounts_api, admin, api, refusals, sse, Config};
 use app::{shell, App};
 use axum::extract::FromRef;
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, patch, post};
 use axum::Router;
 use engine::kinds::{Kind, Registry};
 use engine::store::{Access, OpenError, Store};
@@ -32,6 +33,8 @@ pub struct AppState {
     pub streams: sse::StreamConfig,
     pub identities: Identities,
     pub telemetry: Arc<Telemetry>,
+    /// Proxies whose forwarded client address is believed (`--trusted-proxy`).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +137,14 @@ impl Server {
             dir: config.data_root.clone(),
             source,
         })?;
-        let identities = Identities::new(store.clone(), config.secure_cookies, admin_token);
+        let auth = config.auth_mode();
+        if auth == AuthMode::Open && !addr.ip().is_loopback() {
+            tracing::warn!(
+                %addr,
+                "--auth open on an address beyond loopback: anyone who reaches it may start jobs; use --auth accounts"
+            );
+        }
+        let identities = Identities::new(store.clone(), config.secure_cookies, admin_token, auth);
         let engine_config = EngineConfig {
             grace: Duration::from_millis(config.cancel_grace_ms),
             max_running: config.max_running as usize,
@@ -163,6 +173,7 @@ impl Server {
                 keep_alive: Duration::from_secs(config.keep_alive_secs),
             },
             identities,
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
         let router = match config.role.serves() {
             true => router(state.clone()),
@@ -239,8 +250,10 @@ fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
     let engine = state.engine.clone();
-    // Until accounts exist, `/system` is for everyone only on a loopback-only server.
-    let system_open = state.leptos_options.site_addr.ip().is_loopback();
+    let accounts = state.identities.accounts().clone();
+    // `/system` is for operators and admins, and for everyone on a loopback-only open server.
+    let system_open =
+        state.leptos_options.site_addr.ip().is_loopback() && state.identities.mode() == AuthMode::Open;
     let api = Router::new()
         .route("/events", get(sse::all_events))
         .route("/kinds", get(api::kinds))
@@ -254,6 +267,12 @@ fn router(state: AppState) -> Router {
         .route("/jobs/{id}/log", get(api::job_log))
         .route("/jobs/{id}/log.txt", get(api::job_log_text))
         .route("/jobs/{id}/events", get(sse::job_events))
+        .route("/me", get(accounts_api::me))
+        .route("/session", post(accounts_api::sign_in).delete(accounts_api::sign_out))
+        .route("/tokens", get(accounts_api::list_tokens).post(accounts_api::create_token))
+        .route("/tokens/{id}", delete(accounts_api::revoke_token))
+        .route("/users", get(accounts_api::list_users).post(accounts_api::add_user))
+        .route("/users/{name}", patch(accounts_api::change_user))
         .route(
             "/admin/notices",
             post(admin::post_notice).delete(admin::withdraw_notices),
@@ -262,12 +281,15 @@ fn router(state: AppState) -> Router {
     // Pages, server functions and the API: each request's caller is decided first.
     let identified = Router::new()
         .nest("/api/v1", api)
+        .route("/signin", post(accounts_api::sign_in_form))
+        .route("/signout", post(accounts_api::sign_out_form))
         .leptos_routes_with_context(
             &state,
             routes,
             move || {
                 provide_context(engine.clone());
                 provide_context(app::api::SystemOpen(system_open));
+                provide_context(accounts.clone());
             },
             move || shell(leptos_options.clone()),
         )
@@ -276,6 +298,7 @@ fn router(state: AppState) -> Router {
             state.identities.clone(),
             identity::identify,
         ))
+        .layer(axum::middleware::from_fn(identity::cross_site::refuse_cross_site))
         .layer(axum::middleware::from_fn(refusals::limit_body));
     // Everything else is a static asset (or the 404 page): no session is made or written.
     Router::new()

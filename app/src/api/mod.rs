@@ -34,6 +34,26 @@ pub struct DashboardData {
     /// Jobs finished per minute over the last hour.
     pub chart: Vec<MinuteStats>,
     pub live: LiveInfo,
+    pub may: Powers,
+}
+
+/// What the caller may do on the page, so that it offers only that (the server checks every
+/// action again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Powers {
+    /// Start jobs (not a viewer).
+    pub start: bool,
+    /// Cancel and re-run the jobs they see (not a viewer).
+    pub act: bool,
+    /// Sees every user's jobs (viewers, operators, admins).
+    pub sees_all: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl Powers {
+    pub fn of(caller: &engine::Caller) -> Powers {
+        Powers { start: caller.may_start().is_ok(), act: caller.may_act().is_ok(), sees_all: caller.sees().is_none() }
+    }
 }
 
 #[server(endpoint = "dashboard")]
@@ -52,6 +72,7 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
         query,
         page,
         live,
+        may: Powers::of(&caller),
     })
 }
 
@@ -82,6 +103,7 @@ pub async fn load_summary(kind: Option<String>) -> Result<Summary, AppError> {
 pub struct JobPageData {
     pub detail: JobDetail,
     pub live: LiveInfo,
+    pub may: Powers,
 }
 
 /// Log lines the job page renders; earlier ones are in `GET /api/v1/jobs/{id}/log`.
@@ -101,7 +123,7 @@ pub async fn load_job(id: String) -> Result<JobPageData, AppError> {
                 400
             })
         })?;
-    Ok(JobPageData { detail, live })
+    Ok(JobPageData { detail, live, may: Powers::of(&caller) })
 }
 
 /// Hides an operator notice from this browser for good.
@@ -293,3 +315,44 @@ fn respond_with(status: u16) {
 }
 
 pub mod cookies;
+
+/// The caller's personal API tokens, newest first (revoked ones too).
+#[server(endpoint = "tokens")]
+pub async fn load_tokens() -> Result<Vec<crate::model::accounts::TokenInfo>, AppError> {
+    let (_, caller) = caller().await?;
+    let accounts = accounts()?;
+    let user = accounts.user(&caller).await?;
+    accounts.tokens(Some(&user.id)).await
+}
+
+/// Makes a personal API token; the answer holds its secret, shown this once.
+#[server(endpoint = "create_token")]
+pub async fn create_token(name: String, scope: String) -> Result<crate::model::accounts::NewToken, AppError> {
+    let (_, caller) = caller().await?;
+    caller.may_write()?;
+    let scope = crate::model::TokenScope::parse(&scope).ok_or_else(|| {
+        AppError::invalid(vec![crate::model::FieldError { field: "scope".into(), message: "read or write".into() }])
+    })?;
+    let accounts = accounts()?;
+    let user = accounts.user(&caller).await?;
+    accounts.create_token(&user, &name, scope).await
+}
+
+/// Revokes one of the caller's tokens; returns its id.
+#[server(endpoint = "revoke_token")]
+pub async fn revoke_token(id: String) -> Result<String, AppError> {
+    let (_, caller) = caller().await?;
+    caller.may_write()?;
+    let accounts = accounts()?;
+    let user = accounts.user(&caller).await?;
+    accounts.revoke_token(&id, Some(&user.id)).await?;
+    Ok(id)
+}
+
+#[cfg(feature = "ssr")]
+fn accounts() -> Result<engine::accounts::Accounts, AppError> {
+    use_context::<engine::accounts::Accounts>().ok_or_else(|| {
+        tracing::error!("the accounts are not in the server function context");
+        AppError::internal()
+    })
+}

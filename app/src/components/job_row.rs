@@ -11,21 +11,22 @@ use leptos::prelude::*;
 
 /// A job rendered by the server that keeps itself current from the tab's stream. `now` is the
 /// server's clock at render time and `stall_ms` the silence after which it counts as stalled.
-/// With `selectable`, it has a checkbox for the dashboard's bulk actions (the `bulk` form).
+/// With `selectable`, it has a checkbox for the dashboard's bulk actions (the `bulk` form);
+/// with `actions`, its Cancel or Re-run button (not for a viewer).
 #[island]
-pub fn JobRow(job: Job, now: i64, stall_ms: u64, selectable: bool) -> impl IntoView {
-    view! { <JobRowView job=live::track(job) now stall_ms selectable/> }
+pub fn JobRow(job: Job, now: i64, stall_ms: u64, selectable: bool, actions: bool) -> impl IntoView {
+    view! { <JobRowView job=live::track(job) now stall_ms selectable actions/> }
 }
 
 /// Jobs started after the page was rendered (from this tab or another), newest first.
 #[island]
-pub fn NewJobs(now: i64, stall_ms: u64, selectable: bool) -> impl IntoView {
+pub fn NewJobs(now: i64, stall_ms: u64, selectable: bool, actions: bool) -> impl IntoView {
     let jobs = live::new_jobs();
     view! {
         <For
             each=move || jobs.get()
             key=|job| job.with_untracked(|j| j.id.clone())
-            children=move |job| view! { <JobRowView job now stall_ms selectable/> }
+            children=move |job| view! { <JobRowView job now stall_ms selectable actions/> }
         />
     }
 }
@@ -36,6 +37,7 @@ pub fn JobRowView(
     now: i64,
     stall_ms: u64,
     #[prop(optional)] selectable: bool,
+    #[prop(optional)] actions: bool,
 ) -> impl IntoView {
     let job = RwSignal::from(job);
     let clock = RwSignal::from(live::clock(now));
@@ -100,7 +102,9 @@ pub fn JobRowView(
         let id = id.clone();
         move || {
             let id = id.clone();
-            if status().is_active() {
+            if !actions {
+                ().into_any()
+            } else if status().is_active() {
                 view! {
                     <ActionForm action=cancel attr:class="job-action">
                         <input type="hidden" name="id" value=id/>

@@ -1,6 +1,7 @@
 //! Views. The `#[island]`s are the only parts of a page that run in the browser; everything
 //! else is rendered once on the server.
 
+mod account;
 mod chart;
 mod connection;
 mod job_log;
@@ -9,8 +10,10 @@ mod live_root;
 mod progress_bar;
 mod start_form;
 mod theme_toggle;
+mod tokens;
 mod timeline;
 
+pub use account::{signed_in, Account, SignedIn};
 pub use chart::FinishedChart;
 pub use connection::ConnectionStatus;
 pub use job_log::JobLog;
@@ -19,4 +22,5 @@ pub use live_root::LiveRoot;
 pub use progress_bar::ProgressBar;
 pub use start_form::StartForm;
 pub use theme_toggle::ThemeToggle;
+pub use tokens::TokenManager;
 pub use timeline::Timeline;

@@ -54,6 +54,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         counts,
         chart,
         live,
+        may,
     } = data;
     let (now, stall_ms) = (live.now, live.stall_ms);
     let filtered = query.status.is_some() || query.kind.is_some() || query.q.is_some();
@@ -75,21 +76,36 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             }
         })
         .collect_view();
-    let empty_text = if filtered {
-        "No jobs match these filters."
-    } else {
-        "No jobs yet: start one above."
+    let empty_text = match (filtered, may.start) {
+        (true, _) => "No jobs match these filters.",
+        (false, true) => "No jobs yet: start one above.",
+        (false, false) => "No jobs yet.",
     };
     let pager = pager(&query, page.prev.clone(), page.next.clone());
-    let bulk_bar = view! { <BulkBar query=query.clone()/> };
+    let bulk_bar = may.act.then(|| view! { <BulkBar query=query.clone()/> });
+    let start = may.start.then(|| {
+        view! {
+            <section class="start" aria-labelledby="start-title">
+                <h1 id="start-title">"Start a job"</h1>
+                {forms}
+            </section>
+        }
+    });
+    let (history_title, heading) = match (may.sees_all, may.start) {
+        (true, _) => ("All jobs", may.start),
+        (false, _) => ("Your jobs", true),
+    };
+    // Without the start section, the list's title is the page's first heading.
+    let history_heading = match heading {
+        true => view! { <h2 id="jobs-title">{history_title}</h2> }.into_any(),
+        false => view! { <h1 id="jobs-title">{history_title}</h1> }.into_any(),
+    };
+    let act = may.act;
     view! {
         <LiveRoot info=live/>
-        <section class="start" aria-labelledby="start-title">
-            <h1 id="start-title">"Start a job"</h1>
-            {forms}
-        </section>
+        {start}
         <section class="history" aria-labelledby="jobs-title">
-            <h2 id="jobs-title">"Your jobs"</h2>
+            {history_heading}
             <LiveSummary summary=Summary { counts, chart, now } query=query.clone()>
                 <FilterForm kinds query=query.clone()/>
             </LiveSummary>
@@ -102,8 +118,8 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             </noscript>
             {bulk_bar}
             <div class="job-list">
-                {first_page.then(|| view! { <NewJobs now stall_ms selectable=true/> })}
-                {page.jobs.into_iter().map(|job| view! { <JobRow job now stall_ms selectable=true/> }).collect_view()}
+                {first_page.then(|| view! { <NewJobs now stall_ms selectable=act actions=act/> })}
+                {page.jobs.into_iter().map(|job| view! { <JobRow job now stall_ms selectable=act actions=act/> }).collect_view()}
                 <p class="empty">{empty_text}</p>
             </div>
             {pager}

@@ -32,7 +32,7 @@ pub fn JobPage() -> impl IntoView {
 
 #[component]
 fn JobView(data: JobPageData) -> impl IntoView {
-    let JobPageData { detail, live } = data;
+    let JobPageData { detail, live, may } = data;
     let job = detail.job;
     let (now, stall_ms) = (live.now, live.stall_ms);
     let params = serde_json::to_string_pretty(&job.params).unwrap_or_default();
@@ -71,7 +71,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </p>
         </noscript>
         <div class="job-list">
-            <JobRow job=job.clone() now stall_ms selectable=false/>
+            <JobRow job=job.clone() now stall_ms selectable=false actions=may.act/>
         </div>
         {error}
         <div class="job-detail">

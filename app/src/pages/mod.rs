@@ -4,10 +4,14 @@ mod bulk;
 mod dashboard;
 mod job;
 mod not_found;
+mod settings;
+mod sign_in;
 mod system;
 
 pub use bulk::BulkPage;
 pub use dashboard::Dashboard;
 pub use job::JobPage;
 pub use not_found::NotFound;
+pub use settings::SettingsPage;
+pub use sign_in::SignInPage;
 pub use system::SystemPage;

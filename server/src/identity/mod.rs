@@ -1,27 +1,40 @@
 //! Who is calling. [`Identities::resolve`] is the one function that decides it, from a request's
 //! head; the router runs it for every page, server function, API request and stream
-//! ([`identify`]), and nothing else looks at cookies to find a user.
+//! ([`identify`]), and nothing else looks at cookies or tokens to find a user.
 //!
-//! A request with `Authorization: Bearer <token>` is the operator's if the token is the
-//! operator token, and refused otherwise (a bearer request never falls back on a cookie).
-//! Every other caller is the anonymous user of a browser session: the session cookie
-//! (`headway_session`, HttpOnly, SameSite=Lax, Secure behind HTTPS) names a session kept in
-//! Headway's database ([`sessions`]); a request without a valid one gets a new session and a new
-//! user. A session in use has its expiry pushed forward at most once a day, so that it lives a
-//! year after its last use, not its first. Static assets never reach this: they neither create
-//! nor write a session.
+//! - `Authorization: Bearer <token>`: the operator token (`admin.token`, an admin), or a
+//!   personal API token ([`engine::accounts`]) with its owner's role, limited by its scope. Any other
+//!   bearer is refused (a bearer request never falls back on a cookie).
+//! - With `--auth open`, every other caller is the anonymous user of a browser session: a
+//!   request without a valid session gets a new session and a new user.
+//! - With `--auth accounts`, the session names a signed-in account and the generation it
+//!   signed in under; a session of a disabled account, or from before a password change, names
+//!   no one. A request with no one behind it gets 401 (the API) or is sent to `/signin` (pages).
+//!
+//! The session cookie (`headway_session`, HttpOnly, SameSite=Lax, Secure behind HTTPS) names a
+//! session kept in Headway's database ([`sessions`]). A session in use has its expiry pushed
+//! forward at most once a day, so that it lives a year after its last use, not its first.
+//! Static assets never reach this: they neither create nor write a session.
 
+pub mod cross_site;
+pub mod limiter;
 pub mod sessions;
 
 use crate::api::ApiError;
+use crate::config::AuthMode;
+use engine::accounts::{Accounts, SignIn};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use engine::store::UserRow;
 use engine::Caller;
-use model::AppError;
+use limiter::Limiter;
+use model::{AppError, Role};
+use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tower_sessions::cookie::{Cookie, SameSite};
 use tower_sessions::session::Id;
 use tower_sessions::{Expiry, Session};
@@ -29,7 +42,10 @@ use tower_sessions::{Expiry, Session};
 pub const COOKIE_NAME: &str = "headway_session";
 /// A session lives this long after its last use.
 pub const LIFETIME: time::Duration = time::Duration::days(365);
+/// The user id (an anonymous user's, or a signed-in account's).
 const USER_KEY: &str = "user";
+/// The generation of the account the session signed in under.
+const GENERATION_KEY: &str = "generation";
 /// The day (since the Unix epoch) the session was last used on: when it changes, the session is
 /// saved again with a new expiry.
 const SEEN_KEY: &str = "seen";
@@ -44,30 +60,67 @@ pub struct Identities {
     secure: bool,
     /// The secret operator requests present; `None` turns them off.
     operator_token: Option<Arc<str>>,
+    mode: AuthMode,
+    accounts: Accounts,
+    limiter: Arc<Limiter>,
 }
 
-/// The caller of one request, and the session that says so (none for a bearer token).
+/// The caller of one request (`None`: no one is signed in), the session that says so (none for
+/// a bearer token), and what to check again later to know that it still holds.
 #[derive(Clone)]
 pub struct Identity {
-    pub caller: Caller,
+    pub caller: Option<Caller>,
     pub session: Option<Session>,
+    pub credential: Credential,
+}
+
+/// What an identity rests on.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// An anonymous session, the operator token, or nothing: nothing to revoke.
+    Lasting,
+    /// A signed-in session of account `user`, signed in under `generation`.
+    Session { user: String, generation: i64 },
+    /// A personal API token (its secret).
+    Token(Arc<str>),
+}
+
+/// Why a sign-in was refused.
+pub enum SignInError {
+    /// Wrong name or password (or a disabled account).
+    Refused,
+    /// Too many failures lately: try again after this long.
+    TooMany(Duration),
+    Failed(AppError),
 }
 
 impl Identities {
-    /// Sessions kept in `db`; `secure` sends the cookie over HTTPS only.
+    /// Sessions and accounts kept in `db`; `secure` sends the cookie over HTTPS only.
     pub fn new(
         db: engine::store::Store,
         secure: bool,
         operator_token: Option<String>,
+        mode: AuthMode,
     ) -> Identities {
-        let persisted = sessions::Persisted::new(db);
+        let persisted = sessions::Persisted::new(db.clone());
         let operator_token = operator_token.map(Arc::from);
         Identities {
             store: Arc::new(sessions::store(persisted.clone())),
             persisted,
             secure,
             operator_token,
+            mode,
+            accounts: Accounts::new(db),
+            limiter: Arc::default(),
         }
+    }
+
+    pub fn mode(&self) -> AuthMode {
+        self.mode
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 
     /// Whether `headers` present the operator's bearer token.
@@ -78,17 +131,22 @@ impl Identities {
         }
     }
 
-    /// Who is calling, from the request's head: the user of the session its cookie names, or a
-    /// new user in a new session. The session is not written here; [`Identities::finish`] does
-    /// that once the request has been handled.
+    /// Who is calling, from the request's head (see the module's notes). The session is not
+    /// written here; [`Identities::finish`] does that once the request has been handled.
     pub async fn resolve(&self, headers: &HeaderMap) -> Result<Identity, AppError> {
         if let Some(given) = bearer(headers) {
-            return match &self.operator_token {
-                Some(token) if same_secret(token.as_bytes(), given.as_bytes()) => Ok(Identity {
-                    caller: Caller::operator(),
+            if let Some(token) = &self.operator_token {
+                if same_secret(token.as_bytes(), given.as_bytes()) {
+                    return Ok(Identity { caller: Some(Caller::operator()), session: None, credential: Credential::Lasting });
+                }
+            }
+            return match self.accounts.token_caller(given).await? {
+                Some(caller) => Ok(Identity {
+                    caller: Some(caller),
                     session: None,
+                    credential: Credential::Token(Arc::from(given)),
                 }),
-                _ => Err(AppError::unauthorized("the bearer token is not valid")),
+                None => Err(AppError::unauthorized("the bearer token is not valid")),
             };
         }
         let session = Session::new(
@@ -96,40 +154,113 @@ impl Identities {
             Arc::clone(&self.store),
             Some(Expiry::OnInactivity(LIFETIME)),
         );
-        let user = match session
-            .get::<String>(USER_KEY)
-            .await
-            .map_err(session_failed)?
-        {
-            Some(user) => user,
-            None => {
-                let user = engine::new_id();
-                session
-                    .insert(USER_KEY, &user)
-                    .await
-                    .map_err(session_failed)?;
-                user
+        let identity = match self.mode {
+            AuthMode::Open => {
+                let user = match session.get::<String>(USER_KEY).await.map_err(session_failed)? {
+                    Some(user) => user,
+                    None => {
+                        let user = engine::new_id();
+                        session.insert(USER_KEY, &user).await.map_err(session_failed)?;
+                        user
+                    }
+                };
+                Identity { caller: Some(Caller::new(user)), session: Some(session), credential: Credential::Lasting }
+            }
+            AuthMode::Accounts => {
+                let user = session.get::<String>(USER_KEY).await.map_err(session_failed)?;
+                let generation = session.get::<i64>(GENERATION_KEY).await.map_err(session_failed)?;
+                let account = match (user, generation) {
+                    (Some(user), Some(generation)) => self.accounts.session_user(&user, generation).await?,
+                    _ => None,
+                };
+                match account {
+                    Some(account) => Identity {
+                        credential: Credential::Session { user: account.id.clone(), generation: account.generation },
+                        caller: Some(account_caller(account)),
+                        session: Some(session),
+                    },
+                    // Nothing is written for a visitor who has not signed in.
+                    None => return Ok(Identity { caller: None, session: Some(session), credential: Credential::Lasting }),
+                }
             }
         };
-        let today = engine::now_ms() / 86_400_000;
-        if session.get::<i64>(SEEN_KEY).await.map_err(session_failed)? != Some(today) {
-            session
-                .insert(SEEN_KEY, today)
-                .await
-                .map_err(session_failed)?;
+        if let Some(session) = &identity.session {
+            let today = engine::now_ms() / 86_400_000;
+            if session.get::<i64>(SEEN_KEY).await.map_err(session_failed)? != Some(today) {
+                session.insert(SEEN_KEY, today).await.map_err(session_failed)?;
+            }
         }
-        Ok(Identity {
-            caller: Caller::new(user),
-            session: Some(session),
-        })
+        Ok(identity)
+    }
+
+    /// Whether what `credential` rests on still holds: the account is enabled and its password
+    /// unchanged, or the token is in force. Open streams ask this from time to time.
+    pub async fn still_valid(&self, credential: &Credential) -> bool {
+        match credential {
+            Credential::Lasting => true,
+            Credential::Session { user, generation } => {
+                matches!(self.accounts.session_user(user, *generation).await, Ok(Some(_)))
+            }
+            Credential::Token(secret) => matches!(self.accounts.token_caller(secret).await, Ok(Some(_))),
+        }
+    }
+
+    /// Signs `session` in as `name` if the password is right and neither the name nor the
+    /// client address has failed too often lately. The session gets a new id (no fixation).
+    pub async fn sign_in(
+        &self,
+        session: &Session,
+        name: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<UserRow, SignInError> {
+        if self.mode != AuthMode::Accounts {
+            return Err(SignInError::Failed(AppError::new(
+                model::ErrorCode::Conflict,
+                "this server runs with --auth open: there is nothing to sign in to",
+            )));
+        }
+        self.limiter.check(name, client, Instant::now()).map_err(SignInError::TooMany)?;
+        match self.accounts.sign_in(name, password).await.map_err(SignInError::Failed)? {
+            SignIn::Refused => {
+                self.limiter.failed(name, client, Instant::now());
+                tracing::info!(%client, "sign-in refused");
+                Err(SignInError::Refused)
+            }
+            SignIn::Ok(user) => {
+                self.limiter.succeeded(name);
+                let write = async {
+                    session.cycle_id().await?;
+                    session.clear().await;
+                    session.insert(USER_KEY, &user.id).await?;
+                    session.insert(GENERATION_KEY, user.generation).await?;
+                    session.insert(SEEN_KEY, engine::now_ms() / 86_400_000).await
+                };
+                write.await.map_err(|e| SignInError::Failed(session_failed(e)))?;
+                tracing::info!(user = %user.name, role = %user.role, "signed in");
+                Ok(user)
+            }
+        }
+    }
+
+    /// Ends `session` on the server.
+    pub async fn sign_out(&self, session: &Session) -> Result<(), AppError> {
+        session.flush().await.map_err(session_failed)
     }
 
     /// Saves the session if the request changed it (a new session, a new day, a sign-in) and
-    /// returns the `Set-Cookie` value that carries it to the client.
+    /// returns the `Set-Cookie` value that carries it to the client; a session signed out is
+    /// removed from the client too.
     pub async fn finish(&self, identity: &Identity) -> Result<Option<HeaderValue>, AppError> {
         let Some(session) = identity.session.as_ref().filter(|s| s.is_modified()) else {
             return Ok(None);
         };
+        if session.is_empty().await {
+            // Signed out (flushed): nothing to save; the cookie goes.
+            let cookie = Cookie::build((COOKIE_NAME, "")).http_only(true).same_site(SameSite::Lax)
+                .secure(self.secure).path("/").max_age(time::Duration::ZERO).build();
+            return Ok(HeaderValue::from_str(&cookie.to_string()).ok());
+        }
         session.save().await.map_err(session_failed)?;
         let Some(id) = session.id() else {
             return Ok(None);
@@ -162,6 +293,12 @@ impl Identities {
             }
         });
     }
+}
+
+/// The caller a signed-in account stands for.
+fn account_caller(user: UserRow) -> Caller {
+    let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
+    Caller::account(user.id, user.name, role, true)
 }
 
 /// The session id the request's cookie names, if it has a well-formed one.
@@ -197,7 +334,9 @@ fn session_failed(e: tower_sessions::session::Error) -> AppError {
 }
 
 /// The router's edge: resolves the caller, hands it (and the session) to the handler in the
-/// request's extensions, and saves the session after.
+/// request's extensions, and saves the session after. With `--auth accounts`, a request with no
+/// one signed in reaches only the sign-in page and the sign-in endpoint: the API answers 401,
+/// pages send the browser to `/signin`.
 pub async fn identify(
     State(identities): State<Identities>,
     mut req: Request,
@@ -207,10 +346,24 @@ pub async fn identify(
         Ok(identity) => identity,
         Err(e) => return ApiError(e).into_response(),
     };
-    req.extensions_mut().insert(identity.caller.clone());
+    match &identity.caller {
+        Some(caller) => {
+            req.extensions_mut().insert(caller.clone());
+        }
+        None if signs_in(req.method(), req.uri().path()) => {}
+        None if req.uri().path().starts_with("/api/") => {
+            return ApiError(AppError::unauthorized("sign in first (POST /api/v1/session), or send `Authorization: Bearer <token>`")).into_response();
+        }
+        None => {
+            let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            let to = format!("/signin?next={}", model::url_encode(next));
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
+        }
+    }
     if let Some(session) = &identity.session {
         req.extensions_mut().insert(session.clone());
     }
+    req.extensions_mut().insert(identity.clone());
     let mut response = next.run(req).await;
     match identities.finish(&identity).await {
         Ok(Some(cookie)) => {
@@ -220,6 +373,11 @@ pub async fn identify(
         Err(e) => return ApiError(e).into_response(),
     }
     response
+}
+
+/// The requests someone not signed in may make: the sign-in page and signing in.
+fn signs_in(method: &Method, path: &str) -> bool {
+    matches!((method, path), (&Method::GET, "/signin") | (&Method::POST, "/signin") | (&Method::POST, "/api/v1/session"))
 }
 
 #[cfg(test)]

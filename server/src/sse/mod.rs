@@ -9,6 +9,7 @@
 //! A stream that falls behind the bus catches up from the store.
 
 use crate::api::ApiError;
+use crate::identity::{Credential, Identities, Identity};
 use crate::startup::AppState;
 use crate::metrics::{OpenStream, ServerMetrics};
 use axum::body::Body;
@@ -53,10 +54,11 @@ pub struct StreamQuery {
 pub async fn all_events(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(identity): Extension<Identity>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    match open(&state, caller, None, &headers, &query).await {
+    match open(&state, caller, identity.credential, None, &headers, &query).await {
         Ok(r) => r,
         Err(e) => ApiError(e).into_response(),
     }
@@ -65,11 +67,12 @@ pub async fn all_events(
 pub async fn job_events(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    Extension(identity): Extension<Identity>,
     Path(id): Path<String>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    match open(&state, caller, Some(id), &headers, &query).await {
+    match open(&state, caller, identity.credential, Some(id), &headers, &query).await {
         Ok(r) => r,
         Err(e) => ApiError(e).into_response(),
     }
@@ -105,6 +108,7 @@ fn bad_cursor(got: &str) -> AppError {
 async fn open(
     state: &AppState,
     caller: Caller,
+    credential: Credential,
     job_id: Option<String>,
     headers: &HeaderMap,
     query: &StreamQuery,
@@ -112,7 +116,13 @@ async fn open(
     let requested = requested_cursor(headers, query.last_event_id.as_deref())?;
     let stream = match open_stream(state, caller, job_id, requested).await? {
         Opened::Ended => return Ok(StatusCode::NO_CONTENT.into_response()),
-        Opened::Stream(stream) => stream,
+        Opened::Stream(mut stream) => {
+            // A stream that rests on a session or a token ends once that is revoked.
+            if !matches!(credential, Credential::Lasting) {
+                stream.credential = Some(Box::new((state.identities.clone(), credential)));
+            }
+            stream
+        }
     };
     let body = Body::from_stream(futures::stream::unfold(stream, |mut s| async move {
         s.next_chunk()
@@ -198,6 +208,7 @@ async fn open_stream(
         stopped: Box::pin(engine.stopping().cancelled_owned()),
         stopping: engine.stopping(),
         metrics: Arc::clone(&state.telemetry.server),
+        credential: None,
         _open: state.telemetry.server.opened("sse"),
     })))
 }
@@ -266,6 +277,9 @@ struct EventStream {
     stopped: Pin<Box<WaitForCancellationFutureOwned>>,
     stopping: CancellationToken,
     metrics: Arc<ServerMetrics>,
+    /// What the stream's caller rests on, checked again at every keep-alive: the stream ends
+    /// once the account is disabled, its password changed, or the token revoked.
+    credential: Option<Box<(Identities, Credential)>>,
     /// Counts this stream as open while it lives.
     _open: OpenStream,
 }
@@ -306,7 +320,14 @@ impl EventStream {
             let first = tokio::select! {
                 _ = &mut self.stopped => return None,
                 r = self.sub.recv() => r,
-                _ = self.keep_alive.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
+                _ = self.keep_alive.tick() => {
+                    if let Some((identities, credential)) = self.credential.as_deref() {
+                        if !identities.still_valid(credential).await {
+                            return None;
+                        }
+                    }
+                    return Some(Bytes::from_static(b": keep-alive\n\n"));
+                }
             };
             match first {
                 Ok(event) => {

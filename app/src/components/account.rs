@@ -1,0 +1,46 @@
+//! The header's account corner: who is signed in, their role, and Sign out. Rendered on the
+//! server from the request's caller (nothing for an anonymous user of an open server).
+
+use crate::model::Role;
+use leptos::prelude::*;
+
+/// Who is signed in, as the header shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedIn {
+    pub name: String,
+    pub role: Role,
+}
+
+/// The signed-in account of the request being rendered, if any.
+pub fn signed_in() -> Option<SignedIn> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<axum::http::request::Parts>()?;
+        let caller = parts.extensions.get::<engine::Caller>()?;
+        caller.name().map(|name| SignedIn { name: name.to_string(), role: caller.role() })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+#[component]
+pub fn Account() -> impl IntoView {
+    signed_in().map(|who| {
+        view! {
+            <div class="account">
+                <span class="account-who">
+                    <span class="visually-hidden">"Signed in as "</span>
+                    <strong>{who.name}</strong>
+                    " "
+                    <span class="role-badge" data-role=who.role.as_str()>{who.role.as_str()}</span>
+                </span>
+                <a href="/settings">"Settings"</a>
+                <form method="post" action="/signout" class="sign-out">
+                    <button type="submit" class="secondary">"Sign out"</button>
+                </form>
+            </div>
+        }
+    })
+}

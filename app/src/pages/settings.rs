@@ -1,0 +1,35 @@
+//! `/settings`: the signed-in user's account and personal API tokens.
+
+use crate::api::load_tokens;
+use crate::components::{signed_in, TokenManager};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let who = signed_in();
+    let tokens = Resource::new_blocking(|| (), |_| load_tokens());
+    view! {
+        <Title text="Settings · Headway"/>
+        <h1>"Settings"</h1>
+        {who.map(|w| view! {
+            <p class="account-summary">"Signed in as " <strong>{w.name}</strong> ", " {w.role.as_str()} "."</p>
+        })}
+        <section class="token-settings" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">"API tokens"</h2>
+            <p class="hint">
+                "A token acts as you in scripts: send it as "
+                <code>"Authorization: Bearer <token>"</code>
+                ". A read token can look but never change anything."
+            </p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) => view! { <TokenManager tokens=list/> }.into_any(),
+                        Err(e) => view! { <p class="problem" role="alert">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
