@@ -6,6 +6,7 @@
 mod client;
 mod harness;
 
+mod accounts;
 mod api;
 mod bulk;
 mod failures;

@@ -184,10 +184,16 @@ async fn the_system_page_shows_load_timings_and_processes_and_only_on_loopback()
     assert!(html.contains(r#"data-fact="streams">1<"#), "{html}");
     s.cancel(&running).await;
 
-    // Beyond loopback, until accounts exist, it is the operator's alone.
-    let open = crate::harness::app().with(|c| c.addr = "0.0.0.0:0".parse().unwrap()).start().await;
+    // Beyond loopback, an open server shows it to no anonymous user.
+    let open = crate::harness::app()
+        .with(|c| {
+            c.addr = "0.0.0.0:0".parse().unwrap();
+            c.auth = Some(server::config::AuthMode::Open);
+        })
+        .start()
+        .await;
     let base = format!("http://127.0.0.1:{}", open.addr.port());
     let r = reqwest::get(format!("{base}/system")).await.unwrap();
     assert_eq!(r.status(), 403);
-    assert!(r.text().await.unwrap().contains("loopback only"));
+    assert!(r.text().await.unwrap().contains("operators and admins"));
 }
