@@ -328,3 +328,79 @@ async fn a_second_server_on_the_same_database_refuses_to_start_and_touches_nothi
     );
     assert_eq!(s.job(&running).await["status"], "running");
 }
+
+/// Runs `headway` with `input` on its standard input; returns its exit code, stdout and stderr.
+fn headway_with_input(args: &[&str], input: &str) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_headway"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).trim().to_string();
+    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+}
+
+/// `headway users` and `headway tokens` work on the database before a server has run and
+/// while one runs on it: an account added from the command line signs in, a token made there
+/// works, and disabling the account there ends its session on the running server.
+#[tokio::test]
+async fn accounts_are_managed_from_the_command_line_with_or_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path()).await;
+    let cli = |args: &[&str], input: &str| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--database-url", db.as_str()]);
+        headway_with_input(&all, input)
+    };
+    let (code, out, err) = cli(&["users", "add", "ada", "--role", "admin", "--password-stdin"], "first secret\n");
+    assert_eq!((code, out.as_str()), (0, "added ada (admin)"), "{err}");
+    let (code, _, err) = cli(&["users", "add", "ada", "--role", "viewer", "--password-stdin"], "first secret\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("taken"), "{err}");
+    let (code, _, err) = cli(&["users", "add", "bob", "--role", "member", "--password-stdin"], "short\n");
+    assert_eq!(code, 1);
+    assert!(err.contains("password: a password has at least 8 characters"), "{err}");
+
+    let server = Headway::start(&db, dir.path(), &["--auth", "accounts"], &[]);
+    let s = server.session();
+    let sign_in = |password: &'static str| {
+        let s = s.clone();
+        async move {
+            s.http.post(s.url("/api/v1/session")).json(&json!({"username": "ada", "password": password}))
+                .send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(sign_in("first secret").await, 200);
+    assert_eq!(s.get("/api/v1/me").await.1, json!({"username": "ada", "role": "admin", "accounts": true}));
+
+    // While the server runs.
+    let (code, token, err) = cli(&["tokens", "create", "deploy", "--user", "ada", "--scope", "write"], "");
+    assert_eq!(code, 0, "{err}");
+    let r = reqwest::Client::new().get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (code, out, _) = cli(&["users", "set-role", "ada", "operator"], "");
+    assert_eq!((code, out.as_str()), (0, "ada is now operator"));
+    assert_eq!(s.get("/api/v1/me").await.1["role"], "operator", "a new role applies at once");
+    let (code, out, _) = cli(&["users", "list"], "");
+    assert_eq!(code, 0);
+    assert!(out.lines().nth(1).is_some_and(|l| l.starts_with("ada") && l.contains("operator") && l.ends_with("enabled")), "{out}");
+    let (code, _, err) = cli(&["users", "disable", "ada"], "");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(s.get("/api/v1/me").await.0, 401, "the running server ended the session");
+    let r = reqwest::Client::new().get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 401, "a disabled account's tokens stop working");
+    let (code, _, _) = cli(&["users", "enable", "ada"], "");
+    assert_eq!(code, 0);
+    let (code, _, _) = cli(&["users", "set-password", "ada", "--password-stdin"], "second secret\n");
+    assert_eq!(code, 0);
+    assert_eq!(sign_in("first secret").await, 401);
+    assert_eq!(sign_in("second secret").await, 200);
+    let (code, _, err) = cli(&["users", "disable", "nobody"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("no user named \"nobody\""), "{err}");
+}
