@@ -406,3 +406,54 @@ async fn web_and_worker_processes_behave_like_one_and_notices_reach_every_proces
     let announced = read_until(&mut cluster_events[0], |e| e.event == "version").await;
     assert!(!data(announced.last().unwrap())["build"].as_str().unwrap().is_empty());
 }
+
+/// Accounts across processes: a session signed in on one process is valid on the others; a
+/// viewer's stream on one process carries a member's job run anywhere; disabling the member on
+/// one process ends their stream on another.
+#[tokio::test]
+async fn accounts_and_roles_hold_across_processes() {
+    let cluster = Cluster::start(2, &["--auth", "accounts", "--keep-alive-secs", "1"], &[]).await;
+    let bases: Vec<String> = cluster.processes.iter().map(|p| p.base.clone()).collect();
+    let http = reqwest::Client::new();
+    for (name, role) in [("mia", "member"), ("vera", "viewer")] {
+        let r = http
+            .post(format!("{}/api/v1/users", bases[0]))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&json!({"username": name, "password": "correct horse", "role": role}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let sign_in = |name: &'static str, base: &str| {
+        let s = Session::new(base);
+        async move {
+            let r = s.http.post(s.url("/api/v1/session")).json(&json!({"username": name, "password": "correct horse"})).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            s
+        }
+    };
+    // Signed in on the first process, used on the second.
+    let mia = sign_in("mia", &bases[0]).await;
+    let mia_b = mia.rebase(&bases[1]);
+    assert_eq!(mia_b.get("/api/v1/me").await.1["username"], "mia");
+    let vera_b = sign_in("vera", &bases[1]).await;
+    let mut seen_by_vera = vera_b.events("/api/v1/events", None).await;
+    let mut mias_stream = mia_b.stream("/api/v1/events", None).await;
+    assert_eq!(mias_stream.status(), 200);
+    let job = mia.demo(3, 10).await;
+    read_until(&mut seen_by_vera, is_done_of(&job)).await;
+    assert_eq!(vera_b.cancel(&job).await.0, 403, "a viewer changes nothing, on any process");
+    let r = http
+        .patch(format!("{}/api/v1/users/mia", bases[0]))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let ended = tokio::time::timeout(WAIT, async { while mias_stream.chunk().await.ok().flatten().is_some() {} }).await;
+    assert!(ended.is_ok(), "mia's stream on the other process ended");
+    assert_eq!(mia_b.get("/api/v1/me").await.0, 401);
+    assert_eq!(mia.get("/api/v1/me").await.0, 401);
+}
