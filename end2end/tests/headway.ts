@@ -120,3 +120,13 @@ export class Postgres {
     await exited;
   }
 }
+
+/** Adds an account with `headway users add` on the database `db` (a SQLite file). */
+export function addUser(db: string, name: string, role: string, password: string) {
+  const bin = process.env.HEADWAY_BIN ?? 'target/debug/headway';
+  execFileSync(
+    `./${bin}`,
+    ['users', 'add', name, '--role', role, '--password-stdin', '--database-url', `sqlite://${db}`],
+    { cwd: root, encoding: 'utf8', input: `${password}\n` },
+  );
+}

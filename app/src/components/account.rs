@@ -25,6 +25,19 @@ pub fn signed_in() -> Option<SignedIn> {
     }
 }
 
+/// Whether the request being rendered has a caller: not so on the sign-in page before signing
+/// in, where nothing may open the event stream.
+pub fn identified() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>().is_some_and(|p| p.extensions.get::<engine::Caller>().is_some())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}
+
 #[component]
 pub fn Account() -> impl IntoView {
     signed_in().map(|who| {

@@ -13,7 +13,7 @@ mod theme_toggle;
 mod tokens;
 mod timeline;
 
-pub use account::{signed_in, Account, SignedIn};
+pub use account::{identified, signed_in, Account, SignedIn};
 pub use chart::FinishedChart;
 pub use connection::ConnectionStatus;
 pub use job_log::JobLog;

@@ -1,0 +1,39 @@
+import { test, expect } from './fixtures';
+import { Headway, addUser } from './headway';
+
+// Without JavaScript, on a server with --auth accounts: signing in, starting a job and signing
+// out are plain form posts.
+
+const PASSWORD = 'correct horse battery';
+const db = `target/e2e/accounts-nojs-${Date.now()}.db`;
+const server = new Headway(3909, db, {}, ['--auth', 'accounts']);
+
+test.beforeAll(async () => {
+  addUser(db, 'mia', 'member', PASSWORD);
+  await server.start();
+});
+test.afterAll(async () => server.stop());
+
+test('sign in, start a job and sign out with plain form posts', async ({ page }) => {
+  await page.goto(`${server.url}/jobs/none`);
+  await expect(page).toHaveURL(/\/signin\?next=%2Fjobs%2Fnone$/);
+  await page.goto(`${server.url}/`);
+  await page.getByLabel('User name').fill('mia');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(`${server.url}/`);
+  await expect(page.locator('.account-who strong')).toHaveText('mia');
+
+  const form = page.locator('form#start-demo');
+  await form.getByLabel('Steps').fill('100000');
+  await form.getByLabel('Interval (ms)').fill('100');
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(new RegExp(`^${server.url}/\\??$`));
+  const row = page.locator('.job-list article.job').first();
+  await expect(row.locator('.status-word')).toHaveText(/queued|running/);
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.locator('.job-list article.job').first().locator('.status-word')).toHaveText(/cancell(ing|ed)/);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(`${server.url}/signin`);
+});

@@ -1,0 +1,125 @@
+import type { Page } from '@playwright/test';
+import { test, expect, expectAccessible } from './fixtures';
+import { Headway, addUser } from './headway';
+
+// A server of its own with --auth accounts: signing in, each member seeing only their own jobs,
+// a viewer seeing everything without a button to press, and personal API tokens.
+
+const PASSWORD = 'correct horse battery';
+const db = `target/e2e/accounts-${Date.now()}.db`;
+const server = new Headway(3908, db, {}, ['--auth', 'accounts']);
+
+test.beforeAll(async () => {
+  addUser(db, 'mia', 'member', PASSWORD);
+  addUser(db, 'max', 'member', PASSWORD);
+  addUser(db, 'vera', 'viewer', PASSWORD);
+  await server.start();
+});
+test.afterAll(async () => server.stop());
+
+async function signIn(page: Page, name: string) {
+  await page.goto(`${server.url}/`);
+  await expect(page).toHaveURL(/\/signin\?next=%2F$/);
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(`${server.url}/`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('.account-who strong')).toHaveText(name);
+}
+
+test('a wrong password says so without saying which part was wrong', async ({ page }) => {
+  await page.goto(`${server.url}/signin`);
+  await page.getByLabel('User name').fill('mia');
+  await page.getByLabel('Password').fill('not it');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong user name or password.');
+  await expect(page).toHaveURL(/failed=1/);
+});
+
+test('a member sees their job live; another member sees nothing of it; a viewer sees it without buttons', async ({
+  page,
+  browser,
+}) => {
+  await signIn(page, 'mia');
+  await expect(page.locator('.role-badge')).toHaveText('member');
+  const form = page.locator('form#start-demo');
+  await form.getByLabel('Steps').fill('40');
+  await form.getByLabel('Interval (ms)').fill('50');
+  await form.getByRole('button', { name: /start/i }).click();
+  const row = page.locator('.job-list article.job').first();
+  await expect(row).toHaveAttribute('data-status', /queued|running/);
+  const id = (await row.getAttribute('data-job-id'))!;
+  await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^[1-9]/);
+  await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+
+  const other = await browser.newContext();
+  try {
+    const max = await other.newPage();
+    await signIn(max, 'max');
+    await expect(max.getByRole('heading', { name: 'Your jobs' })).toBeVisible();
+    await expect(max.locator(`article.job[data-job-id="${id}"]`)).toHaveCount(0);
+    await expectAccessible(max);
+    const res = await max.goto(`${server.url}/jobs/${id}`);
+    expect(res?.status()).toBe(404);
+    await expect(max.getByRole('heading', { name: 'No such job' })).toBeVisible();
+  } finally {
+    await other.close();
+  }
+
+  const viewing = await browser.newContext();
+  try {
+    const vera = await viewing.newPage();
+    await signIn(vera, 'vera');
+    await expect(vera.locator('.role-badge')).toHaveText('viewer');
+    await expect(vera.getByRole('heading', { name: 'All jobs' })).toBeVisible();
+    await expect(vera.getByRole('heading', { name: 'Start a job' })).toHaveCount(0);
+    const seen = vera.locator(`article.job[data-job-id="${id}"]`);
+    await expect(seen).toHaveAttribute('data-status', 'succeeded');
+    await expect(seen.getByRole('button')).toHaveCount(0);
+    await expect(vera.locator('input.job-select')).toHaveCount(0);
+    await expectAccessible(vera);
+    await vera.goto(`${server.url}/jobs/${id}`);
+    await expect(vera.getByRole('button', { name: 'Re-run' })).toHaveCount(0);
+    await expect(vera.locator('.log .log-line').first()).toBeVisible();
+    await expectAccessible(vera);
+  } finally {
+    await viewing.close();
+  }
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(`${server.url}/signin`);
+  await page.goto(`${server.url}/`);
+  await expect(page).toHaveURL(/\/signin/);
+});
+
+test('a personal API token is shown once, works as its owner, and stops working when revoked', async ({
+  page,
+  request,
+}) => {
+  await signIn(page, 'max');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Name').fill('deploy script');
+  await page.getByLabel('Scope').selectOption('read');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = (await page.locator('.token-value').textContent())!.trim();
+  expect(secret).toMatch(/^hw_[0-9a-f]{64}$/);
+  const row = page.locator('table.tokens tbody tr').first();
+  await expect(row).toContainText('deploy script');
+  await expect(row).toContainText('never used');
+
+  const me = () => request.get(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
+  const answer = await me();
+  expect(answer.status()).toBe(200);
+  expect(await answer.json()).toEqual({ username: 'max', role: 'member', accounts: true });
+
+  await page.reload();
+  await expect(page.locator('.token-value')).toHaveCount(0);
+  await expect(page.locator('table.tokens tbody tr').first()).toContainText('last used');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByRole('button', { name: 'Revoke deploy script' }).click();
+  await expect(page.locator('table.tokens tbody tr').first()).toContainText('revoked');
+  expect((await me()).status()).toBe(401);
+});
