@@ -321,10 +321,10 @@ mod tests {
             .unwrap();
         let (n, now) = (50, 1_763_730_000_000);
         let newest = seed_in_chunks(&store, "alice", n, now, 7).await.unwrap();
-        let counts = store.status_counts("alice", None).await.unwrap();
+        let counts = store.status_counts(Some("alice"), None).await.unwrap();
         assert_eq!(counts.iter().map(|c| c.n).sum::<u64>(), n);
         assert!(store
-            .status_counts("bob", None)
+            .status_counts(Some("bob"), None)
             .await
             .unwrap()
             .iter()
@@ -333,7 +333,7 @@ mod tests {
             limit: 1,
             ..Default::default()
         };
-        let page = store.list_jobs("alice", &filter).await.unwrap();
+        let page = store.list_jobs(Some("alice"), &filter).await.unwrap();
         assert_eq!(page.first().map(|j| j.id.as_str()), Some(newest.as_str()));
         assert!(page[0].finished_at.is_some() && page[0].created_at < now);
         assert!(store.last_event_id().await.unwrap() >= 6 * (n as i64 - 1) + 6);

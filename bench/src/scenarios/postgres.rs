@@ -338,7 +338,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let succeeded = store
-        .status_counts(&owner, None)
+        .status_counts(Some(&owner), None)
         .await
         .map_err(|e| format!("counting the jobs: {e}"))?
         .iter()
@@ -708,7 +708,7 @@ async fn history(plan: &Plan, cluster: &Cluster) -> Res<History> {
             seed::seed_history(&store, &owner, plan.history_jobs, unix_ms() as i64).await?;
         let seed_s = started.elapsed().as_secs_f64();
         if store
-            .job(&owner, &first_job)
+            .job(Some(&owner), &first_job)
             .await
             .map_err(|e| e.to_string())?
             .is_none()
@@ -739,7 +739,7 @@ async fn history(plan: &Plan, cluster: &Cluster) -> Res<History> {
 /// The store counts `expected` jobs of the user: the seeded history went in whole.
 async fn check_seeded(store: &Store, owner: &str, expected: u64) -> Res<()> {
     let total: u64 = store
-        .status_counts(owner, None)
+        .status_counts(Some(owner), None)
         .await
         .map_err(|e| format!("counting the seeded jobs: {e}"))?
         .iter()

@@ -276,7 +276,7 @@ pub(crate) async fn settle(driven: Driven, store: &Store) -> Res<HeadwayOutcome>
         .await
         .map_err(|e| format!("finding the session's user: {e}"))?;
     let counts = store
-        .status_counts(&owner, None)
+        .status_counts(Some(&owner), None)
         .await
         .map_err(|e| format!("counting the jobs: {e}"))?;
     let total: u64 = counts.iter().map(|c| c.n).sum();
@@ -539,7 +539,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let succeeded = store
-        .status_counts(&owner, None)
+        .status_counts(Some(&owner), None)
         .await
         .map_err(|e| format!("counting the jobs: {e}"))?
         .iter()
