@@ -324,3 +324,23 @@ fn parse_kind_limit(s: &str) -> Result<(String, usize), String> {
     }
     Ok((kind.trim().to_string(), n))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_in_is_required_beyond_loopback_unless_asked_otherwise() {
+        let mut config = Config::for_tests(String::new());
+        assert_eq!(config.auth_mode(), AuthMode::Open);
+        config.addr = "0.0.0.0:3000".parse().unwrap();
+        assert_eq!(config.auth_mode(), AuthMode::Accounts);
+        config.addr = "[::1]:3000".parse().unwrap();
+        assert_eq!(config.auth_mode(), AuthMode::Open);
+        config.addr = "192.168.1.5:3000".parse().unwrap();
+        config.auth = Some(AuthMode::Open);
+        assert_eq!(config.auth_mode(), AuthMode::Open);
+        let parsed = Config::try_parse_from(["headway", "--auth", "accounts"]).unwrap();
+        assert_eq!(parsed.auth_mode(), AuthMode::Accounts);
+    }
+}

@@ -144,7 +144,9 @@ impl Server {
                 "--auth open on an address beyond loopback: anyone who reaches it may start jobs; use --auth accounts"
             );
         }
-        let identities = Identities::new(store.clone(), config.secure_cookies, admin_token, auth);
+        let trusted_proxies = Arc::new(config.trusted_proxies.clone());
+        let identities =
+            Identities::new(store.clone(), config.secure_cookies, admin_token, auth, Arc::clone(&trusted_proxies));
         let engine_config = EngineConfig {
             grace: Duration::from_millis(config.cancel_grace_ms),
             max_running: config.max_running as usize,
@@ -173,7 +175,7 @@ impl Server {
                 keep_alive: Duration::from_secs(config.keep_alive_secs),
             },
             identities,
-            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            trusted_proxies,
         };
         let router = match config.role.serves() {
             true => router(state.clone()),

@@ -437,6 +437,15 @@ async fn accounts_and_roles_hold_across_processes() {
     let mia = sign_in("mia", &bases[0]).await;
     let mia_b = mia.rebase(&bases[1]);
     assert_eq!(mia_b.get("/api/v1/me").await.1["username"], "mia");
+    // Signed out on one process, the session is gone on the other too (no process keeps it).
+    // (The cookie is sent by hand: a browser would drop it on sign-out.)
+    let r = http.post(format!("{}/api/v1/session", bases[1])).json(&json!({"username": "mia", "password": "correct horse"})).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let me_on = |base: &str| http.get(format!("{base}/api/v1/me")).header("cookie", &cookie).send();
+    assert_eq!(me_on(&bases[0]).await.unwrap().status(), 200);
+    let r = http.delete(format!("{}/api/v1/session", bases[1])).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(me_on(&bases[0]).await.unwrap().status(), 401, "signed out everywhere");
     let vera_b = sign_in("vera", &bases[1]).await;
     let mut seen_by_vera = vera_b.events("/api/v1/events", None).await;
     let mut mias_stream = mia_b.stream("/api/v1/events", None).await;

@@ -63,6 +63,8 @@ pub struct Identities {
     mode: AuthMode,
     accounts: Accounts,
     limiter: Arc<Limiter>,
+    /// Proxies whose `X-Forwarded-Proto: https` makes the cookie Secure.
+    trusted_proxies: Arc<Vec<IpAddr>>,
 }
 
 /// The caller of one request (`None`: no one is signed in), the session that says so (none for
@@ -101,17 +103,20 @@ impl Identities {
         secure: bool,
         operator_token: Option<String>,
         mode: AuthMode,
+        trusted_proxies: Arc<Vec<IpAddr>>,
     ) -> Identities {
         let persisted = sessions::Persisted::new(db.clone());
         let operator_token = operator_token.map(Arc::from);
+        let cached = !(mode == AuthMode::Accounts && db.is_shared());
         Identities {
-            store: Arc::new(sessions::store(persisted.clone())),
+            store: Arc::new(sessions::store(persisted.clone(), cached)),
             persisted,
             secure,
             operator_token,
             mode,
             accounts: Accounts::new(db),
             limiter: Arc::default(),
+            trusted_proxies,
         }
     }
 
@@ -250,15 +255,17 @@ impl Identities {
 
     /// Saves the session if the request changed it (a new session, a new day, a sign-in) and
     /// returns the `Set-Cookie` value that carries it to the client; a session signed out is
-    /// removed from the client too.
-    pub async fn finish(&self, identity: &Identity) -> Result<Option<HeaderValue>, AppError> {
+    /// removed from the client too. The cookie is Secure with `--secure-cookies`, or when the
+    /// request came over HTTPS (`https`).
+    pub async fn finish(&self, identity: &Identity, https: bool) -> Result<Option<HeaderValue>, AppError> {
+        let secure = self.secure || https;
         let Some(session) = identity.session.as_ref().filter(|s| s.is_modified()) else {
             return Ok(None);
         };
         if session.is_empty().await {
             // Signed out (flushed): nothing to save; the cookie goes.
             let cookie = Cookie::build((COOKIE_NAME, "")).http_only(true).same_site(SameSite::Lax)
-                .secure(self.secure).path("/").max_age(time::Duration::ZERO).build();
+                .secure(secure).path("/").max_age(time::Duration::ZERO).build();
             return Ok(HeaderValue::from_str(&cookie.to_string()).ok());
         }
         session.save().await.map_err(session_failed)?;
@@ -268,11 +275,18 @@ impl Identities {
         let cookie = Cookie::build((COOKIE_NAME, id.to_string()))
             .http_only(true)
             .same_site(SameSite::Lax)
-            .secure(self.secure)
+            .secure(secure)
             .path("/")
             .max_age(LIFETIME)
             .build();
         Ok(HeaderValue::from_str(&cookie.to_string()).ok())
+    }
+
+    /// Whether the request reached a trusted proxy over HTTPS (`X-Forwarded-Proto: https`).
+    fn over_https(&self, req: &Request) -> bool {
+        let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        peer.is_some_and(|p| self.trusted_proxies.contains(&p))
+            && req.headers().get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
     }
 
     /// Deletes sessions that expired, every hour, until the server stops.
@@ -364,8 +378,9 @@ pub async fn identify(
         req.extensions_mut().insert(session.clone());
     }
     req.extensions_mut().insert(identity.clone());
+    let https = identities.over_https(&req);
     let mut response = next.run(req).await;
-    match identities.finish(&identity).await {
+    match identities.finish(&identity, https).await {
         Ok(Some(cookie)) => {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }

@@ -17,11 +17,51 @@ use tower_sessions_moka_store::MokaStore;
 /// again.
 const CACHED_SESSIONS: u64 = 10_000;
 
-/// The session store the server uses: the cache in front of the database.
-pub type Store = CachingSessionStore<MokaStore, Persisted>;
+/// The session store the server uses: the cache in front of the database, or the database
+/// alone where another process may delete a session this one has cached (signed-in sessions on
+/// a database several processes share: a sign-out on one must hold on all).
+#[derive(Debug, Clone)]
+pub enum Store {
+    Cached(CachingSessionStore<MokaStore, Persisted>),
+    Direct(Persisted),
+}
 
-pub fn store(persisted: Persisted) -> Store {
-    CachingSessionStore::new(MokaStore::new(Some(CACHED_SESSIONS)), persisted)
+pub fn store(persisted: Persisted, cached: bool) -> Store {
+    match cached {
+        true => Store::Cached(CachingSessionStore::new(MokaStore::new(Some(CACHED_SESSIONS)), persisted)),
+        false => Store::Direct(persisted),
+    }
+}
+
+#[async_trait]
+impl SessionStore for Store {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        match self {
+            Store::Cached(s) => s.create(record).await,
+            Store::Direct(s) => s.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        match self {
+            Store::Cached(s) => s.save(record).await,
+            Store::Direct(s) => s.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        match self {
+            Store::Cached(s) => s.load(id).await,
+            Store::Direct(s) => s.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        match self {
+            Store::Cached(s) => s.delete(id).await,
+            Store::Direct(s) => s.delete(id).await,
+        }
+    }
 }
 
 /// Sessions as rows of the engine's store.

@@ -423,3 +423,23 @@ async fn an_open_server_has_anonymous_members() {
     assert_eq!(me, json!({"username": null, "role": "member", "accounts": false}));
     assert_eq!(sign_in(&s, "mia", PASSWORD).await.0, 409);
 }
+
+/// The session cookie is HttpOnly and SameSite=Lax always, and Secure when the request came over
+/// HTTPS through a trusted proxy (or with `--secure-cookies`); a client's own claim is ignored.
+#[tokio::test]
+async fn the_cookie_is_secure_behind_https() {
+    let cookie = |app: &App, proto: Option<&'static str>| {
+        let mut req = reqwest::Client::new().get(format!("{}/api/v1/me", app.base));
+        if let Some(p) = proto {
+            req = req.header("x-forwarded-proto", p);
+        }
+        async move { req.send().await.unwrap().headers()["set-cookie"].to_str().unwrap().to_string() }
+    };
+    let direct = crate::harness::spawn_app().await;
+    let plain = cookie(&direct, Some("https")).await;
+    assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax"), "{plain}");
+    assert!(!plain.contains("Secure"), "an untrusted client's header is ignored: {plain}");
+    let proxied = app().with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).start().await;
+    assert!(cookie(&proxied, Some("https")).await.contains("Secure"));
+    assert!(!cookie(&proxied, Some("http")).await.contains("Secure"));
+}
