@@ -1,6 +1,6 @@
 //! The HTML shell, `<App/>` and its routes.
 
-use crate::components::{identified, signed_in, Account, ConnectionStatus, ThemeToggle};
+use crate::components::{identified, signed_in, Account, ConnectionStatus, NotifyToggle, ThemeToggle};
 use crate::pages::{BulkPage, Dashboard, JobPage, NotFound, SettingsPage, SignInPage, SystemPage};
 use crate::theme::Theme;
 use leptos::prelude::*;
@@ -51,7 +51,7 @@ pub fn App() -> impl IntoView {
                     {show_system().then(|| view! { <a href="/system">"System"</a> })}
                 </nav>
                 <div class="top-tools">
-                    {identified().then(|| view! { <ConnectionStatus/> })}
+                    {identified().then(|| view! { <ConnectionStatus/> <NotifyToggle/> })}
                     <ThemeToggle theme=theme()/>
                     <Account/>
                 </div>

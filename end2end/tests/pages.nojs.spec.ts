@@ -14,6 +14,8 @@ test('start and cancel with plain form posts; the page says how to see progress'
   const row = page.locator('.job-list article.job').first();
   await expect(row.locator('.status-word')).toHaveText(/queued|running/);
   await expect(page.getByRole('link', { name: 'refresh the page' })).toBeVisible();
+  // Notifications need JavaScript: their toggle is not offered.
+  await expect(page.getByRole('button', { name: /notif/i })).toHaveCount(0);
 
   await row.getByRole('button', { name: 'Cancel' }).click();
   await expect(page).toHaveURL(/\/\??$/);
