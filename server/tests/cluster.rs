@@ -178,11 +178,12 @@ async fn two_hundred_reconnects_across_processes_lose_no_status_or_log_line() {
         })
         .await;
         for e in batch {
-            // A snapshot restates where the stream starts; it is not an event of its own.
+            last = Some(id(&e));
+            // A snapshot restates where the stream starts (its id is that cursor, to resume
+            // from); it is not an event of its own.
             if e.event == "snapshot" {
                 continue;
             }
-            last = Some(id(&e));
             done += (e.event == "done") as usize;
             got.push(e);
         }
