@@ -83,3 +83,15 @@ test('bulk cancel works from the server alone: tick, confirm, done', async ({ pa
       .toBe('cancelled');
   }
 });
+
+test('the log is searched and filtered without JavaScript', async ({ page }) => {
+  const id = await startJob(page, 'demo', { steps: 30, interval_ms: 1 });
+  await waitForStatus(page, id, 'succeeded');
+  await page.goto(`/jobs/${id}`);
+  await expect(page.locator('.log .log-line')).toHaveCount(3);
+  await page.getByLabel('Search the log').fill('step 20');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.locator('.log .log-line')).toHaveText([/reached step 20 of 30/]);
+  await expect(page.locator('.log mark')).toHaveText('step 20');
+  await expect(page.getByText('1 line matches.')).toBeVisible();
+});

@@ -5,7 +5,7 @@
 use crate::caller::Caller;
 use crate::engine::{read_failed, Engine};
 use crate::store::{JobFilter, StoredEvent};
-use model::{
+use model::{LogFilter, 
     AppError, HistoryQuery, Job, JobDetail, JobPage, JobStatus, LogLine, MinuteStats, StatusChange,
     StatusCount,
 };
@@ -81,22 +81,31 @@ impl Engine {
             .map_err(read_failed)
     }
 
-    /// Everything the job page shows about one of the caller's jobs, with its last `log_lines`.
+    /// Everything the job page shows about one of the caller's jobs, with its last `log_lines`
+    /// (of those that pass `log_filter`).
     pub async fn job_detail(
         &self,
         caller: &Caller,
         id: &str,
         log_lines: u32,
+        log_filter: &LogFilter,
     ) -> Result<JobDetail, AppError> {
         let job = self.job(caller, id).await?;
         let store = &self.inner.store;
         let changes = store.status_changes(id).await.map_err(read_failed)?;
-        let (log, log_total) = store.log_tail(id, log_lines).await.map_err(read_failed)?;
+        let (mut log, log_total) = store.log_tail(id, log_lines).await.map_err(read_failed)?;
+        let mut log_matches = None;
+        if !log_filter.is_empty() {
+            let (found, n) = store.log_search(id, log_filter, log_lines).await.map_err(read_failed)?;
+            (log, log_matches) = (found, Some(n));
+        }
         Ok(JobDetail {
             timeline: timeline(&job, changes),
             job,
             log,
             log_total,
+            log_filter: log_filter.clone(),
+            log_matches,
         })
     }
 

@@ -1,7 +1,7 @@
 //! What the history pages show: the filters of a view, a page of jobs, a job's details, the
 //! counts per status and the per-minute chart.
 
-use crate::job::{Job, JobStatus, LogLine};
+use crate::job::{Job, JobStatus, LogLevel, LogLine};
 use serde::{Deserialize, Serialize};
 
 /// What a history view shows: the filters and the page, as they appear in its URL (`/?status=
@@ -86,6 +86,11 @@ pub struct JobDetail {
     pub log: Vec<LogLine>,
     /// How many lines the log has in all.
     pub log_total: u64,
+    /// What `log` is narrowed to, and how many lines pass it (`None` without a filter).
+    #[serde(default)]
+    pub log_filter: LogFilter,
+    #[serde(default)]
+    pub log_matches: Option<u64>,
 }
 
 /// How many of a user's jobs are in one status.
@@ -114,3 +119,93 @@ pub struct StatusChange {
     pub status: JobStatus,
     pub at: i64,
 }
+
+/// What the job page's log is narrowed to: lines containing `q` (ignoring ASCII case), of at
+/// least `level`. As it appears in the page's URL (`?log_q=failed&log_level=warn`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogFilter {
+    pub q: Option<String>,
+    pub level: Option<LogLevel>,
+}
+
+/// The longest search in a log.
+pub const MAX_LOG_SEARCH: usize = 200;
+
+impl LogFilter {
+    /// From the page's query values: empty ones, `all` and unknown levels mean no filter; the
+    /// search is trimmed and cut to [`MAX_LOG_SEARCH`] characters.
+    pub fn from_query(q: Option<&str>, level: Option<&str>) -> LogFilter {
+        let q = q.map(str::trim).filter(|q| !q.is_empty()).map(|q| q.chars().take(MAX_LOG_SEARCH).collect());
+        LogFilter { q, level: level.and_then(LogLevel::parse).filter(|l| *l != LogLevel::Info) }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.q.is_none() && self.level.is_none()
+    }
+
+    /// The lowest level shown, as a rank: 0 every line, 1 warnings and errors, 2 errors.
+    pub fn min_rank(&self) -> i64 {
+        match self.level {
+            None | Some(LogLevel::Info) => 0,
+            Some(LogLevel::Warn) => 1,
+            Some(LogLevel::Error) => 2,
+        }
+    }
+
+    /// Whether a line passes (the same test the store applies).
+    pub fn matches(&self, line: &LogLine) -> bool {
+        let rank = match line.level {
+            LogLevel::Info => 0,
+            LogLevel::Warn => 1,
+            LogLevel::Error => 2,
+        };
+        rank >= self.min_rank() && self.q.as_deref().is_none_or(|q| !find_all(&line.line, q).is_empty())
+    }
+}
+
+/// Where `needle` occurs in `text`, ignoring ASCII case, as byte ranges that do not overlap.
+pub fn find_all(text: &str, needle: &str) -> Vec<std::ops::Range<usize>> {
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let (hay, pin) = (text.to_ascii_lowercase(), needle.to_ascii_lowercase());
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = hay[from..].find(&pin) {
+        let start = from + at;
+        found.push(start..start + pin.len());
+        from = start + pin.len();
+    }
+    found
+}
+
+#[cfg(test)]
+mod log_filter_tests {
+    use super::*;
+
+    fn line(level: LogLevel, text: &str) -> LogLine {
+        LogLine { job_id: "j".into(), seq: 1, level, line: text.into(), at: 0 }
+    }
+
+    #[test]
+    fn a_filter_keeps_lines_of_its_level_and_above_that_contain_its_text() {
+        let f = LogFilter::from_query(Some("  Item 7 "), Some("warn"));
+        assert_eq!(f.q.as_deref(), Some("Item 7"));
+        assert!(f.matches(&line(LogLevel::Warn, "item 7 failed")));
+        assert!(f.matches(&line(LogLevel::Error, "ITEM 7 crashed")));
+        assert!(!f.matches(&line(LogLevel::Info, "item 7 done")));
+        assert!(!f.matches(&line(LogLevel::Warn, "item 8 failed")));
+        assert!(LogFilter::from_query(Some(""), Some("all")).is_empty());
+        assert!(LogFilter::from_query(None, Some("info")).is_empty());
+        assert_eq!(LogFilter::from_query(Some(&"x".repeat(500)), None).q.unwrap().len(), MAX_LOG_SEARCH);
+    }
+
+    #[test]
+    fn matches_are_found_ignoring_case_without_overlap() {
+        assert_eq!(find_all("Item item ITEM", "item"), vec![0..4, 5..9, 10..14]);
+        assert_eq!(find_all("aaaa", "aa"), vec![0..2, 2..4]);
+        assert_eq!(find_all("ünïcode Ü", "ü"), vec![0..2]);
+        assert!(find_all("abc", "").is_empty());
+    }
+}
+

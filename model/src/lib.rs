@@ -42,7 +42,7 @@ pub use accounts::{Me, Role, TokenScope};
 pub use error::{AppError, ErrorCode, FieldError};
 pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionEvent};
 pub use history::{
-    url_encode, HistoryQuery, JobDetail, JobPage, MinuteStats, StatusChange, StatusCount,
+    url_encode, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
 };
 pub use job::{Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{KindInfo, ParamInfo, ParamType};

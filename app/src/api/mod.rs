@@ -110,11 +110,11 @@ pub struct JobPageData {
 pub const PAGE_LOG_LINES: u32 = 1_000;
 
 #[server(endpoint = "job")]
-pub async fn load_job(id: String) -> Result<JobPageData, AppError> {
+pub async fn load_job(id: String, log_filter: crate::model::LogFilter) -> Result<JobPageData, AppError> {
     let (engine, caller) = caller().await?;
     let live = live_info(&engine).await?;
     let detail = engine
-        .job_detail(&caller, &id, PAGE_LOG_LINES)
+        .job_detail(&caller, &id, PAGE_LOG_LINES, &log_filter)
         .await
         .inspect_err(|e| {
             respond_with(if e.code == crate::error::ErrorCode::NotFound {

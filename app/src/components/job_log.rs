@@ -3,17 +3,25 @@
 
 use crate::format;
 use crate::live;
-use crate::model::{LogLevel, LogLine};
+use crate::model::history::find_all;
+use crate::model::{LogFilter, LogLevel, LogLine};
 use leptos::html::Div;
 use leptos::prelude::*;
 
 /// How close to the bottom (px) still counts as "at the bottom".
 const BOTTOM_SLACK: i32 = 24;
 
+/// With a `filter` (the page's search and level), only the lines that pass it are shown, new
+/// ones too, with the searched text marked.
 #[island]
-pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64) -> impl IntoView {
-    let shown_from = lines.first().map_or(total + 1, |l| l.seq);
+pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter) -> impl IntoView {
+    let filtered = !filter.is_empty();
+    let shown_from = if filtered { 1 } else { lines.first().map_or(total + 1, |l| l.seq) };
     let lines = RwSignal::from(live::watch_log(&job_id, lines));
+    let filter = StoredValue::new(filter);
+    let shown = move || {
+        lines.with(|all| filter.with_value(|f| all.iter().filter(|l| f.matches(l)).cloned().collect::<Vec<_>>()))
+    };
     let follow = RwSignal::new(true);
     let pane = NodeRef::<Div>::new();
     let to_bottom = move || {
@@ -75,19 +83,22 @@ pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64) -> impl IntoView 
             aria-live="off"
         >
             <For
-                each=move || lines.get()
+                each=shown
                 key=|l| l.seq
-                children=|l| view! {
-                    <div class=format!("log-line log-{}", l.level.as_str()) data-seq=l.seq>
-                        <span class="log-seq">{l.seq}</span>
-                        <time class="log-time" datetime=format::iso(l.at)>{format::datetime(l.at)[11..19].to_string()}</time>
-                        <span class="log-level">{level_tag(l.level)}</span>
-                        <span class="log-text">{l.line}</span>
-                    </div>
+                children=move |l| {
+                    let text = filter.with_value(|f| marked(&l.line, f.q.as_deref()));
+                    view! {
+                        <div class=format!("log-line log-{}", l.level.as_str()) data-seq=l.seq>
+                            <span class="log-seq">{l.seq}</span>
+                            <time class="log-time" datetime=format::iso(l.at)>{format::datetime(l.at)[11..19].to_string()}</time>
+                            <span class="log-level">{level_tag(l.level)}</span>
+                            <span class="log-text">{text}</span>
+                        </div>
+                    }
                 }
             />
-            <Show when=move || lines.with(Vec::is_empty)>
-                <p class="empty-log">"No log lines yet."</p>
+            <Show when=move || shown().is_empty()>
+                <p class="empty-log">{if filtered { "No line matches." } else { "No log lines yet." }}</p>
             </Show>
         </div>
     }
@@ -101,3 +112,17 @@ fn level_tag(level: LogLevel) -> &'static str {
         LogLevel::Error => "ERROR",
     }
 }
+
+/// A line with each occurrence of `q` in a `<mark>`.
+fn marked(line: &str, q: Option<&str>) -> impl IntoView {
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for found in q.map(|q| find_all(line, q)).unwrap_or_default() {
+        parts.push(line[at..found.start].to_string().into_any());
+        parts.push(view! { <mark>{line[found.clone()].to_string()}</mark> }.into_any());
+        at = found.end;
+    }
+    parts.push(line[at..].to_string().into_any());
+    parts
+}
+

@@ -5,12 +5,20 @@ use crate::components::{JobLog, JobRow, LiveRoot, Timeline};
 use crate::format;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use crate::model::{LogFilter, LogLevel};
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn JobPage() -> impl IntoView {
     let params = use_params_map();
-    let data = Resource::new_blocking(move || params.get().get("id").unwrap_or_default(), load_job);
+    let query = use_query_map();
+    let data = Resource::new_blocking(
+        move || {
+            let filter = query.with(|q| LogFilter::from_query(q.get("log_q").as_deref(), q.get("log_level").as_deref()));
+            (params.get().get("id").unwrap_or_default(), filter)
+        },
+        |(id, filter)| load_job(id, filter),
+    );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -92,10 +100,51 @@ fn JobView(data: JobPageData) -> impl IntoView {
         </div>
         <section class="job-log" aria-labelledby="log-title">
             <h2 id="log-title">"Log " <span class="muted">{format!("({} lines)", format::count(detail.log_total))}</span></h2>
-            <JobLog job_id=job.id.clone() lines=detail.log total=detail.log_total/>
+            <LogFilterForm job_id=job.id.clone() filter=detail.log_filter.clone() matches=detail.log_matches/>
+            <JobLog job_id=job.id.clone() lines=detail.log total=detail.log_total filter=detail.log_filter/>
         </section>
     }
 }
 
 // The page shows at most this many lines; the API serves the rest.
 const _: () = assert!(PAGE_LOG_LINES >= 100);
+
+/// Search and a level filter for the log: a plain GET form, so the page itself narrows the log
+/// (with or without JavaScript); matches are highlighted.
+#[component]
+fn LogFilterForm(job_id: String, filter: LogFilter, matches: Option<u64>) -> impl IntoView {
+    let level = filter.level;
+    let option = move |value: &'static str, label: &'static str, l: Option<LogLevel>| {
+        view! { <option value=value selected=level == l>{label}</option> }
+    };
+    let summary = matches.map(|n| {
+        let shown = n.min(u64::from(PAGE_LOG_LINES));
+        let text = match (n, shown < n) {
+            (0, _) => "No line matches.".to_string(),
+            (1, _) => "1 line matches.".to_string(),
+            (n, false) => format!("{} lines match.", format::count(n)),
+            (n, true) => format!("{} lines match; the newest {} are shown.", format::count(n), format::count(shown)),
+        };
+        view! { <p class="log-matches" role="status">{text}</p> }
+    });
+    view! {
+        <form method="get" action=format!("/jobs/{job_id}") class="log-filter" role="search" aria-label="Log filter">
+            <div class="field">
+                <label for="log-q">"Search the log"</label>
+                <input id="log-q" type="search" name="log_q" value=filter.q.clone().unwrap_or_default() maxlength="200"/>
+            </div>
+            <div class="field">
+                <label for="log-level">"Level"</label>
+                <select id="log-level" name="log_level">
+                    {option("all", "All levels", None)}
+                    {option("warn", "Warnings and errors", Some(LogLevel::Warn))}
+                    {option("error", "Errors", Some(LogLevel::Error))}
+                </select>
+            </div>
+            <button type="submit" class="secondary">"Filter"</button>
+            {(!filter.is_empty()).then(|| view! { <a href=format!("/jobs/{job_id}")>"Show every line"</a> })}
+        </form>
+        {summary}
+    }
+}
+

@@ -234,6 +234,11 @@ impl Store {
         backend!(self, s => s.log_tail(job_id, limit).await)
     }
 
+    /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
+    pub async fn log_search(&self, job_id: &str, filter: &model::LogFilter, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+        backend!(self, s => s.log_search(job_id, filter, limit).await)
+    }
+
     /// Log lines of one job with `seq > after`, in order.
     pub async fn log_lines(
         &self,

@@ -853,3 +853,40 @@ async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit() {
     assert_eq!(claimed(&db.store.apply(vec![claim("p2", 5, &[])]).await.unwrap().outcomes[0]), std::slice::from_ref(&resumed.id));
     assert_eq!(db.store.job(Some("me"), &ended.id).await.unwrap().unwrap().status, JobStatus::Interrupted);
 }
+
+#[tokio::test]
+async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept() {
+    let db = db().await;
+    let job = new_job("batch");
+    db.store.apply(vec![create("me", &job), claim("p1", 1, &[])]).await.unwrap();
+    let mut changes = Vec::new();
+    let lines = [
+        (LogLevel::Info, "started 100% of nothing"),
+        (LogLevel::Warn, "item 7 failed"),
+        (LogLevel::Info, "item 7 retried"),
+        (LogLevel::Error, "ITEM 9 crashed"),
+        (LogLevel::Warn, "disk_full on item_3"),
+    ];
+    for (level, line) in lines {
+        changes.push(Change::Log { owner: "me".into(), job_id: job.id.clone(), level, line: line.into(), fence: Some("p1".into()) });
+    }
+    db.store.apply(changes).await.unwrap();
+    let search = |q: Option<&str>, level: Option<&str>, limit: u32| {
+        let filter = model::LogFilter::from_query(q, level);
+        let store = db.store.clone();
+        let id = job.id.clone();
+        async move {
+            let (found, n) = store.log_search(&id, &filter, limit).await.unwrap();
+            (found.into_iter().map(|l| l.line).collect::<Vec<_>>(), n)
+        }
+    };
+    assert_eq!(search(Some("item"), None, 10).await, (vec!["item 7 failed".into(), "item 7 retried".into(), "ITEM 9 crashed".into(), "disk_full on item_3".into()], 4));
+    assert_eq!(search(Some("item"), None, 2).await, (vec!["ITEM 9 crashed".into(), "disk_full on item_3".into()], 4), "the newest matches, oldest first");
+    assert_eq!(search(None, Some("warn"), 10).await.1, 3);
+    assert_eq!(search(None, Some("error"), 10).await, (vec!["ITEM 9 crashed".into()], 1));
+    assert_eq!(search(Some("item 7"), Some("warn"), 10).await, (vec!["item 7 failed".into()], 1));
+    // `%` and `_` are searched for as themselves.
+    assert_eq!(search(Some("100%"), None, 10).await.0, vec!["started 100% of nothing".to_string()]);
+    assert_eq!(search(Some("item_"), None, 10).await.0, vec!["disk_full on item_3".to_string()]);
+    assert_eq!(search(Some("nowhere"), None, 10).await, (vec![], 0));
+}

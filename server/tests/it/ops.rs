@@ -4,7 +4,8 @@
 
 use crate::client::*;
 use crate::harness::{app, spawn_app};
-use serde_json::Value;
+use serde_json::{json, Value};
+use std::time::Duration;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -115,9 +116,31 @@ async fn metrics_beyond_loopback_need_the_operator_token_unless_public() {
     assert_eq!(scrape(&base, None).await.status(), 200);
 }
 
+/// A kind that exists only in these tests: runs until it is aborted, heeding no cancel, so that
+/// a shutdown takes its whole grace period.
+struct Deaf;
+
+/// Runs until aborted.
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[garde(context(engine::kinds::KindEnv))]
+struct DeafParams {}
+
+impl engine::kinds::Kind for Deaf {
+    type Params = DeafParams;
+    const NAME: &'static str = "deaf";
+
+    async fn run(_: DeafParams, ctx: &mut engine::kinds::JobContext) -> engine::kinds::RunResult {
+        ctx.set_total(None, "ticks").await;
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
 #[tokio::test]
 async fn readyz_is_ready_then_503_once_shutdown_begins() {
-    let mut app = app().with(|c| c.cancel_grace_ms = 3000).start().await;
+    let mut app = app().with(|c| c.cancel_grace_ms = 5000).kind::<Deaf>().start().await;
     // One client, one kept-alive connection: it can still ask once the server stops accepting.
     let http = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
     let url = format!("{}/readyz", app.base);
@@ -130,7 +153,9 @@ async fn readyz_is_ready_then_503_once_shutdown_begins() {
     // A job that takes its grace period to stop keeps the shutdown going while we ask.
     let s = app.session();
     let mut events = s.events("/api/v1/events", None).await;
-    let id = s.demo(100_000, 50).await;
+    let (status, job) = s.create("deaf", json!({})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
     read_until(&mut events, |e| e.event == "job" && data(e)["id"] == id && data(e)["status"] == "running").await;
     let stopping = app.engine().stopping();
     let shutdown = app.begin_shutdown();

@@ -292,12 +292,14 @@ impl Search {
             let high = String::from_utf8(high).expect("ASCII stays UTF-8");
             return Search::IdPrefix { low: s, high };
         }
-        let escaped = search
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        Search::Text(format!("%{escaped}%"))
+        Search::Text(like_pattern(search))
     }
+}
+
+/// A `LIKE` pattern (with `ESCAPE '\'`) matching `text` anywhere.
+pub fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 

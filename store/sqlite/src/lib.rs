@@ -19,7 +19,7 @@ use store::{
     StoreError, StoreResult, StoredEvent, Write,
 };
 use model::{
-    Job, JobError, JobStatus, Level, LogLevel, LogLine, MinuteStats, Notice, Progress,
+    Job, JobError, JobStatus, Level, LogFilter, LogLevel, LogLine, MinuteStats, Notice, Progress,
     StatusChange, StatusCount,
 };
 use sqlx::sqlite::{
@@ -370,7 +370,7 @@ impl SqliteStore {
                     .push(" ESCAPE '\\'");
                 q.push(" OR error_message LIKE ")
                     .push_bind(pattern)
-                    .push(" ESCAPE '\\')");
+                    .push(" ESCAPE '\')");
             }
             None => {}
         }
@@ -626,6 +626,51 @@ impl SqliteStore {
                 at: r.at,
             })
             .collect())
+    }
+
+    /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
+    pub async fn log_search(&self, job_id: &str, filter: &LogFilter, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+        let rank = filter.min_rank();
+        let pattern = filter.q.as_deref().map(store::like_pattern);
+        let fail = read_err("searching a log");
+        let matching = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM job_logs
+               WHERE job_id = ?1
+                 AND (?2 = 0 OR (?2 = 1 AND level IN ('warn', 'error')) OR (?2 = 2 AND level = 'error'))
+                 AND (?3 IS NULL OR line LIKE ?3 ESCAPE '\')"#,
+            job_id,
+            rank,
+            pattern
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(&fail)?;
+        let rows = sqlx::query!(
+            r#"SELECT job_id, seq, level, line, at FROM job_logs
+               WHERE job_id = ?1
+                 AND (?2 = 0 OR (?2 = 1 AND level IN ('warn', 'error')) OR (?2 = 2 AND level = 'error'))
+                 AND (?3 IS NULL OR line LIKE ?3 ESCAPE '\')
+               ORDER BY seq DESC LIMIT ?4"#,
+            job_id,
+            rank,
+            pattern,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(&fail)?;
+        let mut lines: Vec<LogLine> = rows
+            .into_iter()
+            .map(|r| LogLine {
+                job_id: r.job_id,
+                seq: r.seq.max(0) as u64,
+                level: LogLevel::parse(&r.level).unwrap_or_default(),
+                line: r.line,
+                at: r.at,
+            })
+            .collect();
+        lines.reverse();
+        Ok((lines, matching.max(0) as u64))
     }
 
     pub async fn active_notices(&self) -> StoreResult<Vec<Notice>> {
