@@ -301,7 +301,7 @@ impl PgStore {
                     .push(" ESCAPE '\\'");
                 q.push(" OR error_message ILIKE ")
                     .push_bind(pattern)
-                    .push(" ESCAPE '\')");
+                    .push(" ESCAPE '\\')");
             }
             None => {}
         }

@@ -370,7 +370,7 @@ impl SqliteStore {
                     .push(" ESCAPE '\\'");
                 q.push(" OR error_message LIKE ")
                     .push_bind(pattern)
-                    .push(" ESCAPE '\')");
+                    .push(" ESCAPE '\\')");
             }
             None => {}
         }
