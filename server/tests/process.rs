@@ -404,3 +404,24 @@ async fn accounts_are_managed_from_the_command_line_with_or_without_a_server() {
     assert_eq!(code, 1);
     assert!(err.contains("no user named \"nobody\""), "{err}");
 }
+
+/// Beyond loopback, signing in is required unless `--auth open` is given, and then every start
+/// warns about it.
+#[tokio::test]
+async fn beyond_loopback_accounts_are_the_default_and_an_open_server_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path()).await;
+    let on_loopback = |h: &Headway| h.base.replace("0.0.0.0", "127.0.0.1");
+    let warning = "--auth open on an address beyond loopback";
+
+    let closed = Headway::start(&db, dir.path(), &["--addr", "0.0.0.0:0"], &[]);
+    let r = reqwest::get(format!("{}/api/v1/jobs", on_loopback(&closed))).await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(!closed.log().iter().any(|l| l.contains(warning)));
+    drop(closed);
+
+    let open = Headway::start(&db, dir.path(), &["--addr", "0.0.0.0:0", "--auth", "open"], &[]);
+    let r = reqwest::get(format!("{}/api/v1/jobs", on_loopback(&open))).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(open.log().iter().any(|l| l.contains(warning)), "{:?}", open.log());
+}

@@ -40,10 +40,14 @@ pub struct Headway {
 
 impl Headway {
     /// Starts `headway` on `database`, with file kinds under `<dir>/files`, and waits until it
-    /// listens. `args` and `env` are added as given.
+    /// listens (on a loopback port of its own unless `args` has `--addr`). `args` and `env` are
+    /// added as given.
     pub fn start(database: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Headway {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_headway"));
-        cmd.args(["--addr", "127.0.0.1:0", "--database-url", database])
+        if !args.contains(&"--addr") {
+            cmd.args(["--addr", "127.0.0.1:0"]);
+        }
+        cmd.args(["--database-url", database])
             .arg("--data-root")
             .arg(dir.join("files"))
             .args(args)
