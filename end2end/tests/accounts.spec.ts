@@ -7,7 +7,8 @@ import { Headway, addUser } from './headway';
 
 const PASSWORD = 'correct horse battery';
 const db = `target/e2e/accounts-${Date.now()}.db`;
-const server = new Headway(3908, db, {}, ['--auth', 'accounts']);
+// Streams check their session at every keep-alive: once a second here.
+const server = new Headway(3908, db, {}, ['--auth', 'accounts', '--keep-alive-secs', '1']);
 
 test.beforeAll(async () => {
   addUser(db, 'mia', 'member', PASSWORD);
@@ -123,3 +124,25 @@ test('a personal API token is shown once, works as its owner, and stops working 
   await expect(page.locator('table.tokens tbody tr').first()).toContainText('revoked');
   expect((await me()).status()).toBe(401);
 });
+
+test.describe('a session that ends', () => {
+  // The open page's stream is refused once signed out (the browser reports the 401).
+  test.use({ allowConsole: /status of 401/ });
+
+  test('signed out in another tab, an open page goes to sign in and comes back after', async ({ page, context }) => {
+    await signIn(page, 'max');
+    await page.goto(`${server.url}/?status=succeeded`);
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+    const other = await context.newPage();
+    await other.goto(`${server.url}/settings`);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await expect(other).toHaveURL(`${server.url}/signin`);
+    await expect(page).toHaveURL(`${server.url}/signin?next=%2F%3Fstatus%3Dsucceeded`, { timeout: 20_000 });
+    await page.getByLabel('User name').fill('max');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(`${server.url}/?status=succeeded`);
+  });
+});
+

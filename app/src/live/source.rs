@@ -2,7 +2,8 @@
 //!
 //! The browser's own reconnect is not used: on any error the source is closed and a new one is
 //! opened after a growing, jittered delay, resuming with `?last_event_id=` from the last event
-//! received. The server replays what was missed.
+//! received. The server replays what was missed. A stream refused because no one is signed in
+//! any more sends the page to the sign-in page instead.
 
 use super::{Connection, STATE};
 use leptos::prelude::*;
@@ -77,7 +78,7 @@ fn connect() {
             // Dropping the closures inside their own call is not allowed: release them later.
             defer(0, move || drop(old));
         }
-        schedule_reconnect();
+        reconnect_if_signed_in();
     });
     es.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     SOURCE.with(|s| {
@@ -154,6 +155,32 @@ pub fn clock(_rendered_at: i64) -> ArcRwSignal<i64> {
             })
             .clone()
     })
+}
+
+/// Reconnects, unless the stream failed because no one is signed in any more (signed out in
+/// another tab, the account disabled, the password changed): then the page goes to sign-in,
+/// and comes back here after.
+fn reconnect_if_signed_in() {
+    let Some(window) = web_sys::window() else {
+        return schedule_reconnect();
+    };
+    let answered = Closure::once(|answer: JsValue| {
+        let status = answer.dyn_into::<web_sys::Response>().map_or(0, |r| r.status());
+        if status != 401 {
+            return schedule_reconnect();
+        }
+        let Some(location) = web_sys::window().map(|w| w.location()) else {
+            return;
+        };
+        let here = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
+        let next = String::from(js_sys::encode_uri_component(&here));
+        let _ = location.set_href(&format!("/signin?next={next}"));
+    });
+    let failed = Closure::once(|_: JsValue| schedule_reconnect());
+    let _ = window.fetch_with_str("/api/v1/me").then2(&answered, &failed);
+    // Each is called at most once, after this returns (a few bytes per failed connection).
+    answered.forget();
+    failed.forget();
 }
 
 fn schedule_reconnect() {

@@ -81,8 +81,8 @@ pub struct Identity {
 pub enum Credential {
     /// An anonymous session, the operator token, or nothing: nothing to revoke.
     Lasting,
-    /// A signed-in session of account `user`, signed in under `generation`.
-    Session { user: String, generation: i64 },
+    /// Signed-in session `id` of account `user`, signed in under `generation`.
+    Session { id: Id, user: String, generation: i64 },
     /// A personal API token (its secret).
     Token(Arc<str>),
 }
@@ -178,14 +178,14 @@ impl Identities {
                     (Some(user), Some(generation)) => self.accounts.session_user(&user, generation).await?,
                     _ => None,
                 };
-                match account {
-                    Some(account) => Identity {
-                        credential: Credential::Session { user: account.id.clone(), generation: account.generation },
+                match (account, session.id()) {
+                    (Some(account), Some(id)) => Identity {
+                        credential: Credential::Session { id, user: account.id.clone(), generation: account.generation },
                         caller: Some(account_caller(account)),
                         session: Some(session),
                     },
                     // Nothing is written for a visitor who has not signed in.
-                    None => return Ok(Identity { caller: None, session: Some(session), credential: Credential::Lasting }),
+                    _ => return Ok(Identity { caller: None, session: Some(session), credential: Credential::Lasting }),
                 }
             }
         };
@@ -198,13 +198,16 @@ impl Identities {
         Ok(identity)
     }
 
-    /// Whether what `credential` rests on still holds: the account is enabled and its password
-    /// unchanged, or the token is in force. Open streams ask this from time to time.
+    /// Whether what `credential` rests on still holds: the session exists (it was not signed
+    /// out, in any process), its account is enabled and its password unchanged; or the token is
+    /// in force. Open streams ask this from time to time.
     pub async fn still_valid(&self, credential: &Credential) -> bool {
         match credential {
             Credential::Lasting => true,
-            Credential::Session { user, generation } => {
-                matches!(self.accounts.session_user(user, *generation).await, Ok(Some(_)))
+            Credential::Session { id, user, generation } => {
+                use tower_sessions::SessionStore;
+                matches!(self.persisted.load(id).await, Ok(Some(_)))
+                    && matches!(self.accounts.session_user(user, *generation).await, Ok(Some(_)))
             }
             Credential::Token(secret) => matches!(self.accounts.token_caller(secret).await, Ok(Some(_))),
         }

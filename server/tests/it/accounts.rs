@@ -209,7 +209,7 @@ async fn the_sign_in_form_signs_in_and_out_without_javascript() {
 }
 
 /// Signing in gives the session a new id and the old one stops working (no fixation); signing
-/// out ends the session on the server, not only in the browser.
+/// out ends the session on the server, not only in the browser, and its open stream with it.
 #[tokio::test]
 async fn signing_in_changes_the_session_id_and_signing_out_ends_it() {
     let app = accounts_app().await;
@@ -238,8 +238,11 @@ async fn signing_in_changes_the_session_id_and_signing_out_ends_it() {
     assert_ne!(first, second);
     assert_eq!(me(first).await.unwrap().status(), 401, "the old session id no longer works");
     assert_eq!(me(second.clone()).await.unwrap().json::<Value>().await.unwrap()["username"], "max");
+    let stream = bare.get(format!("{}/api/v1/events", app.base)).header("cookie", second.clone()).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
     let r = bare.delete(format!("{}/api/v1/session", app.base)).header("cookie", second.clone()).send().await.unwrap();
     assert_eq!(r.status(), 204);
+    assert!(tokio::time::timeout(WAIT, stream.text()).await.is_ok(), "the signed-out session's open stream ended");
     assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     assert_eq!(me(second).await.unwrap().status(), 401, "the session ended on the server");
 }
