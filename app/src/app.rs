@@ -1,7 +1,7 @@
 //! The HTML shell, `<App/>` and its routes.
 
 use crate::components::{identified, signed_in, Account, ConnectionStatus, NotifyToggle, ThemeToggle};
-use crate::pages::{BulkPage, Dashboard, JobPage, NotFound, SettingsPage, SignInPage, SystemPage};
+use crate::pages::{BulkPage, Dashboard, JobPage, NotFound, SettingsPage, SignInPage, SystemPage, UsersPage};
 use crate::theme::Theme;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                 <nav class="top-nav" aria-label="Pages">
                     <a href="/">"Jobs"</a>
                     {show_system().then(|| view! { <a href="/system">"System"</a> })}
+                    {signed_in().is_some_and(|w| w.role == crate::model::Role::Admin).then(|| view! { <a href="/users">"Users"</a> })}
                 </nav>
                 <div class="top-tools">
                     {identified().then(|| view! { <ConnectionStatus/> <NotifyToggle/> })}
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("bulk") view=BulkPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=SignInPage/>
                     <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("users") view=UsersPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

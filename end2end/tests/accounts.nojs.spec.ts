@@ -10,6 +10,7 @@ const server = new Headway(3909, db, {}, ['--auth', 'accounts']);
 
 test.beforeAll(async () => {
   addUser(db, 'mia', 'member', PASSWORD);
+  addUser(db, 'ada', 'admin', PASSWORD);
   await server.start();
 });
 test.afterAll(async () => server.stop());
@@ -37,3 +38,17 @@ test('sign in, start a job and sign out with plain form posts', async ({ page })
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(`${server.url}/signin`);
 });
+
+test('an admin adds an account with a plain form post', async ({ page }) => {
+  await page.goto(`${server.url}/signin`);
+  await page.getByLabel('User name').fill('ada');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto(`${server.url}/users`);
+  await page.getByLabel('User name').fill('kim');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Add user' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${server.url}/users\\??$`));
+  await expect(page.locator('tr[data-user="kim"]').getByLabel('Role of kim')).toHaveValue('member');
+});
+

@@ -14,6 +14,7 @@ test.beforeAll(async () => {
   addUser(db, 'mia', 'member', PASSWORD);
   addUser(db, 'max', 'member', PASSWORD);
   addUser(db, 'vera', 'viewer', PASSWORD);
+  addUser(db, 'ada', 'admin', PASSWORD);
   await server.start();
 });
 test.afterAll(async () => server.stop());
@@ -123,6 +124,41 @@ test('a personal API token is shown once, works as its owner, and stops working 
   await page.getByRole('button', { name: 'Revoke deploy script' }).click();
   await expect(page.locator('table.tokens tbody tr').first()).toContainText('revoked');
   expect((await me()).status()).toBe(401);
+});
+
+test('an admin adds an account, changes its role and disables it; others may not', async ({ page, browser }) => {
+  await signIn(page, 'ada');
+  await page.getByRole('link', { name: 'Users' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('User name').fill('nia');
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+  await page.getByRole('button', { name: 'Add user' }).click();
+  const row = page.locator('tr[data-user="nia"]');
+  await expect(row.getByLabel('Role of nia')).toHaveValue('viewer');
+  await row.getByLabel('Role of nia').selectOption('operator');
+  await row.getByRole('button', { name: 'Save the role of nia' }).click();
+  await row.getByRole('button', { name: 'Disable nia' }).click();
+  await expect(row).toHaveAttribute('data-state', 'disabled');
+  await page.reload();
+  await expect(page.locator('tr[data-user="nia"]')).toHaveAttribute('data-state', 'disabled');
+  await expect(page.locator('tr[data-user="nia"]').getByLabel('Role of nia')).toHaveValue('operator');
+  // An admin cannot lock themselves out from here.
+  await expect(page.locator('tr[data-user="ada"]').getByRole('button', { name: /Disable/ })).toHaveCount(0);
+
+  const member = await browser.newContext();
+  try {
+    const max = await member.newPage();
+    await signIn(max, 'max');
+    await expect(max.getByRole('link', { name: 'Users' })).toHaveCount(0);
+    const res = await max.goto(`${server.url}/users`);
+    expect(res?.status()).toBe(403);
+    await expect(max.getByRole('alert')).toContainText('only an admin');
+    await expectAccessible(max);
+  } finally {
+    await member.close();
+  }
 });
 
 test.describe('a session that ends', () => {

@@ -356,3 +356,60 @@ fn accounts() -> Result<engine::accounts::Accounts, AppError> {
         AppError::internal()
     })
 }
+
+/// Every account (admins only).
+#[server(endpoint = "users")]
+pub async fn load_users() -> Result<Vec<crate::model::accounts::UserInfo>, AppError> {
+    let (_, caller) = caller().await?;
+    caller.may_administer()?;
+    accounts()?.list().await
+}
+
+/// Adds an account (admins only).
+#[server(endpoint = "add_user")]
+pub async fn add_user(username: String, password: String, role: String) -> Result<crate::model::accounts::UserInfo, AppError> {
+    let (_, caller) = caller().await?;
+    caller.may_administer()?;
+    let role = parse_role(&role)?;
+    let user = accounts()?.add(username.trim(), role, &password).await?;
+    tracing::info!(user = %user.username, role = %user.role, by = caller.name().unwrap_or_default(), "account added");
+    Ok(user)
+}
+
+/// Changes an account's role, or disables or enables it (admins only); returns it as it is now.
+#[server(endpoint = "change_user")]
+pub async fn change_user(
+    username: String,
+    role: Option<String>,
+    disabled: Option<bool>,
+) -> Result<crate::model::accounts::UserInfo, AppError> {
+    let (_, caller) = caller().await?;
+    caller.may_administer()?;
+    let accounts = accounts()?;
+    if let Some(role) = role {
+        accounts.set_role(&username, parse_role(&role)?).await?;
+    }
+    if let Some(disabled) = disabled {
+        if disabled && caller.name() == Some(username.as_str()) {
+            return Err(AppError::new(crate::error::ErrorCode::Conflict, "an admin cannot disable their own account"));
+        }
+        accounts.set_disabled(&username, disabled).await?;
+    }
+    tracing::info!(user = %username, by = caller.name().unwrap_or_default(), "account changed");
+    accounts
+        .list()
+        .await?
+        .into_iter()
+        .find(|u| u.username == username)
+        .ok_or_else(|| AppError::new(crate::error::ErrorCode::NotFound, format!("no user named {username:?}")))
+}
+
+#[cfg(feature = "ssr")]
+fn parse_role(role: &str) -> Result<crate::model::Role, AppError> {
+    crate::model::Role::parse(role).ok_or_else(|| {
+        AppError::invalid(vec![crate::model::FieldError {
+            field: "role".into(),
+            message: "viewer, member, operator or admin".into(),
+        }])
+    })
+}

@@ -12,6 +12,7 @@ mod progress_bar;
 mod start_form;
 mod theme_toggle;
 mod tokens;
+mod users;
 mod timeline;
 
 pub use account::{identified, signed_in, Account, SignedIn};
@@ -25,4 +26,5 @@ pub use progress_bar::ProgressBar;
 pub use start_form::StartForm;
 pub use theme_toggle::ThemeToggle;
 pub use tokens::TokenManager;
+pub use users::UserManager;
 pub use timeline::Timeline;

@@ -7,6 +7,7 @@ mod not_found;
 mod settings;
 mod sign_in;
 mod system;
+mod users;
 
 pub use bulk::BulkPage;
 pub use dashboard::Dashboard;
@@ -15,3 +16,4 @@ pub use not_found::NotFound;
 pub use settings::SettingsPage;
 pub use sign_in::SignInPage;
 pub use system::SystemPage;
+pub use users::UsersPage;

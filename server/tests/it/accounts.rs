@@ -446,3 +446,27 @@ async fn the_cookie_is_secure_behind_https() {
     assert!(cookie(&proxied, Some("https")).await.contains("Secure"));
     assert!(!cookie(&proxied, Some("http")).await.contains("Secure"));
 }
+
+/// The users page's server functions are an admin's alone: anyone else is refused and nothing
+/// changes; an admin cannot disable their own account from there.
+#[tokio::test]
+async fn only_an_admin_manages_accounts_from_the_page() {
+    let app = accounts_app().await;
+    add_user(&app, "ada", "admin").await;
+    add_user(&app, "otto", "operator").await;
+    let otto = signed_in(&app, "otto").await;
+    let add = |s: &Session, name: &'static str| {
+        s.http.post(s.url("/api/add_user")).form(&[("username", name), ("password", PASSWORD), ("role", "admin")]).send()
+    };
+    assert_eq!(add(&otto, "eve").await.unwrap().status(), 403);
+    let r = otto.http.post(otto.url("/api/change_user")).form(&[("username", "otto"), ("role", "admin")]).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(otto.get("/api/v1/me").await.1["role"], "operator", "no one raised their own role");
+    let ada = signed_in(&app, "ada").await;
+    assert_eq!(add(&ada, "eve").await.unwrap().status(), 200);
+    let r = ada.http.post(ada.url("/api/change_user")).form(&[("username", "ada"), ("disabled", "true")]).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    let r = ada.http.post(ada.url("/api/change_user")).form(&[("username", "eve"), ("role", "root")]).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(sign_in(&app.session(), "eve", PASSWORD).await.0, 200);
+}

@@ -1,0 +1,39 @@
+//! `/users`: accounts, for admins (`--auth accounts`). Others get 403.
+
+use crate::api::load_users;
+use crate::components::{signed_in, UserManager};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let me = signed_in().map(|w| w.name).unwrap_or_default();
+    let users = Resource::new_blocking(|| (), |_| load_users());
+    view! {
+        <Title text="Users · Headway"/>
+        <h1>"Users"</h1>
+        <p class="hint">
+            "A new password or disabling an account ends its sessions, open pages included. "
+            "Passwords are set here when adding, or with "<code>"headway users set-password"</code>"."
+        </p>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let me = me.clone();
+                Suspend::new(async move {
+                    match users.await {
+                        Ok(list) => view! { <UserManager users=list me/> }.into_any(),
+                        Err(e) => {
+                            #[cfg(feature = "ssr")]
+                            if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+                                if let Ok(code) = axum::http::StatusCode::from_u16(e.code.http_status()) {
+                                    resp.set_status(code);
+                                }
+                            }
+                            view! { <p class="problem" role="alert">{e.message}</p> }.into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
