@@ -3,7 +3,7 @@
 //! here by a middleware and by the streams themselves.
 //!
 //! Open when the server listens on a loopback address only, or with `--metrics-public`;
-//! otherwise it takes the operator's bearer token.
+//! otherwise it takes the operator token, or an operator's or admin's API token.
 
 use crate::api::ApiError;
 use crate::startup::AppState;
@@ -172,11 +172,18 @@ pub fn route_of(req: &Request) -> String {
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     let telemetry = &state.telemetry;
-    if !telemetry.public && !state.identities.is_operator(&headers) {
-        return ApiError(AppError::unauthorized(
-            "/metrics needs the operator's bearer token on a server that listens beyond loopback (or --metrics-public)",
-        ))
-        .into_response();
+    if !telemetry.public {
+        // Beyond loopback: the operator token, or an operator's or admin's API token.
+        let refused = match state.identities.bearer_caller(&headers).await {
+            Ok(Some(caller)) if caller.role().acts_on_all() => None,
+            Ok(Some(_)) => Some(AppError::forbidden("/metrics is for operators and admins")),
+            Ok(None) | Err(_) => Some(AppError::unauthorized(
+                "/metrics needs the operator token or an operator's API token (`Authorization: Bearer`) on a server that listens beyond loopback (or --metrics-public)",
+            )),
+        };
+        if let Some(e) = refused {
+            return ApiError(e).into_response();
+        }
     }
     if let Err(e) = state.engine.refresh_metrics().await {
         return ApiError(e).into_response();

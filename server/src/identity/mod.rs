@@ -128,12 +128,14 @@ impl Identities {
         &self.accounts
     }
 
-    /// Whether `headers` present the operator's bearer token.
-    pub fn is_operator(&self, headers: &HeaderMap) -> bool {
-        match (bearer(headers), &self.operator_token) {
-            (Some(given), Some(token)) => same_secret(token.as_bytes(), given.as_bytes()),
-            _ => false,
+    /// The caller a bearer token stands for (the operator token, or a personal API token):
+    /// `Ok(None)` without an `Authorization: Bearer` header, `Err` (401) for a token that is not
+    /// valid. Nothing is read from cookies and no session is made.
+    pub async fn bearer_caller(&self, headers: &HeaderMap) -> Result<Option<Caller>, AppError> {
+        if bearer(headers).is_none() {
+            return Ok(None);
         }
+        Ok(self.resolve(headers).await?.caller)
     }
 
     /// Who is calling, from the request's head (see the module's notes). The session is not

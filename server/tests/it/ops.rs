@@ -110,6 +110,24 @@ async fn metrics_beyond_loopback_need_the_operator_token_unless_public() {
     assert_eq!(scrape(&base, Some("wrong")).await.status(), 401);
     let token = app.admin_token();
     assert_eq!(scrape(&base, Some(&token)).await.status(), 200);
+    // Beyond loopback, signing in is required; an operator's API token scrapes, a member's does not.
+    let http = reqwest::Client::new();
+    for (name, role) in [("otto", "operator"), ("mia", "member")] {
+        let r = http.post(format!("{base}/api/v1/users")).bearer_auth(&token)
+            .json(&serde_json::json!({"username": name, "password": "correct horse", "role": role})).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let personal = |name: &'static str| {
+        let s = Session::new(&base);
+        async move {
+            let r = s.http.post(s.url("/api/v1/session")).json(&serde_json::json!({"username": name, "password": "correct horse"})).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            let t: Value = s.http.post(s.url("/api/v1/tokens")).json(&serde_json::json!({"name": "scrape", "scope": "read"})).send().await.unwrap().json().await.unwrap();
+            t["token"].as_str().unwrap().to_string()
+        }
+    };
+    assert_eq!(scrape(&base, Some(&personal("otto").await)).await.status(), 200);
+    assert_eq!(scrape(&base, Some(&personal("mia").await)).await.status(), 403);
 
     let public = app.restart_with(|c| c.metrics_public = true).await;
     let base = format!("http://127.0.0.1:{}", public.addr.port());
