@@ -113,6 +113,16 @@ impl JobContext {
         self.writer.checkpoint(&self.job_id, value, self.fence.clone()).await;
     }
 
+    /// Logs `line` and saves the checkpoint `value` in one commit, for a line that records the
+    /// work the checkpoint says is done (a file's manifest line): whatever stops the server, the
+    /// resumed job neither repeats the line nor lacks it.
+    pub async fn checkpoint_with_line(&mut self, value: serde_json::Value, level: LogLevel, line: impl Into<String>) {
+        self.flush().await;
+        self.writer
+            .log_and_checkpoint(&self.owner, &self.job_id, (level, line.into()), value, self.fence.clone())
+            .await;
+    }
+
     /// The last checkpoint of an earlier, interrupted run of this job.
     pub fn resume_from(&self) -> Option<&serde_json::Value> {
         self.resume_from.as_ref()

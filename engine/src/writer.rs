@@ -257,6 +257,21 @@ impl Writer {
         self.tell(Change::Checkpoint { job_id: job_id.into(), value, fence }).await
     }
 
+    /// Writes a log line and saves a checkpoint in the same commit: a job resumed from the
+    /// checkpoint never repeats the line, and a line is never missing behind a checkpoint.
+    pub async fn log_and_checkpoint(
+        &self,
+        owner: &str,
+        job_id: &str,
+        (level, line): (LogLevel, String),
+        value: serde_json::Value,
+        fence: Fence,
+    ) {
+        let log = Change::Log { owner: owner.into(), job_id: job_id.into(), level, line, fence: fence.clone() };
+        let checkpoint = Change::Checkpoint { job_id: job_id.into(), value, fence };
+        self.tell(Change::Together(vec![log, checkpoint])).await
+    }
+
     /// Deletes a batch of events older than `before_ms`; returns the highest id deleted.
     pub async fn prune(&self, before_ms: i64) -> Result<Option<i64>, WriteError> {
         // A bounded batch, so that live writes never wait long behind a prune.

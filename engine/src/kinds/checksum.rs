@@ -106,24 +106,22 @@ impl Kind for Checksum {
         for (n, file) in walk.files.iter().enumerate().skip(start.files_done) {
             ctx.set_message(format!("file {} of {}", n + 1, walk.files.len()))
                 .await;
-            match hash_file(ctx, &file.path).await {
-                Ok(Some(hex)) => {
-                    ctx.log(LogLevel::Info, manifest_line(&hex, &file.name))
-                        .await
-                }
+            let (level, line) = match hash_file(ctx, &file.path).await {
+                Ok(Some(hex)) => (LogLevel::Info, manifest_line(&hex, &file.name)),
                 Ok(None) => return Ok(()), // cancelled; the runner records it
                 Err(e) => {
                     problems += 1;
                     ctx.set_level(Level::Warning).await;
-                    ctx.log(LogLevel::Warn, format!("skipped {}: {e}", file.name))
-                        .await;
+                    (LogLevel::Warn, format!("skipped {}: {e}", file.name))
                 }
-            }
+            };
             let done = Checkpoint {
                 files_done: n + 1,
                 bytes_done: ctx.progress().current,
             };
-            ctx.checkpoint(json!(done)).await;
+            // The file's line and the checkpoint past it commit together: a run resumed after
+            // a crash neither hashes a file into the manifest twice nor leaves one out.
+            ctx.checkpoint_with_line(json!(done), level, line).await;
         }
 
         let mut summary = format!("{} files, {}", walk.files.len(), human_bytes(total));

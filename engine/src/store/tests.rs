@@ -890,3 +890,28 @@ async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept() {
     assert_eq!(search(Some("item_"), None, 10).await.0, vec!["disk_full on item_3".to_string()]);
     assert_eq!(search(Some("nowhere"), None, 10).await, (vec![], 0));
 }
+
+#[tokio::test]
+async fn a_line_and_a_checkpoint_together_commit_as_one_change() {
+    let db = db().await;
+    let job = new_job("checksum");
+    db.store.apply(vec![create("me", &job), claim("p1", 1, &[])]).await.unwrap();
+    let together = |line: &str, value: serde_json::Value, by: &str| {
+        Change::Together(vec![
+            Change::Log { owner: "me".into(), job_id: job.id.clone(), level: LogLevel::Info, line: line.into(), fence: Some(by.into()) },
+            Change::Checkpoint { job_id: job.id.clone(), value, fence: Some(by.into()) },
+        ])
+    };
+    let applied = db.store.apply(vec![together("abc  d0/f000.bin", json!({"files_done": 1}), "p1")]).await.unwrap();
+    assert!(matches!(applied.outcomes[..], [Outcome::Recorded(true)]));
+    assert_eq!(applied.events.len(), 1, "the line's event");
+    assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), Some(json!({"files_done": 1})));
+    let (lines, total) = db.store.log_tail(&job.id, 10).await.unwrap();
+    assert_eq!((lines[0].line.as_str(), total), ("abc  d0/f000.bin", 1));
+    // From a process that does not hold the job: neither is written.
+    let stale = db.store.apply(vec![together("def  d1/f001.bin", json!({"files_done": 2}), "p2")]).await.unwrap();
+    assert!(matches!(stale.outcomes[..], [Outcome::Recorded(false)]));
+    assert!(stale.events.is_empty());
+    assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), Some(json!({"files_done": 1})));
+    assert_eq!(db.store.log_tail(&job.id, 10).await.unwrap().1, 1);
+}

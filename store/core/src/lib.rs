@@ -113,6 +113,9 @@ pub enum Change {
         value: serde_json::Value,
         fence: Fence,
     },
+    /// Several changes applied as one, in order: all of them or none (a job's log line and the
+    /// checkpoint that says the work behind it is done). Its outcome is the last one's.
+    Together(Vec<Change>),
     /// Deletes up to `limit` of the oldest events written before `before_ms`.
     Prune { before_ms: i64, limit: u32 },
     /// Stores a notice for every user, announced with a `notice` event whose id is its id.

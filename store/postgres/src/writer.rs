@@ -635,6 +635,14 @@ impl Batch {
                 self.event(Some(owner), id, Some(job_id), EventType::Log, json(&log), at);
                 Outcome::Recorded(true)
             }
+            Change::Together(changes) => {
+                let mut last = Outcome::Recorded(true);
+                for change in changes {
+                    // Boxed: the future would otherwise contain itself.
+                    last = Box::pin(self.apply(&mut *tx, change)).await?;
+                }
+                last
+            }
             Change::Checkpoint { job_id, value, fence } => {
                 let done = sqlx::query!(
                     "UPDATE jobs SET checkpoint = $1 \

@@ -596,6 +596,13 @@ impl Batch {
                 )?;
                 Outcome::Recorded(true)
             }
+            Change::Together(changes) => {
+                let mut last = Outcome::Recorded(true);
+                for change in changes {
+                    last = self.apply(db, change)?;
+                }
+                last
+            }
             Change::Checkpoint { job_id, value, fence } => {
                 let n = db
                     .prepare_cached(
