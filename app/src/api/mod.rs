@@ -21,6 +21,9 @@ pub struct LiveInfo {
     pub dismissed: Vec<i64>,
     pub now: i64,
     pub stall_ms: u64,
+    /// Names what the page's stream carries (whose events): the tabs of one browser showing
+    /// the same events share one stream under this name.
+    pub stream: String,
 }
 
 /// What the dashboard shows.
@@ -59,7 +62,7 @@ impl Powers {
 #[server(endpoint = "dashboard")]
 pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppError> {
     let (engine, caller) = caller().await?;
-    let live = live_info(&engine).await?;
+    let live = live_info(&engine, &caller).await?;
     let page = engine
         .history_page(&caller, &query)
         .await
@@ -112,7 +115,7 @@ pub const PAGE_LOG_LINES: u32 = 1_000;
 #[server(endpoint = "job")]
 pub async fn load_job(id: String, log_filter: crate::model::LogFilter) -> Result<JobPageData, AppError> {
     let (engine, caller) = caller().await?;
-    let live = live_info(&engine).await?;
+    let live = live_info(&engine, &caller).await?;
     let detail = engine
         .job_detail(&caller, &id, PAGE_LOG_LINES, &log_filter)
         .await
@@ -277,7 +280,7 @@ async fn caller() -> Result<(engine::Engine, engine::Caller), AppError> {
 
 /// The live info of a page being rendered now for the caller.
 #[cfg(feature = "ssr")]
-async fn live_info(engine: &engine::Engine) -> Result<LiveInfo, AppError> {
+async fn live_info(engine: &engine::Engine, caller: &engine::Caller) -> Result<LiveInfo, AppError> {
     // First: everything the page shows is at least this recent, so the stream misses nothing.
     let cursor = engine.head();
     let dismissed = cookies::dismissed(&request_headers().await?);
@@ -290,7 +293,18 @@ async fn live_info(engine: &engine::Engine) -> Result<LiveInfo, AppError> {
         dismissed,
         now: engine::now_ms(),
         stall_ms: engine.stall_ms(),
+        stream: stream_name(caller),
     })
+}
+
+/// A name for the events `caller` sees that does not show who they are: a hash of whose events
+/// they are, so that tabs of two users in one browser (one signed out meanwhile) never share.
+#[cfg(feature = "ssr")]
+fn stream_name(caller: &engine::Caller) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (caller.user(), caller.channel()).hash(&mut h);
+    format!("{:016x}", h.finish())
 }
 
 #[cfg(feature = "ssr")]

@@ -19,6 +19,7 @@ pub fn LiveRoot(info: LiveInfo) -> impl IntoView {
         &info.build,
         info.notices.clone(),
         &info.dismissed,
+        &info.stream,
     );
     view! {
         <NoticeBanners rendered=info.notices/>

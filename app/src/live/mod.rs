@@ -1,9 +1,11 @@
 //! The browser side of the event stream.
 //!
-//! A tab opens exactly one `EventSource` on `/api/v1/events`, the first time an island asks for
-//! live data, and every island on the page reads from it: each job has one shared signal, and the
-//! stream's events update those signals. If the stream drops, it reconnects with backoff, for
-//! ever, from the last event id it saw.
+//! The tabs of one browser share one `EventSource` on `/api/v1/events` (see [`tabs`]): one tab
+//! holds it and hands its events to the others; a browser without the APIs for that gives each
+//! tab its own. The stream starts the first time an island asks for live data, and every island
+//! on the page reads from it: each job has one shared signal, and the stream's events update
+//! those signals. If the stream drops, it reconnects with backoff, for ever, from the last event
+//! id it saw.
 //!
 //! On the server (SSR) islands still call these functions to render their first state; there the
 //! signals are plain, unshared and nothing connects.
@@ -11,6 +13,8 @@
 #[cfg(target_arch = "wasm32")]
 mod source;
 mod state;
+#[cfg(target_arch = "wasm32")]
+mod tabs;
 
 pub use state::{announcement, title, Connection, LiveState, Toast};
 
@@ -78,9 +82,9 @@ pub fn connection() -> ArcRwSignal<Connection> {
 
 /// Where the stream starts: the event id the server rendered the page at, its build and the
 /// notices it showed. The first island to hydrate sets it, before the stream connects.
-pub fn start_from(cursor: i64, build: &str, notices: Vec<Notice>, dismissed: &[i64]) {
+pub fn start_from(cursor: i64, build: &str, notices: Vec<Notice>, dismissed: &[i64], stream: &str) {
     if IN_BROWSER {
-        with_state(|s| s.start_from(cursor, build, notices, dismissed));
+        with_state(|s| s.start_from(cursor, build, notices, dismissed, stream));
     }
 }
 

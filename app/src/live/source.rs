@@ -1,4 +1,5 @@
-//! The tab's one `EventSource`, and reconnection with backoff that never gives up.
+//! The `EventSource` of the tab that holds the stream, and reconnection with backoff that never
+//! gives up.
 //!
 //! The browser's own reconnect is not used: on any error the source is closed and a new one is
 //! opened after a growing, jittered delay, resuming with `?last_event_id=` from the last event
@@ -37,17 +38,24 @@ thread_local! {
     static SOURCE: RefCell<Option<Source>> = const { RefCell::new(None) };
     static STARTED: Cell<bool> = const { Cell::new(false) };
     static FAILURES: Cell<u32> = const { Cell::new(0) };
+    /// The page is going away: no more connections.
+    static CLOSED: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Opens the stream the first time it is needed.
+/// Starts following the stream the first time it is needed: through another tab, or by opening
+/// it here.
 pub fn ensure_connected() {
     if !STARTED.replace(true) {
         // After the current call returns: the caller holds the state borrowed.
-        defer(0, connect);
+        defer(0, super::tabs::join);
     }
 }
 
-fn connect() {
+/// Opens the stream in this tab, from the last event the tab has.
+pub(super) fn connect() {
+    if CLOSED.get() {
+        return;
+    }
     let last = STATE.with(|s| s.borrow().last_event_id);
     let url = match last {
         Some(id) => format!("/api/v1/events?last_event_id={id}"),
@@ -91,12 +99,26 @@ fn connect() {
     });
 }
 
+/// Closes the stream for good: the page is going away.
+pub(super) fn close() {
+    CLOSED.set(true);
+    if let Some(old) = SOURCE.with(|s| s.borrow_mut().take()) {
+        old.es.close();
+    }
+}
+
 fn on_message(kind: &str, e: &MessageEvent) {
     let Some(data) = e.data().as_string() else {
         return;
     };
     let id = e.last_event_id().parse::<i64>().ok();
-    let result = STATE.with(|s| s.borrow_mut().apply(id, kind, &data));
+    deliver(id, kind, &data);
+    super::tabs::relay_event(id, kind, &data);
+}
+
+/// Applies one event of the stream, whichever tab received it.
+pub(super) fn deliver(id: Option<i64>, kind: &str, data: &str) {
+    let result = STATE.with(|s| s.borrow_mut().apply(id, kind, data));
     match result {
         Ok(updates) => updates.run(),
         Err(msg) => leptos::logging::warn!("headway: ignored an event: {msg}"),
@@ -169,18 +191,23 @@ fn reconnect_if_signed_in() {
         if status != 401 {
             return schedule_reconnect();
         }
-        let Some(location) = web_sys::window().map(|w| w.location()) else {
-            return;
-        };
-        let here = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
-        let next = String::from(js_sys::encode_uri_component(&here));
-        let _ = location.set_href(&format!("/signin?next={next}"));
+        go_to_sign_in();
     });
     let failed = Closure::once(|_: JsValue| schedule_reconnect());
     let _ = window.fetch_with_str("/api/v1/me").then2(&answered, &failed);
     // Each is called at most once, after this returns (a few bytes per failed connection).
     answered.forget();
     failed.forget();
+}
+
+/// Goes to the sign-in page, which comes back here after.
+pub(super) fn go_to_sign_in() {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return;
+    };
+    let here = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
+    let next = String::from(js_sys::encode_uri_component(&here));
+    let _ = location.set_href(&format!("/signin?next={next}"));
 }
 
 fn schedule_reconnect() {
@@ -199,7 +226,14 @@ fn schedule_reconnect() {
     defer(delay as i32, connect);
 }
 
+/// Shows the stream's state here, and in the tabs that follow this one's stream.
 fn set_connection(c: Connection) {
+    show_connection(c);
+    super::tabs::relay_connection(c);
+}
+
+/// Shows the state of the stream this tab follows.
+pub(super) fn show_connection(c: Connection) {
     let sig = STATE.with(|s| s.borrow().connection.clone());
     if sig.get_untracked() != c {
         sig.set(c);

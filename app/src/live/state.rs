@@ -27,6 +27,18 @@ impl Connection {
             Connection::Offline => "offline",
         }
     }
+
+    /// The state [`Connection::label`] names.
+    pub fn parse(label: &str) -> Option<Connection> {
+        [
+            Connection::Connecting,
+            Connection::Live,
+            Connection::Reconnecting,
+            Connection::Offline,
+        ]
+        .into_iter()
+        .find(|c| c.label() == label)
+    }
 }
 
 /// A job that finished while the page was open, as a toast shows it.
@@ -65,6 +77,8 @@ pub struct LiveState {
     pub connection: ArcRwSignal<Connection>,
     /// The id of the last event received: where a (re)connection resumes.
     pub last_event_id: Option<i64>,
+    /// The name of the events this page shows; tabs showing the same share one stream.
+    pub stream: Option<String>,
     logs: HashMap<String, LogWatch>,
     /// Operator notices in force that this person has not dismissed.
     pub notices: ArcRwSignal<Vec<Notice>>,
@@ -88,6 +102,7 @@ impl Default for LiveState {
             status_changes: ArcRwSignal::new(0),
             connection: ArcRwSignal::new(Connection::Connecting),
             last_event_id: None,
+            stream: None,
             logs: HashMap::new(),
             notices: ArcRwSignal::new(Vec::new()),
             dismissed: HashSet::new(),
@@ -131,8 +146,12 @@ impl LiveState {
         build: &str,
         notices: Vec<Notice>,
         dismissed: &[i64],
+        stream: &str,
     ) {
         self.dismissed.extend(dismissed);
+        if self.stream.is_none() {
+            self.stream = Some(stream.to_string());
+        }
         if self.last_event_id.is_none() {
             self.last_event_id = Some(cursor);
         }
@@ -571,6 +590,35 @@ mod tests {
     }
 
     #[test]
+    fn events_seen_again_after_a_handover_change_nothing() {
+        // A tab applies events 1 to 6 handed on by the tab holding the stream; the tab that
+        // takes over resumes from its own last event (3), so 4 to 6 come again, then 7.
+        let mut s = LiveState::default();
+        let sig = s.track(job("a", 0));
+        let lines = s.watch_log("a", Vec::new());
+        let event = |id: i64| match id % 2 {
+            0 => ("log", format!(r#"{{"job_id":"a","seq":{id},"level":"info","line":"l","at":0}}"#)),
+            _ => ("progress", format!(r#"{{"job_id":"a","current":{id},"total":10,"unit":"","message":"","level":"success","at":0}}"#)),
+        };
+        for id in (1..=6).chain(4..=7) {
+            let (kind, data) = event(id);
+            s.apply(Some(id), kind, &data).unwrap().run();
+        }
+        let seqs: Vec<u64> = lines.get_untracked().iter().map(|l| l.seq).collect();
+        assert_eq!(seqs, [2, 4, 6]);
+        assert_eq!(sig.get_untracked().progress.current, 7);
+        assert_eq!(s.last_event_id, Some(7));
+    }
+
+    #[test]
+    fn a_connection_state_is_named_and_read_back() {
+        for c in [Connection::Connecting, Connection::Live, Connection::Reconnecting, Connection::Offline] {
+            assert_eq!(Connection::parse(c.label()), Some(c));
+        }
+        assert_eq!(Connection::parse("gone"), None);
+    }
+
+    #[test]
     fn log_lines_are_added_once_in_order() {
         let mut s = LiveState::default();
         let line = |seq: u64| {
@@ -590,7 +638,7 @@ mod tests {
     #[test]
     fn notices_come_and_go_and_a_new_build_is_noticed() {
         let mut s = LiveState::default();
-        s.start_from(10, "build-1", Vec::new(), &[12]);
+        s.start_from(10, "build-1", Vec::new(), &[12], "s");
         assert_eq!(s.last_event_id, Some(10));
         s.apply(
             Some(11),

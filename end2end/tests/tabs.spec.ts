@@ -1,0 +1,156 @@
+import { test, expect, expectAccessible, type Page } from './fixtures';
+import { Headway } from './headway';
+
+// Twelve tabs of one browser on one plain-HTTP server (HTTP/1.1: six connections per host at
+// most). They share one stream: one tab holds it and hands its events to the others. The test
+// runs a server of its own so that its `/metrics` counts only these tabs' streams.
+
+const TABS = 12;
+
+// A trace records every tab's page at each step: with twelve live pages that is most of the
+// machine's time, and the takeover it is meant to time takes several times as long.
+test.use({ trace: 'off' });
+
+/** The server's count of open SSE streams, from its metrics. */
+async function streamsOpen(server: Headway): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const m = text.match(/^headway_streams_open\{transport="sse"\} (\d+)/m);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The value of job `id`'s progress bar on a dashboard or on its own page. */
+function bar(page: Page, id: string) {
+  return page.url().endsWith(`/jobs/${id}`)
+    ? page.locator('main').getByRole('progressbar').first()
+    : page.locator(`article.job[data-job-id="${id}"]`).getByRole('progressbar');
+}
+
+async function barValue(page: Page, id: string): Promise<number> {
+  return Number(await bar(page, id).getAttribute('aria-valuenow'));
+}
+
+async function logSeqs(page: Page): Promise<number[]> {
+  return page.locator('.log .log-line').evaluateAll((lines) => lines.map((l) => Number(l.getAttribute('data-seq'))));
+}
+
+test('twelve tabs share one stream, and another tab takes it over when its holder closes', async ({ context }) => {
+  test.setTimeout(180_000);
+  const server = new Headway(3910, `target/e2e/tabs-${Date.now()}.db`);
+  await server.start();
+  // The most streams the server had open at once, sampled until the end of the test.
+  let most = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      most = Math.max(most, await streamsOpen(server));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  let streamRequests = 0;
+  context.on('request', (req) => {
+    if (new URL(req.url()).pathname === '/api/v1/events') streamRequests += 1;
+  });
+  try {
+    // A job that runs for a while and logs a line every 10 steps (twice a second).
+    const res = await context.request.post(`${server.url}/api/v1/jobs`, {
+      data: { kind: 'demo', params: { steps: 4000, interval_ms: 50 } },
+    });
+    expect(res.status()).toBe(201);
+    const job: string = (await res.json()).id;
+
+    // The first tab (a job page) finds the stream free and holds it; every later one follows.
+    const tabs: Page[] = [];
+    for (let i = 0; i < TABS; i++) {
+      const page = await context.newPage();
+      await page.goto(i % 2 === 0 ? `${server.url}/jobs/${job}` : server.url);
+      await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await expect(page.locator('html')).toHaveAttribute('data-stream', i === 0 ? 'holder' : 'follower');
+      tabs.push(page);
+    }
+    const dashboards = tabs.filter((_, i) => i % 2 === 1);
+    const jobPages = tabs.filter((_, i) => i % 2 === 0);
+
+    // Every tab shows the job's bar moving, and is live.
+    for (const page of tabs) {
+      const before = await barValue(page, job);
+      await expect.poll(() => barValue(page, job)).toBeGreaterThan(before);
+      await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+    }
+
+    // A follower starts a job; every dashboard shows it; another follower cancels it.
+    const starter = dashboards[2];
+    const form = starter.locator('form#start-demo');
+    await form.getByLabel('Steps').fill('1000');
+    await form.getByLabel('Interval (ms)').fill('50');
+    await form.getByRole('button', { name: /start/i }).click();
+    const started = starter.locator('.job-list article.job').first();
+    await expect(started).not.toHaveAttribute('data-job-id', job);
+    const other = (await started.getAttribute('data-job-id'))!;
+    for (const page of dashboards) {
+      await expect(bar(page, other)).not.toHaveAttribute('aria-valuenow', '0');
+    }
+    await dashboards[4].locator(`article.job[data-job-id="${other}"]`).getByRole('button', { name: 'Cancel' }).click();
+    for (const page of dashboards) {
+      await expect(page.locator(`article.job[data-job-id="${other}"] .status-word`)).toHaveText('cancelled');
+    }
+    expect(streamRequests, 'stream requests from twelve tabs').toBe(1);
+
+    // The holder closes: another tab takes the stream over and every tab is live again.
+    const holder = tabs[0];
+    const rest = tabs.slice(1);
+    const seqsBefore = await logSeqs(jobPages[1]);
+    const closed = Date.now();
+    // As a person closing the tab: the page's unload handlers run.
+    await holder.close({ runBeforeUnload: true });
+    const valuesAtClose = await Promise.all(rest.map((p) => barValue(p, job)));
+    // Each tab waits, in the page itself, for the bar to move past where it was.
+    const moved = rest.map((p, i) =>
+      p.waitForFunction(
+        ([onJobPage, id, before]) => {
+          const el = onJobPage
+            ? document.querySelector('main [role="progressbar"]')
+            : document.querySelector(`article.job[data-job-id="${id}"] [role="progressbar"]`);
+          return Number(el?.getAttribute('aria-valuenow')) > before;
+        },
+        [p.url().endsWith(`/jobs/${job}`), job, valuesAtClose[i]] as const,
+        { timeout: 3_000, polling: 20 },
+      ),
+    );
+    await Promise.all(moved);
+    const takeoverMs = Date.now() - closed;
+    expect(takeoverMs, 'time for the other tabs to take the stream over').toBeLessThan(3_000);
+    const holders = await Promise.all(rest.map((p) => p.locator('html').getAttribute('data-stream')));
+    expect(holders.filter((h) => h === 'holder')).toHaveLength(1);
+    for (const page of rest) {
+      await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+    }
+    test.info().annotations.push({ type: 'takeover', description: `all ${rest.length} tabs moving again ${takeoverMs} ms after the holder closed` });
+    console.log(`tabs: all ${rest.length} tabs moving again ${takeoverMs} ms after the holder closed`);
+
+    // Some more lines, then the job is cancelled: every job page has every line, once, in order.
+    const lastBefore = seqsBefore[seqsBefore.length - 1] ?? 0;
+    await expect.poll(async () => Math.max(0, ...(await logSeqs(jobPages[1])))).toBeGreaterThan(lastBefore + 3);
+    const cancel = await context.request.post(`${server.url}/api/v1/jobs/${job}/cancel`);
+    expect(cancel.ok()).toBe(true);
+    await expect
+      .poll(async () => (await (await context.request.get(`${server.url}/api/v1/jobs/${job}`)).json()).status)
+      .toBe('cancelled');
+    const stored = (await (await context.request.get(`${server.url}/api/v1/jobs/${job}/log`)).json()).lines.length;
+    const all = Array.from({ length: stored }, (_, i) => i + 1);
+    for (const page of jobPages.slice(1)) {
+      await expect.poll(() => logSeqs(page)).toEqual(all);
+    }
+    expect(streamRequests, 'stream requests, with the one of the tab that took over').toBe(2);
+    expect(most, 'most streams open at once on the server').toBeLessThanOrEqual(2);
+    console.log(`tabs: ${streamRequests} stream requests from ${TABS} tabs; at most ${most} streams open on the server`);
+
+    // One page of each kind is checked for accessibility, while the server still answers.
+    await expectAccessible(rest[0]);
+    await expectAccessible(rest[1]);
+    for (const page of rest) await page.close();
+  } finally {
+    sampling = false;
+    await sampler;
+    await server.stop();
+  }
+});
