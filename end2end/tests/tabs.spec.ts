@@ -154,3 +154,26 @@ test('twelve tabs share one stream, and another tab takes it over when its holde
     await server.stop();
   }
 });
+
+test('without Web Locks every tab opens a stream of its own', async ({ context }) => {
+  await context.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'locks', { configurable: true, get: () => undefined });
+  });
+  let streamRequests = 0;
+  context.on('request', (req) => {
+    if (new URL(req.url()).pathname === '/api/v1/events') streamRequests += 1;
+  });
+  const pages = [await context.newPage(), await context.newPage()];
+  for (const page of pages) {
+    await page.goto('/');
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expect(page.locator('html')).toHaveAttribute('data-stream', 'own');
+    await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+  }
+  const res = await context.request.post('/api/v1/jobs', { data: { kind: 'demo', params: { steps: 5, interval_ms: 20 } } });
+  const id = (await res.json()).id;
+  for (const page of pages) {
+    await expect(page.locator(`article.job[data-job-id="${id}"] .status-word`)).toHaveText('succeeded');
+  }
+  expect(streamRequests).toBe(2);
+});
