@@ -241,6 +241,17 @@ pub async fn bulk_act(action: String, selection: BulkSelection) -> Result<crate:
     Ok(answer)
 }
 
+/// Most log lines one [`load_log_page`] call returns.
+pub const LOG_PAGE_LINES: u32 = 500;
+
+/// The job's log lines after `after` (a `seq`), at most [`LOG_PAGE_LINES`]: what a job page
+/// scrolled to an earlier part of a long log shows.
+#[server(endpoint = "log_page")]
+pub async fn load_log_page(id: String, after: u64, limit: u32) -> Result<Vec<crate::model::LogLine>, AppError> {
+    let (engine, caller) = caller().await?;
+    engine.job_log(&caller, &id, after, limit.clamp(1, LOG_PAGE_LINES)).await
+}
+
 /// A queued job's place in line and expected start; `None` once it is not queued.
 #[server(endpoint = "queue_info")]
 pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInfo>, AppError> {

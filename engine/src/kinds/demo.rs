@@ -1,4 +1,5 @@
-//! `demo`: advances one step per interval and writes a log line every 10 steps. It does no work
+//! `demo`: advances one step per interval and writes a log line every 10 steps (or as often as
+//! asked). It does no work
 //! besides waiting, which makes it the kind to try the dashboard with.
 
 use super::{JobContext, Kind, KindEnv, RunResult};
@@ -11,6 +12,7 @@ pub struct Demo;
 
 pub const MAX_STEPS: u64 = 100_000;
 pub const MAX_INTERVAL_MS: u64 = 60_000;
+pub const MAX_LOG_EVERY: u64 = 100_000;
 
 /// Advances one step per interval and logs every 10 steps.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, garde::Validate)]
@@ -26,6 +28,15 @@ pub struct DemoParams {
     #[schemars(title = "Interval (ms)", extend("default" = 100))]
     #[garde(range(max = MAX_INTERVAL_MS))]
     pub interval_ms: u64,
+    /// A log line every this many steps.
+    #[schemars(title = "Log interval", extend("default" = 10))]
+    #[serde(default = "ten")]
+    #[garde(range(min = 1, max = MAX_LOG_EVERY))]
+    pub log_every: u64,
+}
+
+fn ten() -> u64 {
+    10
 }
 
 impl Kind for Demo {
@@ -36,15 +47,23 @@ impl Kind for Demo {
         ctx.set_total(Some(p.steps), "steps").await;
         let interval = Duration::from_millis(p.interval_ms);
         for step in ctx.progress().current + 1..=p.steps {
-            tokio::select! {
-                _ = tokio::time::sleep(interval) => {}
-                _ = ctx.cancelled() => return Ok(()),
+            if interval.is_zero() {
+                // No timer: a zero sleep still waits for the timer's next millisecond tick.
+                tokio::task::yield_now().await;
+                if ctx.is_cancelled() {
+                    return Ok(());
+                }
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = ctx.cancelled() => return Ok(()),
+                }
             }
             ctx.advance(1).await;
             if step % 10 == 0 || step == p.steps {
                 ctx.set_message(format!("step {step} of {}", p.steps)).await;
             }
-            if step % 10 == 0 {
+            if step % p.log_every == 0 {
                 ctx.log(
                     LogLevel::Info,
                     format!("reached step {step} of {}", p.steps),
@@ -101,6 +120,20 @@ mod tests {
             .map(|p| p.0)
             .collect();
         assert_eq!(both, ["steps", "interval_ms"]);
+    }
+
+    #[test]
+    fn the_log_interval_defaults_to_ten_steps_and_is_bounded() {
+        let parse = |v| serde_json::from_value::<DemoParams>(v).unwrap();
+        assert_eq!(parse(json!({"steps": 5, "interval_ms": 1})).log_every, 10);
+        assert_eq!(parse(json!({"steps": 5, "interval_ms": 1, "log_every": 1})).log_every, 1);
+        let env = KindEnv {
+            data_root: ".".into(),
+        };
+        let refused = Registry::builtin()
+            .parse("demo", json!({"steps": 5, "interval_ms": 1, "log_every": 0}), &env)
+            .unwrap_err();
+        assert_eq!(refused.fields[0].field, "log_every");
     }
 
     #[test]

@@ -1,5 +1,12 @@
 //! A job's log as it is written. Follow mode keeps the newest line in view; scrolling up pauses
 //! it (so a person can read), scrolling back to the bottom or the button resumes it.
+//!
+//! The server renders the newest lines (or the lines that match the page's search), which is
+//! what a page without JavaScript shows. In the browser the whole log becomes scrollable, however
+//! long: only the lines in view are in the page, and earlier ones are fetched as they come into
+//! view ([`scroller`]).
+
+mod scroller;
 
 use crate::format;
 use crate::live;
@@ -19,25 +26,30 @@ pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter
     let shown_from = if filtered { 1 } else { lines.first().map_or(total + 1, |l| l.seq) };
     let lines = RwSignal::from(live::watch_log(&job_id, lines));
     let filter = StoredValue::new(filter);
-    let shown = move || {
-        lines.with(|all| filter.with_value(|f| all.iter().filter(|l| f.matches(l)).cloned().collect::<Vec<_>>()))
-    };
     let follow = RwSignal::new(true);
     let pane = NodeRef::<Div>::new();
+    // The whole log, scrollable: once the page is live, unless it shows a search's matches.
+    let whole = RwSignal::new(false);
+    if !filtered {
+        Effect::new(move || whole.set(true));
+    }
     let to_bottom = move || {
         if let Some(el) = pane.get_untracked() {
             el.set_scroll_top(el.scroll_height());
         }
     };
-    // New lines: keep the newest in view while following.
+    let scroller = scroller::Scroller::new(job_id.clone(), lines, total, pane);
+    // New lines (or the switch to the whole log): keep the newest in view while following.
     Effect::new(move || {
         lines.track();
+        whole.track();
         if follow.get_untracked() {
             // Still following when the frame comes (the person may have scrolled meanwhile).
             request_animation_frame(move || {
                 if follow.get_untracked() {
                     to_bottom();
                 }
+                scroller.measure();
             });
         }
     });
@@ -49,6 +61,9 @@ pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter
                 follow.set(at_bottom);
             }
         }
+        if whole.get_untracked() {
+            scroller.measure();
+        }
     };
     let resume = move |_| {
         follow.set(true);
@@ -56,13 +71,37 @@ pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter
     };
     let earlier = (shown_from > 1).then(|| {
         view! {
-            <p class="log-earlier">
-                {format!("{} earlier lines are not shown here; ", format::count(shown_from - 1))}
-                <a href=format!("/api/v1/jobs/{job_id}/log")>"the whole log"</a>
-                " is in the API."
-            </p>
+            <Show when=move || !whole.get()>
+                <p class="log-earlier">
+                    {format!("{} earlier lines are not shown here; ", format::count(shown_from - 1))}
+                    <a href=format!("/api/v1/jobs/{job_id}/log")>"the whole log"</a>
+                    " is in the API."
+                </p>
+            </Show>
         }
     });
+    let row = move |l: LogLine| {
+        let text = filter.with_value(|f| marked(&l.line, f.q.as_deref()));
+        view! {
+            <div class=format!("log-line log-{}", l.level.as_str()) data-seq=l.seq>
+                <span class="log-seq">{l.seq}</span>
+                <time class="log-time" datetime=format::iso(l.at)>{format::datetime(l.at)[11..19].to_string()}</time>
+                <span class="log-level">{level_tag(l.level)}</span>
+                <span class="log-text">{text}</span>
+            </div>
+        }
+    };
+    let shown = move || {
+        lines.with(|all| filter.with_value(|f| all.iter().filter(|l| f.matches(l)).cloned().collect::<Vec<_>>()))
+    };
+    let plain = move || {
+        view! {
+            <For each=shown key=|l| l.seq children=row/>
+            <Show when=move || shown().is_empty()>
+                <p class="empty-log">{if filtered { "No line matches." } else { "No log lines yet." }}</p>
+            </Show>
+        }
+    };
     view! {
         <div class="log-tools">
             <span class="log-follow" data-following=move || follow.get().to_string()>
@@ -82,23 +121,8 @@ pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter
             aria-label="Job log"
             aria-live="off"
         >
-            <For
-                each=shown
-                key=|l| l.seq
-                children=move |l| {
-                    let text = filter.with_value(|f| marked(&l.line, f.q.as_deref()));
-                    view! {
-                        <div class=format!("log-line log-{}", l.level.as_str()) data-seq=l.seq>
-                            <span class="log-seq">{l.seq}</span>
-                            <time class="log-time" datetime=format::iso(l.at)>{format::datetime(l.at)[11..19].to_string()}</time>
-                            <span class="log-level">{level_tag(l.level)}</span>
-                            <span class="log-text">{text}</span>
-                        </div>
-                    }
-                }
-            />
-            <Show when=move || shown().is_empty()>
-                <p class="empty-log">{if filtered { "No line matches." } else { "No log lines yet." }}</p>
+            <Show when=move || whole.get() fallback=plain>
+                {scroller.view(row)}
             </Show>
         </div>
     }
@@ -125,4 +149,3 @@ fn marked(line: &str, q: Option<&str>) -> impl IntoView {
     parts.push(line[at..].to_string().into_any());
     parts
 }
-
