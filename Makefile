@@ -25,13 +25,15 @@ setup:
 setup-test:
 	scripts/setup.sh test
 
-## Release build of the server and the wasm bundle into target/site.
+## Release build of the server and the wasm bundle into target/site. `--split`: the islands
+## marked `#[island(lazy)]` (those of the job, settings and users pages) go into wasm files of
+## their own, which only the pages showing them load.
 site:
-	cargo leptos build --release
+	cargo leptos build --release --split
 
 ## Debug build of the same (what `make test` drives in the browser).
 site-dev:
-	cargo leptos build
+	cargo leptos build --split
 
 ## Unit tests (model, engine and its store, app, bench) and integration tests (the real server
 ## in-process and as processes, real SSE) on SQLite, with the multi-process tests on PostgreSQL
@@ -63,17 +65,17 @@ e2e-release: site
 
 ## Development: rebuilds and reloads on change.
 watch: setup
-	cargo leptos watch
+	cargo leptos watch --split
 
 .PHONY: bench bench-smoke
 
 ## Benchmarks (docs/BENCHMARKS.md): fan-out, capacity, job throughput and page, each against a
 ## baseline measured in the same run. Builds the release site first; takes several minutes.
 bench:
-	cargo leptos build --release
+	cargo leptos build --release --split
 	cargo run --release -p bench -- run --bin target/release/headway --out docs/BENCHMARKS.md
 
-## The same benchmarks at tiny sizes on the debug build (after `cargo leptos build`): under a
+## The same benchmarks at tiny sizes on the debug build (after `make site-dev`): under a
 ## minute; fails if anything went wrong.
 bench-smoke:
 	cargo run -p bench -- run --smoke --bin target/debug/headway

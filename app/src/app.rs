@@ -1,6 +1,6 @@
 //! The HTML shell, `<App/>` and its routes.
 
-use crate::components::{identified, signed_in, Account, ConnectionStatus, NotifyToggle, ThemeToggle};
+use crate::components::{identified, signed_in, Account, ConnectionStatus, Hydrated, NotifyToggle, ThemeToggle};
 use crate::pages::{BulkPage, Dashboard, JobPage, NotFound, SettingsPage, SignInPage, SystemPage, UsersPage};
 use crate::theme::Theme;
 use leptos::prelude::*;
@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </head>
             <body>
                 <App/>
+                <Hydrated/>
             </body>
         </html>
     }

@@ -7,8 +7,5 @@ use app as _;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
-    // Lets tests (and styles) know the islands are interactive now.
-    if let Some(body) = leptos::prelude::document().body() {
-        let _ = body.set_attribute("data-hydrated", "true");
-    }
+    // `data-hydrated` is set by the page's last island (`app::components::Hydrated`).
 }

@@ -4,6 +4,7 @@
 mod account;
 mod chart;
 mod connection;
+mod hydrated;
 mod job_log;
 mod job_row;
 mod live_root;
@@ -18,6 +19,7 @@ mod timeline;
 pub use account::{identified, signed_in, Account, SignedIn};
 pub use chart::FinishedChart;
 pub use connection::ConnectionStatus;
+pub use hydrated::Hydrated;
 pub use job_log::JobLog;
 pub use job_row::{status_icon, JobRow, JobRowView, NewJobs};
 pub use live_root::LiveRoot;

@@ -5,7 +5,7 @@ use crate::live;
 use crate::model::{Job, StatusChange};
 use leptos::prelude::*;
 
-#[island]
+#[island(lazy)]
 pub fn Timeline(job: Job, changes: Vec<StatusChange>) -> impl IntoView {
     let job = RwSignal::from(live::track(job));
     let changes = RwSignal::new(changes);

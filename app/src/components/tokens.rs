@@ -6,7 +6,7 @@ use crate::format;
 use crate::model::accounts::TokenInfo;
 use leptos::prelude::*;
 
-#[island]
+#[island(lazy)]
 pub fn TokenManager(tokens: Vec<TokenInfo>) -> impl IntoView {
     let tokens = RwSignal::new(tokens);
     let create = ServerAction::<CreateToken>::new();

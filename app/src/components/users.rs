@@ -9,7 +9,7 @@ use crate::model::Role;
 use leptos::prelude::*;
 use strum::VariantArray;
 
-#[island]
+#[island(lazy)]
 pub fn UserManager(users: Vec<UserInfo>, me: String) -> impl IntoView {
     let users = RwSignal::new(users);
     let add = ServerAction::<AddUser>::new();

@@ -20,7 +20,7 @@ const BOTTOM_SLACK: i32 = 24;
 
 /// With a `filter` (the page's search and level), only the lines that pass it are shown, new
 /// ones too, with the searched text marked.
-#[island]
+#[island(lazy)]
 pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter) -> impl IntoView {
     let filtered = !filter.is_empty();
     let shown_from = if filtered { 1 } else { lines.first().map_or(total + 1, |l| l.seq) };
@@ -43,6 +43,9 @@ pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter
     Effect::new(move || {
         lines.track();
         whole.track();
+        // The lines in view now include any new one (animation frames wait while the tab is in
+        // the background).
+        scroller.measure();
         if follow.get_untracked() {
             // Still following when the frame comes (the person may have scrolled meanwhile).
             request_animation_frame(move || {
