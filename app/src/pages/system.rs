@@ -36,7 +36,7 @@ pub fn SystemPage() -> impl IntoView {
 }
 
 /// The figures, refreshed in the browser every few seconds.
-#[island]
+#[island(lazy)]
 fn SystemLive(initial: SystemOverview) -> impl IntoView {
     let overview = RwSignal::new(initial);
     #[cfg(feature = "hydrate")]
