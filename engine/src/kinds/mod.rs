@@ -320,7 +320,8 @@ mod tests {
             Registry::builtin()
                 .parse_form("demo", &form, &env())
                 .unwrap(),
-            json!({"steps": 12, "interval_ms": 5})
+            // The field the form left out takes its default.
+            json!({"steps": 12, "interval_ms": 5, "log_every": 10})
         );
     }
 
