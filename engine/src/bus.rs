@@ -235,6 +235,15 @@ impl Subscription {
         r
     }
 
+    /// How many events published to this subscription it has not received yet: how far behind
+    /// its stream is. Past the channel's size, the next receive reports a lag.
+    pub fn waiting(&self) -> usize {
+        self.rx
+            .as_ref()
+            .expect("receiver is present until drop")
+            .len()
+    }
+
     /// The next event if one is already waiting: lets a stream send a burst in one write.
     pub fn try_recv(&mut self) -> Result<Arc<Event>, broadcast::error::TryRecvError> {
         let r = self
@@ -361,6 +370,20 @@ mod tests {
             s.try_recv(),
             Err(broadcast::error::TryRecvError::Empty)
         ));
+    }
+
+    #[tokio::test]
+    async fn waiting_counts_what_is_published_and_not_yet_received() {
+        let bus = Arc::new(Bus::new(8));
+        let mut s = bus.subscribe("a");
+        assert_eq!(s.waiting(), 0);
+        for id in 1..=3 {
+            bus.publish("a", ev(id));
+        }
+        bus.publish("b", ev(4));
+        assert_eq!(s.waiting(), 3);
+        s.try_recv().unwrap();
+        assert_eq!(s.waiting(), 2);
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub struct ServerMetrics {
     open: Family<StreamLabels, Gauge>,
     bytes_sent: Counter,
     caught_up: Counter,
+    progress_skipped: Counter,
 }
 
 impl ServerMetrics {
@@ -62,6 +63,7 @@ impl ServerMetrics {
             open: Family::default(),
             bytes_sent: Counter::default(),
             caught_up: Counter::default(),
+            progress_skipped: Counter::default(),
         }
     }
 
@@ -89,6 +91,11 @@ impl ServerMetrics {
             "Times a stream fell behind the live events and caught up from the store",
             self.caught_up.clone(),
         );
+        registry.register(
+            "headway_stream_progress_skipped",
+            "Progress samples an event stream or long poll left out because a later sample of the same job went with them",
+            self.progress_skipped.clone(),
+        );
     }
 
     /// Counts a stream or long poll as open until the guard is dropped.
@@ -103,6 +110,13 @@ impl ServerMetrics {
 
     pub fn fell_behind(&self) {
         self.caught_up.inc();
+    }
+
+    /// `samples` progress samples were left out for later ones of the same jobs.
+    pub fn skipped_progress(&self, samples: usize) {
+        if samples > 0 {
+            self.progress_skipped.inc_by(samples as u64);
+        }
     }
 }
 

@@ -6,7 +6,10 @@
 //! a fresh per-job stream, which then replays the job from its start). It then replays stored
 //! events after the cursor and goes live. The order of operations makes it gap-free: subscribe
 //! to the bus, then read the cursor and the store; live events at or below the cursor are skipped.
-//! A stream that falls behind the bus catches up from the store.
+//! A stream that falls behind the bus catches up from the store. A stream that is merely behind
+//! (more than [`BEHIND`] events waiting for it) sends the latest rather than the backlog: it takes
+//! everything waiting at once and leaves out the progress samples that a later one of the same job
+//! among them supersedes.
 
 use crate::api::ApiError;
 use crate::identity::{Credential, Identities, Identity};
@@ -24,7 +27,7 @@ use engine::store::StoredEvent;
 use engine::{Caller, Engine};
 use model::{AppError, EventType, Job, Snapshot, VersionEvent};
 use serde::Deserialize;
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +43,19 @@ const REPLAY_BATCH: u32 = 500;
 const SNAPSHOT_RECENT: u32 = 50;
 /// A burst of waiting events is sent in chunks of about this many bytes at most.
 const BURST_BYTES: usize = 64 * 1024;
+/// A stream with more events than this waiting for it on the bus is behind: it drains them at
+/// once and sends only the newest progress sample of each job among them.
+///
+/// A stream that keeps up finds, when it wakes, about what one commit of the writer published
+/// (one sample per running job that reported, a log line or two); it sends them all, with no
+/// per-event bookkeeping. Past this many it is a tick or more behind, and the samples it would
+/// send first are already stale: a later one of the same job is waiting behind them. At the
+/// fan-out benchmark's load (10 jobs, 10 samples/s each) a stream a whole round of samples behind
+/// has about 20 waiting; 16 is under that and over one round.
+const BEHIND: usize = 16;
+/// The most events a stream that is behind drains at once: as many as a replay from the store
+/// reads, so that its chunk is never larger than a replay's.
+const CATCH_UP_MAX: usize = REPLAY_BATCH as usize;
 
 #[derive(Debug, Clone)]
 pub struct StreamConfig {
@@ -347,11 +363,18 @@ impl EventStream {
     /// `first` and every event already waiting behind it, as one chunk, so that a busy stream
     /// makes one write per wake-up rather than one per event. `None` if none is for this stream.
     async fn burst(&mut self, first: Arc<Event>) -> Option<Bytes> {
+        let (cursor, job) = (self.cursor, self.job_id.as_deref());
+        let first = match catch_up(&mut self.sub, first, |e| {
+            e.id > cursor && wants(job, e.job_id.as_deref())
+        }) {
+            Ok(caught) => return self.send_caught_up(caught).await,
+            Err(first) => first,
+        };
         let mut single: Option<Bytes> = None;
         let mut many: Option<BytesMut> = None;
         let mut next = Some(first);
         while let Some(event) = next.take() {
-            if event.id > self.cursor && self.wants(event.job_id.as_deref()) {
+            if event.id > self.cursor && wants(self.job_id.as_deref(), event.job_id.as_deref()) {
                 self.cursor = event.id;
                 let frame = event.frame();
                 match (&mut single, &mut many) {
@@ -387,6 +410,28 @@ impl EventStream {
         many.map(BytesMut::freeze).or(single)
     }
 
+    /// Sends what a stream that is behind took at once (see [`catch_up`]). `None` if none of
+    /// it is for this stream.
+    async fn send_caught_up(&mut self, caught: CaughtUp) -> Option<Bytes> {
+        self.metrics.skipped_progress(caught.skipped);
+        if caught.lagged {
+            // Whatever was missed comes from the store, after what this chunk carries.
+            self.metrics.fell_behind();
+            self.replaying = true;
+        }
+        let mut chunk =
+            BytesMut::with_capacity(caught.events.iter().map(|e| e.frame().len()).sum());
+        for event in caught.events {
+            self.cursor = event.id;
+            chunk.extend_from_slice(&event.frame());
+            if event.kind == EventType::Done && self.is_final_done(event.id).await {
+                self.finished = true;
+                break;
+            }
+        }
+        (!chunk.is_empty()).then(|| chunk.freeze())
+    }
+
     /// The `version` event, in the place of the id reserved for it when this server started.
     fn version_frame(&self, id: i64) -> Bytes {
         let data = serde_json::to_string(&VersionEvent {
@@ -406,14 +451,6 @@ impl EventStream {
             // The job's last event is its final `done`; an earlier `done` was followed by more.
             Ok(job) => job.status.is_terminal() && job.event_id <= done_id,
             _ => true,
-        }
-    }
-
-    /// Per-job streams carry that job's events and the events for everyone (notices).
-    fn wants(&self, event_job: Option<&str>) -> bool {
-        match (&self.job_id, event_job) {
-            (None, _) | (_, None) => true,
-            (Some(id), Some(job)) => job == id,
         }
     }
 
@@ -449,8 +486,10 @@ impl EventStream {
             }));
         };
         self.cursor = last.id;
+        let kept: Vec<&StoredEvent> = coalesce(&events).collect();
+        self.metrics.skipped_progress(events.len() - kept.len());
         let mut chunk = BytesMut::new();
-        for e in coalesce(&events) {
+        for e in kept {
             if let Some(v) = self.version_pending.filter(|v| e.id >= *v) {
                 // A backend shared by several processes stores each one's `version` event, and
                 // replays it like any other; otherwise it is sent here, in its place.
@@ -468,6 +507,65 @@ impl EventStream {
         }
         Ok(Some(chunk.freeze()))
     }
+}
+
+/// Whether a stream of `stream_job` (`Some` for a per-job stream) carries an event of
+/// `event_job`: per-job streams carry that job's events and the events for everyone (notices).
+fn wants(stream_job: Option<&str>, event_job: Option<&str>) -> bool {
+    match (stream_job, event_job) {
+        (None, _) | (_, None) => true,
+        (Some(id), Some(job)) => job == id,
+    }
+}
+
+/// What a stream that is behind takes at once of the events waiting for it.
+struct CaughtUp {
+    /// What it sends, in order.
+    events: Vec<Arc<Event>>,
+    /// Progress samples left out because a later one of the same job is among `events`.
+    skipped: usize,
+    /// The subscription fell behind its channel meanwhile: what it missed comes from the store.
+    lagged: bool,
+}
+
+/// If more than [`BEHIND`] events are waiting on `sub` behind `first` (just received), takes
+/// them at once, up to [`CATCH_UP_MAX`], and keeps those `wanted` accepts without the progress
+/// samples that a later sample of the same job among them supersedes. Otherwise takes nothing
+/// and gives `first` back, to be sent with the rest as usual.
+fn catch_up(
+    sub: &mut Subscription,
+    first: Arc<Event>,
+    wanted: impl Fn(&Event) -> bool,
+) -> Result<CaughtUp, Arc<Event>> {
+    let waiting = sub.waiting();
+    if waiting <= BEHIND {
+        return Err(first);
+    }
+    let mut drained = Vec::with_capacity((waiting + 1).min(CATCH_UP_MAX));
+    let mut lagged = false;
+    let mut next = Some(first);
+    while let Some(event) = next.take() {
+        if wanted(&event) {
+            drained.push(event);
+        }
+        if drained.len() == CATCH_UP_MAX {
+            break;
+        }
+        match sub.try_recv() {
+            Ok(e) => next = Some(e),
+            Err(TryRecvError::Lagged(_)) => lagged = true,
+            // Empty, or closed (the next `recv` says so).
+            Err(_) => {}
+        }
+    }
+    let taken = drained.len();
+    let mut keep = sent_of(&drained).into_iter();
+    drained.retain(|_| keep.next().unwrap_or(true));
+    Ok(CaughtUp {
+        skipped: taken - drained.len(),
+        events: drained,
+        lagged,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -560,9 +658,13 @@ async fn poll_page(
         };
         if let Some(last) = stored.last() {
             let next = last.id;
-            let events = coalesce(&stored)
+            let events: Vec<PolledEvent> = coalesce(&stored)
                 .map(|e| polled(Some(e.id), e.kind.as_str(), e.data.clone()))
                 .collect();
+            state
+                .telemetry
+                .server
+                .skipped_progress(stored.len() - events.len());
             return Ok(axum::Json(PollPage { events, next }));
         }
         tokio::select! {
@@ -587,19 +689,48 @@ fn polled(id: Option<i64>, kind: &str, data: String) -> PolledEvent {
     }
 }
 
-/// Drops progress samples that a later sample of the same job in the same batch supersedes.
-/// Status changes, log lines and terminal events are all kept.
-pub fn coalesce(events: &[StoredEvent]) -> impl Iterator<Item = &StoredEvent> {
-    let mut latest: HashMap<&str, i64> = HashMap::new();
-    for e in events.iter().filter(|e| e.kind == EventType::Progress) {
-        if let Some(job) = e.job_id.as_deref() {
-            latest.insert(job, e.id);
-        }
+/// An event as coalescing sees it: whether it is a progress sample, and of which job.
+pub trait Sample {
+    /// The job whose progress sample this is; `None` for any other event.
+    fn progress_of(&self) -> Option<&str>;
+}
+
+impl Sample for StoredEvent {
+    fn progress_of(&self) -> Option<&str> {
+        self.job_id
+            .as_deref()
+            .filter(|_| self.kind == EventType::Progress)
     }
-    events.iter().filter(move |e| {
-        e.kind != EventType::Progress
-            || e.job_id.as_deref().and_then(|j| latest.get(j)) == Some(&e.id)
-    })
+}
+
+impl Sample for Arc<Event> {
+    fn progress_of(&self) -> Option<&str> {
+        self.job_id
+            .as_deref()
+            .filter(|_| self.kind == EventType::Progress)
+    }
+}
+
+/// Drops progress samples that a later sample of the same job in `events` supersedes; every
+/// other event (status changes, log lines, terminal events, notices...) is kept, in order. A
+/// sample carries the bar's whole state, so the latest says all that the ones it replaces did.
+pub fn coalesce<E: Sample>(events: &[E]) -> impl Iterator<Item = &E> {
+    events
+        .iter()
+        .zip(sent_of(events))
+        .filter_map(|(e, sent)| sent.then_some(e))
+}
+
+/// For each of `events`, whether [`coalesce`] keeps it.
+fn sent_of<E: Sample>(events: &[E]) -> Vec<bool> {
+    let mut later: HashSet<&str> = HashSet::new();
+    let mut sent: Vec<bool> = events
+        .iter()
+        .rev()
+        .map(|e| e.progress_of().is_none_or(|job| later.insert(job)))
+        .collect();
+    sent.reverse();
+    sent
 }
 
 #[cfg(test)]
@@ -626,6 +757,148 @@ mod tests {
         ];
         let ids: Vec<i64> = coalesce(&events).map(|e| e.id).collect();
         assert_eq!(ids, [2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn coalescing_never_drops_an_event_that_is_not_progress() {
+        let mut events: Vec<StoredEvent> = ["job", "log", "done", "snapshot", "version", "resync"]
+            .iter()
+            .enumerate()
+            .flat_map(|(i, kind)| {
+                let id = i as i64 * 2;
+                [ev(id + 1, "a", kind), ev(id + 2, "a", kind)]
+            })
+            .collect();
+        events.push(StoredEvent {
+            id: 100,
+            job_id: None,
+            kind: EventType::Notice,
+            data: "{}".into(),
+        });
+        let ids: Vec<i64> = coalesce(&events).map(|e| e.id).collect();
+        assert_eq!(ids, events.iter().map(|e| e.id).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn coalescing_keeps_each_jobs_newest_sample_in_its_own_place() {
+        let events = vec![
+            ev(1, "a", "progress"),
+            ev(2, "b", "progress"),
+            ev(3, "a", "progress"),
+            ev(4, "b", "job"),
+            ev(5, "c", "progress"),
+            ev(6, "b", "progress"),
+            ev(7, "a", "log"),
+            ev(8, "b", "progress"),
+            ev(9, "a", "progress"),
+            ev(10, "c", "log"),
+        ];
+        let ids: Vec<i64> = coalesce(&events).map(|e| e.id).collect();
+        // c's only sample stays before b's newest; a's newest after its log line.
+        assert_eq!(ids, [4, 5, 7, 8, 9, 10]);
+        // Samples of different jobs supersede nothing.
+        let distinct = [
+            ev(1, "a", "progress"),
+            ev(2, "b", "progress"),
+            ev(3, "c", "progress"),
+        ];
+        assert_eq!(coalesce(&distinct).count(), 3);
+    }
+
+    fn live(id: i64, job: Option<&str>, kind: EventType) -> Arc<Event> {
+        let data = format!("{{\"n\":{id}}}");
+        Arc::new(Event::new(id, job.map(str::to_string), kind, &data))
+    }
+
+    /// A subscription with `events` published to it and the first of them received, as a
+    /// stream has when it wakes.
+    async fn woken_with(
+        bus: &Arc<engine::bus::Bus>,
+        events: Vec<Arc<Event>>,
+    ) -> (Subscription, Arc<Event>) {
+        let mut sub = bus.subscribe("u");
+        for e in events {
+            bus.publish("u", e);
+        }
+        let first = sub.recv().await.unwrap();
+        (sub, first)
+    }
+
+    fn ids(events: &[Arc<Event>]) -> Vec<i64> {
+        events.iter().map(|e| e.id).collect()
+    }
+
+    #[tokio::test]
+    async fn a_stream_within_the_bound_is_not_behind_and_takes_nothing_at_once() {
+        let bus = Arc::new(engine::bus::Bus::new(64));
+        // The first and BEHIND more, all samples of one job.
+        let events = (1..=BEHIND as i64 + 1)
+            .map(|id| live(id, Some("a"), EventType::Progress))
+            .collect();
+        let (mut sub, first) = woken_with(&bus, events).await;
+        let first = catch_up(&mut sub, first, |_| true)
+            .err()
+            .expect("not behind");
+        assert_eq!(first.id, 1);
+        assert_eq!(
+            sub.waiting(),
+            BEHIND,
+            "every sample is still there to be sent"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_stream_past_the_bound_gets_each_jobs_newest_sample_and_every_other_event_in_order() {
+        let bus = Arc::new(engine::bus::Bus::new(64));
+        let mut events = vec![live(1, Some("a"), EventType::Job)];
+        for id in 2..=11 {
+            events.push(live(id, Some("a"), EventType::Progress));
+            events.push(live(id + 100, Some("b"), EventType::Progress));
+        }
+        events.push(live(200, Some("a"), EventType::Log));
+        events.push(live(201, Some("a"), EventType::Progress));
+        events.push(live(202, Some("a"), EventType::Job));
+        events.push(live(203, Some("a"), EventType::Done));
+        events.push(live(204, None, EventType::Notice));
+        events.push(live(205, Some("c"), EventType::Progress));
+        let published = events.len();
+        let (mut sub, first) = woken_with(&bus, events).await;
+        let caught = catch_up(&mut sub, first, |_| true).expect("behind");
+        assert_eq!(ids(&caught.events), [1, 111, 200, 201, 202, 203, 204, 205]);
+        assert_eq!(caught.skipped, published - 8);
+        assert!(!caught.lagged);
+        assert_eq!(sub.waiting(), 0, "everything waiting was taken");
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_is_behind_coalesces_only_what_it_sends() {
+        let bus = Arc::new(engine::bus::Bus::new(64));
+        // A per-job stream of `a` at cursor 3: b's events and what it sent already are not its.
+        let mut events = Vec::new();
+        for id in 1..=30 {
+            let job = if id % 2 == 0 { "a" } else { "b" };
+            events.push(live(id, Some(job), EventType::Progress));
+        }
+        let (mut sub, first) = woken_with(&bus, events).await;
+        let caught = catch_up(&mut sub, first, |e| {
+            e.id > 3 && wants(Some("a"), e.job_id.as_deref())
+        })
+        .expect("behind");
+        assert_eq!(ids(&caught.events), [30]);
+        assert_eq!(caught.skipped, 13, "a's samples 4 to 28");
+    }
+
+    #[tokio::test]
+    async fn a_stream_far_behind_takes_at_most_a_replay_batch_at_once() {
+        let bus = Arc::new(engine::bus::Bus::new(1024));
+        let events = (1..=CATCH_UP_MAX as i64 + 100)
+            .map(|id| live(id, Some("a"), EventType::Log))
+            .collect();
+        let (mut sub, first) = woken_with(&bus, events).await;
+        let caught = catch_up(&mut sub, first, |_| true).expect("behind");
+        assert_eq!(caught.events.len(), CATCH_UP_MAX);
+        assert_eq!(caught.skipped, 0);
+        assert_eq!(sub.waiting(), 100);
     }
 
     #[test]

@@ -350,3 +350,214 @@ async fn shutdown_with_hundreds_of_open_streams_ends_each_cleanly_and_interrupts
     }
     eprintln!("shutdown with 300 open streams and 30 running jobs: {took:?}, every stream ended cleanly, all 30 interrupted");
 }
+
+/// A kind that exists only in these tests: reports every step as a progress sample of its own
+/// (flushed, not left to the once-per-100-ms sampling), a log line every 10 steps.
+struct Sampler;
+
+/// `samples` steps, `every_ms` apart.
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema, garde::Validate)]
+#[garde(context(engine::kinds::KindEnv))]
+struct SamplerParams {
+    #[garde(skip)]
+    samples: u64,
+    #[garde(skip)]
+    every_ms: u64,
+}
+
+impl engine::kinds::Kind for Sampler {
+    type Params = SamplerParams;
+    const NAME: &'static str = "sampler";
+
+    async fn run(
+        p: SamplerParams,
+        ctx: &mut engine::kinds::JobContext,
+    ) -> engine::kinds::RunResult {
+        ctx.set_total(Some(p.samples), "samples").await;
+        for step in 1..=p.samples {
+            tokio::time::sleep(Duration::from_millis(p.every_ms)).await;
+            ctx.advance(1).await;
+            ctx.flush().await;
+            if step % 10 == 0 {
+                ctx.log(model::LogLevel::Info, format!("sample {step}"))
+                    .await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One event read off a raw stream: id, type and the parsed data.
+type RawEvent = (i64, String, serde_json::Value);
+
+/// The events in the text of a raw stream (HTTP head and chunk sizes are skipped).
+fn raw_events(text: &str) -> Vec<RawEvent> {
+    let mut out = Vec::new();
+    let (mut id, mut kind) = (None, None);
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("id: ") {
+            id = v.parse().ok();
+        } else if let Some(v) = line.strip_prefix("event: ") {
+            kind = Some(v.to_string());
+        } else if let Some(v) = line.strip_prefix("data: ") {
+            if let (Some(i), Some(k)) = (id.take(), kind.take()) {
+                out.push((i, k, serde_json::from_str(v).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_falls_behind_gets_the_latest_progress_and_every_other_event() {
+    const SAMPLES: u64 = 60;
+    let app = app().kind::<Chatty>().kind::<Sampler>().start().await;
+    let s = app.session();
+    let first = s.http.get(s.url("/api/v1/kinds")).send().await.unwrap();
+    let cookie = first.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    // One user, two tabs: one that reads at once, one behind a 4 KiB receive buffer that reads
+    // nothing until the end.
+    let mut prompt = s.events("/api/v1/events", None).await;
+    read_until(&mut prompt, |e| e.event == "snapshot").await;
+    let mut behind = RawStream::open(app.addr, &cookie, true, true).await;
+    while !behind
+        .text
+        .as_deref()
+        .unwrap()
+        .contains("\nevent: snapshot\n")
+    {
+        behind.read_some(4096).await;
+    }
+    // 12 MB of log lines fill everything between the server and the tab that does not read
+    // (hyper's buffer, the kernel's), so that what comes next waits for it on the bus.
+    let (status, filler) = s
+        .create(
+            "chatty",
+            serde_json::json!({"lines": 12, "width": 1_000_000}),
+        )
+        .await;
+    assert_eq!(status, 201, "{filler}");
+    let filler = filler["id"].as_str().unwrap().to_string();
+    read_until(&mut prompt, is_done_of(&filler)).await;
+    let (status, job) = s
+        .create(
+            "sampler",
+            serde_json::json!({"samples": SAMPLES, "every_ms": 5}),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let job = job["id"].as_str().unwrap().to_string();
+
+    // The tab that keeps up gets every sample, 0 to the last.
+    let got = read_until(&mut prompt, is_done_of(&job)).await;
+    let of_job = |e: &&eventsource_stream::Event| data(e)["job_id"] == job.as_str();
+    let prompt_samples: Vec<u64> = got
+        .iter()
+        .filter(|e| e.event == "progress")
+        .filter(of_job)
+        .map(|e| data(e)["current"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        prompt_samples,
+        (0..=SAMPLES).collect::<Vec<u64>>(),
+        "the prompt tab got every sample"
+    );
+
+    // The tab behind reads now, to the end of the job's `done` frame.
+    let ended = |text: &str| {
+        text.rsplit_once("\nevent: done\n")
+            .is_some_and(|(_, rest)| rest.contains("\n\n"))
+    };
+    while behind.dones < 2 || !ended(behind.text.as_deref().unwrap()) {
+        behind.read_some(1 << 20).await;
+    }
+    let events = raw_events(behind.text.as_deref().unwrap());
+    let ids: Vec<i64> = events.iter().map(|(id, _, _)| *id).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids go up: {ids:?}");
+    let mine: Vec<&RawEvent> = events
+        .iter()
+        .filter(|(_, _, d)| d["job_id"] == job.as_str() || d["id"] == job.as_str())
+        .collect();
+    let kinds: Vec<&str> = mine.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(kinds.last(), Some(&"done"), "{kinds:?}");
+    let statuses: Vec<&str> = mine
+        .iter()
+        .filter(|(_, k, _)| k == "job")
+        .map(|(_, _, d)| d["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["queued", "running", "succeeded"]);
+    let lines: Vec<&str> = mine
+        .iter()
+        .filter(|(_, k, _)| k == "log")
+        .map(|(_, _, d)| d["line"].as_str().unwrap())
+        .collect();
+    let written: Vec<String> = (1..=SAMPLES / 10)
+        .map(|n| format!("sample {}", n * 10))
+        .collect();
+    assert_eq!(lines, written, "every log line, in order");
+    let samples: Vec<u64> = mine
+        .iter()
+        .filter(|(_, k, _)| k == "progress")
+        .map(|(_, _, d)| d["current"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        samples.last(),
+        Some(&SAMPLES),
+        "the bar ends full: {samples:?}"
+    );
+    assert!(
+        samples.windows(2).all(|w| w[0] < w[1]),
+        "samples go forward: {samples:?}"
+    );
+    assert!(
+        samples.len() < prompt_samples.len(),
+        "the tab behind got every sample ({}); it was never behind",
+        samples.len()
+    );
+    // It was behind, not overflowed: the samples were skipped on the way, not replayed from the
+    // store; and the skipped ones are counted.
+    assert_eq!(
+        app.engine().bus().lagged(),
+        0,
+        "a stream overflowed its channel"
+    );
+    let metrics = s
+        .http
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let skipped: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("headway_stream_progress_skipped_total "))
+        .expect("the skipped samples' counter")
+        .parse()
+        .unwrap();
+    assert!(
+        skipped >= (prompt_samples.len() - samples.len()) as f64,
+        "{skipped} samples counted as skipped"
+    );
+
+    // A tab resuming from the last sample the tab behind got (a cursor inside what was skipped
+    // over) gets exactly what came after it.
+    let (cursor, _, _) = mine.iter().rev().find(|(_, k, _)| k == "progress").unwrap();
+    let mut resumed = s.events("/api/v1/events", Some(*cursor)).await;
+    let replay = read_until(&mut resumed, is_done_of(&job)).await;
+    assert_eq!(id(&replay[0]), *cursor, "the snapshot carries the cursor");
+    let after: Vec<i64> = mine
+        .iter()
+        .map(|(id, _, _)| *id)
+        .filter(|id| id > cursor)
+        .collect();
+    assert_eq!(replay[1..].iter().map(id).collect::<Vec<_>>(), after);
+    eprintln!(
+        "a tab behind got {} of {} samples ({} skipped), every log line and status change",
+        samples.len(),
+        prompt_samples.len(),
+        skipped
+    );
+}
