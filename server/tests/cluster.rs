@@ -128,22 +128,24 @@ async fn three_processes_stream_every_event_of_300_jobs_once_in_id_order() {
 
     let stored = job_event_ids(&replay_all(&sessions[1], 300).await, false);
     assert!(stored.len() >= 300 * 4, "{} events stored", stored.len());
-    let everything = job_event_ids(&seen[0], true);
+    let mut samples = Vec::new();
     for (p, events) in seen.iter().enumerate() {
         // In arrival order, ids only go up: nothing arrives twice, and nothing below an id
         // already seen arrives later (no gap that is later filled).
         assert_strictly_increasing(events);
-        // And nothing is missing: the same events on every process, progress included, and
-        // every status change and log line the store holds for this user's jobs.
-        assert_same_ids(&job_event_ids(events, true), &everything, &format!("process {p} against process 0"));
+        // And nothing is missing: every status change, log line and end the store holds for
+        // this user's jobs. A stream that fell behind may have left out progress samples that
+        // a later one of the same job superseded, never a job's last.
         assert_same_ids(&job_event_ids(events, false), &stored, &format!("process {p} against the store"));
         for id in &ids {
             assert_eq!(statuses_of(events, id), ["queued", "running", "succeeded"], "process {p}, job {id}");
+            let last = events.iter().filter(|e| e.event == "progress" && data(e)["job_id"] == id.as_str()).last();
+            assert_eq!(last.map(|e| data(e)["current"].as_u64()), Some(Some(3)), "process {p}, job {id}");
         }
+        samples.push(events.iter().filter(|e| e.event == "progress").count());
     }
     eprintln!(
-        "3 processes, 300 jobs round-robin: each stream got the same {} events once, in id order, {} of them status changes and log lines as stored; 0 lost",
-        everything.len(),
+        "3 processes, 300 jobs round-robin: each stream got every one of the {} status changes, log lines and ends once, in id order, and each job's last progress; progress samples per stream: {samples:?}",
         stored.len()
     );
 }
