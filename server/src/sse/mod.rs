@@ -726,7 +726,7 @@ pub fn coalesce<E: Sample>(events: &[E]) -> impl Iterator<Item = &E> {
 
 /// For each of `events`, whether [`coalesce`] keeps it.
 fn sent_of<E: Sample>(events: &[E]) -> Vec<bool> {
-    let mut later: HashSet<&str> = HashSet::new();
+    let mut later = Jobs::Few(Vec::new());
     let mut sent: Vec<bool> = events
         .iter()
         .rev()
@@ -734,6 +734,36 @@ fn sent_of<E: Sample>(events: &[E]) -> Vec<bool> {
         .collect();
     sent.reverse();
     sent
+}
+
+/// A set of job ids, walking back through a batch: searched in place while there are few (a
+/// batch usually carries a handful of jobs, and comparing a few ids costs less than hashing
+/// one), hashed past [`Jobs::FEW`].
+enum Jobs<'a> {
+    Few(Vec<&'a str>),
+    Many(HashSet<&'a str>),
+}
+
+impl<'a> Jobs<'a> {
+    const FEW: usize = 16;
+
+    /// Adds `job`; whether it was not there yet.
+    fn insert(&mut self, job: &'a str) -> bool {
+        match self {
+            Jobs::Few(jobs) if jobs.contains(&job) => false,
+            Jobs::Few(jobs) if jobs.len() < Self::FEW => {
+                jobs.push(job);
+                true
+            }
+            Jobs::Few(jobs) => {
+                let mut set: HashSet<&str> = jobs.drain(..).collect();
+                set.insert(job);
+                *self = Jobs::Many(set);
+                true
+            }
+            Jobs::Many(set) => set.insert(job),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -806,6 +836,22 @@ mod tests {
             ev(3, "c", "progress"),
         ];
         assert_eq!(coalesce(&distinct).count(), 3);
+    }
+
+    #[test]
+    fn coalescing_holds_for_many_jobs_at_once() {
+        // More jobs than are searched in place: two rounds of 40 jobs' samples, then a log line.
+        let jobs: Vec<String> = (0..40).map(|j| format!("job-{j}")).collect();
+        let mut events = Vec::new();
+        for round in 0..2 {
+            for (j, job) in jobs.iter().enumerate() {
+                events.push(ev(round * 100 + j as i64, job, "progress"));
+            }
+        }
+        events.push(ev(1000, "job-0", "log"));
+        let ids: Vec<i64> = coalesce(&events).map(|e| e.id).collect();
+        let newest: Vec<i64> = (100..140).chain([1000]).collect();
+        assert_eq!(ids, newest);
     }
 
     fn live(id: i64, job: Option<&str>, kind: EventType) -> Arc<Event> {
