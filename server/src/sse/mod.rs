@@ -46,13 +46,16 @@ const BURST_BYTES: usize = 64 * 1024;
 /// A stream with more events than this waiting for it on the bus is behind: it drains them at
 /// once and sends only the newest progress sample of each job among them.
 ///
-/// A stream that keeps up finds, when it wakes, about what one commit of the writer published
-/// (one sample per running job that reported, a log line or two); it sends them all, with no
-/// per-event bookkeeping. Past this many it is a tick or more behind, and the samples it would
-/// send first are already stale: a later one of the same job is waiting behind them. At the
-/// fan-out benchmark's load (10 jobs, 10 samples/s each) a stream a whole round of samples behind
-/// has about 20 waiting; 16 is under that and over one round.
-const BEHIND: usize = 16;
+/// Below it, the backlog goes out whole in one write, and the newest sample in it arrives as
+/// soon as it would alone: skipping the stale ones would save a few hundred bytes for the
+/// bookkeeping of a set of job ids. Past it, the backlog is worth thinning: every sample it
+/// carries is bytes to write and for the client to parse, and a stale one is one a later sample
+/// of the same job makes pointless. Whatever the bound, a stream that keeps up loses nothing: a
+/// job's samples are `engine::context::SAMPLE_EVERY` (100 ms) apart but for the few it forces,
+/// so only a stream about that far behind holds two of one job. In the fan-out benchmark
+/// (10 jobs, 10 samples/s each) 4 and 8 gave the same latencies; with 16, streams a whole round
+/// of samples behind (11 to 16 events) sent all of it, and the p99 was 10 to 15 % higher.
+const BEHIND: usize = 8;
 /// The most events a stream that is behind drains at once: as many as a replay from the store
 /// reads, so that its chunk is never larger than a replay's.
 const CATCH_UP_MAX: usize = REPLAY_BATCH as usize;
@@ -723,7 +726,7 @@ pub fn coalesce<E: Sample>(events: &[E]) -> impl Iterator<Item = &E> {
 
 /// For each of `events`, whether [`coalesce`] keeps it.
 fn sent_of<E: Sample>(events: &[E]) -> Vec<bool> {
-    let mut later: HashSet<&str> = HashSet::new();
+    let mut later = Jobs::Few(Vec::new());
     let mut sent: Vec<bool> = events
         .iter()
         .rev()
@@ -731,6 +734,36 @@ fn sent_of<E: Sample>(events: &[E]) -> Vec<bool> {
         .collect();
     sent.reverse();
     sent
+}
+
+/// A set of job ids, walking back through a batch: searched in place while there are few (a
+/// batch usually carries a handful of jobs, and comparing a few ids costs less than hashing
+/// one), hashed past [`Jobs::FEW`].
+enum Jobs<'a> {
+    Few(Vec<&'a str>),
+    Many(HashSet<&'a str>),
+}
+
+impl<'a> Jobs<'a> {
+    const FEW: usize = 16;
+
+    /// Adds `job`; whether it was not there yet.
+    fn insert(&mut self, job: &'a str) -> bool {
+        match self {
+            Jobs::Few(jobs) if jobs.contains(&job) => false,
+            Jobs::Few(jobs) if jobs.len() < Self::FEW => {
+                jobs.push(job);
+                true
+            }
+            Jobs::Few(jobs) => {
+                let mut set: HashSet<&str> = jobs.drain(..).collect();
+                set.insert(job);
+                *self = Jobs::Many(set);
+                true
+            }
+            Jobs::Many(set) => set.insert(job),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -803,6 +836,22 @@ mod tests {
             ev(3, "c", "progress"),
         ];
         assert_eq!(coalesce(&distinct).count(), 3);
+    }
+
+    #[test]
+    fn coalescing_holds_for_many_jobs_at_once() {
+        // More jobs than are searched in place: two rounds of 40 jobs' samples, then a log line.
+        let jobs: Vec<String> = (0..40).map(|j| format!("job-{j}")).collect();
+        let mut events = Vec::new();
+        for round in 0..2 {
+            for (j, job) in jobs.iter().enumerate() {
+                events.push(ev(round * 100 + j as i64, job, "progress"));
+            }
+        }
+        events.push(ev(1000, "job-0", "log"));
+        let ids: Vec<i64> = coalesce(&events).map(|e| e.id).collect();
+        let newest: Vec<i64> = (100..140).chain([1000]).collect();
+        assert_eq!(ids, newest);
     }
 
     fn live(id: i64, job: Option<&str>, kind: EventType) -> Arc<Event> {

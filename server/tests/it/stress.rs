@@ -443,7 +443,7 @@ async fn a_reader_that_falls_behind_gets_the_latest_progress_and_every_other_eve
     let (status, job) = s
         .create(
             "sampler",
-            serde_json::json!({"samples": SAMPLES, "every_ms": 5}),
+            serde_json::json!({"samples": SAMPLES, "every_ms": 25}),
         )
         .await;
     assert_eq!(status, 201, "{job}");
