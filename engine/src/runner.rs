@@ -139,6 +139,9 @@ impl Runner {
     /// Claims jobs while slots are free and jobs are claimable, and starts them.
     async fn claim_and_start(self: &Arc<Self>) {
         loop {
+            // Shutdown waits for a claim under way: the jobs it takes are started (and told to
+            // stop at once) rather than left `running` with no one running them.
+            let _claiming = self.tracker.token();
             let free = self.config.max_running.saturating_sub(self.running.lock().unwrap().len());
             if free == 0 || self.shutdown.is_cancelled() {
                 return;
@@ -344,4 +347,63 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> JobError {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "the job panicked".to_string());
     JobError { code: "panic".into(), message }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::kinds::{JobContext, Kind, KindEnv, Registry, RunResult};
+    use crate::store::{Access, Store};
+    use crate::{Caller, Engine, EngineConfig};
+    use model::{EventType, JobStatus};
+    use std::time::Duration;
+
+    /// Never looks at its cancellation, as a job stuck in a call that does not return.
+    struct Deaf;
+
+    #[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema, garde::Validate)]
+    #[garde(context(KindEnv))]
+    struct DeafParams {}
+
+    impl Kind for Deaf {
+        type Params = DeafParams;
+        const NAME: &'static str = "deaf";
+
+        async fn run(_: DeafParams, _: &mut JobContext) -> RunResult {
+            loop {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+
+    /// The claim records a job `running` (and publishes it) before the runner has started it.
+    /// Shutting down in between must still stop the job and record it `interrupted` by the
+    /// time shutdown returns, not leave it `running` with no process answering for it.
+    #[tokio::test]
+    async fn a_job_claimed_as_shutdown_begins_is_interrupted_before_shutdown_returns() {
+        for round in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}/h.db", dir.path().display());
+            let store = Store::open(&url, Access::Exclusive).await.unwrap();
+            let config = EngineConfig {
+                data_root: dir.path().join("files"),
+                grace: Duration::from_millis(100),
+                kinds: Registry::builtin().with::<Deaf>(),
+                ..EngineConfig::default()
+            };
+            let engine = Engine::start(store, config).await.unwrap();
+            let me = Caller::new("me");
+            let mut events = engine.bus().subscribe("me");
+            let job = engine.create_job(&me, "deaf", serde_json::json!({})).await.unwrap();
+            loop {
+                let e = events.recv().await.unwrap();
+                if e.kind == EventType::Job && e.data().contains(r#""status":"running""#) {
+                    break;
+                }
+            }
+            // At once, as the claim's event arrives.
+            engine.shutdown().await;
+            let stored = engine.store().job(None, &job.id).await.unwrap().unwrap();
+            assert_eq!(stored.status, JobStatus::Interrupted, "round {round}: {stored:?}");
+        }
+    }
 }
