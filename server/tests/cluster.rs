@@ -139,7 +139,7 @@ async fn three_processes_stream_every_event_of_300_jobs_once_in_id_order() {
         assert_same_ids(&job_event_ids(events, false), &stored, &format!("process {p} against the store"));
         for id in &ids {
             assert_eq!(statuses_of(events, id), ["queued", "running", "succeeded"], "process {p}, job {id}");
-            let last = events.iter().filter(|e| e.event == "progress" && data(e)["job_id"] == id.as_str()).last();
+            let last = events.iter().rfind(|e| e.event == "progress" && data(e)["job_id"] == id.as_str());
             assert_eq!(last.map(|e| data(e)["current"].as_u64()), Some(Some(3)), "process {p}, job {id}");
         }
         samples.push(events.iter().filter(|e| e.event == "progress").count());
