@@ -39,13 +39,21 @@ fn lazy_parts(plan: &Plan) -> Option<Table> {
         return None;
     }
     names.sort();
-    let mut t = Table::new(&["loaded only by the pages with lazy islands", "raw bytes", "gzip -9 bytes"]);
+    let mut t = Table::new(&[
+        "loaded only by the pages with lazy islands",
+        "raw bytes",
+        "gzip -9 bytes",
+    ]);
     for name in names {
         let Ok(bytes) = std::fs::read(plan.site_root.join("pkg").join(&name)) else {
             continue;
         };
         let gz = gzip_len(&bytes).unwrap_or(0);
-        t.row(vec![format!("`pkg/{name}`"), num(bytes.len() as f64, 0), num(gz as f64, 0)]);
+        t.row(vec![
+            format!("`pkg/{name}`"),
+            num(bytes.len() as f64, 0),
+            num(gz as f64, 0),
+        ]);
     }
     Some(t)
 }
@@ -83,9 +91,11 @@ pub async fn run(plan: &Plan) -> Section {
          demo/batch/checksum/import_csv, 86 % succeeded, 7 % failed, 5 % cancelled, \
          2 % interrupted, created over 30 days). Baseline: \
          the same page for a user with no jobs, on the same server and store, measured in the \
-         same loop (requests alternate), and a static asset. {r} measured requests each after 20 \
-         of warm-up, sequential, each on its own keep-alive connection; time = request written → \
-         whole body read.",
+         same loop (requests alternate), and a static asset. Next to them, `POST /api/summary` for \
+         both users: the counts per status and last hour's chart that an open dashboard reads \
+         again when one of its user's jobs appears or changes status (at most one read per \
+         400 ms). {r} measured requests each after 20 of warm-up, sequential, on one keep-alive \
+         connection per user and one for the asset; time = request written → whole body read.",
         site = plan.site_root.display(),
         jobs = num(n as f64, 0),
         r = plan.page_requests,
@@ -134,17 +144,17 @@ pub async fn run(plan: &Plan) -> Section {
     let mut page_gz = None;
     match &history {
         Ok(h) => {
-            let gz = gzip_len(&h.page_a).unwrap_or(0);
+            let gz = gzip_len(&h.measured.body_a).unwrap_or(0);
             page_gz = Some(gz);
             t.row(vec![
                 format!("history page HTML (`GET /`, {} jobs)", num(n as f64, 0)),
-                num(h.page_a.len() as f64, 0),
+                num(h.measured.body_a.len() as f64, 0),
                 num(gz as f64, 0),
             ]);
             let all = gz_total + gz;
             t.row(vec![
                 "**page total** (assets + HTML)".into(),
-                num((raw_total + h.page_a.len() as u64) as f64, 0),
+                num((raw_total + h.measured.body_a.len() as u64) as f64, 0),
                 format!(
                     "**{}** ({} KiB)",
                     num(all as f64, 0),
@@ -183,39 +193,8 @@ pub async fn run(plan: &Plan) -> Section {
     );
 
     let Ok(h) = history else { return s };
-    let mut t = Table::new(&["request", "p50 (ms)", "p99 (ms)", "max (ms)", "body bytes"]);
-    let line = |name: String, m: &Summary, bytes: usize| {
-        vec![
-            name,
-            num(m.p50, 2),
-            num(m.p99, 2),
-            num(m.max, 2),
-            num(bytes as f64, 0),
-        ]
-    };
-    t.row(line(
-        format!("`GET /`, user with {} jobs", num(n as f64, 0)),
-        &h.a,
-        h.page_a.len(),
-    ));
-    t.row(line(
-        "`GET /`, user with 0 jobs (baseline)".into(),
-        &h.b,
-        h.page_b_len,
-    ));
-    t.row(line(
-        "`GET /pkg/headway.css` (static)".into(),
-        &h.asset,
-        h.asset_len,
-    ));
-    t.row(vec![
-        "ratio: many jobs / no jobs".into(),
-        ratio(h.a.p50, h.b.p50),
-        ratio(h.a.p99, h.b.p99),
-        ratio(h.a.max, h.b.max),
-        String::new(),
-    ]);
-    s.tables.push(t);
+    let m = &h.measured;
+    s.tables.push(timings(m, &num(n as f64, 0)));
     s.notes.push(format!(
         "Seeding {} jobs took {} s; Headway then started on that store in {} s.",
         num(n as f64, 0),
@@ -226,22 +205,17 @@ pub async fn run(plan: &Plan) -> Section {
         &format!("History SSR p99 < 20 ms at {} jobs", num(n as f64, 0)),
         format!(
             "p99 {} ms (0 jobs: {} ms, {})",
-            num(h.a.p99, 2),
-            num(h.b.p99, 2),
-            ratio(h.a.p99, h.b.p99)
+            num(m.page_a.p99, 2),
+            num(m.page_b.p99, 2),
+            ratio(m.page_a.p99, m.page_b.p99)
         ),
-        h.a.p99 < 20.0,
+        m.page_a.p99 < 20.0,
     );
     s
 }
 
 struct History {
-    a: Summary,
-    b: Summary,
-    asset: Summary,
-    page_a: Vec<u8>,
-    page_b_len: usize,
-    asset_len: usize,
+    measured: Measured,
     seed_s: f64,
     restart_s: f64,
 }
@@ -297,15 +271,10 @@ async fn history(plan: &Plan) -> Res<History> {
     let restart_s = started.elapsed().as_secs_f64();
     let result = measure(plan, server.addr, &cookie_a, &cookie_b, &newest).await;
     let stopped = server.stop().await;
-    let (a, b, asset, page_a, page_b_len, asset_len) = result?;
+    let measured = result?;
     stopped?;
     Ok(History {
-        a,
-        b,
-        asset,
-        page_a,
-        page_b_len,
-        asset_len,
+        measured,
         seed_s,
         restart_s,
     })
@@ -355,7 +324,22 @@ pub(crate) async fn two_users(addr: std::net::SocketAddr) -> Res<(String, String
     Err("the first job did not succeed within 10 s".to_string())
 }
 
-pub(crate) type Measured = (Summary, Summary, Summary, Vec<u8>, usize, usize);
+/// What one server answered, timed: the history page for a user with a long history (A) and
+/// for one with none (B), a static asset, and the summary a dashboard reads again when one of
+/// its user's jobs changes status (`POST /api/summary`: counts per status and the last hour's
+/// chart), for A and for B.
+pub(crate) struct Measured {
+    pub page_a: Summary,
+    pub page_b: Summary,
+    pub asset: Summary,
+    pub summary_a: Summary,
+    pub summary_b: Summary,
+    pub body_a: Vec<u8>,
+    pub body_b_len: usize,
+    pub asset_len: usize,
+    pub summary_a_len: usize,
+    pub summary_b_len: usize,
+}
 
 pub(crate) async fn measure(
     plan: &Plan,
@@ -367,53 +351,155 @@ pub(crate) async fn measure(
     let mut ca = Conn::connect(addr).await.map_err(|e| e.to_string())?;
     let mut cb = Conn::connect(addr).await.map_err(|e| e.to_string())?;
     let mut cs = Conn::connect(addr).await.map_err(|e| e.to_string())?;
-    let (mut ta, mut tb, mut ts) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut page_a, mut page_b_len, mut asset_len) = (Vec::new(), 0, 0);
+    let (mut ta, mut tb, mut ts, mut tsa, mut tsb) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut body_a, mut body_b_len, mut asset_len) = (Vec::new(), 0, 0);
+    let (mut summary_a, mut summary_b_len) = (Vec::new(), 0);
     for i in 0..20 + plan.page_requests {
         let measured = i >= 20;
-        let (d, body) = timed(&mut ca, "/", Some(cookie_a)).await?;
-        if measured {
-            ta.push(d);
-        }
-        page_a = body;
-        let (d, body) = timed(&mut cb, "/", Some(cookie_b)).await?;
-        if measured {
-            tb.push(d);
-        }
-        page_b_len = body.len();
-        let (d, body) = timed(&mut cs, "/pkg/headway.css", None).await?;
-        if measured {
-            ts.push(d);
-        }
-        asset_len = body.len();
+        let keep = |times: &mut Vec<f64>, (d, body): (f64, Vec<u8>)| {
+            if measured {
+                times.push(d);
+            }
+            body
+        };
+        body_a = keep(&mut ta, timed(&mut ca, "GET", "/", Some(cookie_a)).await?);
+        body_b_len = keep(&mut tb, timed(&mut cb, "GET", "/", Some(cookie_b)).await?).len();
+        asset_len = keep(
+            &mut ts,
+            timed(&mut cs, "GET", "/pkg/headway.css", None).await?,
+        )
+        .len();
+        summary_a = keep(
+            &mut tsa,
+            timed(&mut ca, "POST", "/api/summary", Some(cookie_a)).await?,
+        );
+        summary_b_len = keep(
+            &mut tsb,
+            timed(&mut cb, "POST", "/api/summary", Some(cookie_b)).await?,
+        )
+        .len();
     }
-    if !String::from_utf8_lossy(&page_a).contains(newest) {
+    if !String::from_utf8_lossy(&body_a).contains(newest) {
         return Err("the history page does not list the user's newest job".into());
     }
-    Ok((
-        Summary::of(&ta),
-        Summary::of(&tb),
-        Summary::of(&ts),
-        page_a,
-        page_b_len,
+    check_summary(&summary_a, plan.history_jobs + 1)?;
+    Ok(Measured {
+        page_a: Summary::of(&ta),
+        page_b: Summary::of(&tb),
+        asset: Summary::of(&ts),
+        summary_a: Summary::of(&tsa),
+        summary_b: Summary::of(&tsb),
+        body_a,
+        body_b_len,
         asset_len,
-    ))
+        summary_a_len: summary_a.len(),
+        summary_b_len,
+    })
 }
 
-/// One GET, timed from writing the request to reading the whole body, in ms.
-async fn timed(conn: &mut Conn, path: &str, cookie: Option<&str>) -> Res<(f64, Vec<u8>)> {
-    let mut headers = vec![("Accept", "text/html,*/*")];
+/// The summary counts every one of the user's `jobs`.
+fn check_summary(body: &[u8], jobs: u64) -> Res<()> {
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the summary is not JSON: {e}"))?;
+    let counted: u64 = v["counts"]
+        .as_array()
+        .ok_or("the summary has no counts")?
+        .iter()
+        .filter_map(|c| c["n"].as_u64())
+        .sum();
+    if counted != jobs {
+        return Err(format!("the summary counts {counted} jobs, not {jobs}"));
+    }
+    Ok(())
+}
+
+/// The render and summary timings of [`measure`], with `jobs` the long history's size.
+pub(crate) fn timings(m: &Measured, jobs: &str) -> Table {
+    let mut t = Table::new(&["request", "p50 (ms)", "p99 (ms)", "max (ms)", "body bytes"]);
+    let line = |name: String, s: &Summary, bytes: usize| {
+        vec![
+            name,
+            num(s.p50, 2),
+            num(s.p99, 2),
+            num(s.max, 2),
+            num(bytes as f64, 0),
+        ]
+    };
+    let ratios = |name: &str, a: &Summary, b: &Summary| {
+        vec![
+            name.into(),
+            ratio(a.p50, b.p50),
+            ratio(a.p99, b.p99),
+            ratio(a.max, b.max),
+            String::new(),
+        ]
+    };
+    t.row(line(
+        format!("`GET /`, user with {jobs} jobs"),
+        &m.page_a,
+        m.body_a.len(),
+    ));
+    t.row(line(
+        "`GET /`, user with 0 jobs (baseline)".into(),
+        &m.page_b,
+        m.body_b_len,
+    ));
+    t.row(line(
+        "`GET /pkg/headway.css` (static)".into(),
+        &m.asset,
+        m.asset_len,
+    ));
+    t.row(ratios("ratio: many jobs / no jobs", &m.page_a, &m.page_b));
+    t.row(line(
+        format!("`POST /api/summary`, user with {jobs} jobs"),
+        &m.summary_a,
+        m.summary_a_len,
+    ));
+    t.row(line(
+        "`POST /api/summary`, user with 0 jobs".into(),
+        &m.summary_b,
+        m.summary_b_len,
+    ));
+    t.row(ratios(
+        "ratio: summary / `GET /`, many jobs",
+        &m.summary_a,
+        &m.page_a,
+    ));
+    t
+}
+
+/// One request (a `POST` with an empty form), timed from writing it to reading the whole
+/// body, in ms.
+async fn timed(
+    conn: &mut Conn,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+) -> Res<(f64, Vec<u8>)> {
+    // A server function answers a browser's `fetch` (JSON) rather than a form it would redirect.
+    let accept = if method == "POST" {
+        "application/json"
+    } else {
+        "text/html,*/*"
+    };
+    let mut headers = vec![("Accept", accept)];
     if let Some(c) = cookie {
         headers.push(("Cookie", c));
     }
+    let form = (method == "POST").then_some(("application/x-www-form-urlencoded", &b""[..]));
     let t = Instant::now();
     let r = conn
-        .request("GET", path, &headers, None)
+        .request(method, path, &headers, form)
         .await
-        .map_err(|e| format!("GET {path}: {e}"))?;
+        .map_err(|e| format!("{method} {path}: {e}"))?;
     let d = t.elapsed().as_secs_f64() * 1000.0;
     if r.head.status != 200 {
-        return Err(format!("GET {path} answered {}", r.head.status));
+        return Err(format!(
+            "{method} {path} answered {}: {}",
+            r.head.status,
+            String::from_utf8_lossy(&r.body)
+        ));
     }
     Ok((d, r.body))
 }

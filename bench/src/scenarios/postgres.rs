@@ -10,7 +10,6 @@ use crate::procs::{HeadwayOptions, Role, Server};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::seed::{self, Rng};
-use crate::stats::Summary;
 use crate::{unix_ms, Res};
 use engine::store::postgres::throwaway::Cluster;
 use engine::store::{Access, Change, Outcome, ProcessRow, Store};
@@ -613,9 +612,10 @@ async fn history_part(s: &mut Section, plan: &Plan, cluster: &Cluster) {
          (`Store::import_history` of the PostgreSQL backend, one transaction per {chunk} jobs; \
          the same mix of kinds and statuses over 30 days), then Headway is started again on the \
          database. Baseline: the same page for a user with no jobs, on the same server and \
-         database, measured in the same loop (requests alternate), and a static asset. {r} \
-         measured requests each after 20 of warm-up, sequential, each on its own keep-alive \
-         connection; time = request written → whole body read.",
+         database, measured in the same loop (requests alternate), and a static asset; and the \
+         summary (counts and chart) a dashboard reads again as its user's jobs change status. \
+         {r} measured requests each after 20 of warm-up, sequential, on one keep-alive \
+         connection per user and one for the asset; time = request written → whole body read.",
         chunk = num(seed::IMPORT_CHUNK as f64, 0),
         r = plan.page_requests,
     );
@@ -626,40 +626,8 @@ async fn history_part(s: &mut Section, plan: &Plan, cluster: &Cluster) {
             return;
         }
     };
-    let (a, b, asset, page_a, page_b_len, asset_len) = &h.measured;
-    let mut t = Table::new(&["request", "p50 (ms)", "p99 (ms)", "max (ms)", "body bytes"])
-        .with_intro(intro);
-    let line = |name: String, m: &Summary, bytes: usize| {
-        vec![
-            name,
-            num(m.p50, 2),
-            num(m.p99, 2),
-            num(m.max, 2),
-            num(bytes as f64, 0),
-        ]
-    };
-    t.row(line(
-        format!("`GET /`, user with {jobs} jobs"),
-        a,
-        page_a.len(),
-    ));
-    t.row(line(
-        "`GET /`, user with 0 jobs (baseline)".into(),
-        b,
-        *page_b_len,
-    ));
-    t.row(line(
-        "`GET /pkg/headway.css` (static)".into(),
-        asset,
-        *asset_len,
-    ));
-    t.row(vec![
-        "ratio: many jobs / no jobs".into(),
-        ratio(a.p50, b.p50),
-        ratio(a.p99, b.p99),
-        ratio(a.max, b.max),
-        String::new(),
-    ]);
+    let m = &h.measured;
+    let t = page::timings(m, &jobs).with_intro(intro);
     s.tables.push(t);
     s.notes.push(format!(
         "History page: seeding {jobs} jobs into PostgreSQL took {} s; Headway then started on \
@@ -671,11 +639,11 @@ async fn history_part(s: &mut Section, plan: &Plan, cluster: &Cluster) {
         &format!("History SSR p99 < 20 ms at {jobs} jobs on PostgreSQL"),
         format!(
             "p99 {} ms (0 jobs: {} ms, {})",
-            num(a.p99, 2),
-            num(b.p99, 2),
-            ratio(a.p99, b.p99)
+            num(m.page_a.p99, 2),
+            num(m.page_b.p99, 2),
+            ratio(m.page_a.p99, m.page_b.p99)
         ),
-        a.p99 < 20.0,
+        m.page_a.p99 < 20.0,
     );
 }
 
