@@ -38,8 +38,9 @@ pub struct Writer {
     observer: Arc<OnceLock<Observer>>,
     metrics: Arc<Metrics>,
     /// Jobs this process is creating whose "job created" line is not logged yet. A claim can
-    /// answer before the create's caller wakes up; whichever comes first logs the creation, so
-    /// the log always reads created, started, ended.
+    /// answer before the create's caller wakes up; whichever takes the job out of the set logs
+    /// the creation, holding the lock while it logs, so the log always reads created, started,
+    /// ended.
     unannounced: Arc<Mutex<HashSet<String>>>,
 }
 
@@ -165,13 +166,17 @@ impl Writer {
         let id = job.id.clone();
         self.unannounced.lock().unwrap().insert(id.clone());
         let outcome = self.ask(Change::Create { owner: owner.into(), job }).await;
-        let unlogged = self.unannounced.lock().unwrap().remove(&id);
+        // Logged under the lock, so that a claim on another thread cannot log "job started"
+        // between this taking the job out of the set and logging its creation.
+        let mut unannounced = self.unannounced.lock().unwrap();
+        let unlogged = unannounced.remove(&id);
         match outcome? {
             Outcome::Job(Some(job)) => {
                 self.metrics.created(&job);
                 if unlogged {
                     tracing::info!(job = %job.id, kind = %job.kind, "job created");
                 }
+                drop(unannounced);
                 Ok(job)
             }
             other => Err(unexpected(other)),
@@ -231,13 +236,15 @@ impl Writer {
     ) -> Result<Vec<QueuedJob>, WriteError> {
         match self.ask(Change::Claim { by: by.into(), slots, kinds, limits }).await? {
             Outcome::Claimed(jobs) => {
+                let mut unannounced = self.unannounced.lock().unwrap();
                 for q in &jobs {
-                    if self.unannounced.lock().unwrap().remove(&q.job.id) {
+                    if unannounced.remove(&q.job.id) {
                         tracing::info!(job = %q.job.id, kind = %q.job.kind, "job created");
                     }
                     self.metrics.started(&q.job);
                     tracing::info!(job = %q.job.id, kind = %q.job.kind, "job started");
                 }
+                drop(unannounced);
                 Ok(jobs)
             }
             other => Err(unexpected(other)),
