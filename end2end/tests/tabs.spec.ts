@@ -142,7 +142,7 @@ test('twelve tabs share one stream, and another tab takes it over when its holde
     }
     expect(streamRequests, 'stream requests, with the one of the tab that took over').toBe(2);
     expect(most, 'most streams open at once on the server').toBeLessThanOrEqual(2);
-    console.log(`tabs: ${streamRequests} stream requests from ${TABS} tabs; at most ${most} streams open on the server`);
+    console.log(`tabs: ${streamRequests} stream requests from ${TABS} tabs (one of them by the tab that took over); at most ${most} streams open on the server`);
 
     // One page of each kind is checked for accessibility, while the server still answers.
     await expectAccessible(rest[0]);
