@@ -50,18 +50,20 @@ pub fn theme() -> crate::theme::Theme {
         .unwrap_or_default()
 }
 
+/// A preference cookie, kept for a year: the `Set-Cookie` value the server sends, and what the
+/// browser writes to `document.cookie` when it changes the preference itself. `value` must be
+/// cookie-safe (a theme's name, [`encode_ids`]).
+pub fn line(name: &str, value: &str) -> String {
+    format!("{name}={value}; Path=/; Max-Age=31536000; SameSite=Lax")
+}
+
 /// Sets a cookie on the response being built, for a year.
 #[cfg(feature = "ssr")]
 pub fn set(name: &str, value: &str) {
     use leptos::prelude::use_context;
-    let cookie = cookie::Cookie::build((name, value))
-        .path("/")
-        .max_age(cookie::time::Duration::days(365))
-        .same_site(cookie::SameSite::Lax)
-        .build();
     if let (Some(options), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),
-        axum::http::HeaderValue::from_str(&cookie.to_string()),
+        axum::http::HeaderValue::from_str(&line(name, value)),
     ) {
         options.append_header(axum::http::header::SET_COOKIE, value);
     }
@@ -75,6 +77,17 @@ mod tests {
     fn dismissed_ids_round_trip_and_junk_is_skipped() {
         assert_eq!(decode_ids(&encode_ids(&[3, 14, 15])), [3, 14, 15]);
         assert_eq!(decode_ids("3.x.7"), [3, 7]);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_preference_cookie_lasts_a_year_on_every_path_and_same_site_only() {
+        let c = cookie::Cookie::parse(line(THEME, "dark")).unwrap();
+        assert_eq!((c.name(), c.value()), (THEME, "dark"));
+        assert_eq!(c.path(), Some("/"));
+        assert_eq!(c.max_age(), Some(cookie::time::Duration::days(365)));
+        assert_eq!(c.same_site(), Some(cookie::SameSite::Lax));
+        assert_eq!(c.http_only(), None, "the theme switch writes it from the page");
     }
 
     #[cfg(feature = "ssr")]

@@ -1,25 +1,23 @@
-//! The theme switch: system, light, dark. A plain form post (it works without JavaScript); with
-//! JavaScript the page switches at once without reloading.
+//! The theme switch: system, light, dark. A plain form post to `set_theme` (it works without
+//! JavaScript); with JavaScript the page switches at once and writes the same cookie itself,
+//! without a request.
 
 use crate::api::SetTheme;
 use crate::theme::Theme;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[island]
 pub fn ThemeToggle(theme: Theme) -> impl IntoView {
     let current = RwSignal::new(theme);
-    let action = ServerAction::<SetTheme>::new();
-    Effect::new(move || {
-        if let Some(Ok(chosen)) = action.value().get() {
-            let chosen = Theme::parse(&chosen).unwrap_or_default();
-            current.set(chosen);
-            if let Some(root) = document().document_element() {
-                let _ = root.set_attribute("data-theme", chosen.as_str());
-            }
-        }
-    });
+    let switch = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let chosen = current.get_untracked().next();
+        current.set(chosen);
+        apply(chosen);
+    };
     view! {
-        <ActionForm action attr:class="theme-toggle">
+        <form method="post" action=SetTheme::url() class="theme-toggle" on:submit=switch>
             <input type="hidden" name="theme" value=move || current.get().next().as_str()/>
             <button
                 type="submit"
@@ -30,6 +28,16 @@ pub fn ThemeToggle(theme: Theme) -> impl IntoView {
                 <span aria-hidden="true">{move || match current.get() { Theme::System => "◐", Theme::Light => "☀", Theme::Dark => "☾" }}</span>
                 " " {move || current.get().as_str()}
             </button>
-        </ActionForm>
+        </form>
     }
+}
+
+/// Shows the page in `theme` and remembers it in the cookie the server reads.
+fn apply(theme: Theme) {
+    let document = document();
+    if let Some(root) = document.document_element() {
+        let _ = root.set_attribute("data-theme", theme.as_str());
+    }
+    let line = crate::api::cookies::line(crate::api::cookies::THEME, theme.as_str());
+    let _ = js_sys::Reflect::set(&document, &"cookie".into(), &line.into());
 }
