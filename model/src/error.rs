@@ -128,7 +128,7 @@ impl std::error::Error for AppError {}
 /// and `fields` as scripts do.
 #[cfg(feature = "server-fn")]
 impl server_fn::error::FromServerFnError for AppError {
-    type Encoder = server_fn::codec::JsonEncoding;
+    type Encoder = crate::codec::JsonText;
 
     fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
         use server_fn::error::ServerFnErrorErr as E;

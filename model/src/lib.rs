@@ -10,7 +10,8 @@
 //! - [`system`]: the operator's view of a deployment;
 //! - [`bulk`]: bulk actions' requests and answers;
 //! - [`accounts`]: roles, who is signed in, API tokens;
-//! - [`error`]: the one error type of the API, the stream and server functions.
+//! - [`error`]: the one error type of the API, the stream and server functions;
+//! - `codec` (with `server-fn`): how server functions' answers and errors are encoded.
 
 /// `as_str()` and `parse()` for an enum whose names strum derives (`IntoStaticStr`,
 /// `EnumString`): the names used by the API, the store and the stream.
@@ -30,6 +31,8 @@ macro_rules! names {
 
 pub mod accounts;
 pub mod bulk;
+#[cfg(feature = "server-fn")]
+pub mod codec;
 pub mod error;
 pub mod events;
 pub mod history;

@@ -59,7 +59,7 @@ impl Powers {
     }
 }
 
-#[server(endpoint = "dashboard")]
+#[server(endpoint = "dashboard", output = model::codec::Json)]
 pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppError> {
     let (engine, caller) = caller().await?;
     let live = live_info(&engine, &caller).await?;
@@ -89,7 +89,7 @@ pub struct Summary {
 }
 
 /// The summary again, for a dashboard that follows the stream.
-#[server(endpoint = "summary")]
+#[server(endpoint = "summary", output = model::codec::Json)]
 pub async fn load_summary(kind: Option<String>) -> Result<Summary, AppError> {
     let (engine, caller) = caller().await?;
     let now = engine::now_ms();
@@ -112,7 +112,7 @@ pub struct JobPageData {
 /// Log lines the job page renders; earlier ones are in `GET /api/v1/jobs/{id}/log`.
 pub const PAGE_LOG_LINES: u32 = 1_000;
 
-#[server(endpoint = "job")]
+#[server(endpoint = "job", output = model::codec::Json)]
 pub async fn load_job(id: String, log_filter: crate::model::LogFilter) -> Result<JobPageData, AppError> {
     let (engine, caller) = caller().await?;
     let live = live_info(&engine, &caller).await?;
@@ -130,7 +130,7 @@ pub async fn load_job(id: String, log_filter: crate::model::LogFilter) -> Result
 }
 
 /// Hides an operator notice from this browser for good.
-#[server(endpoint = "dismiss_notice")]
+#[server(endpoint = "dismiss_notice", output = model::codec::Json)]
 pub async fn dismiss_notice(id: i64) -> Result<i64, AppError> {
     let mut ids = cookies::dismissed(&request_headers().await?);
     if !ids.contains(&id) {
@@ -144,7 +144,7 @@ pub async fn dismiss_notice(id: i64) -> Result<i64, AppError> {
 }
 
 /// Chooses the colour theme: `light`, `dark` or `system` (follow the system setting).
-#[server(endpoint = "set_theme")]
+#[server(endpoint = "set_theme", output = model::codec::Json)]
 pub async fn set_theme(theme: String) -> Result<String, AppError> {
     let theme = crate::theme::Theme::parse(&theme)
         .ok_or_else(|| AppError::bad_request("theme must be light, dark or system"))?;
@@ -153,7 +153,7 @@ pub async fn set_theme(theme: String) -> Result<String, AppError> {
 }
 
 /// Starts a job of `kind`; `params` are the form's fields, typed by the kind's description.
-#[server(endpoint = "start_job")]
+#[server(endpoint = "start_job", output = model::codec::Json)]
 pub async fn start_job(
     kind: String,
     #[server(default)] params: HashMap<String, String>,
@@ -162,14 +162,14 @@ pub async fn start_job(
     engine.create_job_from_form(&caller, &kind, &params).await
 }
 
-#[server(endpoint = "cancel_job")]
+#[server(endpoint = "cancel_job", output = model::codec::Json)]
 pub async fn cancel_job(id: String) -> Result<Job, AppError> {
     let (engine, caller) = caller().await?;
     engine.cancel(&caller, &id).await
 }
 
 /// Starts a new job like one of the caller's jobs.
-#[server(endpoint = "rerun_job")]
+#[server(endpoint = "rerun_job", output = model::codec::Json)]
 pub async fn rerun_job(id: String) -> Result<Job, AppError> {
     let (engine, caller) = caller().await?;
     engine.rerun(&caller, &id).await
@@ -209,7 +209,7 @@ impl BulkSelection {
 }
 
 /// How many of the caller's jobs a bulk selection names, before anything is done.
-#[server(endpoint = "bulk_preview")]
+#[server(endpoint = "bulk_preview", output = model::codec::Json)]
 pub async fn bulk_preview(selection: BulkSelection) -> Result<usize, AppError> {
     let (engine, caller) = caller().await?;
     let targets = engine.bulk_targets(&caller, &selection.request()).await.inspect_err(|_| respond_with(400))?;
@@ -225,7 +225,7 @@ pub async fn bulk_preview(selection: BulkSelection) -> Result<usize, AppError> {
 
 /// Cancels (`action` = `cancel`) or re-runs (`rerun`) the selected jobs, then goes back to the
 /// dashboard, which says what was done.
-#[server(endpoint = "bulk_act")]
+#[server(endpoint = "bulk_act", output = model::codec::Json)]
 pub async fn bulk_act(action: String, selection: BulkSelection) -> Result<crate::model::bulk::BulkAnswer, AppError> {
     let (engine, caller) = caller().await?;
     let request = selection.request();
@@ -246,21 +246,21 @@ pub const LOG_PAGE_LINES: u32 = 500;
 
 /// The job's log lines after `after` (a `seq`), at most [`LOG_PAGE_LINES`]: what a job page
 /// scrolled to an earlier part of a long log shows.
-#[server(endpoint = "log_page")]
+#[server(endpoint = "log_page", output = model::codec::Json)]
 pub async fn load_log_page(id: String, after: u64, limit: u32) -> Result<Vec<crate::model::LogLine>, AppError> {
     let (engine, caller) = caller().await?;
     engine.job_log(&caller, &id, after, limit.clamp(1, LOG_PAGE_LINES)).await
 }
 
 /// A queued job's place in line and expected start; `None` once it is not queued.
-#[server(endpoint = "queue_info")]
+#[server(endpoint = "queue_info", output = model::codec::Json)]
 pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInfo>, AppError> {
     let (engine, caller) = caller().await?;
     engine.queue_info(&caller, &id).await
 }
 
 /// The operator's view of the deployment (`/system`).
-#[server(endpoint = "system")]
+#[server(endpoint = "system", output = model::codec::Json)]
 pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
     let (engine, caller) = caller().await?;
     let open = use_context::<SystemOpen>().is_some_and(|o| o.0);
@@ -342,7 +342,7 @@ fn respond_with(status: u16) {
 pub mod cookies;
 
 /// The caller's personal API tokens, newest first (revoked ones too).
-#[server(endpoint = "tokens")]
+#[server(endpoint = "tokens", output = model::codec::Json)]
 pub async fn load_tokens() -> Result<Vec<crate::model::accounts::TokenInfo>, AppError> {
     let (_, caller) = caller().await?;
     let accounts = accounts()?;
@@ -351,7 +351,7 @@ pub async fn load_tokens() -> Result<Vec<crate::model::accounts::TokenInfo>, App
 }
 
 /// Makes a personal API token; the answer holds its secret, shown this once.
-#[server(endpoint = "create_token")]
+#[server(endpoint = "create_token", output = model::codec::Json)]
 pub async fn create_token(name: String, scope: String) -> Result<crate::model::accounts::NewToken, AppError> {
     let (_, caller) = caller().await?;
     caller.may_write()?;
@@ -364,7 +364,7 @@ pub async fn create_token(name: String, scope: String) -> Result<crate::model::a
 }
 
 /// Revokes one of the caller's tokens; returns its id.
-#[server(endpoint = "revoke_token")]
+#[server(endpoint = "revoke_token", output = model::codec::Json)]
 pub async fn revoke_token(id: String) -> Result<String, AppError> {
     let (_, caller) = caller().await?;
     caller.may_write()?;
@@ -383,7 +383,7 @@ fn accounts() -> Result<engine::accounts::Accounts, AppError> {
 }
 
 /// Every account (admins only).
-#[server(endpoint = "users")]
+#[server(endpoint = "users", output = model::codec::Json)]
 pub async fn load_users() -> Result<Vec<crate::model::accounts::UserInfo>, AppError> {
     let (_, caller) = caller().await?;
     caller.may_administer()?;
@@ -391,7 +391,7 @@ pub async fn load_users() -> Result<Vec<crate::model::accounts::UserInfo>, AppEr
 }
 
 /// Adds an account (admins only).
-#[server(endpoint = "add_user")]
+#[server(endpoint = "add_user", output = model::codec::Json)]
 pub async fn add_user(username: String, password: String, role: String) -> Result<crate::model::accounts::UserInfo, AppError> {
     let (_, caller) = caller().await?;
     caller.may_administer()?;
@@ -402,7 +402,7 @@ pub async fn add_user(username: String, password: String, role: String) -> Resul
 }
 
 /// Changes an account's role, or disables or enables it (admins only); returns it as it is now.
-#[server(endpoint = "change_user")]
+#[server(endpoint = "change_user", output = model::codec::Json)]
 pub async fn change_user(
     username: String,
     role: Option<String>,
