@@ -1,4 +1,4 @@
-import { test, expect, openDashboard, countStreams, startDemo } from './fixtures';
+import { test, expect, openDashboard, countStreams, startDemo, startJob } from './fixtures';
 import { Headway } from './headway';
 
 test('three jobs started from the form fill live, on one stream, without a reload', async ({ page, consoleErrors }) => {
@@ -179,6 +179,17 @@ test('the counts per status and the last-hour chart follow the stream without a 
   await expect(succeeded).toHaveText('2');
   await expect(counts.locator('[data-status="running"] strong')).toHaveText('0');
   await expect(page.locator('.chart svg')).toHaveAttribute('aria-label', /^2 jobs finished in the last hour/);
+
+  // Rendered again, the counts keep the focus where it was, and the chart's numbers stay open.
+  const numbers = page.locator('figure.chart details');
+  await numbers.locator('summary').click();
+  await expect(numbers).toHaveAttribute('open', '');
+  await counts.locator('[data-status="succeeded"]').focus();
+  await startJob(page, 'demo', { steps: 1, interval_ms: 0 });
+  await expect(succeeded).toHaveText('3');
+  await expect(page.locator('.chart svg')).toHaveAttribute('aria-label', /^3 jobs finished in the last hour/);
+  await expect(counts.locator('[data-status="succeeded"]')).toBeFocused();
+  await expect(numbers).toHaveAttribute('open', '');
 });
 
 test('bulk: tick jobs, confirm the count, cancel them; then re-run every job matching a view', async ({ page }) => {

@@ -79,26 +79,35 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
     })
 }
 
-/// The dashboard's summary of the caller's jobs: counts per status (for `kind`, or all kinds)
-/// and the last hour's chart, as of `now`.
+/// The dashboard's counts per status (for `kind`, or all kinds; `status` is the one the page
+/// shows) and its chart of the last hour, rendered: what an open dashboard puts in place of its
+/// own when the caller's jobs change. Rendered here, they cost the page's wasm nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
-    pub counts: Vec<StatusCount>,
-    pub chart: Vec<MinuteStats>,
-    pub now: i64,
+    /// The `<nav class="counts">`.
+    pub counts: String,
+    /// The `<figure class="chart">`.
+    pub chart: String,
 }
 
 /// The summary again, for a dashboard that follows the stream.
 #[server(endpoint = "summary", output = model::codec::Json)]
-pub async fn load_summary(kind: Option<String>) -> Result<Summary, AppError> {
+pub async fn load_summary(kind: Option<String>, status: Option<String>) -> Result<Summary, AppError> {
+    use crate::components::{FinishedChart, StatusCounts};
+    use leptos::tachys::view::RenderHtml;
     let (engine, caller) = caller().await?;
     let now = engine::now_ms();
-    let kind = kind.as_deref().filter(|k| !k.is_empty());
-    Ok(Summary {
-        counts: engine.status_counts(&caller, kind).await?,
-        chart: engine.last_hour(&caller, now).await?,
-        now,
-    })
+    let query = HistoryQuery {
+        kind: kind.filter(|k| !k.is_empty()),
+        status: status.filter(|s| !s.is_empty()),
+        ..HistoryQuery::default()
+    };
+    let counts = engine.status_counts(&caller, query.kind.as_deref()).await?;
+    let chart = engine.last_hour(&caller, now).await?;
+    Ok(Owner::new().with(|| Summary {
+        counts: view! { <StatusCounts counts query/> }.to_html(),
+        chart: view! { <FinishedChart minutes=chart now/> }.to_html(),
+    }))
 }
 
 /// What the job page shows.

@@ -2,10 +2,9 @@
 //! last hour, filters by status, kind and text, and pages. The filters live in the URL, so a
 //! view can be bookmarked and shared; they are a plain `GET` form that works without JavaScript.
 
-use crate::api::{load_dashboard, DashboardData, Summary};
-use crate::components::{status_icon, FinishedChart, JobRow, LiveRoot, NewJobs, StartForm};
-use crate::format;
-use crate::model::{HistoryQuery, JobStatus, KindInfo, StatusCount};
+use crate::api::{load_dashboard, DashboardData};
+use crate::components::{FinishedChart, JobRow, LiveRoot, NewJobs, StartForm, StatusCounts};
+use crate::model::{HistoryQuery, JobStatus, KindInfo};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
@@ -106,8 +105,13 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         {start}
         <section class="history" aria-labelledby="jobs-title">
             {history_heading}
-            <LiveSummary summary=Summary { counts, chart, now } query=query.clone()>
+            <LiveSummary kind=query.kind.clone() status=query.status.clone()>
+                <StatusCounts counts query=query.clone()/>
                 <FilterForm kinds query=query.clone()/>
+                <details class="chart-box" open=true>
+                    <summary>"Last hour"</summary>
+                    <FinishedChart minutes=chart now/>
+                </details>
             </LiveSummary>
             <noscript>
                 <p class="hint">
@@ -127,28 +131,30 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
     }
 }
 
-/// The counts per status and the chart, between which `children` (the filters) go. They follow
-/// the stream: when one of the caller's jobs appears or changes status, they are read again
-/// (at most about twice a second).
+/// The counts per status, the filters and the chart (`children`, rendered on the server). The
+/// counts and the chart follow the stream: when one of the caller's jobs appears or changes
+/// status, the server renders them again (at most about twice a second) and they take the place
+/// of those on the page, keeping the focus on the count that had it.
 #[island]
-fn LiveSummary(summary: Summary, query: HistoryQuery, children: Children) -> impl IntoView {
-    let current = RwSignal::new(summary);
+fn LiveSummary(kind: Option<String>, status: Option<String>, children: Children) -> impl IntoView {
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (kind, status);
     #[cfg(feature = "hydrate")]
     {
         let changes = crate::live::status_changes();
-        let kind = query.kind.clone();
         let pending = StoredValue::new(false);
         Effect::new(move |seen: Option<u64>| {
             let n = changes.get();
             if seen.is_some() && !pending.get_value() {
                 pending.set_value(true);
-                let kind = kind.clone();
+                let (kind, status) = (kind.clone(), status.clone());
                 set_timeout(
                     move || {
                         pending.set_value(false);
                         leptos::task::spawn_local(async move {
-                            if let Ok(fresh) = crate::api::load_summary(kind).await {
-                                current.set(fresh);
+                            if let Ok(fresh) = crate::api::load_summary(kind, status).await {
+                                swap::replace("nav.counts", &fresh.counts);
+                                swap::replace(".chart-box figure.chart", &fresh.chart);
                             }
                         });
                     },
@@ -158,14 +164,38 @@ fn LiveSummary(summary: Summary, query: HistoryQuery, children: Children) -> imp
             n
         });
     }
-    let q = query.clone();
-    view! {
-        {move || current.with(|s| view! { <StatusCounts counts=s.counts.clone() query=q.clone()/> })}
-        {children()}
-        <details class="chart-box" open=true>
-            <summary>"Last hour"</summary>
-            {move || current.with(|s| view! { <FinishedChart minutes=s.chart.clone() now=s.now/> })}
-        </details>
+    children()
+}
+
+/// Putting freshly rendered HTML in place of a part of the page.
+#[cfg(feature = "hydrate")]
+mod swap {
+    use wasm_bindgen::JsCast;
+
+    /// Replaces the element `selector` finds with `html`. The focus, when it was on an element
+    /// with a `data-status` inside, moves to the new element with the same one; a `<details>`
+    /// inside (the chart's numbers) that was open stays open.
+    pub fn replace(selector: &str, html: &str) {
+        let document = leptos::prelude::document();
+        let Ok(Some(old)) = document.query_selector(selector) else { return };
+        let focused = document
+            .active_element()
+            .filter(|e| old.contains(Some(e)))
+            .and_then(|e| e.get_attribute("data-status"));
+        let open = matches!(old.query_selector("details[open]"), Ok(Some(_)));
+        old.set_outer_html(html);
+        let Ok(Some(new)) = document.query_selector(selector) else { return };
+        if let (true, Ok(Some(details))) = (open, new.query_selector("details")) {
+            let _ = details.set_attribute("open", "");
+        }
+        if let Some(status) = focused {
+            let target = format!("[data-status=\"{status}\"]");
+            if let Ok(Some(e)) = new.query_selector(&target) {
+                if let Ok(e) = e.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = e.focus();
+                }
+            }
+        }
     }
 }
 
@@ -206,57 +236,6 @@ fn bulk_done() -> Option<impl IntoView> {
         }
         Some(view! { <p class="bulk-done" role="status">{text}</p> })
     })
-}
-
-/// Counts per status (for the kind filtered on); each is a link to that status.
-#[component]
-fn StatusCounts(counts: Vec<StatusCount>, query: HistoryQuery) -> impl IntoView {
-    let all: u64 = counts.iter().map(|c| c.n).sum();
-    let link = |status: Option<&str>| {
-        let q = HistoryQuery {
-            status: status.map(str::to_string),
-            kind: query.kind.clone(),
-            ..HistoryQuery::default()
-        };
-        let qs = q.to_query_string();
-        if qs.is_empty() {
-            "/".to_string()
-        } else {
-            format!("/?{qs}")
-        }
-    };
-    let current = query.status.clone();
-    let items = counts
-        .iter()
-        .map(|c| {
-            let selected = current.as_deref() == Some(c.status.as_str());
-            view! {
-                <li>
-                    <a
-                        href=link(Some(c.status.as_str()))
-                        class=format!("count status-{}", c.status)
-                        aria-current=selected.then_some("true")
-                        data-status=c.status.as_str()
-                    >
-                        <span aria-hidden="true">{status_icon(c.status)} " "</span>
-                        {c.status.as_str()} " " <strong>{format::count(c.n)}</strong>
-                    </a>
-                </li>
-            }
-        })
-        .collect_view();
-    view! {
-        <nav class="counts" aria-label="Jobs per status">
-            <ul>
-                <li>
-                    <a href=link(None) class="count" aria-current=current.is_none().then_some("true") data-status="all">
-                        "all " <strong>{format::count(all)}</strong>
-                    </a>
-                </li>
-                {items}
-            </ul>
-        </nav>
-    }
 }
 
 #[component]

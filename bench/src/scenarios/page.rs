@@ -92,8 +92,8 @@ pub async fn run(plan: &Plan) -> Section {
          2 % interrupted, created over 30 days). Baseline: \
          the same page for a user with no jobs, on the same server and store, measured in the \
          same loop (requests alternate), and a static asset. Next to them, `POST /api/summary` for \
-         both users: the counts per status and last hour's chart that an open dashboard reads \
-         again when one of its user's jobs appears or changes status (at most one read per \
+         both users: the counts per status and last hour's chart, rendered, that an open dashboard \
+         reads again when one of its user's jobs appears or changes status (at most one read per \
          400 ms). {r} measured requests each after 20 of warm-up, sequential, on one keep-alive \
          connection per user and one for the asset; time = request written → whole body read.",
         site = plan.site_root.display(),
@@ -398,18 +398,22 @@ pub(crate) async fn measure(
     })
 }
 
-/// The summary counts every one of the user's `jobs`.
+/// The summary (the counts and the chart, rendered) counts every one of the user's `jobs`.
 fn check_summary(body: &[u8], jobs: u64) -> Res<()> {
     let v: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the summary is not JSON: {e}"))?;
-    let counted: u64 = v["counts"]
-        .as_array()
-        .ok_or("the summary has no counts")?
-        .iter()
-        .filter_map(|c| c["n"].as_u64())
-        .sum();
-    if counted != jobs {
-        return Err(format!("the summary counts {counted} jobs, not {jobs}"));
+    let counts = v["counts"].as_str().ok_or("the summary has no counts")?;
+    let all = counts
+        .split("data-status=\"all\"")
+        .nth(1)
+        .and_then(|rest| rest.split("<strong>").nth(1))
+        .and_then(|rest| rest.split("</strong>").next())
+        .ok_or("the summary's counts have no total")?;
+    if all != num(jobs as f64, 0) {
+        return Err(format!("the summary counts {all} jobs, not {jobs}"));
+    }
+    if !v["chart"].as_str().is_some_and(|c| c.contains("<svg")) {
+        return Err("the summary has no chart".into());
     }
     Ok(())
 }
