@@ -312,6 +312,9 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(
             refusals::close_after_refused_body,
         ))
+        // Pages, assets and answers go gzipped to a client that accepts it; event streams never
+        // (each event must leave as it is written), nor tiny answers or images.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 

@@ -240,3 +240,45 @@ async fn the_system_page_shows_load_timings_and_processes_and_only_on_loopback()
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("operators and admins"));
 }
+
+#[tokio::test]
+async fn answers_go_gzipped_to_clients_that_accept_it_and_event_streams_never() {
+    use std::io::Read as _;
+    let app = spawn_app().await;
+    let s = app.session();
+    let gunzip = |bytes: &[u8]| {
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).expect("a gzip body");
+        text
+    };
+    for path in ["/", "/api/v1/kinds"] {
+        let r = s.http.get(s.url(path)).header("accept-encoding", "gzip").send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
+        let body = r.bytes().await.unwrap();
+        let text = gunzip(&body);
+        assert!(text.len() > body.len(), "{path}: {} bytes gzipped from {}", body.len(), text.len());
+        assert!(text.contains(if path == "/" { "<!DOCTYPE html>" } else { "\"demo\"" }), "{path}: {text}");
+        // Without the header, the same answer as it is.
+        let plain = s.http.get(s.url(path)).send().await.unwrap();
+        assert!(plain.headers().get("content-encoding").is_none(), "{path}");
+    }
+
+    // An event stream stays as it is written, whatever the client accepts.
+    let mut stream = s
+        .http
+        .get(s.url("/api/v1/events"))
+        .header("accept-encoding", "gzip")
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers().get("content-encoding").is_none());
+    let id = s.demo(1, 1).await;
+    let mut text = String::new();
+    while !text.contains(&format!("\"id\":\"{id}\"")) {
+        let chunk = stream.chunk().await.unwrap().expect("the stream stays open");
+        text.push_str(std::str::from_utf8(&chunk).expect("plain text, event by event"));
+    }
+}
