@@ -57,6 +57,30 @@ pub fn line(name: &str, value: &str) -> String {
     format!("{name}={value}; Path=/; Max-Age=31536000; SameSite=Lax")
 }
 
+/// The notices dismissed so far with `id` added, the latest [`MAX_DISMISSED`] kept (old
+/// notices are long withdrawn): the value of the [`DISMISSED`] cookie.
+pub fn with_dismissed(mut ids: Vec<i64>, id: i64) -> String {
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
+    let keep = ids.len().saturating_sub(MAX_DISMISSED);
+    ids.drain(..keep);
+    encode_ids(&ids)
+}
+
+/// The value of cookie `name` as the page sees it.
+#[cfg(feature = "hydrate")]
+pub fn read(name: &str) -> Option<String> {
+    let all = js_sys::Reflect::get(&leptos::prelude::document(), &"cookie".into()).ok()?.as_string()?;
+    all.split("; ").find_map(|c| c.strip_prefix(name)?.strip_prefix('=')).map(str::to_string)
+}
+
+/// Sets cookie `name` from the page, as the server would ([`line`]).
+#[cfg(feature = "hydrate")]
+pub fn write(name: &str, value: &str) {
+    let _ = js_sys::Reflect::set(&leptos::prelude::document(), &"cookie".into(), &line(name, value).into());
+}
+
 /// Sets a cookie on the response being built, for a year.
 #[cfg(feature = "ssr")]
 pub fn set(name: &str, value: &str) {
@@ -72,6 +96,16 @@ pub fn set(name: &str, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dismissed_notice_is_added_once_and_only_the_latest_are_kept() {
+        assert_eq!(with_dismissed(vec![3, 14], 15), "3.14.15");
+        assert_eq!(with_dismissed(vec![3, 14], 14), "3.14");
+        let many: Vec<i64> = (1..=MAX_DISMISSED as i64).collect();
+        let kept = decode_ids(&with_dismissed(many, 100));
+        assert_eq!(kept.len(), MAX_DISMISSED);
+        assert_eq!((kept[0], *kept.last().unwrap()), (2, 100));
+    }
 
     #[test]
     fn dismissed_ids_round_trip_and_junk_is_skipped() {

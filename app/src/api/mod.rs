@@ -141,14 +141,8 @@ pub async fn load_job(id: String, log_filter: crate::model::LogFilter) -> Result
 /// Hides an operator notice from this browser for good.
 #[server(endpoint = "dismiss_notice", output = model::codec::Json)]
 pub async fn dismiss_notice(id: i64) -> Result<i64, AppError> {
-    let mut ids = cookies::dismissed(&request_headers().await?);
-    if !ids.contains(&id) {
-        ids.push(id);
-    }
-    // Old notices are long withdrawn: the cookie keeps the latest few.
-    let keep = ids.len().saturating_sub(cookies::MAX_DISMISSED);
-    ids.drain(..keep);
-    cookies::set(cookies::DISMISSED, &cookies::encode_ids(&ids));
+    let ids = cookies::dismissed(&request_headers().await?);
+    cookies::set(cookies::DISMISSED, &cookies::with_dismissed(ids, id));
     Ok(id)
 }
 

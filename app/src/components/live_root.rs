@@ -6,6 +6,7 @@ use crate::api::{DismissNotice, LiveInfo};
 use crate::live;
 use crate::model::JobStatus;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -34,12 +35,18 @@ pub fn LiveRoot(info: LiveInfo) -> impl IntoView {
 #[component]
 fn NoticeBanners(rendered: Vec<crate::model::Notice>) -> impl IntoView {
     let notices = RwSignal::from(live::notices(rendered));
-    let dismiss = ServerAction::<DismissNotice>::new();
-    Effect::new(move || {
-        if let Some(Ok(id)) = dismiss.value().get() {
-            live::dismiss_notice(id);
+    // Without JavaScript, the form posts to `dismiss_notice`, which sets the cookie; with it,
+    // the page writes the same cookie itself.
+    let dismiss = move |ev: leptos::ev::SubmitEvent, id: i64| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use crate::api::cookies;
+            let ids = cookies::read(cookies::DISMISSED).map(|v| cookies::decode_ids(&v)).unwrap_or_default();
+            cookies::write(cookies::DISMISSED, &cookies::with_dismissed(ids, id));
         }
-    });
+        live::dismiss_notice(id);
+    };
     view! {
         <div class="notices">
             <For
@@ -48,10 +55,10 @@ fn NoticeBanners(rendered: Vec<crate::model::Notice>) -> impl IntoView {
                 children=move |n| view! {
                     <section class="notice" aria-label="Notice from the operator" data-notice-id=n.id>
                         <p><span aria-hidden="true">"📣 "</span>{n.text}</p>
-                        <ActionForm action=dismiss>
+                        <form method="post" action=DismissNotice::url() on:submit=move |ev| dismiss(ev, n.id)>
                             <input type="hidden" name="id" value=n.id/>
                             <button type="submit" class="secondary">"Dismiss"</button>
-                        </ActionForm>
+                        </form>
                     </section>
                 }
             />

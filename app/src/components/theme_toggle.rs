@@ -34,10 +34,9 @@ pub fn ThemeToggle(theme: Theme) -> impl IntoView {
 
 /// Shows the page in `theme` and remembers it in the cookie the server reads.
 fn apply(theme: Theme) {
-    let document = document();
-    if let Some(root) = document.document_element() {
+    if let Some(root) = document().document_element() {
         let _ = root.set_attribute("data-theme", theme.as_str());
     }
-    let line = crate::api::cookies::line(crate::api::cookies::THEME, theme.as_str());
-    let _ = js_sys::Reflect::set(&document, &"cookie".into(), &line.into());
+    #[cfg(feature = "hydrate")]
+    crate::api::cookies::write(crate::api::cookies::THEME, theme.as_str());
 }
