@@ -77,6 +77,13 @@ test.describe('refused input', () => {
     await expect(form.locator('#start-demo-interval_ms-error')).toHaveText('must be from 0 to 60000');
     await expect(form.getByLabel('Steps')).toHaveAttribute('aria-invalid', 'true');
     await expect(page.locator('.job-list article.job')).toHaveCount(0);
+
+    // Good values: the job starts and the messages go.
+    await startDemo(page, 2, 10);
+    await expect(page.locator('.job-list article.job')).toHaveCount(1);
+    await expect(form.locator('#start-demo-steps-error')).toHaveText('');
+    await expect(form.locator('#start-demo-interval_ms-error')).toHaveText('');
+    await expect(form.getByLabel('Steps')).not.toHaveAttribute('aria-invalid', /.*/);
   });
 });
 
