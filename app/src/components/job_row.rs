@@ -8,6 +8,7 @@ use crate::live;
 use crate::model::{Job, JobStatus};
 use crate::pace::{self, Pace, RateMeter};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// A job rendered by the server that keeps itself current from the tab's stream. `now` is the
 /// server's clock at render time and `stall_ms` the silence after which it counts as stalled.
@@ -97,7 +98,8 @@ pub fn JobRowView(
         };
         message.map(|m| view! { <p class="field-error" role="alert">{m}</p> })
     };
-    // Cancel while the job is active, re-run once it has finished.
+    // Cancel while the job is active, re-run once it has finished. Plain form posts without
+    // JavaScript; with it, the same server functions, called from here.
     let job_action = {
         let id = id.clone();
         move || {
@@ -105,23 +107,33 @@ pub fn JobRowView(
             if !actions {
                 ().into_any()
             } else if status().is_active() {
+                let input = CancelJob { id: id.clone() };
+                let send = move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    cancel.dispatch(input.clone());
+                };
                 view! {
-                    <ActionForm action=cancel attr:class="job-action">
+                    <form method="post" action=CancelJob::url() class="job-action" on:submit=send>
                         <input type="hidden" name="id" value=id/>
                         <button type="submit" class="secondary" disabled=move || status() == JobStatus::Cancelling>
                             "Cancel"
                         </button>
-                    </ActionForm>
+                    </form>
                 }
                 .into_any()
             } else {
+                let input = RerunJob { id: id.clone() };
+                let send = move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    rerun.dispatch(input.clone());
+                };
                 view! {
-                    <ActionForm action=rerun attr:class="job-action">
+                    <form method="post" action=RerunJob::url() class="job-action" on:submit=send>
                         <input type="hidden" name="id" value=id/>
                         <button type="submit" class="secondary" disabled=move || rerun.pending().get()>
                             "Re-run"
                         </button>
-                    </ActionForm>
+                    </form>
                 }
                 .into_any()
             }
