@@ -93,6 +93,14 @@ impl AppError {
         )
     }
 
+    /// What the browser reports when a request to the server did not get an answer.
+    pub fn unreachable() -> Self {
+        AppError::new(
+            ErrorCode::Unavailable,
+            "the server could not be reached; check the connection and try again",
+        )
+    }
+
     /// A validation failure listing every bad field at once.
     pub fn invalid(fields: Vec<FieldError>) -> Self {
         let message = fields
@@ -134,10 +142,7 @@ impl server_fn::error::FromServerFnError for AppError {
         use server_fn::error::ServerFnErrorErr as E;
         match value {
             E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => AppError::bad_request(m),
-            E::Request(_) => AppError::new(
-                ErrorCode::Unavailable,
-                "the server could not be reached; check the connection and try again",
-            ),
+            E::Request(_) => AppError::unreachable(),
             other => AppError::new(ErrorCode::Internal, other.to_string()),
         }
     }

@@ -343,6 +343,7 @@ fn respond_with(status: u16) {
 }
 
 pub mod cookies;
+pub mod post;
 
 /// The caller's personal API tokens, newest first (revoked ones too).
 #[server(endpoint = "tokens", output = model::codec::Json)]

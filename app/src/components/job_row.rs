@@ -79,27 +79,29 @@ pub fn JobRowView(
             });
         });
     }
-    let cancel = ServerAction::<CancelJob>::new();
-    Effect::new(move || {
-        if let Some(Ok(updated)) = cancel.value().get() {
-            live::add(updated);
+    // Cancel while the job is active, re-run once it has finished: plain form posts without
+    // JavaScript; with it, the page sends the same forms itself and shows the job it gets back.
+    let sending = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let form = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
+            let Some(form) = form.filter(|_| !sending.get_untracked()) else { return };
+            sending.set(true);
+            leptos::task::spawn_local(async move {
+                let answer = crate::api::post::form::<Job>(&form).await;
+                sending.set(false);
+                failure.set(answer.as_ref().err().map(|e| e.message.clone()));
+                if let Ok(job) = answer {
+                    live::add(job);
+                }
+            });
         }
-    });
-    let rerun = ServerAction::<RerunJob>::new();
-    Effect::new(move || {
-        if let Some(Ok(job)) = rerun.value().get() {
-            live::add(job);
-        }
-    });
-    let action_error = move || {
-        let message = match (cancel.value().get(), rerun.value().get()) {
-            (Some(Err(e)), _) | (_, Some(Err(e))) => Some(e.message),
-            _ => None,
-        };
-        message.map(|m| view! { <p class="field-error" role="alert">{m}</p> })
     };
-    // Cancel while the job is active, re-run once it has finished. Plain form posts without
-    // JavaScript; with it, the same server functions, called from here.
+    let action_error = move || failure.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> });
     let job_action = {
         let id = id.clone();
         move || {
@@ -107,30 +109,20 @@ pub fn JobRowView(
             if !actions {
                 ().into_any()
             } else if status().is_active() {
-                let input = CancelJob { id: id.clone() };
-                let send = move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    cancel.dispatch(input.clone());
-                };
                 view! {
                     <form method="post" action=CancelJob::url() class="job-action" on:submit=send>
                         <input type="hidden" name="id" value=id/>
-                        <button type="submit" class="secondary" disabled=move || status() == JobStatus::Cancelling>
+                        <button type="submit" class="secondary" disabled=move || sending.get() || status() == JobStatus::Cancelling>
                             "Cancel"
                         </button>
                     </form>
                 }
                 .into_any()
             } else {
-                let input = RerunJob { id: id.clone() };
-                let send = move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    rerun.dispatch(input.clone());
-                };
                 view! {
                     <form method="post" action=RerunJob::url() class="job-action" on:submit=send>
                         <input type="hidden" name="id" value=id/>
-                        <button type="submit" class="secondary" disabled=move || rerun.pending().get()>
+                        <button type="submit" class="secondary" disabled=move || sending.get()>
                             "Re-run"
                         </button>
                     </form>

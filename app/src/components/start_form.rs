@@ -7,9 +7,9 @@
 //! messages after the redirect.
 
 use crate::api::StartJob;
-use crate::live;
 use crate::model::{KindInfo, ParamType};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn StartForm(kind: KindInfo) -> impl IntoView {
@@ -67,41 +67,48 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
 /// message under the button.
 #[island]
 fn StartFormIsland(form_id: String, kind: String, title: String, fields: Vec<String>, children: Children) -> impl IntoView {
-    let action = ServerAction::<StartJob>::new();
-    let value = action.value();
+    let sending = RwSignal::new(false);
+    let refusal = RwSignal::new(None::<String>);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = &fields;
+    #[cfg(feature = "hydrate")]
     let id = form_id.clone();
-    Effect::new(move || {
-        value.with(|v| {
-            // Nothing sent from here yet: the server's messages (a post made before the page
-            // was interactive) stay.
-            let Some(v) = v else { return };
-            let refused = v.as_ref().err();
-            for name in &fields {
-                let message = refused.and_then(|e| e.field(name)).unwrap_or_default();
-                show_field_error(&format!("{id}-{name}"), message);
-            }
-        });
-        if let Some(Ok(job)) = value.get() {
-            live::add(job);
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let form = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
+            let Some(form) = form.filter(|_| !sending.get_untracked()) else { return };
+            sending.set(true);
+            let (id, fields) = (id.clone(), fields.clone());
+            leptos::task::spawn_local(async move {
+                let answer = crate::api::post::form::<crate::model::Job>(&form).await;
+                sending.set(false);
+                let refused = answer.as_ref().err();
+                for name in &fields {
+                    let message = refused.and_then(|e| e.field(name)).unwrap_or_default();
+                    show_field_error(&format!("{id}-{name}"), message);
+                }
+                refusal.set(refused.filter(|e| e.fields.is_empty()).map(|e| e.message.clone()));
+                if let Ok(job) = answer {
+                    crate::live::add(job);
+                }
+            });
         }
-    });
-    let form_error = move || {
-        value.with(|v| match v {
-            Some(Err(e)) if e.fields.is_empty() => Some(e.message.clone()),
-            _ => None,
-        })
     };
     view! {
-        <ActionForm action attr:class="start-form" attr:id=form_id attr:novalidate=true>
+        <form method="post" action=StartJob::url() class="start-form" id=form_id novalidate=true on:submit=send>
             <input type="hidden" name="kind" value=kind/>
             {children()}
-            <button type="submit" disabled=move || action.pending().get()>"Start " {title}</button>
-            <p class="form-error" role="alert">{form_error}</p>
-        </ActionForm>
+            <button type="submit" disabled=move || sending.get()>"Start " {title}</button>
+            <p class="form-error" role="alert">{move || refusal.get()}</p>
+        </form>
     }
 }
 
 /// Puts `message` in the slot of the field `input_id` (empty: none), and marks the field.
+#[cfg(feature = "hydrate")]
 fn show_field_error(input_id: &str, message: &str) {
     let document = document();
     if let Some(slot) = document.get_element_by_id(&format!("{input_id}-error")) {

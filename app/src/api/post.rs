@@ -1,0 +1,78 @@
+//! The page's side of a form whose server function answers in JSON: the form is sent as the
+//! browser itself posts it without JavaScript (its fields, URL-encoded, to its `action`), and the
+//! answer is read as the server function's value or its [`AppError`].
+//!
+//! Islands send their forms through this rather than `ActionForm` and `ServerAction`. Those
+//! decode the form into the server function's arguments in the browser and carry refusals
+//! through the page's address, code that the page downloads and never needs: the server
+//! decodes the same fields either way.
+
+use crate::error::{AppError, ErrorCode};
+use serde::de::DeserializeOwned;
+
+/// Posts `form` to its `action` and returns the server function's answer.
+#[cfg(feature = "hydrate")]
+pub async fn form<T: DeserializeOwned>(form: &web_sys::HtmlFormElement) -> Result<T, AppError> {
+    use wasm_bindgen_futures::JsFuture;
+    let response = send(form).await.ok_or_else(AppError::unreachable)?;
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|t| t.as_string()),
+        Err(_) => None,
+    }
+    .ok_or_else(AppError::unreachable)?;
+    answer(response.ok(), response.status(), &text)
+}
+
+/// The request the browser would make for the form, asking for JSON rather than a redirect.
+#[cfg(feature = "hydrate")]
+async fn send(form: &web_sys::HtmlFormElement) -> Option<web_sys::Response> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let fields = web_sys::FormData::new_with_form(form).ok()?;
+    let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields).ok()?;
+    let headers = web_sys::Headers::new().ok()?;
+    headers.set("Accept", "application/json").ok()?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&body);
+    let pending = web_sys::window()?.fetch_with_str_and_init(&form.action(), &init);
+    JsFuture::from(pending).await.ok()?.dyn_into().ok()
+}
+
+/// The server function's value from a successful answer, its error from any other.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn answer<T: DeserializeOwned>(ok: bool, status: u16, text: &str) -> Result<T, AppError> {
+    if ok {
+        return serde_json::from_str(text)
+            .map_err(|e| AppError::new(ErrorCode::Internal, format!("the server's answer could not be read: {e}")));
+    }
+    Err(serde_json::from_str(text)
+        .unwrap_or_else(|_| AppError::new(ErrorCode::Internal, format!("the server answered {status}"))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Job;
+
+    #[test]
+    fn a_successful_answer_is_the_value_and_any_other_the_servers_error() {
+        let n: i64 = answer(true, 200, "42").unwrap();
+        assert_eq!(n, 42);
+        let refused = r#"{"code":"invalid_params","message":"steps: too big","fields":[{"field":"steps","message":"too big"}]}"#;
+        let e = answer::<Job>(false, 422, refused).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParams);
+        assert_eq!(e.field("steps"), Some("too big"));
+    }
+
+    #[test]
+    fn an_answer_that_cannot_be_read_is_an_error_that_says_so() {
+        let e = answer::<Job>(true, 200, "{\"id\":").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Internal);
+        assert!(e.message.contains("could not be read"), "{}", e.message);
+        let e = answer::<Job>(false, 502, "<html>Bad Gateway</html>").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Internal);
+        assert_eq!(e.message, "the server answered 502");
+    }
+}
