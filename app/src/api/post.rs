@@ -13,31 +13,46 @@ use serde::de::DeserializeOwned;
 /// Posts `form` to its `action` and returns the server function's answer.
 #[cfg(feature = "hydrate")]
 pub async fn form<T: DeserializeOwned>(form: &web_sys::HtmlFormElement) -> Result<T, AppError> {
+    let body = web_sys::FormData::new_with_form(form)
+        .and_then(|fields| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields))
+        .map_err(|_| AppError::unreachable())?;
+    send(&form.action(), &body).await
+}
+
+/// Posts `fields` to the server function at `url` (its `url()`), as a form with those fields
+/// would, and returns its answer.
+#[cfg(feature = "hydrate")]
+pub async fn fields<T: DeserializeOwned>(url: &str, fields: &[(&str, &str)]) -> Result<T, AppError> {
+    let body = web_sys::UrlSearchParams::new().map_err(|_| AppError::unreachable())?;
+    for (name, value) in fields {
+        body.append(name, value);
+    }
+    send(url, &body).await
+}
+
+/// Sends `body` as the browser sends a form, asking for JSON rather than a redirect.
+#[cfg(feature = "hydrate")]
+async fn send<T: DeserializeOwned>(url: &str, body: &web_sys::UrlSearchParams) -> Result<T, AppError> {
+    use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    let response = send(form).await.ok_or_else(AppError::unreachable)?;
+    let response: Option<web_sys::Response> = async {
+        let headers = web_sys::Headers::new().ok()?;
+        headers.set("Accept", "application/json").ok()?;
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_headers(&headers);
+        init.set_body(body);
+        let pending = web_sys::window()?.fetch_with_str_and_init(url, &init);
+        JsFuture::from(pending).await.ok()?.dyn_into().ok()
+    }
+    .await;
+    let response = response.ok_or_else(AppError::unreachable)?;
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise).await.ok().and_then(|t| t.as_string()),
         Err(_) => None,
     }
     .ok_or_else(AppError::unreachable)?;
     answer(response.ok(), response.status(), &text)
-}
-
-/// The request the browser would make for the form, asking for JSON rather than a redirect.
-#[cfg(feature = "hydrate")]
-async fn send(form: &web_sys::HtmlFormElement) -> Option<web_sys::Response> {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-    let fields = web_sys::FormData::new_with_form(form).ok()?;
-    let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields).ok()?;
-    let headers = web_sys::Headers::new().ok()?;
-    headers.set("Accept", "application/json").ok()?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&body);
-    let pending = web_sys::window()?.fetch_with_str_and_init(&form.action(), &init);
-    JsFuture::from(pending).await.ok()?.dyn_into().ok()
 }
 
 /// The server function's value from a successful answer, its error from any other.

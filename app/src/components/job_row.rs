@@ -73,7 +73,8 @@ pub fn JobRowView(
             }
             let id = id.clone();
             leptos::task::spawn_local(async move {
-                if let Ok(info) = crate::api::load_queue_info(id).await {
+                let url = crate::api::LoadQueueInfo::url();
+                if let Ok(info) = crate::api::post::fields(url, &[("id", &id)]).await {
                     queue.set(info);
                 }
             });

@@ -152,7 +152,11 @@ fn LiveSummary(kind: Option<String>, status: Option<String>, children: Children)
                     move || {
                         pending.set_value(false);
                         leptos::task::spawn_local(async move {
-                            if let Ok(fresh) = crate::api::load_summary(kind, status).await {
+                            let url = <crate::api::LoadSummary as leptos::server_fn::ServerFn>::url();
+                            let fields: Vec<(&str, &str)> =
+                                [("kind", &kind), ("status", &status)].into_iter().filter_map(|(n, v)| Some((n, v.as_deref()?))).collect();
+                            let fresh: Result<crate::api::Summary, _> = crate::api::post::fields(url, &fields).await;
+                            if let Ok(fresh) = fresh {
                                 swap::replace("nav.counts", &fresh.counts);
                                 swap::replace(".chart-box figure.chart", &fresh.chart);
                             }
