@@ -116,7 +116,14 @@ test.describe('when the server goes away', () => {
 
       await server.stop();
       await expect(status).toHaveAttribute('data-state', 'reconnecting');
-      await page.waitForTimeout(1000);
+      // What is asked of the server meanwhile is refused with a message, in place.
+      const unreachable = 'the server could not be reached; check the connection and try again';
+      await row.getByRole('button', { name: 'Cancel' }).click();
+      await expect(row.getByRole('alert')).toHaveText(unreachable);
+      const form = page.locator('form#start-demo');
+      await form.getByRole('button', { name: /start/i }).click();
+      await expect(form.locator('.form-error')).toHaveText(unreachable);
+      await expect(form.getByRole('button', { name: /start/i })).toBeEnabled();
       await server.start();
 
       await expect(status).toHaveAttribute('data-state', 'live', { timeout: 30_000 });
@@ -126,6 +133,7 @@ test.describe('when the server goes away', () => {
       await startDemo(page, 10, 20);
       const fresh = page.locator('.job-list article.job').first();
       await expect(fresh.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '10');
+      await expect(form.locator('.form-error')).toHaveText('');
       expect(streams()).toBeGreaterThanOrEqual(2);
     } finally {
       await server.stop();
