@@ -26,3 +26,25 @@ test('the dashboard loads no lazy part of the wasm; the job page loads its log a
   expect(loaded.some((f) => f.startsWith('split_timeline'))).toBe(true);
   expect(loaded.some((f) => f.startsWith('split_token_manager') || f.startsWith('split_user_manager'))).toBe(false);
 });
+
+// The splitter puts the read-only data of every island in the main module when it cannot lay
+// out each module's own (see `frontend/src/lib.rs`): texts only lazy islands show must be in
+// their parts, never in the dashboard's.
+test("the dashboard's wasm holds none of the lazy islands' texts", async ({ request }) => {
+  const get = async (file: string) => {
+    const res = await request.get(`/pkg/${file}`);
+    expect(res.status(), file).toBe(200);
+    return Buffer.from(await res.body());
+  };
+  const manifest: Record<string, string[]> = JSON.parse((await get('__wasm_split_manifest.json')).toString());
+  const part = (island: string) => {
+    const files = Object.entries(manifest).find(([name]) => name.startsWith(island))?.[1] ?? [];
+    return files.map((f) => `${f}.wasm`);
+  };
+  const main = await get('headway.wasm');
+  for (const [island, text] of [['job_log', 'Following the newest lines'], ['token_manager', 'it is not shown again']]) {
+    expect(main.includes(text), `"${text}" in headway.wasm`).toBe(false);
+    const parts = await Promise.all(part(island).map(get));
+    expect(parts.some((p) => p.includes(text)), `"${text}" in the ${island} island's wasm`).toBe(true);
+  }
+});

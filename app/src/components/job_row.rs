@@ -103,35 +103,23 @@ pub fn JobRowView(
         }
     };
     let action_error = move || failure.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> });
-    let job_action = {
-        let id = id.clone();
-        move || {
-            let id = id.clone();
-            if !actions {
-                ().into_any()
-            } else if status().is_active() {
-                view! {
-                    <form method="post" action=CancelJob::url() class="job-action" on:submit=send>
-                        <input type="hidden" name="id" value=id/>
-                        <button type="submit" class="secondary" disabled=move || sending.get() || status() == JobStatus::Cancelling>
-                            "Cancel"
-                        </button>
-                    </form>
-                }
-                .into_any()
-            } else {
-                view! {
-                    <form method="post" action=RerunJob::url() class="job-action" on:submit=send>
-                        <input type="hidden" name="id" value=id/>
-                        <button type="submit" class="secondary" disabled=move || sending.get()>
-                            "Re-run"
-                        </button>
-                    </form>
-                }
-                .into_any()
-            }
+    // Both forms are in the page; the job's status shows the one that applies.
+    let job_action = actions.then(|| {
+        view! {
+            <form method="post" action=CancelJob::url() class="job-action" hidden=move || !status().is_active() on:submit=send>
+                <input type="hidden" name="id" value=id.clone()/>
+                <button type="submit" class="secondary" disabled=move || sending.get() || status() == JobStatus::Cancelling>
+                    "Cancel"
+                </button>
+            </form>
+            <form method="post" action=RerunJob::url() class="job-action" hidden=move || status().is_active() on:submit=send>
+                <input type="hidden" name="id" value=id.clone()/>
+                <button type="submit" class="secondary" disabled=move || sending.get()>
+                    "Re-run"
+                </button>
+            </form>
         }
-    };
+    });
     view! {
         <article
             class="job"

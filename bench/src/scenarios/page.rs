@@ -22,6 +22,18 @@ const ASSETS: [&str; 4] = [
     "__wasm_split.______________________.js",
 ];
 
+/// Texts only lazy islands show (the job log's, the token manager's). Found in the main module,
+/// they mean the splitter put every island's read-only data there (see `frontend/src/lib.rs`).
+const LAZY_ONLY_TEXT: [&str; 2] = ["Following the newest lines", "it is not shown again"];
+
+/// The lazy islands' texts that the main module holds; none when the site was split as meant.
+fn lazy_text_in(main: &[u8]) -> Vec<&'static str> {
+    LAZY_ONLY_TEXT
+        .into_iter()
+        .filter(|text| main.windows(text.len()).any(|w| w == text.as_bytes()))
+        .collect()
+}
+
 /// Whether `name` (in `pkg/`) is a lazily loaded part of the wasm (`--split`): loaded only by a
 /// page that shows one of the islands it holds, never by the dashboard.
 fn lazy_part(name: &str) -> bool {
@@ -167,6 +179,16 @@ pub async fn run(plan: &Plan) -> Section {
     s.tables.push(t);
     if let Some(lazy) = lazy_parts(plan) {
         s.tables.push(lazy);
+        let main = std::fs::read(plan.site_root.join("pkg/headway.wasm")).unwrap_or_default();
+        let found = lazy_text_in(&main);
+        s.verdict(
+            "No lazy island's data in the dashboard's wasm",
+            match found.is_empty() {
+                true => "none".into(),
+                false => format!("found {found:?}"),
+            },
+            found.is_empty() && !main.is_empty(),
+        );
     }
     let page_total = gz_total + page_gz.unwrap_or(0);
     s.verdict(
@@ -506,4 +528,16 @@ async fn timed(
         ));
     }
     Ok((d, r.body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lazy_islands_text_is_found_in_a_module_that_holds_it() {
+        assert_eq!(lazy_text_in(b"\0\0Following the newest linesPaused"), ["Following the newest lines"]);
+        assert!(lazy_text_in(b"Following the newest line").is_empty());
+        assert!(lazy_text_in(b"").is_empty());
+    }
 }
