@@ -58,6 +58,7 @@ pub fn JobRowView(
     let id = job.with_untracked(|j| j.id.clone());
     let kind = job.with_untracked(|j| j.kind.clone());
     let status = move || job.with(|j| j.status);
+    let stalled = move || pace.with(|p| p.stalled_ms);
     // A queued job's place in line, asked for in the browser while it waits: every few seconds
     // (the clock) and whenever it is queued again.
     let queue = RwSignal::new(None::<crate::model::QueueInfo>);
@@ -102,7 +103,9 @@ pub fn JobRowView(
             });
         }
     };
-    let action_error = move || failure.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> });
+    let action_error = view! {
+        <p class="field-error" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</p>
+    };
     // Both forms are in the page; the job's status shows the one that applies.
     let job_action = actions.then(|| {
         view! {
@@ -119,6 +122,10 @@ pub fn JobRowView(
                 </button>
             </form>
         }
+    });
+    let queue_line = Memo::new(move |_| {
+        let q = queue.get().filter(|_| status() == JobStatus::Queued)?;
+        Some(queue_text(&q, &kind, clock.get()))
     });
     view! {
         <article
@@ -154,18 +161,14 @@ pub fn JobRowView(
                 <span class="job-pace">{move || job.with(|j| pace.with(|p| pace_text(j, p)))}</span>
                 <span class="job-message">{move || job.with(|j| j.progress.message.clone())}</span>
             </p>
-            {move || pace.with(|p| p.stalled_ms).map(|ms| view! {
-                <p class="job-stall" role="status">
-                    <span aria-hidden="true">"⚠ "</span>
-                    "Stalled: no progress for " {format::duration(ms)}
-                </p>
-            })}
-            {move || job.with(|j| j.error.clone()).map(|e| view! {
-                <p class="job-error">{e.code} ": " {e.message}</p>
-            })}
-            {move || queue.get().filter(|_| status() == JobStatus::Queued).map(|q| view! {
-                <p class="job-queue">{queue_text(&q, &kind, clock.get())}</p>
-            })}
+            <p class="job-stall" role="status" hidden=move || stalled().is_none()>
+                <span aria-hidden="true">"⚠ "</span>
+                "Stalled: no progress for " {move || stalled().map(format::duration)}
+            </p>
+            <p class="job-error" hidden=move || job.with(|j| j.error.is_none())>
+                {move || job.with(|j| j.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)))}
+            </p>
+            <p class="job-queue" hidden=move || queue_line.with(Option::is_none)>{queue_line}</p>
             <p class="job-times">
                 {move || job.with(times)}
             </p>

@@ -73,12 +73,10 @@ fn Outdated() -> impl IntoView {
         let _ = window().location().reload();
     };
     view! {
-        <Show when=move || outdated.get()>
-            <section class="notice outdated" role="alert">
-                <p>"A new version of Headway is available."</p>
-                <button type="button" on:click=reload>"Reload"</button>
-            </section>
-        </Show>
+        <section class="notice outdated" role="alert" hidden=move || !outdated.get()>
+            <p>"A new version of Headway is available."</p>
+            <button type="button" on:click=reload>"Reload"</button>
+        </section>
     }
 }
 
