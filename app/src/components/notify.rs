@@ -2,7 +2,7 @@
 //! permission is asked for only after a click on the toggle, and the choice is kept in this
 //! browser (`localStorage`); the toggle turns them off again. Jobs that finish together (within
 //! [`GROUP_MS`]) make one notification; clicking it opens the job (or the dashboard, for
-//! several). Without JavaScript, or in a browser without notifications, the toggle is absent.
+//! several). Without JavaScript, or in a browser without notifications, the toggle stays hidden.
 
 #[cfg(feature = "hydrate")]
 use crate::live;
@@ -69,21 +69,20 @@ pub fn NotifyToggle() -> impl IntoView {
         }
     };
     view! {
-        <Show when=move || ready.get()>
-            <button
-                type="button"
-                class="secondary notify-toggle"
-                aria-pressed=move || on.get().to_string()
-                disabled=move || blocked.get()
-                on:click=toggle
-            >
-                {move || match (blocked.get(), on.get()) {
-                    (true, _) => "Notifications blocked by the browser",
-                    (false, true) => "Notifying when jobs finish",
-                    (false, false) => "Notify me when jobs finish",
-                }}
-            </button>
-        </Show>
+        <button
+            type="button"
+            class="secondary notify-toggle"
+            hidden=move || !ready.get()
+            aria-pressed=move || on.get().to_string()
+            disabled=move || blocked.get()
+            on:click=toggle
+        >
+            {move || match (blocked.get(), on.get()) {
+                (true, _) => "Notifications blocked by the browser",
+                (false, true) => "Notifying when jobs finish",
+                (false, false) => "Notify me when jobs finish",
+            }}
+        </button>
     }
 }
 
