@@ -129,6 +129,8 @@ test.describe('when the server goes away', () => {
       await expect(status).toHaveAttribute('data-state', 'live', { timeout: 30_000 });
       // What happened while the page was away (the shutdown interrupted the job) arrives.
       await expect(row.locator('.status-word')).toHaveText('interrupted');
+      // The refused Cancel's message concerned the running job: it goes with that status.
+      await expect(row.getByRole('alert')).toHaveCount(0);
       // And the new stream carries new work live.
       await startDemo(page, 10, 20);
       const fresh = page.locator('.job-list article.job').first();

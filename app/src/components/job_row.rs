@@ -85,6 +85,14 @@ pub fn JobRowView(
     // JavaScript; with it, the page sends the same forms itself and shows the job it gets back.
     let sending = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
+    // A refusal concerns the status the job had: it goes once the status changes.
+    Effect::new(move |seen: Option<JobStatus>| {
+        let now = status();
+        if seen.is_some_and(|s| s != now) {
+            failure.set(None);
+        }
+        now
+    });
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
