@@ -22,7 +22,10 @@ pub async fn form<T: DeserializeOwned>(form: &web_sys::HtmlFormElement) -> Resul
 /// Posts `fields` to the server function at `url` (its `url()`), as a form with those fields
 /// would, and returns its answer.
 #[cfg(feature = "hydrate")]
-pub async fn fields<T: DeserializeOwned>(url: &str, fields: &[(&str, &str)]) -> Result<T, AppError> {
+pub async fn fields<T: DeserializeOwned>(
+    url: &str,
+    fields: &[(&str, &str)],
+) -> Result<T, AppError> {
     let body = web_sys::UrlSearchParams::new().map_err(|_| AppError::unreachable())?;
     for (name, value) in fields {
         body.append(name, value);
@@ -32,7 +35,10 @@ pub async fn fields<T: DeserializeOwned>(url: &str, fields: &[(&str, &str)]) -> 
 
 /// Sends `body` as the browser sends a form, asking for JSON rather than a redirect.
 #[cfg(feature = "hydrate")]
-async fn send<T: DeserializeOwned>(url: &str, body: &web_sys::UrlSearchParams) -> Result<T, AppError> {
+async fn send<T: DeserializeOwned>(
+    url: &str,
+    body: &web_sys::UrlSearchParams,
+) -> Result<T, AppError> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let response: Option<web_sys::Response> = async {
@@ -48,7 +54,10 @@ async fn send<T: DeserializeOwned>(url: &str, body: &web_sys::UrlSearchParams) -
     .await;
     let response = response.ok_or_else(AppError::unreachable)?;
     let text = match response.text() {
-        Ok(promise) => JsFuture::from(promise).await.ok().and_then(|t| t.as_string()),
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string()),
         Err(_) => None,
     }
     .ok_or_else(AppError::unreachable)?;
@@ -59,11 +68,16 @@ async fn send<T: DeserializeOwned>(url: &str, body: &web_sys::UrlSearchParams) -
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn answer<T: DeserializeOwned>(ok: bool, status: u16, text: &str) -> Result<T, AppError> {
     if ok {
-        return serde_json::from_str(text)
-            .map_err(|e| AppError::new(ErrorCode::Internal, format!("the server's answer could not be read: {e}")));
+        return serde_json::from_str(text).map_err(|e| {
+            AppError::new(
+                ErrorCode::Internal,
+                format!("the server's answer could not be read: {e}"),
+            )
+        });
     }
-    Err(serde_json::from_str(text)
-        .unwrap_or_else(|_| AppError::new(ErrorCode::Internal, format!("the server answered {status}"))))
+    Err(serde_json::from_str(text).unwrap_or_else(|_| {
+        AppError::new(ErrorCode::Internal, format!("the server answered {status}"))
+    }))
 }
 
 #[cfg(test)]
