@@ -18,6 +18,13 @@ test('running bars show elapsed time, rate and ETA; a silent job is flagged as s
   await expect(slow.locator('.job-stall')).toBeVisible({ timeout: 20_000 });
   await expect(slow.locator('.job-stall')).toContainText(/Stalled: no progress for \d+s/);
   await expect(slow).toHaveAttribute('data-stalled', 'true');
+  // Screen readers hear of the stall once: the count goes on, what the row's live regions say does not.
+  const regions = slow.locator('[role="status"], [role="alert"], [aria-live]');
+  const said = await regions.allTextContents();
+  expect(said.map((t) => t.trim())).toContain('demo job stalled');
+  const count = await slow.locator('.job-stall').textContent();
+  await expect(slow.locator('.job-stall')).not.toHaveText(count ?? '');
+  expect(await regions.allTextContents()).toEqual(said);
   await page.request.post(`/api/v1/jobs/${slowId}/cancel`);
   await page.request.post(`/api/v1/jobs/${firstId}/cancel`);
 });

@@ -59,6 +59,7 @@ pub fn JobRowView(
     let kind = job.with_untracked(|j| j.kind.clone());
     let status = move || job.with(|j| j.status);
     let stalled = move || pace.with(|p| p.stalled_ms);
+    let is_stalled = Memo::new(move |_| stalled().is_some());
     // A queued job's place in line, asked for in the browser while it waits: every few seconds
     // (the clock) and whenever it is queued again.
     let queue = RwSignal::new(None::<crate::model::QueueInfo>);
@@ -140,7 +141,7 @@ pub fn JobRowView(
             class="job"
             data-job-id=id.clone()
             data-status=move || status().as_str()
-            data-stalled=move || pace.with(|p| p.stalled_ms.is_some()).then_some("true")
+            data-stalled=move || is_stalled.get().then_some("true")
         >
             <header class="job-head">
                 {selectable.then(|| view! {
@@ -169,10 +170,15 @@ pub fn JobRowView(
                 <span class="job-pace">{move || job.with(|j| pace.with(|p| pace_text(j, p)))}</span>
                 <span class="job-message">{move || job.with(|j| j.progress.message.clone())}</span>
             </p>
-            <p class="job-stall" role="status" hidden=move || stalled().is_none()>
+            // The notice counts the silence every second; screen readers hear of it once, when
+            // the job stalls, not at every tick.
+            <p class="job-stall" hidden=move || !is_stalled.get()>
                 <span aria-hidden="true">"⚠ "</span>
                 "Stalled: no progress for " {move || stalled().map(format::duration)}
             </p>
+            <span class="job-stall-said visually-hidden" role="status">
+                {move || is_stalled.get().then(|| format!("{} job stalled", job.with_untracked(|j| j.kind.clone())))}
+            </span>
             <p class="job-error" hidden=move || job.with(|j| j.error.is_none())>
                 {move || job.with(|j| j.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)))}
             </p>
