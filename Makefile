@@ -17,7 +17,7 @@ run: setup site
 ## Rust tests; `make e2e-release` runs them on the release build. The site is built after the
 ## Rust tests: `cargo leptos build` must be the last to write target/debug/headway, whose pages
 ## name the wasm file as cargo-leptos writes it.
-test: setup-test sqlx-check unit site-dev e2e bench-smoke
+test: setup-test fmt-check sqlx-check unit site-dev e2e bench-smoke
 
 setup:
 	scripts/setup.sh build
@@ -44,6 +44,11 @@ UNIT_CRATES := -p model -p store -p store-sqlite -p store-postgres -p engine -p 
 unit:
 	cargo test $(UNIT_CRATES) --features app/ssr
 	HEADWAY_TEST_BACKEND=postgres cargo test $(UNIT_CRATES) --features app/ssr --lib --test it --test process
+
+## The Rust code is as rustfmt writes it (`cargo fmt --all` fixes it).
+.PHONY: fmt-check
+fmt-check:
+	cargo fmt --all -- --check
 
 ## The store's queries are checked at compile time against store/sqlite/.sqlx and
 ## store/postgres/.sqlx: fail if that offline data is not what the queries and migrations give

@@ -51,6 +51,11 @@ apt_install() {
 }
 
 if [ "$what" = test ]; then
+  # `make test` checks that the Rust code is formatted.
+  if ! cargo fmt --version >/dev/null 2>&1; then
+    step "adding rustfmt"
+    rustup component add rustfmt
+  fi
   if [ ! -x /usr/bin/chromium ]; then
     step "installing Chromium"
     apt_install chromium

@@ -1,7 +1,11 @@
 //! The HTML shell, `<App/>` and its routes.
 
-use crate::components::{identified, signed_in, Account, ConnectionStatus, Hydrated, NotifyToggle, ThemeToggle};
-use crate::pages::{BulkPage, Dashboard, JobPage, NotFound, SettingsPage, SignInPage, SystemPage, UsersPage};
+use crate::components::{
+    identified, signed_in, Account, ConnectionStatus, Hydrated, NotifyToggle, ThemeToggle,
+};
+use crate::pages::{
+    BulkPage, Dashboard, JobPage, NotFound, SettingsPage, SignInPage, SystemPage, UsersPage,
+};
 use crate::theme::Theme;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

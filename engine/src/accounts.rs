@@ -46,8 +46,16 @@ impl Accounts {
             generation: 0,
             created_at: crate::now_ms(),
         };
-        if !self.store.create_user(&row).await.map_err(failed("add an account"))? {
-            return Err(AppError::new(ErrorCode::Conflict, format!("the user name {name:?} is taken")));
+        if !self
+            .store
+            .create_user(&row)
+            .await
+            .map_err(failed("add an account"))?
+        {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("the user name {name:?} is taken"),
+            ));
         }
         Ok(user_info(row))
     }
@@ -58,7 +66,12 @@ impl Accounts {
     }
 
     pub async fn set_role(&self, name: &str, role: Role) -> Result<(), AppError> {
-        match self.store.set_user_role(name, role.as_str()).await.map_err(failed("change a role"))? {
+        match self
+            .store
+            .set_user_role(name, role.as_str())
+            .await
+            .map_err(failed("change a role"))?
+        {
             true => Ok(()),
             false => Err(no_such_user(name)),
         }
@@ -68,7 +81,12 @@ impl Accounts {
     pub async fn set_password(&self, name: &str, password: &str) -> Result<(), AppError> {
         check_password(password).map_err(|m| invalid("password", m))?;
         let hash = hash_password(password).await?;
-        match self.store.update_user_secret(name, Some(&hash), None).await.map_err(failed("change a password"))? {
+        match self
+            .store
+            .update_user_secret(name, Some(&hash), None)
+            .await
+            .map_err(failed("change a password"))?
+        {
             true => Ok(()),
             false => Err(no_such_user(name)),
         }
@@ -77,7 +95,12 @@ impl Accounts {
     /// Disables (or enables again) an account; disabling ends every session it has, and its
     /// tokens stop working.
     pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), AppError> {
-        match self.store.update_user_secret(name, None, Some(disabled)).await.map_err(failed("disable an account"))? {
+        match self
+            .store
+            .update_user_secret(name, None, Some(disabled))
+            .await
+            .map_err(failed("disable an account"))?
+        {
             true => Ok(()),
             false => Err(no_such_user(name)),
         }
@@ -85,12 +108,20 @@ impl Accounts {
 
     /// Checks a name and password. The time taken does not say whether the name exists.
     pub async fn sign_in(&self, name: &str, password: &str) -> Result<SignIn, AppError> {
-        let user = self.store.user_by_name(name).await.map_err(failed("read an account"))?;
-        let hash = user.as_ref().map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
-        let password = password.to_string();
-        let matches = tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        let user = self
+            .store
+            .user_by_name(name)
             .await
-            .map_err(|_| AppError::internal())?;
+            .map_err(failed("read an account"))?;
+        let hash = user
+            .as_ref()
+            .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+        let password = password.to_string();
+        let matches = tokio::task::spawn_blocking(move || {
+            password_auth::verify_password(password, &hash).is_ok()
+        })
+        .await
+        .map_err(|_| AppError::internal())?;
         Ok(match user {
             Some(user) if matches && !user.disabled => SignIn::Ok(user),
             _ => SignIn::Refused,
@@ -99,16 +130,32 @@ impl Accounts {
 
     /// The account a session names, if it is still valid: it exists, is not disabled, and
     /// signed in under its current generation.
-    pub async fn session_user(&self, id: &str, generation: i64) -> Result<Option<UserRow>, AppError> {
-        let user = self.store.user_by_id(id).await.map_err(failed("read an account"))?;
+    pub async fn session_user(
+        &self,
+        id: &str,
+        generation: i64,
+    ) -> Result<Option<UserRow>, AppError> {
+        let user = self
+            .store
+            .user_by_id(id)
+            .await
+            .map_err(failed("read an account"))?;
         Ok(user.filter(|u| !u.disabled && u.generation == generation))
     }
 
     /// Makes a token for `user`; its secret is in the answer and nowhere else.
-    pub async fn create_token(&self, user: &UserRow, name: &str, scope: TokenScope) -> Result<NewToken, AppError> {
+    pub async fn create_token(
+        &self,
+        user: &UserRow,
+        name: &str,
+        scope: TokenScope,
+    ) -> Result<NewToken, AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
-            return Err(invalid("name", format!("a token's name has 1 to {MAX_TOKEN_NAME} characters")));
+            return Err(invalid(
+                "name",
+                format!("a token's name has 1 to {MAX_TOKEN_NAME} characters"),
+            ));
         }
         let secret = format!(
             "{TOKEN_PREFIX}{}{}",
@@ -125,13 +172,31 @@ impl Accounts {
             last_used_at: None,
             revoked_at: None,
         };
-        self.store.create_token(&row, &token_hash(&secret)).await.map_err(failed("store a token"))?;
-        Ok(NewToken { id: row.id, name: row.name, scope, token: secret })
+        self.store
+            .create_token(&row, &token_hash(&secret))
+            .await
+            .map_err(failed("store a token"))?;
+        Ok(NewToken {
+            id: row.id,
+            name: row.name,
+            scope,
+            token: secret,
+        })
     }
 
     /// Makes a token for the account named `user` (the command line's way).
-    pub async fn create_token_for(&self, user: &str, name: &str, scope: TokenScope) -> Result<NewToken, AppError> {
-        let user = self.store.user_by_name(user).await.map_err(failed("read an account"))?.ok_or_else(|| no_such_user(user))?;
+    pub async fn create_token_for(
+        &self,
+        user: &str,
+        name: &str,
+        scope: TokenScope,
+    ) -> Result<NewToken, AppError> {
+        let user = self
+            .store
+            .user_by_name(user)
+            .await
+            .map_err(failed("read an account"))?
+            .ok_or_else(|| no_such_user(user))?;
         self.create_token(&user, name, scope).await
     }
 
@@ -141,7 +206,12 @@ impl Accounts {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Ok(None);
         }
-        let Some((token, user)) = self.store.token_by_hash(&token_hash(secret)).await.map_err(failed("read a token"))? else {
+        let Some((token, user)) = self
+            .store
+            .token_by_hash(&token_hash(secret))
+            .await
+            .map_err(failed("read a token"))?
+        else {
             return Ok(None);
         };
         if user.disabled {
@@ -160,7 +230,11 @@ impl Accounts {
 
     /// Tokens of the account `user_id` (`None`: everyone's), newest first.
     pub async fn tokens(&self, user_id: Option<&str>) -> Result<Vec<TokenInfo>, AppError> {
-        let rows = self.store.tokens(user_id).await.map_err(failed("list tokens"))?;
+        let rows = self
+            .store
+            .tokens(user_id)
+            .await
+            .map_err(failed("list tokens"))?;
         Ok(rows
             .into_iter()
             .map(|t| TokenInfo {
@@ -177,7 +251,12 @@ impl Accounts {
 
     /// Revokes a token of `user_id` (`None`: anyone's); 404 if there is no such token in force.
     pub async fn revoke_token(&self, id: &str, user_id: Option<&str>) -> Result<(), AppError> {
-        match self.store.revoke_token(id, user_id, crate::now_ms()).await.map_err(failed("revoke a token"))? {
+        match self
+            .store
+            .revoke_token(id, user_id, crate::now_ms())
+            .await
+            .map_err(failed("revoke a token"))?
+        {
             true => Ok(()),
             false => Err(AppError::new(ErrorCode::NotFound, "no such token")),
         }
@@ -185,7 +264,11 @@ impl Accounts {
 
     /// The account of a signed-in caller.
     pub async fn user(&self, caller: &Caller) -> Result<UserRow, AppError> {
-        let user = self.store.user_by_id(caller.user()).await.map_err(failed("read an account"))?;
+        let user = self
+            .store
+            .user_by_id(caller.user())
+            .await
+            .map_err(failed("read an account"))?;
         user.ok_or_else(|| AppError::forbidden("only a signed-in user has tokens"))
     }
 }
@@ -204,7 +287,10 @@ async fn hash_password(password: &str) -> Result<String, AppError> {
 
 /// The stored form of a token: its SHA-256, in hex.
 pub fn token_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn user_info(row: UserRow) -> UserInfo {
@@ -217,7 +303,10 @@ fn user_info(row: UserRow) -> UserInfo {
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::invalid(vec![FieldError { field: field.into(), message: message.into() }])
+    AppError::invalid(vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }])
 }
 
 fn no_such_user(name: &str) -> AppError {

@@ -12,7 +12,11 @@ const PAGE: u32 = 500;
 
 impl Engine {
     /// Requests cancellation of every job `request` names.
-    pub async fn bulk_cancel(&self, caller: &Caller, request: &BulkRequest) -> Result<BulkAnswer, AppError> {
+    pub async fn bulk_cancel(
+        &self,
+        caller: &Caller,
+        request: &BulkRequest,
+    ) -> Result<BulkAnswer, AppError> {
         caller.may_act()?;
         let ids = self.bulk_targets(caller, request).await?;
         let mut results = Vec::with_capacity(ids.len());
@@ -23,7 +27,11 @@ impl Engine {
     }
 
     /// Starts a new job like each job `request` names (see [`Engine::rerun`]).
-    pub async fn bulk_rerun(&self, caller: &Caller, request: &BulkRequest) -> Result<BulkAnswer, AppError> {
+    pub async fn bulk_rerun(
+        &self,
+        caller: &Caller,
+        request: &BulkRequest,
+    ) -> Result<BulkAnswer, AppError> {
         caller.may_act()?;
         caller.may_start()?;
         let ids = self.bulk_targets(caller, request).await?;
@@ -37,7 +45,11 @@ impl Engine {
     /// The ids `request` names: its `ids` (each once, in order), or every one of the caller's
     /// jobs its `filter` matches, newest first. At most [`MAX_BULK_IDS`] ids, or [`MAX_BULK`]
     /// jobs through a filter.
-    pub async fn bulk_targets(&self, caller: &Caller, request: &BulkRequest) -> Result<Vec<String>, AppError> {
+    pub async fn bulk_targets(
+        &self,
+        caller: &Caller,
+        request: &BulkRequest,
+    ) -> Result<Vec<String>, AppError> {
         match (&request.ids, &request.filter) {
             (Some(ids), None) => {
                 if ids.is_empty() {
@@ -50,7 +62,11 @@ impl Engine {
                     ));
                 }
                 let mut seen = std::collections::HashSet::new();
-                Ok(ids.iter().filter(|id| seen.insert(id.as_str())).cloned().collect())
+                Ok(ids
+                    .iter()
+                    .filter(|id| seen.insert(id.as_str()))
+                    .cloned()
+                    .collect())
             }
             (None, Some(filter)) => {
                 let mut query = HistoryQuery {
@@ -74,7 +90,9 @@ impl Engine {
                     }
                 }
             }
-            _ => Err(AppError::bad_request("give either `ids` or `filter`, not both")),
+            _ => Err(AppError::bad_request(
+                "give either `ids` or `filter`, not both",
+            )),
         }
     }
 }
@@ -82,13 +100,26 @@ impl Engine {
 fn too_many(n: usize) -> AppError {
     AppError::new(
         ErrorCode::InvalidParams,
-        format!("{}{n} jobs: at most {MAX_BULK} at once; narrow the filter", if n > MAX_BULK { "more than " } else { "" }),
+        format!(
+            "{}{n} jobs: at most {MAX_BULK} at once; narrow the filter",
+            if n > MAX_BULK { "more than " } else { "" }
+        ),
     )
 }
 
 fn outcome(id: String, result: Result<Job, AppError>) -> BulkResult {
     match result {
-        Ok(job) => BulkResult { id, done: true, job: Some(job), error: None },
-        Err(e) => BulkResult { id, done: false, job: None, error: Some(e) },
+        Ok(job) => BulkResult {
+            id,
+            done: true,
+            job: Some(job),
+            error: None,
+        },
+        Err(e) => BulkResult {
+            id,
+            done: false,
+            job: None,
+            error: Some(e),
+        },
     }
 }

@@ -15,9 +15,9 @@
 //! This is the seam for running several processes: a bus backed by PostgreSQL LISTEN/NOTIFY
 //! would implement the same `publish`/`subscribe` pair.
 
+use crate::caller::EVERYONE;
 use bytes::Bytes;
 use model::EventType;
-use crate::caller::EVERYONE;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -174,7 +174,12 @@ impl Bus {
 
     /// Open subscriptions: this process's event streams and long polls.
     pub fn subscriptions(&self) -> usize {
-        self.owners.lock().unwrap().values().map(|c| c.subscriptions).sum()
+        self.owners
+            .lock()
+            .unwrap()
+            .values()
+            .map(|c| c.subscriptions)
+            .sum()
     }
 
     /// Owners with at least one open subscription.

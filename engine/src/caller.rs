@@ -25,12 +25,27 @@ pub struct Caller {
 impl Caller {
     /// The anonymous user of a session on an open server.
     pub fn new(user: impl Into<String>) -> Caller {
-        Caller { user: user.into(), name: None, role: Role::Member, writes: true }
+        Caller {
+            user: user.into(),
+            name: None,
+            role: Role::Member,
+            writes: true,
+        }
     }
 
     /// A signed-in user (or a token of theirs; `writes` is `false` for a read-only one).
-    pub fn account(id: impl Into<String>, name: impl Into<String>, role: Role, writes: bool) -> Caller {
-        Caller { user: id.into(), name: Some(name.into()), role, writes }
+    pub fn account(
+        id: impl Into<String>,
+        name: impl Into<String>,
+        role: Role,
+        writes: bool,
+    ) -> Caller {
+        Caller {
+            user: id.into(),
+            name: Some(name.into()),
+            role,
+            writes,
+        }
     }
 
     /// Whoever presented the operator token.
@@ -82,7 +97,10 @@ impl Caller {
         if self.role.starts() {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!("a {} may not start jobs", self.role)))
+            Err(AppError::forbidden(format!(
+                "a {} may not start jobs",
+                self.role
+            )))
         }
     }
 
@@ -96,7 +114,10 @@ impl Caller {
         if owner == self.user || self.role.acts_on_all() {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!("a {} may only act on their own jobs", self.role)))
+            Err(AppError::forbidden(format!(
+                "a {} may only act on their own jobs",
+                self.role
+            )))
         }
     }
 
@@ -131,16 +152,29 @@ mod tests {
         let anonymous = Caller::new("u1");
         assert_eq!(anonymous.sees(), Some("u1"));
         assert!(anonymous.may_start().is_ok() && anonymous.may_touch("u1").is_ok());
-        assert_eq!(anonymous.may_touch("u2").unwrap_err().code, model::ErrorCode::Forbidden);
-        assert_eq!(anonymous.may_administer().unwrap_err().code, model::ErrorCode::Unauthorized);
+        assert_eq!(
+            anonymous.may_touch("u2").unwrap_err().code,
+            model::ErrorCode::Forbidden
+        );
+        assert_eq!(
+            anonymous.may_administer().unwrap_err().code,
+            model::ErrorCode::Unauthorized
+        );
 
         let viewer = Caller::account("v", "vera", Role::Viewer, true);
         assert_eq!((viewer.sees(), viewer.channel()), (None, EVERYONE));
-        assert!(viewer.may_start().is_err() && viewer.may_touch("v").is_err() && viewer.may_touch("x").is_err());
+        assert!(
+            viewer.may_start().is_err()
+                && viewer.may_touch("v").is_err()
+                && viewer.may_touch("x").is_err()
+        );
 
         let operator = Caller::account("o", "otto", Role::Operator, true);
         assert!(operator.may_touch("x").is_ok());
-        assert_eq!(operator.may_administer().unwrap_err().code, model::ErrorCode::Forbidden);
+        assert_eq!(
+            operator.may_administer().unwrap_err().code,
+            model::ErrorCode::Forbidden
+        );
 
         let read_only = Caller::account("a", "ada", Role::Admin, false);
         assert!(read_only.may_start().is_err() && read_only.may_touch("a").is_err());

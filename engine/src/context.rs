@@ -102,7 +102,15 @@ impl JobContext {
 
     /// Writes one log line. Lines are never dropped or coalesced.
     pub async fn log(&mut self, level: LogLevel, line: impl Into<String>) {
-        self.writer.log(&self.owner, &self.job_id, level, line.into(), self.fence.clone()).await;
+        self.writer
+            .log(
+                &self.owner,
+                &self.job_id,
+                level,
+                line.into(),
+                self.fence.clone(),
+            )
+            .await;
     }
 
     /// Saves how far a resumable job has come. If the server stops, the job is queued again on
@@ -110,16 +118,29 @@ impl JobContext {
     /// is saved with it, so the bar continues where it was.
     pub async fn checkpoint(&mut self, value: serde_json::Value) {
         self.flush().await;
-        self.writer.checkpoint(&self.job_id, value, self.fence.clone()).await;
+        self.writer
+            .checkpoint(&self.job_id, value, self.fence.clone())
+            .await;
     }
 
     /// Logs `line` and saves the checkpoint `value` in one commit, for a line that records the
     /// work the checkpoint says is done (a file's manifest line): whatever stops the server, the
     /// resumed job neither repeats the line nor lacks it.
-    pub async fn checkpoint_with_line(&mut self, value: serde_json::Value, level: LogLevel, line: impl Into<String>) {
+    pub async fn checkpoint_with_line(
+        &mut self,
+        value: serde_json::Value,
+        level: LogLevel,
+        line: impl Into<String>,
+    ) {
         self.flush().await;
         self.writer
-            .log_and_checkpoint(&self.owner, &self.job_id, (level, line.into()), value, self.fence.clone())
+            .log_and_checkpoint(
+                &self.owner,
+                &self.job_id,
+                (level, line.into()),
+                value,
+                self.fence.clone(),
+            )
             .await;
     }
 
@@ -162,6 +183,13 @@ impl JobContext {
         self.dirty = false;
         self.last_sample = Some(Instant::now());
         self.progress.at = Some(crate::now_ms());
-        self.writer.progress(&self.owner, &self.job_id, self.progress.clone(), self.fence.clone()).await;
+        self.writer
+            .progress(
+                &self.owner,
+                &self.job_id,
+                self.progress.clone(),
+                self.fence.clone(),
+            )
+            .await;
     }
 }

@@ -127,8 +127,10 @@ impl Engine {
     pub async fn start(store: Store, config: EngineConfig) -> Result<Engine, StartError> {
         let bus = Arc::new(Bus::new(config.bus_capacity));
         // The next id announces this server's build; everything this run writes comes after it.
-        let version = serde_json::to_string(&VersionEvent { build: config.build.clone() })
-            .expect("a version event always serializes");
+        let version = serde_json::to_string(&VersionEvent {
+            build: config.build.clone(),
+        })
+        .expect("a version event always serializes");
         let version_event_id = store.version_event(version).await?;
         let pruned_through = store.pruned_through().await?;
         let writer = Writer::start(store.clone(), Arc::clone(&bus), version_event_id).await?;
@@ -155,7 +157,12 @@ impl Engine {
             poll: store.is_shared().then_some(Duration::from_secs(2)),
         };
         let runner = config.runs_jobs.then(|| {
-            Runner::start(writer.clone(), config.kinds.clone(), runner_config, membership.id())
+            Runner::start(
+                writer.clone(),
+                config.kinds.clone(),
+                runner_config,
+                membership.id(),
+            )
         });
         if let Some(runner) = &runner {
             writer.observe(observer(Arc::downgrade(runner)));
@@ -209,7 +216,9 @@ impl Engine {
                         engine.prune_now().await;
                     }
                     Ok(false) => {}
-                    Err(e) => tracing::warn!(error = %e, "cannot take the pruning lease; retrying at the next tick"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot take the pruning lease; retrying at the next tick")
+                    }
                 }
                 let _ = engine.refresh_pruned_through().await;
             }
@@ -219,7 +228,11 @@ impl Engine {
     /// Reads how far events were pruned, by whichever process.
     pub(crate) async fn refresh_pruned_through(&self) -> Result<i64, StoreError> {
         let floor = self.inner.store.pruned_through().await?;
-        Ok(self.inner.pruned_through.fetch_max(floor, Ordering::AcqRel).max(floor))
+        Ok(self
+            .inner
+            .pruned_through
+            .fetch_max(floor, Ordering::AcqRel)
+            .max(floor))
     }
 
     /// Deletes events older than the retention period now; returns how far it pruned.
@@ -255,7 +268,10 @@ impl Engine {
         }
         match self.inner.store.last_event_id().await {
             Ok(last) if cursor <= last => {
-                self.inner.writer.published(cursor, Duration::from_secs(2)).await
+                self.inner
+                    .writer
+                    .published(cursor, Duration::from_secs(2))
+                    .await
             }
             _ => head,
         }
@@ -296,7 +312,10 @@ impl Engine {
     pub async fn refresh_metrics(&self) -> Result<(), AppError> {
         let kinds = self.inner.kinds.infos();
         let names: Vec<&str> = kinds.iter().map(|k| k.name.as_str()).collect();
-        self.metrics().refresh(&self.inner.store, &names).await.map_err(read_failed)
+        self.metrics()
+            .refresh(&self.inner.store, &names)
+            .await
+            .map_err(read_failed)
     }
 
     /// Whether this process can do its work: the store answers, the writer commits, the
@@ -306,7 +325,11 @@ impl Engine {
         if self.inner.stopping.is_cancelled() {
             return Err("shutting down".into());
         }
-        self.inner.store.check_ready().await.map_err(|e| e.to_string())
+        self.inner
+            .store
+            .check_ready()
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// The id of the latest committed event.
@@ -463,11 +486,18 @@ impl Engine {
         let failed = |e| write_failed("cancel a job", e);
         // Still waiting: it never runs. (If it was claimed meanwhile, it is stopped instead.)
         let queued = job.status == JobStatus::Queued
-            && writer.transition(owner, id, JobStatus::Cancelled, None, None).await.map_err(failed)?.is_some();
+            && writer
+                .transition(owner, id, JobStatus::Cancelled, None, None)
+                .await
+                .map_err(failed)?
+                .is_some();
         if !queued {
             // Running: it is asked to stop, by whichever process runs it (its runner hears of
             // the move to `cancelling`, see [`observer`]), and that runner records when it has.
-            writer.transition(owner, id, JobStatus::Cancelling, None, None).await.map_err(failed)?;
+            writer
+                .transition(owner, id, JobStatus::Cancelling, None, None)
+                .await
+                .map_err(failed)?;
         }
         self.job(caller, id).await
     }
@@ -477,7 +507,13 @@ impl Engine {
     async fn may_touch(&self, caller: &Caller, id: &str) -> Result<String, AppError> {
         let owner = match caller.sees() {
             Some(own) => own.to_string(),
-            None => self.inner.store.job_owner(id).await.map_err(read_failed)?.ok_or_else(AppError::not_found)?,
+            None => self
+                .inner
+                .store
+                .job_owner(id)
+                .await
+                .map_err(read_failed)?
+                .ok_or_else(AppError::not_found)?,
         };
         caller.may_touch(&owner)?;
         Ok(owner)
@@ -499,15 +535,15 @@ impl Engine {
     pub fn running_count(&self) -> usize {
         self.inner.runner.as_ref().map_or(0, |r| r.running_count())
     }
-
 }
-
 
 /// What the runner does when a job changes status anywhere: a job asked to stop that runs
 /// here is stopped; a job queued or finished may make another claimable.
 fn observer(runner: std::sync::Weak<Runner>) -> crate::writer::Observer {
     Box::new(move |id, status| {
-        let Some(runner) = runner.upgrade() else { return };
+        let Some(runner) = runner.upgrade() else {
+            return;
+        };
         match status {
             JobStatus::Cancelling => {
                 runner.stop(id);

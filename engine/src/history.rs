@@ -5,9 +5,9 @@
 use crate::caller::Caller;
 use crate::engine::{read_failed, Engine};
 use crate::store::{JobFilter, StoredEvent};
-use model::{LogFilter, 
-    AppError, HistoryQuery, Job, JobDetail, JobPage, JobStatus, LogLine, MinuteStats, StatusChange,
-    StatusCount,
+use model::{
+    AppError, HistoryQuery, Job, JobDetail, JobPage, JobStatus, LogFilter, LogLine, MinuteStats,
+    StatusChange, StatusCount,
 };
 
 impl Engine {
@@ -96,7 +96,10 @@ impl Engine {
         let (mut log, log_total) = store.log_tail(id, log_lines).await.map_err(read_failed)?;
         let mut log_matches = None;
         if !log_filter.is_empty() {
-            let (found, n) = store.log_search(id, log_filter, log_lines).await.map_err(read_failed)?;
+            let (found, n) = store
+                .log_search(id, log_filter, log_lines)
+                .await
+                .map_err(read_failed)?;
             (log, log_matches) = (found, Some(n));
         }
         Ok(JobDetail {

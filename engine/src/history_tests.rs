@@ -3,7 +3,7 @@
 
 use crate::store::{Access, Store};
 use crate::{new_id, now_ms, Caller, Engine, EngineConfig};
-use model::{EventType, HistoryQuery, LogFilter, Job, JobError, JobStatus, Progress, StatusCount};
+use model::{EventType, HistoryQuery, Job, JobError, JobStatus, LogFilter, Progress, StatusCount};
 
 const ME: &str = "me";
 
@@ -267,7 +267,10 @@ async fn the_chart_counts_jobs_finished_per_minute_and_the_timeline_shows_each_s
         .all(|m| m.start % 60_000 == 0 && m.avg_run_ms.is_some()));
     assert!(e.last_hour(&them(), now_ms()).await.unwrap().is_empty());
 
-    let detail = e.job_detail(&me(), &bad.id, 100, &LogFilter::default()).await.unwrap();
+    let detail = e
+        .job_detail(&me(), &bad.id, 100, &LogFilter::default())
+        .await
+        .unwrap();
     let states: Vec<JobStatus> = detail.timeline.iter().map(|c| c.status).collect();
     assert_eq!(
         states,
@@ -275,7 +278,9 @@ async fn the_chart_counts_jobs_finished_per_minute_and_the_timeline_shows_each_s
     );
     assert!(detail.timeline.windows(2).all(|w| w[0].at <= w[1].at));
     assert!(
-        e.job_detail(&them(), &bad.id, 100, &LogFilter::default()).await.is_err(),
+        e.job_detail(&them(), &bad.id, 100, &LogFilter::default())
+            .await
+            .is_err(),
         "not someone else's"
     );
 }

@@ -18,10 +18,10 @@
 //! over, and the writes of what it stopped are refused by their fence.
 
 use crate::kinds::Registry;
+use crate::new_id;
 use crate::runner::{self, Runner};
 use crate::store::{ProcessRow, Store, StoreError};
 use crate::writer::Writer;
-use crate::new_id;
 use model::JobStatus;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -100,7 +100,9 @@ impl Membership {
                         membership.rejoin(heartbeat_runner.as_deref(), &stop).await;
                         last_beat = Instant::now();
                     }
-                    Err(e) => tracing::warn!(process = %id, error = %e, "refreshing the heartbeat failed"),
+                    Err(e) => {
+                        tracing::warn!(process = %id, error = %e, "refreshing the heartbeat failed")
+                    }
                 }
             }
         });
@@ -108,7 +110,8 @@ impl Membership {
             return;
         }
         let membership = Arc::clone(self);
-        let watch_every = (self.lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5));
+        let watch_every =
+            (self.lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5));
         tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -166,7 +169,11 @@ impl Membership {
         for orphan in self.store.orphaned_jobs().await? {
             let (owner, job, fence) = (orphan.owner, orphan.job, orphan.claimed_by);
             let resume = job.status == JobStatus::Running && self.kinds.is_resumable(&job.kind);
-            if let Err(e) = self.writer.interrupt(&owner, &job.id, runner::interrupted(), resume, fence).await {
+            if let Err(e) = self
+                .writer
+                .interrupt(&owner, &job.id, runner::interrupted(), resume, fence)
+                .await
+            {
                 tracing::error!(job = %job.id, error = %e, "cannot take over a job");
             }
         }

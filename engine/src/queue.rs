@@ -14,7 +14,11 @@ use std::collections::{BinaryHeap, HashMap};
 
 impl Engine {
     /// The caller's job's place in the queue; `None` unless it is queued.
-    pub async fn queue_info(&self, caller: &Caller, id: &str) -> Result<Option<QueueInfo>, AppError> {
+    pub async fn queue_info(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Option<QueueInfo>, AppError> {
         let job = self.job(caller, id).await?;
         if job.status != JobStatus::Queued {
             return Ok(None);
@@ -26,19 +30,35 @@ impl Engine {
         let running = store.running_jobs().await.map_err(read_failed)?;
         let now = crate::now_ms();
         let mut runs: HashMap<String, Vec<i64>> = HashMap::new();
-        for f in store.finished_since(now - 3_600_000).await.map_err(read_failed)? {
+        for f in store
+            .finished_since(now - 3_600_000)
+            .await
+            .map_err(read_failed)?
+        {
             if let (Some(ran), "succeeded") = (f.ran_ms, f.status.as_str()) {
                 runs.entry(f.kind).or_default().push(ran);
             }
         }
-        let typical: HashMap<String, i64> =
-            runs.into_iter().filter_map(|(k, mut v)| Some((k, percentile(&mut v, 50.0)?))).collect();
+        let typical: HashMap<String, i64> = runs
+            .into_iter()
+            .filter_map(|(k, mut v)| Some((k, percentile(&mut v, 50.0)?)))
+            .collect();
 
-        let of_kind: Vec<RunningJob> = running.iter().filter(|r| r.kind == job.kind).cloned().collect();
+        let of_kind: Vec<RunningJob> = running
+            .iter()
+            .filter(|r| r.kind == job.kind)
+            .cloned()
+            .collect();
         let kind_limit = self.kind_limit(&job.kind);
-        let kind_bound = kind_limit.is_some_and(|l| of_kind.len() as u64 + standing.ahead_of_kind >= l as u64);
+        let kind_bound =
+            kind_limit.is_some_and(|l| of_kind.len() as u64 + standing.ahead_of_kind >= l as u64);
         let info = if let (true, Some(limit)) = (kind_bound, kind_limit) {
-            let ahead = vec![job.kind.clone(); standing.ahead_of_kind.min(crate::store::QUEUE_LOOKAHEAD as u64) as usize];
+            let ahead = vec![
+                job.kind.clone();
+                standing
+                    .ahead_of_kind
+                    .min(crate::store::QUEUE_LOOKAHEAD as u64) as usize
+            ];
             QueueInfo {
                 queue_position: standing.ahead_of_kind + 1,
                 expected_start_at: expected_start(now, limit, &of_kind, &ahead, &typical),
@@ -62,7 +82,11 @@ impl Engine {
 impl Engine {
     /// The limit of jobs of `kind` running at once across the deployment, if it has one.
     fn kind_limit(&self, kind: &str) -> Option<usize> {
-        self.inner.kind_limits.get(kind).copied().or_else(|| self.inner.kinds.max_running(kind))
+        self.inner
+            .kind_limits
+            .get(kind)
+            .copied()
+            .or_else(|| self.inner.kinds.max_running(kind))
     }
 
     /// Jobs the deployment runs at once: this process's `--max-running` for each live process
@@ -71,7 +95,10 @@ impl Engine {
         let rows = self.inner.store.processes().await.map_err(read_failed)?;
         let newest = rows.iter().map(|p| p.heartbeat_at).max().unwrap_or(0);
         let lease_ms = self.inner.lease.as_millis() as i64;
-        let runners = rows.iter().filter(|p| p.role != "web" && p.heartbeat_at >= newest - lease_ms).count();
+        let runners = rows
+            .iter()
+            .filter(|p| p.role != "web" && p.heartbeat_at >= newest - lease_ms)
+            .count();
         Ok(runners * self.inner.max_running)
     }
 }
@@ -126,12 +153,26 @@ mod tests {
     use super::*;
 
     fn running(kind: &str, started: i64, current: i64, total: Option<i64>) -> RunningJob {
-        RunningJob { kind: kind.into(), started_at: Some(started), current, total }
+        RunningJob {
+            kind: kind.into(),
+            started_at: Some(started),
+            current,
+            total,
+        }
     }
 
     #[test]
     fn a_free_slot_means_now() {
-        assert_eq!(expected_start(1_000, 2, &[running("a", 0, 1, Some(2))], &[], &HashMap::new()), Some(1_000));
+        assert_eq!(
+            expected_start(
+                1_000,
+                2,
+                &[running("a", 0, 1, Some(2))],
+                &[],
+                &HashMap::new()
+            ),
+            Some(1_000)
+        );
     }
 
     #[test]
@@ -140,23 +181,41 @@ mod tests {
         let typical = HashMap::from([("a".to_string(), 4_000), ("b".to_string(), 1_000)]);
         // Two slots: one job a quarter done after 10 s (30 s left), one half done after 2 s
         // (2 s left).
-        let busy = [running("a", 0, 1, Some(4)), running("b", 8_000, 5, Some(10))];
+        let busy = [
+            running("a", 0, 1, Some(4)),
+            running("b", 8_000, 5, Some(10)),
+        ];
         // Nothing ahead: the second slot frees at 12 s.
         assert_eq!(expected_start(now, 2, &busy, &[], &typical), Some(12_000));
         // One `a` ahead takes that slot at 12 s until 16 s; the first frees at 40 s: 16 s.
-        assert_eq!(expected_start(now, 2, &busy, &["a".into()], &typical), Some(16_000));
+        assert_eq!(
+            expected_start(now, 2, &busy, &["a".into()], &typical),
+            Some(16_000)
+        );
         // Two ahead: `a` 12→16, `b` 16→17.
-        assert_eq!(expected_start(now, 2, &busy, &["a".into(), "b".into()], &typical), Some(17_000));
+        assert_eq!(
+            expected_start(now, 2, &busy, &["a".into(), "b".into()], &typical),
+            Some(17_000)
+        );
     }
 
     #[test]
     fn without_progress_the_kinds_typical_time_counts_and_unknowns_give_no_estimate() {
         let typical = HashMap::from([("a".to_string(), 5_000)]);
         let no_progress = [running("a", 0, 0, None)];
-        assert_eq!(expected_start(2_000, 1, &no_progress, &[], &typical), Some(5_000));
+        assert_eq!(
+            expected_start(2_000, 1, &no_progress, &[], &typical),
+            Some(5_000)
+        );
         // Past its typical time: it could end any moment.
-        assert_eq!(expected_start(9_000, 1, &no_progress, &[], &typical), Some(9_000));
-        assert_eq!(expected_start(2_000, 1, &[running("x", 0, 0, None)], &[], &typical), None);
+        assert_eq!(
+            expected_start(9_000, 1, &no_progress, &[], &typical),
+            Some(9_000)
+        );
+        assert_eq!(
+            expected_start(2_000, 1, &[running("x", 0, 0, None)], &[], &typical),
+            None
+        );
         assert_eq!(expected_start(2_000, 1, &[], &["x".into()], &typical), None);
         assert_eq!(expected_start(2_000, 0, &[], &[], &typical), None);
     }

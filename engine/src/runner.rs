@@ -98,7 +98,13 @@ impl Runner {
     /// [`Runner::resume`]. Returns how many jobs were stopped.
     pub fn abandon(&self) -> usize {
         *self.me.lock().unwrap() = None;
-        let stopped: Vec<Running> = self.running.lock().unwrap().drain().map(|(_, r)| r).collect();
+        let stopped: Vec<Running> = self
+            .running
+            .lock()
+            .unwrap()
+            .drain()
+            .map(|(_, r)| r)
+            .collect();
         for r in &stopped {
             r.cancel.cancel();
             if let Some(a) = &r.abort {
@@ -142,13 +148,20 @@ impl Runner {
             // Shutdown waits for a claim under way: the jobs it takes are started (and told to
             // stop at once) rather than left `running` with no one running them.
             let _claiming = self.tracker.token();
-            let free = self.config.max_running.saturating_sub(self.running.lock().unwrap().len());
+            let free = self
+                .config
+                .max_running
+                .saturating_sub(self.running.lock().unwrap().len());
             if free == 0 || self.shutdown.is_cancelled() {
                 return;
             }
             let Some(me) = self.me() else { return };
             let kinds = self.kinds.names().map(str::to_string).collect();
-            let claimed = match self.writer.claim(&me, free as u32, kinds, self.limits()).await {
+            let claimed = match self
+                .writer
+                .claim(&me, free as u32, kinds, self.limits())
+                .await
+            {
                 Ok(claimed) => claimed,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot claim queued jobs; trying again when woken");
@@ -167,10 +180,16 @@ impl Runner {
 
     /// The per-kind limits: the configured ones, else the kinds' own.
     fn limits(&self) -> Vec<(String, u32)> {
-        let mut limits: HashMap<String, usize> =
-            self.kinds.names().filter_map(|k| Some((k.to_string(), self.kinds.max_running(k)?))).collect();
+        let mut limits: HashMap<String, usize> = self
+            .kinds
+            .names()
+            .filter_map(|k| Some((k.to_string(), self.kinds.max_running(k)?)))
+            .collect();
         limits.extend(self.config.kind_limits.iter().map(|(k, n)| (k.clone(), *n)));
-        limits.into_iter().map(|(k, n)| (k, n.min(u32::MAX as usize) as u32)).collect()
+        limits
+            .into_iter()
+            .map(|(k, n)| (k, n.min(u32::MAX as usize) as u32))
+            .collect()
     }
 
     fn start_job(self: &Arc<Self>, claimed: QueuedJob, fence: Arc<str>) {
@@ -187,16 +206,25 @@ impl Runner {
                 abort: None,
             },
         );
-        let handle = self.tracker.spawn(Arc::clone(self).run(claimed, fence, cancel));
+        let handle = self
+            .tracker
+            .spawn(Arc::clone(self).run(claimed, fence, cancel));
         if let Some(r) = running.get_mut(&id) {
             r.abort = Some(handle.abort_handle());
         }
     }
 
     async fn run(self: Arc<Self>, claimed: QueuedJob, fence: Arc<str>, cancel: CancellationToken) {
-        let QueuedJob { owner, job, checkpoint } = claimed;
+        let QueuedJob {
+            owner,
+            job,
+            checkpoint,
+        } = claimed;
         let (id, kind) = (job.id.clone(), job.kind.clone());
-        let timeout = job.timeout_ms.map(Duration::from_millis).or_else(|| self.kinds.default_timeout(&job.kind));
+        let timeout = job
+            .timeout_ms
+            .map(Duration::from_millis)
+            .or_else(|| self.kinds.default_timeout(&job.kind));
         let mut ctx = JobContext::new(
             id.clone(),
             owner.clone(),
@@ -214,7 +242,10 @@ impl Runner {
                 Ok(r) => r,
                 Err(_) => Ok(Err(JobError {
                     code: "timeout".into(),
-                    message: format!("the job ran longer than its {} ms timeout", limit.as_millis()),
+                    message: format!(
+                        "the job ran longer than its {} ms timeout",
+                        limit.as_millis()
+                    ),
                 })),
             },
             None => work.await,
@@ -237,15 +268,30 @@ impl Runner {
 
     /// Records how a job ended. An interrupted job of a resumable kind is queued again, to
     /// continue from its checkpoint wherever it is claimed next.
-    async fn end(&self, owner: &str, id: &str, kind: &str, fence: &str, status: JobStatus, error: Option<JobError>) {
+    async fn end(
+        &self,
+        owner: &str,
+        id: &str,
+        kind: &str,
+        fence: &str,
+        status: JobStatus,
+        error: Option<JobError>,
+    ) {
         let fence = Some(fence.to_string());
         let recorded = match (status, error) {
             (JobStatus::Interrupted, error) => {
                 let error = error.unwrap_or_else(interrupted);
                 let requeue = self.kinds.is_resumable(kind);
-                self.writer.interrupt(owner, id, error, requeue, fence).await.map(drop)
+                self.writer
+                    .interrupt(owner, id, error, requeue, fence)
+                    .await
+                    .map(drop)
             }
-            (status, error) => self.writer.transition(owner, id, status, error, fence).await.map(drop),
+            (status, error) => self
+                .writer
+                .transition(owner, id, status, error, fence)
+                .await
+                .map(drop),
         };
         if let Err(e) = recorded {
             tracing::error!(job = %id, %status, error = %e, "cannot record how a job ended; it will be taken over as interrupted");
@@ -279,8 +325,15 @@ impl Runner {
     /// (`cancelled`, code `cancel_timeout`). False if this process does not run it. The job's
     /// move to `cancelling` is the caller's to record.
     pub fn stop(self: &Arc<Self>, id: &str) -> bool {
-        let found = self.running.lock().unwrap().get(id).map(|r| (r.owner.clone(), Arc::clone(&r.fence), r.cancel.clone()));
-        let Some((owner, fence, cancel)) = found else { return false };
+        let found = self
+            .running
+            .lock()
+            .unwrap()
+            .get(id)
+            .map(|r| (r.owner.clone(), Arc::clone(&r.fence), r.cancel.clone()));
+        let Some((owner, fence, cancel)) = found else {
+            return false;
+        };
         if cancel.is_cancelled() {
             return true;
         }
@@ -322,13 +375,24 @@ impl Runner {
     pub async fn shutdown(&self) {
         self.shutdown.cancel();
         self.tracker.close();
-        if tokio::time::timeout(self.config.grace, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(self.config.grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
             let stuck: Vec<(String, Running)> = self.running.lock().unwrap().drain().collect();
             for (id, r) in stuck {
                 if let Some(a) = r.abort {
                     a.abort();
                 }
-                self.end(&r.owner, &id, &r.kind, &r.fence, JobStatus::Interrupted, Some(interrupted())).await;
+                self.end(
+                    &r.owner,
+                    &id,
+                    &r.kind,
+                    &r.fence,
+                    JobStatus::Interrupted,
+                    Some(interrupted()),
+                )
+                .await;
             }
         }
     }
@@ -336,7 +400,10 @@ impl Runner {
 
 /// The error recorded on a job the server stopped without finishing it.
 pub fn interrupted() -> JobError {
-    JobError { code: "interrupted".into(), message: "the server stopped while this job was running".into() }
+    JobError {
+        code: "interrupted".into(),
+        message: "the server stopped while this job was running".into(),
+    }
 }
 
 /// The error recorded on a job whose kind panicked, with the panic's message.
@@ -346,7 +413,10 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> JobError {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "the job panicked".to_string());
-    JobError { code: "panic".into(), message }
+    JobError {
+        code: "panic".into(),
+        message,
+    }
 }
 
 #[cfg(test)]
@@ -360,7 +430,9 @@ mod tests {
     /// Never looks at its cancellation, as a job stuck in a call that does not return.
     struct Deaf;
 
-    #[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema, garde::Validate)]
+    #[derive(
+        Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema, garde::Validate,
+    )]
     #[garde(context(KindEnv))]
     struct DeafParams {}
 
@@ -393,7 +465,10 @@ mod tests {
             let engine = Engine::start(store, config).await.unwrap();
             let me = Caller::new("me");
             let mut events = engine.bus().subscribe("me");
-            let job = engine.create_job(&me, "deaf", serde_json::json!({})).await.unwrap();
+            let job = engine
+                .create_job(&me, "deaf", serde_json::json!({}))
+                .await
+                .unwrap();
             loop {
                 let e = events.recv().await.unwrap();
                 if e.kind == EventType::Job && e.data().contains(r#""status":"running""#) {
@@ -403,7 +478,11 @@ mod tests {
             // At once, as the claim's event arrives.
             engine.shutdown().await;
             let stored = engine.store().job(None, &job.id).await.unwrap().unwrap();
-            assert_eq!(stored.status, JobStatus::Interrupted, "round {round}: {stored:?}");
+            assert_eq!(
+                stored.status,
+                JobStatus::Interrupted,
+                "round {round}: {stored:?}"
+            );
         }
     }
 }

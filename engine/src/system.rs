@@ -59,15 +59,26 @@ impl Engine {
         let now = crate::now_ms();
         let store = &self.inner.store;
         let unfinished = store.unfinished_by_kind().await.map_err(read_failed)?;
-        let finished = store.finished_since(now - 3_600_000).await.map_err(read_failed)?;
+        let finished = store
+            .finished_since(now - 3_600_000)
+            .await
+            .map_err(read_failed)?;
         let mut kinds: Vec<String> = self.kinds().into_iter().map(|k| k.name).collect();
-        for k in unfinished.iter().map(|c| &c.kind).chain(finished.iter().map(|f| &f.kind)) {
+        for k in unfinished
+            .iter()
+            .map(|c| &c.kind)
+            .chain(finished.iter().map(|f| &f.kind))
+        {
             if !kinds.contains(k) {
                 kinds.push(k.clone());
             }
         }
         let count = |kind: &str, statuses: &[JobStatus]| {
-            unfinished.iter().filter(|c| c.kind == kind && statuses.contains(&c.status)).map(|c| c.n).sum::<u64>()
+            unfinished
+                .iter()
+                .filter(|c| c.kind == kind && statuses.contains(&c.status))
+                .map(|c| c.n)
+                .sum::<u64>()
         };
         let kinds = kinds
             .into_iter()
@@ -79,7 +90,8 @@ impl Engine {
                     queued: count(&kind, &[JobStatus::Queued]),
                     running: count(&kind, &[JobStatus::Running, JobStatus::Cancelling]),
                     finished_last_hour: ended.len() as u64,
-                    unsuccessful_last_hour: ended.iter().filter(|f| f.status != "succeeded").count() as u64,
+                    unsuccessful_last_hour: ended.iter().filter(|f| f.status != "succeeded").count()
+                        as u64,
                     queue_p50_ms: percentile(&mut queued_ms, 50.0),
                     queue_p95_ms: percentile(&mut queued_ms, 95.0),
                     run_p50_ms: percentile(&mut ran_ms, 50.0),
@@ -113,7 +125,8 @@ impl Engine {
             now,
             kinds,
             finished_last_hour: finished.len() as u64,
-            unsuccessful_last_hour: finished.iter().filter(|f| f.status != "succeeded").count() as u64,
+            unsuccessful_last_hour: finished.iter().filter(|f| f.status != "succeeded").count()
+                as u64,
             open_streams: self.bus().subscriptions() as u64,
             events_per_second: self.inner.head_samples.rate(now, head),
             store_bytes: store.size_bytes().await.map_err(read_failed)?,

@@ -62,7 +62,11 @@ impl Default for Metrics {
 impl Metrics {
     /// Adds the engine's metrics to `registry`, under `headway_`.
     pub fn register(&self, registry: &mut Registry) {
-        registry.register("headway_jobs_created", "Jobs created, by kind", self.created.clone());
+        registry.register(
+            "headway_jobs_created",
+            "Jobs created, by kind",
+            self.created.clone(),
+        );
         registry.register(
             "headway_jobs_finished",
             "Jobs that ended, by kind and final status",
@@ -80,10 +84,26 @@ impl Metrics {
             Unit::Seconds,
             self.run_seconds.clone(),
         );
-        registry.register("headway_jobs_queued", "Jobs waiting to run, by kind (the store's count)", self.queued.clone());
-        registry.register("headway_jobs_running", "Jobs running or cancelling, by kind (the store's count)", self.running.clone());
-        registry.register("headway_events_written", "Events this process committed", self.events_written.clone());
-        registry.register("headway_writer_batch_size", "Changes per transaction of the writer", self.batch_size.clone());
+        registry.register(
+            "headway_jobs_queued",
+            "Jobs waiting to run, by kind (the store's count)",
+            self.queued.clone(),
+        );
+        registry.register(
+            "headway_jobs_running",
+            "Jobs running or cancelling, by kind (the store's count)",
+            self.running.clone(),
+        );
+        registry.register(
+            "headway_events_written",
+            "Events this process committed",
+            self.events_written.clone(),
+        );
+        registry.register(
+            "headway_writer_batch_size",
+            "Changes per transaction of the writer",
+            self.batch_size.clone(),
+        );
         registry.register_with_unit(
             "headway_writer_commit",
             "Time of one writer transaction, from its start to the end of its commit",
@@ -94,14 +114,22 @@ impl Metrics {
 
     /// A job was created.
     pub fn created(&self, job: &Job) {
-        self.created.get_or_create(&KindLabel { kind: job.kind.clone() }).inc();
+        self.created
+            .get_or_create(&KindLabel {
+                kind: job.kind.clone(),
+            })
+            .inc();
     }
 
     /// A job started, as it was claimed: its time in the queue.
     pub fn started(&self, job: &Job) {
         if let Some(started) = job.started_at {
             let waited = (started - job.created_at).max(0) as f64 / 1000.0;
-            self.queue_seconds.get_or_create(&KindLabel { kind: job.kind.clone() }).observe(waited);
+            self.queue_seconds
+                .get_or_create(&KindLabel {
+                    kind: job.kind.clone(),
+                })
+                .observe(waited);
         }
     }
 
@@ -111,10 +139,19 @@ impl Metrics {
             return;
         }
         let status: &'static str = job.status.into();
-        self.finished.get_or_create(&FinishedLabels { kind: job.kind.clone(), status }).inc();
+        self.finished
+            .get_or_create(&FinishedLabels {
+                kind: job.kind.clone(),
+                status,
+            })
+            .inc();
         if let (Some(started), Some(finished)) = (job.started_at, job.finished_at) {
             let ran = (finished - started).max(0) as f64 / 1000.0;
-            self.run_seconds.get_or_create(&KindLabel { kind: job.kind.clone() }).observe(ran);
+            self.run_seconds
+                .get_or_create(&KindLabel {
+                    kind: job.kind.clone(),
+                })
+                .observe(ran);
         }
     }
 
@@ -130,12 +167,20 @@ impl Metrics {
     pub async fn refresh(&self, store: &Store, kinds: &[&str]) -> StoreResult<()> {
         let counts = store.unfinished_by_kind().await?;
         for kind in kinds {
-            let label = KindLabel { kind: kind.to_string() };
+            let label = KindLabel {
+                kind: kind.to_string(),
+            };
             let n = |status: JobStatus| {
-                counts.iter().filter(|c| c.kind == *kind && c.status == status).map(|c| c.n).sum::<u64>() as i64
+                counts
+                    .iter()
+                    .filter(|c| c.kind == *kind && c.status == status)
+                    .map(|c| c.n)
+                    .sum::<u64>() as i64
             };
             self.queued.get_or_create(&label).set(n(JobStatus::Queued));
-            self.running.get_or_create(&label).set(n(JobStatus::Running) + n(JobStatus::Cancelling));
+            self.running
+                .get_or_create(&label)
+                .set(n(JobStatus::Running) + n(JobStatus::Cancelling));
         }
         Ok(())
     }

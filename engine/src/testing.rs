@@ -47,7 +47,10 @@ impl TestDb {
         }
         let dir = tempfile::tempdir().expect("a temporary folder");
         let url = format!("sqlite://{}/h.db", dir.path().display());
-        TestDb { url, _dir: Some(dir) }
+        TestDb {
+            url,
+            _dir: Some(dir),
+        }
     }
 
     /// Opens the database as a server does.

@@ -11,8 +11,10 @@
 //! commits. If the whole batch fails, every caller in it gets the error.
 
 use crate::bus::{Bus, Event};
+use crate::store::{
+    Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, Store, StoreError, Write,
+};
 use crate::telemetry::Metrics;
-use crate::store::{Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, Store, StoreError, Write};
 use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -92,7 +94,13 @@ impl Writer {
         let metrics = Arc::new(Metrics::default());
         let counted = Arc::clone(&metrics);
         store.observe_batches(Arc::new(move |stats| counted.batch(stats)));
-        Ok(Writer { store, heads, observer, metrics, unannounced: Arc::default() })
+        Ok(Writer {
+            store,
+            heads,
+            observer,
+            metrics,
+            unannounced: Arc::default(),
+        })
     }
 
     /// What this process's writes added up to (see [`Metrics`]).
@@ -165,7 +173,12 @@ impl Writer {
     pub async fn create(&self, owner: &str, job: Job) -> Result<Job, WriteError> {
         let id = job.id.clone();
         self.unannounced.lock().unwrap().insert(id.clone());
-        let outcome = self.ask(Change::Create { owner: owner.into(), job }).await;
+        let outcome = self
+            .ask(Change::Create {
+                owner: owner.into(),
+                job,
+            })
+            .await;
         // Logged under the lock, so that a claim on another thread cannot log "job started"
         // between this taking the job out of the set and logging its creation.
         let mut unannounced = self.unannounced.lock().unwrap();
@@ -194,7 +207,13 @@ impl Writer {
         error: Option<JobError>,
         fence: Fence,
     ) -> Result<Option<Job>, WriteError> {
-        let change = Change::Transition { owner: owner.into(), job_id: job_id.into(), to, error, fence };
+        let change = Change::Transition {
+            owner: owner.into(),
+            job_id: job_id.into(),
+            to,
+            error,
+            fence,
+        };
         match self.ask(change).await? {
             Outcome::Job(job) => Ok(self.count(job)),
             other => Err(unexpected(other)),
@@ -211,7 +230,13 @@ impl Writer {
         requeue: bool,
         fence: Fence,
     ) -> Result<Option<Job>, WriteError> {
-        let change = Change::Interrupt { owner: owner.into(), job_id: job_id.into(), error, requeue, fence };
+        let change = Change::Interrupt {
+            owner: owner.into(),
+            job_id: job_id.into(),
+            error,
+            requeue,
+            fence,
+        };
         match self.ask(change).await? {
             // Queued again, it was counted as interrupted; it counts again when it ends.
             Outcome::Job(Some(job)) if requeue && job.status == JobStatus::Queued => {
@@ -234,7 +259,15 @@ impl Writer {
         kinds: Vec<String>,
         limits: Vec<(String, u32)>,
     ) -> Result<Vec<QueuedJob>, WriteError> {
-        match self.ask(Change::Claim { by: by.into(), slots, kinds, limits }).await? {
+        match self
+            .ask(Change::Claim {
+                by: by.into(),
+                slots,
+                kinds,
+                limits,
+            })
+            .await?
+        {
             Outcome::Claimed(jobs) => {
                 let mut unannounced = self.unannounced.lock().unwrap();
                 for q in &jobs {
@@ -252,16 +285,41 @@ impl Writer {
     }
 
     pub async fn progress(&self, owner: &str, job_id: &str, progress: Progress, fence: Fence) {
-        self.tell(Change::Progress { owner: owner.into(), job_id: job_id.into(), progress, fence }).await
+        self.tell(Change::Progress {
+            owner: owner.into(),
+            job_id: job_id.into(),
+            progress,
+            fence,
+        })
+        .await
     }
 
-    pub async fn log(&self, owner: &str, job_id: &str, level: LogLevel, line: String, fence: Fence) {
-        self.tell(Change::Log { owner: owner.into(), job_id: job_id.into(), level, line, fence }).await
+    pub async fn log(
+        &self,
+        owner: &str,
+        job_id: &str,
+        level: LogLevel,
+        line: String,
+        fence: Fence,
+    ) {
+        self.tell(Change::Log {
+            owner: owner.into(),
+            job_id: job_id.into(),
+            level,
+            line,
+            fence,
+        })
+        .await
     }
 
     /// Saves a resumable job's checkpoint.
     pub async fn checkpoint(&self, job_id: &str, value: serde_json::Value, fence: Fence) {
-        self.tell(Change::Checkpoint { job_id: job_id.into(), value, fence }).await
+        self.tell(Change::Checkpoint {
+            job_id: job_id.into(),
+            value,
+            fence,
+        })
+        .await
     }
 
     /// Writes a log line and saves a checkpoint in the same commit: a job resumed from the
@@ -274,8 +332,18 @@ impl Writer {
         value: serde_json::Value,
         fence: Fence,
     ) {
-        let log = Change::Log { owner: owner.into(), job_id: job_id.into(), level, line, fence: fence.clone() };
-        let checkpoint = Change::Checkpoint { job_id: job_id.into(), value, fence };
+        let log = Change::Log {
+            owner: owner.into(),
+            job_id: job_id.into(),
+            level,
+            line,
+            fence: fence.clone(),
+        };
+        let checkpoint = Change::Checkpoint {
+            job_id: job_id.into(),
+            value,
+            fence,
+        };
         self.tell(Change::Together(vec![log, checkpoint])).await
     }
 

@@ -6,8 +6,20 @@ use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 /// What a signed-in user may do. Each role may do everything the one before it may, except
 /// that a viewer starts nothing.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Display,
-    EnumString, IntoStaticStr, VariantArray,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -43,8 +55,17 @@ impl Role {
 
 /// What an API token may do on its owner's behalf.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Display, EnumString,
-    IntoStaticStr, VariantArray,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -105,7 +126,10 @@ pub fn check_username(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > MAX_NAME {
         return Err(format!("a user name has 1 to {MAX_NAME} characters"));
     }
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)) {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+    {
         return Err("a user name has only lowercase letters, digits, '.', '_' and '-'".into());
     }
     Ok(())
@@ -135,7 +159,9 @@ mod tests {
     fn roles_order_their_powers() {
         assert!(!Role::Viewer.starts() && Role::Viewer.sees_all() && !Role::Viewer.acts_on_all());
         assert!(Role::Member.starts() && !Role::Member.sees_all() && !Role::Member.acts_on_all());
-        assert!(Role::Operator.starts() && Role::Operator.sees_all() && Role::Operator.acts_on_all());
+        assert!(
+            Role::Operator.starts() && Role::Operator.sees_all() && Role::Operator.acts_on_all()
+        );
         assert!(Role::Admin.acts_on_all());
         assert_eq!(Role::parse("operator"), Some(Role::Operator));
         assert_eq!(Role::parse("root"), None);

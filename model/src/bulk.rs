@@ -49,6 +49,10 @@ pub struct BulkAnswer {
 impl BulkAnswer {
     pub fn of(results: Vec<BulkResult>) -> BulkAnswer {
         let done = results.iter().filter(|r| r.done).count();
-        BulkAnswer { done, not_done: results.len() - done, results }
+        BulkAnswer {
+            done,
+            not_done: results.len() - done,
+            results,
+        }
     }
 }

@@ -135,8 +135,16 @@ impl LogFilter {
     /// From the page's query values: empty ones, `all` and unknown levels mean no filter; the
     /// search is trimmed and cut to [`MAX_LOG_SEARCH`] characters.
     pub fn from_query(q: Option<&str>, level: Option<&str>) -> LogFilter {
-        let q = q.map(str::trim).filter(|q| !q.is_empty()).map(|q| q.chars().take(MAX_LOG_SEARCH).collect());
-        LogFilter { q, level: level.and_then(LogLevel::parse).filter(|l| *l != LogLevel::Info) }
+        let q = q
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(|q| q.chars().take(MAX_LOG_SEARCH).collect());
+        LogFilter {
+            q,
+            level: level
+                .and_then(LogLevel::parse)
+                .filter(|l| *l != LogLevel::Info),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -159,7 +167,11 @@ impl LogFilter {
             LogLevel::Warn => 1,
             LogLevel::Error => 2,
         };
-        rank >= self.min_rank() && self.q.as_deref().is_none_or(|q| !find_all(&line.line, q).is_empty())
+        rank >= self.min_rank()
+            && self
+                .q
+                .as_deref()
+                .is_none_or(|q| !find_all(&line.line, q).is_empty())
     }
 }
 
@@ -184,7 +196,13 @@ mod log_filter_tests {
     use super::*;
 
     fn line(level: LogLevel, text: &str) -> LogLine {
-        LogLine { job_id: "j".into(), seq: 1, level, line: text.into(), at: 0 }
+        LogLine {
+            job_id: "j".into(),
+            seq: 1,
+            level,
+            line: text.into(),
+            at: 0,
+        }
     }
 
     #[test]
@@ -197,7 +215,13 @@ mod log_filter_tests {
         assert!(!f.matches(&line(LogLevel::Warn, "item 8 failed")));
         assert!(LogFilter::from_query(Some(""), Some("all")).is_empty());
         assert!(LogFilter::from_query(None, Some("info")).is_empty());
-        assert_eq!(LogFilter::from_query(Some(&"x".repeat(500)), None).q.unwrap().len(), MAX_LOG_SEARCH);
+        assert_eq!(
+            LogFilter::from_query(Some(&"x".repeat(500)), None)
+                .q
+                .unwrap()
+                .len(),
+            MAX_LOG_SEARCH
+        );
     }
 
     #[test]
@@ -208,4 +232,3 @@ mod log_filter_tests {
         assert!(find_all("abc", "").is_empty());
     }
 }
-

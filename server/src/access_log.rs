@@ -13,8 +13,8 @@ use axum::response::Response;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
+use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{HttpMakeClassifier, TraceLayer};
 use tracing::Span;
@@ -115,7 +115,10 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.append(axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            h.append(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         h
     }
@@ -129,13 +132,22 @@ mod tests {
         assert_eq!(client_address(other, &h, &[proxy]), other);
         assert_eq!(client_address(proxy, &h, &[]), proxy);
         // Trusted: the nearest forwarded address.
-        assert_eq!(client_address(proxy, &h, &[proxy]), "198.51.100.2".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_address(proxy, &h, &[proxy]),
+            "198.51.100.2".parse::<IpAddr>().unwrap()
+        );
         // A chain of our own proxies is skipped.
         let chain = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.9")]);
-        assert_eq!(client_address(proxy, &chain, &[proxy, other]), "203.0.113.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_address(proxy, &chain, &[proxy, other]),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
         // Without X-Forwarded-For, X-Real-IP; without either, the proxy itself.
         let real = headers(&[("x-real-ip", "203.0.113.8")]);
-        assert_eq!(client_address(proxy, &real, &[proxy]), "203.0.113.8".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_address(proxy, &real, &[proxy]),
+            "203.0.113.8".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
         // Garbage is ignored.
         let junk = headers(&[("x-forwarded-for", "not an address")]);

@@ -55,13 +55,18 @@ pub async fn sign_in(
     match attempt(&state, &identity, &body.username, &body.password, client).await {
         Ok(me) => Json(me).into_response(),
         Err(SignInError::Refused) => ApiError(refused()).into_response(),
-        Err(SignInError::TooMany(wait)) => too_many(wait, ApiError(too_many_error(wait)).into_response()),
+        Err(SignInError::TooMany(wait)) => {
+            too_many(wait, ApiError(too_many_error(wait)).into_response())
+        }
         Err(SignInError::Failed(e)) => ApiError(e).into_response(),
     }
 }
 
 /// `DELETE /api/v1/session`.
-pub async fn sign_out(State(state): State<AppState>, Extension(identity): Extension<Identity>) -> ApiResult<StatusCode> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+) -> ApiResult<StatusCode> {
     if let Some(session) = &identity.session {
         state.identities.sign_out(session).await?;
     }
@@ -89,9 +94,11 @@ pub async fn sign_in_form(
     let next = safe_next(&form.next);
     match attempt(&state, &identity, &form.username, &form.password, client).await {
         Ok(_) => Redirect::to(next).into_response(),
-        Err(SignInError::Refused) => {
-            Redirect::to(&format!("/signin?failed=1&next={}", model::url_encode(next))).into_response()
-        }
+        Err(SignInError::Refused) => Redirect::to(&format!(
+            "/signin?failed=1&next={}",
+            model::url_encode(next)
+        ))
+        .into_response(),
         Err(SignInError::TooMany(wait)) => {
             let secs = wait.as_secs().max(1);
             too_many(wait, Html(format!(
@@ -105,7 +112,10 @@ pub async fn sign_in_form(
 }
 
 /// `POST /signout`: the header's form.
-pub async fn sign_out_form(State(state): State<AppState>, Extension(identity): Extension<Identity>) -> Response {
+pub async fn sign_out_form(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+) -> Response {
     if let Some(session) = &identity.session {
         if let Err(e) = state.identities.sign_out(session).await {
             return ApiError(e).into_response();
@@ -118,11 +128,22 @@ pub async fn sign_out_form(State(state): State<AppState>, Extension(identity): E
     .into_response()
 }
 
-async fn attempt(state: &AppState, identity: &Identity, name: &str, password: &str, client: IpAddr) -> Result<Me, SignInError> {
+async fn attempt(
+    state: &AppState,
+    identity: &Identity,
+    name: &str,
+    password: &str,
+    client: IpAddr,
+) -> Result<Me, SignInError> {
     let session = identity.session.as_ref().ok_or_else(|| {
-        SignInError::Failed(AppError::bad_request("sign in with a browser session, not a bearer token"))
+        SignInError::Failed(AppError::bad_request(
+            "sign in with a browser session, not a bearer token",
+        ))
     })?;
-    let user = state.identities.sign_in(session, name, password, client).await?;
+    let user = state
+        .identities
+        .sign_in(session, name, password, client)
+        .await?;
     Ok(Me {
         username: Some(user.name),
         role: Role::parse(&user.role).unwrap_or(Role::Viewer),
@@ -146,7 +167,10 @@ fn refused() -> AppError {
 fn too_many_error(wait: Duration) -> AppError {
     AppError::new(
         ErrorCode::TooManyRequests,
-        format!("too many failed sign-ins; try again in {} seconds", wait.as_secs().max(1)),
+        format!(
+            "too many failed sign-ins; try again in {} seconds",
+            wait.as_secs().max(1)
+        ),
     )
 }
 
@@ -219,7 +243,10 @@ pub async fn revoke_token(
 }
 
 /// `GET /api/v1/users` (admins).
-pub async fn list_users(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> ApiResult<Json<Vec<UserInfo>>> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<UserInfo>>> {
     caller.may_administer()?;
     Ok(Json(state.identities.accounts().list().await?))
 }
@@ -239,7 +266,11 @@ pub async fn add_user(
     ApiJson(body): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserInfo>)> {
     caller.may_administer()?;
-    let user = state.identities.accounts().add(&body.username, body.role, &body.password).await?;
+    let user = state
+        .identities
+        .accounts()
+        .add(&body.username, body.role, &body.password)
+        .await?;
     tracing::info!(user = %user.username, role = %user.role, by = caller.name().unwrap_or_default(), "account added");
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -263,7 +294,11 @@ pub async fn change_user(
     caller.may_administer()?;
     let accounts = state.identities.accounts();
     if change.role.is_none() && change.password.is_none() && change.disabled.is_none() {
-        return Err(AppError::new(ErrorCode::InvalidParams, "nothing to change: send role, password or disabled").into());
+        return Err(AppError::new(
+            ErrorCode::InvalidParams,
+            "nothing to change: send role, password or disabled",
+        )
+        .into());
     }
     if let Some(role) = change.role {
         accounts.set_role(&name, role).await?;

@@ -3,8 +3,8 @@
 //! ends are ended for every server on the database).
 
 use crate::config::{TokensCommand, UsersCommand};
-use engine::accounts::Accounts;
 use crate::Config;
+use engine::accounts::Accounts;
 use engine::store::{Access, Store};
 use model::AppError;
 use std::io::{BufRead, IsTerminal};
@@ -13,9 +13,16 @@ use std::io::{BufRead, IsTerminal};
 pub async fn users(config: &Config, command: &UsersCommand) -> Result<String, String> {
     let accounts = open(config).await?;
     match command {
-        UsersCommand::Add { name, role, password_stdin } => {
+        UsersCommand::Add {
+            name,
+            role,
+            password_stdin,
+        } => {
             let password = read_password(*password_stdin, &format!("Password for {name}: "))?;
-            let user = accounts.add(name, (*role).into(), &password).await.map_err(say)?;
+            let user = accounts
+                .add(name, (*role).into(), &password)
+                .await
+                .map_err(say)?;
             Ok(format!("added {} ({})", user.username, user.role))
         }
         UsersCommand::List => {
@@ -31,10 +38,15 @@ pub async fn users(config: &Config, command: &UsersCommand) -> Result<String, St
             accounts.set_role(name, (*role).into()).await.map_err(say)?;
             Ok(format!("{name} is now {}", model::Role::from(*role)))
         }
-        UsersCommand::SetPassword { name, password_stdin } => {
+        UsersCommand::SetPassword {
+            name,
+            password_stdin,
+        } => {
             let password = read_password(*password_stdin, &format!("New password for {name}: "))?;
             accounts.set_password(name, &password).await.map_err(say)?;
-            Ok(format!("changed the password of {name}; their sessions have ended"))
+            Ok(format!(
+                "changed the password of {name}; their sessions have ended"
+            ))
         }
         UsersCommand::Disable { name } => {
             accounts.set_disabled(name, true).await.map_err(say)?;
@@ -51,14 +63,19 @@ pub async fn tokens(config: &Config, command: &TokensCommand) -> Result<String, 
     let accounts = open(config).await?;
     match command {
         TokensCommand::Create { name, user, scope } => {
-            let token = accounts.create_token_for(user, name, (*scope).into()).await.map_err(say)?;
+            let token = accounts
+                .create_token_for(user, name, (*scope).into())
+                .await
+                .map_err(say)?;
             Ok(token.token)
         }
     }
 }
 
 async fn open(config: &Config) -> Result<Accounts, String> {
-    let store = Store::open(&config.database_url, Access::Shared).await.map_err(|e| e.to_string())?;
+    let store = Store::open(&config.database_url, Access::Shared)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(Accounts::new(store))
 }
 
@@ -74,11 +91,16 @@ fn say(e: AppError) -> String {
 fn read_password(from_stdin: bool, prompt: &str) -> Result<String, String> {
     if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the password: {e}"))?;
         return Ok(line.trim_end_matches(['\n', '\r']).to_string());
     }
-    let first = rpassword::prompt_password(prompt).map_err(|e| format!("cannot read the password: {e}"))?;
-    let again = rpassword::prompt_password("Again: ").map_err(|e| format!("cannot read the password: {e}"))?;
+    let first =
+        rpassword::prompt_password(prompt).map_err(|e| format!("cannot read the password: {e}"))?;
+    let again = rpassword::prompt_password("Again: ")
+        .map_err(|e| format!("cannot read the password: {e}"))?;
     if first != again {
         return Err("the two passwords differ".into());
     }

@@ -172,7 +172,11 @@ pub async fn list_jobs(
     for job in jobs {
         views.push(JobView::of(&state.engine, &caller, job).await?);
     }
-    Ok(Json(JobViewPage { jobs: views, next, prev }))
+    Ok(Json(JobViewPage {
+        jobs: views,
+        next,
+        prev,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,23 +244,38 @@ pub async fn job_log_text(
             match engine.job_log(&caller, &id, after, LOG_TEXT_PAGE).await {
                 Ok(lines) if lines.is_empty() => None,
                 Ok(lines) => {
-                    let next = (lines.len() as u32 == LOG_TEXT_PAGE).then(|| lines.last().map_or(after, |l| l.seq));
+                    let next = (lines.len() as u32 == LOG_TEXT_PAGE)
+                        .then(|| lines.last().map_or(after, |l| l.seq));
                     let mut text = String::with_capacity(lines.len() * 64);
                     for l in &lines {
-                        text.push_str(&format!("{} {:<5} {}\n", app::format::iso(l.at), l.level.as_str(), l.line));
+                        text.push_str(&format!(
+                            "{} {:<5} {}\n",
+                            app::format::iso(l.at),
+                            l.level.as_str(),
+                            l.line
+                        ));
                     }
                     Some((Ok::<_, std::io::Error>(bytes::Bytes::from(text)), next))
                 }
                 // The download ends short; the error is logged where it happened.
-                Err(_) => Some((Err(std::io::Error::other("the log could not be read")), None)),
+                Err(_) => Some((
+                    Err(std::io::Error::other("the log could not be read")),
+                    None,
+                )),
             }
         }
     });
     let name = format!("{}-{}.log", job.kind, &job.id[..8.min(job.id.len())]);
     Ok((
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         axum::body::Body::from_stream(pages),
     )

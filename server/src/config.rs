@@ -119,7 +119,11 @@ pub struct Config {
     /// this address are logged with the client's address instead of the proxy's. Repeat the
     /// flag (or comma-separate in the environment) for several. Requests from anywhere else
     /// are logged with their own peer address, whatever they claim.
-    #[arg(long = "trusted-proxy", env = "HEADWAY_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        env = "HEADWAY_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
     /// Who may use Headway: `open` (anyone who reaches it gets an anonymous session and sees
@@ -221,7 +225,11 @@ pub enum UsersCommand {
     /// Lists the accounts.
     List,
     /// Changes an account's role.
-    SetRole { name: String, #[arg(value_enum)] role: RoleName },
+    SetRole {
+        name: String,
+        #[arg(value_enum)]
+        role: RoleName,
+    },
     /// Sets a new password; the account's sessions end.
     SetPassword {
         name: String,

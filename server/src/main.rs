@@ -16,11 +16,16 @@ async fn main() {
         .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into());
     match config.log_format {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
     }
     if let Some(command) = &config.command {
         let done = match command {
-            Command::Notice { text, clear } => server::notice::run(&config, text.as_deref(), *clear).await,
+            Command::Notice { text, clear } => {
+                server::notice::run(&config, text.as_deref(), *clear).await
+            }
             Command::Users(users) => server::accounts_cli::users(&config, users).await,
             Command::Tokens(tokens) => server::accounts_cli::tokens(&config, tokens).await,
         };

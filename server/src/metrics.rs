@@ -79,7 +79,11 @@ impl ServerMetrics {
             Unit::Seconds,
             self.duration.clone(),
         );
-        registry.register("headway_streams_open", "Event streams and long polls open now", self.open.clone());
+        registry.register(
+            "headway_streams_open",
+            "Event streams and long polls open now",
+            self.open.clone(),
+        );
         registry.register_with_unit(
             "headway_stream_sent",
             "Bytes of events sent on event streams and long polls",
@@ -101,7 +105,10 @@ impl ServerMetrics {
     /// Counts a stream or long poll as open until the guard is dropped.
     pub fn opened(self: &Arc<Self>, transport: &'static str) -> OpenStream {
         self.open.get_or_create(&StreamLabels { transport }).inc();
-        OpenStream { metrics: Arc::clone(self), transport }
+        OpenStream {
+            metrics: Arc::clone(self),
+            transport,
+        }
     }
 
     pub fn sent(&self, bytes: usize) {
@@ -128,7 +135,12 @@ pub struct OpenStream {
 
 impl Drop for OpenStream {
     fn drop(&mut self) {
-        self.metrics.open.get_or_create(&StreamLabels { transport: self.transport }).dec();
+        self.metrics
+            .open
+            .get_or_create(&StreamLabels {
+                transport: self.transport,
+            })
+            .dec();
     }
 }
 
@@ -146,23 +158,38 @@ impl Telemetry {
         engine.metrics().register(&mut registry);
         let server = Arc::new(ServerMetrics::new());
         server.register(&mut registry);
-        Telemetry { registry, server, public }
+        Telemetry {
+            registry,
+            server,
+            public,
+        }
     }
 }
 
 /// Counts every request by method, route (the route's pattern, never the raw path) and status,
 /// and times it.
-pub async fn count_requests(State(telemetry): State<Arc<Telemetry>>, req: Request, next: Next) -> Response {
+pub async fn count_requests(
+    State(telemetry): State<Arc<Telemetry>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let method = req.method().as_str().to_string();
     let route = route_of(&req);
     let started = Instant::now();
     let response = next.run(req).await;
     let m = &telemetry.server;
     m.duration
-        .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
+        .get_or_create(&RouteLabels {
+            method: method.clone(),
+            route: route.clone(),
+        })
         .observe(started.elapsed().as_secs_f64());
     m.requests
-        .get_or_create(&RequestLabels { method, route, status: response.status().as_u16() })
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
         .inc();
     response
 }

@@ -1,10 +1,10 @@
 //! Start-up: bind the address, open the store, start the engine, and build the router with its
 //! layers. Every failure here is one clear line for the operator.
 
-use crate::identity::{self, Identities};
-use crate::serve::{self, Connections};
-use crate::metrics::{self, Telemetry};
 use crate::config::AuthMode;
+use crate::identity::{self, Identities};
+use crate::metrics::{self, Telemetry};
+use crate::serve::{self, Connections};
 use crate::{access_log, accounts_api, admin, api, refusals, sse, Config};
 use app::{shell, App};
 use axum::extract::FromRef;
@@ -129,7 +129,9 @@ impl Server {
             (None, Some(token)) if !token.trim().is_empty() => Some(token.trim().to_string()),
             (None, _) => {
                 // Processes sharing a database must agree on it: it is given, never made up.
-                tracing::warn!("no --admin-token (HEADWAY_ADMIN_TOKEN): operator requests are refused");
+                tracing::warn!(
+                    "no --admin-token (HEADWAY_ADMIN_TOKEN): operator requests are refused"
+                );
                 None
             }
         };
@@ -145,8 +147,13 @@ impl Server {
             );
         }
         let trusted_proxies = Arc::new(config.trusted_proxies.clone());
-        let identities =
-            Identities::new(store.clone(), config.secure_cookies, admin_token, auth, Arc::clone(&trusted_proxies));
+        let identities = Identities::new(
+            store.clone(),
+            config.secure_cookies,
+            admin_token,
+            auth,
+            Arc::clone(&trusted_proxies),
+        );
         let engine_config = EngineConfig {
             grace: Duration::from_millis(config.cancel_grace_ms),
             max_running: config.max_running as usize,
@@ -254,8 +261,8 @@ fn router(state: AppState) -> Router {
     let engine = state.engine.clone();
     let accounts = state.identities.accounts().clone();
     // `/system` is for operators and admins, and for everyone on a loopback-only open server.
-    let system_open =
-        state.leptos_options.site_addr.ip().is_loopback() && state.identities.mode() == AuthMode::Open;
+    let system_open = state.leptos_options.site_addr.ip().is_loopback()
+        && state.identities.mode() == AuthMode::Open;
     let api = Router::new()
         .route("/events", get(sse::all_events))
         .route("/kinds", get(api::kinds))
@@ -270,10 +277,19 @@ fn router(state: AppState) -> Router {
         .route("/jobs/{id}/log.txt", get(api::job_log_text))
         .route("/jobs/{id}/events", get(sse::job_events))
         .route("/me", get(accounts_api::me))
-        .route("/session", post(accounts_api::sign_in).delete(accounts_api::sign_out))
-        .route("/tokens", get(accounts_api::list_tokens).post(accounts_api::create_token))
+        .route(
+            "/session",
+            post(accounts_api::sign_in).delete(accounts_api::sign_out),
+        )
+        .route(
+            "/tokens",
+            get(accounts_api::list_tokens).post(accounts_api::create_token),
+        )
         .route("/tokens/{id}", delete(accounts_api::revoke_token))
-        .route("/users", get(accounts_api::list_users).post(accounts_api::add_user))
+        .route(
+            "/users",
+            get(accounts_api::list_users).post(accounts_api::add_user),
+        )
         .route("/users/{name}", patch(accounts_api::change_user))
         .route(
             "/admin/notices",
@@ -300,7 +316,9 @@ fn router(state: AppState) -> Router {
             state.identities.clone(),
             identity::identify,
         ))
-        .layer(axum::middleware::from_fn(identity::cross_site::refuse_cross_site))
+        .layer(axum::middleware::from_fn(
+            identity::cross_site::refuse_cross_site,
+        ))
         .layer(axum::middleware::from_fn(refusals::limit_body));
     // Everything else is a static asset (or the 404 page): no session is made or written.
     Router::new()

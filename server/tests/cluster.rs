@@ -39,13 +39,22 @@ impl Cluster {
         let alone = ONE_AT_A_TIME.lock().await;
         let dir = tempfile::tempdir().unwrap();
         let db = postgres_database().await;
-        let processes: Vec<Headway> = (0..n).map(|_| Headway::start(&db, dir.path(), args, env)).collect();
+        let processes: Vec<Headway> = (0..n)
+            .map(|_| Headway::start(&db, dir.path(), args, env))
+            .collect();
         let browser = processes[0].session();
-        Cluster { _alone: alone, browser, dir, db, processes }
+        Cluster {
+            _alone: alone,
+            browser,
+            dir,
+            db,
+            processes,
+        }
     }
 
     fn add(&mut self, args: &[&str], env: &[(&str, &str)]) -> &Headway {
-        self.processes.push(Headway::start(&self.db, self.dir.path(), args, env));
+        self.processes
+            .push(Headway::start(&self.db, self.dir.path(), args, env));
         self.processes.last().unwrap()
     }
 
@@ -55,7 +64,10 @@ impl Cluster {
 
     /// The browser talking to each process, in the order they were started.
     fn sessions(&self) -> Vec<Session> {
-        self.processes.iter().map(|p| self.browser.rebase(&p.base)).collect()
+        self.processes
+            .iter()
+            .map(|p| self.browser.rebase(&p.base))
+            .collect()
     }
 }
 
@@ -69,7 +81,9 @@ async fn until_done(events: &mut Events, n: usize) -> Vec<Event> {
 fn job_event_ids(events: &[Event], progress: bool) -> Vec<i64> {
     events
         .iter()
-        .filter(|e| matches!(e.event.as_str(), "job" | "log" | "done") || progress && e.event == "progress")
+        .filter(|e| {
+            matches!(e.event.as_str(), "job" | "log" | "done") || progress && e.event == "progress"
+        })
         .map(id)
         .collect()
 }
@@ -77,7 +91,10 @@ fn job_event_ids(events: &[Event], progress: bool) -> Vec<i64> {
 /// Two lists of event ids are equal; if not, says how they differ (without printing them).
 fn assert_same_ids(got: &[i64], want: &[i64], what: &str) {
     if got != want {
-        let (g, w): (BTreeSet<i64>, BTreeSet<i64>) = (got.iter().copied().collect(), want.iter().copied().collect());
+        let (g, w): (BTreeSet<i64>, BTreeSet<i64>) = (
+            got.iter().copied().collect(),
+            want.iter().copied().collect(),
+        );
         let missing: Vec<&i64> = w.difference(&g).take(10).collect();
         let extra: Vec<&i64> = g.difference(&w).take(10).collect();
         panic!(
@@ -100,7 +117,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -136,11 +156,25 @@ async fn three_processes_stream_every_event_of_300_jobs_once_in_id_order() {
         // And nothing is missing: every status change, log line and end the store holds for
         // this user's jobs. A stream that fell behind may have left out progress samples that
         // a later one of the same job superseded, never a job's last.
-        assert_same_ids(&job_event_ids(events, false), &stored, &format!("process {p} against the store"));
+        assert_same_ids(
+            &job_event_ids(events, false),
+            &stored,
+            &format!("process {p} against the store"),
+        );
         for id in &ids {
-            assert_eq!(statuses_of(events, id), ["queued", "running", "succeeded"], "process {p}, job {id}");
-            let last = events.iter().rfind(|e| e.event == "progress" && data(e)["job_id"] == id.as_str());
-            assert_eq!(last.map(|e| data(e)["current"].as_u64()), Some(Some(3)), "process {p}, job {id}");
+            assert_eq!(
+                statuses_of(events, id),
+                ["queued", "running", "succeeded"],
+                "process {p}, job {id}"
+            );
+            let last = events
+                .iter()
+                .rfind(|e| e.event == "progress" && data(e)["job_id"] == id.as_str());
+            assert_eq!(
+                last.map(|e| data(e)["current"].as_u64()),
+                Some(Some(3)),
+                "process {p}, job {id}"
+            );
         }
         samples.push(events.iter().filter(|e| e.event == "progress").count());
     }
@@ -154,7 +188,10 @@ async fn three_processes_stream_every_event_of_300_jobs_once_in_id_order() {
 async fn two_hundred_reconnects_across_processes_lose_no_status_or_log_line() {
     let cluster = Cluster::start(3, &[], &[]).await;
     let sessions = cluster.sessions();
-    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
     eprintln!("seed {seed}");
     let mut rng = Lcg(seed);
     let jobs = 60;
@@ -213,7 +250,11 @@ async fn two_hundred_reconnects_across_processes_lose_no_status_or_log_line() {
     let lines = |events: &[Event]| events.iter().filter(|e| e.event == "log").count();
     assert_eq!(lines(&got), jobs * 4);
     for id in &ids {
-        assert_eq!(statuses_of(&got, id), ["queued", "running", "succeeded"], "job {id}");
+        assert_eq!(
+            statuses_of(&got, id),
+            ["queued", "running", "succeeded"],
+            "job {id}"
+        );
     }
     eprintln!(
         "{reconnects} reconnects over 3 processes ({while_running} while jobs ran): {} events, {} log lines, 0 lost, 0 twice",
@@ -232,7 +273,10 @@ async fn a_killed_process_has_its_20_running_jobs_taken_over_and_seen_everywhere
     for _ in 0..20 {
         ids.push(victim.demo(100_000, 50).await);
     }
-    read_until_n(&mut own, 20, |e| e.event == "job" && data(e)["status"] == "running").await;
+    read_until_n(&mut own, 20, |e| {
+        e.event == "job" && data(e)["status"] == "running"
+    })
+    .await;
     drop(own);
     cluster.add(&[], &[]);
     cluster.add(&[], &[]);
@@ -253,7 +297,11 @@ async fn a_killed_process_has_its_20_running_jobs_taken_over_and_seen_everywhere
     }
     for (p, events) in seen.iter().enumerate() {
         for id in &ids {
-            let done: Vec<Value> = events.iter().filter(|e| is_done_of(id)(e)).map(data).collect();
+            let done: Vec<Value> = events
+                .iter()
+                .filter(|e| is_done_of(id)(e))
+                .map(data)
+                .collect();
             assert_eq!(done.len(), 1, "process {}: one `done` for {id}", p + 1);
             assert_eq!(done[0]["status"], "interrupted");
         }
@@ -263,13 +311,23 @@ async fn a_killed_process_has_its_20_running_jobs_taken_over_and_seen_everywhere
     let marker = sessions[1].demo(2, 5).await;
     for (p, events) in watching.iter_mut().enumerate() {
         let after = read_until(events, is_done_of(&marker)).await;
-        let late: Vec<&Event> = after.iter().filter(|e| ids.iter().any(|id| e.data.contains(id.as_str()))).collect();
-        assert!(late.is_empty(), "process {}: events after the takeover: {late:?}", p + 1);
+        let late: Vec<&Event> = after
+            .iter()
+            .filter(|e| ids.iter().any(|id| e.data.contains(id.as_str())))
+            .collect();
+        assert!(
+            late.is_empty(),
+            "process {}: events after the takeover: {late:?}",
+            p + 1
+        );
     }
     for id in &ids {
         assert_eq!(sessions[2].job(id).await["status"], "interrupted");
     }
-    assert!(taken_over < Duration::from_secs(2 + 15), "took {taken_over:?}");
+    assert!(
+        taken_over < Duration::from_secs(2 + 15),
+        "took {taken_over:?}"
+    );
     eprintln!("kill -9 with 20 running: all 20 interrupted on both other processes' streams {taken_over:?} after the kill (lease 2 s); 0 lost, 0 run twice");
 }
 
@@ -282,7 +340,9 @@ async fn a_clean_shutdown_hands_a_resumable_job_to_another_process_at_once() {
     for i in 0..120u32 {
         let sub = tree.join(format!("d{}", i % 4));
         std::fs::create_dir_all(&sub).unwrap();
-        let bytes: Vec<u8> = (0..512 * 1024u32).map(|b| (b.wrapping_mul(31) ^ i) as u8).collect();
+        let bytes: Vec<u8> = (0..512 * 1024u32)
+            .map(|b| (b.wrapping_mul(31) ^ i) as u8)
+            .collect();
         std::fs::write(sub.join(format!("f{i:03}.bin")), bytes).unwrap();
     }
     let first = cluster.sessions().remove(0);
@@ -294,7 +354,9 @@ async fn a_clean_shutdown_hands_a_resumable_job_to_another_process_at_once() {
     drop(own);
     cluster.add(&[], &long_lease);
     let second = cluster.sessions().remove(1);
-    let mut events = second.events(&format!("/api/v1/jobs/{id}/events"), None).await;
+    let mut events = second
+        .events(&format!("/api/v1/jobs/{id}/events"), None)
+        .await;
 
     let stopped = Instant::now();
     let (_, exit) = cluster.processes.remove(0).terminate();
@@ -317,8 +379,15 @@ async fn a_clean_shutdown_hands_a_resumable_job_to_another_process_at_once() {
         .into_iter()
         .filter(|l| l["line"].as_str().unwrap().contains("  d"))
         .collect();
-    assert_eq!(manifest.len(), 120, "each file hashed once into the manifest");
-    assert!(handed_over < Duration::from_secs(20), "took {handed_over:?} with a 60 s lease");
+    assert_eq!(
+        manifest.len(),
+        120,
+        "each file hashed once into the manifest"
+    );
+    assert!(
+        handed_over < Duration::from_secs(20),
+        "took {handed_over:?} with a 60 s lease"
+    );
     eprintln!("SIGTERM: the checksum job ran again on the other process {handed_over:?} later (lease 60 s)");
 }
 
@@ -347,11 +416,18 @@ async fn kind_limits_hold_across_processes_and_any_process_cancels() {
         }
         most = most.max(running.len());
     }
-    assert_eq!(most, 3, "at most 3 demo jobs at once, and the limit was reached");
+    assert_eq!(
+        most, 3,
+        "at most 3 demo jobs at once, and the limit was reached"
+    );
 
     // Cancels, each sent to another process than the one the job was started on.
-    let long: Vec<String> = futures::future::join_all((0..3).map(|i| sessions[i].demo(100_000, 50))).await;
-    read_until_n(&mut events, 3, |e| e.event == "job" && data(e)["status"] == "running").await;
+    let long: Vec<String> =
+        futures::future::join_all((0..3).map(|i| sessions[i].demo(100_000, 50))).await;
+    read_until_n(&mut events, 3, |e| {
+        e.event == "job" && data(e)["status"] == "running"
+    })
+    .await;
     for (i, id) in long.iter().enumerate() {
         let (status, body) = sessions[(i + 1) % 3].cancel(id).await;
         assert!(status == 200 || status == 202, "{status} {body}");
@@ -360,10 +436,19 @@ async fn kind_limits_hold_across_processes_and_any_process_cancels() {
     let ended: HashMap<String, String> = ends
         .iter()
         .filter(|e| e.event == "done")
-        .map(|e| (data(e)["job_id"].as_str().unwrap().to_string(), data(e)["status"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                data(e)["job_id"].as_str().unwrap().to_string(),
+                data(e)["status"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     for id in &long {
-        assert_eq!(ended.get(id).map(String::as_str), Some("cancelled"), "{ended:?}");
+        assert_eq!(
+            ended.get(id).map(String::as_str),
+            Some("cancelled"),
+            "{ended:?}"
+        );
     }
 }
 
@@ -375,10 +460,25 @@ async fn web_and_worker_processes_behave_like_one_and_notices_reach_every_proces
     let http = reqwest::Client::new();
 
     // The worker serves its health and nothing else.
-    let health: Value = http.get(format!("{worker}/healthz")).send().await.unwrap().json().await.unwrap();
+    let health: Value = http
+        .get(format!("{worker}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
     for path in ["/", "/api/v1/jobs", "/api/v1/events"] {
-        assert_eq!(http.get(format!("{worker}{path}")).send().await.unwrap().status(), 404, "{path}");
+        assert_eq!(
+            http.get(format!("{worker}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404,
+            "{path}"
+        );
     }
 
     // The web process runs nothing itself; the worker runs what it queues.
@@ -407,7 +507,10 @@ async fn web_and_worker_processes_behave_like_one_and_notices_reach_every_proces
     assert!(got.last().unwrap().data.contains("Maintenance at 18:00"));
     cluster.add(&[], &[]);
     let announced = read_until(&mut cluster_events[0], |e| e.event == "version").await;
-    assert!(!data(announced.last().unwrap())["build"].as_str().unwrap().is_empty());
+    assert!(!data(announced.last().unwrap())["build"]
+        .as_str()
+        .unwrap()
+        .is_empty());
 }
 
 /// Accounts across processes: a session signed in on one process is valid on the others; a
@@ -431,7 +534,13 @@ async fn accounts_and_roles_hold_across_processes() {
     let sign_in = |name: &'static str, base: &str| {
         let s = Session::new(base);
         async move {
-            let r = s.http.post(s.url("/api/v1/session")).json(&json!({"username": name, "password": "correct horse"})).send().await.unwrap();
+            let r = s
+                .http
+                .post(s.url("/api/v1/session"))
+                .json(&json!({"username": name, "password": "correct horse"}))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200);
             s
         }
@@ -442,20 +551,48 @@ async fn accounts_and_roles_hold_across_processes() {
     assert_eq!(mia_b.get("/api/v1/me").await.1["username"], "mia");
     // Signed out on one process, the session is gone on the other too (no process keeps it).
     // (The cookie is sent by hand: a browser would drop it on sign-out.)
-    let r = http.post(format!("{}/api/v1/session", bases[1])).json(&json!({"username": "mia", "password": "correct horse"})).send().await.unwrap();
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
-    let me_on = |base: &str| http.get(format!("{base}/api/v1/me")).header("cookie", &cookie).send();
+    let r = http
+        .post(format!("{}/api/v1/session", bases[1]))
+        .json(&json!({"username": "mia", "password": "correct horse"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let me_on = |base: &str| {
+        http.get(format!("{base}/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+    };
     assert_eq!(me_on(&bases[0]).await.unwrap().status(), 200);
-    let r = http.delete(format!("{}/api/v1/session", bases[1])).header("cookie", &cookie).send().await.unwrap();
+    let r = http
+        .delete(format!("{}/api/v1/session", bases[1]))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    assert_eq!(me_on(&bases[0]).await.unwrap().status(), 401, "signed out everywhere");
+    assert_eq!(
+        me_on(&bases[0]).await.unwrap().status(),
+        401,
+        "signed out everywhere"
+    );
     let vera_b = sign_in("vera", &bases[1]).await;
     let mut seen_by_vera = vera_b.events("/api/v1/events", None).await;
     let mut mias_stream = mia_b.stream("/api/v1/events", None).await;
     assert_eq!(mias_stream.status(), 200);
     let job = mia.demo(3, 10).await;
     read_until(&mut seen_by_vera, is_done_of(&job)).await;
-    assert_eq!(vera_b.cancel(&job).await.0, 403, "a viewer changes nothing, on any process");
+    assert_eq!(
+        vera_b.cancel(&job).await.0,
+        403,
+        "a viewer changes nothing, on any process"
+    );
     let r = http
         .patch(format!("{}/api/v1/users/mia", bases[0]))
         .bearer_auth(ADMIN_TOKEN)
@@ -464,7 +601,10 @@ async fn accounts_and_roles_hold_across_processes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let ended = tokio::time::timeout(WAIT, async { while mias_stream.chunk().await.ok().flatten().is_some() {} }).await;
+    let ended = tokio::time::timeout(WAIT, async {
+        while mias_stream.chunk().await.ok().flatten().is_some() {}
+    })
+    .await;
     assert!(ended.is_ok(), "mia's stream on the other process ended");
     assert_eq!(mia_b.get("/api/v1/me").await.0, 401);
     assert_eq!(mia.get("/api/v1/me").await.0, 401);

@@ -24,7 +24,11 @@ use support::{database, headway, on_postgres, one_line_failure, Headway};
 const TAKEOVER: Duration = Duration::from_secs(30);
 
 /// Polls the job until `done` says it is as wanted (or [`TAKEOVER`] passes).
-async fn job_when(s: &Session, id: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+async fn job_when(
+    s: &Session,
+    id: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
     let deadline = Instant::now() + TAKEOVER;
     loop {
         let job = s.job(id).await;
@@ -253,7 +257,14 @@ fn start_up_errors_are_one_clear_line_and_a_failure_exit() {
     // Serving without running jobs (or the reverse) needs other processes on the same database.
     for role in ["web", "worker"] {
         one_line_failure(
-            headway(&["--addr", "127.0.0.1:0", "--database-url", &db, "--role", role]),
+            headway(&[
+                "--addr",
+                "127.0.0.1:0",
+                "--database-url",
+                &db,
+                "--role",
+                role,
+            ]),
             &format!("--role {role} needs a database that several processes share"),
         );
     }
@@ -339,10 +350,19 @@ fn headway_with_input(args: &[&str], input: &str) -> (i32, String, String) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).trim().to_string();
-    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
 }
 
 /// `headway users` and `headway tokens` work on the database before a server has run and
@@ -357,46 +377,112 @@ async fn accounts_are_managed_from_the_command_line_with_or_without_a_server() {
         all.extend(["--database-url", db.as_str()]);
         headway_with_input(&all, input)
     };
-    let (code, out, err) = cli(&["users", "add", "ada", "--role", "admin", "--password-stdin"], "first secret\n");
+    let (code, out, err) = cli(
+        &["users", "add", "ada", "--role", "admin", "--password-stdin"],
+        "first secret\n",
+    );
     assert_eq!((code, out.as_str()), (0, "added ada (admin)"), "{err}");
-    let (code, _, err) = cli(&["users", "add", "ada", "--role", "viewer", "--password-stdin"], "first secret\n");
+    let (code, _, err) = cli(
+        &[
+            "users",
+            "add",
+            "ada",
+            "--role",
+            "viewer",
+            "--password-stdin",
+        ],
+        "first secret\n",
+    );
     assert_eq!(code, 1);
     assert!(err.contains("taken"), "{err}");
-    let (code, _, err) = cli(&["users", "add", "bob", "--role", "member", "--password-stdin"], "short\n");
+    let (code, _, err) = cli(
+        &[
+            "users",
+            "add",
+            "bob",
+            "--role",
+            "member",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
     assert_eq!(code, 1);
-    assert!(err.contains("password: a password has at least 8 characters"), "{err}");
+    assert!(
+        err.contains("password: a password has at least 8 characters"),
+        "{err}"
+    );
 
     let server = Headway::start(&db, dir.path(), &["--auth", "accounts"], &[]);
     let s = server.session();
     let sign_in = |password: &'static str| {
         let s = s.clone();
         async move {
-            s.http.post(s.url("/api/v1/session")).json(&json!({"username": "ada", "password": password}))
-                .send().await.unwrap().status().as_u16()
+            s.http
+                .post(s.url("/api/v1/session"))
+                .json(&json!({"username": "ada", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
         }
     };
     assert_eq!(sign_in("first secret").await, 200);
-    assert_eq!(s.get("/api/v1/me").await.1, json!({"username": "ada", "role": "admin", "accounts": true}));
+    assert_eq!(
+        s.get("/api/v1/me").await.1,
+        json!({"username": "ada", "role": "admin", "accounts": true})
+    );
 
     // While the server runs.
-    let (code, token, err) = cli(&["tokens", "create", "deploy", "--user", "ada", "--scope", "write"], "");
+    let (code, token, err) = cli(
+        &[
+            "tokens", "create", "deploy", "--user", "ada", "--scope", "write",
+        ],
+        "",
+    );
     assert_eq!(code, 0, "{err}");
-    let r = reqwest::Client::new().get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let (code, out, _) = cli(&["users", "set-role", "ada", "operator"], "");
     assert_eq!((code, out.as_str()), (0, "ada is now operator"));
-    assert_eq!(s.get("/api/v1/me").await.1["role"], "operator", "a new role applies at once");
+    assert_eq!(
+        s.get("/api/v1/me").await.1["role"],
+        "operator",
+        "a new role applies at once"
+    );
     let (code, out, _) = cli(&["users", "list"], "");
     assert_eq!(code, 0);
-    assert!(out.lines().nth(1).is_some_and(|l| l.starts_with("ada") && l.contains("operator") && l.ends_with("enabled")), "{out}");
+    assert!(
+        out.lines().nth(1).is_some_and(|l| l.starts_with("ada")
+            && l.contains("operator")
+            && l.ends_with("enabled")),
+        "{out}"
+    );
     let (code, _, err) = cli(&["users", "disable", "ada"], "");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(s.get("/api/v1/me").await.0, 401, "the running server ended the session");
-    let r = reqwest::Client::new().get(format!("{}/api/v1/me", server.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(
+        s.get("/api/v1/me").await.0,
+        401,
+        "the running server ended the session"
+    );
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401, "a disabled account's tokens stop working");
     let (code, _, _) = cli(&["users", "enable", "ada"], "");
     assert_eq!(code, 0);
-    let (code, _, _) = cli(&["users", "set-password", "ada", "--password-stdin"], "second secret\n");
+    let (code, _, _) = cli(
+        &["users", "set-password", "ada", "--password-stdin"],
+        "second secret\n",
+    );
     assert_eq!(code, 0);
     assert_eq!(sign_in("first secret").await, 401);
     assert_eq!(sign_in("second secret").await, 200);
@@ -415,13 +501,26 @@ async fn beyond_loopback_accounts_are_the_default_and_an_open_server_warns() {
     let warning = "--auth open on an address beyond loopback";
 
     let closed = Headway::start(&db, dir.path(), &["--addr", "0.0.0.0:0"], &[]);
-    let r = reqwest::get(format!("{}/api/v1/jobs", on_loopback(&closed))).await.unwrap();
+    let r = reqwest::get(format!("{}/api/v1/jobs", on_loopback(&closed)))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert!(!closed.log().iter().any(|l| l.contains(warning)));
     drop(closed);
 
-    let open = Headway::start(&db, dir.path(), &["--addr", "0.0.0.0:0", "--auth", "open"], &[]);
-    let r = reqwest::get(format!("{}/api/v1/jobs", on_loopback(&open))).await.unwrap();
+    let open = Headway::start(
+        &db,
+        dir.path(),
+        &["--addr", "0.0.0.0:0", "--auth", "open"],
+        &[],
+    );
+    let r = reqwest::get(format!("{}/api/v1/jobs", on_loopback(&open)))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(open.log().iter().any(|l| l.contains(warning)), "{:?}", open.log());
+    assert!(
+        open.log().iter().any(|l| l.contains(warning)),
+        "{:?}",
+        open.log()
+    );
 }

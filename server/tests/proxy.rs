@@ -5,12 +5,12 @@
 //! client's address reaches Headway's log only when the proxy is trusted. And what the log
 //! says of a job's life.
 
-#[path = "support/headway.rs"]
-#[allow(dead_code)]
-mod support;
 #[path = "it/client.rs"]
 #[allow(dead_code)]
 mod client;
+#[path = "support/headway.rs"]
+#[allow(dead_code)]
+mod support;
 
 use serde_json::Value;
 use std::net::IpAddr;
@@ -31,7 +31,11 @@ struct Nginx {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn nginx_binary() -> PathBuf {
@@ -46,10 +50,21 @@ impl Nginx {
     /// Starts nginx in front of `upstream` (`127.0.0.1:PORT`), over plain HTTP and over
     /// HTTPS with HTTP/2 (a self-signed certificate made here).
     fn start(upstream: &str, dir: &Path) -> Nginx {
-        let include = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/nginx/headway-proxy.conf");
+        let include =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/nginx/headway-proxy.conf");
         let (port, tls_port) = (free_port(), free_port());
         let status = Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+            ])
             .arg("-keyout")
             .arg(dir.join("key.pem"))
             .arg("-out")
@@ -114,7 +129,11 @@ http {{
             assert!(Instant::now() < deadline, "nginx did not start listening");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Nginx { child, base: format!("http://127.0.0.1:{port}"), tls_base: format!("https://127.0.0.1:{tls_port}") }
+        Nginx {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            tls_base: format!("https://127.0.0.1:{tls_port}"),
+        }
     }
 }
 
@@ -128,7 +147,11 @@ impl Drop for Nginx {
 /// One frame of an event stream, as read raw: its fields, or a comment.
 #[derive(Debug)]
 enum Frame {
-    Event { id: Option<i64>, event: String, data: String },
+    Event {
+        id: Option<i64>,
+        event: String,
+        data: String,
+    },
     Comment,
 }
 
@@ -146,14 +169,18 @@ impl RawStream {
         }
         let response = req.send().await.unwrap();
         assert_eq!(response.status(), 200);
-        RawStream { response, buf: String::new() }
+        RawStream {
+            response,
+            buf: String::new(),
+        }
     }
 
     async fn next(&mut self) -> Frame {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();
-                let (mut id, mut event, mut data, mut comment) = (None, String::new(), String::new(), false);
+                let (mut id, mut event, mut data, mut comment) =
+                    (None, String::new(), String::new(), false);
                 for line in block.lines() {
                     if line.starts_with(':') {
                         comment = true;
@@ -183,7 +210,10 @@ impl RawStream {
     }
 
     /// Reads until an event satisfies `stop`; returns the events read (comments left out).
-    async fn until(&mut self, mut stop: impl FnMut(&str, &Value) -> bool) -> Vec<(Option<i64>, String, Value)> {
+    async fn until(
+        &mut self,
+        mut stop: impl FnMut(&str, &Value) -> bool,
+    ) -> Vec<(Option<i64>, String, Value)> {
         let mut got = Vec::new();
         loop {
             if let Frame::Event { id, event, data } = self.next().await {
@@ -199,7 +229,10 @@ impl RawStream {
 }
 
 fn unix_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 fn median(mut v: Vec<i64>) -> i64 {
@@ -214,7 +247,10 @@ async fn through_nginx_events_are_unbuffered_resume_and_outlive_the_read_timeout
     let headway = Headway::start(&db, dir.path(), &["--keep-alive-secs", "1"], &[]);
     let nginx_dir = tempfile::tempdir().unwrap();
     let nginx = Nginx::start(headway.base.trim_start_matches("http://"), nginx_dir.path());
-    let http = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let events_url = format!("{}/api/v1/events", nginx.base);
     let mut stream = RawStream::open(&http, &events_url, None).await;
     assert!(matches!(stream.next().await, Frame::Event { ref event, .. } if event == "snapshot"));
@@ -231,7 +267,10 @@ async fn through_nginx_events_are_unbuffered_resume_and_outlive_the_read_timeout
                 .await
                 .unwrap();
             assert_eq!(r.status(), 201);
-            r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
         }
     };
     let id = start(20).await;
@@ -247,9 +286,16 @@ async fn through_nginx_events_are_unbuffered_resume_and_outlive_the_read_timeout
         })
         .await;
     let last = seen.iter().filter_map(|(id, _, _)| *id).max().unwrap();
-    eprintln!("progress delay through nginx (ms): median {}, max {}, all {delays:?}", median(delays.clone()), delays.iter().max().unwrap());
+    eprintln!(
+        "progress delay through nginx (ms): median {}, max {}, all {delays:?}",
+        median(delays.clone()),
+        delays.iter().max().unwrap()
+    );
     assert!(delays.len() >= 10, "{} progress samples", delays.len());
-    assert!(median(delays.clone()) < 200, "events are held back by the proxy: {delays:?}");
+    assert!(
+        median(delays.clone()) < 200,
+        "events are held back by the proxy: {delays:?}"
+    );
 
     // Idle for longer than the proxy's read timeout: keep-alive comments hold the stream open,
     // and it still carries the next job.
@@ -261,7 +307,9 @@ async fn through_nginx_events_are_unbuffered_resume_and_outlive_the_read_timeout
         }
     }
     let next = start(2).await;
-    stream.until(|event, data| event == "done" && data["job_id"] == next.as_str()).await;
+    stream
+        .until(|event, data| event == "done" && data["job_id"] == next.as_str())
+        .await;
     eprintln!("stream idle {:?} through a {PROXY_READ_TIMEOUT_SECS} s proxy timeout: {comments} keep-alive comments, still open", idle.elapsed());
     drop(stream);
 
@@ -275,7 +323,12 @@ async fn through_nginx_events_are_unbuffered_resume_and_outlive_the_read_timeout
         .filter(|(_, event, _)| event != "snapshot")
         .filter_map(|(id, _, _)| *id)
         .collect();
-    let mut direct = RawStream::open(&http, &format!("{}/api/v1/events", headway.base), Some(last)).await;
+    let mut direct = RawStream::open(
+        &http,
+        &format!("{}/api/v1/events", headway.base),
+        Some(last),
+    )
+    .await;
     let direct: Vec<i64> = direct
         .until(|event, data| event == "done" && data["job_id"] == next.as_str())
         .await
@@ -283,12 +336,25 @@ async fn through_nginx_events_are_unbuffered_resume_and_outlive_the_read_timeout
         .filter(|(_, event, _)| event != "snapshot")
         .filter_map(|(id, _, _)| *id)
         .collect();
-    assert!(through.first().is_some_and(|first| *first > last), "{through:?} after {last}");
+    assert!(
+        through.first().is_some_and(|first| *first > last),
+        "{through:?} after {last}"
+    );
     assert_eq!(through, direct);
 
     // HTTP/2 over TLS: the same stream opens and sends its snapshot.
     let out = Command::new("curl")
-        .args(["-sk", "--http2", "-N", "--max-time", "3", "-o", "-", "-w", "\nversion %{http_version}\n"])
+        .args([
+            "-sk",
+            "--http2",
+            "-N",
+            "--max-time",
+            "3",
+            "-o",
+            "-",
+            "-w",
+            "\nversion %{http_version}\n",
+        ])
         .arg(format!("{}/api/v1/events", nginx.tls_base))
         .output()
         .expect("curl");
@@ -320,13 +386,21 @@ async fn the_clients_address_is_logged_only_through_a_trusted_proxy() {
     };
     // The client comes from 127.0.0.2; nginx reaches Headway from 127.0.0.1.
     let client: IpAddr = "127.0.0.2".parse().unwrap();
-    let http = reqwest::Client::builder().local_address(client).build().unwrap();
+    let http = reqwest::Client::builder()
+        .local_address(client)
+        .build()
+        .unwrap();
     for trusted in [true, false] {
         let headway = run(trusted, if trusted { "trusted" } else { "untrusted" });
         let nginx_dir = tempfile::tempdir().unwrap();
         let nginx = Nginx::start(headway.base.trim_start_matches("http://"), nginx_dir.path());
         let request_id = format!("through-proxy-{trusted}");
-        let r = http.get(format!("{}/api/v1/kinds", nginx.base)).header("x-request-id", &request_id).send().await.unwrap();
+        let r = http
+            .get(format!("{}/api/v1/kinds", nginx.base))
+            .header("x-request-id", &request_id)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["x-request-id"], request_id.as_str());
         // A client that claims another address directly is logged as itself.
@@ -375,7 +449,15 @@ async fn a_jobs_life_is_logged_with_its_id_and_kind() {
             .iter()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter(|v| v["fields"]["job"] == id.as_str())
-            .map(|v| (v["fields"]["message"].as_str().unwrap_or_default().to_string(), v["fields"].clone()))
+            .map(|v| {
+                (
+                    v["fields"]["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    v["fields"].clone(),
+                )
+            })
             .collect();
         if messages.len() >= 3 || Instant::now() > deadline {
             break messages;

@@ -71,14 +71,22 @@ pub fn with_dismissed(mut ids: Vec<i64>, id: i64) -> String {
 /// The value of cookie `name` as the page sees it.
 #[cfg(feature = "hydrate")]
 pub fn read(name: &str) -> Option<String> {
-    let all = js_sys::Reflect::get(&leptos::prelude::document(), &"cookie".into()).ok()?.as_string()?;
-    all.split("; ").find_map(|c| c.strip_prefix(name)?.strip_prefix('=')).map(str::to_string)
+    let all = js_sys::Reflect::get(&leptos::prelude::document(), &"cookie".into())
+        .ok()?
+        .as_string()?;
+    all.split("; ")
+        .find_map(|c| c.strip_prefix(name)?.strip_prefix('='))
+        .map(str::to_string)
 }
 
 /// Sets cookie `name` from the page, as the server would ([`line`]).
 #[cfg(feature = "hydrate")]
 pub fn write(name: &str, value: &str) {
-    let _ = js_sys::Reflect::set(&leptos::prelude::document(), &"cookie".into(), &line(name, value).into());
+    let _ = js_sys::Reflect::set(
+        &leptos::prelude::document(),
+        &"cookie".into(),
+        &line(name, value).into(),
+    );
 }
 
 /// Sets a cookie on the response being built, for a year.
@@ -121,7 +129,11 @@ mod tests {
         assert_eq!(c.path(), Some("/"));
         assert_eq!(c.max_age(), Some(cookie::time::Duration::days(365)));
         assert_eq!(c.same_site(), Some(cookie::SameSite::Lax));
-        assert_eq!(c.http_only(), None, "the theme switch writes it from the page");
+        assert_eq!(
+            c.http_only(),
+            None,
+            "the theme switch writes it from the page"
+        );
     }
 
     #[cfg(feature = "ssr")]

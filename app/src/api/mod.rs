@@ -55,7 +55,11 @@ pub struct Powers {
 #[cfg(feature = "ssr")]
 impl Powers {
     pub fn of(caller: &engine::Caller) -> Powers {
-        Powers { start: caller.may_start().is_ok(), act: caller.may_act().is_ok(), sees_all: caller.sees().is_none() }
+        Powers {
+            start: caller.may_start().is_ok(),
+            act: caller.may_act().is_ok(),
+            sees_all: caller.sees().is_none(),
+        }
     }
 }
 
@@ -92,7 +96,10 @@ pub struct Summary {
 
 /// The summary again, for a dashboard that follows the stream.
 #[server(endpoint = "summary", output = model::codec::Json)]
-pub async fn load_summary(kind: Option<String>, status: Option<String>) -> Result<Summary, AppError> {
+pub async fn load_summary(
+    kind: Option<String>,
+    status: Option<String>,
+) -> Result<Summary, AppError> {
     use crate::components::{FinishedChart, StatusCounts};
     use leptos::tachys::view::RenderHtml;
     let (engine, caller) = caller().await?;
@@ -122,7 +129,10 @@ pub struct JobPageData {
 pub const PAGE_LOG_LINES: u32 = 1_000;
 
 #[server(endpoint = "job", output = model::codec::Json)]
-pub async fn load_job(id: String, log_filter: crate::model::LogFilter) -> Result<JobPageData, AppError> {
+pub async fn load_job(
+    id: String,
+    log_filter: crate::model::LogFilter,
+) -> Result<JobPageData, AppError> {
     let (engine, caller) = caller().await?;
     let live = live_info(&engine, &caller).await?;
     let detail = engine
@@ -135,7 +145,11 @@ pub async fn load_job(id: String, log_filter: crate::model::LogFilter) -> Result
                 400
             })
         })?;
-    Ok(JobPageData { detail, live, may: Powers::of(&caller) })
+    Ok(JobPageData {
+        detail,
+        live,
+        may: Powers::of(&caller),
+    })
 }
 
 /// Hides an operator notice from this browser for good.
@@ -202,11 +216,25 @@ impl BulkSelection {
         if self.all {
             crate::model::bulk::BulkRequest {
                 ids: None,
-                filter: Some(HistoryQuery { status: some(&self.status), kind: some(&self.kind), q: some(&self.q), ..HistoryQuery::default() }),
+                filter: Some(HistoryQuery {
+                    status: some(&self.status),
+                    kind: some(&self.kind),
+                    q: some(&self.q),
+                    ..HistoryQuery::default()
+                }),
             }
         } else {
-            let ids = self.ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect();
-            crate::model::bulk::BulkRequest { ids: Some(ids), filter: None }
+            let ids = self
+                .ids
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect();
+            crate::model::bulk::BulkRequest {
+                ids: Some(ids),
+                filter: None,
+            }
         }
     }
 }
@@ -215,7 +243,10 @@ impl BulkSelection {
 #[server(endpoint = "bulk_preview", output = model::codec::Json)]
 pub async fn bulk_preview(selection: BulkSelection) -> Result<usize, AppError> {
     let (engine, caller) = caller().await?;
-    let targets = engine.bulk_targets(&caller, &selection.request()).await.inspect_err(|_| respond_with(400))?;
+    let targets = engine
+        .bulk_targets(&caller, &selection.request())
+        .await
+        .inspect_err(|_| respond_with(400))?;
     // Ids of jobs that are not the caller's count for nothing.
     let mut mine = 0;
     for id in &targets {
@@ -229,7 +260,10 @@ pub async fn bulk_preview(selection: BulkSelection) -> Result<usize, AppError> {
 /// Cancels (`action` = `cancel`) or re-runs (`rerun`) the selected jobs, then goes back to the
 /// dashboard, which says what was done.
 #[server(endpoint = "bulk_act", output = model::codec::Json)]
-pub async fn bulk_act(action: String, selection: BulkSelection) -> Result<crate::model::bulk::BulkAnswer, AppError> {
+pub async fn bulk_act(
+    action: String,
+    selection: BulkSelection,
+) -> Result<crate::model::bulk::BulkAnswer, AppError> {
     let (engine, caller) = caller().await?;
     let request = selection.request();
     let answer = match action.as_str() {
@@ -237,10 +271,15 @@ pub async fn bulk_act(action: String, selection: BulkSelection) -> Result<crate:
         "rerun" => engine.bulk_rerun(&caller, &request).await?,
         other => {
             respond_with(400);
-            return Err(AppError::bad_request(format!("unknown bulk action {other:?}")));
+            return Err(AppError::bad_request(format!(
+                "unknown bulk action {other:?}"
+            )));
         }
     };
-    leptos_axum::redirect(&format!("/?bulk={action}&done={}&not_done={}", answer.done, answer.not_done));
+    leptos_axum::redirect(&format!(
+        "/?bulk={action}&done={}&not_done={}",
+        answer.done, answer.not_done
+    ));
     Ok(answer)
 }
 
@@ -250,9 +289,15 @@ pub const LOG_PAGE_LINES: u32 = 500;
 /// The job's log lines after `after` (a `seq`), at most [`LOG_PAGE_LINES`]: what a job page
 /// scrolled to an earlier part of a long log shows.
 #[server(endpoint = "log_page", output = model::codec::Json)]
-pub async fn load_log_page(id: String, after: u64, limit: u32) -> Result<Vec<crate::model::LogLine>, AppError> {
+pub async fn load_log_page(
+    id: String,
+    after: u64,
+    limit: u32,
+) -> Result<Vec<crate::model::LogLine>, AppError> {
     let (engine, caller) = caller().await?;
-    engine.job_log(&caller, &id, after, limit.clamp(1, LOG_PAGE_LINES)).await
+    engine
+        .job_log(&caller, &id, after, limit.clamp(1, LOG_PAGE_LINES))
+        .await
 }
 
 /// A queued job's place in line and expected start; `None` once it is not queued.
@@ -356,11 +401,17 @@ pub async fn load_tokens() -> Result<Vec<crate::model::accounts::TokenInfo>, App
 
 /// Makes a personal API token; the answer holds its secret, shown this once.
 #[server(endpoint = "create_token", output = model::codec::Json)]
-pub async fn create_token(name: String, scope: String) -> Result<crate::model::accounts::NewToken, AppError> {
+pub async fn create_token(
+    name: String,
+    scope: String,
+) -> Result<crate::model::accounts::NewToken, AppError> {
     let (_, caller) = caller().await?;
     caller.may_write()?;
     let scope = crate::model::TokenScope::parse(&scope).ok_or_else(|| {
-        AppError::invalid(vec![crate::model::FieldError { field: "scope".into(), message: "read or write".into() }])
+        AppError::invalid(vec![crate::model::FieldError {
+            field: "scope".into(),
+            message: "read or write".into(),
+        }])
     })?;
     let accounts = accounts()?;
     let user = accounts.user(&caller).await?;
@@ -396,7 +447,11 @@ pub async fn load_users() -> Result<Vec<crate::model::accounts::UserInfo>, AppEr
 
 /// Adds an account (admins only).
 #[server(endpoint = "add_user", output = model::codec::Json)]
-pub async fn add_user(username: String, password: String, role: String) -> Result<crate::model::accounts::UserInfo, AppError> {
+pub async fn add_user(
+    username: String,
+    password: String,
+    role: String,
+) -> Result<crate::model::accounts::UserInfo, AppError> {
     let (_, caller) = caller().await?;
     caller.may_administer()?;
     let role = parse_role(&role)?;
@@ -420,7 +475,10 @@ pub async fn change_user(
     }
     if let Some(disabled) = disabled {
         if disabled && caller.name() == Some(username.as_str()) {
-            return Err(AppError::new(crate::error::ErrorCode::Conflict, "an admin cannot disable their own account"));
+            return Err(AppError::new(
+                crate::error::ErrorCode::Conflict,
+                "an admin cannot disable their own account",
+            ));
         }
         accounts.set_disabled(&username, disabled).await?;
     }
@@ -430,7 +488,12 @@ pub async fn change_user(
         .await?
         .into_iter()
         .find(|u| u.username == username)
-        .ok_or_else(|| AppError::new(crate::error::ErrorCode::NotFound, format!("no user named {username:?}")))
+        .ok_or_else(|| {
+            AppError::new(
+                crate::error::ErrorCode::NotFound,
+                format!("no user named {username:?}"),
+            )
+        })
 }
 
 #[cfg(feature = "ssr")]

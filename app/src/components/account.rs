@@ -17,7 +17,10 @@ pub fn signed_in() -> Option<SignedIn> {
     {
         let parts = use_context::<axum::http::request::Parts>()?;
         let caller = parts.extensions.get::<engine::Caller>()?;
-        caller.name().map(|name| SignedIn { name: name.to_string(), role: caller.role() })
+        caller.name().map(|name| SignedIn {
+            name: name.to_string(),
+            role: caller.role(),
+        })
     }
     #[cfg(not(feature = "ssr"))]
     {
@@ -30,7 +33,8 @@ pub fn signed_in() -> Option<SignedIn> {
 pub fn identified() -> bool {
     #[cfg(feature = "ssr")]
     {
-        use_context::<axum::http::request::Parts>().is_some_and(|p| p.extensions.get::<engine::Caller>().is_some())
+        use_context::<axum::http::request::Parts>()
+            .is_some_and(|p| p.extensions.get::<engine::Caller>().is_some())
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -99,8 +99,12 @@ pub fn JobRowView(
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let form = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
-            let Some(form) = form.filter(|_| !sending.get_untracked()) else { return };
+            let form = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
+            let Some(form) = form.filter(|_| !sending.get_untracked()) else {
+                return;
+            };
             sending.set(true);
             leptos::task::spawn_local(async move {
                 let answer = crate::api::post::form::<Job>(&form).await;
@@ -206,7 +210,9 @@ pub fn queue_text(q: &crate::model::QueueInfo, kind: &str, now: i64) -> String {
         _ => place,
     };
     match q.expected_start_at {
-        Some(at) if at > now + 1_000 => format!("{place} · starts in about {}", format::duration(at - now)),
+        Some(at) if at > now + 1_000 => {
+            format!("{place} · starts in about {}", format::duration(at - now))
+        }
         Some(_) => format!("{place} · starting any moment"),
         None => place,
     }

@@ -42,7 +42,9 @@ fn NoticeBanners(rendered: Vec<crate::model::Notice>) -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             use crate::api::cookies;
-            let ids = cookies::read(cookies::DISMISSED).map(|v| cookies::decode_ids(&v)).unwrap_or_default();
+            let ids = cookies::read(cookies::DISMISSED)
+                .map(|v| cookies::decode_ids(&v))
+                .unwrap_or_default();
             cookies::write(cookies::DISMISSED, &cookies::with_dismissed(ids, id));
         }
         live::dismiss_notice(id);

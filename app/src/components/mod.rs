@@ -13,9 +13,9 @@ mod progress_bar;
 mod start_form;
 mod status_counts;
 mod theme_toggle;
+mod timeline;
 mod tokens;
 mod users;
-mod timeline;
 
 pub use account::{identified, signed_in, Account, SignedIn};
 pub use chart::FinishedChart;
@@ -29,6 +29,6 @@ pub use progress_bar::ProgressBar;
 pub use start_form::StartForm;
 pub use status_counts::StatusCounts;
 pub use theme_toggle::ThemeToggle;
+pub use timeline::Timeline;
 pub use tokens::TokenManager;
 pub use users::UserManager;
-pub use timeline::Timeline;

@@ -45,7 +45,11 @@ pub fn NotifyToggle() -> impl IntoView {
                 });
                 if first == Some(true) {
                     set_timeout(
-                        move || browser::notify(&waiting.try_update_value(std::mem::take).unwrap_or_default()),
+                        move || {
+                            browser::notify(
+                                &waiting.try_update_value(std::mem::take).unwrap_or_default(),
+                            )
+                        },
                         std::time::Duration::from_millis(GROUP_MS),
                     );
                 }
@@ -64,7 +68,10 @@ pub fn NotifyToggle() -> impl IntoView {
                 let granted = browser::ask().await;
                 browser::remember(granted);
                 on.set(granted);
-                blocked.set(!granted && browser::permission() == Some(web_sys::NotificationPermission::Denied));
+                blocked.set(
+                    !granted
+                        && browser::permission() == Some(web_sys::NotificationPermission::Denied),
+                );
             });
         }
     };
@@ -100,7 +107,9 @@ mod browser {
     /// The permission, if this browser has notifications at all.
     pub fn permission() -> Option<NotificationPermission> {
         let window = web_sys::window()?;
-        js_sys::Reflect::has(&window, &"Notification".into()).ok()?.then(Notification::permission)
+        js_sys::Reflect::has(&window, &"Notification".into())
+            .ok()?
+            .then(Notification::permission)
     }
 
     /// Turned on here, and still allowed by the browser.
@@ -126,16 +135,25 @@ mod browser {
 
     /// The tab is in the background (another tab, a minimised window).
     pub fn hidden() -> bool {
-        web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden())
+        web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden())
     }
 
     /// One notification for `finished`: the job itself, or how many finished.
     pub fn notify(finished: &[Toast]) {
         let (title, body, href) = match finished {
             [] => return,
-            [one] => (one.text(), "Open the job".to_string(), format!("/jobs/{}", one.job_id)),
+            [one] => (
+                one.text(),
+                "Open the job".to_string(),
+                format!("/jobs/{}", one.job_id),
+            ),
             many => {
-                let failed = many.iter().filter(|t| t.status != crate::model::JobStatus::Succeeded).count();
+                let failed = many
+                    .iter()
+                    .filter(|t| t.status != crate::model::JobStatus::Succeeded)
+                    .count();
                 let body = many.iter().map(Toast::text).collect::<Vec<_>>().join("\n");
                 let title = match failed {
                     0 => format!("{} jobs succeeded", many.len()),

@@ -27,7 +27,10 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
         .map(|p| {
             let input_id = format!("{form_id}-{}", p.name);
             let error_id = format!("{input_id}-error");
-            let message = refused.as_ref().and_then(|e| e.field(&p.name)).map(str::to_string);
+            let message = refused
+                .as_ref()
+                .and_then(|e| e.field(&p.name))
+                .map(str::to_string);
             let invalid = message.is_some().then_some("true");
             let step = (p.kind == ParamType::Number).then_some("any");
             let input_type = match p.kind {
@@ -66,7 +69,13 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
 /// get their messages next to their fields (`aria-invalid` on the field), other refusals one
 /// message under the button.
 #[island]
-fn StartFormIsland(form_id: String, kind: String, title: String, fields: Vec<String>, children: Children) -> impl IntoView {
+fn StartFormIsland(
+    form_id: String,
+    kind: String,
+    title: String,
+    fields: Vec<String>,
+    children: Children,
+) -> impl IntoView {
     let sending = RwSignal::new(false);
     let refusal = RwSignal::new(None::<String>);
     #[cfg(not(feature = "hydrate"))]
@@ -78,8 +87,12 @@ fn StartFormIsland(form_id: String, kind: String, title: String, fields: Vec<Str
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let form = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
-            let Some(form) = form.filter(|_| !sending.get_untracked()) else { return };
+            let form = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
+            let Some(form) = form.filter(|_| !sending.get_untracked()) else {
+                return;
+            };
             sending.set(true);
             let (id, fields) = (id.clone(), fields.clone());
             leptos::task::spawn_local(async move {
@@ -90,7 +103,11 @@ fn StartFormIsland(form_id: String, kind: String, title: String, fields: Vec<Str
                     let message = refused.and_then(|e| e.field(name)).unwrap_or_default();
                     show_field_error(&format!("{id}-{name}"), message);
                 }
-                refusal.set(refused.filter(|e| e.fields.is_empty()).map(|e| e.message.clone()));
+                refusal.set(
+                    refused
+                        .filter(|e| e.fields.is_empty())
+                        .map(|e| e.message.clone()),
+                );
                 if let Ok(job) = answer {
                     crate::live::add(job);
                 }

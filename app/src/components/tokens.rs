@@ -56,7 +56,10 @@ pub fn TokenManager(tokens: Vec<TokenInfo>) -> impl IntoView {
             _ => None,
         };
         e.map(|e| {
-            let text = e.fields.first().map_or(e.message.clone(), |f| f.message.clone());
+            let text = e
+                .fields
+                .first()
+                .map_or(e.message.clone(), |f| f.message.clone());
             view! { <p class="form-error" role="alert">{text}</p> }
         })
     };

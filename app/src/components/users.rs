@@ -39,7 +39,10 @@ pub fn UserManager(users: Vec<UserInfo>, me: String) -> impl IntoView {
             _ => None,
         };
         e.map(|e| {
-            let text = e.fields.first().map_or(e.message.clone(), |f| format!("{}: {}", f.field, f.message));
+            let text = e
+                .fields
+                .first()
+                .map_or(e.message.clone(), |f| format!("{}: {}", f.field, f.message));
             view! { <p class="form-error" role="alert">{text}</p> }
         })
     };

@@ -187,14 +187,18 @@ fn reconnect_if_signed_in() {
         return schedule_reconnect();
     };
     let answered = Closure::once(|answer: JsValue| {
-        let status = answer.dyn_into::<web_sys::Response>().map_or(0, |r| r.status());
+        let status = answer
+            .dyn_into::<web_sys::Response>()
+            .map_or(0, |r| r.status());
         if status != 401 {
             return schedule_reconnect();
         }
         go_to_sign_in();
     });
     let failed = Closure::once(|_: JsValue| schedule_reconnect());
-    let _ = window.fetch_with_str("/api/v1/me").then2(&answered, &failed);
+    let _ = window
+        .fetch_with_str("/api/v1/me")
+        .then2(&answered, &failed);
     // Each is called at most once, after this returns (a few bytes per failed connection).
     answered.forget();
     failed.forget();
@@ -205,7 +209,11 @@ pub(super) fn go_to_sign_in() {
     let Some(location) = web_sys::window().map(|w| w.location()) else {
         return;
     };
-    let here = format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default());
+    let here = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
     let next = String::from(js_sys::encode_uri_component(&here));
     let _ = location.set_href(&format!("/signin?next={next}"));
 }

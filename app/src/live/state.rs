@@ -597,8 +597,16 @@ mod tests {
         let sig = s.track(job("a", 0));
         let lines = s.watch_log("a", Vec::new());
         let event = |id: i64| match id % 2 {
-            0 => ("log", format!(r#"{{"job_id":"a","seq":{id},"level":"info","line":"l","at":0}}"#)),
-            _ => ("progress", format!(r#"{{"job_id":"a","current":{id},"total":10,"unit":"","message":"","level":"success","at":0}}"#)),
+            0 => (
+                "log",
+                format!(r#"{{"job_id":"a","seq":{id},"level":"info","line":"l","at":0}}"#),
+            ),
+            _ => (
+                "progress",
+                format!(
+                    r#"{{"job_id":"a","current":{id},"total":10,"unit":"","message":"","level":"success","at":0}}"#
+                ),
+            ),
         };
         for id in (1..=6).chain(4..=7) {
             let (kind, data) = event(id);
@@ -612,7 +620,12 @@ mod tests {
 
     #[test]
     fn a_connection_state_is_named_and_read_back() {
-        for c in [Connection::Connecting, Connection::Live, Connection::Reconnecting, Connection::Offline] {
+        for c in [
+            Connection::Connecting,
+            Connection::Live,
+            Connection::Reconnecting,
+            Connection::Offline,
+        ] {
             assert_eq!(Connection::parse(c.label()), Some(c));
         }
         assert_eq!(Connection::parse("gone"), None);

@@ -23,8 +23,8 @@
 
 use super::source::{close, connect, deliver, go_to_sign_in, show_connection};
 use super::{Connection, STATE};
-use leptos::prelude::GetUntracked;
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use leptos::prelude::GetUntracked;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -77,7 +77,8 @@ pub fn join() {
         return own_stream();
     };
     hand_over_on_leaving();
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| on_message(&e.data()));
+    let on_message =
+        Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| on_message(&e.data()));
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     CHANNEL.with(|c| {
         *c.borrow_mut() = Some(Channel {
@@ -116,11 +117,13 @@ fn hand_over_on_leaving() {
             let _ = release.call0(&JsValue::UNDEFINED);
         }
     });
-    let on_show = Closure::<dyn FnMut(web_sys::PageTransitionEvent)>::new(|e: web_sys::PageTransitionEvent| {
-        if e.persisted() {
-            let _ = web_sys::window().map(|w| w.location().reload());
-        }
-    });
+    let on_show = Closure::<dyn FnMut(web_sys::PageTransitionEvent)>::new(
+        |e: web_sys::PageTransitionEvent| {
+            if e.persisted() {
+                let _ = web_sys::window().map(|w| w.location().reload());
+            }
+        },
+    );
     let _ = window.add_event_listener_with_callback("pagehide", on_hide.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("pageshow", on_show.as_ref().unchecked_ref());
     // Called for the life of the page.
@@ -180,7 +183,9 @@ async fn fetch_missed() -> Result<bool, CatchUpError> {
     let after = STATE.with(|s| s.borrow().last_event_id).unwrap_or(0);
     let window = web_sys::window().ok_or(Failed)?;
     let url = format!("/api/v1/events/poll?after={after}&timeout_ms=0");
-    let answer = JsFuture::from(window.fetch_with_str(&url)).await.map_err(|_| Failed)?;
+    let answer = JsFuture::from(window.fetch_with_str(&url))
+        .await
+        .map_err(|_| Failed)?;
     let response: web_sys::Response = answer.dyn_into().map_err(|_| Failed)?;
     if response.status() == 401 {
         return Err(Unauthorized);
@@ -201,7 +206,9 @@ async fn fetch_missed() -> Result<bool, CatchUpError> {
             .unwrap_or_default();
         deliver(id, &kind, &data);
     }
-    let moved = get(&page, "next").as_f64().is_some_and(|next| next as i64 > after);
+    let moved = get(&page, "next")
+        .as_f64()
+        .is_some_and(|next| next as i64 > after);
     Ok(events.length() > 0 && moved)
 }
 
@@ -223,7 +230,11 @@ fn on_message(message: &JsValue) {
             }
         }
         (CONNECTION, _) => {
-            if let Some(c) = message.get(1).as_string().and_then(|l| Connection::parse(&l)) {
+            if let Some(c) = message
+                .get(1)
+                .as_string()
+                .and_then(|l| Connection::parse(&l))
+            {
                 show_connection(c);
             }
         }
@@ -264,8 +275,14 @@ fn lock_manager() -> Option<JsValue> {
 /// `navigator.locks.request(name, { ifAvailable }, callback)`: `granted(true)` once this tab
 /// holds the lock, which it then keeps until the page goes away; with `if_available`,
 /// `granted(false)` at once if another tab holds it. `false` if the request could not be made.
-fn request_lock(locks: &JsValue, name: &str, if_available: bool, granted: impl FnOnce(bool) + 'static) -> bool {
-    let Ok(request) = Reflect::get(locks, &"request".into()).and_then(|f| f.dyn_into::<Function>()) else {
+fn request_lock(
+    locks: &JsValue,
+    name: &str,
+    if_available: bool,
+    granted: impl FnOnce(bool) + 'static,
+) -> bool {
+    let Ok(request) = Reflect::get(locks, &"request".into()).and_then(|f| f.dyn_into::<Function>())
+    else {
         return false;
     };
     let options = Object::new();
@@ -280,7 +297,9 @@ fn request_lock(locks: &JsValue, name: &str, if_available: bool, granted: impl F
             JsValue::UNDEFINED
         }
     });
-    request.call3(locks, &name.into(), &options, &callback).is_ok()
+    request
+        .call3(locks, &name.into(), &options, &callback)
+        .is_ok()
 }
 
 /// Shows what this tab does with the stream on the root element.

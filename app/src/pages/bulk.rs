@@ -51,10 +51,19 @@ fn problem(message: String) -> impl IntoView {
 
 #[component]
 fn Confirm(action: String, selection: BulkSelection, n: usize) -> impl IntoView {
-    let verb = if action == "cancel" { "Cancel" } else { "Re-run" };
-    let jobs = if n == 1 { "job".to_string() } else { "jobs".to_string() };
+    let verb = if action == "cancel" {
+        "Cancel"
+    } else {
+        "Re-run"
+    };
+    let jobs = if n == 1 {
+        "job".to_string()
+    } else {
+        "jobs".to_string()
+    };
     if n == 0 {
-        return problem("No jobs of yours are selected: pick some in the list first.".into()).into_any();
+        return problem("No jobs of yours are selected: pick some in the list first.".into())
+            .into_any();
     }
     let act = ServerAction::<BulkAct>::new();
     let hint = if action == "cancel" {
@@ -62,7 +71,13 @@ fn Confirm(action: String, selection: BulkSelection, n: usize) -> impl IntoView 
     } else {
         "Each one starts again as a new job, with the same kind, parameters and time limit."
     };
-    let BulkSelection { ids, all, status, kind, q } = selection;
+    let BulkSelection {
+        ids,
+        all,
+        status,
+        kind,
+        q,
+    } = selection;
     view! {
         <section class="bulk-confirm" aria-labelledby="bulk-title">
             <h1 id="bulk-title">{format!("{verb} {n} {jobs}?")}</h1>

@@ -152,10 +152,14 @@ fn LiveSummary(kind: Option<String>, status: Option<String>, children: Children)
                     move || {
                         pending.set_value(false);
                         leptos::task::spawn_local(async move {
-                            let url = <crate::api::LoadSummary as leptos::server_fn::ServerFn>::url();
-                            let fields: Vec<(&str, &str)> =
-                                [("kind", &kind), ("status", &status)].into_iter().filter_map(|(n, v)| Some((n, v.as_deref()?))).collect();
-                            let fresh: Result<crate::api::Summary, _> = crate::api::post::fields(url, &fields).await;
+                            let url =
+                                <crate::api::LoadSummary as leptos::server_fn::ServerFn>::url();
+                            let fields: Vec<(&str, &str)> = [("kind", &kind), ("status", &status)]
+                                .into_iter()
+                                .filter_map(|(n, v)| Some((n, v.as_deref()?)))
+                                .collect();
+                            let fresh: Result<crate::api::Summary, _> =
+                                crate::api::post::fields(url, &fields).await;
                             if let Ok(fresh) = fresh {
                                 swap::replace("nav.counts", &fresh.counts);
                                 swap::replace(".chart-box figure.chart", &fresh.chart);
@@ -181,14 +185,18 @@ mod swap {
     /// inside (the chart's numbers) that was open stays open.
     pub fn replace(selector: &str, html: &str) {
         let document = leptos::prelude::document();
-        let Ok(Some(old)) = document.query_selector(selector) else { return };
+        let Ok(Some(old)) = document.query_selector(selector) else {
+            return;
+        };
         let focused = document
             .active_element()
             .filter(|e| old.contains(Some(e)))
             .and_then(|e| e.get_attribute("data-status"));
         let open = matches!(old.query_selector("details[open]"), Ok(Some(_)));
         old.set_outer_html(html);
-        let Ok(Some(new)) = document.query_selector(selector) else { return };
+        let Ok(Some(new)) = document.query_selector(selector) else {
+            return;
+        };
         if let (true, Ok(Some(details))) = (open, new.query_selector("details")) {
             let _ = details.set_attribute("open", "");
         }
@@ -231,11 +239,25 @@ fn bulk_done() -> Option<impl IntoView> {
         let action = q.get("bulk")?;
         let done: usize = q.get("done")?.parse().ok()?;
         let not_done: usize = q.get("not_done").and_then(|n| n.parse().ok()).unwrap_or(0);
-        let verb = if action == "cancel" { "cancelled" } else { "started again" };
-        let jobs = |n: usize| if n == 1 { "1 job".to_string() } else { format!("{n} jobs") };
+        let verb = if action == "cancel" {
+            "cancelled"
+        } else {
+            "started again"
+        };
+        let jobs = |n: usize| {
+            if n == 1 {
+                "1 job".to_string()
+            } else {
+                format!("{n} jobs")
+            }
+        };
         let mut text = format!("{} {verb}.", jobs(done));
         if not_done > 0 {
-            let why = if action == "cancel" { "they had already ended" } else { "their parameters are no longer valid" };
+            let why = if action == "cancel" {
+                "they had already ended"
+            } else {
+                "their parameters are no longer valid"
+            };
             text.push_str(&format!(" {} could not be: {why}.", jobs(not_done)));
         }
         Some(view! { <p class="bulk-done" role="status">{text}</p> })

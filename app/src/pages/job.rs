@@ -3,9 +3,9 @@
 use crate::api::{load_job, JobPageData, PAGE_LOG_LINES};
 use crate::components::{JobLog, JobRow, LiveRoot, Timeline};
 use crate::format;
+use crate::model::{LogFilter, LogLevel};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use crate::model::{LogFilter, LogLevel};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -14,7 +14,9 @@ pub fn JobPage() -> impl IntoView {
     let query = use_query_map();
     let data = Resource::new_blocking(
         move || {
-            let filter = query.with(|q| LogFilter::from_query(q.get("log_q").as_deref(), q.get("log_level").as_deref()));
+            let filter = query.with(|q| {
+                LogFilter::from_query(q.get("log_q").as_deref(), q.get("log_level").as_deref())
+            });
             (params.get().get("id").unwrap_or_default(), filter)
         },
         |(id, filter)| load_job(id, filter),
@@ -123,7 +125,11 @@ fn LogFilterForm(job_id: String, filter: LogFilter, matches: Option<u64>) -> imp
             (0, _) => "No line matches.".to_string(),
             (1, _) => "1 line matches.".to_string(),
             (n, false) => format!("{} lines match.", format::count(n)),
-            (n, true) => format!("{} lines match; the newest {} are shown.", format::count(n), format::count(shown)),
+            (n, true) => format!(
+                "{} lines match; the newest {} are shown.",
+                format::count(n),
+                format::count(shown)
+            ),
         };
         view! { <p class="log-matches" role="status">{text}</p> }
     });
@@ -147,4 +153,3 @@ fn LogFilterForm(job_id: String, filter: LogFilter, matches: Option<u64>) -> imp
         {summary}
     }
 }
-

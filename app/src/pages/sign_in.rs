@@ -9,7 +9,8 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
-    let (failed, next) = query.with_untracked(|q| (q.get("failed").is_some(), q.get("next").unwrap_or_default()));
+    let (failed, next) =
+        query.with_untracked(|q| (q.get("failed").is_some(), q.get("next").unwrap_or_default()));
     view! {
         <Title text="Sign in · Headway"/>
         <section class="sign-in" aria-labelledby="sign-in-title">

@@ -536,7 +536,10 @@ mod tests {
 
     #[test]
     fn the_lazy_islands_text_is_found_in_a_module_that_holds_it() {
-        assert_eq!(lazy_text_in(b"\0\0Following the newest linesPaused"), ["Following the newest lines"]);
+        assert_eq!(
+            lazy_text_in(b"\0\0Following the newest linesPaused"),
+            ["Following the newest lines"]
+        );
         assert!(lazy_text_in(b"Following the newest line").is_empty());
         assert!(lazy_text_in(b"").is_empty());
     }

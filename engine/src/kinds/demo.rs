@@ -126,12 +126,19 @@ mod tests {
     fn the_log_interval_defaults_to_ten_steps_and_is_bounded() {
         let parse = |v| serde_json::from_value::<DemoParams>(v).unwrap();
         assert_eq!(parse(json!({"steps": 5, "interval_ms": 1})).log_every, 10);
-        assert_eq!(parse(json!({"steps": 5, "interval_ms": 1, "log_every": 1})).log_every, 1);
+        assert_eq!(
+            parse(json!({"steps": 5, "interval_ms": 1, "log_every": 1})).log_every,
+            1
+        );
         let env = KindEnv {
             data_root: ".".into(),
         };
         let refused = Registry::builtin()
-            .parse("demo", json!({"steps": 5, "interval_ms": 1, "log_every": 0}), &env)
+            .parse(
+                "demo",
+                json!({"steps": 5, "interval_ms": 1, "log_every": 0}),
+                &env,
+            )
             .unwrap_err();
         assert_eq!(refused.fields[0].field, "log_every");
     }

@@ -13,7 +13,6 @@
 
 use super::paths::{resolve_inside, resolve_new_inside};
 use super::{JobContext, Kind, KindEnv, RunResult};
-use store_sqlite::import::{ImportDb, ImportError};
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -21,6 +20,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use store_sqlite::import::{ImportDb, ImportError};
 use tokio::sync::mpsc;
 
 pub struct ImportCsv;
@@ -894,7 +894,9 @@ mod tests {
         pub fn rows(path: &Path, table: &str) -> Vec<Vec<String>> {
             let db = open(path);
             let quoted = format!("\"{}\"", table.replace('"', "\"\""));
-            let mut stmt = db.prepare(&format!("SELECT * FROM {quoted} ORDER BY rowid")).unwrap();
+            let mut stmt = db
+                .prepare(&format!("SELECT * FROM {quoted} ORDER BY rowid"))
+                .unwrap();
             let n = stmt.column_count();
             stmt.query_map([], |r| (0..n).map(|i| r.get::<_, String>(i)).collect())
                 .unwrap()
@@ -915,8 +917,13 @@ mod tests {
 
         pub fn column_names(path: &Path, table: &str) -> Vec<String> {
             let db = open(path);
-            let mut stmt = db.prepare("SELECT name FROM pragma_table_info(?) ORDER BY cid").unwrap();
-            stmt.query_map([table], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+            let mut stmt = db
+                .prepare("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                .unwrap();
+            stmt.query_map([table], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
         }
     }
 }

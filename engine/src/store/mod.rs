@@ -200,7 +200,11 @@ impl Store {
 
     /// One page of the owner's jobs, newest first: the `limit` jobs just older than `before`, or
     /// just newer than `after`, or the newest ones.
-    pub async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+    pub async fn list_jobs(
+        &self,
+        owner: Option<&str>,
+        filter: &JobFilter,
+    ) -> StoreResult<Vec<Job>> {
         backend!(self, s => s.list_jobs(owner, filter).await)
     }
 
@@ -235,7 +239,12 @@ impl Store {
     }
 
     /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
-    pub async fn log_search(&self, job_id: &str, filter: &model::LogFilter, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+    pub async fn log_search(
+        &self,
+        job_id: &str,
+        filter: &model::LogFilter,
+        limit: u32,
+    ) -> StoreResult<(Vec<LogLine>, u64)> {
         backend!(self, s => s.log_search(job_id, filter, limit).await)
     }
 
@@ -328,7 +337,12 @@ impl Store {
 
     /// Revokes a token (only if it is `user_id`'s, unless `None`); `false` if there is no such
     /// token in force.
-    pub async fn revoke_token(&self, id: &str, user_id: Option<&str>, now: i64) -> StoreResult<bool> {
+    pub async fn revoke_token(
+        &self,
+        id: &str,
+        user_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
         backend!(self, s => s.revoke_token(id, user_id, now).await)
     }
 

@@ -34,7 +34,8 @@ fn create(owner: &str, job: &Job) -> Change {
 }
 
 fn to(owner: &str, job: &Job, status: JobStatus) -> Change {
-    Change::Transition { fence: None,
+    Change::Transition {
+        fence: None,
         owner: owner.into(),
         job_id: job.id.clone(),
         to: status,
@@ -57,7 +58,6 @@ fn stored_job(outcome: &Outcome) -> Job {
     }
 }
 
-
 #[tokio::test]
 async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
     let db = db().await;
@@ -68,7 +68,8 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
         .apply(vec![
             create("me", &job),
             to("me", &job, JobStatus::Running),
-            Change::Progress { fence: None,
+            Change::Progress {
+                fence: None,
                 owner: "me".into(),
                 job_id: job.id.clone(),
                 progress: Progress {
@@ -79,7 +80,8 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
                     ..Default::default()
                 },
             },
-            Change::Log { fence: None,
+            Change::Log {
+                fence: None,
                 owner: "me".into(),
                 job_id: job.id.clone(),
                 level: LogLevel::Warn,
@@ -130,7 +132,10 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
     );
     assert!(stored.started_at.is_some() && stored.finished_at.is_some());
     assert_eq!(stored.timeout_ms, Some(5000));
-    assert_eq!(db.store.job(Some("someone else"), &job.id).await.unwrap(), None);
+    assert_eq!(
+        db.store.job(Some("someone else"), &job.id).await.unwrap(),
+        None
+    );
 
     // The `job` event carries the job as it was at that event.
     let running: model::Job = serde_json::from_str(&applied.events[1].event.data).unwrap();
@@ -247,13 +252,15 @@ async fn moves_the_state_machine_refuses_change_nothing() {
         .store
         .apply(vec![
             to("me", &job, JobStatus::Succeeded),
-            Change::Progress { fence: None,
+            Change::Progress {
+                fence: None,
                 owner: "me".into(),
                 job_id: job.id.clone(),
                 progress: Progress::default(),
             },
             to("me", &new_job("demo"), JobStatus::Running),
-            Change::Log { fence: None,
+            Change::Log {
+                fence: None,
                 owner: "me".into(),
                 job_id: "nope".into(),
                 level: LogLevel::Info,
@@ -285,7 +292,12 @@ async fn moves_the_state_machine_refuses_change_nothing() {
 #[tokio::test]
 async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_checkpoints() {
     let db = db().await;
-    let (running, queued, done, held) = (new_job("checksum"), new_job("demo"), new_job("demo"), new_job("demo"));
+    let (running, queued, done, held) = (
+        new_job("checksum"),
+        new_job("demo"),
+        new_job("demo"),
+        new_job("demo"),
+    );
     let alive = ProcessRow {
         id: "alive".into(),
         role: "all".into(),
@@ -302,14 +314,27 @@ async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_checkpo
             create("b", &queued),
             create("a", &done),
             create("a", &held),
-            Change::Transition { fence: Some("gone".into()), owner: "a".into(), job_id: running.id.clone(), to: JobStatus::Running, error: None },
-            Change::Checkpoint { fence: Some("gone".into()),
+            Change::Transition {
+                fence: Some("gone".into()),
+                owner: "a".into(),
+                job_id: running.id.clone(),
+                to: JobStatus::Running,
+                error: None,
+            },
+            Change::Checkpoint {
+                fence: Some("gone".into()),
                 job_id: running.id.clone(),
                 value: json!({"files_done": 2}),
             },
             to("a", &done, JobStatus::Running),
             to("a", &done, JobStatus::Failed),
-            Change::Transition { fence: Some("alive".into()), owner: "a".into(), job_id: held.id.clone(), to: JobStatus::Running, error: None },
+            Change::Transition {
+                fence: Some("alive".into()),
+                owner: "a".into(),
+                job_id: held.id.clone(),
+                to: JobStatus::Running,
+                error: None,
+            },
         ])
         .await
         .unwrap();
@@ -331,19 +356,38 @@ async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_checkpo
     let taken = db
         .store
         .apply(vec![
-            Change::Transition { fence: Some("gone".into()), owner: "a".into(), job_id: running.id.clone(), to: JobStatus::Interrupted, error: None },
-            Change::Transition { fence: Some("gone".into()), owner: "a".into(), job_id: running.id.clone(), to: JobStatus::Queued, error: None },
+            Change::Transition {
+                fence: Some("gone".into()),
+                owner: "a".into(),
+                job_id: running.id.clone(),
+                to: JobStatus::Interrupted,
+                error: None,
+            },
+            Change::Transition {
+                fence: Some("gone".into()),
+                owner: "a".into(),
+                job_id: running.id.clone(),
+                to: JobStatus::Queued,
+                error: None,
+            },
             claim("alive", 5, &[]),
         ])
         .await
         .unwrap();
     assert!(db.store.orphaned_jobs().await.unwrap().is_empty());
-    let Outcome::Claimed(jobs) = &taken.outcomes[2] else { panic!("{:?}", taken.outcomes[2]) };
-    let got: Vec<(&str, &str, Option<serde_json::Value>)> =
-        jobs.iter().map(|q| (q.owner.as_str(), q.job.id.as_str(), q.checkpoint.clone())).collect();
+    let Outcome::Claimed(jobs) = &taken.outcomes[2] else {
+        panic!("{:?}", taken.outcomes[2])
+    };
+    let got: Vec<(&str, &str, Option<serde_json::Value>)> = jobs
+        .iter()
+        .map(|q| (q.owner.as_str(), q.job.id.as_str(), q.checkpoint.clone()))
+        .collect();
     assert_eq!(
         got,
-        [("a", running.id.as_str(), Some(json!({"files_done": 2}))), ("b", queued.id.as_str(), None)]
+        [
+            ("a", running.id.as_str(), Some(json!({"files_done": 2}))),
+            ("b", queued.id.as_str(), None)
+        ]
     );
 }
 
@@ -364,20 +408,43 @@ async fn processes_register_beat_and_leave_and_leases_have_one_holder() {
     db.store.register(&p("two")).await.unwrap();
     assert!(db.store.heartbeat("one").await.unwrap());
     assert!(!db.store.heartbeat("nobody").await.unwrap());
-    let listed: Vec<(String, String, i64)> =
-        db.store.processes().await.unwrap().into_iter().map(|p| (p.id, p.role, p.pid)).collect();
-    assert_eq!(listed, [("one".into(), "worker".into(), 42), ("two".into(), "worker".into(), 42)]);
+    let listed: Vec<(String, String, i64)> = db
+        .store
+        .processes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.role, p.pid))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("one".into(), "worker".into(), 42),
+            ("two".into(), "worker".into(), 42)
+        ]
+    );
     db.store.deregister("two").await.unwrap();
-    assert!(!db.store.heartbeat("two").await.unwrap(), "a process that left has no heartbeat");
+    assert!(
+        !db.store.heartbeat("two").await.unwrap(),
+        "a process that left has no heartbeat"
+    );
     // A lease is its holder's until it expires; renewing it is the holder's alone.
     assert!(db.store.try_lease("prune", "one", 60_000).await.unwrap());
     assert!(db.store.try_lease("prune", "one", 60_000).await.unwrap());
     if db.store.is_shared() {
         assert!(!db.store.try_lease("prune", "three", 60_000).await.unwrap());
-        assert!(db.store.try_lease("prune", "one", -1).await.unwrap(), "renewed, already expired");
+        assert!(
+            db.store.try_lease("prune", "one", -1).await.unwrap(),
+            "renewed, already expired"
+        );
         assert!(db.store.try_lease("prune", "three", 60_000).await.unwrap());
         // Silent for longer than the lease: removed, and only then.
-        assert!(db.store.reap_stale("one", 3_600_000).await.unwrap().is_empty());
+        assert!(db
+            .store
+            .reap_stale("one", 3_600_000)
+            .await
+            .unwrap()
+            .is_empty());
     }
 }
 
@@ -415,7 +482,8 @@ async fn counts_and_the_chart_follow_status_changes() {
             create("me", &a),
             create("me", &b),
             to("me", &b, JobStatus::Running),
-            Change::Transition { fence: None,
+            Change::Transition {
+                fence: None,
                 owner: "me".into(),
                 job_id: b.id.clone(),
                 to: JobStatus::Failed,
@@ -439,7 +507,10 @@ async fn counts_and_the_chart_follow_status_changes() {
     );
     assert_eq!(
         count(
-            &db.store.status_counts(Some("me"), Some("demo")).await.unwrap(),
+            &db.store
+                .status_counts(Some("me"), Some("demo"))
+                .await
+                .unwrap(),
             JobStatus::Failed
         ),
         0
@@ -479,7 +550,11 @@ async fn pruning_removes_the_oldest_events_in_bounded_batches() {
         .unwrap();
     assert!(matches!(pruned.outcomes[0], Outcome::Pruned(Some(id)) if id == oldest + 1));
     assert_eq!(db.store.pruned_through().await.unwrap(), oldest + 1);
-    let kept = db.store.owner_events_after(Some("me"), 0, i64::MAX, 10).await.unwrap();
+    let kept = db
+        .store
+        .owner_events_after(Some("me"), 0, i64::MAX, 10)
+        .await
+        .unwrap();
     assert_eq!(ids_of(&kept), [oldest + 2]);
     let none = db
         .store
@@ -491,7 +566,11 @@ async fn pruning_removes_the_oldest_events_in_bounded_batches() {
         .unwrap();
     assert!(matches!(none.outcomes[0], Outcome::Pruned(None)));
     assert!(
-        db.store.job(Some("me"), &jobs[0].id).await.unwrap().is_some(),
+        db.store
+            .job(Some("me"), &jobs[0].id)
+            .await
+            .unwrap()
+            .is_some(),
         "history is not pruned"
     );
 }
@@ -530,7 +609,8 @@ async fn list_jobs_filters_searches_and_pages_both_ways() {
     let mut changes: Vec<Change> = jobs.iter().map(|j| create("me", j)).collect();
     changes.push(create("them", &new_job("demo")));
     changes.push(to("me", &jobs[1], JobStatus::Running));
-    changes.push(Change::Progress { fence: None,
+    changes.push(Change::Progress {
+        fence: None,
         owner: "me".into(),
         job_id: jobs[1].id.clone(),
         progress: Progress {
@@ -677,7 +757,12 @@ async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it() {
         .collect();
     db.store.import_history("me", jobs.clone()).await.unwrap();
     assert_eq!(db.store.last_event_id().await.unwrap(), 1599);
-    let back = db.store.job(Some("me"), &jobs[599].id).await.unwrap().unwrap();
+    let back = db
+        .store
+        .job(Some("me"), &jobs[599].id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(back, jobs[599]);
     let count = db.store.status_counts(Some("me"), None).await.unwrap();
     assert_eq!(
@@ -690,9 +775,6 @@ async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it() {
     );
     assert_eq!(db.store.reserve_event_id().await.unwrap(), 1600);
 }
-
-
-
 
 #[tokio::test]
 async fn ids_are_never_handed_out_twice_after_pruning_everything_or_after_notices() {
@@ -732,7 +814,12 @@ async fn ids_are_never_handed_out_twice_after_pruning_everything_or_after_notice
 
 fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
     let kinds = ["batch", "checksum", "demo"].map(String::from).to_vec();
-    Change::Claim { by: by.into(), slots, kinds, limits: limits.iter().map(|(k, n)| (k.to_string(), *n)).collect() }
+    Change::Claim {
+        by: by.into(),
+        slots,
+        kinds,
+        limits: limits.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+    }
 }
 
 fn claimed(outcome: &Outcome) -> Vec<String> {
@@ -745,18 +832,39 @@ fn claimed(outcome: &Outcome) -> Vec<String> {
 #[tokio::test]
 async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits() {
     let db = db().await;
-    let jobs: Vec<Job> = ["batch", "batch", "demo", "batch", "demo"].iter().map(|k| new_job(k)).collect();
-    db.store.apply(jobs.iter().map(|j| create("me", j)).collect()).await.unwrap();
+    let jobs: Vec<Job> = ["batch", "batch", "demo", "batch", "demo"]
+        .iter()
+        .map(|k| new_job(k))
+        .collect();
+    db.store
+        .apply(jobs.iter().map(|j| create("me", j)).collect())
+        .await
+        .unwrap();
     // Two slots: the two oldest.
     let first = db.store.apply(vec![claim("p1", 2, &[])]).await.unwrap();
-    assert_eq!(claimed(&first.outcomes[0]), [jobs[0].id.clone(), jobs[1].id.clone()]);
+    assert_eq!(
+        claimed(&first.outcomes[0]),
+        [jobs[0].id.clone(), jobs[1].id.clone()]
+    );
     assert_eq!(first.events.len(), 2, "one `job` event per claimed job");
-    let running = db.store.job(Some("me"), &jobs[0].id).await.unwrap().unwrap();
+    let running = db
+        .store
+        .job(Some("me"), &jobs[0].id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(running.status, JobStatus::Running);
     // batch is at its limit of 2 (both claimed by p1): another process skips it and takes the
     // demo jobs behind it.
-    let second = db.store.apply(vec![claim("p2", 5, &[("batch", 2)])]).await.unwrap();
-    assert_eq!(claimed(&second.outcomes[0]), [jobs[2].id.clone(), jobs[4].id.clone()]);
+    let second = db
+        .store
+        .apply(vec![claim("p2", 5, &[("batch", 2)])])
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed(&second.outcomes[0]),
+        [jobs[2].id.clone(), jobs[4].id.clone()]
+    );
     // Once a batch job has ended, the next one can be claimed.
     db.store
         .apply(vec![Change::Transition {
@@ -768,31 +876,58 @@ async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits() {
         }])
         .await
         .unwrap();
-    let third = db.store.apply(vec![claim("p2", 5, &[("batch", 2)])]).await.unwrap();
+    let third = db
+        .store
+        .apply(vec![claim("p2", 5, &[("batch", 2)])])
+        .await
+        .unwrap();
     assert_eq!(claimed(&third.outcomes[0]), [jobs[3].id.clone()]);
     let none = db.store.apply(vec![claim("p2", 5, &[])]).await.unwrap();
     assert!(claimed(&none.outcomes[0]).is_empty());
     // A kind the process does not run is never claimed by it.
     let other = new_job("import_csv");
     db.store.apply(vec![create("me", &other)]).await.unwrap();
-    assert!(claimed(&db.store.apply(vec![claim("p2", 5, &[])]).await.unwrap().outcomes[0]).is_empty());
+    assert!(claimed(
+        &db.store
+            .apply(vec![claim("p2", 5, &[])])
+            .await
+            .unwrap()
+            .outcomes[0]
+    )
+    .is_empty());
 }
 
 #[tokio::test]
 async fn a_job_takes_writes_only_from_the_process_that_holds_it() {
     let db = db().await;
     let job = new_job("checksum");
-    db.store.apply(vec![create("me", &job), claim("p1", 1, &[])]).await.unwrap();
+    db.store
+        .apply(vec![create("me", &job), claim("p1", 1, &[])])
+        .await
+        .unwrap();
     let report = |by: &str| {
         vec![
             Change::Progress {
                 owner: "me".into(),
                 job_id: job.id.clone(),
-                progress: Progress { current: 1, ..Default::default() },
+                progress: Progress {
+                    current: 1,
+                    ..Default::default()
+                },
                 fence: Some(by.into()),
             },
-            Change::Log { owner: "me".into(), job_id: job.id.clone(), level: LogLevel::Info, line: by.into(), fence: Some(by.into()) },
-            Change::Checkpoint { job_id: job.id.clone(), value: json!(by), fence: Some(by.into()) },
+            Change::Log {
+                owner: "me".into(),
+                job_id: job.id.clone(),
+                level: LogLevel::Info,
+                line: by.into(),
+                fence: Some(by.into()),
+            },
+            Change::Checkpoint {
+                job_id: job.id.clone(),
+                value: json!(by),
+                fence: Some(by.into()),
+            },
             Change::Transition {
                 owner: "me".into(),
                 job_id: job.id.clone(),
@@ -804,23 +939,66 @@ async fn a_job_takes_writes_only_from_the_process_that_holds_it() {
     };
     // Another process's reports change nothing and make no event.
     let stale = db.store.apply(report("p2")).await.unwrap();
-    assert!(matches!(stale.outcomes[..], [Outcome::Recorded(false), Outcome::Recorded(false), Outcome::Recorded(false), Outcome::Job(None)]));
+    assert!(matches!(
+        stale.outcomes[..],
+        [
+            Outcome::Recorded(false),
+            Outcome::Recorded(false),
+            Outcome::Recorded(false),
+            Outcome::Job(None)
+        ]
+    ));
     assert!(stale.events.is_empty());
     assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), None);
     // Anyone may ask it to stop; the holder's reports are taken.
-    let cancel = Change::Transition { owner: "me".into(), job_id: job.id.clone(), to: JobStatus::Cancelling, error: None, fence: None };
-    assert!(matches!(db.store.apply(vec![cancel]).await.unwrap().outcomes[0], Outcome::Job(Some(_))));
+    let cancel = Change::Transition {
+        owner: "me".into(),
+        job_id: job.id.clone(),
+        to: JobStatus::Cancelling,
+        error: None,
+        fence: None,
+    };
+    assert!(matches!(
+        db.store.apply(vec![cancel]).await.unwrap().outcomes[0],
+        Outcome::Job(Some(_))
+    ));
     let held = db.store.apply(report("p1")).await.unwrap();
-    assert!(matches!(held.outcomes[..], [Outcome::Recorded(true), Outcome::Recorded(true), Outcome::Recorded(true), Outcome::Job(Some(_))]));
-    assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), Some(json!("p1")));
-    assert_eq!(db.store.job(Some("me"), &job.id).await.unwrap().unwrap().status, JobStatus::Succeeded);
+    assert!(matches!(
+        held.outcomes[..],
+        [
+            Outcome::Recorded(true),
+            Outcome::Recorded(true),
+            Outcome::Recorded(true),
+            Outcome::Job(Some(_))
+        ]
+    ));
+    assert_eq!(
+        db.store.checkpoint(&job.id).await.unwrap(),
+        Some(json!("p1"))
+    );
+    assert_eq!(
+        db.store
+            .job(Some("me"), &job.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        JobStatus::Succeeded
+    );
 }
 
 #[tokio::test]
 async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit() {
     let db = db().await;
     let (resumed, ended) = (new_job("checksum"), new_job("demo"));
-    db.store.apply(vec![create("me", &resumed), create("me", &ended), claim("p1", 2, &[])]).await.unwrap();
+    db.store
+        .apply(vec![
+            create("me", &resumed),
+            create("me", &ended),
+            claim("p1", 2, &[]),
+        ])
+        .await
+        .unwrap();
     let interrupt = |job: &Job, requeue: bool, by: &str| Change::Interrupt {
         owner: "me".into(),
         job_id: job.id.clone(),
@@ -829,15 +1007,32 @@ async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit() {
         fence: Some(by.into()),
     };
     // Only the holder can interrupt.
-    let stale = db.store.apply(vec![interrupt(&resumed, true, "p2")]).await.unwrap();
+    let stale = db
+        .store
+        .apply(vec![interrupt(&resumed, true, "p2")])
+        .await
+        .unwrap();
     assert!(matches!(stale.outcomes[..], [Outcome::Job(None)]) && stale.events.is_empty());
-    let applied = db.store.apply(vec![interrupt(&resumed, true, "p1"), interrupt(&ended, false, "p1")]).await.unwrap();
+    let applied = db
+        .store
+        .apply(vec![
+            interrupt(&resumed, true, "p1"),
+            interrupt(&ended, false, "p1"),
+        ])
+        .await
+        .unwrap();
     assert_eq!(stored_job(&applied.outcomes[0]).status, JobStatus::Queued);
-    assert_eq!(stored_job(&applied.outcomes[1]).status, JobStatus::Interrupted);
+    assert_eq!(
+        stored_job(&applied.outcomes[1]).status,
+        JobStatus::Interrupted
+    );
     // The resumed job's `job` and `done` (interrupted) and its `job` (queued again) are
     // consecutive events of one commit; the other job ends with its `job` and `done`.
-    let kinds: Vec<(String, EventType)> =
-        applied.events.iter().map(|e| (e.event.job_id.clone().unwrap_or_default(), e.event.kind)).collect();
+    let kinds: Vec<(String, EventType)> = applied
+        .events
+        .iter()
+        .map(|e| (e.event.job_id.clone().unwrap_or_default(), e.event.kind))
+        .collect();
     assert_eq!(
         kinds,
         [
@@ -850,15 +1045,35 @@ async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit() {
     );
     assert!(ids(&applied.events).windows(2).all(|w| w[1] == w[0] + 1));
     // Queued again, it can be claimed by anyone; interrupted, it stays so.
-    assert_eq!(claimed(&db.store.apply(vec![claim("p2", 5, &[])]).await.unwrap().outcomes[0]), std::slice::from_ref(&resumed.id));
-    assert_eq!(db.store.job(Some("me"), &ended.id).await.unwrap().unwrap().status, JobStatus::Interrupted);
+    assert_eq!(
+        claimed(
+            &db.store
+                .apply(vec![claim("p2", 5, &[])])
+                .await
+                .unwrap()
+                .outcomes[0]
+        ),
+        std::slice::from_ref(&resumed.id)
+    );
+    assert_eq!(
+        db.store
+            .job(Some("me"), &ended.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        JobStatus::Interrupted
+    );
 }
 
 #[tokio::test]
 async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept() {
     let db = db().await;
     let job = new_job("batch");
-    db.store.apply(vec![create("me", &job), claim("p1", 1, &[])]).await.unwrap();
+    db.store
+        .apply(vec![create("me", &job), claim("p1", 1, &[])])
+        .await
+        .unwrap();
     let mut changes = Vec::new();
     let lines = [
         (LogLevel::Info, "started 100% of nothing"),
@@ -868,7 +1083,13 @@ async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept() {
         (LogLevel::Warn, "disk_full on item_3"),
     ];
     for (level, line) in lines {
-        changes.push(Change::Log { owner: "me".into(), job_id: job.id.clone(), level, line: line.into(), fence: Some("p1".into()) });
+        changes.push(Change::Log {
+            owner: "me".into(),
+            job_id: job.id.clone(),
+            level,
+            line: line.into(),
+            fence: Some("p1".into()),
+        });
     }
     db.store.apply(changes).await.unwrap();
     let search = |q: Option<&str>, level: Option<&str>, limit: u32| {
@@ -880,14 +1101,44 @@ async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept() {
             (found.into_iter().map(|l| l.line).collect::<Vec<_>>(), n)
         }
     };
-    assert_eq!(search(Some("item"), None, 10).await, (vec!["item 7 failed".into(), "item 7 retried".into(), "ITEM 9 crashed".into(), "disk_full on item_3".into()], 4));
-    assert_eq!(search(Some("item"), None, 2).await, (vec!["ITEM 9 crashed".into(), "disk_full on item_3".into()], 4), "the newest matches, oldest first");
+    assert_eq!(
+        search(Some("item"), None, 10).await,
+        (
+            vec![
+                "item 7 failed".into(),
+                "item 7 retried".into(),
+                "ITEM 9 crashed".into(),
+                "disk_full on item_3".into()
+            ],
+            4
+        )
+    );
+    assert_eq!(
+        search(Some("item"), None, 2).await,
+        (
+            vec!["ITEM 9 crashed".into(), "disk_full on item_3".into()],
+            4
+        ),
+        "the newest matches, oldest first"
+    );
     assert_eq!(search(None, Some("warn"), 10).await.1, 3);
-    assert_eq!(search(None, Some("error"), 10).await, (vec!["ITEM 9 crashed".into()], 1));
-    assert_eq!(search(Some("item 7"), Some("warn"), 10).await, (vec!["item 7 failed".into()], 1));
+    assert_eq!(
+        search(None, Some("error"), 10).await,
+        (vec!["ITEM 9 crashed".into()], 1)
+    );
+    assert_eq!(
+        search(Some("item 7"), Some("warn"), 10).await,
+        (vec!["item 7 failed".into()], 1)
+    );
     // `%` and `_` are searched for as themselves.
-    assert_eq!(search(Some("100%"), None, 10).await.0, vec!["started 100% of nothing".to_string()]);
-    assert_eq!(search(Some("item_"), None, 10).await.0, vec!["disk_full on item_3".to_string()]);
+    assert_eq!(
+        search(Some("100%"), None, 10).await.0,
+        vec!["started 100% of nothing".to_string()]
+    );
+    assert_eq!(
+        search(Some("item_"), None, 10).await.0,
+        vec!["disk_full on item_3".to_string()]
+    );
     assert_eq!(search(Some("nowhere"), None, 10).await, (vec![], 0));
 }
 
@@ -895,23 +1146,58 @@ async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept() {
 async fn a_line_and_a_checkpoint_together_commit_as_one_change() {
     let db = db().await;
     let job = new_job("checksum");
-    db.store.apply(vec![create("me", &job), claim("p1", 1, &[])]).await.unwrap();
+    db.store
+        .apply(vec![create("me", &job), claim("p1", 1, &[])])
+        .await
+        .unwrap();
     let together = |line: &str, value: serde_json::Value, by: &str| {
         Change::Together(vec![
-            Change::Log { owner: "me".into(), job_id: job.id.clone(), level: LogLevel::Info, line: line.into(), fence: Some(by.into()) },
-            Change::Checkpoint { job_id: job.id.clone(), value, fence: Some(by.into()) },
+            Change::Log {
+                owner: "me".into(),
+                job_id: job.id.clone(),
+                level: LogLevel::Info,
+                line: line.into(),
+                fence: Some(by.into()),
+            },
+            Change::Checkpoint {
+                job_id: job.id.clone(),
+                value,
+                fence: Some(by.into()),
+            },
         ])
     };
-    let applied = db.store.apply(vec![together("abc  d0/f000.bin", json!({"files_done": 1}), "p1")]).await.unwrap();
+    let applied = db
+        .store
+        .apply(vec![together(
+            "abc  d0/f000.bin",
+            json!({"files_done": 1}),
+            "p1",
+        )])
+        .await
+        .unwrap();
     assert!(matches!(applied.outcomes[..], [Outcome::Recorded(true)]));
     assert_eq!(applied.events.len(), 1, "the line's event");
-    assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), Some(json!({"files_done": 1})));
+    assert_eq!(
+        db.store.checkpoint(&job.id).await.unwrap(),
+        Some(json!({"files_done": 1}))
+    );
     let (lines, total) = db.store.log_tail(&job.id, 10).await.unwrap();
     assert_eq!((lines[0].line.as_str(), total), ("abc  d0/f000.bin", 1));
     // From a process that does not hold the job: neither is written.
-    let stale = db.store.apply(vec![together("def  d1/f001.bin", json!({"files_done": 2}), "p2")]).await.unwrap();
+    let stale = db
+        .store
+        .apply(vec![together(
+            "def  d1/f001.bin",
+            json!({"files_done": 2}),
+            "p2",
+        )])
+        .await
+        .unwrap();
     assert!(matches!(stale.outcomes[..], [Outcome::Recorded(false)]));
     assert!(stale.events.is_empty());
-    assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), Some(json!({"files_done": 1})));
+    assert_eq!(
+        db.store.checkpoint(&job.id).await.unwrap(),
+        Some(json!({"files_done": 1}))
+    );
     assert_eq!(db.store.log_tail(&job.id, 10).await.unwrap().1, 1);
 }

@@ -15,7 +15,10 @@ use model::AppError;
 pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
     if let Err(why) = check(req.method(), req.headers()) {
         tracing::warn!(method = %req.method(), path = req.uri().path(), why, "cross-site request refused");
-        return ApiError(AppError::forbidden(format!("cross-site request refused: {why}"))).into_response();
+        return ApiError(AppError::forbidden(format!(
+            "cross-site request refused: {why}"
+        )))
+        .into_response();
     }
     next.run(req).await
 }
@@ -30,9 +33,15 @@ pub fn check(method: &Method, headers: &HeaderMap) -> Result<(), &'static str> {
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().map_err(|_| "unreadable Origin")?;
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).ok_or("Origin without Host")?;
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .ok_or("Origin without Host")?;
         // The scheme is not compared: behind a proxy that ends TLS, the server sees http.
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest).ok_or("the Origin is opaque")?;
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .ok_or("the Origin is opaque")?;
         return match origin_host.eq_ignore_ascii_case(host) {
             true => Ok(()),
             false => Err("its Origin is another site"),
@@ -59,21 +68,62 @@ mod tests {
     #[test]
     fn only_same_origin_changes_pass() {
         let host = ("host", "127.0.0.1:3000");
-        assert!(check(&Method::POST, &headers(&[host, ("origin", "http://127.0.0.1:3000")])).is_ok());
-        assert!(check(&Method::POST, &headers(&[host, ("origin", "https://127.0.0.1:3000")])).is_ok());
-        assert!(check(&Method::POST, &headers(&[host, ("origin", "http://evil.example")])).is_err());
-        assert!(check(&Method::POST, &headers(&[host, ("origin", "http://127.0.0.1:3001")])).is_err());
+        assert!(check(
+            &Method::POST,
+            &headers(&[host, ("origin", "http://127.0.0.1:3000")])
+        )
+        .is_ok());
+        assert!(check(
+            &Method::POST,
+            &headers(&[host, ("origin", "https://127.0.0.1:3000")])
+        )
+        .is_ok());
+        assert!(check(
+            &Method::POST,
+            &headers(&[host, ("origin", "http://evil.example")])
+        )
+        .is_err());
+        assert!(check(
+            &Method::POST,
+            &headers(&[host, ("origin", "http://127.0.0.1:3001")])
+        )
+        .is_err());
         assert!(check(&Method::DELETE, &headers(&[host, ("origin", "null")])).is_err());
-        assert!(check(&Method::POST, &headers(&[host, ("sec-fetch-site", "cross-site")])).is_err());
-        assert!(check(&Method::POST, &headers(&[host, ("sec-fetch-site", "same-origin")])).is_ok());
+        assert!(check(
+            &Method::POST,
+            &headers(&[host, ("sec-fetch-site", "cross-site")])
+        )
+        .is_err());
+        assert!(check(
+            &Method::POST,
+            &headers(&[host, ("sec-fetch-site", "same-origin")])
+        )
+        .is_ok());
         // Scripts without a browser send neither header.
         assert!(check(&Method::POST, &headers(&[host])).is_ok());
         // Reads and bearer requests are exempt; a bearer request that also sends cookies is not.
-        assert!(check(&Method::GET, &headers(&[host, ("origin", "http://evil.example")])).is_ok());
-        assert!(check(&Method::POST, &headers(&[host, ("origin", "http://evil.example"), ("authorization", "Bearer x")])).is_ok());
+        assert!(check(
+            &Method::GET,
+            &headers(&[host, ("origin", "http://evil.example")])
+        )
+        .is_ok());
         assert!(check(
             &Method::POST,
-            &headers(&[host, ("origin", "http://evil.example"), ("authorization", "Bearer x"), ("cookie", "a=b")])
+            &headers(&[
+                host,
+                ("origin", "http://evil.example"),
+                ("authorization", "Bearer x")
+            ])
+        )
+        .is_ok());
+        assert!(check(
+            &Method::POST,
+            &headers(&[
+                host,
+                ("origin", "http://evil.example"),
+                ("authorization", "Bearer x"),
+                ("cookie", "a=b")
+            ])
         )
         .is_err());
     }

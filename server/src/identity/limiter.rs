@@ -34,16 +34,22 @@ impl Limiter {
     /// `Err(wait)` if `name` or `client` has failed too often lately.
     pub fn check(&self, name: &str, client: IpAddr, now: Instant) -> Result<(), Duration> {
         let mut failures = self.failures.lock().unwrap();
-        let wait = [(Key::Account(name.to_string()), PER_ACCOUNT), (Key::Address(client), PER_ADDRESS)]
-            .into_iter()
-            .filter_map(|(key, limit)| {
-                let times = failures.get_mut(&key)?;
-                while times.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
-                    times.pop_front();
-                }
-                (times.len() >= limit).then(|| WINDOW - now.duration_since(times[times.len() - limit]))
-            })
-            .max();
+        let wait = [
+            (Key::Account(name.to_string()), PER_ACCOUNT),
+            (Key::Address(client), PER_ADDRESS),
+        ]
+        .into_iter()
+        .filter_map(|(key, limit)| {
+            let times = failures.get_mut(&key)?;
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+            {
+                times.pop_front();
+            }
+            (times.len() >= limit).then(|| WINDOW - now.duration_since(times[times.len() - limit]))
+        })
+        .max();
         match wait {
             Some(wait) => Err(wait.max(Duration::from_secs(1))),
             None => Ok(()),
@@ -53,7 +59,11 @@ impl Limiter {
     pub fn failed(&self, name: &str, client: IpAddr, now: Instant) {
         let mut failures = self.failures.lock().unwrap();
         if failures.len() >= MAX_KEYS {
-            failures.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+            failures.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
+            });
         }
         for key in [Key::Account(name.to_string()), Key::Address(client)] {
             failures.entry(key).or_default().push_back(now);
@@ -61,7 +71,10 @@ impl Limiter {
     }
 
     pub fn succeeded(&self, name: &str) {
-        self.failures.lock().unwrap().remove(&Key::Account(name.to_string()));
+        self.failures
+            .lock()
+            .unwrap()
+            .remove(&Key::Account(name.to_string()));
     }
 }
 
@@ -77,13 +90,19 @@ mod tests {
             assert!(limiter.check("ada", ip, t0).is_ok(), "attempt {i}");
             limiter.failed("ada", ip, t0 + Duration::from_secs(i as u64));
         }
-        let wait = limiter.check("ada", ip, t0 + Duration::from_secs(10)).unwrap_err();
+        let wait = limiter
+            .check("ada", ip, t0 + Duration::from_secs(10))
+            .unwrap_err();
         assert_eq!(wait, WINDOW - Duration::from_secs(10));
         // Another name from the same address is still allowed; the first, once the window moves.
-        assert!(limiter.check("bob", ip, t0 + Duration::from_secs(10)).is_ok());
+        assert!(limiter
+            .check("bob", ip, t0 + Duration::from_secs(10))
+            .is_ok());
         assert!(limiter.check("ada", ip, t0 + WINDOW).is_ok());
         limiter.succeeded("ada");
-        assert!(limiter.check("ada", ip, t0 + Duration::from_secs(10)).is_ok());
+        assert!(limiter
+            .check("ada", ip, t0 + Duration::from_secs(10))
+            .is_ok());
     }
 
     #[test]
@@ -94,6 +113,8 @@ mod tests {
             limiter.failed(&format!("user{i}"), ip, t0);
         }
         assert!(limiter.check("someone", ip, t0).is_err());
-        assert!(limiter.check("someone", "10.0.0.10".parse().unwrap(), t0).is_ok());
+        assert!(limiter
+            .check("someone", "10.0.0.10".parse().unwrap(), t0)
+            .is_ok());
     }
 }

@@ -22,11 +22,11 @@ pub mod sessions;
 
 use crate::api::ApiError;
 use crate::config::AuthMode;
-use engine::accounts::{Accounts, SignIn};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use engine::accounts::{Accounts, SignIn};
 use engine::store::UserRow;
 use engine::Caller;
 use limiter::Limiter;
@@ -82,7 +82,11 @@ pub enum Credential {
     /// An anonymous session, the operator token, or nothing: nothing to revoke.
     Lasting,
     /// Signed-in session `id` of account `user`, signed in under `generation`.
-    Session { id: Id, user: String, generation: i64 },
+    Session {
+        id: Id,
+        user: String,
+        generation: i64,
+    },
     /// A personal API token (its secret).
     Token(Arc<str>),
 }
@@ -144,7 +148,11 @@ impl Identities {
         if let Some(given) = bearer(headers) {
             if let Some(token) = &self.operator_token {
                 if same_secret(token.as_bytes(), given.as_bytes()) {
-                    return Ok(Identity { caller: Some(Caller::operator()), session: None, credential: Credential::Lasting });
+                    return Ok(Identity {
+                        caller: Some(Caller::operator()),
+                        session: None,
+                        credential: Credential::Lasting,
+                    });
                 }
             }
             return match self.accounts.token_caller(given).await? {
@@ -163,38 +171,70 @@ impl Identities {
         );
         let identity = match self.mode {
             AuthMode::Open => {
-                let user = match session.get::<String>(USER_KEY).await.map_err(session_failed)? {
+                let user = match session
+                    .get::<String>(USER_KEY)
+                    .await
+                    .map_err(session_failed)?
+                {
                     Some(user) => user,
                     None => {
                         let user = engine::new_id();
-                        session.insert(USER_KEY, &user).await.map_err(session_failed)?;
+                        session
+                            .insert(USER_KEY, &user)
+                            .await
+                            .map_err(session_failed)?;
                         user
                     }
                 };
-                Identity { caller: Some(Caller::new(user)), session: Some(session), credential: Credential::Lasting }
+                Identity {
+                    caller: Some(Caller::new(user)),
+                    session: Some(session),
+                    credential: Credential::Lasting,
+                }
             }
             AuthMode::Accounts => {
-                let user = session.get::<String>(USER_KEY).await.map_err(session_failed)?;
-                let generation = session.get::<i64>(GENERATION_KEY).await.map_err(session_failed)?;
+                let user = session
+                    .get::<String>(USER_KEY)
+                    .await
+                    .map_err(session_failed)?;
+                let generation = session
+                    .get::<i64>(GENERATION_KEY)
+                    .await
+                    .map_err(session_failed)?;
                 let account = match (user, generation) {
-                    (Some(user), Some(generation)) => self.accounts.session_user(&user, generation).await?,
+                    (Some(user), Some(generation)) => {
+                        self.accounts.session_user(&user, generation).await?
+                    }
                     _ => None,
                 };
                 match (account, session.id()) {
                     (Some(account), Some(id)) => Identity {
-                        credential: Credential::Session { id, user: account.id.clone(), generation: account.generation },
+                        credential: Credential::Session {
+                            id,
+                            user: account.id.clone(),
+                            generation: account.generation,
+                        },
                         caller: Some(account_caller(account)),
                         session: Some(session),
                     },
                     // Nothing is written for a visitor who has not signed in.
-                    _ => return Ok(Identity { caller: None, session: Some(session), credential: Credential::Lasting }),
+                    _ => {
+                        return Ok(Identity {
+                            caller: None,
+                            session: Some(session),
+                            credential: Credential::Lasting,
+                        })
+                    }
                 }
             }
         };
         if let Some(session) = &identity.session {
             let today = engine::now_ms() / 86_400_000;
             if session.get::<i64>(SEEN_KEY).await.map_err(session_failed)? != Some(today) {
-                session.insert(SEEN_KEY, today).await.map_err(session_failed)?;
+                session
+                    .insert(SEEN_KEY, today)
+                    .await
+                    .map_err(session_failed)?;
             }
         }
         Ok(identity)
@@ -206,12 +246,21 @@ impl Identities {
     pub async fn still_valid(&self, credential: &Credential) -> bool {
         match credential {
             Credential::Lasting => true,
-            Credential::Session { id, user, generation } => {
+            Credential::Session {
+                id,
+                user,
+                generation,
+            } => {
                 use tower_sessions::SessionStore;
                 matches!(self.persisted.load(id).await, Ok(Some(_)))
-                    && matches!(self.accounts.session_user(user, *generation).await, Ok(Some(_)))
+                    && matches!(
+                        self.accounts.session_user(user, *generation).await,
+                        Ok(Some(_))
+                    )
             }
-            Credential::Token(secret) => matches!(self.accounts.token_caller(secret).await, Ok(Some(_))),
+            Credential::Token(secret) => {
+                matches!(self.accounts.token_caller(secret).await, Ok(Some(_)))
+            }
         }
     }
 
@@ -230,8 +279,15 @@ impl Identities {
                 "this server runs with --auth open: there is nothing to sign in to",
             )));
         }
-        self.limiter.check(name, client, Instant::now()).map_err(SignInError::TooMany)?;
-        match self.accounts.sign_in(name, password).await.map_err(SignInError::Failed)? {
+        self.limiter
+            .check(name, client, Instant::now())
+            .map_err(SignInError::TooMany)?;
+        match self
+            .accounts
+            .sign_in(name, password)
+            .await
+            .map_err(SignInError::Failed)?
+        {
             SignIn::Refused => {
                 self.limiter.failed(name, client, Instant::now());
                 tracing::info!(%client, "sign-in refused");
@@ -244,9 +300,13 @@ impl Identities {
                     session.clear().await;
                     session.insert(USER_KEY, &user.id).await?;
                     session.insert(GENERATION_KEY, user.generation).await?;
-                    session.insert(SEEN_KEY, engine::now_ms() / 86_400_000).await
+                    session
+                        .insert(SEEN_KEY, engine::now_ms() / 86_400_000)
+                        .await
                 };
-                write.await.map_err(|e| SignInError::Failed(session_failed(e)))?;
+                write
+                    .await
+                    .map_err(|e| SignInError::Failed(session_failed(e)))?;
                 tracing::info!(user = %user.name, role = %user.role, "signed in");
                 Ok(user)
             }
@@ -262,15 +322,24 @@ impl Identities {
     /// returns the `Set-Cookie` value that carries it to the client; a session signed out is
     /// removed from the client too. The cookie is Secure with `--secure-cookies`, or when the
     /// request came over HTTPS (`https`).
-    pub async fn finish(&self, identity: &Identity, https: bool) -> Result<Option<HeaderValue>, AppError> {
+    pub async fn finish(
+        &self,
+        identity: &Identity,
+        https: bool,
+    ) -> Result<Option<HeaderValue>, AppError> {
         let secure = self.secure || https;
         let Some(session) = identity.session.as_ref().filter(|s| s.is_modified()) else {
             return Ok(None);
         };
         if session.is_empty().await {
             // Signed out (flushed): nothing to save; the cookie goes.
-            let cookie = Cookie::build((COOKIE_NAME, "")).http_only(true).same_site(SameSite::Lax)
-                .secure(secure).path("/").max_age(time::Duration::ZERO).build();
+            let cookie = Cookie::build((COOKIE_NAME, ""))
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .secure(secure)
+                .path("/")
+                .max_age(time::Duration::ZERO)
+                .build();
             return Ok(HeaderValue::from_str(&cookie.to_string()).ok());
         }
         session.save().await.map_err(session_failed)?;
@@ -289,9 +358,15 @@ impl Identities {
 
     /// Whether the request reached a trusted proxy over HTTPS (`X-Forwarded-Proto: https`).
     fn over_https(&self, req: &Request) -> bool {
-        let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
         peer.is_some_and(|p| self.trusted_proxies.contains(&p))
-            && req.headers().get("x-forwarded-proto").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+            && req
+                .headers()
+                .get("x-forwarded-proto")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
     }
 
     /// Deletes sessions that expired, every hour, until the server stops.
@@ -371,7 +446,10 @@ pub async fn identify(
         }
         None if signs_in(req.method(), req.uri().path()) => {}
         None if req.uri().path().starts_with("/api/") => {
-            return ApiError(AppError::unauthorized("sign in first (POST /api/v1/session), or send `Authorization: Bearer <token>`")).into_response();
+            return ApiError(AppError::unauthorized(
+                "sign in first (POST /api/v1/session), or send `Authorization: Bearer <token>`",
+            ))
+            .into_response();
         }
         None => {
             let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
@@ -397,7 +475,10 @@ pub async fn identify(
 
 /// The requests someone not signed in may make: the sign-in page and signing in.
 fn signs_in(method: &Method, path: &str) -> bool {
-    matches!((method, path), (&Method::GET, "/signin") | (&Method::POST, "/signin") | (&Method::POST, "/api/v1/session"))
+    matches!(
+        (method, path),
+        (&Method::GET, "/signin") | (&Method::POST, "/signin") | (&Method::POST, "/api/v1/session")
+    )
 }
 
 #[cfg(test)]

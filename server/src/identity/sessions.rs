@@ -28,7 +28,10 @@ pub enum Store {
 
 pub fn store(persisted: Persisted, cached: bool) -> Store {
     match cached {
-        true => Store::Cached(CachingSessionStore::new(MokaStore::new(Some(CACHED_SESSIONS)), persisted)),
+        true => Store::Cached(CachingSessionStore::new(
+            MokaStore::new(Some(CACHED_SESSIONS)),
+            persisted,
+        )),
         false => Store::Direct(persisted),
     }
 }

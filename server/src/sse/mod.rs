@@ -13,8 +13,8 @@
 
 use crate::api::ApiError;
 use crate::identity::{Credential, Identities, Identity};
-use crate::startup::AppState;
 use crate::metrics::{OpenStream, ServerMetrics};
+use crate::startup::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -91,7 +91,16 @@ pub async fn job_events(
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
-    match open(&state, caller, identity.credential, Some(id), &headers, &query).await {
+    match open(
+        &state,
+        caller,
+        identity.credential,
+        Some(id),
+        &headers,
+        &query,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => ApiError(e).into_response(),
     }
@@ -646,11 +655,15 @@ async fn poll_page(
     let deadline = Instant::now() + wait;
     let stopping = engine.stopping();
     loop {
-        let stored = match engine.events_after(&caller, None, after, REPLAY_BATCH).await? {
+        let stored = match engine
+            .events_after(&caller, None, after, REPLAY_BATCH)
+            .await?
+        {
             Replay::Events(stored) => stored,
             Replay::Pruned => {
                 let head = engine.head();
-                let reason = serde_json::json!({ "reason": "events after this id are no longer kept" });
+                let reason =
+                    serde_json::json!({ "reason": "events after this id are no longer kept" });
                 let data = snapshot_data(engine, &caller, None).await?;
                 let events = vec![
                     polled(None, "resync", reason.to_string()),

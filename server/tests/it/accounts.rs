@@ -3,9 +3,9 @@
 //! and streams ended by disabling an account or changing its password.
 
 use crate::client::{data, read_until, Events, Session, WAIT};
+use crate::harness::{app, App};
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
-use crate::harness::{app, App};
 use serde_json::{json, Value};
 use server::config::AuthMode;
 use std::collections::BTreeMap;
@@ -70,8 +70,18 @@ async fn running_job(owner: &Session) -> String {
 /// The ids of the jobs an event (a snapshot, a job's event) is about.
 fn jobs_in(e: &eventsource_stream::Event) -> Vec<String> {
     let d = data(e);
-    let mut ids: Vec<String> = d["jobs"].as_array().into_iter().flatten().filter_map(|j| j["id"].as_str().map(str::to_string)).collect();
-    ids.extend(d["id"].as_str().or(d["job_id"].as_str()).map(str::to_string));
+    let mut ids: Vec<String> = d["jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|j| j["id"].as_str().map(str::to_string))
+        .collect();
+    ids.extend(
+        d["id"]
+            .as_str()
+            .or(d["job_id"].as_str())
+            .map(str::to_string),
+    );
     ids
 }
 
@@ -80,30 +90,86 @@ fn jobs_in(e: &eventsource_stream::Event) -> Vec<String> {
 #[tokio::test]
 async fn each_role_gets_exactly_what_it_may() {
     let app = accounts_app().await;
-    for (name, role) in [("vera", "viewer"), ("mia", "member"), ("max", "member"), ("otto", "operator"), ("ada", "admin")] {
+    for (name, role) in [
+        ("vera", "viewer"),
+        ("mia", "member"),
+        ("max", "member"),
+        ("otto", "operator"),
+        ("ada", "admin"),
+    ] {
         add_user(&app, name, role).await;
     }
     let mia = signed_in(&app, "mia").await;
     let finished = mia.demo(1, 1).await;
     mia.wait_finished(&finished).await;
-    let token: Value = mia.http.post(mia.url("/api/v1/tokens")).json(&json!({"name": "ci", "scope": "read"})).send().await.unwrap().json().await.unwrap();
+    let token: Value = mia
+        .http
+        .post(mia.url("/api/v1/tokens"))
+        .json(&json!({"name": "ci", "scope": "read"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mia_token = token["id"].as_str().unwrap().to_string();
 
     // (who, expected statuses per action, in COLUMNS order)
     const COLUMNS: [&str; 13] = [
-        "list", "get", "log", "stream", "replay", "start", "cancel", "re-run", "cancel own", "notice", "users", "tokens", "others' token",
+        "list",
+        "get",
+        "log",
+        "stream",
+        "replay",
+        "start",
+        "cancel",
+        "re-run",
+        "cancel own",
+        "notice",
+        "users",
+        "tokens",
+        "others' token",
     ];
     let expected: [(&str, [u16; 13]); 5] = [
-        ("vera (viewer)", [200, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 201, 404]),
-        ("mia (member, owner)", [200, 200, 200, 200, 200, 201, 200, 201, 200, 403, 403, 201, 404]),
-        ("max (member)", [200, 404, 404, 404, 200, 201, 404, 404, 200, 403, 403, 201, 404]),
-        ("otto (operator)", [200, 200, 200, 200, 200, 201, 200, 201, 200, 403, 403, 201, 404]),
-        ("ada (admin)", [200, 200, 200, 200, 200, 201, 200, 201, 200, 201, 200, 201, 204]),
+        (
+            "vera (viewer)",
+            [
+                200, 200, 200, 200, 200, 403, 403, 403, 403, 403, 403, 201, 404,
+            ],
+        ),
+        (
+            "mia (member, owner)",
+            [
+                200, 200, 200, 200, 200, 201, 200, 201, 200, 403, 403, 201, 404,
+            ],
+        ),
+        (
+            "max (member)",
+            [
+                200, 404, 404, 404, 200, 201, 404, 404, 200, 403, 403, 201, 404,
+            ],
+        ),
+        (
+            "otto (operator)",
+            [
+                200, 200, 200, 200, 200, 201, 200, 201, 200, 403, 403, 201, 404,
+            ],
+        ),
+        (
+            "ada (admin)",
+            [
+                200, 200, 200, 200, 200, 201, 200, 201, 200, 201, 200, 201, 204,
+            ],
+        ),
     ];
     let mut table: BTreeMap<usize, (String, Vec<u16>)> = BTreeMap::new();
     for (row, (who, want)) in expected.iter().enumerate() {
         let name = who.split(' ').next().unwrap();
-        let s = if name == "mia" { mia.clone() } else { signed_in(&app, name).await };
+        let s = if name == "mia" {
+            mia.clone()
+        } else {
+            signed_in(&app, name).await
+        };
         let visible = want[1] == 200;
         let target = running_job(&mia).await;
         let mut got = Vec::new();
@@ -111,38 +177,108 @@ async fn each_role_gets_exactly_what_it_may() {
         // list: 200 for everyone; mia's job is in it exactly when it is visible.
         let (status, page) = s.list("limit=100").await;
         got.push(status);
-        let listed = page["jobs"].as_array().unwrap().iter().any(|j| j["id"] == target.as_str());
+        let listed = page["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["id"] == target.as_str());
         assert_eq!(listed, visible, "{who}: mia's job listed");
         got.push(s.get(&format!("/api/v1/jobs/{target}")).await.0);
         got.push(s.get(&format!("/api/v1/jobs/{target}/log")).await.0);
-        got.push(s.stream(&format!("/api/v1/jobs/{target}/events"), None).await.status().as_u16());
+        got.push(
+            s.stream(&format!("/api/v1/jobs/{target}/events"), None)
+                .await
+                .status()
+                .as_u16(),
+        );
 
         // The stream, replayed from the start and then live: mia's events arrive exactly when
         // visible. A job of mia's is started while it is live, then a marker job the reader sees
         // (their own, or mia's for a viewer): anything of mia's would arrive before the marker.
         let mut events = s.events("/api/v1/events", Some(0)).await;
-        let mut seen: Vec<String> = read_until(&mut events, |e| e.event == "snapshot").await.iter().flat_map(jobs_in).collect();
+        let mut seen: Vec<String> = read_until(&mut events, |e| e.event == "snapshot")
+            .await
+            .iter()
+            .flat_map(jobs_in)
+            .collect();
         let live = mia.demo(1, 1).await;
-        let marker = if want[5] == 201 { s.demo(1, 1).await } else { mia.demo(1, 1).await };
-        let read = read_until(&mut events, |e| e.event == "job" && data(e)["id"] == marker.as_str()).await;
+        let marker = if want[5] == 201 {
+            s.demo(1, 1).await
+        } else {
+            mia.demo(1, 1).await
+        };
+        let read = read_until(&mut events, |e| {
+            e.event == "job" && data(e)["id"] == marker.as_str()
+        })
+        .await;
         seen.extend(read.iter().flat_map(jobs_in));
         drop(events);
         got.push(200);
-        assert_eq!(seen.contains(&target), visible, "{who}: mia's running job in the replay");
-        assert_eq!(seen.contains(&finished), visible, "{who}: mia's finished job in the replay");
-        assert_eq!(seen.contains(&live), visible, "{who}: mia's new job on the live stream");
+        assert_eq!(
+            seen.contains(&target),
+            visible,
+            "{who}: mia's running job in the replay"
+        );
+        assert_eq!(
+            seen.contains(&finished),
+            visible,
+            "{who}: mia's finished job in the replay"
+        );
+        assert_eq!(
+            seen.contains(&live),
+            visible,
+            "{who}: mia's new job on the live stream"
+        );
 
-        got.push(send(&s, reqwest::Method::POST, "/api/v1/jobs", Some(json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1}}))).await);
+        got.push(
+            send(
+                &s,
+                reqwest::Method::POST,
+                "/api/v1/jobs",
+                Some(json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1}})),
+            )
+            .await,
+        );
         got.push(s.cancel(&target).await.0);
         got.push(s.rerun(&finished).await.0);
         // Cancelling a job of their own: a viewer has none, so one of mia's stands in (403).
-        let own = if want[5] == 201 { running_job(&s).await } else { running_job(&mia).await };
+        let own = if want[5] == 201 {
+            running_job(&s).await
+        } else {
+            running_job(&mia).await
+        };
         got.push(s.cancel(&own).await.0);
-        got.push(send(&s, reqwest::Method::POST, "/api/v1/admin/notices", Some(json!({"text": "from a test"}))).await);
+        got.push(
+            send(
+                &s,
+                reqwest::Method::POST,
+                "/api/v1/admin/notices",
+                Some(json!({"text": "from a test"})),
+            )
+            .await,
+        );
         got.push(s.get("/api/v1/users").await.0);
-        got.push(send(&s, reqwest::Method::POST, "/api/v1/tokens", Some(json!({"name": "mine", "scope": "read"}))).await);
-        let others = if name == "mia" { "00000000-0000-4000-8000-000000000000".to_string() } else { mia_token.clone() };
-        let revoked = send(&s, reqwest::Method::DELETE, &format!("/api/v1/tokens/{others}"), None).await;
+        got.push(
+            send(
+                &s,
+                reqwest::Method::POST,
+                "/api/v1/tokens",
+                Some(json!({"name": "mine", "scope": "read"})),
+            )
+            .await,
+        );
+        let others = if name == "mia" {
+            "00000000-0000-4000-8000-000000000000".to_string()
+        } else {
+            mia_token.clone()
+        };
+        let revoked = send(
+            &s,
+            reqwest::Method::DELETE,
+            &format!("/api/v1/tokens/{others}"),
+            None,
+        )
+        .await;
         got.push(if name == "mia" { 404 } else { revoked });
         mia.cancel(&target).await;
         table.insert(row, (who.to_string(), got.clone()));
@@ -151,7 +287,13 @@ async fn each_role_gets_exactly_what_it_may() {
     println!("| role | {} |", COLUMNS.join(" | "));
     println!("|---|{}", "---|".repeat(COLUMNS.len()));
     for (who, got) in table.values() {
-        println!("| {who} | {} |", got.iter().map(u16::to_string).collect::<Vec<_>>().join(" | "));
+        println!(
+            "| {who} | {} |",
+            got.iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
     }
 }
 
@@ -161,20 +303,51 @@ async fn each_role_gets_exactly_what_it_may() {
 async fn without_signing_in_nothing_but_the_sign_in_page() {
     let app = accounts_app().await;
     let s = app.session();
-    for path in ["/api/v1/jobs", "/api/v1/me", "/api/v1/events", "/api/v1/kinds"] {
+    for path in [
+        "/api/v1/jobs",
+        "/api/v1/me",
+        "/api/v1/events",
+        "/api/v1/kinds",
+    ] {
         let (status, body) = s.get(path).await;
         assert_eq!(status, 401, "{path}: {body}");
         assert_eq!(body["code"], "unauthorized");
     }
-    assert_eq!(send(&s, reqwest::Method::POST, "/api/v1/jobs", Some(json!({"kind": "demo"}))).await, 401);
-    let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let r = no_redirect.get(format!("{}/jobs/x?y=1", app.base)).send().await.unwrap();
+    assert_eq!(
+        send(
+            &s,
+            reqwest::Method::POST,
+            "/api/v1/jobs",
+            Some(json!({"kind": "demo"}))
+        )
+        .await,
+        401
+    );
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_redirect
+        .get(format!("{}/jobs/x?y=1", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/signin?next=%2Fjobs%2Fx%3Fy%3D1");
-    assert!(r.headers().get("set-cookie").is_none(), "no session for a visitor");
-    let r = no_redirect.get(format!("{}/signin", app.base)).send().await.unwrap();
+    assert!(
+        r.headers().get("set-cookie").is_none(),
+        "no session for a visitor"
+    );
+    let r = no_redirect
+        .get(format!("{}/signin", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers().get("set-cookie").is_none(), "no session for a visitor");
+    assert!(
+        r.headers().get("set-cookie").is_none(),
+        "no session for a visitor"
+    );
     assert!(r.text().await.unwrap().contains(r#"action="/signin""#));
 }
 
@@ -184,11 +357,19 @@ async fn without_signing_in_nothing_but_the_sign_in_page() {
 async fn the_sign_in_form_signs_in_and_out_without_javascript() {
     let app = accounts_app().await;
     add_user(&app, "mia", "member").await;
-    let browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let post = |user: &str, password: &str| {
         browser
             .post(format!("{}/signin", app.base))
-            .form(&[("username", user), ("password", password), ("next", "/settings")])
+            .form(&[
+                ("username", user),
+                ("password", password),
+                ("next", "/settings"),
+            ])
             .send()
     };
     for (user, password) in [("mia", "wrong password"), ("nobody", PASSWORD)] {
@@ -199,11 +380,31 @@ async fn the_sign_in_form_signs_in_and_out_without_javascript() {
     let r = post("mia", PASSWORD).await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/settings");
-    let page = browser.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("<strong>mia</strong>"), "the header names the user");
+    let page = browser
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<strong>mia</strong>"),
+        "the header names the user"
+    );
     assert!(page.contains(r#"data-role="member""#));
-    let r = browser.post(format!("{}/signout", app.base)).send().await.unwrap();
-    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/signin"));
+    let r = browser
+        .post(format!("{}/signout", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/signin")
+    );
     let r = browser.get(format!("{}/", app.base)).send().await.unwrap();
     assert_eq!(r.status(), 303, "signed out");
 }
@@ -221,30 +422,76 @@ async fn signing_in_changes_the_session_id_and_signing_out_ends_it() {
         cookie.split(';').next().unwrap().to_string()
     };
     let sign_in = |name: &str, cookie: Option<String>| {
-        let mut req = bare.post(format!("{}/api/v1/session", app.base)).json(&json!({"username": name, "password": PASSWORD}));
+        let mut req = bare
+            .post(format!("{}/api/v1/session", app.base))
+            .json(&json!({"username": name, "password": PASSWORD}));
         if let Some(c) = cookie {
             req = req.header("cookie", c);
         }
         req.send()
     };
-    let me = |cookie: String| bare.get(format!("{}/api/v1/me", app.base)).header("cookie", cookie).send();
+    let me = |cookie: String| {
+        bare.get(format!("{}/api/v1/me", app.base))
+            .header("cookie", cookie)
+            .send()
+    };
     let r = sign_in("mia", None).await.unwrap();
     assert_eq!(r.status(), 200);
     let first = session_of(&r);
-    assert_eq!(me(first.clone()).await.unwrap().json::<Value>().await.unwrap()["username"], "mia");
+    assert_eq!(
+        me(first.clone())
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["username"],
+        "mia"
+    );
     // Someone who knows the session id signs in as another user on it: a new id, the old one gone.
     let r = sign_in("max", Some(first.clone())).await.unwrap();
     let second = session_of(&r);
     assert_ne!(first, second);
-    assert_eq!(me(first).await.unwrap().status(), 401, "the old session id no longer works");
-    assert_eq!(me(second.clone()).await.unwrap().json::<Value>().await.unwrap()["username"], "max");
-    let stream = bare.get(format!("{}/api/v1/events", app.base)).header("cookie", second.clone()).send().await.unwrap();
+    assert_eq!(
+        me(first).await.unwrap().status(),
+        401,
+        "the old session id no longer works"
+    );
+    assert_eq!(
+        me(second.clone())
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()["username"],
+        "max"
+    );
+    let stream = bare
+        .get(format!("{}/api/v1/events", app.base))
+        .header("cookie", second.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stream.status(), 200);
-    let r = bare.delete(format!("{}/api/v1/session", app.base)).header("cookie", second.clone()).send().await.unwrap();
+    let r = bare
+        .delete(format!("{}/api/v1/session", app.base))
+        .header("cookie", second.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    assert!(tokio::time::timeout(WAIT, stream.text()).await.is_ok(), "the signed-out session's open stream ended");
-    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(me(second).await.unwrap().status(), 401, "the session ended on the server");
+    assert!(
+        tokio::time::timeout(WAIT, stream.text()).await.is_ok(),
+        "the signed-out session's open stream ended"
+    );
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(
+        me(second).await.unwrap().status(),
+        401,
+        "the session ended on the server"
+    );
 }
 
 /// Past five failures for one name, sign-in answers 429 with `Retry-After`, even with the right
@@ -257,15 +504,32 @@ async fn failed_sign_ins_are_limited() {
     let (status, unknown) = sign_in(&s, "nobody", PASSWORD).await;
     assert_eq!(status, 401);
     let (status, wrong) = sign_in(&s, "mia", "not the password").await;
-    assert_eq!((status, &wrong), (401, &unknown), "the answer does not say whether the name exists");
+    assert_eq!(
+        (status, &wrong),
+        (401, &unknown),
+        "the answer does not say whether the name exists"
+    );
     for _ in 1..5 {
         assert_eq!(sign_in(&s, "mia", "still not it").await.0, 401);
     }
-    let r = s.http.post(s.url("/api/v1/session")).json(&json!({"username": "mia", "password": PASSWORD})).send().await.unwrap();
+    let r = s
+        .http
+        .post(s.url("/api/v1/session"))
+        .json(&json!({"username": "mia", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 429);
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(wait > 0 && wait <= 15 * 60, "{wait}");
-    assert_eq!(r.json::<Value>().await.unwrap()["code"], "too_many_requests");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "too_many_requests"
+    );
     // Another account from the same address is not held back by mia's failures.
     add_user(&app, "max", "member").await;
     assert_eq!(sign_in(&s, "max", PASSWORD).await.0, 200);
@@ -282,7 +546,13 @@ async fn tokens_act_within_their_scope_until_revoked() {
     let make = |scope: &'static str| {
         let mia = mia.clone();
         async move {
-            let r = mia.http.post(mia.url("/api/v1/tokens")).json(&json!({"name": scope, "scope": scope})).send().await.unwrap();
+            let r = mia
+                .http
+                .post(mia.url("/api/v1/tokens"))
+                .json(&json!({"name": scope, "scope": scope}))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 201);
             r.json::<Value>().await.unwrap()
         }
@@ -291,38 +561,110 @@ async fn tokens_act_within_their_scope_until_revoked() {
     assert!(read["token"].as_str().unwrap().starts_with("hw_"));
     let client = reqwest::Client::new();
     let with = |token: &Value, method: reqwest::Method, path: &str| {
-        client.request(method, format!("{}{path}", app.base)).bearer_auth(token["token"].as_str().unwrap())
+        client
+            .request(method, format!("{}{path}", app.base))
+            .bearer_auth(token["token"].as_str().unwrap())
     };
-    let r = with(&read, reqwest::Method::GET, &format!("/api/v1/jobs/{mine}")).send().await.unwrap();
+    let r = with(&read, reqwest::Method::GET, &format!("/api/v1/jobs/{mine}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let start = json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1}});
-    let r = with(&read, reqwest::Method::POST, "/api/v1/jobs").json(&start).send().await.unwrap();
+    let r = with(&read, reqwest::Method::POST, "/api/v1/jobs")
+        .json(&start)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(with(&read, reqwest::Method::POST, &format!("/api/v1/jobs/{mine}/rerun")).send().await.unwrap().status(), 403);
-    assert_eq!(with(&read, reqwest::Method::POST, "/api/v1/tokens").json(&json!({"name": "x", "scope": "write"})).send().await.unwrap().status(), 403);
-    let r = with(&write, reqwest::Method::POST, "/api/v1/jobs").json(&start).send().await.unwrap();
+    assert_eq!(
+        with(
+            &read,
+            reqwest::Method::POST,
+            &format!("/api/v1/jobs/{mine}/rerun")
+        )
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        403
+    );
+    assert_eq!(
+        with(&read, reqwest::Method::POST, "/api/v1/tokens")
+            .json(&json!({"name": "x", "scope": "write"}))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let r = with(&write, reqwest::Method::POST, "/api/v1/jobs")
+        .json(&start)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
-    let started = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    assert_eq!(mia.job(&started).await["id"], started.as_str(), "the token's job is its owner's");
+    let started = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        mia.job(&started).await["id"],
+        started.as_str(),
+        "the token's job is its owner's"
+    );
     // Tokens are listed with their last use, never with their secret.
     let (_, list) = mia.get("/api/v1/tokens").await;
     let listed = list.as_array().unwrap();
     assert_eq!(listed.len(), 2);
-    assert!(listed.iter().all(|t| t.get("token").is_none() && t["last_used_at"].is_i64()), "{list}");
+    assert!(
+        listed
+            .iter()
+            .all(|t| t.get("token").is_none() && t["last_used_at"].is_i64()),
+        "{list}"
+    );
 
     // The stream, with a token: it carries the owner's events, and ends once the token is revoked.
-    let stream = with(&read, reqwest::Method::GET, "/api/v1/events").header("accept", "text/event-stream").send().await.unwrap();
+    let stream = with(&read, reqwest::Method::GET, "/api/v1/events")
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stream.status(), 200);
-    let mut events: Events = Box::pin(stream.bytes_stream().eventsource().map(|e| e.expect("well-formed SSE")));
+    let mut events: Events = Box::pin(
+        stream
+            .bytes_stream()
+            .eventsource()
+            .map(|e| e.expect("well-formed SSE")),
+    );
     let snapshot = read_until(&mut events, |e| e.event == "snapshot").await;
-    assert!(data(snapshot.last().unwrap())["jobs"].as_array().unwrap().iter().any(|j| j["id"] == mine.as_str()));
-    let r = mia.http.delete(mia.url(&format!("/api/v1/tokens/{}", read["id"].as_str().unwrap()))).send().await.unwrap();
+    assert!(data(snapshot.last().unwrap())["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|j| j["id"] == mine.as_str()));
+    let r = mia
+        .http
+        .delete(mia.url(&format!("/api/v1/tokens/{}", read["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
     let ended = tokio::time::timeout(WAIT, async { while events.next().await.is_some() {} }).await;
     assert!(ended.is_ok(), "the revoked token's stream ended");
-    let r = with(&read, reqwest::Method::GET, "/api/v1/jobs").send().await.unwrap();
+    let r = with(&read, reqwest::Method::GET, "/api/v1/jobs")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401, "a revoked token is refused at once");
-    assert_eq!(with(&write, reqwest::Method::GET, "/api/v1/jobs").send().await.unwrap().status(), 200);
+    assert_eq!(
+        with(&write, reqwest::Method::GET, "/api/v1/jobs")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 /// A form post and a server-function call carrying the victim's cookie but another site's
@@ -343,7 +685,11 @@ async fn cross_site_changes_are_refused() {
         let req = mia.http.post(mia.url(path)).header(header, value);
         let r = match path {
             "/api/v1/jobs" => req.json(&json!({"kind": "demo", "params": {"steps": 1}})),
-            _ => req.form(&[("kind", "demo"), ("params[steps]", "1"), ("params[interval_ms]", "1")]),
+            _ => req.form(&[
+                ("kind", "demo"),
+                ("params[steps]", "1"),
+                ("params[interval_ms]", "1"),
+            ]),
         }
         .send()
         .await
@@ -351,13 +697,31 @@ async fn cross_site_changes_are_refused() {
         assert_eq!(r.status(), 403, "{header}: {value} on {path}");
     }
     let (_, page) = mia.list("").await;
-    assert_eq!(page["jobs"].as_array().unwrap().len(), 0, "nothing was created");
+    assert_eq!(
+        page["jobs"].as_array().unwrap().len(),
+        0,
+        "nothing was created"
+    );
     assert_eq!(mia.get("/api/v1/me").await.0, 200, "still signed in");
     // The same requests from the site itself go through.
     let origin = app.base.clone();
-    let r = mia.http.post(mia.url("/api/start_job")).header("origin", origin)
-        .form(&[("kind", "demo"), ("params[steps]", "1"), ("params[interval_ms]", "1")]).send().await.unwrap();
-    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+    let r = mia
+        .http
+        .post(mia.url("/api/start_job"))
+        .header("origin", origin)
+        .form(&[
+            ("kind", "demo"),
+            ("params[steps]", "1"),
+            ("params[interval_ms]", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
     let (_, page) = mia.list("").await;
     assert_eq!(page["jobs"].as_array().unwrap().len(), 1);
 }
@@ -371,27 +735,56 @@ async fn disabling_an_account_ends_its_sessions_and_streams() {
     let mia = signed_in(&app, "mia").await;
     let admin = reqwest::Client::new();
     let change = |body: Value| {
-        admin.patch(format!("{}/api/v1/users/mia", app.base)).bearer_auth(app.admin_token()).json(&body).send()
+        admin
+            .patch(format!("{}/api/v1/users/mia", app.base))
+            .bearer_auth(app.admin_token())
+            .json(&body)
+            .send()
     };
     let stream = mia.stream("/api/v1/events", None).await;
     assert_eq!(stream.status(), 200);
-    assert_eq!(change(json!({"disabled": true})).await.unwrap().status(), 204);
+    assert_eq!(
+        change(json!({"disabled": true})).await.unwrap().status(),
+        204
+    );
     let body = tokio::time::timeout(WAIT, stream.text()).await;
     assert!(body.is_ok(), "the disabled user's stream ended");
     assert_eq!(mia.get("/api/v1/me").await.0, 401);
-    assert_eq!(sign_in(&mia, "mia", PASSWORD).await.0, 401, "a disabled account cannot sign in");
+    assert_eq!(
+        sign_in(&mia, "mia", PASSWORD).await.0,
+        401,
+        "a disabled account cannot sign in"
+    );
 
-    assert_eq!(change(json!({"disabled": false})).await.unwrap().status(), 204);
+    assert_eq!(
+        change(json!({"disabled": false})).await.unwrap().status(),
+        204
+    );
     let mia = signed_in(&app, "mia").await;
     let stream = mia.stream("/api/v1/events", None).await;
-    assert_eq!(change(json!({"password": "a brand new secret"})).await.unwrap().status(), 204);
-    assert!(tokio::time::timeout(WAIT, stream.text()).await.is_ok(), "the stream ended with the password change");
+    assert_eq!(
+        change(json!({"password": "a brand new secret"}))
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert!(
+        tokio::time::timeout(WAIT, stream.text()).await.is_ok(),
+        "the stream ended with the password change"
+    );
     assert_eq!(mia.get("/api/v1/me").await.0, 401);
     assert_eq!(sign_in(&mia, "mia", PASSWORD).await.0, 401);
     assert_eq!(sign_in(&mia, "mia", "a brand new secret").await.0, 200);
     assert_eq!(change(json!({"role": "root"})).await.unwrap().status(), 422);
     assert_eq!(change(json!({})).await.unwrap().status(), 422);
-    let r = admin.patch(format!("{}/api/v1/users/nobody", app.base)).bearer_auth(app.admin_token()).json(&json!({"disabled": true})).send().await.unwrap();
+    let r = admin
+        .patch(format!("{}/api/v1/users/nobody", app.base))
+        .bearer_auth(app.admin_token())
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -400,19 +793,50 @@ async fn disabling_an_account_ends_its_sessions_and_streams() {
 async fn bad_accounts_are_refused_with_reasons() {
     let app = accounts_app().await;
     let post = |body: Value| {
-        reqwest::Client::new().post(format!("{}/api/v1/users", app.base)).bearer_auth(app.admin_token()).json(&body).send()
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/users", app.base))
+            .bearer_auth(app.admin_token())
+            .json(&body)
+            .send()
     };
     for (body, field) in [
-        (json!({"username": "Ada Lovelace", "password": PASSWORD, "role": "admin"}), "username"),
-        (json!({"username": "ada", "password": "short", "role": "admin"}), "password"),
+        (
+            json!({"username": "Ada Lovelace", "password": PASSWORD, "role": "admin"}),
+            "username",
+        ),
+        (
+            json!({"username": "ada", "password": "short", "role": "admin"}),
+            "password",
+        ),
     ] {
         let r = post(body).await.unwrap();
         assert_eq!(r.status(), 422);
-        assert_eq!(r.json::<Value>().await.unwrap()["fields"][0]["field"], field);
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["fields"][0]["field"],
+            field
+        );
     }
-    assert_eq!(post(json!({"username": "ada", "password": PASSWORD, "role": "root"})).await.unwrap().status(), 422);
-    assert_eq!(post(json!({"username": "ada", "password": PASSWORD, "role": "admin"})).await.unwrap().status(), 201);
-    assert_eq!(post(json!({"username": "ada", "password": PASSWORD, "role": "viewer"})).await.unwrap().status(), 409);
+    assert_eq!(
+        post(json!({"username": "ada", "password": PASSWORD, "role": "root"}))
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+    assert_eq!(
+        post(json!({"username": "ada", "password": PASSWORD, "role": "admin"}))
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    assert_eq!(
+        post(json!({"username": "ada", "password": PASSWORD, "role": "viewer"}))
+            .await
+            .unwrap()
+            .status(),
+        409
+    );
 }
 
 /// On an open server (the loopback default), `/api/v1/me` names no one and there is nothing to
@@ -423,7 +847,10 @@ async fn an_open_server_has_anonymous_members() {
     let s = app.session();
     let (status, me) = s.get("/api/v1/me").await;
     assert_eq!(status, 200);
-    assert_eq!(me, json!({"username": null, "role": "member", "accounts": false}));
+    assert_eq!(
+        me,
+        json!({"username": null, "role": "member", "accounts": false})
+    );
     assert_eq!(sign_in(&s, "mia", PASSWORD).await.0, 409);
 }
 
@@ -436,13 +863,27 @@ async fn the_cookie_is_secure_behind_https() {
         if let Some(p) = proto {
             req = req.header("x-forwarded-proto", p);
         }
-        async move { req.send().await.unwrap().headers()["set-cookie"].to_str().unwrap().to_string() }
+        async move {
+            req.send().await.unwrap().headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .to_string()
+        }
     };
     let direct = crate::harness::spawn_app().await;
     let plain = cookie(&direct, Some("https")).await;
-    assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax"), "{plain}");
-    assert!(!plain.contains("Secure"), "an untrusted client's header is ignored: {plain}");
-    let proxied = app().with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).start().await;
+    assert!(
+        plain.contains("HttpOnly") && plain.contains("SameSite=Lax"),
+        "{plain}"
+    );
+    assert!(
+        !plain.contains("Secure"),
+        "an untrusted client's header is ignored: {plain}"
+    );
+    let proxied = app()
+        .with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()])
+        .start()
+        .await;
     assert!(cookie(&proxied, Some("https")).await.contains("Secure"));
     assert!(!cookie(&proxied, Some("http")).await.contains("Secure"));
 }
@@ -456,17 +897,46 @@ async fn only_an_admin_manages_accounts_from_the_page() {
     add_user(&app, "otto", "operator").await;
     let otto = signed_in(&app, "otto").await;
     let add = |s: &Session, name: &'static str| {
-        s.http.post(s.url("/api/add_user")).form(&[("username", name), ("password", PASSWORD), ("role", "admin")]).send()
+        s.http
+            .post(s.url("/api/add_user"))
+            .form(&[
+                ("username", name),
+                ("password", PASSWORD),
+                ("role", "admin"),
+            ])
+            .send()
     };
     assert_eq!(add(&otto, "eve").await.unwrap().status(), 403);
-    let r = otto.http.post(otto.url("/api/change_user")).form(&[("username", "otto"), ("role", "admin")]).send().await.unwrap();
+    let r = otto
+        .http
+        .post(otto.url("/api/change_user"))
+        .form(&[("username", "otto"), ("role", "admin")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(otto.get("/api/v1/me").await.1["role"], "operator", "no one raised their own role");
+    assert_eq!(
+        otto.get("/api/v1/me").await.1["role"],
+        "operator",
+        "no one raised their own role"
+    );
     let ada = signed_in(&app, "ada").await;
     assert_eq!(add(&ada, "eve").await.unwrap().status(), 200);
-    let r = ada.http.post(ada.url("/api/change_user")).form(&[("username", "ada"), ("disabled", "true")]).send().await.unwrap();
+    let r = ada
+        .http
+        .post(ada.url("/api/change_user"))
+        .form(&[("username", "ada"), ("disabled", "true")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
-    let r = ada.http.post(ada.url("/api/change_user")).form(&[("username", "eve"), ("role", "root")]).send().await.unwrap();
+    let r = ada
+        .http
+        .post(ada.url("/api/change_user"))
+        .form(&[("username", "eve"), ("role", "root")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     assert_eq!(sign_in(&app.session(), "eve", PASSWORD).await.0, 200);
 }

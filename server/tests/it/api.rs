@@ -28,7 +28,10 @@ async fn create_returns_201_with_the_job_and_a_location() {
     );
     assert_eq!(job["status"], "queued");
     assert_eq!(job["kind"], "demo");
-    assert_eq!(job["params"], json!({"steps": 3, "interval_ms": 1, "log_every": 10}));
+    assert_eq!(
+        job["params"],
+        json!({"steps": 3, "interval_ms": 1, "log_every": 10})
+    );
     let done = s.wait_finished(job["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "succeeded");
     assert_eq!(done["progress"]["current"], 3);

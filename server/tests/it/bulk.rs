@@ -6,7 +6,13 @@ use crate::harness::spawn_app;
 use serde_json::{json, Value};
 
 async fn bulk(s: &Session, action: &str, body: Value) -> (u16, Value) {
-    let r = s.http.post(s.url(&format!("/api/v1/jobs/{action}"))).json(&body).send().await.unwrap();
+    let r = s
+        .http
+        .post(s.url(&format!("/api/v1/jobs/{action}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
@@ -16,12 +22,20 @@ async fn cancel_by_ids_touches_only_the_callers_jobs_and_answers_for_each() {
     let (me, other) = (app.session(), app.session());
     let mut events = me.events("/api/v1/events", None).await;
     let running = me.demo(100_000, 50).await;
-    read_until(&mut events, |e| e.event == "job" && data(e)["id"] == running && data(e)["status"] == "running").await;
+    read_until(&mut events, |e| {
+        e.event == "job" && data(e)["id"] == running && data(e)["status"] == "running"
+    })
+    .await;
     let finished = me.demo(1, 1).await;
     me.wait_finished(&finished).await;
     let theirs = other.demo(100_000, 50).await;
 
-    let (status, answer) = bulk(&me, "cancel", json!({"ids": [running, finished, theirs, running]})).await;
+    let (status, answer) = bulk(
+        &me,
+        "cancel",
+        json!({"ids": [running, finished, theirs, running]}),
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["done"], 1);
     assert_eq!(answer["not_done"], 2);
@@ -48,7 +62,12 @@ async fn rerun_by_filter_takes_every_matching_job_newest_first() {
         s.wait_finished(&id).await;
         ids.push(id);
     }
-    let (status, answer) = bulk(&s, "rerun", json!({"filter": {"status": "succeeded", "kind": "demo"}})).await;
+    let (status, answer) = bulk(
+        &s,
+        "rerun",
+        json!({"filter": {"status": "succeeded", "kind": "demo"}}),
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["done"], 3);
     let origins: Vec<&str> = answer["results"]
@@ -82,7 +101,10 @@ async fn bad_bulk_requests_get_clear_errors_and_change_nothing() {
     let too_many: Vec<String> = (0..1_001).map(|i| format!("{i}")).collect();
     let (got, answer) = bulk(&s, "cancel", json!({ "ids": too_many })).await;
     assert_eq!(got, 422, "{answer}");
-    assert!(answer["message"].as_str().unwrap().contains("at most 1000"), "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("at most 1000"),
+        "{answer}"
+    );
     assert_ne!(s.job(&id).await["status"], "cancelled");
     assert_ne!(s.job(&id).await["status"], "cancelling");
     s.cancel(&id).await;

@@ -69,7 +69,11 @@ pub fn app() -> Spawn {
     let pkg = dir.path().join("site/pkg");
     std::fs::create_dir_all(&pkg).expect("a site directory");
     std::fs::write(pkg.join("headway.css"), "body {}\n").unwrap();
-    std::fs::write(pkg.join("headway.js"), "export default function init() {}\n").unwrap();
+    std::fs::write(
+        pkg.join("headway.js"),
+        "export default function init() {}\n",
+    )
+    .unwrap();
     config.site_root = dir.path().join("site");
     if on_postgres() {
         // No file next to the database to keep it in: given, as processes sharing one are.
@@ -173,7 +177,14 @@ impl App {
     pub async fn sql(&self, sqlite: &str, postgres: &str) {
         let status = if on_postgres() {
             tokio::process::Command::new("psql")
-                .args(["-q", "-v", "ON_ERROR_STOP=1", self.database_url(), "-c", postgres])
+                .args([
+                    "-q",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    self.database_url(),
+                    "-c",
+                    postgres,
+                ])
                 .status()
                 .await
                 .expect("psql runs")

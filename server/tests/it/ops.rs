@@ -5,10 +5,10 @@
 use crate::client::*;
 use crate::harness::{app, spawn_app};
 use serde_json::{json, Value};
-use std::time::Duration;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// Parses OpenMetrics text with the Python Prometheus client (Debian's python3-prometheus-client)
 /// into `name{label="v",...}` → value, labels sorted by name.
@@ -30,9 +30,18 @@ print(json.dumps(out))
         .stderr(Stdio::piped())
         .spawn()
         .expect("python3 (make setup-test installs it, with python3-prometheus-client)");
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "the parser refused /metrics: {}\n{text}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the parser refused /metrics: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -46,7 +55,10 @@ async fn scrape(base: &str, token: Option<&str>) -> reqwest::Response {
 
 fn get(m: &HashMap<String, f64>, key: &str) -> f64 {
     *m.get(key).unwrap_or_else(|| {
-        let mut names: Vec<&String> = m.keys().filter(|k| k.starts_with(key.split('{').next().unwrap())).collect();
+        let mut names: Vec<&String> = m
+            .keys()
+            .filter(|k| k.starts_with(key.split('{').next().unwrap()))
+            .collect();
         names.sort();
         panic!("no sample {key}; samples of that name: {names:?}")
     })
@@ -62,7 +74,10 @@ async fn metrics_count_exactly_the_jobs_requests_and_streams_of_a_known_run() {
         ids.push(s.demo(2, 1).await);
     }
     let long = s.demo(100_000, 50).await;
-    read_until(&mut events, |e| e.event == "job" && data(e)["id"] == long && data(e)["status"] == "running").await;
+    read_until(&mut events, |e| {
+        e.event == "job" && data(e)["id"] == long && data(e)["status"] == "running"
+    })
+    .await;
     let (status, _) = s.cancel(&long).await;
     assert!(status < 300);
     for id in ids.iter().chain([&long]) {
@@ -73,20 +88,59 @@ async fn metrics_count_exactly_the_jobs_requests_and_streams_of_a_known_run() {
 
     let r = scrape(&app.base, None).await;
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
     let m = parse(&r.text().await.unwrap());
     assert_eq!(get(&m, r#"headway_jobs_created_total{kind="demo"}"#), 4.0);
-    assert_eq!(get(&m, r#"headway_jobs_finished_total{kind="demo",status="succeeded"}"#), 3.0);
-    assert_eq!(get(&m, r#"headway_jobs_finished_total{kind="demo",status="cancelled"}"#), 1.0);
-    assert_eq!(get(&m, r#"headway_job_queue_seconds_count{kind="demo"}"#), 4.0);
-    assert_eq!(get(&m, r#"headway_job_run_seconds_count{kind="demo"}"#), 4.0);
+    assert_eq!(
+        get(
+            &m,
+            r#"headway_jobs_finished_total{kind="demo",status="succeeded"}"#
+        ),
+        3.0
+    );
+    assert_eq!(
+        get(
+            &m,
+            r#"headway_jobs_finished_total{kind="demo",status="cancelled"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        get(&m, r#"headway_job_queue_seconds_count{kind="demo"}"#),
+        4.0
+    );
+    assert_eq!(
+        get(&m, r#"headway_job_run_seconds_count{kind="demo"}"#),
+        4.0
+    );
     assert_eq!(get(&m, r#"headway_jobs_queued{kind="demo"}"#), 0.0);
     assert_eq!(get(&m, r#"headway_jobs_running{kind="demo"}"#), 0.0);
     assert_eq!(get(&m, r#"headway_jobs_queued{kind="checksum"}"#), 0.0);
-    assert_eq!(get(&m, r#"headway_http_requests_total{method="POST",route="/api/v1/jobs",status="201"}"#), 4.0);
-    assert_eq!(get(&m, r#"headway_http_requests_total{method="POST",route="/api/v1/jobs",status="422"}"#), 1.0);
+    assert_eq!(
+        get(
+            &m,
+            r#"headway_http_requests_total{method="POST",route="/api/v1/jobs",status="201"}"#
+        ),
+        4.0
+    );
+    assert_eq!(
+        get(
+            &m,
+            r#"headway_http_requests_total{method="POST",route="/api/v1/jobs",status="422"}"#
+        ),
+        1.0
+    );
     assert_eq!(get(&m, r#"headway_http_requests_total{method="POST",route="/api/v1/jobs/{id}/cancel",status="200"}"#) + m.get(r#"headway_http_requests_total{method="POST",route="/api/v1/jobs/{id}/cancel",status="202"}"#).copied().unwrap_or(0.0), 1.0);
-    assert_eq!(get(&m, r#"headway_http_request_duration_seconds_count{method="POST",route="/api/v1/jobs"}"#), 5.0);
+    assert_eq!(
+        get(
+            &m,
+            r#"headway_http_request_duration_seconds_count{method="POST",route="/api/v1/jobs"}"#
+        ),
+        5.0
+    );
     // The all-jobs stream is still open; the per-job ones have ended.
     assert_eq!(get(&m, r#"headway_streams_open{transport="sse"}"#), 1.0);
     assert!(get(&m, "headway_stream_sent_bytes_total{}") > 0.0);
@@ -95,14 +149,20 @@ async fn metrics_count_exactly_the_jobs_requests_and_streams_of_a_known_run() {
     let written = get(&m, "headway_events_written_total{}");
     assert!(written >= 4.0 * 4.0, "{written} events");
     assert!(get(&m, "headway_writer_batch_size_count{}") >= 1.0);
-    assert_eq!(get(&m, "headway_writer_batch_size_count{}"), get(&m, "headway_writer_commit_seconds_count{}"));
+    assert_eq!(
+        get(&m, "headway_writer_batch_size_count{}"),
+        get(&m, "headway_writer_commit_seconds_count{}")
+    );
     drop(events);
 }
 
 #[tokio::test]
 async fn metrics_beyond_loopback_need_the_operator_token_unless_public() {
     // Listening on every address: not loopback-only.
-    let app = app().with(|c| c.addr = "0.0.0.0:0".parse().unwrap()).start().await;
+    let app = app()
+        .with(|c| c.addr = "0.0.0.0:0".parse().unwrap())
+        .start()
+        .await;
     let base = format!("http://127.0.0.1:{}", app.addr.port());
     let r = scrape(&base, None).await;
     assert_eq!(r.status(), 401);
@@ -113,21 +173,47 @@ async fn metrics_beyond_loopback_need_the_operator_token_unless_public() {
     // Beyond loopback, signing in is required; an operator's API token scrapes, a member's does not.
     let http = reqwest::Client::new();
     for (name, role) in [("otto", "operator"), ("mia", "member")] {
-        let r = http.post(format!("{base}/api/v1/users")).bearer_auth(&token)
-            .json(&serde_json::json!({"username": name, "password": "correct horse", "role": role})).send().await.unwrap();
+        let r = http
+            .post(format!("{base}/api/v1/users"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"username": name, "password": "correct horse", "role": role}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201);
     }
     let personal = |name: &'static str| {
         let s = Session::new(&base);
         async move {
-            let r = s.http.post(s.url("/api/v1/session")).json(&serde_json::json!({"username": name, "password": "correct horse"})).send().await.unwrap();
+            let r = s
+                .http
+                .post(s.url("/api/v1/session"))
+                .json(&serde_json::json!({"username": name, "password": "correct horse"}))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 200);
-            let t: Value = s.http.post(s.url("/api/v1/tokens")).json(&serde_json::json!({"name": "scrape", "scope": "read"})).send().await.unwrap().json().await.unwrap();
+            let t: Value = s
+                .http
+                .post(s.url("/api/v1/tokens"))
+                .json(&serde_json::json!({"name": "scrape", "scope": "read"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             t["token"].as_str().unwrap().to_string()
         }
     };
-    assert_eq!(scrape(&base, Some(&personal("otto").await)).await.status(), 200);
-    assert_eq!(scrape(&base, Some(&personal("mia").await)).await.status(), 403);
+    assert_eq!(
+        scrape(&base, Some(&personal("otto").await)).await.status(),
+        200
+    );
+    assert_eq!(
+        scrape(&base, Some(&personal("mia").await)).await.status(),
+        403
+    );
 
     let public = app.restart_with(|c| c.metrics_public = true).await;
     let base = format!("http://127.0.0.1:{}", public.addr.port());
@@ -158,14 +244,28 @@ impl engine::kinds::Kind for Deaf {
 
 #[tokio::test]
 async fn readyz_is_ready_then_503_once_shutdown_begins() {
-    let mut app = app().with(|c| c.cancel_grace_ms = 5000).kind::<Deaf>().start().await;
+    let mut app = app()
+        .with(|c| c.cancel_grace_ms = 5000)
+        .kind::<Deaf>()
+        .start()
+        .await;
     // One client, one kept-alive connection: it can still ask once the server stops accepting.
-    let http = reqwest::Client::builder().pool_max_idle_per_host(1).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()
+        .unwrap();
     let url = format!("{}/readyz", app.base);
     let r = http.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "ready");
-    let health: Value = http.get(format!("{}/healthz", app.base)).send().await.unwrap().json().await.unwrap();
+    let health: Value = http
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
 
     // A job that takes its grace period to stop keeps the shutdown going while we ask.
@@ -174,11 +274,18 @@ async fn readyz_is_ready_then_503_once_shutdown_begins() {
     let (status, job) = s.create("deaf", json!({})).await;
     assert_eq!(status, 201, "{job}");
     let id = job["id"].as_str().unwrap().to_string();
-    read_until(&mut events, |e| e.event == "job" && data(e)["id"] == id && data(e)["status"] == "running").await;
+    read_until(&mut events, |e| {
+        e.event == "job" && data(e)["id"] == id && data(e)["status"] == "running"
+    })
+    .await;
     let stopping = app.engine().stopping();
     let shutdown = app.begin_shutdown();
     stopping.cancelled().await;
-    let r = http.get(&url).send().await.expect("the kept-alive connection is answered during shutdown");
+    let r = http
+        .get(&url)
+        .send()
+        .await
+        .expect("the kept-alive connection is answered during shutdown");
     assert_eq!(r.status(), 503);
     let body: Value = r.json().await.expect("a JSON reason");
     assert_eq!(body["status"], "unavailable");
@@ -190,10 +297,18 @@ async fn readyz_is_ready_then_503_once_shutdown_begins() {
 async fn every_answer_carries_a_request_id_and_keeps_the_clients_own() {
     let app = spawn_app().await;
     let http = reqwest::Client::new();
-    let r = http.get(format!("{}/api/v1/kinds", app.base)).send().await.unwrap();
+    let r = http
+        .get(format!("{}/api/v1/kinds", app.base))
+        .send()
+        .await
+        .unwrap();
     let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
     assert_eq!(id.len(), 36, "a UUID: {id}");
-    let r2 = http.get(format!("{}/api/v1/kinds", app.base)).send().await.unwrap();
+    let r2 = http
+        .get(format!("{}/api/v1/kinds", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_ne!(r2.headers()["x-request-id"], id.as_str());
     let mine = http
         .get(format!("{}/nope", app.base))
@@ -211,13 +326,24 @@ async fn the_system_page_shows_load_timings_and_processes_and_only_on_loopback()
     let done = s.demo(2, 1).await;
     s.wait_finished(&done).await;
     let running = s.demo(100_000, 50).await;
-    let mut events = s.events(&format!("/api/v1/jobs/{running}/events"), None).await;
-    read_until(&mut events, |e| e.event == "job" && data(e)["status"] == "running").await;
+    let mut events = s
+        .events(&format!("/api/v1/jobs/{running}/events"), None)
+        .await;
+    read_until(&mut events, |e| {
+        e.event == "job" && data(e)["status"] == "running"
+    })
+    .await;
 
     let r = s.http.get(s.url("/system")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
-    let row = html.split("data-kind=\"demo\"").nth(1).expect("a row for demo").split("</tr>").next().unwrap();
+    let row = html
+        .split("data-kind=\"demo\"")
+        .nth(1)
+        .expect("a row for demo")
+        .split("</tr>")
+        .next()
+        .unwrap();
     assert!(row.contains(r#"data-col="running">1<"#), "{row}");
     assert!(row.contains(r#"data-col="finished">1<"#), "{row}");
     assert!(row.contains(r#"data-col="failed">0<"#), "{row}");
@@ -248,17 +374,37 @@ async fn answers_go_gzipped_to_clients_that_accept_it_and_event_streams_never() 
     let s = app.session();
     let gunzip = |bytes: &[u8]| {
         let mut text = String::new();
-        flate2::read::GzDecoder::new(bytes).read_to_string(&mut text).expect("a gzip body");
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_string(&mut text)
+            .expect("a gzip body");
         text
     };
     for path in ["/", "/api/v1/kinds"] {
-        let r = s.http.get(s.url(path)).header("accept-encoding", "gzip").send().await.unwrap();
+        let r = s
+            .http
+            .get(s.url(path))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(r.headers()["content-encoding"], "gzip", "{path}");
         let body = r.bytes().await.unwrap();
         let text = gunzip(&body);
-        assert!(text.len() > body.len(), "{path}: {} bytes gzipped from {}", body.len(), text.len());
-        assert!(text.contains(if path == "/" { "<!DOCTYPE html>" } else { "\"demo\"" }), "{path}: {text}");
+        assert!(
+            text.len() > body.len(),
+            "{path}: {} bytes gzipped from {}",
+            body.len(),
+            text.len()
+        );
+        assert!(
+            text.contains(if path == "/" {
+                "<!DOCTYPE html>"
+            } else {
+                "\"demo\""
+            }),
+            "{path}: {text}"
+        );
         // Without the header, the same answer as it is.
         let plain = s.http.get(s.url(path)).send().await.unwrap();
         assert!(plain.headers().get("content-encoding").is_none(), "{path}");
@@ -278,7 +424,11 @@ async fn answers_go_gzipped_to_clients_that_accept_it_and_event_streams_never() 
     let id = s.demo(1, 1).await;
     let mut text = String::new();
     while !text.contains(&format!("\"id\":\"{id}\"")) {
-        let chunk = stream.chunk().await.unwrap().expect("the stream stays open");
+        let chunk = stream
+            .chunk()
+            .await
+            .unwrap()
+            .expect("the stream stays open");
         text.push_str(std::str::from_utf8(&chunk).expect("plain text, event by event"));
     }
 }

@@ -299,19 +299,30 @@ async fn a_cursor_older_than_what_is_kept_gets_resync() {
 
 #[tokio::test]
 async fn queued_jobs_say_their_place_in_line_and_when_they_should_start() {
-    let app = crate::harness::app().with(|c| c.max_running = 1).start().await;
+    let app = crate::harness::app()
+        .with(|c| c.max_running = 1)
+        .start()
+        .await;
     let s = app.session();
     // A finished demo job gives the kind a typical run time.
     let quick = s.demo(2, 50).await;
     s.wait_finished(&quick).await;
     let mut events = s.events("/api/v1/events", None).await;
     let running = s.demo(200, 100).await;
-    read_until(&mut events, |e| e.event == "progress" && data(e)["job_id"] == running.as_str() && data(e)["current"].as_u64() > Some(1)).await;
+    read_until(&mut events, |e| {
+        e.event == "progress"
+            && data(e)["job_id"] == running.as_str()
+            && data(e)["current"].as_u64() > Some(1)
+    })
+    .await;
     let mut waiting = Vec::new();
     for _ in 0..3 {
         waiting.push(s.demo(2, 50).await);
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     let mut last_start = now;
     for (i, id) in waiting.iter().enumerate() {
         let job = s.job(id).await;
@@ -319,7 +330,9 @@ async fn queued_jobs_say_their_place_in_line_and_when_they_should_start() {
         assert_eq!(job["queue_position"], i as u64 + 1, "{job}");
         assert_eq!(job["waiting_for"], "all");
         // After the running job (about 20 s in all), one quick job after another.
-        let at = job["expected_start_at"].as_i64().unwrap_or_else(|| panic!("an estimate: {job}"));
+        let at = job["expected_start_at"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("an estimate: {job}"));
         assert!(at > last_start, "{job}");
         last_start = at;
     }
@@ -327,7 +340,12 @@ async fn queued_jobs_say_their_place_in_line_and_when_they_should_start() {
     let job = s.job(&running).await;
     assert!(job.get("queue_position").is_none(), "{job}");
     let (_, list) = s.list("status=queued").await;
-    let positions: Vec<u64> = list["jobs"].as_array().unwrap().iter().map(|j| j["queue_position"].as_u64().unwrap()).collect();
+    let positions: Vec<u64> = list["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["queue_position"].as_u64().unwrap())
+        .collect();
     assert_eq!(positions, [3, 2, 1], "newest first");
     for id in waiting.iter().chain([&running]) {
         s.cancel(id).await;
@@ -343,7 +361,10 @@ async fn a_job_held_back_by_its_kinds_limit_counts_its_place_among_its_kind() {
     let s = app.session();
     let mut events = s.events("/api/v1/events", None).await;
     let running = s.demo(100_000, 50).await;
-    read_until(&mut events, |e| e.event == "job" && data(e)["id"] == running.as_str() && data(e)["status"] == "running").await;
+    read_until(&mut events, |e| {
+        e.event == "job" && data(e)["id"] == running.as_str() && data(e)["status"] == "running"
+    })
+    .await;
     let waiting = s.demo(2, 50).await;
     let job = s.job(&waiting).await;
     assert_eq!(job["queue_position"], 1, "{job}");

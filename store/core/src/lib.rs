@@ -10,9 +10,7 @@
 //! allocates event ids inside that transaction so that ids follow commit order whatever the
 //! number of writers and processes; events are handed on only once committed.
 
-use model::{
-    EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, StatusCount,
-};
+use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, StatusCount};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -91,7 +89,12 @@ pub enum Change {
     /// Takes up to `slots` queued jobs of `kinds` for process `by`, oldest first, keeping every
     /// kind of `limits` under its limit of jobs running (or cancelling) anywhere: each becomes
     /// running, with its `job` event.
-    Claim { by: String, slots: u32, kinds: Vec<String>, limits: Vec<(String, u32)> },
+    Claim {
+        by: String,
+        slots: u32,
+        kinds: Vec<String>,
+        limits: Vec<(String, u32)>,
+    },
     /// Records a progress sample of a running job, with its `progress` event.
     Progress {
         owner: String,
@@ -301,10 +304,12 @@ impl Search {
 
 /// A `LIKE` pattern (with `ESCAPE '\'`) matching `text` anywhere.
 pub fn like_pattern(text: &str) -> String {
-    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
-
 
 /// Every status with its count, from `(status, n)` rows (statuses without a row count 0).
 pub fn status_counts(rows: impl IntoIterator<Item = (String, i64)>) -> Vec<StatusCount> {
@@ -366,18 +371,39 @@ pub struct KindCount {
 pub fn kind_counts(rows: impl IntoIterator<Item = (String, String, i64)>) -> Vec<KindCount> {
     rows.into_iter()
         .filter_map(|(kind, status, n)| {
-            let status = JobStatus::ALL.iter().copied().find(|s| s.as_str() == status)?;
-            Some(KindCount { kind, status, n: n.max(0) as u64 })
+            let status = JobStatus::ALL
+                .iter()
+                .copied()
+                .find(|s| s.as_str() == status)?;
+            Some(KindCount {
+                kind,
+                status,
+                n: n.max(0) as u64,
+            })
         })
         .collect()
 }
 
 /// A stored event read back; `None` (logged) for a type this build does not know.
-pub fn stored_event(id: i64, job_id: Option<String>, kind: &str, data: String) -> Option<StoredEvent> {
+pub fn stored_event(
+    id: i64,
+    job_id: Option<String>,
+    kind: &str,
+    data: String,
+) -> Option<StoredEvent> {
     match EventType::parse(kind) {
-        Some(kind) => Some(StoredEvent { id, job_id, kind, data }),
+        Some(kind) => Some(StoredEvent {
+            id,
+            job_id,
+            kind,
+            data,
+        }),
         None => {
-            tracing::error!(id, kind, "an event of an unknown type is stored; it is not replayed");
+            tracing::error!(
+                id,
+                kind,
+                "an event of an unknown type is stored; it is not replayed"
+            );
             None
         }
     }

@@ -206,7 +206,12 @@ impl PgStore {
 
     /// Revokes a token (of `user_id` only, unless `None`); `false` if there is no such token
     /// in force.
-    pub async fn revoke_token(&self, id: &str, user_id: Option<&str>, now: i64) -> StoreResult<bool> {
+    pub async fn revoke_token(
+        &self,
+        id: &str,
+        user_id: Option<&str>,
+        now: i64,
+    ) -> StoreResult<bool> {
         let done = sqlx::query!(
             "UPDATE api_tokens SET revoked_at = $1
              WHERE id = $2 AND revoked_at IS NULL AND ($3::text IS NULL OR user_id = $3)",
@@ -222,10 +227,14 @@ impl PgStore {
 
     /// Records that a token was just used.
     pub async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()> {
-        sqlx::query!("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", now, id)
-            .execute(&self.pool)
-            .await
-            .map_err(read_err("recording a token's use"))?;
+        sqlx::query!(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+            now,
+            id
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("recording a token's use"))?;
         Ok(())
     }
 }

@@ -39,7 +39,6 @@ pub const READ_CONNECTIONS: u32 = 8;
 /// How long a request waits for a connection, and a new connection for the server.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -122,12 +121,17 @@ impl PgStore {
     /// Whether this store can serve a process: the database answers with the schema this build
     /// migrates to, and the writer takes writes within `within`. `Err` says what is wrong.
     pub async fn check_ready(&self, within: std::time::Duration) -> StoreResult<()> {
-        let newest = sqlx::migrate!("../../migrations/postgres").iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(read_err("reading the schema version"))?;
+        let newest = sqlx::migrate!("../../migrations/postgres")
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        let applied: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("reading the schema version"))?;
         if applied != newest {
             return Err(StoreError(format!(
                 "the database's schema is at migration {applied}, this build's at {newest}"
@@ -136,7 +140,10 @@ impl PgStore {
         match tokio::time::timeout(within, self.writer.alive()).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(StoreError("the writer has stopped".into())),
-            Err(_) => Err(StoreError(format!("the writer did not answer within {} ms", within.as_millis()))),
+            Err(_) => Err(StoreError(format!(
+                "the writer did not answer within {} ms",
+                within.as_millis()
+            ))),
         }
     }
 
@@ -269,7 +276,11 @@ impl PgStore {
     }
 
     /// Built at run time (the filters vary); every shape of it is exercised by the store's tests.
-    pub async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+    pub async fn list_jobs(
+        &self,
+        owner: Option<&str>,
+        filter: &JobFilter,
+    ) -> StoreResult<Vec<Job>> {
         let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(concat!(
             "SELECT ",
             job_columns!(),
@@ -357,7 +368,9 @@ impl PgStore {
             .await
             .map(|rows| rows.into_iter().map(|r| (r.status, r.n)).collect()),
         };
-        Ok(store::status_counts(counts.map_err(read_err("counting jobs"))?))
+        Ok(store::status_counts(
+            counts.map_err(read_err("counting jobs"))?,
+        ))
     }
 
     /// Where a queued job stands in the queue of every user's jobs; `None` if it is not queued.
@@ -403,7 +416,12 @@ impl PgStore {
         .map_err(read_err("reading the running jobs"))?;
         Ok(rows
             .into_iter()
-            .map(|r| store::RunningJob { kind: r.kind, started_at: r.started_at, current: r.current, total: r.total })
+            .map(|r| store::RunningJob {
+                kind: r.kind,
+                started_at: r.started_at,
+                current: r.current,
+                total: r.total,
+            })
             .collect())
     }
 
@@ -422,16 +440,22 @@ impl PgStore {
         .map_err(read_err("reading the jobs that ended"))?;
         Ok(rows
             .into_iter()
-            .map(|r| store::FinishedJob { kind: r.kind, status: r.status, queued_ms: r.queued_ms, ran_ms: r.ran_ms })
+            .map(|r| store::FinishedJob {
+                kind: r.kind,
+                status: r.status,
+                queued_ms: r.queued_ms,
+                ran_ms: r.ran_ms,
+            })
             .collect())
     }
 
     /// The database's size on disk.
     pub async fn size_bytes(&self) -> StoreResult<u64> {
-        let bytes: i64 = sqlx::query_scalar!(r#"SELECT pg_database_size(current_database()) AS "n!""#)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(read_err("reading the database's size"))?;
+        let bytes: i64 =
+            sqlx::query_scalar!(r#"SELECT pg_database_size(current_database()) AS "n!""#)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(read_err("reading the database's size"))?;
         Ok(bytes.max(0) as u64)
     }
 
@@ -444,7 +468,9 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("counting unfinished jobs"))?;
-        Ok(store::kind_counts(rows.into_iter().map(|r| (r.kind, r.status, r.n))))
+        Ok(store::kind_counts(
+            rows.into_iter().map(|r| (r.kind, r.status, r.n)),
+        ))
     }
 
     pub async fn finished_per_minute(
@@ -469,33 +495,37 @@ impl PgStore {
             };
         }
         let stats = match owner {
-            Some(owner) => minute_stats!(sqlx::query!(
-                r#"SELECT (finished_at - $2) / 60000 AS "minute!",
+            Some(owner) => minute_stats!(
+                sqlx::query!(
+                    r#"SELECT (finished_at - $2) / 60000 AS "minute!",
                           COUNT(*) AS "finished!",
                           COUNT(*) FILTER (WHERE status <> 'succeeded') AS "unsuccessful!",
                           AVG(finished_at - started_at)::float8 AS avg_run,
                           MAX(finished_at - started_at) AS max_run
                    FROM jobs WHERE owner = $1 AND finished_at >= $2 AND finished_at < $3
                    GROUP BY 1 ORDER BY 1"#,
-                owner,
-                since,
-                until
-            )
-            .fetch_all(&self.pool)
-            .await),
-            None => minute_stats!(sqlx::query!(
-                r#"SELECT (finished_at - $1) / 60000 AS "minute!",
+                    owner,
+                    since,
+                    until
+                )
+                .fetch_all(&self.pool)
+                .await
+            ),
+            None => minute_stats!(
+                sqlx::query!(
+                    r#"SELECT (finished_at - $1) / 60000 AS "minute!",
                           COUNT(*) AS "finished!",
                           COUNT(*) FILTER (WHERE status <> 'succeeded') AS "unsuccessful!",
                           AVG(finished_at - started_at)::float8 AS avg_run,
                           MAX(finished_at - started_at) AS max_run
                    FROM jobs WHERE finished_at >= $1 AND finished_at < $2
                    GROUP BY 1 ORDER BY 1"#,
-                since,
-                until
-            )
-            .fetch_all(&self.pool)
-            .await),
+                    since,
+                    until
+                )
+                .fetch_all(&self.pool)
+                .await
+            ),
         };
         stats.map_err(read_err("reading the chart"))
     }
@@ -559,7 +589,12 @@ impl PgStore {
     }
 
     /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
-    pub async fn log_search(&self, job_id: &str, filter: &LogFilter, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+    pub async fn log_search(
+        &self,
+        job_id: &str,
+        filter: &LogFilter,
+        limit: u32,
+    ) -> StoreResult<(Vec<LogLine>, u64)> {
         let rank = filter.min_rank() as i32;
         let pattern = filter.q.as_deref().map(store::like_pattern);
         let fail = read_err("searching a log");
@@ -621,30 +656,36 @@ impl PgStore {
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
         let rows = match owner {
-            Some(owner) => sqlx::query_as!(
-                EventRow,
-                r#"SELECT id, job_id, type AS kind, data FROM events
+            Some(owner) => {
+                sqlx::query_as!(
+                    EventRow,
+                    r#"SELECT id, job_id, type AS kind, data FROM events
                    WHERE owner = $1 AND id > $2 AND id <= $3 ORDER BY id LIMIT $4"#,
-                owner,
-                after,
-                until,
-                limit as i64
-            )
-            .fetch_all(&self.pool)
-            .await,
+                    owner,
+                    after,
+                    until,
+                    limit as i64
+                )
+                .fetch_all(&self.pool)
+                .await
+            }
             // Every user's events: those of jobs (notices, without an owner, are not replayed).
-            None => sqlx::query_as!(
-                EventRow,
-                r#"SELECT id, job_id, type AS kind, data FROM events
+            None => {
+                sqlx::query_as!(
+                    EventRow,
+                    r#"SELECT id, job_id, type AS kind, data FROM events
                    WHERE id > $1 AND id <= $2 AND owner IS NOT NULL ORDER BY id LIMIT $3"#,
-                after,
-                until,
-                limit as i64
-            )
-            .fetch_all(&self.pool)
-            .await,
+                    after,
+                    until,
+                    limit as i64
+                )
+                .fetch_all(&self.pool)
+                .await
+            }
         };
-        Ok(stored_events(rows.map_err(read_err("reading a user's events"))?))
+        Ok(stored_events(
+            rows.map_err(read_err("reading a user's events"))?,
+        ))
     }
 
     pub async fn job_events_after(

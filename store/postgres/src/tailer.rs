@@ -86,9 +86,10 @@ impl Shared {
         tokio::spawn(async move {
             while rx.changed().await.is_ok() {
                 let newest = *rx.borrow_and_update();
-                if let Err(e) = sqlx::query!("SELECT pg_notify('headway_events', $1)", newest.to_string())
-                    .execute(&pool)
-                    .await
+                if let Err(e) =
+                    sqlx::query!("SELECT pg_notify('headway_events', $1)", newest.to_string())
+                        .execute(&pool)
+                        .await
                 {
                     // Only a hint: the other processes' polls find the events anyway.
                     tracing::warn!(error = %e, "could not hint other processes of new events");
@@ -104,7 +105,10 @@ impl Shared {
     pub fn answer_once_published(&self, newest: Option<i64>, answers: Answers) {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         match newest {
-            Some(id) if self.started.load(Ordering::Acquire) && id > self.published.load(Ordering::Acquire) => {
+            Some(id)
+                if self.started.load(Ordering::Acquire)
+                    && id > self.published.load(Ordering::Acquire) =>
+            {
                 pending.push((id, answers));
             }
             _ => {
@@ -175,7 +179,12 @@ impl Shared {
     }
 
     /// Publishes every event committed after `cursor`, in id order.
-    async fn catch_up(&self, pool: &PgPool, publish: &Publish, cursor: &mut i64) -> Result<(), sqlx::Error> {
+    async fn catch_up(
+        &self,
+        pool: &PgPool,
+        publish: &Publish,
+        cursor: &mut i64,
+    ) -> Result<(), sqlx::Error> {
         loop {
             let rows = sqlx::query!(
                 "SELECT id, owner, job_id, type AS kind, data FROM events WHERE id > $1 ORDER BY id LIMIT $2",
@@ -192,7 +201,10 @@ impl Shared {
                 .into_iter()
                 .filter_map(|r| {
                     let event = store::stored_event(r.id, r.job_id, &r.kind, r.data)?;
-                    Some(CommittedEvent { owner: r.owner, event })
+                    Some(CommittedEvent {
+                        owner: r.owner,
+                        event,
+                    })
                 })
                 .collect();
             *cursor = last;
@@ -228,7 +240,9 @@ async fn listen(pool: &PgPool) -> Option<PgListener> {
     }
 }
 
-async fn next_hint(listener: &mut Option<PgListener>) -> Result<Option<PgNotification>, sqlx::Error> {
+async fn next_hint(
+    listener: &mut Option<PgListener>,
+) -> Result<Option<PgNotification>, sqlx::Error> {
     match listener {
         Some(l) => l.try_recv().await,
         None => std::future::pending().await,

@@ -42,12 +42,10 @@ impl Cluster {
     /// Starts a cluster with `settings` (`name=value` each), waiting until it accepts
     /// connections.
     pub fn start(settings: &[&str]) -> Result<Cluster, String> {
-        let dir = std::env::temp_dir().join(format!(
-            "headway-pg-{}-{}",
-            std::process::id(),
-            uuid_like()
-        ));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let dir =
+            std::env::temp_dir().join(format!("headway-pg-{}-{}", std::process::id(), uuid_like()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let env_file = dir.join("connection");
         let log_file = dir.join("pg_virtualenv.log");
         let log = std::fs::File::create(&log_file).map_err(|e| e.to_string())?;
@@ -106,7 +104,9 @@ impl Cluster {
         let mut lines = text.lines().map(str::to_string);
         let mut next = || lines.next().unwrap_or_default();
         cluster.host = next();
-        cluster.port = next().parse().map_err(|_| "pg_virtualenv gave no port".to_string())?;
+        cluster.port = next()
+            .parse()
+            .map_err(|_| "pg_virtualenv gave no port".to_string())?;
         cluster.user = next();
         cluster.password = next();
         // Nothing more is read from the folder (the log stays open for the cluster's messages).

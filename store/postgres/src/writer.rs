@@ -13,19 +13,18 @@
 //! processes are hinted with a `NOTIFY`; a change is answered once its events are published
 //! here, so that a caller that reads its own write back on a stream finds it.
 
-use crate::tailer::Shared;
 use crate::job_from_row;
+use crate::tailer::Shared;
 use model::{
-    DoneEvent, EventType, Job, JobError, JobStatus, Level, LogLine, Notice, Progress,
-    ProgressEvent,
+    DoneEvent, EventType, Job, JobError, JobStatus, Level, LogLine, Notice, Progress, ProgressEvent,
 };
 use sqlx::postgres::PgPool;
 use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use store::{
-    now_ms, Applied, BatchHook, BatchStats, Change, CommittedEvent, Outcome, QueuedJob, StoreError, StoreResult,
-    StoredEvent, Write,
+    now_ms, Applied, BatchHook, BatchStats, Change, CommittedEvent, Outcome, QueuedJob, StoreError,
+    StoreResult, StoredEvent, Write,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -160,8 +159,15 @@ impl Task {
         let (started, n) = (std::time::Instant::now(), changes.len());
         match self.apply(changes).await {
             Ok(applied) => {
-                self.batches.report(BatchStats { changes: n, events: applied.events.len(), took: started.elapsed() });
-                let answers = replies.into_iter().zip(applied.outcomes).filter_map(|(r, o)| Some((r?, o)));
+                self.batches.report(BatchStats {
+                    changes: n,
+                    events: applied.events.len(),
+                    took: started.elapsed(),
+                });
+                let answers = replies
+                    .into_iter()
+                    .zip(applied.outcomes)
+                    .filter_map(|(r, o)| Some((r?, o)));
                 let newest = applied.events.last().map(|e| e.event.id);
                 self.tailer.answer_once_published(newest, answers.collect());
             }
@@ -236,7 +242,12 @@ impl Task {
         let mut outcomes = Vec::with_capacity(changes.len());
         for change in changes {
             if !careful {
-                outcomes.push(batch.apply(&mut tx, change).await.map_err(Failure::Change)?);
+                outcomes.push(
+                    batch
+                        .apply(&mut tx, change)
+                        .await
+                        .map_err(Failure::Change)?,
+                );
                 continue;
             }
             let (next_id, events) = (batch.next_id, batch.events.len());
@@ -247,13 +258,19 @@ impl Task {
             };
             match done {
                 Ok(outcome) => {
-                    sqlx::query("RELEASE SAVEPOINT change").execute(&mut *tx).await?;
+                    sqlx::query("RELEASE SAVEPOINT change")
+                        .execute(&mut *tx)
+                        .await?;
                     outcomes.push(outcome);
                 }
                 Err(e) => {
                     // Undo this change alone: its rows, its events and the ids it took.
-                    sqlx::query("ROLLBACK TO SAVEPOINT change").execute(&mut *tx).await?;
-                    sqlx::query("RELEASE SAVEPOINT change").execute(&mut *tx).await?;
+                    sqlx::query("ROLLBACK TO SAVEPOINT change")
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("RELEASE SAVEPOINT change")
+                        .execute(&mut *tx)
+                        .await?;
                     batch.next_id = next_id;
                     batch.events.truncate(events);
                     batch.event_rows = Rows::default();
@@ -447,8 +464,10 @@ impl ImportColumns {
         self.unit.push(job.progress.unit.clone());
         self.message.push(job.progress.message.clone());
         self.level.push(job.progress.level.as_str().to_string());
-        self.error_code.push(job.error.as_ref().map(|e| e.code.clone()));
-        self.error_message.push(job.error.as_ref().map(|e| e.message.clone()));
+        self.error_code
+            .push(job.error.as_ref().map(|e| e.code.clone()));
+        self.error_message
+            .push(job.error.as_ref().map(|e| e.message.clone()));
         self.created_at.push(job.created_at);
         self.started_at.push(job.started_at);
         self.finished_at.push(job.finished_at);
@@ -476,7 +495,15 @@ impl Batch {
     }
 
     /// Keeps an event for the batch's insert and for publishing.
-    fn event(&mut self, owner: Option<&str>, id: i64, job_id: Option<&str>, kind: EventType, data: String, at: i64) {
+    fn event(
+        &mut self,
+        owner: Option<&str>,
+        id: i64,
+        job_id: Option<&str>,
+        kind: EventType,
+        data: String,
+        at: i64,
+    ) {
         let r = &mut self.event_rows;
         r.id.push(id);
         r.owner.push(owner.map(str::to_string));
@@ -530,7 +557,11 @@ impl Batch {
     }
 
     /// Writes one change and keeps the events it makes.
-    async fn apply(&mut self, tx: &mut PgConnection, change: &Change) -> Result<Outcome, sqlx::Error> {
+    async fn apply(
+        &mut self,
+        tx: &mut PgConnection,
+        change: &Change,
+    ) -> Result<Outcome, sqlx::Error> {
         let at = now_ms();
         Ok(match change {
             Change::Create { owner, job } => {
@@ -557,27 +588,65 @@ impl Batch {
                 )
                 .execute(&mut *tx)
                 .await?;
-                self.event(Some(owner), job.event_id, Some(&job.id), EventType::Job, json(&job), at);
+                self.event(
+                    Some(owner),
+                    job.event_id,
+                    Some(&job.id),
+                    EventType::Job,
+                    json(&job),
+                    at,
+                );
                 Outcome::Job(Some(job))
             }
-            Change::Transition { owner, job_id, to, error, fence } => {
-                Outcome::Job(self.move_job(tx, owner, job_id, *to, error.as_ref(), fence.as_deref(), at).await?)
-            }
-            Change::Interrupt { owner, job_id, error, requeue, fence } => {
+            Change::Transition {
+                owner,
+                job_id,
+                to,
+                error,
+                fence,
+            } => Outcome::Job(
+                self.move_job(tx, owner, job_id, *to, error.as_ref(), fence.as_deref(), at)
+                    .await?,
+            ),
+            Change::Interrupt {
+                owner,
+                job_id,
+                error,
+                requeue,
+                fence,
+            } => {
                 let fence = fence.as_deref();
-                let interrupted =
-                    self.move_job(tx, owner, job_id, JobStatus::Interrupted, Some(error), fence, at).await?;
+                let interrupted = self
+                    .move_job(
+                        tx,
+                        owner,
+                        job_id,
+                        JobStatus::Interrupted,
+                        Some(error),
+                        fence,
+                        at,
+                    )
+                    .await?;
                 match (interrupted, requeue) {
-                    (Some(_), true) => {
-                        Outcome::Job(self.move_job(tx, owner, job_id, JobStatus::Queued, None, fence, at).await?)
-                    }
+                    (Some(_), true) => Outcome::Job(
+                        self.move_job(tx, owner, job_id, JobStatus::Queued, None, fence, at)
+                            .await?,
+                    ),
                     (job, _) => Outcome::Job(job),
                 }
             }
-            Change::Claim { by, slots, kinds, limits } => {
-                Outcome::Claimed(self.claim(tx, by, *slots, kinds, limits, at).await?)
-            }
-            Change::Progress { owner, job_id, progress: p, fence } => {
+            Change::Claim {
+                by,
+                slots,
+                kinds,
+                limits,
+            } => Outcome::Claimed(self.claim(tx, by, *slots, kinds, limits, at).await?),
+            Change::Progress {
+                owner,
+                job_id,
+                progress: p,
+                fence,
+            } => {
                 let id = self.take_id();
                 let done = sqlx::query!(
                     "UPDATE jobs SET current = $1, total = $2, unit = $3, message = $4, level = $5, \
@@ -603,7 +672,13 @@ impl Batch {
                 self.event(Some(owner), id, Some(job_id), EventType::Progress, data, at);
                 Outcome::Recorded(true)
             }
-            Change::Log { owner, job_id, level, line, fence } => {
+            Change::Log {
+                owner,
+                job_id,
+                level,
+                line,
+                fence,
+            } => {
                 let id = self.take_id();
                 let seq = sqlx::query_scalar!(
                     "UPDATE jobs SET log_seq = log_seq + 1, event_id = $1 \
@@ -632,7 +707,14 @@ impl Batch {
                     line: line.clone(),
                     at,
                 };
-                self.event(Some(owner), id, Some(job_id), EventType::Log, json(&log), at);
+                self.event(
+                    Some(owner),
+                    id,
+                    Some(job_id),
+                    EventType::Log,
+                    json(&log),
+                    at,
+                );
                 Outcome::Recorded(true)
             }
             Change::Together(changes) => {
@@ -643,7 +725,11 @@ impl Batch {
                 }
                 last
             }
-            Change::Checkpoint { job_id, value, fence } => {
+            Change::Checkpoint {
+                job_id,
+                value,
+                fence,
+            } => {
                 let done = sqlx::query!(
                     "UPDATE jobs SET checkpoint = $1 \
                      WHERE id = $2 AND status IN ('running', 'cancelling') AND ($3::text IS NULL OR claimed_by = $3)",
@@ -771,14 +857,28 @@ impl Batch {
             event_id: job_event,
             ..job.clone()
         };
-        self.event(Some(owner), job_event, Some(job_id), EventType::Job, json(&shown), at);
+        self.event(
+            Some(owner),
+            job_event,
+            Some(job_id),
+            EventType::Job,
+            json(&shown),
+            at,
+        );
         if let Some(id) = done_event {
             let done = DoneEvent {
                 job_id: job_id.to_string(),
                 status: to,
                 error: job.error.clone(),
             };
-            self.event(Some(owner), id, Some(job_id), EventType::Done, json(&done), at);
+            self.event(
+                Some(owner),
+                id,
+                Some(job_id),
+                EventType::Done,
+                json(&done),
+                at,
+            );
         }
         Ok(Some(job))
     }
@@ -821,10 +921,16 @@ impl Batch {
                 break;
             }
             let n = running.get(&c.kind).copied().unwrap_or(0);
-            if limits.iter().any(|(k, limit)| *k == c.kind && n >= *limit as i64) {
+            if limits
+                .iter()
+                .any(|(k, limit)| *k == c.kind && n >= *limit as i64)
+            {
                 continue;
             }
-            if let Some(job) = self.move_job(tx, &c.owner, &c.id, JobStatus::Running, None, Some(by), at).await? {
+            if let Some(job) = self
+                .move_job(tx, &c.owner, &c.id, JobStatus::Running, None, Some(by), at)
+                .await?
+            {
                 *running.entry(c.kind).or_default() += 1;
                 let checkpoint = c.checkpoint.and_then(|s| serde_json::from_str(&s).ok());
                 claimed.push(QueuedJob {

@@ -14,10 +14,6 @@ pub mod import;
 mod lock;
 mod writer;
 
-use store::{
-    now_ms, Access, Applied, Change, JobFilter, OpenError, Orphan, ProcessRow, Publish, SessionRow,
-    StoreError, StoreResult, StoredEvent, Write,
-};
 use model::{
     Job, JobError, JobStatus, Level, LogFilter, LogLevel, LogLine, MinuteStats, Notice, Progress,
     StatusChange, StatusCount,
@@ -28,6 +24,10 @@ use sqlx::sqlite::{
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
+use store::{
+    now_ms, Access, Applied, Change, JobFilter, OpenError, Orphan, ProcessRow, Publish, SessionRow,
+    StoreError, StoreResult, StoredEvent, Write,
+};
 
 /// How long a statement waits for a lock held by another connection before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -186,12 +186,17 @@ impl SqliteStore {
     /// Whether this store can serve a process: the database answers with the schema this build
     /// migrates to, and the writer takes writes within `within`. `Err` says what is wrong.
     pub async fn check_ready(&self, within: std::time::Duration) -> StoreResult<()> {
-        let newest = sqlx::migrate!("../../migrations/sqlite").iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(read_err("reading the schema version"))?;
+        let newest = sqlx::migrate!("../../migrations/sqlite")
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        let applied: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("reading the schema version"))?;
         if applied != newest {
             return Err(StoreError(format!(
                 "the database's schema is at migration {applied}, this build's at {newest}"
@@ -200,7 +205,10 @@ impl SqliteStore {
         match tokio::time::timeout(within, self.writer.alive()).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(StoreError("the writer has stopped".into())),
-            Err(_) => Err(StoreError(format!("the writer did not answer within {} ms", within.as_millis()))),
+            Err(_) => Err(StoreError(format!(
+                "the writer did not answer within {} ms",
+                within.as_millis()
+            ))),
         }
     }
 
@@ -335,7 +343,11 @@ impl SqliteStore {
     }
 
     /// Built at run time (the filters vary); every shape of it is exercised by the history tests.
-    pub async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+    pub async fn list_jobs(
+        &self,
+        owner: Option<&str>,
+        filter: &JobFilter,
+    ) -> StoreResult<Vec<Job>> {
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
             "SELECT ",
             job_columns!(),
@@ -426,7 +438,9 @@ impl SqliteStore {
             .await
             .map(|rows| rows.into_iter().map(|r| (r.status, r.n)).collect()),
         };
-        Ok(store::status_counts(counts.map_err(read_err("counting jobs"))?))
+        Ok(store::status_counts(
+            counts.map_err(read_err("counting jobs"))?,
+        ))
     }
 
     /// Where a queued job stands in the queue of every user's jobs; `None` if it is not queued.
@@ -472,7 +486,12 @@ impl SqliteStore {
         .map_err(read_err("reading the running jobs"))?;
         Ok(rows
             .into_iter()
-            .map(|r| store::RunningJob { kind: r.kind, started_at: r.started_at, current: r.current, total: r.total })
+            .map(|r| store::RunningJob {
+                kind: r.kind,
+                started_at: r.started_at,
+                current: r.current,
+                total: r.total,
+            })
             .collect())
     }
 
@@ -492,16 +511,23 @@ impl SqliteStore {
         .map_err(read_err("reading the jobs that ended"))?;
         Ok(rows
             .into_iter()
-            .map(|r| store::FinishedJob { kind: r.kind, status: r.status, queued_ms: r.queued_ms, ran_ms: r.ran_ms })
+            .map(|r| store::FinishedJob {
+                kind: r.kind,
+                status: r.status,
+                queued_ms: r.queued_ms,
+                ran_ms: r.ran_ms,
+            })
             .collect())
     }
 
     /// The database's size on disk: its pages (the write-ahead log aside).
     pub async fn size_bytes(&self) -> StoreResult<u64> {
-        let pages: i64 = sqlx::query_scalar("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(read_err("reading the database's size"))?;
+        let pages: i64 = sqlx::query_scalar(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("reading the database's size"))?;
         Ok(pages.max(0) as u64)
     }
 
@@ -514,7 +540,9 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("counting unfinished jobs"))?;
-        Ok(store::kind_counts(rows.into_iter().map(|r| (r.kind, r.status, r.n))))
+        Ok(store::kind_counts(
+            rows.into_iter().map(|r| (r.kind, r.status, r.n)),
+        ))
     }
 
     pub async fn finished_per_minute(
@@ -539,33 +567,37 @@ impl SqliteStore {
             };
         }
         let stats = match owner {
-            Some(owner) => minute_stats!(sqlx::query!(
-                r#"SELECT (finished_at - ?2) / 60000 AS "minute!: i64",
+            Some(owner) => minute_stats!(
+                sqlx::query!(
+                    r#"SELECT (finished_at - ?2) / 60000 AS "minute!: i64",
                           COUNT(*) AS "finished!: i64",
                           SUM(status <> 'succeeded') AS "unsuccessful!: i64",
                           AVG(finished_at - started_at) AS "avg_run: f64",
                           MAX(finished_at - started_at) AS "max_run: i64"
                    FROM jobs WHERE owner = ?1 AND finished_at >= ?2 AND finished_at < ?3
                    GROUP BY 1 ORDER BY 1"#,
-                owner,
-                since,
-                until
-            )
-            .fetch_all(&self.pool)
-            .await),
-            None => minute_stats!(sqlx::query!(
-                r#"SELECT (finished_at - ?1) / 60000 AS "minute!: i64",
+                    owner,
+                    since,
+                    until
+                )
+                .fetch_all(&self.pool)
+                .await
+            ),
+            None => minute_stats!(
+                sqlx::query!(
+                    r#"SELECT (finished_at - ?1) / 60000 AS "minute!: i64",
                           COUNT(*) AS "finished!: i64",
                           SUM(status <> 'succeeded') AS "unsuccessful!: i64",
                           AVG(finished_at - started_at) AS "avg_run: f64",
                           MAX(finished_at - started_at) AS "max_run: i64"
                    FROM jobs WHERE finished_at >= ?1 AND finished_at < ?2
                    GROUP BY 1 ORDER BY 1"#,
-                since,
-                until
-            )
-            .fetch_all(&self.pool)
-            .await),
+                    since,
+                    until
+                )
+                .fetch_all(&self.pool)
+                .await
+            ),
         };
         stats.map_err(read_err("reading the chart"))
     }
@@ -629,7 +661,12 @@ impl SqliteStore {
     }
 
     /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
-    pub async fn log_search(&self, job_id: &str, filter: &LogFilter, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+    pub async fn log_search(
+        &self,
+        job_id: &str,
+        filter: &LogFilter,
+        limit: u32,
+    ) -> StoreResult<(Vec<LogLine>, u64)> {
         let rank = filter.min_rank();
         let pattern = filter.q.as_deref().map(store::like_pattern);
         let fail = read_err("searching a log");
@@ -691,30 +728,36 @@ impl SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
         let rows = match owner {
-            Some(owner) => sqlx::query_as!(
-                EventRow,
-                r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
+            Some(owner) => {
+                sqlx::query_as!(
+                    EventRow,
+                    r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
                    WHERE owner = ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"#,
-                owner,
-                after,
-                until,
-                limit
-            )
-            .fetch_all(&self.pool)
-            .await,
+                    owner,
+                    after,
+                    until,
+                    limit
+                )
+                .fetch_all(&self.pool)
+                .await
+            }
             // Every user's events: those of jobs (notices, without an owner, are not replayed).
-            None => sqlx::query_as!(
-                EventRow,
-                r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
+            None => {
+                sqlx::query_as!(
+                    EventRow,
+                    r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
                    WHERE id > ? AND id <= ? AND owner IS NOT NULL ORDER BY id LIMIT ?"#,
-                after,
-                until,
-                limit
-            )
-            .fetch_all(&self.pool)
-            .await,
+                    after,
+                    until,
+                    limit
+                )
+                .fetch_all(&self.pool)
+                .await
+            }
         };
-        Ok(stored_events(rows.map_err(read_err("reading a user's events"))?))
+        Ok(stored_events(
+            rows.map_err(read_err("reading a user's events"))?,
+        ))
     }
 
     pub async fn job_events_after(
@@ -798,10 +841,14 @@ impl SqliteStore {
     /// Refreshes this process's heartbeat; false if it is no longer registered.
     pub async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
         let now = now_ms();
-        let done = sqlx::query!("UPDATE processes SET heartbeat_at = ? WHERE id = ?", now, id)
-            .execute(&self.pool)
-            .await
-            .map_err(read_err("refreshing the heartbeat"))?;
+        let done = sqlx::query!(
+            "UPDATE processes SET heartbeat_at = ? WHERE id = ?",
+            now,
+            id
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("refreshing the heartbeat"))?;
         Ok(done.rows_affected() == 1)
     }
 

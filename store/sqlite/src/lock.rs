@@ -3,10 +3,10 @@
 //! instead of treating the first one's running jobs as interrupted. The lock belongs to the open
 //! file, so the kernel releases it however the process ends (even `kill -9`).
 
-use store::OpenError;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use store::OpenError;
 
 #[derive(Debug)]
 pub struct ProcessLock {

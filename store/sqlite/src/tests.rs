@@ -33,7 +33,9 @@ fn urls_name_a_file_and_an_open_mode() {
 #[tokio::test]
 async fn a_second_server_on_the_same_file_is_refused_but_tools_may_share_it() {
     let dir = tempfile::tempdir().unwrap();
-    let server = SqliteStore::open(&url(&dir), Access::Exclusive).await.unwrap();
+    let server = SqliteStore::open(&url(&dir), Access::Exclusive)
+        .await
+        .unwrap();
     match SqliteStore::open(&url(&dir), Access::Exclusive).await {
         Err(OpenError::InUse { holder, .. }) => {
             assert!(holder.contains(&std::process::id().to_string()))
@@ -51,7 +53,11 @@ async fn a_second_server_on_the_same_file_is_refused_but_tools_may_share_it() {
 #[tokio::test]
 async fn a_read_only_database_is_refused_to_a_server_with_one_clear_reason() {
     let dir = tempfile::tempdir().unwrap();
-    drop(SqliteStore::open(&url(&dir), Access::Exclusive).await.unwrap());
+    drop(
+        SqliteStore::open(&url(&dir), Access::Exclusive)
+            .await
+            .unwrap(),
+    );
     match SqliteStore::open(&format!("{}?mode=ro", url(&dir)), Access::Exclusive).await {
         Err(e @ OpenError::NotWritable { .. }) => {
             assert!(e.to_string().contains("readonly"), "{e}")
@@ -75,7 +81,9 @@ async fn a_file_that_is_not_a_database_is_refused() {
 #[tokio::test]
 async fn a_server_takes_every_other_process_for_gone() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&url(&dir), Access::Exclusive).await.unwrap();
+    let store = SqliteStore::open(&url(&dir), Access::Exclusive)
+        .await
+        .unwrap();
     let process = |id: &str| ProcessRow {
         id: id.into(),
         role: "all".into(),
@@ -88,7 +96,16 @@ async fn a_server_takes_every_other_process_for_gone() {
     store.register(&process("before")).await.unwrap();
     store.register(&process("me")).await.unwrap();
     // However recent its heartbeat: only one server uses the file, and it is this one.
-    assert_eq!(store.reap_stale("me", 3_600_000).await.unwrap(), vec!["before".to_string()]);
-    let left: Vec<String> = store.processes().await.unwrap().into_iter().map(|p| p.id).collect();
+    assert_eq!(
+        store.reap_stale("me", 3_600_000).await.unwrap(),
+        vec!["before".to_string()]
+    );
+    let left: Vec<String> = store
+        .processes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
     assert_eq!(left, vec!["me".to_string()]);
 }

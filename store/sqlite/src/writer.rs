@@ -14,11 +14,6 @@
 //!
 //! Rows are read by column name.
 
-use store::{
-    now_ms, Applied, BatchHook, BatchStats, Change, CommittedEvent, Outcome, Publish, QueuedJob, SessionRow, StoreError,
-    StoreResult, StoredEvent, Write,
-};
-use std::collections::HashMap;
 use super::Location;
 use model::{
     DoneEvent, EventType, Job, JobError, JobStatus, Level, LogLevel, LogLine, Notice, Progress,
@@ -26,6 +21,11 @@ use model::{
 };
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
+};
+use std::collections::HashMap;
+use store::{
+    now_ms, Applied, BatchHook, BatchStats, Change, CommittedEvent, Outcome, Publish, QueuedJob,
+    SessionRow, StoreError, StoreResult, StoredEvent, Write,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -243,7 +243,11 @@ impl Thread {
                 events,
                 head,
             }) => {
-                self.batches.report(BatchStats { changes: n, events: events.len(), took: started.elapsed() });
+                self.batches.report(BatchStats {
+                    changes: n,
+                    events: events.len(),
+                    took: started.elapsed(),
+                });
                 if let Some(publish) = &self.publish {
                     publish(events, head);
                 }
@@ -547,21 +551,63 @@ impl Batch {
                 )?;
                 Outcome::Job(Some(job))
             }
-            Change::Transition { owner, job_id, to, error, fence } => {
-                Outcome::Job(self.move_job(db, owner, job_id, *to, error.as_ref(), fence.as_deref(), at)?)
-            }
-            Change::Interrupt { owner, job_id, error, requeue, fence } => {
+            Change::Transition {
+                owner,
+                job_id,
+                to,
+                error,
+                fence,
+            } => Outcome::Job(self.move_job(
+                db,
+                owner,
+                job_id,
+                *to,
+                error.as_ref(),
+                fence.as_deref(),
+                at,
+            )?),
+            Change::Interrupt {
+                owner,
+                job_id,
+                error,
+                requeue,
+                fence,
+            } => {
                 let fence = fence.as_deref();
-                let interrupted = self.move_job(db, owner, job_id, JobStatus::Interrupted, Some(error), fence, at)?;
+                let interrupted = self.move_job(
+                    db,
+                    owner,
+                    job_id,
+                    JobStatus::Interrupted,
+                    Some(error),
+                    fence,
+                    at,
+                )?;
                 match (interrupted, requeue) {
-                    (Some(_), true) => Outcome::Job(self.move_job(db, owner, job_id, JobStatus::Queued, None, fence, at)?),
+                    (Some(_), true) => Outcome::Job(self.move_job(
+                        db,
+                        owner,
+                        job_id,
+                        JobStatus::Queued,
+                        None,
+                        fence,
+                        at,
+                    )?),
                     (job, _) => Outcome::Job(job),
                 }
             }
-            Change::Claim { by, slots, kinds, limits } => {
-                Outcome::Claimed(self.claim(db, by, *slots, kinds, limits, at)?)
-            }
-            Change::Progress { owner, job_id, progress, fence } => {
+            Change::Claim {
+                by,
+                slots,
+                kinds,
+                limits,
+            } => Outcome::Claimed(self.claim(db, by, *slots, kinds, limits, at)?),
+            Change::Progress {
+                owner,
+                job_id,
+                progress,
+                fence,
+            } => {
                 let id = self.take_id();
                 if !record_progress(db, job_id, progress, id, fence.as_deref())? {
                     self.next_id = id;
@@ -579,9 +625,16 @@ impl Batch {
                 )?;
                 Outcome::Recorded(true)
             }
-            Change::Log { owner, job_id, level, line, fence } => {
+            Change::Log {
+                owner,
+                job_id,
+                level,
+                line,
+                fence,
+            } => {
                 let id = self.take_id();
-                let Some(log) = append_log(db, job_id, *level, line, at, id, fence.as_deref())? else {
+                let Some(log) = append_log(db, job_id, *level, line, at, id, fence.as_deref())?
+                else {
                     self.next_id = id;
                     return Ok(Outcome::Recorded(false));
                 };
@@ -603,7 +656,11 @@ impl Batch {
                 }
                 last
             }
-            Change::Checkpoint { job_id, value, fence } => {
+            Change::Checkpoint {
+                job_id,
+                value,
+                fence,
+            } => {
                 let n = db
                     .prepare_cached(
                         "UPDATE jobs SET checkpoint = :value \
@@ -669,15 +726,47 @@ impl Batch {
     ) -> rusqlite::Result<Option<Job>> {
         let job_event = self.take_id();
         let done_event = to.is_terminal().then(|| self.take_id());
-        let Some(job) = transition(db, job_id, to, error, at, done_event.unwrap_or(job_event), fence)? else {
+        let Some(job) = transition(
+            db,
+            job_id,
+            to,
+            error,
+            at,
+            done_event.unwrap_or(job_event),
+            fence,
+        )?
+        else {
             self.next_id = job_event;
             return Ok(None);
         };
-        let shown = Job { event_id: job_event, ..job.clone() };
-        self.event(db, Some(owner), job_event, Some(job_id), EventType::Job, json(&shown), at)?;
+        let shown = Job {
+            event_id: job_event,
+            ..job.clone()
+        };
+        self.event(
+            db,
+            Some(owner),
+            job_event,
+            Some(job_id),
+            EventType::Job,
+            json(&shown),
+            at,
+        )?;
         if let Some(id) = done_event {
-            let done = DoneEvent { job_id: job_id.to_string(), status: to, error: job.error.clone() };
-            self.event(db, Some(owner), id, Some(job_id), EventType::Done, json(&done), at)?;
+            let done = DoneEvent {
+                job_id: job_id.to_string(),
+                status: to,
+                error: job.error.clone(),
+            };
+            self.event(
+                db,
+                Some(owner),
+                id,
+                Some(job_id),
+                EventType::Done,
+                json(&done),
+                at,
+            )?;
         }
         Ok(Some(job))
     }
@@ -699,7 +788,9 @@ impl Batch {
             let mut stmt = db.prepare_cached(
                 "SELECT kind, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY kind",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>("kind")?, r.get::<_, u32>("n")?)))?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>("kind")?, r.get::<_, u32>("n")?))
+            })?;
             for row in rows {
                 let (kind, n) = row?;
                 running.insert(kind, n);
@@ -711,9 +802,17 @@ impl Batch {
                  WHERE status = 'queued' AND kind IN (SELECT value FROM json_each(:kinds)) \
                  ORDER BY seq LIMIT :scan",
             )?
-            .query_map(named_params! {":kinds": json(&kinds), ":scan": CLAIM_SCAN}, |r| {
-                Ok((r.get("id")?, r.get("owner")?, r.get("kind")?, r.get("checkpoint")?))
-            })?
+            .query_map(
+                named_params! {":kinds": json(&kinds), ":scan": CLAIM_SCAN},
+                |r| {
+                    Ok((
+                        r.get("id")?,
+                        r.get("owner")?,
+                        r.get("kind")?,
+                        r.get("checkpoint")?,
+                    ))
+                },
+            )?
             .collect::<rusqlite::Result<_>>()?;
         let mut claimed = Vec::new();
         for (id, owner, kind, checkpoint) in candidates {
@@ -724,10 +823,16 @@ impl Batch {
             if limits.iter().any(|(k, limit)| *k == kind && n >= *limit) {
                 continue;
             }
-            if let Some(job) = self.move_job(db, &owner, &id, JobStatus::Running, None, Some(by), at)? {
+            if let Some(job) =
+                self.move_job(db, &owner, &id, JobStatus::Running, None, Some(by), at)?
+            {
                 *running.entry(kind).or_default() += 1;
                 let checkpoint = checkpoint.and_then(|c| serde_json::from_str(&c).ok());
-                claimed.push(QueuedJob { owner, job, checkpoint });
+                claimed.push(QueuedJob {
+                    owner,
+                    job,
+                    checkpoint,
+                });
             }
         }
         Ok(claimed)
@@ -1009,8 +1114,10 @@ fn prune_events(db: &Connection, before_ms: i64, limit: u32) -> rusqlite::Result
     if let Some(last) = last {
         db.prepare_cached("DELETE FROM events WHERE id <= ?")?
             .execute([last])?;
-        db.prepare_cached("UPDATE event_ids SET pruned_through = MAX(pruned_through, ?) WHERE one = 1")?
-            .execute([last])?;
+        db.prepare_cached(
+            "UPDATE event_ids SET pruned_through = MAX(pruned_through, ?) WHERE one = 1",
+        )?
+        .execute([last])?;
     }
     Ok(last)
 }

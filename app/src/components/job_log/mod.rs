@@ -23,7 +23,11 @@ const BOTTOM_SLACK: i32 = 24;
 #[island(lazy)]
 pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter) -> impl IntoView {
     let filtered = !filter.is_empty();
-    let shown_from = if filtered { 1 } else { lines.first().map_or(total + 1, |l| l.seq) };
+    let shown_from = if filtered {
+        1
+    } else {
+        lines.first().map_or(total + 1, |l| l.seq)
+    };
     let lines = RwSignal::from(live::watch_log(&job_id, lines));
     let filter = StoredValue::new(filter);
     let follow = RwSignal::new(true);
@@ -95,7 +99,14 @@ pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter
         }
     };
     let shown = move || {
-        lines.with(|all| filter.with_value(|f| all.iter().filter(|l| f.matches(l)).cloned().collect::<Vec<_>>()))
+        lines.with(|all| {
+            filter.with_value(|f| {
+                all.iter()
+                    .filter(|l| f.matches(l))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+        })
     };
     let plain = move || {
         view! {

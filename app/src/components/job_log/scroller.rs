@@ -36,7 +36,12 @@ pub struct Scroller {
 }
 
 impl Scroller {
-    pub fn new(job_id: String, live: RwSignal<Vec<LogLine>>, total: u64, pane: NodeRef<Div>) -> Scroller {
+    pub fn new(
+        job_id: String,
+        live: RwSignal<Vec<LogLine>>,
+        total: u64,
+        pane: NodeRef<Div>,
+    ) -> Scroller {
         let count = Memo::new(move |_| live.with(|l| l.last().map_or(0, |l| l.seq)).max(total));
         let scroller = Scroller {
             job_id: StoredValue::new(job_id),
@@ -74,7 +79,10 @@ impl Scroller {
             match live.get(at) {
                 Some(l) if l.seq == seq => Some(l.clone()),
                 // Not contiguous after all: look it up.
-                _ => live.binary_search_by_key(&seq, |l| l.seq).ok().map(|i| live[i].clone()),
+                _ => live
+                    .binary_search_by_key(&seq, |l| l.seq)
+                    .ok()
+                    .map(|i| live[i].clone()),
             }
         });
         live.or_else(|| self.fetched.with(|f| f.get(&seq).cloned()))
@@ -89,10 +97,19 @@ impl Scroller {
         while seq <= to && seq < first_live {
             let index = (seq - 1) / page;
             let have = self.fetched.with_untracked(|f| f.contains_key(&seq));
-            if !have && self.asked.try_update_value(|a| a.insert(index)).unwrap_or(false) {
+            if !have
+                && self
+                    .asked
+                    .try_update_value(|a| a.insert(index))
+                    .unwrap_or(false)
+            {
                 self.fetch(index * page);
             }
-            seq = if have { seq + 1 } else { (index + 1) * page + 1 };
+            seq = if have {
+                seq + 1
+            } else {
+                (index + 1) * page + 1
+            };
         }
     }
 
@@ -126,7 +143,11 @@ impl Scroller {
                 let (Some(&low), Some(&high)) = (f.keys().next(), f.keys().next_back()) else {
                     break;
                 };
-                let gone = if middle.abs_diff(low) > middle.abs_diff(high) { low } else { high };
+                let gone = if middle.abs_diff(low) > middle.abs_diff(high) {
+                    low
+                } else {
+                    high
+                };
                 f.remove(&gone);
                 self.asked.update_value(|a| {
                     a.remove(&((gone - 1) / page));
@@ -137,13 +158,23 @@ impl Scroller {
 
     /// The pane's content: a block as tall as the whole log, with the lines in view at their
     /// place in it.
-    pub fn view<V: IntoView + 'static>(self, row: impl Fn(LogLine) -> V + Copy + Send + Sync + 'static) -> impl IntoView {
+    pub fn view<V: IntoView + 'static>(
+        self,
+        row: impl Fn(LogLine) -> V + Copy + Send + Sync + 'static,
+    ) -> impl IntoView {
         let rows = move || {
             let (from, to) = self.range.get();
-            (from..=to).map(|seq| (seq, self.line(seq))).collect::<Vec<_>>()
+            (from..=to)
+                .map(|seq| (seq, self.line(seq)))
+                .collect::<Vec<_>>()
         };
         let height = move || format!("{}px", self.count.get() * ROW_PX as u64);
-        let offset = move || format!("translateY({}px)", self.range.get().0.saturating_sub(1) * ROW_PX as u64);
+        let offset = move || {
+            format!(
+                "translateY({}px)",
+                self.range.get().0.saturating_sub(1) * ROW_PX as u64
+            )
+        };
         view! {
             <div class="log-space" style:height=height>
                 <div class="log-rows" style:transform=offset>
