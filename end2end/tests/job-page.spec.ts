@@ -31,6 +31,8 @@ test('the job page shows kind, params, timeline and a live log that follows and 
   await expect(lines).toHaveCount(40, { timeout: 20_000 });
   const seqs = await lines.evaluateAll((ls) => ls.map((l) => Number(l.getAttribute('data-seq'))));
   expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  // The heading counts the lines as they come, not those there were when the page was rendered.
+  await expect(page.locator('#log-title')).toHaveText('Log (40 lines)');
   await expect(page.locator('.timeline li')).toHaveText([/queued/, /running/, /succeeded/]);
   await expect(page.locator('.job-pace')).toContainText('ran ');
 });

@@ -25,6 +25,13 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     await expect(page.locator('.log .log-line').nth(2)).toBeVisible({ timeout: 20_000 });
     await page.screenshot({ path: path.join(out, `job-${theme}.png`), fullPage: true });
+    // Every field wears the theme: the log's level menu looks like the search box next to it.
+    const look = (selector: string) =>
+      page.locator(selector).evaluate((el) => {
+        const s = getComputedStyle(el);
+        return [s.backgroundColor, s.color, s.borderTopColor, s.borderTopLeftRadius];
+      });
+    expect(await look('#log-level')).toEqual(await look('#log-q'));
     await page.request.post(`/api/v1/jobs/${running}/cancel`);
   });
 }

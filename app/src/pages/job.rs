@@ -101,9 +101,9 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </section>
         </div>
         <section class="job-log" aria-labelledby="log-title">
-            <h2 id="log-title">"Log " <span class="muted">{format!("({} lines)", format::count(detail.log_total))}</span></h2>
-            <LogFilterForm job_id=job.id.clone() filter=detail.log_filter.clone() matches=detail.log_matches/>
-            <JobLog job_id=job.id.clone() lines=detail.log total=detail.log_total filter=detail.log_filter/>
+            <JobLog job_id=job.id.clone() lines=detail.log total=detail.log_total filter=detail.log_filter.clone()>
+                <LogFilterForm job_id=job.id.clone() filter=detail.log_filter matches=detail.log_matches/>
+            </JobLog>
         </section>
     }
 }

@@ -19,9 +19,16 @@ use leptos::prelude::*;
 const BOTTOM_SLACK: i32 = 24;
 
 /// With a `filter` (the page's search and level), only the lines that pass it are shown, new
-/// ones too, with the searched text marked.
+/// ones too, with the searched text marked. `children` (the search form) go between the heading,
+/// whose count of lines follows the log, and the pane.
 #[island(lazy)]
-pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter) -> impl IntoView {
+pub fn JobLog(
+    job_id: String,
+    lines: Vec<LogLine>,
+    total: u64,
+    filter: LogFilter,
+    children: Children,
+) -> impl IntoView {
     let filtered = !filter.is_empty();
     let shown_from = if filtered {
         1
@@ -116,7 +123,16 @@ pub fn JobLog(job_id: String, lines: Vec<LogLine>, total: u64, filter: LogFilter
             </Show>
         }
     };
+    let count = move || {
+        let n = lines.with(|l| l.last().map_or(0, |l| l.seq)).max(total);
+        match n {
+            1 => "(1 line)".to_string(),
+            n => format!("({} lines)", format::count(n)),
+        }
+    };
     view! {
+        <h2 id="log-title">"Log " <span class="muted">{count}</span></h2>
+        {children()}
         <div class="log-tools">
             <span class="log-follow" data-following=move || follow.get().to_string()>
                 {move || if follow.get() { "Following the newest lines" } else { "Paused: scrolled up" }}
