@@ -37,6 +37,40 @@ test('the job page shows kind, params, timeline and a live log that follows and 
   await expect(page.locator('.job-pace')).toContainText('ran ');
 });
 
+test('lines written while the log is still loading are all shown, in order', async ({ page }) => {
+  await openDashboard(page);
+  // A log line every 10 steps of 40 ms: one every 0.4 s, 30 in all.
+  const id = await startJob(page, 'demo', { steps: 300, interval_ms: 40 });
+  // The page is rendered with a few lines already written.
+  const step = async (row: string) =>
+    Number((await page.locator(`${row} .job-progress`).textContent())!.match(/^(\d+)/)![1]);
+  await expect.poll(() => step(`article.job[data-job-id="${id}"]`), { timeout: 20_000 }).toBeGreaterThan(25);
+  // The log's own code (a lazy island) is held back until the page's stream has brought newer
+  // lines than the server rendered.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/split_job_log_loader[^/]*\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`/jobs/${id}`);
+  // The islands before the log are live; the log and those after it wait for its code.
+  await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+  const rendered = await page.locator('.log .log-line').count();
+  expect(rendered).toBeGreaterThan(1);
+  // The job's row is live before the log: it shows a step two lines past the last rendered one.
+  await expect.poll(() => step('article.job'), { timeout: 20_000 }).toBeGreaterThan((rendered + 2) * 10);
+  release();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await waitForStatus(page, id, 'succeeded');
+  const lines = page.locator('.log .log-line');
+  await expect(lines).toHaveCount(30, { timeout: 20_000 });
+  const seqs = await lines.evaluateAll((ls) => ls.map((l) => Number(l.getAttribute('data-seq'))));
+  expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  await expect(page.locator('.log .log-pending')).toHaveCount(0);
+  await expect(lines.last()).toContainText('reached step 300 of 300');
+});
+
 test.describe('a job that does not exist', () => {
   // Chromium logs the page's own 404 status as a failed resource: expected here.
   test.use({ allowConsole: /status of 404 \(Not Found\) \(http:\/\/127\.0\.0\.1:\d+\/jobs\// });

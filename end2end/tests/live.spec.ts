@@ -150,4 +150,35 @@ test.describe('a full queue', () => {
     await expect(rows.nth(0).locator('.status-word')).toHaveText('succeeded', { timeout: 20_000 });
     await expect(rows.locator('.job-queue:visible')).toHaveCount(0);
   });
+
+  test("a job page whose timeline loads while the job moves on shows every step, at the job's times", async ({ page }) => {
+    await page.goto(server.url);
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await startDemo(page, 100000, 100);
+    await startDemo(page, 2, 50);
+    const rows = page.locator('.job-list article.job');
+    await expect(rows).toHaveCount(2);
+    await expect(rows.nth(0).locator('.status-word')).toHaveText('queued');
+    const waiting = await rows.nth(0).getAttribute('data-job-id');
+    const blocker = await rows.nth(1).getAttribute('data-job-id');
+    // The timeline's own code (a lazy island) is held back until the job has run and ended.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/split_timeline_loader[^/]*\.wasm$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${server.url}/jobs/${waiting}`);
+    await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+    await expect(page.locator('.timeline li')).toHaveText([/queued/]);
+    await page.request.post(`${server.url}/api/v1/jobs/${blocker}/cancel`);
+    await expect(page.locator('article.job .status-word')).toHaveText('succeeded', { timeout: 20_000 });
+    release();
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expect(page.locator('.timeline li')).toHaveText([/queued/, /running/, /succeeded/]);
+    const job = await (await page.request.get(`${server.url}/api/v1/jobs/${waiting}`)).json();
+    const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
+    await expect(page.locator('.timeline li[data-status="running"] time')).toHaveAttribute('datetime', iso(job.started_at));
+    await expect(page.locator('.timeline li[data-status="succeeded"] time')).toHaveAttribute('datetime', iso(job.finished_at));
+  });
 });

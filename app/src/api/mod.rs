@@ -24,6 +24,12 @@ pub struct LiveInfo {
     /// Names what the page's stream carries (whose events): the tabs of one browser showing
     /// the same events share one stream under this name.
     pub stream: String,
+    /// The job whose log the page shows, and the last line it rendered: the stream's newer
+    /// lines are kept from the start, before the log's own view is live.
+    #[serde(default)]
+    pub log_job: Option<String>,
+    #[serde(default)]
+    pub log_after: u64,
 }
 
 /// What the dashboard shows.
@@ -134,7 +140,7 @@ pub async fn load_job(
     log_filter: crate::model::LogFilter,
 ) -> Result<JobPageData, AppError> {
     let (engine, caller) = caller().await?;
-    let live = live_info(&engine, &caller).await?;
+    let mut live = live_info(&engine, &caller).await?;
     let detail = engine
         .job_detail(&caller, &id, PAGE_LOG_LINES, &log_filter)
         .await
@@ -145,6 +151,8 @@ pub async fn load_job(
                 400
             })
         })?;
+    live.log_job = Some(detail.job.id.clone());
+    live.log_after = detail.log.last().map_or(0, |l| l.seq);
     Ok(JobPageData {
         detail,
         live,
@@ -353,6 +361,8 @@ async fn live_info(engine: &engine::Engine, caller: &engine::Caller) -> Result<L
         now: engine::now_ms(),
         stall_ms: engine.stall_ms(),
         stream: stream_name(caller),
+        log_job: None,
+        log_after: 0,
     })
 }
 

@@ -22,6 +22,9 @@ pub fn LiveRoot(info: LiveInfo) -> impl IntoView {
         &info.dismissed,
         &info.stream,
     );
+    if let Some(job_id) = &info.log_job {
+        live::keep_log(job_id, info.log_after);
+    }
     view! {
         <NoticeBanners rendered=info.notices/>
         <Outdated/>

@@ -2,19 +2,19 @@
 
 use crate::format;
 use crate::live;
-use crate::model::{Job, StatusChange};
+use crate::model::{Job, JobStatus, StatusChange};
 use leptos::prelude::*;
 
 #[island(lazy)]
 pub fn Timeline(job: Job, changes: Vec<StatusChange>) -> impl IntoView {
     let job = RwSignal::from(live::track(job));
     let changes = RwSignal::new(changes);
-    // A status the list does not end with yet is a new step, seen now.
+    // A status the list does not end with yet is a new step.
     Effect::new(move || {
-        let status = job.with(|j| j.status);
-        if changes.with_untracked(|c| c.last().is_none_or(|c| c.status != status)) {
-            let at = js_sys::Date::now() as i64;
-            changes.update(|c| c.push(StatusChange { status, at }));
+        let steps =
+            job.with(|j| changes.with_untracked(|c| steps_since(c, j, js_sys::Date::now() as i64)));
+        if !steps.is_empty() {
+            changes.update(|c| c.extend(steps));
         }
     });
     view! {
@@ -34,5 +34,117 @@ pub fn Timeline(job: Job, changes: Vec<StatusChange>) -> impl IntoView {
                 }
             />
         </ol>
+    }
+}
+
+/// The steps to add to a timeline that ends with `changes` for the job as it is now: its
+/// status, preceded by its start if the list missed it (the job ran and moved on while this
+/// view was loading). Each is at the job's own time where it has one, else `now`.
+pub fn steps_since(changes: &[StatusChange], job: &Job, now: i64) -> Vec<StatusChange> {
+    let last = changes.last();
+    if last.is_some_and(|c| c.status == job.status) {
+        return Vec::new();
+    }
+    let after_last = |t: &i64| last.is_none_or(|c| *t >= c.at);
+    let mut steps = Vec::new();
+    let moved_on = !matches!(job.status, JobStatus::Queued | JobStatus::Running);
+    if let Some(started) = job.started_at.filter(after_last) {
+        if moved_on && last.is_none_or(|c| c.status == JobStatus::Queued) {
+            steps.push(StatusChange {
+                status: JobStatus::Running,
+                at: started,
+            });
+        }
+    }
+    let at = match job.status {
+        JobStatus::Running => job.started_at,
+        s if s.is_terminal() => job.finished_at,
+        _ => None,
+    }
+    .filter(after_last)
+    .unwrap_or(now);
+    steps.push(StatusChange {
+        status: job.status,
+        at,
+    });
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(status: JobStatus, started_at: Option<i64>, finished_at: Option<i64>) -> Job {
+        Job {
+            status,
+            started_at,
+            finished_at,
+            ..Job::queued("a".into(), "demo", serde_json::json!({}), 100)
+        }
+    }
+
+    fn step(status: JobStatus, at: i64) -> StatusChange {
+        StatusChange { status, at }
+    }
+
+    #[test]
+    fn a_new_status_is_a_step_at_the_jobs_own_time() {
+        let queued = [step(JobStatus::Queued, 100)];
+        let running = job(JobStatus::Running, Some(150), None);
+        assert_eq!(
+            steps_since(&queued, &running, 999),
+            [step(JobStatus::Running, 150)]
+        );
+        let listed = [step(JobStatus::Queued, 100), step(JobStatus::Running, 150)];
+        let done = job(JobStatus::Succeeded, Some(150), Some(300));
+        assert_eq!(
+            steps_since(&listed, &done, 999),
+            [step(JobStatus::Succeeded, 300)]
+        );
+        // Nothing new, nothing added.
+        assert_eq!(steps_since(&listed, &running, 999), []);
+        // A status without a time of its own is seen now.
+        let cancelling = job(JobStatus::Cancelling, Some(150), None);
+        assert_eq!(
+            steps_since(&listed, &cancelling, 999),
+            [step(JobStatus::Cancelling, 999)]
+        );
+    }
+
+    #[test]
+    fn a_start_the_list_missed_comes_before_the_end() {
+        let queued = [step(JobStatus::Queued, 100)];
+        let done = job(JobStatus::Succeeded, Some(150), Some(300));
+        assert_eq!(
+            steps_since(&queued, &done, 999),
+            [
+                step(JobStatus::Running, 150),
+                step(JobStatus::Succeeded, 300)
+            ]
+        );
+        // Cancelled while queued: it never ran.
+        let cancelled = job(JobStatus::Cancelled, None, Some(200));
+        assert_eq!(
+            steps_since(&queued, &cancelled, 999),
+            [step(JobStatus::Cancelled, 200)]
+        );
+    }
+
+    #[test]
+    fn times_older_than_the_list_are_not_trusted() {
+        // Queued again after an interruption: the earlier start is not this run's.
+        let listed = [step(JobStatus::Running, 150), step(JobStatus::Queued, 400)];
+        let done = job(JobStatus::Failed, Some(150), Some(500));
+        assert_eq!(
+            steps_since(&listed, &done, 999),
+            [step(JobStatus::Failed, 500)]
+        );
+        // A step seen by this browser's clock, ahead of the server's: the list stays in order.
+        let listed = [step(JobStatus::Queued, 100), step(JobStatus::Running, 200)];
+        let done = job(JobStatus::Succeeded, Some(150), Some(180));
+        assert_eq!(
+            steps_since(&listed, &done, 999),
+            [step(JobStatus::Succeeded, 999)]
+        );
     }
 }

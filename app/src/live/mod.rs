@@ -16,7 +16,7 @@ mod state;
 #[cfg(target_arch = "wasm32")]
 mod tabs;
 
-pub use state::{announcement, title, Connection, LiveState, Toast};
+pub use state::{announcement, merge_lines, title, Connection, LiveState, Toast};
 
 use crate::model::{Job, LogLine, Notice};
 use leptos::prelude::*;
@@ -88,12 +88,20 @@ pub fn start_from(cursor: i64, build: &str, notices: Vec<Notice>, dismissed: &[i
     }
 }
 
-/// The live log of a job (lines after the ones the server rendered arrive on the stream).
-pub fn watch_log(job_id: &str, lines: Vec<LogLine>) -> ArcRwSignal<Vec<LogLine>> {
+/// Keeps the stream's lines of a job's log after line `after` until its view hydrates.
+pub fn keep_log(job_id: &str, after: u64) {
+    if IN_BROWSER {
+        with_state(|s| s.keep_log(job_id, after));
+    }
+}
+
+/// The live log of a job (lines after the ones the server rendered arrive on the stream), and
+/// the lines the stream brought before this call, to add once the view is live.
+pub fn watch_log(job_id: &str, lines: Vec<LogLine>) -> (ArcRwSignal<Vec<LogLine>>, Vec<LogLine>) {
     if IN_BROWSER {
         with_state(|s| s.watch_log(job_id, lines))
     } else {
-        ArcRwSignal::new(lines)
+        (ArcRwSignal::new(lines), Vec::new())
     }
 }
 

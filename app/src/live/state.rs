@@ -176,10 +176,34 @@ impl LiveState {
         sig
     }
 
-    /// The live log of a job, starting with the lines the server rendered.
-    pub fn watch_log(&mut self, job_id: &str, lines: Vec<LogLine>) -> ArcRwSignal<Vec<LogLine>> {
-        if let Some(w) = self.logs.get(job_id) {
-            return w.lines.clone();
+    /// Keeps the stream's lines of `job_id` after line `after` from now on, for a log whose
+    /// view comes later (the job page's log hydrates once its code has loaded, and the lines
+    /// written meanwhile must not be lost).
+    pub fn keep_log(&mut self, job_id: &str, after: u64) {
+        self.logs
+            .entry(job_id.to_string())
+            .or_insert_with(|| LogWatch {
+                lines: ArcRwSignal::new(Vec::new()),
+                last_seq: after,
+            });
+    }
+
+    /// The live log of a job, starting with the lines the server rendered (what the view
+    /// hydrates with), and the newer lines the stream brought since the log was kept, for the
+    /// view to add once it is live ([`merge_lines`]).
+    pub fn watch_log(
+        &mut self,
+        job_id: &str,
+        lines: Vec<LogLine>,
+    ) -> (ArcRwSignal<Vec<LogLine>>, Vec<LogLine>) {
+        if let Some(w) = self.logs.get_mut(job_id) {
+            let rendered_last = lines.last().map_or(0, |l| l.seq);
+            w.last_seq = w.last_seq.max(rendered_last);
+            let mut kept = w.lines.get_untracked();
+            kept.retain(|l| l.seq > rendered_last);
+            // Nothing shows these lines yet: the view hydrates with what was rendered.
+            *w.lines.write_untracked() = lines;
+            return (w.lines.clone(), kept);
         }
         let last_seq = lines.last().map_or(0, |l| l.seq);
         let lines = ArcRwSignal::new(lines);
@@ -190,7 +214,7 @@ impl LiveState {
                 last_seq,
             },
         );
-        lines
+        (lines, Vec::new())
     }
 
     /// Hides a notice for good on this page (the server remembers it for the next ones).
@@ -458,6 +482,15 @@ pub fn announcement(finished: &[Toast]) -> Option<String> {
     }
 }
 
+/// Adds `more` to a log's lines, in order of `seq`, each line once.
+pub fn merge_lines(lines: &mut Vec<LogLine>, more: Vec<LogLine>) {
+    lines.extend(more);
+    lines.sort_by_key(|l| l.seq);
+    lines.dedup_by_key(|l| l.seq);
+    let excess = lines.len().saturating_sub(MAX_LOG_LINES);
+    lines.drain(..excess);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,7 +628,7 @@ mod tests {
         // takes over resumes from its own last event (3), so 4 to 6 come again, then 7.
         let mut s = LiveState::default();
         let sig = s.track(job("a", 0));
-        let lines = s.watch_log("a", Vec::new());
+        let (lines, _) = s.watch_log("a", Vec::new());
         let event = |id: i64| match id % 2 {
             0 => (
                 "log",
@@ -637,7 +670,7 @@ mod tests {
         let line = |seq: u64| {
             format!(r#"{{"job_id":"a","seq":{seq},"level":"info","line":"l{seq}","at":0}}"#)
         };
-        let lines = s.watch_log("a", Vec::new());
+        let (lines, _) = s.watch_log("a", Vec::new());
         for (id, seq) in [(1, 1), (2, 2), (3, 2), (4, 3)] {
             s.apply(Some(id), "log", &line(seq)).unwrap().run();
         }
@@ -646,6 +679,38 @@ mod tests {
             .run();
         let seqs: Vec<u64> = lines.get_untracked().iter().map(|l| l.seq).collect();
         assert_eq!(seqs, [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_kept_log_holds_the_lines_that_come_before_its_view() {
+        let mut s = LiveState::default();
+        let line = |seq: u64| LogLine {
+            job_id: "a".into(),
+            seq,
+            level: Default::default(),
+            line: format!("l{seq}"),
+            at: 0,
+        };
+        let event = |seq: u64| serde_json::to_string(&line(seq)).unwrap();
+        // The page rendered lines 1 to 3; the stream, resuming from before they were read,
+        // brings 3 again, then 4 and 5, all before the log's view hydrates.
+        s.keep_log("a", 3);
+        for seq in [3, 4, 5] {
+            s.apply(Some(seq as i64), "log", &event(seq)).unwrap().run();
+        }
+        let (lines, kept) = s.watch_log("a", vec![line(1), line(2), line(3)]);
+        let seqs = |lines: &ArcRwSignal<Vec<LogLine>>| -> Vec<u64> {
+            lines.get_untracked().iter().map(|l| l.seq).collect()
+        };
+        // The view hydrates with what the server rendered, then adds the kept lines.
+        assert_eq!(seqs(&lines), [1, 2, 3]);
+        assert_eq!(kept.iter().map(|l| l.seq).collect::<Vec<_>>(), [4, 5]);
+        lines.update(|l| merge_lines(l, kept));
+        s.apply(Some(6), "log", &event(6)).unwrap().run();
+        assert_eq!(seqs(&lines), [1, 2, 3, 4, 5, 6]);
+        // Merging lines the log already has changes nothing.
+        lines.update(|l| merge_lines(l, vec![line(5), line(2)]));
+        assert_eq!(seqs(&lines), [1, 2, 3, 4, 5, 6]);
     }
 
     #[test]

@@ -35,7 +35,16 @@ pub fn JobLog(
     } else {
         lines.first().map_or(total + 1, |l| l.seq)
     };
-    let lines = RwSignal::from(live::watch_log(&job_id, lines));
+    let (lines, kept) = live::watch_log(&job_id, lines);
+    let lines = RwSignal::from(lines);
+    // Lines the stream brought while this view's code was loading: added once it is live.
+    if !kept.is_empty() {
+        let kept = StoredValue::new(kept);
+        Effect::new(move || {
+            let more = kept.try_update_value(std::mem::take).unwrap_or_default();
+            lines.update(|l| live::merge_lines(l, more));
+        });
+    }
     let filter = StoredValue::new(filter);
     let follow = RwSignal::new(true);
     let pane = NodeRef::<Div>::new();
