@@ -174,6 +174,10 @@ impl Server {
         cpu_secs(self.pid)
     }
 
+    pub fn write_calls(&self) -> Option<u64> {
+        write_calls(self.pid)
+    }
+
     /// SIGTERM, then SIGKILL if it has not exited after `grace`.
     pub async fn stop(mut self) -> Res<()> {
         // SIGTERM through kill(1): the bench has no unsafe code (our child is not reaped yet, so
@@ -234,6 +238,15 @@ pub fn cpu_secs(pid: u32) -> Option<f64> {
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
     Some((utime + stime) / clock_ticks())
+}
+
+/// Write-type system calls the process has made so far (`syscw` in `/proc/<pid>/io`): for a
+/// server of event streams, one per socket write, plus its few database and log writes.
+pub fn write_calls(pid: u32) -> Option<u64> {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("syscw:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// The unit of the CPU times in `/proc/<pid>/stat` (`getconf CLK_TCK`; 100 on Linux).

@@ -28,6 +28,8 @@ pub(crate) struct Outcome {
     pub rss_connected: Option<u64>,
     pub rss_end: Option<u64>,
     pub server_cpu_s: Option<f64>,
+    /// Write calls of the server processes during the jobs (about one per socket write).
+    pub server_writes: Option<u64>,
     pub clients_cpu_s: f64,
 }
 
@@ -216,6 +218,28 @@ pub async fn run(plan: &Plan) -> Section {
             base.server_cpu_s.unwrap_or(f64::NAN) / base.totals.sum.events.max(1) as f64,
         ),
     );
+    row(
+        "server write calls during the jobs",
+        both(&|o| writes(o)),
+        ratio(
+            hw.server_writes.map_or(f64::NAN, |w| w as f64),
+            base.server_writes.map_or(f64::NAN, |w| w as f64),
+        ),
+    );
+    row(
+        "delivered events per write call",
+        both(&|o| events_per_write(o)),
+        String::new(),
+    );
+    row(
+        "server CPU per write call (µs)",
+        both(&|o| cpu_per_write(o)),
+        ratio(
+            hw.server_cpu_s.unwrap_or(f64::NAN) / hw.server_writes.map_or(f64::NAN, |w| w as f64),
+            base.server_cpu_s.unwrap_or(f64::NAN)
+                / base.server_writes.map_or(f64::NAN, |w| w as f64),
+        ),
+    );
     // The batched baseline's column, in the same row order.
     let extras: Vec<String> = vec![
         extra(&|o| {
@@ -248,6 +272,9 @@ pub async fn run(plan: &Plan) -> Section {
                 .map(|c| num(c * 1e6 / o.totals.sum.events.max(1) as f64, 2))
                 .unwrap_or("–".into())
         }),
+        extra(&writes),
+        extra(&events_per_write),
+        extra(&cpu_per_write),
     ];
     for (mut r, e) in rows.into_iter().zip(extras) {
         r.push(e);
@@ -393,6 +420,10 @@ impl<'a> Layout<'a> {
         self.measured.iter().map(|s| s.cpu_secs()).sum()
     }
 
+    fn write_calls(&self) -> Option<u64> {
+        self.measured.iter().map(|s| s.write_calls()).sum()
+    }
+
     fn rss_kib(&self) -> Option<u64> {
         self.measured.iter().map(|s| s.rss_kib()).sum()
     }
@@ -445,6 +476,7 @@ pub(crate) async fn drive(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_connected = layout.rss_kib();
     let cpu_before = layout.cpu_secs();
+    let writes_before = layout.write_calls();
 
     let t0 = unix_ms();
     let start = layout.start.addr;
@@ -486,6 +518,7 @@ pub(crate) async fn drive(
     let limit = Duration::from_secs(plan.fanout_secs * 3 + 60);
     let complete = clients.wait_complete(limit).await;
     let cpu_after = layout.cpu_secs();
+    let writes_after = layout.write_calls();
     let rss_end = layout.rss_kib();
     let clients_cpu_s: f64 = client_pids.iter().filter_map(|p| cpu_secs(*p)).sum();
     let reports = clients.stop().await?;
@@ -505,6 +538,33 @@ pub(crate) async fn drive(
         rss_connected,
         rss_end,
         server_cpu_s: cpu_before.zip(cpu_after).map(|(a, b)| b - a),
+        server_writes: writes_before
+            .zip(writes_after)
+            .map(|(a, b)| b.saturating_sub(a)),
         clients_cpu_s,
     })
+}
+
+/// The server's write calls during the jobs.
+fn writes(o: &Outcome) -> String {
+    o.server_writes
+        .map(|w| num(w as f64, 0))
+        .unwrap_or("–".into())
+}
+
+/// How many events one write call carried, on average.
+fn events_per_write(o: &Outcome) -> String {
+    o.server_writes
+        .filter(|w| *w > 0)
+        .map(|w| num(o.totals.sum.events as f64 / w as f64, 1))
+        .unwrap_or("–".into())
+}
+
+/// The server's CPU time per write call: what going once around the subscribers costs, per
+/// subscriber.
+fn cpu_per_write(o: &Outcome) -> String {
+    o.server_cpu_s
+        .zip(o.server_writes.filter(|w| *w > 0))
+        .map(|(c, w)| num(c * 1e6 / w as f64, 2))
+        .unwrap_or("–".into())
 }
