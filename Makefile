@@ -37,13 +37,11 @@ site-dev:
 
 ## Unit tests (model, engine and its store, app, bench) and integration tests (the real server
 ## in-process and as processes, real SSE) on SQLite, with the multi-process tests on PostgreSQL
-## (server/tests/cluster.rs) and nginx in front (server/tests/proxy.rs); then the unit and
-## integration tests again on PostgreSQL (the same crates and features: nothing is rebuilt).
-## The tests start throwaway PostgreSQL clusters themselves and remove them.
-UNIT_CRATES := -p model -p store -p store-sqlite -p store-postgres -p engine -p app -p server -p bench
+## (server/tests/cluster.rs) and nginx in front (server/tests/proxy.rs); and, side by side with
+## them, the unit and integration tests again on PostgreSQL (scripts/unit.sh). The tests start
+## throwaway PostgreSQL clusters themselves and remove them.
 unit:
-	cargo test $(UNIT_CRATES) --features app/ssr
-	HEADWAY_TEST_BACKEND=postgres cargo test $(UNIT_CRATES) --features app/ssr --lib --test it --test process
+	scripts/unit.sh
 
 ## The Rust code is as rustfmt writes it (`cargo fmt --all` fixes it).
 .PHONY: fmt-check
@@ -60,9 +58,10 @@ sqlx-check:
 sqlx-prepare:
 	scripts/sqlx-prepare.sh
 
-## Playwright in Debian's Chromium against the last debug build (make site-dev).
+## Playwright in Debian's Chromium against the last debug build (make site-dev), after the
+## tests' own type check.
 e2e:
-	cd end2end && HEADWAY_BIN=target/debug/headway npx playwright test
+	cd end2end && npx tsc --noEmit -p . && HEADWAY_BIN=target/debug/headway npx playwright test
 
 ## Playwright against the release build.
 e2e-release: site
@@ -88,4 +87,4 @@ bench-smoke:
 ## Screenshots of the dashboard and a job page, light and dark, into docs/screenshots (debug build).
 .PHONY: screenshots
 screenshots: site-dev
-	cd end2end && HEADWAY_BIN=target/debug/headway HEADWAY_SCREENSHOTS=docs/screenshots npx playwright test screenshots system --project js
+	cd end2end && HEADWAY_BIN=target/debug/headway HEADWAY_SCREENSHOTS=docs/screenshots npx playwright test screenshots system --project js --project alone --no-deps

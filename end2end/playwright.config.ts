@@ -5,13 +5,15 @@ import { defineConfig } from '@playwright/test';
 const bin = process.env.HEADWAY_BIN ?? 'target/debug/headway';
 const port = Number(process.env.HEADWAY_E2E_PORT ?? 3900);
 const baseURL = `http://127.0.0.1:${port}`;
+const alone = /\/(tabs|big-log|system|notice)\.spec\.ts$/;
 
 export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
   expect: { timeout: 15_000 },
+  // Two workers run the spec files side by side; the tests in `alone` then run one at a time.
   fullyParallel: false,
-  workers: 1,
+  workers: 2,
   retries: 0,
   reporter: process.env.CI ? [['list']] : [['list'], ['html', { open: 'never' }]],
   use: {
@@ -32,9 +34,14 @@ export default defineConfig({
   },
   // Every page is tested twice over: with JavaScript (live updates), and without it (plain
   // server-rendered pages and form posts); `*.nojs.spec.ts` are the tests of the second kind.
+  // `alone` holds the tests that must not share the machine or the server with another test:
+  // those that time the page (tab takeover, the big log's longest task), count what every user
+  // sees (the system page), or show a notice to every page. They run after the others, one at a
+  // time.
   projects: [
-    { name: 'js', testIgnore: /\.nojs\.spec\.ts$/ },
+    { name: 'js', testIgnore: [/\.nojs\.spec\.ts$/, alone] },
     { name: 'nojs', testMatch: /\.nojs\.spec\.ts$/, use: { javaScriptEnabled: false } },
+    { name: 'alone', testMatch: alone, workers: 1, dependencies: ['js', 'nojs'] },
   ],
   webServer: {
     cwd: '..',

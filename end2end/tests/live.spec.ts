@@ -1,5 +1,5 @@
 import { test, expect, openDashboard, startDemo, startJob } from './fixtures';
-import { Headway, notice } from './headway';
+import { Headway } from './headway';
 
 test('running bars show elapsed time, rate and ETA; a silent job is flagged as stalled', async ({ page }) => {
   await openDashboard(page);
@@ -39,20 +39,6 @@ test('a finished job gets a toast and one announcement; the tab title shows over
   await expect(page).toHaveTitle('Headway');
   await toast.getByRole('button', { name: 'Close' }).click();
   await expect(toast).toHaveCount(0);
-});
-
-test('an operator notice reaches open pages at once and stays dismissed', async ({ page }) => {
-  await openDashboard(page);
-  const text = `Maintenance at 18:00 (${Date.now()})`;
-  expect(notice([text])).toMatch(/shown to every user/);
-  const banner = page.locator('.notice', { hasText: text });
-  await expect(banner).toBeVisible();
-  await banner.getByRole('button', { name: 'Dismiss' }).click();
-  await expect(banner).toHaveCount(0);
-  await page.reload();
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await expect(page.locator('.notice', { hasText: text })).toHaveCount(0);
-  expect(notice(['--clear'])).toMatch(/withdrew/);
 });
 
 test.describe('after an upgrade', () => {

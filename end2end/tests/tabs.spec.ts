@@ -1,4 +1,5 @@
-import { test, expect, expectAccessible, type Page } from './fixtures';
+import { type Page } from '@playwright/test';
+import { test, expect, expectAccessible } from './fixtures';
 import { Headway } from './headway';
 
 // Twelve tabs of one browser on one plain-HTTP server (HTTP/1.1: six connections per host at

@@ -40,15 +40,37 @@ thread_local! {
     static FAILURES: Cell<u32> = const { Cell::new(0) };
     /// The page is going away: no more connections.
     static CLOSED: Cell<bool> = const { Cell::new(false) };
+    /// The page's own Sign out form was sent: the stream the server then ends is no reason to
+    /// go to the sign-in page, where the form's answer is taking the page anyway.
+    static SIGNING_OUT: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Starts following the stream the first time it is needed: through another tab, or by opening
 /// it here.
 pub fn ensure_connected() {
     if !STARTED.replace(true) {
+        watch_sign_out();
         // After the current call returns: the caller holds the state borrowed.
         defer(0, super::tabs::join);
     }
+}
+
+/// Notes when this page sends its Sign out form (a plain form post, which the page leaves to
+/// the browser).
+fn watch_sign_out() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let on_submit = Closure::<dyn FnMut(web_sys::Event)>::new(|e: web_sys::Event| {
+        let form = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        if form.is_some_and(|f| f.get_attribute("action").as_deref() == Some("/signout")) {
+            SIGNING_OUT.set(true);
+        }
+    });
+    let _ = document.add_event_listener_with_callback("submit", on_submit.as_ref().unchecked_ref());
+    on_submit.forget(); // for the life of the page
 }
 
 /// Opens the stream in this tab, from the last event the tab has.
@@ -183,6 +205,11 @@ pub fn clock(_rendered_at: i64) -> ArcRwSignal<i64> {
 /// another tab, the account disabled, the password changed): then the page goes to sign-in,
 /// and comes back here after.
 fn reconnect_if_signed_in() {
+    if SIGNING_OUT.get() {
+        // The form's answer takes the page to sign in.
+        super::tabs::mark("signing-out");
+        return;
+    }
     let Some(window) = web_sys::window() else {
         return schedule_reconnect();
     };
@@ -204,8 +231,12 @@ fn reconnect_if_signed_in() {
     failed.forget();
 }
 
-/// Goes to the sign-in page, which comes back here after.
+/// Goes to the sign-in page, which comes back here after; unless this page is signing out, and
+/// on its way to the sign-in page already.
 pub(super) fn go_to_sign_in() {
+    if SIGNING_OUT.get() {
+        return;
+    }
     let Some(location) = web_sys::window().map(|w| w.location()) else {
         return;
     };

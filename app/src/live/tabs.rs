@@ -303,7 +303,8 @@ fn request_lock(
 }
 
 /// Shows what this tab does with the stream on the root element.
-fn mark(role: &str) {
+/// Names how this tab follows the stream on `<html data-stream>`.
+pub(super) fn mark(role: &str) {
     let root = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.document_element())

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The Rust tests: unit and integration tests on SQLite (with the multi-process tests on
+# PostgreSQL and nginx in front), and the unit and integration tests again on PostgreSQL.
+# The two passes run side by side, each with its own log under target/unit-logs/, shown whole
+# once both have ended: they spend most of their time waiting on servers, databases and clocks,
+# not on the CPU. Both are built first, once (the same crates and features).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+crates=(-p model -p store -p store-sqlite -p store-postgres -p engine -p app -p server -p bench)
+features=(--features app/ssr)
+logs=target/unit-logs
+
+cargo test "${crates[@]}" "${features[@]}" --no-run || exit 1
+mkdir -p "$logs"
+echo "running the tests on SQLite and on PostgreSQL (logs in $logs/)"
+cargo test "${crates[@]}" "${features[@]}" >"$logs/sqlite.log" 2>&1 &
+sqlite=$!
+HEADWAY_TEST_BACKEND=postgres cargo test "${crates[@]}" "${features[@]}" --lib --test it --test process \
+  >"$logs/postgres.log" 2>&1 &
+postgres=$!
+
+wait "$sqlite"
+sqlite_status=$?
+wait "$postgres"
+postgres_status=$?
+for pass in sqlite postgres; do
+  echo "== the tests on $pass"
+  cat "$logs/$pass.log"
+done
+echo "== on SQLite: $( ((sqlite_status == 0)) && echo passed || echo FAILED)," \
+  "on PostgreSQL: $( ((postgres_status == 0)) && echo passed || echo FAILED)"
+((sqlite_status == 0 && postgres_status == 0))
