@@ -1,4 +1,4 @@
-import { test, expect, openDashboard, countStreams, startDemo, startJob } from './fixtures';
+import { test, expect, expectAccessible, openDashboard, countStreams, startDemo, startJob, waitForStatus } from './fixtures';
 import { Headway } from './headway';
 
 test('three jobs started from the form fill live, on one stream, without a reload', async ({ page, consoleErrors }) => {
@@ -207,6 +207,38 @@ test('the counts per status and the last-hour chart follow the stream without a 
   await expect(page.locator('.chart svg')).toHaveAttribute('aria-label', /^3 jobs finished in the last hour/);
   await expect(counts.locator('[data-status="succeeded"]')).toBeFocused();
   await expect(numbers).toHaveAttribute('open', '');
+});
+
+test('a filtered view shows the jobs that come into it live, and keeps them', async ({ page }) => {
+  await openDashboard(page);
+  await page.goto('/?kind=demo&status=succeeded');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+  const rows = page.locator('.job-list article.job');
+  await expect(rows).toHaveCount(0);
+  // Neither of the view's kind and status, nor of its kind, nor of its status: none of these.
+  const long = await startJob(page, 'demo', { steps: 100000, interval_ms: 100 });
+  const batch = await startJob(page, 'batch', { items: 5, item_kib: 1 });
+  await waitForStatus(page, batch, 'succeeded');
+  await waitForStatus(page, long, 'running');
+  // Of both: shown once it succeeds. The stream is in order, so the others have come by then.
+  const quick = await startJob(page, 'demo', { steps: 2, interval_ms: 10 });
+  await expect(page.locator(`.job-list article.job[data-job-id="${quick}"] .status-word`)).toHaveText('succeeded');
+  await expect(rows).toHaveCount(1);
+  await expect(page.locator('.job-list > .empty')).toBeHidden();
+  await expectAccessible(page);
+
+  // A running job in the view of running jobs stays there, as succeeded, when it ends.
+  await page.goto('/?status=running');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(rows).toHaveCount(1); // the long one, rendered
+  const short = await startJob(page, 'demo', { steps: 20, interval_ms: 100 });
+  const shown = page.locator(`.job-list article.job[data-job-id="${short}"]`);
+  await expect(shown.locator('.status-word')).toHaveText('running');
+  await expect(rows.first()).toHaveAttribute('data-job-id', short);
+  await expect(shown.locator('.status-word')).toHaveText('succeeded', { timeout: 20_000 });
+  await expect(rows).toHaveCount(2);
+  await page.request.post(`/api/v1/jobs/${long}/cancel`);
 });
 
 test('bulk: tick jobs, confirm the count, cancel them; then re-run every job matching a view', async ({ page }) => {

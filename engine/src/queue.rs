@@ -8,9 +8,20 @@ use crate::caller::Caller;
 use crate::engine::{read_failed, Engine};
 use crate::store::RunningJob;
 use model::system::percentile;
-use model::{AppError, JobStatus, QueueInfo};
+use model::{AppError, Job, JobStatus, QueueInfo};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+
+/// What the estimates of one answer are computed from, read once: the time, the running jobs,
+/// each kind's typical run time over the last hour, and the deployment's slots. Estimates from
+/// one reading agree with each other (the second in line never starts before the first);
+/// estimates read apart differ by as much as the running jobs' pace changed in between.
+struct Reading {
+    now: i64,
+    running: Vec<RunningJob>,
+    typical: HashMap<String, i64>,
+    slots: usize,
+}
 
 impl Engine {
     /// The caller's job's place in the queue; `None` unless it is queued.
@@ -20,14 +31,34 @@ impl Engine {
         id: &str,
     ) -> Result<Option<QueueInfo>, AppError> {
         let job = self.job(caller, id).await?;
-        if job.status != JobStatus::Queued {
-            return Ok(None);
+        Ok(self
+            .queue_infos(std::slice::from_ref(&job))
+            .await?
+            .pop()
+            .flatten())
+    }
+
+    /// The place in the queue of each of `jobs` (as their caller read them), `None` for one that
+    /// is not queued; all estimated from one reading.
+    pub async fn queue_infos(&self, jobs: &[Job]) -> Result<Vec<Option<QueueInfo>>, AppError> {
+        if !jobs.iter().any(|j| j.status == JobStatus::Queued) {
+            return Ok(vec![None; jobs.len()]);
         }
+        let reading = self.queue_reading().await?;
+        let mut infos = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            infos.push(match job.status {
+                JobStatus::Queued => self.place(&reading, job).await?,
+                _ => None,
+            });
+        }
+        Ok(infos)
+    }
+
+    async fn queue_reading(&self) -> Result<Reading, AppError> {
         let store = &self.inner.store;
-        let Some(standing) = store.queue_standing(id).await.map_err(read_failed)? else {
-            return Ok(None);
-        };
         let running = store.running_jobs().await.map_err(read_failed)?;
+        let slots = self.slots().await?;
         let now = crate::now_ms();
         let mut runs: HashMap<String, Vec<i64>> = HashMap::new();
         for f in store
@@ -39,11 +70,35 @@ impl Engine {
                 runs.entry(f.kind).or_default().push(ran);
             }
         }
-        let typical: HashMap<String, i64> = runs
+        let typical = runs
             .into_iter()
             .filter_map(|(k, mut v)| Some((k, percentile(&mut v, 50.0)?)))
             .collect();
+        Ok(Reading {
+            now,
+            running,
+            typical,
+            slots,
+        })
+    }
 
+    /// Where the queued `job` stands; `None` once it is no longer queued.
+    async fn place(&self, reading: &Reading, job: &Job) -> Result<Option<QueueInfo>, AppError> {
+        let Reading {
+            now,
+            running,
+            typical,
+            slots,
+        } = reading;
+        let Some(standing) = self
+            .inner
+            .store
+            .queue_standing(&job.id)
+            .await
+            .map_err(read_failed)?
+        else {
+            return Ok(None);
+        };
         let of_kind: Vec<RunningJob> = running
             .iter()
             .filter(|r| r.kind == job.kind)
@@ -61,16 +116,15 @@ impl Engine {
             ];
             QueueInfo {
                 queue_position: standing.ahead_of_kind + 1,
-                expected_start_at: expected_start(now, limit, &of_kind, &ahead, &typical),
+                expected_start_at: expected_start(*now, limit, &of_kind, &ahead, typical),
                 waiting_for: "kind".into(),
             }
         } else {
-            let slots = self.slots().await?;
             let complete = standing.kinds_ahead.len() as u64 == standing.ahead;
             QueueInfo {
                 queue_position: standing.ahead + 1,
                 expected_start_at: complete
-                    .then(|| expected_start(now, slots, &running, &standing.kinds_ahead, &typical))
+                    .then(|| expected_start(*now, *slots, running, &standing.kinds_ahead, typical))
                     .flatten(),
                 waiting_for: "all".into(),
             }

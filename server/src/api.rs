@@ -112,12 +112,14 @@ pub struct JobView {
 }
 
 impl JobView {
-    async fn of(engine: &engine::Engine, caller: &Caller, job: Job) -> Result<JobView, AppError> {
-        let queue = match job.status {
-            model::JobStatus::Queued => engine.queue_info(caller, &job.id).await?,
-            _ => None,
-        };
-        Ok(JobView { job, queue })
+    /// The jobs as the API shows them, the queued ones' places estimated at one moment.
+    async fn all(engine: &engine::Engine, jobs: Vec<Job>) -> Result<Vec<JobView>, AppError> {
+        let queue = engine.queue_infos(&jobs).await?;
+        Ok(jobs
+            .into_iter()
+            .zip(queue)
+            .map(|(job, queue)| JobView { job, queue })
+            .collect())
     }
 }
 
@@ -127,7 +129,8 @@ pub async fn get_job(
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobView>> {
     let job = state.engine.job(&caller, &id).await?;
-    Ok(Json(JobView::of(&state.engine, &caller, job).await?))
+    let mut views = JobView::all(&state.engine, vec![job]).await?;
+    Ok(Json(views.remove(0)))
 }
 
 pub async fn cancel_job(
@@ -168,12 +171,8 @@ pub async fn list_jobs(
 ) -> ApiResult<Json<JobViewPage>> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
     let JobPage { jobs, next, prev } = state.engine.history_page(&caller, &q).await?;
-    let mut views = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        views.push(JobView::of(&state.engine, &caller, job).await?);
-    }
     Ok(Json(JobViewPage {
-        jobs: views,
+        jobs: JobView::all(&state.engine, jobs).await?,
         next,
         prev,
     }))

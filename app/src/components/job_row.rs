@@ -19,13 +19,49 @@ pub fn JobRow(job: Job, now: i64, stall_ms: u64, selectable: bool, actions: bool
     view! { <JobRowView job=live::track(job) now stall_ms selectable actions/> }
 }
 
-/// Jobs started after the page was rendered (from this tab or another), newest first.
+/// Jobs that appeared after the page was rendered (started from this tab or another, or older
+/// jobs that have come into the view), newest first: those of the view's `kind` (any when
+/// `None`) and `statuses` (any when empty). A job stays once shown, as a rendered row does when
+/// its status moves on.
 #[island]
-pub fn NewJobs(now: i64, stall_ms: u64, selectable: bool, actions: bool) -> impl IntoView {
+pub fn NewJobs(
+    now: i64,
+    stall_ms: u64,
+    selectable: bool,
+    actions: bool,
+    kind: Option<String>,
+    statuses: Vec<JobStatus>,
+) -> impl IntoView {
     let jobs = live::new_jobs();
+    let shown = StoredValue::new(std::collections::HashSet::<String>::new());
+    let each = move || {
+        if kind.is_none() && statuses.is_empty() {
+            return jobs.get();
+        }
+        let fits = |j: &Job| {
+            kind.as_ref().is_none_or(|k| *k == j.kind)
+                && (statuses.is_empty() || statuses.contains(&j.status))
+        };
+        let mut list = jobs.get();
+        list.retain(|job| {
+            let id = job.with_untracked(|j| j.id.clone());
+            if shown.with_value(|s| s.contains(&id)) {
+                return true;
+            }
+            // Followed until it fits: its status may come into the view.
+            let fit = job.with(fits);
+            if fit {
+                shown.update_value(|s| {
+                    s.insert(id);
+                });
+            }
+            fit
+        });
+        list
+    };
     view! {
         <For
-            each=move || jobs.get()
+            each
             key=|job| job.with_untracked(|j| j.id.clone())
             children=move |job| view! { <JobRowView job now stall_ms selectable actions/> }
         />

@@ -57,8 +57,17 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
     } = data;
     let (now, stall_ms) = (live.now, live.stall_ms);
     let filtered = query.status.is_some() || query.kind.is_some() || query.q.is_some();
-    // Jobs started after the render belong at the top of the unfiltered first page only.
-    let first_page = !filtered && query.before.is_none() && query.after.is_none();
+    // Jobs that appear after the render belong at the top of the newest page, when they are of
+    // the view's kind and status. A search is not repeated in the browser: its view holds what
+    // matched when it was loaded.
+    let newest = query.before.is_none() && query.after.is_none() && query.q.is_none();
+    let statuses: Vec<JobStatus> = query
+        .status
+        .iter()
+        .flat_map(|s| s.split(','))
+        .filter_map(|s| JobStatus::parse(s.trim()))
+        .collect();
+    let kind = query.kind.clone();
     let forms = kinds
         .iter()
         .cloned()
@@ -122,7 +131,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             </noscript>
             {bulk_bar}
             <div class="job-list">
-                {first_page.then(|| view! { <NewJobs now stall_ms selectable=act actions=act/> })}
+                {newest.then(|| view! { <NewJobs now stall_ms selectable=act actions=act kind statuses/> })}
                 {page.jobs.into_iter().map(|job| view! { <JobRow job now stall_ms selectable=act actions=act/> }).collect_view()}
                 <p class="empty">{empty_text}</p>
             </div>
