@@ -48,7 +48,7 @@ pub fn track(job: Job) -> ArcRwSignal<Job> {
 /// call); a job the page did not show yet is added to the new jobs.
 pub fn add(job: Job) {
     if IN_BROWSER {
-        let updates = with_state(|s| s.upsert(job));
+        let updates = with_state(|s| s.upsert(job, true));
         updates.run();
     }
 }

@@ -73,7 +73,16 @@ pub const MAX_LOG_LINES: usize = 5_000;
 
 pub struct LiveState {
     jobs: HashMap<String, ArcRwSignal<Job>>,
+    /// Jobs that came after the render (created, or changed status), newest first.
     pub new_jobs: ArcRwSignal<Vec<ArcRwSignal<Job>>>,
+    /// The jobs the page lists: rendered, or in `new_jobs`. A snapshot's other jobs are only
+    /// followed, until a status change brings them into the page.
+    listed: HashSet<String>,
+    /// The page's render reflects every event up to this one.
+    rendered_through: Option<i64>,
+    /// The server could not replay the events since the last one seen (`resync`): the next
+    /// snapshot's jobs that changed since the render may have been missed, and are listed.
+    resynced: bool,
     pub connection: ArcRwSignal<Connection>,
     /// The id of the last event received: where a (re)connection resumes.
     pub last_event_id: Option<i64>,
@@ -99,6 +108,9 @@ impl Default for LiveState {
         LiveState {
             jobs: HashMap::new(),
             new_jobs: ArcRwSignal::new(Vec::new()),
+            listed: HashSet::new(),
+            rendered_through: None,
+            resynced: false,
             status_changes: ArcRwSignal::new(0),
             connection: ArcRwSignal::new(Connection::Connecting),
             last_event_id: None,
@@ -155,6 +167,9 @@ impl LiveState {
         if self.last_event_id.is_none() {
             self.last_event_id = Some(cursor);
         }
+        if self.rendered_through.is_none() {
+            self.rendered_through = Some(cursor);
+        }
         if self.page_build.is_none() {
             self.page_build = Some(build.to_string());
         }
@@ -165,6 +180,7 @@ impl LiveState {
 
     /// Registers a job rendered by the server, or returns the signal already shared for it.
     pub fn track(&mut self, job: Job) -> ArcRwSignal<Job> {
+        self.listed.insert(job.id.clone());
         if let Some(sig) = self.jobs.get(&job.id) {
             if sig.with_untracked(|j| j.event_id) < job.event_id {
                 sig.set(job);
@@ -234,13 +250,15 @@ impl LiveState {
         u
     }
 
-    /// Takes a whole job; newer than what is known replaces it, unknown is a new job.
-    pub fn upsert(&mut self, job: Job) -> Updates {
+    /// Takes a whole job; newer than what is known replaces it. With `list`, a job the page does
+    /// not list yet becomes a new job (listed as it is now, should this copy be older).
+    pub fn upsert(&mut self, job: Job, list: bool) -> Updates {
         let mut updates = Updates::default();
-        match self.jobs.get(&job.id).cloned() {
+        let sig = match self.jobs.get(&job.id).cloned() {
             Some(sig) => {
                 let (known_event, was_active, was) =
                     sig.with_untracked(|j| (j.event_id, j.status.is_active(), j.status));
+                let id = job.id.clone();
                 if known_event < job.event_id {
                     if was_active && job.status.is_terminal() {
                         let error = job.error.as_ref().map(|e| e.message.clone());
@@ -249,16 +267,22 @@ impl LiveState {
                     if was != job.status {
                         updates.extend(self.status_changed());
                     }
+                    let sig = sig.clone();
                     updates.push(move || sig.set(job));
                 }
+                (id, sig)
             }
             None => {
                 updates.extend(self.status_changed());
                 let sig = ArcRwSignal::new(job.clone());
-                self.jobs.insert(job.id, sig.clone());
-                let list = self.new_jobs.clone();
-                updates.push(move || list.update(|l| l.insert(0, sig)));
+                self.jobs.insert(job.id.clone(), sig.clone());
+                (job.id, sig)
             }
+        };
+        let (id, sig) = sig;
+        if list && self.listed.insert(id) {
+            let list = self.new_jobs.clone();
+            updates.push(move || list.update(|l| l.insert(0, sig)));
         }
         updates
     }
@@ -324,13 +348,19 @@ impl LiveState {
                     .collect();
                 let notices = self.notices.clone();
                 all.push(move || notices.set(shown));
+                // The jobs that were in the render's view are on the page already; those that
+                // have come into it since come again as `job` events, which list them. After a
+                // gap that cannot be replayed, those changed since the render are listed here.
+                let gap = std::mem::take(&mut self.resynced);
+                let rendered = self.rendered_through.unwrap_or(i64::MAX);
                 // Oldest first, so that new jobs end up newest first.
                 for job in snap.jobs.into_iter().rev() {
-                    all.extend(self.upsert(job));
+                    let list = gap && job.event_id > rendered;
+                    all.extend(self.upsert(job, list));
                 }
                 all
             }
-            EventType::Job => self.upsert(serde_json::from_str(data).map_err(parse_err)?),
+            EventType::Job => self.upsert(serde_json::from_str(data).map_err(parse_err)?, true),
             EventType::Progress => {
                 let p: ProgressEvent = serde_json::from_str(data).map_err(parse_err)?;
                 self.update_job(&p.job_id.clone(), id, move |j| j.progress = p.progress())
@@ -391,7 +421,10 @@ impl LiveState {
                 let v: VersionEvent = serde_json::from_str(data).map_err(parse_err)?;
                 self.check_build(&v.build)
             }
-            EventType::Resync => Updates::default(),
+            EventType::Resync => {
+                self.resynced = true;
+                Updates::default()
+            }
         })
     }
 
@@ -540,23 +573,88 @@ mod tests {
         assert_eq!(s.last_event_id, Some(6));
     }
 
+    fn new_job_ids(s: &LiveState) -> Vec<String> {
+        s.new_jobs
+            .get_untracked()
+            .iter()
+            .map(|j| j.get_untracked().id)
+            .collect()
+    }
+
+    fn with_status(mut job: Job, status: JobStatus) -> String {
+        job.status = status;
+        serde_json::to_string(&job).unwrap()
+    }
+
     #[test]
-    fn unknown_jobs_become_new_jobs_newest_first() {
+    fn a_snapshots_other_jobs_are_followed_and_listed_once_their_status_changes() {
         let mut s = LiveState::default();
+        s.start_from(5, "b1", Vec::new(), &[], "mine");
         s.track(job("old", 1));
+        // Jobs of the caller the render left out (another page of the view, another status).
         let snap = Snapshot {
-            jobs: vec![job("b", 9), job("a", 8), job("old", 1)],
+            jobs: vec![job("b", 9), job("a", 8), job("c", 3), job("old", 1)],
             ..Snapshot::default()
         };
         let snap = serde_json::to_string(&snap).unwrap();
         s.apply(Some(9), "snapshot", &snap).unwrap().run();
-        let ids: Vec<String> = s
-            .new_jobs
-            .get_untracked()
-            .iter()
-            .map(|j| j.get_untracked().id)
-            .collect();
-        assert_eq!(ids, ["b", "a"]);
+        assert!(new_job_ids(&s).is_empty());
+        s.apply(
+            Some(10),
+            "job",
+            &with_status(job("a", 10), JobStatus::Succeeded),
+        )
+        .unwrap()
+        .run();
+        assert_eq!(new_job_ids(&s), ["a"]);
+        // A replayed change older than the snapshot's copy lists the job as the snapshot has it.
+        s.apply(Some(7), "job", &with_status(job("b", 7), JobStatus::Queued))
+            .unwrap()
+            .run();
+        assert_eq!(new_job_ids(&s), ["b", "a"]);
+        let b = s.new_jobs.get_untracked()[0].get_untracked();
+        assert_eq!((b.event_id, b.status), (9, JobStatus::Running));
+        // A rendered job is listed already.
+        s.apply(
+            Some(11),
+            "job",
+            &with_status(job("old", 11), JobStatus::Failed),
+        )
+        .unwrap()
+        .run();
+        assert_eq!(new_job_ids(&s), ["b", "a"]);
+        // A job created now, and a start answered before its event.
+        s.apply(
+            Some(12),
+            "job",
+            &with_status(job("d", 12), JobStatus::Queued),
+        )
+        .unwrap()
+        .run();
+        s.upsert(job("e", 13), true).run();
+        assert_eq!(new_job_ids(&s), ["e", "d", "b", "a"]);
+    }
+
+    #[test]
+    fn after_a_resync_the_snapshot_lists_the_jobs_changed_since_the_render() {
+        let mut s = LiveState::default();
+        s.start_from(5, "b1", Vec::new(), &[], "mine");
+        s.apply(None, "resync", "{}").unwrap().run();
+        let snap = Snapshot {
+            jobs: vec![job("b", 9), job("a", 4)],
+            ..Snapshot::default()
+        };
+        let snap = serde_json::to_string(&snap).unwrap();
+        s.apply(Some(20), "snapshot", &snap).unwrap().run();
+        assert_eq!(new_job_ids(&s), ["b"]);
+        // A later snapshot (a reconnection that could be replayed) lists nothing more.
+        let snap = Snapshot {
+            jobs: vec![job("c", 21)],
+            ..Snapshot::default()
+        };
+        let snap = serde_json::to_string(&snap).unwrap();
+        s.apply(Some(21), "snapshot", &snap).unwrap().run();
+        assert_eq!(new_job_ids(&s), ["b"]);
     }
 
     #[test]
