@@ -37,7 +37,8 @@ export default defineConfig({
   // `alone` holds the tests that must not share the machine or the server with another test:
   // those that time the page (tab takeover, the big log's longest task), count what every user
   // sees (the system page), or show a notice to every page. They run after the others, one at a
-  // time.
+  // time; a failure among the others skips them (`npx playwright test --project alone --no-deps`
+  // runs them on their own).
   projects: [
     { name: 'js', testIgnore: [/\.nojs\.spec\.ts$/, alone] },
     { name: 'nojs', testMatch: /\.nojs\.spec\.ts$/, use: { javaScriptEnabled: false } },
