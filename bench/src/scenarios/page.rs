@@ -30,8 +30,17 @@ const LAZY_ONLY_TEXT: [&str; 2] = ["Following the newest lines", "it is not show
 fn lazy_text_in(main: &[u8]) -> Vec<&'static str> {
     LAZY_ONLY_TEXT
         .into_iter()
-        .filter(|text| main.windows(text.len()).any(|w| w == text.as_bytes()))
+        .filter(|text| holds(main, text))
         .collect()
+}
+
+/// A text of the standard library's panic messages: absent from a wasm built by `make site`,
+/// whose standard library aborts on a panic without formatting a message (scripts/site.sh).
+const PANIC_TEXT: &str = "called `Option::unwrap()` on a `None` value";
+
+/// Whether `bytes` holds `text`.
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
 }
 
 /// Whether `name` (in `pkg/`) is a lazily loaded part of the wasm (`--split`): loaded only by a
@@ -189,6 +198,15 @@ pub async fn run(plan: &Plan) -> Section {
             },
             found.is_empty() && !main.is_empty(),
         );
+        s.notes.push(format!(
+            "The standard library's panic messages in `headway.wasm`: {} (`make site` builds the \
+             wasm's standard library to abort on a panic without one).",
+            if holds(&main, PANIC_TEXT) {
+                "present"
+            } else {
+                "none"
+            }
+        ));
     }
     let page_total = gz_total + page_gz.unwrap_or(0);
     s.verdict(
