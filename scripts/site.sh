@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Release build of the site into target/site (`make site`): the server with the default
 # toolchain, the wasm bundle with a pinned nightly that rebuilds the standard library for it
-# without panic messages, panic locations or `Debug` output. The dashboard's assets are 11 %
+# without panic messages, panic locations or `Debug` output, and with its smaller algorithms. The dashboard's assets are 11 %
 # lighter for it (docs/BENCHMARKS.md, "Dashboard assets"). A panic in the browser then stops the
 # island without a message: debug builds (`make site-dev`, `make watch`) keep the messages.
 #
@@ -29,6 +29,7 @@ fi
 # cargo-leptos adds its own flags to RUSTFLAGS, after those of the wasm target read from here.
 RUSTUP_TOOLCHAIN="$WASM_TOOLCHAIN" \
   CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+  CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
   cargo leptos build --release --split --frontend-only
 cargo leptos build --release --split --server-only
