@@ -5,7 +5,7 @@ use crate::config::AuthMode;
 use crate::identity::{self, Identities};
 use crate::metrics::{self, Telemetry};
 use crate::serve::{self, Connections};
-use crate::{access_log, accounts_api, admin, api, refusals, sse, Config};
+use crate::{access_log, accounts_api, admin, api, compression, refusals, sse, Config};
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::routing::{any, delete, get, patch, post};
@@ -330,9 +330,8 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(
             refusals::close_after_refused_body,
         ))
-        // Pages, assets and answers go gzipped to a client that accepts it; event streams never
-        // (each event must leave as it is written), nor tiny answers or images.
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn(compression::vary_on_encoding))
+        .layer(compression::layer())
         .with_state(state)
 }
 

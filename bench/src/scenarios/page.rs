@@ -1,6 +1,7 @@
-//! Page: the weight of what a browser downloads (raw and gzip -9), and the server-side render
-//! time of the history page `/` for a user with a long history, next to the same page for a
-//! user with no jobs and a static asset, all measured on one server.
+//! Page: the weight of what a browser downloads (raw, gzip -9, and as the server sends it to a
+//! browser), and the server-side render time of the history page `/` for a user with a long
+//! history, next to the same page for a user with no jobs and a static asset, all measured on
+//! one server.
 
 use super::new_session;
 use crate::http::{self, Conn};
@@ -105,7 +106,8 @@ pub async fn run(plan: &Plan) -> Section {
     let mut s = Section::new("Page");
     let n = plan.history_jobs;
     s.method = format!(
-        "Weight: the files of `{site}/pkg` a browser loads, raw and after `gzip -9`, plus the \
+        "Weight: the files of `{site}/pkg` a browser loads, raw, after `gzip -9`, and as the \
+         server sends them to a browser (`Accept-Encoding: {accept}`, Chromium's), plus the \
          history page's HTML. Render time: `GET /` (server-side rendered, the user's latest jobs) \
          for a user with {jobs} jobs in the store, seeded while the server was stopped through \
          Headway's own store (`Store::import_history`, one transaction per {chunk} jobs; kinds \
@@ -118,14 +120,14 @@ pub async fn run(plan: &Plan) -> Section {
          400 ms). {r} measured requests each after 20 of warm-up, sequential, on one keep-alive \
          connection per user and one for the asset; time = request written → whole body read.",
         site = plan.site_root.display(),
+        accept = BROWSER_ACCEPT_ENCODING,
         jobs = num(n as f64, 0),
         r = plan.page_requests,
         chunk = num(seed::IMPORT_CHUNK as f64, 0),
     );
 
     // Weight.
-    let mut t = Table::new(&["file", "raw bytes", "gzip -9 bytes"]);
-    let (mut raw_total, mut gz_total, mut wasm_gz) = (0u64, 0u64, 0u64);
+    let mut files = Vec::new();
     for name in ASSETS {
         let path = plan.site_root.join("pkg").join(name);
         if name.starts_with("__wasm_split") && !path.exists() {
@@ -135,33 +137,58 @@ pub async fn run(plan: &Plan) -> Section {
             .map_err(|e| format!("{}: {e}", path.display()))
             .and_then(|b| Ok((b.len() as u64, gzip_len(&b)?)))
         {
-            Ok((raw, gz)) => {
-                raw_total += raw;
-                gz_total += gz;
-                if name.ends_with(".wasm") {
-                    wasm_gz = gz;
-                }
-                t.row(vec![
-                    format!("`pkg/{name}`"),
-                    num(raw as f64, 0),
-                    num(gz as f64, 0),
-                ]);
-            }
+            Ok((raw, gz)) => files.push((name, raw, gz)),
             Err(e) => s.fail(e),
         }
     }
+    let history = history(plan).await;
+    let sent = match &history {
+        Ok(h) => h.sent.clone(),
+        Err(_) => Vec::new(),
+    };
+    let mut t = Table::new(&[
+        "file",
+        "raw bytes",
+        "gzip -9 bytes",
+        "sent to a browser (bytes, encoding)",
+    ]);
+    let sent_cell = |name: &str| match sent.iter().find(|a| a.name == name) {
+        Some(a) => format!("{} ({})", num(a.bytes as f64, 0), a.encoding),
+        None => "–".into(),
+    };
+    let (mut raw_total, mut gz_total, mut wasm_gz) = (0u64, 0u64, 0u64);
+    for (name, raw, gz) in &files {
+        raw_total += raw;
+        gz_total += gz;
+        if name.ends_with(".wasm") {
+            wasm_gz = *gz;
+        }
+        t.row(vec![
+            format!("`pkg/{name}`"),
+            num(*raw as f64, 0),
+            num(*gz as f64, 0),
+            sent_cell(name),
+        ]);
+    }
+    let sent_total: u64 = sent.iter().map(|a| a.bytes).sum();
+    let kib = |bytes: u64| {
+        format!(
+            "**{}** ({} KiB)",
+            num(bytes as f64, 0),
+            num(bytes as f64 / 1024.0, 1)
+        )
+    };
     let assets_gz = gz_total;
     t.row(vec![
         "**dashboard assets total**".into(),
         num(raw_total as f64, 0),
-        format!(
-            "**{}** ({} KiB)",
-            num(gz_total as f64, 0),
-            num(gz_total as f64 / 1024.0, 1)
-        ),
+        kib(gz_total),
+        match sent.is_empty() {
+            true => "–".into(),
+            false => kib(sent_total),
+        },
     ]);
 
-    let history = history(plan).await;
     let mut page_gz = None;
     match &history {
         Ok(h) => {
@@ -171,16 +198,14 @@ pub async fn run(plan: &Plan) -> Section {
                 format!("history page HTML (`GET /`, {} jobs)", num(n as f64, 0)),
                 num(h.measured.body_a.len() as f64, 0),
                 num(gz as f64, 0),
+                "–".into(),
             ]);
             let all = gz_total + gz;
             t.row(vec![
                 "**page total** (assets + HTML)".into(),
                 num((raw_total + h.measured.body_a.len() as u64) as f64, 0),
-                format!(
-                    "**{}** ({} KiB)",
-                    num(all as f64, 0),
-                    num(all as f64 / 1024.0, 1)
-                ),
+                kib(all),
+                "–".into(),
             ]);
         }
         Err(e) => s.fail(format!("history page: {e}")),
@@ -218,6 +243,19 @@ pub async fn run(plan: &Plan) -> Section {
         ),
         assets_gz as f64 <= 150.0 * 1024.0 && assets_gz > 0,
     );
+    if !sent.is_empty() {
+        let wasm = sent.iter().find(|a| a.name.ends_with(".wasm"));
+        s.verdict(
+            "Dashboard assets as sent to a browser ≤ 150 KiB",
+            format!(
+                "{} KiB (wasm {} KiB, {})",
+                num(sent_total as f64 / 1024.0, 1),
+                num(wasm.map_or(0, |a| a.bytes) as f64 / 1024.0, 1),
+                wasm.map_or("–", |a| a.encoding.as_str())
+            ),
+            sent_total as f64 <= 150.0 * 1024.0,
+        );
+    }
     s.verdict(
         "Page ≤ 100 KiB gzip",
         format!(
@@ -256,8 +294,55 @@ pub async fn run(plan: &Plan) -> Section {
 
 struct History {
     measured: Measured,
+    sent: Vec<Sent>,
     seed_s: f64,
     restart_s: f64,
+}
+
+/// What Chromium says it accepts, over plain HTTP to 127.0.0.1 as over HTTPS.
+const BROWSER_ACCEPT_ENCODING: &str = "gzip, deflate, br, zstd";
+
+/// A dashboard asset as the server sends it to a browser.
+#[derive(Clone)]
+struct Sent {
+    name: &'static str,
+    bytes: u64,
+    /// `Content-Encoding`, or `identity`.
+    encoding: String,
+}
+
+/// Fetches each dashboard asset of the site the way a browser asks for it.
+async fn sent_assets(plan: &Plan, addr: std::net::SocketAddr) -> Res<Vec<Sent>> {
+    let mut conn = Conn::connect(addr).await.map_err(|e| e.to_string())?;
+    let mut sent = Vec::new();
+    for name in ASSETS {
+        if !plan.site_root.join("pkg").join(name).exists() {
+            continue;
+        }
+        let path = format!("/pkg/{name}");
+        let r = conn
+            .request(
+                "GET",
+                &path,
+                &[("accept-encoding", BROWSER_ACCEPT_ENCODING)],
+                None,
+            )
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
+        if r.head.status != 200 {
+            return Err(format!("{path}: status {}", r.head.status));
+        }
+        sent.push(Sent {
+            name,
+            bytes: r.body.len() as u64,
+            encoding: r
+                .head
+                .header("content-encoding")
+                .unwrap_or("identity")
+                .to_owned(),
+        });
+    }
+    Ok(sent)
 }
 
 async fn history(plan: &Plan) -> Res<History> {
@@ -309,12 +394,18 @@ async fn history(plan: &Plan) -> Res<History> {
     let started = Instant::now();
     let server = Server::headway(options("history-2.log")).await?;
     let restart_s = started.elapsed().as_secs_f64();
-    let result = measure(plan, server.addr, &cookie_a, &cookie_b, &newest).await;
+    let result = match sent_assets(plan, server.addr).await {
+        Ok(sent) => measure(plan, server.addr, &cookie_a, &cookie_b, &newest)
+            .await
+            .map(|m| (m, sent)),
+        Err(e) => Err(e),
+    };
     let stopped = server.stop().await;
-    let measured = result?;
+    let (measured, sent) = result?;
     stopped?;
     Ok(History {
         measured,
+        sent,
         seed_s,
         restart_s,
     })

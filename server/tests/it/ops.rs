@@ -6,7 +6,7 @@ use crate::client::*;
 use crate::harness::{app, spawn_app};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -369,7 +369,6 @@ async fn the_system_page_shows_load_timings_and_processes_and_only_on_loopback()
 
 #[tokio::test]
 async fn answers_go_gzipped_to_clients_that_accept_it_and_event_streams_never() {
-    use std::io::Read as _;
     let app = spawn_app().await;
     let s = app.session();
     let gunzip = |bytes: &[u8]| {
@@ -430,5 +429,79 @@ async fn answers_go_gzipped_to_clients_that_accept_it_and_event_streams_never() 
             .unwrap()
             .expect("the stream stays open");
         text.push_str(std::str::from_utf8(&chunk).expect("plain text, event by event"));
+    }
+}
+
+#[tokio::test]
+async fn a_release_sites_compressed_copies_go_as_they_are_to_the_clients_that_accept_them() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let pkg = app.dir().join("site/pkg");
+    // A release site: the file, its `gzip -9` copy and its brotli copy (here bytes that no
+    // compressor would write, so that the answer's origin is plain).
+    let wasm: Vec<u8> = (0..40_000u32)
+        .flat_map(|i| (i % 97).to_le_bytes())
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&wasm).unwrap();
+    let gz = gz.finish().unwrap();
+    let br = b"the brotli copy of headway.wasm".repeat(20);
+    std::fs::write(pkg.join("headway.wasm"), &wasm).unwrap();
+    std::fs::write(pkg.join("headway.wasm.gz"), &gz).unwrap();
+    std::fs::write(pkg.join("headway.wasm.br"), &br).unwrap();
+    // A debug site's file: no copies.
+    let js = "export function hydrate() { return 'a debug build'; }\n".repeat(50);
+    std::fs::write(pkg.join("debug.js"), &js).unwrap();
+
+    let get = |path: &'static str, accept: &'static str| {
+        let r = s.http.get(s.url(path));
+        let r = match accept {
+            "" => r,
+            _ => r.header("accept-encoding", accept),
+        };
+        async move {
+            let r = r.send().await.unwrap();
+            assert_eq!(r.status(), 200, "{path} ({accept})");
+            let header = |name: &str| {
+                r.headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+            };
+            let heads = (
+                header("content-type"),
+                header("content-encoding"),
+                header("vary"),
+            );
+            (heads, r.bytes().await.unwrap().to_vec())
+        }
+    };
+    let wasm_type = Some("application/wasm".to_owned());
+    let vary = Some("accept-encoding".to_owned());
+
+    // What Chromium asks for: the brotli copy.
+    let (heads, body) = get("/pkg/headway.wasm", "gzip, deflate, br, zstd").await;
+    assert_eq!(heads, (wasm_type.clone(), Some("br".into()), vary.clone()));
+    assert_eq!(body, br);
+    // Gzip only: the gzip copy, not compressed again.
+    let (heads, body) = get("/pkg/headway.wasm", "gzip").await;
+    assert_eq!(
+        heads,
+        (wasm_type.clone(), Some("gzip".into()), vary.clone())
+    );
+    assert_eq!(body, gz);
+    // Nothing accepted: the file itself.
+    let (heads, body) = get("/pkg/headway.wasm", "").await;
+    assert_eq!((heads.0, heads.1), (wasm_type, None));
+    assert_eq!(body, wasm);
+
+    // A file without copies is gzipped on the way out, for gzip and brotli clients alike.
+    for accept in ["gzip", "gzip, deflate, br, zstd"] {
+        let (heads, body) = get("/pkg/debug.js", accept).await;
+        assert_eq!((heads.1, heads.2), (Some("gzip".into()), vary.clone()));
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&body[..])
+            .read_to_string(&mut text)
+            .expect("a gzip body");
+        assert_eq!(text, js);
     }
 }

@@ -1,0 +1,32 @@
+//! Compressed answers.
+//!
+//! - Pages, assets and API answers go gzipped to a client that accepts it ([`layer`]); event
+//!   streams never (each event must leave as it is written), nor tiny answers or images.
+//! - A release site (`make site`) has a brotli (`.br`) and a `gzip -9` (`.gz`) copy of each of
+//!   its files. The static-file handler sends the copy the client accepts, brotli first, as it
+//!   is: the gzip layer leaves an answer that already has a `Content-Encoding`. A debug site has
+//!   no copies, and its files are gzipped on the way out.
+//! - Every answer that depends on `Accept-Encoding` says so ([`vary_on_encoding`]), so that a
+//!   cache between Headway and a browser never hands the brotli copy to a client that did not
+//!   ask for it. The gzip layer marks what it compresses; a precompressed copy is marked here.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use tower_http::compression::CompressionLayer;
+
+/// Gzip for the answers that are not compressed yet.
+pub fn layer() -> CompressionLayer {
+    CompressionLayer::new()
+}
+
+/// Adds `Vary: Accept-Encoding` to an answer that was sent compressed without it.
+pub async fn vary_on_encoding(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if headers.contains_key(header::CONTENT_ENCODING) && !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
+}
