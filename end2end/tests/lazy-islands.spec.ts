@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { test, expect, openDashboard, startJob, waitForStatus } from './fixtures';
 
 // The site is built with `--split`: the islands of the job, settings and users pages are in wasm
@@ -46,5 +48,33 @@ test("the dashboard's wasm holds none of the lazy islands' texts", async ({ requ
     expect(main.includes(text), `"${text}" in headway.wasm`).toBe(false);
     const parts = await Promise.all(part(island).map(get));
     expect(parts.some((p) => p.includes(text)), `"${text}" in the ${island} island's wasm`).toBe(true);
+  }
+});
+
+// A release site (`make site`) has a brotli copy of each file, which the server sends as it is to
+// a browser that accepts it (Chromium does, over plain HTTP too); a debug site's files are
+// gzipped on the way out. Either way the page hydrates from what it received.
+test('every part of the wasm and its scripts reaches the browser compressed', async ({ page }) => {
+  const site = resolve(__dirname, '../../target/site/pkg');
+  const received: { file: string; encoding: string | undefined }[] = [];
+  page.on('response', (res) => {
+    const path = new URL(res.url()).pathname;
+    if (path.startsWith('/pkg/') && /\.(wasm|js|css)$/.test(path)) {
+      received.push({ file: path.slice('/pkg/'.length), encoding: res.headers()['content-encoding'] });
+    }
+  });
+  await openDashboard(page);
+  const id = await startJob(page, 'demo', { steps: 5, interval_ms: 1 });
+  await waitForStatus(page, id, 'succeeded');
+  await page.goto(`/jobs/${id}`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('.log .log-space')).toHaveCount(1);
+
+  const files = received.map((r) => r.file);
+  expect(files).toEqual(expect.arrayContaining(['headway.wasm', 'headway.js', 'headway.css']));
+  expect(files.some((f) => f.startsWith('split_job_log'))).toBe(true);
+  for (const { file, encoding } of received) {
+    const copy = existsSync(`${site}/${file}.br`);
+    expect(encoding, `${file} (${copy ? 'with' : 'without'} a brotli copy)`).toBe(copy ? 'br' : 'gzip');
   }
 });
