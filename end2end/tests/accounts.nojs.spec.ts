@@ -6,7 +6,7 @@ import { Headway, addUser } from './headway';
 
 const PASSWORD = 'correct horse battery';
 const db = `target/e2e/accounts-nojs-${Date.now()}.db`;
-const server = new Headway(3909, db, {}, ['--auth', 'accounts']);
+const server = new Headway(9, db, {}, ['--auth', 'accounts']);
 
 test.beforeAll(async () => {
   addUser(db, 'mia', 'member', PASSWORD);

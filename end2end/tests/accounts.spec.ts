@@ -8,7 +8,7 @@ import { Headway, addUser } from './headway';
 const PASSWORD = 'correct horse battery';
 const db = `target/e2e/accounts-${Date.now()}.db`;
 // Streams check their session at every keep-alive: once a second here.
-const server = new Headway(3908, db, {}, ['--auth', 'accounts', '--keep-alive-secs', '1']);
+const server = new Headway(8, db, {}, ['--auth', 'accounts', '--keep-alive-secs', '1']);
 
 test.beforeAll(async () => {
   addUser(db, 'mia', 'member', PASSWORD);

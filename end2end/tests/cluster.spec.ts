@@ -22,9 +22,9 @@ test('a page on one process follows a job run by another, through that process b
   }
   const env = { HEADWAY_ADMIN_TOKEN: 'e2e-operator', HEADWAY_LEASE_SECS: '2', HEADWAY_DATA_ROOT: files };
   // The page's process serves and runs nothing; the job is started through the API of another.
-  const web = new Headway(3904, pg.url, env, ['--role', 'web']);
-  const runner = new Headway(3905, pg.url, env);
-  const heir = new Headway(3906, pg.url, env, ['--role', 'worker']);
+  const web = new Headway(4, pg.url, env, ['--role', 'web']);
+  const runner = new Headway(5, pg.url, env);
+  const heir = new Headway(6, pg.url, env, ['--role', 'worker']);
   try {
     await web.start();
     await runner.start();

@@ -102,7 +102,7 @@ test.describe('when the server goes away', () => {
   test.use({ allowConsole: /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/ });
 
   test('the page shows it, reconnects by itself and catches up', async ({ page }) => {
-    const server = new Headway(3901, `target/e2e/restart-${Date.now()}.db`);
+    const server = new Headway(1, `target/e2e/restart-${Date.now()}.db`);
     await server.start();
     try {
       const streams = countStreams(page);

@@ -5,18 +5,33 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..');
 
+/** Ports of a worker's own servers: `slot` 1 to 19 of the worker's range. */
+function portOf(slot: number): number {
+  if (!Number.isInteger(slot) || slot < 1 || slot > 19) throw new Error(`no server slot ${slot}`);
+  // Past the main server's port (HEADWAY_E2E_PORT), 20 per worker: two workers, or two repeats of
+  // one test side by side, never share a port.
+  const base = Number(process.env.HEADWAY_E2E_PORT ?? 3900);
+  const worker = Number(process.env.TEST_PARALLEL_INDEX ?? 0);
+  return base + 20 * (worker + 1) + slot;
+}
+
 /**
  * A Headway process of a test's own (the build in HEADWAY_BIN), for tests that stop and restart
- * it: `db` is a SQLite file (relative to the repository) or a PostgreSQL URL; `args` are added.
+ * it: on port `slot` of the worker's range (the same port at every start, so that an open page
+ * reconnects to it); `db` is a SQLite file (relative to the repository) or a PostgreSQL URL;
+ * `args` are added.
  */
 export class Headway {
   private child?: ChildProcess;
+  readonly port: number;
   constructor(
-    readonly port: number,
+    slot: number,
     readonly db: string,
     readonly env: Record<string, string> = {},
     readonly args: string[] = [],
-  ) {}
+  ) {
+    this.port = portOf(slot);
+  }
 
   get url() {
     return `http://127.0.0.1:${this.port}`;
@@ -34,10 +49,15 @@ export class Headway {
       ],
       { cwd: root, stdio: 'ignore', env: { ...process.env, ...this.env } },
     );
+    const child = this.child;
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
+      // A process that could not start (its port taken, say) must not pass for one that did.
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`headway on port ${this.port} exited (${child.exitCode ?? child.signalCode}) before it answered`);
+      }
       try {
-        if ((await fetch(`${this.url}/healthz`)).ok) return;
+        if ((await fetch(`${this.url}/healthz`)).ok && child.exitCode === null) return;
       } catch {
         // not listening yet
       }

@@ -87,7 +87,7 @@ test.describe('when the server restarts', () => {
   test.use({ allowConsole: /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/ });
 
   test('the job page reconnects and its log resumes where it left off', async ({ page }) => {
-    const server = new Headway(3903, `target/e2e/log-restart-${Date.now()}.db`);
+    const server = new Headway(3, `target/e2e/log-restart-${Date.now()}.db`);
     await server.start();
     try {
       await page.goto(server.url);

@@ -46,7 +46,7 @@ test.describe('after an upgrade', () => {
 
   test('an open page offers to reload', async ({ page }) => {
     const db = `target/e2e/upgrade-${Date.now()}.db`;
-    const old = new Headway(3902, db, { HEADWAY_BUILD_ID: 'build-1' });
+    const old = new Headway(2, db, { HEADWAY_BUILD_ID: 'build-1' });
     await old.start();
     try {
       await page.goto(old.url);
@@ -56,7 +56,7 @@ test.describe('after an upgrade', () => {
     } finally {
       await old.stop();
     }
-    const upgraded = new Headway(3902, db, { HEADWAY_BUILD_ID: 'build-2' });
+    const upgraded = new Headway(2, db, { HEADWAY_BUILD_ID: 'build-2' });
     await upgraded.start();
     try {
       await expect(page.getByText('A new version of Headway is available.')).toBeVisible({ timeout: 30_000 });
@@ -111,7 +111,7 @@ test('readable on a phone: nothing wider than the screen', async ({ page }) => {
 });
 
 test.describe('a full queue', () => {
-  const server = new Headway(3907, `target/e2e/queue-${Date.now()}.db`, { HEADWAY_MAX_RUNNING: '1' });
+  const server = new Headway(7, `target/e2e/queue-${Date.now()}.db`, { HEADWAY_MAX_RUNNING: '1' });
   test.beforeAll(async () => server.start());
   test.afterAll(async () => server.stop());
 

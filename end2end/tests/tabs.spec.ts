@@ -36,7 +36,7 @@ async function logSeqs(page: Page): Promise<number[]> {
 
 test('twelve tabs share one stream, and another tab takes it over when its holder closes', async ({ context }) => {
   test.setTimeout(180_000);
-  const server = new Headway(3910, `target/e2e/tabs-${Date.now()}.db`);
+  const server = new Headway(10, `target/e2e/tabs-${Date.now()}.db`);
   await server.start();
   // The most streams the server had open at once, sampled until the end of the test.
   let most = 0;
