@@ -53,28 +53,46 @@ test("the dashboard's wasm holds none of the lazy islands' texts", async ({ requ
 
 // A release site (`make site`) has a brotli copy of each file, which the server sends as it is to
 // a browser that accepts it (Chromium does, over plain HTTP too); a debug site's files are
-// gzipped on the way out. Either way the page hydrates from what it received.
-test('every part of the wasm and its scripts reaches the browser compressed', async ({ page }) => {
+// gzipped on the way out. Either way the page hydrates from what it received. The browser keeps
+// the files and asks again at every use: on the job page, the dashboard's stylesheet and script
+// are answered `304 Not Modified`. (The wasm is revalidated too, but read through `fetch`, whose
+// answer after a 304 is the kept copy's 200.)
+test('every part of the wasm and its scripts reaches the browser compressed; the next page revalidates them', async ({ page }) => {
   const site = resolve(__dirname, '../../target/site/pkg');
-  const received: { file: string; encoding: string | undefined }[] = [];
+  const received: { file: string; status: number; encoding: string | undefined; page: string }[] = [];
+  let on = 'dashboard';
   page.on('response', (res) => {
     const path = new URL(res.url()).pathname;
     if (path.startsWith('/pkg/') && /\.(wasm|js|css)$/.test(path)) {
-      received.push({ file: path.slice('/pkg/'.length), encoding: res.headers()['content-encoding'] });
+      received.push({
+        file: path.slice('/pkg/'.length),
+        status: res.status(),
+        encoding: res.headers()['content-encoding'],
+        page: on,
+      });
     }
   });
   await openDashboard(page);
   const id = await startJob(page, 'demo', { steps: 5, interval_ms: 1 });
   await waitForStatus(page, id, 'succeeded');
+  on = 'job';
   await page.goto(`/jobs/${id}`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.locator('.log .log-space')).toHaveCount(1);
 
-  const files = received.map((r) => r.file);
+  const sent = received.filter((r) => r.status === 200);
+  const files = sent.map((r) => r.file);
   expect(files).toEqual(expect.arrayContaining(['headway.wasm', 'headway.js', 'headway.css']));
   expect(files.some((f) => f.startsWith('split_job_log'))).toBe(true);
-  for (const { file, encoding } of received) {
+  for (const { file, encoding } of sent) {
     const copy = existsSync(`${site}/${file}.br`);
     expect(encoding, `${file} (${copy ? 'with' : 'without'} a brotli copy)`).toBe(copy ? 'br' : 'gzip');
+  }
+  // The stylesheet and script came whole once, then as `304 Not Modified`.
+  for (const file of ['headway.js', 'headway.css']) {
+    expect(received.filter((r) => r.file === file).map((r) => [r.page, r.status]), file).toEqual([
+      ['dashboard', 200],
+      ['job', 304],
+    ]);
   }
 });

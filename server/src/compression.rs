@@ -2,10 +2,8 @@
 //!
 //! - Pages, assets and API answers go gzipped to a client that accepts it ([`layer`]); event
 //!   streams never (each event must leave as it is written), nor tiny answers or images.
-//! - A release site (`make site`) has a brotli (`.br`) and a `gzip -9` (`.gz`) copy of each of
-//!   its files. The static-file handler sends the copy the client accepts, brotli first, as it
-//!   is: the gzip layer leaves an answer that already has a `Content-Encoding`. A debug site has
-//!   no copies, and its files are gzipped on the way out.
+//! - An answer that is already compressed is left alone: a release site's files go as their
+//!   brotli or `gzip -9` copy, made when the site was built ([`crate::assets`]).
 //! - Every answer that depends on `Accept-Encoding` says so ([`vary_on_encoding`]), so that a
 //!   cache between Headway and a browser never hands the brotli copy to a client that did not
 //!   ask for it. The gzip layer marks what it compresses; a precompressed copy is marked here.

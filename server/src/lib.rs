@@ -9,7 +9,8 @@
 //!   cross-site refusal; failed sign-in limits;
 //! - [`accounts_api`]: signing in and out, `/api/v1/me`, tokens and accounts;
 //! - [`accounts_cli`]: `headway users` and `headway tokens`;
-//! - [`compression`]: gzipped answers, and the site's precompressed copies sent as they are;
+//! - [`assets`]: the site's files, their compressed copies, checked with the server at every use;
+//! - [`compression`]: gzipped answers, `Vary` on every compressed one;
 //! - [`refusals`]: oversized bodies and refused server-function input get readable 4xx answers;
 //! - [`api`]: the JSON API for scripts, `/healthz` and `/readyz`;
 //! - [`admin`]: operator endpoints (notices) and the operator token;
@@ -27,6 +28,7 @@ pub mod accounts_api;
 pub mod accounts_cli;
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod compression;
 pub mod config;
 pub mod identity;

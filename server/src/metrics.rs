@@ -194,16 +194,18 @@ pub async fn count_requests(
     response
 }
 
-/// The route a request matched, as declared (`/api/v1/jobs/{id}`); pages and assets, which
-/// have no axum route, are named by their kind so that labels stay few.
+/// The route a request matched, as declared (`/api/v1/jobs/{id}`); the site's files are
+/// `static`, and pages, which have no axum route, are named by their kind, so that labels stay
+/// few.
 pub fn route_of(req: &Request) -> String {
+    let path = req.uri().path();
+    if path.starts_with("/pkg/") || path.starts_with("/favicon") {
+        return "static".into();
+    }
     if let Some(path) = req.extensions().get::<MatchedPath>() {
         return path.as_str().to_string();
     }
-    let path = req.uri().path();
-    if path.starts_with("/pkg/") || path.starts_with("/favicon") {
-        "static".into()
-    } else if path.starts_with("/api/") {
+    if path.starts_with("/api/") {
         "api (no route)".into()
     } else {
         "page".into()

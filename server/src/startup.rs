@@ -5,7 +5,7 @@ use crate::config::AuthMode;
 use crate::identity::{self, Identities};
 use crate::metrics::{self, Telemetry};
 use crate::serve::{self, Connections};
-use crate::{access_log, accounts_api, admin, api, compression, refusals, sse, Config};
+use crate::{access_log, accounts_api, admin, api, assets, compression, refusals, sse, Config};
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::routing::{any, delete, get, patch, post};
@@ -258,6 +258,7 @@ fn health_only(state: AppState) -> Router {
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
+    let pkg = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
     let engine = state.engine.clone();
     let accounts = state.identities.accounts().clone();
     // `/system` is for operators and admins, and for everyone on a loopback-only open server.
@@ -322,6 +323,7 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(refusals::limit_body));
     // Everything else is a static asset (or the 404 page): no session is made or written.
     Router::new()
+        .nest_service("/pkg", assets::service(&pkg))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .route("/metrics", get(metrics::metrics))

@@ -505,3 +505,56 @@ async fn a_release_sites_compressed_copies_go_as_they_are_to_the_clients_that_ac
         assert_eq!(text, js);
     }
 }
+
+#[tokio::test]
+async fn the_sites_files_are_checked_with_the_server_at_every_use() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let file = app.dir().join("site/pkg/headway.js");
+    let write = |text: &str, modified: std::time::SystemTime| {
+        std::fs::write(&file, text).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+    };
+    let built = std::time::SystemTime::now() - Duration::from_secs(86_400);
+    write("export default function init() { return 1; }\n", built);
+    let get = |since: Option<String>| {
+        let r = s.http.get(s.url("/pkg/headway.js"));
+        let r = match since {
+            Some(since) => r.header("if-modified-since", since),
+            None => r,
+        };
+        async move { r.send().await.unwrap() }
+    };
+
+    let first = get(None).await;
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["cache-control"], "no-cache");
+    let modified = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(first.text().await.unwrap().contains("return 1"));
+
+    // Unchanged: the browser's copy is still good.
+    let again = get(Some(modified.clone())).await;
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["cache-control"], "no-cache");
+
+    // A new build: the browser that asks gets the new file.
+    write(
+        "export default function init() { return 2; }\n",
+        built + Duration::from_secs(3_600),
+    );
+    let upgraded = get(Some(modified)).await;
+    assert_eq!(upgraded.status(), 200);
+    assert!(upgraded.text().await.unwrap().contains("return 2"));
+
+    // Pages are not the site's files: they are rendered anew at every request anyway.
+    let page = s.http.get(s.url("/")).send().await.unwrap();
+    assert!(page.headers().get("cache-control").is_none());
+}
