@@ -1,12 +1,14 @@
 //! Compressed answers.
 //!
-//! - Pages, assets and API answers go gzipped to a client that accepts it ([`layer`]); event
-//!   streams never (each event must leave as it is written), nor tiny answers or images.
+//! - Pages, assets and API answers go compressed to a client that accepts it ([`layer`]):
+//!   brotli at quality 4 where it is accepted (every current browser), else gzip; event streams
+//!   never (each event must leave as it is written), nor tiny answers or images.
 //! - An answer that is already compressed is left alone: a release site's files go as their
-//!   brotli or `gzip -9` copy, made when the site was built ([`crate::assets`]).
+//!   brotli (quality 11) or `gzip -9` copy, made when the site was built ([`crate::assets`]).
 //! - Every answer that depends on `Accept-Encoding` says so ([`vary_on_encoding`]), so that a
 //!   cache between Headway and a browser never hands the brotli copy to a client that did not
-//!   ask for it. The gzip layer marks what it compresses; a precompressed copy is marked here.
+//!   ask for it. The compression layer marks what it compresses; a precompressed copy is marked
+//!   here.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
@@ -14,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::compression::CompressionLayer;
 
-/// Gzip for the answers that are not compressed yet.
+/// Brotli or gzip for the answers that are not compressed yet.
 pub fn layer() -> CompressionLayer {
     CompressionLayer::new()
 }

@@ -10,7 +10,7 @@
 //! - [`accounts_api`]: signing in and out, `/api/v1/me`, tokens and accounts;
 //! - [`accounts_cli`]: `headway users` and `headway tokens`;
 //! - [`assets`]: the site's files, their compressed copies, checked with the server at every use;
-//! - [`compression`]: gzipped answers, `Vary` on every compressed one;
+//! - [`compression`]: answers compressed (brotli or gzip), `Vary` on every compressed one;
 //! - [`refusals`]: oversized bodies and refused server-function input get readable 4xx answers;
 //! - [`api`]: the JSON API for scripts, `/healthz` and `/readyz`;
 //! - [`admin`]: operator endpoints (notices) and the operator token;

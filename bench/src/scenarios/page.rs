@@ -170,7 +170,11 @@ pub async fn run(plan: &Plan) -> Section {
             sent_cell(name),
         ]);
     }
-    let sent_total: u64 = sent.iter().map(|a| a.bytes).sum();
+    let sent_total: u64 = sent
+        .iter()
+        .filter(|a| a.name != HISTORY_PAGE)
+        .map(|a| a.bytes)
+        .sum();
     let kib = |bytes: u64| {
         format!(
             "**{}** ({} KiB)",
@@ -198,14 +202,18 @@ pub async fn run(plan: &Plan) -> Section {
                 format!("history page HTML (`GET /`, {} jobs)", num(n as f64, 0)),
                 num(h.measured.body_a.len() as f64, 0),
                 num(gz as f64, 0),
-                "–".into(),
+                sent_cell(HISTORY_PAGE),
             ]);
             let all = gz_total + gz;
+            let html_sent = sent.iter().find(|a| a.name == HISTORY_PAGE);
             t.row(vec![
                 "**page total** (assets + HTML)".into(),
                 num((raw_total + h.measured.body_a.len() as u64) as f64, 0),
                 kib(all),
-                "–".into(),
+                match html_sent {
+                    Some(html) => kib(sent_total + html.bytes),
+                    None => "–".into(),
+                },
             ]);
         }
         Err(e) => s.fail(format!("history page: {e}")),
@@ -311,20 +319,31 @@ struct Sent {
     encoding: String,
 }
 
-/// Fetches each dashboard asset of the site the way a browser asks for it.
-async fn sent_assets(plan: &Plan, addr: std::net::SocketAddr) -> Res<Vec<Sent>> {
+/// The history page's name among what is sent.
+const HISTORY_PAGE: &str = "history page";
+
+/// Fetches each dashboard asset of the site, and the history page as `cookie`'s user sees it,
+/// the way a browser asks for them.
+async fn sent_to_a_browser(
+    plan: &Plan,
+    addr: std::net::SocketAddr,
+    cookie: &str,
+) -> Res<Vec<Sent>> {
     let mut conn = Conn::connect(addr).await.map_err(|e| e.to_string())?;
     let mut sent = Vec::new();
-    for name in ASSETS {
-        if !plan.site_root.join("pkg").join(name).exists() {
-            continue;
-        }
-        let path = format!("/pkg/{name}");
+    let files = ASSETS
+        .into_iter()
+        .filter(|name| plan.site_root.join("pkg").join(name).exists())
+        .map(|name| (name, format!("/pkg/{name}")));
+    for (name, path) in files.chain([(HISTORY_PAGE, "/".to_owned())]) {
         let r = conn
             .request(
                 "GET",
                 &path,
-                &[("accept-encoding", BROWSER_ACCEPT_ENCODING)],
+                &[
+                    ("accept-encoding", BROWSER_ACCEPT_ENCODING),
+                    ("Cookie", cookie),
+                ],
                 None,
             )
             .await
@@ -394,7 +413,7 @@ async fn history(plan: &Plan) -> Res<History> {
     let started = Instant::now();
     let server = Server::headway(options("history-2.log")).await?;
     let restart_s = started.elapsed().as_secs_f64();
-    let result = match sent_assets(plan, server.addr).await {
+    let result = match sent_to_a_browser(plan, server.addr, &cookie_a).await {
         Ok(sent) => measure(plan, server.addr, &cookie_a, &cookie_b, &newest)
             .await
             .map(|m| (m, sent)),
