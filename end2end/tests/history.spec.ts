@@ -27,15 +27,17 @@ test('history: counts per status, filters in the URL, pages both ways, search by
   // Pages of two, older then newer again, with the filter kept.
   await page.goto('/?status=succeeded&limit=2');
   await expect(rows).toHaveCount(2);
-  const first = await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-job-id')));
+  const rowIds = () => rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-job-id')));
+  const first = await rowIds();
   await page.getByRole('link', { name: 'Older →' }).click();
+  // The next page's rows are read once it has loaded, not while it is still arriving.
+  await page.waitForURL(/before=/);
   await expect(page).toHaveURL(/status=succeeded/);
-  await expect(page).toHaveURL(/before=/);
-  const second = await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-job-id')));
+  const second = await rowIds();
   expect(second).toHaveLength(2);
   expect(second.filter((id) => first.includes(id))).toEqual([]);
   await page.getByRole('link', { name: '← Newer' }).click();
-  expect(await rows.evaluateAll((r) => r.map((e) => e.getAttribute('data-job-id')))).toEqual(first);
+  await expect.poll(rowIds).toEqual(first);
 
   // Search: the start of an id finds that job; words of a message find the job that said them.
   await page.goto(`/?q=${ids[2].slice(0, 13)}`);
