@@ -5,6 +5,8 @@ use app as _;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // A build whose panics abort at once (`make site`) never runs a panic hook.
+    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     // `data-hydrated` is set by the page's last island (`app::components::Hydrated`).
