@@ -19,6 +19,12 @@ export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 WASM_TOOLCHAIN="${WASM_TOOLCHAIN:-nightly-2026-05-20}"
 
+# The names of the JavaScript functions the wasm imports, without wasm-bindgen's random digits
+# (scripts/import-names.mjs: -3.8 KB gzip -9 for the dashboard).
+import_names() {
+  node scripts/import-names.mjs target/site/pkg/headway.wasm target/site/pkg/headway.js
+}
+
 # The `.gz` copies, from the files as built.
 gzip_copies() {
   find target/site -type f ! -name '*.gz' ! -name '*.br' -exec gzip -9 -n -k -f {} +
@@ -26,6 +32,7 @@ gzip_copies() {
 
 if [ "$WASM_TOOLCHAIN" = stable ]; then
   cargo leptos build --release --split --precompress
+  import_names
   gzip_copies
   exit
 fi
@@ -42,5 +49,6 @@ RUSTUP_TOOLCHAIN="$WASM_TOOLCHAIN" \
   CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
   cargo leptos build --release --split --precompress --frontend-only
+import_names
 gzip_copies
 cargo leptos build --release --split --server-only

@@ -1,6 +1,10 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { test, expect, openDashboard, startJob, waitForStatus } from './fixtures';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
+import { test, expect, expectAccessible, openDashboard, startDemo, startJob, waitForStatus } from './fixtures';
+import { Headway } from './headway';
 
 // The site is built with `--split`: the islands of the job, settings and users pages are in wasm
 // files of their own, which the dashboard never loads.
@@ -94,5 +98,51 @@ test('every part of the wasm and its scripts reaches the browser compressed; the
       ['dashboard', 200],
       ['job', 304],
     ]);
+  }
+});
+
+// `make site` renames the JavaScript functions the wasm imports, without wasm-bindgen's random
+// digits (`scripts/import-names.mjs`). Here on a copy of the site under test (the debug one in
+// CI): the renamed pair still hydrates the dashboard, which starts a job and follows it live.
+test("the wasm's imports renamed as `make site` does: the dashboard hydrates and follows a job", async ({ page }) => {
+  const repo = resolve(__dirname, '../..');
+  const importNames = (pkg: string) => readFileSync(`${pkg}/headway.js`, 'utf8').match(/__wbg_\w*?_[0-9a-f]{16}(?!\w)/g) ?? [];
+  // A counter padded with zeros, where wasm-bindgen writes 16 random digits.
+  const counted = (name: string) => /_0{8}[0-9a-f]{8}$/.test(name);
+  if (existsSync(`${repo}/target/site/pkg/headway.wasm.br`)) {
+    // A release site: `make site` has renamed them already.
+    expect(importNames(`${repo}/target/site/pkg`).filter((n) => !counted(n))).toEqual([]);
+  }
+
+  const site = mkdtempSync(join(tmpdir(), 'headway-site-'));
+  const server = new Headway(11, `target/e2e/import-names-${Date.now()}.db`, {}, ['--site-root', site]);
+  try {
+    cpSync(`${repo}/target/site`, site, { recursive: true });
+    const size = statSync(`${site}/pkg/headway.wasm`).size;
+    execFileSync('node', ['scripts/import-names.mjs', `${site}/pkg/headway.wasm`, `${site}/pkg/headway.js`], { cwd: repo });
+    const names = importNames(`${site}/pkg`);
+    expect(names.length).toBeGreaterThan(100);
+    expect(names.filter((n) => !counted(n))).toEqual([]);
+    expect(statSync(`${site}/pkg/headway.wasm`).size).toBe(size);
+    // A debug site's copies are none; a release site's brotli copy is the renamed file.
+    for (const file of ['headway.wasm', 'headway.js']) {
+      const br = `${site}/pkg/${file}.br`;
+      if (existsSync(br)) expect(brotliDecompressSync(readFileSync(br)).equals(readFileSync(`${site}/pkg/${file}`)), br).toBe(true);
+    }
+
+    await server.start();
+    await page.goto(server.url);
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+    await startDemo(page, 5, 100);
+    const row = page.locator('.job-list article.job').first();
+    await expect(row.locator('.status-word')).toHaveText('succeeded', { timeout: 20_000 });
+    await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '5');
+    await expectAccessible(page);
+  } finally {
+    // Away from the page first, so that it does not try to reconnect to the stopped server.
+    await page.goto('about:blank');
+    await server.stop();
+    rmSync(site, { recursive: true, force: true });
   }
 });
