@@ -16,15 +16,17 @@ use crate::store::QueuedJob;
 use crate::writer::Writer;
 use futures::FutureExt;
 use model::{JobError, JobStatus};
+use slots::{Running, Slots};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
-use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+mod slots;
 
 /// Limits and timings of the runner.
 #[derive(Debug, Clone)]
@@ -49,7 +51,7 @@ pub struct Runner {
     /// it is not registered (it claims nothing then).
     me: Mutex<Option<Arc<str>>>,
     data_root: Arc<PathBuf>,
-    running: Mutex<HashMap<String, Running>>,
+    running: Mutex<Slots>,
     /// Something may have become claimable.
     wake: Notify,
     tracker: TaskTracker,
@@ -57,15 +59,6 @@ pub struct Runner {
     shutdown: CancellationToken,
     /// The runtime jobs run on.
     runtime: tokio::runtime::Handle,
-}
-
-struct Running {
-    owner: String,
-    kind: String,
-    /// The process id the job was claimed under: the fence of its writes.
-    fence: Arc<str>,
-    cancel: CancellationToken,
-    abort: Option<AbortHandle>,
 }
 
 impl Runner {
@@ -77,7 +70,7 @@ impl Runner {
             data_root: Arc::new(config.data_root.clone()),
             config,
             me: Mutex::new(Some(me.into())),
-            running: Mutex::new(HashMap::new()),
+            running: Mutex::new(Slots::default()),
             wake: Notify::new(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
@@ -157,13 +150,15 @@ impl Runner {
             }
             let Some(me) = self.me() else { return };
             let kinds = self.kinds.names().map(str::to_string).collect();
-            let claimed = match self
+            self.running.lock().unwrap().begin_claim();
+            let claimed = self
                 .writer
                 .claim(&me, free as u32, kinds, self.limits())
-                .await
-            {
+                .await;
+            let claimed = match claimed {
                 Ok(claimed) => claimed,
                 Err(e) => {
+                    self.running.lock().unwrap().end_claim();
                     tracing::error!(error = %e, "cannot claim queued jobs; trying again when woken");
                     return;
                 }
@@ -172,6 +167,7 @@ impl Runner {
             for job in claimed {
                 self.start_job(job, Arc::clone(&me));
             }
+            self.running.lock().unwrap().end_claim();
             if !more {
                 return;
             }
@@ -196,7 +192,7 @@ impl Runner {
         let cancel = self.shutdown.child_token();
         let id = claimed.job.id.clone();
         let mut running = self.running.lock().unwrap();
-        running.insert(
+        let asked_to_stop = running.insert(
             id.clone(),
             Running {
                 owner: claimed.owner.clone(),
@@ -211,6 +207,10 @@ impl Runner {
             .spawn(Arc::clone(self).run(claimed, fence, cancel));
         if let Some(r) = running.get_mut(&id) {
             r.abort = Some(handle.abort_handle());
+        }
+        drop(running);
+        if asked_to_stop {
+            self.stop(&id);
         }
     }
 
@@ -318,18 +318,19 @@ impl Runner {
 
     /// Whether this process runs the job now.
     pub fn runs(&self, id: &str) -> bool {
-        self.running.lock().unwrap().contains_key(id)
+        self.running.lock().unwrap().contains(id)
     }
 
     /// Asks a job this process runs to stop: it has `grace` to do so before it is aborted
-    /// (`cancelled`, code `cancel_timeout`). False if this process does not run it. The job's
-    /// move to `cancelling` is the caller's to record.
+    /// (`cancelled`, code `cancel_timeout`). False if this process does not run it; a job its
+    /// claim under way has taken is stopped as it starts. The job's move to `cancelling` is the
+    /// caller's to record.
     pub fn stop(self: &Arc<Self>, id: &str) -> bool {
         let found = self
             .running
             .lock()
             .unwrap()
-            .get(id)
+            .stop_target(id)
             .map(|r| (r.owner.clone(), Arc::clone(&r.fence), r.cancel.clone()));
         let Some((owner, fence, cancel)) = found else {
             return false;
@@ -421,10 +422,14 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> JobError {
 
 #[cfg(test)]
 mod tests {
+    use super::{Runner, RunnerConfig};
     use crate::kinds::{JobContext, Kind, KindEnv, Registry, RunResult};
     use crate::store::{Access, Store};
-    use crate::{Caller, Engine, EngineConfig};
-    use model::{EventType, JobStatus};
+    use crate::testing::{Harness, FENCE, OWNER};
+    use crate::{new_id, now_ms, Caller, Engine, EngineConfig};
+    use model::{EventType, Job, JobStatus};
+    use std::collections::HashMap;
+    use std::sync::Arc;
     use std::time::Duration;
 
     /// Never looks at its cancellation, as a job stuck in a call that does not return.
@@ -445,6 +450,60 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
+    }
+
+    /// Stops only when asked, as a well-behaved long job.
+    struct Patient;
+
+    impl Kind for Patient {
+        type Params = DeafParams;
+        const NAME: &'static str = "patient";
+
+        async fn run(_: DeafParams, ctx: &mut JobContext) -> RunResult {
+            ctx.cancelled().await;
+            Ok(())
+        }
+    }
+
+    /// A claim publishes its jobs' move to `running` before the runner has given them a slot.
+    /// A stop request heard then (a cancel that arrives as the job is claimed) must stop the
+    /// job as it starts, not leave it running while shown `cancelling`. Here the request is
+    /// made as the claim's event is published, so it always falls in that window.
+    #[tokio::test]
+    async fn a_stop_heard_between_claim_and_start_stops_the_job() {
+        let h = Harness::new().await;
+        let config = RunnerConfig {
+            max_running: 4,
+            kind_limits: HashMap::new(),
+            // Long enough that only the job's own stop can end it within the wait below.
+            grace: Duration::from_secs(3600),
+            data_root: h.data_root.clone(),
+            poll: None,
+        };
+        let kinds = Registry::builtin().with::<Patient>();
+        let runner = Runner::start(h.writer.clone(), kinds, config, FENCE.into());
+        let heard = Arc::downgrade(&runner);
+        h.writer.observe(Box::new(move |id, status| {
+            if let (JobStatus::Running, Some(runner)) = (status, heard.upgrade()) {
+                runner.stop(id);
+            }
+        }));
+        let job = Job::queued(new_id(), "patient", serde_json::json!({}), now_ms());
+        let job = h.writer.create(OWNER, job).await.unwrap();
+        runner.poke();
+        let ended = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let stored = h.store.job(None, &job.id).await.unwrap().unwrap();
+                if stored.status.is_terminal() {
+                    return stored;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        let stored = h.store.job(None, &job.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, JobStatus::Cancelled, "{ended:?}");
+        runner.shutdown().await;
     }
 
     /// The claim records a job `running` (and publishes it) before the runner has started it.

@@ -20,9 +20,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-const OWNER: &str = "test-owner";
+pub(crate) const OWNER: &str = "test-owner";
 /// The process the test's jobs are claimed by.
-const FENCE: &str = "test-process";
+pub(crate) const FENCE: &str = "test-process";
 
 /// Whether this run's tests use PostgreSQL.
 pub(crate) fn on_postgres() -> bool {
