@@ -188,10 +188,19 @@ impl Runner {
             .collect()
     }
 
+    /// Gives a claimed job its slot and runs it, unless this process gave up the id it was
+    /// claimed under meanwhile ([`Runner::abandon`]): the job is then an orphan, taken over
+    /// like every other job of that id, and never runs here.
     fn start_job(self: &Arc<Self>, claimed: QueuedJob, fence: Arc<str>) {
         let cancel = self.shutdown.child_token();
         let id = claimed.job.id.clone();
+        // Under the slots' lock: `abandon` gives up the id before it empties the slots, so a
+        // job either sees the id gone here or gets a slot that `abandon` then empties.
         let mut running = self.running.lock().unwrap();
+        if self.me().as_deref() != Some(&*fence) {
+            tracing::warn!(job = %id, "claimed under an id this process gave up; left to be taken over");
+            return;
+        }
         let asked_to_stop = running.insert(
             id.clone(),
             Running {
@@ -504,6 +513,66 @@ mod tests {
         let stored = h.store.job(None, &job.id).await.unwrap().unwrap();
         assert_eq!(stored.status, JobStatus::Cancelled, "{ended:?}");
         runner.shutdown().await;
+    }
+
+    /// Counts its runs; stops when asked.
+    struct Counted;
+
+    static COUNTED_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    impl Kind for Counted {
+        type Params = DeafParams;
+        const NAME: &'static str = "counted";
+
+        async fn run(_: DeafParams, ctx: &mut JobContext) -> RunResult {
+            COUNTED_RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            ctx.cancelled().await;
+            Ok(())
+        }
+    }
+
+    /// A process taken for dead gives up its id ([`Runner::abandon`]); the jobs claimed under
+    /// it are taken over by whoever looks first. A job whose claim was under way then must not
+    /// start here as well: it stays as claimed, for the takeover, and its kind never runs.
+    #[tokio::test]
+    async fn a_job_claimed_as_the_runner_abandons_its_id_is_left_for_the_takeover() {
+        let h = Harness::new().await;
+        let config = RunnerConfig {
+            max_running: 4,
+            kind_limits: HashMap::new(),
+            grace: Duration::from_millis(100),
+            data_root: h.data_root.clone(),
+            poll: None,
+        };
+        let kinds = Registry::builtin().with::<Counted>();
+        let runner = Runner::start(h.writer.clone(), kinds, config, FENCE.into());
+        let heard = Arc::downgrade(&runner);
+        h.writer.observe(Box::new(move |_, status| {
+            if let (JobStatus::Running, Some(runner)) = (status, heard.upgrade()) {
+                runner.abandon();
+            }
+        }));
+        let job = Job::queued(new_id(), "counted", serde_json::json!({}), now_ms());
+        let job = h.writer.create(OWNER, job).await.unwrap();
+        runner.poke();
+        // The claim moves the job to `running` (and the observer abandons the id then).
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while h.store.job(None, &job.id).await.unwrap().unwrap().status != JobStatus::Running {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the job is claimed");
+        // Shutdown waits for the claim under way and for every job it started.
+        runner.shutdown().await;
+        let stored = h.store.job(None, &job.id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.status,
+            JobStatus::Running,
+            "left as claimed: {stored:?}"
+        );
+        assert_eq!(COUNTED_RUNS.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(runner.running_count(), 0);
     }
 
     /// The claim records a job `running` (and publishes it) before the runner has started it.
