@@ -13,11 +13,10 @@ run: setup site
 	./target/release/headway --addr $(ADDR) --database-url $(DATABASE_URL)
 
 ## Set up what is missing and run every test: unit, integration, end to end.
-## The end-to-end tests run on the debug build, which shares its compiled dependencies with the
-## Rust tests; `make e2e-release` runs them on the release build. The site is built after the
-## Rust tests: `cargo leptos build` must be the last to write target/debug/headway, whose pages
-## name the wasm file as cargo-leptos writes it.
-test: setup-test fmt-check sqlx-check unit site-dev e2e bench-smoke
+## The end-to-end tests run on the debug build: the server the Rust tests were built with
+## (target/debug/headway, which `cargo test` builds for the integration tests) and the debug
+## site's wasm and styles; `make e2e-release` runs them on the release build.
+test: setup-test fmt-check sqlx-check unit site-front e2e bench-smoke
 
 setup:
 	scripts/setup.sh build
@@ -32,9 +31,14 @@ setup-test:
 site:
 	scripts/site.sh
 
-## Debug build of the same (what `make test` drives in the browser).
+## Debug build of the same.
 site-dev:
 	cargo leptos build --split
+
+## The debug site without its server: the wasm bundle, scripts and styles (for `make test`).
+.PHONY: site-front
+site-front:
+	cargo leptos build --split --frontend-only
 
 ## Unit tests (model, engine and its store, app, bench) and integration tests (the real server
 ## in-process and as processes, real SSE) on SQLite, with the multi-process tests on PostgreSQL
@@ -59,8 +63,8 @@ sqlx-check:
 sqlx-prepare:
 	scripts/sqlx-prepare.sh
 
-## Playwright in Debian's Chromium against the last debug build (make site-dev), after the
-## tests' own type check.
+## Playwright in Debian's Chromium against the last debug build (make site-dev; in `make test`,
+## the server the Rust tests built and make site-front), after the tests' own type check.
 e2e:
 	cd end2end && npx tsc --noEmit -p . && HEADWAY_BIN=target/debug/headway npx playwright test
 

@@ -338,9 +338,10 @@ fn router(state: AppState) -> Router {
 }
 
 /// Leptos' settings: the ones cargo-leptos exports when it runs the server, else defaults that
-/// match this workspace's `[[workspace.metadata.leptos]]`.
+/// match this workspace's `[[workspace.metadata.leptos]]`. (`LEPTOS_OUTPUT_NAME` alone does not
+/// tell: cargo sets it for every build and test, see `.cargo/config.toml`.)
 fn leptos_options(config: &Config, addr: SocketAddr) -> LeptosOptions {
-    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_some() {
+    if std::env::var_os("LEPTOS_SITE_ROOT").is_some() {
         if let Ok(conf) = get_configuration(None) {
             let mut options = conf.leptos_options;
             options.site_addr = addr;

@@ -52,7 +52,6 @@ impl Headway {
             .arg(dir.join("files"))
             .args(args)
             .env("RUST_LOG", "info")
-            .env_remove("LEPTOS_OUTPUT_NAME")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if database.starts_with("postgres") {
