@@ -481,25 +481,11 @@ mod tests {
     #[tokio::test]
     async fn a_stop_heard_between_claim_and_start_stops_the_job() {
         let h = Harness::new().await;
-        let config = RunnerConfig {
-            max_running: 4,
-            kind_limits: HashMap::new(),
-            // Long enough that only the job's own stop can end it within the wait below.
-            grace: Duration::from_secs(3600),
-            data_root: h.data_root.clone(),
-            poll: None,
-        };
-        let kinds = Registry::builtin().with::<Patient>();
-        let runner = Runner::start(h.writer.clone(), kinds, config, FENCE.into());
-        let heard = Arc::downgrade(&runner);
-        h.writer.observe(Box::new(move |id, status| {
-            if let (JobStatus::Running, Some(runner)) = (status, heard.upgrade()) {
-                runner.stop(id);
-            }
-        }));
-        let job = Job::queued(new_id(), "patient", serde_json::json!({}), now_ms());
-        let job = h.writer.create(OWNER, job).await.unwrap();
-        runner.poke();
+        // A grace long enough that only the job's own stop can end it within the wait below.
+        let (runner, job) = claim_one::<Patient>(&h, Duration::from_secs(3600), |runner, id| {
+            runner.stop(id);
+        })
+        .await;
         let ended = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 let stored = h.store.job(None, &job.id).await.unwrap().unwrap();
@@ -513,6 +499,35 @@ mod tests {
         let stored = h.store.job(None, &job.id).await.unwrap().unwrap();
         assert_eq!(stored.status, JobStatus::Cancelled, "{ended:?}");
         runner.shutdown().await;
+    }
+
+    /// A runner on the harness's writer that runs kind `K`, and a job of `K` it is poked to
+    /// claim; `on_claim` is called with the job's id as the claim's move to `running` is
+    /// published, before the runner has given it a slot.
+    async fn claim_one<K: Kind>(
+        h: &Harness,
+        grace: Duration,
+        on_claim: impl Fn(&Arc<Runner>, &str) + Send + Sync + 'static,
+    ) -> (Arc<Runner>, Job) {
+        let config = RunnerConfig {
+            max_running: 4,
+            kind_limits: HashMap::new(),
+            grace,
+            data_root: h.data_root.clone(),
+            poll: None,
+        };
+        let kinds = Registry::builtin().with::<K>();
+        let runner = Runner::start(h.writer.clone(), kinds, config, FENCE.into());
+        let heard = Arc::downgrade(&runner);
+        h.writer.observe(Box::new(move |id, status| {
+            if let (JobStatus::Running, Some(runner)) = (status, heard.upgrade()) {
+                on_claim(&runner, id);
+            }
+        }));
+        let job = Job::queued(new_id(), K::NAME, serde_json::json!({}), now_ms());
+        let job = h.writer.create(OWNER, job).await.unwrap();
+        runner.poke();
+        (runner, job)
     }
 
     /// Counts its runs; stops when asked.
@@ -537,24 +552,10 @@ mod tests {
     #[tokio::test]
     async fn a_job_claimed_as_the_runner_abandons_its_id_is_left_for_the_takeover() {
         let h = Harness::new().await;
-        let config = RunnerConfig {
-            max_running: 4,
-            kind_limits: HashMap::new(),
-            grace: Duration::from_millis(100),
-            data_root: h.data_root.clone(),
-            poll: None,
-        };
-        let kinds = Registry::builtin().with::<Counted>();
-        let runner = Runner::start(h.writer.clone(), kinds, config, FENCE.into());
-        let heard = Arc::downgrade(&runner);
-        h.writer.observe(Box::new(move |_, status| {
-            if let (JobStatus::Running, Some(runner)) = (status, heard.upgrade()) {
-                runner.abandon();
-            }
-        }));
-        let job = Job::queued(new_id(), "counted", serde_json::json!({}), now_ms());
-        let job = h.writer.create(OWNER, job).await.unwrap();
-        runner.poke();
+        let (runner, job) = claim_one::<Counted>(&h, Duration::from_millis(100), |runner, _| {
+            runner.abandon();
+        })
+        .await;
         // The claim moves the job to `running` (and the observer abandons the id then).
         tokio::time::timeout(Duration::from_secs(10), async {
             while h.store.job(None, &job.id).await.unwrap().unwrap().status != JobStatus::Running {
