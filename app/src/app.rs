@@ -20,6 +20,8 @@ const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/s
 
 /// The document around every page. The server renders it; islands hydrate inside it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::security::apply();
     let theme = theme();
     view! {
         <!DOCTYPE html>
@@ -82,8 +84,8 @@ pub fn App() -> impl IntoView {
 fn show_system() -> bool {
     #[cfg(feature = "ssr")]
     {
-        let open = use_context::<crate::api::SystemOpen>().is_some_and(|o| o.0);
-        open || signed_in().is_some_and(|w| w.role >= crate::model::Role::Operator)
+        crate::api::system_open()
+            || signed_in().is_some_and(|w| w.role >= crate::model::Role::Operator)
     }
     #[cfg(not(feature = "ssr"))]
     {

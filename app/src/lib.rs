@@ -11,6 +11,7 @@
 //! - [`components`]: views; the islands among them are the only code that runs in the browser;
 //! - [`live`]: the browser side of the event stream, one `EventSource` per tab shared by every
 //!   island;
+//! - `security` (server only): each page's Content-Security-Policy;
 //! - [`api`]: server functions, thin: who is calling, then the engine (the `engine` crate,
 //!   linked only into the server).
 
@@ -21,6 +22,8 @@ pub mod format;
 pub mod live;
 pub mod pace;
 pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod security;
 pub mod theme;
 
 pub use model;

@@ -79,7 +79,13 @@ impl Server {
             .arg("--data-root")
             .arg(o.data_root)
             .arg("--max-running")
-            .arg(o.max_running.to_string());
+            .arg(o.max_running.to_string())
+            // The benchmarks' jobs are one user's: they may fill every slot, as before shares.
+            .arg("--max-running-per-user")
+            .arg(o.max_running.to_string())
+            // Their clients open more streams and queue more jobs than a person does.
+            .args(["--max-streams-per-user", "1000000"])
+            .args(["--max-queued-per-user", "1000000"]);
         if o.role != Role::All {
             cmd.arg("--role").arg(o.role.as_str());
         }

@@ -2,8 +2,9 @@ import AxeBuilder from '@axe-core/playwright';
 import { test as base, expect, type Browser, type Page } from '@playwright/test';
 
 // Every test fails on any browser console error or uncaught page error (hydration panics show
-// up there), and on any serious or critical finding of axe-core's accessibility rules on the
-// pages it leaves open. A test that provokes an expected network error describes it with
+// up there), on anything the pages' Content-Security-Policy refused (each refusal is reported as
+// a console error too, with what it blocked), and on any serious or critical finding of
+// axe-core's accessibility rules on the pages it leaves open. A test that provokes an expected network error describes it with
 // `allowConsole` (one pattern; alternatives with `|`).
 type Fixtures = { consoleErrors: string[]; allowConsole: RegExp | null };
 
@@ -21,6 +22,11 @@ export const test = base.extend<Fixtures>({
         });
         page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
       };
+      await context.addInitScript(() => {
+        document.addEventListener('securitypolicyviolation', (e) => {
+          console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`);
+        });
+      });
       context.pages().forEach(watch);
       context.on('page', watch);
       await use(errors);

@@ -3,7 +3,10 @@
 //! `headway users` / `headway tokens` commands alike, on whichever store they open.
 //!
 //! Passwords are hashed with Argon2 (`password-auth`, OWASP's parameters), off the async
-//! threads. A token is 244 random bits shown once; only its SHA-256 is stored.
+//! threads, a few at a time: each hash takes 19 MiB and tens of milliseconds, so a burst of
+//! sign-ins waits its turn (at most [`HASHING_WAIT`], then 503 with `Retry-After`) instead of
+//! taking the server's memory. A token is 244 random bits shown once; only its SHA-256 is
+//! stored.
 
 use crate::store::{Store, TokenRow, UserRow};
 use crate::Caller;
@@ -15,10 +18,18 @@ use sha2::{Digest, Sha256};
 pub const TOKEN_PREFIX: &str = "hw_";
 /// The most characters of a token's name.
 const MAX_TOKEN_NAME: usize = 100;
+/// Password hashes computed at once by one process.
+pub const HASHING_AT_ONCE: usize = 2;
+/// How long a password check waits for its turn before the caller is told to come back.
+pub const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Accounts {
     store: Store,
+    /// Turns to compute a password hash: [`HASHING_AT_ONCE`], shared by every clone.
+    hashing: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Moves on every change to an account or token made through this process.
+    changes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// What a sign-in attempt came to.
@@ -30,7 +41,52 @@ pub enum SignIn {
 
 impl Accounts {
     pub fn new(store: Store) -> Accounts {
-        Accounts { store }
+        Accounts {
+            store,
+            hashing: std::sync::Arc::new(tokio::sync::Semaphore::new(HASHING_AT_ONCE)),
+            changes: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
+
+    /// Told of every change to an account or token made through this process (a new role, a
+    /// password, disabling, a revoked token): open streams check at once whether their caller
+    /// still holds. Changes made elsewhere (another process, `headway users`) are found by the
+    /// streams' periodic checks.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Runs `work` (an Argon2 hash or check) on the blocking pool once a turn is free; 503 with
+    /// `Retry-After` if none frees within [`HASHING_WAIT`].
+    async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let turn = tokio::time::timeout(HASHING_WAIT, self.hashing.clone().acquire_owned())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorCode::Unavailable,
+                    "the server is busy checking other passwords; try again in a moment",
+                )
+                .retry_after(2)
+            })?;
+        tokio::task::spawn_blocking(move || {
+            let done = work();
+            drop(turn);
+            done
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "a password hash stopped unexpectedly");
+            AppError::internal()
+        })
     }
 
     /// Adds an account.
@@ -41,7 +97,7 @@ impl Accounts {
             id: crate::new_id(),
             name: name.to_string(),
             role: role.as_str().to_string(),
-            password_hash: hash_password(password).await?,
+            password_hash: self.hash_password(password).await?,
             disabled: false,
             generation: 0,
             created_at: crate::now_ms(),
@@ -72,7 +128,10 @@ impl Accounts {
             .await
             .map_err(failed("change a role"))?
         {
-            true => Ok(()),
+            true => {
+                self.changed();
+                Ok(())
+            }
             false => Err(no_such_user(name)),
         }
     }
@@ -80,14 +139,17 @@ impl Accounts {
     /// Sets a new password; every session of the account ends.
     pub async fn set_password(&self, name: &str, password: &str) -> Result<(), AppError> {
         check_password(password).map_err(|m| invalid("password", m))?;
-        let hash = hash_password(password).await?;
+        let hash = self.hash_password(password).await?;
         match self
             .store
             .update_user_secret(name, Some(&hash), None)
             .await
             .map_err(failed("change a password"))?
         {
-            true => Ok(()),
+            true => {
+                self.changed();
+                Ok(())
+            }
             false => Err(no_such_user(name)),
         }
     }
@@ -101,7 +163,10 @@ impl Accounts {
             .await
             .map_err(failed("disable an account"))?
         {
-            true => Ok(()),
+            true => {
+                self.changed();
+                Ok(())
+            }
             false => Err(no_such_user(name)),
         }
     }
@@ -113,15 +178,14 @@ impl Accounts {
             .user_by_name(name)
             .await
             .map_err(failed("read an account"))?;
-        let hash = user
-            .as_ref()
-            .map_or_else(|| DUMMY_HASH.clone(), |u| u.password_hash.clone());
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
         let password = password.to_string();
-        let matches = tokio::task::spawn_blocking(move || {
-            password_auth::verify_password(password, &hash).is_ok()
-        })
-        .await
-        .map_err(|_| AppError::internal())?;
+        let matches = self
+            .hashing(move || {
+                let hash = hash.as_deref().unwrap_or(&DUMMY_HASH);
+                password_auth::verify_password(password, hash).is_ok()
+            })
+            .await?;
         Ok(match user {
             Some(user) if matches && !user.disabled => SignIn::Ok(user),
             _ => SignIn::Refused,
@@ -257,7 +321,10 @@ impl Accounts {
             .await
             .map_err(failed("revoke a token"))?
         {
-            true => Ok(()),
+            true => {
+                self.changed();
+                Ok(())
+            }
             false => Err(AppError::new(ErrorCode::NotFound, "no such token")),
         }
     }
@@ -278,11 +345,12 @@ impl Accounts {
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| password_auth::generate_hash("not a password of anyone's"));
 
-async fn hash_password(password: &str) -> Result<String, AppError> {
-    let password = password.to_string();
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password))
-        .await
-        .map_err(|_| AppError::internal())
+impl Accounts {
+    async fn hash_password(&self, password: &str) -> Result<String, AppError> {
+        let password = password.to_string();
+        self.hashing(move || password_auth::generate_hash(password))
+            .await
+    }
 }
 
 /// The stored form of a token: its SHA-256, in hex.

@@ -1,6 +1,7 @@
 //! Bulk actions: cancel or re-run many of the caller's jobs at once, named by id or by a history
 //! filter. Each job is handled as a single action would handle it, so only jobs the caller may
-//! act on are touched, and each one's result says what became of it.
+//! act on are touched, and each one's result says what became of it. A re-run must fit the
+//! caller's share of the queue whole (see [`crate::shares`]).
 
 use crate::caller::Caller;
 use crate::engine::Engine;
@@ -35,6 +36,8 @@ impl Engine {
         caller.may_act()?;
         caller.may_start()?;
         let ids = self.bulk_targets(caller, request).await?;
+        // The whole re-run must fit the caller's share of the queue, or none of it starts.
+        self.check_room(caller, ids.len() as u64).await?;
         let mut results = Vec::with_capacity(ids.len());
         for id in ids {
             results.push(outcome(id.clone(), self.rerun(caller, &id).await));

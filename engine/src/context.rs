@@ -4,10 +4,10 @@
 //! second, but at most one sample per [`SAMPLE_EVERY`] reaches the writer (and so the store and
 //! the wire). Status changes and log lines are never coalesced.
 
+use crate::kinds::files::Files;
 use crate::store::Fence;
 use crate::writer::Writer;
 use model::{Level, LogLevel, Progress};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -30,8 +30,8 @@ pub struct JobContext {
     stop: CancellationToken,
     /// What a resumable kind saved last time this job ran, if it was interrupted.
     resume_from: Option<serde_json::Value>,
-    /// The directory file-based kinds may read and write in; nothing outside it.
-    data_root: Arc<PathBuf>,
+    /// What the job may open: its owner's part of the data folder.
+    files: Arc<Files>,
 }
 
 impl JobContext {
@@ -44,7 +44,7 @@ impl JobContext {
         progress: Progress,
         stop: CancellationToken,
         resume_from: Option<serde_json::Value>,
-        data_root: Arc<PathBuf>,
+        files: Arc<Files>,
     ) -> JobContext {
         JobContext {
             job_id,
@@ -56,7 +56,7 @@ impl JobContext {
             dirty: false,
             stop,
             resume_from,
-            data_root,
+            files,
         }
     }
 
@@ -149,10 +149,10 @@ impl JobContext {
         self.resume_from.as_ref()
     }
 
-    /// The directory file-based kinds work in (`--data-root`). Kinds must resolve every path
-    /// they are given inside it (see `kinds::paths`).
-    pub fn data_root(&self) -> &Path {
-        &self.data_root
+    /// What the job may open: its owner's part of the data folder (`--data-root`). Kinds open
+    /// every file they are given through it (see `kinds::files`).
+    pub fn files(&self) -> &Files {
+        &self.files
     }
 
     pub fn is_cancelled(&self) -> bool {

@@ -3,9 +3,11 @@
 
 use crate::bus::Bus;
 use crate::caller::Caller;
+use crate::kinds::files::Files;
 use crate::kinds::{KindEnv, Registry};
 use crate::membership::Membership;
 use crate::runner::{Runner, RunnerConfig};
+use crate::shares::QueueShares;
 use crate::store::{Store, StoreError};
 use crate::writer::{WriteError, Writer};
 use crate::{is_job_id, new_id, now_ms};
@@ -45,6 +47,10 @@ pub struct EngineConfig {
     pub role: String,
     /// How long a process sharing the database may be silent before its jobs are taken over.
     pub lease: Duration,
+    /// Jobs one user may have waiting in the queue.
+    pub max_queued_per_user: u64,
+    /// Jobs one user may have running at once in the deployment.
+    pub max_running_per_user: usize,
 }
 
 impl Default for EngineConfig {
@@ -62,6 +68,8 @@ impl Default for EngineConfig {
             runs_jobs: true,
             role: "all".into(),
             lease: Duration::from_secs(30),
+            max_queued_per_user: 1000,
+            max_running_per_user: 12,
         }
     }
 }
@@ -85,7 +93,8 @@ pub(crate) struct Inner {
     pub(crate) runner: Option<Arc<Runner>>,
     pub(crate) membership: Arc<Membership>,
     pub(crate) kinds: Registry,
-    pub(crate) env: KindEnv,
+    /// The directory file-based kinds work in; each caller sees their part of it.
+    pub(crate) data_root: PathBuf,
     /// Cancelled when the server starts shutting down: open streams end on it.
     stopping: CancellationToken,
     /// Events up to this id may have been pruned: a cursor below it cannot be replayed.
@@ -102,6 +111,8 @@ pub(crate) struct Inner {
     pub(crate) max_running: usize,
     pub(crate) kind_limits: HashMap<String, usize>,
     pub(crate) head_samples: crate::system::HeadSamples,
+    /// Each user's share of the queue.
+    queue_shares: QueueShares,
 }
 
 /// Why the engine could not start.
@@ -134,9 +145,6 @@ impl Engine {
         let version_event_id = store.version_event(version).await?;
         let pruned_through = store.pruned_through().await?;
         let writer = Writer::start(store.clone(), Arc::clone(&bus), version_event_id).await?;
-        let env = KindEnv {
-            data_root: config.data_root.clone(),
-        };
         // Jobs left running by processes that are gone come back before anything is claimed.
         let membership = Membership::join(
             store.clone(),
@@ -150,6 +158,7 @@ impl Engine {
         let runner_config = RunnerConfig {
             max_running: config.max_running.max(1),
             kind_limits: config.kind_limits.clone(),
+            per_owner: config.max_running_per_user.max(1),
             grace: config.grace,
             data_root: config.data_root.clone(),
             // Other processes' jobs reach this one as events; a slow look now and then is the
@@ -177,7 +186,7 @@ impl Engine {
                 runner,
                 membership,
                 kinds: config.kinds,
-                env,
+                data_root: config.data_root.clone(),
                 stopping,
                 pruned_through: AtomicI64::new(pruned_through),
                 retention: config.retention,
@@ -188,6 +197,7 @@ impl Engine {
                 head_samples: Default::default(),
                 max_running: config.max_running.max(1),
                 kind_limits: config.kind_limits.clone(),
+                queue_shares: QueueShares::new(config.max_queued_per_user),
             }),
         };
         engine.spawn_pruner();
@@ -355,7 +365,7 @@ impl Engine {
     ) -> Result<Job, AppError> {
         caller.may_start()?;
         let (params, timeout_ms) = take_timeout(params)?;
-        let params = self.inner.kinds.parse(kind, params, &self.inner.env)?;
+        let params = self.validate(caller, kind, Params::Json(params)).await?;
         self.insert_and_start(caller, kind, params, timeout_ms, None)
             .await
     }
@@ -368,7 +378,9 @@ impl Engine {
         form: &HashMap<String, String>,
     ) -> Result<Job, AppError> {
         caller.may_start()?;
-        let params = self.inner.kinds.parse_form(kind, form, &self.inner.env)?;
+        let params = self
+            .validate(caller, kind, Params::Form(form.clone()))
+            .await?;
         self.insert_and_start(caller, kind, params, None, None)
             .await
     }
@@ -380,9 +392,8 @@ impl Engine {
         caller.may_start()?;
         // Parameters are validated again: limits or files may have changed since.
         let params = self
-            .inner
-            .kinds
-            .parse(&origin.kind, origin.params, &self.inner.env)?;
+            .validate(caller, &origin.kind, Params::Json(origin.params))
+            .await?;
         self.insert_and_start(
             caller,
             &origin.kind,
@@ -391,6 +402,38 @@ impl Engine {
             Some(origin.id),
         )
         .await
+    }
+
+    /// Refuses `n` new jobs of the caller that would not fit their share of the queue as it is
+    /// (see [`crate::shares`]).
+    pub(crate) async fn check_room(&self, caller: &Caller, n: u64) -> Result<(), AppError> {
+        self.inner
+            .queue_shares
+            .check_room(&self.inner.store, caller.user(), n)
+            .await
+    }
+
+    /// Checks `params` for a job of `kind` started by `caller`, as they will be stored. On the
+    /// blocking pool: checking a file parameter opens the file.
+    async fn validate(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        params: Params,
+    ) -> Result<serde_json::Value, AppError> {
+        let env = KindEnv {
+            files: Files::for_caller(&self.inner.data_root, caller),
+        };
+        let (kinds, kind) = (self.inner.kinds.clone(), kind.to_string());
+        tokio::task::spawn_blocking(move || match params {
+            Params::Json(params) => kinds.parse(&kind, params, &env),
+            Params::Form(form) => kinds.parse_form(&kind, &form, &env),
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "checking a job's parameters stopped unexpectedly");
+            AppError::internal()
+        })?
     }
 
     async fn insert_and_start(
@@ -412,12 +455,14 @@ impl Engine {
             origin,
             ..Job::queued(new_id(), kind, params, now_ms())
         };
+        let shares = &self.inner.queue_shares;
         let job = self
             .inner
             .writer
-            .create(caller.user(), job)
+            .create_within(caller.user(), job, Some(shares.max()))
             .await
-            .map_err(|e| write_failed("store a new job", e))?;
+            .map_err(|e| write_failed("store a new job", e))?
+            .ok_or_else(|| shares.refusal(shares.max(), 1))?;
         if let Some(runner) = &self.inner.runner {
             runner.poke();
         }
@@ -553,6 +598,12 @@ fn observer(runner: std::sync::Weak<Runner>) -> crate::writer::Observer {
             _ => {}
         }
     })
+}
+
+/// A job's parameters as they came: JSON, or a form's fields.
+enum Params {
+    Json(serde_json::Value),
+    Form(HashMap<String, String>),
 }
 
 /// Takes the generic `timeout_ms` out of a job's parameters (every kind accepts it).

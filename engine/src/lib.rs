@@ -12,6 +12,7 @@
 //! - [`membership`]: this process among those sharing the store; takes over the jobs of processes that are gone;
 //! - [`queue`]: a queued job's place in line and expected start;
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
+//! - `shares`: each user's share of the queue;
 //! - [`context`]: what a running job reports through;
 //! - [`accounts`]: accounts and API tokens: passwords, sign-in checks, tokens;
 //! - [`kinds`]: the job kinds, each declared once by its parameter type;
@@ -29,6 +30,7 @@ pub mod kinds;
 pub mod membership;
 pub mod queue;
 pub mod runner;
+mod shares;
 pub mod store;
 pub mod system;
 pub mod telemetry;

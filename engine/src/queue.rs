@@ -1,12 +1,13 @@
 //! Where a queued job stands ([`QueueInfo`]): its place in line for the limit that holds it
 //! back (its kind's, when the kind's running and waiting jobs fill that limit, else the
-//! deployment's slots), and when it is expected to start: the running jobs free their slots when
+//! deployment's slots), in the order claims take jobs (a user with fewer jobs running goes
+//! first, see `store::FairPick`), and when it is expected to start: the running jobs free their slots when
 //! their progress says they will (or their kind's recent typical run time), and each job ahead
 //! then runs for its kind's typical time.
 
 use crate::caller::Caller;
 use crate::engine::{read_failed, Engine};
-use crate::store::RunningJob;
+use crate::store::{QueueStanding, RunningJob};
 use model::system::percentile;
 use model::{AppError, Job, JobStatus, QueueInfo};
 use std::cmp::Reverse;
@@ -45,14 +46,28 @@ impl Engine {
             return Ok(vec![None; jobs.len()]);
         }
         let reading = self.queue_reading().await?;
-        let mut infos = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            infos.push(match job.status {
-                JobStatus::Queued => self.place(&reading, job).await?,
+        let queued: Vec<String> = jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::Queued)
+            .map(|j| j.id.clone())
+            .collect();
+        let mut standings = self
+            .inner
+            .store
+            .queue_standings(&queued)
+            .await
+            .map_err(read_failed)?
+            .into_iter();
+        Ok(jobs
+            .iter()
+            .map(|job| match job.status {
+                JobStatus::Queued => standings
+                    .next()
+                    .flatten()
+                    .map(|standing| self.place(&reading, job, standing)),
                 _ => None,
-            });
-        }
-        Ok(infos)
+            })
+            .collect())
     }
 
     async fn queue_reading(&self) -> Result<Reading, AppError> {
@@ -82,23 +97,14 @@ impl Engine {
         })
     }
 
-    /// Where the queued `job` stands; `None` once it is no longer queued.
-    async fn place(&self, reading: &Reading, job: &Job) -> Result<Option<QueueInfo>, AppError> {
+    /// Where the queued `job` stands, from its `standing` in the queue.
+    fn place(&self, reading: &Reading, job: &Job, standing: QueueStanding) -> QueueInfo {
         let Reading {
             now,
             running,
             typical,
             slots,
         } = reading;
-        let Some(standing) = self
-            .inner
-            .store
-            .queue_standing(&job.id)
-            .await
-            .map_err(read_failed)?
-        else {
-            return Ok(None);
-        };
         let of_kind: Vec<RunningJob> = running
             .iter()
             .filter(|r| r.kind == job.kind)
@@ -107,7 +113,7 @@ impl Engine {
         let kind_limit = self.kind_limit(&job.kind);
         let kind_bound =
             kind_limit.is_some_and(|l| of_kind.len() as u64 + standing.ahead_of_kind >= l as u64);
-        let info = if let (true, Some(limit)) = (kind_bound, kind_limit) {
+        if let (true, Some(limit)) = (kind_bound, kind_limit) {
             let ahead = vec![
                 job.kind.clone();
                 standing
@@ -128,8 +134,7 @@ impl Engine {
                     .flatten(),
                 waiting_for: "all".into(),
             }
-        };
-        Ok(Some(info))
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //! longer this process's (another one took it over), what it still reports is refused.
 
 use crate::context::JobContext;
+use crate::kinds::files::Files;
 use crate::kinds::Registry;
 use crate::store::QueuedJob;
 use crate::writer::Writer;
@@ -35,6 +36,8 @@ pub struct RunnerConfig {
     pub max_running: usize,
     /// Per-kind limits that override the kinds' own `MAX_RUNNING`.
     pub kind_limits: HashMap<String, usize>,
+    /// Jobs one user may have running at once anywhere.
+    pub per_owner: usize,
     /// How long a job has to stop by itself after a cancel request or at shutdown.
     pub grace: Duration,
     pub data_root: PathBuf,
@@ -153,7 +156,13 @@ impl Runner {
             self.running.lock().unwrap().begin_claim();
             let claimed = self
                 .writer
-                .claim(&me, free as u32, kinds, self.limits())
+                .claim(
+                    &me,
+                    free as u32,
+                    kinds,
+                    self.limits(),
+                    self.config.per_owner.min(u32::MAX as usize) as u32,
+                )
                 .await;
             let claimed = match claimed {
                 Ok(claimed) => claimed,
@@ -234,6 +243,16 @@ impl Runner {
             .timeout_ms
             .map(Duration::from_millis)
             .or_else(|| self.kinds.default_timeout(&job.kind));
+        // The files it may open are its owner's, as their role is now.
+        let files = Files::for_owner(&*self.data_root, self.writer.store(), &owner).await;
+        let files = match files {
+            Ok(files) => Arc::new(files),
+            Err(e) => {
+                tracing::error!(job = %id, error = %e, "cannot tell whose files a job may open");
+                // Its owner's folder alone until the store answers: never more than theirs.
+                Arc::new(Files::own(&*self.data_root, &owner))
+            }
+        };
         let mut ctx = JobContext::new(
             id.clone(),
             owner.clone(),
@@ -242,7 +261,7 @@ impl Runner {
             job.progress,
             cancel.clone(),
             checkpoint,
-            Arc::clone(&self.data_root),
+            files,
         );
         // A kind that panics fails its job, not the server: the panic ends here.
         let work = AssertUnwindSafe(self.kinds.run(&job.kind, job.params, &mut ctx)).catch_unwind();
@@ -512,6 +531,7 @@ mod tests {
         let config = RunnerConfig {
             max_running: 4,
             kind_limits: HashMap::new(),
+            per_owner: 4,
             grace,
             data_root: h.data_root.clone(),
             poll: None,

@@ -11,6 +11,7 @@
 
 use crate::bus::Bus;
 use crate::context::JobContext;
+use crate::kinds::files::Files;
 use crate::kinds::KindEnv;
 use crate::store::{Access, Store};
 use crate::writer::Writer;
@@ -102,7 +103,7 @@ impl Harness {
     /// What kinds see when they validate parameters.
     pub fn env(&self) -> KindEnv {
         KindEnv {
-            data_root: self.data_root.clone(),
+            files: Files::whole(&self.data_root),
         }
     }
 
@@ -151,7 +152,7 @@ impl Harness {
             job.progress,
             stop.clone(),
             resume_from,
-            Arc::new(self.data_root.clone()),
+            Arc::new(Files::whole(&self.data_root)),
         );
         TestJob {
             id: job.id,

@@ -60,6 +60,11 @@ impl Writer {
     /// Publishes every event the store commits after `head` (the latest event id already
     /// seen): the head moves, then the bus carries the events, then the observer (see
     /// [`Writer::observe`]) hears of every job's new status.
+    /// The store it writes to (for reads that go with a change).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub async fn start(store: Store, bus: Arc<Bus>, head: i64) -> Result<Writer, StoreError> {
         let (heads, _) = watch::channel(head);
         let heads = Arc::new(heads);
@@ -171,12 +176,26 @@ impl Writer {
 
     /// Inserts a new job (with its `job` event) and returns it as stored.
     pub async fn create(&self, owner: &str, job: Job) -> Result<Job, WriteError> {
+        self.create_within(owner, job, None)
+            .await?
+            .ok_or_else(|| WriteError("a job without a limit was refused".into()))
+    }
+
+    /// Like [`Writer::create`], unless `owner` has `max_queued` jobs queued already: then
+    /// `None`, and nothing is written (see [`Change::Create`]).
+    pub async fn create_within(
+        &self,
+        owner: &str,
+        job: Job,
+        max_queued: Option<u64>,
+    ) -> Result<Option<Job>, WriteError> {
         let id = job.id.clone();
         self.unannounced.lock().unwrap().insert(id.clone());
         let outcome = self
             .ask(Change::Create {
                 owner: owner.into(),
                 job,
+                max_queued,
             })
             .await;
         // Logged under the lock, so that a claim on another thread cannot log "job started"
@@ -190,8 +209,9 @@ impl Writer {
                     tracing::info!(job = %job.id, kind = %job.kind, "job created");
                 }
                 drop(unannounced);
-                Ok(job)
+                Ok(Some(job))
             }
+            Outcome::Full { .. } => Ok(None),
             other => Err(unexpected(other)),
         }
     }
@@ -258,6 +278,7 @@ impl Writer {
         slots: u32,
         kinds: Vec<String>,
         limits: Vec<(String, u32)>,
+        per_owner: u32,
     ) -> Result<Vec<QueuedJob>, WriteError> {
         match self
             .ask(Change::Claim {
@@ -265,6 +286,7 @@ impl Writer {
                 slots,
                 kinds,
                 limits,
+                per_owner,
             })
             .await?
         {

@@ -24,6 +24,10 @@ pub enum ErrorCode {
     /// The job is in a state that does not allow this (e.g. cancelling a finished job).
     Conflict,
     PayloadTooLarge,
+    /// The request body did not arrive in time.
+    RequestTimeout,
+    /// The request named a host this server does not answer for (`Host`).
+    MisdirectedRequest,
     TooManyRequests,
     Unavailable,
     Internal,
@@ -39,6 +43,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::RequestTimeout => 408,
+            ErrorCode::MisdirectedRequest => 421,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
@@ -59,6 +65,10 @@ pub struct AppError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// Seconds after which trying again may succeed (a limit that frees up): sent as
+    /// `Retry-After` too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -67,7 +77,19 @@ impl AppError {
             code,
             message: message.into(),
             fields: Vec::new(),
+            retry_after: None,
         }
+    }
+
+    /// A refusal that lifts with time: `429 Too Many Requests` with `Retry-After`.
+    pub fn too_many(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        AppError::new(ErrorCode::TooManyRequests, message).retry_after(retry_after_secs)
+    }
+
+    /// Says when trying again may succeed (at least a second from now).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -112,6 +134,7 @@ impl AppError {
             code: ErrorCode::InvalidParams,
             message,
             fields,
+            retry_after: None,
         }
     }
 

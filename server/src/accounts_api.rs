@@ -11,20 +11,20 @@
 //! A failed sign-in says only that the name or the password is wrong, and past a few failures
 //! (per name and per client address) sign-in answers 429 with `Retry-After`.
 
-use crate::access_log::client_address;
 use crate::api::{ApiError, ApiJson, ApiResult};
+use crate::client::Client;
 use crate::config::AuthMode;
 use crate::identity::{Identity, SignInError};
 use crate::startup::AppState;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use engine::Caller;
 use model::accounts::{NewToken, TokenInfo, UserInfo};
 use model::{AppError, ErrorCode, Me, Role, TokenScope};
 use serde::Deserialize;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 #[derive(Deserialize)]
@@ -46,31 +46,62 @@ pub async fn me(State(state): State<AppState>, Extension(caller): Extension<Call
 /// `POST /api/v1/session`.
 pub async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<Client>,
     Extension(identity): Extension<Identity>,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Response {
-    let client = client_address(peer.ip(), &headers, &state.trusted_proxies);
-    match attempt(&state, &identity, &body.username, &body.password, client).await {
+    match attempt(
+        &state,
+        &identity,
+        &body.username,
+        &body.password,
+        client.addr,
+    )
+    .await
+    {
         Ok(me) => Json(me).into_response(),
         Err(SignInError::Refused) => ApiError(refused()).into_response(),
-        Err(SignInError::TooMany(wait)) => {
-            too_many(wait, ApiError(too_many_error(wait)).into_response())
-        }
+        Err(SignInError::TooMany(wait)) => ApiError(too_many_error(wait)).into_response(),
         Err(SignInError::Failed(e)) => ApiError(e).into_response(),
     }
 }
 
-/// `DELETE /api/v1/session`.
+/// `DELETE /api/v1/session`: signs out, or on an open server, forgets the browser's anonymous
+/// user (its cookie goes).
 pub async fn sign_out(
     State(state): State<AppState>,
     Extension(identity): Extension<Identity>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<Response> {
+    Ok(signed_out(&state, &identity)
+        .await?
+        .into_response_with(StatusCode::NO_CONTENT))
+}
+
+/// What signing out did: the cookie goes with the answer when an anonymous user was forgotten.
+struct SignedOut {
+    forgotten: bool,
+}
+
+impl SignedOut {
+    fn into_response_with(self, answer: impl IntoResponse) -> Response {
+        let mut response = answer.into_response();
+        if self.forgotten {
+            response.extensions_mut().insert(crate::identity::Forgotten);
+        }
+        response
+    }
+}
+
+async fn signed_out(state: &AppState, identity: &Identity) -> Result<SignedOut, AppError> {
     if let Some(session) = &identity.session {
         state.identities.sign_out(session).await?;
     }
-    Ok(StatusCode::NO_CONTENT)
+    if let Some(anonymous) = &identity.anonymous {
+        state.identities.forget(anonymous).await?;
+    }
+    Ok(SignedOut {
+        forgotten: identity.anonymous.is_some(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -85,30 +116,57 @@ pub struct SignInForm {
 /// the page asked for, or back to the form with a message).
 pub async fn sign_in_form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<Client>,
     Extension(identity): Extension<Identity>,
-    headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let client = client_address(peer.ip(), &headers, &state.trusted_proxies);
     let next = safe_next(&form.next);
-    match attempt(&state, &identity, &form.username, &form.password, client).await {
+    match attempt(
+        &state,
+        &identity,
+        &form.username,
+        &form.password,
+        client.addr,
+    )
+    .await
+    {
         Ok(_) => Redirect::to(next).into_response(),
         Err(SignInError::Refused) => Redirect::to(&format!(
             "/signin?failed=1&next={}",
             model::url_encode(next)
         ))
         .into_response(),
-        Err(SignInError::TooMany(wait)) => {
-            let secs = wait.as_secs().max(1);
-            too_many(wait, Html(format!(
-                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many attempts · Headway</title></head>\
-                 <body><main><h1>Too many failed sign-ins</h1><p>Try again in {secs} seconds.</p>\
-                 <p><a href=\"/signin\">Back to sign-in</a></p></main></body></html>"
-            )).into_response())
-        }
+        Err(SignInError::TooMany(wait)) => try_later(
+            too_many_error(wait),
+            "Too many failed sign-ins",
+            &format!("Try again in {} seconds.", wait.as_secs().max(1)),
+        ),
+        Err(SignInError::Failed(e)) if e.code == ErrorCode::Unavailable => try_later(
+            e,
+            "The server is busy",
+            "Too many people are signing in at this moment. Try again in a few seconds.",
+        ),
         Err(SignInError::Failed(e)) => ApiError(e).into_response(),
     }
+}
+
+/// A page for the sign-in form saying to come back later, with `error`'s status and
+/// `Retry-After`.
+fn try_later(error: AppError, title: &str, text: &str) -> Response {
+    let mut response = Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · Headway</title></head>\
+         <body><main><h1>{title}</h1><p>{text}</p>\
+         <p><a href=\"/signin\">Back to sign-in</a></p></main></body></html>"
+    ))
+    .into_response();
+    let api = ApiError(error).into_response();
+    *response.status_mut() = api.status();
+    if let Some(retry) = api.headers().get(header::RETRY_AFTER) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry.clone());
+    }
+    response
 }
 
 /// `POST /signout`: the header's form.
@@ -116,16 +174,13 @@ pub async fn sign_out_form(
     State(state): State<AppState>,
     Extension(identity): Extension<Identity>,
 ) -> Response {
-    if let Some(session) = &identity.session {
-        if let Err(e) = state.identities.sign_out(session).await {
-            return ApiError(e).into_response();
-        }
+    match signed_out(&state, &identity).await {
+        Ok(done) => done.into_response_with(Redirect::to(match state.identities.mode() {
+            AuthMode::Accounts => "/signin",
+            AuthMode::Open => "/",
+        })),
+        Err(e) => ApiError(e).into_response(),
     }
-    Redirect::to(match state.identities.mode() {
-        AuthMode::Accounts => "/signin",
-        AuthMode::Open => "/",
-    })
-    .into_response()
 }
 
 async fn attempt(
@@ -135,6 +190,12 @@ async fn attempt(
     password: &str,
     client: IpAddr,
 ) -> Result<Me, SignInError> {
+    if state.identities.mode() == AuthMode::Open {
+        return Err(SignInError::Failed(AppError::new(
+            ErrorCode::Conflict,
+            "this server runs with --auth open: there is nothing to sign in to",
+        )));
+    }
     let session = identity.session.as_ref().ok_or_else(|| {
         SignInError::Failed(AppError::bad_request(
             "sign in with a browser session, not a bearer token",
@@ -151,12 +212,21 @@ async fn attempt(
     })
 }
 
-/// Where to go after signing in: a path on this site, never another site.
+/// Where to go after signing in: a path on this site, never another site. Only a path that
+/// starts with one `/` and holds no backslash, whitespace or control character is kept:
+/// browsers drop tabs and line breaks from URLs and read `\` as `/`, so `/\t/evil.example`
+/// would lead to `//evil.example`, another site. (The paths Headway sends people to sign in
+/// from are percent-encoded, hence ASCII.)
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next
-    } else {
-        "/"
+    let path_only = next.starts_with('/')
+        && !next[1..].starts_with('/')
+        && next.is_ascii()
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    match path_only {
+        true => next,
+        false => "/",
     }
 }
 
@@ -165,22 +235,11 @@ fn refused() -> AppError {
 }
 
 fn too_many_error(wait: Duration) -> AppError {
-    AppError::new(
-        ErrorCode::TooManyRequests,
-        format!(
-            "too many failed sign-ins; try again in {} seconds",
-            wait.as_secs().max(1)
-        ),
+    let secs = wait.as_secs().max(1);
+    AppError::too_many(
+        format!("too many failed sign-ins; try again in {secs} seconds"),
+        secs,
     )
-}
-
-fn too_many(wait: Duration, response: Response) -> Response {
-    let mut response = response;
-    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-    if let Ok(v) = wait.as_secs().max(1).to_string().parse() {
-        response.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    response
 }
 
 #[derive(Deserialize)]
@@ -324,5 +383,17 @@ mod tests {
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next("https://evil.example/"), "/");
         assert_eq!(safe_next(""), "/");
+        for sneaky in [
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/a\\b",
+            "/\u{7f}/x",
+            "/\u{2028}/x",
+        ] {
+            assert_eq!(safe_next(sneaky), "/", "{sneaky:?}");
+        }
+        assert_eq!(safe_next("/jobs?q=a%20b"), "/jobs?q=a%20b");
     }
 }

@@ -23,10 +23,19 @@ impl From<AppError> for ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// The error's status and JSON body, with `Retry-After` when the error says when to try
+    /// again.
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.0)).into_response()
+        let retry_after = self.0.retry_after;
+        let mut response = (status, Json(self.0)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        response
     }
 }
 

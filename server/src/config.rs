@@ -126,6 +126,49 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// The address people reach Headway at (`https://jobs.example.com`), when it is served
+    /// under a name: its host is one this server answers for (see `--allowed-host`).
+    #[arg(long, env = "HEADWAY_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
+
+    /// A host name this server answers for (the `Host` a browser sends), besides
+    /// `--public-url`'s. Repeat the flag (or comma-separate in the environment) for several.
+    /// On a loopback address `localhost`, `127.0.0.1` and `[::1]` always are; elsewhere, without
+    /// any name given, only addresses written as IP addresses are. Requests for any other host
+    /// are refused with 421, so that a web page cannot reach Headway through a name it controls
+    /// (DNS rebinding).
+    #[arg(
+        long = "allowed-host",
+        env = "HEADWAY_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_parser = parse_host_name
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// Seconds a client has to send a request's whole body once its head has arrived; past
+    /// that it is answered 408 and the connection is closed.
+    #[arg(long, env = "HEADWAY_BODY_TIMEOUT_SECS", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout_secs: u64,
+
+    /// Jobs one user may have waiting in the queue; past it, starting another (or a bulk
+    /// re-run that would pass it) is refused with 429.
+    #[arg(long, env = "HEADWAY_MAX_QUEUED_PER_USER", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_queued_per_user: u64,
+
+    /// Jobs one user may have running at once in the deployment, so that the others always find
+    /// a slot. Default: three quarters of `--max-running`, rounded up.
+    #[arg(long, env = "HEADWAY_MAX_RUNNING_PER_USER",
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub max_running_per_user: Option<u64>,
+
+    /// Event streams and long polls one user may hold open at once in this process (the tabs
+    /// of one browser share one stream); past it, 429.
+    #[arg(long, env = "HEADWAY_MAX_STREAMS_PER_USER", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_streams_per_user: u64,
+
     /// Who may use Headway: `open` (anyone who reaches it gets an anonymous session and sees
     /// only their own jobs) or `accounts` (signing in is required; see `headway users`). The
     /// default is `open` on a loopback address and `accounts` on any other.
@@ -144,6 +187,13 @@ pub enum AuthMode {
 }
 
 impl Config {
+    /// `--max-running-per-user`, or its default: three quarters of `--max-running`.
+    pub fn running_per_user(&self) -> u64 {
+        self.max_running_per_user
+            .unwrap_or_else(|| (self.max_running * 3).div_ceil(4))
+            .min(self.max_running)
+    }
+
     /// `--auth`, or its default for the address.
     pub fn auth_mode(&self) -> AuthMode {
         self.auth.unwrap_or(match self.addr.ip().is_loopback() {
@@ -313,9 +363,42 @@ impl Config {
             log_format: LogFormat::Text,
             metrics_public: false,
             trusted_proxies: Vec::new(),
+            public_url: None,
+            allowed_hosts: Vec::new(),
+            body_timeout_secs: 20,
+            max_queued_per_user: 1000,
+            max_running_per_user: None,
+            max_streams_per_user: 100,
             auth: None,
             command: None,
         }
+    }
+}
+
+fn parse_public_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "{s:?} is not an http:// or https:// address with a host"
+        ));
+    }
+    Ok(url)
+}
+
+/// A host name as `Host` carries it, without a port: lower-cased, `[::1]` for IPv6.
+fn parse_host_name(s: &str) -> Result<String, String> {
+    let host = s.trim().to_ascii_lowercase();
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && (host.starts_with('[') && host.ends_with(']')
+            || host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
+    match valid {
+        true => Ok(host),
+        false => Err(format!(
+            "{s:?} is not a host name (give the name alone, without scheme or port)"
+        )),
     }
 }
 

@@ -2,8 +2,13 @@
 //! the real thing on port 0.
 //!
 //! - [`config`]: flags and environment, read once;
+//! - [`hosts`]: the hosts this server answers for (421 for any other, against DNS rebinding);
+//! - [`client`]: who the client of a request is, past trusted proxies, and whether it is local;
+//! - [`security_headers`]: the headers every answer carries (Content-Security-Policy and
+//!   others);
 //! - [`startup`]: opens the store, starts the engine, builds the router with its layers;
-//! - [`serve`]: accepts connections, bounded and tracked, and serves them with hyper;
+//! - [`serve`]: accepts connections, bounded and tracked, and serves them with hyper; makes
+//!   room for newcomers by closing the connections that only hold their slot;
 //! - [`identity`]: who is calling, decided once per request from its head (session cookie, API
 //!   token or operator token), with sessions and accounts kept in Headway's database; roles;
 //!   cross-site refusal; failed sign-in limits;
@@ -11,7 +16,8 @@
 //! - [`accounts_cli`]: `headway users` and `headway tokens`;
 //! - [`assets`]: the site's files, their compressed copies, checked with the server at every use;
 //! - [`compression`]: answers compressed (brotli or gzip), `Vary` on every compressed one;
-//! - [`refusals`]: oversized bodies and refused server-function input get readable 4xx answers;
+//! - [`refusals`]: oversized or late bodies and refused server-function input get readable 4xx
+//!   answers;
 //! - [`api`]: the JSON API for scripts, `/healthz` and `/readyz`;
 //! - [`admin`]: operator endpoints (notices) and the operator token;
 //! - [`notice`]: `headway notice`, the operator's client for them;
@@ -29,12 +35,15 @@ pub mod accounts_cli;
 pub mod admin;
 pub mod api;
 pub mod assets;
+pub mod client;
 pub mod compression;
 pub mod config;
+pub mod hosts;
 pub mod identity;
 pub mod metrics;
 pub mod notice;
 pub mod refusals;
+pub mod security_headers;
 pub mod serve;
 pub mod shutdown;
 pub mod sse;

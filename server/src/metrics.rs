@@ -2,8 +2,13 @@
 //! engine's metrics (see `engine::telemetry`) and those of HTTP and the event streams, counted
 //! here by a middleware and by the streams themselves.
 //!
-//! Open when the server listens on a loopback address only, or with `--metrics-public`;
-//! otherwise it takes the operator token, or an operator's or admin's API token.
+//! Open to clients on this machine when the server listens on a loopback address only (a
+//! client a trusted proxy relays from elsewhere is not one), and to everyone with
+//! `--metrics-public`; otherwise it takes the operator token, or an operator's or admin's API
+//! token.
+//!
+//! Every label value comes from a fixed set: methods outside the standard ones are `other`,
+//! routes are the router's declared patterns, so no request can add series.
 
 use crate::api::ApiError;
 use crate::startup::AppState;
@@ -24,15 +29,30 @@ use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
+    method: &'static str,
     route: String,
+}
+
+/// A request's method as a label: one of the standard methods, else `other`.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -152,7 +172,7 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// `public`: `/metrics` needs no token (a loopback-only server, or `--metrics-public`).
+    /// `public`: `/metrics` needs no token from anyone (`--metrics-public`).
     pub fn new(engine: &Engine, public: bool) -> Telemetry {
         let mut registry = Registry::default();
         engine.metrics().register(&mut registry);
@@ -173,14 +193,14 @@ pub async fn count_requests(
     req: Request,
     next: Next,
 ) -> Response {
-    let method = req.method().as_str().to_string();
+    let method = method_label(req.method());
     let route = route_of(&req);
     let started = Instant::now();
     let response = next.run(req).await;
     let m = &telemetry.server;
     m.duration
         .get_or_create(&RouteLabels {
-            method: method.clone(),
+            method,
             route: route.clone(),
         })
         .observe(started.elapsed().as_secs_f64());
@@ -213,15 +233,19 @@ pub fn route_of(req: &Request) -> String {
 }
 
 /// `GET /metrics`.
-pub async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+pub async fn metrics(
+    State(state): State<AppState>,
+    axum::Extension(client): axum::Extension<crate::client::Client>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let telemetry = &state.telemetry;
-    if !telemetry.public {
-        // Beyond loopback: the operator token, or an operator's or admin's API token.
+    if !telemetry.public && !client.local {
+        // From beyond this machine: the operator token, or an operator's or admin's API token.
         let refused = match state.identities.bearer_caller(&headers).await {
             Ok(Some(caller)) if caller.role().acts_on_all() => None,
             Ok(Some(_)) => Some(AppError::forbidden("/metrics is for operators and admins")),
             Ok(None) | Err(_) => Some(AppError::unauthorized(
-                "/metrics needs the operator token or an operator's API token (`Authorization: Bearer`) on a server that listens beyond loopback (or --metrics-public)",
+                "/metrics needs the operator token or an operator's API token (`Authorization: Bearer`) from beyond this machine (or --metrics-public)",
             )),
         };
         if let Some(e) = refused {

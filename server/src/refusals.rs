@@ -5,19 +5,25 @@
 //!   client that writes its whole body before reading (Python's `http.client`, curl without
 //!   `Expect`) would otherwise get a broken pipe instead of the answer. The answer says
 //!   `Connection: close`.
+//! - A body must arrive whole within `--body-timeout-secs` of its head, else 408 and the
+//!   connection closes; a body so slow that its connection is closed to make room for others
+//!   (see [`crate::serve::phases`]) gets the same answer.
 //! - Leptos answers every server-function error with 500; a server function that refused its
 //!   input answers with the 4xx its error code stands for, as the JSON API does. A plain form
 //!   post keeps the redirect Leptos gives it.
 
 use crate::api::ApiError;
+use crate::serve::phases::ConnHandle;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use model::{AppError, ErrorCode};
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Largest request body read.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -26,14 +32,33 @@ pub const DRAIN_BYTES: usize = 64 * 1024 * 1024;
 /// Longest a refused body is read before the answer.
 pub const DRAIN_TIME: Duration = Duration::from_secs(10);
 
-/// Reads the request body (up to the limit) before the handler sees it; refuses a larger one
-/// once it has been read through.
-pub async fn limit_body(req: Request, next: Next) -> Response {
+/// How request bodies are read.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// How long a whole body may take to arrive once its head has.
+    pub timeout: Duration,
+}
+
+/// Reads the request body (up to the limit, within the deadline) before the handler sees it;
+/// refuses a larger one once it has been read through, and a late one at once.
+pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
     let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
         || req.headers().contains_key(header::TRANSFER_ENCODING);
     if !has_body {
         return next.run(req).await;
     }
+    let conn = req.extensions().get::<ConnHandle>().cloned();
+    if let Some(ConnHandle(c)) = &conn {
+        c.reading_body();
+    }
+    let deadline = Instant::now() + limits.timeout;
+    let evicted = async {
+        match &conn {
+            Some(ConnHandle(c)) => c.evicted().await,
+            None => std::future::pending().await,
+        }
+    };
+    let mut evicted = std::pin::pin!(evicted);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -44,11 +69,20 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
     let mut kept = Vec::new();
     let mut too_large = declared.is_some_and(|n| n > MAX_BODY_BYTES as u64);
     if !too_large {
-        while let Some(chunk) = stream.next().await {
+        loop {
+            let chunk = tokio::select! {
+                chunk = stream.next() => chunk,
+                _ = tokio::time::sleep_until(deadline) => return too_slow(limits.timeout),
+                _ = &mut evicted => return too_slow(limits.timeout),
+            };
+            let Some(chunk) = chunk else { break };
             let Ok(chunk) = chunk else {
                 return ApiError(AppError::bad_request("the request body could not be read"))
                     .into_response();
             };
+            if let Some(ConnHandle(c)) = &conn {
+                c.received(chunk.len());
+            }
             if kept.len() + chunk.len() > MAX_BODY_BYTES {
                 too_large = true;
                 break;
@@ -72,8 +106,28 @@ pub async fn limit_body(req: Request, next: Next) -> Response {
         }
         return payload_too_large();
     }
+    if let Some(ConnHandle(c)) = &conn {
+        c.answered();
+    }
     next.run(Request::from_parts(parts, Body::from(Bytes::from(kept))))
         .await
+}
+
+/// A body that did not arrive in time: 408, and the connection closes.
+fn too_slow(timeout: Duration) -> Response {
+    let error = AppError::new(
+        ErrorCode::RequestTimeout,
+        format!(
+            "the request body did not arrive in time (a body must arrive whole within {} \
+             seconds, and keep arriving while the server is busy)",
+            timeout.as_secs()
+        ),
+    );
+    let mut response = ApiError(error).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 fn payload_too_large() -> Response {
@@ -88,10 +142,13 @@ fn payload_too_large() -> Response {
     response
 }
 
-/// A body refused for its size may be left unread, so the connection cannot carry another
-/// request: the response says `Connection: close`.
+/// A body refused for its size or its pace may be left unread, so the connection cannot carry
+/// another request: the response says `Connection: close`.
 pub async fn close_after_refused_body(mut response: Response) -> Response {
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    if matches!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+    ) {
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -114,6 +171,11 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = StatusCode::from_u16(error.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let Some(secs) = error.retry_after {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

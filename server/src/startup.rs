@@ -1,11 +1,17 @@
 //! Start-up: bind the address, open the store, start the engine, and build the router with its
 //! layers. Every failure here is one clear line for the operator.
 
+use crate::client::{self, Clients};
 use crate::config::AuthMode;
+use crate::hosts::{self, Hosts};
 use crate::identity::{self, Identities};
 use crate::metrics::{self, Telemetry};
+use crate::refusals::BodyLimits;
 use crate::serve::{self, Connections};
-use crate::{access_log, accounts_api, admin, api, assets, compression, refusals, sse, Config};
+use crate::{
+    access_log, accounts_api, admin, api, assets, compression, refusals, security_headers, sse,
+    Config,
+};
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::routing::{any, delete, get, patch, post};
@@ -35,6 +41,8 @@ pub struct AppState {
     pub telemetry: Arc<Telemetry>,
     /// Proxies whose forwarded client address is believed (`--trusted-proxy`).
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// How request bodies are read.
+    pub body_limits: BodyLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +66,8 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot prepare the stored sessions: {0}")]
+    Sessions(String),
     #[error("--role {0} needs a database that several processes share (PostgreSQL); on SQLite one process serves and runs jobs (--role all)")]
     RoleNeedsSharedStore(&'static str),
 }
@@ -135,7 +145,15 @@ impl Server {
                 None
             }
         };
-        std::fs::create_dir_all(&config.data_root).map_err(|source| StartError::DataDir {
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            // Folders Headway creates are its user's alone, as its database is.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&config.data_root)
+        }
+        .map_err(|source| StartError::DataDir {
             dir: config.data_root.clone(),
             source,
         })?;
@@ -144,6 +162,11 @@ impl Server {
             tracing::warn!(
                 %addr,
                 "--auth open on an address beyond loopback: anyone who reaches it may start jobs; use --auth accounts"
+            );
+        }
+        if auth == AuthMode::Open && !config.trusted_proxies.is_empty() {
+            tracing::warn!(
+                "--auth open behind a proxy (--trusted-proxy): anyone who reaches the proxy may start jobs; use --auth accounts"
             );
         }
         let trusted_proxies = Arc::new(config.trusted_proxies.clone());
@@ -166,30 +189,55 @@ impl Server {
             runs_jobs: config.role.runs_jobs(),
             role: config.role.as_str().to_string(),
             lease: Duration::from_secs(config.lease_secs),
+            max_queued_per_user: config.max_queued_per_user,
+            max_running_per_user: config.running_per_user() as usize,
             ..EngineConfig::default()
         };
         let engine = Engine::start(store, engine_config).await?;
+        identities
+            .prepare_sessions()
+            .await
+            .map_err(|e| StartError::Sessions(e.to_string()))?;
         identities.spawn_expiry(engine.stopping());
 
-        // On a loopback-only server, whoever can reach it may read its metrics.
-        let public_metrics = config.metrics_public || addr.ip().is_loopback();
-        let telemetry = Arc::new(Telemetry::new(&engine, public_metrics));
+        // Beyond this machine, only with --metrics-public (see `metrics`).
+        let telemetry = Arc::new(Telemetry::new(&engine, config.metrics_public));
         let state = AppState {
             leptos_options: leptos_options(&config, addr),
             telemetry,
             engine,
             streams: sse::StreamConfig {
                 keep_alive: Duration::from_secs(config.keep_alive_secs),
+                shares: sse::shares::Shares::new(config.max_streams_per_user as usize),
             },
             identities,
+            trusted_proxies: Arc::clone(&trusted_proxies),
+            body_limits: BodyLimits {
+                timeout: Duration::from_secs(config.body_timeout_secs),
+            },
+        };
+        let hosts = Hosts::new(addr, &config.allowed_hosts, config.public_url.as_ref());
+        let clients = Clients {
             trusted_proxies,
+            loopback_bind: addr.ip().is_loopback(),
+            open_mode: auth == AuthMode::Open,
         };
         let router = match config.role.serves() {
             true => router(state.clone()),
             false => health_only(state.clone()),
         };
-        // Every request is counted and logged once, with its route and a request id.
+        // Every request: its client is found, its host checked, its answer given the headers
+        // every answer carries; it is counted and logged once, with its route and a request id.
         let router = router
+            .layer(axum::middleware::from_fn_with_state(
+                hosts,
+                hosts::refuse_other_hosts,
+            ))
+            .layer(axum::middleware::from_fn(security_headers::add))
+            .layer(axum::middleware::from_fn_with_state(
+                clients,
+                client::identify_client,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&state.telemetry),
                 metrics::count_requests,
@@ -261,9 +309,6 @@ fn router(state: AppState) -> Router {
     let pkg = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
     let engine = state.engine.clone();
     let accounts = state.identities.accounts().clone();
-    // `/system` is for operators and admins, and for everyone on a loopback-only open server.
-    let system_open = state.leptos_options.site_addr.ip().is_loopback()
-        && state.identities.mode() == AuthMode::Open;
     let api = Router::new()
         .route("/events", get(sse::all_events))
         .route("/kinds", get(api::kinds))
@@ -307,7 +352,6 @@ fn router(state: AppState) -> Router {
             routes,
             move || {
                 provide_context(engine.clone());
-                provide_context(app::api::SystemOpen(system_open));
                 provide_context(accounts.clone());
             },
             move || shell(leptos_options.clone()),
@@ -320,7 +364,10 @@ fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             identity::cross_site::refuse_cross_site,
         ))
-        .layer(axum::middleware::from_fn(refusals::limit_body));
+        .layer(axum::middleware::from_fn_with_state(
+            state.body_limits,
+            refusals::limit_body,
+        ));
     // Everything else is a static asset (or the 404 page): no session is made or written.
     Router::new()
         .nest_service("/pkg", assets::service(&pkg))

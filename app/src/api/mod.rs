@@ -200,11 +200,20 @@ pub async fn rerun_job(id: String) -> Result<Job, AppError> {
     engine.rerun(&caller, &id).await
 }
 
-/// Whether `/system` is shown to everyone who reaches this server: until accounts exist, only
-/// a server that listens on loopback is so trusting. The server provides it.
+/// Whether `/system` is shown to the caller whatever their role: on an open server that listens
+/// on loopback, to a client on the same machine (not one a proxy relays). The server puts it in
+/// each request's extensions.
 #[cfg(feature = "ssr")]
 #[derive(Debug, Clone, Copy)]
 pub struct SystemOpen(pub bool);
+
+/// [`SystemOpen`] for the request being answered.
+#[cfg(feature = "ssr")]
+pub fn system_open() -> bool {
+    use_context::<axum::http::request::Parts>()
+        .and_then(|p| p.extensions.get::<SystemOpen>().copied())
+        .is_some_and(|o| o.0)
+}
 
 /// Which jobs a bulk action is for, as the dashboard's selection sends them: the `ids` picked
 /// (comma-separated), or with `all`, every job matching `status`, `kind` and `q`.
@@ -319,8 +328,7 @@ pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInf
 #[server(endpoint = "system", output = model::codec::Json)]
 pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
     let (engine, caller) = caller().await?;
-    let open = use_context::<SystemOpen>().is_some_and(|o| o.0);
-    if !open && !caller.role().acts_on_all() {
+    if !system_open() && !caller.role().acts_on_all() {
         respond_with(403);
         return Err(AppError::forbidden(
             "The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).",

@@ -285,6 +285,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
             .map(|id| Change::Create {
                 owner: owner.clone(),
                 job: throughput::queued_demo(id, now),
+                max_queued: None,
             })
             .collect();
         throughput::apply(&store, creates, "creating the jobs").await?;
@@ -294,6 +295,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
             slots: batch.len() as u32,
             kinds: kinds.clone(),
             limits: limits.clone(),
+            per_owner: u32::MAX,
         };
         let outcomes = throughput::apply_outcomes(&store, vec![claim], "claiming the jobs").await?;
         match outcomes.first() {

@@ -506,6 +506,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
             .map(|id| Change::Create {
                 owner: owner.clone(),
                 job: queued_demo(id, now),
+                max_queued: None,
             })
             .collect();
         apply(&store, creates, "creating the jobs").await?;

@@ -2,7 +2,8 @@
 //! kind of docs/KINDS.md, and shows everything a kind does:
 //!
 //! - its parameters are one struct: serde reads it, schemars describes it (titles, doc comments,
-//!   defaults, bounds), garde checks it, with the server's data folder as context;
+//!   defaults, bounds), garde checks it, with the caller's part of the data folder as context;
+//! - it opens its file through that part ([`engine::kinds::files`]), never by a path of its own;
 //! - it reports a total and advances in the file's unit (bytes), sets a message and a level,
 //!   writes log lines;
 //! - it reads the file on the blocking pool, a chunk at a time, and sees cancellation between
@@ -10,13 +11,13 @@
 //! - it is resumable: after each chunk it saves how far it got, and a run after a restart starts
 //!   from there.
 
-use engine::kinds::paths::resolve_inside;
+use engine::kinds::files::Files;
 use engine::kinds::{JobContext, Kind, KindEnv, RunResult};
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
 
 pub struct WordCount;
 
@@ -41,17 +42,20 @@ fn default_chunk_kib() -> u64 {
     64
 }
 
-/// The file must be a regular file inside the data folder.
+/// The file must be a regular file the caller may read.
 fn text_file(file: &str, env: &KindEnv) -> garde::Result {
-    resolve_file(env, file).map(drop).map_err(garde::Error::new)
+    env.files
+        .open_file(file)
+        .map(drop)
+        .map_err(garde::Error::new)
 }
 
-fn resolve_file(env: &KindEnv, file: &str) -> Result<PathBuf, String> {
-    let path = resolve_inside(&env.data_root, file)?;
-    if !path.is_file() {
-        return Err("is not a file".into());
-    }
-    Ok(path)
+/// Opens the file on the blocking pool (opening is blocking I/O).
+async fn open(files: &Files, file: &str) -> Result<File, String> {
+    let (files, file) = (files.clone(), file.to_string());
+    tokio::task::spawn_blocking(move || files.open_file(&file))
+        .await
+        .map_err(|e| e.to_string())?
 }
 
 /// How far a run got: saved after every chunk, read back by a resumed run.
@@ -69,15 +73,12 @@ impl Kind for WordCount {
     const RESUMABLE: bool = true;
 
     async fn run(p: WordCountParams, ctx: &mut JobContext) -> RunResult {
-        let env = KindEnv {
-            data_root: ctx.data_root().to_path_buf(),
-        };
         // Checked again: the file may have changed since the job was validated.
-        let path = resolve_file(&env, &p.file).map_err(|m| JobError {
+        let mut file = open(ctx.files(), &p.file).await.map_err(|m| JobError {
             code: "bad_path".into(),
             message: format!("file {:?} {m}", p.file),
         })?;
-        let size = std::fs::metadata(&path).map_err(io_error)?.len();
+        let size = file.metadata().map_err(io_error)?.len();
         ctx.set_total(Some(size), "bytes").await;
         let mut done: Progress = ctx
             .resume_from()
@@ -96,14 +97,15 @@ impl Kind for WordCount {
                 return Ok(()); // the runner records the cancel
             }
             // Reading is blocking IO: it runs on the blocking pool, never on the runtime.
-            let (path, from) = (path.clone(), done.offset);
-            let bytes = tokio::task::spawn_blocking(move || read_chunk(&path, from, chunk))
+            let from = done.offset;
+            let (bytes, back) = tokio::task::spawn_blocking(move || read_chunk(file, from, chunk))
                 .await
                 .map_err(|e| JobError {
                     code: "crashed".into(),
                     message: e.to_string(),
-                })?
-                .map_err(io_error)?;
+                })?;
+            file = back;
+            let bytes = bytes.map_err(io_error)?;
             if bytes.is_empty() {
                 break; // the file shrank
             }
@@ -147,12 +149,13 @@ impl Kind for WordCount {
     }
 }
 
-fn read_chunk(path: &std::path::Path, from: u64, len: usize) -> std::io::Result<Vec<u8>> {
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(from))?;
+/// Reads up to `len` bytes at `from`; gives the file back for the next chunk.
+fn read_chunk(mut file: File, from: u64, len: usize) -> (std::io::Result<Vec<u8>>, File) {
     let mut bytes = Vec::with_capacity(len);
-    file.take(len as u64).read_to_end(&mut bytes)?;
-    Ok(bytes)
+    let read = file
+        .seek(SeekFrom::Start(from))
+        .and_then(|_| (&mut file).take(len as u64).read_to_end(&mut bytes));
+    (read.map(|_| bytes), file)
 }
 
 fn io_error(e: std::io::Error) -> JobError {

@@ -234,7 +234,7 @@ mod tests {
 
     fn problems(value: serde_json::Value) -> Vec<String> {
         let env = KindEnv {
-            data_root: ".".into(),
+            files: crate::kinds::files::Files::whole("."),
         };
         match crate::kinds::Registry::builtin().parse("batch", value, &env) {
             Ok(_) => Vec::new(),

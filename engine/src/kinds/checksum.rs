@@ -5,18 +5,21 @@
 //! Files are hashed in sorted order, which makes the job resumable: after each file it saves
 //! how many files and bytes are done, and a resumed run walks the folder again, skips that
 //! many files (their lines are already in the log) and continues. Symbolic links are followed
-//! only while they stay inside the data root.
+//! only while they stay inside the folder the job may use; every file is opened relative to it
+//! (see [`super::files`]) and hashed only if what was opened is a regular file.
 
-use super::paths::resolve_inside;
+use super::files::{open_regular, path_of, Files, Located};
 use super::{JobContext, Kind, KindEnv, RunResult};
+use cap_fs_ext::DirExt;
+use cap_std::fs::Dir;
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub struct Checksum;
 
@@ -37,11 +40,10 @@ pub struct ChecksumParams {
     pub dir: String,
 }
 
-/// The folder must exist inside the data root (checked again when the job runs).
+/// The folder must exist inside the caller's part of the data folder (checked again when the
+/// job runs).
 fn folder_inside_data_root(dir: &str, env: &KindEnv) -> garde::Result {
-    resolve_dir(&env.data_root, dir)
-        .map(drop)
-        .map_err(garde::Error::new)
+    env.files.folder(dir).map(drop).map_err(garde::Error::new)
 }
 
 /// What a run saves after each file, and a resumed run starts from.
@@ -58,19 +60,15 @@ impl Kind for Checksum {
 
     async fn run(p: ChecksumParams, ctx: &mut JobContext) -> RunResult {
         // Checked again: the folder may have changed since the job was validated.
-        let dir = resolve_dir(ctx.data_root(), &p.dir).map_err(|message| JobError {
-            code: "bad_path".into(),
-            message: format!("dir {:?} {message}", p.dir),
-        })?;
-        let root = ctx.data_root().canonicalize().map_err(|e| JobError {
-            code: "bad_path".into(),
-            message: format!("the data folder is unusable: {e}"),
-        })?;
         let walk = {
-            let (root, dir) = (root.clone(), dir.clone());
-            tokio::task::spawn_blocking(move || walk(&root, &dir))
+            let (files, dir) = (ctx.files().clone(), p.dir.clone());
+            tokio::task::spawn_blocking(move || walk_folder(&files, &dir))
                 .await
                 .map_err(crashed)?
+                .map_err(|message| JobError {
+                    code: "bad_path".into(),
+                    message: format!("dir {:?} {message}", p.dir),
+                })?
         };
         let total: u64 = walk.files.iter().map(|f| f.size).sum();
         ctx.set_total(Some(total), "bytes").await;
@@ -106,7 +104,7 @@ impl Kind for Checksum {
         for (n, file) in walk.files.iter().enumerate().skip(start.files_done) {
             ctx.set_message(format!("file {} of {}", n + 1, walk.files.len()))
                 .await;
-            let (level, line) = match hash_file(ctx, &file.path).await {
+            let (level, line) = match hash_file(ctx, &walk.base, &file.path).await {
                 Ok(Some(hex)) => (LogLevel::Info, manifest_line(&hex, &file.name)),
                 Ok(None) => return Ok(()), // cancelled; the runner records it
                 Err(e) => {
@@ -133,15 +131,6 @@ impl Kind for Checksum {
     }
 }
 
-/// The folder `dir` names, checked to be a folder inside `root`.
-fn resolve_dir(root: &Path, dir: &str) -> Result<PathBuf, String> {
-    let path = resolve_inside(root, dir)?;
-    if !path.is_dir() {
-        return Err("is not a directory".into());
-    }
-    Ok(path)
-}
-
 /// Where this run starts: after the files an earlier run finished, if it saved a checkpoint
 /// that still makes sense for the folder as it is now.
 fn resume_point(ctx: &JobContext, files: usize) -> Checkpoint {
@@ -159,7 +148,8 @@ fn resume_point(ctx: &JobContext, files: usize) -> Checkpoint {
 struct FileEntry {
     /// The path relative to the hashed folder, as the manifest writes it.
     name: String,
-    /// Where to read it: canonical, so a link swapped after the walk cannot lead elsewhere.
+    /// Where to read it, relative to the walk's base: opened there when it is hashed, so that
+    /// a link swapped in after the walk still cannot lead out.
     path: PathBuf,
     size: u64,
 }
@@ -171,26 +161,35 @@ struct Note {
     line: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Walk {
+    /// The folder the job may use, opened: every file is opened relative to it.
+    base: Arc<Dir>,
     /// Sorted by path, component by component.
     files: Vec<FileEntry>,
     notes: Vec<Note>,
 }
 
-/// Lists the regular files under `dir` (canonical, inside the canonical `root`). Links are
-/// followed when their target is a file inside `root`; links to folders are not followed (they
-/// could make cycles), and links that lead outside `root` or nowhere are skipped with a warning.
-fn walk(root: &Path, dir: &Path) -> Walk {
-    let mut out = Walk::default();
+/// Lists the regular files under the folder `dir` names. Links are followed when their target
+/// is a file inside the folder the job may use; links to folders are not followed (they could
+/// make cycles), and links that lead outside it or nowhere are skipped with a warning.
+fn walk_folder(files: &Files, dir: &str) -> Result<Walk, String> {
+    let Located { base, path } = files.folder(dir)?;
+    let top = match path.as_os_str().is_empty() {
+        true => base.try_clone(),
+        false => base.open_dir(&path),
+    }
+    .map_err(|e| format!("cannot be opened: {e}"))?;
+    let base_path = path_of(&base).ok();
+    let mut notes = Vec::new();
     let mut found: Vec<(PathBuf, PathBuf, u64)> = Vec::new();
-    let mut folders = vec![PathBuf::new()];
-    while let Some(rel_folder) = folders.pop() {
-        let entries = match fs::read_dir(dir.join(&rel_folder)) {
+    let mut folders = vec![(PathBuf::new(), top)];
+    while let Some((rel_folder, folder)) = folders.pop() {
+        let entries = match folder.entries() {
             Ok(entries) => entries,
             Err(e) => {
                 let line = format!("skipped folder {}: {e}", shown(&rel_folder));
-                out.notes.push(Note { warn: true, line });
+                notes.push(Note { warn: true, line });
                 continue;
             }
         };
@@ -199,7 +198,7 @@ fn walk(root: &Path, dir: &Path) -> Walk {
                 Ok(entry) => entry,
                 Err(e) => {
                     let line = format!("skipped an entry of {}: {e}", shown(&rel_folder));
-                    out.notes.push(Note { warn: true, line });
+                    notes.push(Note { warn: true, line });
                     continue;
                 }
             };
@@ -208,50 +207,74 @@ fn walk(root: &Path, dir: &Path) -> Walk {
                 continue;
             };
             if kind.is_dir() {
-                folders.push(rel);
+                match folder.open_dir_nofollow(entry.file_name()) {
+                    Ok(sub) => folders.push((rel, sub)),
+                    Err(e) => notes.push(Note {
+                        warn: true,
+                        line: format!("skipped folder {}: {e}", shown(&rel)),
+                    }),
+                }
             } else if kind.is_file() {
                 let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                found.push((rel, entry.path(), size));
+                found.push((rel.clone(), path.join(&rel), size));
             } else if kind.is_symlink() {
-                match fs::canonicalize(entry.path()) {
-                    Err(_) => out.notes.push(Note {
+                // A link by absolute path into the folder is refused like one out of it, but
+                // says so.
+                let absolute = folder
+                    .read_link_contents(entry.file_name())
+                    .is_ok_and(|target| {
+                        target.is_absolute()
+                            && base_path.as_ref().is_some_and(|b| target.starts_with(b))
+                    });
+                // Followed from the base, which no link may leave.
+                match base.metadata(path.join(&rel)) {
+                    Err(_) if absolute => notes.push(Note {
+                        warn: true,
+                        line: format!(
+                            "skipped {}: symbolic link by absolute path (not followed; make it relative)",
+                            shown(&rel)
+                        ),
+                    }),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => notes.push(Note {
                         warn: true,
                         line: format!("skipped {}: symbolic link to nothing", shown(&rel)),
                     }),
-                    Ok(target) if !target.starts_with(root) => out.notes.push(Note {
+                    Err(_) => notes.push(Note {
                         warn: true,
                         line: format!(
                             "skipped {}: symbolic link to outside the data folder",
                             shown(&rel)
                         ),
                     }),
-                    Ok(target) if target.is_dir() => out.notes.push(Note {
+                    Ok(target) if target.is_dir() => notes.push(Note {
                         warn: false,
                         line: format!(
                             "skipped {}: symbolic link to a folder (not followed)",
                             shown(&rel)
                         ),
                     }),
-                    Ok(target) => {
-                        if let Some(meta) = fs::metadata(&target).ok().filter(|m| m.is_file()) {
-                            found.push((rel, target, meta.len()));
-                        }
+                    Ok(target) if target.is_file() => {
+                        found.push((rel.clone(), path.join(&rel), target.len()))
                     }
+                    Ok(_) => {}
                 }
             }
             // Sockets, pipes and devices are not regular files: reading a pipe could block forever.
         }
     }
     found.sort_by(|a, b| a.0.cmp(&b.0));
-    out.files = found
-        .into_iter()
-        .map(|(rel, path, size)| FileEntry {
-            name: shown(&rel),
-            path,
-            size,
-        })
-        .collect();
-    out
+    Ok(Walk {
+        base: Arc::new(base),
+        files: found
+            .into_iter()
+            .map(|(rel, path, size)| FileEntry {
+                name: shown(&rel),
+                path,
+                size,
+            })
+            .collect(),
+        notes,
+    })
 }
 
 fn shown(rel: &Path) -> String {
@@ -262,10 +285,21 @@ fn shown(rel: &Path) -> String {
     }
 }
 
-/// Hashes one file chunk by chunk on the blocking pool, advancing progress by the bytes read.
-/// `Ok(None)` when the job was cancelled part-way.
-async fn hash_file(ctx: &mut JobContext, path: &Path) -> std::io::Result<Option<String>> {
-    let mut state = Some((fs::File::open(path)?, Sha256::new(), vec![0u8; CHUNK]));
+/// Hashes one file (`path`, relative to `base`) chunk by chunk on the blocking pool, advancing
+/// progress by the bytes read. `Ok(None)` when the job was cancelled part-way. What is opened
+/// must be a regular file inside `base`, whatever the path has become since the walk.
+async fn hash_file(
+    ctx: &mut JobContext,
+    base: &Arc<Dir>,
+    path: &Path,
+) -> std::io::Result<Option<String>> {
+    let file = {
+        let (base, path) = (Arc::clone(base), path.to_path_buf());
+        tokio::task::spawn_blocking(move || open_regular(&base, &path))
+            .await
+            .map_err(std::io::Error::other)??
+    };
+    let mut state = Some((file, Sha256::new(), vec![0u8; CHUNK]));
     loop {
         if ctx.is_cancelled() {
             return Ok(None);
@@ -467,18 +501,19 @@ mod tests {
         h.write("tree/a.txt", "hello");
         h.write("elsewhere/b.txt", "hello");
         std::fs::write(h.outside().join("secret.txt"), "secret").unwrap();
-        symlink(
-            h.data_root.join("elsewhere/b.txt"),
-            h.data_root.join("tree/b-link"),
-        )
-        .unwrap();
+        symlink("../elsewhere/b.txt", h.data_root.join("tree/b-link")).unwrap();
         symlink(
             h.outside().join("secret.txt"),
             h.data_root.join("tree/secret-link"),
         )
         .unwrap();
         symlink(h.outside(), h.data_root.join("tree/outside-dir")).unwrap();
-        symlink(h.data_root.join("tree"), h.data_root.join("tree/loop")).unwrap();
+        symlink(".", h.data_root.join("tree/loop")).unwrap();
+        symlink(
+            h.data_root.join("elsewhere/b.txt"),
+            h.data_root.join("tree/absolute-link"),
+        )
+        .unwrap();
         let mut job = h.start("checksum", json!({"dir": "tree"})).await;
 
         assert_eq!(Checksum::run(params("tree"), &mut job.ctx).await, Ok(()));
@@ -496,13 +531,45 @@ mod tests {
         assert_eq!(
             warnings,
             [
+                "skipped absolute-link: symbolic link by absolute path (not followed; make it relative)",
                 "skipped outside-dir: symbolic link to outside the data folder",
                 "skipped secret-link: symbolic link to outside the data folder",
             ]
         );
         let stored = h.job(&mut job).await;
         assert_eq!(stored.progress.level, Level::Warning);
-        assert_eq!(stored.progress.message, "2 files, 10 bytes, 2 skipped");
+        assert_eq!(stored.progress.message, "2 files, 10 bytes, 3 skipped");
+    }
+
+    #[tokio::test]
+    async fn a_file_swapped_for_a_link_out_or_a_pipe_after_the_walk_is_not_read() {
+        let h = Harness::new().await;
+        h.write("tree/a.txt", "hello");
+        h.write("tree/b.txt", "world");
+        let secret = h.outside().join("secret.txt");
+        std::fs::write(&secret, "secret").unwrap();
+        let walk = walk_folder(&Files::whole(&h.data_root), "tree").unwrap();
+        assert_eq!(walk.files.len(), 2);
+        // Between the walk and the hashing: a.txt becomes a link out, b.txt a pipe with no
+        // writer, whose plain opening would never return.
+        std::fs::remove_file(h.data_root.join("tree/a.txt")).unwrap();
+        symlink(&secret, h.data_root.join("tree/a.txt")).unwrap();
+        std::fs::remove_file(h.data_root.join("tree/b.txt")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(h.data_root.join("tree/b.txt"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let mut job = h.start("checksum", json!({"dir": "tree"})).await;
+        for file in &walk.files {
+            let hashed = tokio::time::timeout(
+                std::time::Duration::from_secs(60),
+                hash_file(&mut job.ctx, &walk.base, &file.path),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("opening {} hung", file.name));
+            assert!(hashed.is_err(), "{} was read: {hashed:?}", file.name);
+        }
     }
 
     #[tokio::test]

@@ -1,5 +1,7 @@
-//! `import_csv`: loads a CSV file of the data root into a new table of a SQLite database file
-//! (also in the data root; never Headway's own store).
+//! `import_csv`: loads a CSV file of the data folder into a new table of a SQLite database file
+//! (also in the data folder; never Headway's own store). Both are in the part of the data
+//! folder the job's owner may use (see [`super::files`]): a member reads and writes only their
+//! own folder (and reads the shared one).
 //!
 //! The import is all or nothing. A first pass reads the whole file: it counts the rows (the
 //! progress total), checks the header and refuses the file if any byte is not UTF-8, before the
@@ -11,7 +13,7 @@
 //! Reading is blocking IO, so both passes run on tokio's blocking pool; the second hands rows
 //! to the async side, which owns the database connection, through a small bounded channel.
 
-use super::paths::{resolve_inside, resolve_new_inside};
+use super::files::Files;
 use super::{JobContext, Kind, KindEnv, RunResult};
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
@@ -62,11 +64,11 @@ const ENCODING_SNIFF_BYTES: usize = 64 * 1024;
 
 /// Refuses, at request time, a file whose beginning is not UTF-8, naming the line. A bad byte
 /// further on is found by the run, which then imports nothing.
-fn check_start_is_utf8(file: &std::path::Path) -> Result<(), String> {
+fn check_start_is_utf8(file: File) -> Result<(), String> {
     use std::io::Read;
     let mut head = Vec::with_capacity(ENCODING_SNIFF_BYTES);
-    std::fs::File::open(file)
-        .and_then(|f| f.take(ENCODING_SNIFF_BYTES as u64).read_to_end(&mut head))
+    file.take(ENCODING_SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
         .map_err(|e| format!("cannot be read: {e}"))?;
     match std::str::from_utf8(&head) {
         Ok(_) => Ok(()),
@@ -84,17 +86,21 @@ fn check_start_is_utf8(file: &std::path::Path) -> Result<(), String> {
     }
 }
 
-/// The file must be a file inside the data root, and its beginning UTF-8 text.
+/// The file must be a regular file the caller may read, and its beginning UTF-8 text.
 fn csv_file(file: &str, env: &KindEnv) -> garde::Result {
-    let path = resolve_file(&env.data_root, file).map_err(garde::Error::new)?;
-    check_start_is_utf8(&path).map_err(garde::Error::new)
+    let opened = env.files.open_file(file).map_err(garde::Error::new)?;
+    check_start_is_utf8(opened).map_err(garde::Error::new)
 }
 
-/// The database must be a file (new or existing) inside the data root, and not the CSV itself.
+/// The database must be a file (new or existing) the caller may write, and not the CSV itself.
 fn database_file(file: &str) -> impl FnOnce(&str, &KindEnv) -> garde::Result + '_ {
     move |database, env| {
-        let path = resolve_database(&env.data_root, database).map_err(garde::Error::new)?;
-        if resolve_file(&env.data_root, file).is_ok_and(|f| f == path) {
+        let path = env.files.database(database).map_err(garde::Error::new)?;
+        if env
+            .files
+            .open_file(file)
+            .is_ok_and(|csv| same_file(&csv, &path))
+        {
             return Err(garde::Error::new("must not be the CSV file itself"));
         }
         Ok(())
@@ -107,10 +113,16 @@ impl Kind for ImportCsv {
 
     async fn run(p: ImportCsvParams, ctx: &mut JobContext) -> RunResult {
         // Checked again: files may have changed since the job was validated.
-        let paths = resolve(&p, ctx.data_root()).map_err(|message| JobError {
-            code: "bad_path".into(),
-            message,
-        })?;
+        let paths = {
+            let (files, p) = (ctx.files().clone(), p.clone());
+            tokio::task::spawn_blocking(move || resolve(&p, &files))
+                .await
+                .map_err(crashed)?
+                .map_err(|message| JobError {
+                    code: "bad_path".into(),
+                    message,
+                })?
+        };
         check_table_name(&p.table).map_err(|m| JobError {
             code: "bad_table".into(),
             message: format!("table {m}"),
@@ -120,8 +132,8 @@ impl Kind for ImportCsv {
         ctx.set_message("checking the file").await;
         let survey = {
             let stop = Arc::new(AtomicBool::new(false));
-            let (file, flag) = (paths.file.clone(), Arc::clone(&stop));
-            let pass = tokio::task::spawn_blocking(move || survey(&file, &flag));
+            let (file, flag) = (paths.file, Arc::clone(&stop));
+            let pass = tokio::task::spawn_blocking(move || survey(file, &flag));
             tokio::select! {
                 biased;
                 _ = ctx.cancelled() => {
@@ -137,8 +149,17 @@ impl Kind for ImportCsv {
             .await
             .map_err(|e| db_error(&p.database, e))?;
         let (tx, rx) = mpsc::channel(4);
-        let (file, columns) = (paths.file.clone(), survey.columns.clone());
-        tokio::task::spawn_blocking(move || read_rows(&file, &columns, tx));
+        let (files, name, columns) = (ctx.files().clone(), p.file.clone(), survey.columns.clone());
+        tokio::task::spawn_blocking(move || match files.open_file(&name) {
+            // Opened again for the second pass, as safely as the first time.
+            Ok(file) => read_rows(file, &columns, tx),
+            Err(message) => {
+                let _ = tx.blocking_send(Chunk::Failed(JobError {
+                    code: "bad_path".into(),
+                    message: format!("file: {message}"),
+                }));
+            }
+        });
         let result = write_rows(ctx, &mut db, &p.table, &p.database, &survey.columns, rx).await;
         db.close().await;
         let counts = result?;
@@ -163,35 +184,30 @@ impl Kind for ImportCsv {
     }
 }
 
-/// The file to read and the database to write, both canonical and inside the data root.
+/// The file to read, open, and the database to write, inside what the job may use.
 #[derive(Debug)]
 struct Paths {
-    file: PathBuf,
+    file: File,
     database: PathBuf,
 }
 
-fn resolve(p: &ImportCsvParams, root: &Path) -> Result<Paths, String> {
-    let file = resolve_file(root, &p.file).map_err(|m| format!("file: {m}"))?;
-    let database = resolve_database(root, &p.database).map_err(|m| format!("database: {m}"))?;
-    if file == database {
+fn resolve(p: &ImportCsvParams, files: &Files) -> Result<Paths, String> {
+    let file = files.open_file(&p.file).map_err(|m| format!("file: {m}"))?;
+    let database = files
+        .database(&p.database)
+        .map_err(|m| format!("database: {m}"))?;
+    if same_file(&file, &database) {
         return Err("database: must not be the CSV file itself".into());
     }
     Ok(Paths { file, database })
 }
 
-/// The CSV file: an existing file inside the data root.
-fn resolve_file(root: &Path, file: &str) -> Result<PathBuf, String> {
-    match resolve_inside(root, file)? {
-        path if path.is_file() => Ok(path),
-        _ => Err("is not a file".into()),
-    }
-}
-
-/// The database file: inside the data root, created when missing, never a folder.
-fn resolve_database(root: &Path, database: &str) -> Result<PathBuf, String> {
-    match resolve_new_inside(root, database)? {
-        path if path.is_dir() => Err("is a folder, not a database file".into()),
-        path => Ok(path),
+/// Whether `path` is the file `opened` is.
+fn same_file(opened: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (opened.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 
@@ -238,8 +254,7 @@ enum Chunk {
     Failed(JobError),
 }
 
-fn reader(path: &Path) -> Result<csv::Reader<File>, JobError> {
-    let file = File::open(path).map_err(|e| read_failed(0, e.to_string()))?;
+fn reader(file: File) -> Result<csv::Reader<File>, JobError> {
     // Every record is read as bytes (so that bad UTF-8 is found with its line) and of any width
     // (so that a short row is skipped, not fatal).
     Ok(csv::ReaderBuilder::new()
@@ -280,8 +295,8 @@ fn fields(record: &csv::ByteRecord, line: u64) -> Result<Vec<String>, JobError> 
 
 /// The first pass: the header's columns and the number of data rows. Fails on the first byte
 /// that is not UTF-8. Returns early (with an error nobody sees) once `stop` is set.
-fn survey(path: &Path, stop: &AtomicBool) -> Result<Survey, JobError> {
-    let mut reader = reader(path)?;
+fn survey(file: File, stop: &AtomicBool) -> Result<Survey, JobError> {
+    let mut reader = reader(file)?;
     let mut record = csv::ByteRecord::new();
     let Some(line) = next_record(&mut reader, &mut record)? else {
         return Err(JobError {
@@ -340,9 +355,9 @@ fn header(mut names: Vec<String>) -> Result<Vec<String>, JobError> {
 
 /// The second pass: sends the data rows in batches, then `End`; or `Failed` when something is
 /// wrong. Stops early when the receiver goes away (the import stopped).
-fn read_rows(path: &Path, columns: &[String], tx: mpsc::Sender<Chunk>) {
+fn read_rows(file: File, columns: &[String], tx: mpsc::Sender<Chunk>) {
     let result = (|| {
-        let mut reader = reader(path)?;
+        let mut reader = reader(file)?;
         let mut record = csv::ByteRecord::new();
         let line = next_record(&mut reader, &mut record)?.unwrap_or(0);
         if header(fields(&record, line)?)? != columns {

@@ -15,8 +15,8 @@ mod batch;
 mod checksum;
 mod demo;
 pub mod describe;
+pub mod files;
 mod import_csv;
-pub mod paths;
 
 pub use batch::Batch;
 pub use checksum::Checksum;
@@ -65,11 +65,12 @@ pub trait Kind: Send + Sync + 'static {
     fn run(params: Self::Params, ctx: &mut JobContext) -> impl Future<Output = RunResult> + Send;
 }
 
-/// What kinds may know about the server when they validate parameters (the `garde` context).
+/// What kinds may know about the server and the caller when they validate parameters (the
+/// `garde` context).
 #[derive(Debug, Clone)]
 pub struct KindEnv {
-    /// The directory file-based kinds may read and write in; nothing outside it.
-    pub data_root: std::path::PathBuf,
+    /// What the caller's jobs may open: their part of the data folder (see [`files`]).
+    pub files: files::Files,
 }
 
 /// A kind with its parameter type erased.
@@ -292,7 +293,7 @@ mod tests {
 
     fn env() -> KindEnv {
         KindEnv {
-            data_root: std::env::temp_dir(),
+            files: files::Files::whole(std::env::temp_dir()),
         }
     }
 

@@ -98,9 +98,15 @@ impl Store {
         backend!(self, s => s.check_ready(within).await)
     }
 
-    /// Where a queued job stands in the queue of every user's jobs; `None` if it is not queued.
-    pub async fn queue_standing(&self, job_id: &str) -> StoreResult<Option<QueueStanding>> {
-        backend!(self, s => s.queue_standing(job_id).await)
+    /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
+    /// claims take them; `None` for one that is not queued.
+    pub async fn queue_standings(&self, ids: &[String]) -> StoreResult<Vec<Option<QueueStanding>>> {
+        backend!(self, s => s.queue_standings(ids).await)
+    }
+
+    /// How many of `user`'s jobs wait in the queue.
+    pub async fn queued_count(&self, user: &str) -> StoreResult<u64> {
+        backend!(self, s => s.queued_count(user).await)
     }
 
     /// Every user's running (and cancelling) jobs.
@@ -354,6 +360,17 @@ impl Store {
     /// The session with this id, if it exists (expired or not).
     pub async fn load_session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
         backend!(self, s => s.load_session(id).await)
+    }
+
+    /// Up to `limit` sessions still stored under the cookie's own value (from before session ids
+    /// were stored as hashes).
+    pub async fn unhashed_sessions(&self, limit: i64) -> StoreResult<Vec<SessionRow>> {
+        backend!(self, s => s.unhashed_sessions(limit).await)
+    }
+
+    /// How many sessions are stored.
+    pub async fn session_count(&self) -> StoreResult<u64> {
+        backend!(self, s => s.session_count().await)
     }
 
     /// Inserts a new session; false if one with this id exists already.

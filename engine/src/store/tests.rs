@@ -30,6 +30,7 @@ fn create(owner: &str, job: &Job) -> Change {
     Change::Create {
         owner: owner.into(),
         job: job.clone(),
+        max_queued: None,
     }
 }
 
@@ -382,11 +383,12 @@ async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_checkpo
         .iter()
         .map(|q| (q.owner.as_str(), q.job.id.as_str(), q.checkpoint.clone()))
         .collect();
+    // b, with nothing running, first; then a (who has `held` running) with its checkpoint.
     assert_eq!(
         got,
         [
-            ("a", running.id.as_str(), Some(json!({"files_done": 2}))),
-            ("b", queued.id.as_str(), None)
+            ("b", queued.id.as_str(), None),
+            ("a", running.id.as_str(), Some(json!({"files_done": 2})))
         ]
     );
 }
@@ -819,6 +821,7 @@ fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
         slots,
         kinds,
         limits: limits.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+        per_owner: u32::MAX,
     }
 }
 
@@ -895,6 +898,38 @@ async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits() {
             .outcomes[0]
     )
     .is_empty());
+}
+
+#[tokio::test]
+async fn a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_they_queued() {
+    let db = db().await;
+    // Ann queues more jobs than a claim looks at from the front of the queue; then Bob one.
+    let ann: Vec<Job> = (0..store::CLAIM_SCAN + 10)
+        .map(|_| new_job("demo"))
+        .collect();
+    for chunk in ann.chunks(256) {
+        db.store
+            .apply(chunk.iter().map(|j| create("ann", j)).collect())
+            .await
+            .unwrap();
+    }
+    let bob = new_job("demo");
+    db.store.apply(vec![create("bob", &bob)]).await.unwrap();
+    // Ann's oldest takes the first slot; the next goes to Bob, who has none running.
+    let first = db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
+    assert_eq!(claimed(&first.outcomes[0]), [ann[0].id.clone()]);
+    let second = db.store.apply(vec![claim("p1", 2, &[])]).await.unwrap();
+    assert_eq!(
+        claimed(&second.outcomes[0]),
+        [bob.id.clone(), ann[1].id.clone()]
+    );
+    // A share of one running job per user: Ann, with two, gets nothing more.
+    let mut capped = claim("p1", 5, &[]);
+    if let Change::Claim { per_owner, .. } = &mut capped {
+        *per_owner = 1;
+    }
+    let third = db.store.apply(vec![capped]).await.unwrap();
+    assert!(claimed(&third.outcomes[0]).is_empty());
 }
 
 #[tokio::test]

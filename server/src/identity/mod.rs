@@ -5,15 +5,20 @@
 //! - `Authorization: Bearer <token>`: the operator token (`admin.token`, an admin), or a
 //!   personal API token ([`engine::accounts`]) with its owner's role, limited by its scope. Any other
 //!   bearer is refused (a bearer request never falls back on a cookie).
-//! - With `--auth open`, every other caller is the anonymous user of a browser session: a
-//!   request without a valid session gets a new session and a new user.
+//! - With `--auth open`, every other caller is the anonymous user of a browser: a request
+//!   without the cookie gets a new random one, and the user is derived from it (a one-way hash),
+//!   so that nothing is stored for a visitor: a thousand requests without a cookie leave no
+//!   trace in the database. (Browsers that signed in anonymously before keep the user their
+//!   stored session names.)
 //! - With `--auth accounts`, the session names a signed-in account and the generation it
 //!   signed in under; a session of a disabled account, or from before a password change, names
 //!   no one. A request with no one behind it gets 401 (the API) or is sent to `/signin` (pages).
 //!
 //! The session cookie (`headway_session`, HttpOnly, SameSite=Lax, Secure behind HTTPS) names a
-//! session kept in Headway's database ([`sessions`]). A session in use has its expiry pushed
-//! forward at most once a day, so that it lives a year after its last use, not its first.
+//! session kept in Headway's database under the hash of its id ([`sessions`]), or in the open
+//! mode, an anonymous user. A session in use has its expiry pushed forward at most once a day,
+//! so that it lives a year after its last use, not its first; an anonymous cookie is sent again
+//! with every page.
 //! Static assets never reach this: they neither create nor write a session.
 
 pub mod cross_site;
@@ -65,6 +70,11 @@ pub struct Identities {
     limiter: Arc<Limiter>,
     /// Proxies whose `X-Forwarded-Proto: https` makes the cookie Secure.
     trusted_proxies: Arc<Vec<IpAddr>>,
+    /// Anonymous sessions stored by earlier versions may exist (the open mode stores none):
+    /// their cookies are looked up.
+    stored_anonymous: Arc<std::sync::atomic::AtomicBool>,
+    /// Anonymous cookies looked up and not found, so that they are not looked up again.
+    not_stored: Arc<std::sync::Mutex<std::collections::HashSet<Id>>>,
 }
 
 /// The caller of one request (`None`: no one is signed in), the session that says so (none for
@@ -74,6 +84,16 @@ pub struct Identity {
     pub caller: Option<Caller>,
     pub session: Option<Session>,
     pub credential: Credential,
+    /// The open mode's anonymous cookie: the id it carries, and whether it is new.
+    pub anonymous: Option<Anonymous>,
+}
+
+/// The anonymous cookie of a caller on an open server.
+#[derive(Clone, Debug)]
+pub struct Anonymous {
+    pub id: Id,
+    /// Made for this request: the client has not got it yet.
+    pub fresh: bool,
 }
 
 /// What an identity rests on.
@@ -121,7 +141,20 @@ impl Identities {
             accounts: Accounts::new(db),
             limiter: Arc::default(),
             trusted_proxies,
+            stored_anonymous: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+            not_stored: Arc::default(),
         }
+    }
+
+    /// Moves sessions stored under their own ids by earlier versions under their hashes, and
+    /// learns whether any anonymous one may be stored. Called once, before serving.
+    pub async fn prepare_sessions(&self) -> Result<(), engine::store::StoreError> {
+        let stored = self.persisted.hash_stored_ids().await?;
+        self.stored_anonymous.store(
+            self.mode == AuthMode::Open && stored > 0,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        Ok(())
     }
 
     pub fn mode(&self) -> AuthMode {
@@ -152,6 +185,7 @@ impl Identities {
                         caller: Some(Caller::operator()),
                         session: None,
                         credential: Credential::Lasting,
+                        anonymous: None,
                     });
                 }
             }
@@ -160,9 +194,13 @@ impl Identities {
                     caller: Some(caller),
                     session: None,
                     credential: Credential::Token(Arc::from(given)),
+                    anonymous: None,
                 }),
                 None => Err(AppError::unauthorized("the bearer token is not valid")),
             };
+        }
+        if self.mode == AuthMode::Open {
+            return self.anonymous(session_id(headers)).await;
         }
         let session = Session::new(
             session_id(headers),
@@ -170,28 +208,7 @@ impl Identities {
             Some(Expiry::OnInactivity(LIFETIME)),
         );
         let identity = match self.mode {
-            AuthMode::Open => {
-                let user = match session
-                    .get::<String>(USER_KEY)
-                    .await
-                    .map_err(session_failed)?
-                {
-                    Some(user) => user,
-                    None => {
-                        let user = engine::new_id();
-                        session
-                            .insert(USER_KEY, &user)
-                            .await
-                            .map_err(session_failed)?;
-                        user
-                    }
-                };
-                Identity {
-                    caller: Some(Caller::new(user)),
-                    session: Some(session),
-                    credential: Credential::Lasting,
-                }
-            }
+            AuthMode::Open => unreachable!("answered above"),
             AuthMode::Accounts => {
                 let user = session
                     .get::<String>(USER_KEY)
@@ -216,6 +233,7 @@ impl Identities {
                         },
                         caller: Some(account_caller(account)),
                         session: Some(session),
+                        anonymous: None,
                     },
                     // Nothing is written for a visitor who has not signed in.
                     _ => {
@@ -223,6 +241,7 @@ impl Identities {
                             caller: None,
                             session: Some(session),
                             credential: Credential::Lasting,
+                            anonymous: None,
                         })
                     }
                 }
@@ -240,10 +259,58 @@ impl Identities {
         Ok(identity)
     }
 
-    /// Whether what `credential` rests on still holds: the session exists (it was not signed
-    /// out, in any process), its account is enabled and its password unchanged; or the token is
-    /// in force. Open streams ask this from time to time.
-    pub async fn still_valid(&self, credential: &Credential) -> bool {
+    /// The anonymous caller of the cookie `id` (a new cookie without one): the user a session
+    /// stored by an earlier version names, else the one derived from the cookie.
+    async fn anonymous(&self, id: Option<Id>) -> Result<Identity, AppError> {
+        use std::sync::atomic::Ordering;
+        let (id, fresh) = match id {
+            Some(id) => (id, false),
+            None => (Id::default(), true),
+        };
+        let mut user = None;
+        if !fresh
+            && self.stored_anonymous.load(Ordering::Relaxed)
+            && !self.not_stored.lock().unwrap().contains(&id)
+        {
+            use tower_sessions::SessionStore;
+            let record = self.store.load(&id).await.map_err(|e| {
+                tracing::error!(error = %e, "the session store failed");
+                AppError::internal()
+            })?;
+            user = record.and_then(|r| r.data.get(USER_KEY)?.as_str().map(str::to_string));
+            if user.is_none() {
+                let mut not_stored = self.not_stored.lock().unwrap();
+                if not_stored.len() >= 100_000 {
+                    not_stored.clear();
+                }
+                not_stored.insert(id);
+            }
+        }
+        let user = user.unwrap_or_else(|| anonymous_user(&id));
+        Ok(Identity {
+            caller: Some(Caller::new(user)),
+            session: None,
+            credential: Credential::Lasting,
+            anonymous: Some(Anonymous { id, fresh }),
+        })
+    }
+
+    /// Forgets an anonymous caller (signing out on an open server): a session an earlier
+    /// version stored for the cookie is deleted; the cookie goes (see [`Identities::finish`]).
+    pub async fn forget(&self, anonymous: &Anonymous) -> Result<(), AppError> {
+        use tower_sessions::SessionStore;
+        self.store.delete(&anonymous.id).await.map_err(|e| {
+            tracing::error!(error = %e, "the session store failed");
+            AppError::internal()
+        })
+    }
+
+    /// Whether what `credential` rests on still holds for `caller`, who was decided from it:
+    /// the session exists (it was not signed out, in any process), its account is enabled, its
+    /// password unchanged and its role the one `caller` has; or the token is in force and its
+    /// owner still has that role. Open streams ask this from time to time, and at once when
+    /// an account changes in this process ([`Accounts::changes`]).
+    pub async fn still_valid(&self, credential: &Credential, caller: &Caller) -> bool {
         match credential {
             Credential::Lasting => true,
             Credential::Session {
@@ -255,12 +322,13 @@ impl Identities {
                 matches!(self.persisted.load(id).await, Ok(Some(_)))
                     && matches!(
                         self.accounts.session_user(user, *generation).await,
-                        Ok(Some(_))
+                        Ok(Some(account)) if role_of(&account) == caller.role()
                     )
             }
-            Credential::Token(secret) => {
-                matches!(self.accounts.token_caller(secret).await, Ok(Some(_)))
-            }
+            Credential::Token(secret) => matches!(
+                self.accounts.token_caller(secret).await,
+                Ok(Some(now)) if now.role() == caller.role()
+            ),
         }
     }
 
@@ -279,22 +347,26 @@ impl Identities {
                 "this server runs with --auth open: there is nothing to sign in to",
             )));
         }
-        self.limiter
-            .check(name, client, Instant::now())
+        // Counted before the password is checked: attempts sent at once cannot pass the limit.
+        let attempt = self
+            .limiter
+            .begin(name, client, Instant::now())
             .map_err(SignInError::TooMany)?;
-        match self
-            .accounts
-            .sign_in(name, password)
-            .await
-            .map_err(SignInError::Failed)?
-        {
+        let checked = match self.accounts.sign_in(name, password).await {
+            Ok(checked) => checked,
+            Err(e) => {
+                // No password was checked (the server was busy, or failed): nothing to count.
+                self.limiter.forget(attempt);
+                return Err(SignInError::Failed(e));
+            }
+        };
+        match checked {
             SignIn::Refused => {
-                self.limiter.failed(name, client, Instant::now());
                 tracing::info!(%client, "sign-in refused");
                 Err(SignInError::Refused)
             }
             SignIn::Ok(user) => {
-                self.limiter.succeeded(name);
+                self.limiter.succeeded(attempt, Instant::now());
                 let write = async {
                     session.cycle_id().await?;
                     session.clear().await;
@@ -320,40 +392,36 @@ impl Identities {
 
     /// Saves the session if the request changed it (a new session, a new day, a sign-in) and
     /// returns the `Set-Cookie` value that carries it to the client; a session signed out is
-    /// removed from the client too. The cookie is Secure with `--secure-cookies`, or when the
-    /// request came over HTTPS (`https`).
+    /// removed from the client too. An anonymous cookie is sent when it is new and with every
+    /// `page`, so that it lives a year after the last visit; `forgotten`, it is removed. The
+    /// cookie is Secure with `--secure-cookies`, or when the request came over HTTPS (`https`).
     pub async fn finish(
         &self,
         identity: &Identity,
         https: bool,
+        page: bool,
+        forgotten: bool,
     ) -> Result<Option<HeaderValue>, AppError> {
         let secure = self.secure || https;
+        if let Some(anonymous) = &identity.anonymous {
+            return Ok(match (forgotten, anonymous.fresh || page) {
+                (true, _) => removal(secure),
+                (false, true) => cookie(&anonymous.id.to_string(), secure),
+                (false, false) => None,
+            });
+        }
         let Some(session) = identity.session.as_ref().filter(|s| s.is_modified()) else {
             return Ok(None);
         };
         if session.is_empty().await {
             // Signed out (flushed): nothing to save; the cookie goes.
-            let cookie = Cookie::build((COOKIE_NAME, ""))
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .secure(secure)
-                .path("/")
-                .max_age(time::Duration::ZERO)
-                .build();
-            return Ok(HeaderValue::from_str(&cookie.to_string()).ok());
+            return Ok(removal(secure));
         }
         session.save().await.map_err(session_failed)?;
         let Some(id) = session.id() else {
             return Ok(None);
         };
-        let cookie = Cookie::build((COOKIE_NAME, id.to_string()))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(secure)
-            .path("/")
-            .max_age(LIFETIME)
-            .build();
-        Ok(HeaderValue::from_str(&cookie.to_string()).ok())
+        Ok(cookie(&id.to_string(), secure))
     }
 
     /// Whether the request reached a trusted proxy over HTTPS (`X-Forwarded-Proto: https`).
@@ -389,10 +457,64 @@ impl Identities {
     }
 }
 
+/// The `Set-Cookie` value of the session cookie carrying `value`.
+fn cookie(value: &str, secure: bool) -> Option<HeaderValue> {
+    let cookie = Cookie::build((COOKIE_NAME, value.to_string()))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .max_age(LIFETIME)
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+fn removal(secure: bool) -> Option<HeaderValue> {
+    let cookie = Cookie::build((COOKIE_NAME, ""))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .path("/")
+        .max_age(time::Duration::ZERO)
+        .build();
+    HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
+/// The anonymous user of the cookie `id`: a UUID-shaped SHA-256 of it, so that the user id
+/// (shown to operators as the owner of jobs) does not give the cookie away.
+fn anonymous_user(id: &Id) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("headway anonymous user {id}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid_shaped(bytes)
+}
+
+/// `bytes` written as a UUID (version 8: custom).
+fn uuid_shaped(mut bytes: [u8; 16]) -> String {
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
 /// The caller a signed-in account stands for.
 fn account_caller(user: UserRow) -> Caller {
-    let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
+    let role = role_of(&user);
     Caller::account(user.id, user.name, role, true)
+}
+
+/// An account's role (a role this build does not know is a viewer's).
+fn role_of(user: &UserRow) -> Role {
+    Role::parse(&user.role).unwrap_or(Role::Viewer)
 }
 
 /// The session id the request's cookie names, if it has a well-formed one.
@@ -463,7 +585,12 @@ pub async fn identify(
     req.extensions_mut().insert(identity.clone());
     let https = identities.over_https(&req);
     let mut response = next.run(req).await;
-    match identities.finish(&identity, https).await {
+    let page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    let forgotten = response.extensions().get::<Forgotten>().is_some();
+    match identities.finish(&identity, https, page, forgotten).await {
         Ok(Some(cookie)) => {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
@@ -472,6 +599,10 @@ pub async fn identify(
     }
     response
 }
+
+/// Marks a response to a caller who signed out of an open server: their cookie goes.
+#[derive(Clone, Copy, Debug)]
+pub struct Forgotten;
 
 /// The requests someone not signed in may make: the sign-in page and signing in.
 fn signs_in(method: &Method, path: &str) -> bool {
@@ -495,6 +626,16 @@ mod tests {
         assert_eq!(bearer(&h), Some("abc"));
         h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
         assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn an_anonymous_user_is_the_same_for_a_cookie_and_does_not_give_it_away() {
+        let id = Id::default();
+        let user = anonymous_user(&id);
+        assert_eq!(user, anonymous_user(&id));
+        assert_ne!(user, anonymous_user(&Id::default()));
+        assert!(uuid::Uuid::try_parse(&user).is_ok(), "{user}");
+        assert!(!user.contains(&id.to_string()));
     }
 
     #[test]

@@ -3,8 +3,11 @@
 //! known cookie is answered from memory. Records are written through to the database, so a
 //! restart or an eviction only reads them again.
 //!
-//! Records are encoded with MessagePack, as tower-sessions' own SQLite store did, so sessions
-//! from before this store keep working.
+//! A session is stored under the SHA-256 of its id, never under the id itself: the cookie's
+//! value is a secret that whoever reads the database (a backup, a replica) must not be able to
+//! present. Its data is encoded with MessagePack, without the id. Sessions stored under their
+//! own ids by earlier versions are moved under their hashes when the server starts
+//! ([`Persisted::hash_stored_ids`]).
 
 use async_trait::async_trait;
 use engine::store::SessionRow;
@@ -85,9 +88,12 @@ impl Persisted {
     }
 
     fn row(record: &Record) -> Result<SessionRow> {
+        let stored = Stored {
+            data: record.data.clone(),
+        };
         Ok(SessionRow {
-            id: record.id.to_string(),
-            data: rmp_serde::to_vec(record).map_err(|e| Error::Encode(e.to_string()))?,
+            id: stored_id(&record.id),
+            data: rmp_serde::to_vec(&stored).map_err(|e| Error::Encode(e.to_string()))?,
             expires_at: record.expiry_date.unix_timestamp(),
             user: record
                 .data
@@ -127,7 +133,7 @@ impl SessionStore for Persisted {
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let Some(row) = self
             .db
-            .load_session(&id.to_string())
+            .load_session(&stored_id(id))
             .await
             .map_err(backend)?
         else {
@@ -136,20 +142,64 @@ impl SessionStore for Persisted {
         if row.expires_at <= time::OffsetDateTime::now_utc().unix_timestamp() {
             return Ok(None);
         }
-        rmp_serde::from_slice(&row.data)
-            .map(Some)
-            .map_err(|e| Error::Decode(e.to_string()))
+        let stored: Stored =
+            rmp_serde::from_slice(&row.data).map_err(|e| Error::Decode(e.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(row.expires_at)
+            .map_err(|e| Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data: stored.data,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
         self.db
-            .delete_session(&id.to_string())
+            .delete_session(&stored_id(id))
             .await
             .map_err(backend)
     }
 }
 
+/// What a session's row holds besides its expiry: its data, not its id.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stored {
+    data: std::collections::HashMap<String, serde_json::Value>,
+}
+
+/// The key a session is stored under: the SHA-256 of its id, in hex (64 characters).
+pub fn stored_id(id: &Id) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Sessions moved under their hashes per step of [`Persisted::hash_stored_ids`].
+const HASHED_PER_STEP: i64 = 500;
+
 impl Persisted {
+    /// Moves every session still stored under its own id (as earlier versions stored them)
+    /// under the hash of it; returns how many sessions are stored in all. A row that cannot be
+    /// read is deleted: its session is over.
+    pub async fn hash_stored_ids(&self) -> std::result::Result<u64, engine::store::StoreError> {
+        loop {
+            let rows = self.db.unhashed_sessions(HASHED_PER_STEP).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                let record: Option<Record> = rmp_serde::from_slice(&row.data).ok();
+                if let Some(new) = record.as_ref().and_then(|r| Persisted::row(r).ok()) {
+                    self.db.save_session(new).await?;
+                }
+                self.db.delete_session(&row.id).await?;
+            }
+        }
+        self.db.session_count().await
+    }
+
     /// Deletes every expired session; returns how many.
     pub async fn delete_expired(&self) -> std::result::Result<u64, engine::store::StoreError> {
         self.db

@@ -11,6 +11,8 @@
 //! everything waiting at once and leaves out the progress samples that a later one of the same job
 //! among them supersedes.
 
+pub mod shares;
+
 use crate::api::ApiError;
 use crate::identity::{Credential, Identities, Identity};
 use crate::metrics::{OpenStream, ServerMetrics};
@@ -63,6 +65,8 @@ const CATCH_UP_MAX: usize = REPLAY_BATCH as usize;
 #[derive(Debug, Clone)]
 pub struct StreamConfig {
     pub keep_alive: Duration,
+    /// Each user's share of this process's streams.
+    pub shares: Arc<shares::Shares>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,13 +146,17 @@ async fn open(
     query: &StreamQuery,
 ) -> Result<Response, AppError> {
     let requested = requested_cursor(headers, query.last_event_id.as_deref())?;
+    let share = state.streams.shares.take(caller.user())?;
     let stream = match open_stream(state, caller, job_id, requested).await? {
         Opened::Ended => return Ok(StatusCode::NO_CONTENT.into_response()),
         Opened::Stream(mut stream) => {
-            // A stream that rests on a session or a token ends once that is revoked.
+            // A stream that rests on a session or a token ends once that is revoked, or its
+            // account's role changes (what it may see changes with it).
             if !matches!(credential, Credential::Lasting) {
+                stream.changes = Some(state.identities.accounts().changes());
                 stream.credential = Some(Box::new((state.identities.clone(), credential)));
             }
+            stream._share = Some(share);
             stream
         }
     };
@@ -237,6 +245,8 @@ async fn open_stream(
         stopping: engine.stopping(),
         metrics: Arc::clone(&state.telemetry.server),
         credential: None,
+        changes: None,
+        _share: None,
         _open: state.telemetry.server.opened("sse"),
     })))
 }
@@ -305,14 +315,43 @@ struct EventStream {
     stopped: Pin<Box<WaitForCancellationFutureOwned>>,
     stopping: CancellationToken,
     metrics: Arc<ServerMetrics>,
-    /// What the stream's caller rests on, checked again at every keep-alive: the stream ends
-    /// once the account is disabled, its password changed, or the token revoked.
+    /// What the stream's caller rests on, checked again at every keep-alive and whenever an
+    /// account changes: the stream ends once the account is disabled, its password or role
+    /// changed, or the token revoked.
     credential: Option<Box<(Identities, Credential)>>,
+    /// Moves when an account or token changes in this process.
+    changes: Option<tokio::sync::watch::Receiver<u64>>,
+    /// Counts this stream in its user's share while it lives.
+    _share: Option<shares::Share>,
     /// Counts this stream as open while it lives.
     _open: OpenStream,
 }
 
+/// Completes when an account or token changes in this process; never without `changes`.
+async fn account_changed(changes: &mut Option<tokio::sync::watch::Receiver<u64>>) {
+    match changes {
+        Some(rx) => {
+            if rx.changed().await.is_err() {
+                // The accounts are gone (the server is stopping): nothing more will change.
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
 impl EventStream {
+    /// Whether the caller still holds what the stream was opened with (always, for a stream
+    /// that rests on nothing revocable).
+    async fn still_valid(&self) -> bool {
+        match self.credential.as_deref() {
+            Some((identities, credential)) => {
+                identities.still_valid(credential, &self.caller).await
+            }
+            None => true,
+        }
+    }
+
     /// The next bytes to send (see [`EventStream::next_bytes`]), counted as sent.
     async fn next_chunk(&mut self) -> Option<Bytes> {
         let chunk = self.next_bytes().await;
@@ -349,12 +388,16 @@ impl EventStream {
                 _ = &mut self.stopped => return None,
                 r = self.sub.recv() => r,
                 _ = self.keep_alive.tick() => {
-                    if let Some((identities, credential)) = self.credential.as_deref() {
-                        if !identities.still_valid(credential).await {
-                            return None;
-                        }
+                    if !self.still_valid().await {
+                        return None;
                     }
                     return Some(Bytes::from_static(b": keep-alive\n\n"));
+                }
+                _ = account_changed(&mut self.changes) => {
+                    if !self.still_valid().await {
+                        return None;
+                    }
+                    continue;
                 }
             };
             match first {
@@ -616,6 +659,7 @@ pub async fn poll(
     caller: Extension<Caller>,
     query: Result<Query<PollQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let _share = state.streams.shares.take(caller.user())?;
     let _open = state.telemetry.server.opened("poll");
     let metrics = Arc::clone(&state.telemetry.server);
     let axum::Json(page) = poll_page(State(state), caller, query).await?;

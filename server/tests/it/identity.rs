@@ -118,13 +118,44 @@ async fn one_cookie_is_one_user_for_server_functions_the_api_and_streams_across_
     );
 }
 
-#[tokio::test]
-async fn a_session_in_use_is_kept_alive_and_an_expired_one_is_deleted() {
-    let app = spawn_app().await;
-    let r = reqwest::get(format!("{}/api/v1/kinds", app.base))
+/// A session's stored data (its id is not in it: it is stored under the id's hash).
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+struct Stored {
+    data: std::collections::HashMap<String, serde_json::Value>,
+}
+
+/// An account server where `ada` signs in; her session's cookie.
+async fn signed_in_cookie() -> (crate::harness::App, String) {
+    let app = app()
+        .with(|c| c.auth = Some(server::config::AuthMode::Accounts))
+        .start()
+        .await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/users", app.base))
+        .bearer_auth(app.admin_token())
+        .json(&json!({"username": "ada", "password": "correct horse battery", "role": "member"}))
+        .send()
         .await
         .unwrap();
-    let alive = cookie_value(&set_cookie(&r).unwrap());
+    assert_eq!(r.status(), 201);
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", app.base))
+        .json(&json!({"username": "ada", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = cookie_value(&set_cookie(&r).unwrap());
+    (app, cookie)
+}
+
+fn key(cookie: &str) -> String {
+    server::identity::sessions::stored_id(&cookie.parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_session_in_use_is_kept_alive_and_an_expired_one_is_deleted() {
+    let (app, alive) = signed_in_cookie().await;
     let db = app.database_url().to_string();
     let mut app = app;
     app.shutdown().await;
@@ -132,30 +163,27 @@ async fn a_session_in_use_is_kept_alive_and_an_expired_one_is_deleted() {
     // Last seen yesterday, ten days from expiry; and a second session that expired an hour ago.
     let store = Store::open(&db, Access::Shared).await.unwrap();
     let row = store
-        .load_session(&alive)
+        .load_session(&key(&alive))
         .await
         .unwrap()
-        .expect("the session is stored");
-    let mut record: tower_sessions::session::Record = rmp_serde::from_slice(&row.data).unwrap();
+        .expect("the session is stored under its hash");
+    let mut stored: Stored = rmp_serde::from_slice(&row.data).unwrap();
     let now = time::OffsetDateTime::now_utc();
     let yesterday = now.unix_timestamp() / 86_400 - 1;
-    record.data.insert("seen".into(), json!(yesterday));
-    record.expiry_date = now + time::Duration::days(10);
+    stored.data.insert("seen".into(), json!(yesterday));
     store
         .save_session(SessionRow {
-            data: rmp_serde::to_vec(&record).unwrap(),
-            expires_at: record.expiry_date.unix_timestamp(),
+            data: rmp_serde::to_vec(&stored).unwrap(),
+            expires_at: (now + time::Duration::days(10)).unix_timestamp(),
             ..row.clone()
         })
         .await
         .unwrap();
     let expired = tower_sessions::session::Id::default().to_string();
-    let mut old = record.clone();
-    old.expiry_date = now - time::Duration::hours(1);
     let expired_row = SessionRow {
-        id: expired.clone(),
-        data: rmp_serde::to_vec(&old).unwrap(),
-        expires_at: old.expiry_date.unix_timestamp(),
+        id: key(&expired),
+        data: rmp_serde::to_vec(&stored).unwrap(),
+        expires_at: (now - time::Duration::hours(1)).unix_timestamp(),
         user: row.user.clone(),
     };
     store.save_session(expired_row).await.unwrap();
@@ -164,7 +192,7 @@ async fn a_session_in_use_is_kept_alive_and_an_expired_one_is_deleted() {
     let app = app.restart().await;
     let http = reqwest::Client::new();
     let r = http
-        .get(format!("{}/api/v1/kinds", app.base))
+        .get(format!("{}/api/v1/me", app.base))
         .header("cookie", format!("headway_session={alive}"))
         .send()
         .await
@@ -172,16 +200,20 @@ async fn a_session_in_use_is_kept_alive_and_an_expired_one_is_deleted() {
     let refreshed = set_cookie(&r).expect("a session first used today is written again");
     assert_eq!(cookie_value(&refreshed), alive, "the same session");
     assert!(refreshed.contains("Max-Age=31536000"), "{refreshed}");
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap()["username"],
+        "ada"
+    );
     let store = Store::open(&db, Access::Shared).await.unwrap();
-    let row = store.load_session(&alive).await.unwrap().unwrap();
+    let row = store.load_session(&key(&alive)).await.unwrap().unwrap();
     assert!(
         row.expires_at > (now + time::Duration::days(300)).unix_timestamp(),
         "its expiry moved a year ahead"
     );
 
-    // The expired one is deleted at start-up, and its cookie is worth a new session only.
+    // The expired one is deleted at start-up, and its cookie signs no one in.
     let deadline = std::time::Instant::now() + WAIT;
-    while store.load_session(&expired).await.unwrap().is_some() {
+    while store.load_session(&key(&expired)).await.unwrap().is_some() {
         assert!(
             std::time::Instant::now() < deadline,
             "the expired session was not deleted"
@@ -189,11 +221,70 @@ async fn a_session_in_use_is_kept_alive_and_an_expired_one_is_deleted() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let r = http
-        .get(format!("{}/api/v1/kinds", app.base))
+        .get(format!("{}/api/v1/me", app.base))
         .header("cookie", format!("headway_session={expired}"))
         .send()
         .await
         .unwrap();
-    let fresh = set_cookie(&r).expect("a new session");
-    assert_ne!(cookie_value(&fresh), expired);
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn sessions_stored_under_their_own_ids_are_moved_under_hashes_and_keep_their_user() {
+    // A browser of an open server from before ids were hashed: its session stored under the
+    // cookie's value, with the record (id included) as the data, and a job of its user.
+    let mut app = spawn_app().await;
+    let db = app.database_url().to_string();
+    app.shutdown().await;
+    let user = "0b6f1a9e-1111-4222-8333-444455556666";
+    let job = model::Job {
+        status: model::JobStatus::Succeeded,
+        finished_at: Some(1),
+        ..model::Job::queued(engine::new_id(), "demo", json!({"steps": 1}), 0)
+    };
+    let store = Store::open(&db, Access::Shared).await.unwrap();
+    store.import_history(user, vec![job.clone()]).await.unwrap();
+    let job_id = job.id;
+    let cookie = tower_sessions::session::Id::default();
+    let record = tower_sessions::session::Record {
+        id: cookie,
+        data: [
+            ("user".to_string(), json!(user)),
+            ("seen".to_string(), json!(0)),
+        ]
+        .into(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::days(30),
+    };
+    store
+        .save_session(SessionRow {
+            id: cookie.to_string(),
+            data: rmp_serde::to_vec(&record).unwrap(),
+            expires_at: record.expiry_date.unix_timestamp(),
+            user: Some(user.into()),
+        })
+        .await
+        .unwrap();
+    drop(store);
+
+    let app = app.restart().await;
+    let store = Store::open(&db, Access::Shared).await.unwrap();
+    assert!(store
+        .load_session(&cookie.to_string())
+        .await
+        .unwrap()
+        .is_none());
+    let row = store
+        .load_session(&server::identity::sessions::stored_id(&cookie))
+        .await
+        .unwrap()
+        .expect("moved under its hash");
+    assert!(!String::from_utf8_lossy(&row.data).contains(&cookie.to_string()));
+    // The browser is still the same user: it sees its job.
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/jobs/{job_id}", app.base))
+        .header("cookie", format!("headway_session={cookie}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }

@@ -5,6 +5,10 @@
 
 mod client;
 mod harness;
+/// The real binary as a child process, for the probes that measure a process of its own.
+#[path = "../support/headway.rs"]
+#[allow(dead_code)]
+mod support;
 
 mod accounts;
 mod api;
@@ -15,6 +19,7 @@ mod kinds;
 mod logs;
 mod notices;
 mod ops;
+mod probes;
 mod queue;
 mod stream;
 mod stress;

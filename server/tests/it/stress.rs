@@ -314,7 +314,13 @@ async fn a_slow_reader_holds_back_no_one_and_still_gets_every_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_with_hundreds_of_open_streams_ends_each_cleanly_and_interrupts_every_job() {
-    let mut app = app().with(|c| c.max_running = 50).start().await;
+    let mut app = app()
+        .with(|c| {
+            c.max_running = 50;
+            c.max_streams_per_user = 1000;
+        })
+        .start()
+        .await;
     let s = app.session();
     let mut jobs = Vec::new();
     for _ in 0..30 {

@@ -10,6 +10,9 @@
 //! allocates event ids inside that transaction so that ids follow commit order whatever the
 //! number of writers and processes; events are handed on only once committed.
 
+mod claim;
+
+pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, StatusCount};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -64,8 +67,15 @@ pub type Fence = Option<String>;
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Change {
-    /// Inserts a new job with its `job` event. Its `event_id` is assigned here.
-    Create { owner: String, job: Job },
+    /// Inserts a new job with its `job` event. Its `event_id` is assigned here. With
+    /// `max_queued`, refused (nothing written) when the owner has that many jobs queued already:
+    /// counted inside the batch, so that starts arriving together cannot pass it, in any
+    /// number of processes.
+    Create {
+        owner: String,
+        job: Job,
+        max_queued: Option<u64>,
+    },
     /// Moves a job to `to` if the state machine allows it (and the fence holds), with its `job`
     /// event and, for a terminal status, its `done` event. Moving to `running` claims the job
     /// for the fence's process; moving back to `queued` releases it.
@@ -86,14 +96,16 @@ pub enum Change {
         requeue: bool,
         fence: Fence,
     },
-    /// Takes up to `slots` queued jobs of `kinds` for process `by`, oldest first, keeping every
-    /// kind of `limits` under its limit of jobs running (or cancelling) anywhere: each becomes
-    /// running, with its `job` event.
+    /// Takes up to `slots` queued jobs of `kinds` for process `by`, each free slot for the user
+    /// with the fewest jobs running and their oldest job ([`FairPick`]), keeping every kind of
+    /// `limits` under its limit of jobs running (or cancelling) anywhere and every user under
+    /// `per_owner`: each becomes running, with its `job` event.
     Claim {
         by: String,
         slots: u32,
         kinds: Vec<String>,
         limits: Vec<(String, u32)>,
+        per_owner: u32,
     },
     /// Records a progress sample of a running job, with its `progress` event.
     Progress {
@@ -134,6 +146,10 @@ pub enum Outcome {
     /// `Create`, `Transition` and `Interrupt`: the job as stored, or `None` when the move was refused
     /// (unknown job, or not allowed from its status).
     Job(Option<Job>),
+    /// `Create` with `max_queued`: the owner had this many jobs queued; nothing was written.
+    Full {
+        waiting: u64,
+    },
     /// `Progress`, `Log`, `Checkpoint`: whether the job took it (it must be running).
     Recorded(bool),
     /// `Claim`: the jobs taken, now running, with their owners and checkpoints.
@@ -325,14 +341,47 @@ pub fn status_counts(rows: impl IntoIterator<Item = (String, i64)>) -> Vec<Statu
     counts
 }
 
-/// Where a queued job stands: how many queued jobs (of every user) are ahead of it, of any kind
-/// and of its own kind, and the kinds of the first ones ahead, nearest last.
+/// Where a queued job stands: how many queued jobs (of every user) claims take before it
+/// ([`FairPick`]'s order: each user's `n`-th waiting job takes its turn once those of users with
+/// fewer jobs running and waiting ahead have), of any kind and of its own kind, and the kinds of
+/// the first ones ahead, nearest last.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueStanding {
     pub ahead: u64,
     pub ahead_of_kind: u64,
-    /// The kinds of the jobs ahead, oldest first (at most [`QUEUE_LOOKAHEAD`]).
+    /// The kinds of the jobs ahead, first to start first (at most [`QUEUE_LOOKAHEAD`]).
     pub kinds_ahead: Vec<String>,
+}
+
+impl QueueStanding {
+    /// The standings of `ids` from `rows` (`id, kind, ahead, ahead_of_kind`), which hold the
+    /// queued jobs among `ids` and the first [`QUEUE_LOOKAHEAD`] of the queue, in its order.
+    pub fn of(
+        ids: &[String],
+        rows: impl IntoIterator<Item = (String, String, i64, i64)>,
+    ) -> Vec<Option<QueueStanding>> {
+        let rows: Vec<(String, String, i64, i64)> = rows.into_iter().collect();
+        let first: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.2 < QUEUE_LOOKAHEAD)
+            .map(|r| r.1.as_str())
+            .collect();
+        ids.iter()
+            .map(|id| {
+                let (_, _, ahead, of_kind) = rows.iter().find(|r| r.0 == *id)?;
+                let ahead = (*ahead).max(0) as u64;
+                Some(QueueStanding {
+                    ahead,
+                    ahead_of_kind: (*of_kind).max(0) as u64,
+                    kinds_ahead: first
+                        .iter()
+                        .take(ahead as usize)
+                        .map(|k| k.to_string())
+                        .collect(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The most jobs ahead whose kinds [`QueueStanding`] lists.

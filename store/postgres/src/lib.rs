@@ -373,36 +373,51 @@ impl PgStore {
         ))
     }
 
-    /// Where a queued job stands in the queue of every user's jobs; `None` if it is not queued.
-    pub async fn queue_standing(&self, job_id: &str) -> StoreResult<Option<store::QueueStanding>> {
-        let Some(row) = sqlx::query!(
-            r#"SELECT
-                 (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued' AND q.seq < j.seq) AS "ahead!",
-                 (SELECT COUNT(*) FROM jobs q WHERE q.status = 'queued' AND q.kind = j.kind AND q.seq < j.seq) AS "ahead_of_kind!"
-               FROM jobs j WHERE j.id = $1 AND j.status = 'queued'"#,
-            job_id
+    /// How many of `user`'s jobs wait in the queue.
+    pub async fn queued_count(&self, user: &str) -> StoreResult<u64> {
+        let n = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!" FROM jobs WHERE owner = $1 AND status = 'queued'"#,
+            user
         )
-        .fetch_optional(&self.pool)
+        .fetch_one(&self.pool)
         .await
-        .map_err(read_err("reading a job's place in the queue"))?
-        else {
-            return Ok(None);
-        };
-        let limit = store::QUEUE_LOOKAHEAD;
-        let kinds_ahead = sqlx::query_scalar!(
-            r#"SELECT kind FROM jobs WHERE status = 'queued' AND seq < (SELECT seq FROM jobs WHERE id = $1)
-               ORDER BY seq LIMIT $2"#,
-            job_id,
-            limit
+        .map_err(read_err("counting a user's queued jobs"))?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
+    /// claims take them ([`store::FairPick`]); `None` for one that is not queued.
+    pub async fn queue_standings(
+        &self,
+        ids: &[String],
+    ) -> StoreResult<Vec<Option<store::QueueStanding>>> {
+        let rows = sqlx::query!(
+            r#"WITH running AS (
+                 SELECT owner, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner
+               ), queued AS (
+                 SELECT j.id, j.kind, j.seq,
+                        ROW_NUMBER() OVER (PARTITION BY j.owner ORDER BY j.seq) - 1 + COALESCE(r.n, 0) AS turn
+                 FROM jobs j LEFT JOIN running r ON r.owner = j.owner
+                 WHERE j.status = 'queued'
+               ), ranked AS (
+                 SELECT id, kind,
+                        ROW_NUMBER() OVER (ORDER BY turn, seq) - 1 AS ahead,
+                        ROW_NUMBER() OVER (PARTITION BY kind ORDER BY turn, seq) - 1 AS ahead_of_kind
+                 FROM queued
+               )
+               SELECT id AS "id!", kind AS "kind!", ahead AS "ahead!", ahead_of_kind AS "ahead_of_kind!"
+               FROM ranked WHERE id = ANY($1) OR ahead < $2 ORDER BY ahead"#,
+            ids,
+            store::QUEUE_LOOKAHEAD
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(read_err("reading the jobs ahead in the queue"))?;
-        Ok(Some(store::QueueStanding {
-            ahead: row.ahead.max(0) as u64,
-            ahead_of_kind: row.ahead_of_kind.max(0) as u64,
-            kinds_ahead,
-        }))
+        .map_err(read_err("reading jobs' places in the queue"))?;
+        Ok(store::QueueStanding::of(
+            ids,
+            rows.into_iter()
+                .map(|r| (r.id, r.kind, r.ahead, r.ahead_of_kind)),
+        ))
     }
 
     /// Every user's running (and cancelling) jobs, for estimates.
@@ -719,6 +734,29 @@ impl PgStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(read_err("reading a session"))
+    }
+
+    /// Up to `limit` sessions still stored under the cookie's own value (from before ids were
+    /// stored as hashes, which are 64 characters long).
+    pub async fn unhashed_sessions(&self, limit: i64) -> StoreResult<Vec<SessionRow>> {
+        sqlx::query_as!(
+            SessionRow,
+            r#"SELECT id, data, expires_at, user_id AS "user" FROM sessions
+               WHERE length(id) <> 64 LIMIT $1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading sessions"))
+    }
+
+    /// How many sessions are stored.
+    pub async fn session_count(&self) -> StoreResult<u64> {
+        let n = sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!" FROM sessions"#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(read_err("counting sessions"))?;
+        Ok(n.max(0) as u64)
     }
 
     pub async fn create_session(&self, row: SessionRow) -> StoreResult<bool> {

@@ -23,16 +23,13 @@ use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use store::{
-    now_ms, Applied, BatchHook, BatchStats, Change, CommittedEvent, Outcome, QueuedJob, StoreError,
-    StoreResult, StoredEvent, Write,
+    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, FairPick, Outcome,
+    QueuedJob, StoreError, StoreResult, StoredEvent, Write, CLAIM_SCAN, OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
 /// How many changes one transaction takes at most.
 const MAX_BATCH: usize = 512;
-
-/// Queued jobs a claim looks at, oldest first, to find those whose kind is not at its limit.
-const CLAIM_SCAN: i64 = 1000;
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per change: not worth an allocation
 enum Request {
@@ -564,7 +561,23 @@ impl Batch {
     ) -> Result<Outcome, sqlx::Error> {
         let at = now_ms();
         Ok(match change {
-            Change::Create { owner, job } => {
+            Change::Create {
+                owner,
+                job,
+                max_queued,
+            } => {
+                if let Some(max) = max_queued {
+                    let waiting = sqlx::query_scalar!(
+                        r#"SELECT COUNT(*) AS "n!" FROM jobs WHERE owner = $1 AND status = 'queued'"#,
+                        owner
+                    )
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .max(0) as u64;
+                    if waiting >= *max {
+                        return Ok(Outcome::Full { waiting });
+                    }
+                }
                 let mut job = job.clone();
                 job.event_id = self.take_id();
                 sqlx::query!(
@@ -640,7 +653,11 @@ impl Batch {
                 slots,
                 kinds,
                 limits,
-            } => Outcome::Claimed(self.claim(tx, by, *slots, kinds, limits, at).await?),
+                per_owner,
+            } => Outcome::Claimed(
+                self.claim(tx, by, *slots, kinds, limits, *per_owner, at)
+                    .await?,
+            ),
             Change::Progress {
                 owner,
                 job_id,
@@ -883,9 +900,10 @@ impl Batch {
         Ok(Some(job))
     }
 
-    /// Takes up to `slots` queued jobs of `kinds` for process `by`, oldest first, past the kinds
-    /// at their limit of jobs running anywhere. The batch holds the lock on event ids, so no
-    /// other process claims meanwhile: the counts stay true until the commit.
+    /// Takes up to `slots` queued jobs of `kinds` for process `by`, each slot for the user with
+    /// the fewest jobs running anywhere ([`FairPick`]), past the kinds at their limit of jobs
+    /// running anywhere and the users at `per_owner`. The batch holds the lock on event ids, so
+    /// no other process claims meanwhile: the counts stay true until the commit.
     #[allow(clippy::too_many_arguments)]
     async fn claim(
         &mut self,
@@ -894,44 +912,83 @@ impl Batch {
         slots: u32,
         kinds: &[String],
         limits: &[(String, u32)],
+        per_owner: u32,
         at: i64,
     ) -> Result<Vec<QueuedJob>, sqlx::Error> {
         // Exact across processes: this batch holds the lock on `event_ids`, which every claim
-        // (every batch of every process) takes first, so no other claim commits between this
-        // count and this batch's commit.
-        let mut running: HashMap<String, i64> = sqlx::query!(
+        // (every batch of every process) takes first, so no other claim commits between these
+        // counts and this batch's commit.
+        let by_kind: HashMap<String, u32> = sqlx::query!(
             r#"SELECT kind, COUNT(*) AS "n!" FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY kind"#
         )
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
-        .map(|r| (r.kind, r.n))
+        .map(|r| (r.kind, r.n as u32))
         .collect();
-        let candidates = sqlx::query!(
-            "SELECT id, owner, kind, checkpoint FROM jobs WHERE status = 'queued' AND kind = ANY($1) \
+        let by_owner: HashMap<String, u32> = sqlx::query!(
+            r#"SELECT owner, COUNT(*) AS "n!" FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner"#
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| (r.owner, r.n as u32))
+        .collect();
+        // The oldest queued jobs...
+        let mut candidates: Vec<Candidate> = sqlx::query!(
+            "SELECT seq, id, owner, kind, checkpoint FROM jobs WHERE status = 'queued' AND kind = ANY($1) \
              ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
             kinds,
-            CLAIM_SCAN
+            CLAIM_SCAN as i64
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|r| Candidate {
+            seq: r.seq,
+            id: r.id,
+            owner: r.owner,
+            kind: r.kind,
+            checkpoint: r.checkpoint,
+        })
+        .collect();
+        // ...and each user's oldest, however far back in the queue they wait: the users with
+        // queued jobs are found by skipping from one to the next along an index.
+        let oldest = sqlx::query!(
+            r#"WITH RECURSIVE owners(owner, n) AS (
+                 (SELECT owner, 1 FROM jobs WHERE status = 'queued' ORDER BY owner LIMIT 1)
+                 UNION ALL
+                 SELECT (SELECT j.owner FROM jobs j WHERE j.status = 'queued' AND j.owner > o.owner
+                         ORDER BY j.owner LIMIT 1), o.n + 1
+                 FROM owners o WHERE o.owner IS NOT NULL AND o.n < $3)
+               SELECT c.seq AS "seq!", c.id AS "id!", c.owner AS "owner!", c.kind AS "kind!", c.checkpoint
+               FROM owners o CROSS JOIN LATERAL (
+                 SELECT seq, id, owner, kind, checkpoint FROM jobs
+                 WHERE status = 'queued' AND owner = o.owner AND kind = ANY($1)
+                 ORDER BY seq LIMIT $2) c
+               WHERE o.owner IS NOT NULL"#,
+            kinds,
+            slots as i64,
+            OWNER_SCAN as i32
         )
         .fetch_all(&mut *tx)
         .await?;
+        candidates.extend(oldest.into_iter().map(|r| Candidate {
+            seq: r.seq,
+            id: r.id,
+            owner: r.owner,
+            kind: r.kind,
+            checkpoint: r.checkpoint,
+        }));
+        let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
         let mut claimed = Vec::new();
-        for c in candidates {
-            if claimed.len() as u32 >= slots {
-                break;
-            }
-            let n = running.get(&c.kind).copied().unwrap_or(0);
-            if limits
-                .iter()
-                .any(|(k, limit)| *k == c.kind && n >= *limit as i64)
-            {
-                continue;
-            }
+        while (claimed.len() as u32) < slots {
+            let Some(c) = pick.next() else { break };
             if let Some(job) = self
                 .move_job(tx, &c.owner, &c.id, JobStatus::Running, None, Some(by), at)
                 .await?
             {
-                *running.entry(c.kind).or_default() += 1;
+                pick.started(&c);
                 let checkpoint = c.checkpoint.and_then(|s| serde_json::from_str(&s).ok());
                 claimed.push(QueuedJob {
                     owner: c.owner,

@@ -5,6 +5,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use store::OpenError;
 
@@ -25,6 +26,7 @@ impl ProcessLock {
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(0o600)
             .open(&path)
             .map_err(open_err)?;
         match file.try_lock() {
@@ -81,6 +83,11 @@ mod tests {
         }
         drop(first);
         ProcessLock::take(&db).expect("free again once the first is dropped");
-        assert!(dir.path().join("h.db.lock").exists());
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("h.db.lock"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
     }
 }

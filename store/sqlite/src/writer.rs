@@ -24,16 +24,14 @@ use rusqlite::{
 };
 use std::collections::HashMap;
 use store::{
-    now_ms, Applied, BatchHook, BatchStats, Change, CommittedEvent, Outcome, Publish, QueuedJob,
-    SessionRow, StoreError, StoreResult, StoredEvent, Write,
+    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, FairPick, Outcome,
+    Publish, QueuedJob, SessionRow, StoreError, StoreResult, StoredEvent, Write, CLAIM_SCAN,
+    OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
 /// How many changes one transaction takes at most.
 const MAX_BATCH: usize = 512;
-
-/// Queued jobs a claim looks at, oldest first, to find those whose kind is not at its limit.
-const CLAIM_SCAN: u32 = 1000;
 
 /// A request to the writer thread.
 #[allow(clippy::large_enum_variant)] // short-lived, one per change: not worth an allocation
@@ -536,7 +534,21 @@ impl Batch {
     fn apply(&mut self, db: &Connection, change: &Change) -> rusqlite::Result<Outcome> {
         let at = now_ms();
         Ok(match change {
-            Change::Create { owner, job } => {
+            Change::Create {
+                owner,
+                job,
+                max_queued,
+            } => {
+                if let Some(max) = max_queued {
+                    let waiting: u64 = db
+                        .prepare_cached(
+                            "SELECT COUNT(*) FROM jobs WHERE owner = ? AND status = 'queued'",
+                        )?
+                        .query_row([owner], |r| r.get(0))?;
+                    if waiting >= *max {
+                        return Ok(Outcome::Full { waiting });
+                    }
+                }
                 let mut job = job.clone();
                 job.event_id = self.take_id();
                 insert_job(db, owner, &job)?;
@@ -601,7 +613,8 @@ impl Batch {
                 slots,
                 kinds,
                 limits,
-            } => Outcome::Claimed(self.claim(db, by, *slots, kinds, limits, at)?),
+                per_owner,
+            } => Outcome::Claimed(self.claim(db, by, *slots, kinds, limits, *per_owner, at)?),
             Change::Progress {
                 owner,
                 job_id,
@@ -771,8 +784,9 @@ impl Batch {
         Ok(Some(job))
     }
 
-    /// Takes up to `slots` queued jobs of `kinds` for process `by`, oldest first, past the kinds
-    /// at their limit of jobs running anywhere.
+    /// Takes up to `slots` queued jobs of `kinds` for process `by`, each slot for the user with
+    /// the fewest jobs running ([`FairPick`]), past the kinds at their limit of jobs running
+    /// anywhere and the users at `per_owner`.
     #[allow(clippy::too_many_arguments)]
     fn claim(
         &mut self,
@@ -781,55 +795,83 @@ impl Batch {
         slots: u32,
         kinds: &[String],
         limits: &[(String, u32)],
+        per_owner: u32,
         at: i64,
     ) -> rusqlite::Result<Vec<QueuedJob>> {
-        let mut running: HashMap<String, u32> = HashMap::new();
-        {
-            let mut stmt = db.prepare_cached(
-                "SELECT kind, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY kind",
-            )?;
+        let running = |column: &str| -> rusqlite::Result<HashMap<String, u32>> {
+            let sql = format!(
+                "SELECT {column} AS k, COUNT(*) AS n FROM jobs \
+                 WHERE status IN ('running', 'cancelling') GROUP BY {column}"
+            );
+            let mut stmt = db.prepare_cached(&sql)?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>("kind")?, r.get::<_, u32>("n")?))
+                Ok((r.get::<_, String>("k")?, r.get::<_, u32>("n")?))
             })?;
-            for row in rows {
-                let (kind, n) = row?;
-                running.insert(kind, n);
-            }
-        }
-        let candidates: Vec<(String, String, String, Option<String>)> = db
+            rows.collect()
+        };
+        let (by_kind, by_owner) = (running("kind")?, running("owner")?);
+        let kinds = json(&kinds);
+        let candidate = |r: &Row| {
+            Ok(Candidate {
+                seq: r.get("seq")?,
+                id: r.get("id")?,
+                owner: r.get("owner")?,
+                kind: r.get("kind")?,
+                checkpoint: r.get("checkpoint")?,
+            })
+        };
+        // The oldest queued jobs...
+        let mut candidates: Vec<Candidate> = db
             .prepare_cached(
-                "SELECT id, owner, kind, checkpoint FROM jobs \
+                "SELECT seq, id, owner, kind, checkpoint FROM jobs \
                  WHERE status = 'queued' AND kind IN (SELECT value FROM json_each(:kinds)) \
                  ORDER BY seq LIMIT :scan",
             )?
             .query_map(
-                named_params! {":kinds": json(&kinds), ":scan": CLAIM_SCAN},
-                |r| {
-                    Ok((
-                        r.get("id")?,
-                        r.get("owner")?,
-                        r.get("kind")?,
-                        r.get("checkpoint")?,
-                    ))
-                },
+                named_params! {":kinds": kinds, ":scan": CLAIM_SCAN},
+                candidate,
             )?
             .collect::<rusqlite::Result<_>>()?;
+        // ...and each user's oldest, however far back in the queue they wait: the users with
+        // queued jobs are found by skipping from one to the next along an index.
+        let owners: Vec<String> = db
+            .prepare_cached(
+                "WITH RECURSIVE owners(owner, n) AS ( \
+                   SELECT (SELECT owner FROM jobs WHERE status = 'queued' ORDER BY owner LIMIT 1), 1 \
+                   UNION ALL \
+                   SELECT (SELECT j.owner FROM jobs j WHERE j.status = 'queued' AND j.owner > o.owner \
+                           ORDER BY j.owner LIMIT 1), o.n + 1 \
+                   FROM owners o WHERE o.owner IS NOT NULL AND o.n < :owners) \
+                 SELECT owner FROM owners WHERE owner IS NOT NULL",
+            )?
+            .query_map(named_params! {":owners": OWNER_SCAN}, |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut oldest_of = db.prepare_cached(
+            "SELECT seq, id, owner, kind, checkpoint FROM jobs \
+             WHERE status = 'queued' AND owner = :owner \
+               AND kind IN (SELECT value FROM json_each(:kinds)) \
+             ORDER BY seq LIMIT :slots",
+        )?;
+        for owner in &owners {
+            let rows = oldest_of.query_map(
+                named_params! {":owner": owner, ":kinds": kinds, ":slots": slots},
+                candidate,
+            )?;
+            for row in rows {
+                candidates.push(row?);
+            }
+        }
+        let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
         let mut claimed = Vec::new();
-        for (id, owner, kind, checkpoint) in candidates {
-            if claimed.len() as u32 >= slots {
-                break;
-            }
-            let n = running.get(&kind).copied().unwrap_or(0);
-            if limits.iter().any(|(k, limit)| *k == kind && n >= *limit) {
-                continue;
-            }
+        while (claimed.len() as u32) < slots {
+            let Some(c) = pick.next() else { break };
             if let Some(job) =
-                self.move_job(db, &owner, &id, JobStatus::Running, None, Some(by), at)?
+                self.move_job(db, &c.owner, &c.id, JobStatus::Running, None, Some(by), at)?
             {
-                *running.entry(kind).or_default() += 1;
-                let checkpoint = checkpoint.and_then(|c| serde_json::from_str(&c).ok());
+                pick.started(&c);
+                let checkpoint = c.checkpoint.and_then(|c| serde_json::from_str(&c).ok());
                 claimed.push(QueuedJob {
-                    owner,
+                    owner: c.owner,
                     job,
                     checkpoint,
                 });

@@ -1,18 +1,24 @@
 //! Accepting connections and serving them with hyper.
 //!
 //! Every connection is a task in one [`TaskTracker`], and holds one permit of a semaphore sized
-//! by `--max-connections`: past that many, a new connection is answered `503` with
-//! `Retry-After` and closed, so the process never runs out of file descriptors (by default the
-//! bound sits just under the process's open-files limit). Accepted sockets get `TCP_NODELAY`
-//! (small SSE frames and JSON answers go out at once) and a deadline for their request head.
+//! by `--max-connections`, so the process never runs out of file descriptors (by default the
+//! bound sits just under the process's open-files limit). When every permit is taken, the
+//! connection furthest behind ([`phases`]: idle, or dawdling over its request) is closed to
+//! make room for the newcomer; only when none is, the newcomer is answered `503` with
+//! `Retry-After` and closed. So clients that trickle their requests in cannot keep others out.
+//! Accepted sockets get `TCP_NODELAY` (small SSE frames and JSON answers go out at once) and a
+//! deadline for their request head.
 //!
 //! At shutdown, [`Connections::close`] stops accepting, asks every connection to finish the
 //! request it is serving and close, and waits for them within a bound.
+
+pub mod phases;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use phases::{Conn, ConnHandle, Phases};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +35,8 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// How long a refused connection is given to send its request and read the answer.
 const REFUSE_WAIT: Duration = Duration::from_secs(2);
+/// How long a newcomer waits for the slot of a connection closed to make room for it.
+const ROOM_WAIT: Duration = Duration::from_secs(2);
 
 /// The connections being served.
 #[derive(Clone)]
@@ -40,6 +48,8 @@ pub struct Connections {
     accepting: CancellationToken,
     /// Cancelled to ask open connections to close.
     closing: CancellationToken,
+    /// What each open connection is doing.
+    phases: Arc<Phases>,
 }
 
 impl Connections {
@@ -51,6 +61,7 @@ impl Connections {
             tracker: TaskTracker::new(),
             accepting: CancellationToken::new(),
             closing: CancellationToken::new(),
+            phases: Phases::new(),
         }
     }
 
@@ -79,15 +90,31 @@ impl Connections {
                     }
                 };
                 let _ = tcp.set_nodelay(true);
+                let (router, closing) = (router.clone(), conns.closing.clone());
+                let registered = conns.phases.register();
                 match Arc::clone(&conns.permits).try_acquire_owned() {
                     Ok(permit) => {
-                        let (router, closing) = (router.clone(), conns.closing.clone());
                         conns.tracker.spawn(async move {
-                            serve_connection(tcp, peer, router, closing).await;
+                            serve_connection(tcp, peer, router, closing, &registered.conn).await;
                             drop(permit);
                         });
                     }
+                    Err(_) if conns.phases.evict_one() => {
+                        // A connection that was only holding its slot closes; this one takes it.
+                        let permits = Arc::clone(&conns.permits);
+                        conns.tracker.spawn(async move {
+                            match tokio::time::timeout(ROOM_WAIT, permits.acquire_owned()).await {
+                                Ok(Ok(permit)) => {
+                                    serve_connection(tcp, peer, router, closing, &registered.conn)
+                                        .await;
+                                    drop(permit);
+                                }
+                                _ => refuse(tcp).await,
+                            }
+                        });
+                    }
                     Err(_) => {
+                        drop(registered);
                         tracing::warn!(%peer, max = conns.max, "connection refused: too many open connections");
                         conns.tracker.spawn(refuse(tcp));
                     }
@@ -123,11 +150,23 @@ async fn serve_connection(
     peer: SocketAddr,
     router: Router,
     closing: CancellationToken,
+    phase: &Arc<Conn>,
 ) {
+    let handle = ConnHandle(Arc::clone(phase));
     let service =
         hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            handle.0.answered();
             req.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(req.map(axum::body::Body::new))
+            req.extensions_mut().insert(handle.clone());
+            let answered = router.clone().oneshot(req.map(axum::body::Body::new));
+            let conn = Arc::clone(&handle.0);
+            async move {
+                let response = answered.await?;
+                // Once the answer is sent (its body dropped), the connection waits again.
+                Ok::<_, std::convert::Infallible>(
+                    response.map(|body| axum::body::Body::new(Sent { body, conn })),
+                )
+            }
         });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
@@ -136,6 +175,14 @@ async fn serve_connection(
     let mut conn = std::pin::pin!(conn);
     let result = tokio::select! {
         r = conn.as_mut() => r,
+        _ = phase.evicted() => {
+            // Closed to make room: a request being read is answered 408 by the body reader.
+            conn.as_mut().graceful_shutdown();
+            match tokio::time::timeout(CLOSE_GRACE, conn.as_mut()).await {
+                Ok(r) => r,
+                Err(_) => return,
+            }
+        }
         _ = closing.cancelled() => {
             conn.as_mut().graceful_shutdown();
             match tokio::time::timeout(CLOSE_GRACE, conn.as_mut()).await {
@@ -147,6 +194,38 @@ async fn serve_connection(
     };
     if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
+    }
+}
+
+/// A response body, and the connection that waits again once it has been sent.
+struct Sent {
+    body: axum::body::Body,
+    conn: Arc<Conn>,
+}
+
+impl http_body::Body for Sent {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for Sent {
+    fn drop(&mut self) {
+        self.conn.waiting();
     }
 }
 
