@@ -266,7 +266,15 @@ async fn two_hundred_reconnects_across_processes_lose_no_status_or_log_line() {
 #[tokio::test]
 async fn a_killed_process_has_its_20_running_jobs_taken_over_and_seen_everywhere() {
     // The lease is 2 s in these tests.
-    let mut cluster = Cluster::start(1, &[], &[("HEADWAY_MAX_RUNNING", "20")]).await;
+    let mut cluster = Cluster::start(
+        1,
+        &[],
+        &[
+            ("HEADWAY_MAX_RUNNING", "20"),
+            ("HEADWAY_MAX_RUNNING_PER_USER", "20"),
+        ],
+    )
+    .await;
     let victim = cluster.sessions().remove(0);
     let mut own = victim.events("/api/v1/events", None).await;
     let mut ids = Vec::new();

@@ -87,7 +87,11 @@ async fn kill_9_then_restart_keeps_history_and_interrupts_what_was_running() {
 async fn kill_9_with_50_running_and_50_queued_loses_no_job() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path()).await;
-    let env = [("HEADWAY_MAX_RUNNING", "50")];
+    // One user's 50 jobs all run: their share is the whole of it.
+    let env = [
+        ("HEADWAY_MAX_RUNNING", "50"),
+        ("HEADWAY_MAX_RUNNING_PER_USER", "50"),
+    ];
     let server = Headway::start(&db, dir.path(), &[], &env);
     let s = server.session();
     let mut events = s.events("/api/v1/events", None).await;

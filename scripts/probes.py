@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""Replays the probes of docs/SECURITY.md against a `headway` binary and prints what got through.
+
+    scripts/probes.py target/debug/headway
+
+Each probe starts the binary on a loopback port of its own, in a temporary folder, does what the
+probe did from outside (Python's standard library only, no credentials unless the probe had
+them), prints one line with its figure, and stops the server. It measures any build, old or
+new, the same way: `server/tests/it/probes.rs` holds the same probes as tests that must pass.
+"""
+
+import http.client
+import json
+import os
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/debug/headway")
+PASSWORD = "correct horse battery"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A headway process on its own port and folder."""
+
+    def __init__(self, *args, users=()):
+        self.dir = tempfile.mkdtemp(prefix="probe-")
+        self.port = free_port()
+        self.db = os.path.join(self.dir, "data", "headway.db")
+        base = ["--database-url", f"sqlite://{self.db}", "--data-root", os.path.join(self.dir, "files")]
+        for name, role in users:
+            subprocess.run([BIN, "users", "add", name, "--role", role, "--password-stdin", *base],
+                           input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        self.proc = subprocess.Popen([BIN, "--addr", f"127.0.0.1:{self.port}", *base, *args],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the server did not start")
+
+    def request(self, method, path, body=None, headers=None, cookie=None, timeout=60):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        h = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
+        if cookie:
+            h["Cookie"] = cookie
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, dict((k.lower(), v) for k, v in r.getheaders()), data
+
+    def session(self):
+        """A fresh browser's cookie."""
+        _, h, _ = self.request("GET", "/api/v1/kinds")
+        return h["set-cookie"].split(";")[0]
+
+    def sign_in(self, name):
+        _, h, _ = self.request("POST", "/api/v1/session", {"username": name, "password": PASSWORD})
+        return h["set-cookie"].split(";")[0]
+
+    def admin_token(self):
+        return open(os.path.join(self.dir, "data", "admin.token")).read().strip()
+
+    def rss_kib(self):
+        for line in open(f"/proc/{self.proc.pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def demo(s, cookie, steps, interval=20):
+    return s.request("POST", "/api/v1/jobs", {"kind": "demo", "params": {"steps": steps, "interval_ms": interval}},
+                     cookie=cookie)
+
+
+def job(s, cookie, id):
+    return json.loads(s.request("GET", f"/api/v1/jobs/{id}", cookie=cookie)[2])
+
+
+def report(name, figure):
+    print(f"{name}: {figure}", flush=True)
+
+
+def probe_sign_in_memory():
+    s = Server("--auth", "accounts", "--trusted-proxy", "127.0.0.1")
+    s.request("POST", "/api/v1/session", {"username": "nobody", "password": "x"})
+    before = s.rss_kib()
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], s.rss_kib())
+            time.sleep(0.02)
+
+    t = threading.Thread(target=sample)
+    t.start()
+
+    def attempt(i):
+        return s.request("POST", "/api/v1/session", {"username": f"nobody{i}", "password": "wrong"},
+                         headers={"X-Forwarded-For": f"10.1.{i // 250}.{i % 250 + 1}"}, timeout=300)[0]
+
+    with ThreadPoolExecutor(200) as pool:
+        statuses = list(pool.map(attempt, range(200)))
+    done.set()
+    t.join()
+    s.stop()
+    report("200 sign-ins at once", f"RSS +{(peak[0] - before) // 1024} MiB at most "
+           f"(from {before // 1024} MiB); answers {sorted(set(statuses))}")
+
+
+def probe_sign_in_race():
+    s = Server("--auth", "accounts", users=[("ada", "member")])
+
+    def attempt(i):
+        return s.request("POST", "/api/v1/session", {"username": "ada", "password": PASSWORD if i == 59 else "wrong"})[0]
+
+    with ThreadPoolExecutor(60) as pool:
+        statuses = list(pool.map(attempt, range(60)))
+    s.stop()
+    report("60 sign-ins at once for one name",
+           f"{sum(1 for x in statuses if x != 429)} passwords checked, right one {'signed in' if 200 in statuses else 'refused'}")
+
+
+def probe_rebinding():
+    s = Server()
+    evil = f"rebind.evil.example:{s.port}"
+    status = s.request("POST", "/api/v1/jobs", {"kind": "demo", "params": {"steps": 1, "interval_ms": 1}},
+                       headers={"Host": evil, "Origin": f"http://{evil}"})[0]
+    s.stop()
+    report("POST /api/v1/jobs with Host and Origin rebind.evil.example", status)
+
+
+def series(s):
+    text = s.request("GET", "/metrics")[2].decode()
+    return {l.rsplit(" ", 1)[0] for l in text.splitlines() if l and not l.startswith("#")}
+
+
+def probe_metric_labels():
+    s = Server()
+    series(s)
+    before = series(s)
+    for i in range(300):
+        s.request(f"PROBE{i}", ["/api/v1/jobs", "/nowhere", "/metrics"][i % 3])
+    after = series(s)
+    size = len(s.request("GET", "/metrics")[2])
+    s.stop()
+    report("300 requests with made-up methods", f"{len(before)} series before, {len(after)} after ({size} bytes)")
+
+
+def probe_metrics_behind_proxy():
+    s = Server("--trusted-proxy", "127.0.0.1")
+    status = s.request("GET", "/metrics", headers={"X-Forwarded-For": "203.0.113.9"})[0]
+    s.stop()
+    report("/metrics for a remote client relayed by a trusted proxy", status)
+
+
+def probe_redirect():
+    s = Server("--auth", "accounts", users=[("ada", "member")])
+    out = []
+    for nxt in ["/%09/evil.example", "/%0A/x"]:
+        body = f"username=ada&password={urllib.parse.quote_plus(PASSWORD)}&next={nxt}"
+        st, h, _ = s.request("POST", "/signin", body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+        out.append(f"next={nxt}: {st} {h.get('location', '')!r}")
+    s.stop()
+    report("sign-in redirects", "; ".join(out))
+
+
+def probe_slow_bodies():
+    s = Server("--max-connections", "200")
+    slow = []
+    for _ in range(200):
+        c = socket.create_connection(("127.0.0.1", s.port))
+        c.sendall(f"POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: 1000\r\n\r\n{{".encode())
+        slow.append(c)
+    for _ in range(4):
+        for c in slow:
+            try:
+                c.sendall(b" ")
+            except OSError:
+                pass
+        time.sleep(0.5)
+    answered = 0
+    for _ in range(20):
+        try:
+            answered += s.request("GET", "/api/v1/kinds", timeout=10)[0] == 200
+        except OSError:
+            pass
+    for c in slow:
+        c.close()
+    s.stop()
+    report("200 slow bodies on --max-connections 200", f"{answered} of 20 ordinary requests answered")
+
+
+def probe_demotion():
+    s = Server("--auth", "accounts", users=[("otto", "operator"), ("mia", "member")])
+    otto, mia = s.sign_in("otto"), s.sign_in("mia")
+    demo(s, mia, 100000, 50)
+    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+    c.request("GET", "/api/v1/events", headers={"Host": f"127.0.0.1:{s.port}", "Cookie": otto})
+    stream = c.getresponse()
+    st = s.request("PATCH", "/api/v1/users/otto", {"role": "member"},
+                   headers={"Authorization": f"Bearer {s.admin_token()}"})[0]
+    events = [0]
+    ended = threading.Event()
+
+    def read():
+        try:
+            while True:
+                line = stream.fp.readline()
+                if not line:
+                    break
+                if line.startswith(b"event: progress"):
+                    events[0] += 1
+        except OSError:
+            pass
+        ended.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    ended.wait(12)
+    s.stop()
+    report("an operator's stream after demotion to member (PATCH " + str(st) + ")",
+           f"{'ended' if ended.is_set() else 'still open'}; {events[0]} of mia's progress events in 12 s")
+
+
+def probe_queue_flood():
+    s = Server()
+    cookie = s.session()
+    with ThreadPoolExecutor(20) as pool:
+        statuses = list(pool.map(lambda _: demo(s, cookie, 100000)[0], range(3000)))
+    s.stop()
+    report("3,000 jobs started by one session", f"{statuses.count(201)} stored, {statuses.count(429)} refused (429)")
+
+
+def probe_streams():
+    s = Server()
+    cookie = s.session()
+    held, ok = [], 0
+    for _ in range(2000):
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        c.request("GET", "/api/v1/events", headers={"Host": f"127.0.0.1:{s.port}", "Cookie": cookie})
+        r = c.getresponse()
+        ok += r.status == 200
+        held.append(c)
+    other = s.request("GET", "/api/v1/kinds")[0]
+    for c in held:
+        c.close()
+    s.stop()
+    report("2,000 streams by one session", f"{ok} opened; another client's request: {other}")
+
+
+def probe_fairness():
+    s = Server("--max-running", "2")
+    ann, bob = s.session(), s.session()
+    long = [json.loads(demo(s, ann, 100000)[2])["id"] for _ in range(2)]
+    short = [json.loads(demo(s, ann, 1, 1)[2])["id"] for _ in range(30)]
+    bobs = json.loads(demo(s, bob, 1, 1)[2])["id"]
+    position = job(s, bob, bobs).get("queue_position")
+    s.request("POST", f"/api/v1/jobs/{long[0]}/cancel", cookie=ann)
+    deadline = time.time() + 120
+    while job(s, bob, bobs)["status"] != "succeeded" and time.time() < deadline:
+        time.sleep(0.05)
+    started = job(s, bob, bobs)["started_at"]
+    first = sum(1 for i in short if (job(s, ann, i).get("started_at") or 1 << 62) < started)
+    s.stop()
+    report("another user's job behind 30 queued of one user (2 slots)",
+           f"shown {position}th in line; {first} of the 30 started before it")
+
+
+def probe_long_jobs():
+    s = Server()
+    ann, bob = s.session(), s.session()
+    for _ in range(16):
+        demo(s, ann, 100000, 1000)
+    bobs = json.loads(demo(s, bob, 1, 1)[2])["id"]
+    deadline = time.time() + 10
+    while job(s, bob, bobs)["status"] == "queued" and time.time() < deadline:
+        time.sleep(0.05)
+    st = job(s, bob, bobs)
+    s.stop()
+    report("another user's job after 16 long jobs of one user (16 slots)",
+           f"{st['status']} after up to 10 s (place in line: {st.get('queue_position', '-')})")
+
+
+def probe_sessions():
+    s = Server()
+    for _ in range(2000):
+        s.request("GET", "/api/v1/kinds")
+    s.stop()
+    db = sqlite3.connect(s.db)
+    n = db.execute("SELECT COUNT(*) FROM tower_sessions").fetchone()[0]
+    report("2,000 requests without a cookie on an open server", f"{n} sessions stored")
+
+
+def probe_files_at_rest():
+    s = Server()
+    s.request("GET", "/api/v1/kinds")
+    s.stop()
+    folder = os.path.dirname(s.db)
+    modes = {f: oct(stat.S_IMODE(os.stat(os.path.join(folder, f)).st_mode))
+             for f in sorted(os.listdir(folder))}
+    modes["data/"] = oct(stat.S_IMODE(os.stat(folder).st_mode))
+    report("files created next to the database", modes)
+
+
+def probe_member_files():
+    s = Server("--auth", "accounts", users=[("ada", "member"), ("bob", "member")])
+    root = os.path.join(s.dir, "files")
+    os.makedirs(os.path.join(root, "users", "ada"), exist_ok=True)
+    open(os.path.join(root, "users", "ada", "orders.csv"), "w").write("id,name\n1,a\n")
+    open(os.path.join(root, "top-secret.txt"), "w").write("secret")
+    bob = s.sign_in("bob")
+    st, _, body = s.request("POST", "/api/v1/jobs", {"kind": "checksum", "params": {"dir": "."}}, cookie=bob)
+    id = json.loads(body)["id"]
+    deadline = time.time() + 60
+    while job(s, bob, id)["status"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.05)
+    lines = json.loads(s.request("GET", f"/api/v1/jobs/{id}/log", cookie=bob)[2])["lines"]
+    seen = [l["line"].split("  ", 1)[1] for l in lines if "  " in l["line"] and len(l["line"]) > 66]
+    s.stop()
+    report("a member's checksum of the data folder", f"hashed {seen}")
+
+
+def probe_headers():
+    s = Server()
+    _, h, _ = s.request("GET", "/")
+    s.stop()
+    report("headers of a page", {k: h.get(k, "-")[:60] for k in
+                                 ["content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"]})
+
+
+PROBES = [probe_sign_in_memory, probe_sign_in_race, probe_rebinding, probe_metric_labels,
+          probe_metrics_behind_proxy, probe_redirect, probe_slow_bodies, probe_demotion, probe_queue_flood,
+          probe_streams, probe_fairness, probe_long_jobs, probe_sessions, probe_files_at_rest,
+          probe_member_files, probe_headers]
+
+if __name__ == "__main__":
+    wanted = sys.argv[2:]
+    for p in PROBES:
+        if wanted and p.__name__.removeprefix("probe_") not in wanted:
+            continue
+        try:
+            p()
+        except Exception as e:  # a probe that cannot run says so and the others go on
+            report(p.__name__.removeprefix("probe_"), f"could not run: {e!r}")
