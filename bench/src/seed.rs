@@ -22,18 +22,21 @@ pub async fn open_url(url: &str, access: Access) -> Res<Store> {
     Store::open(url, access).await.map_err(|e| e.to_string())
 }
 
-/// The user a `headway_session=<value>` cookie (or its bare value) names, from the session the
-/// server stored.
+/// The user a `headway_session=<value>` cookie (or its bare value) of an open server names:
+/// derived from the cookie, or for a Headway from before anonymous users were (a
+/// `--compare-bin`), read from the session it stored under the cookie's value.
 pub async fn owner_of(store: &Store, cookie: &str) -> Res<String> {
     let value = cookie
         .trim()
         .strip_prefix("headway_session=")
         .unwrap_or(cookie.trim());
-    let row = store
+    let Some(row) = store
         .load_session(value)
         .await
         .map_err(|e| format!("reading the session: {e}"))?
-        .ok_or("the session of the cookie is not in the store")?;
+    else {
+        return Ok(engine::caller::anonymous_user(value));
+    };
     if let Some(user) = row.user {
         return Ok(user);
     }

@@ -143,9 +143,33 @@ impl Caller {
     }
 }
 
+/// The anonymous user of an open server's browser whose session cookie carries `cookie`: a
+/// SHA-256 of it written as a UUID (version 8), so that the same cookie is the same user in
+/// every process and after restarts with nothing stored, and the user id (shown to operators
+/// as the owner of jobs) does not give the cookie away.
+pub fn anonymous_user(cookie: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("headway anonymous user {cookie}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_anonymous_user_is_the_same_for_a_cookie_and_does_not_give_it_away() {
+        let user = anonymous_user("AAAAAAAAAAAAAAAAAAAAAA");
+        assert_eq!(user, anonymous_user("AAAAAAAAAAAAAAAAAAAAAA"));
+        assert_ne!(user, anonymous_user("AAAAAAAAAAAAAAAAAAAAAB"));
+        let parsed = uuid::Uuid::try_parse(&user).unwrap();
+        assert_eq!(parsed.get_version_num(), 8);
+        assert!(!user.contains("AAAA"));
+    }
 
     #[test]
     fn what_each_caller_may_see_and_do() {

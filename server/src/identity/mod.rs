@@ -286,7 +286,7 @@ impl Identities {
                 not_stored.insert(id);
             }
         }
-        let user = user.unwrap_or_else(|| anonymous_user(&id));
+        let user = user.unwrap_or_else(|| engine::caller::anonymous_user(&id.to_string()));
         Ok(Identity {
             caller: Some(Caller::new(user)),
             session: None,
@@ -481,31 +481,6 @@ fn removal(secure: bool) -> Option<HeaderValue> {
     HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
-/// The anonymous user of the cookie `id`: a UUID-shaped SHA-256 of it, so that the user id
-/// (shown to operators as the owner of jobs) does not give the cookie away.
-fn anonymous_user(id: &Id) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(format!("headway anonymous user {id}").as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid_shaped(bytes)
-}
-
-/// `bytes` written as a UUID (version 8: custom).
-fn uuid_shaped(mut bytes: [u8; 16]) -> String {
-    bytes[6] = (bytes[6] & 0x0f) | 0x80;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
 /// The caller a signed-in account stands for.
 fn account_caller(user: UserRow) -> Caller {
     let role = role_of(&user);
@@ -626,16 +601,6 @@ mod tests {
         assert_eq!(bearer(&h), Some("abc"));
         h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
         assert_eq!(bearer(&h), None);
-    }
-
-    #[test]
-    fn an_anonymous_user_is_the_same_for_a_cookie_and_does_not_give_it_away() {
-        let id = Id::default();
-        let user = anonymous_user(&id);
-        assert_eq!(user, anonymous_user(&id));
-        assert_ne!(user, anonymous_user(&Id::default()));
-        assert!(uuid::Uuid::try_parse(&user).is_ok(), "{user}");
-        assert!(!user.contains(&id.to_string()));
     }
 
     #[test]

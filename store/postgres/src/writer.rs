@@ -567,9 +567,12 @@ impl Batch {
                 max_queued,
             } => {
                 if let Some(max) = max_queued {
+                    // Counted no further than the share: a flood costs no more to refuse.
                     let waiting = sqlx::query_scalar!(
-                        r#"SELECT COUNT(*) AS "n!" FROM jobs WHERE owner = $1 AND status = 'queued'"#,
-                        owner
+                        r#"SELECT COUNT(*) AS "n!" FROM (SELECT 1 FROM jobs
+                           WHERE owner = $1 AND status = 'queued' LIMIT $2) q"#,
+                        owner,
+                        (*max).min(i64::MAX as u64) as i64
                     )
                     .fetch_one(&mut *tx)
                     .await?

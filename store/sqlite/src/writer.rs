@@ -540,11 +540,13 @@ impl Batch {
                 max_queued,
             } => {
                 if let Some(max) = max_queued {
+                    // Counted no further than the share: a flood costs no more to refuse.
                     let waiting: u64 = db
                         .prepare_cached(
-                            "SELECT COUNT(*) FROM jobs WHERE owner = ? AND status = 'queued'",
+                            "SELECT COUNT(*) FROM (SELECT 1 FROM jobs \
+                             WHERE owner = ? AND status = 'queued' LIMIT ?)",
                         )?
-                        .query_row([owner], |r| r.get(0))?;
+                        .query_row(params![owner, *max], |r| r.get(0))?;
                     if waiting >= *max {
                         return Ok(Outcome::Full { waiting });
                     }
