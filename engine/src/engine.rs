@@ -49,8 +49,9 @@ pub struct EngineConfig {
     pub lease: Duration,
     /// Jobs one user may have waiting in the queue.
     pub max_queued_per_user: u64,
-    /// Jobs one user may have running at once in the deployment.
-    pub max_running_per_user: usize,
+    /// Jobs one user may have running at once in the deployment; `None`: three quarters of
+    /// the deployment's slots (every live process's `max_running`), rounded up.
+    pub max_running_per_user: Option<usize>,
 }
 
 impl Default for EngineConfig {
@@ -69,7 +70,7 @@ impl Default for EngineConfig {
             role: "all".into(),
             lease: Duration::from_secs(30),
             max_queued_per_user: 1000,
-            max_running_per_user: 12,
+            max_running_per_user: None,
         }
     }
 }
@@ -158,7 +159,7 @@ impl Engine {
         let runner_config = RunnerConfig {
             max_running: config.max_running.max(1),
             kind_limits: config.kind_limits.clone(),
-            per_owner: config.max_running_per_user.max(1),
+            per_owner: config.max_running_per_user.map(|n| n.max(1)),
             grace: config.grace,
             data_root: config.data_root.clone(),
             // Other processes' jobs reach this one as events; a slow look now and then is the

@@ -122,6 +122,11 @@ impl Membership {
                     tracing::warn!(error = %e, "looking for processes that are gone failed");
                 }
                 if let Some(runner) = &runner {
+                    // Users' shares follow the deployment's slots as processes come and go.
+                    match membership.job_runners().await {
+                        Ok(n) => runner.deployment_slots(n.max(1) * runner.max_running()),
+                        Err(e) => tracing::warn!(error = %e, "counting the processes failed"),
+                    }
                     // A job that was taken over may be claimable here.
                     runner.poke();
                 }
@@ -157,6 +162,18 @@ impl Membership {
         if let Some(runner) = runner {
             runner.resume(self.id());
         }
+    }
+
+    /// How many live processes run jobs (processes of one deployment share their settings, so
+    /// the deployment's slots are that many times this process's).
+    pub async fn job_runners(&self) -> Result<usize, StoreError> {
+        let rows = self.store.processes().await?;
+        let newest = rows.iter().map(|p| p.heartbeat_at).max().unwrap_or(0);
+        let lease_ms = self.lease.as_millis() as i64;
+        Ok(rows
+            .iter()
+            .filter(|p| p.role != "web" && p.heartbeat_at >= newest - lease_ms)
+            .count())
     }
 
     /// Removes processes that are gone from the registry, then takes over every job whose

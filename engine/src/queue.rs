@@ -151,13 +151,12 @@ impl Engine {
     /// Jobs the deployment runs at once: this process's `--max-running` for each live process
     /// that runs jobs (processes of one deployment share their settings).
     async fn slots(&self) -> Result<usize, AppError> {
-        let rows = self.inner.store.processes().await.map_err(read_failed)?;
-        let newest = rows.iter().map(|p| p.heartbeat_at).max().unwrap_or(0);
-        let lease_ms = self.inner.lease.as_millis() as i64;
-        let runners = rows
-            .iter()
-            .filter(|p| p.role != "web" && p.heartbeat_at >= newest - lease_ms)
-            .count();
+        let runners = self
+            .inner
+            .membership
+            .job_runners()
+            .await
+            .map_err(read_failed)?;
         Ok(runners * self.inner.max_running)
     }
 }

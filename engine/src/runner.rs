@@ -36,8 +36,9 @@ pub struct RunnerConfig {
     pub max_running: usize,
     /// Per-kind limits that override the kinds' own `MAX_RUNNING`.
     pub kind_limits: HashMap<String, usize>,
-    /// Jobs one user may have running at once anywhere.
-    pub per_owner: usize,
+    /// Jobs one user may have running at once anywhere; `None`: a share of the deployment's
+    /// slots ([`share_of`]).
+    pub per_owner: Option<usize>,
     /// How long a job has to stop by itself after a cancel request or at shutdown.
     pub grace: Duration,
     pub data_root: PathBuf,
@@ -62,11 +63,20 @@ pub struct Runner {
     shutdown: CancellationToken,
     /// The runtime jobs run on.
     runtime: tokio::runtime::Handle,
+    /// Jobs the deployment runs at once, as last seen (this process's alone until told).
+    slots: std::sync::atomic::AtomicUsize,
+}
+
+/// A user's default share of a deployment with `slots`: three quarters of them, rounded up, so
+/// that others always find a slot however long one user's jobs run.
+pub fn share_of(slots: usize) -> usize {
+    (slots * 3).div_ceil(4).max(1)
 }
 
 impl Runner {
     /// Starts claiming and running jobs for process `me`.
     pub fn start(writer: Writer, kinds: Registry, config: RunnerConfig, me: String) -> Arc<Runner> {
+        let slots = std::sync::atomic::AtomicUsize::new(config.max_running);
         let runner = Arc::new(Runner {
             writer,
             kinds,
@@ -78,6 +88,7 @@ impl Runner {
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             runtime: tokio::runtime::Handle::current(),
+            slots,
         });
         tokio::spawn(Arc::clone(&runner).claim_loop());
         runner.poke();
@@ -156,13 +167,7 @@ impl Runner {
             self.running.lock().unwrap().begin_claim();
             let claimed = self
                 .writer
-                .claim(
-                    &me,
-                    free as u32,
-                    kinds,
-                    self.limits(),
-                    self.config.per_owner.min(u32::MAX as usize) as u32,
-                )
+                .claim(&me, free as u32, kinds, self.limits(), self.per_owner())
                 .await;
             let claimed = match claimed {
                 Ok(claimed) => claimed,
@@ -181,6 +186,25 @@ impl Runner {
                 return;
             }
         }
+    }
+
+    /// Jobs this process runs at once.
+    pub fn max_running(&self) -> usize {
+        self.config.max_running
+    }
+
+    /// Tells the runner how many jobs the deployment runs at once (every live job-running
+    /// process's slots), for the users' default share.
+    pub fn deployment_slots(&self, slots: usize) {
+        self.slots
+            .store(slots.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Jobs one user may have running at once anywhere.
+    fn per_owner(&self) -> u32 {
+        let slots = self.slots.load(std::sync::atomic::Ordering::Relaxed);
+        let n = self.config.per_owner.unwrap_or_else(|| share_of(slots));
+        n.min(u32::MAX as usize) as u32
     }
 
     /// The per-kind limits: the configured ones, else the kinds' own.
@@ -450,7 +474,7 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> JobError {
 
 #[cfg(test)]
 mod tests {
-    use super::{Runner, RunnerConfig};
+    use super::{share_of, Runner, RunnerConfig};
     use crate::kinds::{JobContext, Kind, KindEnv, Registry, RunResult};
     use crate::store::{Access, Store};
     use crate::testing::{Harness, FENCE, OWNER};
@@ -459,6 +483,15 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Arc;
     use std::time::Duration;
+
+    #[test]
+    fn a_users_share_is_three_quarters_of_the_deployments_slots() {
+        assert_eq!(share_of(16), 12);
+        assert_eq!(share_of(48), 36, "three processes of 16");
+        assert_eq!(share_of(2), 2);
+        assert_eq!(share_of(1), 1);
+        assert_eq!(share_of(0), 1);
+    }
 
     /// Never looks at its cancellation, as a job stuck in a call that does not return.
     struct Deaf;
@@ -531,7 +564,7 @@ mod tests {
         let config = RunnerConfig {
             max_running: 4,
             kind_limits: HashMap::new(),
-            per_owner: 4,
+            per_owner: Some(4),
             grace,
             data_root: h.data_root.clone(),
             poll: None,

@@ -158,7 +158,8 @@ pub struct Config {
     pub max_queued_per_user: u64,
 
     /// Jobs one user may have running at once in the deployment, so that the others always find
-    /// a slot. Default: three quarters of `--max-running`, rounded up.
+    /// a slot. Default: three quarters of the deployment's slots (`--max-running` of every
+    /// process that runs jobs), rounded up.
     #[arg(long, env = "HEADWAY_MAX_RUNNING_PER_USER",
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub max_running_per_user: Option<u64>,
@@ -187,13 +188,6 @@ pub enum AuthMode {
 }
 
 impl Config {
-    /// `--max-running-per-user`, or its default: three quarters of `--max-running`.
-    pub fn running_per_user(&self) -> u64 {
-        self.max_running_per_user
-            .unwrap_or_else(|| (self.max_running * 3).div_ceil(4))
-            .min(self.max_running)
-    }
-
     /// `--auth`, or its default for the address.
     pub fn auth_mode(&self) -> AuthMode {
         self.auth.unwrap_or(match self.addr.ip().is_loopback() {

@@ -190,7 +190,7 @@ impl Server {
             role: config.role.as_str().to_string(),
             lease: Duration::from_secs(config.lease_secs),
             max_queued_per_user: config.max_queued_per_user,
-            max_running_per_user: config.running_per_user() as usize,
+            max_running_per_user: config.max_running_per_user.map(|n| n as usize),
             ..EngineConfig::default()
         };
         let engine = Engine::start(store, engine_config).await?;
