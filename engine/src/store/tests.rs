@@ -900,6 +900,57 @@ async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits() {
     .is_empty());
 }
 
+fn create_within(owner: &str, job: &Job, max_queued: u64) -> Change {
+    Change::Create {
+        owner: owner.into(),
+        job: job.clone(),
+        max_queued: Some(max_queued),
+    }
+}
+
+#[tokio::test]
+async fn a_start_past_its_owners_share_is_refused_where_it_is_written() {
+    let db = db().await;
+    // Six starts of one owner with a share of 3, written in one batch.
+    let jobs: Vec<Job> = (0..6).map(|_| new_job("demo")).collect();
+    let applied = db
+        .store
+        .apply(jobs.iter().map(|j| create_within("me", j, 3)).collect())
+        .await
+        .unwrap();
+    let stored = applied
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Job(Some(_))))
+        .count();
+    assert_eq!(stored, 3);
+    assert!(matches!(applied.outcomes[3], Outcome::Full { waiting: 3 }));
+    assert_eq!(db.store.queued_count("me").await.unwrap(), 3);
+    // Another owner is not held back; a later batch counts again.
+    let other = db
+        .store
+        .apply(vec![
+            create_within("you", &new_job("demo"), 3),
+            create_within("me", &new_job("demo"), 3),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(other.outcomes[0], Outcome::Job(Some(_))));
+    assert!(matches!(other.outcomes[1], Outcome::Full { .. }));
+    // Once one of them has left the queue, there is room for one more.
+    db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
+    let again = db
+        .store
+        .apply(vec![
+            create_within("me", &new_job("demo"), 3),
+            create_within("me", &new_job("demo"), 3),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(again.outcomes[0], Outcome::Job(Some(_))));
+    assert!(matches!(again.outcomes[1], Outcome::Full { .. }));
+}
+
 #[tokio::test]
 async fn a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_they_queued() {
     let db = db().await;

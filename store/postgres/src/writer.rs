@@ -235,6 +235,7 @@ impl Task {
             events: Vec::new(),
             event_rows: Rows::default(),
             logs: LogRows::default(),
+            queued: HashMap::new(),
         };
         let mut outcomes = Vec::with_capacity(changes.len());
         for change in changes {
@@ -482,6 +483,11 @@ struct Batch {
     events: Vec<CommittedEvent>,
     event_rows: Rows,
     logs: LogRows,
+    /// Each owner's queued jobs, counted at their first start in the batch (no further than
+    /// their share) and counting the starts written since: a flood of one user's starts costs
+    /// one count per batch. Jobs leaving the queue in the batch are not subtracted: the count
+    /// errs high, never low.
+    queued: HashMap<String, u64>,
 }
 
 impl Batch {
@@ -567,16 +573,23 @@ impl Batch {
                 max_queued,
             } => {
                 if let Some(max) = max_queued {
-                    // Counted no further than the share: a flood costs no more to refuse.
-                    let waiting = sqlx::query_scalar!(
-                        r#"SELECT COUNT(*) AS "n!" FROM (SELECT 1 FROM jobs
-                           WHERE owner = $1 AND status = 'queued' LIMIT $2) q"#,
-                        owner,
-                        (*max).min(i64::MAX as u64) as i64
-                    )
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .max(0) as u64;
+                    let waiting = match self.queued.get(owner) {
+                        Some(n) => *n,
+                        None => {
+                            // Counted no further than the share: a flood costs no more to refuse.
+                            let n = sqlx::query_scalar!(
+                                r#"SELECT COUNT(*) AS "n!" FROM (SELECT 1 FROM jobs
+                                   WHERE owner = $1 AND status = 'queued' LIMIT $2) q"#,
+                                owner,
+                                (*max).min(i64::MAX as u64) as i64
+                            )
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .max(0) as u64;
+                            self.queued.insert(owner.clone(), n);
+                            n
+                        }
+                    };
                     if waiting >= *max {
                         return Ok(Outcome::Full { waiting });
                     }
@@ -604,6 +617,9 @@ impl Batch {
                 )
                 .execute(&mut *tx)
                 .await?;
+                if let Some(n) = self.queued.get_mut(owner) {
+                    *n += 1;
+                }
                 self.event(
                     Some(owner),
                     job.event_id,

@@ -331,6 +331,7 @@ impl Thread {
             rows: Vec::new(),
             careful,
             unstored_ids: false,
+            queued: HashMap::new(),
         };
         let mut outcomes = Vec::with_capacity(changes.len());
         for change in changes {
@@ -521,6 +522,11 @@ struct Batch {
     careful: bool,
     /// Ids were handed out that are not stored as events (notices): the floor must move.
     unstored_ids: bool,
+    /// Each owner's queued jobs, counted at their first start in the batch (no further than
+    /// their share) and counting the starts written since: a flood of one user's starts costs
+    /// one count per batch. Jobs leaving the queue in the batch are not subtracted: the count
+    /// errs high, never low.
+    queued: HashMap<String, u64>,
 }
 
 impl Batch {
@@ -540,13 +546,20 @@ impl Batch {
                 max_queued,
             } => {
                 if let Some(max) = max_queued {
-                    // Counted no further than the share: a flood costs no more to refuse.
-                    let waiting: u64 = db
-                        .prepare_cached(
-                            "SELECT COUNT(*) FROM (SELECT 1 FROM jobs \
-                             WHERE owner = ? AND status = 'queued' LIMIT ?)",
-                        )?
-                        .query_row(params![owner, *max], |r| r.get(0))?;
+                    let waiting = match self.queued.get(owner) {
+                        Some(n) => *n,
+                        None => {
+                            // Counted no further than the share: a flood costs no more to refuse.
+                            let n: u64 = db
+                                .prepare_cached(
+                                    "SELECT COUNT(*) FROM (SELECT 1 FROM jobs \
+                                     WHERE owner = ? AND status = 'queued' LIMIT ?)",
+                                )?
+                                .query_row(params![owner, *max], |r| r.get(0))?;
+                            self.queued.insert(owner.clone(), n);
+                            n
+                        }
+                    };
                     if waiting >= *max {
                         return Ok(Outcome::Full { waiting });
                     }
@@ -554,6 +567,9 @@ impl Batch {
                 let mut job = job.clone();
                 job.event_id = self.take_id();
                 insert_job(db, owner, &job)?;
+                if let Some(n) = self.queued.get_mut(owner) {
+                    *n += 1;
+                }
                 self.event(
                     db,
                     Some(owner),
