@@ -1,0 +1,41 @@
+import { test, expect, expectAccessible, startJob, waitForStatus } from './fixtures';
+
+// Every page passes axe-core's checks in both themes, reached both ways: by the system's
+// preference with no theme picked, and by the theme switch against the system's preference.
+// (The fixture checks every other test's pages in the light theme the system gives.)
+
+const themes = [
+  { name: 'dark, by the system', system: 'dark', pick: null },
+  { name: 'dark, by the switch', system: 'light', pick: 'dark' },
+  { name: 'light, by the switch on a dark system', system: 'dark', pick: 'light' },
+] as const;
+
+/** The page's background, as the theme paints it. */
+const DARK_BG = 'rgb(17, 19, 24)';
+
+for (const theme of themes) {
+  test(`every page passes the accessibility checks in the ${theme.name} theme`, async ({ page }) => {
+    await page.emulateMedia({ colorScheme: theme.system });
+    // Jobs in every state a page shows: finished, running (with its bar and buttons).
+    const done = await startJob(page, 'demo', { steps: 2, interval_ms: 1 });
+    await waitForStatus(page, done, 'succeeded');
+    const running = await startJob(page, 'demo', { steps: 100_000, interval_ms: 100 });
+    await page.goto('/');
+    const html = page.locator('html');
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    if (theme.pick) {
+      const toggle = page.getByRole('button', { name: /^Theme:/ });
+      while ((await html.getAttribute('data-theme')) !== theme.pick) await toggle.click();
+    }
+    const dark = (theme.pick ?? theme.system) === 'dark';
+    for (const path of ['/', `/jobs/${running}`, `/jobs/${done}`, '/system', `/bulk?action=cancel&ids=${running}`]) {
+      await page.goto(path);
+      await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await expect(html).toHaveAttribute('data-theme', theme.pick ?? 'system');
+      const bg = await page.locator('body').evaluate((el) => getComputedStyle(el).backgroundColor);
+      expect(bg === DARK_BG, `${path} is painted ${dark ? 'dark' : 'light'}`).toBe(dark);
+      await expectAccessible(page);
+    }
+    await page.request.post(`/api/v1/jobs/${running}/cancel`);
+  });
+}
