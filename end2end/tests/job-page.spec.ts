@@ -4,8 +4,8 @@ import { Headway } from './headway';
 
 test('the job page shows kind, params, timeline and a live log that follows and pauses', async ({ page }) => {
   await openDashboard(page);
-  // A log line every 10 steps: 40 lines over about 8 s.
-  const id = await startJob(page, 'demo', { steps: 400, interval_ms: 20 });
+  // A log line every 10 steps: 40 lines over about 16 s, still coming after the pane is scrolled.
+  const id = await startJob(page, 'demo', { steps: 400, interval_ms: 40 });
   await page.goto(`/jobs/${id}`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.getByRole('heading', { level: 1 })).toContainText('demo job');
@@ -17,10 +17,17 @@ test('the job page shows kind, params, timeline and a live log that follows and 
   await expect(lines.nth(3)).toBeVisible({ timeout: 20_000 });
   await expect(page.locator('.log-follow')).toHaveAttribute('data-following', 'true');
 
-  // Scrolling up pauses following; the button resumes it.
+  // A smaller pane still shows the newest line: it is scrolled down.
   await log.evaluate((el) => (el.style.height = '4rem'));
   await expect(lines.nth(9)).toBeAttached({ timeout: 20_000 });
+  await expect.poll(() => log.evaluate((el) => el.scrollTop)).toBeGreaterThan(0);
+  // Scrolling up pauses following, however fast lines come; the button resumes it.
   await log.evaluate((el) => el.scrollTo(0, 0));
+  await expect(page.locator('.log-follow')).toHaveAttribute('data-following', 'false');
+  const lineCount = async () => Number((await page.locator('#log-title').textContent())?.match(/\d+/)?.[0]);
+  const seen = await lineCount();
+  await expect.poll(lineCount).toBeGreaterThan(seen + 2);
+  expect(await log.evaluate((el) => el.scrollTop), 'still where the person left it').toBe(0);
   await expect(page.locator('.log-follow')).toHaveAttribute('data-following', 'false');
   await page.getByRole('button', { name: 'Follow' }).click();
   await expect(page.locator('.log-follow')).toHaveAttribute('data-following', 'true');
@@ -35,6 +42,10 @@ test('the job page shows kind, params, timeline and a live log that follows and 
   await expect(page.locator('#log-title')).toHaveText('Log (40 lines)');
   await expect(page.locator('.timeline li')).toHaveText([/queued/, /running/, /succeeded/]);
   await expect(page.locator('.job-pace')).toContainText('ran ');
+  // With no line coming any more, a pane made smaller still keeps the newest line in view.
+  const belowView = () => log.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+  await log.evaluate((el) => (el.style.height = '4rem'));
+  await expect.poll(belowView).toBeLessThanOrEqual(1);
 });
 
 test('lines written while the log is still loading are all shown, in order', async ({ page }) => {

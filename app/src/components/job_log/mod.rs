@@ -1,5 +1,6 @@
-//! A job's log as it is written. Follow mode keeps the newest line in view; scrolling up pauses
-//! it (so a person can read), scrolling back to the bottom or the button resumes it.
+//! A job's log as it is written. Follow mode keeps the newest line in view, as lines come and as
+//! the pane changes size; scrolling up pauses it (so a person can read, and is never pulled back
+//! down), scrolling back to the bottom or the button resumes it.
 //!
 //! The server renders the newest lines (or the lines that match the page's search), which is
 //! what a page without JavaScript shows. In the browser the whole log becomes scrollable, however
@@ -75,6 +76,24 @@ pub fn JobLog(
                 scroller.measure();
             });
         }
+    });
+    // A pane that changes size while following keeps the newest line in view.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let Some(el) = pane.get() else { return };
+        let resized = Closure::<dyn FnMut()>::new(move || {
+            if follow.get_untracked() {
+                to_bottom();
+            }
+            scroller.measure();
+        });
+        if let Ok(observer) = web_sys::ResizeObserver::new(resized.as_ref().unchecked_ref()) {
+            observer.observe(&el);
+        }
+        // The pane lives as long as the page: so do its observer and callback.
+        resized.forget();
     });
     let on_scroll = move |_| {
         if let Some(el) = pane.get_untracked() {
