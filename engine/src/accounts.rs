@@ -8,7 +8,7 @@
 //! taking the server's memory. A token is 244 random bits shown once; only its SHA-256 is
 //! stored.
 
-use crate::store::{Store, TokenRow, UserRow};
+use crate::store::{Store, TokenRow, UserEdit, UserEdited, UserRow};
 use crate::Caller;
 use model::accounts::{check_password, check_username, NewToken, TokenInfo, UserInfo};
 use model::{AppError, ErrorCode, FieldError, Role, TokenScope};
@@ -30,6 +30,14 @@ pub struct Accounts {
     hashing: std::sync::Arc<tokio::sync::Semaphore>,
     /// Moves on every change to an account or token made through this process.
     changes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+/// A change to an account: any of a new role, a new password, disabled (or enabled again).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountChange {
+    pub role: Option<Role>,
+    pub password: Option<String>,
+    pub disabled: Option<bool>,
 }
 
 /// What a sign-in attempt came to.
@@ -89,8 +97,16 @@ impl Accounts {
         })
     }
 
-    /// Adds an account.
-    pub async fn add(&self, name: &str, role: Role, password: &str) -> Result<UserInfo, AppError> {
+    /// Adds an account (admins only).
+    pub async fn add(
+        &self,
+        caller: &Caller,
+        name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<UserInfo, AppError> {
+        caller.may_administer()?;
+        let name = name.trim();
         check_username(name).map_err(|m| invalid("username", m))?;
         check_password(password).map_err(|m| invalid("password", m))?;
         let row = UserRow {
@@ -113,62 +129,79 @@ impl Accounts {
                 format!("the user name {name:?} is taken"),
             ));
         }
+        tracing::info!(user = %row.name, role = %row.role, by = caller.name().unwrap_or_default(), "account added");
         Ok(user_info(row))
     }
 
-    pub async fn list(&self) -> Result<Vec<UserInfo>, AppError> {
+    /// Every account, by name (admins only).
+    pub async fn list(&self, caller: &Caller) -> Result<Vec<UserInfo>, AppError> {
+        caller.may_administer()?;
         let users = self.store.users().await.map_err(failed("list accounts"))?;
         Ok(users.into_iter().map(user_info).collect())
     }
 
-    pub async fn set_role(&self, name: &str, role: Role) -> Result<(), AppError> {
+    /// Changes an account (admins only): all of `change`, or nothing. A new password or
+    /// disabling ends every session the account has (and its streams; its tokens stop working);
+    /// a new role ends its streams. Refused: an admin disabling their own account, and any
+    /// change that would leave no enabled admin (409, saying why).
+    pub async fn change(
+        &self,
+        caller: &Caller,
+        name: &str,
+        change: AccountChange,
+    ) -> Result<UserInfo, AppError> {
+        caller.may_administer()?;
+        if change.role.is_none() && change.password.is_none() && change.disabled.is_none() {
+            return Err(AppError::new(
+                ErrorCode::InvalidParams,
+                "nothing to change: send role, password or disabled",
+            ));
+        }
+        if change.disabled == Some(true) && caller.name() == Some(name) {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "an admin cannot disable their own account",
+            ));
+        }
+        if let Some(password) = &change.password {
+            check_password(password).map_err(|m| invalid("password", m))?;
+        }
+        let hash = match &change.password {
+            Some(password) => Some(self.hash_password(password).await?),
+            None => None,
+        };
+        let edit = UserEdit {
+            role: change.role.map(Role::as_str),
+            password_hash: hash.as_deref(),
+            disabled: change.disabled,
+        };
         match self
             .store
-            .set_user_role(name, role.as_str())
+            .change_user(name, &edit)
             .await
-            .map_err(failed("change a role"))?
+            .map_err(failed("change an account"))?
         {
-            true => {
-                self.changed();
-                Ok(())
+            UserEdited::Done => {}
+            UserEdited::NoSuchUser => return Err(no_such_user(name)),
+            UserEdited::LastAdmin => {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "{name} is the last enabled admin: make another account an admin first, \
+                         or no one could manage accounts any more"
+                    ),
+                ))
             }
-            false => Err(no_such_user(name)),
         }
-    }
-
-    /// Sets a new password; every session of the account ends.
-    pub async fn set_password(&self, name: &str, password: &str) -> Result<(), AppError> {
-        check_password(password).map_err(|m| invalid("password", m))?;
-        let hash = self.hash_password(password).await?;
-        match self
+        self.changed();
+        tracing::info!(user = %name, by = caller.name().unwrap_or_default(), "account changed");
+        let user = self
             .store
-            .update_user_secret(name, Some(&hash), None)
+            .user_by_name(name)
             .await
-            .map_err(failed("change a password"))?
-        {
-            true => {
-                self.changed();
-                Ok(())
-            }
-            false => Err(no_such_user(name)),
-        }
-    }
-
-    /// Disables (or enables again) an account; disabling ends every session it has, and its
-    /// tokens stop working.
-    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), AppError> {
-        match self
-            .store
-            .update_user_secret(name, None, Some(disabled))
-            .await
-            .map_err(failed("disable an account"))?
-        {
-            true => {
-                self.changed();
-                Ok(())
-            }
-            false => Err(no_such_user(name)),
-        }
+            .map_err(failed("read an account"))?
+            .ok_or_else(|| no_such_user(name))?;
+        Ok(user_info(user))
     }
 
     /// Checks a name and password. The time taken does not say whether the name exists.
@@ -207,12 +240,42 @@ impl Accounts {
         Ok(user.filter(|u| !u.disabled && u.generation == generation))
     }
 
-    /// Makes a token for `user`; its secret is in the answer and nowhere else.
+    /// Makes a token for the caller's own account; its secret is in the answer and nowhere else.
     pub async fn create_token(
+        &self,
+        caller: &Caller,
+        name: &str,
+        scope: TokenScope,
+    ) -> Result<NewToken, AppError> {
+        caller.may_write()?;
+        let user = self.user(caller).await?;
+        self.make_token(&user, name, scope, caller).await
+    }
+
+    /// Makes a token for the account named `user` (an admin's, or the command line's way).
+    pub async fn create_token_for(
+        &self,
+        caller: &Caller,
+        user: &str,
+        name: &str,
+        scope: TokenScope,
+    ) -> Result<NewToken, AppError> {
+        caller.may_administer()?;
+        let user = self
+            .store
+            .user_by_name(user)
+            .await
+            .map_err(failed("read an account"))?
+            .ok_or_else(|| no_such_user(user))?;
+        self.make_token(&user, name, scope, caller).await
+    }
+
+    async fn make_token(
         &self,
         user: &UserRow,
         name: &str,
         scope: TokenScope,
+        by: &Caller,
     ) -> Result<NewToken, AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
@@ -240,28 +303,13 @@ impl Accounts {
             .create_token(&row, &token_hash(&secret))
             .await
             .map_err(failed("store a token"))?;
+        tracing::info!(user = %user.name, token = %row.id, scope = %scope, by = by.name().unwrap_or_default(), "API token created");
         Ok(NewToken {
             id: row.id,
             name: row.name,
             scope,
             token: secret,
         })
-    }
-
-    /// Makes a token for the account named `user` (the command line's way).
-    pub async fn create_token_for(
-        &self,
-        user: &str,
-        name: &str,
-        scope: TokenScope,
-    ) -> Result<NewToken, AppError> {
-        let user = self
-            .store
-            .user_by_name(user)
-            .await
-            .map_err(failed("read an account"))?
-            .ok_or_else(|| no_such_user(user))?;
-        self.create_token(&user, name, scope).await
     }
 
     /// The caller a bearer token stands for, if it is a token in force of an enabled account.
@@ -292,11 +340,19 @@ impl Accounts {
         Ok(Some(Caller::account(user.id, user.name, role, writes)))
     }
 
-    /// Tokens of the account `user_id` (`None`: everyone's), newest first.
-    pub async fn tokens(&self, user_id: Option<&str>) -> Result<Vec<TokenInfo>, AppError> {
+    /// The caller's own tokens, or with `all` (admins only) everyone's; newest first, revoked
+    /// ones too.
+    pub async fn tokens(&self, caller: &Caller, all: bool) -> Result<Vec<TokenInfo>, AppError> {
+        let owner = match all {
+            true => {
+                caller.may_administer()?;
+                None
+            }
+            false => Some(self.user(caller).await?.id),
+        };
         let rows = self
             .store
-            .tokens(user_id)
+            .tokens(owner.as_deref())
             .await
             .map_err(failed("list tokens"))?;
         Ok(rows
@@ -313,16 +369,23 @@ impl Accounts {
             .collect())
     }
 
-    /// Revokes a token of `user_id` (`None`: anyone's); 404 if there is no such token in force.
-    pub async fn revoke_token(&self, id: &str, user_id: Option<&str>) -> Result<(), AppError> {
+    /// Revokes a token of the caller's, or anyone's for an admin; 404 if there is no such token
+    /// in force that they may revoke.
+    pub async fn revoke_token(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
+        caller.may_write()?;
+        let owner = match caller.is_admin() {
+            true => None,
+            false => Some(self.user(caller).await?.id),
+        };
         match self
             .store
-            .revoke_token(id, user_id, crate::now_ms())
+            .revoke_token(id, owner.as_deref(), crate::now_ms())
             .await
             .map_err(failed("revoke a token"))?
         {
             true => {
                 self.changed();
+                tracing::info!(token = %id, by = caller.name().unwrap_or_default(), "API token revoked");
                 Ok(())
             }
             false => Err(AppError::new(ErrorCode::NotFound, "no such token")),

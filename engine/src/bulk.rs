@@ -4,7 +4,8 @@
 //! caller's share of the queue whole (see [`crate::shares`]).
 
 use crate::caller::Caller;
-use crate::engine::Engine;
+use crate::engine::{read_failed, Engine};
+use crate::is_job_id;
 use model::bulk::{BulkAnswer, BulkRequest, BulkResult, MAX_BULK, MAX_BULK_IDS};
 use model::{AppError, ErrorCode, HistoryQuery, Job};
 
@@ -43,6 +44,29 @@ impl Engine {
             results.push(outcome(id.clone(), self.rerun(caller, &id).await));
         }
         Ok(BulkAnswer::of(results))
+    }
+
+    /// How many jobs `request` names that the caller may see: what a bulk action's
+    /// confirmation counts before it is done. One query, however many ids it names.
+    pub async fn bulk_preview(
+        &self,
+        caller: &Caller,
+        request: &BulkRequest,
+    ) -> Result<usize, AppError> {
+        let targets = self.bulk_targets(caller, request).await?;
+        if request.filter.is_some() {
+            // Read from the caller's own history: every one is theirs to act on.
+            return Ok(targets.len());
+        }
+        // Ids of jobs that are not the caller's count for nothing.
+        let targets: Vec<String> = targets.into_iter().filter(|id| is_job_id(id)).collect();
+        let n = self
+            .inner
+            .store
+            .count_jobs(caller.sees(), &targets)
+            .await
+            .map_err(read_failed)?;
+        Ok(n as usize)
     }
 
     /// The ids `request` names: its `ids` (each once, in order), or every one of the caller's

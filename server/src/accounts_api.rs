@@ -262,12 +262,7 @@ pub async fn list_tokens(
     Query(list): Query<TokenList>,
 ) -> ApiResult<Json<Vec<TokenInfo>>> {
     let accounts = state.identities.accounts();
-    if list.all {
-        caller.may_administer()?;
-        return Ok(Json(accounts.tokens(None).await?));
-    }
-    let user = accounts.user(&caller).await?;
-    Ok(Json(accounts.tokens(Some(&user.id)).await?))
+    Ok(Json(accounts.tokens(&caller, list.all).await?))
 }
 
 /// `POST /api/v1/tokens`: 201 with the token, shown this once.
@@ -276,11 +271,10 @@ pub async fn create_token(
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<NewToken>)> {
-    caller.may_write()?;
     let accounts = state.identities.accounts();
-    let user = accounts.user(&caller).await?;
-    let token = accounts.create_token(&user, &body.name, body.scope).await?;
-    tracing::info!(user = %user.name, token = %token.id, scope = %token.scope, "API token created");
+    let token = accounts
+        .create_token(&caller, &body.name, body.scope)
+        .await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 
@@ -290,14 +284,11 @@ pub async fn revoke_token(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    caller.may_write()?;
-    let accounts = state.identities.accounts();
-    let owner = match caller.is_admin() {
-        true => None,
-        false => Some(accounts.user(&caller).await?.id),
-    };
-    accounts.revoke_token(&id, owner.as_deref()).await?;
-    tracing::info!(token = %id, by = caller.name().unwrap_or_default(), "API token revoked");
+    state
+        .identities
+        .accounts()
+        .revoke_token(&caller, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -306,8 +297,7 @@ pub async fn list_users(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<UserInfo>>> {
-    caller.may_administer()?;
-    Ok(Json(state.identities.accounts().list().await?))
+    Ok(Json(state.identities.accounts().list(&caller).await?))
 }
 
 #[derive(Deserialize)]
@@ -324,13 +314,11 @@ pub async fn add_user(
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserInfo>)> {
-    caller.may_administer()?;
     let user = state
         .identities
         .accounts()
-        .add(&body.username, body.role, &body.password)
+        .add(&caller, &body.username, body.role, &body.password)
         .await?;
-    tracing::info!(user = %user.username, role = %user.role, by = caller.name().unwrap_or_default(), "account added");
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -342,33 +330,24 @@ pub struct UserChange {
     disabled: Option<bool>,
 }
 
-/// `PATCH /api/v1/users/{name}` (admins): a new role, password, or disabled state. A new
-/// password or disabling ends the account's sessions, open streams included.
+/// `PATCH /api/v1/users/{name}` (admins): a new role, password, or disabled state, all or
+/// none (see `engine::accounts::Accounts::change`).
 pub async fn change_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     ApiJson(change): ApiJson<UserChange>,
 ) -> ApiResult<StatusCode> {
-    caller.may_administer()?;
-    let accounts = state.identities.accounts();
-    if change.role.is_none() && change.password.is_none() && change.disabled.is_none() {
-        return Err(AppError::new(
-            ErrorCode::InvalidParams,
-            "nothing to change: send role, password or disabled",
-        )
-        .into());
-    }
-    if let Some(role) = change.role {
-        accounts.set_role(&name, role).await?;
-    }
-    if let Some(password) = &change.password {
-        accounts.set_password(&name, password).await?;
-    }
-    if let Some(disabled) = change.disabled {
-        accounts.set_disabled(&name, disabled).await?;
-    }
-    tracing::info!(user = %name, by = caller.name().unwrap_or_default(), "account changed");
+    let change = engine::accounts::AccountChange {
+        role: change.role,
+        password: change.password,
+        disabled: change.disabled,
+    };
+    state
+        .identities
+        .accounts()
+        .change(&caller, &name, change)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

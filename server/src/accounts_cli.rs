@@ -4,8 +4,9 @@
 
 use crate::config::{TokensCommand, UsersCommand};
 use crate::Config;
-use engine::accounts::Accounts;
+use engine::accounts::{AccountChange, Accounts};
 use engine::store::{Access, Store};
+use engine::Caller;
 use model::AppError;
 use std::io::{BufRead, IsTerminal};
 
@@ -20,13 +21,13 @@ pub async fn users(config: &Config, command: &UsersCommand) -> Result<String, St
         } => {
             let password = read_password(*password_stdin, &format!("Password for {name}: "))?;
             let user = accounts
-                .add(name, (*role).into(), &password)
+                .add(&Caller::operator(), name, (*role).into(), &password)
                 .await
                 .map_err(say)?;
             Ok(format!("added {} ({})", user.username, user.role))
         }
         UsersCommand::List => {
-            let users = accounts.list().await.map_err(say)?;
+            let users = accounts.list(&Caller::operator()).await.map_err(say)?;
             let mut out = format!("{:<24} {:<9} {}", "NAME", "ROLE", "STATE");
             for u in users {
                 let state = if u.disabled { "disabled" } else { "enabled" };
@@ -35,7 +36,11 @@ pub async fn users(config: &Config, command: &UsersCommand) -> Result<String, St
             Ok(out)
         }
         UsersCommand::SetRole { name, role } => {
-            accounts.set_role(name, (*role).into()).await.map_err(say)?;
+            let new = AccountChange {
+                role: Some((*role).into()),
+                ..AccountChange::default()
+            };
+            change(&accounts, name, new).await?;
             Ok(format!("{name} is now {}", model::Role::from(*role)))
         }
         UsersCommand::SetPassword {
@@ -43,17 +48,44 @@ pub async fn users(config: &Config, command: &UsersCommand) -> Result<String, St
             password_stdin,
         } => {
             let password = read_password(*password_stdin, &format!("New password for {name}: "))?;
-            accounts.set_password(name, &password).await.map_err(say)?;
+            let password = Some(password);
+            change(
+                &accounts,
+                name,
+                AccountChange {
+                    password,
+                    ..AccountChange::default()
+                },
+            )
+            .await?;
             Ok(format!(
                 "changed the password of {name}; their sessions have ended"
             ))
         }
         UsersCommand::Disable { name } => {
-            accounts.set_disabled(name, true).await.map_err(say)?;
+            let disabled = Some(true);
+            change(
+                &accounts,
+                name,
+                AccountChange {
+                    disabled,
+                    ..AccountChange::default()
+                },
+            )
+            .await?;
             Ok(format!("disabled {name}; their sessions have ended"))
         }
         UsersCommand::Enable { name } => {
-            accounts.set_disabled(name, false).await.map_err(say)?;
+            let disabled = Some(false);
+            change(
+                &accounts,
+                name,
+                AccountChange {
+                    disabled,
+                    ..AccountChange::default()
+                },
+            )
+            .await?;
             Ok(format!("enabled {name}"))
         }
     }
@@ -64,12 +96,21 @@ pub async fn tokens(config: &Config, command: &TokensCommand) -> Result<String, 
     match command {
         TokensCommand::Create { name, user, scope } => {
             let token = accounts
-                .create_token_for(user, name, (*scope).into())
+                .create_token_for(&Caller::operator(), user, name, (*scope).into())
                 .await
                 .map_err(say)?;
             Ok(token.token)
         }
     }
+}
+
+/// Changes an account as the machine's operator (the command line is).
+async fn change(accounts: &Accounts, name: &str, change: AccountChange) -> Result<(), String> {
+    accounts
+        .change(&Caller::operator(), name, change)
+        .await
+        .map(drop)
+        .map_err(say)
 }
 
 async fn open(config: &Config) -> Result<Accounts, String> {

@@ -104,6 +104,11 @@ impl Store {
         backend!(self, s => s.queue_standings(ids).await)
     }
 
+    /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
+    pub async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64> {
+        backend!(self, s => s.count_jobs(sees, ids).await)
+    }
+
     /// How many of `user`'s jobs wait in the queue.
     pub async fn queued_count(&self, user: &str) -> StoreResult<u64> {
         backend!(self, s => s.queued_count(user).await)
@@ -309,21 +314,11 @@ impl Store {
         backend!(self, s => s.users().await)
     }
 
-    /// Changes an account's role; `false` if there is no such account.
-    pub async fn set_user_role(&self, name: &str, role: &str) -> StoreResult<bool> {
-        backend!(self, s => s.set_user_role(name, role).await)
-    }
-
-    /// Changes an account's password hash and/or disables or enables it; either ends every
-    /// session it has (its generation moves and its sessions are deleted). `false` if there is
-    /// no such account.
-    pub async fn update_user_secret(
-        &self,
-        name: &str,
-        password_hash: Option<&str>,
-        disabled: Option<bool>,
-    ) -> StoreResult<bool> {
-        backend!(self, s => s.update_user_secret(name, password_hash, disabled).await)
+    /// Changes an account, all of `edit` or nothing, unless it is the last enabled admin and
+    /// would no longer be. A new password hash, or disabling or enabling it, ends every session
+    /// it has (its generation moves and its sessions are deleted), in the same transaction.
+    pub async fn change_user(&self, name: &str, edit: &UserEdit<'_>) -> StoreResult<UserEdited> {
+        backend!(self, s => s.change_user(name, edit).await)
     }
 
     /// Stores a new API token under the SHA-256 `hash` of its secret.

@@ -940,3 +940,123 @@ async fn only_an_admin_manages_accounts_from_the_page() {
     assert_eq!(r.status(), 422);
     assert_eq!(sign_in(&app.session(), "eve", PASSWORD).await.0, 200);
 }
+
+/// Changes `name` through the page's server function, as `s`.
+async fn change_from_page(s: &Session, fields: &[(&str, &str)]) -> (u16, Value) {
+    let r = s
+        .http
+        .post(s.url("/api/change_user"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Changes `name` through `PATCH /api/v1/users/{name}`, as `s`.
+async fn change_from_api(s: &Session, name: &str, body: Value) -> (u16, Value) {
+    let r = s
+        .http
+        .patch(s.url(&format!("/api/v1/users/{name}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The account `name` as an admin's list shows it.
+async fn account(app: &App, name: &str) -> Value {
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/users", app.base))
+        .bearer_auth(app.admin_token())
+        .send()
+        .await
+        .unwrap();
+    let users: Vec<Value> = r.json().await.unwrap();
+    users
+        .into_iter()
+        .find(|u| u["username"] == name)
+        .unwrap_or_else(|| panic!("no account {name}"))
+}
+
+/// The rules about accounts hold whichever way a change comes: the users page or the API.
+#[tokio::test]
+async fn an_admin_cannot_disable_themselves_or_leave_the_team_without_an_admin_either_way() {
+    let app = accounts_app().await;
+    add_user(&app, "ada", "admin").await;
+    add_user(&app, "mia", "member").await;
+    let ada = signed_in(&app, "ada").await;
+    // Disabling oneself: refused on both edges, the account stays enabled.
+    let (status, e) = change_from_api(&ada, "ada", json!({"disabled": true})).await;
+    assert_eq!(status, 409, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("their own account"));
+    let (status, _) = change_from_page(&ada, &[("username", "ada"), ("disabled", "true")]).await;
+    assert_eq!(status, 409);
+    assert_eq!(account(&app, "ada").await["disabled"], false);
+    // Ada is the only enabled admin: she may not be demoted, by herself or by anyone.
+    let (status, e) = change_from_api(&ada, "ada", json!({"role": "member"})).await;
+    assert_eq!(status, 409, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("last enabled admin"),
+        "{e}"
+    );
+    let (status, _) = change_from_page(&ada, &[("username", "ada"), ("role", "operator")]).await;
+    assert_eq!(status, 409);
+    let operator = Session::new(&app.base);
+    let by_token = operator
+        .http
+        .patch(operator.url("/api/v1/users/ada"))
+        .bearer_auth(app.admin_token())
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_token.status(), 409);
+    assert_eq!(account(&app, "ada").await["role"], "admin");
+    // With a second admin, she may step down.
+    let (status, _) = change_from_api(&ada, "mia", json!({"role": "admin"})).await;
+    assert_eq!(status, 204);
+    let (status, _) = change_from_page(&ada, &[("username", "ada"), ("role", "member")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(account(&app, "ada").await["role"], "member");
+}
+
+/// A change of several things of an account is made whole or not at all.
+#[tokio::test]
+async fn a_change_to_an_account_is_all_or_nothing() {
+    let app = accounts_app().await;
+    add_user(&app, "ada", "admin").await;
+    add_user(&app, "mia", "member").await;
+    let ada = signed_in(&app, "ada").await;
+    // A new role with a password that is refused: neither is changed.
+    let (status, e) =
+        change_from_api(&ada, "mia", json!({"role": "viewer", "password": "x"})).await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(account(&app, "mia").await["role"], "member");
+    assert_eq!(sign_in(&app.session(), "mia", PASSWORD).await.0, 200);
+    // A role change with a disable of herself: refused, and her role is not changed either.
+    let (status, _) = change_from_page(
+        &ada,
+        &[
+            ("username", "ada"),
+            ("role", "operator"),
+            ("disabled", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(account(&app, "ada").await["role"], "admin");
+    // Both at once, when allowed: both are made.
+    let (status, _) =
+        change_from_api(&ada, "mia", json!({"role": "viewer", "disabled": true})).await;
+    assert_eq!(status, 204);
+    let mia = account(&app, "mia").await;
+    assert_eq!(
+        (mia["role"].as_str(), mia["disabled"].as_bool()),
+        (Some("viewer"), Some(true))
+    );
+}

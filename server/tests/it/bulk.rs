@@ -109,3 +109,44 @@ async fn bad_bulk_requests_get_clear_errors_and_change_nothing() {
     assert_ne!(s.job(&id).await["status"], "cancelling");
     s.cancel(&id).await;
 }
+
+/// What the bulk page's confirmation counts: the caller's jobs among the ids, however many ids
+/// there are (it reads them in one query), and nothing of anyone else's.
+#[tokio::test]
+async fn a_bulk_preview_counts_only_the_callers_jobs_among_a_thousand_ids() {
+    let app = spawn_app().await;
+    let (me, other) = (app.session(), app.session());
+    let mine = [me.demo(1, 1).await, me.demo(1, 1).await];
+    let theirs = other.demo(1, 1).await;
+    let mut ids: Vec<String> = (0..996).map(|_| engine::new_id()).collect();
+    ids.extend(mine.iter().cloned());
+    ids.push(theirs);
+    ids.push("not-an-id".into());
+    let preview = |s: &Session, ids: String| {
+        let s = s.clone();
+        async move {
+            let r = s
+                .http
+                .post(s.url("/api/bulk_preview"))
+                .form(&[
+                    ("selection[ids]", ids.as_str()),
+                    ("selection[all]", "false"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(preview(&me, ids.join(",")).await, (200, json!(2)));
+    assert_eq!(preview(&other, ids.join(",")).await, (200, json!(1)));
+    // A filter counts the caller's jobs it matches.
+    let r = me
+        .http
+        .post(me.url("/api/bulk_preview"))
+        .form(&[("selection[ids]", ""), ("selection[all]", "true")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap(), json!(2));
+}

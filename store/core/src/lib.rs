@@ -269,6 +269,24 @@ pub struct UserRow {
     pub created_at: i64,
 }
 
+/// A change to an account as the store writes it, all or nothing: any of a new role, a new
+/// password hash, disabled (or enabled again).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserEdit<'a> {
+    pub role: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub disabled: Option<bool>,
+}
+
+/// What became of a [`UserEdit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserEdited {
+    Done,
+    NoSuchUser,
+    /// Refused, nothing written: the account is the last enabled admin, and would not be.
+    LastAdmin,
+}
+
 /// A personal API token, without its secret (only its SHA-256 is stored).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenRow {

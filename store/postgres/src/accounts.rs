@@ -2,7 +2,7 @@
 //! from the command line.
 
 use crate::{read_err, PgStore};
-use store::{StoreResult, TokenRow, UserRow};
+use store::{StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
 
 macro_rules! user_row {
     ($r:expr) => {{
@@ -91,47 +91,59 @@ impl PgStore {
         Ok(rows.into_iter().map(|r| user_row!(r)).collect())
     }
 
-    /// Changes an account's role; `false` if there is no such account.
-    pub async fn set_user_role(&self, name: &str, role: &str) -> StoreResult<bool> {
-        let done = sqlx::query!("UPDATE users SET role = $1 WHERE name = $2", role, name)
-            .execute(&self.pool)
-            .await
-            .map_err(read_err("changing a role"))?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Changes an account's password hash and/or disables (or enables) it. Either moves its
-    /// generation and deletes its sessions, in one transaction. `false` if there is no such
-    /// account.
-    pub async fn update_user_secret(
-        &self,
-        name: &str,
-        password_hash: Option<&str>,
-        disabled: Option<bool>,
-    ) -> StoreResult<bool> {
+    /// Changes an account, all of `edit` or nothing, unless it is the last enabled admin and
+    /// would no longer be. The enabled admins are locked first, so that two processes cannot
+    /// each demote one of the last two. A new password hash or a change of `disabled` moves its
+    /// generation and deletes its sessions, in the same transaction.
+    pub async fn change_user(&self, name: &str, edit: &UserEdit<'_>) -> StoreResult<UserEdited> {
         let fail = read_err("changing an account");
+        let ends_sessions = (edit.password_hash.is_some() || edit.disabled.is_some()) as i64;
         let mut tx = self.pool.begin().await.map_err(&fail)?;
-        let Some(id) = sqlx::query_scalar!(
-            r#"UPDATE users SET password_hash = COALESCE($1, password_hash),
-                                disabled = COALESCE($2, disabled),
-                                generation = generation + 1
-               WHERE name = $3 RETURNING id"#,
-            password_hash,
-            disabled,
+        sqlx::query!("SELECT id FROM users WHERE role = 'admin' AND NOT disabled FOR UPDATE")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(&fail)?;
+        let changed = sqlx::query_scalar!(
+            r#"UPDATE users SET role = COALESCE($1, role),
+                                password_hash = COALESCE($2, password_hash),
+                                disabled = COALESCE($3, disabled),
+                                generation = generation + $4
+               WHERE name = $5
+                 AND NOT (role = 'admin' AND NOT disabled
+                          AND (COALESCE($1, role) <> 'admin' OR COALESCE($3, disabled))
+                          AND NOT EXISTS (SELECT 1 FROM users o
+                                          WHERE o.role = 'admin' AND NOT o.disabled AND o.name <> $5))
+               RETURNING id"#,
+            edit.role,
+            edit.password_hash,
+            edit.disabled,
+            ends_sessions,
             name
         )
         .fetch_optional(&mut *tx)
         .await
-        .map_err(&fail)?
-        else {
-            return Ok(false);
-        };
-        sqlx::query!("DELETE FROM sessions WHERE user_id = $1", id)
-            .execute(&mut *tx)
+        .map_err(&fail)?;
+        let Some(id) = changed else {
+            let exists = sqlx::query_scalar!(
+                r#"SELECT COUNT(*) AS "n!" FROM users WHERE name = $1"#,
+                name
+            )
+            .fetch_one(&mut *tx)
             .await
             .map_err(&fail)?;
+            return Ok(match exists {
+                0 => UserEdited::NoSuchUser,
+                _ => UserEdited::LastAdmin,
+            });
+        };
+        if ends_sessions == 1 {
+            sqlx::query!("DELETE FROM sessions WHERE user_id = $1", id)
+                .execute(&mut *tx)
+                .await
+                .map_err(&fail)?;
+        }
         tx.commit().await.map_err(&fail)?;
-        Ok(true)
+        Ok(UserEdited::Done)
     }
 
     /// Stores a new token under the SHA-256 `hash` of its secret.

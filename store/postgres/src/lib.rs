@@ -373,6 +373,20 @@ impl PgStore {
         ))
     }
 
+    /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
+    pub async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64> {
+        let n = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!" FROM jobs
+               WHERE id = ANY($1) AND ($2::text IS NULL OR owner = $2)"#,
+            ids,
+            sees
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("counting jobs"))?;
+        Ok(n.max(0) as u64)
+    }
+
     /// How many of `user`'s jobs wait in the queue.
     pub async fn queued_count(&self, user: &str) -> StoreResult<u64> {
         let n = sqlx::query_scalar!(

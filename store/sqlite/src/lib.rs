@@ -451,6 +451,21 @@ impl SqliteStore {
         ))
     }
 
+    /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
+    pub async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64> {
+        let ids = serde_json::to_string(ids).expect("ids serialize");
+        let n = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM jobs
+               WHERE id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR owner = ?2)"#,
+            ids,
+            sees
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("counting jobs"))?;
+        Ok(n.max(0) as u64)
+    }
+
     /// How many of `user`'s jobs wait in the queue.
     pub async fn queued_count(&self, user: &str) -> StoreResult<u64> {
         let n = sqlx::query_scalar!(
