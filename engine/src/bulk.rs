@@ -4,7 +4,8 @@
 //! caller's share of the queue whole (see [`crate::shares`]).
 
 use crate::caller::Caller;
-use crate::engine::{read_failed, Engine};
+use crate::engine::Engine;
+use crate::failures::read_failed;
 use crate::is_job_id;
 use model::bulk::{BulkAnswer, BulkRequest, BulkResult, MAX_BULK, MAX_BULK_IDS};
 use model::{AppError, ErrorCode, HistoryQuery, Job};

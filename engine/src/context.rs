@@ -4,7 +4,7 @@
 //! second, but at most one sample per [`SAMPLE_EVERY`] reaches the writer (and so the store and
 //! the wire). Status changes and log lines are never coalesced.
 
-use crate::kinds::files::Files;
+use crate::files::Files;
 use crate::store::Fence;
 use crate::writer::Writer;
 use model::{Level, LogLevel, Progress};

@@ -3,7 +3,8 @@
 
 use crate::bus::Bus;
 use crate::caller::Caller;
-use crate::kinds::files::Files;
+use crate::failures::{read_failed, write_failed};
+use crate::files::Files;
 use crate::kinds::{KindEnv, Registry};
 use crate::membership::Membership;
 use crate::runner::{Runner, RunnerConfig};
@@ -111,7 +112,7 @@ pub(crate) struct Inner {
     /// Jobs a process runs at once, and per-kind limits besides the kinds' own.
     pub(crate) max_running: usize,
     pub(crate) kind_limits: HashMap<String, usize>,
-    pub(crate) head_samples: crate::system::HeadSamples,
+    pub(crate) head_samples: crate::head_rate::HeadSamples,
     /// Each user's share of the queue.
     queue_shares: QueueShares,
 }
@@ -621,19 +622,4 @@ fn take_timeout(
             message: format!("must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"),
         }])),
     }
-}
-
-/// A read the store failed: logged here, a generic error for the caller.
-pub(crate) fn read_failed(e: StoreError) -> AppError {
-    tracing::error!(error = %e, "store query failed");
-    AppError::internal()
-}
-
-/// A write the store refused: logged here; the caller learns that it was not saved.
-fn write_failed(what: &str, e: WriteError) -> AppError {
-    tracing::error!(error = %e, "could not {what}");
-    AppError::new(
-        ErrorCode::Internal,
-        format!("the server could not {what}: the database refused the change"),
-    )
 }

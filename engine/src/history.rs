@@ -3,7 +3,8 @@
 //! what a caller may see is decided in one place.
 
 use crate::caller::Caller;
-use crate::engine::{read_failed, Engine};
+use crate::engine::Engine;
+use crate::failures::read_failed;
 use crate::store::{JobFilter, StoredEvent};
 use model::{
     AppError, HistoryQuery, Job, JobDetail, JobPage, JobStatus, LogFilter, LogLine, MinuteStats,

@@ -16,8 +16,11 @@
 //! - [`context`]: what a running job reports through;
 //! - [`accounts`]: accounts and API tokens: passwords, sign-in checks, tokens;
 //! - [`kinds`]: the job kinds, each declared once by its parameter type;
+//! - [`files`]: what a job may open (its owner's part of the data folder), and how;
 //! - [`telemetry`]: the engine's metrics, for `/metrics`;
-//! - [`system`]: the operator's view of the deployment (`/system`).
+//! - [`system`]: the operator's view of the deployment (`/system`), with `head_rate`, events
+//!   per second;
+//! - `failures`: a store failure logged, a generic error answered.
 
 pub mod accounts;
 pub mod bulk;
@@ -25,6 +28,9 @@ pub mod bus;
 pub mod caller;
 pub mod context;
 pub mod engine;
+mod failures;
+pub mod files;
+mod head_rate;
 pub mod history;
 pub mod kinds;
 pub mod membership;

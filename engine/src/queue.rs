@@ -6,7 +6,8 @@
 //! then runs for its kind's typical time.
 
 use crate::caller::Caller;
-use crate::engine::{read_failed, Engine};
+use crate::engine::Engine;
+use crate::failures::read_failed;
 use crate::store::{QueueStanding, RunningJob};
 use model::system::percentile;
 use model::{AppError, Job, JobStatus, QueueInfo};

@@ -11,7 +11,7 @@
 //! longer this process's (another one took it over), what it still reports is refused.
 
 use crate::context::JobContext;
-use crate::kinds::files::Files;
+use crate::files::Files;
 use crate::kinds::Registry;
 use crate::store::QueuedJob;
 use crate::writer::Writer;

@@ -9,7 +9,7 @@
 //! cannot pass the share together. A bulk re-run is first checked whole against the queue as
 //! it is; each of its jobs is then checked as any start is.
 
-use crate::engine::read_failed;
+use crate::failures::read_failed;
 use crate::store::Store;
 use model::AppError;
 

@@ -11,7 +11,7 @@
 
 use crate::bus::Bus;
 use crate::context::JobContext;
-use crate::kinds::files::Files;
+use crate::files::Files;
 use crate::kinds::KindEnv;
 use crate::store::{Access, Store};
 use crate::writer::Writer;

@@ -5,7 +5,7 @@
 //! The client address is the one [`crate::client`] decides.
 
 use crate::client::client_address;
-use crate::metrics::route_of;
+use crate::telemetry::route_of;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use std::net::{IpAddr, SocketAddr};

@@ -14,7 +14,7 @@
 //! `/healthz` and `/readyz` answer whatever the host: load balancers probe a process by its
 //! address, and they say nothing about anyone's jobs.
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;

@@ -1,7 +1,7 @@
 //! `headway notice "text"` / `headway notice --clear`: the operator's client for the notice
 //! endpoints of the server running at `--addr`, authorized with the same token the server uses.
 
-use crate::admin::token_path;
+use crate::operator_token::token_path;
 use crate::Config;
 use std::net::SocketAddr;
 use std::time::Duration;

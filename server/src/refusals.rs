@@ -12,7 +12,8 @@
 //!   input answers with the 4xx its error code stands for, as the JSON API does. A plain form
 //!   post keeps the redirect Leptos gives it.
 
-use crate::api::ApiError;
+use crate::error::ApiError;
+use crate::limits::{BodyLimits, DRAIN_BYTES, DRAIN_TIME, MAX_BODY_BYTES};
 use crate::serve::phases::ConnHandle;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -24,20 +25,6 @@ use futures::StreamExt;
 use model::{AppError, ErrorCode};
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// Largest request body read.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Most of a refused body read (and discarded) before the answer.
-pub const DRAIN_BYTES: usize = 64 * 1024 * 1024;
-/// Longest a refused body is read before the answer.
-pub const DRAIN_TIME: Duration = Duration::from_secs(10);
-
-/// How request bodies are read.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimits {
-    /// How long a whole body may take to arrive once its head has.
-    pub timeout: Duration,
-}
 
 /// Reads the request body (up to the limit, within the deadline) before the handler sees it;
 /// refuses a larger one once it has been read through, and a late one at once.

@@ -4,23 +4,18 @@
 use crate::client::{self, Clients};
 use crate::config::AuthMode;
 use crate::hosts::{self, Hosts};
-use crate::identity::{self, Identities};
-use crate::metrics::{self, Telemetry};
-use crate::refusals::BodyLimits;
+use crate::identity::Identities;
+use crate::limits::BodyLimits;
 use crate::serve::{self, Connections};
-use crate::{
-    access_log, accounts_api, admin, api, assets, compression, refusals, security_headers, sse,
-    Config,
-};
-use app::{shell, App};
-use axum::extract::FromRef;
-use axum::routing::{any, delete, get, patch, post};
+use crate::shares::Shares;
+use crate::state::{AppState, StreamConfig};
+use crate::telemetry::{self, Telemetry};
+use crate::{access_log, operator_token, routes, security_headers, Config};
 use axum::Router;
 use engine::kinds::{Kind, Registry};
 use engine::store::{Access, OpenError, Store};
 use engine::{Engine, EngineConfig};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,20 +25,6 @@ use tokio::net::TcpListener;
 
 /// How long shutdown waits for open connections to finish their current request.
 const CLOSE_WITHIN: Duration = Duration::from_secs(3);
-
-/// What every handler can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub engine: Engine,
-    pub streams: sse::StreamConfig,
-    pub identities: Identities,
-    pub telemetry: Arc<Telemetry>,
-    /// Proxies whose forwarded client address is believed (`--trusted-proxy`).
-    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
-    /// How request bodies are read.
-    pub body_limits: BodyLimits,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -130,9 +111,9 @@ impl Server {
         }
         let admin_token = match (store.local_dir(), &config.admin_token) {
             (Some(dir), _) => {
-                let path = admin::token_path(dir);
+                let path = operator_token::token_path(dir);
                 Some(
-                    admin::load_or_create_token(config.admin_token.as_deref(), &path)
+                    operator_token::load_or_create_token(config.admin_token.as_deref(), &path)
                         .map_err(|source| StartError::AdminToken { path, source })?,
                 )
             }
@@ -206,9 +187,9 @@ impl Server {
             leptos_options: leptos_options(&config, addr),
             telemetry,
             engine,
-            streams: sse::StreamConfig {
+            streams: StreamConfig {
                 keep_alive: Duration::from_secs(config.keep_alive_secs),
-                shares: sse::shares::Shares::new(config.max_streams_per_user as usize),
+                shares: Shares::new(config.max_streams_per_user as usize),
             },
             identities,
             trusted_proxies: Arc::clone(&trusted_proxies),
@@ -223,8 +204,8 @@ impl Server {
             open_mode: auth == AuthMode::Open,
         };
         let router = match config.role.serves() {
-            true => router(state.clone()),
-            false => health_only(state.clone()),
+            true => routes::router(state.clone()),
+            false => routes::health_only(state.clone()),
         };
         // Every request: its client is found, its host checked, its answer given the headers
         // every answer carries; it is counted and logged once, with its route and a request id.
@@ -240,7 +221,7 @@ impl Server {
             ))
             .layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&state.telemetry),
-                metrics::count_requests,
+                telemetry::count_requests,
             ))
             .layer(access_log::layers(config.trusted_proxies.clone()));
         let max = config
@@ -291,97 +272,6 @@ impl Server {
         }
         Ok(())
     }
-}
-
-/// What a worker serves: whether it is up and ready, and its metrics; nothing else.
-fn health_only(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/metrics", get(metrics::metrics))
-        .fallback(api::no_such_endpoint)
-        .with_state(state)
-}
-
-fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
-    let leptos_options = state.leptos_options.clone();
-    let pkg = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
-    let engine = state.engine.clone();
-    let accounts = state.identities.accounts().clone();
-    let api = Router::new()
-        .route("/events", get(sse::all_events))
-        .route("/kinds", get(api::kinds))
-        .route("/jobs", post(api::create_job).get(api::list_jobs))
-        .route("/jobs/cancel", post(api::bulk_cancel))
-        .route("/jobs/rerun", post(api::bulk_rerun))
-        .route("/jobs/{id}", get(api::get_job))
-        .route("/jobs/{id}/cancel", post(api::cancel_job))
-        .route("/jobs/{id}/rerun", post(api::rerun_job))
-        .route("/events/poll", get(sse::poll))
-        .route("/jobs/{id}/log", get(api::job_log))
-        .route("/jobs/{id}/log.txt", get(api::job_log_text))
-        .route("/jobs/{id}/events", get(sse::job_events))
-        .route("/me", get(accounts_api::me))
-        .route(
-            "/session",
-            post(accounts_api::sign_in).delete(accounts_api::sign_out),
-        )
-        .route(
-            "/tokens",
-            get(accounts_api::list_tokens).post(accounts_api::create_token),
-        )
-        .route("/tokens/{id}", delete(accounts_api::revoke_token))
-        .route(
-            "/users",
-            get(accounts_api::list_users).post(accounts_api::add_user),
-        )
-        .route("/users/{name}", patch(accounts_api::change_user))
-        .route(
-            "/admin/notices",
-            post(admin::post_notice).delete(admin::withdraw_notices),
-        )
-        .route("/{*rest}", any(api::no_such_endpoint));
-    // Pages, server functions and the API: each request's caller is decided first.
-    let identified = Router::new()
-        .nest("/api/v1", api)
-        .route("/signin", post(accounts_api::sign_in_form))
-        .route("/signout", post(accounts_api::sign_out_form))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(engine.clone());
-                provide_context(accounts.clone());
-            },
-            move || shell(leptos_options.clone()),
-        )
-        .layer(axum::middleware::from_fn(refusals::server_fn_status))
-        .layer(axum::middleware::from_fn_with_state(
-            state.identities.clone(),
-            identity::identify,
-        ))
-        .layer(axum::middleware::from_fn(
-            identity::cross_site::refuse_cross_site,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.body_limits,
-            refusals::limit_body,
-        ));
-    // Everything else is a static asset (or the 404 page): no session is made or written.
-    Router::new()
-        .nest_service("/pkg", assets::service(&pkg))
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/metrics", get(metrics::metrics))
-        .merge(identified)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::map_response(
-            refusals::close_after_refused_body,
-        ))
-        .layer(axum::middleware::from_fn(compression::vary_on_encoding))
-        .layer(compression::layer())
-        .with_state(state)
 }
 
 /// Leptos' settings: the ones cargo-leptos exports when it runs the server, else defaults that

@@ -20,11 +20,7 @@ pub use state::{announcement, merge_lines, title, Connection, LiveState, Toast};
 
 use crate::model::{Job, LogLine, Notice};
 use leptos::prelude::*;
-use std::cell::RefCell;
-
-thread_local! {
-    static STATE: RefCell<LiveState> = RefCell::new(LiveState::default());
-}
+use state::STATE;
 
 /// Runs `f` on the tab's shared state, connecting the stream on first use.
 fn with_state<R>(f: impl FnOnce(&mut LiveState) -> R) -> R {

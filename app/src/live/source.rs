@@ -6,7 +6,8 @@
 //! received. The server replays what was missed. A stream refused because no one is signed in
 //! any more sends the page to the sign-in page instead.
 
-use super::{Connection, STATE};
+use super::state::{Connection, STATE};
+use super::tabs::Stream;
 use leptos::prelude::*;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
@@ -51,7 +52,18 @@ pub fn ensure_connected() {
     if !STARTED.replace(true) {
         watch_sign_out();
         // After the current call returns: the caller holds the state borrowed.
-        defer(0, super::tabs::join);
+        defer(0, || super::tabs::join(stream()));
+    }
+}
+
+/// What the tabs ask of this tab's stream.
+fn stream() -> Stream {
+    Stream {
+        connect,
+        close,
+        deliver,
+        sign_in: go_to_sign_in,
+        show: show_connection,
     }
 }
 

@@ -7,6 +7,12 @@ use crate::model::{
 use leptos::prelude::*;
 use std::collections::{HashMap, HashSet};
 
+thread_local! {
+    /// The tab's live state, shared by every island of the page.
+    pub(super) static STATE: std::cell::RefCell<LiveState> =
+        std::cell::RefCell::new(LiveState::default());
+}
+
 /// The stream as a person sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Connection {

@@ -21,8 +21,7 @@
 //! [`LiveState::stream`]: super::LiveState::stream
 //! [`LiveState::apply`]: super::LiveState::apply
 
-use super::source::{close, connect, deliver, go_to_sign_in, show_connection};
-use super::{Connection, STATE};
+use super::state::{Connection, STATE};
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use leptos::prelude::GetUntracked;
 use std::cell::{Cell, RefCell};
@@ -41,6 +40,21 @@ const CONNECTION: &str = "connection";
 /// A tab joined and asks for the stream's state: `["hello"]`.
 const HELLO: &str = "hello";
 
+/// What the tabs ask of this tab's own stream (given to [`join`]).
+#[derive(Clone, Copy)]
+pub struct Stream {
+    /// Opens it, from the last event this tab has.
+    pub connect: fn(),
+    /// Closes it.
+    pub close: fn(),
+    /// Applies an event to this tab as if its stream had received it.
+    pub deliver: fn(Option<i64>, &str, &str),
+    /// No one is signed in any more: goes to the sign-in page.
+    pub sign_in: fn(),
+    /// Shows the state of the stream that feeds this tab.
+    pub show: fn(Connection),
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
     /// Catching up on what happened since the page was rendered.
@@ -50,6 +64,7 @@ enum Role {
 }
 
 thread_local! {
+    static STREAM: Cell<Option<Stream>> = const { Cell::new(None) };
     static CHANNEL: RefCell<Option<Channel>> = const { RefCell::new(None) };
     static ROLE: Cell<Role> = const { Cell::new(Role::Joining) };
     /// Lets go of the lock this tab holds.
@@ -64,8 +79,37 @@ struct Channel {
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
-/// Starts following the stream: through the tab that holds it, or by holding it.
-pub fn join() {
+/// This tab's own stream, as given to [`join`].
+fn stream() -> Stream {
+    STREAM
+        .get()
+        .expect("the tabs are joined before anything else")
+}
+
+fn connect() {
+    (stream().connect)()
+}
+
+fn close() {
+    (stream().close)()
+}
+
+fn deliver(id: Option<i64>, kind: &str, data: &str) {
+    (stream().deliver)(id, kind, data)
+}
+
+fn go_to_sign_in() {
+    (stream().sign_in)()
+}
+
+fn show_connection(c: Connection) {
+    (stream().show)(c)
+}
+
+/// Starts following the stream: through the tab that holds it, or by holding it (through
+/// `stream`, this tab's own).
+pub fn join(stream: Stream) {
+    STREAM.set(Some(stream));
     let Some(stream) = STATE.with(|s| s.borrow().stream.clone()) else {
         return own_stream();
     };

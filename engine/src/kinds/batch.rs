@@ -234,7 +234,7 @@ mod tests {
 
     fn problems(value: serde_json::Value) -> Vec<String> {
         let env = KindEnv {
-            files: crate::kinds::files::Files::whole("."),
+            files: crate::files::Files::whole("."),
         };
         match crate::kinds::Registry::builtin().parse("batch", value, &env) {
             Ok(_) => Vec::new(),

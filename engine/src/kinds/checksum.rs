@@ -8,8 +8,8 @@
 //! only while they stay inside the folder the job may use; every file is opened relative to it
 //! (see [`super::files`]) and hashed only if what was opened is a regular file.
 
-use super::files::{open_regular, path_of, Files, Located};
 use super::{JobContext, Kind, KindEnv, RunResult};
+use crate::files::{open_regular, path_of, Files, Located};
 use cap_fs_ext::DirExt;
 use cap_std::fs::Dir;
 use model::{JobError, Level, LogLevel};

@@ -83,7 +83,7 @@ mod tests {
 
     fn problems(steps: u64, interval_ms: u64) -> Vec<(String, String)> {
         let env = KindEnv {
-            files: crate::kinds::files::Files::whole("."),
+            files: crate::files::Files::whole("."),
         };
         match Registry::builtin().parse(
             "demo",
@@ -131,7 +131,7 @@ mod tests {
             1
         );
         let env = KindEnv {
-            files: crate::kinds::files::Files::whole("."),
+            files: crate::files::Files::whole("."),
         };
         let refused = Registry::builtin()
             .parse(

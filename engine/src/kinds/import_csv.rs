@@ -13,8 +13,8 @@
 //! Reading is blocking IO, so both passes run on tokio's blocking pool; the second hands rows
 //! to the async side, which owns the database connection, through a small bounded channel.
 
-use super::files::Files;
 use super::{JobContext, Kind, KindEnv, RunResult};
+use crate::files::Files;
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

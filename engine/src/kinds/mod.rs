@@ -15,8 +15,9 @@ mod batch;
 mod checksum;
 mod demo;
 pub mod describe;
-pub mod files;
 mod import_csv;
+/// What kinds open files through (see [`crate::files`]).
+pub use crate::files;
 
 pub use batch::Batch;
 pub use checksum::Checksum;

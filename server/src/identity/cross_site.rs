@@ -5,7 +5,7 @@
 //! alone leaves older browsers and same-site attackers. Bearer-token requests carry no ambient
 //! credential and are exempt; so are reads (`GET`, `HEAD`, `OPTIONS`), which change nothing.
 
-use crate::api::ApiError;
+use crate::error::ApiError;
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;

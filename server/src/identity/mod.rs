@@ -25,8 +25,8 @@ pub mod cross_site;
 pub mod limiter;
 pub mod sessions;
 
-use crate::api::ApiError;
 use crate::config::AuthMode;
+use crate::error::ApiError;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;

@@ -11,12 +11,10 @@
 //! everything waiting at once and leaves out the progress samples that a later one of the same job
 //! among them supersedes.
 
-pub mod shares;
-
-use crate::api::ApiError;
+use crate::error::ApiError;
 use crate::identity::{Credential, Identities, Identity};
-use crate::metrics::{OpenStream, ServerMetrics};
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::telemetry::{OpenStream, ServerMetrics};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -61,13 +59,6 @@ const BEHIND: usize = 8;
 /// The most events a stream that is behind drains at once: as many as a replay from the store
 /// reads, so that its chunk is never larger than a replay's.
 const CATCH_UP_MAX: usize = REPLAY_BATCH as usize;
-
-#[derive(Debug, Clone)]
-pub struct StreamConfig {
-    pub keep_alive: Duration,
-    /// Each user's share of this process's streams.
-    pub shares: Arc<shares::Shares>,
-}
 
 #[derive(Debug, Deserialize)]
 pub struct StreamQuery {
@@ -322,7 +313,7 @@ struct EventStream {
     /// Moves when an account or token changes in this process.
     changes: Option<tokio::sync::watch::Receiver<u64>>,
     /// Counts this stream in its user's share while it lives.
-    _share: Option<shares::Share>,
+    _share: Option<crate::shares::Share>,
     /// Counts this stream as open while it lives.
     _open: OpenStream,
 }

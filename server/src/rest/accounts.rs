@@ -11,11 +11,11 @@
 //! A failed sign-in says only that the name or the password is wrong, and past a few failures
 //! (per name and per client address) sign-in answers 429 with `Retry-After`.
 
-use crate::api::{ApiError, ApiJson, ApiResult};
 use crate::client::Client;
 use crate::config::AuthMode;
+use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::identity::{Identity, SignInError};
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};

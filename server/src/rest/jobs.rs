@@ -1,85 +1,17 @@
-//! The JSON API for scripts. Every error is `{code, message}` (plus `fields` for validation)
-//! with the status that fits: 400/422 bad input, 404 unknown or someone else's job (never 403),
-//! 409 wrong state, 413 oversized body ([`crate::refusals`]).
+//! The JSON API's jobs, for scripts: start, read, list, cancel, re-run (one or many), logs and
+//! kinds. Every error is `{code, message}` (plus `fields` for validation) with the status that
+//! fits: 400/422 bad input, 404 unknown or someone else's job (never 403), 409 wrong state, 413
+//! oversized body ([`crate::refusals`]).
 
-use crate::refusals::MAX_BODY_BYTES;
-use crate::startup::AppState;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use crate::error::{ApiJson, ApiResult};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use engine::Caller;
-use model::{AppError, ErrorCode, HistoryQuery, Job, JobPage, KindInfo, LogLine};
+use model::{AppError, HistoryQuery, Job, JobPage, KindInfo, LogLine};
 use serde::{Deserialize, Serialize};
-
-/// An [`AppError`] as an HTTP response.
-pub struct ApiError(pub AppError);
-
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        ApiError(e)
-    }
-}
-
-impl IntoResponse for ApiError {
-    /// The error's status and JSON body, with `Retry-After` when the error says when to try
-    /// again.
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry_after = self.0.retry_after;
-        let mut response = (status, Json(self.0)).into_response();
-        if let Some(secs) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
-        }
-        response
-    }
-}
-
-pub type ApiResult<T> = Result<T, ApiError>;
-
-/// A JSON body whose every rejection is a JSON error a person can act on.
-pub struct ApiJson<T>(pub T);
-
-impl<T, S> FromRequest<S> for ApiJson<T>
-where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(ApiError(json_rejection(rejection))),
-        }
-    }
-}
-
-fn json_rejection(r: JsonRejection) -> AppError {
-    match r {
-        JsonRejection::MissingJsonContentType(_) => {
-            AppError::bad_request("send the body as JSON with Content-Type: application/json")
-        }
-        JsonRejection::JsonSyntaxError(e) => {
-            AppError::bad_request(format!("the body is not valid JSON: {}", e.body_text()))
-        }
-        JsonRejection::JsonDataError(e) => AppError::new(
-            ErrorCode::InvalidParams,
-            format!("the body has the wrong shape: {}", e.body_text()),
-        ),
-        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-            )
-        }
-        other => AppError::bad_request(other.body_text()),
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -292,30 +224,4 @@ pub async fn job_log_text(
 
 pub async fn kinds(State(state): State<AppState>) -> Json<Vec<KindInfo>> {
     Json(state.engine.kinds())
-}
-
-pub async fn no_such_endpoint() -> ApiError {
-    ApiError(AppError::new(ErrorCode::NotFound, "no such API endpoint"))
-}
-
-/// `GET /healthz`: the process is up and serving (whatever its role).
-pub async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "status": "ok",
-        "process": state.engine.process_id(),
-        "build": state.engine.build(),
-    }))
-}
-
-/// `GET /readyz`: 200 when this process can do its work (the store answers with this build's
-/// schema, the writer commits, it is not shutting down); otherwise 503 with the reason.
-pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.engine.ready().await {
-        Ok(()) => Json(serde_json::json!({ "status": "ready" })).into_response(),
-        Err(reason) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "unavailable", "reason": reason })),
-        )
-            .into_response(),
-    }
 }

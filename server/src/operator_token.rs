@@ -1,21 +1,9 @@
-//! Operator endpoints under `/api/v1/admin`, for the caller who presents the operator token
-//! ([`crate::identity`] decides that): `POST /notices` `{"text": "..."}` shows a notice to every
-//! user, `DELETE /notices` withdraws them. `headway notice` is their command-line client.
-//!
-//! The token is `--admin-token` if given; otherwise the content of `admin.token` next to the
-//! database, created (readable by its owner only) on first start, so that the operator of the
-//! machine can use `headway notice` with no setup. Whoever can write that file chooses the
+//! The operator token: `--admin-token` if given; otherwise the content of `admin.token` next to
+//! the database, created (readable by its owner only) on first start, so that the operator of
+//! the machine can use `headway notice` with no setup. Whoever can write that file chooses the
 //! token, and whoever can read it holds it: a file owned by another user, or that others may
 //! read or write, stops the server at start, as does a symbolic link in its place.
 
-use crate::api::{ApiJson, ApiResult};
-use crate::startup::AppState;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::{Extension, Json};
-use engine::Caller;
-use model::Notice;
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// Where the generated token lives for a database in `db_dir`.
@@ -91,29 +79,6 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     f.write_all(content.as_bytes())
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoticeBody {
-    text: String,
-}
-
-pub async fn post_notice(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    ApiJson(body): ApiJson<NoticeBody>,
-) -> ApiResult<(StatusCode, Json<Notice>)> {
-    let notice = state.engine.post_notice(&caller, &body.text).await?;
-    Ok((StatusCode::CREATED, Json(notice)))
-}
-
-pub async fn withdraw_notices(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let n = state.engine.withdraw_notices(&caller).await?;
-    Ok(Json(serde_json::json!({ "withdrawn": n })))
 }
 
 #[cfg(test)]

@@ -1,23 +1,14 @@
-//! `GET /metrics`, in the Prometheus text format (OpenMetrics), from one registry per server: the
-//! engine's metrics (see `engine::telemetry`) and those of HTTP and the event streams, counted
-//! here by a middleware and by the streams themselves.
-//!
-//! Open to clients on this machine when the server listens on a loopback address only (a
-//! client a trusted proxy relays from elsewhere is not one), and to everyone with
-//! `--metrics-public`; otherwise it takes the operator token, or an operator's or admin's API
-//! token.
+//! The server's metrics, in one registry per server: the engine's (see `engine::telemetry`) and
+//! those of HTTP and the event streams, counted here by a middleware ([`count_requests`]) and by
+//! the streams themselves. `GET /metrics` renders them ([`crate::rest::metrics`]).
 //!
 //! Every label value comes from a fixed set: methods outside the standard ones are `other`,
 //! routes are the router's declared patterns, so no request can add series.
 
-use crate::api::ApiError;
-use crate::startup::AppState;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use engine::Engine;
-use model::AppError;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -166,9 +157,10 @@ impl Drop for OpenStream {
 
 /// The registry `/metrics` renders, and who may read it.
 pub struct Telemetry {
-    registry: Registry,
+    pub registry: Registry,
     pub server: Arc<ServerMetrics>,
-    public: bool,
+    /// `/metrics` needs no token from anyone (`--metrics-public`).
+    pub public: bool,
 }
 
 impl Telemetry {
@@ -230,42 +222,4 @@ pub fn route_of(req: &Request) -> String {
     } else {
         "page".into()
     }
-}
-
-/// `GET /metrics`.
-pub async fn metrics(
-    State(state): State<AppState>,
-    axum::Extension(client): axum::Extension<crate::client::Client>,
-    headers: axum::http::HeaderMap,
-) -> Response {
-    let telemetry = &state.telemetry;
-    if !telemetry.public && !client.local {
-        // From beyond this machine: the operator token, or an operator's or admin's API token.
-        let refused = match state.identities.bearer_caller(&headers).await {
-            Ok(Some(caller)) if caller.role().acts_on_all() => None,
-            Ok(Some(_)) => Some(AppError::forbidden("/metrics is for operators and admins")),
-            Ok(None) | Err(_) => Some(AppError::unauthorized(
-                "/metrics needs the operator token or an operator's API token (`Authorization: Bearer`) from beyond this machine (or --metrics-public)",
-            )),
-        };
-        if let Some(e) = refused {
-            return ApiError(e).into_response();
-        }
-    }
-    if let Err(e) = state.engine.refresh_metrics().await {
-        return ApiError(e).into_response();
-    }
-    let mut body = String::new();
-    if let Err(e) = prometheus_client::encoding::text::encode(&mut body, &telemetry.registry) {
-        tracing::error!(error = %e, "cannot encode the metrics");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        )],
-        body,
-    )
-        .into_response()
 }

@@ -1,0 +1,15 @@
+//! The JSON API for scripts (`/api/v1/…`), one module per resource; every handler parses, calls
+//! one engine function and formats its answer. (The pages' server functions are `app::api`; the
+//! event streams are [`crate::sse`].)
+//!
+//! - [`jobs`]: jobs, their logs, bulk actions, kinds;
+//! - [`accounts`]: signing in and out, who is calling, tokens, accounts;
+//! - [`notices`]: the operator's notices;
+//! - [`metrics`]: `/metrics`;
+//! - [`health`]: `/healthz`, `/readyz`, and unknown API paths.
+
+pub mod accounts;
+pub mod health;
+pub mod jobs;
+pub mod metrics;
+pub mod notices;

@@ -1,0 +1,35 @@
+//! Operator endpoints under `/api/v1/admin`, for the caller who presents the operator token
+//! ([`crate::identity`] decides that): `POST /notices` `{"text": "..."}` shows a notice to every
+//! user, `DELETE /notices` withdraws them. `headway notice` is their command-line client.
+
+use crate::error::{ApiJson, ApiResult};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use engine::Caller;
+use model::Notice;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeBody {
+    text: String,
+}
+
+pub async fn post_notice(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<NoticeBody>,
+) -> ApiResult<(StatusCode, Json<Notice>)> {
+    let notice = state.engine.post_notice(&caller, &body.text).await?;
+    Ok((StatusCode::CREATED, Json(notice)))
+}
+
+pub async fn withdraw_notices(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let n = state.engine.withdraw_notices(&caller).await?;
+    Ok(Json(serde_json::json!({ "withdrawn": n })))
+}

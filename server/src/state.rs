@@ -1,0 +1,33 @@
+//! What every handler can reach ([`AppState`]), built once at start-up.
+
+use crate::identity::Identities;
+use crate::limits::BodyLimits;
+use crate::shares::Shares;
+use crate::telemetry::Telemetry;
+use axum::extract::FromRef;
+use engine::Engine;
+use leptos::prelude::LeptosOptions;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub engine: Engine,
+    pub streams: StreamConfig,
+    pub identities: Identities,
+    pub telemetry: Arc<Telemetry>,
+    /// Proxies whose forwarded client address is believed (`--trusted-proxy`).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// How request bodies are read.
+    pub body_limits: BodyLimits,
+}
+
+/// How event streams are kept.
+#[derive(Debug, Clone)]
+pub struct StreamConfig {
+    pub keep_alive: Duration,
+    /// Each user's share of this process's streams.
+    pub shares: Arc<Shares>,
+}
