@@ -40,11 +40,12 @@ site-dev:
 site-front:
 	cargo leptos build --split --frontend-only
 
-## Unit tests (model, engine and its store, app, bench) and integration tests (the real server
-## in-process and as processes, real SSE) on SQLite, with the multi-process tests on PostgreSQL
-## (server/tests/cluster.rs) and nginx in front (server/tests/proxy.rs); and, side by side with
-## them, the unit and integration tests again on PostgreSQL (scripts/unit.sh). The tests start
-## throwaway PostgreSQL clusters themselves and remove them.
+## Clippy on every target, warnings denied; then unit tests (model, engine and its store, app,
+## bench) and integration tests (server/tests/it: the real server in-process and as processes,
+## real SSE) on SQLite, with the multi-process tests on PostgreSQL (it/cluster.rs) and nginx in
+## front (it/proxy.rs); and, side by side with them, the unit and integration tests again on
+## PostgreSQL (scripts/unit.sh). The tests start throwaway PostgreSQL clusters themselves and
+## remove them.
 unit:
 	scripts/unit.sh
 

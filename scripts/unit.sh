@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The Rust tests: unit and integration tests on SQLite (with the multi-process tests on
-# PostgreSQL and nginx in front), and the unit and integration tests again on PostgreSQL.
+# The Rust tests: clippy on every target (warnings denied), then the unit and integration tests
+# on SQLite (the tests of real processes, with several on PostgreSQL and nginx in front, apart
+# from the in-process ones), and the unit and in-process integration tests again on PostgreSQL.
 # The two passes run side by side, each with its own log under target/unit-logs/, shown whole
 # once both have ended: they spend most of their time waiting on servers, databases and clocks,
 # not on the CPU. Both are built first, once (the same crates and features).
@@ -10,14 +11,24 @@ cd "$(dirname "$0")/.."
 crates=(-p model -p store -p store-sqlite -p store-postgres -p engine -p app -p server -p bench)
 features=(--features app/ssr)
 logs=target/unit-logs
+# The integration tests that run real `headway` processes (server/tests/it: cluster, proxy,
+# process) run on their own, after the others.
+processes=(cluster:: proxy:: process::)
+skip_processes=(--skip cluster:: --skip proxy:: --skip process::)
 
+cargo clippy "${crates[@]}" "${features[@]}" --all-targets -- -D warnings || exit 1
+cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features hydrate \
+  --target-dir target/front -- -D warnings || exit 1
 cargo test "${crates[@]}" "${features[@]}" --no-run || exit 1
 mkdir -p "$logs"
 echo "running the tests on SQLite and on PostgreSQL (logs in $logs/)"
-cargo test "${crates[@]}" "${features[@]}" >"$logs/sqlite.log" 2>&1 &
+{
+  cargo test "${crates[@]}" "${features[@]}" -- "${skip_processes[@]}" &&
+    cargo test -p server "${features[@]}" --test it -- "${processes[@]}"
+} >"$logs/sqlite.log" 2>&1 &
 sqlite=$!
-HEADWAY_TEST_BACKEND=postgres cargo test "${crates[@]}" "${features[@]}" --lib --test it --test process \
-  >"$logs/postgres.log" 2>&1 &
+HEADWAY_TEST_BACKEND=postgres cargo test "${crates[@]}" "${features[@]}" --lib --test it -- \
+  --skip cluster:: --skip proxy:: >"$logs/postgres.log" 2>&1 &
 postgres=$!
 
 wait "$sqlite"

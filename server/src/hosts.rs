@@ -57,7 +57,7 @@ impl Hosts {
             return false;
         };
         let name = name.to_ascii_lowercase();
-        if self.names.iter().any(|n| *n == name) {
+        if self.names.contains(&name) {
             return true;
         }
         self.any_address && is_ip_literal(&name)

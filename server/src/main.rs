@@ -12,13 +12,29 @@ use server::{Config, Server};
 #[tokio::main]
 async fn main() {
     let config = Config::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into());
-    match config.log_format {
-        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        LogFormat::Json => tracing_subscriber::fmt()
+    // A command prints its answer on stdout and its failure on stderr, one line: what it logs
+    // goes to stderr, and only warnings unless asked.
+    let command = config.command.is_some();
+    let default = match command {
+        true => "warn",
+        false => "info,sqlx=warn,tower_sessions=warn",
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    match (config.log_format, command) {
+        (LogFormat::Text, false) => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        (LogFormat::Json, false) => tracing_subscriber::fmt()
             .json()
             .with_env_filter(filter)
+            .init(),
+        (LogFormat::Text, true) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        (LogFormat::Json, true) => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
             .init(),
     }
     if let Some(command) = &config.command {

@@ -5,7 +5,7 @@
 //! - [`jobs`]: jobs, their logs, bulk actions, kinds;
 //! - [`accounts`]: signing in and out, who is calling, tokens, accounts;
 //! - [`notices`]: the operator's notices;
-//! - [`metrics`]: `/metrics`;
+//! - [`metrics`], `/metrics`;
 //! - [`health`]: `/healthz`, `/readyz`, and unknown API paths.
 
 pub mod accounts;

@@ -43,21 +43,7 @@ pub async fn spawn_app() -> App {
     app().start().await
 }
 
-/// Whether this run's tests use PostgreSQL.
-pub fn on_postgres() -> bool {
-    std::env::var("HEADWAY_TEST_BACKEND").is_ok_and(|b| b == "postgres")
-}
-
-/// The URL of a fresh database of this run's backend (a SQLite file in `dir`).
-pub async fn fresh_database(dir: &Path) -> String {
-    if !on_postgres() {
-        return format!("sqlite://{}/headway.db", dir.display());
-    }
-    let cluster = tokio::task::spawn_blocking(engine::store::postgres::throwaway::shared)
-        .await
-        .expect("start the throwaway PostgreSQL");
-    cluster.fresh_database().await.expect("a fresh database")
-}
+pub use crate::support::on_postgres;
 
 /// A server to configure before it starts.
 pub fn app() -> Spawn {
@@ -101,7 +87,7 @@ impl Spawn {
 
     pub async fn start(mut self) -> App {
         if self.config.database_url.is_empty() {
-            self.config.database_url = fresh_database(self.dir.path()).await;
+            self.config.database_url = crate::support::database(self.dir.path()).await;
         }
         App::start(self.dir, self.config, self.add_kinds).await
     }

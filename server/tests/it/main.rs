@@ -1,18 +1,20 @@
-//! Headway's integration tests: the real server started in this process on port 0 with a fresh
-//! SQLite file ([`harness`]), driven over HTTP and read with a real SSE client ([`client`]).
-//! Tests that need a separate process on purpose (kill -9, SIGTERM, start-up errors) are in
-//! `tests/process.rs`.
+//! Headway's integration tests, in one binary: the real server started in this process on port 0
+//! with a fresh SQLite file ([`harness`]), driven over HTTP and read with a real SSE client
+//! ([`client`]); and the tests that need the real binary as processes of their own
+//! ([`support`]): kill -9, SIGTERM and start-up errors ([`process`]), several processes on one
+//! PostgreSQL database ([`cluster`]), and nginx in front ([`proxy`]).
+//!
+//! `scripts/unit.sh` runs the processes' tests (`cluster::`, `proxy::`, `process::`) apart from
+//! the others, so that their timings do not depend on the in-process tests sharing the machine.
 
 mod client;
 mod harness;
-/// The real binary as a child process, for the probes that measure a process of its own.
-#[path = "../support/headway.rs"]
-#[allow(dead_code)]
 mod support;
 
 mod accounts;
 mod api;
 mod bulk;
+mod cluster;
 mod failures;
 mod identity;
 mod kinds;
@@ -20,6 +22,8 @@ mod logs;
 mod notices;
 mod ops;
 mod probes;
+mod process;
+mod proxy;
 mod queue;
 mod stream;
 mod stress;

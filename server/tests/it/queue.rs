@@ -1,5 +1,5 @@
 //! The engine under real conditions: queue and limits, timeouts, re-runs, pruning, long
-//! polling, listing. (Recovery after kill -9 is in `tests/process.rs`.)
+//! polling, listing. (Recovery after kill -9 is in `process.rs`.)
 
 use crate::client::*;
 use crate::harness::{app, spawn_app};

@@ -58,7 +58,7 @@ impl FairPick {
     }
 
     /// The next job to start, taken out of the candidates; `None` when none may start.
-    pub fn next(&mut self) -> Option<Candidate> {
+    pub fn pick(&mut self) -> Option<Candidate> {
         let at = self
             .candidates
             .iter()
@@ -107,7 +107,7 @@ mod tests {
     fn take(pick: &mut FairPick, slots: usize) -> Vec<i64> {
         let mut taken = Vec::new();
         while taken.len() < slots {
-            let Some(c) = pick.next() else { break };
+            let Some(c) = pick.pick() else { break };
             pick.started(&c);
             taken.push(c.seq);
         }

@@ -882,7 +882,7 @@ impl Batch {
         let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
         let mut claimed = Vec::new();
         while (claimed.len() as u32) < slots {
-            let Some(c) = pick.next() else { break };
+            let Some(c) = pick.pick() else { break };
             if let Some(job) =
                 self.move_job(db, &c.owner, &c.id, JobStatus::Running, None, Some(by), at)?
             {

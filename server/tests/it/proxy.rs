@@ -5,19 +5,13 @@
 //! client's address reaches Headway's log only when the proxy is trusted. And what the log
 //! says of a job's life.
 
-#[path = "it/client.rs"]
-#[allow(dead_code)]
-mod client;
-#[path = "support/headway.rs"]
-#[allow(dead_code)]
-mod support;
 
 use serde_json::Value;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::Headway;
+use crate::support::Headway;
 
 /// nginx's read timeout towards Headway in these tests: shorter than the idle time the
 /// keep-alive test waits through.
@@ -200,7 +194,7 @@ impl RawStream {
                 }
                 continue;
             }
-            let chunk = tokio::time::timeout(client::WAIT, self.response.chunk())
+            let chunk = tokio::time::timeout(crate::client::WAIT, self.response.chunk())
                 .await
                 .expect("the stream went quiet")
                 .expect("the stream broke")
@@ -414,7 +408,7 @@ async fn the_clients_address_is_logged_only_through_a_trusted_proxy() {
             .unwrap();
         assert_eq!(direct.status(), 200);
 
-        let deadline = Instant::now() + client::WAIT;
+        let deadline = Instant::now() + crate::client::WAIT;
         let log = loop {
             let log = headway.log();
             let has = |id: &str| log.iter().any(|l| l.contains(id) && l.contains("answered"));
@@ -442,7 +436,7 @@ async fn a_jobs_life_is_logged_with_its_id_and_kind() {
     let s = headway.session();
     let id = s.demo(2, 1).await;
     s.wait_finished(&id).await;
-    let deadline = Instant::now() + client::WAIT;
+    let deadline = Instant::now() + crate::client::WAIT;
     let messages = loop {
         let messages: Vec<(String, Value)> = headway
             .log()

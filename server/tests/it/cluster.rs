@@ -6,20 +6,14 @@
 //! Each test runs its processes alone (one test at a time), so that their timings do not depend
 //! on how many other tests' processes share the machine.
 
-#[path = "it/client.rs"]
-#[allow(dead_code)]
-mod client;
-#[path = "support/headway.rs"]
-#[allow(dead_code)]
-mod support;
 
-use client::*;
+use crate::client::*;
 use eventsource_stream::Event;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use support::{postgres_database, Headway, ADMIN_TOKEN};
+use crate::support::{postgres_database, Headway, ADMIN_TOKEN};
 use tokio::sync::{Mutex, MutexGuard};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());

@@ -6,18 +6,12 @@
 //! They run on SQLite, or on PostgreSQL with `HEADWAY_TEST_BACKEND=postgres`; the ones about a
 //! database file only on SQLite.
 
-#[path = "it/client.rs"]
-#[allow(dead_code)]
-mod client;
-#[path = "support/headway.rs"]
-#[allow(dead_code)]
-mod support;
 
-use client::*;
+use crate::client::*;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-use support::{database, headway, on_postgres, one_line_failure, Headway};
+use crate::support::{database, headway, on_postgres, one_line_failure, Headway};
 
 /// How long to wait for a restarted process to have taken over what the killed one ran (at
 /// once on SQLite; after the lease, 2 s in these tests, on PostgreSQL).
@@ -314,7 +308,7 @@ async fn a_database_the_server_cannot_write_stops_it_at_start() {
 #[tokio::test]
 async fn a_second_server_on_the_same_database_refuses_to_start_and_touches_nothing() {
     if on_postgres() {
-        return; // several processes share PostgreSQL (tests/cluster.rs)
+        return; // several processes share PostgreSQL (it/cluster.rs)
     }
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path()).await;
@@ -452,6 +446,17 @@ async fn accounts_are_managed_from_the_command_line_with_or_without_a_server() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    let (code, _, err) = cli(&["users", "set-role", "ada", "operator"], "");
+    assert_eq!(code, 1, "the only enabled admin stays one");
+    assert!(err.contains("last enabled admin"), "{err}");
+    let (code, _, err) = cli(&["users", "disable", "ada"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("last enabled admin"), "{err}");
+    let (code, _, err) = cli(
+        &["users", "add", "grace", "--role", "admin", "--password-stdin"],
+        "grace's secret\n",
+    );
+    assert_eq!(code, 0, "{err}");
     let (code, out, _) = cli(&["users", "set-role", "ada", "operator"], "");
     assert_eq!((code, out.as_str()), (0, "ada is now operator"));
     assert_eq!(
