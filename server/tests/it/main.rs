@@ -13,6 +13,7 @@ mod support;
 
 mod accounts;
 mod api;
+mod architecture;
 mod bulk;
 mod cluster;
 mod failures;

@@ -10,10 +10,15 @@
 //! allocates event ids inside that transaction so that ids follow commit order whatever the
 //! number of writers and processes; events are handed on only once committed.
 
+pub mod batch;
 mod claim;
+mod history;
+mod rows;
 
 pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
+pub use history::HistoryQuery;
 use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, StatusCount};
+pub use rows::{JobRow, OrphanRow, JOB_COLUMNS};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;

@@ -21,16 +21,15 @@ pub mod throwaway;
 mod writer;
 
 use model::{
-    Job, JobError, JobStatus, Level, LogFilter, LogLevel, LogLine, MinuteStats, Notice, Progress,
-    StatusChange, StatusCount,
+    Job, JobStatus, LogFilter, LogLevel, LogLine, MinuteStats, Notice, StatusChange, StatusCount,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use store::{
-    Applied, Change, JobFilter, OpenError, Orphan, ProcessRow, Publish, SessionRow, StoreError,
-    StoreResult, StoredEvent, Write,
+    Applied, Change, JobFilter, JobRow, OpenError, Orphan, OrphanRow, ProcessRow, Publish,
+    SessionRow, StoreError, StoreResult, StoredEvent, Write, JOB_COLUMNS,
 };
 
 /// Connections of the read pool, per process (the writer and the listener have one each).
@@ -198,14 +197,14 @@ impl PgStore {
 
     pub async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
         let job = match owner {
-            Some(owner) => select_jobs!("", "WHERE id = $1 AND owner = $2", id, owner)
+            Some(owner) => select_jobs!("WHERE id = $1 AND owner = $2", id, owner)
                 .fetch_optional(&self.pool)
                 .await
-                .map(|row| row.map(|r| job_from_row!(r))),
-            None => select_jobs!("", "WHERE id = $1", id)
+                .map(|row| row.map(Job::from)),
+            None => select_jobs!("WHERE id = $1", id)
                 .fetch_optional(&self.pool)
                 .await
-                .map(|row| row.map(|r| job_from_row!(r))),
+                .map(|row| row.map(Job::from)),
         };
         job.map_err(read_err("reading a job"))
     }
@@ -220,7 +219,6 @@ impl PgStore {
     pub async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
         let jobs = match owner {
             Some(owner) => select_jobs!(
-                "",
                 "WHERE seq IN ( \
                      SELECT seq FROM jobs WHERE owner = $1 AND status IN ('queued', 'running', 'cancelling') \
                      UNION \
@@ -231,9 +229,8 @@ impl PgStore {
             )
             .fetch_all(&self.pool)
             .await
-            .map(|rows| rows.into_iter().map(|r| job_from_row!(r)).collect()),
+            .map(|rows| rows.into_iter().map(Job::from).collect()),
             None => select_jobs!(
-                "",
                 "WHERE seq IN ( \
                      SELECT seq FROM jobs WHERE status IN ('queued', 'running', 'cancelling') \
                      UNION \
@@ -243,28 +240,21 @@ impl PgStore {
             )
             .fetch_all(&self.pool)
             .await
-            .map(|rows| rows.into_iter().map(|r| job_from_row!(r)).collect()),
+            .map(|rows| rows.into_iter().map(Job::from).collect()),
         };
         jobs.map_err(read_err("reading a snapshot"))
     }
 
     pub async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
-        let rows = select_jobs!(
-            "owner, claimed_by, ",
-            "WHERE status IN ('running', 'cancelling') \
+        let rows: Vec<OrphanRow> = sqlx::query_as(&format!(
+            "SELECT owner, claimed_by, {JOB_COLUMNS} FROM jobs \
+             WHERE status IN ('running', 'cancelling') \
                AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM processes)) ORDER BY seq"
-        )
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("reading orphaned jobs"))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Orphan {
-                owner: r.owner.clone(),
-                claimed_by: r.claimed_by.clone(),
-                job: job_from_row!(r),
-            })
-            .collect())
+        Ok(rows.into_iter().map(Orphan::from).collect())
     }
 
     pub async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
@@ -275,73 +265,19 @@ impl PgStore {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    /// Built at run time (the filters vary); every shape of it is exercised by the store's tests.
     pub async fn list_jobs(
         &self,
         owner: Option<&str>,
         filter: &JobFilter,
     ) -> StoreResult<Vec<Job>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(concat!(
-            "SELECT ",
-            job_columns!(),
-            " FROM jobs WHERE "
-        ));
-        match owner {
-            Some(owner) => q.push("owner = ").push_bind(owner.to_string()),
-            None => q.push("TRUE"),
-        };
-        if !filter.statuses.is_empty() {
-            let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
-            q.push(" AND status = ANY(").push_bind(statuses).push(")");
-        }
-        if let Some(kind) = &filter.kind {
-            q.push(" AND kind = ").push_bind(kind.clone());
-        }
-        match filter.search.as_deref().map(store::Search::parse) {
-            // A job id or the start of one: a range on the unique index of ids.
-            Some(store::Search::IdPrefix { low, high }) => {
-                q.push(" AND id >= ")
-                    .push_bind(low)
-                    .push(" AND id < ")
-                    .push_bind(high);
-            }
-            // ILIKE: the same case-insensitive match as SQLite's LIKE.
-            Some(store::Search::Text(pattern)) => {
-                q.push(" AND (message ILIKE ")
-                    .push_bind(pattern.clone())
-                    .push(" ESCAPE '\\'");
-                q.push(" OR error_message ILIKE ")
-                    .push_bind(pattern)
-                    .push(" ESCAPE '\\')");
-            }
-            None => {}
-        }
-        let newer = filter.before.is_none() && filter.after.is_some();
-        if let Some(key) = filter.before.as_ref().or(filter.after.as_ref()) {
-            q.push(if newer { " AND seq > " } else { " AND seq < " });
-            q.push("(SELECT seq FROM jobs WHERE id = ")
-                .push_bind(key.clone());
-            if let Some(owner) = owner {
-                q.push(" AND owner = ").push_bind(owner.to_string());
-            }
-            q.push(")");
-        }
-        q.push(if newer {
-            " ORDER BY seq ASC LIMIT "
-        } else {
-            " ORDER BY seq DESC LIMIT "
-        });
-        q.push_bind(filter.limit as i64);
-        let rows: Vec<JobRow> = q
+        let mut history = store::HistoryQuery::<sqlx::Postgres>::new(owner, filter, "ILIKE");
+        let rows: Vec<JobRow> = history
+            .query
             .build_query_as()
             .fetch_all(&self.pool)
             .await
             .map_err(read_err("listing jobs"))?;
-        let mut jobs: Vec<Job> = rows.into_iter().map(|r| job_from_row!(r)).collect();
-        if newer {
-            jobs.reverse();
-        }
-        Ok(jobs)
+        Ok(history.jobs(rows))
     }
 
     pub async fn status_counts(
@@ -922,76 +858,12 @@ fn stored_events(rows: Vec<EventRow>) -> Vec<StoredEvent> {
         .collect()
 }
 
-/// The columns of `jobs` that make up a [`Job`].
-macro_rules! job_columns {
-    () => {
-        "id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
-         created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at"
-    };
-}
-use job_columns;
-
-/// `SELECT <extra><job columns> FROM jobs <tail>` as a compile-checked query.
+/// `SELECT <job columns> FROM jobs <tail>` as a compile-checked query of [`JobRow`]s.
 macro_rules! select_jobs {
-    ($extra:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
-        sqlx::query!("SELECT " + $extra + "id, kind, params, status, current, total, unit, message, \
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(JobRow, "SELECT id, kind, params, status, current, total, unit, message, \
                       level, error_code, error_message, created_at, started_at, finished_at, event_id, \
                       timeout_ms, origin, progress_at FROM jobs " + $tail $(, $arg)*)
     };
 }
 use select_jobs;
-
-/// A [`Job`] from any row that has the job columns by name.
-macro_rules! job_from_row {
-    ($r:expr) => {{
-        let r = $r;
-        Job {
-            params: serde_json::from_str(&r.params).unwrap_or(serde_json::Value::Null),
-            status: JobStatus::parse(&r.status).unwrap_or(JobStatus::Interrupted),
-            progress: Progress {
-                current: r.current.max(0) as u64,
-                total: r.total.map(|t| t.max(0) as u64),
-                unit: r.unit,
-                message: r.message,
-                level: Level::parse(&r.level).unwrap_or_default(),
-                at: r.progress_at,
-            },
-            error: r.error_code.map(|code| JobError {
-                code,
-                message: r.error_message.unwrap_or_default(),
-            }),
-            id: r.id,
-            kind: r.kind,
-            created_at: r.created_at,
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-            event_id: r.event_id,
-            timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
-            origin: r.origin,
-        }
-    }};
-}
-pub(crate) use job_from_row;
-
-/// The job columns, for queries built at run time (mapped by name).
-#[derive(sqlx::FromRow)]
-pub(crate) struct JobRow {
-    pub id: String,
-    pub kind: String,
-    pub params: String,
-    pub status: String,
-    pub current: i64,
-    pub total: Option<i64>,
-    pub unit: String,
-    pub message: String,
-    pub level: String,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
-    pub created_at: i64,
-    pub started_at: Option<i64>,
-    pub finished_at: Option<i64>,
-    pub event_id: i64,
-    pub timeout_ms: Option<i64>,
-    pub origin: Option<String>,
-    pub progress_at: Option<i64>,
-}

@@ -13,23 +13,20 @@
 //! processes are hinted with a `NOTIFY`; a change is answered once its events are published
 //! here, so that a caller that reads its own write back on a stream finds it.
 
-use crate::job_from_row;
 use crate::tailer::Shared;
-use model::{
-    DoneEvent, EventType, Job, JobError, JobStatus, Level, LogLine, Notice, Progress, ProgressEvent,
-};
+use model::{Job, LogLine, Notice, Progress};
 use sqlx::postgres::PgPool;
 use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
+use store::batch::{
+    self, apply_changes, BatchSql, Failure, Move, RunningCounts, Transaction, MAX_BATCH,
+};
 use store::{
-    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, FairPick, Outcome,
-    QueuedJob, StoreError, StoreResult, StoredEvent, Write, CLAIM_SCAN, OWNER_SCAN,
+    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, Outcome,
+    StoreError, StoreResult, Write, CLAIM_SCAN, OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
-
-/// How many changes one transaction takes at most.
-const MAX_BATCH: usize = 512;
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per change: not worth an allocation
 enum Request {
@@ -137,17 +134,17 @@ impl Task {
                 match request {
                     Request::Write(write) => writes.push(write),
                     other => {
-                        self.write_batch(&mut writes).await;
+                        self.write_waiting(&mut writes).await;
                         self.answer(other).await;
                     }
                 }
             }
-            self.write_batch(&mut writes).await;
+            self.write_waiting(&mut writes).await;
         }
     }
 
     /// Writes the waiting changes as one batch; each is answered once its events are published.
-    async fn write_batch(&mut self, writes: &mut Vec<Write>) {
+    async fn write_waiting(&mut self, writes: &mut Vec<Write>) {
         if writes.is_empty() {
             return;
         }
@@ -199,17 +196,12 @@ impl Task {
         }
     }
 
-    /// Writes a batch in one transaction; if one of its changes fails, writes it again change
-    /// by change, each in a savepoint, so that the failing one is undone alone.
+    /// Writes a batch in one transaction ([`batch::write_batch`]: again change by change if one
+    /// of them fails).
     async fn apply(&mut self, changes: Vec<Change>) -> StoreResult<Applied> {
-        let result = match self.apply_batch(&changes, false).await {
-            Err(Failure::Change(e)) => {
-                tracing::debug!(error = %e, "a change of a batch failed; writing it again change by change");
-                self.apply_batch(&changes, true).await
-            }
-            other => other,
-        };
-        let applied = result.map_err(|e| StoreError::new("writing a batch", e.into_inner()))?;
+        let applied = batch::write_batch(self, &changes)
+            .await
+            .map_err(|e| StoreError::new("writing a batch", e))?;
         if let Some(last) = applied.events.last() {
             self.committed(last.event.id);
         }
@@ -224,76 +216,6 @@ impl Task {
             *newest = (*newest).max(id);
             newer
         });
-    }
-
-    async fn apply_batch(&mut self, changes: &[Change], careful: bool) -> Result<Applied, Failure> {
-        let mut conn = self.pool.acquire().await?;
-        let mut tx = conn.begin().await?;
-        let last = lock_ids(&mut tx).await?;
-        let mut batch = Batch {
-            next_id: last + 1,
-            events: Vec::new(),
-            event_rows: Rows::default(),
-            logs: LogRows::default(),
-            queued: HashMap::new(),
-        };
-        let mut outcomes = Vec::with_capacity(changes.len());
-        for change in changes {
-            if !careful {
-                outcomes.push(
-                    batch
-                        .apply(&mut tx, change)
-                        .await
-                        .map_err(Failure::Change)?,
-                );
-                continue;
-            }
-            let (next_id, events) = (batch.next_id, batch.events.len());
-            sqlx::query("SAVEPOINT change").execute(&mut *tx).await?;
-            let done = match batch.apply(&mut tx, change).await {
-                Ok(outcome) => batch.insert_rows(&mut tx).await.map(|()| outcome),
-                Err(e) => Err(e),
-            };
-            match done {
-                Ok(outcome) => {
-                    sqlx::query("RELEASE SAVEPOINT change")
-                        .execute(&mut *tx)
-                        .await?;
-                    outcomes.push(outcome);
-                }
-                Err(e) => {
-                    // Undo this change alone: its rows, its events and the ids it took.
-                    sqlx::query("ROLLBACK TO SAVEPOINT change")
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("RELEASE SAVEPOINT change")
-                        .execute(&mut *tx)
-                        .await?;
-                    batch.next_id = next_id;
-                    batch.events.truncate(events);
-                    batch.event_rows = Rows::default();
-                    batch.logs = LogRows::default();
-                    tracing::error!(error = %e, "a change was refused by the database; the rest of its batch goes on");
-                    outcomes.push(Outcome::Failed(StoreError::new(
-                        "the database refused the change",
-                        e,
-                    )));
-                }
-            }
-        }
-        batch.insert_rows(&mut tx).await?;
-        let head = batch.next_id - 1;
-        if head > last {
-            sqlx::query!("UPDATE event_ids SET last = $1 WHERE one = 1", head)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(Applied {
-            outcomes,
-            events: batch.events,
-            head,
-        })
     }
 
     /// Stores a `version` event for every process's streams.
@@ -378,54 +300,37 @@ impl Task {
     }
 }
 
+impl Transaction for Task {
+    type Error = sqlx::Error;
+
+    async fn attempt(
+        &mut self,
+        changes: &[Change],
+        careful: bool,
+    ) -> Result<Applied, Failure<sqlx::Error>> {
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin().await?;
+        let last = lock_ids(&mut tx).await?;
+        let written = apply_changes(&mut Statements(&mut tx), last + 1, changes, careful).await?;
+        if written.head > last {
+            sqlx::query!("UPDATE event_ids SET last = $1 WHERE one = 1", written.head)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(Applied {
+            outcomes: written.outcomes,
+            events: written.events,
+            head: written.head,
+        })
+    }
+}
+
 /// Locks the counter of event ids until the transaction ends; returns the last id handed out.
 async fn lock_ids(tx: &mut PgConnection) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!("SELECT last FROM event_ids WHERE one = 1 FOR UPDATE")
         .fetch_one(tx)
         .await
-}
-
-/// Why a batch was not written.
-enum Failure {
-    /// One change failed: the batch may be written again without it.
-    Change(sqlx::Error),
-    /// The transaction itself failed.
-    Batch(sqlx::Error),
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Self {
-        Failure::Batch(e)
-    }
-}
-
-impl Failure {
-    fn into_inner(self) -> sqlx::Error {
-        match self {
-            Failure::Change(e) | Failure::Batch(e) => e,
-        }
-    }
-}
-
-/// `events` rows waiting to be inserted, column by column.
-#[derive(Default)]
-struct Rows {
-    id: Vec<i64>,
-    owner: Vec<Option<String>>,
-    job_id: Vec<Option<String>>,
-    kind: Vec<String>,
-    data: Vec<String>,
-    at: Vec<i64>,
-}
-
-/// `job_logs` rows waiting to be inserted.
-#[derive(Default)]
-struct LogRows {
-    job_id: Vec<String>,
-    seq: Vec<i64>,
-    level: Vec<String>,
-    line: Vec<String>,
-    at: Vec<i64>,
 }
 
 /// Imported jobs, column by column.
@@ -476,394 +381,55 @@ impl ImportColumns {
     }
 }
 
-/// The batch being written: the next event id to hand out, the events made so far, and the rows
-/// not inserted yet (inserted at the end of the batch, or after each change in a careful one).
-struct Batch {
-    next_id: i64,
-    events: Vec<CommittedEvent>,
-    event_rows: Rows,
-    logs: LogRows,
-    /// Each owner's queued jobs, counted at their first start in the batch (no further than
-    /// their share) and counting the starts written since: a flood of one user's starts costs
-    /// one count per batch. Jobs leaving the queue in the batch are not subtracted: the count
-    /// errs high, never low.
-    queued: HashMap<String, u64>,
-}
+/// A batch's statements inside its transaction.
+struct Statements<'a>(&'a mut PgConnection);
 
-impl Batch {
-    fn take_id(&mut self) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
+impl BatchSql for Statements<'_> {
+    type Error = sqlx::Error;
+    /// Other processes' tailers read notices' events from `events`, like any other.
+    const STORES_NOTICE_EVENTS: bool = true;
+
+    async fn queued_of(&mut self, owner: &str, up_to: u64) -> Result<u64, sqlx::Error> {
+        let n = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!" FROM (SELECT 1 FROM jobs
+               WHERE owner = $1 AND status = 'queued' LIMIT $2) q"#,
+            owner,
+            up_to.min(i64::MAX as u64) as i64
+        )
+        .fetch_one(&mut *self.0)
+        .await?;
+        Ok(n.max(0) as u64)
     }
 
-    /// Keeps an event for the batch's insert and for publishing.
-    fn event(
-        &mut self,
-        owner: Option<&str>,
-        id: i64,
-        job_id: Option<&str>,
-        kind: EventType,
-        data: String,
-        at: i64,
-    ) {
-        let r = &mut self.event_rows;
-        r.id.push(id);
-        r.owner.push(owner.map(str::to_string));
-        r.job_id.push(job_id.map(str::to_string));
-        r.kind.push(kind.as_str().to_string());
-        r.data.push(data.clone());
-        r.at.push(at);
-        self.events.push(CommittedEvent {
-            owner: owner.map(str::to_string),
-            event: StoredEvent {
-                id,
-                job_id: job_id.map(str::to_string),
-                kind,
-                data,
-            },
-        });
-    }
-
-    /// Inserts the events and log lines kept so far, one statement each.
-    async fn insert_rows(&mut self, tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-        let r = std::mem::take(&mut self.event_rows);
-        if !r.id.is_empty() {
-            sqlx::query!(
-                "INSERT INTO events (id, owner, job_id, type, data, at) \
-                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])",
-                &r.id as &[i64],
-                &r.owner as &[Option<String>],
-                &r.job_id as &[Option<String>],
-                &r.kind as &[String],
-                &r.data as &[String],
-                &r.at as &[i64],
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        let l = std::mem::take(&mut self.logs);
-        if !l.seq.is_empty() {
-            sqlx::query!(
-                "INSERT INTO job_logs (job_id, seq, level, line, at) \
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])",
-                &l.job_id as &[String],
-                &l.seq as &[i64],
-                &l.level as &[String],
-                &l.line as &[String],
-                &l.at as &[i64],
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
+    async fn insert_job(&mut self, owner: &str, job: &Job) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
+                 created_at, event_id, timeout_ms, origin) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            job.id,
+            owner,
+            job.kind,
+            job.params.to_string(),
+            job.status.as_str(),
+            job.progress.current as i64,
+            job.progress.total.map(|t| t as i64),
+            job.progress.unit,
+            job.progress.message,
+            job.progress.level.as_str(),
+            job.created_at,
+            job.event_id,
+            job.timeout_ms.map(|t| t as i64),
+            job.origin,
+        )
+        .execute(&mut *self.0)
+        .await?;
         Ok(())
     }
 
-    /// Writes one change and keeps the events it makes.
-    async fn apply(
-        &mut self,
-        tx: &mut PgConnection,
-        change: &Change,
-    ) -> Result<Outcome, sqlx::Error> {
-        let at = now_ms();
-        Ok(match change {
-            Change::Create {
-                owner,
-                job,
-                max_queued,
-            } => {
-                if let Some(max) = max_queued {
-                    let waiting = match self.queued.get(owner) {
-                        Some(n) => *n,
-                        None => {
-                            // Counted no further than the share: a flood costs no more to refuse.
-                            let n = sqlx::query_scalar!(
-                                r#"SELECT COUNT(*) AS "n!" FROM (SELECT 1 FROM jobs
-                                   WHERE owner = $1 AND status = 'queued' LIMIT $2) q"#,
-                                owner,
-                                (*max).min(i64::MAX as u64) as i64
-                            )
-                            .fetch_one(&mut *tx)
-                            .await?
-                            .max(0) as u64;
-                            self.queued.insert(owner.clone(), n);
-                            n
-                        }
-                    };
-                    if waiting >= *max {
-                        return Ok(Outcome::Full { waiting });
-                    }
-                }
-                let mut job = job.clone();
-                job.event_id = self.take_id();
-                sqlx::query!(
-                    "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-                         created_at, event_id, timeout_ms, origin) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                    job.id,
-                    owner,
-                    job.kind,
-                    job.params.to_string(),
-                    job.status.as_str(),
-                    job.progress.current as i64,
-                    job.progress.total.map(|t| t as i64),
-                    job.progress.unit,
-                    job.progress.message,
-                    job.progress.level.as_str(),
-                    job.created_at,
-                    job.event_id,
-                    job.timeout_ms.map(|t| t as i64),
-                    job.origin,
-                )
-                .execute(&mut *tx)
-                .await?;
-                if let Some(n) = self.queued.get_mut(owner) {
-                    *n += 1;
-                }
-                self.event(
-                    Some(owner),
-                    job.event_id,
-                    Some(&job.id),
-                    EventType::Job,
-                    json(&job),
-                    at,
-                );
-                Outcome::Job(Some(job))
-            }
-            Change::Transition {
-                owner,
-                job_id,
-                to,
-                error,
-                fence,
-            } => Outcome::Job(
-                self.move_job(tx, owner, job_id, *to, error.as_ref(), fence.as_deref(), at)
-                    .await?,
-            ),
-            Change::Interrupt {
-                owner,
-                job_id,
-                error,
-                requeue,
-                fence,
-            } => {
-                let fence = fence.as_deref();
-                let interrupted = self
-                    .move_job(
-                        tx,
-                        owner,
-                        job_id,
-                        JobStatus::Interrupted,
-                        Some(error),
-                        fence,
-                        at,
-                    )
-                    .await?;
-                match (interrupted, requeue) {
-                    (Some(_), true) => Outcome::Job(
-                        self.move_job(tx, owner, job_id, JobStatus::Queued, None, fence, at)
-                            .await?,
-                    ),
-                    (job, _) => Outcome::Job(job),
-                }
-            }
-            Change::Claim {
-                by,
-                slots,
-                kinds,
-                limits,
-                per_owner,
-            } => Outcome::Claimed(
-                self.claim(tx, by, *slots, kinds, limits, *per_owner, at)
-                    .await?,
-            ),
-            Change::Progress {
-                owner,
-                job_id,
-                progress: p,
-                fence,
-            } => {
-                let id = self.take_id();
-                let done = sqlx::query!(
-                    "UPDATE jobs SET current = $1, total = $2, unit = $3, message = $4, level = $5, \
-                         event_id = $6, progress_at = $7 \
-                     WHERE id = $8 AND status IN ('running', 'cancelling') AND ($9::text IS NULL OR claimed_by = $9)",
-                    p.current as i64,
-                    p.total.map(|t| t as i64),
-                    p.unit,
-                    p.message,
-                    p.level.as_str(),
-                    id,
-                    p.at,
-                    job_id,
-                    fence.as_deref(),
-                )
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    self.next_id = id;
-                    return Ok(Outcome::Recorded(false));
-                }
-                let data = json(&ProgressEvent::new(job_id, p));
-                self.event(Some(owner), id, Some(job_id), EventType::Progress, data, at);
-                Outcome::Recorded(true)
-            }
-            Change::Log {
-                owner,
-                job_id,
-                level,
-                line,
-                fence,
-            } => {
-                let id = self.take_id();
-                let seq = sqlx::query_scalar!(
-                    "UPDATE jobs SET log_seq = log_seq + 1, event_id = $1 \
-                     WHERE id = $2 AND status IN ('running', 'cancelling') AND ($3::text IS NULL OR claimed_by = $3) \
-                     RETURNING log_seq",
-                    id,
-                    job_id,
-                    fence.as_deref(),
-                )
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(seq) = seq else {
-                    self.next_id = id;
-                    return Ok(Outcome::Recorded(false));
-                };
-                let l = &mut self.logs;
-                l.job_id.push(job_id.clone());
-                l.seq.push(seq);
-                l.level.push(level.as_str().to_string());
-                l.line.push(line.clone());
-                l.at.push(at);
-                let log = LogLine {
-                    job_id: job_id.clone(),
-                    seq: seq as u64,
-                    level: *level,
-                    line: line.clone(),
-                    at,
-                };
-                self.event(
-                    Some(owner),
-                    id,
-                    Some(job_id),
-                    EventType::Log,
-                    json(&log),
-                    at,
-                );
-                Outcome::Recorded(true)
-            }
-            Change::Together(changes) => {
-                let mut last = Outcome::Recorded(true);
-                for change in changes {
-                    // Boxed: the future would otherwise contain itself.
-                    last = Box::pin(self.apply(&mut *tx, change)).await?;
-                }
-                last
-            }
-            Change::Checkpoint {
-                job_id,
-                value,
-                fence,
-            } => {
-                let done = sqlx::query!(
-                    "UPDATE jobs SET checkpoint = $1 \
-                     WHERE id = $2 AND status IN ('running', 'cancelling') AND ($3::text IS NULL OR claimed_by = $3)",
-                    value.to_string(),
-                    job_id,
-                    fence.as_deref(),
-                )
-                .execute(&mut *tx)
-                .await?;
-                Outcome::Recorded(done.rows_affected() == 1)
-            }
-            Change::Prune { before_ms, limit } => {
-                let last = sqlx::query_scalar!(
-                    "SELECT MAX(id) FROM (SELECT id FROM events WHERE at < $1 ORDER BY id LIMIT $2) oldest",
-                    before_ms,
-                    *limit as i64
-                )
-                .fetch_one(&mut *tx)
-                .await?;
-                if let Some(last) = last {
-                    sqlx::query!("DELETE FROM events WHERE id <= $1", last)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query!(
-                        "UPDATE event_ids SET pruned_through = GREATEST(pruned_through, $1) WHERE one = 1",
-                        last
-                    )
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                Outcome::Pruned(last)
-            }
-            Change::PostNotice { text } => {
-                let notice = Notice {
-                    id: self.take_id(),
-                    text: text.clone(),
-                    created_at: at,
-                };
-                sqlx::query!(
-                    "INSERT INTO notices (id, text, created_at) VALUES ($1, $2, $3)",
-                    notice.id,
-                    notice.text,
-                    notice.created_at
-                )
-                .execute(&mut *tx)
-                .await?;
-                self.event(None, notice.id, None, EventType::Notice, json(&notice), at);
-                Outcome::Notice(notice)
-            }
-            Change::WithdrawNotices => {
-                let withdrawn = sqlx::query_as!(
-                    Notice,
-                    "UPDATE notices SET withdrawn_at = $1 WHERE withdrawn_at IS NULL RETURNING id, text, created_at",
-                    at
-                )
-                .fetch_all(&mut *tx)
-                .await?;
-                for notice in &withdrawn {
-                    let gone = Notice {
-                        text: String::new(),
-                        ..notice.clone()
-                    };
-                    let id = self.take_id();
-                    self.event(None, id, None, EventType::Notice, json(&gone), at);
-                }
-                Outcome::Withdrawn(withdrawn.len())
-            }
-        })
-    }
-
-    /// Moves a job to `to` (if its status and the fence allow it) with its `job` event and, for
-    /// a terminal status, its `done` event.
-    #[allow(clippy::too_many_arguments)]
-    async fn move_job(
-        &mut self,
-        tx: &mut PgConnection,
-        owner: &str,
-        job_id: &str,
-        to: JobStatus,
-        error: Option<&JobError>,
-        fence: Option<&str>,
-        at: i64,
-    ) -> Result<Option<Job>, sqlx::Error> {
-        let from: Vec<String> = JobStatus::ALL
-            .iter()
-            .filter(|s| s.can_become(to))
-            .map(|s| s.as_str().to_string())
-            .collect();
-        if from.is_empty() {
-            return Ok(None);
-        }
-        let job_event = self.take_id();
-        let done_event = to.is_terminal().then(|| self.take_id());
-        // started_at is set on the first move to running; finished_at on reaching a terminal
-        // state (and cleared when an interrupted job is queued again). Moving to running claims
-        // the job for the fence's process, queued again releases it; any other move by a
-        // process needs the job to be still its own.
-        let row = sqlx::query!(
+    async fn move_job(&mut self, m: &Move<'_>) -> Result<Option<Job>, sqlx::Error> {
+        let from: Vec<String> = m.from.iter().map(|s| s.as_str().to_string()).collect();
+        let row = sqlx::query_as!(
+            JobRow,
             "UPDATE jobs SET status = $1, \
                  started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $2) ELSE started_at END, \
                  finished_at = CASE WHEN $3 THEN $2 ELSE NULL END, \
@@ -872,75 +438,139 @@ impl Batch {
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at",
-            to.as_str(),
-            at,
-            to.is_terminal(),
-            error.map(|e| e.code.as_str()),
-            error.map(|e| e.message.as_str()),
-            done_event.unwrap_or(job_event),
-            fence,
-            job_id,
+            m.to.as_str(),
+            m.at,
+            m.to.is_terminal(),
+            m.error.map(|e| e.code.as_str()),
+            m.error.map(|e| e.message.as_str()),
+            m.event_id,
+            m.fence,
+            m.job_id,
             &from as &[String],
         )
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *self.0)
         .await?;
-        let Some(row) = row else {
-            self.next_id = job_event;
-            return Ok(None);
-        };
-        let job = job_from_row!(row);
-        let shown = Job {
-            event_id: job_event,
-            ..job.clone()
-        };
-        self.event(
-            Some(owner),
-            job_event,
-            Some(job_id),
-            EventType::Job,
-            json(&shown),
-            at,
-        );
-        if let Some(id) = done_event {
-            let done = DoneEvent {
-                job_id: job_id.to_string(),
-                status: to,
-                error: job.error.clone(),
-            };
-            self.event(
-                Some(owner),
-                id,
-                Some(job_id),
-                EventType::Done,
-                json(&done),
-                at,
-            );
-        }
-        Ok(Some(job))
+        Ok(row.map(Job::from))
     }
 
-    /// Takes up to `slots` queued jobs of `kinds` for process `by`, each slot for the user with
-    /// the fewest jobs running anywhere ([`FairPick`]), past the kinds at their limit of jobs
-    /// running anywhere and the users at `per_owner`. The batch holds the lock on event ids, so
-    /// no other process claims meanwhile: the counts stay true until the commit.
-    #[allow(clippy::too_many_arguments)]
-    async fn claim(
+    async fn record_progress(
         &mut self,
-        tx: &mut PgConnection,
-        by: &str,
-        slots: u32,
-        kinds: &[String],
-        limits: &[(String, u32)],
-        per_owner: u32,
-        at: i64,
-    ) -> Result<Vec<QueuedJob>, sqlx::Error> {
-        // Exact across processes: this batch holds the lock on `event_ids`, which every claim
-        // (every batch of every process) takes first, so no other claim commits between these
-        // counts and this batch's commit.
+        job_id: &str,
+        p: &Progress,
+        event_id: i64,
+        fence: Option<&str>,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query!(
+            "UPDATE jobs SET current = $1, total = $2, unit = $3, message = $4, level = $5, \
+                 event_id = $6, progress_at = $7 \
+             WHERE id = $8 AND status IN ('running', 'cancelling') AND ($9::text IS NULL OR claimed_by = $9)",
+            p.current as i64,
+            p.total.map(|t| t as i64),
+            p.unit,
+            p.message,
+            p.level.as_str(),
+            event_id,
+            p.at,
+            job_id,
+            fence,
+        )
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn next_log_seq(
+        &mut self,
+        job_id: &str,
+        event_id: i64,
+        fence: Option<&str>,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar!(
+            "UPDATE jobs SET log_seq = log_seq + 1, event_id = $1 \
+             WHERE id = $2 AND status IN ('running', 'cancelling') AND ($3::text IS NULL OR claimed_by = $3) \
+             RETURNING log_seq",
+            event_id,
+            job_id,
+            fence,
+        )
+        .fetch_optional(&mut *self.0)
+        .await
+    }
+
+    async fn save_checkpoint(
+        &mut self,
+        job_id: &str,
+        value: &str,
+        fence: Option<&str>,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query!(
+            "UPDATE jobs SET checkpoint = $1 \
+             WHERE id = $2 AND status IN ('running', 'cancelling') AND ($3::text IS NULL OR claimed_by = $3)",
+            value,
+            job_id,
+            fence,
+        )
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn prune_events(
+        &mut self,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        let last = sqlx::query_scalar!(
+            "SELECT MAX(id) FROM (SELECT id FROM events WHERE at < $1 ORDER BY id LIMIT $2) oldest",
+            before_ms,
+            limit as i64
+        )
+        .fetch_one(&mut *self.0)
+        .await?;
+        if let Some(last) = last {
+            sqlx::query!("DELETE FROM events WHERE id <= $1", last)
+                .execute(&mut *self.0)
+                .await?;
+            sqlx::query!(
+                "UPDATE event_ids SET pruned_through = GREATEST(pruned_through, $1) WHERE one = 1",
+                last
+            )
+            .execute(&mut *self.0)
+            .await?;
+        }
+        Ok(last)
+    }
+
+    async fn insert_notice(&mut self, notice: &Notice) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "INSERT INTO notices (id, text, created_at) VALUES ($1, $2, $3)",
+            notice.id,
+            notice.text,
+            notice.created_at
+        )
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn withdraw_notices(&mut self, at: i64) -> Result<Vec<Notice>, sqlx::Error> {
+        sqlx::query_as!(
+            Notice,
+            "UPDATE notices SET withdrawn_at = $1 WHERE withdrawn_at IS NULL RETURNING id, text, created_at",
+            at
+        )
+        .fetch_all(&mut *self.0)
+        .await
+    }
+
+    /// Exact across processes: this batch holds the lock on `event_ids`, which every claim
+    /// (every batch of every process) takes first, so no other claim commits between these
+    /// counts and this batch's commit.
+    async fn running_counts(&mut self) -> Result<RunningCounts, sqlx::Error> {
         let by_kind: HashMap<String, u32> = sqlx::query!(
             r#"SELECT kind, COUNT(*) AS "n!" FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY kind"#
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *self.0)
         .await?
         .into_iter()
         .map(|r| (r.kind, r.n as u32))
@@ -948,32 +578,33 @@ impl Batch {
         let by_owner: HashMap<String, u32> = sqlx::query!(
             r#"SELECT owner, COUNT(*) AS "n!" FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner"#
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *self.0)
         .await?
         .into_iter()
         .map(|r| (r.owner, r.n as u32))
         .collect();
+        Ok((by_kind, by_owner))
+    }
+
+    async fn claim_candidates(
+        &mut self,
+        kinds: &[String],
+        slots: u32,
+    ) -> Result<Vec<Candidate>, sqlx::Error> {
         // The oldest queued jobs...
-        let mut candidates: Vec<Candidate> = sqlx::query!(
+        let mut candidates: Vec<Candidate> = sqlx::query_as!(
+            Candidate,
             "SELECT seq, id, owner, kind, checkpoint FROM jobs WHERE status = 'queued' AND kind = ANY($1) \
              ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
             kinds,
             CLAIM_SCAN as i64
         )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(|r| Candidate {
-            seq: r.seq,
-            id: r.id,
-            owner: r.owner,
-            kind: r.kind,
-            checkpoint: r.checkpoint,
-        })
-        .collect();
+        .fetch_all(&mut *self.0)
+        .await?;
         // ...and each user's oldest, however far back in the queue they wait: the users with
         // queued jobs are found by skipping from one to the next along an index.
-        let oldest = sqlx::query!(
+        let oldest = sqlx::query_as!(
+            Candidate,
             r#"WITH RECURSIVE owners(owner, n) AS (
                  (SELECT owner, 1 FROM jobs WHERE status = 'queued' ORDER BY owner LIMIT 1)
                  UNION ALL
@@ -990,36 +621,104 @@ impl Batch {
             slots as i64,
             OWNER_SCAN as i32
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *self.0)
         .await?;
-        candidates.extend(oldest.into_iter().map(|r| Candidate {
-            seq: r.seq,
-            id: r.id,
-            owner: r.owner,
-            kind: r.kind,
-            checkpoint: r.checkpoint,
-        }));
-        let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
-        let mut claimed = Vec::new();
-        while (claimed.len() as u32) < slots {
-            let Some(c) = pick.pick() else { break };
-            if let Some(job) = self
-                .move_job(tx, &c.owner, &c.id, JobStatus::Running, None, Some(by), at)
-                .await?
-            {
-                pick.started(&c);
-                let checkpoint = c.checkpoint.and_then(|s| serde_json::from_str(&s).ok());
-                claimed.push(QueuedJob {
-                    owner: c.owner,
-                    job,
-                    checkpoint,
-                });
+        candidates.extend(oldest);
+        Ok(candidates)
+    }
+
+    /// One statement each for the events and the log lines.
+    async fn insert_rows(
+        &mut self,
+        events: &[(&CommittedEvent, i64)],
+        logs: &[LogLine],
+    ) -> Result<(), sqlx::Error> {
+        if !events.is_empty() {
+            let mut r = EventColumns::default();
+            for (CommittedEvent { owner, event }, at) in events {
+                r.id.push(event.id);
+                r.owner.push(owner.clone());
+                r.job_id.push(event.job_id.clone());
+                r.kind.push(event.kind.as_str().to_string());
+                r.data.push(event.data.clone());
+                r.at.push(*at);
             }
+            sqlx::query!(
+                "INSERT INTO events (id, owner, job_id, type, data, at) \
+                 SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])",
+                &r.id as &[i64],
+                &r.owner as &[Option<String>],
+                &r.job_id as &[Option<String>],
+                &r.kind as &[String],
+                &r.data as &[String],
+                &r.at as &[i64],
+            )
+            .execute(&mut *self.0)
+            .await?;
         }
-        Ok(claimed)
+        if !logs.is_empty() {
+            let mut l = LogColumns::default();
+            for log in logs {
+                l.job_id.push(log.job_id.clone());
+                l.seq.push(log.seq as i64);
+                l.level.push(log.level.as_str().to_string());
+                l.line.push(log.line.clone());
+                l.at.push(log.at);
+            }
+            sqlx::query!(
+                "INSERT INTO job_logs (job_id, seq, level, line, at) \
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])",
+                &l.job_id as &[String],
+                &l.seq as &[i64],
+                &l.level as &[String],
+                &l.line as &[String],
+                &l.at as &[i64],
+            )
+            .execute(&mut *self.0)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn savepoint(&mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("SAVEPOINT change")
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn release(&mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("RELEASE SAVEPOINT change")
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn roll_back(&mut self) -> Result<(), sqlx::Error> {
+        sqlx::query("ROLLBACK TO SAVEPOINT change")
+            .execute(&mut *self.0)
+            .await?;
+        self.release().await
     }
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("job types always serialize")
+/// `events` rows, column by column.
+#[derive(Default)]
+struct EventColumns {
+    id: Vec<i64>,
+    owner: Vec<Option<String>>,
+    job_id: Vec<Option<String>>,
+    kind: Vec<String>,
+    data: Vec<String>,
+    at: Vec<i64>,
+}
+
+/// `job_logs` rows, column by column.
+#[derive(Default)]
+struct LogColumns {
+    job_id: Vec<String>,
+    seq: Vec<i64>,
+    level: Vec<String>,
+    line: Vec<String>,
+    at: Vec<i64>,
 }

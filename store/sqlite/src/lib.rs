@@ -16,8 +16,7 @@ mod private;
 mod writer;
 
 use model::{
-    Job, JobError, JobStatus, Level, LogFilter, LogLevel, LogLine, MinuteStats, Notice, Progress,
-    StatusChange, StatusCount,
+    Job, JobStatus, LogFilter, LogLevel, LogLine, MinuteStats, Notice, StatusChange, StatusCount,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -26,8 +25,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use store::{
-    now_ms, Access, Applied, Change, JobFilter, OpenError, Orphan, ProcessRow, Publish, SessionRow,
-    StoreError, StoreResult, StoredEvent, Write,
+    now_ms, Access, Applied, Change, JobFilter, JobRow, OpenError, Orphan, OrphanRow, ProcessRow,
+    Publish, SessionRow, StoreError, StoreResult, StoredEvent, Write, JOB_COLUMNS,
 };
 
 /// How long a statement waits for a lock held by another connection before it fails.
@@ -273,14 +272,14 @@ impl SqliteStore {
 
     pub async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
         let job = match owner {
-            Some(owner) => select_jobs!("", "WHERE id = ? AND owner = ?", id, owner)
+            Some(owner) => select_jobs!("WHERE id = ? AND owner = ?", id, owner)
                 .fetch_optional(&self.pool)
                 .await
-                .map(|row| row.map(|r| job_from_row!(r))),
-            None => select_jobs!("", "WHERE id = ?", id)
+                .map(|row| row.map(Job::from)),
+            None => select_jobs!("WHERE id = ?", id)
                 .fetch_optional(&self.pool)
                 .await
-                .map(|row| row.map(|r| job_from_row!(r))),
+                .map(|row| row.map(Job::from)),
         };
         job.map_err(read_err("reading a job"))
     }
@@ -295,7 +294,6 @@ impl SqliteStore {
     pub async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
         let jobs = match owner {
             Some(owner) => select_jobs!(
-                "",
                 "WHERE seq IN ( \
                      SELECT seq FROM jobs WHERE owner = ?1 AND status IN ('queued', 'running', 'cancelling') \
                      UNION \
@@ -306,9 +304,8 @@ impl SqliteStore {
             )
             .fetch_all(&self.pool)
             .await
-            .map(|rows| rows.into_iter().map(|r| job_from_row!(r)).collect()),
+            .map(|rows| rows.into_iter().map(Job::from).collect()),
             None => select_jobs!(
-                "",
                 "WHERE seq IN ( \
                      SELECT seq FROM jobs WHERE status IN ('queued', 'running', 'cancelling') \
                      UNION \
@@ -318,28 +315,21 @@ impl SqliteStore {
             )
             .fetch_all(&self.pool)
             .await
-            .map(|rows| rows.into_iter().map(|r| job_from_row!(r)).collect()),
+            .map(|rows| rows.into_iter().map(Job::from).collect()),
         };
         jobs.map_err(read_err("reading a snapshot"))
     }
 
     pub async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
-        let rows = select_jobs!(
-            "owner, claimed_by, ",
-            "WHERE status IN ('running', 'cancelling') \
+        let rows: Vec<OrphanRow> = sqlx::query_as(&format!(
+            "SELECT owner, claimed_by, {JOB_COLUMNS} FROM jobs \
+             WHERE status IN ('running', 'cancelling') \
                AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM processes)) ORDER BY seq"
-        )
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("reading orphaned jobs"))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Orphan {
-                owner: r.owner.clone(),
-                claimed_by: r.claimed_by.clone(),
-                job: job_from_row!(r),
-            })
-            .collect())
+        Ok(rows.into_iter().map(Orphan::from).collect())
     }
 
     pub async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
@@ -350,76 +340,19 @@ impl SqliteStore {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    /// Built at run time (the filters vary); every shape of it is exercised by the history tests.
     pub async fn list_jobs(
         &self,
         owner: Option<&str>,
         filter: &JobFilter,
     ) -> StoreResult<Vec<Job>> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(concat!(
-            "SELECT ",
-            job_columns!(),
-            " FROM jobs WHERE "
-        ));
-        match owner {
-            Some(owner) => q.push("owner = ").push_bind(owner.to_string()),
-            None => q.push("TRUE"),
-        };
-        if !filter.statuses.is_empty() {
-            q.push(" AND status IN (");
-            let mut list = q.separated(", ");
-            for status in &filter.statuses {
-                list.push_bind(status.as_str());
-            }
-            q.push(")");
-        }
-        if let Some(kind) = &filter.kind {
-            q.push(" AND kind = ").push_bind(kind.clone());
-        }
-        match filter.search.as_deref().map(store::Search::parse) {
-            // A job id or the start of one: a range on the unique index of ids.
-            Some(store::Search::IdPrefix { low, high }) => {
-                q.push(" AND id >= ")
-                    .push_bind(low)
-                    .push(" AND id < ")
-                    .push_bind(high);
-            }
-            Some(store::Search::Text(pattern)) => {
-                q.push(" AND (message LIKE ")
-                    .push_bind(pattern.clone())
-                    .push(" ESCAPE '\\'");
-                q.push(" OR error_message LIKE ")
-                    .push_bind(pattern)
-                    .push(" ESCAPE '\\')");
-            }
-            None => {}
-        }
-        let newer = filter.before.is_none() && filter.after.is_some();
-        if let Some(key) = filter.before.as_ref().or(filter.after.as_ref()) {
-            q.push(if newer { " AND seq > " } else { " AND seq < " });
-            q.push("(SELECT seq FROM jobs WHERE id = ")
-                .push_bind(key.clone());
-            if let Some(owner) = owner {
-                q.push(" AND owner = ").push_bind(owner.to_string());
-            }
-            q.push(")");
-        }
-        q.push(if newer {
-            " ORDER BY seq ASC LIMIT "
-        } else {
-            " ORDER BY seq DESC LIMIT "
-        });
-        q.push_bind(filter.limit);
-        let rows: Vec<JobRow> = q
+        let mut history = store::HistoryQuery::<sqlx::Sqlite>::new(owner, filter, "LIKE");
+        let rows: Vec<JobRow> = history
+            .query
             .build_query_as()
             .fetch_all(&self.pool)
             .await
             .map_err(read_err("listing jobs"))?;
-        let mut jobs: Vec<Job> = rows.into_iter().map(|r| job_from_row!(r)).collect();
-        if newer {
-            jobs.reverse();
-        }
-        Ok(jobs)
+        Ok(history.jobs(rows))
     }
 
     pub async fn status_counts(
@@ -967,79 +900,15 @@ fn stored_events(rows: Vec<EventRow>) -> Vec<StoredEvent> {
         .collect()
 }
 
-/// The columns of `jobs` that make up a [`Job`].
-macro_rules! job_columns {
-    () => {
-        "id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
-         created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at"
-    };
-}
-use job_columns;
-
-/// `SELECT <extra><job columns> FROM jobs <tail>` as a compile-checked query.
+/// `SELECT <job columns> FROM jobs <tail>` as a compile-checked query of [`JobRow`]s.
 macro_rules! select_jobs {
-    ($extra:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
-        sqlx::query!("SELECT " + $extra + "id, kind, params, status, current, total, unit, message, \
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(JobRow, "SELECT id, kind, params, status, current, total, unit, message, \
                       level, error_code, error_message, created_at, started_at, finished_at, event_id, \
                       timeout_ms, origin, progress_at FROM jobs " + $tail $(, $arg)*)
     };
 }
 use select_jobs;
-
-/// A [`Job`] from any row that has the job columns by name.
-macro_rules! job_from_row {
-    ($r:expr) => {{
-        let r = $r;
-        Job {
-            params: serde_json::from_str(&r.params).unwrap_or(serde_json::Value::Null),
-            status: JobStatus::parse(&r.status).unwrap_or(JobStatus::Interrupted),
-            progress: Progress {
-                current: r.current.max(0) as u64,
-                total: r.total.map(|t| t.max(0) as u64),
-                unit: r.unit,
-                message: r.message,
-                level: Level::parse(&r.level).unwrap_or_default(),
-                at: r.progress_at,
-            },
-            error: r.error_code.map(|code| JobError {
-                code,
-                message: r.error_message.unwrap_or_default(),
-            }),
-            id: r.id,
-            kind: r.kind,
-            created_at: r.created_at,
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-            event_id: r.event_id,
-            timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
-            origin: r.origin,
-        }
-    }};
-}
-use job_from_row;
-
-/// The job columns, for queries built at run time (mapped by name).
-#[derive(sqlx::FromRow)]
-struct JobRow {
-    id: String,
-    kind: String,
-    params: String,
-    status: String,
-    current: i64,
-    total: Option<i64>,
-    unit: String,
-    message: String,
-    level: String,
-    error_code: Option<String>,
-    error_message: Option<String>,
-    created_at: i64,
-    started_at: Option<i64>,
-    finished_at: Option<i64>,
-    event_id: i64,
-    timeout_ms: Option<i64>,
-    origin: Option<String>,
-    progress_at: Option<i64>,
-}
 
 #[cfg(test)]
 mod tests;

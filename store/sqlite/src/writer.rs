@@ -15,23 +15,19 @@
 //! Rows are read by column name.
 
 use super::Location;
-use model::{
-    DoneEvent, EventType, Job, JobError, JobStatus, Level, LogLevel, LogLine, Notice, Progress,
-    ProgressEvent,
-};
+use model::{Job, LogLine, Notice, Progress};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
 use std::collections::HashMap;
+use store::batch::{
+    self, apply_changes, ready, BatchSql, Failure, Move, RunningCounts, Transaction, MAX_BATCH,
+};
 use store::{
-    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, FairPick, Outcome,
-    Publish, QueuedJob, SessionRow, StoreError, StoreResult, StoredEvent, Write, CLAIM_SCAN,
-    OWNER_SCAN,
+    Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, Outcome, Publish,
+    SessionRow, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
-
-/// How many changes one transaction takes at most.
-const MAX_BATCH: usize = 512;
 
 /// A request to the writer thread.
 #[allow(clippy::large_enum_variant)] // short-lived, one per change: not worth an allocation
@@ -218,17 +214,17 @@ impl Thread {
                 match request {
                     Request::Write(write) => writes.push(write),
                     other => {
-                        self.write_batch(&mut writes);
+                        self.write_waiting(&mut writes);
                         self.answer(other);
                     }
                 }
             }
-            self.write_batch(&mut writes);
+            self.write_waiting(&mut writes);
         }
     }
 
     /// Writes the waiting changes as one batch, publishes their events, answers their senders.
-    fn write_batch(&mut self, writes: &mut Vec<Write>) {
+    fn write_waiting(&mut self, writes: &mut Vec<Write>) {
         if writes.is_empty() {
             return;
         }
@@ -302,76 +298,10 @@ impl Thread {
         }
     }
 
-    /// Writes a batch in one transaction. Changes are applied as they come, their events
-    /// inserted together at the end; if one of them fails, the transaction is rolled back and
-    /// the batch applied again with a savepoint around each change, so that the failing one is
-    /// undone alone and the others commit.
+    /// Writes a batch in one transaction ([`batch::write_batch`]: again change by change if one
+    /// of them fails).
     fn apply(&mut self, changes: Vec<Change>) -> rusqlite::Result<Applied> {
-        match self.apply_batch(&changes, false) {
-            Err(Failure::Change(e)) => {
-                tracing::debug!(error = %e, "a change of a batch failed; writing it again change by change");
-                self.apply_batch(&changes, true)
-                    .map_err(Failure::into_inner)
-            }
-            other => other.map_err(Failure::into_inner),
-        }
-    }
-
-    fn apply_batch(&mut self, changes: &[Change], careful: bool) -> Result<Applied, Failure> {
-        let known = self.next_id.take().filter(|_| self.exclusive);
-        let tx = self
-            .db
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut batch = Batch {
-            next_id: match known {
-                Some(next) => next,
-                None => last_event_id(&tx)? + 1,
-            },
-            events: Vec::new(),
-            rows: Vec::new(),
-            careful,
-            unstored_ids: false,
-            queued: HashMap::new(),
-        };
-        let mut outcomes = Vec::with_capacity(changes.len());
-        for change in changes {
-            if !careful {
-                outcomes.push(batch.apply(&tx, change).map_err(Failure::Change)?);
-                continue;
-            }
-            let (next_id, events) = (batch.next_id, batch.events.len());
-            tx.prepare_cached("SAVEPOINT change")?.execute([])?;
-            match batch.apply(&tx, change) {
-                Ok(outcome) => {
-                    tx.prepare_cached("RELEASE change")?.execute([])?;
-                    outcomes.push(outcome);
-                }
-                Err(e) => {
-                    // Undo this change alone: its rows, its events and the ids it took.
-                    tx.prepare_cached("ROLLBACK TO change")?.execute([])?;
-                    tx.prepare_cached("RELEASE change")?.execute([])?;
-                    batch.next_id = next_id;
-                    batch.events.truncate(events);
-                    tracing::error!(error = %e, "a change was refused by the database; the rest of its batch goes on");
-                    outcomes.push(Outcome::Failed(StoreError::new(
-                        "the database refused the change",
-                        e,
-                    )));
-                }
-            }
-        }
-        insert_events(&tx, &batch.events, &batch.rows)?;
-        let head = batch.next_id - 1;
-        if batch.unstored_ids {
-            set_last_event_id(&tx, head)?;
-        }
-        tx.commit()?;
-        self.next_id = Some(head + 1);
-        Ok(Applied {
-            outcomes,
-            events: batch.events,
-            head,
-        })
+        ready(batch::write_batch(self, &changes))
     }
 
     fn probe(&mut self) -> rusqlite::Result<()> {
@@ -472,6 +402,36 @@ impl Thread {
     }
 }
 
+impl Transaction for Thread {
+    type Error = rusqlite::Error;
+
+    async fn attempt(
+        &mut self,
+        changes: &[Change],
+        careful: bool,
+    ) -> Result<Applied, Failure<rusqlite::Error>> {
+        let known = self.next_id.take().filter(|_| self.exclusive);
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let first = match known {
+            Some(next) => next,
+            None => last_event_id(&tx)? + 1,
+        };
+        let written = ready(apply_changes(&mut Statements(&tx), first, changes, careful))?;
+        if written.unstored_ids {
+            set_last_event_id(&tx, written.head)?;
+        }
+        tx.commit()?;
+        self.next_id = Some(written.head + 1);
+        Ok(Applied {
+            outcomes: written.outcomes,
+            events: written.events,
+            head: written.head,
+        })
+    }
+}
+
 /// The highest event id allocated: the newest stored event's, or the floor kept in `event_ids`
 /// for ids that are not stored as events (notices, a server's `version` event) or were pruned.
 /// Reading it is two index seeks; a batch of job events writes no counter.
@@ -490,345 +450,213 @@ fn set_last_event_id(tx: &Connection, last: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Why a batch was not written.
-enum Failure {
-    /// One change failed: the batch may be written again without it.
-    Change(rusqlite::Error),
-    /// The transaction itself failed.
-    Batch(rusqlite::Error),
-}
+/// A batch's statements on the writer's connection, run synchronously: each is prepared once
+/// and kept.
+struct Statements<'a>(&'a Connection);
 
-impl From<rusqlite::Error> for Failure {
-    fn from(e: rusqlite::Error) -> Self {
-        Failure::Batch(e)
-    }
-}
+impl BatchSql for Statements<'_> {
+    type Error = rusqlite::Error;
+    /// One process writes the database: notices reach its streams as they are published.
+    const STORES_NOTICE_EVENTS: bool = false;
 
-impl Failure {
-    fn into_inner(self) -> rusqlite::Error {
-        match self {
-            Failure::Change(e) | Failure::Batch(e) => e,
-        }
-    }
-}
-
-/// The batch being written: the next event id to hand out and the events written so far.
-struct Batch {
-    next_id: i64,
-    events: Vec<CommittedEvent>,
-    /// The events to insert at the end of the batch (by index in `events`), with their times.
-    rows: Vec<(usize, i64)>,
-    /// Each change in a savepoint of its own: its events are inserted with it.
-    careful: bool,
-    /// Ids were handed out that are not stored as events (notices): the floor must move.
-    unstored_ids: bool,
-    /// Each owner's queued jobs, counted at their first start in the batch (no further than
-    /// their share) and counting the starts written since: a flood of one user's starts costs
-    /// one count per batch. Jobs leaving the queue in the batch are not subtracted: the count
-    /// errs high, never low.
-    queued: HashMap<String, u64>,
-}
-
-impl Batch {
-    fn take_id(&mut self) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
+    async fn queued_of(&mut self, owner: &str, up_to: u64) -> rusqlite::Result<u64> {
+        self.0
+            .prepare_cached(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE owner = ? AND status = 'queued' LIMIT ?)",
+            )?
+            .query_row(params![owner, up_to], |r| r.get(0))
     }
 
-    /// Writes one change (inside its savepoint) and the events it makes.
-    fn apply(&mut self, db: &Connection, change: &Change) -> rusqlite::Result<Outcome> {
-        let at = now_ms();
-        Ok(match change {
-            Change::Create {
-                owner,
-                job,
-                max_queued,
-            } => {
-                if let Some(max) = max_queued {
-                    let waiting = match self.queued.get(owner) {
-                        Some(n) => *n,
-                        None => {
-                            // Counted no further than the share: a flood costs no more to refuse.
-                            let n: u64 = db
-                                .prepare_cached(
-                                    "SELECT COUNT(*) FROM (SELECT 1 FROM jobs \
-                                     WHERE owner = ? AND status = 'queued' LIMIT ?)",
-                                )?
-                                .query_row(params![owner, *max], |r| r.get(0))?;
-                            self.queued.insert(owner.clone(), n);
-                            n
-                        }
-                    };
-                    if waiting >= *max {
-                        return Ok(Outcome::Full { waiting });
-                    }
-                }
-                let mut job = job.clone();
-                job.event_id = self.take_id();
-                insert_job(db, owner, &job)?;
-                if let Some(n) = self.queued.get_mut(owner) {
-                    *n += 1;
-                }
-                self.event(
-                    db,
-                    Some(owner),
-                    job.event_id,
-                    Some(&job.id),
-                    EventType::Job,
-                    json(&job),
-                    at,
-                )?;
-                Outcome::Job(Some(job))
-            }
-            Change::Transition {
-                owner,
-                job_id,
-                to,
-                error,
-                fence,
-            } => Outcome::Job(self.move_job(
-                db,
-                owner,
-                job_id,
-                *to,
-                error.as_ref(),
-                fence.as_deref(),
-                at,
-            )?),
-            Change::Interrupt {
-                owner,
-                job_id,
-                error,
-                requeue,
-                fence,
-            } => {
-                let fence = fence.as_deref();
-                let interrupted = self.move_job(
-                    db,
-                    owner,
-                    job_id,
-                    JobStatus::Interrupted,
-                    Some(error),
-                    fence,
-                    at,
-                )?;
-                match (interrupted, requeue) {
-                    (Some(_), true) => Outcome::Job(self.move_job(
-                        db,
-                        owner,
-                        job_id,
-                        JobStatus::Queued,
-                        None,
-                        fence,
-                        at,
-                    )?),
-                    (job, _) => Outcome::Job(job),
-                }
-            }
-            Change::Claim {
-                by,
-                slots,
-                kinds,
-                limits,
-                per_owner,
-            } => Outcome::Claimed(self.claim(db, by, *slots, kinds, limits, *per_owner, at)?),
-            Change::Progress {
-                owner,
-                job_id,
-                progress,
-                fence,
-            } => {
-                let id = self.take_id();
-                if !record_progress(db, job_id, progress, id, fence.as_deref())? {
-                    self.next_id = id;
-                    return Ok(Outcome::Recorded(false));
-                }
-                let data = json(&ProgressEvent::new(job_id, progress));
-                self.event(
-                    db,
-                    Some(owner),
-                    id,
-                    Some(job_id),
-                    EventType::Progress,
-                    data,
-                    at,
-                )?;
-                Outcome::Recorded(true)
-            }
-            Change::Log {
-                owner,
-                job_id,
-                level,
-                line,
-                fence,
-            } => {
-                let id = self.take_id();
-                let Some(log) = append_log(db, job_id, *level, line, at, id, fence.as_deref())?
-                else {
-                    self.next_id = id;
-                    return Ok(Outcome::Recorded(false));
-                };
-                self.event(
-                    db,
-                    Some(owner),
-                    id,
-                    Some(job_id),
-                    EventType::Log,
-                    json(&log),
-                    at,
-                )?;
-                Outcome::Recorded(true)
-            }
-            Change::Together(changes) => {
-                let mut last = Outcome::Recorded(true);
-                for change in changes {
-                    last = self.apply(db, change)?;
-                }
-                last
-            }
-            Change::Checkpoint {
-                job_id,
-                value,
-                fence,
-            } => {
-                let n = db
-                    .prepare_cached(
-                        "UPDATE jobs SET checkpoint = :value \
-                         WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence)",
-                    )?
-                    .execute(named_params! {":value": value.to_string(), ":id": job_id, ":fence": fence})?;
-                Outcome::Recorded(n == 1)
-            }
-            Change::Prune { before_ms, limit } => {
-                Outcome::Pruned(prune_events(db, *before_ms, *limit)?)
-            }
-            Change::PostNotice { text } => {
-                let notice = Notice {
-                    id: self.take_id(),
-                    text: text.clone(),
-                    created_at: at,
-                };
-                db.prepare_cached("INSERT INTO notices (id, text, created_at) VALUES (?, ?, ?)")?
-                    .execute(params![notice.id, notice.text, notice.created_at])?;
-                self.events.push(notice_event(notice.id, &notice));
-                self.unstored_ids = true;
-                Outcome::Notice(notice)
-            }
-            Change::WithdrawNotices => {
-                let mut stmt = db.prepare_cached(
-                    "UPDATE notices SET withdrawn_at = ? WHERE withdrawn_at IS NULL RETURNING id, text, created_at",
-                )?;
-                let withdrawn: Vec<Notice> = stmt
-                    .query_map([at], |r| {
-                        Ok(Notice {
-                            id: r.get("id")?,
-                            text: r.get("text")?,
-                            created_at: r.get("created_at")?,
-                        })
-                    })?
-                    .collect::<rusqlite::Result<_>>()?;
-                for notice in &withdrawn {
-                    let gone = Notice {
-                        text: String::new(),
-                        ..notice.clone()
-                    };
-                    let id = self.take_id();
-                    self.events.push(notice_event(id, &gone));
-                    self.unstored_ids = true;
-                }
-                Outcome::Withdrawn(withdrawn.len())
-            }
-        })
+    async fn insert_job(&mut self, owner: &str, job: &Job) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
+                     created_at, event_id, timeout_ms, origin) \
+                 VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
+                     :created_at, :event_id, :timeout_ms, :origin)",
+            )?
+            .execute(named_params! {
+                ":id": job.id,
+                ":owner": owner,
+                ":kind": job.kind,
+                ":params": job.params.to_string(),
+                ":status": job.status.as_str(),
+                ":current": job.progress.current as i64,
+                ":total": job.progress.total.map(|t| t as i64),
+                ":unit": job.progress.unit,
+                ":message": job.progress.message,
+                ":level": job.progress.level.as_str(),
+                ":created_at": job.created_at,
+                ":event_id": job.event_id,
+                ":timeout_ms": job.timeout_ms.map(|t| t as i64),
+                ":origin": job.origin,
+            })?;
+        Ok(())
     }
 
-    /// Moves a job to `to` (if its status and the fence allow it) with its `job` event and, for
-    /// a terminal status, its `done` event.
-    #[allow(clippy::too_many_arguments)]
-    fn move_job(
+    async fn move_job(&mut self, m: &Move<'_>) -> rusqlite::Result<Option<Job>> {
+        // The names are fixed identifiers from the enum, never user input; one statement per
+        // target status.
+        let from = m
+            .from
+            .iter()
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "UPDATE jobs SET status = :to, \
+                 started_at = CASE WHEN :to = 'running' THEN COALESCE(started_at, :at) ELSE started_at END, \
+                 finished_at = CASE WHEN :terminal THEN :at ELSE NULL END, \
+                 error_code = :code, error_message = :message, event_id = :event_id, \
+                 claimed_by = CASE WHEN :to = 'running' THEN :fence WHEN :to = 'queued' THEN NULL ELSE claimed_by END \
+             WHERE id = :id AND status IN ({from}) AND (:to = 'running' OR :fence IS NULL OR claimed_by = :fence) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        self.0
+            .prepare_cached(&sql)?
+            .query_row(
+                named_params! {
+                    ":to": m.to.as_str(),
+                    ":at": m.at,
+                    ":terminal": m.to.is_terminal(),
+                    ":code": m.error.map(|e| e.code.as_str()),
+                    ":message": m.error.map(|e| e.message.as_str()),
+                    ":event_id": m.event_id,
+                    ":id": m.job_id,
+                    ":fence": m.fence,
+                },
+                |r| job_row(r).map(Job::from),
+            )
+            .optional()
+    }
+
+    async fn record_progress(
         &mut self,
-        db: &Connection,
-        owner: &str,
         job_id: &str,
-        to: JobStatus,
-        error: Option<&JobError>,
+        p: &Progress,
+        event_id: i64,
         fence: Option<&str>,
-        at: i64,
-    ) -> rusqlite::Result<Option<Job>> {
-        let job_event = self.take_id();
-        let done_event = to.is_terminal().then(|| self.take_id());
-        let Some(job) = transition(
-            db,
-            job_id,
-            to,
-            error,
-            at,
-            done_event.unwrap_or(job_event),
-            fence,
-        )?
-        else {
-            self.next_id = job_event;
-            return Ok(None);
-        };
-        let shown = Job {
-            event_id: job_event,
-            ..job.clone()
-        };
-        self.event(
-            db,
-            Some(owner),
-            job_event,
-            Some(job_id),
-            EventType::Job,
-            json(&shown),
-            at,
-        )?;
-        if let Some(id) = done_event {
-            let done = DoneEvent {
-                job_id: job_id.to_string(),
-                status: to,
-                error: job.error.clone(),
-            };
-            self.event(
-                db,
-                Some(owner),
-                id,
-                Some(job_id),
-                EventType::Done,
-                json(&done),
-                at,
-            )?;
-        }
-        Ok(Some(job))
+    ) -> rusqlite::Result<bool> {
+        let changed = self
+            .0
+            .prepare_cached(
+                "UPDATE jobs SET current = :current, total = :total, unit = :unit, message = :message, \
+                     level = :level, event_id = :event_id, progress_at = :at \
+                 WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence)",
+            )?
+            .execute(named_params! {
+                ":current": p.current as i64,
+                ":total": p.total.map(|t| t as i64),
+                ":unit": p.unit,
+                ":message": p.message,
+                ":level": p.level.as_str(),
+                ":event_id": event_id,
+                ":at": p.at,
+                ":id": job_id,
+                ":fence": fence,
+            })?;
+        Ok(changed == 1)
     }
 
-    /// Takes up to `slots` queued jobs of `kinds` for process `by`, each slot for the user with
-    /// the fewest jobs running ([`FairPick`]), past the kinds at their limit of jobs running
-    /// anywhere and the users at `per_owner`.
-    #[allow(clippy::too_many_arguments)]
-    fn claim(
+    async fn next_log_seq(
         &mut self,
-        db: &Connection,
-        by: &str,
-        slots: u32,
-        kinds: &[String],
-        limits: &[(String, u32)],
-        per_owner: u32,
-        at: i64,
-    ) -> rusqlite::Result<Vec<QueuedJob>> {
+        job_id: &str,
+        event_id: i64,
+        fence: Option<&str>,
+    ) -> rusqlite::Result<Option<i64>> {
+        self.0
+            .prepare_cached(
+                "UPDATE jobs SET log_seq = log_seq + 1, event_id = :event_id \
+                 WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence) \
+                 RETURNING log_seq",
+            )?
+            .query_row(
+                named_params! {":event_id": event_id, ":id": job_id, ":fence": fence},
+                |r| r.get("log_seq"),
+            )
+            .optional()
+    }
+
+    async fn save_checkpoint(
+        &mut self,
+        job_id: &str,
+        value: &str,
+        fence: Option<&str>,
+    ) -> rusqlite::Result<bool> {
+        let n = self
+            .0
+            .prepare_cached(
+                "UPDATE jobs SET checkpoint = :value \
+                 WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence)",
+            )?
+            .execute(named_params! {":value": value, ":id": job_id, ":fence": fence})?;
+        Ok(n == 1)
+    }
+
+    /// The floor of ids moves to the newest event first, so that ids are never handed out
+    /// again, however many events are deleted.
+    async fn prune_events(&mut self, before_ms: i64, limit: u32) -> rusqlite::Result<Option<i64>> {
+        let db = self.0;
+        set_last_event_id(db, last_event_id(db)?)?;
+        let last: Option<i64> = db
+            .prepare_cached(
+                "SELECT MAX(id) AS last FROM (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)",
+            )?
+            .query_row(params![before_ms, limit], |r| r.get("last"))?;
+        if let Some(last) = last {
+            db.prepare_cached("DELETE FROM events WHERE id <= ?")?
+                .execute([last])?;
+            db.prepare_cached(
+                "UPDATE event_ids SET pruned_through = MAX(pruned_through, ?) WHERE one = 1",
+            )?
+            .execute([last])?;
+        }
+        Ok(last)
+    }
+
+    async fn insert_notice(&mut self, notice: &Notice) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached("INSERT INTO notices (id, text, created_at) VALUES (?, ?, ?)")?
+            .execute(params![notice.id, notice.text, notice.created_at])?;
+        Ok(())
+    }
+
+    async fn withdraw_notices(&mut self, at: i64) -> rusqlite::Result<Vec<Notice>> {
+        let mut stmt = self.0.prepare_cached(
+            "UPDATE notices SET withdrawn_at = ? WHERE withdrawn_at IS NULL RETURNING id, text, created_at",
+        )?;
+        let rows = stmt.query_map([at], |r| {
+            Ok(Notice {
+                id: r.get("id")?,
+                text: r.get("text")?,
+                created_at: r.get("created_at")?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    async fn running_counts(&mut self) -> rusqlite::Result<RunningCounts> {
         let running = |column: &str| -> rusqlite::Result<HashMap<String, u32>> {
             let sql = format!(
                 "SELECT {column} AS k, COUNT(*) AS n FROM jobs \
                  WHERE status IN ('running', 'cancelling') GROUP BY {column}"
             );
-            let mut stmt = db.prepare_cached(&sql)?;
+            let mut stmt = self.0.prepare_cached(&sql)?;
             let rows = stmt.query_map([], |r| {
                 Ok((r.get::<_, String>("k")?, r.get::<_, u32>("n")?))
             })?;
             rows.collect()
         };
-        let (by_kind, by_owner) = (running("kind")?, running("owner")?);
-        let kinds = json(&kinds);
+        Ok((running("kind")?, running("owner")?))
+    }
+
+    async fn claim_candidates(
+        &mut self,
+        kinds: &[String],
+        slots: u32,
+    ) -> rusqlite::Result<Vec<Candidate>> {
+        let db = self.0;
+        let kinds = serde_json::to_string(kinds).expect("kind names serialize");
         let candidate = |r: &Row| {
             Ok(Candidate {
                 seq: r.get("seq")?,
@@ -879,83 +707,82 @@ impl Batch {
                 candidates.push(row?);
             }
         }
-        let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
-        let mut claimed = Vec::new();
-        while (claimed.len() as u32) < slots {
-            let Some(c) = pick.pick() else { break };
-            if let Some(job) =
-                self.move_job(db, &c.owner, &c.id, JobStatus::Running, None, Some(by), at)?
-            {
-                pick.started(&c);
-                let checkpoint = c.checkpoint.and_then(|c| serde_json::from_str(&c).ok());
-                claimed.push(QueuedJob {
-                    owner: c.owner,
-                    job,
-                    checkpoint,
-                });
-            }
-        }
-        Ok(claimed)
+        Ok(candidates)
     }
 
-    /// Inserts a job's event and keeps it for publishing once the batch commits.
-    #[allow(clippy::too_many_arguments)]
-    fn event(
+    async fn insert_rows(
         &mut self,
-        db: &Connection,
-        owner: Option<&str>,
-        id: i64,
-        job_id: Option<&str>,
-        kind: EventType,
-        data: String,
-        at: i64,
+        events: &[(&CommittedEvent, i64)],
+        logs: &[LogLine],
     ) -> rusqlite::Result<()> {
-        let event = StoredEvent {
-            id,
-            job_id: job_id.map(str::to_string),
-            kind,
-            data,
-        };
-        self.events.push(CommittedEvent {
-            owner: owner.map(str::to_string),
-            event,
-        });
-        if self.careful {
-            insert_events(db, &self.events, &[(self.events.len() - 1, at)])
-        } else {
-            self.rows.push((self.events.len() - 1, at));
-            Ok(())
-        }
+        insert_many(
+            self.0,
+            "events (id, owner, job_id, type, data, at)",
+            6,
+            events,
+            |stmt, p, (CommittedEvent { owner, event }, at)| {
+                stmt.raw_bind_parameter(p + 1, event.id)?;
+                stmt.raw_bind_parameter(p + 2, owner)?;
+                stmt.raw_bind_parameter(p + 3, &event.job_id)?;
+                stmt.raw_bind_parameter(p + 4, event.kind.as_str())?;
+                stmt.raw_bind_parameter(p + 5, &event.data)?;
+                stmt.raw_bind_parameter(p + 6, at)
+            },
+        )?;
+        insert_many(
+            self.0,
+            "job_logs (job_id, seq, level, line, at)",
+            5,
+            logs,
+            |stmt, p, log| {
+                stmt.raw_bind_parameter(p + 1, &log.job_id)?;
+                stmt.raw_bind_parameter(p + 2, log.seq as i64)?;
+                stmt.raw_bind_parameter(p + 3, log.level.as_str())?;
+                stmt.raw_bind_parameter(p + 4, &log.line)?;
+                stmt.raw_bind_parameter(p + 5, log.at)
+            },
+        )
+    }
+
+    async fn savepoint(&mut self) -> rusqlite::Result<()> {
+        self.0.prepare_cached("SAVEPOINT change")?.execute([])?;
+        Ok(())
+    }
+
+    async fn release(&mut self) -> rusqlite::Result<()> {
+        self.0.prepare_cached("RELEASE change")?.execute([])?;
+        Ok(())
+    }
+
+    async fn roll_back(&mut self) -> rusqlite::Result<()> {
+        self.0.prepare_cached("ROLLBACK TO change")?.execute([])?;
+        self.0.prepare_cached("RELEASE change")?.execute([])?;
+        Ok(())
     }
 }
 
-/// Rows per multi-row `INSERT` into `events` at most; statements are made for powers of two up
-/// to it, so that a handful of prepared statements serve every batch size.
-const EVENT_ROWS_PER_INSERT: usize = 256;
+/// Rows per multi-row `INSERT` at most; statements are made for powers of two up to it, so that
+/// a handful of prepared statements serve every batch size.
+const ROWS_PER_INSERT: usize = 256;
 
-/// Inserts `events[i]` (at time `at`) for each `(i, at)` of `rows`, with multi-row `INSERT`s.
-fn insert_events(
+/// Inserts `rows` into `into` (`table (columns)`, `columns` of them) with multi-row `INSERT`s;
+/// `bind` binds one row's values after parameter `p`.
+fn insert_many<T>(
     db: &Connection,
-    events: &[CommittedEvent],
-    rows: &[(usize, i64)],
+    into: &str,
+    columns: usize,
+    rows: &[T],
+    bind: impl Fn(&mut rusqlite::CachedStatement<'_>, usize, &T) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
+    let one = format!("({})", vec!["?"; columns].join(", "));
     let mut rest = rows;
     while !rest.is_empty() {
-        let n = EVENT_ROWS_PER_INSERT.min(1 << rest.len().ilog2());
+        let n = ROWS_PER_INSERT.min(1 << rest.len().ilog2());
         let (now, later) = rest.split_at(n);
-        let values = vec!["(?, ?, ?, ?, ?, ?)"; n].join(", ");
-        let mut stmt = db.prepare_cached(&format!(
-            "INSERT INTO events (id, owner, job_id, type, data, at) VALUES {values}"
-        ))?;
-        for (k, &(i, at)) in now.iter().enumerate() {
-            let CommittedEvent { owner, event } = &events[i];
-            let p = k * 6;
-            stmt.raw_bind_parameter(p + 1, event.id)?;
-            stmt.raw_bind_parameter(p + 2, owner)?;
-            stmt.raw_bind_parameter(p + 3, &event.job_id)?;
-            stmt.raw_bind_parameter(p + 4, event.kind.as_str())?;
-            stmt.raw_bind_parameter(p + 5, &event.data)?;
-            stmt.raw_bind_parameter(p + 6, at)?;
+        let values = vec![one.as_str(); n].join(", ");
+        let mut stmt = db.prepare_cached(&format!("INSERT INTO {into} VALUES {values}"))?;
+        for (k, row) in now.iter().enumerate() {
+            bind(&mut stmt, k * columns, row)?;
         }
         stmt.raw_execute()?;
         rest = later;
@@ -963,221 +790,26 @@ fn insert_events(
     Ok(())
 }
 
-/// A `notice` event: sent to every stream, kept in the notices table rather than as an event.
-fn notice_event(id: i64, notice: &Notice) -> CommittedEvent {
-    CommittedEvent {
-        owner: None,
-        event: StoredEvent {
-            id,
-            job_id: None,
-            kind: EventType::Notice,
-            data: json(notice),
-        },
-    }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("job types always serialize")
-}
-
-fn insert_job(db: &Connection, owner: &str, job: &Job) -> rusqlite::Result<()> {
-    db.prepare_cached(
-        "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-             created_at, event_id, timeout_ms, origin) \
-         VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
-             :created_at, :event_id, :timeout_ms, :origin)",
-    )?
-    .execute(named_params! {
-        ":id": job.id,
-        ":owner": owner,
-        ":kind": job.kind,
-        ":params": job.params.to_string(),
-        ":status": job.status.as_str(),
-        ":current": job.progress.current as i64,
-        ":total": job.progress.total.map(|t| t as i64),
-        ":unit": job.progress.unit,
-        ":message": job.progress.message,
-        ":level": job.progress.level.as_str(),
-        ":created_at": job.created_at,
-        ":event_id": job.event_id,
-        ":timeout_ms": job.timeout_ms.map(|t| t as i64),
-        ":origin": job.origin,
-    })?;
-    Ok(())
-}
-
-/// Moves a job to `to` if the state machine allows it from its current status; returns the
-/// updated job, or `None` when it does not (or there is no such job).
-fn transition(
-    db: &Connection,
-    job_id: &str,
-    to: JobStatus,
-    error: Option<&JobError>,
-    at: i64,
-    event_id: i64,
-    fence: Option<&str>,
-) -> rusqlite::Result<Option<Job>> {
-    let from: Vec<&str> = JobStatus::ALL
-        .iter()
-        .filter(|s| s.can_become(to))
-        .map(|s| s.as_str())
-        .collect();
-    if from.is_empty() {
-        return Ok(None);
-    }
-    // The names are fixed identifiers from the enum, never user input; one statement per target.
-    let list = from
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // started_at is set on the first move to running; finished_at on reaching a terminal
-    // state (and cleared when an interrupted job is queued again). Moving to running claims the
-    // job for the fence's process, queued again releases it; any other move by a process needs
-    // the job to be still its own.
-    let sql = format!(
-        "UPDATE jobs SET status = :to, \
-             started_at = CASE WHEN :to = 'running' THEN COALESCE(started_at, :at) ELSE started_at END, \
-             finished_at = CASE WHEN :terminal THEN :at ELSE NULL END, \
-             error_code = :code, error_message = :message, event_id = :event_id, \
-             claimed_by = CASE WHEN :to = 'running' THEN :fence WHEN :to = 'queued' THEN NULL ELSE claimed_by END \
-         WHERE id = :id AND status IN ({list}) AND (:to = 'running' OR :fence IS NULL OR claimed_by = :fence) \
-         RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
-             created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at"
-    );
-    db.prepare_cached(&sql)?
-        .query_row(
-            named_params! {
-                ":to": to.as_str(),
-                ":at": at,
-                ":terminal": to.is_terminal(),
-                ":code": error.map(|e| e.code.as_str()),
-                ":message": error.map(|e| e.message.as_str()),
-                ":event_id": event_id,
-                ":id": job_id,
-                ":fence": fence,
-            },
-            job_from_row,
-        )
-        .optional()
-}
-
-/// A [`Job`] from a row with the job columns, by name.
-fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Job> {
-    let params: String = r.get("params")?;
-    let status: String = r.get("status")?;
-    let level: String = r.get("level")?;
-    let error_code: Option<String> = r.get("error_code")?;
-    Ok(Job {
+/// The job columns of a row, by name.
+fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
+    Ok(JobRow {
         id: r.get("id")?,
         kind: r.get("kind")?,
-        params: serde_json::from_str(&params).unwrap_or(serde_json::Value::Null),
-        status: JobStatus::parse(&status).unwrap_or(JobStatus::Interrupted),
-        progress: Progress {
-            current: r.get::<_, i64>("current")?.max(0) as u64,
-            total: r.get::<_, Option<i64>>("total")?.map(|t| t.max(0) as u64),
-            unit: r.get("unit")?,
-            message: r.get("message")?,
-            level: Level::parse(&level).unwrap_or_default(),
-            at: r.get("progress_at")?,
-        },
-        error: match error_code {
-            Some(code) => Some(JobError {
-                code,
-                message: r
-                    .get::<_, Option<String>>("error_message")?
-                    .unwrap_or_default(),
-            }),
-            None => None,
-        },
+        params: r.get("params")?,
+        status: r.get("status")?,
+        current: r.get("current")?,
+        total: r.get("total")?,
+        unit: r.get("unit")?,
+        message: r.get("message")?,
+        level: r.get("level")?,
+        error_code: r.get("error_code")?,
+        error_message: r.get("error_message")?,
         created_at: r.get("created_at")?,
         started_at: r.get("started_at")?,
         finished_at: r.get("finished_at")?,
         event_id: r.get("event_id")?,
-        timeout_ms: r
-            .get::<_, Option<i64>>("timeout_ms")?
-            .map(|t| t.max(0) as u64),
+        timeout_ms: r.get("timeout_ms")?,
         origin: r.get("origin")?,
+        progress_at: r.get("progress_at")?,
     })
-}
-
-/// Records a progress sample of a running (or cancelling) job; false if the job is not.
-fn record_progress(
-    db: &Connection,
-    job_id: &str,
-    p: &Progress,
-    event_id: i64,
-    fence: Option<&str>,
-) -> rusqlite::Result<bool> {
-    let changed = db
-        .prepare_cached(
-            "UPDATE jobs SET current = :current, total = :total, unit = :unit, message = :message, \
-                 level = :level, event_id = :event_id, progress_at = :at \
-             WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence)",
-        )?
-        .execute(named_params! {
-            ":current": p.current as i64,
-            ":total": p.total.map(|t| t as i64),
-            ":unit": p.unit,
-            ":message": p.message,
-            ":level": p.level.as_str(),
-            ":event_id": event_id,
-            ":at": p.at,
-            ":id": job_id,
-            ":fence": fence,
-        })?;
-    Ok(changed == 1)
-}
-
-/// Appends a line to a running (or cancelling) job's log; `None` if the job is not.
-fn append_log(
-    db: &Connection,
-    job_id: &str,
-    level: LogLevel,
-    line: &str,
-    at: i64,
-    event_id: i64,
-    fence: Option<&str>,
-) -> rusqlite::Result<Option<LogLine>> {
-    let seq: Option<i64> = db
-        .prepare_cached(
-            "UPDATE jobs SET log_seq = log_seq + 1, event_id = :event_id \
-             WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence) \
-             RETURNING log_seq",
-        )?
-        .query_row(named_params! {":event_id": event_id, ":id": job_id, ":fence": fence}, |r| r.get("log_seq"))
-        .optional()?;
-    let Some(seq) = seq else { return Ok(None) };
-    db.prepare_cached(
-        "INSERT INTO job_logs (job_id, seq, level, line, at) VALUES (?, ?, ?, ?, ?)",
-    )?
-    .execute(params![job_id, seq, level.as_str(), line, at])?;
-    Ok(Some(LogLine {
-        job_id: job_id.to_string(),
-        seq: seq as u64,
-        level,
-        line: line.to_string(),
-        at,
-    }))
-}
-
-/// Deletes up to `limit` of the oldest events written before `before_ms`; returns the highest
-/// id deleted, which is recorded as how far events were pruned. The floor of ids moves to the
-/// newest event first, so that ids are never handed out again, however many events are deleted.
-fn prune_events(db: &Connection, before_ms: i64, limit: u32) -> rusqlite::Result<Option<i64>> {
-    set_last_event_id(db, last_event_id(db)?)?;
-    let last: Option<i64> = db
-        .prepare_cached(
-            "SELECT MAX(id) AS last FROM (SELECT id FROM events WHERE at < ? ORDER BY id LIMIT ?)",
-        )?
-        .query_row(params![before_ms, limit], |r| r.get("last"))?;
-    if let Some(last) = last {
-        db.prepare_cached("DELETE FROM events WHERE id <= ?")?
-            .execute([last])?;
-        db.prepare_cached(
-            "UPDATE event_ids SET pruned_through = MAX(pruned_through, ?) WHERE one = 1",
-        )?
-        .execute([last])?;
-    }
-    Ok(last)
 }

@@ -1,0 +1,650 @@
+//! A batch of changes, written once for every backend: what each [`Change`] means (the state
+//! machine, fences, the claim and its limits, the share of queued jobs), the event ids it takes
+//! and gives back, the events it makes, and the retry of a batch, change by change in
+//! savepoints, when one of its changes fails.
+//!
+//! A backend brings what is its own: the statements ([`BatchSql`], in its SQL and on its
+//! connection) and the transaction around a batch (begin, the lock or counter of event ids,
+//! commit). A new change is written here once, plus its statements in each backend.
+
+use crate::{
+    now_ms, Applied, Candidate, Change, CommittedEvent, FairPick, Outcome, QueuedJob, StoreError,
+    StoredEvent,
+};
+use model::{
+    DoneEvent, EventType, Job, JobError, JobStatus, LogLevel, LogLine, Notice, Progress,
+    ProgressEvent,
+};
+use std::collections::HashMap;
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+/// How many changes one transaction takes at most.
+pub const MAX_BATCH: usize = 512;
+
+/// The statements of a batch, in one backend's SQL, run inside the transaction it opened.
+///
+/// Each method is one step of the job-state logic in [`apply_changes`]; none decides anything
+/// the others could disagree on. A job's statements that take a `fence` do nothing unless the
+/// job is still claimed by that process (or the fence is `None`).
+// The futures are awaited only where the backend's own type is known (its writer), which is
+// where their `Send`-ness (or not, for SQLite's thread) is decided.
+#[allow(async_fn_in_trait)]
+pub trait BatchSql {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// Whether notices' events are stored in `events` (for other processes to read) rather
+    /// than only published: then their ids need no floor of their own.
+    const STORES_NOTICE_EVENTS: bool;
+
+    /// How many jobs `owner` has queued, counted no further than `up_to`.
+    async fn queued_of(&mut self, owner: &str, up_to: u64) -> Result<u64, Self::Error>;
+    /// Inserts a new job (its `event_id` set).
+    async fn insert_job(&mut self, owner: &str, job: &Job) -> Result<(), Self::Error>;
+    /// Moves a job whose status is one of `from` (never empty) to `to`, stamped with
+    /// `event_id`; the job as stored, or `None` when no job matched.
+    ///
+    /// `started_at` is set on the first move to running; `finished_at` on reaching a terminal
+    /// status (and cleared otherwise). Moving to running claims the job for `fence`, moving to
+    /// queued releases it; any other move with a fence needs the job to be still its own.
+    async fn move_job(&mut self, to: &Move<'_>) -> Result<Option<Job>, Self::Error>;
+    /// Records a progress sample of a running (or cancelling) job; false if it is not.
+    async fn record_progress(
+        &mut self,
+        job_id: &str,
+        progress: &Progress,
+        event_id: i64,
+        fence: Option<&str>,
+    ) -> Result<bool, Self::Error>;
+    /// Takes the next log sequence number of a running (or cancelling) job, stamped with
+    /// `event_id`; `None` if it is not running.
+    async fn next_log_seq(
+        &mut self,
+        job_id: &str,
+        event_id: i64,
+        fence: Option<&str>,
+    ) -> Result<Option<i64>, Self::Error>;
+    /// Saves a running (or cancelling) job's checkpoint; false if it is not running.
+    async fn save_checkpoint(
+        &mut self,
+        job_id: &str,
+        value: &str,
+        fence: Option<&str>,
+    ) -> Result<bool, Self::Error>;
+    /// Deletes up to `limit` of the oldest events written before `before_ms`, and records how
+    /// far events were pruned; the highest id deleted.
+    async fn prune_events(
+        &mut self,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Option<i64>, Self::Error>;
+    async fn insert_notice(&mut self, notice: &Notice) -> Result<(), Self::Error>;
+    /// Withdraws every notice in force at `at`; the notices withdrawn.
+    async fn withdraw_notices(&mut self, at: i64) -> Result<Vec<Notice>, Self::Error>;
+    /// The jobs running (or cancelling) anywhere, counted by kind and by owner.
+    async fn running_counts(&mut self) -> Result<RunningCounts, Self::Error>;
+    /// The queued jobs of `kinds` a claim chooses from: the [`crate::CLAIM_SCAN`] oldest, and
+    /// the `slots` oldest of each of the first [`crate::OWNER_SCAN`] users with jobs queued.
+    async fn claim_candidates(
+        &mut self,
+        kinds: &[String],
+        slots: u32,
+    ) -> Result<Vec<Candidate>, Self::Error>;
+    /// Inserts events (each with the time it was made) and log lines.
+    async fn insert_rows(
+        &mut self,
+        events: &[(&CommittedEvent, i64)],
+        logs: &[LogLine],
+    ) -> Result<(), Self::Error>;
+    /// Opens the savepoint around one change of a careful batch.
+    async fn savepoint(&mut self) -> Result<(), Self::Error>;
+    /// Keeps what the change wrote.
+    async fn release(&mut self) -> Result<(), Self::Error>;
+    /// Undoes what the change wrote.
+    async fn roll_back(&mut self) -> Result<(), Self::Error>;
+}
+
+/// A move of one job, for [`BatchSql::move_job`].
+pub struct Move<'a> {
+    pub job_id: &'a str,
+    pub from: &'a [JobStatus],
+    pub to: JobStatus,
+    pub error: Option<&'a JobError>,
+    pub at: i64,
+    pub event_id: i64,
+    pub fence: Option<&'a str>,
+}
+
+/// Jobs running anywhere, by kind and by owner.
+pub type RunningCounts = (HashMap<String, u32>, HashMap<String, u32>);
+
+/// Why a batch was not written.
+#[derive(Debug)]
+pub enum Failure<E> {
+    /// One change failed: the batch may be written again, carefully, without it.
+    Change(E),
+    /// The transaction itself failed.
+    Batch(E),
+}
+
+impl<E> From<E> for Failure<E> {
+    fn from(e: E) -> Self {
+        Failure::Batch(e)
+    }
+}
+
+impl<E> Failure<E> {
+    pub fn into_inner(self) -> E {
+        match self {
+            Failure::Change(e) | Failure::Batch(e) => e,
+        }
+    }
+}
+
+/// What a batch wrote, before its backend commits it.
+pub struct Written {
+    pub outcomes: Vec<Outcome>,
+    pub events: Vec<CommittedEvent>,
+    /// The highest event id handed out (the first one minus one when none was).
+    pub head: i64,
+    /// Ids were handed out that no stored event holds (notices' events where they are not
+    /// stored): the backend's floor of ids must move to `head`.
+    pub unstored_ids: bool,
+}
+
+/// A backend's transaction around a batch: it opens it, takes event ids (its lock or its
+/// counter), runs [`apply_changes`] in it, and commits.
+#[allow(async_fn_in_trait)]
+pub trait Transaction {
+    type Error: std::fmt::Display;
+    /// Writes `changes` in one transaction, each in a savepoint of its own when `careful`.
+    async fn attempt(
+        &mut self,
+        changes: &[Change],
+        careful: bool,
+    ) -> Result<Applied, Failure<Self::Error>>;
+}
+
+/// Writes a batch in one transaction; if one of its changes failed, writes it again with a
+/// savepoint around each change, so that the failing one is undone alone and the others commit.
+pub async fn write_batch<T: Transaction>(
+    t: &mut T,
+    changes: &[Change],
+) -> Result<Applied, T::Error> {
+    match t.attempt(changes, false).await {
+        Err(Failure::Change(e)) => {
+            tracing::debug!(error = %e, "a change of a batch failed; writing it again change by change");
+            t.attempt(changes, true).await.map_err(Failure::into_inner)
+        }
+        other => other.map_err(Failure::into_inner),
+    }
+}
+
+/// Applies `changes` with the backend's statements inside its open transaction, handing out
+/// event ids from `first_id`. Careless, the first change that fails fails the batch
+/// ([`Failure::Change`]); careful, each change is in a savepoint and one that fails is undone
+/// alone, its outcome [`Outcome::Failed`]. Events and log lines are inserted at the end (after
+/// each change, when careful).
+pub async fn apply_changes<S: BatchSql>(
+    sql: &mut S,
+    first_id: i64,
+    changes: &[Change],
+    careful: bool,
+) -> Result<Written, Failure<S::Error>> {
+    let mut batch = Batch {
+        next_id: first_id,
+        events: Vec::new(),
+        event_rows: Vec::new(),
+        logs: Vec::new(),
+        queued: HashMap::new(),
+        unstored_ids: false,
+    };
+    let mut outcomes = Vec::with_capacity(changes.len());
+    for change in changes {
+        if !careful {
+            outcomes.push(batch.apply(sql, change).await.map_err(Failure::Change)?);
+            continue;
+        }
+        let (next_id, events) = (batch.next_id, batch.events.len());
+        sql.savepoint().await?;
+        let done = match batch.apply(sql, change).await {
+            Ok(outcome) => batch.insert_rows(sql).await.map(|()| outcome),
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok(outcome) => {
+                sql.release().await?;
+                outcomes.push(outcome);
+            }
+            Err(e) => {
+                // Undo this change alone: its rows, its events and the ids it took.
+                sql.roll_back().await?;
+                batch.next_id = next_id;
+                batch.events.truncate(events);
+                batch.event_rows.clear();
+                batch.logs.clear();
+                tracing::error!(error = %e, "a change was refused by the database; the rest of its batch goes on");
+                outcomes.push(Outcome::Failed(StoreError::new(
+                    "the database refused the change",
+                    e,
+                )));
+            }
+        }
+    }
+    batch.insert_rows(sql).await?;
+    Ok(Written {
+        outcomes,
+        head: batch.next_id - 1,
+        events: batch.events,
+        unstored_ids: batch.unstored_ids,
+    })
+}
+
+/// The batch being written: the next event id to hand out, the events made so far, and the rows
+/// not inserted yet.
+struct Batch {
+    next_id: i64,
+    events: Vec<CommittedEvent>,
+    /// The events to insert (by index in `events`), with the time each was made.
+    event_rows: Vec<(usize, i64)>,
+    logs: Vec<LogLine>,
+    /// Each owner's queued jobs, counted at their first start in the batch (no further than
+    /// their share) and counting the starts written since: a flood of one user's starts costs
+    /// one count per batch. Jobs leaving the queue in the batch are not subtracted: the count
+    /// errs high, never low.
+    queued: HashMap<String, u64>,
+    unstored_ids: bool,
+}
+
+impl Batch {
+    fn take_id(&mut self) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Inserts the events and log lines kept so far.
+    async fn insert_rows<S: BatchSql>(&mut self, sql: &mut S) -> Result<(), S::Error> {
+        if self.event_rows.is_empty() && self.logs.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<(&CommittedEvent, i64)> = self
+            .event_rows
+            .iter()
+            .map(|&(i, at)| (&self.events[i], at))
+            .collect();
+        sql.insert_rows(&rows, &self.logs).await?;
+        self.event_rows.clear();
+        self.logs.clear();
+        Ok(())
+    }
+
+    /// Keeps an event for publishing and, unless it is a notice's where those are not stored,
+    /// for the batch's insert.
+    fn event<S: BatchSql>(
+        &mut self,
+        owner: Option<&str>,
+        id: i64,
+        job_id: Option<&str>,
+        kind: EventType,
+        data: String,
+        at: i64,
+    ) {
+        if kind == EventType::Notice && !S::STORES_NOTICE_EVENTS {
+            self.unstored_ids = true;
+        } else {
+            self.event_rows.push((self.events.len(), at));
+        }
+        self.events.push(CommittedEvent {
+            owner: owner.map(str::to_string),
+            event: StoredEvent {
+                id,
+                job_id: job_id.map(str::to_string),
+                kind,
+                data,
+            },
+        });
+    }
+
+    /// Writes one change and keeps the events it makes.
+    async fn apply<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        change: &Change,
+    ) -> Result<Outcome, S::Error> {
+        let at = now_ms();
+        Ok(match change {
+            Change::Create {
+                owner,
+                job,
+                max_queued,
+            } => {
+                if let Some(max) = max_queued {
+                    let waiting = match self.queued.get(owner) {
+                        Some(n) => *n,
+                        None => {
+                            // Counted no further than the share: a flood costs no more to refuse.
+                            let n = sql.queued_of(owner, *max).await?;
+                            self.queued.insert(owner.clone(), n);
+                            n
+                        }
+                    };
+                    if waiting >= *max {
+                        return Ok(Outcome::Full { waiting });
+                    }
+                }
+                let mut job = job.clone();
+                job.event_id = self.take_id();
+                sql.insert_job(owner, &job).await?;
+                if let Some(n) = self.queued.get_mut(owner) {
+                    *n += 1;
+                }
+                self.event::<S>(
+                    Some(owner),
+                    job.event_id,
+                    Some(&job.id),
+                    EventType::Job,
+                    json(&job),
+                    at,
+                );
+                Outcome::Job(Some(job))
+            }
+            Change::Transition {
+                owner,
+                job_id,
+                to,
+                error,
+                fence,
+            } => Outcome::Job(
+                self.move_job(
+                    sql,
+                    owner,
+                    job_id,
+                    *to,
+                    error.as_ref(),
+                    fence.as_deref(),
+                    at,
+                )
+                .await?,
+            ),
+            Change::Interrupt {
+                owner,
+                job_id,
+                error,
+                requeue,
+                fence,
+            } => {
+                let fence = fence.as_deref();
+                let interrupted = self
+                    .move_job(
+                        sql,
+                        owner,
+                        job_id,
+                        JobStatus::Interrupted,
+                        Some(error),
+                        fence,
+                        at,
+                    )
+                    .await?;
+                match (interrupted, requeue) {
+                    (Some(_), true) => Outcome::Job(
+                        self.move_job(sql, owner, job_id, JobStatus::Queued, None, fence, at)
+                            .await?,
+                    ),
+                    (job, _) => Outcome::Job(job),
+                }
+            }
+            Change::Claim {
+                by,
+                slots,
+                kinds,
+                limits,
+                per_owner,
+            } => Outcome::Claimed(
+                self.claim(sql, by, *slots, kinds, limits, *per_owner, at)
+                    .await?,
+            ),
+            Change::Progress {
+                owner,
+                job_id,
+                progress,
+                fence,
+            } => {
+                let id = self.take_id();
+                if !sql
+                    .record_progress(job_id, progress, id, fence.as_deref())
+                    .await?
+                {
+                    self.next_id = id;
+                    return Ok(Outcome::Recorded(false));
+                }
+                let data = json(&ProgressEvent::new(job_id, progress));
+                self.event::<S>(Some(owner), id, Some(job_id), EventType::Progress, data, at);
+                Outcome::Recorded(true)
+            }
+            Change::Log {
+                owner,
+                job_id,
+                level,
+                line,
+                fence,
+            } => {
+                let id = self.take_id();
+                let Some(seq) = sql.next_log_seq(job_id, id, fence.as_deref()).await? else {
+                    self.next_id = id;
+                    return Ok(Outcome::Recorded(false));
+                };
+                let log = log_line(job_id, seq, *level, line, at);
+                self.event::<S>(
+                    Some(owner),
+                    id,
+                    Some(job_id),
+                    EventType::Log,
+                    json(&log),
+                    at,
+                );
+                self.logs.push(log);
+                Outcome::Recorded(true)
+            }
+            Change::Together(changes) => {
+                let mut last = Outcome::Recorded(true);
+                for change in changes {
+                    // Boxed: the future would otherwise contain itself.
+                    last = Box::pin(self.apply(sql, change)).await?;
+                }
+                last
+            }
+            Change::Checkpoint {
+                job_id,
+                value,
+                fence,
+            } => Outcome::Recorded(
+                sql.save_checkpoint(job_id, &value.to_string(), fence.as_deref())
+                    .await?,
+            ),
+            Change::Prune { before_ms, limit } => {
+                Outcome::Pruned(sql.prune_events(*before_ms, *limit).await?)
+            }
+            Change::PostNotice { text } => {
+                let notice = Notice {
+                    id: self.take_id(),
+                    text: text.clone(),
+                    created_at: at,
+                };
+                sql.insert_notice(&notice).await?;
+                self.event::<S>(None, notice.id, None, EventType::Notice, json(&notice), at);
+                Outcome::Notice(notice)
+            }
+            Change::WithdrawNotices => {
+                let withdrawn = sql.withdraw_notices(at).await?;
+                for notice in &withdrawn {
+                    let gone = Notice {
+                        text: String::new(),
+                        ..notice.clone()
+                    };
+                    let id = self.take_id();
+                    self.event::<S>(None, id, None, EventType::Notice, json(&gone), at);
+                }
+                Outcome::Withdrawn(withdrawn.len())
+            }
+        })
+    }
+
+    /// Moves a job to `to` (if its status and the fence allow it) with its `job` event and, for
+    /// a terminal status, its `done` event.
+    #[allow(clippy::too_many_arguments)]
+    async fn move_job<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &str,
+        job_id: &str,
+        to: JobStatus,
+        error: Option<&JobError>,
+        fence: Option<&str>,
+        at: i64,
+    ) -> Result<Option<Job>, S::Error> {
+        let from: Vec<JobStatus> = JobStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.can_become(to))
+            .collect();
+        if from.is_empty() {
+            return Ok(None);
+        }
+        let job_event = self.take_id();
+        let done_event = to.is_terminal().then(|| self.take_id());
+        let moved = sql
+            .move_job(&Move {
+                job_id,
+                from: &from,
+                to,
+                error,
+                at,
+                event_id: done_event.unwrap_or(job_event),
+                fence,
+            })
+            .await?;
+        let Some(job) = moved else {
+            self.next_id = job_event;
+            return Ok(None);
+        };
+        let shown = Job {
+            event_id: job_event,
+            ..job.clone()
+        };
+        self.event::<S>(
+            Some(owner),
+            job_event,
+            Some(job_id),
+            EventType::Job,
+            json(&shown),
+            at,
+        );
+        if let Some(id) = done_event {
+            let done = DoneEvent {
+                job_id: job_id.to_string(),
+                status: to,
+                error: job.error.clone(),
+            };
+            self.event::<S>(
+                Some(owner),
+                id,
+                Some(job_id),
+                EventType::Done,
+                json(&done),
+                at,
+            );
+        }
+        Ok(Some(job))
+    }
+
+    /// Takes up to `slots` queued jobs of `kinds` for process `by`, each slot for the user with
+    /// the fewest jobs running anywhere ([`FairPick`]), past the kinds at their limit of jobs
+    /// running anywhere and the users at `per_owner`. The counts stay true until the commit:
+    /// the backend's transaction keeps other claims out (SQLite's one writer, PostgreSQL's lock
+    /// on event ids that every batch of every process takes first).
+    #[allow(clippy::too_many_arguments)]
+    async fn claim<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        by: &str,
+        slots: u32,
+        kinds: &[String],
+        limits: &[(String, u32)],
+        per_owner: u32,
+        at: i64,
+    ) -> Result<Vec<QueuedJob>, S::Error> {
+        let (by_kind, by_owner) = sql.running_counts().await?;
+        let candidates = sql.claim_candidates(kinds, slots).await?;
+        let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
+        let mut claimed = Vec::new();
+        while (claimed.len() as u32) < slots {
+            let Some(c) = pick.pick() else { break };
+            if let Some(job) = self
+                .move_job(sql, &c.owner, &c.id, JobStatus::Running, None, Some(by), at)
+                .await?
+            {
+                pick.started(&c);
+                let checkpoint = c.checkpoint.and_then(|s| serde_json::from_str(&s).ok());
+                claimed.push(QueuedJob {
+                    owner: c.owner,
+                    job,
+                    checkpoint,
+                });
+            }
+        }
+        Ok(claimed)
+    }
+}
+
+fn log_line(job_id: &str, seq: i64, level: LogLevel, line: &str, at: i64) -> LogLine {
+    LogLine {
+        job_id: job_id.to_string(),
+        seq: seq.max(0) as u64,
+        level,
+        line: line.to_string(),
+        at,
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("job types always serialize")
+}
+
+/// The output of a future that never waits, such as the batch logic on statements that run
+/// synchronously (SQLite's writer thread).
+///
+/// # Panics
+/// If the future waits: it would never be woken.
+pub fn ready<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("a synchronous batch waited"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_future_that_never_waits_is_ready_at_once() {
+        assert_eq!(ready(async { 40 + 2 }), 42);
+    }
+
+    #[test]
+    #[should_panic(expected = "a synchronous batch waited")]
+    fn a_future_that_waits_is_a_bug_said_so() {
+        ready(std::future::pending::<()>());
+    }
+
+    #[test]
+    fn a_failure_keeps_its_cause_whatever_its_kind() {
+        assert_eq!(Failure::Change(1).into_inner(), 1);
+        assert_eq!(Failure::<i32>::from(2).into_inner(), 2);
+    }
+}

@@ -1,0 +1,85 @@
+//! The history's query, built at run time (the filters vary) once for every backend: each
+//! brings only how its SQL matches text without regard to case.
+
+use crate::{JobFilter, JobRow, Search, JOB_COLUMNS};
+use model::Job;
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
+/// A page of the history: `owner`'s jobs (`None`: everyone's) that pass `filter`, newest first,
+/// as the query to run and what to do with its rows ([`HistoryQuery::jobs`]).
+pub struct HistoryQuery<'a, DB: Database> {
+    pub query: QueryBuilder<'a, DB>,
+    /// Read oldest first (a page after a key): the rows are turned around.
+    newer: bool,
+}
+
+impl<'a, DB: Database> HistoryQuery<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    /// `like` is the backend's operator that matches a `LIKE` pattern without regard to case
+    /// (`LIKE` in SQLite, `ILIKE` in PostgreSQL).
+    pub fn new(owner: Option<&str>, filter: &JobFilter, like: &str) -> Self {
+        let mut q = QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE "));
+        match owner {
+            Some(owner) => q.push("owner = ").push_bind(owner.to_string()),
+            None => q.push("TRUE"),
+        };
+        if !filter.statuses.is_empty() {
+            q.push(" AND status IN (");
+            let mut list = q.separated(", ");
+            for status in &filter.statuses {
+                list.push_bind(status.as_str().to_string());
+            }
+            q.push(")");
+        }
+        if let Some(kind) = &filter.kind {
+            q.push(" AND kind = ").push_bind(kind.clone());
+        }
+        match filter.search.as_deref().map(Search::parse) {
+            // A job id or the start of one: a range on the unique index of ids.
+            Some(Search::IdPrefix { low, high }) => {
+                q.push(" AND id >= ")
+                    .push_bind(low)
+                    .push(" AND id < ")
+                    .push_bind(high);
+            }
+            Some(Search::Text(pattern)) => {
+                q.push(format!(" AND (message {like} "))
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\'");
+                q.push(format!(" OR error_message {like} "))
+                    .push_bind(pattern)
+                    .push(" ESCAPE '\\')");
+            }
+            None => {}
+        }
+        let newer = filter.before.is_none() && filter.after.is_some();
+        if let Some(key) = filter.before.as_ref().or(filter.after.as_ref()) {
+            q.push(if newer { " AND seq > " } else { " AND seq < " });
+            q.push("(SELECT seq FROM jobs WHERE id = ")
+                .push_bind(key.clone());
+            if let Some(owner) = owner {
+                q.push(" AND owner = ").push_bind(owner.to_string());
+            }
+            q.push(")");
+        }
+        q.push(if newer {
+            " ORDER BY seq ASC LIMIT "
+        } else {
+            " ORDER BY seq DESC LIMIT "
+        });
+        q.push_bind(i64::from(filter.limit));
+        HistoryQuery { query: q, newer }
+    }
+
+    /// The page's jobs, newest first, from the query's rows.
+    pub fn jobs(&self, rows: Vec<JobRow>) -> Vec<Job> {
+        let mut jobs: Vec<Job> = rows.into_iter().map(Job::from).collect();
+        if self.newer {
+            jobs.reverse();
+        }
+        jobs
+    }
+}
