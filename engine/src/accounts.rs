@@ -11,6 +11,7 @@
 use crate::store::{Store, TokenRow, UserEdit, UserEdited, UserRow};
 use crate::Caller;
 use model::accounts::{check_password, check_username, NewToken, TokenInfo, UserInfo};
+use model::error::Chain;
 use model::{AppError, ErrorCode, FieldError, Role, TokenScope};
 use sha2::{Digest, Sha256};
 
@@ -91,10 +92,7 @@ impl Accounts {
             done
         })
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "a password hash stopped unexpectedly");
-            AppError::internal()
-        })
+        .map_err(|e| AppError::internal_because("a password hash stopped unexpectedly", e))
     }
 
     /// Adds an account (admins only).
@@ -332,7 +330,7 @@ impl Accounts {
         let now = crate::now_ms();
         if token.last_used_at.is_none_or(|at| now - at >= 60_000) {
             if let Err(e) = self.store.touch_token(&token.id, now).await {
-                tracing::warn!(error = %e, "recording a token's use failed");
+                tracing::warn!(error = %Chain(&e), "recording a token's use failed");
             }
         }
         let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
@@ -445,10 +443,7 @@ fn no_such_user(name: &str) -> AppError {
 }
 
 fn failed(what: &'static str) -> impl Fn(crate::store::StoreError) -> AppError {
-    move |e| {
-        tracing::error!(error = %e, "could not {what}");
-        AppError::internal()
-    }
+    move |e| AppError::internal_because(format!("could not {what}"), e)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::shares::QueueShares;
 use crate::store::{Store, StoreError};
 use crate::writer::{WriteError, Writer};
 use crate::{is_job_id, new_id, now_ms};
+use model::error::Chain;
 use model::{AppError, ErrorCode, FieldError, Job, JobStatus, KindInfo, Notice, VersionEvent};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -117,21 +118,13 @@ pub(crate) struct Inner {
     queue_shares: QueueShares,
 }
 
-/// Why the engine could not start.
+/// Why the engine could not start, with the store's error as its source.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StartError(String);
-
-impl From<StoreError> for StartError {
-    fn from(e: StoreError) -> Self {
-        StartError(e.to_string())
-    }
-}
-
-impl From<WriteError> for StartError {
-    fn from(e: WriteError) -> Self {
-        StartError(e.to_string())
-    }
+pub enum StartError {
+    #[error("the job store failed")]
+    Store(#[from] StoreError),
+    #[error("the job store refused a change")]
+    Write(#[from] WriteError),
 }
 
 impl Engine {
@@ -229,7 +222,7 @@ impl Engine {
                     }
                     Ok(false) => {}
                     Err(e) => {
-                        tracing::warn!(error = %e, "cannot take the pruning lease; retrying at the next tick")
+                        tracing::warn!(error = %Chain(&e), "cannot take the pruning lease; retrying at the next tick")
                     }
                 }
                 let _ = engine.refresh_pruned_through().await;
@@ -257,7 +250,7 @@ impl Engine {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    tracing::error!(error = %e, "pruning old events failed; retrying at the next tick");
+                    tracing::error!(error = %Chain(&e), "pruning old events failed; retrying at the next tick");
                     break;
                 }
             }
@@ -433,8 +426,7 @@ impl Engine {
         })
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "checking a job's parameters stopped unexpectedly");
-            AppError::internal()
+            AppError::internal_because("checking a job's parameters stopped unexpectedly", e)
         })?
     }
 

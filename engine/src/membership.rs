@@ -22,6 +22,7 @@ use crate::new_id;
 use crate::runner::{self, Runner};
 use crate::store::{ProcessRow, Store, StoreError};
 use crate::writer::Writer;
+use model::error::Chain;
 use model::JobStatus;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -96,12 +97,12 @@ impl Membership {
                         last_beat = Instant::now();
                     }
                     Err(e) if last_beat.elapsed() >= membership.lease * 2 / 3 => {
-                        tracing::error!(process = %id, error = %e, "the heartbeat failed for two thirds of the lease; stopping this process's jobs so that another process can take them over");
+                        tracing::error!(process = %id, error = %Chain(&e), "the heartbeat failed for two thirds of the lease; stopping this process's jobs so that another process can take them over");
                         membership.rejoin(heartbeat_runner.as_deref(), &stop).await;
                         last_beat = Instant::now();
                     }
                     Err(e) => {
-                        tracing::warn!(process = %id, error = %e, "refreshing the heartbeat failed")
+                        tracing::warn!(process = %id, error = %Chain(&e), "refreshing the heartbeat failed")
                     }
                 }
             }
@@ -119,13 +120,15 @@ impl Membership {
                     _ = stopping.cancelled() => return,
                 }
                 if let Err(e) = membership.take_over_orphans().await {
-                    tracing::warn!(error = %e, "looking for processes that are gone failed");
+                    tracing::warn!(error = %Chain(&e), "looking for processes that are gone failed");
                 }
                 if let Some(runner) = &runner {
                     // Users' shares follow the deployment's slots as processes come and go.
                     match membership.job_runners().await {
                         Ok(n) => runner.deployment_slots(n.max(1) * runner.max_running()),
-                        Err(e) => tracing::warn!(error = %e, "counting the processes failed"),
+                        Err(e) => {
+                            tracing::warn!(error = %Chain(&e), "counting the processes failed")
+                        }
                     }
                     // A job that was taken over may be claimable here.
                     runner.poke();
@@ -147,7 +150,7 @@ impl Membership {
                     *self.me.lock().unwrap() = row;
                     break;
                 }
-                Err(e) => tracing::warn!(error = %e, "registering again failed; retrying"),
+                Err(e) => tracing::warn!(error = %Chain(&e), "registering again failed; retrying"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.lease / 6) => {}
@@ -156,7 +159,7 @@ impl Membership {
         }
         // The old id is gone: its jobs are orphans now, for whoever looks first.
         if let Err(e) = self.store.deregister(&old).await {
-            tracing::warn!(error = %e, "leaving the registry under the old id failed; it will be taken for dead");
+            tracing::warn!(error = %Chain(&e), "leaving the registry under the old id failed; it will be taken for dead");
         }
         tracing::warn!(old = %old, new = %self.id(), stopped, "registered again");
         if let Some(runner) = runner {
@@ -191,7 +194,7 @@ impl Membership {
                 .interrupt(&owner, &job.id, runner::interrupted(), resume, fence)
                 .await
             {
-                tracing::error!(job = %job.id, error = %e, "cannot take over a job");
+                tracing::error!(job = %job.id, error = %Chain(&e), "cannot take over a job");
             }
         }
         Ok(())
@@ -200,7 +203,7 @@ impl Membership {
     /// Leaves the registry (a clean shutdown, once this process's jobs are handed over).
     pub async fn leave(&self) {
         if let Err(e) = self.store.deregister(&self.id()).await {
-            tracing::warn!(error = %e, "leaving the registry failed; this process will be taken for dead");
+            tracing::warn!(error = %Chain(&e), "leaving the registry failed; this process will be taken for dead");
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::kinds::Registry;
 use crate::store::QueuedJob;
 use crate::writer::Writer;
 use futures::FutureExt;
+use model::error::Chain;
 use model::{JobError, JobStatus};
 use slots::{Running, Slots};
 use std::collections::HashMap;
@@ -173,7 +174,7 @@ impl Runner {
                 Ok(claimed) => claimed,
                 Err(e) => {
                     self.running.lock().unwrap().end_claim();
-                    tracing::error!(error = %e, "cannot claim queued jobs; trying again when woken");
+                    tracing::error!(error = %Chain(&e), "cannot claim queued jobs; trying again when woken");
                     return;
                 }
             };
@@ -272,7 +273,7 @@ impl Runner {
         let files = match files {
             Ok(files) => Arc::new(files),
             Err(e) => {
-                tracing::error!(job = %id, error = %e, "cannot tell whose files a job may open");
+                tracing::error!(job = %id, error = %Chain(&e), "cannot tell whose files a job may open");
                 // Its owner's folder alone until the store answers: never more than theirs.
                 Arc::new(Files::own(&*self.data_root, &owner))
             }
@@ -346,7 +347,7 @@ impl Runner {
                 .map(drop),
         };
         if let Err(e) = recorded {
-            tracing::error!(job = %id, %status, error = %e, "cannot record how a job ended; it will be taken over as interrupted");
+            tracing::error!(job = %id, %status, error = %Chain(&e), "cannot record how a job ended; it will be taken over as interrupted");
         }
     }
 
@@ -411,7 +412,7 @@ impl Runner {
                 };
                 let fence = Some(fence.to_string());
                 if let Err(e) = runner.writer.transition(&owner, &id, JobStatus::Cancelled, Some(error), fence).await {
-                    tracing::error!(job = %id, error = %e, "cannot record an aborted job as cancelled");
+                    tracing::error!(job = %id, error = %Chain(&e), "cannot record an aborted job as cancelled");
                 }
             }
         }));

@@ -15,6 +15,7 @@ use crate::store::{
     Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, Store, StoreError, Write,
 };
 use crate::telemetry::Metrics;
+use model::error::Chain;
 use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,13 +23,13 @@ use tokio::sync::{oneshot, watch};
 
 /// The store could not take the change (disk full, database locked for too long...).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("the job store refused the change: {0}")]
-pub struct WriteError(String);
-
-impl From<StoreError> for WriteError {
-    fn from(e: StoreError) -> Self {
-        WriteError(e.to_string())
-    }
+pub enum WriteError {
+    /// The store failed: its error (and the driver's) is the source.
+    #[error("the job store refused the change")]
+    Store(#[from] StoreError),
+    /// The writer could not take it: the reason.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A handle to send changes to the store's writer.
@@ -170,7 +171,7 @@ impl Writer {
             })
             .await
         {
-            tracing::error!(error = %e, "a job's report was lost");
+            tracing::error!(error = %Chain(&e), "a job's report was lost");
         }
     }
 
@@ -178,7 +179,7 @@ impl Writer {
     pub async fn create(&self, owner: &str, job: Job) -> Result<Job, WriteError> {
         self.create_within(owner, job, None)
             .await?
-            .ok_or_else(|| WriteError("a job without a limit was refused".into()))
+            .ok_or_else(|| WriteError::Refused("a job without a limit was refused".into()))
     }
 
     /// Like [`Writer::create`], unless `owner` has `max_queued` jobs queued already: then
@@ -407,9 +408,9 @@ impl Writer {
 }
 
 fn stopped() -> WriteError {
-    WriteError("the writer has stopped".into())
+    WriteError::Refused("the writer has stopped".into())
 }
 
 fn unexpected(outcome: Outcome) -> WriteError {
-    WriteError(format!("the store answered a change with {outcome:?}"))
+    WriteError::Refused(format!("the store answered a change with {outcome:?}"))
 }

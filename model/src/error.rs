@@ -5,7 +5,9 @@
 //! [`ErrorCode::Internal`] with a generic message.
 
 use serde::{Deserialize, Serialize};
+use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
 
 /// Stable machine-readable error codes. The HTTP status follows from the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +61,7 @@ pub struct FieldError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
@@ -69,6 +71,49 @@ pub struct AppError {
     /// `Retry-After` too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Why the server failed, for its log: never sent. Logged once, where the error becomes a
+    /// response ([`AppError::log_if_internal`]).
+    #[serde(skip)]
+    pub cause: Option<Cause>,
+}
+
+/// Two errors are the same when they say the same: a cause is the log's, not part of it.
+impl PartialEq for AppError {
+    fn eq(&self, other: &AppError) -> bool {
+        (self.code, &self.message, &self.fields, self.retry_after)
+            == (other.code, &other.message, &other.fields, other.retry_after)
+    }
+}
+
+impl Eq for AppError {}
+
+/// What the server was doing when it failed, and the error that stopped it (with its own
+/// sources).
+#[derive(Clone)]
+pub struct Cause {
+    pub doing: String,
+    pub error: Arc<dyn Error + Send + Sync>,
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.doing, Chain(&*self.error))
+    }
+}
+
+/// An error and its sources, one after the other: `writing a batch: database is locked`.
+pub struct Chain<'a>(pub &'a (dyn Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
 }
 
 impl AppError {
@@ -78,7 +123,42 @@ impl AppError {
             message: message.into(),
             fields: Vec::new(),
             retry_after: None,
+            cause: None,
         }
+    }
+
+    /// An internal failure while `doing` something, caused by `error`: the caller reads a
+    /// generic message, the log reads both.
+    pub fn internal_because(
+        doing: impl Into<String>,
+        error: impl Error + Send + Sync + 'static,
+    ) -> Self {
+        AppError::internal().because(doing, error)
+    }
+
+    /// Keeps why this error happened, for the log.
+    pub fn because(
+        mut self,
+        doing: impl Into<String>,
+        error: impl Error + Send + Sync + 'static,
+    ) -> Self {
+        self.cause = Some(Cause {
+            doing: doing.into(),
+            error: Arc::new(error),
+        });
+        self
+    }
+
+    /// What to log when this error becomes a response: for an internal error, what the server
+    /// was doing and the whole chain of causes; nothing for any other (it is the caller's).
+    pub fn log_line(&self) -> Option<String> {
+        if self.code != ErrorCode::Internal {
+            return None;
+        }
+        Some(match &self.cause {
+            Some(cause) => format!("{}: {}", cause.doing, Chain(&*cause.error)),
+            None => self.message.clone(),
+        })
     }
 
     /// A refusal that lifts with time: `429 Too Many Requests` with `Retry-After`.
@@ -135,6 +215,7 @@ impl AppError {
             message,
             fields,
             retry_after: None,
+            cause: None,
         }
     }
 
@@ -153,7 +234,13 @@ impl fmt::Display for AppError {
     }
 }
 
-impl std::error::Error for AppError {}
+impl Error for AppError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.cause
+            .as_ref()
+            .map(|c| &*c.error as &(dyn Error + 'static))
+    }
+}
 
 /// Server functions return `AppError` itself, encoded as JSON, so islands read the same `code`
 /// and `fields` as scripts do.
@@ -168,5 +255,70 @@ impl server_fn::error::FromServerFnError for AppError {
             E::Request(_) => AppError::unreachable(),
             other => AppError::new(ErrorCode::Internal, other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Driver;
+
+    impl fmt::Display for Driver {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("database is locked")
+        }
+    }
+
+    impl Error for Driver {}
+
+    #[derive(Debug)]
+    struct Store(Driver);
+
+    impl fmt::Display for Store {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("writing a batch")
+        }
+    }
+
+    impl Error for Store {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_chain_names_every_cause_in_order() {
+        assert_eq!(
+            Chain(&Store(Driver)).to_string(),
+            "writing a batch: database is locked"
+        );
+    }
+
+    #[test]
+    fn an_internal_error_keeps_its_causes_for_the_log_and_never_sends_them() {
+        let e = AppError::internal_because("could not start a job", Store(Driver));
+        assert_eq!(
+            e.log_line().as_deref(),
+            Some("could not start a job: writing a batch: database is locked")
+        );
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("writing a batch")
+        );
+        let sent = serde_json::to_string(&e).unwrap();
+        assert!(!sent.contains("locked") && !sent.contains("batch"), "{sent}");
+        let back: AppError = serde_json::from_str(&sent).unwrap();
+        assert_eq!(back, e, "a cause is not part of what the error says");
+    }
+
+    #[test]
+    fn only_internal_errors_are_logged() {
+        assert_eq!(AppError::not_found().log_line(), None);
+        assert_eq!(
+            AppError::internal().log_line().as_deref(),
+            Some("something went wrong on the server; it has been logged")
+        );
     }
 }

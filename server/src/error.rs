@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use model::{AppError, ErrorCode};
 
-/// An [`AppError`] as an HTTP response.
+/// An [`AppError`] as an HTTP response; an internal one is logged here, once, with its causes.
 pub struct ApiError(pub AppError);
 
 impl From<AppError> for ApiError {
@@ -23,6 +23,9 @@ impl IntoResponse for ApiError {
     /// The error's status and JSON body, with `Retry-After` when the error says when to try
     /// again.
     fn into_response(self) -> Response {
+        if let Some(line) = self.0.log_line() {
+            tracing::error!(error = %line, "a request failed");
+        }
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = self.0.retry_after;

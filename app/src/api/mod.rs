@@ -71,22 +71,27 @@ impl Powers {
 
 #[server(endpoint = "dashboard", output = model::codec::Json)]
 pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppError> {
-    let (engine, caller) = caller().await?;
-    let live = live_info(&engine, &caller).await?;
-    let page = engine
-        .history_page(&caller, &query)
-        .await
-        .inspect_err(|_| respond_with(400))?;
-    let kind = query.kind.as_deref().filter(|k| !k.is_empty());
-    Ok(DashboardData {
-        kinds: engine.kinds(),
-        counts: engine.status_counts(&caller, kind).await?,
-        chart: engine.last_hour(&caller, live.now).await?,
-        query,
-        page,
-        live,
-        may: Powers::of(&caller),
-    })
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            let live = live_info(&engine, &caller).await?;
+            let page = engine
+                .history_page(&caller, &query)
+                .await
+                .inspect_err(|_| respond_with(400))?;
+            let kind = query.kind.as_deref().filter(|k| !k.is_empty());
+            Ok(DashboardData {
+                kinds: engine.kinds(),
+                counts: engine.status_counts(&caller, kind).await?,
+                chart: engine.last_hour(&caller, live.now).await?,
+                query,
+                page,
+                live,
+                may: Powers::of(&caller),
+            })
+        }
+        .await,
+    )
 }
 
 /// The dashboard's counts per status (for `kind`, or all kinds; `status` is the one the page
@@ -106,21 +111,26 @@ pub async fn load_summary(
     kind: Option<String>,
     status: Option<String>,
 ) -> Result<Summary, AppError> {
-    use crate::components::{FinishedChart, StatusCounts};
-    use leptos::tachys::view::RenderHtml;
-    let (engine, caller) = caller().await?;
-    let now = engine::now_ms();
-    let query = HistoryQuery {
-        kind: kind.filter(|k| !k.is_empty()),
-        status: status.filter(|s| !s.is_empty()),
-        ..HistoryQuery::default()
-    };
-    let counts = engine.status_counts(&caller, query.kind.as_deref()).await?;
-    let chart = engine.last_hour(&caller, now).await?;
-    Ok(Owner::new().with(|| Summary {
-        counts: view! { <StatusCounts counts query/> }.to_html(),
-        chart: view! { <FinishedChart minutes=chart now/> }.to_html(),
-    }))
+    answered(
+        async move {
+            use crate::components::{FinishedChart, StatusCounts};
+            use leptos::tachys::view::RenderHtml;
+            let (engine, caller) = caller().await?;
+            let now = engine::now_ms();
+            let query = HistoryQuery {
+                kind: kind.filter(|k| !k.is_empty()),
+                status: status.filter(|s| !s.is_empty()),
+                ..HistoryQuery::default()
+            };
+            let counts = engine.status_counts(&caller, query.kind.as_deref()).await?;
+            let chart = engine.last_hour(&caller, now).await?;
+            Ok(Owner::new().with(|| Summary {
+                counts: view! { <StatusCounts counts query/> }.to_html(),
+                chart: view! { <FinishedChart minutes=chart now/> }.to_html(),
+            }))
+        }
+        .await,
+    )
 }
 
 /// What the job page shows.
@@ -139,42 +149,57 @@ pub async fn load_job(
     id: String,
     log_filter: crate::model::LogFilter,
 ) -> Result<JobPageData, AppError> {
-    let (engine, caller) = caller().await?;
-    let mut live = live_info(&engine, &caller).await?;
-    let detail = engine
-        .job_detail(&caller, &id, PAGE_LOG_LINES, &log_filter)
-        .await
-        .inspect_err(|e| {
-            respond_with(if e.code == crate::error::ErrorCode::NotFound {
-                404
-            } else {
-                400
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            let mut live = live_info(&engine, &caller).await?;
+            let detail = engine
+                .job_detail(&caller, &id, PAGE_LOG_LINES, &log_filter)
+                .await
+                .inspect_err(|e| {
+                    respond_with(if e.code == crate::error::ErrorCode::NotFound {
+                        404
+                    } else {
+                        400
+                    })
+                })?;
+            live.log_job = Some(detail.job.id.clone());
+            live.log_after = detail.log.last().map_or(0, |l| l.seq);
+            Ok(JobPageData {
+                detail,
+                live,
+                may: Powers::of(&caller),
             })
-        })?;
-    live.log_job = Some(detail.job.id.clone());
-    live.log_after = detail.log.last().map_or(0, |l| l.seq);
-    Ok(JobPageData {
-        detail,
-        live,
-        may: Powers::of(&caller),
-    })
+        }
+        .await,
+    )
 }
 
 /// Hides an operator notice from this browser for good.
 #[server(endpoint = "dismiss_notice", output = model::codec::Json)]
 pub async fn dismiss_notice(id: i64) -> Result<i64, AppError> {
-    let ids = cookies::dismissed(&request_headers().await?);
-    cookies::set(cookies::DISMISSED, &cookies::with_dismissed(ids, id));
-    Ok(id)
+    answered(
+        async move {
+            let ids = cookies::dismissed(&request_headers().await?);
+            cookies::set(cookies::DISMISSED, &cookies::with_dismissed(ids, id));
+            Ok(id)
+        }
+        .await,
+    )
 }
 
 /// Chooses the colour theme: `light`, `dark` or `system` (follow the system setting).
 #[server(endpoint = "set_theme", output = model::codec::Json)]
 pub async fn set_theme(theme: String) -> Result<String, AppError> {
-    let theme = crate::theme::Theme::parse(&theme)
-        .ok_or_else(|| AppError::bad_request("theme must be light, dark or system"))?;
-    cookies::set(cookies::THEME, theme.as_str());
-    Ok(theme.as_str().to_string())
+    answered(
+        async move {
+            let theme = crate::theme::Theme::parse(&theme)
+                .ok_or_else(|| AppError::bad_request("theme must be light, dark or system"))?;
+            cookies::set(cookies::THEME, theme.as_str());
+            Ok(theme.as_str().to_string())
+        }
+        .await,
+    )
 }
 
 /// Starts a job of `kind`; `params` are the form's fields, typed by the kind's description.
@@ -183,21 +208,36 @@ pub async fn start_job(
     kind: String,
     #[server(default)] params: HashMap<String, String>,
 ) -> Result<Job, AppError> {
-    let (engine, caller) = caller().await?;
-    engine.create_job_from_form(&caller, &kind, &params).await
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            engine.create_job_from_form(&caller, &kind, &params).await
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "cancel_job", output = model::codec::Json)]
 pub async fn cancel_job(id: String) -> Result<Job, AppError> {
-    let (engine, caller) = caller().await?;
-    engine.cancel(&caller, &id).await
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            engine.cancel(&caller, &id).await
+        }
+        .await,
+    )
 }
 
 /// Starts a new job like one of the caller's jobs.
 #[server(endpoint = "rerun_job", output = model::codec::Json)]
 pub async fn rerun_job(id: String) -> Result<Job, AppError> {
-    let (engine, caller) = caller().await?;
-    engine.rerun(&caller, &id).await
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            engine.rerun(&caller, &id).await
+        }
+        .await,
+    )
 }
 
 /// Whether `/system` is shown to the caller whatever their role: on an open server that listens
@@ -259,11 +299,16 @@ impl BulkSelection {
 /// How many of the caller's jobs a bulk selection names, before anything is done.
 #[server(endpoint = "bulk_preview", output = model::codec::Json)]
 pub async fn bulk_preview(selection: BulkSelection) -> Result<usize, AppError> {
-    let (engine, caller) = caller().await?;
-    engine
-        .bulk_preview(&caller, &selection.request())
-        .await
-        .inspect_err(|_| respond_with(400))
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            engine
+                .bulk_preview(&caller, &selection.request())
+                .await
+                .inspect_err(|_| respond_with(400))
+        }
+        .await,
+    )
 }
 
 /// Cancels (`action` = `cancel`) or re-runs (`rerun`) the selected jobs, then goes back to the
@@ -273,23 +318,28 @@ pub async fn bulk_act(
     action: String,
     selection: BulkSelection,
 ) -> Result<crate::model::bulk::BulkAnswer, AppError> {
-    let (engine, caller) = caller().await?;
-    let request = selection.request();
-    let answer = match action.as_str() {
-        "cancel" => engine.bulk_cancel(&caller, &request).await?,
-        "rerun" => engine.bulk_rerun(&caller, &request).await?,
-        other => {
-            respond_with(400);
-            return Err(AppError::bad_request(format!(
-                "unknown bulk action {other:?}"
-            )));
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            let request = selection.request();
+            let answer = match action.as_str() {
+                "cancel" => engine.bulk_cancel(&caller, &request).await?,
+                "rerun" => engine.bulk_rerun(&caller, &request).await?,
+                other => {
+                    respond_with(400);
+                    return Err(AppError::bad_request(format!(
+                        "unknown bulk action {other:?}"
+                    )));
+                }
+            };
+            leptos_axum::redirect(&format!(
+                "/?bulk={action}&done={}&not_done={}",
+                answer.done, answer.not_done
+            ));
+            Ok(answer)
         }
-    };
-    leptos_axum::redirect(&format!(
-        "/?bulk={action}&done={}&not_done={}",
-        answer.done, answer.not_done
-    ));
-    Ok(answer)
+        .await,
+    )
 }
 
 /// Most log lines one [`load_log_page`] call returns.
@@ -303,44 +353,70 @@ pub async fn load_log_page(
     after: u64,
     limit: u32,
 ) -> Result<Vec<crate::model::LogLine>, AppError> {
-    let (engine, caller) = caller().await?;
-    engine
-        .job_log(&caller, &id, after, limit.clamp(1, LOG_PAGE_LINES))
-        .await
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            engine
+                .job_log(&caller, &id, after, limit.clamp(1, LOG_PAGE_LINES))
+                .await
+        }
+        .await,
+    )
 }
 
 /// A queued job's place in line and expected start; `None` once it is not queued.
 #[server(endpoint = "queue_info", output = model::codec::Json)]
 pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInfo>, AppError> {
-    let (engine, caller) = caller().await?;
-    engine.queue_info(&caller, &id).await
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            engine.queue_info(&caller, &id).await
+        }
+        .await,
+    )
 }
 
 /// The operator's view of the deployment (`/system`).
 #[server(endpoint = "system", output = model::codec::Json)]
 pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
-    let (engine, caller) = caller().await?;
-    if !system_open() && !caller.role().acts_on_all() {
-        respond_with(403);
-        return Err(AppError::forbidden(
-            "The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).",
-        ));
+    answered(async move {
+        let (engine, caller) = caller().await?;
+        if !system_open() && !caller.role().acts_on_all() {
+            respond_with(403);
+            return Err(AppError::forbidden(
+                "The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).",
+            ));
+        }
+        engine.system_overview().await
     }
-    engine.system_overview().await
+    .await)
+}
+
+/// A server function's answer, whether it goes out over HTTP or into a page rendered on the
+/// server: an internal error is logged here, once, with its causes.
+#[cfg(feature = "ssr")]
+fn answered<T>(answer: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &answer {
+        if let Some(line) = e.log_line() {
+            tracing::error!(error = %line, "a server function failed");
+        }
+    }
+    answer
 }
 
 /// The engine and who is calling, as the server decided it from the request's head.
 #[cfg(feature = "ssr")]
 async fn caller() -> Result<(engine::Engine, engine::Caller), AppError> {
     let engine = use_context::<engine::Engine>().ok_or_else(|| {
-        tracing::error!("the engine is not in the server function context");
-        AppError::internal()
+        AppError::new(
+            crate::error::ErrorCode::Internal,
+            "the engine is not in the server function context",
+        )
     })?;
     let axum::Extension(caller) = leptos_axum::extract::<axum::Extension<engine::Caller>>()
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "a request reached a server function without a caller");
-            AppError::internal()
+            AppError::internal_because("a request reached a server function without a caller", e)
         })?;
     Ok((engine, caller))
 }
@@ -380,10 +456,7 @@ fn stream_name(caller: &engine::Caller) -> String {
 async fn request_headers() -> Result<axum::http::HeaderMap, AppError> {
     leptos_axum::extract::<axum::http::HeaderMap>()
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot read the request headers");
-            AppError::internal()
-        })
+        .map_err(|e| AppError::internal_because("cannot read the request headers", e))
 }
 
 /// Sets the status of the page being rendered (a missing job is a 404 page).
@@ -403,8 +476,13 @@ pub mod post;
 /// The caller's personal API tokens, newest first (revoked ones too).
 #[server(endpoint = "tokens", output = model::codec::Json)]
 pub async fn load_tokens() -> Result<Vec<crate::model::accounts::TokenInfo>, AppError> {
-    let (_, caller) = caller().await?;
-    accounts()?.tokens(&caller, false).await
+    answered(
+        async move {
+            let (_, caller) = caller().await?;
+            accounts()?.tokens(&caller, false).await
+        }
+        .await,
+    )
 }
 
 /// Makes a personal API token; the answer holds its secret, shown this once.
@@ -413,37 +491,54 @@ pub async fn create_token(
     name: String,
     scope: String,
 ) -> Result<crate::model::accounts::NewToken, AppError> {
-    let (_, caller) = caller().await?;
-    let scope = crate::model::TokenScope::parse(&scope).ok_or_else(|| {
-        AppError::invalid(vec![crate::model::FieldError {
-            field: "scope".into(),
-            message: "read or write".into(),
-        }])
-    })?;
-    accounts()?.create_token(&caller, &name, scope).await
+    answered(
+        async move {
+            let (_, caller) = caller().await?;
+            let scope = crate::model::TokenScope::parse(&scope).ok_or_else(|| {
+                AppError::invalid(vec![crate::model::FieldError {
+                    field: "scope".into(),
+                    message: "read or write".into(),
+                }])
+            })?;
+            accounts()?.create_token(&caller, &name, scope).await
+        }
+        .await,
+    )
 }
 
 /// Revokes one of the caller's tokens; returns its id.
 #[server(endpoint = "revoke_token", output = model::codec::Json)]
 pub async fn revoke_token(id: String) -> Result<String, AppError> {
-    let (_, caller) = caller().await?;
-    accounts()?.revoke_token(&caller, &id).await?;
-    Ok(id)
+    answered(
+        async move {
+            let (_, caller) = caller().await?;
+            accounts()?.revoke_token(&caller, &id).await?;
+            Ok(id)
+        }
+        .await,
+    )
 }
 
 #[cfg(feature = "ssr")]
 fn accounts() -> Result<engine::accounts::Accounts, AppError> {
     use_context::<engine::accounts::Accounts>().ok_or_else(|| {
-        tracing::error!("the accounts are not in the server function context");
-        AppError::internal()
+        AppError::new(
+            crate::error::ErrorCode::Internal,
+            "the accounts are not in the server function context",
+        )
     })
 }
 
 /// Every account (admins only).
 #[server(endpoint = "users", output = model::codec::Json)]
 pub async fn load_users() -> Result<Vec<crate::model::accounts::UserInfo>, AppError> {
-    let (_, caller) = caller().await?;
-    accounts()?.list(&caller).await
+    answered(
+        async move {
+            let (_, caller) = caller().await?;
+            accounts()?.list(&caller).await
+        }
+        .await,
+    )
 }
 
 /// Adds an account (admins only).
@@ -453,9 +548,14 @@ pub async fn add_user(
     password: String,
     role: String,
 ) -> Result<crate::model::accounts::UserInfo, AppError> {
-    let (_, caller) = caller().await?;
-    let role = parse_role(&role)?;
-    accounts()?.add(&caller, &username, role, &password).await
+    answered(
+        async move {
+            let (_, caller) = caller().await?;
+            let role = parse_role(&role)?;
+            accounts()?.add(&caller, &username, role, &password).await
+        }
+        .await,
+    )
 }
 
 /// Changes an account's role, or disables or enables it (admins only); returns it as it is now.
@@ -465,13 +565,18 @@ pub async fn change_user(
     role: Option<String>,
     disabled: Option<bool>,
 ) -> Result<crate::model::accounts::UserInfo, AppError> {
-    let (_, caller) = caller().await?;
-    let change = engine::accounts::AccountChange {
-        role: role.as_deref().map(parse_role).transpose()?,
-        password: None,
-        disabled,
-    };
-    accounts()?.change(&caller, &username, change).await
+    answered(
+        async move {
+            let (_, caller) = caller().await?;
+            let change = engine::accounts::AccountChange {
+                role: role.as_deref().map(parse_role).transpose()?,
+                password: None,
+                disabled,
+            };
+            accounts()?.change(&caller, &username, change).await
+        }
+        .await,
+    )
 }
 
 #[cfg(feature = "ssr")]

@@ -35,6 +35,7 @@ use engine::accounts::{Accounts, SignIn};
 use engine::store::UserRow;
 use engine::Caller;
 use limiter::Limiter;
+use model::error::Chain;
 use model::{AppError, Role};
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -273,10 +274,7 @@ impl Identities {
             && !self.not_stored.lock().unwrap().contains(&id)
         {
             use tower_sessions::SessionStore;
-            let record = self.store.load(&id).await.map_err(|e| {
-                tracing::error!(error = %e, "the session store failed");
-                AppError::internal()
-            })?;
+            let record = self.store.load(&id).await.map_err(session_failed)?;
             user = record.and_then(|r| r.data.get(USER_KEY)?.as_str().map(str::to_string));
             if user.is_none() {
                 let mut not_stored = self.not_stored.lock().unwrap();
@@ -299,10 +297,10 @@ impl Identities {
     /// version stored for the cookie is deleted; the cookie goes (see [`Identities::finish`]).
     pub async fn forget(&self, anonymous: &Anonymous) -> Result<(), AppError> {
         use tower_sessions::SessionStore;
-        self.store.delete(&anonymous.id).await.map_err(|e| {
-            tracing::error!(error = %e, "the session store failed");
-            AppError::internal()
-        })
+        self.store
+            .delete(&anonymous.id)
+            .await
+            .map_err(session_failed)
     }
 
     /// Whether what `credential` rests on still holds for `caller`, who was decided from it:
@@ -450,7 +448,9 @@ impl Identities {
                 match store.delete_expired().await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(sessions = n, "deleted expired sessions"),
-                    Err(e) => tracing::error!(error = %e, "deleting expired sessions failed"),
+                    Err(e) => {
+                        tracing::error!(error = %Chain(&e), "deleting expired sessions failed")
+                    }
                 }
             }
         });
@@ -519,9 +519,8 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn session_failed(e: tower_sessions::session::Error) -> AppError {
-    tracing::error!(error = %e, "the session store failed");
-    AppError::internal()
+fn session_failed(e: impl std::error::Error + Send + Sync + 'static) -> AppError {
+    AppError::internal_because("the session store failed", e)
 }
 
 /// The router's edge: resolves the caller, hands it (and the session) to the handler in the

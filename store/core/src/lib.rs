@@ -23,15 +23,44 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// Why the store could not do something, in words fit for a log line or a startup error. The
-/// driver's own error types stay inside the backend.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
+/// Why the store could not do something: what it was doing, in words fit for a log line or a
+/// startup error, and the driver's error that stopped it as its source (render both with
+/// [`model::error::Chain`]). The driver's own error types stay behind `dyn Error`.
+#[derive(Debug, Clone)]
+pub struct StoreError {
+    doing: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
 
 impl StoreError {
-    pub fn new(context: &str, e: impl std::fmt::Display) -> StoreError {
-        StoreError(format!("{context}: {e}"))
+    /// A failure while `doing` something, caused by the driver's `error`.
+    pub fn new(doing: &str, error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError {
+            doing: doing.to_string(),
+            source: Some(Arc::new(error)),
+        }
+    }
+
+    /// A failure the store found itself, with no driver error behind it.
+    pub fn msg(what: impl Into<String>) -> StoreError {
+        StoreError {
+            doing: what.into(),
+            source: None,
+        }
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.doing)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -106,7 +106,7 @@ impl Handle {
 }
 
 fn stopped() -> StoreError {
-    StoreError("the database writer has stopped".into())
+    StoreError::msg("the database writer has stopped")
 }
 
 struct Task {

@@ -205,14 +205,14 @@ impl SqliteStore {
         .await
         .map_err(read_err("reading the schema version"))?;
         if applied != newest {
-            return Err(StoreError(format!(
+            return Err(StoreError::msg(format!(
                 "the database's schema is at migration {applied}, this build's at {newest}"
             )));
         }
         match tokio::time::timeout(within, self.writer.alive()).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(StoreError("the writer has stopped".into())),
-            Err(_) => Err(StoreError(format!(
+            Ok(false) => Err(StoreError::msg("the writer has stopped")),
+            Err(_) => Err(StoreError::msg(format!(
                 "the writer did not answer within {} ms",
                 within.as_millis()
             ))),

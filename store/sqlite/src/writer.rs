@@ -165,7 +165,7 @@ impl Handle {
 }
 
 fn stopped() -> StoreError {
-    StoreError("the database writer has stopped".into())
+    StoreError::msg("the database writer has stopped")
 }
 
 fn open(location: &Location) -> rusqlite::Result<Connection> {
