@@ -218,7 +218,10 @@ async fn a_change_the_database_refuses_fails_alone_and_its_batch_commits() {
         .unwrap();
     assert!(matches!(applied.outcomes[0], Outcome::Job(Some(_))));
     match &applied.outcomes[1] {
-        Outcome::Failed(e) => assert!(e.to_string().to_lowercase().contains("unique"), "{e}"),
+        Outcome::Failed(e) => {
+            let chain = model::error::Chain(e).to_string();
+            assert!(chain.to_lowercase().contains("unique"), "{chain}")
+        }
         other => panic!("the duplicate must fail, got {other:?}"),
     }
     let b_stored = stored_job(&applied.outcomes[2]);
