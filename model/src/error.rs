@@ -308,7 +308,10 @@ mod tests {
             Some("writing a batch")
         );
         let sent = serde_json::to_string(&e).unwrap();
-        assert!(!sent.contains("locked") && !sent.contains("batch"), "{sent}");
+        assert!(
+            !sent.contains("locked") && !sent.contains("batch"),
+            "{sent}"
+        );
         let back: AppError = serde_json::from_str(&sent).unwrap();
         assert_eq!(back, e, "a cause is not part of what the error says");
     }
