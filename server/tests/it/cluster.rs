@@ -6,14 +6,13 @@
 //! Each test runs its processes alone (one test at a time), so that their timings do not depend
 //! on how many other tests' processes share the machine.
 
-
 use crate::client::*;
+use crate::support::{postgres_database, Headway, ADMIN_TOKEN};
 use eventsource_stream::Event;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use crate::support::{postgres_database, Headway, ADMIN_TOKEN};
 use tokio::sync::{Mutex, MutexGuard};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());

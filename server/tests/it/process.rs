@@ -6,12 +6,11 @@
 //! They run on SQLite, or on PostgreSQL with `HEADWAY_TEST_BACKEND=postgres`; the ones about a
 //! database file only on SQLite.
 
-
 use crate::client::*;
+use crate::support::{database, headway, on_postgres, one_line_failure, Headway};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
-use crate::support::{database, headway, on_postgres, one_line_failure, Headway};
 
 /// How long to wait for a restarted process to have taken over what the killed one ran (at
 /// once on SQLite; after the lease, 2 s in these tests, on PostgreSQL).
@@ -453,7 +452,14 @@ async fn accounts_are_managed_from_the_command_line_with_or_without_a_server() {
     assert_eq!(code, 1);
     assert!(err.contains("last enabled admin"), "{err}");
     let (code, _, err) = cli(
-        &["users", "add", "grace", "--role", "admin", "--password-stdin"],
+        &[
+            "users",
+            "add",
+            "grace",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
         "grace's secret\n",
     );
     assert_eq!(code, 0, "{err}");

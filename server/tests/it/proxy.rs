@@ -5,13 +5,12 @@
 //! client's address reaches Headway's log only when the proxy is trusted. And what the log
 //! says of a job's life.
 
-
+use crate::support::Headway;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use crate::support::Headway;
 
 /// nginx's read timeout towards Headway in these tests: shorter than the idle time the
 /// keep-alive test waits through.
