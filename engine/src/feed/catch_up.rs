@@ -3,6 +3,7 @@
 //! them (see [`super::coalesce`]).
 
 use super::coalesce::coalesced;
+use super::replay::REPLAY_BATCH;
 use crate::bus::{Event, Subscription};
 use std::sync::Arc;
 use tokio::sync::broadcast::error::TryRecvError;
@@ -23,7 +24,7 @@ pub const BEHIND: usize = 8;
 
 /// The most events a feed that is behind drains at once: as many as a replay from the store
 /// reads, so that what it sends at once is never more than a replay's.
-pub const CATCH_UP_MAX: usize = super::REPLAY_BATCH as usize;
+pub const CATCH_UP_MAX: usize = REPLAY_BATCH as usize;
 
 /// What a feed that is behind takes at once of the events waiting for it.
 pub(super) struct CaughtUp {
@@ -75,7 +76,6 @@ pub(super) fn catch_up(
 
 #[cfg(test)]
 mod tests {
-    use super::super::wants;
     use super::*;
     use crate::bus::Bus;
     use model::EventType;
@@ -153,7 +153,7 @@ mod tests {
         }
         let (mut sub, first) = woken_with(&bus, events).await;
         let caught = catch_up(&mut sub, first, |e| {
-            e.id > 3 && wants(Some("a"), e.job_id.as_deref())
+            e.id > 3 && e.job_id.as_deref() == Some("a")
         })
         .expect("behind");
         assert_eq!(ids(&caught.events), [30]);

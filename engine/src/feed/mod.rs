@@ -11,7 +11,7 @@
 //!   cannot be resumed from (newer than the head, or older than what is kept; see [`start`]);
 //! - the stored events after the cursor, a [`REPLAY_BATCH`] at a time, each batch without the
 //!   progress samples a later one in it supersedes ([`coalesce`]), with this server's `version`
-//!   in its place for a client whose cursor predates the server's start ([`replay`]); events
+//!   in its place for a client whose cursor predates the server's start (`replay`); events
 //!   pruned meanwhile: a `resync` and a fresh snapshot;
 //! - live events from the bus, a burst at a time ([`Feed::more`]); a feed that falls behind
 //!   the bus (it lagged) goes back to the store, one merely behind (more than
@@ -20,7 +20,7 @@
 //!   once the caller no longer holds it; one job's feed ends after that job's final terminal
 //!   event; every feed ends when the server stops.
 //!
-//! Modules: [`item`] (what a feed yields), [`start`] (where it starts), [`replay`] (a stored
+//! Modules: [`item`] (what a feed yields), [`start`] (where it starts), `replay` (a stored
 //! batch as items), [`coalesce`] and [`catch_up`] (thinning progress samples),
 //! [`standing`] (what a feed's caller rests on).
 
@@ -34,6 +34,7 @@ pub mod start;
 mod tests;
 
 pub use item::Item;
+pub use replay::REPLAY_BATCH;
 pub use standing::Standing;
 
 use crate::bus::{Event, Subscription};
@@ -48,8 +49,6 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-/// Events read from the store per replay query.
-pub const REPLAY_BATCH: u32 = 500;
 /// How many of the latest finished jobs a snapshot carries besides the unfinished ones.
 pub const SNAPSHOT_RECENT: u32 = 50;
 

@@ -5,6 +5,9 @@ use super::coalesce::coalesced;
 use super::item::Item;
 use crate::store::StoredEvent;
 
+/// Events read from the store per replay query.
+pub const REPLAY_BATCH: u32 = 500;
+
 /// The items for `events`, stored events after the cursor (oldest first): the progress samples
 /// a later one of the same job among them supersedes left out, and, while `version` (the id
 /// reserved for this server's `version` item) is pending, that item in its place. With how

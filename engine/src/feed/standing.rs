@@ -10,6 +10,7 @@ use tokio::sync::watch;
 /// The check a feed makes of its caller: whether they still hold what it was opened with.
 type Holds = Box<dyn Fn() -> BoxFuture<'static, bool> + Send + Sync>;
 
+/// What a feed's caller rests on: how to check it, and when to check it again.
 pub struct Standing {
     holds: Holds,
     /// Moves when an account or token changes in this process.
