@@ -67,6 +67,54 @@ test.describe('after an upgrade', () => {
       await upgraded.stop();
     }
   });
+
+  test('a tab that catches up over the long poll offers to reload too', async ({ context, page }) => {
+    const db = `target/e2e/upgrade-poll-${Date.now()}.db`;
+    const old = new Headway(12, db, { HEADWAY_BUILD_ID: 'build-1' });
+    await old.start();
+    const follower = await context.newPage();
+    // The second tab's scripts wait until this test lets them load.
+    let letLoad!: () => void;
+    const mayLoad = new Promise<void>((resolve) => (letLoad = resolve));
+    let scriptsAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (scriptsAsked = resolve));
+    await follower.route(/\/pkg\/.*\.(js|wasm)(\?.*)?$/, async (route) => {
+      scriptsAsked();
+      await mayLoad;
+      await route.continue();
+    });
+    try {
+      // The first tab holds the stream.
+      await page.goto(old.url);
+      await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await expect(page.locator('html')).toHaveAttribute('data-stream', 'holder');
+      await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+      // The second is rendered by the old build, whole, but not live yet.
+      await follower.goto(old.url, { waitUntil: 'commit' });
+      await asked;
+      await follower.waitForFunction(() => document.readyState !== 'loading');
+    } finally {
+      await old.stop();
+    }
+    const upgraded = new Headway(12, db, { HEADWAY_BUILD_ID: 'build-2' });
+    await upgraded.start();
+    try {
+      // The holding tab learns of the new build on its stream, before the second tab listens.
+      await expect(page.getByText('A new version of Headway is available.')).toBeVisible({ timeout: 30_000 });
+      // The second tab comes alive on the new build: it follows the holder's stream, and first
+      // catches up on what it missed since its page was rendered over the long poll, which alone
+      // can tell it of the new build.
+      letLoad();
+      await expect(follower.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await expect(follower.locator('html')).toHaveAttribute('data-stream', 'follower');
+      await expect(follower.getByText('A new version of Headway is available.')).toBeVisible();
+      await follower.getByRole('button', { name: 'Reload' }).click();
+      await expect(follower.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await expect(follower.getByText('A new version of Headway is available.')).toBeHidden();
+    } finally {
+      await upgraded.stop();
+    }
+  });
 });
 
 test('keyboard only: skip link, visible focus, start a job, switch the theme', async ({ page }) => {

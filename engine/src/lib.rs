@@ -9,6 +9,8 @@
 //! - [`store`]: the database, behind one seam, over its backends (SQLite, PostgreSQL);
 //! - [`writer`]: the task that writes changes in batches and publishes what committed;
 //! - [`bus`]: fan-out of committed events to open streams;
+//! - [`feed`]: a caller's feed from a cursor: snapshot, replay, `version`, live events,
+//!   keep-alives, as typed items that the event stream and the long poll frame alike;
 //! - [`membership`]: this process among those sharing the store; takes over the jobs of processes that are gone;
 //! - [`queue`]: a queued job's place in line and expected start;
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
@@ -29,6 +31,7 @@ pub mod caller;
 pub mod context;
 pub mod engine;
 mod failures;
+pub mod feed;
 pub mod files;
 mod head_rate;
 pub mod history;

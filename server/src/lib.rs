@@ -29,7 +29,8 @@
 //!
 //! Handlers, which depend on the above and never on each other:
 //! - [`rest`]: the JSON API for scripts (jobs, accounts, notices, metrics, health);
-//! - [`sse`]: the event streams and long polling, with [`shares`], each user's share of them.
+//! - [`sse`]: the event streams and long polling, which frame the caller's feed
+//!   (`engine::feed`), with [`shares`], each user's share of them.
 //!
 //! Commands: [`accounts_cli`] (`headway users`, `headway tokens`) and [`notice`]
 //! (`headway notice`).

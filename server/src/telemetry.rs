@@ -8,6 +8,7 @@
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use engine::feed::FeedMetrics;
 use engine::Engine;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -125,13 +126,15 @@ impl ServerMetrics {
     pub fn sent(&self, bytes: usize) {
         self.bytes_sent.inc_by(bytes as u64);
     }
+}
 
-    pub fn fell_behind(&self) {
+/// What the feeds of streams and long polls count besides what they send.
+impl FeedMetrics for ServerMetrics {
+    fn fell_behind(&self) {
         self.caught_up.inc();
     }
 
-    /// `samples` progress samples were left out for later ones of the same jobs.
-    pub fn skipped_progress(&self, samples: usize) {
+    fn skipped_progress(&self, samples: usize) {
         if samples > 0 {
             self.progress_skipped.inc_by(samples as u64);
         }

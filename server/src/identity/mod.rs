@@ -32,6 +32,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use engine::accounts::{Accounts, SignIn};
+use engine::feed::Standing;
 use engine::store::UserRow;
 use engine::Caller;
 use limiter::Limiter;
@@ -301,6 +302,24 @@ impl Identities {
             .delete(&anonymous.id)
             .await
             .map_err(session_failed)
+    }
+
+    /// What a stream of `caller`, decided from `credential`, rests on: checked again at every
+    /// keep-alive and whenever an account or token changes in this process, so that the stream
+    /// ends once [`Identities::still_valid`] no longer holds. `None` for a credential that
+    /// nothing revokes.
+    pub fn standing(&self, caller: &Caller, credential: Credential) -> Option<Standing> {
+        if matches!(credential, Credential::Lasting) {
+            return None;
+        }
+        let checked = Arc::new((self.clone(), credential, caller.clone()));
+        Some(Standing::new(self.accounts.changes(), move || {
+            let checked = Arc::clone(&checked);
+            Box::pin(async move {
+                let (identities, credential, caller) = &*checked;
+                identities.still_valid(credential, caller).await
+            })
+        }))
     }
 
     /// Whether what `credential` rests on still holds for `caller`, who was decided from it:
