@@ -168,7 +168,8 @@ async fn snapshot_data(
         build: engine.build().to_string(),
         notices: engine.notices().await?,
     };
-    serde_json::to_string(&snapshot).map_err(|_| AppError::internal())
+    serde_json::to_string(&snapshot)
+        .map_err(|e| AppError::internal_because("writing a snapshot of the jobs", e))
 }
 
 /// An open feed. [`Feed::next`] gives what there is to tell, in batches meant to go out

@@ -86,7 +86,8 @@ pub async fn poll(
             next: after.unwrap_or(0),
         },
     };
-    let body = serde_json::to_vec(&page).map_err(|_| AppError::internal())?;
+    let body = serde_json::to_vec(&page)
+        .map_err(|e| AppError::internal_because("writing a page of the long poll", e))?;
     metrics.sent(body.len());
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
