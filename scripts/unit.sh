@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-crates=(-p model -p store -p store-sqlite -p store-postgres -p engine -p app -p server -p bench)
+crates=(-p model -p store-core -p store-sqlite -p store-postgres -p engine -p app -p server -p bench)
 features=(--features app/ssr)
 logs=target/unit-logs
 # The integration tests that run real `headway` processes (server/tests/it: cluster, proxy,

@@ -84,7 +84,7 @@ pub fn App() -> impl IntoView {
 fn show_system() -> bool {
     #[cfg(feature = "ssr")]
     {
-        crate::api::system_open()
+        crate::server_fns::system_open()
             || signed_in().is_some_and(|w| w.role >= crate::model::Role::Operator)
     }
     #[cfg(not(feature = "ssr"))]
@@ -98,7 +98,7 @@ fn show_system() -> bool {
 fn theme() -> Theme {
     #[cfg(feature = "ssr")]
     {
-        crate::api::cookies::theme()
+        crate::server_fns::cookies::theme()
     }
     #[cfg(not(feature = "ssr"))]
     {

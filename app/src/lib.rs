@@ -12,10 +12,9 @@
 //! - [`live`]: the browser side of the event stream, one `EventSource` per tab shared by every
 //!   island;
 //! - `security` (server only): each page's Content-Security-Policy;
-//! - [`api`]: server functions, thin: who is calling, then the engine (the `engine` crate,
+//! - [`server_fns`]: server functions, thin: who is calling, then the engine (the `engine` crate,
 //!   linked only into the server).
 
-pub mod api;
 pub mod app;
 pub mod components;
 pub mod format;
@@ -24,6 +23,7 @@ pub mod pace;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod security;
+pub mod server_fns;
 pub mod theme;
 
 pub use model;

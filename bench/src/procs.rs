@@ -35,25 +35,25 @@ pub struct HeadwayOptions<'a> {
     pub site_root: &'a Path,
     pub data_root: &'a Path,
     pub max_running: u32,
-    /// `--role`: `all`, `web` or `worker` ([`Role::All`] is Headway's default).
-    pub role: Role,
+    /// `--role`: `all`, `web` or `worker` ([`ProcessRole::All`] is Headway's default).
+    pub role: ProcessRole,
     pub log: PathBuf,
 }
 
 /// What a Headway process does (`--role`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub enum ProcessRole {
     All,
     Web,
     Worker,
 }
 
-impl Role {
+impl ProcessRole {
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::All => "all",
-            Role::Web => "web",
-            Role::Worker => "worker",
+            ProcessRole::All => "all",
+            ProcessRole::Web => "web",
+            ProcessRole::Worker => "worker",
         }
     }
 }
@@ -86,7 +86,7 @@ impl Server {
             // Their clients open more streams and queue more jobs than a person does.
             .args(["--max-streams-per-user", "1000000"])
             .args(["--max-queued-per-user", "1000000"]);
-        if o.role != Role::All {
+        if o.role != ProcessRole::All {
             cmd.arg("--role").arg(o.role.as_str());
         }
         if !o.database_url.starts_with("sqlite:") {
@@ -94,8 +94,8 @@ impl Server {
         }
         // A worker serves only `/healthz`.
         let ready = match o.role {
-            Role::Worker => "/healthz",
-            Role::All | Role::Web => "/api/v1/kinds",
+            ProcessRole::Worker => "/healthz",
+            ProcessRole::All | ProcessRole::Web => "/api/v1/kinds",
         };
         Server::spawn("headway", cmd, addr, o.log, ready).await
     }

@@ -1,4 +1,4 @@
-//! The bus: in-process fan-out of events that the writer has just committed.
+//! The bus: in-process fan-out of events that the committer has just published.
 //!
 //! Each owner has its own broadcast channel, created when their first stream subscribes and
 //! dropped with their last, so an event wakes only the streams that may see it. A stream that

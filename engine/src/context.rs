@@ -4,9 +4,9 @@
 //! second, but at most one sample per [`SAMPLE_EVERY`] reaches the writer (and so the store and
 //! the wire). Status changes and log lines are never coalesced.
 
+use crate::committer::Committer;
 use crate::files::Files;
 use crate::store::Fence;
-use crate::writer::Writer;
 use model::{Level, LogLevel, Progress};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +21,7 @@ pub struct JobContext {
     owner: String,
     /// The process running the job: its writes count only while the job is still its own.
     fence: Fence,
-    writer: Writer,
+    committer: Committer,
     progress: Progress,
     /// When the last sample was sent, and whether something changed since.
     last_sample: Option<Instant>,
@@ -40,7 +40,7 @@ impl JobContext {
         job_id: String,
         owner: String,
         fence: Fence,
-        writer: Writer,
+        committer: Committer,
         progress: Progress,
         stop: CancellationToken,
         resume_from: Option<serde_json::Value>,
@@ -50,7 +50,7 @@ impl JobContext {
             job_id,
             owner,
             fence,
-            writer,
+            committer,
             progress,
             last_sample: None,
             dirty: false,
@@ -102,7 +102,7 @@ impl JobContext {
 
     /// Writes one log line. Lines are never dropped or coalesced.
     pub async fn log(&mut self, level: LogLevel, line: impl Into<String>) {
-        self.writer
+        self.committer
             .log(
                 &self.owner,
                 &self.job_id,
@@ -118,7 +118,7 @@ impl JobContext {
     /// is saved with it, so the bar continues where it was.
     pub async fn checkpoint(&mut self, value: serde_json::Value) {
         self.flush().await;
-        self.writer
+        self.committer
             .checkpoint(&self.job_id, value, self.fence.clone())
             .await;
     }
@@ -133,7 +133,7 @@ impl JobContext {
         line: impl Into<String>,
     ) {
         self.flush().await;
-        self.writer
+        self.committer
             .log_and_checkpoint(
                 &self.owner,
                 &self.job_id,
@@ -183,7 +183,7 @@ impl JobContext {
         self.dirty = false;
         self.last_sample = Some(Instant::now());
         self.progress.at = Some(crate::now_ms());
-        self.writer
+        self.committer
             .progress(
                 &self.owner,
                 &self.job_id,

@@ -3,6 +3,7 @@
 
 use crate::bus::Bus;
 use crate::caller::Caller;
+use crate::committer::{Committer, WriteError};
 use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
 use crate::kinds::{KindEnv, Registry};
@@ -10,7 +11,6 @@ use crate::membership::Membership;
 use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
 use crate::store::{Store, StoreError};
-use crate::writer::{WriteError, Writer};
 use crate::{is_job_id, new_id, now_ms};
 use model::error::Chain;
 use model::{AppError, ErrorCode, FieldError, Job, JobStatus, KindInfo, Notice, VersionEvent};
@@ -77,6 +77,9 @@ impl Default for EngineConfig {
     }
 }
 
+/// How long the store's writer has to answer a readiness check.
+const READY_WITHIN: Duration = Duration::from_secs(2);
+
 /// The longest `timeout_ms` a job may ask for (7 days).
 pub const MAX_TIMEOUT_MS: u64 = 7 * 24 * 3600 * 1000;
 
@@ -91,7 +94,7 @@ pub struct Engine {
 pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) bus: Arc<Bus>,
-    pub(crate) writer: Writer,
+    pub(crate) committer: Committer,
     /// `None` in a process that runs no jobs.
     pub(crate) runner: Option<Arc<Runner>>,
     pub(crate) membership: Arc<Membership>,
@@ -128,7 +131,7 @@ pub enum StartError {
 }
 
 impl Engine {
-    /// Starts the writer, registers this process, takes over the jobs of processes that are
+    /// Starts the committer, registers this process, takes over the jobs of processes that are
     /// gone (on a database only one server uses, every job left running), and starts claiming.
     pub async fn start(store: Store, config: EngineConfig) -> Result<Engine, StartError> {
         let bus = Arc::new(Bus::new(config.bus_capacity));
@@ -139,11 +142,11 @@ impl Engine {
         .expect("a version event always serializes");
         let version_event_id = store.version_event(version).await?;
         let pruned_through = store.pruned_through().await?;
-        let writer = Writer::start(store.clone(), Arc::clone(&bus), version_event_id).await?;
+        let committer = Committer::start(store.clone(), Arc::clone(&bus), version_event_id).await?;
         // Jobs left running by processes that are gone come back before anything is claimed.
         let membership = Membership::join(
             store.clone(),
-            writer.clone(),
+            committer.clone(),
             config.kinds.clone(),
             &config.role,
             &config.build,
@@ -162,14 +165,14 @@ impl Engine {
         };
         let runner = config.runs_jobs.then(|| {
             Runner::start(
-                writer.clone(),
+                committer.clone(),
                 config.kinds.clone(),
                 runner_config,
                 membership.id(),
             )
         });
         if let Some(runner) = &runner {
-            writer.observe(observer(Arc::downgrade(runner)));
+            committer.observe(observer(Arc::downgrade(runner)));
         }
         let stopping = CancellationToken::new();
         membership.spawn(runner.clone(), stopping.clone());
@@ -177,7 +180,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 store,
                 bus,
-                writer,
+                committer,
                 runner,
                 membership,
                 kinds: config.kinds,
@@ -244,7 +247,7 @@ impl Engine {
     pub async fn prune_now(&self) -> i64 {
         let cutoff = now_ms() - self.inner.retention.as_millis() as i64;
         loop {
-            match self.inner.writer.prune(cutoff).await {
+            match self.inner.committer.prune(cutoff).await {
                 Ok(Some(last)) => {
                     self.inner.pruned_through.fetch_max(last, Ordering::AcqRel);
                 }
@@ -274,7 +277,7 @@ impl Engine {
         match self.inner.store.last_event_id().await {
             Ok(last) if cursor <= last => {
                 self.inner
-                    .writer
+                    .committer
                     .published(cursor, Duration::from_secs(2))
                     .await
             }
@@ -310,7 +313,7 @@ impl Engine {
 
     /// The engine's metrics (see [`crate::telemetry`]).
     pub fn metrics(&self) -> &Arc<crate::telemetry::Metrics> {
-        self.inner.writer.metrics()
+        self.inner.committer.metrics()
     }
 
     /// Sets the metrics read from the store (jobs queued and running by kind) before a scrape.
@@ -332,14 +335,14 @@ impl Engine {
         }
         self.inner
             .store
-            .check_ready()
+            .check_ready(READY_WITHIN)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| Chain(&e).to_string())
     }
 
     /// The id of the latest committed event.
     pub fn head(&self) -> i64 {
-        self.inner.writer.head()
+        self.inner.committer.head()
     }
 
     pub fn kinds(&self) -> Vec<KindInfo> {
@@ -452,7 +455,7 @@ impl Engine {
         let shares = &self.inner.queue_shares;
         let job = self
             .inner
-            .writer
+            .committer
             .create_within(caller.user(), job, Some(shares.max()))
             .await
             .map_err(|e| write_failed("store a new job", e))?
@@ -494,7 +497,7 @@ impl Engine {
             }]));
         }
         self.inner
-            .writer
+            .committer
             .notice(text.to_string())
             .await
             .map_err(|e| write_failed("store a notice", e))
@@ -504,7 +507,7 @@ impl Engine {
     pub async fn withdraw_notices(&self, caller: &Caller) -> Result<usize, AppError> {
         caller.may_administer()?;
         self.inner
-            .writer
+            .committer
             .withdraw_notices()
             .await
             .map_err(|e| write_failed("withdraw notices", e))
@@ -520,12 +523,12 @@ impl Engine {
                 format!("the job has already finished ({})", job.status),
             ));
         }
-        let writer = &self.inner.writer;
+        let committer = &self.inner.committer;
         let owner = owner.as_str();
         let failed = |e| write_failed("cancel a job", e);
         // Still waiting: it never runs. (If it was claimed meanwhile, it is stopped instead.)
         let queued = job.status == JobStatus::Queued
-            && writer
+            && committer
                 .transition(owner, id, JobStatus::Cancelled, None, None)
                 .await
                 .map_err(failed)?
@@ -533,7 +536,7 @@ impl Engine {
         if !queued {
             // Running: it is asked to stop, by whichever process runs it (its runner hears of
             // the move to `cancelling`, see [`observer`]), and that runner records when it has.
-            writer
+            committer
                 .transition(owner, id, JobStatus::Cancelling, None, None)
                 .await
                 .map_err(failed)?;
@@ -565,7 +568,7 @@ impl Engine {
         if let Some(runner) = &self.inner.runner {
             runner.shutdown().await;
         }
-        self.inner.writer.flush().await;
+        self.inner.committer.flush().await;
         self.inner.membership.leave().await;
         self.inner.store.release();
     }
@@ -578,7 +581,7 @@ impl Engine {
 
 /// What the runner does when a job changes status anywhere: a job asked to stop that runs
 /// here is stopped; a job queued or finished may make another claimable.
-fn observer(runner: std::sync::Weak<Runner>) -> crate::writer::Observer {
+fn observer(runner: std::sync::Weak<Runner>) -> crate::committer::Observer {
     Box::new(move |id, status| {
         let Some(runner) = runner.upgrade() else {
             return;

@@ -1,8 +1,8 @@
 //! What the engine answers when the store fails it: the caller gets a generic error that carries
 //! the failure as its cause, logged once where the error becomes a response.
 
+use crate::committer::WriteError;
 use crate::store::StoreError;
-use crate::writer::WriteError;
 use model::{AppError, ErrorCode};
 
 /// A read the store failed: a generic error for the caller, the failure its cause.

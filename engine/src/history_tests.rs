@@ -41,11 +41,11 @@ async fn fixture() -> Fixture {
 /// Stores a queued job without running it.
 async fn add(engine: &Engine, owner: &str, kind: &str) -> Job {
     let job = Job::queued(new_id(), kind, serde_json::json!({}), now_ms());
-    engine.inner.writer.create(owner, job).await.unwrap()
+    engine.inner.committer.create(owner, job).await.unwrap()
 }
 
 async fn finish(engine: &Engine, owner: &str, id: &str, status: JobStatus) {
-    let w = &engine.inner.writer;
+    let w = &engine.inner.committer;
     w.transition(owner, id, JobStatus::Running, None, None)
         .await
         .unwrap()
@@ -217,7 +217,7 @@ async fn counts_follow_every_status_change() {
     add(e, "them", "demo").await;
     finish(e, ME, &jobs[0].id, JobStatus::Succeeded).await;
     finish(e, ME, &jobs[2].id, JobStatus::Failed).await;
-    e.inner.writer.flush().await;
+    e.inner.committer.flush().await;
 
     let count = |counts: &[StatusCount], s: JobStatus| {
         counts.iter().find(|c| c.status == s).map(|c| c.n).unwrap()
@@ -256,7 +256,7 @@ async fn the_chart_counts_jobs_finished_per_minute_and_the_timeline_shows_each_s
     let bad = add(e, ME, "demo").await;
     finish(e, ME, &ok.id, JobStatus::Succeeded).await;
     finish(e, ME, &bad.id, JobStatus::Failed).await;
-    e.inner.writer.flush().await;
+    e.inner.committer.flush().await;
 
     let minutes = e.last_hour(&me(), now_ms()).await.unwrap();
     let finished: u64 = minutes.iter().map(|m| m.finished).sum();

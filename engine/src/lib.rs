@@ -7,7 +7,8 @@
 //! - [`history`]: what a caller may read: pages, counts, the chart, details, logs, events;
 //! - [`caller`]: who a request acts for;
 //! - [`store`]: the database, behind one seam, over its backends (SQLite, PostgreSQL);
-//! - [`writer`]: the task that writes changes in batches and publishes what committed;
+//! - [`committer`]: hands changes to the store's writer, which writes them in batches, and
+//!   publishes what committed;
 //! - [`bus`]: fan-out of committed events to open streams;
 //! - [`feed`]: a caller's feed from a cursor: snapshot, replay, `version`, live events,
 //!   keep-alives, as typed items that the event stream and the long poll frame alike;
@@ -28,6 +29,7 @@ pub mod accounts;
 pub mod bulk;
 pub mod bus;
 pub mod caller;
+pub mod committer;
 pub mod context;
 pub mod engine;
 mod failures;
@@ -43,7 +45,6 @@ mod shares;
 pub mod store;
 pub mod system;
 pub mod telemetry;
-pub mod writer;
 
 #[cfg(test)]
 mod history_tests;
@@ -64,4 +65,4 @@ pub fn is_job_id(id: &str) -> bool {
 }
 
 /// Milliseconds since the Unix epoch.
-pub use store::now_ms;
+pub use store_core::now_ms;

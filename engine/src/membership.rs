@@ -17,11 +17,11 @@
 //! new id, and only then claims again: it never keeps running a job that was, or may be, taken
 //! over, and the writes of what it stopped are refused by their fence.
 
+use crate::committer::Committer;
 use crate::kinds::Registry;
 use crate::new_id;
 use crate::runner::{self, Runner};
 use crate::store::{ProcessRow, Store, StoreError};
-use crate::writer::Writer;
 use model::error::Chain;
 use model::JobStatus;
 use std::sync::{Arc, Mutex};
@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 pub struct Membership {
     store: Store,
-    writer: Writer,
+    committer: Committer,
     kinds: Registry,
     /// How this process registers (its id changes if it has to register again).
     me: Mutex<ProcessRow>,
@@ -42,7 +42,7 @@ impl Membership {
     /// server uses, those of every process before this one).
     pub async fn join(
         store: Store,
-        writer: Writer,
+        committer: Committer,
         kinds: Registry,
         role: &str,
         build: &str,
@@ -60,7 +60,7 @@ impl Membership {
         let me = store.register(&me).await?;
         let membership = Arc::new(Membership {
             store,
-            writer,
+            committer,
             kinds,
             me: Mutex::new(me),
             lease,
@@ -190,7 +190,7 @@ impl Membership {
             let (owner, job, fence) = (orphan.owner, orphan.job, orphan.claimed_by);
             let resume = job.status == JobStatus::Running && self.kinds.is_resumable(&job.kind);
             if let Err(e) = self
-                .writer
+                .committer
                 .interrupt(&owner, &job.id, runner::interrupted(), resume, fence)
                 .await
             {

@@ -1,7 +1,7 @@
 //! Where a queued job stands ([`QueueInfo`]): its place in line for the limit that holds it
 //! back (its kind's, when the kind's running and waiting jobs fill that limit, else the
 //! deployment's slots), in the order claims take jobs (a user with fewer jobs running goes
-//! first, see `store::FairPick`), and when it is expected to start: the running jobs free their slots when
+//! first, see `store_core::FairPick`), and when it is expected to start: the running jobs free their slots when
 //! their progress says they will (or their kind's recent typical run time), and each job ahead
 //! then runs for its kind's typical time.
 

@@ -2,7 +2,7 @@
 //! cooperative cancellation with a forced abort after a grace period, and a bounded shutdown.
 //!
 //! The queue is the store: jobs wait `queued`, in creation order, and a runner takes them with
-//! [`Writer::claim`] as its slots free up (at most `max_running` jobs at once in this process),
+//! [`Committer::claim`] as its slots free up (at most `max_running` jobs at once in this process),
 //! leaving any kind at its limit of jobs running anywhere where it is. Whatever may make a job
 //! claimable wakes the runner ([`Runner::poke`]): a job queued, a slot freed, a job ended
 //! elsewhere; a runner that shares its store with other processes also looks every two seconds.
@@ -10,11 +10,11 @@
 //! Every write a running job makes carries this process's id as its fence: once a job is no
 //! longer this process's (another one took it over), what it still reports is refused.
 
+use crate::committer::Committer;
 use crate::context::JobContext;
 use crate::files::Files;
 use crate::kinds::Registry;
 use crate::store::QueuedJob;
-use crate::writer::Writer;
 use futures::FutureExt;
 use model::error::Chain;
 use model::{JobError, JobStatus};
@@ -49,7 +49,7 @@ pub struct RunnerConfig {
 }
 
 pub struct Runner {
-    writer: Writer,
+    committer: Committer,
     kinds: Registry,
     config: RunnerConfig,
     /// This process as registered, the fence of the writes of the jobs it claims; `None` while
@@ -76,10 +76,15 @@ pub fn share_of(slots: usize) -> usize {
 
 impl Runner {
     /// Starts claiming and running jobs for process `me`.
-    pub fn start(writer: Writer, kinds: Registry, config: RunnerConfig, me: String) -> Arc<Runner> {
+    pub fn start(
+        committer: Committer,
+        kinds: Registry,
+        config: RunnerConfig,
+        me: String,
+    ) -> Arc<Runner> {
         let slots = std::sync::atomic::AtomicUsize::new(config.max_running);
         let runner = Arc::new(Runner {
-            writer,
+            committer,
             kinds,
             data_root: Arc::new(config.data_root.clone()),
             config,
@@ -167,7 +172,7 @@ impl Runner {
             let kinds = self.kinds.names().map(str::to_string).collect();
             self.running.lock().unwrap().begin_claim();
             let claimed = self
-                .writer
+                .committer
                 .claim(&me, free as u32, kinds, self.limits(), self.per_owner())
                 .await;
             let claimed = match claimed {
@@ -269,7 +274,7 @@ impl Runner {
             .map(Duration::from_millis)
             .or_else(|| self.kinds.default_timeout(&job.kind));
         // The files it may open are its owner's, as their role is now.
-        let files = Files::for_owner(&*self.data_root, self.writer.store(), &owner).await;
+        let files = Files::for_owner(&*self.data_root, self.committer.store(), &owner).await;
         let files = match files {
             Ok(files) => Arc::new(files),
             Err(e) => {
@@ -282,7 +287,7 @@ impl Runner {
             id.clone(),
             owner.clone(),
             Some(fence.to_string()),
-            self.writer.clone(),
+            self.committer.clone(),
             job.progress,
             cancel.clone(),
             checkpoint,
@@ -335,13 +340,13 @@ impl Runner {
             (JobStatus::Interrupted, error) => {
                 let error = error.unwrap_or_else(interrupted);
                 let requeue = self.kinds.is_resumable(kind);
-                self.writer
+                self.committer
                     .interrupt(owner, id, error, requeue, fence)
                     .await
                     .map(drop)
             }
             (status, error) => self
-                .writer
+                .committer
                 .transition(owner, id, status, error, fence)
                 .await
                 .map(drop),
@@ -411,7 +416,7 @@ impl Runner {
                     ),
                 };
                 let fence = Some(fence.to_string());
-                if let Err(e) = runner.writer.transition(&owner, &id, JobStatus::Cancelled, Some(error), fence).await {
+                if let Err(e) = runner.committer.transition(&owner, &id, JobStatus::Cancelled, Some(error), fence).await {
                     tracing::error!(job = %id, error = %Chain(&e), "cannot record an aborted job as cancelled");
                 }
             }
@@ -571,15 +576,15 @@ mod tests {
             poll: None,
         };
         let kinds = Registry::builtin().with::<K>();
-        let runner = Runner::start(h.writer.clone(), kinds, config, FENCE.into());
+        let runner = Runner::start(h.committer.clone(), kinds, config, FENCE.into());
         let heard = Arc::downgrade(&runner);
-        h.writer.observe(Box::new(move |id, status| {
+        h.committer.observe(Box::new(move |id, status| {
             if let (JobStatus::Running, Some(runner)) = (status, heard.upgrade()) {
                 on_claim(&runner, id);
             }
         }));
         let job = Job::queued(new_id(), K::NAME, serde_json::json!({}), now_ms());
-        let job = h.writer.create(OWNER, job).await.unwrap();
+        let job = h.committer.create(OWNER, job).await.unwrap();
         runner.poke();
         (runner, job)
     }

@@ -5,7 +5,7 @@
 //! database and the queue for everyone.
 //!
 //! Each start is checked where it is written, inside the writer's batch
-//! (`store::Change::Create`'s `max_queued`): starts sent at once, to any number of processes,
+//! (`store_core::Change::Create`'s `max_queued`): starts sent at once, to any number of processes,
 //! cannot pass the share together. A bulk re-run is first checked whole against the queue as
 //! it is; each of its jobs is then checked as any start is.
 

@@ -1,5 +1,5 @@
 //! Test databases on either backend, and a harness for testing job kinds against the real
-//! engine pieces: a fresh store, the writer and bus on top of it, and a data root for
+//! engine pieces: a fresh store, the committer and bus on top of it, and a data root for
 //! file-based kinds.
 //!
 //! Tests run on SQLite, or on PostgreSQL with `HEADWAY_TEST_BACKEND=postgres` (a throwaway
@@ -7,14 +7,14 @@
 //!
 //! A kind's test starts a job with [`Harness::start`], runs the kind on the returned context
 //! and then reads back what a user would see: the stored job ([`Harness::job`]) and its log
-//! ([`Harness::log`]). Both flush the writer first, so everything the kind reported is there.
+//! ([`Harness::log`]). Both flush the committer first, so everything the kind reported is there.
 
 use crate::bus::Bus;
+use crate::committer::Committer;
 use crate::context::JobContext;
 use crate::files::Files;
 use crate::kinds::KindEnv;
 use crate::store::{Access, Store};
-use crate::writer::Writer;
 use crate::{new_id, now_ms};
 use model::{Job, JobStatus, LogLevel, LogLine};
 use std::path::PathBuf;
@@ -67,7 +67,7 @@ pub(crate) struct Harness {
     dir: tempfile::TempDir,
     _db: TestDb,
     pub store: Store,
-    pub writer: Writer,
+    pub committer: Committer,
     /// Where file-based kinds read and write (`<dir>/data`).
     pub data_root: PathBuf,
 }
@@ -88,14 +88,14 @@ impl Harness {
         let db = TestDb::new().await;
         let store = db.open().await;
         let last = store.last_event_id().await.expect("read the last event id");
-        let writer = Writer::start(store.clone(), Arc::new(Bus::new(64)), last)
+        let committer = Committer::start(store.clone(), Arc::new(Bus::new(64)), last)
             .await
-            .expect("the writer starts");
+            .expect("the committer starts");
         Harness {
             dir,
             _db: db,
             store,
-            writer,
+            committer,
             data_root,
         }
     }
@@ -135,10 +135,14 @@ impl Harness {
         resume_from: Option<serde_json::Value>,
     ) -> TestJob {
         let job = Job::queued(new_id(), kind, params, now_ms());
-        let job = self.writer.create(OWNER, job).await.expect("store the job");
+        let job = self
+            .committer
+            .create(OWNER, job)
+            .await
+            .expect("store the job");
         // Progress is only recorded for running jobs, as in the runner.
         let job = self
-            .writer
+            .committer
             .transition(OWNER, &job.id, JobStatus::Running, None, Some(FENCE.into()))
             .await
             .unwrap()
@@ -148,7 +152,7 @@ impl Harness {
             job.id.clone(),
             OWNER.to_string(),
             Some(FENCE.into()),
-            self.writer.clone(),
+            self.committer.clone(),
             job.progress,
             stop.clone(),
             resume_from,
@@ -164,7 +168,7 @@ impl Harness {
     /// The job as stored, after everything sent so far has been written.
     pub async fn job(&self, job: &mut TestJob) -> Job {
         job.ctx.flush().await;
-        self.writer.flush().await;
+        self.committer.flush().await;
         self.store
             .job(Some(OWNER), &job.id)
             .await
@@ -175,14 +179,14 @@ impl Harness {
     /// Every log line of the job, in order.
     pub async fn log(&self, job: &mut TestJob) -> Vec<LogLine> {
         job.ctx.flush().await;
-        self.writer.flush().await;
+        self.committer.flush().await;
         self.store.log_lines(&job.id, 0, u32::MAX).await.unwrap()
     }
 
     /// The checkpoint the job saved last, if any.
     pub async fn checkpoint(&self, job: &mut TestJob) -> Option<serde_json::Value> {
         job.ctx.flush().await;
-        self.writer.flush().await;
+        self.committer.flush().await;
         self.store.checkpoint(&job.id).await.unwrap()
     }
 

@@ -54,8 +54,9 @@ pub async fn identify_client(
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let client = clients.client(peer, req.headers());
     req.extensions_mut().insert(client);
-    req.extensions_mut()
-        .insert(app::api::SystemOpen(client.local && clients.open_mode));
+    req.extensions_mut().insert(app::server_fns::SystemOpen(
+        client.local && clients.open_mode,
+    ));
     next.run(req).await
 }
 

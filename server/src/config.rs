@@ -96,8 +96,8 @@ pub struct Config {
     /// What this process does: `all` (serves pages, the API and streams, and runs jobs),
     /// `web` (serves, runs no jobs) or `worker` (runs jobs, serves only `/healthz`). Web and
     /// worker processes share a PostgreSQL database.
-    #[arg(long, env = "HEADWAY_ROLE", value_enum, default_value_t = Role::All)]
-    pub role: Role,
+    #[arg(long, env = "HEADWAY_ROLE", value_enum, default_value_t = ProcessRole::All)]
+    pub role: ProcessRole,
 
     /// Seconds a process sharing the database may be silent (no heartbeat) before another one
     /// takes over its jobs: `interrupted`, or queued again from their checkpoint.
@@ -206,7 +206,7 @@ pub enum LogFormat {
 
 /// What a process does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Role {
+pub enum ProcessRole {
     /// Serves pages, the API and streams, and runs jobs.
     All,
     /// Serves pages, the API and streams; runs no jobs.
@@ -215,21 +215,21 @@ pub enum Role {
     Worker,
 }
 
-impl Role {
+impl ProcessRole {
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::All => "all",
-            Role::Web => "web",
-            Role::Worker => "worker",
+            ProcessRole::All => "all",
+            ProcessRole::Web => "web",
+            ProcessRole::Worker => "worker",
         }
     }
 
     pub fn runs_jobs(self) -> bool {
-        self != Role::Web
+        self != ProcessRole::Web
     }
 
     pub fn serves(self) -> bool {
-        self != Role::Worker
+        self != ProcessRole::Worker
     }
 }
 
@@ -352,7 +352,7 @@ impl Config {
             admin_token: None,
             build_id: None,
             max_connections: None,
-            role: Role::All,
+            role: ProcessRole::All,
             lease_secs: 30,
             log_format: LogFormat::Text,
             metrics_public: false,

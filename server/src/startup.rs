@@ -106,7 +106,7 @@ impl Server {
         })?;
 
         let store = Store::open(&config.database_url, Access::Exclusive).await?;
-        if !store.is_shared() && config.role != crate::config::Role::All {
+        if !store.is_shared() && config.role != crate::config::ProcessRole::All {
             return Err(StartError::RoleNeedsSharedStore(config.role.as_str()));
         }
         let admin_token = match (store.local_dir(), &config.admin_token) {

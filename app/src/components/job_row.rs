@@ -2,11 +2,11 @@
 //! after the page was rendered.
 
 use super::progress_bar::{progress_text, ProgressBar};
-use crate::api::{CancelJob, RerunJob};
 use crate::format;
 use crate::live;
 use crate::model::{Job, JobStatus};
 use crate::pace::{self, Pace, RateMeter};
+use crate::server_fns::{CancelJob, RerunJob};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -111,8 +111,8 @@ pub fn JobRowView(
             }
             let id = id.clone();
             leptos::task::spawn_local(async move {
-                let url = crate::api::LoadQueueInfo::url();
-                if let Ok(info) = crate::api::post::fields(url, &[("id", &id)]).await {
+                let url = crate::server_fns::LoadQueueInfo::url();
+                if let Ok(info) = crate::server_fns::post::fields(url, &[("id", &id)]).await {
                     queue.set(info);
                 }
             });
@@ -143,7 +143,7 @@ pub fn JobRowView(
             };
             sending.set(true);
             leptos::task::spawn_local(async move {
-                let answer = crate::api::post::form::<Job>(&form).await;
+                let answer = crate::server_fns::post::form::<Job>(&form).await;
                 sending.set(false);
                 failure.set(answer.as_ref().err().map(|e| e.message.clone()));
                 if let Ok(job) = answer {

@@ -2,9 +2,9 @@
 //! after an upgrade, toasts for finished jobs and the screen-reader announcements of them. It
 //! also tells the tab's stream where the server-rendered page left off.
 
-use crate::api::{DismissNotice, LiveInfo};
 use crate::live;
 use crate::model::JobStatus;
+use crate::server_fns::{DismissNotice, LiveInfo};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use std::collections::HashSet;
@@ -44,7 +44,7 @@ fn NoticeBanners(rendered: Vec<crate::model::Notice>) -> impl IntoView {
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
         {
-            use crate::api::cookies;
+            use crate::server_fns::cookies;
             let ids = cookies::read(cookies::DISMISSED)
                 .map(|v| cookies::decode_ids(&v))
                 .unwrap_or_default();

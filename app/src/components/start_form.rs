@@ -6,8 +6,8 @@
 //! job to the page. Without JavaScript the form posts to `start_job` and the page shows the
 //! messages after the redirect.
 
-use crate::api::StartJob;
 use crate::model::{KindInfo, ParamType};
+use crate::server_fns::StartJob;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -96,7 +96,7 @@ fn StartFormIsland(
             sending.set(true);
             let (id, fields) = (id.clone(), fields.clone());
             leptos::task::spawn_local(async move {
-                let answer = crate::api::post::form::<crate::model::Job>(&form).await;
+                let answer = crate::server_fns::post::form::<crate::model::Job>(&form).await;
                 sending.set(false);
                 let refused = answer.as_ref().err();
                 for name in &fields {

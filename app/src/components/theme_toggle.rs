@@ -2,7 +2,7 @@
 //! JavaScript); with JavaScript the page switches at once and writes the same cookie itself,
 //! without a request.
 
-use crate::api::SetTheme;
+use crate::server_fns::SetTheme;
 use crate::theme::Theme;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -38,5 +38,5 @@ fn apply(theme: Theme) {
         let _ = root.set_attribute("data-theme", theme.as_str());
     }
     #[cfg(feature = "hydrate")]
-    crate::api::cookies::write(crate::api::cookies::THEME, theme.as_str());
+    crate::server_fns::cookies::write(crate::server_fns::cookies::THEME, theme.as_str());
 }

@@ -1,9 +1,9 @@
 //! The settings page's token list: create a personal API token (its secret is shown once, here),
 //! see each one's scope and last use, revoke it.
 
-use crate::api::{CreateToken, RevokeToken};
 use crate::format;
 use crate::model::accounts::TokenInfo;
+use crate::server_fns::{CreateToken, RevokeToken};
 use leptos::prelude::*;
 
 #[island(lazy)]

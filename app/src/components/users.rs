@@ -2,10 +2,10 @@
 //! is a form posted to a server function, so it works without JavaScript too (the page comes
 //! back with the change).
 
-use crate::api::{AddUser, ChangeUser};
 use crate::format;
 use crate::model::accounts::UserInfo;
 use crate::model::Role;
+use crate::server_fns::{AddUser, ChangeUser};
 use leptos::prelude::*;
 use strum::VariantArray;
 

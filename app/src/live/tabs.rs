@@ -56,7 +56,7 @@ pub struct Stream {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
+enum TabRole {
     /// Catching up on what happened since the page was rendered.
     Joining,
     Follower,
@@ -66,7 +66,7 @@ enum Role {
 thread_local! {
     static STREAM: Cell<Option<Stream>> = const { Cell::new(None) };
     static CHANNEL: RefCell<Option<Channel>> = const { RefCell::new(None) };
-    static ROLE: Cell<Role> = const { Cell::new(Role::Joining) };
+    static ROLE: Cell<TabRole> = const { Cell::new(TabRole::Joining) };
     /// Lets go of the lock this tab holds.
     static RELEASE: RefCell<Option<Function>> = const { RefCell::new(None) };
     /// Events handed on while this tab was catching up: applied once it has.
@@ -136,7 +136,7 @@ pub fn join(stream: Stream) {
         if granted {
             hold();
         } else {
-            ROLE.set(Role::Joining);
+            ROLE.set(TabRole::Joining);
             mark("follower");
             post(&Array::of1(&HELLO.into()));
             wasm_bindgen_futures::spawn_local(catch_up(queue, lock_name));
@@ -177,14 +177,14 @@ fn hand_over_on_leaving() {
 
 /// Every tab for itself: the browser cannot share.
 fn own_stream() {
-    ROLE.set(Role::Holder);
+    ROLE.set(TabRole::Holder);
     mark("own");
     connect();
 }
 
 /// This tab holds the stream until it goes away.
 fn hold() {
-    ROLE.set(Role::Holder);
+    ROLE.set(TabRole::Holder);
     mark("holder");
     connect();
 }
@@ -204,7 +204,7 @@ async fn catch_up(locks: JsValue, name: String) {
     for (id, kind, data) in HELD_BACK.with(|h| std::mem::take(&mut *h.borrow_mut())) {
         deliver(id, &kind, &data);
     }
-    ROLE.set(Role::Follower);
+    ROLE.set(TabRole::Follower);
     request_lock(&locks, &name, false, |granted| {
         if granted {
             hold();
@@ -262,12 +262,12 @@ fn on_message(message: &JsValue) {
     };
     let what = message.get(0).as_string().unwrap_or_default();
     match (what.as_str(), ROLE.get()) {
-        (EVENT, Role::Holder) | (CONNECTION, Role::Holder) => {} // from a tab that held it before
+        (EVENT, TabRole::Holder) | (CONNECTION, TabRole::Holder) => {} // from a tab that held it before
         (EVENT, role) => {
             let id = message.get(1).as_f64().map(|f| f as i64);
             let kind = message.get(2).as_string().unwrap_or_default();
             let data = message.get(3).as_string().unwrap_or_default();
-            if role == Role::Joining {
+            if role == TabRole::Joining {
                 HELD_BACK.with(|h| h.borrow_mut().push((id, kind, data)));
             } else {
                 deliver(id, &kind, &data);
@@ -282,7 +282,7 @@ fn on_message(message: &JsValue) {
                 show_connection(c);
             }
         }
-        (HELLO, Role::Holder) => {
+        (HELLO, TabRole::Holder) => {
             let c = STATE.with(|s| s.borrow().connection.get_untracked());
             relay_connection(c);
         }

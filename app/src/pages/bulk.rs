@@ -2,7 +2,7 @@
 //! `GET` form, so it works without JavaScript): it states how many of the caller's jobs will be
 //! cancelled or re-run, and a form posts the action.
 
-use crate::api::{bulk_preview, BulkAct, BulkSelection};
+use crate::server_fns::{bulk_preview, BulkAct, BulkSelection};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

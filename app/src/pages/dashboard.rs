@@ -2,9 +2,9 @@
 //! last hour, filters by status, kind and text, and pages. The filters live in the URL, so a
 //! view can be bookmarked and shared; they are a plain `GET` form that works without JavaScript.
 
-use crate::api::{load_dashboard, DashboardData};
 use crate::components::{FinishedChart, JobRow, LiveRoot, NewJobs, StartForm, StatusCounts};
 use crate::model::{HistoryQuery, JobStatus, KindInfo};
+use crate::server_fns::{load_dashboard, DashboardData};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
@@ -162,13 +162,13 @@ fn LiveSummary(kind: Option<String>, status: Option<String>, children: Children)
                         pending.set_value(false);
                         leptos::task::spawn_local(async move {
                             let url =
-                                <crate::api::LoadSummary as leptos::server_fn::ServerFn>::url();
+                                <crate::server_fns::LoadSummary as leptos::server_fn::ServerFn>::url();
                             let fields: Vec<(&str, &str)> = [("kind", &kind), ("status", &status)]
                                 .into_iter()
                                 .filter_map(|(n, v)| Some((n, v.as_deref()?)))
                                 .collect();
-                            let fresh: Result<crate::api::Summary, _> =
-                                crate::api::post::fields(url, &fields).await;
+                            let fresh: Result<crate::server_fns::Summary, _> =
+                                crate::server_fns::post::fields(url, &fields).await;
                             if let Ok(fresh) = fresh {
                                 swap::replace("nav.counts", &fresh.counts);
                                 swap::replace(".chart-box figure.chart", &fresh.chart);

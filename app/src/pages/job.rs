@@ -1,9 +1,9 @@
 //! `/jobs/{id}`: one job in full: its bar, parameters, timeline, error and live log.
 
-use crate::api::{load_job, JobPageData, PAGE_LOG_LINES};
 use crate::components::{JobLog, JobRow, LiveRoot, Timeline};
 use crate::format;
 use crate::model::{LogFilter, LogLevel};
+use crate::server_fns::{load_job, JobPageData, PAGE_LOG_LINES};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};

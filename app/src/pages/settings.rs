@@ -1,7 +1,7 @@
 //! `/settings`: the signed-in user's account and personal API tokens.
 
-use crate::api::load_tokens;
 use crate::components::{signed_in, TokenManager};
+use crate::server_fns::load_tokens;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

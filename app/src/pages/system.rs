@@ -3,9 +3,9 @@
 //! per second, the store's size and the processes alive. Rendered on the server, then refreshed
 //! every few seconds by a light poll.
 
-use crate::api::load_system;
 use crate::format;
 use crate::model::{KindLoad, ProcessInfo, SystemOverview};
+use crate::server_fns::load_system;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,7 +1,7 @@
 //! `/users`: accounts, for admins (`--auth accounts`). Others get 403.
 
-use crate::api::load_users;
 use crate::components::{signed_in, UserManager};
+use crate::server_fns::load_users;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -2,7 +2,7 @@
 //! memory. Headway twice (one user with N tabs; N users with a tab each), and the baseline.
 
 use super::{mib, new_session, Totals};
-use crate::procs::{sqlite_url, ClientPlan, Clients, HeadwayOptions, Role, Server};
+use crate::procs::{sqlite_url, ClientPlan, Clients, HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::{unix_ms, Res};
@@ -236,7 +236,7 @@ async fn measure(plan: &Plan, target: Target) -> Res<Outcome> {
             Server::headway(HeadwayOptions {
                 bin: &plan.bin,
                 database_url: &sqlite_url(&db),
-                role: Role::All,
+                role: ProcessRole::All,
                 site_root: &plan.site_root,
                 data_root: &plan.path("files"),
                 max_running: 16,

@@ -4,7 +4,9 @@
 
 use super::{mib, ms, new_session, Totals};
 use crate::http::Conn;
-use crate::procs::{cpu_secs, sqlite_url, ClientPlan, Clients, HeadwayOptions, Role, Server};
+use crate::procs::{
+    cpu_secs, sqlite_url, ClientPlan, Clients, HeadwayOptions, ProcessRole, Server,
+};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::{unix_ms, Res};
@@ -361,7 +363,7 @@ async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> R
             Server::headway(HeadwayOptions {
                 bin: &plan.bin,
                 database_url: &sqlite_url(&db),
-                role: Role::All,
+                role: ProcessRole::All,
                 site_root: &plan.site_root,
                 data_root: &plan.path("files"),
                 max_running: plan.fanout_jobs.max(16),

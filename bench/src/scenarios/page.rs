@@ -5,7 +5,7 @@
 
 use super::new_session;
 use crate::http::{self, Conn};
-use crate::procs::{sqlite_url, HeadwayOptions, Role, Server};
+use crate::procs::{sqlite_url, HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::stats::Summary;
@@ -371,7 +371,7 @@ async fn history(plan: &Plan) -> Res<History> {
     let options = |log: &str| HeadwayOptions {
         bin: &plan.bin,
         database_url: &url,
-        role: Role::All,
+        role: ProcessRole::All,
         site_root: &plan.site_root,
         data_root: &files,
         max_running: 16,

@@ -6,7 +6,7 @@
 
 use super::fanout::{self, Layout, Target};
 use super::{mib, ms, page, throughput};
-use crate::procs::{HeadwayOptions, Role, Server};
+use crate::procs::{HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::seed::{self, Rng};
@@ -74,7 +74,7 @@ pub async fn run(plan: &Plan) -> Section {
 async fn start(
     plan: &Plan,
     url: &str,
-    role: Role,
+    role: ProcessRole,
     n: usize,
     max_running: u32,
     tag: &str,
@@ -231,7 +231,7 @@ async fn headway_throughput(
     let servers = start(
         plan,
         &url,
-        Role::All,
+        ProcessRole::All,
         n,
         c.min(10_000) as u32,
         &format!("throughput-{n}"),
@@ -565,7 +565,7 @@ async fn fanout_layout(
     let max_running = plan.fanout_jobs.max(16);
     let tag = format!("fanout-{}", plan.subscribers);
     if !split {
-        let servers = start(plan, &url, Role::All, 1, max_running, &tag).await?;
+        let servers = start(plan, &url, ProcessRole::All, 1, max_running, &tag).await?;
         let result = fanout::drive(
             plan,
             Target::Headway,
@@ -579,8 +579,8 @@ async fn fanout_layout(
         stopped?;
         return Ok(outcome);
     }
-    let mut servers = start(plan, &url, Role::Web, 2, max_running, &tag).await?;
-    match start(plan, &url, Role::Worker, 1, max_running, &tag).await {
+    let mut servers = start(plan, &url, ProcessRole::Web, 2, max_running, &tag).await?;
+    match start(plan, &url, ProcessRole::Worker, 1, max_running, &tag).await {
         Ok(worker) => servers.extend(worker),
         Err(e) => {
             let _ = stop_all(servers).await;
@@ -658,7 +658,7 @@ struct History {
 async fn history(plan: &Plan, cluster: &Cluster) -> Res<History> {
     let url = cluster.fresh_database().await?;
     log("postgres: history, creating two users");
-    let servers = start(plan, &url, Role::All, 1, 16, "history-1").await?;
+    let servers = start(plan, &url, ProcessRole::All, 1, 16, "history-1").await?;
     let users = page::two_users(servers[0].addr).await;
     let stopped = stop_all(servers).await;
     let (cookie_a, cookie_b, first_job) = users?;
@@ -693,7 +693,7 @@ async fn history(plan: &Plan, cluster: &Cluster) -> Res<History> {
     ));
 
     let started = Instant::now();
-    let servers = start(plan, &url, Role::All, 1, 16, "history-2").await?;
+    let servers = start(plan, &url, ProcessRole::All, 1, 16, "history-2").await?;
     let restart_s = started.elapsed().as_secs_f64();
     let result = page::measure(plan, servers[0].addr, &cookie_a, &cookie_b, &newest).await;
     let stopped = stop_all(servers).await;

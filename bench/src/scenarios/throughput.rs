@@ -4,7 +4,7 @@
 
 use super::new_session;
 use crate::http::Conn;
-use crate::procs::{sqlite_url, HeadwayOptions, Role, Server};
+use crate::procs::{sqlite_url, HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::seed::{self, Rng};
@@ -64,7 +64,7 @@ pub async fn run(plan: &Plan) -> Section {
          migrations, settings and writer thread) and applies, with `Store::apply`, exactly the \
          changes a no-op job makes in Headway: `Create` (the queued job), `Transition` to \
          running, two `Progress` samples (0 of 1, then 1 of 1 \"step 1 of 1\"), `Transition` to \
-         succeeded. No HTTP, no runner, no writer task (`engine::writer`), no event bus: the \
+         succeeded. No HTTP, no runner, no writer task (`engine::committer`), no event bus: the \
          store called directly. At concurrency 1 that is 3 batches (transactions) per job; at \
          {c} the same 3 batches carry {c} jobs each (creates; moves to running; progress samples \
          and moves to succeeded), the best batching Headway's writer could reach. Every outcome \
@@ -246,7 +246,7 @@ async fn headway(plan: &Plan, bin: &Binary<'_>, c: u64, jobs: u64) -> Res<Headwa
     let server = Server::headway(HeadwayOptions {
         bin: bin.path,
         database_url: &sqlite_url(&db),
-        role: Role::All,
+        role: ProcessRole::All,
         site_root: &plan.site_root,
         data_root: &plan.path("files"),
         max_running: plan.concurrency.min(10_000) as u32,

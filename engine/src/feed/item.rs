@@ -18,7 +18,7 @@ pub enum Item {
     Snapshot { id: i64, data: String },
     /// An event read back from the store.
     Stored(StoredEvent),
-    /// An event as the writer published it, its frame rendered once for every feed.
+    /// An event as the committer published it, its frame rendered once for every feed.
     Live(Arc<Event>),
     /// This server's build (a [`model::VersionEvent`]), for a client whose cursor predates the
     /// server's start, under the id reserved for it then: an outdated page offers a reload.

@@ -54,7 +54,7 @@ impl Fixture {
 
     /// Stores a job of mine that has run to `status`; returns its id.
     async fn finished_job(&self, status: JobStatus) -> String {
-        let w = &self.engine.inner.writer;
+        let w = &self.engine.inner.committer;
         let job = Job::queued(new_id(), "demo", serde_json::json!({}), now_ms());
         let id = w.create(ME, job).await.unwrap().id;
         for s in [JobStatus::Running, status] {

@@ -105,7 +105,7 @@ impl Persisted {
 }
 
 fn backend(e: engine::store::StoreError) -> Error {
-    Error::Backend(e.to_string())
+    Error::Backend(model::error::Chain(&e).to_string())
 }
 
 #[async_trait]

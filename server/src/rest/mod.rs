@@ -1,5 +1,5 @@
 //! The JSON API for scripts (`/api/v1/…`), one module per resource; every handler parses, calls
-//! one engine function and formats its answer. (The pages' server functions are `app::api`; the
+//! one engine function and formats its answer. (The pages' server functions are `app::server_fns`; the
 //! event streams are [`crate::sse`].)
 //!
 //! - [`jobs`]: jobs, their logs, bulk actions, kinds;

@@ -10,11 +10,13 @@
 //! allocates event ids inside that transaction so that ids follow commit order whatever the
 //! number of writers and processes; events are handed on only once committed.
 
+mod backend;
 pub mod batch;
 mod claim;
 mod history;
 mod rows;
 
+pub use backend::{AccountStore, Backend, JobStore, ProcessRegistry, SessionStore};
 pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::HistoryQuery;
 use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, StatusCount};

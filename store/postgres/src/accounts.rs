@@ -2,7 +2,8 @@
 //! from the command line.
 
 use crate::{read_err, PgStore};
-use store::{StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
+use async_trait::async_trait;
+use store_core::{AccountStore, StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
 
 macro_rules! user_row {
     ($r:expr) => {{
@@ -35,9 +36,10 @@ macro_rules! token_row {
     }};
 }
 
-impl PgStore {
+#[async_trait]
+impl AccountStore for PgStore {
     /// Adds an account; `false` if the name is taken.
-    pub async fn create_user(&self, user: &UserRow) -> StoreResult<bool> {
+    async fn create_user(&self, user: &UserRow) -> StoreResult<bool> {
         let done = sqlx::query!(
             "INSERT INTO users (id, name, role, password_hash, disabled, generation, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING",
@@ -55,7 +57,7 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
         let row = sqlx::query!(
             r#"SELECT id, name, role, password_hash, disabled, generation, created_at
                FROM users WHERE name = $1"#,
@@ -67,7 +69,7 @@ impl PgStore {
         Ok(row.map(|r| user_row!(r)))
     }
 
-    pub async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>> {
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>> {
         let row = sqlx::query!(
             r#"SELECT id, name, role, password_hash, disabled, generation, created_at
                FROM users WHERE id = $1"#,
@@ -80,7 +82,7 @@ impl PgStore {
     }
 
     /// Every account, by name.
-    pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
+    async fn users(&self) -> StoreResult<Vec<UserRow>> {
         let rows = sqlx::query!(
             r#"SELECT id, name, role, password_hash, disabled, generation, created_at
                FROM users ORDER BY name"#
@@ -95,7 +97,7 @@ impl PgStore {
     /// would no longer be. The enabled admins are locked first, so that two processes cannot
     /// each demote one of the last two. A new password hash or a change of `disabled` moves its
     /// generation and deletes its sessions, in the same transaction.
-    pub async fn change_user(&self, name: &str, edit: &UserEdit<'_>) -> StoreResult<UserEdited> {
+    async fn change_user(&self, name: &str, edit: &UserEdit<'_>) -> StoreResult<UserEdited> {
         let fail = read_err("changing an account");
         let ends_sessions = (edit.password_hash.is_some() || edit.disabled.is_some()) as i64;
         let mut tx = self.pool.begin().await.map_err(&fail)?;
@@ -147,7 +149,7 @@ impl PgStore {
     }
 
     /// Stores a new token under the SHA-256 `hash` of its secret.
-    pub async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
+    async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
         sqlx::query!(
             "INSERT INTO api_tokens (id, user_id, name, scope, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             token.id,
@@ -164,7 +166,7 @@ impl PgStore {
     }
 
     /// The token (not revoked) whose secret hashes to `hash`, and its owner.
-    pub async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>> {
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>> {
         let row = sqlx::query!(
             r#"SELECT t.id AS token_id, t.name AS token_name, t.scope, t.created_at AS token_created_at,
                       t.last_used_at, t.revoked_at,
@@ -202,7 +204,7 @@ impl PgStore {
     }
 
     /// Tokens of one account (or of all), newest first, revoked ones included.
-    pub async fn tokens(&self, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
+    async fn tokens(&self, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
         let rows = sqlx::query!(
             r#"SELECT t.id, t.user_id, u.name AS user_name, t.name, t.scope, t.created_at,
                       t.last_used_at, t.revoked_at
@@ -218,12 +220,7 @@ impl PgStore {
 
     /// Revokes a token (of `user_id` only, unless `None`); `false` if there is no such token
     /// in force.
-    pub async fn revoke_token(
-        &self,
-        id: &str,
-        user_id: Option<&str>,
-        now: i64,
-    ) -> StoreResult<bool> {
+    async fn revoke_token(&self, id: &str, user_id: Option<&str>, now: i64) -> StoreResult<bool> {
         let done = sqlx::query!(
             "UPDATE api_tokens SET revoked_at = $1
              WHERE id = $2 AND revoked_at IS NULL AND ($3::text IS NULL OR user_id = $3)",
@@ -238,7 +235,7 @@ impl PgStore {
     }
 
     /// Records that a token was just used.
-    pub async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()> {
+    async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()> {
         sqlx::query!(
             "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
             now,

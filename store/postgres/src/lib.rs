@@ -20,6 +20,7 @@ mod tailer;
 pub mod throwaway;
 mod writer;
 
+use async_trait::async_trait;
 use model::{
     Job, JobStatus, LogFilter, LogLevel, LogLine, MinuteStats, Notice, StatusChange, StatusCount,
 };
@@ -27,9 +28,10 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-use store::{
-    Applied, Change, JobFilter, JobRow, OpenError, Orphan, OrphanRow, ProcessRow, Publish,
-    SessionRow, StoreError, StoreResult, StoredEvent, Write, JOB_COLUMNS,
+use store_core::{
+    Applied, Change, JobFilter, JobRow, JobStore, OpenError, Orphan, OrphanRow, ProcessRegistry,
+    ProcessRow, Publish, SessionRow, SessionStore, StoreError, StoreResult, StoredEvent, Write,
+    JOB_COLUMNS,
 };
 
 /// Connections of the read pool, per process (the writer and the listener have one each).
@@ -116,10 +118,18 @@ impl PgStore {
             })?;
         Ok(store)
     }
+}
+
+#[async_trait]
+impl JobStore for PgStore {
+    /// Other processes may share a PostgreSQL database.
+    fn is_shared(&self) -> bool {
+        true
+    }
 
     /// Whether this store can serve a process: the database answers with the schema this build
     /// migrates to, and the writer takes writes within `within`. `Err` says what is wrong.
-    pub async fn check_ready(&self, within: std::time::Duration) -> StoreResult<()> {
+    async fn check_ready(&self, within: std::time::Duration) -> StoreResult<()> {
         let newest = sqlx::migrate!("../../migrations/postgres")
             .iter()
             .map(|m| m.version)
@@ -147,29 +157,29 @@ impl PgStore {
     }
 
     /// Reports every batch the writer commits from now on to `on_batch`.
-    pub fn observe_batches(&self, on_batch: store::OnBatch) {
+    fn observe_batches(&self, on_batch: store_core::OnBatch) {
         self.writer.batches.set(on_batch);
     }
 
-    pub async fn write(&self, write: Write) -> StoreResult<()> {
+    async fn write(&self, write: Write) -> StoreResult<()> {
         self.writer.write(write).await
     }
 
-    pub async fn flush(&self) {
+    async fn flush(&self) {
         self.writer.flush().await
     }
 
     /// Publishes every event committed after `after`, by any process, in id order.
-    pub async fn publish_to(&self, publish: Publish, after: i64) -> StoreResult<()> {
+    async fn publish_to(&self, publish: Publish, after: i64) -> StoreResult<()> {
         self.tailer.start(self.pool.clone(), publish, after);
         Ok(())
     }
 
-    pub async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {
+    async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {
         self.writer.apply(changes).await
     }
 
-    pub async fn reserve_event_id(&self) -> StoreResult<i64> {
+    async fn reserve_event_id(&self) -> StoreResult<i64> {
         sqlx::query_scalar!("UPDATE event_ids SET last = last + 1 WHERE one = 1 RETURNING last")
             .fetch_one(&self.pool)
             .await
@@ -177,25 +187,25 @@ impl PgStore {
     }
 
     /// Stores this process's `version` event for every process's streams; returns its id.
-    pub async fn version_event(&self, data: String) -> StoreResult<i64> {
+    async fn version_event(&self, data: String) -> StoreResult<i64> {
         self.writer.version_event(data).await
     }
 
-    pub async fn last_event_id(&self) -> StoreResult<i64> {
+    async fn last_event_id(&self) -> StoreResult<i64> {
         sqlx::query_scalar!("SELECT last FROM event_ids WHERE one = 1")
             .fetch_one(&self.pool)
             .await
             .map_err(read_err("reading the last event id"))
     }
 
-    pub async fn pruned_through(&self) -> StoreResult<i64> {
+    async fn pruned_through(&self) -> StoreResult<i64> {
         sqlx::query_scalar!("SELECT pruned_through FROM event_ids WHERE one = 1")
             .fetch_one(&self.pool)
             .await
             .map_err(read_err("reading how far events were pruned"))
     }
 
-    pub async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
+    async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
         let job = match owner {
             Some(owner) => select_jobs!("WHERE id = $1 AND owner = $2", id, owner)
                 .fetch_optional(&self.pool)
@@ -209,14 +219,14 @@ impl PgStore {
         job.map_err(read_err("reading a job"))
     }
 
-    pub async fn job_owner(&self, id: &str) -> StoreResult<Option<String>> {
+    async fn job_owner(&self, id: &str) -> StoreResult<Option<String>> {
         sqlx::query_scalar!("SELECT owner FROM jobs WHERE id = $1", id)
             .fetch_optional(&self.pool)
             .await
             .map_err(read_err("reading a job's owner"))
     }
 
-    pub async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
+    async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
         let jobs = match owner {
             Some(owner) => select_jobs!(
                 "WHERE seq IN ( \
@@ -245,7 +255,7 @@ impl PgStore {
         jobs.map_err(read_err("reading a snapshot"))
     }
 
-    pub async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
+    async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
         let rows: Vec<OrphanRow> = sqlx::query_as(&format!(
             "SELECT owner, claimed_by, {JOB_COLUMNS} FROM jobs \
              WHERE status IN ('running', 'cancelling') \
@@ -257,7 +267,7 @@ impl PgStore {
         Ok(rows.into_iter().map(Orphan::from).collect())
     }
 
-    pub async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
+    async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
         let saved = sqlx::query_scalar!("SELECT checkpoint FROM jobs WHERE id = $1", job_id)
             .fetch_optional(&self.pool)
             .await
@@ -265,12 +275,8 @@ impl PgStore {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    pub async fn list_jobs(
-        &self,
-        owner: Option<&str>,
-        filter: &JobFilter,
-    ) -> StoreResult<Vec<Job>> {
-        let mut history = store::HistoryQuery::<sqlx::Postgres>::new(owner, filter, "ILIKE");
+    async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+        let mut history = store_core::HistoryQuery::<sqlx::Postgres>::new(owner, filter, "ILIKE");
         let rows: Vec<JobRow> = history
             .query
             .build_query_as()
@@ -280,7 +286,7 @@ impl PgStore {
         Ok(history.jobs(rows))
     }
 
-    pub async fn status_counts(
+    async fn status_counts(
         &self,
         owner: Option<&str>,
         kind: Option<&str>,
@@ -304,13 +310,13 @@ impl PgStore {
             .await
             .map(|rows| rows.into_iter().map(|r| (r.status, r.n)).collect()),
         };
-        Ok(store::status_counts(
+        Ok(store_core::status_counts(
             counts.map_err(read_err("counting jobs"))?,
         ))
     }
 
     /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
-    pub async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64> {
+    async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64> {
         let n = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!" FROM jobs
                WHERE id = ANY($1) AND ($2::text IS NULL OR owner = $2)"#,
@@ -324,7 +330,7 @@ impl PgStore {
     }
 
     /// How many of `user`'s jobs wait in the queue.
-    pub async fn queued_count(&self, user: &str) -> StoreResult<u64> {
+    async fn queued_count(&self, user: &str) -> StoreResult<u64> {
         let n = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!" FROM jobs WHERE owner = $1 AND status = 'queued'"#,
             user
@@ -336,11 +342,11 @@ impl PgStore {
     }
 
     /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
-    /// claims take them ([`store::FairPick`]); `None` for one that is not queued.
-    pub async fn queue_standings(
+    /// claims take them ([`store_core::FairPick`]); `None` for one that is not queued.
+    async fn queue_standings(
         &self,
         ids: &[String],
-    ) -> StoreResult<Vec<Option<store::QueueStanding>>> {
+    ) -> StoreResult<Vec<Option<store_core::QueueStanding>>> {
         let rows = sqlx::query!(
             r#"WITH running AS (
                  SELECT owner, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner
@@ -358,12 +364,12 @@ impl PgStore {
                SELECT id AS "id!", kind AS "kind!", ahead AS "ahead!", ahead_of_kind AS "ahead_of_kind!"
                FROM ranked WHERE id = ANY($1) OR ahead < $2 ORDER BY ahead"#,
             ids,
-            store::QUEUE_LOOKAHEAD
+            store_core::QUEUE_LOOKAHEAD
         )
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("reading jobs' places in the queue"))?;
-        Ok(store::QueueStanding::of(
+        Ok(store_core::QueueStanding::of(
             ids,
             rows.into_iter()
                 .map(|r| (r.id, r.kind, r.ahead, r.ahead_of_kind)),
@@ -371,7 +377,7 @@ impl PgStore {
     }
 
     /// Every user's running (and cancelling) jobs, for estimates.
-    pub async fn running_jobs(&self) -> StoreResult<Vec<store::RunningJob>> {
+    async fn running_jobs(&self) -> StoreResult<Vec<store_core::RunningJob>> {
         let rows = sqlx::query!(
             r#"SELECT kind, started_at, current, total FROM jobs
                WHERE status IN ('running', 'cancelling')"#
@@ -381,7 +387,7 @@ impl PgStore {
         .map_err(read_err("reading the running jobs"))?;
         Ok(rows
             .into_iter()
-            .map(|r| store::RunningJob {
+            .map(|r| store_core::RunningJob {
                 kind: r.kind,
                 started_at: r.started_at,
                 current: r.current,
@@ -391,9 +397,9 @@ impl PgStore {
     }
 
     /// Jobs of every user that ended at or after `since` (Unix ms), the newest
-    /// [`store::FINISHED_SAMPLE`] at most.
-    pub async fn finished_since(&self, since: i64) -> StoreResult<Vec<store::FinishedJob>> {
-        let limit = store::FINISHED_SAMPLE;
+    /// [`store_core::FINISHED_SAMPLE`] at most.
+    async fn finished_since(&self, since: i64) -> StoreResult<Vec<store_core::FinishedJob>> {
+        let limit = store_core::FINISHED_SAMPLE;
         let rows = sqlx::query!(
             r#"SELECT kind, status, started_at - created_at AS queued_ms, finished_at - started_at AS ran_ms
                FROM jobs WHERE finished_at >= $1 ORDER BY finished_at DESC LIMIT $2"#,
@@ -405,7 +411,7 @@ impl PgStore {
         .map_err(read_err("reading the jobs that ended"))?;
         Ok(rows
             .into_iter()
-            .map(|r| store::FinishedJob {
+            .map(|r| store_core::FinishedJob {
                 kind: r.kind,
                 status: r.status,
                 queued_ms: r.queued_ms,
@@ -415,7 +421,7 @@ impl PgStore {
     }
 
     /// The database's size on disk.
-    pub async fn size_bytes(&self) -> StoreResult<u64> {
+    async fn size_bytes(&self) -> StoreResult<u64> {
         let bytes: i64 =
             sqlx::query_scalar!(r#"SELECT pg_database_size(current_database()) AS "n!""#)
                 .fetch_one(&self.pool)
@@ -425,7 +431,7 @@ impl PgStore {
     }
 
     /// Unfinished jobs of every user (queued, running, cancelling), by kind and status.
-    pub async fn unfinished_by_kind(&self) -> StoreResult<Vec<store::KindCount>> {
+    async fn unfinished_by_kind(&self) -> StoreResult<Vec<store_core::KindCount>> {
         let rows = sqlx::query!(
             r#"SELECT kind, status, SUM(n)::bigint AS "n!" FROM job_counts
                WHERE status IN ('queued', 'running', 'cancelling') GROUP BY kind, status"#
@@ -433,12 +439,12 @@ impl PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("counting unfinished jobs"))?;
-        Ok(store::kind_counts(
+        Ok(store_core::kind_counts(
             rows.into_iter().map(|r| (r.kind, r.status, r.n)),
         ))
     }
 
-    pub async fn finished_per_minute(
+    async fn finished_per_minute(
         &self,
         owner: Option<&str>,
         since: i64,
@@ -495,7 +501,7 @@ impl PgStore {
         stats.map_err(read_err("reading the chart"))
     }
 
-    pub async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>> {
+    async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>> {
         let rows = sqlx::query!(
             r#"SELECT (data::json ->> 'status') AS status, at
                FROM events WHERE job_id = $1 AND type = 'job' ORDER BY id"#,
@@ -515,7 +521,7 @@ impl PgStore {
             .collect())
     }
 
-    pub async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+    async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
         let total = sqlx::query_scalar!("SELECT log_seq FROM jobs WHERE id = $1", job_id)
             .fetch_optional(&self.pool)
             .await
@@ -525,12 +531,7 @@ impl PgStore {
         Ok((self.log_lines(job_id, after, limit).await?, total))
     }
 
-    pub async fn log_lines(
-        &self,
-        job_id: &str,
-        after: u64,
-        limit: u32,
-    ) -> StoreResult<Vec<LogLine>> {
+    async fn log_lines(&self, job_id: &str, after: u64, limit: u32) -> StoreResult<Vec<LogLine>> {
         let after = after.min(i64::MAX as u64) as i64;
         let rows = sqlx::query!(
             "SELECT job_id, seq, level, line, at FROM job_logs WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -554,14 +555,14 @@ impl PgStore {
     }
 
     /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
-    pub async fn log_search(
+    async fn log_search(
         &self,
         job_id: &str,
         filter: &LogFilter,
         limit: u32,
     ) -> StoreResult<(Vec<LogLine>, u64)> {
         let rank = filter.min_rank() as i32;
-        let pattern = filter.q.as_deref().map(store::like_pattern);
+        let pattern = filter.q.as_deref().map(store_core::like_pattern);
         let fail = read_err("searching a log");
         let matching = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!" FROM job_logs
@@ -603,7 +604,7 @@ impl PgStore {
         Ok((lines, matching.max(0) as u64))
     }
 
-    pub async fn active_notices(&self) -> StoreResult<Vec<Notice>> {
+    async fn active_notices(&self) -> StoreResult<Vec<Notice>> {
         sqlx::query_as!(
             Notice,
             "SELECT id, text, created_at FROM notices WHERE withdrawn_at IS NULL ORDER BY id"
@@ -613,7 +614,7 @@ impl PgStore {
         .map_err(read_err("reading notices"))
     }
 
-    pub async fn owner_events_after(
+    async fn owner_events_after(
         &self,
         owner: Option<&str>,
         after: i64,
@@ -653,7 +654,7 @@ impl PgStore {
         ))
     }
 
-    pub async fn job_events_after(
+    async fn job_events_after(
         &self,
         job_id: &str,
         after: i64,
@@ -675,7 +676,14 @@ impl PgStore {
         Ok(stored_events(rows))
     }
 
-    pub async fn load_session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
+    async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()> {
+        self.writer.import(owner.to_string(), jobs).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgStore {
+    async fn load_session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
         sqlx::query_as!(
             SessionRow,
             r#"SELECT id, data, expires_at, user_id AS "user" FROM sessions WHERE id = $1"#,
@@ -688,7 +696,7 @@ impl PgStore {
 
     /// Up to `limit` sessions still stored under the cookie's own value (from before ids were
     /// stored as hashes, which are 64 characters long).
-    pub async fn unhashed_sessions(&self, limit: i64) -> StoreResult<Vec<SessionRow>> {
+    async fn unhashed_sessions(&self, limit: i64) -> StoreResult<Vec<SessionRow>> {
         sqlx::query_as!(
             SessionRow,
             r#"SELECT id, data, expires_at, user_id AS "user" FROM sessions
@@ -701,7 +709,7 @@ impl PgStore {
     }
 
     /// How many sessions are stored.
-    pub async fn session_count(&self) -> StoreResult<u64> {
+    async fn session_count(&self) -> StoreResult<u64> {
         let n = sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!" FROM sessions"#)
             .fetch_one(&self.pool)
             .await
@@ -709,7 +717,7 @@ impl PgStore {
         Ok(n.max(0) as u64)
     }
 
-    pub async fn create_session(&self, row: SessionRow) -> StoreResult<bool> {
+    async fn create_session(&self, row: SessionRow) -> StoreResult<bool> {
         let done = sqlx::query!(
             "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
             row.id,
@@ -723,7 +731,7 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn save_session(&self, row: SessionRow) -> StoreResult<()> {
+    async fn save_session(&self, row: SessionRow) -> StoreResult<()> {
         sqlx::query!(
             "INSERT INTO sessions (id, data, expires_at, user_id) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
@@ -739,7 +747,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub async fn delete_session(&self, id: &str) -> StoreResult<()> {
+    async fn delete_session(&self, id: &str) -> StoreResult<()> {
         sqlx::query!("DELETE FROM sessions WHERE id = $1", id)
             .execute(&self.pool)
             .await
@@ -747,20 +755,19 @@ impl PgStore {
         Ok(())
     }
 
-    pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64> {
+    async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64> {
         let done = sqlx::query!("DELETE FROM sessions WHERE expires_at < $1", now)
             .execute(&self.pool)
             .await
             .map_err(read_err("deleting expired sessions"))?;
         Ok(done.rows_affected())
     }
+}
 
-    pub async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()> {
-        self.writer.import(owner.to_string(), jobs).await
-    }
-
+#[async_trait]
+impl ProcessRegistry for PgStore {
     /// Adds this process to the registry, its heartbeat now.
-    pub async fn register(&self, p: &ProcessRow) -> StoreResult<ProcessRow> {
+    async fn register(&self, p: &ProcessRow) -> StoreResult<ProcessRow> {
         sqlx::query_as!(
             ProcessRow,
             "INSERT INTO processes (id, role, build, host, pid, started_at, heartbeat_at) \
@@ -779,7 +786,7 @@ impl PgStore {
 
     /// Refreshes this process's heartbeat; false if it is no longer registered (another
     /// process took it for dead and took its jobs over).
-    pub async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
+    async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
         let done = sqlx::query!(
             "UPDATE processes SET heartbeat_at = headway_now_ms() WHERE id = $1",
             id
@@ -790,7 +797,7 @@ impl PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn deregister(&self, id: &str) -> StoreResult<()> {
+    async fn deregister(&self, id: &str) -> StoreResult<()> {
         sqlx::query!("DELETE FROM processes WHERE id = $1", id)
             .execute(&self.pool)
             .await
@@ -798,7 +805,7 @@ impl PgStore {
         Ok(())
     }
 
-    pub async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
+    async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
         sqlx::query_as!(
             ProcessRow,
             "SELECT id, role, build, host, pid, started_at, heartbeat_at FROM processes ORDER BY started_at, id"
@@ -810,7 +817,7 @@ impl PgStore {
 
     /// Removes from the registry every other process silent for longer than `lease_ms`;
     /// returns their ids. Their jobs are then orphans.
-    pub async fn reap_stale(&self, me: &str, lease_ms: i64) -> StoreResult<Vec<String>> {
+    async fn reap_stale(&self, me: &str, lease_ms: i64) -> StoreResult<Vec<String>> {
         sqlx::query_scalar!(
             "DELETE FROM processes WHERE id <> $1 AND heartbeat_at < headway_now_ms() - $2 RETURNING id",
             me,
@@ -823,7 +830,7 @@ impl PgStore {
 
     /// Takes or renews the lease `name` for `holder` for `ttl_ms`; false if another process
     /// holds it.
-    pub async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
+    async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
         let held = sqlx::query_scalar!(
             "INSERT INTO leases (name, holder, until) VALUES ($1, $2, headway_now_ms() + $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \
@@ -854,7 +861,7 @@ struct EventRow {
 
 fn stored_events(rows: Vec<EventRow>) -> Vec<StoredEvent> {
     rows.into_iter()
-        .filter_map(|r| store::stored_event(r.id, r.job_id, &r.kind, r.data))
+        .filter_map(|r| store_core::stored_event(r.id, r.job_id, &r.kind, r.data))
         .collect()
 }
 

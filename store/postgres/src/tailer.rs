@@ -18,7 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgNotification, PgPool, PgPoo
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use store::{CommittedEvent, Outcome, Publish};
+use store_core::{CommittedEvent, Outcome, Publish};
 use tokio::sync::{oneshot, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -200,7 +200,7 @@ impl Shared {
             let events = rows
                 .into_iter()
                 .filter_map(|r| {
-                    let event = store::stored_event(r.id, r.job_id, &r.kind, r.data)?;
+                    let event = store_core::stored_event(r.id, r.job_id, &r.kind, r.data)?;
                     Some(CommittedEvent {
                         owner: r.owner,
                         event,

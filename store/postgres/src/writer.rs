@@ -19,10 +19,10 @@ use sqlx::postgres::PgPool;
 use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
-use store::batch::{
+use store_core::batch::{
     self, apply_changes, BatchSql, Failure, Move, RunningCounts, Transaction, MAX_BATCH,
 };
-use store::{
+use store_core::{
     now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, Outcome,
     StoreError, StoreResult, Write, CLAIM_SCAN, OWNER_SCAN,
 };

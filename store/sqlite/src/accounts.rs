@@ -3,7 +3,8 @@
 //! server runs on the same file (SQLite's own locking, with the busy timeout, orders the two).
 
 use crate::{read_err, SqliteStore};
-use store::{StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
+use async_trait::async_trait;
+use store_core::{AccountStore, StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
 
 macro_rules! user_row {
     ($r:expr) => {{
@@ -36,9 +37,10 @@ macro_rules! token_row {
     }};
 }
 
-impl SqliteStore {
+#[async_trait]
+impl AccountStore for SqliteStore {
     /// Adds an account; `false` if the name is taken.
-    pub async fn create_user(&self, user: &UserRow) -> StoreResult<bool> {
+    async fn create_user(&self, user: &UserRow) -> StoreResult<bool> {
         let done = sqlx::query!(
             "INSERT INTO users (id, name, role, password_hash, disabled, generation, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
@@ -56,7 +58,7 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
         let row = sqlx::query!(
             r#"SELECT id AS "id!", name, role, password_hash, disabled AS "disabled: bool", generation, created_at
                FROM users WHERE name = ?"#,
@@ -68,7 +70,7 @@ impl SqliteStore {
         Ok(row.map(|r| user_row!(r)))
     }
 
-    pub async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>> {
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>> {
         let row = sqlx::query!(
             r#"SELECT id AS "id!", name, role, password_hash, disabled AS "disabled: bool", generation, created_at
                FROM users WHERE id = ?"#,
@@ -81,7 +83,7 @@ impl SqliteStore {
     }
 
     /// Every account, by name.
-    pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
+    async fn users(&self) -> StoreResult<Vec<UserRow>> {
         let rows = sqlx::query!(
             r#"SELECT id AS "id!", name, role, password_hash, disabled AS "disabled: bool", generation, created_at
                FROM users ORDER BY name"#
@@ -96,7 +98,7 @@ impl SqliteStore {
     /// would no longer be (the check and the change are one statement: SQLite runs one writer at
     /// a time). A new password hash or a change of `disabled` moves its generation and deletes
     /// its sessions, in the same transaction.
-    pub async fn change_user(&self, name: &str, edit: &UserEdit<'_>) -> StoreResult<UserEdited> {
+    async fn change_user(&self, name: &str, edit: &UserEdit<'_>) -> StoreResult<UserEdited> {
         let fail = read_err("changing an account");
         let ends_sessions = (edit.password_hash.is_some() || edit.disabled.is_some()) as i64;
         let mut tx = self.pool.begin().await.map_err(&fail)?;
@@ -144,7 +146,7 @@ impl SqliteStore {
     }
 
     /// Stores a new token under the SHA-256 `hash` of its secret.
-    pub async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
+    async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
         sqlx::query!(
             "INSERT INTO api_tokens (id, user_id, name, scope, hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             token.id,
@@ -161,7 +163,7 @@ impl SqliteStore {
     }
 
     /// The token (not revoked) whose secret hashes to `hash`, and its owner.
-    pub async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>> {
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>> {
         let row = sqlx::query!(
             r#"SELECT t.id AS "token_id!", t.name AS token_name, t.scope, t.created_at AS token_created_at,
                       t.last_used_at, t.revoked_at,
@@ -199,7 +201,7 @@ impl SqliteStore {
     }
 
     /// Tokens of one account (or of all), newest first, revoked ones included.
-    pub async fn tokens(&self, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
+    async fn tokens(&self, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
         let rows = sqlx::query!(
             r#"SELECT t.id AS "id!", t.user_id, u.name AS user_name, t.name, t.scope, t.created_at,
                       t.last_used_at, t.revoked_at
@@ -215,12 +217,7 @@ impl SqliteStore {
 
     /// Revokes a token (of `user_id` only, unless `None`); `false` if there is no such token
     /// in force.
-    pub async fn revoke_token(
-        &self,
-        id: &str,
-        user_id: Option<&str>,
-        now: i64,
-    ) -> StoreResult<bool> {
+    async fn revoke_token(&self, id: &str, user_id: Option<&str>, now: i64) -> StoreResult<bool> {
         let done = sqlx::query!(
             "UPDATE api_tokens SET revoked_at = ?1
              WHERE id = ?2 AND revoked_at IS NULL AND (?3 IS NULL OR user_id = ?3)",
@@ -235,7 +232,7 @@ impl SqliteStore {
     }
 
     /// Records that a token was just used.
-    pub async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()> {
+    async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()> {
         sqlx::query!(
             "UPDATE api_tokens SET last_used_at = ? WHERE id = ?",
             now,

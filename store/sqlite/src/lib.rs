@@ -15,6 +15,7 @@ mod lock;
 mod private;
 mod writer;
 
+use async_trait::async_trait;
 use model::{
     Job, JobStatus, LogFilter, LogLevel, LogLine, MinuteStats, Notice, StatusChange, StatusCount,
 };
@@ -24,9 +25,10 @@ use sqlx::sqlite::{
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use store::{
-    now_ms, Access, Applied, Change, JobFilter, JobRow, OpenError, Orphan, OrphanRow, ProcessRow,
-    Publish, SessionRow, StoreError, StoreResult, StoredEvent, Write, JOB_COLUMNS,
+use store_core::{
+    now_ms, Access, Applied, Change, JobFilter, JobRow, JobStore, OpenError, Orphan, OrphanRow,
+    ProcessRegistry, ProcessRow, Publish, SessionRow, SessionStore, StoreError, StoreResult,
+    StoredEvent, Write, JOB_COLUMNS,
 };
 
 /// How long a statement waits for a lock held by another connection before it fails.
@@ -176,23 +178,26 @@ impl SqliteStore {
                 .await
                 .map_err(|e| OpenError::NotWritable {
                     url: url.into(),
-                    reason: e.to_string(),
+                    reason: model::error::Chain(&e).to_string(),
                 })?;
         }
         Ok(store)
     }
+}
 
-    pub fn local_dir(&self) -> Option<&Path> {
+#[async_trait]
+impl JobStore for SqliteStore {
+    fn local_dir(&self) -> Option<&Path> {
         Some(&self.dir)
     }
 
-    pub fn release(&self) {
+    fn release(&self) {
         self.lock.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     /// Whether this store can serve a process: the database answers with the schema this build
     /// migrates to, and the writer takes writes within `within`. `Err` says what is wrong.
-    pub async fn check_ready(&self, within: std::time::Duration) -> StoreResult<()> {
+    async fn check_ready(&self, within: std::time::Duration) -> StoreResult<()> {
         let newest = sqlx::migrate!("../../migrations/sqlite")
             .iter()
             .map(|m| m.version)
@@ -220,39 +225,39 @@ impl SqliteStore {
     }
 
     /// Reports every batch the writer commits from now on to `on_batch`.
-    pub fn observe_batches(&self, on_batch: store::OnBatch) {
+    fn observe_batches(&self, on_batch: store_core::OnBatch) {
         self.writer.batches.set(on_batch);
     }
 
-    pub async fn write(&self, write: Write) -> StoreResult<()> {
+    async fn write(&self, write: Write) -> StoreResult<()> {
         self.writer.write(write).await
     }
 
-    pub async fn flush(&self) {
+    async fn flush(&self) {
         self.writer.flush().await
     }
 
     /// Publishes every batch this process's writer commits from now on (the only writer of the
     /// database: nothing after `after` comes from elsewhere).
-    pub async fn publish_to(&self, publish: Publish, _after: i64) -> StoreResult<()> {
+    async fn publish_to(&self, publish: Publish, _after: i64) -> StoreResult<()> {
         self.writer.publish_to(publish).await
     }
 
-    pub async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {
+    async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied> {
         self.writer.apply(changes).await
     }
 
-    pub async fn reserve_event_id(&self) -> StoreResult<i64> {
+    async fn reserve_event_id(&self) -> StoreResult<i64> {
         self.writer.reserve_event_id().await
     }
 
     /// Allocates the id of this server's `version` event: the only server on the database, it
     /// tells its own streams.
-    pub async fn version_event(&self, _data: String) -> StoreResult<i64> {
+    async fn version_event(&self, _data: String) -> StoreResult<i64> {
         self.writer.reserve_event_id().await
     }
 
-    pub async fn last_event_id(&self) -> StoreResult<i64> {
+    async fn last_event_id(&self) -> StoreResult<i64> {
         // As the writer counts: the newest stored event, or the floor kept for the others.
         sqlx::query_scalar!(
             r#"SELECT MAX(COALESCE((SELECT MAX(id) FROM events), 0),
@@ -263,14 +268,14 @@ impl SqliteStore {
         .map_err(read_err("reading the last event id"))
     }
 
-    pub async fn pruned_through(&self) -> StoreResult<i64> {
+    async fn pruned_through(&self) -> StoreResult<i64> {
         sqlx::query_scalar!("SELECT pruned_through FROM event_ids WHERE one = 1")
             .fetch_one(&self.pool)
             .await
             .map_err(read_err("reading how far events were pruned"))
     }
 
-    pub async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
+    async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
         let job = match owner {
             Some(owner) => select_jobs!("WHERE id = ? AND owner = ?", id, owner)
                 .fetch_optional(&self.pool)
@@ -284,14 +289,14 @@ impl SqliteStore {
         job.map_err(read_err("reading a job"))
     }
 
-    pub async fn job_owner(&self, id: &str) -> StoreResult<Option<String>> {
+    async fn job_owner(&self, id: &str) -> StoreResult<Option<String>> {
         sqlx::query_scalar!("SELECT owner FROM jobs WHERE id = ?", id)
             .fetch_optional(&self.pool)
             .await
             .map_err(read_err("reading a job's owner"))
     }
 
-    pub async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
+    async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
         let jobs = match owner {
             Some(owner) => select_jobs!(
                 "WHERE seq IN ( \
@@ -320,7 +325,7 @@ impl SqliteStore {
         jobs.map_err(read_err("reading a snapshot"))
     }
 
-    pub async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
+    async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
         let rows: Vec<OrphanRow> = sqlx::query_as(&format!(
             "SELECT owner, claimed_by, {JOB_COLUMNS} FROM jobs \
              WHERE status IN ('running', 'cancelling') \
@@ -332,7 +337,7 @@ impl SqliteStore {
         Ok(rows.into_iter().map(Orphan::from).collect())
     }
 
-    pub async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
+    async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
         let saved = sqlx::query_scalar!("SELECT checkpoint FROM jobs WHERE id = ?", job_id)
             .fetch_optional(&self.pool)
             .await
@@ -340,12 +345,8 @@ impl SqliteStore {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    pub async fn list_jobs(
-        &self,
-        owner: Option<&str>,
-        filter: &JobFilter,
-    ) -> StoreResult<Vec<Job>> {
-        let mut history = store::HistoryQuery::<sqlx::Sqlite>::new(owner, filter, "LIKE");
+    async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+        let mut history = store_core::HistoryQuery::<sqlx::Sqlite>::new(owner, filter, "LIKE");
         let rows: Vec<JobRow> = history
             .query
             .build_query_as()
@@ -355,7 +356,7 @@ impl SqliteStore {
         Ok(history.jobs(rows))
     }
 
-    pub async fn status_counts(
+    async fn status_counts(
         &self,
         owner: Option<&str>,
         kind: Option<&str>,
@@ -379,13 +380,13 @@ impl SqliteStore {
             .await
             .map(|rows| rows.into_iter().map(|r| (r.status, r.n)).collect()),
         };
-        Ok(store::status_counts(
+        Ok(store_core::status_counts(
             counts.map_err(read_err("counting jobs"))?,
         ))
     }
 
     /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
-    pub async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64> {
+    async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64> {
         let ids = serde_json::to_string(ids).expect("ids serialize");
         let n = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM jobs
@@ -400,7 +401,7 @@ impl SqliteStore {
     }
 
     /// How many of `user`'s jobs wait in the queue.
-    pub async fn queued_count(&self, user: &str) -> StoreResult<u64> {
+    async fn queued_count(&self, user: &str) -> StoreResult<u64> {
         let n = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM jobs WHERE owner = ? AND status = 'queued'"#,
             user
@@ -412,13 +413,13 @@ impl SqliteStore {
     }
 
     /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
-    /// claims take them ([`store::FairPick`]); `None` for one that is not queued.
-    pub async fn queue_standings(
+    /// claims take them ([`store_core::FairPick`]); `None` for one that is not queued.
+    async fn queue_standings(
         &self,
         ids: &[String],
-    ) -> StoreResult<Vec<Option<store::QueueStanding>>> {
+    ) -> StoreResult<Vec<Option<store_core::QueueStanding>>> {
         let wanted = serde_json::to_string(ids).expect("ids serialize");
-        let lookahead = store::QUEUE_LOOKAHEAD;
+        let lookahead = store_core::QUEUE_LOOKAHEAD;
         let rows = sqlx::query!(
             r#"WITH running AS (
                  SELECT owner, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner
@@ -442,7 +443,7 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("reading jobs' places in the queue"))?;
-        Ok(store::QueueStanding::of(
+        Ok(store_core::QueueStanding::of(
             ids,
             rows.into_iter()
                 .map(|r| (r.id, r.kind, r.ahead, r.ahead_of_kind)),
@@ -450,7 +451,7 @@ impl SqliteStore {
     }
 
     /// Every user's running (and cancelling) jobs, for estimates.
-    pub async fn running_jobs(&self) -> StoreResult<Vec<store::RunningJob>> {
+    async fn running_jobs(&self) -> StoreResult<Vec<store_core::RunningJob>> {
         let rows = sqlx::query!(
             r#"SELECT kind, started_at, current AS "current!: i64", total FROM jobs
                WHERE status IN ('running', 'cancelling')"#
@@ -460,7 +461,7 @@ impl SqliteStore {
         .map_err(read_err("reading the running jobs"))?;
         Ok(rows
             .into_iter()
-            .map(|r| store::RunningJob {
+            .map(|r| store_core::RunningJob {
                 kind: r.kind,
                 started_at: r.started_at,
                 current: r.current,
@@ -470,9 +471,9 @@ impl SqliteStore {
     }
 
     /// Jobs of every user that ended at or after `since` (Unix ms), the newest
-    /// [`store::FINISHED_SAMPLE`] at most.
-    pub async fn finished_since(&self, since: i64) -> StoreResult<Vec<store::FinishedJob>> {
-        let limit = store::FINISHED_SAMPLE;
+    /// [`store_core::FINISHED_SAMPLE`] at most.
+    async fn finished_since(&self, since: i64) -> StoreResult<Vec<store_core::FinishedJob>> {
+        let limit = store_core::FINISHED_SAMPLE;
         let rows = sqlx::query!(
             r#"SELECT kind, status, started_at - created_at AS "queued_ms: i64",
                       finished_at - started_at AS "ran_ms: i64"
@@ -485,7 +486,7 @@ impl SqliteStore {
         .map_err(read_err("reading the jobs that ended"))?;
         Ok(rows
             .into_iter()
-            .map(|r| store::FinishedJob {
+            .map(|r| store_core::FinishedJob {
                 kind: r.kind,
                 status: r.status,
                 queued_ms: r.queued_ms,
@@ -495,7 +496,7 @@ impl SqliteStore {
     }
 
     /// The database's size on disk: its pages (the write-ahead log aside).
-    pub async fn size_bytes(&self) -> StoreResult<u64> {
+    async fn size_bytes(&self) -> StoreResult<u64> {
         let pages: i64 = sqlx::query_scalar(
             "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
         )
@@ -506,7 +507,7 @@ impl SqliteStore {
     }
 
     /// Unfinished jobs of every user (queued, running, cancelling), by kind and status.
-    pub async fn unfinished_by_kind(&self) -> StoreResult<Vec<store::KindCount>> {
+    async fn unfinished_by_kind(&self) -> StoreResult<Vec<store_core::KindCount>> {
         let rows = sqlx::query!(
             r#"SELECT kind, status, SUM(n) AS "n!: i64" FROM job_counts
                WHERE status IN ('queued', 'running', 'cancelling') GROUP BY kind, status"#
@@ -514,12 +515,12 @@ impl SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("counting unfinished jobs"))?;
-        Ok(store::kind_counts(
+        Ok(store_core::kind_counts(
             rows.into_iter().map(|r| (r.kind, r.status, r.n)),
         ))
     }
 
-    pub async fn finished_per_minute(
+    async fn finished_per_minute(
         &self,
         owner: Option<&str>,
         since: i64,
@@ -576,7 +577,7 @@ impl SqliteStore {
         stats.map_err(read_err("reading the chart"))
     }
 
-    pub async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>> {
+    async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>> {
         let rows = sqlx::query!(
             r#"SELECT json_extract(data, '$.status') AS "status: String", at
                FROM events WHERE job_id = ? AND type = 'job' ORDER BY id"#,
@@ -596,7 +597,7 @@ impl SqliteStore {
             .collect())
     }
 
-    pub async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+    async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
         let total = sqlx::query_scalar!("SELECT log_seq FROM jobs WHERE id = ?", job_id)
             .fetch_optional(&self.pool)
             .await
@@ -606,12 +607,7 @@ impl SqliteStore {
         Ok((self.log_lines(job_id, after, limit).await?, total))
     }
 
-    pub async fn log_lines(
-        &self,
-        job_id: &str,
-        after: u64,
-        limit: u32,
-    ) -> StoreResult<Vec<LogLine>> {
+    async fn log_lines(&self, job_id: &str, after: u64, limit: u32) -> StoreResult<Vec<LogLine>> {
         let after = after.min(i64::MAX as u64) as i64;
         let rows = sqlx::query!(
             "SELECT job_id, seq, level, line, at FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -635,14 +631,14 @@ impl SqliteStore {
     }
 
     /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
-    pub async fn log_search(
+    async fn log_search(
         &self,
         job_id: &str,
         filter: &LogFilter,
         limit: u32,
     ) -> StoreResult<(Vec<LogLine>, u64)> {
         let rank = filter.min_rank();
-        let pattern = filter.q.as_deref().map(store::like_pattern);
+        let pattern = filter.q.as_deref().map(store_core::like_pattern);
         let fail = read_err("searching a log");
         let matching = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM job_logs
@@ -684,7 +680,7 @@ impl SqliteStore {
         Ok((lines, matching.max(0) as u64))
     }
 
-    pub async fn active_notices(&self) -> StoreResult<Vec<Notice>> {
+    async fn active_notices(&self) -> StoreResult<Vec<Notice>> {
         sqlx::query_as!(
             Notice,
             "SELECT id, text, created_at FROM notices WHERE withdrawn_at IS NULL ORDER BY id"
@@ -694,7 +690,7 @@ impl SqliteStore {
         .map_err(read_err("reading notices"))
     }
 
-    pub async fn owner_events_after(
+    async fn owner_events_after(
         &self,
         owner: Option<&str>,
         after: i64,
@@ -734,7 +730,7 @@ impl SqliteStore {
         ))
     }
 
-    pub async fn job_events_after(
+    async fn job_events_after(
         &self,
         job_id: &str,
         after: i64,
@@ -756,7 +752,14 @@ impl SqliteStore {
         Ok(stored_events(rows))
     }
 
-    pub async fn load_session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
+    async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()> {
+        self.writer.import_history(owner.to_string(), jobs).await
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteStore {
+    async fn load_session(&self, id: &str) -> StoreResult<Option<SessionRow>> {
         sqlx::query_as!(
             SessionRow,
             r#"SELECT id, data, expiry_date AS "expires_at!: i64", user FROM tower_sessions WHERE id = ?"#,
@@ -769,7 +772,7 @@ impl SqliteStore {
 
     /// Up to `limit` sessions still stored under the cookie's own value (from before ids were
     /// stored as hashes, which are 64 characters long).
-    pub async fn unhashed_sessions(&self, limit: i64) -> StoreResult<Vec<SessionRow>> {
+    async fn unhashed_sessions(&self, limit: i64) -> StoreResult<Vec<SessionRow>> {
         sqlx::query_as!(
             SessionRow,
             r#"SELECT id, data, expiry_date AS "expires_at!: i64", user FROM tower_sessions
@@ -782,7 +785,7 @@ impl SqliteStore {
     }
 
     /// How many sessions are stored.
-    pub async fn session_count(&self) -> StoreResult<u64> {
+    async fn session_count(&self) -> StoreResult<u64> {
         let n = sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM tower_sessions"#)
             .fetch_one(&self.pool)
             .await
@@ -790,30 +793,27 @@ impl SqliteStore {
         Ok(n.max(0) as u64)
     }
 
-    pub async fn create_session(&self, row: SessionRow) -> StoreResult<bool> {
+    async fn create_session(&self, row: SessionRow) -> StoreResult<bool> {
         self.writer.create_session(row).await
     }
 
-    pub async fn save_session(&self, row: SessionRow) -> StoreResult<()> {
+    async fn save_session(&self, row: SessionRow) -> StoreResult<()> {
         self.writer.save_session(row).await
     }
 
-    pub async fn delete_session(&self, id: &str) -> StoreResult<()> {
+    async fn delete_session(&self, id: &str) -> StoreResult<()> {
         self.writer.delete_session(id.to_string()).await
     }
 
-    pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64> {
+    async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64> {
         self.writer.delete_expired_sessions(now).await
-    }
-
-    pub async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()> {
-        self.writer.import_history(owner.to_string(), jobs).await
     }
 }
 
-impl SqliteStore {
+#[async_trait]
+impl ProcessRegistry for SqliteStore {
     /// Adds this process to the registry, its heartbeat now.
-    pub async fn register(&self, p: &ProcessRow) -> StoreResult<ProcessRow> {
+    async fn register(&self, p: &ProcessRow) -> StoreResult<ProcessRow> {
         let now = now_ms();
         sqlx::query!(
             "INSERT INTO processes (id, role, build, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -836,7 +836,7 @@ impl SqliteStore {
     }
 
     /// Refreshes this process's heartbeat; false if it is no longer registered.
-    pub async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
+    async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
         let now = now_ms();
         let done = sqlx::query!(
             "UPDATE processes SET heartbeat_at = ? WHERE id = ?",
@@ -849,7 +849,7 @@ impl SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn deregister(&self, id: &str) -> StoreResult<()> {
+    async fn deregister(&self, id: &str) -> StoreResult<()> {
         sqlx::query!("DELETE FROM processes WHERE id = ?", id)
             .execute(&self.pool)
             .await
@@ -857,7 +857,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
+    async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
         sqlx::query_as!(
             ProcessRow,
             "SELECT id, role, build, host, pid, started_at, heartbeat_at FROM processes ORDER BY started_at, id"
@@ -869,7 +869,7 @@ impl SqliteStore {
 
     /// Removes every other process from the registry, whatever its heartbeat: the lock file
     /// proves that no other server uses this database, so whichever registered before is gone.
-    pub async fn reap_stale(&self, me: &str, _lease_ms: i64) -> StoreResult<Vec<String>> {
+    async fn reap_stale(&self, me: &str, _lease_ms: i64) -> StoreResult<Vec<String>> {
         sqlx::query_scalar!("DELETE FROM processes WHERE id <> ? RETURNING id", me)
             .fetch_all(&self.pool)
             .await
@@ -877,7 +877,7 @@ impl SqliteStore {
     }
 
     /// One server per database: every lease is its own.
-    pub async fn try_lease(&self, _name: &str, _holder: &str, _ttl_ms: i64) -> StoreResult<bool> {
+    async fn try_lease(&self, _name: &str, _holder: &str, _ttl_ms: i64) -> StoreResult<bool> {
         Ok(true)
     }
 }
@@ -896,7 +896,7 @@ struct EventRow {
 
 fn stored_events(rows: Vec<EventRow>) -> Vec<StoredEvent> {
     rows.into_iter()
-        .filter_map(|r| store::stored_event(r.id, r.job_id, &r.kind, r.data))
+        .filter_map(|r| store_core::stored_event(r.id, r.job_id, &r.kind, r.data))
         .collect()
 }
 

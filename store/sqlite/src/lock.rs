@@ -7,7 +7,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use store::OpenError;
+use store_core::OpenError;
 
 #[derive(Debug)]
 pub struct ProcessLock {

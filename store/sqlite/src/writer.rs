@@ -20,10 +20,10 @@ use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
 use std::collections::HashMap;
-use store::batch::{
+use store_core::batch::{
     self, apply_changes, ready, BatchSql, Failure, Move, RunningCounts, Transaction, MAX_BATCH,
 };
-use store::{
+use store_core::{
     Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, Outcome, Publish,
     SessionRow, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
 };

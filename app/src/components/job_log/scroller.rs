@@ -5,8 +5,8 @@
 //! or are fetched a page at a time as they come into view; a line not there yet shows its number
 //! until it is. A few thousand earlier lines are kept, the farthest from the view dropped first.
 
-use crate::api::LOG_PAGE_LINES;
 use crate::model::LogLine;
+use crate::server_fns::LOG_PAGE_LINES;
 use leptos::html::Div;
 use leptos::prelude::*;
 use std::collections::{BTreeMap, HashSet};
@@ -117,7 +117,7 @@ impl Scroller {
     fn fetch(self, after: u64) {
         let id = self.job_id.get_value();
         leptos::task::spawn_local(async move {
-            match crate::api::load_log_page(id, after, LOG_PAGE_LINES).await {
+            match crate::server_fns::load_log_page(id, after, LOG_PAGE_LINES).await {
                 Ok(lines) => self.keep(lines),
                 // Asked again when the lines come into view again.
                 Err(_) => self.asked.update_value(|a| {

@@ -1,8 +1,8 @@
-//! The writer: every change to jobs and notices goes through here.
+//! The committer: every change to jobs and notices goes through here, to the store's writer.
 //!
 //! Changes (a new job, a status change, a progress sample, a log line) are handed to the store's
-//! writer ([`Store::write`]), which takes whatever is waiting as one batch, in one transaction,
-//! and only once the batch has committed gives its events to [`Writer`]'s publisher (the head
+//! writer ([`JobStore::write`](crate::store::JobStore::write)), which takes whatever is waiting as one batch, in one transaction,
+//! and only once the batch has committed gives its events to [`Committer`]'s publisher (the head
 //! moves, then the bus carries them) and answers the callers. A client therefore never sees an
 //! event that is not in the store, which is what makes `Last-Event-ID` replay gap-free. Event ids
 //! come from the store.
@@ -32,9 +32,9 @@ pub enum WriteError {
     Refused(String),
 }
 
-/// A handle to send changes to the store's writer.
+/// A handle to send changes to the store's writer and publish what it commits.
 #[derive(Clone)]
-pub struct Writer {
+pub struct Committer {
     store: Store,
     /// The id of the latest published event.
     heads: Arc<watch::Sender<i64>>,
@@ -57,16 +57,16 @@ struct JobStatusOnly<'a> {
     status: JobStatus,
 }
 
-impl Writer {
+impl Committer {
     /// Publishes every event the store commits after `head` (the latest event id already
     /// seen): the head moves, then the bus carries the events, then the observer (see
-    /// [`Writer::observe`]) hears of every job's new status.
+    /// [`Committer::observe`]) hears of every job's new status.
     /// The store it writes to (for reads that go with a change).
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    pub async fn start(store: Store, bus: Arc<Bus>, head: i64) -> Result<Writer, StoreError> {
+    pub async fn start(store: Store, bus: Arc<Bus>, head: i64) -> Result<Committer, StoreError> {
         let (heads, _) = watch::channel(head);
         let heads = Arc::new(heads);
         let observer: Arc<OnceLock<Observer>> = Arc::new(OnceLock::new());
@@ -100,7 +100,7 @@ impl Writer {
         let metrics = Arc::new(Metrics::default());
         let counted = Arc::clone(&metrics);
         store.observe_batches(Arc::new(move |stats| counted.batch(stats)));
-        Ok(Writer {
+        Ok(Committer {
             store,
             heads,
             observer,
@@ -129,7 +129,7 @@ impl Writer {
     /// process sharing the store, once its event is published. Set once.
     pub fn observe(&self, observe: Observer) {
         if self.observer.set(observe).is_err() {
-            tracing::error!("the writer's observer was set twice; the first one stays");
+            tracing::error!("the committer's observer was set twice; the first one stays");
         }
     }
 
@@ -182,7 +182,7 @@ impl Writer {
             .ok_or_else(|| WriteError::Refused("a job without a limit was refused".into()))
     }
 
-    /// Like [`Writer::create`], unless `owner` has `max_queued` jobs queued already: then
+    /// Like [`Committer::create`], unless `owner` has `max_queued` jobs queued already: then
     /// `None`, and nothing is written (see [`Change::Create`]).
     pub async fn create_within(
         &self,
@@ -408,7 +408,7 @@ impl Writer {
 }
 
 fn stopped() -> WriteError {
-    WriteError::Refused("the writer has stopped".into())
+    WriteError::Refused("the committer has stopped".into())
 }
 
 fn unexpected(outcome: Outcome) -> WriteError {

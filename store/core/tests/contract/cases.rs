@@ -1,25 +1,17 @@
-//! The store's behaviour, the same on every backend: every query and every write runs here at
-//! least once, against a real database (SQLite, or PostgreSQL with
-//! `HEADWAY_TEST_BACKEND=postgres`; see [`crate::testing`]).
+//! The cases: each takes a fresh, empty database of one backend.
 
-use super::*;
-use crate::testing::TestDb;
-use model::{EventType, JobError, JobStatus, LogLevel, Progress};
+use crate::support::Db;
+use model::{EventType, Job, JobError, JobStatus, LogLevel, Progress, StatusCount};
 use serde_json::json;
-
-struct Db {
-    db: TestDb,
-    store: Store,
-}
-
-async fn db() -> Db {
-    let db = TestDb::new().await;
-    let store = db.open().await;
-    Db { db, store }
-}
+use store_core::*;
 
 fn new_job(kind: &str) -> Job {
-    let job = Job::queued(crate::new_id(), kind, json!({"steps": 3}), crate::now_ms());
+    let job = Job::queued(
+        uuid::Uuid::new_v4().to_string(),
+        kind,
+        json!({"steps": 3}),
+        now_ms(),
+    );
     Job {
         timeout_ms: Some(5000),
         ..job
@@ -59,9 +51,7 @@ fn stored_job(outcome: &Outcome) -> Job {
     }
 }
 
-#[tokio::test]
-async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
-    let db = db().await;
+pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(db: Db) {
     let first = db.store.reserve_event_id().await.unwrap();
     let job = new_job("demo");
     let applied = db
@@ -199,9 +189,7 @@ async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order() {
     );
 }
 
-#[tokio::test]
-async fn a_change_the_database_refuses_fails_alone_and_its_batch_commits() {
-    let db = db().await;
+pub async fn a_change_the_database_refuses_fails_alone_and_its_batch_commits(db: Db) {
     let (a, b) = (new_job("demo"), new_job("demo"));
     let duplicate = Job {
         id: a.id.clone(),
@@ -246,9 +234,7 @@ async fn a_change_the_database_refuses_fails_alone_and_its_batch_commits() {
     );
 }
 
-#[tokio::test]
-async fn moves_the_state_machine_refuses_change_nothing() {
-    let db = db().await;
+pub async fn moves_the_state_machine_refuses_change_nothing(db: Db) {
     let job = new_job("demo");
     db.store.apply(vec![create("me", &job)]).await.unwrap();
     let head = db.store.last_event_id().await.unwrap();
@@ -293,9 +279,7 @@ async fn moves_the_state_machine_refuses_change_nothing() {
     assert_eq!(applied.head, head);
 }
 
-#[tokio::test]
-async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_checkpoints() {
-    let db = db().await;
+pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_checkpoints(db: Db) {
     let (running, queued, done, held) = (
         new_job("checksum"),
         new_job("demo"),
@@ -396,9 +380,7 @@ async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_checkpo
     );
 }
 
-#[tokio::test]
-async fn processes_register_beat_and_leave_and_leases_have_one_holder() {
-    let db = db().await;
+pub async fn processes_register_beat_and_leave_and_leases_have_one_holder(db: Db) {
     let p = |id: &str| ProcessRow {
         id: id.into(),
         role: "worker".into(),
@@ -453,9 +435,7 @@ async fn processes_register_beat_and_leave_and_leases_have_one_holder() {
     }
 }
 
-#[tokio::test]
-async fn snapshots_hold_unfinished_jobs_and_the_latest_ones() {
-    let db = db().await;
+pub async fn snapshots_hold_unfinished_jobs_and_the_latest_ones(db: Db) {
     let jobs: Vec<Job> = (0..5).map(|_| new_job("demo")).collect();
     let mut changes: Vec<Change> = jobs.iter().map(|j| create("me", j)).collect();
     for j in &jobs[1..] {
@@ -478,9 +458,7 @@ async fn snapshots_hold_unfinished_jobs_and_the_latest_ones() {
     );
 }
 
-#[tokio::test]
-async fn counts_and_the_chart_follow_status_changes() {
-    let db = db().await;
+pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
     let (a, b) = (new_job("demo"), new_job("batch"));
     db.store
         .apply(vec![
@@ -520,7 +498,7 @@ async fn counts_and_the_chart_follow_status_changes() {
         ),
         0
     );
-    let now = crate::now_ms();
+    let now = now_ms();
     let chart = db
         .store
         .finished_per_minute(Some("me"), now - 3_600_000, now + 60_000)
@@ -534,9 +512,7 @@ async fn counts_and_the_chart_follow_status_changes() {
     assert_eq!(failed.error.unwrap().message, "disk");
 }
 
-#[tokio::test]
-async fn pruning_removes_the_oldest_events_in_bounded_batches() {
-    let db = db().await;
+pub async fn pruning_removes_the_oldest_events_in_bounded_batches(db: Db) {
     let jobs: Vec<Job> = (0..3).map(|_| new_job("demo")).collect();
     let created = db
         .store
@@ -548,7 +524,7 @@ async fn pruning_removes_the_oldest_events_in_bounded_batches() {
     let pruned = db
         .store
         .apply(vec![Change::Prune {
-            before_ms: crate::now_ms() + 1,
+            before_ms: now_ms() + 1,
             limit: 2,
         }])
         .await
@@ -580,9 +556,7 @@ async fn pruning_removes_the_oldest_events_in_bounded_batches() {
     );
 }
 
-#[tokio::test]
-async fn notices_take_event_ids_and_go_to_everyone() {
-    let db = db().await;
+pub async fn notices_take_event_ids_and_go_to_everyone(db: Db) {
     let posted = db
         .store
         .apply(vec![Change::PostNotice {
@@ -605,9 +579,7 @@ async fn notices_take_event_ids_and_go_to_everyone() {
     assert!(db.store.active_notices().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn list_jobs_filters_searches_and_pages_both_ways() {
-    let db = db().await;
+pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
     let jobs: Vec<Job> = (0..6)
         .map(|i| new_job(if i % 2 == 0 { "demo" } else { "batch" }))
         .collect();
@@ -704,9 +676,7 @@ async fn list_jobs_filters_searches_and_pages_both_ways() {
     );
 }
 
-#[tokio::test]
-async fn sessions_are_created_once_saved_loaded_and_expire() {
-    let db = db().await;
+pub async fn sessions_are_created_once_saved_loaded_and_expire(db: Db) {
     let row = SessionRow {
         id: "s1".into(),
         data: vec![1, 2, 3],
@@ -742,9 +712,7 @@ async fn sessions_are_created_once_saved_loaded_and_expire() {
     assert_eq!(db.store.load_session("s2").await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it() {
-    let db = db().await;
+pub async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it(db: Db) {
     let jobs: Vec<Job> = (0..600)
         .map(|i| Job {
             status: JobStatus::Succeeded,
@@ -781,9 +749,8 @@ async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it() {
     assert_eq!(db.store.reserve_event_id().await.unwrap(), 1600);
 }
 
-#[tokio::test]
-async fn ids_are_never_handed_out_twice_after_pruning_everything_or_after_notices() {
-    let Db { db, store } = db().await;
+pub async fn ids_are_never_handed_out_twice_after_pruning_everything_or_after_notices(fresh: Db) {
+    let Db { db, store } = fresh;
     let job = new_job("demo");
     let first = store.apply(vec![create("me", &job)]).await.unwrap().head;
     // Every event pruned: the next id still follows the last one handed out.
@@ -835,9 +802,7 @@ fn claimed(outcome: &Outcome) -> Vec<String> {
     }
 }
 
-#[tokio::test]
-async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits() {
-    let db = db().await;
+pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db: Db) {
     let jobs: Vec<Job> = ["batch", "batch", "demo", "batch", "demo"]
         .iter()
         .map(|k| new_job(k))
@@ -911,9 +876,7 @@ fn create_within(owner: &str, job: &Job, max_queued: u64) -> Change {
     }
 }
 
-#[tokio::test]
-async fn a_start_past_its_owners_share_is_refused_where_it_is_written() {
-    let db = db().await;
+pub async fn a_start_past_its_owners_share_is_refused_where_it_is_written(db: Db) {
     // Six starts of one owner with a share of 3, written in one batch.
     let jobs: Vec<Job> = (0..6).map(|_| new_job("demo")).collect();
     let applied = db
@@ -954,11 +917,9 @@ async fn a_start_past_its_owners_share_is_refused_where_it_is_written() {
     assert!(matches!(again.outcomes[1], Outcome::Full { .. }));
 }
 
-#[tokio::test]
-async fn a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_they_queued() {
-    let db = db().await;
+pub async fn a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_they_queued(db: Db) {
     // Ann queues more jobs than a claim looks at from the front of the queue; then Bob one.
-    let ann: Vec<Job> = (0..store::CLAIM_SCAN + 10)
+    let ann: Vec<Job> = (0..store_core::CLAIM_SCAN + 10)
         .map(|_| new_job("demo"))
         .collect();
     for chunk in ann.chunks(256) {
@@ -986,9 +947,7 @@ async fn a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_they_
     assert!(claimed(&third.outcomes[0]).is_empty());
 }
 
-#[tokio::test]
-async fn a_job_takes_writes_only_from_the_process_that_holds_it() {
-    let db = db().await;
+pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
     let job = new_job("checksum");
     db.store
         .apply(vec![create("me", &job), claim("p1", 1, &[])])
@@ -1076,9 +1035,7 @@ async fn a_job_takes_writes_only_from_the_process_that_holds_it() {
     );
 }
 
-#[tokio::test]
-async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit() {
-    let db = db().await;
+pub async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit(db: Db) {
     let (resumed, ended) = (new_job("checksum"), new_job("demo"));
     db.store
         .apply(vec![
@@ -1091,7 +1048,10 @@ async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit() {
     let interrupt = |job: &Job, requeue: bool, by: &str| Change::Interrupt {
         owner: "me".into(),
         job_id: job.id.clone(),
-        error: crate::runner::interrupted(),
+        error: JobError {
+            code: "interrupted".into(),
+            message: "the server stopped while this job was running".into(),
+        },
         requeue,
         fence: Some(by.into()),
     };
@@ -1155,9 +1115,7 @@ async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit() {
     );
 }
 
-#[tokio::test]
-async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept() {
-    let db = db().await;
+pub async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept(db: Db) {
     let job = new_job("batch");
     db.store
         .apply(vec![create("me", &job), claim("p1", 1, &[])])
@@ -1231,9 +1189,7 @@ async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept() {
     assert_eq!(search(Some("nowhere"), None, 10).await, (vec![], 0));
 }
 
-#[tokio::test]
-async fn a_line_and_a_checkpoint_together_commit_as_one_change() {
-    let db = db().await;
+pub async fn a_line_and_a_checkpoint_together_commit_as_one_change(db: Db) {
     let job = new_job("checksum");
     db.store
         .apply(vec![create("me", &job), claim("p1", 1, &[])])

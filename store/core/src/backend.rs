@@ -1,0 +1,266 @@
+//! The seam's traits: everything the engine asks of a database, which each backend implements
+//! once. The engine holds a backend as `Arc<dyn Backend>`; the contract tests
+//! (`store/core/tests/contract/`) run every method against both backends.
+
+use crate::{
+    Applied, Change, FinishedJob, JobFilter, KindCount, OnBatch, Orphan, ProcessRow, Publish,
+    QueueStanding, RunningJob, SessionRow, StoreResult, StoredEvent, TokenRow, UserEdit,
+    UserEdited, UserRow, Write,
+};
+use async_trait::async_trait;
+use model::{Job, LogLine, MinuteStats, Notice, StatusChange, StatusCount};
+use std::path::Path;
+use std::time::Duration;
+
+/// A whole backend: a database holding Headway's jobs and events, accounts, sessions and
+/// processes.
+pub trait Backend: JobStore + AccountStore + SessionStore + ProcessRegistry {}
+
+impl<T: JobStore + AccountStore + SessionStore + ProcessRegistry> Backend for T {}
+
+/// Jobs, their events and log, and the writer that changes them. Every read that takes an
+/// `owner` reads that owner's jobs, or every owner's with `None`.
+#[async_trait]
+pub trait JobStore: Send + Sync + 'static {
+    /// Whether other processes may share the database (and write to it).
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// The folder holding the database, where a file database keeps its companions (the
+    /// operator token); `None` when the database is not a local file.
+    fn local_dir(&self) -> Option<&Path> {
+        None
+    }
+
+    /// Lets another server open the database: called once this one has written its last
+    /// change.
+    fn release(&self) {}
+
+    /// Whether this store can serve a process: it answers with the schema this build migrates
+    /// to, and its writer takes writes within `within`. `Err` says what is wrong.
+    async fn check_ready(&self, within: Duration) -> StoreResult<()>;
+
+    /// Queues a change for the writer, which writes it with those waiting next to it in one
+    /// transaction (a change that fails fails alone), hands the batch's events to the publisher
+    /// set with [`JobStore::publish_to`], then answers `write.reply`.
+    async fn write(&self, write: Write) -> StoreResult<()>;
+
+    /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
+    /// claims take them; `None` for one that is not queued.
+    async fn queue_standings(&self, ids: &[String]) -> StoreResult<Vec<Option<QueueStanding>>>;
+
+    /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
+    async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64>;
+
+    /// How many of `user`'s jobs wait in the queue.
+    async fn queued_count(&self, user: &str) -> StoreResult<u64>;
+
+    /// Every user's running (and cancelling) jobs.
+    async fn running_jobs(&self) -> StoreResult<Vec<RunningJob>>;
+
+    /// Jobs of every user that ended at or after `since`, the newest [`FINISHED_SAMPLE`] at most.
+    async fn finished_since(&self, since: i64) -> StoreResult<Vec<FinishedJob>>;
+
+    /// The database's size on disk, in bytes.
+    async fn size_bytes(&self) -> StoreResult<u64>;
+
+    /// Unfinished jobs of every user (queued, running, cancelling), by kind and status.
+    async fn unfinished_by_kind(&self) -> StoreResult<Vec<KindCount>>;
+
+    /// Reports every batch this process's writer commits from now on to `on_batch` (its size,
+    /// events and commit time); set once.
+    fn observe_batches(&self, on_batch: OnBatch);
+
+    /// Returns once every change sent before is written (or has failed).
+    async fn flush(&self);
+
+    /// Where every event committed after `after` goes, in id order: those this process
+    /// writes, and on a shared database those of every other process.
+    async fn publish_to(&self, publish: Publish, after: i64) -> StoreResult<()>;
+
+    /// Allocates the id of this process's `version` event (`data` is its JSON); on a shared
+    /// database the event is stored, so that pages following other processes learn of the
+    /// build too.
+    async fn version_event(&self, data: String) -> StoreResult<i64>;
+
+    /// Applies `changes` in one transaction (a change that fails fails alone) and returns what
+    /// each did and the events it made, without publishing them. An error here means nothing of
+    /// the batch was committed.
+    async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied>;
+
+    /// Allocates one event id and commits it: a write that proves the database takes writes.
+    async fn reserve_event_id(&self) -> StoreResult<i64>;
+
+    /// The highest event id ever allocated (0 for an empty store).
+    async fn last_event_id(&self) -> StoreResult<i64>;
+
+    /// Events with ids up to this one may have been pruned: a replay from below it is not
+    /// complete. Moved in the transaction that deletes them.
+    async fn pruned_through(&self) -> StoreResult<i64>;
+
+    /// The job, if it exists and belongs to `owner` (`None`: to anyone).
+    async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>>;
+
+    /// Who a job belongs to, if it exists.
+    async fn job_owner(&self, id: &str) -> StoreResult<Option<String>>;
+
+    /// What a stream's `snapshot` shows: the owner's unfinished jobs and the `recent` latest
+    /// ones, newest first.
+    async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>>;
+
+    /// Jobs running or cancelling for a process that is not registered (it is gone), or for
+    /// none, oldest first: they are to be taken over.
+    async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>>;
+
+    /// The checkpoint a resumable job saved last.
+    async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>>;
+
+    /// One page of the owner's jobs, newest first: the `limit` jobs just older than `before`, or
+    /// just newer than `after`, or the newest ones.
+    async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>>;
+
+    /// How many jobs the owner has in each status (of one kind, or of all).
+    async fn status_counts(
+        &self,
+        owner: Option<&str>,
+        kind: Option<&str>,
+    ) -> StoreResult<Vec<StatusCount>>;
+
+    /// The owner's jobs finished per minute in `[since, until)`, oldest minute first; minutes
+    /// without a finished job are absent.
+    async fn finished_per_minute(
+        &self,
+        owner: Option<&str>,
+        since: i64,
+        until: i64,
+    ) -> StoreResult<Vec<MinuteStats>>;
+
+    /// The statuses a job went through and when, from its stored `job` events (oldest first).
+    async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>>;
+
+    /// The last `limit` log lines of a job, in order, and how many lines it has in all.
+    async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)>;
+
+    /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
+    async fn log_search(
+        &self,
+        job_id: &str,
+        filter: &model::LogFilter,
+        limit: u32,
+    ) -> StoreResult<(Vec<LogLine>, u64)>;
+
+    /// Log lines of one job with `seq > after`, in order.
+    async fn log_lines(&self, job_id: &str, after: u64, limit: u32) -> StoreResult<Vec<LogLine>>;
+
+    /// Notices in force, oldest first.
+    async fn active_notices(&self) -> StoreResult<Vec<Notice>>;
+
+    /// Stored events of one owner with ids in `(after, until]`, oldest first.
+    async fn owner_events_after(
+        &self,
+        owner: Option<&str>,
+        after: i64,
+        until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>>;
+
+    /// Stored events of one job with ids in `(after, until]`, oldest first.
+    async fn job_events_after(
+        &self,
+        job_id: &str,
+        after: i64,
+        until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>>;
+
+    /// Inserts finished jobs of `owner` as they are, in one transaction, without events (a
+    /// history brought in from elsewhere, or a benchmark's). Their `event_id`s are taken as
+    /// given and the event counter moved past them.
+    async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()>;
+}
+
+/// Accounts and their API tokens.
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Adds an account; `false` if the name is taken.
+    async fn create_user(&self, user: &UserRow) -> StoreResult<bool>;
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>>;
+
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>>;
+
+    /// Every account, by name.
+    async fn users(&self) -> StoreResult<Vec<UserRow>>;
+
+    /// Changes an account, all of `edit` or nothing, unless it is the last enabled admin and
+    /// would no longer be. A new password hash, or disabling or enabling it, ends every session
+    /// it has (its generation moves and its sessions are deleted), in the same transaction.
+    async fn change_user(&self, name: &str, edit: &UserEdit<'_>) -> StoreResult<UserEdited>;
+
+    /// Stores a new API token under the SHA-256 `hash` of its secret.
+    async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()>;
+
+    /// The token in force whose secret hashes to `hash`, with its owner.
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>>;
+
+    /// Tokens of one account (`None`: of all), newest first, revoked ones included.
+    async fn tokens(&self, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>>;
+
+    /// Revokes a token (only if it is `user_id`'s, unless `None`); `false` if there is no such
+    /// token in force.
+    async fn revoke_token(&self, id: &str, user_id: Option<&str>, now: i64) -> StoreResult<bool>;
+
+    /// Records that a token was just used.
+    async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()>;
+}
+
+/// Sign-in sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// The session with this id, if it exists (expired or not).
+    async fn load_session(&self, id: &str) -> StoreResult<Option<SessionRow>>;
+
+    /// Up to `limit` sessions still stored under the cookie's own value (from before session ids
+    /// were stored as hashes).
+    async fn unhashed_sessions(&self, limit: i64) -> StoreResult<Vec<SessionRow>>;
+
+    /// How many sessions are stored.
+    async fn session_count(&self) -> StoreResult<u64>;
+
+    /// Inserts a new session; false if one with this id exists already.
+    async fn create_session(&self, row: SessionRow) -> StoreResult<bool>;
+
+    /// Inserts or replaces a session.
+    async fn save_session(&self, row: SessionRow) -> StoreResult<()>;
+
+    async fn delete_session(&self, id: &str) -> StoreResult<()>;
+
+    /// Deletes every session that expired before `now` (Unix seconds); returns how many.
+    async fn delete_expired_sessions(&self, now: i64) -> StoreResult<u64>;
+}
+
+/// The processes sharing the database, and the leases on work one of them does for all.
+#[async_trait]
+pub trait ProcessRegistry: Send + Sync + 'static {
+    /// Adds a process to the registry, its heartbeat now; returns it as registered.
+    async fn register(&self, process: &ProcessRow) -> StoreResult<ProcessRow>;
+
+    /// Refreshes a process's heartbeat; false if it is no longer registered (it was taken for
+    /// dead and its jobs were taken over).
+    async fn heartbeat(&self, id: &str) -> StoreResult<bool>;
+
+    async fn deregister(&self, id: &str) -> StoreResult<()>;
+
+    /// The registered processes, oldest first.
+    async fn processes(&self) -> StoreResult<Vec<ProcessRow>>;
+
+    /// Removes from the registry every process other than `me` that is gone: silent for longer
+    /// than `lease_ms` on a shared database, any other one on a database only one server may
+    /// use. Returns their ids.
+    async fn reap_stale(&self, me: &str, lease_ms: i64) -> StoreResult<Vec<String>>;
+
+    /// Takes or renews the lease `name` (work one process does for all) for `ttl_ms`; false if
+    /// another process holds it.
+    async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool>;
+}

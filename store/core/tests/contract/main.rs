@@ -1,0 +1,57 @@
+//! The store's contract: what every backend does, written once against the seam's traits
+//! ([`store_core::Backend`]) and run, unchanged, on SQLite and on PostgreSQL (a throwaway
+//! cluster this process starts and removes, a fresh database per case). Every query and every
+//! write of the seam runs here at least once, against a real database.
+//!
+//! A case is an `async fn` of `cases` taking a fresh [`support::Db`]; listed in [`on_both!`], it
+//! becomes two tests, `sqlite::NAME` and `postgres::NAME`.
+
+mod cases;
+mod support;
+
+/// Makes each case a test on each backend.
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            use crate::support::{Db, Kind};
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    crate::cases::$case(Db::new(Kind::Sqlite).await).await
+                }
+            )*
+        }
+        mod postgres {
+            use crate::support::{Db, Kind};
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    crate::cases::$case(Db::new(Kind::Postgres).await).await
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    a_batch_allocates_consecutive_ids_and_returns_its_events_in_order,
+    a_change_the_database_refuses_fails_alone_and_its_batch_commits,
+    moves_the_state_machine_refuses_change_nothing,
+    orphans_are_jobs_running_for_nobody_registered_and_claims_carry_checkpoints,
+    processes_register_beat_and_leave_and_leases_have_one_holder,
+    snapshots_hold_unfinished_jobs_and_the_latest_ones,
+    counts_and_the_chart_follow_status_changes,
+    pruning_removes_the_oldest_events_in_bounded_batches,
+    notices_take_event_ids_and_go_to_everyone,
+    list_jobs_filters_searches_and_pages_both_ways,
+    sessions_are_created_once_saved_loaded_and_expire,
+    an_imported_history_is_read_like_any_other_and_ids_go_on_after_it,
+    claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits,
+    a_start_past_its_owners_share_is_refused_where_it_is_written,
+    a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_they_queued,
+    a_job_takes_writes_only_from_the_process_that_holds_it,
+    an_interruption_queues_a_resumable_job_again_in_the_same_commit,
+    a_log_is_searched_by_text_and_level_newest_matches_first_kept,
+    a_line_and_a_checkpoint_together_commit_as_one_change,
+    ids_are_never_handed_out_twice_after_pruning_everything_or_after_notices,
+);
