@@ -4,7 +4,7 @@
 
 use crate::Res;
 use engine::store::{Access, Store};
-use model::{Job, JobError, JobStatus, Level, Progress};
+use model::{Job, JobError, JobId, JobStatus, Level, Progress};
 use serde_json::json;
 use std::path::Path;
 
@@ -35,7 +35,7 @@ pub async fn owner_of(store: &Store, cookie: &str) -> Res<String> {
         .await
         .map_err(|e| format!("reading the session: {e}"))?
     else {
-        return Ok(engine::caller::anonymous_user(value));
+        return Ok(engine::caller::anonymous_user(value).into_string());
     };
     if let Some(user) = row.user {
         return Ok(user);
@@ -192,7 +192,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
     let started_at = created_at + rng.below(2_000) as i64;
     let finished_at = started_at + 100 + rng.below(600_000) as i64;
     Job {
-        id,
+        id: id.into(),
         kind: kind.to_string(),
         params,
         status,
@@ -210,7 +210,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
         finished_at: Some(finished_at),
         event_id,
         timeout_ms: None,
-        origin: previous.filter(|_| rng.below(50) == 0).map(str::to_string),
+        origin: previous.filter(|_| rng.below(50) == 0).map(JobId::from),
     }
 }
 
@@ -251,11 +251,11 @@ async fn seed_in_chunks(
                 first_event + 6 * i + 5,
                 (!last_id.is_empty()).then_some(last_id.as_str()),
             );
-            last_id.clone_from(&job.id);
+            last_id.clone_from(&job.id.to_string());
             jobs.push(job);
         }
         store
-            .import_history(owner, jobs)
+            .import_history(&owner.into(), jobs)
             .await
             .map_err(|e| format!("seeding jobs: {e}"))?;
         done += count;
@@ -324,10 +324,10 @@ mod tests {
             .unwrap();
         let (n, now) = (50, 1_763_730_000_000);
         let newest = seed_in_chunks(&store, "alice", n, now, 7).await.unwrap();
-        let counts = store.status_counts(Some("alice"), None).await.unwrap();
+        let counts = store.status_counts(Some(&"alice".into()), None).await.unwrap();
         assert_eq!(counts.iter().map(|c| c.n).sum::<u64>(), n);
         assert!(store
-            .status_counts(Some("bob"), None)
+            .status_counts(Some(&"bob".into()), None)
             .await
             .unwrap()
             .iter()
@@ -336,7 +336,7 @@ mod tests {
             limit: 1,
             ..Default::default()
         };
-        let page = store.list_jobs(Some("alice"), &filter).await.unwrap();
+        let page = store.list_jobs(Some(&"alice".into()), &filter).await.unwrap();
         assert_eq!(page.first().map(|j| j.id.as_str()), Some(newest.as_str()));
         assert!(page[0].finished_at.is_some() && page[0].created_at < now);
         assert!(store.last_event_id().await.unwrap() >= 6 * (n as i64 - 1) + 6);

@@ -12,7 +12,7 @@ use crate::store::{Store, TokenRow, UserEdit, UserEdited, UserRow};
 use crate::Caller;
 use model::accounts::{check_password, check_username, NewToken, TokenInfo, UserInfo};
 use model::error::Chain;
-use model::{AppError, ErrorCode, FieldError, Role, TokenScope};
+use model::{AppError, ErrorCode, FieldError, Role, TokenScope, UserId};
 use sha2::{Digest, Sha256};
 
 /// Every token starts with this, so that a leaked one is easy to recognise (and to scan for).
@@ -108,7 +108,7 @@ impl Accounts {
         check_username(name).map_err(|m| invalid("username", m))?;
         check_password(password).map_err(|m| invalid("password", m))?;
         let row = UserRow {
-            id: crate::new_id(),
+            id: crate::new_id().into(),
             name: name.to_string(),
             role: role.as_str().to_string(),
             password_hash: self.hash_password(password).await?,
@@ -227,7 +227,7 @@ impl Accounts {
     /// signed in under its current generation.
     pub async fn session_user(
         &self,
-        id: &str,
+        id: &UserId,
         generation: i64,
     ) -> Result<Option<UserRow>, AppError> {
         let user = self
@@ -350,7 +350,7 @@ impl Accounts {
         };
         let rows = self
             .store
-            .tokens(owner.as_deref())
+            .tokens(owner.as_ref())
             .await
             .map_err(failed("list tokens"))?;
         Ok(rows
@@ -377,7 +377,7 @@ impl Accounts {
         };
         match self
             .store
-            .revoke_token(id, owner.as_deref(), crate::now_ms())
+            .revoke_token(id, owner.as_ref(), crate::now_ms())
             .await
             .map_err(failed("revoke a token"))?
         {

@@ -8,7 +8,7 @@ use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::is_job_id;
 use model::bulk::{BulkAnswer, BulkRequest, BulkResult, MAX_BULK, MAX_BULK_IDS};
-use model::{AppError, ErrorCode, HistoryQuery, Job};
+use model::{AppError, ErrorCode, HistoryQuery, Job, JobId};
 
 /// Jobs read per page while a filter is resolved.
 const PAGE: u32 = 500;
@@ -60,7 +60,7 @@ impl Engine {
             return Ok(targets.len());
         }
         // Ids of jobs that are not the caller's count for nothing.
-        let targets: Vec<String> = targets.into_iter().filter(|id| is_job_id(id)).collect();
+        let targets: Vec<JobId> = targets.into_iter().filter(|id| is_job_id(id)).collect();
         let n = self
             .inner
             .store
@@ -77,7 +77,7 @@ impl Engine {
         &self,
         caller: &Caller,
         request: &BulkRequest,
-    ) -> Result<Vec<String>, AppError> {
+    ) -> Result<Vec<JobId>, AppError> {
         match (&request.ids, &request.filter) {
             (Some(ids), None) => {
                 if ids.is_empty() {
@@ -135,7 +135,7 @@ fn too_many(n: usize) -> AppError {
     )
 }
 
-fn outcome(id: String, result: Result<Job, AppError>) -> BulkResult {
+fn outcome(id: JobId, result: Result<Job, AppError>) -> BulkResult {
     match result {
         Ok(job) => BulkResult {
             id,

@@ -17,7 +17,7 @@
 
 use crate::caller::EVERYONE;
 use bytes::Bytes;
-use model::EventType;
+use model::{EventType, JobId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,14 +28,14 @@ use tokio::sync::broadcast;
 #[derive(Debug)]
 pub struct Event {
     pub id: i64,
-    pub job_id: Option<String>,
+    pub job_id: Option<JobId>,
     pub kind: EventType,
     frame: Bytes,
 }
 
 impl Event {
     /// `data` is the JSON payload (one line).
-    pub fn new(id: i64, job_id: Option<String>, kind: EventType, data: &str) -> Event {
+    pub fn new(id: i64, job_id: Option<JobId>, kind: EventType, data: &str) -> Event {
         let frame = sse_frame(id, kind.as_str(), data);
         Event {
             id,

@@ -7,14 +7,14 @@
 //!   ([`Role`]); a `read` token changes nothing.
 //! - The holder of the operator token (`admin.token`) is an admin.
 
-use model::{AppError, Role};
+use model::{AppError, Role, UserId};
 
 /// The key of the bus channel that carries every user's events.
 pub const EVERYONE: &str = "*";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    user: String,
+    user: UserId,
     /// The account's name; `None` for an anonymous user.
     name: Option<String>,
     role: Role,
@@ -24,7 +24,7 @@ pub struct Caller {
 
 impl Caller {
     /// The anonymous user of a session on an open server.
-    pub fn new(user: impl Into<String>) -> Caller {
+    pub fn new(user: impl Into<UserId>) -> Caller {
         Caller {
             user: user.into(),
             name: None,
@@ -35,7 +35,7 @@ impl Caller {
 
     /// A signed-in user (or a token of theirs; `writes` is `false` for a read-only one).
     pub fn account(
-        id: impl Into<String>,
+        id: impl Into<UserId>,
         name: impl Into<String>,
         role: Role,
         writes: bool,
@@ -54,7 +54,7 @@ impl Caller {
     }
 
     /// The user id: the owner of the jobs this caller starts.
-    pub fn user(&self) -> &str {
+    pub fn user(&self) -> &UserId {
         &self.user
     }
 
@@ -68,13 +68,13 @@ impl Caller {
     }
 
     /// Whose jobs this caller sees: theirs, or (`None`) everyone's.
-    pub fn sees(&self) -> Option<&str> {
-        (!self.role.sees_all()).then_some(self.user.as_str())
+    pub fn sees(&self) -> Option<&UserId> {
+        (!self.role.sees_all()).then_some(&self.user)
     }
 
     /// The bus channel that carries the events this caller may see.
     pub fn channel(&self) -> &str {
-        self.sees().unwrap_or(EVERYONE)
+        self.sees().map_or(EVERYONE, UserId::as_str)
     }
 
     /// May post and withdraw notices, and manage accounts and others' tokens.
@@ -106,12 +106,12 @@ impl Caller {
 
     /// Refuses cancelling or re-running a job of `owner` that this caller may see but not
     /// touch.
-    pub fn may_touch(&self, owner: &str) -> Result<(), AppError> {
+    pub fn may_touch(&self, owner: &UserId) -> Result<(), AppError> {
         self.may_write()?;
         if self.role == Role::Viewer {
             return Err(AppError::forbidden("a viewer may not change jobs"));
         }
-        if owner == self.user || self.role.acts_on_all() {
+        if *owner == self.user || self.role.acts_on_all() {
             Ok(())
         } else {
             Err(AppError::forbidden(format!(
@@ -147,7 +147,7 @@ impl Caller {
 /// SHA-256 of it written as a UUID (version 8), so that the same cookie is the same user in
 /// every process and after restarts with nothing stored, and the user id (shown to operators
 /// as the owner of jobs) does not give the cookie away.
-pub fn anonymous_user(cookie: &str) -> String {
+pub fn anonymous_user(cookie: &str) -> UserId {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("headway anonymous user {cookie}").as_bytes());
     let mut bytes = [0u8; 16];
@@ -155,6 +155,7 @@ pub fn anonymous_user(cookie: &str) -> String {
     uuid::Builder::from_custom_bytes(bytes)
         .into_uuid()
         .to_string()
+        .into()
 }
 
 #[cfg(test)]
@@ -174,10 +175,10 @@ mod tests {
     #[test]
     fn what_each_caller_may_see_and_do() {
         let anonymous = Caller::new("u1");
-        assert_eq!(anonymous.sees(), Some("u1"));
-        assert!(anonymous.may_start().is_ok() && anonymous.may_touch("u1").is_ok());
+        assert_eq!(anonymous.sees().map(|u| u.as_str()), Some("u1"));
+        assert!(anonymous.may_start().is_ok() && anonymous.may_touch(&"u1".into()).is_ok());
         assert_eq!(
-            anonymous.may_touch("u2").unwrap_err().code,
+            anonymous.may_touch(&"u2".into()).unwrap_err().code,
             model::ErrorCode::Forbidden
         );
         assert_eq!(
@@ -189,19 +190,19 @@ mod tests {
         assert_eq!((viewer.sees(), viewer.channel()), (None, EVERYONE));
         assert!(
             viewer.may_start().is_err()
-                && viewer.may_touch("v").is_err()
-                && viewer.may_touch("x").is_err()
+                && viewer.may_touch(&"v".into()).is_err()
+                && viewer.may_touch(&"x".into()).is_err()
         );
 
         let operator = Caller::account("o", "otto", Role::Operator, true);
-        assert!(operator.may_touch("x").is_ok());
+        assert!(operator.may_touch(&"x".into()).is_ok());
         assert_eq!(
             operator.may_administer().unwrap_err().code,
             model::ErrorCode::Forbidden
         );
 
         let read_only = Caller::account("a", "ada", Role::Admin, false);
-        assert!(read_only.may_start().is_err() && read_only.may_touch("a").is_err());
+        assert!(read_only.may_start().is_err() && read_only.may_touch(&"a".into()).is_err());
         assert!(read_only.may_administer().is_err() && !read_only.is_admin());
         assert!(Caller::operator().may_administer().is_ok());
     }

@@ -16,7 +16,9 @@ use crate::store::{
 };
 use crate::telemetry::Metrics;
 use model::error::Chain;
-use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress};
+use model::{
+    EventType, Job, JobError, JobId, JobStatus, LogLevel, Notice, ProcessId, Progress, UserId,
+};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{oneshot, watch};
@@ -44,7 +46,7 @@ pub struct Committer {
     /// answer before the create's caller wakes up; whichever takes the job out of the set logs
     /// the creation, holding the lock while it logs, so the log always reads created, started,
     /// ended.
-    unannounced: Arc<Mutex<HashSet<String>>>,
+    unannounced: Arc<Mutex<HashSet<JobId>>>,
 }
 
 /// Told the id and the new status of a job whose `job` event was just published.
@@ -176,7 +178,7 @@ impl Committer {
     }
 
     /// Inserts a new job (with its `job` event) and returns it as stored.
-    pub async fn create(&self, owner: &str, job: Job) -> Result<Job, WriteError> {
+    pub async fn create(&self, owner: &UserId, job: Job) -> Result<Job, WriteError> {
         self.create_within(owner, job, None)
             .await?
             .ok_or_else(|| WriteError::Refused("a job without a limit was refused".into()))
@@ -186,7 +188,7 @@ impl Committer {
     /// `None`, and nothing is written (see [`Change::Create`]).
     pub async fn create_within(
         &self,
-        owner: &str,
+        owner: &UserId,
         job: Job,
         max_queued: Option<u64>,
     ) -> Result<Option<Job>, WriteError> {
@@ -222,8 +224,8 @@ impl Committer {
     /// from its current status, or no longer the fence's process's).
     pub async fn transition(
         &self,
-        owner: &str,
-        job_id: &str,
+        owner: &UserId,
+        job_id: &JobId,
         to: JobStatus,
         error: Option<JobError>,
         fence: Fence,
@@ -245,8 +247,8 @@ impl Committer {
     /// [`Change::Interrupt`]); returns the job as it ends up, or `None` if the move was refused.
     pub async fn interrupt(
         &self,
-        owner: &str,
-        job_id: &str,
+        owner: &UserId,
+        job_id: &JobId,
         error: JobError,
         requeue: bool,
         fence: Fence,
@@ -275,7 +277,7 @@ impl Committer {
     /// Takes up to `slots` queued jobs of `kinds` for process `by` (see [`Change::Claim`]).
     pub async fn claim(
         &self,
-        by: &str,
+        by: &ProcessId,
         slots: u32,
         kinds: Vec<String>,
         limits: Vec<(String, u32)>,
@@ -307,7 +309,7 @@ impl Committer {
         }
     }
 
-    pub async fn progress(&self, owner: &str, job_id: &str, progress: Progress, fence: Fence) {
+    pub async fn progress(&self, owner: &UserId, job_id: &JobId, progress: Progress, fence: Fence) {
         self.tell(Change::Progress {
             owner: owner.into(),
             job_id: job_id.into(),
@@ -319,8 +321,8 @@ impl Committer {
 
     pub async fn log(
         &self,
-        owner: &str,
-        job_id: &str,
+        owner: &UserId,
+        job_id: &JobId,
         level: LogLevel,
         line: String,
         fence: Fence,
@@ -336,7 +338,7 @@ impl Committer {
     }
 
     /// Saves a resumable job's checkpoint.
-    pub async fn checkpoint(&self, job_id: &str, value: serde_json::Value, fence: Fence) {
+    pub async fn checkpoint(&self, job_id: &JobId, value: serde_json::Value, fence: Fence) {
         self.tell(Change::Checkpoint {
             job_id: job_id.into(),
             value,
@@ -349,8 +351,8 @@ impl Committer {
     /// checkpoint never repeats the line, and a line is never missing behind a checkpoint.
     pub async fn log_and_checkpoint(
         &self,
-        owner: &str,
-        job_id: &str,
+        owner: &UserId,
+        job_id: &JobId,
         (level, line): (LogLevel, String),
         value: serde_json::Value,
         fence: Fence,

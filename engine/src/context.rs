@@ -7,7 +7,7 @@
 use crate::committer::Committer;
 use crate::files::Files;
 use crate::store::Fence;
-use model::{Level, LogLevel, Progress};
+use model::{JobId, Level, LogLevel, Progress, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 
 pub struct JobContext {
-    job_id: String,
-    owner: String,
+    job_id: JobId,
+    owner: UserId,
     /// The process running the job: its writes count only while the job is still its own.
     fence: Fence,
     committer: Committer,
@@ -37,8 +37,8 @@ pub struct JobContext {
 impl JobContext {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
-        job_id: String,
-        owner: String,
+        job_id: JobId,
+        owner: UserId,
         fence: Fence,
         committer: Committer,
         progress: Progress,
@@ -60,7 +60,7 @@ impl JobContext {
         }
     }
 
-    pub fn job_id(&self) -> &str {
+    pub fn job_id(&self) -> &JobId {
         &self.job_id
     }
 

@@ -13,7 +13,10 @@ use crate::shares::QueueShares;
 use crate::store::{Store, StoreError};
 use crate::{is_job_id, new_id, now_ms};
 use model::error::Chain;
-use model::{AppError, ErrorCode, FieldError, Job, JobStatus, KindInfo, Notice, VersionEvent};
+use model::{
+    AppError, ErrorCode, FieldError, Job, JobId, JobStatus, KindInfo, Notice, ProcessId, UserId,
+    VersionEvent,
+};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -262,7 +265,7 @@ impl Engine {
     }
 
     /// The id this process is registered under (and claims jobs under).
-    pub fn process_id(&self) -> String {
+    pub fn process_id(&self) -> ProcessId {
         self.inner.membership.id()
     }
 
@@ -384,7 +387,7 @@ impl Engine {
     }
 
     /// Starts a new job with the kind, parameters and timeout of one of the caller's jobs.
-    pub async fn rerun(&self, caller: &Caller, id: &str) -> Result<Job, AppError> {
+    pub async fn rerun(&self, caller: &Caller, id: &JobId) -> Result<Job, AppError> {
         let origin = self.job(caller, id).await?;
         self.may_touch(caller, id).await?;
         caller.may_start()?;
@@ -439,7 +442,7 @@ impl Engine {
         kind: &str,
         params: serde_json::Value,
         timeout_ms: Option<u64>,
-        origin: Option<String>,
+        origin: Option<JobId>,
     ) -> Result<Job, AppError> {
         if self.inner.stopping.is_cancelled() {
             return Err(AppError::new(
@@ -450,7 +453,7 @@ impl Engine {
         let job = Job {
             timeout_ms,
             origin,
-            ..Job::queued(new_id(), kind, params, now_ms())
+            ..Job::queued(new_id().into(), kind, params, now_ms())
         };
         let shares = &self.inner.queue_shares;
         let job = self
@@ -467,7 +470,7 @@ impl Engine {
     }
 
     /// The job, if the caller may see it (otherwise `not_found`, never "forbidden").
-    pub async fn job(&self, caller: &Caller, id: &str) -> Result<Job, AppError> {
+    pub async fn job(&self, caller: &Caller, id: &JobId) -> Result<Job, AppError> {
         if !is_job_id(id) {
             return Err(AppError::not_found());
         }
@@ -514,7 +517,7 @@ impl Engine {
     }
 
     /// Requests cancellation of the caller's job and returns it as it is now.
-    pub async fn cancel(&self, caller: &Caller, id: &str) -> Result<Job, AppError> {
+    pub async fn cancel(&self, caller: &Caller, id: &JobId) -> Result<Job, AppError> {
         let job = self.job(caller, id).await?;
         let owner = self.may_touch(caller, id).await?;
         if job.status.is_terminal() {
@@ -524,7 +527,7 @@ impl Engine {
             ));
         }
         let committer = &self.inner.committer;
-        let owner = owner.as_str();
+        let owner = &owner;
         let failed = |e| write_failed("cancel a job", e);
         // Still waiting: it never runs. (If it was claimed meanwhile, it is stopped instead.)
         let queued = job.status == JobStatus::Queued
@@ -546,9 +549,9 @@ impl Engine {
 
     /// Whose job `id` is, once the caller may change it (they may see it: checked before);
     /// 403 if they may not.
-    async fn may_touch(&self, caller: &Caller, id: &str) -> Result<String, AppError> {
+    async fn may_touch(&self, caller: &Caller, id: &JobId) -> Result<UserId, AppError> {
         let owner = match caller.sees() {
-            Some(own) => own.to_string(),
+            Some(own) => own.clone(),
             None => self
                 .inner
                 .store

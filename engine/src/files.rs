@@ -83,7 +83,7 @@ impl Files {
     pub async fn for_owner(
         data_root: impl Into<PathBuf>,
         store: &crate::store::Store,
-        owner: &str,
+        owner: &model::UserId,
     ) -> Result<Files, crate::store::StoreError> {
         let data_root = data_root.into();
         Ok(match store.user_by_id(owner).await? {

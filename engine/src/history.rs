@@ -7,8 +7,8 @@ use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::store::{JobFilter, StoredEvent};
 use model::{
-    AppError, HistoryQuery, Job, JobDetail, JobPage, JobStatus, LogFilter, LogLine, MinuteStats,
-    StatusChange, StatusCount,
+    AppError, HistoryQuery, Job, JobDetail, JobId, JobPage, JobStatus, LogFilter, LogLine,
+    MinuteStats, StatusChange, StatusCount,
 };
 
 impl Engine {
@@ -22,9 +22,13 @@ impl Engine {
         let mut filter = job_filter(query)?;
         for (key, name) in [(&filter.before, "before"), (&filter.after, "after")] {
             if let Some(id) = key {
-                self.job(caller, id).await.map_err(|_| {
-                    AppError::bad_request(format!("`{name}` must be the id of one of your jobs"))
-                })?;
+                self.job(caller, &JobId::from(id.as_str()))
+                    .await
+                    .map_err(|_| {
+                        AppError::bad_request(format!(
+                            "`{name}` must be the id of one of your jobs"
+                        ))
+                    })?;
             }
         }
         let size = filter.limit;
@@ -51,10 +55,10 @@ impl Engine {
             (more, filter.before.is_some())
         };
         let next = has_older
-            .then(|| jobs.last().map(|j| j.id.clone()))
+            .then(|| jobs.last().map(|j| j.id.to_string()))
             .flatten();
         let prev = has_newer
-            .then(|| jobs.first().map(|j| j.id.clone()))
+            .then(|| jobs.first().map(|j| j.id.to_string()))
             .flatten();
         Ok(JobPage { jobs, next, prev })
     }
@@ -87,7 +91,7 @@ impl Engine {
     pub async fn job_detail(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &JobId,
         log_lines: u32,
         log_filter: &LogFilter,
     ) -> Result<JobDetail, AppError> {
@@ -117,7 +121,7 @@ impl Engine {
     pub async fn job_log(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &JobId,
         after: u64,
         limit: u32,
     ) -> Result<Vec<LogLine>, AppError> {
@@ -147,7 +151,7 @@ impl Engine {
     pub async fn events_after(
         &self,
         caller: &Caller,
-        job_id: Option<&str>,
+        job_id: Option<&JobId>,
         after: i64,
         limit: u32,
     ) -> Result<Replay, AppError> {

@@ -3,7 +3,10 @@
 
 use crate::store::{Access, Store};
 use crate::{new_id, now_ms, Caller, Engine, EngineConfig};
-use model::{EventType, HistoryQuery, Job, JobError, JobStatus, LogFilter, Progress, StatusCount};
+use model::{
+    EventType, HistoryQuery, Job, JobError, JobId, JobStatus, LogFilter, Progress, StatusCount,
+    UserId,
+};
 
 const ME: &str = "me";
 
@@ -40,12 +43,17 @@ async fn fixture() -> Fixture {
 
 /// Stores a queued job without running it.
 async fn add(engine: &Engine, owner: &str, kind: &str) -> Job {
-    let job = Job::queued(new_id(), kind, serde_json::json!({}), now_ms());
-    engine.inner.committer.create(owner, job).await.unwrap()
+    let job = Job::queued(new_id().into(), kind, serde_json::json!({}), now_ms());
+    engine
+        .inner
+        .committer
+        .create(&owner.into(), job)
+        .await
+        .unwrap()
 }
 
-async fn finish(engine: &Engine, owner: &str, id: &str, status: JobStatus) {
-    let w = &engine.inner.committer;
+async fn finish(engine: &Engine, owner: &str, id: &JobId, status: JobStatus) {
+    let (w, owner) = (&engine.inner.committer, &UserId::from(owner));
     w.transition(owner, id, JobStatus::Running, None, None)
         .await
         .unwrap()
@@ -60,7 +68,7 @@ async fn finish(engine: &Engine, owner: &str, id: &str, status: JobStatus) {
         .unwrap();
 }
 
-fn ids(jobs: &[Job]) -> Vec<String> {
+fn ids(jobs: &[Job]) -> Vec<JobId> {
     jobs.iter().map(|j| j.id.clone()).collect()
 }
 
@@ -175,7 +183,7 @@ async fn filters_search_and_someone_elses_ids_are_refused() {
         "% is a character, not a wildcard"
     );
     let their_id = HistoryQuery {
-        q: Some(theirs.id.clone()),
+        q: Some(theirs.id.to_string()),
         ..query(50)
     };
     assert!(e
@@ -195,7 +203,7 @@ async fn filters_search_and_someone_elses_ids_are_refused() {
         .unwrap_err()
         .message
         .contains("unknown status"));
-    let their_key = query(5).page(Some(theirs.id.clone()), None);
+    let their_key = query(5).page(Some(theirs.id.to_string()), None);
     assert!(e
         .history_page(&me(), &their_key)
         .await

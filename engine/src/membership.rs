@@ -23,7 +23,7 @@ use crate::new_id;
 use crate::runner::{self, Runner};
 use crate::store::{ProcessRow, Store, StoreError};
 use model::error::Chain;
-use model::JobStatus;
+use model::{JobStatus, ProcessId};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -49,7 +49,7 @@ impl Membership {
         lease: Duration,
     ) -> Result<Arc<Membership>, StoreError> {
         let me = ProcessRow {
-            id: new_id(),
+            id: new_id().into(),
             role: role.to_string(),
             build: build.to_string(),
             host: hostname(),
@@ -70,7 +70,7 @@ impl Membership {
     }
 
     /// The id this process is registered under.
-    pub fn id(&self) -> String {
+    pub fn id(&self) -> ProcessId {
         self.me.lock().unwrap().id.clone()
     }
 
@@ -143,7 +143,7 @@ impl Membership {
         let stopped = runner.map_or(0, |r| r.abandon());
         let old = self.id();
         let mut again = self.me.lock().unwrap().clone();
-        again.id = new_id();
+        again.id = new_id().into();
         loop {
             match self.store.register(&again).await {
                 Ok(row) => {

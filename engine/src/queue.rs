@@ -10,7 +10,7 @@ use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::store::{QueueStanding, RunningJob};
 use model::system::percentile;
-use model::{AppError, Job, JobStatus, QueueInfo};
+use model::{AppError, Job, JobId, JobStatus, QueueInfo};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -30,7 +30,7 @@ impl Engine {
     pub async fn queue_info(
         &self,
         caller: &Caller,
-        id: &str,
+        id: &JobId,
     ) -> Result<Option<QueueInfo>, AppError> {
         let job = self.job(caller, id).await?;
         Ok(self
@@ -47,7 +47,7 @@ impl Engine {
             return Ok(vec![None; jobs.len()]);
         }
         let reading = self.queue_reading().await?;
-        let queued: Vec<String> = jobs
+        let queued: Vec<JobId> = jobs
             .iter()
             .filter(|j| j.status == JobStatus::Queued)
             .map(|j| j.id.clone())

@@ -17,7 +17,7 @@ use crate::kinds::Registry;
 use crate::store::QueuedJob;
 use futures::FutureExt;
 use model::error::Chain;
-use model::{JobError, JobStatus};
+use model::{JobError, JobId, JobStatus, ProcessId, UserId};
 use slots::{Running, Slots};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -54,7 +54,7 @@ pub struct Runner {
     config: RunnerConfig,
     /// This process as registered, the fence of the writes of the jobs it claims; `None` while
     /// it is not registered (it claims nothing then).
-    me: Mutex<Option<Arc<str>>>,
+    me: Mutex<Option<ProcessId>>,
     data_root: Arc<PathBuf>,
     running: Mutex<Slots>,
     /// Something may have become claimable.
@@ -80,7 +80,7 @@ impl Runner {
         committer: Committer,
         kinds: Registry,
         config: RunnerConfig,
-        me: String,
+        me: ProcessId,
     ) -> Arc<Runner> {
         let slots = std::sync::atomic::AtomicUsize::new(config.max_running);
         let runner = Arc::new(Runner {
@@ -88,7 +88,7 @@ impl Runner {
             kinds,
             data_root: Arc::new(config.data_root.clone()),
             config,
-            me: Mutex::new(Some(me.into())),
+            me: Mutex::new(Some(me)),
             running: Mutex::new(Slots::default()),
             wake: Notify::new(),
             tracker: TaskTracker::new(),
@@ -102,7 +102,7 @@ impl Runner {
     }
 
     /// The id this process claims jobs under, if it may claim now.
-    fn me(&self) -> Option<Arc<str>> {
+    fn me(&self) -> Option<ProcessId> {
         self.me.lock().unwrap().clone()
     }
 
@@ -128,8 +128,8 @@ impl Runner {
     }
 
     /// Claims jobs again, under the id `me` (registered).
-    pub fn resume(&self, me: String) {
-        *self.me.lock().unwrap() = Some(me.into());
+    pub fn resume(&self, me: ProcessId) {
+        *self.me.lock().unwrap() = Some(me);
         self.poke();
     }
 
@@ -185,7 +185,7 @@ impl Runner {
             };
             let more = claimed.len() == free;
             for job in claimed {
-                self.start_job(job, Arc::clone(&me));
+                self.start_job(job, me.clone());
             }
             self.running.lock().unwrap().end_claim();
             if !more {
@@ -230,13 +230,13 @@ impl Runner {
     /// Gives a claimed job its slot and runs it, unless this process gave up the id it was
     /// claimed under meanwhile ([`Runner::abandon`]): the job is then an orphan, taken over
     /// like every other job of that id, and never runs here.
-    fn start_job(self: &Arc<Self>, claimed: QueuedJob, fence: Arc<str>) {
+    fn start_job(self: &Arc<Self>, claimed: QueuedJob, fence: ProcessId) {
         let cancel = self.shutdown.child_token();
         let id = claimed.job.id.clone();
         // Under the slots' lock: `abandon` gives up the id before it empties the slots, so a
         // job either sees the id gone here or gets a slot that `abandon` then empties.
         let mut running = self.running.lock().unwrap();
-        if self.me().as_deref() != Some(&*fence) {
+        if self.me().as_ref() != Some(&fence) {
             tracing::warn!(job = %id, "claimed under an id this process gave up; left to be taken over");
             return;
         }
@@ -245,7 +245,7 @@ impl Runner {
             Running {
                 owner: claimed.owner.clone(),
                 kind: claimed.job.kind.clone(),
-                fence: Arc::clone(&fence),
+                fence: fence.clone(),
                 cancel: cancel.clone(),
                 abort: None,
             },
@@ -262,7 +262,7 @@ impl Runner {
         }
     }
 
-    async fn run(self: Arc<Self>, claimed: QueuedJob, fence: Arc<str>, cancel: CancellationToken) {
+    async fn run(self: Arc<Self>, claimed: QueuedJob, fence: ProcessId, cancel: CancellationToken) {
         let QueuedJob {
             owner,
             job,
@@ -286,7 +286,7 @@ impl Runner {
         let mut ctx = JobContext::new(
             id.clone(),
             owner.clone(),
-            Some(fence.to_string()),
+            Some(fence.clone()),
             self.committer.clone(),
             job.progress,
             cancel.clone(),
@@ -328,14 +328,14 @@ impl Runner {
     /// continue from its checkpoint wherever it is claimed next.
     async fn end(
         &self,
-        owner: &str,
-        id: &str,
+        owner: &UserId,
+        id: &JobId,
         kind: &str,
-        fence: &str,
+        fence: &ProcessId,
         status: JobStatus,
         error: Option<JobError>,
     ) {
-        let fence = Some(fence.to_string());
+        let fence = Some(fence.clone());
         let recorded = match (status, error) {
             (JobStatus::Interrupted, error) => {
                 let error = error.unwrap_or_else(interrupted);
@@ -389,7 +389,7 @@ impl Runner {
             .lock()
             .unwrap()
             .stop_target(id)
-            .map(|r| (r.owner.clone(), Arc::clone(&r.fence), r.cancel.clone()));
+            .map(|r| (r.owner.clone(), r.fence.clone(), r.cancel.clone()));
         let Some((owner, fence, cancel)) = found else {
             return false;
         };
@@ -398,7 +398,7 @@ impl Runner {
         }
         cancel.cancel();
         let runner = Arc::clone(self);
-        let id = id.to_string();
+        let id = JobId::from(id);
         // Called from wherever a job's move is published (the store's writer thread, on SQLite):
         // the grace period runs on the runtime the runner started on.
         self.runtime.spawn(self.tracker.track_future(async move {
@@ -415,7 +415,7 @@ impl Runner {
                         runner.config.grace.as_millis()
                     ),
                 };
-                let fence = Some(fence.to_string());
+                let fence = Some(fence.clone());
                 if let Err(e) = runner.committer.transition(&owner, &id, JobStatus::Cancelled, Some(error), fence).await {
                     tracing::error!(job = %id, error = %Chain(&e), "cannot record an aborted job as cancelled");
                 }
@@ -438,7 +438,7 @@ impl Runner {
             .await
             .is_err()
         {
-            let stuck: Vec<(String, Running)> = self.running.lock().unwrap().drain().collect();
+            let stuck: Vec<(JobId, Running)> = self.running.lock().unwrap().drain().collect();
             for (id, r) in stuck {
                 if let Some(a) = r.abort {
                     a.abort();
@@ -583,8 +583,8 @@ mod tests {
                 on_claim(&runner, id);
             }
         }));
-        let job = Job::queued(new_id(), K::NAME, serde_json::json!({}), now_ms());
-        let job = h.committer.create(OWNER, job).await.unwrap();
+        let job = Job::queued(new_id().into(), K::NAME, serde_json::json!({}), now_ms());
+        let job = h.committer.create(&OWNER.into(), job).await.unwrap();
         runner.poke();
         (runner, job)
     }

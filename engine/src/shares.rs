@@ -32,7 +32,7 @@ impl QueueShares {
     pub(crate) async fn check_room(
         &self,
         store: &Store,
-        user: &str,
+        user: &model::UserId,
         n: u64,
     ) -> Result<(), AppError> {
         let waiting = store.queued_count(user).await.map_err(read_failed)?;

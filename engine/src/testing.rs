@@ -16,7 +16,7 @@ use crate::files::Files;
 use crate::kinds::KindEnv;
 use crate::store::{Access, Store};
 use crate::{new_id, now_ms};
-use model::{Job, JobStatus, LogLevel, LogLine};
+use model::{Job, JobId, JobStatus, LogLevel, LogLine};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -74,7 +74,7 @@ pub(crate) struct Harness {
 
 /// A job that has been stored and moved to `running`, with the context a kind runs on.
 pub(crate) struct TestJob {
-    pub id: String,
+    pub id: JobId,
     pub ctx: JobContext,
     /// Cancelling it is what a person's cancel request (or a shutdown) does to the job.
     pub stop: CancellationToken,
@@ -134,23 +134,29 @@ impl Harness {
         params: serde_json::Value,
         resume_from: Option<serde_json::Value>,
     ) -> TestJob {
-        let job = Job::queued(new_id(), kind, params, now_ms());
+        let job = Job::queued(new_id().into(), kind, params, now_ms());
         let job = self
             .committer
-            .create(OWNER, job)
+            .create(&OWNER.into(), job)
             .await
             .expect("store the job");
         // Progress is only recorded for running jobs, as in the runner.
         let job = self
             .committer
-            .transition(OWNER, &job.id, JobStatus::Running, None, Some(FENCE.into()))
+            .transition(
+                &OWNER.into(),
+                &job.id,
+                JobStatus::Running,
+                None,
+                Some(FENCE.into()),
+            )
             .await
             .unwrap()
             .expect("start the job");
         let stop = CancellationToken::new();
         let ctx = JobContext::new(
             job.id.clone(),
-            OWNER.to_string(),
+            OWNER.into(),
             Some(FENCE.into()),
             self.committer.clone(),
             job.progress,
@@ -170,7 +176,7 @@ impl Harness {
         job.ctx.flush().await;
         self.committer.flush().await;
         self.store
-            .job(Some(OWNER), &job.id)
+            .job(Some(&OWNER.into()), &job.id)
             .await
             .unwrap()
             .expect("the job exists")

@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::history::HistoryQuery;
+use crate::ids::JobId;
 use crate::job::Job;
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +18,7 @@ pub const MAX_BULK_IDS: usize = 1_000;
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
     #[serde(default)]
-    pub ids: Option<Vec<String>>,
+    pub ids: Option<Vec<JobId>>,
     #[serde(default)]
     pub filter: Option<HistoryQuery>,
 }
@@ -26,7 +27,7 @@ pub struct BulkRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BulkResult {
     /// The job the action was for.
-    pub id: String,
+    pub id: JobId,
     /// `true` if the action was done.
     pub done: bool,
     /// The job as it is now (cancel), or the new job (re-run), when it was done.

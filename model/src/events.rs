@@ -1,5 +1,6 @@
 //! The stream's events: their `event:` names and the JSON each carries in its `data:` line.
 
+use crate::ids::JobId;
 use crate::job::{Job, JobError, JobStatus, Level, Progress};
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr};
@@ -26,7 +27,7 @@ names!(EventType);
 /// Payload of a `progress` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProgressEvent {
-    pub job_id: String,
+    pub job_id: JobId,
     pub current: u64,
     pub total: Option<u64>,
     pub unit: String,
@@ -38,9 +39,9 @@ pub struct ProgressEvent {
 }
 
 impl ProgressEvent {
-    pub fn new(job_id: &str, p: &Progress) -> Self {
+    pub fn new(job_id: &JobId, p: &Progress) -> Self {
         ProgressEvent {
-            job_id: job_id.to_string(),
+            job_id: job_id.clone(),
             current: p.current,
             total: p.total,
             unit: p.unit.clone(),
@@ -65,7 +66,7 @@ impl ProgressEvent {
 /// Payload of a `done` event: the terminal status and, for a failure, why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DoneEvent {
-    pub job_id: String,
+    pub job_id: JobId,
     pub status: JobStatus,
     pub error: Option<JobError>,
 }

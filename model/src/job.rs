@@ -1,6 +1,7 @@
 //! A job as every client sees it: its status and the moves allowed between statuses, its
 //! progress, its error and its log lines.
 
+use crate::ids::JobId;
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
@@ -130,7 +131,7 @@ pub struct JobError {
 /// A job as every client sees it. Times are Unix milliseconds (UTC).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
-    pub id: String,
+    pub id: JobId,
     pub kind: String,
     pub params: serde_json::Value,
     pub status: JobStatus,
@@ -146,12 +147,12 @@ pub struct Job {
     pub timeout_ms: Option<u64>,
     /// The job this one re-runs.
     #[serde(default)]
-    pub origin: Option<String>,
+    pub origin: Option<JobId>,
 }
 
 impl Job {
     /// A new job, queued, with nothing reported yet.
-    pub fn queued(id: String, kind: &str, params: serde_json::Value, created_at: i64) -> Job {
+    pub fn queued(id: JobId, kind: &str, params: serde_json::Value, created_at: i64) -> Job {
         Job {
             id,
             kind: kind.to_string(),
@@ -197,7 +198,7 @@ names!(LogLevel);
 /// Payload of a `log` event, and one line of `GET /api/v1/jobs/{id}/log`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {
-    pub job_id: String,
+    pub job_id: JobId,
     /// 1, 2, 3... per job, without gaps.
     pub seq: u64,
     pub level: LogLevel,

@@ -2,6 +2,7 @@
 //! stream's events, the history views, the kinds' descriptions and the error type. They are
 //! plain serde types, compiled for the server (the engine and the app) and for the browser.
 //!
+//! - [`ids`]: the ids of jobs, users and processes, each a type of its own;
 //! - [`job`]: a job, its status machine, progress, error and log lines;
 //! - [`events`]: the stream's event names and payloads;
 //! - [`history`]: history filters, pages, job details, counts and the per-minute chart;
@@ -36,6 +37,7 @@ pub mod codec;
 pub mod error;
 pub mod events;
 pub mod history;
+pub mod ids;
 pub mod job;
 pub mod kinds;
 pub mod queue;
@@ -47,6 +49,7 @@ pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionE
 pub use history::{
     url_encode, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
 };
+pub use ids::{JobId, ProcessId, UserId};
 pub use job::{Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{KindInfo, ParamInfo, ParamType};
 pub use queue::QueueInfo;

@@ -2,6 +2,7 @@
 //! failures, waits and run times, streams, events per second, the store's size and the
 //! processes alive.
 
+use crate::ids::ProcessId;
 use serde::{Deserialize, Serialize};
 
 /// The whole page's figures, as of `now`.
@@ -40,7 +41,7 @@ pub struct KindLoad {
 /// A Headway process sharing the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessInfo {
-    pub id: String,
+    pub id: ProcessId,
     /// `all`, `web` or `worker`.
     pub role: String,
     pub build: String,

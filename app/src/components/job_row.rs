@@ -44,7 +44,7 @@ pub fn NewJobs(
         };
         let mut list = jobs.get();
         list.retain(|job| {
-            let id = job.with_untracked(|j| j.id.clone());
+            let id = job.with_untracked(|j| j.id.to_string());
             if shown.with_value(|s| s.contains(&id)) {
                 return true;
             }
@@ -91,7 +91,7 @@ pub fn JobRowView(
     });
     let pace =
         Memo::new(move |_| job.with(|j| pace::pace(j, measured.get(), clock.get(), stall_ms)));
-    let id = job.with_untracked(|j| j.id.clone());
+    let id = job.with_untracked(|j| j.id.to_string());
     let kind = job.with_untracked(|j| j.kind.clone());
     let status = move || job.with(|j| j.status);
     let stalled = move || pace.with(|p| p.stalled_ms);

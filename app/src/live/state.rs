@@ -2,7 +2,8 @@
 //! so it is unit-tested natively.
 
 use crate::model::{
-    DoneEvent, EventType, Job, JobStatus, LogLine, Notice, ProgressEvent, Snapshot, VersionEvent,
+    DoneEvent, EventType, Job, JobId, JobStatus, LogLine, Notice, ProgressEvent, Snapshot,
+    VersionEvent,
 };
 use leptos::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -78,12 +79,12 @@ struct LogWatch {
 pub const MAX_LOG_LINES: usize = 5_000;
 
 pub struct LiveState {
-    jobs: HashMap<String, ArcRwSignal<Job>>,
+    jobs: HashMap<JobId, ArcRwSignal<Job>>,
     /// Jobs that came after the render (created, or changed status), newest first.
     pub new_jobs: ArcRwSignal<Vec<ArcRwSignal<Job>>>,
     /// The jobs the page lists: rendered, or in `new_jobs`. A snapshot's other jobs are only
     /// followed, until a status change brings them into the page.
-    listed: HashSet<String>,
+    listed: HashSet<JobId>,
     /// The page's render reflects every event up to this one.
     rendered_through: Option<i64>,
     /// The server could not replay the events since the last one seen (`resync`): the next
@@ -94,7 +95,7 @@ pub struct LiveState {
     pub last_event_id: Option<i64>,
     /// The name of the events this page shows; tabs showing the same share one stream.
     pub stream: Option<String>,
-    logs: HashMap<String, LogWatch>,
+    logs: HashMap<JobId, LogWatch>,
     /// Operator notices in force that this person has not dismissed.
     pub notices: ArcRwSignal<Vec<Notice>>,
     dismissed: HashSet<i64>,
@@ -203,7 +204,7 @@ impl LiveState {
     /// written meanwhile must not be lost).
     pub fn keep_log(&mut self, job_id: &str, after: u64) {
         self.logs
-            .entry(job_id.to_string())
+            .entry(JobId::from(job_id))
             .or_insert_with(|| LogWatch {
                 lines: ArcRwSignal::new(Vec::new()),
                 last_seq: after,
@@ -230,7 +231,7 @@ impl LiveState {
         let last_seq = lines.last().map_or(0, |l| l.seq);
         let lines = ArcRwSignal::new(lines);
         self.logs.insert(
-            job_id.to_string(),
+            JobId::from(job_id),
             LogWatch {
                 lines: lines.clone(),
                 last_seq,
@@ -579,7 +580,7 @@ mod tests {
         assert_eq!(s.last_event_id, Some(6));
     }
 
-    fn new_job_ids(s: &LiveState) -> Vec<String> {
+    fn new_job_ids(s: &LiveState) -> Vec<JobId> {
         s.new_jobs
             .get_untracked()
             .iter()

@@ -46,7 +46,8 @@ fn JobView(data: JobPageData) -> impl IntoView {
     let job = detail.job;
     let (now, stall_ms) = (live.now, live.stall_ms);
     let params = serde_json::to_string_pretty(&job.params).unwrap_or_default();
-    let origin = job.origin.clone().map(|o| {
+    let origin = job.origin.as_ref().map(|o| {
+        let o = o.to_string();
         view! {
             <dt>"Re-run of"</dt>
             <dd><a href=format!("/jobs/{o}")><code>{o.clone()}</code></a></dd>
@@ -72,7 +73,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         <Title text=title/>
         <LiveRoot info=live/>
         <p class="breadcrumb"><a href="/">"← All jobs"</a></p>
-        <h1>{job.kind.clone()} " job " <code class="job-full-id">{job.id.clone()}</code></h1>
+        <h1>{job.kind.clone()} " job " <code class="job-full-id">{job.id.to_string()}</code></h1>
         <noscript>
             <p class="hint">
                 "The bar and the log update live with JavaScript; without it, "
@@ -101,8 +102,8 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </section>
         </div>
         <section class="job-log" aria-labelledby="log-title">
-            <JobLog job_id=job.id.clone() lines=detail.log total=detail.log_total filter=detail.log_filter.clone()>
-                <LogFilterForm job_id=job.id.clone() filter=detail.log_filter matches=detail.log_matches/>
+            <JobLog job_id=job.id.to_string() lines=detail.log total=detail.log_total filter=detail.log_filter.clone()>
+                <LogFilterForm job_id=job.id.to_string() filter=detail.log_filter matches=detail.log_matches/>
             </JobLog>
         </section>
     }

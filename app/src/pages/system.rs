@@ -155,7 +155,7 @@ fn Processes(processes: Vec<ProcessInfo>, now: i64) -> impl IntoView {
                     </thead>
                     <tbody>
                         {processes.into_iter().map(|p| view! {
-                            <tr data-process=p.id.clone()>
+                            <tr data-process=p.id.to_string()>
                                 <th scope="row">
                                     <code>{p.id[..8.min(p.id.len())].to_string()}</code>
                                     {p.this.then_some(" (this one)")}

@@ -154,7 +154,7 @@ pub async fn load_job(
             let (engine, caller) = caller().await?;
             let mut live = live_info(&engine, &caller).await?;
             let detail = engine
-                .job_detail(&caller, &id, PAGE_LOG_LINES, &log_filter)
+                .job_detail(&caller, &id.into(), PAGE_LOG_LINES, &log_filter)
                 .await
                 .inspect_err(|e| {
                     respond_with(if e.code == crate::error::ErrorCode::NotFound {
@@ -163,7 +163,7 @@ pub async fn load_job(
                         400
                     })
                 })?;
-            live.log_job = Some(detail.job.id.clone());
+            live.log_job = Some(detail.job.id.to_string());
             live.log_after = detail.log.last().map_or(0, |l| l.seq);
             Ok(JobPageData {
                 detail,
@@ -222,7 +222,7 @@ pub async fn cancel_job(id: String) -> Result<Job, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.cancel(&caller, &id).await
+            engine.cancel(&caller, &id.into()).await
         }
         .await,
     )
@@ -234,7 +234,7 @@ pub async fn rerun_job(id: String) -> Result<Job, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.rerun(&caller, &id).await
+            engine.rerun(&caller, &id.into()).await
         }
         .await,
     )
@@ -286,7 +286,7 @@ impl BulkSelection {
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(str::to_string)
+                .map(crate::model::JobId::from)
                 .collect();
             crate::model::bulk::BulkRequest {
                 ids: Some(ids),
@@ -357,7 +357,7 @@ pub async fn load_log_page(
         async move {
             let (engine, caller) = caller().await?;
             engine
-                .job_log(&caller, &id, after, limit.clamp(1, LOG_PAGE_LINES))
+                .job_log(&caller, &id.into(), after, limit.clamp(1, LOG_PAGE_LINES))
                 .await
         }
         .await,
@@ -370,7 +370,7 @@ pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInf
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.queue_info(&caller, &id).await
+            engine.queue_info(&caller, &id.into()).await
         }
         .await,
     )

@@ -257,7 +257,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
     let mut rng = Rng::new(4242 + c);
     let me = store
         .register(&ProcessRow {
-            id: rng.uuid(),
+            id: rng.uuid().into(),
             role: "all".into(),
             build: "headway-bench".into(),
             host: "localhost".into(),
@@ -283,7 +283,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
         let creates = batch
             .iter()
             .map(|id| Change::Create {
-                owner: owner.clone(),
+                owner: owner.as_str().into(),
                 job: throughput::queued_demo(id, now),
                 max_queued: None,
             })
@@ -314,8 +314,8 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
         for id in batch {
             for (current, message) in [(0, ""), (1, "step 1 of 1")] {
                 finish.push(Change::Progress {
-                    owner: owner.clone(),
-                    job_id: id.clone(),
+                    owner: owner.as_str().into(),
+                    job_id: id.as_str().into(),
                     progress: Progress {
                         current,
                         total: Some(1),
@@ -328,8 +328,8 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
                 });
             }
             finish.push(Change::Transition {
-                owner: owner.clone(),
-                job_id: id.clone(),
+                owner: owner.as_str().into(),
+                job_id: id.as_str().into(),
                 to: JobStatus::Succeeded,
                 error: None,
                 fence: fence.clone(),
@@ -339,7 +339,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let succeeded = store
-        .status_counts(Some(&owner), None)
+        .status_counts(Some(&owner.as_str().into()), None)
         .await
         .map_err(|e| format!("counting the jobs: {e}"))?
         .iter()
@@ -678,7 +678,7 @@ async fn history(plan: &Plan, cluster: &Cluster) -> Res<History> {
             seed::seed_history(&store, &owner, plan.history_jobs, unix_ms() as i64).await?;
         let seed_s = started.elapsed().as_secs_f64();
         if store
-            .job(Some(&owner), &first_job)
+            .job(Some(&owner.as_str().into()), &first_job.as_str().into())
             .await
             .map_err(|e| e.to_string())?
             .is_none()
@@ -709,7 +709,7 @@ async fn history(plan: &Plan, cluster: &Cluster) -> Res<History> {
 /// The store counts `expected` jobs of the user: the seeded history went in whole.
 async fn check_seeded(store: &Store, owner: &str, expected: u64) -> Res<()> {
     let total: u64 = store
-        .status_counts(Some(owner), None)
+        .status_counts(Some(&owner.into()), None)
         .await
         .map_err(|e| format!("counting the seeded jobs: {e}"))?
         .iter()

@@ -276,7 +276,7 @@ pub(crate) async fn settle(driven: Driven, store: &Store) -> Res<HeadwayOutcome>
         .await
         .map_err(|e| format!("finding the session's user: {e}"))?;
     let counts = store
-        .status_counts(Some(&owner), None)
+        .status_counts(Some(&owner.as_str().into()), None)
         .await
         .map_err(|e| format!("counting the jobs: {e}"))?;
     let total: u64 = counts.iter().map(|c| c.n).sum();
@@ -504,7 +504,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
         let creates = batch
             .iter()
             .map(|id| Change::Create {
-                owner: owner.clone(),
+                owner: owner.as_str().into(),
                 job: queued_demo(id, now),
                 max_queued: None,
             })
@@ -521,8 +521,8 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
         for id in batch {
             for (current, message) in [(0, ""), (1, "step 1 of 1")] {
                 finish.push(Change::Progress {
-                    owner: owner.clone(),
-                    job_id: id.clone(),
+                    owner: owner.as_str().into(),
+                    job_id: id.as_str().into(),
                     progress: Progress {
                         current,
                         total: Some(1),
@@ -540,7 +540,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let succeeded = store
-        .status_counts(Some(&owner), None)
+        .status_counts(Some(&owner.as_str().into()), None)
         .await
         .map_err(|e| format!("counting the jobs: {e}"))?
         .iter()
@@ -561,7 +561,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
 /// yet (the store assigns its event id).
 pub(crate) fn queued_demo(id: &str, now: i64) -> Job {
     Job::queued(
-        id.to_string(),
+        id.into(),
         "demo",
         json!({"steps": 1, "interval_ms": 0}),
         now,
@@ -570,8 +570,8 @@ pub(crate) fn queued_demo(id: &str, now: i64) -> Job {
 
 pub(crate) fn transition(owner: &str, id: &str, to: JobStatus) -> Change {
     Change::Transition {
-        owner: owner.to_string(),
-        job_id: id.to_string(),
+        owner: owner.into(),
+        job_id: id.into(),
         to,
         error: None,
         fence: None,

@@ -82,7 +82,7 @@ mod tests {
 
     fn live(id: i64, job: Option<&str>, kind: EventType) -> Arc<Event> {
         let data = format!("{{\"n\":{id}}}");
-        Arc::new(Event::new(id, job.map(str::to_string), kind, &data))
+        Arc::new(Event::new(id, job.map(model::JobId::from), kind, &data))
     }
 
     /// A subscription with `events` published to it and the first of them received, as a

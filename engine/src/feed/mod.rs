@@ -41,7 +41,7 @@ use crate::bus::{Event, Subscription};
 use crate::history::Replay;
 use crate::{Caller, Engine};
 use catch_up::{catch_up, CaughtUp};
-use model::{AppError, Job, Snapshot, VersionEvent};
+use model::{AppError, Job, JobId, Snapshot, VersionEvent};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,7 +57,7 @@ pub const SNAPSHOT_RECENT: u32 = 50;
 pub struct Start {
     /// One job's feed (`Some`), which ends after that job's terminal event; else every event
     /// the caller may see.
-    pub job_id: Option<String>,
+    pub job_id: Option<JobId>,
     /// The id of the last event the client has (`Last-Event-ID`); `None` for a client that
     /// starts afresh.
     pub cursor: Option<i64>,
@@ -178,7 +178,7 @@ pub struct Feed {
     engine: Engine,
     caller: Caller,
     /// `Some` for one job's feed.
-    job_id: Option<String>,
+    job_id: Option<JobId>,
     sub: Subscription,
     /// The id of the last event given (or the snapshot's).
     cursor: i64,
@@ -393,7 +393,7 @@ impl Feed {
             .engine
             .events_after(
                 &self.caller,
-                self.job_id.as_deref(),
+                self.job_id.as_ref(),
                 self.cursor,
                 REPLAY_BATCH,
             )

@@ -6,7 +6,7 @@ use super::*;
 use crate::bus::Event;
 use crate::testing::TestDb;
 use crate::{new_id, now_ms, EngineConfig};
-use model::{EventType, JobStatus};
+use model::{EventType, JobId, JobStatus};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 const ME: &str = "me";
@@ -53,12 +53,15 @@ impl Fixture {
     }
 
     /// Stores a job of mine that has run to `status`; returns its id.
-    async fn finished_job(&self, status: JobStatus) -> String {
+    async fn finished_job(&self, status: JobStatus) -> JobId {
         let w = &self.engine.inner.committer;
-        let job = Job::queued(new_id(), "demo", serde_json::json!({}), now_ms());
-        let id = w.create(ME, job).await.unwrap().id;
+        let job = Job::queued(new_id().into(), "demo", serde_json::json!({}), now_ms());
+        let id = w.create(&ME.into(), job).await.unwrap().id;
         for s in [JobStatus::Running, status] {
-            w.transition(ME, &id, s, None, None).await.unwrap().unwrap();
+            w.transition(&ME.into(), &id, s, None, None)
+                .await
+                .unwrap()
+                .unwrap();
         }
         id
     }
@@ -133,7 +136,7 @@ async fn until_quiet(feed: &mut Feed) -> Vec<Item> {
 }
 
 fn live(id: i64, job: Option<&str>, kind: EventType) -> Arc<Event> {
-    Arc::new(Event::new(id, job.map(str::to_string), kind, "{}"))
+    Arc::new(Event::new(id, job.map(model::JobId::from), kind, "{}"))
 }
 
 #[tokio::test]
@@ -195,7 +198,7 @@ async fn a_long_poll_resuming_gets_the_events_after_its_cursor_without_a_snapsho
             EventType::Done
         ]
     );
-    assert!(replayed.iter().all(|i| i.data().contains(&job)));
+    assert!(replayed.iter().all(|i| i.data().contains(job.as_str())));
     assert_eq!(poll.cursor(), f.engine.head());
     // The stream opens with its snapshot at the cursor, then replays the same.
     let opening = stream.next().await.unwrap();

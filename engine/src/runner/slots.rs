@@ -8,25 +8,25 @@
 //! without a slot is kept, and the job is stopped as soon as it gets its slot. Requests for
 //! jobs the claim did not take (they run elsewhere) are dropped when it ends.
 
+use model::{JobId, ProcessId, UserId};
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
 pub(super) struct Running {
-    pub owner: String,
+    pub owner: UserId,
     pub kind: String,
     /// The process id the job was claimed under: the fence of its writes.
-    pub fence: Arc<str>,
+    pub fence: ProcessId,
     pub cancel: CancellationToken,
     pub abort: Option<AbortHandle>,
 }
 
 #[derive(Default)]
 pub(super) struct Slots {
-    jobs: HashMap<String, Running>,
+    jobs: HashMap<JobId, Running>,
     /// `Some` while a claim is under way: the jobs without a slot asked to stop meanwhile.
-    claim: Option<HashSet<String>>,
+    claim: Option<HashSet<JobId>>,
 }
 
 impl Slots {
@@ -42,7 +42,7 @@ impl Slots {
 
     /// Gives a claimed job its slot. True if it was asked to stop since its claim: the caller
     /// stops it at once.
-    pub fn insert(&mut self, id: String, job: Running) -> bool {
+    pub fn insert(&mut self, id: JobId, job: Running) -> bool {
         let asked = self.claim.as_mut().is_some_and(|asked| asked.remove(&id));
         self.jobs.insert(id, job);
         asked
@@ -53,7 +53,7 @@ impl Slots {
     pub fn stop_target(&mut self, id: &str) -> Option<&Running> {
         if !self.jobs.contains_key(id) {
             if let Some(asked) = self.claim.as_mut() {
-                asked.insert(id.to_string());
+                asked.insert(JobId::from(id));
             }
         }
         self.jobs.get(id)
@@ -76,7 +76,7 @@ impl Slots {
     }
 
     /// Empties every slot.
-    pub fn drain(&mut self) -> impl Iterator<Item = (String, Running)> + '_ {
+    pub fn drain(&mut self) -> impl Iterator<Item = (JobId, Running)> + '_ {
         self.jobs.drain()
     }
 }

@@ -106,7 +106,7 @@ pub enum Credential {
     /// Signed-in session `id` of account `user`, signed in under `generation`.
     Session {
         id: Id,
-        user: String,
+        user: model::UserId,
         generation: i64,
     },
     /// A personal API token (its secret).
@@ -213,7 +213,7 @@ impl Identities {
             AuthMode::Open => unreachable!("answered above"),
             AuthMode::Accounts => {
                 let user = session
-                    .get::<String>(USER_KEY)
+                    .get::<model::UserId>(USER_KEY)
                     .await
                     .map_err(session_failed)?;
                 let generation = session
@@ -276,7 +276,7 @@ impl Identities {
         {
             use tower_sessions::SessionStore;
             let record = self.store.load(&id).await.map_err(session_failed)?;
-            user = record.and_then(|r| r.data.get(USER_KEY)?.as_str().map(str::to_string));
+            user = record.and_then(|r| r.data.get(USER_KEY)?.as_str().map(model::UserId::from));
             if user.is_none() {
                 let mut not_stored = self.not_stored.lock().unwrap();
                 if not_stored.len() >= 100_000 {

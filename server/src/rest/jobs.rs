@@ -67,7 +67,7 @@ impl JobView {
 pub async fn get_job(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    Path(id): Path<model::JobId>,
 ) -> ApiResult<Json<JobView>> {
     let job = state.engine.job(&caller, &id).await?;
     let mut views = JobView::all(&state.engine, vec![job]).await?;
@@ -77,7 +77,7 @@ pub async fn get_job(
 pub async fn cancel_job(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    Path(id): Path<model::JobId>,
 ) -> ApiResult<Json<Job>> {
     Ok(Json(state.engine.cancel(&caller, &id).await?))
 }
@@ -85,7 +85,7 @@ pub async fn cancel_job(
 pub async fn rerun_job(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    Path(id): Path<model::JobId>,
 ) -> ApiResult<Response> {
     let job = state.engine.rerun(&caller, &id).await?;
     let location = format!("/api/v1/jobs/{}", job.id);
@@ -133,7 +133,7 @@ pub struct LogPage {
 pub async fn job_log(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    Path(id): Path<model::JobId>,
     query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<LogPage>> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
@@ -172,7 +172,7 @@ const LOG_TEXT_PAGE: u32 = 5_000;
 pub async fn job_log_text(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<String>,
+    Path(id): Path<model::JobId>,
 ) -> ApiResult<Response> {
     // A job the caller may not see is a 404 before any byte is sent.
     let job = state.engine.job(&caller, &id).await?;

@@ -50,7 +50,7 @@ pub async fn job_events(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<String>,
+    Path(id): Path<model::JobId>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
@@ -80,7 +80,7 @@ async fn open(
     state: &AppState,
     caller: Caller,
     credential: Credential,
-    job_id: Option<String>,
+    job_id: Option<model::JobId>,
     headers: &HeaderMap,
     query: &StreamQuery,
 ) -> Result<Response, AppError> {

@@ -8,7 +8,9 @@ use crate::{
     UserEdited, UserRow, Write,
 };
 use async_trait::async_trait;
-use model::{Job, LogLine, MinuteStats, Notice, StatusChange, StatusCount};
+use model::{
+    Job, JobId, LogLine, MinuteStats, Notice, ProcessId, StatusChange, StatusCount, UserId,
+};
 use std::path::Path;
 use std::time::Duration;
 
@@ -48,13 +50,13 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
     /// claims take them; `None` for one that is not queued.
-    async fn queue_standings(&self, ids: &[String]) -> StoreResult<Vec<Option<QueueStanding>>>;
+    async fn queue_standings(&self, ids: &[JobId]) -> StoreResult<Vec<Option<QueueStanding>>>;
 
     /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
-    async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64>;
+    async fn count_jobs(&self, sees: Option<&UserId>, ids: &[JobId]) -> StoreResult<u64>;
 
     /// How many of `user`'s jobs wait in the queue.
-    async fn queued_count(&self, user: &str) -> StoreResult<u64>;
+    async fn queued_count(&self, user: &UserId) -> StoreResult<u64>;
 
     /// Every user's running (and cancelling) jobs.
     async fn running_jobs(&self) -> StoreResult<Vec<RunningJob>>;
@@ -100,30 +102,30 @@ pub trait JobStore: Send + Sync + 'static {
     async fn pruned_through(&self) -> StoreResult<i64>;
 
     /// The job, if it exists and belongs to `owner` (`None`: to anyone).
-    async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>>;
+    async fn job(&self, owner: Option<&UserId>, id: &JobId) -> StoreResult<Option<Job>>;
 
     /// Who a job belongs to, if it exists.
-    async fn job_owner(&self, id: &str) -> StoreResult<Option<String>>;
+    async fn job_owner(&self, id: &JobId) -> StoreResult<Option<UserId>>;
 
     /// What a stream's `snapshot` shows: the owner's unfinished jobs and the `recent` latest
     /// ones, newest first.
-    async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>>;
+    async fn snapshot_jobs(&self, owner: Option<&UserId>, recent: u32) -> StoreResult<Vec<Job>>;
 
     /// Jobs running or cancelling for a process that is not registered (it is gone), or for
     /// none, oldest first: they are to be taken over.
     async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>>;
 
     /// The checkpoint a resumable job saved last.
-    async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>>;
+    async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>>;
 
     /// One page of the owner's jobs, newest first: the `limit` jobs just older than `before`, or
     /// just newer than `after`, or the newest ones.
-    async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>>;
+    async fn list_jobs(&self, owner: Option<&UserId>, filter: &JobFilter) -> StoreResult<Vec<Job>>;
 
     /// How many jobs the owner has in each status (of one kind, or of all).
     async fn status_counts(
         &self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         kind: Option<&str>,
     ) -> StoreResult<Vec<StatusCount>>;
 
@@ -131,27 +133,27 @@ pub trait JobStore: Send + Sync + 'static {
     /// without a finished job are absent.
     async fn finished_per_minute(
         &self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         since: i64,
         until: i64,
     ) -> StoreResult<Vec<MinuteStats>>;
 
     /// The statuses a job went through and when, from its stored `job` events (oldest first).
-    async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>>;
+    async fn status_changes(&self, job_id: &JobId) -> StoreResult<Vec<StatusChange>>;
 
     /// The last `limit` log lines of a job, in order, and how many lines it has in all.
-    async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)>;
+    async fn log_tail(&self, job_id: &JobId, limit: u32) -> StoreResult<(Vec<LogLine>, u64)>;
 
     /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
     async fn log_search(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         filter: &model::LogFilter,
         limit: u32,
     ) -> StoreResult<(Vec<LogLine>, u64)>;
 
     /// Log lines of one job with `seq > after`, in order.
-    async fn log_lines(&self, job_id: &str, after: u64, limit: u32) -> StoreResult<Vec<LogLine>>;
+    async fn log_lines(&self, job_id: &JobId, after: u64, limit: u32) -> StoreResult<Vec<LogLine>>;
 
     /// Notices in force, oldest first.
     async fn active_notices(&self) -> StoreResult<Vec<Notice>>;
@@ -159,7 +161,7 @@ pub trait JobStore: Send + Sync + 'static {
     /// Stored events of one owner with ids in `(after, until]`, oldest first.
     async fn owner_events_after(
         &self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         after: i64,
         until: i64,
         limit: u32,
@@ -168,7 +170,7 @@ pub trait JobStore: Send + Sync + 'static {
     /// Stored events of one job with ids in `(after, until]`, oldest first.
     async fn job_events_after(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         after: i64,
         until: i64,
         limit: u32,
@@ -177,7 +179,7 @@ pub trait JobStore: Send + Sync + 'static {
     /// Inserts finished jobs of `owner` as they are, in one transaction, without events (a
     /// history brought in from elsewhere, or a benchmark's). Their `event_id`s are taken as
     /// given and the event counter moved past them.
-    async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()>;
+    async fn import_history(&self, owner: &UserId, jobs: Vec<Job>) -> StoreResult<()>;
 }
 
 /// Accounts and their API tokens.
@@ -188,7 +190,7 @@ pub trait AccountStore: Send + Sync + 'static {
 
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>>;
 
-    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>>;
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRow>>;
 
     /// Every account, by name.
     async fn users(&self) -> StoreResult<Vec<UserRow>>;
@@ -205,11 +207,12 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>>;
 
     /// Tokens of one account (`None`: of all), newest first, revoked ones included.
-    async fn tokens(&self, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>>;
+    async fn tokens(&self, user_id: Option<&UserId>) -> StoreResult<Vec<TokenRow>>;
 
     /// Revokes a token (only if it is `user_id`'s, unless `None`); `false` if there is no such
     /// token in force.
-    async fn revoke_token(&self, id: &str, user_id: Option<&str>, now: i64) -> StoreResult<bool>;
+    async fn revoke_token(&self, id: &str, user_id: Option<&UserId>, now: i64)
+        -> StoreResult<bool>;
 
     /// Records that a token was just used.
     async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()>;
@@ -248,9 +251,9 @@ pub trait ProcessRegistry: Send + Sync + 'static {
 
     /// Refreshes a process's heartbeat; false if it is no longer registered (it was taken for
     /// dead and its jobs were taken over).
-    async fn heartbeat(&self, id: &str) -> StoreResult<bool>;
+    async fn heartbeat(&self, id: &ProcessId) -> StoreResult<bool>;
 
-    async fn deregister(&self, id: &str) -> StoreResult<()>;
+    async fn deregister(&self, id: &ProcessId) -> StoreResult<()>;
 
     /// The registered processes, oldest first.
     async fn processes(&self) -> StoreResult<Vec<ProcessRow>>;
@@ -258,9 +261,9 @@ pub trait ProcessRegistry: Send + Sync + 'static {
     /// Removes from the registry every process other than `me` that is gone: silent for longer
     /// than `lease_ms` on a shared database, any other one on a database only one server may
     /// use. Returns their ids.
-    async fn reap_stale(&self, me: &str, lease_ms: i64) -> StoreResult<Vec<String>>;
+    async fn reap_stale(&self, me: &ProcessId, lease_ms: i64) -> StoreResult<Vec<ProcessId>>;
 
     /// Takes or renews the lease `name` (work one process does for all) for `ttl_ms`; false if
     /// another process holds it.
-    async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool>;
+    async fn try_lease(&self, name: &str, holder: &ProcessId, ttl_ms: i64) -> StoreResult<bool>;
 }

@@ -12,8 +12,8 @@ use crate::{
     StoredEvent,
 };
 use model::{
-    DoneEvent, EventType, Job, JobError, JobStatus, LogLevel, LogLine, Notice, Progress,
-    ProgressEvent,
+    DoneEvent, EventType, Job, JobError, JobId, JobStatus, LogLevel, LogLine, Notice, ProcessId,
+    Progress, ProgressEvent, UserId,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -116,7 +116,7 @@ pub struct Move<'a> {
 }
 
 /// Jobs running anywhere, by kind and by owner.
-pub type RunningCounts = (HashMap<String, u32>, HashMap<String, u32>);
+pub type RunningCounts = (HashMap<String, u32>, HashMap<UserId, u32>);
 
 /// Why a batch was not written.
 #[derive(Debug)]
@@ -252,7 +252,7 @@ struct Batch {
     /// their share) and counting the starts written since: a flood of one user's starts costs
     /// one count per batch. Jobs leaving the queue in the batch are not subtracted: the count
     /// errs high, never low.
-    queued: HashMap<String, u64>,
+    queued: HashMap<UserId, u64>,
     unstored_ids: bool,
 }
 
@@ -283,9 +283,9 @@ impl Batch {
     /// for the batch's insert.
     fn event<S: BatchSql>(
         &mut self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         id: i64,
-        job_id: Option<&str>,
+        job_id: Option<&JobId>,
         kind: EventType,
         data: String,
         at: i64,
@@ -296,10 +296,10 @@ impl Batch {
             self.event_rows.push((self.events.len(), at));
         }
         self.events.push(CommittedEvent {
-            owner: owner.map(str::to_string),
+            owner: owner.cloned(),
             event: StoredEvent {
                 id,
-                job_id: job_id.map(str::to_string),
+                job_id: job_id.cloned(),
                 kind,
                 data,
             },
@@ -356,16 +356,8 @@ impl Batch {
                 error,
                 fence,
             } => Outcome::Job(
-                self.move_job(
-                    sql,
-                    owner,
-                    job_id,
-                    *to,
-                    error.as_ref(),
-                    fence.as_deref(),
-                    at,
-                )
-                .await?,
+                self.move_job(sql, owner, job_id, *to, error.as_ref(), fence.as_ref(), at)
+                    .await?,
             ),
             Change::Interrupt {
                 owner,
@@ -374,7 +366,7 @@ impl Batch {
                 requeue,
                 fence,
             } => {
-                let fence = fence.as_deref();
+                let fence = fence.as_ref();
                 let interrupted = self
                     .move_job(
                         sql,
@@ -496,11 +488,11 @@ impl Batch {
     async fn move_job<S: BatchSql>(
         &mut self,
         sql: &mut S,
-        owner: &str,
-        job_id: &str,
+        owner: &UserId,
+        job_id: &JobId,
         to: JobStatus,
         error: Option<&JobError>,
-        fence: Option<&str>,
+        fence: Option<&ProcessId>,
         at: i64,
     ) -> Result<Option<Job>, S::Error> {
         let from: Vec<JobStatus> = JobStatus::ALL
@@ -521,7 +513,7 @@ impl Batch {
                 error,
                 at,
                 event_id: done_event.unwrap_or(job_event),
-                fence,
+                fence: fence.map(ProcessId::as_str),
             })
             .await?;
         let Some(job) = moved else {
@@ -542,7 +534,7 @@ impl Batch {
         );
         if let Some(id) = done_event {
             let done = DoneEvent {
-                job_id: job_id.to_string(),
+                job_id: job_id.clone(),
                 status: to,
                 error: job.error.clone(),
             };
@@ -567,7 +559,7 @@ impl Batch {
     async fn claim<S: BatchSql>(
         &mut self,
         sql: &mut S,
-        by: &str,
+        by: &ProcessId,
         slots: u32,
         kinds: &[String],
         limits: &[(String, u32)],
@@ -597,9 +589,9 @@ impl Batch {
     }
 }
 
-fn log_line(job_id: &str, seq: i64, level: LogLevel, line: &str, at: i64) -> LogLine {
+fn log_line(job_id: &JobId, seq: i64, level: LogLevel, line: &str, at: i64) -> LogLine {
     LogLine {
-        job_id: job_id.to_string(),
+        job_id: job_id.clone(),
         seq: seq.max(0) as u64,
         level,
         line: line.to_string(),

@@ -7,6 +7,7 @@
 //! while a user alone still fills every slot. A user already at their share of running jobs
 //! (`per_owner`) is passed over, as is a kind at its limit.
 
+use model::{JobId, UserId};
 use std::collections::HashMap;
 
 /// Queued jobs a claim looks at, oldest first, besides each user's oldest.
@@ -19,8 +20,8 @@ pub const OWNER_SCAN: u32 = 1000;
 pub struct Candidate {
     /// Its place in creation order.
     pub seq: i64,
-    pub id: String,
-    pub owner: String,
+    pub id: JobId,
+    pub owner: UserId,
     pub kind: String,
     pub checkpoint: Option<String>,
 }
@@ -30,7 +31,7 @@ pub struct Candidate {
 pub struct FairPick {
     candidates: Vec<Candidate>,
     by_kind: HashMap<String, u32>,
-    by_owner: HashMap<String, u32>,
+    by_owner: HashMap<UserId, u32>,
     limits: Vec<(String, u32)>,
     per_owner: u32,
 }
@@ -42,7 +43,7 @@ impl FairPick {
     pub fn new(
         mut candidates: Vec<Candidate>,
         running_by_kind: HashMap<String, u32>,
-        running_by_owner: HashMap<String, u32>,
+        running_by_owner: HashMap<UserId, u32>,
         limits: &[(String, u32)],
         per_owner: u32,
     ) -> FairPick {
@@ -75,7 +76,7 @@ impl FairPick {
         *self.by_owner.entry(job.owner.clone()).or_default() += 1;
     }
 
-    fn running_of(&self, owner: &str) -> u32 {
+    fn running_of(&self, owner: &UserId) -> u32 {
         self.by_owner.get(owner).copied().unwrap_or(0)
     }
 
@@ -96,7 +97,7 @@ mod tests {
     fn job(seq: i64, owner: &str, kind: &str) -> Candidate {
         Candidate {
             seq,
-            id: format!("job-{seq}"),
+            id: format!("job-{seq}").into(),
             owner: owner.into(),
             kind: kind.into(),
             checkpoint: None,
@@ -119,7 +120,7 @@ mod tests {
         // Ann queued a thousand jobs before Bob queued one; Ann has 2 running, Bob none.
         let mut candidates: Vec<Candidate> = (1..=1000).map(|s| job(s, "ann", "demo")).collect();
         candidates.push(job(1001, "bob", "demo"));
-        let running = HashMap::from([("ann".to_string(), 2)]);
+        let running = HashMap::from([(UserId::from("ann"), 2)]);
         let mut pick = FairPick::new(candidates, HashMap::new(), running, &[], 100);
         assert_eq!(take(&mut pick, 1), [1001], "Bob's job is next");
         assert_eq!(take(&mut pick, 3), [1, 2, 3], "then Ann's, oldest first");
@@ -154,7 +155,7 @@ mod tests {
             job(3, "bob", "demo"),
             job(4, "bob", "batch"),
         ];
-        let running = HashMap::from([("ann".to_string(), 2)]);
+        let running = HashMap::from([(UserId::from("ann"), 2)]);
         let by_kind = HashMap::from([("demo".to_string(), 1)]);
         let limits = [("demo".to_string(), 1)];
         let mut pick = FairPick::new(candidates, by_kind, running, &limits, 2);

@@ -19,7 +19,10 @@ mod rows;
 pub use backend::{AccountStore, Backend, JobStore, ProcessRegistry, SessionStore};
 pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::HistoryQuery;
-use model::{EventType, Job, JobError, JobStatus, LogLevel, Notice, Progress, StatusCount};
+use model::{
+    EventType, Job, JobError, JobId, JobStatus, LogLevel, Notice, ProcessId, Progress, StatusCount,
+    UserId,
+};
 pub use rows::{JobRow, OrphanRow, JOB_COLUMNS};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -96,7 +99,7 @@ pub enum Access {
 /// The process a job's writes come from: a job takes them only while that process holds it
 /// (it claimed the job and has not lost it). `None`: a write not made by the job's runner (a
 /// cancel request, a recovery).
-pub type Fence = Option<String>;
+pub type Fence = Option<ProcessId>;
 
 /// One change to jobs, logs or notices, applied by a backend's writer, which answers it with an [`Outcome`].
 // A change lives only in the batch being written: its size is not worth an allocation.
@@ -108,7 +111,7 @@ pub enum Change {
     /// counted inside the batch, so that starts arriving together cannot pass it, in any
     /// number of processes.
     Create {
-        owner: String,
+        owner: UserId,
         job: Job,
         max_queued: Option<u64>,
     },
@@ -116,8 +119,8 @@ pub enum Change {
     /// event and, for a terminal status, its `done` event. Moving to `running` claims the job
     /// for the fence's process; moving back to `queued` releases it.
     Transition {
-        owner: String,
-        job_id: String,
+        owner: UserId,
+        job_id: JobId,
         to: JobStatus,
         error: Option<JobError>,
         fence: Fence,
@@ -126,8 +129,8 @@ pub enum Change {
     /// straight on to `queued` (to continue from its checkpoint), in one change: a stream never
     /// sees the `done` of an interruption without the queueing that follows it.
     Interrupt {
-        owner: String,
-        job_id: String,
+        owner: UserId,
+        job_id: JobId,
         error: JobError,
         requeue: bool,
         fence: Fence,
@@ -137,7 +140,7 @@ pub enum Change {
     /// `limits` under its limit of jobs running (or cancelling) anywhere and every user under
     /// `per_owner`: each becomes running, with its `job` event.
     Claim {
-        by: String,
+        by: ProcessId,
         slots: u32,
         kinds: Vec<String>,
         limits: Vec<(String, u32)>,
@@ -145,22 +148,22 @@ pub enum Change {
     },
     /// Records a progress sample of a running job, with its `progress` event.
     Progress {
-        owner: String,
-        job_id: String,
+        owner: UserId,
+        job_id: JobId,
         progress: Progress,
         fence: Fence,
     },
     /// Appends a log line of a running job, with its `log` event.
     Log {
-        owner: String,
-        job_id: String,
+        owner: UserId,
+        job_id: JobId,
         level: LogLevel,
         line: String,
         fence: Fence,
     },
     /// Saves a resumable job's checkpoint (no event: it is the job's private state).
     Checkpoint {
-        job_id: String,
+        job_id: JobId,
         value: serde_json::Value,
         fence: Fence,
     },
@@ -202,7 +205,7 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
     pub id: i64,
-    pub job_id: Option<String>,
+    pub job_id: Option<JobId>,
     pub kind: EventType,
     pub data: String,
 }
@@ -210,7 +213,7 @@ pub struct StoredEvent {
 /// An event a batch committed, with the user it is for (`None`: everyone).
 #[derive(Debug, Clone)]
 pub struct CommittedEvent {
-    pub owner: Option<String>,
+    pub owner: Option<UserId>,
     pub event: StoredEvent,
 }
 
@@ -238,15 +241,15 @@ pub type Publish = std::sync::Arc<dyn Fn(Vec<CommittedEvent>, i64) + Send + Sync
 /// touched.
 #[derive(Debug, Clone)]
 pub struct Orphan {
-    pub owner: String,
+    pub owner: UserId,
     pub job: Job,
-    pub claimed_by: Option<String>,
+    pub claimed_by: Option<ProcessId>,
 }
 
 /// A Headway process sharing the database, as it registered itself.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ProcessRow {
-    pub id: String,
+    pub id: ProcessId,
     /// `all`, `web` or `worker`.
     pub role: String,
     pub build: String,
@@ -260,7 +263,7 @@ pub struct ProcessRow {
 /// A queued job with its owner and the checkpoint of an earlier run.
 #[derive(Debug, Clone)]
 pub struct QueuedJob {
-    pub owner: String,
+    pub owner: UserId,
     pub job: Job,
     pub checkpoint: Option<serde_json::Value>,
 }
@@ -295,7 +298,7 @@ pub struct SessionRow {
 /// names; the engine parses them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub name: String,
     pub role: String,
     pub password_hash: String,
@@ -327,7 +330,7 @@ pub enum UserEdited {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenRow {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     /// The owner's name, for listing.
     pub user_name: String,
     pub name: String,
@@ -411,7 +414,7 @@ impl QueueStanding {
     /// The standings of `ids` from `rows` (`id, kind, ahead, ahead_of_kind`), which hold the
     /// queued jobs among `ids` and the first [`QUEUE_LOOKAHEAD`] of the queue, in its order.
     pub fn of(
-        ids: &[String],
+        ids: &[JobId],
         rows: impl IntoIterator<Item = (String, String, i64, i64)>,
     ) -> Vec<Option<QueueStanding>> {
         let rows: Vec<(String, String, i64, i64)> = rows.into_iter().collect();
@@ -422,7 +425,7 @@ impl QueueStanding {
             .collect();
         ids.iter()
             .map(|id| {
-                let (_, _, ahead, of_kind) = rows.iter().find(|r| r.0 == *id)?;
+                let (_, _, ahead, of_kind) = rows.iter().find(|r| *id == r.0)?;
                 let ahead = (*ahead).max(0) as u64;
                 Some(QueueStanding {
                     ahead,
@@ -497,7 +500,7 @@ pub fn stored_event(
     match EventType::parse(kind) {
         Some(kind) => Some(StoredEvent {
             id,
-            job_id,
+            job_id: job_id.map(JobId::from),
             kind,
             data,
         }),

@@ -1,7 +1,7 @@
 //! A job as a row of `jobs`, the same columns in every backend, and the one mapping from that
 //! row to a [`Job`].
 
-use model::{Job, JobError, JobStatus, Level, Progress};
+use model::{Job, JobError, JobId, JobStatus, Level, ProcessId, Progress};
 
 /// The columns of `jobs` that make up a [`Job`], in the order of [`JOB_COLUMNS`].
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -43,8 +43,8 @@ pub struct OrphanRow {
 impl From<OrphanRow> for crate::Orphan {
     fn from(r: OrphanRow) -> Self {
         crate::Orphan {
-            owner: r.owner,
-            claimed_by: r.claimed_by,
+            owner: r.owner.into(),
+            claimed_by: r.claimed_by.map(ProcessId::from),
             job: r.job.into(),
         }
     }
@@ -70,14 +70,14 @@ impl From<JobRow> for Job {
                 code,
                 message: r.error_message.unwrap_or_default(),
             }),
-            id: r.id,
+            id: r.id.into(),
             kind: r.kind,
             created_at: r.created_at,
             started_at: r.started_at,
             finished_at: r.finished_at,
             event_id: r.event_id,
             timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
-            origin: r.origin,
+            origin: r.origin.map(JobId::from),
         }
     }
 }

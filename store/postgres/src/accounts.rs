@@ -3,13 +3,14 @@
 
 use crate::{read_err, PgStore};
 use async_trait::async_trait;
+use model::UserId;
 use store_core::{AccountStore, StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
 
 macro_rules! user_row {
     ($r:expr) => {{
         let r = $r;
         UserRow {
-            id: r.id,
+            id: r.id.into(),
             name: r.name,
             role: r.role,
             password_hash: r.password_hash,
@@ -25,7 +26,7 @@ macro_rules! token_row {
         let r = $r;
         TokenRow {
             id: r.id,
-            user_id: r.user_id,
+            user_id: r.user_id.into(),
             user_name: r.user_name,
             name: r.name,
             scope: r.scope,
@@ -40,10 +41,11 @@ macro_rules! token_row {
 impl AccountStore for PgStore {
     /// Adds an account; `false` if the name is taken.
     async fn create_user(&self, user: &UserRow) -> StoreResult<bool> {
+        let id = user.id.as_str();
         let done = sqlx::query!(
             "INSERT INTO users (id, name, role, password_hash, disabled, generation, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING",
-            user.id,
+            id,
             user.name,
             user.role,
             user.password_hash,
@@ -69,7 +71,8 @@ impl AccountStore for PgStore {
         Ok(row.map(|r| user_row!(r)))
     }
 
-    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>> {
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRow>> {
+        let id = id.as_str();
         let row = sqlx::query!(
             r#"SELECT id, name, role, password_hash, disabled, generation, created_at
                FROM users WHERE id = $1"#,
@@ -150,10 +153,11 @@ impl AccountStore for PgStore {
 
     /// Stores a new token under the SHA-256 `hash` of its secret.
     async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
+        let user_id = token.user_id.as_str();
         sqlx::query!(
             "INSERT INTO api_tokens (id, user_id, name, scope, hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             token.id,
-            token.user_id,
+            user_id,
             token.name,
             token.scope,
             hash,
@@ -182,7 +186,7 @@ impl AccountStore for PgStore {
         Ok(row.map(|r| {
             let token = TokenRow {
                 id: r.token_id,
-                user_id: r.id.clone(),
+                user_id: r.id.clone().into(),
                 user_name: r.name.clone(),
                 name: r.token_name,
                 scope: r.scope,
@@ -191,7 +195,7 @@ impl AccountStore for PgStore {
                 revoked_at: r.revoked_at,
             };
             let user = UserRow {
-                id: r.id,
+                id: r.id.into(),
                 name: r.name,
                 role: r.role,
                 password_hash: r.password_hash,
@@ -204,7 +208,8 @@ impl AccountStore for PgStore {
     }
 
     /// Tokens of one account (or of all), newest first, revoked ones included.
-    async fn tokens(&self, user_id: Option<&str>) -> StoreResult<Vec<TokenRow>> {
+    async fn tokens(&self, user_id: Option<&UserId>) -> StoreResult<Vec<TokenRow>> {
+        let user_id = user_id.map(UserId::as_str);
         let rows = sqlx::query!(
             r#"SELECT t.id, t.user_id, u.name AS user_name, t.name, t.scope, t.created_at,
                       t.last_used_at, t.revoked_at
@@ -220,7 +225,13 @@ impl AccountStore for PgStore {
 
     /// Revokes a token (of `user_id` only, unless `None`); `false` if there is no such token
     /// in force.
-    async fn revoke_token(&self, id: &str, user_id: Option<&str>, now: i64) -> StoreResult<bool> {
+    async fn revoke_token(
+        &self,
+        id: &str,
+        user_id: Option<&UserId>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let user_id = user_id.map(UserId::as_str);
         let done = sqlx::query!(
             "UPDATE api_tokens SET revoked_at = $1
              WHERE id = $2 AND revoked_at IS NULL AND ($3::text IS NULL OR user_id = $3)",

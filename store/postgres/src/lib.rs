@@ -22,7 +22,8 @@ mod writer;
 
 use async_trait::async_trait;
 use model::{
-    Job, JobStatus, LogFilter, LogLevel, LogLine, MinuteStats, Notice, StatusChange, StatusCount,
+    Job, JobId, JobStatus, LogFilter, LogLevel, LogLine, MinuteStats, Notice, ProcessId,
+    StatusChange, StatusCount, UserId,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -205,7 +206,9 @@ impl JobStore for PgStore {
             .map_err(read_err("reading how far events were pruned"))
     }
 
-    async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
+    async fn job(&self, owner: Option<&UserId>, id: &JobId) -> StoreResult<Option<Job>> {
+        let owner = owner.map(UserId::as_str);
+        let id = id.as_str();
         let job = match owner {
             Some(owner) => select_jobs!("WHERE id = $1 AND owner = $2", id, owner)
                 .fetch_optional(&self.pool)
@@ -219,14 +222,17 @@ impl JobStore for PgStore {
         job.map_err(read_err("reading a job"))
     }
 
-    async fn job_owner(&self, id: &str) -> StoreResult<Option<String>> {
+    async fn job_owner(&self, id: &JobId) -> StoreResult<Option<UserId>> {
+        let id = id.as_str();
         sqlx::query_scalar!("SELECT owner FROM jobs WHERE id = $1", id)
             .fetch_optional(&self.pool)
             .await
+            .map(|owner| owner.map(UserId::from))
             .map_err(read_err("reading a job's owner"))
     }
 
-    async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
+    async fn snapshot_jobs(&self, owner: Option<&UserId>, recent: u32) -> StoreResult<Vec<Job>> {
+        let owner = owner.map(UserId::as_str);
         let jobs = match owner {
             Some(owner) => select_jobs!(
                 "WHERE seq IN ( \
@@ -267,7 +273,8 @@ impl JobStore for PgStore {
         Ok(rows.into_iter().map(Orphan::from).collect())
     }
 
-    async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
+    async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>> {
+        let job_id = job_id.as_str();
         let saved = sqlx::query_scalar!("SELECT checkpoint FROM jobs WHERE id = $1", job_id)
             .fetch_optional(&self.pool)
             .await
@@ -275,7 +282,8 @@ impl JobStore for PgStore {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+    async fn list_jobs(&self, owner: Option<&UserId>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+        let owner = owner.map(UserId::as_str);
         let mut history = store_core::HistoryQuery::<sqlx::Postgres>::new(owner, filter, "ILIKE");
         let rows: Vec<JobRow> = history
             .query
@@ -288,9 +296,10 @@ impl JobStore for PgStore {
 
     async fn status_counts(
         &self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         kind: Option<&str>,
     ) -> StoreResult<Vec<StatusCount>> {
+        let owner = owner.map(UserId::as_str);
         let counts: Result<Vec<(String, i64)>, sqlx::Error> = match owner {
             Some(owner) => sqlx::query!(
                 r#"SELECT status, SUM(n)::bigint AS "n!" FROM job_counts
@@ -316,11 +325,13 @@ impl JobStore for PgStore {
     }
 
     /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
-    async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64> {
+    async fn count_jobs(&self, sees: Option<&UserId>, ids: &[JobId]) -> StoreResult<u64> {
+        let sees = sees.map(UserId::as_str);
+        let ids: Vec<String> = ids.iter().map(JobId::to_string).collect();
         let n = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!" FROM jobs
                WHERE id = ANY($1) AND ($2::text IS NULL OR owner = $2)"#,
-            ids,
+            &ids[..],
             sees
         )
         .fetch_one(&self.pool)
@@ -330,7 +341,8 @@ impl JobStore for PgStore {
     }
 
     /// How many of `user`'s jobs wait in the queue.
-    async fn queued_count(&self, user: &str) -> StoreResult<u64> {
+    async fn queued_count(&self, user: &UserId) -> StoreResult<u64> {
+        let user = user.as_str();
         let n = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!" FROM jobs WHERE owner = $1 AND status = 'queued'"#,
             user
@@ -345,8 +357,9 @@ impl JobStore for PgStore {
     /// claims take them ([`store_core::FairPick`]); `None` for one that is not queued.
     async fn queue_standings(
         &self,
-        ids: &[String],
+        ids: &[JobId],
     ) -> StoreResult<Vec<Option<store_core::QueueStanding>>> {
+        let wanted: Vec<String> = ids.iter().map(JobId::to_string).collect();
         let rows = sqlx::query!(
             r#"WITH running AS (
                  SELECT owner, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner
@@ -363,7 +376,7 @@ impl JobStore for PgStore {
                )
                SELECT id AS "id!", kind AS "kind!", ahead AS "ahead!", ahead_of_kind AS "ahead_of_kind!"
                FROM ranked WHERE id = ANY($1) OR ahead < $2 ORDER BY ahead"#,
-            ids,
+            &wanted[..],
             store_core::QUEUE_LOOKAHEAD
         )
         .fetch_all(&self.pool)
@@ -446,10 +459,11 @@ impl JobStore for PgStore {
 
     async fn finished_per_minute(
         &self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         since: i64,
         until: i64,
     ) -> StoreResult<Vec<MinuteStats>> {
+        let owner = owner.map(UserId::as_str);
         macro_rules! minute_stats {
             ($rows:expr) => {
                 $rows.map(|rows| {
@@ -501,7 +515,8 @@ impl JobStore for PgStore {
         stats.map_err(read_err("reading the chart"))
     }
 
-    async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>> {
+    async fn status_changes(&self, job_id: &JobId) -> StoreResult<Vec<StatusChange>> {
+        let job_id = job_id.as_str();
         let rows = sqlx::query!(
             r#"SELECT (data::json ->> 'status') AS status, at
                FROM events WHERE job_id = $1 AND type = 'job' ORDER BY id"#,
@@ -521,8 +536,9 @@ impl JobStore for PgStore {
             .collect())
     }
 
-    async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
-        let total = sqlx::query_scalar!("SELECT log_seq FROM jobs WHERE id = $1", job_id)
+    async fn log_tail(&self, job_id: &JobId, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+        let id = job_id.as_str();
+        let total = sqlx::query_scalar!("SELECT log_seq FROM jobs WHERE id = $1", id)
             .fetch_optional(&self.pool)
             .await
             .map_err(read_err("counting log lines"))?;
@@ -531,7 +547,8 @@ impl JobStore for PgStore {
         Ok((self.log_lines(job_id, after, limit).await?, total))
     }
 
-    async fn log_lines(&self, job_id: &str, after: u64, limit: u32) -> StoreResult<Vec<LogLine>> {
+    async fn log_lines(&self, job_id: &JobId, after: u64, limit: u32) -> StoreResult<Vec<LogLine>> {
+        let job_id = job_id.as_str();
         let after = after.min(i64::MAX as u64) as i64;
         let rows = sqlx::query!(
             "SELECT job_id, seq, level, line, at FROM job_logs WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
@@ -545,7 +562,7 @@ impl JobStore for PgStore {
         Ok(rows
             .into_iter()
             .map(|r| LogLine {
-                job_id: r.job_id,
+                job_id: r.job_id.into(),
                 seq: r.seq.max(0) as u64,
                 level: LogLevel::parse(&r.level).unwrap_or_default(),
                 line: r.line,
@@ -557,10 +574,11 @@ impl JobStore for PgStore {
     /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
     async fn log_search(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         filter: &LogFilter,
         limit: u32,
     ) -> StoreResult<(Vec<LogLine>, u64)> {
+        let job_id = job_id.as_str();
         let rank = filter.min_rank() as i32;
         let pattern = filter.q.as_deref().map(store_core::like_pattern);
         let fail = read_err("searching a log");
@@ -593,7 +611,7 @@ impl JobStore for PgStore {
         let mut lines: Vec<LogLine> = rows
             .into_iter()
             .map(|r| LogLine {
-                job_id: r.job_id,
+                job_id: r.job_id.into(),
                 seq: r.seq.max(0) as u64,
                 level: LogLevel::parse(&r.level).unwrap_or_default(),
                 line: r.line,
@@ -616,11 +634,12 @@ impl JobStore for PgStore {
 
     async fn owner_events_after(
         &self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         after: i64,
         until: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
+        let owner = owner.map(UserId::as_str);
         let rows = match owner {
             Some(owner) => {
                 sqlx::query_as!(
@@ -656,11 +675,12 @@ impl JobStore for PgStore {
 
     async fn job_events_after(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         after: i64,
         until: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
+        let job_id = job_id.as_str();
         let rows = sqlx::query_as!(
             EventRow,
             r#"SELECT id, job_id, type AS kind, data FROM events
@@ -676,7 +696,8 @@ impl JobStore for PgStore {
         Ok(stored_events(rows))
     }
 
-    async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()> {
+    async fn import_history(&self, owner: &UserId, jobs: Vec<Job>) -> StoreResult<()> {
+        let owner = owner.as_str();
         self.writer.import(owner.to_string(), jobs).await
     }
 }
@@ -764,16 +785,32 @@ impl SessionStore for PgStore {
     }
 }
 
+/// A `processes` row as read.
+macro_rules! process_row {
+    ($r:expr) => {{
+        let r = $r;
+        ProcessRow {
+            id: r.id.into(),
+            role: r.role,
+            build: r.build,
+            host: r.host,
+            pid: r.pid,
+            started_at: r.started_at,
+            heartbeat_at: r.heartbeat_at,
+        }
+    }};
+}
+
 #[async_trait]
 impl ProcessRegistry for PgStore {
     /// Adds this process to the registry, its heartbeat now.
     async fn register(&self, p: &ProcessRow) -> StoreResult<ProcessRow> {
-        sqlx::query_as!(
-            ProcessRow,
+        let id = p.id.as_str();
+        let row = sqlx::query!(
             "INSERT INTO processes (id, role, build, host, pid, started_at, heartbeat_at) \
              VALUES ($1, $2, $3, $4, $5, headway_now_ms(), headway_now_ms()) \
              RETURNING id, role, build, host, pid, started_at, heartbeat_at",
-            p.id,
+            id,
             p.role,
             p.build,
             p.host,
@@ -781,12 +818,14 @@ impl ProcessRegistry for PgStore {
         )
         .fetch_one(&self.pool)
         .await
-        .map_err(read_err("registering this process"))
+        .map_err(read_err("registering this process"))?;
+        Ok(process_row!(row))
     }
 
     /// Refreshes this process's heartbeat; false if it is no longer registered (another
     /// process took it for dead and took its jobs over).
-    async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
+    async fn heartbeat(&self, id: &ProcessId) -> StoreResult<bool> {
+        let id = id.as_str();
         let done = sqlx::query!(
             "UPDATE processes SET heartbeat_at = headway_now_ms() WHERE id = $1",
             id
@@ -797,7 +836,8 @@ impl ProcessRegistry for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn deregister(&self, id: &str) -> StoreResult<()> {
+    async fn deregister(&self, id: &ProcessId) -> StoreResult<()> {
+        let id = id.as_str();
         sqlx::query!("DELETE FROM processes WHERE id = $1", id)
             .execute(&self.pool)
             .await
@@ -806,18 +846,19 @@ impl ProcessRegistry for PgStore {
     }
 
     async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
-        sqlx::query_as!(
-            ProcessRow,
+        let rows = sqlx::query!(
             "SELECT id, role, build, host, pid, started_at, heartbeat_at FROM processes ORDER BY started_at, id"
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(read_err("reading the processes"))
+        .map_err(read_err("reading the processes"))?;
+        Ok(rows.into_iter().map(|r| process_row!(r)).collect())
     }
 
     /// Removes from the registry every other process silent for longer than `lease_ms`;
     /// returns their ids. Their jobs are then orphans.
-    async fn reap_stale(&self, me: &str, lease_ms: i64) -> StoreResult<Vec<String>> {
+    async fn reap_stale(&self, me: &ProcessId, lease_ms: i64) -> StoreResult<Vec<ProcessId>> {
+        let me = me.as_str();
         sqlx::query_scalar!(
             "DELETE FROM processes WHERE id <> $1 AND heartbeat_at < headway_now_ms() - $2 RETURNING id",
             me,
@@ -826,11 +867,13 @@ impl ProcessRegistry for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("removing silent processes"))
+        .map(|ids| ids.into_iter().map(ProcessId::from).collect())
     }
 
     /// Takes or renews the lease `name` for `holder` for `ttl_ms`; false if another process
     /// holds it.
-    async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> StoreResult<bool> {
+    async fn try_lease(&self, name: &str, holder: &ProcessId, ttl_ms: i64) -> StoreResult<bool> {
+        let holder = holder.as_str();
         let held = sqlx::query_scalar!(
             "INSERT INTO leases (name, holder, until) VALUES ($1, $2, headway_now_ms() + $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until \

@@ -202,7 +202,7 @@ impl Shared {
                 .filter_map(|r| {
                     let event = store_core::stored_event(r.id, r.job_id, &r.kind, r.data)?;
                     Some(CommittedEvent {
-                        owner: r.owner,
+                        owner: r.owner.map(model::UserId::from),
                         event,
                     })
                 })

@@ -358,7 +358,7 @@ struct ImportColumns {
 
 impl ImportColumns {
     fn push(&mut self, job: &Job) {
-        self.id.push(job.id.clone());
+        self.id.push(job.id.to_string());
         self.kind.push(job.kind.clone());
         self.params.push(job.params.to_string());
         self.status.push(job.status.as_str().to_string());
@@ -376,7 +376,7 @@ impl ImportColumns {
         self.finished_at.push(job.finished_at);
         self.event_id.push(job.event_id);
         self.timeout_ms.push(job.timeout_ms.map(|t| t as i64));
-        self.origin.push(job.origin.clone());
+        self.origin.push(job.origin.as_deref().map(str::to_string));
         self.progress_at.push(job.progress.at);
     }
 }
@@ -402,11 +402,12 @@ impl BatchSql for Statements<'_> {
     }
 
     async fn insert_job(&mut self, owner: &str, job: &Job) -> Result<(), sqlx::Error> {
+        let (id, origin) = (job.id.as_str(), job.origin.as_deref());
         sqlx::query!(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                  created_at, event_id, timeout_ms, origin) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            job.id,
+            id,
             owner,
             job.kind,
             job.params.to_string(),
@@ -419,7 +420,7 @@ impl BatchSql for Statements<'_> {
             job.created_at,
             job.event_id,
             job.timeout_ms.map(|t| t as i64),
-            job.origin,
+            origin,
         )
         .execute(&mut *self.0)
         .await?;
@@ -575,13 +576,13 @@ impl BatchSql for Statements<'_> {
         .into_iter()
         .map(|r| (r.kind, r.n as u32))
         .collect();
-        let by_owner: HashMap<String, u32> = sqlx::query!(
+        let by_owner: HashMap<model::UserId, u32> = sqlx::query!(
             r#"SELECT owner, COUNT(*) AS "n!" FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner"#
         )
         .fetch_all(&mut *self.0)
         .await?
         .into_iter()
-        .map(|r| (r.owner, r.n as u32))
+        .map(|r| (r.owner.into(), r.n as u32))
         .collect();
         Ok((by_kind, by_owner))
     }
@@ -637,8 +638,8 @@ impl BatchSql for Statements<'_> {
             let mut r = EventColumns::default();
             for (CommittedEvent { owner, event }, at) in events {
                 r.id.push(event.id);
-                r.owner.push(owner.clone());
-                r.job_id.push(event.job_id.clone());
+                r.owner.push(owner.as_deref().map(str::to_string));
+                r.job_id.push(event.job_id.as_deref().map(str::to_string));
                 r.kind.push(event.kind.as_str().to_string());
                 r.data.push(event.data.clone());
                 r.at.push(*at);
@@ -659,7 +660,7 @@ impl BatchSql for Statements<'_> {
         if !logs.is_empty() {
             let mut l = LogColumns::default();
             for log in logs {
-                l.job_id.push(log.job_id.clone());
+                l.job_id.push(log.job_id.to_string());
                 l.seq.push(log.seq as i64);
                 l.level.push(log.level.as_str().to_string());
                 l.line.push(log.line.clone());

@@ -17,7 +17,8 @@ mod writer;
 
 use async_trait::async_trait;
 use model::{
-    Job, JobStatus, LogFilter, LogLevel, LogLine, MinuteStats, Notice, StatusChange, StatusCount,
+    Job, JobId, JobStatus, LogFilter, LogLevel, LogLine, MinuteStats, Notice, ProcessId,
+    StatusChange, StatusCount, UserId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -275,7 +276,9 @@ impl JobStore for SqliteStore {
             .map_err(read_err("reading how far events were pruned"))
     }
 
-    async fn job(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<Job>> {
+    async fn job(&self, owner: Option<&UserId>, id: &JobId) -> StoreResult<Option<Job>> {
+        let owner = owner.map(UserId::as_str);
+        let id = id.as_str();
         let job = match owner {
             Some(owner) => select_jobs!("WHERE id = ? AND owner = ?", id, owner)
                 .fetch_optional(&self.pool)
@@ -289,14 +292,17 @@ impl JobStore for SqliteStore {
         job.map_err(read_err("reading a job"))
     }
 
-    async fn job_owner(&self, id: &str) -> StoreResult<Option<String>> {
+    async fn job_owner(&self, id: &JobId) -> StoreResult<Option<UserId>> {
+        let id = id.as_str();
         sqlx::query_scalar!("SELECT owner FROM jobs WHERE id = ?", id)
             .fetch_optional(&self.pool)
             .await
+            .map(|owner| owner.map(UserId::from))
             .map_err(read_err("reading a job's owner"))
     }
 
-    async fn snapshot_jobs(&self, owner: Option<&str>, recent: u32) -> StoreResult<Vec<Job>> {
+    async fn snapshot_jobs(&self, owner: Option<&UserId>, recent: u32) -> StoreResult<Vec<Job>> {
+        let owner = owner.map(UserId::as_str);
         let jobs = match owner {
             Some(owner) => select_jobs!(
                 "WHERE seq IN ( \
@@ -337,7 +343,8 @@ impl JobStore for SqliteStore {
         Ok(rows.into_iter().map(Orphan::from).collect())
     }
 
-    async fn checkpoint(&self, job_id: &str) -> StoreResult<Option<serde_json::Value>> {
+    async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>> {
+        let job_id = job_id.as_str();
         let saved = sqlx::query_scalar!("SELECT checkpoint FROM jobs WHERE id = ?", job_id)
             .fetch_optional(&self.pool)
             .await
@@ -345,7 +352,8 @@ impl JobStore for SqliteStore {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    async fn list_jobs(&self, owner: Option<&str>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+    async fn list_jobs(&self, owner: Option<&UserId>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
+        let owner = owner.map(UserId::as_str);
         let mut history = store_core::HistoryQuery::<sqlx::Sqlite>::new(owner, filter, "LIKE");
         let rows: Vec<JobRow> = history
             .query
@@ -358,9 +366,10 @@ impl JobStore for SqliteStore {
 
     async fn status_counts(
         &self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         kind: Option<&str>,
     ) -> StoreResult<Vec<StatusCount>> {
+        let owner = owner.map(UserId::as_str);
         let counts: Result<Vec<(String, i64)>, sqlx::Error> = match owner {
             Some(owner) => sqlx::query!(
                 r#"SELECT status, SUM(n) AS "n!: i64" FROM job_counts
@@ -386,7 +395,8 @@ impl JobStore for SqliteStore {
     }
 
     /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
-    async fn count_jobs(&self, sees: Option<&str>, ids: &[String]) -> StoreResult<u64> {
+    async fn count_jobs(&self, sees: Option<&UserId>, ids: &[JobId]) -> StoreResult<u64> {
+        let sees = sees.map(UserId::as_str);
         let ids = serde_json::to_string(ids).expect("ids serialize");
         let n = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM jobs
@@ -401,7 +411,8 @@ impl JobStore for SqliteStore {
     }
 
     /// How many of `user`'s jobs wait in the queue.
-    async fn queued_count(&self, user: &str) -> StoreResult<u64> {
+    async fn queued_count(&self, user: &UserId) -> StoreResult<u64> {
+        let user = user.as_str();
         let n = sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM jobs WHERE owner = ? AND status = 'queued'"#,
             user
@@ -416,7 +427,7 @@ impl JobStore for SqliteStore {
     /// claims take them ([`store_core::FairPick`]); `None` for one that is not queued.
     async fn queue_standings(
         &self,
-        ids: &[String],
+        ids: &[JobId],
     ) -> StoreResult<Vec<Option<store_core::QueueStanding>>> {
         let wanted = serde_json::to_string(ids).expect("ids serialize");
         let lookahead = store_core::QUEUE_LOOKAHEAD;
@@ -522,10 +533,11 @@ impl JobStore for SqliteStore {
 
     async fn finished_per_minute(
         &self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         since: i64,
         until: i64,
     ) -> StoreResult<Vec<MinuteStats>> {
+        let owner = owner.map(UserId::as_str);
         macro_rules! minute_stats {
             ($rows:expr) => {
                 $rows.map(|rows| {
@@ -577,7 +589,8 @@ impl JobStore for SqliteStore {
         stats.map_err(read_err("reading the chart"))
     }
 
-    async fn status_changes(&self, job_id: &str) -> StoreResult<Vec<StatusChange>> {
+    async fn status_changes(&self, job_id: &JobId) -> StoreResult<Vec<StatusChange>> {
+        let job_id = job_id.as_str();
         let rows = sqlx::query!(
             r#"SELECT json_extract(data, '$.status') AS "status: String", at
                FROM events WHERE job_id = ? AND type = 'job' ORDER BY id"#,
@@ -597,8 +610,9 @@ impl JobStore for SqliteStore {
             .collect())
     }
 
-    async fn log_tail(&self, job_id: &str, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
-        let total = sqlx::query_scalar!("SELECT log_seq FROM jobs WHERE id = ?", job_id)
+    async fn log_tail(&self, job_id: &JobId, limit: u32) -> StoreResult<(Vec<LogLine>, u64)> {
+        let id = job_id.as_str();
+        let total = sqlx::query_scalar!("SELECT log_seq FROM jobs WHERE id = ?", id)
             .fetch_optional(&self.pool)
             .await
             .map_err(read_err("counting log lines"))?;
@@ -607,7 +621,8 @@ impl JobStore for SqliteStore {
         Ok((self.log_lines(job_id, after, limit).await?, total))
     }
 
-    async fn log_lines(&self, job_id: &str, after: u64, limit: u32) -> StoreResult<Vec<LogLine>> {
+    async fn log_lines(&self, job_id: &JobId, after: u64, limit: u32) -> StoreResult<Vec<LogLine>> {
+        let job_id = job_id.as_str();
         let after = after.min(i64::MAX as u64) as i64;
         let rows = sqlx::query!(
             "SELECT job_id, seq, level, line, at FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
@@ -621,7 +636,7 @@ impl JobStore for SqliteStore {
         Ok(rows
             .into_iter()
             .map(|r| LogLine {
-                job_id: r.job_id,
+                job_id: r.job_id.into(),
                 seq: r.seq.max(0) as u64,
                 level: LogLevel::parse(&r.level).unwrap_or_default(),
                 line: r.line,
@@ -633,10 +648,11 @@ impl JobStore for SqliteStore {
     /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
     async fn log_search(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         filter: &LogFilter,
         limit: u32,
     ) -> StoreResult<(Vec<LogLine>, u64)> {
+        let job_id = job_id.as_str();
         let rank = filter.min_rank();
         let pattern = filter.q.as_deref().map(store_core::like_pattern);
         let fail = read_err("searching a log");
@@ -669,7 +685,7 @@ impl JobStore for SqliteStore {
         let mut lines: Vec<LogLine> = rows
             .into_iter()
             .map(|r| LogLine {
-                job_id: r.job_id,
+                job_id: r.job_id.into(),
                 seq: r.seq.max(0) as u64,
                 level: LogLevel::parse(&r.level).unwrap_or_default(),
                 line: r.line,
@@ -692,11 +708,12 @@ impl JobStore for SqliteStore {
 
     async fn owner_events_after(
         &self,
-        owner: Option<&str>,
+        owner: Option<&UserId>,
         after: i64,
         until: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
+        let owner = owner.map(UserId::as_str);
         let rows = match owner {
             Some(owner) => {
                 sqlx::query_as!(
@@ -732,11 +749,12 @@ impl JobStore for SqliteStore {
 
     async fn job_events_after(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         after: i64,
         until: i64,
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>> {
+        let job_id = job_id.as_str();
         let rows = sqlx::query_as!(
             EventRow,
             r#"SELECT id AS "id!: i64", job_id, type AS kind, data FROM events
@@ -752,7 +770,8 @@ impl JobStore for SqliteStore {
         Ok(stored_events(rows))
     }
 
-    async fn import_history(&self, owner: &str, jobs: Vec<Job>) -> StoreResult<()> {
+    async fn import_history(&self, owner: &UserId, jobs: Vec<Job>) -> StoreResult<()> {
+        let owner = owner.as_str();
         self.writer.import_history(owner.to_string(), jobs).await
     }
 }
@@ -810,14 +829,31 @@ impl SessionStore for SqliteStore {
     }
 }
 
+/// A `processes` row as read.
+macro_rules! process_row {
+    ($r:expr) => {{
+        let r = $r;
+        ProcessRow {
+            id: r.id.into(),
+            role: r.role,
+            build: r.build,
+            host: r.host,
+            pid: r.pid,
+            started_at: r.started_at,
+            heartbeat_at: r.heartbeat_at,
+        }
+    }};
+}
+
 #[async_trait]
 impl ProcessRegistry for SqliteStore {
     /// Adds this process to the registry, its heartbeat now.
     async fn register(&self, p: &ProcessRow) -> StoreResult<ProcessRow> {
         let now = now_ms();
+        let id = p.id.as_str();
         sqlx::query!(
             "INSERT INTO processes (id, role, build, host, pid, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            p.id,
+            id,
             p.role,
             p.build,
             p.host,
@@ -836,7 +872,8 @@ impl ProcessRegistry for SqliteStore {
     }
 
     /// Refreshes this process's heartbeat; false if it is no longer registered.
-    async fn heartbeat(&self, id: &str) -> StoreResult<bool> {
+    async fn heartbeat(&self, id: &ProcessId) -> StoreResult<bool> {
+        let id = id.as_str();
         let now = now_ms();
         let done = sqlx::query!(
             "UPDATE processes SET heartbeat_at = ? WHERE id = ?",
@@ -849,7 +886,8 @@ impl ProcessRegistry for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn deregister(&self, id: &str) -> StoreResult<()> {
+    async fn deregister(&self, id: &ProcessId) -> StoreResult<()> {
+        let id = id.as_str();
         sqlx::query!("DELETE FROM processes WHERE id = ?", id)
             .execute(&self.pool)
             .await
@@ -858,26 +896,28 @@ impl ProcessRegistry for SqliteStore {
     }
 
     async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
-        sqlx::query_as!(
-            ProcessRow,
+        let rows = sqlx::query!(
             "SELECT id, role, build, host, pid, started_at, heartbeat_at FROM processes ORDER BY started_at, id"
         )
         .fetch_all(&self.pool)
         .await
-        .map_err(read_err("reading the processes"))
+        .map_err(read_err("reading the processes"))?;
+        Ok(rows.into_iter().map(|r| process_row!(r)).collect())
     }
 
     /// Removes every other process from the registry, whatever its heartbeat: the lock file
     /// proves that no other server uses this database, so whichever registered before is gone.
-    async fn reap_stale(&self, me: &str, _lease_ms: i64) -> StoreResult<Vec<String>> {
+    async fn reap_stale(&self, me: &ProcessId, _lease_ms: i64) -> StoreResult<Vec<ProcessId>> {
+        let me = me.as_str();
         sqlx::query_scalar!("DELETE FROM processes WHERE id <> ? RETURNING id", me)
             .fetch_all(&self.pool)
             .await
             .map_err(read_err("removing processes that are gone"))
+            .map(|ids| ids.into_iter().map(ProcessId::from).collect())
     }
 
     /// One server per database: every lease is its own.
-    async fn try_lease(&self, _name: &str, _holder: &str, _ttl_ms: i64) -> StoreResult<bool> {
+    async fn try_lease(&self, _name: &str, _holder: &ProcessId, _ttl_ms: i64) -> StoreResult<bool> {
         Ok(true)
     }
 }

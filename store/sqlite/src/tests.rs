@@ -97,15 +97,15 @@ async fn a_server_takes_every_other_process_for_gone() {
     store.register(&process("me")).await.unwrap();
     // However recent its heartbeat: only one server uses the file, and it is this one.
     assert_eq!(
-        store.reap_stale("me", 3_600_000).await.unwrap(),
-        vec!["before".to_string()]
+        store.reap_stale(&"me".into(), 3_600_000).await.unwrap(),
+        vec!["before"]
     );
-    let left: Vec<String> = store
+    let left: Vec<ProcessId> = store
         .processes()
         .await
         .unwrap()
         .into_iter()
         .map(|p| p.id)
         .collect();
-    assert_eq!(left, vec!["me".to_string()]);
+    assert_eq!(left, vec!["me"]);
 }

@@ -15,7 +15,7 @@
 //! Rows are read by column name.
 
 use super::Location;
-use model::{Job, LogLine, Notice, Progress};
+use model::{Job, LogLine, Notice, Progress, UserId};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
@@ -375,7 +375,7 @@ impl Thread {
             };
             for job in chunk {
                 highest = highest.max(job.event_id);
-                bind(&mut stmt, &job.id)?;
+                bind(&mut stmt, &job.id.as_str())?;
                 bind(&mut stmt, &owner)?;
                 bind(&mut stmt, &job.kind)?;
                 bind(&mut stmt, &job.params.to_string())?;
@@ -392,7 +392,7 @@ impl Thread {
                 bind(&mut stmt, &job.finished_at)?;
                 bind(&mut stmt, &job.event_id)?;
                 bind(&mut stmt, &job.timeout_ms.map(|t| t as i64))?;
-                bind(&mut stmt, &job.origin)?;
+                bind(&mut stmt, &job.origin.as_deref())?;
                 bind(&mut stmt, &job.progress.at)?;
             }
             stmt.raw_execute()?;
@@ -476,7 +476,7 @@ impl BatchSql for Statements<'_> {
                      :created_at, :event_id, :timeout_ms, :origin)",
             )?
             .execute(named_params! {
-                ":id": job.id,
+                ":id": job.id.as_str(),
                 ":owner": owner,
                 ":kind": job.kind,
                 ":params": job.params.to_string(),
@@ -489,7 +489,7 @@ impl BatchSql for Statements<'_> {
                 ":created_at": job.created_at,
                 ":event_id": job.event_id,
                 ":timeout_ms": job.timeout_ms.map(|t| t as i64),
-                ":origin": job.origin,
+                ":origin": job.origin.as_deref(),
             })?;
         Ok(())
     }
@@ -647,7 +647,11 @@ impl BatchSql for Statements<'_> {
             })?;
             rows.collect()
         };
-        Ok((running("kind")?, running("owner")?))
+        let by_owner = running("owner")?;
+        let by_owner = by_owner
+            .into_iter()
+            .map(|(owner, n)| (UserId::from(owner), n));
+        Ok((running("kind")?, by_owner.collect()))
     }
 
     async fn claim_candidates(
@@ -660,8 +664,8 @@ impl BatchSql for Statements<'_> {
         let candidate = |r: &Row| {
             Ok(Candidate {
                 seq: r.get("seq")?,
-                id: r.get("id")?,
-                owner: r.get("owner")?,
+                id: r.get::<_, String>("id")?.into(),
+                owner: r.get::<_, String>("owner")?.into(),
                 kind: r.get("kind")?,
                 checkpoint: r.get("checkpoint")?,
             })
@@ -722,8 +726,8 @@ impl BatchSql for Statements<'_> {
             events,
             |stmt, p, (CommittedEvent { owner, event }, at)| {
                 stmt.raw_bind_parameter(p + 1, event.id)?;
-                stmt.raw_bind_parameter(p + 2, owner)?;
-                stmt.raw_bind_parameter(p + 3, &event.job_id)?;
+                stmt.raw_bind_parameter(p + 2, owner.as_deref())?;
+                stmt.raw_bind_parameter(p + 3, event.job_id.as_deref())?;
                 stmt.raw_bind_parameter(p + 4, event.kind.as_str())?;
                 stmt.raw_bind_parameter(p + 5, &event.data)?;
                 stmt.raw_bind_parameter(p + 6, at)
@@ -735,7 +739,7 @@ impl BatchSql for Statements<'_> {
             5,
             logs,
             |stmt, p, log| {
-                stmt.raw_bind_parameter(p + 1, &log.job_id)?;
+                stmt.raw_bind_parameter(p + 1, log.job_id.as_str())?;
                 stmt.raw_bind_parameter(p + 2, log.seq as i64)?;
                 stmt.raw_bind_parameter(p + 3, log.level.as_str())?;
                 stmt.raw_bind_parameter(p + 4, &log.line)?;

@@ -1,13 +1,15 @@
 //! The cases: each takes a fresh, empty database of one backend.
 
 use crate::support::Db;
-use model::{EventType, Job, JobError, JobStatus, LogLevel, Progress, StatusCount};
+use model::{
+    EventType, Job, JobError, JobId, JobStatus, LogLevel, ProcessId, Progress, StatusCount,
+};
 use serde_json::json;
 use store_core::*;
 
 fn new_job(kind: &str) -> Job {
     let job = Job::queued(
-        uuid::Uuid::new_v4().to_string(),
+        uuid::Uuid::new_v4().to_string().into(),
         kind,
         json!({"steps": 3}),
         now_ms(),
@@ -106,7 +108,12 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
         .all(|e| e.owner.as_deref() == Some("me")));
     assert_eq!(db.store.last_event_id().await.unwrap(), first + 6);
 
-    let stored = db.store.job(Some("me"), &job.id).await.unwrap().unwrap();
+    let stored = db
+        .store
+        .job(Some(&"me".into()), &job.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, JobStatus::Succeeded);
     assert_eq!(
         stored.event_id,
@@ -124,7 +131,10 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
     assert!(stored.started_at.is_some() && stored.finished_at.is_some());
     assert_eq!(stored.timeout_ms, Some(5000));
     assert_eq!(
-        db.store.job(Some("someone else"), &job.id).await.unwrap(),
+        db.store
+            .job(Some(&"someone else".into()), &job.id)
+            .await
+            .unwrap(),
         None
     );
 
@@ -143,7 +153,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
 
     let replay = db
         .store
-        .owner_events_after(Some("me"), first, i64::MAX, 100)
+        .owner_events_after(Some(&"me".into()), first, i64::MAX, 100)
         .await
         .unwrap();
     assert_eq!(
@@ -161,13 +171,13 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
     );
     assert!(db
         .store
-        .owner_events_after(Some("someone else"), 0, i64::MAX, 100)
+        .owner_events_after(Some(&"someone else".into()), 0, i64::MAX, 100)
         .await
         .unwrap()
         .is_empty());
     let until = db
         .store
-        .owner_events_after(Some("me"), first, first + 2, 100)
+        .owner_events_after(Some(&"me".into()), first, first + 2, 100)
         .await
         .unwrap();
     assert_eq!(
@@ -222,11 +232,21 @@ pub async fn a_change_the_database_refuses_fails_alone_and_its_batch_commits(db:
         ids(&applied.events),
         [b_stored.event_id - 1, b_stored.event_id]
     );
-    assert!(db.store.job(Some("me"), &a.id).await.unwrap().is_some());
-    assert!(db.store.job(Some("them"), &b.id).await.unwrap().is_some());
+    assert!(db
+        .store
+        .job(Some(&"me".into()), &a.id)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(db
+        .store
+        .job(Some(&"them".into()), &b.id)
+        .await
+        .unwrap()
+        .is_some());
     assert!(
         db.store
-            .owner_events_after(Some("you"), 0, i64::MAX, 10)
+            .owner_events_after(Some(&"you".into()), 0, i64::MAX, 10)
             .await
             .unwrap()
             .is_empty(),
@@ -339,7 +359,7 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
         db.store.checkpoint(&running.id).await.unwrap(),
         Some(json!({"files_done": 2}))
     );
-    assert_eq!(db.store.checkpoint("nope").await.unwrap(), None);
+    assert_eq!(db.store.checkpoint(&"nope".into()).await.unwrap(), None);
     // Taken over and queued again, it is claimed with its checkpoint.
     let taken = db
         .store
@@ -393,9 +413,9 @@ pub async fn processes_register_beat_and_leave_and_leases_have_one_holder(db: Db
     let one = db.store.register(&p("one")).await.unwrap();
     assert!(one.started_at > 0 && one.heartbeat_at >= one.started_at);
     db.store.register(&p("two")).await.unwrap();
-    assert!(db.store.heartbeat("one").await.unwrap());
-    assert!(!db.store.heartbeat("nobody").await.unwrap());
-    let listed: Vec<(String, String, i64)> = db
+    assert!(db.store.heartbeat(&"one".into()).await.unwrap());
+    assert!(!db.store.heartbeat(&"nobody".into()).await.unwrap());
+    let listed: Vec<(ProcessId, String, i64)> = db
         .store
         .processes()
         .await
@@ -410,25 +430,44 @@ pub async fn processes_register_beat_and_leave_and_leases_have_one_holder(db: Db
             ("two".into(), "worker".into(), 42)
         ]
     );
-    db.store.deregister("two").await.unwrap();
+    db.store.deregister(&"two".into()).await.unwrap();
     assert!(
-        !db.store.heartbeat("two").await.unwrap(),
+        !db.store.heartbeat(&"two".into()).await.unwrap(),
         "a process that left has no heartbeat"
     );
     // A lease is its holder's until it expires; renewing it is the holder's alone.
-    assert!(db.store.try_lease("prune", "one", 60_000).await.unwrap());
-    assert!(db.store.try_lease("prune", "one", 60_000).await.unwrap());
+    assert!(db
+        .store
+        .try_lease("prune", &"one".into(), 60_000)
+        .await
+        .unwrap());
+    assert!(db
+        .store
+        .try_lease("prune", &"one".into(), 60_000)
+        .await
+        .unwrap());
     if db.store.is_shared() {
-        assert!(!db.store.try_lease("prune", "three", 60_000).await.unwrap());
+        assert!(!db
+            .store
+            .try_lease("prune", &"three".into(), 60_000)
+            .await
+            .unwrap());
         assert!(
-            db.store.try_lease("prune", "one", -1).await.unwrap(),
+            db.store
+                .try_lease("prune", &"one".into(), -1)
+                .await
+                .unwrap(),
             "renewed, already expired"
         );
-        assert!(db.store.try_lease("prune", "three", 60_000).await.unwrap());
+        assert!(db
+            .store
+            .try_lease("prune", &"three".into(), 60_000)
+            .await
+            .unwrap());
         // Silent for longer than the lease: removed, and only then.
         assert!(db
             .store
-            .reap_stale("one", 3_600_000)
+            .reap_stale(&"one".into(), 3_600_000)
             .await
             .unwrap()
             .is_empty());
@@ -443,9 +482,9 @@ pub async fn snapshots_hold_unfinished_jobs_and_the_latest_ones(db: Db) {
         changes.push(to("me", j, JobStatus::Succeeded));
     }
     db.store.apply(changes).await.unwrap();
-    let snapshot: Vec<String> = db
+    let snapshot: Vec<JobId> = db
         .store
-        .snapshot_jobs(Some("me"), 2)
+        .snapshot_jobs(Some(&"me".into()), 2)
         .await
         .unwrap()
         .into_iter()
@@ -480,7 +519,11 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
         .unwrap();
     let count =
         |counts: &[StatusCount], s: JobStatus| counts.iter().find(|c| c.status == s).unwrap().n;
-    let all = db.store.status_counts(Some("me"), None).await.unwrap();
+    let all = db
+        .store
+        .status_counts(Some(&"me".into()), None)
+        .await
+        .unwrap();
     assert_eq!(
         (
             count(&all, JobStatus::Queued),
@@ -491,7 +534,7 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
     assert_eq!(
         count(
             &db.store
-                .status_counts(Some("me"), Some("demo"))
+                .status_counts(Some(&"me".into()), Some("demo"))
                 .await
                 .unwrap(),
             JobStatus::Failed
@@ -501,14 +544,19 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
     let now = now_ms();
     let chart = db
         .store
-        .finished_per_minute(Some("me"), now - 3_600_000, now + 60_000)
+        .finished_per_minute(Some(&"me".into()), now - 3_600_000, now + 60_000)
         .await
         .unwrap();
     assert_eq!(
         (chart.len(), chart[0].finished, chart[0].unsuccessful),
         (1, 1, 1)
     );
-    let failed = db.store.job(Some("me"), &b.id).await.unwrap().unwrap();
+    let failed = db
+        .store
+        .job(Some(&"me".into()), &b.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(failed.error.unwrap().message, "disk");
 }
 
@@ -533,7 +581,7 @@ pub async fn pruning_removes_the_oldest_events_in_bounded_batches(db: Db) {
     assert_eq!(db.store.pruned_through().await.unwrap(), oldest + 1);
     let kept = db
         .store
-        .owner_events_after(Some("me"), 0, i64::MAX, 10)
+        .owner_events_after(Some(&"me".into()), 0, i64::MAX, 10)
         .await
         .unwrap();
     assert_eq!(ids_of(&kept), [oldest + 2]);
@@ -548,7 +596,7 @@ pub async fn pruning_removes_the_oldest_events_in_bounded_batches(db: Db) {
     assert!(matches!(none.outcomes[0], Outcome::Pruned(None)));
     assert!(
         db.store
-            .job(Some("me"), &jobs[0].id)
+            .job(Some(&"me".into()), &jobs[0].id)
             .await
             .unwrap()
             .is_some(),
@@ -600,7 +648,7 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
         let store = db.store.clone();
         async move {
             store
-                .list_jobs(Some("me"), &filter)
+                .list_jobs(Some(&"me".into()), &filter)
                 .await
                 .unwrap()
                 .into_iter()
@@ -608,7 +656,7 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
                 .collect::<Vec<_>>()
         }
     };
-    let newest_first: Vec<String> = jobs.iter().rev().map(|j| j.id.clone()).collect();
+    let newest_first: Vec<JobId> = jobs.iter().rev().map(|j| j.id.clone()).collect();
     assert_eq!(
         list(JobFilter {
             limit: 10,
@@ -626,13 +674,13 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
         newest_first[..2]
     );
     let before = JobFilter {
-        before: Some(jobs[3].id.clone()),
+        before: Some(jobs[3].id.to_string()),
         limit: 2,
         ..Default::default()
     };
     assert_eq!(list(before).await, [jobs[2].id.clone(), jobs[1].id.clone()]);
     let after = JobFilter {
-        after: Some(jobs[1].id.clone()),
+        after: Some(jobs[1].id.to_string()),
         limit: 2,
         ..Default::default()
     };
@@ -728,16 +776,23 @@ pub async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it(d
             ..new_job("demo")
         })
         .collect();
-    db.store.import_history("me", jobs.clone()).await.unwrap();
+    db.store
+        .import_history(&"me".into(), jobs.clone())
+        .await
+        .unwrap();
     assert_eq!(db.store.last_event_id().await.unwrap(), 1599);
     let back = db
         .store
-        .job(Some("me"), &jobs[599].id)
+        .job(Some(&"me".into()), &jobs[599].id)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(back, jobs[599]);
-    let count = db.store.status_counts(Some("me"), None).await.unwrap();
+    let count = db
+        .store
+        .status_counts(Some(&"me".into()), None)
+        .await
+        .unwrap();
     assert_eq!(
         count
             .iter()
@@ -795,7 +850,7 @@ fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
     }
 }
 
-fn claimed(outcome: &Outcome) -> Vec<String> {
+fn claimed(outcome: &Outcome) -> Vec<JobId> {
     match outcome {
         Outcome::Claimed(jobs) => jobs.iter().map(|q| q.job.id.clone()).collect(),
         other => panic!("expected claimed jobs, got {other:?}"),
@@ -820,7 +875,7 @@ pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db:
     assert_eq!(first.events.len(), 2, "one `job` event per claimed job");
     let running = db
         .store
-        .job(Some("me"), &jobs[0].id)
+        .job(Some(&"me".into()), &jobs[0].id)
         .await
         .unwrap()
         .unwrap();
@@ -891,7 +946,7 @@ pub async fn a_start_past_its_owners_share_is_refused_where_it_is_written(db: Db
         .count();
     assert_eq!(stored, 3);
     assert!(matches!(applied.outcomes[3], Outcome::Full { waiting: 3 }));
-    assert_eq!(db.store.queued_count("me").await.unwrap(), 3);
+    assert_eq!(db.store.queued_count(&"me".into()).await.unwrap(), 3);
     // Another owner is not held back; a later batch counts again.
     let other = db
         .store
@@ -1026,7 +1081,7 @@ pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
     );
     assert_eq!(
         db.store
-            .job(Some("me"), &job.id)
+            .job(Some(&"me".into()), &job.id)
             .await
             .unwrap()
             .unwrap()
@@ -1077,7 +1132,7 @@ pub async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit(db:
     );
     // The resumed job's `job` and `done` (interrupted) and its `job` (queued again) are
     // consecutive events of one commit; the other job ends with its `job` and `done`.
-    let kinds: Vec<(String, EventType)> = applied
+    let kinds: Vec<(JobId, EventType)> = applied
         .events
         .iter()
         .map(|e| (e.event.job_id.clone().unwrap_or_default(), e.event.kind))
@@ -1106,7 +1161,7 @@ pub async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit(db:
     );
     assert_eq!(
         db.store
-            .job(Some("me"), &ended.id)
+            .job(Some(&"me".into()), &ended.id)
             .await
             .unwrap()
             .unwrap()
