@@ -324,7 +324,10 @@ mod tests {
             .unwrap();
         let (n, now) = (50, 1_763_730_000_000);
         let newest = seed_in_chunks(&store, "alice", n, now, 7).await.unwrap();
-        let counts = store.status_counts(Some(&"alice".into()), None).await.unwrap();
+        let counts = store
+            .status_counts(Some(&"alice".into()), None)
+            .await
+            .unwrap();
         assert_eq!(counts.iter().map(|c| c.n).sum::<u64>(), n);
         assert!(store
             .status_counts(Some(&"bob".into()), None)
@@ -336,7 +339,10 @@ mod tests {
             limit: 1,
             ..Default::default()
         };
-        let page = store.list_jobs(Some(&"alice".into()), &filter).await.unwrap();
+        let page = store
+            .list_jobs(Some(&"alice".into()), &filter)
+            .await
+            .unwrap();
         assert_eq!(page.first().map(|j| j.id.as_str()), Some(newest.as_str()));
         assert!(page[0].finished_at.is_some() && page[0].created_at < now);
         assert!(store.last_event_id().await.unwrap() >= 6 * (n as i64 - 1) + 6);

@@ -243,7 +243,10 @@ async fn sessions_stored_under_their_own_ids_are_moved_under_hashes_and_keep_the
         ..model::Job::queued(engine::new_id().into(), "demo", json!({"steps": 1}), 0)
     };
     let store = Store::open(&db, Access::Shared).await.unwrap();
-    store.import_history(&user.into(), vec![job.clone()]).await.unwrap();
+    store
+        .import_history(&user.into(), vec![job.clone()])
+        .await
+        .unwrap();
     let job_id = job.id;
     let cookie = tower_sessions::session::Id::default();
     let record = tower_sessions::session::Record {
