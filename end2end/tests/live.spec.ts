@@ -29,6 +29,32 @@ test('running bars show elapsed time, rate and ETA; a silent job is flagged as s
   await page.request.post(`/api/v1/jobs/${firstId}/cancel`);
 });
 
+test('a page whose code arrives after a job stalled hydrates what the server rendered, then shows the stall', async ({ page }) => {
+  // One sample at the start, then silence: stalled 3 s later (--stall-secs 3).
+  const id = await startJob(page, 'demo', { steps: 3, interval_ms: 20_000 });
+  // The page's code is held back until the job has stalled.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/pkg\/headway[^/]*\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/');
+  const row = page.locator(`article.job[data-job-id="${id}"]`);
+  // Rendered before the stall.
+  await expect(row.locator('.job-stall')).toBeHidden();
+  const other = await page.context().newPage();
+  await other.goto('/');
+  await expect(other.locator(`article.job[data-job-id="${id}"] .job-stall`)).toBeVisible({ timeout: 20_000 });
+  await other.close();
+  release();
+  // Hydrated without a mismatch (the fixture fails the test on a hydration error), then live.
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(row.locator('.job-stall')).toBeVisible();
+  await expect(row).toHaveAttribute('data-stalled', 'true');
+  await page.request.post(`/api/v1/jobs/${id}/cancel`);
+});
+
 test('a finished job gets a toast and one announcement; the tab title shows overall progress', async ({ page }) => {
   await openDashboard(page);
   await startDemo(page, 30, 100);

@@ -77,7 +77,7 @@ pub fn JobRowView(
     #[prop(optional)] actions: bool,
 ) -> impl IntoView {
     let job = RwSignal::from(job);
-    let clock = RwSignal::from(live::clock(now));
+    let clock = live::view_clock(now);
     // The rate is measured from the samples this page sees; until then, the average.
     let meter = StoredValue::new(RateMeter::default());
     let measured = RwSignal::new(None::<f64>);

@@ -145,9 +145,22 @@ pub fn announcements() -> ArcRwSignal<String> {
     ANNOUNCEMENT.with(|a| a.clone())
 }
 
-/// The time (Unix ms), ticking every second in the browser; `rendered_at` on the server, so
-/// that elapsed times and ETAs render the same on both sides.
-pub fn clock(rendered_at: i64) -> ArcRwSignal<i64> {
+/// The clock of a view rendered at `rendered_at` (the server's time when it rendered the
+/// page): that time until the view is live in the browser, then the page's [`clock`]. A view
+/// hydrates with what the server rendered however late the page's code arrives (a slow
+/// network, a busy machine, a lazy island): a row computed at a later time could show a stall
+/// the server did not render, which breaks hydration.
+pub fn view_clock(rendered_at: i64) -> Signal<i64> {
+    let live = RwSignal::new(false);
+    // Effects run in the browser only, once the view is hydrated (or mounted).
+    Effect::new(move || live.set(true));
+    let clock = clock(rendered_at);
+    Signal::derive(move || if live.get() { clock.get() } else { rendered_at })
+}
+
+/// The time (Unix ms), ticking every second in the browser; `rendered_at` on the server. Views
+/// read it through [`view_clock`], which hydrates with the time the server rendered at.
+fn clock(rendered_at: i64) -> ArcRwSignal<i64> {
     #[cfg(target_arch = "wasm32")]
     {
         source::clock(rendered_at)
