@@ -82,6 +82,59 @@ impl From<JobRow> for Job {
     }
 }
 
+/// A `users` row as a backend's compile-checked query reads it (its columns by name), as a
+/// [`UserRow`](crate::UserRow). A macro, because each query's record is a type of its own.
+#[macro_export]
+macro_rules! user_row {
+    ($r:expr) => {{
+        let r = $r;
+        $crate::UserRow {
+            id: r.id.into(),
+            name: r.name,
+            role: r.role,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            generation: r.generation,
+            created_at: r.created_at,
+        }
+    }};
+}
+
+/// An `api_tokens` row joined with its owner's name, as a [`TokenRow`](crate::TokenRow).
+#[macro_export]
+macro_rules! token_row {
+    ($r:expr) => {{
+        let r = $r;
+        $crate::TokenRow {
+            id: r.id,
+            user_id: r.user_id.into(),
+            user_name: r.user_name,
+            name: r.name,
+            scope: r.scope,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        }
+    }};
+}
+
+/// A `processes` row, as a [`ProcessRow`](crate::ProcessRow).
+#[macro_export]
+macro_rules! process_row {
+    ($r:expr) => {{
+        let r = $r;
+        $crate::ProcessRow {
+            id: r.id.into(),
+            role: r.role,
+            build: r.build,
+            host: r.host,
+            pid: r.pid,
+            started_at: r.started_at,
+            heartbeat_at: r.heartbeat_at,
+        }
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

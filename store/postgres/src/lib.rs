@@ -785,22 +785,6 @@ impl SessionStore for PgStore {
     }
 }
 
-/// A `processes` row as read.
-macro_rules! process_row {
-    ($r:expr) => {{
-        let r = $r;
-        ProcessRow {
-            id: r.id.into(),
-            role: r.role,
-            build: r.build,
-            host: r.host,
-            pid: r.pid,
-            started_at: r.started_at,
-            heartbeat_at: r.heartbeat_at,
-        }
-    }};
-}
-
 #[async_trait]
 impl ProcessRegistry for PgStore {
     /// Adds this process to the registry, its heartbeat now.
@@ -819,7 +803,7 @@ impl ProcessRegistry for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(read_err("registering this process"))?;
-        Ok(process_row!(row))
+        Ok(store_core::process_row!(row))
     }
 
     /// Refreshes this process's heartbeat; false if it is no longer registered (another
@@ -852,7 +836,10 @@ impl ProcessRegistry for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("reading the processes"))?;
-        Ok(rows.into_iter().map(|r| process_row!(r)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| store_core::process_row!(r))
+            .collect())
     }
 
     /// Removes from the registry every other process silent for longer than `lease_ms`;

@@ -7,37 +7,6 @@ use async_trait::async_trait;
 use model::UserId;
 use store_core::{AccountStore, StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
 
-macro_rules! user_row {
-    ($r:expr) => {{
-        let r = $r;
-        UserRow {
-            id: r.id.into(),
-            name: r.name,
-            role: r.role,
-            password_hash: r.password_hash,
-            disabled: r.disabled,
-            generation: r.generation,
-            created_at: r.created_at,
-        }
-    }};
-}
-
-macro_rules! token_row {
-    ($r:expr) => {{
-        let r = $r;
-        TokenRow {
-            id: r.id,
-            user_id: r.user_id.into(),
-            user_name: r.user_name,
-            name: r.name,
-            scope: r.scope,
-            created_at: r.created_at,
-            last_used_at: r.last_used_at,
-            revoked_at: r.revoked_at,
-        }
-    }};
-}
-
 #[async_trait]
 impl AccountStore for SqliteStore {
     /// Adds an account; `false` if the name is taken.
@@ -69,7 +38,7 @@ impl AccountStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(read_err("reading an account"))?;
-        Ok(row.map(|r| user_row!(r)))
+        Ok(row.map(|r| store_core::user_row!(r)))
     }
 
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRow>> {
@@ -82,7 +51,7 @@ impl AccountStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(read_err("reading an account"))?;
-        Ok(row.map(|r| user_row!(r)))
+        Ok(row.map(|r| store_core::user_row!(r)))
     }
 
     /// Every account, by name.
@@ -94,7 +63,7 @@ impl AccountStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("listing accounts"))?;
-        Ok(rows.into_iter().map(|r| user_row!(r)).collect())
+        Ok(rows.into_iter().map(|r| store_core::user_row!(r)).collect())
     }
 
     /// Changes an account, all of `edit` or nothing, unless it is the last enabled admin and
@@ -217,7 +186,10 @@ impl AccountStore for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("listing tokens"))?;
-        Ok(rows.into_iter().map(|r| token_row!(r)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| store_core::token_row!(r))
+            .collect())
     }
 
     /// Revokes a token (of `user_id` only, unless `None`); `false` if there is no such token

@@ -829,22 +829,6 @@ impl SessionStore for SqliteStore {
     }
 }
 
-/// A `processes` row as read.
-macro_rules! process_row {
-    ($r:expr) => {{
-        let r = $r;
-        ProcessRow {
-            id: r.id.into(),
-            role: r.role,
-            build: r.build,
-            host: r.host,
-            pid: r.pid,
-            started_at: r.started_at,
-            heartbeat_at: r.heartbeat_at,
-        }
-    }};
-}
-
 #[async_trait]
 impl ProcessRegistry for SqliteStore {
     /// Adds this process to the registry, its heartbeat now.
@@ -902,7 +886,10 @@ impl ProcessRegistry for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("reading the processes"))?;
-        Ok(rows.into_iter().map(|r| process_row!(r)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| store_core::process_row!(r))
+            .collect())
     }
 
     /// Removes every other process from the registry, whatever its heartbeat: the lock file
