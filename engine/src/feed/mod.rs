@@ -253,7 +253,8 @@ impl Feed {
             };
             match first {
                 Ok(event) => {
-                    if let Some(items) = Box::pin(self.live(event)).await {
+                    if let Some(mut items) = self.live(event) {
+                        self.end_at_final_done(&mut items).await;
                         return Some(items);
                     }
                 }
@@ -279,9 +280,15 @@ impl Feed {
                 // Empty, or closed (the next `recv` says so).
                 Err(_) => break,
             };
-            if let Some(item) = Box::pin(self.take_live(event)).await {
-                return Some(item);
+            let Some(item) = self.take_live(event) else {
+                continue;
+            };
+            // Boxed, and only for a `done`: see `end_at_final_done`.
+            if item.is_done() && Box::pin(self.is_final_done(self.cursor)).await {
+                self.finished = true;
+                self.bursting = false;
             }
+            return Some(item);
         }
         self.bursting = false;
         None
@@ -301,19 +308,21 @@ impl Feed {
     }
 
     /// What a feed woken by `first` gives: everything waiting at once if it is behind, else
-    /// the first event of a burst for it. `None` if nothing was for it.
-    async fn live(&mut self, first: Arc<Event>) -> Option<Vec<Item>> {
+    /// the first event of a burst for it. `None` if nothing was for it. Taken without waiting:
+    /// whether a job's `done` ends its feed is settled after (see
+    /// [`Feed::end_at_final_done`]).
+    fn live(&mut self, first: Arc<Event>) -> Option<Vec<Item>> {
         let (cursor, job) = (self.cursor, self.job_id.as_deref());
         let first = match catch_up(&mut self.sub, first, |e| {
             e.id > cursor && wants(job, e.job_id.as_deref())
         }) {
-            Ok(caught) => return self.caught_up(caught).await,
+            Ok(caught) => return self.caught_up(caught),
             Err(first) => first,
         };
         self.bursting = true;
         let mut next = Some(first);
         while let Some(event) = next.take() {
-            if let Some(item) = self.take_live(event).await {
+            if let Some(item) = self.take_live(event) {
                 return Some(vec![item]);
             }
             match self.sub.try_recv() {
@@ -326,41 +335,42 @@ impl Feed {
         None
     }
 
-    /// `event` as an item, if this feed carries it; the cursor moves past it, and the burst
-    /// ends with the job's final terminal event.
-    async fn take_live(&mut self, event: Arc<Event>) -> Option<Item> {
+    /// `event` as an item, if this feed carries it; the cursor moves past it.
+    fn take_live(&mut self, event: Arc<Event>) -> Option<Item> {
         if !self.wants(&event) {
             return None;
         }
         self.cursor = event.id;
-        let item = Item::Live(event);
-        if item.is_done() && self.is_final_done(self.cursor).await {
-            self.finished = true;
-            self.bursting = false;
-        }
-        Some(item)
+        Some(Item::Live(event))
     }
 
     /// What a feed that was behind took at once (see [`catch_up`]). `None` if none of it is
     /// for this feed.
-    async fn caught_up(&mut self, caught: CaughtUp) -> Option<Vec<Item>> {
+    fn caught_up(&mut self, caught: CaughtUp) -> Option<Vec<Item>> {
         self.metrics.skipped_progress(caught.skipped);
         if caught.lagged {
             // Whatever was missed comes from the store, after what this batch carries.
             self.fell_behind();
         }
-        let mut items = Vec::with_capacity(caught.events.len());
-        for event in caught.events {
-            self.cursor = event.id;
-            let item = Item::Live(event);
-            let done = item.is_done();
-            items.push(item);
-            if done && self.is_final_done(self.cursor).await {
-                self.finished = true;
-                break;
-            }
+        let last = caught.events.last()?.id;
+        self.cursor = last;
+        Some(caught.events.into_iter().map(Item::Live).collect())
+    }
+
+    /// For one job's feed: ends `items` at the job's final terminal event if it is among them,
+    /// and the feed with it (the cursor stays on that event). Every other feed, and every batch
+    /// without a `done`, passes through untouched without touching the store.
+    async fn end_at_final_done(&mut self, items: &mut Vec<Item>) {
+        if self.job_id.is_none() || !items.iter().any(Item::is_done) {
+            return;
         }
-        (!items.is_empty()).then_some(items)
+        // Boxed: the store query would otherwise size every idle feed's future.
+        if let Some(end) = Box::pin(self.final_done_among(items)).await {
+            items.truncate(end + 1);
+            self.finished = true;
+            self.bursting = false;
+            self.cursor = items[end].id().expect("a done event has an id");
+        }
     }
 
     /// The `version` item, under the id reserved for it when this server started.
@@ -425,13 +435,7 @@ impl Feed {
         let (mut items, skipped) = replay::replayed(events, &mut version, |v| self.version_item(v));
         self.version_pending = version;
         self.metrics.skipped_progress(skipped);
-        if self.job_id.is_some() {
-            if let Some(end) = self.final_done_among(&items).await {
-                items.truncate(end + 1);
-                self.finished = true;
-                self.cursor = items[end].id().expect("a done event has an id");
-            }
-        }
+        self.end_at_final_done(&mut items).await;
         Ok(Some(items))
     }
 
