@@ -63,13 +63,18 @@ pub struct RunArgs {
     /// Throughput: concurrent HTTP clients (and Headway's --max-running).
     #[arg(long, default_value_t = 64)]
     pub concurrency: u64,
-    /// Throughput: a second Headway binary (e.g. a build of the previous commit) run the same way
-    /// at each concurrency, for a before/after comparison against the same baseline.
+    /// A second Headway binary (e.g. a build of the previous commit), run the same way as the
+    /// first for a before/after comparison against the same baselines: at each concurrency of the
+    /// throughput benchmark, and in every round of the fan-out.
     #[arg(long, value_name = "PATH")]
     pub compare_bin: Option<PathBuf>,
-    /// Throughput: what to call the --compare-bin binary in the report.
+    /// What to call the --compare-bin binary in the report.
     #[arg(long, value_name = "TEXT", default_value = "before")]
     pub compare_label: String,
+    /// Fan-out with --compare-bin: rounds of the baseline and both binaries (which of the two goes
+    /// first alternates), so that the comparison rests on medians rather than on one run each.
+    #[arg(long, default_value_t = 3)]
+    pub fanout_rounds: u64,
 
     /// Page: jobs of one user in the store [default: 1000000; smoke: 1000].
     #[arg(long)]
@@ -108,9 +113,11 @@ pub struct Plan {
     pub throughput_jobs: u64,
     pub serial_jobs: u64,
     pub concurrency: u64,
-    /// A second Headway binary for the throughput benchmark, and its label.
+    /// A second Headway binary to compare with, and its label.
     pub compare_bin: Option<PathBuf>,
     pub compare_label: String,
+    /// Fan-out rounds when comparing with `compare_bin`.
+    pub fanout_rounds: u64,
     pub history_jobs: u64,
     pub page_requests: u64,
     pub connect_rate: u64,
@@ -191,6 +198,7 @@ pub async fn run(args: RunArgs) -> i32 {
         concurrency: args.concurrency.max(1),
         compare_bin: args.compare_bin.clone(),
         compare_label: args.compare_label.clone(),
+        fanout_rounds: args.fanout_rounds.clamp(1, 20),
         history_jobs: pick(args.history_jobs, 1_000_000, 1_000),
         page_requests: pick(args.page_requests, 200, 20),
         connect_rate: args.connect_rate.max(1),

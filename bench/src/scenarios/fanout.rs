@@ -10,6 +10,8 @@ use crate::procs::{
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::{unix_ms, Res};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -79,9 +81,13 @@ pub async fn run(plan: &Plan) -> Section {
         secs = plan.fanout_secs,
     );
 
-    let base = measure(plan, Target::Baseline, steps, interval_ms).await;
-    let hw = measure(plan, Target::Headway, steps, interval_ms).await;
-    let batched = match measure(plan, Target::Batched, steps, interval_ms).await {
+    let main = Binary {
+        path: &plan.bin,
+        tag: "main",
+    };
+    let base = measure(plan, Target::Baseline, &main, steps, interval_ms).await;
+    let hw = measure(plan, Target::Headway, &main, steps, interval_ms).await;
+    let batched = match measure(plan, Target::Batched, &main, steps, interval_ms).await {
         Ok(o) => Some(o),
         Err(e) => {
             s.fail(format!("batched baseline: {e}"));
@@ -347,27 +353,225 @@ pub async fn run(plan: &Plan) -> Section {
         ),
         r >= 0.8 && hw.errors() == 0,
     );
+    if let Some(path) = &plan.compare_bin {
+        let compared = Binary {
+            path,
+            tag: "compare",
+        };
+        compare(&mut s, plan, &compared, (base, hw), steps, interval_ms).await;
+    }
     s
 }
 
-async fn measure(plan: &Plan, target: Target, steps: u64, interval_ms: u64) -> Res<Outcome> {
+/// A Headway binary the fan-out runs: the one under test, or the one it is compared with.
+struct Binary<'a> {
+    path: &'a Path,
+    /// Distinguishes its files in the work directory.
+    tag: &'static str,
+}
+
+/// One round of the comparison: the baseline and both binaries, one after the other.
+struct Round {
+    base: Option<Outcome>,
+    main: Option<Outcome>,
+    compared: Option<Outcome>,
+}
+
+impl Round {
+    /// Delivered events/s of `o` against this round's baseline.
+    fn ratio(&self, o: &Option<Outcome>) -> f64 {
+        match (o, &self.base) {
+            (Some(o), Some(b)) => o.events_per_s() / b.events_per_s(),
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// Runs `plan.fanout_rounds` rounds of the baseline, Headway and `compared` (the first round
+/// reuses the measurements above; which binary goes first alternates from round to round), and
+/// adds a table of every round's ratios and their medians.
+async fn compare(
+    s: &mut Section,
+    plan: &Plan,
+    compared: &Binary<'_>,
+    (base, hw): (Outcome, Outcome),
+    steps: u64,
+    interval_ms: u64,
+) {
+    let main = Binary {
+        path: &plan.bin,
+        tag: "main",
+    };
+    let label = &plan.compare_label;
+    let kept = |s: &mut Section, what: &str, r: Res<Outcome>| match r {
+        Ok(o) => Some(o),
+        Err(e) => {
+            s.fail(format!("round of the comparison, {what}: {e}"));
+            None
+        }
+    };
+    let first = measure(plan, Target::Headway, compared, steps, interval_ms).await;
+    let mut rounds = vec![Round {
+        base: Some(base),
+        main: Some(hw),
+        compared: kept(s, label, first),
+    }];
+    for i in 1..plan.fanout_rounds {
+        log(format!(
+            "fan-out comparison: round {} of {}",
+            i + 1,
+            plan.fanout_rounds
+        ));
+        let base = measure(plan, Target::Baseline, &main, steps, interval_ms).await;
+        let base = kept(s, "baseline", base);
+        let (m, c) = if i % 2 == 1 {
+            let c = measure(plan, Target::Headway, compared, steps, interval_ms).await;
+            let m = measure(plan, Target::Headway, &main, steps, interval_ms).await;
+            (m, c)
+        } else {
+            let m = measure(plan, Target::Headway, &main, steps, interval_ms).await;
+            let c = measure(plan, Target::Headway, compared, steps, interval_ms).await;
+            (m, c)
+        };
+        rounds.push(Round {
+            base,
+            main: kept(s, "Headway", m),
+            compared: kept(s, label, c),
+        });
+    }
+
+    let mut t = Table::new(&[
+        "round",
+        "baseline events/s",
+        "Headway events/s",
+        "Headway / baseline",
+        &format!("{label} events/s"),
+        &format!("{label} / baseline"),
+        &format!("progress events per subscriber (Headway, {label})"),
+        &format!("latency p99 ms (Headway, {label})"),
+        &format!("server CPU per write call µs (Headway, {label})"),
+    ]);
+    let eps = |o: &Option<Outcome>| o.as_ref().map_or(f64::NAN, Outcome::events_per_s);
+    let progress = |o: &Option<Outcome>| {
+        o.as_ref().map_or(f64::NAN, |o| {
+            o.totals.sum.progress as f64 / o.totals.sum.opened.max(1) as f64
+        })
+    };
+    let p99 = |o: &Option<Outcome>| {
+        o.as_ref()
+            .and_then(|o| o.totals.latency.percentile(99.0))
+            .map_or(f64::NAN, |us| us as f64 / 1000.0)
+    };
+    let per_write = |o: &Option<Outcome>| {
+        o.as_ref()
+            .and_then(|o| o.server_cpu_s.zip(o.server_writes.filter(|w| *w > 0)))
+            .map_or(f64::NAN, |(c, w)| c * 1e6 / w as f64)
+    };
+    let pair = |f: &dyn Fn(&Option<Outcome>) -> f64, r: &Round, d: usize| {
+        format!("{}, {}", num(f(&r.main), d), num(f(&r.compared), d))
+    };
+    for (i, r) in rounds.iter().enumerate() {
+        t.row(vec![
+            (i + 1).to_string(),
+            num(eps(&r.base), 0),
+            num(eps(&r.main), 0),
+            times(r.ratio(&r.main)),
+            num(eps(&r.compared), 0),
+            times(r.ratio(&r.compared)),
+            pair(&progress, r, 1),
+            pair(&p99, r, 1),
+            pair(&per_write, r, 2),
+        ]);
+    }
+    let med = |f: &dyn Fn(&Round) -> f64| median(rounds.iter().map(f).collect());
+    let (m, c) = (med(&|r| r.ratio(&r.main)), med(&|r| r.ratio(&r.compared)));
+    t.row(vec![
+        "median".into(),
+        num(med(&|r| eps(&r.base)), 0),
+        num(med(&|r| eps(&r.main)), 0),
+        times(m),
+        num(med(&|r| eps(&r.compared)), 0),
+        times(c),
+        format!(
+            "{}, {}",
+            num(med(&|r| progress(&r.main)), 1),
+            num(med(&|r| progress(&r.compared)), 1)
+        ),
+        format!(
+            "{}, {}",
+            num(med(&|r| p99(&r.main)), 1),
+            num(med(&|r| p99(&r.compared)), 1)
+        ),
+        format!(
+            "{}, {}",
+            num(med(&|r| per_write(&r.main)), 2),
+            num(med(&|r| per_write(&r.compared)), 2)
+        ),
+    ]);
+    s.tables.push(t);
+    s.notes.push(format!(
+        "Compared with {label} (`{}`) over {} rounds, each a baseline run then both binaries \
+         (the first round is the table above, {label} measured after it; then the binary that \
+         goes first alternates): median delivered events/s against the round's baseline {} for \
+         Headway, {} for {label}.",
+        compared.path.display(),
+        rounds.len(),
+        times(m),
+        times(c),
+    ));
+}
+
+/// A ratio as the report writes it.
+fn times(r: f64) -> String {
+    ratio(r, 1.0)
+}
+
+/// The median of `v` (the mean of the middle two for an even count), ignoring what is not a
+/// number; NaN if nothing is.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| x.is_finite());
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+async fn measure(
+    plan: &Plan,
+    target: Target,
+    bin: &Binary<'_>,
+    steps: u64,
+    interval_ms: u64,
+) -> Res<Outcome> {
     let name = match target {
         Target::Headway => "headway",
         Target::Baseline => "baseline",
         Target::Batched => "batched baseline",
     };
-    log(format!("fan-out: {name}, {} subscribers", plan.subscribers));
+    log(format!(
+        "fan-out: {name}{}, {} subscribers",
+        match target {
+            Target::Headway => format!(" ({})", bin.path.display()),
+            _ => String::new(),
+        },
+        plan.subscribers
+    ));
     let server = match target {
         Target::Headway => {
-            let db = plan.path("fanout.db");
+            // A database of its own for each run: every round starts afresh.
+            static RUNS: AtomicU64 = AtomicU64::new(0);
+            let run = RUNS.fetch_add(1, Ordering::Relaxed) + 1;
+            let db = plan.path(&format!("fanout-{}-{run}.db", bin.tag));
             Server::headway(HeadwayOptions {
-                bin: &plan.bin,
+                bin: bin.path,
                 database_url: &sqlite_url(&db),
                 role: ProcessRole::All,
                 site_root: &plan.site_root,
                 data_root: &plan.path("files"),
                 max_running: plan.fanout_jobs.max(16),
-                log: plan.path("fanout-headway.log"),
+                log: plan.path(&format!("fanout-headway-{}-{run}.log", bin.tag)),
             })
             .await?
         }
