@@ -19,7 +19,7 @@ use crate::caller::EVERYONE;
 use bytes::Bytes;
 use model::{EventType, JobId};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
@@ -81,6 +81,8 @@ pub struct Bus {
     owners: Mutex<HashMap<String, Channels>>,
     /// How many times a subscription fell behind its channel and had to catch up from the store.
     lagged: AtomicU64,
+    /// The server is stopping: every channel is closed, and a new subscription is born closed.
+    closed: AtomicBool,
 }
 
 /// One owner's channels: usually one; briefly more while streams that joined a smaller one are
@@ -107,6 +109,7 @@ impl Bus {
             capacity: capacity.clamp(1, MAX_CAPACITY),
             owners: Mutex::new(HashMap::new()),
             lagged: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -122,6 +125,15 @@ impl Bus {
     pub fn subscribe(self: &Arc<Self>, owner: &str) -> Subscription {
         // `owner` is a user id, or [`EVERYONE`] for every user's events.
         let mut owners = self.owners.lock().unwrap();
+        if self.closed.load(Ordering::Relaxed) {
+            // A channel without a sender: its first receive says it is closed.
+            let (_, rx) = broadcast::channel(1);
+            return Subscription {
+                bus: Arc::clone(self),
+                owner: owner.to_string(),
+                rx: Some(rx),
+            };
+        }
         let channels = owners.entry(owner.to_string()).or_insert_with(|| Channels {
             senders: Vec::new(),
             subscriptions: 0,
@@ -165,6 +177,17 @@ impl Bus {
         for channels in owners.values() {
             channels.send(&event);
         }
+    }
+
+    /// Closes every channel, for good: each subscription receives what was published to it
+    /// before, then learns that the bus is closed; one made afterwards learns it at once. The
+    /// server is stopping, and this is how every feed hears of it.
+    pub fn close(&self) {
+        let mut owners = self.owners.lock().unwrap();
+        // Under the lock: a subscription is either made before (and closed now) or born closed.
+        self.closed.store(true, Ordering::Relaxed);
+        // Dropping the senders closes the channels.
+        owners.clear();
     }
 
     /// How many times a subscription fell behind and had to catch up from the store.
@@ -249,6 +272,12 @@ impl Subscription {
             .len()
     }
 
+    /// Whether the bus is closed (the server is stopping): nothing more will be received once
+    /// what is waiting has been.
+    pub fn is_closed(&self) -> bool {
+        self.bus.closed.load(Ordering::Relaxed)
+    }
+
     /// The next event if one is already waiting: lets a stream send a burst in one write.
     pub fn try_recv(&mut self) -> Result<Arc<Event>, broadcast::error::TryRecvError> {
         let r = self
@@ -298,6 +327,36 @@ mod tests {
         bus.publish_all(ev(3));
         assert_eq!(a.recv().await.unwrap().id, 3);
         assert_eq!(b.recv().await.unwrap().id, 3);
+    }
+
+    #[tokio::test]
+    async fn a_closed_bus_ends_every_subscription_after_what_it_had_and_every_new_one_at_once() {
+        let bus = Arc::new(Bus::new(8));
+        let mut a = bus.subscribe("a");
+        let mut everyone = bus.subscribe(EVERYONE);
+        bus.publish("a", ev(1));
+        assert!(!a.is_closed());
+        bus.close();
+        assert!(a.is_closed());
+        assert_eq!(a.recv().await.unwrap().id, 1, "what was published before");
+        assert!(matches!(
+            a.recv().await,
+            Err(broadcast::error::RecvError::Closed)
+        ));
+        assert_eq!(everyone.recv().await.unwrap().id, 1);
+        assert!(matches!(
+            everyone.recv().await,
+            Err(broadcast::error::RecvError::Closed)
+        ));
+        let mut late = bus.subscribe("a");
+        assert!(matches!(
+            late.recv().await,
+            Err(broadcast::error::RecvError::Closed)
+        ));
+        bus.publish("a", ev(2));
+        assert_eq!(bus.subscriptions(), 0);
+        drop((a, everyone, late));
+        assert_eq!(bus.owner_count(), 0);
     }
 
     #[tokio::test]

@@ -568,6 +568,8 @@ impl Engine {
     /// everything still pending, and lets another server open the database.
     pub async fn shutdown(&self) {
         self.inner.stopping.cancel();
+        // Every feed ends with its channel.
+        self.inner.bus.close();
         if let Some(runner) = &self.inner.runner {
             runner.shutdown().await;
         }

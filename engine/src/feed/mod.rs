@@ -13,18 +13,17 @@
 //!   progress samples a later one in it supersedes ([`coalesce`]), with this server's `version`
 //!   in its place for a client whose cursor predates the server's start (`replay`); events
 //!   pruned meanwhile: a `resync` and a fresh snapshot;
-//! - live events from the bus, a burst at a time ([`Feed::more`]); a feed that falls behind
-//!   the bus (it lagged) goes back to the store, one merely behind (more than
-//!   [`catch_up::BEHIND`] events waiting) takes them at once, thinned ([`catch_up`]);
+//! - live events from the bus: the one that woke the feed and every one waiting behind it, at
+//!   once ([`waiting`]); thinned if the feed is behind (more than [`waiting::BEHIND`] were
+//!   waiting); a feed that fell behind the bus (it lagged) goes back to the store;
 //! - a keep-alive whenever nothing happened for a while. A feed resting on a [`Standing`] ends
 //!   once the caller no longer holds it; one job's feed ends after that job's final terminal
-//!   event; every feed ends when the server stops.
+//!   event; every feed ends when the server stops (the bus closes).
 //!
 //! Modules: [`item`] (what a feed yields), [`start`] (where it starts), `replay` (a stored
-//! batch as items), [`coalesce`] and [`catch_up`] (thinning progress samples),
+//! batch as items), [`waiting`] and [`coalesce`] (what a woken feed takes, and thinning it),
 //! [`standing`] (what a feed's caller rests on).
 
-pub mod catch_up;
 pub mod coalesce;
 pub mod item;
 mod replay;
@@ -32,6 +31,7 @@ pub mod standing;
 pub mod start;
 #[cfg(test)]
 mod tests;
+pub mod waiting;
 
 pub use item::Item;
 pub use replay::REPLAY_BATCH;
@@ -40,14 +40,11 @@ pub use standing::Standing;
 use crate::bus::{Event, Subscription};
 use crate::history::Replay;
 use crate::{Caller, Engine};
-use catch_up::{catch_up, CaughtUp};
 use model::{AppError, Job, JobId, Snapshot, VersionEvent};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// How many of the latest finished jobs a snapshot carries besides the unfinished ones.
 pub const SNAPSHOT_RECENT: u32 = 50;
@@ -142,11 +139,8 @@ impl Engine {
             opening: (!opening.is_empty()).then_some(opening),
             replaying: true,
             finished: false,
-            bursting: false,
             version_pending: (cursor < version).then_some(version),
             keep_alive,
-            stopped: Box::pin(self.stopping().cancelled_owned()),
-            stopping: self.stopping(),
             metrics: settings.metrics,
             standing: settings.standing,
         })))
@@ -173,7 +167,7 @@ async fn snapshot_data(
 }
 
 /// An open feed. [`Feed::next`] gives what there is to tell, in batches meant to go out
-/// together; after a live event, [`Feed::more`] gives the rest of its burst.
+/// together.
 pub struct Feed {
     engine: Engine,
     caller: Caller,
@@ -188,16 +182,10 @@ pub struct Feed {
     replaying: bool,
     /// One job's feed has given its final terminal event.
     finished: bool,
-    /// The last batch was the start of a burst of live events: [`Feed::more`] may add to it.
-    bursting: bool,
     /// The id of this server's `version` item, while the client has not been given it: set
     /// when the client resumes from a cursor older than the server's start.
     version_pending: Option<i64>,
     keep_alive: Interval,
-    /// Completes when the server stops; made once, so that waiting for the next event costs no
-    /// registration with the token.
-    stopped: Pin<Box<WaitForCancellationFutureOwned>>,
-    stopping: CancellationToken,
     metrics: Arc<dyn FeedMetrics>,
     standing: Option<Standing>,
 }
@@ -209,12 +197,14 @@ impl Feed {
     }
 
     /// What there is to tell next, waiting until there is something: the opening, a batch
-    /// replayed from the store, a `version`, events taken at once by a feed that is behind,
-    /// the first live event of a burst, or a keep-alive. Never empty. `None` when the feed is
-    /// over: its job ended, its caller's standing is gone, the server is stopping, or the
-    /// store failed (logged where it happened; the client reconnects).
+    /// replayed from the store, a `version`, the live events waiting (see [`waiting::take`]),
+    /// or a keep-alive. Never empty. `None` when the feed is over: its job ended, its caller's
+    /// standing is gone, the server is stopping, or the store failed (logged where it
+    /// happened; the client reconnects).
+    ///
+    /// Waiting costs a wake-up nothing shared but the bus's channel: the server's stop reaches
+    /// the feed as the channel's close, not as a token every feed would poll.
     pub async fn next(&mut self) -> Option<Vec<Item>> {
-        self.bursting = false;
         if let Some(opening) = self.opening.take() {
             return Some(opening);
         }
@@ -223,7 +213,7 @@ impl Feed {
                 return None;
             }
             if self.replaying {
-                if self.stopping.is_cancelled() {
+                if self.sub.is_closed() {
                     return None;
                 }
                 // Boxed: a replay's store queries would otherwise size every idle feed's
@@ -236,7 +226,6 @@ impl Feed {
                 continue;
             }
             let first = tokio::select! {
-                _ = &mut self.stopped => return None,
                 r = self.sub.recv() => r,
                 _ = self.keep_alive.tick() => {
                     if !standing::holds(&self.standing).await {
@@ -264,97 +253,30 @@ impl Feed {
         }
     }
 
-    /// The next live event already waiting behind the burst [`Feed::next`] started, taken
-    /// without waiting, so that a busy feed can be sent in one write per wake-up rather than
-    /// one per event. `None` when nothing more is waiting, or the burst is over: the last batch
-    /// was not a burst, the job's feed has ended, or the feed fell behind the bus (what it
-    /// missed comes from the store, after what the burst carries).
-    pub async fn more(&mut self) -> Option<Item> {
-        while self.bursting {
-            let event = match self.sub.try_recv() {
-                Ok(event) => event,
-                Err(TryRecvError::Lagged(_)) => {
-                    self.fell_behind();
-                    break;
-                }
-                // Empty, or closed (the next `recv` says so).
-                Err(_) => break,
-            };
-            let Some(item) = self.take_live(event) else {
-                continue;
-            };
-            // Boxed, and only for a `done`: see `end_at_final_done`.
-            if item.is_done() && Box::pin(self.is_final_done(self.cursor)).await {
-                self.finished = true;
-                self.bursting = false;
-            }
-            return Some(item);
-        }
-        self.bursting = false;
-        None
-    }
-
     /// Goes back to the store for what the bus no longer holds for this feed.
     fn fell_behind(&mut self) {
         self.metrics.fell_behind();
         self.replaying = true;
-        self.bursting = false;
     }
 
-    /// Whether this feed carries `event`: one it has not given yet, of its job (for one job's
-    /// feed).
-    fn wants(&self, event: &Event) -> bool {
-        event.id > self.cursor && wants(self.job_id.as_deref(), event.job_id.as_deref())
-    }
-
-    /// What a feed woken by `first` gives: everything waiting at once if it is behind, else
-    /// the first event of a burst for it. `None` if nothing was for it. Taken without waiting:
-    /// whether a job's `done` ends its feed is settled after (see
-    /// [`Feed::end_at_final_done`]).
+    /// What a feed woken by `first` gives: it and every event waiting behind it that the
+    /// feed carries (ones it has not given yet, of its job for one job's feed), thinned if it
+    /// is behind. `None` if none was for it. Taken without waiting: whether a job's `done`
+    /// ends its feed is settled after (see [`Feed::end_at_final_done`]).
     fn live(&mut self, first: Arc<Event>) -> Option<Vec<Item>> {
         let (cursor, job) = (self.cursor, self.job_id.as_deref());
-        let first = match catch_up(&mut self.sub, first, |e| {
+        let taken = waiting::take(&mut self.sub, first, |e| {
             e.id > cursor && wants(job, e.job_id.as_deref())
-        }) {
-            Ok(caught) => return self.caught_up(caught),
-            Err(first) => first,
-        };
-        self.bursting = true;
-        let mut next = Some(first);
-        while let Some(event) = next.take() {
-            if let Some(item) = self.take_live(event) {
-                return Some(vec![item]);
-            }
-            match self.sub.try_recv() {
-                Ok(e) => next = Some(e),
-                Err(TryRecvError::Lagged(_)) => self.fell_behind(),
-                Err(_) => {}
-            }
+        });
+        if taken.skipped > 0 {
+            self.metrics.skipped_progress(taken.skipped);
         }
-        self.bursting = false;
-        None
-    }
-
-    /// `event` as an item, if this feed carries it; the cursor moves past it.
-    fn take_live(&mut self, event: Arc<Event>) -> Option<Item> {
-        if !self.wants(&event) {
-            return None;
-        }
-        self.cursor = event.id;
-        Some(Item::Live(event))
-    }
-
-    /// What a feed that was behind took at once (see [`catch_up`]). `None` if none of it is
-    /// for this feed.
-    fn caught_up(&mut self, caught: CaughtUp) -> Option<Vec<Item>> {
-        self.metrics.skipped_progress(caught.skipped);
-        if caught.lagged {
+        if taken.lagged {
             // Whatever was missed comes from the store, after what this batch carries.
             self.fell_behind();
         }
-        let last = caught.events.last()?.id;
-        self.cursor = last;
-        Some(caught.events.into_iter().map(Item::Live).collect())
+        self.cursor = taken.events.last()?.id;
+        Some(taken.events.into_iter().map(Item::Live).collect())
     }
 
     /// For one job's feed: ends `items` at the job's final terminal event if it is among them,
@@ -368,7 +290,6 @@ impl Feed {
         if let Some(end) = Box::pin(self.final_done_among(items)).await {
             items.truncate(end + 1);
             self.finished = true;
-            self.bursting = false;
             self.cursor = items[end].id().expect("a done event has an id");
         }
     }

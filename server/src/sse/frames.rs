@@ -1,8 +1,7 @@
 //! The event stream's bytes: each item of the feed as an SSE frame (`id:`, `event:` and `data:`
 //! lines and a blank line; a `resync` without `id:`, which must not move the client's cursor;
-//! a keep-alive as a comment line), `retry:` at the opening, and what goes out together as one
-//! chunk: a batch of the feed whole, a burst of live events up to about [`BURST_BYTES`], so
-//! that a busy stream makes one write per wake-up rather than one per event.
+//! a keep-alive as a comment line), `retry:` at the opening, and each batch of the feed as one
+//! chunk, so that a busy stream makes one write per wake-up rather than one per event.
 
 use bytes::{Bytes, BytesMut};
 use engine::bus::sse_frame;
@@ -10,8 +9,6 @@ use engine::feed::{Feed, Item};
 
 /// Milliseconds a client should wait before reconnecting.
 pub const RETRY_MS: u64 = 2000;
-/// A burst of waiting events is sent in chunks of about this many bytes at most.
-pub const BURST_BYTES: usize = 64 * 1024;
 
 /// A feed as an event stream's chunks.
 pub struct SseFrames {
@@ -35,12 +32,6 @@ impl SseFrames {
         let mut chunk = Chunk::default();
         for item in &items {
             chunk.push(frame(item));
-        }
-        while !chunk.is_full() {
-            match self.feed.more().await {
-                Some(item) => chunk.push(frame(&item)),
-                None => break,
-            }
         }
         let chunk = chunk.into_bytes()?;
         if std::mem::replace(&mut self.opened, true) {
@@ -91,11 +82,6 @@ impl Chunk {
             }
             (_, Some(buf)) => buf.extend_from_slice(&frame),
         }
-    }
-
-    /// A burst stops here; what is still waiting goes in the next chunk.
-    fn is_full(&self) -> bool {
-        self.many.as_ref().is_some_and(|b| b.len() >= BURST_BYTES)
     }
 
     fn into_bytes(self) -> Option<Bytes> {
@@ -153,27 +139,18 @@ mod tests {
     }
 
     #[test]
-    fn a_single_frame_goes_as_it_is_and_a_burst_fills_up_to_its_bound() {
+    fn a_single_frame_goes_as_it_is_and_several_go_in_one_buffer() {
         let shared = Bytes::from_static(b"id: 1\nevent: log\ndata: {}\n\n");
         let mut one = Chunk::default();
         one.push(shared.clone());
-        assert!(!one.is_full());
         let sent = one.into_bytes().unwrap();
         assert_eq!(sent.as_ptr(), shared.as_ptr(), "not copied");
 
-        let mut burst = Chunk::default();
-        burst.push(Bytes::from(vec![b'x'; BURST_BYTES]));
-        assert!(!burst.is_full(), "one frame alone never fills a chunk");
-        let half = Bytes::from(vec![b'x'; BURST_BYTES / 2]);
-        let mut burst = Chunk::default();
-        burst.push(half.clone());
-        burst.push(shared.clone());
-        assert!(!burst.is_full());
-        burst.push(half);
-        assert!(burst.is_full());
-        assert_eq!(
-            burst.into_bytes().unwrap().len(),
-            BURST_BYTES + shared.len()
-        );
+        let mut several = Chunk::default();
+        for _ in 0..3 {
+            several.push(shared.clone());
+        }
+        assert_eq!(several.into_bytes().unwrap(), shared.repeat(3));
+        assert!(Chunk::default().into_bytes().is_none());
     }
 }

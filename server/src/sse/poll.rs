@@ -2,7 +2,8 @@
 //! clients that cannot hold a stream. A page is what the stream would send next from the same
 //! cursor, each event with the same id, type and data: a snapshot for a client without `after`
 //! (or with one it cannot resume from, after a `resync`), else the stored events after it, this
-//! server's `version` where it belongs, or the live events as they come. It answers as soon as
+//! server's `version` where it belongs, or the live events as they come: one batch of the feed,
+//! so at most a replay's worth of events ([`engine::feed::REPLAY_BATCH`]). It answers as soon as
 //! there is anything, or empty after `timeout_ms` (25 s unless asked, at most
 //! [`POLL_MAX_WAIT`]).
 
@@ -13,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use engine::feed::{Feed, FeedSettings, Item, Opened, Start, REPLAY_BATCH};
+use engine::feed::{Feed, FeedSettings, Item, Opened, Start};
 use engine::Caller;
 use model::AppError;
 use serde::{Deserialize, Serialize};
@@ -25,8 +26,6 @@ use std::time::Duration;
 const POLL_MAX_WAIT: Duration = Duration::from_secs(60);
 /// How long a poll waits unless asked otherwise.
 const POLL_WAIT: Duration = Duration::from_secs(25);
-/// The most events one page carries: as many as a replay from the store reads.
-const PAGE_MAX: usize = REPLAY_BATCH as usize;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,24 +91,15 @@ pub async fn poll(
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-/// What the feed gives first, with the rest of a burst of live events: empty if the feed
-/// ends or keeps quiet for the poll's wait.
+/// What the feed gives first: empty if the feed ends or keeps quiet for the poll's wait.
 async fn page(feed: &mut Feed) -> PollPage {
-    let mut events: Vec<PolledEvent> = feed
+    let events: Vec<PolledEvent> = feed
         .next()
         .await
         .unwrap_or_default()
         .iter()
         .filter_map(polled)
         .collect();
-    if !events.is_empty() {
-        while events.len() < PAGE_MAX {
-            match feed.more().await {
-                Some(item) => events.extend(polled(&item)),
-                None => break,
-            }
-        }
-    }
     PollPage {
         events,
         next: feed.cursor(),

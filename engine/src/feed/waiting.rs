@@ -1,6 +1,7 @@
-//! A feed that is behind the bus: more than [`BEHIND`] events waiting for it. It takes them at
-//! once, up to [`CATCH_UP_MAX`], and sends only the newest progress sample of each job among
-//! them (see [`super::coalesce`]).
+//! What a feed woken by a live event takes: that event and every one already waiting behind it,
+//! at once. A feed with more than [`BEHIND`] events waiting is behind: it takes them up to
+//! [`CATCH_UP_MAX`] and sends only the newest progress sample of each job among them (see
+//! [`super::coalesce`]).
 
 use super::coalesce::coalesced;
 use super::replay::REPLAY_BATCH;
@@ -26,37 +27,41 @@ pub const BEHIND: usize = 8;
 /// reads, so that what it sends at once is never more than a replay's.
 pub const CATCH_UP_MAX: usize = REPLAY_BATCH as usize;
 
-/// What a feed that is behind takes at once of the events waiting for it.
-pub(super) struct CaughtUp {
+/// What a feed woken by a live event takes at once of the events waiting for it.
+#[derive(Debug)]
+pub(super) struct Taken {
     /// What it sends, in order.
     pub events: Vec<Arc<Event>>,
-    /// Progress samples left out because a later one of the same job is among `events`.
+    /// Progress samples left out because a later one of the same job is among `events` (only
+    /// by a feed that was behind).
     pub skipped: usize,
     /// The subscription fell behind its channel meanwhile: what it missed comes from the store.
     pub lagged: bool,
 }
 
-/// If more than [`BEHIND`] events are waiting on `sub` behind `first` (just received), takes
-/// them at once, up to [`CATCH_UP_MAX`], and keeps those `wanted` accepts without the progress
-/// samples that a later sample of the same job among them supersedes. Otherwise takes nothing
-/// and gives `first` back, to be sent with the rest as usual.
-pub(super) fn catch_up(
+/// Takes `first` (just received) and the events waiting on `sub` behind it, until none is
+/// left or [`CATCH_UP_MAX`] are taken, and keeps those `wanted` accepts. If more than
+/// [`BEHIND`] were waiting, leaves out the progress samples that a later sample of the same
+/// job among them supersedes; otherwise keeps them whole.
+///
+/// Whether the feed is behind is learned from what it takes, not by asking the channel how
+/// much is waiting first: that question locks the channel's tail, the lock its sender and
+/// every one of its subscribers take, once more for every wake-up of every feed.
+pub(super) fn take(
     sub: &mut Subscription,
     first: Arc<Event>,
     wanted: impl Fn(&Event) -> bool,
-) -> Result<CaughtUp, Arc<Event>> {
-    let waiting = sub.waiting();
-    if waiting <= BEHIND {
-        return Err(first);
-    }
-    let mut drained = Vec::with_capacity((waiting + 1).min(CATCH_UP_MAX));
+) -> Taken {
+    let mut events = Vec::new();
+    let mut received = 0;
     let mut lagged = false;
     let mut next = Some(first);
     while let Some(event) = next.take() {
+        received += 1;
         if wanted(&event) {
-            drained.push(event);
+            events.push(event);
         }
-        if drained.len() == CATCH_UP_MAX {
+        if events.len() == CATCH_UP_MAX {
             break;
         }
         match sub.try_recv() {
@@ -66,12 +71,20 @@ pub(super) fn catch_up(
             Err(_) => {}
         }
     }
-    let (events, skipped) = coalesced(drained);
-    Ok(CaughtUp {
+    // `received - 1` were waiting behind the first.
+    if received - 1 <= BEHIND {
+        return Taken {
+            events,
+            skipped: 0,
+            lagged,
+        };
+    }
+    let (events, skipped) = coalesced(events);
+    Taken {
         events,
         skipped,
         lagged,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -101,22 +114,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_feed_within_the_bound_is_not_behind_and_takes_nothing_at_once() {
+    async fn a_feed_within_the_bound_is_not_behind_and_takes_every_sample_whole() {
         let bus = Arc::new(Bus::new(64));
         // The first and BEHIND more, all samples of one job.
         let events = (1..=BEHIND as i64 + 1)
             .map(|id| live(id, Some("a"), EventType::Progress))
             .collect();
         let (mut sub, first) = woken_with(&bus, events).await;
-        let first = catch_up(&mut sub, first, |_| true)
-            .err()
-            .expect("not behind");
-        assert_eq!(first.id, 1);
+        let taken = take(&mut sub, first, |_| true);
         assert_eq!(
-            sub.waiting(),
-            BEHIND,
-            "every sample is still there to be sent"
+            ids(&taken.events),
+            (1..=BEHIND as i64 + 1).collect::<Vec<_>>()
         );
+        assert_eq!(taken.skipped, 0, "every sample is sent");
+        assert!(!taken.lagged);
+        assert_eq!(sub.waiting(), 0, "everything waiting was taken");
+    }
+
+    #[tokio::test]
+    async fn one_more_than_the_bound_is_behind() {
+        let bus = Arc::new(Bus::new(64));
+        let events = (1..=BEHIND as i64 + 2)
+            .map(|id| live(id, Some("a"), EventType::Progress))
+            .collect();
+        let (mut sub, first) = woken_with(&bus, events).await;
+        let taken = take(&mut sub, first, |_| true);
+        assert_eq!(ids(&taken.events), [BEHIND as i64 + 2]);
+        assert_eq!(taken.skipped, BEHIND + 1);
     }
 
     #[tokio::test]
@@ -135,7 +159,7 @@ mod tests {
         events.push(live(205, Some("c"), EventType::Progress));
         let published = events.len();
         let (mut sub, first) = woken_with(&bus, events).await;
-        let caught = catch_up(&mut sub, first, |_| true).expect("behind");
+        let caught = take(&mut sub, first, |_| true);
         assert_eq!(ids(&caught.events), [1, 111, 200, 201, 202, 203, 204, 205]);
         assert_eq!(caught.skipped, published - 8);
         assert!(!caught.lagged);
@@ -152,10 +176,9 @@ mod tests {
             events.push(live(id, Some(job), EventType::Progress));
         }
         let (mut sub, first) = woken_with(&bus, events).await;
-        let caught = catch_up(&mut sub, first, |e| {
+        let caught = take(&mut sub, first, |e| {
             e.id > 3 && e.job_id.as_deref() == Some("a")
-        })
-        .expect("behind");
+        });
         assert_eq!(ids(&caught.events), [30]);
         assert_eq!(caught.skipped, 13, "a's samples 4 to 28");
     }
@@ -167,7 +190,7 @@ mod tests {
             .map(|id| live(id, Some("a"), EventType::Log))
             .collect();
         let (mut sub, first) = woken_with(&bus, events).await;
-        let caught = catch_up(&mut sub, first, |_| true).expect("behind");
+        let caught = take(&mut sub, first, |_| true);
         assert_eq!(caught.events.len(), CATCH_UP_MAX);
         assert_eq!(caught.skipped, 0);
         assert_eq!(sub.waiting(), 100);
