@@ -447,6 +447,7 @@ async fn compare(
         "Headway / baseline",
         &format!("{label} events/s"),
         &format!("{label} / baseline"),
+        &format!("Headway / {label}"),
         &format!("progress events per subscriber (Headway, {label})"),
         &format!("latency p99 ms (Headway, {label})"),
         &format!("server CPU per write call µs (Headway, {label})"),
@@ -478,6 +479,7 @@ async fn compare(
             times(r.ratio(&r.main)),
             num(eps(&r.compared), 0),
             times(r.ratio(&r.compared)),
+            times(eps(&r.main) / eps(&r.compared)),
             pair(&progress, r, 1),
             pair(&p99, r, 1),
             pair(&per_write, r, 2),
@@ -485,6 +487,8 @@ async fn compare(
     }
     let med = |f: &dyn Fn(&Round) -> f64| median(rounds.iter().map(f).collect());
     let (m, c) = (med(&|r| r.ratio(&r.main)), med(&|r| r.ratio(&r.compared)));
+    // Each round's two binaries side by side, free of how the baseline moved between rounds.
+    let paired = med(&|r| eps(&r.main) / eps(&r.compared));
     t.row(vec![
         "median".into(),
         num(med(&|r| eps(&r.base)), 0),
@@ -492,6 +496,7 @@ async fn compare(
         times(m),
         num(med(&|r| eps(&r.compared)), 0),
         times(c),
+        times(paired),
         format!(
             "{}, {}",
             num(med(&|r| progress(&r.main)), 1),
@@ -513,11 +518,13 @@ async fn compare(
         "Compared with {label} (`{}`) over {} rounds, each a baseline run then both binaries \
          (the first round is the table above, {label} measured after it; then the binary that \
          goes first alternates): median delivered events/s against the round's baseline {} for \
-         Headway, {} for {label}.",
+         Headway, {} for {label}; Headway's delivered events/s over {label}'s in the same round, \
+         median {}.",
         compared.path.display(),
         rounds.len(),
         times(m),
         times(c),
+        times(paired),
     ));
 }
 
