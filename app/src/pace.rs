@@ -140,6 +140,7 @@ mod tests {
             event_id: 1,
             timeout_ms: None,
             origin: None,
+            run_after: None,
         }
     }
 

@@ -211,6 +211,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
         event_id,
         timeout_ms: None,
         origin: previous.filter(|_| rng.below(50) == 0).map(JobId::from),
+        run_after: None,
     }
 }
 

@@ -66,6 +66,18 @@ test.describe('refused input', () => {
   // Chromium logs the 422 answer to the form's call as a failed resource: expected here.
   test.use({ allowConsole: /status of 422 \(Unprocessable Entity\) \(http:\/\/127\.0\.0\.1:\d+\/api\/start_job\)/ });
 
+  test('a start time the server cannot read comes back under its field', async ({ page }) => {
+    await openDashboard(page);
+    const form = page.locator('form#start-demo');
+    await form.getByText('Start at…').click();
+    const next = new Date(Date.now() + 2 * 366 * 86_400_000).toISOString().slice(0, 16);
+    await form.getByLabel(/^Start at/).fill(next);
+    await form.getByRole('button', { name: /start/i }).click();
+    await expect(page.locator('#start-demo-run_after-error')).toContainText('more than a year and a day ahead');
+    await expect(form.getByLabel(/^Start at/)).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.locator('.job-list article.job')).toHaveCount(0);
+  });
+
   test('the server explains bad values next to the field', async ({ page }) => {
     await openDashboard(page);
     // Refused input is a 4xx, as from the JSON API, never a server error.
@@ -167,7 +179,7 @@ test('every kind has a start form built from its parameters', async ({ page }) =
     }
   }
   // A batch job from its own form: 40 items, some failing, ends with the warning colour.
-  await page.locator('details.kind', { hasText: 'Batch' }).locator('summary').click();
+  await page.locator('details.kind', { hasText: 'Batch' }).locator(':scope > summary').click();
   const batch = page.locator('form#start-batch');
   await batch.locator('[name="params[items]"]').fill('40');
   await batch.locator('[name="params[item_kib]"]').fill('4');
@@ -268,4 +280,33 @@ test('bulk: tick jobs, confirm the count, cancel them; then re-run every job mat
   await page.getByRole('button', { name: 'Re-run 2 jobs' }).click();
   await expect(page.locator('.bulk-done')).toHaveText('2 jobs started again.');
   await page.request.post('/api/v1/jobs/cancel', { data: { filter: { status: 'queued,running' } } });
+});
+
+test.describe('in New York', () => {
+  test.use({ timezoneId: 'America/New_York' });
+
+  test('"Start at…" puts a job off in the browser’s time zone; it waits, says when, then runs', async ({ page }) => {
+    await openDashboard(page);
+    const form = page.locator('form#start-demo');
+    await form.getByText('Start at…').click();
+    await expect(form.locator('.start-zone')).toHaveText('(America/New_York)');
+    // Eight seconds from now, as a New York wall clock shows it.
+    const at = Math.floor((Date.now() + 8_000) / 1000) * 1000;
+    const local = new Date(at).toLocaleString('sv-SE', { timeZone: 'America/New_York' }).replace(' ', 'T');
+    await form.getByLabel('Steps').fill('2');
+    await form.getByLabel('Interval (ms)').fill('10');
+    await form.getByLabel(/^Start at/).fill(local);
+    await form.getByRole('button', { name: /start/i }).click();
+    const row = page.locator('.job-list article.job').first();
+    await expect(row.locator('.status-word')).toHaveText('queued');
+    await expect(row.locator('.job-starts')).toContainText(/starts at .* · in \d+s/);
+    const id = await row.getAttribute('data-job-id');
+    const job = await (await page.request.get(`/api/v1/jobs/${id}`)).json();
+    expect(job.run_after).toBe(at);
+    // At its time it runs, live, and the line about waiting goes.
+    await expect(row.locator('.status-word')).toHaveText('succeeded', { timeout: 30_000 });
+    await expect(row.locator('.job-starts')).toBeHidden();
+    const done = await (await page.request.get(`/api/v1/jobs/${id}`)).json();
+    expect(done.started_at).toBeGreaterThanOrEqual(at);
+  });
 });

@@ -95,3 +95,22 @@ test('the log is searched and filtered without JavaScript', async ({ page }) => 
   await expect(page.locator('.log mark')).toHaveText('step 20');
   await expect(page.getByText('1 line matches.')).toBeVisible();
 });
+
+test('"Start at…" without JavaScript is read in UTC; the job says when it starts and is cancelled unstarted', async ({ page }) => {
+  await page.goto('/');
+  const form = page.locator('form#start-demo');
+  await form.getByText('Start at…').click();
+  await expect(form.locator('.start-zone')).toHaveText('(UTC)');
+  const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 2 * 3_600_000);
+  await form.getByLabel(/^Start at/).fill(at.toISOString().slice(0, 16));
+  await form.getByRole('button', { name: /start/i }).click();
+  const row = page.locator('.job-list article.job').first();
+  await expect(row.locator('.status-word')).toHaveText('queued');
+  const utc = at.toISOString().slice(0, 19).replace('T', ' ');
+  await expect(row.locator('.job-starts')).toContainText(`starts at ${utc} UTC · in `);
+  await expect(row.locator('.job-starts')).toContainText(/in (1h 59m|2h 00m)$/);
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  const cancelled = page.locator('.job-list article.job').first();
+  await expect(cancelled.locator('.status-word')).toHaveText('cancelled');
+  await expect(cancelled.locator('.job-starts')).toBeHidden();
+});

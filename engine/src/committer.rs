@@ -49,14 +49,17 @@ pub struct Committer {
     unannounced: Arc<Mutex<HashSet<JobId>>>,
 }
 
-/// Told the id and the new status of a job whose `job` event was just published.
-pub type Observer = Box<dyn Fn(&str, JobStatus) + Send + Sync>;
+/// Told the id, the new status and the `run_after` of a job whose `job` event was just
+/// published.
+pub type Observer = Box<dyn Fn(&str, JobStatus, Option<i64>) + Send + Sync>;
 
-/// The two fields of a `job` event the observer needs.
+/// The fields of a `job` event the observer needs.
 #[derive(serde::Deserialize)]
 struct JobStatusOnly<'a> {
     id: &'a str,
     status: JobStatus,
+    #[serde(default)]
+    run_after: Option<i64>,
 }
 
 impl Committer {
@@ -83,7 +86,7 @@ impl Committer {
             for e in events {
                 if let (Some(observe), EventType::Job) = (observer, e.event.kind) {
                     if let Ok(job) = serde_json::from_str::<JobStatusOnly>(&e.event.data) {
-                        observe(job.id, job.status);
+                        observe(job.id, job.status, job.run_after);
                     }
                 }
                 let event = Arc::new(Event::new(

@@ -364,26 +364,48 @@ impl Engine {
         kind: &str,
         params: serde_json::Value,
     ) -> Result<Job, AppError> {
-        caller.may_start()?;
-        let (params, timeout_ms) = take_timeout(params)?;
-        let params = self.validate(caller, kind, Params::Json(params)).await?;
-        self.insert_and_start(caller, kind, params, timeout_ms, None)
+        self.create_job_with(caller, kind, params, StartOptions::default())
             .await
     }
 
-    /// Like [`Engine::create_job`], from a form where every value is a string.
+    /// Like [`Engine::create_job`], with `options` (a later start).
+    pub async fn create_job_with(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        params: serde_json::Value,
+        options: StartOptions,
+    ) -> Result<Job, AppError> {
+        caller.may_start()?;
+        let run_after = options.run_after()?;
+        let (params, timeout_ms) = take_timeout(params)?;
+        let params = self.validate(caller, kind, Params::Json(params)).await?;
+        let job = Job {
+            timeout_ms,
+            run_after,
+            ..Job::queued(new_id().into(), kind, params, now_ms())
+        };
+        self.insert_and_start(caller, job).await
+    }
+
+    /// Like [`Engine::create_job_with`], from a form where every value is a string.
     pub async fn create_job_from_form(
         &self,
         caller: &Caller,
         kind: &str,
         form: &HashMap<String, String>,
+        options: StartOptions,
     ) -> Result<Job, AppError> {
         caller.may_start()?;
+        let run_after = options.run_after()?;
         let params = self
             .validate(caller, kind, Params::Form(form.clone()))
             .await?;
-        self.insert_and_start(caller, kind, params, None, None)
-            .await
+        let job = Job {
+            run_after,
+            ..Job::queued(new_id().into(), kind, params, now_ms())
+        };
+        self.insert_and_start(caller, job).await
     }
 
     /// Starts a new job with the kind, parameters and timeout of one of the caller's jobs.
@@ -395,14 +417,12 @@ impl Engine {
         let params = self
             .validate(caller, &origin.kind, Params::Json(origin.params))
             .await?;
-        self.insert_and_start(
-            caller,
-            &origin.kind,
-            params,
-            origin.timeout_ms,
-            Some(origin.id),
-        )
-        .await
+        let job = Job {
+            timeout_ms: origin.timeout_ms,
+            origin: Some(origin.id),
+            ..Job::queued(new_id().into(), &origin.kind, params, now_ms())
+        };
+        self.insert_and_start(caller, job).await
     }
 
     /// Refuses `n` new jobs of the caller that would not fit their share of the queue as it is
@@ -436,25 +456,14 @@ impl Engine {
         })?
     }
 
-    async fn insert_and_start(
-        &self,
-        caller: &Caller,
-        kind: &str,
-        params: serde_json::Value,
-        timeout_ms: Option<u64>,
-        origin: Option<JobId>,
-    ) -> Result<Job, AppError> {
+    /// Stores the new queued `job` and wakes the runner (at once, or at its `run_after`).
+    async fn insert_and_start(&self, caller: &Caller, job: Job) -> Result<Job, AppError> {
         if self.inner.stopping.is_cancelled() {
             return Err(AppError::new(
                 ErrorCode::Unavailable,
                 "the server is shutting down",
             ));
         }
-        let job = Job {
-            timeout_ms,
-            origin,
-            ..Job::queued(new_id().into(), kind, params, now_ms())
-        };
         let shares = &self.inner.queue_shares;
         let job = self
             .inner
@@ -464,7 +473,7 @@ impl Engine {
             .map_err(|e| write_failed("store a new job", e))?
             .ok_or_else(|| shares.refusal(shares.max(), 1))?;
         if let Some(runner) = &self.inner.runner {
-            runner.poke();
+            runner.wake_at(job.run_after);
         }
         Ok(job)
     }
@@ -585,9 +594,10 @@ impl Engine {
 }
 
 /// What the runner does when a job changes status anywhere: a job asked to stop that runs
-/// here is stopped; a job queued or finished may make another claimable.
+/// here is stopped; a job queued (now, or for a later time) or finished may make another
+/// claimable.
 fn observer(runner: std::sync::Weak<Runner>) -> crate::committer::Observer {
-    Box::new(move |id, status| {
+    Box::new(move |id, status, run_after| {
         let Some(runner) = runner.upgrade() else {
             return;
         };
@@ -595,11 +605,28 @@ fn observer(runner: std::sync::Weak<Runner>) -> crate::committer::Observer {
             JobStatus::Cancelling => {
                 runner.stop(id);
             }
-            JobStatus::Queued => runner.poke(),
+            JobStatus::Queued => runner.wake_at(run_after),
             s if s.is_terminal() => runner.poke(),
             _ => {}
         }
     })
+}
+
+/// How a job is started, beyond its kind and parameters.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Unix ms before which it does not start; a time past means now.
+    pub run_after: Option<i64>,
+}
+
+impl StartOptions {
+    /// The job's `run_after`, held to its bounds ([`crate::when::checked`]).
+    fn run_after(&self) -> Result<Option<i64>, AppError> {
+        match self.run_after {
+            Some(at) => crate::when::checked(at, now_ms()),
+            None => Ok(None),
+        }
+    }
 }
 
 /// A job's parameters as they came: JSON, or a form's fields.

@@ -308,6 +308,7 @@ fn a_timeline_without_events_is_rebuilt_from_the_jobs_times() {
         event_id: 9,
         timeout_ms: None,
         origin: None,
+        run_after: None,
     };
     let t = crate::history::timeline(&job, Vec::new());
     let got: Vec<(JobStatus, i64)> = t.iter().map(|c| (c.status, c.at)).collect();

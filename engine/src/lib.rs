@@ -21,6 +21,7 @@
 //! - [`kinds`]: the job kinds, each declared once by its parameter type;
 //! - [`files`]: what a job may open (its owner's part of the data folder), and how;
 //! - [`telemetry`]: the engine's metrics, for `/metrics`;
+//! - [`when`]: when a delayed job may start, from the ways a time is said;
 //! - [`system`]: the operator's view of the deployment (`/system`), with `head_rate`, events
 //!   per second;
 //! - `failures`: a store failure logged, a generic error answered.
@@ -45,6 +46,7 @@ mod shares;
 pub mod store;
 pub mod system;
 pub mod telemetry;
+pub mod when;
 
 #[cfg(test)]
 mod history_tests;
@@ -52,7 +54,9 @@ mod history_tests;
 pub(crate) mod testing;
 
 pub use caller::Caller;
-pub use engine::{Engine, EngineConfig, StartError, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS};
+pub use engine::{
+    Engine, EngineConfig, StartError, StartOptions, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS,
+};
 
 /// A fresh random id (UUID v4): job ids and user ids cannot be guessed.
 pub fn new_id() -> String {

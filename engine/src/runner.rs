@@ -6,6 +6,9 @@
 //! leaving any kind at its limit of jobs running anywhere where it is. Whatever may make a job
 //! claimable wakes the runner ([`Runner::poke`]): a job queued, a slot freed, a job ended
 //! elsewhere; a runner that shares its store with other processes also looks every two seconds.
+//! A job queued to run after a given time is passed over by claims until then: the runner
+//! wakes at the soonest such time it knows of ([`Runner::wake_at`]), read from the store when
+//! it starts and whenever it wakes for one.
 //!
 //! Every write a running job makes carries this process's id as its fence: once a job is no
 //! longer this process's (another one took it over), what it still reports is refused.
@@ -59,6 +62,10 @@ pub struct Runner {
     running: Mutex<Slots>,
     /// Something may have become claimable.
     wake: Notify,
+    /// The soonest time a job waiting for its time is due, as far as this process knows.
+    due: Mutex<Option<i64>>,
+    /// `due` moved sooner.
+    due_sooner: Notify,
     tracker: TaskTracker,
     /// Cancelled at shutdown; every job's own token is a child of it.
     shutdown: CancellationToken,
@@ -91,6 +98,8 @@ impl Runner {
             me: Mutex::new(Some(me)),
             running: Mutex::new(Slots::default()),
             wake: Notify::new(),
+            due: Mutex::new(None),
+            due_sooner: Notify::new(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             runtime: tokio::runtime::Handle::current(),
@@ -138,7 +147,42 @@ impl Runner {
         self.wake.notify_one();
     }
 
+    /// A job was queued to run after `at` (Unix ms; `None`: now): look again then.
+    pub fn wake_at(&self, at: Option<i64>) {
+        match at {
+            Some(at) if at > crate::now_ms() => {
+                let mut due = self.due.lock().unwrap();
+                if due.is_none_or(|d| at < d) {
+                    *due = Some(at);
+                    self.due_sooner.notify_one();
+                }
+            }
+            _ => self.poke(),
+        }
+    }
+
+    /// Reads from the store the soonest time a waiting job is due, keeping a sooner one this
+    /// process was told of.
+    async fn read_due(&self) {
+        match self.committer.store().next_start().await {
+            Ok(next) => {
+                let now = crate::now_ms();
+                let mut due = self.due.lock().unwrap();
+                let known = due.filter(|d| *d > now);
+                *due = match (known, next) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            Err(e) => {
+                tracing::error!(error = %Chain(&e), "cannot read when waiting jobs are due; looking again in a minute");
+                *self.due.lock().unwrap() = Some(crate::now_ms() + 60_000);
+            }
+        }
+    }
+
     async fn claim_loop(self: Arc<Self>) {
+        self.read_due().await;
         loop {
             let poll = async {
                 match self.config.poll {
@@ -146,9 +190,25 @@ impl Runner {
                     None => std::future::pending().await,
                 }
             };
+            let due = *self.due.lock().unwrap();
+            let due_in = due.map(|at| Duration::from_millis((at - crate::now_ms()).max(0) as u64));
+            let timer = async {
+                match due_in {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = poll => {}
+                _ = timer => {
+                    // Claimed below if it is still waiting; the next one's time is read after.
+                    *self.due.lock().unwrap() = None;
+                    self.claim_and_start().await;
+                    self.read_due().await;
+                    continue;
+                }
+                _ = self.due_sooner.notified() => continue,
                 _ = self.shutdown.cancelled() => return,
             }
             self.claim_and_start().await;
@@ -578,7 +638,7 @@ mod tests {
         let kinds = Registry::builtin().with::<K>();
         let runner = Runner::start(h.committer.clone(), kinds, config, FENCE.into());
         let heard = Arc::downgrade(&runner);
-        h.committer.observe(Box::new(move |id, status| {
+        h.committer.observe(Box::new(move |id, status, _| {
             if let (JobStatus::Running, Some(runner)) = (status, heard.upgrade()) {
                 on_claim(&runner, id);
             }

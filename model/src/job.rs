@@ -148,6 +148,9 @@ pub struct Job {
     /// The job this one re-runs.
     #[serde(default)]
     pub origin: Option<JobId>,
+    /// Unix ms before which the job does not start: until then it waits `queued`, out of line.
+    #[serde(default)]
+    pub run_after: Option<i64>,
 }
 
 impl Job {
@@ -166,6 +169,7 @@ impl Job {
             event_id: 0,
             timeout_ms: None,
             origin: None,
+            run_after: None,
         }
     }
 }

@@ -172,6 +172,7 @@ pub fn JobRowView(
             </form>
         }
     });
+    let waits = Memo::new(move |_| job.with(|j| start_text(j, clock.get())));
     let queue_line = Memo::new(move |_| {
         let q = queue.get().filter(|_| status() == JobStatus::Queued)?;
         Some(queue_text(&q, &kind, clock.get()))
@@ -222,6 +223,7 @@ pub fn JobRowView(
             <p class="job-error" hidden=move || job.with(|j| j.error.is_none())>
                 {move || job.with(|j| j.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)))}
             </p>
+            <p class="job-starts" hidden=move || waits.with(Option::is_none)>{waits}</p>
             <p class="job-queue" hidden=move || queue_line.with(Option::is_none)>{queue_line}</p>
             <p class="job-times">
                 {move || job.with(times)}
@@ -252,6 +254,19 @@ pub fn queue_text(q: &crate::model::QueueInfo, kind: &str, now: i64) -> String {
         Some(_) => format!("{place} · starting any moment"),
         None => place,
     }
+}
+
+/// "starts at 2026-11-24 14:00:00 UTC · in 1h 59m" for a queued job that waits for its time.
+pub fn start_text(j: &Job, now: i64) -> Option<String> {
+    let at = j.run_after.filter(|_| j.status == JobStatus::Queued)?;
+    let left = at - now;
+    (left > 0).then(|| {
+        format!(
+            "starts at {} · in {}",
+            format::datetime(at),
+            format::duration(left.max(1000))
+        )
+    })
 }
 
 /// A shape per status, so that status never rests on colour alone.

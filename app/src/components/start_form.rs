@@ -5,6 +5,9 @@
 //! sends the form, shows the server's messages in the fields' message slots and adds the new
 //! job to the page. Without JavaScript the form posts to `start_job` and the page shows the
 //! messages after the redirect.
+//!
+//! "Start at…" puts the start off: a wall-clock time read in the browser's time zone (the
+//! island fills in its name), in UTC without JavaScript.
 
 use crate::model::{KindInfo, ParamType};
 use crate::server_fns::StartJob;
@@ -14,7 +17,8 @@ use leptos::server_fn::ServerFn;
 #[component]
 pub fn StartForm(kind: KindInfo) -> impl IntoView {
     let form_id = format!("start-{}", kind.name);
-    let names: Vec<String> = kind.params.iter().map(|p| p.name.clone()).collect();
+    let mut names: Vec<String> = kind.params.iter().map(|p| p.name.clone()).collect();
+    names.push(RUN_AFTER.to_string());
     // A refusal of a post made without JavaScript comes back in the address: its messages are
     // rendered in place (the island shows those of the posts it sends).
     let refused = match ServerAction::<StartJob>::new().value().get_untracked() {
@@ -58,10 +62,44 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
             }
         })
         .collect_view();
+    let later = start_later(&form_id, refused.as_ref());
     view! {
         <StartFormIsland form_id kind=kind.name title=kind.title fields=names>
             {fields}
+            {later}
         </StartFormIsland>
+    }
+}
+
+/// The field (in the server's refusals) a start time is checked under.
+const RUN_AFTER: &str = "run_after";
+
+/// "Start at…": closed unless the refused post had a start time that was wrong.
+fn start_later(form_id: &str, refused: Option<&crate::model::AppError>) -> impl IntoView {
+    let input_id = format!("{form_id}-{RUN_AFTER}");
+    let error_id = format!("{input_id}-error");
+    let message = refused
+        .and_then(|e| e.field(RUN_AFTER).or(e.field("timezone")))
+        .map(str::to_string);
+    let open = message.is_some();
+    let invalid = open.then_some("true");
+    view! {
+        <details class="field start-later" open=open>
+            <summary>"Start at…"</summary>
+            <label for=input_id.clone()>
+                "Start at " <span class="start-zone">"(UTC)"</span>
+            </label>
+            <input
+                id=input_id
+                name="start_at"
+                type="datetime-local"
+                step="1"
+                aria-describedby=error_id.clone()
+                aria-invalid=invalid
+            />
+            <input type="hidden" name="tz" value="UTC" class="start-tz"/>
+            <p class="field-error" id=error_id aria-live="polite">{message}</p>
+        </details>
     }
 }
 
@@ -82,6 +120,12 @@ fn StartFormIsland(
     let _ = &fields;
     #[cfg(feature = "hydrate")]
     let id = form_id.clone();
+    // A start time is read in the browser's time zone, named in the form.
+    #[cfg(feature = "hydrate")]
+    {
+        let id = form_id.clone();
+        Effect::new(move |_| name_time_zone(&id));
+    }
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
@@ -121,6 +165,29 @@ fn StartFormIsland(
             <button type="submit" disabled=move || sending.get()>"Start " {title}</button>
             <p class="form-error" role="alert">{move || refusal.get()}</p>
         </form>
+    }
+}
+
+/// Names the browser's time zone in the form `form_id`: in the field the server reads a start
+/// time in, and in its label.
+#[cfg(feature = "hydrate")]
+fn name_time_zone(form_id: &str) {
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    let Some(zone) = js_sys::Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|z| z.as_string())
+    else {
+        return;
+    };
+    let Some(form) = document().get_element_by_id(form_id) else {
+        return;
+    };
+    if let Ok(Some(tz)) = form.query_selector(".start-tz") {
+        let _ = tz.set_attribute("value", &zone);
+    }
+    if let Ok(Some(label)) = form.query_selector(".start-zone") {
+        label.set_text_content(Some(&format!("({zone})")));
     }
 }
 

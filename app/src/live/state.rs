@@ -554,6 +554,7 @@ mod tests {
             event_id,
             timeout_ms: None,
             origin: None,
+            run_after: None,
         }
     }
 

@@ -203,15 +203,30 @@ pub async fn set_theme(theme: String) -> Result<String, AppError> {
 }
 
 /// Starts a job of `kind`; `params` are the form's fields, typed by the kind's description.
+/// With `start_at` (a wall-clock time, as a `datetime-local` field sends it, in the time zone
+/// `tz`, UTC when empty), not before that time.
 #[server(endpoint = "start_job", output = model::codec::Json)]
 pub async fn start_job(
     kind: String,
     #[server(default)] params: HashMap<String, String>,
+    #[server(default)] start_at: String,
+    #[server(default)] tz: String,
 ) -> Result<Job, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.create_job_from_form(&caller, &kind, &params).await
+            let zone = match tz.trim() {
+                "" => "UTC",
+                zone => zone,
+            };
+            let run_after = match start_at.trim() {
+                "" => None,
+                at => Some(engine::when::wall_clock(at, zone)?),
+            };
+            let options = engine::StartOptions { run_after };
+            engine
+                .create_job_from_form(&caller, &kind, &params, options)
+                .await
         }
         .await,
     )

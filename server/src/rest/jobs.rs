@@ -19,6 +19,9 @@ pub struct CreateJob {
     kind: String,
     #[serde(default = "empty_object")]
     params: serde_json::Value,
+    /// Not before this time: an RFC 3339 instant or Unix milliseconds.
+    #[serde(default)]
+    run_after: Option<serde_json::Value>,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -30,9 +33,16 @@ pub async fn create_job(
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<CreateJob>,
 ) -> ApiResult<Response> {
+    let options = engine::StartOptions {
+        run_after: body
+            .run_after
+            .as_ref()
+            .map(engine::when::from_json)
+            .transpose()?,
+    };
     let job = state
         .engine
-        .create_job(&caller, &body.kind, body.params)
+        .create_job_with(&caller, &body.kind, body.params, options)
         .await?;
     let location = format!("/api/v1/jobs/{}", job.id);
     Ok((

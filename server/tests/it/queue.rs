@@ -378,3 +378,114 @@ async fn a_job_held_back_by_its_kinds_limit_counts_its_place_among_its_kind() {
     s.cancel(&waiting).await;
     s.cancel(&running).await;
 }
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test]
+async fn a_delayed_start_waits_queued_out_of_line_then_runs_on_its_own() {
+    let app = app().with(|c| c.max_running = 1).start().await;
+    let s = app.session();
+    let mut events = s.events("/api/v1/events", None).await;
+    let due = now_ms() + 2_000;
+    let (status, delayed) = s
+        .create_raw(
+            &json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1}, "run_after": due}),
+        )
+        .await;
+    assert_eq!(status, 201, "{delayed}");
+    assert_eq!(delayed["run_after"], due, "{delayed}");
+    let delayed = delayed["id"].as_str().unwrap().to_string();
+    // Put off by an hour, in RFC 3339 with an offset.
+    let (status, later) = s
+        .create_raw(&json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1}, "run_after": rfc_3339(now_ms() + 3_600_000)}))
+        .await;
+    assert_eq!(status, 201, "{later}");
+    let later = later["id"].as_str().unwrap().to_string();
+    // Queued after them, a plain job is first in line and runs first.
+    let plain = s.demo(1, 1).await;
+    let job = s.job(&delayed).await;
+    assert_eq!(job["status"], "queued", "{job}");
+    assert!(job.get("queue_position").is_none(), "out of line: {job}");
+    let seen = read_until(&mut events, is_done_of(&delayed)).await;
+    let started = |id: &str| {
+        seen.iter()
+            .position(|e| e.event == "job" && data(e)["id"] == id && data(e)["status"] == "running")
+            .unwrap_or_else(|| panic!("{id} ran"))
+    };
+    assert!(
+        started(&plain) < started(&delayed),
+        "the plain job went first"
+    );
+    let ran = s.job(&delayed).await;
+    assert_eq!(ran["status"], "succeeded", "{ran}");
+    assert!(
+        ran["started_at"].as_i64().unwrap() >= due,
+        "not before its time: {ran}"
+    );
+    // The one an hour off still waits, and is cancelled without ever starting.
+    let (status, job) = s.cancel(&later).await;
+    assert_eq!(
+        (status, job["status"].as_str()),
+        (200, Some("cancelled")),
+        "{job}"
+    );
+    assert!(job["started_at"].is_null(), "{job}");
+}
+
+#[tokio::test]
+async fn a_delayed_start_outlives_a_restart_and_bad_times_are_refused_with_nothing_kept() {
+    let app = app().start().await;
+    let s = app.session();
+    let due = (now_ms() + 8_000) / 1000 * 1000;
+    let (status, job) = s
+        .create_raw(&json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1}, "run_after": rfc_3339(due)}))
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    for (run_after, says) in [
+        (json!("tomorrow"), "\"tomorrow\" is not an RFC 3339 time"),
+        (json!("2026-11-24T14:00:00"), "with its offset"),
+        (
+            json!(now_ms() + 400 * 86_400_000),
+            "more than a year and a day ahead",
+        ),
+        (json!(true), "must be an RFC 3339 time"),
+        (json!(1.5), "whole number"),
+    ] {
+        let (status, body) = s
+            .create_raw(&json!({"kind": "demo", "params": {}, "run_after": run_after}))
+            .await;
+        assert_eq!(status, 422, "{run_after}: {body}");
+        assert_eq!(body["fields"][0]["field"], "run_after", "{body}");
+        let message = body["fields"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{run_after}: {message}");
+    }
+    let (_, list) = s.list("").await;
+    assert_eq!(
+        list["jobs"].as_array().unwrap().len(),
+        1,
+        "nothing else kept: {list}"
+    );
+    // Across a restart, the job still waits for its time, then runs, started by the new server.
+    let restarting = now_ms();
+    let app = app.restart().await;
+    let s = s.rebase(&app.base);
+    let mut events = s.events(&format!("/api/v1/jobs/{id}/events"), None).await;
+    read_until(&mut events, is_done_of(&id)).await;
+    let ran = s.job(&id).await;
+    assert_eq!(ran["status"], "succeeded", "{ran}");
+    let started = ran["started_at"].as_i64().unwrap();
+    assert!(started >= due && started > restarting, "{ran}");
+}
+
+/// `ms` as RFC 3339 in UTC, to the second below.
+fn rfc_3339(ms: i64) -> String {
+    app::format::datetime(ms)
+        .replace(" UTC", "Z")
+        .replacen(' ', "T", 1)
+}

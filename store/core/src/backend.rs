@@ -49,8 +49,11 @@ pub trait JobStore: Send + Sync + 'static {
     async fn write(&self, write: Write) -> StoreResult<()>;
 
     /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
-    /// claims take them; `None` for one that is not queued.
+    /// claims take them; `None` for one that is not queued, or waits for its `run_after`.
     async fn queue_standings(&self, ids: &[JobId]) -> StoreResult<Vec<Option<QueueStanding>>>;
+
+    /// The soonest time a queued job waits for (its `run_after`, later than now), if one does.
+    async fn next_start(&self) -> StoreResult<Option<i64>>;
 
     /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
     async fn count_jobs(&self, sees: Option<&UserId>, ids: &[JobId]) -> StoreResult<u64>;

@@ -84,11 +84,13 @@ pub trait BatchSql {
     /// The jobs running (or cancelling) anywhere, counted by kind and by owner.
     async fn running_counts(&mut self) -> Result<RunningCounts, Self::Error>;
     /// The queued jobs of `kinds` a claim chooses from: the [`crate::CLAIM_SCAN`] oldest, and
-    /// the `slots` oldest of each of the first [`crate::OWNER_SCAN`] users with jobs queued.
+    /// the `slots` oldest of each of the first [`crate::OWNER_SCAN`] users with jobs queued;
+    /// none whose `run_after` is later than `now`.
     async fn claim_candidates(
         &mut self,
         kinds: &[String],
         slots: u32,
+        now: i64,
     ) -> Result<Vec<Candidate>, Self::Error>;
     /// Inserts events (each with the time it was made) and log lines.
     async fn insert_rows(
@@ -567,7 +569,7 @@ impl Batch {
         at: i64,
     ) -> Result<Vec<QueuedJob>, S::Error> {
         let (by_kind, by_owner) = sql.running_counts().await?;
-        let candidates = sql.claim_candidates(kinds, slots).await?;
+        let candidates = sql.claim_candidates(kinds, slots, at).await?;
         let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
         let mut claimed = Vec::new();
         while (claimed.len() as u32) < slots {

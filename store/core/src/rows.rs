@@ -24,12 +24,13 @@ pub struct JobRow {
     pub timeout_ms: Option<i64>,
     pub origin: Option<String>,
     pub progress_at: Option<i64>,
+    pub run_after: Option<i64>,
 }
 
 /// The job columns, for `SELECT` and `RETURNING` lists.
 pub const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
      error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
-     progress_at";
+     progress_at, run_after";
 
 /// A job left running by a process that is gone: its owner and claim beside its columns.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -78,6 +79,7 @@ impl From<JobRow> for Job {
             event_id: r.event_id,
             timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
             origin: r.origin.map(JobId::from),
+            run_after: r.run_after,
         }
     }
 }
@@ -159,6 +161,7 @@ mod tests {
             timeout_ms: Some(1000),
             origin: None,
             progress_at: Some(2),
+            run_after: None,
         }
     }
 

@@ -30,9 +30,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use store_core::{
-    Applied, Change, JobFilter, JobRow, JobStore, OpenError, Orphan, OrphanRow, ProcessRegistry,
-    ProcessRow, Publish, SessionRow, SessionStore, StoreError, StoreResult, StoredEvent, Write,
-    JOB_COLUMNS,
+    now_ms, Applied, Change, JobFilter, JobRow, JobStore, OpenError, Orphan, OrphanRow,
+    ProcessRegistry, ProcessRow, Publish, SessionRow, SessionStore, StoreError, StoreResult,
+    StoredEvent, Write, JOB_COLUMNS,
 };
 
 /// Connections of the read pool, per process (the writer and the listener have one each).
@@ -324,6 +324,17 @@ impl JobStore for PgStore {
         ))
     }
 
+    async fn next_start(&self) -> StoreResult<Option<i64>> {
+        let now = now_ms();
+        sqlx::query_scalar!(
+            "SELECT MIN(run_after) FROM jobs WHERE status = 'queued' AND run_after > $1",
+            now
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("reading when the next waiting job is due"))
+    }
+
     /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
     async fn count_jobs(&self, sees: Option<&UserId>, ids: &[JobId]) -> StoreResult<u64> {
         let sees = sees.map(UserId::as_str);
@@ -367,7 +378,7 @@ impl JobStore for PgStore {
                  SELECT j.id, j.kind, j.seq,
                         ROW_NUMBER() OVER (PARTITION BY j.owner ORDER BY j.seq) - 1 + COALESCE(r.n, 0) AS turn
                  FROM jobs j LEFT JOIN running r ON r.owner = j.owner
-                 WHERE j.status = 'queued'
+                 WHERE j.status = 'queued' AND (j.run_after IS NULL OR j.run_after <= $3)
                ), ranked AS (
                  SELECT id, kind,
                         ROW_NUMBER() OVER (ORDER BY turn, seq) - 1 AS ahead,
@@ -377,7 +388,8 @@ impl JobStore for PgStore {
                SELECT id AS "id!", kind AS "kind!", ahead AS "ahead!", ahead_of_kind AS "ahead_of_kind!"
                FROM ranked WHERE id = ANY($1) OR ahead < $2 ORDER BY ahead"#,
             &wanted[..],
-            store_core::QUEUE_LOOKAHEAD
+            store_core::QUEUE_LOOKAHEAD,
+            now_ms()
         )
         .fetch_all(&self.pool)
         .await
@@ -900,7 +912,7 @@ macro_rules! select_jobs {
     ($tail:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(JobRow, "SELECT id, kind, params, status, current, total, unit, message, \
                       level, error_code, error_message, created_at, started_at, finished_at, event_id, \
-                      timeout_ms, origin, progress_at FROM jobs " + $tail $(, $arg)*)
+                      timeout_ms, origin, progress_at, run_after FROM jobs " + $tail $(, $arg)*)
     };
 }
 use select_jobs;

@@ -405,8 +405,8 @@ impl BatchSql for Statements<'_> {
         let (id, origin) = (job.id.as_str(), job.origin.as_deref());
         sqlx::query!(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-                 created_at, event_id, timeout_ms, origin) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 created_at, event_id, timeout_ms, origin, run_after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             id,
             owner,
             job.kind,
@@ -421,6 +421,7 @@ impl BatchSql for Statements<'_> {
             job.event_id,
             job.timeout_ms.map(|t| t as i64),
             origin,
+            job.run_after,
         )
         .execute(&mut *self.0)
         .await?;
@@ -438,7 +439,7 @@ impl BatchSql for Statements<'_> {
                  claimed_by = CASE WHEN $1 = 'running' THEN $7 WHEN $1 = 'queued' THEN NULL ELSE claimed_by END \
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
-                 created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at",
+                 created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after",
             m.to.as_str(),
             m.at,
             m.to.is_terminal(),
@@ -591,14 +592,17 @@ impl BatchSql for Statements<'_> {
         &mut self,
         kinds: &[String],
         slots: u32,
+        now: i64,
     ) -> Result<Vec<Candidate>, sqlx::Error> {
         // The oldest queued jobs...
         let mut candidates: Vec<Candidate> = sqlx::query_as!(
             Candidate,
             "SELECT seq, id, owner, kind, checkpoint FROM jobs WHERE status = 'queued' AND kind = ANY($1) \
+               AND (run_after IS NULL OR run_after <= $3) \
              ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
             kinds,
-            CLAIM_SCAN as i64
+            CLAIM_SCAN as i64,
+            now
         )
         .fetch_all(&mut *self.0)
         .await?;
@@ -616,11 +620,13 @@ impl BatchSql for Statements<'_> {
                FROM owners o CROSS JOIN LATERAL (
                  SELECT seq, id, owner, kind, checkpoint FROM jobs
                  WHERE status = 'queued' AND owner = o.owner AND kind = ANY($1)
+                   AND (run_after IS NULL OR run_after <= $4)
                  ORDER BY seq LIMIT $2) c
                WHERE o.owner IS NOT NULL"#,
             kinds,
             slots as i64,
-            OWNER_SCAN as i32
+            OWNER_SCAN as i32,
+            now
         )
         .fetch_all(&mut *self.0)
         .await?;

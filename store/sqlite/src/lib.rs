@@ -394,6 +394,17 @@ impl JobStore for SqliteStore {
         ))
     }
 
+    async fn next_start(&self) -> StoreResult<Option<i64>> {
+        let now = now_ms();
+        sqlx::query_scalar!(
+            r#"SELECT MIN(run_after) AS "next: i64" FROM jobs WHERE status = 'queued' AND run_after > ?1"#,
+            now
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("reading when the next waiting job is due"))
+    }
+
     /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
     async fn count_jobs(&self, sees: Option<&UserId>, ids: &[JobId]) -> StoreResult<u64> {
         let sees = sees.map(UserId::as_str);
@@ -431,6 +442,7 @@ impl JobStore for SqliteStore {
     ) -> StoreResult<Vec<Option<store_core::QueueStanding>>> {
         let wanted = serde_json::to_string(ids).expect("ids serialize");
         let lookahead = store_core::QUEUE_LOOKAHEAD;
+        let now = now_ms();
         let rows = sqlx::query!(
             r#"WITH running AS (
                  SELECT owner, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner
@@ -438,7 +450,7 @@ impl JobStore for SqliteStore {
                  SELECT j.id, j.kind, j.seq,
                         ROW_NUMBER() OVER (PARTITION BY j.owner ORDER BY j.seq) - 1 + COALESCE(r.n, 0) AS turn
                  FROM jobs j LEFT JOIN running r ON r.owner = j.owner
-                 WHERE j.status = 'queued'
+                 WHERE j.status = 'queued' AND (j.run_after IS NULL OR j.run_after <= ?3)
                ), ranked AS (
                  SELECT id, kind,
                         ROW_NUMBER() OVER (ORDER BY turn, seq) - 1 AS ahead,
@@ -449,7 +461,8 @@ impl JobStore for SqliteStore {
                       ahead_of_kind AS "ahead_of_kind!: i64"
                FROM ranked WHERE id IN (SELECT value FROM json_each(?1)) OR ahead < ?2 ORDER BY ahead"#,
             wanted,
-            lookahead
+            lookahead,
+            now
         )
         .fetch_all(&self.pool)
         .await
@@ -932,7 +945,7 @@ macro_rules! select_jobs {
     ($tail:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(JobRow, "SELECT id, kind, params, status, current, total, unit, message, \
                       level, error_code, error_message, created_at, started_at, finished_at, event_id, \
-                      timeout_ms, origin, progress_at FROM jobs " + $tail $(, $arg)*)
+                      timeout_ms, origin, progress_at, run_after FROM jobs " + $tail $(, $arg)*)
     };
 }
 use select_jobs;

@@ -471,9 +471,9 @@ impl BatchSql for Statements<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-                     created_at, event_id, timeout_ms, origin) \
+                     created_at, event_id, timeout_ms, origin, run_after) \
                  VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
-                     :created_at, :event_id, :timeout_ms, :origin)",
+                     :created_at, :event_id, :timeout_ms, :origin, :run_after)",
             )?
             .execute(named_params! {
                 ":id": job.id.as_str(),
@@ -490,6 +490,7 @@ impl BatchSql for Statements<'_> {
                 ":event_id": job.event_id,
                 ":timeout_ms": job.timeout_ms.map(|t| t as i64),
                 ":origin": job.origin.as_deref(),
+                ":run_after": job.run_after,
             })?;
         Ok(())
     }
@@ -658,6 +659,7 @@ impl BatchSql for Statements<'_> {
         &mut self,
         kinds: &[String],
         slots: u32,
+        now: i64,
     ) -> rusqlite::Result<Vec<Candidate>> {
         let db = self.0;
         let kinds = serde_json::to_string(kinds).expect("kind names serialize");
@@ -675,10 +677,11 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(
                 "SELECT seq, id, owner, kind, checkpoint FROM jobs \
                  WHERE status = 'queued' AND kind IN (SELECT value FROM json_each(:kinds)) \
+                   AND (run_after IS NULL OR run_after <= :now) \
                  ORDER BY seq LIMIT :scan",
             )?
             .query_map(
-                named_params! {":kinds": kinds, ":scan": CLAIM_SCAN},
+                named_params! {":kinds": kinds, ":scan": CLAIM_SCAN, ":now": now},
                 candidate,
             )?
             .collect::<rusqlite::Result<_>>()?;
@@ -700,11 +703,12 @@ impl BatchSql for Statements<'_> {
             "SELECT seq, id, owner, kind, checkpoint FROM jobs \
              WHERE status = 'queued' AND owner = :owner \
                AND kind IN (SELECT value FROM json_each(:kinds)) \
+               AND (run_after IS NULL OR run_after <= :now) \
              ORDER BY seq LIMIT :slots",
         )?;
         for owner in &owners {
             let rows = oldest_of.query_map(
-                named_params! {":owner": owner, ":kinds": kinds, ":slots": slots},
+                named_params! {":owner": owner, ":kinds": kinds, ":slots": slots, ":now": now},
                 candidate,
             )?;
             for row in rows {
@@ -815,5 +819,6 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         timeout_ms: r.get("timeout_ms")?,
         origin: r.get("origin")?,
         progress_at: r.get("progress_at")?,
+        run_after: r.get("run_after")?,
     })
 }

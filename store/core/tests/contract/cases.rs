@@ -1301,3 +1301,59 @@ pub async fn a_line_and_a_checkpoint_together_commit_as_one_change(db: Db) {
     );
     assert_eq!(db.store.log_tail(&job.id, 10).await.unwrap().1, 1);
 }
+
+pub async fn a_job_waiting_for_its_time_is_passed_over_and_out_of_line_until_then(db: Db) {
+    let now = now_ms();
+    let soon = Job {
+        run_after: Some(now + 1_500),
+        ..new_job("demo")
+    };
+    let later = Job {
+        run_after: Some(now + 3_600_000),
+        ..new_job("demo")
+    };
+    let past = Job {
+        run_after: Some(now - 1_000),
+        ..new_job("demo")
+    };
+    let plain = new_job("demo");
+    db.store
+        .apply(
+            [&soon, &later, &past, &plain]
+                .map(|j| create("me", j))
+                .to_vec(),
+        )
+        .await
+        .unwrap();
+    let stored = db.store.job(None, &soon.id).await.unwrap().unwrap();
+    assert_eq!(stored.run_after, soon.run_after, "kept with the job");
+    assert_eq!(db.store.next_start().await.unwrap(), soon.run_after);
+    // In line: only the jobs whose time has come, the oldest first.
+    let standings = db
+        .store
+        .queue_standings(&[soon.id.clone(), past.id.clone(), plain.id.clone()])
+        .await
+        .unwrap();
+    assert!(standings[0].is_none(), "{standings:?}");
+    assert_eq!(standings[1].as_ref().map(|s| s.ahead), Some(0));
+    assert_eq!(standings[2].as_ref().map(|s| s.ahead), Some(1));
+    // A claim with slots to spare takes those two and leaves the waiting ones.
+    let first = db.store.apply(vec![claim("p", 10, &[])]).await.unwrap();
+    assert_eq!(
+        claimed(&first.outcomes[0]),
+        [past.id.clone(), plain.id.clone()]
+    );
+    // Once its time has come, the sooner one is claimed; the later one still waits.
+    while now_ms() <= now + 1_500 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(db.store.next_start().await.unwrap(), later.run_after);
+    let second = db.store.apply(vec![claim("p", 10, &[])]).await.unwrap();
+    assert_eq!(claimed(&second.outcomes[0]), vec![soon.id.clone()]);
+    // Cancelled while it waits, it no longer wakes anyone.
+    db.store
+        .apply(vec![to("me", &later, JobStatus::Cancelled)])
+        .await
+        .unwrap();
+    assert_eq!(db.store.next_start().await.unwrap(), None);
+}

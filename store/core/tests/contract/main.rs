@@ -54,4 +54,5 @@ on_both!(
     a_log_is_searched_by_text_and_level_newest_matches_first_kept,
     a_line_and_a_checkpoint_together_commit_as_one_change,
     ids_are_never_handed_out_twice_after_pruning_everything_or_after_notices,
+    a_job_waiting_for_its_time_is_passed_over_and_out_of_line_until_then,
 );
