@@ -3,6 +3,12 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
+# A run from a clean clone (CI) gains nothing from incremental compilation's caches, which would
+# add gigabytes to target/.
+ifeq ($(CI),true)
+export CARGO_INCREMENTAL := 0
+endif
+
 ADDR ?= 127.0.0.1:3000
 DATABASE_URL ?= sqlite://data/headway.db
 
@@ -84,10 +90,12 @@ watch: setup
 bench: site
 	cargo run --release -p bench -- run --bin target/release/headway --out docs/BENCHMARKS.md
 
-## The same benchmarks at tiny sizes on the debug build (after `make site-dev`): under a
-## minute; fails if anything went wrong.
+## The same benchmarks at tiny sizes on the debug build of the tests (the server and the bench
+## as `make unit` builds them, with the site of `make site-front`): under a minute; fails if
+## anything went wrong.
 bench-smoke:
-	cargo run -p bench -- run --smoke --bin target/debug/headway
+	scripts/unit.sh --build
+	target/debug/headway-bench run --smoke --bin target/debug/headway
 
 ## Screenshots of the dashboard and a job page, light and dark, into docs/screenshots (debug build).
 .PHONY: screenshots

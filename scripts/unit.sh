@@ -5,6 +5,8 @@
 # The two passes run side by side, each with its own log under target/unit-logs/, shown whole
 # once both have ended: they spend most of their time waiting on servers, databases and clocks,
 # not on the CPU. Both are built first, once (the same crates and features).
+#   scripts/unit.sh          clippy, then the tests
+#   scripts/unit.sh --build  only the test build
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,15 +18,25 @@ logs=target/unit-logs
 processes=(cluster:: proxy:: process::)
 skip_processes=(--skip cluster:: --skip proxy:: --skip process::)
 
+# The test build: every crate's tests, and the binaries they run (target/debug/headway, which
+# the browser tests drive too, and target/debug/headway-bench, which `make bench-smoke` runs).
+build() {
+  cargo test "${crates[@]}" "${features[@]}" --no-run
+}
+if [ "${1:-}" = --build ]; then
+  build
+  exit
+fi
+
 cargo clippy "${crates[@]}" "${features[@]}" --all-targets -- -D warnings || exit 1
 cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features hydrate \
   --target-dir target/front -- -D warnings || exit 1
-cargo test "${crates[@]}" "${features[@]}" --no-run || exit 1
+build || exit 1
 mkdir -p "$logs"
 echo "running the tests on SQLite and on PostgreSQL (logs in $logs/)"
 {
   cargo test "${crates[@]}" "${features[@]}" -- "${skip_processes[@]}" &&
-    cargo test -p server "${features[@]}" --test it -- "${processes[@]}"
+    cargo test "${crates[@]}" "${features[@]}" --test it -- "${processes[@]}"
 } >"$logs/sqlite.log" 2>&1 &
 sqlite=$!
 HEADWAY_TEST_BACKEND=postgres cargo test "${crates[@]}" "${features[@]}" --lib --test it -- \
