@@ -12,7 +12,7 @@
 
 use crate::bus::{Bus, Event};
 use crate::store::{
-    Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, Store, StoreError, Write,
+    Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, StartKey, Store, StoreError, Write,
 };
 use crate::telemetry::Metrics;
 use model::error::Chain;
@@ -47,6 +47,19 @@ pub struct Committer {
     /// the creation, holding the lock while it logs, so the log always reads created, started,
     /// ended.
     unannounced: Arc<Mutex<HashSet<JobId>>>,
+}
+
+/// What became of a start.
+#[derive(Debug)]
+pub enum Created {
+    /// The job, as stored.
+    New(Job),
+    /// The job an earlier start with the same key made, as it is now.
+    Again(Job),
+    /// The owner's share of the queue is full: nothing was written.
+    Full,
+    /// The key was used for another start: nothing was written.
+    KeyTaken,
 }
 
 /// Told the id, the new status and the `run_after` of a job whose `job` event was just
@@ -182,19 +195,23 @@ impl Committer {
 
     /// Inserts a new job (with its `job` event) and returns it as stored.
     pub async fn create(&self, owner: &UserId, job: Job) -> Result<Job, WriteError> {
-        self.create_within(owner, job, None)
-            .await?
-            .ok_or_else(|| WriteError::Refused("a job without a limit was refused".into()))
+        match self.create_within(owner, job, None, None).await? {
+            Created::New(job) => Ok(job),
+            other => Err(WriteError::Refused(format!(
+                "a job without a limit or a key was refused: {other:?}"
+            ))),
+        }
     }
 
-    /// Like [`Committer::create`], unless `owner` has `max_queued` jobs queued already: then
-    /// `None`, and nothing is written (see [`Change::Create`]).
+    /// Like [`Committer::create`], unless `owner` has `max_queued` jobs queued already, or
+    /// `key` started a job before (see [`Change::Create`]): then nothing is written.
     pub async fn create_within(
         &self,
         owner: &UserId,
         job: Job,
         max_queued: Option<u64>,
-    ) -> Result<Option<Job>, WriteError> {
+        key: Option<StartKey>,
+    ) -> Result<Created, WriteError> {
         let id = job.id.clone();
         self.unannounced.lock().unwrap().insert(id.clone());
         let outcome = self
@@ -202,6 +219,7 @@ impl Committer {
                 owner: owner.into(),
                 job,
                 max_queued,
+                key,
             })
             .await;
         // Logged under the lock, so that a claim on another thread cannot log "job started"
@@ -215,9 +233,11 @@ impl Committer {
                     tracing::info!(job = %job.id, kind = %job.kind, "job created");
                 }
                 drop(unannounced);
-                Ok(Some(job))
+                Ok(Created::New(job))
             }
-            Outcome::Full { .. } => Ok(None),
+            Outcome::Again(job) => Ok(Created::Again(job)),
+            Outcome::Full { .. } => Ok(Created::Full),
+            Outcome::KeyTaken => Ok(Created::KeyTaken),
             other => Err(unexpected(other)),
         }
     }

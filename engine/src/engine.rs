@@ -3,14 +3,14 @@
 
 use crate::bus::Bus;
 use crate::caller::Caller;
-use crate::committer::{Committer, WriteError};
+use crate::committer::{Committer, Created, WriteError};
 use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
 use crate::kinds::{KindEnv, Registry};
 use crate::membership::Membership;
 use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
-use crate::store::{Store, StoreError};
+use crate::store::{StartKey, Store, StoreError};
 use crate::{is_job_id, new_id, now_ms};
 use model::error::Chain;
 use model::{
@@ -366,17 +366,19 @@ impl Engine {
     ) -> Result<Job, AppError> {
         self.create_job_with(caller, kind, params, StartOptions::default())
             .await
+            .map(|started| started.job)
     }
 
-    /// Like [`Engine::create_job`], with `options` (a later start).
+    /// Like [`Engine::create_job`], with `options` (a later start, an idempotency key).
     pub async fn create_job_with(
         &self,
         caller: &Caller,
         kind: &str,
         params: serde_json::Value,
         options: StartOptions,
-    ) -> Result<Job, AppError> {
+    ) -> Result<Started, AppError> {
         caller.may_start()?;
+        let key = options.key()?;
         let run_after = options.run_after()?;
         let (params, timeout_ms) = take_timeout(params)?;
         let params = self.validate(caller, kind, Params::Json(params)).await?;
@@ -385,7 +387,7 @@ impl Engine {
             run_after,
             ..Job::queued(new_id().into(), kind, params, now_ms())
         };
-        self.insert_and_start(caller, job).await
+        self.insert_and_start(caller, job, key).await
     }
 
     /// Like [`Engine::create_job_with`], from a form where every value is a string.
@@ -395,8 +397,9 @@ impl Engine {
         kind: &str,
         form: &HashMap<String, String>,
         options: StartOptions,
-    ) -> Result<Job, AppError> {
+    ) -> Result<Started, AppError> {
         caller.may_start()?;
+        let key = options.key()?;
         let run_after = options.run_after()?;
         let params = self
             .validate(caller, kind, Params::Form(form.clone()))
@@ -405,7 +408,7 @@ impl Engine {
             run_after,
             ..Job::queued(new_id().into(), kind, params, now_ms())
         };
-        self.insert_and_start(caller, job).await
+        self.insert_and_start(caller, job, key).await
     }
 
     /// Starts a new job with the kind, parameters and timeout of one of the caller's jobs.
@@ -422,7 +425,9 @@ impl Engine {
             origin: Some(origin.id),
             ..Job::queued(new_id().into(), &origin.kind, params, now_ms())
         };
-        self.insert_and_start(caller, job).await
+        self.insert_and_start(caller, job, None)
+            .await
+            .map(|started| started.job)
     }
 
     /// Refuses `n` new jobs of the caller that would not fit their share of the queue as it is
@@ -456,8 +461,14 @@ impl Engine {
         })?
     }
 
-    /// Stores the new queued `job` and wakes the runner (at once, or at its `run_after`).
-    async fn insert_and_start(&self, caller: &Caller, job: Job) -> Result<Job, AppError> {
+    /// Stores the new queued `job` and wakes the runner (at once, or at its `run_after`); with
+    /// a `key` (the caller's idempotency key), unless that key started a job before.
+    async fn insert_and_start(
+        &self,
+        caller: &Caller,
+        job: Job,
+        key: Option<String>,
+    ) -> Result<Started, AppError> {
         if self.inner.stopping.is_cancelled() {
             return Err(AppError::new(
                 ErrorCode::Unavailable,
@@ -465,17 +476,33 @@ impl Engine {
             ));
         }
         let shares = &self.inner.queue_shares;
-        let job = self
+        let key = key.map(|key| StartKey {
+            fingerprint: fingerprint(&job),
+            key,
+        });
+        let created = self
             .inner
             .committer
-            .create_within(caller.user(), job, Some(shares.max()))
+            .create_within(caller.user(), job, Some(shares.max()), key)
             .await
-            .map_err(|e| write_failed("store a new job", e))?
-            .ok_or_else(|| shares.refusal(shares.max(), 1))?;
+            .map_err(|e| write_failed("store a new job", e))?;
+        let job = match created {
+            Created::New(job) => job,
+            Created::Again(job) => return Ok(Started { job, again: true }),
+            Created::Full => return Err(shares.refusal(shares.max(), 1)),
+            Created::KeyTaken => {
+                return Err(AppError::invalid(vec![FieldError {
+                    field: KEY_FIELD.into(),
+                    message: "this idempotency key started another job, with other parameters, \
+                              within the last 24 hours; send a new key for a new start"
+                        .into(),
+                }]))
+            }
+        };
         if let Some(runner) = &self.inner.runner {
             runner.wake_at(job.run_after);
         }
-        Ok(job)
+        Ok(Started { job, again: false })
     }
 
     /// The job, if the caller may see it (otherwise `not_found`, never "forbidden").
@@ -617,9 +644,51 @@ fn observer(runner: std::sync::Weak<Runner>) -> crate::committer::Observer {
 pub struct StartOptions {
     /// Unix ms before which it does not start; a time past means now.
     pub run_after: Option<i64>,
+    /// The caller's idempotency key: the same key within a day gives back the job it started.
+    pub key: Option<String>,
+}
+
+/// A job a start made, or the one an earlier start with the same idempotency key made.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub job: Job,
+    /// Made by an earlier start with the same key: nothing new was started.
+    pub again: bool,
+}
+
+/// The field a refused idempotency key is reported under.
+pub const KEY_FIELD: &str = "idempotency_key";
+
+/// The longest idempotency key, in characters.
+pub const MAX_KEY_CHARS: usize = 255;
+
+/// What a start asked for, as a digest: its kind, parameters (in normal form) and times.
+fn fingerprint(job: &Job) -> String {
+    use sha2::{Digest, Sha256};
+    let asked = serde_json::json!([job.kind, job.params, job.timeout_ms, job.run_after]);
+    let digest = Sha256::digest(asked.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl StartOptions {
+    /// The idempotency key, if one was given: 1 to [`MAX_KEY_CHARS`] visible ASCII characters.
+    fn key(&self) -> Result<Option<String>, AppError> {
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
+        let visible = key.bytes().all(|b| b.is_ascii_graphic());
+        if key.is_empty() || key.len() > MAX_KEY_CHARS || !visible {
+            return Err(AppError::invalid(vec![FieldError {
+                field: KEY_FIELD.into(),
+                message: format!(
+                    "an idempotency key is 1 to {MAX_KEY_CHARS} visible ASCII characters \
+                     (letters, digits, punctuation; no spaces)"
+                ),
+            }]));
+        }
+        Ok(Some(key.clone()))
+    }
+
     /// The job's `run_after`, held to its bounds ([`crate::when::checked`]).
     fn run_after(&self) -> Result<Option<i64>, AppError> {
         match self.run_after {

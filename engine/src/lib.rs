@@ -55,7 +55,7 @@ pub(crate) mod testing;
 
 pub use caller::Caller;
 pub use engine::{
-    Engine, EngineConfig, StartError, StartOptions, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS,
+    Engine, EngineConfig, StartError, StartOptions, Started, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS,
 };
 
 /// A fresh random id (UUID v4): job ids and user ids cannot be guessed.

@@ -64,11 +64,20 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
         .collect_view();
     let later = start_later(&form_id, refused.as_ref());
     view! {
-        <StartFormIsland form_id kind=kind.name title=kind.title fields=names>
+        <StartFormIsland form_id kind=kind.name title=kind.title fields=names key=start_key()>
             {fields}
             {later}
         </StartFormIsland>
     }
+}
+
+/// A fresh idempotency key for one rendering of a start form: the page sent twice (a double
+/// click without JavaScript, a post sent again from the browser's history) starts one job.
+fn start_key() -> String {
+    #[cfg(feature = "ssr")]
+    return engine::new_id();
+    #[cfg(not(feature = "ssr"))]
+    return String::new();
 }
 
 /// The field (in the server's refusals) a start time is checked under.
@@ -106,15 +115,21 @@ fn start_later(form_id: &str, refused: Option<&crate::model::AppError>) -> impl 
 /// Sends the form and shows what the server said: the new job joins the page; refused values
 /// get their messages next to their fields (`aria-invalid` on the field), other refusals one
 /// message under the button.
+///
+/// After a start, the button rests for a moment ("Started") before the form takes a new key: a
+/// double click starts one job, and a second start with the same values is a second job.
 #[island]
 fn StartFormIsland(
     form_id: String,
     kind: String,
     title: String,
     fields: Vec<String>,
+    key: String,
     children: Children,
 ) -> impl IntoView {
     let sending = RwSignal::new(false);
+    let started = RwSignal::new(false);
+    let key = RwSignal::new(key);
     let refusal = RwSignal::new(None::<String>);
     #[cfg(not(feature = "hydrate"))]
     let _ = &fields;
@@ -154,18 +169,44 @@ fn StartFormIsland(
                 );
                 if let Ok(job) = answer {
                     crate::live::add(job);
+                    started.set(true);
+                    set_timeout(
+                        move || {
+                            key.set(new_key());
+                            started.set(false);
+                        },
+                        std::time::Duration::from_millis(KEY_REST_MS),
+                    );
                 }
             });
         }
     };
+    let label = move || match started.get() {
+        true => format!("Started {title} ✓"),
+        false => format!("Start {title}"),
+    };
     view! {
         <form method="post" action=StartJob::url() class="start-form" id=form_id novalidate=true on:submit=send>
             <input type="hidden" name="kind" value=kind/>
+            <input type="hidden" name="idempotency_key" value=move || key.get()/>
             {children()}
-            <button type="submit" disabled=move || sending.get()>"Start " {title}</button>
+            <button type="submit" disabled=move || sending.get() || started.get()>{label}</button>
             <p class="form-error" role="alert">{move || refusal.get()}</p>
         </form>
     }
+}
+
+/// How long the button rests after a start before the form takes a new key.
+#[cfg(feature = "hydrate")]
+const KEY_REST_MS: u64 = 1_000;
+
+/// A new idempotency key, from the browser's random UUIDs.
+#[cfg(feature = "hydrate")]
+fn new_key() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_else(|| format!("{:x}", (js_sys::Math::random() * 1e18) as u64))
 }
 
 /// Names the browser's time zone in the form `form_id`: in the field the server reads a start

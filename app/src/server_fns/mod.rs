@@ -211,6 +211,7 @@ pub async fn start_job(
     #[server(default)] params: HashMap<String, String>,
     #[server(default)] start_at: String,
     #[server(default)] tz: String,
+    #[server(default)] idempotency_key: String,
 ) -> Result<Job, AppError> {
     answered(
         async move {
@@ -223,10 +224,13 @@ pub async fn start_job(
                 "" => None,
                 at => Some(engine::when::wall_clock(at, zone)?),
             };
-            let options = engine::StartOptions { run_after };
+            // The form's key: a double click or a page sent again starts one job.
+            let key = Some(idempotency_key).filter(|k| !k.is_empty());
+            let options = engine::StartOptions { run_after, key };
             engine
                 .create_job_from_form(&caller, &kind, &params, options)
                 .await
+                .map(|started| started.job)
         }
         .await,
     )

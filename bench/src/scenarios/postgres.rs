@@ -286,6 +286,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
                 owner: owner.as_str().into(),
                 job: throughput::queued_demo(id, now),
                 max_queued: None,
+                key: None,
             })
             .collect();
         throughput::apply(&store, creates, "creating the jobs").await?;

@@ -507,6 +507,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
                 owner: owner.as_str().into(),
                 job: queued_demo(id, now),
                 max_queued: None,
+                key: None,
             })
             .collect();
         apply(&store, creates, "creating the jobs").await?;

@@ -6,11 +6,11 @@
 use crate::error::{ApiJson, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use engine::Caller;
-use model::{AppError, HistoryQuery, Job, JobPage, KindInfo, LogLine};
+use model::{AppError, FieldError, HistoryQuery, Job, JobPage, KindInfo, LogLine};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
@@ -28,30 +28,45 @@ fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(Default::default())
 }
 
+/// `POST /api/v1/jobs`: 201 with the new job; with an `Idempotency-Key` header that started a
+/// job within the last day, 200 with that job (the same key with other parameters: 422).
 pub async fn create_job(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<CreateJob>,
 ) -> ApiResult<Response> {
+    let key = match headers.get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(value) => Some(value.to_str().map(str::to_string).map_err(|_| {
+            AppError::invalid(vec![FieldError {
+                field: engine::engine::KEY_FIELD.into(),
+                message: "an idempotency key is visible ASCII characters".into(),
+            }])
+        })?),
+    };
     let options = engine::StartOptions {
         run_after: body
             .run_after
             .as_ref()
             .map(engine::when::from_json)
             .transpose()?,
+        key,
     };
-    let job = state
+    let started = state
         .engine
         .create_job_with(&caller, &body.kind, body.params, options)
         .await?;
-    let location = format!("/api/v1/jobs/{}", job.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(job),
-    )
-        .into_response())
+    let status = match started.again {
+        true => StatusCode::OK,
+        false => StatusCode::CREATED,
+    };
+    let location = format!("/api/v1/jobs/{}", started.job.id);
+    Ok((status, [(header::LOCATION, location)], Json(started.job)).into_response())
 }
+
+/// The header that makes a start idempotent.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// A job as the API shows it: a queued one also says its place in line and expected start.
 #[derive(Debug, Serialize)]

@@ -26,5 +26,6 @@ mod probes;
 mod process;
 mod proxy;
 mod queue;
+mod starts;
 mod stream;
 mod stress;

@@ -8,8 +8,8 @@
 //! commit). A new change is written here once, plus its statements in each backend.
 
 use crate::{
-    now_ms, Applied, Candidate, Change, CommittedEvent, FairPick, Outcome, QueuedJob, StoreError,
-    StoredEvent,
+    now_ms, Applied, Candidate, Change, CommittedEvent, FairPick, Outcome, QueuedJob, StartKey,
+    StoreError, StoredEvent, START_KEY_MS,
 };
 use model::{
     DoneEvent, EventType, Job, JobError, JobId, JobStatus, LogLevel, LogLine, Notice, ProcessId,
@@ -41,6 +41,25 @@ pub trait BatchSql {
     async fn queued_of(&mut self, owner: &str, up_to: u64) -> Result<u64, Self::Error>;
     /// Inserts a new job (its `event_id` set).
     async fn insert_job(&mut self, owner: &str, job: &Job) -> Result<(), Self::Error>;
+    /// The start `owner` made with `key` at or after `since`: its fingerprint and its job as it
+    /// is now.
+    async fn started_with(
+        &mut self,
+        owner: &str,
+        key: &str,
+        since: i64,
+    ) -> Result<Option<(String, Job)>, Self::Error>;
+    /// Records that `owner`'s start with `key` made `job_id` at `at` (replacing an expired
+    /// record of the key).
+    async fn keep_start_key(
+        &mut self,
+        owner: &str,
+        key: &StartKey,
+        job_id: &str,
+        at: i64,
+    ) -> Result<(), Self::Error>;
+    /// Deletes the start keys recorded before `before`.
+    async fn forget_start_keys(&mut self, before: i64) -> Result<(), Self::Error>;
     /// Moves a job whose status is one of `from` (never empty) to `to`, stamped with
     /// `event_id`; the job as stored, or `None` when no job matched.
     ///
@@ -320,7 +339,18 @@ impl Batch {
                 owner,
                 job,
                 max_queued,
+                key,
             } => {
+                if let Some(key) = key {
+                    if let Some((fingerprint, job)) =
+                        sql.started_with(owner, &key.key, at - START_KEY_MS).await?
+                    {
+                        return Ok(match fingerprint == key.fingerprint {
+                            true => Outcome::Again(job),
+                            false => Outcome::KeyTaken,
+                        });
+                    }
+                }
                 if let Some(max) = max_queued {
                     let waiting = match self.queued.get(owner) {
                         Some(n) => *n,
@@ -338,6 +368,9 @@ impl Batch {
                 let mut job = job.clone();
                 job.event_id = self.take_id();
                 sql.insert_job(owner, &job).await?;
+                if let Some(key) = key {
+                    sql.keep_start_key(owner, key, &job.id, at).await?;
+                }
                 if let Some(n) = self.queued.get_mut(owner) {
                     *n += 1;
                 }
@@ -457,6 +490,7 @@ impl Batch {
                     .await?,
             ),
             Change::Prune { before_ms, limit } => {
+                sql.forget_start_keys(at - START_KEY_MS).await?;
                 Outcome::Pruned(sql.prune_events(*before_ms, *limit).await?)
             }
             Change::PostNotice { text } => {

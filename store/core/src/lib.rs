@@ -23,7 +23,7 @@ use model::{
     EventType, Job, JobError, JobId, JobStatus, LogLevel, Notice, ProcessId, Progress, StatusCount,
     UserId,
 };
-pub use rows::{JobRow, OrphanRow, JOB_COLUMNS};
+pub use rows::{JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -110,10 +110,16 @@ pub enum Change {
     /// `max_queued`, refused (nothing written) when the owner has that many jobs queued already:
     /// counted inside the batch, so that starts arriving together cannot pass it, in any
     /// number of processes.
+    ///
+    /// With a `key`, a start the same owner made with that key within [`START_KEY_MS`] is not
+    /// made again: its job is the outcome ([`Outcome::Again`]), or [`Outcome::KeyTaken`] when
+    /// that start asked for something else. Starts racing with one key, in one batch or in
+    /// several processes, make one job.
     Create {
         owner: UserId,
         job: Job,
         max_queued: Option<u64>,
+        key: Option<StartKey>,
     },
     /// Moves a job to `to` if the state machine allows it (and the fence holds), with its `job`
     /// event and, for a terminal status, its `done` event. Moving to `running` claims the job
@@ -170,13 +176,27 @@ pub enum Change {
     /// Several changes applied as one, in order: all of them or none (a job's log line and the
     /// checkpoint that says the work behind it is done). Its outcome is the last one's.
     Together(Vec<Change>),
-    /// Deletes up to `limit` of the oldest events written before `before_ms`.
+    /// Deletes up to `limit` of the oldest events written before `before_ms` (and the start
+    /// keys that no longer hold).
     Prune { before_ms: i64, limit: u32 },
     /// Stores a notice for every user, announced with a `notice` event whose id is its id.
     PostNotice { text: String },
     /// Withdraws every notice in force, each announced with an empty `notice` event.
     WithdrawNotices,
 }
+
+/// An idempotency key of a start, with what that start asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartKey {
+    /// The caller's key (`Idempotency-Key`, or the start form's).
+    pub key: String,
+    /// What the start asked for (kind, parameters, times), as a digest: the same key with
+    /// another fingerprint is refused.
+    pub fingerprint: String,
+}
+
+/// How long a start's idempotency key holds: a day.
+pub const START_KEY_MS: i64 = 24 * 3_600_000;
 
 /// What became of one [`Change`].
 #[allow(clippy::large_enum_variant)]
@@ -189,6 +209,11 @@ pub enum Outcome {
     Full {
         waiting: u64,
     },
+    /// `Create` with a key already used for the same start: the job that start made, as it is
+    /// now. Nothing was written.
+    Again(Job),
+    /// `Create` with a key already used for another start. Nothing was written.
+    KeyTaken,
     /// `Progress`, `Log`, `Checkpoint`: whether the job took it (it must be running).
     Recorded(bool),
     /// `Claim`: the jobs taken, now running, with their owners and checkpoints.

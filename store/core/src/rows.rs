@@ -32,6 +32,14 @@ pub const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, m
      error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
      progress_at, run_after";
 
+/// A job with the fingerprint of the start whose key made it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyedJobRow {
+    pub fingerprint: String,
+    #[sqlx(flatten)]
+    pub job: JobRow,
+}
+
 /// A job left running by a process that is gone: its owner and claim beside its columns.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrphanRow {

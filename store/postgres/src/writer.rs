@@ -23,8 +23,8 @@ use store_core::batch::{
     self, apply_changes, BatchSql, Failure, Move, RunningCounts, Transaction, MAX_BATCH,
 };
 use store_core::{
-    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, Outcome,
-    StoreError, StoreResult, Write, CLAIM_SCAN, OWNER_SCAN,
+    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, KeyedJobRow,
+    Outcome, StartKey, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -425,6 +425,57 @@ impl BatchSql for Statements<'_> {
         )
         .execute(&mut *self.0)
         .await?;
+        Ok(())
+    }
+
+    async fn started_with(
+        &mut self,
+        owner: &str,
+        key: &str,
+        since: i64,
+    ) -> Result<Option<(String, Job)>, sqlx::Error> {
+        let sql = format!(
+            "SELECT k.fingerprint, {JOB_COLUMNS} FROM jobs, \
+                 (SELECT fingerprint, job_id FROM start_keys \
+                  WHERE owner = $1 AND key = $2 AND created_at >= $3) k \
+             WHERE jobs.id = k.job_id"
+        );
+        let row: Option<KeyedJobRow> = sqlx::query_as(&sql)
+            .bind(owner)
+            .bind(key)
+            .bind(since)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        Ok(row.map(|r| (r.fingerprint, Job::from(r.job))))
+    }
+
+    async fn keep_start_key(
+        &mut self,
+        owner: &str,
+        key: &StartKey,
+        job_id: &str,
+        at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "INSERT INTO start_keys (owner, key, fingerprint, job_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (owner, key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+                 job_id = excluded.job_id, created_at = excluded.created_at",
+            owner,
+            key.key,
+            key.fingerprint,
+            job_id,
+            at,
+        )
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn forget_start_keys(&mut self, before: i64) -> Result<(), sqlx::Error> {
+        sqlx::query!("DELETE FROM start_keys WHERE created_at < $1", before)
+            .execute(&mut *self.0)
+            .await?;
         Ok(())
     }
 

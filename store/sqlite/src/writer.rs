@@ -25,7 +25,7 @@ use store_core::batch::{
 };
 use store_core::{
     Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, Outcome, Publish,
-    SessionRow, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
+    SessionRow, StartKey, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -492,6 +492,58 @@ impl BatchSql for Statements<'_> {
                 ":origin": job.origin.as_deref(),
                 ":run_after": job.run_after,
             })?;
+        Ok(())
+    }
+
+    async fn started_with(
+        &mut self,
+        owner: &str,
+        key: &str,
+        since: i64,
+    ) -> rusqlite::Result<Option<(String, Job)>> {
+        let sql = format!(
+            "SELECT k.fingerprint AS fingerprint, {JOB_COLUMNS} FROM jobs, \
+                 (SELECT fingerprint, job_id FROM start_keys \
+                  WHERE owner = :owner AND key = :key AND created_at >= :since) k \
+             WHERE jobs.id = k.job_id"
+        );
+        self.0
+            .prepare_cached(&sql)?
+            .query_row(
+                named_params! {":owner": owner, ":key": key, ":since": since},
+                |r| Ok((r.get("fingerprint")?, Job::from(job_row(r)?))),
+            )
+            .optional()
+    }
+
+    async fn keep_start_key(
+        &mut self,
+        owner: &str,
+        key: &StartKey,
+        job_id: &str,
+        at: i64,
+    ) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO start_keys (owner, key, fingerprint, job_id, created_at) \
+                 VALUES (:owner, :key, :fingerprint, :job_id, :at) \
+                 ON CONFLICT (owner, key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+                     job_id = excluded.job_id, created_at = excluded.created_at",
+            )?
+            .execute(named_params! {
+                ":owner": owner,
+                ":key": key.key,
+                ":fingerprint": key.fingerprint,
+                ":job_id": job_id,
+                ":at": at,
+            })?;
+        Ok(())
+    }
+
+    async fn forget_start_keys(&mut self, before: i64) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM start_keys WHERE created_at < ?")?
+            .execute([before])?;
         Ok(())
     }
 

@@ -25,6 +25,7 @@ fn create(owner: &str, job: &Job) -> Change {
         owner: owner.into(),
         job: job.clone(),
         max_queued: None,
+        key: None,
     }
 }
 
@@ -928,6 +929,7 @@ fn create_within(owner: &str, job: &Job, max_queued: u64) -> Change {
         owner: owner.into(),
         job: job.clone(),
         max_queued: Some(max_queued),
+        key: None,
     }
 }
 
@@ -1356,4 +1358,91 @@ pub async fn a_job_waiting_for_its_time_is_passed_over_and_out_of_line_until_the
         .await
         .unwrap();
     assert_eq!(db.store.next_start().await.unwrap(), None);
+}
+
+fn keyed(owner: &str, job: &Job, key: &str, fingerprint: &str) -> Change {
+    Change::Create {
+        owner: owner.into(),
+        job: job.clone(),
+        max_queued: Some(100),
+        key: Some(StartKey {
+            key: key.into(),
+            fingerprint: fingerprint.into(),
+        }),
+    }
+}
+
+pub async fn a_start_with_a_key_is_made_once_for_a_day(db: Db) {
+    // Two starts with one key in one batch (a double click): one job, one event.
+    let (a, b) = (new_job("demo"), new_job("demo"));
+    let applied = db
+        .store
+        .apply(vec![
+            keyed("me", &a, "k1", "f1"),
+            keyed("me", &b, "k1", "f1"),
+        ])
+        .await
+        .unwrap();
+    let made = stored_job(&applied.outcomes[0]);
+    assert!(matches!(&applied.outcomes[1], Outcome::Again(j) if j.id == made.id));
+    assert_eq!(applied.events.len(), 1);
+    // Sent again later: the same job, as it is now.
+    db.store
+        .apply(vec![to("me", &a, JobStatus::Running)])
+        .await
+        .unwrap();
+    let later = db
+        .store
+        .apply(vec![keyed("me", &new_job("demo"), "k1", "f1")])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&later.outcomes[0], Outcome::Again(j) if j.id == a.id && j.status == JobStatus::Running),
+        "{:?}",
+        later.outcomes
+    );
+    assert!(later.events.is_empty());
+    // The key with other parameters: refused, nothing written.
+    let other = db
+        .store
+        .apply(vec![keyed("me", &new_job("demo"), "k1", "f2")])
+        .await
+        .unwrap();
+    assert!(matches!(other.outcomes[0], Outcome::KeyTaken));
+    assert!(other.events.is_empty());
+    // Another user's key of the same name is theirs.
+    let yours = db
+        .store
+        .apply(vec![keyed("you", &new_job("demo"), "k1", "f2")])
+        .await
+        .unwrap();
+    assert!(matches!(yours.outcomes[0], Outcome::Job(Some(_))));
+    // A day later, the key starts a new job.
+    db.db
+        .execute("UPDATE start_keys SET created_at = created_at - 86400001 WHERE owner = 'me'")
+        .await;
+    let fresh = new_job("demo");
+    let next_day = db
+        .store
+        .apply(vec![keyed("me", &fresh, "k1", "f2")])
+        .await
+        .unwrap();
+    assert_eq!(stored_job(&next_day.outcomes[0]).id, fresh.id);
+    assert_eq!(db.db.count("SELECT COUNT(*) FROM jobs").await, 3);
+    // Pruning forgets the keys that no longer hold, and only those.
+    db.db
+        .execute("UPDATE start_keys SET created_at = created_at - 86400001 WHERE owner = 'you'")
+        .await;
+    db.store
+        .apply(vec![Change::Prune {
+            before_ms: 0,
+            limit: 10,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(
+        db.db.count("SELECT COUNT(*) FROM start_keys").await,
+        1,
+        "only me's fresh key is left"
+    );
 }

@@ -1,0 +1,12 @@
+-- Starts sent with an idempotency key: the same key from the same user within a day gives back
+-- the job it started (`fingerprint`: what the start asked for, to refuse the key with other
+-- parameters). Keys older than a day are ignored, and deleted as events are pruned.
+CREATE TABLE start_keys (
+    owner       TEXT    NOT NULL,
+    key         TEXT    NOT NULL,
+    fingerprint TEXT    NOT NULL,
+    job_id      TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (owner, key)
+) WITHOUT ROWID;
+CREATE INDEX start_keys_created_at ON start_keys (created_at);
