@@ -126,6 +126,24 @@ impl Caller {
         self.may_touch(&self.user)
     }
 
+    /// Refuses anyone but an operator or an admin (pausing kinds, managing every schedule): 401
+    /// for an anonymous user (who could present the operator token), 403 for another role.
+    pub fn may_operate(&self) -> Result<(), AppError> {
+        if self.name.is_none() {
+            return Err(AppError::unauthorized(
+                "operator requests need `Authorization: Bearer <token>` (see admin.token next to the database)",
+            ));
+        }
+        self.may_write()?;
+        if self.role.acts_on_all() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "only an operator or an admin may do this",
+            ))
+        }
+    }
+
     /// Refuses anyone but an admin: 401 for an anonymous user (who could present the operator
     /// token), 403 for a signed-in one.
     pub fn may_administer(&self) -> Result<(), AppError> {
@@ -195,7 +213,21 @@ mod tests {
         );
 
         let operator = Caller::account("o", "otto", Role::Operator, true);
-        assert!(operator.may_touch(&"x".into()).is_ok());
+        assert!(operator.may_touch(&"x".into()).is_ok() && operator.may_operate().is_ok());
+        assert_eq!(
+            Caller::account("m", "mia", Role::Member, true)
+                .may_operate()
+                .unwrap_err()
+                .code,
+            model::ErrorCode::Forbidden
+        );
+        assert_eq!(
+            anonymous.may_operate().unwrap_err().code,
+            model::ErrorCode::Unauthorized
+        );
+        assert!(Caller::account("o", "otto", Role::Operator, false)
+            .may_operate()
+            .is_err());
         assert_eq!(
             operator.may_administer().unwrap_err().code,
             model::ErrorCode::Forbidden

@@ -17,7 +17,8 @@ use crate::store::{
 use crate::telemetry::Metrics;
 use model::error::Chain;
 use model::{
-    EventType, Job, JobError, JobId, JobStatus, LogLevel, Notice, ProcessId, Progress, UserId,
+    EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,
+    UserId,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -422,6 +423,29 @@ impl Committer {
     pub async fn withdraw_notices(&self) -> Result<usize, WriteError> {
         match self.ask(Change::WithdrawNotices).await? {
             Outcome::Withdrawn(n) => Ok(n),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Pauses `kind` (or every kind) for every process; the pause in force.
+    pub async fn pause(&self, kind: &str, by: &str) -> Result<KindPause, WriteError> {
+        let change = Change::Pause {
+            kind: kind.to_string(),
+            by: by.to_string(),
+        };
+        match self.ask(change).await? {
+            Outcome::Paused(pause) => Ok(pause),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Resumes `kind` (or every kind); whether it was paused.
+    pub async fn resume(&self, kind: &str) -> Result<bool, WriteError> {
+        let change = Change::Resume {
+            kind: kind.to_string(),
+        };
+        match self.ask(change).await? {
+            Outcome::Resumed(was) => Ok(was),
             other => Err(unexpected(other)),
         }
     }

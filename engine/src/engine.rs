@@ -203,6 +203,7 @@ impl Engine {
         };
         engine.spawn_pruner();
         engine.spawn_rate_sampler();
+        engine.spawn_pause_watcher();
         Ok(engine)
     }
 

@@ -14,6 +14,7 @@
 //!   keep-alives, as typed items that the event stream and the long poll frame alike;
 //! - [`membership`]: this process among those sharing the store; takes over the jobs of processes that are gone;
 //! - [`queue`]: a queued job's place in line and expected start;
+//! - `pauses`: kinds an operator paused, for every process;
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
 //! - `shares`: each user's share of the queue;
 //! - [`context`]: what a running job reports through;
@@ -40,6 +41,7 @@ mod head_rate;
 pub mod history;
 pub mod kinds;
 pub mod membership;
+mod pauses;
 pub mod queue;
 pub mod runner;
 mod shares;

@@ -10,7 +10,7 @@ use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::store::{QueueStanding, RunningJob};
 use model::system::percentile;
-use model::{AppError, Job, JobId, JobStatus, QueueInfo};
+use model::{AppError, Job, JobId, JobStatus, KindPause, QueueInfo};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -41,11 +41,13 @@ impl Engine {
     }
 
     /// The place in the queue of each of `jobs` (as their caller read them), `None` for one that
-    /// is not queued; all estimated from one reading.
+    /// is not queued; all estimated from one reading. A queued job of a paused kind is out of
+    /// line: its information is the pause.
     pub async fn queue_infos(&self, jobs: &[Job]) -> Result<Vec<Option<QueueInfo>>, AppError> {
         if !jobs.iter().any(|j| j.status == JobStatus::Queued) {
             return Ok(vec![None; jobs.len()]);
         }
+        let pauses = self.kind_pauses().await?;
         let reading = self.queue_reading().await?;
         let queued: Vec<JobId> = jobs
             .iter()
@@ -62,10 +64,18 @@ impl Engine {
         Ok(jobs
             .iter()
             .map(|job| match job.status {
-                JobStatus::Queued => standings
-                    .next()
-                    .flatten()
-                    .map(|standing| self.place(&reading, job, standing)),
+                JobStatus::Queued => {
+                    let standing = standings.next().flatten();
+                    match KindPause::of(&pauses, &job.kind) {
+                        Some(pause) => Some(QueueInfo {
+                            queue_position: None,
+                            expected_start_at: None,
+                            waiting_for: "paused".into(),
+                            paused: Some(pause.clone()),
+                        }),
+                        None => standing.map(|standing| self.place(&reading, job, standing)),
+                    }
+                }
                 _ => None,
             })
             .collect())
@@ -122,18 +132,20 @@ impl Engine {
                     .min(crate::store::QUEUE_LOOKAHEAD as u64) as usize
             ];
             QueueInfo {
-                queue_position: standing.ahead_of_kind + 1,
+                queue_position: Some(standing.ahead_of_kind + 1),
                 expected_start_at: expected_start(*now, limit, &of_kind, &ahead, typical),
                 waiting_for: "kind".into(),
+                paused: None,
             }
         } else {
             let complete = standing.kinds_ahead.len() as u64 == standing.ahead;
             QueueInfo {
-                queue_position: standing.ahead + 1,
+                queue_position: Some(standing.ahead + 1),
                 expected_start_at: complete
                     .then(|| expected_start(*now, *slots, running, &standing.kinds_ahead, typical))
                     .flatten(),
                 waiting_for: "all".into(),
+                paused: None,
             }
         }
     }

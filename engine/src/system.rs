@@ -28,7 +28,7 @@ impl Engine {
     }
 
     /// The deployment as the operator's page shows it. Whoever calls this has checked that the
-    /// caller may see every job.
+    /// caller may see every job (and says whether they may pause kinds: `may_pause`).
     pub async fn system_overview(&self) -> Result<SystemOverview, AppError> {
         let now = crate::now_ms();
         let store = &self.inner.store;
@@ -105,6 +105,8 @@ impl Engine {
             events_per_second: self.inner.head_samples.rate(now, head),
             store_bytes: store.size_bytes().await.map_err(read_failed)?,
             processes,
+            pauses: self.kind_pauses().await?,
+            may_pause: false,
         })
     }
 }

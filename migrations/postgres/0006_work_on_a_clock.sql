@@ -10,3 +10,10 @@ CREATE TABLE start_keys (
     PRIMARY KEY (owner, key)
 );
 CREATE INDEX start_keys_created_at ON start_keys (created_at);
+
+-- Kinds an operator paused (`*`: every kind): claims pass their queued jobs over.
+CREATE TABLE kind_pauses (
+    kind      TEXT COLLATE "C" PRIMARY KEY,
+    paused_by TEXT   NOT NULL,
+    paused_at BIGINT NOT NULL
+);

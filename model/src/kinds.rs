@@ -34,4 +34,37 @@ pub struct KindInfo {
     pub title: String,
     pub description: String,
     pub params: Vec<ParamInfo>,
+    /// Whether an operator paused it (or every kind), and who and when: its queued jobs wait.
+    #[serde(default)]
+    pub paused: Option<KindPause>,
+}
+
+/// The name a pause of every kind is kept under.
+pub const EVERY_KIND: &str = "*";
+
+/// A kind an operator paused: its queued jobs stay queued, its running ones finish, and none
+/// starts until it is resumed, on every process and across restarts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindPause {
+    /// The kind, or [`EVERY_KIND`].
+    pub kind: String,
+    /// The name of who paused it.
+    pub paused_by: String,
+    /// Unix ms.
+    pub paused_at: i64,
+}
+
+impl KindPause {
+    /// Whether this pause holds back jobs of `kind`.
+    pub fn holds(&self, kind: &str) -> bool {
+        self.kind == EVERY_KIND || self.kind == kind
+    }
+
+    /// The pause that holds back `kind` among `pauses` (a pause of every kind first).
+    pub fn of<'a>(pauses: &'a [KindPause], kind: &str) -> Option<&'a KindPause> {
+        pauses
+            .iter()
+            .find(|p| p.kind == EVERY_KIND)
+            .or_else(|| pauses.iter().find(|p| p.kind == kind))
+    }
 }

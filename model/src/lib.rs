@@ -51,6 +51,6 @@ pub use history::{
 };
 pub use ids::{JobId, ProcessId, UserId};
 pub use job::{Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
-pub use kinds::{KindInfo, ParamInfo, ParamType};
+pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, EVERY_KIND};
 pub use queue::QueueInfo;
 pub use system::{KindLoad, ProcessInfo, SystemOverview};

@@ -1,17 +1,24 @@
 //! Where a queued job stands: its place in line and when it is expected to start.
 
+use crate::kinds::KindPause;
 use serde::{Deserialize, Serialize};
 
-/// A queued job's place in line for the limit that holds it back, and its expected start.
+/// A queued job's place in line for the limit that holds it back, and its expected start; or
+/// the pause of its kind that holds it back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueInfo {
-    /// 1 for the next job to start.
-    pub queue_position: u64,
+    /// 1 for the next job to start; `None` while its kind is paused (it is out of line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_position: Option<u64>,
     /// Unix ms; `None` when there is not enough to go on (a running job without progress and
-    /// a kind without recent run times).
+    /// a kind without recent run times), or while its kind is paused.
     pub expected_start_at: Option<i64>,
-    /// `kind` when the job waits for its kind's limit, `all` when for a free slot.
+    /// `kind` when the job waits for its kind's limit, `all` when for a free slot, `paused`
+    /// while an operator holds its kind (or every kind) back.
     pub waiting_for: String,
+    /// Who paused its kind, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<KindPause>,
 }
 
 /// "1st", "2nd", "3rd", "11th", "22nd"…

@@ -21,6 +21,12 @@ pub struct SystemOverview {
     pub store_bytes: u64,
     /// Processes with a heartbeat younger than the lease.
     pub processes: Vec<ProcessInfo>,
+    /// The kinds an operator paused (`*`: every kind).
+    #[serde(default)]
+    pub pauses: Vec<crate::kinds::KindPause>,
+    /// Whether the caller may pause and resume kinds.
+    #[serde(default)]
+    pub may_pause: bool,
 }
 
 /// One kind's load and timings. Timings are over the jobs that ended in the last hour (the

@@ -233,8 +233,9 @@ impl ProcessRole {
     }
 }
 
-/// Operator commands. `notice` is sent to the running server at `--addr`; `users` and
-/// `tokens` work on the database (`--database-url`), whether or not a server runs on it.
+/// Operator commands. `notice` and `kinds` are sent to the running server at `--addr` (with the
+/// API token in `HEADWAY_TOKEN`, or the operator token); `users` and `tokens` work on the
+/// database (`--database-url`), whether or not a server runs on it.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Accounts, for `--auth accounts`.
@@ -253,6 +254,20 @@ pub enum Command {
         #[arg(long, conflicts_with = "text")]
         clear: bool,
     },
+    /// The kinds, and pausing them: `headway kinds pause import_csv`, `headway kinds resume '*'`.
+    #[command(subcommand)]
+    Kinds(KindsCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum KindsCommand {
+    /// Lists the kinds and whether each is paused.
+    List,
+    /// Pauses a kind (`*`: every kind) on every process: its queued jobs wait, running ones
+    /// finish. Operators and admins.
+    Pause { kind: String },
+    /// Resumes a paused kind (`*`: the pause of every kind).
+    Resume { kind: String },
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -32,8 +32,8 @@
 //! - [`sse`]: the event streams and long polling, which frame the caller's feed
 //!   (`engine::feed`), with [`shares`], each user's share of them.
 //!
-//! Commands: [`accounts_cli`] (`headway users`, `headway tokens`) and [`notice`]
-//! (`headway notice`).
+//! Commands: [`accounts_cli`] (`headway users`, `headway tokens`, on the database) and [`cli`]
+//! (`headway notice`, `headway kinds`, through a running server's API).
 
 // The dashboard's view types nest deeply; rendering them needs more than the default.
 #![recursion_limit = "256"]
@@ -41,6 +41,7 @@
 pub mod access_log;
 pub mod accounts_cli;
 pub mod assets;
+pub mod cli;
 pub mod client;
 pub mod compression;
 pub mod config;
@@ -48,7 +49,6 @@ pub mod error;
 pub mod hosts;
 pub mod identity;
 pub mod limits;
-pub mod notice;
 pub mod operator_token;
 pub mod refusals;
 pub mod rest;

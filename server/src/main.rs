@@ -40,8 +40,9 @@ async fn main() {
     if let Some(command) = &config.command {
         let done = match command {
             Command::Notice { text, clear } => {
-                server::notice::run(&config, text.as_deref(), *clear).await
+                server::cli::notice::run(&config, text.as_deref(), *clear).await
             }
+            Command::Kinds(kinds) => server::cli::kinds::run(&config, kinds).await,
             Command::Users(users) => server::accounts_cli::users(&config, users).await,
             Command::Tokens(tokens) => server::accounts_cli::tokens(&config, tokens).await,
         };

@@ -6,7 +6,7 @@
 //!   changes are refused, the caller is decided ([`crate::identity`]), then the handler runs;
 //! - a worker (`--role worker`) serves only `/healthz`, `/readyz` and `/metrics`.
 
-use crate::rest::{accounts, health, jobs, notices};
+use crate::rest::{accounts, health, jobs, kinds, notices};
 use crate::state::AppState;
 use crate::{assets, compression, identity, refusals, rest, sse};
 use app::{shell, App};
@@ -33,7 +33,9 @@ pub fn router(state: AppState) -> Router {
     let accounts = state.identities.accounts().clone();
     let rest = Router::new()
         .route("/events", get(sse::all_events))
-        .route("/kinds", get(jobs::kinds))
+        .route("/kinds", get(kinds::kinds))
+        .route("/kinds/{kind}/pause", post(kinds::pause))
+        .route("/kinds/{kind}/resume", post(kinds::resume))
         .route("/jobs", post(jobs::create_job).get(jobs::list_jobs))
         .route("/jobs/cancel", post(jobs::bulk_cancel))
         .route("/jobs/rerun", post(jobs::bulk_rerun))

@@ -4,7 +4,7 @@
 use super::progress_bar::{progress_text, ProgressBar};
 use crate::format;
 use crate::live;
-use crate::model::{Job, JobStatus};
+use crate::model::{Job, JobStatus, KindPause, QueueInfo};
 use crate::pace::{self, Pace, RateMeter};
 use crate::server_fns::{CancelJob, RerunJob};
 use leptos::prelude::*;
@@ -14,9 +14,25 @@ use leptos::server_fn::ServerFn;
 /// server's clock at render time and `stall_ms` the silence after which it counts as stalled.
 /// With `selectable`, it has a checkbox for the dashboard's bulk actions (the `bulk` form);
 /// with `actions`, its Cancel or Re-run button (not for a viewer).
+///
+/// `paused` is the pause that held the job's kind back when the page was rendered (shown without
+/// JavaScript; with it, the row asks for its place in line, pause included, as it waits).
 #[island]
-pub fn JobRow(job: Job, now: i64, stall_ms: u64, selectable: bool, actions: bool) -> impl IntoView {
-    view! { <JobRowView job=live::track(job) now stall_ms selectable actions/> }
+pub fn JobRow(
+    job: Job,
+    now: i64,
+    stall_ms: u64,
+    selectable: bool,
+    actions: bool,
+    #[prop(optional_no_strip)] paused: Option<KindPause>,
+) -> impl IntoView {
+    let queue = paused.map(|pause| QueueInfo {
+        queue_position: None,
+        expected_start_at: None,
+        waiting_for: "paused".into(),
+        paused: Some(pause),
+    });
+    view! { <JobRowView job=live::track(job) now stall_ms selectable actions queue/> }
 }
 
 /// Jobs that appeared after the page was rendered (started from this tab or another, or older
@@ -75,6 +91,9 @@ pub fn JobRowView(
     stall_ms: u64,
     #[prop(optional)] selectable: bool,
     #[prop(optional)] actions: bool,
+    /// Its place in line (or its kind's pause) as the server knew it.
+    #[prop(optional_no_strip)]
+    queue: Option<QueueInfo>,
 ) -> impl IntoView {
     let job = RwSignal::from(job);
     let clock = live::view_clock(now);
@@ -98,7 +117,7 @@ pub fn JobRowView(
     let is_stalled = Memo::new(move |_| stalled().is_some());
     // A queued job's place in line, asked for in the browser while it waits: every few seconds
     // (the clock) and whenever it is queued again.
-    let queue = RwSignal::new(None::<crate::model::QueueInfo>);
+    let queue = RwSignal::new(queue);
     #[cfg(feature = "hydrate")]
     {
         let id = id.clone();
@@ -237,11 +256,24 @@ pub fn JobRowView(
 #[cfg(feature = "hydrate")]
 const QUEUE_REFRESH_MS: i64 = 3_000;
 
-/// "3rd in line · starts in about 40s", "next in line for import_csv · starting any moment".
-pub fn queue_text(q: &crate::model::QueueInfo, kind: &str, now: i64) -> String {
+/// "3rd in line · starts in about 40s", "next in line for import_csv · starting any moment",
+/// "⏸ demo is paused (by ada since 2026-11-24 14:02:00 UTC): it starts once resumed".
+pub fn queue_text(q: &QueueInfo, kind: &str, now: i64) -> String {
+    if let Some(pause) = &q.paused {
+        let what = match pause.kind.as_str() {
+            crate::model::EVERY_KIND => "every kind is paused".to_string(),
+            _ => format!("{kind} is paused"),
+        };
+        return format!(
+            "⏸ {what} (by {} since {}): it starts once resumed",
+            pause.paused_by,
+            format::datetime(pause.paused_at)
+        );
+    }
     let place = match q.queue_position {
-        1 => "next in line".to_string(),
-        n => format!("{} in line", crate::model::queue::ordinal(n)),
+        Some(1) => "next in line".to_string(),
+        Some(n) => format!("{} in line", crate::model::queue::ordinal(n)),
+        None => "waiting".to_string(),
     };
     let place = match q.waiting_for.as_str() {
         "kind" => format!("{place} for {kind}"),

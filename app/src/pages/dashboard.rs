@@ -3,7 +3,7 @@
 //! view can be bookmarked and shared; they are a plain `GET` form that works without JavaScript.
 
 use crate::components::{FinishedChart, JobRow, LiveRoot, NewJobs, StartForm, StatusCounts};
-use crate::model::{HistoryQuery, JobStatus, KindInfo};
+use crate::model::{HistoryQuery, Job, JobStatus, KindInfo, KindPause};
 use crate::server_fns::{load_dashboard, DashboardData};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -68,6 +68,12 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         .filter_map(|s| JobStatus::parse(s.trim()))
         .collect();
     let kind = query.kind.clone();
+    // A queued job of a paused kind says so, with or without JavaScript.
+    let pauses: Vec<KindPause> = kinds.iter().filter_map(|k| k.paused.clone()).collect();
+    let paused = move |job: &Job| {
+        let pause = pauses.iter().find(|p| p.holds(&job.kind));
+        pause.filter(|_| job.status == JobStatus::Queued).cloned()
+    };
     let forms = kinds
         .iter()
         .cloned()
@@ -132,7 +138,10 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             {bulk_bar}
             <div class="job-list">
                 {newest.then(|| view! { <NewJobs now stall_ms selectable=act actions=act kind statuses/> })}
-                {page.jobs.into_iter().map(|job| view! { <JobRow job now stall_ms selectable=act actions=act/> }).collect_view()}
+                {page.jobs.into_iter().map(|job| {
+                    let paused = paused(&job);
+                    view! { <JobRow job now stall_ms selectable=act actions=act paused=paused/> }
+                }).collect_view()}
                 <p class="empty">{empty_text}</p>
             </div>
             {pager}

@@ -1,12 +1,14 @@
 //! `/system`: the operator's view of the deployment: queue depth and running jobs per kind, the
 //! last hour's throughput and failures, time in queue against run time, open streams, events
-//! per second, the store's size and the processes alive. Rendered on the server, then refreshed
+//! per second, the store's size and the processes alive; and for operators, pausing and
+//! resuming a kind or every kind. Rendered on the server, then refreshed
 //! every few seconds by a light poll.
 
 use crate::format;
-use crate::model::{KindLoad, ProcessInfo, SystemOverview};
-use crate::server_fns::load_system;
+use crate::model::{KindLoad, KindPause, ProcessInfo, SystemOverview, EVERY_KIND};
+use crate::server_fns::{load_system, PauseKind, ResumeKind};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 /// How often the open page asks for fresh figures.
@@ -39,6 +41,7 @@ pub fn SystemPage() -> impl IntoView {
 #[island(lazy)]
 fn SystemLive(initial: SystemOverview) -> impl IntoView {
     let overview = RwSignal::new(initial);
+    let on_change = pause_form_sender(overview);
     #[cfg(feature = "hydrate")]
     {
         let handle = set_interval_with_handle(
@@ -62,9 +65,37 @@ fn SystemLive(initial: SystemOverview) -> impl IntoView {
         </noscript>
         {move || overview.with(|o| view! {
             <Summary o=o.clone()/>
-            <Kinds kinds=o.kinds.clone()/>
+            <Kinds kinds=o.kinds.clone() pauses=o.pauses.clone() may_pause=o.may_pause on_change/>
             <Processes processes=o.processes.clone() now=o.now/>
         })}
+    }
+}
+
+/// Sends a pause or resume form, then shows the figures as they are after it; without
+/// JavaScript the form posts and the page comes back.
+fn pause_form_sender(
+    overview: RwSignal<SystemOverview>,
+) -> impl Fn(leptos::ev::SubmitEvent) + Copy + Send + Sync + 'static {
+    move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            leptos::task::spawn_local(async move {
+                let _ = crate::server_fns::post::form::<serde_json::Value>(&form).await;
+                if let Ok(fresh) = load_system().await {
+                    overview.set(fresh);
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = overview;
     }
 }
 
@@ -96,11 +127,67 @@ fn ms(v: Option<i64>) -> String {
     v.map(format::duration).unwrap_or_else(|| "–".into())
 }
 
+/// "paused by ada since 2026-11-24 14:02:00 UTC", or "running".
+fn pause_text(pause: Option<&KindPause>) -> String {
+    match pause {
+        Some(p) => format!(
+            "paused by {} since {}",
+            p.paused_by,
+            format::datetime(p.paused_at)
+        ),
+        None => "running".into(),
+    }
+}
+
+/// The form that pauses `kind` (`*`: every kind), or resumes it when it is paused.
+fn pause_button(
+    kind: &str,
+    paused: bool,
+    label: String,
+    on_change: impl Fn(leptos::ev::SubmitEvent) + Copy + 'static,
+) -> impl IntoView {
+    let action = match paused {
+        true => ResumeKind::url(),
+        false => PauseKind::url(),
+    };
+    let verb = if paused { "Resume" } else { "Pause" };
+    view! {
+        <form method="post" action=action class="pause-form" on:submit=on_change>
+            <input type="hidden" name="kind" value=kind.to_string()/>
+            <button type="submit" class="secondary" aria-label=format!("{verb} {label}")>{verb}</button>
+        </form>
+    }
+}
+
 #[component]
-fn Kinds(kinds: Vec<KindLoad>) -> impl IntoView {
+fn Kinds(
+    kinds: Vec<KindLoad>,
+    pauses: Vec<KindPause>,
+    may_pause: bool,
+    on_change: impl Fn(leptos::ev::SubmitEvent) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let every = pauses.iter().find(|p| p.kind == EVERY_KIND).cloned();
+    let every_line = match &every {
+        Some(p) => format!(
+            "⏸ Every kind is {}: no job starts until it is resumed.",
+            pause_text(Some(p))
+        ),
+        None => "Every kind runs, unless paused on its own below.".to_string(),
+    };
+    let every_form = may_pause
+        .then(|| pause_button(EVERY_KIND, every.is_some(), "every kind".into(), on_change));
+    let own = move |kind: &str| pauses.iter().find(|p| p.kind == kind).cloned();
     view! {
         <section aria-labelledby="kinds-title">
             <h2 id="kinds-title">"By kind"</h2>
+            <div class="pause-every" data-paused=every.is_some().then_some("true")>
+                <p>{every_line}</p>
+                {every_form}
+            </div>
+            {(!may_pause).then(|| view! {
+                <p class="hint">"Operators and admins can pause a kind here, or with "
+                    <code>"headway kinds pause KIND"</code>"."</p>
+            })}
             <div class="table-scroll">
                 <table class="system-table">
                     <caption class="visually-hidden">"Queue depth, running jobs, the last hour's jobs and their timings, by kind"</caption>
@@ -113,11 +200,17 @@ fn Kinds(kinds: Vec<KindLoad>) -> impl IntoView {
                             <th scope="col">"Failed (1 h)"</th>
                             <th scope="col">"In queue p50 / p95"</th>
                             <th scope="col">"Run time p50 / p95"</th>
+                            <th scope="col">"State"</th>
                         </tr>
                     </thead>
                     <tbody>
-                        {kinds.into_iter().map(|k| view! {
-                            <tr data-kind=k.kind.clone()>
+                        {kinds.into_iter().map(|k| {
+                            let pause = own(&k.kind);
+                            let paused = pause.is_some();
+                            let state = pause_text(pause.as_ref());
+                            let form = may_pause.then(|| pause_button(&k.kind, paused, k.kind.clone(), on_change));
+                            view! {
+                            <tr data-kind=k.kind.clone() data-paused=paused.then_some("true")>
                                 <th scope="row">{k.kind.clone()}</th>
                                 <td data-col="queued">{k.queued}</td>
                                 <td data-col="running">{k.running}</td>
@@ -125,8 +218,9 @@ fn Kinds(kinds: Vec<KindLoad>) -> impl IntoView {
                                 <td data-col="failed">{k.unsuccessful_last_hour}</td>
                                 <td data-col="queue">{format!("{} / {}", ms(k.queue_p50_ms), ms(k.queue_p95_ms))}</td>
                                 <td data-col="run">{format!("{} / {}", ms(k.run_p50_ms), ms(k.run_p95_ms))}</td>
+                                <td data-col="state">{state}{form}</td>
                             </tr>
-                        }).collect_view()}
+                        }}).collect_view()}
                     </tbody>
                 </table>
             </div>

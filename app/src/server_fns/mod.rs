@@ -81,7 +81,7 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
                 .inspect_err(|_| respond_with(400))?;
             let kind = query.kind.as_deref().filter(|k| !k.is_empty());
             Ok(DashboardData {
-                kinds: engine.kinds(),
+                kinds: engine.kinds_now().await?,
                 counts: engine.status_counts(&caller, kind).await?,
                 chart: engine.last_hour(&caller, live.now).await?,
                 query,
@@ -406,9 +406,35 @@ pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
                 "The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).",
             ));
         }
-        engine.system_overview().await
+        let mut overview = engine.system_overview().await?;
+        overview.may_pause = caller.may_operate().is_ok();
+        Ok(overview)
     }
     .await)
+}
+
+/// Pauses a kind (`*`: every kind) for every process: operators and admins.
+#[server(endpoint = "pause_kind", output = model::codec::Json)]
+pub async fn pause_kind(kind: String) -> Result<crate::model::KindPause, AppError> {
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            engine.pause_kind(&caller, &kind).await
+        }
+        .await,
+    )
+}
+
+/// Resumes a paused kind (`*`: the pause of every kind): operators and admins.
+#[server(endpoint = "resume_kind", output = model::codec::Json)]
+pub async fn resume_kind(kind: String) -> Result<bool, AppError> {
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            engine.resume_kind(&caller, &kind).await
+        }
+        .await,
+    )
 }
 
 /// A server function's answer, whether it goes out over HTTP or into a page rendered on the

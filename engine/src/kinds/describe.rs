@@ -30,6 +30,7 @@ pub fn kind<K: Kind>() -> KindInfo {
         title: text(&root, "title").unwrap_or_else(|| K::NAME.to_string()),
         description: text(&root, "description").unwrap_or_default(),
         params,
+        paused: None,
     }
 }
 

@@ -1,6 +1,5 @@
-//! The JSON API's jobs, for scripts: start, read, list, cancel, re-run (one or many), logs and
-//! kinds. Every error is `{code, message}` (plus `fields` for validation) with the status that
-//! fits: 400/422 bad input, 404 unknown or someone else's job (never 403), 409 wrong state, 413
+//! The JSON API's jobs, for scripts: start, read, list, cancel, re-run (one or many), logs.
+//! Every error is `{code, message}` (plus `fields` for validation) with the status that fits: 400/422 bad input, 404 unknown or someone else's job (never 403), 409 wrong state, 413
 //! oversized body ([`crate::refusals`]).
 
 use crate::error::{ApiJson, ApiResult};
@@ -10,7 +9,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use engine::Caller;
-use model::{AppError, FieldError, HistoryQuery, Job, JobPage, KindInfo, LogLine};
+use model::{AppError, FieldError, HistoryQuery, Job, JobPage, LogLine};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
@@ -245,8 +244,4 @@ pub async fn job_log_text(
         axum::body::Body::from_stream(pages),
     )
         .into_response())
-}
-
-pub async fn kinds(State(state): State<AppState>) -> Json<Vec<KindInfo>> {
-    Json(state.engine.kinds())
 }

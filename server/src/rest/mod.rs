@@ -2,7 +2,8 @@
 //! one engine function and formats its answer. (The pages' server functions are `app::server_fns`; the
 //! event streams are [`crate::sse`].)
 //!
-//! - [`jobs`]: jobs, their logs, bulk actions, kinds;
+//! - [`jobs`]: jobs, their logs, bulk actions;
+//! - [`kinds`]: the kinds, and pausing them;
 //! - [`accounts`]: signing in and out, who is calling, tokens, accounts;
 //! - [`notices`]: the operator's notices;
 //! - [`metrics`], `/metrics`;
@@ -11,5 +12,6 @@
 pub mod accounts;
 pub mod health;
 pub mod jobs;
+pub mod kinds;
 pub mod metrics;
 pub mod notices;

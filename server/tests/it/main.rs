@@ -10,6 +10,7 @@
 mod client;
 mod harness;
 mod support;
+mod team;
 
 mod accounts;
 mod api;
@@ -22,6 +23,7 @@ mod kinds;
 mod logs;
 mod notices;
 mod ops;
+mod pauses;
 mod probes;
 mod process;
 mod proxy;

@@ -9,7 +9,8 @@ use crate::{
 };
 use async_trait::async_trait;
 use model::{
-    Job, JobId, LogLine, MinuteStats, Notice, ProcessId, StatusChange, StatusCount, UserId,
+    Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, StatusChange, StatusCount,
+    UserId,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -49,8 +50,12 @@ pub trait JobStore: Send + Sync + 'static {
     async fn write(&self, write: Write) -> StoreResult<()>;
 
     /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
-    /// claims take them; `None` for one that is not queued, or waits for its `run_after`.
+    /// claims take them; `None` for one that is not queued, waits for its `run_after`, or is of
+    /// a paused kind (jobs of paused kinds are out of line).
     async fn queue_standings(&self, ids: &[JobId]) -> StoreResult<Vec<Option<QueueStanding>>>;
+
+    /// The kinds paused now, by whom and since when ([`model::EVERY_KIND`] for all of them).
+    async fn kind_pauses(&self) -> StoreResult<Vec<KindPause>>;
 
     /// The soonest time a queued job waits for (its `run_after`, later than now), if one does.
     async fn next_start(&self) -> StoreResult<Option<i64>>;

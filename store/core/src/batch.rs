@@ -12,8 +12,8 @@ use crate::{
     StoreError, StoredEvent, START_KEY_MS,
 };
 use model::{
-    DoneEvent, EventType, Job, JobError, JobId, JobStatus, LogLevel, LogLine, Notice, ProcessId,
-    Progress, ProgressEvent, UserId,
+    DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, LogLine, Notice,
+    ProcessId, Progress, ProgressEvent, UserId, EVERY_KIND,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -100,6 +100,13 @@ pub trait BatchSql {
     async fn insert_notice(&mut self, notice: &Notice) -> Result<(), Self::Error>;
     /// Withdraws every notice in force at `at`; the notices withdrawn.
     async fn withdraw_notices(&mut self, at: i64) -> Result<Vec<Notice>, Self::Error>;
+    /// Pauses `kind` at `at` unless it is paused already; the pause in force.
+    async fn pause_kind(&mut self, kind: &str, by: &str, at: i64)
+        -> Result<KindPause, Self::Error>;
+    /// Resumes `kind`; whether it was paused.
+    async fn resume_kind(&mut self, kind: &str) -> Result<bool, Self::Error>;
+    /// The kinds paused now ([`model::EVERY_KIND`] for all of them).
+    async fn paused_kinds(&mut self) -> Result<Vec<String>, Self::Error>;
     /// The jobs running (or cancelling) anywhere, counted by kind and by owner.
     async fn running_counts(&mut self) -> Result<RunningCounts, Self::Error>;
     /// The queued jobs of `kinds` a claim chooses from: the [`crate::CLAIM_SCAN`] oldest, and
@@ -503,6 +510,8 @@ impl Batch {
                 self.event::<S>(None, notice.id, None, EventType::Notice, json(&notice), at);
                 Outcome::Notice(notice)
             }
+            Change::Pause { kind, by } => Outcome::Paused(sql.pause_kind(kind, by, at).await?),
+            Change::Resume { kind } => Outcome::Resumed(sql.resume_kind(kind).await?),
             Change::WithdrawNotices => {
                 let withdrawn = sql.withdraw_notices(at).await?;
                 for notice in &withdrawn {
@@ -602,8 +611,22 @@ impl Batch {
         per_owner: u32,
         at: i64,
     ) -> Result<Vec<QueuedJob>, S::Error> {
+        // Paused kinds are passed over: read in the claim's transaction, so that a claim
+        // committed after a pause never takes a job of its kind, on any process.
+        let paused = sql.paused_kinds().await?;
+        if paused.iter().any(|k| k == EVERY_KIND) {
+            return Ok(Vec::new());
+        }
+        let kinds: Vec<String> = kinds
+            .iter()
+            .filter(|k| !paused.contains(k))
+            .cloned()
+            .collect();
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
         let (by_kind, by_owner) = sql.running_counts().await?;
-        let candidates = sql.claim_candidates(kinds, slots, at).await?;
+        let candidates = sql.claim_candidates(&kinds, slots, at).await?;
         let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
         let mut claimed = Vec::new();
         while (claimed.len() as u32) < slots {

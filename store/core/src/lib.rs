@@ -20,8 +20,8 @@ pub use backend::{AccountStore, Backend, JobStore, ProcessRegistry, SessionStore
 pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::HistoryQuery;
 use model::{
-    EventType, Job, JobError, JobId, JobStatus, LogLevel, Notice, ProcessId, Progress, StatusCount,
-    UserId,
+    EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,
+    StatusCount, UserId,
 };
 pub use rows::{JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
 use std::path::PathBuf;
@@ -183,6 +183,11 @@ pub enum Change {
     PostNotice { text: String },
     /// Withdraws every notice in force, each announced with an empty `notice` event.
     WithdrawNotices,
+    /// Pauses a kind (or every kind, [`model::EVERY_KIND`]) for every process: claims pass its
+    /// queued jobs over until it is resumed. A kind paused already stays as it was paused.
+    Pause { kind: String, by: String },
+    /// Resumes a paused kind (or the pause of every kind).
+    Resume { kind: String },
 }
 
 /// An idempotency key of a start, with what that start asked for.
@@ -222,6 +227,10 @@ pub enum Outcome {
     Pruned(Option<i64>),
     Notice(Notice),
     Withdrawn(usize),
+    /// `Pause`: the pause in force (an earlier one, if the kind was paused already).
+    Paused(KindPause),
+    /// `Resume`: whether the kind was paused.
+    Resumed(bool),
     /// The change failed and was undone; the rest of its batch was not affected.
     Failed(StoreError),
 }

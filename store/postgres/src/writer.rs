@@ -14,7 +14,7 @@
 //! here, so that a caller that reads its own write back on a stream finds it.
 
 use crate::tailer::Shared;
-use model::{Job, LogLine, Notice, Progress};
+use model::{Job, KindPause, LogLine, Notice, Progress};
 use sqlx::postgres::PgPool;
 use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
@@ -619,6 +619,43 @@ impl BatchSql for Statements<'_> {
     /// Exact across processes: this batch holds the lock on `event_ids`, which every claim
     /// (every batch of every process) takes first, so no other claim commits between these
     /// counts and this batch's commit.
+    async fn pause_kind(
+        &mut self,
+        kind: &str,
+        by: &str,
+        at: i64,
+    ) -> Result<KindPause, sqlx::Error> {
+        sqlx::query!(
+            "INSERT INTO kind_pauses (kind, paused_by, paused_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (kind) DO NOTHING",
+            kind,
+            by,
+            at
+        )
+        .execute(&mut *self.0)
+        .await?;
+        sqlx::query_as!(
+            KindPause,
+            "SELECT kind, paused_by, paused_at FROM kind_pauses WHERE kind = $1",
+            kind
+        )
+        .fetch_one(&mut *self.0)
+        .await
+    }
+
+    async fn resume_kind(&mut self, kind: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query!("DELETE FROM kind_pauses WHERE kind = $1", kind)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn paused_kinds(&mut self) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar!("SELECT kind FROM kind_pauses")
+            .fetch_all(&mut *self.0)
+            .await
+    }
+
     async fn running_counts(&mut self) -> Result<RunningCounts, sqlx::Error> {
         let by_kind: HashMap<String, u32> = sqlx::query!(
             r#"SELECT kind, COUNT(*) AS "n!" FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY kind"#

@@ -394,6 +394,16 @@ impl JobStore for SqliteStore {
         ))
     }
 
+    async fn kind_pauses(&self) -> StoreResult<Vec<model::KindPause>> {
+        sqlx::query_as!(
+            model::KindPause,
+            r#"SELECT kind AS "kind!", paused_by, paused_at FROM kind_pauses ORDER BY kind"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the paused kinds"))
+    }
+
     async fn next_start(&self) -> StoreResult<Option<i64>> {
         let now = now_ms();
         sqlx::query_scalar!(
@@ -451,6 +461,7 @@ impl JobStore for SqliteStore {
                         ROW_NUMBER() OVER (PARTITION BY j.owner ORDER BY j.seq) - 1 + COALESCE(r.n, 0) AS turn
                  FROM jobs j LEFT JOIN running r ON r.owner = j.owner
                  WHERE j.status = 'queued' AND (j.run_after IS NULL OR j.run_after <= ?3)
+                   AND NOT EXISTS (SELECT 1 FROM kind_pauses p WHERE p.kind IN (j.kind, '*'))
                ), ranked AS (
                  SELECT id, kind,
                         ROW_NUMBER() OVER (ORDER BY turn, seq) - 1 AS ahead,

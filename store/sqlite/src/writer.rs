@@ -15,7 +15,7 @@
 //! Rows are read by column name.
 
 use super::Location;
-use model::{Job, LogLine, Notice, Progress, UserId};
+use model::{Job, KindPause, LogLine, Notice, Progress, UserId};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
@@ -685,6 +685,38 @@ impl BatchSql for Statements<'_> {
                 created_at: r.get("created_at")?,
             })
         })?;
+        rows.collect()
+    }
+
+    async fn pause_kind(&mut self, kind: &str, by: &str, at: i64) -> rusqlite::Result<KindPause> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO kind_pauses (kind, paused_by, paused_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (kind) DO NOTHING",
+            )?
+            .execute(params![kind, by, at])?;
+        self.0
+            .prepare_cached("SELECT kind, paused_by, paused_at FROM kind_pauses WHERE kind = ?")?
+            .query_row([kind], |r| {
+                Ok(KindPause {
+                    kind: r.get("kind")?,
+                    paused_by: r.get("paused_by")?,
+                    paused_at: r.get("paused_at")?,
+                })
+            })
+    }
+
+    async fn resume_kind(&mut self, kind: &str) -> rusqlite::Result<bool> {
+        let n = self
+            .0
+            .prepare_cached("DELETE FROM kind_pauses WHERE kind = ?")?
+            .execute([kind])?;
+        Ok(n == 1)
+    }
+
+    async fn paused_kinds(&mut self) -> rusqlite::Result<Vec<String>> {
+        let mut stmt = self.0.prepare_cached("SELECT kind FROM kind_pauses")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect()
     }
 

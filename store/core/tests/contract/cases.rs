@@ -1446,3 +1446,68 @@ pub async fn a_start_with_a_key_is_made_once_for_a_day(db: Db) {
         "only me's fresh key is left"
     );
 }
+
+fn pause(kind: &str, by: &str) -> Change {
+    Change::Pause {
+        kind: kind.into(),
+        by: by.into(),
+    }
+}
+
+fn resume(kind: &str) -> Change {
+    Change::Resume { kind: kind.into() }
+}
+
+pub async fn a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resumed(db: Db) {
+    let (demo, batch) = (new_job("demo"), new_job("batch"));
+    db.store
+        .apply(vec![create("me", &demo), create("me", &batch)])
+        .await
+        .unwrap();
+    // Paused twice: the first pause stays, with its time and who made it.
+    let paused = db
+        .store
+        .apply(vec![pause("demo", "otto"), pause("demo", "ada")])
+        .await
+        .unwrap();
+    let first = match &paused.outcomes[0] {
+        Outcome::Paused(p) => p.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(&paused.outcomes[1], Outcome::Paused(p) if *p == first));
+    assert_eq!(
+        (first.kind.as_str(), first.paused_by.as_str()),
+        ("demo", "otto")
+    );
+    assert_eq!(db.store.kind_pauses().await.unwrap(), vec![first.clone()]);
+    // A job of the paused kind has no place in line; the other kind's job is first.
+    let standings = db
+        .store
+        .queue_standings(&[demo.id.clone(), batch.id.clone()])
+        .await
+        .unwrap();
+    assert!(standings[0].is_none(), "{standings:?}");
+    assert_eq!(standings[1].as_ref().map(|s| s.ahead), Some(0));
+    // Claims take the other kind only, and with every kind paused, nothing.
+    let claims = db.store.apply(vec![claim("p1", 5, &[])]).await.unwrap();
+    assert_eq!(claimed(&claims.outcomes[0]), vec![batch.id.clone()]);
+    db.store
+        .apply(vec![resume("demo"), pause("*", "otto")])
+        .await
+        .unwrap();
+    let none = db.store.apply(vec![claim("p1", 5, &[])]).await.unwrap();
+    assert!(claimed(&none.outcomes[0]).is_empty());
+    // Resumed: the job is claimed.
+    let resumed = db
+        .store
+        .apply(vec![resume("*"), resume("*")])
+        .await
+        .unwrap();
+    assert!(matches!(
+        resumed.outcomes[..],
+        [Outcome::Resumed(true), Outcome::Resumed(false)]
+    ));
+    let claims = db.store.apply(vec![claim("p1", 5, &[])]).await.unwrap();
+    assert_eq!(claimed(&claims.outcomes[0]), vec![demo.id.clone()]);
+    assert!(db.store.kind_pauses().await.unwrap().is_empty());
+}

@@ -56,4 +56,5 @@ on_both!(
     ids_are_never_handed_out_twice_after_pruning_everything_or_after_notices,
     a_job_waiting_for_its_time_is_passed_over_and_out_of_line_until_then,
     a_start_with_a_key_is_made_once_for_a_day,
+    a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resumed,
 );

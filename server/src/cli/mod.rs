@@ -1,0 +1,122 @@
+//! The commands that talk to a running server at `--addr` over its JSON API, as a script would:
+//! `headway notice` ([`notice`]) and `headway kinds` ([`kinds`]). They are authorized with the
+//! API token in `HEADWAY_TOKEN` when it is set (then the token's owner and their role decide
+//! what they may do, as in the browser), otherwise with the operator token (an admin).
+
+pub mod kinds;
+pub mod notice;
+
+use crate::operator_token::token_path;
+use crate::Config;
+use reqwest::Method;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A running server's JSON API, and the token to present.
+pub struct Remote {
+    http: reqwest::Client,
+    addr: SocketAddr,
+    token: String,
+}
+
+impl Remote {
+    /// The server at `--addr`, with `HEADWAY_TOKEN` or the operator token.
+    pub fn new(config: &Config) -> Result<Remote, String> {
+        let token = match std::env::var("HEADWAY_TOKEN") {
+            Ok(token) if !token.trim().is_empty() => token.trim().to_string(),
+            _ => operator_token(config)?,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Remote {
+            http,
+            addr: loopback_if_unspecified(config.addr),
+            token,
+        })
+    }
+
+    /// Sends `body` (if any) to `path` under `/api/v1` and returns the status and the JSON
+    /// answered (`null` if none).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), String> {
+        let url = format!("http://{}/api/v1{path}", self.addr);
+        let mut request = self.http.request(method, &url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let reply = request
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach Headway at {}: {e}", self.addr))?;
+        let status = reply.status().as_u16();
+        let text = reply.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, json))
+    }
+
+    /// Like [`Remote::call`], with any status but the expected ones turned into why it failed.
+    pub async fn expect(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        ok: &[u16],
+    ) -> Result<Value, String> {
+        let (status, json) = self.call(method, path, body).await?;
+        if ok.contains(&status) {
+            Ok(json)
+        } else {
+            Err(refused(status, &json))
+        }
+    }
+}
+
+/// Why the server refused, in one line: its message and, for bad input, each field's.
+pub fn refused(status: u16, json: &Value) -> String {
+    let message = json["message"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| json.as_str().unwrap_or_default().trim().to_string());
+    format!("the server refused ({status}): {message}")
+}
+
+/// The operator token: `--admin-token`, or the file the server keeps next to its database.
+fn operator_token(config: &Config) -> Result<String, String> {
+    if let Some(t) = config.admin_token.as_deref() {
+        return Ok(t.trim().to_string());
+    }
+    let dir = engine::store::local_dir(&config.database_url).ok_or_else(|| {
+        "this database keeps no operator token file; pass --admin-token or set HEADWAY_TOKEN"
+            .to_string()
+    })?;
+    let path = token_path(&dir);
+    std::fs::read_to_string(&path)
+        .map(|t| t.trim().to_string())
+        .map_err(|e| {
+            format!(
+                "cannot read the operator token {} ({e}); start the server first, pass --admin-token, or set HEADWAY_TOKEN",
+                path.display()
+            )
+        })
+}
+
+/// `0.0.0.0:3000` is where the server listens, not an address to connect to.
+fn loopback_if_unspecified(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        let ip = if addr.is_ipv4() {
+            [127, 0, 0, 1].into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        };
+        SocketAddr::new(ip, addr.port())
+    } else {
+        addr
+    }
+}
