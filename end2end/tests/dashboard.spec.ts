@@ -310,3 +310,24 @@ test.describe('in New York', () => {
     expect(done.started_at).toBeGreaterThanOrEqual(at);
   });
 });
+
+test('a double click on Start starts one job; a later click starts another', async ({ page }) => {
+  await openDashboard(page);
+  let posts = 0;
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/start_job') posts += 1;
+  });
+  const form = page.locator('form#start-demo');
+  await form.getByLabel('Steps').fill('2');
+  await form.getByLabel('Interval (ms)').fill('1');
+  await form.getByRole('button', { name: 'Start Demo' }).dblclick();
+  await expect(form.getByRole('button', { name: 'Started Demo ✓' })).toBeDisabled();
+  await expect(form.getByRole('button', { name: 'Start Demo' })).toBeEnabled();
+  const count = async () => (await (await page.request.get('/api/v1/jobs')).json()).jobs.length;
+  expect(await count()).toBe(1);
+  expect(posts).toBe(1);
+  await expect(page.locator('.job-list article.job')).toHaveCount(1);
+  await form.getByRole('button', { name: 'Start Demo' }).click();
+  await expect.poll(count).toBe(2);
+  await expect(page.locator('.job-list article.job')).toHaveCount(2);
+});

@@ -114,3 +114,15 @@ test('"Start at…" without JavaScript is read in UTC; the job says when it star
   await expect(cancelled.locator('.status-word')).toHaveText('cancelled');
   await expect(cancelled.locator('.job-starts')).toBeHidden();
 });
+
+test('a double click on Start without JavaScript starts one job', async ({ page }) => {
+  await page.goto('/');
+  const form = page.locator('form#start-demo');
+  await form.getByLabel('Steps').fill('2');
+  await form.getByLabel('Interval (ms)').fill('1');
+  await form.getByRole('button', { name: /start/i }).dblclick();
+  await expect(page).toHaveURL(/\/\??$/);
+  await expect(page.locator('.job-list article.job')).toHaveCount(1);
+  const list = await (await page.request.get('/api/v1/jobs')).json();
+  expect(list.jobs).toHaveLength(1);
+});

@@ -218,7 +218,7 @@ fn Kinds(
                                 <td data-col="failed">{k.unsuccessful_last_hour}</td>
                                 <td data-col="queue">{format!("{} / {}", ms(k.queue_p50_ms), ms(k.queue_p95_ms))}</td>
                                 <td data-col="run">{format!("{} / {}", ms(k.run_p50_ms), ms(k.run_p95_ms))}</td>
-                                <td data-col="state">{state}{form}</td>
+                                <td data-col="state"><span class="pause-state">{state}</span>{form}</td>
                             </tr>
                         }}).collect_view()}
                     </tbody>
