@@ -212,6 +212,10 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
         timeout_ms: None,
         origin: previous.filter(|_| rng.below(50) == 0).map(JobId::from),
         run_after: None,
+        attempt: 1,
+        max_attempts: 1,
+        next_attempt_at: None,
+        attempts: Vec::new(),
     }
 }
 

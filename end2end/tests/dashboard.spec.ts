@@ -120,7 +120,8 @@ test.describe('when the server goes away', () => {
       const streams = countStreams(page);
       await page.goto(server.url);
       await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-      await startDemo(page, 100000, 100);
+      // One attempt: the shutdown ends it.
+      await startDemo(page, 100000, 100, 1);
       const row = page.locator('.job-list article.job').first();
       await expect(row.getByRole('progressbar')).not.toHaveAttribute('aria-valuenow', '0');
       const status = page.locator('.connection');

@@ -87,17 +87,26 @@ export function countStreams(page: Page): () => number {
   return () => n;
 }
 
-/** Starts a demo job from the dashboard's form. */
-export async function startDemo(page: Page, steps: number, intervalMs: number) {
+/** Starts a demo job from the dashboard's form (with `attempts`, that many at most). */
+export async function startDemo(page: Page, steps: number, intervalMs: number, attempts?: number) {
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill(String(steps));
   await form.getByLabel('Interval (ms)').fill(String(intervalMs));
+  if (attempts !== undefined) await form.getByLabel('Attempts', { exact: true }).fill(String(attempts));
   await form.getByRole('button', { name: /start/i }).click();
 }
 
-/** Starts a job through the API with the page's session; returns its id. */
-export async function startJob(page: Page, kind: string, params: Record<string, unknown>): Promise<string> {
-  const res = await page.request.post('/api/v1/jobs', { data: { kind, params } });
+/**
+ * Starts a job through the API with the page's session; returns its id. `start` adds to the
+ * request (`max_attempts`, `run_after`).
+ */
+export async function startJob(
+  page: Page,
+  kind: string,
+  params: Record<string, unknown>,
+  start: Record<string, unknown> = {},
+): Promise<string> {
+  const res = await page.request.post('/api/v1/jobs', { data: { kind, params, ...start } });
   expect(res.status()).toBe(201);
   return (await res.json()).id;
 }

@@ -6,7 +6,7 @@ test('history: counts per status, filters in the URL, pages both ways, search by
   for (let i = 0; i < 5; i++) ids.push(await startJob(page, 'demo', { steps: 1, interval_ms: 0 }));
   const slow = await startJob(page, 'demo', { steps: 1000, interval_ms: 1000 });
   expect((await page.request.post(`/api/v1/jobs/${slow}/cancel`)).status()).toBe(200);
-  const late = await startJob(page, 'demo', { steps: 1000, interval_ms: 100, timeout_ms: 300 });
+  const late = await startJob(page, 'demo', { steps: 1000, interval_ms: 100, timeout_ms: 300 }, { max_attempts: 1 });
   await waitForStatus(page, late, 'failed');
   for (const id of ids) await waitForStatus(page, id, 'succeeded');
   await waitForStatus(page, slow, 'cancelled');

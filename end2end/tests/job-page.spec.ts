@@ -103,7 +103,7 @@ test.describe('when the server restarts', () => {
     try {
       await page.goto(server.url);
       const res = await page.request.post(`${server.url}/api/v1/jobs`, {
-        data: { kind: 'demo', params: { steps: 100000, interval_ms: 10 } },
+        data: { kind: 'demo', params: { steps: 100000, interval_ms: 10 }, max_attempts: 1 },
       });
       const id = (await res.json()).id;
       await page.goto(`${server.url}/jobs/${id}`);

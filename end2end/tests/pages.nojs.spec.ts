@@ -126,3 +126,29 @@ test('a double click on Start without JavaScript starts one job', async ({ page 
   const list = await (await page.request.get('/api/v1/jobs')).json();
   expect(list.jobs).toHaveLength(1);
 });
+
+test('a retried job without JavaScript: the page says when it is tried again, then lists its attempts', async ({
+  page,
+}) => {
+  await page.goto('/');
+  const form = page.locator('form#start-demo');
+  await form.getByLabel('Steps').fill('10');
+  await form.getByLabel('Interval (ms)').fill('10');
+  await form.getByLabel('Failing attempts').fill('1');
+  await form.getByRole('button', { name: /start/i }).click();
+  const row = page.locator('.job-list article.job').first();
+  const id = await row.getAttribute('data-job-id');
+  await expect
+    .poll(async () => {
+      await page.goto('/');
+      return row.locator('.job-starts').textContent();
+    }, { timeout: 15_000 })
+    .toMatch(/^attempt 2 of 3 (in \d+s|any moment)$/);
+  await expect(row.locator('.job-error')).toContainText('attempt 1 failed: demo_failure');
+  await waitForStatus(page, id!, 'succeeded');
+  await page.goto(`/jobs/${id}`);
+  const attempts = page.locator('.attempts li');
+  await expect(attempts).toHaveCount(2);
+  await expect(attempts.nth(0).locator('.attempt-error')).toContainText('demo_failure');
+  await expect(page.locator('.log-line[data-attempt="2"] .log-attempt').first()).toHaveText('attempt 2');
+});

@@ -13,7 +13,7 @@ for (const theme of ['light', 'dark'] as const) {
     await page.setViewportSize({ width: 1100, height: 900 });
     await openDashboard(page);
     const done = await startJob(page, 'demo', { steps: 40, interval_ms: 5 });
-    await startJob(page, 'demo', { steps: 1000, interval_ms: 50, timeout_ms: 400 });
+    await startJob(page, 'demo', { steps: 1000, interval_ms: 50, timeout_ms: 400 }, { max_attempts: 1 });
     await waitForStatus(page, done, 'succeeded');
     const running = await startJob(page, 'demo', { steps: 600, interval_ms: 100 });
     await page.reload();

@@ -298,6 +298,38 @@ impl Committer {
         }
     }
 
+    /// Queues a failed running job again for its next attempt at `next_at` (see
+    /// [`Change::Retry`]); the job as it waits, or `None` if it is no longer running for the
+    /// fence or has no attempt left.
+    pub async fn retry(
+        &self,
+        owner: &UserId,
+        job_id: &JobId,
+        error: JobError,
+        next_at: i64,
+        reset_progress: bool,
+        fence: Fence,
+    ) -> Result<Option<Job>, WriteError> {
+        let change = Change::Retry {
+            owner: owner.into(),
+            job_id: job_id.into(),
+            error,
+            next_at,
+            reset_progress,
+            fence,
+        };
+        match self.ask(change).await? {
+            Outcome::Job(job) => {
+                if let Some(job) = &job {
+                    self.metrics.retried(job);
+                    tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempt, "job failed; queued for another attempt");
+                }
+                Ok(job)
+            }
+            other => Err(unexpected(other)),
+        }
+    }
+
     /// Takes up to `slots` queued jobs of `kinds` for process `by` (see [`Change::Claim`]).
     pub async fn claim(
         &self,

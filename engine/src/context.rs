@@ -32,6 +32,8 @@ pub struct JobContext {
     resume_from: Option<serde_json::Value>,
     /// What the job may open: its owner's part of the data folder.
     files: Arc<Files>,
+    /// Which attempt this run is (1 for the first).
+    attempt: u32,
 }
 
 impl JobContext {
@@ -57,7 +59,20 @@ impl JobContext {
             stop,
             resume_from,
             files,
+            attempt: 1,
         }
+    }
+
+    /// Which attempt this run is: 1, then 2, 3… when a failed attempt is tried again (see
+    /// [`crate::kinds::Retry`]).
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Runs as attempt `n`.
+    pub(crate) fn on_attempt(mut self, n: u32) -> JobContext {
+        self.attempt = n.max(1);
+        self
     }
 
     pub fn job_id(&self) -> &JobId {

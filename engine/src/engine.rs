@@ -8,6 +8,7 @@ use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
 use crate::kinds::{KindEnv, Registry};
 use crate::membership::Membership;
+use crate::retries::attempts_for;
 use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
 use crate::store::{StartKey, Store, StoreError};
@@ -383,9 +384,11 @@ impl Engine {
         let run_after = options.run_after()?;
         let (params, timeout_ms) = take_timeout(params)?;
         let params = self.validate(caller, kind, Params::Json(params)).await?;
+        let max_attempts = attempts_for(&self.inner.kinds, kind, options.max_attempts)?;
         let job = Job {
             timeout_ms,
             run_after,
+            max_attempts,
             ..Job::queued(new_id().into(), kind, params, now_ms())
         };
         self.insert_and_start(caller, job, key).await
@@ -405,8 +408,10 @@ impl Engine {
         let params = self
             .validate(caller, kind, Params::Form(form.clone()))
             .await?;
+        let max_attempts = attempts_for(&self.inner.kinds, kind, options.max_attempts)?;
         let job = Job {
             run_after,
+            max_attempts,
             ..Job::queued(new_id().into(), kind, params, now_ms())
         };
         self.insert_and_start(caller, job, key).await
@@ -421,8 +426,11 @@ impl Engine {
         let params = self
             .validate(caller, &origin.kind, Params::Json(origin.params))
             .await?;
+        // As many attempts as the first asked for, within what its kind allows now.
+        let allowed = self.inner.kinds.retry(&origin.kind).max_attempts.max(1);
         let job = Job {
             timeout_ms: origin.timeout_ms,
+            max_attempts: origin.max_attempts.clamp(1, allowed),
             origin: Some(origin.id),
             ..Job::queued(new_id().into(), &origin.kind, params, now_ms())
         };
@@ -647,6 +655,9 @@ pub struct StartOptions {
     pub run_after: Option<i64>,
     /// The caller's idempotency key: the same key within a day gives back the job it started.
     pub key: Option<String>,
+    /// How many attempts the job may take (`None`: as many as its kind allows; more is
+    /// refused).
+    pub max_attempts: Option<u32>,
 }
 
 /// A job a start made, or the one an earlier start with the same idempotency key made.
@@ -663,10 +674,17 @@ pub const KEY_FIELD: &str = "idempotency_key";
 /// The longest idempotency key, in characters.
 pub const MAX_KEY_CHARS: usize = 255;
 
-/// What a start asked for, as a digest: its kind, parameters (in normal form) and times.
+/// What a start asked for, as a digest: its kind, parameters (in normal form), times and
+/// attempts.
 fn fingerprint(job: &Job) -> String {
     use sha2::{Digest, Sha256};
-    let asked = serde_json::json!([job.kind, job.params, job.timeout_ms, job.run_after]);
+    let asked = serde_json::json!([
+        job.kind,
+        job.params,
+        job.timeout_ms,
+        job.run_after,
+        job.max_attempts
+    ]);
     let digest = Sha256::digest(asked.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -309,6 +309,10 @@ fn a_timeline_without_events_is_rebuilt_from_the_jobs_times() {
         timeout_ms: None,
         origin: None,
         run_after: None,
+        attempt: 1,
+        max_attempts: 1,
+        next_attempt_at: None,
+        attempts: Vec::new(),
     };
     let t = crate::history::timeline(&job, Vec::new());
     let got: Vec<(JobStatus, i64)> = t.iter().map(|c| (c.status, c.at)).collect();

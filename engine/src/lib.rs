@@ -15,6 +15,7 @@
 //! - [`membership`]: this process among those sharing the store; takes over the jobs of processes that are gone;
 //! - [`queue`]: a queued job's place in line and expected start;
 //! - `pauses`: kinds an operator paused, for every process;
+//! - [`retries`]: whether a failed attempt is tried again, and when;
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
 //! - `shares`: each user's share of the queue;
 //! - [`context`]: what a running job reports through;
@@ -43,6 +44,7 @@ pub mod kinds;
 pub mod membership;
 mod pauses;
 pub mod queue;
+pub mod retries;
 pub mod runner;
 mod shares;
 pub mod store;

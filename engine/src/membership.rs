@@ -23,7 +23,7 @@ use crate::new_id;
 use crate::runner::{self, Runner};
 use crate::store::{ProcessRow, Store, StoreError};
 use model::error::Chain;
-use model::{JobStatus, ProcessId};
+use model::{JobError, JobStatus, ProcessId};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -189,6 +189,26 @@ impl Membership {
         for orphan in self.store.orphaned_jobs().await? {
             let (owner, job, fence) = (orphan.owner, orphan.job, orphan.claimed_by);
             let resume = job.status == JobStatus::Running && self.kinds.is_resumable(&job.kind);
+            // A job that cannot resume lost its attempt: tried again if it has attempts left.
+            if job.status == JobStatus::Running && !resume {
+                let lost = lost_attempt();
+                let tries = crate::retries::Tries::from(&job);
+                if let Some(next_at) =
+                    crate::retries::next_attempt(&self.kinds, &tries, &lost, crate::now_ms())
+                {
+                    let retried = self
+                        .committer
+                        .retry(&owner, &job.id, lost, next_at, true, fence.clone())
+                        .await;
+                    match retried {
+                        Ok(Some(_)) => continue,
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(job = %job.id, error = %Chain(&e), "cannot queue a job taken over for another attempt")
+                        }
+                    }
+                }
+            }
             if let Err(e) = self
                 .committer
                 .interrupt(&owner, &job.id, runner::interrupted(), resume, fence)
@@ -205,6 +225,15 @@ impl Membership {
         if let Err(e) = self.store.deregister(&self.id()).await {
             tracing::warn!(error = %Chain(&e), "leaving the registry failed; this process will be taken for dead");
         }
+    }
+}
+
+/// The error of an attempt lost with the process that ran it.
+fn lost_attempt() -> JobError {
+    JobError {
+        code: "interrupted".into(),
+        message: "the process running this attempt stopped (a crash, or it was taken for dead)"
+            .into(),
     }
 }
 

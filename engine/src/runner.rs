@@ -305,6 +305,8 @@ impl Runner {
             Running {
                 owner: claimed.owner.clone(),
                 kind: claimed.job.kind.clone(),
+                attempt: claimed.job.attempt,
+                max_attempts: claimed.job.max_attempts,
                 fence: fence.clone(),
                 cancel: cancel.clone(),
                 abort: None,
@@ -329,6 +331,7 @@ impl Runner {
             checkpoint,
         } = claimed;
         let (id, kind) = (job.id.clone(), job.kind.clone());
+        let tries = (job.attempt, job.max_attempts);
         let timeout = job
             .timeout_ms
             .map(Duration::from_millis)
@@ -352,7 +355,8 @@ impl Runner {
             cancel.clone(),
             checkpoint,
             files,
-        );
+        )
+        .on_attempt(job.attempt);
         // A kind that panics fails its job, not the server: the panic ends here.
         let work = AssertUnwindSafe(self.kinds.run(&job.kind, job.params, &mut ctx)).catch_unwind();
         let result = match timeout {
@@ -380,22 +384,61 @@ impl Runner {
                 Err(e) => (JobStatus::Failed, Some(e)),
             }
         };
-        self.end(&owner, &id, &kind, &fence, status, error).await;
+        let ended = Ended {
+            owner: &owner,
+            id: &id,
+            kind: &kind,
+            fence: &fence,
+            tries,
+        };
+        self.end(ended, status, error).await;
         self.finished(&id, false);
     }
 
-    /// Records how a job ended. An interrupted job of a resumable kind is queued again, to
+    /// Records how a job ended. A failed attempt, or an interrupted one of a kind that cannot
+    /// resume, is tried again when the job has attempts left and its kind takes the error as
+    /// passing ([`crate::retries`]). An interrupted job of a resumable kind is queued again, to
     /// continue from its checkpoint wherever it is claimed next.
-    async fn end(
-        &self,
-        owner: &UserId,
-        id: &JobId,
-        kind: &str,
-        fence: &ProcessId,
-        status: JobStatus,
-        error: Option<JobError>,
-    ) {
+    async fn end(&self, job: Ended<'_>, status: JobStatus, error: Option<JobError>) {
+        let Ended {
+            owner,
+            id,
+            kind,
+            fence,
+            tries: (attempt, max_attempts),
+        } = job;
         let fence = Some(fence.clone());
+        let resumable = self.kinds.is_resumable(kind);
+        let failed = match (status, &error) {
+            (JobStatus::Failed, Some(e)) => Some(e.clone()),
+            (JobStatus::Interrupted, e) if !resumable => {
+                Some(e.clone().unwrap_or_else(interrupted))
+            }
+            _ => None,
+        };
+        let tries = crate::retries::Tries {
+            kind,
+            attempt,
+            max_attempts,
+        };
+        let again = failed.and_then(|e| {
+            let at = crate::retries::next_attempt(&self.kinds, &tries, &e, crate::now_ms())?;
+            Some((e, at))
+        });
+        if let Some((e, next_at)) = again {
+            let retried = self
+                .committer
+                .retry(owner, id, e, next_at, !resumable, fence.clone())
+                .await;
+            match retried {
+                Ok(Some(_)) => return,
+                // No longer this process's, or no attempt left after all: ended as below.
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(job = %id, error = %Chain(&e), "cannot queue a failed job for another attempt; it ends as it is")
+                }
+            }
+        }
         let recorded = match (status, error) {
             (JobStatus::Interrupted, error) => {
                 let error = error.unwrap_or_else(interrupted);
@@ -503,18 +546,28 @@ impl Runner {
                 if let Some(a) = r.abort {
                     a.abort();
                 }
-                self.end(
-                    &r.owner,
-                    &id,
-                    &r.kind,
-                    &r.fence,
-                    JobStatus::Interrupted,
-                    Some(interrupted()),
-                )
-                .await;
+                let ended = Ended {
+                    owner: &r.owner,
+                    id: &id,
+                    kind: &r.kind,
+                    fence: &r.fence,
+                    tries: (r.attempt, r.max_attempts),
+                };
+                self.end(ended, JobStatus::Interrupted, Some(interrupted()))
+                    .await;
             }
         }
     }
+}
+
+/// A job whose run ended, for [`Runner::end`]: whose it is, its kind, the fence of its writes,
+/// and its attempt and the attempts it may take.
+struct Ended<'a> {
+    owner: &'a UserId,
+    id: &'a JobId,
+    kind: &'a str,
+    fence: &'a ProcessId,
+    tries: (u32, u32),
 }
 
 /// The error recorded on a job the server stopped without finishing it.

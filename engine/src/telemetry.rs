@@ -34,6 +34,7 @@ fn job_seconds() -> Histogram {
 pub struct Metrics {
     created: Family<KindLabel, Counter>,
     finished: Family<FinishedLabels, Counter>,
+    retried: Family<KindLabel, Counter>,
     queue_seconds: Family<KindLabel, Histogram, fn() -> Histogram>,
     run_seconds: Family<KindLabel, Histogram, fn() -> Histogram>,
     queued: Family<KindLabel, Gauge>,
@@ -48,6 +49,7 @@ impl Default for Metrics {
         Metrics {
             created: Family::default(),
             finished: Family::default(),
+            retried: Family::default(),
             queue_seconds: Family::new_with_constructor(job_seconds),
             run_seconds: Family::new_with_constructor(job_seconds),
             queued: Family::default(),
@@ -71,6 +73,11 @@ impl Metrics {
             "headway_jobs_finished",
             "Jobs that ended, by kind and final status",
             self.finished.clone(),
+        );
+        registry.register(
+            "headway_job_retries",
+            "Failed attempts queued again for another, by kind",
+            self.retried.clone(),
         );
         registry.register_with_unit(
             "headway_job_queue",
@@ -153,6 +160,15 @@ impl Metrics {
                 })
                 .observe(ran);
         }
+    }
+
+    /// A failed attempt was queued again for another.
+    pub fn retried(&self, job: &Job) {
+        self.retried
+            .get_or_create(&KindLabel {
+                kind: job.kind.clone(),
+            })
+            .inc();
     }
 
     /// The writer committed a batch.

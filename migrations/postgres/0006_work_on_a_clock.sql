@@ -17,3 +17,11 @@ CREATE TABLE kind_pauses (
     paused_by TEXT   NOT NULL,
     paused_at BIGINT NOT NULL
 );
+
+-- Automatic retries: a job's current (or next) attempt, how many it may take, and the attempts
+-- that failed and were tried again (a JSON array of {n, started_at, finished_at, error}); each
+-- log line says which attempt wrote it.
+ALTER TABLE jobs ADD COLUMN attempt BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN max_attempts BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN attempts TEXT;
+ALTER TABLE job_logs ADD COLUMN attempt BIGINT NOT NULL DEFAULT 1;

@@ -202,6 +202,7 @@ mod log_filter_tests {
             level,
             line: text.into(),
             at: 0,
+            attempt: 1,
         }
     }
 

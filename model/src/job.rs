@@ -151,6 +151,36 @@ pub struct Job {
     /// Unix ms before which the job does not start: until then it waits `queued`, out of line.
     #[serde(default)]
     pub run_after: Option<i64>,
+    /// The number of its current attempt (1 for a new job), or of its next one while it waits
+    /// to be tried again.
+    #[serde(default = "one")]
+    pub attempt: u32,
+    /// How many attempts it may take in all (1: no retry).
+    #[serde(default = "one")]
+    pub max_attempts: u32,
+    /// When its next attempt starts, while it waits to be tried again after a failed one.
+    #[serde(default)]
+    pub next_attempt_at: Option<i64>,
+    /// Every attempt that started, oldest first: the ones that failed and were tried again, and
+    /// the current or last one.
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One attempt of a job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1, 2, 3…
+    pub n: u32,
+    pub started_at: i64,
+    /// `None` while it runs.
+    pub finished_at: Option<i64>,
+    /// Why it failed; `None` for one that runs or did not fail.
+    pub error: Option<JobError>,
 }
 
 impl Job {
@@ -170,7 +200,16 @@ impl Job {
             timeout_ms: None,
             origin: None,
             run_after: None,
+            attempt: 1,
+            max_attempts: 1,
+            next_attempt_at: None,
+            attempts: Vec::new(),
         }
+    }
+
+    /// Whether it waits to be tried again after a failed attempt.
+    pub fn waits_to_retry(&self) -> bool {
+        self.status == JobStatus::Queued && self.next_attempt_at.is_some()
     }
 }
 
@@ -203,11 +242,14 @@ names!(LogLevel);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {
     pub job_id: JobId,
-    /// 1, 2, 3... per job, without gaps.
+    /// 1, 2, 3... per job, without gaps, across its attempts.
     pub seq: u64,
     pub level: LogLevel,
     pub line: String,
     pub at: i64,
+    /// The attempt that wrote it.
+    #[serde(default = "one")]
+    pub attempt: u32,
 }
 
 #[cfg(test)]

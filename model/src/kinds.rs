@@ -37,6 +37,32 @@ pub struct KindInfo {
     /// Whether an operator paused it (or every kind), and who and when: its queued jobs wait.
     #[serde(default)]
     pub paused: Option<KindPause>,
+    /// How its failed jobs are tried again.
+    #[serde(default)]
+    pub retry: RetryInfo,
+}
+
+/// A kind's retry policy, as `GET /api/v1/kinds` shows it: a failed attempt whose error code is
+/// not permanent is tried again after `min(cap, base × 2^(n−1))`, a random half of it
+/// subtracted (jitter), up to `max_attempts` attempts in all. A start may ask for fewer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryInfo {
+    pub max_attempts: u32,
+    pub base_ms: u64,
+    pub cap_ms: u64,
+    /// Error codes never tried again (`bad_params` always is one).
+    pub permanent: Vec<String>,
+}
+
+impl Default for RetryInfo {
+    fn default() -> Self {
+        RetryInfo {
+            max_attempts: 1,
+            base_ms: 0,
+            cap_ms: 0,
+            permanent: Vec::new(),
+        }
+    }
 }
 
 /// The name a pause of every kind is kept under.

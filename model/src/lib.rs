@@ -50,7 +50,7 @@ pub use history::{
     url_encode, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
 };
 pub use ids::{JobId, ProcessId, UserId};
-pub use job::{Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
-pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, EVERY_KIND};
+pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
+pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, RetryInfo, EVERY_KIND};
 pub use queue::QueueInfo;
 pub use system::{KindLoad, ProcessInfo, SystemOverview};

@@ -227,6 +227,7 @@ pub fn JobRowView(
             <ProgressBar job/>
             <p class="job-meta">
                 <span class="job-progress">{move || job.with(progress_text)}</span>
+                <span class="job-attempt">{move || job.with(attempt_text)}</span>
                 <span class="job-pace">{move || job.with(|j| pace.with(|p| pace_text(j, p)))}</span>
                 <span class="job-message">{move || job.with(|j| j.progress.message.clone())}</span>
             </p>
@@ -240,7 +241,7 @@ pub fn JobRowView(
                 {move || is_stalled.get().then(|| format!("{} job stalled", job.with_untracked(|j| j.kind.clone())))}
             </span>
             <p class="job-error" hidden=move || job.with(|j| j.error.is_none())>
-                {move || job.with(|j| j.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)))}
+                {move || job.with(error_text)}
             </p>
             <p class="job-starts" hidden=move || waits.with(Option::is_none)>{waits}</p>
             <p class="job-queue" hidden=move || queue_line.with(Option::is_none)>{queue_line}</p>
@@ -288,16 +289,48 @@ pub fn queue_text(q: &QueueInfo, kind: &str, now: i64) -> String {
     }
 }
 
-/// "starts at 2026-11-24 14:00:00 UTC · in 1h 59m" for a queued job that waits for its time.
+/// "starts at 2026-11-24 14:00:00 UTC · in 1h 59m" for a queued job that waits for its time;
+/// "attempt 2 of 5 in 40s" for one that waits to be tried again.
 pub fn start_text(j: &Job, now: i64) -> Option<String> {
     let at = j.run_after.filter(|_| j.status == JobStatus::Queued)?;
     let left = at - now;
+    if j.waits_to_retry() {
+        let when = match left > 0 {
+            true => format!("in {}", format::duration(left.max(1000))),
+            false => "any moment".to_string(),
+        };
+        return Some(format!(
+            "attempt {} of {} {when}",
+            j.attempt, j.max_attempts
+        ));
+    }
     (left > 0).then(|| {
         format!(
             "starts at {} · in {}",
             format::datetime(at),
             format::duration(left.max(1000))
         )
+    })
+}
+
+/// "attempt 2 of 5" for a job past its first attempt, or that may take several: its running
+/// attempt, or the one that ended it.
+pub fn attempt_text(j: &Job) -> Option<String> {
+    (j.attempt > 1 && !j.waits_to_retry())
+        .then(|| format!("attempt {} of {}", j.attempt, j.max_attempts))
+}
+
+/// A job's error: "attempt 1 failed: timeout: …" while it waits to be tried again.
+pub fn error_text(j: &Job) -> Option<String> {
+    let e = j.error.as_ref()?;
+    Some(match j.waits_to_retry() {
+        true => format!(
+            "attempt {} failed: {}: {}",
+            j.attempt - 1,
+            e.code,
+            e.message
+        ),
+        false => format!("{}: {}", e.code, e.message),
     })
 }
 

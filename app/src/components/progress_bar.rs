@@ -85,6 +85,10 @@ mod tests {
             timeout_ms: None,
             origin: None,
             run_after: None,
+            attempt: 1,
+            max_attempts: 1,
+            next_attempt_at: None,
+            attempts: Vec::new(),
         }
     }
 

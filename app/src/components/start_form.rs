@@ -19,6 +19,7 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
     let form_id = format!("start-{}", kind.name);
     let mut names: Vec<String> = kind.params.iter().map(|p| p.name.clone()).collect();
     names.push(RUN_AFTER.to_string());
+    names.push(MAX_ATTEMPTS.to_string());
     // A refusal of a post made without JavaScript comes back in the address: its messages are
     // rendered in place (the island shows those of the posts it sends).
     let refused = match ServerAction::<StartJob>::new().value().get_untracked() {
@@ -63,12 +64,52 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
         })
         .collect_view();
     let later = start_later(&form_id, refused.as_ref());
+    let attempts = attempts_field(&form_id, kind.retry.max_attempts, refused.as_ref());
     view! {
         <StartFormIsland form_id kind=kind.name title=kind.title fields=names key=start_key()>
             {fields}
+            {attempts}
             {later}
         </StartFormIsland>
     }
+}
+
+/// The field (in the server's refusals) the number of attempts is checked under.
+const MAX_ATTEMPTS: &str = "max_attempts";
+
+/// "Attempts": how many the job may take, at most (and by default) what its kind allows; only
+/// for a kind that tries failed jobs again.
+fn attempts_field(
+    form_id: &str,
+    allowed: u32,
+    refused: Option<&crate::model::AppError>,
+) -> Option<impl IntoView> {
+    if allowed <= 1 {
+        return None;
+    }
+    let input_id = format!("{form_id}-{MAX_ATTEMPTS}");
+    let error_id = format!("{input_id}-error");
+    let message = refused
+        .and_then(|e| e.field(MAX_ATTEMPTS))
+        .map(str::to_string);
+    let invalid = message.is_some().then_some("true");
+    Some(view! {
+        <div class="field">
+            <label for=input_id.clone()>"Attempts"</label>
+            <input
+                id=input_id
+                name=MAX_ATTEMPTS
+                type="number"
+                min="1"
+                max=allowed.to_string()
+                value=allowed.to_string()
+                aria-describedby=error_id.clone()
+                aria-invalid=invalid
+                title=format!("A failed attempt is tried again, up to {allowed} attempts in all; 1 for no retry")
+            />
+            <p class="field-error" id=error_id aria-live="polite">{message}</p>
+        </div>
+    })
 }
 
 /// A fresh idempotency key for one rendering of a start form: the page sent twice (a double

@@ -17,6 +17,7 @@ pub fn Timeline(job: Job, changes: Vec<StatusChange>) -> impl IntoView {
             changes.update(|c| c.extend(steps));
         }
     });
+    let attempts = move || job.with(attempt_lines);
     view! {
         <ol class="timeline">
             <For
@@ -34,7 +35,56 @@ pub fn Timeline(job: Job, changes: Vec<StatusChange>) -> impl IntoView {
                 }
             />
         </ol>
+        <Show when=move || job.with(|j| j.max_attempts > 1 || j.attempts.len() > 1)>
+            <h3 class="attempts-title">"Attempts"</h3>
+            <ol class="attempts">
+                {move || attempts().into_iter().map(|(n, text, error)| view! {
+                    <li data-attempt=n>
+                        {text}
+                        {error.map(|e| view! { <span class="attempt-error">{e}</span> })}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </Show>
     }
+}
+
+/// Each attempt of a job, in words, with its error; then the next one while it waits:
+/// "Attempt 1 · 14:02:00 → 14:02:12 (12s)", "Attempt 2 of 3 starts at 14:02:40".
+pub fn attempt_lines(j: &Job) -> Vec<(u32, String, Option<String>)> {
+    let mut lines: Vec<(u32, String, Option<String>)> = j
+        .attempts
+        .iter()
+        .map(|a| {
+            let span = match a.finished_at {
+                Some(end) => format!(
+                    "{} → {} ({})",
+                    format::datetime(a.started_at),
+                    &format::datetime(end)[11..19],
+                    format::duration((end - a.started_at).max(0))
+                ),
+                None => format!("{} → running", format::datetime(a.started_at)),
+            };
+            let error = a
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.code, e.message));
+            (a.n, format!("Attempt {} · {span}", a.n), error)
+        })
+        .collect();
+    if let Some(at) = j.next_attempt_at.filter(|_| j.waits_to_retry()) {
+        lines.push((
+            j.attempt,
+            format!(
+                "Attempt {} of {} starts at {}",
+                j.attempt,
+                j.max_attempts,
+                format::datetime(at)
+            ),
+            None,
+        ));
+    }
+    lines
 }
 
 /// The steps to add to a timeline that ends with `changes` for the job as it is now: its

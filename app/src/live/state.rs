@@ -555,6 +555,10 @@ mod tests {
             timeout_ms: None,
             origin: None,
             run_after: None,
+            attempt: 1,
+            max_attempts: 1,
+            next_attempt_at: None,
+            attempts: Vec::new(),
         }
     }
 
@@ -796,6 +800,7 @@ mod tests {
             level: Default::default(),
             line: format!("l{seq}"),
             at: 0,
+            attempt: 1,
         };
         let event = |seq: u64| serde_json::to_string(&line(seq)).unwrap();
         // The page rendered lines 1 to 3; the stream, resuming from before they were read,

@@ -212,6 +212,7 @@ pub async fn start_job(
     #[server(default)] start_at: String,
     #[server(default)] tz: String,
     #[server(default)] idempotency_key: String,
+    #[server(default)] max_attempts: String,
 ) -> Result<Job, AppError> {
     answered(
         async move {
@@ -226,7 +227,20 @@ pub async fn start_job(
             };
             // The form's key: a double click or a page sent again starts one job.
             let key = Some(idempotency_key).filter(|k| !k.is_empty());
-            let options = engine::StartOptions { run_after, key };
+            let max_attempts = match max_attempts.trim() {
+                "" => None,
+                n => Some(n.parse::<u32>().map_err(|_| {
+                    AppError::invalid(vec![crate::model::FieldError {
+                        field: "max_attempts".into(),
+                        message: "must be a whole number of attempts, 1 for no retry".into(),
+                    }])
+                })?),
+            };
+            let options = engine::StartOptions {
+                run_after,
+                key,
+                max_attempts,
+            };
             engine
                 .create_job_from_form(&caller, &kind, &params, options)
                 .await

@@ -6,12 +6,13 @@
 //! for requests and streams. Whether an item fails is read from its digest, so a given seed
 //! fails the same items every time and tests can predict them.
 
-use super::{JobContext, Kind, KindEnv, RunResult};
+use super::{JobContext, Kind, KindEnv, Retry, RunResult};
 use futures::stream::{FuturesUnordered, StreamExt};
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 pub struct Batch;
 
@@ -120,6 +121,13 @@ impl Kind for Batch {
     /// Each job keeps up to `concurrency` blocking threads busy; two jobs already fill a
     /// small machine.
     const MAX_RUNNING: Option<usize> = Some(2);
+    /// A batch whose every item failed is tried again: its failures may have passed.
+    const RETRY: Retry = Retry {
+        max_attempts: 3,
+        base: Duration::from_secs(10),
+        cap: Duration::from_secs(300),
+        permanent: &[],
+    };
 
     async fn run(p: BatchParams, ctx: &mut JobContext) -> RunResult {
         let (seed, kib, rate) = (p.seed, p.item_kib as usize, p.failure_rate);

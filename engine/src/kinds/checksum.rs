@@ -8,7 +8,7 @@
 //! only while they stay inside the folder the job may use; every file is opened relative to it
 //! (see [`super::files`]) and hashed only if what was opened is a regular file.
 
-use super::{JobContext, Kind, KindEnv, RunResult};
+use super::{JobContext, Kind, KindEnv, Retry, RunResult};
 use crate::files::{open_regular, path_of, Files, Located};
 use cap_fs_ext::DirExt;
 use cap_std::fs::Dir;
@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub struct Checksum;
 
@@ -57,6 +58,13 @@ impl Kind for Checksum {
     type Params = ChecksumParams;
     const NAME: &'static str = "checksum";
     const RESUMABLE: bool = true;
+    /// A folder that cannot be read is not tried again; a crash of the listing is.
+    const RETRY: Retry = Retry {
+        max_attempts: 3,
+        base: Duration::from_secs(30),
+        cap: Duration::from_secs(600),
+        permanent: &["bad_path"],
+    };
 
     async fn run(p: ChecksumParams, ctx: &mut JobContext) -> RunResult {
         // Checked again: the folder may have changed since the job was validated.

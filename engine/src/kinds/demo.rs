@@ -1,9 +1,9 @@
 //! `demo`: advances one step per interval and writes a log line every 10 steps (or as often as
-//! asked). It does no work
-//! besides waiting, which makes it the kind to try the dashboard with.
+//! asked). It does no work besides waiting, which makes it the kind to try the dashboard with;
+//! with `fail_attempts` its first attempts fail halfway, to watch retries.
 
-use super::{JobContext, Kind, KindEnv, RunResult};
-use model::LogLevel;
+use super::{JobContext, Kind, KindEnv, Retry, RunResult};
+use model::{JobError, LogLevel};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -13,6 +13,8 @@ pub struct Demo;
 pub const MAX_STEPS: u64 = 100_000;
 pub const MAX_INTERVAL_MS: u64 = 60_000;
 pub const MAX_LOG_EVERY: u64 = 100_000;
+/// As many attempts as a demo job may fail on purpose: one less than it may take.
+pub const MAX_FAIL_ATTEMPTS: u32 = 2;
 
 /// Advances one step per interval and logs every 10 steps.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, garde::Validate)]
@@ -33,6 +35,11 @@ pub struct DemoParams {
     #[serde(default = "ten")]
     #[garde(range(min = 1, max = MAX_LOG_EVERY))]
     pub log_every: u64,
+    /// Its first attempts fail halfway, this many of them, to watch retries.
+    #[schemars(title = "Failing attempts", extend("default" = 0))]
+    #[serde(default)]
+    #[garde(range(max = MAX_FAIL_ATTEMPTS))]
+    pub fail_attempts: u32,
 }
 
 fn ten() -> u64 {
@@ -42,9 +49,16 @@ fn ten() -> u64 {
 impl Kind for Demo {
     type Params = DemoParams;
     const NAME: &'static str = "demo";
+    const RETRY: Retry = Retry {
+        max_attempts: 3,
+        base: Duration::from_secs(5),
+        cap: Duration::from_secs(60),
+        permanent: &[],
+    };
 
     async fn run(p: DemoParams, ctx: &mut JobContext) -> RunResult {
         ctx.set_total(Some(p.steps), "steps").await;
+        let fails = ctx.attempt() <= p.fail_attempts;
         let interval = Duration::from_millis(p.interval_ms);
         for step in ctx.progress().current + 1..=p.steps {
             if interval.is_zero() {
@@ -60,6 +74,21 @@ impl Kind for Demo {
                 }
             }
             ctx.advance(1).await;
+            if fails && step * 2 >= p.steps {
+                ctx.log(
+                    LogLevel::Error,
+                    format!("attempt {} fails here, as asked", ctx.attempt()),
+                )
+                .await;
+                return Err(JobError {
+                    code: "demo_failure".into(),
+                    message: format!(
+                        "attempt {} failed on purpose at step {step} (fail_attempts = {})",
+                        ctx.attempt(),
+                        p.fail_attempts
+                    ),
+                });
+            }
             if step % 10 == 0 || step == p.steps {
                 ctx.set_message(format!("step {step} of {}", p.steps)).await;
             }

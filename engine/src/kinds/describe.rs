@@ -31,6 +31,7 @@ pub fn kind<K: Kind>() -> KindInfo {
         description: text(&root, "description").unwrap_or_default(),
         params,
         paused: None,
+        retry: K::RETRY.info(),
     }
 }
 

@@ -13,7 +13,7 @@
 //! Reading is blocking IO, so both passes run on tokio's blocking pool; the second hands rows
 //! to the async side, which owns the database connection, through a small bounded channel.
 
-use super::{JobContext, Kind, KindEnv, RunResult};
+use super::{JobContext, Kind, KindEnv, Retry, RunResult};
 use crate::files::Files;
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
@@ -22,6 +22,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use store_sqlite::import::{ImportDb, ImportError};
 use tokio::sync::mpsc;
 
@@ -110,6 +111,22 @@ fn database_file(file: &str) -> impl FnOnce(&str, &KindEnv) -> garde::Result + '
 impl Kind for ImportCsv {
     type Params = ImportCsvParams;
     const NAME: &'static str = "import_csv";
+    /// Bad files, tables and encodings are not tried again; a database or read failure is.
+    const RETRY: Retry = Retry {
+        max_attempts: 3,
+        base: Duration::from_secs(30),
+        cap: Duration::from_secs(600),
+        permanent: &[
+            "bad_path",
+            "bad_table",
+            "bad_encoding",
+            "empty_file",
+            "bad_header",
+            "file_changed",
+            "table_exists",
+            "cancelled",
+        ],
+    };
 
     async fn run(p: ImportCsvParams, ctx: &mut JobContext) -> RunResult {
         // Checked again: files may have changed since the job was validated.

@@ -62,8 +62,64 @@ pub trait Kind: Send + Sync + 'static {
     /// How many jobs of this kind may run at once (besides the global limit).
     const MAX_RUNNING: Option<usize> = None;
 
+    /// How a failed job of this kind is tried again (see [`Retry`]); by default it is not.
+    const RETRY: Retry = Retry::NEVER;
+
     /// Does the work. Returning normally means success (with the level the job set).
     fn run(params: Self::Params, ctx: &mut JobContext) -> impl Future<Output = RunResult> + Send;
+}
+
+/// A kind's retry policy: a failed attempt is tried again, up to `max_attempts` in all, unless
+/// its error code is one of `permanent` (or `bad_params`, which always is), after
+/// `min(cap, base × 2^(n−1))` for the `n`-th failed attempt, less a random part of up to half of
+/// it (jitter: jobs that failed together do not all come back at once). A timeout and an
+/// interruption (a crash, a takeover, a shutdown) of a kind that cannot resume count as failed
+/// attempts; a cancel never is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+    pub permanent: &'static [&'static str],
+}
+
+impl Retry {
+    /// One attempt: a failure is final.
+    pub const NEVER: Retry = Retry {
+        max_attempts: 1,
+        base: Duration::ZERO,
+        cap: Duration::ZERO,
+        permanent: &[],
+    };
+
+    /// Whether a failure with `code` may be tried again.
+    pub fn retries(&self, code: &str) -> bool {
+        code != "bad_params" && !self.permanent.contains(&code)
+    }
+
+    /// How long after its `n`-th failed attempt (1, 2, …) a job is tried again, with `jitter`
+    /// (0 to 1) taking off up to half of it.
+    pub fn delay(&self, n: u32, jitter: f64) -> Duration {
+        let doubled = self
+            .base
+            .saturating_mul(2u32.saturating_pow(n.saturating_sub(1).min(31)));
+        let full = doubled.min(self.cap);
+        full.saturating_sub(full.mul_f64(jitter.clamp(0.0, 1.0) / 2.0))
+    }
+
+    /// As `GET /api/v1/kinds` shows it.
+    pub fn info(&self) -> model::RetryInfo {
+        let mut permanent: Vec<String> = self.permanent.iter().map(|c| c.to_string()).collect();
+        if !permanent.iter().any(|c| c == "bad_params") {
+            permanent.push("bad_params".into());
+        }
+        model::RetryInfo {
+            max_attempts: self.max_attempts.max(1),
+            base_ms: self.base.as_millis() as u64,
+            cap_ms: self.cap.as_millis() as u64,
+            permanent,
+        }
+    }
 }
 
 /// What kinds may know about the server and the caller when they validate parameters (the
@@ -80,6 +136,7 @@ trait ErasedKind: Send + Sync {
     fn resumable(&self) -> bool;
     fn default_timeout(&self) -> Option<Duration>;
     fn max_running(&self) -> Option<usize>;
+    fn retry(&self) -> Retry;
     fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError>;
     fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult>;
 }
@@ -104,6 +161,10 @@ impl<K: Kind> ErasedKind for Typed<K> {
 
     fn max_running(&self) -> Option<usize> {
         K::MAX_RUNNING
+    }
+
+    fn retry(&self) -> Retry {
+        K::RETRY
     }
 
     fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError> {
@@ -180,6 +241,11 @@ impl Registry {
 
     pub fn max_running(&self, kind: &str) -> Option<usize> {
         self.kinds.get(kind).and_then(|k| k.max_running())
+    }
+
+    /// The kind's retry policy ([`Retry::NEVER`] for a kind this server does not run).
+    pub fn retry(&self, kind: &str) -> Retry {
+        self.kinds.get(kind).map_or(Retry::NEVER, |k| k.retry())
     }
 
     pub fn infos(&self) -> Vec<KindInfo> {
@@ -323,7 +389,7 @@ mod tests {
                 .parse_form("demo", &form, &env())
                 .unwrap(),
             // The field the form left out takes its default.
-            json!({"steps": 12, "interval_ms": 5, "log_every": 10})
+            json!({"steps": 12, "interval_ms": 5, "log_every": 10, "fail_attempts": 0})
         );
     }
 

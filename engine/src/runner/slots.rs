@@ -16,6 +16,9 @@ use tokio_util::sync::CancellationToken;
 pub(super) struct Running {
     pub owner: UserId,
     pub kind: String,
+    /// Its attempt, and how many it may take.
+    pub attempt: u32,
+    pub max_attempts: u32,
     /// The process id the job was claimed under: the fence of its writes.
     pub fence: ProcessId,
     pub cancel: CancellationToken,
@@ -89,6 +92,8 @@ mod tests {
         Running {
             owner: "me".into(),
             kind: "demo".into(),
+            attempt: 1,
+            max_attempts: 1,
             fence: "p1".into(),
             cancel: CancellationToken::new(),
             abort: None,

@@ -21,6 +21,22 @@ pub struct CreateJob {
     /// Not before this time: an RFC 3339 instant or Unix milliseconds.
     #[serde(default)]
     run_after: Option<serde_json::Value>,
+    /// How many attempts it may take, at most what its kind allows (its default).
+    #[serde(default)]
+    max_attempts: Option<serde_json::Value>,
+}
+
+/// `max_attempts` as the API takes it: a whole number (its bounds are the kind's).
+fn max_attempts(value: &serde_json::Value) -> Result<u32, AppError> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or_else(|| {
+            AppError::invalid(vec![FieldError {
+                field: engine::retries::FIELD.into(),
+                message: "must be a whole number of attempts, 1 for no retry".into(),
+            }])
+        })
 }
 
 fn empty_object() -> serde_json::Value {
@@ -51,6 +67,7 @@ pub async fn create_job(
             .map(engine::when::from_json)
             .transpose()?,
         key,
+        max_attempts: body.max_attempts.as_ref().map(max_attempts).transpose()?,
     };
     let started = state
         .engine
@@ -212,8 +229,13 @@ pub async fn job_log_text(
                         .then(|| lines.last().map_or(after, |l| l.seq));
                     let mut text = String::with_capacity(lines.len() * 64);
                     for l in &lines {
+                        // Lines of a retried job say their attempt from the second on.
+                        let attempt = match l.attempt {
+                            1 => String::new(),
+                            n => format!("[attempt {n}] "),
+                        };
                         text.push_str(&format!(
-                            "{} {:<5} {}\n",
+                            "{} {:<5} {attempt}{}\n",
                             app::format::iso(l.at),
                             l.level.as_str(),
                             l.line

@@ -30,7 +30,7 @@ async fn create_returns_201_with_the_job_and_a_location() {
     assert_eq!(job["kind"], "demo");
     assert_eq!(
         job["params"],
-        json!({"steps": 3, "interval_ms": 1, "log_every": 10})
+        json!({"steps": 3, "interval_ms": 1, "log_every": 10, "fail_attempts": 0})
     );
     let done = s.wait_finished(job["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "succeeded");

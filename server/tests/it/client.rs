@@ -68,6 +68,16 @@ impl Session {
         job["id"].as_str().unwrap().to_string()
     }
 
+    /// Starts a demo job with one attempt (a failure or an interruption is its end) and
+    /// returns its id.
+    pub async fn demo_once(&self, steps: u64, interval_ms: u64) -> String {
+        let (status, job) = self
+            .create_raw(&json!({"kind": "demo", "params": {"steps": steps, "interval_ms": interval_ms}, "max_attempts": 1}))
+            .await;
+        assert_eq!(status, 201, "{job}");
+        job["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let r = self.http.get(self.url(path)).send().await.unwrap();
         let status = r.status().as_u16();

@@ -271,8 +271,9 @@ async fn a_killed_process_has_its_20_running_jobs_taken_over_and_seen_everywhere
     let victim = cluster.sessions().remove(0);
     let mut own = victim.events("/api/v1/events", None).await;
     let mut ids = Vec::new();
+    // One attempt each: a takeover ends them `interrupted` (retries are in `retries.rs`).
     for _ in 0..20 {
-        ids.push(victim.demo(100_000, 50).await);
+        ids.push(victim.demo_once(100_000, 50).await);
     }
     read_until_n(&mut own, 20, |e| {
         e.event == "job" && data(e)["status"] == "running"

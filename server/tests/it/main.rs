@@ -28,6 +28,7 @@ mod probes;
 mod process;
 mod proxy;
 mod queue;
+mod retries;
 mod starts;
 mod stream;
 mod stress;

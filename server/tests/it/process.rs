@@ -40,7 +40,8 @@ async fn kill_9_then_restart_keeps_history_and_interrupts_what_was_running() {
     let s = server.session();
     let finished = s.demo(5, 1).await;
     s.wait_finished(&finished).await;
-    let running = s.demo(100_000, 50).await;
+    // One attempt: its interruption is its end (a crash tried again is below).
+    let running = s.demo_once(100_000, 50).await;
     let mut events = s
         .events(&format!("/api/v1/jobs/{running}/events"), None)
         .await;
@@ -76,6 +77,30 @@ async fn kill_9_then_restart_keeps_history_and_interrupts_what_was_running() {
     );
 }
 
+/// A job that cannot resume lost its attempt with the killed process: it counts as a failed
+/// attempt, and the job (demo: three attempts) is tried again by the process that takes it
+/// over.
+#[tokio::test]
+async fn an_attempt_lost_with_a_killed_process_is_tried_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path()).await;
+    let server = Headway::start(&db, dir.path(), &[], &[]);
+    let s = server.session();
+    let id = s.demo(40, 50).await;
+    let mut events = s.events(&format!("/api/v1/jobs/{id}/events"), None).await;
+    read_until(&mut events, |e| e.event == "progress").await;
+    drop(events);
+    server.kill9();
+
+    let server = Headway::start(&db, dir.path(), &[], &[]);
+    let s = s.rebase(&server.base);
+    let job = job_when(&s, &id, |j| j["status"] == "succeeded").await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["attempt"], 2, "{job}");
+    assert_eq!(job["attempts"][0]["error"]["code"], "interrupted", "{job}");
+    assert!(job["attempts"][1]["error"].is_null(), "{job}");
+}
+
 #[tokio::test]
 async fn kill_9_with_50_running_and_50_queued_loses_no_job() {
     let dir = tempfile::tempdir().unwrap();
@@ -90,7 +115,7 @@ async fn kill_9_with_50_running_and_50_queued_loses_no_job() {
     let mut events = s.events("/api/v1/events", None).await;
     let mut ids = Vec::new();
     for _ in 0..100 {
-        ids.push(s.demo(200, 100).await);
+        ids.push(s.demo_once(200, 100).await);
     }
     read_until_n(&mut events, 50, |e| {
         e.event == "job" && data(e)["status"] == "running"
@@ -197,7 +222,7 @@ async fn sigterm_ends_open_streams_cleanly_interrupts_running_jobs_and_exits_qui
     let db = database(dir.path()).await;
     let server = Headway::start(&db, dir.path(), &[], &[]);
     let s = server.session();
-    let job = s.demo(100_000, 20).await;
+    let job = s.demo_once(100_000, 20).await;
     let resp = s.stream("/api/v1/events", None).await;
     let mut body = resp.bytes_stream();
     use futures::StreamExt;

@@ -324,7 +324,7 @@ async fn shutdown_with_hundreds_of_open_streams_ends_each_cleanly_and_interrupts
     let s = app.session();
     let mut jobs = Vec::new();
     for _ in 0..30 {
-        jobs.push(s.demo(100_000, 10).await);
+        jobs.push(s.demo_once(100_000, 10).await);
     }
     let mut streams = Vec::new();
     for i in 0..300 {

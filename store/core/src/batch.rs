@@ -12,8 +12,8 @@ use crate::{
     StoreError, StoredEvent, START_KEY_MS,
 };
 use model::{
-    DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, LogLine, Notice,
-    ProcessId, Progress, ProgressEvent, UserId, EVERY_KIND,
+    DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLine, Notice, ProcessId,
+    Progress, ProgressEvent, UserId, EVERY_KIND,
 };
 use std::collections::HashMap;
 use std::future::Future;
@@ -67,6 +67,9 @@ pub trait BatchSql {
     /// status (and cleared otherwise). Moving to running claims the job for `fence`, moving to
     /// queued releases it; any other move with a fence needs the job to be still its own.
     async fn move_job(&mut self, to: &Move<'_>) -> Result<Option<Job>, Self::Error>;
+    /// Queues a running job again for its next attempt ([`Change::Retry`]); the job as stored,
+    /// or `None` if it is not running (for the fence) or has no attempt left.
+    async fn retry_job(&mut self, retry: &Retry<'_>) -> Result<Option<Job>, Self::Error>;
     /// Records a progress sample of a running (or cancelling) job; false if it is not.
     async fn record_progress(
         &mut self,
@@ -76,13 +79,13 @@ pub trait BatchSql {
         fence: Option<&str>,
     ) -> Result<bool, Self::Error>;
     /// Takes the next log sequence number of a running (or cancelling) job, stamped with
-    /// `event_id`; `None` if it is not running.
+    /// `event_id`, with the job's attempt; `None` if it is not running.
     async fn next_log_seq(
         &mut self,
         job_id: &str,
         event_id: i64,
         fence: Option<&str>,
-    ) -> Result<Option<i64>, Self::Error>;
+    ) -> Result<Option<(i64, i64)>, Self::Error>;
     /// Saves a running (or cancelling) job's checkpoint; false if it is not running.
     async fn save_checkpoint(
         &mut self,
@@ -141,6 +144,20 @@ pub struct Move<'a> {
     pub at: i64,
     pub event_id: i64,
     pub fence: Option<&'a str>,
+}
+
+/// A job queued again for its next attempt, for [`BatchSql::retry_job`].
+pub struct Retry<'a> {
+    pub job_id: &'a str,
+    /// Why the attempt failed.
+    pub error: &'a JobError,
+    /// When the attempt ended.
+    pub at: i64,
+    /// When the next one starts.
+    pub next_at: i64,
+    pub event_id: i64,
+    pub fence: Option<&'a str>,
+    pub reset_progress: bool,
 }
 
 /// Jobs running anywhere, by kind and by owner.
@@ -438,6 +455,38 @@ impl Batch {
                 self.claim(sql, by, *slots, kinds, limits, *per_owner, at)
                     .await?,
             ),
+            Change::Retry {
+                owner,
+                job_id,
+                error,
+                next_at,
+                reset_progress,
+                fence,
+            } => {
+                let id = self.take_id();
+                let retry = Retry {
+                    job_id,
+                    error,
+                    at,
+                    next_at: *next_at,
+                    event_id: id,
+                    fence: fence.as_deref(),
+                    reset_progress: *reset_progress,
+                };
+                let Some(job) = sql.retry_job(&retry).await? else {
+                    self.next_id = id;
+                    return Ok(Outcome::Job(None));
+                };
+                self.event::<S>(
+                    Some(owner),
+                    id,
+                    Some(job_id),
+                    EventType::Job,
+                    json(&job),
+                    at,
+                );
+                Outcome::Job(Some(job))
+            }
             Change::Progress {
                 owner,
                 job_id,
@@ -464,11 +513,19 @@ impl Batch {
                 fence,
             } => {
                 let id = self.take_id();
-                let Some(seq) = sql.next_log_seq(job_id, id, fence.as_deref()).await? else {
+                let Some((seq, attempt)) = sql.next_log_seq(job_id, id, fence.as_deref()).await?
+                else {
                     self.next_id = id;
                     return Ok(Outcome::Recorded(false));
                 };
-                let log = log_line(job_id, seq, *level, line, at);
+                let log = LogLine {
+                    job_id: job_id.clone(),
+                    seq: seq.max(0) as u64,
+                    level: *level,
+                    line: line.to_string(),
+                    at,
+                    attempt: attempt.clamp(1, u32::MAX as i64) as u32,
+                };
                 self.event::<S>(
                     Some(owner),
                     id,
@@ -645,16 +702,6 @@ impl Batch {
             }
         }
         Ok(claimed)
-    }
-}
-
-fn log_line(job_id: &JobId, seq: i64, level: LogLevel, line: &str, at: i64) -> LogLine {
-    LogLine {
-        job_id: job_id.clone(),
-        seq: seq.max(0) as u64,
-        level,
-        line: line.to_string(),
-        at,
     }
 }
 

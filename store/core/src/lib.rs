@@ -152,6 +152,18 @@ pub enum Change {
         limits: Vec<(String, u32)>,
         per_owner: u32,
     },
+    /// Queues a running job that failed (with `error`) again for its next attempt, to start at
+    /// `next_at`: its attempt is recorded among its attempts, its number moves on, and with
+    /// `reset_progress` its progress starts again from nothing. Refused (`None`) unless it runs
+    /// (and the fence holds) and has attempts left. Its `job` event says when it starts again.
+    Retry {
+        owner: UserId,
+        job_id: JobId,
+        error: JobError,
+        next_at: i64,
+        reset_progress: bool,
+        fence: Fence,
+    },
     /// Records a progress sample of a running job, with its `progress` event.
     Progress {
         owner: UserId,
@@ -207,7 +219,7 @@ pub const START_KEY_MS: i64 = 24 * 3_600_000;
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// `Create`, `Transition` and `Interrupt`: the job as stored, or `None` when the move was refused
+    /// `Create`, `Transition`, `Interrupt` and `Retry`: the job as stored, or `None` when the move was refused
     /// (unknown job, or not allowed from its status).
     Job(Option<Job>),
     /// `Create` with `max_queued`: the owner had this many jobs queued; nothing was written.

@@ -1,7 +1,7 @@
 //! A job as a row of `jobs`, the same columns in every backend, and the one mapping from that
 //! row to a [`Job`].
 
-use model::{Job, JobError, JobId, JobStatus, Level, ProcessId, Progress};
+use model::{Attempt, Job, JobError, JobId, JobStatus, Level, ProcessId, Progress};
 
 /// The columns of `jobs` that make up a [`Job`], in the order of [`JOB_COLUMNS`].
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,12 +25,16 @@ pub struct JobRow {
     pub origin: Option<String>,
     pub progress_at: Option<i64>,
     pub run_after: Option<i64>,
+    pub attempt: i64,
+    pub max_attempts: i64,
+    /// The attempts that failed and were tried again, as JSON.
+    pub attempts: Option<String>,
 }
 
 /// The job columns, for `SELECT` and `RETURNING` lists.
 pub const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
      error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
-     progress_at, run_after";
+     progress_at, run_after, attempt, max_attempts, attempts";
 
 /// A job with the fingerprint of the start whose key made it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -64,9 +68,34 @@ impl From<JobRow> for Job {
     /// are `null`, an unknown status is `interrupted`, an unknown level the default, negative
     /// counts zero.
     fn from(r: JobRow) -> Job {
+        let status = JobStatus::parse(&r.status).unwrap_or(JobStatus::Interrupted);
+        let error = r.error_code.map(|code| JobError {
+            code,
+            message: r.error_message.unwrap_or_default(),
+        });
+        let attempt = r.attempt.clamp(1, u32::MAX as i64) as u32;
+        // The attempts tried again, then the current or last one (if it started).
+        let mut attempts: Vec<Attempt> = r
+            .attempts
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or_default();
+        if let Some(started_at) = r.started_at {
+            let ended = status.is_terminal();
+            attempts.push(Attempt {
+                n: attempt,
+                started_at,
+                finished_at: r.finished_at.filter(|_| ended),
+                error: error.clone().filter(|_| ended),
+            });
+        }
+        let retrying = status == JobStatus::Queued && attempt > 1;
         Job {
+            attempt,
+            max_attempts: r.max_attempts.clamp(1, u32::MAX as i64) as u32,
+            next_attempt_at: r.run_after.filter(|_| retrying),
+            attempts,
             params: serde_json::from_str(&r.params).unwrap_or(serde_json::Value::Null),
-            status: JobStatus::parse(&r.status).unwrap_or(JobStatus::Interrupted),
+            status,
             progress: Progress {
                 current: r.current.max(0) as u64,
                 total: r.total.map(|t| t.max(0) as u64),
@@ -75,10 +104,7 @@ impl From<JobRow> for Job {
                 level: Level::parse(&r.level).unwrap_or_default(),
                 at: r.progress_at,
             },
-            error: r.error_code.map(|code| JobError {
-                code,
-                message: r.error_message.unwrap_or_default(),
-            }),
+            error,
             id: r.id.into(),
             kind: r.kind,
             created_at: r.created_at,
@@ -170,7 +196,58 @@ mod tests {
             origin: None,
             progress_at: Some(2),
             run_after: None,
+            attempt: 1,
+            max_attempts: 1,
+            attempts: None,
         }
+    }
+
+    #[test]
+    fn a_job_lists_its_attempts_tried_again_then_its_own() {
+        let past = r#"[{"n":1,"started_at":2,"finished_at":3,"error":{"code":"timeout","message":"too long"}}]"#;
+        // Waiting for its second attempt: the first is listed, the next time is said.
+        let waiting = Job::from(JobRow {
+            status: "queued".into(),
+            started_at: None,
+            finished_at: None,
+            attempt: 2,
+            max_attempts: 3,
+            run_after: Some(40),
+            attempts: Some(past.into()),
+            ..row()
+        });
+        assert_eq!((waiting.attempt, waiting.max_attempts), (2, 3));
+        assert_eq!(waiting.next_attempt_at, Some(40));
+        assert_eq!(waiting.attempts.len(), 1);
+        assert_eq!(waiting.attempts[0].error.as_ref().unwrap().code, "timeout");
+        // Its second attempt failed for good: both are listed, the last with its error.
+        let failed = Job::from(JobRow {
+            started_at: Some(41),
+            finished_at: Some(50),
+            attempt: 2,
+            max_attempts: 3,
+            run_after: Some(40),
+            attempts: Some(past.into()),
+            ..row()
+        });
+        assert_eq!(failed.next_attempt_at, None);
+        let second = &failed.attempts[1];
+        assert_eq!(
+            (second.n, second.started_at, second.finished_at),
+            (2, 41, Some(50))
+        );
+        assert_eq!(second.error.as_ref().unwrap().code, "boom");
+        // Running: its attempt has no end yet.
+        let running = Job::from(JobRow {
+            status: "running".into(),
+            finished_at: None,
+            ..row()
+        });
+        assert_eq!(running.attempts.len(), 1);
+        assert_eq!(
+            (running.attempts[0].finished_at, &running.attempts[0].error),
+            (None, &None)
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use store_core::batch::{
-    self, apply_changes, BatchSql, Failure, Move, RunningCounts, Transaction, MAX_BATCH,
+    self, apply_changes, BatchSql, Failure, Move, Retry, RunningCounts, Transaction, MAX_BATCH,
 };
 use store_core::{
     now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, KeyedJobRow,
@@ -405,8 +405,8 @@ impl BatchSql for Statements<'_> {
         let (id, origin) = (job.id.as_str(), job.origin.as_deref());
         sqlx::query!(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-                 created_at, event_id, timeout_ms, origin, run_after) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                 created_at, event_id, timeout_ms, origin, run_after, max_attempts) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
             id,
             owner,
             job.kind,
@@ -422,6 +422,7 @@ impl BatchSql for Statements<'_> {
             job.timeout_ms.map(|t| t as i64),
             origin,
             job.run_after,
+            job.max_attempts as i64,
         )
         .execute(&mut *self.0)
         .await?;
@@ -490,7 +491,8 @@ impl BatchSql for Statements<'_> {
                  claimed_by = CASE WHEN $1 = 'running' THEN $7 WHEN $1 = 'queued' THEN NULL ELSE claimed_by END \
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
-                 created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after",
+                 created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
+                 attempt, max_attempts, attempts",
             m.to.as_str(),
             m.at,
             m.to.is_terminal(),
@@ -537,17 +539,53 @@ impl BatchSql for Statements<'_> {
         job_id: &str,
         event_id: i64,
         fence: Option<&str>,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar!(
+    ) -> Result<Option<(i64, i64)>, sqlx::Error> {
+        let row = sqlx::query!(
             "UPDATE jobs SET log_seq = log_seq + 1, event_id = $1 \
              WHERE id = $2 AND status IN ('running', 'cancelling') AND ($3::text IS NULL OR claimed_by = $3) \
-             RETURNING log_seq",
+             RETURNING log_seq, attempt",
             event_id,
             job_id,
             fence,
         )
         .fetch_optional(&mut *self.0)
-        .await
+        .await?;
+        Ok(row.map(|r| (r.log_seq, r.attempt)))
+    }
+
+    async fn retry_job(&mut self, r: &Retry<'_>) -> Result<Option<Job>, sqlx::Error> {
+        // Every expression reads the row as it was: the attempt recorded is the one that ended.
+        let row = sqlx::query_as!(
+            JobRow,
+            "UPDATE jobs SET status = 'queued', \
+                 attempts = (COALESCE(attempts, '[]')::jsonb || jsonb_build_array(jsonb_build_object( \
+                     'n', attempt, 'started_at', started_at, 'finished_at', $1::bigint, \
+                     'error', jsonb_build_object('code', $2::text, 'message', $3::text))))::text, \
+                 attempt = attempt + 1, run_after = $4, started_at = NULL, finished_at = NULL, \
+                 error_code = $2, error_message = $3, event_id = $5, claimed_by = NULL, \
+                 current = CASE WHEN $6 THEN 0 ELSE current END, \
+                 total = CASE WHEN $6 THEN NULL ELSE total END, \
+                 unit = CASE WHEN $6 THEN '' ELSE unit END, \
+                 message = CASE WHEN $6 THEN '' ELSE message END, \
+                 level = CASE WHEN $6 THEN 'success' ELSE level END, \
+                 progress_at = CASE WHEN $6 THEN NULL ELSE progress_at END \
+             WHERE id = $7 AND status = 'running' AND attempt < max_attempts \
+               AND ($8::text IS NULL OR claimed_by = $8) \
+             RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
+                 created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
+                 attempt, max_attempts, attempts",
+            r.at,
+            r.error.code,
+            r.error.message,
+            r.next_at,
+            r.event_id,
+            r.reset_progress,
+            r.job_id,
+            r.fence,
+        )
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(row.map(Job::from))
     }
 
     async fn save_checkpoint(
@@ -759,15 +797,17 @@ impl BatchSql for Statements<'_> {
                 l.level.push(log.level.as_str().to_string());
                 l.line.push(log.line.clone());
                 l.at.push(log.at);
+                l.attempt.push(log.attempt as i64);
             }
             sqlx::query!(
-                "INSERT INTO job_logs (job_id, seq, level, line, at) \
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])",
+                "INSERT INTO job_logs (job_id, seq, level, line, at, attempt) \
+                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])",
                 &l.job_id as &[String],
                 &l.seq as &[i64],
                 &l.level as &[String],
                 &l.line as &[String],
                 &l.at as &[i64],
+                &l.attempt as &[i64],
             )
             .execute(&mut *self.0)
             .await?;
@@ -816,4 +856,5 @@ struct LogColumns {
     level: Vec<String>,
     line: Vec<String>,
     at: Vec<i64>,
+    attempt: Vec<i64>,
 }

@@ -649,7 +649,7 @@ impl JobStore for SqliteStore {
         let job_id = job_id.as_str();
         let after = after.min(i64::MAX as u64) as i64;
         let rows = sqlx::query!(
-            "SELECT job_id, seq, level, line, at FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            "SELECT job_id, seq, level, line, at, attempt FROM job_logs WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
             job_id,
             after,
             limit
@@ -665,6 +665,7 @@ impl JobStore for SqliteStore {
                 level: LogLevel::parse(&r.level).unwrap_or_default(),
                 line: r.line,
                 at: r.at,
+                attempt: r.attempt.clamp(1, u32::MAX as i64) as u32,
             })
             .collect())
     }
@@ -693,7 +694,7 @@ impl JobStore for SqliteStore {
         .await
         .map_err(&fail)?;
         let rows = sqlx::query!(
-            r#"SELECT job_id, seq, level, line, at FROM job_logs
+            r#"SELECT job_id, seq, level, line, at, attempt FROM job_logs
                WHERE job_id = ?1
                  AND (?2 = 0 OR (?2 = 1 AND level IN ('warn', 'error')) OR (?2 = 2 AND level = 'error'))
                  AND (?3 IS NULL OR line LIKE ?3 ESCAPE '\')
@@ -714,6 +715,7 @@ impl JobStore for SqliteStore {
                 level: LogLevel::parse(&r.level).unwrap_or_default(),
                 line: r.line,
                 at: r.at,
+                attempt: r.attempt.clamp(1, u32::MAX as i64) as u32,
             })
             .collect();
         lines.reverse();
@@ -956,7 +958,8 @@ macro_rules! select_jobs {
     ($tail:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(JobRow, "SELECT id, kind, params, status, current, total, unit, message, \
                       level, error_code, error_message, created_at, started_at, finished_at, event_id, \
-                      timeout_ms, origin, progress_at, run_after FROM jobs " + $tail $(, $arg)*)
+                      timeout_ms, origin, progress_at, run_after, attempt, max_attempts, attempts \
+                      FROM jobs " + $tail $(, $arg)*)
     };
 }
 use select_jobs;

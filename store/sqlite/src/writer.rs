@@ -21,7 +21,8 @@ use rusqlite::{
 };
 use std::collections::HashMap;
 use store_core::batch::{
-    self, apply_changes, ready, BatchSql, Failure, Move, RunningCounts, Transaction, MAX_BATCH,
+    self, apply_changes, ready, BatchSql, Failure, Move, Retry, RunningCounts, Transaction,
+    MAX_BATCH,
 };
 use store_core::{
     Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, Outcome, Publish,
@@ -471,9 +472,9 @@ impl BatchSql for Statements<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-                     created_at, event_id, timeout_ms, origin, run_after) \
+                     created_at, event_id, timeout_ms, origin, run_after, max_attempts) \
                  VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
-                     :created_at, :event_id, :timeout_ms, :origin, :run_after)",
+                     :created_at, :event_id, :timeout_ms, :origin, :run_after, :max_attempts)",
             )?
             .execute(named_params! {
                 ":id": job.id.as_str(),
@@ -491,6 +492,7 @@ impl BatchSql for Statements<'_> {
                 ":timeout_ms": job.timeout_ms.map(|t| t as i64),
                 ":origin": job.origin.as_deref(),
                 ":run_after": job.run_after,
+                ":max_attempts": job.max_attempts as i64,
             })?;
         Ok(())
     }
@@ -583,6 +585,43 @@ impl BatchSql for Statements<'_> {
             .optional()
     }
 
+    async fn retry_job(&mut self, r: &Retry<'_>) -> rusqlite::Result<Option<Job>> {
+        // Every expression reads the row as it was: the attempt recorded is the one that ended.
+        let sql = format!(
+            "UPDATE jobs SET status = 'queued', \
+                 attempts = json_insert(COALESCE(attempts, '[]'), '$[#]', json_object('n', attempt, \
+                     'started_at', started_at, 'finished_at', :at, \
+                     'error', json_object('code', :code, 'message', :message))), \
+                 attempt = attempt + 1, run_after = :next_at, started_at = NULL, finished_at = NULL, \
+                 error_code = :code, error_message = :message, event_id = :event_id, claimed_by = NULL, \
+                 current = CASE WHEN :reset THEN 0 ELSE current END, \
+                 total = CASE WHEN :reset THEN NULL ELSE total END, \
+                 unit = CASE WHEN :reset THEN '' ELSE unit END, \
+                 message = CASE WHEN :reset THEN '' ELSE message END, \
+                 level = CASE WHEN :reset THEN 'success' ELSE level END, \
+                 progress_at = CASE WHEN :reset THEN NULL ELSE progress_at END \
+             WHERE id = :id AND status = 'running' AND attempt < max_attempts \
+               AND (:fence IS NULL OR claimed_by = :fence) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        self.0
+            .prepare_cached(&sql)?
+            .query_row(
+                named_params! {
+                    ":at": r.at,
+                    ":code": r.error.code,
+                    ":message": r.error.message,
+                    ":next_at": r.next_at,
+                    ":event_id": r.event_id,
+                    ":reset": r.reset_progress,
+                    ":id": r.job_id,
+                    ":fence": r.fence,
+                },
+                |row| job_row(row).map(Job::from),
+            )
+            .optional()
+    }
+
     async fn record_progress(
         &mut self,
         job_id: &str,
@@ -616,16 +655,16 @@ impl BatchSql for Statements<'_> {
         job_id: &str,
         event_id: i64,
         fence: Option<&str>,
-    ) -> rusqlite::Result<Option<i64>> {
+    ) -> rusqlite::Result<Option<(i64, i64)>> {
         self.0
             .prepare_cached(
                 "UPDATE jobs SET log_seq = log_seq + 1, event_id = :event_id \
                  WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence) \
-                 RETURNING log_seq",
+                 RETURNING log_seq, attempt",
             )?
             .query_row(
                 named_params! {":event_id": event_id, ":id": job_id, ":fence": fence},
-                |r| r.get("log_seq"),
+                |r| Ok((r.get("log_seq")?, r.get("attempt")?)),
             )
             .optional()
     }
@@ -823,15 +862,16 @@ impl BatchSql for Statements<'_> {
         )?;
         insert_many(
             self.0,
-            "job_logs (job_id, seq, level, line, at)",
-            5,
+            "job_logs (job_id, seq, level, line, at, attempt)",
+            6,
             logs,
             |stmt, p, log| {
                 stmt.raw_bind_parameter(p + 1, log.job_id.as_str())?;
                 stmt.raw_bind_parameter(p + 2, log.seq as i64)?;
                 stmt.raw_bind_parameter(p + 3, log.level.as_str())?;
                 stmt.raw_bind_parameter(p + 4, &log.line)?;
-                stmt.raw_bind_parameter(p + 5, log.at)
+                stmt.raw_bind_parameter(p + 5, log.at)?;
+                stmt.raw_bind_parameter(p + 6, log.attempt as i64)
             },
         )
     }
@@ -904,5 +944,8 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         origin: r.get("origin")?,
         progress_at: r.get("progress_at")?,
         run_after: r.get("run_after")?,
+        attempt: r.get("attempt")?,
+        max_attempts: r.get("max_attempts")?,
+        attempts: r.get("attempts")?,
     })
 }

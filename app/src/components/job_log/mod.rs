@@ -125,10 +125,12 @@ pub fn JobLog(
     let row = move |l: LogLine| {
         let text = filter.with_value(|f| marked(&l.line, f.q.as_deref()));
         view! {
-            <div class=format!("log-line log-{}", l.level.as_str()) data-seq=l.seq>
+            <div class=format!("log-line log-{}", l.level.as_str()) data-seq=l.seq data-attempt=l.attempt>
                 <span class="log-seq">{l.seq}</span>
                 <time class="log-time" datetime=format::iso(l.at)>{format::datetime(l.at)[11..19].to_string()}</time>
                 <span class="log-level">{level_tag(l.level)}</span>
+                // A retried job's lines say their attempt from the second on.
+                {(l.attempt > 1).then(|| view! { <span class="log-attempt">{format!("attempt {}", l.attempt)}</span> })}
                 <span class="log-text">{text}</span>
             </div>
         }

@@ -788,7 +788,15 @@ pub async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it(d
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(back, jobs[599]);
+    // Read back as written, with its one attempt listed.
+    assert_eq!(back.attempts.len(), 1);
+    assert_eq!(
+        Job {
+            attempts: Vec::new(),
+            ..back
+        },
+        jobs[599]
+    );
     let count = db
         .store
         .status_counts(Some(&"me".into()), None)
@@ -1510,4 +1518,144 @@ pub async fn a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resume
     let claims = db.store.apply(vec![claim("p1", 5, &[])]).await.unwrap();
     assert_eq!(claimed(&claims.outcomes[0]), vec![demo.id.clone()]);
     assert!(db.store.kind_pauses().await.unwrap().is_empty());
+}
+
+fn retry(job: &Job, by: &str, code: &str, next_at: i64) -> Change {
+    Change::Retry {
+        owner: "me".into(),
+        job_id: job.id.clone(),
+        error: JobError {
+            code: code.into(),
+            message: format!("{code} happened"),
+        },
+        next_at,
+        reset_progress: true,
+        fence: Some(by.into()),
+    }
+}
+
+fn log(job: &Job, by: &str, line: &str) -> Change {
+    Change::Log {
+        owner: "me".into(),
+        job_id: job.id.clone(),
+        level: LogLevel::Info,
+        line: line.into(),
+        fence: Some(by.into()),
+    }
+}
+
+pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lines(db: Db) {
+    let job = Job {
+        max_attempts: 3,
+        ..new_job("demo")
+    };
+    db.store
+        .apply(vec![create("me", &job), claim("p1", 1, &[])])
+        .await
+        .unwrap();
+    let later = now_ms() + 3_600_000;
+    db.store
+        .apply(vec![
+            log(&job, "p1", "first try"),
+            Change::Progress {
+                owner: "me".into(),
+                job_id: job.id.clone(),
+                progress: Progress {
+                    current: 2,
+                    total: Some(3),
+                    ..Default::default()
+                },
+                fence: Some("p1".into()),
+            },
+        ])
+        .await
+        .unwrap();
+    // Another process's retry is refused; the runner's queues it again, with its `job` event.
+    let stale = db
+        .store
+        .apply(vec![retry(&job, "p2", "timeout", later)])
+        .await
+        .unwrap();
+    assert!(matches!(stale.outcomes[..], [Outcome::Job(None)]) && stale.events.is_empty());
+    let applied = db
+        .store
+        .apply(vec![retry(&job, "p1", "timeout", later)])
+        .await
+        .unwrap();
+    let waiting = stored_job(&applied.outcomes[0]);
+    assert_eq!(waiting.status, JobStatus::Queued);
+    assert_eq!((waiting.attempt, waiting.max_attempts), (2, 3));
+    assert_eq!(waiting.next_attempt_at, Some(later));
+    assert_eq!((waiting.started_at, waiting.progress.current), (None, 0));
+    assert_eq!(waiting.error.as_ref().unwrap().code, "timeout");
+    let first = &waiting.attempts[..];
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0].n, 1);
+    assert_eq!(first[0].error.as_ref().unwrap().code, "timeout");
+    assert!(first[0].finished_at.unwrap() >= first[0].started_at);
+    assert_eq!(applied.events.len(), 1);
+    assert_eq!(applied.events[0].event.kind, EventType::Job);
+    // It waits for its time: claims pass it over until then.
+    let none = db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
+    assert!(claimed(&none.outcomes[0]).is_empty());
+    db.db
+        .execute(&format!(
+            "UPDATE jobs SET run_after = 1 WHERE id = '{}'",
+            job.id
+        ))
+        .await;
+    let again = db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
+    assert_eq!(claimed(&again.outcomes[0]), vec![job.id.clone()]);
+    db.store
+        .apply(vec![
+            log(&job, "p1", "second try"),
+            retry(&job, "p1", "crashed", later),
+        ])
+        .await
+        .unwrap();
+    db.db
+        .execute(&format!(
+            "UPDATE jobs SET run_after = 1 WHERE id = '{}'",
+            job.id
+        ))
+        .await;
+    db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
+    // The last attempt may not be tried again: the runner records its end instead.
+    let last = db
+        .store
+        .apply(vec![
+            log(&job, "p1", "third try"),
+            retry(&job, "p1", "crashed", later),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        matches!(last.outcomes[1], Outcome::Job(None)),
+        "{:?}",
+        last.outcomes
+    );
+    let ended = db
+        .store
+        .apply(vec![Change::Transition {
+            owner: "me".into(),
+            job_id: job.id.clone(),
+            to: JobStatus::Failed,
+            error: Some(JobError {
+                code: "crashed".into(),
+                message: "again".into(),
+            }),
+            fence: Some("p1".into()),
+        }])
+        .await
+        .unwrap();
+    let ended = stored_job(&ended.outcomes[0]);
+    let ns: Vec<u32> = ended.attempts.iter().map(|a| a.n).collect();
+    assert_eq!(ns, [1, 2, 3]);
+    assert!(ended.attempts.iter().all(|a| a.error.is_some()));
+    assert_eq!(ended.attempt, 3);
+    // Every attempt's lines are kept, each with its attempt.
+    let (lines, total) = db.store.log_tail(&job.id, 10).await.unwrap();
+    let got: Vec<(u32, &str)> = lines.iter().map(|l| (l.attempt, l.line.as_str())).collect();
+    assert_eq!(got, [(1, "first try"), (2, "second try"), (3, "third try")]);
+    assert_eq!(total, 3);
 }

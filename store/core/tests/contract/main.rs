@@ -57,4 +57,5 @@ on_both!(
     a_job_waiting_for_its_time_is_passed_over_and_out_of_line_until_then,
     a_start_with_a_key_is_made_once_for_a_day,
     a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resumed,
+    a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lines,
 );
