@@ -46,6 +46,7 @@ mod pauses;
 pub mod queue;
 pub mod retries;
 pub mod runner;
+pub mod schedules;
 mod shares;
 pub mod store;
 pub mod system;

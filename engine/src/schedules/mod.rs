@@ -1,0 +1,3 @@
+//! Schedules: jobs started on a clock.
+
+pub mod cron;
