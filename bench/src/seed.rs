@@ -216,6 +216,8 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
         max_attempts: 1,
         next_attempt_at: None,
         attempts: Vec::new(),
+        schedule_id: None,
+        scheduled_for: None,
     }
 }
 

@@ -100,6 +100,7 @@ impl Engine {
                 let mut query = HistoryQuery {
                     status: filter.status.clone(),
                     kind: filter.kind.clone(),
+                    schedule: filter.schedule.clone(),
                     q: filter.q.clone(),
                     before: None,
                     after: None,

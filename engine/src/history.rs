@@ -225,9 +225,17 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
+    let schedule = key(&q.schedule);
+    if schedule
+        .as_ref()
+        .is_some_and(|s| uuid::Uuid::try_parse(s).is_err())
+    {
+        return Err(AppError::bad_request("schedule must be a schedule's id"));
+    }
     Ok(JobFilter {
         statuses,
         kind: key(&q.kind),
+        schedule,
         search,
         before: key(&q.before),
         after: key(&q.after),

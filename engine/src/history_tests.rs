@@ -313,6 +313,8 @@ fn a_timeline_without_events_is_rebuilt_from_the_jobs_times() {
         max_attempts: 1,
         next_attempt_at: None,
         attempts: Vec::new(),
+        schedule_id: None,
+        scheduled_for: None,
     };
     let t = crate::history::timeline(&job, Vec::new());
     let got: Vec<(JobStatus, i64)> = t.iter().map(|c| (c.status, c.at)).collect();

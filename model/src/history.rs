@@ -12,6 +12,9 @@ pub struct HistoryQuery {
     /// Comma-separated statuses; all when absent.
     pub status: Option<String>,
     pub kind: Option<String>,
+    /// The jobs one schedule started (its id).
+    #[serde(default)]
+    pub schedule: Option<String>,
     /// The start of a job id, or a part of its message.
     pub q: Option<String>,
     /// Jobs older than this job id (the `next` of the previous page).
@@ -28,6 +31,7 @@ impl HistoryQuery {
         let pairs = [
             ("status", self.status.as_deref()),
             ("kind", self.kind.as_deref()),
+            ("schedule", self.schedule.as_deref()),
             ("q", self.q.as_deref()),
             ("before", self.before.as_deref()),
             ("after", self.after.as_deref()),

@@ -1,5 +1,5 @@
-//! Ids that travel side by side through the engine and the store: a job's, a user's and a
-//! process's. Each is its own type, so that one cannot be passed where another is meant; on the
+//! Ids that travel side by side through the engine and the store: a job's, a user's, a
+//! process's and a schedule's. Each is its own type, so that one cannot be passed where another is meant; on the
 //! wire each is the plain string it wraps.
 
 use serde::{Deserialize, Serialize};
@@ -128,6 +128,10 @@ id!(
 id!(
     /// A Headway process's id: who claimed a job, who holds a lease.
     ProcessId
+);
+id!(
+    /// A schedule's id (a UUID).
+    ScheduleId
 );
 
 #[cfg(test)]

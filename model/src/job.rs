@@ -1,7 +1,7 @@
 //! A job as every client sees it: its status and the moves allowed between statuses, its
 //! progress, its error and its log lines.
 
-use crate::ids::JobId;
+use crate::ids::{JobId, ScheduleId};
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
@@ -165,6 +165,13 @@ pub struct Job {
     /// the current or last one.
     #[serde(default)]
     pub attempts: Vec<Attempt>,
+    /// The schedule that started it, if one did.
+    #[serde(default)]
+    pub schedule_id: Option<ScheduleId>,
+    /// The fire time of its schedule it stands for (Unix ms); `None` for a job a person started
+    /// from a schedule ("Run now").
+    #[serde(default)]
+    pub scheduled_for: Option<i64>,
 }
 
 fn one() -> u32 {
@@ -204,6 +211,8 @@ impl Job {
             max_attempts: 1,
             next_attempt_at: None,
             attempts: Vec::new(),
+            schedule_id: None,
+            scheduled_for: None,
         }
     }
 

@@ -8,6 +8,7 @@
 //! - [`history`]: history filters, pages, job details, counts and the per-minute chart;
 //! - [`kinds`]: how a kind describes its parameters;
 //! - [`queue`]: a queued job's place in line;
+//! - [`schedules`]: jobs started on a clock;
 //! - [`system`]: the operator's view of a deployment;
 //! - [`bulk`]: bulk actions' requests and answers;
 //! - [`accounts`]: roles, who is signed in, API tokens;
@@ -41,6 +42,7 @@ pub mod ids;
 pub mod job;
 pub mod kinds;
 pub mod queue;
+pub mod schedules;
 pub mod system;
 
 pub use accounts::{Me, Role, TokenScope};
@@ -49,8 +51,9 @@ pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionE
 pub use history::{
     url_encode, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
 };
-pub use ids::{JobId, ProcessId, UserId};
+pub use ids::{JobId, ProcessId, ScheduleId, UserId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, RetryInfo, EVERY_KIND};
 pub use queue::QueueInfo;
+pub use schedules::{CatchUp, CronPreview, Overlap, Schedule, ScheduleInput};
 pub use system::{KindLoad, ProcessInfo, SystemOverview};

@@ -89,6 +89,8 @@ mod tests {
             max_attempts: 1,
             next_attempt_at: None,
             attempts: Vec::new(),
+            schedule_id: None,
+            scheduled_for: None,
         }
     }
 

@@ -37,6 +37,7 @@ fn history_query(map: &ParamsMap) -> HistoryQuery {
     HistoryQuery {
         status: get("status"),
         kind: get("kind"),
+        schedule: get("schedule"),
         q: get("q"),
         before: get("before"),
         after: get("after"),

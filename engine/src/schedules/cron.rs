@@ -96,10 +96,12 @@ impl Cron {
             "@weekly" => "0 0 * * 0".to_string(),
             "@daily" | "@midnight" => "0 0 * * *".to_string(),
             "@hourly" => "0 * * * *".to_string(),
-            m if m.starts_with('@') => return Err(format!(
+            m if m.starts_with('@') => {
+                return Err(format!(
                 "{} is not a macro Headway knows: @hourly, @daily, @weekly, @monthly or @yearly",
                 shorten(expr)
-            )),
+            ))
+            }
             _ => expr.to_string(),
         };
         let parts: Vec<&str> = expanded.split_whitespace().collect();

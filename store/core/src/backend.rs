@@ -4,22 +4,25 @@
 
 use crate::{
     Applied, Change, FinishedJob, JobFilter, KindCount, OnBatch, Orphan, ProcessRow, Publish,
-    QueueStanding, RunningJob, SessionRow, StoreResult, StoredEvent, TokenRow, UserEdit,
-    UserEdited, UserRow, Write,
+    QueueStanding, RunningJob, ScheduleRow, SessionRow, StoreResult, StoredEvent, TokenRow,
+    UserEdit, UserEdited, UserRow, Write,
 };
 use async_trait::async_trait;
 use model::{
-    Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, StatusChange, StatusCount,
-    UserId,
+    Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId, StatusChange,
+    StatusCount, UserId,
 };
 use std::path::Path;
 use std::time::Duration;
 
 /// A whole backend: a database holding Headway's jobs and events, accounts, sessions and
 /// processes.
-pub trait Backend: JobStore + AccountStore + SessionStore + ProcessRegistry {}
+pub trait Backend:
+    JobStore + AccountStore + SessionStore + ProcessRegistry + ScheduleStore
+{
+}
 
-impl<T: JobStore + AccountStore + SessionStore + ProcessRegistry> Backend for T {}
+impl<T: JobStore + AccountStore + SessionStore + ProcessRegistry + ScheduleStore> Backend for T {}
 
 /// Jobs, their events and log, and the writer that changes them. Every read that takes an
 /// `owner` reads that owner's jobs, or every owner's with `None`.
@@ -224,6 +227,22 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Records that a token was just used.
     async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()>;
+}
+
+/// Schedules (their writes are changes: [`crate::Change::PutSchedule`],
+/// [`crate::Change::DeleteSchedule`], [`crate::Change::Fire`]).
+#[async_trait]
+pub trait ScheduleStore: Send + Sync + 'static {
+    /// The schedules of `owner` (`None`: everyone's), oldest first, with their owners' names.
+    async fn schedules(&self, owner: Option<&UserId>) -> StoreResult<Vec<ScheduleRow>>;
+
+    async fn schedule(&self, id: &ScheduleId) -> StoreResult<Option<ScheduleRow>>;
+
+    /// Up to `limit` enabled schedules whose fire time is at or before `now`, soonest first.
+    async fn due_schedules(&self, now: i64, limit: u32) -> StoreResult<Vec<ScheduleRow>>;
+
+    /// The soonest fire time any enabled schedule waits for.
+    async fn next_fire(&self) -> StoreResult<Option<i64>>;
 }
 
 /// Sign-in sessions.

@@ -8,8 +8,8 @@
 //! commit). A new change is written here once, plus its statements in each backend.
 
 use crate::{
-    now_ms, Applied, Candidate, Change, CommittedEvent, FairPick, Outcome, QueuedJob, StartKey,
-    StoreError, StoredEvent, START_KEY_MS,
+    now_ms, Applied, Candidate, Change, CommittedEvent, FairPick, Fire, Fired, Outcome, QueuedJob,
+    ScheduleRow, StartKey, StoreError, StoredEvent, START_KEY_MS,
 };
 use model::{
     DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLine, Notice, ProcessId,
@@ -103,6 +103,26 @@ pub trait BatchSql {
     async fn insert_notice(&mut self, notice: &Notice) -> Result<(), Self::Error>;
     /// Withdraws every notice in force at `at`; the notices withdrawn.
     async fn withdraw_notices(&mut self, at: i64) -> Result<Vec<Notice>, Self::Error>;
+    /// Adds a schedule, or changes what a person may change of it and the fire time it waits
+    /// for.
+    async fn put_schedule(&mut self, row: &ScheduleRow) -> Result<(), Self::Error>;
+    /// Deletes a schedule; whether there was one.
+    async fn delete_schedule(&mut self, id: &str) -> Result<bool, Self::Error>;
+    /// Moves an enabled schedule that waits for `due` on to `next`, recording `due` as its last
+    /// fire time; the id of the job it started last (`Some(None)`: none yet), or `None` when it
+    /// does not wait for `due` (fired already, changed, paused or deleted).
+    async fn advance_schedule(
+        &mut self,
+        id: &str,
+        due: i64,
+        next: Option<i64>,
+    ) -> Result<Option<Option<String>>, Self::Error>;
+    /// Whether the job is queued, running or cancelling.
+    async fn job_active(&mut self, job_id: &str) -> Result<bool, Self::Error>;
+    /// Records the job a schedule started last.
+    async fn schedule_started(&mut self, id: &str, job_id: &str) -> Result<(), Self::Error>;
+    /// Records why a schedule's last fire time started no job (`None`: it started one).
+    async fn schedule_skipped(&mut self, id: &str, why: Option<&str>) -> Result<(), Self::Error>;
     /// Pauses `kind` at `at` unless it is paused already; the pause in force.
     async fn pause_kind(&mut self, kind: &str, by: &str, at: i64)
         -> Result<KindPause, Self::Error>;
@@ -365,49 +385,15 @@ impl Batch {
                 max_queued,
                 key,
             } => {
-                if let Some(key) = key {
-                    if let Some((fingerprint, job)) =
-                        sql.started_with(owner, &key.key, at - START_KEY_MS).await?
-                    {
-                        return Ok(match fingerprint == key.fingerprint {
-                            true => Outcome::Again(job),
-                            false => Outcome::KeyTaken,
-                        });
-                    }
-                }
-                if let Some(max) = max_queued {
-                    let waiting = match self.queued.get(owner) {
-                        Some(n) => *n,
-                        None => {
-                            // Counted no further than the share: a flood costs no more to refuse.
-                            let n = sql.queued_of(owner, *max).await?;
-                            self.queued.insert(owner.clone(), n);
-                            n
-                        }
-                    };
-                    if waiting >= *max {
-                        return Ok(Outcome::Full { waiting });
-                    }
-                }
-                let mut job = job.clone();
-                job.event_id = self.take_id();
-                sql.insert_job(owner, &job).await?;
-                if let Some(key) = key {
-                    sql.keep_start_key(owner, key, &job.id, at).await?;
-                }
-                if let Some(n) = self.queued.get_mut(owner) {
-                    *n += 1;
-                }
-                self.event::<S>(
-                    Some(owner),
-                    job.event_id,
-                    Some(&job.id),
-                    EventType::Job,
-                    json(&job),
-                    at,
-                );
-                Outcome::Job(Some(job))
+                self.create(sql, owner, job, *max_queued, key.as_ref(), at)
+                    .await?
             }
+            Change::PutSchedule(row) => {
+                sql.put_schedule(row).await?;
+                Outcome::Schedule(true)
+            }
+            Change::DeleteSchedule { id } => Outcome::Schedule(sql.delete_schedule(id).await?),
+            Change::Fire(fire) => Outcome::Fired(self.fire(sql, fire, at).await?),
             Change::Transition {
                 owner,
                 job_id,
@@ -582,6 +568,115 @@ impl Batch {
                 Outcome::Withdrawn(withdrawn.len())
             }
         })
+    }
+
+    /// Inserts a new job with its `job` event, unless its owner's share of the queue is full or
+    /// its key started a job before ([`Change::Create`]). A job a schedule started is recorded
+    /// as that schedule's last.
+    async fn create<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        job: &Job,
+        max_queued: Option<u64>,
+        key: Option<&StartKey>,
+        at: i64,
+    ) -> Result<Outcome, S::Error> {
+        if let Some(key) = key {
+            if let Some((fingerprint, job)) =
+                sql.started_with(owner, &key.key, at - START_KEY_MS).await?
+            {
+                return Ok(match fingerprint == key.fingerprint {
+                    true => Outcome::Again(job),
+                    false => Outcome::KeyTaken,
+                });
+            }
+        }
+        if let Some(max) = max_queued {
+            let waiting = match self.queued.get(owner) {
+                Some(n) => *n,
+                None => {
+                    // Counted no further than the share: a flood costs no more to refuse.
+                    let n = sql.queued_of(owner, max).await?;
+                    self.queued.insert(owner.clone(), n);
+                    n
+                }
+            };
+            if waiting >= max {
+                return Ok(Outcome::Full { waiting });
+            }
+        }
+        let mut job = job.clone();
+        job.event_id = self.take_id();
+        sql.insert_job(owner, &job).await?;
+        if let Some(key) = key {
+            sql.keep_start_key(owner, key, &job.id, at).await?;
+        }
+        if let Some(schedule) = &job.schedule_id {
+            sql.schedule_started(schedule, &job.id).await?;
+        }
+        if let Some(n) = self.queued.get_mut(owner) {
+            *n += 1;
+        }
+        self.event::<S>(
+            Some(owner),
+            job.event_id,
+            Some(&job.id),
+            EventType::Job,
+            json(&job),
+            at,
+        );
+        Ok(Outcome::Job(Some(job)))
+    }
+
+    /// A schedule's fire time ([`Fire`]): it moves on only if it still waits for this time,
+    /// and only then starts its job, in the same transaction.
+    async fn fire<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        fire: &Fire,
+        at: i64,
+    ) -> Result<Option<Fired>, S::Error> {
+        let Some(last_job) = sql
+            .advance_schedule(&fire.schedule_id, fire.due, fire.next)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut skipped = fire.skipped.clone();
+        let mut started = None;
+        if let Some((owner, job)) = &fire.job {
+            let busy = match (&last_job, fire.skip_if_busy) {
+                (Some(last), true) => sql.job_active(last).await?,
+                _ => false,
+            };
+            if busy {
+                let last = last_job.as_deref().unwrap_or_default();
+                skipped = Some(format!(
+                    "its previous job {} was still queued or running (overlap: skip)",
+                    &last[..8.min(last.len())]
+                ));
+            } else {
+                match self
+                    .create(sql, owner, job, fire.max_queued, None, at)
+                    .await?
+                {
+                    Outcome::Job(Some(job)) => started = Some(job),
+                    Outcome::Full { waiting } => {
+                        skipped = Some(format!(
+                            "its owner's queue was full ({waiting} jobs waiting)"
+                        ))
+                    }
+                    other => unreachable!("a start without a key answers {other:?}"),
+                }
+            }
+        }
+        sql.schedule_skipped(&fire.schedule_id, skipped.as_deref())
+            .await?;
+        Ok(Some(Fired {
+            job: started,
+            skipped,
+        }))
     }
 
     /// Moves a job to `to` (if its status and the fence allow it) with its `job` event and, for

@@ -37,6 +37,9 @@ where
         if let Some(kind) = &filter.kind {
             q.push(" AND kind = ").push_bind(kind.clone());
         }
+        if let Some(schedule) = &filter.schedule {
+            q.push(" AND schedule_id = ").push_bind(schedule.clone());
+        }
         match filter.search.as_deref().map(Search::parse) {
             // A job id or the start of one: a range on the unique index of ids.
             Some(Search::IdPrefix { low, high }) => {

@@ -16,12 +16,12 @@ mod claim;
 mod history;
 mod rows;
 
-pub use backend::{AccountStore, Backend, JobStore, ProcessRegistry, SessionStore};
+pub use backend::{AccountStore, Backend, JobStore, ProcessRegistry, ScheduleStore, SessionStore};
 pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::HistoryQuery;
 use model::{
     EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,
-    StatusCount, UserId,
+    ScheduleId, StatusCount, UserId,
 };
 pub use rows::{JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
 use std::path::PathBuf;
@@ -195,11 +195,74 @@ pub enum Change {
     PostNotice { text: String },
     /// Withdraws every notice in force, each announced with an empty `notice` event.
     WithdrawNotices,
+    /// Adds a schedule, or changes one: everything a person may change, and the fire time it
+    /// waits for (what its fires recorded stays).
+    PutSchedule(ScheduleRow),
+    /// Deletes a schedule (the jobs it started stay, with its id).
+    DeleteSchedule { id: ScheduleId },
+    /// A fire time of a schedule ([`Fire`]): exactly once, whatever the number of processes.
+    Fire(Fire),
     /// Pauses a kind (or every kind, [`model::EVERY_KIND`]) for every process: claims pass its
     /// queued jobs over until it is resumed. A kind paused already stays as it was paused.
     Pause { kind: String, by: String },
     /// Resumes a paused kind (or the pause of every kind).
     Resume { kind: String },
+}
+
+/// A fire time of a schedule: the schedule moves on from `due` to `next` only if `due` is still
+/// the time it waits for, and only then, in the same transaction, `job` is started (unless
+/// `skip_if_busy` and the schedule's previous job is still queued or running, or its owner's
+/// queue is full). A fire time therefore starts at most one job, whichever process fires it.
+#[derive(Debug, Clone)]
+pub struct Fire {
+    pub schedule_id: ScheduleId,
+    /// The fire time it waits for (Unix ms).
+    pub due: i64,
+    /// Its next fire time after this one (`None`: none within years).
+    pub next: Option<i64>,
+    /// The job to start, as its owner, with its `schedule_id` and `scheduled_for` set.
+    pub job: Option<(UserId, Job)>,
+    pub skip_if_busy: bool,
+    /// The owner's share of the queue.
+    pub max_queued: Option<u64>,
+    /// Why no job is to be started (with `job` `None`).
+    pub skipped: Option<String>,
+}
+
+/// What a fire time did.
+#[derive(Debug, Clone)]
+pub struct Fired {
+    /// The job it started.
+    pub job: Option<Job>,
+    /// Why it started none.
+    pub skipped: Option<String>,
+}
+
+/// A schedule as the store keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleRow {
+    pub id: ScheduleId,
+    pub owner: UserId,
+    /// The owner's account name, read with the row (`None` for an anonymous owner).
+    pub owner_name: Option<String>,
+    pub kind: String,
+    /// JSON.
+    pub params: String,
+    pub cron: String,
+    pub timezone: String,
+    pub enabled: bool,
+    /// `skip` or `start`.
+    pub overlap: String,
+    /// `skip` or `one`.
+    pub catch_up: String,
+    pub max_attempts: Option<i64>,
+    /// The fire time it waits for; `None` when it has none within years.
+    pub next_fire_at: Option<i64>,
+    pub last_job_id: Option<String>,
+    pub last_fire_at: Option<i64>,
+    pub last_skip: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 /// An idempotency key of a start, with what that start asked for.
@@ -243,6 +306,11 @@ pub enum Outcome {
     Paused(KindPause),
     /// `Resume`: whether the kind was paused.
     Resumed(bool),
+    /// `PutSchedule`: written. `DeleteSchedule`: whether there was such a schedule.
+    Schedule(bool),
+    /// `Fire`: what the fire time did, or `None` when it was not the schedule's due time any
+    /// more (another process fired it, or the schedule changed): nothing was written.
+    Fired(Option<Fired>),
     /// The change failed and was undone; the rest of its batch was not affected.
     Failed(StoreError),
 }
@@ -320,6 +388,8 @@ pub struct JobFilter {
     /// Any of these statuses (all when empty).
     pub statuses: Vec<JobStatus>,
     pub kind: Option<String>,
+    /// The jobs one schedule started.
+    pub schedule: Option<String>,
     /// A prefix of the id, or a part of the message.
     pub search: Option<String>,
     /// Only jobs older than this one (the last id of the previous page).

@@ -1,7 +1,7 @@
 //! A job as a row of `jobs`, the same columns in every backend, and the one mapping from that
 //! row to a [`Job`].
 
-use model::{Attempt, Job, JobError, JobId, JobStatus, Level, ProcessId, Progress};
+use model::{Attempt, Job, JobError, JobId, JobStatus, Level, ProcessId, Progress, ScheduleId};
 
 /// The columns of `jobs` that make up a [`Job`], in the order of [`JOB_COLUMNS`].
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,12 +29,14 @@ pub struct JobRow {
     pub max_attempts: i64,
     /// The attempts that failed and were tried again, as JSON.
     pub attempts: Option<String>,
+    pub schedule_id: Option<String>,
+    pub scheduled_for: Option<i64>,
 }
 
 /// The job columns, for `SELECT` and `RETURNING` lists.
 pub const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
      error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
-     progress_at, run_after, attempt, max_attempts, attempts";
+     progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for";
 
 /// A job with the fingerprint of the start whose key made it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -114,8 +116,38 @@ impl From<JobRow> for Job {
             timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
             origin: r.origin.map(JobId::from),
             run_after: r.run_after,
+            schedule_id: r.schedule_id.map(ScheduleId::from),
+            scheduled_for: r.scheduled_for,
         }
     }
+}
+
+/// A `schedules` row joined with its owner's name, as a backend's compile-checked query reads
+/// it, as a [`ScheduleRow`](crate::ScheduleRow).
+#[macro_export]
+macro_rules! schedule_row {
+    ($r:expr) => {{
+        let r = $r;
+        $crate::ScheduleRow {
+            id: r.id.into(),
+            owner: r.owner.into(),
+            owner_name: r.owner_name,
+            kind: r.kind,
+            params: r.params,
+            cron: r.cron,
+            timezone: r.timezone,
+            enabled: r.enabled,
+            overlap: r.overlap,
+            catch_up: r.catch_up,
+            max_attempts: r.max_attempts,
+            next_fire_at: r.next_fire_at,
+            last_job_id: r.last_job_id,
+            last_fire_at: r.last_fire_at,
+            last_skip: r.last_skip,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }};
 }
 
 /// A `users` row as a backend's compile-checked query reads it (its columns by name), as a
@@ -199,6 +231,8 @@ mod tests {
             attempt: 1,
             max_attempts: 1,
             attempts: None,
+            schedule_id: None,
+            scheduled_for: None,
         }
     }
 

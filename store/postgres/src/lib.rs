@@ -16,6 +16,7 @@
 //! leases use the database's clock, so that processes on machines whose clocks differ agree.
 
 mod accounts;
+mod schedules;
 mod tailer;
 pub mod throwaway;
 mod writer;
@@ -925,8 +926,8 @@ macro_rules! select_jobs {
     ($tail:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(JobRow, "SELECT id, kind, params, status, current, total, unit, message, \
                       level, error_code, error_message, created_at, started_at, finished_at, event_id, \
-                      timeout_ms, origin, progress_at, run_after, attempt, max_attempts, attempts \
-                      FROM jobs " + $tail $(, $arg)*)
+                      timeout_ms, origin, progress_at, run_after, attempt, max_attempts, attempts, \
+                      schedule_id, scheduled_for FROM jobs " + $tail $(, $arg)*)
     };
 }
 use select_jobs;

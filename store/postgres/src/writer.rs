@@ -24,7 +24,8 @@ use store_core::batch::{
 };
 use store_core::{
     now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, KeyedJobRow,
-    Outcome, StartKey, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
+    Outcome, ScheduleRow, StartKey, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS,
+    OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -405,8 +406,8 @@ impl BatchSql for Statements<'_> {
         let (id, origin) = (job.id.as_str(), job.origin.as_deref());
         sqlx::query!(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-                 created_at, event_id, timeout_ms, origin, run_after, max_attempts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                 created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, scheduled_for) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             id,
             owner,
             job.kind,
@@ -423,6 +424,8 @@ impl BatchSql for Statements<'_> {
             origin,
             job.run_after,
             job.max_attempts as i64,
+            job.schedule_id.as_deref(),
+            job.scheduled_for,
         )
         .execute(&mut *self.0)
         .await?;
@@ -492,7 +495,7 @@ impl BatchSql for Statements<'_> {
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for",
             m.to.as_str(),
             m.at,
             m.to.is_terminal(),
@@ -573,7 +576,7 @@ impl BatchSql for Statements<'_> {
                AND ($8::text IS NULL OR claimed_by = $8) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for",
             r.at,
             r.error.code,
             r.error.message,
@@ -657,6 +660,87 @@ impl BatchSql for Statements<'_> {
     /// Exact across processes: this batch holds the lock on `event_ids`, which every claim
     /// (every batch of every process) takes first, so no other claim commits between these
     /// counts and this batch's commit.
+    async fn put_schedule(&mut self, r: &ScheduleRow) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "INSERT INTO schedules (id, owner, kind, params, cron, timezone, enabled, overlap, catch_up, \
+                 max_attempts, next_fire_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT (id) DO UPDATE SET params = excluded.params, cron = excluded.cron, \
+                 timezone = excluded.timezone, enabled = excluded.enabled, overlap = excluded.overlap, \
+                 catch_up = excluded.catch_up, max_attempts = excluded.max_attempts, \
+                 next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at",
+            r.id.as_str(),
+            r.owner.as_str(),
+            r.kind,
+            r.params,
+            r.cron,
+            r.timezone,
+            r.enabled,
+            r.overlap,
+            r.catch_up,
+            r.max_attempts,
+            r.next_fire_at,
+            r.created_at,
+            r.updated_at,
+        )
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_schedule(&mut self, id: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query!("DELETE FROM schedules WHERE id = $1", id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn advance_schedule(
+        &mut self,
+        id: &str,
+        due: i64,
+        next: Option<i64>,
+    ) -> Result<Option<Option<String>>, sqlx::Error> {
+        let row = sqlx::query!(
+            "UPDATE schedules SET next_fire_at = $1, last_fire_at = $2 \
+             WHERE id = $3 AND enabled AND next_fire_at = $2 RETURNING last_job_id",
+            next,
+            due,
+            id
+        )
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(row.map(|r| r.last_job_id))
+    }
+
+    async fn job_active(&mut self, job_id: &str) -> Result<bool, sqlx::Error> {
+        let active = sqlx::query_scalar!(
+            r#"SELECT status IN ('queued', 'running', 'cancelling') AS "active!" FROM jobs WHERE id = $1"#,
+            job_id
+        )
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(active.unwrap_or(false))
+    }
+
+    async fn schedule_started(&mut self, id: &str, job_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "UPDATE schedules SET last_job_id = $1 WHERE id = $2",
+            job_id,
+            id
+        )
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn schedule_skipped(&mut self, id: &str, why: Option<&str>) -> Result<(), sqlx::Error> {
+        sqlx::query!("UPDATE schedules SET last_skip = $1 WHERE id = $2", why, id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
     async fn pause_kind(
         &mut self,
         kind: &str,

@@ -13,6 +13,7 @@ mod accounts;
 pub mod import;
 mod lock;
 mod private;
+mod schedules;
 mod writer;
 
 use async_trait::async_trait;
@@ -958,8 +959,8 @@ macro_rules! select_jobs {
     ($tail:literal $(, $arg:expr)* $(,)?) => {
         sqlx::query_as!(JobRow, "SELECT id, kind, params, status, current, total, unit, message, \
                       level, error_code, error_message, created_at, started_at, finished_at, event_id, \
-                      timeout_ms, origin, progress_at, run_after, attempt, max_attempts, attempts \
-                      FROM jobs " + $tail $(, $arg)*)
+                      timeout_ms, origin, progress_at, run_after, attempt, max_attempts, attempts, \
+                      schedule_id, scheduled_for FROM jobs " + $tail $(, $arg)*)
     };
 }
 use select_jobs;

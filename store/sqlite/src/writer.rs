@@ -26,7 +26,8 @@ use store_core::batch::{
 };
 use store_core::{
     Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, Outcome, Publish,
-    SessionRow, StartKey, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
+    ScheduleRow, SessionRow, StartKey, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS,
+    OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -472,9 +473,11 @@ impl BatchSql for Statements<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-                     created_at, event_id, timeout_ms, origin, run_after, max_attempts) \
+                     created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, \
+                     scheduled_for) \
                  VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
-                     :created_at, :event_id, :timeout_ms, :origin, :run_after, :max_attempts)",
+                     :created_at, :event_id, :timeout_ms, :origin, :run_after, :max_attempts, :schedule_id, \
+                     :scheduled_for)",
             )?
             .execute(named_params! {
                 ":id": job.id.as_str(),
@@ -493,6 +496,8 @@ impl BatchSql for Statements<'_> {
                 ":origin": job.origin.as_deref(),
                 ":run_after": job.run_after,
                 ":max_attempts": job.max_attempts as i64,
+                ":schedule_id": job.schedule_id.as_deref(),
+                ":scheduled_for": job.scheduled_for,
             })?;
         Ok(())
     }
@@ -727,6 +732,86 @@ impl BatchSql for Statements<'_> {
         rows.collect()
     }
 
+    async fn put_schedule(&mut self, r: &ScheduleRow) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO schedules (id, owner, kind, params, cron, timezone, enabled, overlap, catch_up, \
+                     max_attempts, next_fire_at, created_at, updated_at) \
+                 VALUES (:id, :owner, :kind, :params, :cron, :timezone, :enabled, :overlap, :catch_up, \
+                     :max_attempts, :next_fire_at, :created_at, :updated_at) \
+                 ON CONFLICT (id) DO UPDATE SET params = excluded.params, cron = excluded.cron, \
+                     timezone = excluded.timezone, enabled = excluded.enabled, overlap = excluded.overlap, \
+                     catch_up = excluded.catch_up, max_attempts = excluded.max_attempts, \
+                     next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at",
+            )?
+            .execute(named_params! {
+                ":id": r.id.as_str(),
+                ":owner": r.owner.as_str(),
+                ":kind": r.kind,
+                ":params": r.params,
+                ":cron": r.cron,
+                ":timezone": r.timezone,
+                ":enabled": r.enabled,
+                ":overlap": r.overlap,
+                ":catch_up": r.catch_up,
+                ":max_attempts": r.max_attempts,
+                ":next_fire_at": r.next_fire_at,
+                ":created_at": r.created_at,
+                ":updated_at": r.updated_at,
+            })?;
+        Ok(())
+    }
+
+    async fn delete_schedule(&mut self, id: &str) -> rusqlite::Result<bool> {
+        let n = self
+            .0
+            .prepare_cached("DELETE FROM schedules WHERE id = ?")?
+            .execute([id])?;
+        Ok(n == 1)
+    }
+
+    async fn advance_schedule(
+        &mut self,
+        id: &str,
+        due: i64,
+        next: Option<i64>,
+    ) -> rusqlite::Result<Option<Option<String>>> {
+        self.0
+            .prepare_cached(
+                "UPDATE schedules SET next_fire_at = :next, last_fire_at = :due \
+                 WHERE id = :id AND enabled = 1 AND next_fire_at = :due RETURNING last_job_id",
+            )?
+            .query_row(named_params! {":next": next, ":due": due, ":id": id}, |r| {
+                r.get("last_job_id")
+            })
+            .optional()
+    }
+
+    async fn job_active(&mut self, job_id: &str) -> rusqlite::Result<bool> {
+        let active: Option<bool> = self
+            .0
+            .prepare_cached(
+                "SELECT status IN ('queued', 'running', 'cancelling') AS active FROM jobs WHERE id = ?",
+            )?
+            .query_row([job_id], |r| r.get("active"))
+            .optional()?;
+        Ok(active.unwrap_or(false))
+    }
+
+    async fn schedule_started(&mut self, id: &str, job_id: &str) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached("UPDATE schedules SET last_job_id = ? WHERE id = ?")?
+            .execute([job_id, id])?;
+        Ok(())
+    }
+
+    async fn schedule_skipped(&mut self, id: &str, why: Option<&str>) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached("UPDATE schedules SET last_skip = ? WHERE id = ?")?
+            .execute(params![why, id])?;
+        Ok(())
+    }
+
     async fn pause_kind(&mut self, kind: &str, by: &str, at: i64) -> rusqlite::Result<KindPause> {
         self.0
             .prepare_cached(
@@ -947,5 +1032,7 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         attempt: r.get("attempt")?,
         max_attempts: r.get("max_attempts")?,
         attempts: r.get("attempts")?,
+        schedule_id: r.get("schedule_id")?,
+        scheduled_for: r.get("scheduled_for")?,
     })
 }

@@ -2,7 +2,7 @@
 
 use crate::support::Db;
 use model::{
-    EventType, Job, JobError, JobId, JobStatus, LogLevel, ProcessId, Progress, StatusCount,
+    EventType, Job, JobError, JobId, JobStatus, LogLevel, ProcessId, Progress, StatusCount, UserId,
 };
 use serde_json::json;
 use store_core::*;
@@ -1658,4 +1658,253 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
     let got: Vec<(u32, &str)> = lines.iter().map(|l| (l.attempt, l.line.as_str())).collect();
     assert_eq!(got, [(1, "first try"), (2, "second try"), (3, "third try")]);
     assert_eq!(total, 3);
+}
+
+fn schedule_row(id: &str, owner: &str, next: i64) -> ScheduleRow {
+    ScheduleRow {
+        id: id.into(),
+        owner: owner.into(),
+        owner_name: None,
+        kind: "demo".into(),
+        params: r#"{"steps":1}"#.into(),
+        cron: "* * * * *".into(),
+        timezone: "UTC".into(),
+        enabled: true,
+        overlap: "skip".into(),
+        catch_up: "skip".into(),
+        max_attempts: None,
+        next_fire_at: Some(next),
+        last_job_id: None,
+        last_fire_at: None,
+        last_skip: None,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn fire(schedule: &str, due: i64, owner: &str, job: Option<&Job>, skip_if_busy: bool) -> Change {
+    Change::Fire(Fire {
+        schedule_id: schedule.into(),
+        due,
+        next: Some(due + 60_000),
+        job: job.map(|j| {
+            (
+                UserId::from(owner),
+                Job {
+                    schedule_id: Some(schedule.into()),
+                    scheduled_for: Some(due),
+                    ..j.clone()
+                },
+            )
+        }),
+        skip_if_busy,
+        max_queued: None,
+        skipped: None,
+    })
+}
+
+fn fired(outcome: &Outcome) -> Option<Fired> {
+    match outcome {
+        Outcome::Fired(f) => f.clone(),
+        other => panic!("expected a fire, got {other:?}"),
+    }
+}
+
+pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(db: Db) {
+    let s = "5e3c1a00-0000-4000-8000-000000000001";
+    let due = 1_000_000;
+    db.store
+        .apply(vec![Change::PutSchedule(schedule_row(s, "me", due))])
+        .await
+        .unwrap();
+    assert_eq!(db.store.next_fire().await.unwrap(), Some(due));
+    assert_eq!(db.store.due_schedules(due - 1, 10).await.unwrap(), vec![]);
+    assert_eq!(db.store.due_schedules(due, 10).await.unwrap().len(), 1);
+    // Two processes fire the same time, here in one batch: one job; the second finds the
+    // schedule moved on and writes nothing.
+    let (a, b) = (new_job("demo"), new_job("demo"));
+    let applied = db
+        .store
+        .apply(vec![
+            fire(s, due, "me", Some(&a), true),
+            fire(s, due, "me", Some(&b), true),
+        ])
+        .await
+        .unwrap();
+    let first = fired(&applied.outcomes[0]).expect("the first fire");
+    let job = first.job.expect("its job");
+    assert_eq!(
+        (job.schedule_id.as_deref(), job.scheduled_for),
+        (Some(s), Some(due))
+    );
+    assert!(fired(&applied.outcomes[1]).is_none());
+    assert_eq!(applied.events.len(), 1);
+    let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
+    assert_eq!(row.next_fire_at, Some(due + 60_000));
+    assert_eq!(
+        (row.last_fire_at, row.last_job_id.as_deref()),
+        (Some(due), Some(a.id.as_str()))
+    );
+    assert_eq!(row.last_skip, None);
+    // The next time, while that job still waits: skipped, with the reason kept.
+    let skipped = db
+        .store
+        .apply(vec![fire(
+            s,
+            due + 60_000,
+            "me",
+            Some(&new_job("demo")),
+            true,
+        )])
+        .await
+        .unwrap();
+    let skipped = fired(&skipped.outcomes[0]).unwrap();
+    assert!(skipped.job.is_none());
+    assert!(
+        skipped
+            .skipped
+            .as_deref()
+            .unwrap()
+            .contains("still queued or running"),
+        "{skipped:?}"
+    );
+    let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
+    assert!(row.last_skip.is_some() && row.next_fire_at == Some(due + 120_000));
+    // Overlap "start": a job anyway. One fire time can never hold two jobs, even written by
+    // hand: the database refuses it.
+    let c = new_job("demo");
+    let started = db
+        .store
+        .apply(vec![fire(s, due + 120_000, "me", Some(&c), false)])
+        .await
+        .unwrap();
+    assert!(fired(&started.outcomes[0]).unwrap().job.is_some());
+    let twice = Job {
+        schedule_id: Some(s.into()),
+        scheduled_for: Some(due + 120_000),
+        ..new_job("demo")
+    };
+    let refused = db.store.apply(vec![create("me", &twice)]).await.unwrap();
+    assert!(
+        matches!(refused.outcomes[0], Outcome::Failed(_)),
+        "{:?}",
+        refused.outcomes
+    );
+    // "Run now": a job of the schedule without a fire time, its last job from then on.
+    let now = Job {
+        schedule_id: Some(s.into()),
+        ..new_job("demo")
+    };
+    db.store.apply(vec![create("me", &now)]).await.unwrap();
+    let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
+    assert_eq!(row.last_job_id.as_deref(), Some(now.id.as_str()));
+    // The history of one schedule.
+    let filter = JobFilter {
+        schedule: Some(s.into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let ids: Vec<JobId> = db
+        .store
+        .list_jobs(None, &filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(ids, vec![now.id.clone(), c.id.clone(), a.id.clone()]);
+    // Paused, it is not due and a fire finds it so; a change keeps what its fires recorded.
+    let paused = ScheduleRow {
+        enabled: false,
+        cron: "@daily".into(),
+        ..row.clone()
+    };
+    db.store
+        .apply(vec![Change::PutSchedule(paused)])
+        .await
+        .unwrap();
+    let due_now = row.next_fire_at.unwrap();
+    assert!(db
+        .store
+        .due_schedules(i64::MAX, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(db.store.next_fire().await.unwrap(), None);
+    let none = db
+        .store
+        .apply(vec![fire(s, due_now, "me", Some(&new_job("demo")), false)])
+        .await
+        .unwrap();
+    assert!(fired(&none.outcomes[0]).is_none());
+    let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
+    assert_eq!((row.cron.as_str(), row.enabled), ("@daily", false));
+    assert_eq!(row.last_job_id.as_deref(), Some(now.id.as_str()));
+    // Owners: each sees their own, everyone's with `None`; deleted, it is gone, its jobs stay.
+    db.store
+        .apply(vec![Change::PutSchedule(schedule_row(
+            "5e3c1a00-0000-4000-8000-000000000002",
+            "you",
+            due,
+        ))])
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.schedules(Some(&"me".into())).await.unwrap().len(),
+        1
+    );
+    assert_eq!(db.store.schedules(None).await.unwrap().len(), 2);
+    let deleted = db
+        .store
+        .apply(vec![
+            Change::DeleteSchedule { id: s.into() },
+            Change::DeleteSchedule { id: s.into() },
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(
+        deleted.outcomes[..],
+        [Outcome::Schedule(true), Outcome::Schedule(false)]
+    ));
+    assert!(db.store.schedule(&s.into()).await.unwrap().is_none());
+    assert_eq!(db.store.list_jobs(None, &filter).await.unwrap().len(), 3);
+}
+
+pub async fn a_schedule_is_read_with_its_owners_name(db: Db) {
+    db.store
+        .create_user(&UserRow {
+            id: "u-ada".into(),
+            name: "ada".into(),
+            role: "member".into(),
+            password_hash: "x".into(),
+            disabled: false,
+            generation: 0,
+            created_at: 1,
+        })
+        .await
+        .unwrap();
+    db.store
+        .apply(vec![
+            Change::PutSchedule(schedule_row(
+                "5e3c1a00-0000-4000-8000-000000000003",
+                "u-ada",
+                5,
+            )),
+            Change::PutSchedule(schedule_row(
+                "5e3c1a00-0000-4000-8000-000000000004",
+                "anon",
+                5,
+            )),
+        ])
+        .await
+        .unwrap();
+    let names: Vec<Option<String>> = db
+        .store
+        .schedules(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.owner_name)
+        .collect();
+    assert_eq!(names, vec![Some("ada".to_string()), None]);
 }

@@ -1,0 +1,167 @@
+//! Schedules as every client sees them: a job of a kind, with stored parameters, started as its
+//! owner at every fire time of a cron expression in an IANA time zone.
+
+use crate::ids::{JobId, ScheduleId};
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr};
+
+/// A schedule, as the API, the command line and `/schedules` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub id: ScheduleId,
+    pub kind: String,
+    pub params: serde_json::Value,
+    /// Five fields, or six with seconds first, or a macro (`@daily`).
+    pub cron: String,
+    /// An IANA time zone (`Europe/Paris`, `UTC`).
+    pub timezone: String,
+    /// `false` while paused: it does not fire.
+    pub enabled: bool,
+    pub overlap: Overlap,
+    pub catch_up: CatchUp,
+    /// How many attempts its jobs may take; `None`: as many as their kind allows.
+    pub max_attempts: Option<u32>,
+    /// Its next three fire times, RFC 3339 in its time zone (none while paused).
+    pub next_runs: Vec<String>,
+    /// The job it started last (on its clock or by "Run now").
+    pub last_job_id: Option<JobId>,
+    /// Who owns it: an account's name (an open server's anonymous users by their id).
+    pub owner: String,
+    /// Its expression and zone in words: "every weekday at 02:00, Europe/Paris".
+    pub description: String,
+    /// Unix ms.
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Its last fire time, whether it started a job or not (Unix ms).
+    pub last_fire_at: Option<i64>,
+    /// Why its last fire time started no job: the previous one still ran, its owner may not
+    /// start jobs, times were missed while no process ran…
+    pub last_skip: Option<String>,
+    /// Why it does not fire now, while something holds it (its owner's account is disabled).
+    pub held: Option<String>,
+}
+
+/// What a fire time does while the schedule's previous job is still queued or running.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Overlap {
+    /// Starts nothing this time.
+    #[default]
+    Skip,
+    /// Starts another job anyway.
+    Start,
+}
+
+names!(Overlap);
+
+/// What becomes of fire times missed while no process ran (found more than a minute late).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CatchUp {
+    /// They start nothing; the schedule goes on with its next time.
+    #[default]
+    Skip,
+    /// One job is started for all of them.
+    One,
+}
+
+names!(CatchUp);
+
+/// What a person or a script gives to create a schedule, or to change one (every field but
+/// the kind may change; absent fields stay as they were).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleInput {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub params: Option<serde_json::Value>,
+    #[serde(default)]
+    pub cron: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub overlap: Option<Overlap>,
+    #[serde(default)]
+    pub catch_up: Option<CatchUp>,
+    /// `Some(None)` (JSON `null`) goes back to the kind's number.
+    #[serde(default, with = "double_option")]
+    pub max_attempts: Option<Option<u32>>,
+}
+
+/// A field that may be absent (unchanged), `null` (cleared) or a value.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            None => s.serialize_none(),
+            Some(inner) => inner.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// What the schedule form shows as you type an expression: its words and next fire times, or
+/// why it is refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CronPreview {
+    /// "every weekday at 02:00, Europe/Paris"
+    pub description: String,
+    /// The next three fire times, RFC 3339 in the zone.
+    pub next_runs: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_tells_absent_from_null() {
+        let keep: ScheduleInput = serde_json::from_str(r#"{"cron": "@daily"}"#).unwrap();
+        assert_eq!(keep.max_attempts, None);
+        let clear: ScheduleInput = serde_json::from_str(r#"{"max_attempts": null}"#).unwrap();
+        assert_eq!(clear.max_attempts, Some(None));
+        let two: ScheduleInput = serde_json::from_str(r#"{"max_attempts": 2}"#).unwrap();
+        assert_eq!(two.max_attempts, Some(Some(2)));
+        assert!(serde_json::from_str::<ScheduleInput>(r#"{"crons": "x"}"#).is_err());
+        assert_eq!(Overlap::parse("start"), Some(Overlap::Start));
+        assert_eq!(CatchUp::One.as_str(), "one");
+    }
+}

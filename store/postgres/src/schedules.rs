@@ -1,0 +1,61 @@
+//! Reading schedules (they are written by the writer, as changes: a fire and the job it starts
+//! commit together).
+
+use crate::{read_err, PgStore};
+use async_trait::async_trait;
+use model::{ScheduleId, UserId};
+use store_core::{schedule_row, ScheduleRow, ScheduleStore, StoreResult};
+
+/// `SELECT <schedule columns, with the owner's name> FROM schedules s <tail>` as a
+/// compile-checked query.
+macro_rules! select_schedules {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query!(r#"SELECT s.id, s.owner, u.name AS "owner_name?", s.kind, s.params, s.cron,
+                      s.timezone, s.enabled, s.overlap, s.catch_up, s.max_attempts, s.next_fire_at,
+                      s.last_job_id, s.last_fire_at, s.last_skip, s.created_at, s.updated_at
+                      FROM schedules s LEFT JOIN users u ON u.id = s.owner "# + $tail $(, $arg)*)
+    };
+}
+
+#[async_trait]
+impl ScheduleStore for PgStore {
+    async fn schedules(&self, owner: Option<&UserId>) -> StoreResult<Vec<ScheduleRow>> {
+        let owner = owner.map(UserId::as_str);
+        let rows = select_schedules!(
+            "WHERE $1::text IS NULL OR s.owner = $1 ORDER BY s.created_at, s.id",
+            owner
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading schedules"))?;
+        Ok(rows.into_iter().map(|r| schedule_row!(r)).collect())
+    }
+
+    async fn schedule(&self, id: &ScheduleId) -> StoreResult<Option<ScheduleRow>> {
+        let id = id.as_str();
+        let row = select_schedules!("WHERE s.id = $1", id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(read_err("reading a schedule"))?;
+        Ok(row.map(|r| schedule_row!(r)))
+    }
+
+    async fn due_schedules(&self, now: i64, limit: u32) -> StoreResult<Vec<ScheduleRow>> {
+        let rows = select_schedules!(
+            "WHERE s.enabled AND s.next_fire_at <= $1 ORDER BY s.next_fire_at LIMIT $2",
+            now,
+            i64::from(limit)
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading the schedules that are due"))?;
+        Ok(rows.into_iter().map(|r| schedule_row!(r)).collect())
+    }
+
+    async fn next_fire(&self) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar!("SELECT MIN(next_fire_at) FROM schedules WHERE enabled")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(read_err("reading when the next schedule fires"))
+    }
+}
