@@ -265,7 +265,7 @@ impl Cron {
     pub fn words(&self) -> String {
         let [sec, min, hour, _, _, _] = &self.fields;
         let time = match (single(sec), single(min), single(hour)) {
-            (Some(s), Some(m), Some(h)) if s == 0 => Some(format!("at {h:02}:{m:02}")),
+            (Some(0), Some(m), Some(h)) => Some(format!("at {h:02}:{m:02}")),
             (Some(s), Some(m), Some(h)) => Some(format!("at {h:02}:{m:02}:{s:02}")),
             _ => None,
         };
