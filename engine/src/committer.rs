@@ -12,7 +12,8 @@
 
 use crate::bus::{Bus, Event};
 use crate::store::{
-    Change, CommittedEvent, Fence, Outcome, Publish, QueuedJob, StartKey, Store, StoreError, Write,
+    Change, CommittedEvent, Fence, Fire, Fired, Outcome, Publish, QueuedJob, StartKey, Store,
+    StoreError, Write,
 };
 use crate::telemetry::Metrics;
 use model::error::Chain;
@@ -455,6 +456,29 @@ impl Committer {
     pub async fn withdraw_notices(&self) -> Result<usize, WriteError> {
         match self.ask(Change::WithdrawNotices).await? {
             Outcome::Withdrawn(n) => Ok(n),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Adds, changes or deletes a schedule (`PutSchedule`, `DeleteSchedule`); whether it was
+    /// there to delete.
+    pub async fn schedule_change(&self, change: Change) -> Result<bool, WriteError> {
+        match self.ask(change).await? {
+            Outcome::Schedule(done) => Ok(done),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// A schedule's fire time (see [`Change::Fire`]): what it did, or `None` when the schedule
+    /// no longer waited for it (another process fired it, or it changed).
+    pub async fn fire(&self, fire: Fire) -> Result<Option<Fired>, WriteError> {
+        match self.ask(Change::Fire(fire)).await? {
+            Outcome::Fired(fired) => {
+                if let Some(job) = fired.as_ref().and_then(|f| f.job.as_ref()) {
+                    self.metrics.created(job);
+                }
+                Ok(fired)
+            }
             other => Err(unexpected(other)),
         }
     }

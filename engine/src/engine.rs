@@ -122,7 +122,9 @@ pub(crate) struct Inner {
     pub(crate) kind_limits: HashMap<String, usize>,
     pub(crate) head_samples: crate::head_rate::HeadSamples,
     /// Each user's share of the queue.
-    queue_shares: QueueShares,
+    pub(crate) queue_shares: QueueShares,
+    /// A schedule changed in this process: its scheduler looks again.
+    pub(crate) schedules_changed: tokio::sync::Notify,
 }
 
 /// Why the engine could not start, with the store's error as its source.
@@ -200,11 +202,13 @@ impl Engine {
                 max_running: config.max_running.max(1),
                 kind_limits: config.kind_limits.clone(),
                 queue_shares: QueueShares::new(config.max_queued_per_user),
+                schedules_changed: tokio::sync::Notify::new(),
             }),
         };
         engine.spawn_pruner();
         engine.spawn_rate_sampler();
         engine.spawn_pause_watcher();
+        engine.spawn_scheduler();
         Ok(engine)
     }
 
@@ -459,6 +463,17 @@ impl Engine {
         let env = KindEnv {
             files: Files::for_caller(&self.inner.data_root, caller),
         };
+        self.validate_in(env, kind, params).await
+    }
+
+    /// Checks `params` for a job of `kind` with what `env` lets it open, as they will be
+    /// stored.
+    pub(crate) async fn validate_in(
+        &self,
+        env: KindEnv,
+        kind: &str,
+        params: Params,
+    ) -> Result<serde_json::Value, AppError> {
         let (kinds, kind) = (self.inner.kinds.clone(), kind.to_string());
         tokio::task::spawn_blocking(move || match params {
             Params::Json(params) => kinds.parse(&kind, params, &env),
@@ -478,6 +493,16 @@ impl Engine {
         job: Job,
         key: Option<String>,
     ) -> Result<Started, AppError> {
+        self.insert_and_start_for(caller.user(), job, key).await
+    }
+
+    /// Like [`Engine::insert_and_start`], as `owner`'s job.
+    pub(crate) async fn insert_and_start_for(
+        &self,
+        owner: &UserId,
+        job: Job,
+        key: Option<String>,
+    ) -> Result<Started, AppError> {
         if self.inner.stopping.is_cancelled() {
             return Err(AppError::new(
                 ErrorCode::Unavailable,
@@ -492,7 +517,7 @@ impl Engine {
         let created = self
             .inner
             .committer
-            .create_within(caller.user(), job, Some(shares.max()), key)
+            .create_within(owner, job, Some(shares.max()), key)
             .await
             .map_err(|e| write_failed("store a new job", e))?;
         let job = match created {
@@ -718,13 +743,13 @@ impl StartOptions {
 }
 
 /// A job's parameters as they came: JSON, or a form's fields.
-enum Params {
+pub(crate) enum Params {
     Json(serde_json::Value),
     Form(HashMap<String, String>),
 }
 
 /// Takes the generic `timeout_ms` out of a job's parameters (every kind accepts it).
-fn take_timeout(
+pub(crate) fn take_timeout(
     mut params: serde_json::Value,
 ) -> Result<(serde_json::Value, Option<u64>), AppError> {
     let Some(raw) = params.as_object_mut().and_then(|o| o.remove("timeout_ms")) else {

@@ -6,7 +6,7 @@
 //!   changes are refused, the caller is decided ([`crate::identity`]), then the handler runs;
 //! - a worker (`--role worker`) serves only `/healthz`, `/readyz` and `/metrics`.
 
-use crate::rest::{accounts, health, jobs, kinds, notices};
+use crate::rest::{accounts, health, jobs, kinds, notices, schedules};
 use crate::state::AppState;
 use crate::{assets, compression, identity, refusals, rest, sse};
 use app::{shell, App};
@@ -36,6 +36,15 @@ pub fn router(state: AppState) -> Router {
         .route("/kinds", get(kinds::kinds))
         .route("/kinds/{kind}/pause", post(kinds::pause))
         .route("/kinds/{kind}/resume", post(kinds::resume))
+        .route("/schedules", get(schedules::list).post(schedules::create))
+        .route("/schedules/preview", get(schedules::preview))
+        .route(
+            "/schedules/{id}",
+            get(schedules::get)
+                .patch(schedules::change)
+                .delete(schedules::delete),
+        )
+        .route("/schedules/{id}/run", post(schedules::run))
         .route("/jobs", post(jobs::create_job).get(jobs::list_jobs))
         .route("/jobs/cancel", post(jobs::bulk_cancel))
         .route("/jobs/rerun", post(jobs::bulk_rerun))

@@ -1,3 +1,465 @@
-//! Schedules: jobs started on a clock.
+//! Schedules: a job of a kind, with stored parameters, started as its owner at every fire time
+//! of a cron expression ([`cron`]) in an IANA time zone.
+//!
+//! Who may do what, decided here for the API, the pages and the command line alike: a member
+//! sees and manages their own schedules; an operator or an admin every one; a viewer sees every
+//! one and changes none. The owner's rights are checked again at every fire
+//! ([`fire`]): a disabled owner's schedule starts nothing, and says why.
+//!
+//! A fire time found more than [`MISSED_AFTER_MS`] late was missed (no process ran): the
+//! schedule's `catch_up` says whether one job is started for the times it missed, or none.
 
 pub mod cron;
+mod fire;
+
+use crate::caller::Caller;
+use crate::engine::{take_timeout, Engine, Params};
+use crate::failures::{read_failed, write_failed};
+use crate::files::Files;
+use crate::kinds::KindEnv;
+use crate::retries::attempts_for;
+use crate::store::{Change, ScheduleRow, UserRow};
+use crate::{new_id, now_ms};
+use cron::Cron;
+use model::{
+    AppError, CatchUp, CronPreview, ErrorCode, FieldError, Job, JobId, Overlap, Role, Schedule,
+    ScheduleId, ScheduleInput, UserId,
+};
+use std::collections::HashMap;
+
+/// How late a fire time may be found and still start its job as usual: an older one was
+/// missed while no process ran, and its schedule's `catch_up` decides.
+pub const MISSED_AFTER_MS: i64 = 60_000;
+
+/// How many schedules one owner may have.
+pub const MAX_PER_OWNER: usize = 1_000;
+
+/// How many fire times a schedule shows ahead.
+const NEXT_RUNS: usize = 3;
+
+impl Engine {
+    /// The schedules the caller may see, oldest first.
+    pub async fn schedules(&self, caller: &Caller) -> Result<Vec<Schedule>, AppError> {
+        let rows = self
+            .inner
+            .store
+            .schedules(caller.sees())
+            .await
+            .map_err(read_failed)?;
+        self.schedule_views(rows).await
+    }
+
+    /// The schedule, if the caller may see it (otherwise 404).
+    pub async fn schedule(&self, caller: &Caller, id: &ScheduleId) -> Result<Schedule, AppError> {
+        let row = self.schedule_row(caller, id).await?;
+        Ok(self.schedule_views(vec![row]).await?.remove(0))
+    }
+
+    /// Adds a schedule of the caller's: its kind and parameters are checked as a start's would
+    /// be, its expression and zone must be readable, and it fires first at its next time.
+    pub async fn create_schedule(
+        &self,
+        caller: &Caller,
+        input: ScheduleInput,
+    ) -> Result<Schedule, AppError> {
+        caller.may_start()?;
+        let kind = input
+            .kind
+            .clone()
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| invalid("kind", "a schedule needs the kind of job it starts"))?;
+        let (cron, tz, timezone) = when(input.cron.as_deref(), input.timezone.as_deref())?;
+        let env = KindEnv {
+            files: Files::for_caller(&self.inner.data_root, caller),
+        };
+        let params = self
+            .schedule_params(env, &kind, input.params.clone().unwrap_or_default())
+            .await?;
+        let max_attempts = input.max_attempts.flatten();
+        attempts_for(&self.inner.kinds, &kind, max_attempts)?;
+        let owner = caller.user();
+        let mine = self
+            .inner
+            .store
+            .schedules(Some(owner))
+            .await
+            .map_err(read_failed)?;
+        if mine.len() >= MAX_PER_OWNER {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "you have {MAX_PER_OWNER} schedules, as many as one may have; delete some first"
+                ),
+            ));
+        }
+        let now = now_ms();
+        let enabled = input.enabled.unwrap_or(true);
+        let row = ScheduleRow {
+            id: new_id().into(),
+            owner: owner.clone(),
+            owner_name: caller.name().map(str::to_string),
+            kind,
+            params: params.to_string(),
+            cron: input.cron.clone().unwrap_or_default().trim().to_string(),
+            timezone,
+            enabled,
+            overlap: input.overlap.unwrap_or_default().as_str().into(),
+            catch_up: input.catch_up.unwrap_or_default().as_str().into(),
+            max_attempts: max_attempts.map(i64::from),
+            next_fire_at: enabled.then(|| cron.next_after(now, &tz)).flatten(),
+            last_job_id: None,
+            last_fire_at: None,
+            last_skip: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.put_schedule(row.clone()).await?;
+        tracing::info!(schedule = %row.id, kind = %row.kind, cron = %row.cron, "schedule created");
+        Ok(self.schedule_views(vec![row]).await?.remove(0))
+    }
+
+    /// Changes a schedule: its parameters, expression, zone, state and policies (its kind stays).
+    /// A new expression, zone or a resume starts again from the next fire time after now: times
+    /// passed while it was paused are not caught up.
+    pub async fn change_schedule(
+        &self,
+        caller: &Caller,
+        id: &ScheduleId,
+        input: ScheduleInput,
+    ) -> Result<Schedule, AppError> {
+        let old = self.schedule_row(caller, id).await?;
+        may_manage(caller, &old.owner)?;
+        if input.kind.as_ref().is_some_and(|k| *k != old.kind) {
+            return Err(invalid(
+                "kind",
+                "a schedule's kind cannot change: create another schedule",
+            ));
+        }
+        let cron_text = input.cron.clone().unwrap_or_else(|| old.cron.clone());
+        let zone_text = input
+            .timezone
+            .clone()
+            .unwrap_or_else(|| old.timezone.clone());
+        let (cron, tz, timezone) = when(Some(&cron_text), Some(&zone_text))?;
+        let params = match input.params.clone() {
+            Some(params) => {
+                let files = Files::for_owner(&self.inner.data_root, &self.inner.store, &old.owner)
+                    .await
+                    .map_err(read_failed)?;
+                self.schedule_params(KindEnv { files }, &old.kind, params)
+                    .await?
+                    .to_string()
+            }
+            None => old.params.clone(),
+        };
+        let max_attempts = match input.max_attempts {
+            Some(asked) => {
+                attempts_for(&self.inner.kinds, &old.kind, asked)?;
+                asked.map(i64::from)
+            }
+            None => old.max_attempts,
+        };
+        let enabled = input.enabled.unwrap_or(old.enabled);
+        let now = now_ms();
+        let retimed = cron_text.trim() != old.cron || timezone != old.timezone;
+        let resumed = enabled && !old.enabled;
+        let next_fire_at = match (enabled, retimed || resumed) {
+            (false, _) => old.next_fire_at,
+            (true, true) => cron.next_after(now, &tz),
+            (true, false) => old.next_fire_at.or_else(|| cron.next_after(now, &tz)),
+        };
+        let row = ScheduleRow {
+            params,
+            cron: cron_text.trim().to_string(),
+            timezone,
+            enabled,
+            overlap: input
+                .overlap
+                .map_or(old.overlap.clone(), |o| o.as_str().into()),
+            catch_up: input
+                .catch_up
+                .map_or(old.catch_up.clone(), |c| c.as_str().into()),
+            max_attempts,
+            next_fire_at,
+            updated_at: now,
+            ..old
+        };
+        self.put_schedule(row.clone()).await?;
+        Ok(self.schedule_views(vec![row]).await?.remove(0))
+    }
+
+    /// Deletes a schedule; the jobs it started stay in the history.
+    pub async fn delete_schedule(&self, caller: &Caller, id: &ScheduleId) -> Result<(), AppError> {
+        let row = self.schedule_row(caller, id).await?;
+        may_manage(caller, &row.owner)?;
+        self.inner
+            .committer
+            .schedule_change(Change::DeleteSchedule { id: row.id.clone() })
+            .await
+            .map_err(|e| write_failed("delete the schedule", e))?;
+        self.poke_scheduler();
+        tracing::info!(schedule = %row.id, "schedule deleted");
+        Ok(())
+    }
+
+    /// Starts the schedule's job now, as its owner, outside its clock ("Run now"); its fire
+    /// times go on as before.
+    pub async fn run_schedule(&self, caller: &Caller, id: &ScheduleId) -> Result<Job, AppError> {
+        let row = self.schedule_row(caller, id).await?;
+        may_manage(caller, &row.owner)?;
+        caller.may_start()?;
+        if let Some(why) = self.held(&row.owner, &mut HashMap::new()).await? {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                format!("it cannot run: {why}"),
+            ));
+        }
+        let files = Files::for_owner(&self.inner.data_root, &self.inner.store, &row.owner)
+            .await
+            .map_err(read_failed)?;
+        let job = self.schedule_job(&row, KindEnv { files }, None).await?;
+        Ok(self.insert_and_start_for(&row.owner, job, None).await?.job)
+    }
+
+    /// What the schedule form shows as an expression is typed: its words and next fire times
+    /// (after `after`, Unix ms, or now).
+    pub fn preview_cron(
+        &self,
+        cron: &str,
+        timezone: &str,
+        after: Option<i64>,
+    ) -> Result<CronPreview, AppError> {
+        let (cron, tz, timezone) = when(Some(cron), Some(timezone))?;
+        Ok(CronPreview {
+            description: format!("{}, {timezone}", cron.words()),
+            next_runs: cron
+                .next_n(after.unwrap_or_else(now_ms), &tz, NEXT_RUNS)
+                .into_iter()
+                .map(|at| rfc_3339(at, &tz))
+                .collect(),
+        })
+    }
+
+    /// The job the schedule `row` starts (for the fire time `scheduled_for`, or now), its
+    /// parameters checked again with what `env` lets it open.
+    async fn schedule_job(
+        &self,
+        row: &ScheduleRow,
+        env: KindEnv,
+        scheduled_for: Option<i64>,
+    ) -> Result<Job, AppError> {
+        let stored: serde_json::Value =
+            serde_json::from_str(&row.params).unwrap_or(serde_json::Value::Null);
+        let (params, timeout_ms) = take_timeout(stored)?;
+        let params = self
+            .validate_in(env, &row.kind, Params::Json(params))
+            .await?;
+        let allowed = self.inner.kinds.retry(&row.kind).max_attempts.max(1);
+        let asked = row
+            .max_attempts
+            .map_or(allowed, |n| n.clamp(1, 1_000) as u32);
+        Ok(Job {
+            timeout_ms,
+            max_attempts: asked.min(allowed),
+            schedule_id: Some(row.id.clone()),
+            scheduled_for,
+            ..Job::queued(new_id().into(), &row.kind, params, now_ms())
+        })
+    }
+
+    /// `params` for a schedule of `kind`, checked as a start's would be, in normal form (the
+    /// generic `timeout_ms` kept beside them).
+    async fn schedule_params(
+        &self,
+        env: KindEnv,
+        kind: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, AppError> {
+        let params = match params {
+            serde_json::Value::Null => serde_json::json!({}),
+            p => p,
+        };
+        let (params, timeout_ms) = take_timeout(params)?;
+        let mut params = self.validate_in(env, kind, Params::Json(params)).await?;
+        if let (Some(ms), Some(map)) = (timeout_ms, params.as_object_mut()) {
+            map.insert("timeout_ms".into(), ms.into());
+        }
+        Ok(params)
+    }
+
+    async fn put_schedule(&self, row: ScheduleRow) -> Result<(), AppError> {
+        self.inner
+            .committer
+            .schedule_change(Change::PutSchedule(row))
+            .await
+            .map_err(|e| write_failed("save the schedule", e))?;
+        self.poke_scheduler();
+        Ok(())
+    }
+
+    /// The schedule's row, if the caller may see it.
+    async fn schedule_row(
+        &self,
+        caller: &Caller,
+        id: &ScheduleId,
+    ) -> Result<ScheduleRow, AppError> {
+        if uuid::Uuid::try_parse(id).is_err() {
+            return Err(no_such_schedule());
+        }
+        let row = self
+            .inner
+            .store
+            .schedule(id)
+            .await
+            .map_err(read_failed)?
+            .ok_or_else(no_such_schedule)?;
+        match caller.sees() {
+            Some(own) if *own != row.owner => Err(no_such_schedule()),
+            _ => Ok(row),
+        }
+    }
+
+    /// Why `owner` may not start jobs now, if they may not: an account that is disabled, or a
+    /// viewer's. An owner without an account (an open server's anonymous user, the operator)
+    /// may. `known` keeps the accounts read so far.
+    async fn held(
+        &self,
+        owner: &UserId,
+        known: &mut HashMap<UserId, Option<UserRow>>,
+    ) -> Result<Option<String>, AppError> {
+        if !known.contains_key(owner) {
+            let user = self
+                .inner
+                .store
+                .user_by_id(owner)
+                .await
+                .map_err(read_failed)?;
+            known.insert(owner.clone(), user);
+        }
+        Ok(match known.get(owner).and_then(Option::as_ref) {
+            Some(u) if u.disabled => Some(format!("its owner {}'s account is disabled", u.name)),
+            Some(u) if Role::parse(&u.role).is_some_and(|r| !r.starts()) => Some(format!(
+                "its owner {} is a {}, who may not start jobs",
+                u.name, u.role
+            )),
+            _ => None,
+        })
+    }
+
+    /// The schedules as people see them: in words, with their next fire times and whatever
+    /// holds them back.
+    async fn schedule_views(&self, rows: Vec<ScheduleRow>) -> Result<Vec<Schedule>, AppError> {
+        let mut known = HashMap::new();
+        let now = now_ms();
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            let held = self.held(&row.owner, &mut known).await?;
+            views.push(view(row, held, now));
+        }
+        Ok(views)
+    }
+
+    /// Wakes this process's scheduler: a schedule changed.
+    fn poke_scheduler(&self) {
+        self.inner.schedules_changed.notify_one();
+    }
+}
+
+/// A schedule as people see it.
+fn view(row: ScheduleRow, held: Option<String>, now: i64) -> Schedule {
+    let parsed = Cron::parse(&row.cron).ok();
+    let tz = crate::when::time_zone(&row.timezone).ok();
+    let (description, next_runs) = match (&parsed, &tz) {
+        (Some(cron), Some(tz)) => {
+            let from = row.next_fire_at.filter(|at| *at > now).map(|at| at - 1);
+            let runs = match row.enabled {
+                true => cron.next_n(from.unwrap_or(now), tz, NEXT_RUNS),
+                false => Vec::new(),
+            };
+            (
+                format!("{}, {}", cron.words(), row.timezone),
+                runs.into_iter().map(|at| rfc_3339(at, tz)).collect(),
+            )
+        }
+        _ => (format!("{} ({})", row.cron, row.timezone), Vec::new()),
+    };
+    Schedule {
+        id: row.id,
+        kind: row.kind,
+        params: serde_json::from_str(&row.params).unwrap_or(serde_json::Value::Null),
+        cron: row.cron,
+        timezone: row.timezone,
+        enabled: row.enabled,
+        overlap: Overlap::parse(&row.overlap).unwrap_or_default(),
+        catch_up: CatchUp::parse(&row.catch_up).unwrap_or_default(),
+        max_attempts: row.max_attempts.map(|n| n.clamp(1, u32::MAX as i64) as u32),
+        next_runs,
+        last_job_id: row.last_job_id.map(JobId::from),
+        owner: row.owner_name.unwrap_or_else(|| row.owner.to_string()),
+        description,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        last_fire_at: row.last_fire_at,
+        last_skip: row.last_skip,
+        held,
+    }
+}
+
+/// A cron expression and a time zone (UTC when absent), read; a refusal names the field.
+fn when(
+    cron: Option<&str>,
+    timezone: Option<&str>,
+) -> Result<(Cron, jiff::tz::TimeZone, String), AppError> {
+    let cron = cron.unwrap_or_default();
+    let parsed = Cron::parse(cron).map_err(|e| invalid("cron", &e));
+    let zone = match timezone.map(str::trim) {
+        None | Some("") => "UTC",
+        Some(z) => z,
+    };
+    let tz = crate::when::time_zone(zone);
+    match (parsed, tz) {
+        (Ok(cron), Ok(tz)) => Ok((cron, tz, zone.to_string())),
+        (Err(a), Err(b)) => Err(AppError::invalid(
+            a.fields.into_iter().chain(b.fields).collect(),
+        )),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
+/// Refuses a viewer, or a member changing someone else's schedule.
+fn may_manage(caller: &Caller, owner: &UserId) -> Result<(), AppError> {
+    caller.may_write()?;
+    if caller.role() == Role::Viewer {
+        return Err(AppError::forbidden("a viewer may not change schedules"));
+    }
+    if owner == caller.user() || caller.role().acts_on_all() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(format!(
+            "a {} may only change their own schedules",
+            caller.role()
+        )))
+    }
+}
+
+fn invalid(field: &str, message: &str) -> AppError {
+    AppError::invalid(vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }])
+}
+
+fn no_such_schedule() -> AppError {
+    AppError::new(ErrorCode::NotFound, "no such schedule")
+}
+
+/// `at` (Unix ms) in RFC 3339, in the zone `tz`: `2026-11-25T02:00:00+01:00`.
+pub fn rfc_3339(at: i64, tz: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_millisecond(at)
+        .map(|t| {
+            t.to_zoned(tz.clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        })
+        .unwrap_or_default()
+}

@@ -4,6 +4,7 @@
 //!
 //! - [`jobs`]: jobs, their logs, bulk actions;
 //! - [`kinds`]: the kinds, and pausing them;
+//! - [`schedules`]: jobs started on a clock;
 //! - [`accounts`]: signing in and out, who is calling, tokens, accounts;
 //! - [`notices`]: the operator's notices;
 //! - [`metrics`], `/metrics`;
@@ -15,3 +16,4 @@ pub mod jobs;
 pub mod kinds;
 pub mod metrics;
 pub mod notices;
+pub mod schedules;

@@ -29,6 +29,7 @@ mod process;
 mod proxy;
 mod queue;
 mod retries;
+mod schedules;
 mod starts;
 mod stream;
 mod stress;

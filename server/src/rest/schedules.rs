@@ -1,0 +1,102 @@
+//! Schedules for scripts: `GET`/`POST /schedules`, `GET`/`PATCH`/`DELETE /schedules/{id}`,
+//! `POST /schedules/{id}/run` (a job now, outside its clock), and `GET /schedules/preview`
+//! (an expression's words and next fire times). Who may do what is the engine's to decide.
+
+use crate::error::{ApiJson, ApiResult};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use engine::Caller;
+use model::{CronPreview, Schedule, ScheduleId, ScheduleInput};
+use serde::Deserialize;
+
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<Schedule>>> {
+    Ok(Json(state.engine.schedules(&caller).await?))
+}
+
+/// 201 with the schedule and its `Location`.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(input): ApiJson<ScheduleInput>,
+) -> ApiResult<Response> {
+    let schedule = state.engine.create_schedule(&caller, input).await?;
+    let location = format!("/api/v1/schedules/{}", schedule.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(schedule),
+    )
+        .into_response())
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<ScheduleId>,
+) -> ApiResult<Json<Schedule>> {
+    Ok(Json(state.engine.schedule(&caller, &id).await?))
+}
+
+pub async fn change(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<ScheduleId>,
+    ApiJson(input): ApiJson<ScheduleInput>,
+) -> ApiResult<Json<Schedule>> {
+    Ok(Json(
+        state.engine.change_schedule(&caller, &id, input).await?,
+    ))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<ScheduleId>,
+) -> ApiResult<StatusCode> {
+    state.engine.delete_schedule(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// 201 with the job it started and its `Location`.
+pub async fn run(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<ScheduleId>,
+) -> ApiResult<Response> {
+    let job = state.engine.run_schedule(&caller, &id).await?;
+    let location = format!("/api/v1/jobs/{}", job.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(job),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PreviewQuery {
+    cron: String,
+    #[serde(default)]
+    timezone: String,
+    /// The fire times after this RFC 3339 instant (default: now).
+    #[serde(default)]
+    after: Option<String>,
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    Query(q): Query<PreviewQuery>,
+) -> ApiResult<Json<CronPreview>> {
+    let after = q.after.as_deref().map(engine::when::instant).transpose()?;
+    Ok(Json(state.engine.preview_cron(
+        &q.cron,
+        &q.timezone,
+        after,
+    )?))
+}
