@@ -233,7 +233,7 @@ impl ProcessRole {
     }
 }
 
-/// Operator commands. `notice` and `kinds` are sent to the running server at `--addr` (with the
+/// Operator commands. `notice`, `kinds` and `schedules` are sent to the running server at `--addr` (with the
 /// API token in `HEADWAY_TOKEN`, or the operator token); `users` and `tokens` work on the
 /// database (`--database-url`), whether or not a server runs on it.
 #[derive(Debug, Clone, Subcommand)]
@@ -257,6 +257,51 @@ pub enum Command {
     /// The kinds, and pausing them: `headway kinds pause import_csv`, `headway kinds resume '*'`.
     #[command(subcommand)]
     Kinds(KindsCommand),
+    /// Schedules: `headway schedules add demo --cron '0 2 * * 1-5' --timezone Europe/Paris
+    /// --param steps=10 --param interval_ms=100`.
+    #[command(subcommand)]
+    Schedules(SchedulesCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum SchedulesCommand {
+    /// Lists the schedules the token's owner may see.
+    List,
+    /// Adds a schedule of the token's owner.
+    Add {
+        /// The kind of job it starts.
+        kind: String,
+        /// When: five fields (minute hour day month weekday), six with seconds first, or
+        /// @hourly, @daily, @weekly, @monthly.
+        #[arg(long)]
+        cron: String,
+        /// An IANA time zone (default UTC).
+        #[arg(long)]
+        timezone: Option<String>,
+        /// A parameter of its jobs, NAME=VALUE (again for each).
+        #[arg(long)]
+        param: Vec<String>,
+        /// While its previous job is still queued or running: skip (default) or start.
+        #[arg(long)]
+        overlap: Option<String>,
+        /// Fire times missed while no process ran: skip (default) or one.
+        #[arg(long)]
+        catch_up: Option<String>,
+        /// Fewer attempts than its kind allows.
+        #[arg(long)]
+        max_attempts: Option<u32>,
+        /// Added paused.
+        #[arg(long)]
+        paused: bool,
+    },
+    /// Pauses a schedule: it fires nothing until resumed.
+    Pause { id: String },
+    /// Resumes a paused schedule, from its next fire time after now.
+    Resume { id: String },
+    /// Starts its job now, outside its clock.
+    Run { id: String },
+    /// Deletes a schedule (its jobs stay).
+    Delete { id: String },
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -1,10 +1,12 @@
 //! The commands that talk to a running server at `--addr` over its JSON API, as a script would:
-//! `headway notice` ([`notice`]) and `headway kinds` ([`kinds`]). They are authorized with the
+//! `headway notice` ([`notice`]), `headway kinds` ([`kinds`]) and `headway schedules`
+//! ([`schedules`]). They are authorized with the
 //! API token in `HEADWAY_TOKEN` when it is set (then the token's owner and their role decide
 //! what they may do, as in the browser), otherwise with the operator token (an admin).
 
 pub mod kinds;
 pub mod notice;
+pub mod schedules;
 
 use crate::operator_token::token_path;
 use crate::Config;

@@ -530,3 +530,96 @@ async fn a_disabled_owners_schedule_fires_nothing_and_says_why() {
     assert_eq!(before, after);
     assert_eq!(delete(&ada, &id).await, 204);
 }
+
+#[tokio::test]
+async fn the_command_line_adds_lists_pauses_resumes_runs_and_deletes() {
+    let app = spawn_app().await;
+    let headway = |args: Vec<String>| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"));
+        if crate::harness::on_postgres() {
+            command.env("HEADWAY_ADMIN_TOKEN", app.admin_token());
+        }
+        command
+            .args([
+                "--addr",
+                app.base.trim_start_matches("http://"),
+                "--database-url",
+                app.database_url(),
+            ])
+            .args(args)
+            .output()
+    };
+    let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    let mut add =
+        words("schedules add demo --timezone Europe/Paris --param steps=2 --param interval_ms=1");
+    add.extend(["--cron".to_string(), "0 2 * * 1-5".to_string()]);
+    let out = headway(add).await.unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("every weekday at 02:00, Europe/Paris; next at "),
+        "{said}"
+    );
+    let id = said.split_whitespace().next().unwrap().to_string();
+    let list = headway(words("schedules list")).await.unwrap();
+    let list = String::from_utf8_lossy(&list.stdout).to_string();
+    let line = list
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.contains("demo") && line.contains("enabled") && line.contains("+01:00"),
+        "{list}"
+    );
+    for (verb, says) in [
+        ("pause", "paused"),
+        ("resume", "resumed; next at"),
+        ("run", "started job"),
+    ] {
+        let out = headway(vec!["schedules".into(), verb.into(), id.clone()])
+            .await
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && said.contains(says),
+            "{verb}: {said}"
+        );
+    }
+    // What the server refuses, the command says, and fails.
+    let bad = headway(
+        words("schedules add demo --cron 99_*_*_*_*")
+            .into_iter()
+            .map(|w| w.replace('_', " "))
+            .collect(),
+    )
+    .await
+    .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("minute: 99 is out of range"),
+        "{bad:?}"
+    );
+    let bad = headway(words("schedules add demo --cron @daily --param steps"))
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("NAME=VALUE"),
+        "{bad:?}"
+    );
+    let out = headway(vec!["schedules".into(), "delete".into(), id.clone()])
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let gone = headway(vec!["schedules".into(), "run".into(), id.clone()])
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&gone.stderr).contains("(404): no such schedule"),
+        "{gone:?}"
+    );
+}
