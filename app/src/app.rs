@@ -4,7 +4,8 @@ use crate::components::{
     identified, signed_in, Account, ConnectionStatus, Hydrated, NotifyToggle, ThemeToggle,
 };
 use crate::pages::{
-    BulkPage, Dashboard, JobPage, NotFound, SettingsPage, SignInPage, SystemPage, UsersPage,
+    BulkPage, Dashboard, JobPage, NotFound, SchedulePage, SchedulesPage, SettingsPage, SignInPage,
+    SystemPage, UsersPage,
 };
 use crate::theme::Theme;
 use leptos::prelude::*;
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"Headway"</a>
                 <nav class="top-nav" aria-label="Pages">
                     <a href="/">"Jobs"</a>
+                    {identified().then(|| view! { <a href="/schedules">"Schedules"</a> })}
                     {show_system().then(|| view! { <a href="/system">"System"</a> })}
                     {signed_in().is_some_and(|w| w.role == crate::model::Role::Admin).then(|| view! { <a href="/users">"Users"</a> })}
                 </nav>
@@ -69,6 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=Dashboard ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("jobs"), ParamSegment("id")) view=JobPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("system") view=SystemPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("schedules") view=SchedulesPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("schedules"), ParamSegment("id")) view=SchedulePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("bulk") view=BulkPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=SignInPage/>
                     <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>

@@ -61,9 +61,39 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// An RFC 3339 time as written in its own zone, for people: `2026-11-25 02:00 (+01:00)`,
+/// `2026-11-25 02:00:30 (UTC)`; as it came when it is not one.
+pub fn rfc_3339_text(t: &str) -> String {
+    if t.len() < 20 || !t.is_char_boundary(19) || t.as_bytes().get(10) != Some(&b'T') {
+        return t.to_string();
+    }
+    let time = match &t[17..19] {
+        "00" => &t[11..16],
+        _ => &t[11..19],
+    };
+    let zone = match &t[19..] {
+        "Z" | "+00:00" => "UTC",
+        offset => offset,
+    };
+    format!("{} {time} ({zone})", &t[..10])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fire_time_reads_in_its_own_zone() {
+        assert_eq!(
+            rfc_3339_text("2026-11-25T02:00:00+01:00"),
+            "2026-11-25 02:00 (+01:00)"
+        );
+        assert_eq!(
+            rfc_3339_text("2026-11-25T02:00:30+00:00"),
+            "2026-11-25 02:00:30 (UTC)"
+        );
+        assert_eq!(rfc_3339_text("soon"), "soon");
+    }
 
     #[test]
     fn datetimes() {

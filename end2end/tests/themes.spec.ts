@@ -20,6 +20,14 @@ for (const theme of themes) {
     const done = await startJob(page, 'demo', { steps: 2, interval_ms: 1 });
     await waitForStatus(page, done, 'succeeded');
     const running = await startJob(page, 'demo', { steps: 100_000, interval_ms: 100 });
+    // A schedule, paused after its first job, to show on /schedules and its edit page.
+    const made = await page.request.post('/api/v1/schedules', {
+      data: { kind: 'demo', params: { steps: 1, interval_ms: 1 }, cron: '@daily', timezone: 'Europe/Paris' },
+    });
+    expect(made.status()).toBe(201);
+    const schedule = (await made.json()).id;
+    expect((await page.request.post(`/api/v1/schedules/${schedule}/run`)).status()).toBe(201);
+    expect((await page.request.patch(`/api/v1/schedules/${schedule}`, { data: { enabled: false } })).status()).toBe(200);
     await page.goto('/');
     const html = page.locator('html');
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
@@ -28,7 +36,16 @@ for (const theme of themes) {
       while ((await html.getAttribute('data-theme')) !== theme.pick) await toggle.click();
     }
     const dark = (theme.pick ?? theme.system) === 'dark';
-    for (const path of ['/', `/jobs/${running}`, `/jobs/${done}`, '/system', `/bulk?action=cancel&ids=${running}`]) {
+    const paths = [
+      '/',
+      `/jobs/${running}`,
+      `/jobs/${done}`,
+      '/system',
+      `/bulk?action=cancel&ids=${running}`,
+      '/schedules',
+      `/schedules/${schedule}`,
+    ];
+    for (const path of paths) {
       await page.goto(path);
       await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
       await expect(html).toHaveAttribute('data-theme', theme.pick ?? 'system');
@@ -37,5 +54,6 @@ for (const theme of themes) {
       await expectAccessible(page);
     }
     await page.request.post(`/api/v1/jobs/${running}/cancel`);
+    await page.request.delete(`/api/v1/schedules/${schedule}`);
   });
 }

@@ -421,6 +421,18 @@ impl Engine {
         self.insert_and_start(caller, job, key).await
     }
 
+    /// A form's fields (all strings) as `kind`'s parameters: typed from the kind's
+    /// description and checked, as a start from the form would be.
+    pub async fn form_params(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        form: &HashMap<String, String>,
+    ) -> Result<serde_json::Value, AppError> {
+        self.validate(caller, kind, Params::Form(form.clone()))
+            .await
+    }
+
     /// Starts a new job with the kind, parameters and timeout of one of the caller's jobs.
     pub async fn rerun(&self, caller: &Caller, id: &JobId) -> Result<Job, AppError> {
         let origin = self.job(caller, id).await?;

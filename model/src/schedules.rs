@@ -148,9 +148,63 @@ pub struct CronPreview {
     pub next_runs: Vec<String>,
 }
 
+/// An RFC 3339 time with its offset (`2026-11-25T02:00:00+01:00`, `…Z`), as Unix ms: what a
+/// page needs of a schedule's next fire times to count down to them.
+pub fn rfc_3339_ms(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let offset = match &text[19..] {
+        "Z" => 0,
+        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            sign * (o[1..3].parse::<i64>().ok()? * 60 + o[4..6].parse::<i64>().ok()?) * 60
+        }
+        _ => return None,
+    };
+    // Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((mo + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3_600 + mi * 60 + s - offset) * 1_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_rfc_3339_time_is_read_with_its_offset() {
+        assert_eq!(rfc_3339_ms("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(rfc_3339_ms("2026-11-24T14:00:00Z"), Some(1_795_528_800_000));
+        assert_eq!(
+            rfc_3339_ms("2026-11-24T15:00:00+01:00"),
+            Some(1_795_528_800_000)
+        );
+        assert_eq!(
+            rfc_3339_ms("2026-11-24T09:00:00-05:00"),
+            Some(1_795_528_800_000)
+        );
+        assert_eq!(
+            rfc_3339_ms("2028-02-29T12:00:00+00:00"),
+            Some(1_835_438_400_000)
+        );
+        assert_eq!(rfc_3339_ms("tomorrow"), None);
+        assert_eq!(rfc_3339_ms("2026-11-24 14:00:00Z"), None);
+    }
 
     #[test]
     fn a_change_tells_absent_from_null() {

@@ -9,7 +9,10 @@
 //! "Start at…" puts the start off: a wall-clock time read in the browser's time zone (the
 //! island fills in its name), in UTC without JavaScript.
 
-use crate::model::{KindInfo, ParamType};
+use super::param_fields::param_fields;
+use super::schedule_fields::{ScheduleFields, Timing};
+use crate::model::KindInfo;
+use crate::server_fns::schedules::CreateSchedule;
 use crate::server_fns::StartJob;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -18,59 +21,53 @@ use leptos::server_fn::ServerFn;
 pub fn StartForm(kind: KindInfo) -> impl IntoView {
     let form_id = format!("start-{}", kind.name);
     let mut names: Vec<String> = kind.params.iter().map(|p| p.name.clone()).collect();
-    names.push(RUN_AFTER.to_string());
-    names.push(MAX_ATTEMPTS.to_string());
+    names.extend([RUN_AFTER, MAX_ATTEMPTS, "cron", "timezone"].map(String::from));
     // A refusal of a post made without JavaScript comes back in the address: its messages are
-    // rendered in place (the island shows those of the posts it sends).
+    // rendered in place (the island shows those of the posts it sends). A start and a new
+    // schedule share the kind's fields.
     let refused = match ServerAction::<StartJob>::new().value().get_untracked() {
         Some(Err(e)) => Some(e),
         _ => None,
     };
-    let fields = kind
-        .params
-        .into_iter()
-        .map(|p| {
-            let input_id = format!("{form_id}-{}", p.name);
-            let error_id = format!("{input_id}-error");
-            let message = refused
-                .as_ref()
-                .and_then(|e| e.field(&p.name))
-                .map(str::to_string);
-            let invalid = message.is_some().then_some("true");
-            let step = (p.kind == ParamType::Number).then_some("any");
-            let input_type = match p.kind {
-                ParamType::Integer | ParamType::Number => "number",
-                ParamType::Boolean => "checkbox",
-                ParamType::String => "text",
-            };
-            view! {
-                <div class="field">
-                    <label for=input_id.clone()>{p.label}</label>
-                    <input
-                        id=input_id
-                        name=format!("params[{}]", p.name)
-                        type=input_type
-                        step=step
-                        min=p.min.map(|v| v.to_string())
-                        max=p.max.map(|v| v.to_string())
-                        value=p.default.map(|v| v.to_string().trim_matches('"').to_string())
-                        aria-describedby=error_id.clone()
-                        aria-invalid=invalid
-                        title=p.description
-                    />
-                    <p class="field-error" id=error_id aria-live="polite">{message}</p>
-                </div>
-            }
-        })
-        .collect_view();
+    let refused_schedule = match ServerAction::<CreateSchedule>::new()
+        .value()
+        .get_untracked()
+    {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    };
+    let either = refused.as_ref().or(refused_schedule.as_ref());
+    let fields = param_fields(&kind.params, &form_id, None, either);
     let later = start_later(&form_id, refused.as_ref());
-    let attempts = attempts_field(&form_id, kind.retry.max_attempts, refused.as_ref());
+    let attempts = attempts_field(&form_id, kind.retry.max_attempts, either);
+    let repeat = repeat(&form_id, refused_schedule.as_ref());
     view! {
         <StartFormIsland form_id kind=kind.name title=kind.title fields=names key=start_key()>
             {fields}
             {attempts}
             {later}
+            {repeat}
         </StartFormIsland>
+    }
+}
+
+/// "Repeat…": the form's job as a schedule instead, on a cron expression in a time zone (the
+/// browser's with JavaScript, else UTC), created by its own button.
+fn repeat(form_id: &str, refused: Option<&crate::model::AppError>) -> impl IntoView {
+    let message = |field: &str| refused.and_then(|e| e.field(field)).map(str::to_string);
+    let timing = Timing {
+        overlap: "skip".into(),
+        catch_up: "skip".into(),
+        cron_error: message("cron"),
+        timezone_error: message("timezone"),
+        ..Timing::default()
+    };
+    view! {
+        <details class="field repeat" open=refused.is_some()>
+            <summary>"Repeat…"</summary>
+            <ScheduleFields form_id=form_id.to_string() timing shown=None/>
+            <button type="submit" class="secondary" formaction=CreateSchedule::url()>"Create schedule"</button>
+        </details>
     }
 }
 
@@ -172,6 +169,8 @@ fn StartFormIsland(
     let started = RwSignal::new(false);
     let key = RwSignal::new(key);
     let refusal = RwSignal::new(None::<String>);
+    // What the last schedule made from the form is.
+    let scheduled = RwSignal::new(None::<crate::model::Schedule>);
     #[cfg(not(feature = "hydrate"))]
     let _ = &fields;
     #[cfg(feature = "hydrate")]
@@ -195,9 +194,35 @@ fn StartFormIsland(
             };
             sending.set(true);
             let (id, fields) = (id.clone(), fields.clone());
+            // "Create schedule" posts the same fields elsewhere.
+            let to_schedule = ev
+                .submitter()
+                .and_then(|b| b.get_attribute("formaction"))
+                .filter(|url| url.as_str() == CreateSchedule::url());
             leptos::task::spawn_local(async move {
-                let answer = crate::server_fns::post::form::<crate::model::Job>(&form).await;
+                let answer = match to_schedule {
+                    Some(url) => {
+                        let made =
+                            crate::server_fns::post::form_to::<crate::model::Schedule>(&form, &url)
+                                .await;
+                        sending.set(false);
+                        let refused = made.as_ref().err();
+                        for name in &fields {
+                            let message = refused.and_then(|e| e.field(name)).unwrap_or_default();
+                            show_field_error(&format!("{id}-{name}"), message);
+                        }
+                        refusal.set(
+                            refused
+                                .filter(|e| e.fields.is_empty())
+                                .map(|e| e.message.clone()),
+                        );
+                        scheduled.set(made.ok());
+                        return;
+                    }
+                    None => crate::server_fns::post::form::<crate::model::Job>(&form).await,
+                };
                 sending.set(false);
+                scheduled.set(None);
                 let refused = answer.as_ref().err();
                 for name in &fields {
                     let message = refused.and_then(|e| e.field(name)).unwrap_or_default();
@@ -233,6 +258,13 @@ fn StartFormIsland(
             {children()}
             <button type="submit" disabled=move || sending.get() || started.get()>{label}</button>
             <p class="form-error" role="alert">{move || refusal.get()}</p>
+            <p class="form-note" role="status">
+                {move || scheduled.get().map(|s| view! {
+                    "Schedule created: " {s.description} ", next at "
+                    {s.next_runs.first().map(|r| crate::format::rfc_3339_text(r)).unwrap_or_default()}
+                    ". " <a href="/schedules">"See the schedules"</a>
+                })}
+            </p>
         </form>
     }
 }

@@ -318,9 +318,17 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
                 <label for="filter-q">"Job id or message"</label>
                 <input id="filter-q" name="q" type="search" value=query.q.clone() placeholder="e.g. 0193a7f2 or quota"/>
             </div>
+            {query.schedule.clone().map(|s| view! { <input type="hidden" name="schedule" value=s/> })}
             <button type="submit">"Filter"</button>
             <a class="clear" href="/">"Clear"</a>
         </form>
+        {query.schedule.clone().map(|s| view! {
+            <p class="filter-note">
+                "The jobs of one schedule ("
+                <a href=format!("/schedules/{s}")>"see it"</a>
+                "). " <a href="/">"Every job"</a>
+            </p>
+        })}
     }
 }
 

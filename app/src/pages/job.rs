@@ -53,6 +53,17 @@ fn JobView(data: JobPageData) -> impl IntoView {
             <dd><a href=format!("/jobs/{o}")><code>{o.clone()}</code></a></dd>
         }
     });
+    let schedule = job.schedule_id.as_ref().map(|s| {
+        let s = s.to_string();
+        let when = match job.scheduled_for {
+            Some(at) => format!(" for its time {}", format::datetime(at)),
+            None => " (run now)".to_string(),
+        };
+        view! {
+            <dt>"Started by"</dt>
+            <dd><a href=format!("/schedules/{s}")>"a schedule"</a> {when} " · " <a href=format!("/?schedule={s}")>"its jobs"</a></dd>
+        }
+    });
     let timeout = job
         .timeout_ms
         .map(|ms| view! { <dt>"Time limit"</dt><dd>{format::duration(ms as i64)}</dd> });
@@ -93,6 +104,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
                     <dt>"Created"</dt><dd><time datetime=format::iso(job.created_at)>{format::datetime(job.created_at)}</time></dd>
                     {timeout}
                     {origin}
+                    {schedule}
                     <dt>"Parameters"</dt><dd><pre class="params">{params}</pre></dd>
                 </dl>
             </section>

@@ -19,6 +19,19 @@ pub async fn form<T: DeserializeOwned>(form: &web_sys::HtmlFormElement) -> Resul
     send(&form.action(), &body).await
 }
 
+/// Posts `form`'s fields to `url` (another server function than its `action`) and returns that
+/// function's answer.
+#[cfg(feature = "hydrate")]
+pub async fn form_to<T: DeserializeOwned>(
+    form: &web_sys::HtmlFormElement,
+    url: &str,
+) -> Result<T, AppError> {
+    let body = web_sys::FormData::new_with_form(form)
+        .and_then(|fields| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields))
+        .map_err(|_| AppError::unreachable())?;
+    send(url, &body).await
+}
+
 /// Posts `fields` to the server function at `url` (its `url()`), as a form with those fields
 /// would, and returns its answer.
 #[cfg(feature = "hydrate")]

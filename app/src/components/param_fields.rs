@@ -1,0 +1,57 @@
+//! A kind's parameters as form fields, from its description: the start form's, and a
+//! schedule's. The server validates; its message for a field goes in the field's slot.
+
+use crate::error::AppError;
+use crate::model::{ParamInfo, ParamType};
+use leptos::prelude::*;
+
+/// The fields of `params` in the form `form_id`, holding `values` where given (else each one's
+/// default), with the messages of `refused` in place.
+pub fn param_fields(
+    params: &[ParamInfo],
+    form_id: &str,
+    values: Option<&serde_json::Value>,
+    refused: Option<&AppError>,
+) -> impl IntoView {
+    params
+        .iter()
+        .cloned()
+        .map(|p| {
+            let input_id = format!("{form_id}-{}", p.name);
+            let error_id = format!("{input_id}-error");
+            let message = refused.and_then(|e| e.field(&p.name)).map(str::to_string);
+            let invalid = message.is_some().then_some("true");
+            let step = (p.kind == ParamType::Number).then_some("any");
+            let input_type = match p.kind {
+                ParamType::Integer | ParamType::Number => "number",
+                ParamType::Boolean => "checkbox",
+                ParamType::String => "text",
+            };
+            let value = values
+                .and_then(|v| v.get(&p.name))
+                .or(p.default.as_ref())
+                .map(|v| v.to_string().trim_matches('"').to_string());
+            let checked =
+                (p.kind == ParamType::Boolean && value.as_deref() == Some("true")).then_some(true);
+            view! {
+                <div class="field">
+                    <label for=input_id.clone()>{p.label}</label>
+                    <input
+                        id=input_id
+                        name=format!("params[{}]", p.name)
+                        type=input_type
+                        step=step
+                        min=p.min.map(|v| v.to_string())
+                        max=p.max.map(|v| v.to_string())
+                        value=value
+                        checked=checked
+                        aria-describedby=error_id.clone()
+                        aria-invalid=invalid
+                        title=p.description
+                    />
+                    <p class="field-error" id=error_id aria-live="polite">{message}</p>
+                </div>
+            }
+        })
+        .collect_view()
+}

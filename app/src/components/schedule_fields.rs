@@ -1,0 +1,152 @@
+//! A schedule's timing fields: its cron expression, time zone, and what to do while its
+//! previous job runs and with times missed while no process ran; as an expression is typed,
+//! its words and next fire times (asked of the server, which reads expressions one way for
+//! everyone). Without JavaScript the fields post as they are, and the server's words come with
+//! the page that shows the schedule.
+
+use crate::model::CronPreview;
+use leptos::prelude::*;
+
+/// The fields as a schedule has them (or as a new one starts: empty expression, the browser's
+/// zone), and the server's messages for the expression and the zone.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Timing {
+    pub cron: String,
+    pub timezone: String,
+    pub overlap: String,
+    pub catch_up: String,
+    pub cron_error: Option<String>,
+    pub timezone_error: Option<String>,
+}
+
+/// The fields in the form `form_id` (ids `{form_id}-cron`, `{form_id}-timezone`…), with the
+/// preview `shown` at first.
+#[island]
+pub fn ScheduleFields(
+    form_id: String,
+    timing: Timing,
+    shown: Option<CronPreview>,
+) -> impl IntoView {
+    let preview = RwSignal::new(shown.map(Ok::<CronPreview, String>));
+    let cron = RwSignal::new(timing.cron.clone());
+    let zone = RwSignal::new(timing.timezone.clone());
+    #[cfg(feature = "hydrate")]
+    {
+        // A new schedule is read in the browser's zone.
+        if timing.timezone.is_empty() {
+            if let Some(browser) = browser_zone() {
+                zone.set(browser);
+            }
+        }
+        // Asked again a moment after the typing stops; only the latest answer is shown.
+        let asked = StoredValue::new(0u64);
+        Effect::new(move |_| {
+            let (c, z) = (cron.get(), zone.get());
+            asked.update_value(|n| *n += 1);
+            let mine = asked.get_value();
+            set_timeout(
+                move || {
+                    if asked.get_value() != mine {
+                        return;
+                    }
+                    if c.trim().is_empty() {
+                        preview.set(None);
+                        return;
+                    }
+                    leptos::task::spawn_local(async move {
+                        use crate::server_fns::schedules::{preview_schedule, Preview};
+                        let answer = match preview_schedule(c, z).await {
+                            Ok(Preview::Fires(p)) => Ok(p),
+                            Ok(Preview::Refused(why)) => Err(why),
+                            Err(e) => Err(e.message),
+                        };
+                        if asked.get_value() == mine {
+                            preview.set(Some(answer));
+                        }
+                    });
+                },
+                std::time::Duration::from_millis(300),
+            );
+        });
+    }
+    let id = |name: &str| format!("{form_id}-{name}");
+    let (cron_id, zone_id) = (id("cron"), id("timezone"));
+    let (overlap_id, catch_up_id, preview_id) = (id("overlap"), id("catch_up"), id("cron-preview"));
+    let cron_error = timing.cron_error.clone();
+    let zone_error = timing.timezone_error.clone();
+    let option = |value: &'static str, label: &'static str, chosen: &str| {
+        view! { <option value=value selected=chosen == value>{label}</option> }
+    };
+    view! {
+        <div class="field">
+            <label for=cron_id.clone()>"Repeat on (cron)"</label>
+            <input
+                id=cron_id.clone()
+                name="cron"
+                type="text"
+                value=timing.cron.clone()
+                placeholder="0 2 * * 1-5"
+                spellcheck="false"
+                autocomplete="off"
+                aria-describedby=format!("{cron_id}-help {cron_id}-error {preview_id}")
+                aria-invalid=cron_error.is_some().then_some("true")
+                on:input=move |ev| cron.set(event_target_value(&ev))
+            />
+            <p class="hint" id=format!("{cron_id}-help")>
+                "Five fields (minute hour day month weekday), six with seconds first, or @hourly, @daily, @weekly, @monthly."
+            </p>
+            <p class="field-error" id=format!("{cron_id}-error") aria-live="polite">{cron_error}</p>
+        </div>
+        <div class="field">
+            <label for=zone_id.clone()>"Time zone"</label>
+            <input
+                id=zone_id.clone()
+                name="timezone"
+                type="text"
+                prop:value=move || zone.get()
+                value=timing.timezone.clone()
+                placeholder="UTC"
+                spellcheck="false"
+                aria-describedby=format!("{zone_id}-error")
+                aria-invalid=zone_error.is_some().then_some("true")
+                on:input=move |ev| zone.set(event_target_value(&ev))
+            />
+            <p class="field-error" id=format!("{zone_id}-error") aria-live="polite">{zone_error}</p>
+        </div>
+        <div class="field">
+            <label for=overlap_id.clone()>"While its previous job is queued or running"</label>
+            <select id=overlap_id name="overlap">
+                {option("skip", "skip this time", &timing.overlap)}
+                {option("start", "start another anyway", &timing.overlap)}
+            </select>
+        </div>
+        <div class="field">
+            <label for=catch_up_id.clone()>"Times missed while Headway was down"</label>
+            <select id=catch_up_id name="catch_up">
+                {option("skip", "skip them", &timing.catch_up)}
+                {option("one", "start one job for them", &timing.catch_up)}
+            </select>
+        </div>
+        <div class="cron-preview" id=preview_id aria-live="polite">
+            {move || preview.get().map(|p| match p {
+                Ok(p) => view! {
+                    <p class="cron-words">{p.description}</p>
+                    <ol class="cron-next" aria-label="Next fire times">
+                        {p.next_runs.into_iter().map(|r| view! { <li><time datetime=r.clone()>{crate::format::rfc_3339_text(&r)}</time></li> }).collect_view()}
+                    </ol>
+                }.into_any(),
+                Err(why) => view! { <p class="cron-refused">{why}</p> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+/// The browser's IANA time zone.
+#[cfg(feature = "hydrate")]
+fn browser_zone() -> Option<String> {
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|z| z.as_string())
+}

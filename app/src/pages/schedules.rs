@@ -1,0 +1,351 @@
+//! `/schedules`: every schedule the caller may see, its expression in words, its next three fire
+//! times counting down, its last job live, and pause or resume, run now, edit and delete; and
+//! `/schedules/{id}`, a schedule's edit form. Every action is a plain form post without
+//! JavaScript; with it, the list follows the stream (a schedule's new job refreshes it).
+
+use crate::components::{param_fields, status_icon, LiveRoot, ScheduleFields, Timing};
+use crate::format;
+use crate::live;
+use crate::model::{Job, Schedule};
+use crate::server_fns::schedules::{
+    load_schedule, load_schedules, DeleteSchedule, RunSchedule, SaveSchedule, ScheduleEdit,
+    ScheduleRowData, SchedulesData, SetScheduleEnabled,
+};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn SchedulesPage() -> impl IntoView {
+    let data = Resource::new_blocking(|| (), |_| load_schedules());
+    view! {
+        <Title text="Schedules · Headway"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <SchedulesView data/> }.into_any(),
+                    Err(e) => problem("Schedules", e.message).into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn problem(title: &'static str, message: String) -> impl IntoView {
+    view! {
+        <section class="problem" role="alert">
+            <h1>{title}</h1>
+            <p>{message}</p>
+            <p><a href="/">"Back to your jobs"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn SchedulesView(data: SchedulesData) -> impl IntoView {
+    let SchedulesData {
+        schedules,
+        live,
+        manage,
+        sees_all,
+    } = data;
+    let now = live.now;
+    view! {
+        <LiveRoot info=live/>
+        <h1>"Schedules"</h1>
+        <p class="hint">
+            "A schedule starts a job of a kind on a cron expression, as its owner. Make one from a kind's form on "
+            <a href="/">"the dashboard"</a> " (" <em>"Repeat…"</em> ")."
+        </p>
+        <noscript>
+            <p class="hint">"Without JavaScript, " <a href="">"refresh the page"</a> " to see the latest state."</p>
+        </noscript>
+        <SchedulesLive rows=schedules now manage sees_all/>
+    }
+}
+
+/// The schedules, kept current in the browser: each one's last job from the stream, its next
+/// fire times counting down, and the whole list again when one of them starts a job or an
+/// action here changes one.
+#[island(lazy)]
+fn SchedulesLive(
+    rows: Vec<ScheduleRowData>,
+    now: i64,
+    manage: bool,
+    sees_all: bool,
+) -> impl IntoView {
+    let rows = RwSignal::new(rows);
+    let clock = live::view_clock(now);
+    #[cfg(feature = "hydrate")]
+    let reload = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(fresh) = load_schedules().await {
+                rows.set(fresh.schedules);
+            }
+        });
+    };
+    // A schedule's new job (it fired, or someone ran it): the list again.
+    #[cfg(feature = "hydrate")]
+    {
+        let seen = StoredValue::new(std::collections::HashSet::<String>::new());
+        let fresh = live::new_jobs();
+        Effect::new(move |_| {
+            let ours: Vec<String> =
+                rows.with(|r| r.iter().map(|r| r.schedule.id.to_string()).collect());
+            let mut changed = false;
+            for job in fresh.get() {
+                job.with_untracked(|j| {
+                    let (Some(schedule), id) = (&j.schedule_id, j.id.to_string()) else {
+                        return;
+                    };
+                    if ours.iter().any(|o| o == schedule.as_str())
+                        && seen.with_value(|s| !s.contains(&id))
+                    {
+                        seen.update_value(|s| {
+                            s.insert(id);
+                        });
+                        changed = true;
+                    }
+                });
+            }
+            if changed {
+                reload();
+            }
+        });
+    }
+    let act = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            if form.class_list().contains("schedule-delete")
+                && !window()
+                    .confirm_with_message("Delete this schedule? Its jobs stay in the history.")
+                    .unwrap_or(false)
+            {
+                return;
+            }
+            leptos::task::spawn_local(async move {
+                let answer = crate::server_fns::post::form::<serde_json::Value>(&form).await;
+                if let Err(e) = answer {
+                    let _ = window().alert_with_message(&e.message);
+                }
+                reload();
+            });
+        }
+    };
+    view! {
+        <Show
+            when=move || rows.with(|r| !r.is_empty())
+            fallback=|| view! { <p class="empty">"No schedules yet."</p> }
+        >
+            <div class="schedules">
+                <For
+                    each=move || rows.get()
+                    key=|r| (r.schedule.id.clone(), r.schedule.updated_at, r.schedule.last_fire_at, r.schedule.last_job_id.clone())
+                    children=move |r| view! { <ScheduleCard row=r clock manage sees_all act/> }
+                />
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn ScheduleCard(
+    row: ScheduleRowData,
+    clock: Signal<i64>,
+    manage: bool,
+    sees_all: bool,
+    act: impl Fn(leptos::ev::SubmitEvent) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let ScheduleRowData { schedule, last_job } = row;
+    let Schedule {
+        id,
+        kind,
+        enabled,
+        description,
+        next_runs,
+        owner,
+        last_skip,
+        held,
+        ..
+    } = schedule;
+    let id = id.to_string();
+    let state = match (&held, enabled) {
+        (Some(_), _) => "held",
+        (None, true) => "enabled",
+        (None, false) => "paused",
+    };
+    let next = next_runs
+        .into_iter()
+        .map(|r| {
+            let at = crate::model::schedules::rfc_3339_ms(&r);
+            let left = move || {
+                at.map(|at| at - clock.get())
+                    .filter(|left| *left > 0)
+                    .map(|left| format!(" · in {}", format::duration(left.max(1000))))
+                    .unwrap_or_default()
+            };
+            view! { <li><time datetime=r.clone()>{format::rfc_3339_text(&r)}</time><span class="schedule-left">{left}</span></li> }
+        })
+        .collect_view();
+    let last = match last_job {
+        Some(job) => view! { <LastJob job/> }.into_any(),
+        None => view! { "none yet" }.into_any(),
+    };
+    let hidden =
+        |name: &'static str, value: String| view! { <input type="hidden" name=name value=value/> };
+    let actions = manage.then(|| {
+        let verb = if enabled { "Pause" } else { "Resume" };
+        view! {
+            <div class="schedule-actions">
+                <form method="post" action=SetScheduleEnabled::url() on:submit=act>
+                    {hidden("id", id.clone())}
+                    {hidden("enabled", (!enabled).to_string())}
+                    <button type="submit" class="secondary" aria-label=format!("{verb} the {kind} schedule")>{verb}</button>
+                </form>
+                <form method="post" action=RunSchedule::url() on:submit=act>
+                    {hidden("id", id.clone())}
+                    <button type="submit" class="secondary" aria-label=format!("Run the {kind} schedule now")>"Run now"</button>
+                </form>
+                <a class="button secondary" href=format!("/schedules/{id}") aria-label=format!("Edit the {kind} schedule")>"Edit"</a>
+                <form method="post" action=DeleteSchedule::url() class="schedule-delete" on:submit=act>
+                    {hidden("id", id.clone())}
+                    <button type="submit" class="secondary danger" aria-label=format!("Delete the {kind} schedule")>"Delete"</button>
+                </form>
+            </div>
+        }
+    });
+    view! {
+        <article class="schedule" data-schedule-id=id.clone() data-state=state>
+            <header class="schedule-head">
+                <h2 class="schedule-kind">{kind.clone()}</h2>
+                <span class=format!("schedule-state state-{state}")>{state}</span>
+                {sees_all.then(|| view! { <span class="schedule-owner">"owner: " {owner}</span> })}
+            </header>
+            <p class="schedule-when">{description}</p>
+            {held.map(|why| view! { <p class="schedule-held">"Not firing: " {why}</p> })}
+            {enabled.then(|| view! {
+                <div class="schedule-next-box">
+                    <span class="schedule-label" id=format!("next-{id}")>"Next"</span>
+                    <ol class="schedule-next" aria-labelledby=format!("next-{id}")>{next}</ol>
+                </div>
+            })}
+            <p class="schedule-last">"Last job: " {last} " · " <a href=format!("/?schedule={id}")>"all its jobs"</a></p>
+            {last_skip.map(|why| view! { <p class="schedule-skip">"Last time it started nothing: " {why}</p> })}
+            {actions}
+        </article>
+    }
+}
+
+/// A schedule's last job, its status following the stream.
+#[component]
+fn LastJob(job: Job) -> impl IntoView {
+    let id = job.id.to_string();
+    let job = RwSignal::from(live::track(job));
+    let status = move || job.with(|j| j.status);
+    view! {
+        <a class="schedule-last-job" href=format!("/jobs/{id}")>
+            <span class=move || format!("status status-{}", status())>
+                <span class="status-icon" aria-hidden="true">{move || status_icon(status())}</span>
+                " " <span class="status-word">{move || status().as_str()}</span>
+            </span>
+            " " <code>{id[..8.min(id.len())].to_string()}</code>
+        </a>
+    }
+}
+
+/// `/schedules/{id}`: the schedule's edit form.
+#[component]
+pub fn SchedulePage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new_blocking(
+        move || params.with(|p| p.get("id").unwrap_or_default()),
+        load_schedule,
+    );
+    view! {
+        <Title text="Edit a schedule · Headway"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(edit) => view! { <ScheduleForm edit/> }.into_any(),
+                    Err(e) => problem("Schedule", e.message).into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ScheduleForm(edit: ScheduleEdit) -> impl IntoView {
+    let ScheduleEdit { schedule, kind } = edit;
+    let refused = match ServerAction::<SaveSchedule>::new().value().get_untracked() {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    };
+    let form_id = "schedule-edit".to_string();
+    let message = |field: &str| {
+        refused
+            .as_ref()
+            .and_then(|e| e.field(field))
+            .map(str::to_string)
+    };
+    let timing = Timing {
+        cron: schedule.cron.clone(),
+        timezone: schedule.timezone.clone(),
+        overlap: schedule.overlap.as_str().into(),
+        catch_up: schedule.catch_up.as_str().into(),
+        cron_error: message("cron"),
+        timezone_error: message("timezone"),
+    };
+    let shown = Some(crate::model::CronPreview {
+        description: schedule.description.clone(),
+        next_runs: schedule.next_runs.clone(),
+    });
+    let fields = kind.as_ref().map(|k| {
+        param_fields(
+            &k.params,
+            &form_id,
+            Some(&schedule.params),
+            refused.as_ref(),
+        )
+    });
+    let allowed = kind.as_ref().map_or(1, |k| k.retry.max_attempts);
+    let attempts = schedule.max_attempts.unwrap_or(allowed);
+    let attempts_error = message("max_attempts");
+    let other = refused
+        .as_ref()
+        .filter(|e| e.fields.is_empty())
+        .map(|e| e.message.clone());
+    view! {
+        <p class="breadcrumb"><a href="/schedules">"← All schedules"</a></p>
+        <h1>"Edit the " {schedule.kind.clone()} " schedule"</h1>
+        <p class="schedule-when">{schedule.description.clone()}</p>
+        <form method="post" action=SaveSchedule::url() class="start-form schedule-form" id=form_id.clone() novalidate=true>
+            <input type="hidden" name="id" value=schedule.id.to_string()/>
+            {fields}
+            <div class="field">
+                <label for="schedule-edit-max_attempts">"Attempts"</label>
+                <input id="schedule-edit-max_attempts" name="max_attempts" type="number" min="1"
+                    max=allowed.to_string() value=attempts.to_string()
+                    aria-describedby="schedule-edit-max_attempts-error"
+                    aria-invalid=attempts_error.is_some().then_some("true")/>
+                <p class="field-error" id="schedule-edit-max_attempts-error" aria-live="polite">{attempts_error}</p>
+            </div>
+            <ScheduleFields form_id=form_id.clone() timing shown/>
+            <div class="field field-check">
+                <input id="schedule-edit-enabled" name="enabled" type="checkbox" value="true" checked=schedule.enabled/>
+                <label for="schedule-edit-enabled">"Enabled (fires at its times)"</label>
+            </div>
+            <button type="submit">"Save"</button>
+            <p class="form-error" role="alert">{other}</p>
+        </form>
+    }
+}
