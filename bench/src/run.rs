@@ -30,7 +30,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,capacity,throughput,page,postgres"
+        default_value = "fanout,capacity,throughput,page,postgres,schedules"
     )]
     pub only: Vec<String>,
 
@@ -83,6 +83,16 @@ pub struct RunArgs {
     #[arg(long)]
     pub page_requests: Option<u64>,
 
+    /// Schedules: how many fire at once [default: 1000; smoke: 20].
+    #[arg(long)]
+    pub schedules: Option<u64>,
+    /// Schedules: seconds between their fire times, a divisor of 60 [default: 60; smoke: 5].
+    #[arg(long)]
+    pub schedule_period_secs: Option<u64>,
+    /// Schedules: fire times measured.
+    #[arg(long, default_value_t = 2)]
+    pub schedule_fires: u64,
+
     /// New connections per second while subscribers connect.
     #[arg(long, default_value_t = 1000)]
     pub connect_rate: u64,
@@ -122,6 +132,9 @@ pub struct Plan {
     pub page_requests: u64,
     pub connect_rate: u64,
     pub max_per_process: u64,
+    pub schedules: u64,
+    pub schedule_period_s: u64,
+    pub schedule_fires: u64,
 }
 
 impl Plan {
@@ -203,6 +216,12 @@ pub async fn run(args: RunArgs) -> i32 {
         page_requests: pick(args.page_requests, 200, 20),
         connect_rate: args.connect_rate.max(1),
         max_per_process: args.max_per_process.clamp(1, 18_000),
+        schedules: pick(args.schedules, 1_000, 20).clamp(1, 1_000),
+        // A divisor of a minute, so that `*/p` seconds fires every p seconds.
+        schedule_period_s: Some(pick(args.schedule_period_secs, 60, 5))
+            .filter(|p| (1..=60).contains(p) && 60 % p == 0)
+            .unwrap_or(5),
+        schedule_fires: args.schedule_fires.clamp(1, 10),
     };
     let machine = Machine::probe();
     log(format!("work directory {}", work.display()));
@@ -215,10 +234,11 @@ pub async fn run(args: RunArgs) -> i32 {
             "throughput" => scenarios::throughput::run(&plan).await,
             "page" => scenarios::page::run(&plan).await,
             "postgres" => scenarios::postgres::run(&plan).await,
+            "schedules" => scenarios::schedules::run(&plan).await,
             other => {
                 let mut s = Section::new(other);
                 s.fail(format!(
-                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres)"
+                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules)"
                 ));
                 s
             }

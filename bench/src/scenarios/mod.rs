@@ -5,6 +5,7 @@ pub mod capacity;
 pub mod fanout;
 pub mod page;
 pub mod postgres;
+pub mod schedules;
 pub mod throughput;
 
 use crate::client::ClientReport;
