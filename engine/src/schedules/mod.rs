@@ -81,10 +81,10 @@ impl Engine {
         let mine = self
             .inner
             .store
-            .schedules(Some(owner))
+            .schedule_count(owner)
             .await
             .map_err(read_failed)?;
-        if mine.len() >= MAX_PER_OWNER {
+        if mine >= MAX_PER_OWNER as u64 {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 format!(

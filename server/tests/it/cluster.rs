@@ -738,3 +738,38 @@ async fn each_fire_time_starts_one_job_across_processes_and_goes_on_when_the_fir
     .await;
     eprintln!("20 schedules every second on 3 processes, the firing one killed: each time once, none missed; latest fire after the kill {late} ms late");
 }
+
+#[tokio::test]
+async fn a_kind_paused_on_one_process_starts_nowhere_until_resumed_on_another() {
+    let mut cluster = Cluster::start(1, &["--role", "web"], &[]).await;
+    cluster.add(&["--role", "worker"], &[]);
+    cluster.add(&[], &[]);
+    let sessions = cluster.sessions();
+    let (web, all) = (&sessions[0], &sessions[2]);
+    let operator = |base: &str, kind: &str, action: &str| {
+        reqwest::Client::new()
+            .post(format!("{base}/api/v1/kinds/{kind}/{action}"))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+    };
+    let r = operator(&web.base, "demo", "pause").await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Started on the last process, where the worker and it could both run it.
+    let id = all.demo(2, 1).await;
+    let marker = all
+        .create("batch", json!({"items": 2, "item_kib": 1}))
+        .await
+        .1;
+    let marker = marker["id"].as_str().unwrap().to_string();
+    // Another kind goes through; by then every process has passed the paused job over.
+    assert_eq!(all.wait_finished(&marker).await["status"], "succeeded");
+    let job = web.job(&id).await;
+    assert_eq!(
+        (job["status"].as_str(), job["waiting_for"].as_str()),
+        (Some("queued"), Some("paused")),
+        "{job}"
+    );
+    let r = operator(&all.base, "demo", "resume").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(web.wait_finished(&id).await["status"], "succeeded");
+}

@@ -623,3 +623,65 @@ async fn the_command_line_adds_lists_pauses_resumes_runs_and_deletes() {
         "{gone:?}"
     );
 }
+
+/// A flood of schedules from one user: they may have a thousand, no more; and when their
+/// schedules' jobs fill their share of the queue, the next fire times start nothing (and say
+/// so) while another user's job starts at once.
+#[tokio::test]
+async fn a_flood_of_one_users_schedules_is_bounded_and_holds_no_one_else_back() {
+    let app = app()
+        .with(|c| {
+            c.max_queued_per_user = 3;
+            // A user's share of running jobs is three of these four slots.
+            c.max_running = 4;
+        })
+        .start()
+        .await;
+    let flooder = app.session();
+    assert_eq!(flooder.list("").await.0, 200);
+    // A schedule every second of a job that runs for long, started whatever the previous one.
+    let slow = json!({"kind": "demo", "params": {"steps": 100000, "interval_ms": 100},
+                      "cron": "* * * * * *", "overlap": "start"});
+    let (_, busy) = create(&flooder, slow).await;
+    let busy = busy["id"].as_str().unwrap().to_string();
+    let full = loop {
+        let (_, s) = flooder.get(&format!("/api/v1/schedules/{busy}")).await;
+        if s["last_skip"]
+            .as_str()
+            .is_some_and(|w| w.contains("queue was full"))
+        {
+            break s;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(
+        full["last_skip"]
+            .as_str()
+            .unwrap()
+            .contains("its owner's queue was full"),
+        "{full}"
+    );
+    // Meanwhile another user's job starts and ends.
+    let other = app.session();
+    let id = other.demo(1, 1).await;
+    assert_eq!(other.wait_finished(&id).await["status"], "succeeded");
+    patch(&flooder, &busy, json!({"enabled": false})).await;
+    // A thousand schedules, no more.
+    let many =
+        futures::future::join_all((0..999).map(|_| create(&flooder, quick("@yearly")))).await;
+    assert!(many.iter().all(|(status, _)| *status == 201));
+    let (status, refused) = create(&flooder, quick("@yearly")).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("1000 schedules"),
+        "{refused}"
+    );
+    assert_eq!(
+        create(&other, quick("@yearly")).await.0,
+        201,
+        "others are not held back"
+    );
+}

@@ -238,6 +238,9 @@ pub trait ScheduleStore: Send + Sync + 'static {
 
     async fn schedule(&self, id: &ScheduleId) -> StoreResult<Option<ScheduleRow>>;
 
+    /// How many schedules `owner` has.
+    async fn schedule_count(&self, owner: &UserId) -> StoreResult<u64>;
+
     /// Up to `limit` enabled schedules whose fire time is at or before `now`, soonest first.
     async fn due_schedules(&self, now: i64, limit: u32) -> StoreResult<Vec<ScheduleRow>>;
 

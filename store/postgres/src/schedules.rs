@@ -40,6 +40,18 @@ impl ScheduleStore for PgStore {
         Ok(row.map(|r| schedule_row!(r)))
     }
 
+    async fn schedule_count(&self, owner: &UserId) -> StoreResult<u64> {
+        let owner = owner.as_str();
+        let n = sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!" FROM schedules WHERE owner = $1"#,
+            owner
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(read_err("counting schedules"))?;
+        Ok(n.max(0) as u64)
+    }
+
     async fn due_schedules(&self, now: i64, limit: u32) -> StoreResult<Vec<ScheduleRow>> {
         let rows = select_schedules!(
             "WHERE s.enabled AND s.next_fire_at <= $1 ORDER BY s.next_fire_at LIMIT $2",
