@@ -200,39 +200,31 @@ fn StartFormIsland(
                 .and_then(|b| b.get_attribute("formaction"))
                 .filter(|url| url.as_str() == CreateSchedule::url());
             leptos::task::spawn_local(async move {
-                let answer = match to_schedule {
-                    Some(url) => {
-                        let made =
-                            crate::server_fns::post::form_to::<crate::model::Schedule>(&form, &url)
-                                .await;
-                        sending.set(false);
-                        let refused = made.as_ref().err();
-                        for name in &fields {
-                            let message = refused.and_then(|e| e.field(name)).unwrap_or_default();
-                            show_field_error(&format!("{id}-{name}"), message);
-                        }
-                        refusal.set(
-                            refused
-                                .filter(|e| e.fields.is_empty())
-                                .map(|e| e.message.clone()),
-                        );
-                        scheduled.set(made.ok());
-                        return;
+                // What the server refused goes next to its fields, or under the button.
+                let show = |refused: Option<&crate::model::AppError>| {
+                    for name in &fields {
+                        let message = refused.and_then(|e| e.field(name)).unwrap_or_default();
+                        show_field_error(&format!("{id}-{name}"), message);
                     }
-                    None => crate::server_fns::post::form::<crate::model::Job>(&form).await,
+                    refusal.set(
+                        refused
+                            .filter(|e| e.fields.is_empty())
+                            .map(|e| e.message.clone()),
+                    );
                 };
+                if let Some(url) = to_schedule {
+                    let made =
+                        crate::server_fns::post::form_to::<crate::model::Schedule>(&form, &url)
+                            .await;
+                    sending.set(false);
+                    show(made.as_ref().err());
+                    scheduled.set(made.ok());
+                    return;
+                }
+                let answer = crate::server_fns::post::form::<crate::model::Job>(&form).await;
                 sending.set(false);
                 scheduled.set(None);
-                let refused = answer.as_ref().err();
-                for name in &fields {
-                    let message = refused.and_then(|e| e.field(name)).unwrap_or_default();
-                    show_field_error(&format!("{id}-{name}"), message);
-                }
-                refusal.set(
-                    refused
-                        .filter(|e| e.fields.is_empty())
-                        .map(|e| e.message.clone()),
-                );
+                show(answer.as_ref().err());
                 if let Ok(job) = answer {
                     crate::live::add(job);
                     started.set(true);
