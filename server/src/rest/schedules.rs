@@ -93,7 +93,19 @@ pub async fn preview(
     State(state): State<AppState>,
     Query(q): Query<PreviewQuery>,
 ) -> ApiResult<Json<CronPreview>> {
-    let after = q.after.as_deref().map(engine::when::instant).transpose()?;
+    let after = q
+        .after
+        .as_deref()
+        .map(|t| {
+            engine::when::instant(t).map_err(|e| {
+                let fields = e.fields.into_iter().map(|f| model::FieldError {
+                    field: "after".into(),
+                    message: f.message,
+                });
+                model::AppError::invalid(fields.collect())
+            })
+        })
+        .transpose()?;
     Ok(Json(state.engine.preview_cron(
         &q.cron,
         &q.timezone,
