@@ -299,7 +299,7 @@ impl Committer {
         }
     }
 
-    /// Queues a failed running job again for its next attempt at `next_at` (see
+    /// Queues a failed running job again for its next attempt `wait_ms` after this commit (see
     /// [`Change::Retry`]); the job as it waits, or `None` if it is no longer running for the
     /// fence or has no attempt left.
     pub async fn retry(
@@ -307,7 +307,7 @@ impl Committer {
         owner: &UserId,
         job_id: &JobId,
         error: JobError,
-        next_at: i64,
+        wait_ms: i64,
         reset_progress: bool,
         fence: Fence,
     ) -> Result<Option<Job>, WriteError> {
@@ -315,7 +315,7 @@ impl Committer {
             owner: owner.into(),
             job_id: job_id.into(),
             error,
-            next_at,
+            wait_ms,
             reset_progress,
             fence,
         };

@@ -193,12 +193,10 @@ impl Membership {
             if job.status == JobStatus::Running && !resume {
                 let lost = lost_attempt();
                 let tries = crate::retries::Tries::from(&job);
-                if let Some(next_at) =
-                    crate::retries::next_attempt(&self.kinds, &tries, &lost, crate::now_ms())
-                {
+                if let Some(wait_ms) = crate::retries::next_attempt(&self.kinds, &tries, &lost) {
                     let retried = self
                         .committer
-                        .retry(&owner, &job.id, lost, next_at, true, fence.clone())
+                        .retry(&owner, &job.id, lost, wait_ms, true, fence.clone())
                         .await;
                     match retried {
                         Ok(Some(_)) => continue,

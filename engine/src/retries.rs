@@ -10,15 +10,16 @@ use model::{AppError, FieldError, Job, JobError};
 /// The field a refused number of attempts is reported under.
 pub const FIELD: &str = "max_attempts";
 
-/// When a job whose attempt failed with `error` at `now` starts its next attempt, if it is to
-/// be tried again: it has attempts left and its kind does not take `error` as final.
-pub fn next_attempt(kinds: &Registry, job: &Tries<'_>, error: &JobError, now: i64) -> Option<i64> {
+/// How long after its failed attempt ends (with `error`) a job starts its next one, in
+/// milliseconds, if it is to be tried again: it has attempts left and its kind does not take
+/// `error` as final. The wait counts from the commit that records the failure.
+pub fn next_attempt(kinds: &Registry, job: &Tries<'_>, error: &JobError) -> Option<i64> {
     let policy = kinds.retry(job.kind);
     if job.attempt >= job.max_attempts || !policy.retries(&error.code) {
         return None;
     }
     let wait = policy.delay(job.attempt, jitter());
-    Some(now.saturating_add(wait.as_millis().min(i64::MAX as u128) as i64))
+    Some(wait.as_millis().min(i64::MAX as u128) as i64)
 }
 
 /// What a retry decision needs of a job.
@@ -124,13 +125,13 @@ mod tests {
             attempt,
             max_attempts,
         };
-        let next = next_attempt(&kinds, &tries(1, 3), &timeout, 1_000).unwrap();
-        assert!(next > 1_000);
-        assert_eq!(next_attempt(&kinds, &tries(3, 3), &timeout, 1_000), None);
+        let wait = next_attempt(&kinds, &tries(1, 3), &timeout).unwrap();
+        assert!(wait > 0);
+        assert_eq!(next_attempt(&kinds, &tries(3, 3), &timeout), None);
         let bad = JobError {
             code: "bad_params".into(),
             message: String::new(),
         };
-        assert_eq!(next_attempt(&kinds, &tries(1, 3), &bad, 1_000), None);
+        assert_eq!(next_attempt(&kinds, &tries(1, 3), &bad), None);
     }
 }

@@ -422,13 +422,13 @@ impl Runner {
             max_attempts,
         };
         let again = failed.and_then(|e| {
-            let at = crate::retries::next_attempt(&self.kinds, &tries, &e, crate::now_ms())?;
+            let at = crate::retries::next_attempt(&self.kinds, &tries, &e)?;
             Some((e, at))
         });
-        if let Some((e, next_at)) = again {
+        if let Some((e, wait_ms)) = again {
             let retried = self
                 .committer
-                .retry(owner, id, e, next_at, !resumable, fence.clone())
+                .retry(owner, id, e, wait_ms, !resumable, fence.clone())
                 .await;
             match retried {
                 Ok(Some(_)) => return,

@@ -445,7 +445,7 @@ impl Batch {
                 owner,
                 job_id,
                 error,
-                next_at,
+                wait_ms,
                 reset_progress,
                 fence,
             } => {
@@ -454,7 +454,7 @@ impl Batch {
                     job_id,
                     error,
                     at,
-                    next_at: *next_at,
+                    next_at: at.saturating_add(*wait_ms),
                     event_id: id,
                     fence: fence.as_deref(),
                     reset_progress: *reset_progress,

@@ -152,15 +152,15 @@ pub enum Change {
         limits: Vec<(String, u32)>,
         per_owner: u32,
     },
-    /// Queues a running job that failed (with `error`) again for its next attempt, to start at
-    /// `next_at`: its attempt is recorded among its attempts, its number moves on, and with
+    /// Queues a running job that failed (with `error`) again for its next attempt, to start
+    /// `wait_ms` after the commit that records the failure (the attempt's `finished_at`): its attempt is recorded among its attempts, its number moves on, and with
     /// `reset_progress` its progress starts again from nothing. Refused (`None`) unless it runs
     /// (and the fence holds) and has attempts left. Its `job` event says when it starts again.
     Retry {
         owner: UserId,
         job_id: JobId,
         error: JobError,
-        next_at: i64,
+        wait_ms: i64,
         reset_progress: bool,
         fence: Fence,
     },

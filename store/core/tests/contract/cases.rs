@@ -1520,7 +1520,7 @@ pub async fn a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resume
     assert!(db.store.kind_pauses().await.unwrap().is_empty());
 }
 
-fn retry(job: &Job, by: &str, code: &str, next_at: i64) -> Change {
+fn retry(job: &Job, by: &str, code: &str, wait_ms: i64) -> Change {
     Change::Retry {
         owner: "me".into(),
         job_id: job.id.clone(),
@@ -1528,7 +1528,7 @@ fn retry(job: &Job, by: &str, code: &str, next_at: i64) -> Change {
             code: code.into(),
             message: format!("{code} happened"),
         },
-        next_at,
+        wait_ms,
         reset_progress: true,
         fence: Some(by.into()),
     }
@@ -1553,7 +1553,7 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
         .apply(vec![create("me", &job), claim("p1", 1, &[])])
         .await
         .unwrap();
-    let later = now_ms() + 3_600_000;
+    let later = 3_600_000;
     db.store
         .apply(vec![
             log(&job, "p1", "first try"),
@@ -1585,7 +1585,9 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
     let waiting = stored_job(&applied.outcomes[0]);
     assert_eq!(waiting.status, JobStatus::Queued);
     assert_eq!((waiting.attempt, waiting.max_attempts), (2, 3));
-    assert_eq!(waiting.next_attempt_at, Some(later));
+    // The wait counts from the commit that records the failed attempt's end.
+    let failed_at = waiting.attempts[0].finished_at.unwrap();
+    assert_eq!(waiting.next_attempt_at, Some(failed_at + later));
     assert_eq!((waiting.started_at, waiting.progress.current), (None, 0));
     assert_eq!(waiting.error.as_ref().unwrap().code, "timeout");
     let first = &waiting.attempts[..];
