@@ -11,7 +11,11 @@ test('a schedule made with Repeat… shows its words as typed, fires live on /sc
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill('1');
   await form.getByLabel('Interval (ms)').fill('1');
+  // "Create schedule" is there while "Repeat…" is open.
+  const create = form.getByRole('button', { name: 'Create schedule' });
+  await expect(create).toBeHidden();
   await form.getByText('Repeat…').click();
+  await expect(create).toBeVisible();
   const cron = form.getByLabel('Repeat on (cron)');
   await cron.fill('61 * * * *');
   await expect(form.locator('.cron-refused')).toHaveText('minute: 61 is out of range (0 to 59)');
@@ -22,7 +26,8 @@ test('a schedule made with Repeat… shows its words as typed, fires live on /sc
   await expect(form.locator('.cron-next li').first()).toContainText(/ 02:00 \(\+0[12]:00\)$/);
   await cron.fill('* * * * * *');
   await expect(form.locator('.cron-words')).toHaveText('every second, Europe/Paris');
-  await form.getByRole('button', { name: 'Create schedule' }).click();
+  // Enter in the expression creates the schedule (in a parameter, it starts a job).
+  await cron.press('Enter');
   await expect(form.locator('.form-note')).toContainText('Schedule created: every second, Europe/Paris, next at ');
 
   await page.getByRole('link', { name: 'See the schedules' }).click();

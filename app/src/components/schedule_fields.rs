@@ -91,6 +91,7 @@ pub fn ScheduleFields(
                 aria-describedby=format!("{cron_id}-help {cron_id}-error {preview_id}")
                 aria-invalid=cron_error.is_some().then_some("true")
                 on:input=move |ev| cron.set(event_target_value(&ev))
+                on:keydown=enter_creates_schedule
             />
             <p class="hint" id=format!("{cron_id}-help")>
                 "Five fields (minute hour day month weekday), six with seconds first, or @hourly, @daily, @weekly, @monthly."
@@ -110,6 +111,7 @@ pub fn ScheduleFields(
                 aria-describedby=format!("{zone_id}-error")
                 aria-invalid=zone_error.is_some().then_some("true")
                 on:input=move |ev| zone.set(event_target_value(&ev))
+                on:keydown=enter_creates_schedule
             />
             <p class="field-error" id=format!("{zone_id}-error") aria-live="polite">{zone_error}</p>
         </div>
@@ -139,6 +141,32 @@ pub fn ScheduleFields(
             })}
         </div>
     }
+}
+
+/// Enter in the expression or the zone submits the form with its "Create schedule" button,
+/// where it has one (a start form, whose own default is to start the job).
+fn enter_creates_schedule(ev: leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if ev.key() != "Enter" {
+            return;
+        }
+        let form = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| input.form());
+        let button = form
+            .as_ref()
+            .and_then(|f| f.query_selector("button.create-schedule").ok().flatten())
+            .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok());
+        if let (Some(form), Some(button)) = (form, button) {
+            ev.prevent_default();
+            let _ = form.request_submit_with_submitter(Some(&button));
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }
 
 /// The browser's IANA time zone.

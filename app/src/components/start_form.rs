@@ -52,7 +52,9 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
 }
 
 /// "Repeat…": the form's job as a schedule instead, on a cron expression in a time zone (the
-/// browser's with JavaScript, else UTC), created by its own button.
+/// browser's with JavaScript, else UTC), created by its own button. That button comes after
+/// "Start" (shown while "Repeat…" is open), so that Enter in a parameter starts the job; Enter
+/// in the schedule's own fields creates the schedule.
 fn repeat(form_id: &str, refused: Option<&crate::model::AppError>) -> impl IntoView {
     let message = |field: &str| refused.and_then(|e| e.field(field)).map(str::to_string);
     let timing = Timing {
@@ -66,7 +68,6 @@ fn repeat(form_id: &str, refused: Option<&crate::model::AppError>) -> impl IntoV
         <details class="field repeat" open=refused.is_some()>
             <summary>"Repeat…"</summary>
             <ScheduleFields form_id=form_id.to_string() timing shown=None/>
-            <button type="submit" class="secondary" formaction=CreateSchedule::url()>"Create schedule"</button>
         </details>
     }
 }
@@ -249,6 +250,9 @@ fn StartFormIsland(
             <input type="hidden" name="idempotency_key" value=move || key.get()/>
             {children()}
             <button type="submit" disabled=move || sending.get() || started.get()>{label}</button>
+            <button type="submit" class="secondary create-schedule" formaction=CreateSchedule::url() disabled=move || sending.get()>
+                "Create schedule"
+            </button>
             <p class="form-error" role="alert">{move || refusal.get()}</p>
             <p class="form-note" role="status">
                 {move || scheduled.get().map(|s| view! {

@@ -7,7 +7,11 @@ use leptos::prelude::*;
 
 #[island(lazy)]
 pub fn Timeline(job: Job, changes: Vec<StatusChange>) -> impl IntoView {
-    let job = RwSignal::from(live::track(job));
+    // Rendered first as the server rendered it (a lazy island may hydrate after the job moved
+    // on, and its attempts must match the server's markup), then as the stream keeps it.
+    let tracked = live::track(job.clone());
+    let job = RwSignal::new(job);
+    Effect::new(move || job.set(tracked.get()));
     let changes = RwSignal::new(changes);
     // A status the list does not end with yet is a new step.
     Effect::new(move || {
