@@ -121,8 +121,14 @@ pub trait BatchSql {
     async fn job_active(&mut self, job_id: &str) -> Result<bool, Self::Error>;
     /// Records the job a schedule started last.
     async fn schedule_started(&mut self, id: &str, job_id: &str) -> Result<(), Self::Error>;
-    /// Records why a schedule's last fire time started no job (`None`: it started one).
-    async fn schedule_skipped(&mut self, id: &str, why: Option<&str>) -> Result<(), Self::Error>;
+    /// Records what a schedule's last fire time did: the job it started (`job_id`), or why it
+    /// started none (`why`).
+    async fn schedule_fired(
+        &mut self,
+        id: &str,
+        job_id: Option<&str>,
+        why: Option<&str>,
+    ) -> Result<(), Self::Error>;
     /// Pauses `kind` at `at` unless it is paused already; the pause in force.
     async fn pause_kind(&mut self, kind: &str, by: &str, at: i64)
         -> Result<KindPause, Self::Error>;
@@ -385,8 +391,16 @@ impl Batch {
                 max_queued,
                 key,
             } => {
-                self.create(sql, owner, job, *max_queued, key.as_ref(), at)
-                    .await?
+                let created = self
+                    .create(sql, owner, job, *max_queued, key.as_ref(), at)
+                    .await?;
+                // A schedule's job started now (run at once) is the schedule's last.
+                if let Outcome::Job(Some(job)) = &created {
+                    if let Some(schedule) = &job.schedule_id {
+                        sql.schedule_started(schedule, &job.id).await?;
+                    }
+                }
+                created
             }
             Change::PutSchedule(row) => {
                 sql.put_schedule(row).await?;
@@ -571,8 +585,7 @@ impl Batch {
     }
 
     /// Inserts a new job with its `job` event, unless its owner's share of the queue is full or
-    /// its key started a job before ([`Change::Create`]). A job a schedule started is recorded
-    /// as that schedule's last.
+    /// its key started a job before ([`Change::Create`]).
     async fn create<S: BatchSql>(
         &mut self,
         sql: &mut S,
@@ -611,9 +624,6 @@ impl Batch {
         sql.insert_job(owner, &job).await?;
         if let Some(key) = key {
             sql.keep_start_key(owner, key, &job.id, at).await?;
-        }
-        if let Some(schedule) = &job.schedule_id {
-            sql.schedule_started(schedule, &job.id).await?;
         }
         if let Some(n) = self.queued.get_mut(owner) {
             *n += 1;
@@ -671,7 +681,9 @@ impl Batch {
                 }
             }
         }
-        sql.schedule_skipped(&fire.schedule_id, skipped.as_deref())
+        // What the fire time did, in the same row as its move on: its job, or why none.
+        let job_id = started.as_ref().map(|j| j.id.as_str());
+        sql.schedule_fired(&fire.schedule_id, job_id, skipped.as_deref())
             .await?;
         Ok(Some(Fired {
             job: started,

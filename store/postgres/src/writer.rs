@@ -734,10 +734,21 @@ impl BatchSql for Statements<'_> {
         Ok(())
     }
 
-    async fn schedule_skipped(&mut self, id: &str, why: Option<&str>) -> Result<(), sqlx::Error> {
-        sqlx::query!("UPDATE schedules SET last_skip = $1 WHERE id = $2", why, id)
-            .execute(&mut *self.0)
-            .await?;
+    async fn schedule_fired(
+        &mut self,
+        id: &str,
+        job_id: Option<&str>,
+        why: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query!(
+            "UPDATE schedules SET last_job_id = COALESCE($1, last_job_id), last_skip = $2 \
+             WHERE id = $3",
+            job_id,
+            why,
+            id
+        )
+        .execute(&mut *self.0)
+        .await?;
         Ok(())
     }
 

@@ -805,10 +805,18 @@ impl BatchSql for Statements<'_> {
         Ok(())
     }
 
-    async fn schedule_skipped(&mut self, id: &str, why: Option<&str>) -> rusqlite::Result<()> {
+    async fn schedule_fired(
+        &mut self,
+        id: &str,
+        job_id: Option<&str>,
+        why: Option<&str>,
+    ) -> rusqlite::Result<()> {
         self.0
-            .prepare_cached("UPDATE schedules SET last_skip = ? WHERE id = ?")?
-            .execute(params![why, id])?;
+            .prepare_cached(
+                "UPDATE schedules SET last_job_id = COALESCE(?, last_job_id), last_skip = ? \
+                 WHERE id = ?",
+            )?
+            .execute(params![job_id, why, id])?;
         Ok(())
     }
 
