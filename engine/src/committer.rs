@@ -12,7 +12,7 @@
 
 use crate::bus::{Bus, Event};
 use crate::store::{
-    Change, CommittedEvent, Fence, Fire, Fired, Outcome, Publish, QueuedJob, StartKey, Store,
+    Attachment,    Change, CommittedEvent, Fence, Fire, Fired, Outcome, Publish, QueuedJob, StartKey, Store,
     StoreError, Write,
 };
 use crate::telemetry::Metrics;
@@ -392,6 +392,27 @@ impl Committer {
             fence,
         })
         .await
+    }
+
+    /// Adds an output to a running job, or sets its result; the job as it is then, or `None`
+    /// when it is no longer running (for the fence).
+    pub async fn attach(
+        &self,
+        owner: &UserId,
+        job_id: &JobId,
+        what: Attachment,
+        fence: Fence,
+    ) -> Result<Option<Job>, WriteError> {
+        let change = Change::Attach {
+            owner: owner.into(),
+            job_id: job_id.into(),
+            what,
+            fence,
+        };
+        match self.ask(change).await? {
+            Outcome::Job(job) => Ok(job),
+            other => Err(unexpected(other)),
+        }
     }
 
     /// Saves a resumable job's checkpoint.

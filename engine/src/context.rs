@@ -4,10 +4,15 @@
 //! second, but at most one sample per [`SAMPLE_EVERY`] reaches the writer (and so the store and
 //! the wire). Status changes and log lines are never coalesced.
 
+use crate::blobs::{Blobs, Temp};
 use crate::committer::Committer;
+use crate::kinds::UploadRef;
+use crate::store::Attachment;
+use std::path::PathBuf;
+use tokio::io::AsyncWriteExt;
 use crate::files::Files;
 use crate::store::Fence;
-use model::{JobId, Level, LogLevel, Progress, UserId};
+use model::{JobError, JobId, Level, LogLevel, Output, Progress, UserId};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -34,6 +39,8 @@ pub struct JobContext {
     files: Arc<Files>,
     /// Which attempt this run is (1 for the first).
     attempt: u32,
+    /// Where uploads are read and outputs written.
+    blobs: Blobs,
 }
 
 impl JobContext {
@@ -47,6 +54,7 @@ impl JobContext {
         stop: CancellationToken,
         resume_from: Option<serde_json::Value>,
         files: Arc<Files>,
+        blobs: Blobs,
     ) -> JobContext {
         JobContext {
             job_id,
@@ -60,6 +68,7 @@ impl JobContext {
             resume_from,
             files,
             attempt: 1,
+            blobs,
         }
     }
 
@@ -170,6 +179,88 @@ impl JobContext {
         &self.files
     }
 
+    /// Opens an upload the job's parameters name (validation checked that its owner may use
+    /// it, and its type).
+    pub async fn open_upload<T>(&self, upload: &UploadRef<T>) -> Result<tokio::fs::File, JobError> {
+        tokio::fs::File::open(self.blobs.upload(upload.id()))
+            .await
+            .map_err(|e| JobError {
+                code: "upload_gone".into(),
+                message: format!(
+                    "the uploaded file {} cannot be read ({e}); it may have expired: upload it again",
+                    upload.id()
+                ),
+            })
+    }
+
+    /// Where an upload's bytes are, for a kind that reads them on the blocking pool.
+    pub fn upload_path<T>(&self, upload: &UploadRef<T>) -> std::path::PathBuf {
+        self.blobs.upload(upload.id())
+    }
+
+    /// Starts an output file called `name` (see [`model::files::output_name_problem`]), of
+    /// media type `content_type`. Write to it, then [`Output::finish`]: only then does it
+    /// appear with the job, whole. Dropped unfinished, it leaves nothing.
+    pub async fn create_output(
+        &self,
+        name: &str,
+        content_type: &str,
+    ) -> Result<OutputFile, JobError> {
+        if let Some(problem) = model::files::output_name_problem(name) {
+            return Err(JobError {
+                code: "bad_output".into(),
+                message: format!("the output name {name:?} {problem}"),
+            });
+        }
+        let temp = self.blobs.temp().await.map_err(output_failed)?;
+        Ok(OutputFile {
+            name: name.to_string(),
+            content_type: content_type.to_string(),
+            temp,
+            size: 0,
+            dest: self.blobs.output(&self.job_id, name),
+            job_id: self.job_id.clone(),
+            owner: self.owner.clone(),
+            fence: self.fence.clone(),
+            committer: self.committer.clone(),
+        })
+    }
+
+    /// Sets the job's result: a small JSON object (at most [`MAX_RESULT_BYTES`] as JSON)
+    /// shown on its page and in `GET /api/v1/jobs/{id}`. Setting it again replaces it.
+    pub async fn set_result(&mut self, result: serde_json::Value) -> Result<(), JobError> {
+        if !result.is_object() {
+            return Err(JobError {
+                code: "bad_result".into(),
+                message: "a job's result must be a JSON object".into(),
+            });
+        }
+        let size = result.to_string().len();
+        if size > MAX_RESULT_BYTES {
+            return Err(JobError {
+                code: "bad_result".into(),
+                message: format!(
+                    "a job's result may be {MAX_RESULT_BYTES} bytes of JSON at most, not {size}; \
+                     write larger results as an output"
+                ),
+            });
+        }
+        self.flush().await;
+        self.committer
+            .attach(
+                &self.owner,
+                &self.job_id,
+                Attachment::Result(result),
+                self.fence.clone(),
+            )
+            .await
+            .map_err(|e| JobError {
+                code: "store_failed".into(),
+                message: format!("the result could not be saved: {e}"),
+            })?;
+        Ok(())
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.stop.is_cancelled()
     }
@@ -206,5 +297,113 @@ impl JobContext {
                 self.fence.clone(),
             )
             .await;
+    }
+}
+
+/// The largest result, as JSON.
+pub const MAX_RESULT_BYTES: usize = 16 * 1024;
+
+fn output_failed(e: std::io::Error) -> JobError {
+    JobError {
+        code: "output_failed".into(),
+        message: format!("an output file could not be written: {e}"),
+    }
+}
+
+/// An output being written ([`JobContext::create_output`]).
+pub struct OutputFile {
+    name: String,
+    content_type: String,
+    temp: Temp,
+    size: u64,
+    dest: PathBuf,
+    job_id: JobId,
+    owner: UserId,
+    fence: Fence,
+    committer: Committer,
+}
+
+impl OutputFile {
+    /// Appends `bytes`.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), JobError> {
+        self.temp
+            .file()
+            .write_all(bytes)
+            .await
+            .map_err(output_failed)?;
+        self.size += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Puts the file in place, whole and synced, and lists it with the job (replacing an
+    /// output of the same name).
+    pub async fn finish(self) -> Result<Output, JobError> {
+        let OutputFile {
+            name,
+            content_type,
+            temp,
+            size,
+            dest,
+            job_id,
+            owner,
+            fence,
+            committer,
+        } = self;
+        temp.keep_as(&dest).await.map_err(output_failed)?;
+        let output = Output {
+            name,
+            size,
+            content_type,
+            created_at: crate::now_ms(),
+        };
+        let attached = committer
+            .attach(&owner, &job_id, Attachment::Output(output.clone()), fence)
+            .await
+            .map_err(|e| JobError {
+                code: "store_failed".into(),
+                message: format!("the output could not be recorded: {e}"),
+            })?;
+        match attached {
+            Some(_) => Ok(output),
+            None => Err(JobError {
+                code: "not_running".into(),
+                message: "the job stopped before its output was recorded".into(),
+            }),
+        }
+    }
+}
+
+/// An output is also an async writer (for `tokio::io::copy`, a CSV writer over a buffer…).
+impl tokio::io::AsyncWrite for OutputFile {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let this = &mut *self;
+        let written = std::pin::Pin::new(this.temp.file()).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &written {
+            this.size += *n as u64;
+        }
+        written
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(self.temp.file()).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(self.temp.file()).poll_shutdown(cx)
     }
 }

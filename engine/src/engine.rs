@@ -1,12 +1,13 @@
 //! [`Engine`]: the façade that server functions, the API and the streams call. It checks who may
 //! see and touch what and validates input, so its callers stay thin.
 
+use crate::blobs::Blobs;
 use crate::bus::Bus;
 use crate::caller::Caller;
 use crate::committer::{Committer, Created, WriteError};
 use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
-use crate::kinds::{KindEnv, Registry};
+use crate::kinds::Registry;
 use crate::membership::Membership;
 use crate::retries::attempts_for;
 use crate::runner::{Runner, RunnerConfig};
@@ -58,6 +59,11 @@ pub struct EngineConfig {
     /// Jobs one user may have running at once in the deployment; `None`: three quarters of
     /// the deployment's slots (every live process's `max_running`), rounded up.
     pub max_running_per_user: Option<usize>,
+    /// The folder of uploads' and outputs' bytes, shared by every process (see
+    /// [`crate::blobs`]).
+    pub file_store: PathBuf,
+    /// Limits on uploads, and how long files are kept.
+    pub uploads: crate::uploads::UploadLimits,
 }
 
 impl Default for EngineConfig {
@@ -77,6 +83,8 @@ impl Default for EngineConfig {
             lease: Duration::from_secs(30),
             max_queued_per_user: 1000,
             max_running_per_user: None,
+            file_store: PathBuf::from("data/store"),
+            uploads: Default::default(),
         }
     }
 }
@@ -125,6 +133,11 @@ pub(crate) struct Inner {
     pub(crate) queue_shares: QueueShares,
     /// A schedule changed in this process: its scheduler looks again.
     pub(crate) schedules_changed: tokio::sync::Notify,
+    /// Uploads' and outputs' bytes.
+    pub(crate) blobs: Blobs,
+    pub(crate) upload_limits: crate::uploads::UploadLimits,
+    /// Uploads being received, per user.
+    pub(crate) sending: crate::uploads::Sending,
 }
 
 /// Why the engine could not start, with the store's error as its source.
@@ -134,6 +147,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("the job store refused a change")]
     Write(#[from] WriteError),
+    #[error(transparent)]
+    Files(#[from] crate::blobs::BlobsError),
 }
 
 impl Engine {
@@ -148,6 +163,7 @@ impl Engine {
         .expect("a version event always serializes");
         let version_event_id = store.version_event(version).await?;
         let pruned_through = store.pruned_through().await?;
+        let blobs = Blobs::open(&config.file_store, &store).await?;
         let committer = Committer::start(store.clone(), Arc::clone(&bus), version_event_id).await?;
         // Jobs left running by processes that are gone come back before anything is claimed.
         let membership = Membership::join(
@@ -165,6 +181,7 @@ impl Engine {
             per_owner: config.max_running_per_user.map(|n| n.max(1)),
             grace: config.grace,
             data_root: config.data_root.clone(),
+            blobs: blobs.clone(),
             // Other processes' jobs reach this one as events; a slow look now and then is the
             // safety net.
             poll: store.is_shared().then_some(Duration::from_secs(2)),
@@ -203,9 +220,13 @@ impl Engine {
                 kind_limits: config.kind_limits.clone(),
                 queue_shares: QueueShares::new(config.max_queued_per_user),
                 schedules_changed: tokio::sync::Notify::new(),
+                blobs,
+                upload_limits: config.uploads,
+                sending: Default::default(),
             }),
         };
         engine.spawn_pruner();
+        engine.spawn_file_sweeper();
         engine.spawn_rate_sampler();
         engine.spawn_pause_watcher();
         engine.spawn_scheduler();
@@ -472,20 +493,27 @@ impl Engine {
         kind: &str,
         params: Params,
     ) -> Result<serde_json::Value, AppError> {
-        let env = KindEnv {
+        let opens = Opens {
             files: Files::for_caller(&self.inner.data_root, caller),
+            user: caller.user().clone(),
+            sees_all: caller.sees().is_none(),
         };
-        self.validate_in(env, kind, params).await
+        self.validate_in(opens, kind, params).await
     }
 
-    /// Checks `params` for a job of `kind` with what `env` lets it open, as they will be
+    /// Checks `params` for a job of `kind` with what `opens` lets it open, as they will be
     /// stored.
     pub(crate) async fn validate_in(
         &self,
-        env: KindEnv,
+        opens: Opens,
         kind: &str,
         params: Params,
     ) -> Result<serde_json::Value, AppError> {
+        let env = self
+            .kind_env(opens.files, &opens.user, opens.sees_all, kind, |name| {
+                params.value(name)
+            })
+            .await?;
         let (kinds, kind) = (self.inner.kinds.clone(), kind.to_string());
         tokio::task::spawn_blocking(move || match params {
             Params::Json(params) => kinds.parse(&kind, params, &env),
@@ -521,6 +549,8 @@ impl Engine {
                 "the server is shutting down",
             ));
         }
+        // Its uploads are kept from now on, with the job.
+        self.use_uploads(&job.kind, &job.params).await;
         let shares = &self.inner.queue_shares;
         let key = key.map(|key| StartKey {
             fingerprint: fingerprint(&job),
@@ -758,6 +788,24 @@ impl StartOptions {
 pub(crate) enum Params {
     Json(serde_json::Value),
     Form(HashMap<String, String>),
+}
+
+impl Params {
+    /// The parameter `name` as text, if it is text.
+    fn value(&self, name: &str) -> Option<String> {
+        match self {
+            Params::Json(v) => v.get(name)?.as_str().map(str::to_string),
+            Params::Form(f) => f.get(name).map(|s| s.trim().to_string()),
+        }
+    }
+}
+
+/// What a job's parameters may name: its owner's part of the data folder, and the uploads of
+/// `user` (anyone's when `sees_all`).
+pub(crate) struct Opens {
+    pub files: Files,
+    pub user: UserId,
+    pub sees_all: bool,
 }
 
 /// Takes the generic `timeout_ms` out of a job's parameters (every kind accepts it).

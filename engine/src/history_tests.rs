@@ -315,6 +315,8 @@ fn a_timeline_without_events_is_rebuilt_from_the_jobs_times() {
         attempts: Vec::new(),
         schedule_id: None,
         scheduled_for: None,
+        outputs: Vec::new(),
+        result: None,
     };
     let t = crate::history::timeline(&job, Vec::new());
     let got: Vec<(JobStatus, i64)> = t.iter().map(|c| (c.status, c.at)).collect();

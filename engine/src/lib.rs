@@ -21,6 +21,9 @@
 //! - [`context`]: what a running job reports through;
 //! - [`accounts`]: accounts and API tokens: passwords, sign-in checks, tokens;
 //! - [`kinds`]: the job kinds, each declared once by its parameter type;
+//! - [`blobs`]: the file store every process shares: uploads' and outputs' bytes;
+//! - `outputs`: who reads which job's outputs, from where;
+//! - `uploads`: receiving, listing, deleting and sweeping uploads;
 //! - [`files`]: what a job may open (its owner's part of the data folder), and how;
 //! - [`telemetry`]: the engine's metrics, for `/metrics`;
 //! - [`when`]: when a delayed job may start, from the ways a time is said;
@@ -29,6 +32,7 @@
 //! - `failures`: a store failure logged, a generic error answered.
 
 pub mod accounts;
+pub mod blobs;
 pub mod bulk;
 pub mod bus;
 pub mod caller;
@@ -41,6 +45,7 @@ pub mod files;
 mod head_rate;
 pub mod history;
 pub mod kinds;
+mod outputs;
 pub mod membership;
 mod pauses;
 pub mod queue;
@@ -51,6 +56,7 @@ mod shares;
 pub mod store;
 pub mod system;
 pub mod telemetry;
+pub mod uploads;
 pub mod when;
 
 #[cfg(test)]

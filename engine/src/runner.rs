@@ -46,6 +46,8 @@ pub struct RunnerConfig {
     /// How long a job has to stop by itself after a cancel request or at shutdown.
     pub grace: Duration,
     pub data_root: PathBuf,
+    /// Where uploads are read and outputs written.
+    pub blobs: crate::blobs::Blobs,
     /// How often to look for claimable jobs without being woken: for a store shared with other
     /// processes, whose jobs this one is not told about directly. `None`: only when woken.
     pub poll: Option<Duration>,
@@ -355,6 +357,7 @@ impl Runner {
             cancel.clone(),
             checkpoint,
             files,
+            self.config.blobs.clone(),
         )
         .on_attempt(job.attempt);
         // A kind that panics fails its job, not the server: the panic ends here.
@@ -686,6 +689,7 @@ mod tests {
             per_owner: Some(4),
             grace,
             data_root: h.data_root.clone(),
+            blobs: h.blobs.clone(),
             poll: None,
         };
         let kinds = Registry::builtin().with::<K>();

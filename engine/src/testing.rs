@@ -70,6 +70,8 @@ pub(crate) struct Harness {
     pub committer: Committer,
     /// Where file-based kinds read and write (`<dir>/data`).
     pub data_root: PathBuf,
+    /// Uploads and outputs (`<dir>/store`).
+    pub blobs: crate::blobs::Blobs,
 }
 
 /// A job that has been stored and moved to `running`, with the context a kind runs on.
@@ -91,20 +93,22 @@ impl Harness {
         let committer = Committer::start(store.clone(), Arc::new(Bus::new(64)), last)
             .await
             .expect("the committer starts");
+        let blobs = crate::blobs::Blobs::open(&dir.path().join("store"), &store)
+            .await
+            .expect("open the file store");
         Harness {
             dir,
             _db: db,
             store,
             committer,
             data_root,
+            blobs,
         }
     }
 
     /// What kinds see when they validate parameters.
     pub fn env(&self) -> KindEnv {
-        KindEnv {
-            files: Files::whole(&self.data_root),
-        }
+        KindEnv::files(Files::whole(&self.data_root))
     }
 
     /// Writes a file under the data root (creating its folders) and returns its full path.
@@ -163,6 +167,7 @@ impl Harness {
             stop.clone(),
             resume_from,
             Arc::new(Files::whole(&self.data_root)),
+            self.blobs.clone(),
         );
         TestJob {
             id: job.id,

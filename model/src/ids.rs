@@ -133,6 +133,10 @@ id!(
     /// A schedule's id (a UUID).
     ScheduleId
 );
+id!(
+    /// An uploaded file's id (a UUID): what a job's file parameter holds.
+    UploadId
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! A job as every client sees it: its status and the moves allowed between statuses, its
 //! progress, its error and its log lines.
 
+use crate::files::Output;
 use crate::ids::{JobId, ScheduleId};
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
@@ -172,6 +173,12 @@ pub struct Job {
     /// from a schedule ("Run now").
     #[serde(default)]
     pub scheduled_for: Option<i64>,
+    /// The files it wrote, in the order they were first written.
+    #[serde(default)]
+    pub outputs: Vec<Output>,
+    /// What it found, as a small JSON object it set while running.
+    #[serde(default)]
+    pub result: Option<serde_json::Value>,
 }
 
 fn one() -> u32 {
@@ -213,6 +220,8 @@ impl Job {
             attempts: Vec::new(),
             schedule_id: None,
             scheduled_for: None,
+            outputs: Vec::new(),
+            result: None,
         }
     }
 

@@ -10,6 +10,8 @@ pub enum ParamType {
     Number,
     Boolean,
     String,
+    /// An uploaded file: the value is an upload's id (`POST /api/v1/uploads`).
+    File,
 }
 
 /// One parameter of a kind.
@@ -25,6 +27,13 @@ pub struct ParamInfo {
     pub default: Option<serde_json::Value>,
     pub min: Option<i64>,
     pub max: Option<i64>,
+    /// For a file: the types it accepts, as file extensions (`.csv`) and media types
+    /// (`text/csv`), the form of an `<input type=file accept>`; empty: any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
+    /// For a file: the largest it may be, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
 }
 
 /// What `GET /api/v1/kinds` says about a kind.

@@ -6,6 +6,7 @@
 //! - [`job`]: a job, its status machine, progress, error and log lines;
 //! - [`events`]: the stream's event names and payloads;
 //! - [`history`]: history filters, pages, job details, counts and the per-minute chart;
+//! - [`files`]: uploaded files and the files jobs write;
 //! - [`kinds`]: how a kind describes its parameters;
 //! - [`queue`]: a queued job's place in line;
 //! - [`schedules`]: jobs started on a clock;
@@ -37,6 +38,7 @@ pub mod bulk;
 pub mod codec;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod history;
 pub mod ids;
 pub mod job;
@@ -51,7 +53,8 @@ pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionE
 pub use history::{
     url_encode, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
 };
-pub use ids::{JobId, ProcessId, ScheduleId, UserId};
+pub use files::{Output, Upload};
+pub use ids::{JobId, ProcessId, ScheduleId, UploadId, UserId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, RetryInfo, EVERY_KIND};
 pub use queue::QueueInfo;

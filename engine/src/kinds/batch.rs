@@ -241,9 +241,7 @@ mod tests {
     }
 
     fn problems(value: serde_json::Value) -> Vec<String> {
-        let env = KindEnv {
-            files: crate::files::Files::whole("."),
-        };
+        let env = KindEnv::files(crate::files::Files::whole("."));
         match crate::kinds::Registry::builtin().parse("batch", value, &env) {
             Ok(_) => Vec::new(),
             Err(e) => e.fields.into_iter().map(|f| f.field).collect(),

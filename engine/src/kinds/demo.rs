@@ -111,9 +111,7 @@ mod tests {
     use serde_json::json;
 
     fn problems(steps: u64, interval_ms: u64) -> Vec<(String, String)> {
-        let env = KindEnv {
-            files: crate::files::Files::whole("."),
-        };
+        let env = KindEnv::files(crate::files::Files::whole("."));
         match Registry::builtin().parse(
             "demo",
             json!({"steps": steps, "interval_ms": interval_ms}),
@@ -159,9 +157,7 @@ mod tests {
             parse(json!({"steps": 5, "interval_ms": 1, "log_every": 1})).log_every,
             1
         );
-        let env = KindEnv {
-            files: crate::files::Files::whole("."),
-        };
+        let env = KindEnv::files(crate::files::Files::whole("."));
         let refused = Registry::builtin()
             .parse(
                 "demo",

@@ -47,6 +47,13 @@ fn param(name: &str, field: &Value, required: bool) -> ParamInfo {
         default: field.get("default").cloned(),
         min: field.get("minimum").and_then(whole),
         max: field.get("maximum").and_then(whole),
+        accept: field
+            .get("accept")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+            .unwrap_or_default(),
+        // The server's limit, filled in where it is known.
+        max_bytes: None,
     }
 }
 
@@ -61,6 +68,9 @@ fn param_type(field: &Map<String, Value>) -> ParamType {
         Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
     };
+    if field.get("format").and_then(Value::as_str) == Some(super::upload::FORMAT) {
+        return ParamType::File;
+    }
     match types.into_iter().find(|t| *t != "null") {
         Some("integer") => ParamType::Integer,
         Some("number") => ParamType::Number,

@@ -16,6 +16,7 @@ mod checksum;
 mod demo;
 pub mod describe;
 mod import_csv;
+pub mod upload;
 /// What kinds open files through (see [`crate::files`]).
 pub use crate::files;
 
@@ -23,6 +24,7 @@ pub use batch::Batch;
 pub use checksum::Checksum;
 pub use demo::Demo;
 pub use import_csv::ImportCsv;
+pub use upload::{Csv, FileType, UploadRef, Uploaded};
 
 pub use crate::context::JobContext;
 use futures::future::BoxFuture;
@@ -128,6 +130,18 @@ impl Retry {
 pub struct KindEnv {
     /// What the caller's jobs may open: their part of the data folder (see [`files`]).
     pub files: files::Files,
+    /// The uploads the parameters name that the caller may use.
+    pub uploads: Uploaded,
+}
+
+impl KindEnv {
+    /// What `files` lets a job open, and no uploads.
+    pub fn files(files: files::Files) -> KindEnv {
+        KindEnv {
+            files,
+            uploads: Uploaded::default(),
+        }
+    }
 }
 
 /// A kind with its parameter type erased.
@@ -304,7 +318,7 @@ impl Registry {
                     "false" | "off" | "0" => Ok(Value::Bool(false)),
                     _ => Err("must be true or false".to_string()),
                 },
-                ParamType::String => Ok(Value::String(raw.to_string())),
+                ParamType::String | ParamType::File => Ok(Value::String(raw.to_string())),
             };
             match value {
                 Ok(v) => {
@@ -359,9 +373,7 @@ mod tests {
     use serde_json::json;
 
     fn env() -> KindEnv {
-        KindEnv {
-            files: files::Files::whole(std::env::temp_dir()),
-        }
+        KindEnv::files(files::Files::whole(std::env::temp_dir()))
     }
 
     #[test]

@@ -11,9 +11,8 @@
 //! and is not lost with a process.
 
 use super::{cron::Cron, rfc_3339, MISSED_AFTER_MS};
-use crate::engine::Engine;
+use crate::engine::{Engine, Opens};
 use crate::files::Files;
-use crate::kinds::KindEnv;
 use crate::now_ms;
 use crate::store::{Fire, ScheduleRow};
 use model::error::Chain;
@@ -197,10 +196,12 @@ impl Engine {
             fire.skipped = Some(why);
             return fire;
         }
-        let env = KindEnv {
+        let opens = Opens {
             files: owners.files(self, &row.owner).await,
+            user: row.owner.clone(),
+            sees_all: false,
         };
-        match self.schedule_job(row, env, Some(scheduled_for)).await {
+        match self.schedule_job(row, opens, Some(scheduled_for)).await {
             Ok(job) => fire.job = Some((row.owner.clone(), job)),
             Err(e) => {
                 fire.skipped = Some(format!("its parameters were refused: {}", e.message));

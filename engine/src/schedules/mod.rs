@@ -13,10 +13,9 @@ pub mod cron;
 mod fire;
 
 use crate::caller::Caller;
-use crate::engine::{take_timeout, Engine, Params};
+use crate::engine::{take_timeout, Engine, Opens, Params};
 use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
-use crate::kinds::KindEnv;
 use crate::retries::attempts_for;
 use crate::store::{Change, ScheduleRow, UserRow};
 use crate::{new_id, now_ms};
@@ -69,11 +68,13 @@ impl Engine {
             .filter(|k| !k.trim().is_empty())
             .ok_or_else(|| invalid("kind", "a schedule needs the kind of job it starts"))?;
         let (cron, tz, timezone) = when(input.cron.as_deref(), input.timezone.as_deref())?;
-        let env = KindEnv {
+        let opens = Opens {
             files: Files::for_caller(&self.inner.data_root, caller),
+            user: caller.user().clone(),
+            sees_all: caller.sees().is_none(),
         };
         let params = self
-            .schedule_params(env, &kind, input.params.clone().unwrap_or_default())
+            .schedule_params(opens, &kind, input.params.clone().unwrap_or_default())
             .await?;
         let max_attempts = input.max_attempts.flatten();
         attempts_for(&self.inner.kinds, &kind, max_attempts)?;
@@ -146,7 +147,12 @@ impl Engine {
                 let files = Files::for_owner(&self.inner.data_root, &self.inner.store, &old.owner)
                     .await
                     .map_err(read_failed)?;
-                self.schedule_params(KindEnv { files }, &old.kind, params)
+                let opens = Opens {
+                    files,
+                    user: old.owner.clone(),
+                    sees_all: false,
+                };
+                self.schedule_params(opens, &old.kind, params)
                     .await?
                     .to_string()
             }
@@ -217,7 +223,12 @@ impl Engine {
         let files = Files::for_owner(&self.inner.data_root, &self.inner.store, &row.owner)
             .await
             .map_err(read_failed)?;
-        let job = self.schedule_job(&row, KindEnv { files }, None).await?;
+        let opens = Opens {
+            files,
+            user: row.owner.clone(),
+            sees_all: false,
+        };
+        let job = self.schedule_job(&row, opens, None).await?;
         Ok(self.insert_and_start_for(&row.owner, job, None).await?.job)
     }
 
@@ -245,14 +256,14 @@ impl Engine {
     async fn schedule_job(
         &self,
         row: &ScheduleRow,
-        env: KindEnv,
+        opens: Opens,
         scheduled_for: Option<i64>,
     ) -> Result<Job, AppError> {
         let stored: serde_json::Value =
             serde_json::from_str(&row.params).unwrap_or(serde_json::Value::Null);
         let (params, timeout_ms) = take_timeout(stored)?;
         let params = self
-            .validate_in(env, &row.kind, Params::Json(params))
+            .validate_in(opens, &row.kind, Params::Json(params))
             .await?;
         let allowed = self.inner.kinds.retry(&row.kind).max_attempts.max(1);
         let asked = row
@@ -271,7 +282,7 @@ impl Engine {
     /// generic `timeout_ms` kept beside them).
     async fn schedule_params(
         &self,
-        env: KindEnv,
+        opens: Opens,
         kind: &str,
         params: serde_json::Value,
     ) -> Result<serde_json::Value, AppError> {
@@ -280,7 +291,7 @@ impl Engine {
             p => p,
         };
         let (params, timeout_ms) = take_timeout(params)?;
-        let mut params = self.validate_in(env, kind, Params::Json(params)).await?;
+        let mut params = self.validate_in(opens, kind, Params::Json(params)).await?;
         if let (Some(ms), Some(map)) = (timeout_ms, params.as_object_mut()) {
             map.insert("timeout_ms".into(), ms.into());
         }

@@ -10,7 +10,7 @@ use crate::{
 use async_trait::async_trait;
 use model::{
     Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId, StatusChange,
-    StatusCount, UserId,
+    StatusCount, Upload, UploadId, UserId,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -18,11 +18,14 @@ use std::time::Duration;
 /// A whole backend: a database holding Headway's jobs and events, accounts, sessions and
 /// processes.
 pub trait Backend:
-    JobStore + AccountStore + SessionStore + ProcessRegistry + ScheduleStore
+    JobStore + AccountStore + SessionStore + ProcessRegistry + ScheduleStore + FileStore
 {
 }
 
-impl<T: JobStore + AccountStore + SessionStore + ProcessRegistry + ScheduleStore> Backend for T {}
+impl<T: JobStore + AccountStore + SessionStore + ProcessRegistry + ScheduleStore + FileStore>
+    Backend for T
+{
+}
 
 /// Jobs, their events and log, and the writer that changes them. Every read that takes an
 /// `owner` reads that owner's jobs, or every owner's with `None`.
@@ -246,6 +249,45 @@ pub trait ScheduleStore: Send + Sync + 'static {
 
     /// The soonest fire time any enabled schedule waits for.
     async fn next_fire(&self) -> StoreResult<Option<i64>>;
+}
+
+/// What the database knows of files: uploads (their bytes are in the file store, under their
+/// id), the file store every process must share, and the expiry of jobs' outputs.
+#[async_trait]
+pub trait FileStore: Send + Sync + 'static {
+    /// The id of the file store the database's files are in: `candidate` if none was
+    /// recorded yet (then it is recorded), else the one recorded first.
+    async fn file_store_id(&self, candidate: &str, at: i64) -> StoreResult<String>;
+
+    /// Records an upload of `owner`, unless the bytes of their uploads would then pass `quota`:
+    /// `false`, and nothing is written. Uploads racing each other, in any number of processes,
+    /// cannot pass it together.
+    async fn add_upload(&self, owner: &UserId, upload: &Upload, quota: u64) -> StoreResult<bool>;
+
+    /// An upload and its owner.
+    async fn upload(&self, id: &UploadId) -> StoreResult<Option<(UserId, Upload)>>;
+
+    /// `owner`'s uploads, newest first.
+    async fn uploads_of(&self, owner: &UserId) -> StoreResult<Vec<Upload>>;
+
+    /// Deletes an upload no job used; whether it did.
+    async fn delete_unused_upload(&self, id: &UploadId) -> StoreResult<bool>;
+
+    /// Records that a job took the uploads `ids` at `at`.
+    async fn use_uploads(&self, ids: &[UploadId], at: i64) -> StoreResult<()>;
+
+    /// Deletes up to `limit` uploads no job used that came before `unused_before`, and used
+    /// ones last used before `used_before`; their ids.
+    async fn delete_stale_uploads(
+        &self,
+        unused_before: i64,
+        used_before: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<UploadId>>;
+
+    /// Forgets the outputs of up to `limit` jobs that ended before `before`; those jobs' ids,
+    /// whose output files may go.
+    async fn expire_outputs(&self, before: i64, limit: u32) -> StoreResult<Vec<JobId>>;
 }
 
 /// Sign-in sessions.

@@ -8,7 +8,7 @@
 //! commit). A new change is written here once, plus its statements in each backend.
 
 use crate::{
-    now_ms, Applied, Candidate, Change, CommittedEvent, FairPick, Fire, Fired, Outcome, QueuedJob,
+    now_ms, Applied, Attachment, Candidate, Change, CommittedEvent, FairPick, Fire, Fired, Outcome, QueuedJob,
     ScheduleRow, StartKey, StoreError, StoredEvent, START_KEY_MS,
 };
 use model::{
@@ -86,6 +86,23 @@ pub trait BatchSql {
         event_id: i64,
         fence: Option<&str>,
     ) -> Result<Option<(i64, i64)>, Self::Error>;
+    /// The outputs (as JSON, `None` for none yet) of a running (or cancelling) job; `Err`-free
+    /// `None` when it is not running (for the fence).
+    async fn outputs_of(
+        &mut self,
+        job_id: &str,
+        fence: Option<&str>,
+    ) -> Result<Option<Option<String>>, Self::Error>;
+    /// Sets a running (or cancelling) job's outputs or result (each JSON, `None`: unchanged),
+    /// stamped with `event_id`; the job as stored, or `None` when it is not running.
+    async fn attach(
+        &mut self,
+        job_id: &str,
+        outputs: Option<&str>,
+        result: Option<&str>,
+        event_id: i64,
+        fence: Option<&str>,
+    ) -> Result<Option<Job>, Self::Error>;
     /// Saves a running (or cancelling) job's checkpoint; false if it is not running.
     async fn save_checkpoint(
         &mut self,
@@ -536,6 +553,47 @@ impl Batch {
                 );
                 self.logs.push(log);
                 Outcome::Recorded(true)
+            }
+            Change::Attach {
+                owner,
+                job_id,
+                what,
+                fence,
+            } => {
+                let fence = fence.as_deref();
+                let (outputs, result) = match what {
+                    Attachment::Output(output) => {
+                        let Some(stored) = sql.outputs_of(job_id, fence).await? else {
+                            return Ok(Outcome::Job(None));
+                        };
+                        let mut outputs: Vec<model::Output> = stored
+                            .and_then(|o| serde_json::from_str(&o).ok())
+                            .unwrap_or_default();
+                        match outputs.iter_mut().find(|o| o.name == output.name) {
+                            Some(same) => *same = output.clone(),
+                            None => outputs.push(output.clone()),
+                        }
+                        (Some(json(&outputs)), None)
+                    }
+                    Attachment::Result(value) => (None, Some(value.to_string())),
+                };
+                let id = self.take_id();
+                let Some(job) = sql
+                    .attach(job_id, outputs.as_deref(), result.as_deref(), id, fence)
+                    .await?
+                else {
+                    self.next_id = id;
+                    return Ok(Outcome::Job(None));
+                };
+                self.event::<S>(
+                    Some(owner),
+                    id,
+                    Some(job_id),
+                    EventType::Job,
+                    json(&job),
+                    at,
+                );
+                Outcome::Job(Some(job))
             }
             Change::Together(changes) => {
                 let mut last = Outcome::Recorded(true);

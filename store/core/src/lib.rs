@@ -16,7 +16,9 @@ mod claim;
 mod history;
 mod rows;
 
-pub use backend::{AccountStore, Backend, JobStore, ProcessRegistry, ScheduleStore, SessionStore};
+pub use backend::{
+    AccountStore, Backend, FileStore, JobStore, ProcessRegistry, ScheduleStore, SessionStore,
+};
 pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::HistoryQuery;
 use model::{
@@ -185,6 +187,15 @@ pub enum Change {
         value: serde_json::Value,
         fence: Fence,
     },
+    /// Adds a file a running job wrote to its outputs (replacing one of the same name) or sets
+    /// its result, with a `job` event; `Outcome::Job(None)` when the job is not running (for
+    /// the fence).
+    Attach {
+        owner: UserId,
+        job_id: JobId,
+        what: Attachment,
+        fence: Fence,
+    },
     /// Several changes applied as one, in order: all of them or none (a job's log line and the
     /// checkpoint that says the work behind it is done). Its outcome is the last one's.
     Together(Vec<Change>),
@@ -282,7 +293,7 @@ pub const START_KEY_MS: i64 = 24 * 3_600_000;
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// `Create`, `Transition`, `Interrupt` and `Retry`: the job as stored, or `None` when the move was refused
+    /// `Create`, `Transition`, `Interrupt`, `Retry` and `Attach`: the job as stored, or `None` when the move was refused
     /// (unknown job, or not allowed from its status).
     Job(Option<Job>),
     /// `Create` with `max_queued`: the owner had this many jobs queued; nothing was written.
@@ -313,6 +324,13 @@ pub enum Outcome {
     Fired(Option<Fired>),
     /// The change failed and was undone; the rest of its batch was not affected.
     Failed(StoreError),
+}
+
+/// What [`Change::Attach`] adds to a job.
+#[derive(Debug, Clone)]
+pub enum Attachment {
+    Output(model::Output),
+    Result(serde_json::Value),
 }
 
 /// An event as stored: its id, the job it is about (none for notices), its type and its JSON.

@@ -31,12 +31,16 @@ pub struct JobRow {
     pub attempts: Option<String>,
     pub schedule_id: Option<String>,
     pub scheduled_for: Option<i64>,
+    /// The files it wrote, as JSON.
+    pub outputs: Option<String>,
+    /// Its result, as JSON.
+    pub result: Option<String>,
 }
 
 /// The job columns, for `SELECT` and `RETURNING` lists.
 pub const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
      error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
-     progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for";
+     progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result";
 
 /// A job with the fingerprint of the start whose key made it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -118,6 +122,11 @@ impl From<JobRow> for Job {
             run_after: r.run_after,
             schedule_id: r.schedule_id.map(ScheduleId::from),
             scheduled_for: r.scheduled_for,
+            outputs: r
+                .outputs
+                .and_then(|o| serde_json::from_str(&o).ok())
+                .unwrap_or_default(),
+            result: r.result.and_then(|o| serde_json::from_str(&o).ok()),
         }
     }
 }
@@ -233,6 +242,8 @@ mod tests {
             attempts: None,
             schedule_id: None,
             scheduled_for: None,
+            outputs: None,
+            result: None,
         }
     }
 

@@ -16,6 +16,7 @@
 //! leases use the database's clock, so that processes on machines whose clocks differ agree.
 
 mod accounts;
+mod files;
 mod schedules;
 mod tailer;
 pub mod throwaway;
@@ -927,7 +928,7 @@ macro_rules! select_jobs {
         sqlx::query_as!(JobRow, "SELECT id, kind, params, status, current, total, unit, message, \
                       level, error_code, error_message, created_at, started_at, finished_at, event_id, \
                       timeout_ms, origin, progress_at, run_after, attempt, max_attempts, attempts, \
-                      schedule_id, scheduled_for FROM jobs " + $tail $(, $arg)*)
+                      schedule_id, scheduled_for, outputs, result FROM jobs " + $tail $(, $arg)*)
     };
 }
 use select_jobs;

@@ -495,7 +495,7 @@ impl BatchSql for Statements<'_> {
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts, schedule_id, scheduled_for",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result",
             m.to.as_str(),
             m.at,
             m.to.is_terminal(),
@@ -576,7 +576,7 @@ impl BatchSql for Statements<'_> {
                AND ($8::text IS NULL OR claimed_by = $8) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts, schedule_id, scheduled_for",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result",
             r.at,
             r.error.code,
             r.error.message,
@@ -585,6 +585,50 @@ impl BatchSql for Statements<'_> {
             r.reset_progress,
             r.job_id,
             r.fence,
+        )
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(row.map(Job::from))
+    }
+
+    async fn outputs_of(
+        &mut self,
+        job_id: &str,
+        fence: Option<&str>,
+    ) -> Result<Option<Option<String>>, sqlx::Error> {
+        // Locked: the read and the write that follows it see the same list.
+        let row = sqlx::query_scalar!(
+            "SELECT outputs FROM jobs \
+             WHERE id = $1 AND status IN ('running', 'cancelling') AND ($2::text IS NULL OR claimed_by = $2) \
+             FOR UPDATE",
+            job_id,
+            fence,
+        )
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(row)
+    }
+
+    async fn attach(
+        &mut self,
+        job_id: &str,
+        outputs: Option<&str>,
+        result: Option<&str>,
+        event_id: i64,
+        fence: Option<&str>,
+    ) -> Result<Option<Job>, sqlx::Error> {
+        let row = sqlx::query_as!(
+            JobRow,
+            "UPDATE jobs SET outputs = COALESCE($1, outputs), result = COALESCE($2, result), event_id = $3 \
+             WHERE id = $4 AND status IN ('running', 'cancelling') AND ($5::text IS NULL OR claimed_by = $5) \
+             RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
+                 created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result",
+            outputs,
+            result,
+            event_id,
+            job_id,
+            fence,
         )
         .fetch_optional(&mut *self.0)
         .await?;

@@ -674,6 +674,51 @@ impl BatchSql for Statements<'_> {
             .optional()
     }
 
+    async fn outputs_of(
+        &mut self,
+        job_id: &str,
+        fence: Option<&str>,
+    ) -> rusqlite::Result<Option<Option<String>>> {
+        self.0
+            .prepare_cached(
+                "SELECT outputs FROM jobs \
+                 WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence)",
+            )?
+            .query_row(named_params! {":id": job_id, ":fence": fence}, |r| {
+                r.get("outputs")
+            })
+            .optional()
+    }
+
+    async fn attach(
+        &mut self,
+        job_id: &str,
+        outputs: Option<&str>,
+        result: Option<&str>,
+        event_id: i64,
+        fence: Option<&str>,
+    ) -> rusqlite::Result<Option<Job>> {
+        let sql = format!(
+            "UPDATE jobs SET outputs = COALESCE(:outputs, outputs), result = COALESCE(:result, result), \
+                 event_id = :event_id \
+             WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        self.0
+            .prepare_cached(&sql)?
+            .query_row(
+                named_params! {
+                    ":outputs": outputs,
+                    ":result": result,
+                    ":event_id": event_id,
+                    ":id": job_id,
+                    ":fence": fence,
+                },
+                |row| job_row(row).map(Job::from),
+            )
+            .optional()
+    }
+
     async fn save_checkpoint(
         &mut self,
         job_id: &str,
@@ -1042,5 +1087,7 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         attempts: r.get("attempts")?,
         schedule_id: r.get("schedule_id")?,
         scheduled_for: r.get("scheduled_for")?,
+        outputs: r.get("outputs")?,
+        result: r.get("result")?,
     })
 }

@@ -1910,3 +1910,141 @@ pub async fn a_schedule_is_read_with_its_owners_name(db: Db) {
         .collect();
     assert_eq!(names, vec![Some("ada".to_string()), None]);
 }
+
+fn output(name: &str, size: u64) -> model::Output {
+    model::Output {
+        name: name.into(),
+        size,
+        content_type: "text/csv".into(),
+        created_at: now_ms(),
+    }
+}
+
+fn attach(job: &Job, by: &str, what: Attachment) -> Change {
+    Change::Attach {
+        owner: "me".into(),
+        job_id: job.id.clone(),
+        what,
+        fence: Some(by.into()),
+    }
+}
+
+pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_job_events(db: Db) {
+    let job = new_job("checksum");
+    db.store
+        .apply(vec![create("me", &job), claim("p1", 1, &[])])
+        .await
+        .unwrap();
+    // Only the process holding the job attaches to it.
+    let stale = db
+        .store
+        .apply(vec![attach(&job, "p2", Attachment::Output(output("a.csv", 1)))])
+        .await
+        .unwrap();
+    assert!(matches!(stale.outcomes[..], [Outcome::Job(None)]));
+    assert!(stale.events.is_empty());
+
+    let written = db
+        .store
+        .apply(vec![
+            attach(&job, "p1", Attachment::Output(output("a.csv", 1))),
+            attach(&job, "p1", Attachment::Output(output("b.csv", 2))),
+            // The same name again replaces the first, in its place.
+            attach(&job, "p1", Attachment::Output(output("a.csv", 3))),
+            attach(&job, "p1", Attachment::Result(json!({"rows": 7}))),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(written.events.len(), 4);
+    assert!(written.events.iter().all(|e| e.event.kind == EventType::Job));
+    let last: Job = serde_json::from_str(&written.events[3].event.data).unwrap();
+    let listed: Vec<(&str, u64)> = last
+        .outputs
+        .iter()
+        .map(|o| (o.name.as_str(), o.size))
+        .collect();
+    assert_eq!(listed, [("a.csv", 3), ("b.csv", 2)]);
+    assert_eq!(last.result, Some(json!({"rows": 7})));
+    assert_eq!(last.event_id, written.events[3].event.id);
+
+    // The job as read back is the same, and once it ended nothing more is attached.
+    db.store
+        .apply(vec![to("me", &job, JobStatus::Succeeded)])
+        .await
+        .unwrap();
+    let late = db
+        .store
+        .apply(vec![attach(&job, "p1", Attachment::Result(json!({"rows": 8})))])
+        .await
+        .unwrap();
+    assert!(matches!(late.outcomes[..], [Outcome::Job(None)]));
+    let read = db.store.job(Some(&"me".into()), &job.id).await.unwrap().unwrap();
+    assert_eq!(read.outputs, last.outputs);
+    assert_eq!(read.result, Some(json!({"rows": 7})));
+
+    // Outputs of jobs that ended before the cut-off are forgotten, a bounded number at a time.
+    assert!(db.store.expire_outputs(0, 10).await.unwrap().is_empty());
+    let expired = db.store.expire_outputs(now_ms() + 1, 10).await.unwrap();
+    assert_eq!(expired, vec![job.id.clone()]);
+    let read = db.store.job(None, &job.id).await.unwrap().unwrap();
+    assert!(read.outputs.is_empty());
+    assert_eq!(read.result, Some(json!({"rows": 7})), "the result stays");
+}
+
+fn upload(size: u64, at: i64) -> model::Upload {
+    model::Upload {
+        id: uuid::Uuid::new_v4().to_string().into(),
+        name: "people.csv".into(),
+        size,
+        sha256: "ab".repeat(32),
+        content_type: "text/csv".into(),
+        looks_like: "text".into(),
+        created_at: at,
+        used_at: None,
+    }
+}
+
+pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db: Db) {
+    let (me, other): (UserId, UserId) = ("me".into(), "other".into());
+    let first = upload(60, 1_000);
+    assert!(db.store.add_upload(&me, &first, 100).await.unwrap());
+    // Past the quota: refused, nothing written; another user's quota is their own.
+    assert!(!db.store.add_upload(&me, &upload(41, 2_000), 100).await.unwrap());
+    let second = upload(40, 2_000);
+    assert!(db.store.add_upload(&me, &second, 100).await.unwrap());
+    assert!(db.store.add_upload(&other, &upload(100, 3_000), 100).await.unwrap());
+
+    let (owner, read) = db.store.upload(&first.id).await.unwrap().unwrap();
+    assert_eq!((owner, read), (me.clone(), first.clone()));
+    let mine: Vec<_> = db.store.uploads_of(&me).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|u| &u.id).collect::<Vec<_>>(),
+        [&second.id, &first.id],
+        "newest first"
+    );
+
+    // A used upload is not deleted by its owner; an unused one is.
+    db.store.use_uploads(&[first.id.clone()], 5_000).await.unwrap();
+    assert_eq!(
+        db.store.upload(&first.id).await.unwrap().unwrap().1.used_at,
+        Some(5_000)
+    );
+    assert!(!db.store.delete_unused_upload(&first.id).await.unwrap());
+    assert!(db.store.delete_unused_upload(&second.id).await.unwrap());
+    assert!(db.store.upload(&second.id).await.unwrap().is_none());
+
+    // Stale: unused and older than the first cut-off, or last used before the second.
+    let third = upload(10, 10_000);
+    assert!(db.store.add_upload(&me, &third, 100).await.unwrap());
+    let swept = db.store.delete_stale_uploads(5_000, 5_000, 10).await.unwrap();
+    assert_eq!(swept.len(), 1, "the other user's unused upload of 3_000: {swept:?}");
+    assert!(db.store.upload(&first.id).await.unwrap().is_some());
+    let swept = db.store.delete_stale_uploads(5_000, 6_000, 10).await.unwrap();
+    assert_eq!(swept, vec![first.id.clone()]);
+    assert!(db.store.upload(&third.id).await.unwrap().is_some());
+}
+
+pub async fn the_file_store_recorded_first_is_the_one_every_process_is_told(db: Db) {
+    assert_eq!(db.store.file_store_id("a", 1).await.unwrap(), "a");
+    assert_eq!(db.store.file_store_id("b", 2).await.unwrap(), "a");
+}

@@ -1,0 +1,263 @@
+//! A file parameter: [`UploadRef<T>`] holds the id of an upload (`POST /api/v1/uploads`) of a
+//! type `T` accepts. A kind's parameter struct uses it like any other field:
+//!
+//! ```ignore
+//! #[garde(dive)]
+//! pub upload: Option<UploadRef<Csv>>,
+//! ```
+//!
+//! and everything follows from the type: `GET /api/v1/kinds` and the start form show a file
+//! field with `T`'s accepted types and the server's size limit; validation refuses an id that
+//! is not an upload the caller may use, or an upload that is not of the type (by its name or
+//! the type it was sent as, and, for text, by what its first bytes look like: a zip archive
+//! named `.csv` is refused before a job starts); the run opens it with
+//! [`crate::context::JobContext::open_upload`].
+
+use super::KindEnv;
+use crate::blobs::Blobs;
+use model::{Upload, UploadId};
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A type of file a parameter accepts.
+pub trait FileType: Send + Sync + 'static {
+    /// File extensions (`.csv`) and media types (`text/csv`), as `<input accept>` takes them;
+    /// empty: any file.
+    const ACCEPT: &'static [&'static str];
+    /// The type in words, for messages: "a CSV file".
+    const WHAT: &'static str;
+    /// Whether it is text: an upload whose first bytes look like an archive or binary data is
+    /// refused.
+    const TEXT: bool;
+}
+
+/// Comma-separated values, as text.
+pub struct Csv;
+
+impl FileType for Csv {
+    const ACCEPT: &'static [&'static str] = &[".csv", "text/csv"];
+    const WHAT: &'static str = "a CSV file";
+    const TEXT: bool = true;
+}
+
+/// The id of an upload of type `T`.
+#[derive(Serialize, Deserialize)]
+#[serde(transparent, bound = "")]
+pub struct UploadRef<T> {
+    id: UploadId,
+    #[serde(skip)]
+    of: PhantomData<fn() -> T>,
+}
+
+impl<T> UploadRef<T> {
+    pub fn new(id: UploadId) -> Self {
+        UploadRef {
+            id,
+            of: PhantomData,
+        }
+    }
+
+    pub fn id(&self) -> &UploadId {
+        &self.id
+    }
+}
+
+impl<T> Clone for UploadRef<T> {
+    fn clone(&self) -> Self {
+        UploadRef::new(self.id.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for UploadRef<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UploadRef({})", self.id)
+    }
+}
+
+/// The schema's `format` of a file parameter.
+pub const FORMAT: &str = "upload";
+
+impl<T: FileType> JsonSchema for UploadRef<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Upload".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "format": FORMAT,
+            "accept": T::ACCEPT,
+        })
+    }
+}
+
+/// The uploads a start's parameters name that its caller may use, found before validation
+/// (which cannot wait on the database), with where their bytes are.
+#[derive(Debug, Clone, Default)]
+pub struct Uploaded {
+    uploads: Arc<HashMap<UploadId, Upload>>,
+    blobs: Option<Blobs>,
+}
+
+impl Uploaded {
+    pub fn new(uploads: HashMap<UploadId, Upload>, blobs: Blobs) -> Uploaded {
+        Uploaded {
+            uploads: Arc::new(uploads),
+            blobs: Some(blobs),
+        }
+    }
+
+    pub fn get(&self, id: &UploadId) -> Option<&Upload> {
+        self.uploads.get(id)
+    }
+
+    /// Opens an upload's bytes (validation may read its beginning).
+    pub fn open(&self, id: &UploadId) -> std::io::Result<std::fs::File> {
+        match &self.blobs {
+            Some(blobs) => std::fs::File::open(blobs.upload(id)),
+            None => Err(std::io::ErrorKind::NotFound.into()),
+        }
+    }
+}
+
+/// Why `upload` is not of type `T`, if it is not.
+pub fn type_problem<T: FileType>(upload: &Upload) -> Option<String> {
+    if upload.size == 0 {
+        return Some(format!("{:?} is empty", upload.name));
+    }
+    let name = upload.name.to_ascii_lowercase();
+    let media = upload
+        .content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let named = T::ACCEPT.is_empty()
+        || T::ACCEPT.iter().any(|a| {
+            if a.starts_with('.') {
+                name.ends_with(a)
+            } else {
+                media == *a
+            }
+        });
+    if !named {
+        return Some(format!(
+            "{:?} is not {} (it must be one of: {})",
+            upload.name,
+            T::WHAT,
+            T::ACCEPT.join(", ")
+        ));
+    }
+    if T::TEXT && upload.looks_like != "text" {
+        let seems = match upload.looks_like.as_str() {
+            "zip" => "a zip archive",
+            "gzip" => "a gzip archive",
+            _ => "binary data",
+        };
+        return Some(format!(
+            "{:?} looks like {seems}, not {}; upload the file itself, not an archive",
+            upload.name,
+            T::WHAT
+        ));
+    }
+    None
+}
+
+impl<T: FileType> garde::Validate for UploadRef<T> {
+    type Context = KindEnv;
+
+    fn validate_into(
+        &self,
+        env: &KindEnv,
+        parent: &mut dyn FnMut() -> garde::Path,
+        report: &mut garde::Report,
+    ) {
+        let problem = match env.uploads.get(&self.id) {
+            None => Some(format!(
+                "{} is not one of your uploads (send the file to POST /api/v1/uploads first)",
+                self.id
+            )),
+            Some(upload) => type_problem::<T>(upload),
+        };
+        if let Some(problem) = problem {
+            report.append(parent(), garde::Error::new(problem));
+        }
+    }
+}
+
+/// What an upload's first bytes look like: `zip`, `gzip`, `binary` (a NUL byte, or bytes no
+/// text has) or `text`.
+pub fn looks_like(head: &[u8]) -> &'static str {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        "zip"
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        "gzip"
+    } else if head.starts_with(b"7z\xbc\xaf\x27\x1c")
+        || head.starts_with(b"\x28\xb5\x2f\xfd")
+        || head.starts_with(b"BZh")
+        || head.contains(&0)
+    {
+        "binary"
+    } else {
+        "text"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upload(name: &str, content_type: &str, head: &[u8]) -> Upload {
+        Upload {
+            id: UploadId::new("u"),
+            name: name.into(),
+            size: head.len() as u64,
+            sha256: String::new(),
+            content_type: content_type.into(),
+            looks_like: looks_like(head).into(),
+            created_at: 0,
+            used_at: None,
+        }
+    }
+
+    #[test]
+    fn a_csv_is_known_by_its_name_or_its_type_and_must_be_text() {
+        assert_eq!(type_problem::<Csv>(&upload("a.CSV", "", b"a,b\n")), None);
+        assert_eq!(
+            type_problem::<Csv>(&upload("export", "text/csv; charset=utf-8", b"a\n")),
+            None
+        );
+        let wrong = type_problem::<Csv>(&upload("a.png", "image/png", b"x")).unwrap();
+        assert!(wrong.contains("is not a CSV file"), "{wrong}");
+        let bomb = type_problem::<Csv>(&upload("big.csv", "text/csv", b"PK\x03\x04zzz")).unwrap();
+        assert!(bomb.contains("looks like a zip archive"), "{bomb}");
+        let binary = type_problem::<Csv>(&upload("x.csv", "text/csv", b"a\0b")).unwrap();
+        assert!(binary.contains("binary data"), "{binary}");
+        let empty = type_problem::<Csv>(&upload("e.csv", "text/csv", b"")).unwrap();
+        assert!(empty.contains("is empty"), "{empty}");
+    }
+
+    #[test]
+    fn the_schema_says_file_and_its_types() {
+        let schema = schemars::schema_for!(Option<UploadRef<Csv>>);
+        let value = serde_json::to_value(&schema).unwrap();
+        assert_eq!(value["format"], FORMAT);
+        assert_eq!(value["accept"], serde_json::json!([".csv", "text/csv"]));
+    }
+
+    #[test]
+    fn on_the_wire_it_is_the_plain_id() {
+        let r: UploadRef<Csv> = serde_json::from_str("\"abc\"").unwrap();
+        assert_eq!(r.id().as_str(), "abc");
+        assert_eq!(serde_json::to_string(&r).unwrap(), "\"abc\"");
+    }
+}

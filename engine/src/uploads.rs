@@ -1,0 +1,494 @@
+//! Uploads: a file streamed into the file store ([`crate::blobs`]) chunk by chunk, hashed on
+//! the way, checked against the size limit and its owner's quota, and recorded only once it is
+//! whole; what the caller may list, use and delete; and the sweep that deletes uploads no job
+//! used within a day, outputs past their retention, and what interrupted writes left.
+//!
+//! Memory does not grow with the file: one chunk at a time is held. A body that stops short
+//! (the connection cut, a limit passed) leaves nothing behind: its temporary file is deleted
+//! when the receiving future is dropped or fails.
+
+use crate::caller::Caller;
+use crate::engine::Engine;
+use crate::failures::read_failed;
+use crate::files::Files;
+use crate::kinds::{KindEnv, Uploaded};
+use crate::now_ms;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use model::{AppError, ErrorCode, JobId, ParamType, Upload, UploadId, UserId};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// The limits on uploads.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    /// The largest file, in bytes.
+    pub max_bytes: u64,
+    /// The bytes one user's uploads may hold together.
+    pub quota: u64,
+    /// How many uploads one user may send at once.
+    pub at_once: usize,
+    /// How long an upload no job used is kept.
+    pub unused_for: Duration,
+    /// How long outputs, and uploads since a job last used them, are kept.
+    pub keep_files: Duration,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        UploadLimits {
+            max_bytes: 1 << 30,
+            quota: 10 << 30,
+            at_once: 4,
+            unused_for: Duration::from_secs(24 * 3600),
+            keep_files: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// What a client says of a file it sends.
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    /// The file's name, for display.
+    pub name: String,
+    /// Its media type, if the client gave one.
+    pub content_type: Option<String>,
+    /// Its length, if the client declared one (`Content-Length`).
+    pub declared: Option<u64>,
+}
+
+/// The longest file name kept, in bytes.
+const MAX_NAME: usize = 255;
+
+/// The bytes kept to tell what a file looks like.
+const HEAD: usize = 8192;
+
+/// Uploads in progress, per user.
+#[derive(Default)]
+pub(crate) struct Sending(Mutex<HashMap<UserId, usize>>);
+
+struct SendSlot<'a> {
+    sending: &'a Sending,
+    user: UserId,
+}
+
+impl Sending {
+    fn take(&self, user: &UserId, at_once: usize) -> Option<SendSlot<'_>> {
+        let mut map = self.0.lock().expect("uploads in progress");
+        let n = map.entry(user.clone()).or_default();
+        if *n >= at_once {
+            return None;
+        }
+        *n += 1;
+        Some(SendSlot {
+            sending: self,
+            user: user.clone(),
+        })
+    }
+}
+
+impl Drop for SendSlot<'_> {
+    fn drop(&mut self) {
+        let mut map = self.sending.0.lock().expect("uploads in progress");
+        if let Some(n) = map.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.user);
+            }
+        }
+    }
+}
+
+/// A file name fit for display: its last path segment, without control characters, at most
+/// [`MAX_NAME`] bytes; `upload` when nothing is left.
+pub fn display_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let mut clean: String = last.chars().filter(|c| !c.is_control()).collect();
+    clean = clean.trim().to_string();
+    if clean.len() > MAX_NAME {
+        let mut cut = MAX_NAME;
+        while !clean.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        clean.truncate(cut);
+    }
+    if clean.is_empty() || clean == "." || clean == ".." {
+        "upload".into()
+    } else {
+        clean
+    }
+}
+
+fn human(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+        format!("{} GiB", bytes >> 30)
+    } else if bytes >= MIB {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+impl Engine {
+    pub fn upload_limits(&self) -> UploadLimits {
+        self.inner.upload_limits
+    }
+
+    /// The refusal of a file larger than the limit.
+    pub fn upload_too_large(&self) -> AppError {
+        let max = self.inner.upload_limits.max_bytes;
+        AppError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "the file is larger than the {} ({max} bytes) this server takes (--max-upload-bytes); nothing was kept",
+                human(max)
+            ),
+        )
+    }
+
+    fn over_quota(&self, kept: u64) -> AppError {
+        let quota = self.inner.upload_limits.quota;
+        AppError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "this file would pass your upload quota of {} ({quota} bytes; your uploads hold {} now); \
+                 delete uploads you no longer need (DELETE /api/v1/uploads/{{id}}); nothing was kept",
+                human(quota),
+                human(kept)
+            ),
+        )
+    }
+
+    /// Receives a file from `body` as an upload of `caller`. Refused before anything is read
+    /// when the declared length is over the limit or the quota (the caller drains the body),
+    /// when the caller may not start jobs, or sends too many files at once.
+    pub async fn receive_upload<S, E>(
+        &self,
+        caller: &Caller,
+        incoming: Incoming,
+        mut body: S,
+    ) -> Result<Upload, AppError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        caller.may_start()?;
+        let limits = self.inner.upload_limits;
+        if incoming.declared.is_some_and(|n| n > limits.max_bytes) {
+            return Err(self.upload_too_large());
+        }
+        let owner = caller.user();
+        let Some(_slot) = self.inner.sending.take(owner, limits.at_once) else {
+            return Err(AppError::too_many(
+                format!(
+                    "you are sending {} files already; wait for one to finish",
+                    limits.at_once
+                ),
+                1,
+            ));
+        };
+        let kept: u64 = self
+            .inner
+            .store
+            .uploads_of(owner)
+            .await
+            .map_err(|e| read_failed(e))?
+            .iter()
+            .map(|u| u.size)
+            .sum();
+        if kept.saturating_add(incoming.declared.unwrap_or(0)) > limits.quota {
+            return Err(self.over_quota(kept));
+        }
+        let blobs = &self.inner.blobs;
+        let store_failed = |e: std::io::Error| {
+            AppError::internal_because("the server could not store the file; nothing was kept", e)
+        };
+        let mut temp = blobs.temp().await.map_err(store_failed)?;
+        let mut hasher = Sha256::new();
+        let mut head = Vec::with_capacity(HEAD);
+        let mut size: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| {
+                AppError::bad_request(format!(
+                    "the file did not arrive whole ({e}); nothing was kept"
+                ))
+            })?;
+            size += chunk.len() as u64;
+            if size > limits.max_bytes {
+                return Err(self.upload_too_large());
+            }
+            if head.len() < HEAD {
+                let take = (HEAD - head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..take]);
+            }
+            hasher.update(&chunk);
+            temp.file().write_all(&chunk).await.map_err(store_failed)?;
+        }
+        if size == 0 {
+            return Err(AppError::invalid(vec![model::FieldError {
+                field: "file".into(),
+                message: "the file is empty".into(),
+            }]));
+        }
+        let upload = Upload {
+            id: UploadId::new(crate::new_id()),
+            name: display_name(&incoming.name),
+            size,
+            sha256: hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            content_type: incoming
+                .content_type
+                .filter(|t| !t.trim().is_empty() && t.len() <= 255)
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            looks_like: crate::kinds::upload::looks_like(&head).into(),
+            created_at: now_ms(),
+            used_at: None,
+        };
+        let dest = blobs.upload(&upload.id);
+        temp.keep_as(&dest).await.map_err(store_failed)?;
+        let recorded = self
+            .inner
+            .store
+            .add_upload(owner, &upload, limits.quota)
+            .await;
+        match recorded {
+            Ok(true) => Ok(upload),
+            Ok(false) => {
+                blobs.remove_upload(&upload.id).await;
+                Err(self.over_quota(kept))
+            }
+            Err(e) => {
+                blobs.remove_upload(&upload.id).await;
+                Err(read_failed(e))
+            }
+        }
+    }
+
+    /// The caller's uploads, newest first.
+    pub async fn uploads(&self, caller: &Caller) -> Result<Vec<Upload>, AppError> {
+        self.inner
+            .store
+            .uploads_of(caller.user())
+            .await
+            .map_err(|e| read_failed(e))
+    }
+
+    /// An upload the caller may use (theirs, or anyone's for an operator or admin); otherwise
+    /// `not_found`.
+    pub async fn upload(&self, caller: &Caller, id: &UploadId) -> Result<Upload, AppError> {
+        if !crate::is_job_id(id) {
+            return Err(AppError::not_found());
+        }
+        match self.inner.store.upload(id).await {
+            Ok(Some((owner, upload))) if caller.sees().is_none_or(|me| *me == owner) => {
+                Ok(upload)
+            }
+            Ok(_) => Err(AppError::not_found()),
+            Err(e) => Err(read_failed(e)),
+        }
+    }
+
+    /// Deletes an upload the caller may use and no job used.
+    pub async fn delete_upload(&self, caller: &Caller, id: &UploadId) -> Result<(), AppError> {
+        caller.may_write()?;
+        let upload = self.upload(caller, id).await?;
+        if upload.used_at.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "a job used this upload: it is kept with the job's history, and deleted with \
+                 its outputs once they expire",
+            ));
+        }
+        let deleted = self
+            .inner
+            .store
+            .delete_unused_upload(id)
+            .await
+            .map_err(|e| read_failed(e))?;
+        if !deleted {
+            return Err(AppError::not_found());
+        }
+        self.inner.blobs.remove_upload(id).await;
+        Ok(())
+    }
+
+    /// The environment `kind`'s parameters are checked in for `user`: `files`, and the uploads
+    /// its file parameters name (in `values`: the raw parameters, JSON or form) that `user` may
+    /// use (theirs, or anyone's when `sees_all`).
+    pub(crate) async fn kind_env(
+        &self,
+        files: Files,
+        user: &UserId,
+        sees_all: bool,
+        kind: &str,
+        values: impl Fn(&str) -> Option<String>,
+    ) -> Result<KindEnv, AppError> {
+        let names: Vec<String> = self
+            .inner
+            .kinds
+            .infos()
+            .into_iter()
+            .filter(|k| k.name == kind)
+            .flat_map(|k| k.params)
+            .filter(|p| p.kind == ParamType::File)
+            .map(|p| p.name)
+            .collect();
+        let mut uploads = HashMap::new();
+        for name in names {
+            let Some(id) = values(&name).filter(|v| crate::is_job_id(v)) else {
+                continue;
+            };
+            let id = UploadId::new(id);
+            match self.inner.store.upload(&id).await {
+                Ok(Some((owner, upload))) if sees_all || owner == *user => {
+                    uploads.insert(id, upload);
+                }
+                Ok(_) => {}
+                Err(e) => return Err(read_failed(e)),
+            }
+        }
+        Ok(KindEnv {
+            files,
+            uploads: Uploaded::new(uploads, self.inner.blobs.clone()),
+        })
+    }
+
+    /// Records that a job took the uploads its parameters name, so they are kept with it.
+    pub(crate) async fn use_uploads(&self, kind: &str, params: &serde_json::Value) {
+        let ids: Vec<UploadId> = self
+            .inner
+            .kinds
+            .infos()
+            .into_iter()
+            .filter(|k| k.name == kind)
+            .flat_map(|k| k.params)
+            .filter(|p| p.kind == ParamType::File)
+            .filter_map(|p| params.get(&p.name)?.as_str().map(UploadId::new))
+            .collect();
+        if ids.is_empty() {
+            return;
+        }
+        if let Err(e) = self.inner.store.use_uploads(&ids, now_ms()).await {
+            tracing::error!(error = %model::error::Chain(&e), "cannot record that a job used its uploads");
+        }
+    }
+
+    /// Sweeps files ([`Engine::sweep_files`]) every ten minutes, or twice per upload lifetime
+    /// when that is shorter; where processes share the database, only the one holding the
+    /// `files` lease does.
+    pub(crate) fn spawn_file_sweeper(&self) {
+        let engine = self.clone();
+        let every = (self.inner.upload_limits.unused_for / 2)
+            .clamp(Duration::from_millis(100), Duration::from_secs(600));
+        let hold_ms = (every * 3).as_millis() as i64;
+        let stopping = self.stopping();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stopping.cancelled() => return,
+                }
+                let me = engine.process_id();
+                match engine.inner.store.try_lease("files", &me, hold_ms).await {
+                    Ok(true) => {
+                        let (uploads, outputs) = engine.sweep_files().await;
+                        if uploads + outputs > 0 {
+                            tracing::info!(uploads, outputs, "deleted expired uploads and outputs");
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %model::error::Chain(&e), "cannot take the files lease; retrying at the next tick")
+                    }
+                }
+            }
+        });
+    }
+
+    /// Deletes uploads no job used within their time, and outputs (and uploads since last
+    /// used) past theirs, a bounded batch at a time, with their files; and temporary files a
+    /// crash left. How many uploads and jobs' outputs went.
+    pub async fn sweep_files(&self) -> (usize, usize) {
+        let limits = self.inner.upload_limits;
+        let now = now_ms();
+        let before = |d: Duration| now - d.as_millis().min(i64::MAX as u128) as i64;
+        let (mut uploads, mut outputs) = (0, 0);
+        loop {
+            let stale = match self
+                .inner
+                .store
+                .delete_stale_uploads(before(limits.unused_for), before(limits.keep_files), 500)
+                .await
+            {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::error!(error = %model::error::Chain(&e), "cannot sweep old uploads");
+                    break;
+                }
+            };
+            for id in &stale {
+                self.inner.blobs.remove_upload(id).await;
+            }
+            uploads += stale.len();
+            if stale.len() < 500 {
+                break;
+            }
+        }
+        loop {
+            let jobs: Vec<JobId> = match self
+                .inner
+                .store
+                .expire_outputs(before(limits.keep_files), 500)
+                .await
+            {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::error!(error = %model::error::Chain(&e), "cannot expire old outputs");
+                    break;
+                }
+            };
+            for id in &jobs {
+                self.inner.blobs.remove_outputs(id).await;
+            }
+            outputs += jobs.len();
+            if jobs.len() < 500 {
+                break;
+            }
+        }
+        self.inner
+            .blobs
+            .sweep_temp(Duration::from_secs(24 * 3600))
+            .await;
+        (uploads, outputs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_for_display_only() {
+        assert_eq!(display_name("../../etc/passwd"), "passwd");
+        assert_eq!(display_name("C:\\Users\\me\\people.csv"), "people.csv");
+        assert_eq!(display_name("a\nb.csv"), "ab.csv");
+        assert_eq!(display_name(".."), "upload");
+        assert_eq!(display_name(""), "upload");
+        assert_eq!(display_name(&"é".repeat(300)).len(), 254);
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(human(1 << 30), "1 GiB");
+        assert_eq!(human(3 << 20), "3.0 MiB");
+        assert_eq!(human(12), "12 bytes");
+    }
+}
