@@ -70,6 +70,15 @@ impl Engine {
             .into_iter()
             .map(|k| KindInfo {
                 paused: KindPause::of(&pauses, &k.name).cloned(),
+                params: k
+                    .params
+                    .into_iter()
+                    .map(|p| model::ParamInfo {
+                        max_bytes: (p.kind == model::ParamType::File)
+                            .then_some(self.inner.upload_limits.max_bytes),
+                        ..p
+                    })
+                    .collect(),
                 ..k
             })
             .collect())

@@ -18,17 +18,40 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower::layer::util::Stack;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 
+/// What is compressed: what tower-http compresses by default, except downloads (an answer
+/// with `Content-Disposition`): a file of any size, asked for in ranges, goes as it is stored.
+#[derive(Clone, Default)]
+pub struct NotDownloads(DefaultPredicate);
+
+impl Predicate for NotDownloads {
+    fn should_compress<B>(&self, response: &axum::http::Response<B>) -> bool
+    where
+        B: http_body::Body,
+    {
+        !response
+            .headers()
+            .contains_key(header::CONTENT_DISPOSITION)
+            && self.0.should_compress(response)
+    }
+}
+
 /// Brotli, or else gzip, for the answers that are not compressed yet.
-pub fn layer() -> Stack<CompressionLayer, CompressionLayer> {
+pub fn layer() -> Stack<CompressionLayer<NotDownloads>, CompressionLayer<NotDownloads>> {
     let brotli = CompressionLayer::new()
         .no_gzip()
         .no_deflate()
         .no_zstd()
-        .quality(CompressionLevel::Precise(5));
+        .quality(CompressionLevel::Precise(5))
+        .compress_when(NotDownloads::default());
     // Around it: what the brotli layer left uncompressed, for a client that takes gzip only.
-    let gzip = CompressionLayer::new().no_br().no_deflate().no_zstd();
+    let gzip = CompressionLayer::new()
+        .no_br()
+        .no_deflate()
+        .no_zstd()
+        .compress_when(NotDownloads::default());
     Stack::new(brotli, gzip)
 }
 

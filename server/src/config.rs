@@ -58,6 +58,33 @@ pub struct Config {
     #[arg(long, env = "HEADWAY_DATA_ROOT", default_value = "data/files")]
     pub data_root: PathBuf,
 
+    /// The folder of uploaded files and of the files jobs write; created if missing. Every
+    /// process sharing a database must be given the same folder, on a volume they all mount
+    /// (see docs/DEPLOY.md): a process whose folder is not the database's refuses to start.
+    #[arg(long, env = "HEADWAY_FILE_STORE", default_value = "data/store")]
+    pub file_store: PathBuf,
+
+    /// The largest file one upload may be, in bytes (default 1 GiB).
+    #[arg(long, env = "HEADWAY_MAX_UPLOAD_BYTES", default_value_t = 1 << 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_upload_bytes: u64,
+
+    /// The bytes one user's uploads may hold together (default 10 GiB).
+    #[arg(long, env = "HEADWAY_UPLOAD_QUOTA_BYTES", default_value_t = 10 << 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub upload_quota_bytes: u64,
+
+    /// Seconds an upload no job used is kept (default a day).
+    #[arg(long, env = "HEADWAY_UNUSED_UPLOAD_SECS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub unused_upload_secs: u64,
+
+    /// Seconds jobs' outputs are kept after the job ended, and uploads after a job last used
+    /// them (default 30 days). The jobs themselves, their results and logs stay.
+    #[arg(long, env = "HEADWAY_FILE_RETENTION_SECS", default_value_t = 2_592_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub file_retention_secs: u64,
+
     /// Seconds events are kept for replay (`Last-Event-ID`); older cursors get `resync`.
     /// Job history and logs are kept regardless. Default: 7 days.
     #[arg(long, env = "HEADWAY_RETENTION_SECS", default_value_t = 604_800,
@@ -406,6 +433,11 @@ impl Config {
             max_running: 16,
             kind_limits: Vec::new(),
             data_root: PathBuf::from("data/files"),
+            file_store: PathBuf::from("data/store"),
+            max_upload_bytes: 1 << 30,
+            upload_quota_bytes: 10 << 30,
+            unused_upload_secs: 86_400,
+            file_retention_secs: 2_592_000,
             retention_secs: 604_800,
             secure_cookies: false,
             stall_secs: 30,

@@ -31,7 +31,8 @@ use tokio::time::Instant;
 pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
     let has_body = req.headers().contains_key(header::CONTENT_LENGTH)
         || req.headers().contains_key(header::TRANSFER_ENCODING);
-    if !has_body {
+    // A file streams to its handler, which reads it with limits of its own.
+    if !has_body || streams_body(&req) {
         return next.run(req).await;
     }
     let conn = req.extensions().get::<ConnHandle>().cloned();
@@ -98,6 +99,13 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
     }
     next.run(Request::from_parts(parts, Body::from(Bytes::from(kept))))
         .await
+}
+
+/// Whether the request is one whose body is a file, read as it arrives by its handler
+/// ([`crate::rest::files`]): an upload, or the start form sent with its file.
+pub fn streams_body(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST
+        && matches!(req.uri().path(), "/api/v1/uploads" | crate::rest::files::START_WITH_FILE)
 }
 
 /// A body that did not arrive in time: 408, and the connection closes.

@@ -6,7 +6,7 @@
 //!   changes are refused, the caller is decided ([`crate::identity`]), then the handler runs;
 //! - a worker (`--role worker`) serves only `/healthz`, `/readyz` and `/metrics`.
 
-use crate::rest::{accounts, health, jobs, kinds, notices, schedules};
+use crate::rest::{accounts, files, health, jobs, kinds, notices, schedules};
 use crate::state::AppState;
 use crate::{assets, compression, identity, refusals, rest, sse};
 use app::{shell, App};
@@ -55,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/log", get(jobs::job_log))
         .route("/jobs/{id}/log.txt", get(jobs::job_log_text))
         .route("/jobs/{id}/events", get(sse::job_events))
+        .route("/jobs/{id}/outputs", get(files::outputs))
+        .route("/jobs/{id}/outputs/{name}", get(files::download))
+        .route("/uploads", get(files::list).post(files::upload))
+        .route("/uploads/{id}", get(files::get).delete(files::delete))
         .route("/me", get(accounts::me))
         .route(
             "/session",

@@ -12,6 +12,7 @@ use crate::state::{AppState, StreamConfig};
 use crate::telemetry::{self, Telemetry};
 use crate::{access_log, operator_token, routes, security_headers, Config};
 use axum::Router;
+use engine::uploads::UploadLimits;
 use engine::kinds::{Kind, Registry};
 use engine::store::{Access, OpenError, Store};
 use engine::{Engine, EngineConfig};
@@ -172,6 +173,14 @@ impl Server {
             lease: Duration::from_secs(config.lease_secs),
             max_queued_per_user: config.max_queued_per_user,
             max_running_per_user: config.max_running_per_user.map(|n| n as usize),
+            file_store: config.file_store.clone(),
+            uploads: UploadLimits {
+                max_bytes: config.max_upload_bytes,
+                quota: config.upload_quota_bytes,
+                unused_for: Duration::from_secs(config.unused_upload_secs),
+                keep_files: Duration::from_secs(config.file_retention_secs),
+                ..UploadLimits::default()
+            },
             ..EngineConfig::default()
         };
         let engine = Engine::start(store, engine_config).await?;

@@ -26,6 +26,7 @@ pub fn param_fields(
                 ParamType::Integer | ParamType::Number => "number",
                 ParamType::Boolean => "checkbox",
                 ParamType::String => "text",
+                ParamType::File => "file",
             };
             let value = values
                 .and_then(|v| v.get(&p.name))

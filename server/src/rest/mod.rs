@@ -4,6 +4,7 @@
 //!
 //! - [`jobs`]: jobs, their logs, bulk actions;
 //! - [`kinds`]: the kinds, and pausing them;
+//! - [`files`]: uploads, and jobs' outputs;
 //! - [`schedules`]: jobs started on a clock;
 //! - [`accounts`]: signing in and out, who is calling, tokens, accounts;
 //! - [`notices`]: the operator's notices;
@@ -11,6 +12,7 @@
 //! - [`health`]: `/healthz`, `/readyz`, and unknown API paths.
 
 pub mod accounts;
+pub mod files;
 pub mod health;
 pub mod jobs;
 pub mod kinds;
