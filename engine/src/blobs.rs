@@ -64,7 +64,9 @@ impl Blobs {
             error,
         };
         for sub in ["uploads", "outputs", "tmp"] {
-            tokio::fs::create_dir_all(root.join(sub)).await.map_err(io)?;
+            tokio::fs::create_dir_all(root.join(sub))
+                .await
+                .map_err(io)?;
         }
         let mark = root.join(MARK);
         let mine = match tokio::fs::read_to_string(&mark).await {
@@ -190,7 +192,9 @@ pub struct Temp {
 
 impl Temp {
     pub fn file(&mut self) -> &mut tokio::fs::File {
-        self.file.as_mut().expect("a temporary file is open until kept")
+        self.file
+            .as_mut()
+            .expect("a temporary file is open until kept")
     }
 
     /// Syncs the file and renames it to `dest` (replacing what was there).
@@ -250,6 +254,9 @@ mod tests {
         let dest = dir.path().join("uploads/u1");
         kept.keep_as(&dest).await.unwrap();
         assert_eq!(std::fs::read(&dest).unwrap(), b"whole");
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 }

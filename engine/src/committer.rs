@@ -12,8 +12,8 @@
 
 use crate::bus::{Bus, Event};
 use crate::store::{
-    Attachment,    Change, CommittedEvent, Fence, Fire, Fired, Outcome, Publish, QueuedJob, StartKey, Store,
-    StoreError, Write,
+    Attachment, Change, CommittedEvent, Fence, Fire, Fired, Outcome, Publish, QueuedJob, StartKey,
+    Store, StoreError, Write,
 };
 use crate::telemetry::Metrics;
 use model::error::Chain;

@@ -6,15 +6,15 @@
 
 use crate::blobs::{Blobs, Temp};
 use crate::committer::Committer;
+use crate::files::Files;
 use crate::kinds::UploadRef;
 use crate::store::Attachment;
-use std::path::PathBuf;
-use tokio::io::AsyncWriteExt;
-use crate::files::Files;
 use crate::store::Fence;
 use model::{JobError, JobId, Level, LogLevel, Output, Progress, UserId};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -259,6 +259,25 @@ impl JobContext {
                 message: format!("the result could not be saved: {e}"),
             })?;
         Ok(())
+    }
+
+    /// This job's log lines after sequence number `after`, up to `limit`, once everything it
+    /// wrote so far is stored (a kind that gathers its own lines into an output).
+    pub async fn written_lines(
+        &mut self,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<model::LogLine>, JobError> {
+        self.flush().await;
+        self.committer.flush().await;
+        self.committer
+            .store()
+            .log_lines(&self.job_id, after, limit)
+            .await
+            .map_err(|e| JobError {
+                code: "store_failed".into(),
+                message: format!("the job's log could not be read: {e}"),
+            })
     }
 
     pub fn is_cancelled(&self) -> bool {

@@ -287,9 +287,7 @@ impl Engine {
             return Err(AppError::not_found());
         }
         match self.inner.store.upload(id).await {
-            Ok(Some((owner, upload))) if caller.sees().is_none_or(|me| *me == owner) => {
-                Ok(upload)
-            }
+            Ok(Some((owner, upload))) if caller.sees().is_none_or(|me| *me == owner) => Ok(upload),
             Ok(_) => Err(AppError::not_found()),
             Err(e) => Err(read_failed(e)),
         }

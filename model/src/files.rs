@@ -94,6 +94,9 @@ mod tests {
         };
         let href = o.href("j1");
         assert!(href.starts_with("/api/v1/jobs/j1/outputs/"), "{href}");
-        assert!(!href["/api/v1/jobs/j1/outputs/".len()..].contains([' ', '#', '?', '/']), "{href}");
+        assert!(
+            !href["/api/v1/jobs/j1/outputs/".len()..].contains([' ', '#', '?', '/']),
+            "{href}"
+        );
     }
 }

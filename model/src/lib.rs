@@ -50,10 +50,10 @@ pub mod system;
 pub use accounts::{Me, Role, TokenScope};
 pub use error::{AppError, ErrorCode, FieldError};
 pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionEvent};
+pub use files::{Output, Upload};
 pub use history::{
     url_encode, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
 };
-pub use files::{Output, Upload};
 pub use ids::{JobId, ProcessId, ScheduleId, UploadId, UserId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, RetryInfo, EVERY_KIND};

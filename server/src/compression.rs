@@ -31,9 +31,7 @@ impl Predicate for NotDownloads {
     where
         B: http_body::Body,
     {
-        !response
-            .headers()
-            .contains_key(header::CONTENT_DISPOSITION)
+        !response.headers().contains_key(header::CONTENT_DISPOSITION)
             && self.0.should_compress(response)
     }
 }

@@ -105,7 +105,10 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
 /// ([`crate::rest::files`]): an upload, or the start form sent with its file.
 pub fn streams_body(req: &Request) -> bool {
     req.method() == axum::http::Method::POST
-        && matches!(req.uri().path(), "/api/v1/uploads" | crate::rest::files::START_WITH_FILE)
+        && matches!(
+            req.uri().path(),
+            "/api/v1/uploads" | crate::rest::files::START_WITH_FILE
+        )
 }
 
 /// A body that did not arrive in time: 408, and the connection closes.

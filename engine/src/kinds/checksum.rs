@@ -135,8 +135,52 @@ impl Kind for Checksum {
             summary.push_str(&format!(", {problems} skipped"));
         }
         ctx.set_message(summary).await;
+        write_manifest(ctx).await?;
+        ctx.set_result(json!({
+            "files": walk.files.len(),
+            "bytes": total,
+            "skipped": problems,
+        }))
+        .await?;
         Ok(())
     }
+}
+
+/// The output the manifest is written to, in `sha256sum` format (`sha256sum -c` checks it).
+pub const MANIFEST: &str = "manifest.sha256";
+
+/// Writes the manifest lines of the job's log (those of earlier, interrupted runs too) as the
+/// output [`MANIFEST`].
+async fn write_manifest(ctx: &mut JobContext) -> RunResult {
+    let mut out = ctx
+        .create_output(MANIFEST, "text/plain; charset=utf-8")
+        .await?;
+    let mut after = 0;
+    loop {
+        let lines = ctx.written_lines(after, 1000).await?;
+        let Some(last) = lines.last() else { break };
+        after = last.seq;
+        let mut chunk = String::new();
+        for line in lines
+            .iter()
+            .filter(|l| l.level == LogLevel::Info && is_manifest_line(&l.line))
+        {
+            chunk.push_str(&line.line);
+            chunk.push('\n');
+        }
+        out.write(chunk.as_bytes()).await?;
+    }
+    out.finish().await?;
+    Ok(())
+}
+
+/// Whether a log line is one of the manifest's: 64 hex digits (after a `\` for an escaped
+/// name), two spaces, a name.
+fn is_manifest_line(line: &str) -> bool {
+    let line = line.strip_prefix('\\').unwrap_or(line);
+    line.len() > 66
+        && line.as_bytes()[..64].iter().all(|b| b.is_ascii_hexdigit())
+        && &line[64..66] == "  "
 }
 
 /// Where this run starts: after the files an earlier run finished, if it saved a checkpoint
@@ -443,6 +487,19 @@ mod tests {
         assert_eq!(info, expected_manifest(&tree()));
         assert_eq!(info[0], format!("{HELLO}  a.txt"));
         let stored = h.job(&mut job).await;
+        // The manifest is also an output, as `sha256sum -c` reads it, and the counts the result.
+        assert_eq!(stored.outputs.len(), 1);
+        assert_eq!(stored.outputs[0].name, MANIFEST);
+        let written = std::fs::read_to_string(h.blobs.output(&job.id, MANIFEST)).unwrap();
+        assert_eq!(
+            written.lines().collect::<Vec<_>>(),
+            expected_manifest(&tree())
+        );
+        assert_eq!(stored.outputs[0].size, written.len() as u64);
+        assert_eq!(
+            stored.result.as_ref().unwrap()["files"],
+            json!(tree().len())
+        );
         assert_eq!(stored.progress.unit, "bytes");
         assert_eq!(
             (stored.progress.current, stored.progress.total),
@@ -641,6 +698,11 @@ mod tests {
     #[test]
     fn names_that_would_break_a_line_are_escaped_like_sha256sum_does() {
         assert_eq!(manifest_line("ab", "plain name.txt"), "ab  plain name.txt");
+        let hex = "0".repeat(64);
+        assert!(is_manifest_line(&manifest_line(&hex, "a.txt")));
+        assert!(is_manifest_line(&manifest_line(&hex, "two\nlines")));
+        assert!(!is_manifest_line("resuming after 3 of 5 files"));
+        assert!(!is_manifest_line(&format!("{hex}  ")));
         assert_eq!(manifest_line("ab", "two\nlines"), "\\ab  two\\nlines");
         assert_eq!(manifest_line("ab", "back\\slash"), "\\ab  back\\\\slash");
     }

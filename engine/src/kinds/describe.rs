@@ -50,7 +50,12 @@ fn param(name: &str, field: &Value, required: bool) -> ParamInfo {
         accept: field
             .get("accept")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default(),
         // The server's limit, filled in where it is known.
         max_bytes: None,

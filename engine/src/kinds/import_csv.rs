@@ -1,5 +1,6 @@
-//! `import_csv`: loads a CSV file of the data folder into a new table of a SQLite database file
-//! (also in the data folder; never Headway's own store). Both are in the part of the data
+//! `import_csv`: loads a CSV file, uploaded or in the data folder, into a new table of a SQLite
+//! database file (in the data folder; never Headway's own store). Rows it skips are written to
+//! the output `rejected.csv` (their line, why, and their fields); its counts are its result. Both are in the part of the data
 //! folder the job's owner may use (see [`super::files`]): a member reads and writes only their
 //! own folder (and reads the shared one).
 //!
@@ -13,7 +14,7 @@
 //! Reading is blocking IO, so both passes run on tokio's blocking pool; the second hands rows
 //! to the async side, which owns the database connection, through a small bounded channel.
 
-use super::{JobContext, Kind, KindEnv, Retry, RunResult};
+use super::{Csv, JobContext, Kind, KindEnv, Retry, RunResult, UploadRef};
 use crate::files::Files;
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
@@ -31,6 +32,9 @@ pub struct ImportCsv;
 /// SQLite's default limit on the columns of a table.
 pub const MAX_COLUMNS: usize = 2000;
 
+/// The longest row, in bytes of its fields.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
+
 /// Rows sent to the database side at a time.
 const BATCH_ROWS: usize = 256;
 
@@ -41,10 +45,16 @@ const BATCH_ROWS: usize = 256;
 #[schemars(title = "Import CSV")]
 #[garde(context(KindEnv))]
 pub struct ImportCsvParams {
-    /// The file to import, relative to the data folder.
-    #[schemars(title = "CSV file")]
+    /// The CSV file to import, uploaded from your computer (UTF-8 text, a header row first).
+    #[schemars(title = "CSV upload")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[garde(custom(csv_upload(&self.file)))]
+    pub upload: Option<UploadRef<Csv>>,
+    /// Or: a CSV file already in the data folder, by its path there.
+    #[schemars(title = "Or a file in the data folder")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[garde(custom(csv_file))]
-    pub file: String,
+    pub file: Option<String>,
     /// The table to create: letters, digits and _, not starting with a digit.
     #[schemars(title = "Table")]
     #[garde(custom(|table: &str, _: &KindEnv| check_table_name(table).map_err(garde::Error::new)))]
@@ -87,20 +97,54 @@ fn check_start_is_utf8(file: File) -> Result<(), String> {
     }
 }
 
-/// The file must be a regular file the caller may read, and its beginning UTF-8 text.
-fn csv_file(file: &str, env: &KindEnv) -> garde::Result {
+/// A path given must be a regular file the caller may read, and its beginning UTF-8 text.
+fn csv_file(file: &Option<String>, env: &KindEnv) -> garde::Result {
+    let Some(file) = file else { return Ok(()) };
     let opened = env.files.open_file(file).map_err(garde::Error::new)?;
     check_start_is_utf8(opened).map_err(garde::Error::new)
 }
 
+/// Exactly one source; an upload must be the caller's, a CSV, and begin with UTF-8 text.
+fn csv_upload(
+    file: &Option<String>,
+) -> impl FnOnce(&Option<UploadRef<Csv>>, &KindEnv) -> garde::Result + '_ {
+    move |upload, env| {
+        let upload = match (upload, file) {
+            (Some(_), Some(_)) => {
+                return Err(garde::Error::new(
+                    "give an uploaded file or a file in the data folder, not both",
+                ))
+            }
+            (None, None) => {
+                return Err(garde::Error::new(
+                    "choose a CSV file to upload (or name a file in the data folder)",
+                ))
+            }
+            (None, Some(_)) => return Ok(()),
+            (Some(upload), None) => upload,
+        };
+        let mut report = garde::Report::new();
+        garde::Validate::validate_into(upload, env, &mut garde::Path::empty, &mut report);
+        if let Some((_, error)) = report.iter().next() {
+            return Err(error.clone());
+        }
+        let opened = env.uploads.open(upload.id()).map_err(|e| {
+            garde::Error::new(format!(
+                "the uploaded file cannot be read ({e}); upload it again"
+            ))
+        })?;
+        check_start_is_utf8(opened).map_err(garde::Error::new)
+    }
+}
+
 /// The database must be a file (new or existing) the caller may write, and not the CSV itself.
-fn database_file(file: &str) -> impl FnOnce(&str, &KindEnv) -> garde::Result + '_ {
+fn database_file(file: &Option<String>) -> impl FnOnce(&str, &KindEnv) -> garde::Result + '_ {
     move |database, env| {
         let path = env.files.database(database).map_err(garde::Error::new)?;
-        if env
-            .files
-            .open_file(file)
-            .is_ok_and(|csv| same_file(&csv, &path))
+        if file
+            .as_deref()
+            .and_then(|f| env.files.open_file(f).ok())
+            .is_some_and(|csv| same_file(&csv, &path))
         {
             return Err(garde::Error::new("must not be the CSV file itself"));
         }
@@ -122,6 +166,8 @@ impl Kind for ImportCsv {
             "bad_encoding",
             "empty_file",
             "bad_header",
+            "line_too_long",
+            "upload_gone",
             "file_changed",
             "table_exists",
             "cancelled",
@@ -129,10 +175,20 @@ impl Kind for ImportCsv {
     };
 
     async fn run(p: ImportCsvParams, ctx: &mut JobContext) -> RunResult {
+        let source = match (&p.upload, &p.file) {
+            (Some(upload), _) => Source::Upload(ctx.upload_path(upload)),
+            (None, Some(file)) => Source::Path(file.clone()),
+            (None, None) => {
+                return Err(JobError {
+                    code: "bad_path".into(),
+                    message: "the job names no file to import".into(),
+                })
+            }
+        };
         // Checked again: files may have changed since the job was validated.
         let paths = {
-            let (files, p) = (ctx.files().clone(), p.clone());
-            tokio::task::spawn_blocking(move || resolve(&p, &files))
+            let (files, p, source) = (ctx.files().clone(), p.clone(), source.clone());
+            tokio::task::spawn_blocking(move || resolve(&p, &source, &files))
                 .await
                 .map_err(crashed)?
                 .map_err(|message| JobError {
@@ -166,8 +222,8 @@ impl Kind for ImportCsv {
             .await
             .map_err(|e| db_error(&p.database, e))?;
         let (tx, rx) = mpsc::channel(4);
-        let (files, name, columns) = (ctx.files().clone(), p.file.clone(), survey.columns.clone());
-        tokio::task::spawn_blocking(move || match files.open_file(&name) {
+        let (files, columns) = (ctx.files().clone(), survey.columns.clone());
+        tokio::task::spawn_blocking(move || match source.open(&files) {
             // Opened again for the second pass, as safely as the first time.
             Ok(file) => read_rows(file, &columns, tx),
             Err(message) => {
@@ -177,9 +233,29 @@ impl Kind for ImportCsv {
                 }));
             }
         });
-        let result = write_rows(ctx, &mut db, &p.table, &p.database, &survey.columns, rx).await;
+        let mut rejected = Rejected::new(ctx, &survey.columns).await?;
+        let result = write_rows(
+            ctx,
+            &mut db,
+            &p.table,
+            &p.database,
+            &survey.columns,
+            rx,
+            &mut rejected,
+        )
+        .await;
         db.close().await;
         let counts = result?;
+        if counts.skipped > 0 {
+            rejected.finish().await?;
+        }
+        ctx.set_result(serde_json::json!({
+            "imported": counts.imported,
+            "skipped": counts.skipped,
+            "table": p.table,
+            "database": p.database,
+        }))
+        .await?;
 
         let summary = format!(
             "{} rows imported, {} skipped",
@@ -208,8 +284,28 @@ struct Paths {
     database: PathBuf,
 }
 
-fn resolve(p: &ImportCsvParams, files: &Files) -> Result<Paths, String> {
-    let file = files.open_file(&p.file).map_err(|m| format!("file: {m}"))?;
+/// Where the CSV comes from: a path in the data folder, or an upload's bytes.
+#[derive(Debug, Clone)]
+enum Source {
+    Path(String),
+    Upload(PathBuf),
+}
+
+impl Source {
+    fn open(&self, files: &Files) -> Result<File, String> {
+        match self {
+            Source::Path(path) => files.open_file(path).map_err(|m| format!("file: {m}")),
+            Source::Upload(path) => File::open(path).map_err(|e| {
+                format!(
+                    "the uploaded file cannot be read ({e}); it may have expired: upload it again"
+                )
+            }),
+        }
+    }
+}
+
+fn resolve(p: &ImportCsvParams, source: &Source, files: &Files) -> Result<Paths, String> {
+    let file = source.open(files)?;
     let database = files
         .database(&p.database)
         .map_err(|m| format!("database: {m}"))?;
@@ -259,7 +355,7 @@ struct Survey {
 #[derive(Debug)]
 enum Row {
     Values(Vec<String>),
-    WrongWidth { line: u64, found: usize },
+    WrongWidth { line: u64, fields: Vec<String> },
 }
 
 /// What the reading side sends. The import commits only after [`Chunk::End`]: if the reader
@@ -286,7 +382,20 @@ fn next_record(
     record: &mut csv::ByteRecord,
 ) -> Result<Option<u64>, JobError> {
     match reader.read_byte_record(record) {
-        Ok(true) => Ok(Some(record.position().map_or(0, |p| p.line()))),
+        Ok(true) => {
+            let line = record.position().map_or(0, |p| p.line());
+            let size = record.as_slice().len();
+            if size > MAX_ROW_BYTES {
+                return Err(JobError {
+                    code: "line_too_long".into(),
+                    message: format!(
+                        "the row on line {line} is {size} bytes long; a row may be at most 1 MiB \
+                         (is this a CSV file?); nothing was imported"
+                    ),
+                });
+            }
+            Ok(Some(line))
+        }
         Ok(false) => Ok(None),
         Err(e) => {
             let line = e.position().map_or(0, |p| p.line());
@@ -391,7 +500,7 @@ fn read_rows(file: File, columns: &[String], tx: mpsc::Sender<Chunk>) {
             } else {
                 Row::WrongWidth {
                     line,
-                    found: values.len(),
+                    fields: values,
                 }
             });
             if batch.len() == BATCH_ROWS
@@ -429,6 +538,7 @@ async fn write_rows(
     database: &str,
     columns: &[String],
     mut rx: mpsc::Receiver<Chunk>,
+    rejected: &mut Rejected,
 ) -> Result<Counts, JobError> {
     let failed = |e: ImportError| db_error(database, e);
     let mut import = db.begin(table, columns).await.map_err(|e| match e {
@@ -466,15 +576,14 @@ async fn write_rows(
                     import.insert(values).await.map_err(failed)?;
                     counts.imported += 1;
                 }
-                Row::WrongWidth { line, found } => {
+                Row::WrongWidth { line, fields } => {
                     counts.skipped += 1;
                     ctx.set_level(Level::Warning).await;
-                    let expected = columns.len();
-                    ctx.log(
-                        LogLevel::Warn,
-                        format!("line {line}: {found} fields instead of {expected}; row skipped"),
-                    )
-                    .await;
+                    let (found, expected) = (fields.len(), columns.len());
+                    let why = format!("{found} fields instead of {expected}");
+                    ctx.log(LogLevel::Warn, format!("line {line}: {why}; row skipped"))
+                        .await;
+                    rejected.add(line, &why, fields).await?;
                 }
             }
             ctx.advance(1).await;
@@ -487,6 +596,64 @@ async fn write_rows(
     }
     import.commit().await.map_err(failed)?;
     Ok(counts)
+}
+
+/// The output `rejected.csv`: a header (`line`, `reason`, then the file's columns) and one
+/// row per skipped row, as it was. Written as rows are skipped; listed with the job only if
+/// one was.
+struct Rejected {
+    out: crate::context::OutputFile,
+    buffer: Vec<u8>,
+}
+
+/// Appends one CSV record to `buffer`.
+fn record(buffer: &mut Vec<u8>, fields: &[String]) -> Result<(), JobError> {
+    let mut writer = csv::Writer::from_writer(buffer);
+    writer.write_record(fields).map_err(write_failed)?;
+    writer.flush().map_err(|e| write_failed(e.into()))
+}
+
+/// The name of the output of skipped rows.
+pub const REJECTED: &str = "rejected.csv";
+
+impl Rejected {
+    async fn new(ctx: &JobContext, columns: &[String]) -> Result<Rejected, JobError> {
+        let out = ctx
+            .create_output(REJECTED, "text/csv; charset=utf-8")
+            .await?;
+        let mut buffer = Vec::new();
+        let mut head = vec!["line".to_string(), "reason".to_string()];
+        head.extend(columns.iter().cloned());
+        record(&mut buffer, &head)?;
+        Ok(Rejected { out, buffer })
+    }
+
+    async fn add(&mut self, line: u64, why: &str, fields: Vec<String>) -> Result<(), JobError> {
+        let mut row = vec![line.to_string(), why.to_string()];
+        row.extend(fields);
+        record(&mut self.buffer, &row)?;
+        if self.buffer.len() >= 64 * 1024 {
+            self.spill().await?;
+        }
+        Ok(())
+    }
+
+    async fn spill(&mut self) -> Result<(), JobError> {
+        let bytes = std::mem::take(&mut self.buffer);
+        self.out.write(&bytes).await
+    }
+
+    async fn finish(mut self) -> Result<(), JobError> {
+        self.spill().await?;
+        self.out.finish().await.map(|_| ())
+    }
+}
+
+fn write_failed(e: csv::Error) -> JobError {
+    JobError {
+        code: "output_failed".into(),
+        message: format!("the rejected rows could not be written: {e}"),
+    }
 }
 
 fn table_exists(table: &str, database: &str) -> JobError {
@@ -702,6 +869,7 @@ mod tests {
         .await
         .unwrap();
 
+        let mut rejected = Rejected::new(&job.ctx, &[]).await.unwrap();
         let result = write_rows(
             &mut job.ctx,
             &mut db,
@@ -709,6 +877,7 @@ mod tests {
             "imports.db",
             &["name".into()],
             rx,
+            &mut rejected,
         )
         .await;
 
@@ -727,6 +896,7 @@ mod tests {
             .unwrap();
         drop(tx);
 
+        let mut rejected = Rejected::new(&job.ctx, &[]).await.unwrap();
         let result = write_rows(
             &mut job.ctx,
             &mut db,
@@ -734,6 +904,7 @@ mod tests {
             "imports.db",
             &["name".into()],
             rx,
+            &mut rejected,
         )
         .await;
 
@@ -757,6 +928,7 @@ mod tests {
             let _ = tx.send(row()).await;
         });
 
+        let mut rejected = Rejected::new(&job.ctx, &[]).await.unwrap();
         let result = write_rows(
             &mut job.ctx,
             &mut db,
@@ -764,6 +936,7 @@ mod tests {
             "imports.db",
             &["name".into()],
             rx,
+            &mut rejected,
         )
         .await;
 

@@ -145,7 +145,9 @@ pub async fn receive(
             let mut got = None;
             loop {
                 match parts.next_field().await {
-                    Ok(Some(field)) if field.file_name().is_some() || field.name() == Some("file") => {
+                    Ok(Some(field))
+                        if field.file_name().is_some() || field.name() == Some("file") =>
+                    {
                         let incoming = Incoming {
                             name: field.file_name().unwrap_or("upload").to_string(),
                             content_type: field.content_type().map(|m| m.to_string()),
@@ -187,10 +189,12 @@ pub async fn receive(
             let incoming = Incoming {
                 name,
                 content_type: Some(content_type).filter(|t| !t.is_empty()),
-                declared: header_text(headers, header::CONTENT_LENGTH)
-                    .and_then(|v| v.parse().ok()),
+                declared: header_text(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok()),
             };
-            state.engine.receive_upload(caller, incoming, &mut *body).await
+            state
+                .engine
+                .receive_upload(caller, incoming, &mut *body)
+                .await
         }
     };
     match received {
@@ -252,7 +256,9 @@ pub async fn get(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Upload>> {
-    Ok(Json(state.engine.upload(&caller, &UploadId::new(id)).await?))
+    Ok(Json(
+        state.engine.upload(&caller, &UploadId::new(id)).await?,
+    ))
 }
 
 /// `DELETE /api/v1/uploads/{id}`: 204; 409 for an upload a job used.
@@ -304,10 +310,7 @@ pub async fn download(
     Path((id, name)): Path<(String, String)>,
     request: Request,
 ) -> ApiResult<Response> {
-    let (output, path) = state
-        .engine
-        .output(&caller, &JobId::new(id), &name)
-        .await?;
+    let (output, path) = state.engine.output(&caller, &JobId::new(id), &name).await?;
     let mime: mime::Mime = output
         .content_type
         .parse()
@@ -345,7 +348,10 @@ mod tests {
 
     #[test]
     fn names_are_decoded_from_headers() {
-        assert_eq!(percent_decode("M%C3%A4rz%20data.csv").unwrap(), "März data.csv");
+        assert_eq!(
+            percent_decode("M%C3%A4rz%20data.csv").unwrap(),
+            "März data.csv"
+        );
         assert_eq!(percent_decode("plain.csv").unwrap(), "plain.csv");
         assert!(percent_decode("%zz").is_none());
         assert!(percent_decode("%C3").is_none(), "half a character");
@@ -358,7 +364,13 @@ mod tests {
             "attachment; filename=\"rejected rows.csv\"; filename*=UTF-8''rejected%20rows.csv"
         );
         let odd = attachment("März \"q\"\\.csv");
-        assert!(odd.starts_with("attachment; filename=\"M_rz _q__.csv\";"), "{odd}");
-        assert!(odd.ends_with("filename*=UTF-8''M%C3%A4rz%20%22q%22%5C.csv"), "{odd}");
+        assert!(
+            odd.starts_with("attachment; filename=\"M_rz _q__.csv\";"),
+            "{odd}"
+        );
+        assert!(
+            odd.ends_with("filename*=UTF-8''M%C3%A4rz%20%22q%22%5C.csv"),
+            "{odd}"
+        );
     }
 }

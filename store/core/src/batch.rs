@@ -8,8 +8,8 @@
 //! commit). A new change is written here once, plus its statements in each backend.
 
 use crate::{
-    now_ms, Applied, Attachment, Candidate, Change, CommittedEvent, FairPick, Fire, Fired, Outcome, QueuedJob,
-    ScheduleRow, StartKey, StoreError, StoredEvent, START_KEY_MS,
+    now_ms, Applied, Attachment, Candidate, Change, CommittedEvent, FairPick, Fire, Fired, Outcome,
+    QueuedJob, ScheduleRow, StartKey, StoreError, StoredEvent, START_KEY_MS,
 };
 use model::{
     DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLine, Notice, ProcessId,

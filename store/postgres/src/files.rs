@@ -105,13 +105,10 @@ impl FileStore for PgStore {
 
     async fn delete_unused_upload(&self, id: &UploadId) -> StoreResult<bool> {
         let id = id.as_str();
-        let done = sqlx::query!(
-            "DELETE FROM uploads WHERE id = $1 AND used_at IS NULL",
-            id
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(read_err("deleting an upload"))?;
+        let done = sqlx::query!("DELETE FROM uploads WHERE id = $1 AND used_at IS NULL", id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err("deleting an upload"))?;
         Ok(done.rows_affected() == 1)
     }
 

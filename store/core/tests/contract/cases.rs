@@ -1938,7 +1938,11 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     // Only the process holding the job attaches to it.
     let stale = db
         .store
-        .apply(vec![attach(&job, "p2", Attachment::Output(output("a.csv", 1)))])
+        .apply(vec![attach(
+            &job,
+            "p2",
+            Attachment::Output(output("a.csv", 1)),
+        )])
         .await
         .unwrap();
     assert!(matches!(stale.outcomes[..], [Outcome::Job(None)]));
@@ -1956,7 +1960,10 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
         .await
         .unwrap();
     assert_eq!(written.events.len(), 4);
-    assert!(written.events.iter().all(|e| e.event.kind == EventType::Job));
+    assert!(written
+        .events
+        .iter()
+        .all(|e| e.event.kind == EventType::Job));
     let last: Job = serde_json::from_str(&written.events[3].event.data).unwrap();
     let listed: Vec<(&str, u64)> = last
         .outputs
@@ -1974,11 +1981,20 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
         .unwrap();
     let late = db
         .store
-        .apply(vec![attach(&job, "p1", Attachment::Result(json!({"rows": 8})))])
+        .apply(vec![attach(
+            &job,
+            "p1",
+            Attachment::Result(json!({"rows": 8})),
+        )])
         .await
         .unwrap();
     assert!(matches!(late.outcomes[..], [Outcome::Job(None)]));
-    let read = db.store.job(Some(&"me".into()), &job.id).await.unwrap().unwrap();
+    let read = db
+        .store
+        .job(Some(&"me".into()), &job.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(read.outputs, last.outputs);
     assert_eq!(read.result, Some(json!({"rows": 7})));
 
@@ -2009,10 +2025,18 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     let first = upload(60, 1_000);
     assert!(db.store.add_upload(&me, &first, 100).await.unwrap());
     // Past the quota: refused, nothing written; another user's quota is their own.
-    assert!(!db.store.add_upload(&me, &upload(41, 2_000), 100).await.unwrap());
+    assert!(!db
+        .store
+        .add_upload(&me, &upload(41, 2_000), 100)
+        .await
+        .unwrap());
     let second = upload(40, 2_000);
     assert!(db.store.add_upload(&me, &second, 100).await.unwrap());
-    assert!(db.store.add_upload(&other, &upload(100, 3_000), 100).await.unwrap());
+    assert!(db
+        .store
+        .add_upload(&other, &upload(100, 3_000), 100)
+        .await
+        .unwrap());
 
     let (owner, read) = db.store.upload(&first.id).await.unwrap().unwrap();
     assert_eq!((owner, read), (me.clone(), first.clone()));
@@ -2024,7 +2048,10 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     );
 
     // A used upload is not deleted by its owner; an unused one is.
-    db.store.use_uploads(&[first.id.clone()], 5_000).await.unwrap();
+    db.store
+        .use_uploads(&[first.id.clone()], 5_000)
+        .await
+        .unwrap();
     assert_eq!(
         db.store.upload(&first.id).await.unwrap().unwrap().1.used_at,
         Some(5_000)
@@ -2036,10 +2063,22 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     // Stale: unused and older than the first cut-off, or last used before the second.
     let third = upload(10, 10_000);
     assert!(db.store.add_upload(&me, &third, 100).await.unwrap());
-    let swept = db.store.delete_stale_uploads(5_000, 5_000, 10).await.unwrap();
-    assert_eq!(swept.len(), 1, "the other user's unused upload of 3_000: {swept:?}");
+    let swept = db
+        .store
+        .delete_stale_uploads(5_000, 5_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        swept.len(),
+        1,
+        "the other user's unused upload of 3_000: {swept:?}"
+    );
     assert!(db.store.upload(&first.id).await.unwrap().is_some());
-    let swept = db.store.delete_stale_uploads(5_000, 6_000, 10).await.unwrap();
+    let swept = db
+        .store
+        .delete_stale_uploads(5_000, 6_000, 10)
+        .await
+        .unwrap();
     assert_eq!(swept, vec![first.id.clone()]);
     assert!(db.store.upload(&third.id).await.unwrap().is_some());
 }
