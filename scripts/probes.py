@@ -45,7 +45,8 @@ class Server:
             subprocess.run([BIN, "users", "add", name, "--role", role, "--password-stdin", *database],
                            input=PASSWORD + "\n", text=True, check=True, capture_output=True)
         self.proc = subprocess.Popen([BIN, "--addr", f"127.0.0.1:{self.port}", *database,
-                                      "--data-root", os.path.join(self.dir, "files"), *args],
+                                      "--data-root", os.path.join(self.dir, "files"),
+                                      "--file-store", os.path.join(self.dir, "store"), *args],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -78,6 +78,8 @@ impl Server {
             .arg(o.site_root)
             .arg("--data-root")
             .arg(o.data_root)
+            .arg("--file-store")
+            .arg(o.data_root.with_file_name("store"))
             .arg("--max-running")
             .arg(o.max_running.to_string())
             // The benchmarks' jobs are one user's: they may fill every slot, as before shares.

@@ -44,9 +44,8 @@ pub fn paced(body: Body, conn: Option<ConnHandle>, gap: Duration) -> Paced {
         c.reading_body();
     }
     let inner = body.into_data_stream();
-    Box::pin(futures::stream::unfold(
-        (inner, conn, gap),
-        |(mut inner, conn, gap)| async move {
+    Box::pin(
+        futures::stream::unfold((inner, conn, gap), |(mut inner, conn, gap)| async move {
             let evicted = async {
                 match &conn {
                     Some(ConnHandle(c)) => c.evicted().await,
@@ -74,8 +73,10 @@ pub fn paced(body: Body, conn: Option<ConnHandle>, gap: Duration) -> Paced {
                 Err(e) => Err(std::io::Error::other(e.to_string())),
             };
             Some((item, (inner, conn, gap)))
-        },
-    ))
+        })
+        // A refusal drains what is left, which may be nothing.
+        .fuse(),
+    )
 }
 
 /// Reads and discards what is left of a refused body (at most [`DRAIN_BYTES`] for at most

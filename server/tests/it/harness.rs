@@ -50,6 +50,7 @@ pub fn app() -> Spawn {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut config = Config::for_tests(String::new());
     config.data_root = dir.path().join("files");
+    config.file_store = dir.path().join("store");
     // A site of its own, so that static files are served as in a deployment, whatever has been
     // built.
     let pkg = dir.path().join("site/pkg");

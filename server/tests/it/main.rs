@@ -18,6 +18,7 @@ mod architecture;
 mod bulk;
 mod cluster;
 mod failures;
+mod files;
 mod identity;
 mod kinds;
 mod logs;

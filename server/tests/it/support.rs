@@ -47,6 +47,9 @@ impl Headway {
         if !args.contains(&"--addr") {
             cmd.args(["--addr", "127.0.0.1:0"]);
         }
+        if !args.contains(&"--file-store") {
+            cmd.arg("--file-store").arg(dir.join("store"));
+        }
         cmd.args(["--database-url", database])
             .arg("--data-root")
             .arg(dir.join("files"))

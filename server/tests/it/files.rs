@@ -1,0 +1,392 @@
+//! Files in and out: uploads streamed in (`POST /api/v1/uploads`), used by a job, listed and
+//! deleted; the job's outputs listed and downloaded (attachment, nosniff, ranges, never
+//! compressed); who may see what; the size limit, the quota, bad files, a cut connection, a
+//! flood of one user's uploads, and the sweep of uploads no job used and of expired outputs.
+
+use crate::client::*;
+use crate::harness::{app, App};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// `POST /api/v1/uploads` with `bytes` as the body, named `name`.
+async fn upload(s: &Session, name: &str, content_type: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let r = s
+        .http
+        .post(s.url("/api/v1/uploads"))
+        .header("x-file-name", model::url_encode(name))
+        .header("content-type", content_type)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The files in the file store's `dir` (`uploads`, `tmp`…).
+fn files_in(app: &App, dir: &str) -> usize {
+    std::fs::read_dir(app.dir().join("store").join(dir))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Waits (bounded) until `check` holds, looking again every 20 ms.
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+const PEOPLE: &str = "name,age\nAda,36\nBob\nGrace,45\n";
+
+#[tokio::test]
+async fn an_upload_feeds_an_import_whose_outputs_download_as_attachments_with_ranges() {
+    let app = app().start().await;
+    let s = app.session();
+    let (status, up) = upload(&s, "people ✓.csv", "text/csv", PEOPLE.into()).await;
+    assert_eq!(status, 201, "{up}");
+    let sha = Sha256::digest(PEOPLE.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    assert_eq!(
+        (&up["name"], &up["size"], &up["sha256"], &up["content_type"]),
+        (
+            &json!("people ✓.csv"),
+            &json!(PEOPLE.len()),
+            &json!(sha),
+            &json!("text/csv")
+        )
+    );
+    let id = up["id"].as_str().unwrap().to_string();
+    let (_, listed) = s.get("/api/v1/uploads").await;
+    assert_eq!(listed[0]["id"], id.as_str(), "{listed}");
+
+    // The kind describes its file field.
+    let (_, kinds) = s.get("/api/v1/kinds").await;
+    let import = kinds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "import_csv")
+        .unwrap();
+    let field = import["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "upload")
+        .unwrap();
+    assert_eq!(field["type"], "file", "{field}");
+    assert_eq!(field["accept"], json!([".csv", "text/csv"]));
+    assert_eq!(field["max_bytes"], json!(1u64 << 30));
+
+    let (status, job) = s
+        .create("import_csv", json!({"upload": id, "table": "people"}))
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let job_id = job["id"].as_str().unwrap().to_string();
+    let done = s.wait_finished(&job_id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(
+        done["result"],
+        json!({"imported": 2, "skipped": 1, "table": "people", "database": "imports.db"})
+    );
+    let (_, outputs) = s.get(&format!("/api/v1/jobs/{job_id}/outputs")).await;
+    assert_eq!(outputs.as_array().unwrap().len(), 1, "{outputs}");
+    assert_eq!(outputs[0]["name"], "rejected.csv");
+    let rejected = "line,reason,name,age\n3,1 fields instead of 2,Bob\n";
+    assert_eq!(outputs[0]["size"], json!(rejected.len()));
+
+    let url = s.url(&format!("/api/v1/jobs/{job_id}/outputs/rejected.csv"));
+    let r = s
+        .http
+        .get(&url)
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let h = r.headers().clone();
+    assert_eq!(
+        h["content-disposition"],
+        "attachment; filename=\"rejected.csv\"; filename*=UTF-8''rejected.csv"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(h["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        h.get("content-encoding").is_none(),
+        "a download is never compressed"
+    );
+    assert_eq!(r.text().await.unwrap(), rejected);
+    let part = s
+        .http
+        .get(&url)
+        .header("range", "bytes=5-10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 5-10/{}", rejected.len()).as_str()
+    );
+    assert_eq!(part.text().await.unwrap(), &rejected[5..=10]);
+
+    // A job used it: it stays with the job.
+    let r = s
+        .http
+        .delete(s.url(&format!("/api/v1/uploads/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+
+    // Someone else sees none of it, and cannot use it.
+    let other = app.session();
+    assert_eq!(other.get(&format!("/api/v1/uploads/{id}")).await.0, 404);
+    assert_eq!(
+        other.get(&format!("/api/v1/jobs/{job_id}/outputs")).await.0,
+        404
+    );
+    let r = other.http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let (status, refused) = other
+        .create("import_csv", json!({"upload": id, "table": "theirs"}))
+        .await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is not one of your uploads"),
+        "{refused}"
+    );
+    let (_, theirs) = other.get("/api/v1/uploads").await;
+    assert_eq!(theirs, json!([]));
+}
+
+#[tokio::test]
+async fn sizes_past_the_limit_or_the_quota_and_bad_files_are_refused_and_nothing_is_kept() {
+    let app = app()
+        .with(|c| {
+            c.max_upload_bytes = 16 << 20;
+            c.upload_quota_bytes = 20 << 20;
+        })
+        .start()
+        .await;
+    let s = app.session();
+    // Over the limit, declared or not: 413 saying which limit, the body read through first.
+    let (status, e) = upload(&s, "big.csv", "text/csv", vec![b'a'; 17 << 20]).await;
+    assert_eq!(status, 413, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-upload-bytes"),
+        "{e}"
+    );
+    let chunks = futures::stream::iter(
+        (0..17).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'a'; 1 << 20]))),
+    );
+    let r = s
+        .http
+        .post(s.url("/api/v1/uploads"))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    // Within the limit, past the quota.
+    let (status, kept) = upload(&s, "a.csv", "text/csv", vec![b'a'; 12 << 20]).await;
+    assert_eq!(status, 201);
+    let (status, e) = upload(&s, "b.csv", "text/csv", vec![b'a'; 12 << 20]).await;
+    assert_eq!(status, 413, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("upload quota"),
+        "{e}"
+    );
+    // Empty.
+    let (status, e) = upload(&s, "empty.csv", "text/csv", Vec::new()).await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["fields"][0]["message"], "the file is empty");
+    let (_, listed) = s.get("/api/v1/uploads").await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(files_in(&app, "uploads"), 1);
+    assert_eq!(files_in(&app, "tmp"), 0);
+
+    // Files that are not what the parameter takes are refused when the job starts.
+    let refusal = |name: &'static str, bytes: Vec<u8>| {
+        let s = &s;
+        async move {
+            let (status, up) = upload(s, name, "application/octet-stream", bytes).await;
+            assert_eq!(status, 201, "{up}");
+            let (status, e) = s
+                .create("import_csv", json!({"upload": up["id"], "table": "t"}))
+                .await;
+            assert_eq!(status, 422, "{e}");
+            e["fields"][0]["message"].as_str().unwrap().to_string()
+        }
+    };
+    let mut zip = b"PK\x03\x04".to_vec();
+    zip.extend(vec![0u8; 1000]);
+    assert!(refusal("bomb.csv", zip)
+        .await
+        .contains("looks like a zip archive"));
+    assert!(refusal("photo.png", b"a,b\n".to_vec())
+        .await
+        .contains("is not a CSV file"));
+    assert!(refusal("latin1.csv", b"name\nJos\xe9\n".to_vec())
+        .await
+        .contains("is not UTF-8 text (invalid bytes on line 2)"));
+
+    // An upload no job used is deleted by its owner, bytes and all, and frees its quota.
+    let kept = format!("/api/v1/uploads/{}", kept["id"].as_str().unwrap());
+    assert_eq!(
+        app.session()
+            .http
+            .delete(s.url(&kept))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        s.http.delete(s.url(&kept)).send().await.unwrap().status(),
+        204
+    );
+    assert_eq!(s.get(&kept).await.0, 404);
+    // A row of 10 MiB, past what validation reads: the job fails saying where, nothing imported.
+    let mut long = b"name\nAda\n".to_vec();
+    long.extend(vec![b'x'; 10 << 20]);
+    long.push(b'\n');
+    let (status, up) = upload(&s, "long.csv", "text/csv", long).await;
+    assert_eq!(status, 201, "{up}");
+    let (status, job) = s
+        .create("import_csv", json!({"upload": up["id"], "table": "t"}))
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let done = s.wait_finished(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["code"], "line_too_long", "{done}");
+    assert!(
+        done["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 3"),
+        "{done}"
+    );
+    assert!(done["outputs"].as_array().unwrap().is_empty(), "{done}");
+}
+
+#[tokio::test]
+async fn a_connection_cut_mid_upload_leaves_nothing_behind() {
+    let app = app().start().await;
+    let s = app.session();
+    let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    // A session first, so that the upload is a known user's.
+    let (_, me) = s.get("/api/v1/me").await;
+    assert!(me.is_object());
+    let head = format!(
+        "POST /api/v1/uploads HTTP/1.1\r\nHost: {}\r\nContent-Type: text/csv\r\n\
+         Content-Length: {}\r\n\r\n",
+        app.addr,
+        1 << 20
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&vec![b'a'; 100 << 10]).await.unwrap();
+    until("the upload is being written", || files_in(&app, "tmp") == 1).await;
+    drop(tcp);
+    until("the half-written file is deleted", || {
+        files_in(&app, "tmp") == 0
+    })
+    .await;
+    assert_eq!(files_in(&app, "uploads"), 0);
+}
+
+#[tokio::test]
+async fn one_user_sending_many_files_at_once_is_held_to_a_few_and_others_upload_meanwhile() {
+    let app = app().start().await;
+    let flooder = app.session();
+    let _ = flooder.get("/api/v1/me").await;
+    // Four uploads that stay open: their bodies wait.
+    let mut held = Vec::new();
+    let mut senders = Vec::new();
+    for _ in 0..4 {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
+        tx.send(Ok(bytes::Bytes::from_static(b"a,b\n")))
+            .await
+            .unwrap();
+        let body = reqwest::Body::wrap_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+        let request = flooder
+            .http
+            .post(flooder.url("/api/v1/uploads"))
+            .header("x-file-name", "slow.csv")
+            .body(body)
+            .send();
+        held.push(tokio::spawn(request));
+        senders.push(tx);
+    }
+    until("four uploads are being written", || {
+        files_in(&app, "tmp") == 4
+    })
+    .await;
+    let (status, e) = upload(&flooder, "fifth.csv", "text/csv", b"a\n".to_vec()).await;
+    assert_eq!(status, 429, "{e}");
+    // Everyone else goes on.
+    let other = app.session();
+    let (status, up) = upload(&other, "mine.csv", "text/csv", b"a\n".to_vec()).await;
+    assert_eq!(status, 201, "{up}");
+    drop(senders);
+    for request in held {
+        assert_eq!(request.await.unwrap().unwrap().status(), 201);
+    }
+    let (status, _) = upload(&flooder, "sixth.csv", "text/csv", b"a\n".to_vec()).await;
+    assert_eq!(status, 201, "the slots are free again");
+}
+
+#[tokio::test]
+async fn uploads_no_job_used_are_swept_and_outputs_expire_with_their_files() {
+    let app = app()
+        .with(|c| {
+            c.unused_upload_secs = 1;
+            c.file_retention_secs = 3;
+        })
+        .start()
+        .await;
+    let s = app.session();
+    let (_, unused) = upload(&s, "unused.csv", "text/csv", PEOPLE.into()).await;
+    let (_, used) = upload(&s, "used.csv", "text/csv", PEOPLE.into()).await;
+    let (status, job) = s
+        .create(
+            "import_csv",
+            json!({"upload": used["id"], "table": "people"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let job_id = job["id"].as_str().unwrap().to_string();
+    let done = s.wait_finished(&job_id).await;
+    assert_eq!(done["outputs"][0]["name"], "rejected.csv", "{done}");
+    let output_dir = app.dir().join("store/outputs").join(&job_id);
+    assert!(output_dir.exists());
+    let unused_path = app
+        .dir()
+        .join("store/uploads")
+        .join(unused["id"].as_str().unwrap());
+    until("the unused upload is swept", || !unused_path.exists()).await;
+    until("the outputs expire", || !output_dir.exists()).await;
+    let job = s.job(&job_id).await;
+    assert_eq!(job["outputs"], json!([]), "{job}");
+    assert_eq!(job["result"]["imported"], 2, "the result stays: {job}");
+    let (_, left) = s.get("/api/v1/uploads").await;
+    assert_eq!(left, json!([]), "the used upload went after its retention");
+    assert!(!Path::new(&unused_path).exists());
+}
