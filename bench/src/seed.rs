@@ -218,6 +218,8 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
         attempts: Vec::new(),
         schedule_id: None,
         scheduled_for: None,
+        outputs: Vec::new(),
+        result: None,
     }
 }
 

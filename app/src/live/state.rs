@@ -561,6 +561,8 @@ mod tests {
             attempts: Vec::new(),
             schedule_id: None,
             scheduled_for: None,
+            outputs: Vec::new(),
+            result: None,
         }
     }
 

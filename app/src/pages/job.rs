@@ -1,6 +1,6 @@
 //! `/jobs/{id}`: one job in full: its bar, parameters, timeline, error and live log.
 
-use crate::components::{JobLog, JobRow, LiveRoot, Timeline};
+use crate::components::{JobFiles, JobLog, JobRow, LiveRoot, Timeline};
 use crate::format;
 use crate::model::{LogFilter, LogLevel};
 use crate::server_fns::{load_job, JobPageData, PAGE_LOG_LINES};
@@ -111,6 +111,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
             <section aria-labelledby="timeline-title">
                 <h2 id="timeline-title">"Timeline"</h2>
                 <Timeline job=job.clone() changes=detail.timeline/>
+                <JobFiles job=job.clone()/>
             </section>
         </div>
         <section class="job-log" aria-labelledby="log-title">

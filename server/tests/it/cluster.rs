@@ -7,7 +7,7 @@
 //! on how many other tests' processes share the machine.
 
 use crate::client::*;
-use crate::support::{postgres_database, Headway, ADMIN_TOKEN};
+use crate::support::{headway, one_line_failure, postgres_database, Headway, ADMIN_TOKEN};
 use eventsource_stream::Event;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -772,4 +772,69 @@ async fn a_kind_paused_on_one_process_starts_nowhere_until_resumed_on_another() 
     let r = operator(&all.base, "demo", "resume").await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(web.wait_finished(&id).await["status"], "succeeded");
+}
+
+/// Files across processes: a file uploaded to a web process is imported by a worker, and its
+/// outputs download from a third process; a process whose file store is not the one the
+/// database's files are in refuses to start, saying so.
+#[tokio::test]
+async fn a_file_uploaded_to_one_process_is_run_by_another_and_downloads_from_a_third() {
+    let mut cluster = Cluster::start(1, &["--role", "web"], &[]).await;
+    cluster.add(&["--role", "worker"], &[]);
+    let third = cluster.add(&[], &[]).base.clone();
+    let web = cluster.sessions().remove(0);
+    let csv = "name,age\nAda,36\nBob\n";
+    let r = web
+        .http
+        .post(web.url("/api/v1/uploads"))
+        .header("x-file-name", "people.csv")
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let up: Value = r.json().await.unwrap();
+    let (status, job) = web
+        .create("import_csv", json!({"upload": up["id"], "table": "people"}))
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap();
+    let done = web.wait_finished(id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["result"]["imported"], 1, "{done}");
+    let on_third = web.rebase(&third);
+    let r = on_third
+        .http
+        .get(on_third.url(&format!("/api/v1/jobs/{id}/outputs/rejected.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.text().await.unwrap(),
+        "line,reason,name,age\n3,1 fields instead of 2,Bob\n"
+    );
+
+    // A process given a folder of its own, empty, would not find these files: it refuses.
+    let elsewhere = cluster.dir().join("elsewhere");
+    let db = cluster.db.clone();
+    let refused = tokio::task::spawn_blocking(move || {
+        headway(&[
+            "--addr",
+            "127.0.0.1:0",
+            "--database-url",
+            &db,
+            "--admin-token",
+            ADMIN_TOKEN,
+            "--file-store",
+            elsewhere.to_str().unwrap(),
+        ])
+    })
+    .await
+    .unwrap();
+    one_line_failure(
+        refused,
+        "is not the one this database's other processes use",
+    );
 }
