@@ -124,7 +124,7 @@ pub fn display_name(name: &str) -> String {
 
 fn human(bytes: u64) -> String {
     const MIB: u64 = 1 << 20;
-    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GiB", bytes >> 30)
     } else if bytes >= MIB {
         format!("{:.1} MiB", bytes as f64 / MIB as f64)
@@ -196,7 +196,7 @@ impl Engine {
             .store
             .uploads_of(owner)
             .await
-            .map_err(|e| read_failed(e))?
+            .map_err(read_failed)?
             .iter()
             .map(|u| u.size)
             .sum();
@@ -277,7 +277,7 @@ impl Engine {
             .store
             .uploads_of(caller.user())
             .await
-            .map_err(|e| read_failed(e))
+            .map_err(read_failed)
     }
 
     /// An upload the caller may use (theirs, or anyone's for an operator or admin); otherwise
@@ -309,7 +309,7 @@ impl Engine {
             .store
             .delete_unused_upload(id)
             .await
-            .map_err(|e| read_failed(e))?;
+            .map_err(read_failed)?;
         if !deleted {
             return Err(AppError::not_found());
         }

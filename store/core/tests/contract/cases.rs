@@ -2049,7 +2049,7 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
 
     // A used upload is not deleted by its owner; an unused one is.
     db.store
-        .use_uploads(&[first.id.clone()], 5_000)
+        .use_uploads(std::slice::from_ref(&first.id), 5_000)
         .await
         .unwrap();
     assert_eq!(
