@@ -280,6 +280,30 @@ impl JobContext {
             })
     }
 
+    /// A page of the jobs this job's owner sees, as their role is now (their own; everyone's
+    /// for an operator or an admin), newest first: for a kind that reports on the history.
+    pub async fn owners_jobs(
+        &self,
+        filter: &crate::store::JobFilter,
+    ) -> Result<Vec<model::Job>, JobError> {
+        let failed = |e: crate::store::StoreError| JobError {
+            code: "store_failed".into(),
+            message: format!("the jobs could not be read: {e}"),
+        };
+        let store = self.committer.store();
+        // No account (an open server's user, the operator token): their own jobs.
+        let sees_all = store
+            .user_by_id(&self.owner)
+            .await
+            .map_err(failed)?
+            .and_then(|user| model::Role::parse(&user.role))
+            .is_some_and(|role| role.sees_all());
+        store
+            .list_jobs((!sees_all).then_some(&self.owner), filter)
+            .await
+            .map_err(failed)
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.stop.is_cancelled()
     }

@@ -240,6 +240,7 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
         before: key(&q.before),
         after: key(&q.after),
         limit,
+        ..JobFilter::default()
     })
 }
 

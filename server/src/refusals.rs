@@ -107,7 +107,7 @@ pub fn streams_body(req: &Request) -> bool {
     req.method() == axum::http::Method::POST
         && matches!(
             req.uri().path(),
-            "/api/v1/uploads" | crate::rest::files::START_WITH_FILE
+            "/api/v1/uploads" | app::components::START_WITH_FILE
         )
 }
 

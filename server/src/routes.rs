@@ -81,6 +81,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", rest)
         .route("/signin", post(accounts::sign_in_form))
         .route("/signout", post(accounts::sign_out_form))
+        .route(
+            app::components::START_WITH_FILE,
+            post(rest::start_with_file::start),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

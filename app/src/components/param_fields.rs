@@ -1,6 +1,7 @@
 //! A kind's parameters as form fields, from its description: the start form's, and a
 //! schedule's. The server validates; its message for a field goes in the field's slot.
 
+use super::upload_field::UploadField;
 use crate::error::AppError;
 use crate::model::{ParamInfo, ParamType};
 use leptos::prelude::*;
@@ -26,7 +27,20 @@ pub fn param_fields(
                 ParamType::Integer | ParamType::Number => "number",
                 ParamType::Boolean => "checkbox",
                 ParamType::String => "text",
-                ParamType::File => "file",
+                ParamType::File => {
+                    return view! {
+                        <UploadField
+                            input_id
+                            name=p.name
+                            label=p.label
+                            description=p.description
+                            accept=p.accept.join(",")
+                            max_bytes=p.max_bytes
+                            message
+                        />
+                    }
+                    .into_any();
+                }
             };
             let value = values
                 .and_then(|v| v.get(&p.name))
@@ -53,6 +67,7 @@ pub fn param_fields(
                     <p class="field-error" id=error_id aria-live="polite">{message}</p>
                 </div>
             }
+            .into_any()
         })
         .collect_view()
 }

@@ -6,6 +6,10 @@
 //! job to the page. Without JavaScript the form posts to `start_job` and the page shows the
 //! messages after the redirect.
 //!
+//! A kind with a file parameter uploads the file as soon as it is picked (see
+//! [`super::upload_field`]); without JavaScript its form is multipart, posted to
+//! [`START_WITH_FILE`].
+//!
 //! "Start at…" puts the start off: a wall-clock time read in the browser's time zone (the
 //! island fills in its name), in UTC without JavaScript.
 
@@ -41,8 +45,12 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
     let later = start_later(&form_id, refused.as_ref());
     let attempts = attempts_field(&form_id, kind.retry.max_attempts, either);
     let repeat = repeat(&form_id, refused_schedule.as_ref());
+    let with_file = kind
+        .params
+        .iter()
+        .any(|p| p.kind == crate::model::ParamType::File);
     view! {
-        <StartFormIsland form_id kind=kind.name title=kind.title fields=names key=start_key()>
+        <StartFormIsland form_id kind=kind.name title=kind.title fields=names key=start_key() with_file>
             {fields}
             {attempts}
             {later}
@@ -164,6 +172,7 @@ fn StartFormIsland(
     title: String,
     fields: Vec<String>,
     key: String,
+    with_file: bool,
     children: Children,
 ) -> impl IntoView {
     let sending = RwSignal::new(false);
@@ -193,6 +202,13 @@ fn StartFormIsland(
             let Some(form) = form.filter(|_| !sending.get_untracked()) else {
                 return;
             };
+            // A file still on its way is not an upload id yet.
+            if let Ok(Some(_)) = form.query_selector(".upload[data-state=sending]") {
+                refusal.set(Some(
+                    "The file is still uploading: start once its bar is full, or cancel it".into(),
+                ));
+                return;
+            }
             sending.set(true);
             let (id, fields) = (id.clone(), fields.clone());
             // "Create schedule" posts the same fields elsewhere.
@@ -222,7 +238,9 @@ fn StartFormIsland(
                     scheduled.set(made.ok());
                     return;
                 }
-                let answer = crate::server_fns::post::form::<crate::model::Job>(&form).await;
+                let answer =
+                    crate::server_fns::post::form_to::<crate::model::Job>(&form, StartJob::url())
+                        .await;
                 sending.set(false);
                 scheduled.set(None);
                 show(answer.as_ref().err());
@@ -244,13 +262,22 @@ fn StartFormIsland(
         true => format!("Started {title} ✓"),
         false => format!("Start {title}"),
     };
+    // Without JavaScript a file goes in the post that starts the job.
+    let (action, enctype, schedule_enctype) = match with_file {
+        true => (
+            START_WITH_FILE,
+            Some("multipart/form-data"),
+            Some("application/x-www-form-urlencoded"),
+        ),
+        false => (StartJob::url(), None, None),
+    };
     view! {
-        <form method="post" action=StartJob::url() class="start-form" id=form_id novalidate=true on:submit=send>
+        <form method="post" action=action enctype=enctype class="start-form" id=form_id novalidate=true on:submit=send>
             <input type="hidden" name="kind" value=kind/>
             <input type="hidden" name="idempotency_key" value=move || key.get()/>
             {children()}
             <button type="submit" disabled=move || sending.get() || started.get()>{label}</button>
-            <button type="submit" class="secondary create-schedule" formaction=CreateSchedule::url() disabled=move || sending.get()>
+            <button type="submit" class="secondary create-schedule" formaction=CreateSchedule::url() formenctype=schedule_enctype disabled=move || sending.get()>
                 "Create schedule"
             </button>
             <p class="form-error" role="alert">{move || refusal.get()}</p>
@@ -264,6 +291,10 @@ fn StartFormIsland(
         </form>
     }
 }
+
+/// Where the start form posts, without JavaScript, when it holds a file: the server takes the
+/// multipart form, stores its files as uploads and starts the job with their ids.
+pub const START_WITH_FILE: &str = "/start";
 
 /// How long the button rests after a start before the form takes a new key.
 #[cfg(feature = "hydrate")]

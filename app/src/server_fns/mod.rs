@@ -217,37 +217,68 @@ pub async fn start_job(
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            let zone = match tz.trim() {
-                "" => "UTC",
-                zone => zone,
-            };
-            let run_after = match start_at.trim() {
-                "" => None,
-                at => Some(engine::when::wall_clock(at, zone)?),
-            };
-            // The form's key: a double click or a page sent again starts one job.
-            let key = Some(idempotency_key).filter(|k| !k.is_empty());
-            let max_attempts = match max_attempts.trim() {
-                "" => None,
-                n => Some(n.parse::<u32>().map_err(|_| {
-                    AppError::invalid(vec![crate::model::FieldError {
-                        field: "max_attempts".into(),
-                        message: "must be a whole number of attempts, 1 for no retry".into(),
-                    }])
-                })?),
-            };
-            let options = engine::StartOptions {
-                run_after,
-                key,
+            let form = StartFields {
+                kind,
+                params,
+                start_at,
+                tz,
+                idempotency_key,
                 max_attempts,
             };
-            engine
-                .create_job_from_form(&caller, &kind, &params, options)
-                .await
-                .map(|started| started.job)
+            start(&engine, &caller, form).await
         }
         .await,
     )
+}
+
+/// The start form's fields, as posted.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Default)]
+pub struct StartFields {
+    pub kind: String,
+    pub params: HashMap<String, String>,
+    pub start_at: String,
+    pub tz: String,
+    pub idempotency_key: String,
+    pub max_attempts: String,
+}
+
+/// Starts the job the start form describes: [`start_job`]'s work, and that of the multipart
+/// form a page without JavaScript posts when the kind takes a file.
+#[cfg(feature = "ssr")]
+pub async fn start(
+    engine: &engine::Engine,
+    caller: &engine::Caller,
+    form: StartFields,
+) -> Result<Job, AppError> {
+    let zone = match form.tz.trim() {
+        "" => "UTC",
+        zone => zone,
+    };
+    let run_after = match form.start_at.trim() {
+        "" => None,
+        at => Some(engine::when::wall_clock(at, zone)?),
+    };
+    // The form's key: a double click or a page sent again starts one job.
+    let key = Some(form.idempotency_key).filter(|k| !k.is_empty());
+    let max_attempts = match form.max_attempts.trim() {
+        "" => None,
+        n => Some(n.parse::<u32>().map_err(|_| {
+            AppError::invalid(vec![crate::model::FieldError {
+                field: "max_attempts".into(),
+                message: "must be a whole number of attempts, 1 for no retry".into(),
+            }])
+        })?),
+    };
+    let options = engine::StartOptions {
+        run_after,
+        key,
+        max_attempts,
+    };
+    engine
+        .create_job_from_form(caller, &form.kind, &form.params, options)
+        .await
+        .map(|started| started.job)
 }
 
 #[server(endpoint = "cancel_job", output = model::codec::Json)]

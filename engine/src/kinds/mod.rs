@@ -15,6 +15,7 @@ mod batch;
 mod checksum;
 mod demo;
 pub mod describe;
+mod export_jobs;
 mod import_csv;
 pub mod upload;
 /// What kinds open files through (see [`crate::files`]).
@@ -23,6 +24,7 @@ pub use crate::files;
 pub use batch::Batch;
 pub use checksum::Checksum;
 pub use demo::Demo;
+pub use export_jobs::ExportJobs;
 pub use import_csv::ImportCsv;
 pub use upload::{Csv, FileType, UploadRef, Uploaded};
 
@@ -225,6 +227,7 @@ impl Registry {
             .with::<Batch>()
             .with::<Checksum>()
             .with::<ImportCsv>()
+            .with::<ExportJobs>()
     }
 
     /// This registry and kind `K` (replacing a kind of the same name).

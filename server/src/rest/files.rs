@@ -28,10 +28,6 @@ use std::pin::Pin;
 use std::time::Duration;
 use tower::ServiceExt;
 
-/// Where the start form posts when it holds a file and the page runs no script: a multipart
-/// form that uploads the file and starts the job in one post.
-pub const START_WITH_FILE: &str = "/start";
-
 /// The header that names a file sent as the whole body.
 pub const FILE_NAME: &str = "x-file-name";
 

@@ -19,3 +19,4 @@ pub mod kinds;
 pub mod metrics;
 pub mod notices;
 pub mod schedules;
+pub mod start_with_file;

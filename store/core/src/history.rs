@@ -58,6 +58,12 @@ where
             }
             None => {}
         }
+        if let Some(from) = filter.created_from {
+            q.push(" AND created_at >= ").push_bind(from);
+        }
+        if let Some(to) = filter.created_to {
+            q.push(" AND created_at < ").push_bind(to);
+        }
         let newer = filter.before.is_none() && filter.after.is_some();
         if let Some(key) = filter.before.as_ref().or(filter.after.as_ref()) {
             q.push(if newer { " AND seq > " } else { " AND seq < " });

@@ -414,6 +414,10 @@ pub struct JobFilter {
     pub before: Option<String>,
     /// Only jobs newer than this one (the first id of the next page); ignored with `before`.
     pub after: Option<String>,
+    /// Only jobs created at or after this time (Unix ms).
+    pub created_from: Option<i64>,
+    /// Only jobs created before this time (Unix ms).
+    pub created_to: Option<i64>,
     pub limit: u32,
 }
 

@@ -630,7 +630,10 @@ pub async fn notices_take_event_ids_and_go_to_everyone(db: Db) {
 
 pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
     let jobs: Vec<Job> = (0..6)
-        .map(|i| new_job(if i % 2 == 0 { "demo" } else { "batch" }))
+        .map(|i| Job {
+            created_at: 1_000 * (i + 1),
+            ..new_job(if i % 2 == 0 { "demo" } else { "batch" })
+        })
         .collect();
     let mut changes: Vec<Change> = jobs.iter().map(|j| create("me", j)).collect();
     changes.push(create("them", &new_job("demo")));
@@ -714,6 +717,17 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
         ..Default::default()
     };
     assert_eq!(list(by_text).await, [jobs[1].id.clone()]);
+    // Created from the third job's time, before the fifth's.
+    let between = JobFilter {
+        created_from: Some(jobs[2].created_at),
+        created_to: Some(jobs[4].created_at),
+        limit: 10,
+        ..Default::default()
+    };
+    assert_eq!(
+        list(between).await,
+        [jobs[3].id.clone(), jobs[2].id.clone()]
+    );
     let wildcard = JobFilter {
         search: Some("_".into()),
         limit: 10,
