@@ -4,6 +4,7 @@
 mod account;
 mod chart;
 mod connection;
+mod export_form;
 mod hydrated;
 mod job_files;
 mod job_log;
@@ -24,6 +25,7 @@ mod users;
 pub use account::{identified, signed_in, Account, SignedIn};
 pub use chart::FinishedChart;
 pub use connection::ConnectionStatus;
+pub use export_form::ExportForm;
 pub use hydrated::Hydrated;
 pub use job_files::JobFiles;
 pub use job_log::JobLog;

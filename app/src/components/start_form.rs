@@ -120,7 +120,7 @@ fn attempts_field(
 
 /// A fresh idempotency key for one rendering of a start form: the page sent twice (a double
 /// click without JavaScript, a post sent again from the browser's history) starts one job.
-fn start_key() -> String {
+pub(crate) fn start_key() -> String {
     #[cfg(feature = "ssr")]
     return engine::new_id();
     #[cfg(not(feature = "ssr"))]
@@ -302,7 +302,7 @@ const KEY_REST_MS: u64 = 1_000;
 
 /// A new idempotency key, from the browser's random UUIDs.
 #[cfg(feature = "hydrate")]
-fn new_key() -> String {
+pub(crate) fn new_key() -> String {
     web_sys::window()
         .and_then(|w| w.crypto().ok())
         .map(|c| c.random_uuid())

@@ -2,7 +2,9 @@
 //! last hour, filters by status, kind and text, and pages. The filters live in the URL, so a
 //! view can be bookmarked and shared; they are a plain `GET` form that works without JavaScript.
 
-use crate::components::{FinishedChart, JobRow, LiveRoot, NewJobs, StartForm, StatusCounts};
+use crate::components::{
+    ExportForm, FinishedChart, JobRow, LiveRoot, NewJobs, StartForm, StatusCounts,
+};
 use crate::model::{HistoryQuery, Job, JobStatus, KindInfo, KindPause};
 use crate::server_fns::{load_dashboard, DashboardData};
 use leptos::prelude::*;
@@ -124,6 +126,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             <LiveSummary kind=query.kind.clone() status=query.status.clone()>
                 <StatusCounts counts query=query.clone()/>
                 <FilterForm kinds query=query.clone()/>
+                {may.start.then(|| view! { <ExportForm query=query.clone()/> })}
                 <details class="chart-box" open=true>
                     <summary>"Last hour"</summary>
                     <FinishedChart minutes=chart now/>

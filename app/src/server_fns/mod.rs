@@ -203,6 +203,8 @@ pub async fn set_theme(theme: String) -> Result<String, AppError> {
 }
 
 /// Starts a job of `kind`; `params` are the form's fields, typed by the kind's description.
+/// With `then=job`, a form posted without JavaScript goes to the new job's page rather than
+/// back.
 /// With `start_at` (a wall-clock time, as a `datetime-local` field sends it, in the time zone
 /// `tz`, UTC when empty), not before that time.
 #[server(endpoint = "start_job", output = model::codec::Json)]
@@ -213,6 +215,7 @@ pub async fn start_job(
     #[server(default)] tz: String,
     #[server(default)] idempotency_key: String,
     #[server(default)] max_attempts: String,
+    #[server(default)] then: String,
 ) -> Result<Job, AppError> {
     answered(
         async move {
@@ -225,7 +228,12 @@ pub async fn start_job(
                 idempotency_key,
                 max_attempts,
             };
-            start(&engine, &caller, form).await
+            let job = start(&engine, &caller, form).await?;
+            // A form that follows its job (an export) goes to the job's page.
+            if then == "job" {
+                leptos_axum::redirect(&format!("/jobs/{}", job.id));
+            }
+            Ok(job)
         }
         .await,
     )

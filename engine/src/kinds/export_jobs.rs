@@ -41,6 +41,11 @@ pub struct ExportJobsParams {
     #[serde(default)]
     #[garde(length(chars, max = 100))]
     pub kind: String,
+    /// Only the jobs one schedule started (its id).
+    #[schemars(title = "Schedule")]
+    #[serde(default)]
+    #[garde(custom(|s: &str, _: &KindEnv| schedule_id(s).map(drop).map_err(garde::Error::new)))]
+    pub schedule: String,
     /// Only jobs whose id starts with this, or whose message or error contains it.
     #[schemars(title = "Search")]
     #[serde(default)]
@@ -107,6 +112,14 @@ fn statuses(list: &str) -> Result<Vec<JobStatus>, String> {
         .collect()
 }
 
+fn schedule_id(text: &str) -> Result<Option<String>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        id if uuid::Uuid::try_parse(id).is_ok() => Ok(Some(id.to_string())),
+        _ => Err("must be a schedule's id".into()),
+    }
+}
+
 /// A bound of the time range in Unix ms (`None`: no bound). A date alone is the start of that
 /// day in UTC, or for the end of the range (`end`), the start of the next.
 fn bound(text: &str, end: bool) -> Result<Option<i64>, String> {
@@ -156,6 +169,7 @@ fn filter(p: &ExportJobsParams) -> Result<JobFilter, JobError> {
     Ok(JobFilter {
         statuses: statuses(&p.status).map_err(|e| bad(format!("status: {e}")))?,
         kind: text(&p.kind),
+        schedule: schedule_id(&p.schedule).map_err(|e| bad(format!("schedule: {e}")))?,
         search: text(&p.search),
         created_from,
         created_to,
@@ -404,6 +418,7 @@ mod tests {
             ("status", "succeeded,done", "\"done\" is not a status"),
             ("from", "soon", "\"soon\" is not a time"),
             ("to", "2026-13-01", "is not a time"),
+            ("schedule", "nightly", "must be a schedule's id"),
         ] {
             let p = params(json!({ field: value }));
             let report = garde::Validate::validate_with(&p, &env).unwrap_err();

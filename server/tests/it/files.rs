@@ -390,3 +390,228 @@ async fn uploads_no_job_used_are_swept_and_outputs_expire_with_their_files() {
     assert_eq!(left, json!([]), "the used upload went after its retention");
     assert!(!Path::new(&unused_path).exists());
 }
+
+/// A `multipart/form-data` body of `(field, file name, bytes)` parts, and its content type.
+fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "headway-test-2f8c41";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let head = match file {
+            Some(f) => format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
+                 Content-Type: text/csv\r\n\r\n"
+            ),
+            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
+        };
+        body.extend_from_slice(head.as_bytes());
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A browser without JavaScript: its own cookies, and redirects read rather than followed.
+fn plain_browser(app: &App) -> Session {
+    let mut s = app.session();
+    s.http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    s
+}
+
+/// Posts the import's start form as a page without JavaScript does, from the dashboard
+/// filtered to imports; the answer's status and where it sends the browser.
+async fn post_start(s: &Session, table: &str, file: (&str, &[u8])) -> (u16, String) {
+    let (content_type, body) = multipart(&[
+        ("kind", None, b"import_csv"),
+        ("idempotency_key", None, engine::new_id().as_bytes()),
+        // The upload's id field, empty without JavaScript, comes before the file.
+        ("params[upload]", None, b""),
+        ("params[upload]", Some(file.0), file.1),
+        ("params[file]", None, b""),
+        ("params[table]", None, table.as_bytes()),
+        ("params[database]", None, b"imports.db"),
+        ("max_attempts", None, b""),
+    ]);
+    let r = s
+        .http
+        .post(s.url("/start"))
+        .header("content-type", content_type)
+        .header("referer", s.url("/?kind=import_csv"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let to = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (r.status().as_u16(), to)
+}
+
+#[tokio::test]
+async fn a_page_without_javascript_uploads_the_file_and_starts_the_job_in_one_post() {
+    let app = app().with(|c| c.max_upload_bytes = 1 << 20).start().await;
+    let s = plain_browser(&app);
+    let (status, to) = post_start(&s, "people", ("people.csv", PEOPLE.as_bytes())).await;
+    assert_eq!((status, to.as_str()), (303, "/?kind=import_csv"));
+    let (_, uploads) = s.get("/api/v1/uploads").await;
+    let uploads = uploads.as_array().unwrap().clone();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    assert_eq!(uploads[0]["name"], "people.csv");
+    let (_, page) = s.list("kind=import_csv").await;
+    let id = page["jobs"][0]["id"].as_str().unwrap().to_string();
+    let job = s.wait_finished(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["params"]["upload"], uploads[0]["id"]);
+    assert_eq!(job["result"]["imported"], 2, "{job}");
+
+    // Refused: back to the page with the refusal, shown at its field; the file is not kept.
+    let kept = files_in(&app, "uploads");
+    for (table, file, says) in [
+        (
+            "1people",
+            ("people.csv", PEOPLE.as_bytes().to_vec()),
+            "must start with a letter",
+        ),
+        (
+            "people2",
+            ("big.csv", vec![b'a'; 2 << 20]),
+            "--max-upload-bytes",
+        ),
+        ("people3", ("empty.csv", Vec::new()), "empty"),
+        ("people4", ("", Vec::new()), "choose a CSV file to upload"),
+    ] {
+        let (status, to) = post_start(&s, table, (file.0, &file.1)).await;
+        assert_eq!(status, 303, "{table}");
+        assert!(
+            to.starts_with("/?kind=import_csv&__path=%2Fapi%2Fstart_job&__err="),
+            "{table}: {to}"
+        );
+        let page = s
+            .http
+            .get(s.url(&to))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(says),
+            "{table}: the page does not say {says:?}"
+        );
+        let (_, uploads) = s.get("/api/v1/uploads").await;
+        assert_eq!(uploads.as_array().unwrap().len(), 1, "{table}: {uploads}");
+        assert_eq!(files_in(&app, "uploads"), kept, "{table}");
+    }
+    let (_, page) = s.list("kind=import_csv").await;
+    assert_eq!(page["jobs"].as_array().unwrap().len(), 1);
+
+    // Not a multipart form: refused, the same way.
+    let r = s
+        .http
+        .post(s.url("/start"))
+        .header("referer", s.url("/"))
+        .form(&[("kind", "import_csv")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let to = r.headers()["location"].to_str().unwrap();
+    assert!(to.starts_with("/?__path="), "{to}");
+}
+
+#[tokio::test]
+async fn an_export_holds_the_callers_jobs_matching_its_filter_and_downloads() {
+    let app = app().start().await;
+    let (s, other) = (app.session(), app.session());
+    let mine = [s.demo(1, 1).await, s.demo(1, 1).await];
+    let theirs = other.demo(1, 1).await;
+    for id in &mine {
+        s.wait_finished(id).await;
+    }
+    other.wait_finished(&theirs).await;
+    let (status, job) = s
+        .create(
+            "export_jobs",
+            json!({"kind": "demo", "status": "succeeded"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap();
+    let job = s.wait_finished(id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["result"]["jobs"], 2, "{job}");
+    assert_eq!(job["outputs"][0]["name"], "jobs.csv", "{job}");
+    let r = s
+        .http
+        .get(s.url(&format!("/api/v1/jobs/{id}/outputs/jobs.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let text = r.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("id,kind,status,created_at"), "{text}");
+    // Newest first; someone else's job is not in it.
+    assert!(
+        lines[1].starts_with(&mine[1]) && lines[2].starts_with(&mine[0]),
+        "{text}"
+    );
+    assert!(!text.contains(&theirs));
+    // Nor may they download it.
+    let r = other
+        .http
+        .get(other.url(&format!("/api/v1/jobs/{id}/outputs/jobs.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+
+    // A bad filter is refused before anything starts, naming the field.
+    let (status, e) = s
+        .create("export_jobs", json!({"format": "xlsx", "status": "done"}))
+        .await;
+    assert_eq!(status, 422, "{e}");
+    let fields: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["format", "status"], "{e}");
+
+    // The dashboard's "Export" without JavaScript goes to the new job's page.
+    let plain = plain_browser(&app);
+    let r = plain
+        .http
+        .post(plain.url("/api/start_job"))
+        .header("accept", "text/html")
+        .header("referer", plain.url("/?kind=demo"))
+        .form(&[
+            ("kind", "export_jobs"),
+            ("then", "job"),
+            ("params[kind]", "demo"),
+            ("params[format]", "jsonl"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let id = to.strip_prefix("/jobs/").expect(&to);
+    let job = plain.wait_finished(id).await;
+    assert_eq!(job["outputs"][0]["name"], "jobs.jsonl", "{job}");
+    assert_eq!(job["result"]["jobs"], 0, "{job}");
+}
