@@ -37,6 +37,13 @@ export class Headway {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The file store of the database: next to a SQLite file; one per PostgreSQL database, which
+   * every process on it shares. */
+  get fileStore() {
+    if (!this.db.startsWith('postgres')) return `${this.db}.store`;
+    return `target/e2e/store-${this.db.replace(/[^A-Za-z0-9]+/g, '-')}`;
+  }
+
   async start() {
     this.child = spawn(
       `./${process.env.HEADWAY_BIN ?? 'target/debug/headway'}`,
@@ -45,6 +52,7 @@ export class Headway {
         `127.0.0.1:${this.port}`,
         '--database-url',
         this.db.startsWith('postgres') ? this.db : `sqlite://${this.db}`,
+        ...(this.args.includes('--file-store') ? [] : ['--file-store', this.fileStore]),
         ...this.args,
       ],
       { cwd: root, stdio: 'ignore', env: { ...process.env, ...this.env } },
