@@ -42,13 +42,14 @@ test('the import form uploads its file and starts the job in one post; outputs d
 
   await page.locator('details.kind > summary', { hasText: 'Import CSV' }).click();
   await again.getByLabel('CSV upload', { exact: true }).setInputFiles({ name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(PEOPLE) });
-  await again.getByLabel('Table').fill('people_nojs');
+  const table = `people_nojs_${Date.now()}`;
+  await again.getByLabel('Table').fill(table);
   await again.getByRole('button', { name: 'Start Import CSV' }).click();
   await expect(page).not.toHaveURL(/__err=/);
   const row = page.locator('.job-list article.job', { hasText: 'import_csv' }).first();
   const id = (await row.getAttribute('data-job-id'))!;
   await reloadUntil(page, `/jobs/${id}`, 'succeeded');
-  await expect(page.locator('dl.result')).toContainText('people_nojs');
+  await expect(page.locator('dl.result')).toContainText(table);
   const rejected = await download(page, 'rejected.csv');
   expect(rejected).toContain('Bob');
 
