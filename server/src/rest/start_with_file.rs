@@ -126,11 +126,10 @@ async fn read_form(
         let value = String::from_utf8(value)
             .map_err(|_| AppError::bad_request(format!("the field {name} is not UTF-8 text")))?;
         match (name.as_str(), param) {
+            // The (empty) id field of a file parameter does not replace its file.
+            (_, Some(param)) if value.is_empty() && form.params.contains_key(&param) => {}
             (_, Some(param)) => {
-                // The (empty) id field of a file parameter does not replace its file.
-                if !value.is_empty() || !form.params.contains_key(&param) {
-                    form.params.insert(param, value);
-                }
+                form.params.insert(param, value);
             }
             ("kind", _) => form.kind = value,
             ("start_at", _) => form.start_at = value,
