@@ -1,6 +1,7 @@
 //! `headway-bench`: measures Headway's live fan-out, connection capacity, job throughput and page
-//! weight/render time, and several processes sharing a PostgreSQL database, each next to a
-//! baseline measured in the same run, and writes a Markdown report. See `headway-bench run --help` and docs/BENCHMARKS.md.
+//! weight/render time, several processes sharing a PostgreSQL database, schedules, and files
+//! uploaded and downloaded, each next to a baseline measured in the same run, and writes a
+//! Markdown report. See `headway-bench run --help` and docs/BENCHMARKS.md.
 //!
 //! Headway's database is reached only through the engine's own store (`engine::store::Store`):
 //! the bench holds no SQL and no copy of the schema.
@@ -9,6 +10,7 @@
 
 mod baseline;
 mod client;
+mod files_baseline;
 mod http;
 mod procs;
 mod report;
@@ -51,6 +53,9 @@ enum Cmd {
     /// The bare axum SSE server used as the baseline (started by `run`).
     #[command(hide = true)]
     BaselineServer(baseline::BaselineArgs),
+    /// The bare axum file server used as the file benchmark's baseline (started by `run`).
+    #[command(hide = true)]
+    FilesBaselineServer(files_baseline::FilesBaselineArgs),
 }
 
 fn main() {
@@ -66,5 +71,6 @@ fn main() {
         }
         Cmd::SseClients(args) => client::main(args),
         Cmd::BaselineServer(args) => baseline::main(args),
+        Cmd::FilesBaselineServer(args) => files_baseline::main(args),
     }
 }

@@ -112,6 +112,21 @@ impl Server {
         Server::spawn("baseline", cmd, addr, log, "/health").await
     }
 
+    /// The file benchmark's baseline (`files-baseline-server`): uploads written to `dir`,
+    /// `GET /files/…` served from `serve`.
+    pub async fn files_baseline(exe: &Path, dir: &Path, serve: &Path, log: PathBuf) -> Res<Server> {
+        let addr = free_addr()?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("files-baseline-server")
+            .arg("--addr")
+            .arg(addr.to_string())
+            .arg("--dir")
+            .arg(dir)
+            .arg("--serve")
+            .arg(serve);
+        Server::spawn("files baseline", cmd, addr, log, "/health").await
+    }
+
     async fn spawn(
         name: &'static str,
         mut cmd: Command,
@@ -229,12 +244,77 @@ impl Server {
 
 /// Resident set size in KiB (VmRSS).
 pub fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    vm_rss_kib(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+}
+
+/// The `VmRSS` line of a `/proc/<pid>/status` text, in KiB.
+pub fn vm_rss_kib(status: &str) -> Option<u64> {
     status
         .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|l| l.split_whitespace().next())
         .and_then(|v| v.parse().ok())
+}
+
+/// A process's RSS over a stretch of time: the first sample, the highest, and how many there
+/// were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RssSpan {
+    pub before: Option<u64>,
+    pub peak: Option<u64>,
+    pub samples: u32,
+}
+
+impl RssSpan {
+    /// Adds a sample in KiB (none when /proc could not be read).
+    pub fn add(&mut self, kib: Option<u64>) {
+        let Some(kib) = kib else { return };
+        if self.before.is_none() {
+            self.before = Some(kib);
+        }
+        self.peak = Some(self.peak.map_or(kib, |p| p.max(kib)));
+        self.samples += 1;
+    }
+
+    /// How far the highest sample is above the first, in KiB.
+    pub fn increase(&self) -> Option<u64> {
+        Some(self.peak?.saturating_sub(self.before?))
+    }
+}
+
+/// Samples a process's RSS every `every` on the runtime, from [`RssSampler::start`] (the
+/// first sample, taken at once) to [`RssSampler::stop`] (a last one).
+pub struct RssSampler {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<RssSpan>,
+}
+
+impl RssSampler {
+    pub fn start(pid: u32, every: Duration) -> RssSampler {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let mut span = RssSpan::default();
+        span.add(rss_kib(pid));
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => span.add(rss_kib(pid)),
+                    _ = stopped.cancelled() => {
+                        span.add(rss_kib(pid));
+                        return span;
+                    }
+                }
+            }
+        });
+        RssSampler { stop, task }
+    }
+
+    pub async fn stop(self) -> RssSpan {
+        self.stop.cancel();
+        self.task.await.unwrap_or_default()
+    }
 }
 
 /// User plus system CPU time in seconds.
@@ -405,5 +485,40 @@ async fn read_until(
             Ok(Ok(Some(line))) if want(&line) => return Ok(line),
             Ok(Ok(Some(_))) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rss_is_read_from_the_status_text_and_spans_keep_first_and_highest() {
+        let status =
+            "Name:\theadway\nVmPeak:\t  999999 kB\nVmRSS:\t   12345 kB\nRssAnon:\t 100 kB\n";
+        assert_eq!(vm_rss_kib(status), Some(12_345));
+        assert_eq!(vm_rss_kib("Name:\tx\nVmRSS:\n"), None);
+        assert_eq!(vm_rss_kib("Name:\tkernel thread\n"), None);
+
+        let mut span = RssSpan::default();
+        assert_eq!(span.increase(), None);
+        span.add(None);
+        span.add(Some(100));
+        span.add(Some(180));
+        span.add(None);
+        span.add(Some(90));
+        assert_eq!(
+            span,
+            RssSpan {
+                before: Some(100),
+                peak: Some(180),
+                samples: 3
+            }
+        );
+        assert_eq!(span.increase(), Some(80));
+        let mut shrinking = RssSpan::default();
+        shrinking.add(Some(100));
+        shrinking.add(Some(50));
+        assert_eq!(shrinking.increase(), Some(0));
     }
 }

@@ -30,7 +30,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,capacity,throughput,page,postgres,schedules"
+        default_value = "fanout,capacity,throughput,page,postgres,schedules,files"
     )]
     pub only: Vec<String>,
 
@@ -93,6 +93,15 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 2)]
     pub schedule_fires: u64,
 
+    /// Files: bytes of the file uploaded and of the output downloaded, at most 1 GiB (Headway's
+    /// default --max-upload-bytes) [default: 1073741824; smoke: 4194304].
+    #[arg(long)]
+    pub file_bytes: Option<u64>,
+    /// Files: rounds of each transfer (Headway and the baseline once each; which goes first
+    /// alternates) [default: 5; smoke: 2].
+    #[arg(long)]
+    pub file_rounds: Option<u64>,
+
     /// New connections per second while subscribers connect.
     #[arg(long, default_value_t = 1000)]
     pub connect_rate: u64,
@@ -135,6 +144,8 @@ pub struct Plan {
     pub schedules: u64,
     pub schedule_period_s: u64,
     pub schedule_fires: u64,
+    pub file_bytes: u64,
+    pub file_rounds: u64,
 }
 
 impl Plan {
@@ -222,6 +233,8 @@ pub async fn run(args: RunArgs) -> i32 {
             .filter(|p| (1..=60).contains(p) && 60 % p == 0)
             .unwrap_or(5),
         schedule_fires: args.schedule_fires.clamp(1, 10),
+        file_bytes: pick(args.file_bytes, 1 << 30, 4 << 20).clamp(1 << 20, 1 << 30),
+        file_rounds: pick(args.file_rounds, 5, 2).clamp(1, 20),
     };
     let machine = Machine::probe();
     log(format!("work directory {}", work.display()));
@@ -235,10 +248,11 @@ pub async fn run(args: RunArgs) -> i32 {
             "page" => scenarios::page::run(&plan).await,
             "postgres" => scenarios::postgres::run(&plan).await,
             "schedules" => scenarios::schedules::run(&plan).await,
+            "files" => scenarios::files::run(&plan).await,
             other => {
                 let mut s = Section::new(other);
                 s.fail(format!(
-                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules)"
+                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules, files)"
                 ));
                 s
             }

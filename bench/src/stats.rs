@@ -12,6 +12,18 @@ pub fn percentile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
+/// The median of `v` (the mean of the middle two for an even count), ignoring what is not a
+/// number; NaN if nothing is.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| x.is_finite());
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
 /// p50, p99 and max of some samples (any order).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Summary {
@@ -162,6 +174,9 @@ mod tests {
         assert_eq!(percentile_sorted(&v, 0.0), Some(1.0));
         assert_eq!(percentile_sorted(&[7.0], 99.0), Some(7.0));
         assert_eq!(percentile_sorted(&[], 50.0), None);
+        assert_eq!(median(vec![3.0, f64::NAN, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(vec![f64::INFINITY]).is_nan());
         let s = Summary::of(&[3.0, 1.0, 2.0]);
         assert_eq!((s.p50, s.p99, s.max, s.count), (2.0, 3.0, 3.0, 3));
     }

@@ -9,6 +9,7 @@ use crate::procs::{
 };
 use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
+use crate::stats::median;
 use crate::{unix_ms, Res};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -531,18 +532,6 @@ async fn compare(
 /// A ratio as the report writes it.
 fn times(r: f64) -> String {
     ratio(r, 1.0)
-}
-
-/// The median of `v` (the mean of the middle two for an even count), ignoring what is not a
-/// number; NaN if nothing is.
-fn median(mut v: Vec<f64>) -> f64 {
-    v.retain(|x| x.is_finite());
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 async fn measure(

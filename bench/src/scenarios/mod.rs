@@ -3,6 +3,7 @@
 
 pub mod capacity;
 pub mod fanout;
+pub mod files;
 pub mod page;
 pub mod postgres;
 pub mod schedules;
