@@ -76,7 +76,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             json!({"kind": "nope", "params": {}}),
             422,
             "unknown_kind",
-            "known kinds: batch, checksum, demo, import_csv",
+            "known kinds: batch, checksum, demo, export_jobs, import_csv",
         ),
         (
             "steps too low",
