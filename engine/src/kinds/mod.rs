@@ -386,7 +386,8 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::UnknownKind);
         assert!(
-            err.message.contains("batch, checksum, demo, export_jobs, import_csv"),
+            err.message
+                .contains("batch, checksum, demo, export_jobs, import_csv"),
             "{}",
             err.message
         );
