@@ -63,10 +63,20 @@ impl Blobs {
             path: root.to_path_buf(),
             error,
         };
-        for sub in ["uploads", "outputs", "tmp"] {
+        for sub in ["uploads", "outputs", "tmp", "secrets"] {
             tokio::fs::create_dir_all(root.join(sub))
                 .await
                 .map_err(io)?;
+        }
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // A job's secrets are for the processes that run it, no one else on the machine.
+            tokio::fs::set_permissions(
+                root.join("secrets"),
+                std::fs::Permissions::from_mode(0o700),
+            )
+            .await
+            .map_err(io)?;
         }
         let mark = root.join(MARK);
         let mine = match tokio::fs::read_to_string(&mark).await {
@@ -103,6 +113,11 @@ impl Blobs {
     /// Where an upload's bytes are.
     pub fn upload(&self, id: &UploadId) -> PathBuf {
         self.root.join("uploads").join(plain(id))
+    }
+
+    /// Where a job's secrets wait for its run (see `crate::commands::secrets`).
+    pub fn secrets(&self, job: &JobId) -> PathBuf {
+        self.root.join("secrets").join(plain(job))
     }
 
     /// The folder of a job's outputs.

@@ -304,6 +304,16 @@ impl JobContext {
             .map_err(failed)
     }
 
+    /// What fires when the job should stop, for a kind that waits on it beside other work.
+    pub(crate) fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// Where uploads, outputs and a job's secrets are kept.
+    pub(crate) fn blobs(&self) -> &Blobs {
+        &self.blobs
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.stop.is_cancelled()
     }

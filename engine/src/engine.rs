@@ -549,6 +549,34 @@ impl Engine {
                 "the server is shutting down",
             ));
         }
+        // Its secrets are kept apart from it, for its run only.
+        let mut job = job;
+        let secrets = match self.inner.kinds.info(&job.kind) {
+            Some(info) => crate::commands::secrets::take(&info, &mut job.params),
+            None => HashMap::new(),
+        };
+        if !secrets.is_empty() {
+            crate::commands::secrets::keep(&self.inner.blobs, &job.id, &secrets)
+                .await
+                .map_err(|e| {
+                    AppError::internal_because("keeping a job's secrets for its run", e)
+                })?;
+        }
+        let id = job.id.clone();
+        let started = self.insert_with_secrets_kept(owner, job, key).await;
+        if !secrets.is_empty() && !matches!(&started, Ok(s) if !s.again) {
+            // Not stored, or an earlier job given back instead: no run will read them.
+            crate::commands::secrets::forget(&self.inner.blobs, &id).await;
+        }
+        started
+    }
+
+    async fn insert_with_secrets_kept(
+        &self,
+        owner: &UserId,
+        job: Job,
+        key: Option<String>,
+    ) -> Result<Started, AppError> {
         // Its uploads are kept from now on, with the job.
         self.use_uploads(&job.kind, &job.params).await;
         let shares = &self.inner.queue_shares;

@@ -21,7 +21,8 @@
 //! - [`context`]: what a running job reports through;
 //! - [`accounts`]: accounts and API tokens: passwords, sign-in checks, tokens;
 //! - [`kinds`]: the job kinds, each declared once by its parameter type;
-//! - [`blobs`]: the file store every process shares: uploads' and outputs' bytes;
+//! - [`commands`]: programs and scripts the operator declares as kinds, and how they run;
+//! - [`blobs`]: the file store every process shares: uploads', outputs' and secrets' bytes;
 //! - `outputs`: who reads which job's outputs, from where;
 //! - `uploads`: receiving, listing, deleting and sweeping uploads;
 //! - [`files`]: what a job may open (its owner's part of the data folder), and how;
@@ -36,6 +37,7 @@ pub mod blobs;
 pub mod bulk;
 pub mod bus;
 pub mod caller;
+pub mod commands;
 pub mod committer;
 pub mod context;
 pub mod engine;

@@ -86,7 +86,7 @@ impl Engine {
 
     /// `kind` if it may be paused: a kind this server runs, or `*` for every kind.
     fn pausable<'a>(&self, kind: &'a str) -> Result<&'a str, AppError> {
-        if kind == EVERY_KIND || self.inner.kinds.names().any(|k| k == kind) {
+        if kind == EVERY_KIND || self.inner.kinds.names().iter().any(|k| k == kind) {
             Ok(kind)
         } else {
             Err(AppError::new(

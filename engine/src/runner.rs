@@ -231,7 +231,7 @@ impl Runner {
                 return;
             }
             let Some(me) = self.me() else { return };
-            let kinds = self.kinds.names().map(str::to_string).collect();
+            let kinds = self.kinds.names();
             self.running.lock().unwrap().begin_claim();
             let claimed = self
                 .committer
@@ -280,7 +280,8 @@ impl Runner {
         let mut limits: HashMap<String, usize> = self
             .kinds
             .names()
-            .filter_map(|k| Some((k.to_string(), self.kinds.max_running(k)?)))
+            .into_iter()
+            .filter_map(|k| Some((k.clone(), self.kinds.max_running(&k)?)))
             .collect();
         limits.extend(self.config.kind_limits.iter().map(|(k, n)| (k.clone(), *n)));
         limits
@@ -459,6 +460,10 @@ impl Runner {
         };
         if let Err(e) = recorded {
             tracing::error!(job = %id, %status, error = %Chain(&e), "cannot record how a job ended; it will be taken over as interrupted");
+        }
+        if !(status == JobStatus::Interrupted && self.kinds.is_resumable(kind)) {
+            // It will not run again: its secrets (a command's) go.
+            crate::commands::secrets::forget(&self.config.blobs, id).await;
         }
     }
 

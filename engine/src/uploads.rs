@@ -465,7 +465,26 @@ impl Engine {
             .blobs
             .sweep_temp(Duration::from_secs(24 * 3600))
             .await;
+        self.sweep_secrets().await;
         (uploads, outputs)
+    }
+
+    /// Removes the secrets of jobs that ended (or are gone) without a run that removed them: a
+    /// queued job cancelled, a job whose process died.
+    async fn sweep_secrets(&self) {
+        let Ok(mut dir) = tokio::fs::read_dir(self.inner.blobs.root().join("secrets")).await else {
+            return;
+        };
+        while let Ok(Some(entry)) = dir.next_entry().await {
+            let Some(id) = entry.file_name().to_str().map(JobId::from) else {
+                continue;
+            };
+            match self.inner.store.job(None, &id).await {
+                Ok(Some(job)) if !job.status.is_terminal() => {}
+                Ok(_) => crate::commands::secrets::forget(&self.inner.blobs, &id).await,
+                Err(_) => return,
+            }
+        }
     }
 }
 

@@ -12,6 +12,11 @@ pub enum ParamType {
     String,
     /// An uploaded file: the value is an upload's id (`POST /api/v1/uploads`).
     File,
+    /// One of `choices`.
+    Choice,
+    /// A string that is never stored with the job, shown in its log or given back by the API
+    /// (a password field).
+    Secret,
 }
 
 /// One parameter of a kind.
@@ -34,6 +39,15 @@ pub struct ParamInfo {
     /// For a file: the largest it may be, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<u64>,
+    /// For a choice: the values it may take.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    /// For a string: a regular expression the whole value must match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    /// For a string or a secret: the most characters it may have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
 }
 
 /// What `GET /api/v1/kinds` says about a kind.

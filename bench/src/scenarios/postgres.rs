@@ -270,10 +270,10 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
     let fence = Some(me.id.clone());
     // What Headway's runner claims with: every built-in kind, with the kinds' own limits.
     let registry = engine::kinds::Registry::builtin();
-    let kinds: Vec<String> = registry.names().map(str::to_string).collect();
-    let limits: Vec<(String, u32)> = registry
-        .names()
-        .filter_map(|k| Some((k.to_string(), registry.max_running(k)? as u32)))
+    let kinds: Vec<String> = registry.names();
+    let limits: Vec<(String, u32)> = kinds
+        .iter()
+        .filter_map(|k| Some((k.clone(), registry.max_running(k)? as u32)))
         .collect();
     let owner = rng.uuid();
     let ids: Vec<String> = (0..jobs).map(|_| rng.uuid()).collect();

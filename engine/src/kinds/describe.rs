@@ -59,6 +59,10 @@ fn param(name: &str, field: &Value, required: bool) -> ParamInfo {
             .unwrap_or_default(),
         // The server's limit, filled in where it is known.
         max_bytes: None,
+        // Command kinds declare these (see crate::commands).
+        choices: Vec::new(),
+        pattern: None,
+        max_length: None,
     }
 }
 

@@ -37,7 +37,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// How a kind's run ended, when it did not fail.
@@ -146,8 +146,9 @@ impl KindEnv {
     }
 }
 
-/// A kind with its parameter type erased.
-trait ErasedKind: Send + Sync {
+/// A kind with its parameter type erased: a compiled-in [`Kind`], or a command the operator
+/// declared ([`crate::commands`]).
+pub trait ErasedKind: Send + Sync {
     fn info(&self) -> &KindInfo;
     fn resumable(&self) -> bool;
     fn default_timeout(&self) -> Option<Duration>;
@@ -155,6 +156,10 @@ trait ErasedKind: Send + Sync {
     fn retry(&self) -> Retry;
     fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError>;
     fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult>;
+    /// Whether it came from the commands file (and goes when the file is read again).
+    fn is_command(&self) -> bool {
+        false
+    }
 }
 
 struct Typed<K> {
@@ -213,10 +218,13 @@ impl<K: Kind> ErasedKind for Typed<K> {
     }
 }
 
-/// The kinds a server can run, by name.
+type Kinds = BTreeMap<String, Arc<dyn ErasedKind>>;
+
+/// The kinds a server can run, by name. Clones share one set: when the commands file is read
+/// again ([`Registry::set_commands`]), every part of the server sees the new commands at once.
 #[derive(Clone, Default)]
 pub struct Registry {
-    kinds: Arc<BTreeMap<&'static str, Arc<dyn ErasedKind>>>,
+    kinds: Arc<RwLock<Arc<Kinds>>>,
 }
 
 impl Registry {
@@ -230,43 +238,80 @@ impl Registry {
             .with::<ExportJobs>()
     }
 
-    /// This registry and kind `K` (replacing a kind of the same name).
+    /// This registry and kind `K` (replacing a kind of the same name): a new set, which this
+    /// registry's clones do not share.
     pub fn with<K: Kind>(self) -> Registry {
-        let mut kinds = (*self.kinds).clone();
+        let mut kinds = (*self.now()).clone();
         let typed = Typed::<K> {
             info: describe::kind::<K>(),
             kind: std::marker::PhantomData,
         };
-        kinds.insert(K::NAME, Arc::new(typed));
+        kinds.insert(K::NAME.to_string(), Arc::new(typed));
         Registry {
-            kinds: Arc::new(kinds),
+            kinds: Arc::new(RwLock::new(Arc::new(kinds))),
         }
     }
 
+    /// Replaces the commands with `commands`, keeping the compiled-in kinds. Refused, and
+    /// nothing changed, when a command takes the name of a compiled-in kind.
+    pub(crate) fn set_commands(&self, commands: Vec<Arc<dyn ErasedKind>>) -> Result<(), String> {
+        let mut guard = self.kinds.write().unwrap();
+        let mut kinds: Kinds = guard
+            .iter()
+            .filter(|(_, k)| !k.is_command())
+            .map(|(n, k)| (n.clone(), Arc::clone(k)))
+            .collect();
+        for command in commands {
+            let name = command.info().name.clone();
+            if kinds.contains_key(&name) {
+                return Err(format!(
+                    "the command {name:?} has the name of a built-in kind; give it another"
+                ));
+            }
+            kinds.insert(name, command);
+        }
+        *guard = Arc::new(kinds);
+        Ok(())
+    }
+
+    /// The kinds as they are now.
+    fn now(&self) -> Arc<Kinds> {
+        Arc::clone(&self.kinds.read().unwrap())
+    }
+
+    fn find(&self, kind: &str) -> Option<Arc<dyn ErasedKind>> {
+        self.now().get(kind).cloned()
+    }
+
     /// The names of the kinds.
-    pub fn names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.kinds.keys().copied()
+    pub fn names(&self) -> Vec<String> {
+        self.now().keys().cloned().collect()
     }
 
     pub fn is_resumable(&self, kind: &str) -> bool {
-        self.kinds.get(kind).is_some_and(|k| k.resumable())
+        self.find(kind).is_some_and(|k| k.resumable())
     }
 
     pub fn default_timeout(&self, kind: &str) -> Option<Duration> {
-        self.kinds.get(kind).and_then(|k| k.default_timeout())
+        self.find(kind).and_then(|k| k.default_timeout())
     }
 
     pub fn max_running(&self, kind: &str) -> Option<usize> {
-        self.kinds.get(kind).and_then(|k| k.max_running())
+        self.find(kind).and_then(|k| k.max_running())
     }
 
     /// The kind's retry policy ([`Retry::NEVER`] for a kind this server does not run).
     pub fn retry(&self, kind: &str) -> Retry {
-        self.kinds.get(kind).map_or(Retry::NEVER, |k| k.retry())
+        self.find(kind).map_or(Retry::NEVER, |k| k.retry())
     }
 
     pub fn infos(&self) -> Vec<KindInfo> {
-        self.kinds.values().map(|k| k.info().clone()).collect()
+        self.now().values().map(|k| k.info().clone()).collect()
+    }
+
+    /// The kind's description, if this server runs it.
+    pub fn info(&self, kind: &str) -> Option<KindInfo> {
+        self.find(kind).map(|k| k.info().clone())
     }
 
     /// Validates `params` for `kind` and returns them in normal form.
@@ -282,7 +327,8 @@ impl Registry {
         form: &HashMap<String, String>,
         env: &KindEnv,
     ) -> Result<Value, AppError> {
-        let info = self.get(kind)?.info();
+        let found = self.get(kind)?;
+        let info = found.info();
         let mut params = serde_json::Map::new();
         let mut problems = Vec::new();
         for p in &info.params {
@@ -321,7 +367,9 @@ impl Registry {
                     "false" | "off" | "0" => Ok(Value::Bool(false)),
                     _ => Err("must be true or false".to_string()),
                 },
-                ParamType::String | ParamType::File => Ok(Value::String(raw.to_string())),
+                ParamType::String | ParamType::File | ParamType::Choice | ParamType::Secret => {
+                    Ok(Value::String(raw.to_string()))
+                }
             };
             match value {
                 Ok(v) => {
@@ -345,8 +393,9 @@ impl Registry {
         params: Value,
         ctx: &'a mut JobContext,
     ) -> BoxFuture<'a, RunResult> {
-        match self.kinds.get(kind) {
-            Some(k) => k.run(params, ctx),
+        match self.find(kind) {
+            // The kind is held for the run: a reload of the commands file does not end it.
+            Some(k) => Box::pin(async move { k.run(params, ctx).await }),
             None => {
                 let message = format!("this server has no job kind {kind:?}");
                 Box::pin(async move {
@@ -359,9 +408,9 @@ impl Registry {
         }
     }
 
-    fn get(&self, kind: &str) -> Result<&Arc<dyn ErasedKind>, AppError> {
-        self.kinds.get(kind).ok_or_else(|| {
-            let known = self.kinds.keys().copied().collect::<Vec<_>>().join(", ");
+    fn get(&self, kind: &str) -> Result<Arc<dyn ErasedKind>, AppError> {
+        self.find(kind).ok_or_else(|| {
+            let known = self.names().join(", ");
             AppError::new(
                 ErrorCode::UnknownKind,
                 format!("unknown job kind {kind:?}; known kinds: {known}"),

@@ -292,6 +292,19 @@ impl Engine {
         };
         let (params, timeout_ms) = take_timeout(params)?;
         let mut params = self.validate_in(opens, kind, Params::Json(params)).await?;
+        if let Some(info) = self.inner.kinds.info(kind) {
+            let secrets = crate::commands::secrets::take(&info, &mut params);
+            let mut names: Vec<&String> = secrets.keys().collect();
+            names.sort();
+            if let Some(name) = names.first() {
+                return Err(AppError::invalid(vec![FieldError {
+                    field: (*name).clone(),
+                    message: "is a secret, which a schedule cannot keep; start the job from the \
+                              form instead"
+                        .into(),
+                }]));
+            }
+        }
         if let (Some(ms), Some(map)) = (timeout_ms, params.as_object_mut()) {
             map.insert("timeout_ms".into(), ms.into());
         }

@@ -1,0 +1,614 @@
+//! The commands file: TOML the operator writes, read into [`Command`]s. Everything is checked
+//! when the file is read (names, types, bounds, `{param}` references in `args`, the program
+//! exists and may be run), so that a mistake stops start-up, or a reload, with one line that
+//! says where and what.
+
+use super::params::ParamSpec;
+use super::Command;
+use indexmap::IndexMap;
+use model::{ParamInfo, ParamType};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// The longest a command's name may be.
+const MAX_NAME: usize = 64;
+
+/// A problem with the commands file: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    pub path: PathBuf,
+    /// 1-based, when the problem is at a place in the file.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for FileError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    #[serde(default)]
+    command: Vec<Spanned<CommandToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommandToml {
+    name: Spanned<String>,
+    title: Option<String>,
+    #[serde(default)]
+    description: String,
+    program: Spanned<String>,
+    #[serde(default)]
+    args: Vec<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    max_running: Option<Spanned<i64>>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default)]
+    pass_env: Vec<Spanned<String>>,
+    progress: Option<Spanned<String>>,
+    retry: Option<Spanned<RetryToml>>,
+    #[serde(default)]
+    params: IndexMap<String, Spanned<ParamToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetryToml {
+    max_attempts: u32,
+    #[serde(default)]
+    base: Option<String>,
+    #[serde(default)]
+    cap: Option<String>,
+    #[serde(default)]
+    permanent: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamToml {
+    #[serde(rename = "type")]
+    kind: String,
+    title: Option<String>,
+    #[serde(default)]
+    description: String,
+    required: Option<bool>,
+    default: Option<toml::Value>,
+    min: Option<f64>,
+    max: Option<f64>,
+    pattern: Option<String>,
+    max_length: Option<u64>,
+    #[serde(default)]
+    choices: Vec<String>,
+    #[serde(default)]
+    accept: Vec<String>,
+}
+
+/// How a command's progress reaches Headway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressFrom {
+    /// Lines on file descriptor 3 (see [`super::protocol`]); always read.
+    Fd3,
+    /// Also the bars tqdm and similar tools draw on stderr.
+    Tqdm,
+}
+
+/// Variables a program never gets, even when the file asks to pass them on: Headway's own and
+/// its database's.
+fn withheld(name: &str) -> bool {
+    name.starts_with("HEADWAY_") || name == "DATABASE_URL" || name.starts_with("LEPTOS_")
+}
+
+/// Reads the commands file at `path`. Relative program paths are taken from the file's folder
+/// first, then the current directory.
+pub fn read(path: &Path) -> Result<Vec<Command>, FileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| FileError {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot be read: {e}"),
+    })?;
+    parse(path, &text)
+}
+
+/// Reads the commands file's `text` (from `path`, for messages and relative programs).
+pub fn parse(path: &Path, text: &str) -> Result<Vec<Command>, FileError> {
+    let at = |span: std::ops::Range<usize>, message: String| FileError {
+        path: path.to_path_buf(),
+        line: Some(line_of(text, span.start)),
+        message,
+    };
+    let file: FileToml = toml::from_str(text).map_err(|e| FileError {
+        path: path.to_path_buf(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().trim().replace('\n', "; "),
+    })?;
+    let mut commands: Vec<Command> = Vec::new();
+    for entry in file.command {
+        let span = entry.span();
+        let c = entry.into_inner();
+        let name = c.name.get_ref().clone();
+        if let Some(problem) = name_problem(&name) {
+            return Err(at(
+                c.name.span(),
+                format!("the command name {name:?} {problem}"),
+            ));
+        }
+        if commands.iter().any(|k| k.info.name == name) {
+            return Err(at(
+                c.name.span(),
+                format!("a second command is named {name:?}"),
+            ));
+        }
+        let here = |span, message: String| at(span, format!("command {name:?}: {message}"));
+        let program =
+            find_program(path, c.program.get_ref()).map_err(|m| here(c.program.span(), m))?;
+        let mut params = Vec::new();
+        for (pname, p) in c.params {
+            let pspan = p.span();
+            let spec = param(&pname, p.into_inner())
+                .map_err(|m| here(pspan, format!("parameter {pname:?} {m}")))?;
+            params.push(spec);
+        }
+        let mut args = Vec::new();
+        for arg in &c.args {
+            let parsed = super::args::Template::parse(arg.get_ref(), &params)
+                .map_err(|m| here(arg.span(), m))?;
+            args.push(parsed);
+        }
+        let timeout = match &c.timeout {
+            Some(t) => {
+                Some(duration(t.get_ref()).map_err(|m| here(t.span(), format!("timeout {m}")))?)
+            }
+            None => None,
+        };
+        let max_running = match &c.max_running {
+            Some(n) if *n.get_ref() < 1 => {
+                return Err(here(n.span(), "max_running must be at least 1".into()))
+            }
+            Some(n) => Some(*n.get_ref() as usize),
+            None => None,
+        };
+        for key in c.env.keys() {
+            if let Some(problem) = env_name_problem(key) {
+                return Err(here(span.clone(), format!("env {key:?} {problem}")));
+            }
+        }
+        let mut pass_env = Vec::new();
+        for key in &c.pass_env {
+            if let Some(problem) = env_name_problem(key.get_ref()) {
+                return Err(here(
+                    key.span(),
+                    format!("pass_env {:?} {problem}", key.get_ref()),
+                ));
+            }
+            pass_env.push(key.get_ref().clone());
+        }
+        let progress = match c
+            .progress
+            .as_ref()
+            .map(|p| (p.get_ref().as_str(), p.span()))
+        {
+            None | Some(("fd3", _)) => ProgressFrom::Fd3,
+            Some(("tqdm", _)) => ProgressFrom::Tqdm,
+            Some((other, s)) => {
+                return Err(here(
+                    s,
+                    format!("progress must be \"fd3\" or \"tqdm\", not {other:?}"),
+                ))
+            }
+        };
+        let retry = match c.retry {
+            Some(r) => {
+                let rspan = r.span();
+                retry(r.into_inner()).map_err(|m| here(rspan, format!("retry {m}")))?
+            }
+            None => crate::kinds::Retry::NEVER,
+        };
+        let title = c.title.unwrap_or_else(|| name.clone());
+        commands.push(Command {
+            info: model::KindInfo {
+                name: name.clone(),
+                title,
+                description: c.description,
+                params: params.iter().map(|p| p.info.clone()).collect(),
+                paused: None,
+                retry: retry.info(),
+            },
+            program,
+            args,
+            params,
+            timeout,
+            max_running,
+            env: c.env,
+            pass_env,
+            progress,
+            retry,
+        });
+    }
+    Ok(commands)
+}
+
+/// 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn name_problem(name: &str) -> Option<&'static str> {
+    let ok_start = name.starts_with(|c: char| c.is_ascii_lowercase());
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if name.is_empty() || name.len() > MAX_NAME || !ok_start || !ok_chars {
+        Some("must start with a lowercase letter and have only lowercase letters, digits, _ and -, at most 64")
+    } else {
+        None
+    }
+}
+
+fn env_name_problem(name: &str) -> Option<&'static str> {
+    let ok = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ok {
+        Some("is not a variable name (letters, digits and _)")
+    } else if withheld(name) {
+        Some("is Headway's own: a program never gets it")
+    } else {
+        None
+    }
+}
+
+/// The program at `program`: a path (relative to the file's folder, else to the current
+/// directory) or a name looked up in `PATH`. It must exist and be executable.
+fn find_program(file: &Path, program: &str) -> Result<PathBuf, String> {
+    use std::os::unix::fs::PermissionsExt;
+    if program.is_empty() {
+        return Err("program is empty".into());
+    }
+    let candidates: Vec<PathBuf> = if program.contains('/') {
+        let p = Path::new(program);
+        if p.is_absolute() {
+            vec![p.to_path_buf()]
+        } else {
+            let beside = file.parent().unwrap_or(Path::new(".")).join(p);
+            vec![beside, p.to_path_buf()]
+        }
+    } else {
+        std::env::var_os("PATH")
+            .map(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join(program))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let Some(found) = candidates.iter().find(|c| c.exists()) else {
+        return Err(format!("program {program:?} does not exist"));
+    };
+    let meta = std::fs::metadata(found)
+        .map_err(|e| format!("program {} cannot be read: {e}", found.display()))?;
+    if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+        return Err(format!(
+            "program {} is not an executable file (chmod +x?)",
+            found.display()
+        ));
+    }
+    std::fs::canonicalize(found).map_err(|e| format!("program {}: {e}", found.display()))
+}
+
+fn param(name: &str, p: ParamToml) -> Result<ParamSpec, String> {
+    if name_problem(name).is_some() || name.contains('-') {
+        return Err("must be named with lowercase letters, digits and _".into());
+    }
+    let kind = match p.kind.as_str() {
+        "string" => ParamType::String,
+        "integer" => ParamType::Integer,
+        "number" => ParamType::Number,
+        "boolean" => ParamType::Boolean,
+        "choice" => ParamType::Choice,
+        "file" => ParamType::File,
+        "secret" => ParamType::Secret,
+        other => {
+            return Err(format!(
+                "has type {other:?}; the types are string, integer, number, boolean, choice, file and secret"
+            ))
+        }
+    };
+    let numeric = matches!(kind, ParamType::Integer | ParamType::Number);
+    if (p.min.is_some() || p.max.is_some()) && !numeric {
+        return Err("may have min and max only as an integer or a number".into());
+    }
+    if let (Some(lo), Some(hi)) = (p.min, p.max) {
+        if lo > hi {
+            return Err(format!("has min {lo} above max {hi}"));
+        }
+    }
+    if kind == ParamType::Integer && [p.min, p.max].iter().flatten().any(|f| f.fract() != 0.0) {
+        return Err("is an integer: its min and max must be whole".into());
+    }
+    if (p.pattern.is_some()) && kind != ParamType::String {
+        return Err("may have a pattern only as a string".into());
+    }
+    if p.max_length.is_some() && !matches!(kind, ParamType::String | ParamType::Secret) {
+        return Err("may have max_length only as a string or a secret".into());
+    }
+    if kind == ParamType::Choice && p.choices.is_empty() {
+        return Err("is a choice: list its choices".into());
+    }
+    if kind != ParamType::Choice && !p.choices.is_empty() {
+        return Err("may have choices only as a choice".into());
+    }
+    if kind != ParamType::File && !p.accept.is_empty() {
+        return Err("may have accept only as a file".into());
+    }
+    if matches!(kind, ParamType::Secret | ParamType::File) && p.default.is_some() {
+        return Err("may not have a default as a secret or a file".into());
+    }
+    let pattern = match &p.pattern {
+        Some(re) => Some(
+            regex::Regex::new(&format!("^(?:{re})$"))
+                .map_err(|e| format!("has a pattern that is not a regular expression: {e}"))?,
+        ),
+        None => None,
+    };
+    let mut spec = ParamSpec {
+        info: ParamInfo {
+            name: name.to_string(),
+            label: p.title.unwrap_or_else(|| name.to_string()),
+            description: p.description,
+            kind,
+            required: false,
+            default: None,
+            min: p.min.map(|f| f.ceil() as i64),
+            max: p.max.map(|f| f.floor() as i64),
+            accept: p.accept,
+            max_bytes: None,
+            choices: p.choices,
+            pattern: p.pattern,
+            max_length: p.max_length,
+        },
+        min: p.min,
+        max: p.max,
+        pattern,
+    };
+    let default = match p.default {
+        Some(d) => Some(
+            serde_json::to_value(&d)
+                .map_err(|e| format!("has a default that is not a value: {e}"))?,
+        ),
+        // A checkbox left unticked is false.
+        None if kind == ParamType::Boolean => Some(serde_json::Value::Bool(false)),
+        None => None,
+    };
+    if let Some(d) = &default {
+        let env = crate::kinds::KindEnv::files(crate::files::Files::whole(std::env::temp_dir()));
+        super::params::check(
+            std::slice::from_ref(&spec),
+            serde_json::json!({ name: d }),
+            &env,
+        )
+        .map_err(|e| format!("has a default that {}", e[0].message))?;
+    }
+    spec.info.required = p.required.unwrap_or(default.is_none());
+    spec.info.default = default;
+    Ok(spec)
+}
+
+fn retry(r: RetryToml) -> Result<crate::kinds::Retry, String> {
+    if r.max_attempts == 0 {
+        return Err("max_attempts must be at least 1".into());
+    }
+    let base = r
+        .base
+        .as_deref()
+        .map(duration)
+        .transpose()?
+        .unwrap_or(Duration::from_secs(10));
+    let cap = r
+        .cap
+        .as_deref()
+        .map(duration)
+        .transpose()?
+        .unwrap_or(Duration::from_secs(600));
+    // Kept for the life of the process: a policy's codes are `'static`, and a reload of the
+    // commands file is rare.
+    let permanent: &'static [&'static str] = Box::leak(
+        r.permanent
+            .into_iter()
+            .map(|c| &*Box::leak(c.into_boxed_str()))
+            .collect::<Vec<&'static str>>()
+            .into_boxed_slice(),
+    );
+    Ok(crate::kinds::Retry {
+        max_attempts: r.max_attempts,
+        base,
+        cap,
+        permanent,
+    })
+}
+
+/// A duration such as `30m`, `90s`, `1h30m`, `500ms` or `2d`.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("{text:?} is not a duration such as 90s, 30m, 1h30m or 500ms");
+    let mut total = Duration::ZERO;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.saturating_mul(60)),
+            "h" => Duration::from_secs(n.saturating_mul(3600)),
+            "d" => Duration::from_secs(n.saturating_mul(86_400)),
+            _ => return Err(bad()),
+        };
+        total = total.saturating_add(unit);
+        rest = &rest[unit_len..];
+    }
+    if total.is_zero() {
+        return Err(format!("{text:?} is no time at all"));
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[[command]]
+name = "archive"
+title = "Archive a folder"
+description = "Packs a folder of the data folder into a tar.gz."
+program = "/bin/sh"
+args = ["--level", "{level}", "--", "{folder}"]
+timeout = "30m"
+max_running = 2
+
+[command.params.folder]
+type = "string"
+title = "Folder"
+description = "A folder, relative to the data folder."
+max_length = 200
+
+[command.params.level]
+type = "integer"
+title = "Compression level"
+min = 1
+max = 9
+default = 6
+"#;
+
+    fn parsed(text: &str) -> Result<Vec<Command>, String> {
+        parse(Path::new("commands.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_documented_example_reads_as_written() {
+        let commands = parsed(EXAMPLE).unwrap();
+        let c = &commands[0];
+        assert_eq!(c.info.name, "archive");
+        assert_eq!(c.info.title, "Archive a folder");
+        assert_eq!(c.timeout, Some(Duration::from_secs(1800)));
+        assert_eq!(c.max_running, Some(2));
+        let names: Vec<&str> = c.info.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["folder", "level"], "in the file's order");
+        let level = &c.info.params[1];
+        assert_eq!((level.min, level.max), (Some(1), Some(9)));
+        assert_eq!(level.default, Some(serde_json::json!(6)));
+        assert!(!level.required);
+        assert!(c.info.params[0].required);
+        assert_eq!(c.info.params[0].max_length, Some(200));
+    }
+
+    #[test]
+    fn mistakes_say_where_and_what_on_one_line() {
+        let cases = [
+            (
+                EXAMPLE.replace("/bin/sh", "/no/such/program"),
+                "commands.toml:6: command \"archive\": program \"/no/such/program\" does not exist",
+            ),
+            (
+                EXAMPLE.replace("{folder}", "{fodler}"),
+                "commands.toml:7: command \"archive\": args name {fodler}",
+            ),
+            (
+                EXAMPLE.replace("type = \"integer\"", "type = \"int\""),
+                "commands.toml:17: command \"archive\": parameter \"level\" has type \"int\"",
+            ),
+            (
+                EXAMPLE.replace("default = 6", "default = 12"),
+                "has a default that must be from 1 to 9",
+            ),
+            (
+                EXAMPLE.replace("timeout = \"30m\"", "timeout = \"soon\""),
+                "commands.toml:8: command \"archive\": timeout \"soon\" is not a duration",
+            ),
+            (
+                EXAMPLE.replace("max_running = 2", "max_runing = 2"),
+                "commands.toml:9: unknown field `max_runing`",
+            ),
+            (
+                EXAMPLE.replace("name = \"archive\"", "name = \"Archive!\""),
+                "the command name \"Archive!\"",
+            ),
+            (
+                format!("{EXAMPLE}\n[[command]]\nname = \"archive\"\nprogram = \"/bin/sh\"\n"),
+                "a second command is named \"archive\"",
+            ),
+            ("[[command]\n".to_string(), "commands.toml:1:"),
+        ];
+        for (text, expected) in cases {
+            let err = parsed(&text).unwrap_err();
+            assert!(
+                err.contains(expected),
+                "{err:?} should contain {expected:?}"
+            );
+            assert!(!err.contains('\n'), "one line: {err:?}");
+        }
+    }
+
+    #[test]
+    fn a_program_must_be_executable() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("plain.sh");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        let file = dir.path().join("commands.toml");
+        let text = EXAMPLE.replace("/bin/sh", "./plain.sh");
+        // Found beside the commands file, but not executable.
+        let err = parse(&file, &text).unwrap_err().to_string();
+        assert!(err.contains("is not an executable file"), "{err}");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let commands = parse(&file, &text).unwrap();
+        assert_eq!(commands[0].program, std::fs::canonicalize(&script).unwrap());
+    }
+
+    #[test]
+    fn headways_own_variables_are_never_passed_on() {
+        let text = EXAMPLE.replace(
+            "max_running = 2",
+            "max_running = 2\npass_env = [\"DATABASE_URL\"]",
+        );
+        assert!(parsed(&text).unwrap_err().contains("Headway's own"));
+        let text = EXAMPLE.replace(
+            "max_running = 2",
+            "max_running = 2\nenv = { HEADWAY_TOKEN = \"x\" }",
+        );
+        assert!(parsed(&text).unwrap_err().contains("Headway's own"));
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(duration("30").is_err());
+        assert!(duration("0s").is_err());
+        assert!(duration("m").is_err());
+    }
+}

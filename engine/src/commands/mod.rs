@@ -1,0 +1,111 @@
+//! Command kinds: programs and scripts the operator declares in a TOML file
+//! (`--commands FILE`), run as job kinds like the compiled-in ones. People fill a typed form;
+//! each value reaches the program as one literal argument or variable, never through a shell.
+//! See docs/COMMANDS.md for the file, the progress protocol and the security model.
+//!
+//! - [`file`] reads and checks the file; [`params`] and [`args`] turn a job's parameters into
+//!   the program's arguments and environment;
+//! - [`spawn`] starts the program (own process group, cleared environment, fd 3, death with
+//!   Headway) and [`rundir`] gives each run its folder and sweeps what a crash left;
+//! - [`run`] reads its stdout, stderr ([`lines`], [`tqdm`]) and fd 3 ([`protocol`]) into the
+//!   job and turns its exit into the job's end;
+//! - [`secrets`] keeps secret parameters out of the job's record.
+
+pub mod args;
+pub mod file;
+mod kind;
+pub mod lines;
+pub mod params;
+pub mod protocol;
+mod run;
+pub mod rundir;
+pub mod secrets;
+pub mod spawn;
+pub mod tqdm;
+
+pub use file::{FileError, ProgressFrom};
+
+use crate::kinds::{ErasedKind, Registry, Retry};
+use model::KindInfo;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One command of the file, checked.
+#[derive(Debug)]
+pub struct Command {
+    pub info: KindInfo,
+    /// The program, found and executable when the file was read.
+    pub program: PathBuf,
+    pub args: Vec<args::Template>,
+    pub params: Vec<params::ParamSpec>,
+    pub timeout: Option<Duration>,
+    pub max_running: Option<usize>,
+    /// Variables the file sets for it.
+    pub env: BTreeMap<String, String>,
+    /// Variables of Headway's environment passed on to it, besides `PATH`, `HOME`, `LANG`, `TZ`.
+    pub pass_env: Vec<String>,
+    pub progress: ProgressFrom,
+    pub retry: Retry,
+}
+
+/// What every command's runs share: where programs are started from, where runs keep their
+/// folders, and how long a program has between `SIGTERM` and `SIGKILL`.
+pub struct Programs {
+    spawner: spawn::Spawner,
+    runs: PathBuf,
+    grace: Duration,
+}
+
+impl Programs {
+    /// Programs whose runs keep their folders under `runs`, stopped with `grace` between
+    /// `SIGTERM` and `SIGKILL`. What a Headway that died left running under `runs` is killed
+    /// first.
+    pub fn new(runs: PathBuf, grace: Duration) -> std::io::Result<Arc<Programs>> {
+        std::fs::create_dir_all(&runs)?;
+        let killed = rundir::sweep(&runs);
+        if killed > 0 {
+            tracing::warn!(
+                processes = killed,
+                "killed what programs of a stopped Headway left running"
+            );
+        }
+        Ok(Arc::new(Programs {
+            spawner: spawn::Spawner::new(tokio::runtime::Handle::current())?,
+            runs,
+            grace,
+        }))
+    }
+
+    /// The default folder of runs: one per user of the machine, in its temporary folder.
+    pub fn default_runs() -> PathBuf {
+        // SAFETY: getuid has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        std::env::temp_dir().join(format!("headway-runs-{uid}"))
+    }
+}
+
+/// Reads the commands file at `path` and makes `registry` run its commands (replacing those
+/// of an earlier read). On any problem nothing changes, and the error says where and what.
+pub fn install(
+    registry: &Registry,
+    path: &Path,
+    programs: &Arc<Programs>,
+) -> Result<usize, String> {
+    let commands = file::read(path).map_err(|e| e.to_string())?;
+    let n = commands.len();
+    let kinds: Vec<Arc<dyn ErasedKind>> = commands
+        .into_iter()
+        .map(|command| {
+            Arc::new(kind::CommandKind {
+                command: Arc::new(command),
+                programs: Arc::clone(programs),
+            }) as Arc<dyn ErasedKind>
+        })
+        .collect();
+    registry
+        .set_commands(kinds)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(n)
+}

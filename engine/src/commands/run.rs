@@ -1,0 +1,481 @@
+//! One run of a command: its files and environment prepared, the program started, its three
+//! channels read into the job (stdout and stderr to the log, fd 3 to the bar), and its end
+//! turned into the job's.
+
+use super::lines::{self, Line, Source};
+use super::protocol::{self, Report};
+use super::rundir::RunDir;
+use super::spawn::{Group, Spec};
+use super::{Command, Programs, ProgressFrom};
+use crate::kinds::{JobContext, RunResult};
+use model::{JobError, LogLevel, ParamType};
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::ffi::OsString;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Variables a program gets from Headway's own environment, when they are set.
+const KEPT: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
+/// How many of the last stderr lines a failed job's message quotes.
+const TAIL_LINES: usize = 5;
+/// The longest message a failed job gets from stderr, in characters.
+const TAIL_CHARS: usize = 1000;
+/// How long the pipes are read after the program ended, for what a process that left its
+/// group still writes to them.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn failed(code: &str, message: String) -> JobError {
+    JobError {
+        code: code.into(),
+        message,
+    }
+}
+
+pub async fn run(
+    command: Arc<Command>,
+    programs: Arc<Programs>,
+    params: Value,
+    ctx: &mut JobContext,
+) -> RunResult {
+    let job = ctx.job_id().to_string();
+    let secrets = super::secrets::read(ctx.blobs(), ctx.job_id()).await;
+    let dir = RunDir::create(&programs.runs, &job, ctx.attempt())
+        .await
+        .map_err(|e| {
+            failed(
+                "start_failed",
+                format!("the run's folder could not be made: {e}"),
+            )
+        })?;
+    let paths = inputs(&command, &params, ctx, &dir).await?;
+    let args = super::args::render_all(&command.args, &params, &paths);
+    let env = environment(&command, &params, &paths, &secrets, &job, &dir);
+    let spec = Spec {
+        program: command.program.clone(),
+        args,
+        env,
+        cwd: dir.work(),
+    };
+    let spawned = programs.spawner.spawn(spec).await.map_err(|e| {
+        failed(
+            "start_failed",
+            format!("{} could not be started: {e}", command.program.display()),
+        )
+    })?;
+    let mut group = Group::new(spawned.group, programs.grace);
+    // Noted before anything else can go wrong: a crash from here on is swept at the next start.
+    let _ = dir.note(Some(spawned.group)).await;
+    let mut child = spawned.child;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Line>(256);
+    let tqdm = command.progress == ProgressFrom::Tqdm;
+    let readers = [
+        tokio::spawn(lines::read(
+            spawned.stdout,
+            Source::Stdout,
+            false,
+            tx.clone(),
+        )),
+        tokio::spawn(lines::read(
+            spawned.stderr,
+            Source::Stderr,
+            tqdm,
+            tx.clone(),
+        )),
+        tokio::spawn(lines::read(spawned.fd3, Source::Fd3, false, tx)),
+    ];
+    let mut state = State {
+        tail: VecDeque::new(),
+        secrets: secrets.values().filter(|s| s.len() >= 4).cloned().collect(),
+        published: HashMap::new(),
+        outputs: dir.outputs(),
+    };
+    let stop = ctx.stop_token();
+    let mut exit = None;
+    let mut kill_at: Option<tokio::time::Instant> = None;
+    let mut drain_until: Option<tokio::time::Instant> = None;
+    // Every channel has closed (the program may still run).
+    let mut closed = false;
+    loop {
+        let far = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400);
+        tokio::select! {
+            line = rx.recv(), if !closed => match line {
+                Some(line) => state.take(line, ctx).await,
+                None if exit.is_some() => break,
+                None => closed = true,
+            },
+            status = child.wait(), if exit.is_none() => {
+                group.finish();
+                exit = Some(status);
+                if closed {
+                    break;
+                }
+                drain_until = Some(tokio::time::Instant::now() + DRAIN);
+            }
+            _ = stop.cancelled(), if kill_at.is_none() && exit.is_none() => {
+                kill_at = Some(group.terminate());
+            }
+            _ = tokio::time::sleep_until(kill_at.unwrap_or(far)), if kill_at.is_some() && exit.is_none() => {
+                group.kill();
+                kill_at = Some(far);
+            }
+            _ = tokio::time::sleep_until(drain_until.unwrap_or(far)), if drain_until.is_some() => {
+                // A process outside the group still holds a pipe: stop listening to it.
+                break;
+            }
+        }
+    }
+    for r in readers {
+        r.abort();
+    }
+    let status = exit
+        .expect("the loop ends once the program has")
+        .map_err(|e| {
+            failed(
+                "start_failed",
+                format!("the program could not be waited for: {e}"),
+            )
+        })?;
+    if stop.is_cancelled() {
+        // Cancelled, timed out or interrupted: the runner says which.
+        return Ok(());
+    }
+    state.publish_all(ctx).await;
+    if let Some(code) = status.code() {
+        if code == 0 {
+            return Ok(());
+        }
+        let message = state
+            .tail_message()
+            .unwrap_or_else(|| format!("the program exited with status {code}"));
+        return Err(failed(&format!("exit_{code}"), message));
+    }
+    let signal = status.signal().unwrap_or(0);
+    Err(failed(
+        &format!("signal_{signal}"),
+        format!(
+            "the program was killed by signal {signal}{}",
+            signal_name(signal)
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        ),
+    ))
+}
+
+fn signal_name(signal: i32) -> Option<&'static str> {
+    Some(match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGBUS => "SIGBUS",
+        _ => return None,
+    })
+}
+
+/// Copies each file parameter's upload into `inputs/`, read-only, and returns the copies'
+/// paths by parameter name. The copy is named after the parameter, never after the file.
+async fn inputs(
+    command: &Command,
+    params: &Value,
+    ctx: &JobContext,
+    dir: &RunDir,
+) -> Result<HashMap<String, String>, JobError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut paths = HashMap::new();
+    for p in command
+        .params
+        .iter()
+        .filter(|p| p.kind() == ParamType::File)
+    {
+        let Some(id) = params.get(p.name()).and_then(Value::as_str) else {
+            continue;
+        };
+        let upload = crate::kinds::UploadRef::<()>::new(model::UploadId::new(id));
+        let from = ctx.upload_path(&upload);
+        let to = dir.inputs().join(p.name());
+        tokio::fs::copy(&from, &to).await.map_err(|e| {
+            failed(
+                "upload_gone",
+                format!(
+                    "the file for {} cannot be read ({e}); it may have expired: upload it again",
+                    p.name()
+                ),
+            )
+        })?;
+        let _ = tokio::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o400)).await;
+        paths.insert(p.name().to_string(), to.to_string_lossy().into_owned());
+    }
+    Ok(paths)
+}
+
+/// The program's whole environment: a short list from Headway's, what the file declares, and
+/// the job's own variables. Nothing else of Headway's reaches it.
+fn environment(
+    command: &Command,
+    params: &Value,
+    paths: &HashMap<String, String>,
+    secrets: &HashMap<String, String>,
+    job: &str,
+    dir: &RunDir,
+) -> Vec<(String, OsString)> {
+    let mut env: Vec<(String, OsString)> = Vec::new();
+    for key in KEPT
+        .iter()
+        .copied()
+        .chain(command.pass_env.iter().map(String::as_str))
+    {
+        if let Some(v) = std::env::var_os(key) {
+            env.push((key.to_string(), v));
+        }
+    }
+    for (k, v) in &command.env {
+        env.push((k.clone(), v.into()));
+    }
+    for p in &command.params {
+        let value = match p.kind() {
+            ParamType::File => paths.get(p.name()).cloned(),
+            ParamType::Secret => secrets.get(p.name()).cloned(),
+            _ => super::params::as_text(params.get(p.name())),
+        };
+        if let Some(v) = value {
+            env.push((
+                format!("HEADWAY_PARAM_{}", p.name().to_ascii_uppercase()),
+                v.into(),
+            ));
+        }
+    }
+    env.push(("HEADWAY_JOB_ID".into(), job.into()));
+    env.push(("HEADWAY_OUTPUT_DIR".into(), dir.outputs().into()));
+    env
+}
+
+/// What a run keeps while its program runs.
+struct State {
+    /// The last stderr lines, for a failed job's message.
+    tail: VecDeque<String>,
+    /// Secret values, masked wherever the program prints them.
+    secrets: Vec<String>,
+    /// Outputs listed so far, with the size they had.
+    published: HashMap<String, u64>,
+    outputs: std::path::PathBuf,
+}
+
+impl State {
+    fn mask(&self, mut text: String) -> String {
+        for s in &self.secrets {
+            if text.contains(s.as_str()) {
+                text = text.replace(s.as_str(), "••••••");
+            }
+        }
+        text
+    }
+
+    async fn take(&mut self, line: Line, ctx: &mut JobContext) {
+        let text = self.mask(line.text);
+        let text = if line.cut > 0 {
+            format!(
+                "{text} [cut: the line was longer than {} bytes; {} more dropped]",
+                lines::MAX_LINE,
+                line.cut
+            )
+        } else {
+            text
+        };
+        match line.source {
+            Source::Stdout => ctx.log(LogLevel::Info, text).await,
+            Source::Stderr => {
+                if let Some(bar) = super::tqdm::parse(&text) {
+                    self.bar(bar, ctx).await;
+                    return;
+                }
+                self.tail.push_back(text.clone());
+                if self.tail.len() > TAIL_LINES {
+                    self.tail.pop_front();
+                }
+                ctx.log(LogLevel::Warn, text).await;
+            }
+            Source::Fd3 => match protocol::parse(&text) {
+                Ok(Some(report)) => self.report(report, ctx).await,
+                Ok(None) => {}
+                Err(why) => {
+                    ctx.log(
+                        LogLevel::Warn,
+                        format!("fd 3: ignored the line {text:?}: {why}"),
+                    )
+                    .await
+                }
+            },
+        }
+    }
+
+    async fn bar(&mut self, bar: super::tqdm::Bar, ctx: &mut JobContext) {
+        let unit = bar.unit.unwrap_or_else(|| ctx.progress().unit.clone());
+        if ctx.progress().total != bar.total || ctx.progress().unit != unit {
+            ctx.set_total(bar.total, &unit).await;
+        }
+        if let Some(m) = bar.message {
+            if ctx.progress().message != m {
+                ctx.set_message(m).await;
+            }
+        }
+        ctx.set_current(bar.current).await;
+    }
+
+    async fn report(&mut self, report: Report, ctx: &mut JobContext) {
+        match report {
+            Report::Progress {
+                current,
+                total,
+                unit,
+            } => {
+                if total.is_some() || unit.is_some() {
+                    let total = total.unwrap_or(ctx.progress().total);
+                    let unit = unit.unwrap_or_else(|| ctx.progress().unit.clone());
+                    ctx.set_total(total, &unit).await;
+                }
+                ctx.set_current(current).await;
+            }
+            Report::Advance(n) => ctx.advance(n).await,
+            Report::Total { total, unit } => {
+                let unit = unit.unwrap_or_else(|| ctx.progress().unit.clone());
+                ctx.set_total(total, &unit).await;
+            }
+            Report::Message(m) => {
+                let m = self.mask(m);
+                ctx.set_message(m).await
+            }
+            Report::Level(level) => ctx.set_level(level).await,
+            Report::Log(level, text) => {
+                let text = self.mask(text);
+                ctx.log(level, text).await
+            }
+            Report::Result(value) => {
+                if let Err(e) = ctx.set_result(value).await {
+                    ctx.log(
+                        LogLevel::Warn,
+                        format!("fd 3: result not kept: {}", e.message),
+                    )
+                    .await;
+                }
+            }
+            Report::Output(name) => self.publish(&name, ctx).await,
+        }
+    }
+
+    /// Lists the output file `name` of `HEADWAY_OUTPUT_DIR` with the job (again, if it changed
+    /// since it was listed).
+    async fn publish(&mut self, name: &str, ctx: &mut JobContext) {
+        let path = self.outputs.join(name);
+        let size = match tokio::fs::symlink_metadata(&path).await {
+            Ok(m) if m.is_file() => m.len(),
+            Ok(_) => {
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("output {name:?} is not a plain file in HEADWAY_OUTPUT_DIR; not kept"),
+                )
+                .await;
+                return;
+            }
+            Err(e) => {
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("output {name:?} cannot be read: {e}"),
+                )
+                .await;
+                return;
+            }
+        };
+        if self.published.get(name) == Some(&size) {
+            return;
+        }
+        match copy_output(&path, name, ctx).await {
+            Ok(()) => {
+                self.published.insert(name.to_string(), size);
+            }
+            Err(e) => {
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("output {name:?} not kept: {}", e.message),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Lists every file the program left in `HEADWAY_OUTPUT_DIR`.
+    async fn publish_all(&mut self, ctx: &mut JobContext) {
+        let Ok(mut entries) = tokio::fs::read_dir(&self.outputs).await else {
+            return;
+        };
+        let mut names = Vec::new();
+        while let Ok(Some(e)) = entries.next_entry().await {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(problem) = model::files::output_name_problem(&name) {
+                ctx.log(
+                    LogLevel::Warn,
+                    format!("output {name:?} not kept: its name {problem}"),
+                )
+                .await;
+                continue;
+            }
+            names.push(name);
+        }
+        names.sort();
+        for name in names {
+            self.publish(&name, ctx).await;
+        }
+    }
+
+    fn tail_message(&self) -> Option<String> {
+        if self.tail.is_empty() {
+            return None;
+        }
+        let joined = self.tail.iter().cloned().collect::<Vec<_>>().join("\n");
+        let count = joined.chars().count();
+        Some(if count > TAIL_CHARS {
+            let skip = count - TAIL_CHARS;
+            format!("…{}", joined.chars().skip(skip).collect::<String>())
+        } else {
+            joined
+        })
+    }
+}
+
+async fn copy_output(path: &Path, name: &str, ctx: &mut JobContext) -> Result<(), JobError> {
+    let mut from = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| failed("output_failed", format!("cannot be read: {e}")))?;
+    let mut out = ctx.create_output(name, content_type(name)).await?;
+    tokio::io::copy(&mut from, &mut out)
+        .await
+        .map_err(|e| failed("output_failed", format!("cannot be copied: {e}")))?;
+    out.finish().await.map(drop)
+}
+
+/// A media type from a file name's extension (`application/octet-stream` when unknown).
+fn content_type(name: &str) -> &'static str {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("csv") => "text/csv",
+        Some("txt" | "log" | "sha256" | "md5") => "text/plain",
+        Some("json") => "application/json",
+        Some("jsonl" | "ndjson") => "application/x-ndjson",
+        Some("html" | "htm") => "text/html",
+        Some("md") => "text/markdown",
+        Some("xml") => "application/xml",
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("svg") => "image/svg+xml",
+        Some("zip") => "application/zip",
+        Some("gz" | "tgz") => "application/gzip",
+        Some("tar") => "application/x-tar",
+        _ => "application/octet-stream",
+    }
+}
