@@ -11,12 +11,16 @@ endif
 
 ADDR ?= 127.0.0.1:3000
 DATABASE_URL ?= sqlite://data/headway.db
+# The example command kinds (docs/COMMANDS.md); `make run COMMANDS=` runs without them.
+COMMANDS ?= examples/commands/commands.toml
 
 .PHONY: run test setup setup-test site site-dev unit e2e e2e-release watch
 
-## Set up what is missing, build the release site, run Headway on ./data/headway.db.
+## Set up what is missing, build the release site, run Headway on ./data/headway.db, with the
+## example command kinds.
 run: setup site
-	./target/release/headway --addr $(ADDR) --database-url $(DATABASE_URL)
+	./target/release/headway --addr $(ADDR) --database-url $(DATABASE_URL) \
+	  $(if $(COMMANDS),--commands $(COMMANDS))
 
 ## Set up what is missing and run every test: unit, integration, end to end.
 ## The end-to-end tests run on the debug build: the server the Rust tests were built with
@@ -81,7 +85,7 @@ e2e-release: site
 
 ## Development: rebuilds and reloads on change.
 watch: setup
-	cargo leptos watch --split
+	HEADWAY_COMMANDS=$(COMMANDS) cargo leptos watch --split
 
 .PHONY: bench bench-smoke
 

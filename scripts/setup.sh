@@ -52,6 +52,13 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
 }
 
+# The example command kinds (examples/commands) are shell and Python scripts; one draws its bar
+# with tqdm, which Headway reads (it draws the same bar by hand where tqdm is missing).
+if ! /usr/bin/python3 -c 'import tqdm' 2>/dev/null; then
+  step "installing Python 3 and tqdm, for the example commands"
+  apt_install python3 python3-tqdm
+fi
+
 if [ "$what" = test ]; then
   # `make test` checks that the Rust code is formatted.
   if ! cargo fmt --version >/dev/null 2>&1; then

@@ -203,6 +203,12 @@ pub struct Config {
     #[arg(long, env = "HEADWAY_AUTH", value_enum)]
     pub auth: Option<AuthMode>,
 
+    /// A TOML file of command kinds: the team's own programs and scripts, run as job kinds
+    /// (see docs/COMMANDS.md). Read at start-up and again on SIGHUP; a file with a mistake
+    /// stops start-up, and on SIGHUP keeps the commands read before.
+    #[arg(long, env = "HEADWAY_COMMANDS")]
+    pub commands: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -456,6 +462,7 @@ impl Config {
             max_running_per_user: None,
             max_streams_per_user: 100,
             auth: None,
+            commands: None,
             command: None,
         }
     }

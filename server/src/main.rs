@@ -64,6 +64,7 @@ async fn main() {
         }
     };
     tracing::info!("Headway listening on http://{}", server.addr());
+    server::shutdown::reload_commands_on_hangup(server.commands());
     if let Err(e) = server.run_until(server::shutdown::signal()).await {
         eprintln!("headway: {e}");
         std::process::exit(1);

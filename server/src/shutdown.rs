@@ -1,5 +1,6 @@
-//! Shutdown: SIGTERM or Ctrl-C ends every open stream, stops running jobs (they become
-//! `interrupted`), writes what is pending, and lets the process exit.
+//! Signals: SIGTERM or Ctrl-C shuts down (every open stream ends, running jobs stop and become
+//! `interrupted`, what is pending is written, and the process exits); SIGHUP reads the
+//! commands file again.
 
 /// Completes on SIGTERM or Ctrl-C.
 pub async fn signal() {
@@ -22,4 +23,26 @@ pub async fn signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// Reads the commands file again on every SIGHUP; a file with a mistake is logged and the
+/// commands read before stay.
+pub fn reload_commands_on_hangup(commands: crate::startup::Commands) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match commands.reload() {
+                Ok(Some(n)) => tracing::info!(commands = n, "read the commands file again"),
+                Ok(None) => tracing::info!("SIGHUP: no commands file to read (--commands)"),
+                Err(e) => tracing::error!(
+                    "the commands file was not read again; the commands read before stay: {e}"
+                ),
+            }
+        }
+    });
 }

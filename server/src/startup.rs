@@ -12,6 +12,7 @@ use crate::state::{AppState, StreamConfig};
 use crate::telemetry::{self, Telemetry};
 use crate::{access_log, operator_token, routes, security_headers, Config};
 use axum::Router;
+use engine::commands::Programs;
 use engine::kinds::{Kind, Registry};
 use engine::store::{Access, OpenError, Store};
 use engine::uploads::UploadLimits;
@@ -50,6 +51,10 @@ pub enum StartError {
     },
     #[error("cannot prepare the stored sessions: {0}")]
     Sessions(String),
+    #[error("{0}")]
+    Commands(String),
+    #[error("cannot prepare the runs of command kinds: {0}")]
+    Programs(std::io::Error),
     #[error("--role {0} needs a database that several processes share (PostgreSQL); on SQLite one process serves and runs jobs (--role all)")]
     RoleNeedsSharedStore(&'static str),
 }
@@ -78,6 +83,26 @@ pub struct Server {
     state: AppState,
     addr: SocketAddr,
     connections: Connections,
+    commands: Commands,
+}
+
+/// Reads the commands file into the server's kinds again (on SIGHUP).
+#[derive(Clone)]
+pub struct Commands {
+    file: Option<PathBuf>,
+    kinds: Registry,
+    programs: Arc<Programs>,
+}
+
+impl Commands {
+    /// Reads the file again: its commands replace those read before; a file with a mistake
+    /// changes nothing. `Ok(None)` when the server has no commands file.
+    pub fn reload(&self) -> Result<Option<usize>, String> {
+        let Some(file) = &self.file else {
+            return Ok(None);
+        };
+        engine::commands::install(&self.kinds, file, &self.programs).map(Some)
+    }
 }
 
 impl Server {
@@ -94,6 +119,21 @@ impl Server {
     }
 
     async fn start_with(config: Config, kinds: Registry) -> Result<Server, StartError> {
+        // The commands file first: a mistake in it stops start-up before anything is touched.
+        // What programs of a Headway killed on this machine left running is killed here.
+        let programs = Programs::new(
+            Programs::default_runs(),
+            Duration::from_millis(config.cancel_grace_ms),
+        )
+        .map_err(StartError::Programs)?;
+        let commands = Commands {
+            file: config.commands.clone(),
+            kinds: kinds.clone(),
+            programs,
+        };
+        if let Some(n) = commands.reload().map_err(StartError::Commands)? {
+            tracing::info!(commands = n, "read the commands file");
+        }
         // Bind first: a second instance on a busy port must not touch the first one's jobs.
         let listener = TcpListener::bind(config.addr)
             .await
@@ -243,6 +283,7 @@ impl Server {
             state,
             addr,
             connections: Connections::new(max),
+            commands,
         })
     }
 
@@ -252,6 +293,11 @@ impl Server {
 
     pub fn engine(&self) -> &Engine {
         &self.state.engine
+    }
+
+    /// What reads the commands file again.
+    pub fn commands(&self) -> Commands {
+        self.commands.clone()
     }
 
     /// The connections being served (how many are open, for tests and the operator).

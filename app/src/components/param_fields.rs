@@ -27,6 +27,39 @@ pub fn param_fields(
                 ParamType::Integer | ParamType::Number => "number",
                 ParamType::Boolean => "checkbox",
                 ParamType::String => "text",
+                // Never filled in again: a refused form asks for the secret anew.
+                ParamType::Secret => "password",
+                ParamType::Choice => {
+                    let chosen = values
+                        .and_then(|v| v.get(&p.name))
+                        .or(p.default.as_ref())
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                    let options = p
+                        .choices
+                        .iter()
+                        .map(|c| {
+                            let selected = chosen.as_deref() == Some(c.as_str());
+                            view! { <option value=c.clone() selected=selected>{c.clone()}</option> }
+                        })
+                        .collect_view();
+                    return view! {
+                        <div class="field">
+                            <label for=input_id.clone()>{p.label}</label>
+                            <select
+                                id=input_id
+                                name=format!("params[{}]", p.name)
+                                aria-describedby=error_id.clone()
+                                aria-invalid=invalid
+                                title=p.description
+                            >
+                                {options}
+                            </select>
+                            <p class="field-error" id=error_id aria-live="polite">{message}</p>
+                        </div>
+                    }
+                    .into_any();
+                }
                 ParamType::File => {
                     return view! {
                         <UploadField
@@ -45,7 +78,9 @@ pub fn param_fields(
             let value = values
                 .and_then(|v| v.get(&p.name))
                 .or(p.default.as_ref())
+                .filter(|_| p.kind != ParamType::Secret)
                 .map(|v| v.to_string().trim_matches('"').to_string());
+            let autocomplete = (p.kind == ParamType::Secret).then_some("off");
             let checked =
                 (p.kind == ParamType::Boolean && value.as_deref() == Some("true")).then_some(true);
             view! {
@@ -58,6 +93,8 @@ pub fn param_fields(
                         step=step
                         min=p.min.map(|v| v.to_string())
                         max=p.max.map(|v| v.to_string())
+                        maxlength=p.max_length.map(|v| v.to_string())
+                        autocomplete=autocomplete
                         value=value
                         checked=checked
                         aria-describedby=error_id.clone()

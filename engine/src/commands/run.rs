@@ -90,6 +90,7 @@ pub async fn run(
         secrets: secrets.values().filter(|s| s.len() >= 4).cloned().collect(),
         published: HashMap::new(),
         outputs: dir.outputs(),
+        tqdm,
     };
     let stop = ctx.stop_token();
     let mut exit = None;
@@ -97,11 +98,16 @@ pub async fn run(
     let mut drain_until: Option<tokio::time::Instant> = None;
     // Every channel has closed (the program may still run).
     let mut closed = false;
+    // When what the program last reported is sent, if it is still held back by the sampling.
+    let mut flush_at: Option<tokio::time::Instant> = None;
     loop {
         let far = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400);
         tokio::select! {
             line = rx.recv(), if !closed => match line {
-                Some(line) => state.take(line, ctx).await,
+                Some(line) => {
+                    state.take(line, ctx).await;
+                    flush_at.get_or_insert_with(|| tokio::time::Instant::now() + crate::context::SAMPLE_EVERY);
+                }
                 None if exit.is_some() => break,
                 None => closed = true,
             },
@@ -119,6 +125,10 @@ pub async fn run(
             _ = tokio::time::sleep_until(kill_at.unwrap_or(far)), if kill_at.is_some() && exit.is_none() => {
                 group.kill();
                 kill_at = Some(far);
+            }
+            _ = tokio::time::sleep_until(flush_at.unwrap_or(far)), if flush_at.is_some() => {
+                flush_at = None;
+                ctx.flush().await;
             }
             _ = tokio::time::sleep_until(drain_until.unwrap_or(far)), if drain_until.is_some() => {
                 // A process outside the group still holds a pipe: stop listening to it.
@@ -264,6 +274,8 @@ struct State {
     /// Outputs listed so far, with the size they had.
     published: HashMap<String, u64>,
     outputs: std::path::PathBuf,
+    /// Whether stderr's lines are read for tqdm's bars too.
+    tqdm: bool,
 }
 
 impl State {
@@ -290,7 +302,7 @@ impl State {
         match line.source {
             Source::Stdout => ctx.log(LogLevel::Info, text).await,
             Source::Stderr => {
-                if let Some(bar) = super::tqdm::parse(&text) {
+                if let Some(bar) = self.tqdm.then(|| super::tqdm::parse(&text)).flatten() {
                     self.bar(bar, ctx).await;
                     return;
                 }

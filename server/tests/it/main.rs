@@ -17,6 +17,7 @@ mod api;
 mod architecture;
 mod bulk;
 mod cluster;
+mod commands;
 mod failures;
 mod files;
 mod identity;

@@ -1,0 +1,675 @@
+//! Command kinds: programs the operator declares in a TOML file (`--commands`), run as jobs.
+//! Arguments arrive literally, the environment holds only what is listed, fd 3 (and tqdm's
+//! bars, when asked) move the bar while stdout cannot, exits become the job's end, no process
+//! of a job survives its cancel, its timeout or a kill -9 of Headway, secrets stay out of the
+//! job, and a bad file stops start-up or, on SIGHUP, keeps the commands read before.
+
+use crate::client::*;
+use crate::harness::{app, App};
+use crate::support::{headway, one_line_failure, Headway};
+use serde_json::{json, Value};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Writes an executable script `name` into `dir`.
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A commands file in `dir` with `toml`, whose `SCRIPTS` stands for `dir`.
+fn commands_file(dir: &Path, toml: &str) -> PathBuf {
+    let path = dir.join("commands.toml");
+    std::fs::write(&path, toml.replace("SCRIPTS", &dir.display().to_string())).unwrap();
+    path
+}
+
+/// A server running the commands `toml` (scripts written by `scripts` into its folder first).
+async fn with_commands(scripts: impl FnOnce(&Path), toml: &str) -> (App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    scripts(dir.path());
+    let file = commands_file(dir.path(), toml);
+    let app = app()
+        .with(|c| {
+            c.commands = Some(file);
+            c.cancel_grace_ms = 500;
+        })
+        .start()
+        .await;
+    (app, dir)
+}
+
+/// Waits (bounded) until `check` holds, looking again every 20 ms.
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !check() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Whether process `pid` runs (a zombie waiting to be reaped does not).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// The bytes of a job's output `name`.
+async fn output(s: &Session, job: &str, name: &str) -> Vec<u8> {
+    let r = s
+        .http
+        .get(s.url(&format!("/api/v1/jobs/{job}/outputs/{name}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "output {name}");
+    r.bytes().await.unwrap().to_vec()
+}
+
+async fn start(s: &Session, kind: &str, params: Value) -> String {
+    let (status, job) = s.create(kind, params).await;
+    assert_eq!(status, 201, "{job}");
+    job["id"].as_str().unwrap().to_string()
+}
+
+const ECHO: &str = r#"
+[[command]]
+name = "echo"
+title = "Echo"
+program = "SCRIPTS/echo.sh"
+args = ["--", "{text}", "--n={n}", "{maybe}"]
+env = { GREETING = "hello" }
+
+[command.params.text]
+type = "string"
+max_length = 200
+
+[command.params.n]
+type = "integer"
+min = 1
+max = 9
+default = 3
+
+[command.params.maybe]
+type = "string"
+required = false
+
+[command.params.mode]
+type = "choice"
+choices = ["fast", "slow"]
+default = "fast"
+"#;
+
+/// Writes its arguments and its environment, NUL-separated, as outputs.
+const ECHO_SH: &str = "#!/bin/sh\n\
+    for a in \"$@\"; do printf '%s\\0' \"$a\"; done > \"$HEADWAY_OUTPUT_DIR/args.bin\"\n\
+    env -0 > \"$HEADWAY_OUTPUT_DIR/env.bin\"\n\
+    pwd > \"$HEADWAY_OUTPUT_DIR/cwd.txt\"\n";
+
+#[tokio::test]
+async fn arguments_arrive_literally_and_the_environment_holds_only_what_is_listed() {
+    let (app, _dir) = with_commands(|d| drop(script(d, "echo.sh", ECHO_SH)), ECHO).await;
+    let s = app.session();
+    // The kind is described like a built-in one.
+    let (_, kinds) = s.get("/api/v1/kinds").await;
+    let echo = kinds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "echo")
+        .expect("the command is a kind");
+    assert_eq!(echo["params"][0]["max_length"], 200);
+    assert_eq!(echo["params"][3]["type"], "choice");
+    assert_eq!(echo["params"][3]["choices"], json!(["fast", "slow"]));
+
+    let nasty = "a b; rm -rf / $(id) `id` \"q\" 'q' \\ * ? ~ | & > < \n-x --help";
+    let id = start(&s, "echo", json!({"text": nasty})).await;
+    let job = s.wait_finished(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let args = output(&s, &id, "args.bin").await;
+    let args: Vec<&[u8]> = args.split(|b| *b == 0).filter(|a| !a.is_empty()).collect();
+    // `{maybe}` has no value: its entry is left out.
+    assert_eq!(args, [b"--".as_slice(), nasty.as_bytes(), b"--n=3"]);
+
+    let env = output(&s, &id, "env.bin").await;
+    let mut names: Vec<String> = env
+        .split(|b| *b == 0)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            String::from_utf8_lossy(v)
+                .split('=')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    let allowed = [
+        "GREETING",
+        "HEADWAY_JOB_ID",
+        "HEADWAY_OUTPUT_DIR",
+        "HEADWAY_PARAM_MODE",
+        "HEADWAY_PARAM_N",
+        "HEADWAY_PARAM_TEXT",
+        "HOME",
+        "LANG",
+        "PATH",
+        "PWD",
+        "TZ",
+    ];
+    for name in &names {
+        assert!(
+            allowed.contains(&name.as_str()),
+            "{name} reached the program: {names:?}"
+        );
+    }
+    let env = String::from_utf8_lossy(&env).to_string();
+    assert!(env.contains(&format!("HEADWAY_JOB_ID={id}\0")));
+    assert!(env.contains("GREETING=hello\0"));
+    assert!(env.contains(&format!("HEADWAY_PARAM_TEXT={nasty}\0")));
+    // A fresh folder of its own, gone once the run ended.
+    let cwd = String::from_utf8(output(&s, &id, "cwd.txt").await).unwrap();
+    assert!(cwd.contains(&id), "{cwd}");
+    assert!(
+        !Path::new(cwd.trim()).exists(),
+        "the run's folder is removed"
+    );
+
+    // Bad input: the same 422 messages as a built-in kind's.
+    let (status, err) = s
+        .create("echo", json!({"n": 12, "mode": "medium", "x": 1}))
+        .await;
+    assert_eq!(status, 422, "{err}");
+    let fields = err["fields"].to_string();
+    assert!(fields.contains("is required"), "{fields}");
+    assert!(fields.contains("must be from 1 to 9"), "{fields}");
+    assert!(fields.contains("must be one of: fast, slow"), "{fields}");
+    assert!(
+        fields.contains("is not a parameter of this command"),
+        "{fields}"
+    );
+}
+
+const REPORTER: &str = r#"
+[[command]]
+name = "reporter"
+program = "SCRIPTS/reporter.sh"
+
+[[command]]
+name = "bars"
+program = "SCRIPTS/bars.py"
+progress = "tqdm"
+
+[[command]]
+name = "plain_bars"
+program = "SCRIPTS/bars.py"
+"#;
+
+/// Reports on fd 3, and prints lines that look like reports on stdout and stderr.
+const REPORTER_SH: &str = "#!/bin/sh\n\
+    echo 'progress 99 100 fake'\n\
+    echo 'result {\"fake\": true}'\n\
+    echo 'progress 98 100 fake' >&2\n\
+    echo 'progress 30 100 files' >&3\n\
+    echo 'message Copying photos' >&3\n\
+    echo 'level warning' >&3\n\
+    echo 'log error Disk almost full' >&3\n\
+    echo 'jump 3' >&3\n\
+    echo 'result {\"files\": 30}' >&3\n\
+    printf 'bad \\377 byte\\n'\n";
+
+/// A real tqdm bar, as an unchanged Python script draws it.
+const BARS_PY: &str = "#!/usr/bin/python3\n\
+    import time\n\
+    from tqdm import tqdm\n\
+    print('progress 1 2 fake', flush=True)\n\
+    for i in tqdm(range(40), desc='Resizing', unit='photos', mininterval=0):\n\
+    \x20   time.sleep(0.002)\n";
+
+#[tokio::test]
+async fn fd3_and_tqdm_move_the_bar_and_what_stdout_prints_never_does() {
+    let (app, _dir) = with_commands(
+        |d| {
+            script(d, "reporter.sh", REPORTER_SH);
+            script(d, "bars.py", BARS_PY);
+        },
+        REPORTER,
+    )
+    .await;
+    let s = app.session();
+    let id = start(&s, "reporter", json!({})).await;
+    let job = s.wait_finished(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let p = &job["progress"];
+    assert_eq!(
+        (p["current"].as_u64(), p["total"].as_u64()),
+        (Some(30), Some(100)),
+        "{job}"
+    );
+    assert_eq!(p["unit"], "files");
+    assert_eq!(p["message"], "Copying photos");
+    assert_eq!(p["level"], "warning");
+    assert_eq!(job["result"], json!({"files": 30}));
+    let log: Vec<(String, String)> = s
+        .log(&id)
+        .await
+        .iter()
+        .map(|l| {
+            (
+                l["level"].as_str().unwrap().to_string(),
+                l["line"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let has = |level: &str, text: &str| log.iter().any(|(l, t)| l == level && t.contains(text));
+    assert!(has("info", "progress 99 100 fake"), "{log:?}");
+    assert!(has("warn", "progress 98 100 fake"), "{log:?}");
+    assert!(has("error", "Disk almost full"), "{log:?}");
+    assert!(has("warn", "fd 3: ignored the line \"jump 3\""), "{log:?}");
+    assert!(has("info", "bad \u{fffd} byte"), "{log:?}");
+
+    // tqdm's bar on stderr, read back; the drawings are not logged.
+    let id = start(&s, "bars", json!({})).await;
+    let job = s.wait_finished(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let p = &job["progress"];
+    assert_eq!(
+        (p["current"].as_u64(), p["total"].as_u64()),
+        (Some(40), Some(40)),
+        "{job}"
+    );
+    assert_eq!(p["unit"], "photos");
+    assert_eq!(p["message"], "Resizing");
+    let log = s.log(&id).await;
+    assert!(
+        log.iter()
+            .all(|l| !l["line"].as_str().unwrap().contains('%')),
+        "{log:?}"
+    );
+    // The same script without `progress = "tqdm"`: its bar is only log lines.
+    let id = start(&s, "plain_bars", json!({})).await;
+    let job = s.wait_finished(&id).await;
+    assert_eq!(job["progress"]["total"], Value::Null, "{job}");
+    assert!(s
+        .log(&id)
+        .await
+        .iter()
+        .any(|l| l["line"].as_str().unwrap().contains("40/40")));
+}
+
+const ENDINGS: &str = r#"
+[[command]]
+name = "fails"
+program = "SCRIPTS/fails.sh"
+
+[[command]]
+name = "killed"
+program = "SCRIPTS/killed.sh"
+
+[[command]]
+name = "stubborn"
+program = "SCRIPTS/stubborn.sh"
+args = ["{pids}"]
+
+[command.params.pids]
+type = "string"
+
+[[command]]
+name = "slow"
+program = "SCRIPTS/stubborn.sh"
+args = ["{pids}"]
+timeout = "1s"
+
+[command.params.pids]
+type = "string"
+"#;
+
+/// Starts a child that ignores SIGTERM and a grandchild, writes their pids and its own to the
+/// file named by its argument, and waits.
+const STUBBORN_SH: &str = "#!/bin/sh\n\
+    trap '' TERM\n\
+    (trap '' TERM; sleep 600 & echo $! >> \"$1\"; wait) &\n\
+    echo $! >> \"$1\"\n\
+    sleep 600 &\n\
+    echo $! >> \"$1\"\n\
+    echo $$ >> \"$1\"\n\
+    echo 'progress 1 2' >&3\n\
+    wait\n";
+
+fn pids_in(path: &Path) -> Vec<u32> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn exits_become_the_jobs_end_and_no_process_outlives_a_cancel_or_a_timeout() {
+    let (app, dir) = with_commands(
+        |d| {
+            script(
+                d,
+                "fails.sh",
+                "#!/bin/sh\necho one >&2\necho 'disk full' >&2\nexit 3\n",
+            );
+            script(d, "killed.sh", "#!/bin/sh\nkill -KILL $$\n");
+            script(d, "stubborn.sh", STUBBORN_SH);
+        },
+        ENDINGS,
+    )
+    .await;
+    let s = app.session();
+    let job = s.wait_finished(&start(&s, "fails", json!({})).await).await;
+    assert_eq!(job["status"], "failed");
+    assert_eq!(job["error"]["code"], "exit_3");
+    assert_eq!(job["error"]["message"], "one\ndisk full");
+    let job = s.wait_finished(&start(&s, "killed", json!({})).await).await;
+    assert_eq!(job["error"]["code"], "signal_9", "{job}");
+    assert!(job["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("SIGKILL"));
+
+    // Cancel: SIGTERM to the group, SIGKILL after the grace; children and grandchildren too.
+    let file = dir.path().join("cancel.pids");
+    let id = start(&s, "stubborn", json!({"pids": file.display().to_string()})).await;
+    let mut events = s.events(&format!("/api/v1/jobs/{id}/events"), None).await;
+    read_until(&mut events, |e| {
+        e.event == "progress" && data(e)["current"] == 1
+    })
+    .await;
+    let pids = pids_in(&file);
+    assert_eq!(pids.len(), 4, "{pids:?}");
+    assert!(pids.iter().all(|p| alive(*p)));
+    assert_eq!(s.cancel(&id).await.0, 200);
+    let job = s.wait_finished(&id).await;
+    assert_eq!(job["status"], "cancelled", "{job}");
+    until("every process of the cancelled job has ended", || {
+        pids.iter().all(|p| !alive(*p))
+    })
+    .await;
+
+    // Timeout: the same.
+    let file = dir.path().join("timeout.pids");
+    let id = start(&s, "slow", json!({"pids": file.display().to_string()})).await;
+    let job = s.wait_finished(&id).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    assert_eq!(job["error"]["code"], "timeout");
+    let pids = pids_in(&file);
+    assert_eq!(pids.len(), 4, "{pids:?}");
+    until("every process of the timed-out job has ended", || {
+        pids.iter().all(|p| !alive(*p))
+    })
+    .await;
+}
+
+const SECRET: &str = r#"
+[[command]]
+name = "deploy"
+program = "SCRIPTS/deploy.sh"
+args = ["{target}"]
+max_running = 1
+
+[command.params.target]
+type = "string"
+pattern = "[a-z]+"
+
+[command.params.token]
+type = "secret"
+"#;
+
+#[tokio::test]
+async fn a_secret_reaches_only_the_programs_environment_and_is_never_kept() {
+    let (app, _dir) = with_commands(
+        |d| {
+            script(
+                d,
+                "deploy.sh",
+                "#!/bin/sh\necho \"deploying $1 with $HEADWAY_PARAM_TOKEN\"\n\
+                 printf '%s' \"$HEADWAY_PARAM_TOKEN\" > \"$HEADWAY_OUTPUT_DIR/token.txt\"\n",
+            );
+        },
+        SECRET,
+    )
+    .await;
+    let s = app.session();
+    let (status, err) = s
+        .create("deploy", json!({"target": "Prod!", "token": "x"}))
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        err["fields"]
+            .to_string()
+            .contains("must match the pattern [a-z]+"),
+        "{err}"
+    );
+    let id = start(
+        &s,
+        "deploy",
+        json!({"target": "prod", "token": "s3cr3t-value"}),
+    )
+    .await;
+    let job = s.wait_finished(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(output(&s, &id, "token.txt").await, b"s3cr3t-value");
+    assert_eq!(
+        job["params"],
+        json!({"target": "prod"}),
+        "not stored with the job"
+    );
+    let log = s.log(&id).await;
+    assert_eq!(log[0]["line"], "deploying prod with ••••••");
+    let stream = s.stream(&format!("/api/v1/jobs/{id}/events"), None).await;
+    let replayed = tokio::time::timeout(WAIT, stream.text())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(replayed.contains("deploying prod"), "{replayed}");
+    assert!(!replayed.contains("s3cr3t"), "{replayed}");
+    assert!(!s.job(&id).await.to_string().contains("s3cr3t"));
+    until("the job's secrets are removed", || {
+        std::fs::read_dir(app.dir().join("store/secrets"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true)
+    })
+    .await;
+    // Not kept, so a re-run must be given it again; a schedule cannot hold one.
+    let (status, err) = s.rerun(&id).await;
+    assert_eq!(status, 422, "{err}");
+    assert!(err["fields"].to_string().contains("is required"));
+    let r = s
+        .http
+        .post(s.url("/api/v1/schedules"))
+        .json(&json!({"kind": "deploy", "cron": "0 3 * * *", "params": {"target": "prod", "token": "x"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().await.unwrap();
+    assert!(
+        err["fields"].to_string().contains("a schedule cannot keep"),
+        "{err}"
+    );
+}
+
+const BLOCKING: &str = r#"
+[[command]]
+name = "blocking"
+program = "SCRIPTS/blocking.sh"
+max_running = 1
+"#;
+
+#[tokio::test]
+async fn a_flood_of_one_commands_jobs_runs_one_at_a_time_and_others_still_run() {
+    let (app, _dir) = with_commands(
+        |d| {
+            drop(script(
+                d,
+                "blocking.sh",
+                "#!/bin/sh\necho 'progress 1 2' >&3\nsleep 600\n",
+            ))
+        },
+        BLOCKING,
+    )
+    .await;
+    let s = app.session();
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(start(&s, "blocking", json!({})).await);
+    }
+    let mut events = s
+        .events(&format!("/api/v1/jobs/{}/events", ids[0]), None)
+        .await;
+    read_until(&mut events, |e| {
+        e.event == "progress" && data(e)["current"] == 1
+    })
+    .await;
+    // Another kind runs beside it, and the command's others wait their turn.
+    let demo = s.demo(3, 1).await;
+    assert_eq!(s.wait_finished(&demo).await["status"], "succeeded");
+    for id in &ids[1..] {
+        assert_eq!(s.job(id).await["status"], "queued");
+    }
+    for id in &ids {
+        s.cancel(id).await;
+    }
+    for id in &ids {
+        assert_eq!(s.wait_finished(id).await["status"], "cancelled");
+    }
+}
+
+const GOOD: &str = r#"
+[[command]]
+name = "first"
+program = "/bin/true"
+"#;
+
+#[tokio::test]
+async fn a_bad_commands_file_stops_start_up_and_on_sighup_keeps_the_commands_read_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = commands_file(
+        dir.path(),
+        &format!("{GOOD}\n[[command]]\nname = \"oops\"\nprogram = \"/no/such\"\n"),
+    );
+    let db = format!("sqlite://{}", dir.path().join("h.db").display());
+    one_line_failure(
+        headway(&["--database-url", &db, "--commands", file.to_str().unwrap()]),
+        &format!(
+            "{}:8: command \"oops\": program \"/no/such\" does not exist",
+            file.display()
+        ),
+    );
+    let file = commands_file(dir.path(), GOOD);
+    let database = crate::support::database(dir.path()).await;
+    let server = Headway::start(
+        &database,
+        dir.path(),
+        &["--commands", file.to_str().unwrap()],
+        &[],
+    );
+    let s = server.session();
+    let names = || async {
+        let (_, kinds) = s.get("/api/v1/kinds").await;
+        kinds
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(names().await.contains(&"first".to_string()));
+    let hup = || {
+        assert!(std::process::Command::new("kill")
+            .args(["-HUP", &server.pid().to_string()])
+            .status()
+            .unwrap()
+            .success())
+    };
+    // A new file, read on SIGHUP.
+    commands_file(dir.path(), &GOOD.replace("first", "second"));
+    hup();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !server
+        .log()
+        .iter()
+        .any(|l| l.contains("read the commands file again"))
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reload was not logged"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let now = names().await;
+    assert!(
+        now.contains(&"second".to_string()) && !now.contains(&"first".to_string()),
+        "{now:?}"
+    );
+    // A bad one: logged, and the commands read before stay.
+    commands_file(dir.path(), "[[command]]\nname = 3\n");
+    hup();
+    while !server
+        .log()
+        .iter()
+        .any(|l| l.contains("the commands file was not read again"))
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the refusal was not logged"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(server.log().iter().any(|l| l.contains("commands.toml:2")));
+    assert!(names().await.contains(&"second".to_string()));
+}
+
+#[tokio::test]
+async fn a_kill_9_of_headway_takes_its_programs_with_it_and_a_restart_finds_none() {
+    let dir = tempfile::tempdir().unwrap();
+    script(dir.path(), "stubborn.sh", STUBBORN_SH);
+    script(dir.path(), "fails.sh", "#!/bin/sh\nexit 3\n");
+    script(dir.path(), "killed.sh", "#!/bin/sh\nexit 3\n");
+    let file = commands_file(
+        dir.path(),
+        &ENDINGS.replace("SCRIPTS", &dir.path().display().to_string()),
+    );
+    let database = crate::support::database(dir.path()).await;
+    let args = ["--commands", file.to_str().unwrap()];
+    let server = Headway::start(&database, dir.path(), &args, &[]);
+    let s = server.session();
+    let pidfile = dir.path().join("crash.pids");
+    let id = start(
+        &s,
+        "stubborn",
+        json!({"pids": pidfile.display().to_string()}),
+    )
+    .await;
+    let mut events = s.events(&format!("/api/v1/jobs/{id}/events"), None).await;
+    read_until(&mut events, |e| {
+        e.event == "progress" && data(e)["current"] == 1
+    })
+    .await;
+    let pids = pids_in(&pidfile);
+    assert_eq!(pids.len(), 4, "{pids:?}");
+    let leader = *pids.last().unwrap();
+    server.kill9();
+    until("the program died with Headway", || !alive(leader)).await;
+    let server = Headway::start(&database, dir.path(), &args, &[]);
+    until("no process of the job is left after the restart", || {
+        pids.iter().all(|p| !alive(*p))
+    })
+    .await;
+    let s = s.rebase(&server.base);
+    assert_eq!(s.job(&id).await["status"], "interrupted");
+}
