@@ -85,7 +85,7 @@ e2e-release: site
 
 ## Development: rebuilds and reloads on change.
 watch: setup
-	HEADWAY_COMMANDS=$(COMMANDS) cargo leptos watch --split
+	$(if $(COMMANDS),HEADWAY_COMMANDS=$(COMMANDS)) cargo leptos watch --split
 
 .PHONY: bench bench-smoke
 

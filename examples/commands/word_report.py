@@ -16,7 +16,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("path")
 parser.add_argument("--top", type=int, default=20)
 args = parser.parse_args()
-ignore_case = os.environ.get("HEADWAY_PARAM_IGNORE_CASE") == "true"
+ignore_case = os.environ.get("HEADWAY_PARAM_MATCH_CASE") != "true"
 
 size = os.path.getsize(args.path)
 print(f"progress 0 {size} bytes", file=report)

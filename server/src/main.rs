@@ -56,6 +56,14 @@ async fn main() {
         }
         return;
     }
+    if config.commands.is_some() {
+        // Programs run as Headway's user: they may not read its memory, its environment or its
+        // command line (the database URL, the operator token) through /proc.
+        // SAFETY: prctl with PR_SET_DUMPABLE only changes this process's flag.
+        unsafe {
+            libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
+    }
     let server = match Server::start(config).await {
         Ok(server) => server,
         Err(e) => {

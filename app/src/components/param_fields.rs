@@ -95,7 +95,7 @@ pub fn param_fields(
                         max=p.max.map(|v| v.to_string())
                         maxlength=p.max_length.map(|v| v.to_string())
                         autocomplete=autocomplete
-                        value=value
+                        value=if p.kind == ParamType::Boolean { Some("true".to_string()) } else { value }
                         checked=checked
                         aria-describedby=error_id.clone()
                         aria-invalid=invalid

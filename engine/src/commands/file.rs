@@ -313,6 +313,9 @@ fn param(name: &str, p: ParamToml) -> Result<ParamSpec, String> {
     if name_problem(name).is_some() || name.contains('-') {
         return Err("must be named with lowercase letters, digits and _".into());
     }
+    if name == "timeout_ms" {
+        return Err("takes the name every job's own time limit has; give it another".into());
+    }
     let kind = match p.kind.as_str() {
         "string" => ParamType::String,
         "integer" => ParamType::Integer,

@@ -63,7 +63,23 @@ impl Programs {
     /// `SIGTERM` and `SIGKILL`. What a Headway that died left running under `runs` is killed
     /// first.
     pub fn new(runs: PathBuf, grace: Duration) -> std::io::Result<Arc<Programs>> {
-        std::fs::create_dir_all(&runs)?;
+        {
+            use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&runs)?;
+            // Runs hold people's files: the folder must be Headway's user's alone.
+            let meta = std::fs::metadata(&runs)?;
+            // SAFETY: getuid has no preconditions.
+            if meta.uid() != unsafe { libc::getuid() } {
+                return Err(std::io::Error::other(format!(
+                    "{} belongs to another user",
+                    runs.display()
+                )));
+            }
+            std::fs::set_permissions(&runs, std::fs::Permissions::from_mode(0o700))?;
+        }
         let killed = rundir::sweep(&runs);
         if killed > 0 {
             tracing::warn!(

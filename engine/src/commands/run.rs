@@ -67,6 +67,9 @@ pub async fn run(
     let mut group = Group::new(spawned.group, programs.grace);
     // Noted before anything else can go wrong: a crash from here on is swept at the next start.
     let _ = dir.note(Some(spawned.group)).await;
+    let outputs = dir.outputs();
+    // The folder stays until no process of the run is left, however the run ends.
+    group.keep(dir);
     let mut child = spawned.child;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Line>(256);
     let tqdm = command.progress == ProgressFrom::Tqdm;
@@ -89,7 +92,7 @@ pub async fn run(
         tail: VecDeque::new(),
         secrets: secrets.values().filter(|s| s.len() >= 4).cloned().collect(),
         published: HashMap::new(),
-        outputs: dir.outputs(),
+        outputs,
         tqdm,
     };
     let stop = ctx.stop_token();

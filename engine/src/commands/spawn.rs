@@ -162,6 +162,9 @@ pub struct Group {
     terminated: Option<tokio::time::Instant>,
     /// Nothing of it is left (its leader ended and the rest was killed).
     done: bool,
+    /// What must outlive every process of the group (the run's folder, with the note a sweep
+    /// reads after a crash).
+    kept: Option<Box<dyn Send>>,
 }
 
 impl Group {
@@ -171,7 +174,13 @@ impl Group {
             grace,
             terminated: None,
             done: false,
+            kept: None,
         }
+    }
+
+    /// Keeps `thing` until no process of the group is left.
+    pub fn keep(&mut self, thing: impl Send + 'static) {
+        self.kept = Some(Box::new(thing));
     }
 
     /// Asks every process of the group to stop (once); returns when `SIGKILL` is due.
@@ -202,11 +211,13 @@ impl Drop for Group {
         }
         let due = self.terminate();
         let id = self.id;
+        let kept = self.kept.take();
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
                     tokio::time::sleep_until(due).await;
                     signal_group(id, libc::SIGKILL);
+                    drop(kept);
                 });
             }
             Err(_) => {

@@ -1,0 +1,47 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { test, expect } from './fixtures';
+import { Headway } from './headway';
+
+// The example command kinds without JavaScript: the start form is a plain post, the job runs,
+// its page shows the result and the output's link, and a refused value comes back at its field.
+
+const db = `target/e2e/commands-nojs-${Date.now()}.db`;
+const server = new Headway(12, db, {}, ['--commands', 'examples/commands/commands.toml']);
+const folder = `e2e-archive-nojs-${Date.now()}`;
+const folderPath = path.resolve(__dirname, '..', '..', 'data', 'files', folder);
+
+test.beforeAll(async () => {
+  fs.mkdirSync(folderPath, { recursive: true });
+  fs.writeFileSync(path.join(folderPath, 'a.txt'), 'a\n');
+  await server.start();
+});
+test.afterAll(async () => {
+  await server.stop();
+  fs.rmSync(folderPath, { recursive: true, force: true });
+});
+
+test('a command starts from its plain form and its output is listed on its page', async ({ page }) => {
+  await page.goto(`${server.url}/`);
+  const form = page.locator('form#start-archive');
+  await form.getByLabel('Folder').fill(folder);
+  await form.getByLabel('Compression level').fill('12');
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page.locator('form#start-archive .field-error')).toContainText('must be from 1 to 9');
+
+  await page.locator('form#start-archive').getByLabel('Compression level').fill('9');
+  await page.locator('form#start-archive').getByLabel('Folder').fill(folder);
+  await page.locator('form#start-archive').getByRole('button', { name: /start/i }).click();
+  const row = page.locator('.job-list article.job', { hasText: 'archive' }).first();
+  const id = (await row.getAttribute('data-job-id'))!;
+  await expect
+    .poll(async () => (await (await page.request.get(`${server.url}/api/v1/jobs/${id}`)).json()).status, { timeout: 30_000 })
+    .toBe('succeeded');
+  await page.goto(`${server.url}/jobs/${id}`);
+  await expect(page.locator('dl.result')).toContainText('files');
+  const link = page.locator('ul.outputs a', { hasText: `${folder}.tar.gz` });
+  await expect(link).toHaveAttribute('href', `/api/v1/jobs/${id}/outputs/${folder}.tar.gz`);
+  const res = await page.request.get(`${server.url}/api/v1/jobs/${id}/outputs/${folder}.tar.gz`);
+  expect(res.status()).toBe(200);
+  expect(res.headers()['content-disposition']).toContain('attachment');
+});
