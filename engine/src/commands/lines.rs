@@ -62,8 +62,9 @@ pub async fn read(
             }
         }
     }
-    if (!line.is_empty() || cut > 0) && send(&to, source, &mut line, &mut cut).await.is_err() {
-        return;
+    if !line.is_empty() || cut > 0 {
+        // The consumer may be gone already: nothing is left to tell it then.
+        let _ = send(&to, source, &mut line, &mut cut).await;
     }
 }
 
