@@ -1,7 +1,7 @@
 //! `headway-bench`: measures Headway's live fan-out, connection capacity, job throughput and page
-//! weight/render time, several processes sharing a PostgreSQL database, schedules, and files
-//! uploaded and downloaded, each next to a baseline measured in the same run, and writes a
-//! Markdown report. See `headway-bench run --help` and docs/BENCHMARKS.md.
+//! weight/render time, several processes sharing a PostgreSQL database, schedules, files
+//! uploaded and downloaded, and programs run as command kinds, each next to a baseline measured
+//! in the same run, and writes a Markdown report. See `headway-bench run --help` and docs/BENCHMARKS.md.
 //!
 //! Headway's database is reached only through the engine's own store (`engine::store::Store`):
 //! the bench holds no SQL and no copy of the schema.

@@ -38,6 +38,8 @@ pub struct HeadwayOptions<'a> {
     /// `--role`: `all`, `web` or `worker` ([`ProcessRole::All`] is Headway's default).
     pub role: ProcessRole,
     pub log: PathBuf,
+    /// `--commands`: a commands file, whose commands are kinds.
+    pub commands: Option<&'a Path>,
 }
 
 /// What a Headway process does (`--role`).
@@ -90,6 +92,9 @@ impl Server {
             .args(["--max-queued-per-user", "1000000"]);
         if o.role != ProcessRole::All {
             cmd.arg("--role").arg(o.role.as_str());
+        }
+        if let Some(commands) = o.commands {
+            cmd.arg("--commands").arg(commands);
         }
         if !o.database_url.starts_with("sqlite:") {
             cmd.env("HEADWAY_ADMIN_TOKEN", ADMIN_TOKEN);

@@ -30,7 +30,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,capacity,throughput,page,postgres,schedules,files"
+        default_value = "fanout,capacity,throughput,page,postgres,schedules,files,commands"
     )]
     pub only: Vec<String>,
 
@@ -102,6 +102,17 @@ pub struct RunArgs {
     #[arg(long)]
     pub file_rounds: Option<u64>,
 
+    /// Commands: jobs of a command running `true`, per round [default: 5000; smoke: 50].
+    #[arg(long)]
+    pub command_jobs: Option<u64>,
+    /// Commands: lines printed by the command whose log is measured [default: 1000000;
+    /// smoke: 2000].
+    #[arg(long)]
+    pub command_lines: Option<u64>,
+    /// Commands: rounds of each measurement [default: 3; smoke: 1].
+    #[arg(long)]
+    pub command_rounds: Option<u64>,
+
     /// New connections per second while subscribers connect.
     #[arg(long, default_value_t = 1000)]
     pub connect_rate: u64,
@@ -146,6 +157,9 @@ pub struct Plan {
     pub schedule_fires: u64,
     pub file_bytes: u64,
     pub file_rounds: u64,
+    pub command_jobs: u64,
+    pub command_lines: u64,
+    pub command_rounds: u64,
 }
 
 impl Plan {
@@ -235,6 +249,9 @@ pub async fn run(args: RunArgs) -> i32 {
         schedule_fires: args.schedule_fires.clamp(1, 10),
         file_bytes: pick(args.file_bytes, 1 << 30, 4 << 20).clamp(1 << 20, 1 << 30),
         file_rounds: pick(args.file_rounds, 5, 2).clamp(1, 20),
+        command_jobs: pick(args.command_jobs, 5_000, 50).max(1),
+        command_lines: pick(args.command_lines, 1_000_000, 2_000).clamp(1, 100_000_000),
+        command_rounds: pick(args.command_rounds, 3, 1).clamp(1, 20),
     };
     let machine = Machine::probe();
     log(format!("work directory {}", work.display()));
@@ -249,10 +266,11 @@ pub async fn run(args: RunArgs) -> i32 {
             "postgres" => scenarios::postgres::run(&plan).await,
             "schedules" => scenarios::schedules::run(&plan).await,
             "files" => scenarios::files::run(&plan).await,
+            "commands" => scenarios::commands::run(&plan).await,
             other => {
                 let mut s = Section::new(other);
                 s.fail(format!(
-                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules, files)"
+                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules, files, commands)"
                 ));
                 s
             }

@@ -241,6 +241,7 @@ async fn measure(plan: &Plan, target: Target) -> Res<Outcome> {
                 data_root: &plan.path("files"),
                 max_running: 16,
                 log: plan.path(&format!("capacity-{tag}.log")),
+                commands: None,
             })
             .await?
         }

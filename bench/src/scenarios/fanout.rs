@@ -568,6 +568,7 @@ async fn measure(
                 data_root: &plan.path("files"),
                 max_running: plan.fanout_jobs.max(16),
                 log: plan.path(&format!("fanout-headway-{}-{run}.log", bin.tag)),
+                commands: None,
             })
             .await?
         }

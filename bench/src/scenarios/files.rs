@@ -409,6 +409,7 @@ async fn backend(plan: &Plan, tag: &str, url: &str, source: &Path, rows: u64) ->
         max_running: 16,
         role: ProcessRole::All,
         log: plan.path(&format!("files-{tag}.log")),
+        commands: None,
     })
     .await?;
     let baseline = match Server::files_baseline(

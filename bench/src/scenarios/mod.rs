@@ -2,6 +2,7 @@
 //! raised, so that one broken benchmark does not hide the others.
 
 pub mod capacity;
+pub mod commands;
 pub mod fanout;
 pub mod files;
 pub mod page;

@@ -376,6 +376,7 @@ async fn history(plan: &Plan) -> Res<History> {
         data_root: &files,
         max_running: 16,
         log: plan.path(log),
+        commands: None,
     };
     log("page: creating two users");
     let server = Server::headway(options("history-1.log")).await?;

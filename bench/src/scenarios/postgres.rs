@@ -89,6 +89,7 @@ async fn start(
             max_running,
             role,
             log: plan.path(&format!("pg-{tag}-{}-{i}.log", role.as_str())),
+            commands: None,
         })
         .await;
         match started {
@@ -238,7 +239,7 @@ async fn headway_throughput(
     )
     .await?;
     let refs: Vec<&Server> = servers.iter().collect();
-    let result = throughput::drive(&refs, c, jobs).await;
+    let result = throughput::drive(&refs, c, jobs, throughput::NOOP_DEMO).await;
     let stopped = stop_all(servers).await;
     let driven = result?;
     stopped?;

@@ -113,6 +113,7 @@ async fn sqlite_part(plan: &Plan) -> Res<Measured> {
         max_running: 16,
         role: ProcessRole::All,
         log: plan.path("schedules-sqlite.log"),
+        commands: None,
     })
     .await?;
     let measured = measure(plan, &[server.addr]).await;
@@ -140,6 +141,7 @@ async fn postgres_part(plan: &Plan) -> Res<Measured> {
                 max_running: 16,
                 role: ProcessRole::All,
                 log: plan.path(&format!("schedules-pg-{i}.log")),
+                commands: None,
             })
             .await?,
         );

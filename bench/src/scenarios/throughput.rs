@@ -251,9 +251,10 @@ async fn headway(plan: &Plan, bin: &Binary<'_>, c: u64, jobs: u64) -> Res<Headwa
         data_root: &plan.path("files"),
         max_running: plan.concurrency.min(10_000) as u32,
         log: plan.path(&format!("throughput-{}-{c}.log", bin.tag)),
+        commands: None,
     })
     .await?;
-    let result = drive(&[&server], c, jobs).await;
+    let result = drive(&[&server], c, jobs, NOOP_DEMO).await;
     let stopped = server.stop().await;
     let driven = result?;
     stopped?;
@@ -308,11 +309,14 @@ pub(crate) struct Driven {
     pub cookie: String,
 }
 
-/// Posts the jobs and waits for their `done` events; returns the outcome (without the store's
+/// The body of `POST /api/v1/jobs` for a no-op `demo` job.
+pub(crate) const NOOP_DEMO: &[u8] = br#"{"kind":"demo","params":{"steps":1,"interval_ms":0}}"#;
+
+/// Posts the jobs (`body` each) and waits for their `done` events; returns the outcome (without the store's
 /// figures), the times of the first POST and of the last `done`, and the session's cookie.
 /// With several servers (processes sharing one database), the session is made on the first,
 /// the `c` clients are spread over them round-robin, and the event stream is on the first.
-pub(crate) async fn drive(servers: &[&Server], c: u64, jobs: u64) -> Res<Driven> {
+pub(crate) async fn drive(servers: &[&Server], c: u64, jobs: u64, body: &[u8]) -> Res<Driven> {
     let addr = servers.first().ok_or("no server to drive")?.addr;
     let cookie = new_session(addr).await?;
     let stop = CancellationToken::new();
@@ -346,18 +350,19 @@ pub(crate) async fn drive(servers: &[&Server], c: u64, jobs: u64) -> Res<Driven>
     let errors = Arc::new(AtomicU64::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(jobs as usize)));
-    let body = br#"{"kind":"demo","params":{"steps":1,"interval_ms":0}}"#;
+    let body: Arc<[u8]> = Arc::from(body);
     let cpu = || -> Option<f64> { servers.iter().map(|s| s.cpu_secs()).sum() };
     let cpu_before = cpu();
     let t0 = unix_ms();
     let mut tasks = Vec::new();
     for (addr, mut conn) in conns {
-        let (next, errors, first_error, latencies, cookie) = (
+        let (next, errors, first_error, latencies, cookie, body) = (
             Arc::clone(&next),
             Arc::clone(&errors),
             Arc::clone(&first_error),
             Arc::clone(&latencies),
             cookie.clone(),
+            Arc::clone(&body),
         );
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
