@@ -22,9 +22,6 @@ const KEPT: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
 const TAIL_LINES: usize = 5;
 /// The longest message a failed job gets from stderr, in characters.
 const TAIL_CHARS: usize = 1000;
-/// How long the pipes are read after the program ended, for what a process that left its
-/// group still writes to them.
-const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn failed(code: &str, message: String) -> JobError {
     JobError {
@@ -98,6 +95,10 @@ pub async fn run(
     let stop = ctx.stop_token();
     let mut exit = None;
     let mut kill_at: Option<tokio::time::Instant> = None;
+    // After the program ended, its pipes are read until they have been silent for the grace:
+    // everything it wrote is logged however long that takes, and a process that left its
+    // group and keeps a pipe open without writing does not hold the job.
+    let drain = programs.grace;
     let mut drain_until: Option<tokio::time::Instant> = None;
     // Every channel has closed (the program may still run).
     let mut closed = false;
@@ -109,6 +110,9 @@ pub async fn run(
             line = rx.recv(), if !closed => match line {
                 Some(line) => {
                     state.take(line, ctx).await;
+                    if let Some(until) = drain_until.as_mut() {
+                        *until = tokio::time::Instant::now() + drain;
+                    }
                     flush_at.get_or_insert_with(|| tokio::time::Instant::now() + crate::context::SAMPLE_EVERY);
                 }
                 None if exit.is_some() => break,
@@ -120,7 +124,7 @@ pub async fn run(
                 if closed {
                     break;
                 }
-                drain_until = Some(tokio::time::Instant::now() + DRAIN);
+                drain_until = Some(tokio::time::Instant::now() + drain);
             }
             _ = stop.cancelled(), if kill_at.is_none() && exit.is_none() => {
                 kill_at = Some(group.terminate());
@@ -134,7 +138,8 @@ pub async fn run(
                 ctx.flush().await;
             }
             _ = tokio::time::sleep_until(drain_until.unwrap_or(far)), if drain_until.is_some() => {
-                // A process outside the group still holds a pipe: stop listening to it.
+                // A process outside the group holds a pipe and has said nothing for a while:
+                // stop listening to it.
                 break;
             }
         }

@@ -549,6 +549,60 @@ async fn a_flood_of_one_commands_jobs_runs_one_at_a_time_and_others_still_run() 
     }
 }
 
+const LINES: &str = r#"
+[[command]]
+name = "lines"
+program = "SCRIPTS/lines.sh"
+"#;
+
+/// How many lines `lines.sh` prints: far more than the pipes hold when it exits.
+const PRINTED: u64 = 20_000;
+
+#[tokio::test]
+async fn every_line_a_program_wrote_before_it_ended_is_logged_however_long_that_takes() {
+    // The grace (here 100 ms) is how long the pipes may stay silent once the program has
+    // ended; what was still in them then (about 64 KiB, some ten thousand lines of `seq`)
+    // takes the log longer than that to take.
+    let dir = tempfile::tempdir().unwrap();
+    script(
+        dir.path(),
+        "lines.sh",
+        &format!("#!/bin/sh\nexec seq 1 {PRINTED}\n"),
+    );
+    let file = commands_file(dir.path(), LINES);
+    let app = app()
+        .with(|c| {
+            c.commands = Some(file);
+            c.cancel_grace_ms = 100;
+        })
+        .start()
+        .await;
+    let s = app.session();
+    let id = start(&s, "lines", json!({})).await;
+    assert_eq!(s.wait_finished(&id).await["status"], "succeeded");
+    let mut printed = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, page) = s
+            .get(&format!("/api/v1/jobs/{id}/log?after={after}&limit=1000"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let lines = page["lines"].as_array().unwrap();
+        let Some(last) = lines.last() else { break };
+        after = last["seq"].as_u64().unwrap();
+        printed.extend(
+            lines
+                .iter()
+                .filter_map(|l| l["line"].as_str()?.parse::<u64>().ok()),
+        );
+    }
+    assert_eq!(printed.len() as u64, PRINTED, "lines logged");
+    assert!(
+        printed.iter().copied().eq(1..=PRINTED),
+        "the lines, in order and each once"
+    );
+}
+
 const GOOD: &str = r#"
 [[command]]
 name = "first"
