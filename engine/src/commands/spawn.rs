@@ -5,14 +5,24 @@
 //! the signal a program gets when Headway dies (`PR_SET_PDEATHSIG`) is tied to the thread
 //! that started it, not to the process: a program started from a pool thread that later
 //! exits would be killed with that thread.
+//!
+//! A program is started the way `posix_spawn` starts one, not with `fork`: the child shares
+//! Headway's memory (`CLONE_VM | CLONE_VFORK`) for the few system calls it makes before
+//! `execve`, so that starting it costs the same however much memory Headway has mapped. (A
+//! `fork` copies Headway's page tables first, which made a run of `true` cost Headway some
+//! 7 ms of CPU.) `posix_spawn` itself cannot be used: the parent-death signal must be set by
+//! the child.
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
+use std::process::ExitStatus;
 use std::time::Duration;
+use tokio::io::unix::AsyncFd;
 use tokio::net::unix::pipe;
-use tokio::process::{Child, ChildStderr, ChildStdout};
 
 /// What to start.
 pub struct Spec {
@@ -24,11 +34,11 @@ pub struct Spec {
 
 /// A started program and its three channels.
 pub struct Spawned {
-    pub child: Child,
+    pub child: Program,
     /// Its process group (its own pid).
     pub group: i32,
-    pub stdout: ChildStdout,
-    pub stderr: ChildStderr,
+    pub stdout: pipe::Receiver,
+    pub stderr: pipe::Receiver,
     pub fd3: pipe::Receiver,
 }
 
@@ -70,65 +80,314 @@ impl Spawner {
     }
 }
 
-fn spawn(spec: Spec) -> io::Result<Spawned> {
-    let (read, write) = pipe_cloexec()?;
-    let write_fd = write.as_raw_fd();
-    let parent = std::process::id() as libc::pid_t;
-    let mut cmd = tokio::process::Command::new(&spec.program);
-    cmd.args(&spec.args)
-        .env_clear()
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(&spec.cwd)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(false);
-    // SAFETY: between fork and exec only async-signal-safe calls are made (setpgid, prctl,
-    // getppid, dup2, fcntl), on values computed before the fork.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::setpgid(0, 0) != 0 {
-                return Err(io::Error::last_os_error());
+/// A running program, waited for through a pidfd.
+pub struct Program {
+    pid: libc::pid_t,
+    pidfd: AsyncFd<OwnedFd>,
+    status: Option<ExitStatus>,
+}
+
+impl Program {
+    /// Waits for the program to end (once it has, again and again gives the same status).
+    pub async fn wait(&mut self) -> io::Result<ExitStatus> {
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        loop {
+            let mut ready = self.pidfd.readable().await?;
+            if let Some(status) = reap(self.pid, libc::WNOHANG)? {
+                self.status = Some(status);
+                return Ok(status);
             }
-            if libc::prctl(
-                libc::PR_SET_PDEATHSIG,
-                libc::SIGKILL as libc::c_ulong,
-                0,
-                0,
-                0,
-            ) != 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            // Headway died between the fork and the line above: nothing would kill us later.
-            if libc::getppid() != parent {
-                return Err(io::Error::other(
-                    "Headway stopped while the program started",
-                ));
-            }
-            if write_fd == 3 {
-                let flags = libc::fcntl(3, libc::F_GETFD);
-                if flags < 0 || libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC) != 0 {
-                    return Err(io::Error::last_os_error());
+            ready.clear_ready();
+        }
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        if self.status.is_some() {
+            return;
+        }
+        // Not waited for: reaped here if it has ended, else by a task once it does (the
+        // caller's `Group` has signalled it), so that no zombie is left behind.
+        if let Ok(Some(_)) = reap(self.pid, libc::WNOHANG) {
+            return;
+        }
+        let pid = self.pid;
+        let Ok(fd) = self.pidfd.get_ref().try_clone() else {
+            return;
+        };
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Ok(fd) = watch(fd) {
+                    loop {
+                        let Ok(mut ready) = fd.readable().await else {
+                            return;
+                        };
+                        if !matches!(reap(pid, libc::WNOHANG), Ok(None)) {
+                            return;
+                        }
+                        ready.clear_ready();
+                    }
                 }
-            } else if libc::dup2(write_fd, 3) != 3 {
-                return Err(io::Error::last_os_error());
+            });
+        }
+    }
+}
+
+/// A pidfd, readable once its process has ended.
+fn watch(pidfd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+    // SAFETY: the `OwnedFd` is moved in and stays open, the same descriptor, as long as the
+    // `AsyncFd` owns it.
+    Ok(unsafe { AsyncFd::register(pidfd) }?)
+}
+
+/// `waitpid` of one child; `None` while it runs (with `WNOHANG`).
+fn reap(pid: libc::pid_t, flags: libc::c_int) -> io::Result<Option<ExitStatus>> {
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: a plain system call on our own child, writing into `status`.
+        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        if r == pid {
+            return Ok(Some(ExitStatus::from_raw(status)));
+        }
+        if r == 0 {
+            return Ok(None);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Everything the child needs, prepared before it exists: it may not allocate.
+#[repr(C)]
+struct ChildArgs {
+    path: *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+    cwd: *const libc::c_char,
+    parent: libc::pid_t,
+    /// stdin, stdout, stderr and fd 3, in that order.
+    fds: [libc::c_int; 4],
+    /// The highest signal number.
+    max_signal: libc::c_int,
+    /// The signal mask to exec with (the spawning thread's, before it blocked every signal).
+    mask: libc::sigset_t,
+    /// Set by the child when it cannot exec: the errno, and which step failed.
+    errno: libc::c_int,
+    step: libc::c_int,
+}
+
+/// The steps the child takes, for the error message of one that fails.
+const STEPS: [&str; 6] = [
+    "making its process group",
+    "setting its parent-death signal",
+    "checking that Headway still runs",
+    "setting up its descriptors",
+    "entering its working folder",
+    "executing it",
+];
+
+/// The child, between `clone` and `execve`. It shares Headway's memory and the spawning
+/// thread is suspended until it execs or exits: only system calls on values prepared before,
+/// no allocation, no lock, no unwinding.
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `ChildArgs` the parent keeps alive (and does not touch) until this
+    // child has exec'd or exited; every call below is async-signal-safe.
+    unsafe {
+        let a = &mut *(arg as *mut ChildArgs);
+        let fail = |a: &mut ChildArgs, step: libc::c_int| -> libc::c_int {
+            a.errno = *libc::__errno_location();
+            a.step = step;
+            libc::_exit(127)
+        };
+        // Handlers are Headway's code on Headway's memory: none may run here, and the program
+        // starts with every signal at its default (SIGPIPE too, which Rust ignores).
+        let mut old: libc::sigaction = std::mem::zeroed();
+        let mut default: libc::sigaction = std::mem::zeroed();
+        default.sa_sigaction = libc::SIG_DFL;
+        for sig in 1..=a.max_signal {
+            if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+                continue;
             }
-            Ok(())
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && (old.sa_sigaction != libc::SIG_DFL
+                    && (old.sa_sigaction != libc::SIG_IGN || sig == libc::SIGPIPE))
+            {
+                libc::sigaction(sig, &default, std::ptr::null_mut());
+            }
+        }
+        if libc::setpgid(0, 0) != 0 {
+            return fail(a, 0);
+        }
+        if libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        ) != 0
+        {
+            return fail(a, 1);
+        }
+        // Headway died before the line above: nothing would kill this program later.
+        if libc::getppid() != a.parent {
+            *libc::__errno_location() = libc::ESRCH;
+            return fail(a, 2);
+        }
+        // A descriptor below 4 that is not yet where it goes would be overwritten by the
+        // dup2 of another (when Headway runs with stdin, stdout or stderr closed): moved up
+        // first.
+        for (target, fd) in a.fds.iter_mut().enumerate() {
+            if *fd < 4 && *fd != target as libc::c_int {
+                *fd = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 4);
+                if *fd < 0 {
+                    return fail(a, 3);
+                }
+            }
+        }
+        for (target, fd) in a.fds.iter().enumerate() {
+            let target = target as libc::c_int;
+            if *fd == target {
+                // Already in place: keep it open across exec.
+                let flags = libc::fcntl(target, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(target, libc::F_SETFD, flags & !libc::FD_CLOEXEC) != 0 {
+                    return fail(a, 3);
+                }
+            } else if libc::dup2(*fd, target) != target {
+                return fail(a, 3);
+            }
+        }
+        if libc::chdir(a.cwd) != 0 {
+            return fail(a, 4);
+        }
+        libc::pthread_sigmask(libc::SIG_SETMASK, &a.mask, std::ptr::null_mut());
+        libc::execve(a.path, a.argv, a.envp);
+        fail(a, 5)
+    }
+}
+
+/// The child's stack: it runs only `child_main` and the system calls it makes.
+const CHILD_STACK: usize = 64 * 1024;
+
+fn c_string(bytes: &[u8], what: &str) -> io::Result<CString> {
+    CString::new(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{what} holds a NUL byte"),
+        )
+    })
+}
+
+fn spawn(spec: Spec) -> io::Result<Spawned> {
+    let path = c_string(spec.program.as_os_str().as_bytes(), "the program's path")?;
+    let cwd = c_string(spec.cwd.as_os_str().as_bytes(), "the working folder")?;
+    let mut args = vec![path.clone()];
+    for a in &spec.args {
+        args.push(c_string(a.as_bytes(), "an argument")?);
+    }
+    let mut env = Vec::with_capacity(spec.env.len());
+    for (k, v) in &spec.env {
+        let mut pair = k.as_bytes().to_vec();
+        pair.push(b'=');
+        pair.extend_from_slice(v.as_bytes());
+        env.push(c_string(&pair, "an environment variable")?);
+    }
+    let pointers = |strings: &[CString]| -> Vec<*const libc::c_char> {
+        strings
+            .iter()
+            .map(|s| s.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect()
+    };
+    let (argv, envp) = (pointers(&args), pointers(&env));
+
+    let null = std::fs::File::open("/dev/null")?;
+    let (stdout_r, stdout_w) = pipe_cloexec()?;
+    let (stderr_r, stderr_w) = pipe_cloexec()?;
+    let (fd3_r, fd3_w) = pipe_cloexec()?;
+    let mut child = ChildArgs {
+        path: path.as_ptr(),
+        argv: argv.as_ptr(),
+        envp: envp.as_ptr(),
+        cwd: cwd.as_ptr(),
+        parent: std::process::id() as libc::pid_t,
+        fds: [
+            null.as_raw_fd(),
+            stdout_w.as_raw_fd(),
+            stderr_w.as_raw_fd(),
+            fd3_w.as_raw_fd(),
+        ],
+        max_signal: libc::SIGRTMAX(),
+        // SAFETY: an all-zero sigset_t is a valid (empty) set; it is overwritten below.
+        mask: unsafe { std::mem::zeroed() },
+        errno: 0,
+        step: 0,
+    };
+    let mut stack = vec![0u8; CHILD_STACK];
+    // The stack grows down: its top, aligned as the ABI wants.
+    let top = ((stack.as_mut_ptr() as usize + CHILD_STACK) & !15) as *mut libc::c_void;
+    // SAFETY: every signal is blocked around `clone` so that no handler runs in the child
+    // before it resets them; the child runs `child_main` on its own stack with `child`, which
+    // outlives it (CLONE_VFORK: this thread waits until it has exec'd or exited).
+    let (pid, clone_error) = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut child.mask);
+        let pid = libc::clone(
+            child_main,
+            top,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            &mut child as *mut ChildArgs as *mut libc::c_void,
+        );
+        let clone_error = io::Error::last_os_error();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &child.mask, std::ptr::null_mut());
+        (pid, clone_error)
+    };
+    drop(stack);
+    if pid < 0 {
+        return Err(clone_error);
+    }
+    // SAFETY: the child wrote these (or not) before this thread resumed.
+    let (errno, step) = unsafe {
+        (
+            std::ptr::read_volatile(&child.errno),
+            std::ptr::read_volatile(&child.step),
+        )
+    };
+    if errno != 0 {
+        let _ = reap(pid, 0);
+        let e = io::Error::from_raw_os_error(errno);
+        return Err(match step {
+            5 => e,
+            s => io::Error::new(e.kind(), format!("{} failed: {e}", STEPS[s as usize])),
         });
     }
-    let mut child = cmd.spawn()?;
-    drop(write);
-    let group = child.id().map(|p| p as i32).unwrap_or(0);
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let fd3 = pipe::Receiver::from_owned_fd(read)?;
+    drop((null, stdout_w, stderr_w, fd3_w));
+    // SAFETY: pidfd_open on our own child, which is not reaped yet (its pid cannot be reused).
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if pidfd < 0 {
+        let e = io::Error::last_os_error();
+        // SAFETY: a plain system call on our own child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        let _ = reap(pid, 0);
+        return Err(e);
+    }
+    // SAFETY: the descriptor was just opened and is owned by nothing else.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as libc::c_int) };
     Ok(Spawned {
-        child,
-        group,
-        stdout,
-        stderr,
-        fd3,
+        child: Program {
+            pid,
+            pidfd: watch(pidfd)?,
+            status: None,
+        },
+        group: pid,
+        stdout: pipe::Receiver::from_owned_fd(stdout_r)?,
+        stderr: pipe::Receiver::from_owned_fd(stderr_r)?,
+        fd3: pipe::Receiver::from_owned_fd(fd3_r)?,
     })
 }
 
@@ -223,6 +482,99 @@ impl Drop for Group {
             Err(_) => {
                 signal_group(id, libc::SIGKILL);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    fn spec(program: &str, args: &[&str]) -> Spec {
+        Spec {
+            program: program.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: vec![
+                ("ONLY".into(), "this".into()),
+                ("PATH".into(), "/usr/bin:/bin".into()),
+            ],
+            cwd: std::env::temp_dir(),
+        }
+    }
+
+    async fn all(mut r: pipe::Receiver) -> String {
+        let mut text = String::new();
+        r.read_to_string(&mut text).await.unwrap();
+        text
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_program_gets_its_channels_group_environment_and_default_signals() {
+        let spawner = Spawner::new(tokio::runtime::Handle::current()).unwrap();
+        let script = "echo \"out $ONLY $(env | wc -l)\"; echo err >&2; echo 'progress 1 2' >&3; \
+                      echo \"group $(ps -o pgid= $$ | tr -d ' ') $$\"; \
+                      grep -E '^(SigIgn|SigBlk)' /proc/self/status; pwd; exit 7";
+        let s = spawner
+            .spawn(spec("/bin/sh", &["-c", script]))
+            .await
+            .unwrap();
+        let (out, err, fd3) = tokio::join!(all(s.stdout), all(s.stderr), all(s.fd3));
+        let mut child = s.child;
+        let status = child.wait().await.unwrap();
+        assert_eq!(status.code(), Some(7));
+        assert_eq!(child.wait().await.unwrap().code(), Some(7), "waits again");
+        let lines: Vec<&str> = out.lines().collect();
+        // `sh` adds PWD (and maybe SHLVL and _) to what it was given.
+        assert!(lines[0].starts_with("out this "), "{out}");
+        assert_eq!(lines[1], format!("group {0} {0}", s.group), "its own group");
+        // Nothing blocked, and SIGPIPE (which Rust ignores) not ignored.
+        assert_eq!(lines[2], "SigBlk:\t0000000000000000", "{out}");
+        let ignored = u64::from_str_radix(lines[3].trim_start_matches("SigIgn:\t"), 16).unwrap();
+        assert_eq!(ignored & (1 << (libc::SIGPIPE - 1)), 0, "{out}");
+        assert_eq!(
+            std::path::Path::new(lines[4]).canonicalize().unwrap(),
+            std::env::temp_dir().canonicalize().unwrap()
+        );
+        assert_eq!((err.as_str(), fd3.as_str()), ("err\n", "progress 1 2\n"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_program_that_cannot_start_is_an_error_that_says_why() {
+        let spawner = Spawner::new(tokio::runtime::Handle::current()).unwrap();
+        let e = spawner
+            .spawn(spec("/nonexistent/program", &[]))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound, "{e}");
+        let mut bad = spec("/bin/true", &[]);
+        bad.cwd = "/nonexistent/folder".into();
+        let e = spawner.spawn(bad).await.err().unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("entering its working folder failed"),
+            "{e}"
+        );
+        let e = spawner
+            .spawn(spec("/bin/echo", &["a\0b"]))
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(e.to_string(), "an argument holds a NUL byte");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_program_not_waited_for_is_reaped_once_it_ends() {
+        let spawner = Spawner::new(tokio::runtime::Handle::current()).unwrap();
+        let s = spawner.spawn(spec("/bin/sleep", &["0.2"])).await.unwrap();
+        let pid = s.group;
+        drop(s);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        // A zombie keeps its /proc entry until it is reaped.
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(tokio::time::Instant::now() < deadline, "never reaped");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
