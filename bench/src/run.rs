@@ -109,6 +109,10 @@ pub struct RunArgs {
     /// smoke: 2000].
     #[arg(long)]
     pub command_lines: Option<u64>,
+    /// Commands: the same on PostgreSQL, whose store appends lines several times slower
+    /// [default: 100000; smoke: 2000].
+    #[arg(long)]
+    pub command_lines_postgres: Option<u64>,
     /// Commands: rounds of each measurement [default: 3; smoke: 1].
     #[arg(long)]
     pub command_rounds: Option<u64>,
@@ -159,6 +163,7 @@ pub struct Plan {
     pub file_rounds: u64,
     pub command_jobs: u64,
     pub command_lines: u64,
+    pub command_lines_postgres: u64,
     pub command_rounds: u64,
 }
 
@@ -251,6 +256,8 @@ pub async fn run(args: RunArgs) -> i32 {
         file_rounds: pick(args.file_rounds, 5, 2).clamp(1, 20),
         command_jobs: pick(args.command_jobs, 5_000, 50).max(1),
         command_lines: pick(args.command_lines, 1_000_000, 2_000).clamp(1, 100_000_000),
+        command_lines_postgres: pick(args.command_lines_postgres, 100_000, 2_000)
+            .clamp(1, 100_000_000),
         command_rounds: pick(args.command_rounds, 3, 1).clamp(1, 20),
     };
     let machine = Machine::probe();
