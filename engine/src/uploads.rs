@@ -481,11 +481,31 @@ impl Engine {
             };
             match self.inner.store.job(None, &id).await {
                 Ok(Some(job)) if !job.status.is_terminal() => {}
-                Ok(_) => crate::commands::secrets::forget(&self.inner.blobs, &id).await,
+                Ok(Some(_)) => crate::commands::secrets::forget(&self.inner.blobs, &id).await,
+                // Secrets are kept just before their job is stored: a job not found may be
+                // one being started now. Only a file left long enough is an orphan.
+                Ok(None) if !orphaned(&entry).await => {}
+                Ok(None) => crate::commands::secrets::forget(&self.inner.blobs, &id).await,
                 Err(_) => return,
             }
         }
     }
+}
+
+/// How long a job's secrets may wait for the job to be stored before the sweeper takes them
+/// for a start that failed.
+const SECRETS_ORPHANED_AFTER: Duration = Duration::from_secs(3600);
+
+/// Whether a secrets file whose job is not in the store was written long enough ago that no
+/// start is still storing its job.
+async fn orphaned(entry: &tokio::fs::DirEntry) -> bool {
+    entry
+        .metadata()
+        .await
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age >= SECRETS_ORPHANED_AFTER)
 }
 
 #[cfg(test)]

@@ -549,6 +549,31 @@ async fn a_flood_of_one_commands_jobs_runs_one_at_a_time_and_others_still_run() 
     }
 }
 
+#[tokio::test]
+async fn the_sweeper_leaves_the_secrets_of_a_job_being_stored_and_takes_an_orphans() {
+    let app = app().start().await;
+    let dir = app.file_store().join("secrets");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Kept a moment ago for a job whose insert has not committed yet.
+    let fresh = dir.join("job-being-started");
+    std::fs::write(&fresh, br#"{"token":"x"}"#).unwrap();
+    app.engine().sweep_files().await;
+    assert!(
+        fresh.exists(),
+        "the secrets of a job being started were swept"
+    );
+    // Left by a start that failed long ago.
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&fresh)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    app.engine().sweep_files().await;
+    assert!(!fresh.exists(), "an orphan's secrets were kept");
+}
+
 const LINES: &str = r#"
 [[command]]
 name = "lines"

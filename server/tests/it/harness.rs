@@ -130,6 +130,11 @@ impl App {
         &self.engine
     }
 
+    /// The server's file store (`--file-store`).
+    pub fn file_store(&self) -> &std::path::Path {
+        &self.config.file_store
+    }
+
     /// Connections open now.
     pub fn open_connections(&self) -> usize {
         self.connections.open()
