@@ -1,4 +1,4 @@
-import { test, expect, expectAccessible, openDashboard, countStreams, startDemo, startJob, waitForStatus } from './fixtures';
+import { test, expect, expectAccessible, openDashboard, countStreams, startDemo, startJob, waitForStatus, serverGone } from './fixtures';
 import { Headway } from './headway';
 
 test('three jobs started from the form fill live, on one stream, without a reload', async ({ page, consoleErrors }) => {
@@ -111,7 +111,7 @@ test('cancel stops a running job', async ({ page }) => {
 
 test.describe('when the server goes away', () => {
   // Chromium logs the refused stream requests while the server is down: expected here.
-  test.use({ allowConsole: /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/ });
+  test.use({ allowConsole: serverGone });
 
   test('the page shows it, reconnects by itself and catches up', async ({ page }) => {
     const server = new Headway(1, `target/e2e/restart-${Date.now()}.db`);

@@ -72,6 +72,12 @@ async function expectAccessibleWithoutScripts(browser: Browser, seen: Page) {
 
 export { expect };
 
+/**
+ * What Chromium reports for requests in flight, or sent, while a test stops or restarts a
+ * server on purpose: refused, reset, or cut before or during the answer.
+ */
+export const serverGone = /ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/;
+
 /** Opens the dashboard and waits until its islands are interactive. */
 export async function openDashboard(page: Page) {
   await page.goto('/');

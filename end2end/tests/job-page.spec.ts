@@ -1,4 +1,4 @@
-import { test, expect, openDashboard, startJob, waitForStatus } from './fixtures';
+import { test, expect, openDashboard, startJob, waitForStatus, serverGone } from './fixtures';
 
 import { Headway } from './headway';
 
@@ -95,7 +95,7 @@ test.describe('a job that does not exist', () => {
 
 test.describe('when the server restarts', () => {
   // Chromium logs the refused stream requests while the server is down: expected here.
-  test.use({ allowConsole: /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/ });
+  test.use({ allowConsole: serverGone });
 
   test('the job page reconnects and its log resumes where it left off', async ({ page }) => {
     const server = new Headway(3, `target/e2e/log-restart-${Date.now()}.db`);

@@ -1,4 +1,4 @@
-import { test, expect, openDashboard, startDemo, startJob } from './fixtures';
+import { test, expect, openDashboard, startDemo, startJob, serverGone } from './fixtures';
 import { Headway } from './headway';
 
 test('running bars show elapsed time, rate and ETA; a silent job is flagged as stalled', async ({ page }) => {
@@ -68,7 +68,7 @@ test('a finished job gets a toast and one announcement; the tab title shows over
 });
 
 test.describe('after an upgrade', () => {
-  test.use({ allowConsole: /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING/ });
+  test.use({ allowConsole: serverGone });
 
   test('an open page offers to reload', async ({ page }) => {
     const db = `target/e2e/upgrade-${Date.now()}.db`;
