@@ -414,6 +414,11 @@ impl Accounts {
     }
 }
 
+/// Compares two secrets in a time that does not depend on where they first differ.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// The stored form of a token: its SHA-256, in hex.
 pub fn token_hash(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())

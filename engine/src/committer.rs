@@ -12,8 +12,8 @@
 
 use crate::bus::{Bus, Event};
 use crate::store::{
-    Attachment, Change, CommittedEvent, Fence, Fire, Fired, Outcome, Publish, QueuedJob, StartKey,
-    Store, StoreError, Write,
+    Attachment, Change, CommittedEvent, ExternalReport, Fence, Fire, Fired, Outcome, Publish,
+    QueuedJob, Reported, StartKey, Store, StoreError, Write,
 };
 use crate::telemetry::Metrics;
 use model::error::Chain;
@@ -477,6 +477,69 @@ impl Committer {
     pub async fn withdraw_notices(&self) -> Result<usize, WriteError> {
         match self.ask(Change::WithdrawNotices).await? {
             Outcome::Withdrawn(n) => Ok(n),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Stores a new external job, running at once, with its report token's hash and its lease
+    /// (see [`Change::Open`]); the job as stored.
+    pub async fn open_external(
+        &self,
+        owner: &UserId,
+        job: Job,
+        report_hash: String,
+        lease_until: i64,
+    ) -> Result<Job, WriteError> {
+        let job_id = job.id.clone();
+        let change = Change::Together(vec![
+            Change::Create {
+                owner: owner.into(),
+                job,
+                max_queued: None,
+                key: None,
+            },
+            Change::Open {
+                owner: owner.into(),
+                job_id,
+                report_hash,
+                lease_until,
+            },
+        ]);
+        match self.ask(change).await? {
+            Outcome::Job(Some(job)) => {
+                self.metrics.created(&job);
+                tracing::info!(job = %job.id, kind = %job.kind, "external job created");
+                Ok(job)
+            }
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Writes what an external job's program reported (see [`Change::Report`]).
+    pub async fn report(&self, report: ExternalReport) -> Result<Reported, WriteError> {
+        match self.ask(Change::Report(Box::new(report))).await? {
+            Outcome::Reported(reported) => Ok(reported),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Ends an external job whose lease ended before `now` (see [`Change::Expire`]); the job as
+    /// it ended, or `None` if its lease holds or it is not running.
+    pub async fn expire(
+        &self,
+        owner: &UserId,
+        job_id: &JobId,
+        now: i64,
+        error: JobError,
+    ) -> Result<Option<Job>, WriteError> {
+        let change = Change::Expire {
+            owner: owner.into(),
+            job_id: job_id.into(),
+            now,
+            error,
+        };
+        match self.ask(change).await? {
+            Outcome::Job(job) => Ok(self.count(job)),
             other => Err(unexpected(other)),
         }
     }

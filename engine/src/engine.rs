@@ -230,6 +230,7 @@ impl Engine {
         engine.spawn_rate_sampler();
         engine.spawn_pause_watcher();
         engine.spawn_scheduler();
+        engine.spawn_lease_keeper();
         Ok(engine)
     }
 
@@ -459,6 +460,12 @@ impl Engine {
         let origin = self.job(caller, id).await?;
         self.may_touch(caller, id).await?;
         caller.may_start()?;
+        if origin.kind == model::EXTERNAL_KIND {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "an external job runs where its program was started: start it there again",
+            ));
+        }
         // Parameters are validated again: limits or files may have changed since.
         let params = self
             .validate(caller, &origin.kind, Params::Json(origin.params))

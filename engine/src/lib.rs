@@ -4,6 +4,7 @@
 //! - [`engine`]: the façade, [`Engine`]: start, recovery, creating, cancelling, re-running,
 //!   notices, shutdown;
 //! - [`bulk`]: cancel or re-run many jobs at once;
+//! - [`external`]: jobs of programs that run elsewhere and report over HTTP, and their leases;
 //! - [`history`]: what a caller may read: pages, counts, the chart, details, logs, events;
 //! - [`caller`]: who a request acts for;
 //! - [`store`]: the database, behind one seam, over its backends (SQLite, PostgreSQL);
@@ -41,6 +42,7 @@ pub mod commands;
 pub mod committer;
 pub mod context;
 pub mod engine;
+pub mod external;
 mod failures;
 pub mod feed;
 pub mod files;

@@ -6,6 +6,7 @@
 //! - [`job`]: a job, its status machine, progress, error and log lines;
 //! - [`events`]: the stream's event names and payloads;
 //! - [`history`]: history filters, pages, job details, counts and the per-minute chart;
+//! - [`external`]: jobs of programs that run elsewhere and report over HTTP;
 //! - [`files`]: uploaded files and the files jobs write;
 //! - [`kinds`]: how a kind describes its parameters;
 //! - [`queue`]: a queued job's place in line;
@@ -38,6 +39,7 @@ pub mod bulk;
 pub mod codec;
 pub mod error;
 pub mod events;
+pub mod external;
 pub mod files;
 pub mod history;
 pub mod ids;
@@ -50,6 +52,7 @@ pub mod system;
 pub use accounts::{Me, Role, TokenScope};
 pub use error::{AppError, ErrorCode, FieldError};
 pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionEvent};
+pub use external::{ExternalParams, Report, ReportEnd, ReportLine, ReportReply, EXTERNAL_KIND};
 pub use files::{Output, Upload};
 pub use history::{
     url_encode, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,

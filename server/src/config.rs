@@ -209,6 +209,12 @@ pub struct Config {
     #[arg(long, env = "HEADWAY_COMMANDS")]
     pub commands: Option<PathBuf>,
 
+    /// Where the client commands (`headway run`, `jobs`, `start`, `follow`, `cancel`, `notice`,
+    /// `kinds`, `schedules`) reach Headway: its URL, such as `https://headway.example.com`.
+    /// Default: `http://` and `--addr`.
+    #[arg(long, env = "HEADWAY_SERVER", global = true)]
+    pub server: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -287,6 +293,12 @@ pub enum Command {
         #[arg(long, conflicts_with = "text")]
         clear: bool,
     },
+    /// Runs a program here as an external job of the server, shown live on its dashboard:
+    /// `headway run --title 'nightly backup' -- ./backup.sh --full`. Its output is the job's
+    /// log, file descriptor 3 reports its progress (docs/COMMANDS.md), its exit ends the job,
+    /// and a cancel from the dashboard stops it. Needs a write token in `HEADWAY_TOKEN`. Exits
+    /// with the program's status (128 + N when killed by signal N).
+    Run(RunArgs),
     /// The kinds, and pausing them: `headway kinds pause import_csv`, `headway kinds resume '*'`.
     #[command(subcommand)]
     Kinds(KindsCommand),
@@ -294,6 +306,33 @@ pub enum Command {
     /// --param steps=10 --param interval_ms=100`.
     #[command(subcommand)]
     Schedules(SchedulesCommand),
+}
+
+/// `headway run`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// What the job is called on the dashboard (default: the command line).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// A parameter shown with the job, NAME=VALUE (again for each).
+    #[arg(long)]
+    pub param: Vec<String>,
+    /// Seconds without a report (this machine or its network gone) after which the server
+    /// takes the job for lost (`interrupted`).
+    #[arg(long, default_value_t = model::external::DEFAULT_LEASE_SECS,
+          value_parser = clap::value_parser!(u32).range(5..=3600))]
+    pub lease_secs: u32,
+    /// Seconds a cancelled program has between SIGTERM and SIGKILL.
+    #[arg(long, default_value_t = 10)]
+    pub grace_secs: u64,
+    /// The program and its arguments, after `--`.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PROGRAM"
+    )]
+    pub program: Vec<String>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -463,6 +502,7 @@ impl Config {
             max_streams_per_user: 100,
             auth: None,
             commands: None,
+            server: None,
             command: None,
         }
     }

@@ -37,8 +37,18 @@ async fn main() {
             .with_writer(std::io::stderr)
             .init(),
     }
+    if let Some(Command::Run(args)) = &config.command {
+        match server::cli::run::run(&config, args).await {
+            Ok(code) => std::process::exit(code),
+            Err(e) => {
+                eprintln!("headway: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     if let Some(command) = &config.command {
         let done = match command {
+            Command::Run(_) => unreachable!("run above"),
             Command::Notice { text, clear } => {
                 server::cli::notice::run(&config, text.as_deref(), *clear).await
             }

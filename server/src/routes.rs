@@ -6,7 +6,7 @@
 //!   changes are refused, the caller is decided ([`crate::identity`]), then the handler runs;
 //! - a worker (`--role worker`) serves only `/healthz`, `/readyz` and `/metrics`.
 
-use crate::rest::{accounts, files, health, jobs, kinds, notices, schedules};
+use crate::rest::{accounts, external, files, health, jobs, kinds, notices, schedules};
 use crate::state::AppState;
 use crate::{assets, compression, identity, refusals, rest, sse};
 use app::{shell, App};
@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}", get(jobs::get_job))
         .route("/jobs/{id}/cancel", post(jobs::cancel_job))
         .route("/jobs/{id}/rerun", post(jobs::rerun_job))
+        .route("/jobs/{id}/report", post(external::report))
         .route("/events/poll", get(sse::poll))
         .route("/jobs/{id}/log", get(jobs::job_log))
         .route("/jobs/{id}/log.txt", get(jobs::job_log_text))

@@ -1,11 +1,13 @@
-//! The commands that talk to a running server at `--addr` over its JSON API, as a script would:
-//! `headway notice` ([`notice`]), `headway kinds` ([`kinds`]) and `headway schedules`
-//! ([`schedules`]). They are authorized with the
+//! The commands that talk to a running server (at `--server`, or `--addr`) over its JSON API,
+//! as a script would: `headway notice` ([`notice`]), `headway kinds` ([`kinds`]), `headway
+//! schedules` ([`schedules`]) and `headway run` ([`run`]: a program run here as an external
+//! job). They are authorized with the
 //! API token in `HEADWAY_TOKEN` when it is set (then the token's owner and their role decide
 //! what they may do, as in the browser), otherwise with the operator token (an admin).
 
 pub mod kinds;
 pub mod notice;
+pub mod run;
 pub mod schedules;
 
 use crate::operator_token::token_path;
@@ -16,9 +18,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// A running server's JSON API, and the token to present.
+#[derive(Clone)]
 pub struct Remote {
     http: reqwest::Client,
-    addr: SocketAddr,
+    /// Its URL, without a trailing slash.
+    base: String,
     token: String,
 }
 
@@ -33,11 +37,40 @@ impl Remote {
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Remote {
-            http,
-            addr: loopback_if_unspecified(config.addr),
-            token,
-        })
+        let base = match &config.server {
+            Some(url) => {
+                let parsed = url::Url::parse(url)
+                    .map_err(|e| format!("--server {url:?} is not a URL: {e}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(format!(
+                        "--server {url:?}: Headway is reached over http or https"
+                    ));
+                }
+                url.trim_end_matches('/').to_string()
+            }
+            None => format!("http://{}", loopback_if_unspecified(config.addr)),
+        };
+        Ok(Remote { http, base, token })
+    }
+
+    /// Its URL (no trailing slash).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The same server, with another token.
+    pub fn with_token(&self, token: &str) -> Remote {
+        Remote {
+            token: token.to_string(),
+            ..self.clone()
+        }
+    }
+
+    /// A request to `path` under `/api/v1`, with the token.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token)
     }
 
     /// Sends `body` (if any) to `path` under `/api/v1` and returns the status and the JSON
@@ -48,15 +81,14 @@ impl Remote {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(u16, Value), String> {
-        let url = format!("http://{}/api/v1{path}", self.addr);
-        let mut request = self.http.request(method, &url).bearer_auth(&self.token);
+        let mut request = self.request(method, path);
         if let Some(body) = body {
             request = request.json(body);
         }
         let reply = request
             .send()
             .await
-            .map_err(|e| format!("cannot reach Headway at {}: {e}", self.addr))?;
+            .map_err(|e| format!("cannot reach Headway at {}: {e}", self.base))?;
         let status = reply.status().as_u16();
         let text = reply.text().await.unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::String(text));

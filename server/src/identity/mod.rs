@@ -31,7 +31,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use engine::accounts::{Accounts, SignIn};
+use engine::accounts::{same_secret, Accounts, SignIn};
 use engine::feed::Standing;
 use engine::store::UserRow;
 use engine::Caller;
@@ -69,6 +69,8 @@ pub struct Identities {
     operator_token: Option<Arc<str>>,
     mode: AuthMode,
     accounts: Accounts,
+    /// Where external jobs' report tokens are checked.
+    jobs: engine::store::Store,
     limiter: Arc<Limiter>,
     /// Proxies whose `X-Forwarded-Proto: https` makes the cookie Secure.
     trusted_proxies: Arc<Vec<IpAddr>>,
@@ -111,6 +113,9 @@ pub enum Credential {
     },
     /// A personal API token (its secret).
     Token(Arc<str>),
+    /// An external job's report token: it may only report for that job
+    /// (`POST /api/v1/jobs/{id}/report`), as the job's owner.
+    Report(model::JobId),
 }
 
 /// Why a sign-in was refused.
@@ -140,7 +145,8 @@ impl Identities {
             secure,
             operator_token,
             mode,
-            accounts: Accounts::new(db),
+            accounts: Accounts::new(db.clone()),
+            jobs: db,
             limiter: Arc::default(),
             trusted_proxies,
             stored_anonymous: Arc::new(std::sync::atomic::AtomicBool::new(true)),
@@ -190,6 +196,17 @@ impl Identities {
                         anonymous: None,
                     });
                 }
+            }
+            if given.starts_with(model::external::REPORT_TOKEN_PREFIX) {
+                return match engine::external::token_job(&self.jobs, given).await? {
+                    Some((job, owner)) => Ok(Identity {
+                        caller: Some(Caller::new(owner)),
+                        session: None,
+                        credential: Credential::Report(job),
+                        anonymous: None,
+                    }),
+                    None => Err(AppError::unauthorized("the report token is not valid")),
+                };
             }
             return match self.accounts.token_caller(given).await? {
                 Some(caller) => Ok(Identity {
@@ -346,6 +363,8 @@ impl Identities {
                 self.accounts.token_caller(secret).await,
                 Ok(Some(now)) if now.role() == caller.role()
             ),
+            // A report token opens no stream.
+            Credential::Report(_) => false,
         }
     }
 
@@ -533,11 +552,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Compares in time independent of where the first difference is.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn session_failed(e: impl std::error::Error + Send + Sync + 'static) -> AppError {
     AppError::internal_because("the session store failed", e)
 }
@@ -555,6 +569,11 @@ pub async fn identify(
         Ok(identity) => identity,
         Err(e) => return ApiError(e).into_response(),
     };
+    if let Credential::Report(job) = &identity.credential {
+        if let Err(e) = reports_only(job, req.method(), req.uri().path()) {
+            return ApiError(e).into_response();
+        }
+    }
     match &identity.caller {
         Some(caller) => {
             req.extensions_mut().insert(caller.clone());
@@ -591,6 +610,21 @@ pub async fn identify(
         Err(e) => return ApiError(e).into_response(),
     }
     response
+}
+
+/// What a report token may do: report for its own job (`POST /api/v1/jobs/{id}/report`) and
+/// nothing else. Another job's report is 404 (as any job one may not see); anything else 403.
+fn reports_only(job: &model::JobId, method: &Method, path: &str) -> Result<(), AppError> {
+    let reported = path
+        .strip_prefix("/api/v1/jobs/")
+        .and_then(|rest| rest.strip_suffix("/report"));
+    match reported {
+        Some(id) if method == Method::POST && id == job.as_str() => Ok(()),
+        Some(_) if method == Method::POST => Err(AppError::not_found()),
+        _ => Err(AppError::forbidden(
+            "a report token may only report for its job (POST /api/v1/jobs/{id}/report)",
+        )),
+    }
 }
 
 /// Marks a response to a caller who signed out of an open server: their cookie goes.

@@ -43,7 +43,7 @@ fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(Default::default())
 }
 
-/// `POST /api/v1/jobs`: 201 with the new job; with an `Idempotency-Key` header that started a
+/// `POST /api/v1/jobs`: 201 with the new job (an external one with its `report_token`); with an `Idempotency-Key` header that started a
 /// job within the last day, 200 with that job (the same key with other parameters: 422).
 pub async fn create_job(
     State(state): State<AppState>,
@@ -51,6 +51,30 @@ pub async fn create_job(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateJob>,
 ) -> ApiResult<Response> {
+    if body.kind == model::EXTERNAL_KIND {
+        if body.run_after.is_some()
+            || body.max_attempts.is_some()
+            || headers.contains_key(IDEMPOTENCY_KEY)
+        {
+            return Err(AppError::invalid(vec![FieldError {
+                field: "kind".into(),
+                message: "an external job runs now, once, where its program runs: it takes no run_after, max_attempts or idempotency key".into(),
+            }])
+            .into());
+        }
+        let opened = state.engine.create_external(&caller, body.params).await?;
+        let location = format!("/api/v1/jobs/{}", opened.job.id);
+        let body = Opened {
+            job: opened.job,
+            report_token: opened.report_token,
+        };
+        return Ok((
+            StatusCode::CREATED,
+            [(header::LOCATION, location)],
+            Json(body),
+        )
+            .into_response());
+    }
     let key = match headers.get(IDEMPOTENCY_KEY) {
         None => None,
         Some(value) => Some(value.to_str().map(str::to_string).map_err(|_| {
@@ -79,6 +103,14 @@ pub async fn create_job(
     };
     let location = format!("/api/v1/jobs/{}", started.job.id);
     Ok((status, [(header::LOCATION, location)], Json(started.job)).into_response())
+}
+
+/// A new external job, with the token its program reports with (shown this once).
+#[derive(Debug, Serialize)]
+struct Opened {
+    #[serde(flatten)]
+    job: Job,
+    report_token: String,
 }
 
 /// The header that makes a start idempotent.

@@ -3,6 +3,7 @@
 //! event streams are [`crate::sse`].)
 //!
 //! - [`jobs`]: jobs, their logs, bulk actions;
+//! - [`external`]: jobs of programs that run elsewhere, and their reports;
 //! - [`kinds`]: the kinds, and pausing them;
 //! - [`files`]: uploads, and jobs' outputs;
 //! - [`schedules`]: jobs started on a clock;
@@ -12,6 +13,7 @@
 //! - [`health`]: `/healthz`, `/readyz`, and unknown API paths.
 
 pub mod accounts;
+pub mod external;
 pub mod files;
 pub mod health;
 pub mod jobs;

@@ -129,6 +129,13 @@ pub trait JobStore: Send + Sync + 'static {
     /// none, oldest first: they are to be taken over.
     async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>>;
 
+    /// Running (or cancelling) external jobs whose lease ended before `now`, with their owners:
+    /// at most `limit`, the longest lost first.
+    async fn expired_leases(&self, now: i64, limit: u32) -> StoreResult<Vec<(UserId, JobId)>>;
+
+    /// An external job's owner and the hash of its report token.
+    async fn report_hash(&self, id: &JobId) -> StoreResult<Option<(UserId, String)>>;
+
     /// The checkpoint a resumable job saved last.
     async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>>;
 

@@ -8,8 +8,9 @@
 //! commit). A new change is written here once, plus its statements in each backend.
 
 use crate::{
-    now_ms, Applied, Attachment, Candidate, Change, CommittedEvent, FairPick, Fire, Fired, Outcome,
-    QueuedJob, ScheduleRow, StartKey, StoreError, StoredEvent, START_KEY_MS,
+    now_ms, Applied, Attachment, Candidate, Change, CommittedEvent, ExternalReport, ExternalState,
+    FairPick, Fire, Fired, Outcome, QueuedJob, Reported, ScheduleRow, StartKey, StoreError,
+    StoredEvent, START_KEY_MS,
 };
 use model::{
     DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLine, Notice, ProcessId,
@@ -109,6 +110,17 @@ pub trait BatchSql {
         job_id: &str,
         value: &str,
         fence: Option<&str>,
+    ) -> Result<bool, Self::Error>;
+    /// A running (or cancelling) external job's status, log position, lease and latest event;
+    /// `None` for any other job.
+    async fn external_state(&mut self, job_id: &str) -> Result<Option<ExternalState>, Self::Error>;
+    /// Moves a running (or cancelling) external job's lease on to `until`, and with `hash`
+    /// sets its report token's hash; false if it is not one.
+    async fn set_lease(
+        &mut self,
+        job_id: &str,
+        until: i64,
+        hash: Option<&str>,
     ) -> Result<bool, Self::Error>;
     /// Deletes up to `limit` of the oldest events written before `before_ms`, and records how
     /// far events were pruned; the highest id deleted.
@@ -595,6 +607,46 @@ impl Batch {
                 );
                 Outcome::Job(Some(job))
             }
+            Change::Open {
+                owner,
+                job_id,
+                report_hash,
+                lease_until,
+            } => {
+                let opened = self
+                    .move_job(sql, owner, job_id, JobStatus::Running, None, None, at)
+                    .await?;
+                if opened.is_some()
+                    && !sql
+                        .set_lease(job_id, *lease_until, Some(report_hash))
+                        .await?
+                {
+                    return Ok(Outcome::Job(None));
+                }
+                Outcome::Job(opened)
+            }
+            Change::Report(report) => Outcome::Reported(self.report(sql, report, at).await?),
+            Change::Expire {
+                owner,
+                job_id,
+                now,
+                error,
+            } => {
+                let Some(state) = sql.external_state(job_id).await? else {
+                    return Ok(Outcome::Job(None));
+                };
+                if state.lease_until.is_some_and(|until| until >= *now) {
+                    return Ok(Outcome::Job(None));
+                }
+                let (to, error) = match state.status {
+                    JobStatus::Cancelling => (JobStatus::Cancelled, None),
+                    _ => (JobStatus::Interrupted, Some(error)),
+                };
+                Outcome::Job(
+                    self.move_job(sql, owner, job_id, to, error, None, at)
+                        .await?,
+                )
+            }
             Change::Together(changes) => {
                 let mut last = Outcome::Recorded(true);
                 for change in changes {
@@ -752,6 +804,72 @@ impl Batch {
     /// Moves a job to `to` (if its status and the fence allow it) with its `job` event and, for
     /// a terminal status, its `done` event.
     #[allow(clippy::too_many_arguments)]
+    /// Writes an external job's report ([`Change::Report`]).
+    async fn report<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        report: &ExternalReport,
+        at: i64,
+    ) -> Result<Reported, S::Error> {
+        let ExternalReport { owner, job_id, .. } = report;
+        let Some(state) = sql.external_state(job_id).await? else {
+            return Ok(Reported::NotRunning);
+        };
+        let mut acked = state.log_seq.max(0) as u64;
+        let fresh: Vec<&model::ReportLine> = report.log.iter().filter(|l| l.seq > acked).collect();
+        if fresh.first().is_some_and(|l| l.seq != acked + 1) {
+            return Ok(Reported::Gap { acked });
+        }
+        for line in fresh {
+            let log = Change::Log {
+                owner: owner.clone(),
+                job_id: job_id.clone(),
+                level: line.level,
+                line: line.line.clone(),
+                fence: None,
+            };
+            Box::pin(self.apply(sql, &log)).await?;
+            acked = line.seq;
+        }
+        if let Some(progress) = &report.progress {
+            let sample = Change::Progress {
+                owner: owner.clone(),
+                job_id: job_id.clone(),
+                progress: progress.clone(),
+                fence: None,
+            };
+            Box::pin(self.apply(sql, &sample)).await?;
+        }
+        if let Some(value) = &report.result {
+            let result = Change::Attach {
+                owner: owner.clone(),
+                job_id: job_id.clone(),
+                what: Attachment::Result(value.clone()),
+                fence: None,
+            };
+            Box::pin(self.apply(sql, &result)).await?;
+        }
+        sql.set_lease(job_id, report.lease_until, None).await?;
+        let mut status = state.status;
+        if let Some((to, error)) = &report.end {
+            if let Some(job) = self
+                .move_job(sql, owner, job_id, *to, error.as_ref(), None, at)
+                .await?
+            {
+                status = job.status;
+            }
+        }
+        let event_id = match self.events.last() {
+            Some(e) if e.event.job_id.as_ref() == Some(job_id) => e.event.id,
+            _ => state.event_id,
+        };
+        Ok(Reported::Taken {
+            acked,
+            status,
+            event_id,
+        })
+    }
+
     async fn move_job<S: BatchSql>(
         &mut self,
         sql: &mut S,

@@ -196,6 +196,25 @@ pub enum Change {
         what: Attachment,
         fence: Fence,
     },
+    /// Starts a queued external job (kind [`model::EXTERNAL_KIND`]): running at once, claimed by
+    /// no process, with the hash of its report token and the time its lease ends.
+    Open {
+        owner: UserId,
+        job_id: JobId,
+        report_hash: String,
+        lease_until: i64,
+    },
+    /// What the program of a running external job reported ([`ExternalReport`]).
+    Report(Box<ExternalReport>),
+    /// Ends a running external job whose lease ended before `now` (no report came): a job
+    /// asked to stop is `cancelled`, any other `interrupted` with `error`. `Outcome::Job(None)`
+    /// when its lease holds (a report came meanwhile) or it is not running.
+    Expire {
+        owner: UserId,
+        job_id: JobId,
+        now: i64,
+        error: JobError,
+    },
     /// Several changes applied as one, in order: all of them or none (a job's log line and the
     /// checkpoint that says the work behind it is done). Its outcome is the last one's.
     Together(Vec<Change>),
@@ -289,6 +308,47 @@ pub struct StartKey {
 /// How long a start's idempotency key holds: a day.
 pub const START_KEY_MS: i64 = 24 * 3_600_000;
 
+/// A report of an external job's program, for [`Change::Report`]: its log lines are written
+/// only from the one after the last kept (a report sent again writes none twice), then its
+/// progress and result, its lease moved on to `lease_until`, and its end.
+#[derive(Debug, Clone)]
+pub struct ExternalReport {
+    pub owner: UserId,
+    pub job_id: JobId,
+    /// Numbered from 1, in order, without gaps (checked before).
+    pub log: Vec<model::ReportLine>,
+    pub progress: Option<Progress>,
+    pub result: Option<serde_json::Value>,
+    pub end: Option<(JobStatus, Option<JobError>)>,
+    pub lease_until: i64,
+}
+
+/// What a [`Change::Report`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reported {
+    /// Taken: every log line up to `acked` is kept; the job's status and latest event now.
+    Taken {
+        acked: u64,
+        status: JobStatus,
+        event_id: i64,
+    },
+    /// Its first new line is not the one after the last kept (`acked`): lines are missing in
+    /// between. Nothing was written.
+    Gap { acked: u64 },
+    /// The job is not a running external job.
+    NotRunning,
+}
+
+/// The state of a running external job, as [`batch::BatchSql::external_state`] reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExternalState {
+    pub status: JobStatus,
+    /// The number of its last log line.
+    pub log_seq: i64,
+    pub lease_until: Option<i64>,
+    pub event_id: i64,
+}
+
 /// What became of one [`Change`].
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
@@ -322,6 +382,8 @@ pub enum Outcome {
     /// `Fire`: what the fire time did, or `None` when it was not the schedule's due time any
     /// more (another process fired it, or the schedule changed): nothing was written.
     Fired(Option<Fired>),
+    /// `Report`: what it did.
+    Reported(Reported),
     /// The change failed and was undone; the rest of its batch was not affected.
     Failed(StoreError),
 }

@@ -14,7 +14,7 @@
 //! here, so that a caller that reads its own write back on a stream finds it.
 
 use crate::tailer::Shared;
-use model::{Job, KindPause, LogLine, Notice, Progress};
+use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress};
 use sqlx::postgres::PgPool;
 use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
@@ -23,9 +23,9 @@ use store_core::batch::{
     self, apply_changes, BatchSql, Failure, Move, Retry, RunningCounts, Transaction, MAX_BATCH,
 };
 use store_core::{
-    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, KeyedJobRow,
-    Outcome, ScheduleRow, StartKey, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS,
-    OWNER_SCAN,
+    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState,
+    JobRow, KeyedJobRow, Outcome, ScheduleRow, StartKey, StoreError, StoreResult, Write,
+    CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -755,6 +755,42 @@ impl BatchSql for Statements<'_> {
         .fetch_optional(&mut *self.0)
         .await?;
         Ok(row.map(|r| r.last_job_id))
+    }
+
+    async fn external_state(&mut self, job_id: &str) -> Result<Option<ExternalState>, sqlx::Error> {
+        let row: Option<(String, i64, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT status, log_seq, lease_until, event_id FROM jobs \
+             WHERE id = $1 AND kind = 'external' AND status IN ('running', 'cancelling')",
+        )
+        .bind(job_id)
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(
+            row.map(|(status, log_seq, lease_until, event_id)| ExternalState {
+                status: JobStatus::parse(&status).unwrap_or(JobStatus::Running),
+                log_seq,
+                lease_until,
+                event_id,
+            }),
+        )
+    }
+
+    async fn set_lease(
+        &mut self,
+        job_id: &str,
+        until: i64,
+        hash: Option<&str>,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_until = $1, report_hash = COALESCE($2, report_hash) \
+             WHERE id = $3 AND kind = 'external' AND status IN ('running', 'cancelling')",
+        )
+        .bind(until)
+        .bind(hash)
+        .bind(job_id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn job_active(&mut self, job_id: &str) -> Result<bool, sqlx::Error> {

@@ -336,13 +336,41 @@ impl JobStore for SqliteStore {
     async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
         let rows: Vec<OrphanRow> = sqlx::query_as(&format!(
             "SELECT owner, claimed_by, {JOB_COLUMNS} FROM jobs \
-             WHERE status IN ('running', 'cancelling') \
+             WHERE status IN ('running', 'cancelling') AND kind <> 'external' \
                AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM processes)) ORDER BY seq"
         ))
         .fetch_all(&self.pool)
         .await
         .map_err(read_err("reading orphaned jobs"))?;
         Ok(rows.into_iter().map(Orphan::from).collect())
+    }
+
+    async fn expired_leases(&self, now: i64, limit: u32) -> StoreResult<Vec<(UserId, JobId)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT owner, id FROM jobs \
+             WHERE lease_until IS NOT NULL AND lease_until < ? AND status IN ('running', 'cancelling') \
+             ORDER BY lease_until LIMIT ?",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("reading external jobs' leases"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(owner, id)| (owner.into(), id.into()))
+            .collect())
+    }
+
+    async fn report_hash(&self, id: &JobId) -> StoreResult<Option<(UserId, String)>> {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT owner, report_hash FROM jobs WHERE id = ? AND kind = 'external'",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("reading a report token"))?;
+        Ok(row.and_then(|(owner, hash)| Some((owner.into(), hash?))))
     }
 
     async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>> {

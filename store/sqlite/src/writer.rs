@@ -15,7 +15,7 @@
 //! Rows are read by column name.
 
 use super::Location;
-use model::{Job, KindPause, LogLine, Notice, Progress, UserId};
+use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress, UserId};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
@@ -25,9 +25,9 @@ use store_core::batch::{
     MAX_BATCH,
 };
 use store_core::{
-    Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, JobRow, Outcome, Publish,
-    ScheduleRow, SessionRow, StartKey, StoreError, StoreResult, Write, CLAIM_SCAN, JOB_COLUMNS,
-    OWNER_SCAN,
+    Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState, JobRow,
+    Outcome, Publish, ScheduleRow, SessionRow, StartKey, StoreError, StoreResult, Write,
+    CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -830,6 +830,40 @@ impl BatchSql for Statements<'_> {
                 r.get("last_job_id")
             })
             .optional()
+    }
+
+    async fn external_state(&mut self, job_id: &str) -> rusqlite::Result<Option<ExternalState>> {
+        self.0
+            .prepare_cached(
+                "SELECT status, log_seq, lease_until, event_id FROM jobs \
+                 WHERE id = ? AND kind = 'external' AND status IN ('running', 'cancelling')",
+            )?
+            .query_row([job_id], |r| {
+                let status: String = r.get("status")?;
+                Ok(ExternalState {
+                    status: JobStatus::parse(&status).unwrap_or(JobStatus::Running),
+                    log_seq: r.get("log_seq")?,
+                    lease_until: r.get("lease_until")?,
+                    event_id: r.get("event_id")?,
+                })
+            })
+            .optional()
+    }
+
+    async fn set_lease(
+        &mut self,
+        job_id: &str,
+        until: i64,
+        hash: Option<&str>,
+    ) -> rusqlite::Result<bool> {
+        let n = self
+            .0
+            .prepare_cached(
+                "UPDATE jobs SET lease_until = :until, report_hash = COALESCE(:hash, report_hash) \
+                 WHERE id = :id AND kind = 'external' AND status IN ('running', 'cancelling')",
+            )?
+            .execute(named_params! {":until": until, ":hash": hash, ":id": job_id})?;
+        Ok(n == 1)
     }
 
     async fn job_active(&mut self, job_id: &str) -> rusqlite::Result<bool> {

@@ -1,0 +1,553 @@
+//! External jobs: programs that run elsewhere (`headway run`, a CI step, a cron job on another
+//! machine) and report over HTTP. Such a job is stored running at once, claimed by no process,
+//! with a report token that may only report for it ([`Engine::create_external`]). Its program
+//! sends reports ([`Engine::report`]): numbered log lines, written once each however often a
+//! report is sent again, its progress, its result and its end. Each report moves its lease on;
+//! a job whose lease ends without a report is taken for lost ([`Engine::spawn_lease_keeper`]),
+//! by whichever process looks first. The wire format is in [`model::external`], the
+//! walk-through in docs/EXTERNAL.md.
+
+use crate::accounts::{same_secret, token_hash};
+use crate::committer::WriteError;
+use crate::engine::Engine;
+use crate::failures::{read_failed, write_failed};
+use crate::store::{ExternalReport, Reported, Store};
+use crate::{new_id, now_ms, Caller};
+use model::error::Chain;
+use model::external::{
+    ExternalParams, Report, ReportReply, LEASE_SECS, MAX_REPORT_LINES, REPORT_TOKEN_PREFIX,
+};
+use model::{
+    AppError, ErrorCode, FieldError, Job, JobError, JobId, JobStatus, Progress, UserId,
+    EXTERNAL_KIND,
+};
+use std::time::Duration;
+
+/// The longest title, command line and host name, in characters.
+const MAX_TITLE: usize = 200;
+const MAX_COMMAND: usize = 4_096;
+const MAX_HOST: usize = 255;
+/// The most bytes of an external job's other parameters, as JSON.
+const MAX_PARAMS_BYTES: usize = 16 * 1024;
+/// The longest log line a report may carry, in bytes (as a command kind's).
+pub const MAX_LINE_BYTES: usize = crate::commands::lines::MAX_LINE;
+/// The longest unit and message of a report, in characters.
+const MAX_UNIT: usize = 32;
+const MAX_MESSAGE: usize = 1_000;
+/// How many external jobs one user may have running at once.
+pub const MAX_RUNNING_PER_USER: u64 = 200;
+/// How often leases are looked at.
+const LEASE_CHECK: Duration = Duration::from_secs(1);
+
+/// A new external job and the token that may report for it (shown once).
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub job: Job,
+    pub report_token: String,
+}
+
+impl Engine {
+    /// Starts an external job for the caller: running at once, reported on by its program with
+    /// the token returned.
+    pub async fn create_external(
+        &self,
+        caller: &Caller,
+        params: serde_json::Value,
+    ) -> Result<Opened, AppError> {
+        caller.may_start()?;
+        let params = check_params(params)?;
+        let running = self
+            .inner
+            .store
+            .status_counts(Some(caller.user()), Some(EXTERNAL_KIND))
+            .await
+            .map_err(read_failed)?
+            .iter()
+            .filter(|c| matches!(c.status, JobStatus::Running | JobStatus::Cancelling))
+            .map(|c| c.n)
+            .sum::<u64>();
+        if running >= MAX_RUNNING_PER_USER {
+            return Err(AppError::new(
+                ErrorCode::TooManyRequests,
+                format!(
+                    "you have {running} external jobs running, the most one user may have; \
+                     end some first"
+                ),
+            ));
+        }
+        if self.stopping().is_cancelled() {
+            return Err(AppError::new(
+                ErrorCode::Unavailable,
+                "the server is shutting down",
+            ));
+        }
+        let lease_ms = i64::from(params.lease_secs) * 1000;
+        let value = serde_json::to_value(&params).expect("external parameters serialize");
+        let job = Job::queued(new_id().into(), EXTERNAL_KIND, value, now_ms());
+        let report_token = format!(
+            "{REPORT_TOKEN_PREFIX}{}.{}{}",
+            job.id,
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let job = self
+            .inner
+            .committer
+            .open_external(
+                caller.user(),
+                job,
+                token_hash(&report_token),
+                now_ms() + lease_ms,
+            )
+            .await
+            .map_err(|e| write_failed("store a new external job", e))?;
+        Ok(Opened { job, report_token })
+    }
+
+    /// Writes what the program of the external job `id` (of `owner`) reported: 422 for a report
+    /// that is not well formed (nothing written), 409 once the job has ended.
+    pub async fn report(
+        &self,
+        owner: &UserId,
+        id: &JobId,
+        report: Report,
+    ) -> Result<ReportReply, AppError> {
+        check_report(&report)?;
+        let job = self.job(&Caller::new(owner.clone()), id).await?;
+        if job.status.is_terminal() || job.kind != EXTERNAL_KIND {
+            return Err(ended(&job));
+        }
+        let lease_secs = job.params["lease_secs"]
+            .as_u64()
+            .unwrap_or(u64::from(model::external::DEFAULT_LEASE_SECS));
+        let progress = merged_progress(&job.progress, &report);
+        let end = report.end.as_ref().map(|end| {
+            let error = match end.status {
+                JobStatus::Failed => Some(end.error.clone().unwrap_or_else(|| JobError {
+                    code: "failed".into(),
+                    message: "the program reported a failure".into(),
+                })),
+                _ => None,
+            };
+            (end.status, error)
+        });
+        let reported = self
+            .inner
+            .committer
+            .report(ExternalReport {
+                owner: owner.clone(),
+                job_id: id.clone(),
+                log: report.log,
+                progress,
+                result: report.result,
+                end,
+                lease_until: now_ms() + lease_secs as i64 * 1000,
+            })
+            .await
+            .map_err(|e| write_failed("store an external job's report", e))?;
+        match reported {
+            Reported::Taken {
+                acked,
+                status,
+                event_id,
+            } => Ok(ReportReply {
+                acked,
+                status,
+                event_id,
+            }),
+            Reported::Gap { acked } => Err(AppError::invalid(vec![FieldError {
+                field: "log".into(),
+                message: format!(
+                    "log lines are missing: the job has every line up to {acked}, and this \
+                     report's next one is later than {}; send the lines from {} on",
+                    acked + 1,
+                    acked + 1
+                ),
+            }])),
+            Reported::NotRunning => {
+                let job = self.job(&Caller::new(owner.clone()), id).await?;
+                Err(ended(&job))
+            }
+        }
+    }
+
+    /// Ends, every second, the external jobs whose programs stopped reporting (no report within
+    /// their lease): `interrupted`, or `cancelled` if they were asked to stop. Every process
+    /// looks; a job ends once, whichever does.
+    pub(crate) fn spawn_lease_keeper(&self) {
+        let engine = self.clone();
+        let stopping = self.stopping();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(LEASE_CHECK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stopping.cancelled() => return,
+                }
+                if let Err(e) = engine.expire_leases().await {
+                    tracing::warn!(error = %Chain(&e), "cannot end lost external jobs; retrying in a second");
+                }
+            }
+        });
+    }
+
+    /// Ends the external jobs whose leases ended before now.
+    pub async fn expire_leases(&self) -> Result<usize, WriteError> {
+        let now = now_ms();
+        let expired = self.inner.store.expired_leases(now, 500).await?;
+        let mut ended = 0;
+        for (owner, id) in expired {
+            let lost = JobError {
+                code: "lost".into(),
+                message: "its program stopped reporting: no report came within its lease".into(),
+            };
+            if let Some(job) = self.inner.committer.expire(&owner, &id, now, lost).await? {
+                tracing::warn!(job = %job.id, status = %job.status, "an external job's program stopped reporting");
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+}
+
+/// The job a report token may report for, and its owner: `None` unless `token` is the report
+/// token of an external job (of any status: a report to one that ended is answered 409).
+pub async fn token_job(store: &Store, token: &str) -> Result<Option<(JobId, UserId)>, AppError> {
+    let Some((id, _)) = token
+        .strip_prefix(REPORT_TOKEN_PREFIX)
+        .and_then(|rest| rest.split_once('.'))
+    else {
+        return Ok(None);
+    };
+    if !crate::is_job_id(id) {
+        return Ok(None);
+    }
+    let id = JobId::from(id);
+    let Some((owner, hash)) = store.report_hash(&id).await.map_err(read_failed)? else {
+        return Ok(None);
+    };
+    let given = token_hash(token);
+    Ok(same_secret(given.as_bytes(), hash.as_bytes()).then_some((id, owner)))
+}
+
+/// 409 for a report to a job that has ended.
+fn ended(job: &Job) -> AppError {
+    AppError::new(
+        ErrorCode::Conflict,
+        format!(
+            "the job has already ended ({}); it takes no more reports",
+            job.status
+        ),
+    )
+}
+
+/// Reads and checks an external job's parameters.
+pub fn check_params(value: serde_json::Value) -> Result<ExternalParams, AppError> {
+    let mut params: ExternalParams = serde_json::from_value(value).map_err(|e| {
+        invalid(
+            "params",
+            format!("not the parameters of an external job: {e}"),
+        )
+    })?;
+    params.title = params.title.trim().to_string();
+    let len = params.title.chars().count();
+    if len == 0 || len > MAX_TITLE {
+        return Err(invalid(
+            "title",
+            format!("a title has 1 to {MAX_TITLE} characters"),
+        ));
+    }
+    if params.title.chars().any(char::is_control) {
+        return Err(invalid("title", "a title is one line of text"));
+    }
+    if params
+        .command
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_COMMAND)
+    {
+        return Err(invalid(
+            "command",
+            format!("a command line has at most {MAX_COMMAND} characters"),
+        ));
+    }
+    if params
+        .host
+        .as_ref()
+        .is_some_and(|h| h.chars().count() > MAX_HOST || h.chars().any(char::is_control))
+    {
+        return Err(invalid(
+            "host",
+            format!("a host name is one line of at most {MAX_HOST} characters"),
+        ));
+    }
+    let (min, max) = LEASE_SECS;
+    if !(min..=max).contains(&params.lease_secs) {
+        return Err(invalid(
+            "lease_secs",
+            format!("a lease is {min} to {max} seconds"),
+        ));
+    }
+    let size = serde_json::to_string(&params.params).map_or(0, |s| s.len());
+    if size > MAX_PARAMS_BYTES {
+        return Err(invalid(
+            "params",
+            format!("an external job's parameters are {MAX_PARAMS_BYTES} bytes of JSON at most, not {size}"),
+        ));
+    }
+    Ok(params)
+}
+
+/// Refuses a report that is not well formed, naming what is wrong.
+pub fn check_report(report: &Report) -> Result<(), AppError> {
+    if report.log.len() > MAX_REPORT_LINES {
+        return Err(invalid(
+            "log",
+            format!(
+                "a report carries at most {MAX_REPORT_LINES} log lines, not {}; send the rest in the next",
+                report.log.len()
+            ),
+        ));
+    }
+    for (i, line) in report.log.iter().enumerate() {
+        if line.seq == 0 {
+            return Err(invalid("log", "log lines are numbered from 1"));
+        }
+        if let Some(previous) = i.checked_sub(1).map(|p| report.log[p].seq) {
+            if line.seq != previous + 1 {
+                return Err(invalid(
+                    "log",
+                    format!(
+                        "log lines go in order without gaps: line {} follows line {previous}",
+                        line.seq
+                    ),
+                ));
+            }
+        }
+        if line.line.len() > MAX_LINE_BYTES {
+            return Err(invalid(
+                "log",
+                format!(
+                    "log line {} has {} bytes, more than the {MAX_LINE_BYTES} a line may have",
+                    line.seq,
+                    line.line.len()
+                ),
+            ));
+        }
+    }
+    if report
+        .unit
+        .as_ref()
+        .is_some_and(|u| u.chars().count() > MAX_UNIT)
+    {
+        return Err(invalid(
+            "unit",
+            format!("a unit has at most {MAX_UNIT} characters"),
+        ));
+    }
+    if report
+        .message
+        .as_ref()
+        .is_some_and(|m| m.chars().count() > MAX_MESSAGE)
+    {
+        return Err(invalid(
+            "message",
+            format!("a message has at most {MAX_MESSAGE} characters"),
+        ));
+    }
+    if let Some(result) = &report.result {
+        if !result.is_object() {
+            return Err(invalid("result", "a result is a JSON object"));
+        }
+        let size = result.to_string().len();
+        if size > crate::context::MAX_RESULT_BYTES {
+            return Err(invalid(
+                "result",
+                format!(
+                    "a result is {} bytes of JSON at most, not {size}",
+                    crate::context::MAX_RESULT_BYTES
+                ),
+            ));
+        }
+    }
+    if let Some(end) = &report.end {
+        if !matches!(
+            end.status,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+        ) {
+            return Err(invalid(
+                "end",
+                format!(
+                    "a job ends succeeded, failed or cancelled, not {}",
+                    end.status
+                ),
+            ));
+        }
+        if let Some(error) = &end.error {
+            if error.code.is_empty()
+                || error.code.len() > 64
+                || error.message.chars().count() > MAX_MESSAGE
+            {
+                return Err(invalid(
+                    "end",
+                    format!("an error has a code of 1 to 64 characters and a message of at most {MAX_MESSAGE}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The job's progress with what the report changes, or `None` if it changes none of it.
+fn merged_progress(now: &Progress, report: &Report) -> Option<Progress> {
+    let says = report.progress.is_some()
+        || report.total.is_some()
+        || report.unit.is_some()
+        || report.message.is_some()
+        || report.level.is_some();
+    says.then(|| Progress {
+        current: report.progress.unwrap_or(now.current),
+        total: report.total.or(now.total),
+        unit: report.unit.clone().unwrap_or_else(|| now.unit.clone()),
+        message: report
+            .message
+            .clone()
+            .unwrap_or_else(|| now.message.clone()),
+        level: report.level.unwrap_or(now.level),
+        at: Some(now_ms()),
+    })
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::invalid(vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::external::{ReportEnd, ReportLine};
+    use serde_json::json;
+
+    fn line(seq: u64) -> ReportLine {
+        ReportLine {
+            seq,
+            level: model::LogLevel::Info,
+            line: format!("line {seq}"),
+        }
+    }
+
+    #[test]
+    fn parameters_are_checked_and_named() {
+        let ok =
+            check_params(json!({"title": "  nightly backup ", "params": {"db": "main"}})).unwrap();
+        assert_eq!(ok.title, "nightly backup");
+        assert_eq!(ok.lease_secs, model::external::DEFAULT_LEASE_SECS);
+        for (bad, field) in [
+            (json!({"title": ""}), "title"),
+            (json!({"title": "a\nb"}), "title"),
+            (json!({"title": "x".repeat(201)}), "title"),
+            (json!({"title": "t", "lease_secs": 1}), "lease_secs"),
+            (json!({"title": "t", "lease_secs": 3601}), "lease_secs"),
+            (json!({"title": "t", "bogus": 1}), "params"),
+            (
+                json!({"title": "t", "params": {"x": "y".repeat(20_000)}}),
+                "params",
+            ),
+            (json!("nightly"), "params"),
+        ] {
+            let e = check_params(bad.clone()).unwrap_err();
+            assert_eq!(e.fields[0].field, field, "{bad}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_report_is_refused_for_what_is_wrong_with_it() {
+        let ok = Report {
+            log: vec![line(4), line(5)],
+            result: Some(json!({"rows": 3})),
+            end: Some(ReportEnd {
+                status: JobStatus::Succeeded,
+                error: None,
+            }),
+            ..Report::default()
+        };
+        assert!(check_report(&ok).is_ok());
+        let bad = [
+            Report {
+                log: vec![line(0)],
+                ..Report::default()
+            },
+            Report {
+                log: vec![line(1), line(3)],
+                ..Report::default()
+            },
+            Report {
+                log: vec![line(2), line(1)],
+                ..Report::default()
+            },
+            Report {
+                log: (1..=MAX_REPORT_LINES as u64 + 1).map(line).collect(),
+                ..Report::default()
+            },
+            Report {
+                log: vec![ReportLine {
+                    line: "x".repeat(MAX_LINE_BYTES + 1),
+                    ..line(1)
+                }],
+                ..Report::default()
+            },
+            Report {
+                result: Some(json!([1, 2])),
+                ..Report::default()
+            },
+            Report {
+                end: Some(ReportEnd {
+                    status: JobStatus::Running,
+                    error: None,
+                }),
+                ..Report::default()
+            },
+            Report {
+                unit: Some("u".repeat(33)),
+                ..Report::default()
+            },
+        ];
+        for report in bad {
+            let e = check_report(&report).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidParams, "{report:?}");
+            assert!(!e.fields[0].message.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_report_changes_only_the_parts_of_the_bar_it_names() {
+        let now = Progress {
+            current: 5,
+            total: Some(10),
+            unit: "files".into(),
+            message: "copying".into(),
+            ..Progress::default()
+        };
+        assert_eq!(merged_progress(&now, &Report::default()), None);
+        let moved = merged_progress(
+            &now,
+            &Report {
+                progress: Some(7),
+                ..Report::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                moved.current,
+                moved.total,
+                moved.unit.as_str(),
+                moved.message.as_str()
+            ),
+            (7, Some(10), "files", "copying")
+        );
+    }
+}
