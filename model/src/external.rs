@@ -103,3 +103,14 @@ pub struct ReportReply {
 
 /// The most log lines one report may carry.
 pub const MAX_REPORT_LINES: usize = 1_000;
+
+/// The largest report, in bytes of JSON (other requests may have 64 KiB).
+pub const MAX_REPORT_BYTES: usize = 2 * 1024 * 1024;
+
+/// Whether a request is an external job's report (`POST /api/v1/jobs/{id}/report`), whose body
+/// may be as large as [`MAX_REPORT_BYTES`].
+pub fn is_report_path(path: &str) -> bool {
+    path.strip_prefix("/api/v1/jobs/")
+        .and_then(|rest| rest.strip_suffix("/report"))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}

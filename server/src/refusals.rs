@@ -52,10 +52,15 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    // An external job's report carries up to a thousand log lines.
+    let limit = match parts_is_report(&req) {
+        true => model::external::MAX_REPORT_BYTES,
+        false => MAX_BODY_BYTES,
+    };
     let (parts, body) = req.into_parts();
     let mut stream = body.into_data_stream();
     let mut kept = Vec::new();
-    let mut too_large = declared.is_some_and(|n| n > MAX_BODY_BYTES as u64);
+    let mut too_large = declared.is_some_and(|n| n > limit as u64);
     if !too_large {
         loop {
             let chunk = tokio::select! {
@@ -71,7 +76,7 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
             if let Some(ConnHandle(c)) = &conn {
                 c.received(chunk.len());
             }
-            if kept.len() + chunk.len() > MAX_BODY_BYTES {
+            if kept.len() + chunk.len() > limit {
                 too_large = true;
                 break;
             }
@@ -92,13 +97,18 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
         if drained.is_err() {
             tracing::debug!("a refused body took too long to read; closing");
         }
-        return payload_too_large();
+        return payload_too_large(limit);
     }
     if let Some(ConnHandle(c)) = &conn {
         c.answered();
     }
     next.run(Request::from_parts(parts, Body::from(Bytes::from(kept))))
         .await
+}
+
+/// Whether the request is an external job's report.
+fn parts_is_report(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST && model::external::is_report_path(req.uri().path())
 }
 
 /// Whether the request is one whose body is a file, read as it arrives by its handler
@@ -128,10 +138,10 @@ fn too_slow(timeout: Duration) -> Response {
     response
 }
 
-fn payload_too_large() -> Response {
+fn payload_too_large(limit: usize) -> Response {
     let error = AppError::new(
         ErrorCode::PayloadTooLarge,
-        format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        format!("the body is larger than {limit} bytes"),
     );
     let mut response = ApiError(error).into_response();
     response

@@ -33,6 +33,8 @@ use tokio::sync::{mpsc, watch, Notify};
 pub const MAX_PENDING_BYTES: usize = 32 * 1024 * 1024;
 /// The most lines one report carries.
 const BATCH_LINES: usize = model::external::MAX_REPORT_LINES;
+/// The most bytes of lines one report carries: room is left for the rest of it.
+const BATCH_BYTES: usize = model::external::MAX_REPORT_BYTES / 2;
 /// How long lines gather before they are sent.
 const GATHER: Duration = Duration::from_millis(200);
 /// How long the end is tried after the program ended, through a server that does not answer.
@@ -211,7 +213,10 @@ async fn supervise(
             exited = child.wait(), if status.is_none() => {
                 status = Some(exited);
             }
-            Ok(()) = cancelled.changed(), if !stop_requested && *cancelled.borrow() => {
+            Ok(()) = cancelled.changed(), if !stop_requested => {
+                if !*cancelled.borrow() {
+                    continue;
+                }
                 stop_requested = true;
                 eprintln!("headway: the job was cancelled; stopping the program (SIGTERM, then SIGKILL after {} s)", args.grace_secs);
                 signal(libc::SIGTERM);
@@ -541,9 +546,18 @@ impl Reporter {
     /// they changed, and the end once every line is in it; with the versions it carries.
     fn batch(&self) -> (Report, (u64, u64)) {
         let p = self.pending.lock().unwrap();
-        let mut report = Report {
-            log: p.lines.iter().take(BATCH_LINES).cloned().collect(),
-            ..Report::default()
+        // As many lines as fit in a report, escaping and all.
+        let mut take = p.lines.len().min(BATCH_LINES);
+        let mut report = loop {
+            let report = Report {
+                log: p.lines.iter().take(take).cloned().collect(),
+                ..Report::default()
+            };
+            let size = serde_json::to_vec(&report).map_or(0, |b| b.len());
+            if take <= 1 || size <= BATCH_BYTES {
+                break report;
+            }
+            take /= 2;
         };
         if p.bar_version != p.bar_sent {
             report.progress = p.bar.progress;
@@ -555,7 +569,7 @@ impl Reporter {
         if p.result_version != p.result_sent {
             report.result = p.result.clone();
         }
-        if p.lines.len() <= BATCH_LINES {
+        if report.log.len() == p.lines.len() {
             report.end = p.end.clone();
         }
         (report, (p.bar_version, p.result_version))

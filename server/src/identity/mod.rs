@@ -615,9 +615,10 @@ pub async fn identify(
 /// What a report token may do: report for its own job (`POST /api/v1/jobs/{id}/report`) and
 /// nothing else. Another job's report is 404 (as any job one may not see); anything else 403.
 fn reports_only(job: &model::JobId, method: &Method, path: &str) -> Result<(), AppError> {
-    let reported = path
-        .strip_prefix("/api/v1/jobs/")
-        .and_then(|rest| rest.strip_suffix("/report"));
+    let reported = model::external::is_report_path(path).then(|| {
+        path.trim_start_matches("/api/v1/jobs/")
+            .trim_end_matches("/report")
+    });
     match reported {
         Some(id) if method == Method::POST && id == job.as_str() => Ok(()),
         Some(_) if method == Method::POST => Err(AppError::not_found()),

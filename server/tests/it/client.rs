@@ -29,6 +29,22 @@ impl Session {
         }
     }
 
+    /// A script presenting `token` (`Authorization: Bearer`) with every request.
+    pub fn with_token(base: &str, token: &str) -> Session {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        Session {
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            base: base.to_string(),
+        }
+    }
+
     /// The same browser (cookies and all) talking to another server.
     pub fn rebase(&self, base: &str) -> Session {
         Session {

@@ -18,6 +18,7 @@ mod architecture;
 mod bulk;
 mod cluster;
 mod commands;
+mod external;
 mod failures;
 mod files;
 mod identity;

@@ -1,0 +1,652 @@
+//! External jobs: programs that run elsewhere and report over HTTP (`kind: "external"`,
+//! `POST /api/v1/jobs/{id}/report`), and `headway run`, which wraps any program as one. A report
+//! sent again writes nothing twice, a report token reports for its job only, a program that
+//! stops reporting leaves its job lost, a cancel reaches the program, and a connection cut
+//! many times loses and doubles no line.
+
+use crate::client::*;
+use crate::harness::{spawn_app, App};
+use serde_json::{json, Value};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Starts an external job as `s`; the job and its report token.
+async fn open(s: &Session, params: Value) -> (Value, String) {
+    let (status, job) = s.create("external", params).await;
+    assert_eq!(status, 201, "{job}");
+    let token = job["report_token"]
+        .as_str()
+        .expect("a report token")
+        .to_string();
+    (job, token)
+}
+
+/// Sends a report for job `id` with `token`; the status and the answer.
+async fn report(s: &Session, id: &str, token: &str, body: Value) -> (u16, Value) {
+    let r = s
+        .http
+        .post(s.url(&format!("/api/v1/jobs/{id}/report")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn lines(from: u64, to: u64) -> Value {
+    Value::Array(
+        (from..=to)
+            .map(|n| json!({"seq": n, "line": format!("line {n}")}))
+            .collect(),
+    )
+}
+
+/// The text of every log line of job `id`, in order.
+async fn log_text(s: &Session, id: &str) -> Vec<String> {
+    s.log(id)
+        .await
+        .iter()
+        .map(|l| l["line"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Waits (bounded) until job `id` has status `status`.
+async fn until_status(s: &Session, id: &str, status: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let job = s.job(id).await;
+        if job["status"] == status {
+            return job;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "job {id} never became {status}: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_external_job_shows_what_its_program_reports_and_a_report_sent_again_changes_nothing() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let mut events = s.events("/api/v1/events", None).await;
+    let (job, token) = open(
+        &s,
+        json!({"title": "nightly backup", "command": "backup.sh --full", "params": {"db": "main"}}),
+    )
+    .await;
+    let id = job["id"].as_str().unwrap();
+    assert_eq!(job["status"], "running");
+    assert_eq!(job["kind"], "external");
+    assert_eq!(job["params"]["title"], "nightly backup");
+    // The token is shown once: the job as read back does not carry it.
+    assert!(s.job(id).await.get("report_token").is_none());
+
+    let first = json!({"progress": 2, "total": 10, "unit": "tables", "message": "copying", "log": lines(1, 3)});
+    let (status, reply) = report(&s, id, &token, first.clone()).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["acked"].as_u64(), reply["status"].as_str()),
+        (Some(3), Some("running"))
+    );
+    // The same report again (its answer was lost): nothing is written twice.
+    let (status, reply) = report(&s, id, &token, first).await;
+    assert_eq!((status, reply["acked"].as_u64()), (200, Some(3)));
+    // Overlapping: lines 2 to 5, of which 4 and 5 are new.
+    let (status, reply) = report(&s, id, &token, json!({"log": lines(2, 5)})).await;
+    assert_eq!((status, reply["acked"].as_u64()), (200, Some(5)));
+    assert_eq!(
+        log_text(&s, id).await,
+        (1..=5).map(|n| format!("line {n}")).collect::<Vec<_>>()
+    );
+    // A gap: 422, and nothing written.
+    let (status, reply) = report(&s, id, &token, json!({"log": lines(7, 8)})).await;
+    assert_eq!(status, 422, "{reply}");
+    assert!(
+        reply["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("up to 5"),
+        "{reply}"
+    );
+    assert_eq!(log_text(&s, id).await.len(), 5);
+
+    let job = s.job(id).await;
+    assert_eq!(job["progress"]["current"], 2);
+    assert_eq!(job["progress"]["total"], 10);
+    assert_eq!(job["progress"]["unit"], "tables");
+
+    let (status, reply) = report(
+        &s,
+        id,
+        &token,
+        json!({"progress": 10, "log": lines(6, 6), "result": {"tables": 10}, "end": {"status": "succeeded"}}),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["status"].as_str()),
+        (200, Some("succeeded")),
+        "{reply}"
+    );
+    let job = s.job(id).await;
+    assert_eq!(job["status"], "succeeded");
+    assert_eq!(job["result"]["tables"], 10);
+    assert_eq!(job["progress"]["current"], 10);
+    // Once ended, it takes no more reports.
+    let (status, reply) = report(&s, id, &token, json!({"log": lines(7, 7)})).await;
+    assert_eq!(status, 409, "{reply}");
+    assert!(reply["message"].as_str().unwrap().contains("ended"));
+
+    // Whoever sees the job saw it live, as any other.
+    let seen = read_until(&mut events, is_done_of(id)).await;
+    let logged: Vec<Value> = seen
+        .iter()
+        .filter(|e| e.event == "log" && data(e)["job_id"] == id)
+        .map(data)
+        .collect();
+    assert_eq!(logged.len(), 6, "each line once on the stream");
+    assert!(seen
+        .iter()
+        .any(|e| e.event == "progress" && data(e)["job_id"] == id));
+}
+
+#[tokio::test]
+async fn a_report_token_reports_for_its_own_job_and_does_nothing_else() {
+    let app = spawn_app().await;
+    let (ada, bob) = (app.session(), app.session());
+    let (a, a_token) = open(&ada, json!({"title": "a"})).await;
+    let (b, _) = open(&bob, json!({"title": "b"})).await;
+    let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+
+    // Another job's report: 404, as any job one may not see.
+    let (status, _) = report(&ada, b, &a_token, json!({"log": lines(1, 1)})).await;
+    assert_eq!(status, 404);
+    assert!(log_text(&bob, b).await.is_empty());
+    // Anything else: 403.
+    for (method, path) in [
+        (reqwest::Method::GET, format!("/api/v1/jobs/{a}")),
+        (reqwest::Method::GET, "/api/v1/jobs".to_string()),
+        (reqwest::Method::POST, format!("/api/v1/jobs/{a}/cancel")),
+        (reqwest::Method::GET, "/api/v1/events".to_string()),
+        (reqwest::Method::GET, "/".to_string()),
+    ] {
+        let r = ada
+            .http
+            .request(method.clone(), ada.url(&path))
+            .bearer_auth(&a_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{method} {path}");
+    }
+    let r = ada
+        .http
+        .post(ada.url("/api/v1/jobs"))
+        .bearer_auth(&a_token)
+        .json(&json!({"kind": "demo", "params": {"steps": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // A forged or altered token: 401.
+    for forged in [
+        format!("{}x", a_token),
+        format!("hwr_{a}.0000"),
+        "hwr_nonsense".to_string(),
+    ] {
+        let (status, _) = report(&ada, a, &forged, json!({})).await;
+        assert_eq!(status, 401, "{forged}");
+    }
+    // The owner's own session does not report: reports come with the report token.
+    let r = ada
+        .http
+        .post(ada.url(&format!("/api/v1/jobs/{a}/report")))
+        .json(&json!({"log": lines(1, 1)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Another user neither sees nor cancels it.
+    assert_eq!(bob.get(&format!("/api/v1/jobs/{a}")).await.0, 404);
+    assert_eq!(bob.cancel(a).await.0, 404);
+    // And its own token still works.
+    let (status, _) = report(&ada, a, &a_token, json!({"log": lines(1, 1)})).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn bad_external_starts_and_reports_get_a_sentence_and_write_nothing() {
+    let app = spawn_app().await;
+    let s = app.session();
+    for (params, field) in [
+        (json!({}), "params"),
+        (json!({"title": ""}), "title"),
+        (json!({"title": "t", "lease_secs": 1}), "lease_secs"),
+    ] {
+        let (status, body) = s.create("external", params.clone()).await;
+        assert_eq!(status, 422, "{params}: {body}");
+        assert_eq!(body["fields"][0]["field"], field, "{body}");
+    }
+    let (status, body) = s
+        .create_raw(&json!({"kind": "external", "params": {"title": "t"}, "max_attempts": 3}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    // An external job is never re-run from the dashboard: its program runs elsewhere.
+    let (job, token) = open(&s, json!({"title": "once"})).await;
+    let id = job["id"].as_str().unwrap();
+    assert_eq!(s.rerun(id).await.0, 409);
+
+    let too_many = lines(1, 1001);
+    for bad in [
+        json!({"log": too_many}),
+        json!({"log": [{"seq": 1, "line": "a"}, {"seq": 3, "line": "b"}]}),
+        json!({"log": [{"seq": 1, "line": "x".repeat(70_000)}]}),
+        json!({"result": [1, 2]}),
+        json!({"end": {"status": "running"}}),
+        json!({"progres": 3}),
+        json!({"level": "purple"}),
+    ] {
+        let (status, body) = report(&s, id, &token, bad.clone()).await;
+        assert!(status == 422 || status == 400, "{bad}: {status} {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+    }
+    assert!(log_text(&s, id).await.is_empty());
+    assert_eq!(s.job(id).await["status"], "running");
+    // A failure without an error gets one that says so.
+    let (status, _) = report(&s, id, &token, json!({"end": {"status": "failed"}})).await;
+    assert_eq!(status, 200);
+    let job = s.job(id).await;
+    assert_eq!(job["status"], "failed");
+    assert_eq!(job["error"]["code"], "failed");
+}
+
+#[tokio::test]
+async fn a_program_that_stops_reporting_leaves_its_job_lost_and_a_cancelled_one_cancelled() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let (lost, token) = open(&s, json!({"title": "lost", "lease_secs": 5})).await;
+    let lost = lost["id"].as_str().unwrap();
+    let (status, _) = report(&s, lost, &token, json!({"log": lines(1, 1)})).await;
+    assert_eq!(status, 200);
+    let (asked, _) = open(&s, json!({"title": "asked to stop", "lease_secs": 5})).await;
+    let asked = asked["id"].as_str().unwrap();
+    let (status, job) = s.cancel(asked).await;
+    assert_eq!((status, job["status"].as_str()), (200, Some("cancelling")));
+
+    let job = until_status(&s, lost, "interrupted").await;
+    assert_eq!(job["error"]["code"], "lost", "{job}");
+    until_status(&s, asked, "cancelled").await;
+    // Its program, back after all, is told the job ended.
+    let (status, _) = report(&s, lost, &token, json!({"log": lines(2, 2)})).await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn a_flood_of_external_starts_from_one_user_stops_at_their_limit_and_others_start() {
+    let app = spawn_app().await;
+    let (greedy, other) = (app.session(), app.session());
+    let limit = engine::external::MAX_RUNNING_PER_USER as usize;
+    for n in 0..limit {
+        let (status, body) = greedy
+            .create("external", json!({"title": format!("job {n}")}))
+            .await;
+        assert_eq!(status, 201, "{n}: {body}");
+    }
+    let (status, body) = greedy
+        .create("external", json!({"title": "one more"}))
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("external jobs running"));
+    let (status, _) = other.create("external", json!({"title": "mine"})).await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        other
+            .create("demo", json!({"steps": 1, "interval_ms": 1}))
+            .await
+            .0,
+        201
+    );
+}
+
+// ---- headway run ----
+
+/// Writes an executable script.
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// `headway run` against `server` (a URL) for `app`, as its operator.
+fn wrapper(app: &App, server: &str, args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"));
+    command
+        .env_remove("HEADWAY_TOKEN")
+        .env("HEADWAY_ADMIN_TOKEN", app.admin_token())
+        .args(["--server", server, "run"])
+        .args(args)
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+/// The operator's view of the server (the wrapper's jobs are theirs).
+fn operator(app: &App) -> Session {
+    Session::with_token(&app.base, &app.admin_token())
+}
+
+/// The id of the job `headway run` announced on stderr.
+async fn announced(stderr: &mut tokio::process::ChildStderr) -> String {
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        let n = stderr.read(&mut byte).await.unwrap();
+        assert!(
+            n > 0,
+            "headway run ended without announcing its job: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.push(byte[0]);
+        let text = String::from_utf8_lossy(&seen);
+        if let Some(line) = text
+            .lines()
+            .find(|l| l.starts_with("headway: job ") && text.ends_with('\n'))
+        {
+            return line["headway: job ".len()..]
+                .split(':')
+                .next()
+                .unwrap()
+                .to_string();
+        }
+    }
+}
+
+#[tokio::test]
+async fn headway_run_reports_a_programs_output_progress_result_and_exit_status() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let prog = script(
+        dir.path(),
+        "copy.sh",
+        "#!/bin/sh\necho 'total 4 files' >&3\nfor i in 1 2 3 4; do echo \"out $i\"; echo \"progress $i\" >&3; done\n\
+         echo 'oops' >&2\necho 'result {\"copied\": 4}' >&3\necho 'message all copied' >&3\nexit 3\n",
+    );
+    let out = wrapper(
+        &app,
+        &app.base,
+        &["--title", "copy", "--param", "where=here", "--"],
+    )
+    .arg(&prog)
+    .output()
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    // The program's output still reaches the terminal.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("out 4"));
+    let id = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("headway: job "))
+        .and_then(|l| l.split(':').next())
+        .expect("the job is announced")
+        .to_string();
+    let op = operator(&app);
+    let job = op.job(&id).await;
+    assert_eq!(job["kind"], "external");
+    assert_eq!(job["status"], "failed");
+    assert_eq!(job["error"]["code"], "exit_3");
+    assert_eq!(job["params"]["title"], "copy");
+    assert_eq!(job["params"]["params"]["where"], "here");
+    assert_eq!(job["progress"]["current"], 4);
+    assert_eq!(job["progress"]["total"], 4);
+    assert_eq!(job["progress"]["unit"], "files");
+    assert_eq!(job["progress"]["message"], "all copied");
+    assert_eq!(job["result"]["copied"], 4);
+    let log = op.log(&id).await;
+    // stdout in order (stderr's lines come through a pipe of their own, interleaved as read).
+    let out: Vec<&str> = log
+        .iter()
+        .filter(|l| l["level"] == "info")
+        .map(|l| l["line"].as_str().unwrap())
+        .collect();
+    assert_eq!(out, ["out 1", "out 2", "out 3", "out 4"]);
+    assert!(log
+        .iter()
+        .any(|l| l["line"] == "oops" && l["level"] == "warn"));
+
+    // Success, a signal, and a program that cannot start.
+    let ok = wrapper(&app, &app.base, &["--", "true"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    let killed = script(dir.path(), "killed.sh", "#!/bin/sh\nkill -9 $$\n");
+    let out = wrapper(&app, &app.base, &["--"])
+        .arg(&killed)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(128 + 9));
+    let missing = wrapper(&app, &app.base, &["--", "/no/such/program"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(127));
+    let (_, page) = op.list("kind=external&limit=10").await;
+    let mut codes: Vec<String> = page["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            format!(
+                "{}:{}",
+                j["status"].as_str().unwrap(),
+                j["error"]["code"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        [
+            "failed:exit_3",
+            "failed:not_started",
+            "failed:signal_9",
+            "succeeded:"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_from_the_dashboard_stops_the_program_headway_run_started() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let prog = script(
+        dir.path(),
+        "wait.sh",
+        "#!/bin/sh\ntrap 'echo stopping on TERM; exit 0' TERM\necho started\nwhile :; do sleep 0.1; done\n",
+    );
+    let mut child = wrapper(
+        &app,
+        &app.base,
+        &["--lease-secs", "6", "--grace-secs", "20", "--"],
+    )
+    .arg(&prog)
+    .spawn()
+    .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let id = announced(&mut stderr).await;
+    let op = operator(&app);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !log_text(&op, &id).await.contains(&"started".to_string()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the program never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(op.cancel(&id).await.0, 200);
+    // The answer to its next report (a heartbeat, within a third of the lease) asks it to stop.
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("headway run ends once its program has")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let job = until_status(&op, &id, "cancelled").await;
+    assert!(job["error"].is_null(), "{job}");
+    assert!(log_text(&op, &id)
+        .await
+        .contains(&"stopping on TERM".to_string()));
+}
+
+/// A TCP relay to `upstream` that cuts connections, counting requests across all of them: from
+/// the second request on, one in three is cut while it is sent (the server never takes it), one
+/// in three just as its answer comes back (the server took it; the client never learns).
+/// `cuts` counts each: requests cut, answers lost.
+async fn cutting_relay(upstream: std::net::SocketAddr, cuts: Arc<[AtomicUsize; 2]>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let (cuts, requests) = (Arc::clone(&cuts), Arc::clone(&requests));
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.split();
+                let (mut sr, mut sw) = server.split();
+                let drop_answer = std::sync::atomic::AtomicBool::new(false);
+                let up = async {
+                    let mut buf = [0u8; 4096];
+                    let mut cut_at: Option<usize> = None;
+                    let mut sent = 0usize;
+                    loop {
+                        let k = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => k,
+                        };
+                        if buf[..k].starts_with(b"POST ") || buf[..k].starts_with(b"GET ") {
+                            let r = requests.fetch_add(1, Ordering::Relaxed) + 1;
+                            sent = 0;
+                            cut_at = (r > 1 && r % 3 == 1).then_some(100 + (r * 97) % 400);
+                            drop_answer.store(r > 1 && r % 3 == 2, Ordering::Relaxed);
+                        }
+                        if let Some(limit) = cut_at {
+                            if sent + k >= limit {
+                                let _ = sw.write_all(&buf[..limit - sent]).await;
+                                cuts[0].fetch_add(1, Ordering::Relaxed);
+                                return;
+                            }
+                        }
+                        sent += k;
+                        if sw.write_all(&buf[..k]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                let down = async {
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        let k = match sr.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => k,
+                        };
+                        if drop_answer.load(Ordering::Relaxed) {
+                            cuts[1].fetch_add(1, Ordering::Relaxed);
+                            return;
+                        }
+                        if cw.write_all(&buf[..k]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                tokio::select! { () = up => {}, () = down => {} }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn headway_run_through_a_connection_cut_many_times_loses_and_doubles_no_line() {
+    let app = spawn_app().await;
+    let cuts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let relay = cutting_relay(app.addr, Arc::clone(&cuts)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let n = 4_000;
+    let prog = script(
+        dir.path(),
+        "count.sh",
+        &format!("#!/bin/sh\necho 'total {n} lines' >&3\ni=1\nwhile [ $i -le {n} ]; do echo \"line $i\"; [ $((i % 500)) -eq 0 ] && echo \"progress $i\" >&3; [ $((i % 50)) -eq 0 ] && sleep 0.05; i=$((i+1)); done\n"),
+    );
+    // The start goes through (the relay's first request); its reports are cut again and again.
+    let mut child = wrapper(&app, &relay, &["--"]).arg(&prog).spawn().unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(240), child.wait())
+        .await
+        .expect("headway run ends")
+        .unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    let id = err
+        .lines()
+        .find_map(|l| l.strip_prefix("headway: job "))
+        .and_then(|l| l.split(':').next())
+        .unwrap()
+        .to_string();
+    let op = operator(&app);
+    let job = op.job(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(job["progress"]["current"], n);
+    let mut text = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, page) = op
+            .get(&format!("/api/v1/jobs/{id}/log?after={after}&limit=1000"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let lines = page["lines"].as_array().unwrap();
+        if lines.is_empty() {
+            break;
+        }
+        after = lines.last().unwrap()["seq"].as_u64().unwrap();
+        text.extend(
+            lines
+                .iter()
+                .map(|l| l["line"].as_str().unwrap().to_string()),
+        );
+    }
+    let expected: Vec<String> = (1..=n).map(|i| format!("line {i}")).collect();
+    assert_eq!(text.len(), expected.len(), "every line once");
+    assert_eq!(text, expected);
+    let (cut, lost) = (
+        cuts[0].load(Ordering::Relaxed),
+        cuts[1].load(Ordering::Relaxed),
+    );
+    assert!(
+        cut >= 3 && lost >= 3,
+        "only {cut} requests cut and {lost} answers lost"
+    );
+}
