@@ -801,9 +801,6 @@ impl Batch {
         }))
     }
 
-    /// Moves a job to `to` (if its status and the fence allow it) with its `job` event and, for
-    /// a terminal status, its `done` event.
-    #[allow(clippy::too_many_arguments)]
     /// Writes an external job's report ([`Change::Report`]).
     async fn report<S: BatchSql>(
         &mut self,
@@ -870,6 +867,9 @@ impl Batch {
         })
     }
 
+    /// Moves a job to `to` (if its status and the fence allow it) with its `job` event and, for
+    /// a terminal status, its `done` event.
+    #[allow(clippy::too_many_arguments)]
     async fn move_job<S: BatchSql>(
         &mut self,
         sql: &mut S,
