@@ -299,6 +299,35 @@ pub enum Command {
     /// and a cancel from the dashboard stops it. Needs a write token in `HEADWAY_TOKEN`. Exits
     /// with the program's status (128 + N when killed by signal N).
     Run(RunArgs),
+    /// The jobs the token's owner sees, newest first, with the dashboard's filters:
+    /// `headway jobs --status running --kind import_csv`.
+    Jobs(JobsArgs),
+    /// Starts a job: `headway start demo --param steps=20 --follow`. Prints its id; with
+    /// `--follow`, follows it as `headway follow` does.
+    Start {
+        /// The kind of job.
+        kind: String,
+        /// A parameter, NAME=VALUE (again for each); a number, true/false or JSON is taken as
+        /// such, anything else as text.
+        #[arg(long)]
+        param: Vec<String>,
+        /// Follow it until it ends, and exit as `headway follow` does.
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Shows a job live until it ends: its bar (with its rate and the time left) and its log as
+    /// it comes, resuming after a cut connection. Exits 0 when it succeeded, 1 failed,
+    /// 2 cancelled, 3 interrupted, 4 when it cannot be followed (no such job, the server
+    /// unreachable for five minutes).
+    Follow {
+        /// The job's id.
+        id: String,
+    },
+    /// Asks a job to stop.
+    Cancel {
+        /// The job's id.
+        id: String,
+    },
     /// The kinds, and pausing them: `headway kinds pause import_csv`, `headway kinds resume '*'`.
     #[command(subcommand)]
     Kinds(KindsCommand),
@@ -306,6 +335,23 @@ pub enum Command {
     /// --param steps=10 --param interval_ms=100`.
     #[command(subcommand)]
     Schedules(SchedulesCommand),
+}
+
+/// `headway jobs`' filters.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JobsArgs {
+    /// Only jobs in this status (queued, running, succeeded, failed, cancelled, interrupted).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only jobs of this kind.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only jobs whose kind, parameters or error contain this text.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// How many at most.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub limit: u32,
 }
 
 /// `headway run`'s arguments.

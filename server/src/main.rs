@@ -37,8 +37,19 @@ async fn main() {
             .with_writer(std::io::stderr)
             .init(),
     }
-    if let Some(Command::Run(args)) = &config.command {
-        match server::cli::run::run(&config, args).await {
+    // The commands whose exit status says how a job ended.
+    let ends = match &config.command {
+        Some(Command::Run(args)) => Some(server::cli::run::run(&config, args).await),
+        Some(Command::Follow { id }) => Some(server::cli::jobs::follow(&config, id).await),
+        Some(Command::Start {
+            kind,
+            param,
+            follow,
+        }) => Some(server::cli::jobs::start(&config, kind, param, *follow).await),
+        _ => None,
+    };
+    if let Some(ended) = ends {
+        match ended {
             Ok(code) => std::process::exit(code),
             Err(e) => {
                 eprintln!("headway: {e}");
@@ -48,7 +59,11 @@ async fn main() {
     }
     if let Some(command) = &config.command {
         let done = match command {
-            Command::Run(_) => unreachable!("run above"),
+            Command::Run(_) | Command::Follow { .. } | Command::Start { .. } => {
+                unreachable!("answered above")
+            }
+            Command::Jobs(args) => server::cli::jobs::list(&config, args).await,
+            Command::Cancel { id } => server::cli::jobs::cancel(&config, id).await,
             Command::Notice { text, clear } => {
                 server::cli::notice::run(&config, text.as_deref(), *clear).await
             }

@@ -1,10 +1,11 @@
 //! The commands that talk to a running server (at `--server`, or `--addr`) over its JSON API,
 //! as a script would: `headway notice` ([`notice`]), `headway kinds` ([`kinds`]), `headway
-//! schedules` ([`schedules`]) and `headway run` ([`run`]: a program run here as an external
-//! job). They are authorized with the
+//! schedules` ([`schedules`]), `headway jobs`, `start`, `follow` and `cancel` ([`jobs`]) and
+//! `headway run` ([`run`]: a program run here as an external job). They are authorized with the
 //! API token in `HEADWAY_TOKEN` when it is set (then the token's owner and their role decide
 //! what they may do, as in the browser), otherwise with the operator token (an admin).
 
+pub mod jobs;
 pub mod kinds;
 pub mod notice;
 pub mod run;
@@ -56,6 +57,11 @@ impl Remote {
     /// Its URL (no trailing slash).
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The token presented.
+    pub fn token(&self) -> &str {
+        &self.token
     }
 
     /// The same server, with another token.
@@ -110,6 +116,20 @@ impl Remote {
             Err(refused(status, &json))
         }
     }
+}
+
+/// Parameters given as NAME=VALUE: a number, true/false or JSON is taken as such, anything
+/// else as text.
+pub fn params(pairs: &[String]) -> Result<serde_json::Map<String, Value>, String> {
+    let mut params = serde_json::Map::new();
+    for p in pairs {
+        let (name, value) = p
+            .split_once('=')
+            .ok_or_else(|| format!("--param {p:?}: write it NAME=VALUE"))?;
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
+        params.insert(name.to_string(), value);
+    }
+    Ok(params)
 }
 
 /// Why the server refused, in one line: its message and, for bad input, each field's.

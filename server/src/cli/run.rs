@@ -48,13 +48,7 @@ pub async fn run(config: &Config, args: &RunArgs) -> Result<i32, String> {
         .title
         .clone()
         .unwrap_or_else(|| command_line.chars().take(200).collect());
-    let mut params = serde_json::Map::new();
-    for p in &args.param {
-        let (name, value) = p
-            .split_once('=')
-            .ok_or_else(|| format!("--param {p:?}: write NAME=VALUE"))?;
-        params.insert(name.to_string(), Value::String(value.to_string()));
-    }
+    let params = super::params(&args.param)?;
     let body = json!({
         "kind": model::EXTERNAL_KIND,
         "params": {

@@ -5,7 +5,7 @@ use super::Remote;
 use crate::config::SchedulesCommand;
 use crate::Config;
 use reqwest::Method;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Runs the command and returns what to print, or why it failed.
 pub async fn run(config: &Config, command: &SchedulesCommand) -> Result<String, String> {
@@ -46,15 +46,7 @@ pub async fn run(config: &Config, command: &SchedulesCommand) -> Result<String, 
             max_attempts,
             paused,
         } => {
-            let mut params = Map::new();
-            for p in param {
-                let (name, value) = p
-                    .split_once('=')
-                    .ok_or_else(|| format!("--param {p:?}: write it NAME=VALUE"))?;
-                // A number, true/false or JSON is taken as such; anything else as text.
-                let value = serde_json::from_str(value).unwrap_or_else(|_| json!(value));
-                params.insert(name.to_string(), value);
-            }
+            let params = super::params(param)?;
             let mut body =
                 json!({"kind": kind, "cron": cron, "params": params, "enabled": !paused});
             if let Some(tz) = timezone {

@@ -516,7 +516,8 @@ async fn a_cancel_from_the_dashboard_stops_the_program_headway_run_started() {
 
 /// A TCP relay to `upstream` that cuts connections, counting requests across all of them: from
 /// the second request on, one in three is cut while it is sent (the server never takes it), one
-/// in three just as its answer comes back (the server took it; the client never learns).
+/// in three just as its answer comes back (the server took it; the client never learns), and
+/// the answers of the others are cut once they pass 1.5 to 3 KB (a stream, mid-event).
 /// `cuts` counts each: requests cut, answers lost.
 async fn cutting_relay(upstream: std::net::SocketAddr, cuts: Arc<[AtomicUsize; 2]>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -532,6 +533,8 @@ async fn cutting_relay(upstream: std::net::SocketAddr, cuts: Arc<[AtomicUsize; 2
                 let (mut cr, mut cw) = client.split();
                 let (mut sr, mut sw) = server.split();
                 let drop_answer = std::sync::atomic::AtomicBool::new(false);
+                // Long answers (event streams) of the other requests are cut after this much.
+                let budget = AtomicUsize::new(usize::MAX);
                 let up = async {
                     let mut buf = [0u8; 4096];
                     let mut cut_at: Option<usize> = None;
@@ -546,6 +549,7 @@ async fn cutting_relay(upstream: std::net::SocketAddr, cuts: Arc<[AtomicUsize; 2
                             sent = 0;
                             cut_at = (r > 1 && r % 3 == 1).then_some(100 + (r * 97) % 400);
                             drop_answer.store(r > 1 && r % 3 == 2, Ordering::Relaxed);
+                            budget.store(1_500 + (r * 131) % 1_500, Ordering::Relaxed);
                         }
                         if let Some(limit) = cut_at {
                             if sent + k >= limit {
@@ -568,6 +572,14 @@ async fn cutting_relay(upstream: std::net::SocketAddr, cuts: Arc<[AtomicUsize; 2
                             Ok(k) => k,
                         };
                         if drop_answer.load(Ordering::Relaxed) {
+                            cuts[1].fetch_add(1, Ordering::Relaxed);
+                            return;
+                        }
+                        if budget
+                            .fetch_sub(k.min(budget.load(Ordering::Relaxed)), Ordering::Relaxed)
+                            <= k
+                        {
+                            let _ = cw.write_all(&buf[..k / 2]).await;
                             cuts[1].fetch_add(1, Ordering::Relaxed);
                             return;
                         }
@@ -649,4 +661,183 @@ async fn headway_run_through_a_connection_cut_many_times_loses_and_doubles_no_li
         cut >= 3 && lost >= 3,
         "only {cut} requests cut and {lost} answers lost"
     );
+}
+
+// ---- headway jobs, start, follow, cancel ----
+
+/// A client command against `server` (a URL) as `app`'s operator; its exit status, stdout and
+/// stderr.
+async fn client(app: &App, server: &str, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"))
+        .env_remove("HEADWAY_TOKEN")
+        .env("HEADWAY_ADMIN_TOKEN", app.admin_token())
+        .args(["--server", server])
+        .args(args)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(120), out)
+        .await
+        .expect("the command ends")
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
+    let app = spawn_app().await;
+    let op = operator(&app);
+    let base = app.base.clone();
+
+    // Started and followed: a bar line per percent (piped), the log, exit 0.
+    let (code, _, err) = client(
+        &app,
+        &base,
+        &[
+            "start",
+            "demo",
+            "--param",
+            "steps=5",
+            "--param",
+            "interval_ms=20",
+            "--follow",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("progress [") && err.contains("100.0% 5/5"),
+        "{err}"
+    );
+    assert!(err.contains("the job succeeded"), "{err}");
+
+    // Failed: 1, with its error.
+    let (failed, token) = open(&op, json!({"title": "failing"})).await;
+    let failed = failed["id"].as_str().unwrap();
+    let end =
+        json!({"end": {"status": "failed", "error": {"code": "exit_2", "message": "disk full"}}});
+    assert_eq!(report(&op, failed, &token, end).await.0, 200);
+    let (code, _, err) = client(&app, &base, &["follow", failed]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("disk full"), "{err}");
+
+    // Cancelled: 2, through `headway cancel`.
+    let (code, id, _) = client(
+        &app,
+        &base,
+        &[
+            "start",
+            "demo",
+            "--param",
+            "steps=100000",
+            "--param",
+            "interval_ms=50",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let id = id.trim().to_string();
+    let follower = tokio::spawn({
+        let (app_base, token) = (base.clone(), app.admin_token());
+        let id = id.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"))
+                .env_remove("HEADWAY_TOKEN")
+                .env("HEADWAY_ADMIN_TOKEN", token)
+                .args(["--server", &app_base, "follow", &id])
+                .kill_on_drop(true)
+                .output()
+                .await
+                .unwrap()
+        }
+    });
+    until_status(&op, &id, "running").await;
+    let (code, out, _) = client(&app, &base, &["cancel", &id]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains(&id));
+    let followed = tokio::time::timeout(Duration::from_secs(60), follower)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(followed.status.code(), Some(2));
+
+    // Interrupted (an external job whose program vanished): 3.
+    let (lost, _) = open(&op, json!({"title": "vanishing", "lease_secs": 5})).await;
+    let (code, _, err) = client(&app, &base, &["follow", lost["id"].as_str().unwrap()]).await;
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("lost"), "{err}");
+
+    // No such job: 4, with the server's sentence.
+    let (code, _, err) = client(
+        &app,
+        &base,
+        &["follow", "00000000-0000-4000-8000-000000000000"],
+    )
+    .await;
+    assert_eq!(code, 4, "{err}");
+
+    let (code, out, _) = client(&app, &base, &["jobs", "--status", "cancelled"]).await;
+    assert_eq!(code, 0);
+    assert_eq!(out.trim().lines().count(), 1, "{out}");
+    assert!(out.contains(&id) && out.contains("cancelled"), "{out}");
+    let (_, out, _) = client(&app, &base, &["jobs", "--kind", "external"]).await;
+    assert!(out.contains("external: vanishing"), "{out}");
+}
+
+#[tokio::test]
+async fn headway_follow_through_a_cut_stream_resumes_and_shows_each_line_once() {
+    let app = spawn_app().await;
+    let cuts = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+    let relay = cutting_relay(app.addr, Arc::clone(&cuts)).await;
+    let op = operator(&app);
+    let (job, token) = open(&op, json!({"title": "followed"})).await;
+    let id = job["id"].as_str().unwrap().to_string();
+    let follower = tokio::spawn({
+        let (token, id) = (app.admin_token(), id.clone());
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"))
+                .env_remove("HEADWAY_TOKEN")
+                .env("HEADWAY_ADMIN_TOKEN", token)
+                .args(["--server", &relay, "follow", &id])
+                .kill_on_drop(true)
+                .output()
+                .await
+                .unwrap()
+        }
+    });
+    let n = 300u64;
+    for seq in 1..=n {
+        let (status, _) = report(
+            &op,
+            &id,
+            &token,
+            json!({"progress": seq, "total": n, "log": [{"seq": seq, "line": format!("line {seq} of the followed job")}]}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        if seq % 10 == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let (status, _) = report(&op, &id, &token, json!({"end": {"status": "succeeded"}})).await;
+    assert_eq!(status, 200);
+    let out = tokio::time::timeout(Duration::from_secs(120), follower)
+        .await
+        .expect("follow ends with the job")
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let shown: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let expected: Vec<String> = (1..=n)
+        .map(|i| format!("line {i} of the followed job"))
+        .collect();
+    assert_eq!(shown, expected, "each line once, in order");
+    assert!(err.contains("resuming"), "the stream was never cut: {err}");
+    assert!(cuts[1].load(Ordering::Relaxed) >= 3);
 }
