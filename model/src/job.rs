@@ -198,6 +198,14 @@ pub struct Attempt {
 }
 
 impl Job {
+    /// What the job is called on a page: an external job's title, any other's kind.
+    pub fn label(&self) -> String {
+        match self.params.get("title").and_then(|t| t.as_str()) {
+            Some(title) if self.kind == crate::external::EXTERNAL_KIND => title.to_string(),
+            _ => self.kind.clone(),
+        }
+    }
+
     /// A new job, queued, with nothing reported yet.
     pub fn queued(id: JobId, kind: &str, params: serde_json::Value, created_at: i64) -> Job {
         Job {

@@ -214,7 +214,7 @@ pub fn JobRowView(
                         aria-label=format!("Select job {}", &id[..8.min(id.len())])
                     />
                 })}
-                <a class="job-kind" href=format!("/jobs/{id}")>{move || job.with(|j| j.kind.clone())}</a>
+                <a class="job-kind" href=format!("/jobs/{id}")>{move || job.with(|j| j.label())}</a>
                 <span class=move || format!("status status-{}", status())>
                     <span class="status-icon" aria-hidden="true">{move || status_icon(status())}</span>
                     <span class="status-word">{move || status().as_str()}</span>

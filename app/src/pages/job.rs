@@ -77,14 +77,14 @@ fn JobView(data: JobPageData) -> impl IntoView {
     });
     let title = format!(
         "{} job {} · Headway",
-        job.kind,
+        job.label(),
         &job.id[..8.min(job.id.len())]
     );
     view! {
         <Title text=title/>
         <LiveRoot info=live/>
         <p class="breadcrumb"><a href="/">"← All jobs"</a></p>
-        <h1>{job.kind.clone()} " job " <code class="job-full-id">{job.id.to_string()}</code></h1>
+        <h1>{job.label()} " job " <code class="job-full-id">{job.id.to_string()}</code></h1>
         <noscript>
             <p class="hint">
                 "The bar and the log update live with JavaScript; without it, "

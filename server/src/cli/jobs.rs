@@ -77,9 +77,9 @@ fn row(job: &Job) -> String {
 
 /// A job's kind, with an external job's title.
 fn what(job: &Job) -> String {
-    match job.params["title"].as_str() {
-        Some(title) if job.kind == model::EXTERNAL_KIND => format!("external: {title}"),
-        _ => job.kind.clone(),
+    match job.kind == model::EXTERNAL_KIND {
+        true => format!("external: {}", job.label()),
+        false => job.kind.clone(),
     }
 }
 

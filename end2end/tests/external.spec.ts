@@ -1,0 +1,42 @@
+import { test, expect, openDashboard, waitForStatus } from './fixtures';
+import type { APIRequestContext } from '@playwright/test';
+
+/** Starts an external job as the page's user; its id and the token its program reports with. */
+async function openExternal(request: APIRequestContext, title: string) {
+  const res = await request.post('/api/v1/jobs', { data: { kind: 'external', params: { title, command: 'backup.sh --full' } } });
+  expect(res.status()).toBe(201);
+  const job = await res.json();
+  return { id: job.id as string, token: job.report_token as string };
+}
+
+test('an external job shows its title, and its bar and log move as its program reports', async ({ page }) => {
+  await openDashboard(page);
+  const { id, token } = await openExternal(page.request, 'nightly backup');
+  const report = async (body: object) => {
+    const res = await page.request.post(`/api/v1/jobs/${id}/report`, {
+      headers: { Authorization: `Bearer ${token}` },
+      data: body,
+    });
+    expect(res.status(), await res.text()).toBe(200);
+  };
+  const row = page.locator(`article.job[data-job-id="${id}"]`);
+  await expect(row.locator('.job-kind')).toHaveText('nightly backup');
+  await expect(row.locator('.status-word')).toHaveText('running');
+  await report({ progress: 3, total: 10, unit: 'tables', message: 'copying orders', log: [{ seq: 1, line: 'copied users' }] });
+  await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '30');
+  await expect(row.locator('.job-message')).toHaveText('copying orders');
+
+  await page.goto(`/jobs/${id}`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('nightly backup job');
+  await expect(page.locator('.params')).toContainText('backup.sh --full');
+  const lines = page.getByRole('log', { name: 'Job log' }).locator('.log-line');
+  await expect(lines).toHaveCount(1);
+  // A line sent again changes nothing; the next one appears live.
+  await report({ log: [{ seq: 1, line: 'copied users' }, { seq: 2, line: 'copied orders', level: 'warn' }] });
+  await expect(lines).toHaveCount(2);
+  await expect(lines.nth(1)).toContainText('copied orders');
+  await report({ progress: 10, end: { status: 'succeeded' }, result: { tables: 10 } });
+  await waitForStatus(page, id, 'succeeded');
+  await expect(page.locator('.status-word').first()).toHaveText('succeeded');
+});
