@@ -23,7 +23,7 @@ test('an external job shows its title, and its bar and log move as its program r
   await expect(row.locator('.job-kind')).toHaveText('nightly backup');
   await expect(row.locator('.status-word')).toHaveText('running');
   await report({ progress: 3, total: 10, unit: 'tables', message: 'copying orders', log: [{ seq: 1, line: 'copied users' }] });
-  await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '30');
+  await expect(row.getByRole('progressbar', { name: 'nightly backup job progress' })).toHaveAttribute('aria-valuetext', '3 of 10 tables (30%)');
   await expect(row.locator('.job-message')).toHaveText('copying orders');
 
   await page.goto(`/jobs/${id}`);

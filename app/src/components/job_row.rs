@@ -238,7 +238,7 @@ pub fn JobRowView(
                 "Stalled: no progress for " {move || stalled().map(format::duration)}
             </p>
             <span class="job-stall-said visually-hidden" role="status">
-                {move || is_stalled.get().then(|| format!("{} job stalled", job.with_untracked(|j| j.kind.clone())))}
+                {move || is_stalled.get().then(|| format!("{} job stalled", job.with_untracked(|j| j.label())))}
             </span>
             <p class="job-error" hidden=move || job.with(|j| j.error.is_none())>
                 {move || job.with(error_text)}

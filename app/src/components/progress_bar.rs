@@ -46,7 +46,7 @@ pub fn ProgressBar(job: RwSignal<Job>) -> impl IntoView {
                 })
             }
             role="progressbar"
-            aria-label=move || job.with(|j| format!("{} job progress", j.kind))
+            aria-label=move || job.with(|j| format!("{} job progress", j.label()))
             aria-valuemin="0"
             aria-valuemax=move || job.with(|j| j.progress.total.map(|t| t.to_string()))
             aria-valuenow=move || {
