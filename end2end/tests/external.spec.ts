@@ -40,3 +40,24 @@ test('an external job shows its title, and its bar and log move as its program r
   await waitForStatus(page, id, 'succeeded');
   await expect(page.locator('.status-word').first()).toHaveText('succeeded');
 });
+
+test('an open server gives its browser a token to copy for headway run', async ({ page }) => {
+  await openDashboard(page);
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Settings');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByLabel('Name').fill('laptop');
+  await page.getByLabel('Scope').selectOption('write');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const token = (await page.locator('.token-value').textContent())?.trim() ?? '';
+  expect(token).toMatch(/^hw_/);
+  await expect(page.locator('.token-export')).toHaveText(`export HEADWAY_TOKEN=${token}`);
+  // What a program starts with it is this browser's.
+  const res = await page.request.post('/api/v1/jobs', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { kind: 'external', params: { title: 'from the terminal' } },
+  });
+  expect(res.status()).toBe(201);
+  await page.goto('/');
+  await expect(page.locator('.job-list article.job .job-kind').first()).toHaveText('from the terminal');
+});

@@ -246,8 +246,57 @@ impl Accounts {
         scope: TokenScope,
     ) -> Result<NewToken, AppError> {
         caller.may_write()?;
+        if caller.name().is_none() {
+            return self.make_anonymous_token(caller, name, scope).await;
+        }
         let user = self.user(caller).await?;
         self.make_token(&user, name, scope, caller).await
+    }
+
+    /// A token of an open server's anonymous user: it acts as the browser that made it (what
+    /// `headway run` reports with it shows there).
+    async fn make_anonymous_token(
+        &self,
+        caller: &Caller,
+        name: &str,
+        scope: TokenScope,
+    ) -> Result<NewToken, AppError> {
+        let (row, secret) = new_token(caller.user(), "anonymous", name, scope)?;
+        self.store
+            .create_anonymous_token(&row, &token_hash(&secret))
+            .await
+            .map_err(failed("store a token"))?;
+        tracing::info!(user = %caller.user(), token = %row.id, scope = %scope, "API token of an anonymous user created");
+        Ok(NewToken {
+            id: row.id,
+            name: row.name,
+            scope,
+            token: secret,
+        })
+    }
+
+    /// The caller an anonymous user's token stands for, if it is one in force. Only an open
+    /// server asks.
+    pub async fn anonymous_token_caller(&self, secret: &str) -> Result<Option<Caller>, AppError> {
+        if !secret.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let Some(token) = self
+            .store
+            .anonymous_token_by_hash(&token_hash(secret))
+            .await
+            .map_err(failed("read a token"))?
+        else {
+            return Ok(None);
+        };
+        let now = crate::now_ms();
+        if token.last_used_at.is_none_or(|at| now - at >= 60_000) {
+            if let Err(e) = self.store.touch_anonymous_token(&token.id, now).await {
+                tracing::warn!(error = %Chain(&e), "recording a token's use failed");
+            }
+        }
+        let writes = TokenScope::parse(&token.scope) == Some(TokenScope::Write);
+        Ok(Some(Caller::anonymous_token(token.user_id, writes)))
     }
 
     /// Makes a token for the account named `user` (an admin's, or the command line's way).
@@ -275,28 +324,7 @@ impl Accounts {
         scope: TokenScope,
         by: &Caller,
     ) -> Result<NewToken, AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
-            return Err(invalid(
-                "name",
-                format!("a token's name has 1 to {MAX_TOKEN_NAME} characters"),
-            ));
-        }
-        let secret = format!(
-            "{TOKEN_PREFIX}{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
-        let row = TokenRow {
-            id: crate::new_id(),
-            user_id: user.id.clone(),
-            user_name: user.name.clone(),
-            name: name.to_string(),
-            scope: scope.as_str().to_string(),
-            created_at: crate::now_ms(),
-            last_used_at: None,
-            revoked_at: None,
-        };
+        let (row, secret) = new_token(&user.id, &user.name, name, scope)?;
         self.store
             .create_token(&row, &token_hash(&secret))
             .await
@@ -346,6 +374,16 @@ impl Accounts {
                 caller.may_administer()?;
                 None
             }
+            false if caller.name().is_none() => {
+                return Ok(self
+                    .store
+                    .anonymous_tokens(caller.user())
+                    .await
+                    .map_err(failed("list tokens"))?
+                    .into_iter()
+                    .map(token_info)
+                    .collect())
+            }
             false => Some(self.user(caller).await?.id),
         };
         let rows = self
@@ -353,34 +391,31 @@ impl Accounts {
             .tokens(owner.as_ref())
             .await
             .map_err(failed("list tokens"))?;
-        Ok(rows
-            .into_iter()
-            .map(|t| TokenInfo {
-                id: t.id,
-                name: t.name,
-                scope: TokenScope::parse(&t.scope).unwrap_or(TokenScope::Read),
-                user: t.user_name,
-                created_at: t.created_at,
-                last_used_at: t.last_used_at,
-                revoked_at: t.revoked_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(token_info).collect())
     }
 
     /// Revokes a token of the caller's, or anyone's for an admin; 404 if there is no such token
     /// in force that they may revoke.
     pub async fn revoke_token(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
         caller.may_write()?;
-        let owner = match caller.is_admin() {
-            true => None,
-            false => Some(self.user(caller).await?.id),
+        let revoked = match caller.name() {
+            None => self
+                .store
+                .revoke_anonymous_token(id, caller.user(), crate::now_ms())
+                .await
+                .map_err(failed("revoke a token"))?,
+            Some(_) => {
+                let owner = match caller.is_admin() {
+                    true => None,
+                    false => Some(self.user(caller).await?.id),
+                };
+                self.store
+                    .revoke_token(id, owner.as_ref(), crate::now_ms())
+                    .await
+                    .map_err(failed("revoke a token"))?
+            }
         };
-        match self
-            .store
-            .revoke_token(id, owner.as_ref(), crate::now_ms())
-            .await
-            .map_err(failed("revoke a token"))?
-        {
+        match revoked {
             true => {
                 self.changed();
                 tracing::info!(token = %id, by = caller.name().unwrap_or_default(), "API token revoked");
@@ -398,6 +433,50 @@ impl Accounts {
             .await
             .map_err(failed("read an account"))?;
         user.ok_or_else(|| AppError::forbidden("only a signed-in user has tokens"))
+    }
+}
+
+/// A new token's row and secret, for `user_id` (named `user_name`), once its name is checked.
+fn new_token(
+    user_id: &UserId,
+    user_name: &str,
+    name: &str,
+    scope: TokenScope,
+) -> Result<(TokenRow, String), AppError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
+        return Err(invalid(
+            "name",
+            format!("a token's name has 1 to {MAX_TOKEN_NAME} characters"),
+        ));
+    }
+    let secret = format!(
+        "{TOKEN_PREFIX}{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let row = TokenRow {
+        id: crate::new_id(),
+        user_id: user_id.clone(),
+        user_name: user_name.to_string(),
+        name: name.to_string(),
+        scope: scope.as_str().to_string(),
+        created_at: crate::now_ms(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    Ok((row, secret))
+}
+
+fn token_info(t: TokenRow) -> TokenInfo {
+    TokenInfo {
+        id: t.id,
+        name: t.name,
+        scope: TokenScope::parse(&t.scope).unwrap_or(TokenScope::Read),
+        user: t.user_name,
+        created_at: t.created_at,
+        last_used_at: t.last_used_at,
+        revoked_at: t.revoked_at,
     }
 }
 

@@ -33,6 +33,14 @@ impl Caller {
         }
     }
 
+    /// The holder of an API token of an open server's anonymous user (`writes`: a write token).
+    pub fn anonymous_token(user: impl Into<UserId>, writes: bool) -> Caller {
+        Caller {
+            writes,
+            ..Caller::new(user)
+        }
+    }
+
     /// A signed-in user (or a token of theirs; `writes` is `false` for a read-only one).
     pub fn account(
         id: impl Into<UserId>,

@@ -1,5 +1,6 @@
 //! The header's account corner: who is signed in, their role, and Sign out. Rendered on the
-//! server from the request's caller (nothing for an anonymous user of an open server).
+//! server from the request's caller (only a link to the settings for an anonymous user of an
+//! open server).
 
 use crate::model::Role;
 use leptos::prelude::*;
@@ -44,7 +45,18 @@ pub fn identified() -> bool {
 
 #[component]
 pub fn Account() -> impl IntoView {
-    signed_in().map(|who| {
+    let Some(who) = signed_in() else {
+        // An open server's anonymous user has settings too: tokens for scripts and `headway run`.
+        return identified().then(|| {
+            view! {
+                <div class="account">
+                    <a href="/settings">"Settings"</a>
+                </div>
+            }
+            .into_any()
+        });
+    };
+    Some({
         view! {
             <div class="account">
                 <span class="account-who">
@@ -59,5 +71,6 @@ pub fn Account() -> impl IntoView {
                 </form>
             </div>
         }
+        .into_any()
     })
 }

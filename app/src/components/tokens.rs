@@ -45,6 +45,8 @@ pub fn TokenManager(tokens: Vec<TokenInfo>) -> impl IntoView {
                 <div class="token-secret" role="status">
                     <p>"Copy the token "<strong>{new.name.clone()}</strong>" now: it is not shown again."</p>
                     <code class="token-value">{new.token.clone()}</code>
+                    <p>"In a shell, for " <code>"headway run"</code> " and the other commands:"</p>
+                    <code class="token-export">{format!("export HEADWAY_TOKEN={}", new.token)}</code>
                 </div>
             }),
             _ => None,

@@ -1,4 +1,5 @@
-//! `/settings`: the signed-in user's account and personal API tokens.
+//! `/settings`: the signed-in user's account and personal API tokens (on an open server, the
+//! browser's anonymous user's tokens).
 
 use crate::components::{signed_in, TokenManager};
 use crate::server_fns::load_tokens;
@@ -20,7 +21,9 @@ pub fn SettingsPage() -> impl IntoView {
             <p class="hint">
                 "A token acts as you in scripts: send it as "
                 <code>"Authorization: Bearer <token>"</code>
-                ". A read token can look but never change anything."
+                ". A read token can look but never change anything. What "
+                <code>"headway run"</code>
+                " reports with a write token of yours shows here, live."
             </p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {

@@ -208,7 +208,11 @@ impl Identities {
                     None => Err(AppError::unauthorized("the report token is not valid")),
                 };
             }
-            return match self.accounts.token_caller(given).await? {
+            let mut caller = self.accounts.token_caller(given).await?;
+            if caller.is_none() && self.mode == AuthMode::Open {
+                caller = self.accounts.anonymous_token_caller(given).await?;
+            }
+            return match caller {
                 Some(caller) => Ok(Identity {
                     caller: Some(caller),
                     session: None,
@@ -359,6 +363,10 @@ impl Identities {
                         Ok(Some(account)) if role_of(&account) == caller.role()
                     )
             }
+            Credential::Token(secret) if caller.name().is_none() => matches!(
+                self.accounts.anonymous_token_caller(secret).await,
+                Ok(Some(_))
+            ),
             Credential::Token(secret) => matches!(
                 self.accounts.token_caller(secret).await,
                 Ok(Some(now)) if now.role() == caller.role()

@@ -841,3 +841,94 @@ async fn headway_follow_through_a_cut_stream_resumes_and_shows_each_line_once() 
     assert!(err.contains("resuming"), "the stream was never cut: {err}");
     assert!(cuts[1].load(Ordering::Relaxed) >= 3);
 }
+
+// ---- an open server's browser tokens ----
+
+/// Makes a token as `s` (an open server's browser) through the settings page's endpoint.
+async fn browser_token(s: &Session, name: &str, scope: &str) -> (String, String) {
+    let r = s
+        .http
+        .post(s.url("/api/v1/tokens"))
+        .json(&json!({"name": name, "scope": scope}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    (
+        body["id"].as_str().unwrap().to_string(),
+        body["token"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn an_open_servers_browser_gets_a_token_whose_external_jobs_it_sees_live() {
+    let app = spawn_app().await;
+    let (browser, stranger) = (app.session(), app.session());
+    let mut events = browser.events("/api/v1/events", None).await;
+    let (id, token) = browser_token(&browser, "laptop", "write").await;
+    let (_, list) = browser.get("/api/v1/tokens").await;
+    assert_eq!(list[0]["name"], "laptop", "{list}");
+
+    // What headway run starts with it is the browser's job, seen live there and nowhere else.
+    let dir = tempfile::tempdir().unwrap();
+    let prog = script(dir.path(), "hello.sh", "#!/bin/sh\necho hello from afar\n");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"))
+        .env("HEADWAY_TOKEN", &token)
+        .args(["--server", &app.base, "run", "--title", "from afar", "--"])
+        .arg(&prog)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen = read_until(&mut events, |e| {
+        e.event == "done" && data(e)["status"] == "succeeded"
+    })
+    .await;
+    let job = seen
+        .iter()
+        .find(|e| e.event == "job" && data(e)["kind"] == "external")
+        .map(data)
+        .expect("the browser saw the external job");
+    let job_id = job["id"].as_str().unwrap();
+    assert_eq!(job["params"]["title"], "from afar");
+    assert_eq!(log_text(&browser, job_id).await, ["hello from afar"]);
+    assert_eq!(stranger.get(&format!("/api/v1/jobs/{job_id}")).await.0, 404);
+
+    // A read token starts nothing; a revoked one is refused.
+    let (_, read) = browser_token(&browser, "dashboard", "read").await;
+    let as_reader = Session::with_token(&app.base, &read);
+    assert_eq!(as_reader.create("demo", json!({"steps": 1})).await.0, 403);
+    assert_eq!(
+        as_reader.get(&format!("/api/v1/jobs/{job_id}")).await.0,
+        200
+    );
+    let r = stranger
+        .http
+        .delete(stranger.url(&format!("/api/v1/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "another browser cannot revoke it");
+    let r = browser
+        .http
+        .delete(browser.url(&format!("/api/v1/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let as_writer = Session::with_token(&app.base, &token);
+    assert_eq!(as_writer.get("/api/v1/jobs").await.0, 401);
+
+    // A browser's token means nothing once the server needs accounts.
+    let app = app
+        .restart_with(|c| c.auth = Some(server::config::AuthMode::Accounts))
+        .await;
+    let as_reader = Session::with_token(&app.base, &read);
+    assert_eq!(as_reader.get("/api/v1/jobs").await.0, 401);
+}

@@ -237,6 +237,26 @@ pub trait AccountStore: Send + Sync + 'static {
 
     /// Records that a token was just used.
     async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()>;
+
+    /// Stores a new token of an open server's anonymous user (kept apart from accounts').
+    async fn create_anonymous_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()>;
+
+    /// The anonymous user's token in force whose secret hashes to `hash`.
+    async fn anonymous_token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRow>>;
+
+    /// An anonymous user's tokens, newest first, revoked ones too.
+    async fn anonymous_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRow>>;
+
+    /// Revokes an anonymous user's token; `false` if they have no such token in force.
+    async fn revoke_anonymous_token(
+        &self,
+        id: &str,
+        user_id: &UserId,
+        now: i64,
+    ) -> StoreResult<bool>;
+
+    /// Records that an anonymous user's token was just used.
+    async fn touch_anonymous_token(&self, id: &str, now: i64) -> StoreResult<()>;
 }
 
 /// Schedules (their writes are changes: [`crate::Change::PutSchedule`],

@@ -229,4 +229,101 @@ impl AccountStore for PgStore {
         .map_err(read_err("recording a token's use"))?;
         Ok(())
     }
+
+    async fn create_anonymous_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO anonymous_tokens (id, user_id, name, scope, hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&token.id)
+        .bind(token.user_id.as_str())
+        .bind(&token.name)
+        .bind(&token.scope)
+        .bind(hash)
+        .bind(token.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("storing a token"))?;
+        Ok(())
+    }
+
+    async fn anonymous_token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRow>> {
+        let row: Option<AnonymousToken> = sqlx::query_as(
+            "SELECT id, user_id, name, scope, created_at, last_used_at, revoked_at \
+             FROM anonymous_tokens WHERE hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("reading a token"))?;
+        Ok(row.map(anonymous_token))
+    }
+
+    async fn anonymous_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRow>> {
+        let rows: Vec<AnonymousToken> = sqlx::query_as(
+            "SELECT id, user_id, name, scope, created_at, last_used_at, revoked_at \
+             FROM anonymous_tokens WHERE user_id = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(user_id.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(read_err("listing tokens"))?;
+        Ok(rows.into_iter().map(anonymous_token).collect())
+    }
+
+    async fn revoke_anonymous_token(
+        &self,
+        id: &str,
+        user_id: &UserId,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE anonymous_tokens SET revoked_at = $1 \
+             WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(user_id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(read_err("revoking a token"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn touch_anonymous_token(&self, id: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE anonymous_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(read_err("recording a token's use"))?;
+        Ok(())
+    }
+}
+
+/// A row of `anonymous_tokens`.
+type AnonymousToken = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// An anonymous user's token as a token row (its owner has no name: "anonymous").
+fn anonymous_token(
+    (id, user_id, name, scope, created_at, last_used_at, revoked_at): AnonymousToken,
+) -> TokenRow {
+    TokenRow {
+        id,
+        user_id: user_id.into(),
+        user_name: "anonymous".into(),
+        name,
+        scope,
+        created_at,
+        last_used_at,
+        revoked_at,
+    }
 }
