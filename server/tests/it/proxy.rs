@@ -41,32 +41,72 @@ fn nginx_binary() -> PathBuf {
 
 impl Nginx {
     /// Starts nginx in front of `upstream` (`127.0.0.1:PORT`), over plain HTTP and over
-    /// HTTPS with HTTP/2 (a self-signed certificate made here).
+    /// HTTPS with HTTP/2 (a certificate made here, by an authority of its own: `ca.pem`).
     fn start(upstream: &str, dir: &Path) -> Nginx {
         let include =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/nginx/headway-proxy.conf");
         let (port, tls_port) = (free_port(), free_port());
-        let status = Command::new("openssl")
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=127.0.0.1",
-            ])
-            .arg("-keyout")
-            .arg(dir.join("key.pem"))
-            .arg("-out")
-            .arg(dir.join("cert.pem"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl");
-        assert!(status.success(), "openssl could not make a certificate");
+        // A certificate authority of its own (ca.pem, for clients to trust) and the server's
+        // certificate for 127.0.0.1, signed by it.
+        let openssl = |args: &[&str]| {
+            let status = Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("openssl");
+            assert!(status.success(), "openssl {args:?} failed");
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=Headway test CA",
+            "-keyout",
+            "ca-key.pem",
+            "-out",
+            "ca.pem",
+        ]);
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "key.pem",
+            "-out",
+            "server.csr",
+        ]);
+        std::fs::write(
+            dir.join("san.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "cert.pem",
+        ]);
         let conf = format!(
             r#"daemon off;
 master_process off;
@@ -354,6 +394,37 @@ async fn through_nginx_events_are_unbuffered_resume_and_outlive_the_read_timeout
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("event: snapshot"), "{text}");
     assert!(text.contains("version 2"), "{text}");
+
+    // The client commands reach Headway over HTTPS, trusting the system's authorities (here,
+    // the test's, through SSL_CERT_FILE), and refuse a certificate they cannot trust.
+    let token = std::fs::read_to_string(dir.path().join("admin.token")).unwrap();
+    let follow = |ca: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_headway"))
+            .env("SSL_CERT_FILE", ca)
+            .env("HEADWAY_ADMIN_TOKEN", token.trim())
+            .env_remove("HEADWAY_TOKEN")
+            .args([
+                "--server",
+                &nginx.tls_base,
+                "start",
+                "demo",
+                "--param",
+                "steps=3",
+            ])
+            .args(["--param", "interval_ms=10", "--follow"])
+            .output()
+            .expect("headway start")
+    };
+    let out = follow(&nginx_dir.path().join("ca.pem"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("the job succeeded"), "{err}");
+    let out = follow(&nginx_dir.path().join("cert.pem"));
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "an untrusted certificate was accepted"
+    );
 }
 
 /// The `answered` record of the request with id `request_id` in a JSON log.
