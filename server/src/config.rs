@@ -371,6 +371,10 @@ pub struct RunArgs {
     /// Seconds a cancelled program has between SIGTERM and SIGKILL.
     #[arg(long, default_value_t = 10)]
     pub grace_secs: u64,
+    /// The program draws a tqdm bar on stderr (Python's tqdm, or a tool that copies its look):
+    /// it moves the job's bar instead of filling its log.
+    #[arg(long)]
+    pub tqdm: bool,
     /// The program and its arguments, after `--`.
     #[arg(
         required = true,

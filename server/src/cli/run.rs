@@ -173,7 +173,8 @@ async fn supervise(
 ) -> Ended {
     let (to, mut lines) = mpsc::channel::<Line>(256);
     tokio::spawn(lines::read(stdout, Source::Stdout, false, to.clone()));
-    tokio::spawn(lines::read(stderr, Source::Stderr, false, to.clone()));
+    // A tqdm bar is redrawn with `\r`: each drawing is a line of its own.
+    tokio::spawn(lines::read(stderr, Source::Stderr, args.tqdm, to.clone()));
     tokio::spawn(lines::read(fd3, Source::Fd3, false, to));
     let pid = child.id().map(|p| p as i32);
     let signal = |sig: i32| {
@@ -200,7 +201,7 @@ async fn supervise(
             line = lines.recv(), if lines_open => match line {
                 Some(line) => {
                     reporter.room().await;
-                    take(line, reporter, &mut state);
+                    take(line, reporter, &mut state, args.tqdm);
                 }
                 None => lines_open = false,
             },
@@ -299,8 +300,9 @@ struct Bar {
     current: u64,
 }
 
-/// Passes one line of the program's output on: to this terminal, and to the job.
-fn take(line: Line, reporter: &Reporter, bar: &mut Bar) {
+/// Passes one line of the program's output on: to this terminal, and to the job (with
+/// `tqdm`, a bar drawn on stderr moves the job's bar instead).
+fn take(line: Line, reporter: &Reporter, bar: &mut Bar, tqdm: bool) {
     let text = if line.cut > 0 {
         format!(
             "{} [cut: the line was longer than {} bytes; {} more dropped]",
@@ -316,10 +318,17 @@ fn take(line: Line, reporter: &Reporter, bar: &mut Bar) {
             let _ = writeln!(std::io::stdout(), "{text}");
             reporter.log(LogLevel::Info, text);
         }
-        Source::Stderr => {
-            let _ = writeln!(std::io::stderr(), "{text}");
-            reporter.log(LogLevel::Warn, text);
-        }
+        Source::Stderr => match tqdm.then(|| engine::commands::tqdm::parse(&text)).flatten() {
+            Some(drawn) => {
+                // Redrawn in place on the terminal, as the program meant it.
+                let _ = write!(std::io::stderr(), "\r{text}");
+                reporter.bar(drawn, bar);
+            }
+            None => {
+                let _ = writeln!(std::io::stderr(), "{text}");
+                reporter.log(LogLevel::Warn, text);
+            }
+        },
         Source::Fd3 => match protocol::parse(&text) {
             Ok(Some(said)) => reporter.said(said, bar),
             Ok(None) => {}
@@ -425,6 +434,25 @@ impl Reporter {
                 );
                 return;
             }
+        }
+        p.bar_version += 1;
+        drop(p);
+        self.news.notify_one();
+    }
+
+    /// A tqdm bar the program drew.
+    fn bar(&self, drawn: engine::commands::tqdm::Bar, bar: &mut Bar) {
+        let mut p = self.pending.lock().unwrap();
+        bar.current = drawn.current;
+        p.bar.progress = Some(drawn.current);
+        if drawn.total.is_some() {
+            p.bar.total = drawn.total;
+        }
+        if drawn.unit.is_some() {
+            p.bar.unit = drawn.unit;
+        }
+        if drawn.message.is_some() {
+            p.bar.message = drawn.message;
         }
         p.bar_version += 1;
         drop(p);

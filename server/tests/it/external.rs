@@ -932,3 +932,41 @@ async fn an_open_servers_browser_gets_a_token_whose_external_jobs_it_sees_live()
     let as_reader = Session::with_token(&app.base, &read);
     assert_eq!(as_reader.get("/api/v1/jobs").await.0, 401);
 }
+
+#[tokio::test]
+async fn headway_run_tqdm_moves_the_bar_instead_of_filling_the_log() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let prog = script(
+        dir.path(),
+        "bars.sh",
+        "#!/bin/sh\nfor n in 10 50 100; do printf 'Copying:  %s%%|###       | %s/100 [00:01<00:02, 29.5files/s]\\r' $n $n >&2; sleep 0.1; done\n\
+         echo >&2\necho 'all copied' >&2\n",
+    );
+    let out = wrapper(&app, &app.base, &["--tqdm", "--"])
+        .arg(&prog)
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let id = err
+        .lines()
+        .find_map(|l| l.strip_prefix("headway: job "))
+        .and_then(|l| l.split(':').next())
+        .unwrap()
+        .to_string();
+    let op = operator(&app);
+    let job = op.job(&id).await;
+    assert_eq!(
+        (
+            &job["progress"]["current"],
+            &job["progress"]["total"],
+            &job["progress"]["unit"],
+            &job["progress"]["message"]
+        ),
+        (&json!(100), &json!(100), &json!("files"), &json!("Copying")),
+        "{job}"
+    );
+    assert_eq!(log_text(&op, &id).await, ["all copied"]);
+}
