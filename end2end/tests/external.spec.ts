@@ -60,4 +60,10 @@ test('an open server gives its browser a token to copy for headway run', async (
   expect(res.status()).toBe(201);
   await page.goto('/');
   await expect(page.locator('.job-list article.job .job-kind').first()).toHaveText('from the terminal');
+  // The history's kind filter finds external jobs.
+  await page.request.post('/api/v1/jobs', { data: { kind: 'demo', params: { steps: 1, interval_ms: 1 } } });
+  await page.locator('#filter-kind').selectOption('external');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/kind=external/);
+  await expect(page.locator('.job-list article.job .job-kind')).toHaveText(['from the terminal']);
 });

@@ -315,6 +315,9 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
                 <select id="filter-kind" name="kind">
                     <option value="" selected=kind.is_empty()>"any"</option>
                     {kind_options}
+                    <option value=crate::model::EXTERNAL_KIND selected={kind == crate::model::EXTERNAL_KIND}>
+                        "External (programs elsewhere)"
+                    </option>
                 </select>
             </div>
             <div class="field grow">
