@@ -64,6 +64,8 @@ pub struct EngineConfig {
     pub file_store: PathBuf,
     /// Limits on uploads, and how long files are kept.
     pub uploads: crate::uploads::UploadLimits,
+    /// Where and how webhooks' deliveries are sent.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl Default for EngineConfig {
@@ -85,6 +87,7 @@ impl Default for EngineConfig {
             max_running_per_user: None,
             file_store: PathBuf::from("data/store"),
             uploads: Default::default(),
+            webhooks: Default::default(),
         }
     }
 }
@@ -138,6 +141,9 @@ pub(crate) struct Inner {
     pub(crate) upload_limits: crate::uploads::UploadLimits,
     /// Uploads being received, per user.
     pub(crate) sending: crate::uploads::Sending,
+    pub(crate) webhooks: crate::webhooks::WebhookConfig,
+    /// A delivery was asked for here (a test, a resend): the deliverer looks at once.
+    pub(crate) deliveries_waiting: tokio::sync::Notify,
 }
 
 /// Why the engine could not start, with the store's error as its source.
@@ -223,6 +229,8 @@ impl Engine {
                 blobs,
                 upload_limits: config.uploads,
                 sending: Default::default(),
+                webhooks: config.webhooks,
+                deliveries_waiting: tokio::sync::Notify::new(),
             }),
         };
         engine.spawn_pruner();
@@ -231,6 +239,7 @@ impl Engine {
         engine.spawn_pause_watcher();
         engine.spawn_scheduler();
         engine.spawn_lease_keeper();
+        engine.spawn_deliverer();
         Ok(engine)
     }
 

@@ -61,6 +61,7 @@ pub mod store;
 pub mod system;
 pub mod telemetry;
 pub mod uploads;
+pub mod webhooks;
 pub mod when;
 
 #[cfg(test)]

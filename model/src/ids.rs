@@ -137,6 +137,15 @@ id!(
     /// An uploaded file's id (a UUID): what a job's file parameter holds.
     UploadId
 );
+id!(
+    /// A webhook's id (a UUID).
+    WebhookId
+);
+id!(
+    /// One delivery's id (a UUID): the same on every attempt, so that a receiver can tell a
+    /// retry from a new delivery.
+    DeliveryId
+);
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@
 //! - [`queue`]: a queued job's place in line;
 //! - [`schedules`]: jobs started on a clock;
 //! - [`system`]: the operator's view of a deployment;
+//! - [`webhooks`]: URLs told when jobs end, and their deliveries;
 //! - [`bulk`]: bulk actions' requests and answers;
 //! - [`accounts`]: roles, who is signed in, API tokens;
 //! - [`error`]: the one error type of the API, the stream and server functions;
@@ -48,6 +49,7 @@ pub mod kinds;
 pub mod queue;
 pub mod schedules;
 pub mod system;
+pub mod webhooks;
 
 pub use accounts::{Me, Role, TokenScope};
 pub use error::{AppError, ErrorCode, FieldError};
@@ -57,7 +59,7 @@ pub use files::{Output, Upload};
 pub use history::{
     url_encode, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
 };
-pub use ids::{JobId, ProcessId, ScheduleId, UploadId, UserId};
+pub use ids::{DeliveryId, JobId, ProcessId, ScheduleId, UploadId, UserId, WebhookId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, RetryInfo, EVERY_KIND};
 pub use queue::QueueInfo;

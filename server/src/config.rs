@@ -209,6 +209,17 @@ pub struct Config {
     #[arg(long, env = "HEADWAY_COMMANDS")]
     pub commands: Option<PathBuf>,
 
+    /// Let webhooks POST to loopback, private and link-local addresses (refused by default, so
+    /// that a user cannot point Headway at the machine it runs on or the network behind it).
+    #[arg(long, env = "HEADWAY_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
+
+    /// Seconds a webhook's delivery is retried (with a backoff doubling up to an hour) before
+    /// it is given up; a webhook whose deliveries all fail for this long is disabled.
+    #[arg(long, env = "HEADWAY_WEBHOOK_RETRY_SECS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
+    pub webhook_retry_secs: u64,
+
     /// Where the client commands (`headway run`, `jobs`, `start`, `follow`, `cancel`, `notice`,
     /// `kinds`, `schedules`) reach Headway: its URL, such as `https://headway.example.com`.
     /// Default: `http://` and `--addr`.
@@ -551,6 +562,8 @@ impl Config {
             max_running_per_user: None,
             max_streams_per_user: 100,
             auth: None,
+            webhook_allow_private: false,
+            webhook_retry_secs: 86_400,
             commands: None,
             server: None,
             command: None,

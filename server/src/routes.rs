@@ -6,7 +6,7 @@
 //!   changes are refused, the caller is decided ([`crate::identity`]), then the handler runs;
 //! - a worker (`--role worker`) serves only `/healthz`, `/readyz` and `/metrics`.
 
-use crate::rest::{accounts, external, files, health, jobs, kinds, notices, schedules};
+use crate::rest::{accounts, external, files, health, jobs, kinds, notices, schedules, webhooks};
 use crate::state::AppState;
 use crate::{assets, compression, identity, refusals, rest, sse};
 use app::{shell, App};
@@ -60,6 +60,18 @@ pub fn router(state: AppState) -> Router {
         .route("/jobs/{id}/outputs/{name}", get(files::download))
         .route("/uploads", get(files::list).post(files::upload))
         .route("/uploads/{id}", get(files::get).delete(files::delete))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::change)
+                .delete(webhooks::delete),
+        )
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/resend",
+            post(webhooks::resend),
+        )
         .route("/me", get(accounts::me))
         .route(
             "/session",

@@ -16,6 +16,7 @@ use engine::commands::Programs;
 use engine::kinds::{Kind, Registry};
 use engine::store::{Access, OpenError, Store};
 use engine::uploads::UploadLimits;
+use engine::webhooks::WebhookConfig;
 use engine::{Engine, EngineConfig};
 use leptos::prelude::*;
 use std::future::Future;
@@ -220,6 +221,17 @@ impl Server {
                 unused_for: Duration::from_secs(config.unused_upload_secs),
                 keep_files: Duration::from_secs(config.file_retention_secs),
                 ..UploadLimits::default()
+            },
+            webhooks: WebhookConfig {
+                allow_private: config.webhook_allow_private,
+                policy: engine::webhooks::Policy {
+                    retry_for: Duration::from_secs(config.webhook_retry_secs),
+                    timeout: Duration::from_secs(10),
+                },
+                site: match &config.public_url {
+                    Some(url) => url.as_str().trim_end_matches('/').to_string(),
+                    None => format!("http://{addr}"),
+                },
             },
             ..EngineConfig::default()
         };

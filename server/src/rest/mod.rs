@@ -7,6 +7,7 @@
 //! - [`kinds`]: the kinds, and pausing them;
 //! - [`files`]: uploads, and jobs' outputs;
 //! - [`schedules`]: jobs started on a clock;
+//! - [`webhooks`]: URLs told when jobs end, and their deliveries;
 //! - [`accounts`]: signing in and out, who is calling, tokens, accounts;
 //! - [`notices`]: the operator's notices;
 //! - [`metrics`], `/metrics`;
@@ -22,3 +23,4 @@ pub mod metrics;
 pub mod notices;
 pub mod schedules;
 pub mod start_with_file;
+pub mod webhooks;

@@ -36,3 +36,4 @@ mod schedules;
 mod starts;
 mod stream;
 mod stress;
+mod webhooks;

@@ -18,12 +18,25 @@ use std::time::Duration;
 /// A whole backend: a database holding Headway's jobs and events, accounts, sessions and
 /// processes.
 pub trait Backend:
-    JobStore + AccountStore + SessionStore + ProcessRegistry + ScheduleStore + FileStore
+    JobStore
+    + AccountStore
+    + SessionStore
+    + ProcessRegistry
+    + ScheduleStore
+    + FileStore
+    + crate::WebhookStore
 {
 }
 
-impl<T: JobStore + AccountStore + SessionStore + ProcessRegistry + ScheduleStore + FileStore>
-    Backend for T
+impl<
+        T: JobStore
+            + AccountStore
+            + SessionStore
+            + ProcessRegistry
+            + ScheduleStore
+            + FileStore
+            + crate::WebhookStore,
+    > Backend for T
 {
 }
 

@@ -122,6 +122,10 @@ pub trait BatchSql {
         until: i64,
         hash: Option<&str>,
     ) -> Result<bool, Self::Error>;
+    /// The enabled webhooks, to match the batch's ends against.
+    async fn end_hooks(&mut self) -> Result<Vec<crate::HookMatch>, Self::Error>;
+    /// Inserts a delivery, pending from its `created_at`.
+    async fn insert_delivery(&mut self, delivery: &crate::NewDelivery) -> Result<(), Self::Error>;
     /// Deletes up to `limit` of the oldest events written before `before_ms`, and records how
     /// far events were pruned; the highest id deleted.
     async fn prune_events(
@@ -298,6 +302,7 @@ pub async fn apply_changes<S: BatchSql>(
         logs: Vec::new(),
         queued: HashMap::new(),
         unstored_ids: false,
+        hooks: None,
     };
     let mut outcomes = Vec::with_capacity(changes.len());
     for change in changes {
@@ -354,6 +359,8 @@ struct Batch {
     /// errs high, never low.
     queued: HashMap<UserId, u64>,
     unstored_ids: bool,
+    /// The enabled webhooks, read at the batch's first end.
+    hooks: Option<Vec<crate::HookMatch>>,
 }
 
 impl Batch {
@@ -918,6 +925,7 @@ impl Batch {
             at,
         );
         if let Some(id) = done_event {
+            self.deliver_end::<S>(sql, owner, &job, at).await?;
             let done = DoneEvent {
                 job_id: job_id.clone(),
                 status: to,
@@ -933,6 +941,42 @@ impl Batch {
             );
         }
         Ok(Some(job))
+    }
+
+    /// Inserts a delivery of a job's end to each webhook that hears of it, in the transaction
+    /// that ends it.
+    async fn deliver_end<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        job: &Job,
+        at: i64,
+    ) -> Result<(), S::Error> {
+        if self.hooks.is_none() {
+            self.hooks = Some(sql.end_hooks().await?);
+        }
+        let hooks = self.hooks.as_deref().unwrap_or_default();
+        let hearing: Vec<model::WebhookId> = hooks
+            .iter()
+            .filter(|h| h.hears(owner, &job.kind, job.status))
+            .map(|h| h.id.clone())
+            .collect();
+        if hearing.is_empty() {
+            return Ok(());
+        }
+        let payload = json(&model::webhooks::JobEnded::of(job));
+        for webhook_id in hearing {
+            let delivery = crate::NewDelivery {
+                id: uuid::Uuid::new_v4().to_string().into(),
+                webhook_id,
+                event: model::webhooks::EVENT_JOB_ENDED.to_string(),
+                job_id: Some(job.id.clone()),
+                payload: payload.clone(),
+                created_at: at,
+            };
+            sql.insert_delivery(&delivery).await?;
+        }
+        Ok(())
     }
 
     /// Takes up to `slots` queued jobs of `kinds` for process `by`, each slot for the user with

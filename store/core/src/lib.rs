@@ -15,6 +15,7 @@ pub mod batch;
 mod claim;
 mod history;
 mod rows;
+pub mod webhooks;
 
 pub use backend::{
     AccountStore, Backend, FileStore, JobStore, ProcessRegistry, ScheduleStore, SessionStore,
@@ -29,6 +30,7 @@ pub use rows::{JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+pub use webhooks::{Attempt, DeliveryRow, HookMatch, NewDelivery, Next, WebhookRow, WebhookStore};
 
 /// Why the store could not do something: what it was doing, in words fit for a log line or a
 /// startup error, and the driver's error that stopped it as its source (render both with

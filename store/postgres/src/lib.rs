@@ -960,3 +960,5 @@ macro_rules! select_jobs {
     };
 }
 use select_jobs;
+
+store_core::webhook_store!(PgStore, pool);

@@ -775,6 +775,33 @@ impl BatchSql for Statements<'_> {
         )
     }
 
+    async fn end_hooks(&mut self) -> Result<Vec<store_core::HookMatch>, sqlx::Error> {
+        let rows: Vec<(String, String, String, String, String)> =
+            sqlx::query_as(store_core::HookMatch::SELECT)
+                .bind(true)
+                .fetch_all(&mut *self.0)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, owner, scope, statuses, kinds)| {
+                store_core::HookMatch::stored(id, owner, &scope, &statuses, &kinds)
+            })
+            .collect())
+    }
+
+    async fn insert_delivery(&mut self, d: &store_core::NewDelivery) -> Result<(), sqlx::Error> {
+        sqlx::query(store_core::webhooks::INSERT_DELIVERY)
+            .bind(d.id.as_str())
+            .bind(d.webhook_id.as_str())
+            .bind(&d.event)
+            .bind(d.job_id.as_deref())
+            .bind(&d.payload)
+            .bind(d.created_at)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
     async fn set_lease(
         &mut self,
         job_id: &str,

@@ -996,3 +996,5 @@ use select_jobs;
 
 #[cfg(test)]
 mod tests;
+
+store_core::webhook_store!(SqliteStore, pool);

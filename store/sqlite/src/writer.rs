@@ -850,6 +850,37 @@ impl BatchSql for Statements<'_> {
             .optional()
     }
 
+    async fn end_hooks(&mut self) -> rusqlite::Result<Vec<store_core::HookMatch>> {
+        self.0
+            .prepare_cached(store_core::HookMatch::SELECT)?
+            .query_map([true], |r| {
+                let (scope, statuses, kinds): (String, String, String) =
+                    (r.get("scope")?, r.get("statuses")?, r.get("kinds")?);
+                Ok(store_core::HookMatch::stored(
+                    r.get("id")?,
+                    r.get("owner")?,
+                    &scope,
+                    &statuses,
+                    &kinds,
+                ))
+            })?
+            .collect()
+    }
+
+    async fn insert_delivery(&mut self, d: &store_core::NewDelivery) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(store_core::webhooks::INSERT_DELIVERY)?
+            .execute(params![
+                d.id.as_str(),
+                d.webhook_id.as_str(),
+                d.event,
+                d.job_id.as_deref(),
+                d.payload,
+                d.created_at
+            ])?;
+        Ok(())
+    }
+
     async fn set_lease(
         &mut self,
         job_id: &str,

@@ -1,0 +1,425 @@
+//! Webhooks: Headway POSTs to a URL when a job ends.
+//!
+//! Who may do what, decided here for the API and the pages alike: a member (or an open server's
+//! anonymous user) registers webhooks that hear of their own jobs; an admin may also register
+//! ones that hear of everyone's (`scope: all`) and sees and manages every webhook; a viewer or
+//! a read token registers none. Someone else's webhook is 404, as if it did not exist.
+//!
+//! A delivery is stored in the transaction that ends its job (`store_core::batch`), so it is
+//! neither lost with a process nor sent for an end that did not commit; [`deliver`] sends it
+//! from there: at least once, with the same id every time, signed ([`send`]), and only to
+//! public addresses unless the operator allows others ([`address`]).
+
+pub mod address;
+mod deliver;
+pub mod send;
+
+use crate::caller::Caller;
+use crate::engine::Engine;
+use crate::failures::read_failed;
+use crate::new_id;
+use crate::store::{NewDelivery, WebhookRow};
+use model::webhooks::{
+    Delivery, JobEnded, Webhook, WebhookChange, WebhookCreated, WebhookDetail, WebhookInput,
+    WebhookScope, EVENT_TEST, MAX_PENDING_TESTS, MAX_WEBHOOKS_PER_USER,
+};
+use model::{AppError, DeliveryId, FieldError, JobStatus, Role, WebhookId, EXTERNAL_KIND};
+use std::time::Duration;
+
+pub use send::Policy;
+
+/// The longest URL a webhook may have.
+const MAX_URL_CHARS: usize = 2048;
+
+/// The kinds one webhook may name at most.
+const MAX_KINDS: usize = 50;
+
+/// Deliveries shown with a webhook.
+const RECENT_DELIVERIES: u32 = 50;
+
+/// How a process delivers: where deliveries may go, how long each may take, how long one is
+/// retried, and the address of the site that job links point to.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Deliveries may go to loopback, private and link-local addresses.
+    pub allow_private: bool,
+    pub policy: Policy,
+    /// The site's address (`https://jobs.example.com`), for links to jobs' pages.
+    pub site: String,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            allow_private: false,
+            policy: Policy {
+                retry_for: Duration::from_secs(24 * 3600),
+                timeout: Duration::from_secs(10),
+            },
+            site: "http://127.0.0.1:3000".into(),
+        }
+    }
+}
+
+impl Engine {
+    /// The webhooks the caller may see: an admin's, everyone's; anyone else's, their own.
+    pub async fn webhooks(&self, caller: &Caller) -> Result<Vec<Webhook>, AppError> {
+        let rows = self
+            .inner
+            .store
+            .webhooks(owned_by(caller))
+            .await
+            .map_err(read_failed)?;
+        Ok(rows.into_iter().map(|r| r.webhook).collect())
+    }
+
+    /// A webhook and its recent deliveries, if the caller may see it (otherwise 404).
+    pub async fn webhook(
+        &self,
+        caller: &Caller,
+        id: &WebhookId,
+    ) -> Result<WebhookDetail, AppError> {
+        let row = self.webhook_row(caller, id).await?;
+        let deliveries = self
+            .inner
+            .store
+            .deliveries(id, RECENT_DELIVERIES)
+            .await
+            .map_err(read_failed)?;
+        Ok(WebhookDetail {
+            webhook: row.webhook,
+            deliveries: deliveries.into_iter().map(|d| d.delivery).collect(),
+        })
+    }
+
+    /// Registers a webhook of the caller's; its secret (given, or made here) is in the answer,
+    /// and never shown again.
+    pub async fn create_webhook(
+        &self,
+        caller: &Caller,
+        input: WebhookInput,
+    ) -> Result<WebhookCreated, AppError> {
+        may_register(caller, input.scope)?;
+        let url = self.check_input(&input).await?;
+        let secret = match input.secret {
+            Some(secret) => secret,
+            None => format!(
+                "whsec_{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            ),
+        };
+        let mut kinds = input.kinds;
+        kinds.sort();
+        kinds.dedup();
+        let mut statuses = input.statuses;
+        statuses.sort_by_key(|s| s.as_str());
+        statuses.dedup();
+        let row = WebhookRow {
+            webhook: Webhook {
+                id: new_id().into(),
+                owner: caller
+                    .name()
+                    .map_or_else(|| caller.user().to_string(), str::to_string),
+                url: url.to_string(),
+                statuses,
+                kinds,
+                format: input.format,
+                scope: input.scope,
+                enabled: true,
+                disabled_reason: None,
+                failing_since: None,
+                created_at: crate::now_ms(),
+            },
+            owner_id: caller.user().clone(),
+            secret: secret.clone(),
+        };
+        let stored = self
+            .inner
+            .store
+            .create_webhook(&row, MAX_WEBHOOKS_PER_USER as u32)
+            .await
+            .map_err(read_failed)?;
+        if !stored {
+            return Err(AppError::too_many(
+                format!("you have {MAX_WEBHOOKS_PER_USER} webhooks already; delete one first"),
+                60,
+            ));
+        }
+        tracing::info!(webhook = %row.webhook.id, url = %row.webhook.url, "webhook registered");
+        Ok(WebhookCreated {
+            webhook: row.webhook,
+            secret,
+        })
+    }
+
+    /// Enables a webhook again (after Headway disabled it for failing), or disables it.
+    pub async fn change_webhook(
+        &self,
+        caller: &Caller,
+        id: &WebhookId,
+        change: WebhookChange,
+    ) -> Result<Webhook, AppError> {
+        let row = self.webhook_row(caller, id).await?;
+        may_manage(caller, &row)?;
+        let store = &self.inner.store;
+        match change.enabled {
+            Some(true) => store.enable_webhook(id).await,
+            Some(false) => store.disable_webhook(id, None, crate::now_ms()).await,
+            None => Ok(true),
+        }
+        .map_err(read_failed)?;
+        Ok(self.webhook_row(caller, id).await?.webhook)
+    }
+
+    /// Deletes a webhook and its deliveries.
+    pub async fn delete_webhook(&self, caller: &Caller, id: &WebhookId) -> Result<(), AppError> {
+        let row = self.webhook_row(caller, id).await?;
+        may_manage(caller, &row)?;
+        self.inner
+            .store
+            .delete_webhook(id)
+            .await
+            .map_err(read_failed)?;
+        tracing::info!(webhook = %id, "webhook deleted");
+        Ok(())
+    }
+
+    /// Sends a test delivery now ("send a test"): a made-up job that succeeded. Refused with
+    /// 429 while [`MAX_PENDING_TESTS`] tests wait to be sent to the webhook.
+    pub async fn test_webhook(
+        &self,
+        caller: &Caller,
+        id: &WebhookId,
+    ) -> Result<Delivery, AppError> {
+        let row = self.webhook_row(caller, id).await?;
+        may_manage(caller, &row)?;
+        if !row.webhook.enabled {
+            return Err(AppError::new(
+                model::ErrorCode::Conflict,
+                "the webhook is disabled: enable it to send a test",
+            ));
+        }
+        let store = &self.inner.store;
+        let waiting = store
+            .pending_deliveries(id, EVENT_TEST)
+            .await
+            .map_err(read_failed)?;
+        if waiting >= MAX_PENDING_TESTS {
+            return Err(AppError::too_many(
+                format!("{waiting} tests wait to be sent to this webhook already"),
+                10,
+            ));
+        }
+        let now = crate::now_ms();
+        let delivery = NewDelivery {
+            id: DeliveryId::new(new_id()),
+            webhook_id: id.clone(),
+            event: EVENT_TEST.into(),
+            job_id: None,
+            payload: serde_json::to_string(&test_job(now)).unwrap_or_default(),
+            created_at: now,
+        };
+        store.add_delivery(&delivery).await.map_err(read_failed)?;
+        self.inner.deliveries_waiting.notify_one();
+        self.delivery(caller, id, &delivery.id).await
+    }
+
+    /// Sends a delivery again from now, whatever became of it ("resend"), with the same id.
+    pub async fn resend_delivery(
+        &self,
+        caller: &Caller,
+        id: &WebhookId,
+        delivery: &DeliveryId,
+    ) -> Result<Delivery, AppError> {
+        let row = self.webhook_row(caller, id).await?;
+        may_manage(caller, &row)?;
+        if !row.webhook.enabled {
+            return Err(AppError::new(
+                model::ErrorCode::Conflict,
+                "the webhook is disabled: enable it to resend",
+            ));
+        }
+        let found = self
+            .inner
+            .store
+            .resend_delivery(id, delivery, crate::now_ms())
+            .await
+            .map_err(read_failed)?;
+        if !found {
+            return Err(AppError::not_found());
+        }
+        self.inner.deliveries_waiting.notify_one();
+        self.delivery(caller, id, delivery).await
+    }
+
+    async fn delivery(
+        &self,
+        caller: &Caller,
+        id: &WebhookId,
+        delivery: &DeliveryId,
+    ) -> Result<Delivery, AppError> {
+        self.webhook(caller, id)
+            .await?
+            .deliveries
+            .into_iter()
+            .find(|d| d.id == *delivery)
+            .ok_or_else(AppError::not_found)
+    }
+
+    /// The webhook, if the caller may see it; 404 otherwise.
+    async fn webhook_row(&self, caller: &Caller, id: &WebhookId) -> Result<WebhookRow, AppError> {
+        let row = self
+            .inner
+            .store
+            .webhook(id)
+            .await
+            .map_err(read_failed)?
+            .ok_or_else(AppError::not_found)?;
+        match owned_by(caller) {
+            Some(me) if row.owner_id != *me => Err(AppError::not_found()),
+            _ => Ok(row),
+        }
+    }
+
+    /// The URL, if the input is one a webhook may have; every field's problem otherwise.
+    async fn check_input(&self, input: &WebhookInput) -> Result<url::Url, AppError> {
+        let mut problems = Vec::new();
+        let mut problem = |field: &str, message: String| {
+            problems.push(FieldError {
+                field: field.into(),
+                message,
+            })
+        };
+        let url = match check_url(&input.url) {
+            Ok(url) => Some(url),
+            Err(why) => {
+                problem("url", why);
+                None
+            }
+        };
+        if let Some(s) = input.statuses.iter().find(|s| !s.is_terminal()) {
+            problem(
+                "statuses",
+                format!("{s} is not an end: name succeeded, failed, cancelled or interrupted"),
+            );
+        }
+        if input.kinds.len() > MAX_KINDS {
+            problem("kinds", format!("name at most {MAX_KINDS} kinds"));
+        } else {
+            let known: Vec<String> = self.kinds().into_iter().map(|k| k.name).collect();
+            if let Some(k) = input
+                .kinds
+                .iter()
+                .find(|k| *k != EXTERNAL_KIND && !known.contains(k))
+            {
+                problem("kinds", format!("there is no kind {k:?}"));
+            }
+        }
+        if let Some(secret) = &input.secret {
+            if !(16..=200).contains(&secret.chars().count())
+                || !secret.chars().all(|c| c.is_ascii_graphic())
+            {
+                problem(
+                    "secret",
+                    "a secret is 16 to 200 printable characters without spaces (leave it out and Headway makes one)".into(),
+                );
+            }
+        }
+        if let Some(url) = &url {
+            if let Some(why) = address::refusal(url, self.inner.webhooks.allow_private).await {
+                problem("url", why);
+            }
+        }
+        match (problems.is_empty(), url) {
+            (true, Some(url)) => Ok(url),
+            _ => Err(AppError::invalid(problems)),
+        }
+    }
+}
+
+/// The webhooks `caller` sees: an admin every one (`None`), anyone else their own.
+fn owned_by(caller: &Caller) -> Option<&model::UserId> {
+    (caller.role() != Role::Admin).then_some(caller.user())
+}
+
+fn may_register(caller: &Caller, scope: WebhookScope) -> Result<(), AppError> {
+    caller.may_write()?;
+    if caller.role() == Role::Viewer {
+        return Err(AppError::forbidden("a viewer may not register webhooks"));
+    }
+    if scope == WebhookScope::All && !caller.is_admin() {
+        return Err(AppError::forbidden(
+            "only an admin may register a webhook that hears of everyone's jobs",
+        ));
+    }
+    Ok(())
+}
+
+fn may_manage(caller: &Caller, row: &WebhookRow) -> Result<(), AppError> {
+    caller.may_write()?;
+    if row.owner_id == *caller.user() || caller.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "only its owner or an admin may change a webhook",
+        ))
+    }
+}
+
+/// The URL a webhook may have: `http://` or `https://` with a host, no user or password.
+pub fn check_url(text: &str) -> Result<url::Url, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("a webhook needs the URL to POST to".into());
+    }
+    if text.chars().count() > MAX_URL_CHARS {
+        return Err(format!("a URL is at most {MAX_URL_CHARS} characters"));
+    }
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("the URL must start with http:// or https:// and name a host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "put credentials in the secret, not the URL (it is shown on the webhooks page)".into(),
+        );
+    }
+    Ok(url)
+}
+
+/// What a test delivery tells of: a job that never ran.
+fn test_job(now: i64) -> JobEnded {
+    JobEnded {
+        id: "00000000-0000-0000-0000-000000000000".into(),
+        kind: "test".into(),
+        title: Some("A test delivery from Headway".into()),
+        status: JobStatus::Succeeded,
+        error: None,
+        attempt: 1,
+        created_at: now,
+        started_at: Some(now),
+        finished_at: Some(now),
+        url: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_an_http_address_with_a_host_and_no_credentials() {
+        assert!(check_url("https://hooks.example.com/x?y=1").is_ok());
+        assert!(check_url("").unwrap_err().contains("needs"));
+        assert!(check_url("ftp://example.com/")
+            .unwrap_err()
+            .contains("http"));
+        assert!(check_url("not a url").unwrap_err().contains("not a URL"));
+        assert!(check_url("https://me:pw@example.com/")
+            .unwrap_err()
+            .contains("secret"));
+        let long = format!("https://example.com/{}", "a".repeat(MAX_URL_CHARS));
+        assert!(check_url(&long).unwrap_err().contains("at most"));
+    }
+}

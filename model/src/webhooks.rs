@@ -1,0 +1,240 @@
+//! Webhooks: a URL Headway POSTs to when a job ends, and each of those deliveries.
+//!
+//! A webhook names which ends it wants (statuses, kinds) and whose jobs (its owner's, or, an
+//! admin's, everyone's). Each matching end is a [`Delivery`], stored in the same transaction as
+//! the end itself and sent from there: at least once, with the same id on every attempt.
+
+use crate::ids::{DeliveryId, JobId, WebhookId};
+use crate::job::{JobError, JobStatus};
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr};
+
+/// Webhooks one user may have.
+pub const MAX_WEBHOOKS_PER_USER: usize = 20;
+
+/// Deliveries waiting to be sent to one webhook past which "send a test" is refused: a flood
+/// of tests from one user cannot bury the ends of everyone's jobs.
+pub const MAX_PENDING_TESTS: u64 = 10;
+
+/// The header carrying the signature: `t=<unix seconds>,v1=<hex HMAC-SHA256>`, over
+/// `<unix seconds>.<body>` with the webhook's secret.
+pub const SIGNATURE_HEADER: &str = "Headway-Signature";
+
+/// The header carrying the delivery's id, the same on every attempt.
+pub const DELIVERY_HEADER: &str = "Headway-Delivery";
+
+/// The header naming what happened: [`EVENT_JOB_ENDED`] or [`EVENT_TEST`].
+pub const EVENT_HEADER: &str = "Headway-Event";
+
+/// A job ended.
+pub const EVENT_JOB_ENDED: &str = "job.ended";
+
+/// "Send a test" on the webhooks page.
+pub const EVENT_TEST: &str = "test";
+
+/// How a delivery's body is written.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum WebhookFormat {
+    /// Headway's JSON ([`JobEnded`]).
+    #[default]
+    Json,
+    /// `{"text": …}`, which Slack's, Mattermost's and Discord's (`/slack`) incoming webhooks
+    /// show as a message.
+    Slack,
+}
+
+names!(WebhookFormat);
+
+/// Whose jobs a webhook hears of.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum WebhookScope {
+    /// The jobs of the webhook's owner.
+    #[default]
+    Own,
+    /// Everyone's jobs (an admin's webhook).
+    All,
+}
+
+names!(WebhookScope);
+
+/// What a person or a script gives to register a webhook.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    /// Where to POST: `http://` or `https://`.
+    pub url: String,
+    /// The ends it hears of; empty for every end.
+    #[serde(default)]
+    pub statuses: Vec<JobStatus>,
+    /// The kinds it hears of; empty for every kind.
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    /// The secret deliveries are signed with; absent for one Headway makes (shown once).
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub format: WebhookFormat,
+    #[serde(default)]
+    pub scope: WebhookScope,
+}
+
+/// A change to a webhook: enable it again (after it was disabled for failing), or disable it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookChange {
+    pub enabled: Option<bool>,
+}
+
+/// A registered webhook (its secret is never shown again after it was made).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: WebhookId,
+    /// The owner's name (an anonymous user's id on an open server).
+    pub owner: String,
+    pub url: String,
+    pub statuses: Vec<JobStatus>,
+    pub kinds: Vec<String>,
+    pub format: WebhookFormat,
+    pub scope: WebhookScope,
+    pub enabled: bool,
+    /// Why it was disabled, when Headway disabled it.
+    pub disabled_reason: Option<String>,
+    /// Since when its deliveries fail, if the last one did.
+    pub failing_since: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A new webhook and its secret, shown this once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookCreated {
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+/// Where a delivery stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Display, EnumString, IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum DeliveryState {
+    /// Not answered with a 2xx yet; tried again at `next_attempt_at`.
+    Pending,
+    /// Answered with a 2xx.
+    Delivered,
+    /// Given up on, after retrying for a day (or its webhook was disabled).
+    Failed,
+}
+
+names!(DeliveryState);
+
+/// One delivery to a webhook, and its attempts so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub webhook_id: WebhookId,
+    /// [`EVENT_JOB_ENDED`] or [`EVENT_TEST`].
+    pub event: String,
+    /// The job that ended (none for a test).
+    pub job_id: Option<JobId>,
+    pub created_at: i64,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub last_attempt_at: Option<i64>,
+    /// The HTTP status of the last answer, if there was one.
+    pub last_status: Option<u16>,
+    /// Why the last attempt failed: no answer, refused address, time-out.
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<i64>,
+}
+
+/// A webhook and its recent deliveries, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDetail {
+    pub webhook: Webhook,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// The body Headway POSTs (format `json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryBody {
+    /// The delivery's id: the same on every attempt.
+    pub id: DeliveryId,
+    /// [`EVENT_JOB_ENDED`] or [`EVENT_TEST`].
+    pub event: String,
+    /// When the delivery was made (Unix milliseconds), not when this attempt was.
+    pub created_at: i64,
+    pub job: JobEnded,
+}
+
+/// The job a delivery tells of, as it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobEnded {
+    pub id: JobId,
+    pub kind: String,
+    /// An external job's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub status: JobStatus,
+    pub error: Option<JobError>,
+    pub attempt: u32,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    /// The job's page.
+    #[serde(default)]
+    pub url: String,
+}
+
+impl JobEnded {
+    /// The job's name for people: its title, or its kind.
+    pub fn label(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.kind)
+    }
+}
+
+impl JobEnded {
+    /// The job as it ended (its page's address is added when a delivery is sent).
+    pub fn of(job: &crate::job::Job) -> JobEnded {
+        JobEnded {
+            id: job.id.clone(),
+            kind: job.kind.clone(),
+            title: (job.kind == crate::external::EXTERNAL_KIND).then(|| job.label()),
+            status: job.status,
+            error: job.error.clone(),
+            attempt: job.attempt,
+            created_at: job.created_at,
+            started_at: job.started_at,
+            finished_at: job.finished_at,
+            url: String::new(),
+        }
+    }
+}

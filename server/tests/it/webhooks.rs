@@ -1,0 +1,613 @@
+//! Webhooks: Headway POSTs to a URL when a job ends. Each test runs a real receiver on
+//! loopback (allowed with `--webhook-allow-private`) that records what reaches it and answers as
+//! the test says: a signature that checks out, a receiver that fails and then answers, one that
+//! fails for the whole retry period, a process killed mid-delivery, the refusal of private
+//! addresses, who may do what, and a flood of tests.
+
+use crate::client::*;
+use crate::harness::{app, App};
+use crate::support::{database, Headway};
+use crate::team::{add_user, signed_in};
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// What the receiver does with the `n`th request (from 0).
+#[derive(Clone, Copy, Debug)]
+enum Answer {
+    Status(u16),
+    /// Never answers (until the test ends).
+    Hang,
+}
+
+/// One request that reached the receiver.
+#[derive(Clone, Debug)]
+struct Got {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Got {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+/// How the receiver answers each request, by its number.
+type Script = Box<dyn Fn(usize) -> Answer + Send>;
+
+/// A receiver on loopback: its URL, what reached it, and how it answers.
+#[derive(Clone)]
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<Got>>>,
+    arrived: Arc<Notify>,
+    script: Arc<Mutex<Script>>,
+}
+
+impl Receiver {
+    async fn start(script: impl Fn(usize) -> Answer + Send + 'static) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let receiver = Receiver {
+            url,
+            got: Arc::default(),
+            arrived: Arc::default(),
+            script: Arc::new(Mutex::new(Box::new(script))),
+        };
+        let r = receiver.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+                let r = r.clone();
+                async move {
+                    let answer = {
+                        let mut got = r.got.lock().unwrap();
+                        got.push(Got { headers, body });
+                        (r.script.lock().unwrap())(got.len() - 1)
+                    };
+                    r.arrived.notify_waiters();
+                    match answer {
+                        Answer::Status(s) => StatusCode::from_u16(s).unwrap(),
+                        Answer::Hang => std::future::pending().await,
+                    }
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        receiver
+    }
+
+    /// Answers every request from now on as `answer`.
+    fn answer(&self, answer: Answer) {
+        *self.script.lock().unwrap() = Box::new(move |_| answer);
+    }
+
+    fn got(&self) -> Vec<Got> {
+        self.got.lock().unwrap().clone()
+    }
+
+    /// Waits (bounded) until `n` requests have arrived.
+    async fn until(&self, n: usize) -> Vec<Got> {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                let arrived = self.arrived.notified();
+                if self.got.lock().unwrap().len() >= n {
+                    return self.got();
+                }
+                arrived.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{n} requests never arrived: {:?}", self.got().len()))
+    }
+}
+
+/// A server whose webhooks may reach loopback, retrying for `retry_secs`.
+async fn server(retry_secs: u64) -> App {
+    app()
+        .with(|c| {
+            c.webhook_allow_private = true;
+            c.webhook_retry_secs = retry_secs;
+        })
+        .start()
+        .await
+}
+
+async fn send(
+    s: &Session,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = s.http.request(method, s.url(path));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Registers a webhook as `s`; its id.
+async fn register(s: &Session, body: Value) -> String {
+    let (status, created) = send(s, reqwest::Method::POST, "/api/v1/webhooks", Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    created["webhook"]["id"].as_str().unwrap().to_string()
+}
+
+/// `GET /api/v1/webhooks/{id}`.
+async fn detail(s: &Session, id: &str) -> Value {
+    let (status, detail) = s.get(&format!("/api/v1/webhooks/{id}")).await;
+    assert_eq!(status, 200, "{detail}");
+    detail
+}
+
+/// Polls the webhook (bounded) until `done` says it is as wanted.
+async fn webhook_when(s: &Session, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let d = detail(s, id).await;
+        if done(&d) {
+            return d;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never came: {d}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Whether `got` is signed with `secret` as the docs say: `t=<secs>,v1=<hex HMAC-SHA256 of
+/// "<secs>.<body>">`, computed here from the bytes that arrived.
+fn signed_with(got: &Got, secret: &str) -> bool {
+    let header = got.header("headway-signature");
+    let Some((t, v1)) = header
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split_once(",v1="))
+    else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(t.as_bytes());
+    mac.update(b".");
+    mac.update(&got.body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    expected == v1 && (now - t.parse::<i64>().unwrap()).abs() < 300
+}
+
+#[tokio::test]
+async fn a_job_end_is_delivered_signed_to_each_webhook_that_hears_of_it_and_to_no_other() {
+    let app = server(86_400).await;
+    let s = app.session();
+    let receiver = Receiver::start(|_| Answer::Status(204)).await;
+    let slack = Receiver::start(|_| Answer::Status(200)).await;
+    let secret = "a-secret-of-thirty-two-characters";
+    let hears = register(
+        &s,
+        json!({"url": receiver.url, "statuses": ["succeeded"], "kinds": ["demo"], "secret": secret}),
+    )
+    .await;
+    let deaf = register(&s, json!({"url": receiver.url, "statuses": ["failed"]})).await;
+    let chat = register(&s, json!({"url": slack.url, "format": "slack"})).await;
+    // Another user's job is none of these webhooks' business.
+    let other = app.session();
+    let theirs = other.demo(2, 1).await;
+    other.wait_finished(&theirs).await;
+    let job = s.demo(2, 1).await;
+    s.wait_finished(&job).await;
+
+    let got = receiver.until(1).await;
+    assert!(signed_with(&got[0], secret), "{:?}", got[0].headers);
+    assert!(!signed_with(&got[0], "another-secret-of-32-characters!!"));
+    let body = got[0].json();
+    assert_eq!(body["event"], "job.ended");
+    assert_eq!(body["job"]["id"], job.as_str());
+    assert_eq!(body["job"]["kind"], "demo");
+    assert_eq!(body["job"]["status"], "succeeded");
+    assert!(body["job"]["finished_at"].is_i64());
+    assert_eq!(body["job"]["url"], format!("{}/jobs/{job}", app.base));
+    assert_eq!(
+        got[0].header("headway-delivery"),
+        body["id"].as_str().unwrap()
+    );
+    assert_eq!(got[0].header("headway-event"), "job.ended");
+    assert_eq!(got[0].header("content-type"), "application/json");
+    let delivered = webhook_when(&s, &hears, |d| d["deliveries"][0]["state"] == "delivered").await;
+    assert_eq!(
+        delivered["deliveries"].as_array().unwrap().len(),
+        1,
+        "{delivered}"
+    );
+    assert_eq!(delivered["deliveries"][0]["last_status"], 204);
+    assert_eq!(delivered["deliveries"][0]["attempts"], 1);
+    // Deliveries are stored with the end they tell of: the one that does not hear of it has
+    // none, now that the job has ended.
+    assert_eq!(detail(&s, &deaf).await["deliveries"], json!([]));
+
+    let chat_got = slack.until(1).await;
+    let text = chat_got[0].json()["text"].as_str().unwrap().to_string();
+    assert!(
+        text.contains(&format!("<{}/jobs/{job}|demo> succeeded", app.base)),
+        "{text}"
+    );
+    assert_eq!(
+        detail(&s, &chat).await["deliveries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_fails_then_answers_gets_the_same_delivery_until_it_does() {
+    // Retried for a minute: the first retry after 600 ms, doubling.
+    let app = server(60).await;
+    let s = app.session();
+    let receiver = Receiver::start(|n| match n {
+        0 => Answer::Status(500),
+        1 => Answer::Status(503),
+        _ => Answer::Status(200),
+    })
+    .await;
+    let hook = register(&s, json!({"url": receiver.url})).await;
+    let job = s.demo(1, 1).await;
+    s.wait_finished(&job).await;
+
+    let got = receiver.until(3).await;
+    let ids: Vec<String> = got.iter().map(|g| g.header("headway-delivery")).collect();
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(ids[1], ids[2]);
+    assert_eq!(got[0].json(), got[2].json(), "the same body every time");
+    let d = webhook_when(&s, &hook, |d| d["deliveries"][0]["state"] == "delivered").await;
+    let delivery = &d["deliveries"][0];
+    assert_eq!(delivery["attempts"], 3, "{d}");
+    assert_eq!(delivery["last_status"], 200);
+    assert_eq!(
+        d["webhook"]["failing_since"],
+        Value::Null,
+        "a success ends the failing"
+    );
+    assert_eq!(d["webhook"]["enabled"], true);
+}
+
+#[tokio::test]
+async fn a_webhook_failing_for_the_whole_retry_period_is_disabled_and_says_so_until_enabled() {
+    let app = server(2).await;
+    let s = app.session();
+    let receiver = Receiver::start(|_| Answer::Status(503)).await;
+    let hook = register(&s, json!({"url": receiver.url})).await;
+    let job = s.demo(1, 1).await;
+    s.wait_finished(&job).await;
+
+    let d = webhook_when(&s, &hook, |d| d["webhook"]["enabled"] == false).await;
+    let reason = d["webhook"]["disabled_reason"].as_str().unwrap();
+    assert!(reason.contains("failed for 2 s"), "{reason}");
+    assert!(reason.contains("503"), "{reason}");
+    let delivery = &d["deliveries"][0];
+    assert_eq!(delivery["state"], "failed", "{d}");
+    assert!(delivery["attempts"].as_u64().unwrap() >= 2, "{d}");
+    let delivery_id = delivery["id"].as_str().unwrap().to_string();
+    // Disabled, it refuses tests and resends until it is enabled again.
+    let (status, _) = s.post(&format!("/api/v1/webhooks/{hook}/test")).await;
+    assert_eq!(status, 409);
+
+    receiver.answer(Answer::Status(200));
+    let (status, enabled) = send(
+        &s,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/webhooks/{hook}"),
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{enabled}");
+    assert_eq!(enabled["disabled_reason"], Value::Null);
+    let (status, resent) = s
+        .post(&format!(
+            "/api/v1/webhooks/{hook}/deliveries/{delivery_id}/resend"
+        ))
+        .await;
+    assert_eq!(status, 202, "{resent}");
+    let d = webhook_when(&s, &hook, |d| d["deliveries"][0]["state"] == "delivered").await;
+    assert_eq!(
+        d["deliveries"][0]["id"],
+        delivery_id.as_str(),
+        "the same delivery id"
+    );
+    let last = receiver.got().pop().unwrap();
+    assert_eq!(last.header("headway-delivery"), delivery_id);
+}
+
+#[tokio::test]
+async fn a_delivery_cut_off_by_kill_9_is_sent_again_by_the_next_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path()).await;
+    let args = ["--webhook-allow-private"];
+    let server = Headway::start(&db, dir.path(), &args, &[]);
+    let s = server.session();
+    // The first request hangs: the process is killed while it waits for the answer.
+    let receiver = Receiver::start(|n| match n {
+        0 => Answer::Hang,
+        _ => Answer::Status(200),
+    })
+    .await;
+    let hook = register(&s, json!({"url": receiver.url})).await;
+    let job = s.demo(1, 1).await;
+    s.wait_finished(&job).await;
+    let first = receiver.until(1).await;
+    server.kill9();
+
+    let server = Headway::start(&db, dir.path(), &args, &[]);
+    let s = s.rebase(&server.base);
+    let got = receiver.until(2).await;
+    assert_eq!(
+        got[1].header("headway-delivery"),
+        first[0].header("headway-delivery")
+    );
+    assert_eq!(got[1].json()["job"]["id"], job.as_str());
+    let d = webhook_when(&s, &hook, |d| d["deliveries"][0]["state"] == "delivered").await;
+    assert_eq!(d["deliveries"].as_array().unwrap().len(), 1, "{d}");
+}
+
+#[tokio::test]
+async fn private_addresses_and_bad_webhooks_are_refused_with_a_sentence_and_nothing_stored() {
+    let app = app().start().await;
+    let s = app.session();
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:9/hook",
+        "http://[::1]:9/hook",
+        "http://10.0.0.7/hook",
+        "http://169.254.169.254/latest/meta-data",
+    ] {
+        let (status, e) = send(
+            &s,
+            reqwest::Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": url})),
+        )
+        .await;
+        assert_eq!(status, 422, "{url}: {e}");
+        let message = e["fields"][0]["message"].as_str().unwrap();
+        assert!(message.contains("private"), "{url}: {message}");
+    }
+    let bad = [
+        (json!({"url": "ftp://example.com/x"}), "url", "http"),
+        (json!({"url": ""}), "url", "needs"),
+        (json!({"url": "https://u:p@example.com/"}), "url", "secret"),
+        (
+            json!({"url": "https://example.com/", "statuses": ["running"]}),
+            "statuses",
+            "not an end",
+        ),
+        (
+            json!({"url": "https://example.com/", "kinds": ["nope"]}),
+            "kinds",
+            "no kind",
+        ),
+        (
+            json!({"url": "https://example.com/", "secret": "short"}),
+            "secret",
+            "16 to 200",
+        ),
+    ];
+    for (body, field, says) in bad {
+        let (status, e) = send(
+            &s,
+            reqwest::Method::POST,
+            "/api/v1/webhooks",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}: {e}");
+        let found = e["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == field)
+            .unwrap_or_else(|| panic!("{body}: {e}"));
+        assert!(
+            found["message"].as_str().unwrap().contains(says),
+            "{body}: {e}"
+        );
+    }
+    for body in [
+        json!({"url": 7}),
+        json!({"url": "https://example.com/", "extra": 1}),
+        json!({"url": "https://example.com/", "format": "xml"}),
+    ] {
+        let (status, e) = send(
+            &s,
+            reqwest::Method::POST,
+            "/api/v1/webhooks",
+            Some(body.clone()),
+        )
+        .await;
+        assert!(status == 422 || status == 400, "{body}: {status} {e}");
+        assert!(e["message"].is_string(), "{body}: {e}");
+    }
+    let (status, list) = s.get("/api/v1/webhooks").await;
+    assert_eq!(status, 200);
+    assert_eq!(list, json!([]), "nothing was stored");
+    let (status, _) = s.get("/api/v1/webhooks/no-such-webhook").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn members_hear_of_their_own_jobs_and_admins_of_everyones() {
+    let app = app()
+        .with(|c| {
+            c.auth = Some(server::config::AuthMode::Accounts);
+            c.webhook_allow_private = true;
+        })
+        .start()
+        .await;
+    add_user(&app, "ann", "member").await;
+    add_user(&app, "bob", "member").await;
+    add_user(&app, "vic", "viewer").await;
+    add_user(&app, "ada", "admin").await;
+    let (ann, bob, vic, ada) = (
+        signed_in(&app, "ann").await,
+        signed_in(&app, "bob").await,
+        signed_in(&app, "vic").await,
+        signed_in(&app, "ada").await,
+    );
+    let receiver = Receiver::start(|_| Answer::Status(200)).await;
+    let hook = |scope: &str| json!({"url": receiver.url, "scope": scope});
+    let post = |s: &Session, body: Value| {
+        let s = s.clone();
+        async move {
+            send(&s, reqwest::Method::POST, "/api/v1/webhooks", Some(body))
+                .await
+                .0
+        }
+    };
+    // Nobody signed in, a viewer, and a member asking for everyone's jobs are refused.
+    assert_eq!(post(&app.session(), hook("own")).await, 401);
+    assert_eq!(post(&vic, hook("own")).await, 403);
+    assert_eq!(post(&ann, hook("all")).await, 403);
+    let anns = register(&ann, hook("own")).await;
+    let adas = register(&ada, hook("all")).await;
+    // Bob cannot see, test, change or delete Ann's.
+    assert_eq!(bob.get(&format!("/api/v1/webhooks/{anns}")).await.0, 404);
+    assert_eq!(
+        bob.post(&format!("/api/v1/webhooks/{anns}/test")).await.0,
+        404
+    );
+    let (status, _) = send(
+        &bob,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/webhooks/{anns}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(bob.get("/api/v1/webhooks").await.1, json!([]));
+    let (_, all) = ada.get("/api/v1/webhooks").await;
+    assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
+    let (_, own) = ann.get("/api/v1/webhooks").await;
+    assert_eq!(own.as_array().unwrap().len(), 1, "{own}");
+
+    // Bob's job: Ada's webhook hears of it, Ann's does not.
+    let job = bob.demo(1, 1).await;
+    bob.wait_finished(&job).await;
+    let got = receiver.until(1).await;
+    assert_eq!(got[0].json()["job"]["id"], job.as_str());
+    assert_eq!(
+        detail(&ada, &adas).await["deliveries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(detail(&ann, &anns).await["deliveries"], json!([]));
+    // The admin manages anyone's.
+    let (status, _) = send(
+        &ada,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/webhooks/{anns}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(ann.get("/api/v1/webhooks").await.1, json!([]));
+}
+
+#[tokio::test]
+async fn a_flood_of_tests_or_webhooks_from_one_user_is_refused_and_others_deliveries_go_on() {
+    let app = server(86_400).await;
+    let (ann, bob) = (app.session(), app.session());
+    // Ann's receiver never answers: her tests pile up.
+    let slow = Receiver::start(|_| Answer::Hang).await;
+    let fast = Receiver::start(|_| Answer::Status(200)).await;
+    let anns = register(&ann, json!({"url": slow.url})).await;
+    let bobs = register(&bob, json!({"url": fast.url})).await;
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        statuses.push(ann.post(&format!("/api/v1/webhooks/{anns}/test")).await.0);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 202).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        20,
+        "{statuses:?}"
+    );
+    // Bob's job end is delivered all the same.
+    let job = bob.demo(1, 1).await;
+    bob.wait_finished(&job).await;
+    let got = fast.until(1).await;
+    assert_eq!(got[0].json()["job"]["id"], job.as_str());
+    webhook_when(&bob, &bobs, |d| d["deliveries"][0]["state"] == "delivered").await;
+    // Twenty webhooks per user; the twenty-first is refused.
+    for _ in 1..20 {
+        register(&ann, json!({"url": fast.url})).await;
+    }
+    let (status, e) = send(
+        &ann,
+        reqwest::Method::POST,
+        "/api/v1/webhooks",
+        Some(json!({"url": fast.url})),
+    )
+    .await;
+    assert_eq!(status, 429, "{e}");
+    register(&bob, json!({"url": fast.url})).await;
+}
+
+#[tokio::test]
+async fn a_test_delivery_reaches_the_receiver_and_is_listed() {
+    let app = server(86_400).await;
+    let s = app.session();
+    let receiver = Receiver::start(|_| Answer::Status(200)).await;
+    let (status, created) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/v1/webhooks",
+        Some(json!({"url": receiver.url})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let secret = created["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"), "{created}");
+    let hook = created["webhook"]["id"].as_str().unwrap();
+    assert!(
+        created["webhook"].get("secret").is_none(),
+        "the secret is shown once, apart"
+    );
+    let (status, delivery) = s.post(&format!("/api/v1/webhooks/{hook}/test")).await;
+    assert_eq!(status, 202, "{delivery}");
+    assert_eq!(delivery["event"], "test");
+    let got = receiver.until(1).await;
+    assert!(signed_with(&got[0], secret));
+    assert_eq!(got[0].json()["event"], "test");
+    assert_eq!(
+        got[0].header("headway-delivery"),
+        delivery["id"].as_str().unwrap()
+    );
+    let (_, list) = s.get("/api/v1/webhooks").await;
+    assert!(list[0].get("secret").is_none(), "{list}");
+}

@@ -1,0 +1,586 @@
+//! Webhooks and their deliveries in the store.
+//!
+//! A delivery is made in the batch that ends its job ([`crate::batch`] asks
+//! [`crate::batch::BatchSql::end_hooks`] which webhooks hear of the end, once per batch, and
+//! inserts one [`NewDelivery`] for each), so that an end is never without its deliveries and a
+//! delivery never without its end. The rest ([`WebhookStore`]) is the same SQL on both
+//! backends, written once here ([`webhook_store!`]) and compiled by each with its own driver.
+
+use model::webhooks::{Delivery, DeliveryState, Webhook, WebhookFormat, WebhookScope};
+use model::{DeliveryId, JobId, JobStatus, UserId, WebhookId};
+
+/// A webhook as stored: what anyone who may see it sees, its owner's id and its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookRow {
+    pub webhook: Webhook,
+    pub owner_id: UserId,
+    pub secret: String,
+}
+
+/// A delivery as stored: what the page shows, the body's JSON and when its round of attempts
+/// began.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryRow {
+    pub delivery: Delivery,
+    /// The job as it ended ([`model::webhooks::JobEnded`]), as JSON.
+    pub payload: String,
+    /// When the current round of attempts began: its creation, or its last resend.
+    pub retry_from: i64,
+}
+
+/// The SQL that inserts a [`NewDelivery`] (`$1`…`$6`: its fields in order), pending from its
+/// creation.
+pub const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries (id, webhook_id, event, job_id, \
+     payload, created_at, retry_from, state, attempts, next_attempt_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $6, 'pending', 0, $6)";
+
+/// A delivery to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    pub id: DeliveryId,
+    pub webhook_id: WebhookId,
+    pub event: String,
+    pub job_id: Option<JobId>,
+    pub payload: String,
+    pub created_at: i64,
+}
+
+/// What a webhook hears of, as a batch matches ends against it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookMatch {
+    pub id: WebhookId,
+    pub owner: UserId,
+    pub scope: WebhookScope,
+    pub statuses: Vec<JobStatus>,
+    pub kinds: Vec<String>,
+}
+
+impl HookMatch {
+    /// The SQL that reads the enabled webhooks' [`HookMatch::stored`] columns.
+    pub const SELECT: &'static str =
+        "SELECT id, owner, scope, statuses, kinds FROM webhooks WHERE enabled = $1";
+
+    /// From the columns [`HookMatch::SELECT`] reads.
+    pub fn stored(id: String, owner: String, scope: &str, statuses: &str, kinds: &str) -> Self {
+        HookMatch {
+            id: id.into(),
+            owner: owner.into(),
+            scope: WebhookScope::parse(scope).unwrap_or_default(),
+            statuses: serde_json::from_str(statuses).unwrap_or_default(),
+            kinds: serde_json::from_str(kinds).unwrap_or_default(),
+        }
+    }
+
+    /// Whether it hears of `owner`'s job of `kind` ending `status`.
+    pub fn hears(&self, owner: &UserId, kind: &str, status: JobStatus) -> bool {
+        (self.scope == WebhookScope::All || self.owner == *owner)
+            && (self.statuses.is_empty() || self.statuses.contains(&status))
+            && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
+    }
+}
+
+/// How an attempt went, and what comes next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// Answered with a 2xx: done.
+    Delivered,
+    /// Refused or unanswered: tried again at this time.
+    RetryAt(i64),
+    /// Refused or unanswered, and retried long enough: given up on.
+    GiveUp,
+}
+
+/// One attempt of a delivery, for [`WebhookStore::record_attempt`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt<'a> {
+    pub delivery: &'a DeliveryId,
+    pub webhook: &'a WebhookId,
+    pub at: i64,
+    pub status: Option<u16>,
+    pub error: Option<&'a str>,
+    pub next: Next,
+}
+
+/// Webhooks and deliveries (their making at a job's end is the batch's).
+#[async_trait::async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
+    /// Stores a new webhook, unless its owner has `max_per_owner` already: `false`.
+    async fn create_webhook(
+        &self,
+        row: &WebhookRow,
+        max_per_owner: u32,
+    ) -> crate::StoreResult<bool>;
+
+    /// The webhooks of `owner` (`None`: everyone's), oldest first.
+    async fn webhooks(&self, owner: Option<&UserId>) -> crate::StoreResult<Vec<WebhookRow>>;
+
+    async fn webhook(&self, id: &WebhookId) -> crate::StoreResult<Option<WebhookRow>>;
+
+    /// Deletes a webhook and its deliveries; whether it existed.
+    async fn delete_webhook(&self, id: &WebhookId) -> crate::StoreResult<bool>;
+
+    /// Enables a webhook again, forgetting why it was disabled and since when it failed.
+    async fn enable_webhook(&self, id: &WebhookId) -> crate::StoreResult<bool>;
+
+    /// Disables a webhook (`reason`: why Headway did) and gives up on its pending deliveries.
+    async fn disable_webhook(
+        &self,
+        id: &WebhookId,
+        reason: Option<&str>,
+        at: i64,
+    ) -> crate::StoreResult<bool>;
+
+    /// Stores a delivery to send now (a test).
+    async fn add_delivery(&self, delivery: &NewDelivery) -> crate::StoreResult<()>;
+
+    /// How many deliveries of `event` wait to be sent to a webhook.
+    async fn pending_deliveries(&self, webhook: &WebhookId, event: &str)
+        -> crate::StoreResult<u64>;
+
+    /// A webhook's newest `limit` deliveries, newest first.
+    async fn deliveries(
+        &self,
+        webhook: &WebhookId,
+        limit: u32,
+    ) -> crate::StoreResult<Vec<DeliveryRow>>;
+
+    /// Sends a delivery of a webhook again from now, whatever became of it; whether it exists.
+    async fn resend_delivery(
+        &self,
+        webhook: &WebhookId,
+        id: &DeliveryId,
+        now: i64,
+    ) -> crate::StoreResult<bool>;
+
+    /// Up to `limit` pending deliveries of enabled webhooks due at `now`, the longest waiting
+    /// first.
+    async fn due_deliveries(&self, now: i64, limit: u32) -> crate::StoreResult<Vec<DeliveryRow>>;
+
+    /// Records an attempt on the delivery and on its webhook (which fails since this attempt,
+    /// or no longer); returns since when the webhook fails, if it does.
+    async fn record_attempt(&self, attempt: &Attempt<'_>) -> crate::StoreResult<Option<i64>>;
+
+    /// Deletes the deliveries done with (delivered or given up on) made before `before`.
+    async fn prune_deliveries(&self, before: i64) -> crate::StoreResult<u64>;
+}
+
+/// The columns of a [`RawWebhook`].
+pub const WEBHOOK_COLUMNS: &str = "id, owner, owner_name, url, statuses, kinds, secret, format, \
+     scope, enabled, disabled_reason, failing_since, created_at";
+
+/// The columns of a [`RawDelivery`].
+pub const DELIVERY_COLUMNS: &str = "id, webhook_id, event, job_id, payload, created_at, \
+     retry_from, state, attempts, last_attempt_at, last_status, last_error, next_attempt_at";
+
+/// A `webhooks` row as read.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RawWebhook {
+    pub id: String,
+    pub owner: String,
+    pub owner_name: String,
+    pub url: String,
+    pub statuses: String,
+    pub kinds: String,
+    pub secret: String,
+    pub format: String,
+    pub scope: String,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<i64>,
+    pub created_at: i64,
+}
+
+impl RawWebhook {
+    pub fn into_row(self) -> WebhookRow {
+        WebhookRow {
+            webhook: Webhook {
+                id: self.id.into(),
+                owner: self.owner_name,
+                url: self.url,
+                statuses: serde_json::from_str(&self.statuses).unwrap_or_default(),
+                kinds: serde_json::from_str(&self.kinds).unwrap_or_default(),
+                format: WebhookFormat::parse(&self.format).unwrap_or_default(),
+                scope: WebhookScope::parse(&self.scope).unwrap_or_default(),
+                enabled: self.enabled,
+                disabled_reason: self.disabled_reason,
+                failing_since: self.failing_since,
+                created_at: self.created_at,
+            },
+            owner_id: self.owner.into(),
+            secret: self.secret,
+        }
+    }
+}
+
+/// A `webhook_deliveries` row as read.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RawDelivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub event: String,
+    pub job_id: Option<String>,
+    pub payload: String,
+    pub created_at: i64,
+    pub retry_from: i64,
+    pub state: String,
+    pub attempts: i64,
+    pub last_attempt_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<i64>,
+}
+
+impl RawDelivery {
+    pub fn into_row(self) -> DeliveryRow {
+        DeliveryRow {
+            delivery: Delivery {
+                id: self.id.into(),
+                webhook_id: self.webhook_id.into(),
+                event: self.event,
+                job_id: self.job_id.map(JobId::from),
+                created_at: self.created_at,
+                state: DeliveryState::parse(&self.state).unwrap_or(DeliveryState::Pending),
+                attempts: self.attempts.max(0) as u32,
+                last_attempt_at: self.last_attempt_at,
+                last_status: self.last_status.and_then(|s| u16::try_from(s).ok()),
+                last_error: self.last_error,
+                next_attempt_at: self.next_attempt_at,
+            },
+            payload: self.payload,
+            retry_from: self.retry_from,
+        }
+    }
+}
+
+/// The webhook's lists as stored: JSON arrays.
+pub fn stored_list<T: serde::Serialize>(list: &[T]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+/// `impl WebhookStore for $store`, whose `$pool` field is its sqlx pool: the SQL is the same on
+/// both backends (`$N` parameters, which SQLite reads as PostgreSQL does).
+#[macro_export]
+macro_rules! webhook_store {
+    ($store:ty, $pool:ident) => {
+        #[async_trait::async_trait]
+        impl $crate::WebhookStore for $store {
+            async fn create_webhook(
+                &self,
+                row: &$crate::WebhookRow,
+                max_per_owner: u32,
+            ) -> $crate::StoreResult<bool> {
+                let w = &row.webhook;
+                let done = sqlx::query(
+                    "INSERT INTO webhooks (id, owner, owner_name, url, statuses, kinds, secret, \
+                         format, scope, enabled, disabled_reason, failing_since, created_at) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11 \
+                     WHERE (SELECT COUNT(*) FROM webhooks WHERE owner = $2) < $12",
+                )
+                .bind(w.id.as_str())
+                .bind(row.owner_id.as_str())
+                .bind(&w.owner)
+                .bind(&w.url)
+                .bind($crate::webhooks::stored_list(&w.statuses))
+                .bind($crate::webhooks::stored_list(&w.kinds))
+                .bind(&row.secret)
+                .bind(w.format.as_str())
+                .bind(w.scope.as_str())
+                .bind(w.enabled)
+                .bind(w.created_at)
+                .bind(i64::from(max_per_owner))
+                .execute(&self.$pool)
+                .await
+                .map_err(|e| $crate::StoreError::new("storing a webhook", e))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn webhooks(
+                &self,
+                owner: Option<&model::UserId>,
+            ) -> $crate::StoreResult<Vec<$crate::WebhookRow>> {
+                let sql = match owner {
+                    Some(_) => format!(
+                        "SELECT {} FROM webhooks WHERE owner = $1 ORDER BY created_at, id",
+                        $crate::webhooks::WEBHOOK_COLUMNS
+                    ),
+                    None => format!(
+                        "SELECT {} FROM webhooks ORDER BY created_at, id",
+                        $crate::webhooks::WEBHOOK_COLUMNS
+                    ),
+                };
+                let mut query = sqlx::query_as::<_, $crate::webhooks::RawWebhook>(&sql);
+                if let Some(owner) = owner {
+                    query = query.bind(owner.as_str());
+                }
+                let rows = query
+                    .fetch_all(&self.$pool)
+                    .await
+                    .map_err(|e| $crate::StoreError::new("listing webhooks", e))?;
+                Ok(rows.into_iter().map(|r| r.into_row()).collect())
+            }
+
+            async fn webhook(
+                &self,
+                id: &model::WebhookId,
+            ) -> $crate::StoreResult<Option<$crate::WebhookRow>> {
+                let sql = format!(
+                    "SELECT {} FROM webhooks WHERE id = $1",
+                    $crate::webhooks::WEBHOOK_COLUMNS
+                );
+                let row = sqlx::query_as::<_, $crate::webhooks::RawWebhook>(&sql)
+                    .bind(id.as_str())
+                    .fetch_optional(&self.$pool)
+                    .await
+                    .map_err(|e| $crate::StoreError::new("reading a webhook", e))?;
+                Ok(row.map(|r| r.into_row()))
+            }
+
+            async fn delete_webhook(&self, id: &model::WebhookId) -> $crate::StoreResult<bool> {
+                let err = |e| $crate::StoreError::new("deleting a webhook", e);
+                let mut tx = self.$pool.begin().await.map_err(err)?;
+                sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                let done = sqlx::query("DELETE FROM webhooks WHERE id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn enable_webhook(&self, id: &model::WebhookId) -> $crate::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE webhooks SET enabled = $1, disabled_reason = NULL, \
+                         failing_since = NULL WHERE id = $2",
+                )
+                .bind(true)
+                .bind(id.as_str())
+                .execute(&self.$pool)
+                .await
+                .map_err(|e| $crate::StoreError::new("enabling a webhook", e))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn disable_webhook(
+                &self,
+                id: &model::WebhookId,
+                reason: Option<&str>,
+                at: i64,
+            ) -> $crate::StoreResult<bool> {
+                let err = |e| $crate::StoreError::new("disabling a webhook", e);
+                let mut tx = self.$pool.begin().await.map_err(err)?;
+                let done = sqlx::query(
+                    "UPDATE webhooks SET enabled = $1, disabled_reason = $2, \
+                         failing_since = COALESCE(failing_since, $3) WHERE id = $4",
+                )
+                .bind(false)
+                .bind(reason)
+                .bind(reason.map(|_| at))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, \
+                         last_error = COALESCE(last_error, $1) \
+                     WHERE webhook_id = $2 AND state = 'pending'",
+                )
+                .bind("not sent: the webhook was disabled")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                tx.commit().await.map_err(err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn add_delivery(
+                &self,
+                d: &$crate::NewDelivery,
+            ) -> $crate::StoreResult<()> {
+                sqlx::query($crate::webhooks::INSERT_DELIVERY)
+                .bind(d.id.as_str())
+                .bind(d.webhook_id.as_str())
+                .bind(&d.event)
+                .bind(d.job_id.as_ref().map(|j| j.as_str()))
+                .bind(&d.payload)
+                .bind(d.created_at)
+                .execute(&self.$pool)
+                .await
+                .map_err(|e| $crate::StoreError::new("storing a delivery", e))?;
+                Ok(())
+            }
+
+            async fn pending_deliveries(
+                &self,
+                webhook: &model::WebhookId,
+                event: &str,
+            ) -> $crate::StoreResult<u64> {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM webhook_deliveries \
+                     WHERE webhook_id = $1 AND event = $2 AND state = 'pending'",
+                )
+                .bind(webhook.as_str())
+                .bind(event)
+                .fetch_one(&self.$pool)
+                .await
+                .map_err(|e| $crate::StoreError::new("counting deliveries", e))?;
+                Ok(n.max(0) as u64)
+            }
+
+            async fn deliveries(
+                &self,
+                webhook: &model::WebhookId,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<$crate::DeliveryRow>> {
+                let sql = format!(
+                    "SELECT {} FROM webhook_deliveries WHERE webhook_id = $1 \
+                     ORDER BY created_at DESC, id DESC LIMIT $2",
+                    $crate::webhooks::DELIVERY_COLUMNS
+                );
+                let rows = sqlx::query_as::<_, $crate::webhooks::RawDelivery>(&sql)
+                    .bind(webhook.as_str())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.$pool)
+                    .await
+                    .map_err(|e| $crate::StoreError::new("listing deliveries", e))?;
+                Ok(rows.into_iter().map(|r| r.into_row()).collect())
+            }
+
+            async fn resend_delivery(
+                &self,
+                webhook: &model::WebhookId,
+                id: &model::DeliveryId,
+                now: i64,
+            ) -> $crate::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'pending', retry_from = $1, \
+                         next_attempt_at = $1 WHERE id = $2 AND webhook_id = $3",
+                )
+                .bind(now)
+                .bind(id.as_str())
+                .bind(webhook.as_str())
+                .execute(&self.$pool)
+                .await
+                .map_err(|e| $crate::StoreError::new("resending a delivery", e))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn due_deliveries(
+                &self,
+                now: i64,
+                limit: u32,
+            ) -> $crate::StoreResult<Vec<$crate::DeliveryRow>> {
+                let columns = $crate::webhooks::DELIVERY_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("d.{}", c.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "SELECT {columns} FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+                     WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.enabled = $2 \
+                     ORDER BY d.next_attempt_at, d.id LIMIT $3"
+                );
+                let rows = sqlx::query_as::<_, $crate::webhooks::RawDelivery>(&sql)
+                    .bind(now)
+                    .bind(true)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.$pool)
+                    .await
+                    .map_err(|e| $crate::StoreError::new("reading the deliveries due", e))?;
+                Ok(rows.into_iter().map(|r| r.into_row()).collect())
+            }
+
+            async fn record_attempt(
+                &self,
+                a: &$crate::webhooks::Attempt<'_>,
+            ) -> $crate::StoreResult<Option<i64>> {
+                use $crate::webhooks::Next;
+                let err = |e| $crate::StoreError::new("recording a delivery's attempt", e);
+                let (state, next_at) = match a.next {
+                    Next::Delivered => ("delivered", None),
+                    Next::RetryAt(at) => ("pending", Some(at)),
+                    Next::GiveUp => ("failed", None),
+                };
+                let mut tx = self.$pool.begin().await.map_err(err)?;
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1, \
+                         last_attempt_at = $2, last_status = $3, last_error = $4, \
+                         next_attempt_at = $5 WHERE id = $6 AND state = 'pending'",
+                )
+                .bind(state)
+                .bind(a.at)
+                .bind(a.status.map(i64::from))
+                .bind(a.error)
+                .bind(next_at)
+                .bind(a.delivery.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(err)?;
+                let failing: Option<(Option<i64>,)> = if a.next == Next::Delivered {
+                    sqlx::query_as(
+                        "UPDATE webhooks SET failing_since = NULL WHERE id = $1 \
+                         RETURNING failing_since",
+                    )
+                    .bind(a.webhook.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(err)?
+                } else {
+                    sqlx::query_as(
+                        "UPDATE webhooks SET failing_since = COALESCE(failing_since, $1) \
+                         WHERE id = $2 RETURNING failing_since",
+                    )
+                    .bind(a.at)
+                    .bind(a.webhook.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(err)?
+                };
+                tx.commit().await.map_err(err)?;
+                Ok(failing.and_then(|(since,)| since))
+            }
+
+            async fn prune_deliveries(&self, before: i64) -> $crate::StoreResult<u64> {
+                let done = sqlx::query(
+                    "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1",
+                )
+                .bind(before)
+                .execute(&self.$pool)
+                .await
+                .map_err(|e| $crate::StoreError::new("pruning deliveries", e))?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(scope: WebhookScope, statuses: Vec<JobStatus>, kinds: Vec<&str>) -> HookMatch {
+        HookMatch {
+            id: "w".into(),
+            owner: "ann".into(),
+            scope,
+            statuses,
+            kinds: kinds.into_iter().map(String::from).collect(),
+        }
+    }
+
+    #[test]
+    fn a_webhook_hears_of_its_owners_ends_of_its_statuses_and_kinds() {
+        let any = hook(WebhookScope::Own, vec![], vec![]);
+        assert!(any.hears(&"ann".into(), "demo", JobStatus::Failed));
+        assert!(!any.hears(&"bob".into(), "demo", JobStatus::Failed));
+        let all = hook(WebhookScope::All, vec![JobStatus::Failed], vec!["demo"]);
+        assert!(all.hears(&"bob".into(), "demo", JobStatus::Failed));
+        assert!(!all.hears(&"bob".into(), "demo", JobStatus::Succeeded));
+        assert!(!all.hears(&"bob".into(), "checksum", JobStatus::Failed));
+    }
+}
