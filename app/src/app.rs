@@ -5,7 +5,7 @@ use crate::components::{
 };
 use crate::pages::{
     BulkPage, Dashboard, JobPage, NotFound, SchedulePage, SchedulesPage, SettingsPage, SignInPage,
-    SystemPage, UsersPage,
+    SystemPage, UsersPage, WebhookPage, WebhooksPage,
 };
 use crate::theme::Theme;
 use leptos::prelude::*;
@@ -77,6 +77,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("signin") view=SignInPage/>
                     <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("webhooks") view=WebhooksPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("webhooks"), ParamSegment("id")) view=WebhookPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

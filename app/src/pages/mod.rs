@@ -9,6 +9,7 @@ mod settings;
 mod sign_in;
 mod system;
 mod users;
+mod webhooks;
 
 pub use bulk::BulkPage;
 pub use dashboard::Dashboard;
@@ -19,3 +20,4 @@ pub use settings::SettingsPage;
 pub use sign_in::SignInPage;
 pub use system::SystemPage;
 pub use users::UsersPage;
+pub use webhooks::{WebhookPage, WebhooksPage};

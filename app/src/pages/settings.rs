@@ -34,5 +34,12 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <section class="webhook-settings" aria-labelledby="webhooks-title">
+            <h2 id="webhooks-title">"Webhooks"</h2>
+            <p class="hint">
+                "Tell other systems (a chat, a CI, your own service) when jobs end: "
+                <a href="/webhooks">"manage webhooks"</a> "."
+            </p>
+        </section>
     }
 }

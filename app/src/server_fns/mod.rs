@@ -571,6 +571,7 @@ fn respond_with(status: u16) {
 pub mod cookies;
 pub mod post;
 pub mod schedules;
+pub mod webhooks;
 
 /// The caller's personal API tokens, newest first (revoked ones too).
 #[server(endpoint = "tokens", output = model::codec::Json)]

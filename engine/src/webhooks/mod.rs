@@ -103,11 +103,7 @@ impl Engine {
         let url = self.check_input(&input).await?;
         let secret = match input.secret {
             Some(secret) => secret,
-            None => format!(
-                "whsec_{}{}",
-                uuid::Uuid::new_v4().simple(),
-                uuid::Uuid::new_v4().simple()
-            ),
+            None => new_secret(),
         };
         let mut kinds = input.kinds;
         kinds.sort();
@@ -336,6 +332,15 @@ impl Engine {
             _ => Err(AppError::invalid(problems)),
         }
     }
+}
+
+/// A new secret: 244 random bits.
+pub fn new_secret() -> String {
+    format!(
+        "whsec_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 /// The webhooks `caller` sees: an admin every one (`None`), anyone else their own.

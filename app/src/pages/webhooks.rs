@@ -1,0 +1,358 @@
+//! `/webhooks`: the caller's webhooks (an admin's: everyone's) and the form to add one; and
+//! `/webhooks/{id}`, a webhook's recent deliveries (time, answer, attempts) with "Send a test"
+//! and "Resend". Every action is a plain form post that comes back to the page, with or
+//! without JavaScript; a refusal is shown where it applies.
+
+use crate::format;
+use crate::model::webhooks::{Delivery, DeliveryState, Webhook, WebhookDetail, WebhookScope};
+use crate::model::AppError;
+use crate::server_fns::webhooks::{
+    load_webhook, load_webhooks, CreateWebhook, DeleteWebhook, ResendDelivery, SetWebhookEnabled,
+    TestWebhook, WebhooksData,
+};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn WebhooksPage() -> impl IntoView {
+    let data = Resource::new_blocking(|| (), |_| load_webhooks());
+    view! {
+        <Title text="Webhooks · Headway"/>
+        <h1>"Webhooks"</h1>
+        <p class="hint">
+            "When a job ends, Headway POSTs what became of it to each webhook that hears of it, signed with the webhook's secret, and tries again for a day until it is answered with a 2xx. A Slack-style webhook gets one line of text. See "
+            <code>"docs/WEBHOOKS.md"</code> " to check the signature."
+        </p>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <WebhookList data/> }.into_any(),
+                    Err(e) => view! { <p class="problem" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn WebhookList(data: WebhooksData) -> impl IntoView {
+    let WebhooksData {
+        webhooks,
+        kinds,
+        manage,
+        admin,
+        secret,
+    } = data;
+    let list = match webhooks.is_empty() {
+        true => view! { <p class="empty">"No webhooks yet."</p> }.into_any(),
+        false => view! {
+            <ul class="webhooks">
+                {webhooks.into_iter().map(|w| view! { <li><WebhookCard webhook=w admin/></li> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+    view! {
+        {list}
+        {manage.then(|| view! { <NewWebhook kinds admin secret/> })}
+    }
+}
+
+/// One webhook in the list: where it posts, what it hears of, and whether it works.
+#[component]
+fn WebhookCard(webhook: Webhook, admin: bool) -> impl IntoView {
+    let href = format!("/webhooks/{}", webhook.id);
+    view! {
+        <article class="webhook" data-webhook-id=webhook.id.to_string()>
+            <h2 class="webhook-url"><a href=href>{webhook.url.clone()}</a></h2>
+            <p class="webhook-hears">{hears(&webhook)}</p>
+            {admin.then(|| view! { <p class="webhook-owner">"owner: " {webhook.owner.clone()}</p> })}
+            <WebhookState webhook=webhook.clone()/>
+        </article>
+    }
+}
+
+/// What a webhook hears of, in words.
+fn hears(w: &Webhook) -> String {
+    let ends = match w.statuses.is_empty() {
+        true => "every end".to_string(),
+        false => w
+            .statuses
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    };
+    let kinds = match w.kinds.is_empty() {
+        true => "every kind".to_string(),
+        false => w.kinds.join(", "),
+    };
+    let whose = match w.scope {
+        WebhookScope::All => "everyone's jobs",
+        WebhookScope::Own => "its owner's jobs",
+    };
+    format!(
+        "Hears of {ends} of {kinds}, of {whose}; sends {} bodies.",
+        w.format.as_str()
+    )
+}
+
+#[component]
+fn WebhookState(webhook: Webhook) -> impl IntoView {
+    match (webhook.enabled, webhook.disabled_reason, webhook.failing_since) {
+        (false, Some(why), _) => view! { <p class="webhook-state state-disabled">"Disabled. " {why}</p> }.into_any(),
+        (false, None, _) => view! { <p class="webhook-state state-disabled">"Disabled."</p> }.into_any(),
+        (true, _, Some(since)) => view! {
+            <p class="webhook-state state-failing">"Enabled; its deliveries fail since " {format::datetime(since)} "."</p>
+        }
+        .into_any(),
+        (true, _, None) => view! { <p class="webhook-state state-enabled">"Enabled."</p> }.into_any(),
+    }
+}
+
+/// The form to add a webhook. A refusal of a post made without JavaScript comes back in the
+/// address, and its messages are shown next to their fields.
+#[component]
+fn NewWebhook(kinds: Vec<String>, admin: bool, secret: String) -> impl IntoView {
+    let refused = match ServerAction::<CreateWebhook>::new().value().get_untracked() {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    };
+    let message = |field: &str| {
+        refused
+            .as_ref()
+            .and_then(|e| e.field(field))
+            .map(|m| view! { <p class="field-error" id=format!("webhook-{field}-error")>{m.to_string()}</p> })
+    };
+    let described = |field: &str| {
+        refused
+            .as_ref()
+            .and_then(|e| e.field(field))
+            .map(|_| format!("webhook-{field}-error"))
+    };
+    let other = refused
+        .as_ref()
+        .filter(|e| e.fields.is_empty())
+        .map(|e| view! { <p class="form-error" role="alert">{e.message.clone()}</p> });
+    let ends = ["succeeded", "failed", "cancelled", "interrupted"]
+        .map(|end| {
+            let (id, label_for) = (format!("webhook-end-{end}"), format!("webhook-end-{end}"));
+            view! {
+                <label for=label_for class="check">
+                    <input type="checkbox" id=id name=end value="on"/>
+                    {end}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="new-webhook" aria-labelledby="new-webhook-title">
+            <h2 id="new-webhook-title">"Add a webhook"</h2>
+            <form method="post" action=CreateWebhook::url() class="webhook-form">
+                <div class="field">
+                    <label for="webhook-url">"URL to POST to"</label>
+                    <input type="url" id="webhook-url" name="url" required placeholder="https://hooks.example.com/headway" aria-describedby=described("url")/>
+                    {message("url")}
+                </div>
+                <fieldset class="field">
+                    <legend>"Ends it hears of (none ticked: every end)"</legend>
+                    {ends}
+                    {message("statuses")}
+                </fieldset>
+                <div class="field">
+                    <label for="webhook-kinds">"Kinds, separated by commas (empty: every kind)"</label>
+                    <input type="text" id="webhook-kinds" name="kinds" list="webhook-kind-names" aria-describedby=described("kinds")/>
+                    <datalist id="webhook-kind-names">
+                        {kinds.into_iter().map(|k| view! { <option value=k/> }).collect_view()}
+                    </datalist>
+                    {message("kinds")}
+                </div>
+                <div class="field">
+                    <label for="webhook-format">"Body"</label>
+                    <select id="webhook-format" name="format">
+                        <option value="json">"Headway's JSON"</option>
+                        <option value="slack">"Slack-style text"</option>
+                    </select>
+                </div>
+                {admin.then(|| view! {
+                    <div class="field">
+                        <label for="webhook-scope">"Whose jobs"</label>
+                        <select id="webhook-scope" name="scope">
+                            <option value="own">"Mine"</option>
+                            <option value="all">"Everyone's"</option>
+                        </select>
+                    </div>
+                })}
+                <div class="field">
+                    <label for="webhook-secret">"Secret (copy it now: it is not shown again)"</label>
+                    <input type="text" id="webhook-secret" name="secret" value=secret autocomplete="off" spellcheck="false" aria-describedby=described("secret")/>
+                    {message("secret")}
+                </div>
+                {other}
+                <button type="submit">"Add webhook"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn WebhookPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let data = Resource::new_blocking(id, load_webhook);
+    view! {
+        <Title text="Webhook · Headway"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(detail) => view! { <WebhookView detail/> }.into_any(),
+                    Err(e) => view! {
+                        <section class="problem" role="alert">
+                            <h1>"Webhook"</h1>
+                            <p>{e.message}</p>
+                            <p><a href="/webhooks">"Back to the webhooks"</a></p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The refusal of the last action posted without JavaScript, if one was.
+fn refusal() -> Option<AppError> {
+    let refused = |v: Option<Result<(), AppError>>| v.and_then(Result::err);
+    refused(
+        ServerAction::<TestWebhook>::new()
+            .value()
+            .get_untracked()
+            .map(|r| r.map(drop)),
+    )
+    .or_else(|| {
+        refused(
+            ServerAction::<ResendDelivery>::new()
+                .value()
+                .get_untracked()
+                .map(|r| r.map(drop)),
+        )
+    })
+    .or_else(|| {
+        refused(
+            ServerAction::<SetWebhookEnabled>::new()
+                .value()
+                .get_untracked()
+                .map(|r| r.map(drop)),
+        )
+    })
+    .or_else(|| refused(ServerAction::<DeleteWebhook>::new().value().get_untracked()))
+}
+
+#[component]
+fn WebhookView(detail: WebhookDetail) -> impl IntoView {
+    let WebhookDetail {
+        webhook,
+        deliveries,
+    } = detail;
+    let id = webhook.id.to_string();
+    let hidden =
+        |name: &'static str, value: String| view! { <input type="hidden" name=name value=value/> };
+    let (verb, to) = match webhook.enabled {
+        true => ("Disable", "false"),
+        false => ("Enable", "true"),
+    };
+    let rows = deliveries
+        .into_iter()
+        .map(|d| view! { <DeliveryRow delivery=d webhook=id.clone()/> })
+        .collect_view();
+    view! {
+        <p class="crumbs"><a href="/webhooks">"Webhooks"</a></p>
+        <h1 class="webhook-title">{webhook.url.clone()}</h1>
+        <p class="webhook-hears">{hears(&webhook)}</p>
+        <WebhookState webhook=webhook.clone()/>
+        {refusal().map(|e| view! { <p class="form-error" role="alert">{e.message}</p> })}
+        <div class="webhook-actions">
+            <form method="post" action=TestWebhook::url()>
+                {hidden("id", id.clone())}
+                <button type="submit">"Send a test"</button>
+            </form>
+            <form method="post" action=SetWebhookEnabled::url()>
+                {hidden("id", id.clone())}
+                {hidden("enabled", to.to_string())}
+                <button type="submit" class="secondary">{verb}</button>
+            </form>
+            <form method="post" action=DeleteWebhook::url()>
+                {hidden("id", id.clone())}
+                <button type="submit" class="secondary danger">"Delete"</button>
+            </form>
+            <a class="button secondary" href="">"Refresh"</a>
+        </div>
+        <h2 id="deliveries-title">"Recent deliveries"</h2>
+        <div class="table-scroll">
+            <table class="deliveries" aria-labelledby="deliveries-title">
+                <thead>
+                    <tr>
+                        <th scope="col">"Made"</th>
+                        <th scope="col">"Event"</th>
+                        <th scope="col">"State"</th>
+                        <th scope="col">"Answer"</th>
+                        <th scope="col">"Attempts"</th>
+                        <th scope="col">"Next attempt"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn DeliveryRow(delivery: Delivery, webhook: String) -> impl IntoView {
+    let Delivery {
+        id,
+        event,
+        job_id,
+        created_at,
+        state,
+        attempts,
+        last_status,
+        last_error,
+        next_attempt_at,
+        ..
+    } = delivery;
+    let what = match job_id {
+        Some(job) if event != crate::model::webhooks::EVENT_TEST => {
+            view! { <a href=format!("/jobs/{job}")>{format!("{event} ({})", &job[..8.min(job.len())])}</a> }.into_any()
+        }
+        _ => view! { {event} }.into_any(),
+    };
+    let answer = match (last_status, last_error) {
+        (Some(status), None) => status.to_string(),
+        (_, Some(error)) => error,
+        (None, None) => "not sent yet".to_string(),
+    };
+    let state_class = format!("delivery-state state-{state}");
+    view! {
+        <tr data-delivery-id=id.to_string()>
+            <td>{format::datetime(created_at)}</td>
+            <td>{what}</td>
+            <td><span class=state_class>{state.as_str()}</span></td>
+            <td class="delivery-answer">{answer}</td>
+            <td>{attempts}</td>
+            <td>{match (state, next_attempt_at) {
+                (DeliveryState::Pending, Some(at)) => format::datetime(at),
+                _ => "—".to_string(),
+            }}</td>
+            <td>
+                <form method="post" action=ResendDelivery::url()>
+                    <input type="hidden" name="id" value=webhook/>
+                    <input type="hidden" name="delivery" value=id.to_string()/>
+                    <button type="submit" class="secondary" aria-label=format!("Resend the delivery made {}", format::datetime(created_at))>"Resend"</button>
+                </form>
+            </td>
+        </tr>
+    }
+}
