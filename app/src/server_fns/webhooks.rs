@@ -3,6 +3,9 @@
 //! browser comes back to the page it was on (a new webhook goes to its own page), which shows
 //! what the post did.
 
+// A form's fields are the functions' arguments, as the browser posts them.
+#![allow(clippy::too_many_arguments)]
+
 #[cfg(feature = "ssr")]
 use super::{answered, caller, respond_with};
 use crate::error::AppError;
@@ -61,7 +64,6 @@ pub async fn load_webhook(id: String) -> Result<WebhookDetail, AppError> {
 /// Registers a webhook from the form: one checkbox per end (none ticked: every end), kinds
 /// separated by commas (none: every kind). Goes on to the webhook's page.
 #[server(endpoint = "create_webhook", output = model::codec::Json)]
-#[allow(clippy::too_many_arguments)]
 pub async fn create_webhook(
     url: String,
     #[server(default)] kinds: String,
