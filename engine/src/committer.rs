@@ -516,9 +516,25 @@ impl Committer {
     }
 
     /// Writes what an external job's program reported (see [`Change::Report`]).
+    /// A report that ended its job counts the end, as any job's.
     pub async fn report(&self, report: ExternalReport) -> Result<Reported, WriteError> {
+        let (ends, job_id) = (report.end.is_some(), report.job_id.clone());
         match self.ask(Change::Report(Box::new(report))).await? {
-            Outcome::Reported(reported) => Ok(reported),
+            Outcome::Reported(reported) => {
+                if let Reported::Taken { status, .. } = &reported {
+                    if ends && status.is_terminal() {
+                        match self.store.job(None, &job_id).await {
+                            Ok(job) => {
+                                self.count(job);
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %model::error::Chain(&e), job = %job_id, "an ended external job could not be read back to count it")
+                            }
+                        }
+                    }
+                }
+                Ok(reported)
+            }
             other => Err(unexpected(other)),
         }
     }

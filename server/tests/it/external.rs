@@ -155,6 +155,17 @@ async fn an_external_job_shows_what_its_program_reports_and_a_report_sent_again_
     assert!(seen
         .iter()
         .any(|e| e.event == "progress" && data(e)["job_id"] == id));
+    // Its end counts in the metrics as any job's, once.
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"headway_jobs_finished_total{kind="external",status="succeeded"} 1"#),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
