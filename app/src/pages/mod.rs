@@ -1,5 +1,6 @@
 //! One module per route.
 
+mod api_reference;
 mod bulk;
 mod dashboard;
 mod job;
@@ -10,6 +11,7 @@ mod sign_in;
 mod system;
 mod users;
 
+pub use api_reference::{ApiDocument, ApiReferencePage};
 pub use bulk::BulkPage;
 pub use dashboard::Dashboard;
 pub use job::JobPage;
