@@ -44,9 +44,10 @@ fn reference(doc: &'static Value) -> impl IntoView {
             view! { <li><a href=href>{title_case(name)}</a></li> }
         })
         .collect_view();
+    let common = common_errors(doc);
     let sections = tags
         .into_iter()
-        .map(|(name, about)| resource(doc, name, about))
+        .map(|(name, about)| resource(doc, name, about, common.clone()))
         .collect_view();
     view! {
         <p>{code_spans(&description)}</p>
@@ -64,7 +65,7 @@ fn reference(doc: &'static Value) -> impl IntoView {
 }
 
 /// One resource: its operations, in the document's order.
-fn resource(doc: &'static Value, tag: String, about: String) -> impl IntoView {
+fn resource(doc: &'static Value, tag: String, about: String, common: Vec<String>) -> impl IntoView {
     let operations = doc["paths"]
         .as_object()
         .into_iter()
@@ -76,7 +77,7 @@ fn resource(doc: &'static Value, tag: String, about: String) -> impl IntoView {
                 .map(move |(method, op)| (path.clone(), method.clone(), op))
         })
         .filter(|(_, _, op)| op["tags"][0].as_str() == Some(tag.as_str()))
-        .map(|(path, method, op)| operation(doc, path, method, op))
+        .map(|(path, method, op)| operation(doc, path, method, op, &common))
         .collect_view();
     let id = tag_anchor(&tag);
     let labelled = id.clone();
@@ -94,6 +95,7 @@ fn operation(
     path: String,
     method: String,
     op: &'static Value,
+    common: &[String],
 ) -> impl IntoView {
     let id = text(&op["operationId"]);
     let heading = format!("op-{id}");
@@ -147,6 +149,7 @@ fn operation(
         .as_object()
         .into_iter()
         .flatten()
+        .filter(|(status, _)| !common.contains(status))
         .map(|(status, r)| {
             let r = resolve(doc, r);
             let media = r["content"]
@@ -182,8 +185,34 @@ fn operation(
                 </tr></thead>
                 <tbody>{answers}</tbody>
             </table>
+            <p class="hint">"And the " <a href="#errors">"errors every operation may answer"</a> "."</p>
         </article>
     }
+}
+
+/// The error statuses every operation may answer, which the reference lists once.
+fn common_errors(doc: &Value) -> Vec<String> {
+    let operations: Vec<&Value> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, item)| item.as_object().into_iter().flatten().map(|(_, op)| op))
+        .collect();
+    let Some(first) = operations.first() else {
+        return Vec::new();
+    };
+    first["responses"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(status, _)| status.clone())
+        .filter(|status| status.starts_with('4') || status.starts_with('5'))
+        .filter(|status| {
+            operations
+                .iter()
+                .all(|op| op["responses"].get(status).is_some())
+        })
+        .collect()
 }
 
 /// The error answers, each with its JSON body.
@@ -209,7 +238,10 @@ fn errors(doc: &'static Value) -> impl IntoView {
     view! {
         <section class="api-resource" aria-labelledby="errors">
             <h2 id="errors">"Errors"</h2>
-            <p>"Every error is JSON with the status its " <code>"code"</code> " stands for."</p>
+            <p>
+                "Every error is JSON with the status its " <code>"code"</code> " stands for. "
+                "Every operation may answer " {common_errors(doc).join(", ")} "; each operation lists the others it may answer."
+            </p>
             <table class="api-table">
                 <caption>"Error answers"</caption>
                 <thead><tr><th scope="col">"Error"</th><th scope="col">"Meaning"</th><th scope="col">"Body"</th></tr></thead>
