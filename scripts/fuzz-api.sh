@@ -9,7 +9,7 @@
 # goes with it, and it is stopped whatever happens.
 #
 #   scripts/fuzz-api.sh                     the debug build, a few examples per operation
-#   HEADWAY_BIN=target/release/headway FUZZ_EXAMPLES=100 scripts/fuzz-api.sh
+#   HEADWAY_BIN=target/release/headway FUZZ_EXAMPLES=100 FUZZ_SEED=$RANDOM scripts/fuzz-api.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -61,7 +61,7 @@ status=0
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --exclude-path /api/v1/events --exclude-path '/api/v1/jobs/{id}/events' \
-  --max-examples "$examples" --seed 1 --workers 2 --request-timeout 15 \
+  --max-examples "$examples" --seed "${FUZZ_SEED:-1}" --workers 2 --request-timeout 15 \
   --suppress-health-check all --generation-database none --no-color) || status=$?
 
 if grep -q 'panicked' "$dir/server.log"; then

@@ -141,7 +141,13 @@ fn operation(
     let body = op["requestBody"]["content"].as_object().map(|content| {
         let kinds = content
             .iter()
-            .map(|(media, c)| view! { <li><code>{media.clone()}</code> ": " {type_of(&c["schema"])}</li> })
+            .map(|(media, c)| {
+                let example = c.get("example").map(|e| {
+                    let text = serde_json::to_string_pretty(e).unwrap_or_default();
+                    view! { <p>"For example:"</p> <pre class="api-example"><code>{text}</code></pre> }
+                });
+                view! { <li><code>{media.clone()}</code> ": " {type_of(&c["schema"])} {example}</li> }
+            })
             .collect_view();
         view! { <p class="api-body-title">"Request body"</p> <ul class="api-body">{kinds}</ul> }
     });

@@ -255,7 +255,53 @@ pub struct Answer {
     pub content: Content,
     /// Says where the new resource is (`Location`).
     pub located: bool,
+    /// The operations its body names the parameter of (what a client, or a fuzzer, calls
+    /// next).
+    pub links: &'static [Link],
 }
+
+/// An answer's value that is another operation's parameter: `param` of operation `op` is
+/// `from` (a runtime expression, such as `$response.body#/id`).
+#[derive(Clone, Copy)]
+pub struct Link {
+    pub op: &'static str,
+    pub param: &'static str,
+    pub from: &'static str,
+}
+
+/// The operations a new job's id is the `id` of.
+const JOB_LINKS: &[Link] = &[
+    Link {
+        op: "getJob",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "cancelJob",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "rerunJob",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "getJobLog",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "downloadJobLog",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "listJobOutputs",
+        param: "id",
+        from: "$response.body#/id",
+    },
+];
 
 impl Answer {
     pub const fn json(status: u16, about: &'static str, schema: SchemaFn) -> Answer {
@@ -264,6 +310,7 @@ impl Answer {
             about,
             content: Content::Json(schema),
             located: false,
+            links: &[],
         }
     }
 
@@ -273,6 +320,7 @@ impl Answer {
             about,
             content: Content::Empty,
             located: false,
+            links: &[],
         }
     }
 
@@ -282,12 +330,18 @@ impl Answer {
             about,
             content,
             located: false,
+            links: &[],
         }
     }
 
     /// With a `Location` header naming what was created.
     pub const fn located(mut self) -> Answer {
         self.located = true;
+        self
+    }
+
+    pub const fn links(mut self, links: &'static [Link]) -> Answer {
+        self.links = links;
         self
     }
 }
@@ -311,6 +365,8 @@ pub struct Endpoint {
     pub answers: &'static [Answer],
     /// The errors of its own, besides those every operation may answer ([`COMMON_ERRORS`]).
     pub errors: &'static [u16],
+    /// A body that works, as JSON text: shown to people, and sent first by a fuzzer.
+    pub example: Option<&'static str>,
     /// Its handler, for the method given.
     pub serve: fn(MethodFilter) -> MethodRouter<AppState>,
 }
@@ -338,8 +394,14 @@ impl Endpoint {
             body: Body::None,
             answers: &[],
             errors: &[],
+            example: None,
             serve,
         }
+    }
+
+    const fn example(mut self, example: &'static str) -> Endpoint {
+        self.example = Some(example);
+        self
     }
 
     const fn about(mut self, about: &'static str) -> Endpoint {
@@ -420,8 +482,9 @@ pub static ENDPOINTS: &[Endpoint] = &[
                 An `external` job (a program that runs elsewhere and reports) is answered with its `report_token`, shown this once.")
         .params(&[Param::header("Idempotency-Key", "Makes the start idempotent for a day: visible ASCII characters.")])
         .body(Body::Json(schema::<jobs::CreateJob>))
+        .example(r#"{"kind":"demo","params":{"steps":3,"interval_ms":10}}"#)
         .answers(&[
-            Answer::json(201, "The new job (an external one with its report token).", schema::<jobs::Opened>).located(),
+            Answer::json(201, "The new job (an external one with its report token).", schema::<jobs::Opened>).located().links(JOB_LINKS),
             Answer::json(200, "The job this idempotency key started already.", schema::<model::Job>).located(),
         ])
         .errors(&[429]),
@@ -433,11 +496,14 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Post, "/jobs/cancel", "cancelJobs", Jobs, Writer, "Cancel many jobs", |m| on(m, jobs::bulk_cancel))
         .about("Requests cancellation of each job named by id, or of every job a history filter matches; the answer says what became of each.")
         .body(Body::Json(schema::<model::bulk::BulkRequest>))
+        .example(r#"{"filter":{"status":"queued","kind":"demo"}}"#)
         .answers(&[Answer::json(200, "What became of each job.", schema::<model::bulk::BulkAnswer>)]),
     Endpoint::new(Post, "/jobs/rerun", "rerunJobs", Jobs, Writer, "Re-run many jobs", |m| on(m, jobs::bulk_rerun))
         .about("Starts a new job like each job named by id, or like every job a history filter matches.")
         .body(Body::Json(schema::<model::bulk::BulkRequest>))
-        .answers(&[Answer::json(200, "What became of each job.", schema::<model::bulk::BulkAnswer>)]),
+        .example(r#"{"filter":{"status":"queued","kind":"demo"}}"#)
+        .answers(&[Answer::json(200, "What became of each job.", schema::<model::bulk::BulkAnswer>)])
+        .errors(&[429]),
     Endpoint::new(Get, "/jobs/{id}", "getJob", Jobs, Reader, "Read a job", |m| on(m, jobs::get_job))
         .about("A job the caller may see (any other is 404, never 403: existence is not leaked).")
         .params(&[JOB_ID])
@@ -451,13 +517,14 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Post, "/jobs/{id}/rerun", "rerunJob", Jobs, Writer, "Re-run a job", |m| on(m, jobs::rerun_job))
         .about("Starts a new job of the same kind with the same parameters.")
         .params(&[JOB_ID])
-        .answers(&[Answer::json(201, "The new job.", schema::<model::Job>).located()])
+        .answers(&[Answer::json(201, "The new job.", schema::<model::Job>).located().links(JOB_LINKS)])
         .errors(&[404, 409, 422, 429]),
     Endpoint::new(Post, "/jobs/{id}/report", "reportJob", Jobs, Reporter, "Report for an external job", |m| on(m, external::report))
         .about("What an external job's program has to say since its last report: progress, log lines (numbered, so that a report sent twice changes nothing), result, end. \
                 The answer's `status` is `cancelling` when someone asked it to stop. 409 once the job has ended. A report may be up to 2 MiB.")
         .params(&[JOB_ID])
         .body(Body::Json(schema::<model::Report>))
+        .example(r#"{"progress":1,"total":2,"message":"halfway","log":[{"seq":1,"line":"started"}]}"#)
         .answers(&[Answer::json(200, "What was kept, and the job's status.", schema::<model::ReportReply>)])
         .errors(&[404, 409, 429]),
     Endpoint::new(Get, "/jobs/{id}/log", "getJobLog", Jobs, Reader, "Read a job's log", |m| on(m, jobs::job_log))
@@ -518,7 +585,10 @@ pub static ENDPOINTS: &[Endpoint] = &[
                 past the size or the caller's quota, 413; too many uploads at once, 429.")
         .params(&[Param::header("X-File-Name", "The file's name, percent-encoded UTF-8 (for a body that is the file itself).")])
         .body(Body::File)
-        .answers(&[Answer::json(201, "The upload.", schema::<model::Upload>).located()])
+        .answers(&[Answer::json(201, "The upload.", schema::<model::Upload>).located().links(&[
+                Link { op: "getUpload", param: "id", from: "$response.body#/id" },
+                Link { op: "deleteUpload", param: "id", from: "$response.body#/id" },
+            ])])
         .errors(&[429]),
     Endpoint::new(Get, "/uploads/{id}", "getUpload", Uploads, Reader, "Read an upload", |m| on(m, files::get))
         .params(&[UPLOAD_ID])
@@ -536,7 +606,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Post, "/kinds/{kind}/pause", "pauseKind", Kinds, Operator, "Pause a kind", |m| on(m, kinds::pause))
         .about("Its queued jobs stay queued and none starts until it is resumed, on every process and across restarts; running ones finish. `*` pauses every kind.")
         .params(&[Param::path("kind", "The kind's name, or `*` for every kind.", schema::<String>)])
-        .answers(&[Answer::json(200, "The pause in force (the earlier one if it was paused already).", schema::<model::KindPause>)])
+        .answers(&[Answer::json(200, "The pause in force (the earlier one if it was paused already).", schema::<model::KindPause>)
+            .links(&[Link { op: "resumeKind", param: "kind", from: "$response.body#/kind" }])])
         .errors(&[404, 422]),
     Endpoint::new(Post, "/kinds/{kind}/resume", "resumeKind", Kinds, Operator, "Resume a kind", |m| on(m, kinds::resume))
         .params(&[Param::path("kind", "The kind's name, or `*`.", schema::<String>)])
@@ -548,7 +619,13 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Post, "/schedules", "createSchedule", Schedules, Writer, "Create a schedule", |m| on(m, schedules::create))
         .about("`kind`, `cron` and `timezone` are required; the schedule starts its jobs as its owner.")
         .body(Body::Json(schema::<model::ScheduleInput>))
-        .answers(&[Answer::json(201, "The schedule.", schema::<model::Schedule>).located()]),
+        .example(r#"{"kind":"demo","params":{"steps":3,"interval_ms":10},"cron":"0 2 * * 1-5","timezone":"Europe/Paris"}"#)
+        .answers(&[Answer::json(201, "The schedule.", schema::<model::Schedule>).located().links(&[
+                Link { op: "getSchedule", param: "id", from: "$response.body#/id" },
+                Link { op: "changeSchedule", param: "id", from: "$response.body#/id" },
+                Link { op: "runSchedule", param: "id", from: "$response.body#/id" },
+                Link { op: "deleteSchedule", param: "id", from: "$response.body#/id" },
+            ])]),
     Endpoint::new(Get, "/schedules/preview", "previewSchedule", Schedules, Reader, "Preview a cron expression", |m| on(m, schedules::preview))
         .about("An expression's words and its next fire times in a time zone, or why it is refused (422).")
         .query(schema::<schedules::PreviewQuery>)
@@ -562,6 +639,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .about("Fields left out stay as they were; the kind never changes. `enabled: false` pauses it.")
         .params(&[SCHEDULE_ID])
         .body(Body::Json(schema::<model::ScheduleInput>))
+        .example(r#"{"cron":"@daily","enabled":false}"#)
         .answers(&[Answer::json(200, "The schedule as it is now.", schema::<model::Schedule>)])
         .errors(&[404]),
     Endpoint::new(Delete, "/schedules/{id}", "deleteSchedule", Schedules, Writer, "Delete a schedule", |m| on(m, schedules::delete))
@@ -572,7 +650,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Post, "/schedules/{id}/run", "runSchedule", Schedules, Writer, "Run a schedule now", |m| on(m, schedules::run))
         .about("Starts its job now, outside its clock.")
         .params(&[SCHEDULE_ID])
-        .answers(&[Answer::json(201, "The job it started.", schema::<model::Job>).located()])
+        .answers(&[Answer::json(201, "The job it started.", schema::<model::Job>).located().links(JOB_LINKS)])
         .errors(&[404, 409, 422, 429]),
     // Session.
     Endpoint::new(Get, "/me", "whoAmI", Session, Reader, "Who is calling", |m| on(m, accounts::me))
@@ -582,6 +660,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
                 past a few failures (per name and per client address), 429 with `Retry-After`. 409 on an open server, which has nothing to sign in to; \
                 400 with a bearer token instead of a session.")
         .body(Body::Json(schema::<accounts::Credentials>))
+        .example(r#"{"username":"ada","password":"correct horse"}"#)
         .answers(&[Answer::json(200, "Who is signed in now.", schema::<model::Me>)])
         .errors(&[409, 429]),
     Endpoint::new(Delete, "/session", "signOut", Session, Reader, "Sign out", |m| on(m, accounts::sign_out))
@@ -595,7 +674,9 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Post, "/tokens", "createToken", Tokens, Writer, "Create a token", |m| on(m, accounts::create_token))
         .about("A token acting as the caller, limited by its scope: `read` can look but never change anything.")
         .body(Body::Json(schema::<accounts::TokenRequest>))
-        .answers(&[Answer::json(201, "The token, with its secret, shown this once.", schema::<model::accounts::NewToken>)])
+        .example(r#"{"name":"nightly backup","scope":"write"}"#)
+        .answers(&[Answer::json(201, "The token, with its secret, shown this once.", schema::<model::accounts::NewToken>)
+            .links(&[Link { op: "revokeToken", param: "id", from: "$response.body#/id" }])])
         .errors(&[409, 429]),
     Endpoint::new(Delete, "/tokens/{id}", "revokeToken", Tokens, Writer, "Revoke a token", |m| on(m, accounts::revoke_token))
         .about("The caller's token, or anyone's for an admin. Streams that rest on it end.")
@@ -609,19 +690,23 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Post, "/users", "addUser", Users, Admin, "Add an account", |m| on(m, accounts::add_user))
         .about("Names are 1 to 64 lowercase letters, digits, `.`, `_` and `-`; passwords have at least 8 characters. 409 for a name taken.")
         .body(Body::Json(schema::<accounts::NewUser>))
-        .answers(&[Answer::json(201, "The account.", schema::<model::accounts::UserInfo>)])
+        .example(r#"{"username":"ada","password":"correct horse","role":"member"}"#)
+        .answers(&[Answer::json(201, "The account.", schema::<model::accounts::UserInfo>)
+            .links(&[Link { op: "changeUser", param: "name", from: "$response.body#/username" }])])
         .errors(&[409]),
     Endpoint::new(Patch, "/users/{name}", "changeUser", Users, Admin, "Change an account", |m| on(m, accounts::change_user))
         .about("A new role, password, or disabled state, all or none. A disabled account's sessions and tokens stop working; \
                 the last enabled admin cannot be demoted or disabled (409).")
         .params(&[Param::path("name", "The account's name.", schema::<String>)])
         .body(Body::Json(schema::<accounts::UserChange>))
+        .example(r#"{"role":"operator"}"#)
         .answers(&[Answer::empty(204, "Changed.")])
         .errors(&[404, 409]),
     // Notices.
     Endpoint::new(Post, "/admin/notices", "postNotice", Notices, Admin, "Post a notice", |m| on(m, notices::post_notice))
         .about("Shows a message to every connected user (a `notice` event), until withdrawn.")
         .body(Body::Json(schema::<notices::NoticeBody>))
+        .example(r#"{"text":"Maintenance at 18:00"}"#)
         .answers(&[Answer::json(201, "The notice.", schema::<model::Notice>)]),
     Endpoint::new(Delete, "/admin/notices", "withdrawNotices", Notices, Admin, "Withdraw the notices", |m| on(m, notices::withdraw_notices))
         .answers(&[Answer::json(200, "How many were withdrawn.", schema::<notices::Withdrawn>)]),
@@ -782,9 +867,13 @@ fn operation(e: &Endpoint, g: &mut SchemaGenerator) -> Value {
     match e.body {
         Body::None => {}
         Body::Json(schema) => {
+            let mut media = json!({ "schema": Value::from(schema(g)) });
+            if let Some(example) = e.example {
+                media["example"] = serde_json::from_str(example).expect("an example is JSON");
+            }
             op["requestBody"] = json!({
                 "required": true,
-                "content": { "application/json": { "schema": Value::from(schema(g)) } },
+                "content": { "application/json": media },
             });
         }
         Body::File => {
@@ -860,6 +949,17 @@ fn answer(a: &Answer, g: &mut SchemaGenerator) -> Value {
     let mut answer = json!({ "description": a.about });
     if let Some(content) = content {
         answer["content"] = content;
+    }
+    if !a.links.is_empty() {
+        let links: Map<String, Value> = a
+            .links
+            .iter()
+            .map(|l| {
+                let link = json!({ "operationId": l.op, "parameters": { l.param: l.from } });
+                (l.op.to_string(), link)
+            })
+            .collect();
+        answer["links"] = Value::Object(links);
     }
     if a.located {
         answer["headers"] = json!({
@@ -959,6 +1059,22 @@ mod tests {
                 e.path
             );
             assert!(!e.answers.is_empty(), "{} answers nothing", e.id);
+        }
+    }
+
+    #[test]
+    fn every_link_names_an_operation_and_one_of_its_parameters() {
+        for e in ENDPOINTS {
+            for link in e.answers.iter().flat_map(|a| a.links) {
+                let target = ENDPOINTS.iter().find(|t| t.id == link.op);
+                let target = target.unwrap_or_else(|| panic!("{} links to no {}", e.id, link.op));
+                assert!(
+                    target.params.iter().any(|p| p.name == link.param),
+                    "{} has no parameter {}",
+                    link.op,
+                    link.param
+                );
+            }
         }
     }
 
