@@ -685,8 +685,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .errors(&[404]),
     // Users.
     Endpoint::new(Get, "/users", "listUsers", Users, Admin, "List accounts", |m| on(m, accounts::list_users))
-        .answers(&[Answer::json(200, "The accounts.", schema::<Vec<model::accounts::UserInfo>>)])
-        .errors(&[409]),
+        .answers(&[Answer::json(200, "The accounts.", schema::<Vec<model::accounts::UserInfo>>)]),
     Endpoint::new(Post, "/users", "addUser", Users, Admin, "Add an account", |m| on(m, accounts::add_user))
         .about("Names are 1 to 64 lowercase letters, digits, `.`, `_` and `-`; passwords have at least 8 characters. 409 for a name taken.")
         .body(Body::Json(schema::<accounts::NewUser>))
