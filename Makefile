@@ -26,7 +26,7 @@ run: setup site
 ## The end-to-end tests run on the debug build: the server the Rust tests were built with
 ## (target/debug/headway, which `cargo test` builds for the integration tests) and the debug
 ## site's wasm and styles; `make e2e-release` runs them on the release build.
-test: setup-test fmt-check sqlx-check unit site-front e2e bench-smoke
+test: setup-test fmt-check sqlx-check unit fuzz-api site-front e2e bench-smoke
 
 setup:
 	scripts/setup.sh build
@@ -58,6 +58,13 @@ site-front:
 ## remove them.
 unit:
 	scripts/unit.sh
+
+## Schemathesis fuzzes the JSON API from its OpenAPI document, at a small size (under a minute):
+## a throwaway server on the debug build `make unit` made; no 5xx, no answer the document does
+## not describe (scripts/fuzz-api.sh; FUZZ_EXAMPLES=100 for a longer run).
+.PHONY: fuzz-api
+fuzz-api:
+	scripts/fuzz-api.sh
 
 ## The Rust code is as rustfmt writes it (`cargo fmt --all` fixes it).
 .PHONY: fmt-check

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 what="${1:-build}"
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
+SCHEMATHESIS_VERSION=4.32.5
 export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
@@ -90,6 +91,18 @@ if [ "$what" = test ]; then
   if ! command -v pg_virtualenv >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     step "installing PostgreSQL"
     apt_install postgresql
+  fi
+  # The API fuzzer (scripts/fuzz-api.sh): Schemathesis from PyPI, in a virtualenv of Debian's
+  # Python under .tools/.
+  if ! /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    step "installing Python's venv"
+    apt_install python3-venv
+  fi
+  if ! .tools/venv/bin/schemathesis --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+    step "installing Schemathesis $SCHEMATHESIS_VERSION into .tools/venv"
+    mkdir -p .tools
+    [ -x .tools/venv/bin/pip ] || /usr/bin/python3 -m venv .tools/venv
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
     step "installing Playwright (without its browser download)"

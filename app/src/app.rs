@@ -4,8 +4,8 @@ use crate::components::{
     identified, signed_in, Account, ConnectionStatus, Hydrated, NotifyToggle, ThemeToggle,
 };
 use crate::pages::{
-    BulkPage, Dashboard, JobPage, NotFound, SchedulePage, SchedulesPage, SettingsPage, SignInPage,
-    SystemPage, UsersPage, WebhookPage, WebhooksPage,
+    ApiReferencePage, BulkPage, Dashboard, JobPage, NotFound, SchedulePage, SchedulesPage,
+    SettingsPage, SignInPage, SystemPage, UsersPage, WebhookPage, WebhooksPage,
 };
 use crate::theme::Theme;
 use leptos::prelude::*;
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("bulk") view=BulkPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=SignInPage/>
                     <Route path=StaticSegment("settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("settings"), StaticSegment("api")) view=ApiReferencePage/>
                     <Route path=StaticSegment("users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("webhooks") view=WebhooksPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("webhooks"), ParamSegment("id")) view=WebhookPage ssr=SsrMode::Async/>

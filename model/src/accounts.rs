@@ -23,6 +23,7 @@ use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Role {
     /// Sees every job, its log and events; changes nothing.
     Viewer,
@@ -69,6 +70,7 @@ impl Role {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum TokenScope {
     /// Reads only: any change is refused (403).
     Read,
@@ -80,6 +82,7 @@ names!(TokenScope);
 
 /// `GET /api/v1/me`: who is calling. Anonymous users of an open server have no name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Me {
     pub username: Option<String>,
     pub role: Role,
@@ -89,6 +92,7 @@ pub struct Me {
 
 /// A personal API token as listed (its secret is never shown again).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct TokenInfo {
     pub id: String,
     pub name: String,
@@ -102,6 +106,7 @@ pub struct TokenInfo {
 
 /// A token just created: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct NewToken {
     pub id: String,
     pub name: String,
@@ -111,6 +116,7 @@ pub struct NewToken {
 
 /// An account as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct UserInfo {
     pub username: String,
     pub role: Role,

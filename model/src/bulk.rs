@@ -16,6 +16,7 @@ pub const MAX_BULK_IDS: usize = 1_000;
 /// `status`, `kind` and `q`; its paging is ignored: every matching job).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct BulkRequest {
     #[serde(default)]
     pub ids: Option<Vec<JobId>>,
@@ -25,6 +26,7 @@ pub struct BulkRequest {
 
 /// What became of one job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct BulkResult {
     /// The job the action was for.
     pub id: JobId,
@@ -41,6 +43,7 @@ pub struct BulkResult {
 /// The answer to a bulk action: one result per job, in the order asked (or newest first for a
 /// filter), and how many were done.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct BulkAnswer {
     pub done: usize,
     pub not_done: usize,

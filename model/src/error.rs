@@ -12,6 +12,7 @@ use std::sync::Arc;
 /// Stable machine-readable error codes. The HTTP status follows from the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum ErrorCode {
     /// The request could not be read at all (not JSON, wrong shape, bad header).
     BadRequest,
@@ -19,6 +20,8 @@ pub enum ErrorCode {
     InvalidParams,
     UnknownKind,
     NotFound,
+    /// The path takes other methods (`Allow` lists them).
+    MethodNotAllowed,
     /// An operator request without the right token.
     Unauthorized,
     /// The caller is known but may not do or see this.
@@ -41,6 +44,7 @@ impl ErrorCode {
             ErrorCode::BadRequest => 400,
             ErrorCode::InvalidParams | ErrorCode::UnknownKind => 422,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::Conflict => 409,
@@ -56,12 +60,14 @@ impl ErrorCode {
 
 /// A problem with one named input, shown next to that field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,

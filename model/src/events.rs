@@ -11,6 +11,7 @@ use strum::{Display, EnumString, IntoStaticStr};
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum EventType {
     Snapshot,
     Job,
@@ -26,6 +27,7 @@ names!(EventType);
 
 /// Payload of a `progress` event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProgressEvent {
     pub job_id: JobId,
     pub current: u64,
@@ -65,6 +67,7 @@ impl ProgressEvent {
 
 /// Payload of a `done` event: the terminal status and, for a failure, why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct DoneEvent {
     pub job_id: JobId,
     pub status: JobStatus,
@@ -73,6 +76,7 @@ pub struct DoneEvent {
 
 /// Payload of a `snapshot` event: the current state of the jobs in view.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Snapshot {
     pub jobs: Vec<Job>,
     /// The build id of the server sending it (see [`VersionEvent`]).
@@ -86,6 +90,7 @@ pub struct Snapshot {
 /// A message from the operator to every connected user (`headway notice "..."`). Payload of a
 /// `notice` event; `text` empty means the notice was withdrawn.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Notice {
     pub id: i64,
     pub text: String,
@@ -95,6 +100,7 @@ pub struct Notice {
 /// Payload of a `version` event: the server's build id. A page rendered by another build offers
 /// a reload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct VersionEvent {
     pub build: String,
 }

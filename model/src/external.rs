@@ -16,6 +16,7 @@ pub const REPORT_TOKEN_PREFIX: &str = "hwr_";
 /// `kind: "external"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ExternalParams {
     /// What the job is called on the dashboard.
     pub title: String,
@@ -45,6 +46,7 @@ fn default_lease_secs() -> u32 {
 /// left out; an empty report only says that the program still runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Report {
     /// How far it is (in `unit`s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,6 +76,7 @@ pub struct Report {
 /// One numbered log line of a [`Report`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReportLine {
     pub seq: u64,
     #[serde(default)]
@@ -84,6 +87,7 @@ pub struct ReportLine {
 /// How an external job ended: `succeeded`, `failed` (with an error) or `cancelled`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReportEnd {
     pub status: JobStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +96,7 @@ pub struct ReportEnd {
 
 /// The answer to a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ReportReply {
     /// The number of the last log line kept: every line up to it is stored.
     pub acked: u64,

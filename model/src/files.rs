@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// An uploaded file, as `POST /api/v1/uploads` answers and `GET /api/v1/uploads` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Upload {
     pub id: UploadId,
     /// The name it was sent with, for display only.
@@ -29,6 +30,7 @@ pub struct Upload {
 
 /// A file a job wrote, listed with the job ([`crate::Job::outputs`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Output {
     /// Unique within its job; a job writing a name again replaces the file.
     pub name: String,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// failed&kind=batch&q=disk&before=<id>`) and in `GET /api/v1/jobs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct HistoryQuery {
     /// Comma-separated statuses; all when absent.
     pub status: Option<String>,
@@ -72,6 +73,7 @@ pub fn url_encode(s: &str) -> String {
 
 /// One page of a history view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct JobPage {
     pub jobs: Vec<Job>,
     /// Pass as `before` for the next, older page; absent on the last page.
@@ -119,6 +121,7 @@ pub struct MinuteStats {
 
 /// A job entered `status` at `at` (Unix ms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct StatusChange {
     pub status: JobStatus,
     pub at: i64,
@@ -127,6 +130,7 @@ pub struct StatusChange {
 /// What the job page's log is narrowed to: lines containing `q` (ignoring ASCII case), of at
 /// least `level`. As it appears in the page's URL (`?log_q=failed&log_level=warn`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct LogFilter {
     pub q: Option<String>,
     pub level: Option<LogLevel>,

@@ -23,6 +23,7 @@ use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum JobStatus {
     Queued,
     Running,
@@ -89,6 +90,7 @@ impl JobStatus {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Level {
     #[default]
     Success,
@@ -100,6 +102,7 @@ names!(Level);
 
 /// How far a job has come. `total: None` means the amount of work is not known (yet).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Progress {
     pub current: u64,
     pub total: Option<u64>,
@@ -124,6 +127,7 @@ impl Progress {
 
 /// Why a job failed: a stable machine-readable code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct JobError {
     pub code: String,
     pub message: String,
@@ -131,6 +135,7 @@ pub struct JobError {
 
 /// A job as every client sees it. Times are Unix milliseconds (UTC).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Job {
     pub id: JobId,
     pub kind: String,
@@ -187,6 +192,7 @@ fn one() -> u32 {
 
 /// One attempt of a job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Attempt {
     /// 1, 2, 3…
     pub n: u32,
@@ -255,6 +261,7 @@ impl Job {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum LogLevel {
     #[default]
     Info,
@@ -266,6 +273,7 @@ names!(LogLevel);
 
 /// Payload of a `log` event, and one line of `GET /api/v1/jobs/{id}/log`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct LogLine {
     pub job_id: JobId,
     /// 1, 2, 3... per job, without gaps, across its attempts.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// The type of a kind's parameter, as the start form and the JSON API see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum ParamType {
     Integer,
     Number,
@@ -21,6 +22,7 @@ pub enum ParamType {
 
 /// One parameter of a kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ParamInfo {
     pub name: String,
     /// A short label for the form.
@@ -52,6 +54,7 @@ pub struct ParamInfo {
 
 /// What `GET /api/v1/kinds` says about a kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct KindInfo {
     pub name: String,
     pub title: String,
@@ -69,6 +72,7 @@ pub struct KindInfo {
 /// not permanent is tried again after `min(cap, base × 2^(n−1))`, a random half of it
 /// subtracted (jitter), up to `max_attempts` attempts in all. A start may ask for fewer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct RetryInfo {
     pub max_attempts: u32,
     pub base_ms: u64,
@@ -94,6 +98,7 @@ pub const EVERY_KIND: &str = "*";
 /// A kind an operator paused: its queued jobs stay queued, its running ones finish, and none
 /// starts until it is resumed, on every process and across restarts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct KindPause {
     /// The kind, or [`EVERY_KIND`].
     pub kind: String,

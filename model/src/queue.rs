@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// A queued job's place in line for the limit that holds it back, and its expected start; or
 /// the pause of its kind that holds it back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct QueueInfo {
     /// 1 for the next job to start; `None` while its kind is paused (it is out of line).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,7 @@ use strum::{Display, EnumString, IntoStaticStr};
 
 /// A schedule, as the API, the command line and `/schedules` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Schedule {
     pub id: ScheduleId,
     pub kind: String,
@@ -57,6 +58,7 @@ pub struct Schedule {
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum Overlap {
     /// Starts nothing this time.
     #[default]
@@ -83,6 +85,7 @@ names!(Overlap);
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub enum CatchUp {
     /// They start nothing; the schedule goes on with its next time.
     #[default]
@@ -97,6 +100,7 @@ names!(CatchUp);
 /// the kind may change; absent fields stay as they were).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ScheduleInput {
     #[serde(default)]
     pub kind: Option<String>,
@@ -114,6 +118,7 @@ pub struct ScheduleInput {
     pub catch_up: Option<CatchUp>,
     /// `Some(None)` (JSON `null`) goes back to the kind's number.
     #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<u32>"))]
     pub max_attempts: Option<Option<u32>>,
 }
 
@@ -141,6 +146,7 @@ mod double_option {
 /// What the schedule form shows as you type an expression: its words and next fire times, or
 /// why it is refused.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct CronPreview {
     /// "every weekday at 02:00, Europe/Paris"
     pub description: String,

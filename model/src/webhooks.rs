@@ -33,6 +33,7 @@ pub const EVENT_JOB_ENDED: &str = "job.ended";
 pub const EVENT_TEST: &str = "test";
 
 /// How a delivery's body is written.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(
     Debug,
     Clone,
@@ -60,6 +61,7 @@ pub enum WebhookFormat {
 names!(WebhookFormat);
 
 /// Whose jobs a webhook hears of.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(
     Debug,
     Clone,
@@ -86,6 +88,7 @@ pub enum WebhookScope {
 names!(WebhookScope);
 
 /// What a person or a script gives to register a webhook.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
@@ -107,6 +110,7 @@ pub struct WebhookInput {
 }
 
 /// A change to a webhook: enable it again (after it was disabled for failing), or disable it.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookChange {
@@ -114,6 +118,7 @@ pub struct WebhookChange {
 }
 
 /// A registered webhook (its secret is never shown again after it was made).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webhook {
     pub id: WebhookId,
@@ -133,6 +138,7 @@ pub struct Webhook {
 }
 
 /// A new webhook and its secret, shown this once.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookCreated {
     pub webhook: Webhook,
@@ -140,6 +146,7 @@ pub struct WebhookCreated {
 }
 
 /// Where a delivery stands.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Display, EnumString, IntoStaticStr,
 )]
@@ -157,6 +164,7 @@ pub enum DeliveryState {
 names!(DeliveryState);
 
 /// One delivery to a webhook, and its attempts so far.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
     pub id: DeliveryId,
@@ -177,6 +185,7 @@ pub struct Delivery {
 }
 
 /// A webhook and its recent deliveries, newest first.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebhookDetail {
     pub webhook: Webhook,
@@ -184,6 +193,7 @@ pub struct WebhookDetail {
 }
 
 /// The body Headway POSTs (format `json`).
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryBody {
     /// The delivery's id: the same on every attempt.
@@ -196,6 +206,7 @@ pub struct DeliveryBody {
 }
 
 /// The job a delivery tells of, as it ended.
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobEnded {
     pub id: JobId,

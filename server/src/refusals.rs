@@ -8,6 +8,8 @@
 //! - A body must arrive whole within `--body-timeout-secs` of its head, else 408 and the
 //!   connection closes; a body so slow that its connection is closed to make room for others
 //!   (see [`crate::serve::phases`]) gets the same answer.
+//! - The JSON API's refusals that axum makes itself (a path or a query that does not parse, a
+//!   method the path does not take) are JSON errors as every other one ([`json_refusals`]).
 //! - Leptos answers every server-function error with 500; a server function that refused its
 //!   input answers with the 4xx its error code stands for, as the JSON API does. A plain form
 //!   post keeps the redirect Leptos gives it.
@@ -186,4 +188,41 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Gives a refusal of the JSON API that is not JSON (axum's own: a path or query that does not
+/// parse, as text; a method the path does not take, empty) the JSON body of every other error,
+/// keeping its status and its `Allow`.
+pub async fn json_refusals(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    // A download's range outside its file is answered as files are.
+    if !status.is_client_error() || json || status == StatusCode::RANGE_NOT_SATISFIABLE {
+        return response;
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::UNPROCESSABLE_ENTITY => ErrorCode::InvalidParams,
+        _ => ErrorCode::BadRequest,
+    };
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let message = match String::from_utf8_lossy(&text).trim() {
+        "" => status
+            .canonical_reason()
+            .unwrap_or("refused")
+            .to_lowercase(),
+        text => text.to_string(),
+    };
+    let mut answer = ApiError(AppError::new(code, message)).into_response();
+    *answer.status_mut() = status;
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        answer.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    answer
 }

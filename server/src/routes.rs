@@ -1,16 +1,17 @@
 //! The routes: what each path is served by, and the layers each part of the site goes through.
 //!
 //! - `/pkg/…`, `/healthz`, `/readyz`, `/metrics`: no caller is decided, no session touched;
-//! - `/api/v1/…` (REST, [`crate::rest`], and the event streams, [`crate::sse`]), the pages and
+//! - `/api/v1/…` (REST, [`crate::rest`], and the event streams, [`crate::sse`]: every endpoint
+//!   an entry of [`crate::rest::api::ENDPOINTS`], which its OpenAPI document describes), the pages and
 //!   the server functions, `/signin`, `/signout`: the body is read within its limits, cross-site
 //!   changes are refused, the caller is decided ([`crate::identity`]), then the handler runs;
 //! - a worker (`--role worker`) serves only `/healthz`, `/readyz` and `/metrics`.
 
-use crate::rest::{accounts, external, files, health, jobs, kinds, notices, schedules, webhooks};
+use crate::rest::{accounts, health};
 use crate::state::AppState;
-use crate::{assets, compression, identity, refusals, rest, sse};
+use crate::{assets, compression, identity, refusals, rest};
 use app::{shell, App};
-use axum::routing::{any, delete, get, patch, post};
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -31,64 +32,9 @@ pub fn router(state: AppState) -> Router {
     let pkg = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
     let engine = state.engine.clone();
     let accounts = state.identities.accounts().clone();
-    let rest = Router::new()
-        .route("/events", get(sse::all_events))
-        .route("/kinds", get(kinds::kinds))
-        .route("/kinds/{kind}/pause", post(kinds::pause))
-        .route("/kinds/{kind}/resume", post(kinds::resume))
-        .route("/schedules", get(schedules::list).post(schedules::create))
-        .route("/schedules/preview", get(schedules::preview))
-        .route(
-            "/schedules/{id}",
-            get(schedules::get)
-                .patch(schedules::change)
-                .delete(schedules::delete),
-        )
-        .route("/schedules/{id}/run", post(schedules::run))
-        .route("/jobs", post(jobs::create_job).get(jobs::list_jobs))
-        .route("/jobs/cancel", post(jobs::bulk_cancel))
-        .route("/jobs/rerun", post(jobs::bulk_rerun))
-        .route("/jobs/{id}", get(jobs::get_job))
-        .route("/jobs/{id}/cancel", post(jobs::cancel_job))
-        .route("/jobs/{id}/rerun", post(jobs::rerun_job))
-        .route("/jobs/{id}/report", post(external::report))
-        .route("/events/poll", get(sse::poll))
-        .route("/jobs/{id}/log", get(jobs::job_log))
-        .route("/jobs/{id}/log.txt", get(jobs::job_log_text))
-        .route("/jobs/{id}/events", get(sse::job_events))
-        .route("/jobs/{id}/outputs", get(files::outputs))
-        .route("/jobs/{id}/outputs/{name}", get(files::download))
-        .route("/uploads", get(files::list).post(files::upload))
-        .route("/uploads/{id}", get(files::get).delete(files::delete))
-        .route("/webhooks", get(webhooks::list).post(webhooks::create))
-        .route(
-            "/webhooks/{id}",
-            get(webhooks::get)
-                .patch(webhooks::change)
-                .delete(webhooks::delete),
-        )
-        .route("/webhooks/{id}/test", post(webhooks::test))
-        .route(
-            "/webhooks/{id}/deliveries/{delivery}/resend",
-            post(webhooks::resend),
-        )
-        .route("/me", get(accounts::me))
-        .route(
-            "/session",
-            post(accounts::sign_in).delete(accounts::sign_out),
-        )
-        .route(
-            "/tokens",
-            get(accounts::list_tokens).post(accounts::create_token),
-        )
-        .route("/tokens/{id}", delete(accounts::revoke_token))
-        .route("/users", get(accounts::list_users).post(accounts::add_user))
-        .route("/users/{name}", patch(accounts::change_user))
-        .route(
-            "/admin/notices",
-            post(notices::post_notice).delete(notices::withdraw_notices),
-        )
-        .route("/{*rest}", any(health::no_such_endpoint));
+    // The JSON API: every endpoint of its one list ([`rest::api::ENDPOINTS`]), which its
+    // OpenAPI document describes. Its refusals are all JSON.
+    let rest = rest::api::router().layer(axum::middleware::from_fn(refusals::json_refusals));
     // Pages, server functions and the API: each request's caller is decided first.
     let identified = Router::new()
         .nest("/api/v1", rest)
@@ -104,6 +50,7 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(engine.clone());
                 provide_context(accounts.clone());
+                provide_context(app::pages::ApiDocument(rest::api::document()));
             },
             move || shell(leptos_options.clone()),
         )

@@ -1,5 +1,6 @@
 //! One module per route.
 
+mod api_reference;
 mod bulk;
 mod dashboard;
 mod job;
@@ -11,6 +12,7 @@ mod system;
 mod users;
 mod webhooks;
 
+pub use api_reference::{ApiDocument, ApiReferencePage};
 pub use bulk::BulkPage;
 pub use dashboard::Dashboard;
 pub use job::JobPage;

@@ -33,6 +33,10 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <p>
+                "What the API offers, with every endpoint's parameters and answers: "
+                <a href="/settings/api">"API reference"</a> "."
+            </p>
         </section>
         <section class="webhook-settings" aria-labelledby="webhooks-title">
             <h2 id="webhooks-title">"Webhooks"</h2>

@@ -6,8 +6,9 @@
 //!
 //! A delivery is marked sent only once it was answered with a 2xx: a process killed mid-send
 //! leaves it pending, and the next holder of the lease sends it again with the same id (at
-//! least once). A webhook whose deliveries all failed for the retry period is disabled, with a
-//! sentence saying why, and its pending deliveries given up.
+//! least once). A webhook whose deliveries all failed for the retry period (or one of which was
+//! refused for the whole period, with no 2xx answer since) is disabled, with a sentence saying
+//! why, and its pending deliveries given up.
 
 use super::send::{self, Answer};
 use crate::engine::Engine;
@@ -171,11 +172,15 @@ impl Engine {
                 "a delivery failed"
             ),
         }
-        let Some(since) = failing_since.filter(|since| policy.gives_up_on(*since, now)) else {
+        // Disabled once its deliveries have all failed for the retry period, or once one was
+        // given up on and nothing was answered with a 2xx since.
+        let Some(since) =
+            failing_since.filter(|since| next == Next::GiveUp || policy.gives_up_on(*since, now))
+        else {
             return;
         };
         let reason = format!(
-            "disabled by Headway: every delivery failed for {} (last: {})",
+            "disabled by Headway: its deliveries failed for {} without a 2xx answer (last: {})",
             period(policy.retry_for),
             answer.error.as_deref().unwrap_or("no answer")
         );

@@ -640,12 +640,13 @@ fn reports_only(job: &model::JobId, method: &Method, path: &str) -> Result<(), A
 #[derive(Clone, Copy, Debug)]
 pub struct Forgotten;
 
-/// The requests someone not signed in may make: the sign-in page and signing in.
+/// The requests someone not signed in may make: the sign-in page, and the API's endpoints open
+/// to anyone (signing in, the API's document).
 fn signs_in(method: &Method, path: &str) -> bool {
     matches!(
         (method, path),
-        (&Method::GET, "/signin") | (&Method::POST, "/signin") | (&Method::POST, "/api/v1/session")
-    )
+        (&Method::GET, "/signin") | (&Method::POST, "/signin")
+    ) || crate::rest::api::open_to_anyone(method, path)
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use std::net::IpAddr;
 use std::time::Duration;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     username: String,
@@ -242,14 +242,14 @@ fn too_many_error(wait: Duration) -> AppError {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     name: String,
     scope: TokenScope,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct TokenList {
     #[serde(default)]
     all: bool,
@@ -300,7 +300,7 @@ pub async fn list_users(
     Ok(Json(state.identities.accounts().list(&caller).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     username: String,
@@ -322,7 +322,7 @@ pub async fn add_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
     role: Option<Role>,

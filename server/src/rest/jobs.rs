@@ -12,7 +12,7 @@ use engine::Caller;
 use model::{AppError, FieldError, HistoryQuery, Job, JobPage, LogLine};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJob {
     kind: String,
@@ -20,10 +20,23 @@ pub struct CreateJob {
     params: serde_json::Value,
     /// Not before this time: an RFC 3339 instant or Unix milliseconds.
     #[serde(default)]
+    #[schemars(with = "Option<RunAfter>")]
     run_after: Option<serde_json::Value>,
     /// How many attempts it may take, at most what its kind allows (its default).
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     max_attempts: Option<serde_json::Value>,
+}
+
+/// When a job may start, as its start takes it (for the API's document).
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum RunAfter {
+    /// An RFC 3339 instant (`2026-11-25T02:00:00+01:00`).
+    Instant(String),
+    /// Unix milliseconds.
+    UnixMs(i64),
 }
 
 /// `max_attempts` as the API takes it: a whole number (its bounds are the kind's).
@@ -105,11 +118,13 @@ pub async fn create_job(
     Ok((status, [(header::LOCATION, location)], Json(started.job)).into_response())
 }
 
-/// A new external job, with the token its program reports with (shown this once).
-#[derive(Debug, Serialize)]
-struct Opened {
+/// A new job; an external one with the token its program reports with (shown this once).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Opened {
     #[serde(flatten)]
     job: Job,
+    /// An external job's report token (`hwr_…`); absent for any other job.
+    #[serde(default)]
     report_token: String,
 }
 
@@ -117,7 +132,7 @@ struct Opened {
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// A job as the API shows it: a queued one also says its place in line and expected start.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct JobView {
     #[serde(flatten)]
     job: Job,
@@ -171,7 +186,7 @@ pub async fn rerun_job(
 }
 
 /// A page of the history, as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct JobViewPage {
     jobs: Vec<JobView>,
     next: Option<String>,
@@ -192,13 +207,13 @@ pub async fn list_jobs(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct LogQuery {
     after: Option<u64>,
     limit: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct LogPage {
     lines: Vec<LogLine>,
 }

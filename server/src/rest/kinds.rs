@@ -24,7 +24,7 @@ pub async fn pause(
 }
 
 /// What `POST /kinds/{kind}/resume` answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Resumed {
     kind: String,
     /// Whether it was paused.

@@ -2,6 +2,8 @@
 //! one engine function and formats its answer. (The pages' server functions are `app::server_fns`; the
 //! event streams are [`crate::sse`].)
 //!
+//! - [`api`]: the one list of every endpoint, which the router serves and the OpenAPI document
+//!   (`GET /api/v1/openapi.json`) describes;
 //! - [`jobs`]: jobs, their logs, bulk actions;
 //! - [`external`]: jobs of programs that run elsewhere, and their reports;
 //! - [`kinds`]: the kinds, and pausing them;
@@ -14,6 +16,7 @@
 //! - [`health`]: `/healthz`, `/readyz`, and unknown API paths.
 
 pub mod accounts;
+pub mod api;
 pub mod external;
 pub mod files;
 pub mod health;

@@ -9,9 +9,9 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use engine::Caller;
 use model::Notice;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeBody {
     text: String,
@@ -26,10 +26,19 @@ pub async fn post_notice(
     Ok((StatusCode::CREATED, Json(notice)))
 }
 
+/// What `DELETE /admin/notices` answers.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Withdrawn {
+    /// How many notices were in force and are withdrawn.
+    withdrawn: u64,
+}
+
 pub async fn withdraw_notices(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Withdrawn>> {
     let n = state.engine.withdraw_notices(&caller).await?;
-    Ok(Json(serde_json::json!({ "withdrawn": n })))
+    Ok(Json(Withdrawn {
+        withdrawn: n as u64,
+    }))
 }

@@ -79,7 +79,7 @@ pub async fn run(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct PreviewQuery {
     cron: String,
     #[serde(default)]

@@ -27,7 +27,7 @@ const POLL_MAX_WAIT: Duration = Duration::from_secs(60);
 /// How long a poll waits unless asked otherwise.
 const POLL_WAIT: Duration = Duration::from_secs(25);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PollQuery {
     after: Option<String>,
@@ -35,17 +35,21 @@ pub struct PollQuery {
 }
 
 /// One event of a long-poll answer: the same id, type and data as on the stream.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PolledEvent {
     /// Absent for `resync`, which does not move the cursor.
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<i64>,
+    /// The event's type, as the stream's `event:` names it.
     #[serde(rename = "type")]
+    #[schemars(with = "model::EventType")]
     kind: &'static str,
+    /// What the stream's `data:` line carries for this type.
+    #[schemars(with = "serde_json::Value")]
     data: Box<RawValue>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PollPage {
     events: Vec<PolledEvent>,
     /// Pass as `after` in the next call.

@@ -28,7 +28,7 @@ use model::AppError;
 use serde::Deserialize;
 use std::sync::Arc;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct StreamQuery {
     last_event_id: Option<String>,
 }

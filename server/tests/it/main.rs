@@ -25,6 +25,7 @@ mod identity;
 mod kinds;
 mod logs;
 mod notices;
+mod openapi;
 mod ops;
 mod pauses;
 mod probes;

@@ -1,0 +1,1177 @@
+//! The JSON API's one list of endpoints: every operation under `/api/v1`, with its method, path,
+//! who may call it, its parameters, body and answers, and the handler that serves it.
+//!
+//! Both faces of the API come from [`ENDPOINTS`], so that they cannot drift apart:
+//! - [`router`] serves each entry (and nothing else but the "no such endpoint" 404);
+//! - [`document`] describes each entry as OpenAPI 3.1, served at `GET /api/v1/openapi.json`,
+//!   its bodies' schemas derived (`schemars`) from the very types the handlers read and write.
+//!
+//! Adding an endpoint is adding one [`Endpoint`] here. The errors every operation may answer
+//! (401, 403, 421, 503; 400, 408, 413, 422 with a body; 400 with a query) are added to each
+//! operation by [`document`]; an entry names only the errors of its own (404, 409, 429…).
+
+use crate::rest::{accounts, external, files, health, jobs, kinds, notices, schedules, webhooks};
+use crate::sse;
+use crate::state::AppState;
+use axum::http::{header, Method};
+use axum::response::IntoResponse;
+use axum::routing::{any, on, MethodFilter, MethodRouter};
+use axum::Router;
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde_json::{json, Map, Value};
+use std::sync::OnceLock;
+
+use Access::*;
+use Resource::*;
+use Verb::*;
+
+/// Where the API lives: every [`Endpoint::path`] is under it.
+pub const PREFIX: &str = "/api/v1";
+
+/// The schema of a part of a request or an answer, from the generator that gathers them all.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// `T`'s schema: a reference to it among the document's schemas (or `T` inline, for a plain
+/// type).
+pub fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+/// The HTTP methods the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verb {
+    Get,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    pub fn method(self) -> Method {
+        match self {
+            Get => Method::GET,
+            Post => Method::POST,
+            Patch => Method::PATCH,
+            Delete => Method::DELETE,
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Get => MethodFilter::GET,
+            Post => MethodFilter::POST,
+            Patch => MethodFilter::PATCH,
+            Delete => MethodFilter::DELETE,
+        }
+    }
+
+    /// As OpenAPI names it (a key of a path item).
+    pub fn key(self) -> &'static str {
+        match self {
+            Get => "get",
+            Post => "post",
+            Patch => "patch",
+            Delete => "delete",
+        }
+    }
+}
+
+/// What an endpoint is about: its group in the document and on the reference page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Jobs,
+    Events,
+    Uploads,
+    Kinds,
+    Schedules,
+    Session,
+    Tokens,
+    Users,
+    Notices,
+    Webhooks,
+    Api,
+}
+
+impl Resource {
+    pub const ALL: [Resource; 11] = [
+        Jobs, Events, Uploads, Kinds, Schedules, Session, Tokens, Users, Notices, Webhooks, Api,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Jobs => "jobs",
+            Events => "events",
+            Uploads => "uploads",
+            Kinds => "kinds",
+            Schedules => "schedules",
+            Session => "session",
+            Tokens => "tokens",
+            Users => "users",
+            Notices => "notices",
+            Webhooks => "webhooks",
+            Api => "api",
+        }
+    }
+
+    fn about(self) -> &'static str {
+        match self {
+            Jobs => "Starting, reading, listing, cancelling and re-running jobs; their logs and output files; external jobs' reports.",
+            Events => "What happens to the jobs a caller may see: as a `text/event-stream` (one per browser tab), or as JSON pages for clients that cannot hold a stream.",
+            Uploads => "Files sent to the server, which a job's `file` parameter names by id. One not used by a job within a day is deleted.",
+            Kinds => "The kinds of job the server runs, with their parameters; operators pause and resume them.",
+            Schedules => "Jobs started on a clock: a kind with its parameters, a cron expression and a time zone.",
+            Session => "Signing in and out with a browser session, and who is calling.",
+            Tokens => "Personal API tokens (`Authorization: Bearer hw_…`), which act as their owner in scripts.",
+            Users => "Accounts, for admins (servers run with `--auth accounts`).",
+            Notices => "The operator's notices, shown to every connected user.",
+            Webhooks => "URLs Headway POSTs to when jobs end (signed with HMAC-SHA256, retried for a day), and their deliveries. Members hear of their own jobs, admins may hear of everyone's.",
+            Api => "This document.",
+        }
+    }
+}
+
+/// Who may call an endpoint. On an open server (`--auth open`) every browser is its own
+/// anonymous user, and needs no credential; with accounts, a caller presents a session cookie
+/// or a bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Anyone,
+    /// Any caller: an account of any role, any token, an open server's anonymous user.
+    Reader,
+    /// A caller who may change things: a member or above, with a session or a write token.
+    Writer,
+    /// An operator or an admin (or the operator token).
+    Operator,
+    /// An admin (or the operator token).
+    Admin,
+    /// An external job's report token, for its own job only.
+    Reporter,
+}
+
+impl Access {
+    pub fn name(self) -> &'static str {
+        match self {
+            Anyone => "anyone",
+            Reader => "reader",
+            Writer => "writer",
+            Operator => "operator",
+            Admin => "admin",
+            Reporter => "reporter",
+        }
+    }
+
+    pub fn about(self) -> &'static str {
+        match self {
+            Anyone => "Anyone, signed in or not.",
+            Reader => "Any caller: an account of any role, a read or write token, or anyone on an open server. A member sees only their own jobs.",
+            Writer => "A caller who may change things: a member, operator or admin, with a session or a write token (a viewer or a read token gets 403). A member acts on their own jobs only.",
+            Operator => "An operator or an admin (or the operator token), with a session or a write token.",
+            Admin => "An admin (or the operator token), with a session or a write token.",
+            Reporter => "The external job's report token (`Authorization: Bearer hwr_…`), answered once by the job's start; for that job only.",
+        }
+    }
+
+    /// The credentials it is presented with, as OpenAPI security requirements.
+    fn security(self) -> Value {
+        match self {
+            Anyone => json!([{}]),
+            Reporter => json!([{ "reportToken": [] }]),
+            _ => json!([{ "bearer": [] }, { "session": [] }]),
+        }
+    }
+}
+
+/// Where a parameter is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    Path,
+    Header,
+}
+
+/// A path or header parameter (query parameters come from a type: [`Endpoint::query`]).
+#[derive(Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub place: Place,
+    pub required: bool,
+    pub about: &'static str,
+    pub schema: SchemaFn,
+}
+
+impl Param {
+    /// A segment `{name}` of the path.
+    pub const fn path(name: &'static str, about: &'static str, schema: SchemaFn) -> Param {
+        Param {
+            name,
+            place: Place::Path,
+            required: true,
+            about,
+            schema,
+        }
+    }
+
+    /// An optional header.
+    pub const fn header(name: &'static str, about: &'static str) -> Param {
+        Param {
+            name,
+            place: Place::Header,
+            required: false,
+            about,
+            schema: schema::<String>,
+        }
+    }
+}
+
+/// What a request carries.
+#[derive(Clone, Copy)]
+pub enum Body {
+    None,
+    /// JSON of this schema (`Content-Type: application/json`).
+    Json(SchemaFn),
+    /// A file: the body itself (named by `X-File-Name`), or the first file of a
+    /// `multipart/form-data` body; read as it arrives, within its own limits.
+    File,
+}
+
+/// What an answer carries.
+#[derive(Clone, Copy)]
+pub enum Content {
+    /// JSON of this schema.
+    Json(SchemaFn),
+    /// Nothing.
+    Empty,
+    /// A `text/event-stream`.
+    Events,
+    /// `text/plain`, as an attachment.
+    Text,
+    /// A file of any type, as an attachment.
+    File,
+}
+
+/// One answer an operation gives on success (its errors are [`Endpoint::errors`]).
+#[derive(Clone, Copy)]
+pub struct Answer {
+    pub status: u16,
+    pub about: &'static str,
+    pub content: Content,
+    /// Says where the new resource is (`Location`).
+    pub located: bool,
+    /// The operations its body names the parameter of (what a client, or a fuzzer, calls
+    /// next).
+    pub links: &'static [Link],
+}
+
+/// An answer's value that is another operation's parameter: `param` of operation `op` is
+/// `from` (a runtime expression, such as `$response.body#/id`).
+#[derive(Clone, Copy)]
+pub struct Link {
+    pub op: &'static str,
+    pub param: &'static str,
+    pub from: &'static str,
+}
+
+/// The operations a new job's id is the `id` of.
+const JOB_LINKS: &[Link] = &[
+    Link {
+        op: "getJob",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "cancelJob",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "rerunJob",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "getJobLog",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "downloadJobLog",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
+        op: "listJobOutputs",
+        param: "id",
+        from: "$response.body#/id",
+    },
+];
+
+impl Answer {
+    pub const fn json(status: u16, about: &'static str, schema: SchemaFn) -> Answer {
+        Answer {
+            status,
+            about,
+            content: Content::Json(schema),
+            located: false,
+            links: &[],
+        }
+    }
+
+    pub const fn empty(status: u16, about: &'static str) -> Answer {
+        Answer {
+            status,
+            about,
+            content: Content::Empty,
+            located: false,
+            links: &[],
+        }
+    }
+
+    pub const fn of(status: u16, about: &'static str, content: Content) -> Answer {
+        Answer {
+            status,
+            about,
+            content,
+            located: false,
+            links: &[],
+        }
+    }
+
+    /// With a `Location` header naming what was created.
+    pub const fn located(mut self) -> Answer {
+        self.located = true;
+        self
+    }
+
+    pub const fn links(mut self, links: &'static [Link]) -> Answer {
+        self.links = links;
+        self
+    }
+}
+
+/// One operation of the API: what the document says of it, and what serves it.
+#[derive(Clone, Copy)]
+pub struct Endpoint {
+    pub verb: Verb,
+    /// Under [`PREFIX`], with `{name}` for a path parameter (as axum and OpenAPI write it).
+    pub path: &'static str,
+    /// The operation's id in the document: what a generated client names its function.
+    pub id: &'static str,
+    pub resource: Resource,
+    pub access: Access,
+    pub summary: &'static str,
+    pub about: &'static str,
+    pub params: &'static [Param],
+    /// The query's type: each of its fields is a query parameter.
+    pub query: Option<SchemaFn>,
+    pub body: Body,
+    pub answers: &'static [Answer],
+    /// The errors of its own, besides those every operation may answer ([`COMMON_ERRORS`]).
+    pub errors: &'static [u16],
+    /// A body that works, as JSON text: shown to people, and sent first by a fuzzer.
+    pub example: Option<&'static str>,
+    /// Its handler, for the method given.
+    pub serve: fn(MethodFilter) -> MethodRouter<AppState>,
+}
+
+impl Endpoint {
+    const fn new(
+        verb: Verb,
+        path: &'static str,
+        id: &'static str,
+        resource: Resource,
+        access: Access,
+        summary: &'static str,
+        serve: fn(MethodFilter) -> MethodRouter<AppState>,
+    ) -> Endpoint {
+        Endpoint {
+            verb,
+            path,
+            id,
+            resource,
+            access,
+            summary,
+            about: "",
+            params: &[],
+            query: None,
+            body: Body::None,
+            answers: &[],
+            errors: &[],
+            example: None,
+            serve,
+        }
+    }
+
+    const fn example(mut self, example: &'static str) -> Endpoint {
+        self.example = Some(example);
+        self
+    }
+
+    const fn about(mut self, about: &'static str) -> Endpoint {
+        self.about = about;
+        self
+    }
+
+    const fn params(mut self, params: &'static [Param]) -> Endpoint {
+        self.params = params;
+        self
+    }
+
+    const fn query(mut self, query: SchemaFn) -> Endpoint {
+        self.query = Some(query);
+        self
+    }
+
+    const fn body(mut self, body: Body) -> Endpoint {
+        self.body = body;
+        self
+    }
+
+    const fn answers(mut self, answers: &'static [Answer]) -> Endpoint {
+        self.answers = answers;
+        self
+    }
+
+    const fn errors(mut self, errors: &'static [u16]) -> Endpoint {
+        self.errors = errors;
+        self
+    }
+
+    /// Its path as clients call it.
+    pub fn full_path(&self) -> String {
+        format!("{PREFIX}{}", self.path)
+    }
+
+    /// Every error status it may answer: its own, and those of every operation like it.
+    pub fn error_statuses(&self) -> Vec<u16> {
+        let mut all: Vec<u16> = COMMON_ERRORS.to_vec();
+        if !matches!(self.body, Body::None) {
+            all.extend(BODY_ERRORS);
+        }
+        if self.query.is_some() || self.params.iter().any(|p| p.place == Place::Header) {
+            all.push(400);
+        }
+        all.extend(self.errors);
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+/// What every operation may answer: no one signed in (or a token that is not valid), a caller
+/// who may not (or a cross-site request, or a report token elsewhere than its report), a host
+/// the server does not answer for, a server out of connections or shutting down.
+pub const COMMON_ERRORS: [u16; 4] = [401, 403, 421, 503];
+
+/// What an operation with a body may answer besides: not JSON, too slow, too large, or not of
+/// the right shape.
+pub const BODY_ERRORS: [u16; 4] = [400, 408, 413, 422];
+
+/// A job's id.
+const JOB_ID: Param = Param::path("id", "The job's id.", schema::<model::JobId>);
+const SCHEDULE_ID: Param = Param::path("id", "The schedule's id.", schema::<model::ScheduleId>);
+const WEBHOOK_ID: Param = Param::path("id", "The webhook's id.", schema::<model::WebhookId>);
+const UPLOAD_ID: Param = Param::path("id", "The upload's id.", schema::<model::UploadId>);
+const LAST_EVENT_ID: Param = Param::header(
+    "Last-Event-ID",
+    "The id of the last event the client has: the stream replays what came after it.",
+);
+
+/// Every endpoint of the JSON API. See the module's notes.
+pub static ENDPOINTS: &[Endpoint] = &[
+    // Jobs.
+    Endpoint::new(Post, "/jobs", "createJob", Jobs, Writer, "Start a job", |m| on(m, jobs::create_job))
+        .about("Starts a job of a kind with its parameters (checked against the kind's; see `GET /api/v1/kinds`). \
+                With an `Idempotency-Key` that started a job within the last day, answers that job with 200 (the same key with other parameters: 422). \
+                An `external` job (a program that runs elsewhere and reports) is answered with its `report_token`, shown this once.")
+        .params(&[Param::header("Idempotency-Key", "Makes the start idempotent for a day: visible ASCII characters.")])
+        .body(Body::Json(schema::<jobs::CreateJob>))
+        .example(r#"{"kind":"demo","params":{"steps":3,"interval_ms":10}}"#)
+        .answers(&[
+            Answer::json(201, "The new job (an external one with its report token).", schema::<jobs::Opened>).located().links(JOB_LINKS),
+            Answer::json(200, "The job this idempotency key started already.", schema::<model::Job>).located(),
+        ])
+        .errors(&[429]),
+    Endpoint::new(Get, "/jobs", "listJobs", Jobs, Reader, "List jobs", |m| on(m, jobs::list_jobs))
+        .about("A page of the history, newest first, with filters; `next` and `prev` page through it (keyset pagination). A queued job also says its place in line.")
+        .query(schema::<model::HistoryQuery>)
+        .answers(&[Answer::json(200, "A page of jobs.", schema::<jobs::JobViewPage>)])
+        .errors(&[422]),
+    Endpoint::new(Post, "/jobs/cancel", "cancelJobs", Jobs, Writer, "Cancel many jobs", |m| on(m, jobs::bulk_cancel))
+        .about("Requests cancellation of each job named by id, or of every job a history filter matches; the answer says what became of each.")
+        .body(Body::Json(schema::<model::bulk::BulkRequest>))
+        .example(r#"{"filter":{"status":"queued","kind":"demo"}}"#)
+        .answers(&[Answer::json(200, "What became of each job.", schema::<model::bulk::BulkAnswer>)]),
+    Endpoint::new(Post, "/jobs/rerun", "rerunJobs", Jobs, Writer, "Re-run many jobs", |m| on(m, jobs::bulk_rerun))
+        .about("Starts a new job like each job named by id, or like every job a history filter matches.")
+        .body(Body::Json(schema::<model::bulk::BulkRequest>))
+        .example(r#"{"filter":{"status":"queued","kind":"demo"}}"#)
+        .answers(&[Answer::json(200, "What became of each job.", schema::<model::bulk::BulkAnswer>)])
+        .errors(&[429]),
+    Endpoint::new(Get, "/jobs/{id}", "getJob", Jobs, Reader, "Read a job", |m| on(m, jobs::get_job))
+        .about("A job the caller may see (any other is 404, never 403: existence is not leaked).")
+        .params(&[JOB_ID])
+        .answers(&[Answer::json(200, "The job.", schema::<jobs::JobView>)])
+        .errors(&[404]),
+    Endpoint::new(Post, "/jobs/{id}/cancel", "cancelJob", Jobs, Writer, "Cancel a job", |m| on(m, jobs::cancel_job))
+        .about("A queued job is cancelled at once; a running one becomes `cancelling` until it stops. 409 once it has ended.")
+        .params(&[JOB_ID])
+        .answers(&[Answer::json(200, "The job as it is now.", schema::<model::Job>)])
+        .errors(&[404, 409]),
+    Endpoint::new(Post, "/jobs/{id}/rerun", "rerunJob", Jobs, Writer, "Re-run a job", |m| on(m, jobs::rerun_job))
+        .about("Starts a new job of the same kind with the same parameters.")
+        .params(&[JOB_ID])
+        .answers(&[Answer::json(201, "The new job.", schema::<model::Job>).located().links(JOB_LINKS)])
+        .errors(&[404, 409, 422, 429]),
+    Endpoint::new(Post, "/jobs/{id}/report", "reportJob", Jobs, Reporter, "Report for an external job", |m| on(m, external::report))
+        .about("What an external job's program has to say since its last report: progress, log lines (numbered, so that a report sent twice changes nothing), result, end. \
+                The answer's `status` is `cancelling` when someone asked it to stop. 409 once the job has ended. A report may be up to 2 MiB.")
+        .params(&[JOB_ID])
+        .body(Body::Json(schema::<model::Report>))
+        .example(r#"{"progress":1,"total":2,"message":"halfway","log":[{"seq":1,"line":"started"}]}"#)
+        .answers(&[Answer::json(200, "What was kept, and the job's status.", schema::<model::ReportReply>)])
+        .errors(&[404, 409, 429]),
+    Endpoint::new(Get, "/jobs/{id}/log", "getJobLog", Jobs, Reader, "Read a job's log", |m| on(m, jobs::job_log))
+        .about("Log lines after `after` (a line's `seq`), oldest first, at most `limit` (1000 unless asked, at most 10000).")
+        .params(&[JOB_ID])
+        .query(schema::<jobs::LogQuery>)
+        .answers(&[Answer::json(200, "The lines.", schema::<jobs::LogPage>)])
+        .errors(&[404]),
+    Endpoint::new(Get, "/jobs/{id}/log.txt", "downloadJobLog", Jobs, Reader, "Download a job's log", |m| on(m, jobs::job_log_text))
+        .about("The whole log as plain text, one line per log line (`time level text`), as an attachment.")
+        .params(&[JOB_ID])
+        .answers(&[Answer::of(200, "The log.", Content::Text)])
+        .errors(&[404]),
+    Endpoint::new(Get, "/jobs/{id}/events", "streamJobEvents", Events, Reader, "Stream a job's events", |m| on(m, sse::job_events))
+        .about("The events of one job as `text/event-stream`, from its start (or after `Last-Event-ID`); the stream ends after its terminal event. \
+                A client that has seen that end is answered 204, which tells an `EventSource` to stop.")
+        .params(&[JOB_ID, LAST_EVENT_ID])
+        .query(schema::<sse::stream::StreamQuery>)
+        .answers(&[
+            Answer::of(200, "The stream: `retry:`, a `snapshot`, then `job`, `progress`, `log` and `done` events; `: keep-alive` comments in between.", Content::Events),
+            Answer::empty(204, "The job's stream has ended already."),
+        ])
+        .errors(&[404, 429]),
+    Endpoint::new(Get, "/jobs/{id}/outputs", "listJobOutputs", Jobs, Reader, "List a job's files", |m| on(m, files::outputs))
+        .about("The files the job wrote, in the order they were first written.")
+        .params(&[JOB_ID])
+        .answers(&[Answer::json(200, "The files.", schema::<Vec<model::Output>>)])
+        .errors(&[404]),
+    Endpoint::new(Get, "/jobs/{id}/outputs/{name}", "downloadJobOutput", Jobs, Reader, "Download a job's file", |m| on(m, files::download))
+        .about("The file, as an attachment of its own media type, with `Range` support.")
+        .params(&[JOB_ID, Param::path("name", "The file's name.", schema::<String>)])
+        .answers(&[
+            Answer::of(200, "The file.", Content::File),
+            Answer::of(206, "The range asked for.", Content::File),
+        ])
+        .errors(&[404, 416]),
+    // Events.
+    Endpoint::new(Get, "/events", "streamEvents", Events, Reader, "Stream every event", |m| on(m, sse::all_events))
+        .about("Every event of every job the caller may see, as `text/event-stream`: a browser tab opens one. \
+                Reconnecting with `Last-Event-ID` (or `?last_event_id=`) replays what came after it. Each user may hold a few streams at once (429 past them).")
+        .params(&[LAST_EVENT_ID])
+        .query(schema::<sse::stream::StreamQuery>)
+        .answers(&[Answer::of(200, "The stream: `retry:`, a `snapshot`, then `job`, `progress`, `log`, `done`, `resync`, `notice` and `version` events; `: keep-alive` comments in between.", Content::Events)])
+        .errors(&[429]),
+    Endpoint::new(Get, "/events/poll", "pollEvents", Events, Reader, "Poll for events", |m| on(m, sse::poll))
+        .about("The same events as the stream, as JSON, for clients that cannot hold one: a snapshot without `after`, else what came after it, \
+                answered as soon as there is anything, or empty after `timeout_ms` (25 s unless asked, at most 60 s).")
+        .query(schema::<sse::poll::PollQuery>)
+        .answers(&[Answer::json(200, "The next events, and the cursor to pass as `after` next.", schema::<sse::poll::PollPage>)])
+        .errors(&[429]),
+    // Uploads.
+    Endpoint::new(Get, "/uploads", "listUploads", Uploads, Reader, "List uploads", |m| on(m, files::list))
+        .about("The caller's uploads, newest first.")
+        .answers(&[Answer::json(200, "The uploads.", schema::<Vec<model::Upload>>)]),
+    Endpoint::new(Post, "/uploads", "createUpload", Uploads, Writer, "Upload a file", |m| on(m, files::upload))
+        .about("The request body is the file (its name in `X-File-Name`, percent-encoded UTF-8, its type in `Content-Type`), \
+                or the first file of a `multipart/form-data` body. It is read as it arrives: a body that stops arriving is cut (408); \
+                past the size or the caller's quota, 413; too many uploads at once, 429.")
+        .params(&[Param::header("X-File-Name", "The file's name, percent-encoded UTF-8 (for a body that is the file itself).")])
+        .body(Body::File)
+        .answers(&[Answer::json(201, "The upload.", schema::<model::Upload>).located().links(&[
+                Link { op: "getUpload", param: "id", from: "$response.body#/id" },
+                Link { op: "deleteUpload", param: "id", from: "$response.body#/id" },
+            ])])
+        .errors(&[429]),
+    Endpoint::new(Get, "/uploads/{id}", "getUpload", Uploads, Reader, "Read an upload", |m| on(m, files::get))
+        .params(&[UPLOAD_ID])
+        .answers(&[Answer::json(200, "The upload.", schema::<model::Upload>)])
+        .errors(&[404]),
+    Endpoint::new(Delete, "/uploads/{id}", "deleteUpload", Uploads, Writer, "Delete an upload", |m| on(m, files::delete))
+        .about("409 for an upload a job used.")
+        .params(&[UPLOAD_ID])
+        .answers(&[Answer::empty(204, "Deleted.")])
+        .errors(&[404, 409]),
+    // Kinds.
+    Endpoint::new(Get, "/kinds", "listKinds", Kinds, Reader, "List kinds", |m| on(m, kinds::kinds))
+        .about("Each kind the server runs: its parameters (what `params` of a start may hold), its retry policy, and the pause that holds it back, if any.")
+        .answers(&[Answer::json(200, "The kinds.", schema::<Vec<model::KindInfo>>)]),
+    Endpoint::new(Post, "/kinds/{kind}/pause", "pauseKind", Kinds, Operator, "Pause a kind", |m| on(m, kinds::pause))
+        .about("Its queued jobs stay queued and none starts until it is resumed, on every process and across restarts; running ones finish. `*` pauses every kind.")
+        .params(&[Param::path("kind", "The kind's name, or `*` for every kind.", schema::<String>)])
+        .answers(&[Answer::json(200, "The pause in force (the earlier one if it was paused already).", schema::<model::KindPause>)
+            .links(&[Link { op: "resumeKind", param: "kind", from: "$response.body#/kind" }])])
+        .errors(&[404, 422]),
+    Endpoint::new(Post, "/kinds/{kind}/resume", "resumeKind", Kinds, Operator, "Resume a kind", |m| on(m, kinds::resume))
+        .params(&[Param::path("kind", "The kind's name, or `*`.", schema::<String>)])
+        .answers(&[Answer::json(200, "Whether it was paused.", schema::<kinds::Resumed>)])
+        .errors(&[404, 422]),
+    // Schedules.
+    Endpoint::new(Get, "/schedules", "listSchedules", Schedules, Reader, "List schedules", |m| on(m, schedules::list))
+        .answers(&[Answer::json(200, "The schedules the caller may see.", schema::<Vec<model::Schedule>>)]),
+    Endpoint::new(Post, "/schedules", "createSchedule", Schedules, Writer, "Create a schedule", |m| on(m, schedules::create))
+        .about("`kind`, `cron` and `timezone` are required; the schedule starts its jobs as its owner.")
+        .body(Body::Json(schema::<model::ScheduleInput>))
+        .example(r#"{"kind":"demo","params":{"steps":3,"interval_ms":10},"cron":"0 2 * * 1-5","timezone":"Europe/Paris"}"#)
+        .answers(&[Answer::json(201, "The schedule.", schema::<model::Schedule>).located().links(&[
+                Link { op: "getSchedule", param: "id", from: "$response.body#/id" },
+                Link { op: "changeSchedule", param: "id", from: "$response.body#/id" },
+                Link { op: "runSchedule", param: "id", from: "$response.body#/id" },
+                Link { op: "deleteSchedule", param: "id", from: "$response.body#/id" },
+            ])]),
+    Endpoint::new(Get, "/schedules/preview", "previewSchedule", Schedules, Reader, "Preview a cron expression", |m| on(m, schedules::preview))
+        .about("An expression's words and its next fire times in a time zone, or why it is refused (422).")
+        .query(schema::<schedules::PreviewQuery>)
+        .answers(&[Answer::json(200, "Its words and next fire times.", schema::<model::CronPreview>)])
+        .errors(&[422]),
+    Endpoint::new(Get, "/schedules/{id}", "getSchedule", Schedules, Reader, "Read a schedule", |m| on(m, schedules::get))
+        .params(&[SCHEDULE_ID])
+        .answers(&[Answer::json(200, "The schedule.", schema::<model::Schedule>)])
+        .errors(&[404]),
+    Endpoint::new(Patch, "/schedules/{id}", "changeSchedule", Schedules, Writer, "Change a schedule", |m| on(m, schedules::change))
+        .about("Fields left out stay as they were; the kind never changes. `enabled: false` pauses it.")
+        .params(&[SCHEDULE_ID])
+        .body(Body::Json(schema::<model::ScheduleInput>))
+        .example(r#"{"cron":"@daily","enabled":false}"#)
+        .answers(&[Answer::json(200, "The schedule as it is now.", schema::<model::Schedule>)])
+        .errors(&[404]),
+    Endpoint::new(Delete, "/schedules/{id}", "deleteSchedule", Schedules, Writer, "Delete a schedule", |m| on(m, schedules::delete))
+        .about("The jobs it started stay.")
+        .params(&[SCHEDULE_ID])
+        .answers(&[Answer::empty(204, "Deleted.")])
+        .errors(&[404]),
+    Endpoint::new(Post, "/schedules/{id}/run", "runSchedule", Schedules, Writer, "Run a schedule now", |m| on(m, schedules::run))
+        .about("Starts its job now, outside its clock.")
+        .params(&[SCHEDULE_ID])
+        .answers(&[Answer::json(201, "The job it started.", schema::<model::Job>).located().links(JOB_LINKS)])
+        .errors(&[404, 409, 422, 429]),
+    // Session.
+    Endpoint::new(Get, "/me", "whoAmI", Session, Reader, "Who is calling", |m| on(m, accounts::me))
+        .answers(&[Answer::json(200, "The caller: name (none for an open server's anonymous user), role, and whether the server has accounts.", schema::<model::Me>)]),
+    Endpoint::new(Post, "/session", "signIn", Session, Anyone, "Sign in", |m| on(m, accounts::sign_in))
+        .about("Signs the browser's session in (the cookie comes with the answer). A failure says only that the name or the password is wrong; \
+                past a few failures (per name and per client address), 429 with `Retry-After`. 409 on an open server, which has nothing to sign in to; \
+                400 with a bearer token instead of a session.")
+        .body(Body::Json(schema::<accounts::Credentials>))
+        .example(r#"{"username":"ada","password":"correct horse"}"#)
+        .answers(&[Answer::json(200, "Who is signed in now.", schema::<model::Me>)])
+        .errors(&[409, 429]),
+    Endpoint::new(Delete, "/session", "signOut", Session, Reader, "Sign out", |m| on(m, accounts::sign_out))
+        .about("Ends the session; on an open server, forgets the browser's anonymous user (its cookie goes).")
+        .answers(&[Answer::empty(204, "Signed out.")]),
+    // Tokens.
+    Endpoint::new(Get, "/tokens", "listTokens", Tokens, Reader, "List tokens", |m| on(m, accounts::list_tokens))
+        .about("The caller's tokens, revoked ones included (their secrets are never shown again). An admin's `?all=true`: everyone's.")
+        .query(schema::<accounts::TokenList>)
+        .answers(&[Answer::json(200, "The tokens.", schema::<Vec<model::accounts::TokenInfo>>)]),
+    Endpoint::new(Post, "/tokens", "createToken", Tokens, Writer, "Create a token", |m| on(m, accounts::create_token))
+        .about("A token acting as the caller, limited by its scope: `read` can look but never change anything.")
+        .body(Body::Json(schema::<accounts::TokenRequest>))
+        .example(r#"{"name":"nightly backup","scope":"write"}"#)
+        .answers(&[Answer::json(201, "The token, with its secret, shown this once.", schema::<model::accounts::NewToken>)
+            .links(&[Link { op: "revokeToken", param: "id", from: "$response.body#/id" }])])
+        .errors(&[409, 429]),
+    Endpoint::new(Delete, "/tokens/{id}", "revokeToken", Tokens, Writer, "Revoke a token", |m| on(m, accounts::revoke_token))
+        .about("The caller's token, or anyone's for an admin. Streams that rest on it end.")
+        .params(&[Param::path("id", "The token's id.", schema::<String>)])
+        .answers(&[Answer::empty(204, "Revoked.")])
+        .errors(&[404]),
+    // Users.
+    Endpoint::new(Get, "/users", "listUsers", Users, Admin, "List accounts", |m| on(m, accounts::list_users))
+        .answers(&[Answer::json(200, "The accounts.", schema::<Vec<model::accounts::UserInfo>>)]),
+    Endpoint::new(Post, "/users", "addUser", Users, Admin, "Add an account", |m| on(m, accounts::add_user))
+        .about("Names are 1 to 64 lowercase letters, digits, `.`, `_` and `-`; passwords have at least 8 characters. 409 for a name taken.")
+        .body(Body::Json(schema::<accounts::NewUser>))
+        .example(r#"{"username":"ada","password":"correct horse","role":"member"}"#)
+        .answers(&[Answer::json(201, "The account.", schema::<model::accounts::UserInfo>)
+            .links(&[Link { op: "changeUser", param: "name", from: "$response.body#/username" }])])
+        .errors(&[409]),
+    Endpoint::new(Patch, "/users/{name}", "changeUser", Users, Admin, "Change an account", |m| on(m, accounts::change_user))
+        .about("A new role, password, or disabled state, all or none. A disabled account's sessions and tokens stop working; \
+                the last enabled admin cannot be demoted or disabled (409).")
+        .params(&[Param::path("name", "The account's name.", schema::<String>)])
+        .body(Body::Json(schema::<accounts::UserChange>))
+        .example(r#"{"role":"operator"}"#)
+        .answers(&[Answer::empty(204, "Changed.")])
+        .errors(&[404, 409]),
+    // Notices.
+    Endpoint::new(Post, "/admin/notices", "postNotice", Notices, Admin, "Post a notice", |m| on(m, notices::post_notice))
+        .about("Shows a message to every connected user (a `notice` event), until withdrawn.")
+        .body(Body::Json(schema::<notices::NoticeBody>))
+        .example(r#"{"text":"Maintenance at 18:00"}"#)
+        .answers(&[Answer::json(201, "The notice.", schema::<model::Notice>)]),
+    Endpoint::new(Delete, "/admin/notices", "withdrawNotices", Notices, Admin, "Withdraw the notices", |m| on(m, notices::withdraw_notices))
+        .answers(&[Answer::json(200, "How many were withdrawn.", schema::<notices::Withdrawn>)]),
+    // Webhooks.
+    Endpoint::new(Get, "/webhooks", "listWebhooks", Webhooks, Reader, "List webhooks", |m| on(m, webhooks::list))
+        .about("The caller's webhooks; an admin's, everyone's. Their secrets are never shown again.")
+        .answers(&[Answer::json(200, "The webhooks.", schema::<Vec<model::webhooks::Webhook>>)]),
+    Endpoint::new(Post, "/webhooks", "createWebhook", Webhooks, Writer, "Register a webhook", |m| on(m, webhooks::create))
+        .about("`statuses` (ends) and `kinds` left empty hear of every one. A URL that is, or resolves to, a loopback, private or link-local address \
+                is refused unless the server allows it (`--webhook-allow-private`). `scope: all` (everyone's jobs) is for admins; 20 webhooks per user.")
+        .body(Body::Json(schema::<model::webhooks::WebhookInput>))
+        .example(r#"{"url":"https://hooks.example.com/headway","statuses":["failed"],"kinds":[],"format":"json"}"#)
+        .answers(&[Answer::json(201, "The webhook, and its secret, shown this once.", schema::<model::webhooks::WebhookCreated>).located().links(&[
+                Link { op: "getWebhook", param: "id", from: "$response.body#/webhook/id" },
+                Link { op: "testWebhook", param: "id", from: "$response.body#/webhook/id" },
+                Link { op: "changeWebhook", param: "id", from: "$response.body#/webhook/id" },
+                Link { op: "deleteWebhook", param: "id", from: "$response.body#/webhook/id" },
+            ])])
+        .errors(&[429]),
+    Endpoint::new(Get, "/webhooks/{id}", "getWebhook", Webhooks, Reader, "Read a webhook and its deliveries", |m| on(m, webhooks::get))
+        .about("The webhook and its newest 50 deliveries: when each was made, its state, the last answer's status or error, its attempts.")
+        .params(&[WEBHOOK_ID])
+        .answers(&[Answer::json(200, "The webhook and its deliveries.", schema::<model::webhooks::WebhookDetail>)])
+        .errors(&[404]),
+    Endpoint::new(Patch, "/webhooks/{id}", "changeWebhook", Webhooks, Writer, "Enable or disable a webhook", |m| on(m, webhooks::change))
+        .about("`enabled: true` enables it again (forgetting why it was disabled); `false` disables it and gives up its pending deliveries.")
+        .params(&[WEBHOOK_ID])
+        .body(Body::Json(schema::<model::webhooks::WebhookChange>))
+        .example(r#"{"enabled":true}"#)
+        .answers(&[Answer::json(200, "The webhook as it is now.", schema::<model::webhooks::Webhook>)])
+        .errors(&[404]),
+    Endpoint::new(Delete, "/webhooks/{id}", "deleteWebhook", Webhooks, Writer, "Delete a webhook", |m| on(m, webhooks::delete))
+        .about("Its deliveries go with it.")
+        .params(&[WEBHOOK_ID])
+        .answers(&[Answer::empty(204, "Deleted.")])
+        .errors(&[404]),
+    Endpoint::new(Post, "/webhooks/{id}/test", "testWebhook", Webhooks, Writer, "Send a test delivery", |m| on(m, webhooks::test))
+        .about("A delivery of event `test`, sent at once. 409 while the webhook is disabled; 429 while 10 tests wait to be sent to it.")
+        .params(&[WEBHOOK_ID])
+        .answers(&[Answer::json(202, "The test delivery, waiting to be sent.", schema::<model::webhooks::Delivery>)])
+        .errors(&[404, 409, 429]),
+    Endpoint::new(Post, "/webhooks/{id}/deliveries/{delivery}/resend", "resendDelivery", Webhooks, Writer, "Resend a delivery", |m| on(m, webhooks::resend))
+        .about("Sends a delivery again now, with the same id, retried for a day from now. 409 while the webhook is disabled.")
+        .params(&[WEBHOOK_ID, Param::path("delivery", "The delivery's id.", schema::<model::DeliveryId>)])
+        .answers(&[Answer::json(202, "The delivery, waiting to be sent.", schema::<model::webhooks::Delivery>)])
+        .errors(&[404, 409]),
+    // This document.
+    Endpoint::new(Get, "/openapi.json", "getOpenApi", Api, Anyone, "This document", |m| on(m, openapi))
+        .about("The API as OpenAPI 3.1, generated from the list the server's routes are built from. The page `/settings/api` shows it to people.")
+        .answers(&[Answer::json(200, "The document.", schema::<Value>)]),
+];
+
+/// The `/api/v1` router: each endpoint served by its handler, and any other path answered
+/// "no such API endpoint" (404).
+pub fn router() -> Router<AppState> {
+    ENDPOINTS
+        .iter()
+        .fold(Router::new(), |router, e| {
+            router.route(e.path, (e.serve)(e.verb.filter()))
+        })
+        .route("/{*rest}", any(health::no_such_endpoint))
+}
+
+/// Whether someone not signed in may make this request (`path` is the whole path).
+pub fn open_to_anyone(method: &Method, path: &str) -> bool {
+    let Some(path) = path.strip_prefix(PREFIX) else {
+        return false;
+    };
+    ENDPOINTS
+        .iter()
+        .any(|e| e.access == Anyone && e.verb.method() == method && e.path == path)
+}
+
+/// `GET /api/v1/openapi.json`.
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        document_bytes(),
+    )
+}
+
+/// The document as JSON text, built once.
+pub fn document_bytes() -> &'static [u8] {
+    static TEXT: OnceLock<Vec<u8>> = OnceLock::new();
+    TEXT.get_or_init(|| serde_json::to_vec(document()).expect("the document is JSON"))
+}
+
+/// The OpenAPI 3.1 document of [`ENDPOINTS`], built once.
+pub fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(build)
+}
+
+fn build() -> Value {
+    let mut g = SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+        })
+        .into_generator();
+    let error = g.subschema_for::<model::AppError>();
+    let mut paths = Map::new();
+    for e in ENDPOINTS {
+        let item = paths
+            .entry(e.full_path())
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+            .expect("a path item is an object");
+        item.insert(e.verb.key().into(), operation(e, &mut g));
+    }
+    let mut responses = Map::new();
+    for status in all_error_statuses() {
+        responses.insert(error_name(status).into(), error_response(status, &error));
+    }
+    let schemas = g.take_definitions(true);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Headway",
+            "version": env!("CARGO_PKG_VERSION"),
+            "summary": "Long jobs, started and watched live: the JSON API for scripts.",
+            "description": "Every error is JSON `{code, message}` (with `fields` for a refused value, and `retry_after` when trying again later may succeed) \
+                            with the status its code stands for. A job the caller may not see is 404, never 403. \
+                            Times are Unix milliseconds unless said otherwise. \
+                            On an open server (`--auth open`) each browser is its own anonymous user and needs no credential; \
+                            with accounts, a caller presents the session cookie or `Authorization: Bearer <token>`. \
+                            A change sent with the session cookie from another site is refused (403).",
+            "license": { "name": "MIT", "identifier": "MIT" },
+        },
+        "tags": Resource::ALL.iter().map(|r| json!({ "name": r.name(), "description": r.about() })).collect::<Vec<_>>(),
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": responses,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A personal API token (`hw_…`, from the settings page or `POST /api/v1/tokens`), or the operator token.",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": crate::identity::COOKIE_NAME,
+                    "description": "The browser's session (`POST /api/v1/session` signs it in).",
+                },
+                "reportToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An external job's report token (`hwr_…`), answered once by `POST /api/v1/jobs` with `kind: \"external\"`.",
+                },
+            },
+        },
+    })
+}
+
+/// One operation of the document.
+fn operation(e: &Endpoint, g: &mut SchemaGenerator) -> Value {
+    let mut parameters: Vec<Value> = e
+        .params
+        .iter()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "in": match p.place { Place::Path => "path", Place::Header => "header" },
+                "required": p.required,
+                "description": p.about,
+                "schema": Value::from((p.schema)(g)),
+            })
+        })
+        .collect();
+    if let Some(query) = e.query {
+        parameters.extend(query_parameters(query, g));
+    }
+    let mut responses = Map::new();
+    for a in e.answers {
+        responses.insert(a.status.to_string(), answer(a, g));
+    }
+    for status in e.error_statuses() {
+        responses.insert(
+            status.to_string(),
+            json!({ "$ref": format!("#/components/responses/{}", error_name(status)) }),
+        );
+    }
+    let description = match e.about {
+        "" => e.access.about().to_string(),
+        about => format!("{about}\n\nWho may call it: {}", e.access.about()),
+    };
+    let mut op = json!({
+        "operationId": e.id,
+        "tags": [e.resource.name()],
+        "summary": e.summary,
+        "description": description,
+        "x-access": e.access.name(),
+        "security": e.access.security(),
+        "responses": responses,
+    });
+    if !parameters.is_empty() {
+        op["parameters"] = Value::Array(parameters);
+    }
+    match e.body {
+        Body::None => {}
+        Body::Json(schema) => {
+            let mut media = json!({ "schema": Value::from(schema(g)) });
+            if let Some(example) = e.example {
+                media["example"] = serde_json::from_str(example).expect("an example is JSON");
+            }
+            op["requestBody"] = json!({
+                "required": true,
+                "content": { "application/json": media },
+            });
+        }
+        Body::File => {
+            op["requestBody"] = json!({
+                "required": true,
+                "content": {
+                    "application/octet-stream": {
+                        "schema": { "contentMediaType": "application/octet-stream" },
+                    },
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": { "file": { "contentMediaType": "application/octet-stream" } },
+                            "required": ["file"],
+                        },
+                    },
+                },
+            });
+        }
+    }
+    op
+}
+
+/// The query parameters of a query type: one per field of its (object) schema, with the
+/// field's description; `null` is left out of their types (a query value is a string).
+fn query_parameters(query: SchemaFn, g: &mut SchemaGenerator) -> Vec<Value> {
+    let schema = Value::from(query(g));
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let mut property = property.clone();
+            let description = property
+                .as_object_mut()
+                .and_then(|p| p.remove("description"))
+                .unwrap_or(Value::String(String::new()));
+            if let Some(types) = property.get_mut("type").and_then(Value::as_array_mut) {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    property["type"] = types[0].clone();
+                }
+            }
+            if let Some(p) = property.as_object_mut() {
+                p.remove("default");
+            }
+            json!({
+                "name": name,
+                "in": "query",
+                "required": required.contains(&name.as_str()),
+                "description": description,
+                "schema": property,
+            })
+        })
+        .collect()
+}
+
+fn answer(a: &Answer, g: &mut SchemaGenerator) -> Value {
+    let content = match a.content {
+        Content::Json(schema) => {
+            Some(json!({ "application/json": { "schema": Value::from(schema(g)) } }))
+        }
+        Content::Empty => None,
+        Content::Events => Some(json!({ "text/event-stream": { "schema": { "type": "string" } } })),
+        Content::Text => Some(json!({ "text/plain": { "schema": { "type": "string" } } })),
+        Content::File => Some(json!({ "*/*": { "schema": {} } })),
+    };
+    let mut answer = json!({ "description": a.about });
+    if let Some(content) = content {
+        answer["content"] = content;
+    }
+    if !a.links.is_empty() {
+        let links: Map<String, Value> = a
+            .links
+            .iter()
+            .map(|l| {
+                let link = json!({ "operationId": l.op, "parameters": { l.param: l.from } });
+                (l.op.to_string(), link)
+            })
+            .collect();
+        answer["links"] = Value::Object(links);
+    }
+    if a.located {
+        answer["headers"] = json!({
+            "Location": {
+                "description": "Where the new resource is.",
+                "schema": { "type": "string" },
+            },
+        });
+    }
+    answer
+}
+
+/// Every error status some operation answers, in order.
+fn all_error_statuses() -> Vec<u16> {
+    let mut all: Vec<u16> = ENDPOINTS
+        .iter()
+        .flat_map(Endpoint::error_statuses)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// The name of an error answer among the document's responses.
+pub fn error_name(status: u16) -> &'static str {
+    match status {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        408 => "RequestTimeout",
+        409 => "Conflict",
+        413 => "PayloadTooLarge",
+        416 => "RangeNotSatisfiable",
+        421 => "MisdirectedRequest",
+        422 => "InvalidParams",
+        429 => "TooManyRequests",
+        503 => "Unavailable",
+        _ => "Error",
+    }
+}
+
+fn error_response(status: u16, error: &Schema) -> Value {
+    let about = match status {
+        400 => "The request could not be read: not JSON, the wrong `Content-Type`, a query or header that does not parse.",
+        401 => "No one is signed in (a server with accounts), or the bearer token is not valid.",
+        403 => "The caller may not do this: their role, a read token, a report token used elsewhere than its report, or a change sent with the cookie from another site.",
+        404 => "There is no such thing, or the caller may not see it.",
+        408 => "The request body did not arrive in time; the connection closes.",
+        409 => "The thing is in a state that does not allow this.",
+        413 => "The body is too large (64 KiB for JSON, 2 MiB for a report; an upload: its kind's limit or the caller's quota); the connection closes.",
+        416 => "The range asked for is not in the file.",
+        421 => "The request named a host this server does not answer for.",
+        422 => "A value is not acceptable: `fields` says which and why.",
+        429 => "A limit was hit; `Retry-After` says when trying again may succeed.",
+        503 => "The server is shutting down, busy, or has too many connections; try again shortly.",
+        _ => "An error.",
+    };
+    if status == 416 {
+        return json!({ "description": about });
+    }
+    let mut response = json!({
+        "description": about,
+        "content": { "application/json": { "schema": Value::from(error.clone()) } },
+    });
+    if matches!(status, 429 | 503) {
+        response["headers"] = json!({
+            "Retry-After": {
+                "description": "Seconds after which trying again may succeed.",
+                "schema": { "type": "integer" },
+            },
+        });
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_operation_is_named_once_and_served_once() {
+        let mut ids = HashSet::new();
+        let mut routes = HashSet::new();
+        for e in ENDPOINTS {
+            assert!(ids.insert(e.id), "operation id {} twice", e.id);
+            assert!(
+                routes.insert((e.verb, e.path)),
+                "{:?} {} twice",
+                e.verb,
+                e.path
+            );
+            assert!(
+                e.path.starts_with('/') && !e.path.ends_with('/'),
+                "{}",
+                e.path
+            );
+            assert!(!e.answers.is_empty(), "{} answers nothing", e.id);
+        }
+    }
+
+    #[test]
+    fn every_link_names_an_operation_and_one_of_its_parameters() {
+        for e in ENDPOINTS {
+            for link in e.answers.iter().flat_map(|a| a.links) {
+                let target = ENDPOINTS.iter().find(|t| t.id == link.op);
+                let target = target.unwrap_or_else(|| panic!("{} links to no {}", e.id, link.op));
+                assert!(
+                    target.params.iter().any(|p| p.name == link.param),
+                    "{} has no parameter {}",
+                    link.op,
+                    link.param
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_path_parameter_is_described_and_every_described_one_is_in_the_path() {
+        for e in ENDPOINTS {
+            let in_path: Vec<&str> = e
+                .path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            let described: Vec<&str> = e
+                .params
+                .iter()
+                .filter(|p| p.place == Place::Path)
+                .map(|p| p.name)
+                .collect();
+            assert_eq!(in_path, described, "{}", e.id);
+        }
+    }
+
+    #[test]
+    fn the_document_refers_only_to_what_it_holds() {
+        let doc = document();
+        assert_eq!(doc["openapi"], "3.1.0");
+        let text = serde_json::to_string(doc).unwrap();
+        for reference in text.split("\"$ref\":\"").skip(1) {
+            let target = &reference[..reference.find('"').unwrap()];
+            let pointer = target.strip_prefix('#').expect("a local reference");
+            assert!(
+                doc.pointer(pointer).is_some(),
+                "{target} is not in the document"
+            );
+        }
+        assert_eq!(
+            doc["paths"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|p| p.as_object().unwrap().len())
+                .sum::<usize>(),
+            ENDPOINTS.len()
+        );
+    }
+
+    #[test]
+    fn only_the_document_and_signing_in_are_open_to_anyone() {
+        assert!(open_to_anyone(&Method::GET, "/api/v1/openapi.json"));
+        assert!(open_to_anyone(&Method::POST, "/api/v1/session"));
+        assert!(!open_to_anyone(&Method::DELETE, "/api/v1/session"));
+        assert!(!open_to_anyone(&Method::GET, "/api/v1/jobs"));
+        assert!(!open_to_anyone(&Method::GET, "/openapi.json"));
+    }
+}
