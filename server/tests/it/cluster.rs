@@ -838,3 +838,39 @@ async fn a_file_uploaded_to_one_process_is_run_by_another_and_downloads_from_a_t
         "is not the one this database's other processes use",
     );
 }
+
+#[tokio::test]
+async fn one_process_delivers_each_job_end_once_whichever_process_ended_it() {
+    use crate::webhooks::{register, webhook_when, Answer, Receiver};
+    let cluster = Cluster::start(3, &["--webhook-allow-private"], &[]).await;
+    let sessions = cluster.sessions();
+    let receiver = Receiver::start(|_| Answer::Status(200)).await;
+    let hook = register(&sessions[0], json!({"url": receiver.url})).await;
+    // Thirty jobs started through the three processes, run by whichever claims them.
+    let mut jobs = BTreeSet::new();
+    for i in 0..30 {
+        jobs.insert(sessions[i % 3].demo(1, 1).await);
+    }
+    for id in &jobs {
+        sessions[0].wait_finished(id).await;
+    }
+    receiver.until(30).await;
+    webhook_when(&sessions[1], &hook, |d| {
+        d["deliveries"].as_array().unwrap().len() == 30
+            && d["deliveries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["state"] == "delivered")
+    })
+    .await;
+    // Every delivery was sent once: no two processes sent the same one.
+    let got = receiver.got();
+    let ids: BTreeSet<String> = got.iter().map(|g| g.header("headway-delivery")).collect();
+    let told: BTreeSet<String> = got
+        .iter()
+        .map(|g| g.json()["job"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(told, jobs, "each job's end was told");
+    assert_eq!((got.len(), ids.len()), (30, 30), "each delivery once");
+}

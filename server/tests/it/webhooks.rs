@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 
 /// What the receiver does with the `n`th request (from 0).
 #[derive(Clone, Copy, Debug)]
-enum Answer {
+pub enum Answer {
     Status(u16),
     /// Never answers (until the test ends).
     Hang,
@@ -27,13 +27,13 @@ enum Answer {
 
 /// One request that reached the receiver.
 #[derive(Clone, Debug)]
-struct Got {
+pub struct Got {
     headers: HeaderMap,
     body: Bytes,
 }
 
 impl Got {
-    fn header(&self, name: &str) -> String {
+    pub fn header(&self, name: &str) -> String {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -41,7 +41,7 @@ impl Got {
             .to_string()
     }
 
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 }
@@ -51,15 +51,15 @@ type Script = Box<dyn Fn(usize) -> Answer + Send>;
 
 /// A receiver on loopback: its URL, what reached it, and how it answers.
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub struct Receiver {
+    pub url: String,
     got: Arc<Mutex<Vec<Got>>>,
     arrived: Arc<Notify>,
     script: Arc<Mutex<Script>>,
 }
 
 impl Receiver {
-    async fn start(script: impl Fn(usize) -> Answer + Send + 'static) -> Receiver {
+    pub async fn start(script: impl Fn(usize) -> Answer + Send + 'static) -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let receiver = Receiver {
@@ -96,12 +96,12 @@ impl Receiver {
         *self.script.lock().unwrap() = Box::new(move |_| answer);
     }
 
-    fn got(&self) -> Vec<Got> {
+    pub fn got(&self) -> Vec<Got> {
         self.got.lock().unwrap().clone()
     }
 
     /// Waits (bounded) until `n` requests have arrived.
-    async fn until(&self, n: usize) -> Vec<Got> {
+    pub async fn until(&self, n: usize) -> Vec<Got> {
         tokio::time::timeout(WAIT, async {
             loop {
                 let arrived = self.arrived.notified();
@@ -143,7 +143,7 @@ async fn send(
 }
 
 /// Registers a webhook as `s`; its id.
-async fn register(s: &Session, body: Value) -> String {
+pub async fn register(s: &Session, body: Value) -> String {
     let (status, created) = send(s, reqwest::Method::POST, "/api/v1/webhooks", Some(body)).await;
     assert_eq!(status, 201, "{created}");
     created["webhook"]["id"].as_str().unwrap().to_string()
@@ -157,7 +157,7 @@ async fn detail(s: &Session, id: &str) -> Value {
 }
 
 /// Polls the webhook (bounded) until `done` says it is as wanted.
-async fn webhook_when(s: &Session, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub async fn webhook_when(s: &Session, id: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let d = detail(s, id).await;
