@@ -7,7 +7,8 @@
 //! acknowledge (a cut connection, a restart) is sent again, and the server keeps each line once.
 //! A report every third of the lease says the program still runs. When the dashboard cancels
 //! the job, the program gets SIGTERM, then SIGKILL after `--grace-secs`. Ctrl-C reaches the
-//! program as it would without Headway (this process waits for it to end and reports how).
+//! program as it would without Headway (this process waits for it to end and reports how);
+//! SIGTERM and SIGHUP sent to this process are passed on to the program.
 //! What is read but not yet acknowledged is held up to [`MAX_PENDING_BYTES`]; past it, the
 //! program's pipes wait, as they would for a slow terminal.
 
@@ -145,10 +146,11 @@ fn start(program: &[String]) -> std::io::Result<Started> {
             } else if libc::dup2(write_fd, 3) != 3 {
                 return Err(std::io::Error::last_os_error());
             }
-            // This process ignores SIGINT and SIGTERM to outlive the program; the program
+            // This process outlives the program through SIGINT, SIGTERM and SIGHUP; the program
             // starts with them as the terminal would give them.
             libc::signal(libc::SIGINT, libc::SIG_DFL);
             libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
             Ok(())
         });
     }
@@ -190,6 +192,9 @@ async fn supervise(
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     let mut terminate =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    // A hang-up (the terminal closed, or `kill -HUP`) goes on to the program, as SIGTERM does;
+    // this process stays to report how it ends.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut state = Bar::default();
     let mut status = None;
     let mut lines_open = true;
@@ -224,6 +229,9 @@ async fn supervise(
             Some(()) = async { interrupt.as_mut()?.recv().await }, if status.is_none() => {}
             Some(()) = async { terminate.as_mut()?.recv().await }, if status.is_none() => {
                 signal(libc::SIGTERM);
+            }
+            Some(()) = async { hangup.as_mut()?.recv().await }, if status.is_none() => {
+                signal(libc::SIGHUP);
             }
         }
     }

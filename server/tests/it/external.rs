@@ -525,6 +525,44 @@ async fn a_cancel_from_the_dashboard_stops_the_program_headway_run_started() {
         .contains(&"stopping on TERM".to_string()));
 }
 
+#[tokio::test]
+async fn a_hang_up_sent_to_headway_run_reaches_its_program_and_the_job_ends_as_it_does() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let prog = script(
+        dir.path(),
+        "hup.sh",
+        "#!/bin/sh\ntrap 'echo hung up; exit 3' HUP\necho started\nwhile :; do sleep 0.1; done\n",
+    );
+    let mut child = wrapper(&app, &app.base, &["--"])
+        .arg(&prog)
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let id = announced(&mut stderr).await;
+    let op = operator(&app);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !log_text(&op, &id).await.contains(&"started".to_string()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the program never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SAFETY: kill sends a signal to the wrapper, which this test has not reaped.
+    unsafe {
+        libc::kill(child.id().unwrap() as i32, libc::SIGHUP);
+    }
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("headway run ends once its program has")
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "it exits as its program did");
+    let job = until_status(&op, &id, "failed").await;
+    assert_eq!(job["error"]["code"], "exit_3", "{job}");
+    assert!(log_text(&op, &id).await.contains(&"hung up".to_string()));
+}
+
 /// A TCP relay to `upstream` that cuts connections, counting requests across all of them: from
 /// the second request on, one in three is cut while it is sent (the server never takes it), one
 /// in three just as its answer comes back (the server took it; the client never learns), and
