@@ -102,11 +102,16 @@ impl Drop for SendSlot<'_> {
     }
 }
 
-/// A file name fit for display: its last path segment, without control characters, at most
-/// [`MAX_NAME`] bytes; `upload` when nothing is left.
+/// A file name fit for display: its last path segment, without control characters (C0, C1)
+/// or direction marks (bidi overrides, isolates and marks, which make `‮vsc.exe` read as
+/// `exe.csv`), at most [`MAX_NAME`] bytes; `upload` when nothing is left. Every upload's name
+/// is made by it, however the file came (API, multipart, the start form).
 pub fn display_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let mut clean: String = last.chars().filter(|c| !c.is_control()).collect();
+    let mut clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !model::is_format_mark(*c))
+        .collect();
     clean = clean.trim().to_string();
     if clean.len() > MAX_NAME {
         let mut cut = MAX_NAME;
@@ -517,6 +522,11 @@ mod tests {
         assert_eq!(display_name("../../etc/passwd"), "passwd");
         assert_eq!(display_name("C:\\Users\\me\\people.csv"), "people.csv");
         assert_eq!(display_name("a\nb.csv"), "ab.csv");
+        assert_eq!(display_name("\u{202e}vsc.exe"), "vsc.exe");
+        assert_eq!(
+            display_name("a\u{2066}b\u{2069}\u{200e}\u{200f}\u{9b}\u{1b}.csv"),
+            "ab.csv"
+        );
         assert_eq!(display_name(".."), "upload");
         assert_eq!(display_name(""), "upload");
         assert_eq!(display_name(&"é".repeat(300)).len(), 254);

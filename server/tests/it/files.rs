@@ -615,3 +615,86 @@ async fn an_export_holds_the_callers_jobs_matching_its_filter_and_downloads() {
     assert_eq!(job["outputs"][0]["name"], "jobs.jsonl", "{job}");
     assert_eq!(job["result"]["jobs"], 0, "{job}");
 }
+
+/// The cells of a CSV text, row by row (quoted cells, `""` for a quote inside).
+fn csv_cells(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn no_cell_of_an_export_starts_a_formula_whatever_the_user_wrote() {
+    let app = app().start().await;
+    let s = app.session();
+    let (status, job) = s
+        .create(
+            "external",
+            json!({"title": "=cmd|' /C calc'!A0", "params": {"n": "=1+1"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let (id, token) = (
+        job["id"].as_str().unwrap().to_string(),
+        job["report_token"].as_str().unwrap().to_string(),
+    );
+    let report = json!({
+        "progress": 1, "unit": "=HYPERLINK(\"http://e.x\",\"y\")", "message": "+1 rows",
+        "end": {"status": "failed", "error": {"code": "@SUM(1)", "message": "-2"}},
+    });
+    let r = s
+        .http
+        .post(s.url(&format!("/api/v1/jobs/{id}/report")))
+        .bearer_auth(&token)
+        .json(&report)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, export) = s.create("export_jobs", json!({"kind": "external"})).await;
+    assert_eq!(status, 201, "{export}");
+    let export_id = export["id"].as_str().unwrap();
+    let done = s.wait_finished(export_id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let text = s
+        .http
+        .get(s.url(&format!("/api/v1/jobs/{export_id}/outputs/jobs.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows = csv_cells(&text);
+    assert_eq!(rows.len(), 2, "{text}");
+    let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    let row = &rows[1];
+    assert_eq!(row[0], id);
+    assert_eq!(row[column("unit")], "'=HYPERLINK(\"http://e.x\",\"y\")");
+    assert_eq!(row[column("error_code")], "'@SUM(1)");
+    assert_eq!(row[column("message")], "'+1 rows");
+    assert_eq!(row[column("error")], "'-2");
+    for cell in row {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} starts a formula: {text}"
+        );
+    }
+}
