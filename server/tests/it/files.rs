@@ -426,6 +426,16 @@ fn plain_browser(app: &App) -> Session {
 /// Posts the import's start form as a page without JavaScript does, from the dashboard
 /// filtered to imports; the answer's status and where it sends the browser.
 async fn post_start(s: &Session, table: &str, file: (&str, &[u8])) -> (u16, String) {
+    post_start_from(s, &s.url("/?kind=import_csv"), table, file).await
+}
+
+/// [`post_start`] from the page `referer` names.
+async fn post_start_from(
+    s: &Session,
+    referer: &str,
+    table: &str,
+    file: (&str, &[u8]),
+) -> (u16, String) {
     let (content_type, body) = multipart(&[
         ("kind", None, b"import_csv"),
         ("idempotency_key", None, engine::new_id().as_bytes()),
@@ -441,7 +451,7 @@ async fn post_start(s: &Session, table: &str, file: (&str, &[u8])) -> (u16, Stri
         .http
         .post(s.url("/start"))
         .header("content-type", content_type)
-        .header("referer", s.url("/?kind=import_csv"))
+        .header("referer", referer)
         .body(body)
         .send()
         .await
@@ -697,4 +707,68 @@ async fn no_cell_of_an_export_starts_a_formula_whatever_the_user_wrote() {
             "{cell:?} starts a formula: {text}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_start_form_sends_the_browser_back_to_a_page_of_this_site_only() {
+    let app = app().start().await;
+    let s = plain_browser(&app);
+    let base = &app.base;
+    for referer in [
+        format!("{base}//evil.example/x"),
+        format!("{base}/\\evil.example/x"),
+        format!("{base}///evil.example"),
+        format!("{base}/%09/evil.example"),
+    ] {
+        // Started, and refused: both go back to this site's home instead.
+        for table in ["people", "1people"] {
+            let (status, to) =
+                post_start_from(&s, &referer, table, ("people.csv", PEOPLE.as_bytes())).await;
+            assert_eq!(status, 303, "{referer}");
+            assert!(
+                to.starts_with('/') && !to.starts_with("//") && !to.contains('\\'),
+                "{referer} ({table}) sent the browser to {to}"
+            );
+        }
+    }
+    // A page of the site is kept.
+    let (_, to) = post_start_from(
+        &s,
+        &format!("{base}/jobs?kind=import_csv"),
+        "people",
+        ("people.csv", PEOPLE.as_bytes()),
+    )
+    .await;
+    assert_eq!(to, "/jobs?kind=import_csv");
+}
+
+#[tokio::test]
+async fn upload_names_lose_the_marks_that_turn_them_around() {
+    let app = app().start().await;
+    let s = app.session();
+    let (status, up) = upload(&s, "\u{202e}vsc.exe", "text/csv", PEOPLE.into()).await;
+    assert_eq!(status, 201, "{up}");
+    assert_eq!(up["name"], "vsc.exe");
+    let (status, up) = upload(
+        &s,
+        "a\u{2066}b\u{2069}\u{200e}c\u{200f}\u{202a}d\u{1b}[2J\u{9b}.csv",
+        "text/csv",
+        PEOPLE.into(),
+    )
+    .await;
+    assert_eq!(status, 201, "{up}");
+    assert_eq!(up["name"], "abcd[2J.csv");
+    // A multipart upload's name is made the same way.
+    let (content_type, body) = multipart(&[("file", Some("\u{202e}lmth.csv"), PEOPLE.as_bytes())]);
+    let r = s
+        .http
+        .post(s.url("/api/v1/uploads"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let up: Value = r.json().await.unwrap();
+    assert_eq!(up["name"], "lmth.csv");
 }
