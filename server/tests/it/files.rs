@@ -772,3 +772,74 @@ async fn upload_names_lose_the_marks_that_turn_them_around() {
     let up: Value = r.json().await.unwrap();
     assert_eq!(up["name"], "lmth.csv");
 }
+
+#[tokio::test]
+async fn an_upload_is_read_and_deleted_by_its_owner_and_an_admin_and_used_by_its_owner_only() {
+    use crate::team::{accounts_app, add_user, signed_in};
+    let app = accounts_app().await;
+    for (name, role) in [
+        ("mia", "member"),
+        ("max", "member"),
+        ("val", "viewer"),
+        ("otto", "operator"),
+        ("ada", "admin"),
+    ] {
+        add_user(&app, name, role).await;
+    }
+    let mia = signed_in(&app, "mia").await;
+    let (status, up) = upload(&mia, "people.csv", "text/csv", PEOPLE.into()).await;
+    assert_eq!(status, 201, "{up}");
+    let id = up["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/uploads/{id}");
+
+    // Others, whatever their role (a viewer and an operator see every job): not found, not
+    // deleted, not listed, not used.
+    for name in ["max", "val", "otto"] {
+        let s = signed_in(&app, name).await;
+        assert_eq!(s.get(&path).await.0, 404, "{name} read it");
+        let r = s.http.delete(s.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{name} deleted it");
+        assert_eq!(s.get("/api/v1/uploads").await.1, json!([]), "{name}");
+        if name != "val" {
+            let (status, refused) = s
+                .create("import_csv", json!({"upload": id, "table": "theirs"}))
+                .await;
+            assert_eq!(status, 422, "{name} used it: {refused}");
+        }
+    }
+    let (_, listed) = mia.get("/api/v1/uploads").await;
+    assert_eq!(listed[0]["id"], id.as_str(), "still there: {listed}");
+
+    // An admin reads it, and may not use it for a job of theirs.
+    let ada = signed_in(&app, "ada").await;
+    let (status, read) = ada.get(&path).await;
+    assert_eq!((status, &read["id"]), (200, &json!(id)), "{read}");
+    assert_eq!(ada.get("/api/v1/uploads").await.1, json!([]));
+    let (status, refused) = ada
+        .create("import_csv", json!({"upload": id, "table": "admins"}))
+        .await;
+    assert_eq!(status, 422, "{refused}");
+
+    // Its owner uses it; an operator re-runs that job, with the same upload.
+    let (status, job) = mia
+        .create("import_csv", json!({"upload": id, "table": "people"}))
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let job_id = job["id"].as_str().unwrap().to_string();
+    assert_eq!(mia.wait_finished(&job_id).await["status"], "succeeded");
+    let otto = signed_in(&app, "otto").await;
+    let (status, rerun) = otto.rerun(&job_id).await;
+    assert_eq!(status, 201, "{rerun}");
+    assert_eq!(rerun["params"]["upload"], id.as_str());
+
+    // An admin deletes an upload no job used; its owner deletes their own.
+    let (_, spare) = upload(&mia, "spare.csv", "text/csv", PEOPLE.into()).await;
+    let spare = format!("/api/v1/uploads/{}", spare["id"].as_str().unwrap());
+    let r = ada.http.delete(ada.url(&spare)).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(mia.get(&spare).await.0, 404);
+    let (_, own) = upload(&mia, "own.csv", "text/csv", PEOPLE.into()).await;
+    let own = format!("/api/v1/uploads/{}", own["id"].as_str().unwrap());
+    let r = mia.http.delete(mia.url(&own)).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+}
