@@ -653,6 +653,8 @@ async fn a_webhook_for_everyones_jobs_hears_only_what_its_owners_account_allows_
         .start()
         .await;
     add_user(&app, "ada", "admin").await;
+    // Another admin, so that Ada may be made a member.
+    add_user(&app, "root", "admin").await;
     add_user(&app, "bob", "member").await;
     let (ada, bob) = (signed_in(&app, "ada").await, signed_in(&app, "bob").await);
     let op = Session::with_token(&app.base, &app.admin_token());
