@@ -103,7 +103,7 @@ impl Drop for SendSlot<'_> {
 }
 
 /// A file name fit for display: its last path segment, without control characters (C0, C1)
-/// or direction marks (bidi overrides, isolates and marks, which make `‮vsc.exe` read as
+/// or direction marks (bidi overrides, isolates and marks, which make `vsc.exe` after U+202E read as
 /// `exe.csv`), at most [`MAX_NAME`] bytes; `upload` when nothing is left. Every upload's name
 /// is made by it, however the file came (API, multipart, the start form).
 pub fn display_name(name: &str) -> String {

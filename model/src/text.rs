@@ -2,7 +2,7 @@
 
 /// A mark that changes how the text around it is ordered or joined without being seen itself:
 /// the bidirectional embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and
-/// marks (U+200E, U+200F, U+061C). `‮vsc.exe` (an override first) reads as `exe.csv`.
+/// marks (U+200E, U+200F, U+061C). `vsc.exe` after an override (U+202E) reads as `exe.csv`.
 pub fn is_format_mark(c: char) -> bool {
     matches!(
         c,
