@@ -1,7 +1,8 @@
 //! The HTML shell, `<App/>` and its routes.
 
 use crate::components::{
-    identified, signed_in, Account, ConnectionStatus, Hydrated, NotifyToggle, ThemeToggle,
+    identified, signed_in, Account, ConnectionStatus, Hydrated, NotifyToggle, PageTitle,
+    ThemeToggle,
 };
 use crate::pages::{
     ApiReferencePage, BulkPage, Dashboard, JobPage, NotFound, SchedulePage, SchedulesPage,
@@ -9,7 +10,7 @@ use crate::pages::{
 };
 use crate::theme::Theme;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::{
     components::{Route, Router, Routes},
     ParamSegment, SsrMode, StaticSegment,
@@ -49,7 +50,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <Stylesheet id="leptos" href="/pkg/headway.css"/>
-        <Title text="Headway"/>
+        <PageTitle text="Headway"/>
         <Router>
             <a class="skip" href="#main">"Skip to content"</a>
             <header class="top">

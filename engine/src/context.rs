@@ -93,21 +93,26 @@ impl JobContext {
     }
 
     /// Declares how much work there is (`None`: unknown) and what it is counted in.
+    /// Amounts stop at [`Progress::MAX_AMOUNT`], the largest the store keeps.
     pub async fn set_total(&mut self, total: Option<u64>, unit: &str) {
-        self.progress.total = total;
+        self.progress.total = total.map(|t| t.min(Progress::MAX_AMOUNT));
         self.progress.unit = unit.to_string();
         self.sample(true).await;
     }
 
     /// Records `n` more units of work done.
     pub async fn advance(&mut self, n: u64) {
-        self.progress.current = self.progress.current.saturating_add(n);
+        self.progress.current = self
+            .progress
+            .current
+            .saturating_add(n)
+            .min(Progress::MAX_AMOUNT);
         self.sample(false).await;
     }
 
     /// Sets the absolute amount of work done.
     pub async fn set_current(&mut self, current: u64) {
-        self.progress.current = current;
+        self.progress.current = current.min(Progress::MAX_AMOUNT);
         self.sample(false).await;
     }
 

@@ -467,7 +467,7 @@ impl Engine {
     /// Starts a new job with the kind, parameters and timeout of one of the caller's jobs.
     pub async fn rerun(&self, caller: &Caller, id: &JobId) -> Result<Job, AppError> {
         let origin = self.job(caller, id).await?;
-        self.may_touch(caller, id).await?;
+        let owner = self.may_touch(caller, id).await?;
         caller.may_start()?;
         if origin.kind == model::EXTERNAL_KIND {
             return Err(AppError::new(
@@ -477,7 +477,12 @@ impl Engine {
         }
         // Parameters are validated again: limits or files may have changed since.
         let params = self
-            .validate(caller, &origin.kind, Params::Json(origin.params))
+            .validate_for(
+                caller,
+                Some(owner),
+                &origin.kind,
+                Params::Json(origin.params),
+            )
             .await?;
         // As many attempts as the first asked for, within what its kind allows now.
         let allowed = self.inner.kinds.retry(&origin.kind).max_attempts.max(1);
@@ -509,10 +514,21 @@ impl Engine {
         kind: &str,
         params: Params,
     ) -> Result<serde_json::Value, AppError> {
+        self.validate_for(caller, None, kind, params).await
+    }
+
+    /// [`Engine::validate`] for a re-run of a job of `rerun_of`, whose uploads it may use.
+    async fn validate_for(
+        &self,
+        caller: &Caller,
+        rerun_of: Option<UserId>,
+        kind: &str,
+        params: Params,
+    ) -> Result<serde_json::Value, AppError> {
         let opens = Opens {
             files: Files::for_caller(&self.inner.data_root, caller),
             user: caller.user().clone(),
-            sees_all: caller.sees().is_none(),
+            rerun_of,
         };
         self.validate_in(opens, kind, params).await
     }
@@ -526,9 +542,13 @@ impl Engine {
         params: Params,
     ) -> Result<serde_json::Value, AppError> {
         let env = self
-            .kind_env(opens.files, &opens.user, opens.sees_all, kind, |name| {
-                params.value(name)
-            })
+            .kind_env(
+                opens.files,
+                &opens.user,
+                opens.rerun_of.as_ref(),
+                kind,
+                |name| params.value(name),
+            )
             .await?;
         let (kinds, kind) = (self.inner.kinds.clone(), kind.to_string());
         tokio::task::spawn_blocking(move || match params {
@@ -845,11 +865,12 @@ impl Params {
 }
 
 /// What a job's parameters may name: its owner's part of the data folder, and the uploads of
-/// `user` (anyone's when `sees_all`).
+/// `user` (and, for a re-run, of the owner of the job run again: see
+/// [`crate::uploads::UploadAct::Use`]).
 pub(crate) struct Opens {
     pub files: Files,
     pub user: UserId,
-    pub sees_all: bool,
+    pub rerun_of: Option<UserId>,
 }
 
 /// Takes the generic `timeout_ms` out of a job's parameters (every kind accepts it).

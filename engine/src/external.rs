@@ -345,6 +345,21 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
             format!("a unit has at most {MAX_UNIT} characters"),
         ));
     }
+    if report.unit.as_deref().is_some_and(not_plain) {
+        return Err(invalid(
+            "unit",
+            "a unit is a word or two of plain text: no control characters (NUL, ESC…) or \
+             direction marks",
+        ));
+    }
+    for (field, amount) in [("progress", report.progress), ("total", report.total)] {
+        if amount.is_some_and(|n| n > Progress::MAX_AMOUNT) {
+            return Err(invalid(
+                field,
+                format!("an amount is at most {}", Progress::MAX_AMOUNT),
+            ));
+        }
+    }
     if report
         .message
         .as_ref()
@@ -386,16 +401,24 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
         if let Some(error) = &end.error {
             if error.code.is_empty()
                 || error.code.len() > 64
+                || not_plain(&error.code)
                 || error.message.chars().count() > MAX_MESSAGE
             {
                 return Err(invalid(
                     "end",
-                    format!("an error has a code of 1 to 64 characters and a message of at most {MAX_MESSAGE}"),
+                    format!("an error has a code of 1 to 64 characters without control characters, and a message of at most {MAX_MESSAGE}"),
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// Whether `text` holds a control character or a direction mark, which a unit or an error
+/// code (shown in pages, exports and terminals) may not.
+fn not_plain(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() || model::is_format_mark(c))
 }
 
 /// The job's progress with what the report changes, or `None` if it changes none of it.

@@ -102,11 +102,16 @@ impl Drop for SendSlot<'_> {
     }
 }
 
-/// A file name fit for display: its last path segment, without control characters, at most
-/// [`MAX_NAME`] bytes; `upload` when nothing is left.
+/// A file name fit for display: its last path segment, without control characters (C0, C1)
+/// or direction marks (bidi overrides, isolates and marks, which make `vsc.exe` after U+202E read as
+/// `exe.csv`), at most [`MAX_NAME`] bytes; `upload` when nothing is left. Every upload's name
+/// is made by it, however the file came (API, multipart, the start form).
 pub fn display_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let mut clean: String = last.chars().filter(|c| !c.is_control()).collect();
+    let mut clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !model::is_format_mark(*c))
+        .collect();
     clean = clean.trim().to_string();
     if clean.len() > MAX_NAME {
         let mut cut = MAX_NAME;
@@ -119,6 +124,34 @@ pub fn display_name(name: &str) -> String {
         "upload".into()
     } else {
         clean
+    }
+}
+
+/// What a caller does with an upload. Who may do what is decided in [`may`] alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadAct {
+    /// See it in the listing: its owner only.
+    List,
+    /// Read what is known of it (`GET /api/v1/uploads/{id}`): its owner, and an admin.
+    Read,
+    /// Delete it while no job used it: its owner, and an admin (with a token that writes), who
+    /// keeps the file store clean.
+    Delete,
+    /// Name it in a job's parameters, which reads its content: its owner only (a viewer starts
+    /// nothing; an operator or an admin re-running someone's job may use that job's uploads,
+    /// which [`Engine::kind_env`] allows for the re-run alone).
+    Use,
+}
+
+/// Whether `caller` may do `act` with an upload of `owner`. An upload is private to the user
+/// who sent it, whatever the role that lets others see their jobs: a viewer or an operator
+/// reads and deletes only their own; an admin reads and deletes anyone's, never uses them.
+pub fn may(caller: &Caller, owner: &UserId, act: UploadAct) -> bool {
+    let own = caller.user() == owner;
+    match act {
+        UploadAct::List | UploadAct::Use => own,
+        UploadAct::Read => own || caller.role() == model::Role::Admin,
+        UploadAct::Delete => own || caller.is_admin(),
     }
 }
 
@@ -271,7 +304,8 @@ impl Engine {
         }
     }
 
-    /// The caller's uploads, newest first.
+    /// The caller's uploads, newest first: an upload is listed to its owner only, whatever
+    /// the caller's role ([`UploadAct::List`]).
     pub async fn uploads(&self, caller: &Caller) -> Result<Vec<Upload>, AppError> {
         self.inner
             .store
@@ -280,23 +314,34 @@ impl Engine {
             .map_err(read_failed)
     }
 
-    /// An upload the caller may use (theirs, or anyone's for an operator or admin); otherwise
-    /// `not_found`.
+    /// An upload the caller may read ([`UploadAct::Read`]: theirs, or anyone's for an admin);
+    /// otherwise `not_found`, as if it did not exist.
     pub async fn upload(&self, caller: &Caller, id: &UploadId) -> Result<Upload, AppError> {
+        self.upload_for(caller, id, UploadAct::Read).await
+    }
+
+    /// The upload `id` if `caller` may do `act` with it; `not_found` otherwise.
+    async fn upload_for(
+        &self,
+        caller: &Caller,
+        id: &UploadId,
+        act: UploadAct,
+    ) -> Result<Upload, AppError> {
         if !crate::is_job_id(id) {
             return Err(AppError::not_found());
         }
         match self.inner.store.upload(id).await {
-            Ok(Some((owner, upload))) if caller.sees().is_none_or(|me| *me == owner) => Ok(upload),
+            Ok(Some((owner, upload))) if may(caller, &owner, act) => Ok(upload),
             Ok(_) => Err(AppError::not_found()),
             Err(e) => Err(read_failed(e)),
         }
     }
 
-    /// Deletes an upload the caller may use and no job used.
+    /// Deletes an upload the caller may delete ([`UploadAct::Delete`]: theirs, or anyone's for
+    /// an admin) and no job used.
     pub async fn delete_upload(&self, caller: &Caller, id: &UploadId) -> Result<(), AppError> {
         caller.may_write()?;
-        let upload = self.upload(caller, id).await?;
+        let upload = self.upload_for(caller, id, UploadAct::Delete).await?;
         if upload.used_at.is_some() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -319,12 +364,13 @@ impl Engine {
 
     /// The environment `kind`'s parameters are checked in for `user`: `files`, and the uploads
     /// its file parameters name (in `values`: the raw parameters, JSON or form) that `user` may
-    /// use (theirs, or anyone's when `sees_all`).
+    /// use ([`UploadAct::Use`]: theirs, and for a re-run, those of the owner of the job run
+    /// again, `rerun_of`).
     pub(crate) async fn kind_env(
         &self,
         files: Files,
         user: &UserId,
-        sees_all: bool,
+        rerun_of: Option<&UserId>,
         kind: &str,
         values: impl Fn(&str) -> Option<String>,
     ) -> Result<KindEnv, AppError> {
@@ -345,7 +391,9 @@ impl Engine {
             };
             let id = UploadId::new(id);
             match self.inner.store.upload(&id).await {
-                Ok(Some((owner, upload))) if sees_all || owner == *user => {
+                Ok(Some((owner, upload)))
+                    if owner == *user || rerun_of.is_some_and(|o| *o == owner) =>
+                {
                     uploads.insert(id, upload);
                 }
                 Ok(_) => {}
@@ -517,9 +565,46 @@ mod tests {
         assert_eq!(display_name("../../etc/passwd"), "passwd");
         assert_eq!(display_name("C:\\Users\\me\\people.csv"), "people.csv");
         assert_eq!(display_name("a\nb.csv"), "ab.csv");
+        assert_eq!(display_name("\u{202e}vsc.exe"), "vsc.exe");
+        assert_eq!(
+            display_name("a\u{2066}b\u{2069}\u{200e}\u{200f}\u{9b}\u{1b}.csv"),
+            "ab.csv"
+        );
         assert_eq!(display_name(".."), "upload");
         assert_eq!(display_name(""), "upload");
         assert_eq!(display_name(&"é".repeat(300)).len(), 254);
+    }
+
+    #[test]
+    fn an_upload_is_its_owners_and_an_admins_to_read_and_delete_and_its_owners_to_use() {
+        use model::Role;
+        let owner = UserId::from("u-owner");
+        let mine = Caller::account("u-owner", "ann", Role::Viewer, true);
+        assert!([
+            UploadAct::List,
+            UploadAct::Read,
+            UploadAct::Delete,
+            UploadAct::Use
+        ]
+        .into_iter()
+        .all(|act| may(&mine, &owner, act)));
+        for role in [Role::Viewer, Role::Member, Role::Operator] {
+            let other = Caller::account("u-other", "bob", role, true);
+            for act in [
+                UploadAct::List,
+                UploadAct::Read,
+                UploadAct::Delete,
+                UploadAct::Use,
+            ] {
+                assert!(!may(&other, &owner, act), "{role} {act:?}");
+            }
+        }
+        let admin = Caller::account("u-admin", "root", Role::Admin, true);
+        assert!(may(&admin, &owner, UploadAct::Read) && may(&admin, &owner, UploadAct::Delete));
+        assert!(!may(&admin, &owner, UploadAct::Use) && !may(&admin, &owner, UploadAct::List));
+        let reader = Caller::account("u-admin", "root", Role::Admin, false);
+        assert!(!may(&reader, &owner, UploadAct::Delete));
+        assert!(!may(&Caller::new("anonymous"), &owner, UploadAct::Read));
     }
 
     #[test]

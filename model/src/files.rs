@@ -61,8 +61,11 @@ pub fn output_name_problem(name: &str) -> Option<&'static str> {
         Some("is empty")
     } else if name.len() > MAX_OUTPUT_NAME {
         Some("is longer than 200 bytes")
-    } else if name.chars().any(|c| c.is_control()) {
-        Some("holds a control character")
+    } else if name
+        .chars()
+        .any(|c| c.is_control() || crate::is_format_mark(c))
+    {
+        Some("holds a control character or a direction mark")
     } else if name.contains(['/', '\\']) {
         Some("holds a slash")
     } else if name == "." || name == ".." {
@@ -81,7 +84,16 @@ mod tests {
         for good in ["rejected.csv", "manifest — März.txt", "a b", "..x"] {
             assert_eq!(output_name_problem(good), None, "{good}");
         }
-        for bad in ["", "a/b", "a\\b", "..", ".", "a\nb", &"x".repeat(201)] {
+        for bad in [
+            "",
+            "a/b",
+            "a\\b",
+            "..",
+            ".",
+            "a\nb",
+            "\u{202e}vsc.exe",
+            &"x".repeat(201),
+        ] {
             assert!(output_name_problem(bad).is_some(), "{bad:?}");
         }
     }

@@ -115,6 +115,11 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// The largest amount (`current`, `total`) a job's progress may hold: the largest the
+    /// stores keep (a signed 64-bit integer). A report past it is refused; a command's or a
+    /// kind's count that would pass it stops there.
+    pub const MAX_AMOUNT: u64 = i64::MAX as u64;
+
     /// Completion in percent, when the total is known.
     pub fn percent(&self) -> Option<f64> {
         match self.total {

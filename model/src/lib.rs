@@ -49,6 +49,7 @@ pub mod kinds;
 pub mod queue;
 pub mod schedules;
 pub mod system;
+pub mod text;
 pub mod webhooks;
 
 pub use accounts::{Me, Role, TokenScope};
@@ -65,3 +66,4 @@ pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, RetryInfo, EVERY_KIND
 pub use queue::QueueInfo;
 pub use schedules::{CatchUp, CronPreview, Overlap, Schedule, ScheduleInput};
 pub use system::{KindLoad, ProcessInfo, SystemOverview};
+pub use text::is_format_mark;

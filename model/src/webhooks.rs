@@ -87,6 +87,33 @@ pub enum WebhookScope {
 
 names!(WebhookScope);
 
+/// Whose account owns a webhook, as it is now: what [`WebhookScope::heard_now`] decides from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookOwner {
+    /// No account: an open server's anonymous user, or the operator token's holder.
+    NoAccount,
+    /// An account with this role, enabled.
+    Account(crate::Role),
+    /// A disabled account.
+    Disabled,
+}
+
+impl WebhookScope {
+    /// What a webhook registered with this scope hears of now, from its owner's account as it
+    /// is now (`None`: nothing). The right to hear of everyone's jobs is an admin's, checked
+    /// at every end and every delivery, not only at registration: an owner no longer an admin
+    /// hears of their own jobs only, and a disabled account hears of nothing.
+    pub fn heard_now(self, owner: HookOwner) -> Option<WebhookScope> {
+        match (self, owner) {
+            (_, HookOwner::Disabled) => None,
+            (WebhookScope::All, HookOwner::Account(role)) if role != crate::Role::Admin => {
+                Some(WebhookScope::Own)
+            }
+            (scope, _) => Some(scope),
+        }
+    }
+}
+
 /// What a person or a script gives to register a webhook.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -247,5 +274,30 @@ impl JobEnded {
             finished_at: job.finished_at,
             url: String::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+    use crate::Role;
+
+    #[test]
+    fn everyones_ends_are_heard_by_an_admins_webhook_only_while_the_owner_is_an_admin() {
+        let all = WebhookScope::All;
+        assert_eq!(all.heard_now(HookOwner::Account(Role::Admin)), Some(all));
+        assert_eq!(all.heard_now(HookOwner::NoAccount), Some(all));
+        for role in [Role::Operator, Role::Member, Role::Viewer] {
+            assert_eq!(
+                all.heard_now(HookOwner::Account(role)),
+                Some(WebhookScope::Own)
+            );
+        }
+        assert_eq!(all.heard_now(HookOwner::Disabled), None);
+        assert_eq!(WebhookScope::Own.heard_now(HookOwner::Disabled), None);
+        assert_eq!(
+            WebhookScope::Own.heard_now(HookOwner::Account(Role::Member)),
+            Some(WebhookScope::Own)
+        );
     }
 }

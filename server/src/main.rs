@@ -52,7 +52,7 @@ async fn main() {
         match ended {
             Ok(code) => std::process::exit(code),
             Err(e) => {
-                eprintln!("headway: {e}");
+                eprintln!("headway: {}", server::cli::printable_lines(&e));
                 std::process::exit(1);
             }
         }
@@ -72,10 +72,11 @@ async fn main() {
             Command::Users(users) => server::accounts_cli::users(&config, users).await,
             Command::Tokens(tokens) => server::accounts_cli::tokens(&config, tokens).await,
         };
+        // What the server answered, shown but never obeyed by the terminal.
         match done {
-            Ok(done) => println!("{done}"),
+            Ok(done) => println!("{}", server::cli::printable_lines(&done)),
             Err(e) => {
-                eprintln!("headway: {e}");
+                eprintln!("headway: {}", server::cli::printable_lines(&e));
                 std::process::exit(1);
             }
         }

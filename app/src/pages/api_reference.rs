@@ -4,8 +4,8 @@
 //! parameters, body and answers; then the errors and the schemas they name. Plain HTML: no
 //! island, nothing to run in the browser.
 
+use crate::components::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde_json::Value;
 
 /// The API's OpenAPI 3.1 document, which the server gives the page to render.
@@ -16,7 +16,7 @@ pub struct ApiDocument(pub &'static Value);
 pub fn ApiReferencePage() -> impl IntoView {
     let doc = use_context::<ApiDocument>().map(|d| d.0);
     view! {
-        <Title text="API reference · Headway"/>
+        <PageTitle text="API reference · Headway"/>
         <h1>"API reference"</h1>
         <p class="hint">
             "The JSON API for scripts, under " <code>"/api/v1"</code> ". Scripts present an API token ("

@@ -2,9 +2,9 @@
 //! `GET` form, so it works without JavaScript): it states how many of the caller's jobs will be
 //! cancelled or re-run, and a form posts the action.
 
+use crate::components::PageTitle;
 use crate::server_fns::{bulk_preview, BulkAct, BulkSelection};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -25,7 +25,7 @@ pub fn BulkPage() -> impl IntoView {
     };
     let count = Resource::new_blocking(request, |(_, selection)| bulk_preview(selection));
     view! {
-        <Title text="Bulk action · Headway"/>
+        <PageTitle text="Bulk action · Headway"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let (action, selection) = request();

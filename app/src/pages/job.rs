@@ -1,11 +1,11 @@
 //! `/jobs/{id}`: one job in full: its bar, parameters, timeline, error and live log.
 
+use crate::components::PageTitle;
 use crate::components::{JobFiles, JobLog, JobRow, LiveRoot, Timeline};
 use crate::format;
 use crate::model::{LogFilter, LogLevel};
 use crate::server_fns::{load_job, JobPageData, PAGE_LOG_LINES};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -27,7 +27,7 @@ pub fn JobPage() -> impl IntoView {
                 match data.await {
                     Ok(d) => view! { <JobView data=d/> }.into_any(),
                     Err(e) => view! {
-                        <Title text="No such job · Headway"/>
+                        <PageTitle text="No such job · Headway"/>
                         <section class="problem" role="alert">
                             <h1>"No such job"</h1>
                             <p>{e.message}</p>
@@ -81,7 +81,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         &job.id[..8.min(job.id.len())]
     );
     view! {
-        <Title text=title/>
+        <PageTitle text=title/>
         <LiveRoot info=live/>
         <p class="breadcrumb"><a href="/">"← All jobs"</a></p>
         <h1>{job.label()} " job " <code class="job-full-id">{job.id.to_string()}</code></h1>

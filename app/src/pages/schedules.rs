@@ -3,6 +3,7 @@
 //! `/schedules/{id}`, a schedule's edit form. Every action is a plain form post without
 //! JavaScript; with it, the list follows the stream (a schedule's new job refreshes it).
 
+use crate::components::PageTitle;
 use crate::components::{param_fields, status_icon, LiveRoot, ScheduleFields, Timing};
 use crate::format;
 use crate::live;
@@ -13,14 +14,13 @@ use crate::server_fns::schedules::{
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn SchedulesPage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| load_schedules());
     view! {
-        <Title text="Schedules · Headway"/>
+        <PageTitle text="Schedules · Headway"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -271,7 +271,7 @@ pub fn SchedulePage() -> impl IntoView {
         load_schedule,
     );
     view! {
-        <Title text="Edit a schedule · Headway"/>
+        <PageTitle text="Edit a schedule · Headway"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

@@ -1,17 +1,17 @@
 //! `/settings`: the signed-in user's account and personal API tokens (on an open server, the
 //! browser's anonymous user's tokens).
 
+use crate::components::PageTitle;
 use crate::components::{signed_in, TokenManager};
 use crate::server_fns::load_tokens;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let who = signed_in();
     let tokens = Resource::new_blocking(|| (), |_| load_tokens());
     view! {
-        <Title text="Settings · Headway"/>
+        <PageTitle text="Settings · Headway"/>
         <h1>"Settings"</h1>
         {who.map(|w| view! {
             <p class="account-summary">"Signed in as " <strong>{w.name}</strong> ", " {w.role.as_str()} "."</p>

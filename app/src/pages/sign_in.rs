@@ -2,8 +2,8 @@
 //! works the same with and without JavaScript; a wrong name or password comes back here with
 //! `?failed=1`, without saying which of the two was wrong.
 
+use crate::components::PageTitle;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -12,7 +12,7 @@ pub fn SignInPage() -> impl IntoView {
     let (failed, next) =
         query.with_untracked(|q| (q.get("failed").is_some(), q.get("next").unwrap_or_default()));
     view! {
-        <Title text="Sign in · Headway"/>
+        <PageTitle text="Sign in · Headway"/>
         <section class="sign-in" aria-labelledby="sign-in-title">
             <h1 id="sign-in-title">"Sign in"</h1>
             {failed.then(|| view! {

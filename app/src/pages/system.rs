@@ -4,12 +4,12 @@
 //! resuming a kind or every kind. Rendered on the server, then refreshed
 //! every few seconds by a light poll.
 
+use crate::components::PageTitle;
 use crate::format;
 use crate::model::{KindLoad, KindPause, ProcessInfo, SystemOverview, EVERY_KIND};
 use crate::server_fns::{load_system, PauseKind, ResumeKind};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_meta::Title;
 
 /// How often the open page asks for fresh figures.
 #[cfg(feature = "hydrate")]
@@ -19,7 +19,7 @@ const REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
 pub fn SystemPage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| load_system());
     view! {
-        <Title text="System · Headway"/>
+        <PageTitle text="System · Headway"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

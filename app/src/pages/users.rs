@@ -1,16 +1,16 @@
 //! `/users`: accounts, for admins (`--auth accounts`). Others get 403.
 
+use crate::components::PageTitle;
 use crate::components::{signed_in, UserManager};
 use crate::server_fns::load_users;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let me = signed_in().map(|w| w.name).unwrap_or_default();
     let users = Resource::new_blocking(|| (), |_| load_users());
     view! {
-        <Title text="Users · Headway"/>
+        <PageTitle text="Users · Headway"/>
         <h1>"Users"</h1>
         <p class="hint">
             "A new password or disabling an account ends its sessions, open pages included. "

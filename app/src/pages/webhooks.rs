@@ -3,6 +3,7 @@
 //! and "Resend". Every action is a plain form post that comes back to the page, with or
 //! without JavaScript; a refusal is shown where it applies.
 
+use crate::components::PageTitle;
 use crate::format;
 use crate::model::webhooks::{Delivery, DeliveryState, Webhook, WebhookDetail, WebhookScope};
 use crate::model::AppError;
@@ -12,14 +13,13 @@ use crate::server_fns::webhooks::{
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| load_webhooks());
     view! {
-        <Title text="Webhooks · Headway"/>
+        <PageTitle text="Webhooks · Headway"/>
         <h1>"Webhooks"</h1>
         <p class="hint">
             "When a job ends, Headway POSTs what became of it to each webhook that hears of it, signed with the webhook's secret, and tries again for a day until it is answered with a 2xx. A Slack-style webhook gets one line of text. See "
@@ -203,7 +203,7 @@ pub fn WebhookPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let data = Resource::new_blocking(id, load_webhook);
     view! {
-        <Title text="Webhook · Headway"/>
+        <PageTitle text="Webhook · Headway"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

@@ -48,7 +48,14 @@ pub fn parse(line: &str) -> Result<Option<Report>, String> {
     };
     let number = |s: &str, what: &str| {
         s.parse::<u64>()
-            .map_err(|_| format!("{what} must be a whole number from 0, not {s:?}"))
+            .ok()
+            .filter(|n| *n <= model::Progress::MAX_AMOUNT)
+            .ok_or_else(|| {
+                format!(
+                    "{what} must be a whole number from 0 to {}, not {s:?}",
+                    model::Progress::MAX_AMOUNT
+                )
+            })
     };
     let total_of = |s: &str| -> Result<Option<u64>, String> {
         if s == "?" {
@@ -194,6 +201,7 @@ mod tests {
         for (line, says) in [
             ("progress", "needs a number"),
             ("progress -3", "whole number"),
+            ("progress 18446744073709551615", "to 9223372036854775807"),
             ("progress 3 many", "the total"),
             ("level purple", "success, warning or danger"),
             ("log loud hi", "needs a level"),

@@ -317,12 +317,15 @@ fn csv_rows(jobs: &[Job], header: bool) -> Result<Vec<u8>, JobError> {
             job.progress.current.to_string(),
             number(job.progress.total),
             job.progress.unit.clone(),
-            inert(&job.progress.message),
+            job.progress.message.clone(),
             job.error
                 .as_ref()
                 .map(|e| e.code.clone())
                 .unwrap_or_default(),
-            inert(job.error.as_ref().map_or("", |e| e.message.as_str())),
+            job.error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_default(),
             job.schedule_id
                 .as_ref()
                 .map(|s| s.to_string())
@@ -337,7 +340,9 @@ fn csv_rows(jobs: &[Job], header: bool) -> Result<Vec<u8>, JobError> {
                 .map(|r| r.to_string())
                 .unwrap_or_default(),
         ];
-        w.write_record(&record).map_err(failed)?;
+        // Every cell, whatever its column: a kind, a unit or an error code is user data too.
+        w.write_record(record.iter().map(|cell| inert(cell)))
+            .map_err(failed)?;
     }
     w.into_inner().map_err(|e| JobError {
         code: "export_failed".into(),
@@ -345,8 +350,9 @@ fn csv_rows(jobs: &[Job], header: bool) -> Result<Vec<u8>, JobError> {
     })
 }
 
-/// Free text as a spreadsheet shows it and never runs it: text that would start a formula
-/// (`=`, `+`, `-`, `@`, a tab or a carriage return first) is prefixed with `'`.
+/// A cell as a spreadsheet shows it and never runs it: text that would start a formula (`=`,
+/// `+`, `-`, `@`, a tab or a carriage return first) is prefixed with `'`. Every cell of the
+/// export goes through it.
 fn inert(text: &str) -> String {
     match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),

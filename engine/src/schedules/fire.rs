@@ -199,7 +199,7 @@ impl Engine {
         let opens = Opens {
             files: owners.files(self, &row.owner).await,
             user: row.owner.clone(),
-            sees_all: false,
+            rerun_of: None,
         };
         match self.schedule_job(row, opens, Some(scheduled_for)).await {
             Ok(job) => fire.job = Some((row.owner.clone(), job)),

@@ -71,7 +71,7 @@ impl Engine {
         let opens = Opens {
             files: Files::for_caller(&self.inner.data_root, caller),
             user: caller.user().clone(),
-            sees_all: caller.sees().is_none(),
+            rerun_of: None,
         };
         let params = self
             .schedule_params(opens, &kind, input.params.clone().unwrap_or_default())
@@ -150,7 +150,7 @@ impl Engine {
                 let opens = Opens {
                     files,
                     user: old.owner.clone(),
-                    sees_all: false,
+                    rerun_of: None,
                 };
                 self.schedule_params(opens, &old.kind, params)
                     .await?
@@ -226,7 +226,7 @@ impl Engine {
         let opens = Opens {
             files,
             user: row.owner.clone(),
-            sees_all: false,
+            rerun_of: None,
         };
         let job = self.schedule_job(&row, opens, None).await?;
         Ok(self.insert_and_start_for(&row.owner, job, None).await?.job)

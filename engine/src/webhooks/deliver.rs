@@ -103,6 +103,7 @@ impl Engine {
         };
         let mut per_hook: HashMap<WebhookId, usize> = HashMap::new();
         let mut hooks: HashMap<WebhookId, Option<WebhookRow>> = HashMap::new();
+        let mut owners = super::Owners::default();
         let mut batch = Vec::new();
         for delivery in due {
             let id = delivery.delivery.webhook_id.clone();
@@ -119,7 +120,11 @@ impl Engine {
                 hooks.insert(id.clone(), row);
             }
             if let Some(Some(hook)) = hooks.get(&id) {
-                batch.push((hook.clone(), delivery));
+                match self.still_heard(hook, &delivery, &mut owners).await {
+                    super::Heard::Yes => batch.push((hook.clone(), delivery)),
+                    super::Heard::No(why) => self.drop_delivery(&delivery, why).await,
+                    super::Heard::Later => {}
+                }
             }
         }
         let tried = batch.len();

@@ -18,10 +18,10 @@ use crate::caller::Caller;
 use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::new_id;
-use crate::store::{NewDelivery, WebhookRow};
+use crate::store::{DeliveryRow, NewDelivery, WebhookRow};
 use model::webhooks::{
-    Delivery, JobEnded, Webhook, WebhookChange, WebhookCreated, WebhookDetail, WebhookInput,
-    WebhookScope, EVENT_TEST, MAX_PENDING_TESTS, MAX_WEBHOOKS_PER_USER,
+    Delivery, HookOwner, JobEnded, Webhook, WebhookChange, WebhookCreated, WebhookDetail,
+    WebhookInput, WebhookScope, EVENT_TEST, MAX_PENDING_TESTS, MAX_WEBHOOKS_PER_USER,
 };
 use model::{AppError, DeliveryId, FieldError, JobStatus, Role, WebhookId, EXTERNAL_KIND};
 use std::time::Duration;
@@ -88,7 +88,7 @@ impl Engine {
             .map_err(read_failed)?;
         Ok(WebhookDetail {
             webhook: row.webhook,
-            deliveries: deliveries.into_iter().map(|d| d.delivery).collect(),
+            deliveries: self.visible_deliveries(caller, deliveries).await?,
         })
     }
 
@@ -332,6 +332,127 @@ impl Engine {
             _ => Err(AppError::invalid(problems)),
         }
     }
+}
+
+/// The owners of the webhooks a pass of the deliverer sends to, as their accounts are now.
+#[derive(Default)]
+pub(crate) struct Owners(std::collections::HashMap<model::UserId, HookOwner>);
+
+impl Engine {
+    /// Why a delivery may no longer be sent, if it may not: the right to hear of a job's end
+    /// is checked again when it is sent, from its webhook's owner's account as it is then
+    /// ([`WebhookScope::heard_now`]), so that a delivery made while the owner was an admin
+    /// does not go out after they are made a member, nor anything after the account is
+    /// disabled.
+    pub(crate) async fn still_heard(
+        &self,
+        hook: &WebhookRow,
+        delivery: &DeliveryRow,
+        owners: &mut Owners,
+    ) -> Heard {
+        let store = &self.inner.store;
+        let owner = match owners.0.get(&hook.owner_id) {
+            Some(owner) => *owner,
+            None => {
+                let owner = match store.user_by_id(&hook.owner_id).await {
+                    Ok(None) => HookOwner::NoAccount,
+                    Ok(Some(user)) if user.disabled => HookOwner::Disabled,
+                    Ok(Some(user)) => {
+                        HookOwner::Account(Role::parse(&user.role).unwrap_or(Role::Viewer))
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %model::error::Chain(&e), "cannot read a webhook's owner");
+                        return Heard::Later;
+                    }
+                };
+                owners.0.insert(hook.owner_id.clone(), owner);
+                owner
+            }
+        };
+        match hook.webhook.scope.heard_now(owner) {
+            None => Heard::No("not sent: the webhook's owner's account is disabled"),
+            Some(WebhookScope::All) => Heard::Yes,
+            Some(WebhookScope::Own) => {
+                let Some(job) = delivery.delivery.job_id.as_ref() else {
+                    return Heard::Yes;
+                };
+                match store.job_owner(job).await {
+                    Ok(Some(of)) if of == hook.owner_id => Heard::Yes,
+                    Ok(_) => Heard::No(
+                        "not sent: the job is someone else's, and the webhook's owner may no \
+                         longer hear of others' jobs",
+                    ),
+                    Err(e) => {
+                        tracing::warn!(error = %model::error::Chain(&e), "cannot read a job's owner");
+                        Heard::Later
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives up on a delivery its webhook's owner may no longer have (see
+    /// [`Engine::still_heard`]).
+    pub(crate) async fn drop_delivery(&self, delivery: &DeliveryRow, why: &str) {
+        match self
+            .inner
+            .store
+            .drop_delivery(&delivery.delivery.id, why)
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(delivery = %delivery.delivery.id, why, "a delivery was not sent")
+            }
+            Err(e) => {
+                tracing::error!(error = %model::error::Chain(&e), "cannot give up on a delivery")
+            }
+        }
+    }
+
+    /// A webhook's recent deliveries as `caller` may see them: the id of a job they may not
+    /// see is left out (a member whose webhook once heard of everyone's jobs sees that a
+    /// delivery was made, not for which job).
+    async fn visible_deliveries(
+        &self,
+        caller: &Caller,
+        deliveries: Vec<DeliveryRow>,
+    ) -> Result<Vec<Delivery>, AppError> {
+        let mut shown = Vec::with_capacity(deliveries.len());
+        let mut seen: std::collections::HashMap<model::JobId, bool> = Default::default();
+        for row in deliveries {
+            let mut delivery = row.delivery;
+            if let (Some(me), Some(job)) = (caller.sees(), delivery.job_id.clone()) {
+                let visible = match seen.get(&job) {
+                    Some(v) => *v,
+                    None => {
+                        let owner = self
+                            .inner
+                            .store
+                            .job_owner(&job)
+                            .await
+                            .map_err(read_failed)?;
+                        let v = owner.as_ref() == Some(me);
+                        seen.insert(job, v);
+                        v
+                    }
+                };
+                if !visible {
+                    delivery.job_id = None;
+                }
+            }
+            shown.push(delivery);
+        }
+        Ok(shown)
+    }
+}
+
+/// Whether a delivery may still be sent ([`Engine::still_heard`]).
+pub(crate) enum Heard {
+    Yes,
+    /// No: given up on, for this reason.
+    No(&'static str),
+    /// The owner or the job could not be read: left pending, for the next pass.
+    Later,
 }
 
 /// A new secret: 244 random bits.

@@ -5,7 +5,7 @@
 //! resumed from the last event seen (`Last-Event-ID`), so nothing is missed or shown twice. It
 //! exits with [`exit_code`] of how the job ended.
 
-use super::{params, refused, Remote};
+use super::{params, printable, refused, Remote};
 use crate::config::JobsArgs;
 use crate::Config;
 use futures::StreamExt;
@@ -289,7 +289,7 @@ impl View {
                     self.seq = line.seq;
                     self.clear();
                     let mut out = std::io::stdout();
-                    let _ = writeln!(out, "{}", line.line);
+                    let _ = writeln!(out, "{}", printable(&line.line));
                     let _ = out.flush();
                     self.draw();
                 }
@@ -366,6 +366,7 @@ impl View {
 
     fn draw(&mut self) {
         let Some(text) = self.bar_text() else { return };
+        let text = printable(&text);
         let mut err = std::io::stderr();
         if self.terminal {
             let _ = write!(err, "\r\x1b[K{text}");
@@ -397,7 +398,7 @@ impl View {
 
     fn note(&mut self, text: &str) {
         self.clear();
-        eprintln!("headway: {text}");
+        eprintln!("headway: {}", printable(text));
         self.draw();
     }
 

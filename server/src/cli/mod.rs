@@ -15,6 +15,7 @@ use crate::operator_token::token_path;
 use crate::Config;
 use reqwest::Method;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -138,7 +139,7 @@ pub fn refused(status: u16, json: &Value) -> String {
         .as_str()
         .map(str::to_string)
         .unwrap_or_else(|| json.as_str().unwrap_or_default().trim().to_string());
-    format!("the server refused ({status}): {message}")
+    format!("the server refused ({status}): {}", printable(&message))
 }
 
 /// The operator token: `--admin-token`, or the file the server keeps next to its database.
@@ -172,5 +173,63 @@ fn loopback_if_unspecified(addr: SocketAddr) -> SocketAddr {
         SocketAddr::new(ip, addr.port())
     } else {
         addr
+    }
+}
+
+/// Text from the server (a log line, a message, an error, a name) as it may be printed on a
+/// terminal: every control character but the tab (C0 and C1, so ESC and the CSI and OSC
+/// sequences it starts: a clipboard write, a title change, a screen clear; BEL, CR, DEL) and
+/// the marks that turn text around (bidi overrides and isolates) are written out visibly
+/// (`\e`, `\a`, `\r`, `\u{9b}`), so that what another user wrote is read, never obeyed.
+/// Every print of the server's data goes through it ([`printable_lines`] for text of many
+/// lines).
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(unsafe_on_terminal) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if !unsafe_on_terminal(c) => out.push(c),
+            '\u{1b}' => out.push_str("\\e"),
+            '\u{7}' => out.push_str("\\a"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\0' => out.push_str("\\0"),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`printable`] for text of many lines: each line on its own, the line breaks kept.
+pub fn printable_lines(text: &str) -> String {
+    text.split('\n')
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A character a terminal may act on rather than show: a control character (but the tab), or
+/// a mark that reorders the text around it.
+fn unsafe_on_terminal(c: char) -> bool {
+    (c.is_control() && c != '\t') || model::is_format_mark(c)
+}
+
+#[cfg(test)]
+mod printing_tests {
+    use super::*;
+
+    #[test]
+    fn escapes_from_the_server_are_shown_not_obeyed() {
+        assert_eq!(printable("plain\ttext ✓"), "plain\ttext ✓");
+        assert_eq!(
+            printable("\u{1b}]52;c;aGk=\u{7}\u{1b}[2J\u{9b}2J\r\0\u{7f}"),
+            "\\e]52;c;aGk=\\a\\e[2J\\x9b2J\\r\\0\\x7f"
+        );
+        assert_eq!(printable("\u{202e}vsc.exe"), "\\u{202e}vsc.exe");
+        assert_eq!(printable_lines("a\u{1b}c\nb"), "a\\ec\nb");
+        assert!(!printable("x\ny").contains('\n'));
     }
 }

@@ -99,7 +99,7 @@ pub async fn run(config: &Config, args: &RunArgs) -> Result<i32, String> {
     reporter.finish(ended.end);
     match sender.await {
         Ok(Ok(())) => {}
-        Ok(Err(why)) => eprintln!("headway: {why}"),
+        Ok(Err(why)) => eprintln!("headway: {}", super::printable(&why)),
         Err(e) => eprintln!("headway: reporting stopped: {e}"),
     }
     Ok(ended.code)

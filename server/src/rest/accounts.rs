@@ -11,6 +11,7 @@
 //! A failed sign-in says only that the name or the password is wrong, and past a few failures
 //! (per name and per client address) sign-in answers 429 with `Retry-After`.
 
+use super::safe_next;
 use crate::client::Client;
 use crate::config::AuthMode;
 use crate::error::{ApiError, ApiJson, ApiResult};
@@ -210,24 +211,6 @@ async fn attempt(
         role: Role::parse(&user.role).unwrap_or(Role::Viewer),
         accounts: true,
     })
-}
-
-/// Where to go after signing in: a path on this site, never another site. Only a path that
-/// starts with one `/` and holds no backslash, whitespace or control character is kept:
-/// browsers drop tabs and line breaks from URLs and read `\` as `/`, so `/\t/evil.example`
-/// would lead to `//evil.example`, another site. (The paths Headway sends people to sign in
-/// from are percent-encoded, hence ASCII.)
-fn safe_next(next: &str) -> &str {
-    let path_only = next.starts_with('/')
-        && !next[1..].starts_with('/')
-        && next.is_ascii()
-        && !next
-            .chars()
-            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
-    match path_only {
-        true => next,
-        false => "/",
-    }
 }
 
 fn refused() -> AppError {

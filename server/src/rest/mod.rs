@@ -27,3 +27,21 @@ pub mod notices;
 pub mod schedules;
 pub mod start_with_file;
 pub mod webhooks;
+
+/// Where to send a browser back to (after signing in, after the start form): a path on this
+/// site, never another site. Only a path that starts with one `/` and holds no backslash,
+/// whitespace or control character is kept: browsers drop tabs and line breaks from URLs and read `\` as `/`, so `/\t/evil.example`
+/// would lead to `//evil.example`, another site. (The paths Headway sends people back to
+/// are percent-encoded, hence ASCII.)
+pub(crate) fn safe_next(next: &str) -> &str {
+    let path_only = next.starts_with('/')
+        && !next[1..].starts_with('/')
+        && next.is_ascii()
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    match path_only {
+        true => next,
+        false => "/",
+    }
+}

@@ -213,7 +213,10 @@ fn local(url: &str) -> String {
     }
 }
 
+/// A redirection to `to`, a path of this site; anything else (`//evil.example/x`, `/\evil`,
+/// a scheme) goes to `/` instead.
 fn see_other(to: &str) -> Response {
+    let to = super::safe_next(to);
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
@@ -244,6 +247,25 @@ mod tests {
         assert!(refused.starts_with("/kinds?x=1&__path="), "{refused}");
         assert!(refused.contains("&__err="), "{refused}");
         assert_eq!(referer(&HeaderMap::new()).strip(), "/");
+    }
+
+    #[test]
+    fn a_referer_whose_path_leads_to_another_site_goes_back_home() {
+        for sneaky in [
+            "http://127.0.0.1:3000//evil.example/x",
+            "http://127.0.0.1:3000/\\evil.example/x",
+            "http://127.0.0.1:3000/%5C/evil.example",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(header::REFERER, sneaky.parse().unwrap());
+            let to = see_other(&referer(&h).strip());
+            let location = to.headers()[header::LOCATION].to_str().unwrap();
+            assert!(
+                location == "/" || (location.starts_with('/') && !location.starts_with("//")),
+                "{sneaky} -> {location}"
+            );
+            assert!(!location.contains("\\"), "{sneaky} -> {location}");
+        }
     }
 
     #[test]

@@ -1019,3 +1019,123 @@ async fn headway_run_tqdm_moves_the_bar_instead_of_filling_the_log() {
     );
     assert_eq!(log_text(&op, &id).await, ["all copied"]);
 }
+
+// ---- what a program reports is data, never markup or terminal control ----
+
+/// The text of the page's `<title>` element, and how many there are.
+fn page_title(page: &str) -> (String, usize) {
+    let count = page.matches("<title>").count();
+    let start = page.find("<title>").expect("a <title>") + "<title>".len();
+    let end = start + page[start..].find("</title>").expect("a </title>");
+    (page[start..end].to_string(), count)
+}
+
+#[tokio::test]
+async fn a_job_title_that_closes_the_title_element_is_shown_as_text() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let attack = r#"x</title><meta http-equiv="refresh" content="0;url=http://127.0.0.1:9/">"#;
+    let (job, _) = open(&s, json!({ "title": attack })).await;
+    let id = job["id"].as_str().unwrap();
+    let r = s
+        .http
+        .get(s.url(&format!("/jobs/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    let (title, count) = page_title(&page);
+    assert_eq!(count, 1, "one <title>: {title}");
+    assert_eq!(
+        title,
+        format!(
+            "x&lt;/title&gt;&lt;meta http-equiv=&quot;refresh&quot; \
+             content=&quot;0;url=http://127.0.0.1:9/&quot;&gt; job {} · Headway",
+            &id[..8]
+        )
+    );
+    assert!(
+        !page
+            .to_ascii_lowercase()
+            .contains("<meta http-equiv=\"refresh\""),
+        "the title added a refresh to the page"
+    );
+}
+
+#[tokio::test]
+async fn a_reported_unit_with_control_characters_or_a_progress_past_the_store_is_refused() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let (job, token) = open(&s, json!({"title": "units"})).await;
+    let id = job["id"].as_str().unwrap();
+    for (bad, field) in [
+        (json!({"unit": "rows\u{0}"}), "unit"),
+        (json!({"unit": "\u{1b}]52;c;aGk=\u{7}"}), "unit"),
+        (json!({"unit": "a\u{9b}2J"}), "unit"),
+        (json!({"progress": u64::MAX}), "progress"),
+        (json!({"progress": 1, "total": u64::MAX}), "total"),
+    ] {
+        let (status, body) = report(&s, id, &token, bad.clone()).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert_eq!(body["fields"][0]["field"], field, "{body}");
+        assert!(
+            body["fields"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{body}"
+        );
+    }
+    // The largest amount the store keeps is taken as it is.
+    let most = i64::MAX as u64;
+    let (status, body) = report(
+        &s,
+        id,
+        &token,
+        json!({"progress": most, "total": most, "unit": "rows"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let job = s.job(id).await;
+    assert_eq!(job["progress"]["current"].as_u64(), Some(most), "{job}");
+    assert_eq!(job["progress"]["total"].as_u64(), Some(most), "{job}");
+    assert_eq!(job["progress"]["unit"], "rows");
+}
+
+#[tokio::test]
+async fn headway_follow_shows_terminal_escapes_from_the_server_as_text() {
+    let app = spawn_app().await;
+    let op = operator(&app);
+    let base = app.base.clone();
+    let (job, token) = open(&op, json!({"title": "escapes"})).await;
+    let id = job["id"].as_str().unwrap();
+    // A clipboard write (OSC 52), a title change, a screen clear (CSI, and its C1 form), a bell.
+    let nasty = "\u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}2J\u{7}";
+    let r = report(
+        &op,
+        id,
+        &token,
+        json!({
+            "progress": 1, "total": 2, "message": format!("msg {nasty}"),
+            "log": [{"seq": 1, "line": format!("log {nasty}")}],
+            "end": {"status": "failed", "error": {"code": "exit_1", "message": format!("err {nasty}")}},
+        }),
+    )
+    .await;
+    assert_eq!(r.0, 200, "{}", r.1);
+    let (code, out, err) = client(&app, &base, &["follow", id]).await;
+    assert_eq!(code, 1, "{err}");
+    for (name, text) in [("stdout", &out), ("stderr", &err)] {
+        let control: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(control.is_empty(), "{name} holds {control:?}: {text:?}");
+    }
+    // Shown, so that the reader sees something was there.
+    assert!(out.contains("log \\e]52;c;cm0gLXJmIH4=\\a"), "{out:?}");
+    assert!(err.contains("err \\e]52;"), "{err:?}");
+    let (code, listed, _) = client(&app, &base, &["jobs"]).await;
+    assert_eq!(code, 0);
+    assert!(listed.contains("external: escapes"), "{listed}");
+}

@@ -426,6 +426,16 @@ fn plain_browser(app: &App) -> Session {
 /// Posts the import's start form as a page without JavaScript does, from the dashboard
 /// filtered to imports; the answer's status and where it sends the browser.
 async fn post_start(s: &Session, table: &str, file: (&str, &[u8])) -> (u16, String) {
+    post_start_from(s, &s.url("/?kind=import_csv"), table, file).await
+}
+
+/// [`post_start`] from the page `referer` names.
+async fn post_start_from(
+    s: &Session,
+    referer: &str,
+    table: &str,
+    file: (&str, &[u8]),
+) -> (u16, String) {
     let (content_type, body) = multipart(&[
         ("kind", None, b"import_csv"),
         ("idempotency_key", None, engine::new_id().as_bytes()),
@@ -441,7 +451,7 @@ async fn post_start(s: &Session, table: &str, file: (&str, &[u8])) -> (u16, Stri
         .http
         .post(s.url("/start"))
         .header("content-type", content_type)
-        .header("referer", s.url("/?kind=import_csv"))
+        .header("referer", referer)
         .body(body)
         .send()
         .await
@@ -614,4 +624,222 @@ async fn an_export_holds_the_callers_jobs_matching_its_filter_and_downloads() {
     let job = plain.wait_finished(id).await;
     assert_eq!(job["outputs"][0]["name"], "jobs.jsonl", "{job}");
     assert_eq!(job["result"]["jobs"], 0, "{job}");
+}
+
+/// The cells of a CSV text, row by row (quoted cells, `""` for a quote inside).
+fn csv_cells(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn no_cell_of_an_export_starts_a_formula_whatever_the_user_wrote() {
+    let app = app().start().await;
+    let s = app.session();
+    let (status, job) = s
+        .create(
+            "external",
+            json!({"title": "=cmd|' /C calc'!A0", "params": {"n": "=1+1"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let (id, token) = (
+        job["id"].as_str().unwrap().to_string(),
+        job["report_token"].as_str().unwrap().to_string(),
+    );
+    let report = json!({
+        "progress": 1, "unit": "=HYPERLINK(\"http://e.x\",\"y\")", "message": "+1 rows",
+        "end": {"status": "failed", "error": {"code": "@SUM(1)", "message": "-2"}},
+    });
+    let r = s
+        .http
+        .post(s.url(&format!("/api/v1/jobs/{id}/report")))
+        .bearer_auth(&token)
+        .json(&report)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, export) = s.create("export_jobs", json!({"kind": "external"})).await;
+    assert_eq!(status, 201, "{export}");
+    let export_id = export["id"].as_str().unwrap();
+    let done = s.wait_finished(export_id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let text = s
+        .http
+        .get(s.url(&format!("/api/v1/jobs/{export_id}/outputs/jobs.csv")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows = csv_cells(&text);
+    assert_eq!(rows.len(), 2, "{text}");
+    let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();
+    let row = &rows[1];
+    assert_eq!(row[0], id);
+    assert_eq!(row[column("unit")], "'=HYPERLINK(\"http://e.x\",\"y\")");
+    assert_eq!(row[column("error_code")], "'@SUM(1)");
+    assert_eq!(row[column("message")], "'+1 rows");
+    assert_eq!(row[column("error")], "'-2");
+    for cell in row {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} starts a formula: {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_start_form_sends_the_browser_back_to_a_page_of_this_site_only() {
+    let app = app().start().await;
+    let s = plain_browser(&app);
+    let base = &app.base;
+    for referer in [
+        format!("{base}//evil.example/x"),
+        format!("{base}/\\evil.example/x"),
+        format!("{base}///evil.example"),
+        format!("{base}/%09/evil.example"),
+    ] {
+        // Started, and refused: both go back to this site's home instead.
+        for table in ["people", "1people"] {
+            let (status, to) =
+                post_start_from(&s, &referer, table, ("people.csv", PEOPLE.as_bytes())).await;
+            assert_eq!(status, 303, "{referer}");
+            assert!(
+                to.starts_with('/') && !to.starts_with("//") && !to.contains('\\'),
+                "{referer} ({table}) sent the browser to {to}"
+            );
+        }
+    }
+    // A page of the site is kept.
+    let (_, to) = post_start_from(
+        &s,
+        &format!("{base}/jobs?kind=import_csv"),
+        "people",
+        ("people.csv", PEOPLE.as_bytes()),
+    )
+    .await;
+    assert_eq!(to, "/jobs?kind=import_csv");
+}
+
+#[tokio::test]
+async fn upload_names_lose_the_marks_that_turn_them_around() {
+    let app = app().start().await;
+    let s = app.session();
+    let (status, up) = upload(&s, "\u{202e}vsc.exe", "text/csv", PEOPLE.into()).await;
+    assert_eq!(status, 201, "{up}");
+    assert_eq!(up["name"], "vsc.exe");
+    let (status, up) = upload(
+        &s,
+        "a\u{2066}b\u{2069}\u{200e}c\u{200f}\u{202a}d\u{1b}[2J\u{9b}.csv",
+        "text/csv",
+        PEOPLE.into(),
+    )
+    .await;
+    assert_eq!(status, 201, "{up}");
+    assert_eq!(up["name"], "abcd[2J.csv");
+    // A multipart upload's name is made the same way.
+    let (content_type, body) = multipart(&[("file", Some("\u{202e}lmth.csv"), PEOPLE.as_bytes())]);
+    let r = s
+        .http
+        .post(s.url("/api/v1/uploads"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let up: Value = r.json().await.unwrap();
+    assert_eq!(up["name"], "lmth.csv");
+}
+
+#[tokio::test]
+async fn an_upload_is_read_and_deleted_by_its_owner_and_an_admin_and_used_by_its_owner_only() {
+    use crate::team::{accounts_app, add_user, signed_in};
+    let app = accounts_app().await;
+    for (name, role) in [
+        ("mia", "member"),
+        ("max", "member"),
+        ("val", "viewer"),
+        ("otto", "operator"),
+        ("ada", "admin"),
+    ] {
+        add_user(&app, name, role).await;
+    }
+    let mia = signed_in(&app, "mia").await;
+    let (status, up) = upload(&mia, "people.csv", "text/csv", PEOPLE.into()).await;
+    assert_eq!(status, 201, "{up}");
+    let id = up["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/uploads/{id}");
+
+    // Others, whatever their role (a viewer and an operator see every job): not found, not
+    // deleted, not listed, not used.
+    for name in ["max", "val", "otto"] {
+        let s = signed_in(&app, name).await;
+        assert_eq!(s.get(&path).await.0, 404, "{name} read it");
+        let r = s.http.delete(s.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{name} deleted it");
+        assert_eq!(s.get("/api/v1/uploads").await.1, json!([]), "{name}");
+        if name != "val" {
+            let (status, refused) = s
+                .create("import_csv", json!({"upload": id, "table": "theirs"}))
+                .await;
+            assert_eq!(status, 422, "{name} used it: {refused}");
+        }
+    }
+    let (_, listed) = mia.get("/api/v1/uploads").await;
+    assert_eq!(listed[0]["id"], id.as_str(), "still there: {listed}");
+
+    // An admin reads it, and may not use it for a job of theirs.
+    let ada = signed_in(&app, "ada").await;
+    let (status, read) = ada.get(&path).await;
+    assert_eq!((status, &read["id"]), (200, &json!(id)), "{read}");
+    assert_eq!(ada.get("/api/v1/uploads").await.1, json!([]));
+    let (status, refused) = ada
+        .create("import_csv", json!({"upload": id, "table": "admins"}))
+        .await;
+    assert_eq!(status, 422, "{refused}");
+
+    // Its owner uses it; an operator re-runs that job, with the same upload.
+    let (status, job) = mia
+        .create("import_csv", json!({"upload": id, "table": "people"}))
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let job_id = job["id"].as_str().unwrap().to_string();
+    assert_eq!(mia.wait_finished(&job_id).await["status"], "succeeded");
+    let otto = signed_in(&app, "otto").await;
+    let (status, rerun) = otto.rerun(&job_id).await;
+    assert_eq!(status, 201, "{rerun}");
+    assert_eq!(rerun["params"]["upload"], id.as_str());
+
+    // An admin deletes an upload no job used; its owner deletes their own.
+    let (_, spare) = upload(&mia, "spare.csv", "text/csv", PEOPLE.into()).await;
+    let spare = format!("/api/v1/uploads/{}", spare["id"].as_str().unwrap());
+    let r = ada.http.delete(ada.url(&spare)).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(mia.get(&spare).await.0, 404);
+    let (_, own) = upload(&mia, "own.csv", "text/csv", PEOPLE.into()).await;
+    let own = format!("/api/v1/uploads/{}", own["id"].as_str().unwrap());
+    let r = mia.http.delete(mia.url(&own)).send().await.unwrap();
+    assert_eq!(r.status(), 204);
 }

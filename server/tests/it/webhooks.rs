@@ -379,6 +379,14 @@ async fn private_addresses_and_bad_webhooks_are_refused_with_a_sentence_and_noth
         "http://[::1]:9/hook",
         "http://10.0.0.7/hook",
         "http://169.254.169.254/latest/meta-data",
+        // IPv6 forms that carry a loopback or private IPv4 address, and 192.0.0.0/24.
+        "http://[64:ff9b::7f00:1]:9/hook",
+        "http://[64:ff9b:1::a00:1]:9/hook",
+        "http://[2002:7f00:1::]:9/hook",
+        "http://[::ffff:0:7f00:1]:9/hook",
+        "http://[::7f00:1]:9/hook",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]:9/hook",
+        "http://192.0.0.170/hook",
     ] {
         let (status, e) = send(
             &s,
@@ -609,4 +617,133 @@ async fn a_test_delivery_reaches_the_receiver_and_is_listed() {
     );
     let (_, list) = s.get("/api/v1/webhooks").await;
     assert!(list[0].get("secret").is_none(), "{list}");
+}
+
+/// Changes the account `name` as the holder of the operator token.
+async fn change_user(app: &App, name: &str, change: Value) {
+    let r = reqwest::Client::new()
+        .patch(format!("{}/api/v1/users/{name}", app.base))
+        .bearer_auth(app.admin_token())
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+}
+
+/// The job ids of a webhook's deliveries, newest first, as `s` sees them.
+async fn delivered_jobs(s: &Session, hook: &str) -> Vec<Value> {
+    detail(s, hook).await["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["job_id"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_webhook_for_everyones_jobs_hears_only_what_its_owners_account_allows_now() {
+    // Retried for an hour: a failed delivery waits 10 s before its next attempt, unless resent.
+    let app = app()
+        .with(|c| {
+            c.auth = Some(server::config::AuthMode::Accounts);
+            c.webhook_allow_private = true;
+            c.webhook_retry_secs = 3600;
+        })
+        .start()
+        .await;
+    add_user(&app, "ada", "admin").await;
+    // Another admin, so that Ada may be made a member.
+    add_user(&app, "root", "admin").await;
+    add_user(&app, "bob", "member").await;
+    let (ada, bob) = (signed_in(&app, "ada").await, signed_in(&app, "bob").await);
+    let op = Session::with_token(&app.base, &app.admin_token());
+    // The first delivery is refused: it stays pending, to be retried.
+    let receiver = Receiver::start(|n| match n {
+        0 => Answer::Status(500),
+        _ => Answer::Status(200),
+    })
+    .await;
+    let hook = register(&ada, json!({"url": receiver.url, "scope": "all"})).await;
+
+    // While Ada is an admin, her webhook hears of Bob's job.
+    let first = bob.demo(1, 1).await;
+    bob.wait_finished(&first).await;
+    receiver.until(1).await;
+    let pending = webhook_when(&ada, &hook, |d| d["deliveries"][0]["attempts"] == 1).await;
+    assert_eq!(pending["deliveries"][0]["state"], "pending", "{pending}");
+    assert_eq!(pending["deliveries"][0]["job_id"], first.as_str());
+    let delivery = pending["deliveries"][0]["id"].as_str().unwrap().to_string();
+
+    // Made a member: Bob's next end makes no delivery; her own does.
+    change_user(&app, "ada", json!({"role": "member"})).await;
+    let second = bob.demo(1, 1).await;
+    bob.wait_finished(&second).await;
+    let hers = ada.demo(1, 1).await;
+    ada.wait_finished(&hers).await;
+    let got = receiver.until(2).await;
+    assert_eq!(got[1].json()["job"]["id"], hers.as_str());
+    assert_eq!(
+        delivered_jobs(&op, &hook).await,
+        [json!(hers), json!(first)],
+        "no delivery for Bob's second job"
+    );
+    // What was stored for Bob's job while she was an admin is not sent either, even resent.
+    let (status, resent) = send(
+        &ada,
+        reqwest::Method::POST,
+        &format!("/api/v1/webhooks/{hook}/deliveries/{delivery}/resend"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{resent}");
+    let d = webhook_when(&op, &hook, |d| {
+        d["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == delivery.as_str() && x["state"] == "failed")
+    })
+    .await;
+    let dropped = d["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == delivery.as_str())
+        .unwrap()
+        .clone();
+    assert!(
+        dropped["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("someone else's"),
+        "{dropped}"
+    );
+    assert_eq!(receiver.got().len(), 2, "Bob's job end went out again");
+    // Her listing shows her own job's id, never Bob's.
+    assert_eq!(
+        delivered_jobs(&ada, &hook).await,
+        [json!(hers), Value::Null]
+    );
+
+    // Disabled: nothing, not even her own job's end.
+    let (status, job) = ada.create("external", json!({"title": "hers"})).await;
+    assert_eq!(status, 201, "{job}");
+    let token = job["report_token"].as_str().unwrap().to_string();
+    let job = job["id"].as_str().unwrap().to_string();
+    change_user(&app, "ada", json!({"disabled": true})).await;
+    let r = op
+        .http
+        .post(op.url(&format!("/api/v1/jobs/{job}/report")))
+        .bearer_auth(&token)
+        .json(&json!({"end": {"status": "succeeded"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let ended = op.wait_finished(&job).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
+    let theirs = bob.demo(1, 1).await;
+    bob.wait_finished(&theirs).await;
+    assert_eq!(delivered_jobs(&op, &hook).await.len(), 2, "no new delivery");
 }

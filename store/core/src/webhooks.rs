@@ -6,7 +6,7 @@
 //! delivery never without its end. The rest ([`WebhookStore`]) is the same SQL on both
 //! backends, written once here ([`webhook_store!`]) and compiled by each with its own driver.
 
-use model::webhooks::{Delivery, DeliveryState, Webhook, WebhookFormat, WebhookScope};
+use model::webhooks::{Delivery, DeliveryState, HookOwner, Webhook, WebhookFormat, WebhookScope};
 use model::{DeliveryId, JobId, JobStatus, UserId, WebhookId};
 
 /// A webhook as stored: what anyone who may see it sees, its owner's id and its secret.
@@ -45,27 +45,42 @@ pub struct NewDelivery {
     pub created_at: i64,
 }
 
-/// What a webhook hears of, as a batch matches ends against it.
+/// What a webhook hears of, as a batch matches ends against it: its scope as its owner's
+/// account allows it now ([`WebhookScope::heard_now`]; `None`: nothing).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HookMatch {
     pub id: WebhookId,
     pub owner: UserId,
-    pub scope: WebhookScope,
+    pub scope: Option<WebhookScope>,
     pub statuses: Vec<JobStatus>,
     pub kinds: Vec<String>,
 }
 
 impl HookMatch {
-    /// The SQL that reads the enabled webhooks' [`HookMatch::stored`] columns.
-    pub const SELECT: &'static str =
-        "SELECT id, owner, scope, statuses, kinds FROM webhooks WHERE enabled = $1";
+    /// The SQL that reads the enabled webhooks' [`HookMatch::stored`] columns, with their
+    /// owner's account as it is now (`owner_state`: `disabled`, its role, or NULL for an owner
+    /// without an account).
+    pub const SELECT: &'static str = "SELECT w.id AS id, w.owner AS owner, w.scope AS scope, \
+         w.statuses AS statuses, w.kinds AS kinds, \
+         CASE WHEN u.id IS NULL THEN NULL WHEN u.disabled THEN 'disabled' ELSE u.role END \
+         AS owner_state \
+         FROM webhooks w LEFT JOIN users u ON u.id = w.owner WHERE w.enabled = $1";
 
     /// From the columns [`HookMatch::SELECT`] reads.
-    pub fn stored(id: String, owner: String, scope: &str, statuses: &str, kinds: &str) -> Self {
+    pub fn stored(
+        id: String,
+        owner: String,
+        scope: &str,
+        statuses: &str,
+        kinds: &str,
+        owner_state: Option<&str>,
+    ) -> Self {
         HookMatch {
             id: id.into(),
             owner: owner.into(),
-            scope: WebhookScope::parse(scope).unwrap_or_default(),
+            scope: WebhookScope::parse(scope)
+                .unwrap_or_default()
+                .heard_now(hook_owner(owner_state)),
             statuses: serde_json::from_str(statuses).unwrap_or_default(),
             kinds: serde_json::from_str(kinds).unwrap_or_default(),
         }
@@ -73,9 +88,23 @@ impl HookMatch {
 
     /// Whether it hears of `owner`'s job of `kind` ending `status`.
     pub fn hears(&self, owner: &UserId, kind: &str, status: JobStatus) -> bool {
-        (self.scope == WebhookScope::All || self.owner == *owner)
+        let whose = match self.scope {
+            None => false,
+            Some(WebhookScope::All) => true,
+            Some(WebhookScope::Own) => self.owner == *owner,
+        };
+        whose
             && (self.statuses.is_empty() || self.statuses.contains(&status))
             && (self.kinds.is_empty() || self.kinds.iter().any(|k| k == kind))
+    }
+}
+
+/// A webhook's owner from [`HookMatch::SELECT`]'s `owner_state`.
+pub fn hook_owner(owner_state: Option<&str>) -> HookOwner {
+    match owner_state {
+        None => HookOwner::NoAccount,
+        Some("disabled") => HookOwner::Disabled,
+        Some(role) => HookOwner::Account(model::Role::parse(role).unwrap_or(model::Role::Viewer)),
     }
 }
 
@@ -162,6 +191,10 @@ pub trait WebhookStore: Send + Sync + 'static {
 
     /// Deletes the deliveries done with (delivered or given up on) made before `before`.
     async fn prune_deliveries(&self, before: i64) -> crate::StoreResult<u64>;
+
+    /// Gives up on a pending delivery without an attempt (`why` is shown as its error), and
+    /// without counting against its webhook; whether it was pending.
+    async fn drop_delivery(&self, id: &DeliveryId, why: &str) -> crate::StoreResult<bool>;
 }
 
 /// The columns of a [`RawWebhook`].
@@ -555,6 +588,23 @@ macro_rules! webhook_store {
                 .map_err(|e| $crate::StoreError::new("pruning deliveries", e))?;
                 Ok(done.rows_affected())
             }
+
+            async fn drop_delivery(
+                &self,
+                id: &model::DeliveryId,
+                why: &str,
+            ) -> $crate::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, \
+                         last_error = $1 WHERE id = $2 AND state = 'pending'",
+                )
+                .bind(why)
+                .bind(id.as_str())
+                .execute(&self.$pool)
+                .await
+                .map_err(|e| $crate::StoreError::new("giving up on a delivery", e))?;
+                Ok(done.rows_affected() == 1)
+            }
         }
     };
 }
@@ -567,7 +617,7 @@ mod tests {
         HookMatch {
             id: "w".into(),
             owner: "ann".into(),
-            scope,
+            scope: Some(scope),
             statuses,
             kinds: kinds.into_iter().map(String::from).collect(),
         }
@@ -582,5 +632,17 @@ mod tests {
         assert!(all.hears(&"bob".into(), "demo", JobStatus::Failed));
         assert!(!all.hears(&"bob".into(), "demo", JobStatus::Succeeded));
         assert!(!all.hears(&"bob".into(), "checksum", JobStatus::Failed));
+    }
+
+    #[test]
+    fn a_webhook_hears_as_its_owners_account_is_now() {
+        let stored = |state| HookMatch::stored("w".into(), "ann".into(), "all", "[]", "[]", state);
+        assert!(stored(None).hears(&"bob".into(), "demo", JobStatus::Failed));
+        assert!(stored(Some("admin")).hears(&"bob".into(), "demo", JobStatus::Failed));
+        let demoted = stored(Some("member"));
+        assert!(!demoted.hears(&"bob".into(), "demo", JobStatus::Failed));
+        assert!(demoted.hears(&"ann".into(), "demo", JobStatus::Failed));
+        let disabled = stored(Some("disabled"));
+        assert!(!disabled.hears(&"ann".into(), "demo", JobStatus::Failed));
     }
 }

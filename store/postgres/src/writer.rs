@@ -776,15 +776,22 @@ impl BatchSql for Statements<'_> {
     }
 
     async fn end_hooks(&mut self) -> Result<Vec<store_core::HookMatch>, sqlx::Error> {
-        let rows: Vec<(String, String, String, String, String)> =
+        let rows: Vec<(String, String, String, String, String, Option<String>)> =
             sqlx::query_as(store_core::HookMatch::SELECT)
                 .bind(true)
                 .fetch_all(&mut *self.0)
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, owner, scope, statuses, kinds)| {
-                store_core::HookMatch::stored(id, owner, &scope, &statuses, &kinds)
+            .map(|(id, owner, scope, statuses, kinds, state)| {
+                store_core::HookMatch::stored(
+                    id,
+                    owner,
+                    &scope,
+                    &statuses,
+                    &kinds,
+                    state.as_deref(),
+                )
             })
             .collect())
     }

@@ -856,12 +856,14 @@ impl BatchSql for Statements<'_> {
             .query_map([true], |r| {
                 let (scope, statuses, kinds): (String, String, String) =
                     (r.get("scope")?, r.get("statuses")?, r.get("kinds")?);
+                let owner_state: Option<String> = r.get("owner_state")?;
                 Ok(store_core::HookMatch::stored(
                     r.get("id")?,
                     r.get("owner")?,
                     &scope,
                     &statuses,
                     &kinds,
+                    owner_state.as_deref(),
                 ))
             })?
             .collect()

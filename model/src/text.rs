@@ -1,0 +1,28 @@
+//! What text from users may hold where it is shown to others.
+
+/// A mark that changes how the text around it is ordered or joined without being seen itself:
+/// the bidirectional embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and
+/// marks (U+200E, U+200F, U+061C). `vsc.exe` after an override (U+202E) reads as `exe.csv`.
+pub fn is_format_mark(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marks_that_reorder_text_are_known_and_letters_are_not() {
+        for c in [
+            '\u{202e}', '\u{202a}', '\u{2066}', '\u{2069}', '\u{200e}', '\u{200f}',
+        ] {
+            assert!(is_format_mark(c), "{c:?}");
+        }
+        for c in ['a', 'é', 'ש', '\u{2070}', ' '] {
+            assert!(!is_format_mark(c), "{c:?}");
+        }
+    }
+}
