@@ -35,6 +35,8 @@ pub struct UploadLimits {
     pub unused_for: Duration,
     /// How long outputs, and uploads since a job last used them, are kept.
     pub keep_files: Duration,
+    /// How many uploads one user may hold at once.
+    pub per_user: u64,
 }
 
 impl Default for UploadLimits {
@@ -45,6 +47,7 @@ impl Default for UploadLimits {
             at_once: 4,
             unused_for: Duration::from_secs(24 * 3600),
             keep_files: Duration::from_secs(30 * 24 * 3600),
+            per_user: 1000,
         }
     }
 }

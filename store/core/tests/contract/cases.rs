@@ -80,6 +80,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
                 job_id: job.id.clone(),
                 level: LogLevel::Warn,
                 line: "careful".into(),
+                bounds: Default::default(),
             },
             to("me", &job, JobStatus::Succeeded),
         ])
@@ -276,6 +277,7 @@ pub async fn moves_the_state_machine_refuses_change_nothing(db: Db) {
                 job_id: "nope".into(),
                 level: LogLevel::Info,
                 line: "x".into(),
+                bounds: Default::default(),
             },
         ])
         .await
@@ -1048,6 +1050,7 @@ pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
                 job_id: job.id.clone(),
                 level: LogLevel::Info,
                 line: by.into(),
+                bounds: Default::default(),
                 fence: Some(by.into()),
             },
             Change::Checkpoint {
@@ -1214,6 +1217,7 @@ pub async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept(db: D
             job_id: job.id.clone(),
             level,
             line: line.into(),
+            bounds: Default::default(),
             fence: Some("p1".into()),
         });
     }
@@ -1281,6 +1285,7 @@ pub async fn a_line_and_a_checkpoint_together_commit_as_one_change(db: Db) {
                 job_id: job.id.clone(),
                 level: LogLevel::Info,
                 line: line.into(),
+                bounds: Default::default(),
                 fence: Some(by.into()),
             },
             Change::Checkpoint {
@@ -1554,6 +1559,7 @@ fn log(job: &Job, by: &str, line: &str) -> Change {
         job_id: job.id.clone(),
         level: LogLevel::Info,
         line: line.into(),
+        bounds: Default::default(),
         fence: Some(by.into()),
     }
 }
@@ -1955,7 +1961,7 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
         .apply(vec![attach(
             &job,
             "p2",
-            Attachment::Output(output("a.csv", 1)),
+            Attachment::Output { output: output("a.csv", 1), most: 1000 },
         )])
         .await
         .unwrap();
@@ -1965,19 +1971,29 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     let written = db
         .store
         .apply(vec![
-            attach(&job, "p1", Attachment::Output(output("a.csv", 1))),
-            attach(&job, "p1", Attachment::Output(output("b.csv", 2))),
+            attach(&job, "p1", Attachment::Output { output: output("a.csv", 1), most: 1000 }),
+            attach(&job, "p1", Attachment::Output { output: output("b.csv", 2), most: 1000 }),
             // The same name again replaces the first, in its place.
-            attach(&job, "p1", Attachment::Output(output("a.csv", 3))),
+            attach(&job, "p1", Attachment::Output { output: output("a.csv", 3), most: 1000 }),
             attach(&job, "p1", Attachment::Result(json!({"rows": 7}))),
         ])
         .await
         .unwrap();
     assert_eq!(written.events.len(), 4);
-    assert!(written
-        .events
-        .iter()
-        .all(|e| e.event.kind == EventType::Job));
+    let kinds: Vec<EventType> = written.events.iter().map(|e| e.event.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventType::Output,
+            EventType::Output,
+            EventType::Output,
+            EventType::Job
+        ]
+    );
+    // Each output's event carries that output alone.
+    let replaced: model::OutputEvent = serde_json::from_str(&written.events[2].event.data).unwrap();
+    assert_eq!((replaced.output.name.as_str(), replaced.output.size), ("a.csv", 3));
+    assert_eq!(replaced.job_id, job.id);
     let last: Job = serde_json::from_str(&written.events[3].event.data).unwrap();
     let listed: Vec<(&str, u64)> = last
         .outputs
@@ -1987,6 +2003,22 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     assert_eq!(listed, [("a.csv", 3), ("b.csv", 2)]);
     assert_eq!(last.result, Some(json!({"rows": 7})));
     assert_eq!(last.event_id, written.events[3].event.id);
+
+    // A new name past the job's bound is refused, and nothing is written.
+    let full = db
+        .store
+        .apply(vec![attach(
+            &job,
+            "p1",
+            Attachment::Output {
+                output: output("c.csv", 1),
+                most: 2,
+            },
+        )])
+        .await
+        .unwrap();
+    assert!(matches!(full.outcomes[..], [Outcome::OutputsFull(2)]));
+    assert!(full.events.is_empty());
 
     // The job as read back is the same, and once it ended nothing more is attached.
     db.store
@@ -2100,4 +2132,55 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
 pub async fn the_file_store_recorded_first_is_the_one_every_process_is_told(db: Db) {
     assert_eq!(db.store.file_store_id("a", 1).await.unwrap(), "a");
     assert_eq!(db.store.file_store_id("b", 2).await.unwrap(), "a");
+}
+
+pub async fn a_jobs_log_is_bounded_per_line_and_in_all_whatever_writes_it(db: Db) {
+    let job = new_job("batch");
+    db.store
+        .apply(vec![create("me", &job), claim("p1", 1, &[])])
+        .await
+        .unwrap();
+    let bounds = store_core::LogBounds {
+        line_bytes: 100,
+        job_bytes: 250,
+    };
+    let line = |text: String| Change::Log {
+        owner: "me".into(),
+        job_id: job.id.clone(),
+        level: LogLevel::Info,
+        line: text,
+        bounds,
+        fence: Some("p1".into()),
+    };
+    // 100 bytes (cut from 500), 100, then one that would pass 250, then more: dropped.
+    let written = db
+        .store
+        .apply(vec![
+            line("é".repeat(250)),
+            line("b".repeat(100)),
+            line("c".repeat(60)),
+            line("d".repeat(10)),
+            line("e".repeat(10)),
+        ])
+        .await
+        .unwrap();
+    assert!(written
+        .outcomes
+        .iter()
+        .all(|o| matches!(o, Outcome::Recorded(true))));
+    assert_eq!(written.events.len(), 3, "no event for a dropped line");
+    let lines = db.store.log_lines(&job.id, 0, 100).await.unwrap();
+    let texts: Vec<&str> = lines.iter().map(|l| l.line.as_str()).collect();
+    assert_eq!(texts.len(), 3);
+    assert!(texts[0].len() <= 100 && texts[0].ends_with(store_core::LINE_CUT));
+    assert_eq!(texts[1], "b".repeat(100));
+    assert!(texts[2].starts_with("log cut"), "{}", texts[2]);
+    assert_eq!(lines[2].level, LogLevel::Warn);
+    let seqs: Vec<u64> = lines.iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, [1, 2, 3], "no gap for the dropped lines");
+    // A later line is still dropped, and the job's latest event is its last kept line's.
+    db.store.apply(vec![line("f".into())]).await.unwrap();
+    assert_eq!(db.store.log_lines(&job.id, 0, 100).await.unwrap().len(), 3);
+    let read = db.store.job(None, &job.id).await.unwrap().unwrap();
+    assert_eq!(read.event_id, written.events[2].event.id);
 }
