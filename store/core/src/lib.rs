@@ -19,6 +19,7 @@ pub mod webhooks;
 
 pub use backend::{
     AccountStore, Backend, FileStore, JobStore, ProcessRegistry, ScheduleStore, SessionStore,
+    UploadAdded,
 };
 pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::HistoryQuery;

@@ -2067,31 +2067,48 @@ fn upload(size: u64, at: i64) -> model::Upload {
 }
 
 pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db: Db) {
+    use store_core::UploadAdded::{Added, OverQuota, TooMany};
     let (me, other): (UserId, UserId) = ("me".into(), "other".into());
     let first = upload(60, 1_000);
-    assert!(db.store.add_upload(&me, &first, 100).await.unwrap());
+    assert_eq!(db.store.add_upload(&me, &first, 100, 3).await.unwrap(), Added);
     // Past the quota: refused, nothing written; another user's quota is their own.
-    assert!(!db
-        .store
-        .add_upload(&me, &upload(41, 2_000), 100)
-        .await
-        .unwrap());
+    assert_eq!(
+        db.store
+            .add_upload(&me, &upload(41, 2_000), 100, 3)
+            .await
+            .unwrap(),
+        OverQuota
+    );
     let second = upload(40, 2_000);
-    assert!(db.store.add_upload(&me, &second, 100).await.unwrap());
-    assert!(db
-        .store
-        .add_upload(&other, &upload(100, 3_000), 100)
-        .await
-        .unwrap());
+    assert_eq!(db.store.add_upload(&me, &second, 100, 3).await.unwrap(), Added);
+    assert_eq!(
+        db.store
+            .add_upload(&other, &upload(100, 3_000), 100, 3)
+            .await
+            .unwrap(),
+        Added
+    );
+    // Running totals, and a bound on the number of uploads.
+    assert_eq!(db.store.upload_totals(&me).await.unwrap(), (2, 100));
+    let small = |at| upload(0, at);
+    assert_eq!(db.store.add_upload(&other, &small(20_000), 100, 3).await.unwrap(), Added);
+    assert_eq!(db.store.add_upload(&other, &small(20_100), 100, 3).await.unwrap(), TooMany);
+    assert_eq!(db.store.upload_totals(&other).await.unwrap(), (2, 100));
 
     let (owner, read) = db.store.upload(&first.id).await.unwrap().unwrap();
     assert_eq!((owner, read), (me.clone(), first.clone()));
-    let mine: Vec<_> = db.store.uploads_of(&me).await.unwrap();
+    let mine: Vec<_> = db.store.uploads_of(&me, None, 10).await.unwrap();
     assert_eq!(
         mine.iter().map(|u| &u.id).collect::<Vec<_>>(),
         [&second.id, &first.id],
         "newest first"
     );
+    // Paged: one at a time, each page after the last of the one before.
+    let page = db.store.uploads_of(&me, None, 1).await.unwrap();
+    assert_eq!(page.iter().map(|u| &u.id).collect::<Vec<_>>(), [&second.id]);
+    let page = db.store.uploads_of(&me, Some(&second.id), 1).await.unwrap();
+    assert_eq!(page.iter().map(|u| &u.id).collect::<Vec<_>>(), [&first.id]);
+    assert!(db.store.uploads_of(&me, Some(&first.id), 1).await.unwrap().is_empty());
 
     // A used upload is not deleted by its owner; an unused one is.
     db.store
@@ -2105,10 +2122,11 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     assert!(!db.store.delete_unused_upload(&first.id).await.unwrap());
     assert!(db.store.delete_unused_upload(&second.id).await.unwrap());
     assert!(db.store.upload(&second.id).await.unwrap().is_none());
+    assert_eq!(db.store.upload_totals(&me).await.unwrap(), (1, 60), "a delete gives back");
 
     // Stale: unused and older than the first cut-off, or last used before the second.
     let third = upload(10, 10_000);
-    assert!(db.store.add_upload(&me, &third, 100).await.unwrap());
+    assert_eq!(db.store.add_upload(&me, &third, 100, 3).await.unwrap(), Added);
     let swept = db
         .store
         .delete_stale_uploads(5_000, 5_000, 10)
