@@ -17,7 +17,7 @@ pub const LOG_READ_BYTES: usize = 1 << 20;
 
 /// Lines read from the store at a time, however long: what one step holds is bounded by this
 /// many of the longest lines ever stored.
-const LOG_READ_CHUNK: u32 = 128;
+const LOG_READ_CHUNK: u32 = 256;
 
 /// `job_id`'s lines after `after`, `limit` at most, stopping at the line that reaches
 /// `max_bytes`.
