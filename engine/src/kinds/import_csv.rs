@@ -765,6 +765,32 @@ mod tests {
     use serde_json::json;
     use std::os::unix::fs::symlink;
 
+    #[test]
+    fn a_row_that_never_ends_is_refused_past_its_bound_not_read_whole() {
+        use std::io::Seek;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("unclosed.csv");
+        let mut bytes = b"a,b\n1,\"".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 8 << 20));
+        std::fs::write(&path, &bytes).unwrap();
+        let mut reader = reader(File::open(&path).unwrap()).unwrap();
+        let mut record = csv::ByteRecord::new();
+        assert!(next_record(&mut reader, &mut record).unwrap().is_some());
+        let refused = next_record(&mut reader, &mut record).unwrap_err();
+        assert_eq!(refused.code, "line_too_long");
+        assert!(
+            refused.message.contains("line 2 is more than"),
+            "{}",
+            refused.message
+        );
+        let read = reader.get_mut().file.stream_position().unwrap();
+        assert!(
+            read <= (MAX_ROW_BYTES + 3 * READ_BUFFER) as u64,
+            "{read} bytes read of {}",
+            bytes.len()
+        );
+    }
+
     fn params(file: &str, table: &str) -> ImportCsvParams {
         serde_json::from_value(json!({"file": file, "table": table})).unwrap()
     }
