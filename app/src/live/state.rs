@@ -602,11 +602,19 @@ mod tests {
                 r#"{{"job_id":"a","output":{{"name":"{name}","size":{size},"content_type":"text/csv","created_at":1}}}}"#
             )
         };
-        s.apply(Some(6), "output", &output("x.csv", 1)).unwrap().run();
-        s.apply(Some(7), "output", &output("y.csv", 2)).unwrap().run();
-        s.apply(Some(8), "output", &output("x.csv", 3)).unwrap().run();
+        s.apply(Some(6), "output", &output("x.csv", 1))
+            .unwrap()
+            .run();
+        s.apply(Some(7), "output", &output("y.csv", 2))
+            .unwrap()
+            .run();
+        s.apply(Some(8), "output", &output("x.csv", 3))
+            .unwrap()
+            .run();
         // A replayed one is ignored.
-        s.apply(Some(6), "output", &output("z.csv", 4)).unwrap().run();
+        s.apply(Some(6), "output", &output("z.csv", 4))
+            .unwrap()
+            .run();
         let listed: Vec<(String, u64)> = sig
             .get_untracked()
             .outputs

@@ -276,7 +276,8 @@ pub async fn job_log_text(
                     // A step is bounded in bytes too (`engine::history::LOG_READ_BYTES`): it
                     // may end before `LOG_TEXT_PAGE` lines; the next starts after its last.
                     let next = lines.last().map(|l| l.seq);
-                    let mut text = String::with_capacity(lines.iter().map(|l| l.line.len() + 40).sum());
+                    let mut text =
+                        String::with_capacity(lines.iter().map(|l| l.line.len() + 40).sum());
                     for l in &lines {
                         // Lines of a retried job say their attempt from the second on.
                         let attempt = match l.attempt {

@@ -86,7 +86,10 @@ async fn one_users_reports_are_bounded_per_line_per_job_and_per_second() {
     log[0]["line"] = json!("x".repeat(60_000));
     let (status, _, reply) = report(&s, &id, &token, json!({ "log": log })).await;
     assert_eq!(status, 200, "{reply}");
-    assert_eq!(reply["acked"], 30, "a dropped line is acknowledged: {reply}");
+    assert_eq!(
+        reply["acked"], 30,
+        "a dropped line is acknowledged: {reply}"
+    );
     let lines = s.log(&id).await;
     let texts: Vec<&str> = lines.iter().map(|l| l["line"].as_str().unwrap()).collect();
     assert_eq!(texts[0].len(), 16 * 1024);
@@ -95,16 +98,33 @@ async fn one_users_reports_are_bounded_per_line_per_job_and_per_second() {
     assert!(last.starts_with("log cut"), "{last}");
     assert_eq!(lines.last().unwrap()["level"], "warn");
     let (log_bytes, event_bytes) = stored(&app, &id).await;
-    assert!(log_bytes <= 200_000 + 200, "{log_bytes} bytes of log stored");
-    assert!(event_bytes <= 2 * 200_000, "{event_bytes} bytes of events stored");
+    assert!(
+        log_bytes <= 200_000 + 200,
+        "{log_bytes} bytes of log stored"
+    );
+    assert!(
+        event_bytes <= 2 * 200_000,
+        "{event_bytes} bytes of events stored"
+    );
 
     // Past the user's rate: 429, with when to try again and why; nothing is written.
-    let (status, retry, reply) =
-        report(&s, &id, &token, json!({ "log": wide_lines(31, 60, 10_000) })).await;
+    let (status, retry, reply) = report(
+        &s,
+        &id,
+        &token,
+        json!({ "log": wide_lines(31, 60, 10_000) }),
+    )
+    .await;
     assert_eq!(status, 429, "{reply}");
-    assert!(retry.is_some_and(|secs| (1..=10).contains(&secs)), "{retry:?}");
     assert!(
-        reply["message"].as_str().unwrap().contains("bytes of log a second"),
+        retry.is_some_and(|secs| (1..=10).contains(&secs)),
+        "{retry:?}"
+    );
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("bytes of log a second"),
         "{reply}"
     );
     // Another user's budget is their own.
@@ -116,7 +136,11 @@ async fn one_users_reports_are_bounded_per_line_per_job_and_per_second() {
         json!({ "log": wide_lines(1, 30, 10_000) }),
     )
     .await;
-    assert_eq!((status, reply["acked"].as_u64()), (200, Some(30)), "{reply}");
+    assert_eq!(
+        (status, reply["acked"].as_u64()),
+        (200, Some(30)),
+        "{reply}"
+    );
 }
 
 #[tokio::test]
@@ -142,7 +166,12 @@ async fn schedules_are_bounded_in_number_and_in_how_often_they_fire() {
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
-    for cron in ["* * * * * *", "*/30 * * * * *", "0,30 * * * * *", "0,1 0 3 * * *"] {
+    for cron in [
+        "* * * * * *",
+        "*/30 * * * * *",
+        "0,30 * * * * *",
+        "0,1 0 3 * * *",
+    ] {
         let (status, refused) = create(cron).await;
         assert_eq!(status, 422, "{cron}: {refused}");
         assert_eq!(refused["fields"][0]["field"], "cron");
@@ -154,7 +183,10 @@ async fn schedules_are_bounded_in_number_and_in_how_often_they_fire() {
     let (status, refused) = create("@daily").await;
     assert_eq!(status, 409, "{refused}");
     assert!(
-        refused["message"].as_str().unwrap().contains("as many as one may have (2)"),
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("as many as one may have (2)"),
         "{refused}"
     );
 }
@@ -177,7 +209,9 @@ impl Kind for Outputs {
 
     async fn run(p: OutputsParams, ctx: &mut JobContext) -> RunResult {
         for i in 0..p.n {
-            let mut out = ctx.create_output(&format!("part-{i:05}.txt"), "text/plain").await?;
+            let mut out = ctx
+                .create_output(&format!("part-{i:05}.txt"), "text/plain")
+                .await?;
             out.write(b"x").await?;
             out.finish().await?;
         }
@@ -204,15 +238,24 @@ async fn a_jobs_events_grow_with_its_outputs_not_their_square_and_outputs_are_bo
         bytes.push(stored(&app, id).await.1);
     }
     let ratio = bytes[1] as f64 / bytes[0] as f64;
-    eprintln!("event bytes: 1,000 outputs {}, 2,000 outputs {} (x{ratio:.2})", bytes[0], bytes[1]);
-    assert!(ratio < 2.5, "events grow faster than the outputs: {bytes:?}");
+    eprintln!(
+        "event bytes: 1,000 outputs {}, 2,000 outputs {} (x{ratio:.2})",
+        bytes[0], bytes[1]
+    );
+    assert!(
+        ratio < 2.5,
+        "events grow faster than the outputs: {bytes:?}"
+    );
 
     // One more than the bound: the job ends saying why, and the refused file is not kept.
     let (_, job) = s.create("outputs", json!({ "n": 2_001 })).await;
     let done = s.wait_finished(job["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "failed", "{done}");
     assert_eq!(done["error"]["code"], "too_many_outputs", "{done}");
-    assert!(done["error"]["message"].as_str().unwrap().contains("2000 outputs at most"));
+    assert!(done["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2000 outputs at most"));
     assert_eq!(done["outputs"].as_array().unwrap().len(), 2_000);
 }
 
@@ -251,7 +294,9 @@ async fn log_reads_are_bounded_in_bytes_with_64_kib_lines() {
         .start()
         .await;
     let s = app.session();
-    let (status, job) = s.create("wide", json!({"lines": 100, "bytes": 64 * 1024})).await;
+    let (status, job) = s
+        .create("wide", json!({"lines": 100, "bytes": 64 * 1024}))
+        .await;
     assert_eq!(status, 201, "{job}");
     let id = job["id"].as_str().unwrap();
     assert_eq!(s.wait_finished(id).await["status"], "succeeded");
@@ -341,7 +386,10 @@ async fn uploads_are_listed_by_page_and_bounded_in_number() {
     let (status, refused) = upload(&s, "f5.csv", b"a\n1\n".to_vec()).await;
     assert_eq!(status, 429, "{refused}");
     assert!(
-        refused["message"].as_str().unwrap().contains("you have 5 uploads"),
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("you have 5 uploads"),
         "{refused}"
     );
     // Another user's count is their own.
@@ -351,9 +399,7 @@ async fn uploads_are_listed_by_page_and_bounded_in_number() {
     let mut listed = Vec::new();
     let mut before = String::new();
     loop {
-        let (status, page) = s
-            .get(&format!("/api/v1/uploads?limit=2{before}"))
-            .await;
+        let (status, page) = s.get(&format!("/api/v1/uploads?limit=2{before}")).await;
         assert_eq!(status, 200, "{page}");
         let page = page.as_array().unwrap().clone();
         if page.is_empty() {

@@ -197,7 +197,14 @@ impl App {
     pub async fn sql_value(&self, sqlite: &str, postgres: &str) -> String {
         let out = if on_postgres() {
             tokio::process::Command::new("psql")
-                .args(["-qAt", "-v", "ON_ERROR_STOP=1", self.database_url(), "-c", postgres])
+                .args([
+                    "-qAt",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    self.database_url(),
+                    "-c",
+                    postgres,
+                ])
                 .output()
                 .await
                 .expect("psql runs")
@@ -210,7 +217,11 @@ impl App {
                 .await
                 .expect("python3 runs")
         };
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 

@@ -13,8 +13,8 @@ use crate::{
     StoredEvent, START_KEY_MS,
 };
 use model::{
-    DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, LogLine, Notice, ProcessId,
-    Progress, ProgressEvent, UserId, EVERY_KIND,
+    DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, LogLine, Notice,
+    ProcessId, Progress, ProgressEvent, UserId, EVERY_KIND,
 };
 use std::collections::HashMap;
 use std::future::Future;

@@ -449,7 +449,10 @@ pub enum Outcome {
 pub enum Attachment {
     /// An output, refused ([`Outcome::OutputsFull`]) when it is a new name and the job has
     /// `most` outputs already.
-    Output { output: model::Output, most: usize },
+    Output {
+        output: model::Output,
+        most: usize,
+    },
     Result(serde_json::Value),
 }
 

@@ -20,7 +20,8 @@ use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use store_core::batch::{
-    self, apply_changes, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction, MAX_BATCH,
+    self, apply_changes, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction,
+    MAX_BATCH,
 };
 use store_core::{
     now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState,

@@ -1961,7 +1961,10 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
         .apply(vec![attach(
             &job,
             "p2",
-            Attachment::Output { output: output("a.csv", 1), most: 1000 },
+            Attachment::Output {
+                output: output("a.csv", 1),
+                most: 1000,
+            },
         )])
         .await
         .unwrap();
@@ -1971,10 +1974,31 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     let written = db
         .store
         .apply(vec![
-            attach(&job, "p1", Attachment::Output { output: output("a.csv", 1), most: 1000 }),
-            attach(&job, "p1", Attachment::Output { output: output("b.csv", 2), most: 1000 }),
+            attach(
+                &job,
+                "p1",
+                Attachment::Output {
+                    output: output("a.csv", 1),
+                    most: 1000,
+                },
+            ),
+            attach(
+                &job,
+                "p1",
+                Attachment::Output {
+                    output: output("b.csv", 2),
+                    most: 1000,
+                },
+            ),
             // The same name again replaces the first, in its place.
-            attach(&job, "p1", Attachment::Output { output: output("a.csv", 3), most: 1000 }),
+            attach(
+                &job,
+                "p1",
+                Attachment::Output {
+                    output: output("a.csv", 3),
+                    most: 1000,
+                },
+            ),
             attach(&job, "p1", Attachment::Result(json!({"rows": 7}))),
         ])
         .await
@@ -1992,7 +2016,10 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     );
     // Each output's event carries that output alone.
     let replaced: model::OutputEvent = serde_json::from_str(&written.events[2].event.data).unwrap();
-    assert_eq!((replaced.output.name.as_str(), replaced.output.size), ("a.csv", 3));
+    assert_eq!(
+        (replaced.output.name.as_str(), replaced.output.size),
+        ("a.csv", 3)
+    );
     assert_eq!(replaced.job_id, job.id);
     let last: Job = serde_json::from_str(&written.events[3].event.data).unwrap();
     let listed: Vec<(&str, u64)> = last
@@ -2070,7 +2097,10 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     use store_core::UploadAdded::{Added, OverQuota, TooMany};
     let (me, other): (UserId, UserId) = ("me".into(), "other".into());
     let first = upload(60, 1_000);
-    assert_eq!(db.store.add_upload(&me, &first, 100, 3).await.unwrap(), Added);
+    assert_eq!(
+        db.store.add_upload(&me, &first, 100, 3).await.unwrap(),
+        Added
+    );
     // Past the quota: refused, nothing written; another user's quota is their own.
     assert_eq!(
         db.store
@@ -2080,7 +2110,10 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
         OverQuota
     );
     let second = upload(40, 2_000);
-    assert_eq!(db.store.add_upload(&me, &second, 100, 3).await.unwrap(), Added);
+    assert_eq!(
+        db.store.add_upload(&me, &second, 100, 3).await.unwrap(),
+        Added
+    );
     assert_eq!(
         db.store
             .add_upload(&other, &upload(100, 3_000), 100, 3)
@@ -2091,8 +2124,20 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     // Running totals, and a bound on the number of uploads.
     assert_eq!(db.store.upload_totals(&me).await.unwrap(), (2, 100));
     let small = |at| upload(0, at);
-    assert_eq!(db.store.add_upload(&other, &small(20_000), 100, 3).await.unwrap(), Added);
-    assert_eq!(db.store.add_upload(&other, &small(20_100), 100, 3).await.unwrap(), TooMany);
+    assert_eq!(
+        db.store
+            .add_upload(&other, &small(20_000), 100, 3)
+            .await
+            .unwrap(),
+        Added
+    );
+    assert_eq!(
+        db.store
+            .add_upload(&other, &small(20_100), 100, 3)
+            .await
+            .unwrap(),
+        TooMany
+    );
     assert_eq!(db.store.upload_totals(&other).await.unwrap(), (2, 100));
 
     let (owner, read) = db.store.upload(&first.id).await.unwrap().unwrap();
@@ -2108,7 +2153,12 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     assert_eq!(page.iter().map(|u| &u.id).collect::<Vec<_>>(), [&second.id]);
     let page = db.store.uploads_of(&me, Some(&second.id), 1).await.unwrap();
     assert_eq!(page.iter().map(|u| &u.id).collect::<Vec<_>>(), [&first.id]);
-    assert!(db.store.uploads_of(&me, Some(&first.id), 1).await.unwrap().is_empty());
+    assert!(db
+        .store
+        .uploads_of(&me, Some(&first.id), 1)
+        .await
+        .unwrap()
+        .is_empty());
 
     // A used upload is not deleted by its owner; an unused one is.
     db.store
@@ -2122,11 +2172,18 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     assert!(!db.store.delete_unused_upload(&first.id).await.unwrap());
     assert!(db.store.delete_unused_upload(&second.id).await.unwrap());
     assert!(db.store.upload(&second.id).await.unwrap().is_none());
-    assert_eq!(db.store.upload_totals(&me).await.unwrap(), (1, 60), "a delete gives back");
+    assert_eq!(
+        db.store.upload_totals(&me).await.unwrap(),
+        (1, 60),
+        "a delete gives back"
+    );
 
     // Stale: unused and older than the first cut-off, or last used before the second.
     let third = upload(10, 10_000);
-    assert_eq!(db.store.add_upload(&me, &third, 100, 3).await.unwrap(), Added);
+    assert_eq!(
+        db.store.add_upload(&me, &third, 100, 3).await.unwrap(),
+        Added
+    );
     let swept = db
         .store
         .delete_stale_uploads(5_000, 5_000, 10)
