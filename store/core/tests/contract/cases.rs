@@ -2126,14 +2126,14 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     let small = |at| upload(0, at);
     assert_eq!(
         db.store
-            .add_upload(&other, &small(20_000), 100, 3)
+            .add_upload(&other, &small(20_000), 100, 2)
             .await
             .unwrap(),
         Added
     );
     assert_eq!(
         db.store
-            .add_upload(&other, &small(20_100), 100, 3)
+            .add_upload(&other, &small(20_100), 100, 2)
             .await
             .unwrap(),
         TooMany
