@@ -89,7 +89,15 @@ impl Server {
             .arg(o.max_running.to_string())
             // Their clients open more streams and queue more jobs than a person does.
             .args(["--max-streams-per-user", "1000000"])
-            .args(["--max-queued-per-user", "1000000"]);
+            .args(["--max-queued-per-user", "1000000"])
+            // What one user's jobs may write is bounded too; the benchmarks write more (a
+            // command's million lines, a thousand schedules). Given in the environment, which
+            // a build without these bounds ignores.
+            .env("HEADWAY_MAX_JOB_LOG_BYTES", "1000000000000")
+            .env("HEADWAY_REPORT_BYTES_PER_SEC", "1000000000000")
+            .env("HEADWAY_MAX_OUTPUTS_PER_JOB", "1000000")
+            .env("HEADWAY_MAX_SCHEDULES_PER_USER", "1000000")
+            .env("HEADWAY_MAX_UPLOADS_PER_USER", "10000000");
         if o.role != ProcessRole::All {
             cmd.arg("--role").arg(o.role.as_str());
         }

@@ -49,6 +49,21 @@ pub struct Committer {
     /// the creation, holding the lock while it logs, so the log always reads created, started,
     /// ended.
     unannounced: Arc<Mutex<HashSet<JobId>>>,
+    /// How long a log line and a job's whole log may be, for every line written.
+    log_bounds: store_core::LogBounds,
+    /// Outputs one job may attach.
+    outputs_per_job: usize,
+}
+
+/// What became of an attachment.
+#[derive(Debug)]
+pub enum Attached {
+    /// The job as it is now.
+    Done(Job),
+    /// The job is no longer running (for the fence): nothing was written.
+    NotRunning,
+    /// The output is new and the job has this many, as many as it may: nothing was written.
+    Full(usize),
 }
 
 /// What became of a start.
@@ -82,6 +97,18 @@ impl Committer {
     /// seen): the head moves, then the bus carries the events, then the observer (see
     /// [`Committer::observe`]) hears of every job's new status.
     /// The store it writes to (for reads that go with a change).
+    /// Bounds every log line and output written from now on with `bounds`.
+    pub fn with_bounds(mut self, bounds: &crate::bounds::WriteBounds) -> Committer {
+        self.log_bounds = bounds.log;
+        self.outputs_per_job = bounds.outputs_per_job;
+        self
+    }
+
+    /// Outputs one job may attach.
+    pub fn outputs_per_job(&self) -> usize {
+        self.outputs_per_job
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -126,6 +153,8 @@ impl Committer {
             observer,
             metrics,
             unannounced: Arc::default(),
+            log_bounds: Default::default(),
+            outputs_per_job: crate::bounds::WriteBounds::default().outputs_per_job,
         })
     }
 
@@ -390,6 +419,7 @@ impl Committer {
             level,
             line,
             fence,
+            bounds: self.log_bounds,
         })
         .await
     }
@@ -402,7 +432,7 @@ impl Committer {
         job_id: &JobId,
         what: Attachment,
         fence: Fence,
-    ) -> Result<Option<Job>, WriteError> {
+    ) -> Result<Attached, WriteError> {
         let change = Change::Attach {
             owner: owner.into(),
             job_id: job_id.into(),
@@ -410,7 +440,9 @@ impl Committer {
             fence,
         };
         match self.ask(change).await? {
-            Outcome::Job(job) => Ok(job),
+            Outcome::Job(Some(job)) => Ok(Attached::Done(job)),
+            Outcome::Job(None) => Ok(Attached::NotRunning),
+            Outcome::OutputsFull(has) => Ok(Attached::Full(has)),
             other => Err(unexpected(other)),
         }
     }
@@ -441,6 +473,7 @@ impl Committer {
             level,
             line,
             fence: fence.clone(),
+            bounds: self.log_bounds,
         };
         let checkpoint = Change::Checkpoint {
             job_id: job_id.into(),
@@ -517,7 +550,8 @@ impl Committer {
 
     /// Writes what an external job's program reported (see [`Change::Report`]).
     /// A report that ended its job counts the end, as any job's.
-    pub async fn report(&self, report: ExternalReport) -> Result<Reported, WriteError> {
+    pub async fn report(&self, mut report: ExternalReport) -> Result<Reported, WriteError> {
+        report.bounds = self.log_bounds;
         let (ends, job_id) = (report.end.is_some(), report.job_id.clone());
         match self.ask(Change::Report(Box::new(report))).await? {
             Outcome::Reported(reported) => {

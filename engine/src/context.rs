@@ -5,7 +5,7 @@
 //! the wire). Status changes and log lines are never coalesced.
 
 use crate::blobs::{Blobs, Temp};
-use crate::committer::Committer;
+use crate::committer::{Attached, Committer};
 use crate::files::Files;
 use crate::kinds::UploadRef;
 use crate::store::Attachment;
@@ -420,18 +420,37 @@ impl OutputFile {
             created_at: crate::now_ms(),
         };
         let attached = committer
-            .attach(&owner, &job_id, Attachment::Output(output.clone()), fence)
+            .attach(
+                &owner,
+                &job_id,
+                Attachment::Output {
+                    output: output.clone(),
+                    most: committer.outputs_per_job(),
+                },
+                fence,
+            )
             .await
             .map_err(|e| JobError {
                 code: "store_failed".into(),
                 message: format!("the output could not be recorded: {e}"),
             })?;
         match attached {
-            Some(_) => Ok(output),
-            None => Err(JobError {
+            Attached::Done(_) => Ok(output),
+            Attached::NotRunning => Err(JobError {
                 code: "not_running".into(),
                 message: "the job stopped before its output was recorded".into(),
             }),
+            Attached::Full(has) => {
+                // Not listed, so not kept: the bytes go too.
+                let _ = tokio::fs::remove_file(&dest).await;
+                Err(JobError {
+                    code: "too_many_outputs".into(),
+                    message: format!(
+                        "a job may write {has} outputs at most on this server; {:?} was not kept",
+                        output.name
+                    ),
+                })
+            }
         }
     }
 }

@@ -66,6 +66,8 @@ pub struct EngineConfig {
     pub uploads: crate::uploads::UploadLimits,
     /// Where and how webhooks' deliveries are sent.
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// What one user's jobs may write.
+    pub bounds: crate::bounds::WriteBounds,
 }
 
 impl Default for EngineConfig {
@@ -88,6 +90,7 @@ impl Default for EngineConfig {
             file_store: PathBuf::from("data/store"),
             uploads: Default::default(),
             webhooks: Default::default(),
+            bounds: Default::default(),
         }
     }
 }
@@ -144,6 +147,10 @@ pub(crate) struct Inner {
     pub(crate) webhooks: crate::webhooks::WebhookConfig,
     /// A delivery was asked for here (a test, a resend): the deliverer looks at once.
     pub(crate) deliveries_waiting: tokio::sync::Notify,
+    /// What one user's jobs may write.
+    pub(crate) bounds: crate::bounds::WriteBounds,
+    /// Each user's budget of reported log bytes.
+    pub(crate) report_budget: crate::bounds::ReportBudget,
 }
 
 /// Why the engine could not start, with the store's error as its source.
@@ -170,7 +177,9 @@ impl Engine {
         let version_event_id = store.version_event(version).await?;
         let pruned_through = store.pruned_through().await?;
         let blobs = Blobs::open(&config.file_store, &store).await?;
-        let committer = Committer::start(store.clone(), Arc::clone(&bus), version_event_id).await?;
+        let committer = Committer::start(store.clone(), Arc::clone(&bus), version_event_id)
+            .await?
+            .with_bounds(&config.bounds);
         // Jobs left running by processes that are gone come back before anything is claimed.
         let membership = Membership::join(
             store.clone(),
@@ -231,6 +240,8 @@ impl Engine {
                 sending: Default::default(),
                 webhooks: config.webhooks,
                 deliveries_waiting: tokio::sync::Notify::new(),
+                bounds: config.bounds,
+                report_budget: crate::bounds::ReportBudget::new(config.bounds.report_bytes_per_sec),
             }),
         };
         engine.spawn_pruner();

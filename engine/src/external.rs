@@ -114,6 +114,12 @@ impl Engine {
     ) -> Result<ReportReply, AppError> {
         check_report(&report)?;
         let job = self.job(&Caller::new(owner.clone()), id).await?;
+        // Counted before anything is written, whatever becomes of the report: a refused one
+        // costs its sender too.
+        let bytes: u64 = report.log.iter().map(|l| l.line.len() as u64).sum();
+        if bytes > 0 {
+            self.inner.report_budget.take(owner, bytes)?;
+        }
         if job.status.is_terminal() || job.kind != EXTERNAL_KIND {
             return Err(ended(&job));
         }
@@ -137,6 +143,7 @@ impl Engine {
             .report(ExternalReport {
                 owner: owner.clone(),
                 job_id: id.clone(),
+                bounds: Default::default(),
                 log: report.log,
                 progress,
                 result: report.result,

@@ -11,6 +11,72 @@ use model::{
     MinuteStats, StatusChange, StatusCount,
 };
 
+/// Bytes of log text one read gives (a page of `GET …/log`, of the job page, a step of the
+/// `log.txt` download): reads are bounded by the bytes of their lines, not only their number.
+pub const LOG_READ_BYTES: usize = 1 << 20;
+
+/// Lines read from the store at a time, however long: what one step holds is bounded by this
+/// many of the longest lines ever stored.
+const LOG_READ_CHUNK: u32 = 256;
+
+/// `job_id`'s lines after `after`, `limit` at most, stopping at the line that reaches
+/// `max_bytes`.
+async fn log_after(
+    store: &crate::store::Store,
+    job_id: &JobId,
+    mut after: u64,
+    limit: u32,
+    max_bytes: usize,
+) -> Result<Vec<LogLine>, crate::store::StoreError> {
+    let mut lines = Vec::new();
+    let mut bytes = 0;
+    while (lines.len() as u32) < limit {
+        let want = (limit - lines.len() as u32).min(LOG_READ_CHUNK);
+        let chunk = store.log_lines(job_id, after, want).await?;
+        let short = (chunk.len() as u32) < want;
+        for line in chunk {
+            bytes += line.line.len();
+            after = line.seq;
+            lines.push(line);
+            if bytes >= max_bytes {
+                return Ok(lines);
+            }
+        }
+        if short {
+            break;
+        }
+    }
+    Ok(lines)
+}
+
+/// `job_id`'s newest lines, oldest first: `limit` at most and no more than `max_bytes` (but
+/// at least the newest line); with the number of lines the job has.
+async fn log_tail(
+    store: &crate::store::Store,
+    job_id: &JobId,
+    limit: u32,
+    max_bytes: usize,
+) -> Result<(Vec<LogLine>, u64), crate::store::StoreError> {
+    // Sequence numbers go from 1 without gaps: the newest lines are found by their numbers.
+    let (_, total) = store.log_tail(job_id, 0).await?;
+    let mut newest_first = Vec::new();
+    let (mut end, mut bytes) = (total, 0usize);
+    'read: while end > 0 && (newest_first.len() as u32) < limit {
+        let n = (end.min(u64::from(LOG_READ_CHUNK)) as u32).min(limit - newest_first.len() as u32);
+        let chunk = store.log_lines(job_id, end - u64::from(n), n).await?;
+        end -= u64::from(n);
+        for line in chunk.into_iter().rev() {
+            bytes += line.line.len();
+            if bytes > max_bytes && !newest_first.is_empty() {
+                break 'read;
+            }
+            newest_first.push(line);
+        }
+    }
+    newest_first.reverse();
+    Ok((newest_first, total))
+}
+
 impl Engine {
     /// One page of the caller's history, filtered as `query` says; a bad filter is a
     /// `bad_request` naming it.
@@ -98,7 +164,9 @@ impl Engine {
         let job = self.job(caller, id).await?;
         let store = &self.inner.store;
         let changes = store.status_changes(id).await.map_err(read_failed)?;
-        let (mut log, log_total) = store.log_tail(id, log_lines).await.map_err(read_failed)?;
+        let (mut log, log_total) = log_tail(store, id, log_lines, LOG_READ_BYTES)
+            .await
+            .map_err(read_failed)?;
         let mut log_matches = None;
         if !log_filter.is_empty() {
             let (found, n) = store
@@ -117,7 +185,9 @@ impl Engine {
         })
     }
 
-    /// Log lines of one of the caller's jobs with `seq > after`.
+    /// Log lines of one of the caller's jobs with `seq > after`: `limit` at most, and about
+    /// [`LOG_READ_BYTES`] at most (no more than one line past it); the next page starts after
+    /// the last line, and an empty page is the end.
     pub async fn job_log(
         &self,
         caller: &Caller,
@@ -126,9 +196,7 @@ impl Engine {
         limit: u32,
     ) -> Result<Vec<LogLine>, AppError> {
         let job = self.job(caller, id).await?;
-        self.inner
-            .store
-            .log_lines(&job.id, after, limit)
+        log_after(&self.inner.store, &job.id, after, limit, LOG_READ_BYTES)
             .await
             .map_err(read_failed)
     }

@@ -35,6 +35,7 @@
 
 pub mod accounts;
 pub mod blobs;
+pub mod bounds;
 pub mod bulk;
 pub mod bus;
 pub mod caller;

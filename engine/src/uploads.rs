@@ -13,6 +13,7 @@ use crate::failures::read_failed;
 use crate::files::Files;
 use crate::kinds::{KindEnv, Uploaded};
 use crate::now_ms;
+use crate::store::UploadAdded;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use model::{AppError, ErrorCode, JobId, ParamType, Upload, UploadId, UserId};
@@ -35,6 +36,8 @@ pub struct UploadLimits {
     pub unused_for: Duration,
     /// How long outputs, and uploads since a job last used them, are kept.
     pub keep_files: Duration,
+    /// How many uploads one user may hold at once.
+    pub per_user: u64,
 }
 
 impl Default for UploadLimits {
@@ -45,6 +48,7 @@ impl Default for UploadLimits {
             at_once: 4,
             unused_for: Duration::from_secs(24 * 3600),
             keep_files: Duration::from_secs(30 * 24 * 3600),
+            per_user: 1000,
         }
     }
 }
@@ -62,6 +66,12 @@ pub struct Incoming {
 
 /// The longest file name kept, in bytes.
 const MAX_NAME: usize = 255;
+
+/// Uploads one page of the listing gives at most.
+pub const MAX_UPLOADS_PAGE: u32 = 1000;
+
+/// Uploads a page of the listing gives unless asked for another number.
+pub const UPLOADS_PAGE: u32 = 100;
 
 /// The bytes kept to tell what a file looks like.
 const HEAD: usize = 8192;
@@ -224,15 +234,15 @@ impl Engine {
                 1,
             ));
         };
-        let kept: u64 = self
+        let (count, kept) = self
             .inner
             .store
-            .uploads_of(owner)
+            .upload_totals(owner)
             .await
-            .map_err(read_failed)?
-            .iter()
-            .map(|u| u.size)
-            .sum();
+            .map_err(read_failed)?;
+        if count >= limits.per_user {
+            return Err(self.too_many_uploads(count));
+        }
         if kept.saturating_add(incoming.declared.unwrap_or(0)) > limits.quota {
             return Err(self.over_quota(kept));
         }
@@ -289,13 +299,17 @@ impl Engine {
         let recorded = self
             .inner
             .store
-            .add_upload(owner, &upload, limits.quota)
+            .add_upload(owner, &upload, limits.quota, limits.per_user)
             .await;
         match recorded {
-            Ok(true) => Ok(upload),
-            Ok(false) => {
+            Ok(UploadAdded::Added) => Ok(upload),
+            Ok(UploadAdded::OverQuota) => {
                 blobs.remove_upload(&upload.id).await;
                 Err(self.over_quota(kept))
+            }
+            Ok(UploadAdded::TooMany) => {
+                blobs.remove_upload(&upload.id).await;
+                Err(self.too_many_uploads(limits.per_user))
             }
             Err(e) => {
                 blobs.remove_upload(&upload.id).await;
@@ -305,13 +319,30 @@ impl Engine {
     }
 
     /// The caller's uploads, newest first: an upload is listed to its owner only, whatever
-    /// the caller's role ([`UploadAct::List`]).
-    pub async fn uploads(&self, caller: &Caller) -> Result<Vec<Upload>, AppError> {
+    /// the caller's role ([`UploadAct::List`]); `limit` (at most [`MAX_UPLOADS_PAGE`]) after
+    /// the upload `before` when given (the last of the previous page).
+    pub async fn uploads(
+        &self,
+        caller: &Caller,
+        before: Option<&UploadId>,
+        limit: u32,
+    ) -> Result<Vec<Upload>, AppError> {
         self.inner
             .store
-            .uploads_of(caller.user())
+            .uploads_of(caller.user(), before, limit.clamp(1, MAX_UPLOADS_PAGE))
             .await
             .map_err(read_failed)
+    }
+
+    /// What a user with as many uploads as they may have is told.
+    fn too_many_uploads(&self, count: u64) -> AppError {
+        AppError::too_many(
+            format!(
+                "you have {count} uploads, as many as one may keep on this server; \
+                 delete some you no longer need (an upload no job used goes by itself after a while)"
+            ),
+            60,
+        )
     }
 
     /// An upload the caller may read ([`UploadAct::Read`]: theirs, or anyone's for an admin);

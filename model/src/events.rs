@@ -21,6 +21,8 @@ pub enum EventType {
     Resync,
     Notice,
     Version,
+    /// A file a running job wrote: the one output added (or replaced, by name), not the list.
+    Output,
 }
 
 names!(EventType);
@@ -61,6 +63,25 @@ impl ProgressEvent {
             message: self.message.clone(),
             level: self.level,
             at: self.at,
+        }
+    }
+}
+
+/// Payload of an `output` event: the output a job attached, to add to its list (replacing
+/// the one of the same name). The job's other fields did not change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct OutputEvent {
+    pub job_id: JobId,
+    pub output: crate::files::Output,
+}
+
+impl OutputEvent {
+    /// Adds the output to `outputs`, in place of one of the same name.
+    pub fn apply_to(&self, outputs: &mut Vec<crate::files::Output>) {
+        match outputs.iter_mut().find(|o| o.name == self.output.name) {
+            Some(same) => *same = self.output.clone(),
+            None => outputs.push(self.output.clone()),
         }
     }
 }
@@ -116,6 +137,7 @@ mod tests {
             EventType::Progress,
             EventType::Resync,
             EventType::Version,
+            EventType::Output,
         ] {
             assert_eq!(EventType::parse(t.as_str()), Some(t));
             assert_eq!(

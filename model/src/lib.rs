@@ -54,7 +54,9 @@ pub mod webhooks;
 
 pub use accounts::{Me, Role, TokenScope};
 pub use error::{AppError, ErrorCode, FieldError};
-pub use events::{DoneEvent, EventType, Notice, ProgressEvent, Snapshot, VersionEvent};
+pub use events::{
+    DoneEvent, EventType, Notice, OutputEvent, ProgressEvent, Snapshot, VersionEvent,
+};
 pub use external::{ExternalParams, Report, ReportEnd, ReportLine, ReportReply, EXTERNAL_KIND};
 pub use files::{Output, Upload};
 pub use history::{

@@ -197,6 +197,46 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_streams_per_user: u64,
 
+    /// Bytes of one log line at most (default 16 KiB); a longer line is cut there, marked
+    /// `[line cut]`. Whatever writes the line: a kind, a command's output, an external job.
+    #[arg(long, env = "HEADWAY_MAX_LOG_LINE_BYTES", default_value_t = 16 * 1024,
+          value_parser = clap::value_parser!(u64).range(256..=1 << 20))]
+    pub max_log_line_bytes: u64,
+
+    /// Bytes of log one job may write (default 32 MiB). The line that would pass it is replaced
+    /// by a warning that the log was cut; the job runs on, and the lines after it are dropped.
+    #[arg(long, env = "HEADWAY_MAX_JOB_LOG_BYTES", default_value_t = 32 << 20,
+          value_parser = clap::value_parser!(u64).range(1024..))]
+    pub max_job_log_bytes: u64,
+
+    /// Bytes of log lines one user's external jobs may report per second together, with a
+    /// burst of ten seconds' worth (default 1 MiB/s); past it a report is answered 429 with
+    /// `Retry-After`, and `headway run` sends it again then.
+    #[arg(long, env = "HEADWAY_REPORT_BYTES_PER_SEC", default_value_t = 1 << 20,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub report_bytes_per_sec: u64,
+
+    /// Outputs one job may attach (default 1,000); attaching another fails.
+    #[arg(long, env = "HEADWAY_MAX_OUTPUTS_PER_JOB", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_outputs_per_job: u64,
+
+    /// Schedules one user may have (default 100); making another is refused with 429.
+    #[arg(long, env = "HEADWAY_MAX_SCHEDULES_PER_USER", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_schedules_per_user: u64,
+
+    /// The shortest interval, in seconds, between the fire times of a schedule a user makes
+    /// (default 60); a schedule firing more often is refused with 422.
+    #[arg(long, env = "HEADWAY_MIN_SCHEDULE_INTERVAL_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub min_schedule_interval_secs: u64,
+
+    /// Uploads one user may hold at once (default 1,000); another is refused with 429.
+    #[arg(long, env = "HEADWAY_MAX_UPLOADS_PER_USER", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_uploads_per_user: u64,
+
     /// Who may use Headway: `open` (anyone who reaches it gets an anonymous session and sees
     /// only their own jobs) or `accounts` (signing in is required; see `headway users`). The
     /// default is `open` on a loopback address and `accounts` on any other.
@@ -561,6 +601,14 @@ impl Config {
             max_queued_per_user: 1000,
             max_running_per_user: None,
             max_streams_per_user: 100,
+            max_log_line_bytes: 16 * 1024,
+            max_job_log_bytes: 32 << 20,
+            report_bytes_per_sec: 1 << 20,
+            max_outputs_per_job: 1000,
+            max_schedules_per_user: 100,
+            // Tests fire schedules every second; the shipped default is a minute.
+            min_schedule_interval_secs: 1,
+            max_uploads_per_user: 1000,
             auth: None,
             webhook_allow_private: false,
             webhook_retry_secs: 86_400,

@@ -220,6 +220,7 @@ impl Server {
                 quota: config.upload_quota_bytes,
                 unused_for: Duration::from_secs(config.unused_upload_secs),
                 keep_files: Duration::from_secs(config.file_retention_secs),
+                per_user: config.max_uploads_per_user,
                 ..UploadLimits::default()
             },
             webhooks: WebhookConfig {
@@ -232,6 +233,16 @@ impl Server {
                     Some(url) => url.as_str().trim_end_matches('/').to_string(),
                     None => format!("http://{addr}"),
                 },
+            },
+            bounds: engine::bounds::WriteBounds {
+                log: engine::bounds::LogBounds {
+                    line_bytes: config.max_log_line_bytes as usize,
+                    job_bytes: config.max_job_log_bytes,
+                },
+                report_bytes_per_sec: config.report_bytes_per_sec,
+                outputs_per_job: config.max_outputs_per_job as usize,
+                schedules_per_user: config.max_schedules_per_user,
+                min_schedule_interval: Duration::from_secs(config.min_schedule_interval_secs),
             },
             ..EngineConfig::default()
         };

@@ -14,8 +14,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, MessageEvent};
 
-const EVENT_TYPES: [&str; 8] = [
-    "snapshot", "job", "progress", "log", "done", "resync", "notice", "version",
+const EVENT_TYPES: [&str; 9] = [
+    "snapshot", "job", "progress", "log", "done", "resync", "notice", "version", "output",
 ];
 const FIRST_DELAY_MS: f64 = 500.0;
 const MAX_DELAY_MS: f64 = 15_000.0;

@@ -2,8 +2,8 @@
 //! so it is unit-tested natively.
 
 use crate::model::{
-    DoneEvent, EventType, Job, JobId, JobStatus, LogLine, Notice, ProgressEvent, Snapshot,
-    VersionEvent,
+    DoneEvent, EventType, Job, JobId, JobStatus, LogLine, Notice, OutputEvent, ProgressEvent,
+    Snapshot, VersionEvent,
 };
 use leptos::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -372,6 +372,10 @@ impl LiveState {
                 let p: ProgressEvent = serde_json::from_str(data).map_err(parse_err)?;
                 self.update_job(&p.job_id.clone(), id, move |j| j.progress = p.progress())
             }
+            EventType::Output => {
+                let o: OutputEvent = serde_json::from_str(data).map_err(parse_err)?;
+                self.update_job(&o.job_id.clone(), id, move |j| o.apply_to(&mut j.outputs))
+            }
             EventType::Done => {
                 let d: DoneEvent = serde_json::from_str(data).map_err(parse_err)?;
                 let mut u = Updates::default();
@@ -587,6 +591,38 @@ mod tests {
         assert_eq!(sig.get_untracked().progress.current, 4);
         assert_eq!(sig.get_untracked().event_id, 6);
         assert_eq!(s.last_event_id, Some(6));
+    }
+
+    #[test]
+    fn an_output_event_adds_that_output_to_the_list() {
+        let mut s = LiveState::default();
+        let sig = s.track(job("a", 5));
+        let output = |name: &str, size: u64| {
+            format!(
+                r#"{{"job_id":"a","output":{{"name":"{name}","size":{size},"content_type":"text/csv","created_at":1}}}}"#
+            )
+        };
+        s.apply(Some(6), "output", &output("x.csv", 1))
+            .unwrap()
+            .run();
+        s.apply(Some(7), "output", &output("y.csv", 2))
+            .unwrap()
+            .run();
+        s.apply(Some(8), "output", &output("x.csv", 3))
+            .unwrap()
+            .run();
+        // A replayed one is ignored.
+        s.apply(Some(6), "output", &output("z.csv", 4))
+            .unwrap()
+            .run();
+        let listed: Vec<(String, u64)> = sig
+            .get_untracked()
+            .outputs
+            .iter()
+            .map(|o| (o.name.clone(), o.size))
+            .collect();
+        assert_eq!(listed, [("x.csv".into(), 3), ("y.csv".into(), 2)]);
+        assert_eq!(sig.get_untracked().event_id, 8);
     }
 
     fn new_job_ids(s: &LiveState) -> Vec<JobId> {

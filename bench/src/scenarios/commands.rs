@@ -528,6 +528,7 @@ async fn store_alone(url: &str, n: u64, round: u64) -> Res<f64> {
                 level: LogLevel::Info,
                 line: i.to_string(),
                 fence: None,
+                bounds: Default::default(),
             })
             .collect();
         throughput::apply(&store, batch, "appending lines").await?;

@@ -367,38 +367,98 @@ enum Chunk {
     Failed(JobError),
 }
 
-fn reader(file: File) -> Result<csv::Reader<File>, JobError> {
+/// The CSV reader's buffer, in bytes.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// The file as the CSV reader reads it: it hands over no more than a row's bound (and a
+/// buffer) past the end of the last row read, so that a row that never ends (an unclosed
+/// quote) fails as soon as it passes the bound, instead of being held whole in memory first.
+struct RowBound {
+    file: File,
+    /// Bytes handed over since the last row ended.
+    since_row: std::cell::Cell<usize>,
+}
+
+/// What [`RowBound`] fails a read with.
+#[derive(Debug)]
+struct RowTooLong;
+
+impl std::fmt::Display for RowTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a row longer than {MAX_ROW_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for RowTooLong {}
+
+impl std::io::Read for RowBound {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // What the reader holds of the row is at most what it was handed since the last row
+        // ended plus one buffer of what it had read ahead.
+        if self.since_row.get() > MAX_ROW_BYTES + READ_BUFFER {
+            return Err(std::io::Error::other(RowTooLong));
+        }
+        let n = std::io::Read::read(&mut self.file, buf)?;
+        self.since_row.set(self.since_row.get() + n);
+        Ok(n)
+    }
+}
+
+fn reader(file: File) -> Result<csv::Reader<RowBound>, JobError> {
     // Every record is read as bytes (so that bad UTF-8 is found with its line) and of any width
     // (so that a short row is skipped, not fatal).
     Ok(csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(file))
+        .buffer_capacity(READ_BUFFER)
+        .from_reader(RowBound {
+            file,
+            since_row: Default::default(),
+        }))
+}
+
+/// What a row longer than [`MAX_ROW_BYTES`] fails the import with.
+fn row_too_long(line: u64, size: Option<usize>) -> JobError {
+    let size = size.map_or_else(
+        || format!("more than {MAX_ROW_BYTES} bytes long (an unclosed quote?)"),
+        |size| format!("{size} bytes long"),
+    );
+    JobError {
+        code: "line_too_long".into(),
+        message: format!(
+            "the row on line {line} is {size}; a row may be at most 1 MiB \
+             (is this a CSV file?); nothing was imported"
+        ),
+    }
 }
 
 /// Reads the next record; `Ok(None)` at the end of the file.
 fn next_record(
-    reader: &mut csv::Reader<File>,
+    reader: &mut csv::Reader<RowBound>,
     record: &mut csv::ByteRecord,
 ) -> Result<Option<u64>, JobError> {
-    match reader.read_byte_record(record) {
+    let read = reader.read_byte_record(record);
+    reader.get_ref().since_row.set(0);
+    match read {
         Ok(true) => {
             let line = record.position().map_or(0, |p| p.line());
             let size = record.as_slice().len();
             if size > MAX_ROW_BYTES {
-                return Err(JobError {
-                    code: "line_too_long".into(),
-                    message: format!(
-                        "the row on line {line} is {size} bytes long; a row may be at most 1 MiB \
-                         (is this a CSV file?); nothing was imported"
-                    ),
-                });
+                return Err(row_too_long(line, Some(size)));
             }
             Ok(Some(line))
         }
         Ok(false) => Ok(None),
         Err(e) => {
             let line = e.position().map_or(0, |p| p.line());
+            let too_long = matches!(e.kind(), csv::ErrorKind::Io(io)
+                if io.get_ref().is_some_and(|inner| inner.is::<RowTooLong>()));
+            if too_long {
+                // The row being read is dropped with the reader: its memory goes at once.
+                *record = csv::ByteRecord::new();
+                let started = reader.position().line();
+                return Err(row_too_long(started, None));
+            }
             Err(read_failed(line, e.to_string()))
         }
     }
@@ -704,6 +764,32 @@ mod tests {
     use crate::testing::{Harness, TestJob};
     use serde_json::json;
     use std::os::unix::fs::symlink;
+
+    #[test]
+    fn a_row_that_never_ends_is_refused_past_its_bound_not_read_whole() {
+        use std::io::Seek;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("unclosed.csv");
+        let mut bytes = b"a,b\n1,\"".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 8 << 20));
+        std::fs::write(&path, &bytes).unwrap();
+        let mut reader = reader(File::open(&path).unwrap()).unwrap();
+        let mut record = csv::ByteRecord::new();
+        assert!(next_record(&mut reader, &mut record).unwrap().is_some());
+        let refused = next_record(&mut reader, &mut record).unwrap_err();
+        assert_eq!(refused.code, "line_too_long");
+        assert!(
+            refused.message.contains("line 2 is more than"),
+            "{}",
+            refused.message
+        );
+        let read = reader.get_mut().file.stream_position().unwrap();
+        assert!(
+            read <= (MAX_ROW_BYTES + 3 * READ_BUFFER) as u64,
+            "{read} bytes read of {}",
+            bytes.len()
+        );
+    }
 
     fn params(file: &str, table: &str) -> ImportCsvParams {
         serde_json::from_value(json!({"file": file, "table": table})).unwrap()

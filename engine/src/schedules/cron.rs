@@ -262,6 +262,40 @@ impl Cron {
     }
 
     /// The expression in words: "every weekday at 02:00", "every 5 minutes".
+    /// The shortest time between two fire times, in seconds, as the clock reads (a day or
+    /// more is said as a day): what a user's bound on how often their schedules fire checks.
+    pub fn shortest_gap_secs(&self) -> u64 {
+        let mut first = None;
+        let mut last: Option<u64> = None;
+        let mut gap = u64::MAX;
+        for h in 0..24u64 {
+            if self.hours & (1 << h) == 0 {
+                continue;
+            }
+            for mi in 0..60u64 {
+                if self.minutes & (1 << mi) == 0 {
+                    continue;
+                }
+                for s in 0..60u64 {
+                    if self.seconds & (1 << s) == 0 {
+                        continue;
+                    }
+                    let at = h * 3600 + mi * 60 + s;
+                    if let Some(last) = last {
+                        gap = gap.min(at - last);
+                    }
+                    first.get_or_insert(at);
+                    last = Some(at);
+                }
+            }
+        }
+        // From the day's last time to the next day's first.
+        if let (Some(first), Some(last)) = (first, last) {
+            gap = gap.min(86_400 - last + first);
+        }
+        gap.min(86_400)
+    }
+
     pub fn words(&self) -> String {
         let [sec, min, hour, _, _, _] = &self.fields;
         let time = match (single(sec), single(min), single(hour)) {

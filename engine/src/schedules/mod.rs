@@ -30,9 +30,6 @@ use std::collections::HashMap;
 /// missed while no process ran, and its schedule's `catch_up` decides.
 pub const MISSED_AFTER_MS: i64 = 60_000;
 
-/// How many schedules one owner may have.
-pub const MAX_PER_OWNER: usize = 1_000;
-
 /// How many fire times a schedule shows ahead.
 const NEXT_RUNS: usize = 3;
 
@@ -68,6 +65,7 @@ impl Engine {
             .filter(|k| !k.trim().is_empty())
             .ok_or_else(|| invalid("kind", "a schedule needs the kind of job it starts"))?;
         let (cron, tz, timezone) = when(input.cron.as_deref(), input.timezone.as_deref())?;
+        self.often_enough(&cron)?;
         let opens = Opens {
             files: Files::for_caller(&self.inner.data_root, caller),
             user: caller.user().clone(),
@@ -85,12 +83,11 @@ impl Engine {
             .schedule_count(owner)
             .await
             .map_err(read_failed)?;
-        if mine >= MAX_PER_OWNER as u64 {
+        let most = self.inner.bounds.schedules_per_user;
+        if mine >= most {
             return Err(AppError::new(
                 ErrorCode::Conflict,
-                format!(
-                    "you have {MAX_PER_OWNER} schedules, as many as one may have; delete some first"
-                ),
+                format!("you have {mine} schedules, as many as one may have ({most}); delete some first"),
             ));
         }
         let now = now_ms();
@@ -119,6 +116,22 @@ impl Engine {
         Ok(self.schedule_views(vec![row]).await?.remove(0))
     }
 
+    /// Refuses (422) an expression that fires more often than a user's schedules may.
+    fn often_enough(&self, cron: &Cron) -> Result<(), AppError> {
+        let min = self.inner.bounds.min_schedule_interval.as_secs().max(1);
+        let gap = cron.shortest_gap_secs();
+        if gap < min {
+            return Err(invalid(
+                "cron",
+                &format!(
+                    "this expression fires {gap} s apart, and a schedule may fire at most every \
+                     {min} s on this server"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Changes a schedule: its parameters, expression, zone, state and policies (its kind stays).
     /// A new expression, zone or a resume starts again from the next fire time after now: times
     /// passed while it was paused are not caught up.
@@ -142,6 +155,9 @@ impl Engine {
             .clone()
             .unwrap_or_else(|| old.timezone.clone());
         let (cron, tz, timezone) = when(Some(&cron_text), Some(&zone_text))?;
+        if cron_text.trim() != old.cron {
+            self.often_enough(&cron)?;
+        }
         let params = match input.params.clone() {
             Some(params) => {
                 let files = Files::for_owner(&self.inner.data_root, &self.inner.store, &old.owner)

@@ -532,6 +532,13 @@ impl Reporter {
                 }
             };
             let status = reply.status().as_u16();
+            // A server bounding how much log its users report says when to send again.
+            let retry_after = reply
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(|secs| Duration::from_secs(secs.min(60)));
             let text = reply.text().await.unwrap_or_default();
             match status {
                 200 => {
@@ -561,7 +568,7 @@ impl Reporter {
                     return Ok(());
                 }
                 408 | 429 | 500..=599 => {
-                    tokio::time::sleep(backoff).await;
+                    tokio::time::sleep(retry_after.unwrap_or(backoff)).await;
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
                 _ => {

@@ -532,7 +532,9 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .answers(&[Answer::json(200, "What was kept, and the job's status.", schema::<model::ReportReply>)])
         .errors(&[404, 409, 429]),
     Endpoint::new(Get, "/jobs/{id}/log", "getJobLog", Jobs, Reader, "Read a job's log", |m| on(m, jobs::job_log))
-        .about("Log lines after `after` (a line's `seq`), oldest first, at most `limit` (1000 unless asked, at most 10000).")
+        .about("Log lines after `after` (a line's `seq`), oldest first, at most `limit` (1000 unless asked, at most 10000) \
+                and about 1 MiB of text (no more than one line past it): the next page is after the last line, \
+                and an empty page is the end.")
         .params(&[JOB_ID])
         .query(schema::<jobs::LogQuery>)
         .answers(&[Answer::json(200, "The lines.", schema::<jobs::LogPage>)])
@@ -581,12 +583,14 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .errors(&[429]),
     // Uploads.
     Endpoint::new(Get, "/uploads", "listUploads", Uploads, Reader, "List uploads", |m| on(m, files::list))
-        .about("The caller's uploads, newest first.")
+        .about("A page of the caller's uploads, newest first: `limit` (default 100, at most 1,000); \
+                the next page is `before` the last of this one, and an empty page is the end.")
+        .query(schema::<files::UploadsQuery>)
         .answers(&[Answer::json(200, "The uploads.", schema::<Vec<model::Upload>>)]),
     Endpoint::new(Post, "/uploads", "createUpload", Uploads, Writer, "Upload a file", |m| on(m, files::upload))
         .about("The request body is the file (its name in `X-File-Name`, percent-encoded UTF-8, its type in `Content-Type`), \
                 or the first file of a `multipart/form-data` body. It is read as it arrives: a body that stops arriving is cut (408); \
-                past the size or the caller's quota, 413; too many uploads at once, 429.")
+                past the size or the caller's quota, 413; too many uploads at once, or as many kept as one may, 429.")
         .params(&[Param::header("X-File-Name", "The file's name, percent-encoded UTF-8 (for a body that is the file itself).")])
         .body(Body::File)
         .answers(&[Answer::json(201, "The upload.", schema::<model::Upload>).located().links(&[

@@ -16,7 +16,7 @@ use crate::limits::{DRAIN_BYTES, DRAIN_TIME};
 use crate::serve::phases::ConnHandle;
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -24,6 +24,7 @@ use engine::uploads::Incoming;
 use engine::Caller;
 use futures::{Stream, StreamExt};
 use model::{AppError, ErrorCode, JobId, Output, Upload, UploadId};
+use serde::Deserialize;
 use std::pin::Pin;
 use std::time::Duration;
 use tower::ServiceExt;
@@ -239,12 +240,29 @@ pub async fn upload(
     answer
 }
 
-/// `GET /api/v1/uploads`: the caller's uploads, newest first.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct UploadsQuery {
+    /// The id of the last upload of the previous page.
+    before: Option<model::UploadId>,
+    /// Uploads in the page (default 100, at most 1,000).
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/uploads?before=&limit=`: a page of the caller's uploads, newest first; the
+/// next page is the one `before` this page's last, and an empty page is the end.
 pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    query: Result<Query<UploadsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Vec<Upload>>> {
-    Ok(Json(state.engine.uploads(&caller).await?))
+    let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
+    let limit = q.limit.unwrap_or(engine::uploads::UPLOADS_PAGE);
+    Ok(Json(
+        state
+            .engine
+            .uploads(&caller, q.before.as_ref(), limit)
+            .await?,
+    ))
 }
 
 /// `GET /api/v1/uploads/{id}`.

@@ -256,7 +256,8 @@ pub async fn bulk_rerun(
 const LOG_TEXT_PAGE: u32 = 5_000;
 
 /// `GET /api/v1/jobs/{id}/log.txt`: the job's whole log as plain text, one line per log line
-/// (`time level text`), read from the store a page at a time as the client takes it.
+/// (`time level text`), read from the store a page at a time (bounded in lines and in bytes)
+/// as the client takes it.
 pub async fn job_log_text(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -272,9 +273,11 @@ pub async fn job_log_text(
             match engine.job_log(&caller, &id, after, LOG_TEXT_PAGE).await {
                 Ok(lines) if lines.is_empty() => None,
                 Ok(lines) => {
-                    let next = (lines.len() as u32 == LOG_TEXT_PAGE)
-                        .then(|| lines.last().map_or(after, |l| l.seq));
-                    let mut text = String::with_capacity(lines.len() * 64);
+                    // A step is bounded in bytes too (`engine::history::LOG_READ_BYTES`): it
+                    // may end before `LOG_TEXT_PAGE` lines; the next starts after its last.
+                    let next = lines.last().map(|l| l.seq);
+                    let mut text =
+                        String::with_capacity(lines.iter().map(|l| l.line.len() + 40).sum());
                     for l in &lines {
                         // Lines of a retried job say their attempt from the second on.
                         let attempt = match l.attempt {

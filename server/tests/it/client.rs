@@ -136,13 +136,22 @@ impl Session {
             .unwrap()
     }
 
-    /// Every log line of a job, in order.
+    /// Every log line of a job, in order: page after page (each bounded in bytes too) until
+    /// an empty one.
     pub async fn log(&self, id: &str) -> Vec<Value> {
-        let (status, log) = self
-            .get(&format!("/api/v1/jobs/{id}/log?limit=10000"))
-            .await;
-        assert_eq!(status, 200, "{log}");
-        log["lines"].as_array().unwrap().clone()
+        let mut lines: Vec<Value> = Vec::new();
+        loop {
+            let after = lines.last().map_or(0, |l| l["seq"].as_u64().unwrap());
+            let (status, log) = self
+                .get(&format!("/api/v1/jobs/{id}/log?limit=10000&after={after}"))
+                .await;
+            assert_eq!(status, 200, "{log}");
+            let page = log["lines"].as_array().unwrap();
+            if page.is_empty() {
+                return lines;
+            }
+            lines.extend(page.iter().cloned());
+        }
     }
 
     /// Waits for the job's end on its own stream (which ends after the terminal event) and

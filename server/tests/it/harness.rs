@@ -192,6 +192,39 @@ impl App {
         assert!(status.success());
     }
 
+    /// The first column of the first row `sqlite` (on SQLite) or `postgres` (on PostgreSQL)
+    /// gives, as text, read with another client as [`App::sql`] does.
+    pub async fn sql_value(&self, sqlite: &str, postgres: &str) -> String {
+        let out = if on_postgres() {
+            tokio::process::Command::new("psql")
+                .args([
+                    "-qAt",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    self.database_url(),
+                    "-c",
+                    postgres,
+                ])
+                .output()
+                .await
+                .expect("psql runs")
+        } else {
+            tokio::process::Command::new("python3")
+                .args(["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute(sys.argv[2]).fetchone()[0])"])
+                .arg(self.dir().join("headway.db"))
+                .arg(sqlite)
+                .output()
+                .await
+                .expect("python3 runs")
+        };
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Starts shutting down as SIGTERM does; the returned future completes when the server has.
     pub fn begin_shutdown(&mut self) -> Pin<Box<dyn Future<Output = Duration> + Send>> {
         let started = Instant::now();

@@ -15,6 +15,7 @@ mod team;
 mod accounts;
 mod api;
 mod architecture;
+mod bounds;
 mod bulk;
 mod cluster;
 mod commands;

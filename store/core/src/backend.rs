@@ -293,22 +293,48 @@ pub trait ScheduleStore: Send + Sync + 'static {
 
 /// What the database knows of files: uploads (their bytes are in the file store, under their
 /// id), the file store every process must share, and the expiry of jobs' outputs.
+/// What became of [`FileStore::add_upload`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadAdded {
+    Added,
+    /// Its bytes would pass the owner's quota: nothing was written.
+    OverQuota,
+    /// The owner has as many uploads as they may: nothing was written.
+    TooMany,
+}
+
 #[async_trait]
 pub trait FileStore: Send + Sync + 'static {
     /// The id of the file store the database's files are in: `candidate` if none was
     /// recorded yet (then it is recorded), else the one recorded first.
     async fn file_store_id(&self, candidate: &str, at: i64) -> StoreResult<String>;
 
-    /// Records an upload of `owner`, unless the bytes of their uploads would then pass `quota`:
-    /// `false`, and nothing is written. Uploads racing each other, in any number of processes,
-    /// cannot pass it together.
-    async fn add_upload(&self, owner: &UserId, upload: &Upload, quota: u64) -> StoreResult<bool>;
+    /// Records an upload of `owner`, unless the bytes of their uploads would then pass `quota`
+    /// or they have `most` uploads already: then nothing is written. Uploads racing each
+    /// other, in any number of processes, cannot pass either together. Reads one row of
+    /// running totals, however many uploads the owner has.
+    async fn add_upload(
+        &self,
+        owner: &UserId,
+        upload: &Upload,
+        quota: u64,
+        most: u64,
+    ) -> StoreResult<UploadAdded>;
+
+    /// How many uploads `owner` has, and their bytes together (running totals: one row).
+    async fn upload_totals(&self, owner: &UserId) -> StoreResult<(u64, u64)>;
 
     /// An upload and its owner.
     async fn upload(&self, id: &UploadId) -> StoreResult<Option<(UserId, Upload)>>;
 
-    /// `owner`'s uploads, newest first.
-    async fn uploads_of(&self, owner: &UserId) -> StoreResult<Vec<Upload>>;
+    /// `owner`'s uploads, newest first: `limit` at most, after the upload `before` (one of
+    /// theirs) when given.
+    async fn uploads_of(
+        &self,
+        owner: &UserId,
+        before: Option<&UploadId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Upload>>;
 
     /// Deletes an upload no job used; whether it did.
     async fn delete_unused_upload(&self, id: &UploadId) -> StoreResult<bool>;

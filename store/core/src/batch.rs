@@ -13,12 +13,22 @@ use crate::{
     StoredEvent, START_KEY_MS,
 };
 use model::{
-    DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLine, Notice, ProcessId,
-    Progress, ProgressEvent, UserId, EVERY_KIND,
+    DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, LogLine, Notice,
+    ProcessId, Progress, ProgressEvent, UserId, EVERY_KIND,
 };
 use std::collections::HashMap;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
+
+/// What [`BatchSql::next_log_seq`] gives back.
+#[derive(Debug, Clone, Copy)]
+pub struct LogSeq {
+    /// The job's latest log sequence number (its new one, unless the line is past the bound).
+    pub seq: i64,
+    pub attempt: i64,
+    /// The bytes of log the job had written before this line.
+    pub bytes_before: i64,
+}
 
 /// How many changes one transaction takes at most.
 pub const MAX_BATCH: usize = 512;
@@ -79,14 +89,18 @@ pub trait BatchSql {
         event_id: i64,
         fence: Option<&str>,
     ) -> Result<bool, Self::Error>;
-    /// Takes the next log sequence number of a running (or cancelling) job, stamped with
-    /// `event_id`, with the job's attempt; `None` if it is not running.
+    /// Counts `bytes` more of a running (or cancelling) job's log and, unless the job had
+    /// written `max_bytes` already, takes its next log sequence number, stamped with
+    /// `event_id`; the job's sequence number and attempt then, and its log bytes before;
+    /// `None` if it is not running.
     async fn next_log_seq(
         &mut self,
         job_id: &str,
         event_id: i64,
         fence: Option<&str>,
-    ) -> Result<Option<(i64, i64)>, Self::Error>;
+        bytes: i64,
+        max_bytes: i64,
+    ) -> Result<Option<LogSeq>, Self::Error>;
     /// The outputs (as JSON, `None` for none yet) of a running (or cancelling) job; `Err`-free
     /// `None` when it is not running (for the fence).
     async fn outputs_of(
@@ -547,18 +561,43 @@ impl Batch {
                 level,
                 line,
                 fence,
+                bounds,
             } => {
                 let id = self.take_id();
-                let Some((seq, attempt)) = sql.next_log_seq(job_id, id, fence.as_deref()).await?
+                let line = bounds.cut_line(line);
+                let Some(LogSeq {
+                    seq,
+                    attempt,
+                    bytes_before,
+                }) = sql
+                    .next_log_seq(
+                        job_id,
+                        id,
+                        fence.as_deref(),
+                        line.len() as i64,
+                        bounds.job_bytes.min(i64::MAX as u64) as i64,
+                    )
+                    .await?
                 else {
                     self.next_id = id;
                     return Ok(Outcome::Recorded(false));
                 };
+                let job_bytes = bounds.job_bytes.min(i64::MAX as u64) as i64;
+                if bytes_before >= job_bytes {
+                    // Past the job's bound: dropped, counted in its `log_bytes` only.
+                    self.next_id = id;
+                    return Ok(Outcome::Recorded(true));
+                }
+                let (level, line) = if bytes_before.saturating_add(line.len() as i64) > job_bytes {
+                    (LogLevel::Warn, bounds.cut_log())
+                } else {
+                    (*level, line)
+                };
                 let log = LogLine {
                     job_id: job_id.clone(),
                     seq: seq.max(0) as u64,
-                    level: *level,
-                    line: line.to_string(),
+                    level,
+                    line,
                     at,
                     attempt: attempt.clamp(1, u32::MAX as i64) as u32,
                 };
@@ -581,37 +620,47 @@ impl Batch {
             } => {
                 let fence = fence.as_deref();
                 let (outputs, result) = match what {
-                    Attachment::Output(output) => {
+                    Attachment::Output { output, most } => {
                         let Some(stored) = sql.outputs_of(job_id, fence).await? else {
                             return Ok(Outcome::Job(None));
                         };
                         let mut outputs: Vec<model::Output> = stored
                             .and_then(|o| serde_json::from_str(&o).ok())
                             .unwrap_or_default();
-                        match outputs.iter_mut().find(|o| o.name == output.name) {
-                            Some(same) => *same = output.clone(),
-                            None => outputs.push(output.clone()),
+                        let added = model::OutputEvent {
+                            job_id: job_id.clone(),
+                            output: output.clone(),
+                        };
+                        let new = !outputs.iter().any(|o| o.name == output.name);
+                        if new && outputs.len() >= *most {
+                            return Ok(Outcome::OutputsFull(outputs.len()));
                         }
-                        (Some(json(&outputs)), None)
+                        added.apply_to(&mut outputs);
+                        (Some((json(&outputs), added)), None)
                     }
                     Attachment::Result(value) => (None, Some(value.to_string())),
                 };
                 let id = self.take_id();
                 let Some(job) = sql
-                    .attach(job_id, outputs.as_deref(), result.as_deref(), id, fence)
+                    .attach(
+                        job_id,
+                        outputs.as_ref().map(|(list, _)| list.as_str()),
+                        result.as_deref(),
+                        id,
+                        fence,
+                    )
                     .await?
                 else {
                     self.next_id = id;
                     return Ok(Outcome::Job(None));
                 };
-                self.event::<S>(
-                    Some(owner),
-                    id,
-                    Some(job_id),
-                    EventType::Job,
-                    json(&job),
-                    at,
-                );
+                // An output's event carries that output alone: a job's events grow with its
+                // outputs, not with their square.
+                let (kind, data) = match &outputs {
+                    Some((_, added)) => (EventType::Output, json(added)),
+                    None => (EventType::Job, json(&job)),
+                };
+                self.event::<S>(Some(owner), id, Some(job_id), kind, data, at);
                 Outcome::Job(Some(job))
             }
             Change::Open {
@@ -831,6 +880,7 @@ impl Batch {
                 level: line.level,
                 line: line.line.clone(),
                 fence: None,
+                bounds: report.bounds,
             };
             Box::pin(self.apply(sql, &log)).await?;
             acked = line.seq;

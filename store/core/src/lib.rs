@@ -19,6 +19,7 @@ pub mod webhooks;
 
 pub use backend::{
     AccountStore, Backend, FileStore, JobStore, ProcessRegistry, ScheduleStore, SessionStore,
+    UploadAdded,
 };
 pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::HistoryQuery;
@@ -88,6 +89,52 @@ pub enum OpenError {
     NotWritable { url: String, reason: String },
     #[error("the database {path} is in use by another Headway process{holder}; stop it first, or give this one another --database-url")]
     InUse { path: PathBuf, holder: String },
+}
+
+/// How much log one job may write, whatever writes it (a kind, a command's output, an external
+/// job's reports): bounded where every line is written, in the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogBounds {
+    /// Bytes of one line at most; a longer line is cut there and ends with [`LINE_CUT`].
+    pub line_bytes: usize,
+    /// Bytes of log one job may write (attempts together). The line that would pass it is
+    /// replaced by a warning that the log was cut; the lines after it are dropped, and only
+    /// counted (in the job's `log_bytes`).
+    pub job_bytes: u64,
+}
+
+impl Default for LogBounds {
+    fn default() -> Self {
+        LogBounds {
+            line_bytes: 16 * 1024,
+            job_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// What ends a line cut at [`LogBounds::line_bytes`].
+pub const LINE_CUT: &str = " [line cut]";
+
+impl LogBounds {
+    /// `line`, cut to `line_bytes` (on a character boundary, marked) if it is longer.
+    pub fn cut_line(&self, line: &str) -> String {
+        if line.len() <= self.line_bytes {
+            return line.to_string();
+        }
+        let mut end = self.line_bytes.saturating_sub(LINE_CUT.len());
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}{LINE_CUT}", &line[..end])
+    }
+
+    /// The line that takes the place of the one that would pass `job_bytes`.
+    pub fn cut_log(&self) -> String {
+        format!(
+            "log cut: this job wrote more than {} bytes of log; the lines after this one are dropped",
+            self.job_bytes
+        )
+    }
 }
 
 /// How a process uses the database.
@@ -182,6 +229,8 @@ pub enum Change {
         level: LogLevel,
         line: String,
         fence: Fence,
+        /// How long a line and a job's whole log may be.
+        bounds: LogBounds,
     },
     /// Saves a resumable job's checkpoint (no event: it is the job's private state).
     Checkpoint {
@@ -317,6 +366,8 @@ pub const START_KEY_MS: i64 = 24 * 3_600_000;
 pub struct ExternalReport {
     pub owner: UserId,
     pub job_id: JobId,
+    /// How long a line and the job's whole log may be.
+    pub bounds: LogBounds,
     /// Numbered from 1, in order, without gaps (checked before).
     pub log: Vec<model::ReportLine>,
     pub progress: Option<Progress>,
@@ -386,6 +437,9 @@ pub enum Outcome {
     Fired(Option<Fired>),
     /// `Report`: what it did.
     Reported(Reported),
+    /// `Attach` of a new output to a job that has as many as it may (this many): nothing was
+    /// written.
+    OutputsFull(usize),
     /// The change failed and was undone; the rest of its batch was not affected.
     Failed(StoreError),
 }
@@ -393,7 +447,12 @@ pub enum Outcome {
 /// What [`Change::Attach`] adds to a job.
 #[derive(Debug, Clone)]
 pub enum Attachment {
-    Output(model::Output),
+    /// An output, refused ([`Outcome::OutputsFull`]) when it is a new name and the job has
+    /// `most` outputs already.
+    Output {
+        output: model::Output,
+        most: usize,
+    },
     Result(serde_json::Value),
 }
 

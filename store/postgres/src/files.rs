@@ -4,7 +4,7 @@
 use crate::{read_err, PgStore};
 use async_trait::async_trait;
 use model::{JobId, Upload, UploadId, UserId};
-use store_core::{FileStore, StoreResult};
+use store_core::{FileStore, StoreResult, UploadAdded};
 
 /// An upload row as [`Upload`].
 macro_rules! upload {
@@ -39,27 +39,50 @@ impl FileStore for PgStore {
             .map_err(read_err("reading the file store's id"))
     }
 
-    async fn add_upload(&self, owner: &UserId, u: &Upload, quota: u64) -> StoreResult<bool> {
-        let (owner, id, size, quota) = (
+    async fn add_upload(
+        &self,
+        owner: &UserId,
+        u: &Upload,
+        quota: u64,
+        most: u64,
+    ) -> StoreResult<UploadAdded> {
+        let (owner, id, size, quota, most) = (
             owner.as_str(),
             u.id.as_str(),
             u.size as i64,
             quota.min(i64::MAX as u64) as i64,
+            most.min(i64::MAX as u64) as i64,
         );
         let err = read_err("recording an upload");
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        // One owner's uploads are recorded one at a time, so that two racing cannot both fit.
-        sqlx::query!(
-            "SELECT pg_advisory_xact_lock(hashtextextended('upload:' || $1, 0))",
-            owner
+        // The owner's place is taken in their totals' row first: its lock orders racing
+        // uploads, and a refused one writes nothing.
+        let taken = sqlx::query_scalar!(
+            r#"INSERT INTO upload_totals (owner, count, bytes)
+               SELECT $1, 1, $2::bigint WHERE $2::bigint <= $3::bigint AND $4::bigint >= 1
+               ON CONFLICT (owner) DO UPDATE SET count = upload_totals.count + 1,
+                   bytes = upload_totals.bytes + excluded.bytes
+               WHERE upload_totals.count < $4::bigint AND upload_totals.bytes + excluded.bytes <= $3::bigint
+               RETURNING count"#,
+            owner,
+            size,
+            quota,
+            most
         )
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(&err)?;
-        let done = sqlx::query!(
+        if taken.is_none() {
+            tx.rollback().await.map_err(&err)?;
+            let (count, _) = self.upload_totals(&UserId::new(owner)).await?;
+            return Ok(match count as i64 >= most {
+                true => UploadAdded::TooMany,
+                false => UploadAdded::OverQuota,
+            });
+        }
+        sqlx::query!(
             "INSERT INTO uploads (id, owner, name, size, sha256, content_type, looks_like, created_at)
-             SELECT $1, $2, $3, $4::bigint, $5, $6, $7, $8
-             WHERE (SELECT COALESCE(SUM(size), 0)::bigint FROM uploads WHERE owner = $2) + $4::bigint <= $9::bigint",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             id,
             owner,
             u.name,
@@ -68,13 +91,24 @@ impl FileStore for PgStore {
             u.content_type,
             u.looks_like,
             u.created_at,
-            quota
         )
         .execute(&mut *tx)
         .await
         .map_err(&err)?;
         tx.commit().await.map_err(&err)?;
-        Ok(done.rows_affected() == 1)
+        Ok(UploadAdded::Added)
+    }
+
+    async fn upload_totals(&self, owner: &UserId) -> StoreResult<(u64, u64)> {
+        let owner = owner.as_str();
+        let row = sqlx::query!(
+            "SELECT count, bytes FROM upload_totals WHERE owner = $1",
+            owner
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(read_err("reading upload totals"))?;
+        Ok(row.map_or((0, 0), |r| (r.count.max(0) as u64, r.bytes.max(0) as u64)))
     }
 
     async fn upload(&self, id: &UploadId) -> StoreResult<Option<(UserId, Upload)>> {
@@ -90,12 +124,24 @@ impl FileStore for PgStore {
         Ok(row.map(|r| (UserId::new(r.owner.clone()), upload!(r))))
     }
 
-    async fn uploads_of(&self, owner: &UserId) -> StoreResult<Vec<Upload>> {
-        let owner = owner.as_str();
+    async fn uploads_of(
+        &self,
+        owner: &UserId,
+        before: Option<&UploadId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Upload>> {
+        let (owner, before) = (owner.as_str(), before.map(|b| b.as_str()));
+        let limit = i64::from(limit);
+        // Newest first, by keyset: the page after `before` reads only its own rows.
         let rows = sqlx::query!(
             "SELECT id, name, size, sha256, content_type, looks_like, created_at, used_at
-             FROM uploads WHERE owner = $1 ORDER BY created_at DESC, id",
-            owner
+             FROM uploads WHERE owner = $1
+               AND ($2::text IS NULL OR (created_at, id) < (
+                   SELECT b.created_at, b.id FROM uploads b WHERE b.id = $2 AND b.owner = $1))
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+            owner,
+            before,
+            limit
         )
         .fetch_all(&self.pool)
         .await

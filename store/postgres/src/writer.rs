@@ -20,7 +20,8 @@ use sqlx::{Acquire, PgConnection};
 use std::collections::HashMap;
 use std::sync::Arc;
 use store_core::batch::{
-    self, apply_changes, BatchSql, Failure, Move, Retry, RunningCounts, Transaction, MAX_BATCH,
+    self, apply_changes, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction,
+    MAX_BATCH,
 };
 use store_core::{
     now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState,
@@ -542,18 +543,29 @@ impl BatchSql for Statements<'_> {
         job_id: &str,
         event_id: i64,
         fence: Option<&str>,
-    ) -> Result<Option<(i64, i64)>, sqlx::Error> {
+        bytes: i64,
+        max_bytes: i64,
+    ) -> Result<Option<LogSeq>, sqlx::Error> {
+        // Every expression reads the row as it was: a line past the bound is only counted.
         let row = sqlx::query!(
-            "UPDATE jobs SET log_seq = log_seq + 1, event_id = $1 \
-             WHERE id = $2 AND status IN ('running', 'cancelling') AND ($3::text IS NULL OR claimed_by = $3) \
-             RETURNING log_seq, attempt",
+            r#"UPDATE jobs SET log_bytes = log_bytes + $4,
+                   log_seq = log_seq + CASE WHEN log_bytes < $5 THEN 1 ELSE 0 END,
+                   event_id = CASE WHEN log_bytes < $5 THEN $1 ELSE event_id END
+               WHERE id = $2 AND status IN ('running', 'cancelling') AND ($3::text IS NULL OR claimed_by = $3)
+               RETURNING log_seq, attempt, log_bytes - $4 AS "bytes_before!""#,
             event_id,
             job_id,
             fence,
+            bytes,
+            max_bytes,
         )
         .fetch_optional(&mut *self.0)
         .await?;
-        Ok(row.map(|r| (r.log_seq, r.attempt)))
+        Ok(row.map(|r| LogSeq {
+            seq: r.log_seq,
+            attempt: r.attempt,
+            bytes_before: r.bytes_before,
+        }))
     }
 
     async fn retry_job(&mut self, r: &Retry<'_>) -> Result<Option<Job>, sqlx::Error> {

@@ -21,7 +21,7 @@ use rusqlite::{
 };
 use std::collections::HashMap;
 use store_core::batch::{
-    self, apply_changes, ready, BatchSql, Failure, Move, Retry, RunningCounts, Transaction,
+    self, apply_changes, ready, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction,
     MAX_BATCH,
 };
 use store_core::{
@@ -660,16 +660,30 @@ impl BatchSql for Statements<'_> {
         job_id: &str,
         event_id: i64,
         fence: Option<&str>,
-    ) -> rusqlite::Result<Option<(i64, i64)>> {
+        bytes: i64,
+        max_bytes: i64,
+    ) -> rusqlite::Result<Option<LogSeq>> {
+        // Every expression reads the row as it was: a line past the bound is only counted.
         self.0
             .prepare_cached(
-                "UPDATE jobs SET log_seq = log_seq + 1, event_id = :event_id \
+                "UPDATE jobs SET log_bytes = log_bytes + :bytes, \
+                     log_seq = log_seq + (log_bytes < :max), \
+                     event_id = CASE WHEN log_bytes < :max THEN :event_id ELSE event_id END \
                  WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence) \
-                 RETURNING log_seq, attempt",
+                 RETURNING log_seq, attempt, log_bytes - :bytes AS bytes_before",
             )?
             .query_row(
-                named_params! {":event_id": event_id, ":id": job_id, ":fence": fence},
-                |r| Ok((r.get("log_seq")?, r.get("attempt")?)),
+                named_params! {
+                    ":event_id": event_id, ":id": job_id, ":fence": fence,
+                    ":bytes": bytes, ":max": max_bytes,
+                },
+                |r| {
+                    Ok(LogSeq {
+                        seq: r.get("log_seq")?,
+                        attempt: r.get("attempt")?,
+                        bytes_before: r.get("bytes_before")?,
+                    })
+                },
             )
             .optional()
     }

@@ -80,6 +80,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
                 job_id: job.id.clone(),
                 level: LogLevel::Warn,
                 line: "careful".into(),
+                bounds: Default::default(),
             },
             to("me", &job, JobStatus::Succeeded),
         ])
@@ -276,6 +277,7 @@ pub async fn moves_the_state_machine_refuses_change_nothing(db: Db) {
                 job_id: "nope".into(),
                 level: LogLevel::Info,
                 line: "x".into(),
+                bounds: Default::default(),
             },
         ])
         .await
@@ -1048,6 +1050,7 @@ pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
                 job_id: job.id.clone(),
                 level: LogLevel::Info,
                 line: by.into(),
+                bounds: Default::default(),
                 fence: Some(by.into()),
             },
             Change::Checkpoint {
@@ -1214,6 +1217,7 @@ pub async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept(db: D
             job_id: job.id.clone(),
             level,
             line: line.into(),
+            bounds: Default::default(),
             fence: Some("p1".into()),
         });
     }
@@ -1281,6 +1285,7 @@ pub async fn a_line_and_a_checkpoint_together_commit_as_one_change(db: Db) {
                 job_id: job.id.clone(),
                 level: LogLevel::Info,
                 line: line.into(),
+                bounds: Default::default(),
                 fence: Some(by.into()),
             },
             Change::Checkpoint {
@@ -1554,6 +1559,7 @@ fn log(job: &Job, by: &str, line: &str) -> Change {
         job_id: job.id.clone(),
         level: LogLevel::Info,
         line: line.into(),
+        bounds: Default::default(),
         fence: Some(by.into()),
     }
 }
@@ -1955,7 +1961,10 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
         .apply(vec![attach(
             &job,
             "p2",
-            Attachment::Output(output("a.csv", 1)),
+            Attachment::Output {
+                output: output("a.csv", 1),
+                most: 1000,
+            },
         )])
         .await
         .unwrap();
@@ -1965,19 +1974,53 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     let written = db
         .store
         .apply(vec![
-            attach(&job, "p1", Attachment::Output(output("a.csv", 1))),
-            attach(&job, "p1", Attachment::Output(output("b.csv", 2))),
+            attach(
+                &job,
+                "p1",
+                Attachment::Output {
+                    output: output("a.csv", 1),
+                    most: 1000,
+                },
+            ),
+            attach(
+                &job,
+                "p1",
+                Attachment::Output {
+                    output: output("b.csv", 2),
+                    most: 1000,
+                },
+            ),
             // The same name again replaces the first, in its place.
-            attach(&job, "p1", Attachment::Output(output("a.csv", 3))),
+            attach(
+                &job,
+                "p1",
+                Attachment::Output {
+                    output: output("a.csv", 3),
+                    most: 1000,
+                },
+            ),
             attach(&job, "p1", Attachment::Result(json!({"rows": 7}))),
         ])
         .await
         .unwrap();
     assert_eq!(written.events.len(), 4);
-    assert!(written
-        .events
-        .iter()
-        .all(|e| e.event.kind == EventType::Job));
+    let kinds: Vec<EventType> = written.events.iter().map(|e| e.event.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventType::Output,
+            EventType::Output,
+            EventType::Output,
+            EventType::Job
+        ]
+    );
+    // Each output's event carries that output alone.
+    let replaced: model::OutputEvent = serde_json::from_str(&written.events[2].event.data).unwrap();
+    assert_eq!(
+        (replaced.output.name.as_str(), replaced.output.size),
+        ("a.csv", 3)
+    );
+    assert_eq!(replaced.job_id, job.id);
     let last: Job = serde_json::from_str(&written.events[3].event.data).unwrap();
     let listed: Vec<(&str, u64)> = last
         .outputs
@@ -1987,6 +2030,22 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     assert_eq!(listed, [("a.csv", 3), ("b.csv", 2)]);
     assert_eq!(last.result, Some(json!({"rows": 7})));
     assert_eq!(last.event_id, written.events[3].event.id);
+
+    // A new name past the job's bound is refused, and nothing is written.
+    let full = db
+        .store
+        .apply(vec![attach(
+            &job,
+            "p1",
+            Attachment::Output {
+                output: output("c.csv", 1),
+                most: 2,
+            },
+        )])
+        .await
+        .unwrap();
+    assert!(matches!(full.outcomes[..], [Outcome::OutputsFull(2)]));
+    assert!(full.events.is_empty());
 
     // The job as read back is the same, and once it ended nothing more is attached.
     db.store
@@ -2035,31 +2094,71 @@ fn upload(size: u64, at: i64) -> model::Upload {
 }
 
 pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db: Db) {
+    use store_core::UploadAdded::{Added, OverQuota, TooMany};
     let (me, other): (UserId, UserId) = ("me".into(), "other".into());
     let first = upload(60, 1_000);
-    assert!(db.store.add_upload(&me, &first, 100).await.unwrap());
+    assert_eq!(
+        db.store.add_upload(&me, &first, 100, 3).await.unwrap(),
+        Added
+    );
     // Past the quota: refused, nothing written; another user's quota is their own.
-    assert!(!db
-        .store
-        .add_upload(&me, &upload(41, 2_000), 100)
-        .await
-        .unwrap());
+    assert_eq!(
+        db.store
+            .add_upload(&me, &upload(41, 2_000), 100, 3)
+            .await
+            .unwrap(),
+        OverQuota
+    );
     let second = upload(40, 2_000);
-    assert!(db.store.add_upload(&me, &second, 100).await.unwrap());
-    assert!(db
-        .store
-        .add_upload(&other, &upload(100, 3_000), 100)
-        .await
-        .unwrap());
+    assert_eq!(
+        db.store.add_upload(&me, &second, 100, 3).await.unwrap(),
+        Added
+    );
+    assert_eq!(
+        db.store
+            .add_upload(&other, &upload(100, 3_000), 100, 3)
+            .await
+            .unwrap(),
+        Added
+    );
+    // Running totals, and a bound on the number of uploads.
+    assert_eq!(db.store.upload_totals(&me).await.unwrap(), (2, 100));
+    let small = |at| upload(0, at);
+    assert_eq!(
+        db.store
+            .add_upload(&other, &small(20_000), 100, 2)
+            .await
+            .unwrap(),
+        Added
+    );
+    assert_eq!(
+        db.store
+            .add_upload(&other, &small(20_100), 100, 2)
+            .await
+            .unwrap(),
+        TooMany
+    );
+    assert_eq!(db.store.upload_totals(&other).await.unwrap(), (2, 100));
 
     let (owner, read) = db.store.upload(&first.id).await.unwrap().unwrap();
     assert_eq!((owner, read), (me.clone(), first.clone()));
-    let mine: Vec<_> = db.store.uploads_of(&me).await.unwrap();
+    let mine: Vec<_> = db.store.uploads_of(&me, None, 10).await.unwrap();
     assert_eq!(
         mine.iter().map(|u| &u.id).collect::<Vec<_>>(),
         [&second.id, &first.id],
         "newest first"
     );
+    // Paged: one at a time, each page after the last of the one before.
+    let page = db.store.uploads_of(&me, None, 1).await.unwrap();
+    assert_eq!(page.iter().map(|u| &u.id).collect::<Vec<_>>(), [&second.id]);
+    let page = db.store.uploads_of(&me, Some(&second.id), 1).await.unwrap();
+    assert_eq!(page.iter().map(|u| &u.id).collect::<Vec<_>>(), [&first.id]);
+    assert!(db
+        .store
+        .uploads_of(&me, Some(&first.id), 1)
+        .await
+        .unwrap()
+        .is_empty());
 
     // A used upload is not deleted by its owner; an unused one is.
     db.store
@@ -2073,10 +2172,18 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
     assert!(!db.store.delete_unused_upload(&first.id).await.unwrap());
     assert!(db.store.delete_unused_upload(&second.id).await.unwrap());
     assert!(db.store.upload(&second.id).await.unwrap().is_none());
+    assert_eq!(
+        db.store.upload_totals(&me).await.unwrap(),
+        (1, 60),
+        "a delete gives back"
+    );
 
     // Stale: unused and older than the first cut-off, or last used before the second.
     let third = upload(10, 10_000);
-    assert!(db.store.add_upload(&me, &third, 100).await.unwrap());
+    assert_eq!(
+        db.store.add_upload(&me, &third, 100, 3).await.unwrap(),
+        Added
+    );
     let swept = db
         .store
         .delete_stale_uploads(5_000, 5_000, 10)
@@ -2100,4 +2207,55 @@ pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db:
 pub async fn the_file_store_recorded_first_is_the_one_every_process_is_told(db: Db) {
     assert_eq!(db.store.file_store_id("a", 1).await.unwrap(), "a");
     assert_eq!(db.store.file_store_id("b", 2).await.unwrap(), "a");
+}
+
+pub async fn a_jobs_log_is_bounded_per_line_and_in_all_whatever_writes_it(db: Db) {
+    let job = new_job("batch");
+    db.store
+        .apply(vec![create("me", &job), claim("p1", 1, &[])])
+        .await
+        .unwrap();
+    let bounds = store_core::LogBounds {
+        line_bytes: 100,
+        job_bytes: 250,
+    };
+    let line = |text: String| Change::Log {
+        owner: "me".into(),
+        job_id: job.id.clone(),
+        level: LogLevel::Info,
+        line: text,
+        bounds,
+        fence: Some("p1".into()),
+    };
+    // 100 bytes (cut from 500), 100, then one that would pass 250, then more: dropped.
+    let written = db
+        .store
+        .apply(vec![
+            line("é".repeat(250)),
+            line("b".repeat(100)),
+            line("c".repeat(60)),
+            line("d".repeat(10)),
+            line("e".repeat(10)),
+        ])
+        .await
+        .unwrap();
+    assert!(written
+        .outcomes
+        .iter()
+        .all(|o| matches!(o, Outcome::Recorded(true))));
+    assert_eq!(written.events.len(), 3, "no event for a dropped line");
+    let lines = db.store.log_lines(&job.id, 0, 100).await.unwrap();
+    let texts: Vec<&str> = lines.iter().map(|l| l.line.as_str()).collect();
+    assert_eq!(texts.len(), 3);
+    assert!(texts[0].len() <= 100 && texts[0].ends_with(store_core::LINE_CUT));
+    assert_eq!(texts[1], "b".repeat(100));
+    assert!(texts[2].starts_with("log cut"), "{}", texts[2]);
+    assert_eq!(lines[2].level, LogLevel::Warn);
+    let seqs: Vec<u64> = lines.iter().map(|l| l.seq).collect();
+    assert_eq!(seqs, [1, 2, 3], "no gap for the dropped lines");
+    // A later line is still dropped, and the job's latest event is its last kept line's.
+    db.store.apply(vec![line("f".into())]).await.unwrap();
+    assert_eq!(db.store.log_lines(&job.id, 0, 100).await.unwrap().len(), 3);
+    let read = db.store.job(None, &job.id).await.unwrap().unwrap();
+    assert_eq!(read.event_id, written.events[2].event.id);
 }

@@ -61,6 +61,7 @@ on_both!(
     a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit,
     a_schedule_is_read_with_its_owners_name,
     a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_job_events,
+    a_jobs_log_is_bounded_per_line_and_in_all_whatever_writes_it,
     uploads_are_kept_within_their_owners_quota_and_swept_when_stale,
     the_file_store_recorded_first_is_the_one_every_process_is_told,
 );

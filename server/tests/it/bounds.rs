@@ -1,0 +1,429 @@
+//! What one user's jobs may write and read, replayed against a real server on either backend:
+//! a log line and a job's whole log are bounded wherever the lines come from, external jobs'
+//! reports are bounded per second per user (429 with `Retry-After`), schedules in number and in
+//! how often they fire; an output's event carries that output alone (the events of a job grow
+//! with its outputs, not their square) and a job's outputs are bounded; log reads are bounded
+//! in bytes; `import_csv` stops a row that never ends at its bound; uploads are paged and
+//! bounded in number.
+
+use crate::client::*;
+use crate::harness::{app, App};
+use engine::kinds::{JobContext, Kind, KindEnv, RunResult};
+use model::LogLevel;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Starts an external job as `s`; its id and report token.
+async fn open(s: &Session) -> (String, String) {
+    let (status, job) = s.create("external", json!({"title": "flood"})).await;
+    assert_eq!(status, 201, "{job}");
+    (
+        job["id"].as_str().unwrap().to_string(),
+        job["report_token"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Sends a report; its status, `Retry-After` and answer.
+async fn report(s: &Session, id: &str, token: &str, body: Value) -> (u16, Option<u64>, Value) {
+    let r = s
+        .http
+        .post(s.url(&format!("/api/v1/jobs/{id}/report")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    (status, retry, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Lines `from..=to`, each `bytes` long.
+fn wide_lines(from: u64, to: u64, bytes: usize) -> Value {
+    Value::Array(
+        (from..=to)
+            .map(|n| json!({"seq": n, "line": format!("{n:>8}").repeat(bytes / 8)}))
+            .collect(),
+    )
+}
+
+/// Bytes of log text and of event data stored for job `id`.
+async fn stored(app: &App, id: &str) -> (u64, u64) {
+    let log = app
+        .sql_value(
+            &format!("SELECT COALESCE(SUM(LENGTH(CAST(line AS BLOB))), 0) FROM job_logs WHERE job_id = '{id}'"),
+            &format!("SELECT COALESCE(SUM(octet_length(line)), 0) FROM job_logs WHERE job_id = '{id}'"),
+        )
+        .await;
+    let events = app
+        .sql_value(
+            &format!("SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM events WHERE job_id = '{id}'"),
+            &format!("SELECT COALESCE(SUM(octet_length(data)), 0) FROM events WHERE job_id = '{id}'"),
+        )
+        .await;
+    (log.parse().unwrap(), events.parse().unwrap())
+}
+
+#[tokio::test]
+async fn one_users_reports_are_bounded_per_line_per_job_and_per_second() {
+    let app = app()
+        .with(|c| {
+            c.max_job_log_bytes = 200_000;
+            c.report_bytes_per_sec = 50_000;
+        })
+        .start()
+        .await;
+    let (s, other) = (app.session(), app.session());
+    let (id, token) = open(&s).await;
+
+    // 30 lines of 10,000 bytes and one of 60,000: taken whole (within the burst of ten seconds'
+    // worth), but the long line is cut at 16 KiB, and the log stops at 200,000 bytes.
+    let mut log = wide_lines(1, 30, 10_000);
+    log[0]["line"] = json!("x".repeat(60_000));
+    let (status, _, reply) = report(&s, &id, &token, json!({ "log": log })).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        reply["acked"], 30,
+        "a dropped line is acknowledged: {reply}"
+    );
+    let lines = s.log(&id).await;
+    let texts: Vec<&str> = lines.iter().map(|l| l["line"].as_str().unwrap()).collect();
+    assert_eq!(texts[0].len(), 16 * 1024);
+    assert!(texts[0].ends_with(" [line cut]"));
+    let last = texts.last().unwrap();
+    assert!(last.starts_with("log cut"), "{last}");
+    assert_eq!(lines.last().unwrap()["level"], "warn");
+    let (log_bytes, event_bytes) = stored(&app, &id).await;
+    assert!(
+        log_bytes <= 200_000 + 200,
+        "{log_bytes} bytes of log stored"
+    );
+    assert!(
+        event_bytes <= 2 * 200_000,
+        "{event_bytes} bytes of events stored"
+    );
+
+    // Past the user's rate: 429, with when to try again and why; nothing is written.
+    let (status, retry, reply) = report(
+        &s,
+        &id,
+        &token,
+        json!({ "log": wide_lines(31, 60, 10_000) }),
+    )
+    .await;
+    assert_eq!(status, 429, "{reply}");
+    assert!(
+        retry.is_some_and(|secs| (1..=10).contains(&secs)),
+        "{retry:?}"
+    );
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("bytes of log a second"),
+        "{reply}"
+    );
+    // Another user's budget is their own.
+    let (their_id, their_token) = open(&other).await;
+    let (status, _, reply) = report(
+        &other,
+        &their_id,
+        &their_token,
+        json!({ "log": wide_lines(1, 30, 10_000) }),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["acked"].as_u64()),
+        (200, Some(30)),
+        "{reply}"
+    );
+}
+
+#[tokio::test]
+async fn schedules_are_bounded_in_number_and_in_how_often_they_fire() {
+    let app = app()
+        .with(|c| {
+            c.max_schedules_per_user = 2;
+            c.min_schedule_interval_secs = 60;
+        })
+        .start()
+        .await;
+    let s = app.session();
+    let create = |cron: &'static str| {
+        let s = s.clone();
+        async move {
+            let r = s
+                .http
+                .post(s.url("/api/v1/schedules"))
+                .json(&json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1}, "cron": cron}))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    for cron in [
+        "* * * * * *",
+        "*/30 * * * * *",
+        "0,30 * * * * *",
+        "0,1 0 3 * * *",
+    ] {
+        let (status, refused) = create(cron).await;
+        assert_eq!(status, 422, "{cron}: {refused}");
+        assert_eq!(refused["fields"][0]["field"], "cron");
+        let message = refused["fields"][0]["message"].as_str().unwrap();
+        assert!(message.contains("at most every 60 s"), "{message}");
+    }
+    assert_eq!(create("* * * * *").await.0, 201);
+    assert_eq!(create("@hourly").await.0, 201);
+    let (status, refused) = create("@daily").await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("as many as one may have (2)"),
+        "{refused}"
+    );
+}
+
+/// A kind that exists only in these tests: attaches `n` small outputs, one after another.
+struct Outputs;
+
+/// Writes many outputs.
+#[derive(Debug, Serialize, Deserialize, JsonSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[garde(context(KindEnv))]
+struct OutputsParams {
+    #[garde(range(min = 1, max = 100_000))]
+    n: u32,
+}
+
+impl Kind for Outputs {
+    type Params = OutputsParams;
+    const NAME: &'static str = "outputs";
+
+    async fn run(p: OutputsParams, ctx: &mut JobContext) -> RunResult {
+        for i in 0..p.n {
+            let mut out = ctx
+                .create_output(&format!("part-{i:05}.txt"), "text/plain")
+                .await?;
+            out.write(b"x").await?;
+            out.finish().await?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_jobs_events_grow_with_its_outputs_not_their_square_and_outputs_are_bounded() {
+    let app = app()
+        .kind::<Outputs>()
+        .with(|c| c.max_outputs_per_job = 2_000)
+        .start()
+        .await;
+    let s = app.session();
+    let mut bytes = Vec::new();
+    for n in [1_000, 2_000] {
+        let (status, job) = s.create("outputs", json!({ "n": n })).await;
+        assert_eq!(status, 201, "{job}");
+        let id = job["id"].as_str().unwrap();
+        let done = s.wait_finished(id).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!(done["outputs"].as_array().unwrap().len(), n);
+        bytes.push(stored(&app, id).await.1);
+    }
+    let ratio = bytes[1] as f64 / bytes[0] as f64;
+    eprintln!(
+        "event bytes: 1,000 outputs {}, 2,000 outputs {} (x{ratio:.2})",
+        bytes[0], bytes[1]
+    );
+    assert!(
+        ratio < 2.5,
+        "events grow faster than the outputs: {bytes:?}"
+    );
+
+    // One more than the bound: the job ends saying why, and the refused file is not kept.
+    let (_, job) = s.create("outputs", json!({ "n": 2_001 })).await;
+    let done = s.wait_finished(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["code"], "too_many_outputs", "{done}");
+    assert!(done["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("2000 outputs at most"));
+    assert_eq!(done["outputs"].as_array().unwrap().len(), 2_000);
+}
+
+/// A kind that exists only in these tests: writes `lines` lines of `bytes` bytes.
+struct Wide;
+
+/// Writes long lines.
+#[derive(Debug, Serialize, Deserialize, JsonSchema, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[garde(context(KindEnv))]
+struct WideParams {
+    #[garde(range(min = 1, max = 100_000))]
+    lines: u32,
+    #[garde(range(min = 1, max = 1_000_000))]
+    bytes: u32,
+}
+
+impl Kind for Wide {
+    type Params = WideParams;
+    const NAME: &'static str = "wide";
+
+    async fn run(p: WideParams, ctx: &mut JobContext) -> RunResult {
+        for i in 0..p.lines {
+            let line = format!("{i:>8}").repeat(p.bytes as usize / 8);
+            ctx.log(LogLevel::Info, line).await;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn log_reads_are_bounded_in_bytes_with_64_kib_lines() {
+    let app = app()
+        .kind::<Wide>()
+        .with(|c| c.max_log_line_bytes = 64 * 1024)
+        .start()
+        .await;
+    let s = app.session();
+    let (status, job) = s
+        .create("wide", json!({"lines": 100, "bytes": 64 * 1024}))
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap();
+    assert_eq!(s.wait_finished(id).await["status"], "succeeded");
+
+    // One page of the API: about 1 MiB, not the 6.5 MiB the 100 lines hold.
+    let r = s
+        .http
+        .get(s.url(&format!("/api/v1/jobs/{id}/log?limit=10000")))
+        .send()
+        .await
+        .unwrap();
+    let body = r.bytes().await.unwrap();
+    eprintln!("GET /log: {} bytes", body.len());
+    assert!(body.len() < 1_300_000, "{} bytes", body.len());
+    // Paged on to the end, every line comes.
+    assert_eq!(s.log(id).await.len(), 100);
+    // The job page: its log is bounded too.
+    let page = s
+        .http
+        .get(s.url(&format!("/jobs/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    eprintln!("job page: {} bytes", page.len());
+    assert!(page.len() < 4_000_000, "{} bytes of HTML", page.len());
+    // The download has it all, read a bounded step at a time.
+    let r = s
+        .http
+        .get(s.url(&format!("/api/v1/jobs/{id}/log.txt")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap().lines().count(), 100);
+}
+
+/// Uploads `bytes` as `name`; the status and the answer.
+async fn upload(s: &Session, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let r = s
+        .http
+        .post(s.url("/api/v1/uploads"))
+        .header("x-file-name", name)
+        .header("content-type", "text/csv")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_row_that_never_ends_fails_the_import_at_its_bound() {
+    let app = app().start().await;
+    let s = app.session();
+    // An unclosed quote: 8 MiB of one field that never ends, against the 1 MiB bound.
+    let mut csv = b"name,note\nAda,\"".to_vec();
+    csv.extend(std::iter::repeat_n(b'x', 8 << 20));
+    let (status, up) = upload(&s, "unclosed.csv", csv).await;
+    assert_eq!(status, 201, "{up}");
+    let (status, job) = s
+        .create("import_csv", json!({"upload": up["id"], "table": "t"}))
+        .await;
+    assert_eq!(status, 201, "{job}");
+    let done = s.wait_finished(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["code"], "line_too_long", "{done}");
+    let message = done["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("line 2 is more than 1048576 bytes long (an unclosed quote?)"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn uploads_are_listed_by_page_and_bounded_in_number() {
+    let app = app().with(|c| c.max_uploads_per_user = 5).start().await;
+    let (s, other) = (app.session(), app.session());
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (status, up) = upload(&s, &format!("f{i}.csv"), b"a\n1\n".to_vec()).await;
+        assert_eq!(status, 201, "{up}");
+        ids.push(up["id"].as_str().unwrap().to_string());
+    }
+    let (status, refused) = upload(&s, "f5.csv", b"a\n1\n".to_vec()).await;
+    assert_eq!(status, 429, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("you have 5 uploads"),
+        "{refused}"
+    );
+    // Another user's count is their own.
+    assert_eq!(upload(&other, "g.csv", b"a\n1\n".to_vec()).await.0, 201);
+
+    // Pages of two, newest first, each after the last of the one before, to an empty one.
+    let mut listed = Vec::new();
+    let mut before = String::new();
+    loop {
+        let (status, page) = s.get(&format!("/api/v1/uploads?limit=2{before}")).await;
+        assert_eq!(status, 200, "{page}");
+        let page = page.as_array().unwrap().clone();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 2);
+        let last = page.last().unwrap()["id"].as_str().unwrap().to_string();
+        listed.extend(page.iter().map(|u| u["id"].as_str().unwrap().to_string()));
+        before = format!("&before={last}");
+    }
+    let mut sorted = listed.clone();
+    sorted.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(sorted, all, "every upload once");
+    assert_eq!(listed.len(), 5);
+
+    // A delete gives its place back.
+    let r = s
+        .http
+        .delete(s.url(&format!("/api/v1/uploads/{}", ids[0])))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(upload(&s, "f6.csv", b"a\n1\n".to_vec()).await.0, 201);
+}
