@@ -876,6 +876,7 @@ async fn a_program_gets_descriptors_0_to_3_and_none_that_headway_inherited() {
     use std::os::fd::AsRawFd;
     use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
+    script(dir.path(), "escapes.sh", ESCAPES_SH);
     let file = commands_file(dir.path(), ESCAPES);
     let database = crate::support::database(dir.path()).await;
     let args = ["--commands", file.to_str().unwrap()];
