@@ -259,17 +259,11 @@ pub extern "C" fn supervisor_main(arg: *mut libc::c_void) -> libc::c_int {
                 [&set as *const u64 as usize, 0, 0, 8, 0, 0],
             ) as libc::c_int;
             match sig {
-                libc::SIGCHLD => {
-                    if reap(s) {
-                        kill_all(s);
-                        exit(0);
-                    }
+                libc::SIGCHLD if reap(s) => {
+                    kill_all(s);
+                    exit(0);
                 }
-                libc::SIGTERM => {
-                    if s.ended == 0 {
-                        kill(-pid, libc::SIGTERM);
-                    }
-                }
+                libc::SIGTERM if s.ended == 0 => kill(-pid, libc::SIGTERM),
                 libc::SIGUSR1 => {
                     kill_all(s);
                     exit(0);
