@@ -21,6 +21,7 @@ mod run;
 pub mod rundir;
 pub mod secrets;
 pub mod spawn;
+mod supervisor;
 pub mod tqdm;
 
 pub use file::{FileError, ProgressFrom};

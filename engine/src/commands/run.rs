@@ -5,7 +5,7 @@
 use super::lines::{self, Line, Source};
 use super::protocol::{self, Report};
 use super::rundir::RunDir;
-use super::spawn::{Group, Spec};
+use super::spawn::Spec;
 use super::{Command, Programs, ProgressFrom};
 use crate::kinds::{JobContext, RunResult};
 use model::{JobError, LogLevel, ParamType};
@@ -61,7 +61,8 @@ pub async fn run(
             format!("{} could not be started: {e}", command.program.display()),
         )
     })?;
-    let mut group = Group::new(spawned.group, programs.grace);
+    let mut group = spawned.control;
+    group.grace = programs.grace;
     // Noted before anything else can go wrong: a crash from here on is swept at the next start.
     let _ = dir.note(Some(spawned.group)).await;
     let outputs = dir.outputs();

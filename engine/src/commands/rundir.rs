@@ -1,9 +1,10 @@
 //! Each run of a command gets a folder of its own: `work/` (its working directory), `inputs/`
 //! (read-only copies of its files) and `outputs/` (`HEADWAY_OUTPUT_DIR`), and a note of the
 //! Headway process that runs it and the program's process group. The folder goes when the run
-//! ends. If Headway is killed, its programs die with it (see [`super::spawn`]), but what they
-//! started may not: the next Headway to start on the machine reads the notes of runs whose
-//! Headway is gone, kills what is left of their process groups, and removes their folders.
+//! ends. If Headway is killed, each run's supervisor kills everything the run started (see
+//! [`super::supervisor`]), but the folder stays: the next Headway to start on the machine reads
+//! the notes of runs whose Headway is gone (a zombie is gone), kills what may be left of their
+//! process groups (a supervisor killed with Headway), and removes their folders.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -100,12 +101,17 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// When process `pid` started (clock ticks after boot), if it runs.
+/// When process `pid` started (clock ticks after boot), if it runs: a zombie (dead, not yet
+/// waited for by its parent) does not.
 fn started(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces and parentheses: fields are counted after the last ')'.
     let after = &stat[stat.rfind(')')? + 2..];
-    after.split(' ').nth(19)?.parse().ok()
+    let mut fields = after.split(' ');
+    if matches!(fields.next(), Some("Z" | "X" | "x")) {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 /// The process group of `pid`.
@@ -187,6 +193,23 @@ mod tests {
         assert!(started(me).is_some());
         // SAFETY: getpgrp has no preconditions.
         assert_eq!(group_of(me), Some(unsafe { libc::getpgrp() }));
+    }
+
+    #[test]
+    fn a_zombie_is_not_running() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Not waited for: a zombie once it has exited, its /proc entry still there.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap()
+            .contains(") Z ")
+        {
+            assert!(std::time::Instant::now() < deadline, "never a zombie");
+            std::thread::yield_now();
+        }
+        assert_eq!(started(pid), None);
+        child.wait().unwrap();
     }
 
     #[tokio::test]

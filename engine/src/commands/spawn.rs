@@ -1,18 +1,26 @@
 //! Starting a program: no shell, a cleared environment, a working directory of its own, its
-//! own process group, file descriptor 3 for its reports, and death with Headway.
+//! own process group, descriptors 0 to 2 and 3 for its reports (no other), and death with
+//! Headway, of the program and of everything it starts.
 //!
-//! Every program is started from one thread that lives as long as the commands do, because
-//! the signal a program gets when Headway dies (`PR_SET_PDEATHSIG`) is tied to the thread
-//! that started it, not to the process: a program started from a pool thread that later
-//! exits would be killed with that thread.
+//! Every program runs under a supervisor of its own ([`super::supervisor`]): Headway's child,
+//! the program's parent, the subreaper of everything the run starts, which kills it all when
+//! the program ends, when Headway asks, or when Headway dies. Headway signals and waits for
+//! the supervisor, which reports the program's exit status.
 //!
-//! A program is started the way `posix_spawn` starts one, not with `fork`: the child shares
-//! Headway's memory (`CLONE_VM | CLONE_VFORK`) for the few system calls it makes before
-//! `execve`, so that starting it costs the same however much memory Headway has mapped. (A
+//! Every supervisor is started from one thread that lives as long as the commands do, because
+//! the signal it gets when Headway dies (`PR_SET_PDEATHSIG`) is tied to the thread that
+//! started it, not to the process: one started from a pool thread that later exits would be
+//! told Headway died with that thread.
+//!
+//! Neither is started with `fork`: the supervisor shares Headway's memory (`CLONE_VM`) and runs
+//! on a stack Headway gives it, and the program is started from it the way `posix_spawn`
+//! starts one (`CLONE_VM | CLONE_VFORK`, for the few system calls it makes before `execve`),
+//! so that starting a program costs the same however much memory Headway has mapped. (A
 //! `fork` copies Headway's page tables first, which made a run of `true` cost Headway some
 //! 7 ms of CPU.) `posix_spawn` itself cannot be used: the parent-death signal must be set by
 //! the child.
 
+use super::supervisor::{self, Shared};
 use std::ffi::{CString, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -20,6 +28,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::ExitStatus;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::net::unix::pipe;
@@ -34,9 +43,12 @@ pub struct Spec {
 
 /// A started program and its three channels.
 pub struct Spawned {
+    /// Its supervisor, waited for through a pidfd; its exit says how the program ended.
     pub child: Program,
-    /// Its process group (its own pid).
+    /// The program's process group (its own pid), for a sweep after a crash.
     pub group: i32,
+    /// What stops the run (with no grace period until one is set): see [`Group`].
+    pub control: Group,
     pub stdout: pipe::Receiver,
     pub stderr: pipe::Receiver,
     pub fd3: pipe::Receiver,
@@ -51,8 +63,8 @@ pub struct Spawner {
 
 impl Spawner {
     /// A spawner whose programs' pipes are driven by the runtime `handle` belongs to. Its
-    /// thread ends when the spawner is dropped, and programs it started that still run are
-    /// killed then.
+    /// thread ends when the spawner is dropped, and everything of the programs it started that
+    /// still runs is killed then.
     pub fn new(handle: tokio::runtime::Handle) -> io::Result<Spawner> {
         let (tx, rx) = std::sync::mpsc::channel::<Request>();
         std::thread::Builder::new()
@@ -80,22 +92,82 @@ impl Spawner {
     }
 }
 
-/// A running program, waited for through a pidfd.
+/// What a supervisor runs on: [`Shared`] and its stack and the program's, which must stay
+/// where they are until the supervisor has been reaped.
+struct Memory {
+    shared: *mut Shared,
+    stacks: Vec<u8>,
+}
+
+// SAFETY: the memory is only read by Headway after the supervisor wrote it and was reaped (or
+// while it waits, through atomics); moving the owner between threads moves no byte of it.
+unsafe impl Send for Memory {}
+
+impl Memory {
+    fn new(child: ChildArgs) -> Memory {
+        let mut stacks = vec![0u8; 2 * STACK];
+        let base = stacks.as_mut_ptr() as usize;
+        // Each stack grows down from its top, aligned as the ABI wants.
+        let program_stack = ((base + 2 * STACK) & !15) as *mut libc::c_void;
+        let shared = Box::into_raw(Box::new(Shared {
+            child,
+            state: AtomicU32::new(supervisor::STARTING),
+            headway: std::process::id() as libc::pid_t,
+            program: 0,
+            ended: 0,
+            status: 0,
+            program_stack,
+        }));
+        Memory { shared, stacks }
+    }
+
+    fn supervisor_stack(&mut self) -> *mut libc::c_void {
+        ((self.stacks.as_mut_ptr() as usize + STACK) & !15) as *mut libc::c_void
+    }
+
+    /// The program's wait status, once the supervisor has been reaped (`None` if it was
+    /// killed before it saw the program end).
+    fn program_status(&self) -> Option<ExitStatus> {
+        // SAFETY: written by the supervisor, which has been reaped: nothing writes it now.
+        unsafe {
+            let shared = &*self.shared;
+            (std::ptr::read_volatile(&shared.ended) == 1)
+                .then(|| ExitStatus::from_raw(std::ptr::read_volatile(&shared.status)))
+        }
+    }
+}
+
+impl Drop for Memory {
+    fn drop(&mut self) {
+        // SAFETY: made by Box::into_raw in `new`, and dropped once.
+        drop(unsafe { Box::from_raw(self.shared) });
+    }
+}
+
+/// A running program, as its supervisor: waited for through a pidfd.
 pub struct Program {
     pid: libc::pid_t,
     pidfd: AsyncFd<OwnedFd>,
     status: Option<ExitStatus>,
+    /// Freed once the supervisor has been reaped; leaked if it never is.
+    memory: Option<Memory>,
 }
 
 impl Program {
-    /// Waits for the program to end (once it has, again and again gives the same status).
+    /// Waits for the program to end and everything it started to be killed (once it has,
+    /// again and again gives the same status).
     pub async fn wait(&mut self) -> io::Result<ExitStatus> {
         if let Some(status) = self.status {
             return Ok(status);
         }
         loop {
             let mut ready = self.pidfd.readable().await?;
-            if let Some(status) = reap(self.pid, libc::WNOHANG)? {
+            if let Some(own) = reap(self.pid, libc::WNOHANG)? {
+                let memory = self.memory.take();
+                let status = memory
+                    .as_ref()
+                    .and_then(Memory::program_status)
+                    .unwrap_or(own);
                 self.status = Some(status);
                 return Ok(status);
             }
@@ -109,30 +181,36 @@ impl Drop for Program {
         if self.status.is_some() {
             return;
         }
+        let memory = self.memory.take();
         // Not waited for: reaped here if it has ended, else by a task once it does (the
-        // caller's `Group` has signalled it), so that no zombie is left behind.
+        // caller's `Group` has signalled it), so that no zombie is left behind. Its memory
+        // goes with it, not before.
         if let Ok(Some(_)) = reap(self.pid, libc::WNOHANG) {
             return;
         }
         let pid = self.pid;
-        let Ok(fd) = self.pidfd.get_ref().try_clone() else {
+        let (Ok(fd), Ok(handle)) = (
+            self.pidfd.get_ref().try_clone(),
+            tokio::runtime::Handle::try_current(),
+        ) else {
+            std::mem::forget(memory);
             return;
         };
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                if let Ok(fd) = watch(fd) {
-                    loop {
-                        let Ok(mut ready) = fd.readable().await else {
-                            return;
-                        };
-                        if !matches!(reap(pid, libc::WNOHANG), Ok(None)) {
-                            return;
-                        }
-                        ready.clear_ready();
+        handle.spawn(async move {
+            if let Ok(fd) = watch(fd) {
+                loop {
+                    let Ok(mut ready) = fd.readable().await else {
+                        break;
+                    };
+                    if !matches!(reap(pid, libc::WNOHANG), Ok(None)) {
+                        drop(memory);
+                        return;
                     }
+                    ready.clear_ready();
                 }
-            });
-        }
+            }
+            std::mem::forget(memory);
+        });
     }
 }
 
@@ -162,40 +240,45 @@ fn reap(pid: libc::pid_t, flags: libc::c_int) -> io::Result<Option<ExitStatus>> 
     }
 }
 
-/// Everything the child needs, prepared before it exists: it may not allocate.
+/// Everything the program needs, prepared before it exists: it may not allocate.
 #[repr(C)]
-struct ChildArgs {
+pub struct ChildArgs {
     path: *const libc::c_char,
     argv: *const *const libc::c_char,
     envp: *const *const libc::c_char,
     cwd: *const libc::c_char,
-    parent: libc::pid_t,
-    /// stdin, stdout, stderr and fd 3, in that order.
-    fds: [libc::c_int; 4],
+    /// Its parent (the supervisor), set by the supervisor.
+    pub parent: libc::pid_t,
+    /// stdin, stdout, stderr and fd 3, in that order: Headway's, then 0 to 3 once the
+    /// supervisor has put them there.
+    pub fds: [libc::c_int; 4],
     /// The highest signal number.
     max_signal: libc::c_int,
     /// The signal mask to exec with (the spawning thread's, before it blocked every signal).
     mask: libc::sigset_t,
-    /// Set by the child when it cannot exec: the errno, and which step failed.
-    errno: libc::c_int,
-    step: libc::c_int,
+    /// Set when the program cannot be started: the errno, and which step failed.
+    pub errno: libc::c_int,
+    pub step: libc::c_int,
 }
 
-/// The steps the child takes, for the error message of one that fails.
-const STEPS: [&str; 6] = [
+/// The steps of a start, for the error message of one that fails (the last two are the
+/// supervisor's).
+const STEPS: [&str; 8] = [
     "making its process group",
     "setting its parent-death signal",
     "checking that Headway still runs",
     "setting up its descriptors",
     "entering its working folder",
     "executing it",
+    "making its supervisor the subreaper of its processes",
+    "starting it from its supervisor",
 ];
 
-/// The child, between `clone` and `execve`. It shares Headway's memory and the spawning
-/// thread is suspended until it execs or exits: only system calls on values prepared before,
-/// no allocation, no lock, no unwinding.
-extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: `arg` is the `ChildArgs` the parent keeps alive (and does not touch) until this
+/// The program, between `clone` and `execve`. It shares Headway's memory and its supervisor
+/// is suspended until it execs or exits: only system calls on values prepared before, no
+/// allocation, no lock, no unwinding. Its descriptors are already in place.
+pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `ChildArgs` Headway keeps alive (and does not touch) until this
     // child has exec'd or exited; every call below is async-signal-safe.
     unsafe {
         let a = &mut *(arg as *mut ChildArgs);
@@ -233,33 +316,10 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         {
             return fail(a, 1);
         }
-        // Headway died before the line above: nothing would kill this program later.
+        // The supervisor died before the line above: nothing would kill this program later.
         if libc::getppid() != a.parent {
             *libc::__errno_location() = libc::ESRCH;
             return fail(a, 2);
-        }
-        // A descriptor below 4 that is not yet where it goes would be overwritten by the
-        // dup2 of another (when Headway runs with stdin, stdout or stderr closed): moved up
-        // first.
-        for (target, fd) in a.fds.iter_mut().enumerate() {
-            if *fd < 4 && *fd != target as libc::c_int {
-                *fd = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 4);
-                if *fd < 0 {
-                    return fail(a, 3);
-                }
-            }
-        }
-        for (target, fd) in a.fds.iter().enumerate() {
-            let target = target as libc::c_int;
-            if *fd == target {
-                // Already in place: keep it open across exec.
-                let flags = libc::fcntl(target, libc::F_GETFD);
-                if flags < 0 || libc::fcntl(target, libc::F_SETFD, flags & !libc::FD_CLOEXEC) != 0 {
-                    return fail(a, 3);
-                }
-            } else if libc::dup2(*fd, target) != target {
-                return fail(a, 3);
-            }
         }
         if libc::chdir(a.cwd) != 0 {
             return fail(a, 4);
@@ -270,8 +330,9 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
     }
 }
 
-/// The child's stack: it runs only `child_main` and the system calls it makes.
-const CHILD_STACK: usize = 64 * 1024;
+/// Each stack, the supervisor's and the program's (until it execs): they run only
+/// `supervisor_main` and `child_main` and the system calls they make.
+const STACK: usize = 64 * 1024;
 
 fn c_string(bytes: &[u8], what: &str) -> io::Result<CString> {
     CString::new(bytes).map_err(|_| {
@@ -309,12 +370,12 @@ fn spawn(spec: Spec) -> io::Result<Spawned> {
     let (stdout_r, stdout_w) = pipe_cloexec()?;
     let (stderr_r, stderr_w) = pipe_cloexec()?;
     let (fd3_r, fd3_w) = pipe_cloexec()?;
-    let mut child = ChildArgs {
+    let mut memory = Memory::new(ChildArgs {
         path: path.as_ptr(),
         argv: argv.as_ptr(),
         envp: envp.as_ptr(),
         cwd: cwd.as_ptr(),
-        parent: std::process::id() as libc::pid_t,
+        parent: 0,
         fds: [
             null.as_raw_fd(),
             stdout_w.as_raw_fd(),
@@ -326,65 +387,93 @@ fn spawn(spec: Spec) -> io::Result<Spawned> {
         mask: unsafe { std::mem::zeroed() },
         errno: 0,
         step: 0,
-    };
-    let mut stack = vec![0u8; CHILD_STACK];
-    // The stack grows down: its top, aligned as the ABI wants.
-    let top = ((stack.as_mut_ptr() as usize + CHILD_STACK) & !15) as *mut libc::c_void;
-    // SAFETY: every signal is blocked around `clone` so that no handler runs in the child
-    // before it resets them; the child runs `child_main` on its own stack with `child`, which
-    // outlives it (CLONE_VFORK: this thread waits until it has exec'd or exited).
+    });
+    let stack = memory.supervisor_stack();
+    let shared = memory.shared;
+    // SAFETY: every signal is blocked from before `clone` until the supervisor has started the
+    // program, so that no handler runs in either before they reset them, and so that this
+    // thread (whose errno the two share) writes none meanwhile. The supervisor runs
+    // `supervisor_main` on its own stack with `shared`, which `memory` keeps where it is until
+    // the supervisor has been reaped. The kernel clears `state` and wakes this thread if the
+    // supervisor exits (CLONE_CHILD_CLEARTID).
     let (pid, clone_error) = unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut child.mask);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut (*shared).child.mask);
+        let state = std::ptr::addr_of_mut!((*shared).state);
         let pid = libc::clone(
-            child_main,
-            top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            &mut child as *mut ChildArgs as *mut libc::c_void,
+            supervisor::supervisor_main,
+            stack,
+            libc::CLONE_VM | libc::CLONE_CHILD_CLEARTID | libc::SIGCHLD,
+            shared as *mut libc::c_void,
+            std::ptr::null_mut::<libc::pid_t>(),
+            std::ptr::null_mut::<libc::c_void>(),
+            state as *mut libc::pid_t,
         );
         let clone_error = io::Error::last_os_error();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &child.mask, std::ptr::null_mut());
+        if pid > 0 {
+            while (*state).load(Ordering::Acquire) == supervisor::STARTING {
+                libc::syscall(
+                    libc::SYS_futex,
+                    state as *const u32,
+                    libc::FUTEX_WAIT,
+                    supervisor::STARTING,
+                    std::ptr::null::<libc::timespec>(),
+                );
+            }
+        }
+        libc::pthread_sigmask(
+            libc::SIG_SETMASK,
+            &(*shared).child.mask,
+            std::ptr::null_mut(),
+        );
         (pid, clone_error)
     };
-    drop(stack);
     if pid < 0 {
         return Err(clone_error);
     }
-    // SAFETY: the child wrote these (or not) before this thread resumed.
-    let (errno, step) = unsafe {
+    // SAFETY: the supervisor and the program wrote these (or not) before `state` changed.
+    let (errno, step, program) = unsafe {
         (
-            std::ptr::read_volatile(&child.errno),
-            std::ptr::read_volatile(&child.step),
+            std::ptr::read_volatile(&(*shared).child.errno),
+            std::ptr::read_volatile(&(*shared).child.step),
+            std::ptr::read_volatile(&(*shared).program),
         )
     };
-    if errno != 0 {
-        let _ = reap(pid, 0);
+    drop((null, stdout_w, stderr_w, fd3_w));
+    if errno != 0 || program == 0 {
+        let _ = reap(pid, libc::__WALL);
+        drop(memory);
+        if errno == 0 {
+            return Err(io::Error::other("its supervisor ended before starting it"));
+        }
         let e = io::Error::from_raw_os_error(errno);
         return Err(match step {
             5 => e,
             s => io::Error::new(e.kind(), format!("{} failed: {e}", STEPS[s as usize])),
         });
     }
-    drop((null, stdout_w, stderr_w, fd3_w));
     // SAFETY: pidfd_open on our own child, which is not reaped yet (its pid cannot be reused).
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if pidfd < 0 {
         let e = io::Error::last_os_error();
-        // SAFETY: a plain system call on our own child.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        // SAFETY: a plain system call on our own child, which kills everything it started.
+        unsafe { libc::kill(pid, libc::SIGUSR1) };
         let _ = reap(pid, 0);
         return Err(e);
     }
     // SAFETY: the descriptor was just opened and is owned by nothing else.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd as libc::c_int) };
+    let control = Group::new(pidfd.try_clone()?);
     Ok(Spawned {
         child: Program {
             pid,
             pidfd: watch(pidfd)?,
             status: None,
+            memory: Some(memory),
         },
-        group: pid,
+        group: program,
+        control,
         stdout: pipe::Receiver::from_owned_fd(stdout_r)?,
         stderr: pipe::Receiver::from_owned_fd(stderr_r)?,
         fd3: pipe::Receiver::from_owned_fd(fd3_r)?,
@@ -402,63 +491,69 @@ fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// Sends `signal` to every process of `group`; false if none is left.
-pub fn signal_group(group: i32, signal: libc::c_int) -> bool {
-    if group <= 1 {
-        return false;
+/// Sends `signal` to the process of `pidfd`; false if it has been reaped.
+fn signal(pidfd: &OwnedFd, signal: libc::c_int) -> bool {
+    // SAFETY: a plain system call on a pidfd, which names one process (never a reused pid).
+    unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signal,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        ) == 0
     }
-    // SAFETY: a plain system call on a process group id.
-    unsafe { libc::kill(-group, signal) == 0 }
 }
 
-/// A program's process group, stopped when this is dropped: `SIGTERM` to every process of it,
-/// then `SIGKILL` to what is left after the grace period. So a run that ends any way at all
-/// (its future dropped on a timeout or an abort included) leaves no process behind.
+/// A run's processes, stopped when this is dropped, through its supervisor: `SIGTERM` to the
+/// program's process group, then, after the grace period, everything the run started killed.
+/// So a run that ends any way at all (its future dropped on a timeout or an abort included)
+/// leaves no process behind.
 pub struct Group {
-    pub id: i32,
+    /// The supervisor's pidfd.
+    supervisor: OwnedFd,
     pub grace: Duration,
     /// When `SIGTERM` was sent, if it was.
     terminated: Option<tokio::time::Instant>,
-    /// Nothing of it is left (its leader ended and the rest was killed).
+    /// Nothing of it is left (the supervisor has ended, having killed the rest).
     done: bool,
-    /// What must outlive every process of the group (the run's folder, with the note a sweep
+    /// What must outlive every process of the run (the run's folder, with the note a sweep
     /// reads after a crash).
     kept: Option<Box<dyn Send>>,
 }
 
 impl Group {
-    pub fn new(id: i32, grace: Duration) -> Group {
+    fn new(supervisor: OwnedFd) -> Group {
         Group {
-            id,
-            grace,
+            supervisor,
+            grace: Duration::ZERO,
             terminated: None,
             done: false,
             kept: None,
         }
     }
 
-    /// Keeps `thing` until no process of the group is left.
+    /// Keeps `thing` until no process of the run is left.
     pub fn keep(&mut self, thing: impl Send + 'static) {
         self.kept = Some(Box::new(thing));
     }
 
-    /// Asks every process of the group to stop (once); returns when `SIGKILL` is due.
+    /// Asks the program's process group to stop (once); returns when `SIGKILL` is due.
     pub fn terminate(&mut self) -> tokio::time::Instant {
         let at = *self.terminated.get_or_insert_with(|| {
-            signal_group(self.id, libc::SIGTERM);
+            signal(&self.supervisor, libc::SIGTERM);
             tokio::time::Instant::now()
         });
         at + self.grace
     }
 
-    /// Kills every process of the group that is left.
+    /// Kills every process of the run that is left.
     pub fn kill(&mut self) {
-        signal_group(self.id, libc::SIGKILL);
+        signal(&self.supervisor, libc::SIGUSR1);
     }
 
-    /// The leader has ended and been waited for: what is left of the group is killed now.
+    /// The supervisor has ended and been waited for: nothing of the run is left.
     pub fn finish(&mut self) {
-        self.kill();
         self.done = true;
     }
 }
@@ -469,18 +564,21 @@ impl Drop for Group {
             return;
         }
         let due = self.terminate();
-        let id = self.id;
         let kept = self.kept.take();
+        let Ok(supervisor) = self.supervisor.try_clone() else {
+            self.kill();
+            return;
+        };
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
                     tokio::time::sleep_until(due).await;
-                    signal_group(id, libc::SIGKILL);
+                    signal(&supervisor, libc::SIGUSR1);
                     drop(kept);
                 });
             }
             Err(_) => {
-                signal_group(id, libc::SIGKILL);
+                signal(&supervisor, libc::SIGUSR1);
             }
         }
     }
@@ -576,5 +674,78 @@ mod tests {
             assert!(tokio::time::Instant::now() < deadline, "never reaped");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Reads `n` pids, one a line, from the program's stdout.
+    async fn read_pids(stdout: &mut pipe::Receiver, n: usize) -> Vec<u32> {
+        let mut text = String::new();
+        let mut buf = [0u8; 256];
+        while text.lines().count() < n || !text.ends_with('\n') {
+            let got = stdout.read(&mut buf).await.unwrap();
+            assert!(got > 0, "{text}");
+            text.push_str(std::str::from_utf8(&buf[..got]).unwrap());
+        }
+        text.lines().map(|l| l.trim().parse().unwrap()).collect()
+    }
+
+    fn exists(pid: u32) -> bool {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    }
+
+    /// A child, and a grandchild in a session of its own whose parent has exited.
+    const ESCAPES: &str = "sleep 300 & echo $!; (setsid sleep 300 & echo $!); wait";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn everything_a_program_started_is_killed_when_it_ends() {
+        let spawner = Spawner::new(tokio::runtime::Handle::current()).unwrap();
+        let script = ESCAPES.replace("; wait", "; exit 5");
+        let mut s = spawner
+            .spawn(spec("/bin/sh", &["-c", &script]))
+            .await
+            .unwrap();
+        let pids = read_pids(&mut s.stdout, 2).await;
+        let status = s.child.wait().await.unwrap();
+        assert_eq!(status.code(), Some(5), "the program's own status");
+        assert!(pids.iter().all(|p| !exists(*p)), "{pids:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn everything_a_program_started_is_killed_when_its_starter_goes() {
+        let spawner = Spawner::new(tokio::runtime::Handle::current()).unwrap();
+        let mut s = spawner
+            .spawn(spec("/bin/sh", &["-c", ESCAPES]))
+            .await
+            .unwrap();
+        let pids = read_pids(&mut s.stdout, 2).await;
+        assert!(pids.iter().all(|p| exists(*p)));
+        // Its thread ends, as it does when Headway dies.
+        drop(spawner);
+        let status = s.child.wait().await.unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        assert!(pids.iter().all(|p| !exists(*p)), "{pids:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancel_terminates_the_group_then_kills_the_rest() {
+        let spawner = Spawner::new(tokio::runtime::Handle::current()).unwrap();
+        let script =
+            "trap 'echo term; exit 0' TERM; (setsid sleep 300 & echo $!); sleep 300 & wait";
+        let mut s = spawner
+            .spawn(spec("/bin/sh", &["-c", script]))
+            .await
+            .unwrap();
+        let pids = read_pids(&mut s.stdout, 1).await;
+        s.control.terminate();
+        let status = s.child.wait().await.unwrap();
+        assert_eq!(status.code(), Some(0), "it heard SIGTERM");
+        assert!(pids.iter().all(|p| !exists(*p)), "{pids:?}");
+        let mut s = spawner
+            .spawn(spec("/bin/sh", &["-c", ESCAPES]))
+            .await
+            .unwrap();
+        let pids = read_pids(&mut s.stdout, 2).await;
+        s.control.kill();
+        assert_eq!(s.child.wait().await.unwrap().signal(), Some(libc::SIGKILL));
+        assert!(pids.iter().all(|p| !exists(*p)), "{pids:?}");
     }
 }

@@ -760,3 +760,159 @@ async fn a_kill_9_of_headway_takes_its_programs_with_it_and_a_restart_finds_none
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+const ESCAPES: &str = r#"
+[[command]]
+name = "escapes"
+program = "SCRIPTS/escapes.sh"
+args = ["{pids}"]
+
+[command.params.pids]
+type = "string"
+
+[[command]]
+name = "descriptors"
+program = "/bin/ls"
+args = ["/proc/self/fd"]
+"#;
+
+/// Starts a child, and a grandchild in a session of its own whose parent then exits; writes
+/// their pids to the file named by its argument, and waits.
+const ESCAPES_SH: &str = "#!/bin/sh\n\
+    sleep 300 &\n\
+    echo $! >> \"$1\"\n\
+    (setsid sleep 300 & echo $! >> \"$1\") &\n\
+    wait $!\n\
+    echo 'progress 1 2' >&3\n\
+    wait\n";
+
+/// Whether process `pid` exists at all (a zombie does).
+fn exists(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Field `n` (from 1, as in proc(5)) of `/proc/<pid>/stat`.
+fn stat_field(pid: u32, n: usize) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(") ").map(|(_, a)| a).unwrap_or_default();
+    after.split(' ').nth(n - 3).unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn a_kill_9_of_headway_kills_all_its_programs_started_at_once_and_a_restart_sees_through_its_zombie(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    script(dir.path(), "escapes.sh", ESCAPES_SH);
+    let file = commands_file(dir.path(), ESCAPES);
+    let database = crate::support::database(dir.path()).await;
+    let args = ["--commands", file.to_str().unwrap()];
+    // The runs' folders under this test's own.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let env = [("TMPDIR", tmp.to_str().unwrap())];
+    let server = Headway::start(&database, dir.path(), &args, &env);
+    let s = server.session();
+    let pidfile = dir.path().join("escapes.pids");
+    let id = start(
+        &s,
+        "escapes",
+        json!({"pids": pidfile.display().to_string()}),
+    )
+    .await;
+    let mut events = s.events(&format!("/api/v1/jobs/{id}/events"), None).await;
+    read_until(&mut events, |e| {
+        e.event == "progress" && data(e)["current"] == 1
+    })
+    .await;
+    let pids = pids_in(&pidfile);
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    assert!(pids.iter().all(|p| alive(*p)));
+    assert_ne!(
+        stat_field(pids[0], 6),
+        stat_field(pids[1], 6),
+        "the grandchild has a session of its own"
+    );
+    let runs = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("headway-runs-"))
+        .expect("the runs' folder")
+        .path();
+    let run_folders = || {
+        std::fs::read_dir(&runs)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(id.as_str()))
+            .count()
+    };
+    assert_eq!(run_folders(), 1);
+
+    let old = server.kill9_unreaped();
+    until(
+        "the child and the setsid grandchild are gone, with no restart",
+        || pids.iter().all(|p| !exists(*p)),
+    )
+    .await;
+    until("the killed Headway is a zombie", || {
+        stat_field(old, 3) == "Z"
+    })
+    .await;
+    // Started while the old process is a zombie: its runs are a dead Headway's.
+    let server = Headway::start(&database, dir.path(), &args, &env);
+    assert_eq!(run_folders(), 0, "the dead Headway's run was swept");
+    let s = s.rebase(&server.base);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while s.job(&id).await["status"] != "interrupted" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job was not interrupted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_program_gets_descriptors_0_to_3_and_none_that_headway_inherited() {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    script(dir.path(), "escapes.sh", ESCAPES_SH);
+    let file = commands_file(dir.path(), ESCAPES);
+    let database = crate::support::database(dir.path()).await;
+    let args = ["--commands", file.to_str().unwrap()];
+    // A pipe Headway inherits open across exec, as from the shell that started it, at 100.
+    let (_reader, writer) = std::io::pipe().unwrap();
+    let inherited = writer.as_raw_fd();
+    let server = Headway::start_with(&database, dir.path(), &args, &[], |cmd| {
+        // SAFETY: dup2 is async-signal-safe; it runs in the child before exec.
+        unsafe {
+            cmd.pre_exec(move || match libc::dup2(inherited, 100) {
+                100 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            });
+        }
+    });
+    let s = server.session();
+    let pid = server.pid();
+    assert!(
+        Path::new(&format!("/proc/{pid}/fd/100")).exists(),
+        "Headway holds the inherited pipe"
+    );
+    let job = s
+        .wait_finished(&start(&s, "descriptors", json!({})).await)
+        .await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let fds: Vec<u32> = s
+        .log(job["id"].as_str().unwrap())
+        .await
+        .iter()
+        .filter_map(|l| l["line"].as_str()?.trim().parse().ok())
+        .collect();
+    // 0 to 2, 3 for reports, and the one `ls` opened to read the folder.
+    assert!(fds.starts_with(&[0, 1, 2, 3]), "{fds:?}");
+    assert!(
+        !fds.contains(&100),
+        "the inherited pipe reached the program: {fds:?}"
+    );
+    assert!(fds.len() <= 5, "{fds:?}");
+}

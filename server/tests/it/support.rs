@@ -36,6 +36,8 @@ pub struct Headway {
     pub base: String,
     /// Every line the process has written to stdout (its log) so far.
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Left unreaped when dropped (a zombie until this test process ends).
+    unreaped: bool,
 }
 
 impl Headway {
@@ -43,6 +45,17 @@ impl Headway {
     /// listens (on a loopback port of its own unless `args` has `--addr`). `args` and `env` are
     /// added as given.
     pub fn start(database: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Headway {
+        Headway::start_with(database, dir, args, env, |_| {})
+    }
+
+    /// [`Headway::start`], with `prepare` given the command last.
+    pub fn start_with(
+        database: &str,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        prepare: impl FnOnce(&mut Command),
+    ) -> Headway {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_headway"));
         if !args.contains(&"--addr") {
             cmd.args(["--addr", "127.0.0.1:0"]);
@@ -66,6 +79,7 @@ impl Headway {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        prepare(&mut cmd);
         let mut child = cmd.spawn().expect("start headway");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -89,7 +103,12 @@ impl Headway {
         let base = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("the server reported its address");
-        Headway { child, base, log }
+        Headway {
+            child,
+            base,
+            log,
+            unreaped: false,
+        }
     }
 
     /// The lines of its log so far.
@@ -111,6 +130,14 @@ impl Headway {
         self.child.wait().unwrap();
     }
 
+    /// SIGKILL, and the process left unreaped: a zombie, as a crashed server is until its
+    /// parent waits for it. Returns its pid.
+    pub fn kill9_unreaped(mut self) -> u32 {
+        self.child.kill().unwrap();
+        self.unreaped = true;
+        self.child.id()
+    }
+
     /// Sends SIGTERM and waits for the process; returns how long it took to exit and its status.
     pub fn terminate(mut self) -> (Duration, std::process::ExitStatus) {
         let t = Instant::now();
@@ -127,6 +154,9 @@ impl Headway {
 
 impl Drop for Headway {
     fn drop(&mut self) {
+        if self.unreaped {
+            return;
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

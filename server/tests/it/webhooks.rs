@@ -23,6 +23,8 @@ pub enum Answer {
     Status(u16),
     /// Never answers (until the test ends).
     Hang,
+    /// Answers 200 once the test releases it ([`Receiver::release`]).
+    Hold,
 }
 
 /// One request that reached the receiver.
@@ -56,6 +58,19 @@ pub struct Receiver {
     got: Arc<Mutex<Vec<Got>>>,
     arrived: Arc<Notify>,
     script: Arc<Mutex<Script>>,
+    /// Closed to release the requests held.
+    gate: Arc<tokio::sync::Semaphore>,
+    /// Requests held now.
+    held: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Counts a held request for as long as it is held (its connection may be cut).
+struct Holding(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Receiver {
@@ -67,6 +82,8 @@ impl Receiver {
             got: Arc::default(),
             arrived: Arc::default(),
             script: Arc::new(Mutex::new(Box::new(script))),
+            gate: Arc::new(tokio::sync::Semaphore::new(0)),
+            held: Arc::default(),
         };
         let r = receiver.clone();
         let app = axum::Router::new().route(
@@ -79,10 +96,19 @@ impl Receiver {
                         got.push(Got { headers, body });
                         (r.script.lock().unwrap())(got.len() - 1)
                     };
+                    let holding = matches!(answer, Answer::Hold).then(|| {
+                        r.held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        Holding(Arc::clone(&r.held))
+                    });
                     r.arrived.notify_waiters();
                     match answer {
                         Answer::Status(s) => StatusCode::from_u16(s).unwrap(),
                         Answer::Hang => std::future::pending().await,
+                        Answer::Hold => {
+                            let _ = r.gate.acquire().await;
+                            drop(holding);
+                            StatusCode::OK
+                        }
                     }
                 }
             }),
@@ -94,6 +120,16 @@ impl Receiver {
     /// Answers every request from now on as `answer`.
     fn answer(&self, answer: Answer) {
         *self.script.lock().unwrap() = Box::new(move |_| answer);
+    }
+
+    /// How many requests are held now.
+    pub fn held(&self) -> usize {
+        self.held.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Answers every request held, and every one to come.
+    pub fn release(&self) {
+        self.gate.close();
     }
 
     pub fn got(&self) -> Vec<Got> {
@@ -746,4 +782,38 @@ async fn a_webhook_for_everyones_jobs_hears_only_what_its_owners_account_allows_
     let theirs = bob.demo(1, 1).await;
     bob.wait_finished(&theirs).await;
     assert_eq!(delivered_jobs(&op, &hook).await.len(), 2, "no new delivery");
+}
+
+#[tokio::test]
+async fn one_owners_slow_endpoints_and_backlog_do_not_hold_up_anothers_delivery() {
+    let app = server(86_400).await;
+    let (ann, bob) = (app.session(), app.session());
+    // Ann's twenty webhooks answer only when the test says, and 2,000 of her job ends wait.
+    let slow = Receiver::start(|_| Answer::Hold).await;
+    for _ in 0..20 {
+        register(&ann, json!({"url": slow.url})).await;
+    }
+    for _ in 0..100 {
+        let job = ann.demo(1, 1).await;
+        ann.wait_finished(&job).await;
+    }
+    slow.until(1).await;
+    let fast = Receiver::start(|_| Answer::Status(200)).await;
+    let bobs = register(&bob, json!({"url": fast.url})).await;
+    let (status, _) = bob.post(&format!("/api/v1/webhooks/{bobs}/test")).await;
+    assert_eq!(status, 202);
+    // Bob's test goes out at once, while Ann's requests are still held (a generous bound: the
+    // deliverer looks at once, and every second).
+    let got = tokio::time::timeout(Duration::from_secs(10), fast.until(1))
+        .await
+        .unwrap_or_else(|_| panic!("Bob's delivery waited behind Ann's ({} held)", slow.held()));
+    assert_eq!(got[0].json()["event"], "test");
+    let held = slow.held();
+    assert!(held > 0, "Ann's requests were still held");
+    assert!(
+        held <= 8,
+        "no more than the places of one owner are held: {held}"
+    );
+    slow.release();
+    webhook_when(&bob, &bobs, |d| d["deliveries"][0]["state"] == "delivered").await;
 }

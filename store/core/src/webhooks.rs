@@ -181,9 +181,15 @@ pub trait WebhookStore: Send + Sync + 'static {
         now: i64,
     ) -> crate::StoreResult<bool>;
 
-    /// Up to `limit` pending deliveries of enabled webhooks due at `now`, the longest waiting
-    /// first.
-    async fn due_deliveries(&self, now: i64, limit: u32) -> crate::StoreResult<Vec<DeliveryRow>>;
+    /// Up to `limit` pending deliveries of enabled webhooks due at `now`, at most `per_owner`
+    /// of each owner's webhooks, taken in turns: each owner's longest waiting first, then each
+    /// owner's second, and so on (so that one owner's backlog never hides another's).
+    async fn due_deliveries(
+        &self,
+        now: i64,
+        per_owner: u32,
+        limit: u32,
+    ) -> crate::StoreResult<Vec<DeliveryRow>>;
 
     /// Records an attempt on the delivery and on its webhook (which fails since this attempt,
     /// or no longer); returns since when the webhook fails, if it does.
@@ -506,21 +512,28 @@ macro_rules! webhook_store {
             async fn due_deliveries(
                 &self,
                 now: i64,
+                per_owner: u32,
                 limit: u32,
             ) -> $crate::StoreResult<Vec<$crate::DeliveryRow>> {
-                let columns = $crate::webhooks::DELIVERY_COLUMNS
+                let columns = $crate::webhooks::DELIVERY_COLUMNS;
+                let inner = columns
                     .split(", ")
                     .map(|c| format!("d.{}", c.trim()))
                     .collect::<Vec<_>>()
                     .join(", ");
+                // Each owner's due deliveries numbered by how long they have waited: the
+                // owners' firsts come first, then their seconds.
                 let sql = format!(
-                    "SELECT {columns} FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-                     WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.enabled = $2 \
-                     ORDER BY d.next_attempt_at, d.id LIMIT $3"
+                    "SELECT {columns} FROM (SELECT {inner}, ROW_NUMBER() OVER \
+                     (PARTITION BY w.owner ORDER BY d.next_attempt_at, d.id) AS turn \
+                     FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+                     WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND w.enabled = $2) due \
+                     WHERE turn <= $3 ORDER BY turn, next_attempt_at, id LIMIT $4"
                 );
                 let rows = sqlx::query_as::<_, $crate::webhooks::RawDelivery>(&sql)
                     .bind(now)
                     .bind(true)
+                    .bind(i64::from(per_owner))
                     .bind(i64::from(limit))
                     .fetch_all(&self.$pool)
                     .await
