@@ -106,7 +106,7 @@ pub async fn start(
     let job = remote
         .expect(Method::POST, "/jobs", Some(&body), &[200, 201])
         .await?;
-    let id = job["id"].as_str().unwrap_or_default().to_string();
+    let id = printable(job["id"].as_str().unwrap_or_default()).into_owned();
     if !follow_it {
         println!("{id}");
         return Ok(0);

@@ -66,7 +66,11 @@ pub async fn run(config: &Config, args: &RunArgs) -> Result<i32, String> {
     let (Some(id), Some(token)) = (created["id"].as_str(), created["report_token"].as_str()) else {
         return Err("the server did not answer a job and its report token".into());
     };
-    eprintln!("headway: job {id}: {}/jobs/{id}", remote.base());
+    eprintln!(
+        "headway: job {id}: {}/jobs/{id}",
+        remote.base(),
+        id = super::printable(id)
+    );
     let reporter = Reporter {
         remote: remote.with_token(token),
         id: id.to_string(),
