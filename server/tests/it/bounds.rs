@@ -98,6 +98,7 @@ async fn one_users_reports_are_bounded_per_line_per_job_and_per_second() {
     assert!(last.starts_with("log cut"), "{last}");
     assert_eq!(lines.last().unwrap()["level"], "warn");
     let (log_bytes, event_bytes) = stored(&app, &id).await;
+    eprintln!("stored: {log_bytes} bytes of log, {event_bytes} bytes of events");
     assert!(
         log_bytes <= 200_000 + 200,
         "{log_bytes} bytes of log stored"

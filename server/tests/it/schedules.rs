@@ -680,8 +680,7 @@ async fn a_flood_of_one_users_schedules_is_bounded_and_holds_no_one_else_back() 
     assert_eq!(other.wait_finished(&id).await["status"], "succeeded");
     patch(&flooder, &busy, json!({"enabled": false})).await;
     // A hundred schedules (`--max-schedules-per-user`), no more.
-    let many =
-        futures::future::join_all((0..99).map(|_| create(&flooder, quick("@yearly")))).await;
+    let many = futures::future::join_all((0..99).map(|_| create(&flooder, quick("@yearly")))).await;
     assert!(many.iter().all(|(status, _)| *status == 201));
     let (status, refused) = create(&flooder, quick("@yearly")).await;
     assert_eq!(status, 409, "{refused}");
