@@ -679,9 +679,8 @@ async fn a_flood_of_one_users_schedules_is_bounded_and_holds_no_one_else_back() 
     let id = other.demo(1, 1).await;
     assert_eq!(other.wait_finished(&id).await["status"], "succeeded");
     patch(&flooder, &busy, json!({"enabled": false})).await;
-    // A thousand schedules, no more.
-    let many =
-        futures::future::join_all((0..999).map(|_| create(&flooder, quick("@yearly")))).await;
+    // A hundred schedules (`--max-schedules-per-user`), no more.
+    let many = futures::future::join_all((0..99).map(|_| create(&flooder, quick("@yearly")))).await;
     assert!(many.iter().all(|(status, _)| *status == 201));
     let (status, refused) = create(&flooder, quick("@yearly")).await;
     assert_eq!(status, 409, "{refused}");
@@ -689,7 +688,7 @@ async fn a_flood_of_one_users_schedules_is_bounded_and_holds_no_one_else_back() 
         refused["message"]
             .as_str()
             .unwrap()
-            .contains("1000 schedules"),
+            .contains("you have 100 schedules, as many as one may have (100)"),
         "{refused}"
     );
     assert_eq!(
