@@ -204,7 +204,7 @@ fn method(plan: &Plan) -> String {
     format!(
         "Headway is started with `--commands FILE`, `--max-running {CONCURRENCY}` and a file \
          of two commands: `bench_true` runs coreutils' `true`, `bench_lines` runs \
-         `seq 1 {{lines}}`. Each runs as every command does: its own process group, a fresh \
+         `seq 1 {{lines}}`. Each runs as every command does: under a supervisor of its own, in its own process group, a fresh \
          working folder, a cleared environment, stdout and stderr read line by line into the \
          job's log, file descriptor 3 read for progress.\n\n\
          **Spawn.** {jobs} jobs of `bench_true` are posted with `POST /api/v1/jobs` by \
