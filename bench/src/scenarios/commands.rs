@@ -204,9 +204,9 @@ fn method(plan: &Plan) -> String {
     format!(
         "Headway is started with `--commands FILE`, `--max-running {CONCURRENCY}` and a file \
          of two commands: `bench_true` runs coreutils' `true`, `bench_lines` runs \
-         `seq 1 {{lines}}`. Each runs as every command does: its own process group, a fresh \
-         working folder, a cleared environment, stdout and stderr read line by line into the \
-         job's log, file descriptor 3 read for progress.\n\n\
+         `seq 1 {{lines}}`. Each runs as every command does: under a supervisor of its own, in \
+         its own process group, a fresh working folder, a cleared environment, stdout and \
+         stderr read line by line into the job's log, file descriptor 3 read for progress.\n\n\
          **Spawn.** {jobs} jobs of `bench_true` are posted with `POST /api/v1/jobs` by \
          {CONCURRENCY} concurrent HTTP/1.1 keep-alive clients of one session; jobs/s = jobs that \
          succeeded / (time the SSE stream of the same user saw the last job's `done` − time of \
