@@ -73,13 +73,17 @@ impl FairPick {
         let mut owners: Vec<Owner> = Vec::new();
         let mut index: HashMap<UserId, usize> = HashMap::new();
         for c in candidates {
-            let at = *index.entry(c.owner.clone()).or_insert_with(|| {
-                owners.push(Owner {
-                    running: running_by_owner.get(&c.owner).copied().unwrap_or(0),
-                    line: VecDeque::new(),
-                });
-                owners.len() - 1
-            });
+            let at = match index.get(&c.owner) {
+                Some(&at) => at,
+                None => {
+                    owners.push(Owner {
+                        running: running_by_owner.get(&c.owner).copied().unwrap_or(0),
+                        line: VecDeque::new(),
+                    });
+                    index.insert(c.owner.clone(), owners.len() - 1);
+                    owners.len() - 1
+                }
+            };
             owners[at].line.push_back(c);
         }
         let turns = owners
