@@ -174,7 +174,9 @@ pub async fn run(plan: &Plan) -> Section {
         r.extend(levels.iter().map(f));
         t.row(r);
     };
-    row("**Headway**, jobs/s", &|l| format!("**{}**", num(l.per_s(0), 0)));
+    row("**Headway**, jobs/s", &|l| {
+        format!("**{}**", num(l.per_s(0), 0))
+    });
     for (i, b) in bins.iter().enumerate().skip(1) {
         row(&format!("{}, jobs/s", b.name), &|l| num(l.per_s(i), 0));
     }
@@ -190,10 +192,7 @@ pub async fn run(plan: &Plan) -> Section {
     if rounds > 1 {
         let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
         row(
-            &format!(
-                "each round, {} / store alone (jobs/s)",
-                names.join(" / ")
-            ),
+            &format!("each round, {} / store alone (jobs/s)", names.join(" / ")),
             &|l| {
                 (0..rounds as usize)
                     .map(|r| {

@@ -365,4 +365,53 @@ mod tests {
         // a job: a pick that looked at every candidate would take 50,000 steps.
         assert!(pick.steps <= 2 * 50_000, "{} steps", pick.steps);
     }
+
+    /// What one claim's pick costs, this pick against the rule looked for the slow way (the
+    /// pick before this one), on the queue of the throughput benchmark: one user's 1,000
+    /// oldest jobs and their oldest `slots` read again. `cargo test --release -p store-core
+    /// --lib what_a_claim_costs -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn what_a_claim_costs() {
+        for (users, slots) in [(1, 1), (1, 8), (1, 64), (1000, 64)] {
+            let mut read: Vec<Candidate> = (0..CLAIM_SCAN as i64)
+                .map(|s| job(s, &format!("user-{:032}", s % users), "demo"))
+                .collect();
+            read.extend(read[..slots].to_vec());
+            let rounds = 200;
+            let time = |f: &dyn Fn() -> usize| {
+                let t = std::time::Instant::now();
+                let taken: usize = (0..rounds).map(|_| f()).sum();
+                assert_eq!(taken, rounds * slots);
+                t.elapsed().as_secs_f64() * 1e6 / rounds as f64
+            };
+            let fast = time(&|| {
+                let mut pick = FairPick::new(read.clone(), HashMap::new(), HashMap::new(), &[], 64);
+                take(&mut pick, slots).len()
+            });
+            let slow = time(&|| {
+                let mut candidates = read.clone();
+                candidates.sort_by_key(|c| c.seq);
+                candidates.dedup_by_key(|c| c.seq);
+                let mut rule = Rule {
+                    candidates,
+                    by_kind: HashMap::new(),
+                    by_owner: HashMap::new(),
+                    limits: Vec::new(),
+                    per_owner: 64,
+                };
+                let mut n = 0;
+                while n < slots {
+                    let Some(c) = rule.pick() else { break };
+                    rule.started(&c);
+                    n += 1;
+                }
+                n
+            });
+            println!(
+                "{users} user(s), {slots} slots: {fast:.1} µs a claim, the rule the slow way {slow:.1} µs ({:.1}×)",
+                slow / fast
+            );
+        }
+    }
 }
