@@ -60,6 +60,32 @@ impl ProcessRole {
     }
 }
 
+/// The long options a Headway binary takes, from its `--help`; every option assumed known if
+/// the help cannot be read.
+async fn options_of(bin: &Path) -> Vec<String> {
+    let everything = || {
+        [
+            "--file-store",
+            "--max-running-per-user",
+            "--max-streams-per-user",
+            "--max-queued-per-user",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let Ok(out) = Command::new(bin).arg("--help").output().await else {
+        return everything();
+    };
+    if !out.status.success() {
+        return everything();
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|w| w.starts_with("--"))
+        .map(String::from)
+        .collect()
+}
+
 pub fn sqlite_url(db: &Path) -> String {
     format!("sqlite://{}", db.display())
 }
@@ -80,20 +106,30 @@ impl Server {
             .arg(o.site_root)
             .arg("--data-root")
             .arg(o.data_root)
-            .arg("--file-store")
-            .arg(o.data_root.with_file_name("store"))
             .arg("--max-running")
-            .arg(o.max_running.to_string())
+            .arg(o.max_running.to_string());
+        // A build from before an option was added (a --compare-bin) runs without it: it had
+        // no such bound to lift.
+        let store = o.data_root.with_file_name("store");
+        let share = o.max_running.to_string();
+        let optional: [(&str, &std::ffi::OsStr); 4] = [
+            ("--file-store", store.as_os_str()),
             // The benchmarks' jobs are one user's: they may fill every slot, as before shares.
-            .arg("--max-running-per-user")
-            .arg(o.max_running.to_string())
+            ("--max-running-per-user", share.as_ref()),
             // Their clients open more streams and queue more jobs than a person does.
-            .args(["--max-streams-per-user", "1000000"])
-            .args(["--max-queued-per-user", "1000000"])
-            // What one user's jobs may write is bounded too; the benchmarks write more (a
-            // command's million lines, a thousand schedules). Given in the environment, which
-            // a build without these bounds ignores.
-            .env("HEADWAY_MAX_JOB_LOG_BYTES", "1000000000000")
+            ("--max-streams-per-user", "1000000".as_ref()),
+            ("--max-queued-per-user", "1000000".as_ref()),
+        ];
+        let options = options_of(o.bin).await;
+        for (flag, value) in optional {
+            if options.iter().any(|known| known == flag) {
+                cmd.arg(flag).arg(value);
+            }
+        }
+        // What one user's jobs may write is bounded too; the benchmarks write more (a
+        // command's million lines, a thousand schedules). Given in the environment, which a
+        // build without these bounds ignores.
+        cmd.env("HEADWAY_MAX_JOB_LOG_BYTES", "1000000000000")
             .env("HEADWAY_REPORT_BYTES_PER_SEC", "1000000000000")
             .env("HEADWAY_MAX_OUTPUTS_PER_JOB", "1000000")
             .env("HEADWAY_MAX_SCHEDULES_PER_USER", "1000000")

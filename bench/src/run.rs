@@ -63,14 +63,20 @@ pub struct RunArgs {
     /// Throughput: concurrent HTTP clients (and Headway's --max-running).
     #[arg(long, default_value_t = 64)]
     pub concurrency: u64,
+    /// Throughput: rounds of every binary and the store alone at each concurrency (which binary
+    /// goes first turns from round to round); the table gives the medians and every round.
+    #[arg(long, default_value_t = 1)]
+    pub throughput_rounds: u64,
     /// A second Headway binary (e.g. a build of the previous commit), run the same way as the
     /// first for a before/after comparison against the same baselines: at each concurrency of the
-    /// throughput benchmark, and in every round of the fan-out.
+    /// throughput benchmark, and in every round of the fan-out. Given more than once, the
+    /// throughput benchmark runs every one of them; the fan-out, the first.
     #[arg(long, value_name = "PATH")]
-    pub compare_bin: Option<PathBuf>,
-    /// What to call the --compare-bin binary in the report.
-    #[arg(long, value_name = "TEXT", default_value = "before")]
-    pub compare_label: String,
+    pub compare_bin: Vec<PathBuf>,
+    /// What to call the --compare-bin binaries in the report, in the same order [default:
+    /// before].
+    #[arg(long, value_name = "TEXT")]
+    pub compare_label: Vec<String>,
     /// Fan-out with --compare-bin: rounds of the baseline and both binaries (which of the two goes
     /// first alternates), so that the comparison rests on medians rather than on one run each.
     #[arg(long, default_value_t = 3)]
@@ -147,9 +153,13 @@ pub struct Plan {
     pub throughput_jobs: u64,
     pub serial_jobs: u64,
     pub concurrency: u64,
-    /// A second Headway binary to compare with, and its label.
+    /// A second Headway binary to compare with, and its label: the first of `compared`.
     pub compare_bin: Option<PathBuf>,
     pub compare_label: String,
+    /// Every Headway binary to compare with, and its label.
+    pub compared: Vec<(PathBuf, String)>,
+    /// Throughput: rounds at each concurrency.
+    pub throughput_rounds: u64,
     /// Fan-out rounds when comparing with `compare_bin`.
     pub fanout_rounds: u64,
     pub history_jobs: u64,
@@ -212,13 +222,28 @@ pub async fn run(args: RunArgs) -> i32 {
         );
         return 2;
     }
-    if let Some(b) = args.compare_bin.as_ref().filter(|b| !b.is_file()) {
+    if let Some(b) = args.compare_bin.iter().find(|b| !b.is_file()) {
         eprintln!(
             "headway-bench: no Headway binary at {} (--compare-bin)",
             b.display()
         );
         return 2;
     }
+    // Each binary compared with its label; one without a label of its own is "before" (and
+    // its place, when there are several).
+    let compared: Vec<(PathBuf, String)> = args
+        .compare_bin
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let label = match (args.compare_label.get(i), args.compare_bin.len()) {
+                (Some(l), _) => l.clone(),
+                (None, 1) => "before".to_string(),
+                (None, _) => format!("before {}", i + 1),
+            };
+            (b.clone(), label)
+        })
+        .collect();
     let work = std::env::temp_dir().join(format!("headway-bench-{}", std::process::id()));
     if let Err(e) = std::fs::create_dir_all(&work) {
         eprintln!("headway-bench: cannot create {}: {e}", work.display());
@@ -239,8 +264,12 @@ pub async fn run(args: RunArgs) -> i32 {
         throughput_jobs: pick(args.throughput_jobs, 20_000, 50),
         serial_jobs: pick(args.serial_jobs, 2_000, 50),
         concurrency: args.concurrency.max(1),
-        compare_bin: args.compare_bin.clone(),
-        compare_label: args.compare_label.clone(),
+        compare_bin: compared.first().map(|(b, _)| b.clone()),
+        compare_label: compared
+            .first()
+            .map_or_else(|| "before".to_string(), |(_, l)| l.clone()),
+        compared: compared.clone(),
+        throughput_rounds: args.throughput_rounds.clamp(1, 20),
         fanout_rounds: args.fanout_rounds.clamp(1, 20),
         history_jobs: pick(args.history_jobs, 1_000_000, 1_000),
         page_requests: pick(args.page_requests, 200, 20),
@@ -322,10 +351,9 @@ pub async fn run(args: RunArgs) -> i32 {
         args.bin.display(),
         built(&args.bin)
     );
-    if let Some(b) = &args.compare_bin {
+    for (b, label) in &plan.compared {
         binary.push_str(&format!(
-            "; compared with \"{}\": {} (built {})",
-            args.compare_label,
+            "; compared with \"{label}\": {} (built {})",
             b.display(),
             built(b)
         ));

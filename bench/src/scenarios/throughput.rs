@@ -9,7 +9,7 @@ use crate::report::{num, ratio, Section, Table};
 use crate::run::{log, Plan};
 use crate::seed::{self, Rng};
 use crate::sse::{json_str_field, Chunked, Event, Parser};
-use crate::stats::Summary;
+use crate::stats::{median, Summary};
 use crate::{unix_ms, Res};
 use engine::store::{Access, Change, Outcome, Store};
 use model::{Job, JobStatus, Level, Progress};
@@ -34,31 +34,97 @@ pub(crate) struct HeadwayOutcome {
     pub server_cpu_s: Option<f64>,
 }
 
-/// A Headway binary the benchmark runs: the one under test, or the one it is compared with.
+/// A Headway binary the benchmark runs: the one under test, or one it is compared with.
 struct Binary<'a> {
     path: &'a Path,
     /// How the report names it: "Headway" or "Headway (<label>)".
     name: String,
     /// Distinguishes its files in the work directory.
-    tag: &'static str,
+    tag: String,
+}
+
+/// What one concurrency measured: each binary's rounds (in `run`'s order of binaries) and the
+/// store alone's.
+struct AtLevel {
+    c: u64,
+    jobs: u64,
+    rounds: Vec<Vec<Option<HeadwayOutcome>>>,
+    base: Vec<f64>,
+}
+
+impl AtLevel {
+    /// Binary `i`'s jobs/s, median of the rounds.
+    fn per_s(&self, i: usize) -> f64 {
+        median(self.rounds[i].iter().map(jobs_per_s).collect())
+    }
+
+    /// The store alone's jobs/s, median of the rounds.
+    fn base(&self) -> f64 {
+        median(self.base.clone())
+    }
+
+    /// The median of binary `i`'s figure `f` over the rounds.
+    fn of(&self, i: usize, f: impl Fn(&HeadwayOutcome) -> Option<f64>) -> f64 {
+        median(self.rounds[i].iter().flatten().filter_map(f).collect())
+    }
+}
+
+fn jobs_per_s(o: &Option<HeadwayOutcome>) -> f64 {
+    o.as_ref().map_or(f64::NAN, |o| o.jobs_per_s)
 }
 
 pub async fn run(plan: &Plan) -> Section {
     let mut s = Section::new("Job throughput");
     let c = plan.concurrency;
-    let compared = plan.compare_bin.as_deref().map(|path| Binary {
-        path,
-        name: format!("Headway ({})", plan.compare_label),
-        tag: "compare",
-    });
+    let rounds = plan.throughput_rounds.max(1);
+    let mut bins = vec![Binary {
+        path: &plan.bin,
+        name: "Headway".to_string(),
+        tag: "main".to_string(),
+    }];
+    bins.extend(
+        plan.compared
+            .iter()
+            .enumerate()
+            .map(|(i, (path, label))| Binary {
+                path,
+                name: format!("Headway ({label})"),
+                tag: format!("compare{i}"),
+            }),
+    );
+    let compare = match &bins[1..] {
+        [] => String::new(),
+        others => format!(
+            " {} run the same way at each concurrency, each on a database of its own, and \
+             compared with the same baseline measurement.",
+            others
+                .iter()
+                .map(|b| format!("{} (`{}`)", b.name, b.path.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if others.len() == 1 { " is" } else { " are" }
+        ),
+    };
+    let rounds_text = match rounds {
+        1 => String::new(),
+        n => format!(
+            "\n\n{n} rounds at each concurrency, each of every binary and then the store alone; \
+             the binary that goes first turns from round to round. The table gives the medians, \
+             each round's figures, and the median of the rounds' pairs (two builds in the same \
+             round, one after the other)."
+        ),
+    };
     s.method = format!(
         "No-op jobs (`demo`, `steps=1, interval_ms=0`: queued → running → succeeded, with their \
          `job`, `progress` and `done` events), posted with `POST /api/v1/jobs` by 1 and by {c} \
          concurrent HTTP/1.1 keep-alive clients of one session, Headway started with \
-         `--max-running {c}`. Jobs/s = jobs that succeeded / (time the SSE stream of the same \
-         user saw the last job's `done` − time of the first POST); that stream checks that a \
-         `done` arrives for every job, and the store, read once the server has stopped \
-         (`Store::status_counts` for the session's user), that every job `succeeded`.{compare}\n\n\
+         `--max-running {c}` and the same per-user running share (`--max-running-per-user {c}`, \
+         for a build that has one), so that the one user may fill every slot as the jobs of \
+         many users would: the figure is the job path's, not the share's. Jobs/s = jobs that \
+         succeeded / (time the SSE stream of the same user saw the last job's `done` − time of \
+         the first POST); that stream checks that a `done` arrives for every job, and the store, \
+         read once the server has stopped (`Store::status_counts` for the session's user), that \
+         every job `succeeded`.{compare}\n\n\
          Baseline: Headway's store alone. The bench opens a fresh database with the engine's own \
          `Store` (`engine::store`, the store code Headway runs: the same SQLite backend, \
          migrations, settings and writer thread) and applies, with `Store::apply`, exactly the \
@@ -68,54 +134,31 @@ pub async fn run(plan: &Plan) -> Section {
          store called directly. At concurrency 1 that is 3 batches (transactions) per job; at \
          {c} the same 3 batches carry {c} jobs each (creates; moves to running; progress samples \
          and moves to succeeded), the best batching Headway's writer could reach. Every outcome \
-         is checked, and at the end that every job succeeded.",
-        compare = match &compared {
-            Some(b) => format!(
-                " {} (`{}`) is run the same way at each concurrency, on a database of its own, \
-                 and compared with the same baseline measurement.",
-                b.name,
-                b.path.display()
-            ),
-            None => String::new(),
-        },
+         is checked, and at the end that every job succeeded.{rounds_text}",
     );
-    let main = Binary {
-        path: &plan.bin,
-        name: "Headway".to_string(),
-        tag: "main",
-    };
-    struct AtLevel {
-        c: u64,
-        jobs: u64,
-        hw: Option<HeadwayOutcome>,
-        compared: Option<HeadwayOutcome>,
-        base: f64,
-    }
     let mut levels = Vec::new();
     for (c, jobs) in [(1, plan.serial_jobs), (c, plan.throughput_jobs)] {
-        let hw = measure_headway(&mut s, plan, &main, c, jobs).await;
-        let cmp = match &compared {
-            Some(b) => measure_headway(&mut s, plan, b, c, jobs).await,
-            None => None,
-        };
-        let base = match store_baseline(plan, c, jobs).await {
-            Ok(v) => v,
-            Err(e) => {
-                s.fail(format!(
-                    "Headway's store alone (baseline) at concurrency {c}: {e}"
-                ));
-                f64::NAN
-            }
-        };
-        levels.push(AtLevel {
+        let mut level = AtLevel {
             c,
             jobs,
-            hw,
-            compared: cmp,
-            base,
-        });
+            rounds: bins.iter().map(|_| Vec::new()).collect(),
+            base: Vec::new(),
+        };
+        for round in 0..rounds {
+            for k in 0..bins.len() {
+                let i = (k + round as usize) % bins.len();
+                let hw = measure_headway(&mut s, plan, &bins[i], c, jobs, round).await;
+                level.rounds[i].push(hw);
+            }
+            match store_baseline(plan, c, jobs, round).await {
+                Ok(v) => level.base.push(v),
+                Err(e) => s.fail(format!(
+                    "Headway's store alone (baseline) at concurrency {c}: {e}"
+                )),
+            }
+        }
+        levels.push(level);
     }
-    let per_s = |o: &Option<HeadwayOutcome>| o.as_ref().map_or(f64::NAN, |o| o.jobs_per_s);
     let mut header = vec![String::new()];
     header.extend(
         levels
@@ -132,37 +175,67 @@ pub async fn run(plan: &Plan) -> Section {
         t.row(r);
     };
     row("**Headway**, jobs/s", &|l| {
-        format!("**{}**", num(per_s(&l.hw), 0))
+        format!("**{}**", num(l.per_s(0), 0))
     });
-    if let Some(b) = &compared {
-        row(&format!("{}, jobs/s", b.name), &|l| {
-            num(per_s(&l.compared), 0)
-        });
+    for (i, b) in bins.iter().enumerate().skip(1) {
+        row(&format!("{}, jobs/s", b.name), &|l| num(l.per_s(i), 0));
     }
     row("Headway's store alone (baseline), jobs/s", &|l| {
-        num(l.base, 0)
+        num(l.base(), 0)
     });
-    row("ratio Headway / baseline", &|l| ratio(per_s(&l.hw), l.base));
-    if let Some(b) = &compared {
+    row("ratio Headway / baseline", &|l| ratio(l.per_s(0), l.base()));
+    for (i, b) in bins.iter().enumerate().skip(1) {
         row(&format!("ratio {} / baseline", b.name), &|l| {
-            ratio(per_s(&l.compared), l.base)
+            ratio(l.per_s(i), l.base())
         });
+    }
+    if rounds > 1 {
+        let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
+        row(
+            &format!("each round, {} / store alone (jobs/s)", names.join(" / ")),
+            &|l| {
+                (0..rounds as usize)
+                    .map(|r| {
+                        let mut figures: Vec<String> = (0..bins.len())
+                            .map(|i| num(jobs_per_s(&l.rounds[i][r]), 0))
+                            .collect();
+                        figures.push(l.base.get(r).map_or("–".into(), |v| num(*v, 0)));
+                        figures.join(" / ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        );
+        for (i, b) in bins.iter().enumerate().skip(1) {
+            row(
+                &format!("Headway / {}, median of the rounds' pairs", b.name),
+                &|l| {
+                    let pairs = (0..rounds as usize)
+                        .map(|r| jobs_per_s(&l.rounds[0][r]) / jobs_per_s(&l.rounds[i][r]))
+                        .collect();
+                    format!("{:.2}", median(pairs))
+                },
+            );
+        }
     }
     row(
         "Headway POST latency p50 / p99 / max (ms)",
-        &|l| match &l.hw {
-            Some(hw) => {
-                let m = &hw.post_latency_ms;
-                format!("{} / {} / {}", num(m.p50, 2), num(m.p99, 2), num(m.max, 1))
-            }
-            None => "–".into(),
+        &|l| match l.rounds[0].iter().flatten().count() {
+            0 => "–".into(),
+            _ => format!(
+                "{} / {} / {}",
+                num(l.of(0, |o| Some(o.post_latency_ms.p50)), 2),
+                num(l.of(0, |o| Some(o.post_latency_ms.p99)), 2),
+                num(l.of(0, |o| Some(o.post_latency_ms.max)), 1)
+            ),
         },
     );
     row("Headway server CPU per job (ms)", &|l| {
-        l.hw.as_ref()
-            .and_then(|hw| hw.server_cpu_s)
-            .map(|c| num(c * 1000.0 / l.jobs as f64, 3))
-            .unwrap_or("–".into())
+        let cpu = l.of(0, |o| o.server_cpu_s);
+        match cpu.is_finite() {
+            true => num(cpu * 1000.0 / l.jobs as f64, 3),
+            false => "–".into(),
+        }
     });
     s.tables.push(t);
     if cfg!(debug_assertions) {
@@ -174,20 +247,20 @@ pub async fn run(plan: &Plan) -> Section {
         );
     }
     if let Some(l) = levels.iter().find(|l| l.c == plan.concurrency) {
-        let hw = per_s(&l.hw);
+        let hw = l.per_s(0);
         let mut measured = format!(
             "{} jobs/s (Headway's store alone {} jobs/s, {}",
             num(hw, 0),
-            num(l.base, 0),
-            ratio(hw, l.base)
+            num(l.base(), 0),
+            ratio(hw, l.base())
         );
-        if let Some(b) = &compared {
-            let v = per_s(&l.compared);
+        for (i, b) in bins.iter().enumerate().skip(1) {
+            let v = l.per_s(i);
             measured.push_str(&format!(
                 "; {} {} jobs/s, {}",
                 b.name,
                 num(v, 0),
-                ratio(v, l.base)
+                ratio(v, l.base())
             ));
         }
         measured.push(')');
@@ -207,8 +280,9 @@ async fn measure_headway(
     bin: &Binary<'_>,
     c: u64,
     jobs: u64,
+    round: u64,
 ) -> Option<HeadwayOutcome> {
-    let hw = match headway(plan, bin, c, jobs).await {
+    let hw = match headway(plan, bin, c, jobs, round).await {
         Ok(o) => o,
         Err(e) => {
             s.fail(format!("{} at concurrency {c}: {e}", bin.name));
@@ -237,12 +311,18 @@ pub(crate) fn check(s: &mut Section, what: &str, jobs: u64, hw: &HeadwayOutcome)
     }
 }
 
-async fn headway(plan: &Plan, bin: &Binary<'_>, c: u64, jobs: u64) -> Res<HeadwayOutcome> {
+async fn headway(
+    plan: &Plan,
+    bin: &Binary<'_>,
+    c: u64,
+    jobs: u64,
+    round: u64,
+) -> Res<HeadwayOutcome> {
     log(format!(
         "throughput: {}, concurrency {c}, {jobs} jobs",
         bin.name
     ));
-    let db = plan.path(&format!("throughput-{}-{c}.db", bin.tag));
+    let db = plan.path(&format!("throughput-{}-{c}-{round}.db", bin.tag));
     let server = Server::headway(HeadwayOptions {
         bin: bin.path,
         database_url: &sqlite_url(&db),
@@ -250,7 +330,7 @@ async fn headway(plan: &Plan, bin: &Binary<'_>, c: u64, jobs: u64) -> Res<Headwa
         site_root: &plan.site_root,
         data_root: &plan.path("files"),
         max_running: plan.concurrency.min(10_000) as u32,
-        log: plan.path(&format!("throughput-{}-{c}.log", bin.tag)),
+        log: plan.path(&format!("throughput-{}-{c}-{round}.log", bin.tag)),
         commands: None,
     })
     .await?;
@@ -494,11 +574,11 @@ pub(crate) async fn watch_done(
 /// Headway's store alone: the changes of `jobs` no-op `demo` jobs applied with the engine's own
 /// [`Store`] on a fresh database, `c` jobs per batch, in this process (no HTTP, no runner, no
 /// writer task). Returns jobs/s.
-async fn store_baseline(plan: &Plan, c: u64, jobs: u64) -> Res<f64> {
+async fn store_baseline(plan: &Plan, c: u64, jobs: u64, round: u64) -> Res<f64> {
     log(format!(
         "throughput: Headway's store alone, batches of {c}, {jobs} jobs"
     ));
-    let db = plan.path(&format!("store-baseline-{c}.db"));
+    let db = plan.path(&format!("store-baseline-{c}-{round}.db"));
     let store = seed::open(&db, Access::Exclusive).await?;
     let mut rng = Rng::new(42 + c);
     let owner = rng.uuid();
