@@ -59,7 +59,7 @@ pub struct Committer {
 #[derive(Debug)]
 pub enum Attached {
     /// The job as it is now.
-    Done(Job),
+    Done(Box<Job>),
     /// The job is no longer running (for the fence): nothing was written.
     NotRunning,
     /// The output is new and the job has this many, as many as it may: nothing was written.
@@ -440,7 +440,7 @@ impl Committer {
             fence,
         };
         match self.ask(change).await? {
-            Outcome::Job(Some(job)) => Ok(Attached::Done(job)),
+            Outcome::Job(Some(job)) => Ok(Attached::Done(Box::new(job))),
             Outcome::Job(None) => Ok(Attached::NotRunning),
             Outcome::OutputsFull(has) => Ok(Attached::Full(has)),
             other => Err(unexpected(other)),

@@ -528,6 +528,11 @@ async fn store_alone(url: &str, n: u64, round: u64) -> Res<f64> {
                 level: LogLevel::Info,
                 line: i.to_string(),
                 fence: None,
+                // As the server the benchmark starts (its bound on a job's log raised).
+                bounds: engine::store::LogBounds {
+                    job_bytes: u64::MAX,
+                    ..Default::default()
+                },
             })
             .collect();
         throughput::apply(&store, batch, "appending lines").await?;
