@@ -204,9 +204,9 @@ fn method(plan: &Plan) -> String {
     format!(
         "Headway is started with `--commands FILE`, `--max-running {CONCURRENCY}` and a file \
          of two commands: `bench_true` runs coreutils' `true`, `bench_lines` runs \
-         `seq 1 {{lines}}`. Each runs as every command does: under a supervisor of its own, in \
-         its own process group, a fresh working folder, a cleared environment, stdout and \
-         stderr read line by line into the job's log, file descriptor 3 read for progress.\n\n\
+         `seq 1 {{lines}}`. Each runs as every command does: its own process group, a fresh \
+         working folder, a cleared environment, stdout and stderr read line by line into the \
+         job's log, file descriptor 3 read for progress.\n\n\
          **Spawn.** {jobs} jobs of `bench_true` are posted with `POST /api/v1/jobs` by \
          {CONCURRENCY} concurrent HTTP/1.1 keep-alive clients of one session; jobs/s = jobs that \
          succeeded / (time the SSE stream of the same user saw the last job's `done` − time of \
@@ -528,7 +528,11 @@ async fn store_alone(url: &str, n: u64, round: u64) -> Res<f64> {
                 level: LogLevel::Info,
                 line: i.to_string(),
                 fence: None,
-                bounds: Default::default(),
+                // As the server the benchmark starts (its bound on a job's log raised).
+                bounds: engine::store::LogBounds {
+                    job_bytes: u64::MAX,
+                    ..Default::default()
+                },
             })
             .collect();
         throughput::apply(&store, batch, "appending lines").await?;

@@ -429,7 +429,13 @@ fn raw_events(text: &str) -> Vec<RawEvent> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_falls_behind_gets_the_latest_progress_and_every_other_event() {
     const SAMPLES: u64 = 60;
-    let app = app().kind::<Chatty>().kind::<Sampler>().start().await;
+    // The filler's lines of a megabyte fill the slow tab's socket: kept whole.
+    let app = app()
+        .kind::<Chatty>()
+        .kind::<Sampler>()
+        .with(|c| c.max_log_line_bytes = 1 << 20)
+        .start()
+        .await;
     let s = app.session();
     let first = s.http.get(s.url("/api/v1/kinds")).send().await.unwrap();
     let cookie = first.headers()["set-cookie"].to_str().unwrap();
