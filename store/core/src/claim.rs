@@ -311,27 +311,23 @@ mod tests {
             let mut read = candidates.clone();
             read.extend(candidates.iter().filter(|c| c.seq % 3 == 0).cloned());
             read.reverse();
-            let by_owner: HashMap<UserId, u32> = owners
-                .iter()
-                .filter_map(|o| match rng.below(2) {
-                    0 => Some((UserId::from(*o), rng.below(4) as u32)),
-                    _ => None,
-                })
-                .collect();
-            let by_kind: HashMap<String, u32> = kinds
-                .iter()
-                .filter_map(|k| match rng.below(2) {
-                    0 => Some((k.to_string(), rng.below(4) as u32)),
-                    _ => None,
-                })
-                .collect();
-            let limits: Vec<(String, u32)> = kinds
-                .iter()
-                .filter_map(|k| match rng.below(3) {
-                    0 => Some((k.to_string(), rng.below(6) as u32)),
-                    _ => None,
-                })
-                .collect();
+            // Some users and kinds with jobs running already, some kinds with a limit.
+            let mut by_owner: HashMap<UserId, u32> = HashMap::new();
+            for o in owners {
+                if rng.below(2) == 0 {
+                    by_owner.insert(o.into(), rng.below(4) as u32);
+                }
+            }
+            let mut by_kind: HashMap<String, u32> = HashMap::new();
+            let mut limits: Vec<(String, u32)> = Vec::new();
+            for k in kinds {
+                if rng.below(2) == 0 {
+                    by_kind.insert(k.to_string(), rng.below(4) as u32);
+                }
+                if rng.below(3) == 0 {
+                    limits.push((k.to_string(), rng.below(6) as u32));
+                }
+            }
             let per_owner = 1 + rng.below(6) as u32;
             let mut fast =
                 FairPick::new(read, by_kind.clone(), by_owner.clone(), &limits, per_owner);
