@@ -36,7 +36,7 @@ def free_port():
 class Server:
     """A headway process on its own port and folder."""
 
-    def __init__(self, *args, users=()):
+    def __init__(self, *args, users=(), env=None):
         self.dir = tempfile.mkdtemp(prefix="probe-")
         self.port = free_port()
         self.db = os.path.join(self.dir, "data", "headway.db")
@@ -47,7 +47,8 @@ class Server:
         self.proc = subprocess.Popen([BIN, "--addr", f"127.0.0.1:{self.port}", *database,
                                       "--data-root", os.path.join(self.dir, "files"),
                                       "--file-store", os.path.join(self.dir, "store"), *args],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, **(env or {})})
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -361,10 +362,106 @@ def probe_headers():
                                  ["content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"]})
 
 
+def external_job(s, cookie):
+    """An external job of the session's user, and its report token."""
+    _, _, body = s.request("POST", "/api/v1/jobs", {"kind": "external", "params": {"title": "probe", "lease_secs": 600}},
+                           cookie=cookie)
+    j = json.loads(body)
+    return j["id"], j["report_token"]
+
+
+def data_mib(s):
+    total = 0
+    for root, _, files in os.walk(s.dir):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(root, f))
+            except OSError:
+                pass
+    return total / 2**20
+
+
+def probe_report_flood():
+    """One member's report token sends reports of 32 lines of 65,000 bytes for 10 s."""
+    s = Server()
+    cookie = s.session()
+    id, token = external_job(s, cookie)
+    before = data_mib(s)
+    line = "x" * 65000
+    seq, answers = 1, {}
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        log = [{"seq": seq + i, "line": line} for i in range(32)]
+        status, _, _ = s.request("POST", f"/api/v1/jobs/{id}/report", {"log": log},
+                                 headers={"Authorization": f"Bearer {token}"})
+        answers[status] = answers.get(status, 0) + 1
+        if status == 200:
+            seq += 32
+    grown = data_mib(s) - before
+    s.stop()
+    report("reports of 32 lines x 65,000 bytes for 10 s", f"answers {answers}, data folder +{grown:.0f} MiB")
+
+
+def probe_log_memory():
+    """A job's log of 2,000 lines of 64 KiB (the write bounds raised, where a build has them),
+    then three log.txt downloads and ten job pages at once: the server's peak RSS."""
+    s = Server(env={"HEADWAY_MAX_LOG_LINE_BYTES": str(1 << 20), "HEADWAY_MAX_JOB_LOG_BYTES": str(1 << 40),
+                    "HEADWAY_REPORT_BYTES_PER_SEC": str(1 << 40)})
+    cookie = s.session()
+    id, token = external_job(s, cookie)
+    line = "y" * 65536
+    for seq in range(1, 2001, 25):
+        log = [{"seq": seq + i, "line": line} for i in range(25)]
+        s.request("POST", f"/api/v1/jobs/{id}/report", {"log": log}, headers={"Authorization": f"Bearer {token}"})
+    rest = s.rss_kib()
+    peak, done = [rest], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak.append(s.rss_kib())
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    sizes = {}
+    with ThreadPoolExecutor(13) as pool:
+        txt = [pool.submit(s.request, "GET", f"/api/v1/jobs/{id}/log.txt", cookie=cookie, timeout=300) for _ in range(3)]
+        pages = [pool.submit(s.request, "GET", f"/jobs/{id}", cookie=cookie, timeout=300) for _ in range(10)]
+        sizes["log.txt"] = max(len(f.result()[2]) for f in txt)
+        sizes["page"] = max(len(f.result()[2]) for f in pages)
+    _, _, api = s.request("GET", f"/api/v1/jobs/{id}/log?after=0&limit=10000", cookie=cookie)
+    done.set()
+    sampler.join()
+    s.stop()
+    report("3 log.txt downloads and 10 job pages of 2,000 lines of 64 KiB",
+           f"RSS {rest // 1024} -> peak {max(peak) // 1024} MiB; a page {sizes['page'] / 1e6:.1f} MB, "
+           f"GET .../log {len(api) / 1e6:.1f} MB, log.txt {sizes['log.txt'] / 1e6:.1f} MB")
+
+
+def probe_upload_count():
+    """3,000 one-byte uploads by one session: the time of an upload at the start and at the end,
+    and the listing's size."""
+    s = Server()
+    cookie = s.session()
+    times, refused = [], 0
+    for i in range(3000):
+        t = time.time()
+        status, _, _ = s.request("POST", "/api/v1/uploads", b"x",
+                                 headers={"X-File-Name": f"f{i}.txt", "Content-Type": "text/plain"}, cookie=cookie)
+        times.append(time.time() - t)
+        refused += status != 201
+    _, _, listing = s.request("GET", "/api/v1/uploads", cookie=cookie)
+    s.stop()
+    first, last = sorted(times[:100])[50], sorted(times[-100:])[50]
+    report("3,000 one-byte uploads by one session",
+           f"{3000 - refused} stored, {refused} refused; median upload {first * 1000:.1f} ms first 100, "
+           f"{last * 1000:.1f} ms last 100; the listing {len(listing) / 1e3:.0f} KB")
+
+
 PROBES = [probe_sign_in_memory, probe_sign_in_race, probe_rebinding, probe_metric_labels,
           probe_metrics_behind_proxy, probe_redirect, probe_slow_bodies, probe_demotion, probe_queue_flood,
           probe_streams, probe_fairness, probe_long_jobs, probe_sessions, probe_files_at_rest,
-          probe_member_files, probe_headers]
+          probe_member_files, probe_headers, probe_report_flood, probe_log_memory, probe_upload_count]
 
 if __name__ == "__main__":
     wanted = sys.argv[2:]
