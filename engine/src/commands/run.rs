@@ -30,6 +30,9 @@ fn failed(code: &str, message: String) -> JobError {
     }
 }
 
+/// The least silence of a program's pipes, once it has ended, that lets them go unread.
+const DRAIN_SILENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub async fn run(
     command: Arc<Command>,
     programs: Arc<Programs>,
@@ -96,10 +99,13 @@ pub async fn run(
     let stop = ctx.stop_token();
     let mut exit = None;
     let mut kill_at: Option<tokio::time::Instant> = None;
-    // After the program ended, its pipes are read until they have been silent for the grace:
-    // everything it wrote is logged however long that takes, and a process that left its
-    // group and keeps a pipe open without writing does not hold the job.
-    let drain = programs.grace;
+    // After the program ended, its pipes are read to their end: its supervisor has killed
+    // everything the run started, so no writer is left, and everything written is logged
+    // however long that takes. Only a pipe handed to a process outside the run (over a socket)
+    // could stay open: it is let go once it has been silent for the grace, and at least for
+    // [`DRAIN_SILENCE`], so that a reader slowed down on a busy machine is not taken for
+    // silence.
+    let drain = programs.grace.max(DRAIN_SILENCE);
     let mut drain_until: Option<tokio::time::Instant> = None;
     // Every channel has closed (the program may still run).
     let mut closed = false;

@@ -585,9 +585,9 @@ const PRINTED: u64 = 20_000;
 
 #[tokio::test]
 async fn every_line_a_program_wrote_before_it_ended_is_logged_however_long_that_takes() {
-    // The grace (here 100 ms) is how long the pipes may stay silent once the program has
-    // ended; what was still in them then (about 64 KiB, some ten thousand lines of `seq`)
-    // takes the log longer than that to take.
+    // The grace here is 100 ms; what was still in the pipes when the program ended (about
+    // 64 KiB, some ten thousand lines of `seq`) takes the log longer than that to take, the
+    // more so on a busy machine: the pipes are read to their end.
     let dir = tempfile::tempdir().unwrap();
     script(
         dir.path(),
