@@ -50,8 +50,8 @@ export default defineConfig({
       `rm -rf target/e2e && mkdir -p target/e2e && ` +
       `./${bin} --addr 127.0.0.1:${port} --database-url sqlite://target/e2e/headway.db ` +
       `--file-store target/e2e/store --data-root target/e2e/files --stall-secs 3 --build-id e2e ` +
-      // The webhooks' tests receive deliveries on loopback.
-      `--webhook-allow-private`,
+      // The webhooks' tests receive deliveries on loopback; the schedules' fire every second.
+      `--webhook-allow-private --min-schedule-interval-secs 1`,
     url: `${baseURL}/api/v1/kinds`,
     reuseExistingServer: false,
     timeout: 60_000,

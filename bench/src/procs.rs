@@ -133,6 +133,7 @@ impl Server {
             .env("HEADWAY_REPORT_BYTES_PER_SEC", "1000000000000")
             .env("HEADWAY_MAX_OUTPUTS_PER_JOB", "1000000")
             .env("HEADWAY_MAX_SCHEDULES_PER_USER", "1000000")
+            .env("HEADWAY_MIN_SCHEDULE_INTERVAL_SECS", "1")
             .env("HEADWAY_MAX_UPLOADS_PER_USER", "10000000");
         if o.role != ProcessRole::All {
             cmd.arg("--role").arg(o.role.as_str());

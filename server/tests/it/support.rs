@@ -68,6 +68,8 @@ impl Headway {
             .arg(dir.join("files"))
             .args(args)
             .env("RUST_LOG", "info")
+            // As in the in-process tests: schedules fire every second.
+            .env("HEADWAY_MIN_SCHEDULE_INTERVAL_SECS", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if database.starts_with("postgres") {
