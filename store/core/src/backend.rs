@@ -303,6 +303,18 @@ pub enum UploadAdded {
     TooMany,
 }
 
+impl UploadAdded {
+    /// Why an upload the totals refused was refused, from the owner's count of uploads: as
+    /// many as `most`, or else its bytes.
+    pub fn refused(count: i64, most: i64) -> UploadAdded {
+        if count >= most {
+            UploadAdded::TooMany
+        } else {
+            UploadAdded::OverQuota
+        }
+    }
+}
+
 #[async_trait]
 pub trait FileStore: Send + Sync + 'static {
     /// The id of the file store the database's files are in: `candidate` if none was

@@ -75,10 +75,7 @@ impl FileStore for PgStore {
         if taken.is_none() {
             tx.rollback().await.map_err(&err)?;
             let (count, _) = self.upload_totals(&UserId::new(owner)).await?;
-            return Ok(match count as i64 >= most {
-                true => UploadAdded::TooMany,
-                false => UploadAdded::OverQuota,
-            });
+            return Ok(UploadAdded::refused(count as i64, most));
         }
         sqlx::query!(
             "INSERT INTO uploads (id, owner, name, size, sha256, content_type, looks_like, created_at)
