@@ -114,12 +114,14 @@ test('twelve tabs share one stream, and another tab takes it over when its holde
           return Number(el?.getAttribute('aria-valuenow')) > before;
         },
         [p.url().endsWith(`/jobs/${job}`), job, valuesAtClose[i]] as const,
-        { timeout: 3_000, polling: 20 },
+        { timeout: 10_000, polling: 20 },
       ),
     );
     await Promise.all(moved);
     const takeoverMs = Date.now() - closed;
-    expect(takeoverMs, 'time for the other tabs to take the stream over').toBeLessThan(3_000);
+    // About 1 s on a quiet machine: the lock passes as the holder unloads, with no timer between.
+    // The bound leaves room for a busy one (eleven live tabs of a debug build on two cores).
+    expect(takeoverMs, 'time for the other tabs to take the stream over').toBeLessThan(5_000);
     const holders = await Promise.all(rest.map((p) => p.locator('html').getAttribute('data-stream')));
     expect(holders.filter((h) => h === 'holder')).toHaveLength(1);
     for (const page of rest) {
@@ -152,6 +154,9 @@ test('twelve tabs share one stream, and another tab takes it over when its holde
   } finally {
     sampling = false;
     await sampler;
+    // The tabs go before their server: a tab left open by a failed step would report the
+    // stopped server's refused connections and hide that step's own error.
+    for (const page of context.pages()) await page.close();
     await server.stop();
   }
 });
