@@ -150,15 +150,9 @@ mod browser {
                 format!("/jobs/{}", one.job_id),
             ),
             many => {
-                let failed = many
-                    .iter()
-                    .filter(|t| t.status != crate::model::JobStatus::Succeeded)
-                    .count();
                 let body = many.iter().map(Toast::text).collect::<Vec<_>>().join("\n");
-                let title = match failed {
-                    0 => format!("{} jobs succeeded", many.len()),
-                    n => format!("{} jobs finished, {n} not successfully", many.len()),
-                };
+                // "3 jobs finished: 2 succeeded, 1 cancelled": each ending by its name.
+                let title = crate::live::announcement(many).unwrap_or_default();
                 (title, body, "/".to_string())
             }
         };

@@ -199,6 +199,11 @@ impl LiveState {
         sig
     }
 
+    /// The live signal of a job this page follows, if it does.
+    pub fn followed(&self, job_id: &str) -> Option<ArcRwSignal<Job>> {
+        self.jobs.get(&JobId::from(job_id)).cloned()
+    }
+
     /// Keeps the stream's lines of `job_id` after line `after` from now on, for a log whose
     /// view comes later (the job page's log hydrates once its code has loaded, and the lines
     /// written meanwhile must not be lost).
@@ -516,6 +521,9 @@ pub fn announcement(finished: &[Toast]) -> Option<String> {
                     None => by_status.push((t.status, 1)),
                 }
             }
+            if let [(status, n)] = by_status[..] {
+                return Some(format!("{n} jobs {status}"));
+            }
             let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
             Some(format!(
                 "{} jobs finished: {}",
@@ -770,6 +778,10 @@ mod tests {
             "3 jobs finished: 2 succeeded, 1 failed"
         );
         assert_eq!(announcement(&[]), None);
+        assert_eq!(
+            announcement(&[t(JobStatus::Cancelled), t(JobStatus::Cancelled)]).unwrap(),
+            "2 jobs cancelled"
+        );
     }
 
     #[test]

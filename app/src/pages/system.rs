@@ -101,9 +101,9 @@ fn pause_form_sender(
 
 #[component]
 fn Summary(o: SystemOverview) -> impl IntoView {
-    let failure_rate = match o.finished_last_hour {
-        0 => "–".to_string(),
-        n => format!("{:.1}%", o.unsuccessful_last_hour as f64 * 100.0 / n as f64),
+    let failure_rate = match o.failure_rate() {
+        None => "–".to_string(),
+        Some(rate) => format!("{:.1}%", rate * 100.0),
     };
     let queued: u64 = o.kinds.iter().map(|k| k.queued).sum();
     let running: u64 = o.kinds.iter().map(|k| k.running).sum();
@@ -114,7 +114,9 @@ fn Summary(o: SystemOverview) -> impl IntoView {
                 <dt>"Queued"</dt><dd data-fact="queued">{queued}</dd>
                 <dt>"Running"</dt><dd data-fact="running">{running}</dd>
                 <dt>"Finished in the last hour"</dt><dd data-fact="finished">{o.finished_last_hour}</dd>
-                <dt>"Failure rate (last hour)"</dt><dd data-fact="failure-rate">{failure_rate}</dd>
+                <dt>"Failed in the last hour"</dt><dd data-fact="failed">{o.failed_last_hour}</dd>
+                <dt>"Cancelled in the last hour"</dt><dd data-fact="cancelled">{o.cancelled_last_hour}</dd>
+                <dt>"Failure rate (last hour, cancels aside)"</dt><dd data-fact="failure-rate">{failure_rate}</dd>
                 <dt>"Open streams (this process)"</dt><dd data-fact="streams">{o.open_streams}</dd>
                 <dt>"Events per second (last minute)"</dt><dd data-fact="events-per-second">{format!("{:.1}", o.events_per_second)}</dd>
                 <dt>"Store size"</dt><dd data-fact="store">{format::bytes(o.store_bytes)}</dd>
@@ -127,7 +129,8 @@ fn ms(v: Option<i64>) -> String {
     v.map(format::duration).unwrap_or_else(|| "–".into())
 }
 
-/// "paused by ada since 2026-11-24 14:02:00 UTC", or "running".
+/// "paused by ada since 2026-11-24 14:02:00 UTC", or "starts jobs" (not "running": that is a
+/// job's status).
 fn pause_text(pause: Option<&KindPause>) -> String {
     match pause {
         Some(p) => format!(
@@ -135,7 +138,7 @@ fn pause_text(pause: Option<&KindPause>) -> String {
             p.paused_by,
             format::datetime(p.paused_at)
         ),
-        None => "running".into(),
+        None => "starts jobs".into(),
     }
 }
 
@@ -198,6 +201,7 @@ fn Kinds(
                             <th scope="col">"Running"</th>
                             <th scope="col">"Finished (1 h)"</th>
                             <th scope="col">"Failed (1 h)"</th>
+                            <th scope="col">"Cancelled (1 h)"</th>
                             <th scope="col">"In queue p50 / p95"</th>
                             <th scope="col">"Run time p50 / p95"</th>
                             <th scope="col">"State"</th>
@@ -215,7 +219,8 @@ fn Kinds(
                                 <td data-col="queued">{k.queued}</td>
                                 <td data-col="running">{k.running}</td>
                                 <td data-col="finished">{k.finished_last_hour}</td>
-                                <td data-col="failed">{k.unsuccessful_last_hour}</td>
+                                <td data-col="failed">{k.failed_last_hour}</td>
+                                <td data-col="cancelled">{k.cancelled_last_hour}</td>
                                 <td data-col="queue">{format!("{} / {}", ms(k.queue_p50_ms), ms(k.queue_p95_ms))}</td>
                                 <td data-col="run">{format!("{} / {}", ms(k.run_p50_ms), ms(k.run_p95_ms))}</td>
                                 <td data-col="state"><span class="pause-state">{state}</span>{form}</td>
