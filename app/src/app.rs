@@ -1,12 +1,12 @@
 //! The HTML shell, `<App/>` and its routes.
 
 use crate::components::{
-    identified, signed_in, Account, ConnectionStatus, Hydrated, NotifyToggle, PageTitle,
+    identified, signed_in, Account, ConnectionStatus, Hydrated, Keys, NotifyToggle, PageTitle,
     ThemeToggle,
 };
 use crate::pages::{
-    ApiReferencePage, BulkPage, Dashboard, JobPage, NotFound, SchedulePage, SchedulesPage,
-    SettingsPage, SignInPage, SystemPage, UsersPage, WebhookPage, WebhooksPage,
+    ApiReferencePage, BulkPage, Dashboard, JobPage, NewJobPage, NotFound, SchedulePage,
+    SchedulesPage, SettingsPage, SignInPage, SystemPage, UsersPage, WebhookPage, WebhooksPage,
 };
 use crate::theme::Theme;
 use leptos::prelude::*;
@@ -48,6 +48,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    crate::names::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/headway.css"/>
         <PageTitle text="Headway"/>
@@ -62,7 +64,10 @@ pub fn App() -> impl IntoView {
                     {signed_in().is_some_and(|w| w.role == crate::model::Role::Admin).then(|| view! { <a href="/users">"Users"</a> })}
                 </nav>
                 <div class="top-tools">
-                    {identified().then(|| view! { <ConnectionStatus/> <NotifyToggle/> })}
+                    {may_start().then(|| view! {
+                        <a class="button new-job-link" href="/new" aria-keyshortcuts="n">"New job"</a>
+                    })}
+                    {identified().then(|| view! { <ConnectionStatus/> <NotifyToggle/> <Keys/> })}
                     <ThemeToggle theme=theme()/>
                     <Account/>
                 </div>
@@ -71,6 +76,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=Dashboard ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("jobs"), ParamSegment("id")) view=JobPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("new") view=NewJobPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("new"), ParamSegment("kind")) view=NewJobPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("system") view=SystemPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("schedules") view=SchedulesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("schedules"), ParamSegment("id")) view=SchedulePage ssr=SsrMode::Async/>
@@ -98,6 +105,21 @@ fn show_system() -> bool {
     #[cfg(not(feature = "ssr"))]
     {
         let _ = signed_in;
+        true
+    }
+}
+
+/// Whether the header offers "New job": to whoever may start jobs (not a viewer, and someone
+/// the server knows).
+fn may_start() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<engine::Caller>().cloned())
+            .is_some_and(|c| c.may_start().is_ok())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
         true
     }
 }

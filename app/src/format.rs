@@ -34,6 +34,19 @@ pub fn duration(ms: i64) -> String {
     }
 }
 
+/// How long ago, for a person: `just now`, `42s ago`, `3 min ago`, `2 h ago`, `3 days ago`.
+pub fn ago(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=4 => "just now".to_string(),
+        5..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{} min ago", s / 60),
+        3600..=86_399 => format!("{} h ago", s / 3600),
+        86_400..=172_799 => "1 day ago".to_string(),
+        _ => format!("{} days ago", s / 86_400),
+    }
+}
+
 /// `1,234,567`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();

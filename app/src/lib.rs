@@ -7,6 +7,7 @@
 //!   the engine, the server and the browser;
 //! - [`theme`]: the colour theme a person chose;
 //! - [`format`]: how numbers, times and durations are written for people;
+//! - [`names`]: what a person reads for a kind or a job (its title, not its machine name);
 //! - [`pace`]: elapsed time, smoothed rate, ETA and stalls of running jobs;
 //! - [`pages`]: one module per route;
 //! - [`components`]: views; the islands among them are the only code that runs in the browser;
@@ -21,6 +22,7 @@ pub mod app;
 pub mod components;
 pub mod format;
 pub mod live;
+pub mod names;
 pub mod pace;
 pub mod pages;
 #[cfg(feature = "ssr")]

@@ -46,7 +46,13 @@ impl Engine {
             .finished_since(now - 3_600_000)
             .await
             .map_err(read_failed)?;
-        let mut kinds: Vec<String> = self.kinds().into_iter().map(|k| k.name).collect();
+        let infos = self.kinds();
+        let title = |kind: &str| match infos.iter().find(|k| k.name == kind) {
+            Some(info) => info.title.clone(),
+            None if kind == model::EXTERNAL_KIND => "External".to_string(),
+            None => kind.to_string(),
+        };
+        let mut kinds: Vec<String> = infos.iter().map(|k| k.name.clone()).collect();
         for k in unfinished
             .iter()
             .map(|c| &c.kind)
@@ -70,6 +76,7 @@ impl Engine {
                 let mut queued_ms: Vec<i64> = ended.iter().filter_map(|f| f.queued_ms).collect();
                 let mut ran_ms: Vec<i64> = ended.iter().filter_map(|f| f.ran_ms).collect();
                 KindLoad {
+                    title: title(&kind),
                     queued: count(&kind, &[JobStatus::Queued]),
                     running: count(&kind, &[JobStatus::Running, JobStatus::Cancelling]),
                     finished_last_hour: ended.len() as u64,

@@ -15,6 +15,8 @@ pub enum ParamType {
     File,
     /// One of `choices`.
     Choice,
+    /// Any of `choices`, none to all: a JSON array of them (checkboxes in a form).
+    Set,
     /// A string that is never stored with the job, shown in its log or given back by the API
     /// (a password field).
     Secret,
@@ -41,7 +43,7 @@ pub struct ParamInfo {
     /// For a file: the largest it may be, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<u64>,
-    /// For a choice: the values it may take.
+    /// For a choice or a set: the values it may take.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<String>,
     /// For a string: a regular expression the whole value must match.

@@ -36,6 +36,9 @@ pub struct SystemOverview {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KindLoad {
     pub kind: String,
+    /// What a person calls it (its machine name for a kind no longer known).
+    #[serde(default)]
+    pub title: String,
     pub queued: u64,
     pub running: u64,
     pub finished_last_hour: u64,

@@ -4,9 +4,9 @@
 use super::progress_bar::{progress_said, ProgressBar};
 use crate::format;
 use crate::live;
-use crate::model::{Job, JobStatus, KindPause, QueueInfo};
+use crate::model::{Job, JobStatus, KindPause, QueueInfo, EXTERNAL_KIND};
 use crate::pace::{self, Pace, RateMeter};
-use crate::server_fns::{CancelJob, RerunJob};
+use crate::server_fns::{Active, CancelJob, RerunJob};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -24,6 +24,8 @@ pub fn JobRow(
     stall_ms: u64,
     selectable: bool,
     actions: bool,
+    /// Re-run goes to the new job's page (on the job's own page).
+    follow_rerun: bool,
     #[prop(optional_no_strip)] paused: Option<KindPause>,
 ) -> impl IntoView {
     let queue = paused.map(|pause| QueueInfo {
@@ -32,7 +34,7 @@ pub fn JobRow(
         waiting_for: "paused".into(),
         paused: Some(pause),
     });
-    view! { <JobRowView job=live::track(job) now stall_ms selectable actions queue/> }
+    view! { <JobRowView job=live::track(job) now stall_ms selectable actions queue follow_rerun/> }
 }
 
 /// Jobs that appeared after the page was rendered (started from this tab or another, or older
@@ -84,6 +86,106 @@ pub fn NewJobs(
     }
 }
 
+/// The first screen's jobs running now and the next to start, live: each bar follows the
+/// stream, and when the caller's jobs change status the lists are asked for again (at most
+/// about twice a second).
+#[island]
+pub fn ActiveJobs(initial: Active, now: i64, stall_ms: u64) -> impl IntoView {
+    let tracked = |jobs: Vec<Job>| jobs.into_iter().map(live::track).collect::<Vec<_>>();
+    let running = RwSignal::new(tracked(initial.running));
+    let next = RwSignal::new(tracked(initial.next));
+    let totals = RwSignal::new((initial.running_total, initial.queued_total));
+    #[cfg(feature = "hydrate")]
+    {
+        let changes = live::status_changes();
+        let pending = StoredValue::new(false);
+        Effect::new(move |seen: Option<u64>| {
+            let n = changes.get();
+            if seen.is_some() && !pending.get_value() {
+                pending.set_value(true);
+                set_timeout(
+                    move || {
+                        pending.set_value(false);
+                        leptos::task::spawn_local(async move {
+                            if let Ok(fresh) = crate::server_fns::load_active().await {
+                                running.set(tracked(fresh.running));
+                                next.set(tracked(fresh.next));
+                                totals.set((fresh.running_total, fresh.queued_total));
+                            }
+                        });
+                    },
+                    std::time::Duration::from_millis(400),
+                );
+            }
+            n
+        });
+    }
+    let clock = live::view_clock(now);
+    let more = move |shown: usize, total: u64, status: &'static str, what: &'static str| {
+        (total > shown as u64).then(|| {
+            view! { <a class="more" href=format!("/?status={status}")>{format!("all {} {what}", format::count(total))}</a> }
+        })
+    };
+    view! {
+        <section class="now-running" aria-labelledby="running-title">
+            <h2 id="running-title">"Running now " <span class="muted">{move || format!("({})", format::count(totals.get().0))}</span></h2>
+            <ul class="active-jobs">
+                <For
+                    each=move || running.get()
+                    key=|job| job.with_untracked(|j| j.id.clone())
+                    children=move |job| view! { <ActiveRow job clock stall_ms/> }
+                />
+            </ul>
+            <p class="empty" hidden=move || !running.with(Vec::is_empty)>"Nothing is running."</p>
+            {move || more(running.with(Vec::len), totals.get().0, "running,cancelling", "running")}
+        </section>
+        <section class="now-next" aria-labelledby="next-title">
+            <h2 id="next-title">"Next to start " <span class="muted">{move || format!("({})", format::count(totals.get().1))}</span></h2>
+            <ul class="active-jobs">
+                <For
+                    each=move || next.get()
+                    key=|job| job.with_untracked(|j| j.id.clone())
+                    children=move |job| view! { <ActiveRow job clock stall_ms/> }
+                />
+            </ul>
+            <p class="empty" hidden=move || !next.with(Vec::is_empty)>"Nothing is waiting."</p>
+            {move || more(next.with(Vec::len), totals.get().1, "queued", "queued")}
+        </section>
+    }
+}
+
+/// A job on the first screen: its name, its bar and what it says, on two short lines.
+#[component]
+fn ActiveRow(job: ArcRwSignal<Job>, clock: Signal<i64>, stall_ms: u64) -> impl IntoView {
+    let job = RwSignal::from(job);
+    let id = job.with_untracked(|j| j.id.to_string());
+    let short = id[..8.min(id.len())].to_string();
+    let text = move || {
+        job.with(|j| {
+            let now = clock.get();
+            if j.status == JobStatus::Queued {
+                return start_text(j, now).unwrap_or_else(|| when_text(j, now));
+            }
+            let p = pace::pace(j, None, now, stall_ms);
+            [progress_said(j), pace_text(j, &p), j.progress.message.clone()]
+                .into_iter()
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(" · ")
+        })
+    };
+    view! {
+        <li class="active-job" data-job-id=id.clone() data-status=move || job.with(|j| j.status.as_str())>
+            <span class="active-name">
+                <a class="job-kind" href=format!("/jobs/{id}")>{move || job.with(crate::names::job_title)}</a>
+                " " <code class="job-id">{short}</code>
+            </span>
+            <ProgressBar job/>
+            <span class="active-text">{text}</span>
+        </li>
+    }
+}
+
 #[component]
 pub fn JobRowView(
     job: ArcRwSignal<Job>,
@@ -94,6 +196,10 @@ pub fn JobRowView(
     /// Its place in line (or its kind's pause) as the server knew it.
     #[prop(optional_no_strip)]
     queue: Option<QueueInfo>,
+    /// Re-run goes to the new job's page (the job page's row), rather than adding the new job
+    /// to the list.
+    #[prop(optional)]
+    follow_rerun: bool,
 ) -> impl IntoView {
     let job = RwSignal::from(job);
     let clock = live::view_clock(now);
@@ -166,7 +272,11 @@ pub fn JobRowView(
                 sending.set(false);
                 failure.set(answer.as_ref().err().map(|e| e.message.clone()));
                 if let Ok(job) = answer {
+                    let started = job.id.to_string();
                     live::add(job);
+                    if follow_rerun {
+                        let _ = window().location().set_href(&format!("/jobs/{started}"));
+                    }
                 }
             });
         }
@@ -174,7 +284,9 @@ pub fn JobRowView(
     let action_error = view! {
         <p class="field-error" role="alert" hidden=move || failure.with(Option::is_none)>{move || failure.get()}</p>
     };
-    // Both forms are in the page; the job's status shows the one that applies.
+    // Both forms are in the page; the job's status shows the one that applies. An external job
+    // runs where its program was started: it has no Re-run here.
+    let rerunnable = kind != EXTERNAL_KIND;
     let job_action = actions.then(|| {
         view! {
             <form method="post" action=CancelJob::url() class="job-action" hidden=move || !status().is_active() on:submit=send>
@@ -183,19 +295,27 @@ pub fn JobRowView(
                     "Cancel"
                 </button>
             </form>
-            <form method="post" action=RerunJob::url() class="job-action" hidden=move || status().is_active() on:submit=send>
-                <input type="hidden" name="id" value=id.clone()/>
-                <button type="submit" class="secondary" disabled=move || sending.get()>
-                    "Re-run"
-                </button>
-            </form>
+            {rerunnable.then(|| view! {
+                <form method="post" action=RerunJob::url() class="job-action" hidden=move || status().is_active() on:submit=send>
+                    <input type="hidden" name="id" value=id.clone()/>
+                    {follow_rerun.then(|| view! { <input type="hidden" name="then" value="job"/> })}
+                    <button type="submit" class="secondary" disabled=move || sending.get()>
+                        "Re-run"
+                    </button>
+                </form>
+            })}
         }
     });
     let waits = Memo::new(move |_| job.with(|j| start_text(j, clock.get())));
+    let title_of_kind = crate::names::kind_title(&kind);
     let queue_line = Memo::new(move |_| {
         let q = queue.get().filter(|_| status() == JobStatus::Queued)?;
-        Some(queue_text(&q, &kind, clock.get()))
+        Some(queue_text(&q, &title_of_kind, clock.get()))
     });
+    let short = id[..8.min(id.len())].to_string();
+    let when = Memo::new(move |_| job.with(|j| when_text(j, clock.get())));
+    let took = Memo::new(move |_| pace.with(|p| p.elapsed_ms.map(format::duration)));
+    let who = job.with_untracked(who);
     view! {
         <article
             class="job"
@@ -203,7 +323,7 @@ pub fn JobRowView(
             data-status=move || status().as_str()
             data-stalled=move || is_stalled.get().then_some("true")
         >
-            <header class="job-head">
+            <div class="job-head">
                 {selectable.then(|| view! {
                     <input
                         type="checkbox"
@@ -211,46 +331,89 @@ pub fn JobRowView(
                         name="ids"
                         value=id.clone()
                         form="bulk"
-                        aria-label=format!("Select job {}", &id[..8.min(id.len())])
+                        aria-label=format!("Select job {short}")
                     />
                 })}
-                <a class="job-kind" href=format!("/jobs/{id}")>{move || job.with(|j| j.label())}</a>
                 <span class=move || format!("status status-{}", status())>
                     <span class="status-icon" aria-hidden="true">{move || status_icon(status())}</span>
                     <span class="status-word">{move || status().as_str()}</span>
                 </span>
-                <a class="job-id" href=format!("/jobs/{id}") title=format!("Open job {id}")>
-                    <code>{id[..8.min(id.len())].to_string()}</code>
-                </a>
-                {job_action}
-            </header>
-            <ProgressBar job/>
-            <p class="job-meta">
-                <span class="job-progress">{move || job.with(progress_said)}</span>
-                <span class="job-attempt">{move || job.with(attempt_text)}</span>
-                <span class="job-pace">{move || job.with(|j| pace.with(|p| pace_text(j, p)))}</span>
-                <span class="job-message">{move || job.with(|j| j.progress.message.clone())}</span>
+                <span class="job-name">
+                    <a class="job-kind" href=format!("/jobs/{id}")>{move || job.with(|j| crate::names::job_title(j))}</a>
+                    " "
+                    <a class="job-id" href=format!("/jobs/{id}") title=format!("Open job {id}")>
+                        <code>{short.clone()}</code>
+                    </a>
+                </span>
+            </div>
+            <div class="job-work">
+                <ProgressBar job/>
+                <p class="job-meta">
+                    <span class="job-progress">{move || job.with(progress_said)}</span>
+                    <span class="job-attempt">{move || job.with(attempt_text)}</span>
+                    <span class="job-pace">{move || job.with(|j| pace.with(|p| pace_text(j, p)))}</span>
+                    <span class="job-message">{move || job.with(|j| j.progress.message.clone())}</span>
+                </p>
+                // The notice counts the silence every second; screen readers hear of it once,
+                // when the job stalls, not at every tick.
+                <p class="job-stall" hidden=move || !is_stalled.get()>
+                    <span aria-hidden="true">"⚠ "</span>
+                    "Stalled: no progress for " {move || stalled().map(format::duration)}
+                </p>
+                <span class="job-stall-said visually-hidden" role="status">
+                    {move || is_stalled.get().then(|| format!("{} job stalled", job.with_untracked(crate::names::job_title)))}
+                </span>
+                <p class="job-error" hidden=move || job.with(|j| j.error.is_none())>
+                    {move || job.with(error_text)}
+                </p>
+                <p class="job-starts" hidden=move || waits.with(Option::is_none)>{waits}</p>
+                <p class="job-queue" hidden=move || queue_line.with(Option::is_none)>{queue_line}</p>
+            </div>
+            <p class="job-when">
+                <time datetime=move || job.with(|j| format::iso(j.started_at.unwrap_or(j.created_at)))
+                    title=move || job.with(|j| format::datetime(j.started_at.unwrap_or(j.created_at)))>
+                    {when}
+                </time>
             </p>
-            // The notice counts the silence every second; screen readers hear of it once, when
-            // the job stalls, not at every tick.
-            <p class="job-stall" hidden=move || !is_stalled.get()>
-                <span aria-hidden="true">"⚠ "</span>
-                "Stalled: no progress for " {move || stalled().map(format::duration)}
+            <p class="job-took">
+                <span class="visually-hidden">"ran for "</span>{move || took.get().unwrap_or_else(|| "–".into())}
             </p>
-            <span class="job-stall-said visually-hidden" role="status">
-                {move || is_stalled.get().then(|| format!("{} job stalled", job.with_untracked(|j| j.label())))}
-            </span>
-            <p class="job-error" hidden=move || job.with(|j| j.error.is_none())>
-                {move || job.with(error_text)}
-            </p>
-            <p class="job-starts" hidden=move || waits.with(Option::is_none)>{waits}</p>
-            <p class="job-queue" hidden=move || queue_line.with(Option::is_none)>{queue_line}</p>
+            <p class="job-who">{who}</p>
+            <div class="job-actions">{job_action}</div>
             <p class="job-times">
                 {move || job.with(times)}
             </p>
             {action_error}
         </article>
     }
+}
+
+/// "started 3 min ago", or "queued 12s ago" for a job that has not started.
+fn when_text(j: &Job, now: i64) -> String {
+    match j.started_at {
+        Some(at) => format!("started {}", format::ago(now - at)),
+        None => format!("queued {}", format::ago(now - j.created_at)),
+    }
+}
+
+/// Who started the job: a schedule, a re-run, a program elsewhere, or a person (from the page,
+/// the command line or the API).
+fn who(j: &Job) -> AnyView {
+    if let Some(s) = &j.schedule_id {
+        return view! { <a href=format!("/schedules/{s}")>"a schedule"</a> }.into_any();
+    }
+    if let Some(o) = &j.origin {
+        let short = o[..8.min(o.len())].to_string();
+        return view! { "re-run of " <a href=format!("/jobs/{o}")><code>{short}</code></a> }.into_any();
+    }
+    if j.kind == EXTERNAL_KIND {
+        let host = j.params.get("host").and_then(|h| h.as_str()).map(str::to_string);
+        return match host {
+            Some(host) => format!("a program on {host}").into_any(),
+            None => "a program".into_any(),
+        };
+    }
+    "by hand".into_any()
 }
 
 /// How often a queued row asks again for its place in line.

@@ -22,6 +22,7 @@ pub fn LiveRoot(info: LiveInfo) -> impl IntoView {
         info.notices.clone(),
         &info.dismissed,
         &info.stream,
+        &info.titles,
     );
     if let Some(job_id) = &info.log_job {
         live::keep_log(job_id, info.log_after);

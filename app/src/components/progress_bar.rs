@@ -65,7 +65,7 @@ pub fn ProgressBar(job: RwSignal<Job>) -> impl IntoView {
                 })
             }
             role="progressbar"
-            aria-label=move || job.with(|j| format!("{} job progress", j.label()))
+            aria-label=move || job.with(|j| format!("{} job progress", crate::names::job_title(j)))
             aria-valuemin="0"
             aria-valuemax=move || job.with(|j| j.progress.total.map(|t| t.to_string()))
             aria-valuenow=move || {

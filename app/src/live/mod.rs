@@ -76,12 +76,28 @@ pub fn connection() -> ArcRwSignal<Connection> {
     }
 }
 
-/// Where the stream starts: the event id the server rendered the page at, its build and the
-/// notices it showed. The first island to hydrate sets it, before the stream connects.
-pub fn start_from(cursor: i64, build: &str, notices: Vec<Notice>, dismissed: &[i64], stream: &str) {
+/// Where the stream starts: the event id the server rendered the page at, its build, the
+/// notices it showed and the kinds' titles it rendered with. The first island to hydrate sets
+/// it, before the stream connects.
+pub fn start_from(
+    cursor: i64,
+    build: &str,
+    notices: Vec<Notice>,
+    dismissed: &[i64],
+    stream: &str,
+    titles: &[(String, String)],
+) {
     if IN_BROWSER {
-        with_state(|s| s.start_from(cursor, build, notices, dismissed, stream));
+        with_state(|s| s.start_from(cursor, build, notices, dismissed, stream, titles));
     }
+}
+
+/// A kind's title, as the page was rendered with (see [`crate::names`]).
+pub fn kind_title(kind: &str) -> Option<String> {
+    if !IN_BROWSER {
+        return None;
+    }
+    STATE.with(|s| s.try_borrow().ok()?.titles.of(kind).map(String::from))
 }
 
 /// Keeps the stream's lines of a job's log after line `after` until its view hydrates.

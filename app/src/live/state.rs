@@ -54,17 +54,18 @@ pub struct Toast {
     /// Unique within the tab.
     pub id: u64,
     pub job_id: String,
-    pub kind: String,
+    /// What a person calls the job: its kind's title, or an external job's own.
+    pub title: String,
     pub status: JobStatus,
     pub error: Option<String>,
 }
 
 impl Toast {
-    /// `demo job succeeded`, `batch job failed: disk full`.
+    /// `Demo job succeeded`, `Batch job failed: disk full`.
     pub fn text(&self) -> String {
         match &self.error {
-            Some(e) => format!("{} job {}: {e}", self.kind, self.status),
-            None => format!("{} job {}", self.kind, self.status),
+            Some(e) => format!("{} job {}: {e}", self.title, self.status),
+            None => format!("{} job {}", self.title, self.status),
         }
     }
 }
@@ -108,6 +109,8 @@ pub struct LiveState {
     pub unannounced: Vec<Toast>,
     /// Bumped whenever a job appears or changes status: what summaries of the jobs follow.
     pub status_changes: ArcRwSignal<u64>,
+    /// Each kind's title, by machine name, as the page was rendered with.
+    pub titles: crate::names::Titles,
 }
 
 impl Default for LiveState {
@@ -130,6 +133,7 @@ impl Default for LiveState {
             toasts: ArcRwSignal::new(Vec::new()),
             next_toast: 0,
             unannounced: Vec::new(),
+            titles: crate::names::Titles::default(),
         }
     }
 }
@@ -166,8 +170,10 @@ impl LiveState {
         notices: Vec<Notice>,
         dismissed: &[i64],
         stream: &str,
+        titles: &[(String, String)],
     ) {
         self.dismissed.extend(dismissed);
+        self.titles.0.extend(titles.iter().cloned());
         if self.stream.is_none() {
             self.stream = Some(stream.to_string());
         }
@@ -274,7 +280,8 @@ impl LiveState {
                 if known_event < job.event_id {
                     if was_active && job.status.is_terminal() {
                         let error = job.error.as_ref().map(|e| e.message.clone());
-                        updates.extend(self.finished(&job.id, &job.kind, job.status, error));
+                        let title = self.title_of(&job);
+                        updates.extend(self.finished(&job.id, &title, job.status, error));
                     }
                     if was != job.status {
                         updates.extend(self.status_changed());
@@ -307,11 +314,16 @@ impl LiveState {
         u
     }
 
+    /// What a person calls `job`, with the titles the page has.
+    pub fn title_of(&self, job: &Job) -> String {
+        crate::names::job_title_with(job, |k| self.titles.of(k).map(String::from))
+    }
+
     /// A toast and an announcement for a job that has just finished.
     fn finished(
         &mut self,
         job_id: &str,
-        kind: &str,
+        title: &str,
         status: JobStatus,
         error: Option<String>,
     ) -> Updates {
@@ -319,7 +331,7 @@ impl LiveState {
         let toast = Toast {
             id: self.next_toast,
             job_id: job_id.into(),
-            kind: kind.into(),
+            title: title.into(),
             status,
             error,
         };
@@ -385,11 +397,11 @@ impl LiveState {
                 let d: DoneEvent = serde_json::from_str(data).map_err(parse_err)?;
                 let mut u = Updates::default();
                 if let Some(sig) = self.jobs.get(&d.job_id).cloned() {
-                    let (event_id, active, kind) =
-                        sig.with_untracked(|j| (j.event_id, j.status.is_active(), j.kind.clone()));
+                    let (event_id, active, title) =
+                        sig.with_untracked(|j| (j.event_id, j.status.is_active(), self.title_of(j)));
                     if event_id < id && active && d.status.is_terminal() {
                         let error = d.error.as_ref().map(|e| e.message.clone());
-                        u.extend(self.finished(&d.job_id, &kind, d.status, error));
+                        u.extend(self.finished(&d.job_id, &title, d.status, error));
                         u.extend(self.status_changed());
                     }
                 }
@@ -649,7 +661,7 @@ mod tests {
     #[test]
     fn a_snapshots_other_jobs_are_followed_and_listed_once_their_status_changes() {
         let mut s = LiveState::default();
-        s.start_from(5, "b1", Vec::new(), &[], "mine");
+        s.start_from(5, "b1", Vec::new(), &[], "mine", &[]);
         s.track(job("old", 1));
         // Jobs of the caller the render left out (another page of the view, another status).
         let snap = Snapshot {
@@ -698,7 +710,7 @@ mod tests {
     #[test]
     fn after_a_resync_the_snapshot_lists_the_jobs_changed_since_the_render() {
         let mut s = LiveState::default();
-        s.start_from(5, "b1", Vec::new(), &[], "mine");
+        s.start_from(5, "b1", Vec::new(), &[], "mine", &[]);
         s.apply(None, "resync", "{}").unwrap().run();
         let snap = Snapshot {
             jobs: vec![job("b", 9), job("a", 4)],
@@ -764,7 +776,7 @@ mod tests {
         let t = |status| Toast {
             id: 0,
             job_id: "j".into(),
-            kind: "demo".into(),
+            title: "demo".into(),
             status,
             error: None,
         };
@@ -879,7 +891,7 @@ mod tests {
     #[test]
     fn notices_come_and_go_and_a_new_build_is_noticed() {
         let mut s = LiveState::default();
-        s.start_from(10, "build-1", Vec::new(), &[12], "s");
+        s.start_from(10, "build-1", Vec::new(), &[12], "s", &[]);
         assert_eq!(s.last_event_id, Some(10));
         s.apply(
             Some(11),

@@ -1,9 +1,12 @@
-//! `/`: start a job, and the history of the caller's jobs: counts per status, the chart of the
-//! last hour, filters by status, kind and text, and pages. The filters live in the URL, so a
-//! view can be bookmarked and shared; they are a plain `GET` form that works without JavaScript.
+//! `/`: the live state of the caller's work on one screen: the counts per status, the jobs
+//! running now with their bars, the next to start, the failures of the last day grouped by kind
+//! and error code, and the history as a dense table (filters by status, kind, text and error
+//! code, pages, bulk actions, export; the chart of the last hour below). Starting a job is the
+//! New job page's (`/new`). The filters live in the URL, so a view can be bookmarked and
+//! shared; they are a plain `GET` form that works without JavaScript.
 
 use crate::components::{
-    ExportForm, FinishedChart, JobRow, LiveRoot, NewJobs, StartForm, StatusCounts,
+    ActiveJobs, ExportForm, FailureGroups, FinishedChart, JobRow, LiveRoot, NewJobs, StatusCounts,
 };
 use crate::model::{HistoryQuery, Job, JobStatus, KindInfo, KindPause};
 use crate::server_fns::{load_dashboard, DashboardData};
@@ -41,6 +44,7 @@ fn history_query(map: &ParamsMap) -> HistoryQuery {
         kind: get("kind"),
         schedule: get("schedule"),
         q: get("q"),
+        error: get("error"),
         before: get("before"),
         after: get("after"),
         limit: get("limit").and_then(|l| l.parse().ok()),
@@ -53,17 +57,25 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         kinds,
         query,
         page,
+        active,
+        failures,
         counts,
         chart,
         live,
         may,
     } = data;
     let (now, stall_ms) = (live.now, live.stall_ms);
-    let filtered = query.status.is_some() || query.kind.is_some() || query.q.is_some();
+    let filtered = query.status.is_some()
+        || query.kind.is_some()
+        || query.q.is_some()
+        || query.error.is_some();
     // Jobs that appear after the render belong at the top of the newest page, when they are of
     // the view's kind and status. A search is not repeated in the browser: its view holds what
     // matched when it was loaded.
-    let newest = query.before.is_none() && query.after.is_none() && query.q.is_none();
+    let newest = query.before.is_none()
+        && query.after.is_none()
+        && query.q.is_none()
+        && query.error.is_none();
     let statuses: Vec<JobStatus> = query
         .status
         .iter()
@@ -77,61 +89,42 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         let pause = pauses.iter().find(|p| p.holds(&job.kind));
         pause.filter(|_| job.status == JobStatus::Queued).cloned()
     };
-    let forms = kinds
-        .iter()
-        .cloned()
-        .map(|kind| {
-            let open = kind.name == "demo";
-            view! {
-                <details class="kind" open=open>
-                    <summary>
-                        <strong>{kind.title.clone()}</strong>
-                        <span class="kind-description">{kind.description.clone()}</span>
-                    </summary>
-                    <StartForm kind/>
-                </details>
-            }
-        })
-        .collect_view();
     let empty_text = match (filtered, may.start) {
         (true, _) => "No jobs match these filters.",
-        (false, true) => "No jobs yet: start one above.",
+        (false, true) => "No jobs yet: start one with New job.",
         (false, false) => "No jobs yet.",
     };
     let pager = pager(&query, page.prev.clone(), page.next.clone());
     let bulk_bar = may.act.then(|| view! { <BulkBar query=query.clone()/> });
-    let start = may.start.then(|| {
-        view! {
-            <section class="start" aria-labelledby="start-title">
-                <h1 id="start-title">"Start a job"</h1>
-                {forms}
-            </section>
-        }
-    });
-    let (history_title, heading) = match (may.sees_all, may.start) {
-        (true, _) => ("All jobs", may.start),
-        (false, _) => ("Your jobs", true),
-    };
-    // Without the start section, the list's title is the page's first heading.
-    let history_heading = match heading {
-        true => view! { <h2 id="jobs-title">{history_title}</h2> }.into_any(),
-        false => view! { <h1 id="jobs-title">{history_title}</h1> }.into_any(),
+    let title = match may.sees_all {
+        true => "All jobs",
+        false => "Your jobs",
     };
     let act = may.act;
+    let counted = query.clone();
+    let filter_notes = filter_notes(&query);
     view! {
         <LiveRoot info=live/>
-        {start}
-        <section class="history" aria-labelledby="jobs-title">
-            {history_heading}
-            <LiveSummary kind=query.kind.clone() status=query.status.clone()>
-                <StatusCounts counts query=query.clone()/>
+        <LiveSummary kind=query.kind.clone() status=query.status.clone()>
+            <div class="dash-top">
+                <h1 id="jobs-title">{title}</h1>
+                <StatusCounts counts query=counted/>
+            </div>
+            <div class="dash-now">
+                <ActiveJobs initial=active now stall_ms/>
+                <section class="failures" aria-labelledby="failures-title">
+                    <h2 id="failures-title">"Failures, last 24 hours"</h2>
+                    <FailureGroups groups=failures now/>
+                </section>
+            </div>
+        </LiveSummary>
+        <section class="history" aria-labelledby="history-title">
+            <div class="history-tools">
+                <h2 id="history-title">"History"</h2>
                 <FilterForm kinds query=query.clone()/>
                 {may.start.then(|| view! { <ExportForm query=query.clone()/> })}
-                <details class="chart-box" open=true>
-                    <summary>"Last hour"</summary>
-                    <FinishedChart minutes=chart now/>
-                </details>
-            </LiveSummary>
+                {bulk_bar}
+            </div>
             <noscript>
                 <p class="hint">
                     "Progress updates live with JavaScript; without it, "
@@ -139,16 +132,28 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
                     " to see the latest state."
                 </p>
             </noscript>
-            {bulk_bar}
-            <div class="job-list">
+            {filter_notes}
+            <div class="job-list job-table">
+                <div class="job-table-head" aria-hidden="true">
+                    <span class="th-head">"Status · job"</span>
+                    <span class="th-work">"Progress"</span>
+                    <span class="th-when">"When"</span>
+                    <span class="th-took">"Took"</span>
+                    <span class="th-who">"Started by"</span>
+                    <span class="th-act"></span>
+                </div>
                 {newest.then(|| view! { <NewJobs now stall_ms selectable=act actions=act kind statuses/> })}
                 {page.jobs.into_iter().map(|job| {
                     let paused = paused(&job);
-                    view! { <JobRow job now stall_ms selectable=act actions=act paused=paused/> }
+                    view! { <JobRow job now stall_ms selectable=act actions=act follow_rerun=false paused=paused/> }
                 }).collect_view()}
                 <p class="empty">{empty_text}</p>
             </div>
             {pager}
+            <details class="chart-box">
+                <summary>"Finished in the last hour"</summary>
+                <FinishedChart minutes=chart now/>
+            </details>
         </section>
     }
 }
@@ -184,6 +189,7 @@ fn LiveSummary(kind: Option<String>, status: Option<String>, children: Children)
                                 crate::server_fns::post::fields(url, &fields).await;
                             if let Ok(fresh) = fresh {
                                 swap::replace("nav.counts", &fresh.counts);
+                                swap::replace(".failures-list", &fresh.failures);
                                 swap::replace(".chart-box figure.chart", &fresh.chart);
                             }
                         });
@@ -248,8 +254,8 @@ fn BulkBar(query: HistoryQuery) -> impl IntoView {
                 <input type="checkbox" name="all" value="true"/>
                 " every job matching this view, not only those ticked"
             </label>
-            <button type="submit" name="action" value="cancel">"Cancel selected…"</button>
-            <button type="submit" name="action" value="rerun">"Re-run selected…"</button>
+            <button type="submit" class="secondary" name="action" value="cancel">"Cancel selected…"</button>
+            <button type="submit" class="secondary" name="action" value="rerun">"Re-run selected…"</button>
         </form>
     }
 }
@@ -294,6 +300,10 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
         .iter()
         .map(|s| view! { <option value=s.as_str() selected=status == s.as_str()>{s.as_str()}</option> })
         .collect_view();
+    // Several statuses (`queued,running`, from a link) are a choice of their own.
+    let several = (status.contains(',')).then(|| {
+        view! { <option value=status.clone() selected=true>{status.replace(',', " or ")}</option> }
+    });
     let kind_options = kinds
         .into_iter()
         .map(|k| {
@@ -308,6 +318,7 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
                 <select id="filter-status" name="status">
                     <option value="" selected=status.is_empty()>"any"</option>
                     {status_options}
+                    {several}
                 </select>
             </div>
             <div class="field">
@@ -325,14 +336,27 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
                 <input id="filter-q" name="q" type="search" value=query.q.clone() placeholder="e.g. 0193a7f2 or quota"/>
             </div>
             {query.schedule.clone().map(|s| view! { <input type="hidden" name="schedule" value=s/> })}
-            <button type="submit">"Filter"</button>
+            {query.error.clone().map(|e| view! { <input type="hidden" name="error" value=e/> })}
+            <button type="submit" class="secondary">"Filter"</button>
             <a class="clear" href="/">"Clear"</a>
         </form>
+    }
+}
+
+/// What the view is narrowed to, beyond its filters' fields: one schedule's jobs, or those that
+/// ended with one error code.
+fn filter_notes(query: &HistoryQuery) -> impl IntoView {
+    view! {
         {query.schedule.clone().map(|s| view! {
             <p class="filter-note">
                 "The jobs of one schedule ("
                 <a href=format!("/schedules/{s}")>"see it"</a>
                 "). " <a href="/">"Every job"</a>
+            </p>
+        })}
+        {query.error.clone().map(|e| view! {
+            <p class="filter-note">
+                "The jobs that ended with the error " <code>{e}</code> ". " <a href="/">"Every job"</a>
             </p>
         })}
     }

@@ -42,10 +42,37 @@ pub fn JobPage() -> impl IntoView {
 
 #[component]
 fn JobView(data: JobPageData) -> impl IntoView {
-    let JobPageData { detail, live, may } = data;
+    let JobPageData {
+        detail,
+        live,
+        may,
+        params,
+        run_again,
+    } = data;
     let job = detail.job;
     let (now, stall_ms) = (live.now, live.stall_ms);
-    let params = serde_json::to_string_pretty(&job.params).unwrap_or_default();
+    let params = match params.is_empty() {
+        true => view! { <span class="muted">"none"</span> }.into_any(),
+        false => view! {
+            <dl class="params">
+                {params.into_iter().map(|p| view! {
+                    <dt>{p.label}</dt>
+                    <dd data-param=p.name>{p.value}</dd>
+                }).collect_view()}
+            </dl>
+        }
+        .into_any(),
+    };
+    // The start form of its kind, filled with its parameters.
+    let again = run_again.then(|| {
+        view! {
+            <p class="run-again">
+                <a class="button secondary" href=format!("/new/{}?from={}", job.kind, job.id)>
+                    "Run again with changes…"
+                </a>
+            </p>
+        }
+    });
     let origin = job.origin.as_ref().map(|o| {
         let o = o.to_string();
         view! {
@@ -77,14 +104,14 @@ fn JobView(data: JobPageData) -> impl IntoView {
     });
     let title = format!(
         "{} job {} · Headway",
-        job.label(),
+        crate::names::job_title(&job),
         &job.id[..8.min(job.id.len())]
     );
     view! {
         <PageTitle text=title/>
         <LiveRoot info=live/>
         <p class="breadcrumb"><a href="/">"← All jobs"</a></p>
-        <h1>{job.label()} " job " <code class="job-full-id">{job.id.to_string()}</code></h1>
+        <h1>{crate::names::job_title(&job)} " job " <code class="job-full-id">{job.id.to_string()}</code></h1>
         <noscript>
             <p class="hint">
                 "The bar and the log update live with JavaScript; without it, "
@@ -93,19 +120,20 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </p>
         </noscript>
         <div class="job-list">
-            <JobRow job=job.clone() now stall_ms selectable=false actions=may.act/>
+            <JobRow job=job.clone() now stall_ms selectable=false actions=may.act follow_rerun=true/>
         </div>
+        {again}
         {error}
         <div class="job-detail">
             <section aria-labelledby="about-title">
                 <h2 id="about-title">"Details"</h2>
                 <dl class="facts">
-                    <dt>"Kind"</dt><dd>{job.kind.clone()}</dd>
+                    <dt>"Kind"</dt><dd>{crate::names::kind_title(&job.kind)} " " <code class="muted">{job.kind.clone()}</code></dd>
                     <dt>"Created"</dt><dd><time datetime=format::iso(job.created_at)>{format::datetime(job.created_at)}</time></dd>
                     {timeout}
                     {origin}
                     {schedule}
-                    <dt>"Parameters"</dt><dd><pre class="params">{params}</pre></dd>
+                    <dt>"Parameters"</dt><dd>{params}</dd>
                 </dl>
             </section>
             <section aria-labelledby="timeline-title">

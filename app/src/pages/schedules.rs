@@ -165,9 +165,14 @@ fn ScheduleCard(
     sees_all: bool,
     act: impl Fn(leptos::ev::SubmitEvent) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let ScheduleRowData { schedule, last_job } = row;
+    let ScheduleRowData {
+        schedule,
+        last_job,
+        params,
+    } = row;
     let Schedule {
         id,
+        name,
         kind,
         enabled,
         description,
@@ -178,6 +183,19 @@ fn ScheduleCard(
         ..
     } = schedule;
     let id = id.to_string();
+    // Named, a schedule is told by its name; its kind's title says what it starts.
+    let title = crate::names::kind_title(&kind);
+    let called = name.clone().unwrap_or_else(|| title.clone());
+    let what = name.is_some().then(|| view! { <span class="schedule-what">{title.clone()}</span> });
+    let shown_params = (!params.is_empty()).then(|| {
+        view! {
+            <p class="schedule-params">
+                {params.into_iter().map(|p| view! {
+                    <span class="schedule-param" data-param=p.name>{p.label} " " <strong>{p.value}</strong></span>
+                }).collect_view()}
+            </p>
+        }
+    });
     let state = match (&held, enabled) {
         (Some(_), _) => "held",
         (None, true) => "enabled",
@@ -209,16 +227,16 @@ fn ScheduleCard(
                 <form method="post" action=SetScheduleEnabled::url() on:submit=act>
                     {hidden("id", id.clone())}
                     {hidden("enabled", (!enabled).to_string())}
-                    <button type="submit" class="secondary" aria-label=format!("{verb} the {kind} schedule")>{verb}</button>
+                    <button type="submit" class="secondary" aria-label=format!("{verb} the {called} schedule")>{verb}</button>
                 </form>
                 <form method="post" action=RunSchedule::url() on:submit=act>
                     {hidden("id", id.clone())}
-                    <button type="submit" class="secondary" aria-label=format!("Run the {kind} schedule now")>"Run now"</button>
+                    <button type="submit" class="secondary" aria-label=format!("Run the {called} schedule now")>"Run now"</button>
                 </form>
-                <a class="button secondary" href=format!("/schedules/{id}") aria-label=format!("Edit the {kind} schedule")>"Edit"</a>
+                <a class="button secondary" href=format!("/schedules/{id}") aria-label=format!("Edit the {called} schedule")>"Edit"</a>
                 <form method="post" action=DeleteSchedule::url() class="schedule-delete" on:submit=act>
                     {hidden("id", id.clone())}
-                    <button type="submit" class="secondary danger" aria-label=format!("Delete the {kind} schedule")>"Delete"</button>
+                    <button type="submit" class="secondary danger" aria-label=format!("Delete the {called} schedule")>"Delete"</button>
                 </form>
             </div>
         }
@@ -226,11 +244,13 @@ fn ScheduleCard(
     view! {
         <article class="schedule" data-schedule-id=id.clone() data-state=state>
             <header class="schedule-head">
-                <h2 class="schedule-kind">{kind.clone()}</h2>
+                <h2 class="schedule-kind">{called.clone()}</h2>
+                {what}
                 <span class=format!("schedule-state state-{state}")>{state}</span>
                 {sees_all.then(|| view! { <span class="schedule-owner">"owner: " {owner}</span> })}
             </header>
             <p class="schedule-when">{description}</p>
+            {shown_params}
             {held.map(|why| view! { <p class="schedule-held">"Not firing: " {why}</p> })}
             {enabled.then(|| view! {
                 <div class="schedule-next-box">
@@ -298,6 +318,8 @@ fn ScheduleForm(edit: ScheduleEdit) -> impl IntoView {
             .map(str::to_string)
     };
     let timing = Timing {
+        name: schedule.name.clone().unwrap_or_default(),
+        name_error: message("name"),
         cron: schedule.cron.clone(),
         timezone: schedule.timezone.clone(),
         overlap: schedule.overlap.as_str().into(),
@@ -326,7 +348,7 @@ fn ScheduleForm(edit: ScheduleEdit) -> impl IntoView {
         .map(|e| e.message.clone());
     view! {
         <p class="breadcrumb"><a href="/schedules">"← All schedules"</a></p>
-        <h1>"Edit the " {schedule.kind.clone()} " schedule"</h1>
+        <h1>"Edit the " {schedule.name.clone().unwrap_or_else(|| crate::names::kind_title(&schedule.kind))} " schedule"</h1>
         <p class="schedule-when">{schedule.description.clone()}</p>
         <form method="post" action=SaveSchedule::url() class="start-form schedule-form" id=form_id.clone() novalidate=true>
             <input type="hidden" name="id" value=schedule.id.to_string()/>
@@ -341,8 +363,10 @@ fn ScheduleForm(edit: ScheduleEdit) -> impl IntoView {
             </div>
             <ScheduleFields form_id=form_id.clone() timing shown/>
             <div class="field field-check">
-                <input id="schedule-edit-enabled" name="enabled" type="checkbox" value="true" checked=schedule.enabled/>
-                <label for="schedule-edit-enabled">"Enabled (fires at its times)"</label>
+                <label class="check">
+                    <input id="schedule-edit-enabled" name="enabled" type="checkbox" value="true" checked=schedule.enabled/>
+                    "Enabled (fires at its times)"
+                </label>
             </div>
             <button type="submit">"Save"</button>
             <p class="form-error" role="alert">{other}</p>

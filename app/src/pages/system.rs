@@ -212,10 +212,10 @@ fn Kinds(
                             let pause = own(&k.kind);
                             let paused = pause.is_some();
                             let state = pause_text(pause.as_ref());
-                            let form = may_pause.then(|| pause_button(&k.kind, paused, k.kind.clone(), on_change));
+                            let form = may_pause.then(|| pause_button(&k.kind, paused, k.title.clone(), on_change));
                             view! {
                             <tr data-kind=k.kind.clone() data-paused=paused.then_some("true")>
-                                <th scope="row">{k.kind.clone()}</th>
+                                <th scope="row">{k.title.clone()}</th>
                                 <td data-col="queued">{k.queued}</td>
                                 <td data-col="running">{k.running}</td>
                                 <td data-col="finished">{k.finished_last_hour}</td>

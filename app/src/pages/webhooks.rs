@@ -156,9 +156,9 @@ fn NewWebhook(kinds: Vec<String>, admin: bool, secret: String) -> impl IntoView 
                     <input type="url" id="webhook-url" name="url" required placeholder="https://hooks.example.com/headway" aria-describedby=described("url")/>
                     {message("url")}
                 </div>
-                <fieldset class="field">
+                <fieldset class="field field-set">
                     <legend>"Ends it hears of (none ticked: every end)"</legend>
-                    {ends}
+                    <div class="checks">{ends}</div>
                     {message("statuses")}
                 </fieldset>
                 <div class="field">

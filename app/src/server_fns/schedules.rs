@@ -31,6 +31,8 @@ pub struct SchedulesData {
 pub struct ScheduleRowData {
     pub schedule: Schedule,
     pub last_job: Option<Job>,
+    /// Its jobs' parameters, as a person reads them.
+    pub params: Vec<super::ShownParam>,
 }
 
 #[server(endpoint = "schedules", output = model::codec::Json)]
@@ -40,12 +42,19 @@ pub async fn load_schedules() -> Result<SchedulesData, AppError> {
             let (engine, caller) = caller().await?;
             let live = live_info(&engine, &caller).await?;
             let mut schedules = Vec::new();
+            let kinds = engine.kinds();
             for schedule in engine.schedules(&caller).await? {
                 let last_job = match &schedule.last_job_id {
                     Some(id) => engine.job(&caller, id).await.ok(),
                     None => None,
                 };
-                schedules.push(ScheduleRowData { schedule, last_job });
+                let kind = kinds.iter().find(|k| k.name == schedule.kind);
+                let params = super::shown_params(&engine, &caller, kind, &schedule.params).await;
+                schedules.push(ScheduleRowData {
+                    schedule,
+                    last_job,
+                    params,
+                });
             }
             Ok(SchedulesData {
                 schedules,
@@ -122,6 +131,7 @@ pub async fn preview_schedule(cron: String, tz: String) -> Result<Preview, AppEr
 #[server(endpoint = "create_schedule", output = model::codec::Json)]
 pub async fn create_schedule(
     kind: String,
+    #[server(default)] name: String,
     #[server(default)] params: HashMap<String, String>,
     #[server(default)] cron: String,
     #[server(default)] timezone: String,
@@ -134,6 +144,7 @@ pub async fn create_schedule(
             let (engine, caller) = caller().await?;
             let params = engine.form_params(&caller, &kind, &params).await?;
             let input = crate::model::ScheduleInput {
+                name: Some(name),
                 kind: Some(kind),
                 params: Some(params),
                 cron: Some(cron),
@@ -155,6 +166,7 @@ pub async fn create_schedule(
 #[server(endpoint = "save_schedule", output = model::codec::Json)]
 pub async fn save_schedule(
     id: String,
+    #[server(default)] name: String,
     #[server(default)] params: HashMap<String, String>,
     #[server(default)] cron: String,
     #[server(default)] timezone: String,
@@ -170,6 +182,7 @@ pub async fn save_schedule(
             let old = engine.schedule(&caller, &id).await?;
             let params = engine.form_params(&caller, &old.kind, &params).await?;
             let input = crate::model::ScheduleInput {
+                name: Some(name),
                 kind: None,
                 params: Some(params),
                 cron: Some(cron),

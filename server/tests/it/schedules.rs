@@ -566,6 +566,7 @@ async fn the_command_line_adds_lists_pauses_resumes_runs_and_deletes() {
     let mut add =
         words("schedules add demo --timezone Europe/Paris --param steps=2 --param interval_ms=1");
     add.extend(["--cron".to_string(), "0 2 * * 1-5".to_string()]);
+    add.extend(["--name".to_string(), "weekday demo".to_string()]);
     let out = headway(add).await.unwrap();
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
@@ -589,6 +590,7 @@ async fn the_command_line_adds_lists_pauses_resumes_runs_and_deletes() {
         line.contains("demo") && line.contains("enabled") && line.contains("+01:00"),
         "{list}"
     );
+    assert!(line.contains("weekday demo: every weekday"), "{list}");
     for (verb, says) in [
         ("pause", "paused"),
         ("resume", "resumed; next at"),
@@ -696,4 +698,31 @@ async fn a_flood_of_one_users_schedules_is_bounded_and_holds_no_one_else_back() 
         201,
         "others are not held back"
     );
+}
+
+#[tokio::test]
+async fn a_schedule_may_be_named_renamed_and_unnamed() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let mut body = quick("@daily");
+    body["name"] = json!("  nightly demo ");
+    let (status, schedule) = create(&s, body).await;
+    assert_eq!(status, 201, "{schedule}");
+    assert_eq!(schedule["name"], "nightly demo");
+    let id = schedule["id"].as_str().unwrap().to_string();
+    // Unnamed, two schedules of one kind look alike: named, they do not.
+    let (_, other) = create(&s, quick("@daily")).await;
+    assert_eq!(other["name"], Value::Null);
+    let (status, renamed) = patch(&s, &id, json!({"name": "daily demo"})).await;
+    assert_eq!((status, renamed["name"].as_str()), (200, Some("daily demo")));
+    // Left out, the name stays; empty, it goes.
+    let (_, kept) = patch(&s, &id, json!({"enabled": false})).await;
+    assert_eq!(kept["name"], "daily demo");
+    let (_, unnamed) = patch(&s, &id, json!({"name": ""})).await;
+    assert_eq!(unnamed["name"], Value::Null);
+    for bad in ["x".repeat(101), "two\nlines".to_string()] {
+        let (status, e) = patch(&s, &id, json!({ "name": bad })).await;
+        assert_eq!(status, 422, "{e}");
+        assert_eq!(e["fields"][0]["field"], "name", "{e}");
+    }
 }

@@ -9,7 +9,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use model::{
-    Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId, StatusChange,
+    FailureGroup, Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId, StatusChange,
     StatusCount, Upload, UploadId, UserId,
 };
 use std::path::Path;
@@ -155,6 +155,15 @@ pub trait JobStore: Send + Sync + 'static {
     /// One page of the owner's jobs, newest first: the `limit` jobs just older than `before`, or
     /// just newer than `after`, or the newest ones.
     async fn list_jobs(&self, owner: Option<&UserId>, filter: &JobFilter) -> StoreResult<Vec<Job>>;
+
+    /// The owner's jobs that failed since `since`, by kind and error code, the groups with the
+    /// newest failure first, `limit` groups at most.
+    async fn failure_groups(
+        &self,
+        owner: Option<&UserId>,
+        since: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<FailureGroup>>;
 
     /// How many jobs the owner has in each status (of one kind, or of all).
     async fn status_counts(

@@ -22,7 +22,7 @@ pub use backend::{
     UploadAdded,
 };
 pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
-pub use history::HistoryQuery;
+pub use history::{FailureGroupRow, FailureGroupsQuery, HistoryQuery};
 use model::{
     EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,
     ScheduleId, StatusCount, UserId,
@@ -326,6 +326,8 @@ pub struct ScheduleRow {
     pub owner: UserId,
     /// The owner's account name, read with the row (`None` for an anonymous owner).
     pub owner_name: Option<String>,
+    /// What its owner calls it, if they named it.
+    pub name: Option<String>,
     pub kind: String,
     /// JSON.
     pub params: String,
@@ -533,6 +535,8 @@ pub struct JobFilter {
     pub schedule: Option<String>,
     /// A prefix of the id, or a part of the message.
     pub search: Option<String>,
+    /// The jobs that ended with this error code.
+    pub error_code: Option<String>,
     /// Only jobs older than this one (the last id of the previous page).
     pub before: Option<String>,
     /// Only jobs newer than this one (the first id of the next page); ignored with `before`.

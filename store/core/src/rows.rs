@@ -141,6 +141,7 @@ macro_rules! schedule_row {
             id: r.id.into(),
             owner: r.owner.into(),
             owner_name: r.owner_name,
+            name: r.name,
             kind: r.kind,
             params: r.params,
             cron: r.cron,

@@ -324,6 +324,23 @@ impl JobStore for PgStore {
         Ok(history.jobs(rows))
     }
 
+    async fn failure_groups(
+        &self,
+        owner: Option<&UserId>,
+        since: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<model::FailureGroup>> {
+        let owner = owner.map(UserId::as_str);
+        let mut groups = store_core::FailureGroupsQuery::<sqlx::Postgres>::new(owner, since, limit);
+        let rows: Vec<store_core::FailureGroupRow> = groups
+            .query
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(read_err("grouping failed jobs"))?;
+        Ok(store_core::FailureGroupsQuery::<sqlx::Postgres>::groups(rows))
+    }
+
     async fn status_counts(
         &self,
         owner: Option<&UserId>,

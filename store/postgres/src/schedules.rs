@@ -10,7 +10,7 @@ use store_core::{schedule_row, ScheduleRow, ScheduleStore, StoreResult};
 /// compile-checked query.
 macro_rules! select_schedules {
     ($tail:literal $(, $arg:expr)* $(,)?) => {
-        sqlx::query!(r#"SELECT s.id, s.owner, u.name AS "owner_name?", s.kind, s.params, s.cron,
+        sqlx::query!(r#"SELECT s.id, s.owner, u.name AS "owner_name?", s.name, s.kind, s.params, s.cron,
                       s.timezone, s.enabled, s.overlap, s.catch_up, s.max_attempts, s.next_fire_at,
                       s.last_job_id, s.last_fire_at, s.last_skip, s.created_at, s.updated_at
                       FROM schedules s LEFT JOIN users u ON u.id = s.owner "# + $tail $(, $arg)*)

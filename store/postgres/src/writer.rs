@@ -719,9 +719,10 @@ impl BatchSql for Statements<'_> {
     async fn put_schedule(&mut self, r: &ScheduleRow) -> Result<(), sqlx::Error> {
         sqlx::query!(
             "INSERT INTO schedules (id, owner, kind, params, cron, timezone, enabled, overlap, catch_up, \
-                 max_attempts, next_fire_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (id) DO UPDATE SET params = excluded.params, cron = excluded.cron, \
+                 max_attempts, next_fire_at, created_at, updated_at, name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, params = excluded.params, \
+                 cron = excluded.cron, \
                  timezone = excluded.timezone, enabled = excluded.enabled, overlap = excluded.overlap, \
                  catch_up = excluded.catch_up, max_attempts = excluded.max_attempts, \
                  next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at",
@@ -738,6 +739,7 @@ impl BatchSql for Statements<'_> {
             r.next_fire_at,
             r.created_at,
             r.updated_at,
+            r.name,
         )
         .execute(&mut *self.0)
         .await?;

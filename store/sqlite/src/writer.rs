@@ -794,11 +794,12 @@ impl BatchSql for Statements<'_> {
     async fn put_schedule(&mut self, r: &ScheduleRow) -> rusqlite::Result<()> {
         self.0
             .prepare_cached(
-                "INSERT INTO schedules (id, owner, kind, params, cron, timezone, enabled, overlap, catch_up, \
-                     max_attempts, next_fire_at, created_at, updated_at) \
-                 VALUES (:id, :owner, :kind, :params, :cron, :timezone, :enabled, :overlap, :catch_up, \
-                     :max_attempts, :next_fire_at, :created_at, :updated_at) \
-                 ON CONFLICT (id) DO UPDATE SET params = excluded.params, cron = excluded.cron, \
+                "INSERT INTO schedules (id, owner, name, kind, params, cron, timezone, enabled, overlap, \
+                     catch_up, max_attempts, next_fire_at, created_at, updated_at) \
+                 VALUES (:id, :owner, :name, :kind, :params, :cron, :timezone, :enabled, :overlap, \
+                     :catch_up, :max_attempts, :next_fire_at, :created_at, :updated_at) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, params = excluded.params, \
+                     cron = excluded.cron, \
                      timezone = excluded.timezone, enabled = excluded.enabled, overlap = excluded.overlap, \
                      catch_up = excluded.catch_up, max_attempts = excluded.max_attempts, \
                      next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at",
@@ -806,6 +807,7 @@ impl BatchSql for Statements<'_> {
             .execute(named_params! {
                 ":id": r.id.as_str(),
                 ":owner": r.owner.as_str(),
+                ":name": r.name,
                 ":kind": r.kind,
                 ":params": r.params,
                 ":cron": r.cron,

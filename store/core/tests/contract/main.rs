@@ -41,6 +41,7 @@ on_both!(
     processes_register_beat_and_leave_and_leases_have_one_holder,
     snapshots_hold_unfinished_jobs_and_the_latest_ones,
     counts_and_the_chart_follow_status_changes,
+    failures_are_grouped_by_kind_and_code_and_filtered_by_code,
     pruning_removes_the_oldest_events_in_bounded_batches,
     notices_take_event_ids_and_go_to_everyone,
     list_jobs_filters_searches_and_pages_both_ways,

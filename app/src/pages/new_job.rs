@@ -1,0 +1,169 @@
+//! `/new`: the kinds a person may start, by title and description, with a search; and
+//! `/new/{kind}`: that kind's start form (the form generated from its parameters), which goes to
+//! the new job's page once it starts, with or without JavaScript. `?from={job}` fills the form
+//! with a finished job's parameters ("Run again with changes…"; secrets and files are asked for
+//! anew).
+
+use crate::components::{LiveRoot, PageTitle, StartForm};
+use crate::server_fns::{load_new_job, NewJobData};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[component]
+pub fn NewJobPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let data = Resource::new_blocking(
+        move || {
+            let kind = params.with(|p| p.get("kind"));
+            let (from, q) = query.with(|q| (q.get("from"), q.get("q")));
+            (kind, from, q)
+        },
+        |(kind, from, q)| load_new_job(kind, from, q),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <NewJobView data=d/> }.into_any(),
+                    Err(e) => view! {
+                        <PageTitle text="New job · Headway"/>
+                        <section class="problem" role="alert">
+                            <h1>"New job"</h1>
+                            <p>{e.message}</p>
+                            <p><a href="/new">"Every kind"</a> " · " <a href="/">"Back to the jobs"</a></p>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NewJobView(data: NewJobData) -> impl IntoView {
+    let NewJobData {
+        kinds,
+        chosen,
+        values,
+        from,
+        q,
+        live,
+    } = data;
+    match chosen {
+        Some(kind) => {
+            let title = format!("{} · New job · Headway", kind.title);
+            let again = from.map(|id| {
+                let short = id[..8.min(id.len())].to_string();
+                view! {
+                    <p class="hint run-again-note">
+                        "Filled in with the parameters of job "
+                        <a href=format!("/jobs/{id}")><code>{short}</code></a>
+                        ": change what you need, then start. Secrets and files are asked for anew."
+                    </p>
+                }
+            });
+            view! {
+                <PageTitle text=title/>
+                <LiveRoot info=live/>
+                <p class="breadcrumb"><a href="/new">"← Every kind"</a></p>
+                <section class="start new-kind" aria-labelledby="start-title">
+                    <h1 id="start-title">{kind.title.clone()}</h1>
+                    <p class="kind-description">{kind.description.clone()}</p>
+                    {again}
+                    <StartForm kind values/>
+                </section>
+            }
+            .into_any()
+        }
+        None => view! {
+            <PageTitle text="New job · Headway"/>
+            <LiveRoot info=live/>
+            <KindPicker kinds=kinds.into_iter().map(|k| KindCard { name: k.name, title: k.title, description: k.description }).collect() q=q.unwrap_or_default()/>
+        }
+        .into_any(),
+    }
+}
+
+/// A kind as the picker shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KindCard {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// The kinds, each a link to its form, and a search that narrows them: as one types with
+/// JavaScript, by a `GET` of the same form without it.
+#[island(lazy)]
+fn KindPicker(kinds: Vec<KindCard>, q: String) -> impl IntoView {
+    let typed = RwSignal::new(q);
+    let kinds = StoredValue::new(kinds);
+    let shown = move || {
+        typed.with(|q| {
+            kinds.with_value(|kinds| {
+                kinds
+                    .iter()
+                    .filter(|k| matches(k, q))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let none = move || shown().is_empty();
+    view! {
+        <section class="kind-picker" aria-labelledby="new-title">
+            <h1 id="new-title">"New job"</h1>
+            <form method="get" action="/new" role="search" aria-label="Kinds" class="kind-search">
+                <label for="kind-q">"Find a kind"</label>
+                <input
+                    id="kind-q"
+                    name="q"
+                    type="search"
+                    prop:value=move || typed.get()
+                    value=typed.get_untracked()
+                    autocomplete="off"
+                    placeholder="e.g. import, export, demo"
+                    on:input=move |ev| typed.set(event_target_value(&ev))
+                />
+                <button type="submit" class="secondary">"Find"</button>
+            </form>
+            <ul class="kinds">
+                <For each=shown key=|k| k.name.clone() let:k>
+                    <li data-kind=k.name.clone()>
+                        <a href=format!("/new/{}", k.name)>
+                            <strong class="kind-title">{k.title}</strong>
+                            <span class="kind-description">{k.description}</span>
+                        </a>
+                    </li>
+                </For>
+            </ul>
+            <p class="empty kinds-none" hidden=move || !none()>"No kind matches."</p>
+        </section>
+    }
+}
+
+/// Whether a kind matches a search: every word of it is in the kind's title, name or
+/// description.
+fn matches(kind: &KindCard, q: &str) -> bool {
+    let words = format!("{} {} {}", kind.title, kind.name, kind.description).to_lowercase();
+    q.to_lowercase().split_whitespace().all(|w| words.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_matches_every_word_in_title_name_or_description() {
+        let kind = KindCard {
+            name: "word_report".into(),
+            title: "Count words in a file".into(),
+            description: "Writes words.csv".into(),
+        };
+        assert!(matches(&kind, ""));
+        assert!(matches(&kind, "count FILE"));
+        assert!(matches(&kind, "word_report"));
+        assert!(!matches(&kind, "count photos"));
+    }
+}
