@@ -5,7 +5,9 @@
 //! - [`model`] (the `model` crate): the job model, stream events and the error type, shared by
 //!   the engine, the server and the browser;
 //! - [`theme`]: the colour theme a person chose;
+//! - [`i18n`]: the person's language: the message catalogs, compiled, and which one a page gets;
 //! - [`format`]: how numbers, times and durations are written for people;
+//! - [`zone`]: the time zone a page shows times in, the reader's;
 //! - [`pace`]: elapsed time, smoothed rate, ETA and stalls of running jobs;
 //! - [`pages`]: one module per route;
 //! - [`components`]: views; the islands among them are the only code that runs in the browser;
@@ -18,6 +20,7 @@
 pub mod app;
 pub mod components;
 pub mod format;
+pub mod i18n;
 pub mod live;
 pub mod pace;
 pub mod pages;
@@ -25,6 +28,7 @@ pub mod pages;
 pub mod security;
 pub mod server_fns;
 pub mod theme;
+pub mod zone;
 
 pub use model;
 pub use model::error;

@@ -2,8 +2,19 @@
 //! server from the request's caller (only a link to the settings for an anonymous user of an
 //! open server).
 
+use crate::i18n::Text;
 use crate::model::Role;
 use leptos::prelude::*;
+
+/// A role's name in the reader's language.
+pub fn role_name(t: Text, role: Role) -> &'static str {
+    match role {
+        Role::Viewer => t.role_viewer(),
+        Role::Member => t.role_member(),
+        Role::Operator => t.role_operator(),
+        Role::Admin => t.role_admin(),
+    }
+}
 
 /// Who is signed in, as the header shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,12 +56,13 @@ pub fn identified() -> bool {
 
 #[component]
 pub fn Account() -> impl IntoView {
+    let t = crate::i18n::t();
     let Some(who) = signed_in() else {
         // An open server's anonymous user has settings too: tokens for scripts and `headway run`.
         return identified().then(|| {
             view! {
                 <div class="account">
-                    <a href="/settings">"Settings"</a>
+                    <a href="/settings">{t.nav_settings()}</a>
                 </div>
             }
             .into_any()
@@ -60,14 +72,14 @@ pub fn Account() -> impl IntoView {
         view! {
             <div class="account">
                 <span class="account-who">
-                    <span class="visually-hidden">"Signed in as "</span>
+                    <span class="visually-hidden">{t.account_signed_in_as()} " "</span>
                     <strong>{who.name}</strong>
                     " "
-                    <span class="role-badge" data-role=who.role.as_str()>{who.role.as_str()}</span>
+                    <span class="role-badge" data-role=who.role.as_str()>{role_name(t, who.role)}</span>
                 </span>
-                <a href="/settings">"Settings"</a>
+                <a href="/settings">{t.nav_settings()}</a>
                 <form method="post" action="/signout" class="sign-out">
-                    <button type="submit" class="secondary">"Sign out"</button>
+                    <button type="submit" class="secondary">{t.account_sign_out()}</button>
                 </form>
             </div>
         }

@@ -18,6 +18,7 @@ pub fn NotifyToggle() -> impl IntoView {
     let ready = RwSignal::new(false);
     let on = RwSignal::new(false);
     let blocked = RwSignal::new(false);
+    let t = crate::i18n::t();
     #[cfg(feature = "hydrate")]
     {
         use std::collections::HashSet;
@@ -85,9 +86,9 @@ pub fn NotifyToggle() -> impl IntoView {
             on:click=toggle
         >
             {move || match (blocked.get(), on.get()) {
-                (true, _) => "Notifications blocked by the browser",
-                (false, true) => "Notifying when jobs finish",
-                (false, false) => "Notify me when jobs finish",
+                (true, _) => t.notify_blocked(),
+                (false, true) => t.notify_on(),
+                (false, false) => t.notify_off(),
             }}
         </button>
     }

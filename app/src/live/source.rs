@@ -167,7 +167,11 @@ fn refresh_title() {
         return;
     };
     let base = BASE_TITLE.with(|b| b.borrow_mut().get_or_insert_with(|| doc.title()).clone());
-    let title = super::title(&base, STATE.with(|s| s.borrow().overall()));
+    let title = super::title(
+        crate::i18n::t(),
+        &base,
+        STATE.with(|s| s.borrow().overall()),
+    );
     if doc.title() != title {
         doc.set_title(&title);
     }

@@ -453,13 +453,14 @@ impl LiveState {
         u
     }
 
-    /// The overall progress of the page's unfinished jobs, for the tab title: percent done of
-    /// those with a known total, and how many are unfinished.
+    /// The overall progress of the page's running jobs, for the tab title: percent done of
+    /// those with a known total, and how many run. A queued job is not running yet; a job
+    /// being cancelled still is until it stops.
     pub fn overall(&self) -> Option<(u32, usize)> {
         let (mut done, mut total, mut active) = (0u128, 0u128, 0usize);
         for sig in self.jobs.values() {
             sig.with_untracked(|j| {
-                if j.status.is_active() {
+                if matches!(j.status, JobStatus::Running | JobStatus::Cancelling) {
                     active += 1;
                     if let Some(t) = j.progress.total {
                         done += j.progress.current.min(t) as u128;
@@ -496,9 +497,9 @@ impl LiveState {
 pub const MAX_TOASTS: usize = 4;
 
 /// The tab title: `(42%) 3 running · Headway`.
-pub fn title(base: &str, overall: Option<(u32, usize)>) -> String {
+pub fn title(t: crate::i18n::Text, base: &str, overall: Option<(u32, usize)>) -> String {
     match overall {
-        Some((pct, n)) => format!("({pct}%) {n} running · {base}"),
+        Some((pct, n)) => t.tab_title_running(n, base, pct),
         None => base.to_string(),
     }
 }
@@ -908,15 +909,30 @@ mod tests {
     }
 
     #[test]
-    fn the_title_shows_overall_progress_of_unfinished_jobs() {
+    fn the_title_shows_overall_progress_of_running_jobs_only() {
+        use crate::i18n::{Lang, Text};
+        let en = Text::of(Lang::En);
         let mut s = LiveState::default();
-        assert_eq!(title("Headway", s.overall()), "Headway");
+        assert_eq!(title(en, "Headway", s.overall()), "Headway");
         s.track(job("a", 1)); // 1 of 10
         let mut b = job("b", 1);
         b.id = "b".into();
         b.progress.current = 9;
         s.track(b); // 9 of 10
-        assert_eq!(title("Headway", s.overall()), "(50%) 2 running · Headway");
+                    // Queued jobs are not running: they count neither in the number nor in the percent.
+        let mut queued = job("c", 1);
+        queued.id = "c".into();
+        queued.status = JobStatus::Queued;
+        queued.progress.current = 0;
+        s.track(queued);
+        assert_eq!(
+            title(en, "Headway", s.overall()),
+            "(50%) 2 running · Headway"
+        );
+        assert_eq!(
+            title(Text::of(Lang::ZhCn), "Headway", s.overall()),
+            "（50%）2 个运行中 · Headway"
+        );
     }
 
     #[test]

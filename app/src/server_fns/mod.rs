@@ -202,6 +202,48 @@ pub async fn set_theme(theme: String) -> Result<String, AppError> {
     )
 }
 
+/// Shows the pages in the language `lang` (a tag of `Lang::ALL`) from now on: a cookie.
+#[server(endpoint = "set_language", output = model::codec::Json)]
+pub async fn set_language(lang: String) -> Result<String, AppError> {
+    answered(
+        async move {
+            use crate::i18n::{negotiate, t, Lang};
+            let chosen = Lang::from_tag(&lang).ok_or_else(|| {
+                let known: Vec<&str> = Lang::ALL.iter().map(|l| l.tag()).collect();
+                AppError::bad_request(t().lang_unknown(lang.as_str(), known.join(", ")))
+            })?;
+            cookies::set(negotiate::COOKIE, chosen.tag());
+            Ok(chosen.tag().to_string())
+        }
+        .await,
+    )
+}
+
+/// Shows times in `zone` (an IANA name, or `UTC`) from now on, whatever the browser's zone; an
+/// empty `zone` goes back to the browser's own (UTC without JavaScript). Cookies.
+#[server(endpoint = "set_time_zone", output = model::codec::Json)]
+pub async fn set_time_zone(zone: String) -> Result<String, AppError> {
+    answered(
+        async move {
+            use crate::zone::{Zone, CHOSEN_COOKIE, COOKIE};
+            if zone.trim().is_empty() {
+                cookies::clear(CHOSEN_COOKIE);
+                return Ok(String::new());
+            }
+            let chosen = Zone::named(&zone, true).ok_or_else(|| {
+                AppError::invalid(vec![crate::model::FieldError {
+                    field: "zone".into(),
+                    message: crate::i18n::t().zone_unknown(zone.as_str()),
+                }])
+            })?;
+            cookies::set(COOKIE, &chosen.name);
+            cookies::set(CHOSEN_COOKIE, "1");
+            Ok(chosen.name)
+        }
+        .await,
+    )
+}
+
 /// Starts a job of `kind`; `params` are the form's fields, typed by the kind's description.
 /// With `then=job`, a form posted without JavaScript goes to the new job's page rather than
 /// back.
