@@ -152,3 +152,143 @@ token-use = Use
 ## [browser] The tab's title, and what is said when jobs finish.
 
 tab-title-running = ({ $pct }%) { $n } running · { $page }
+
+## Signing in, the users page, the page that is not there, bulk actions.
+
+sign-in = Sign in
+sign-in-failed = Wrong user name or password.
+not-found-title = Not found
+not-found-text = There is nothing at this address.
+not-found-back = Back to the dashboard
+users-hint = A new password or disabling an account ends its sessions, open pages included. Passwords are set here when adding, or with
+users-hint-end = .
+back = Back
+bulk-title = Bulk action
+bulk-choose = Choose Cancel or Re-run for the selected jobs.
+bulk-none-selected = No jobs of yours are selected: pick some in the list first.
+bulk-cancel-question = { $n ->
+        [one] Cancel 1 job?
+       *[other] Cancel { $n } jobs?
+    }
+bulk-cancel-button = { $n ->
+        [one] Cancel 1 job
+       *[other] Cancel { $n } jobs
+    }
+bulk-cancel-hint = Queued jobs will not run; running ones are asked to stop. Jobs that have already ended stay as they are.
+bulk-rerun-question = { $n ->
+        [one] Re-run 1 job?
+       *[other] Re-run { $n } jobs?
+    }
+bulk-rerun-button = { $n ->
+        [one] Re-run 1 job
+       *[other] Re-run { $n } jobs
+    }
+bulk-rerun-hint = Each one starts again as a new job, with the same kind, parameters and time limit.
+
+## [browser] The users page's list.
+
+user-name = User name
+password = Password
+role = Role
+save = Save
+user-disabled = disabled
+user-enabled = enabled
+user-role-of = Role of { $name }
+user-save-role-of = the role of { $name }
+user-enable = Enable
+user-disable = Disable
+user-add = Add user
+users-caption = Accounts
+user-state = State
+user-added = Added
+
+## [browser] The system page (an island: all of it is rendered in the browser too).
+
+percent = { $n }%
+system-as-of = These figures are as of the page's rendering:
+system-refresh = refresh for newer ones
+system-now-and-last-hour = Now and in the last hour
+system-queued = Queued
+system-running = Running
+system-finished-last-hour = Finished in the last hour
+system-failure-rate = Failure rate (last hour)
+system-open-streams = Open streams (this process)
+system-events-per-second = Events per second (last minute)
+system-store-size = Store size
+system-paused-by = paused by { $name } since
+system-kind-running = running
+system-resume = Resume
+system-pause = Pause
+system-resume-label = Resume { $what }
+system-pause-label = Pause { $what }
+system-every-kind = every kind
+system-every-kind-paused = Every kind is paused by { $name } since
+system-every-kind-paused-end = : no job starts until it is resumed.
+system-every-kind-runs = Every kind runs, unless paused on its own below.
+system-by-kind = By kind
+system-pause-hint = Operators and admins can pause a kind here, or with
+system-pause-hint-end = .
+system-kinds-caption = Queue depth, running jobs, the last hour's jobs and their timings, by kind
+system-kind = Kind
+system-finished-1h = Finished (1 h)
+system-failed-1h = Failed (1 h)
+system-in-queue = In queue p50 / p95
+system-run-time = Run time p50 / p95
+system-processes-alive = Processes alive: { $n }
+system-processes-caption = The Headway processes sharing this store
+system-process = Process
+system-host-pid = Host / PID
+system-build = Build
+system-up-for = Up for
+system-last-heartbeat = Last heartbeat
+system-this-one = (this one)
+system-ago = { $span } ago
+
+## [browser] A job's status, as people read it.
+
+status-queued = queued
+status-running = running
+status-cancelling = cancelling
+status-succeeded = succeeded
+status-failed = failed
+status-cancelled = cancelled
+status-interrupted = interrupted
+attempts = Attempts
+in-span = in { $span }
+without-js-refresh = Without JavaScript,
+# after "Without JavaScript," and before a link "refresh the page"
+refresh-to-see = to see the latest state.
+
+## The schedules page's own texts.
+
+schedules-hint = A schedule starts a job of a kind on a cron expression, as its owner. Make one from a kind's form on
+schedules-hint-dashboard = the dashboard
+schedules-hint-repeat = Repeat…
+schedule-edit-title = Edit a schedule
+schedule-title = Schedule
+schedule-all = ← All schedules
+schedule-edit-heading = Edit the { $kind } schedule
+schedule-enabled-label = Enabled (fires at its times)
+
+## [browser] The schedules' list, which follows the stream.
+
+schedule-delete-confirm = Delete this schedule? Its jobs stay in the history.
+schedules-none = No schedules yet.
+schedule-held = held
+schedule-enabled = enabled
+schedule-paused = paused
+schedule-none-yet = none yet
+schedule-pause-label = Pause the { $kind } schedule
+schedule-resume-label = Resume the { $kind } schedule
+schedule-run-now = Run now
+schedule-run-now-label = Run the { $kind } schedule now
+schedule-edit = Edit
+schedule-edit-label = Edit the { $kind } schedule
+schedule-delete = Delete
+schedule-delete-label = Delete the { $kind } schedule
+schedule-owner = owner: { $name }
+schedule-not-firing = Not firing:
+schedule-next = Next
+schedule-last-job = Last job:
+schedule-all-jobs = all its jobs
+schedule-last-skip = Last time it started nothing:

@@ -2,19 +2,9 @@
 //! server from the request's caller (only a link to the settings for an anonymous user of an
 //! open server).
 
-use crate::i18n::Text;
+use super::words::role_name;
 use crate::model::Role;
 use leptos::prelude::*;
-
-/// A role's name in the reader's language.
-pub fn role_name(t: Text, role: Role) -> &'static str {
-    match role {
-        Role::Viewer => t.role_viewer(),
-        Role::Member => t.role_member(),
-        Role::Operator => t.role_operator(),
-        Role::Admin => t.role_admin(),
-    }
-}
 
 /// Who is signed in, as the header shows it.
 #[derive(Debug, Clone, PartialEq)]

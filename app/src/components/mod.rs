@@ -24,8 +24,9 @@ mod timeline;
 mod tokens;
 mod upload_field;
 mod users;
+mod words;
 
-pub use account::{identified, role_name, signed_in, Account, SignedIn};
+pub use account::{identified, signed_in, Account, SignedIn};
 pub use chart::FinishedChart;
 pub use connection::ConnectionStatus;
 pub use export_form::ExportForm;
@@ -48,3 +49,4 @@ pub use timeline::Timeline;
 pub use tokens::TokenManager;
 pub use upload_field::UploadField;
 pub use users::UserManager;
+pub use words::{role_name, status_name};
