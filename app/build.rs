@@ -94,12 +94,21 @@ struct Catalog {
 
 struct Message {
     key: String,
-    /// The text in the runtime's encoding, variables numbered by `vars`' order.
-    encoded: String,
-    /// The variables it uses, sorted.
-    vars: BTreeSet<String>,
+    parts: Vec<Part>,
+    /// The variables it uses, in the order they first appear.
+    vars: Vec<String>,
     /// In a section the browser needs (`## [browser] …`).
     browser: bool,
+}
+
+impl Message {
+    /// The text in the runtime's encoding, its variables numbered as `order` lists them (the
+    /// reference's order, the same in every language).
+    fn encoded(&self, order: &[String]) -> String {
+        let mut out = String::new();
+        encode(&self.parts, order, &mut out);
+        out
+    }
 }
 
 /// A pattern before its variables are numbered: the parts the encoding is written from.
@@ -170,14 +179,11 @@ impl Catalog {
         for (key, pattern, browser) in &raw {
             match parts(pattern, &terms, &patterns) {
                 Ok(p) => {
-                    let mut vars = BTreeSet::new();
+                    let mut vars = Vec::new();
                     collect_vars(&p, &mut vars);
-                    let order: Vec<String> = vars.iter().cloned().collect();
-                    let mut encoded = String::new();
-                    encode(&p, &order, &mut encoded);
                     messages.push(Message {
                         key: key.clone(),
-                        encoded,
+                        parts: p,
                         vars,
                         browser: *browser,
                     });
@@ -329,15 +335,19 @@ fn copy(parts: &[Part]) -> Vec<Part> {
         .collect()
 }
 
-fn collect_vars(parts: &[Part], vars: &mut BTreeSet<String>) {
+fn collect_vars(parts: &[Part], vars: &mut Vec<String>) {
     for p in parts {
         match p {
             Part::Text(_) => {}
             Part::Var(v) => {
-                vars.insert(v.clone());
+                if !vars.contains(v) {
+                    vars.push(v.clone());
+                }
             }
             Part::Select { on, variants } => {
-                vars.insert(on.clone());
+                if !vars.contains(on) {
+                    vars.push(on.clone());
+                }
                 for (_, _, p) in variants {
                     collect_vars(p, vars);
                 }
@@ -412,7 +422,7 @@ fn check(catalogs: &[Catalog]) -> Vec<String> {
             match c.get(&m.key) {
                 None => errors.push(format!("{file}: the message {} is missing", m.key)),
                 Some(t) => {
-                    for v in t.vars.difference(&m.vars) {
+                    for v in t.vars.iter().filter(|v| !m.vars.contains(v)) {
                         errors.push(format!(
                             "{file}: {} uses ${v}, which {REFERENCE}.ftl does not give it",
                             m.key
@@ -535,7 +545,7 @@ fn generate(catalogs: &[Catalog]) -> String {
         )
         .unwrap();
         for m in &reference.messages {
-            writeln!(s, "    {:?},", c.get(&m.key).unwrap().encoded).unwrap();
+            writeln!(s, "    {:?},", c.get(&m.key).unwrap().encoded(&m.vars)).unwrap();
         }
         s.push_str("];\n\n");
     }
@@ -567,10 +577,8 @@ fn generate(catalogs: &[Catalog]) -> String {
             .iter()
             .position(|b| *b == id)
             .map_or("NOT_IN_BROWSER".to_string(), |p| p.to_string());
-        let text = reference
-            .get(&m.key)
-            .unwrap()
-            .encoded
+        let text = m
+            .encoded(&m.vars)
             .replace(['\u{1}', '\u{2}', '\u{3}', '\u{4}', '\u{5}', '\u{6}'], "");
         writeln!(s, "    /// `{}`: {:?}", m.key, shorten(&text)).unwrap();
         let name = method(&m.key);

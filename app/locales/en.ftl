@@ -292,3 +292,143 @@ schedule-next = Next
 schedule-last-job = Last job:
 schedule-all-jobs = all its jobs
 schedule-last-skip = Last time it started nothing:
+
+## The webhooks pages.
+
+# Between the items of a list: "failed, cancelled".
+list-separator = {", "}
+webhooks-hint = When a job ends, Headway POSTs what became of it to each webhook that hears of it, signed with the webhook's secret, and tries again for a day until it is answered with a 2xx. A Slack-style webhook gets one line of text. See
+webhooks-hint-end = to check the signature.
+webhooks-none = No webhooks yet.
+webhook-every-end = every end
+webhook-everyones-jobs = everyone's jobs
+webhook-owners-jobs = its owner's jobs
+webhook-hears = Hears of { $ends } of { $kinds }, of { $whose }; sends { $format } bodies.
+webhook-disabled = Disabled.
+webhook-failing-since = Enabled; its deliveries fail since
+webhook-failing-since-end = .
+webhook-enabled = Enabled.
+webhook-title = Webhook
+webhook-back = Back to the webhooks
+webhook-send-test = Send a test
+webhook-refresh = Refresh
+webhook-deliveries = Recent deliveries
+webhook-made = Made
+webhook-event = Event
+webhook-answer = Answer
+webhook-next-attempt = Next attempt
+webhook-not-sent-yet = not sent yet
+delivery-pending = pending
+delivery-delivered = delivered
+delivery-failed = failed
+webhook-resend = Resend
+webhook-resend-label = Resend the delivery made { $made }
+
+## [browser] Notices, toasts, announcements and notifications of finished jobs.
+
+notice-label = Notice from the operator
+notice-dismiss = Dismiss
+outdated = A new version of Headway is available.
+outdated-reload = Reload
+close = Close
+toast-job = { $kind } job { $status }
+toast-job-error = { $kind } job { $status }: { $error }
+count-of-status = { $n } { $status }
+jobs-finished-burst = { $n } jobs finished: { $parts }
+notify-open-job = Open the job
+notify-all-succeeded = { $n } jobs succeeded
+notify-some-failed = { $n } jobs finished, { $failed } not successfully
+
+## The API reference's own words (the document's descriptions are the API's, in English).
+
+api-intro-1 = The JSON API for scripts, under
+api-intro-2 = . Scripts present an API token
+api-intro-3 = as
+api-intro-4 = . The same description as an OpenAPI 3.1 document, which clients can be generated from:
+api-intro-5 = .
+api-resources = Resources
+api-errors = Errors
+api-schemas = Schemas
+api-required = required
+api-optional = optional
+api-parameters = Parameters
+api-in = In
+api-type = Type
+api-required-col = Required
+api-description = Description
+api-for-example = For example:
+api-request-body = Request body
+api-answers = Answers
+api-status = Status
+api-meaning = Meaning
+api-body = Body
+api-and-the = And the
+api-every-operation-errors = errors every operation may answer
+api-and-the-end = .
+api-none = none
+api-errors-intro-1 = Every error is JSON with the status its
+api-errors-intro-2 = stands for.
+api-errors-intro-3 = Every operation may answer { $codes }; each operation lists the others it may answer.
+api-error-answers = Error answers
+api-error = Error
+api-fields-of = Fields of { $name }
+api-field = Field
+api-type-is = Type:
+api-file-bytes = file bytes
+api-any-json = any JSON
+
+## Errors, as the pages show them: a sentence per error code, for a message no catalog has.
+
+error-bad-request = The request could not be read
+error-invalid-params = A value is not acceptable
+error-unknown-kind = There is no such kind of job
+error-not-found = Not found
+error-method-not-allowed = This address does not take that method
+error-unauthorized = Signing in is needed
+error-forbidden = You may not do this
+error-conflict = This conflicts with the job's current state
+error-payload-too-large = That is too large
+error-request-timeout = The request did not arrive in time
+error-misdirected-request = This server does not answer for that host
+error-too-many-requests = Too many requests: try again in a moment
+error-unavailable = The server is not available right now
+error-internal = Something went wrong on the server; it has been logged
+error-with-detail = { $sentence } ({ $detail })
+field-error = { $field }: { $message }
+theme-unknown = theme must be light, dark or system
+token-scope-unknown = read or write
+role-unknown = viewer, member, operator or admin
+not-a-choice = { $value } is not one of the choices
+bulk-unknown-action = unknown bulk action { $action }
+system-forbidden = The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).
+
+## The engine's messages, in its own English words: a message of the engine that reads as one of
+## these is translated with the values in it (app/src/i18n/errors.rs).
+
+engine-required = is required
+engine-from-to = must be from { $lo } to { $hi }
+engine-at-least = must be at least { $lo }
+engine-at-most = must be at most { $hi }
+engine-whole-number = must be a whole number
+engine-whole-number-from-to = must be a whole number from { $lo } to { $hi }
+engine-number = must be a number
+engine-true-or-false = must be true or false
+engine-string = must be a string
+engine-no-nul = may not contain a NUL character
+engine-one-of = must be one of: { $choices }
+engine-pattern = must match the pattern { $pattern }
+engine-file-type = must be a file of type { $types }
+engine-upload-id = must be an upload's id (POST /api/v1/uploads)
+engine-not-a-parameter = is not a parameter of this command (its parameters: { $names })
+engine-json-object = must be a JSON object, not { $value }
+engine-no-such-job = no such job
+engine-attempts-whole = must be a whole number of attempts, 1 for no retry
+engine-attempts-at-most = must be from 1 to { $n }: { $kind } allows at most { $n } attempts
+engine-not-a-time = is not a time
+engine-not-a-directory = is not a directory
+engine-not-a-file = is not a file
+engine-file-empty = the file is empty
+engine-unreachable = the server could not be reached; check the connection and try again
+engine-internal = something went wrong on the server; it has been logged
+engine-webhook-needs-url = a webhook needs the URL to POST to
+engine-webhook-url-scheme = the URL must start with http:// or https:// and name a host

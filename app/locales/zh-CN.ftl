@@ -251,3 +251,142 @@ schedule-next = 下次
 schedule-last-job = 上一个任务：
 schedule-all-jobs = 它的全部任务
 schedule-last-skip = 上次未启动任何任务：
+
+## The webhooks pages.
+
+list-separator = 、
+webhooks-hint = 任务结束时，Headway 会把任务的结果 POST 给每个关注它的 Webhook，并用该 Webhook 的密钥签名；在收到 2xx 响应之前，会在一天内不断重试。Slack 风格的 Webhook 只收到一行文字。校验签名的方法见
+webhooks-hint-end = 。
+webhooks-none = 还没有 Webhook。
+webhook-every-end = 任何结束状态
+webhook-everyones-jobs = 所有人的任务
+webhook-owners-jobs = 其所有者的任务
+webhook-hears = 关注{ $whose }中{ $kinds }的{ $ends }；发送 { $format } 格式的内容。
+webhook-disabled = 已停用。
+webhook-failing-since = 已启用；投递失败开始于
+webhook-failing-since-end = 。
+webhook-enabled = 已启用。
+webhook-title = Webhook
+webhook-back = 返回 Webhook 列表
+webhook-send-test = 发送测试
+webhook-refresh = 刷新
+webhook-deliveries = 最近的投递
+webhook-made = 创建时间
+webhook-event = 事件
+webhook-answer = 响应
+webhook-next-attempt = 下次尝试
+webhook-not-sent-yet = 尚未发送
+delivery-pending = 待投递
+delivery-delivered = 已送达
+delivery-failed = 失败
+webhook-resend = 重新发送
+webhook-resend-label = 重新发送 { $made } 创建的投递
+
+## [browser] Notices, toasts, announcements and notifications of finished jobs.
+
+notice-label = 来自运维的通知
+notice-dismiss = 关闭
+outdated = Headway 有新版本可用。
+outdated-reload = 重新加载
+close = 关闭
+toast-job = { $kind } 任务{ $status }
+toast-job-error = { $kind } 任务{ $status }：{ $error }
+count-of-status = { $n } 个{ $status }
+jobs-finished-burst = { $n } 个任务已结束：{ $parts }
+notify-open-job = 打开任务
+notify-all-succeeded = { $n } 个任务成功
+notify-some-failed = { $n } 个任务已结束，其中 { $failed } 个未成功
+
+## The API reference's own words (the document's descriptions are the API's, in English).
+
+api-intro-1 = 供脚本使用的 JSON API，位于
+api-intro-2 = 之下。脚本需出示 API 令牌
+api-intro-3 = ，形式为
+api-intro-4 = 。同样的描述也以 OpenAPI 3.1 文档提供，可据此生成客户端：
+api-intro-5 = 。
+api-resources = 资源
+api-errors = 错误
+api-schemas = 数据结构
+api-required = 必填
+api-optional = 可选
+api-parameters = 参数
+api-in = 位置
+api-type = 类型
+api-required-col = 是否必填
+api-description = 说明
+api-for-example = 例如：
+api-request-body = 请求体
+api-answers = 响应
+api-status = 状态码
+api-meaning = 含义
+api-body = 响应体
+api-and-the = 以及
+api-every-operation-errors = 每个操作都可能返回的错误
+api-and-the-end = 。
+api-none = 无
+api-errors-intro-1 = 每个错误都是 JSON，其状态码与
+api-errors-intro-2 = 所代表的一致。
+api-errors-intro-3 = 每个操作都可能返回 { $codes }；各操作会列出它可能返回的其他错误。
+api-error-answers = 错误响应
+api-error = 错误
+api-fields-of = { $name } 的字段
+api-field = 字段
+api-type-is = 类型：
+api-file-bytes = 文件字节
+api-any-json = 任意 JSON
+
+## Errors, as the pages show them: a sentence per error code, for a message no catalog has.
+
+error-bad-request = 无法读取该请求
+error-invalid-params = 有值不被接受
+error-unknown-kind = 没有这种任务类型
+error-not-found = 未找到
+error-method-not-allowed = 此地址不接受该方法
+error-unauthorized = 需要登录
+error-forbidden = 你无权执行此操作
+error-conflict = 操作与任务当前的状态冲突
+error-payload-too-large = 内容过大
+error-request-timeout = 请求未能及时送达
+error-misdirected-request = 此服务器不响应该主机名
+error-too-many-requests = 请求过多：请稍后再试
+error-unavailable = 服务器暂时不可用
+error-internal = 服务器出错，已记录日志
+error-with-detail = { $sentence }（{ $detail }）
+field-error = { $field }：{ $message }
+theme-unknown = 主题必须是 light、dark 或 system
+token-scope-unknown = 只读或读写
+role-unknown = viewer、member、operator 或 admin
+not-a-choice = { $value } 不是可选项之一
+bulk-unknown-action = 未知的批量操作 { $action }
+system-forbidden = 系统页面只向运维和管理员显示（或在只监听本机回环地址的服务器上向所有人显示）。
+
+## The engine's messages, in its own English words: a message of the engine that reads as one of
+## these is translated with the values in it (app/src/i18n/errors.rs).
+
+engine-required = 必填
+engine-from-to = 必须在 { $lo } 到 { $hi } 之间
+engine-at-least = 必须至少为 { $lo }
+engine-at-most = 必须至多为 { $hi }
+engine-whole-number = 必须是整数
+engine-whole-number-from-to = 必须是 { $lo } 到 { $hi } 之间的整数
+engine-number = 必须是数字
+engine-true-or-false = 必须是 true 或 false
+engine-string = 必须是字符串
+engine-no-nul = 不能包含 NUL 字符
+engine-one-of = 必须是以下之一：{ $choices }
+engine-pattern = 必须匹配模式 { $pattern }
+engine-file-type = 必须是以下类型的文件：{ $types }
+engine-upload-id = 必须是上传文件的 id（POST /api/v1/uploads）
+engine-not-a-parameter = 不是此命令的参数（它的参数：{ $names }）
+engine-json-object = 必须是 JSON 对象，而不是 { $value }
+engine-no-such-job = 没有这个任务
+engine-attempts-whole = 尝试次数必须是整数，1 表示不重试
+engine-attempts-at-most = 必须在 1 到 { $n } 之间：{ $kind } 最多允许 { $n } 次尝试
+engine-not-a-time = 不是有效的时间
+engine-not-a-directory = 不是目录
+engine-not-a-file = 不是文件
+engine-file-empty = 文件为空
+engine-unreachable = 无法连接服务器；请检查网络后重试
+engine-internal = 服务器出错，已记录日志
+engine-webhook-needs-url = Webhook 需要一个用于 POST 的 URL
+engine-webhook-url-scheme = URL 必须以 http:// 或 https:// 开头并包含主机名

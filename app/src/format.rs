@@ -59,8 +59,8 @@ pub fn when(t: Text, zone: &Zone, style: Style, at: i64, now: i64) -> String {
     let (y, mo, d, h, mi, s) = civil(zone, at);
     let two = |n: u32| format!("{n:02}");
     let text = match style {
-        Style::Full => t.date_time(d, two(h), two(mi), mo, two(s), y.to_string()),
-        Style::Short => t.date_time_short(d, two(h), two(mi), mo),
+        Style::Full => t.date_time(mo, d, y.to_string(), two(h), two(mi), two(s)),
+        Style::Short => t.date_time_short(mo, d, two(h), two(mi)),
         Style::Clock => t.time_clock(two(h), two(mi), two(s)),
         Style::Minute => t.time_minute(two(h), two(mi)),
         Style::Ago => return ago(t, at, now),

@@ -143,11 +143,12 @@ mod browser {
 
     /// One notification for `finished`: the job itself, or how many finished.
     pub fn notify(finished: &[Toast]) {
+        let t = crate::i18n::t();
         let (title, body, href) = match finished {
             [] => return,
             [one] => (
-                one.text(),
-                "Open the job".to_string(),
+                one.text(t),
+                t.notify_open_job().to_string(),
                 format!("/jobs/{}", one.job_id),
             ),
             many => {
@@ -155,10 +156,14 @@ mod browser {
                     .iter()
                     .filter(|t| t.status != crate::model::JobStatus::Succeeded)
                     .count();
-                let body = many.iter().map(Toast::text).collect::<Vec<_>>().join("\n");
+                let body = many
+                    .iter()
+                    .map(|m| m.text(t))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 let title = match failed {
-                    0 => format!("{} jobs succeeded", many.len()),
-                    n => format!("{} jobs finished, {n} not successfully", many.len()),
+                    0 => t.notify_all_succeeded(many.len()),
+                    n => t.notify_some_failed(many.len(), n),
                 };
                 (title, body, "/".to_string())
             }

@@ -6,6 +6,7 @@
 //!
 //! - [`render`]: a message's text with its variables, plural rules and numbers, the same code
 //!   on the server and in the browser;
+//! - `errors` (server side): the engine's errors in the reader's language;
 //! - [`negotiate`]: which language a request gets (its cookie, else `Accept-Language`);
 //! - [`page`]: the table of the texts the browser needs, in the page's language only, which
 //!   the server writes into every page and the islands read.
@@ -13,6 +14,8 @@
 //! On the server every language's texts are in the binary. The browser's bundle holds none:
 //! only the messages of the catalogs' `[browser]` sections travel, in the page.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod errors;
 pub mod negotiate;
 pub mod page;
 mod render;

@@ -190,7 +190,7 @@ fn schedule_announcement() {
         ANNOUNCE_PENDING.set(false);
         LAST_ANNOUNCED.set(js_sys::Date::now());
         let finished = STATE.with(|s| std::mem::take(&mut s.borrow_mut().unannounced));
-        if let Some(text) = super::announcement(&finished) {
+        if let Some(text) = super::announcement(crate::i18n::t(), &finished) {
             super::announcements().set(text);
         }
     });

@@ -61,10 +61,11 @@ pub struct Toast {
 
 impl Toast {
     /// `demo job succeeded`, `batch job failed: disk full`.
-    pub fn text(&self) -> String {
+    pub fn text(&self, t: crate::i18n::Text) -> String {
+        let status = crate::components::status_name(t, self.status);
         match &self.error {
-            Some(e) => format!("{} job {}: {e}", self.kind, self.status),
-            None => format!("{} job {}", self.kind, self.status),
+            Some(e) => t.toast_job_error(self.kind.as_str(), status, e.as_str()),
+            None => t.toast_job(self.kind.as_str(), status),
         }
     }
 }
@@ -499,16 +500,16 @@ pub const MAX_TOASTS: usize = 4;
 /// The tab title: `(42%) 3 running · Headway`.
 pub fn title(t: crate::i18n::Text, base: &str, overall: Option<(u32, usize)>) -> String {
     match overall {
-        Some((pct, n)) => t.tab_title_running(n, base, pct),
+        Some((pct, n)) => t.tab_title_running(pct, n, base),
         None => base.to_string(),
     }
 }
 
 /// One sentence for screen readers about jobs that finished since the last one.
-pub fn announcement(finished: &[Toast]) -> Option<String> {
+pub fn announcement(t: crate::i18n::Text, finished: &[Toast]) -> Option<String> {
     match finished {
         [] => None,
-        [one] => Some(one.text()),
+        [one] => Some(one.text(t)),
         many => {
             let mut by_status: Vec<(JobStatus, usize)> = Vec::new();
             for t in many {
@@ -517,12 +518,11 @@ pub fn announcement(finished: &[Toast]) -> Option<String> {
                     None => by_status.push((t.status, 1)),
                 }
             }
-            let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
-            Some(format!(
-                "{} jobs finished: {}",
-                many.len(),
-                parts.join(", ")
-            ))
+            let parts: Vec<String> = by_status
+                .iter()
+                .map(|(s, n)| t.count_of_status(*n, crate::components::status_name(t, *s)))
+                .collect();
+            Some(t.jobs_finished_burst(many.len(), parts.join(t.list_separator())))
         }
     }
 }
@@ -745,11 +745,14 @@ mod tests {
         .run();
         let toasts = s.toasts.get_untracked();
         assert_eq!(toasts.len(), 1);
-        assert_eq!(toasts[0].text(), "demo job failed: disk full");
+        let en = crate::i18n::Text::of(crate::i18n::Lang::En);
+        assert_eq!(toasts[0].text(en), "demo job failed: disk full");
         assert_eq!(
-            announcement(&s.unannounced).unwrap(),
+            announcement(en, &s.unannounced).unwrap(),
             "demo job failed: disk full"
         );
+        let zh = crate::i18n::Text::of(crate::i18n::Lang::ZhCn);
+        assert_eq!(toasts[0].text(zh), "demo 任务失败：disk full");
     }
 
     #[test]
@@ -766,11 +769,16 @@ mod tests {
             t(JobStatus::Failed),
             t(JobStatus::Succeeded),
         ];
+        use crate::i18n::{Lang, Text};
         assert_eq!(
-            announcement(&burst).unwrap(),
+            announcement(Text::of(Lang::En), &burst).unwrap(),
             "3 jobs finished: 2 succeeded, 1 failed"
         );
-        assert_eq!(announcement(&[]), None);
+        assert_eq!(
+            announcement(Text::of(Lang::ZhCn), &burst).unwrap(),
+            "3 个任务已结束：2 个成功、1 个失败"
+        );
+        assert_eq!(announcement(Text::of(Lang::En), &[]), None);
     }
 
     #[test]

@@ -194,7 +194,7 @@ pub async fn set_theme(theme: String) -> Result<String, AppError> {
     answered(
         async move {
             let theme = crate::theme::Theme::parse(&theme)
-                .ok_or_else(|| AppError::bad_request("theme must be light, dark or system"))?;
+                .ok_or_else(|| AppError::bad_request(crate::i18n::t().theme_unknown()))?;
             cookies::set(cookies::THEME, theme.as_str());
             Ok(theme.as_str().to_string())
         }
@@ -316,7 +316,7 @@ pub async fn start(
         n => Some(n.parse::<u32>().map_err(|_| {
             AppError::invalid(vec![crate::model::FieldError {
                 field: "max_attempts".into(),
-                message: "must be a whole number of attempts, 1 for no retry".into(),
+                message: crate::i18n::t().engine_attempts_whole().into(),
             }])
         })?),
     };
@@ -441,9 +441,9 @@ pub async fn bulk_act(
                 "rerun" => engine.bulk_rerun(&caller, &request).await?,
                 other => {
                     respond_with(400);
-                    return Err(AppError::bad_request(format!(
-                        "unknown bulk action {other:?}"
-                    )));
+                    return Err(AppError::bad_request(
+                        crate::i18n::t().bulk_unknown_action(format!("{other:?}")),
+                    ));
                 }
             };
             leptos_axum::redirect(&format!(
@@ -493,19 +493,19 @@ pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInf
 /// The operator's view of the deployment (`/system`).
 #[server(endpoint = "system", output = model::codec::Json)]
 pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
-    answered(async move {
-        let (engine, caller) = caller().await?;
-        if !system_open() && !caller.role().acts_on_all() {
-            respond_with(403);
-            return Err(AppError::forbidden(
-                "The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).",
-            ));
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            if !system_open() && !caller.role().acts_on_all() {
+                respond_with(403);
+                return Err(AppError::forbidden(crate::i18n::t().system_forbidden()));
+            }
+            let mut overview = engine.system_overview().await?;
+            overview.may_pause = caller.may_operate().is_ok();
+            Ok(overview)
         }
-        let mut overview = engine.system_overview().await?;
-        overview.may_pause = caller.may_operate().is_ok();
-        Ok(overview)
-    }
-    .await)
+        .await,
+    )
 }
 
 /// Pauses a kind (`*`: every kind) for every process: operators and admins.
@@ -541,7 +541,8 @@ fn answered<T>(answer: Result<T, AppError>) -> Result<T, AppError> {
             tracing::error!(error = %line, "a server function failed");
         }
     }
-    answer
+    // Pages show what went wrong in the reader's language.
+    answer.map_err(|e| crate::i18n::errors::localize(crate::i18n::t(), e))
 }
 
 /// The engine and who is calling, as the server decided it from the request's head.
@@ -639,7 +640,7 @@ pub async fn create_token(
             let scope = crate::model::TokenScope::parse(&scope).ok_or_else(|| {
                 AppError::invalid(vec![crate::model::FieldError {
                     field: "scope".into(),
-                    message: "read or write".into(),
+                    message: crate::i18n::t().token_scope_unknown().into(),
                 }])
             })?;
             accounts()?.create_token(&caller, &name, scope).await
@@ -726,7 +727,7 @@ fn parse_role(role: &str) -> Result<crate::model::Role, AppError> {
     crate::model::Role::parse(role).ok_or_else(|| {
         AppError::invalid(vec![crate::model::FieldError {
             field: "role".into(),
-            message: "viewer, member, operator or admin".into(),
+            message: crate::i18n::t().role_unknown().into(),
         }])
     })
 }
