@@ -211,12 +211,14 @@ system-now-and-last-hour = Now and in the last hour
 system-queued = Queued
 system-running = Running
 system-finished-last-hour = Finished in the last hour
-system-failure-rate = Failure rate (last hour)
+system-failed-last-hour = Failed in the last hour
+system-cancelled-last-hour = Cancelled in the last hour
+system-failure-rate = Failure rate (last hour, cancels aside)
 system-open-streams = Open streams (this process)
 system-events-per-second = Events per second (last minute)
 system-store-size = Store size
 system-paused-by = paused by { $name } since
-system-kind-running = running
+system-kind-starts-jobs = starts jobs
 system-resume = Resume
 system-pause = Pause
 system-resume-label = Resume { $what }
@@ -232,6 +234,7 @@ system-kinds-caption = Queue depth, running jobs, the last hour's jobs and their
 system-kind = Kind
 system-finished-1h = Finished (1 h)
 system-failed-1h = Failed (1 h)
+system-cancelled-1h = Cancelled (1 h)
 system-in-queue = In queue p50 / p95
 system-run-time = Run time p50 / p95
 system-processes-alive = Processes alive: { $n }
@@ -334,10 +337,9 @@ close = Close
 toast-job = { $kind } job { $status }
 toast-job-error = { $kind } job { $status }: { $error }
 count-of-status = { $n } { $status }
+jobs-of-status = { $n } jobs { $status }
 jobs-finished-burst = { $n } jobs finished: { $parts }
 notify-open-job = Open the job
-notify-all-succeeded = { $n } jobs succeeded
-notify-some-failed = { $n } jobs finished, { $failed } not successfully
 
 ## The API reference's own words (the document's descriptions are the API's, in English).
 

@@ -171,12 +171,14 @@ system-now-and-last-hour = 当前与最近一小时
 system-queued = 排队中
 system-running = 运行中
 system-finished-last-hour = 最近一小时完成
-system-failure-rate = 失败率（最近一小时）
+system-failed-last-hour = 最近一小时失败
+system-cancelled-last-hour = 最近一小时取消
+system-failure-rate = 失败率（最近一小时，不计取消）
 system-open-streams = 打开的事件流（本进程）
 system-events-per-second = 每秒事件数（最近一分钟）
 system-store-size = 存储大小
 system-paused-by = 由 { $name } 暂停于
-system-kind-running = 运行中
+system-kind-starts-jobs = 正常启动任务
 system-resume = 恢复
 system-pause = 暂停
 system-resume-label = 恢复 { $what }
@@ -192,6 +194,7 @@ system-kinds-caption = 各类型的队列深度、运行中的任务、最近一
 system-kind = 类型
 system-finished-1h = 完成（1 小时）
 system-failed-1h = 失败（1 小时）
+system-cancelled-1h = 取消（1 小时）
 system-in-queue = 排队时间 p50 / p95
 system-run-time = 运行时间 p50 / p95
 system-processes-alive = 存活的进程：{ $n }
@@ -292,10 +295,9 @@ close = 关闭
 toast-job = { $kind } 任务{ $status }
 toast-job-error = { $kind } 任务{ $status }：{ $error }
 count-of-status = { $n } 个{ $status }
+jobs-of-status = { $n } 个任务{ $status }
 jobs-finished-burst = { $n } 个任务已结束：{ $parts }
 notify-open-job = 打开任务
-notify-all-succeeded = { $n } 个任务成功
-notify-some-failed = { $n } 个任务已结束，其中 { $failed } 个未成功
 
 ## The API reference's own words (the document's descriptions are the API's, in English).
 

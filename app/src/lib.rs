@@ -2,6 +2,7 @@
 //! and the browser (`hydrate`).
 //!
 //! - [`app`]: the HTML shell, `<App/>` and its routes;
+//! - [`ansi`]: the escape sequences of log lines: colours kept, the rest dropped;
 //! - [`model`] (the `model` crate): the job model, stream events and the error type, shared by
 //!   the engine, the server and the browser;
 //! - [`theme`]: the colour theme a person chose;
@@ -17,6 +18,7 @@
 //! - [`server_fns`]: server functions, thin: who is calling, then the engine (the `engine` crate,
 //!   linked only into the server).
 
+pub mod ansi;
 pub mod app;
 pub mod components;
 pub mod format;

@@ -38,7 +38,7 @@ test('pause and resume with plain form posts; a queued job of the paused kind sa
 
   await page.goto(`${server.url}/system`);
   await demo.getByRole('button', { name: 'Resume demo' }).click();
-  await expect(demo.locator('.pause-state')).toHaveText('running');
+  await expect(demo.locator('.pause-state')).toHaveText('starts jobs');
   await expect
     .poll(async () => {
       await page.goto(`${server.url}/`);

@@ -34,7 +34,7 @@ test('an operator pauses demo on /system; a member’s job waits saying so, then
   await otto.goto(`${server.url}/system`);
   await expect(otto.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const demo = otto.locator('tr[data-kind="demo"]');
-  await expect(demo.locator('.pause-state')).toContainText('running');
+  await expect(demo.locator('.pause-state')).toContainText('starts jobs');
   await demo.getByRole('button', { name: 'Pause demo' }).click();
   await expect(demo).toHaveAttribute('data-paused', 'true');
   await expect(demo.locator('.pause-state')).toContainText('paused by otto since');
@@ -50,7 +50,7 @@ test('an operator pauses demo on /system; a member’s job waits saying so, then
   await expect(row.locator('.job-queue')).toContainText(/⏸ demo is paused \(by otto since .+\): it starts once resumed/);
 
   await demo.getByRole('button', { name: 'Resume demo' }).click();
-  await expect(demo.locator('.pause-state')).toHaveText(/running/);
+  await expect(demo.locator('.pause-state')).toHaveText(/starts jobs/);
   await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
   await expect(row.locator('.job-queue')).toBeHidden();
 });

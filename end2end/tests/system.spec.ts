@@ -27,9 +27,14 @@ test('the system page shows load by kind and follows it live', async ({ page }, 
     await page.screenshot({ path: info.outputPath('system.png'), fullPage: true });
   }
 
-  // Cancelled elsewhere: the open page shows it within its next refresh, without a reload.
+  // Cancelled elsewhere: the open page shows it within its next refresh, without a reload. A
+  // cancel was asked for: it is counted as a cancel, not as a failure.
+  const cancelled = Number(await demo.locator('[data-col="cancelled"]').textContent());
   await page.request.post(`/api/v1/jobs/${running}/cancel`);
   await expect(demo.locator('[data-col="running"]')).toHaveText('0', { timeout: 15_000 });
   await expect(demo.locator('[data-col="finished"]')).toHaveText(String(finished + 1));
-  await expect(demo.locator('[data-col="failed"]')).not.toHaveText('0');
+  await expect(demo.locator('[data-col="cancelled"]')).toHaveText(String(cancelled + 1));
+  await expect(demo.locator('[data-col="failed"]')).toHaveText('0');
+  await expect(page.locator('[data-fact="failed"]')).toHaveText('0');
+  await expect(page.locator('[data-fact="failure-rate"]')).toHaveText('0.0%');
 });

@@ -27,7 +27,11 @@ pub fn JobFiles(job: Job) -> impl IntoView {
         <h3 id="outputs-title">"Outputs"</h3>
         <Show
             when=move || job.with(|j| !j.outputs.is_empty())
-            fallback=|| view! { <p class="hint outputs-none">"None yet."</p> }
+            fallback=move || view! {
+                <p class="hint outputs-none">
+                    {move || if job.with(|j| j.status.is_terminal()) { "None." } else { "None yet." }}
+                </p>
+            }
         >
             <ul class="outputs" aria-labelledby="outputs-title">
                 {move || outputs().into_iter().map(|(href, o)| view! {

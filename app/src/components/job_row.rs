@@ -1,7 +1,7 @@
 //! One job in a list: status, bar, message and times, live; and the list of jobs that appeared
 //! after the page was rendered.
 
-use super::progress_bar::{progress_text, ProgressBar};
+use super::progress_bar::{progress_said, ProgressBar};
 use crate::format;
 use crate::live;
 use crate::model::{Job, JobStatus, KindPause, QueueInfo};
@@ -226,7 +226,7 @@ pub fn JobRowView(
             </header>
             <ProgressBar job/>
             <p class="job-meta">
-                <span class="job-progress">{move || job.with(progress_text)}</span>
+                <span class="job-progress">{move || job.with(progress_said)}</span>
                 <span class="job-attempt">{move || job.with(attempt_text)}</span>
                 <span class="job-pace">{move || job.with(|j| pace.with(|p| pace_text(j, p)))}</span>
                 <span class="job-message">{move || job.with(|j| j.progress.message.clone())}</span>

@@ -2,6 +2,7 @@
 //! after an upgrade, toasts for finished jobs and the screen-reader announcements of them. It
 //! also tells the tab's stream where the server-rendered page left off.
 
+use crate::components::status_icon;
 use crate::live;
 use crate::model::JobStatus;
 use crate::server_fns::{DismissNotice, LiveInfo};
@@ -110,10 +111,9 @@ fn Toasts() -> impl IntoView {
                 key=|t| t.id
                 children=move |t| {
                     let id = t.id;
-                    let ok = t.status == JobStatus::Succeeded;
                     view! {
-                        <div class=if ok { "toast toast-ok" } else { "toast toast-bad" } data-status=t.status.as_str()>
-                            <span aria-hidden="true">{if ok { "✔ " } else { "✖ " }}</span>
+                        <div class=format!("toast {}", toast_class(t.status)) data-status=t.status.as_str()>
+                            <span aria-hidden="true">{status_icon(t.status)} " "</span>
                             <a href=format!("/jobs/{}", t.job_id)>{t.text(tr)}</a>
                             <button type="button" class="close" aria-label=tr.close() on:click=move |_| live::close_toast(id)>
                                 "×"
@@ -123,5 +123,16 @@ fn Toasts() -> impl IntoView {
                 }
             />
         </div>
+    }
+}
+
+/// A toast's colour says how its job ended, as the status badges do: a cancel was asked for, so
+/// it is no failure (amber, like its badge), and an interruption is the server's doing.
+fn toast_class(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Succeeded => "toast-ok",
+        JobStatus::Failed => "toast-bad",
+        JobStatus::Cancelled => "toast-cancelled",
+        _ => "toast-other",
     }
 }

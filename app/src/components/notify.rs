@@ -152,19 +152,13 @@ mod browser {
                 format!("/jobs/{}", one.job_id),
             ),
             many => {
-                let failed = many
-                    .iter()
-                    .filter(|t| t.status != crate::model::JobStatus::Succeeded)
-                    .count();
                 let body = many
                     .iter()
                     .map(|m| m.text(t))
                     .collect::<Vec<_>>()
                     .join("\n");
-                let title = match failed {
-                    0 => t.notify_all_succeeded(many.len()),
-                    n => t.notify_some_failed(many.len(), n),
-                };
+                // "3 jobs finished: 2 succeeded, 1 cancelled": each ending by its name.
+                let title = crate::live::announcement(t, many).unwrap_or_default();
                 (title, body, "/".to_string())
             }
         };

@@ -34,6 +34,25 @@ pub fn progress_text(job: &Job) -> String {
     }
 }
 
+/// What a row says of its progress: nothing until the job has something to say (a queued job,
+/// or one that has reported neither a step nor a total), so that no bare "0" reads as progress.
+pub fn progress_said(job: &Job) -> String {
+    let p = &job.progress;
+    let nothing = p.current == 0 && (p.total.is_none() || job.status == JobStatus::Queued);
+    if nothing {
+        String::new()
+    } else {
+        progress_text(job)
+    }
+}
+
+/// Whether the bar moves without a total: only while the job runs. A queued job's bar stays
+/// still and empty (it has not started), as does a finished one's.
+pub fn indeterminate(job: &Job) -> bool {
+    job.progress.percent().is_none()
+        && matches!(job.status, JobStatus::Running | JobStatus::Cancelling)
+}
+
 #[component]
 pub fn ProgressBar(job: RwSignal<Job>) -> impl IntoView {
     let pct = move || job.with(|j| j.progress.percent());
@@ -41,7 +60,7 @@ pub fn ProgressBar(job: RwSignal<Job>) -> impl IntoView {
         <div
             class=move || {
                 job.with(|j| {
-                    let indeterminate = if pct().is_none() && j.status.is_active() { " indeterminate" } else { "" };
+                    let indeterminate = if indeterminate(j) { " indeterminate" } else { "" };
                     format!("bar level-{}{indeterminate}", bar_level(j).as_str())
                 })
             }
@@ -52,7 +71,10 @@ pub fn ProgressBar(job: RwSignal<Job>) -> impl IntoView {
             aria-valuenow=move || {
                 job.with(|j| j.progress.total.map(|t| j.progress.current.min(t).to_string()))
             }
-            aria-valuetext=move || job.with(progress_text)
+            aria-valuetext=move || job.with(|j| match j.status {
+                JobStatus::Queued if j.progress.current == 0 => "not started".to_string(),
+                _ => progress_text(j),
+            })
             data-level=move || job.with(|j| bar_level(j).as_str())
         >
             <div class="bar-fill" style:width=move || format!("{:.1}%", pct().unwrap_or(0.0))></div>
@@ -106,6 +128,25 @@ mod tests {
             progress_text(&job(JobStatus::Running, 1500, None)),
             "1,500 steps"
         );
+    }
+
+    #[test]
+    fn a_queued_job_neither_moves_nor_says_zero() {
+        let queued = job(JobStatus::Queued, 0, None);
+        assert!(!indeterminate(&queued));
+        assert_eq!(progress_said(&queued), "");
+        let running = job(JobStatus::Running, 0, None);
+        assert!(indeterminate(&running));
+        assert_eq!(progress_said(&running), "");
+        assert_eq!(
+            progress_said(&job(JobStatus::Running, 0, Some(10))),
+            "0 of 10 steps (0%)"
+        );
+        assert_eq!(
+            progress_said(&job(JobStatus::Succeeded, 3, None)),
+            "3 steps"
+        );
+        assert!(!indeterminate(&job(JobStatus::Succeeded, 3, None)));
     }
 
     #[test]

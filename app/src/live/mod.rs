@@ -101,6 +101,22 @@ pub fn watch_log(job_id: &str, lines: Vec<LogLine>) -> (ArcRwSignal<Vec<LogLine>
     }
 }
 
+/// Whether a job has ended: `rendered` (as the server rendered the page) until the view is
+/// live, then as the stream tells it, for the job's parts that say "yet" only while it runs.
+pub fn ended(job_id: &str, rendered: bool) -> Signal<bool> {
+    let ended = RwSignal::new(rendered);
+    if IN_BROWSER {
+        let id = job_id.to_string();
+        // Effects run once the view is hydrated: it hydrates with what the server rendered.
+        Effect::new(move || {
+            if let Some(job) = with_state(|s| s.followed(&id)) {
+                ended.set(job.with(|j| j.status.is_terminal()));
+            }
+        });
+    }
+    ended.into()
+}
+
 /// Operator notices in force and not dismissed.
 pub fn notices(rendered: Vec<Notice>) -> ArcRwSignal<Vec<Notice>> {
     if IN_BROWSER {

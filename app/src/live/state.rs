@@ -200,6 +200,11 @@ impl LiveState {
         sig
     }
 
+    /// The live signal of a job this page follows, if it does.
+    pub fn followed(&self, job_id: &str) -> Option<ArcRwSignal<Job>> {
+        self.jobs.get(&JobId::from(job_id)).cloned()
+    }
+
     /// Keeps the stream's lines of `job_id` after line `after` from now on, for a log whose
     /// view comes later (the job page's log hydrates once its code has loaded, and the lines
     /// written meanwhile must not be lost).
@@ -518,6 +523,9 @@ pub fn announcement(t: crate::i18n::Text, finished: &[Toast]) -> Option<String> 
                     None => by_status.push((t.status, 1)),
                 }
             }
+            if let [(status, n)] = by_status[..] {
+                return Some(t.jobs_of_status(n, crate::components::status_name(t, status)));
+            }
             let parts: Vec<String> = by_status
                 .iter()
                 .map(|(s, n)| t.count_of_status(*n, crate::components::status_name(t, *s)))
@@ -779,6 +787,15 @@ mod tests {
             "3 个任务已结束：2 个成功、1 个失败"
         );
         assert_eq!(announcement(Text::of(Lang::En), &[]), None);
+        let cancelled = [t(JobStatus::Cancelled), t(JobStatus::Cancelled)];
+        assert_eq!(
+            announcement(Text::of(Lang::En), &cancelled).unwrap(),
+            "2 jobs cancelled"
+        );
+        assert_eq!(
+            announcement(Text::of(Lang::ZhCn), &cancelled).unwrap(),
+            "2 个任务已取消"
+        );
     }
 
     #[test]

@@ -115,7 +115,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </section>
         </div>
         <section class="job-log" aria-labelledby="log-title">
-            <JobLog job_id=job.id.to_string() lines=detail.log total=detail.log_total filter=detail.log_filter.clone()>
+            <JobLog job_id=job.id.to_string() lines=detail.log total=detail.log_total filter=detail.log_filter.clone() ended=job.status.is_terminal()>
                 <LogFilterForm job_id=job.id.to_string() filter=detail.log_filter matches=detail.log_matches/>
             </JobLog>
         </section>

@@ -105,9 +105,9 @@ fn pause_form_sender(
 #[component]
 fn Summary(o: SystemOverview) -> impl IntoView {
     let t = t();
-    let failure_rate = match o.finished_last_hour {
-        0 => "–".to_string(),
-        n => t.percent(t.decimal(o.unsuccessful_last_hour as f64 * 100.0 / n as f64, 1)),
+    let failure_rate = match o.failure_rate() {
+        None => "–".to_string(),
+        Some(rate) => t.percent(t.decimal(rate * 100.0, 1)),
     };
     let queued: u64 = o.kinds.iter().map(|k| k.queued).sum();
     let running: u64 = o.kinds.iter().map(|k| k.running).sum();
@@ -118,6 +118,8 @@ fn Summary(o: SystemOverview) -> impl IntoView {
                 <dt>{t.system_queued()}</dt><dd data-fact="queued">{t.int(queued as i64)}</dd>
                 <dt>{t.system_running()}</dt><dd data-fact="running">{t.int(running as i64)}</dd>
                 <dt>{t.system_finished_last_hour()}</dt><dd data-fact="finished">{t.int(o.finished_last_hour as i64)}</dd>
+                <dt>{t.system_failed_last_hour()}</dt><dd data-fact="failed">{t.int(o.failed_last_hour as i64)}</dd>
+                <dt>{t.system_cancelled_last_hour()}</dt><dd data-fact="cancelled">{t.int(o.cancelled_last_hour as i64)}</dd>
                 <dt>{t.system_failure_rate()}</dt><dd data-fact="failure-rate">{failure_rate}</dd>
                 <dt>{t.system_open_streams()}</dt><dd data-fact="streams">{t.int(o.open_streams as i64)}</dd>
                 <dt>{t.system_events_per_second()}</dt><dd data-fact="events-per-second">{t.decimal(o.events_per_second, 1)}</dd>
@@ -131,14 +133,15 @@ fn ms(t: Text, v: Option<i64>) -> String {
     v.map(|v| format::span(t, v)).unwrap_or_else(|| "–".into())
 }
 
-/// "paused by ada since Nov 24, 14:02", or "running".
+/// "paused by ada since Nov 24, 14:02", or "starts jobs" (not "running": that is a job's
+/// status).
 fn pause_text(t: Text, pause: Option<&KindPause>) -> AnyView {
     match pause {
         Some(p) => view! {
             {t.system_paused_by(p.paused_by.clone())} " " <Time at=p.paused_at style=format::Style::Short/>
         }
         .into_any(),
-        None => t.system_kind_running().into_any(),
+        None => t.system_kind_starts_jobs().into_any(),
     }
 }
 
@@ -213,6 +216,7 @@ fn Kinds(
                             <th scope="col">{t.system_running()}</th>
                             <th scope="col">{t.system_finished_1h()}</th>
                             <th scope="col">{t.system_failed_1h()}</th>
+                            <th scope="col">{t.system_cancelled_1h()}</th>
                             <th scope="col">{t.system_in_queue()}</th>
                             <th scope="col">{t.system_run_time()}</th>
                             <th scope="col">{t.user_state()}</th>
@@ -230,7 +234,8 @@ fn Kinds(
                                 <td data-col="queued">{t.int(k.queued as i64)}</td>
                                 <td data-col="running">{t.int(k.running as i64)}</td>
                                 <td data-col="finished">{t.int(k.finished_last_hour as i64)}</td>
-                                <td data-col="failed">{t.int(k.unsuccessful_last_hour as i64)}</td>
+                                <td data-col="failed">{t.int(k.failed_last_hour as i64)}</td>
+                                <td data-col="cancelled">{t.int(k.cancelled_last_hour as i64)}</td>
                                 <td data-col="queue">{format!("{} / {}", ms(t, k.queue_p50_ms), ms(t, k.queue_p95_ms))}</td>
                                 <td data-col="run">{format!("{} / {}", ms(t, k.run_p50_ms), ms(t, k.run_p95_ms))}</td>
                                 <td data-col="state"><span class="pause-state">{state}</span>{form}</td>
