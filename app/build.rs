@@ -23,14 +23,17 @@ use std::path::{Path, PathBuf};
 const REFERENCE: &str = "en";
 
 /// What a language file says about itself, in terms (`-name = …`).
-const META: [&str; 6] = [
+const META: [&str; 7] = [
     "-language-name",
     "-plural-rule",
+    "-ordinal-rule",
     "-group-separator",
     "-decimal-separator",
     "-accept",
     "-accept-not",
 ];
+
+const ORDINAL_RULES: [&str; 2] = ["other", "english"];
 
 const PLURAL_RULES: [&str; 6] = [
     "other",
@@ -202,6 +205,9 @@ impl Catalog {
                 None if m == "-accept-not" => {
                     meta.insert(m.to_string(), String::new());
                 }
+                None if m == "-ordinal-rule" => {
+                    meta.insert(m.to_string(), "other".into());
+                }
                 None => errors.push(format!("{name}: the term {m} is missing")),
             }
         }
@@ -209,6 +215,13 @@ impl Catalog {
             if !PLURAL_RULES.contains(&rule.as_str()) {
                 errors.push(format!(
                     "{name}: -plural-rule is {rule:?}, not one of {PLURAL_RULES:?}"
+                ));
+            }
+        }
+        if let Some(rule) = meta.get("-ordinal-rule") {
+            if !ORDINAL_RULES.contains(&rule.as_str()) {
+                errors.push(format!(
+                    "{name}: -ordinal-rule is {rule:?}, not one of {ORDINAL_RULES:?}"
                 ));
             }
         }
@@ -500,10 +513,11 @@ fn generate(catalogs: &[Catalog]) -> String {
         let m = &c.meta;
         writeln!(
             s,
-            "            Lang::{} => &Meta {{ name: {:?}, plural: Plural::{}, group: {:?}, decimal: {:?}, accept: {:?}, accept_not: {:?} }},",
+            "            Lang::{} => &Meta {{ name: {:?}, plural: Plural::{}, ordinal: Ordinal::{}, group: {:?}, decimal: {:?}, accept: {:?}, accept_not: {:?} }},",
             variant_name(&c.tag),
             m["-language-name"],
             variant_name(&m["-plural-rule"]),
+            variant_name(&m["-ordinal-rule"]),
             m["-group-separator"],
             m["-decimal-separator"],
             m["-accept"],

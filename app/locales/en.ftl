@@ -3,6 +3,7 @@
 
 -language-name = English
 -plural-rule = one-other
+-ordinal-rule = english
 -group-separator = ,
 -decimal-separator = .
 -accept = en
@@ -434,3 +435,49 @@ engine-unreachable = the server could not be reached; check the connection and t
 engine-internal = something went wrong on the server; it has been logged
 engine-webhook-needs-url = a webhook needs the URL to POST to
 engine-webhook-url-scheme = the URL must start with http:// or https:// and name a host
+
+## [browser] A job's row and bar: status, progress, pace, place in line, times.
+
+job-cancel = Cancel
+job-rerun = Re-run
+job-select = Select job { $id }
+job-open = Open job { $id }
+job-stalled = Stalled: no progress for
+job-stalled-said = { $job } job stalled
+job-created = created
+job-finished = finished
+queue-every-kind-paused = ⏸ every kind is paused (by { $name } since { $since }): it starts once resumed
+queue-kind-paused = ⏸ { $kind } is paused (by { $name } since { $since }): it starts once resumed
+queue-place = { $n ->
+        [1] next in line
+        [ord-one] { $n }st in line
+        [ord-two] { $n }nd in line
+        [ord-few] { $n }rd in line
+       *[ord-other] { $n }th in line
+    }
+queue-place-for = { $n ->
+        [1] next in line
+        [ord-one] { $n }st in line
+        [ord-two] { $n }nd in line
+        [ord-few] { $n }rd in line
+       *[ord-other] { $n }th in line
+    } for { $kind }
+queue-waiting = waiting
+queue-waiting-for = waiting for { $kind }
+queue-starts-in = { $place } · starts in about { $span }
+queue-starting-any-moment = { $place } · starting any moment
+job-retry-in = attempt { $attempt } of { $max } in { $span }
+job-retry-any-moment = attempt { $attempt } of { $max } any moment
+job-starts-at = starts at { $at } · in { $span }
+job-attempt = attempt { $attempt } of { $max }
+job-attempt-failed = attempt { $attempt } failed: { $code }: { $message }
+job-error = { $code }: { $message }
+job-ran = ran { $span }
+job-elapsed = elapsed { $span }
+job-left = about { $span } left
+rate-per-second = { $n }{ $unit }/s
+rate-per-minute = { $n }{ $unit }/min
+progress-of = { $current } of { $total }{ $unit } ({ $pct }%)
+progress-count = { $current }{ $unit }
+progress-label = { $job } job progress
+progress-not-started = not started

@@ -392,3 +392,43 @@ engine-unreachable = 无法连接服务器；请检查网络后重试
 engine-internal = 服务器出错，已记录日志
 engine-webhook-needs-url = Webhook 需要一个用于 POST 的 URL
 engine-webhook-url-scheme = URL 必须以 http:// 或 https:// 开头并包含主机名
+
+## [browser] A job's row and bar: status, progress, pace, place in line, times.
+
+job-cancel = 取消
+job-rerun = 重新运行
+job-select = 选择任务 { $id }
+job-open = 打开任务 { $id }
+job-stalled = 停滞：已无进展
+job-stalled-said = { $job } 任务停滞
+job-created = 创建于
+job-finished = 结束于
+queue-every-kind-paused = ⏸ 所有类型已暂停（由 { $name } 于 { $since } 暂停）：恢复后才会开始
+queue-kind-paused = ⏸ { $kind } 已暂停（由 { $name } 于 { $since } 暂停）：恢复后才会开始
+queue-place = { $n ->
+        [1] 下一个
+       *[other] 排第 { $n } 位
+    }
+queue-place-for = { $kind } 队列中{ $n ->
+        [1] 下一个
+       *[other] 排第 { $n } 位
+    }
+queue-waiting = 等待中
+queue-waiting-for = 等待 { $kind }
+queue-starts-in = { $place } · 约 { $span }后开始
+queue-starting-any-moment = { $place } · 随时开始
+job-retry-in = 第 { $attempt } 次尝试（共 { $max } 次），{ $span }后
+job-retry-any-moment = 第 { $attempt } 次尝试（共 { $max } 次），随时开始
+job-starts-at = 开始于 { $at } · { $span }后
+job-attempt = 第 { $attempt } 次尝试（共 { $max } 次）
+job-attempt-failed = 第 { $attempt } 次尝试失败：{ $code }：{ $message }
+job-error = { $code }：{ $message }
+job-ran = 运行了 { $span }
+job-elapsed = 已运行 { $span }
+job-left = 约剩 { $span }
+rate-per-second = { $n }{ $unit }/秒
+rate-per-minute = { $n }{ $unit }/分钟
+progress-of = { $current } / { $total }{ $unit }（{ $pct }%）
+progress-count = { $current }{ $unit }
+progress-label = { $job } 任务进度
+progress-not-started = 尚未开始

@@ -8,23 +8,22 @@ use crate::i18n::t;
 use crate::zone::view_zone;
 use leptos::prelude::*;
 
-/// The instant `at` (Unix ms) in `style`; `now` (the page's clock) for a relative time.
+/// The instant `at` (Unix ms) in `style`; for a relative time, `clock` (a view's clock, which
+/// ticks) or else `now`.
 #[component]
 pub fn Time(
     at: i64,
     #[prop(optional)] style: Style,
     #[prop(optional)] now: Option<i64>,
+    #[prop(optional, into)] clock: Option<Signal<i64>>,
 ) -> impl IntoView {
     let t = t();
     let zone = view_zone();
     let now = now.unwrap_or_else(now_ms);
-    let text = move || format::when(t, &zone.get(), style, at, now);
+    let now = move || clock.map_or(now, |c| c.get());
+    let text = move || format::when(t, &zone.get(), style, at, now());
     let title = move || {
-        matches!(
-            style,
-            Style::Ago | Style::Short | Style::Clock | Style::Minute
-        )
-        .then(|| format::when(t, &zone.get(), Style::Full, at, now))
+        (style != Style::Full).then(|| format::when(t, &zone.get(), Style::Full, at, now()))
     };
     view! {
         <time datetime=format::iso(at) data-at=at data-style=style.as_str() title=title>{text}</time>

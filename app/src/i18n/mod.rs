@@ -33,6 +33,7 @@ pub(crate) struct Meta {
     /// Its own name, as the language switch shows it.
     pub name: &'static str,
     pub plural: Plural,
+    pub ordinal: Ordinal,
     /// Between groups of three digits (`1,234`).
     pub group: &'static str,
     /// Before the fraction (`2.5`).
@@ -60,6 +61,16 @@ pub(crate) enum Plural {
     Polish,
     /// `zero`, `one`, `two`, `few`, `many` (Arabic).
     Arabic,
+}
+
+/// A language's rule for ordinals ("1st", "2nd"), chosen in a selection by keys `ord-one`,
+/// `ord-two`, `ord-few` and `ord-other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ordinal {
+    /// One form for every number (第 1, 1.).
+    Other,
+    /// 1st, 2nd, 3rd, 4th, 11th, 21st.
+    English,
 }
 
 impl Lang {

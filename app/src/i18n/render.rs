@@ -4,7 +4,7 @@
 //! variable N and `\u{2}N` … `\u{6}` for a selection on variable N (variants `\u{3}key\u{4}…`,
 //! the default one `\u{5}key\u{4}…`).
 
-use super::{Meta, Plural};
+use super::{Meta, Ordinal, Plural};
 
 /// A message's variable: a number (written with the language's digit groups, and selecting
 /// the language's plural form) or a text.
@@ -127,14 +127,18 @@ fn select<'a>(
         Some(Arg::Text(s)) => key == s,
         None => false,
     };
-    let category = match arg {
-        Some(Arg::Num(n)) => Some(category(*n, meta.plural)),
-        _ => None,
+    let (category, ordinal) = match arg {
+        Some(Arg::Num(n)) => (
+            Some(category(*n, meta.plural)),
+            Some(ordinal(*n, meta.ordinal)),
+        ),
+        _ => (None, None),
     };
     let chosen = variants
         .iter()
         .find(|v| exact(v.0))
         .or_else(|| variants.iter().find(|v| Some(v.0) == category))
+        .or_else(|| variants.iter().find(|v| Some(v.0) == ordinal))
         .or_else(|| variants.iter().find(|v| v.1));
     if let Some((_, _, start)) = chosen {
         pattern(start, args, meta, out);
@@ -174,6 +178,17 @@ pub(super) fn category(n: i64, rule: Plural) -> &'static str {
             (_, 11..=99) => "many",
             _ => "other",
         },
+    }
+}
+
+/// The key of a whole number's ordinal category (`ord-one` …).
+pub(super) fn ordinal(n: i64, rule: Ordinal) -> &'static str {
+    let n = n.unsigned_abs();
+    match (rule, n % 10, n % 100) {
+        (Ordinal::English, 1, n100) if n100 != 11 => "ord-one",
+        (Ordinal::English, 2, n100) if n100 != 12 => "ord-two",
+        (Ordinal::English, 3, n100) if n100 != 13 => "ord-few",
+        _ => "ord-other",
     }
 }
 
@@ -255,6 +270,20 @@ mod tests {
         assert_eq!(render(text, &[Arg::Num(1), Arg::from("x")], en()), "a X.");
         assert_eq!(render(text, &[Arg::Num(1), Arg::from("z")], en()), "a Y.");
         assert_eq!(render(text, &[Arg::Num(7), Arg::from("x")], en()), "b.");
+    }
+
+    #[test]
+    fn english_ordinals() {
+        let text = "\u{2}0\u{3}ord-one\u{4}\u{1}0st\u{3}ord-two\u{4}\u{1}0nd\u{3}ord-few\u{4}\u{1}0rd\u{5}ord-other\u{4}\u{1}0th\u{6}";
+        let say = |n: i64| render(text, &[Arg::Num(n)], en());
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(say).to_vec();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st",
+                "111th"
+            ]
+        );
     }
 
     #[test]
