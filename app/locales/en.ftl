@@ -250,6 +250,10 @@ system-ago = { $span } ago
 
 ## [browser] A job's status, as people read it.
 
+# Between the items of a list: "failed, cancelled".
+list-separator = {", "}
+# The end of a sentence that ends with a link.
+sentence-end = .
 status-queued = queued
 status-running = running
 status-cancelling = cancelling
@@ -299,8 +303,6 @@ schedule-last-skip = Last time it started nothing:
 
 ## The webhooks pages.
 
-# Between the items of a list: "failed, cancelled".
-list-separator = {", "}
 webhooks-hint = When a job ends, Headway POSTs what became of it to each webhook that hears of it, signed with the webhook's secret, and tries again for a day until it is answered with a 2xx. A Slack-style webhook gets one line of text. See
 webhooks-hint-end = to check the signature.
 webhooks-none = No webhooks yet.
@@ -481,3 +483,190 @@ progress-of = { $current } of { $total }{ $unit } ({ $pct }%)
 progress-count = { $current }{ $unit }
 progress-label = { $job } job progress
 progress-not-started = not started
+
+## The job page's own texts.
+
+job-no-such = No such job
+job-rerun-of = Re-run of
+job-for-its-time = for its time
+job-run-now = (run now)
+job-started-by = Started by
+job-a-schedule = a schedule
+job-its-jobs = its jobs
+job-time-limit = Time limit
+job-error-title = Error
+job-title = { $kind } job { $id }
+job-all-jobs = ← All jobs
+job-heading = { $kind } job
+job-without-js = The bar and the log update live with JavaScript; without it,
+job-details = Details
+job-timeline = Timeline
+filter = Filter
+log-lines-match = { $n ->
+        [0] No line matches.
+        [one] 1 line matches.
+       *[other] { $n } lines match.
+    }
+log-lines-match-newest = { $n } lines match; the newest { $shown } are shown.
+log-filter = Log filter
+log-search = Search the log
+log-level = Level
+log-all-levels = All levels
+log-warnings-and-errors = Warnings and errors
+log-errors = Errors
+log-show-every-line = Show every line
+
+## [browser] The job page's live parts: timeline, attempts, log, outputs.
+
+attempt-span = { $start } → { $end } ({ $span })
+attempt-running = { $start } → running
+attempt-line = Attempt { $n } · { $span }
+attempt-next = Attempt { $attempt } of { $max } starts at { $at }
+log-no-lines = No log lines.
+log-no-lines-yet = No log lines yet.
+log-no-match = No line matches.
+log-earlier-not-shown = { $n } earlier lines are not shown here:
+log-download-whole = download the whole log
+log-attempt = attempt { $n }
+log-count = { $n ->
+        [one] (1 line)
+       *[other] ({ $n } lines)
+    }
+log-title = Log
+log-following = Following the newest lines
+log-paused = Paused: scrolled up
+log-follow = Follow
+log-download = Download the log
+log-aria = Job log
+outputs = Outputs
+outputs-none = None.
+outputs-none-yet = None yet.
+result = Result
+
+## The dashboard's counts and chart (rendered on the server, and again when jobs change).
+
+counts-label = Jobs per status
+counts-all = all
+chart-summary = { $n ->
+        [one] 1 job finished
+       *[other] { $n } jobs finished
+    } in the last hour; the longest average run in a minute was { $span }.
+chart-caption = Finished per minute, last hour
+chart-other-endings = other endings (hatched)
+chart-average-run = average run time
+chart-now = now
+chart-numbers = The numbers
+chart-minute = Minute ({ $zone })
+chart-finished = Finished
+chart-not-succeeded = Not succeeded
+chart-average = Average run
+chart-longest = Longest run
+chart-minute-finished = { $minute }: { $n } finished
+chart-minute-unsuccessful = { " " }({ $n } did not succeed)
+chart-minute-runs = , average run { $avg }, longest { $max }
+
+## [browser] Exporting the history.
+
+export-as = Export as
+export-json-lines = JSON Lines
+export = Export
+
+## The dashboard.
+
+dashboard-cannot-show = This view cannot be shown
+dashboard-show-all = Show all jobs
+dashboard-none-match = No jobs match these filters.
+dashboard-none-yet-start = No jobs yet: start one above.
+dashboard-none-yet = No jobs yet.
+dashboard-start-a-job = Start a job
+dashboard-all-jobs = All jobs
+dashboard-your-jobs = Your jobs
+dashboard-last-hour = Last hour
+dashboard-without-js = Progress updates live with JavaScript; without it,
+bulk-all-matching = every job matching this view, not only those ticked
+bulk-cancel-selected = Cancel selected…
+bulk-rerun-selected = Re-run selected…
+bulk-done-cancelled = { $n ->
+        [one] 1 job cancelled.
+       *[other] { $n } jobs cancelled.
+    }
+bulk-done-rerun = { $n ->
+        [one] 1 job started again.
+       *[other] { $n } jobs started again.
+    }
+bulk-not-done-cancel = { $n ->
+        [one] 1 job could not be: they had already ended.
+       *[other] { $n } jobs could not be: they had already ended.
+    }
+bulk-not-done-rerun = { $n ->
+        [one] 1 job could not be: their parameters are no longer valid.
+       *[other] { $n } jobs could not be: their parameters are no longer valid.
+    }
+filter-jobs = Filter jobs
+filter-any = any
+filter-external = External (programs elsewhere)
+filter-q = Job id or message
+filter-q-placeholder = e.g. 0193a7f2 or quota
+filter-clear = Clear
+filter-one-schedule = The jobs of one schedule
+filter-see-it = see it
+filter-every-job = Every job
+pager-newer = ← Newer
+pager-older = Older →
+pager-label = Pages
+
+## The built-in kinds: a title, its description, and each parameter's label and description
+## (kind-NAME-PARAM), as the engine says them in English.
+
+kind-demo = Demo
+    .description = Advances one step per interval and logs every 10 steps.
+kind-demo-steps = Steps
+    .description = How many steps to take.
+kind-demo-interval_ms = Interval (ms)
+    .description = Milliseconds between two steps.
+kind-demo-log_every = Log interval
+    .description = A log line every this many steps.
+kind-demo-fail_attempts = Failing attempts
+    .description = Its first attempts fail halfway, this many of them, to watch retries.
+kind-batch = Batch
+    .description = Processes generated items in parallel: each item hashes a buffer with SHA-256. Failed items are logged; the job ends with a warning if some failed and fails if all did.
+kind-batch-items = Items
+    .description = How many items to process.
+kind-batch-item_kib = Item size (KiB)
+    .description = How much data each item hashes.
+kind-batch-concurrency = Concurrency
+    .description = How many items are processed at the same time.
+kind-batch-failure_rate = Failure rate
+    .description = Probability from 0 to 1 that an item fails (the same items fail for the same seed).
+kind-batch-seed = Seed
+    .description = Chooses the generated data, and so which items fail.
+kind-checksum = Checksum
+    .description = Computes the SHA-256 of every file in a folder of the data folder and writes a sha256sum manifest to the log. Resumes after a restart.
+kind-checksum-dir = Folder
+    .description = Folder to hash, relative to the data folder (. for all of it).
+kind-export_jobs = Export jobs
+    .description = Exports your jobs that match a filter as a file to download: CSV for a spreadsheet, or JSON Lines with every detail.
+kind-export_jobs-format = Format
+    .description = csv (a spreadsheet) or jsonl (JSON Lines, every detail of each job).
+kind-export_jobs-status = Statuses
+    .description = Only jobs in these statuses, comma-separated (all when empty).
+kind-export_jobs-kind = Kind
+    .description = Only jobs of this kind (all when empty).
+kind-export_jobs-schedule = Schedule
+    .description = Only the jobs one schedule started (its id).
+kind-export_jobs-search = Search
+    .description = Only jobs whose id starts with this, or whose message or error contains it.
+kind-export_jobs-from = From
+    .description = Only jobs created at or after this time: 2026-11-24, 2026-11-24T14:00 (UTC) or an RFC 3339 time with its offset.
+kind-export_jobs-to = To
+    .description = Only jobs created before this time (a date: up to the end of that day, UTC).
+kind-import_csv = Import CSV
+    .description = Imports a CSV file into a new SQLite table, all or nothing: the header row names the columns, rows with the wrong number of fields are skipped and logged.
+kind-import_csv-upload = CSV upload
+    .description = The CSV file to import, uploaded from your computer (UTF-8 text, a header row first).
+kind-import_csv-file = Or a file in the data folder
+    .description = Or: a CSV file already in the data folder, by its path there.
+kind-import_csv-table = Table
+    .description = The table to create: letters, digits and _, not starting with a digit.
+kind-import_csv-database = Database
+    .description = The SQLite database file, relative to the data folder; created if missing.

@@ -209,6 +209,10 @@ system-ago = { $span }前
 
 ## [browser] A job's status, as people read it.
 
+# Between the items of a list: "failed, cancelled".
+list-separator = 、
+# The end of a sentence that ends with a link.
+sentence-end = 。
 status-queued = 排队中
 status-running = 运行中
 status-cancelling = 正在取消
@@ -257,7 +261,6 @@ schedule-last-skip = 上次未启动任何任务：
 
 ## The webhooks pages.
 
-list-separator = 、
 webhooks-hint = 任务结束时，Headway 会把任务的结果 POST 给每个关注它的 Webhook，并用该 Webhook 的密钥签名；在收到 2xx 响应之前，会在一天内不断重试。Slack 风格的 Webhook 只收到一行文字。校验签名的方法见
 webhooks-hint-end = 。
 webhooks-none = 还没有 Webhook。
@@ -432,3 +435,171 @@ progress-of = { $current } / { $total }{ $unit }（{ $pct }%）
 progress-count = { $current }{ $unit }
 progress-label = { $job } 任务进度
 progress-not-started = 尚未开始
+
+## The job page's own texts.
+
+job-no-such = 没有这个任务
+job-rerun-of = 重新运行自
+job-for-its-time = 对应时间
+job-run-now = （立即运行）
+job-started-by = 启动者
+job-a-schedule = 一个定时计划
+job-its-jobs = 它的任务
+job-time-limit = 时限
+job-error-title = 错误
+job-title = { $kind } 任务 { $id }
+job-all-jobs = ← 全部任务
+job-heading = { $kind } 任务
+job-without-js = 启用 JavaScript 时进度条和日志会实时更新；未启用时，请
+job-details = 详情
+job-timeline = 时间线
+filter = 筛选
+log-lines-match = { $n ->
+        [0] 没有匹配的行。
+       *[other] { $n } 行匹配。
+    }
+log-lines-match-newest = { $n } 行匹配；只显示最新的 { $shown } 行。
+log-filter = 日志筛选
+log-search = 搜索日志
+log-level = 级别
+log-all-levels = 所有级别
+log-warnings-and-errors = 警告和错误
+log-errors = 错误
+log-show-every-line = 显示所有行
+
+## [browser] The job page's live parts: timeline, attempts, log, outputs.
+
+attempt-span = { $start } → { $end }（{ $span }）
+attempt-running = { $start } → 运行中
+attempt-line = 第 { $n } 次尝试 · { $span }
+attempt-next = 第 { $attempt } 次尝试（共 { $max } 次）开始于 { $at }
+log-no-lines = 没有日志行。
+log-no-lines-yet = 还没有日志行。
+log-no-match = 没有匹配的行。
+log-earlier-not-shown = 此处未显示更早的 { $n } 行：
+log-download-whole = 下载完整日志
+log-attempt = 第 { $n } 次尝试
+log-count = （{ $n } 行）
+log-title = 日志
+log-following = 正在跟随最新的行
+log-paused = 已暂停：已向上滚动
+log-follow = 跟随
+log-download = 下载日志
+log-aria = 任务日志
+outputs = 输出文件
+outputs-none = 无。
+outputs-none-yet = 暂无。
+result = 结果
+
+## The dashboard's counts and chart (rendered on the server, and again when jobs change).
+
+counts-label = 各状态的任务数
+counts-all = 全部
+chart-summary = 最近一小时完成了 { $n } 个任务；单分钟内最长的平均运行时间为 { $span }。
+chart-caption = 最近一小时每分钟完成的任务
+chart-other-endings = 其他结束状态（斜线）
+chart-average-run = 平均运行时间
+chart-now = 现在
+chart-numbers = 具体数字
+chart-minute = 分钟（{ $zone }）
+chart-finished = 完成
+chart-not-succeeded = 未成功
+chart-average = 平均运行
+chart-longest = 最长运行
+chart-minute-finished = { $minute }：完成 { $n } 个
+chart-minute-unsuccessful = （{ $n } 个未成功）
+chart-minute-runs = ，平均运行 { $avg }，最长 { $max }
+
+## [browser] Exporting the history.
+
+export-as = 导出为
+export-json-lines = JSON Lines
+export = 导出
+
+## The dashboard.
+
+dashboard-cannot-show = 无法显示此视图
+dashboard-show-all = 显示全部任务
+dashboard-none-match = 没有符合这些筛选条件的任务。
+dashboard-none-yet-start = 还没有任务：请在上方启动一个。
+dashboard-none-yet = 还没有任务。
+dashboard-start-a-job = 启动任务
+dashboard-all-jobs = 全部任务
+dashboard-your-jobs = 你的任务
+dashboard-last-hour = 最近一小时
+dashboard-without-js = 启用 JavaScript 时进度会实时更新；未启用时，请
+bulk-all-matching = 此视图中符合条件的所有任务，而不只是勾选的
+bulk-cancel-selected = 取消所选…
+bulk-rerun-selected = 重新运行所选…
+bulk-done-cancelled = 已取消 { $n } 个任务。
+bulk-done-rerun = 已重新启动 { $n } 个任务。
+bulk-not-done-cancel = 有 { $n } 个任务无法取消：它们已经结束。
+bulk-not-done-rerun = 有 { $n } 个任务无法重新运行：它们的参数已不再有效。
+filter-jobs = 筛选任务
+filter-any = 任意
+filter-external = 外部（在别处运行的程序）
+filter-q = 任务 id 或消息
+filter-q-placeholder = 例如 0193a7f2 或 quota
+filter-clear = 清除
+filter-one-schedule = 某个定时计划的任务
+filter-see-it = 查看
+filter-every-job = 全部任务
+pager-newer = ← 较新
+pager-older = 较早 →
+pager-label = 分页
+
+## The built-in kinds: a title, its description, and each parameter's label and description
+## (kind-NAME-PARAM), as the engine says them in English.
+
+kind-demo = 演示
+    .description = 每个间隔前进一步，每 10 步记录一行日志。
+kind-demo-steps = 步数
+    .description = 要走多少步。
+kind-demo-interval_ms = 间隔（毫秒）
+    .description = 两步之间的毫秒数。
+kind-demo-log_every = 日志间隔
+    .description = 每隔这么多步记录一行日志。
+kind-demo-fail_attempts = 失败的尝试次数
+    .description = 前几次尝试会在中途失败（这么多次），用来观察重试。
+kind-batch = 批处理
+    .description = 并行处理生成的条目：每个条目用 SHA-256 计算一块缓冲区的哈希。失败的条目会记入日志；部分失败时任务以警告结束，全部失败时任务失败。
+kind-batch-items = 条目数
+    .description = 要处理多少个条目。
+kind-batch-item_kib = 条目大小（KiB）
+    .description = 每个条目计算哈希的数据量。
+kind-batch-concurrency = 并发数
+    .description = 同时处理多少个条目。
+kind-batch-failure_rate = 失败率
+    .description = 每个条目失败的概率，从 0 到 1（相同的种子使相同的条目失败）。
+kind-batch-seed = 种子
+    .description = 决定生成的数据，从而决定哪些条目失败。
+kind-checksum = 校验和
+    .description = 计算数据文件夹中某个文件夹里每个文件的 SHA-256，并把 sha256sum 清单写入日志。重启后会继续。
+kind-checksum-dir = 文件夹
+    .description = 要计算哈希的文件夹，相对于数据文件夹（. 表示全部）。
+kind-export_jobs = 导出任务
+    .description = 把符合筛选条件的任务导出为可下载的文件：CSV 用于电子表格，JSON Lines 包含所有细节。
+kind-export_jobs-format = 格式
+    .description = csv（电子表格）或 jsonl（JSON Lines，包含每个任务的所有细节）。
+kind-export_jobs-status = 状态
+    .description = 只导出这些状态的任务，用逗号分隔（为空表示全部）。
+kind-export_jobs-kind = 类型
+    .description = 只导出这种类型的任务（为空表示全部）。
+kind-export_jobs-schedule = 定时计划
+    .description = 只导出某个定时计划启动的任务（它的 id）。
+kind-export_jobs-search = 搜索
+    .description = 只导出 id 以此开头、或消息或错误中包含此内容的任务。
+kind-export_jobs-from = 开始时间
+    .description = 只导出在此时间或之后创建的任务：2026-11-24、2026-11-24T14:00（UTC），或带偏移量的 RFC 3339 时间。
+kind-export_jobs-to = 结束时间
+    .description = 只导出在此时间之前创建的任务（日期：截至当天结束，UTC）。
+kind-import_csv = 导入 CSV
+    .description = 把 CSV 文件导入一个新的 SQLite 表，要么全部导入要么都不导入：标题行给出列名，字段数不对的行会被跳过并记入日志。
+kind-import_csv-upload = 上传 CSV
+    .description = 要导入的 CSV 文件，从你的电脑上传（UTF-8 文本，第一行为标题行）。
+kind-import_csv-file = 或数据文件夹中的文件
+    .description = 或者：数据文件夹中已有的 CSV 文件，按其在那里的路径。
+kind-import_csv-table = 表
+    .description = 要创建的表：字母、数字和 _，不能以数字开头。
+kind-import_csv-database = 数据库
+    .description = SQLite 数据库文件，相对于数据文件夹；不存在时会创建。

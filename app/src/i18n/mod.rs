@@ -188,6 +188,39 @@ mod tests {
         assert_eq!(Lang::ZhCn.name(), "中文");
     }
 
+    /// A built-in kind shows its title, description and parameters in every language: each
+    /// has its messages (`kind-NAME`, `kind-NAME-PARAM`), and in English they say what the
+    /// engine says.
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn every_built_in_kind_speaks_every_language() {
+        for kind in engine::kinds::Registry::builtin().infos() {
+            for lang in Lang::ALL {
+                let t = Text::of(lang);
+                let key = format!("kind-{}", kind.name);
+                let got = |k: &str| t.lookup(k).unwrap_or_else(|| panic!("{lang:?} has no {k}"));
+                let (title, about) = (got(&key), got(&format!("{key}.description")));
+                if lang == Lang::En {
+                    assert_eq!(
+                        (title, about),
+                        (
+                            kind.title.as_str(),
+                            kind.description.replace('\n', " ").as_str()
+                        )
+                    );
+                }
+                for p in &kind.params {
+                    let pk = format!("{key}-{}", p.name);
+                    let (label, about) = (got(&pk), got(&format!("{pk}.description")));
+                    if lang == Lang::En {
+                        assert_eq!(label, p.label);
+                        assert_eq!(about, p.description.replace('\n', " "));
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn messages_are_found_by_key_in_every_language() {
         assert_eq!(Text::of(Lang::En).lookup("nav-jobs"), Some("Jobs"));

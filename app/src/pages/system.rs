@@ -206,7 +206,7 @@ fn Kinds(
                 <p class="hint">{t.system_pause_hint()} " "
                     <code>"headway kinds pause KIND"</code>{t.system_pause_hint_end()}</p>
             })}
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label=t.system_kinds_caption()>
                 <table class="system-table">
                     <caption class="visually-hidden">{t.system_kinds_caption()}</caption>
                     <thead>
@@ -255,7 +255,7 @@ fn Processes(processes: Vec<ProcessInfo>, now: i64) -> impl IntoView {
     view! {
         <section aria-labelledby="processes-title">
             <h2 id="processes-title">{t.system_processes_alive(count)}</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label=t.system_processes_caption()>
                 <table class="system-table">
                     <caption class="visually-hidden">{t.system_processes_caption()}</caption>
                     <thead>

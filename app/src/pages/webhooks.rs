@@ -294,7 +294,7 @@ fn WebhookView(detail: WebhookDetail) -> impl IntoView {
         </div>
         <h2 id="deliveries-title">{t.webhook_deliveries()}</h2>
         <ZoneNote/>
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="deliveries-title">
             <table class="deliveries" aria-labelledby="deliveries-title">
                 <thead>
                     <tr>
