@@ -670,3 +670,16 @@ kind-import_csv-table = Table
     .description = The table to create: letters, digits and _, not starting with a digit.
 kind-import_csv-database = Database
     .description = The SQLite database file, relative to the data folder; created if missing.
+
+## [browser] The start form.
+
+start-repeat = Repeat…
+start-attempts-hint = A failed attempt is tried again, up to { $n } attempts in all; 1 for no retry
+start-at-summary = Start at…
+start-at = Start at
+start-still-uploading = The file is still uploading: start once its bar is full, or cancel it
+start-started = Started { $kind } ✓
+start-kind = Start { $kind }
+start-create-schedule = Create schedule
+start-schedule-created = Schedule created: { $description }, next at
+start-see-schedules = See the schedules

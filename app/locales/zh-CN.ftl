@@ -603,3 +603,16 @@ kind-import_csv-table = 表
     .description = 要创建的表：字母、数字和 _，不能以数字开头。
 kind-import_csv-database = 数据库
     .description = SQLite 数据库文件，相对于数据文件夹；不存在时会创建。
+
+## [browser] The start form.
+
+start-repeat = 重复…
+start-attempts-hint = 失败的尝试会重试，总共最多 { $n } 次；1 表示不重试
+start-at-summary = 定时开始…
+start-at = 开始时间
+start-still-uploading = 文件仍在上传：请等进度条满后再启动，或取消上传
+start-started = 已启动{ $kind } ✓
+start-kind = 启动{ $kind }
+start-create-schedule = 创建定时计划
+start-schedule-created = 已创建定时计划：{ $description }，下次于
+start-see-schedules = 查看定时计划

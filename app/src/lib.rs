@@ -18,6 +18,10 @@
 //! - [`server_fns`]: server functions, thin: who is calling, then the engine (the `engine` crate,
 //!   linked only into the server).
 
+// The dashboard's view is one deep type (rows, counts, chart, forms), deeper than the compiler's
+// default limit lets it compute the layout of.
+#![recursion_limit = "256"]
+
 pub mod ansi;
 pub mod app;
 pub mod components;

@@ -49,4 +49,6 @@ pub use timeline::Timeline;
 pub use tokens::TokenManager;
 pub use upload_field::UploadField;
 pub use users::UserManager;
-pub use words::{role_name, status_name};
+#[cfg(not(target_arch = "wasm32"))]
+pub use words::localized_kind;
+pub use words::{kind_description, kind_title, role_name, status_name};

@@ -2,11 +2,11 @@
 //! last hour, filters by status, kind and text, and pages. The filters live in the URL, so a
 //! view can be bookmarked and shared; they are a plain `GET` form that works without JavaScript.
 
-use crate::components::{status_name, ZoneNote};
+use crate::components::{kind_description, kind_title, status_name, ZoneNote};
 use crate::components::{
     ExportForm, FinishedChart, JobRow, LiveRoot, NewJobs, StartForm, StatusCounts,
 };
-use crate::i18n::{t, Text};
+use crate::i18n::t;
 use crate::model::{HistoryQuery, Job, JobStatus, KindInfo, KindPause};
 use crate::server_fns::{load_dashboard, DashboardData};
 use leptos::prelude::*;
@@ -345,25 +345,4 @@ fn pager(query: &HistoryQuery, prev: Option<String>, next: Option<String>) -> im
         |id| view! { <a rel="next" href=href(query.page(Some(id), None))>{t.pager_older()}</a> },
     );
     view! { <nav class="pager" aria-label=t.pager_label()>{newer}{older}</nav> }
-}
-
-/// A kind's title as the reader reads it: a built-in kind's from the catalogs, a command
-/// kind's in the reader's language where its file gives one, else as the kind says it.
-pub fn kind_title(t: Text, kind: &KindInfo) -> String {
-    #[cfg(not(target_arch = "wasm32"))]
-    if let Some(title) = t.lookup(&format!("kind-{}", kind.name)) {
-        return title.to_string();
-    }
-    let _ = t;
-    kind.title.clone()
-}
-
-/// A kind's description, found as [`kind_title`] finds its title.
-pub fn kind_description(t: Text, kind: &KindInfo) -> String {
-    #[cfg(not(target_arch = "wasm32"))]
-    if let Some(text) = t.lookup(&format!("kind-{}.description", kind.name)) {
-        return text.to_string();
-    }
-    let _ = t;
-    kind.description.clone()
 }

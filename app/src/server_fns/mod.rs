@@ -81,7 +81,14 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
                 .inspect_err(|_| respond_with(400))?;
             let kind = query.kind.as_deref().filter(|k| !k.is_empty());
             Ok(DashboardData {
-                kinds: engine.kinds_now().await?,
+                kinds: {
+                    let t = crate::i18n::t();
+                    let kinds = engine.kinds_now().await?;
+                    kinds
+                        .into_iter()
+                        .map(|k| crate::components::localized_kind(t, k))
+                        .collect()
+                },
                 counts: engine.status_counts(&caller, kind).await?,
                 chart: engine.last_hour(&caller, live.now).await?,
                 query,

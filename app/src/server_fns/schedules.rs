@@ -78,7 +78,8 @@ pub async fn load_schedule(id: String) -> Result<ScheduleEdit, AppError> {
                 .kinds_now()
                 .await?
                 .into_iter()
-                .find(|k| k.name == schedule.kind);
+                .find(|k| k.name == schedule.kind)
+                .map(|k| crate::components::localized_kind(crate::i18n::t(), k));
             Ok(ScheduleEdit { schedule, kind })
         }
         .await,
