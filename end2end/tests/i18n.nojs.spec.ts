@@ -26,7 +26,7 @@ test('times are in UTC, said as such, until a zone is chosen in the settings', a
   // The settings' zone, a plain form.
   await page.locator('.zone-note a').first().click();
   await expect(page).toHaveURL(/\/settings#time-zone$/);
-  await page.getByLabel('Time zone').selectOption('America/New_York');
+  await page.getByLabel('Time zone', { exact: true }).selectOption('America/New_York');
   await page.getByRole('button', { name: 'Save time zone' }).click();
   await page.goto(`/jobs/${id}`);
   await expect(createdAt).toHaveText(written('America/New_York'));
@@ -34,7 +34,7 @@ test('times are in UTC, said as such, until a zone is chosen in the settings', a
 
   // Back to automatic: UTC again without JavaScript.
   await page.goto('/settings');
-  await page.getByLabel('Time zone').selectOption('');
+  await page.getByLabel('Time zone', { exact: true }).selectOption('');
   await page.getByRole('button', { name: 'Save time zone' }).click();
   await page.goto(`/jobs/${id}`);
   await expect(createdAt).toHaveText(`${written('UTC')} UTC`);
@@ -49,7 +49,7 @@ test('the language switch works without JavaScript and sets <html lang>', async 
   await page.goto('/system');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('系统');
   await page.goto('/settings');
-  await page.getByLabel('语言').selectOption('en');
+  await page.getByLabel('语言', { exact: true }).selectOption('en');
   await page.getByRole('button', { name: '保存语言' }).click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
 });

@@ -5,7 +5,10 @@ import { test, expect, expectAccessible, startJob, waitForStatus } from './fixtu
 // zone reads every time in its zone, from the server's first rendering on.
 
 test.describe('in Simplified Chinese', () => {
-  test.use({ locale: 'zh-CN' });
+  test.use({
+    locale: 'zh-CN',
+    allowConsole: /status of 422 \(Unprocessable Entity\) \(http:\/\/127\.0\.0\.1:\d+\/api\/start_job\)/,
+  });
 
   test('the main flow: start a demo job, watch it finish, open its page, cancel another', async ({ page }) => {
     await page.goto('/');

@@ -233,8 +233,11 @@ pub async fn set_time_zone(zone: String) -> Result<String, AppError> {
     answered(
         async move {
             use crate::zone::{Zone, CHOSEN_COOKIE, COOKIE};
+            // Automatic: the browser's own zone, which its script writes again on the next
+            // page; UTC without one.
             if zone.trim().is_empty() {
                 cookies::clear(CHOSEN_COOKIE);
+                cookies::clear(COOKIE);
                 return Ok(String::new());
             }
             let chosen = Zone::named(&zone, true).ok_or_else(|| {
