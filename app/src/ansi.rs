@@ -89,7 +89,10 @@ pub fn parse(line: &str) -> Vec<Span> {
                 }
                 // nF: intermediates, then a final byte.
                 Some('\u{20}'..='\u{2f}') => {
-                    while chars.next_if(|c| ('\u{20}'..='\u{2f}').contains(c)).is_some() {}
+                    while chars
+                        .next_if(|c| ('\u{20}'..='\u{2f}').contains(c))
+                        .is_some()
+                    {}
                     chars.next_if(|c| ('\u{30}'..='\u{7e}').contains(c));
                 }
                 // Fp, Fe, Fs: one final byte.
@@ -256,9 +259,9 @@ fn extended(spec: &[u32]) -> Option<u8> {
 
 /// A parameter's value: empty is 0, and a value too large for any use stays large.
 fn number(s: &str) -> u32 {
-    s.bytes()
-        .filter(u8::is_ascii_digit)
-        .fold(0u32, |n, d| n.saturating_mul(10).saturating_add(u32::from(d - b'0')))
+    s.bytes().filter(u8::is_ascii_digit).fold(0u32, |n, d| {
+        n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+    })
 }
 
 /// The text of `line` without any escape sequence or control character.
@@ -297,10 +300,22 @@ mod tests {
         assert_eq!(
             spans,
             [
-                Span { style: styled(Some(1), false), text: "red".into() },
-                Span { style: Style::default(), text: " plain ".into() },
-                Span { style: styled(Some(10), true), text: "bright green".into() },
-                Span { style: Style::default(), text: ".".into() },
+                Span {
+                    style: styled(Some(1), false),
+                    text: "red".into()
+                },
+                Span {
+                    style: Style::default(),
+                    text: " plain ".into()
+                },
+                Span {
+                    style: styled(Some(10), true),
+                    text: "bright green".into()
+                },
+                Span {
+                    style: Style::default(),
+                    text: ".".into()
+                },
             ]
         );
         for n in 0..8u8 {
@@ -316,7 +331,10 @@ mod tests {
         assert_eq!(
             runs("\x1b[1;4;3;2;33;44mx\x1b[22;23;24;39;49my"),
             [
-                ("ansi-fg-3 ansi-bg-4 ansi-bold ansi-faint ansi-italic ansi-underline".into(), "x".into()),
+                (
+                    "ansi-fg-3 ansi-bg-4 ansi-bold ansi-faint ansi-italic ansi-underline".into(),
+                    "x".into()
+                ),
                 (String::new(), "y".into())
             ]
         );
@@ -341,22 +359,22 @@ mod tests {
     #[test]
     fn other_sequences_leave_nothing_on_the_page() {
         for line in [
-            "a\x1b[2Jb",                          // erase the screen
-            "a\x1b[10;20Hb",                      // move the cursor
-            "a\x1b[?25lb",                        // hide the cursor (private)
-            "a\x1b[>0;1mb",                       // private SGR-like: not SGR
-            "a\x1b[1 qb",                         // with an intermediate byte
-            "a\x1b]0;title\x07b",                 // OSC ended by BEL
+            "a\x1b[2Jb",                             // erase the screen
+            "a\x1b[10;20Hb",                         // move the cursor
+            "a\x1b[?25lb",                           // hide the cursor (private)
+            "a\x1b[>0;1mb",                          // private SGR-like: not SGR
+            "a\x1b[1 qb",                            // with an intermediate byte
+            "a\x1b]0;title\x07b",                    // OSC ended by BEL
             "a\x1b]8;;https://evil.example/\x1b\\b", // hyperlink, ended by ST
-            "a\x1bP1$r0m\x1b\\b",                 // DCS
-            "a\x1b_apc\x1b\\b",                   // APC
-            "a\x1b^pm\u{9c}b",                      // PM ended by the 8-bit ST
-            "a\x1bXsos \x1b[31m inside\x1b\\b",   // SOS holding what looks like SGR
-            "a\x1b(Bb",                           // nF: designate a character set
-            "a\x1b7\x1b8b",                       // Fp: save and restore the cursor
-            "a\x1bcb",                            // Fs: reset the terminal
-            "a\u{9b}2Kb",                         // 8-bit CSI
-            "a\u{9d}0;t\u{9c}b",                  // 8-bit OSC and ST
+            "a\x1bP1$r0m\x1b\\b",                    // DCS
+            "a\x1b_apc\x1b\\b",                      // APC
+            "a\x1b^pm\u{9c}b",                       // PM ended by the 8-bit ST
+            "a\x1bXsos \x1b[31m inside\x1b\\b",      // SOS holding what looks like SGR
+            "a\x1b(Bb",                              // nF: designate a character set
+            "a\x1b7\x1b8b",                          // Fp: save and restore the cursor
+            "a\x1bcb",                               // Fs: reset the terminal
+            "a\u{9b}2Kb",                            // 8-bit CSI
+            "a\u{9d}0;t\u{9c}b",                     // 8-bit OSC and ST
             "a\rb",
             "a\x08b",
             "a\x00b\x7f",
@@ -369,7 +387,15 @@ mod tests {
     #[test]
     fn hostile_input_ends_cleanly() {
         // Unfinished sequences at the end of the line are dropped.
-        for line in ["a\x1b", "a\x1b[", "a\x1b[31", "a\x1b]0;no end", "a\x1bP", "a\x1b(", "a\u{9b}"] {
+        for line in [
+            "a\x1b",
+            "a\x1b[",
+            "a\x1b[31",
+            "a\x1b]0;no end",
+            "a\x1bP",
+            "a\x1b(",
+            "a\u{9b}",
+        ] {
             assert_eq!(plain(line), "a", "{line:?}");
         }
         // A CSI broken by a byte it may not hold ends there; the byte is read afresh.
@@ -395,7 +421,10 @@ mod tests {
     fn styles_carry_across_sequences_and_merge() {
         assert_eq!(
             runs("\x1b[31ma\x1b[2Jb\x1b[1mc"),
-            [("ansi-fg-1".into(), "ab".into()), ("ansi-fg-1 ansi-bold".into(), "c".into())]
+            [
+                ("ansi-fg-1".into(), "ab".into()),
+                ("ansi-fg-1 ansi-bold".into(), "c".into())
+            ]
         );
         assert_eq!(runs("\x1b[4:0mx")[0].0, "");
         assert_eq!(runs("\x1b[4:3mx")[0].0, "ansi-underline");

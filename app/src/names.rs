@@ -39,7 +39,7 @@ pub fn job_title(job: &Job) -> String {
 /// [`kind_title`] with the titles `known` knows.
 pub fn kind_title_with(kind: &str, known: impl Fn(&str) -> Option<String>) -> String {
     if kind == EXTERNAL_KIND {
-        return "External".to_string();
+        return crate::i18n::t().kind_external().to_string();
     }
     known(kind).unwrap_or_else(|| kind.to_string())
 }
@@ -70,10 +70,15 @@ pub fn provide() {
     }
 }
 
-/// The titles of the kinds `engine` runs now.
+/// The titles of the kinds `engine` runs now, in the page's language.
 #[cfg(feature = "ssr")]
 pub fn titles_of(engine: &engine::Engine) -> Titles {
-    engine.kinds().into_iter().map(|k| (k.name, k.title)).collect()
+    let t = crate::i18n::t();
+    engine
+        .kinds()
+        .into_iter()
+        .map(|k| (k.name.clone(), crate::components::kind_title(t, &k)))
+        .collect()
 }
 
 #[cfg(test)]

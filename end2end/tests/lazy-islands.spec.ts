@@ -41,8 +41,9 @@ test('the dashboard loads no lazy part of the wasm; the job page loads its log a
 });
 
 // The splitter puts the read-only data of every island in the main module when it cannot lay
-// out each module's own (see `frontend/src/lib.rs`): texts only lazy islands show must be in
-// their parts, never in the dashboard's.
+// out each module's own (see `frontend/src/lib.rs`): what only lazy islands show must be in
+// their parts, never in the dashboard's. (Their words come with the page, in its language: the
+// markers are markup and text of their own code.)
 test("the dashboard's wasm holds none of the lazy islands' texts", async ({ request }) => {
   const get = async (file: string) => {
     const res = await request.get(`/pkg/${file}`);
@@ -56,11 +57,11 @@ test("the dashboard's wasm holds none of the lazy islands' texts", async ({ requ
   };
   const main = await get('headway.wasm');
   for (const [island, text] of [
-    ['job_log', 'Following the newest lines'],
-    ['token_manager', 'it is not shown again'],
-    ['start_form_island', 'The file is still uploading'],
+    ['job_log', 'log-download'],
+    ['token_manager', 'export HEADWAY_TOKEN='],
+    ['start_form_island', 'start-still-uploading'],
     ['upload_field', 'Cancel upload'],
-    ['kind_picker', 'No kind matches.'],
+    ['kind_picker', 'kind-picker-none'],
   ]) {
     expect(main.includes(text), `"${text}" in headway.wasm`).toBe(false);
     const parts = await Promise.all(part(island).map(get));

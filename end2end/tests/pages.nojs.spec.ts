@@ -121,8 +121,11 @@ test('"Start at…" without JavaScript is read in UTC; the job says when it star
   await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   const row = page.locator('.job-list article.job').first();
   await expect(row.locator('.status-word')).toHaveText('queued');
-  const utc = at.toISOString().slice(0, 19).replace('T', ' ');
-  await expect(row.locator('.job-starts')).toContainText(`starts at ${utc} UTC · in `);
+  // Without JavaScript and no zone chosen, the time is in UTC and says so.
+  const month = at.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const hhmm = at.toISOString().slice(11, 19);
+  const utc = `${month} ${at.getUTCDate()}, ${at.getUTCFullYear()}, ${hhmm} UTC`;
+  await expect(row.locator('.job-starts')).toContainText(`starts at ${utc} · in `);
   await expect(row.locator('.job-starts')).toContainText(/in (1h 59m|2h 00m)$/);
   await row.getByRole('button', { name: 'Cancel' }).click();
   const cancelled = page.locator('.job-list article.job').first();

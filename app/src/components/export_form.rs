@@ -3,6 +3,7 @@
 //! its file appears to download. Without JavaScript the form posts to `start_job`, which sends
 //! the browser to the job's page too.
 
+use crate::i18n::t;
 use crate::model::HistoryQuery;
 use crate::server_fns::StartJob;
 use leptos::prelude::*;
@@ -27,6 +28,7 @@ pub fn ExportForm(query: HistoryQuery) -> impl IntoView {
 #[island]
 fn ExportIsland(key: String, children: Children) -> impl IntoView {
     let sending = RwSignal::new(false);
+    let t = t();
     let key = RwSignal::new(key);
     let refusal = RwSignal::new(None::<String>);
     let send = move |ev: leptos::ev::SubmitEvent| {
@@ -63,13 +65,13 @@ fn ExportIsland(key: String, children: Children) -> impl IntoView {
             <input type="hidden" name="then" value="job"/>
             <input type="hidden" name="idempotency_key" value=move || key.get()/>
             {children()}
-            <label for="export-format">"Export as"</label>
+            <label for="export-format">{t.export_as()}</label>
             <select id="export-format" name="params[format]">
                 <option value="csv" selected=true>"CSV"</option>
-                <option value="jsonl">"JSON Lines"</option>
+                <option value="jsonl">{t.export_json_lines()}</option>
             </select>
             <button type="submit" class="secondary" disabled=move || sending.get()>
-                "Export"
+                {t.export()}
             </button>
             <p class="form-error" role="alert">{move || refusal.get()}</p>
         </form>

@@ -3,28 +3,31 @@
 //! (filtered by status, kind and error code). Rendered on the server, and again by the server
 //! when the caller's jobs change (the dashboard's summary).
 
-use crate::format;
+use crate::components::Time;
+use crate::format::Style;
+use crate::i18n::t;
 use crate::model::{FailureGroup, HistoryQuery};
 use leptos::prelude::*;
 
 #[component]
 pub fn FailureGroups(groups: Vec<FailureGroup>, now: i64) -> impl IntoView {
+    let t = t();
     let list = match groups.is_empty() {
-        true => view! { <p class="empty">"No failures in the last 24 hours."</p> }.into_any(),
+        true => view! { <p class="empty">{t.failures_none()}</p> }.into_any(),
         false => view! {
             <ul>
                 {groups.into_iter().map(|g| {
                     let href = format!("/?{}", jobs_of(&g).to_query_string());
-                    let code = g.error_code.clone().unwrap_or_else(|| "no code".into());
+                    let code = g.error_code.clone().unwrap_or_else(|| t.failures_no_code().into());
                     let said = g.last_message.clone().unwrap_or_default();
                     view! {
                         <li data-kind=g.kind.clone() data-code=g.error_code.clone()>
                             <a href=href title=said>
-                                <strong class="failure-count">{format!("{} ×", format::count(g.count))}</strong>
+                                <strong class="failure-count">{t.failures_count(g.count as i64)}</strong>
                                 " " {crate::names::kind_title(&g.kind)} " · " <code>{code}</code>
                             </a>
                             <span class="failure-last">
-                                ", last " <time datetime=format::iso(g.last_at)>{format::ago(now - g.last_at)}</time>
+                                {t.failures_last()} " " <Time at=g.last_at style=Style::Ago now/>
                             </span>
                         </li>
                     }

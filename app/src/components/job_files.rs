@@ -23,13 +23,14 @@ pub fn JobFiles(job: Job) -> impl IntoView {
         })
     };
     let result = move || job.with(|j| result_rows(j.result.as_ref()));
+    let t = crate::i18n::t();
     view! {
-        <h3 id="outputs-title">"Outputs"</h3>
+        <h3 id="outputs-title">{t.outputs()}</h3>
         <Show
             when=move || job.with(|j| !j.outputs.is_empty())
             fallback=move || view! {
                 <p class="hint outputs-none">
-                    {move || if job.with(|j| j.status.is_terminal()) { "None." } else { "None yet." }}
+                    {move || if job.with(|j| j.status.is_terminal()) { t.outputs_none() } else { t.outputs_none_yet() }}
                 </p>
             }
         >
@@ -44,7 +45,7 @@ pub fn JobFiles(job: Job) -> impl IntoView {
             </ul>
         </Show>
         <Show when=move || job.with(|j| j.result.is_some())>
-            <h3 id="result-title">"Result"</h3>
+            <h3 id="result-title">{t.result()}</h3>
             <dl class="facts result" aria-labelledby="result-title">
                 {move || result().into_iter().map(|(k, v)| view! {
                     <dt>{k}</dt><dd>{v}</dd>

@@ -3,15 +3,18 @@
 //! and never with a modifier (the browser's own keys stay its own). Without JavaScript the same
 //! places are links.
 
+use crate::i18n::{t, Text};
 use leptos::prelude::*;
 
 /// The keys, as the list shows them.
-pub const KEYS: [(&str, &str); 4] = [
-    ("/", "Search: the history's, or the kinds' on the New job page"),
-    ("n", "New job: choose a kind to start"),
-    ("?", "This list of keys"),
-    ("Esc", "Close this list"),
-];
+fn keys(t: Text) -> [(&'static str, &'static str); 4] {
+    [
+        ("/", t.keys_search()),
+        ("n", t.keys_new()),
+        ("?", t.keys_list()),
+        ("Esc", t.keys_close_list()),
+    ]
+}
 
 #[island]
 pub fn Keys() -> impl IntoView {
@@ -51,15 +54,16 @@ pub fn Keys() -> impl IntoView {
         // For the life of the page.
         std::mem::forget(handle);
     });
-    let rows = KEYS
+    let t = t();
+    let rows = keys(t)
         .iter()
         .map(|(key, what)| view! { <dt><kbd>{*key}</kbd></dt><dd>{*what}</dd> })
         .collect_view();
     view! {
         <div class="keys-help" role="dialog" aria-modal="false" aria-labelledby="keys-title" hidden=move || !open.get()>
-            <h2 id="keys-title">"Keys"</h2>
+            <h2 id="keys-title">{t.keys_title()}</h2>
             <dl>{rows}</dl>
-            <button type="button" class="secondary" on:click=move |_| open.set(false)>"Close"</button>
+            <button type="button" class="secondary" on:click=move |_| open.set(false)>{t.keys_close()}</button>
         </div>
     }
 }

@@ -40,6 +40,7 @@ pub fn LiveRoot(info: LiveInfo) -> impl IntoView {
 #[component]
 fn NoticeBanners(rendered: Vec<crate::model::Notice>) -> impl IntoView {
     let notices = RwSignal::from(live::notices(rendered));
+    let t = crate::i18n::t();
     // Without JavaScript, the form posts to `dismiss_notice`, which sets the cookie; with it,
     // the page writes the same cookie itself.
     let dismiss = move |ev: leptos::ev::SubmitEvent, id: i64| {
@@ -60,11 +61,11 @@ fn NoticeBanners(rendered: Vec<crate::model::Notice>) -> impl IntoView {
                 each=move || notices.get()
                 key=|n| n.id
                 children=move |n| view! {
-                    <section class="notice" aria-label="Notice from the operator" data-notice-id=n.id>
+                    <section class="notice" aria-label=t.notice_label() data-notice-id=n.id>
                         <p><span aria-hidden="true">"📣 "</span>{n.text}</p>
                         <form method="post" action=DismissNotice::url() on:submit=move |ev| dismiss(ev, n.id)>
                             <input type="hidden" name="id" value=n.id/>
-                            <button type="submit" class="secondary">"Dismiss"</button>
+                            <button type="submit" class="secondary">{t.notice_dismiss()}</button>
                         </form>
                     </section>
                 }
@@ -79,10 +80,11 @@ fn Outdated() -> impl IntoView {
     let reload = move |_| {
         let _ = window().location().reload();
     };
+    let t = crate::i18n::t();
     view! {
         <section class="notice outdated" role="alert" hidden=move || !outdated.get()>
-            <p>"A new version of Headway is available."</p>
-            <button type="button" on:click=reload>"Reload"</button>
+            <p>{t.outdated()}</p>
+            <button type="button" on:click=reload>{t.outdated_reload()}</button>
         </section>
     }
 }
@@ -90,6 +92,7 @@ fn Outdated() -> impl IntoView {
 #[component]
 fn Toasts() -> impl IntoView {
     let toasts = RwSignal::from(live::toasts());
+    let tr = crate::i18n::t();
     // Each toast closes itself after a while; the timer is set once per toast.
     let timed = StoredValue::new(HashSet::<u64>::new());
     Effect::new(move || {
@@ -112,8 +115,8 @@ fn Toasts() -> impl IntoView {
                     view! {
                         <div class=format!("toast {}", toast_class(t.status)) data-status=t.status.as_str()>
                             <span aria-hidden="true">{status_icon(t.status)} " "</span>
-                            <a href=format!("/jobs/{}", t.job_id)>{t.text()}</a>
-                            <button type="button" class="close" aria-label="Close" on:click=move |_| live::close_toast(id)>
+                            <a href=format!("/jobs/{}", t.job_id)>{t.text(tr)}</a>
+                            <button type="button" class="close" aria-label=tr.close() on:click=move |_| live::close_toast(id)>
                                 "×"
                             </button>
                         </div>

@@ -18,6 +18,7 @@ pub fn NotifyToggle() -> impl IntoView {
     let ready = RwSignal::new(false);
     let on = RwSignal::new(false);
     let blocked = RwSignal::new(false);
+    let t = crate::i18n::t();
     #[cfg(feature = "hydrate")]
     {
         use std::collections::HashSet;
@@ -85,9 +86,9 @@ pub fn NotifyToggle() -> impl IntoView {
             on:click=toggle
         >
             {move || match (blocked.get(), on.get()) {
-                (true, _) => "Notifications blocked by the browser",
-                (false, true) => "Notifying when jobs finish",
-                (false, false) => "Notify me when jobs finish",
+                (true, _) => t.notify_blocked(),
+                (false, true) => t.notify_on(),
+                (false, false) => t.notify_off(),
             }}
         </button>
     }
@@ -142,17 +143,22 @@ mod browser {
 
     /// One notification for `finished`: the job itself, or how many finished.
     pub fn notify(finished: &[Toast]) {
+        let t = crate::i18n::t();
         let (title, body, href) = match finished {
             [] => return,
             [one] => (
-                one.text(),
-                "Open the job".to_string(),
+                one.text(t),
+                t.notify_open_job().to_string(),
                 format!("/jobs/{}", one.job_id),
             ),
             many => {
-                let body = many.iter().map(Toast::text).collect::<Vec<_>>().join("\n");
+                let body = many
+                    .iter()
+                    .map(|m| m.text(t))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 // "3 jobs finished: 2 succeeded, 1 cancelled": each ending by its name.
-                let title = crate::live::announcement(many).unwrap_or_default();
+                let title = crate::live::announcement(t, many).unwrap_or_default();
                 (title, body, "/".to_string())
             }
         };

@@ -84,20 +84,20 @@ pub fn ScheduleFields(
     };
     view! {
         <div class="field">
-            <label for=name_id.clone()>"Name (optional)"</label>
+            <label for=name_id.clone()>{crate::i18n::t().schedule_name()}</label>
             <input
                 id=name_id.clone()
                 name="name"
                 type="text"
                 value=timing.name.clone()
                 maxlength="100"
-                placeholder="nightly import"
+                placeholder=crate::i18n::t().schedule_name_placeholder()
                 autocomplete="off"
                 aria-describedby=format!("{name_id}-hint {name_id}-error")
                 aria-invalid=name_error.is_some().then_some("true")
                 on:keydown=enter_creates_schedule
             />
-            <p class="field-hint" id=format!("{name_id}-hint")>"Tells it from other schedules of its kind."</p>
+            <p class="field-hint" id=format!("{name_id}-hint")>{crate::i18n::t().schedule_name_hint()}</p>
             <p class="field-error" id=format!("{name_id}-error") aria-live="polite">{name_error}</p>
         </div>
         <div class="field">

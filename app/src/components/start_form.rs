@@ -52,7 +52,7 @@ pub fn StartForm(kind: KindInfo, values: Option<serde_json::Value>) -> impl Into
         .iter()
         .any(|p| p.kind == crate::model::ParamType::File);
     view! {
-        <StartFormIsland form_id kind=kind.name title=kind.title fields=names key=start_key() with_file>
+        <StartFormIsland form_id title=super::words::kind_title(crate::i18n::t(), &kind) kind=kind.name fields=names key=start_key() with_file>
             {fields}
             {attempts}
             {later}
@@ -77,7 +77,7 @@ fn repeat(form_id: &str, refused: Option<&crate::model::AppError>) -> impl IntoV
     };
     view! {
         <details class="field repeat" open=refused.is_some()>
-            <summary>"Repeat…"</summary>
+            <summary>{crate::i18n::t().start_repeat()}</summary>
             <ScheduleFields form_id=form_id.to_string() timing shown=None/>
         </details>
     }
@@ -105,7 +105,7 @@ fn attempts_field(
     let invalid = message.is_some().then_some("true");
     Some(view! {
         <div class="field">
-            <label for=input_id.clone()>"Attempts"</label>
+            <label for=input_id.clone()>{crate::i18n::t().attempts()}</label>
             <input
                 id=input_id
                 name=MAX_ATTEMPTS
@@ -116,7 +116,7 @@ fn attempts_field(
                 aria-describedby=format!("{hint_id} {error_id}")
                 aria-invalid=invalid
             />
-            <p class="field-hint" id=hint_id>{format!("A failed attempt is tried again, up to {allowed} in all; 1 for no retry.")}</p>
+            <p class="field-hint" id=hint_id>{crate::i18n::t().start_attempts_hint(allowed)}</p>
             <p class="field-error" id=error_id aria-live="polite">{message}</p>
         </div>
     })
@@ -145,9 +145,9 @@ fn start_later(form_id: &str, refused: Option<&crate::model::AppError>) -> impl 
     let invalid = open.then_some("true");
     view! {
         <details class="field start-later" open=open>
-            <summary>"Start at…"</summary>
+            <summary>{crate::i18n::t().start_at_summary()}</summary>
             <label for=input_id.clone()>
-                "Start at " <span class="start-zone">"(UTC)"</span>
+                {crate::i18n::t().start_at()} " " <span class="start-zone">"(UTC)"</span>
             </label>
             <input
                 id=input_id
@@ -182,6 +182,7 @@ fn StartFormIsland(
     let sending = RwSignal::new(false);
     let started = RwSignal::new(false);
     let key = RwSignal::new(key);
+    let t = crate::i18n::t();
     let refusal = RwSignal::new(None::<String>);
     // What the last schedule made from the form is.
     let scheduled = RwSignal::new(None::<crate::model::Schedule>);
@@ -208,9 +209,7 @@ fn StartFormIsland(
             };
             // A file still on its way is not an upload id yet.
             if let Ok(Some(_)) = form.query_selector(".upload[data-state=sending]") {
-                refusal.set(Some(
-                    "The file is still uploading: start once its bar is full, or cancel it".into(),
-                ));
+                refusal.set(Some(t.start_still_uploading().into()));
                 return;
             }
             sending.set(true);
@@ -264,8 +263,8 @@ fn StartFormIsland(
         }
     };
     let label = move || match started.get() {
-        true => format!("Started {title} ✓"),
-        false => format!("Start {title}"),
+        true => t.start_started(title.as_str()),
+        false => t.start_kind(title.as_str()),
     };
     // Without JavaScript a file goes in the post that starts the job.
     let (action, enctype, schedule_enctype) = match with_file {
@@ -284,14 +283,14 @@ fn StartFormIsland(
             {children()}
             <button type="submit" disabled=move || sending.get() || started.get()>{label}</button>
             <button type="submit" class="secondary create-schedule" formaction=CreateSchedule::url() formenctype=schedule_enctype disabled=move || sending.get()>
-                "Create schedule"
+                {t.start_create_schedule()}
             </button>
             <p class="form-error" role="alert">{move || refusal.get()}</p>
             <p class="form-note" role="status">
                 {move || scheduled.get().map(|s| view! {
-                    "Schedule created: " {s.description} ", next at "
+                    {t.start_schedule_created(s.description)} " "
                     {s.next_runs.first().map(|r| crate::format::rfc_3339_text(r)).unwrap_or_default()}
-                    ". " <a href="/schedules">"See the schedules"</a>
+                    {t.sentence_end()} " " <a href="/schedules">{t.start_see_schedules()}</a>
                 })}
             </p>
         </form>

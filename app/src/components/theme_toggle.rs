@@ -10,6 +10,12 @@ use leptos::server_fn::ServerFn;
 #[island]
 pub fn ThemeToggle(theme: Theme) -> impl IntoView {
     let current = RwSignal::new(theme);
+    let t = crate::i18n::t();
+    let name = move |theme: Theme| match theme {
+        Theme::System => t.theme_system(),
+        Theme::Light => t.theme_light(),
+        Theme::Dark => t.theme_dark(),
+    };
     let switch = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let chosen = current.get_untracked().next();
@@ -22,11 +28,11 @@ pub fn ThemeToggle(theme: Theme) -> impl IntoView {
             <button
                 type="submit"
                 class="secondary"
-                title="Switch the colour theme"
-                aria-label=move || format!("Theme: {}. Switch to {}", current.get().as_str(), current.get().next().as_str())
+                title=t.theme_switch_title()
+                aria-label=move || t.theme_switch_label(name(current.get()), name(current.get().next()))
             >
                 <span aria-hidden="true">{move || match current.get() { Theme::System => "◐", Theme::Light => "☀", Theme::Dark => "☾" }}</span>
-                " " {move || current.get().as_str()}
+                " " {move || name(current.get())}
             </button>
         </form>
     }

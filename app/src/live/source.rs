@@ -192,7 +192,11 @@ fn refresh_title() {
         return;
     };
     let base = BASE_TITLE.with(|b| b.borrow_mut().get_or_insert_with(|| doc.title()).clone());
-    let title = super::title(&base, STATE.with(|s| s.borrow().overall()));
+    let title = super::title(
+        crate::i18n::t(),
+        &base,
+        STATE.with(|s| s.borrow().overall()),
+    );
     if doc.title() != title {
         doc.set_title(&title);
     }
@@ -211,7 +215,7 @@ fn schedule_announcement() {
         ANNOUNCE_PENDING.set(false);
         LAST_ANNOUNCED.set(js_sys::Date::now());
         let finished = STATE.with(|s| std::mem::take(&mut s.borrow_mut().unannounced));
-        if let Some(text) = super::announcement(&finished) {
+        if let Some(text) = super::announcement(crate::i18n::t(), &finished) {
             super::announcements().set(text);
         }
     });

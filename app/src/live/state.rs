@@ -62,10 +62,11 @@ pub struct Toast {
 
 impl Toast {
     /// `Demo job succeeded`, `Batch job failed: disk full`.
-    pub fn text(&self) -> String {
+    pub fn text(&self, t: crate::i18n::Text) -> String {
+        let status = crate::components::status_name(t, self.status);
         match &self.error {
-            Some(e) => format!("{} job {}: {e}", self.title, self.status),
-            None => format!("{} job {}", self.title, self.status),
+            Some(e) => t.toast_job_error(self.title.as_str(), status, e.as_str()),
+            None => t.toast_job(self.title.as_str(), status),
         }
     }
 }
@@ -470,13 +471,14 @@ impl LiveState {
         u
     }
 
-    /// The overall progress of the page's unfinished jobs, for the tab title: percent done of
-    /// those with a known total, and how many are unfinished.
+    /// The overall progress of the page's running jobs, for the tab title: percent done of
+    /// those with a known total, and how many run. A queued job is not running yet; a job
+    /// being cancelled still is until it stops.
     pub fn overall(&self) -> Option<(u32, usize)> {
         let (mut done, mut total, mut active) = (0u128, 0u128, 0usize);
         for sig in self.jobs.values() {
             sig.with_untracked(|j| {
-                if j.status.is_active() {
+                if matches!(j.status, JobStatus::Running | JobStatus::Cancelling) {
                     active += 1;
                     if let Some(t) = j.progress.total {
                         done += j.progress.current.min(t) as u128;
@@ -513,18 +515,18 @@ impl LiveState {
 pub const MAX_TOASTS: usize = 4;
 
 /// The tab title: `(42%) 3 running · Headway`.
-pub fn title(base: &str, overall: Option<(u32, usize)>) -> String {
+pub fn title(t: crate::i18n::Text, base: &str, overall: Option<(u32, usize)>) -> String {
     match overall {
-        Some((pct, n)) => format!("({pct}%) {n} running · {base}"),
+        Some((pct, n)) => t.tab_title_running(pct, n, base),
         None => base.to_string(),
     }
 }
 
 /// One sentence for screen readers about jobs that finished since the last one.
-pub fn announcement(finished: &[Toast]) -> Option<String> {
+pub fn announcement(t: crate::i18n::Text, finished: &[Toast]) -> Option<String> {
     match finished {
         [] => None,
-        [one] => Some(one.text()),
+        [one] => Some(one.text(t)),
         many => {
             let mut by_status: Vec<(JobStatus, usize)> = Vec::new();
             for t in many {
@@ -534,14 +536,13 @@ pub fn announcement(finished: &[Toast]) -> Option<String> {
                 }
             }
             if let [(status, n)] = by_status[..] {
-                return Some(format!("{n} jobs {status}"));
+                return Some(t.jobs_of_status(n, crate::components::status_name(t, status)));
             }
-            let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
-            Some(format!(
-                "{} jobs finished: {}",
-                many.len(),
-                parts.join(", ")
-            ))
+            let parts: Vec<String> = by_status
+                .iter()
+                .map(|(s, n)| t.count_of_status(*n, crate::components::status_name(t, *s)))
+                .collect();
+            Some(t.jobs_finished_burst(many.len(), parts.join(t.list_separator())))
         }
     }
 }
@@ -764,11 +765,14 @@ mod tests {
         .run();
         let toasts = s.toasts.get_untracked();
         assert_eq!(toasts.len(), 1);
-        assert_eq!(toasts[0].text(), "demo job failed: disk full");
+        let en = crate::i18n::Text::of(crate::i18n::Lang::En);
+        assert_eq!(toasts[0].text(en), "demo job failed: disk full");
         assert_eq!(
-            announcement(&s.unannounced).unwrap(),
+            announcement(en, &s.unannounced).unwrap(),
             "demo job failed: disk full"
         );
+        let zh = crate::i18n::Text::of(crate::i18n::Lang::ZhCn);
+        assert_eq!(toasts[0].text(zh), "demo 任务失败：disk full");
     }
 
     #[test]
@@ -785,14 +789,24 @@ mod tests {
             t(JobStatus::Failed),
             t(JobStatus::Succeeded),
         ];
+        use crate::i18n::{Lang, Text};
         assert_eq!(
-            announcement(&burst).unwrap(),
+            announcement(Text::of(Lang::En), &burst).unwrap(),
             "3 jobs finished: 2 succeeded, 1 failed"
         );
-        assert_eq!(announcement(&[]), None);
         assert_eq!(
-            announcement(&[t(JobStatus::Cancelled), t(JobStatus::Cancelled)]).unwrap(),
+            announcement(Text::of(Lang::ZhCn), &burst).unwrap(),
+            "3 个任务已结束：2 个成功、1 个失败"
+        );
+        assert_eq!(announcement(Text::of(Lang::En), &[]), None);
+        let cancelled = [t(JobStatus::Cancelled), t(JobStatus::Cancelled)];
+        assert_eq!(
+            announcement(Text::of(Lang::En), &cancelled).unwrap(),
             "2 jobs cancelled"
+        );
+        assert_eq!(
+            announcement(Text::of(Lang::ZhCn), &cancelled).unwrap(),
+            "2 个任务已取消"
         );
     }
 
@@ -932,15 +946,30 @@ mod tests {
     }
 
     #[test]
-    fn the_title_shows_overall_progress_of_unfinished_jobs() {
+    fn the_title_shows_overall_progress_of_running_jobs_only() {
+        use crate::i18n::{Lang, Text};
+        let en = Text::of(Lang::En);
         let mut s = LiveState::default();
-        assert_eq!(title("Headway", s.overall()), "Headway");
+        assert_eq!(title(en, "Headway", s.overall()), "Headway");
         s.track(job("a", 1)); // 1 of 10
         let mut b = job("b", 1);
         b.id = "b".into();
         b.progress.current = 9;
         s.track(b); // 9 of 10
-        assert_eq!(title("Headway", s.overall()), "(50%) 2 running · Headway");
+                    // Queued jobs are not running: they count neither in the number nor in the percent.
+        let mut queued = job("c", 1);
+        queued.id = "c".into();
+        queued.status = JobStatus::Queued;
+        queued.progress.current = 0;
+        s.track(queued);
+        assert_eq!(
+            title(en, "Headway", s.overall()),
+            "(50%) 2 running · Headway"
+        );
+        assert_eq!(
+            title(Text::of(Lang::ZhCn), "Headway", s.overall()),
+            "（50%）2 个运行中 · Headway"
+        );
     }
 
     #[test]

@@ -5,9 +5,11 @@
 //! New job page's (`/new`). The filters live in the URL, so a view can be bookmarked and
 //! shared; they are a plain `GET` form that works without JavaScript.
 
+use crate::components::{status_name, ZoneNote};
 use crate::components::{
     ActiveJobs, ExportForm, FailureGroups, FinishedChart, JobRow, LiveRoot, NewJobs, StatusCounts,
 };
+use crate::i18n::t;
 use crate::model::{HistoryQuery, Job, JobStatus, KindInfo, KindPause};
 use crate::server_fns::{load_dashboard, DashboardData};
 use leptos::prelude::*;
@@ -18,16 +20,17 @@ use leptos_router::params::ParamsMap;
 pub fn Dashboard() -> impl IntoView {
     let query = use_query_map();
     let data = Resource::new_blocking(move || history_query(&query.get()), load_dashboard);
+    let t = t();
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <DashboardView data=d/> }.into_any(),
                     Err(e) => view! {
                         <section class="problem" role="alert">
-                            <h1>"This view cannot be shown"</h1>
+                            <h1>{t.dashboard_cannot_show()}</h1>
                             <p>{e.message}</p>
-                            <p><a href="/">"Show all jobs"</a></p>
+                            <p><a href="/">{t.dashboard_show_all()}</a></p>
                         </section>
                     }.into_any(),
                 }
@@ -65,6 +68,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         may,
     } = data;
     let (now, stall_ms) = (live.now, live.stall_ms);
+    let t = t();
     let filtered = query.status.is_some()
         || query.kind.is_some()
         || query.q.is_some()
@@ -90,15 +94,15 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         pause.filter(|_| job.status == JobStatus::Queued).cloned()
     };
     let empty_text = match (filtered, may.start) {
-        (true, _) => "No jobs match these filters.",
-        (false, true) => "No jobs yet: start one with New job.",
-        (false, false) => "No jobs yet.",
+        (true, _) => t.dashboard_none_match(),
+        (false, true) => t.dashboard_none_yet_start(),
+        (false, false) => t.dashboard_none_yet(),
     };
     let pager = pager(&query, page.prev.clone(), page.next.clone());
     let bulk_bar = may.act.then(|| view! { <BulkBar query=query.clone()/> });
     let title = match may.sees_all {
-        true => "All jobs",
-        false => "Your jobs",
+        true => t.dashboard_all_jobs(),
+        false => t.dashboard_your_jobs(),
     };
     let act = may.act;
     let counted = query.clone();
@@ -113,33 +117,32 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             <div class="dash-now">
                 <ActiveJobs initial=active now stall_ms/>
                 <section class="failures" aria-labelledby="failures-title">
-                    <h2 id="failures-title">"Failures, last 24 hours"</h2>
+                    <h2 id="failures-title">{t.failures_title()}</h2>
                     <FailureGroups groups=failures now/>
                 </section>
             </div>
         </LiveSummary>
         <section class="history" aria-labelledby="history-title">
             <div class="history-tools">
-                <h2 id="history-title">"History"</h2>
+                <h2 id="history-title">{t.history_title()}</h2>
                 <FilterForm kinds query=query.clone()/>
                 {may.start.then(|| view! { <ExportForm query=query.clone()/> })}
                 {bulk_bar}
             </div>
             <noscript>
                 <p class="hint">
-                    "Progress updates live with JavaScript; without it, "
-                    <a href="">"refresh the page"</a>
-                    " to see the latest state."
+                    {t.dashboard_without_js()} " " <a href="">{t.refresh_the_page()}</a> " " {t.refresh_to_see()}
                 </p>
             </noscript>
+            <ZoneNote at=now/>
             {filter_notes}
             <div class="job-list job-table">
                 <div class="job-table-head" aria-hidden="true">
-                    <span class="th-head">"Status · job"</span>
-                    <span class="th-work">"Progress"</span>
-                    <span class="th-when">"When"</span>
-                    <span class="th-took">"Took"</span>
-                    <span class="th-who">"Started by"</span>
+                    <span class="th-head">{t.history_col_job()}</span>
+                    <span class="th-work">{t.history_col_progress()}</span>
+                    <span class="th-when">{t.history_col_when()}</span>
+                    <span class="th-took">{t.history_col_took()}</span>
+                    <span class="th-who">{t.history_col_who()}</span>
                     <span class="th-act"></span>
                 </div>
                 {newest.then(|| view! { <NewJobs now stall_ms selectable=act actions=act kind statuses/> })}
@@ -151,7 +154,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
             </div>
             {pager}
             <details class="chart-box">
-                <summary>"Finished in the last hour"</summary>
+                <summary>{t.dashboard_last_hour()}</summary>
                 <FinishedChart minutes=chart now/>
             </details>
         </section>
@@ -244,6 +247,7 @@ mod swap {
 #[component]
 fn BulkBar(query: HistoryQuery) -> impl IntoView {
     let done = bulk_done();
+    let t = t();
     view! {
         {done}
         <form id="bulk" class="bulk-bar" method="get" action="/bulk">
@@ -252,10 +256,10 @@ fn BulkBar(query: HistoryQuery) -> impl IntoView {
             <input type="hidden" name="q" value=query.q.clone().unwrap_or_default()/>
             <label class="bulk-all">
                 <input type="checkbox" name="all" value="true"/>
-                " every job matching this view, not only those ticked"
+                " " {t.bulk_all_matching()}
             </label>
-            <button type="submit" class="secondary" name="action" value="cancel">"Cancel selected…"</button>
-            <button type="submit" class="secondary" name="action" value="rerun">"Re-run selected…"</button>
+            <button type="submit" class="secondary" name="action" value="cancel">{t.bulk_cancel_selected()}</button>
+            <button type="submit" class="secondary" name="action" value="rerun">{t.bulk_rerun_selected()}</button>
         </form>
     }
 }
@@ -267,26 +271,17 @@ fn bulk_done() -> Option<impl IntoView> {
         let action = q.get("bulk")?;
         let done: usize = q.get("done")?.parse().ok()?;
         let not_done: usize = q.get("not_done").and_then(|n| n.parse().ok()).unwrap_or(0);
-        let verb = if action == "cancel" {
-            "cancelled"
-        } else {
-            "started again"
+        let t = t();
+        let mut text = match action == "cancel" {
+            true => t.bulk_done_cancelled(done),
+            false => t.bulk_done_rerun(done),
         };
-        let jobs = |n: usize| {
-            if n == 1 {
-                "1 job".to_string()
-            } else {
-                format!("{n} jobs")
-            }
-        };
-        let mut text = format!("{} {verb}.", jobs(done));
         if not_done > 0 {
-            let why = if action == "cancel" {
-                "they had already ended"
-            } else {
-                "their parameters are no longer valid"
-            };
-            text.push_str(&format!(" {} could not be: {why}.", jobs(not_done)));
+            text.push(' ');
+            text.push_str(&match action == "cancel" {
+                true => t.bulk_not_done_cancel(not_done),
+                false => t.bulk_not_done_rerun(not_done),
+            });
         }
         Some(view! { <p class="bulk-done" role="status">{text}</p> })
     })
@@ -296,49 +291,55 @@ fn bulk_done() -> Option<impl IntoView> {
 fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
     let status = query.status.clone().unwrap_or_default();
     let kind = query.kind.clone().unwrap_or_default();
+    let t = t();
     let status_options = JobStatus::ALL
         .iter()
-        .map(|s| view! { <option value=s.as_str() selected=status == s.as_str()>{s.as_str()}</option> })
+        .map(|s| view! { <option value=s.as_str() selected=status == s.as_str()>{status_name(t, *s)}</option> })
         .collect_view();
     // Several statuses (`queued,running`, from a link) are a choice of their own.
     let several = (status.contains(',')).then(|| {
-        view! { <option value=status.clone() selected=true>{status.replace(',', " or ")}</option> }
+        let words: Vec<&str> = status
+            .split(',')
+            .filter_map(|s| JobStatus::parse(s.trim()))
+            .map(|s| status_name(t, s))
+            .collect();
+        view! { <option value=status.clone() selected=true>{words.join(t.list_separator())}</option> }
     });
     let kind_options = kinds
         .into_iter()
         .map(|k| {
             let selected = kind == k.name;
-            view! { <option value=k.name.clone() selected=selected>{k.title}</option> }
+            view! { <option value=k.name.clone() selected=selected>{kind_title(t, &k)}</option> }
         })
         .collect_view();
     view! {
-        <form class="filters" method="get" action="/" role="search" aria-label="Filter jobs">
+        <form class="filters" method="get" action="/" role="search" aria-label=t.filter_jobs()>
             <div class="field">
-                <label for="filter-status">"Status"</label>
+                <label for="filter-status">{t.api_status()}</label>
                 <select id="filter-status" name="status">
-                    <option value="" selected=status.is_empty()>"any"</option>
+                    <option value="" selected=status.is_empty()>{t.filter_any()}</option>
                     {status_options}
                     {several}
                 </select>
             </div>
             <div class="field">
-                <label for="filter-kind">"Kind"</label>
+                <label for="filter-kind">{t.system_kind()}</label>
                 <select id="filter-kind" name="kind">
-                    <option value="" selected=kind.is_empty()>"any"</option>
+                    <option value="" selected=kind.is_empty()>{t.filter_any()}</option>
                     {kind_options}
                     <option value=crate::model::EXTERNAL_KIND selected={kind == crate::model::EXTERNAL_KIND}>
-                        "External (programs elsewhere)"
+                        {t.filter_external()}
                     </option>
                 </select>
             </div>
             <div class="field grow">
-                <label for="filter-q">"Job id or message"</label>
-                <input id="filter-q" name="q" type="search" value=query.q.clone() placeholder="e.g. 0193a7f2 or quota"/>
+                <label for="filter-q">{t.filter_q()}</label>
+                <input id="filter-q" name="q" type="search" value=query.q.clone() placeholder=t.filter_q_placeholder()/>
             </div>
             {query.schedule.clone().map(|s| view! { <input type="hidden" name="schedule" value=s/> })}
             {query.error.clone().map(|e| view! { <input type="hidden" name="error" value=e/> })}
-            <button type="submit" class="secondary">"Filter"</button>
-            <a class="clear" href="/">"Clear"</a>
+            <button type="submit" class="secondary">{t.filter()}</button>
+            <a class="clear" href="/">{t.filter_clear()}</a>
         </form>
     }
 }
@@ -346,17 +347,18 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
 /// What the view is narrowed to, beyond its filters' fields: one schedule's jobs, or those that
 /// ended with one error code.
 fn filter_notes(query: &HistoryQuery) -> impl IntoView {
+    let t = t();
     view! {
         {query.schedule.clone().map(|s| view! {
             <p class="filter-note">
-                "The jobs of one schedule ("
-                <a href=format!("/schedules/{s}")>"see it"</a>
-                "). " <a href="/">"Every job"</a>
+                {t.filter_one_schedule()} " ("
+                <a href=format!("/schedules/{s}")>{t.filter_see_it()}</a>
+                "). " <a href="/">{t.filter_every_job()}</a>
             </p>
         })}
         {query.error.clone().map(|e| view! {
             <p class="filter-note">
-                "The jobs that ended with the error " <code>{e}</code> ". " <a href="/">"Every job"</a>
+                {t.filter_one_error()} " " <code>{e}</code> ". " <a href="/">{t.filter_every_job()}</a>
             </p>
         })}
     }
@@ -365,9 +367,12 @@ fn filter_notes(query: &HistoryQuery) -> impl IntoView {
 /// Newer and older pages, keeping the filters.
 fn pager(query: &HistoryQuery, prev: Option<String>, next: Option<String>) -> impl IntoView {
     let href = |q: HistoryQuery| format!("/?{}", q.to_query_string());
-    let newer =
-        prev.map(|id| view! { <a rel="prev" href=href(query.page(None, Some(id)))>"← Newer"</a> });
-    let older =
-        next.map(|id| view! { <a rel="next" href=href(query.page(Some(id), None))>"Older →"</a> });
-    view! { <nav class="pager" aria-label="Pages">{newer}{older}</nav> }
+    let t = t();
+    let newer = prev.map(
+        |id| view! { <a rel="prev" href=href(query.page(None, Some(id)))>{t.pager_newer()}</a> },
+    );
+    let older = next.map(
+        |id| view! { <a rel="next" href=href(query.page(Some(id), None))>{t.pager_older()}</a> },
+    );
+    view! { <nav class="pager" aria-label=t.pager_label()>{newer}{older}</nav> }
 }

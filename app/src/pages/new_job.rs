@@ -5,6 +5,7 @@
 //! anew).
 
 use crate::components::{LiveRoot, PageTitle, StartForm};
+use crate::i18n::t;
 use crate::server_fns::{load_new_job, NewJobData};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -21,17 +22,18 @@ pub fn NewJobPage() -> impl IntoView {
         },
         |(kind, from, q)| load_new_job(kind, from, q),
     );
+    let t = t();
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <NewJobView data=d/> }.into_any(),
                     Err(e) => view! {
-                        <PageTitle text="New job · Headway"/>
+                        <PageTitle text=t.page_title_of(t.new_job())/>
                         <section class="problem" role="alert">
-                            <h1>"New job"</h1>
+                            <h1>{t.new_job()}</h1>
                             <p>{e.message}</p>
-                            <p><a href="/new">"Every kind"</a> " · " <a href="/">"Back to the jobs"</a></p>
+                            <p><a href="/new">{t.new_job_every_kind_link()}</a> " · " <a href="/">{t.back_to_jobs()}</a></p>
                         </section>
                     }.into_any(),
                 }
@@ -50,23 +52,24 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
         q,
         live,
     } = data;
+    let t = t();
     match chosen {
         Some(kind) => {
-            let title = format!("{} · New job · Headway", kind.title);
+            let title = t.page_title_of(format!("{} · {}", kind.title, t.new_job()));
             let again = from.map(|id| {
                 let short = id[..8.min(id.len())].to_string();
                 view! {
                     <p class="hint run-again-note">
-                        "Filled in with the parameters of job "
+                        {t.new_job_filled()} " "
                         <a href=format!("/jobs/{id}")><code>{short}</code></a>
-                        ": change what you need, then start. Secrets and files are asked for anew."
+                        {t.new_job_filled_end()}
                     </p>
                 }
             });
             view! {
                 <PageTitle text=title/>
                 <LiveRoot info=live/>
-                <p class="breadcrumb"><a href="/new">"← Every kind"</a></p>
+                <p class="breadcrumb"><a href="/new">{t.new_job_every_kind()}</a></p>
                 <section class="start new-kind" aria-labelledby="start-title">
                     <h1 id="start-title">{kind.title.clone()}</h1>
                     <p class="kind-description">{kind.description.clone()}</p>
@@ -77,7 +80,7 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
             .into_any()
         }
         None => view! {
-            <PageTitle text="New job · Headway"/>
+            <PageTitle text=t.page_title_of(t.new_job())/>
             <LiveRoot info=live/>
             <KindPicker kinds=kinds.into_iter().map(|k| KindCard { name: k.name, title: k.title, description: k.description }).collect() q=q.unwrap_or_default()/>
         }
@@ -111,11 +114,12 @@ fn KindPicker(kinds: Vec<KindCard>, q: String) -> impl IntoView {
         })
     };
     let none = move || shown().is_empty();
+    let t = t();
     view! {
         <section class="kind-picker" aria-labelledby="new-title">
-            <h1 id="new-title">"New job"</h1>
-            <form method="get" action="/new" role="search" aria-label="Kinds" class="kind-search">
-                <label for="kind-q">"Find a kind"</label>
+            <h1 id="new-title">{t.new_job()}</h1>
+            <form method="get" action="/new" role="search" aria-label=t.kind_picker_label() class="kind-search">
+                <label for="kind-q">{t.kind_picker_find()}</label>
                 <input
                     id="kind-q"
                     name="q"
@@ -123,10 +127,10 @@ fn KindPicker(kinds: Vec<KindCard>, q: String) -> impl IntoView {
                     prop:value=move || typed.get()
                     value=typed.get_untracked()
                     autocomplete="off"
-                    placeholder="e.g. import, export, demo"
+                    placeholder=t.kind_picker_placeholder()
                     on:input=move |ev| typed.set(event_target_value(&ev))
                 />
-                <button type="submit" class="secondary">"Find"</button>
+                <button type="submit" class="secondary">{t.kind_picker_button()}</button>
             </form>
             <ul class="kinds">
                 <For each=shown key=|k| k.name.clone() let:k>
@@ -138,7 +142,7 @@ fn KindPicker(kinds: Vec<KindCard>, q: String) -> impl IntoView {
                     </li>
                 </For>
             </ul>
-            <p class="empty kinds-none" hidden=move || !none()>"No kind matches."</p>
+            <p class="empty kinds-none" hidden=move || !none()>{t.kind_picker_none()}</p>
         </section>
     }
 }

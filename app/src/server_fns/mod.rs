@@ -91,7 +91,14 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
             Ok(DashboardData {
                 active: active(&engine, &caller).await?,
                 failures: engine.failure_groups(&caller, since, FAILURE_GROUPS).await?,
-                kinds: engine.kinds_now().await?,
+                kinds: {
+                    let t = crate::i18n::t();
+                    let kinds = engine.kinds_now().await?;
+                    kinds
+                        .into_iter()
+                        .map(|k| crate::components::localized_kind(t, k))
+                        .collect()
+                },
                 counts: engine.status_counts(&caller, kind).await?,
                 chart: engine.last_hour(&caller, live.now).await?,
                 query,
@@ -249,7 +256,13 @@ pub async fn load_new_job(
             let (engine, caller) = caller().await?;
             caller.may_start().inspect_err(|_| respond_with(403))?;
             let live = live_info(&engine, &caller).await?;
-            let kinds = engine.kinds_now().await?;
+            let t = crate::i18n::t();
+            let kinds: Vec<KindInfo> = engine
+                .kinds_now()
+                .await?
+                .into_iter()
+                .map(|k| crate::components::localized_kind(t, k))
+                .collect();
             let chosen = match kind.as_deref().filter(|k| !k.is_empty()) {
                 None => None,
                 Some(name) => Some(kinds.iter().find(|k| k.name == name).cloned().ok_or_else(
@@ -257,7 +270,7 @@ pub async fn load_new_job(
                         respond_with(404);
                         AppError::new(
                             crate::error::ErrorCode::NotFound,
-                            format!("there is no kind {name:?} to start here"),
+                            crate::i18n::t().new_job_no_kind(name),
                         )
                     },
                 )?),
@@ -267,10 +280,9 @@ pub async fn load_new_job(
                 let job = engine.job(&caller, &id.as_str().into()).await.inspect_err(|_| respond_with(404))?;
                 if job.kind != kind.name {
                     respond_with(400);
-                    return Err(AppError::bad_request(format!(
-                        "job {id} is not a {} job",
-                        kind.title
-                    )));
+                    return Err(AppError::bad_request(
+                        crate::i18n::t().new_job_not_of_kind(id.as_str(), kind.title.as_str()),
+                    ));
                 }
                 values = Some(again_values(kind, job.params));
                 from_job = Some(job.id.to_string());
@@ -335,7 +347,9 @@ pub(crate) async fn shown_params(
     let Some(given) = params.as_object() else {
         return Vec::new();
     };
-    let described = kind.map(|k| k.params.as_slice()).unwrap_or_default();
+    // The labels in the reader's language.
+    let kind = kind.map(|k| crate::components::localized_kind(crate::i18n::t(), k.clone()));
+    let described = kind.as_ref().map(|k| k.params.as_slice()).unwrap_or_default();
     let position = |name: &str| {
         described
             .iter()
@@ -430,9 +444,54 @@ pub async fn set_theme(theme: String) -> Result<String, AppError> {
     answered(
         async move {
             let theme = crate::theme::Theme::parse(&theme)
-                .ok_or_else(|| AppError::bad_request("theme must be light, dark or system"))?;
+                .ok_or_else(|| AppError::bad_request(crate::i18n::t().theme_unknown()))?;
             cookies::set(cookies::THEME, theme.as_str());
             Ok(theme.as_str().to_string())
+        }
+        .await,
+    )
+}
+
+/// Shows the pages in the language `lang` (a tag of `Lang::ALL`) from now on: a cookie.
+#[server(endpoint = "set_language", output = model::codec::Json)]
+pub async fn set_language(lang: String) -> Result<String, AppError> {
+    answered(
+        async move {
+            use crate::i18n::{negotiate, t, Lang};
+            let chosen = Lang::from_tag(&lang).ok_or_else(|| {
+                let known: Vec<&str> = Lang::ALL.iter().map(|l| l.tag()).collect();
+                AppError::bad_request(t().lang_unknown(lang.as_str(), known.join(", ")))
+            })?;
+            cookies::set(negotiate::COOKIE, chosen.tag());
+            Ok(chosen.tag().to_string())
+        }
+        .await,
+    )
+}
+
+/// Shows times in `zone` (an IANA name, or `UTC`) from now on, whatever the browser's zone; an
+/// empty `zone` goes back to the browser's own (UTC without JavaScript). Cookies.
+#[server(endpoint = "set_time_zone", output = model::codec::Json)]
+pub async fn set_time_zone(zone: String) -> Result<String, AppError> {
+    answered(
+        async move {
+            use crate::zone::{Zone, CHOSEN_COOKIE, COOKIE};
+            // Automatic: the browser's own zone, which its script writes again on the next
+            // page; UTC without one.
+            if zone.trim().is_empty() {
+                cookies::clear(CHOSEN_COOKIE);
+                cookies::clear(COOKIE);
+                return Ok(String::new());
+            }
+            let chosen = Zone::named(&zone, true).ok_or_else(|| {
+                AppError::invalid(vec![crate::model::FieldError {
+                    field: "zone".into(),
+                    message: crate::i18n::t().zone_unknown(zone.as_str()),
+                }])
+            })?;
+            cookies::set(COOKIE, &chosen.name);
+            cookies::set(CHOSEN_COOKIE, "1");
+            Ok(chosen.name)
         }
         .await,
     )
@@ -510,7 +569,7 @@ pub async fn start(
         n => Some(n.parse::<u32>().map_err(|_| {
             AppError::invalid(vec![crate::model::FieldError {
                 field: "max_attempts".into(),
-                message: "must be a whole number of attempts, 1 for no retry".into(),
+                message: crate::i18n::t().engine_attempts_whole().into(),
             }])
         })?),
     };
@@ -640,9 +699,9 @@ pub async fn bulk_act(
                 "rerun" => engine.bulk_rerun(&caller, &request).await?,
                 other => {
                     respond_with(400);
-                    return Err(AppError::bad_request(format!(
-                        "unknown bulk action {other:?}"
-                    )));
+                    return Err(AppError::bad_request(
+                        crate::i18n::t().bulk_unknown_action(format!("{other:?}")),
+                    ));
                 }
             };
             leptos_axum::redirect(&format!(
@@ -692,19 +751,26 @@ pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInf
 /// The operator's view of the deployment (`/system`).
 #[server(endpoint = "system", output = model::codec::Json)]
 pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
-    answered(async move {
-        let (engine, caller) = caller().await?;
-        if !system_open() && !caller.role().acts_on_all() {
-            respond_with(403);
-            return Err(AppError::forbidden(
-                "The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).",
-            ));
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            if !system_open() && !caller.role().acts_on_all() {
+                respond_with(403);
+                return Err(AppError::forbidden(crate::i18n::t().system_forbidden()));
+            }
+            let mut overview = engine.system_overview().await?;
+            overview.may_pause = caller.may_operate().is_ok();
+            // Each kind by its title in the reader's language.
+            let titles = crate::names::titles_of(&engine);
+            for k in &mut overview.kinds {
+                k.title = crate::names::kind_title_with(&k.kind, |name| {
+                    titles.of(name).map(String::from)
+                });
+            }
+            Ok(overview)
         }
-        let mut overview = engine.system_overview().await?;
-        overview.may_pause = caller.may_operate().is_ok();
-        Ok(overview)
-    }
-    .await)
+        .await,
+    )
 }
 
 /// Pauses a kind (`*`: every kind) for every process: operators and admins.
@@ -740,7 +806,8 @@ fn answered<T>(answer: Result<T, AppError>) -> Result<T, AppError> {
             tracing::error!(error = %line, "a server function failed");
         }
     }
-    answer
+    // Pages show what went wrong in the reader's language.
+    answer.map_err(|e| crate::i18n::errors::localize(crate::i18n::t(), e))
 }
 
 /// The engine and who is calling, as the server decided it from the request's head.
@@ -839,7 +906,7 @@ pub async fn create_token(
             let scope = crate::model::TokenScope::parse(&scope).ok_or_else(|| {
                 AppError::invalid(vec![crate::model::FieldError {
                     field: "scope".into(),
-                    message: "read or write".into(),
+                    message: crate::i18n::t().token_scope_unknown().into(),
                 }])
             })?;
             accounts()?.create_token(&caller, &name, scope).await
@@ -926,7 +993,7 @@ fn parse_role(role: &str) -> Result<crate::model::Role, AppError> {
     crate::model::Role::parse(role).ok_or_else(|| {
         AppError::invalid(vec![crate::model::FieldError {
             field: "role".into(),
-            message: "viewer, member, operator or admin".into(),
+            message: crate::i18n::t().role_unknown().into(),
         }])
     })
 }

@@ -87,7 +87,8 @@ pub async fn load_schedule(id: String) -> Result<ScheduleEdit, AppError> {
                 .kinds_now()
                 .await?
                 .into_iter()
-                .find(|k| k.name == schedule.kind);
+                .find(|k| k.name == schedule.kind)
+                .map(|k| crate::components::localized_kind(crate::i18n::t(), k));
             Ok(ScheduleEdit { schedule, kind })
         }
         .await,
@@ -248,7 +249,7 @@ fn choice<T: std::str::FromStr>(value: &str, field: &str) -> Result<Option<T>, A
         v => v.parse().map(Some).map_err(|_| {
             AppError::invalid(vec![crate::model::FieldError {
                 field: field.into(),
-                message: format!("{v:?} is not one of the choices"),
+                message: crate::i18n::t().not_a_choice(format!("{v:?}")),
             }])
         }),
     }
@@ -262,7 +263,7 @@ fn attempts(value: &str) -> Result<Option<u32>, AppError> {
         n => n.parse().map(Some).map_err(|_| {
             AppError::invalid(vec![crate::model::FieldError {
                 field: "max_attempts".into(),
-                message: "must be a whole number of attempts, 1 for no retry".into(),
+                message: crate::i18n::t().engine_attempts_whole().into(),
             }])
         }),
     }

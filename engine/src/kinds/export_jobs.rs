@@ -31,8 +31,9 @@ pub struct ExportJobsParams {
     #[serde(default)]
     #[garde(skip)]
     pub format: Format,
-    /// Only jobs in these statuses (all when none is chosen). A list, or one comma-separated
-    /// string (`failed,cancelled`), as the history's address writes it.
+    /// Only jobs in these statuses (all when none is chosen).
+    // A list, or one comma-separated string (`failed,cancelled`), as the history's address
+    // writes it.
     #[schemars(title = "Statuses")]
     #[serde(default, deserialize_with = "statuses")]
     #[garde(skip)]

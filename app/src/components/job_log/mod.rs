@@ -35,9 +35,11 @@ pub fn JobLog(
     children: Children,
 ) -> impl IntoView {
     let ended = live::ended(&job_id, ended);
+    let t = crate::i18n::t();
+    let zone = crate::zone::view_zone();
     let none_text = move || match ended.get() {
-        true => "No log lines.",
-        false => "No log lines yet.",
+        true => t.log_no_lines(),
+        false => t.log_no_lines_yet(),
     };
     let filtered = !filter.is_empty();
     let shown_from = if filtered {
@@ -146,9 +148,9 @@ pub fn JobLog(
         view! {
             <Show when=move || !whole.get()>
                 <p class="log-earlier">
-                    {format!("{} earlier lines are not shown here: ", format::count(shown_from - 1))}
-                    <a href=earlier_file.clone() download="">"download the whole log"</a>
-                    "."
+                    {t.log_earlier_not_shown(shown_from - 1)} " "
+                    <a href=earlier_file.clone() download="">{t.log_download_whole()}</a>
+                    {t.sentence_end()}
                 </p>
             </Show>
         }
@@ -158,10 +160,10 @@ pub fn JobLog(
         view! {
             <div class=format!("log-line log-{}", l.level.as_str()) data-seq=l.seq data-attempt=l.attempt>
                 <span class="log-seq">{l.seq}</span>
-                <time class="log-time" datetime=format::iso(l.at)>{format::datetime(l.at)[11..19].to_string()}</time>
+                <time class="log-time" datetime=format::iso(l.at)>{move || format::when(t, &zone.get(), format::Style::Clock, l.at, l.at)}</time>
                 <span class="log-level">{level_tag(l.level)}</span>
                 // A retried job's lines say their attempt from the second on.
-                {(l.attempt > 1).then(|| view! { <span class="log-attempt">{format!("attempt {}", l.attempt)}</span> })}
+                {(l.attempt > 1).then(|| view! { <span class="log-attempt">{t.log_attempt(l.attempt)}</span> })}
                 <span class="log-text">{text}</span>
             </div>
         }
@@ -180,28 +182,25 @@ pub fn JobLog(
         view! {
             <For each=shown key=|l| l.seq children=row/>
             <Show when=move || shown().is_empty()>
-                <p class="empty-log">{move || if filtered { "No line matches." } else { none_text() }}</p>
+                <p class="empty-log">{move || if filtered { t.log_no_match() } else { none_text() }}</p>
             </Show>
         }
     };
     let count = move || {
         let n = lines.with(|l| l.last().map_or(0, |l| l.seq)).max(total);
-        match n {
-            1 => "(1 line)".to_string(),
-            n => format!("({} lines)", format::count(n)),
-        }
+        t.log_count(n)
     };
     view! {
-        <h2 id="log-title">"Log " <span class="muted">{count}</span></h2>
+        <h2 id="log-title">{t.log_title()} " " <span class="muted">{count}</span></h2>
         {children()}
         <div class="log-tools">
             <span class="log-follow" data-following=move || follow.get().to_string()>
-                {move || if follow.get() { "Following the newest lines" } else { "Paused: scrolled up" }}
+                {move || if follow.get() { t.log_following() } else { t.log_paused() }}
             </span>
             <button type="button" class="secondary" on:click=resume disabled=move || follow.get()>
-                "Follow"
+                {t.log_follow()}
             </button>
-            <a class="log-download" href=log_file download="">"Download the log"</a>
+            <a class="log-download" href=log_file download="">{t.log_download()}</a>
         </div>
         {earlier}
         <div
@@ -210,7 +209,7 @@ pub fn JobLog(
             on:scroll=on_scroll
             tabindex="0"
             role="log"
-            aria-label="Job log"
+            aria-label=t.log_aria()
             aria-live="off"
         >
             <Show when=move || whole.get() fallback=plain>
