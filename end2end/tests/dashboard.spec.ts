@@ -118,11 +118,11 @@ test.describe('when the server goes away', () => {
     await server.start();
     try {
       const streams = countStreams(page);
+      await page.goto(server.url);
+      await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
       // The start form in a tab of its own, to send while the server is away.
       const formPage = await page.context().newPage();
       await openForm(formPage, 'demo', server.url);
-      await page.goto(server.url);
-      await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
       // One attempt: the shutdown ends it.
       await page.request.post(`${server.url}/api/v1/jobs`, {
         data: { kind: 'demo', params: { steps: 100000, interval_ms: 100 }, max_attempts: 1 },
@@ -157,6 +157,8 @@ test.describe('when the server goes away', () => {
       const fresh = page.locator('.job-list article.job').first();
       await expect(fresh).toHaveAttribute('data-job-id', formPage.url().split('/').pop()!);
       await expect(fresh.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '10');
+      await expect(formPage.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await formPage.close();
       expect(streams()).toBeGreaterThanOrEqual(2);
     } finally {
       await server.stop();

@@ -122,6 +122,7 @@ test.describe('when the server restarts', () => {
       // Every stored line is in the log, the newest in view (only the lines near the view are
       // rendered, in order, none missing).
       await expect(page.locator('#log-title')).toHaveText(`Log (${stored.toLocaleString('en-US')} lines)`);
+      await page.locator('.log').scrollIntoViewIfNeeded();
       await expect(page.locator(`.log .log-line[data-seq="${stored}"]`)).toBeInViewport();
       const seqs = await lines.evaluateAll((ls) => ls.map((l) => Number(l.getAttribute('data-seq'))));
       const from = seqs[0];

@@ -12,6 +12,7 @@ test('following a log written at 1,000 lines a second keeps the newest line in v
   await page.goto(`/jobs/${id}`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const pane = page.getByRole('log', { name: 'Job log' });
+  await pane.scrollIntoViewIfNeeded();
   const follow = page.locator('.log-follow');
   await expect(follow).toHaveAttribute('data-following', 'true');
   // From now on, in the page: every switch of follow mode to off, and after each frame's layout
