@@ -11,17 +11,17 @@ use std::collections::BTreeMap;
 
 /// Each kind's title, by machine name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Titles(pub BTreeMap<String, String>);
+pub struct KindTitles(pub BTreeMap<String, String>);
 
-impl Titles {
+impl KindTitles {
     pub fn of(&self, kind: &str) -> Option<&str> {
         self.0.get(kind).map(String::as_str)
     }
 }
 
-impl FromIterator<(String, String)> for Titles {
+impl FromIterator<(String, String)> for KindTitles {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
-        Titles(pairs.into_iter().collect())
+        KindTitles(pairs.into_iter().collect())
     }
 }
 
@@ -54,7 +54,7 @@ pub fn job_title_with(job: &Job, known: impl Fn(&str) -> Option<String>) -> Stri
 
 #[cfg(feature = "ssr")]
 fn known_title(kind: &str) -> Option<String> {
-    leptos::prelude::use_context::<Titles>().and_then(|t| t.of(kind).map(String::from))
+    leptos::prelude::use_context::<KindTitles>().and_then(|t| t.of(kind).map(String::from))
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -72,7 +72,7 @@ pub fn provide() {
 
 /// The titles of the kinds `engine` runs now, in the page's language.
 #[cfg(feature = "ssr")]
-pub fn titles_of(engine: &engine::Engine) -> Titles {
+pub fn titles_of(engine: &engine::Engine) -> KindTitles {
     let t = crate::i18n::t();
     engine
         .kinds()
@@ -92,7 +92,7 @@ mod tests {
         job.kind = EXTERNAL_KIND.into();
         job.params = serde_json::json!({"title": "nightly backup"});
         assert_eq!(job_title(&job), "nightly backup");
-        let titles: Titles = [("demo".to_string(), "Demo".to_string())].into_iter().collect();
+        let titles: KindTitles = [("demo".to_string(), "Demo".to_string())].into_iter().collect();
         assert_eq!(titles.of("demo"), Some("Demo"));
         assert_eq!(titles.of("batch"), None);
     }

@@ -18,19 +18,26 @@ test.describe('in Simplified Chinese', () => {
     await expect(page.locator('.connection')).toHaveText('实时');
     await expect(page).toHaveTitle('Headway');
 
-    // Started from the form, whose fields speak Chinese too.
+    // Started from the New job page's form, whose fields speak Chinese too; the page goes to
+    // the new job.
+    await page.locator('header.top').getByRole('link', { name: '新建任务' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('新建任务');
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await page.getByRole('link', { name: /^演示/ }).click();
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     const form = page.locator('form#start-demo');
     await form.getByLabel('步数').fill('5');
     await form.getByLabel('间隔（毫秒）').fill('50');
     await form.getByRole('button', { name: '启动演示' }).click();
+    await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
     const row = page.locator('.job-list article.job').first();
+    await expect(row.locator('.job-kind')).toHaveText('演示');
     await expect(row.locator('.status-word')).toHaveText('成功', { timeout: 30_000 });
     await expect(row.locator('.job-pace')).toContainText('运行了');
     await expect(row.locator('.job-times')).toContainText('创建于');
     await expect(page.locator('.toast').first()).toContainText('任务成功');
 
     // Its page.
-    await row.locator('a.job-kind').click();
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     await expect(page.locator('h1')).toContainText('任务');
     await expect(page.locator('.timeline li[data-status="succeeded"]')).toContainText('成功');
@@ -45,6 +52,11 @@ test.describe('in Simplified Chinese', () => {
     await running.getByRole('button', { name: '取消' }).click();
     await expect(running.locator('.status-word')).toHaveText('已取消');
     await waitForStatus(page, long, 'cancelled');
+    // The first screen in Chinese: what runs, what comes next, the failures, the history.
+    await expect(page.locator('#running-title')).toContainText('正在运行');
+    await expect(page.locator('#next-title')).toContainText('即将开始');
+    await expect(page.locator('#failures-title')).toHaveText('最近 24 小时的失败');
+    await expect(page.locator('.job-table-head')).toContainText('发起者');
 
     // Both themes pass the accessibility checks in Chinese.
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -52,7 +64,7 @@ test.describe('in Simplified Chinese', () => {
   });
 
   test('a refused value is told in Chinese next to its field', async ({ page }) => {
-    await page.goto('/');
+    await page.goto('/new/demo');
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     const form = page.locator('form#start-demo');
     await form.getByLabel('步数').fill('0');
@@ -67,7 +79,7 @@ test('the language switch is remembered across pages and visits, and English sta
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.locator('form.lang-switch').getByRole('button', { name: '中文' }).click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
-  await expect(page.getByRole('heading', { name: '启动任务' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('你的任务');
   // Another page, then a new tab of the same browser.
   await page.goto('/settings');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('设置');

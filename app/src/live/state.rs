@@ -111,7 +111,7 @@ pub struct LiveState {
     /// Bumped whenever a job appears or changes status: what summaries of the jobs follow.
     pub status_changes: ArcRwSignal<u64>,
     /// Each kind's title, by machine name, as the page was rendered with.
-    pub titles: crate::names::Titles,
+    pub titles: crate::names::KindTitles,
 }
 
 impl Default for LiveState {
@@ -134,7 +134,7 @@ impl Default for LiveState {
             toasts: ArcRwSignal::new(Vec::new()),
             next_toast: 0,
             unannounced: Vec::new(),
-            titles: crate::names::Titles::default(),
+            titles: crate::names::KindTitles::default(),
         }
     }
 }

@@ -5,7 +5,7 @@
 //! New job page's (`/new`). The filters live in the URL, so a view can be bookmarked and
 //! shared; they are a plain `GET` form that works without JavaScript.
 
-use crate::components::{status_name, ZoneNote};
+use crate::components::{kind_title, status_name, ZoneNote};
 use crate::components::{
     ActiveJobs, ExportForm, FailureGroups, FinishedChart, JobRow, LiveRoot, NewJobs, StatusCounts,
 };
