@@ -708,6 +708,12 @@ new-job-filled-end = : change what you need, then start. Secrets and files are a
 new-job-no-kind = there is no kind { $name } to start here
 new-job-not-of-kind = job { $id } is not a { $kind } job
 
+engine-not-one-of = "{ $value }" is not one of: { $choices }
+engine-list-of = must be a list of: { $choices }
+engine-choose-one = choose at least one
+engine-name-length = a name has at most { $n } characters
+engine-name-plain = a name is one line of plain text, without control characters
+
 ## [browser] The first screen's live parts, the kind picker, the keys, a schedule's name.
 
 new-job = New job

@@ -641,6 +641,12 @@ new-job-filled-end = 的参数：修改需要的内容后启动。密钥和文�
 new-job-no-kind = 这里没有可以启动的任务类型 { $name }
 new-job-not-of-kind = 任务 { $id } 不是{ $kind }任务
 
+engine-not-one-of = “{ $value }”不是以下之一：{ $choices }
+engine-list-of = 必须是以下值的列表：{ $choices }
+engine-choose-one = 请至少选择一项
+engine-name-length = 名称最多 { $n } 个字符
+engine-name-plain = 名称必须是单行纯文本，不能包含控制字符
+
 ## [browser] The first screen's live parts, the kind picker, the keys, a schedule's name.
 
 new-job = 新建任务

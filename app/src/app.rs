@@ -1,8 +1,8 @@
 //! The HTML shell, `<App/>` and its routes.
 
 use crate::components::{
-    identified, signed_in, Account, ConnectionStatus, Hydrated, Keys, LanguageSwitch,
-    NotifyToggle, PageTitle, ThemeToggle,
+    identified, signed_in, Account, ConnectionStatus, Hydrated, Keys, LanguageSwitch, NotifyToggle,
+    PageTitle, ThemeToggle,
 };
 use crate::i18n::{t, Lang};
 use crate::pages::{

@@ -92,7 +92,9 @@ mod tests {
         job.kind = EXTERNAL_KIND.into();
         job.params = serde_json::json!({"title": "nightly backup"});
         assert_eq!(job_title(&job), "nightly backup");
-        let titles: KindTitles = [("demo".to_string(), "Demo".to_string())].into_iter().collect();
+        let titles: KindTitles = [("demo".to_string(), "Demo".to_string())]
+            .into_iter()
+            .collect();
         assert_eq!(titles.of("demo"), Some("Demo"));
         assert_eq!(titles.of("batch"), None);
     }

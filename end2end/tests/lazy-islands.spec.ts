@@ -59,9 +59,9 @@ test("the dashboard's wasm holds none of the lazy islands' texts", async ({ requ
   for (const [island, text] of [
     ['job_log', 'log-download'],
     ['token_manager', 'export HEADWAY_TOKEN='],
-    ['start_form_island', 'start-still-uploading'],
+    ['start_form_island', '.upload[data-state=sending]'],
     ['upload_field', 'Cancel upload'],
-    ['kind_picker', 'kind-picker-none'],
+    ['kind_picker', '/new/'],
   ]) {
     expect(main.includes(text), `"${text}" in headway.wasm`).toBe(false);
     const parts = await Promise.all(part(island).map(get));

@@ -33,7 +33,9 @@ test('pause and resume with plain form posts; a queued job of the paused kind sa
   await form.getByLabel('Interval (ms)').fill('1');
   await form.getByRole('button', { name: /start/i }).click();
   await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
-  const row = page.locator('.job-list article.job').first();
+  // The list says why it waits.
+  await page.goto(`${server.url}/`);
+  const row = page.locator('.job-table article.job').first();
   await expect(row.locator('.status-word')).toHaveText('queued');
   await expect(row.locator('.job-queue')).toContainText(/⏸ Demo is paused \(by otto since .+\)/);
 

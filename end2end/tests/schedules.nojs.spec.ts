@@ -38,7 +38,8 @@ test('make, pause, resume, run, edit and delete a schedule with plain form posts
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page).toHaveURL(/\/schedules$/);
   await expect(card.locator('.schedule-when')).toHaveText('every day at 03:00, Europe/Paris');
-  await expect(card.locator('.schedule-next li time').first()).toContainText(/ 03:00 \(\+0[12]:00\)$/);
+  // Without JavaScript, times are in UTC and say so: 03:00 in Paris is 02:00 or 01:00 UTC.
+  await expect(card.locator('.schedule-next li time').first()).toContainText(/ 0[12]:00 UTC$/);
 
   await card.getByRole('button', { name: 'Delete the Demo schedule' }).click();
   await expect(page.getByText('No schedules yet.')).toBeVisible();

@@ -7,8 +7,8 @@ use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::store::{JobFilter, StoredEvent};
 use model::{
-    AppError, FailureGroup, HistoryQuery, Job, JobDetail, JobId, JobPage, JobStatus, LogFilter, LogLine,
-    MinuteStats, StatusChange, StatusCount,
+    AppError, FailureGroup, HistoryQuery, Job, JobDetail, JobId, JobPage, JobStatus, LogFilter,
+    LogLine, MinuteStats, StatusChange, StatusCount,
 };
 
 /// Bytes of log text one read gives (a page of `GET …/log`, of the job page, a step of the
@@ -316,7 +316,9 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
     }
     let error_code = key(&q.error);
     if error_code.as_ref().is_some_and(|c| c.chars().count() > 64) {
-        return Err(AppError::bad_request("error must be an error code, 64 characters at most"));
+        return Err(AppError::bad_request(
+            "error must be an error code, 64 characters at most",
+        ));
     }
     Ok(JobFilter {
         statuses,

@@ -60,8 +60,8 @@ pub use events::{
 pub use external::{ExternalParams, Report, ReportEnd, ReportLine, ReportReply, EXTERNAL_KIND};
 pub use files::{Output, Upload};
 pub use history::{
-    url_encode, FailureGroup, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange,
-    StatusCount,
+    url_encode, FailureGroup, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats,
+    StatusChange, StatusCount,
 };
 pub use ids::{DeliveryId, JobId, ProcessId, ScheduleId, UploadId, UserId, WebhookId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};

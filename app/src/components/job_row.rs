@@ -174,14 +174,19 @@ fn ActiveRow(job: ArcRwSignal<Job>, clock: Signal<i64>, stall_ms: u64) -> impl I
         job.with(|j| {
             let now = clock.get();
             if j.status == JobStatus::Queued {
-                return start_text(t, &zone.get(), j, now).unwrap_or_else(|| queued_text(t, j, now));
+                return start_text(t, &zone.get(), j, now)
+                    .unwrap_or_else(|| queued_text(t, j, now));
             }
             let p = pace::pace(j, None, now, stall_ms);
-            [progress_said(t, j), pace_text(t, j, &p), j.progress.message.clone()]
-                .into_iter()
-                .filter(|t| !t.is_empty())
-                .collect::<Vec<_>>()
-                .join(" · ")
+            [
+                progress_said(t, j),
+                pace_text(t, j, &p),
+                j.progress.message.clone(),
+            ]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ")
         })
     };
     view! {
@@ -331,7 +336,9 @@ pub fn JobRowView(
     let created_at = job.with_untracked(|j| j.created_at);
     let when = move || match started_at.get() {
         Some(at) => view! { {t.job_started()} " " <Time at style=Style::Ago clock/> }.into_any(),
-        None => view! { {t.job_queued()} " " <Time at=created_at style=Style::Ago clock/> }.into_any(),
+        None => {
+            view! { {t.job_queued()} " " <Time at=created_at style=Style::Ago clock/> }.into_any()
+        }
     };
     let took = Memo::new(move |_| pace.with(|p| p.elapsed_ms.map(|ms| format::span(t, ms))));
     let who = job.with_untracked(|j| who(t, j));
@@ -423,7 +430,11 @@ fn who(t: Text, j: &Job) -> AnyView {
             .into_any();
     }
     if j.kind == EXTERNAL_KIND {
-        let host = j.params.get("host").and_then(|h| h.as_str()).map(str::to_string);
+        let host = j
+            .params
+            .get("host")
+            .and_then(|h| h.as_str())
+            .map(str::to_string);
         return match host {
             Some(host) => t.job_who_program_on(host).into_any(),
             None => t.job_who_program().into_any(),

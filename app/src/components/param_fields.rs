@@ -41,7 +41,8 @@ fn field(
     };
     let hint = (!p.description.is_empty())
         .then(|| view! { <p class="field-hint" id=hint_id.clone()>{p.description.clone()}</p> });
-    let error = view! { <p class="field-error" id=error_id aria-live="polite">{message.clone()}</p> };
+    let error =
+        view! { <p class="field-error" id=error_id aria-live="polite">{message.clone()}</p> };
     let given = values.and_then(|v| v.get(&p.name)).or(p.default.as_ref());
     let name = format!("params[{}]", p.name);
     let input_type = match p.kind {
@@ -75,9 +76,10 @@ fn field(
         ParamType::Set => {
             // Checked: a list, or the comma-separated text the history's filters write.
             let chosen: Vec<String> = match given {
-                Some(serde_json::Value::Array(a)) => {
-                    a.iter().filter_map(|v| v.as_str().map(String::from)).collect()
-                }
+                Some(serde_json::Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect(),
                 Some(serde_json::Value::String(s)) => {
                     s.split(',').map(|v| v.trim().to_string()).collect()
                 }

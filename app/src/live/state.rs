@@ -398,8 +398,8 @@ impl LiveState {
                 let d: DoneEvent = serde_json::from_str(data).map_err(parse_err)?;
                 let mut u = Updates::default();
                 if let Some(sig) = self.jobs.get(&d.job_id).cloned() {
-                    let (event_id, active, title) =
-                        sig.with_untracked(|j| (j.event_id, j.status.is_active(), self.title_of(j)));
+                    let (event_id, active, title) = sig
+                        .with_untracked(|j| (j.event_id, j.status.is_active(), self.title_of(j)));
                     if event_id < id && active && d.status.is_terminal() {
                         let error = d.error.as_ref().map(|e| e.message.clone());
                         u.extend(self.finished(&d.job_id, &title, d.status, error));

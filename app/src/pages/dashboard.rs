@@ -128,13 +128,13 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
                 <FilterForm kinds query=query.clone()/>
                 {may.start.then(|| view! { <ExportForm query=query.clone()/> })}
                 {bulk_bar}
+                <ZoneNote at=now/>
             </div>
             <noscript>
                 <p class="hint">
                     {t.dashboard_without_js()} " " <a href="">{t.refresh_the_page()}</a> " " {t.refresh_to_see()}
                 </p>
             </noscript>
-            <ZoneNote at=now/>
             {filter_notes}
             <div class="job-list job-table">
                 <div class="job-table-head" aria-hidden="true">

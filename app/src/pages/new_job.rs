@@ -151,7 +151,9 @@ fn KindPicker(kinds: Vec<KindCard>, q: String) -> impl IntoView {
 /// description.
 fn matches(kind: &KindCard, q: &str) -> bool {
     let words = format!("{} {} {}", kind.title, kind.name, kind.description).to_lowercase();
-    q.to_lowercase().split_whitespace().all(|w| words.contains(w))
+    q.to_lowercase()
+        .split_whitespace()
+        .all(|w| words.contains(w))
 }
 
 #[cfg(test)]

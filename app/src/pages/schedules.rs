@@ -194,7 +194,9 @@ fn ScheduleCard(
     // Named, a schedule is told by its name; its kind's title says what it starts.
     let title = crate::names::kind_title(&kind);
     let called = name.clone().unwrap_or_else(|| title.clone());
-    let what = name.is_some().then(|| view! { <span class="schedule-what">{title.clone()}</span> });
+    let what = name
+        .is_some()
+        .then(|| view! { <span class="schedule-what">{title.clone()}</span> });
     let shown_params = (!params.is_empty()).then(|| {
         view! {
             <p class="schedule-params">

@@ -90,7 +90,9 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
             let since = live.now - FAILURES_FOR_MS;
             Ok(DashboardData {
                 active: active(&engine, &caller).await?,
-                failures: engine.failure_groups(&caller, since, FAILURE_GROUPS).await?,
+                failures: engine
+                    .failure_groups(&caller, since, FAILURE_GROUPS)
+                    .await?,
                 kinds: {
                     let t = crate::i18n::t();
                     let kinds = engine.kinds_now().await?;
@@ -277,7 +279,10 @@ pub async fn load_new_job(
             };
             let (mut values, mut from_job) = (None, None);
             if let (Some(kind), Some(id)) = (&chosen, from.filter(|f| !f.is_empty())) {
-                let job = engine.job(&caller, &id.as_str().into()).await.inspect_err(|_| respond_with(404))?;
+                let job = engine
+                    .job(&caller, &id.as_str().into())
+                    .await
+                    .inspect_err(|_| respond_with(404))?;
                 if job.kind != kind.name {
                     respond_with(400);
                     return Err(AppError::bad_request(
@@ -349,7 +354,10 @@ pub(crate) async fn shown_params(
     };
     // The labels in the reader's language.
     let kind = kind.map(|k| crate::components::localized_kind(crate::i18n::t(), k.clone()));
-    let described = kind.as_ref().map(|k| k.params.as_slice()).unwrap_or_default();
+    let described = kind
+        .as_ref()
+        .map(|k| k.params.as_slice())
+        .unwrap_or_default();
     let position = |name: &str| {
         described
             .iter()

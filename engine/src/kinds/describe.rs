@@ -30,9 +30,7 @@ pub fn kind<K: Kind>() -> KindInfo {
         .map(|props| {
             props
                 .iter()
-                .map(|(name, field)| {
-                    param(name, field, defs, required.contains(&name.as_str()))
-                })
+                .map(|(name, field)| param(name, field, defs, required.contains(&name.as_str())))
                 .collect()
         })
         .unwrap_or_default();
@@ -170,10 +168,9 @@ pub fn choice_errors(info: &KindInfo, params: &Value) -> Vec<FieldError> {
                 };
                 match given.map(|g| g.into_iter().find(|v| !known(v))) {
                     Some(None) => continue,
-                    Some(Some(stranger)) => format!(
-                        "\"{stranger}\" is not one of: {}",
-                        p.choices.join(", ")
-                    ),
+                    Some(Some(stranger)) => {
+                        format!("\"{stranger}\" is not one of: {}", p.choices.join(", "))
+                    }
                     None => format!("must be a list of: {}", p.choices.join(", ")),
                 }
             }

@@ -429,8 +429,16 @@ mod tests {
         let registry = crate::kinds::Registry::builtin();
         for (field, value, says) in [
             ("format", json!("xlsx"), "must be one of: csv, jsonl"),
-            ("status", json!("succeeded,done"), "\"done\" is not one of: queued"),
-            ("status", json!(["failed", "done"]), "\"done\" is not one of: queued"),
+            (
+                "status",
+                json!("succeeded,done"),
+                "\"done\" is not one of: queued",
+            ),
+            (
+                "status",
+                json!(["failed", "done"]),
+                "\"done\" is not one of: queued",
+            ),
             ("from", json!("soon"), "\"soon\" is not a time"),
             ("to", json!("2026-13-01"), "is not a time"),
             ("schedule", json!("nightly"), "must be a schedule's id"),

@@ -407,9 +407,7 @@ impl Registry {
                 | ParamType::File
                 | ParamType::Choice
                 | ParamType::Secret
-                | ParamType::Set => {
-                    Ok(Value::String(raw.to_string()))
-                }
+                | ParamType::Set => Ok(Value::String(raw.to_string())),
             };
             match value {
                 Ok(v) => {

@@ -66,7 +66,12 @@ impl Engine {
             .ok_or_else(|| invalid("kind", "a schedule needs the kind of job it starts"))?;
         let (cron, tz, timezone) = when(input.cron.as_deref(), input.timezone.as_deref())?;
         self.often_enough(&cron)?;
-        let name = input.name.as_deref().map(schedule_name).transpose()?.flatten();
+        let name = input
+            .name
+            .as_deref()
+            .map(schedule_name)
+            .transpose()?
+            .flatten();
         let opens = Opens {
             files: Files::for_caller(&self.inner.data_root, caller),
             user: caller.user().clone(),
@@ -425,7 +430,10 @@ fn schedule_name(asked: &str) -> Result<Option<String>, AppError> {
             &format!("a name has at most {MAX_NAME} characters"),
         ));
     }
-    if name.chars().any(|c| c.is_control() || model::is_format_mark(c)) {
+    if name
+        .chars()
+        .any(|c| c.is_control() || model::is_format_mark(c))
+    {
         return Err(invalid(
             "name",
             "a name is one line of plain text, without control characters",

@@ -714,7 +714,10 @@ async fn a_schedule_may_be_named_renamed_and_unnamed() {
     let (_, other) = create(&s, quick("@daily")).await;
     assert_eq!(other["name"], Value::Null);
     let (status, renamed) = patch(&s, &id, json!({"name": "daily demo"})).await;
-    assert_eq!((status, renamed["name"].as_str()), (200, Some("daily demo")));
+    assert_eq!(
+        (status, renamed["name"].as_str()),
+        (200, Some("daily demo"))
+    );
     // Left out, the name stays; empty, it goes.
     let (_, kept) = patch(&s, &id, json!({"enabled": false})).await;
     assert_eq!(kept["name"], "daily demo");

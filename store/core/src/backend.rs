@@ -9,8 +9,8 @@ use crate::{
 };
 use async_trait::async_trait;
 use model::{
-    FailureGroup, Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId, StatusChange,
-    StatusCount, Upload, UploadId, UserId,
+    FailureGroup, Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId,
+    StatusChange, StatusCount, Upload, UploadId, UserId,
 };
 use std::path::Path;
 use std::time::Duration;

@@ -338,7 +338,9 @@ impl JobStore for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(read_err("grouping failed jobs"))?;
-        Ok(store_core::FailureGroupsQuery::<sqlx::Postgres>::groups(rows))
+        Ok(store_core::FailureGroupsQuery::<sqlx::Postgres>::groups(
+            rows,
+        ))
     }
 
     async fn status_counts(

@@ -1936,7 +1936,10 @@ pub async fn a_schedule_is_read_with_its_owners_name(db: Db) {
     for name in [Some("nightly import"), Some("hourly import"), None] {
         let mut row = schedule_row(id, "u-ada", 5);
         row.name = name.map(String::from);
-        db.store.apply(vec![Change::PutSchedule(row)]).await.unwrap();
+        db.store
+            .apply(vec![Change::PutSchedule(row)])
+            .await
+            .unwrap();
         let read = db.store.schedule(&id.into()).await.unwrap().unwrap();
         assert_eq!(read.name.as_deref(), name);
     }
@@ -2317,7 +2320,10 @@ pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) 
     // The group whose failure is the newest first.
     assert_eq!(
         seen,
-        [("import_csv", Some("too_big"), 1), ("import_csv", Some("bad_header"), 2)]
+        [
+            ("import_csv", Some("too_big"), 1),
+            ("import_csv", Some("bad_header"), 2)
+        ]
     );
     assert_eq!(groups[1].last_job, jobs[1].id);
     assert_eq!(groups[1].last_message.as_deref(), Some("second"));
