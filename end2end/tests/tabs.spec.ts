@@ -80,7 +80,7 @@ test('twelve tabs share one stream, and another tab takes it over when its holde
 
     // A job is started; every dashboard shows it; a follower cancels it.
     const starter = dashboards[2];
-    const made = await starter.request.post('/api/v1/jobs', { data: { kind: 'demo', params: { steps: 1000, interval_ms: 50 } } });
+    const made = await starter.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'demo', params: { steps: 1000, interval_ms: 50 } } });
     const other = (await made.json()).id as string;
     await expect(starter.locator('.job-list article.job').first()).toHaveAttribute('data-job-id', other);
     for (const page of dashboards) {
