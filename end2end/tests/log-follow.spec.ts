@@ -15,6 +15,8 @@ test('following a log written at 1,000 lines a second keeps the newest line in v
   await pane.scrollIntoViewIfNeeded();
   const follow = page.locator('.log-follow');
   await expect(follow).toHaveAttribute('data-following', 'true');
+  // The whole log, scrollable (the page's script is live).
+  await expect(pane.locator('.log-space')).toBeAttached();
   // From now on, in the page: every switch of follow mode to off, and after each frame's layout
   // (a ResizeObserver on the growing log runs after the frame's scrolls), how many lines the
   // view is behind the newest one.
