@@ -405,16 +405,7 @@ impl Engine {
         kind: &str,
         values: impl Fn(&str) -> Option<String>,
     ) -> Result<KindEnv, AppError> {
-        let names: Vec<String> = self
-            .inner
-            .kinds
-            .infos()
-            .into_iter()
-            .filter(|k| k.name == kind)
-            .flat_map(|k| k.params)
-            .filter(|p| p.kind == ParamType::File)
-            .map(|p| p.name)
-            .collect();
+        let names = self.inner.kinds.params_of(kind, ParamType::File);
         let mut uploads = HashMap::new();
         for name in names {
             let Some(id) = values(&name).filter(|v| crate::is_job_id(v)) else {
@@ -442,12 +433,9 @@ impl Engine {
         let ids: Vec<UploadId> = self
             .inner
             .kinds
-            .infos()
-            .into_iter()
-            .filter(|k| k.name == kind)
-            .flat_map(|k| k.params)
-            .filter(|p| p.kind == ParamType::File)
-            .filter_map(|p| params.get(&p.name)?.as_str().map(UploadId::new))
+            .params_of(kind, ParamType::File)
+            .iter()
+            .filter_map(|name| params.get(name)?.as_str().map(UploadId::new))
             .collect();
         if ids.is_empty() {
             return;

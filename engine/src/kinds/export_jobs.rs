@@ -191,6 +191,7 @@ fn filter(p: &ExportJobsParams) -> Result<JobFilter, JobError> {
 impl Kind for ExportJobs {
     type Params = ExportJobsParams;
     const NAME: &'static str = "export_jobs";
+    const OPENS_FILES: bool = false;
 
     async fn run(p: ExportJobsParams, ctx: &mut JobContext) -> RunResult {
         let format = p.format;

@@ -334,9 +334,11 @@ impl JobStore for SqliteStore {
     }
 
     async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
+        // The running jobs through `jobs_active`, not a read of every job: [`store_core::RUNNING`].
         let rows: Vec<OrphanRow> = sqlx::query_as(&format!(
             "SELECT owner, claimed_by, {JOB_COLUMNS} FROM jobs \
-             WHERE status IN ('running', 'cancelling') AND kind <> 'external' \
+             WHERE status IN ('queued', 'running', 'cancelling') AND status IN ('running', 'cancelling') \
+               AND kind <> 'external' \
                AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM processes)) ORDER BY seq"
         ))
         .fetch_all(&self.pool)
@@ -500,9 +502,12 @@ impl JobStore for SqliteStore {
         let wanted = serde_json::to_string(ids).expect("ids serialize");
         let lookahead = store_core::QUEUE_LOOKAHEAD;
         let now = now_ms();
+        // The running jobs through `jobs_active`, not a read of every job: [`store_core::RUNNING`].
         let rows = sqlx::query!(
             r#"WITH running AS (
-                 SELECT owner, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner
+                 SELECT owner, COUNT(*) AS n FROM jobs
+                 WHERE status IN ('queued', 'running', 'cancelling') AND status IN ('running', 'cancelling')
+                 GROUP BY owner
                ), queued AS (
                  SELECT j.id, j.kind, j.seq,
                         ROW_NUMBER() OVER (PARTITION BY j.owner ORDER BY j.seq) - 1 + COALESCE(r.n, 0) AS turn
@@ -534,9 +539,10 @@ impl JobStore for SqliteStore {
 
     /// Every user's running (and cancelling) jobs, for estimates.
     async fn running_jobs(&self) -> StoreResult<Vec<store_core::RunningJob>> {
+        // The running jobs through `jobs_active`, not a read of every job: [`store_core::RUNNING`].
         let rows = sqlx::query!(
             r#"SELECT kind, started_at, current AS "current!: i64", total FROM jobs
-               WHERE status IN ('running', 'cancelling')"#
+               WHERE status IN ('queued', 'running', 'cancelling') AND status IN ('running', 'cancelling')"#
         )
         .fetch_all(&self.pool)
         .await
