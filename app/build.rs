@@ -596,17 +596,20 @@ fn generate(catalogs: &[Catalog]) -> String {
             .replace(['\u{1}', '\u{2}', '\u{3}', '\u{4}', '\u{5}', '\u{6}'], "");
         writeln!(s, "    /// `{}`: {:?}", m.key, shorten(&text)).unwrap();
         let name = method(&m.key);
+        // Each method is put in place where it is called: a call is then one of `plain` or
+        // `format`, the only compiled code, whatever the arguments' types (a method of its
+        // own would be compiled once per combination of them).
         if m.vars.is_empty() {
             writeln!(
                 s,
-                "    pub fn {name}(self) -> &'static str {{\n        self.plain({id}, {pos})\n    }}"
+                "    #[inline(always)]\n    pub fn {name}(self) -> &'static str {{\n        self.plain({id}, {pos})\n    }}"
             )
             .unwrap();
         } else {
             let params: Vec<String> = m
                 .vars
                 .iter()
-                .map(|v| format!("{}: impl Into<Arg>", method(v)))
+                .map(|v| format!("{}: impl Into<Arg<'a>>", method(v)))
                 .collect();
             let args: Vec<String> = m
                 .vars
@@ -615,7 +618,7 @@ fn generate(catalogs: &[Catalog]) -> String {
                 .collect();
             writeln!(
                 s,
-                "    pub fn {name}(self, {}) -> String {{\n        self.format({id}, {pos}, &[{}])\n    }}",
+                "    #[inline(always)]\n    pub fn {name}<'a>(self, {}) -> String {{\n        self.format({id}, {pos}, &[{}])\n    }}",
                 params.join(", "),
                 args.join(", ")
             )

@@ -407,6 +407,12 @@ not-a-choice = { $value } is not one of the choices
 bulk-unknown-action = unknown bulk action { $action }
 system-forbidden = The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).
 
+## [browser] What the page says itself when a request it sent got no answer it can use.
+
+answer-unreachable = the server could not be reached; check the connection and try again
+answer-unreadable = the server's answer could not be read: { $detail }
+answer-status = the server answered { $status }
+
 ## The engine's messages, in its own English words: a message of the engine that reads as one of
 ## these is translated with the values in it (app/src/i18n/errors.rs).
 

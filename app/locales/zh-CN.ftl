@@ -365,6 +365,12 @@ not-a-choice = { $value } 不是可选项之一
 bulk-unknown-action = 未知的批量操作 { $action }
 system-forbidden = 系统页面只向运维和管理员显示（或在只监听本机回环地址的服务器上向所有人显示）。
 
+## [browser] What the page says itself when a request it sent got no answer it can use.
+
+answer-unreachable = 无法连接服务器，请检查网络后重试
+answer-unreadable = 无法读取服务器的回答：{ $detail }
+answer-status = 服务器回答了 { $status }
+
 ## The engine's messages, in its own English words: a message of the engine that reads as one of
 ## these is translated with the values in it (app/src/i18n/errors.rs).
 

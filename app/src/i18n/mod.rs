@@ -132,12 +132,15 @@ impl Text {
         Text { lang }
     }
 
-    /// A message without variables. `pos` is its place in the browser's table.
+    /// A message without variables. `pos` is its place in the browser's table. Never put in
+    /// place: the generated methods, which are, come down to a call of this or [`Text::format`].
+    #[inline(never)]
     fn plain(self, id: u16, pos: u16) -> &'static str {
         self.raw(id, pos)
     }
 
     /// A message with variables.
+    #[inline(never)]
     fn format(self, id: u16, pos: u16, args: &[Arg]) -> String {
         render::render(self.raw(id, pos), args, self.lang.meta())
     }
@@ -161,6 +164,7 @@ impl Text {
     }
 
     /// A whole number as the language writes it: `1,234,567`.
+    #[inline(always)]
     pub fn int(self, n: impl Into<i64>) -> String {
         render::int(n.into(), self.lang.meta())
     }

@@ -25,7 +25,8 @@ pub fn SystemPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(overview) => view! { <SystemLive initial=overview/> }.into_any(),
+                    // The heading is the page's: the island carries no words of its own.
+                    Ok(overview) => view! { <h1>{t.nav_system()}</h1> <SystemLive initial=overview/> }.into_any(),
                     Err(e) => view! {
                         <section class="problem" role="alert">
                             <h1>{t.nav_system()}</h1>
@@ -62,7 +63,6 @@ fn SystemLive(initial: SystemOverview) -> impl IntoView {
     }
     let t = t();
     view! {
-        <h1>{t.nav_system()}</h1>
         <noscript>
             <p class="hint">{t.system_as_of()} " " <a href="">{t.system_refresh()}</a></p>
         </noscript>
