@@ -7,6 +7,7 @@
 //! - [`render`]: a message's text with its variables, plural rules and numbers, the same code
 //!   on the server and in the browser;
 //! - `errors` (server side): the engine's errors in the reader's language;
+//! - `cron` (server side): schedules' times in the reader's words;
 //! - [`negotiate`]: which language a request gets (its cookie, else `Accept-Language`);
 //! - [`page`]: the table of the texts the browser needs, in the page's language only, which
 //!   the server writes into every page and the islands read.
@@ -14,6 +15,8 @@
 //! On the server every language's texts are in the binary. The browser's bundle holds none:
 //! only the messages of the catalogs' `[browser]` sections travel, in the page.
 
+#[cfg(feature = "ssr")]
+pub mod cron;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod errors;
 pub mod negotiate;
