@@ -32,6 +32,7 @@ pub fn kind<K: Kind>() -> KindInfo {
         params,
         paused: None,
         retry: K::RETRY.info(),
+        translations: Default::default(),
     }
 }
 
