@@ -407,6 +407,66 @@ not-a-choice = { $value } is not one of the choices
 bulk-unknown-action = unknown bulk action { $action }
 system-forbidden = The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).
 
+## [browser] What the page says itself when a request it sent got no answer it can use.
+
+answer-unreachable = the server could not be reached; check the connection and try again
+answer-unreadable = the server's answer could not be read: { $detail }
+answer-status = the server answered { $status }
+
+## Schedules' times in words: what the engine says of a cron expression
+## (engine/src/schedules/cron/words.rs), part by part. $time is written 02:00 or 06:30:45;
+## $minute has two digits; $days and $months are lists made with cron-list-and.
+
+cron-at = at { $time }
+cron-every-day-at = every day { $at }
+cron-days-at = { $days } { $at }
+cron-often-on = { $often }, { $days }
+cron-in-months = { $when }, in { $months }
+cron-every-seconds = { $n ->
+        [1] every second
+       *[other] every { $n } seconds
+    }
+cron-every-minutes = { $n ->
+        [1] every minute
+       *[other] every { $n } minutes
+    }
+cron-every-hours = { $n ->
+        [1] every hour
+       *[other] every { $n } hours
+    }
+cron-at-second = { $often } at second { $second }
+cron-hourly-at = { $often } at :{ $minute }
+cron-fields = at second { $second }, minute { $minute }, hour { $hour }
+cron-every-weekday = every weekday
+cron-on-weekdays = on weekdays
+cron-weekend = every Saturday and Sunday
+cron-every-day-named = every { $days }
+cron-on-day-named = on { $days }
+cron-day-of-month = on day { $day } of the month
+cron-days-of-month = on days { $days } of the month
+cron-day-or-weekday = { $day } and { $weekday }
+cron-list-and = { $most } and { $last }
+cron-in-zone = { $when }, { $zone }
+cron-sunday = Sunday
+cron-monday = Monday
+cron-tuesday = Tuesday
+cron-wednesday = Wednesday
+cron-thursday = Thursday
+cron-friday = Friday
+cron-saturday = Saturday
+cron-january = January
+cron-february = February
+cron-march = March
+cron-april = April
+cron-may = May
+cron-june = June
+cron-july = July
+cron-august = August
+cron-september = September
+cron-october = October
+cron-november = November
+cron-december = December
+
 ## The engine's messages, in its own English words: a message of the engine that reads as one of
 ## these is translated with the values in it (app/src/i18n/errors.rs).
 

@@ -365,6 +365,65 @@ not-a-choice = { $value } 不是可选项之一
 bulk-unknown-action = 未知的批量操作 { $action }
 system-forbidden = 系统页面只向运维和管理员显示（或在只监听本机回环地址的服务器上向所有人显示）。
 
+## [browser] What the page says itself when a request it sent got no answer it can use.
+
+answer-unreachable = 无法连接服务器，请检查网络后重试
+answer-unreadable = 无法读取服务器的回答：{ $detail }
+answer-status = 服务器回答了 { $status }
+
+## Schedules' times in words: what the engine says of a cron expression
+## (engine/src/schedules/cron/words.rs), part by part.
+
+cron-at = { $time }
+cron-every-day-at = 每天 { $at }
+cron-days-at = { $days } { $at }
+cron-often-on = { $days }{ $often }
+cron-in-months = { $when }，仅在{ $months }
+cron-every-seconds = { $n ->
+        [1] 每秒
+       *[other] 每 { $n } 秒
+    }
+cron-every-minutes = { $n ->
+        [1] 每分钟
+       *[other] 每 { $n } 分钟
+    }
+cron-every-hours = { $n ->
+        [1] 每小时
+       *[other] 每 { $n } 小时
+    }
+cron-at-second = { $often }的第 { $second } 秒
+cron-hourly-at = { $often }的第 { $minute } 分
+cron-fields = 第 { $second } 秒、第 { $minute } 分、第 { $hour } 时
+cron-every-weekday = 每个工作日
+cron-on-weekdays = 每个工作日
+cron-weekend = 每个周六和周日
+cron-every-day-named = 每{ $days }
+cron-on-day-named = 每{ $days }
+cron-day-of-month = 每月{ $day }日
+cron-days-of-month = 每月{ $days }日
+cron-day-or-weekday = { $day }及{ $weekday }
+cron-list-and = { $most }和{ $last }
+cron-in-zone = { $when }，{ $zone }
+cron-sunday = 周日
+cron-monday = 周一
+cron-tuesday = 周二
+cron-wednesday = 周三
+cron-thursday = 周四
+cron-friday = 周五
+cron-saturday = 周六
+cron-january = 1月
+cron-february = 2月
+cron-march = 3月
+cron-april = 4月
+cron-may = 5月
+cron-june = 6月
+cron-july = 7月
+cron-august = 8月
+cron-september = 9月
+cron-october = 10月
+cron-november = 11月
+cron-december = 12月
+
 ## The engine's messages, in its own English words: a message of the engine that reads as one of
 ## these is translated with the values in it (app/src/i18n/errors.rs).
 

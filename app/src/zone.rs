@@ -237,7 +237,8 @@ mod browser {
         crate::format::retime_page(&zone);
     }
 
-    /// A formatter that writes every field of a time in `zone` as numbers (cached per zone).
+    /// A formatter that names `zone`'s offset from UTC (`GMT+05:30`), cached per zone; `None`
+    /// for a zone the browser does not know.
     pub fn formatter(zone: &str) -> Option<js_sys::Intl::DateTimeFormat> {
         FORMATTERS.with(|f| {
             f.borrow_mut()
@@ -248,10 +249,7 @@ mod browser {
                         let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
                     };
                     set("timeZone", zone);
-                    set("hourCycle", "h23");
-                    for field in ["year", "month", "day", "hour", "minute", "second"] {
-                        set(field, "numeric");
-                    }
+                    set("timeZoneName", "longOffset");
                     let locales = js_sys::Array::of1(&"en-US".into());
                     // An unknown zone throws a RangeError.
                     let made = js_sys::Reflect::construct(
@@ -265,32 +263,47 @@ mod browser {
         })
     }
 
-    /// The offset of `zone` at `ms`: the wall-clock time there, read as if it were UTC, minus
-    /// the instant.
+    /// The offset of `zone` at `ms`, as the browser's time zone database names it.
     pub fn offset_secs(zone: &str, ms: i64) -> Option<i64> {
-        let f = formatter(zone)?;
-        let parts = f.format_to_parts(&js_sys::Date::new(&JsValue::from_f64(ms as f64)));
-        let mut v = [0f64; 6];
-        for part in parts.iter() {
-            let kind = js_sys::Reflect::get(&part, &"type".into())
-                .ok()?
-                .as_string()?;
-            let value = js_sys::Reflect::get(&part, &"value".into())
-                .ok()?
-                .as_string()?;
-            let i = ["year", "month", "day", "hour", "minute", "second"]
-                .iter()
-                .position(|k| *k == kind);
-            if let Some(i) = i {
-                v[i] = value.parse().ok()?;
-            }
-        }
-        let wall = js_sys::Date::utc(v[0], v[1] - 1.0) as i64;
-        let wall = wall
-            + ((v[2] - 1.0) * 86_400_000.0 + v[3] * 3_600_000.0 + v[4] * 60_000.0 + v[5] * 1000.0)
-                as i64;
-        Some((wall - ms.div_euclid(1000) * 1000) / 1000)
+        let parts =
+            formatter(zone)?.format_to_parts(&js_sys::Date::new(&JsValue::from_f64(ms as f64)));
+        let field = |part: &JsValue, name: &str| {
+            js_sys::Reflect::get(part, &name.into())
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        let name = parts
+            .iter()
+            .find(|p| field(p, "type").as_deref() == Some("timeZoneName"))?;
+        super::gmt_offset(&field(&name, "value")?)
     }
+}
+
+/// The seconds of an offset as `Intl.DateTimeFormat` names it in English (`longOffset`):
+/// `GMT+05:30`, `GMT-08:00`, `GMT+00:09:21`, and `GMT` for none.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn gmt_offset(name: &str) -> Option<i64> {
+    let rest = name.strip_prefix("GMT")?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let sign = match rest.as_bytes()[0] {
+        b'+' => 1,
+        b'-' | 0xE2 => -1,
+        _ => return None,
+    };
+    // A minus may be written as U+2212.
+    let digits = rest.trim_start_matches(['+', '-', '\u{2212}']);
+    let mut secs = 0;
+    let mut unit = 3600;
+    for field in digits.split(':') {
+        if unit == 0 || field.is_empty() || field.len() > 2 {
+            return None;
+        }
+        secs += field.parse::<i64>().ok()? * unit;
+        unit /= 60;
+    }
+    Some(sign * secs)
 }
 
 #[cfg(test)]
@@ -317,5 +330,26 @@ mod tests {
         assert!(ny.chosen && !ny.unknown);
         assert_eq!(Zone::named("Mars/Olympus", false), None);
         assert_eq!(Zone::named("../../etc/passwd", false), None);
+    }
+
+    #[test]
+    fn the_browsers_names_of_offsets_are_read_to_the_second() {
+        assert_eq!(gmt_offset("GMT"), Some(0));
+        assert_eq!(gmt_offset("GMT+05:30"), Some(19_800));
+        assert_eq!(gmt_offset("GMT-08:00"), Some(-28_800));
+        assert_eq!(gmt_offset("GMT\u{2212}03:00"), Some(-10_800));
+        assert_eq!(gmt_offset("GMT+00:09:21"), Some(561));
+        assert_eq!(gmt_offset("GMT+14"), Some(50_400));
+        for bad in [
+            "",
+            "UTC",
+            "GMT+",
+            "GMT5",
+            "GMT+05:30:00:00",
+            "GMT+123:00",
+            "GMT+a",
+        ] {
+            assert_eq!(gmt_offset(bad), None, "{bad}");
+        }
     }
 }

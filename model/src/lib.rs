@@ -65,7 +65,9 @@ pub use history::{
 };
 pub use ids::{DeliveryId, JobId, ProcessId, ScheduleId, UploadId, UserId, WebhookId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
-pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, RetryInfo, EVERY_KIND};
+pub use kinds::{
+    KindInfo, KindPause, KindTexts, ParamInfo, ParamTexts, ParamType, RetryInfo, EVERY_KIND,
+};
 pub use queue::QueueInfo;
 pub use schedules::{CatchUp, CronPreview, Overlap, Schedule, ScheduleInput};
 pub use system::{KindLoad, ProcessInfo, SystemOverview};

@@ -102,7 +102,9 @@ impl Commands {
         let Some(file) = &self.file else {
             return Ok(None);
         };
-        engine::commands::install(&self.kinds, file, &self.programs).map(Some)
+        // A command's words may be given in the languages the pages speak.
+        let languages = app::i18n::Lang::ALL.map(|l| l.tag());
+        engine::commands::install(&self.kinds, file, &self.programs, &languages).map(Some)
     }
 }
 

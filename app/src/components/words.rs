@@ -27,15 +27,17 @@ pub fn role_name(t: Text, role: Role) -> &'static str {
     }
 }
 
-/// A kind's title as the reader reads it: a built-in kind's from the catalogs, else as the
-/// kind says it.
+/// A kind's title as the reader reads it: a built-in kind's from the catalogs, a command
+/// kind's as its file gives it in the reader's language, else as the kind says it.
 pub fn kind_title(t: Text, kind: &KindInfo) -> String {
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(title) = t.lookup(&format!("kind-{}", kind.name)) {
         return title.to_string();
     }
-    let _ = t;
-    kind.title.clone()
+    let texts = kind.translations.get(t.lang.tag());
+    texts
+        .and_then(|w| w.title.clone())
+        .unwrap_or_else(|| kind.title.clone())
 }
 
 /// A kind's description, found as [`kind_title`] finds its title.
@@ -44,14 +46,18 @@ pub fn kind_description(t: Text, kind: &KindInfo) -> String {
     if let Some(text) = t.lookup(&format!("kind-{}.description", kind.name)) {
         return text.to_string();
     }
-    let _ = t;
-    kind.description.clone()
+    let texts = kind.translations.get(t.lang.tag());
+    texts
+        .and_then(|w| w.description.clone())
+        .unwrap_or_else(|| kind.description.clone())
 }
 
 /// `kind` with its title, description and parameters' labels and descriptions in the reader's
-/// language where the catalogs have them (the built-in kinds): what the pages' forms show.
+/// language where the catalogs have them (the built-in kinds) or its commands file gives them
+/// (a command kind): what the pages' forms show.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn localized_kind(t: Text, mut kind: KindInfo) -> KindInfo {
+pub fn localized_kind(t: Text, kind: KindInfo) -> KindInfo {
+    let mut kind = kind.in_language(t.lang.tag());
     let key = format!("kind-{}", kind.name);
     let text = |k: &str, default: &mut String| {
         if let Some(found) = t.lookup(k) {

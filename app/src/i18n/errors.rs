@@ -57,7 +57,7 @@ pub fn translate(t: Text, english: &str) -> Option<String> {
         .filter(|(k, _)| k.starts_with("engine-"))
         .find_map(|(key, id)| {
             let values = matches(en.raw(*id, super::NOT_IN_BROWSER), english)?;
-            let args: Vec<super::Arg> = values.into_iter().map(super::Arg::Text).collect();
+            let args: Vec<super::Arg> = values.into_iter().map(super::Arg::from).collect();
             let _ = key;
             Some(super::render::render(
                 t.raw(*id, super::NOT_IN_BROWSER),

@@ -7,6 +7,7 @@
 //! - [`render`]: a message's text with its variables, plural rules and numbers, the same code
 //!   on the server and in the browser;
 //! - `errors` (server side): the engine's errors in the reader's language;
+//! - `cron` (server side): schedules' times in the reader's words;
 //! - [`negotiate`]: which language a request gets (its cookie, else `Accept-Language`);
 //! - [`page`]: the table of the texts the browser needs, in the page's language only, which
 //!   the server writes into every page and the islands read.
@@ -14,6 +15,8 @@
 //! On the server every language's texts are in the binary. The browser's bundle holds none:
 //! only the messages of the catalogs' `[browser]` sections travel, in the page.
 
+#[cfg(feature = "ssr")]
+pub mod cron;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod errors;
 pub mod negotiate;
@@ -132,12 +135,15 @@ impl Text {
         Text { lang }
     }
 
-    /// A message without variables. `pos` is its place in the browser's table.
+    /// A message without variables. `pos` is its place in the browser's table. Never put in
+    /// place: the generated methods, which are, come down to a call of this or [`Text::format`].
+    #[inline(never)]
     fn plain(self, id: u16, pos: u16) -> &'static str {
         self.raw(id, pos)
     }
 
     /// A message with variables.
+    #[inline(never)]
     fn format(self, id: u16, pos: u16, args: &[Arg]) -> String {
         render::render(self.raw(id, pos), args, self.lang.meta())
     }
@@ -161,6 +167,7 @@ impl Text {
     }
 
     /// A whole number as the language writes it: `1,234,567`.
+    #[inline(always)]
     pub fn int(self, n: impl Into<i64>) -> String {
         render::int(n.into(), self.lang.meta())
     }
@@ -171,9 +178,115 @@ impl Text {
     }
 }
 
+/// The compiler `app/build.rs` runs, for the tests to run it on catalogs of their own.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../build/catalogs.rs"]
+mod catalogs;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The catalogs of `app/locales/`, and each one's path.
+    fn locales() -> Vec<(std::path::PathBuf, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ftl"))
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).unwrap();
+                (p, text)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// What `make test` builds fails on a message a language lacks (a page's message missing
+    /// from Chinese), on one English lacks (a page's method then does not exist: a compile error
+    /// too), and on a variable English does not give; each problem names its file and message.
+    #[test]
+    fn a_message_missing_from_a_language_fails_the_build_naming_it() {
+        let files = locales();
+        assert!(
+            catalogs::compile(&files).is_ok(),
+            "the catalogs as they are"
+        );
+        let without = |tag: &str, key: &str| -> Vec<(std::path::PathBuf, String)> {
+            files
+                .iter()
+                .map(|(p, text)| match p.file_stem().unwrap() == tag {
+                    true => {
+                        let kept: Vec<&str> = text
+                            .lines()
+                            .filter(|l| !l.starts_with(&format!("{key} =")))
+                            .collect();
+                        assert!(kept.len() < text.lines().count(), "{key} in {tag}");
+                        (p.clone(), kept.join("\n"))
+                    }
+                    false => (p.clone(), text.clone()),
+                })
+                .collect()
+        };
+        // Used by every page's header.
+        let errors = catalogs::compile(&without("zh-CN", "nav-jobs")).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].ends_with("zh-CN.ftl: the message nav-jobs is missing"),
+            "{errors:?}"
+        );
+        let errors = catalogs::compile(&without("en", "nav-jobs")).unwrap_err();
+        assert!(
+            errors[0].ends_with(
+                "zh-CN.ftl: nav-jobs is not in en.ftl (a typo, or a message removed there?)"
+            ),
+            "{errors:?}"
+        );
+        let mut stray = files.clone();
+        for (p, text) in &mut stray {
+            if p.file_stem().unwrap() == "zh-CN" {
+                *text = text.replace("nav-jobs = 任务", "nav-jobs = { $count } 个任务");
+            }
+        }
+        let errors = catalogs::compile(&stray).unwrap_err();
+        assert!(
+            errors[0].ends_with("zh-CN.ftl: nav-jobs uses $count, which en.ftl does not give it"),
+            "{errors:?}"
+        );
+    }
+
+    /// A language is one file: a third catalog beside the two is a language of the pages
+    /// (`Lang::ALL`, its tag, its name), or a build that says what it lacks.
+    #[test]
+    fn a_third_language_is_one_file() {
+        let mut files = locales();
+        let english = files
+            .iter()
+            .find(|(p, _)| p.file_stem().unwrap() == "en")
+            .unwrap()
+            .1
+            .clone();
+        let german = english
+            .replace("-language-name = English", "-language-name = Deutsch")
+            .replace("-accept = en", "-accept = de de-DE de-AT de-CH")
+            .replace("nav-jobs = Jobs", "nav-jobs = Aufträge");
+        files.push(("locales/de.ftl".into(), german.clone()));
+        let code = catalogs::compile(&files).unwrap();
+        assert!(
+            code.contains("pub const ALL: [Lang; 3]"),
+            "{}",
+            &code[..600]
+        );
+        assert!(code.contains("Lang::De => \"de\""));
+        assert!(code.contains("name: \"Deutsch\""));
+        assert!(code.contains("\"Aufträge\""));
+        let last = files.len() - 1;
+        files[last].1 = german.replace("nav-jobs = Aufträge\n", "");
+        let errors = catalogs::compile(&files).unwrap_err();
+        assert_eq!(errors, ["locales/de.ftl: the message nav-jobs is missing"]);
+    }
 
     #[test]
     fn every_language_is_found_by_its_tag_and_english_is_the_default() {

@@ -5,19 +5,21 @@
 //! the default one `\u{5}key\u{4}…`).
 
 use super::{Meta, Ordinal, Plural};
+use std::borrow::Cow;
 
 /// A message's variable: a number (written with the language's digit groups, and selecting
-/// the language's plural form) or a text.
+/// the language's plural form) or a text, borrowed where the caller has one.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Arg {
+pub enum Arg<'a> {
     Num(i64),
-    Text(String),
+    Text(Cow<'a, str>),
 }
 
 macro_rules! number_args {
     ($($t:ty),*) => {$(
-        impl From<$t> for Arg {
-            fn from(n: $t) -> Arg {
+        impl From<$t> for Arg<'_> {
+            #[inline(always)]
+            fn from(n: $t) -> Self {
                 Arg::Num(i64::try_from(n).unwrap_or(i64::MAX))
             }
         }
@@ -25,21 +27,24 @@ macro_rules! number_args {
 }
 number_args!(i32, i64, u16, u32, u64, usize);
 
-impl From<&str> for Arg {
-    fn from(s: &str) -> Arg {
-        Arg::Text(s.to_string())
+impl<'a> From<&'a str> for Arg<'a> {
+    #[inline(always)]
+    fn from(s: &'a str) -> Self {
+        Arg::Text(Cow::Borrowed(s))
     }
 }
 
-impl From<String> for Arg {
-    fn from(s: String) -> Arg {
-        Arg::Text(s)
+impl From<String> for Arg<'_> {
+    #[inline(always)]
+    fn from(s: String) -> Self {
+        Arg::Text(Cow::Owned(s))
     }
 }
 
-impl From<&String> for Arg {
-    fn from(s: &String) -> Arg {
-        Arg::Text(s.clone())
+impl<'a> From<&'a String> for Arg<'a> {
+    #[inline(always)]
+    fn from(s: &'a String) -> Self {
+        Arg::Text(Cow::Borrowed(s))
     }
 }
 
@@ -82,7 +87,7 @@ fn pattern<'a>(mut text: &'a str, args: &[Arg], meta: &Meta, out: &mut String) -
 }
 
 /// The variable a control character names (one digit after it), and the text after that.
-fn arg_of<'a, 'b>(text: &'a str, args: &'b [Arg]) -> (Option<&'b Arg>, &'a str) {
+fn arg_of<'a, 'b, 'c>(text: &'a str, args: &'b [Arg<'c>]) -> (Option<&'b Arg<'c>>, &'a str) {
     let index = text
         .bytes()
         .next()
@@ -124,7 +129,7 @@ fn select<'a>(
     }
     let exact = |key: &str| match arg {
         Some(Arg::Num(n)) => key.parse::<i64>().ok() == Some(*n),
-        Some(Arg::Text(s)) => key == s,
+        Some(Arg::Text(s)) => key == s.as_ref(),
         None => false,
     };
     let (category, ordinal) = match arg {

@@ -25,6 +25,7 @@ pub fn SystemPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
+                    // The heading is the page's: the island carries no words of its own.
                     Ok(overview) => view! { <h1>{t.nav_system()}</h1> <SystemLive initial=overview/> }.into_any(),
                     Err(e) => view! {
                         <section class="problem" role="alert">

@@ -9,6 +9,8 @@ use super::LiveInfo;
 #[cfg(feature = "ssr")]
 use super::{answered, caller, live_info, respond_with};
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::i18n::cron::{describe, localize};
 use crate::model::{CronPreview, Job, KindInfo, Schedule};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -43,7 +45,9 @@ pub async fn load_schedules() -> Result<SchedulesData, AppError> {
             let live = live_info(&engine, &caller).await?;
             let mut schedules = Vec::new();
             let kinds = engine.kinds();
+            let t = crate::i18n::t();
             for schedule in engine.schedules(&caller).await? {
+                let schedule = localize(t, schedule);
                 let last_job = match &schedule.last_job_id {
                     Some(id) => engine.job(&caller, id).await.ok(),
                     None => None,
@@ -89,6 +93,7 @@ pub async fn load_schedule(id: String) -> Result<ScheduleEdit, AppError> {
                 .into_iter()
                 .find(|k| k.name == schedule.kind)
                 .map(|k| crate::components::localized_kind(crate::i18n::t(), k));
+            let schedule = localize(crate::i18n::t(), schedule);
             Ok(ScheduleEdit { schedule, kind })
         }
         .await,
@@ -111,7 +116,12 @@ pub async fn preview_schedule(cron: String, tz: String) -> Result<Preview, AppEr
         async move {
             let (engine, _) = caller().await?;
             Ok(match engine.preview_cron(&cron, &tz, None) {
-                Ok(preview) => Preview::Fires(preview),
+                Ok(mut preview) => {
+                    if let Some(words) = describe(crate::i18n::t(), &cron, &tz) {
+                        preview.description = words;
+                    }
+                    Preview::Fires(preview)
+                }
                 Err(e) if e.code == crate::error::ErrorCode::InvalidParams => Preview::Refused(
                     e.fields
                         .into_iter()
@@ -157,7 +167,7 @@ pub async fn create_schedule(
             };
             let schedule = engine.create_schedule(&caller, input).await?;
             leptos_axum::redirect("/schedules");
-            Ok(schedule)
+            Ok(localize(crate::i18n::t(), schedule))
         }
         .await,
     )
@@ -195,7 +205,7 @@ pub async fn save_schedule(
             };
             let schedule = engine.change_schedule(&caller, &id, input).await?;
             leptos_axum::redirect("/schedules");
-            Ok(schedule)
+            Ok(localize(crate::i18n::t(), schedule))
         }
         .await,
     )
@@ -211,7 +221,8 @@ pub async fn set_schedule_enabled(id: String, enabled: bool) -> Result<Schedule,
                 enabled: Some(enabled),
                 ..Default::default()
             };
-            engine.change_schedule(&caller, &id.into(), input).await
+            let schedule = engine.change_schedule(&caller, &id.into(), input).await?;
+            Ok(localize(crate::i18n::t(), schedule))
         }
         .await,
     )

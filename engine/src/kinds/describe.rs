@@ -41,6 +41,7 @@ pub fn kind<K: Kind>() -> KindInfo {
         params,
         paused: None,
         retry: K::RETRY.info(),
+        translations: Default::default(),
     }
 }
 

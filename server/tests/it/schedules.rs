@@ -321,6 +321,42 @@ async fn paused_it_fires_nothing_run_now_starts_one_and_deleted_its_jobs_stay() 
     assert_eq!(s.get("/api/v1/schedules/not-an-id").await.0, 404);
 }
 
+/// The pages say a schedule's times in the reader's language; the API keeps the engine's
+/// English words.
+#[tokio::test]
+async fn the_pages_say_a_schedules_times_in_the_readers_language() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let body = json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1},
+        "cron": "30 9 * * 1,3", "timezone": "Asia/Shanghai", "enabled": false});
+    let (status, schedule) = create(&s, body).await;
+    assert_eq!(status, 201, "{schedule}");
+    let english = "every Monday and Wednesday at 09:30, Asia/Shanghai";
+    assert_eq!(schedule["description"], english);
+    let page = |lang: &'static str, path: String| {
+        let r = s
+            .http
+            .get(s.url(&path))
+            .header("accept-language", lang)
+            .send();
+        async move { r.await.unwrap().text().await.unwrap() }
+    };
+    let id = schedule["id"].as_str().unwrap();
+    for path in ["/schedules".to_string(), format!("/schedules/{id}")] {
+        let zh = page("zh-CN,zh;q=0.9", path.clone()).await;
+        assert!(
+            zh.contains("每周一和周三 09:30，Asia/Shanghai"),
+            "{path}: {zh}"
+        );
+        assert!(!zh.contains(english), "{path}");
+        assert!(page("en", path.clone()).await.contains(english), "{path}");
+    }
+    assert_eq!(
+        s.get(&format!("/api/v1/schedules/{id}")).await.1["description"],
+        english
+    );
+}
+
 #[tokio::test]
 async fn a_fire_time_starts_nothing_while_the_previous_job_runs_unless_asked_to() {
     let app = spawn_app().await;
