@@ -48,7 +48,8 @@ pub trait BatchSql {
     /// than only published: then their ids need no floor of their own.
     const STORES_NOTICE_EVENTS: bool;
 
-    /// How many jobs `owner` has queued, counted no further than `up_to`.
+    /// How many jobs `owner` has queued (at most `up_to`), read from the kept counts
+    /// (`job_counts`): as cheap with a long queue as with none.
     async fn queued_of(&mut self, owner: &str, up_to: u64) -> Result<u64, Self::Error>;
     /// Inserts a new job (its `event_id` set).
     async fn insert_job(&mut self, owner: &str, job: &Job) -> Result<(), Self::Error>;
@@ -777,7 +778,7 @@ impl Batch {
             let waiting = match self.queued.get(owner) {
                 Some(n) => *n,
                 None => {
-                    // Counted no further than the share: a flood costs no more to refuse.
+                    // Read once per owner and batch, then counted here as starts are written.
                     let n = sql.queued_of(owner, max).await?;
                     self.queued.insert(owner.clone(), n);
                     n

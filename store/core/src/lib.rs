@@ -21,7 +21,7 @@ pub use backend::{
     AccountStore, Backend, FileStore, JobStore, ProcessRegistry, ScheduleStore, SessionStore,
     UploadAdded,
 };
-pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
+pub use claim::{scan_for, Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::HistoryQuery;
 use model::{
     EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,

@@ -109,3 +109,36 @@ async fn a_server_takes_every_other_process_for_gone() {
         .collect();
     assert_eq!(left, vec!["me"]);
 }
+
+#[tokio::test]
+async fn the_running_jobs_are_found_through_an_index_not_by_reading_every_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&url(&dir), Access::Exclusive)
+        .await
+        .unwrap();
+    // What a claim, the orphans' takeover and the estimates ask: without `jobs_active`, each
+    // would read the whole history, on the writer's thread for a claim.
+    let plan = |sql: String| {
+        let pool = store.pool.clone();
+        async move {
+            let rows: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
+        }
+    };
+    let running = plan(format!(
+        "SELECT kind, owner FROM jobs WHERE {}",
+        store_core::RUNNING
+    ))
+    .await;
+    assert!(running.contains("USING INDEX jobs_active"), "{running}");
+    // The condition alone, as it was written before: SQLite does not see that it implies the
+    // index's own, and reads the table.
+    let alone =
+        plan("SELECT kind, owner FROM jobs WHERE status IN ('running', 'cancelling')".to_string())
+            .await;
+    assert!(!alone.contains("jobs_active"), "{alone}");
+}

@@ -182,6 +182,13 @@ fn open(location: &Location) -> rusqlite::Result<Connection> {
     db.pragma_update(None, "foreign_keys", "ON")?;
     // A savepoint's undo pages stay in memory rather than in a temporary file.
     db.pragma_update(None, "temp_store", "MEMORY")?;
+    // A checkpoint every 4,000 pages (16 MiB of log) rather than SQLite's 1,000: the pages a
+    // stream of job changes rewrites (the jobs' indexes, the newest events) are copied back
+    // once per checkpoint, whatever the times they were rewritten, and fsynced a quarter as often.
+    db.pragma_update(None, "wal_autocheckpoint", 4000)?;
+    // 16 MiB of page cache (SQLite's default is 2 MiB): the jobs table's eleven indexes and the
+    // events' stay in memory under a long queue instead of being read again from the file.
+    db.pragma_update(None, "cache_size", -16384)?;
     db.set_prepared_statement_cache_capacity(64);
     Ok(db)
 }
@@ -461,11 +468,15 @@ impl BatchSql for Statements<'_> {
     const STORES_NOTICE_EVENTS: bool = false;
 
     async fn queued_of(&mut self, owner: &str, up_to: u64) -> rusqlite::Result<u64> {
-        self.0
+        // From the counts the triggers keep exact in this same transaction: a row per kind of
+        // the owner's, not a row per queued job.
+        let n: i64 = self
+            .0
             .prepare_cached(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE owner = ? AND status = 'queued' LIMIT ?)",
+                "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE owner = ? AND status = 'queued'",
             )?
-            .query_row(params![owner, up_to], |r| r.get(0))
+            .query_row(params![owner], |r| r.get(0))?;
+        Ok((n.max(0) as u64).min(up_to))
     }
 
     async fn insert_job(&mut self, owner: &str, job: &Job) -> rusqlite::Result<()> {
@@ -1048,6 +1059,15 @@ impl BatchSql for Statements<'_> {
                AND (run_after IS NULL OR run_after <= :now) \
              ORDER BY seq LIMIT :slots",
         )?;
+        // A user with `slots` jobs among the oldest already has there the ones this would read.
+        let mut read: std::collections::HashMap<&str, u32> = Default::default();
+        for c in &candidates {
+            *read.entry(c.owner.as_str()).or_default() += 1;
+        }
+        let owners: Vec<String> = owners
+            .into_iter()
+            .filter(|o| read.get(o.as_str()).is_none_or(|n| *n < slots))
+            .collect();
         for owner in &owners {
             let rows = oldest_of.query_map(
                 named_params! {":owner": owner, ":kinds": kinds, ":slots": slots, ":now": now},
