@@ -1054,7 +1054,7 @@ pub async fn a_long_queue_of_a_kind_at_its_limit_does_not_hide_the_jobs_behind_i
         .apply(vec![claim("p1", 1, &[("batch", 1)])])
         .await
         .unwrap();
-    assert_eq!(claimed(&next.outcomes[0]), [demo.id.clone()]);
+    assert_eq!(claimed(&next.outcomes[0]), std::slice::from_ref(&demo.id));
 }
 
 pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
