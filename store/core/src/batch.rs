@@ -239,6 +239,17 @@ pub struct Retry<'a> {
 /// Jobs running anywhere, by kind and by owner.
 pub type RunningCounts = (HashMap<String, u32>, HashMap<UserId, u32>);
 
+/// The running jobs counted by kind and by owner, from their `(kind, owner)` rows
+/// ([`crate::RUNNING_KINDS_AND_OWNERS`]).
+pub fn count_running(rows: impl IntoIterator<Item = (String, String)>) -> RunningCounts {
+    let mut counts = RunningCounts::default();
+    for (kind, owner) in rows {
+        *counts.0.entry(kind).or_default() += 1;
+        *counts.1.entry(UserId::from(owner)).or_default() += 1;
+    }
+    counts
+}
+
 /// Why a batch was not written.
 #[derive(Debug)]
 pub enum Failure<E> {

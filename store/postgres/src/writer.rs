@@ -916,20 +916,11 @@ impl BatchSql for Statements<'_> {
     }
 
     async fn running_counts(&mut self) -> Result<RunningCounts, sqlx::Error> {
-        // The running jobs' rows themselves (see [`store_core::RUNNING`]), counted here: one
-        // statement instead of one per grouping.
-        let rows: Vec<(String, String)> = sqlx::query_as(&format!(
-            "SELECT kind, owner FROM jobs WHERE {}",
-            store_core::RUNNING
-        ))
-        .fetch_all(&mut *self.0)
-        .await?;
-        let mut counts = RunningCounts::default();
-        for (kind, owner) in rows {
-            *counts.0.entry(kind).or_default() += 1;
-            *counts.1.entry(model::UserId::from(owner)).or_default() += 1;
-        }
-        Ok(counts)
+        // The running jobs' rows themselves (see [`store_core::RUNNING`]), counted in one pass.
+        let rows: Vec<(String, String)> = sqlx::query_as(store_core::RUNNING_KINDS_AND_OWNERS)
+            .fetch_all(&mut *self.0)
+            .await?;
+        Ok(store_core::batch::count_running(rows))
     }
 
     async fn claim_candidates(

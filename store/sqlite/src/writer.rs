@@ -15,7 +15,7 @@
 //! Rows are read by column name.
 
 use super::Location;
-use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress, UserId};
+use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
@@ -991,18 +991,13 @@ impl BatchSql for Statements<'_> {
     async fn running_counts(&mut self) -> rusqlite::Result<RunningCounts> {
         // The running jobs' rows themselves, found through `jobs_active` (see
         // [`store_core::RUNNING`]): a claim reads as many rows as jobs run, not the history.
-        let mut stmt = self.0.prepare_cached(&format!(
-            "SELECT kind, owner FROM jobs WHERE {}",
-            store_core::RUNNING
-        ))?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut counts = RunningCounts::default();
-        for row in rows {
-            let (kind, owner) = row?;
-            *counts.0.entry(kind).or_default() += 1;
-            *counts.1.entry(UserId::from(owner)).or_default() += 1;
-        }
-        Ok(counts)
+        let mut stmt = self
+            .0
+            .prepare_cached(store_core::RUNNING_KINDS_AND_OWNERS)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(store_core::batch::count_running(
+            rows.collect::<rusqlite::Result<Vec<_>>>()?,
+        ))
     }
 
     async fn claim_candidates(
