@@ -14,11 +14,13 @@
 //!
 //! Rows are read by column name.
 
+use super::checkpoint::{self, Checkpoints};
 use super::Location;
 use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
+use std::sync::Arc;
 use store_core::batch::{
     self, apply_changes, ready, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction,
     MAX_BATCH,
@@ -59,6 +61,9 @@ pub struct Handle {
     tx: mpsc::Sender<Request>,
     /// Where committed batches are reported.
     pub batches: BatchHook,
+    /// The checkpoints of the database's log done so far.
+    #[cfg(test)]
+    pub checkpoints: Arc<Checkpoints>,
 }
 
 impl Handle {
@@ -66,15 +71,35 @@ impl Handle {
     /// for writing.
     pub fn start(location: &Location, exclusive: bool) -> Result<Handle, String> {
         let db = open(location).map_err(|e| e.to_string())?;
+        let checkpoints = Arc::new(Checkpoints::default());
+        // Checkpoints run on a thread of their own (see `checkpoint`); a read-only file has none.
+        let hook = match location.read_only {
+            true => None,
+            false => Some(
+                checkpoint::install(
+                    &db,
+                    &location.path,
+                    checkpoint::CHECKPOINT_PAGES,
+                    checkpoints.clone(),
+                )
+                .map_err(|e| e.to_string())?,
+            ),
+        };
         let (tx, rx) = mpsc::channel(8192);
         let batches = BatchHook::default();
-        let hook = batches.clone();
+        let handle = Handle {
+            tx,
+            batches: batches.clone(),
+            #[cfg(test)]
+            checkpoints: checkpoints.clone(),
+        };
         std::thread::Builder::new()
             .name("headway-writer".into())
             .spawn(move || {
                 Thread {
                     db,
-                    batches: hook,
+                    _checkpoints: hook,
+                    batches,
                     publish: None,
                     next_id: None,
                     exclusive,
@@ -82,7 +107,7 @@ impl Handle {
                 .run(rx)
             })
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
-        Ok(Handle { tx, batches })
+        Ok(handle)
     }
 
     /// Queues a change for the next batch.
@@ -182,10 +207,6 @@ fn open(location: &Location) -> rusqlite::Result<Connection> {
     db.pragma_update(None, "foreign_keys", "ON")?;
     // A savepoint's undo pages stay in memory rather than in a temporary file.
     db.pragma_update(None, "temp_store", "MEMORY")?;
-    // A checkpoint every 4,000 pages (16 MiB of log) rather than SQLite's 1,000: the pages a
-    // stream of job changes rewrites (the jobs' indexes, the newest events) are copied back
-    // once per checkpoint, whatever the times they were rewritten, and fsynced a quarter as often.
-    db.pragma_update(None, "wal_autocheckpoint", 4000)?;
     // 16 MiB of page cache (SQLite's default is 2 MiB): the jobs table's eleven indexes and the
     // events' stay in memory under a long queue instead of being read again from the file.
     db.pragma_update(None, "cache_size", -16384)?;
@@ -195,6 +216,8 @@ fn open(location: &Location) -> rusqlite::Result<Connection> {
 
 struct Thread {
     db: Connection,
+    /// After `db`, so that it is dropped after the connection that calls it.
+    _checkpoints: Option<checkpoint::Hook>,
     batches: BatchHook,
     publish: Option<Publish>,
     /// A server's writer is the only one that hands out event ids (the lock file keeps other
