@@ -258,7 +258,7 @@ impl Server {
         // Beyond this machine, only with --metrics-public (see `metrics`).
         let telemetry = Arc::new(Telemetry::new(&engine, config.metrics_public));
         let state = AppState {
-            leptos_options: leptos_options(&config, addr),
+            leptos_options: Arc::new(leptos_options(&config, addr)),
             telemetry,
             engine,
             streams: StreamConfig {

@@ -21,7 +21,7 @@ pub use backend::{
     AccountStore, Backend, FileStore, JobStore, ProcessRegistry, ScheduleStore, SessionStore,
     UploadAdded,
 };
-pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
+pub use claim::{scan_for, Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::{FailureGroupRow, FailureGroupsQuery, HistoryQuery};
 use model::{
     EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,
@@ -33,13 +33,22 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 pub use webhooks::{Attempt, DeliveryRow, HookMatch, NewDelivery, Next, WebhookRow, WebhookStore};
 
+macro_rules! running {
+    () => {
+        "status IN ('queued', 'running', 'cancelling') AND status IN ('running', 'cancelling')"
+    };
+}
 /// The condition that picks the running (and cancelling) jobs out of `jobs`, for both
 /// databases. Its first term is the condition of the `jobs_active` partial index, written out
 /// so that SQLite, which uses a partial index only for a query that states the index's own
 /// condition, finds these few rows through it instead of reading every job ever run; the
 /// second is what is meant. PostgreSQL reads it the same way.
-pub const RUNNING: &str =
-    "status IN ('queued', 'running', 'cancelling') AND status IN ('running', 'cancelling')";
+pub const RUNNING: &str = running!();
+
+/// The kind and owner of every running job, for a claim's counts ([`batch::count_running`]):
+/// the same statement on both databases.
+pub const RUNNING_KINDS_AND_OWNERS: &str =
+    concat!("SELECT kind, owner FROM jobs WHERE ", running!());
 
 /// Why the store could not do something: what it was doing, in words fit for a log line or a
 /// startup error, and the driver's error that stopped it as its source (render both with

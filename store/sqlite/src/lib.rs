@@ -10,6 +10,7 @@
 //! Migrations live in `migrations/sqlite/`.
 
 mod accounts;
+mod checkpoint;
 mod files;
 pub mod import;
 mod lock;

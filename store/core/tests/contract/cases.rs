@@ -1028,6 +1028,35 @@ pub async fn a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_t
     assert!(claimed(&third.outcomes[0]).is_empty());
 }
 
+pub async fn a_long_queue_of_a_kind_at_its_limit_does_not_hide_the_jobs_behind_it(db: Db) {
+    // One batch job runs (its kind's limit is one); many more wait, far more than a claim of
+    // one slot reads; then one demo job.
+    let running = new_job("batch");
+    db.store
+        .apply(vec![
+            create("me", &running),
+            claim("p1", 1, &[("batch", 1)]),
+        ])
+        .await
+        .unwrap();
+    let waiting: Vec<Job> = (0..store_core::scan_for(1) * 4)
+        .map(|_| new_job("batch"))
+        .collect();
+    db.store
+        .apply(waiting.iter().map(|j| create("me", j)).collect())
+        .await
+        .unwrap();
+    let demo = new_job("demo");
+    db.store.apply(vec![create("me", &demo)]).await.unwrap();
+    // The free slot goes to the demo job: the batch jobs may not start, so none is read.
+    let next = db
+        .store
+        .apply(vec![claim("p1", 1, &[("batch", 1)])])
+        .await
+        .unwrap();
+    assert_eq!(claimed(&next.outcomes[0]), std::slice::from_ref(&demo.id));
+}
+
 pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
     let job = new_job("checksum");
     db.store

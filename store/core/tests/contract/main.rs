@@ -50,6 +50,7 @@ on_both!(
     claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits,
     a_start_past_its_owners_share_is_refused_where_it_is_written,
     a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_they_queued,
+    a_long_queue_of_a_kind_at_its_limit_does_not_hide_the_jobs_behind_it,
     a_job_takes_writes_only_from_the_process_that_holds_it,
     an_interruption_queues_a_resumable_job_again_in_the_same_commit,
     a_log_is_searched_by_text_and_level_newest_matches_first_kept,
