@@ -248,7 +248,7 @@ mod tests {
         let toast = Toast {
             id: 3,
             job_id: "j\"1".into(),
-            kind: "<demo>".into(),
+            title: "<demo>".into(),
             status: JobStatus::Failed,
             error: Some("disk <full>".into()),
         };
