@@ -31,7 +31,9 @@ for (const { theme, lang } of shots) {
     const running = await startJob(page, 'demo', { steps: 600, interval_ms: 100 });
     await page.reload();
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-    await expect(page.locator(`article.job[data-job-id="${running}"] .job-pace`)).toContainText('left', { timeout: 20_000 });
+    // Its estimate of what is left, in the page's language.
+    const left = lang === 'en' ? 'left' : '约剩';
+    await expect(page.locator(`article.job[data-job-id="${running}"] .job-pace`)).toContainText(left, { timeout: 20_000 });
     await expect(page.locator('html')).toHaveAttribute('lang', lang);
     await page.screenshot({ path: path.join(out, name('dashboard')) });
     if (theme === 'light' && lang === 'en') {
