@@ -119,4 +119,4 @@ bench-smoke:
 ## Screenshots of the dashboard and a job page, light and dark, into docs/screenshots (debug build).
 .PHONY: screenshots
 screenshots: site-dev
-	cd end2end && HEADWAY_BIN=target/debug/headway HEADWAY_SCREENSHOTS=docs/screenshots npx playwright test screenshots system --project js --project alone --no-deps
+	cd end2end && HEADWAY_BIN=target/debug/headway HEADWAY_SCREENSHOTS=docs/screenshots npx playwright test screenshots system --project js --project alone --no-deps --workers 1
