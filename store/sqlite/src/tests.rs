@@ -3,6 +3,8 @@
 //! engine's store tests.
 
 use super::*;
+use model::ProcessId;
+use store_core::{Access, JobStore, OpenError, ProcessRegistry, ProcessRow};
 
 fn url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}/h.db", dir.path().display())
