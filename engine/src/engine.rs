@@ -650,9 +650,7 @@ impl Engine {
                 }]))
             }
         };
-        if let Some(runner) = &self.inner.runner {
-            runner.wake_at(job.run_after);
-        }
+        // The runner was woken by the job's `job` event, published before this answer.
         Ok(Started { job, again: false })
     }
 

@@ -9,7 +9,7 @@
 
 use crate::{
     now_ms, Applied, Attachment, Candidate, Change, CommittedEvent, ExternalReport, ExternalState,
-    FairPick, Fire, Fired, Outcome, QueuedJob, Reported, ScheduleRow, StartKey, StoreError,
+    FairPick, Fire, Fired, Moved, Outcome, QueuedJob, Reported, ScheduleRow, StartKey, StoreError,
     StoredEvent, START_KEY_MS,
 };
 use model::{
@@ -424,7 +424,23 @@ impl Batch {
                 kind,
                 data,
             },
+            moved: None,
         });
+    }
+
+    /// Keeps the `job` event `id` that shows `job` as it is now, with its move.
+    fn job_event<S: BatchSql>(&mut self, owner: &UserId, id: i64, job: &Job, at: i64) {
+        self.event::<S>(
+            Some(owner),
+            id,
+            Some(&job.id),
+            EventType::Job,
+            json(job),
+            at,
+        );
+        if let Some(event) = self.events.last_mut() {
+            event.moved = Some(Moved::of(job));
+        }
     }
 
     /// Writes one change and keeps the events it makes.
@@ -527,14 +543,7 @@ impl Batch {
                     self.next_id = id;
                     return Ok(Outcome::Job(None));
                 };
-                self.event::<S>(
-                    Some(owner),
-                    id,
-                    Some(job_id),
-                    EventType::Job,
-                    json(&job),
-                    at,
-                );
+                self.job_event::<S>(owner, id, &job, at);
                 Outcome::Job(Some(job))
             }
             Change::Progress {
@@ -656,11 +665,13 @@ impl Batch {
                 };
                 // An output's event carries that output alone: a job's events grow with its
                 // outputs, not with their square.
-                let (kind, data) = match &outputs {
-                    Some((_, added)) => (EventType::Output, json(added)),
-                    None => (EventType::Job, json(&job)),
-                };
-                self.event::<S>(Some(owner), id, Some(job_id), kind, data, at);
+                match &outputs {
+                    Some((_, added)) => {
+                        let data = json(added);
+                        self.event::<S>(Some(owner), id, Some(job_id), EventType::Output, data, at)
+                    }
+                    None => self.job_event::<S>(owner, id, &job, at),
+                }
                 Outcome::Job(Some(job))
             }
             Change::Open {
@@ -794,14 +805,7 @@ impl Batch {
         if let Some(n) = self.queued.get_mut(owner) {
             *n += 1;
         }
-        self.event::<S>(
-            Some(owner),
-            job.event_id,
-            Some(&job.id),
-            EventType::Job,
-            json(&job),
-            at,
-        );
+        self.job_event::<S>(owner, job.event_id, &job, at);
         Ok(Outcome::Job(Some(job)))
     }
 
@@ -966,14 +970,7 @@ impl Batch {
             event_id: job_event,
             ..job.clone()
         };
-        self.event::<S>(
-            Some(owner),
-            job_event,
-            Some(job_id),
-            EventType::Job,
-            json(&shown),
-            at,
-        );
+        self.job_event::<S>(owner, job_event, &shown, at);
         if let Some(id) = done_event {
             self.deliver_end::<S>(sql, owner, &job, at).await?;
             let done = DoneEvent {

@@ -474,6 +474,26 @@ pub struct StoredEvent {
 pub struct CommittedEvent {
     pub owner: Option<UserId>,
     pub event: StoredEvent,
+    /// For a `job` event, the move it records, typed: what the engine acts on (stop a job, wake
+    /// the runner) without reading the event's JSON again.
+    pub moved: Option<Moved>,
+}
+
+/// A job's move, as a `job` event records it: the job is the event's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moved {
+    pub status: JobStatus,
+    /// When a queued job may start (`None`: now).
+    pub run_after: Option<i64>,
+}
+
+impl Moved {
+    pub fn of(job: &Job) -> Moved {
+        Moved {
+            status: job.status,
+            run_after: job.run_after,
+        }
+    }
 }
 
 /// What a committed batch did: one outcome per change, in order, and the events to publish.

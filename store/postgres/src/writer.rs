@@ -989,7 +989,7 @@ impl BatchSql for Statements<'_> {
     ) -> Result<(), sqlx::Error> {
         if !events.is_empty() {
             let mut r = EventColumns::default();
-            for (CommittedEvent { owner, event }, at) in events {
+            for (CommittedEvent { owner, event, .. }, at) in events {
                 r.id.push(event.id);
                 r.owner.push(owner.as_deref().map(str::to_string));
                 r.job_id.push(event.job_id.as_deref().map(str::to_string));

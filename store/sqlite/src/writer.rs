@@ -1070,7 +1070,7 @@ impl BatchSql for Statements<'_> {
             "events (id, owner, job_id, type, data, at)",
             6,
             events,
-            |stmt, p, (CommittedEvent { owner, event }, at)| {
+            |stmt, p, (CommittedEvent { owner, event, .. }, at)| {
                 stmt.raw_bind_parameter(p + 1, event.id)?;
                 stmt.raw_bind_parameter(p + 2, owner.as_deref())?;
                 stmt.raw_bind_parameter(p + 3, event.job_id.as_deref())?;
