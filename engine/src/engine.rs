@@ -480,7 +480,7 @@ impl Engine {
         let origin = self.job(caller, id).await?;
         let owner = self.may_touch(caller, id).await?;
         caller.may_start()?;
-        if origin.kind == model::EXTERNAL_KIND {
+        if origin.is_external() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "an external job runs where its program was started: start it there again",

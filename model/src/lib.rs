@@ -60,7 +60,7 @@ pub use events::{
 pub use external::{ExternalParams, Report, ReportEnd, ReportLine, ReportReply, EXTERNAL_KIND};
 pub use files::{Output, Upload};
 pub use history::{
-    url_encode, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
+    HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
 };
 pub use ids::{DeliveryId, JobId, ProcessId, ScheduleId, UploadId, UserId, WebhookId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
@@ -68,4 +68,4 @@ pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, RetryInfo, EVERY_KIND
 pub use queue::QueueInfo;
 pub use schedules::{CatchUp, CronPreview, Overlap, Schedule, ScheduleInput};
 pub use system::{KindLoad, ProcessInfo, SystemOverview};
-pub use text::is_format_mark;
+pub use text::{is_format_mark, url_encode};

@@ -265,7 +265,7 @@ impl JobEnded {
         JobEnded {
             id: job.id.clone(),
             kind: job.kind.clone(),
-            title: (job.kind == crate::external::EXTERNAL_KIND).then(|| job.label()),
+            title: job.title().map(str::to_string),
             status: job.status,
             error: job.error.clone(),
             attempt: job.attempt,

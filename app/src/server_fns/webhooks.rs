@@ -33,8 +33,7 @@ pub async fn load_webhooks() -> Result<WebhooksData, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            let mut kinds: Vec<String> = engine.kinds().into_iter().map(|k| k.name).collect();
-            kinds.push(crate::model::EXTERNAL_KIND.to_string());
+            let kinds = engine.job_kinds();
             Ok(WebhooksData {
                 webhooks: engine.webhooks(&caller).await?,
                 kinds,

@@ -23,7 +23,7 @@ use model::webhooks::{
     Delivery, HookOwner, JobEnded, Webhook, WebhookChange, WebhookCreated, WebhookDetail,
     WebhookInput, WebhookScope, EVENT_TEST, MAX_PENDING_TESTS, MAX_WEBHOOKS_PER_USER,
 };
-use model::{AppError, DeliveryId, FieldError, JobStatus, Role, WebhookId, EXTERNAL_KIND};
+use model::{AppError, DeliveryId, FieldError, JobStatus, Role, WebhookId};
 use std::time::Duration;
 
 pub use send::Policy;
@@ -303,12 +303,8 @@ impl Engine {
         if input.kinds.len() > MAX_KINDS {
             problem("kinds", format!("name at most {MAX_KINDS} kinds"));
         } else {
-            let known: Vec<String> = self.kinds().into_iter().map(|k| k.name).collect();
-            if let Some(k) = input
-                .kinds
-                .iter()
-                .find(|k| *k != EXTERNAL_KIND && !known.contains(k))
-            {
+            let known = self.job_kinds();
+            if let Some(k) = input.kinds.iter().find(|k| !known.contains(k)) {
                 problem("kinds", format!("there is no kind {k:?}"));
             }
         }

@@ -126,10 +126,10 @@ pub trait BatchSql {
         fence: Option<&str>,
     ) -> Result<bool, Self::Error>;
     /// A running (or cancelling) external job's status, log position, lease and latest event;
-    /// `None` for any other job.
+    /// `None` for any other job ([`EXTERNAL_STATE`]).
     async fn external_state(&mut self, job_id: &str) -> Result<Option<ExternalState>, Self::Error>;
     /// Moves a running (or cancelling) external job's lease on to `until`, and with `hash`
-    /// sets its report token's hash; false if it is not one.
+    /// sets its report token's hash; false if it is not one ([`SET_LEASE`]).
     async fn set_lease(
         &mut self,
         job_id: &str,
@@ -282,6 +282,18 @@ pub trait Transaction {
         careful: bool,
     ) -> Result<Applied, Failure<Self::Error>>;
 }
+
+/// [`BatchSql::external_state`] in both databases' SQL (`$1`: the job). An external job is the
+/// one with a report token: nothing else has its hash.
+pub const EXTERNAL_STATE: &str = "SELECT status, log_seq, lease_until, event_id FROM jobs \
+     WHERE id = $1 AND report_hash IS NOT NULL AND status IN ('running', 'cancelling')";
+
+/// [`BatchSql::set_lease`] in both databases' SQL (`$1`: until, `$2`: the hash or NULL, `$3`:
+/// the job). The hash is given once, as the job opens: only then may the job have none yet.
+pub const SET_LEASE: &str =
+    "UPDATE jobs SET lease_until = $1, report_hash = COALESCE($2, report_hash) \
+     WHERE id = $3 AND ($2 IS NOT NULL OR report_hash IS NOT NULL) \
+     AND status IN ('running', 'cancelling')";
 
 /// Writes a batch in one transaction; if one of its changes failed, writes it again with a
 /// savepoint around each change, so that the failing one is undone alone and the others commit.

@@ -848,10 +848,7 @@ impl BatchSql for Statements<'_> {
 
     async fn external_state(&mut self, job_id: &str) -> rusqlite::Result<Option<ExternalState>> {
         self.0
-            .prepare_cached(
-                "SELECT status, log_seq, lease_until, event_id FROM jobs \
-                 WHERE id = ? AND kind = 'external' AND status IN ('running', 'cancelling')",
-            )?
+            .prepare_cached(batch::EXTERNAL_STATE)?
             .query_row([job_id], |r| {
                 let status: String = r.get("status")?;
                 Ok(ExternalState {
@@ -905,11 +902,8 @@ impl BatchSql for Statements<'_> {
     ) -> rusqlite::Result<bool> {
         let n = self
             .0
-            .prepare_cached(
-                "UPDATE jobs SET lease_until = :until, report_hash = COALESCE(:hash, report_hash) \
-                 WHERE id = :id AND kind = 'external' AND status IN ('running', 'cancelling')",
-            )?
-            .execute(named_params! {":until": until, ":hash": hash, ":id": job_id})?;
+            .prepare_cached(batch::SET_LEASE)?
+            .execute(params![until, hash, job_id])?;
         Ok(n == 1)
     }
 

@@ -113,11 +113,12 @@ impl<T: SqlBackend> JobReads for T {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
+    /// An external job (the one with a report token) is claimed by no process: never an orphan.
     async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
         const SQL: &str = concat!(
             "SELECT owner, claimed_by, ",
             job_columns!(),
-            " FROM jobs WHERE status IN ('running', 'cancelling') AND kind <> 'external' \
+            " FROM jobs WHERE status IN ('running', 'cancelling') AND report_hash IS NULL \
                AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM processes)) \
              ORDER BY seq"
         );
@@ -149,7 +150,7 @@ impl<T: SqlBackend> JobReads for T {
     async fn report_hash(&self, id: &JobId) -> StoreResult<Option<(UserId, String)>> {
         let row: Option<(String, Option<String>)> = on_pool!(self.pool(), p => {
             sqlx::query_as(
-                "SELECT owner, report_hash FROM jobs WHERE id = $1 AND kind = 'external'",
+                "SELECT owner, report_hash FROM jobs WHERE id = $1",
             )
             .bind(id.as_str())
             .fetch_optional(p)
