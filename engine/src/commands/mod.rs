@@ -12,6 +12,7 @@
 //! - [`secrets`] keeps secret parameters out of the job's record.
 
 pub mod args;
+mod child;
 pub mod file;
 mod kind;
 pub mod lines;
