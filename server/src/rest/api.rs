@@ -190,7 +190,7 @@ pub enum Place {
     Header,
 }
 
-/// A path or header parameter (query parameters come from a type: [`Endpoint::query`]).
+/// A path or header parameter (query parameters come from a type: `Endpoint::query`).
 #[derive(Clone, Copy)]
 pub struct Param {
     pub name: &'static str,
@@ -250,7 +250,7 @@ pub enum Content {
     File,
 }
 
-/// One answer an operation gives on success (its errors are [`Endpoint::errors`]).
+/// One answer an operation gives on success (its errors are `Endpoint::errors`).
 #[derive(Clone, Copy)]
 pub struct Answer {
     pub status: u16,
@@ -777,14 +777,15 @@ pub fn router() -> Router<AppState> {
         .route("/{*rest}", any(health::no_such_endpoint))
 }
 
-/// Whether someone not signed in may make this request (`path` is the whole path).
-pub fn open_to_anyone(method: &Method, path: &str) -> bool {
-    let Some(path) = path.strip_prefix(PREFIX) else {
-        return false;
-    };
-    ENDPOINTS
-        .iter()
-        .any(|e| e.access == Anyone && e.verb.method() == method && e.path == path)
+/// The requests someone not signed in may make (their whole paths), handed to who decides
+/// who is calling at start-up ([`crate::identity::OpenPaths`]).
+pub fn open_paths() -> crate::identity::OpenPaths {
+    crate::identity::OpenPaths::new(
+        ENDPOINTS
+            .iter()
+            .filter(|e| e.access == Anyone)
+            .map(|e| (e.verb.method(), format!("{PREFIX}{}", e.path))),
+    )
 }
 
 /// `GET /api/v1/openapi.json`.
@@ -1172,6 +1173,8 @@ mod tests {
 
     #[test]
     fn only_the_document_and_signing_in_are_open_to_anyone() {
+        let open = open_paths();
+        let open_to_anyone = |method: &Method, path: &str| open.allows(method, path);
         assert!(open_to_anyone(&Method::GET, "/api/v1/openapi.json"));
         assert!(open_to_anyone(&Method::POST, "/api/v1/session"));
         assert!(!open_to_anyone(&Method::DELETE, "/api/v1/session"));
