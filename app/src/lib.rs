@@ -5,7 +5,7 @@
 //! - [`model`] (the `model` crate): the job model, stream events and the error type, shared by
 //!   the engine, the server and the browser;
 //! - [`theme`]: the colour theme a person chose;
-//! - [`format`]: how numbers, times and durations are written for people;
+//! - [`format`](mod@format): how numbers, times and durations are written for people;
 //! - [`pace`]: elapsed time, smoothed rate, ETA and stalls of running jobs;
 //! - [`pages`]: one module per route;
 //! - [`components`]: views; the islands among them are the only code that runs in the browser;

@@ -37,7 +37,7 @@ pub(crate) struct HeadwayOutcome {
 /// A Headway binary the benchmark runs: the one under test, or one it is compared with.
 struct Binary<'a> {
     path: &'a Path,
-    /// How the report names it: "Headway" or "Headway (<label>)".
+    /// How the report names it: `Headway` or `Headway (<label>)`.
     name: String,
     /// Distinguishes its files in the work directory.
     tag: String,

@@ -175,7 +175,7 @@ pub trait FigureReads: Send + Sync + 'static {
     /// Every user's running (and cancelling) jobs.
     async fn running_jobs(&self) -> StoreResult<Vec<RunningJob>>;
 
-    /// Jobs of every user that ended at or after `since`, the newest [`FINISHED_SAMPLE`] at most.
+    /// Jobs of every user that ended at or after `since`, the newest [`crate::FINISHED_SAMPLE`] at most.
     async fn finished_since(&self, since: i64) -> StoreResult<Vec<FinishedJob>>;
 
     /// How many of `user`'s jobs wait in the queue.

@@ -14,7 +14,8 @@
 //!   its listening connection comes back. A lost notification delays an event, never loses it;
 //! - [`open`] connects and migrates; [`jobs`] is what the writer and the tailer do for the
 //!   engine; [`sessions`] keeps sign-in sessions;
-//! - [`throwaway`] starts a temporary PostgreSQL for tests and benchmarks.
+//! - `throwaway` (with the feature of that name) starts a temporary PostgreSQL for tests and
+//!   benchmarks; the server is built without it.
 //!
 //! Migrations live in `migrations/postgres/`. Times are Unix milliseconds; heartbeats and
 //! leases use the database's clock, so that processes on machines whose clocks differ agree.
@@ -23,6 +24,7 @@ mod jobs;
 mod open;
 mod sessions;
 mod tailer;
+#[cfg(feature = "throwaway")]
 pub mod throwaway;
 mod writer;
 
