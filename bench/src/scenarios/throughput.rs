@@ -4,9 +4,9 @@
 
 use super::new_session;
 use crate::http::Conn;
+use crate::plan::{log, Plan};
 use crate::procs::{sqlite_url, HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
-use crate::run::{log, Plan};
 use crate::seed::{self, Rng};
 use crate::sse::{json_str_field, Chunked, Event, Parser};
 use crate::stats::{median, Summary};

@@ -14,17 +14,22 @@
 
 pub mod import;
 mod jobs;
+mod location;
 mod lock;
 mod open;
 mod private;
 mod sessions;
 mod writer;
 
-pub use open::Location;
+pub use location::Location;
 use sqlx::sqlite::SqlitePool;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use store_core::{sql, SqlBackend, StoreError};
+
+/// How long a statement waits for a lock held by another connection before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct SqliteStore {

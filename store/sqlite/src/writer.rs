@@ -14,7 +14,7 @@
 //!
 //! Rows are read by column name.
 
-use super::Location;
+use crate::Location;
 use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress, UserId};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
@@ -178,7 +178,7 @@ fn open(location: &Location) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE
     };
     let db = Connection::open_with_flags(&location.path, flags)?;
-    db.busy_timeout(crate::open::BUSY_TIMEOUT)?;
+    db.busy_timeout(crate::BUSY_TIMEOUT)?;
     db.pragma_update(None, "synchronous", "NORMAL")?;
     db.pragma_update(None, "foreign_keys", "ON")?;
     // A savepoint's undo pages stay in memory rather than in a temporary file.
