@@ -13,6 +13,7 @@ use crate::retries::attempts_for;
 use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
 use crate::store::{StartKey, Store, StoreError};
+use crate::webhooks::Webhooks;
 use crate::{is_job_id, new_id, now_ms};
 use model::error::Chain;
 use model::{
@@ -144,9 +145,8 @@ pub(crate) struct Inner {
     pub(crate) upload_limits: crate::uploads::UploadLimits,
     /// Uploads being received, per user.
     pub(crate) sending: crate::uploads::Sending,
-    pub(crate) webhooks: crate::webhooks::WebhookConfig,
-    /// A delivery was asked for here (a test, a resend): the deliverer looks at once.
-    pub(crate) deliveries_waiting: tokio::sync::Notify,
+    /// Webhooks and their deliverer.
+    webhooks: Webhooks,
     /// What one user's jobs may write.
     pub(crate) bounds: crate::bounds::WriteBounds,
     /// Each user's budget of reported log bytes.
@@ -214,6 +214,7 @@ impl Engine {
         }
         let stopping = CancellationToken::new();
         membership.spawn(runner.clone(), stopping.clone());
+        let webhooks = Webhooks::new(store.clone(), config.webhooks, config.kinds.clone());
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -221,6 +222,7 @@ impl Engine {
                 committer,
                 runner,
                 membership,
+                webhooks,
                 kinds: config.kinds,
                 data_root: config.data_root.clone(),
                 stopping,
@@ -238,8 +240,6 @@ impl Engine {
                 blobs,
                 upload_limits: config.uploads,
                 sending: Default::default(),
-                webhooks: config.webhooks,
-                deliveries_waiting: tokio::sync::Notify::new(),
                 bounds: config.bounds,
                 report_budget: crate::bounds::ReportBudget::new(config.bounds.report_bytes_per_sec),
             }),
@@ -250,7 +250,10 @@ impl Engine {
         engine.spawn_pause_watcher();
         engine.spawn_scheduler();
         engine.spawn_lease_keeper();
-        engine.spawn_deliverer();
+        engine
+            .inner
+            .webhooks
+            .spawn_deliverer(Arc::clone(&engine.inner.membership), engine.stopping());
         Ok(engine)
     }
 
@@ -398,6 +401,11 @@ impl Engine {
 
     pub fn kinds(&self) -> Vec<KindInfo> {
         self.inner.kinds.infos()
+    }
+
+    /// Webhooks: registering them, and what they were sent.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.inner.webhooks
     }
 
     /// A token cancelled when the server begins to shut down.
