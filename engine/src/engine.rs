@@ -13,6 +13,7 @@ use crate::retries::attempts_for;
 use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
 use crate::store::{StartKey, Store, StoreError};
+use crate::uploads::Uploads;
 use crate::webhooks::Webhooks;
 use crate::{is_job_id, new_id, now_ms};
 use model::error::Chain;
@@ -142,9 +143,8 @@ pub(crate) struct Inner {
     pub(crate) schedules_changed: tokio::sync::Notify,
     /// Uploads' and outputs' bytes.
     pub(crate) blobs: Blobs,
-    pub(crate) upload_limits: crate::uploads::UploadLimits,
-    /// Uploads being received, per user.
-    pub(crate) sending: crate::uploads::Sending,
+    /// Uploads, their limits and the sweep of expired files.
+    pub(crate) uploads: Uploads,
     /// Webhooks and their deliverer.
     webhooks: Webhooks,
     /// What one user's jobs may write.
@@ -215,6 +215,12 @@ impl Engine {
         let stopping = CancellationToken::new();
         membership.spawn(runner.clone(), stopping.clone());
         let webhooks = Webhooks::new(store.clone(), config.webhooks, config.kinds.clone());
+        let uploads = Uploads::new(
+            store.clone(),
+            blobs.clone(),
+            config.uploads,
+            config.kinds.clone(),
+        );
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -238,14 +244,16 @@ impl Engine {
                 queue_shares: QueueShares::new(config.max_queued_per_user),
                 schedules_changed: tokio::sync::Notify::new(),
                 blobs,
-                upload_limits: config.uploads,
-                sending: Default::default(),
+                uploads,
                 bounds: config.bounds,
                 report_budget: crate::bounds::ReportBudget::new(config.bounds.report_bytes_per_sec),
             }),
         };
         engine.spawn_pruner();
-        engine.spawn_file_sweeper();
+        engine
+            .inner
+            .uploads
+            .spawn_sweeper(Arc::clone(&engine.inner.membership), engine.stopping());
         engine.spawn_rate_sampler();
         engine.spawn_pause_watcher();
         engine.spawn_scheduler();
@@ -401,6 +409,11 @@ impl Engine {
 
     pub fn kinds(&self) -> Vec<KindInfo> {
         self.inner.kinds.infos()
+    }
+
+    /// Uploads: receiving them, and what their owners may do with them.
+    pub fn uploads(&self) -> &Uploads {
+        &self.inner.uploads
     }
 
     /// Webhooks: registering them, and what they were sent.
@@ -561,6 +574,8 @@ impl Engine {
         params: Params,
     ) -> Result<serde_json::Value, AppError> {
         let env = self
+            .inner
+            .uploads
             .kind_env(
                 opens.files,
                 &opens.user,
@@ -633,7 +648,7 @@ impl Engine {
         key: Option<String>,
     ) -> Result<Started, AppError> {
         // Its uploads are kept from now on, with the job.
-        self.use_uploads(&job.kind, &job.params).await;
+        self.inner.uploads.keep_for(&job.kind, &job.params).await;
         let shares = &self.inner.queue_shares;
         let key = key.map(|key| StartKey {
             fingerprint: fingerprint(&job),

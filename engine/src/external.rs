@@ -40,13 +40,6 @@ pub const MAX_RUNNING_PER_USER: u64 = 200;
 /// How often leases are looked at.
 const LEASE_CHECK: Duration = Duration::from_secs(1);
 
-/// Every kind a job may have: those of `kinds`, and external jobs'.
-pub(crate) fn job_kinds(kinds: &crate::kinds::Registry) -> Vec<String> {
-    let mut names: Vec<String> = kinds.infos().into_iter().map(|k| k.name).collect();
-    names.push(EXTERNAL_KIND.to_string());
-    names
-}
-
 /// A new external job and the token that may report for it (shown once).
 #[derive(Debug, Clone)]
 pub struct Opened {
@@ -96,7 +89,7 @@ impl Engine {
 
     /// Every kind a job may have: the registered ones, and external jobs'.
     pub fn job_kinds(&self) -> Vec<String> {
-        job_kinds(&self.inner.kinds)
+        self.inner.kinds.job_kinds()
     }
 
     /// Starts an external job for the caller: running at once, reported on by its program with

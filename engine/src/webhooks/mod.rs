@@ -316,7 +316,7 @@ impl Webhooks {
         if input.kinds.len() > MAX_KINDS {
             problem("kinds", format!("name at most {MAX_KINDS} kinds"));
         } else {
-            let known = crate::external::job_kinds(&self.0.kinds);
+            let known = self.0.kinds.job_kinds();
             if let Some(k) = input.kinds.iter().find(|k| !known.contains(k)) {
                 problem("kinds", format!("there is no kind {k:?}"));
             }

@@ -44,7 +44,7 @@ pub async fn start(
         Ok(_) => see_other(&back.strip()),
         Err(error) => {
             for id in &uploads {
-                if let Err(e) = state.engine.delete_upload(&caller, id).await {
+                if let Err(e) = state.engine.uploads().delete(&caller, id).await {
                     tracing::warn!(upload = %id, error = %e.message, "an upload of a refused start was not deleted");
                 }
             }
@@ -106,7 +106,8 @@ async fn read_form(
             };
             let upload = state
                 .engine
-                .receive_upload(caller, incoming, &mut field)
+                .uploads()
+                .receive(caller, incoming, &mut field)
                 .await
                 .map_err(|e| about(e, &param))?;
             uploads.push(upload.id.clone());
