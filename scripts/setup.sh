@@ -12,6 +12,8 @@ BINARYEN_VERSION=132.0.0
 SCHEMATHESIS_VERSION=4.32.5
 # The Standard Webhooks verifier the webhook tests check deliveries with (server/tests/it).
 STANDARDWEBHOOKS_VERSION=1.1.0
+# The Python client generator a test builds a client with from the API's document.
+OPENAPI_PYTHON_CLIENT_VERSION=0.29.1
 export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
@@ -95,7 +97,8 @@ if [ "$what" = test ]; then
     apt_install postgresql
   fi
   # Python tools from PyPI, in a virtualenv of Debian's Python under .tools/: the API fuzzer
-  # (scripts/fuzz-api.sh: Schemathesis) and the webhook tests' verifier (standardwebhooks).
+  # (scripts/fuzz-api.sh: Schemathesis), the webhook tests' verifier (standardwebhooks) and the
+  # client generator a test builds a Python client with (openapi-python-client).
   if ! /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null; then
     step "installing Python's venv"
     apt_install python3-venv
@@ -109,6 +112,10 @@ if [ "$what" = test ]; then
   if ! .tools/venv/bin/pip show standardwebhooks 2>/dev/null | grep -q "^Version: $STANDARDWEBHOOKS_VERSION\$"; then
     step "installing standardwebhooks $STANDARDWEBHOOKS_VERSION into .tools/venv"
     .tools/venv/bin/pip install --quiet --disable-pip-version-check "standardwebhooks==$STANDARDWEBHOOKS_VERSION"
+  fi
+  if ! .tools/venv/bin/pip show openapi-python-client 2>/dev/null | grep -q "^Version: $OPENAPI_PYTHON_CLIENT_VERSION\$"; then
+    step "installing openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION into .tools/venv"
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION"
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
     step "installing Playwright (without its browser download)"
