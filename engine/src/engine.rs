@@ -18,8 +18,8 @@ use crate::webhooks::Webhooks;
 use crate::{is_job_id, new_id, now_ms};
 use model::error::Chain;
 use model::{
-    AppError, ErrorCode, FieldError, Job, JobId, JobStatus, KindInfo, Notice, ProcessId, UserId,
-    VersionEvent,
+    AppError, ErrorCode, FieldError, Job, JobId, JobStatus, KindInfo, Notice, ParamType, ProcessId,
+    UserId, VersionEvent,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -584,15 +584,22 @@ impl Engine {
                 |name| params.value(name),
             )
             .await?;
-        let (kinds, kind) = (self.inner.kinds.clone(), kind.to_string());
-        tokio::task::spawn_blocking(move || match params {
-            Params::Json(params) => kinds.parse(&kind, params, &env),
-            Params::Form(form) => kinds.parse_form(&kind, &form, &env),
-        })
-        .await
-        .map_err(|e| {
-            AppError::internal_because("checking a job's parameters stopped unexpectedly", e)
-        })?
+        let kinds = self.inner.kinds.clone();
+        let check = move |kind: &str| match params {
+            Params::Json(params) => kinds.parse(kind, params, &env),
+            Params::Form(form) => kinds.parse_form(kind, &form, &env),
+        };
+        // Checks that open files block: they go to the blocking pool. The others are a few
+        // microseconds of work, done here rather than handed to another thread and back.
+        if !self.inner.kinds.opens_files(kind) {
+            return check(kind);
+        }
+        let kind = kind.to_string();
+        tokio::task::spawn_blocking(move || check(&kind))
+            .await
+            .map_err(|e| {
+                AppError::internal_because("checking a job's parameters stopped unexpectedly", e)
+            })?
     }
 
     /// Stores the new queued `job` and wakes the runner (at once, or at its `run_after`); with
@@ -621,9 +628,14 @@ impl Engine {
         }
         // Its secrets are kept apart from it, for its run only.
         let mut job = job;
-        let secrets = match self.inner.kinds.info(&job.kind) {
-            Some(info) => crate::commands::secrets::take(&info, &mut job.params),
-            None => HashMap::new(),
+        let secrets = match self.inner.kinds.takes(&job.kind, ParamType::Secret) {
+            true => self
+                .inner
+                .kinds
+                .info(&job.kind)
+                .map(|info| crate::commands::secrets::take(&info, &mut job.params))
+                .unwrap_or_default(),
+            false => HashMap::new(),
         };
         if !secrets.is_empty() {
             crate::commands::secrets::keep(&self.inner.blobs, &job.id, &secrets)

@@ -339,8 +339,12 @@ impl Runner {
             .timeout_ms
             .map(Duration::from_millis)
             .or_else(|| self.kinds.default_timeout(&job.kind));
-        // The files it may open are its owner's, as their role is now.
-        let files = Files::for_owner(&*self.data_root, self.committer.store(), &owner).await;
+        // The files it may open are its owner's, as their role is now: read from their account
+        // for a kind that opens files; a kind that never does gets its owner's folder alone.
+        let files = match self.kinds.opens_files(&kind) {
+            true => Files::for_owner(&*self.data_root, self.committer.store(), &owner).await,
+            false => Ok(Files::own(&*self.data_root, &owner)),
+        };
         let files = match files {
             Ok(files) => Arc::new(files),
             Err(e) => {
@@ -461,7 +465,9 @@ impl Runner {
         if let Err(e) = recorded {
             tracing::error!(job = %id, %status, error = %Chain(&e), "cannot record how a job ended; it will be taken over as interrupted");
         }
-        if !(status == JobStatus::Interrupted && self.kinds.is_resumable(kind)) {
+        if !(status == JobStatus::Interrupted && self.kinds.is_resumable(kind))
+            && self.kinds.takes(kind, model::ParamType::Secret)
+        {
             // It will not run again: its secrets (a command's) go.
             crate::commands::secrets::forget(&self.config.blobs, id).await;
         }

@@ -436,16 +436,7 @@ impl Uploads {
         kind: &str,
         values: impl Fn(&str) -> Option<String>,
     ) -> Result<KindEnv, AppError> {
-        let names: Vec<String> = self
-            .0
-            .kinds
-            .infos()
-            .into_iter()
-            .filter(|k| k.name == kind)
-            .flat_map(|k| k.params)
-            .filter(|p| p.kind == ParamType::File)
-            .map(|p| p.name)
-            .collect();
+        let names = self.0.kinds.params_of(kind, ParamType::File);
         let mut uploads = HashMap::new();
         for name in names {
             let Some(id) = values(&name).filter(|v| crate::is_job_id(v)) else {
@@ -473,12 +464,9 @@ impl Uploads {
         let ids: Vec<UploadId> = self
             .0
             .kinds
-            .infos()
-            .into_iter()
-            .filter(|k| k.name == kind)
-            .flat_map(|k| k.params)
-            .filter(|p| p.kind == ParamType::File)
-            .filter_map(|p| params.get(&p.name)?.as_str().map(UploadId::new))
+            .params_of(kind, ParamType::File)
+            .iter()
+            .filter_map(|name| params.get(name)?.as_str().map(UploadId::new))
             .collect();
         if ids.is_empty() {
             return;

@@ -68,6 +68,21 @@ pub struct KindInfo {
     pub retry: RetryInfo,
 }
 
+impl KindInfo {
+    /// Whether it takes a parameter of type `ty`.
+    pub fn takes(&self, ty: ParamType) -> bool {
+        self.params.iter().any(|p| p.kind == ty)
+    }
+
+    /// The names of its parameters of type `ty`.
+    pub fn params_of(&self, ty: ParamType) -> impl Iterator<Item = &str> {
+        self.params
+            .iter()
+            .filter(move |p| p.kind == ty)
+            .map(|p| p.name.as_str())
+    }
+}
+
 /// A kind's retry policy, as `GET /api/v1/kinds` shows it: a failed attempt whose error code is
 /// not permanent is tried again after `min(cap, base × 2^(n−1))`, a random half of it
 /// subtracted (jitter), up to `max_attempts` attempts in all. A start may ask for fewer.

@@ -118,6 +118,7 @@ impl SplitMix64 {
 impl Kind for Batch {
     type Params = BatchParams;
     const NAME: &'static str = "batch";
+    const OPENS_FILES: bool = false;
     /// Each job keeps up to `concurrency` blocking threads busy; two jobs already fill a
     /// small machine.
     const MAX_RUNNING: Option<usize> = Some(2);

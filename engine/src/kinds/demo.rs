@@ -49,6 +49,7 @@ fn ten() -> u64 {
 impl Kind for Demo {
     type Params = DemoParams;
     const NAME: &'static str = "demo";
+    const OPENS_FILES: bool = false;
     const RETRY: Retry = Retry {
         max_attempts: 3,
         base: Duration::from_secs(5),

@@ -181,6 +181,7 @@ fn filter(p: &ExportJobsParams) -> Result<JobFilter, JobError> {
 impl Kind for ExportJobs {
     type Params = ExportJobsParams;
     const NAME: &'static str = "export_jobs";
+    const OPENS_FILES: bool = false;
 
     async fn run(p: ExportJobsParams, ctx: &mut JobContext) -> RunResult {
         let format = format_of(&p.format).map_err(|message| JobError {

@@ -69,6 +69,14 @@ pub trait Kind: Send + Sync + 'static {
     /// How a failed job of this kind is tried again (see [`Retry`]); by default it is not.
     const RETRY: Retry = Retry::NEVER;
 
+    /// Whether it opens files of the data folder ([`JobContext::files`]), to check its
+    /// parameters or as it runs. Its checks then run on the blocking pool, off the server's
+    /// workers, and each run is given the files its owner's role allows at that moment (a read
+    /// of the owner's account). A kind that says `false` is checked on its request's own task,
+    /// and its runs get its owner's folder alone without a read. A parameter of type
+    /// [`ParamType::File`] (an upload) counts as opening files whatever this says.
+    const OPENS_FILES: bool = true;
+
     /// Does the work. Returning normally means success (with the level the job set).
     fn run(params: Self::Params, ctx: &mut JobContext) -> impl Future<Output = RunResult> + Send;
 }
@@ -160,6 +168,11 @@ pub trait ErasedKind: Send + Sync {
     fn is_command(&self) -> bool {
         false
     }
+    /// Whether [`ErasedKind::parse`] may open files, and so must run on the blocking pool:
+    /// by default, whether it takes an upload.
+    fn opens_files(&self) -> bool {
+        self.info().takes(ParamType::File)
+    }
 }
 
 struct Typed<K> {
@@ -186,6 +199,10 @@ impl<K: Kind> ErasedKind for Typed<K> {
 
     fn retry(&self) -> Retry {
         K::RETRY
+    }
+
+    fn opens_files(&self) -> bool {
+        K::OPENS_FILES || self.info.takes(ParamType::File)
     }
 
     fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError> {
@@ -303,6 +320,26 @@ impl Registry {
     /// The kind's retry policy ([`Retry::NEVER`] for a kind this server does not run).
     pub fn retry(&self, kind: &str) -> Retry {
         self.find(kind).map_or(Retry::NEVER, |k| k.retry())
+    }
+
+    /// Whether `kind` takes a parameter of type `ty` (false for a kind this server does not
+    /// run): asked at every start, without copying the kind's description.
+    pub fn takes(&self, kind: &str, ty: ParamType) -> bool {
+        self.find(kind).is_some_and(|k| k.info().takes(ty))
+    }
+
+    /// The names of the parameters of `kind` of type `ty` (none for a kind this server does
+    /// not run).
+    pub fn params_of(&self, kind: &str, ty: ParamType) -> Vec<String> {
+        match self.find(kind) {
+            Some(k) => k.info().params_of(ty).map(String::from).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Whether checking the parameters of `kind` may open files ([`Kind::OPENS_FILES`]).
+    pub fn opens_files(&self, kind: &str) -> bool {
+        self.find(kind).is_some_and(|k| k.opens_files())
     }
 
     pub fn infos(&self) -> Vec<KindInfo> {

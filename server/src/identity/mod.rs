@@ -57,9 +57,20 @@ const GENERATION_KEY: &str = "generation";
 /// saved again with a new expiry.
 const SEEN_KEY: &str = "seen";
 
-/// Decides who is calling.
+/// Decides who is calling. Every request's middleware takes a clone: it is one shared value.
 #[derive(Clone)]
-pub struct Identities {
+pub struct Identities(Arc<Shared>);
+
+impl std::ops::Deref for Identities {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What every clone of [`Identities`] shares.
+pub struct Shared {
     store: Arc<sessions::Store>,
     /// The same sessions without the cache, for deleting expired ones.
     persisted: sessions::Persisted,
@@ -142,7 +153,7 @@ impl Identities {
         let persisted = sessions::Persisted::new(db.clone());
         let operator_token = operator_token.map(Arc::from);
         let cached = !(mode == AuthMode::Accounts && db.is_shared());
-        Identities {
+        Identities(Arc::new(Shared {
             store: Arc::new(sessions::store(persisted.clone(), cached)),
             persisted,
             secure,
@@ -155,7 +166,7 @@ impl Identities {
             trusted_proxies,
             stored_anonymous: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             not_stored: Arc::default(),
-        }
+        }))
     }
 
     /// Moves sessions stored under their own ids by earlier versions under their hashes, and

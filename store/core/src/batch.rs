@@ -185,13 +185,15 @@ pub trait BatchSql {
     async fn paused_kinds(&mut self) -> Result<Vec<String>, Self::Error>;
     /// The jobs running (or cancelling) anywhere, counted by kind and by owner.
     async fn running_counts(&mut self) -> Result<RunningCounts, Self::Error>;
-    /// The queued jobs of `kinds` a claim chooses from: the [`crate::CLAIM_SCAN`] oldest, and
-    /// the `slots` oldest of each of the first [`crate::OWNER_SCAN`] users with jobs queued;
-    /// none whose `run_after` is later than `now`.
+    /// The queued jobs of `kinds` a claim chooses from: the `scan` oldest (at most
+    /// [`crate::CLAIM_SCAN`]), and the `slots` oldest of each of the first
+    /// [`crate::OWNER_SCAN`] users with jobs queued; none whose `run_after` is later than
+    /// `now`.
     async fn claim_candidates(
         &mut self,
         kinds: &[String],
         slots: u32,
+        scan: u32,
         now: i64,
     ) -> Result<Vec<Candidate>, Self::Error>;
     /// Inserts events (each with the time it was made) and log lines.
@@ -1069,7 +1071,17 @@ impl Batch {
             return Ok(Vec::new());
         }
         let (by_kind, by_owner) = sql.running_counts().await?;
-        let candidates = sql.claim_candidates(&kinds, slots, at).await?;
+        // Kinds at their limit are not read at all: the candidates read are of kinds that may
+        // start, so a few per slot are enough, however long the queue of a kind at its limit.
+        let kinds: Vec<String> = kinds
+            .into_iter()
+            .filter(|k| !crate::claim::kind_full(&by_kind, limits, k))
+            .collect();
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let scan = crate::claim::scan_for(slots);
+        let candidates = sql.claim_candidates(&kinds, slots, scan, at).await?;
         let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
         let mut claimed = Vec::new();
         while (claimed.len() as u32) < slots {

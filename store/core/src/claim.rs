@@ -11,8 +11,16 @@ use model::{JobId, UserId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
-/// Queued jobs a claim looks at, oldest first, besides each user's oldest.
+/// The most queued jobs a claim looks at, oldest first, besides each user's oldest.
 pub const CLAIM_SCAN: u32 = 1000;
+
+/// Queued jobs a claim of `slots` looks at, oldest first, besides each user's oldest `slots`:
+/// a few per slot. Every one read is of a kind that may start (kinds at their limit are left
+/// out of the read), so more would only cost the claim, which runs on the store's one writer
+/// (and, on PostgreSQL, locks what it reads).
+pub fn scan_for(slots: u32) -> u32 {
+    slots.saturating_mul(4).clamp(16, CLAIM_SCAN)
+}
 /// Users with queued jobs a claim looks at (each for their oldest few jobs).
 pub const OWNER_SCAN: u32 = 1000;
 
@@ -157,7 +165,12 @@ impl FairPick {
 }
 
 /// Whether `kind` is at its limit of jobs running.
-fn kind_full(by_kind: &HashMap<String, u32>, limits: &[(String, u32)], kind: &str) -> bool {
+/// Whether `kind` has as many jobs running as its limit allows.
+pub(crate) fn kind_full(
+    by_kind: &HashMap<String, u32>,
+    limits: &[(String, u32)],
+    kind: &str,
+) -> bool {
     let running = by_kind.get(kind).copied().unwrap_or(0);
     limits
         .iter()

@@ -37,6 +37,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 pub use webhooks::{Attempt, DeliveryRow, HookMatch, NewDelivery, Next, WebhookRow, WebhookStore};
 
+/// The condition that picks the running (and cancelling) jobs out of `jobs`, for both
+/// databases. Its first term is the condition of the `jobs_active` partial index, written out
+/// so that SQLite, which uses a partial index only for a query that states the index's own
+/// condition, finds these few rows through it instead of reading every job ever run; the
+/// second is what is meant. PostgreSQL reads it the same way.
+pub const RUNNING: &str =
+    "status IN ('queued', 'running', 'cancelling') AND status IN ('running', 'cancelling')";
+
 /// Why the store could not do something: what it was doing, in words fit for a log line or a
 /// startup error, and the driver's error that stopped it as its source (render both with
 /// [`model::error::Chain`]). The driver's own error types stay behind `dyn Error`.

@@ -17,7 +17,6 @@ use crate::tailer::Shared;
 use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress};
 use sqlx::postgres::PgPool;
 use sqlx::{Acquire, PgConnection};
-use std::collections::HashMap;
 use std::sync::Arc;
 use store_core::batch::{
     self, apply_changes, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction,
@@ -910,29 +909,27 @@ impl BatchSql for Statements<'_> {
     }
 
     async fn running_counts(&mut self) -> Result<RunningCounts, sqlx::Error> {
-        let by_kind: HashMap<String, u32> = sqlx::query!(
-            r#"SELECT kind, COUNT(*) AS "n!" FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY kind"#
-        )
+        // The running jobs' rows themselves (see [`store_core::RUNNING`]), counted here: one
+        // statement instead of one per grouping.
+        let rows: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT kind, owner FROM jobs WHERE {}",
+            store_core::RUNNING
+        ))
         .fetch_all(&mut *self.0)
-        .await?
-        .into_iter()
-        .map(|r| (r.kind, r.n as u32))
-        .collect();
-        let by_owner: HashMap<model::UserId, u32> = sqlx::query!(
-            r#"SELECT owner, COUNT(*) AS "n!" FROM jobs WHERE status IN ('running', 'cancelling') GROUP BY owner"#
-        )
-        .fetch_all(&mut *self.0)
-        .await?
-        .into_iter()
-        .map(|r| (r.owner.into(), r.n as u32))
-        .collect();
-        Ok((by_kind, by_owner))
+        .await?;
+        let mut counts = RunningCounts::default();
+        for (kind, owner) in rows {
+            *counts.0.entry(kind).or_default() += 1;
+            *counts.1.entry(model::UserId::from(owner)).or_default() += 1;
+        }
+        Ok(counts)
     }
 
     async fn claim_candidates(
         &mut self,
         kinds: &[String],
         slots: u32,
+        scan: u32,
         now: i64,
     ) -> Result<Vec<Candidate>, sqlx::Error> {
         // The oldest queued jobs...
@@ -942,7 +939,7 @@ impl BatchSql for Statements<'_> {
                AND (run_after IS NULL OR run_after <= $3) \
              ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
             kinds,
-            CLAIM_SCAN as i64,
+            scan.min(CLAIM_SCAN) as i64,
             now
         )
         .fetch_all(&mut *self.0)

@@ -19,7 +19,6 @@ use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress, UserId};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
-use std::collections::HashMap;
 use store_core::batch::{
     self, apply_changes, ready, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction,
     MAX_BATCH,
@@ -973,39 +972,40 @@ impl BatchSql for Statements<'_> {
     }
 
     async fn running_counts(&mut self) -> rusqlite::Result<RunningCounts> {
-        let running = |column: &str| -> rusqlite::Result<HashMap<String, u32>> {
-            let sql = format!(
-                "SELECT {column} AS k, COUNT(*) AS n FROM jobs \
-                 WHERE status IN ('running', 'cancelling') GROUP BY {column}"
-            );
-            let mut stmt = self.0.prepare_cached(&sql)?;
-            let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>("k")?, r.get::<_, u32>("n")?))
-            })?;
-            rows.collect()
-        };
-        let by_owner = running("owner")?;
-        let by_owner = by_owner
-            .into_iter()
-            .map(|(owner, n)| (UserId::from(owner), n));
-        Ok((running("kind")?, by_owner.collect()))
+        // The running jobs' rows themselves, found through `jobs_active` (see
+        // [`store_core::RUNNING`]): a claim reads as many rows as jobs run, not the history.
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT kind, owner FROM jobs WHERE {}",
+            store_core::RUNNING
+        ))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut counts = RunningCounts::default();
+        for row in rows {
+            let (kind, owner) = row?;
+            *counts.0.entry(kind).or_default() += 1;
+            *counts.1.entry(UserId::from(owner)).or_default() += 1;
+        }
+        Ok(counts)
     }
 
     async fn claim_candidates(
         &mut self,
         kinds: &[String],
         slots: u32,
+        scan: u32,
         now: i64,
     ) -> rusqlite::Result<Vec<Candidate>> {
         let db = self.0;
         let kinds = serde_json::to_string(kinds).expect("kind names serialize");
         let candidate = |r: &Row| {
+            // By place (both queries select `seq, id, owner, kind, checkpoint`): a claim reads
+            // many rows, and a name is looked up among the columns for every value.
             Ok(Candidate {
-                seq: r.get("seq")?,
-                id: r.get::<_, String>("id")?.into(),
-                owner: r.get::<_, String>("owner")?.into(),
-                kind: r.get("kind")?,
-                checkpoint: r.get("checkpoint")?,
+                seq: r.get(0)?,
+                id: r.get::<_, String>(1)?.into(),
+                owner: r.get::<_, String>(2)?.into(),
+                kind: r.get(3)?,
+                checkpoint: r.get(4)?,
             })
         };
         // The oldest queued jobs...
@@ -1017,7 +1017,7 @@ impl BatchSql for Statements<'_> {
                  ORDER BY seq LIMIT :scan",
             )?
             .query_map(
-                named_params! {":kinds": kinds, ":scan": CLAIM_SCAN, ":now": now},
+                named_params! {":kinds": kinds, ":scan": scan.min(CLAIM_SCAN), ":now": now},
                 candidate,
             )?
             .collect::<rusqlite::Result<_>>()?;

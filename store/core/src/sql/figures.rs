@@ -4,7 +4,7 @@
 use super::{count, json_list, on_pool, read_err, SqlBackend};
 use crate::{
     kind_counts, now_ms, status_counts, FigureReads, FinishedJob, KindCount, QueueStanding,
-    RunningJob, StoreResult, FINISHED_SAMPLE, QUEUE_LOOKAHEAD,
+    RunningJob, StoreResult, FINISHED_SAMPLE, QUEUE_LOOKAHEAD, RUNNING,
 };
 use async_trait::async_trait;
 use model::{JobId, KindPause, MinuteStats, StatusCount, UserId};
@@ -84,13 +84,10 @@ impl<T: SqlBackend> FigureReads for T {
     }
 
     async fn running_jobs(&self) -> StoreResult<Vec<RunningJob>> {
+        // The running jobs through `jobs_active`, not a read of every job: [`crate::RUNNING`].
+        let sql = format!("SELECT kind, started_at, current, total FROM jobs WHERE {RUNNING}");
         let rows: Vec<(String, Option<i64>, i64, Option<i64>)> = on_pool!(self.pool(), p => {
-            sqlx::query_as(
-                "SELECT kind, started_at, current, total FROM jobs \
-                 WHERE status IN ('running', 'cancelling')",
-            )
-            .fetch_all(p)
-            .await
+            sqlx::query_as(&sql).fetch_all(p).await
         })
         .map_err(read_err("reading the running jobs"))?;
         Ok(rows
@@ -144,8 +141,7 @@ impl<T: SqlBackend> FigureReads for T {
         // queue for the kinds ahead.
         let sql = format!(
             "WITH running AS ( \
-               SELECT owner, COUNT(*) AS n FROM jobs \
-               WHERE status IN ('running', 'cancelling') GROUP BY owner \
+               SELECT owner, COUNT(*) AS n FROM jobs WHERE {RUNNING} GROUP BY owner \
              ), queued AS ( \
                SELECT j.id, j.kind, j.seq, \
                  ROW_NUMBER() OVER (PARTITION BY j.owner ORDER BY j.seq) - 1 + COALESCE(r.n, 0) \
@@ -159,8 +155,8 @@ impl<T: SqlBackend> FigureReads for T {
                FROM queued \
              ) \
              SELECT id, kind, ahead, ahead_of_kind FROM ranked \
-             WHERE id IN ({}) OR ahead < $2 ORDER BY ahead",
-            self.pool().dialect().list(1)
+             WHERE id IN ({ids}) OR ahead < $2 ORDER BY ahead",
+            ids = self.pool().dialect().list(1)
         );
         let rows: Vec<(String, String, i64, i64)> = on_pool!(self.pool(), p => {
             sqlx::query_as(&sql)

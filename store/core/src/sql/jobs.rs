@@ -3,7 +3,9 @@
 
 use super::{count, json_list, on_pool, read_err, SqlBackend};
 use crate::rows::job_columns;
-use crate::{HistoryQuery, JobFilter, JobReads, JobRow, Orphan, OrphanRow, StoreResult};
+use crate::{
+    HistoryQuery, JobFilter, JobReads, JobRow, Orphan, OrphanRow, StoreResult, JOB_COLUMNS, RUNNING,
+};
 use async_trait::async_trait;
 use model::{Job, JobId, UserId};
 
@@ -115,15 +117,15 @@ impl<T: SqlBackend> JobReads for T {
 
     /// An external job (the one with a report token) is claimed by no process: never an orphan.
     async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
-        const SQL: &str = concat!(
-            "SELECT owner, claimed_by, ",
-            job_columns!(),
-            " FROM jobs WHERE status IN ('running', 'cancelling') AND report_hash IS NULL \
+        // The running jobs through `jobs_active`, not a read of every job: [`crate::RUNNING`].
+        let sql = format!(
+            "SELECT owner, claimed_by, {JOB_COLUMNS} FROM jobs WHERE {RUNNING} \
+               AND report_hash IS NULL \
                AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM processes)) \
              ORDER BY seq"
         );
         let rows: Vec<OrphanRow> =
-            on_pool!(self.pool(), p => sqlx::query_as(SQL).fetch_all(p).await)
+            on_pool!(self.pool(), p => sqlx::query_as(&sql).fetch_all(p).await)
                 .map_err(read_err("reading orphaned jobs"))?;
         Ok(rows.into_iter().map(Orphan::from).collect())
     }
