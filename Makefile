@@ -22,6 +22,14 @@ run: setup site
 	./target/release/headway --addr $(ADDR) --database-url $(DATABASE_URL) \
 	  $(if $(COMMANDS),--commands $(COMMANDS))
 
+## Puts the release build of `headway` on the PATH: in ~/.cargo/bin (rustup's, already on it), or
+## in ~/.local/bin without one. As a command, it talks to a running Headway (docs/EXTERNAL.md).
+.PHONY: install
+install: setup site
+	@dest="$(HOME)/.cargo/bin"; [ -d "$$dest" ] || dest="$(HOME)/.local/bin"; \
+	mkdir -p "$$dest" && install -m 0755 target/release/headway "$$dest/headway" && \
+	echo "installed $$dest/headway"
+
 ## Set up what is missing and run every test: unit, integration, end to end.
 ## The end-to-end tests run on the debug build: the server the Rust tests were built with
 ## (target/debug/headway, which `cargo test` builds for the integration tests) and the debug
@@ -116,4 +124,4 @@ bench-smoke:
 ## Screenshots of the dashboard and a job page, light and dark, into docs/screenshots (debug build).
 .PHONY: screenshots
 screenshots: site-dev
-	cd end2end && HEADWAY_BIN=target/debug/headway HEADWAY_SCREENSHOTS=docs/screenshots npx playwright test screenshots system --project js --project alone --no-deps
+	cd end2end && HEADWAY_BIN=target/debug/headway HEADWAY_SCREENSHOTS=docs/screenshots npx playwright test screenshots system --project js --project alone --no-deps --workers 1

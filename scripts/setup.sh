@@ -74,6 +74,12 @@ if [ "$what" = test ]; then
     step "installing Chromium"
     apt_install chromium
   fi
+  # The pages speak Simplified Chinese too: without a CJK font Chromium draws its characters as
+  # boxes in the screenshots and the tests' traces. WenQuanYi Micro Hei is Debian's smallest.
+  if ! dpkg -s fonts-wqy-microhei >/dev/null 2>&1 && ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
+    step "installing a CJK font"
+    apt_install fonts-wqy-microhei
+  fi
   # The tests reach SQLite files from outside Headway, as an operator would, with Python's
   # sqlite3 (scripts/sqlx-prepare.sh, the refused-write test).
   if ! python3 -c 'import sqlite3' 2>/dev/null; then

@@ -1,12 +1,13 @@
 //! The HTML shell, `<App/>` and its routes.
 
 use crate::components::{
-    identified, signed_in, Account, ConnectionStatus, Hydrated, NotifyToggle, PageTitle,
-    ThemeToggle,
+    identified, signed_in, Account, ConnectionStatus, Hydrated, Keys, LanguageSwitch, NotifyToggle,
+    PageTitle, ThemeToggle,
 };
+use crate::i18n::{t, Lang};
 use crate::pages::{
-    ApiReferencePage, BulkPage, Dashboard, JobPage, NotFound, SchedulePage, SchedulesPage,
-    SettingsPage, SignInPage, SystemPage, UsersPage, WebhookPage, WebhooksPage,
+    ApiReferencePage, BulkPage, Dashboard, JobPage, NewJobPage, NotFound, SchedulePage,
+    SchedulesPage, SettingsPage, SignInPage, SystemPage, UsersPage, WebhookPage, WebhooksPage,
 };
 use crate::theme::Theme;
 use leptos::prelude::*;
@@ -25,9 +26,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::security::apply();
     let theme = theme();
+    let lang = page_lang();
+    provide_context(lang);
+    let zone = crate::zone::page_zone();
+    provide_context(zone.clone());
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-theme=theme.as_str()>
+        <html
+            lang=lang.tag()
+            data-theme=theme.as_str()
+            data-tz=zone.name.clone()
+            data-tz-chosen=zone.chosen.then_some("")
+            data-tz-unknown=zone.unknown.then_some("")
+        >
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -39,6 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </head>
             <body>
                 <App/>
+                <PageTexts lang/>
                 <Hydrated/>
             </body>
         </html>
@@ -48,22 +60,29 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    crate::names::provide();
+    let t = t();
     view! {
         <Stylesheet id="leptos" href="/pkg/headway.css"/>
-        <PageTitle text="Headway"/>
+        <PageTitle text=t.page_title()/>
         <Router>
-            <a class="skip" href="#main">"Skip to content"</a>
+            <a class="skip" href="#main">{t.skip_to_content()}</a>
             <header class="top">
                 <a class="brand" href="/">"Headway"</a>
-                <nav class="top-nav" aria-label="Pages">
-                    <a href="/">"Jobs"</a>
-                    {identified().then(|| view! { <a href="/schedules">"Schedules"</a> })}
-                    {show_system().then(|| view! { <a href="/system">"System"</a> })}
-                    {signed_in().is_some_and(|w| w.role == crate::model::Role::Admin).then(|| view! { <a href="/users">"Users"</a> })}
+                <nav class="top-nav" aria-label=t.nav_label()>
+                    <a href="/">{t.nav_jobs()}</a>
+                    {identified().then(|| view! { <a href="/schedules">{t.nav_schedules()}</a> })}
+                    {show_system().then(|| view! { <a href="/system">{t.nav_system()}</a> })}
+                    {signed_in().is_some_and(|w| w.role == crate::model::Role::Admin).then(|| view! { <a href="/users">{t.nav_users()}</a> })}
                 </nav>
                 <div class="top-tools">
-                    {identified().then(|| view! { <ConnectionStatus/> <NotifyToggle/> })}
+                    {may_start().then(|| view! {
+                        <a class="button new-job-link" href="/new" aria-keyshortcuts="n">{t.new_job()}</a>
+                    })}
+                    {identified().then(|| view! { <ConnectionStatus/> <NotifyToggle/> <Keys/> })}
                     <ThemeToggle theme=theme()/>
+                    <LanguageSwitch/>
                     <Account/>
                 </div>
             </header>
@@ -71,6 +90,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=Dashboard ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("jobs"), ParamSegment("id")) view=JobPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("new") view=NewJobPage ssr=SsrMode::Async/>
+                    <Route path=(StaticSegment("new"), ParamSegment("kind")) view=NewJobPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("system") view=SystemPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("schedules") view=SchedulesPage ssr=SsrMode::Async/>
                     <Route path=(StaticSegment("schedules"), ParamSegment("id")) view=SchedulePage ssr=SsrMode::Async/>
@@ -99,6 +120,48 @@ fn show_system() -> bool {
     {
         let _ = signed_in;
         true
+    }
+}
+
+/// Whether the header offers "New job": to whoever may start jobs (not a viewer, and someone
+/// the server knows).
+fn may_start() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<engine::Caller>().cloned())
+            .is_some_and(|c| c.may_start().is_ok())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}
+
+/// The texts the page's islands need, in its language (see `i18n::page`).
+#[component]
+fn PageTexts(lang: Lang) -> impl IntoView {
+    #[cfg(not(target_arch = "wasm32"))]
+    let json = crate::i18n::page::table_json(lang);
+    #[cfg(target_arch = "wasm32")]
+    let json = {
+        let _ = lang;
+        String::new()
+    };
+    view! { <script type="application/json" id=crate::i18n::page::ELEMENT_ID inner_html=json></script> }
+}
+
+/// The language of the page being rendered: the request's cookie, else its `Accept-Language`.
+fn page_lang() -> Lang {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .map(|parts| crate::i18n::negotiate::of_request(&parts.headers))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        crate::i18n::lang()
     }
 }
 

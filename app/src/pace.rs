@@ -96,23 +96,20 @@ pub fn pace(job: &Job, measured: Option<f64>, now: i64, stall_ms: u64) -> Pace {
 }
 
 /// `12.5/s`, `3/s`, `0.4/s`, `2.1/min` for slow jobs.
-pub fn rate_text(per_second: f64, unit: &str) -> String {
+pub fn rate_text(t: crate::i18n::Text, per_second: f64, unit: &str) -> String {
     let unit = if unit.is_empty() {
         String::new()
     } else {
         format!(" {unit}")
     };
     if per_second >= 100.0 {
-        format!(
-            "{}{unit}/s",
-            crate::format::count(per_second.round() as u64)
-        )
+        t.rate_per_second(t.int(per_second.round() as i64), unit)
     } else if per_second >= 1.0 {
-        format!("{per_second:.1}{unit}/s")
+        t.rate_per_second(t.decimal(per_second, 1), unit)
     } else if per_second * 60.0 >= 1.0 {
-        format!("{:.1}{unit}/min", per_second * 60.0)
+        t.rate_per_minute(t.decimal(per_second * 60.0, 1), unit)
     } else {
-        format!("{:.2}{unit}/min", per_second * 60.0)
+        t.rate_per_minute(t.decimal(per_second * 60.0, 2), unit)
     }
 }
 
@@ -232,8 +229,11 @@ mod tests {
 
     #[test]
     fn rates_read_naturally() {
-        assert_eq!(rate_text(1234.0, "rows"), "1,234 rows/s");
-        assert_eq!(rate_text(12.34, ""), "12.3/s");
-        assert_eq!(rate_text(0.5, "files"), "30.0 files/min");
+        let en = crate::i18n::Text::of(crate::i18n::Lang::En);
+        assert_eq!(rate_text(en, 1234.0, "rows"), "1,234 rows/s");
+        assert_eq!(rate_text(en, 12.34, ""), "12.3/s");
+        assert_eq!(rate_text(en, 0.5, "files"), "30.0 files/min");
+        let zh = crate::i18n::Text::of(crate::i18n::Lang::ZhCn);
+        assert_eq!(rate_text(zh, 0.5, "files"), "30.0 files/分钟");
     }
 }

@@ -25,11 +25,13 @@ test('sign in, start a job and sign out with plain form posts', async ({ page })
   await expect(page).toHaveURL(`${server.url}/`);
   await expect(page.locator('.account-who strong')).toHaveText('mia');
 
+  await page.locator('header.top').getByRole('link', { name: 'New job' }).click();
+  await page.getByRole('link', { name: /^Demo/ }).click();
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill('100000');
   await form.getByLabel('Interval (ms)').fill('100');
   await form.getByRole('button', { name: /start/i }).click();
-  await expect(page).toHaveURL(new RegExp(`^${server.url}/\\??$`));
+  await expect(page).toHaveURL(new RegExp(`^${server.url}/jobs/[0-9a-f-]{36}$`));
   const row = page.locator('.job-list article.job').first();
   await expect(row.locator('.status-word')).toHaveText(/queued|running/);
   await row.getByRole('button', { name: 'Cancel' }).click();

@@ -45,10 +45,14 @@ test('a member sees their job live; another member sees nothing of it; a viewer 
 }) => {
   await signIn(page, 'mia');
   await expect(page.locator('.role-badge')).toHaveText('member');
+  await page.locator('header.top').getByRole('link', { name: 'New job' }).click();
+  await page.getByRole('link', { name: /^Demo/ }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill('40');
   await form.getByLabel('Interval (ms)').fill('50');
   await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   const row = page.locator('.job-list article.job').first();
   await expect(row).toHaveAttribute('data-status', /queued|running/);
   const id = (await row.getAttribute('data-job-id'))!;

@@ -22,22 +22,22 @@ test.afterAll(async () => {
 });
 
 test('a command starts from its plain form and its output is listed on its page', async ({ page }) => {
-  await page.goto(`${server.url}/`);
-  await page.locator('details.kind > summary', { hasText: 'Archive a folder' }).click();
+  await page.goto(`${server.url}/new`);
+  await page.getByRole('link', { name: /^Archive a folder/ }).click();
+  await expect(page).toHaveURL(`${server.url}/new/archive`);
   const form = page.locator('form#start-archive');
   await form.getByLabel('Folder').fill(folder);
   await form.getByLabel('Compression level').fill('12');
   await form.getByRole('button', { name: /start/i }).click();
-  await expect(page).toHaveURL(/__err=/);
-  await page.locator('details.kind > summary', { hasText: 'Archive a folder' }).click();
+  await expect(page).toHaveURL(/\/new\/archive\?.*__err=/);
   await expect(page.locator('form#start-archive .field-error').filter({ hasText: 'must be from 1 to 9' })).toBeVisible();
 
   // The form comes back with the refused value at its field.
   await page.locator('form#start-archive').getByLabel('Compression level').fill('9');
   await page.locator('form#start-archive').getByLabel('Folder').fill(folder);
   await page.locator('form#start-archive').getByRole('button', { name: /start/i }).click();
-  const row = page.locator('.job-list article.job', { hasText: 'archive' }).first();
-  const id = (await row.getAttribute('data-job-id'))!;
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  const id = page.url().split('/').pop()!;
   await expect
     .poll(async () => (await (await page.request.get(`${server.url}/api/v1/jobs/${id}`)).json()).status, { timeout: 30_000 })
     .toBe('succeeded');

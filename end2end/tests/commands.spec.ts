@@ -26,9 +26,11 @@ test.afterAll(async () => {
 });
 
 async function openKind(page: Page, title: string, kind: string) {
-  await page.goto(`${server.url}/`);
+  await page.goto(`${server.url}/new`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await page.locator('details.kind > summary', { hasText: title }).click();
+  await page.getByRole('link', { name: new RegExp(`^${title.replace(/[()]/g, '\\$&')}`) }).click();
+  await expect(page).toHaveURL(`${server.url}/new/${kind}`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   return page.locator(`form#start-${kind}`);
 }
 
@@ -56,7 +58,7 @@ test('a tqdm bar moves the job bar live, and Cancel stops the program', async ({
   await form.getByLabel('Photos').fill('2000');
   await form.getByLabel('Size').selectOption('large');
   await form.getByRole('button', { name: /start/i }).click();
-  const row = page.locator('.job-list article.job', { hasText: 'resize_photos' }).first();
+  const row = page.locator('.job-list article.job', { hasText: 'Resize photos' }).first();
   const bar = row.getByRole('progressbar');
   await expect(bar).toHaveAttribute('aria-valuemax', '2000', { timeout: 30_000 });
   await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow')), { timeout: 30_000 }).toBeGreaterThan(0);

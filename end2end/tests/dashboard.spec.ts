@@ -1,7 +1,7 @@
-import { test, expect, expectAccessible, openDashboard, countStreams, startDemo, startJob, waitForStatus, serverGone } from './fixtures';
+import { test, expect, expectAccessible, openDashboard, openForm, countStreams, fillAndStartDemo, startDemo, startJob, waitForStatus, serverGone } from './fixtures';
 import { Headway } from './headway';
 
-test('three jobs started from the form fill live, on one stream, without a reload', async ({ page, consoleErrors }) => {
+test('three jobs started elsewhere fill live, on one stream, without a reload', async ({ page, consoleErrors }) => {
   const streams = countStreams(page);
   await openDashboard(page);
   // Survives only if the page is never reloaded.
@@ -10,7 +10,7 @@ test('three jobs started from the form fill live, on one stream, without a reloa
   const rows = page.locator('.job-list article.job');
   await expect(rows).toHaveCount(0);
   for (let i = 1; i <= 3; i++) {
-    await startDemo(page, 20, 60);
+    await startJob(page, 'demo', { steps: 20, interval_ms: 60 });
     await expect(rows).toHaveCount(i);
   }
 
@@ -38,10 +38,9 @@ test('three jobs started from the form fill live, on one stream, without a reloa
 });
 
 test('another browser sees none of my jobs', async ({ page, browser }) => {
+  const id = await startDemo(page, 5, 10);
   await openDashboard(page);
-  await startDemo(page, 5, 10);
   await expect(page.locator('.job-list article.job')).toHaveCount(1);
-  const id = await page.locator('.job-list article.job').first().getAttribute('data-job-id');
 
   const other = await browser.newContext();
   const theirs = await other.newPage();
@@ -54,7 +53,7 @@ test('another browser sees none of my jobs', async ({ page, browser }) => {
   const res = await theirs.request.get(`/api/v1/jobs/${id}`);
   expect(res.status()).toBe(404);
   // My next job does not show up live in their tab either.
-  await startDemo(page, 5, 10);
+  await startJob(page, 'demo', { steps: 5, interval_ms: 10 });
   await expect(page.locator('.job-list article.job')).toHaveCount(2);
   await theirs.waitForTimeout(500);
   await expect(theirs.locator('.job-list article.job')).toHaveCount(0);
@@ -67,7 +66,7 @@ test.describe('refused input', () => {
   test.use({ allowConsole: /status of 422 \(Unprocessable Entity\) \(http:\/\/127\.0\.0\.1:\d+\/api\/start_job\)/ });
 
   test('a start time the server cannot read comes back under its field', async ({ page }) => {
-    await openDashboard(page);
+    await openForm(page, 'demo');
     const form = page.locator('form#start-demo');
     await form.getByText('Start at…').click();
     const next = new Date(Date.now() + 2 * 366 * 86_400_000).toISOString().slice(0, 16);
@@ -75,33 +74,34 @@ test.describe('refused input', () => {
     await form.getByRole('button', { name: /start/i }).click();
     await expect(page.locator('#start-demo-run_after-error')).toContainText('more than a year and a day ahead');
     await expect(form.getByLabel(/^Start at/)).toHaveAttribute('aria-invalid', 'true');
-    await expect(page.locator('.job-list article.job')).toHaveCount(0);
+    await expect(page).toHaveURL(/\/new\/demo$/);
+    expect((await (await page.request.get('/api/v1/jobs')).json()).jobs).toHaveLength(0);
   });
 
   test('the server explains bad values next to the field', async ({ page }) => {
-    await openDashboard(page);
+    await openForm(page, 'demo');
     // Refused input is a 4xx, as from the JSON API, never a server error.
     const answer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/start_job');
-    await startDemo(page, 0, 70000);
+    await fillAndStartDemo(page, 0, 70000);
     expect((await answer).status()).toBe(422);
     const form = page.locator('form#start-demo');
     await expect(form.locator('#start-demo-steps-error')).toHaveText('must be from 1 to 100000');
     await expect(form.locator('#start-demo-interval_ms-error')).toHaveText('must be from 0 to 60000');
     await expect(form.getByLabel('Steps')).toHaveAttribute('aria-invalid', 'true');
-    await expect(page.locator('.job-list article.job')).toHaveCount(0);
+    // The field says what it is for, and then what is wrong, to a screen reader too.
+    await expect(form.getByLabel('Steps')).toHaveAttribute('aria-describedby', 'start-demo-steps-hint start-demo-steps-error');
+    expect((await (await page.request.get('/api/v1/jobs')).json()).jobs).toHaveLength(0);
 
-    // Good values: the job starts and the messages go.
-    await startDemo(page, 2, 10);
-    await expect(page.locator('.job-list article.job')).toHaveCount(1);
-    await expect(form.locator('#start-demo-steps-error')).toHaveText('');
-    await expect(form.locator('#start-demo-interval_ms-error')).toHaveText('');
-    await expect(form.getByLabel('Steps')).not.toHaveAttribute('aria-invalid', /.*/);
+    // Good values: the job starts, and the page goes to it.
+    await fillAndStartDemo(page, 2, 10);
+    await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+    expect((await (await page.request.get('/api/v1/jobs')).json()).jobs).toHaveLength(1);
   });
 });
 
 test('cancel stops a running job', async ({ page }) => {
+  await startJob(page, 'demo', { steps: 1000, interval_ms: 50 });
   await openDashboard(page);
-  await startDemo(page, 1000, 50);
   const row = page.locator('.job-list article.job').first();
   await expect(row.getByRole('progressbar')).not.toHaveAttribute('aria-valuenow', '0');
   await row.getByRole('button', { name: 'Cancel' }).click();
@@ -120,8 +120,13 @@ test.describe('when the server goes away', () => {
       const streams = countStreams(page);
       await page.goto(server.url);
       await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      // The start form in a tab of its own, to send while the server is away.
+      const formPage = await page.context().newPage();
+      await openForm(formPage, 'demo', server.url);
       // One attempt: the shutdown ends it.
-      await startDemo(page, 100000, 100, 1);
+      await page.request.post(`${server.url}/api/v1/jobs`, {
+        data: { kind: 'demo', params: { steps: 100000, interval_ms: 100 }, max_attempts: 1 },
+      });
       const row = page.locator('.job-list article.job').first();
       await expect(row.getByRole('progressbar')).not.toHaveAttribute('aria-valuenow', '0');
       const status = page.locator('.connection');
@@ -133,7 +138,7 @@ test.describe('when the server goes away', () => {
       const unreachable = 'the server could not be reached; check the connection and try again';
       await row.getByRole('button', { name: 'Cancel' }).click();
       await expect(row.getByRole('alert')).toHaveText(unreachable);
-      const form = page.locator('form#start-demo');
+      const form = formPage.locator('form#start-demo');
       await form.getByRole('button', { name: /start/i }).click();
       await expect(form.locator('.form-error')).toHaveText(unreachable);
       await expect(form.getByRole('button', { name: /start/i })).toBeEnabled();
@@ -144,11 +149,16 @@ test.describe('when the server goes away', () => {
       await expect(row.locator('.status-word')).toHaveText('interrupted');
       // The refused Cancel's message concerned the running job: it goes with that status.
       await expect(row.getByRole('alert')).toHaveCount(0);
-      // And the new stream carries new work live.
-      await startDemo(page, 10, 20);
+      // And the new stream carries new work live; the form starts again, and goes to its job.
+      await form.getByLabel('Steps').fill('10');
+      await form.getByLabel('Interval (ms)').fill('20');
+      await form.getByRole('button', { name: /start/i }).click();
+      await expect(formPage).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
       const fresh = page.locator('.job-list article.job').first();
+      await expect(fresh).toHaveAttribute('data-job-id', formPage.url().split('/').pop()!);
       await expect(fresh.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '10');
-      await expect(form.locator('.form-error')).toHaveText('');
+      await expect(formPage.locator('body')).toHaveAttribute('data-hydrated', 'true');
+      await formPage.close();
       expect(streams()).toBeGreaterThanOrEqual(2);
     } finally {
       await server.stop();
@@ -157,8 +167,8 @@ test.describe('when the server goes away', () => {
 });
 
 test('a finished job can be re-run from its row', async ({ page }) => {
+  await startJob(page, 'demo', { steps: 5, interval_ms: 10 });
   await openDashboard(page);
-  await startDemo(page, 5, 10);
   const rows = page.locator('.job-list article.job');
   await expect(rows.first().locator('.status-word')).toHaveText('succeeded');
   await rows.first().getByRole('button', { name: 'Re-run' }).click();
@@ -170,24 +180,30 @@ test('a finished job can be re-run from its row', async ({ page }) => {
 });
 
 test('every kind has a start form built from its parameters', async ({ page }) => {
-  await openDashboard(page);
   const kinds = await (await page.request.get('/api/v1/kinds')).json();
   for (const kind of kinds) {
+    await openForm(page, kind.name);
     const form = page.locator(`form#start-${kind.name}`);
     await expect(form).toHaveCount(1);
     for (const param of kind.params) {
-      await expect(form.locator(`[name="params[${param.name}]"]`)).toHaveCount(1);
+      // A set is a checkbox per choice; every other parameter is one field.
+      const fields = param.type === 'set'
+        ? form.locator(`[name^="params[${param.name}/"]`)
+        : form.locator(`[name="params[${param.name}]"]`);
+      await expect(fields).toHaveCount(param.type === 'set' ? param.choices.length : 1);
+      if (param.description) await expect(form.locator(`#start-${kind.name}-${param.name}-hint`)).toHaveText(param.description);
     }
   }
   // A batch job from its own form: 40 items, some failing, ends with the warning colour.
-  await page.locator('details.kind', { hasText: 'Batch' }).locator(':scope > summary').click();
+  await openForm(page, 'batch');
   const batch = page.locator('form#start-batch');
   await batch.locator('[name="params[items]"]').fill('40');
   await batch.locator('[name="params[item_kib]"]').fill('4');
   await batch.locator('[name="params[failure_rate]"]').fill('0.3');
   await batch.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   const row = page.locator('.job-list article.job').first();
-  await expect(row.locator('.job-kind')).toHaveText('batch');
+  await expect(row.locator('.job-kind')).toHaveText('Batch');
   await expect(row.locator('.status-word')).toHaveText('succeeded', { timeout: 30_000 });
   await expect(row.getByRole('progressbar')).toHaveAttribute('data-level', 'warning');
   await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '40');
@@ -200,8 +216,8 @@ test('the counts per status and the last-hour chart follow the stream without a 
   const all = counts.locator('[data-status="all"] strong');
   const succeeded = counts.locator('[data-status="succeeded"] strong');
   await expect(all).toHaveText('0');
-  await startDemo(page, 3, 10);
-  await startDemo(page, 3, 10);
+  await startJob(page, 'demo', { steps: 3, interval_ms: 10 });
+  await startJob(page, 'demo', { steps: 3, interval_ms: 10 });
   const rows = page.locator('.job-list article.job');
   await expect(rows).toHaveCount(2);
   await expect(rows.locator('.status-word')).toHaveText(['succeeded', 'succeeded'], { timeout: 20_000 });
@@ -211,6 +227,7 @@ test('the counts per status and the last-hour chart follow the stream without a 
   await expect(page.locator('.chart svg')).toHaveAttribute('aria-label', /^2 jobs finished in the last hour/);
 
   // Rendered again, the counts keep the focus where it was, and the chart's numbers stay open.
+  await page.locator('.chart-box > summary').click();
   const numbers = page.locator('figure.chart details');
   await numbers.locator('summary').click();
   await expect(numbers).toHaveAttribute('open', '');
@@ -255,8 +272,8 @@ test('a filtered view shows the jobs that come into it live, and keeps them', as
 });
 
 test('bulk: tick jobs, confirm the count, cancel them; then re-run every job matching a view', async ({ page }) => {
+  for (let i = 0; i < 3; i++) await startJob(page, 'demo', { steps: 100000, interval_ms: 100 });
   await openDashboard(page);
-  for (let i = 0; i < 3; i++) await startDemo(page, 100000, 100);
   const rows = page.locator('.job-list article.job');
   await expect(rows).toHaveCount(3);
   await expect(rows.locator('.status-word')).toHaveText(['running', 'running', 'running'], { timeout: 20_000 });
@@ -287,7 +304,7 @@ test.describe('in New York', () => {
   test.use({ timezoneId: 'America/New_York' });
 
   test('"Start at…" puts a job off in the browser’s time zone; it waits, says when, then runs', async ({ page }) => {
-    await openDashboard(page);
+    await openForm(page, 'demo');
     const form = page.locator('form#start-demo');
     await form.getByText('Start at…').click();
     await expect(form.locator('.start-zone')).toHaveText('(America/New_York)');
@@ -302,6 +319,7 @@ test.describe('in New York', () => {
     await form.getByLabel('Interval (ms)').fill('10');
     await form.getByLabel(/^Start at/).fill(local);
     await form.getByRole('button', { name: /start/i }).click();
+    await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
     const row = page.locator('.job-list article.job').first();
     await expect(row.locator('.status-word')).toHaveText('queued');
     await expect(row.locator('.job-starts')).toContainText(/starts at .* · in \d+s/);
@@ -317,7 +335,7 @@ test.describe('in New York', () => {
 });
 
 test('a double click on Start starts one job; a later click starts another', async ({ page }) => {
-  await openDashboard(page);
+  await openForm(page, 'demo');
   let posts = 0;
   page.on('request', (r) => {
     if (new URL(r.url()).pathname === '/api/start_job') posts += 1;
@@ -326,13 +344,14 @@ test('a double click on Start starts one job; a later click starts another', asy
   await form.getByLabel('Steps').fill('2');
   await form.getByLabel('Interval (ms)').fill('1');
   await form.getByRole('button', { name: 'Start Demo' }).dblclick();
-  await expect(form.getByRole('button', { name: 'Started Demo ✓' })).toBeDisabled();
-  await expect(form.getByRole('button', { name: 'Start Demo' })).toBeEnabled();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   const count = async () => (await (await page.request.get('/api/v1/jobs')).json()).jobs.length;
   expect(await count()).toBe(1);
   expect(posts).toBe(1);
-  await expect(page.locator('.job-list article.job')).toHaveCount(1);
+  // The form again, later: another job.
+  await openForm(page, 'demo');
   await form.getByRole('button', { name: 'Start Demo' }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   await expect.poll(count).toBe(2);
-  await expect(page.locator('.job-list article.job')).toHaveCount(2);
+  expect(posts).toBe(2);
 });

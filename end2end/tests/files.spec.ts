@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { test, expect, openDashboard, waitForStatus } from './fixtures';
+import { test, expect, openDashboard, openForm, waitForStatus } from './fixtures';
 
 // Files in and out with JavaScript: a file uploads as soon as it is picked, with its own live
 // bar (sent of total, rate, time left) and a cancel button; the import it feeds runs live and
@@ -35,8 +35,7 @@ async function slowUploads(page: Page, bytesPerSecond: number) {
 }
 
 async function openImport(page: Page) {
-  await openDashboard(page);
-  await page.locator('details.kind > summary', { hasText: 'Import CSV' }).click();
+  await openForm(page, 'import_csv');
   return page.locator('form#start-import_csv');
 }
 
@@ -74,14 +73,17 @@ test('a picked file uploads with a live bar, feeds an import, and its outputs do
   // A table of its own: the data folder outlives the test server.
   await form.getByLabel('Table').fill(`people_${Date.now()}`);
   await form.getByRole('button', { name: 'Start Import CSV' }).click();
-  const row = page.locator('.job-list article.job', { hasText: 'import_csv' }).first();
-  await expect(row).toBeVisible();
-  const id = (await row.getAttribute('data-job-id'))!;
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  const id = page.url().split('/').pop()!;
+  const row = page.locator(`.job-list article.job[data-job-id="${id}"]`);
+  await expect(row.locator('.job-kind')).toHaveText('Import CSV');
   await waitForStatus(page, id, 'succeeded');
   await expect(row.locator('.status-word')).toHaveText('succeeded');
 
   await page.goto(`/jobs/${id}`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  // The parameters name the upload by its file, not by its id.
+  await expect(page.locator('.params [data-param="upload"]')).toHaveText('people.csv');
   const result = page.locator('dl.result');
   await expect(result).toContainText('imported');
   await expect(result).toContainText('2');

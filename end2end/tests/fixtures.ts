@@ -93,13 +93,34 @@ export function countStreams(page: Page): () => number {
   return () => n;
 }
 
-/** Starts a demo job from the dashboard's form (with `attempts`, that many at most). */
-export async function startDemo(page: Page, steps: number, intervalMs: number, attempts?: number) {
+/**
+ * Fills the demo's start form on the New job page (with `attempts`, that many at most) and
+ * clicks Start; returns once the click is sent (the page then goes to the new job's page, or
+ * shows why not).
+ */
+export async function fillAndStartDemo(page: Page, steps: number, intervalMs: number, attempts?: number) {
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill(String(steps));
   await form.getByLabel('Interval (ms)').fill(String(intervalMs));
   if (attempts !== undefined) await form.getByLabel('Attempts', { exact: true }).fill(String(attempts));
   await form.getByRole('button', { name: /start/i }).click();
+}
+
+/**
+ * Starts a demo job from the New job page's form, as a person does; the page ends on the new
+ * job's page. Returns the job's id.
+ */
+export async function startDemo(page: Page, steps: number, intervalMs: number, attempts?: number): Promise<string> {
+  await openForm(page, 'demo');
+  await fillAndStartDemo(page, steps, intervalMs, attempts);
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  return page.url().split('/').pop()!;
+}
+
+/** Opens the start form of `kind` (`/new/{kind}`) and waits until its islands are live. */
+export async function openForm(page: Page, kind: string, base = '') {
+  await page.goto(`${base}/new/${kind}`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 }
 
 /**

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
-import { test, expect, expectAccessible, openDashboard, startDemo, startJob, waitForStatus } from './fixtures';
+import { test, expect, expectAccessible, openDashboard, startJob, waitForStatus } from './fixtures';
 import { Headway } from './headway';
 
 // The site is built with `--split`: the islands of the job, settings and users pages are in wasm
@@ -31,11 +31,19 @@ test('the dashboard loads no lazy part of the wasm; the job page loads its log a
   expect(loaded.some((f) => f.startsWith('split_job_log'))).toBe(true);
   expect(loaded.some((f) => f.startsWith('split_timeline'))).toBe(true);
   expect(loaded.some((f) => f.startsWith('split_token_manager') || f.startsWith('split_user_manager'))).toBe(false);
+
+  // The start form's parts are the New job page's own.
+  loaded.length = 0;
+  await page.goto('/new/import_csv');
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  expect(loaded.some((f) => f.startsWith('split_start_form_island'))).toBe(true);
+  expect(loaded.some((f) => f.startsWith('split_upload_field'))).toBe(true);
 });
 
 // The splitter puts the read-only data of every island in the main module when it cannot lay
-// out each module's own (see `frontend/src/lib.rs`): texts only lazy islands show must be in
-// their parts, never in the dashboard's.
+// out each module's own (see `frontend/src/lib.rs`): what only lazy islands show must be in
+// their parts, never in the dashboard's. (Their words come with the page, in its language: the
+// markers are markup and text of their own code.)
 test("the dashboard's wasm holds none of the lazy islands' texts", async ({ request }) => {
   const get = async (file: string) => {
     const res = await request.get(`/pkg/${file}`);
@@ -48,7 +56,13 @@ test("the dashboard's wasm holds none of the lazy islands' texts", async ({ requ
     return files.map((f) => `${f}.wasm`);
   };
   const main = await get('headway.wasm');
-  for (const [island, text] of [['job_log', 'Following the newest lines'], ['token_manager', 'it is not shown again']]) {
+  for (const [island, text] of [
+    ['job_log', 'log-download'],
+    ['token_manager', 'export HEADWAY_TOKEN='],
+    ['start_form_island', '.upload[data-state=sending]'],
+    ['upload_field', 'Cancel upload'],
+    ['kind_picker', '/new/'],
+  ]) {
     expect(main.includes(text), `"${text}" in headway.wasm`).toBe(false);
     const parts = await Promise.all(part(island).map(get));
     expect(parts.some((p) => p.includes(text)), `"${text}" in the ${island} island's wasm`).toBe(true);
@@ -134,7 +148,7 @@ test("the wasm's imports renamed as `make site` does: the dashboard hydrates and
     await page.goto(server.url);
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
-    await startDemo(page, 5, 100);
+    await page.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'demo', params: { steps: 5, interval_ms: 100 } } });
     const row = page.locator('.job-list article.job').first();
     await expect(row.locator('.status-word')).toHaveText('succeeded', { timeout: 20_000 });
     await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '5');

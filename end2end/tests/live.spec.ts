@@ -1,17 +1,15 @@
-import { test, expect, openDashboard, startDemo, startJob, serverGone } from './fixtures';
+import { test, expect, openDashboard, startJob, serverGone } from './fixtures';
 import { Headway } from './headway';
 
 test('running bars show elapsed time, rate and ETA; a silent job is flagged as stalled', async ({ page }) => {
   await openDashboard(page);
-  await startDemo(page, 200, 100);
-  const firstId = await page.locator('.job-list article.job').first().getAttribute('data-job-id');
+  const firstId = await startJob(page, 'demo', { steps: 200, interval_ms: 100 });
   const row = page.locator(`article.job[data-job-id="${firstId}"]`);
   await expect(row.locator('.job-pace')).toContainText(/elapsed \d+s · [\d.]+ steps\/s · about .+ left/, { timeout: 20_000 });
 
   // The e2e server calls a job stalled after 3 s without progress (--stall-secs 3).
-  await startDemo(page, 3, 20_000);
+  const slowId = await startJob(page, 'demo', { steps: 3, interval_ms: 20_000 });
   await expect(page.locator('.job-list article.job')).toHaveCount(2);
-  const slowId = await page.locator('.job-list article.job').first().getAttribute('data-job-id');
   const slow = page.locator(`article.job[data-job-id="${slowId}"]`);
   // Not stalled yet: the notice is there for screen readers to announce, hidden.
   await expect(row.locator('.job-stall')).toBeHidden();
@@ -21,7 +19,7 @@ test('running bars show elapsed time, rate and ETA; a silent job is flagged as s
   // Screen readers hear of the stall once: the count goes on, what the row's live regions say does not.
   const regions = slow.locator('[role="status"], [role="alert"], [aria-live]');
   const said = await regions.allTextContents();
-  expect(said.map((t) => t.trim())).toContain('demo job stalled');
+  expect(said.map((t) => t.trim())).toContain('Demo job stalled');
   const count = await slow.locator('.job-stall').textContent();
   await expect(slow.locator('.job-stall')).not.toHaveText(count ?? '');
   expect(await regions.allTextContents()).toEqual(said);
@@ -57,11 +55,12 @@ test('a page whose code arrives after a job stalled hydrates what the server ren
 
 test('a finished job gets a toast and one announcement; the tab title shows overall progress', async ({ page }) => {
   await openDashboard(page);
-  await startDemo(page, 30, 100);
+  await startJob(page, 'demo', { steps: 30, interval_ms: 100 });
   await expect(page).toHaveTitle(/^\(\d+%\) 1 running · Headway$/, { timeout: 10_000 });
   const toast = page.locator('.toast');
-  await expect(toast).toContainText('demo job succeeded', { timeout: 20_000 });
-  await expect(page.locator('[role="status"][aria-live="polite"].visually-hidden')).toHaveText('demo job succeeded');
+  await expect(toast).toContainText('Demo job succeeded', { timeout: 20_000 });
+  await expect(toast).toHaveClass(/toast-ok/);
+  await expect(page.locator('[role="status"][aria-live="polite"].visually-hidden')).toHaveText('Demo job succeeded');
   await expect(page).toHaveTitle('Headway');
   await toast.getByRole('button', { name: 'Close' }).click();
   await expect(toast).toHaveCount(0);
@@ -151,10 +150,19 @@ test('keyboard only: skip link, visible focus, start a job, switch the theme', a
   const outline = await skip.evaluate((el) => getComputedStyle(el).outlineStyle);
   expect(outline).not.toBe('none');
 
+  // `n` for a new job, a kind, its form, Enter to start: the new job's page.
+  await page.keyboard.press('n');
+  await expect(page).toHaveURL(/\/new$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByRole('link', { name: /^Demo/ }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/new\/demo$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const steps = page.locator('form#start-demo').getByLabel('Steps');
   await steps.focus();
   await steps.fill('5');
   await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   await expect(page.locator('.job-list article.job').first().locator('.status-word')).toHaveText('succeeded', {
     timeout: 20_000,
   });
@@ -192,13 +200,15 @@ test.describe('a full queue', () => {
   test('a queued job shows its place in line and when it should start, and moves up', async ({ page }) => {
     await page.goto(server.url);
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    const start = (steps: number, interval_ms: number) =>
+      page.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'demo', params: { steps, interval_ms } } });
     // A quick job first, so that the kind has a typical run time.
-    await startDemo(page, 2, 50);
+    await start(2, 50);
     const rows = page.locator('.job-list article.job');
     await expect(rows.first().locator('.status-word')).toHaveText('succeeded');
-    await startDemo(page, 100000, 100);
-    await startDemo(page, 2, 50);
-    await startDemo(page, 2, 50);
+    await start(100000, 100);
+    await start(2, 50);
+    await start(2, 50);
     await expect(rows).toHaveCount(4);
     // Newest first: the last one started is 2nd in line, the one before it next.
     await expect(rows.nth(0).locator('.job-queue')).toHaveText(/^2nd in line · starts in about \d/);
@@ -214,8 +224,10 @@ test.describe('a full queue', () => {
   test("a job page whose timeline loads while the job moves on shows every step, at the job's times", async ({ page }) => {
     await page.goto(server.url);
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-    await startDemo(page, 100000, 100);
-    await startDemo(page, 2, 50);
+    const start = (steps: number, interval_ms: number) =>
+      page.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'demo', params: { steps, interval_ms } } });
+    await start(100000, 100);
+    await start(2, 50);
     const rows = page.locator('.job-list article.job');
     await expect(rows).toHaveCount(2);
     await expect(rows.nth(0).locator('.status-word')).toHaveText('queued');

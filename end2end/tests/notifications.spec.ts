@@ -38,7 +38,7 @@ test('notifications are asked for after a click, tell of jobs that finish while 
 
   await hide(true);
   await startJob(page, 'demo', { steps: 3, interval_ms: 5 });
-  await expect.poll(notes).toEqual([{ title: 'demo job succeeded', body: 'Open the job' }]);
+  await expect.poll(notes).toEqual([{ title: 'Demo job succeeded', body: 'Open the job' }]);
 
   // Two finishing together: one notification for both.
   await Promise.all([
@@ -46,7 +46,7 @@ test('notifications are asked for after a click, tell of jobs that finish while 
     startJob(page, 'demo', { steps: 5, interval_ms: 20 }),
   ]);
   await expect.poll(async () => (await notes()).length).toBe(2);
-  expect((await notes())[1]).toEqual({ title: '2 jobs succeeded', body: 'demo job succeeded\ndemo job succeeded' });
+  expect((await notes())[1]).toEqual({ title: '2 jobs succeeded', body: 'Demo job succeeded\nDemo job succeeded' });
 
   // Turned off (the choice survives a reload), a finished job notifies no one: the next
   // notification, once turned on again, is the next job's alone.
@@ -61,7 +61,7 @@ test('notifications are asked for after a click, tell of jobs that finish while 
   await page.getByRole('button', { name: 'Notify me when jobs finish' }).click();
   await expect(on).toBeVisible();
   const last = await startJob(page, 'demo', { steps: 1, interval_ms: 1 });
-  await expect.poll(notes).toEqual([{ title: 'demo job succeeded', body: 'Open the job' }]);
+  await expect.poll(notes).toEqual([{ title: 'Demo job succeeded', body: 'Open the job' }]);
 
   // Clicking a notification opens its job.
   await hide(false);

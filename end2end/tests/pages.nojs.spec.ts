@@ -6,29 +6,40 @@ import { test, expect, startJob, waitForStatus } from './fixtures';
 test('start and cancel with plain form posts; the page says how to see progress', async ({ page }) => {
   await page.goto('/');
   await expect(page.locator('noscript, .hint').first()).toBeAttached();
+  // New job, a kind, its form: Start goes to the new job's page.
+  await page.locator('header.top').getByRole('link', { name: 'New job' }).click();
+  await expect(page).toHaveURL(/\/new$/);
+  await page.getByRole('link', { name: /^Demo/ }).click();
+  await expect(page).toHaveURL(/\/new\/demo$/);
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill('100000');
   await form.getByLabel('Interval (ms)').fill('100');
   await form.getByRole('button', { name: /start/i }).click();
-  await expect(page).toHaveURL(/\/\??$/);
-  const row = page.locator('.job-list article.job').first();
-  await expect(row.locator('.status-word')).toHaveText(/queued|running/);
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  const id = page.url().split('/').pop()!;
   await expect(page.getByRole('link', { name: 'refresh the page' })).toBeVisible();
+  await page.goto('/');
+  const row = page.locator('.job-table article.job').first();
+  await expect(row).toHaveAttribute('data-job-id', id);
+  await expect(row.locator('.status-word')).toHaveText(/queued|running/);
   // Notifications need JavaScript: their toggle is not offered.
   await expect(page.getByRole('button', { name: /notif/i })).toHaveCount(0);
 
   await row.getByRole('button', { name: 'Cancel' }).click();
   await expect(page).toHaveURL(/\/\??$/);
-  await expect(page.locator('.job-list article.job').first().locator('.status-word')).toHaveText(/cancell(ing|ed)/);
+  await expect(page.locator('.job-table article.job').first().locator('.status-word')).toHaveText(/cancell(ing|ed)/);
 });
 
 test('a bad value posted without JavaScript comes back next to its field', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/new/demo');
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill('0');
   await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/new\/demo\?/);
   await expect(page.locator('#start-demo-steps-error')).toContainText(/from 1 to/);
-  await expect(page.locator('.job-list article.job')).toHaveCount(0);
+  await expect(form.getByLabel('Steps')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#start-demo-steps-hint')).toHaveText('How many steps to take.');
+  expect((await (await page.request.get('/api/v1/jobs')).json()).jobs).toHaveLength(0);
 });
 
 test('history filters and the job page work from the server alone', async ({ page }) => {
@@ -42,12 +53,15 @@ test('history filters and the job page work from the server alone', async ({ pag
 
   await page.locator(`article.job[data-job-id="${id}"] a.job-kind`).click();
   await expect(page).toHaveURL(`/jobs/${id}`);
-  await expect(page.locator('.params')).toContainText('"steps": 25');
+  await expect(page.locator('.params [data-param="steps"]')).toHaveText('25');
   await expect(page.locator('.timeline li')).toHaveText([/queued/, /running/, /succeeded/]);
   await expect(page.locator('.log .log-line')).toHaveCount(2);
   await expect(page.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '25');
+  // Re-run goes to the new job's page.
   await page.getByRole('button', { name: 'Re-run' }).click();
-  await expect(page).toHaveURL(new RegExp(`/jobs/${id}\\??$`));
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  await expect(page).not.toHaveURL(new RegExp(id));
+  await expect(page.locator('.job-detail')).toContainText('Re-run of');
 });
 
 test('the theme switch is a form post too', async ({ page }) => {
@@ -60,7 +74,7 @@ test('the system page reads without JavaScript', async ({ page }) => {
   const res = await page.goto('/system');
   expect(res?.status()).toBe(200);
   await expect(page.getByRole('heading', { level: 1, name: 'System' })).toBeVisible();
-  await expect(page.getByRole('table').first()).toContainText('demo');
+  await expect(page.getByRole('table').first()).toContainText('Demo');
   await expect(page.getByRole('link', { name: 'refresh' })).toBeVisible();
 });
 
@@ -97,17 +111,21 @@ test('the log is searched and filtered without JavaScript', async ({ page }) => 
 });
 
 test('"Start at…" without JavaScript is read in UTC; the job says when it starts and is cancelled unstarted', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/new/demo');
   const form = page.locator('form#start-demo');
   await form.getByText('Start at…').click();
   await expect(form.locator('.start-zone')).toHaveText('(UTC)');
   const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 2 * 3_600_000);
   await form.getByLabel(/^Start at/).fill(at.toISOString().slice(0, 16));
   await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   const row = page.locator('.job-list article.job').first();
   await expect(row.locator('.status-word')).toHaveText('queued');
-  const utc = at.toISOString().slice(0, 19).replace('T', ' ');
-  await expect(row.locator('.job-starts')).toContainText(`starts at ${utc} UTC · in `);
+  // Without JavaScript and no zone chosen, the time is in UTC and says so.
+  const month = at.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const hhmm = at.toISOString().slice(11, 19);
+  const utc = `${month} ${at.getUTCDate()}, ${at.getUTCFullYear()}, ${hhmm} UTC`;
+  await expect(row.locator('.job-starts')).toContainText(`starts at ${utc} · in `);
   await expect(row.locator('.job-starts')).toContainText(/in (1h 59m|2h 00m)$/);
   await row.getByRole('button', { name: 'Cancel' }).click();
   const cancelled = page.locator('.job-list article.job').first();
@@ -116,13 +134,12 @@ test('"Start at…" without JavaScript is read in UTC; the job says when it star
 });
 
 test('a double click on Start without JavaScript starts one job', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/new/demo');
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill('2');
   await form.getByLabel('Interval (ms)').fill('1');
   await form.getByRole('button', { name: /start/i }).dblclick();
-  await expect(page).toHaveURL(/\/\??$/);
-  await expect(page.locator('.job-list article.job')).toHaveCount(1);
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   const list = await (await page.request.get('/api/v1/jobs')).json();
   expect(list.jobs).toHaveLength(1);
 });
@@ -130,14 +147,15 @@ test('a double click on Start without JavaScript starts one job', async ({ page 
 test('a retried job without JavaScript: the page says when it is tried again, then lists its attempts', async ({
   page,
 }) => {
-  await page.goto('/');
+  await page.goto('/new/demo');
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill('10');
   await form.getByLabel('Interval (ms)').fill('10');
   await form.getByLabel('Failing attempts').fill('1');
   await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  const id = page.url().split('/').pop()!;
   const row = page.locator('.job-list article.job').first();
-  const id = await row.getAttribute('data-job-id');
   await expect
     .poll(async () => {
       await page.goto('/');

@@ -23,22 +23,25 @@ test('pause and resume with plain form posts; a queued job of the paused kind sa
 
   await page.goto(`${server.url}/system`);
   const demo = page.locator('tr[data-kind="demo"]');
-  await demo.getByRole('button', { name: 'Pause demo' }).click();
+  await demo.getByRole('button', { name: 'Pause Demo' }).click();
   await expect(page).toHaveURL(new RegExp(`^${server.url}/system\\??$`));
   await expect(demo.locator('.pause-state')).toContainText('paused by otto since');
 
-  await page.goto(`${server.url}/`);
+  await page.goto(`${server.url}/new/demo`);
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill('2');
   await form.getByLabel('Interval (ms)').fill('1');
   await form.getByRole('button', { name: /start/i }).click();
-  const row = page.locator('.job-list article.job').first();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  // The list says why it waits.
+  await page.goto(`${server.url}/`);
+  const row = page.locator('.job-table article.job').first();
   await expect(row.locator('.status-word')).toHaveText('queued');
-  await expect(row.locator('.job-queue')).toContainText(/⏸ demo is paused \(by otto since .+\)/);
+  await expect(row.locator('.job-queue')).toContainText(/⏸ Demo is paused \(by otto since .+\)/);
 
   await page.goto(`${server.url}/system`);
-  await demo.getByRole('button', { name: 'Resume demo' }).click();
-  await expect(demo.locator('.pause-state')).toHaveText('running');
+  await demo.getByRole('button', { name: 'Resume Demo' }).click();
+  await expect(demo.locator('.pause-state')).toHaveText('starts jobs');
   await expect
     .poll(async () => {
       await page.goto(`${server.url}/`);

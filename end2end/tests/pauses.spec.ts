@@ -34,23 +34,25 @@ test('an operator pauses demo on /system; a member’s job waits saying so, then
   await otto.goto(`${server.url}/system`);
   await expect(otto.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const demo = otto.locator('tr[data-kind="demo"]');
-  await expect(demo.locator('.pause-state')).toContainText('running');
-  await demo.getByRole('button', { name: 'Pause demo' }).click();
+  await expect(demo.locator('.pause-state')).toContainText('starts jobs');
+  await demo.getByRole('button', { name: 'Pause Demo' }).click();
   await expect(demo).toHaveAttribute('data-paused', 'true');
   await expect(demo.locator('.pause-state')).toContainText('paused by otto since');
 
   const mia = await signedIn(browser, 'mia');
+  await mia.goto(`${server.url}/new/demo`);
   await expect(mia.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const form = mia.locator('form#start-demo');
   await form.getByLabel('Steps').fill('3');
   await form.getByLabel('Interval (ms)').fill('10');
   await form.getByRole('button', { name: /start/i }).click();
+  await expect(mia).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   const row = mia.locator('.job-list article.job').first();
   await expect(row).toHaveAttribute('data-status', 'queued');
-  await expect(row.locator('.job-queue')).toContainText(/⏸ demo is paused \(by otto since .+\): it starts once resumed/);
+  await expect(row.locator('.job-queue')).toContainText(/⏸ Demo is paused \(by otto since .+\): it starts once resumed/);
 
-  await demo.getByRole('button', { name: 'Resume demo' }).click();
-  await expect(demo.locator('.pause-state')).toHaveText(/running/);
+  await demo.getByRole('button', { name: 'Resume Demo' }).click();
+  await expect(demo.locator('.pause-state')).toHaveText(/starts jobs/);
   await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
   await expect(row.locator('.job-queue')).toBeHidden();
 });

@@ -1,4 +1,4 @@
-import { test, expect, openDashboard } from './fixtures';
+import { test, expect, openForm } from './fixtures';
 
 // Automatic retries as a person sees them: a demo job whose first attempt fails says, live, when
 // its next attempt starts and why the last one failed, then runs again and succeeds; its page
@@ -7,13 +7,14 @@ import { test, expect, openDashboard } from './fixtures';
 test('a failed attempt waits, saying when it is tried again, then succeeds; its page lists the attempts', async ({
   page,
 }) => {
-  await openDashboard(page);
+  await openForm(page, 'demo');
   const form = page.locator('form#start-demo');
   await form.getByLabel('Steps').fill('10');
   await form.getByLabel('Interval (ms)').fill('50');
   await form.getByLabel('Failing attempts').fill('1');
   await expect(form.getByLabel('Attempts', { exact: true })).toHaveValue('3');
   await form.getByRole('button', { name: 'Start Demo' }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   const row = page.locator('.job-list article.job').first();
   await expect(row.locator('.job-starts')).toContainText(/^attempt 2 of 3 (in \d+s|any moment)$/);
   await expect(row.locator('.job-error')).toContainText('attempt 1 failed: demo_failure: attempt 1 failed on purpose');
@@ -40,7 +41,7 @@ test.describe('asking for attempts', () => {
   test.use({ allowConsole: /status of 422 \(Unprocessable Entity\)/ });
 
   test('a start may ask for fewer attempts, and more than the kind allows is refused in place', async ({ page }) => {
-    await openDashboard(page);
+    await openForm(page, 'demo');
     const form = page.locator('form#start-demo');
     await form.getByLabel('Steps').fill('4');
     await form.getByLabel('Interval (ms)').fill('10');
@@ -51,6 +52,7 @@ test.describe('asking for attempts', () => {
     await expect(form.getByLabel('Attempts', { exact: true })).toHaveAttribute('aria-invalid', 'true');
     await form.getByLabel('Attempts', { exact: true }).fill('1');
     await form.getByRole('button', { name: 'Start Demo' }).click();
+    await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
     const row = page.locator('.job-list article.job').first();
     await expect(row).toHaveAttribute('data-status', 'failed', { timeout: 30_000 });
     await expect(row.locator('.job-error')).toHaveText(/^demo_failure: attempt 1 failed on purpose/);

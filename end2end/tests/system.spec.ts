@@ -27,9 +27,17 @@ test('the system page shows load by kind and follows it live', async ({ page }, 
     await page.screenshot({ path: info.outputPath('system.png'), fullPage: true });
   }
 
-  // Cancelled elsewhere: the open page shows it within its next refresh, without a reload.
+  // Cancelled elsewhere: the open page shows it within its next refresh, without a reload. A
+  // cancel was asked for: it is counted as a cancel, not as a failure, and the failure rate
+  // leaves it aside.
+  const number = async (cell: string) => Number(await demo.locator(`[data-col="${cell}"]`).textContent());
+  const [cancelled, failed] = [await number('cancelled'), await number('failed')];
   await page.request.post(`/api/v1/jobs/${running}/cancel`);
   await expect(demo.locator('[data-col="running"]')).toHaveText('0', { timeout: 15_000 });
   await expect(demo.locator('[data-col="finished"]')).toHaveText(String(finished + 1));
-  await expect(demo.locator('[data-col="failed"]')).not.toHaveText('0');
+  await expect(demo.locator('[data-col="cancelled"]')).toHaveText(String(cancelled + 1));
+  expect(await number('failed')).toBe(failed);
+  const fact = async (name: string) => (await page.locator(`[data-fact="${name}"]`).textContent()) ?? '';
+  const [all, allFailed, allCancelled] = [Number(await fact('finished')), Number(await fact('failed')), Number(await fact('cancelled'))];
+  expect(await fact('failure-rate')).toBe(`${((allFailed * 100) / (all - allCancelled)).toFixed(1)}%`);
 });

@@ -78,15 +78,11 @@ test('twelve tabs share one stream, and another tab takes it over when its holde
       await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
     }
 
-    // A follower starts a job; every dashboard shows it; another follower cancels it.
+    // A job is started; every dashboard shows it; a follower cancels it.
     const starter = dashboards[2];
-    const form = starter.locator('form#start-demo');
-    await form.getByLabel('Steps').fill('1000');
-    await form.getByLabel('Interval (ms)').fill('50');
-    await form.getByRole('button', { name: /start/i }).click();
-    const started = starter.locator('.job-list article.job').first();
-    await expect(started).not.toHaveAttribute('data-job-id', job);
-    const other = (await started.getAttribute('data-job-id'))!;
+    const made = await starter.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'demo', params: { steps: 1000, interval_ms: 50 } } });
+    const other = (await made.json()).id as string;
+    await expect(starter.locator('.job-list article.job').first()).toHaveAttribute('data-job-id', other);
     for (const page of dashboards) {
       await expect(bar(page, other)).not.toHaveAttribute('aria-valuenow', '0');
     }

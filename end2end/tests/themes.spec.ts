@@ -20,6 +20,9 @@ for (const theme of themes) {
     const done = await startJob(page, 'demo', { steps: 2, interval_ms: 1 });
     await waitForStatus(page, done, 'succeeded');
     const running = await startJob(page, 'demo', { steps: 100_000, interval_ms: 100 });
+    // A failure, for the first screen's failures of the last day.
+    const failed = await startJob(page, 'demo', { steps: 2, interval_ms: 1, fail_attempts: 1 }, { max_attempts: 1 });
+    await waitForStatus(page, failed, 'failed');
     // A schedule, paused after its first job, to show on /schedules and its edit page.
     const made = await page.request.post('/api/v1/schedules', {
       data: { kind: 'demo', params: { steps: 1, interval_ms: 1 }, cron: '@daily', timezone: 'Europe/Paris' },
@@ -44,6 +47,10 @@ for (const theme of themes) {
       `/bulk?action=cancel&ids=${running}`,
       '/schedules',
       `/schedules/${schedule}`,
+      '/new',
+      '/new/demo',
+      '/new/export_jobs',
+      `/new/demo?from=${done}`,
     ];
     for (const path of paths) {
       await page.goto(path);

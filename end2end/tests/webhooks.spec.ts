@@ -12,6 +12,16 @@ test('a webhook is added, tested, told of a job\'s end, and a refused delivery r
     await page.getByRole('link', { name: 'manage webhooks' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Webhooks');
     await expect(page.locator('.empty')).toHaveText('No webhooks yet.');
+    // The dashboard's form layout: a URL field wide enough for a real URL, and each checkbox
+    // on the line of its label, next to it.
+    const urlBox = (await page.getByLabel('URL to POST to').boundingBox())!;
+    expect(urlBox.width).toBeGreaterThan(400);
+    for (const end of ['succeeded', 'failed', 'cancelled', 'interrupted']) {
+      const box = (await page.getByRole('checkbox', { name: end }).boundingBox())!;
+      const label = (await page.locator('.webhook-form label.check', { hasText: end }).boundingBox())!;
+      expect(Math.abs(box.y + box.height / 2 - (label.y + label.height / 2))).toBeLessThan(6);
+      expect(box.width, `the ${end} box is a box, next to its word`).toBeLessThan(30);
+    }
     await page.getByLabel('URL to POST to').fill(hook.url);
     await page.getByLabel('Kinds, separated by commas (empty: every kind)').fill('demo');
     const secret = await page.getByLabel(/^Secret/).inputValue();

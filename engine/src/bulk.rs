@@ -102,6 +102,7 @@ impl Engine {
                     kind: filter.kind.clone(),
                     schedule: filter.schedule.clone(),
                     q: filter.q.clone(),
+                    error: None,
                     before: None,
                     after: None,
                     limit: Some(PAGE),

@@ -10,7 +10,10 @@
 //! hundred bytes; one with thousands of tabs, whose streams take longer to serve one event to
 //! all of them, gets the room to do so without falling back on the store. When an owner
 //! outgrows its channel, new streams join a larger one; both get every event until the old
-//! one's last stream ends.
+//! one's last stream ends. A stream that falls behind moves to a channel twice the size of the
+//! one it fell behind in (up to the same bound) as it goes back to the store: an owner whose
+//! jobs make events faster than one wake-up of their stream can take stops falling behind
+//! after a few doublings, instead of reading the store again at every one.
 //!
 //! This is the seam for running several processes: a bus backed by PostgreSQL LISTEN/NOTIFY
 //! would implement the same `publish`/`subscribe` pair.
@@ -132,6 +135,7 @@ impl Bus {
                 bus: Arc::clone(self),
                 owner: owner.to_string(),
                 rx: Some(rx),
+                slots: 1,
             };
         }
         let channels = owners.entry(owner.to_string()).or_insert_with(|| Channels {
@@ -149,12 +153,40 @@ impl Bus {
                 .senders
                 .push((wanted, broadcast::channel(wanted).0));
         }
-        let rx = channels.senders.last().expect("pushed above").1.subscribe();
+        let (slots, tx) = channels.senders.last().expect("pushed above");
         Subscription {
             bus: Arc::clone(self),
             owner: owner.to_string(),
-            rx: Some(rx),
+            rx: Some(tx.subscribe()),
+            slots: *slots,
         }
+    }
+
+    /// Moves a subscription of `owner` that fell behind its channel of `slots` to one at least
+    /// twice as large (up to [`MAX_CAPACITY`]), made if the owner has none. It receives what is
+    /// published from now on; what it missed, the stream reads from the store. Returns the new
+    /// channel's size, or `None` if it stays where it is (at the bound, or the bus is closed).
+    fn grow(&self, owner: &str, rx: &mut Receiver, slots: usize) -> Option<usize> {
+        let wanted = slots.saturating_mul(2).min(MAX_CAPACITY);
+        let mut owners = self.owners.lock().unwrap();
+        if wanted <= slots || self.closed.load(Ordering::Relaxed) {
+            return None;
+        }
+        let channels = owners.get_mut(owner)?;
+        if channels
+            .senders
+            .last()
+            .is_none_or(|(capacity, _)| *capacity < wanted)
+        {
+            channels
+                .senders
+                .push((wanted, broadcast::channel(wanted).0));
+        }
+        let (capacity, tx) = channels.senders.last().expect("pushed above");
+        let capacity = *capacity;
+        drop(std::mem::replace(rx, tx.subscribe()));
+        channels.drop_outgrown();
+        Some(capacity)
     }
 
     /// Sends an event of `owner`'s to their subscriptions and to those that see everyone's
@@ -230,10 +262,16 @@ impl Bus {
             owners.remove(owner);
             return;
         }
-        // Channels outgrown and now without streams go; the newest stays for the next ones.
-        let newest = channels.senders.len() - 1;
+        channels.drop_outgrown();
+    }
+}
+
+impl Channels {
+    /// Channels outgrown and now without streams go; the newest stays for the next ones.
+    fn drop_outgrown(&mut self) {
+        let newest = self.senders.len() - 1;
         let mut i = 0;
-        channels.senders.retain(|(_, tx)| {
+        self.senders.retain(|(_, tx)| {
             i += 1;
             i - 1 == newest || tx.receiver_count() > 0
         });
@@ -245,6 +283,8 @@ pub struct Subscription {
     bus: Arc<Bus>,
     owner: String,
     rx: Option<Receiver>,
+    /// The size of the channel `rx` receives from.
+    slots: usize,
 }
 
 impl Subscription {
@@ -258,9 +298,18 @@ impl Subscription {
             .recv()
             .await;
         if let Err(broadcast::error::RecvError::Lagged(_)) = r {
-            self.bus.lagged.fetch_add(1, Ordering::Relaxed);
+            self.fell_behind();
         }
         r
+    }
+
+    /// Counts the lag and moves to a larger channel (see [`Bus::grow`]).
+    fn fell_behind(&mut self) {
+        self.bus.lagged.fetch_add(1, Ordering::Relaxed);
+        let rx = self.rx.as_mut().expect("receiver is present until drop");
+        if let Some(slots) = self.bus.grow(&self.owner, rx, self.slots) {
+            self.slots = slots;
+        }
     }
 
     /// How many events published to this subscription it has not received yet: how far behind
@@ -286,7 +335,7 @@ impl Subscription {
             .expect("receiver is present until drop")
             .try_recv();
         if let Err(broadcast::error::TryRecvError::Lagged(_)) = r {
-            self.bus.lagged.fetch_add(1, Ordering::Relaxed);
+            self.fell_behind();
         }
         r
     }
@@ -405,9 +454,10 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_slow_subscriber_is_told_it_lagged() {
+    async fn a_slow_subscriber_is_told_it_lagged_and_moves_to_a_channel_twice_as_large() {
         let bus = Arc::new(Bus::new(2));
         let mut s = bus.subscribe("a");
+        let mut other = bus.subscribe("b");
         for id in 1..=5 {
             bus.publish("a", ev(id));
         }
@@ -415,7 +465,61 @@ mod tests {
             s.recv().await,
             Err(broadcast::error::RecvError::Lagged(3))
         ));
-        assert_eq!(s.recv().await.unwrap().id, 4);
+        assert_eq!(bus.lagged(), 1);
+        // Its old channel had no other stream: it is gone.
+        assert_eq!(bus.capacities("a"), [4]);
+        assert_eq!(bus.capacities("b"), [2], "another owner's stays as it was");
+        // Four events in a row now wait for it whole; the missed ones are the store's to give.
+        for id in 6..=9 {
+            bus.publish("a", ev(id));
+        }
+        for id in 6..=9 {
+            assert_eq!(s.recv().await.unwrap().id, id);
+        }
+        // The same through `try_recv`, which a feed drains with.
+        for id in 10..=15 {
+            bus.publish("a", ev(id));
+        }
+        assert!(matches!(
+            s.try_recv(),
+            Err(broadcast::error::TryRecvError::Lagged(2))
+        ));
+        assert_eq!(bus.capacities("a"), [8]);
+        bus.publish("b", ev(16));
+        assert_eq!(other.recv().await.unwrap().id, 16);
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_keeps_up_keeps_its_channel_while_a_slow_one_moves() {
+        let bus = Arc::new(Bus::new(2));
+        let mut slow = bus.subscribe("a");
+        let mut quick = bus.subscribe("a");
+        assert_eq!(bus.capacities("a"), [2, 4]);
+        for id in 1..=3 {
+            bus.publish("a", ev(id));
+            assert_eq!(quick.recv().await.unwrap().id, id);
+        }
+        assert!(slow.recv().await.is_err());
+        // `slow` was on the 2-slot channel: it joins the 4-slot one, which `quick` is on.
+        assert_eq!(bus.capacities("a"), [4]);
+        bus.publish("a", ev(4));
+        assert_eq!(slow.recv().await.unwrap().id, 4);
+        assert_eq!(quick.recv().await.unwrap().id, 4);
+    }
+
+    #[tokio::test]
+    async fn a_channel_at_the_bound_does_not_grow() {
+        let bus = Arc::new(Bus::new(MAX_CAPACITY));
+        let mut s = bus.subscribe("a");
+        for id in 0..=MAX_CAPACITY as i64 {
+            bus.publish("a", ev(id));
+        }
+        assert!(matches!(
+            s.recv().await,
+            Err(broadcast::error::RecvError::Lagged(1))
+        ));
+        assert_eq!(bus.capacities("a"), [MAX_CAPACITY]);
+        assert_eq!(s.recv().await.unwrap().id, 1, "it stays where it was");
     }
 
     #[tokio::test]

@@ -187,6 +187,12 @@ impl Committer {
 
     /// Applies one change and waits for what became of it.
     async fn ask(&self, change: Change) -> Result<Outcome, WriteError> {
+        outcome(self.send(change).await?).await
+    }
+
+    /// Puts one change in the writer's queue; what became of it comes on the receiver. A change
+    /// sent after it is applied after it.
+    async fn send(&self, change: Change) -> Result<oneshot::Receiver<Outcome>, WriteError> {
         let (reply, rx) = oneshot::channel();
         self.store
             .write(Write {
@@ -194,10 +200,7 @@ impl Committer {
                 reply: Some(reply),
             })
             .await?;
-        match rx.await.map_err(|_| stopped())? {
-            Outcome::Failed(e) => Err(e.into()),
-            outcome => Ok(outcome),
-        }
+        Ok(rx)
     }
 
     /// Sends a change without waiting for it (progress samples and log lines).
@@ -274,6 +277,24 @@ impl Committer {
         error: Option<JobError>,
         fence: Fence,
     ) -> Result<Option<Job>, WriteError> {
+        self.send_transition(owner, job_id, to, error, fence)
+            .await?
+            .committed()
+            .await
+    }
+
+    /// Queues a job's move to `to` (see [`Committer::transition`]) and returns once it is in the
+    /// writer's queue, before it is committed: a claim sent after it sees the job moved, so the
+    /// runner frees the job's slot without waiting for the commit. [`Moving::committed`] says
+    /// what became of it.
+    pub async fn send_transition(
+        &self,
+        owner: &UserId,
+        job_id: &JobId,
+        to: JobStatus,
+        error: Option<JobError>,
+        fence: Fence,
+    ) -> Result<Moving<'_>, WriteError> {
         let change = Change::Transition {
             owner: owner.into(),
             job_id: job_id.into(),
@@ -281,10 +302,10 @@ impl Committer {
             error,
             fence,
         };
-        match self.ask(change).await? {
-            Outcome::Job(job) => Ok(self.count(job)),
-            other => Err(unexpected(other)),
-        }
+        Ok(Moving {
+            committer: self,
+            outcome: self.send(change).await?,
+        })
     }
 
     /// Interrupts a job and, with `requeue`, queues it again at once (see
@@ -633,6 +654,30 @@ impl Committer {
     /// Returns once everything sent before this call is committed (or has failed).
     pub async fn flush(&self) {
         self.store.flush().await
+    }
+}
+
+/// A job's move in the writer's queue ([`Committer::send_transition`]).
+pub struct Moving<'a> {
+    committer: &'a Committer,
+    outcome: oneshot::Receiver<Outcome>,
+}
+
+impl Moving<'_> {
+    /// The job as moved, or `None` when the move was refused.
+    pub async fn committed(self) -> Result<Option<Job>, WriteError> {
+        match outcome(self.outcome).await? {
+            Outcome::Job(job) => Ok(self.committer.count(job)),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+/// What became of a change sent to the writer.
+async fn outcome(rx: oneshot::Receiver<Outcome>) -> Result<Outcome, WriteError> {
+    match rx.await.map_err(|_| stopped())? {
+        Outcome::Failed(e) => Err(e.into()),
+        outcome => Ok(outcome),
     }
 }
 

@@ -7,8 +7,8 @@ use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::store::{JobFilter, StoredEvent};
 use model::{
-    AppError, HistoryQuery, Job, JobDetail, JobId, JobPage, JobStatus, LogFilter, LogLine,
-    MinuteStats, StatusChange, StatusCount,
+    AppError, FailureGroup, HistoryQuery, Job, JobDetail, JobId, JobPage, JobStatus, LogFilter,
+    LogLine, MinuteStats, StatusChange, StatusCount,
 };
 
 /// Bytes of log text one read gives (a page of `GET …/log`, of the job page, a step of the
@@ -138,6 +138,20 @@ impl Engine {
         self.inner
             .store
             .status_counts(caller.sees(), kind)
+            .await
+            .map_err(read_failed)
+    }
+
+    /// The caller's jobs that failed since `since`, by kind and error code, newest first.
+    pub async fn failure_groups(
+        &self,
+        caller: &Caller,
+        since: i64,
+        limit: u32,
+    ) -> Result<Vec<FailureGroup>, AppError> {
+        self.inner
+            .store
+            .failure_groups(caller.sees(), since, limit)
             .await
             .map_err(read_failed)
     }
@@ -300,11 +314,18 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
     {
         return Err(AppError::bad_request("schedule must be a schedule's id"));
     }
+    let error_code = key(&q.error);
+    if error_code.as_ref().is_some_and(|c| c.chars().count() > 64) {
+        return Err(AppError::bad_request(
+            "error must be an error code, 64 characters at most",
+        ));
+    }
     Ok(JobFilter {
         statuses,
         kind: key(&q.kind),
         schedule,
         search,
+        error_code,
         before: key(&q.before),
         after: key(&q.after),
         limit,

@@ -399,7 +399,12 @@ impl Runner {
             fence: &fence,
             tries,
         };
-        self.end(ended, status, error).await;
+        // The slot is free once the job's end is in the writer's queue: the next claim, queued
+        // behind it, sees the job ended.
+        self.end(ended, status, error, || {
+            self.finished(&id, false);
+        })
+        .await;
         self.finished(&id, false);
     }
 
@@ -407,7 +412,14 @@ impl Runner {
     /// resume, is tried again when the job has attempts left and its kind takes the error as
     /// passing ([`crate::retries`]). An interrupted job of a resumable kind is queued again, to
     /// continue from its checkpoint wherever it is claimed next.
-    async fn end(&self, job: Ended<'_>, status: JobStatus, error: Option<JobError>) {
+    /// `sent` is called once the end is in the writer's queue (or has failed to get there).
+    async fn end(
+        &self,
+        job: Ended<'_>,
+        status: JobStatus,
+        error: Option<JobError>,
+        sent: impl FnOnce(),
+    ) {
         let Ended {
             owner,
             id,
@@ -439,7 +451,7 @@ impl Runner {
                 .retry(owner, id, e, wait_ms, !resumable, fence.clone())
                 .await;
             match retried {
-                Ok(Some(_)) => return,
+                Ok(Some(_)) => return sent(),
                 // No longer this process's, or no attempt left after all: ended as below.
                 Ok(None) => {}
                 Err(e) => {
@@ -456,11 +468,19 @@ impl Runner {
                     .await
                     .map(drop)
             }
-            (status, error) => self
-                .committer
-                .transition(owner, id, status, error, fence)
-                .await
-                .map(drop),
+            (status, error) => {
+                let moving = self
+                    .committer
+                    .send_transition(owner, id, status, error, fence)
+                    .await;
+                match moving {
+                    Ok(moving) => {
+                        sent();
+                        moving.committed().await.map(drop)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
         };
         if let Err(e) = recorded {
             tracing::error!(job = %id, %status, error = %Chain(&e), "cannot record how a job ended; it will be taken over as interrupted");
@@ -567,7 +587,7 @@ impl Runner {
                     fence: &r.fence,
                     tries: (r.attempt, r.max_attempts),
                 };
-                self.end(ended, JobStatus::Interrupted, Some(interrupted()))
+                self.end(ended, JobStatus::Interrupted, Some(interrupted()), || {})
                     .await;
             }
         }

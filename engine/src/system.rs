@@ -7,9 +7,18 @@ use crate::failures::read_failed;
 use model::system::percentile;
 use model::{AppError, JobStatus, KindLoad, ProcessInfo, SystemOverview};
 use std::time::Duration;
+use store_core::FinishedJob;
 
 /// How often the head is sampled for events per second.
 const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+/// How many of `ended` ended `status`.
+fn ended_as<'a>(ended: impl IntoIterator<Item = &'a FinishedJob>, status: JobStatus) -> u64 {
+    ended
+        .into_iter()
+        .filter(|f| f.status == status.as_str())
+        .count() as u64
+}
 
 impl Engine {
     /// Samples the head every few seconds until shutdown, for events per second.
@@ -37,7 +46,13 @@ impl Engine {
             .finished_since(now - 3_600_000)
             .await
             .map_err(read_failed)?;
-        let mut kinds: Vec<String> = self.kinds().into_iter().map(|k| k.name).collect();
+        let infos = self.kinds();
+        let title = |kind: &str| match infos.iter().find(|k| k.name == kind) {
+            Some(info) => info.title.clone(),
+            None if kind == model::EXTERNAL_KIND => "External".to_string(),
+            None => kind.to_string(),
+        };
+        let mut kinds: Vec<String> = infos.iter().map(|k| k.name.clone()).collect();
         for k in unfinished
             .iter()
             .map(|c| &c.kind)
@@ -61,11 +76,12 @@ impl Engine {
                 let mut queued_ms: Vec<i64> = ended.iter().filter_map(|f| f.queued_ms).collect();
                 let mut ran_ms: Vec<i64> = ended.iter().filter_map(|f| f.ran_ms).collect();
                 KindLoad {
+                    title: title(&kind),
                     queued: count(&kind, &[JobStatus::Queued]),
                     running: count(&kind, &[JobStatus::Running, JobStatus::Cancelling]),
                     finished_last_hour: ended.len() as u64,
-                    unsuccessful_last_hour: ended.iter().filter(|f| f.status != "succeeded").count()
-                        as u64,
+                    failed_last_hour: ended_as(ended.iter().copied(), JobStatus::Failed),
+                    cancelled_last_hour: ended_as(ended.iter().copied(), JobStatus::Cancelled),
                     queue_p50_ms: percentile(&mut queued_ms, 50.0),
                     queue_p95_ms: percentile(&mut queued_ms, 95.0),
                     run_p50_ms: percentile(&mut ran_ms, 50.0),
@@ -99,8 +115,8 @@ impl Engine {
             now,
             kinds,
             finished_last_hour: finished.len() as u64,
-            unsuccessful_last_hour: finished.iter().filter(|f| f.status != "succeeded").count()
-                as u64,
+            failed_last_hour: ended_as(&finished, JobStatus::Failed),
+            cancelled_last_hour: ended_as(&finished, JobStatus::Cancelled),
             open_streams: self.bus().subscriptions() as u64,
             events_per_second: self.inner.head_samples.rate(now, head),
             store_bytes: store.size_bytes().await.map_err(read_failed)?,

@@ -18,6 +18,9 @@ pub struct HistoryQuery {
     pub schedule: Option<String>,
     /// The start of a job id, or a part of its message.
     pub q: Option<String>,
+    /// The jobs that ended with this error code (`bad_header`).
+    #[serde(default)]
+    pub error: Option<String>,
     /// Jobs older than this job id (the `next` of the previous page).
     pub before: Option<String>,
     /// Jobs newer than this job id (the `prev` of the next page).
@@ -34,6 +37,7 @@ impl HistoryQuery {
             ("kind", self.kind.as_deref()),
             ("schedule", self.schedule.as_deref()),
             ("q", self.q.as_deref()),
+            ("error", self.error.as_deref()),
             ("before", self.before.as_deref()),
             ("after", self.after.as_deref()),
             ("limit", limit.as_deref()),
@@ -91,6 +95,20 @@ pub struct JobDetail {
 pub struct StatusCount {
     pub status: JobStatus,
     pub n: u64,
+}
+
+/// The jobs of one kind that failed with one error code since a time: how many, and the newest
+/// of them (when, which, and what it said).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureGroup {
+    pub kind: String,
+    /// `None` for jobs that failed without a code.
+    pub error_code: Option<String>,
+    pub count: u64,
+    /// When the newest ended (Unix ms).
+    pub last_at: i64,
+    pub last_job: crate::JobId,
+    pub last_message: Option<String>,
 }
 
 /// Jobs that finished in one minute, and how long they ran.

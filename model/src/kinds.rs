@@ -1,6 +1,7 @@
 //! How a job kind describes itself to the start form and to `GET /api/v1/kinds`.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The type of a kind's parameter, as the start form and the JSON API see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +16,8 @@ pub enum ParamType {
     File,
     /// One of `choices`.
     Choice,
+    /// Any of `choices`, none to all: a JSON array of them (checkboxes in a form).
+    Set,
     /// A string that is never stored with the job, shown in its log or given back by the API
     /// (a password field).
     Secret,
@@ -41,7 +44,7 @@ pub struct ParamInfo {
     /// For a file: the largest it may be, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_bytes: Option<u64>,
-    /// For a choice: the values it may take.
+    /// For a choice or a set: the values it may take.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<String>,
     /// For a string: a regular expression the whole value must match.
@@ -66,6 +69,60 @@ pub struct KindInfo {
     /// How its failed jobs are tried again.
     #[serde(default)]
     pub retry: RetryInfo,
+    /// Its title, description and parameters' words in other languages, by language tag
+    /// (`zh-CN`): a command kind's file may give them (docs/COMMANDS.md). Pages show those of
+    /// the reader's language, and the words above where there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, KindTexts>,
+}
+
+/// A kind's words in one language; what is not given stays as the kind says it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct KindTexts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// By parameter name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, ParamTexts>,
+}
+
+/// A parameter's label and description in one language.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct ParamTexts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl KindInfo {
+    /// The kind with its words in the language `tag`, where it has them.
+    pub fn in_language(mut self, tag: &str) -> KindInfo {
+        let Some(texts) = self.translations.get(tag) else {
+            return self;
+        };
+        if let Some(title) = &texts.title {
+            self.title = title.clone();
+        }
+        if let Some(description) = &texts.description {
+            self.description = description.clone();
+        }
+        for p in &mut self.params {
+            if let Some(words) = texts.params.get(&p.name) {
+                if let Some(label) = &words.label {
+                    p.label = label.clone();
+                }
+                if let Some(description) = &words.description {
+                    p.description = description.clone();
+                }
+            }
+        }
+        self
+    }
 }
 
 impl KindInfo {

@@ -60,11 +60,14 @@ pub use events::{
 pub use external::{ExternalParams, Report, ReportEnd, ReportLine, ReportReply, EXTERNAL_KIND};
 pub use files::{Output, Upload};
 pub use history::{
-    HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange, StatusCount,
+    FailureGroup, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange,
+    StatusCount,
 };
 pub use ids::{DeliveryId, JobId, ProcessId, ScheduleId, UploadId, UserId, WebhookId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
-pub use kinds::{KindInfo, KindPause, ParamInfo, ParamType, RetryInfo, EVERY_KIND};
+pub use kinds::{
+    KindInfo, KindPause, KindTexts, ParamInfo, ParamTexts, ParamType, RetryInfo, EVERY_KIND,
+};
 pub use queue::QueueInfo;
 pub use schedules::{CatchUp, CronPreview, Overlap, Schedule, ScheduleInput};
 pub use system::{KindLoad, ProcessInfo, SystemOverview};

@@ -10,6 +10,9 @@ use strum::{Display, EnumString, IntoStaticStr};
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Schedule {
     pub id: ScheduleId,
+    /// What its owner calls it ("nightly import"), if they named it.
+    #[serde(default)]
+    pub name: Option<String>,
     pub kind: String,
     pub params: serde_json::Value,
     /// Five fields, or six with seconds first, or a macro (`@daily`).
@@ -102,6 +105,9 @@ names!(CatchUp);
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ScheduleInput {
+    /// What to call it, at most 100 characters; empty takes a name away.
+    #[serde(default)]
+    pub name: Option<String>,
     #[serde(default)]
     pub kind: Option<String>,
     #[serde(default)]

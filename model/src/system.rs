@@ -11,9 +11,11 @@ pub struct SystemOverview {
     /// Unix ms.
     pub now: i64,
     pub kinds: Vec<KindLoad>,
-    /// Jobs of every kind that ended in the last hour, and those of them that did not succeed.
+    /// Jobs of every kind that ended in the last hour, those of them that failed, and those
+    /// that were cancelled (asked to stop: neither a success nor a failure).
     pub finished_last_hour: u64,
-    pub unsuccessful_last_hour: u64,
+    pub failed_last_hour: u64,
+    pub cancelled_last_hour: u64,
     /// Event streams and long polls open on the process that answered.
     pub open_streams: u64,
     /// Events committed per second over the last minute, by every process.
@@ -34,10 +36,14 @@ pub struct SystemOverview {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KindLoad {
     pub kind: String,
+    /// What a person calls it (its machine name for a kind no longer known).
+    #[serde(default)]
+    pub title: String,
     pub queued: u64,
     pub running: u64,
     pub finished_last_hour: u64,
-    pub unsuccessful_last_hour: u64,
+    pub failed_last_hour: u64,
+    pub cancelled_last_hour: u64,
     pub queue_p50_ms: Option<i64>,
     pub queue_p95_ms: Option<i64>,
     pub run_p50_ms: Option<i64>,
@@ -59,6 +65,17 @@ pub struct ProcessInfo {
     pub this: bool,
 }
 
+impl SystemOverview {
+    /// The share of the last hour's jobs that failed, among those that ran to an end of their
+    /// own: a cancel was asked for, so it counts neither way. `None` when none did.
+    pub fn failure_rate(&self) -> Option<f64> {
+        let ran_to_end = self
+            .finished_last_hour
+            .saturating_sub(self.cancelled_last_hour);
+        (ran_to_end > 0).then(|| self.failed_last_hour as f64 / ran_to_end as f64)
+    }
+}
+
 /// The `p`-th percentile (0–100) of `values`, nearest rank; `None` for none.
 pub fn percentile(values: &mut [i64], p: f64) -> Option<i64> {
     if values.is_empty() {
@@ -71,7 +88,28 @@ pub fn percentile(values: &mut [i64], p: f64) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::*;
+
+    #[test]
+    fn a_cancel_is_not_a_failure() {
+        let overview = |finished, failed, cancelled| SystemOverview {
+            now: 0,
+            kinds: Vec::new(),
+            finished_last_hour: finished,
+            failed_last_hour: failed,
+            cancelled_last_hour: cancelled,
+            open_streams: 0,
+            events_per_second: 0.0,
+            store_bytes: 0,
+            processes: Vec::new(),
+            pauses: Vec::new(),
+            may_pause: false,
+        };
+        assert_eq!(overview(13, 2, 1).failure_rate(), Some(2.0 / 12.0));
+        assert_eq!(overview(1, 0, 1).failure_rate(), None);
+        assert_eq!(overview(0, 0, 0).failure_rate(), None);
+        assert_eq!(overview(4, 0, 0).failure_rate(), Some(0.0));
+    }
 
     #[test]
     fn percentiles_by_nearest_rank() {

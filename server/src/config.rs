@@ -444,6 +444,9 @@ pub enum SchedulesCommand {
     Add {
         /// The kind of job it starts.
         kind: String,
+        /// What to call it ("nightly import"), so that it can be told from others of its kind.
+        #[arg(long)]
+        name: Option<String>,
         /// When: five fields (minute hour day month weekday), six with seconds first, or
         /// @hourly, @daily, @weekly, @monthly.
         #[arg(long)]

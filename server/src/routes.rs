@@ -52,7 +52,7 @@ pub fn router(state: AppState) -> Router {
                 provide_context(accounts.clone());
                 provide_context(app::pages::ApiDocument(rest::api::document()));
             },
-            move || shell(leptos_options.clone()),
+            move || shell(LeptosOptions::clone(&leptos_options)),
         )
         .layer(axum::middleware::from_fn(refusals::server_fn_status))
         .layer(axum::middleware::from_fn_with_state(

@@ -102,7 +102,9 @@ impl Commands {
         let Some(file) = &self.file else {
             return Ok(None);
         };
-        engine::commands::install(&self.kinds, file, &self.programs).map(Some)
+        // A command's words may be given in the languages the pages speak.
+        let languages = app::i18n::Lang::ALL.map(|l| l.tag());
+        engine::commands::install(&self.kinds, file, &self.programs, &languages).map(Some)
     }
 }
 
@@ -257,7 +259,7 @@ impl Server {
         // Beyond this machine, only with --metrics-public (see `metrics`).
         let telemetry = Arc::new(Telemetry::new(&engine, config.metrics_public));
         let state = AppState {
-            leptos_options: leptos_options(&config, addr),
+            leptos_options: Arc::new(leptos_options(&config, addr)),
             telemetry,
             engine,
             streams: StreamConfig {

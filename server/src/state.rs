@@ -10,10 +10,12 @@ use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What every handler can reach.
+/// What every handler can reach. Cloned by every extractor of every request: each field is a
+/// pointer or a few words.
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    #[from_ref(skip)]
+    pub leptos_options: Arc<LeptosOptions>,
     pub engine: Engine,
     pub streams: StreamConfig,
     pub identities: Identities,
@@ -22,6 +24,13 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// How request bodies are read.
     pub body_limits: BodyLimits,
+}
+
+/// The pages' renderer asks for the options by value; only page routes do.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        LeptosOptions::clone(&state.leptos_options)
+    }
 }
 
 /// How event streams are kept.

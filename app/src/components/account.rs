@@ -2,6 +2,7 @@
 //! server from the request's caller (only a link to the settings for an anonymous user of an
 //! open server).
 
+use super::words::role_name;
 use crate::model::Role;
 use leptos::prelude::*;
 
@@ -45,12 +46,13 @@ pub fn identified() -> bool {
 
 #[component]
 pub fn Account() -> impl IntoView {
+    let t = crate::i18n::t();
     let Some(who) = signed_in() else {
         // An open server's anonymous user has settings too: tokens for scripts and `headway run`.
         return identified().then(|| {
             view! {
                 <div class="account">
-                    <a href="/settings">"Settings"</a>
+                    <a href="/settings">{t.nav_settings()}</a>
                 </div>
             }
             .into_any()
@@ -60,14 +62,14 @@ pub fn Account() -> impl IntoView {
         view! {
             <div class="account">
                 <span class="account-who">
-                    <span class="visually-hidden">"Signed in as "</span>
+                    <span class="visually-hidden">{t.account_signed_in_as()} " "</span>
                     <strong>{who.name}</strong>
                     " "
-                    <span class="role-badge" data-role=who.role.as_str()>{who.role.as_str()}</span>
+                    <span class="role-badge" data-role=who.role.as_str()>{role_name(t, who.role)}</span>
                 </span>
-                <a href="/settings">"Settings"</a>
+                <a href="/settings">{t.nav_settings()}</a>
                 <form method="post" action="/signout" class="sign-out">
-                    <button type="submit" class="secondary">"Sign out"</button>
+                    <button type="submit" class="secondary">{t.account_sign_out()}</button>
                 </form>
             </div>
         }

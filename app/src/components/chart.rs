@@ -2,8 +2,10 @@
 //! server from the store's per-minute counts, with the numbers in a table for those who cannot
 //! see it.
 
-use crate::format;
+use crate::format::{self, Style};
+use crate::i18n::{t, Text};
 use crate::model::MinuteStats;
+use crate::zone::{page_zone, Zone};
 use leptos::prelude::*;
 
 const MINUTES: i64 = 60;
@@ -23,6 +25,8 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
         .unwrap_or(0)
         .max(1) as f64;
     let total: u64 = minutes.iter().map(|m| m.finished).sum();
+    let (t, zone) = (t(), page_zone());
+    let minute = |at: i64| format::when(t, &zone, Style::Minute, at, at);
     let bars = minutes
         .iter()
         .filter(|m| m.start >= start && m.start < end)
@@ -30,7 +34,7 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
             let x = ((m.start - start) / 60_000) as f64 * BAR;
             let h = m.finished as f64 / most * H;
             let bad = m.unsuccessful as f64 / most * H;
-            let label = minute_label(m);
+            let label = minute_label(t, &zone, m);
             view! {
                 <g>
                     <title>{label}</title>
@@ -55,27 +59,23 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
         .map(|m| {
             view! {
                 <tr>
-                    <td>{format::datetime(m.start)[11..16].to_string()}</td>
-                    <td>{m.finished}</td>
-                    <td>{m.unsuccessful}</td>
-                    <td>{m.avg_run_ms.map(|v| format::duration(v as i64)).unwrap_or_default()}</td>
-                    <td>{m.max_run_ms.map(|v| format::duration(v as i64)).unwrap_or_default()}</td>
+                    <td>{minute(m.start)}</td>
+                    <td>{t.int(m.finished as i64)}</td>
+                    <td>{t.int(m.unsuccessful as i64)}</td>
+                    <td>{m.avg_run_ms.map(|v| format::span(t, v as i64)).unwrap_or_default()}</td>
+                    <td>{m.max_run_ms.map(|v| format::span(t, v as i64)).unwrap_or_default()}</td>
                 </tr>
             }
         })
         .collect_view();
-    let summary = format!(
-        "{} jobs finished in the last hour; the longest average run in a minute was {}.",
-        format::count(total),
-        format::duration(longest as i64)
-    );
+    let summary = t.chart_summary(total, format::span(t, longest as i64));
     view! {
         <figure class="chart">
             <figcaption>
-                "Finished per minute, last hour "
-                <span class="legend"><span class="swatch chart-ok"></span>"succeeded"</span>
-                <span class="legend"><span class="swatch chart-bad"></span>"other endings (hatched)"</span>
-                <span class="legend"><span class="swatch chart-line"></span>"average run time"</span>
+                {t.chart_caption()} " "
+                <span class="legend"><span class="swatch chart-ok"></span>{t.status_succeeded()}</span>
+                <span class="legend"><span class="swatch chart-bad"></span>{t.chart_other_endings()}</span>
+                <span class="legend"><span class="swatch chart-line"></span>{t.chart_average_run()}</span>
             </figcaption>
             <svg viewBox=format!("0 0 {W} {}", H + 14.0) role="img" aria-label=summary.clone() preserveAspectRatio="none">
                 <defs>
@@ -87,14 +87,14 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
                 <line class="chart-axis" x1="0" y1=H x2=W y2=H/>
                 {bars}
                 <polyline class="chart-line" points=line.join(" ")/>
-                <text class="chart-label" x="0" y=H + 12.0>{format::datetime(start)[11..16].to_string()}</text>
-                <text class="chart-label" x=W y=H + 12.0 text-anchor="end">"now"</text>
+                <text class="chart-label" x="0" y=H + 12.0>{minute(start)}</text>
+                <text class="chart-label" x=W y=H + 12.0 text-anchor="end">{t.chart_now()}</text>
             </svg>
             <details>
-                <summary>"The numbers"</summary>
+                <summary>{t.chart_numbers()}</summary>
                 <p>{summary}</p>
                 <table>
-                    <thead><tr><th scope="col">"Minute (UTC)"</th><th scope="col">"Finished"</th><th scope="col">"Not succeeded"</th><th scope="col">"Average run"</th><th scope="col">"Longest run"</th></tr></thead>
+                    <thead><tr><th scope="col">{t.chart_minute(zone.name.clone())}</th><th scope="col">{t.chart_finished()}</th><th scope="col">{t.chart_not_succeeded()}</th><th scope="col">{t.chart_average()}</th><th scope="col">{t.chart_longest()}</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </details>
@@ -102,22 +102,15 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
     }
 }
 
-/// `12:03 UTC: 14 finished (2 did not succeed), average run 3s, longest 8s`.
-fn minute_label(m: &MinuteStats) -> String {
-    let mut s = format!(
-        "{} UTC: {} finished",
-        &format::datetime(m.start)[11..16],
-        m.finished
-    );
+/// `12:03: 14 finished (2 did not succeed), average run 3s, longest 8s`.
+fn minute_label(t: Text, zone: &Zone, m: &MinuteStats) -> String {
+    let minute = format::when(t, zone, Style::Minute, m.start, m.start);
+    let mut s = t.chart_minute_finished(minute, m.finished);
     if m.unsuccessful > 0 {
-        s.push_str(&format!(" ({} did not succeed)", m.unsuccessful));
+        s.push_str(&t.chart_minute_unsuccessful(m.unsuccessful));
     }
     if let (Some(avg), Some(max)) = (m.avg_run_ms, m.max_run_ms) {
-        s.push_str(&format!(
-            ", average run {}, longest {}",
-            format::duration(avg as i64),
-            format::duration(max as i64)
-        ));
+        s.push_str(&t.chart_minute_runs(format::span(t, avg as i64), format::span(t, max as i64)));
     }
     s
 }

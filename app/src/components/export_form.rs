@@ -3,6 +3,7 @@
 //! its file appears to download. Without JavaScript the form posts to `start_job`, which sends
 //! the browser to the job's page too.
 
+use crate::i18n::t;
 use crate::model::HistoryQuery;
 use crate::server_fns::StartJob;
 use leptos::prelude::*;
@@ -24,54 +25,66 @@ pub fn ExportForm(query: HistoryQuery) -> impl IntoView {
     }
 }
 
+/// The form is the one the server rendered; the island only sends it (and changes the form
+/// itself while it does: its button, its message, its next key) rather than through signals.
 #[island]
 fn ExportIsland(key: String, children: Children) -> impl IntoView {
-    let sending = RwSignal::new(false);
-    let key = RwSignal::new(key);
-    let refusal = RwSignal::new(None::<String>);
-    let send = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            let form = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
-            let Some(form) = form.filter(|_| !sending.get_untracked()) else {
-                return;
-            };
-            sending.set(true);
-            leptos::task::spawn_local(async move {
-                match crate::server_fns::post::form::<crate::model::Job>(&form).await {
-                    Ok(job) => {
-                        // Back on this page, the next export is another one.
-                        key.set(super::start_form::new_key());
-                        sending.set(false);
-                        let _ = window().location().set_href(&format!("/jobs/{}", job.id));
-                    }
-                    Err(e) => {
-                        sending.set(false);
-                        refusal.set(Some(e.message));
-                    }
-                }
-            });
-        }
-    };
+    let t = t();
     view! {
         <form method="post" action=StartJob::url() class="export-form" on:submit=send>
             <input type="hidden" name="kind" value=EXPORT_KIND/>
             <input type="hidden" name="then" value="job"/>
-            <input type="hidden" name="idempotency_key" value=move || key.get()/>
+            <input type="hidden" name="idempotency_key" value=key/>
             {children()}
-            <label for="export-format">"Export as"</label>
+            <label for="export-format">{t.export_as()}</label>
             <select id="export-format" name="params[format]">
                 <option value="csv" selected=true>"CSV"</option>
-                <option value="jsonl">"JSON Lines"</option>
+                <option value="jsonl">{t.export_json_lines()}</option>
             </select>
-            <button type="submit" class="secondary" disabled=move || sending.get()>
-                "Export"
-            </button>
-            <p class="form-error" role="alert">{move || refusal.get()}</p>
+            <button type="submit" class="secondary">{t.export()}</button>
+            <p class="form-error" role="alert"></p>
         </form>
     }
+}
+
+/// Starts the export and goes to its job, or says why the server refused it.
+fn send(ev: leptos::ev::SubmitEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.prevent_default();
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        let part = |selector: &str| form.query_selector(selector).ok().flatten();
+        let (Some(button), Some(message), Some(key)) = (
+            part("button"),
+            part(".form-error"),
+            part("input[name=idempotency_key]"),
+        ) else {
+            return;
+        };
+        if button.has_attribute("disabled") {
+            return;
+        }
+        let _ = button.set_attribute("disabled", "");
+        leptos::task::spawn_local(async move {
+            let answer = crate::server_fns::post::form::<crate::model::Job>(&form).await;
+            let _ = button.remove_attribute("disabled");
+            match answer {
+                Ok(job) => {
+                    // Back on this page, the next export is another one.
+                    let _ = key.set_attribute("value", &super::start_form::new_key());
+                    message.set_text_content(None);
+                    let _ = window().location().set_href(&format!("/jobs/{}", job.id));
+                }
+                Err(e) => message.set_text_content(Some(&e.message)),
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }

@@ -9,6 +9,8 @@ use leptos::prelude::*;
 #[island]
 pub fn Hydrated() -> impl IntoView {
     Effect::new(|| {
+        // Every island is live: a page rendered in another zone than the browser's moves to it.
+        crate::zone::adopt_browser_zone();
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }

@@ -23,11 +23,16 @@ pub fn JobFiles(job: Job) -> impl IntoView {
         })
     };
     let result = move || job.with(|j| result_rows(j.result.as_ref()));
+    let t = crate::i18n::t();
     view! {
-        <h3 id="outputs-title">"Outputs"</h3>
+        <h3 id="outputs-title">{t.outputs()}</h3>
         <Show
             when=move || job.with(|j| !j.outputs.is_empty())
-            fallback=|| view! { <p class="hint outputs-none">"None yet."</p> }
+            fallback=move || view! {
+                <p class="hint outputs-none">
+                    {move || if job.with(|j| j.status.is_terminal()) { t.outputs_none() } else { t.outputs_none_yet() }}
+                </p>
+            }
         >
             <ul class="outputs" aria-labelledby="outputs-title">
                 {move || outputs().into_iter().map(|(href, o)| view! {
@@ -40,7 +45,7 @@ pub fn JobFiles(job: Job) -> impl IntoView {
             </ul>
         </Show>
         <Show when=move || job.with(|j| j.result.is_some())>
-            <h3 id="result-title">"Result"</h3>
+            <h3 id="result-title">{t.result()}</h3>
             <dl class="facts result" aria-labelledby="result-title">
                 {move || result().into_iter().map(|(k, v)| view! {
                     <dt>{k}</dt><dd>{v}</dd>

@@ -4,91 +4,31 @@
 //! [`GROUP_MS`]) make one notification; clicking it opens the job (or the dashboard, for
 //! several). Without JavaScript, or in a browser without notifications, the toggle stays hidden.
 
-#[cfg(feature = "hydrate")]
-use crate::live;
 use leptos::prelude::*;
 
 /// Finished jobs closer together than this are told in one notification.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub const GROUP_MS: u64 = 500;
 
+/// The toggle's id.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const ID: &str = "headway-notify";
+
+/// The toggle is a button the island changes itself (shown, pressed, blocked, its words) rather
+/// than a view of signals: the same behaviour for a fraction of the page's code.
 #[island]
 pub fn NotifyToggle() -> impl IntoView {
-    // Shown only once the browser says it can notify (never on the server).
-    let ready = RwSignal::new(false);
-    let on = RwSignal::new(false);
-    let blocked = RwSignal::new(false);
+    let t = crate::i18n::t();
     #[cfg(feature = "hydrate")]
-    {
-        use std::collections::HashSet;
-        Effect::new(move |_| {
-            if let Some(permission) = browser::permission() {
-                ready.set(true);
-                blocked.set(permission == web_sys::NotificationPermission::Denied);
-                on.set(browser::enabled());
-            }
-        });
-        let toasts = RwSignal::from(live::toasts());
-        let told = StoredValue::new(HashSet::<u64>::new());
-        let waiting = StoredValue::new(Vec::<live::Toast>::new());
-        Effect::new(move |_| {
-            for t in toasts.get() {
-                if !told.try_update_value(|s| s.insert(t.id)).unwrap_or(false) {
-                    continue;
-                }
-                if !on.get_untracked() || !browser::hidden() {
-                    continue;
-                }
-                let first = waiting.try_update_value(|w| {
-                    w.push(t);
-                    w.len() == 1
-                });
-                if first == Some(true) {
-                    set_timeout(
-                        move || {
-                            browser::notify(
-                                &waiting.try_update_value(std::mem::take).unwrap_or_default(),
-                            )
-                        },
-                        std::time::Duration::from_millis(GROUP_MS),
-                    );
-                }
-            }
-        });
-    }
-    let toggle = move |_| {
+    Effect::new(move |_| browser::start(t));
+    let toggle = move |_: leptos::ev::MouseEvent| {
         #[cfg(feature = "hydrate")]
-        {
-            if on.get_untracked() {
-                browser::remember(false);
-                on.set(false);
-                return;
-            }
-            leptos::task::spawn_local(async move {
-                let granted = browser::ask().await;
-                browser::remember(granted);
-                on.set(granted);
-                blocked.set(
-                    !granted
-                        && browser::permission() == Some(web_sys::NotificationPermission::Denied),
-                );
-            });
-        }
+        browser::toggle(t);
     };
+    // Shown only once the browser says it can notify (never on the server).
     view! {
-        <button
-            type="button"
-            class="secondary notify-toggle"
-            hidden=move || !ready.get()
-            aria-pressed=move || on.get().to_string()
-            disabled=move || blocked.get()
-            on:click=toggle
-        >
-            {move || match (blocked.get(), on.get()) {
-                (true, _) => "Notifications blocked by the browser",
-                (false, true) => "Notifying when jobs finish",
-                (false, false) => "Notify me when jobs finish",
-            }}
+        <button type="button" id=ID class="secondary notify-toggle" hidden=true aria-pressed="false" on:click=toggle>
+            {t.notify_off()}
         </button>
     }
 }
@@ -96,7 +36,10 @@ pub fn NotifyToggle() -> impl IntoView {
 /// The browser's side: the Notification API, the page's visibility, the stored choice.
 #[cfg(feature = "hydrate")]
 mod browser {
-    use crate::live::Toast;
+    use crate::i18n::Text;
+    use crate::live::{self, Toast};
+    use leptos::prelude::*;
+    use std::cell::{Cell, RefCell};
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     use web_sys::{Notification, NotificationOptions, NotificationPermission};
@@ -104,8 +47,80 @@ mod browser {
     /// Where the choice is kept in this browser.
     const SETTING: &str = "headway_notify";
 
+    thread_local! {
+        /// The last toast considered (their ids grow).
+        static SEEN: Cell<Option<u64>> = const { Cell::new(None) };
+        /// Finished jobs waiting to be told together.
+        static WAITING: RefCell<Vec<Toast>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Shows the toggle where the browser can notify, and tells of the jobs that finish while
+    /// the tab is hidden.
+    pub fn start(t: Text) {
+        if let Some(permission) = permission() {
+            show(t, enabled(), permission == NotificationPermission::Denied);
+        }
+        let toasts = live::toasts();
+        Effect::new(move |_| {
+            for toast in toasts.get() {
+                if SEEN.get().is_some_and(|seen| toast.id <= seen) {
+                    continue;
+                }
+                SEEN.set(Some(toast.id));
+                if !enabled() || !hidden() {
+                    continue;
+                }
+                let first = WAITING.with_borrow_mut(|w| {
+                    w.push(toast);
+                    w.len() == 1
+                });
+                if first {
+                    set_timeout(
+                        || notify(&WAITING.with_borrow_mut(std::mem::take)),
+                        std::time::Duration::from_millis(super::GROUP_MS),
+                    );
+                }
+            }
+        });
+    }
+
+    /// A click: turns them off, or asks the browser.
+    pub fn toggle(t: Text) {
+        if enabled() {
+            remember(false);
+            return show(t, false, false);
+        }
+        leptos::task::spawn_local(async move {
+            let granted = ask().await;
+            remember(granted);
+            show(
+                t,
+                granted,
+                !granted && permission() == Some(NotificationPermission::Denied),
+            );
+        });
+    }
+
+    /// The toggle as `on` and `blocked` say.
+    fn show(t: Text, on: bool, blocked: bool) {
+        let Some(button) = document().get_element_by_id(super::ID) else {
+            return;
+        };
+        let _ = button.remove_attribute("hidden");
+        let _ = button.set_attribute("aria-pressed", if on { "true" } else { "false" });
+        let _ = match blocked {
+            true => button.set_attribute("disabled", ""),
+            false => button.remove_attribute("disabled"),
+        };
+        button.set_text_content(Some(match (blocked, on) {
+            (true, _) => t.notify_blocked(),
+            (false, true) => t.notify_on(),
+            (false, false) => t.notify_off(),
+        }));
+    }
+
     /// The permission, if this browser has notifications at all.
-    pub fn permission() -> Option<NotificationPermission> {
+    fn permission() -> Option<NotificationPermission> {
         let window = web_sys::window()?;
         js_sys::Reflect::has(&window, &"Notification".into())
             .ok()?
@@ -113,19 +128,19 @@ mod browser {
     }
 
     /// Turned on here, and still allowed by the browser.
-    pub fn enabled() -> bool {
+    fn enabled() -> bool {
         let stored = storage().and_then(|s| s.get_item(SETTING).ok().flatten());
         stored.as_deref() == Some("on") && permission() == Some(NotificationPermission::Granted)
     }
 
-    pub fn remember(on: bool) {
+    fn remember(on: bool) {
         if let Some(s) = storage() {
             let _ = s.set_item(SETTING, if on { "on" } else { "off" });
         }
     }
 
     /// Asks the browser (once the person has clicked); whether notifications are allowed.
-    pub async fn ask() -> bool {
+    async fn ask() -> bool {
         let Ok(promise) = Notification::request_permission() else {
             return false;
         };
@@ -134,31 +149,30 @@ mod browser {
     }
 
     /// The tab is in the background (another tab, a minimised window).
-    pub fn hidden() -> bool {
+    fn hidden() -> bool {
         web_sys::window()
             .and_then(|w| w.document())
             .is_some_and(|d| d.hidden())
     }
 
     /// One notification for `finished`: the job itself, or how many finished.
-    pub fn notify(finished: &[Toast]) {
+    fn notify(finished: &[Toast]) {
+        let t = crate::i18n::t();
         let (title, body, href) = match finished {
             [] => return,
             [one] => (
-                one.text(),
-                "Open the job".to_string(),
+                one.text(t),
+                t.notify_open_job().to_string(),
                 format!("/jobs/{}", one.job_id),
             ),
             many => {
-                let failed = many
+                let body = many
                     .iter()
-                    .filter(|t| t.status != crate::model::JobStatus::Succeeded)
-                    .count();
-                let body = many.iter().map(Toast::text).collect::<Vec<_>>().join("\n");
-                let title = match failed {
-                    0 => format!("{} jobs succeeded", many.len()),
-                    n => format!("{} jobs finished, {n} not successfully", many.len()),
-                };
+                    .map(|m| m.text(t))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                // "3 jobs finished: 2 succeeded, 1 cancelled": each ending by its name.
+                let title = crate::live::announcement(t, many).unwrap_or_default();
                 (title, body, "/".to_string())
             }
         };

@@ -1,7 +1,7 @@
 //! A job's progress bar: `role="progressbar"`, coloured by level, with the numbers in text for
 //! assistive technology.
 
-use crate::format;
+use crate::i18n::{t, Text};
 use crate::model::{Job, JobStatus, Level};
 use leptos::prelude::*;
 
@@ -15,7 +15,7 @@ pub fn bar_level(job: &Job) -> Level {
 }
 
 /// `42 of 100 steps (42%)`, or `42 steps` when the total is unknown.
-pub fn progress_text(job: &Job) -> String {
+pub fn progress_text(t: Text, job: &Job) -> String {
     let p = &job.progress;
     let unit = if p.unit.is_empty() {
         String::new()
@@ -23,36 +23,53 @@ pub fn progress_text(job: &Job) -> String {
         format!(" {}", p.unit)
     };
     match (p.total, p.percent()) {
-        (Some(t), Some(pct)) => {
-            format!(
-                "{} of {}{unit} ({pct:.0}%)",
-                format::count(p.current),
-                format::count(t)
-            )
-        }
-        _ => format!("{}{unit}", format::count(p.current)),
+        (Some(total), Some(pct)) => t.progress_of(p.current, total, unit, format!("{pct:.0}")),
+        _ => t.progress_count(p.current, unit),
     }
+}
+
+/// What a row says of its progress: nothing until the job has something to say (a queued job,
+/// or one that has reported neither a step nor a total), so that no bare "0" reads as progress.
+pub fn progress_said(t: Text, job: &Job) -> String {
+    let p = &job.progress;
+    let nothing = p.current == 0 && (p.total.is_none() || job.status == JobStatus::Queued);
+    if nothing {
+        String::new()
+    } else {
+        progress_text(t, job)
+    }
+}
+
+/// Whether the bar moves without a total: only while the job runs. A queued job's bar stays
+/// still and empty (it has not started), as does a finished one's.
+pub fn indeterminate(job: &Job) -> bool {
+    job.progress.percent().is_none()
+        && matches!(job.status, JobStatus::Running | JobStatus::Cancelling)
 }
 
 #[component]
 pub fn ProgressBar(job: RwSignal<Job>) -> impl IntoView {
     let pct = move || job.with(|j| j.progress.percent());
+    let t = t();
     view! {
         <div
             class=move || {
                 job.with(|j| {
-                    let indeterminate = if pct().is_none() && j.status.is_active() { " indeterminate" } else { "" };
+                    let indeterminate = if indeterminate(j) { " indeterminate" } else { "" };
                     format!("bar level-{}{indeterminate}", bar_level(j).as_str())
                 })
             }
             role="progressbar"
-            aria-label=move || job.with(|j| format!("{} job progress", j.label()))
+            aria-label=move || job.with(|j| t.progress_label(crate::names::job_title(j)))
             aria-valuemin="0"
             aria-valuemax=move || job.with(|j| j.progress.total.map(|t| t.to_string()))
             aria-valuenow=move || {
                 job.with(|j| j.progress.total.map(|t| j.progress.current.min(t).to_string()))
             }
-            aria-valuetext=move || job.with(progress_text)
+            aria-valuetext=move || job.with(|j| match j.status {
+                JobStatus::Queued if j.progress.current == 0 => t.progress_not_started().to_string(),
+                _ => progress_text(t, j),
+            })
             data-level=move || job.with(|j| bar_level(j).as_str())
         >
             <div class="bar-fill" style:width=move || format!("{:.1}%", pct().unwrap_or(0.0))></div>
@@ -96,16 +113,46 @@ mod tests {
         }
     }
 
+    fn en() -> Text {
+        Text::of(crate::i18n::Lang::En)
+    }
+
     #[test]
     fn text_states_numbers_and_percent() {
         assert_eq!(
-            progress_text(&job(JobStatus::Running, 42, Some(100))),
+            progress_text(en(), &job(JobStatus::Running, 42, Some(100))),
             "42 of 100 steps (42%)"
         );
         assert_eq!(
-            progress_text(&job(JobStatus::Running, 1500, None)),
+            progress_text(en(), &job(JobStatus::Running, 1500, None)),
             "1,500 steps"
         );
+        assert_eq!(
+            progress_text(
+                Text::of(crate::i18n::Lang::ZhCn),
+                &job(JobStatus::Running, 1500, Some(3000))
+            ),
+            "1,500 / 3,000 steps（50%）"
+        );
+    }
+
+    #[test]
+    fn a_queued_job_neither_moves_nor_says_zero() {
+        let queued = job(JobStatus::Queued, 0, None);
+        assert!(!indeterminate(&queued));
+        assert_eq!(progress_said(en(), &queued), "");
+        let running = job(JobStatus::Running, 0, None);
+        assert!(indeterminate(&running));
+        assert_eq!(progress_said(en(), &running), "");
+        assert_eq!(
+            progress_said(en(), &job(JobStatus::Running, 0, Some(10))),
+            "0 of 10 steps (0%)"
+        );
+        assert_eq!(
+            progress_said(en(), &job(JobStatus::Succeeded, 3, None)),
+            "3 steps"
+        );
+        assert!(!indeterminate(&job(JobStatus::Succeeded, 3, None)));
     }
 
     #[test]

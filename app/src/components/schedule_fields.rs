@@ -11,6 +11,9 @@ use leptos::prelude::*;
 /// zone), and the server's messages for the expression and the zone.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Timing {
+    /// What its owner calls it; empty for none.
+    pub name: String,
+    pub name_error: Option<String>,
     pub cron: String,
     pub timezone: String,
     pub overlap: String,
@@ -21,7 +24,7 @@ pub struct Timing {
 
 /// The fields in the form `form_id` (ids `{form_id}-cron`, `{form_id}-timezone`…), with the
 /// preview `shown` at first.
-#[island]
+#[island(lazy)]
 pub fn ScheduleFields(
     form_id: String,
     timing: Timing,
@@ -74,10 +77,29 @@ pub fn ScheduleFields(
     let (overlap_id, catch_up_id, preview_id) = (id("overlap"), id("catch_up"), id("cron-preview"));
     let cron_error = timing.cron_error.clone();
     let zone_error = timing.timezone_error.clone();
+    let name_id = id("name");
+    let name_error = timing.name_error.clone();
     let option = |value: &'static str, label: &'static str, chosen: &str| {
         view! { <option value=value selected=chosen == value>{label}</option> }
     };
     view! {
+        <div class="field">
+            <label for=name_id.clone()>{crate::i18n::t().schedule_name()}</label>
+            <input
+                id=name_id.clone()
+                name="name"
+                type="text"
+                value=timing.name.clone()
+                maxlength="100"
+                placeholder=crate::i18n::t().schedule_name_placeholder()
+                autocomplete="off"
+                aria-describedby=format!("{name_id}-hint {name_id}-error")
+                aria-invalid=name_error.is_some().then_some("true")
+                on:keydown=enter_creates_schedule
+            />
+            <p class="field-hint" id=format!("{name_id}-hint")>{crate::i18n::t().schedule_name_hint()}</p>
+            <p class="field-error" id=format!("{name_id}-error") aria-live="polite">{name_error}</p>
+        </div>
         <div class="field">
             <label for=cron_id.clone()>"Repeat on (cron)"</label>
             <input

@@ -2,9 +2,10 @@
 //! The server validates; its messages appear next to the fields they concern.
 //!
 //! The fields are rendered on the server only (they never change); the island around them
-//! sends the form, shows the server's messages in the fields' message slots and adds the new
-//! job to the page. Without JavaScript the form posts to `start_job` and the page shows the
-//! messages after the redirect.
+//! sends the form, shows the server's messages in the fields' message slots and, once the job
+//! is started, goes to its page, where its bar is. Without JavaScript the form posts to
+//! `start_job` and the browser is sent to the same page, or back to the form with the messages.
+//! The islands of the form are lazy: only the New job page loads them.
 //!
 //! A kind with a file parameter uploads the file as soon as it is picked (see
 //! [`super::upload_field`]); without JavaScript its form is multipart, posted to
@@ -21,11 +22,12 @@ use crate::server_fns::StartJob;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
+/// `values` fill the fields (a finished job's parameters, to run it again with changes).
 #[component]
-pub fn StartForm(kind: KindInfo) -> impl IntoView {
+pub fn StartForm(kind: KindInfo, values: Option<serde_json::Value>) -> impl IntoView {
     let form_id = format!("start-{}", kind.name);
     let mut names: Vec<String> = kind.params.iter().map(|p| p.name.clone()).collect();
-    names.extend([RUN_AFTER, MAX_ATTEMPTS, "cron", "timezone"].map(String::from));
+    names.extend([RUN_AFTER, MAX_ATTEMPTS, "name", "cron", "timezone"].map(String::from));
     // A refusal of a post made without JavaScript comes back in the address: its messages are
     // rendered in place (the island shows those of the posts it sends). A start and a new
     // schedule share the kind's fields.
@@ -41,7 +43,7 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
         _ => None,
     };
     let either = refused.as_ref().or(refused_schedule.as_ref());
-    let fields = param_fields(&kind.params, &form_id, None, either);
+    let fields = param_fields(&kind.params, &form_id, values.as_ref(), either);
     let later = start_later(&form_id, refused.as_ref());
     let attempts = attempts_field(&form_id, kind.retry.max_attempts, either);
     let repeat = repeat(&form_id, refused_schedule.as_ref());
@@ -50,7 +52,7 @@ pub fn StartForm(kind: KindInfo) -> impl IntoView {
         .iter()
         .any(|p| p.kind == crate::model::ParamType::File);
     view! {
-        <StartFormIsland form_id kind=kind.name title=kind.title fields=names key=start_key() with_file>
+        <StartFormIsland form_id title=super::words::kind_title(crate::i18n::t(), &kind) kind=kind.name fields=names key=start_key() with_file>
             {fields}
             {attempts}
             {later}
@@ -68,13 +70,14 @@ fn repeat(form_id: &str, refused: Option<&crate::model::AppError>) -> impl IntoV
     let timing = Timing {
         overlap: "skip".into(),
         catch_up: "skip".into(),
+        name_error: message("name"),
         cron_error: message("cron"),
         timezone_error: message("timezone"),
         ..Timing::default()
     };
     view! {
         <details class="field repeat" open=refused.is_some()>
-            <summary>"Repeat…"</summary>
+            <summary>{crate::i18n::t().start_repeat()}</summary>
             <ScheduleFields form_id=form_id.to_string() timing shown=None/>
         </details>
     }
@@ -95,13 +98,14 @@ fn attempts_field(
     }
     let input_id = format!("{form_id}-{MAX_ATTEMPTS}");
     let error_id = format!("{input_id}-error");
+    let hint_id = format!("{input_id}-hint");
     let message = refused
         .and_then(|e| e.field(MAX_ATTEMPTS))
         .map(str::to_string);
     let invalid = message.is_some().then_some("true");
     Some(view! {
         <div class="field">
-            <label for=input_id.clone()>"Attempts"</label>
+            <label for=input_id.clone()>{crate::i18n::t().attempts()}</label>
             <input
                 id=input_id
                 name=MAX_ATTEMPTS
@@ -109,10 +113,10 @@ fn attempts_field(
                 min="1"
                 max=allowed.to_string()
                 value=allowed.to_string()
-                aria-describedby=error_id.clone()
+                aria-describedby=format!("{hint_id} {error_id}")
                 aria-invalid=invalid
-                title=format!("A failed attempt is tried again, up to {allowed} attempts in all; 1 for no retry")
             />
+            <p class="field-hint" id=hint_id>{crate::i18n::t().start_attempts_hint(allowed)}</p>
             <p class="field-error" id=error_id aria-live="polite">{message}</p>
         </div>
     })
@@ -141,9 +145,9 @@ fn start_later(form_id: &str, refused: Option<&crate::model::AppError>) -> impl 
     let invalid = open.then_some("true");
     view! {
         <details class="field start-later" open=open>
-            <summary>"Start at…"</summary>
+            <summary>{crate::i18n::t().start_at_summary()}</summary>
             <label for=input_id.clone()>
-                "Start at " <span class="start-zone">"(UTC)"</span>
+                {crate::i18n::t().start_at()} " " <span class="start-zone">"(UTC)"</span>
             </label>
             <input
                 id=input_id
@@ -165,7 +169,7 @@ fn start_later(form_id: &str, refused: Option<&crate::model::AppError>) -> impl 
 ///
 /// After a start, the button rests for a moment ("Started") before the form takes a new key: a
 /// double click starts one job, and a second start with the same values is a second job.
-#[island]
+#[island(lazy)]
 fn StartFormIsland(
     form_id: String,
     kind: String,
@@ -178,6 +182,7 @@ fn StartFormIsland(
     let sending = RwSignal::new(false);
     let started = RwSignal::new(false);
     let key = RwSignal::new(key);
+    let t = crate::i18n::t();
     let refusal = RwSignal::new(None::<String>);
     // What the last schedule made from the form is.
     let scheduled = RwSignal::new(None::<crate::model::Schedule>);
@@ -204,9 +209,7 @@ fn StartFormIsland(
             };
             // A file still on its way is not an upload id yet.
             if let Ok(Some(_)) = form.query_selector(".upload[data-state=sending]") {
-                refusal.set(Some(
-                    "The file is still uploading: start once its bar is full, or cancel it".into(),
-                ));
+                refusal.set(Some(t.start_still_uploading().into()));
                 return;
             }
             sending.set(true);
@@ -245,8 +248,9 @@ fn StartFormIsland(
                 scheduled.set(None);
                 show(answer.as_ref().err());
                 if let Ok(job) = answer {
-                    crate::live::add(job);
                     started.set(true);
+                    // Where its bar is. Back on this page, the form takes a new key.
+                    let _ = window().location().set_href(&format!("/jobs/{}", job.id));
                     set_timeout(
                         move || {
                             key.set(new_key());
@@ -259,8 +263,8 @@ fn StartFormIsland(
         }
     };
     let label = move || match started.get() {
-        true => format!("Started {title} ✓"),
-        false => format!("Start {title}"),
+        true => t.start_started(title.as_str()),
+        false => t.start_kind(title.as_str()),
     };
     // Without JavaScript a file goes in the post that starts the job.
     let (action, enctype, schedule_enctype) = match with_file {
@@ -274,18 +278,19 @@ fn StartFormIsland(
     view! {
         <form method="post" action=action enctype=enctype class="start-form" id=form_id novalidate=true on:submit=send>
             <input type="hidden" name="kind" value=kind/>
+            <input type="hidden" name="then" value="job"/>
             <input type="hidden" name="idempotency_key" value=move || key.get()/>
             {children()}
             <button type="submit" disabled=move || sending.get() || started.get()>{label}</button>
             <button type="submit" class="secondary create-schedule" formaction=CreateSchedule::url() formenctype=schedule_enctype disabled=move || sending.get()>
-                "Create schedule"
+                {t.start_create_schedule()}
             </button>
             <p class="form-error" role="alert">{move || refusal.get()}</p>
             <p class="form-note" role="status">
                 {move || scheduled.get().map(|s| view! {
-                    "Schedule created: " {s.description} ", next at "
+                    {t.start_schedule_created(s.description)} " "
                     {s.next_runs.first().map(|r| crate::format::rfc_3339_text(r)).unwrap_or_default()}
-                    ". " <a href="/schedules">"See the schedules"</a>
+                    {t.sentence_end()} " " <a href="/schedules">{t.start_see_schedules()}</a>
                 })}
             </p>
         </form>

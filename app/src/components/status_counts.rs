@@ -1,7 +1,7 @@
 //! The counts of jobs per status above the history, each a link to the jobs of that status.
 
-use crate::components::status_icon;
-use crate::format;
+use crate::components::{status_icon, status_name};
+use crate::i18n::t;
 use crate::model::{HistoryQuery, StatusCount};
 use leptos::prelude::*;
 
@@ -23,6 +23,7 @@ pub fn StatusCounts(counts: Vec<StatusCount>, query: HistoryQuery) -> impl IntoV
         }
     };
     let current = query.status.clone();
+    let t = t();
     let items = counts
         .iter()
         .map(|c| {
@@ -36,18 +37,18 @@ pub fn StatusCounts(counts: Vec<StatusCount>, query: HistoryQuery) -> impl IntoV
                         data-status=c.status.as_str()
                     >
                         <span aria-hidden="true">{status_icon(c.status)} " "</span>
-                        {c.status.as_str()} " " <strong>{format::count(c.n)}</strong>
+                        {status_name(t, c.status)} " " <strong>{t.int(c.n as i64)}</strong>
                     </a>
                 </li>
             }
         })
         .collect_view();
     view! {
-        <nav class="counts" aria-label="Jobs per status">
+        <nav class="counts" aria-label=t.counts_label()>
             <ul>
                 <li>
                     <a href=link(None) class="count" aria-current=current.is_none().then_some("true") data-status="all">
-                        "all " <strong>{format::count(all)}</strong>
+                        {t.counts_all()} " " <strong>{t.int(all as i64)}</strong>
                     </a>
                 </li>
                 {items}

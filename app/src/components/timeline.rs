@@ -1,8 +1,12 @@
 //! A job's states in order with their times, going on live as the job moves.
 
-use crate::format;
+use super::time::Time;
+use super::words::status_name;
+use crate::format::{self, Style};
+use crate::i18n::{t, Text};
 use crate::live;
 use crate::model::{Job, JobStatus, StatusChange};
+use crate::zone::Zone;
 use leptos::prelude::*;
 
 #[island(lazy)]
@@ -21,26 +25,28 @@ pub fn Timeline(job: Job, changes: Vec<StatusChange>) -> impl IntoView {
             changes.update(|c| c.extend(steps));
         }
     });
-    let attempts = move || job.with(attempt_lines);
+    let t = t();
+    let zone = crate::zone::view_zone();
+    let attempts = move || job.with(|j| attempt_lines(t, &zone.get(), j));
     view! {
         <ol class="timeline">
             <For
                 each=move || changes.get().into_iter().enumerate()
                 key=|(i, c)| (*i, c.status)
-                children=|(_, c)| view! {
+                children=move |(_, c)| view! {
                     <li data-status=c.status.as_str()>
                         <span class="timeline-status">
                             <span aria-hidden="true">{super::job_row::status_icon(c.status)} " "</span>
-                            {c.status.as_str()}
+                            {status_name(t, c.status)}
                         </span>
                         " "
-                        <time datetime=format::iso(c.at)>{format::datetime(c.at)}</time>
+                        <Time at=c.at/>
                     </li>
                 }
             />
         </ol>
         <Show when=move || job.with(|j| j.max_attempts > 1 || j.attempts.len() > 1)>
-            <h3 class="attempts-title">"Attempts"</h3>
+            <h3 class="attempts-title">{t.attempts()}</h3>
             <ol class="attempts">
                 {move || attempts().into_iter().map(|(n, text, error)| view! {
                     <li data-attempt=n>
@@ -54,37 +60,32 @@ pub fn Timeline(job: Job, changes: Vec<StatusChange>) -> impl IntoView {
 }
 
 /// Each attempt of a job, in words, with its error; then the next one while it waits:
-/// "Attempt 1 · 14:02:00 → 14:02:12 (12s)", "Attempt 2 of 3 starts at 14:02:40".
-pub fn attempt_lines(j: &Job) -> Vec<(u32, String, Option<String>)> {
+/// "Attempt 1 · Nov 24, 2026, 14:02:00 → 14:02:12 (12s)", "Attempt 2 of 3 starts at …".
+pub fn attempt_lines(t: Text, zone: &Zone, j: &Job) -> Vec<(u32, String, Option<String>)> {
+    let full = |at: i64| format::when(t, zone, Style::Full, at, at);
     let mut lines: Vec<(u32, String, Option<String>)> = j
         .attempts
         .iter()
         .map(|a| {
             let span = match a.finished_at {
-                Some(end) => format!(
-                    "{} → {} ({})",
-                    format::datetime(a.started_at),
-                    &format::datetime(end)[11..19],
-                    format::duration((end - a.started_at).max(0))
+                Some(end) => t.attempt_span(
+                    full(a.started_at),
+                    format::when(t, zone, Style::Clock, end, end),
+                    format::span(t, (end - a.started_at).max(0)),
                 ),
-                None => format!("{} → running", format::datetime(a.started_at)),
+                None => t.attempt_running(full(a.started_at)),
             };
             let error = a
                 .error
                 .as_ref()
-                .map(|e| format!("{}: {}", e.code, e.message));
-            (a.n, format!("Attempt {} · {span}", a.n), error)
+                .map(|e| t.job_error(e.code.as_str(), e.message.as_str()));
+            (a.n, t.attempt_line(a.n, span), error)
         })
         .collect();
     if let Some(at) = j.next_attempt_at.filter(|_| j.waits_to_retry()) {
         lines.push((
             j.attempt,
-            format!(
-                "Attempt {} of {} starts at {}",
-                j.attempt,
-                j.max_attempts,
-                format::datetime(at)
-            ),
+            t.attempt_next(j.attempt, j.max_attempts, full(at)),
             None,
         ));
     }

@@ -1,7 +1,8 @@
 //! The settings page's token list: create a personal API token (its secret is shown once, here),
 //! see each one's scope and last use, revoke it.
 
-use crate::format;
+use crate::components::Time;
+use crate::i18n::t;
 use crate::model::accounts::TokenInfo;
 use crate::server_fns::{CreateToken, RevokeToken};
 use leptos::prelude::*;
@@ -9,6 +10,7 @@ use leptos::prelude::*;
 #[island(lazy)]
 pub fn TokenManager(tokens: Vec<TokenInfo>) -> impl IntoView {
     let tokens = RwSignal::new(tokens);
+    let t = t();
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let created = create.value();
@@ -43,9 +45,9 @@ pub fn TokenManager(tokens: Vec<TokenInfo>) -> impl IntoView {
         created.with(|v| match v {
             Some(Ok(new)) => Some(view! {
                 <div class="token-secret" role="status">
-                    <p>"Copy the token "<strong>{new.name.clone()}</strong>" now: it is not shown again."</p>
+                    <p>{t.token_copy_now(new.name.clone())}</p>
                     <code class="token-value">{new.token.clone()}</code>
-                    <p>"In a shell, for " <code>"headway run"</code> " and the other commands:"</p>
+                    <p>{t.token_in_a_shell()}</p>
                     <code class="token-export">{format!("export HEADWAY_TOKEN={}", new.token)}</code>
                 </div>
             }),
@@ -69,25 +71,29 @@ pub fn TokenManager(tokens: Vec<TokenInfo>) -> impl IntoView {
         tokens
             .get()
             .into_iter()
-            .map(|t| {
-                let state = match (t.revoked_at, t.last_used_at) {
-                    (Some(at), _) => format!("revoked {}", format::datetime(at)),
-                    (None, Some(at)) => format!("last used {}", format::datetime(at)),
-                    (None, None) => "never used".to_string(),
+            .map(|tok| {
+                let state = match (tok.revoked_at, tok.last_used_at) {
+                    (Some(at), _) => view! { {t.token_revoked()} " " <Time at/> }.into_any(),
+                    (None, Some(at)) => view! { {t.token_last_used()} " " <Time at/> }.into_any(),
+                    (None, None) => view! { {t.token_never_used()} }.into_any(),
                 };
-                let live = t.revoked_at.is_none();
-                let (id, name) = (t.id.clone(), t.name.clone());
+                let live = tok.revoked_at.is_none();
+                let (id, name) = (tok.id.clone(), tok.name.clone());
+                let scope = match tok.scope {
+                    crate::model::TokenScope::Read => t.token_scope_read_short(),
+                    crate::model::TokenScope::Write => t.token_scope_write_short(),
+                };
                 view! {
-                    <tr data-token-id=t.id.clone()>
-                        <td>{t.name.clone()}</td>
-                        <td>{t.scope.as_str()}</td>
-                        <td>{format::datetime(t.created_at)}</td>
+                    <tr data-token-id=tok.id.clone()>
+                        <td>{tok.name.clone()}</td>
+                        <td>{scope}</td>
+                        <td><Time at=tok.created_at/></td>
                         <td>{state}</td>
                         <td>
                             {live.then(|| view! {
                                 <ActionForm action=revoke>
                                     <input type="hidden" name="id" value=id/>
-                                    <button type="submit" class="secondary">"Revoke " <span class="visually-hidden">{name}</span></button>
+                                    <button type="submit" class="secondary">{t.token_revoke()} " " <span class="visually-hidden">{name}</span></button>
                                 </ActionForm>
                             })}
                         </td>
@@ -99,24 +105,24 @@ pub fn TokenManager(tokens: Vec<TokenInfo>) -> impl IntoView {
     view! {
         <ActionForm action=create attr:class="token-form">
             <div class="field">
-                <label for="token-name">"Name"</label>
+                <label for="token-name">{t.token_name()}</label>
                 <input id="token-name" name="name" type="text" required=true maxlength="100"/>
             </div>
             <div class="field">
-                <label for="token-scope">"Scope"</label>
+                <label for="token-scope">{t.token_scope()}</label>
                 <select id="token-scope" name="scope">
-                    <option value="read">"read: look only"</option>
-                    <option value="write">"write: act as you"</option>
+                    <option value="read">{t.token_scope_read()}</option>
+                    <option value="write">{t.token_scope_write()}</option>
                 </select>
             </div>
-            <button type="submit" disabled=move || create.pending().get()>"Create token"</button>
+            <button type="submit" disabled=move || create.pending().get()>{t.token_create()}</button>
         </ActionForm>
         {secret}
         {error}
         <table class="tokens">
-            <caption class="visually-hidden">"Your API tokens"</caption>
+            <caption class="visually-hidden">{t.token_caption()}</caption>
             <thead>
-                <tr><th scope="col">"Name"</th><th scope="col">"Scope"</th><th scope="col">"Created"</th><th scope="col">"Use"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
+                <tr><th scope="col">{t.token_name()}</th><th scope="col">{t.token_scope()}</th><th scope="col">{t.token_created()}</th><th scope="col">{t.token_use()}</th><th scope="col"><span class="visually-hidden">{t.actions()}</span></th></tr>
             </thead>
             <tbody>{rows}</tbody>
         </table>

@@ -105,7 +105,7 @@ pub fn sending_text(sent: u64, total: u64, elapsed_ms: f64) -> String {
 }
 
 /// The field of the file parameter `name` in the form whose fields have ids `input_id`.
-#[island]
+#[island(lazy)]
 pub fn UploadField(
     input_id: String,
     name: String,
@@ -119,6 +119,13 @@ pub fn UploadField(
     let upload = RwSignal::new(Upload::Idle);
     let error_id = format!("{input_id}-error");
     let status_id = format!("{input_id}-upload");
+    let hint_id = format!("{input_id}-hint");
+    let described = match description.is_empty() {
+        true => format!("{error_id} {status_id}"),
+        false => format!("{hint_id} {error_id} {status_id}"),
+    };
+    let hint = (!description.is_empty())
+        .then(|| view! { <p class="field-hint" id=hint_id>{description}</p> });
     let invalid = message.is_some().then_some("true");
     let field = format!("params[{name}]");
     let file_name = {
@@ -165,11 +172,11 @@ pub fn UploadField(
                 type="file"
                 name=file_name
                 accept=accept
-                aria-describedby=format!("{error_id} {status_id}")
+                aria-describedby=described
                 aria-invalid=invalid
-                title=description
                 on:change=pick
             />
+            {hint}
             <input type="hidden" name=id_name value=id_value class="upload-id"/>
             <div
                 class=move || format!("upload {}", upload.with(Upload::level))

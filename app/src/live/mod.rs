@@ -76,12 +76,28 @@ pub fn connection() -> ArcRwSignal<Connection> {
     }
 }
 
-/// Where the stream starts: the event id the server rendered the page at, its build and the
-/// notices it showed. The first island to hydrate sets it, before the stream connects.
-pub fn start_from(cursor: i64, build: &str, notices: Vec<Notice>, dismissed: &[i64], stream: &str) {
+/// Where the stream starts: the event id the server rendered the page at, its build, the
+/// notices it showed and the kinds' titles it rendered with. The first island to hydrate sets
+/// it, before the stream connects.
+pub fn start_from(
+    cursor: i64,
+    build: &str,
+    notices: Vec<Notice>,
+    dismissed: &[i64],
+    stream: &str,
+    titles: &[(String, String)],
+) {
     if IN_BROWSER {
-        with_state(|s| s.start_from(cursor, build, notices, dismissed, stream));
+        with_state(|s| s.start_from(cursor, build, notices, dismissed, stream, titles));
     }
+}
+
+/// A kind's title, as the page was rendered with (see [`crate::names`]).
+pub fn kind_title(kind: &str) -> Option<String> {
+    if !IN_BROWSER {
+        return None;
+    }
+    STATE.with(|s| s.try_borrow().ok()?.titles.of(kind).map(String::from))
 }
 
 /// Keeps the stream's lines of a job's log after line `after` until its view hydrates.
@@ -99,6 +115,22 @@ pub fn watch_log(job_id: &str, lines: Vec<LogLine>) -> (ArcRwSignal<Vec<LogLine>
     } else {
         (ArcRwSignal::new(lines), Vec::new())
     }
+}
+
+/// Whether a job has ended: `rendered` (as the server rendered the page) until the view is
+/// live, then as the stream tells it, for the job's parts that say "yet" only while it runs.
+pub fn ended(job_id: &str, rendered: bool) -> Signal<bool> {
+    let ended = RwSignal::new(rendered);
+    if IN_BROWSER {
+        let id = job_id.to_string();
+        // Effects run once the view is hydrated: it hydrates with what the server rendered.
+        Effect::new(move || {
+            if let Some(job) = with_state(|s| s.followed(&id)) {
+                ended.set(job.with(|j| j.status.is_terminal()));
+            }
+        });
+    }
+    ended.into()
 }
 
 /// Operator notices in force and not dismissed.

@@ -44,6 +44,9 @@ thread_local! {
     /// The page's own Sign out form was sent: the stream the server then ends is no reason to
     /// go to the sign-in page, where the form's answer is taking the page anyway.
     static SIGNING_OUT: Cell<bool> = const { Cell::new(false) };
+    /// Log lines received and not shown yet, and whether their showing is asked for.
+    static PENDING_LINES: RefCell<Vec<super::state::Updates>> = const { RefCell::new(Vec::new()) };
+    static LINES_FLUSH_ASKED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Starts following the stream the first time it is needed: through another tab, or by opening
@@ -153,12 +156,34 @@ fn on_message(kind: &str, e: &MessageEvent) {
 /// Applies one event of the stream, whichever tab received it.
 pub(super) fn deliver(id: Option<i64>, kind: &str, data: &str) {
     let result = STATE.with(|s| s.borrow_mut().apply(id, kind, data));
-    match result {
-        Ok(updates) => updates.run(),
-        Err(msg) => leptos::logging::warn!("headway: ignored an event: {msg}"),
+    let updates = match result {
+        Ok(updates) => updates,
+        Err(msg) => return leptos::logging::warn!("headway: ignored an event: {msg}"),
+    };
+    // A fast log brings hundreds of lines a second, each an event of its own: the page takes
+    // them together, once the events already received are applied, rather than re-rendering
+    // the log for each.
+    if kind == "log" {
+        PENDING_LINES.with(|p| p.borrow_mut().push(updates));
+        if !LINES_FLUSH_ASKED.replace(true) {
+            defer(0, flush_lines);
+        }
+        return;
     }
+    // Whatever else comes is shown after the lines before it.
+    flush_lines();
+    updates.run();
     refresh_title();
     schedule_announcement();
+}
+
+/// Shows the log lines applied to the state since the last time.
+fn flush_lines() {
+    LINES_FLUSH_ASKED.set(false);
+    let pending = PENDING_LINES.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    for updates in pending {
+        updates.run();
+    }
 }
 
 /// Shows the overall progress of unfinished jobs in the tab title.
@@ -167,7 +192,11 @@ fn refresh_title() {
         return;
     };
     let base = BASE_TITLE.with(|b| b.borrow_mut().get_or_insert_with(|| doc.title()).clone());
-    let title = super::title(&base, STATE.with(|s| s.borrow().overall()));
+    let title = super::title(
+        crate::i18n::t(),
+        &base,
+        STATE.with(|s| s.borrow().overall()),
+    );
     if doc.title() != title {
         doc.set_title(&title);
     }
@@ -186,7 +215,7 @@ fn schedule_announcement() {
         ANNOUNCE_PENDING.set(false);
         LAST_ANNOUNCED.set(js_sys::Date::now());
         let finished = STATE.with(|s| std::mem::take(&mut s.borrow_mut().unannounced));
-        if let Some(text) = super::announcement(&finished) {
+        if let Some(text) = super::announcement(crate::i18n::t(), &finished) {
             super::announcements().set(text);
         }
     });

@@ -54,17 +54,19 @@ pub struct Toast {
     /// Unique within the tab.
     pub id: u64,
     pub job_id: String,
-    pub kind: String,
+    /// What a person calls the job: its kind's title, or an external job's own.
+    pub title: String,
     pub status: JobStatus,
     pub error: Option<String>,
 }
 
 impl Toast {
-    /// `demo job succeeded`, `batch job failed: disk full`.
-    pub fn text(&self) -> String {
+    /// `Demo job succeeded`, `Batch job failed: disk full`.
+    pub fn text(&self, t: crate::i18n::Text) -> String {
+        let status = crate::components::status_name(t, self.status);
         match &self.error {
-            Some(e) => format!("{} job {}: {e}", self.kind, self.status),
-            None => format!("{} job {}", self.kind, self.status),
+            Some(e) => t.toast_job_error(self.title.as_str(), status, e.as_str()),
+            None => t.toast_job(self.title.as_str(), status),
         }
     }
 }
@@ -108,6 +110,8 @@ pub struct LiveState {
     pub unannounced: Vec<Toast>,
     /// Bumped whenever a job appears or changes status: what summaries of the jobs follow.
     pub status_changes: ArcRwSignal<u64>,
+    /// Each kind's title, by machine name, as the page was rendered with.
+    pub titles: crate::names::KindTitles,
 }
 
 impl Default for LiveState {
@@ -130,6 +134,7 @@ impl Default for LiveState {
             toasts: ArcRwSignal::new(Vec::new()),
             next_toast: 0,
             unannounced: Vec::new(),
+            titles: crate::names::KindTitles::default(),
         }
     }
 }
@@ -166,8 +171,10 @@ impl LiveState {
         notices: Vec<Notice>,
         dismissed: &[i64],
         stream: &str,
+        titles: &[(String, String)],
     ) {
         self.dismissed.extend(dismissed);
+        self.titles.0.extend(titles.iter().cloned());
         if self.stream.is_none() {
             self.stream = Some(stream.to_string());
         }
@@ -197,6 +204,11 @@ impl LiveState {
         let sig = ArcRwSignal::new(job.clone());
         self.jobs.insert(job.id, sig.clone());
         sig
+    }
+
+    /// The live signal of a job this page follows, if it does.
+    pub fn followed(&self, job_id: &str) -> Option<ArcRwSignal<Job>> {
+        self.jobs.get(&JobId::from(job_id)).cloned()
     }
 
     /// Keeps the stream's lines of `job_id` after line `after` from now on, for a log whose
@@ -269,7 +281,8 @@ impl LiveState {
                 if known_event < job.event_id {
                     if was_active && job.status.is_terminal() {
                         let error = job.error.as_ref().map(|e| e.message.clone());
-                        updates.extend(self.finished(&job.id, &job.kind, job.status, error));
+                        let title = self.title_of(&job);
+                        updates.extend(self.finished(&job.id, &title, job.status, error));
                     }
                     if was != job.status {
                         updates.extend(self.status_changed());
@@ -302,11 +315,16 @@ impl LiveState {
         u
     }
 
+    /// What a person calls `job`, with the titles the page has.
+    pub fn title_of(&self, job: &Job) -> String {
+        crate::names::job_title_with(job, |k| self.titles.of(k).map(String::from))
+    }
+
     /// A toast and an announcement for a job that has just finished.
     fn finished(
         &mut self,
         job_id: &str,
-        kind: &str,
+        title: &str,
         status: JobStatus,
         error: Option<String>,
     ) -> Updates {
@@ -314,7 +332,7 @@ impl LiveState {
         let toast = Toast {
             id: self.next_toast,
             job_id: job_id.into(),
-            kind: kind.into(),
+            title: title.into(),
             status,
             error,
         };
@@ -380,11 +398,11 @@ impl LiveState {
                 let d: DoneEvent = serde_json::from_str(data).map_err(parse_err)?;
                 let mut u = Updates::default();
                 if let Some(sig) = self.jobs.get(&d.job_id).cloned() {
-                    let (event_id, active, kind) =
-                        sig.with_untracked(|j| (j.event_id, j.status.is_active(), j.kind.clone()));
+                    let (event_id, active, title) = sig
+                        .with_untracked(|j| (j.event_id, j.status.is_active(), self.title_of(j)));
                     if event_id < id && active && d.status.is_terminal() {
                         let error = d.error.as_ref().map(|e| e.message.clone());
-                        u.extend(self.finished(&d.job_id, &kind, d.status, error));
+                        u.extend(self.finished(&d.job_id, &title, d.status, error));
                         u.extend(self.status_changed());
                     }
                 }
@@ -453,13 +471,14 @@ impl LiveState {
         u
     }
 
-    /// The overall progress of the page's unfinished jobs, for the tab title: percent done of
-    /// those with a known total, and how many are unfinished.
+    /// The overall progress of the page's running jobs, for the tab title: percent done of
+    /// those with a known total, and how many run. A queued job is not running yet; a job
+    /// being cancelled still is until it stops.
     pub fn overall(&self) -> Option<(u32, usize)> {
         let (mut done, mut total, mut active) = (0u128, 0u128, 0usize);
         for sig in self.jobs.values() {
             sig.with_untracked(|j| {
-                if j.status.is_active() {
+                if matches!(j.status, JobStatus::Running | JobStatus::Cancelling) {
                     active += 1;
                     if let Some(t) = j.progress.total {
                         done += j.progress.current.min(t) as u128;
@@ -496,18 +515,18 @@ impl LiveState {
 pub const MAX_TOASTS: usize = 4;
 
 /// The tab title: `(42%) 3 running · Headway`.
-pub fn title(base: &str, overall: Option<(u32, usize)>) -> String {
+pub fn title(t: crate::i18n::Text, base: &str, overall: Option<(u32, usize)>) -> String {
     match overall {
-        Some((pct, n)) => format!("({pct}%) {n} running · {base}"),
+        Some((pct, n)) => t.tab_title_running(pct, n, base),
         None => base.to_string(),
     }
 }
 
 /// One sentence for screen readers about jobs that finished since the last one.
-pub fn announcement(finished: &[Toast]) -> Option<String> {
+pub fn announcement(t: crate::i18n::Text, finished: &[Toast]) -> Option<String> {
     match finished {
         [] => None,
-        [one] => Some(one.text()),
+        [one] => Some(one.text(t)),
         many => {
             let mut by_status: Vec<(JobStatus, usize)> = Vec::new();
             for t in many {
@@ -516,12 +535,14 @@ pub fn announcement(finished: &[Toast]) -> Option<String> {
                     None => by_status.push((t.status, 1)),
                 }
             }
-            let parts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
-            Some(format!(
-                "{} jobs finished: {}",
-                many.len(),
-                parts.join(", ")
-            ))
+            if let [(status, n)] = by_status[..] {
+                return Some(t.jobs_of_status(n, crate::components::status_name(t, status)));
+            }
+            let parts: Vec<String> = by_status
+                .iter()
+                .map(|(s, n)| t.count_of_status(*n, crate::components::status_name(t, *s)))
+                .collect();
+            Some(t.jobs_finished_burst(many.len(), parts.join(t.list_separator())))
         }
     }
 }
@@ -641,7 +662,7 @@ mod tests {
     #[test]
     fn a_snapshots_other_jobs_are_followed_and_listed_once_their_status_changes() {
         let mut s = LiveState::default();
-        s.start_from(5, "b1", Vec::new(), &[], "mine");
+        s.start_from(5, "b1", Vec::new(), &[], "mine", &[]);
         s.track(job("old", 1));
         // Jobs of the caller the render left out (another page of the view, another status).
         let snap = Snapshot {
@@ -690,7 +711,7 @@ mod tests {
     #[test]
     fn after_a_resync_the_snapshot_lists_the_jobs_changed_since_the_render() {
         let mut s = LiveState::default();
-        s.start_from(5, "b1", Vec::new(), &[], "mine");
+        s.start_from(5, "b1", Vec::new(), &[], "mine", &[]);
         s.apply(None, "resync", "{}").unwrap().run();
         let snap = Snapshot {
             jobs: vec![job("b", 9), job("a", 4)],
@@ -744,11 +765,14 @@ mod tests {
         .run();
         let toasts = s.toasts.get_untracked();
         assert_eq!(toasts.len(), 1);
-        assert_eq!(toasts[0].text(), "demo job failed: disk full");
+        let en = crate::i18n::Text::of(crate::i18n::Lang::En);
+        assert_eq!(toasts[0].text(en), "demo job failed: disk full");
         assert_eq!(
-            announcement(&s.unannounced).unwrap(),
+            announcement(en, &s.unannounced).unwrap(),
             "demo job failed: disk full"
         );
+        let zh = crate::i18n::Text::of(crate::i18n::Lang::ZhCn);
+        assert_eq!(toasts[0].text(zh), "demo 任务失败：disk full");
     }
 
     #[test]
@@ -756,7 +780,7 @@ mod tests {
         let t = |status| Toast {
             id: 0,
             job_id: "j".into(),
-            kind: "demo".into(),
+            title: "demo".into(),
             status,
             error: None,
         };
@@ -765,11 +789,25 @@ mod tests {
             t(JobStatus::Failed),
             t(JobStatus::Succeeded),
         ];
+        use crate::i18n::{Lang, Text};
         assert_eq!(
-            announcement(&burst).unwrap(),
+            announcement(Text::of(Lang::En), &burst).unwrap(),
             "3 jobs finished: 2 succeeded, 1 failed"
         );
-        assert_eq!(announcement(&[]), None);
+        assert_eq!(
+            announcement(Text::of(Lang::ZhCn), &burst).unwrap(),
+            "3 个任务已结束：2 个成功、1 个失败"
+        );
+        assert_eq!(announcement(Text::of(Lang::En), &[]), None);
+        let cancelled = [t(JobStatus::Cancelled), t(JobStatus::Cancelled)];
+        assert_eq!(
+            announcement(Text::of(Lang::En), &cancelled).unwrap(),
+            "2 jobs cancelled"
+        );
+        assert_eq!(
+            announcement(Text::of(Lang::ZhCn), &cancelled).unwrap(),
+            "2 个任务已取消"
+        );
     }
 
     #[test]
@@ -867,7 +905,7 @@ mod tests {
     #[test]
     fn notices_come_and_go_and_a_new_build_is_noticed() {
         let mut s = LiveState::default();
-        s.start_from(10, "build-1", Vec::new(), &[12], "s");
+        s.start_from(10, "build-1", Vec::new(), &[12], "s", &[]);
         assert_eq!(s.last_event_id, Some(10));
         s.apply(
             Some(11),
@@ -908,15 +946,30 @@ mod tests {
     }
 
     #[test]
-    fn the_title_shows_overall_progress_of_unfinished_jobs() {
+    fn the_title_shows_overall_progress_of_running_jobs_only() {
+        use crate::i18n::{Lang, Text};
+        let en = Text::of(Lang::En);
         let mut s = LiveState::default();
-        assert_eq!(title("Headway", s.overall()), "Headway");
+        assert_eq!(title(en, "Headway", s.overall()), "Headway");
         s.track(job("a", 1)); // 1 of 10
         let mut b = job("b", 1);
         b.id = "b".into();
         b.progress.current = 9;
         s.track(b); // 9 of 10
-        assert_eq!(title("Headway", s.overall()), "(50%) 2 running · Headway");
+                    // Queued jobs are not running: they count neither in the number nor in the percent.
+        let mut queued = job("c", 1);
+        queued.id = "c".into();
+        queued.status = JobStatus::Queued;
+        queued.progress.current = 0;
+        s.track(queued);
+        assert_eq!(
+            title(en, "Headway", s.overall()),
+            "(50%) 2 running · Headway"
+        );
+        assert_eq!(
+            title(Text::of(Lang::ZhCn), "Headway", s.overall()),
+            "（50%）2 个运行中 · Headway"
+        );
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! OpenAPI document that `GET /api/v1/openapi.json` serves (the server provides it as an
 //! [`ApiDocument`]): the operations grouped by resource, each with who may call it, its
 //! parameters, body and answers; then the errors and the schemas they name. Plain HTML: no
-//! island, nothing to run in the browser.
+//! island, nothing to run in the browser. The page's own words follow the reader's language;
+//! the document's descriptions are the API's, in English, as its messages are.
 
 use crate::components::PageTitle;
+use crate::i18n::t;
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -15,14 +17,15 @@ pub struct ApiDocument(pub &'static Value);
 #[component]
 pub fn ApiReferencePage() -> impl IntoView {
     let doc = use_context::<ApiDocument>().map(|d| d.0);
+    let t = t();
     view! {
-        <PageTitle text="API reference · Headway"/>
-        <h1>"API reference"</h1>
+        <PageTitle text=t.page_title_of(t.api_reference_title())/>
+        <h1>{t.api_reference_title()}</h1>
         <p class="hint">
-            "The JSON API for scripts, under " <code>"/api/v1"</code> ". Scripts present an API token ("
-            <a href="/settings">"Settings"</a> ") as " <code>"Authorization: Bearer <token>"</code>
-            ". The same description as an OpenAPI 3.1 document, which clients can be generated from: "
-            <a href="/api/v1/openapi.json">"/api/v1/openapi.json"</a> "."
+            {t.api_intro_1()} " " <code>"/api/v1"</code> {t.api_intro_2()} " ("
+            <a href="/settings">{t.nav_settings()}</a> ") " {t.api_intro_3()} " " <code>"Authorization: Bearer <token>"</code>
+            {t.api_intro_4()} " "
+            <a href="/api/v1/openapi.json">"/api/v1/openapi.json"</a> {t.api_intro_5()}
         </p>
         {doc.map(reference)}
     }
@@ -49,13 +52,14 @@ fn reference(doc: &'static Value) -> impl IntoView {
         .into_iter()
         .map(|(name, about)| resource(doc, name, about, common.clone()))
         .collect_view();
+    let t = t();
     view! {
         <p>{code_spans(&description)}</p>
-        <nav class="api-contents" aria-label="Resources">
+        <nav class="api-contents" aria-label=t.api_resources()>
             <ul>
                 {contents}
-                <li><a href="#errors">"Errors"</a></li>
-                <li><a href="#schemas">"Schemas"</a></li>
+                <li><a href="#errors">{t.api_errors()}</a></li>
+                <li><a href="#schemas">{t.api_schemas()}</a></li>
             </ul>
         </nav>
         {sections}
@@ -106,15 +110,16 @@ fn operation(
         .split("\n\n")
         .map(|p| view! { <p>{code_spans(p)}</p> })
         .collect_view();
+    let t = t();
     let params: Vec<&'static Value> = op["parameters"].as_array().into_iter().flatten().collect();
     let params = (!params.is_empty()).then(|| {
         let rows = params
             .into_iter()
             .map(|p| {
                 let required = if p["required"].as_bool() == Some(true) {
-                    "required"
+                    t.api_required()
                 } else {
-                    "optional"
+                    t.api_optional()
                 };
                 view! {
                     <tr>
@@ -129,10 +134,10 @@ fn operation(
             .collect_view();
         view! {
             <table class="api-table">
-                <caption>"Parameters"</caption>
+                <caption>{t.api_parameters()}</caption>
                 <thead><tr>
-                    <th scope="col">"Name"</th><th scope="col">"In"</th><th scope="col">"Type"</th>
-                    <th scope="col">"Required"</th><th scope="col">"Description"</th>
+                    <th scope="col">{t.token_name()}</th><th scope="col">{t.api_in()}</th><th scope="col">{t.api_type()}</th>
+                    <th scope="col">{t.api_required_col()}</th><th scope="col">{t.api_description()}</th>
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
@@ -144,12 +149,12 @@ fn operation(
             .map(|(media, c)| {
                 let example = c.get("example").map(|e| {
                     let text = serde_json::to_string_pretty(e).unwrap_or_default();
-                    view! { <p>"For example:"</p> <pre class="api-example"><code>{text}</code></pre> }
+                    view! { <p>{t.api_for_example()}</p> <pre class="api-example"><code>{text}</code></pre> }
                 });
                 view! { <li><code>{media.clone()}</code> ": " {type_of(&c["schema"])} {example}</li> }
             })
             .collect_view();
-        view! { <p class="api-body-title">"Request body"</p> <ul class="api-body">{kinds}</ul> }
+        view! { <p class="api-body-title">{t.api_request_body()}</p> <ul class="api-body">{kinds}</ul> }
     });
     let answers = op["responses"]
         .as_object()
@@ -185,13 +190,13 @@ fn operation(
             {params}
             {body}
             <table class="api-table">
-                <caption>"Answers"</caption>
+                <caption>{t.api_answers()}</caption>
                 <thead><tr>
-                    <th scope="col">"Status"</th><th scope="col">"Meaning"</th><th scope="col">"Body"</th>
+                    <th scope="col">{t.api_status()}</th><th scope="col">{t.api_meaning()}</th><th scope="col">{t.api_body()}</th>
                 </tr></thead>
                 <tbody>{answers}</tbody>
             </table>
-            <p class="hint">"And the " <a href="#errors">"errors every operation may answer"</a> "."</p>
+            <p class="hint">{t.api_and_the()} " " <a href="#errors">{t.api_every_operation_errors()}</a> {t.api_and_the_end()}</p>
         </article>
     }
 }
@@ -231,7 +236,7 @@ fn errors(doc: &'static Value) -> impl IntoView {
             let body = r["content"]["application/json"]
                 .get("schema")
                 .map(|s| type_of(s).into_any())
-                .unwrap_or_else(|| "none".into_any());
+                .unwrap_or_else(|| t().api_none().into_any());
             view! {
                 <tr>
                     <th scope="row">{name.clone()}</th>
@@ -243,14 +248,14 @@ fn errors(doc: &'static Value) -> impl IntoView {
         .collect_view();
     view! {
         <section class="api-resource" aria-labelledby="errors">
-            <h2 id="errors">"Errors"</h2>
+            <h2 id="errors">{t().api_errors()}</h2>
             <p>
-                "Every error is JSON with the status its " <code>"code"</code> " stands for. "
-                "Every operation may answer " {common_errors(doc).join(", ")} "; each operation lists the others it may answer."
+                {t().api_errors_intro_1()} " " <code>"code"</code> " " {t().api_errors_intro_2()} " "
+                {t().api_errors_intro_3(common_errors(doc).join(", "))}
             </p>
             <table class="api-table">
-                <caption>"Error answers"</caption>
-                <thead><tr><th scope="col">"Error"</th><th scope="col">"Meaning"</th><th scope="col">"Body"</th></tr></thead>
+                <caption>{t().api_error_answers()}</caption>
+                <thead><tr><th scope="col">{t().api_error()}</th><th scope="col">{t().api_meaning()}</th><th scope="col">{t().api_body()}</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </section>
@@ -277,9 +282,9 @@ fn schemas(doc: &'static Value) -> impl IntoView {
                     .iter()
                     .map(|(field, p)| {
                         let needed = if required.contains(&field.as_str()) {
-                            "required"
+                            t().api_required()
                         } else {
-                            "optional"
+                            t().api_optional()
                         };
                         view! {
                             <tr>
@@ -293,10 +298,10 @@ fn schemas(doc: &'static Value) -> impl IntoView {
                     .collect_view();
                 view! {
                     <table class="api-table">
-                        <caption>{format!("Fields of {name}")}</caption>
+                        <caption>{t().api_fields_of(name.as_str())}</caption>
                         <thead><tr>
-                            <th scope="col">"Field"</th><th scope="col">"Type"</th>
-                            <th scope="col">"Required"</th><th scope="col">"Description"</th>
+                            <th scope="col">{t().api_field()}</th><th scope="col">{t().api_type()}</th>
+                            <th scope="col">{t().api_required_col()}</th><th scope="col">{t().api_description()}</th>
                         </tr></thead>
                         <tbody>{rows}</tbody>
                     </table>
@@ -304,7 +309,7 @@ fn schemas(doc: &'static Value) -> impl IntoView {
             });
             let shape = fields
                 .is_none()
-                .then(|| view! { <p>"Type: " {type_of(s)}</p> });
+                .then(|| view! { <p>{t().api_type_is()} " " {type_of(s)}</p> });
             let labelled = id.clone();
             view! {
                 <article class="api-schema" aria-labelledby=labelled>
@@ -318,7 +323,7 @@ fn schemas(doc: &'static Value) -> impl IntoView {
         .collect_view();
     view! {
         <section class="api-resource" aria-labelledby="schemas">
-            <h2 id="schemas">"Schemas"</h2>
+            <h2 id="schemas">{t().api_schemas()}</h2>
             {all}
         </section>
     }
@@ -362,9 +367,9 @@ fn words(schema: &Value) -> Vec<AnyView> {
     };
     if types.is_empty() {
         return vec![(if schema.get("contentMediaType").is_some() {
-            "file bytes"
+            t().api_file_bytes()
         } else {
-            "any JSON"
+            t().api_any_json()
         })
         .into_any()];
     }

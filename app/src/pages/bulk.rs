@@ -3,6 +3,7 @@
 //! cancelled or re-run, and a form posts the action.
 
 use crate::components::PageTitle;
+use crate::i18n::t;
 use crate::server_fns::{bulk_preview, BulkAct, BulkSelection};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -24,14 +25,15 @@ pub fn BulkPage() -> impl IntoView {
         })
     };
     let count = Resource::new_blocking(request, |(_, selection)| bulk_preview(selection));
+    let t = t();
     view! {
-        <PageTitle text="Bulk action · Headway"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <PageTitle text=t.page_title_of(t.bulk_title())/>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 let (action, selection) = request();
                 match (count.await, action.as_str()) {
                     (Ok(n), "cancel" | "rerun") => view! { <Confirm action selection n/> }.into_any(),
-                    (Ok(_), _) => problem("Choose Cancel or Re-run for the selected jobs.".into()).into_any(),
+                    (Ok(_), _) => problem(t.bulk_choose().into()).into_any(),
                     (Err(e), _) => problem(e.message).into_any(),
                 }
             })}
@@ -40,36 +42,35 @@ pub fn BulkPage() -> impl IntoView {
 }
 
 fn problem(message: String) -> impl IntoView {
+    let t = t();
     view! {
         <section class="problem" role="alert">
-            <h1>"Bulk action"</h1>
+            <h1>{t.bulk_title()}</h1>
             <p>{message}</p>
-            <p><a href="/">"Back to your jobs"</a></p>
+            <p><a href="/">{t.back_to_jobs()}</a></p>
         </section>
     }
 }
 
 #[component]
 fn Confirm(action: String, selection: BulkSelection, n: usize) -> impl IntoView {
-    let verb = if action == "cancel" {
-        "Cancel"
-    } else {
-        "Re-run"
-    };
-    let jobs = if n == 1 {
-        "job".to_string()
-    } else {
-        "jobs".to_string()
-    };
+    let t = t();
     if n == 0 {
-        return problem("No jobs of yours are selected: pick some in the list first.".into())
-            .into_any();
+        return problem(t.bulk_none_selected().into()).into_any();
     }
     let act = ServerAction::<BulkAct>::new();
-    let hint = if action == "cancel" {
-        "Queued jobs will not run; running ones are asked to stop. Jobs that have already ended stay as they are."
+    let (question, button, hint) = if action == "cancel" {
+        (
+            t.bulk_cancel_question(n),
+            t.bulk_cancel_button(n),
+            t.bulk_cancel_hint(),
+        )
     } else {
-        "Each one starts again as a new job, with the same kind, parameters and time limit."
+        (
+            t.bulk_rerun_question(n),
+            t.bulk_rerun_button(n),
+            t.bulk_rerun_hint(),
+        )
     };
     let BulkSelection {
         ids,
@@ -80,7 +81,7 @@ fn Confirm(action: String, selection: BulkSelection, n: usize) -> impl IntoView 
     } = selection;
     view! {
         <section class="bulk-confirm" aria-labelledby="bulk-title">
-            <h1 id="bulk-title">{format!("{verb} {n} {jobs}?")}</h1>
+            <h1 id="bulk-title">{question}</h1>
             <p>{hint}</p>
             <ActionForm action=act>
                 <input type="hidden" name="action" value=action.clone()/>
@@ -89,9 +90,9 @@ fn Confirm(action: String, selection: BulkSelection, n: usize) -> impl IntoView 
                 <input type="hidden" name="selection[status]" value=status.unwrap_or_default()/>
                 <input type="hidden" name="selection[kind]" value=kind.unwrap_or_default()/>
                 <input type="hidden" name="selection[q]" value=q.unwrap_or_default()/>
-                <button type="submit" class="danger">{format!("{verb} {n} {jobs}")}</button>
+                <button type="submit" class="danger">{button}</button>
                 " "
-                <a href="/">"Back"</a>
+                <a href="/">{t.back()}</a>
             </ActionForm>
             {move || act.value().get().and_then(Result::err).map(|e| view! { <p class="form-error" role="alert">{e.message}</p> })}
         </section>

@@ -1,10 +1,15 @@
-//! `/`: start a job, and the history of the caller's jobs: counts per status, the chart of the
-//! last hour, filters by status, kind and text, and pages. The filters live in the URL, so a
-//! view can be bookmarked and shared; they are a plain `GET` form that works without JavaScript.
+//! `/`: the live state of the caller's work on one screen: the counts per status, the jobs
+//! running now with their bars, the next to start, the failures of the last day grouped by kind
+//! and error code, and the history as a dense table (filters by status, kind, text and error
+//! code, pages, bulk actions, export; the chart of the last hour below). Starting a job is the
+//! New job page's (`/new`). The filters live in the URL, so a view can be bookmarked and
+//! shared; they are a plain `GET` form that works without JavaScript.
 
+use crate::components::{kind_title, status_name, ZoneNote};
 use crate::components::{
-    ExportForm, FinishedChart, JobRow, LiveRoot, NewJobs, StartForm, StatusCounts,
+    ActiveJobs, ExportForm, FailureGroups, FinishedChart, JobRow, LiveRoot, NewJobs, StatusCounts,
 };
+use crate::i18n::t;
 use crate::model::{HistoryQuery, Job, JobStatus, KindInfo, KindPause};
 use crate::server_fns::{load_dashboard, DashboardData};
 use leptos::prelude::*;
@@ -15,16 +20,17 @@ use leptos_router::params::ParamsMap;
 pub fn Dashboard() -> impl IntoView {
     let query = use_query_map();
     let data = Resource::new_blocking(move || history_query(&query.get()), load_dashboard);
+    let t = t();
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <DashboardView data=d/> }.into_any(),
                     Err(e) => view! {
                         <section class="problem" role="alert">
-                            <h1>"This view cannot be shown"</h1>
+                            <h1>{t.dashboard_cannot_show()}</h1>
                             <p>{e.message}</p>
-                            <p><a href="/">"Show all jobs"</a></p>
+                            <p><a href="/">{t.dashboard_show_all()}</a></p>
                         </section>
                     }.into_any(),
                 }
@@ -41,6 +47,7 @@ fn history_query(map: &ParamsMap) -> HistoryQuery {
         kind: get("kind"),
         schedule: get("schedule"),
         q: get("q"),
+        error: get("error"),
         before: get("before"),
         after: get("after"),
         limit: get("limit").and_then(|l| l.parse().ok()),
@@ -53,17 +60,26 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         kinds,
         query,
         page,
+        active,
+        failures,
         counts,
         chart,
         live,
         may,
     } = data;
     let (now, stall_ms) = (live.now, live.stall_ms);
-    let filtered = query.status.is_some() || query.kind.is_some() || query.q.is_some();
+    let t = t();
+    let filtered = query.status.is_some()
+        || query.kind.is_some()
+        || query.q.is_some()
+        || query.error.is_some();
     // Jobs that appear after the render belong at the top of the newest page, when they are of
     // the view's kind and status. A search is not repeated in the browser: its view holds what
     // matched when it was loaded.
-    let newest = query.before.is_none() && query.after.is_none() && query.q.is_none();
+    let newest = query.before.is_none()
+        && query.after.is_none()
+        && query.q.is_none()
+        && query.error.is_none();
     let statuses: Vec<JobStatus> = query
         .status
         .iter()
@@ -77,78 +93,70 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         let pause = pauses.iter().find(|p| p.holds(&job.kind));
         pause.filter(|_| job.status == JobStatus::Queued).cloned()
     };
-    let forms = kinds
-        .iter()
-        .cloned()
-        .map(|kind| {
-            let open = kind.name == "demo";
-            view! {
-                <details class="kind" open=open>
-                    <summary>
-                        <strong>{kind.title.clone()}</strong>
-                        <span class="kind-description">{kind.description.clone()}</span>
-                    </summary>
-                    <StartForm kind/>
-                </details>
-            }
-        })
-        .collect_view();
     let empty_text = match (filtered, may.start) {
-        (true, _) => "No jobs match these filters.",
-        (false, true) => "No jobs yet: start one above.",
-        (false, false) => "No jobs yet.",
+        (true, _) => t.dashboard_none_match(),
+        (false, true) => t.dashboard_none_yet_start(),
+        (false, false) => t.dashboard_none_yet(),
     };
     let pager = pager(&query, page.prev.clone(), page.next.clone());
     let bulk_bar = may.act.then(|| view! { <BulkBar query=query.clone()/> });
-    let start = may.start.then(|| {
-        view! {
-            <section class="start" aria-labelledby="start-title">
-                <h1 id="start-title">"Start a job"</h1>
-                {forms}
-            </section>
-        }
-    });
-    let (history_title, heading) = match (may.sees_all, may.start) {
-        (true, _) => ("All jobs", may.start),
-        (false, _) => ("Your jobs", true),
-    };
-    // Without the start section, the list's title is the page's first heading.
-    let history_heading = match heading {
-        true => view! { <h2 id="jobs-title">{history_title}</h2> }.into_any(),
-        false => view! { <h1 id="jobs-title">{history_title}</h1> }.into_any(),
+    let title = match may.sees_all {
+        true => t.dashboard_all_jobs(),
+        false => t.dashboard_your_jobs(),
     };
     let act = may.act;
+    let counted = query.clone();
+    let filter_notes = filter_notes(&query);
     view! {
         <LiveRoot info=live/>
-        {start}
-        <section class="history" aria-labelledby="jobs-title">
-            {history_heading}
-            <LiveSummary kind=query.kind.clone() status=query.status.clone()>
-                <StatusCounts counts query=query.clone()/>
+        <LiveSummary kind=query.kind.clone() status=query.status.clone()>
+            <div class="dash-top">
+                <h1 id="jobs-title">{title}</h1>
+                <StatusCounts counts query=counted/>
+            </div>
+            <div class="dash-now">
+                <ActiveJobs initial=active now stall_ms/>
+                <section class="failures" aria-labelledby="failures-title">
+                    <h2 id="failures-title">{t.failures_title()}</h2>
+                    <FailureGroups groups=failures now/>
+                </section>
+            </div>
+        </LiveSummary>
+        <section class="history" aria-labelledby="history-title">
+            <div class="history-tools">
+                <h2 id="history-title">{t.history_title()}</h2>
                 <FilterForm kinds query=query.clone()/>
                 {may.start.then(|| view! { <ExportForm query=query.clone()/> })}
-                <details class="chart-box" open=true>
-                    <summary>"Last hour"</summary>
-                    <FinishedChart minutes=chart now/>
-                </details>
-            </LiveSummary>
+                {bulk_bar}
+                <ZoneNote at=now/>
+            </div>
             <noscript>
                 <p class="hint">
-                    "Progress updates live with JavaScript; without it, "
-                    <a href="">"refresh the page"</a>
-                    " to see the latest state."
+                    {t.dashboard_without_js()} " " <a href="">{t.refresh_the_page()}</a> " " {t.refresh_to_see()}
                 </p>
             </noscript>
-            {bulk_bar}
-            <div class="job-list">
+            {filter_notes}
+            <div class="job-list job-table">
+                <div class="job-table-head" aria-hidden="true">
+                    <span class="th-head">{t.history_col_job()}</span>
+                    <span class="th-work">{t.history_col_progress()}</span>
+                    <span class="th-when">{t.history_col_when()}</span>
+                    <span class="th-took">{t.history_col_took()}</span>
+                    <span class="th-who">{t.history_col_who()}</span>
+                    <span class="th-act"></span>
+                </div>
                 {newest.then(|| view! { <NewJobs now stall_ms selectable=act actions=act kind statuses/> })}
                 {page.jobs.into_iter().map(|job| {
                     let paused = paused(&job);
-                    view! { <JobRow job now stall_ms selectable=act actions=act paused=paused/> }
+                    view! { <JobRow job now stall_ms selectable=act actions=act follow_rerun=false paused=paused/> }
                 }).collect_view()}
                 <p class="empty">{empty_text}</p>
             </div>
             {pager}
+            <details class="chart-box">
+                <summary>{t.dashboard_last_hour()}</summary>
+                <FinishedChart minutes=chart now/>
+            </details>
         </section>
     }
 }
@@ -184,6 +192,7 @@ fn LiveSummary(kind: Option<String>, status: Option<String>, children: Children)
                                 crate::server_fns::post::fields(url, &fields).await;
                             if let Ok(fresh) = fresh {
                                 swap::replace("nav.counts", &fresh.counts);
+                                swap::replace(".failures-list", &fresh.failures);
                                 swap::replace(".chart-box figure.chart", &fresh.chart);
                             }
                         });
@@ -238,6 +247,7 @@ mod swap {
 #[component]
 fn BulkBar(query: HistoryQuery) -> impl IntoView {
     let done = bulk_done();
+    let t = t();
     view! {
         {done}
         <form id="bulk" class="bulk-bar" method="get" action="/bulk">
@@ -246,10 +256,10 @@ fn BulkBar(query: HistoryQuery) -> impl IntoView {
             <input type="hidden" name="q" value=query.q.clone().unwrap_or_default()/>
             <label class="bulk-all">
                 <input type="checkbox" name="all" value="true"/>
-                " every job matching this view, not only those ticked"
+                " " {t.bulk_all_matching()}
             </label>
-            <button type="submit" name="action" value="cancel">"Cancel selected…"</button>
-            <button type="submit" name="action" value="rerun">"Re-run selected…"</button>
+            <button type="submit" class="secondary" name="action" value="cancel">{t.bulk_cancel_selected()}</button>
+            <button type="submit" class="secondary" name="action" value="rerun">{t.bulk_rerun_selected()}</button>
         </form>
     }
 }
@@ -261,26 +271,17 @@ fn bulk_done() -> Option<impl IntoView> {
         let action = q.get("bulk")?;
         let done: usize = q.get("done")?.parse().ok()?;
         let not_done: usize = q.get("not_done").and_then(|n| n.parse().ok()).unwrap_or(0);
-        let verb = if action == "cancel" {
-            "cancelled"
-        } else {
-            "started again"
+        let t = t();
+        let mut text = match action == "cancel" {
+            true => t.bulk_done_cancelled(done),
+            false => t.bulk_done_rerun(done),
         };
-        let jobs = |n: usize| {
-            if n == 1 {
-                "1 job".to_string()
-            } else {
-                format!("{n} jobs")
-            }
-        };
-        let mut text = format!("{} {verb}.", jobs(done));
         if not_done > 0 {
-            let why = if action == "cancel" {
-                "they had already ended"
-            } else {
-                "their parameters are no longer valid"
-            };
-            text.push_str(&format!(" {} could not be: {why}.", jobs(not_done)));
+            text.push(' ');
+            text.push_str(&match action == "cancel" {
+                true => t.bulk_not_done_cancel(not_done),
+                false => t.bulk_not_done_rerun(not_done),
+            });
         }
         Some(view! { <p class="bulk-done" role="status">{text}</p> })
     })
@@ -290,49 +291,74 @@ fn bulk_done() -> Option<impl IntoView> {
 fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
     let status = query.status.clone().unwrap_or_default();
     let kind = query.kind.clone().unwrap_or_default();
+    let t = t();
     let status_options = JobStatus::ALL
         .iter()
-        .map(|s| view! { <option value=s.as_str() selected=status == s.as_str()>{s.as_str()}</option> })
+        .map(|s| view! { <option value=s.as_str() selected=status == s.as_str()>{status_name(t, *s)}</option> })
         .collect_view();
+    // Several statuses (`queued,running`, from a link) are a choice of their own.
+    let several = (status.contains(',')).then(|| {
+        let words: Vec<&str> = status
+            .split(',')
+            .filter_map(|s| JobStatus::parse(s.trim()))
+            .map(|s| status_name(t, s))
+            .collect();
+        view! { <option value=status.clone() selected=true>{words.join(t.list_separator())}</option> }
+    });
     let kind_options = kinds
         .into_iter()
         .map(|k| {
             let selected = kind == k.name;
-            view! { <option value=k.name.clone() selected=selected>{k.title}</option> }
+            view! { <option value=k.name.clone() selected=selected>{kind_title(t, &k)}</option> }
         })
         .collect_view();
     view! {
-        <form class="filters" method="get" action="/" role="search" aria-label="Filter jobs">
+        <form class="filters" method="get" action="/" role="search" aria-label=t.filter_jobs()>
             <div class="field">
-                <label for="filter-status">"Status"</label>
+                <label for="filter-status">{t.api_status()}</label>
                 <select id="filter-status" name="status">
-                    <option value="" selected=status.is_empty()>"any"</option>
+                    <option value="" selected=status.is_empty()>{t.filter_any()}</option>
                     {status_options}
+                    {several}
                 </select>
             </div>
             <div class="field">
-                <label for="filter-kind">"Kind"</label>
+                <label for="filter-kind">{t.system_kind()}</label>
                 <select id="filter-kind" name="kind">
-                    <option value="" selected=kind.is_empty()>"any"</option>
+                    <option value="" selected=kind.is_empty()>{t.filter_any()}</option>
                     {kind_options}
                     <option value=crate::model::EXTERNAL_KIND selected={kind == crate::model::EXTERNAL_KIND}>
-                        "External (programs elsewhere)"
+                        {t.filter_external()}
                     </option>
                 </select>
             </div>
             <div class="field grow">
-                <label for="filter-q">"Job id or message"</label>
-                <input id="filter-q" name="q" type="search" value=query.q.clone() placeholder="e.g. 0193a7f2 or quota"/>
+                <label for="filter-q">{t.filter_q()}</label>
+                <input id="filter-q" name="q" type="search" value=query.q.clone() placeholder=t.filter_q_placeholder()/>
             </div>
             {query.schedule.clone().map(|s| view! { <input type="hidden" name="schedule" value=s/> })}
-            <button type="submit">"Filter"</button>
-            <a class="clear" href="/">"Clear"</a>
+            {query.error.clone().map(|e| view! { <input type="hidden" name="error" value=e/> })}
+            <button type="submit" class="secondary">{t.filter()}</button>
+            <a class="clear" href="/">{t.filter_clear()}</a>
         </form>
+    }
+}
+
+/// What the view is narrowed to, beyond its filters' fields: one schedule's jobs, or those that
+/// ended with one error code.
+fn filter_notes(query: &HistoryQuery) -> impl IntoView {
+    let t = t();
+    view! {
         {query.schedule.clone().map(|s| view! {
             <p class="filter-note">
-                "The jobs of one schedule ("
-                <a href=format!("/schedules/{s}")>"see it"</a>
-                "). " <a href="/">"Every job"</a>
+                {t.filter_one_schedule()} " ("
+                <a href=format!("/schedules/{s}")>{t.filter_see_it()}</a>
+                "). " <a href="/">{t.filter_every_job()}</a>
+            </p>
+        })}
+        {query.error.clone().map(|e| view! {
+            <p class="filter-note">
+                {t.filter_one_error()} " " <code>{e}</code> ". " <a href="/">{t.filter_every_job()}</a>
             </p>
         })}
     }
@@ -341,9 +367,12 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
 /// Newer and older pages, keeping the filters.
 fn pager(query: &HistoryQuery, prev: Option<String>, next: Option<String>) -> impl IntoView {
     let href = |q: HistoryQuery| format!("/?{}", q.to_query_string());
-    let newer =
-        prev.map(|id| view! { <a rel="prev" href=href(query.page(None, Some(id)))>"← Newer"</a> });
-    let older =
-        next.map(|id| view! { <a rel="next" href=href(query.page(Some(id), None))>"Older →"</a> });
-    view! { <nav class="pager" aria-label="Pages">{newer}{older}</nav> }
+    let t = t();
+    let newer = prev.map(
+        |id| view! { <a rel="prev" href=href(query.page(None, Some(id)))>{t.pager_newer()}</a> },
+    );
+    let older = next.map(
+        |id| view! { <a rel="next" href=href(query.page(Some(id), None))>{t.pager_older()}</a> },
+    );
+    view! { <nav class="pager" aria-label=t.pager_label()>{newer}{older}</nav> }
 }

@@ -1,8 +1,9 @@
 //! `/jobs/{id}`: one job in full: its bar, parameters, timeline, error and live log.
 
 use crate::components::PageTitle;
-use crate::components::{JobFiles, JobLog, JobRow, LiveRoot, Timeline};
+use crate::components::{JobFiles, JobLog, JobRow, LiveRoot, Time, Timeline, ZoneNote};
 use crate::format;
+use crate::i18n::t;
 use crate::model::{LogFilter, LogLevel};
 use crate::server_fns::{load_job, JobPageData, PAGE_LOG_LINES};
 use leptos::prelude::*;
@@ -21,17 +22,18 @@ pub fn JobPage() -> impl IntoView {
         },
         |(id, filter)| load_job(id, filter),
     );
+    let t = t();
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => view! { <JobView data=d/> }.into_any(),
                     Err(e) => view! {
-                        <PageTitle text="No such job · Headway"/>
+                        <PageTitle text=t.page_title_of(t.job_no_such())/>
                         <section class="problem" role="alert">
-                            <h1>"No such job"</h1>
+                            <h1>{t.job_no_such()}</h1>
                             <p>{e.message}</p>
-                            <p><a href="/">"Back to your jobs"</a></p>
+                            <p><a href="/">{t.back_to_jobs()}</a></p>
                         </section>
                     }.into_any(),
                 }
@@ -42,80 +44,106 @@ pub fn JobPage() -> impl IntoView {
 
 #[component]
 fn JobView(data: JobPageData) -> impl IntoView {
-    let JobPageData { detail, live, may } = data;
+    let JobPageData {
+        detail,
+        live,
+        may,
+        params,
+        run_again,
+    } = data;
     let job = detail.job;
     let (now, stall_ms) = (live.now, live.stall_ms);
-    let params = serde_json::to_string_pretty(&job.params).unwrap_or_default();
+    let t = t();
+    let params = match params.is_empty() {
+        true => view! { <span class="muted">{t.job_params_none()}</span> }.into_any(),
+        false => view! {
+            <dl class="params">
+                {params.into_iter().map(|p| view! {
+                    <dt>{p.label}</dt>
+                    <dd data-param=p.name>{p.value}</dd>
+                }).collect_view()}
+            </dl>
+        }
+        .into_any(),
+    };
+    // The start form of its kind, filled with its parameters.
+    let again = run_again.then(|| {
+        view! {
+            <p class="run-again">
+                <a class="button secondary" href=format!("/new/{}?from={}", job.kind, job.id)>
+                    {t.job_run_again()}
+                </a>
+            </p>
+        }
+    });
     let origin = job.origin.as_ref().map(|o| {
         let o = o.to_string();
         view! {
-            <dt>"Re-run of"</dt>
+            <dt>{t.job_rerun_of()}</dt>
             <dd><a href=format!("/jobs/{o}")><code>{o.clone()}</code></a></dd>
         }
     });
     let schedule = job.schedule_id.as_ref().map(|s| {
         let s = s.to_string();
         let when = match job.scheduled_for {
-            Some(at) => format!(" for its time {}", format::datetime(at)),
-            None => " (run now)".to_string(),
+            Some(at) => view! { " " {t.job_for_its_time()} " " <Time at/> }.into_any(),
+            None => view! { " " {t.job_run_now()} }.into_any(),
         };
         view! {
-            <dt>"Started by"</dt>
-            <dd><a href=format!("/schedules/{s}")>"a schedule"</a> {when} " · " <a href=format!("/?schedule={s}")>"its jobs"</a></dd>
+            <dt>{t.job_started_by()}</dt>
+            <dd><a href=format!("/schedules/{s}")>{t.job_a_schedule()}</a> {when} " · " <a href=format!("/?schedule={s}")>{t.job_its_jobs()}</a></dd>
         }
     });
     let timeout = job
         .timeout_ms
-        .map(|ms| view! { <dt>"Time limit"</dt><dd>{format::duration(ms as i64)}</dd> });
+        .map(|ms| view! { <dt>{t.job_time_limit()}</dt><dd>{format::span(t, ms as i64)}</dd> });
     let error = job.error.clone().map(|e| {
         view! {
             <section class="job-failure" aria-labelledby="error-title">
-                <h2 id="error-title">"Error"</h2>
+                <h2 id="error-title">{t.job_error_title()}</h2>
                 <p><code>{e.code}</code> ": " {e.message}</p>
             </section>
         }
     });
-    let title = format!(
-        "{} job {} · Headway",
-        job.label(),
-        &job.id[..8.min(job.id.len())]
-    );
+    let short = job.id[..8.min(job.id.len())].to_string();
+    let called = crate::names::job_title(&job);
+    let title = t.page_title_of(t.job_title(called.as_str(), short));
     view! {
         <PageTitle text=title/>
         <LiveRoot info=live/>
-        <p class="breadcrumb"><a href="/">"← All jobs"</a></p>
-        <h1>{job.label()} " job " <code class="job-full-id">{job.id.to_string()}</code></h1>
+        <p class="breadcrumb"><a href="/">{t.job_all_jobs()}</a></p>
+        <h1>{t.job_heading(called.as_str())} " " <code class="job-full-id">{job.id.to_string()}</code></h1>
         <noscript>
             <p class="hint">
-                "The bar and the log update live with JavaScript; without it, "
-                <a href="">"refresh the page"</a>
-                " to see the latest state."
+                {t.job_without_js()} " " <a href="">{t.refresh_the_page()}</a> " " {t.refresh_to_see()}
             </p>
         </noscript>
         <div class="job-list">
-            <JobRow job=job.clone() now stall_ms selectable=false actions=may.act/>
+            <JobRow job=job.clone() now stall_ms selectable=false actions=may.act follow_rerun=true/>
         </div>
+        {again}
         {error}
         <div class="job-detail">
             <section aria-labelledby="about-title">
-                <h2 id="about-title">"Details"</h2>
+                <h2 id="about-title">{t.job_details()}</h2>
+                <ZoneNote at=job.created_at/>
                 <dl class="facts">
-                    <dt>"Kind"</dt><dd>{job.kind.clone()}</dd>
-                    <dt>"Created"</dt><dd><time datetime=format::iso(job.created_at)>{format::datetime(job.created_at)}</time></dd>
+                    <dt>{t.system_kind()}</dt><dd>{crate::names::kind_title(&job.kind)} " " <code class="muted">{job.kind.clone()}</code></dd>
+                    <dt>{t.token_created()}</dt><dd><Time at=job.created_at/></dd>
                     {timeout}
                     {origin}
                     {schedule}
-                    <dt>"Parameters"</dt><dd><pre class="params">{params}</pre></dd>
+                    <dt>{t.api_parameters()}</dt><dd>{params}</dd>
                 </dl>
             </section>
             <section aria-labelledby="timeline-title">
-                <h2 id="timeline-title">"Timeline"</h2>
+                <h2 id="timeline-title">{t.job_timeline()}</h2>
                 <Timeline job=job.clone() changes=detail.timeline/>
                 <JobFiles job=job.clone()/>
             </section>
         </div>
         <section class="job-log" aria-labelledby="log-title">
-            <JobLog job_id=job.id.to_string() lines=detail.log total=detail.log_total filter=detail.log_filter.clone()>
+            <JobLog job_id=job.id.to_string() lines=detail.log total=detail.log_total filter=detail.log_filter.clone() ended=job.status.is_terminal()>
                 <LogFilterForm job_id=job.id.to_string() filter=detail.log_filter matches=detail.log_matches/>
             </JobLog>
         </section>
@@ -130,39 +158,34 @@ const _: () = assert!(PAGE_LOG_LINES >= 100);
 #[component]
 fn LogFilterForm(job_id: String, filter: LogFilter, matches: Option<u64>) -> impl IntoView {
     let level = filter.level;
+    let t = t();
     let option = move |value: &'static str, label: &'static str, l: Option<LogLevel>| {
         view! { <option value=value selected=level == l>{label}</option> }
     };
     let summary = matches.map(|n| {
         let shown = n.min(u64::from(PAGE_LOG_LINES));
-        let text = match (n, shown < n) {
-            (0, _) => "No line matches.".to_string(),
-            (1, _) => "1 line matches.".to_string(),
-            (n, false) => format!("{} lines match.", format::count(n)),
-            (n, true) => format!(
-                "{} lines match; the newest {} are shown.",
-                format::count(n),
-                format::count(shown)
-            ),
+        let text = match shown < n {
+            false => t.log_lines_match(n),
+            true => t.log_lines_match_newest(n, shown),
         };
         view! { <p class="log-matches" role="status">{text}</p> }
     });
     view! {
-        <form method="get" action=format!("/jobs/{job_id}") class="log-filter" role="search" aria-label="Log filter">
+        <form method="get" action=format!("/jobs/{job_id}") class="log-filter" role="search" aria-label=t.log_filter()>
             <div class="field">
-                <label for="log-q">"Search the log"</label>
+                <label for="log-q">{t.log_search()}</label>
                 <input id="log-q" type="search" name="log_q" value=filter.q.clone().unwrap_or_default() maxlength="200"/>
             </div>
             <div class="field">
-                <label for="log-level">"Level"</label>
+                <label for="log-level">{t.log_level()}</label>
                 <select id="log-level" name="log_level">
-                    {option("all", "All levels", None)}
-                    {option("warn", "Warnings and errors", Some(LogLevel::Warn))}
-                    {option("error", "Errors", Some(LogLevel::Error))}
+                    {option("all", t.log_all_levels(), None)}
+                    {option("warn", t.log_warnings_and_errors(), Some(LogLevel::Warn))}
+                    {option("error", t.log_errors(), Some(LogLevel::Error))}
                 </select>
             </div>
-            <button type="submit" class="secondary">"Filter"</button>
-            {(!filter.is_empty()).then(|| view! { <a href=format!("/jobs/{job_id}")>"Show every line"</a> })}
+            <button type="submit" class="secondary">{t.filter()}</button>
+            {(!filter.is_empty()).then(|| view! { <a href=format!("/jobs/{job_id}")>{t.log_show_every_line()}</a> })}
         </form>
         {summary}
     }

@@ -1,3 +1,4 @@
+use crate::i18n::t;
 use leptos::prelude::*;
 
 /// Shown for any path that is not a page; answered with status 404.
@@ -7,10 +8,11 @@ pub fn NotFound() -> impl IntoView {
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
         resp.set_status(axum::http::StatusCode::NOT_FOUND);
     }
+    let t = t();
     view! {
         <section class="not-found">
-            <h1>"Not found"</h1>
-            <p>"There is nothing at this address. " <a href="/">"Back to the dashboard"</a></p>
+            <h1>{t.not_found_title()}</h1>
+            <p>{t.not_found_text()} " " <a href="/">{t.not_found_back()}</a></p>
         </section>
     }
 }

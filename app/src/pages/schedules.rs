@@ -4,8 +4,11 @@
 //! JavaScript; with it, the list follows the stream (a schedule's new job refreshes it).
 
 use crate::components::PageTitle;
-use crate::components::{param_fields, status_icon, LiveRoot, ScheduleFields, Timing};
-use crate::format;
+use crate::components::{
+    param_fields, status_icon, LiveRoot, ScheduleFields, Time, Timing, ZoneNote,
+};
+use crate::format::{self, Style};
+use crate::i18n::t;
 use crate::live;
 use crate::model::{Job, Schedule};
 use crate::server_fns::schedules::{
@@ -19,13 +22,14 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn SchedulesPage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| load_schedules());
+    let t = t();
     view! {
-        <PageTitle text="Schedules · Headway"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <PageTitle text=t.page_title_of(t.nav_schedules())/>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(data) => view! { <SchedulesView data/> }.into_any(),
-                    Err(e) => problem("Schedules", e.message).into_any(),
+                    Err(e) => problem(t.nav_schedules(), e.message).into_any(),
                 }
             })}
         </Suspense>
@@ -33,11 +37,12 @@ pub fn SchedulesPage() -> impl IntoView {
 }
 
 fn problem(title: &'static str, message: String) -> impl IntoView {
+    let t = t();
     view! {
         <section class="problem" role="alert">
             <h1>{title}</h1>
             <p>{message}</p>
-            <p><a href="/">"Back to your jobs"</a></p>
+            <p><a href="/">{t.back_to_jobs()}</a></p>
         </section>
     }
 }
@@ -51,15 +56,16 @@ fn SchedulesView(data: SchedulesData) -> impl IntoView {
         sees_all,
     } = data;
     let now = live.now;
+    let t = t();
     view! {
         <LiveRoot info=live/>
-        <h1>"Schedules"</h1>
+        <h1>{t.nav_schedules()}</h1>
         <p class="hint">
-            "A schedule starts a job of a kind on a cron expression, as its owner. Make one from a kind's form on "
-            <a href="/">"the dashboard"</a> " (" <em>"Repeat…"</em> ")."
+            {t.schedules_hint()} " " <a href="/">{t.schedules_hint_dashboard()}</a> " (" <em>{t.schedules_hint_repeat()}</em> ")."
         </p>
+        <ZoneNote at=now/>
         <noscript>
-            <p class="hint">"Without JavaScript, " <a href="">"refresh the page"</a> " to see the latest state."</p>
+            <p class="hint">{t.without_js_refresh()} " " <a href="">{t.refresh_the_page()}</a> " " {t.refresh_to_see()}</p>
         </noscript>
         <SchedulesLive rows=schedules now manage sees_all/>
     }
@@ -77,6 +83,7 @@ fn SchedulesLive(
 ) -> impl IntoView {
     let rows = RwSignal::new(rows);
     let clock = live::view_clock(now);
+    let t = t();
     #[cfg(feature = "hydrate")]
     let reload = move || {
         leptos::task::spawn_local(async move {
@@ -127,7 +134,7 @@ fn SchedulesLive(
             };
             if form.class_list().contains("schedule-delete")
                 && !window()
-                    .confirm_with_message("Delete this schedule? Its jobs stay in the history.")
+                    .confirm_with_message(t.schedule_delete_confirm())
                     .unwrap_or(false)
             {
                 return;
@@ -144,7 +151,7 @@ fn SchedulesLive(
     view! {
         <Show
             when=move || rows.with(|r| !r.is_empty())
-            fallback=|| view! { <p class="empty">"No schedules yet."</p> }
+            fallback=move || view! { <p class="empty">{t.schedules_none()}</p> }
         >
             <div class="schedules">
                 <For
@@ -165,9 +172,14 @@ fn ScheduleCard(
     sees_all: bool,
     act: impl Fn(leptos::ev::SubmitEvent) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let ScheduleRowData { schedule, last_job } = row;
+    let ScheduleRowData {
+        schedule,
+        last_job,
+        params,
+    } = row;
     let Schedule {
         id,
+        name,
         kind,
         enabled,
         description,
@@ -178,10 +190,26 @@ fn ScheduleCard(
         ..
     } = schedule;
     let id = id.to_string();
-    let state = match (&held, enabled) {
-        (Some(_), _) => "held",
-        (None, true) => "enabled",
-        (None, false) => "paused",
+    let t = t();
+    // Named, a schedule is told by its name; its kind's title says what it starts.
+    let title = crate::names::kind_title(&kind);
+    let called = name.clone().unwrap_or_else(|| title.clone());
+    let what = name
+        .is_some()
+        .then(|| view! { <span class="schedule-what">{title.clone()}</span> });
+    let shown_params = (!params.is_empty()).then(|| {
+        view! {
+            <p class="schedule-params">
+                {params.into_iter().map(|p| view! {
+                    <span class="schedule-param" data-param=p.name>{p.label} " " <strong>{p.value}</strong></span>
+                }).collect_view()}
+            </p>
+        }
+    });
+    let (state, state_text) = match (&held, enabled) {
+        (Some(_), _) => ("held", t.schedule_held()),
+        (None, true) => ("enabled", t.schedule_enabled()),
+        (None, false) => ("paused", t.schedule_paused()),
     };
     let next = next_runs
         .into_iter()
@@ -190,35 +218,44 @@ fn ScheduleCard(
             let left = move || {
                 at.map(|at| at - clock.get())
                     .filter(|left| *left > 0)
-                    .map(|left| format!(" · in {}", format::duration(left.max(1000))))
+                    .map(|left| format!(" · {}", t.in_span(format::span(t, left.max(1000)))))
                     .unwrap_or_default()
             };
-            view! { <li><time datetime=r.clone()>{format::rfc_3339_text(&r)}</time><span class="schedule-left">{left}</span></li> }
+            let when = match at {
+                Some(at) => view! { <Time at style=Style::Short/> }.into_any(),
+                None => {
+                    view! { <time datetime=r.clone()>{format::rfc_3339_text(&r)}</time> }.into_any()
+                }
+            };
+            view! { <li>{when}<span class="schedule-left">{left}</span></li> }
         })
         .collect_view();
     let last = match last_job {
         Some(job) => view! { <LastJob job/> }.into_any(),
-        None => view! { "none yet" }.into_any(),
+        None => view! { {t.schedule_none_yet()} }.into_any(),
     };
     let hidden =
         |name: &'static str, value: String| view! { <input type="hidden" name=name value=value/> };
     let actions = manage.then(|| {
-        let verb = if enabled { "Pause" } else { "Resume" };
+        let (verb, verb_label) = match enabled {
+            true => (t.system_pause(), t.schedule_pause_label(called.as_str())),
+            false => (t.system_resume(), t.schedule_resume_label(called.as_str())),
+        };
         view! {
             <div class="schedule-actions">
                 <form method="post" action=SetScheduleEnabled::url() on:submit=act>
                     {hidden("id", id.clone())}
                     {hidden("enabled", (!enabled).to_string())}
-                    <button type="submit" class="secondary" aria-label=format!("{verb} the {kind} schedule")>{verb}</button>
+                    <button type="submit" class="secondary" aria-label=verb_label>{verb}</button>
                 </form>
                 <form method="post" action=RunSchedule::url() on:submit=act>
                     {hidden("id", id.clone())}
-                    <button type="submit" class="secondary" aria-label=format!("Run the {kind} schedule now")>"Run now"</button>
+                    <button type="submit" class="secondary" aria-label=t.schedule_run_now_label(called.as_str())>{t.schedule_run_now()}</button>
                 </form>
-                <a class="button secondary" href=format!("/schedules/{id}") aria-label=format!("Edit the {kind} schedule")>"Edit"</a>
+                <a class="button secondary" href=format!("/schedules/{id}") aria-label=t.schedule_edit_label(called.as_str())>{t.schedule_edit()}</a>
                 <form method="post" action=DeleteSchedule::url() class="schedule-delete" on:submit=act>
                     {hidden("id", id.clone())}
-                    <button type="submit" class="secondary danger" aria-label=format!("Delete the {kind} schedule")>"Delete"</button>
+                    <button type="submit" class="secondary danger" aria-label=t.schedule_delete_label(called.as_str())>{t.schedule_delete()}</button>
                 </form>
             </div>
         }
@@ -226,20 +263,22 @@ fn ScheduleCard(
     view! {
         <article class="schedule" data-schedule-id=id.clone() data-state=state>
             <header class="schedule-head">
-                <h2 class="schedule-kind">{kind.clone()}</h2>
-                <span class=format!("schedule-state state-{state}")>{state}</span>
-                {sees_all.then(|| view! { <span class="schedule-owner">"owner: " {owner}</span> })}
+                <h2 class="schedule-kind">{called.clone()}</h2>
+                {what}
+                <span class=format!("schedule-state state-{state}")>{state_text}</span>
+                {sees_all.then(|| view! { <span class="schedule-owner">{t.schedule_owner(owner)}</span> })}
             </header>
             <p class="schedule-when">{description}</p>
-            {held.map(|why| view! { <p class="schedule-held">"Not firing: " {why}</p> })}
+            {shown_params}
+            {held.map(|why| view! { <p class="schedule-held">{t.schedule_not_firing()} " " {why}</p> })}
             {enabled.then(|| view! {
                 <div class="schedule-next-box">
-                    <span class="schedule-label" id=format!("next-{id}")>"Next"</span>
+                    <span class="schedule-label" id=format!("next-{id}")>{t.schedule_next()}</span>
                     <ol class="schedule-next" aria-labelledby=format!("next-{id}")>{next}</ol>
                 </div>
             })}
-            <p class="schedule-last">"Last job: " {last} " · " <a href=format!("/?schedule={id}")>"all its jobs"</a></p>
-            {last_skip.map(|why| view! { <p class="schedule-skip">"Last time it started nothing: " {why}</p> })}
+            <p class="schedule-last">{t.schedule_last_job()} " " {last} " · " <a href=format!("/?schedule={id}")>{t.schedule_all_jobs()}</a></p>
+            {last_skip.map(|why| view! { <p class="schedule-skip">{t.schedule_last_skip()} " " {why}</p> })}
             {actions}
         </article>
     }
@@ -251,11 +290,12 @@ fn LastJob(job: Job) -> impl IntoView {
     let id = job.id.to_string();
     let job = RwSignal::from(live::track(job));
     let status = move || job.with(|j| j.status);
+    let t = t();
     view! {
         <a class="schedule-last-job" href=format!("/jobs/{id}")>
             <span class=move || format!("status status-{}", status())>
                 <span class="status-icon" aria-hidden="true">{move || status_icon(status())}</span>
-                " " <span class="status-word">{move || status().as_str()}</span>
+                " " <span class="status-word">{move || crate::components::status_name(t, status())}</span>
             </span>
             " " <code>{id[..8.min(id.len())].to_string()}</code>
         </a>
@@ -270,13 +310,14 @@ pub fn SchedulePage() -> impl IntoView {
         move || params.with(|p| p.get("id").unwrap_or_default()),
         load_schedule,
     );
+    let t = t();
     view! {
-        <PageTitle text="Edit a schedule · Headway"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <PageTitle text=t.page_title_of(t.schedule_edit_title())/>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(edit) => view! { <ScheduleForm edit/> }.into_any(),
-                    Err(e) => problem("Schedule", e.message).into_any(),
+                    Err(e) => problem(t.schedule_title(), e.message).into_any(),
                 }
             })}
         </Suspense>
@@ -298,6 +339,8 @@ fn ScheduleForm(edit: ScheduleEdit) -> impl IntoView {
             .map(str::to_string)
     };
     let timing = Timing {
+        name: schedule.name.clone().unwrap_or_default(),
+        name_error: message("name"),
         cron: schedule.cron.clone(),
         timezone: schedule.timezone.clone(),
         overlap: schedule.overlap.as_str().into(),
@@ -324,15 +367,16 @@ fn ScheduleForm(edit: ScheduleEdit) -> impl IntoView {
         .as_ref()
         .filter(|e| e.fields.is_empty())
         .map(|e| e.message.clone());
+    let t = t();
     view! {
-        <p class="breadcrumb"><a href="/schedules">"← All schedules"</a></p>
-        <h1>"Edit the " {schedule.kind.clone()} " schedule"</h1>
+        <p class="breadcrumb"><a href="/schedules">{t.schedule_all()}</a></p>
+        <h1>{t.schedule_edit_heading(schedule.name.clone().unwrap_or_else(|| crate::names::kind_title(&schedule.kind)))}</h1>
         <p class="schedule-when">{schedule.description.clone()}</p>
         <form method="post" action=SaveSchedule::url() class="start-form schedule-form" id=form_id.clone() novalidate=true>
             <input type="hidden" name="id" value=schedule.id.to_string()/>
             {fields}
             <div class="field">
-                <label for="schedule-edit-max_attempts">"Attempts"</label>
+                <label for="schedule-edit-max_attempts">{t.attempts()}</label>
                 <input id="schedule-edit-max_attempts" name="max_attempts" type="number" min="1"
                     max=allowed.to_string() value=attempts.to_string()
                     aria-describedby="schedule-edit-max_attempts-error"
@@ -341,10 +385,12 @@ fn ScheduleForm(edit: ScheduleEdit) -> impl IntoView {
             </div>
             <ScheduleFields form_id=form_id.clone() timing shown/>
             <div class="field field-check">
-                <input id="schedule-edit-enabled" name="enabled" type="checkbox" value="true" checked=schedule.enabled/>
-                <label for="schedule-edit-enabled">"Enabled (fires at its times)"</label>
+                <label class="check">
+                    <input id="schedule-edit-enabled" name="enabled" type="checkbox" value="true" checked=schedule.enabled/>
+                    {t.schedule_enabled_label()}
+                </label>
             </div>
-            <button type="submit">"Save"</button>
+            <button type="submit">{t.save()}</button>
             <p class="form-error" role="alert">{other}</p>
         </form>
     }

@@ -1,31 +1,36 @@
-//! `/settings`: the signed-in user's account and personal API tokens (on an open server, the
-//! browser's anonymous user's tokens).
+//! `/settings`: the language and time zone pages are shown in, the signed-in user's account and
+//! personal API tokens (on an open server, the browser's anonymous user's tokens).
 
 use crate::components::PageTitle;
-use crate::components::{signed_in, TokenManager};
-use crate::server_fns::load_tokens;
+use crate::components::{signed_in, TokenManager, ZoneNote};
+use crate::i18n::{t, Lang};
+use crate::server_fns::{load_tokens, SetLanguage, SetTimeZone};
+use crate::zone::page_zone;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let who = signed_in();
     let tokens = Resource::new_blocking(|| (), |_| load_tokens());
+    let t = t();
     view! {
-        <PageTitle text="Settings · Headway"/>
-        <h1>"Settings"</h1>
+        <PageTitle text=t.page_title_of(t.nav_settings())/>
+        <h1>{t.nav_settings()}</h1>
         {who.map(|w| view! {
-            <p class="account-summary">"Signed in as " <strong>{w.name}</strong> ", " {w.role.as_str()} "."</p>
+            <p class="account-summary">{t.settings_signed_in_as(w.name, crate::components::role_name(t, w.role))}</p>
         })}
+        <LanguageAndTime/>
         <section class="token-settings" aria-labelledby="tokens-title">
-            <h2 id="tokens-title">"API tokens"</h2>
+            <h2 id="tokens-title">{t.settings_tokens_title()}</h2>
             <p class="hint">
-                "A token acts as you in scripts: send it as "
+                {t.settings_tokens_hint_1()} " "
                 <code>"Authorization: Bearer <token>"</code>
-                ". A read token can look but never change anything. What "
+                {t.settings_tokens_hint_2()} " "
                 <code>"headway run"</code>
-                " reports with a write token of yours shows here, live."
+                " " {t.settings_tokens_hint_3()}
             </p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
                         Ok(list) => view! { <TokenManager tokens=list/> }.into_any(),
@@ -34,16 +39,78 @@ pub fn SettingsPage() -> impl IntoView {
                 })}
             </Suspense>
             <p>
-                "What the API offers, with every endpoint's parameters and answers: "
-                <a href="/settings/api">"API reference"</a> "."
+                {t.settings_api_reference_hint()} " "
+                <a href="/settings/api">{t.api_reference_title()}</a>
             </p>
         </section>
         <section class="webhook-settings" aria-labelledby="webhooks-title">
-            <h2 id="webhooks-title">"Webhooks"</h2>
+            <h2 id="webhooks-title">{t.webhooks_title()}</h2>
             <p class="hint">
-                "Tell other systems (a chat, a CI, your own service) when jobs end: "
-                <a href="/webhooks">"manage webhooks"</a> "."
+                {t.settings_webhooks_hint()} " "
+                <a href="/webhooks">{t.settings_webhooks_link()}</a>
             </p>
         </section>
+    }
+}
+
+/// The language, and the time zone times are shown in: plain forms, as the header's switch.
+#[component]
+fn LanguageAndTime() -> impl IntoView {
+    let t = t();
+    let zone = page_zone();
+    let languages = Lang::ALL
+        .into_iter()
+        .map(|l| view! { <option value=l.tag() lang=l.tag() selected=l == t.lang>{l.name()}</option> })
+        .collect_view();
+    let chosen = zone.chosen.then(|| zone.name.clone());
+    let zones = zone_names()
+        .into_iter()
+        .map(|name| {
+            let selected = chosen.as_deref() == Some(name.as_str());
+            view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+        })
+        .collect_view();
+    view! {
+        <section class="display-settings" aria-labelledby="display-title">
+            <h2 id="display-title">{t.settings_display_title()}</h2>
+            <form method="post" action=SetLanguage::url() class="settings-form">
+                <div class="field">
+                    <label for="settings-language">{t.settings_language()}</label>
+                    <select id="settings-language" name="lang">{languages}</select>
+                </div>
+                <button type="submit">{t.settings_language_save()}</button>
+            </form>
+            <form method="post" action=SetTimeZone::url() class="settings-form" id="time-zone">
+                <div class="field">
+                    <label for="settings-zone">{t.settings_zone()}</label>
+                    <select id="settings-zone" name="zone" aria-describedby="settings-zone-hint">
+                        <option value="" selected=chosen.is_none()>{t.settings_zone_automatic()}</option>
+                        {zones}
+                    </select>
+                    <p class="hint" id="settings-zone-hint">{t.settings_zone_hint()}</p>
+                </div>
+                <button type="submit">{t.settings_zone_save()}</button>
+            </form>
+            <ZoneNote/>
+        </section>
+    }
+}
+
+/// Every zone the time zone database knows, sorted (`UTC` among them).
+fn zone_names() -> Vec<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let mut names: Vec<String> = jiff::tz::db()
+            .available()
+            .map(|n| n.as_str().to_string())
+            .filter(|n| n.contains('/') || n == "UTC")
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Vec::new()
     }
 }

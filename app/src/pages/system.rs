@@ -4,8 +4,9 @@
 //! resuming a kind or every kind. Rendered on the server, then refreshed
 //! every few seconds by a light poll.
 
-use crate::components::PageTitle;
+use crate::components::{PageTitle, Time};
 use crate::format;
+use crate::i18n::{t, Text};
 use crate::model::{KindLoad, KindPause, ProcessInfo, SystemOverview, EVERY_KIND};
 use crate::server_fns::{load_system, PauseKind, ResumeKind};
 use leptos::prelude::*;
@@ -18,17 +19,19 @@ const REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
 #[component]
 pub fn SystemPage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| load_system());
+    let t = t();
     view! {
-        <PageTitle text="System · Headway"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <PageTitle text=t.page_title_of(t.nav_system())/>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(overview) => view! { <SystemLive initial=overview/> }.into_any(),
+                    // The heading is the page's: the island carries no words of its own.
+                    Ok(overview) => view! { <h1>{t.nav_system()}</h1> <SystemLive initial=overview/> }.into_any(),
                     Err(e) => view! {
                         <section class="problem" role="alert">
-                            <h1>"System"</h1>
+                            <h1>{t.nav_system()}</h1>
                             <p>{e.message}</p>
-                            <p><a href="/">"Back to your jobs"</a></p>
+                            <p><a href="/">{t.back_to_jobs()}</a></p>
                         </section>
                     }.into_any(),
                 }
@@ -58,10 +61,10 @@ fn SystemLive(initial: SystemOverview) -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     }
+    let t = t();
     view! {
-        <h1>"System"</h1>
         <noscript>
-            <p class="hint">"These figures are as of the page's rendering: " <a href="">"refresh"</a> " for newer ones."</p>
+            <p class="hint">{t.system_as_of()} " " <a href="">{t.system_refresh()}</a></p>
         </noscript>
         {move || overview.with(|o| view! {
             <Summary o=o.clone()/>
@@ -101,41 +104,44 @@ fn pause_form_sender(
 
 #[component]
 fn Summary(o: SystemOverview) -> impl IntoView {
-    let failure_rate = match o.finished_last_hour {
-        0 => "–".to_string(),
-        n => format!("{:.1}%", o.unsuccessful_last_hour as f64 * 100.0 / n as f64),
+    let t = t();
+    let failure_rate = match o.failure_rate() {
+        None => "–".to_string(),
+        Some(rate) => t.percent(t.decimal(rate * 100.0, 1)),
     };
     let queued: u64 = o.kinds.iter().map(|k| k.queued).sum();
     let running: u64 = o.kinds.iter().map(|k| k.running).sum();
     view! {
         <section aria-labelledby="summary-title">
-            <h2 id="summary-title">"Now and in the last hour"</h2>
+            <h2 id="summary-title">{t.system_now_and_last_hour()}</h2>
             <dl class="facts system-facts">
-                <dt>"Queued"</dt><dd data-fact="queued">{queued}</dd>
-                <dt>"Running"</dt><dd data-fact="running">{running}</dd>
-                <dt>"Finished in the last hour"</dt><dd data-fact="finished">{o.finished_last_hour}</dd>
-                <dt>"Failure rate (last hour)"</dt><dd data-fact="failure-rate">{failure_rate}</dd>
-                <dt>"Open streams (this process)"</dt><dd data-fact="streams">{o.open_streams}</dd>
-                <dt>"Events per second (last minute)"</dt><dd data-fact="events-per-second">{format!("{:.1}", o.events_per_second)}</dd>
-                <dt>"Store size"</dt><dd data-fact="store">{format::bytes(o.store_bytes)}</dd>
+                <dt>{t.system_queued()}</dt><dd data-fact="queued">{t.int(queued as i64)}</dd>
+                <dt>{t.system_running()}</dt><dd data-fact="running">{t.int(running as i64)}</dd>
+                <dt>{t.system_finished_last_hour()}</dt><dd data-fact="finished">{t.int(o.finished_last_hour as i64)}</dd>
+                <dt>{t.system_failed_last_hour()}</dt><dd data-fact="failed">{t.int(o.failed_last_hour as i64)}</dd>
+                <dt>{t.system_cancelled_last_hour()}</dt><dd data-fact="cancelled">{t.int(o.cancelled_last_hour as i64)}</dd>
+                <dt>{t.system_failure_rate()}</dt><dd data-fact="failure-rate">{failure_rate}</dd>
+                <dt>{t.system_open_streams()}</dt><dd data-fact="streams">{t.int(o.open_streams as i64)}</dd>
+                <dt>{t.system_events_per_second()}</dt><dd data-fact="events-per-second">{t.decimal(o.events_per_second, 1)}</dd>
+                <dt>{t.system_store_size()}</dt><dd data-fact="store">{format::bytes(o.store_bytes)}</dd>
             </dl>
         </section>
     }
 }
 
-fn ms(v: Option<i64>) -> String {
-    v.map(format::duration).unwrap_or_else(|| "–".into())
+fn ms(t: Text, v: Option<i64>) -> String {
+    v.map(|v| format::span(t, v)).unwrap_or_else(|| "–".into())
 }
 
-/// "paused by ada since 2026-11-24 14:02:00 UTC", or "running".
-fn pause_text(pause: Option<&KindPause>) -> String {
+/// "paused by ada since Nov 24, 14:02", or "starts jobs" (not "running": that is a job's
+/// status).
+fn pause_text(t: Text, pause: Option<&KindPause>) -> AnyView {
     match pause {
-        Some(p) => format!(
-            "paused by {} since {}",
-            p.paused_by,
-            format::datetime(p.paused_at)
-        ),
-        None => "running".into(),
+        Some(p) => view! {
+            {t.system_paused_by(p.paused_by.clone())} " " <Time at=p.paused_at style=format::Style::Short/>
+        }
+        .into_any(),
+        None => t.system_kind_starts_jobs().into_any(),
     }
 }
 
@@ -150,11 +156,15 @@ fn pause_button(
         true => ResumeKind::url(),
         false => PauseKind::url(),
     };
-    let verb = if paused { "Resume" } else { "Pause" };
+    let t = t();
+    let (verb, aria) = match paused {
+        true => (t.system_resume(), t.system_resume_label(label)),
+        false => (t.system_pause(), t.system_pause_label(label)),
+    };
     view! {
         <form method="post" action=action class="pause-form" on:submit=on_change>
             <input type="hidden" name="kind" value=kind.to_string()/>
-            <button type="submit" class="secondary" aria-label=format!("{verb} {label}")>{verb}</button>
+            <button type="submit" class="secondary" aria-label=aria>{verb}</button>
         </form>
     }
 }
@@ -166,58 +176,68 @@ fn Kinds(
     may_pause: bool,
     on_change: impl Fn(leptos::ev::SubmitEvent) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let t = t();
     let every = pauses.iter().find(|p| p.kind == EVERY_KIND).cloned();
     let every_line = match &every {
-        Some(p) => format!(
-            "⏸ Every kind is {}: no job starts until it is resumed.",
-            pause_text(Some(p))
-        ),
-        None => "Every kind runs, unless paused on its own below.".to_string(),
+        Some(p) => view! {
+            "⏸ " {t.system_every_kind_paused(p.paused_by.clone())} " "
+            <Time at=p.paused_at style=format::Style::Short/> {t.system_every_kind_paused_end()}
+        }
+        .into_any(),
+        None => t.system_every_kind_runs().into_any(),
     };
-    let every_form = may_pause
-        .then(|| pause_button(EVERY_KIND, every.is_some(), "every kind".into(), on_change));
+    let every_form = may_pause.then(|| {
+        pause_button(
+            EVERY_KIND,
+            every.is_some(),
+            t.system_every_kind().into(),
+            on_change,
+        )
+    });
     let own = move |kind: &str| pauses.iter().find(|p| p.kind == kind).cloned();
     view! {
         <section aria-labelledby="kinds-title">
-            <h2 id="kinds-title">"By kind"</h2>
+            <h2 id="kinds-title">{t.system_by_kind()}</h2>
             <div class="pause-every" data-paused=every.is_some().then_some("true")>
                 <p>{every_line}</p>
                 {every_form}
             </div>
             {(!may_pause).then(|| view! {
-                <p class="hint">"Operators and admins can pause a kind here, or with "
-                    <code>"headway kinds pause KIND"</code>"."</p>
+                <p class="hint">{t.system_pause_hint()} " "
+                    <code>"headway kinds pause KIND"</code>{t.system_pause_hint_end()}</p>
             })}
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label=t.system_kinds_caption()>
                 <table class="system-table">
-                    <caption class="visually-hidden">"Queue depth, running jobs, the last hour's jobs and their timings, by kind"</caption>
+                    <caption class="visually-hidden">{t.system_kinds_caption()}</caption>
                     <thead>
                         <tr>
-                            <th scope="col">"Kind"</th>
-                            <th scope="col">"Queued"</th>
-                            <th scope="col">"Running"</th>
-                            <th scope="col">"Finished (1 h)"</th>
-                            <th scope="col">"Failed (1 h)"</th>
-                            <th scope="col">"In queue p50 / p95"</th>
-                            <th scope="col">"Run time p50 / p95"</th>
-                            <th scope="col">"State"</th>
+                            <th scope="col">{t.system_kind()}</th>
+                            <th scope="col">{t.system_queued()}</th>
+                            <th scope="col">{t.system_running()}</th>
+                            <th scope="col">{t.system_finished_1h()}</th>
+                            <th scope="col">{t.system_failed_1h()}</th>
+                            <th scope="col">{t.system_cancelled_1h()}</th>
+                            <th scope="col">{t.system_in_queue()}</th>
+                            <th scope="col">{t.system_run_time()}</th>
+                            <th scope="col">{t.user_state()}</th>
                         </tr>
                     </thead>
                     <tbody>
                         {kinds.into_iter().map(|k| {
                             let pause = own(&k.kind);
                             let paused = pause.is_some();
-                            let state = pause_text(pause.as_ref());
-                            let form = may_pause.then(|| pause_button(&k.kind, paused, k.kind.clone(), on_change));
+                            let state = pause_text(t, pause.as_ref());
+                            let form = may_pause.then(|| pause_button(&k.kind, paused, k.title.clone(), on_change));
                             view! {
                             <tr data-kind=k.kind.clone() data-paused=paused.then_some("true")>
-                                <th scope="row">{k.kind.clone()}</th>
-                                <td data-col="queued">{k.queued}</td>
-                                <td data-col="running">{k.running}</td>
-                                <td data-col="finished">{k.finished_last_hour}</td>
-                                <td data-col="failed">{k.unsuccessful_last_hour}</td>
-                                <td data-col="queue">{format!("{} / {}", ms(k.queue_p50_ms), ms(k.queue_p95_ms))}</td>
-                                <td data-col="run">{format!("{} / {}", ms(k.run_p50_ms), ms(k.run_p95_ms))}</td>
+                                <th scope="row">{k.title.clone()}</th>
+                                <td data-col="queued">{t.int(k.queued as i64)}</td>
+                                <td data-col="running">{t.int(k.running as i64)}</td>
+                                <td data-col="finished">{t.int(k.finished_last_hour as i64)}</td>
+                                <td data-col="failed">{t.int(k.failed_last_hour as i64)}</td>
+                                <td data-col="cancelled">{t.int(k.cancelled_last_hour as i64)}</td>
+                                <td data-col="queue">{format!("{} / {}", ms(t, k.queue_p50_ms), ms(t, k.queue_p95_ms))}</td>
+                                <td data-col="run">{format!("{} / {}", ms(t, k.run_p50_ms), ms(t, k.run_p95_ms))}</td>
                                 <td data-col="state"><span class="pause-state">{state}</span>{form}</td>
                             </tr>
                         }}).collect_view()}
@@ -231,20 +251,21 @@ fn Kinds(
 #[component]
 fn Processes(processes: Vec<ProcessInfo>, now: i64) -> impl IntoView {
     let count = processes.len();
+    let t = t();
     view! {
         <section aria-labelledby="processes-title">
-            <h2 id="processes-title">{format!("Processes alive: {count}")}</h2>
-            <div class="table-scroll">
+            <h2 id="processes-title">{t.system_processes_alive(count)}</h2>
+            <div class="table-scroll" tabindex="0" role="region" aria-label=t.system_processes_caption()>
                 <table class="system-table">
-                    <caption class="visually-hidden">"The Headway processes sharing this store"</caption>
+                    <caption class="visually-hidden">{t.system_processes_caption()}</caption>
                     <thead>
                         <tr>
-                            <th scope="col">"Process"</th>
-                            <th scope="col">"Role"</th>
-                            <th scope="col">"Host / PID"</th>
-                            <th scope="col">"Build"</th>
-                            <th scope="col">"Up for"</th>
-                            <th scope="col">"Last heartbeat"</th>
+                            <th scope="col">{t.system_process()}</th>
+                            <th scope="col">{t.role()}</th>
+                            <th scope="col">{t.system_host_pid()}</th>
+                            <th scope="col">{t.system_build()}</th>
+                            <th scope="col">{t.system_up_for()}</th>
+                            <th scope="col">{t.system_last_heartbeat()}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -252,13 +273,13 @@ fn Processes(processes: Vec<ProcessInfo>, now: i64) -> impl IntoView {
                             <tr data-process=p.id.to_string()>
                                 <th scope="row">
                                     <code>{p.id[..8.min(p.id.len())].to_string()}</code>
-                                    {p.this.then_some(" (this one)")}
+                                    {p.this.then(|| t.system_this_one())}
                                 </th>
                                 <td>{p.role.clone()}</td>
                                 <td>{format!("{} / {}", p.host, p.pid)}</td>
                                 <td><code>{p.build.clone()}</code></td>
-                                <td>{format::duration(now - p.started_at)}</td>
-                                <td>{format!("{} ago", format::duration((now - p.heartbeat_at).max(0)))}</td>
+                                <td>{format::span(t, now - p.started_at)}</td>
+                                <td>{t.system_ago(format::span(t, (now - p.heartbeat_at).max(0)))}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -2,6 +2,7 @@
 
 use crate::components::PageTitle;
 use crate::components::{signed_in, UserManager};
+use crate::i18n::t;
 use crate::server_fns::load_users;
 use leptos::prelude::*;
 
@@ -9,14 +10,14 @@ use leptos::prelude::*;
 pub fn UsersPage() -> impl IntoView {
     let me = signed_in().map(|w| w.name).unwrap_or_default();
     let users = Resource::new_blocking(|| (), |_| load_users());
+    let t = t();
     view! {
-        <PageTitle text="Users · Headway"/>
-        <h1>"Users"</h1>
+        <PageTitle text=t.page_title_of(t.nav_users())/>
+        <h1>{t.nav_users()}</h1>
         <p class="hint">
-            "A new password or disabling an account ends its sessions, open pages included. "
-            "Passwords are set here when adding, or with "<code>"headway users set-password"</code>"."
+            {t.users_hint()} " " <code>"headway users set-password"</code> {t.users_hint_end()}
         </p>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || {
                 let me = me.clone();
                 Suspend::new(async move {

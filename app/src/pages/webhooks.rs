@@ -3,8 +3,9 @@
 //! and "Resend". Every action is a plain form post that comes back to the page, with or
 //! without JavaScript; a refusal is shown where it applies.
 
-use crate::components::PageTitle;
-use crate::format;
+use crate::components::{status_name, PageTitle, Time, ZoneNote};
+use crate::format::Style;
+use crate::i18n::{t, Text};
 use crate::model::webhooks::{Delivery, DeliveryState, Webhook, WebhookDetail, WebhookScope};
 use crate::model::AppError;
 use crate::server_fns::webhooks::{
@@ -18,14 +19,14 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| load_webhooks());
+    let t = t();
     view! {
-        <PageTitle text="Webhooks · Headway"/>
-        <h1>"Webhooks"</h1>
+        <PageTitle text=t.page_title_of(t.webhooks_title())/>
+        <h1>{t.webhooks_title()}</h1>
         <p class="hint">
-            "When a job ends, Headway POSTs what became of it to each webhook that hears of it, signed with the webhook's secret, and tries again for a day until it is answered with a 2xx. A Slack-style webhook gets one line of text. See "
-            <code>"docs/WEBHOOKS.md"</code> " to check the signature."
+            {t.webhooks_hint()} " " <code>"docs/WEBHOOKS.md"</code> " " {t.webhooks_hint_end()}
         </p>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(data) => view! { <WebhookList data/> }.into_any(),
@@ -45,8 +46,9 @@ fn WebhookList(data: WebhooksData) -> impl IntoView {
         admin,
         secret,
     } = data;
+    let t = t();
     let list = match webhooks.is_empty() {
-        true => view! { <p class="empty">"No webhooks yet."</p> }.into_any(),
+        true => view! { <p class="empty">{t.webhooks_none()}</p> }.into_any(),
         false => view! {
             <ul class="webhooks">
                 {webhooks.into_iter().map(|w| view! { <li><WebhookCard webhook=w admin/></li> }).collect_view()}
@@ -64,51 +66,50 @@ fn WebhookList(data: WebhooksData) -> impl IntoView {
 #[component]
 fn WebhookCard(webhook: Webhook, admin: bool) -> impl IntoView {
     let href = format!("/webhooks/{}", webhook.id);
+    let t = t();
     view! {
         <article class="webhook" data-webhook-id=webhook.id.to_string()>
             <h2 class="webhook-url"><a href=href>{webhook.url.clone()}</a></h2>
-            <p class="webhook-hears">{hears(&webhook)}</p>
-            {admin.then(|| view! { <p class="webhook-owner">"owner: " {webhook.owner.clone()}</p> })}
+            <p class="webhook-hears">{hears(t, &webhook)}</p>
+            {admin.then(|| view! { <p class="webhook-owner">{t.schedule_owner(webhook.owner.clone())}</p> })}
             <WebhookState webhook=webhook.clone()/>
         </article>
     }
 }
 
 /// What a webhook hears of, in words.
-fn hears(w: &Webhook) -> String {
+fn hears(t: Text, w: &Webhook) -> String {
     let ends = match w.statuses.is_empty() {
-        true => "every end".to_string(),
+        true => t.webhook_every_end().to_string(),
         false => w
             .statuses
             .iter()
-            .map(|s| s.as_str())
+            .map(|s| status_name(t, *s))
             .collect::<Vec<_>>()
-            .join(", "),
+            .join(t.list_separator()),
     };
     let kinds = match w.kinds.is_empty() {
-        true => "every kind".to_string(),
-        false => w.kinds.join(", "),
+        true => t.system_every_kind().to_string(),
+        false => w.kinds.join(t.list_separator()),
     };
     let whose = match w.scope {
-        WebhookScope::All => "everyone's jobs",
-        WebhookScope::Own => "its owner's jobs",
+        WebhookScope::All => t.webhook_everyones_jobs(),
+        WebhookScope::Own => t.webhook_owners_jobs(),
     };
-    format!(
-        "Hears of {ends} of {kinds}, of {whose}; sends {} bodies.",
-        w.format.as_str()
-    )
+    t.webhook_hears(ends, kinds, whose, w.format.as_str())
 }
 
 #[component]
 fn WebhookState(webhook: Webhook) -> impl IntoView {
+    let t = t();
     match (webhook.enabled, webhook.disabled_reason, webhook.failing_since) {
-        (false, Some(why), _) => view! { <p class="webhook-state state-disabled">"Disabled. " {why}</p> }.into_any(),
-        (false, None, _) => view! { <p class="webhook-state state-disabled">"Disabled."</p> }.into_any(),
+        (false, Some(why), _) => view! { <p class="webhook-state state-disabled">{t.webhook_disabled()} " " {why}</p> }.into_any(),
+        (false, None, _) => view! { <p class="webhook-state state-disabled">{t.webhook_disabled()}</p> }.into_any(),
         (true, _, Some(since)) => view! {
-            <p class="webhook-state state-failing">"Enabled; its deliveries fail since " {format::datetime(since)} "."</p>
+            <p class="webhook-state state-failing">{t.webhook_failing_since()} " " <Time at=since/> {t.webhook_failing_since_end()}</p>
         }
         .into_any(),
-        (true, _, None) => view! { <p class="webhook-state state-enabled">"Enabled."</p> }.into_any(),
+        (true, _, None) => view! { <p class="webhook-state state-enabled">{t.webhook_enabled()}</p> }.into_any(),
     }
 }
 
@@ -156,9 +157,9 @@ fn NewWebhook(kinds: Vec<String>, admin: bool, secret: String) -> impl IntoView 
                     <input type="url" id="webhook-url" name="url" required placeholder="https://hooks.example.com/headway" aria-describedby=described("url")/>
                     {message("url")}
                 </div>
-                <fieldset class="field">
+                <fieldset class="field field-set">
                     <legend>"Ends it hears of (none ticked: every end)"</legend>
-                    {ends}
+                    <div class="checks">{ends}</div>
                     {message("statuses")}
                 </fieldset>
                 <div class="field">
@@ -202,17 +203,18 @@ pub fn WebhookPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let data = Resource::new_blocking(id, load_webhook);
+    let t = t();
     view! {
-        <PageTitle text="Webhook · Headway"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <PageTitle text=t.page_title_of(t.webhook_title())/>
+        <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(detail) => view! { <WebhookView detail/> }.into_any(),
                     Err(e) => view! {
                         <section class="problem" role="alert">
-                            <h1>"Webhook"</h1>
+                            <h1>{t.webhook_title()}</h1>
                             <p>{e.message}</p>
-                            <p><a href="/webhooks">"Back to the webhooks"</a></p>
+                            <p><a href="/webhooks">{t.webhook_back()}</a></p>
                         </section>
                     }
                     .into_any(),
@@ -259,24 +261,25 @@ fn WebhookView(detail: WebhookDetail) -> impl IntoView {
     let id = webhook.id.to_string();
     let hidden =
         |name: &'static str, value: String| view! { <input type="hidden" name=name value=value/> };
+    let t = t();
     let (verb, to) = match webhook.enabled {
-        true => ("Disable", "false"),
-        false => ("Enable", "true"),
+        true => (t.user_disable(), "false"),
+        false => (t.user_enable(), "true"),
     };
     let rows = deliveries
         .into_iter()
         .map(|d| view! { <DeliveryRow delivery=d webhook=id.clone()/> })
         .collect_view();
     view! {
-        <p class="crumbs"><a href="/webhooks">"Webhooks"</a></p>
+        <p class="crumbs"><a href="/webhooks">{t.webhooks_title()}</a></p>
         <h1 class="webhook-title">{webhook.url.clone()}</h1>
-        <p class="webhook-hears">{hears(&webhook)}</p>
+        <p class="webhook-hears">{hears(t, &webhook)}</p>
         <WebhookState webhook=webhook.clone()/>
         {refusal().map(|e| view! { <p class="form-error" role="alert">{e.message}</p> })}
         <div class="webhook-actions">
             <form method="post" action=TestWebhook::url()>
                 {hidden("id", id.clone())}
-                <button type="submit">"Send a test"</button>
+                <button type="submit">{t.webhook_send_test()}</button>
             </form>
             <form method="post" action=SetWebhookEnabled::url()>
                 {hidden("id", id.clone())}
@@ -285,22 +288,23 @@ fn WebhookView(detail: WebhookDetail) -> impl IntoView {
             </form>
             <form method="post" action=DeleteWebhook::url()>
                 {hidden("id", id.clone())}
-                <button type="submit" class="secondary danger">"Delete"</button>
+                <button type="submit" class="secondary danger">{t.schedule_delete()}</button>
             </form>
-            <a class="button secondary" href="">"Refresh"</a>
+            <a class="button secondary" href="">{t.webhook_refresh()}</a>
         </div>
-        <h2 id="deliveries-title">"Recent deliveries"</h2>
-        <div class="table-scroll">
+        <h2 id="deliveries-title">{t.webhook_deliveries()}</h2>
+        <ZoneNote/>
+        <div class="table-scroll" tabindex="0" role="region" aria-labelledby="deliveries-title">
             <table class="deliveries" aria-labelledby="deliveries-title">
                 <thead>
                     <tr>
-                        <th scope="col">"Made"</th>
-                        <th scope="col">"Event"</th>
-                        <th scope="col">"State"</th>
-                        <th scope="col">"Answer"</th>
-                        <th scope="col">"Attempts"</th>
-                        <th scope="col">"Next attempt"</th>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        <th scope="col">{t.webhook_made()}</th>
+                        <th scope="col">{t.webhook_event()}</th>
+                        <th scope="col">{t.user_state()}</th>
+                        <th scope="col">{t.webhook_answer()}</th>
+                        <th scope="col">{t.attempts()}</th>
+                        <th scope="col">{t.webhook_next_attempt()}</th>
+                        <th scope="col"><span class="visually-hidden">{t.actions()}</span></th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -329,28 +333,41 @@ fn DeliveryRow(delivery: Delivery, webhook: String) -> impl IntoView {
         }
         _ => view! { {event} }.into_any(),
     };
+    let t = t();
     let answer = match (last_status, last_error) {
         (Some(status), None) => status.to_string(),
         (_, Some(error)) => error,
-        (None, None) => "not sent yet".to_string(),
+        (None, None) => t.webhook_not_sent_yet().to_string(),
     };
     let state_class = format!("delivery-state state-{state}");
+    let state_text = match state {
+        DeliveryState::Pending => t.delivery_pending(),
+        DeliveryState::Delivered => t.delivery_delivered(),
+        DeliveryState::Failed => t.delivery_failed(),
+    };
+    let made = crate::format::when(
+        t,
+        &crate::zone::page_zone(),
+        Style::Full,
+        created_at,
+        created_at,
+    );
     view! {
         <tr data-delivery-id=id.to_string()>
-            <td>{format::datetime(created_at)}</td>
+            <td><Time at=created_at/></td>
             <td>{what}</td>
-            <td><span class=state_class>{state.as_str()}</span></td>
+            <td><span class=state_class>{state_text}</span></td>
             <td class="delivery-answer">{answer}</td>
-            <td>{attempts}</td>
+            <td>{t.int(attempts)}</td>
             <td>{match (state, next_attempt_at) {
-                (DeliveryState::Pending, Some(at)) => format::datetime(at),
-                _ => "—".to_string(),
+                (DeliveryState::Pending, Some(at)) => view! { <Time at/> }.into_any(),
+                _ => "—".into_any(),
             }}</td>
             <td>
                 <form method="post" action=ResendDelivery::url()>
                     <input type="hidden" name="id" value=webhook/>
                     <input type="hidden" name="delivery" value=id.to_string()/>
-                    <button type="submit" class="secondary" aria-label=format!("Resend the delivery made {}", format::datetime(created_at))>"Resend"</button>
+                    <button type="submit" class="secondary" aria-label=t.webhook_resend_label(made)>{t.webhook_resend()}</button>
                 </form>
             </td>
         </tr>

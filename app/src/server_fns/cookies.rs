@@ -1,5 +1,6 @@
-//! The two preferences a browser keeps in cookies rather than in the session, so that they work
-//! the same with and without JavaScript: the colour theme and the notices it dismissed.
+//! The preferences a browser keeps in cookies rather than in the session, so that they work the
+//! same with and without JavaScript: the colour theme, the notices it dismissed, the language
+//! (`i18n::negotiate::COOKIE`) and the time zone (`zone::COOKIE`).
 
 pub const THEME: &str = "headway_theme";
 pub const DISMISSED: &str = "headway_dismissed";
@@ -87,6 +88,18 @@ pub fn write(name: &str, value: &str) {
         &"cookie".into(),
         &line(name, value).into(),
     );
+}
+
+/// Removes cookie `name` from the browser, with the response being built.
+#[cfg(feature = "ssr")]
+pub fn clear(name: &str) {
+    use leptos::prelude::use_context;
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(&format!("{name}=; Path=/; Max-Age=0; SameSite=Lax")),
+    ) {
+        options.append_header(axum::http::header::SET_COOKIE, value);
+    }
 }
 
 /// Sets a cookie on the response being built, for a year.

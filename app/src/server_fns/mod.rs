@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::model::{
-    HistoryQuery, Job, JobDetail, JobPage, KindInfo, MinuteStats, Notice, StatusCount,
+    FailureGroup, HistoryQuery, Job, JobDetail, JobPage, KindInfo, MinuteStats, Notice, StatusCount,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,9 @@ pub struct LiveInfo {
     pub log_job: Option<String>,
     #[serde(default)]
     pub log_after: u64,
+    /// Each kind's title by machine name: what the page calls the jobs it learns of later.
+    #[serde(default)]
+    pub titles: Vec<(String, String)>,
 }
 
 /// What the dashboard shows.
@@ -38,6 +41,10 @@ pub struct DashboardData {
     pub kinds: Vec<KindInfo>,
     pub query: HistoryQuery,
     pub page: JobPage,
+    /// The jobs running now, and the next to start.
+    pub active: Active,
+    /// Failures of the last day, by kind and error code.
+    pub failures: Vec<FailureGroup>,
     /// Per status, for the kind filtered on (or all kinds).
     pub counts: Vec<StatusCount>,
     /// Jobs finished per minute over the last hour.
@@ -80,8 +87,20 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
                 .await
                 .inspect_err(|_| respond_with(400))?;
             let kind = query.kind.as_deref().filter(|k| !k.is_empty());
+            let since = live.now - FAILURES_FOR_MS;
             Ok(DashboardData {
-                kinds: engine.kinds_now().await?,
+                active: active(&engine, &caller).await?,
+                failures: engine
+                    .failure_groups(&caller, since, FAILURE_GROUPS)
+                    .await?,
+                kinds: {
+                    let t = crate::i18n::t();
+                    let kinds = engine.kinds_now().await?;
+                    kinds
+                        .into_iter()
+                        .map(|k| crate::components::localized_kind(t, k))
+                        .collect()
+                },
                 counts: engine.status_counts(&caller, kind).await?,
                 chart: engine.last_hour(&caller, live.now).await?,
                 query,
@@ -94,13 +113,85 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
     )
 }
 
+/// How far back the dashboard groups failures.
+pub const FAILURES_FOR_MS: i64 = 86_400_000;
+/// The most groups of failures it shows.
+pub const FAILURE_GROUPS: u32 = 6;
+/// The most running jobs, and queued ones, the dashboard's first screen shows.
+pub const ACTIVE_SHOWN: usize = 4;
+
+/// The caller's jobs running now (newest first) and the next to start (oldest first), at most
+/// [`ACTIVE_SHOWN`] of each, with how many there are in all.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Active {
+    pub running: Vec<Job>,
+    pub running_total: u64,
+    pub next: Vec<Job>,
+    pub queued_total: u64,
+}
+
+/// Jobs read to find the next to start: the oldest of the newest this many queued.
+#[cfg(feature = "ssr")]
+const QUEUED_SCAN: u32 = 500;
+
+#[cfg(feature = "ssr")]
+async fn active(engine: &engine::Engine, caller: &engine::Caller) -> Result<Active, AppError> {
+    use crate::model::JobStatus;
+    let page = |status: &str, limit: u32| HistoryQuery {
+        status: Some(status.to_string()),
+        limit: Some(limit),
+        ..HistoryQuery::default()
+    };
+    let running = engine
+        .history_page(caller, &page("running,cancelling", ACTIVE_SHOWN as u32))
+        .await?
+        .jobs;
+    let mut queued = engine
+        .history_page(caller, &page("queued", QUEUED_SCAN))
+        .await?
+        .jobs;
+    // Oldest first; those waiting for a time of their own (a start time, a retry) after.
+    queued.reverse();
+    let now = engine::now_ms();
+    queued.sort_by_key(|j| j.run_after.is_some_and(|at| at > now));
+    let counts = engine.status_counts(caller, None).await?;
+    let total = |statuses: &[JobStatus]| -> u64 {
+        counts
+            .iter()
+            .filter(|c| statuses.contains(&c.status))
+            .map(|c| c.n)
+            .sum()
+    };
+    Ok(Active {
+        running,
+        running_total: total(&[JobStatus::Running, JobStatus::Cancelling]),
+        next: queued.into_iter().take(ACTIVE_SHOWN).collect(),
+        queued_total: total(&[JobStatus::Queued]),
+    })
+}
+
+/// The jobs running now and the next to start, again: for a dashboard whose jobs changed.
+#[server(endpoint = "active", output = model::codec::Json)]
+pub async fn load_active() -> Result<Active, AppError> {
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            active(&engine, &caller).await
+        }
+        .await,
+    )
+}
+
 /// The dashboard's counts per status (for `kind`, or all kinds; `status` is the one the page
-/// shows) and its chart of the last hour, rendered: what an open dashboard puts in place of its
-/// own when the caller's jobs change. Rendered here, they cost the page's wasm nothing.
+/// shows), its failures of the last day and its chart of the last hour, rendered: what an open
+/// dashboard puts in place of its own when the caller's jobs change. Rendered here, they cost
+/// the page's wasm nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// The `<nav class="counts">`.
     pub counts: String,
+    /// The `<div class="failures-list">`.
+    pub failures: String,
     /// The `<figure class="chart">`.
     pub chart: String,
 }
@@ -113,10 +204,14 @@ pub async fn load_summary(
 ) -> Result<Summary, AppError> {
     answered(
         async move {
-            use crate::components::{FinishedChart, StatusCounts};
+            use crate::components::{FailureGroups, FinishedChart, StatusCounts};
             use leptos::tachys::view::RenderHtml;
             let (engine, caller) = caller().await?;
             let now = engine::now_ms();
+            let failures = engine
+                .failure_groups(&caller, now - FAILURES_FOR_MS, FAILURE_GROUPS)
+                .await?;
+            let titles = crate::names::titles_of(&engine);
             let query = HistoryQuery {
                 kind: kind.filter(|k| !k.is_empty()),
                 status: status.filter(|s| !s.is_empty()),
@@ -124,13 +219,104 @@ pub async fn load_summary(
             };
             let counts = engine.status_counts(&caller, query.kind.as_deref()).await?;
             let chart = engine.last_hour(&caller, now).await?;
-            Ok(Owner::new().with(|| Summary {
-                counts: view! { <StatusCounts counts query/> }.to_html(),
-                chart: view! { <FinishedChart minutes=chart now/> }.to_html(),
+            Ok(Owner::new().with(|| {
+                provide_context(titles);
+                Summary {
+                    counts: view! { <StatusCounts counts query/> }.to_html(),
+                    failures: view! { <FailureGroups groups=failures now/> }.to_html(),
+                    chart: view! { <FinishedChart minutes=chart now/> }.to_html(),
+                }
             }))
         }
         .await,
     )
+}
+
+/// What the New job page shows: the kinds the caller may start, and the one chosen, with the
+/// values to fill its form with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewJobData {
+    pub kinds: Vec<KindInfo>,
+    pub chosen: Option<KindInfo>,
+    /// A finished job's parameters, for "Run again with changes…": files and secrets left out.
+    pub values: Option<serde_json::Value>,
+    /// The job they are from.
+    pub from: Option<String>,
+    /// The picker's search.
+    pub q: Option<String>,
+    pub live: LiveInfo,
+}
+
+#[server(endpoint = "new_job", output = model::codec::Json)]
+pub async fn load_new_job(
+    kind: Option<String>,
+    from: Option<String>,
+    q: Option<String>,
+) -> Result<NewJobData, AppError> {
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            caller.may_start().inspect_err(|_| respond_with(403))?;
+            let live = live_info(&engine, &caller).await?;
+            let t = crate::i18n::t();
+            let kinds: Vec<KindInfo> = engine
+                .kinds_now()
+                .await?
+                .into_iter()
+                .map(|k| crate::components::localized_kind(t, k))
+                .collect();
+            let chosen = match kind.as_deref().filter(|k| !k.is_empty()) {
+                None => None,
+                Some(name) => Some(kinds.iter().find(|k| k.name == name).cloned().ok_or_else(
+                    || {
+                        respond_with(404);
+                        AppError::new(
+                            crate::error::ErrorCode::NotFound,
+                            crate::i18n::t().new_job_no_kind(name),
+                        )
+                    },
+                )?),
+            };
+            let (mut values, mut from_job) = (None, None);
+            if let (Some(kind), Some(id)) = (&chosen, from.filter(|f| !f.is_empty())) {
+                let job = engine
+                    .job(&caller, &id.as_str().into())
+                    .await
+                    .inspect_err(|_| respond_with(404))?;
+                if job.kind != kind.name {
+                    respond_with(400);
+                    return Err(AppError::bad_request(
+                        crate::i18n::t().new_job_not_of_kind(id.as_str(), kind.title.as_str()),
+                    ));
+                }
+                values = Some(again_values(kind, job.params));
+                from_job = Some(job.id.to_string());
+            }
+            Ok(NewJobData {
+                kinds,
+                chosen,
+                values,
+                from: from_job,
+                q: q.filter(|q| !q.trim().is_empty()),
+                live,
+            })
+        }
+        .await,
+    )
+}
+
+/// A job's parameters to fill its kind's form with again: a file (an upload the job took) and
+/// a secret (never stored) are asked for anew.
+pub fn again_values(kind: &KindInfo, params: serde_json::Value) -> serde_json::Value {
+    let mut params = params;
+    if let Some(object) = params.as_object_mut() {
+        for p in &kind.params {
+            if matches!(p.kind, model::ParamType::File | model::ParamType::Secret) {
+                object.remove(&p.name);
+            }
+        }
+    }
+    params
 }
 
 /// What the job page shows.
@@ -139,6 +325,73 @@ pub struct JobPageData {
     pub detail: JobDetail,
     pub live: LiveInfo,
     pub may: Powers,
+    /// The job's parameters as a person reads them: by their labels, an upload by its file name.
+    pub params: Vec<ShownParam>,
+    /// Whether "Run again with changes…" is offered: a finished job of a kind the caller may
+    /// start from the page.
+    pub run_again: bool,
+}
+
+/// One of a job's parameters, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShownParam {
+    pub name: String,
+    pub label: String,
+    pub value: String,
+}
+
+/// `params` as a person reads them: in the order of the kind's form, each by its label, text as
+/// it is, an upload by its file name (its id when it is gone), anything else as JSON.
+#[cfg(feature = "ssr")]
+pub(crate) async fn shown_params(
+    engine: &engine::Engine,
+    caller: &engine::Caller,
+    kind: Option<&KindInfo>,
+    params: &serde_json::Value,
+) -> Vec<ShownParam> {
+    let Some(given) = params.as_object() else {
+        return Vec::new();
+    };
+    // The labels in the reader's language.
+    let kind = kind.map(|k| crate::components::localized_kind(crate::i18n::t(), k.clone()));
+    let described = kind
+        .as_ref()
+        .map(|k| k.params.as_slice())
+        .unwrap_or_default();
+    let position = |name: &str| {
+        described
+            .iter()
+            .position(|p| p.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut names: Vec<&String> = given.keys().collect();
+    names.sort_by_key(|n| position(n));
+    let mut shown = Vec::new();
+    for name in names {
+        let value = &given[name];
+        let param = described.iter().find(|p| p.name == *name);
+        let text = match (param.map(|p| p.kind), value) {
+            (Some(model::ParamType::File), serde_json::Value::String(id)) => engine
+                .uploads()
+                .get(caller, &id.as_str().into())
+                .await
+                .map(|u| u.name)
+                .unwrap_or_else(|_| id.clone()),
+            (_, serde_json::Value::String(text)) => text.clone(),
+            (_, serde_json::Value::Array(items)) if items.iter().all(|i| i.is_string()) => items
+                .iter()
+                .filter_map(|i| i.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            (_, other) => other.to_string(),
+        };
+        shown.push(ShownParam {
+            name: name.clone(),
+            label: param.map_or_else(|| name.clone(), |p| p.label.clone()),
+            value: text,
+        });
+    }
+    shown
 }
 
 /// Log lines the job page renders; earlier ones are in `GET /api/v1/jobs/{id}/log`.
@@ -165,10 +418,16 @@ pub async fn load_job(
                 })?;
             live.log_job = Some(detail.job.id.to_string());
             live.log_after = detail.log.last().map_or(0, |l| l.seq);
+            let kinds = engine.kinds();
+            let kind = kinds.iter().find(|k| k.name == detail.job.kind);
+            let params = shown_params(&engine, &caller, kind, &detail.job.params).await;
+            let may = Powers::of(&caller);
             Ok(JobPageData {
+                run_again: may.start && kind.is_some() && detail.job.status.is_terminal(),
                 detail,
                 live,
-                may: Powers::of(&caller),
+                may,
+                params,
             })
         }
         .await,
@@ -194,9 +453,54 @@ pub async fn set_theme(theme: String) -> Result<String, AppError> {
     answered(
         async move {
             let theme = crate::theme::Theme::parse(&theme)
-                .ok_or_else(|| AppError::bad_request("theme must be light, dark or system"))?;
+                .ok_or_else(|| AppError::bad_request(crate::i18n::t().theme_unknown()))?;
             cookies::set(cookies::THEME, theme.as_str());
             Ok(theme.as_str().to_string())
+        }
+        .await,
+    )
+}
+
+/// Shows the pages in the language `lang` (a tag of `Lang::ALL`) from now on: a cookie.
+#[server(endpoint = "set_language", output = model::codec::Json)]
+pub async fn set_language(lang: String) -> Result<String, AppError> {
+    answered(
+        async move {
+            use crate::i18n::{negotiate, t, Lang};
+            let chosen = Lang::from_tag(&lang).ok_or_else(|| {
+                let known: Vec<&str> = Lang::ALL.iter().map(|l| l.tag()).collect();
+                AppError::bad_request(t().lang_unknown(lang.as_str(), known.join(", ")))
+            })?;
+            cookies::set(negotiate::COOKIE, chosen.tag());
+            Ok(chosen.tag().to_string())
+        }
+        .await,
+    )
+}
+
+/// Shows times in `zone` (an IANA name, or `UTC`) from now on, whatever the browser's zone; an
+/// empty `zone` goes back to the browser's own (UTC without JavaScript). Cookies.
+#[server(endpoint = "set_time_zone", output = model::codec::Json)]
+pub async fn set_time_zone(zone: String) -> Result<String, AppError> {
+    answered(
+        async move {
+            use crate::zone::{Zone, CHOSEN_COOKIE, COOKIE};
+            // Automatic: the browser's own zone, which its script writes again on the next
+            // page; UTC without one.
+            if zone.trim().is_empty() {
+                cookies::clear(CHOSEN_COOKIE);
+                cookies::clear(COOKIE);
+                return Ok(String::new());
+            }
+            let chosen = Zone::named(&zone, true).ok_or_else(|| {
+                AppError::invalid(vec![crate::model::FieldError {
+                    field: "zone".into(),
+                    message: crate::i18n::t().zone_unknown(zone.as_str()),
+                }])
+            })?;
+            cookies::set(COOKIE, &chosen.name);
+            cookies::set(CHOSEN_COOKIE, "1");
+            Ok(chosen.name)
         }
         .await,
     )
@@ -274,7 +578,7 @@ pub async fn start(
         n => Some(n.parse::<u32>().map_err(|_| {
             AppError::invalid(vec![crate::model::FieldError {
                 field: "max_attempts".into(),
-                message: "must be a whole number of attempts, 1 for no retry".into(),
+                message: crate::i18n::t().engine_attempts_whole().into(),
             }])
         })?),
     };
@@ -302,11 +606,16 @@ pub async fn cancel_job(id: String) -> Result<Job, AppError> {
 
 /// Starts a new job like one of the caller's jobs.
 #[server(endpoint = "rerun_job", output = model::codec::Json)]
-pub async fn rerun_job(id: String) -> Result<Job, AppError> {
+pub async fn rerun_job(id: String, #[server(default)] then: String) -> Result<Job, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.rerun(&caller, &id.into()).await
+            let job = engine.rerun(&caller, &id.into()).await?;
+            // From a job's page, without JavaScript: on to the new job's page.
+            if then == "job" {
+                leptos_axum::redirect(&format!("/jobs/{}", job.id));
+            }
+            Ok(job)
         }
         .await,
     )
@@ -399,9 +708,9 @@ pub async fn bulk_act(
                 "rerun" => engine.bulk_rerun(&caller, &request).await?,
                 other => {
                     respond_with(400);
-                    return Err(AppError::bad_request(format!(
-                        "unknown bulk action {other:?}"
-                    )));
+                    return Err(AppError::bad_request(
+                        crate::i18n::t().bulk_unknown_action(format!("{other:?}")),
+                    ));
                 }
             };
             leptos_axum::redirect(&format!(
@@ -451,19 +760,26 @@ pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInf
 /// The operator's view of the deployment (`/system`).
 #[server(endpoint = "system", output = model::codec::Json)]
 pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
-    answered(async move {
-        let (engine, caller) = caller().await?;
-        if !system_open() && !caller.role().acts_on_all() {
-            respond_with(403);
-            return Err(AppError::forbidden(
-                "The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).",
-            ));
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            if !system_open() && !caller.role().acts_on_all() {
+                respond_with(403);
+                return Err(AppError::forbidden(crate::i18n::t().system_forbidden()));
+            }
+            let mut overview = engine.system_overview().await?;
+            overview.may_pause = caller.may_operate().is_ok();
+            // Each kind by its title in the reader's language.
+            let titles = crate::names::titles_of(&engine);
+            for k in &mut overview.kinds {
+                k.title = crate::names::kind_title_with(&k.kind, |name| {
+                    titles.of(name).map(String::from)
+                });
+            }
+            Ok(overview)
         }
-        let mut overview = engine.system_overview().await?;
-        overview.may_pause = caller.may_operate().is_ok();
-        Ok(overview)
-    }
-    .await)
+        .await,
+    )
 }
 
 /// Pauses a kind (`*`: every kind) for every process: operators and admins.
@@ -499,7 +815,8 @@ fn answered<T>(answer: Result<T, AppError>) -> Result<T, AppError> {
             tracing::error!(error = %line, "a server function failed");
         }
     }
-    answer
+    // Pages show what went wrong in the reader's language.
+    answer.map_err(|e| crate::i18n::errors::localize(crate::i18n::t(), e))
 }
 
 /// The engine and who is calling, as the server decided it from the request's head.
@@ -537,6 +854,7 @@ async fn live_info(engine: &engine::Engine, caller: &engine::Caller) -> Result<L
         stream: stream_name(caller),
         log_job: None,
         log_after: 0,
+        titles: crate::names::titles_of(engine).0.into_iter().collect(),
     })
 }
 
@@ -597,7 +915,7 @@ pub async fn create_token(
             let scope = crate::model::TokenScope::parse(&scope).ok_or_else(|| {
                 AppError::invalid(vec![crate::model::FieldError {
                     field: "scope".into(),
-                    message: "read or write".into(),
+                    message: crate::i18n::t().token_scope_unknown().into(),
                 }])
             })?;
             accounts()?.create_token(&caller, &name, scope).await
@@ -684,7 +1002,7 @@ fn parse_role(role: &str) -> Result<crate::model::Role, AppError> {
     crate::model::Role::parse(role).ok_or_else(|| {
         AppError::invalid(vec![crate::model::FieldError {
             field: "role".into(),
-            message: "viewer, member, operator or admin".into(),
+            message: crate::i18n::t().role_unknown().into(),
         }])
     })
 }

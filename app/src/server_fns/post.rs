@@ -8,6 +8,7 @@
 //! decodes the same fields either way.
 
 use crate::error::{AppError, ErrorCode};
+use crate::i18n::t;
 use serde::de::DeserializeOwned;
 
 /// Posts `form` to its `action` and returns the server function's answer.
@@ -15,8 +16,9 @@ use serde::de::DeserializeOwned;
 pub async fn form<T: DeserializeOwned>(form: &web_sys::HtmlFormElement) -> Result<T, AppError> {
     let body = web_sys::FormData::new_with_form(form)
         .and_then(|fields| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields))
-        .map_err(|_| AppError::unreachable())?;
-    send(&form.action(), &body).await
+        .map_err(|_| unreachable())?;
+    let (ok, status, text) = send(&form.action(), &body).await?;
+    answer(ok, status, &text)
 }
 
 /// Posts `form`'s fields to `url` (another server function than its `action`) and returns that
@@ -28,8 +30,9 @@ pub async fn form_to<T: DeserializeOwned>(
 ) -> Result<T, AppError> {
     let body = web_sys::FormData::new_with_form(form)
         .and_then(|fields| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields))
-        .map_err(|_| AppError::unreachable())?;
-    send(url, &body).await
+        .map_err(|_| unreachable())?;
+    let (ok, status, text) = send(url, &body).await?;
+    answer(ok, status, &text)
 }
 
 /// Posts `fields` to the server function at `url` (its `url()`), as a form with those fields
@@ -39,19 +42,19 @@ pub async fn fields<T: DeserializeOwned>(
     url: &str,
     fields: &[(&str, &str)],
 ) -> Result<T, AppError> {
-    let body = web_sys::UrlSearchParams::new().map_err(|_| AppError::unreachable())?;
+    let body = web_sys::UrlSearchParams::new().map_err(|_| unreachable())?;
     for (name, value) in fields {
         body.append(name, value);
     }
-    send(url, &body).await
+    let (ok, status, text) = send(url, &body).await?;
+    answer(ok, status, &text)
 }
 
-/// Sends `body` as the browser sends a form, asking for JSON rather than a redirect.
+/// Sends `body` as the browser sends a form, asking for JSON rather than a redirect, and
+/// returns whether the answer is a success, its status and its text. The same code for every
+/// answer's type: only [`answer`] depends on it.
 #[cfg(feature = "hydrate")]
-async fn send<T: DeserializeOwned>(
-    url: &str,
-    body: &web_sys::UrlSearchParams,
-) -> Result<T, AppError> {
+async fn send(url: &str, body: &web_sys::UrlSearchParams) -> Result<(bool, u16, String), AppError> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let response: Option<web_sys::Response> = async {
@@ -65,7 +68,7 @@ async fn send<T: DeserializeOwned>(
         JsFuture::from(pending).await.ok()?.dyn_into().ok()
     }
     .await;
-    let response = response.ok_or_else(AppError::unreachable)?;
+    let response = response.ok_or_else(unreachable)?;
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise)
             .await
@@ -73,24 +76,25 @@ async fn send<T: DeserializeOwned>(
             .and_then(|t| t.as_string()),
         Err(_) => None,
     }
-    .ok_or_else(AppError::unreachable)?;
-    answer(response.ok(), response.status(), &text)
+    .ok_or_else(unreachable)?;
+    Ok((response.ok(), response.status(), text))
+}
+
+/// A request that got no answer, in the page's language.
+#[cfg(feature = "hydrate")]
+fn unreachable() -> AppError {
+    AppError::new(ErrorCode::Unavailable, t().answer_unreachable())
 }
 
 /// The server function's value from a successful answer, its error from any other.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn answer<T: DeserializeOwned>(ok: bool, status: u16, text: &str) -> Result<T, AppError> {
     if ok {
-        return serde_json::from_str(text).map_err(|e| {
-            AppError::new(
-                ErrorCode::Internal,
-                format!("the server's answer could not be read: {e}"),
-            )
-        });
+        return serde_json::from_str(text)
+            .map_err(|e| AppError::new(ErrorCode::Internal, t().answer_unreadable(e.to_string())));
     }
-    Err(serde_json::from_str(text).unwrap_or_else(|_| {
-        AppError::new(ErrorCode::Internal, format!("the server answered {status}"))
-    }))
+    Err(serde_json::from_str(text)
+        .unwrap_or_else(|_| AppError::new(ErrorCode::Internal, t().answer_status(status))))
 }
 
 #[cfg(test)]

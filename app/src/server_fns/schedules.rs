@@ -9,6 +9,8 @@ use super::LiveInfo;
 #[cfg(feature = "ssr")]
 use super::{answered, caller, live_info, respond_with};
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::i18n::cron::{describe, localize};
 use crate::model::{CronPreview, Job, KindInfo, Schedule};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -31,6 +33,8 @@ pub struct SchedulesData {
 pub struct ScheduleRowData {
     pub schedule: Schedule,
     pub last_job: Option<Job>,
+    /// Its jobs' parameters, as a person reads them.
+    pub params: Vec<super::ShownParam>,
 }
 
 #[server(endpoint = "schedules", output = model::codec::Json)]
@@ -40,12 +44,21 @@ pub async fn load_schedules() -> Result<SchedulesData, AppError> {
             let (engine, caller) = caller().await?;
             let live = live_info(&engine, &caller).await?;
             let mut schedules = Vec::new();
+            let kinds = engine.kinds();
+            let t = crate::i18n::t();
             for schedule in engine.schedules(&caller).await? {
+                let schedule = localize(t, schedule);
                 let last_job = match &schedule.last_job_id {
                     Some(id) => engine.job(&caller, id).await.ok(),
                     None => None,
                 };
-                schedules.push(ScheduleRowData { schedule, last_job });
+                let kind = kinds.iter().find(|k| k.name == schedule.kind);
+                let params = super::shown_params(&engine, &caller, kind, &schedule.params).await;
+                schedules.push(ScheduleRowData {
+                    schedule,
+                    last_job,
+                    params,
+                });
             }
             Ok(SchedulesData {
                 schedules,
@@ -78,7 +91,9 @@ pub async fn load_schedule(id: String) -> Result<ScheduleEdit, AppError> {
                 .kinds_now()
                 .await?
                 .into_iter()
-                .find(|k| k.name == schedule.kind);
+                .find(|k| k.name == schedule.kind)
+                .map(|k| crate::components::localized_kind(crate::i18n::t(), k));
+            let schedule = localize(crate::i18n::t(), schedule);
             Ok(ScheduleEdit { schedule, kind })
         }
         .await,
@@ -101,7 +116,12 @@ pub async fn preview_schedule(cron: String, tz: String) -> Result<Preview, AppEr
         async move {
             let (engine, _) = caller().await?;
             Ok(match engine.preview_cron(&cron, &tz, None) {
-                Ok(preview) => Preview::Fires(preview),
+                Ok(mut preview) => {
+                    if let Some(words) = describe(crate::i18n::t(), &cron, &tz) {
+                        preview.description = words;
+                    }
+                    Preview::Fires(preview)
+                }
                 Err(e) if e.code == crate::error::ErrorCode::InvalidParams => Preview::Refused(
                     e.fields
                         .into_iter()
@@ -122,6 +142,7 @@ pub async fn preview_schedule(cron: String, tz: String) -> Result<Preview, AppEr
 #[server(endpoint = "create_schedule", output = model::codec::Json)]
 pub async fn create_schedule(
     kind: String,
+    #[server(default)] name: String,
     #[server(default)] params: HashMap<String, String>,
     #[server(default)] cron: String,
     #[server(default)] timezone: String,
@@ -134,6 +155,7 @@ pub async fn create_schedule(
             let (engine, caller) = caller().await?;
             let params = engine.form_params(&caller, &kind, &params).await?;
             let input = crate::model::ScheduleInput {
+                name: Some(name),
                 kind: Some(kind),
                 params: Some(params),
                 cron: Some(cron),
@@ -145,7 +167,7 @@ pub async fn create_schedule(
             };
             let schedule = engine.create_schedule(&caller, input).await?;
             leptos_axum::redirect("/schedules");
-            Ok(schedule)
+            Ok(localize(crate::i18n::t(), schedule))
         }
         .await,
     )
@@ -155,6 +177,7 @@ pub async fn create_schedule(
 #[server(endpoint = "save_schedule", output = model::codec::Json)]
 pub async fn save_schedule(
     id: String,
+    #[server(default)] name: String,
     #[server(default)] params: HashMap<String, String>,
     #[server(default)] cron: String,
     #[server(default)] timezone: String,
@@ -170,6 +193,7 @@ pub async fn save_schedule(
             let old = engine.schedule(&caller, &id).await?;
             let params = engine.form_params(&caller, &old.kind, &params).await?;
             let input = crate::model::ScheduleInput {
+                name: Some(name),
                 kind: None,
                 params: Some(params),
                 cron: Some(cron),
@@ -181,7 +205,7 @@ pub async fn save_schedule(
             };
             let schedule = engine.change_schedule(&caller, &id, input).await?;
             leptos_axum::redirect("/schedules");
-            Ok(schedule)
+            Ok(localize(crate::i18n::t(), schedule))
         }
         .await,
     )
@@ -197,7 +221,8 @@ pub async fn set_schedule_enabled(id: String, enabled: bool) -> Result<Schedule,
                 enabled: Some(enabled),
                 ..Default::default()
             };
-            engine.change_schedule(&caller, &id.into(), input).await
+            let schedule = engine.change_schedule(&caller, &id.into(), input).await?;
+            Ok(localize(crate::i18n::t(), schedule))
         }
         .await,
     )
@@ -235,7 +260,7 @@ fn choice<T: std::str::FromStr>(value: &str, field: &str) -> Result<Option<T>, A
         v => v.parse().map(Some).map_err(|_| {
             AppError::invalid(vec![crate::model::FieldError {
                 field: field.into(),
-                message: format!("{v:?} is not one of the choices"),
+                message: crate::i18n::t().not_a_choice(format!("{v:?}")),
             }])
         }),
     }
@@ -249,7 +274,7 @@ fn attempts(value: &str) -> Result<Option<u32>, AppError> {
         n => n.parse().map(Some).map_err(|_| {
             AppError::invalid(vec![crate::model::FieldError {
                 field: "max_attempts".into(),
-                message: "must be a whole number of attempts, 1 for no retry".into(),
+                message: crate::i18n::t().engine_attempts_whole().into(),
             }])
         }),
     }

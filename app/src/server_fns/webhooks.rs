@@ -176,7 +176,7 @@ fn choice<T: std::str::FromStr + Default>(value: &str, field: &str) -> Result<T,
         v => v.parse().map_err(|_| {
             AppError::invalid(vec![crate::model::FieldError {
                 field: field.into(),
-                message: format!("{v:?} is not one of the choices"),
+                message: crate::i18n::t().not_a_choice(format!("{v:?}")),
             }])
         }),
     }

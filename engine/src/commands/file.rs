@@ -6,7 +6,7 @@
 use super::params::ParamSpec;
 use super::Command;
 use indexmap::IndexMap;
-use model::{ParamInfo, ParamType};
+use model::{KindTexts, ParamInfo, ParamTexts, ParamType};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,6 +63,18 @@ struct CommandToml {
     retry: Option<Spanned<RetryToml>>,
     #[serde(default)]
     params: IndexMap<String, Spanned<ParamToml>>,
+    /// Its title and description in other languages, by language tag.
+    #[serde(default)]
+    i18n: IndexMap<String, Spanned<TextsToml>>,
+}
+
+/// A title and a description in one language (`[command.i18n.zh-CN]`,
+/// `[command.params.NAME.i18n.zh-CN]`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextsToml {
+    title: Option<String>,
+    description: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +107,9 @@ struct ParamToml {
     choices: Vec<String>,
     #[serde(default)]
     accept: Vec<String>,
+    /// Its title and description in other languages, by language tag.
+    #[serde(default)]
+    i18n: IndexMap<String, Spanned<TextsToml>>,
 }
 
 /// How a command's progress reaches Headway.
@@ -113,18 +128,19 @@ fn withheld(name: &str) -> bool {
 }
 
 /// Reads the commands file at `path`. Relative program paths are taken from the file's folder
-/// first, then the current directory.
-pub fn read(path: &Path) -> Result<Vec<Command>, FileError> {
+/// first, then the current directory. `languages` are the tags of the languages the pages
+/// speak: the only ones a command's words may be given in.
+pub fn read(path: &Path, languages: &[&str]) -> Result<Vec<Command>, FileError> {
     let text = std::fs::read_to_string(path).map_err(|e| FileError {
         path: path.to_path_buf(),
         line: None,
         message: format!("cannot be read: {e}"),
     })?;
-    parse(path, &text)
+    parse(path, &text, languages)
 }
 
 /// Reads the commands file's `text` (from `path`, for messages and relative programs).
-pub fn parse(path: &Path, text: &str) -> Result<Vec<Command>, FileError> {
+pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>, FileError> {
     let at = |span: std::ops::Range<usize>, message: String| FileError {
         path: path.to_path_buf(),
         line: Some(line_of(text, span.start)),
@@ -155,11 +171,28 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Command>, FileError> {
         let here = |span, message: String| at(span, format!("command {name:?}: {message}"));
         let program =
             find_program(path, c.program.get_ref()).map_err(|m| here(c.program.span(), m))?;
+        let mut translations: BTreeMap<String, KindTexts> = BTreeMap::new();
+        for (tag, t) in c.i18n {
+            let (title, description) = texts(&tag, &t, languages).map_err(|m| here(t.span(), m))?;
+            let words = translations.entry(tag).or_default();
+            words.title = title;
+            words.description = description;
+        }
         let mut params = Vec::new();
         for (pname, p) in c.params {
             let pspan = p.span();
-            let spec = param(&pname, p.into_inner())
-                .map_err(|m| here(pspan, format!("parameter {pname:?} {m}")))?;
+            let mut p = p.into_inner();
+            for (tag, t) in std::mem::take(&mut p.i18n) {
+                let (label, description) = texts(&tag, &t, languages)
+                    .map_err(|m| here(t.span(), format!("parameter {pname:?}: {m}")))?;
+                translations
+                    .entry(tag)
+                    .or_default()
+                    .params
+                    .insert(pname.clone(), ParamTexts { label, description });
+            }
+            let spec =
+                param(&pname, p).map_err(|m| here(pspan, format!("parameter {pname:?} {m}")))?;
             params.push(spec);
         }
         let mut args = Vec::new();
@@ -226,6 +259,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Command>, FileError> {
                 params: params.iter().map(|p| p.info.clone()).collect(),
                 paused: None,
                 retry: retry.info(),
+                translations,
             },
             program,
             args,
@@ -239,6 +273,33 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Command>, FileError> {
         });
     }
     Ok(commands)
+}
+
+/// A title and a description given in the language `tag`, which must be one the pages speak;
+/// neither may be empty.
+fn texts(
+    tag: &str,
+    t: &Spanned<TextsToml>,
+    languages: &[&str],
+) -> Result<(Option<String>, Option<String>), String> {
+    if !languages.contains(&tag) {
+        return Err(format!(
+            "i18n.{tag}: the pages speak {} (a language tag as its file in app/locales is named)",
+            languages.join(", ")
+        ));
+    }
+    let t = t.get_ref();
+    for (what, text) in [("title", &t.title), ("description", &t.description)] {
+        if text.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(format!("i18n.{tag}: the {what} is empty"));
+        }
+    }
+    if t.title.is_none() && t.description.is_none() {
+        return Err(format!(
+            "i18n.{tag}: gives neither a title nor a description"
+        ));
+    }
+    Ok((t.title.clone(), t.description.clone()))
 }
 
 /// 1-based line of byte `offset` in `text`.
@@ -506,8 +567,11 @@ max = 9
 default = 6
 "#;
 
+    /// The languages the pages speak, as the server passes them.
+    const LANGUAGES: [&str; 2] = ["en", "zh-CN"];
+
     fn parsed(text: &str) -> Result<Vec<Command>, String> {
-        parse(Path::new("commands.toml"), text).map_err(|e| e.to_string())
+        parse(Path::new("commands.toml"), text, &LANGUAGES).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -583,11 +647,11 @@ default = 6
         let file = dir.path().join("commands.toml");
         let text = EXAMPLE.replace("/bin/sh", "./plain.sh");
         // Found beside the commands file, but not executable.
-        let err = parse(&file, &text).unwrap_err().to_string();
+        let err = parse(&file, &text, &LANGUAGES).unwrap_err().to_string();
         assert!(err.contains("is not an executable file"), "{err}");
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let commands = parse(&file, &text).unwrap();
+        let commands = parse(&file, &text, &LANGUAGES).unwrap();
         assert_eq!(commands[0].program, std::fs::canonicalize(&script).unwrap());
     }
 
@@ -603,6 +667,74 @@ default = 6
             "max_running = 2\nenv = { HEADWAY_TOKEN = \"x\" }",
         );
         assert!(parsed(&text).unwrap_err().contains("Headway's own"));
+    }
+
+    /// The documented example, with its words in Chinese.
+    const TRANSLATED: &str = r#"
+[command.i18n.zh-CN]
+title = "归档文件夹"
+description = "把数据文件夹中的一个文件夹打包成 tar.gz。"
+
+[command.params.folder.i18n.zh-CN]
+title = "文件夹"
+description = "数据文件夹中的相对路径。"
+
+[command.params.level.i18n.zh-CN]
+title = "压缩级别"
+"#;
+
+    #[test]
+    fn a_command_gives_its_words_per_language() {
+        let commands = parsed(&format!("{EXAMPLE}{TRANSLATED}")).unwrap();
+        let info = &commands[0].info;
+        let zh = &info.translations["zh-CN"];
+        assert_eq!(zh.title.as_deref(), Some("归档文件夹"));
+        assert_eq!(zh.params["level"].label.as_deref(), Some("压缩级别"));
+        assert_eq!(zh.params["level"].description, None);
+        assert_eq!(info.translations.len(), 1);
+        // As a page in Chinese shows it; in English, as the file says it.
+        let shown = info.clone().in_language("zh-CN");
+        assert_eq!(shown.title, "归档文件夹");
+        assert_eq!(shown.params[0].label, "文件夹");
+        assert_eq!(shown.params[1].label, "压缩级别");
+        assert_eq!(shown.params[1].description, info.params[1].description);
+        assert_eq!(info.clone().in_language("en"), *info);
+        // Nothing of it reaches what the program gets.
+        assert_eq!(commands[0].params[1].info.label, "Compression level");
+    }
+
+    #[test]
+    fn words_in_a_language_the_pages_do_not_speak_or_empty_say_where() {
+        let cases = [
+            (
+                TRANSLATED.replace("i18n.zh-CN]\ntitle = \"归档", "i18n.fr]\ntitle = \"归档"),
+                "commands.toml:24: command \"archive\": i18n.fr: the pages speak en, zh-CN",
+            ),
+            (
+                TRANSLATED.replace("level.i18n.zh-CN", "level.i18n.zh_CN"),
+                "commands.toml:32: command \"archive\": parameter \"level\": i18n.zh_CN: the pages speak",
+            ),
+            (
+                TRANSLATED.replace("title = \"文件夹\"", "title = \" \""),
+                "commands.toml:28: command \"archive\": parameter \"folder\": i18n.zh-CN: the title is empty",
+            ),
+            (
+                TRANSLATED.replace("title = \"压缩级别\"", "titel = \"压缩级别\""),
+                "commands.toml:33: unknown field `titel`, expected `title` or `description`",
+            ),
+            (
+                TRANSLATED.replace("title = \"压缩级别\"", ""),
+                "commands.toml:32: command \"archive\": parameter \"level\": i18n.zh-CN: gives neither",
+            ),
+        ];
+        for (translated, expected) in cases {
+            let err = parsed(&format!("{EXAMPLE}{translated}")).unwrap_err();
+            assert!(
+                err.contains(expected),
+                "{err:?} should contain {expected:?}"
+            );
+            assert!(!err.contains('\n'), "one line: {err:?}");
+        }
     }
 
     #[test]

@@ -106,12 +106,15 @@ impl Programs {
 
 /// Reads the commands file at `path` and makes `registry` run its commands (replacing those
 /// of an earlier read). On any problem nothing changes, and the error says where and what.
+/// `languages`: the tags of the languages the pages speak, in which the file may give a
+/// command's words.
 pub fn install(
     registry: &Registry,
     path: &Path,
     programs: &Arc<Programs>,
+    languages: &[&str],
 ) -> Result<usize, String> {
-    let commands = file::read(path).map_err(|e| e.to_string())?;
+    let commands = file::read(path, languages).map_err(|e| e.to_string())?;
     let n = commands.len();
     let kinds: Vec<Arc<dyn ErasedKind>> = commands
         .into_iter()

@@ -150,6 +150,8 @@ fn check_one(spec: &ParamSpec, value: Value, env: &KindEnv) -> Result<Value, Str
                 Err(format!("must be one of: {}", info.choices.join(", ")))
             }
         }
+        // The commands file declares no sets (see file.rs).
+        ParamType::Set => Err("a command kind takes no set of choices".into()),
         ParamType::File => {
             let id = value
                 .as_str()

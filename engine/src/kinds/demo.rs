@@ -60,19 +60,25 @@ impl Kind for Demo {
     async fn run(p: DemoParams, ctx: &mut JobContext) -> RunResult {
         ctx.set_total(Some(p.steps), "steps").await;
         let fails = ctx.attempt() <= p.fail_attempts;
-        let interval = Duration::from_millis(p.interval_ms);
+        // Steps keep their pace: a late tick is made up by the next ones, so 1 ms is 1,000
+        // steps a second, not one per timer tick and a bit.
+        let mut ticks = (p.interval_ms > 0).then(|| {
+            let period = Duration::from_millis(p.interval_ms);
+            tokio::time::interval_at(tokio::time::Instant::now() + period, period)
+        });
         for step in ctx.progress().current + 1..=p.steps {
-            if interval.is_zero() {
+            match ticks.as_mut() {
                 // No timer: a zero sleep still waits for the timer's next millisecond tick.
-                tokio::task::yield_now().await;
-                if ctx.is_cancelled() {
-                    return Ok(());
+                None => {
+                    tokio::task::yield_now().await;
+                    if ctx.is_cancelled() {
+                        return Ok(());
+                    }
                 }
-            } else {
-                tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
+                Some(ticks) => tokio::select! {
+                    _ = ticks.tick() => {}
                     _ = ctx.cancelled() => return Ok(()),
-                }
+                },
             }
             ctx.advance(1).await;
             if fails && step * 2 >= p.steps {

@@ -1,6 +1,10 @@
 //! A kind's description, derived from its parameter struct's JSON schema: the title and
-//! description of the kind, and for each field its type, label, description, default, bounds
-//! and whether it is required. Validation messages use the same bounds.
+//! description of the kind, and for each field its type, label, description, default, bounds,
+//! choices and whether it is required. Validation messages use the same bounds and choices.
+//!
+//! A field whose type is a Rust enum of unit variants (or a string the schema lists the values
+//! of) is a choice, a select in the form; a list of such an enum (a `Vec` or a set) is a set,
+//! checkboxes in the form.
 
 use super::Kind;
 use model::{FieldError, KindInfo, ParamInfo, ParamType};
@@ -15,13 +19,18 @@ pub fn kind<K: Kind>() -> KindInfo {
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
+    let empty = Map::new();
+    let defs = root
+        .get("$defs")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
     let params = root
         .get("properties")
         .and_then(Value::as_object)
         .map(|props| {
             props
                 .iter()
-                .map(|(name, field)| param(name, field, required.contains(&name.as_str())))
+                .map(|(name, field)| param(name, field, defs, required.contains(&name.as_str())))
                 .collect()
         })
         .unwrap_or_default();
@@ -32,17 +41,30 @@ pub fn kind<K: Kind>() -> KindInfo {
         params,
         paused: None,
         retry: K::RETRY.info(),
+        translations: Default::default(),
     }
 }
 
-fn param(name: &str, field: &Value, required: bool) -> ParamInfo {
-    let empty = Map::new();
-    let field = field.as_object().unwrap_or(&empty);
+fn param(name: &str, field: &Value, defs: &Map<String, Value>, required: bool) -> ParamInfo {
+    let field = field
+        .as_object()
+        .map(|f| resolved(f, defs))
+        .unwrap_or_default();
+    let field = &field;
+    let listed = field
+        .get("items")
+        .and_then(Value::as_object)
+        .and_then(|items| choices_of(items, defs));
+    let (kind, choices) = match (listed, choices_of(field, defs)) {
+        (Some(choices), _) if types(field).contains(&"array") => (ParamType::Set, choices),
+        (_, Some(choices)) => (ParamType::Choice, choices),
+        _ => (param_type(field), Vec::new()),
+    };
     ParamInfo {
         name: name.to_string(),
         label: text(field, "title").unwrap_or_else(|| name.to_string()),
         description: text(field, "description").unwrap_or_default(),
-        kind: param_type(field),
+        kind,
         required,
         default: field.get("default").cloned(),
         min: field.get("minimum").and_then(whole),
@@ -59,11 +81,108 @@ fn param(name: &str, field: &Value, required: bool) -> ParamInfo {
             .unwrap_or_default(),
         // The server's limit, filled in where it is known.
         max_bytes: None,
-        // Command kinds declare these (see crate::commands).
-        choices: Vec::new(),
+        choices,
         pattern: None,
         max_length: None,
     }
+}
+
+/// `field` with what its `$ref` points to among the schema's definitions (a Rust enum's schema
+/// is one), its own keys (title, description, default) first.
+fn resolved(field: &Map<String, Value>, defs: &Map<String, Value>) -> Map<String, Value> {
+    let target = field
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        .and_then(|name| defs.get(name))
+        .and_then(Value::as_object);
+    let mut out = field.clone();
+    if let Some(target) = target {
+        out.remove("$ref");
+        for (k, v) in target {
+            out.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    out
+}
+
+/// The strings a field may be, when the schema lists them: `enum`, or `oneOf`/`anyOf` of
+/// constants (a Rust enum whose variants have doc comments); `null` (an `Option`) aside.
+fn choices_of(field: &Map<String, Value>, defs: &Map<String, Value>) -> Option<Vec<String>> {
+    let field = resolved(field, defs);
+    if let Some(values) = field.get("enum").and_then(Value::as_array) {
+        let values: Vec<String> = values
+            .iter()
+            .filter(|v| !v.is_null())
+            .map(|v| v.as_str().map(String::from))
+            .collect::<Option<_>>()?;
+        return (!values.is_empty()).then_some(values);
+    }
+    if let Some(value) = field.get("const").and_then(Value::as_str) {
+        return Some(vec![value.to_string()]);
+    }
+    let branches = ["oneOf", "anyOf"]
+        .iter()
+        .find_map(|k| field.get(*k).and_then(Value::as_array))?;
+    let mut out = Vec::new();
+    for branch in branches {
+        let branch = branch.as_object()?;
+        if types(branch) == ["null"] || branch.get("const").is_some_and(Value::is_null) {
+            continue;
+        }
+        out.extend(choices_of(branch, defs)?);
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The JSON types a field's schema names.
+fn types(field: &Map<String, Value>) -> Vec<&str> {
+    match field.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Values of choices and sets that are not among their choices, one message per field, in the
+/// order of the form. A set may be given as a list or as one comma-separated string.
+pub fn choice_errors(info: &KindInfo, params: &Value) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    for p in &info.params {
+        let Some(value) = params.get(&p.name).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let known = |v: &str| p.choices.iter().any(|c| c == v);
+        let message = match (p.kind, value) {
+            (ParamType::Choice, Value::String(v)) if known(v) => continue,
+            (ParamType::Choice, _) => format!("must be one of: {}", p.choices.join(", ")),
+            (ParamType::Set, _) => {
+                let given: Option<Vec<&str>> = match value {
+                    Value::String(s) => Some(
+                        s.split(',')
+                            .map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .collect(),
+                    ),
+                    Value::Array(a) => a.iter().map(Value::as_str).collect(),
+                    _ => None,
+                };
+                match given.map(|g| g.into_iter().find(|v| !known(v))) {
+                    Some(None) => continue,
+                    Some(Some(stranger)) => {
+                        format!("\"{stranger}\" is not one of: {}", p.choices.join(", "))
+                    }
+                    None => format!("must be a list of: {}", p.choices.join(", ")),
+                }
+            }
+            _ => continue,
+        };
+        out.push(FieldError {
+            field: p.name.clone(),
+            message,
+        });
+    }
+    out
 }
 
 fn text(object: &Map<String, Value>, key: &str) -> Option<String> {
@@ -72,11 +191,7 @@ fn text(object: &Map<String, Value>, key: &str) -> Option<String> {
 
 /// The field's JSON type; an optional field's schema lists `null` beside it.
 fn param_type(field: &Map<String, Value>) -> ParamType {
-    let types: Vec<&str> = match field.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
+    let types = types(field);
     if field.get("format").and_then(Value::as_str) == Some(super::upload::FORMAT) {
         return ParamType::File;
     }

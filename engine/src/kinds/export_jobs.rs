@@ -26,16 +26,18 @@ const PAGE: u32 = 500;
 #[schemars(title = "Export jobs")]
 #[garde(context(KindEnv))]
 pub struct ExportJobsParams {
-    /// csv (a spreadsheet) or jsonl (JSON Lines, every detail of each job).
+    /// CSV for a spreadsheet, or JSON Lines with every detail of each job.
     #[schemars(title = "Format", extend("default" = "csv"))]
-    #[serde(default = "default_format")]
-    #[garde(custom(|f: &str, _: &KindEnv| format_of(f).map(drop).map_err(garde::Error::new)))]
-    pub format: String,
-    /// Only jobs in these statuses, comma-separated (all when empty).
-    #[schemars(title = "Statuses")]
     #[serde(default)]
-    #[garde(custom(|s: &str, _: &KindEnv| statuses(s).map(drop).map_err(garde::Error::new)))]
-    pub status: String,
+    #[garde(skip)]
+    pub format: Format,
+    /// Only jobs in these statuses (all when none is chosen).
+    // A list, or one comma-separated string (`failed,cancelled`), as the history's address
+    // writes it.
+    #[schemars(title = "Statuses")]
+    #[serde(default, deserialize_with = "statuses")]
+    #[garde(skip)]
+    pub status: Vec<JobStatus>,
     /// Only jobs of this kind (all when empty).
     #[schemars(title = "Kind")]
     #[serde(default)]
@@ -64,14 +66,13 @@ pub struct ExportJobsParams {
     pub to: String,
 }
 
-fn default_format() -> String {
-    "csv".into()
-}
-
 /// The formats an export is written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Format {
+    #[default]
+    #[serde(rename = "csv")]
     Csv,
+    #[serde(rename = "jsonl")]
     JsonLines,
 }
 
@@ -89,27 +90,36 @@ impl Format {
             Format::JsonLines => "application/jsonl; charset=utf-8",
         }
     }
-}
 
-fn format_of(name: &str) -> Result<Format, String> {
-    match name.trim() {
-        "csv" => Ok(Format::Csv),
-        "jsonl" => Ok(Format::JsonLines),
-        other => Err(format!("\"{other}\" is not a format: use csv or jsonl")),
+    fn name(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::JsonLines => "jsonl",
+        }
     }
 }
 
-fn statuses(list: &str) -> Result<Vec<JobStatus>, String> {
-    list.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|name| {
-            JobStatus::parse(name).ok_or_else(|| {
-                let known: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
-                format!("\"{name}\" is not a status: use {}", known.join(", "))
+/// Statuses as a list, or as one comma-separated string.
+fn statuses<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<JobStatus>, D::Error> {
+    use serde::de::Error;
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrText {
+        List(Vec<JobStatus>),
+        Text(String),
+    }
+    match ListOrText::deserialize(d)? {
+        ListOrText::List(list) => Ok(list),
+        ListOrText::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|name| {
+                JobStatus::parse(name)
+                    .ok_or_else(|| D::Error::custom(format!("\"{name}\" is not a status")))
             })
-        })
-        .collect()
+            .collect(),
+    }
 }
 
 fn schedule_id(text: &str) -> Result<Option<String>, String> {
@@ -167,7 +177,7 @@ fn filter(p: &ExportJobsParams) -> Result<JobFilter, JobError> {
     let created_from = bound(&p.from, false).map_err(|e| bad(format!("from: {e}")))?;
     let created_to = bound(&p.to, true).map_err(|e| bad(format!("to: {e}")))?;
     Ok(JobFilter {
-        statuses: statuses(&p.status).map_err(|e| bad(format!("status: {e}")))?,
+        statuses: p.status.clone(),
         kind: text(&p.kind),
         schedule: schedule_id(&p.schedule).map_err(|e| bad(format!("schedule: {e}")))?,
         search: text(&p.search),
@@ -184,10 +194,7 @@ impl Kind for ExportJobs {
     const OPENS_FILES: bool = false;
 
     async fn run(p: ExportJobsParams, ctx: &mut JobContext) -> RunResult {
-        let format = format_of(&p.format).map_err(|message| JobError {
-            code: "bad_params".into(),
-            message,
-        })?;
+        let format = p.format;
         let filter = filter(&p)?;
 
         ctx.set_message("counting the jobs to export").await;
@@ -242,7 +249,7 @@ impl Kind for ExportJobs {
         ctx.set_message(format!("{written} jobs exported")).await;
         ctx.set_result(json!({
             "jobs": written,
-            "format": p.format.trim(),
+            "format": format.name(),
             "file": output.name,
             "bytes": output.size,
         }))
@@ -420,22 +427,53 @@ mod tests {
     #[test]
     fn a_bad_filter_is_refused_before_the_job_starts_naming_the_field() {
         let env = KindEnv::files(crate::files::Files::whole("."));
+        let registry = crate::kinds::Registry::builtin();
         for (field, value, says) in [
-            ("format", "xlsx", "use csv or jsonl"),
-            ("status", "succeeded,done", "\"done\" is not a status"),
-            ("from", "soon", "\"soon\" is not a time"),
-            ("to", "2026-13-01", "is not a time"),
-            ("schedule", "nightly", "must be a schedule's id"),
+            ("format", json!("xlsx"), "must be one of: csv, jsonl"),
+            (
+                "status",
+                json!("succeeded,done"),
+                "\"done\" is not one of: queued",
+            ),
+            (
+                "status",
+                json!(["failed", "done"]),
+                "\"done\" is not one of: queued",
+            ),
+            ("from", json!("soon"), "\"soon\" is not a time"),
+            ("to", json!("2026-13-01"), "is not a time"),
+            ("schedule", json!("nightly"), "must be a schedule's id"),
         ] {
-            let p = params(json!({ field: value }));
-            let report = garde::Validate::validate_with(&p, &env).unwrap_err();
-            let text = report.to_string();
-            assert!(
-                text.contains(field) && text.contains(says),
-                "{field}: {text}"
-            );
+            let e = registry
+                .parse("export_jobs", json!({ field: value }), &env)
+                .unwrap_err();
+            assert_eq!(e.fields.len(), 1, "{field}: {e:?}");
+            assert_eq!(e.fields[0].field, field);
+            assert!(e.fields[0].message.contains(says), "{field}: {e:?}");
         }
-        assert!(garde::Validate::validate_with(&params(json!({})), &env).is_ok());
+        // Statuses as a list or as the history's comma-separated text, stored as a list.
+        for status in [json!("failed, cancelled"), json!(["failed", "cancelled"])] {
+            let stored = registry
+                .parse("export_jobs", json!({ "status": status }), &env)
+                .unwrap();
+            assert_eq!(stored["status"], json!(["failed", "cancelled"]));
+            assert_eq!(stored["format"], "csv");
+        }
+    }
+
+    #[test]
+    fn format_and_statuses_are_a_choice_and_a_set_in_the_form() {
+        let info = crate::kinds::describe::kind::<ExportJobs>();
+        let param = |n: &str| info.params.iter().find(|p| p.name == n).unwrap().clone();
+        let format = param("format");
+        assert_eq!(format.kind, model::ParamType::Choice);
+        assert_eq!(format.choices, ["csv", "jsonl"]);
+        assert_eq!(format.default, Some(json!("csv")));
+        let status = param("status");
+        assert_eq!(status.kind, model::ParamType::Set);
+        let all: Vec<&str> = JobStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(status.choices, all);
+        assert_eq!(param("kind").kind, model::ParamType::String);
     }
 
     #[test]

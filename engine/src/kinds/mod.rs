@@ -206,6 +206,11 @@ impl<K: Kind> ErasedKind for Typed<K> {
     }
 
     fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError> {
+        // Every choice that is not one, named by its field, before serde stops at the first.
+        let strangers = describe::choice_errors(&self.info, &params);
+        if !strangers.is_empty() {
+            return Err(AppError::invalid(strangers));
+        }
         let typed: K::Params = serde_json::from_value(params).map_err(|e| {
             AppError::invalid(vec![FieldError {
                 field: "params".into(),
@@ -377,6 +382,37 @@ impl Registry {
         let mut params = serde_json::Map::new();
         let mut problems = Vec::new();
         for p in &info.params {
+            // A set's checkboxes are fields of their own (`name/choice`); a field of its name
+            // holds a comma-separated list (the history's filters).
+            if p.kind == ParamType::Set {
+                let ticked = p.choices.iter().filter(|c| {
+                    form.get(&format!("{}/{c}", p.name))
+                        .is_some_and(|v| matches!(v.trim(), "on" | "true" | "1"))
+                });
+                let listed = form
+                    .get(&p.name)
+                    .into_iter()
+                    .flat_map(|raw| raw.split(','))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty());
+                let mut chosen: Vec<String> = Vec::new();
+                for v in ticked.map(String::as_str).chain(listed) {
+                    if !chosen.iter().any(|c| c == v) {
+                        chosen.push(v.to_string());
+                    }
+                }
+                match (chosen.is_empty(), p.required) {
+                    (true, true) => problems.push(FieldError {
+                        field: p.name.clone(),
+                        message: "choose at least one".into(),
+                    }),
+                    (true, false) => {}
+                    (false, _) => {
+                        params.insert(p.name.clone(), Value::from(chosen));
+                    }
+                }
+                continue;
+            }
             let Some(raw) = form
                 .get(&p.name)
                 .map(|s| s.trim())
@@ -412,9 +448,11 @@ impl Registry {
                     "false" | "off" | "0" => Ok(Value::Bool(false)),
                     _ => Err("must be true or false".to_string()),
                 },
-                ParamType::String | ParamType::File | ParamType::Choice | ParamType::Secret => {
-                    Ok(Value::String(raw.to_string()))
-                }
+                ParamType::String
+                | ParamType::File
+                | ParamType::Choice
+                | ParamType::Secret
+                | ParamType::Set => Ok(Value::String(raw.to_string())),
             };
             match value {
                 Ok(v) => {

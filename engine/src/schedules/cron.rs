@@ -13,6 +13,10 @@
 //! - a local time the clocks repeat (02:30 on the night 03:00 becomes 02:00) fires once, at its
 //!   first occurrence; nothing fires during the repeated hour's second pass.
 
+mod words;
+
+pub use words::{English, Unit, Wording, SAMPLES};
+
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -261,7 +265,6 @@ impl Cron {
         }
     }
 
-    /// The expression in words: "every weekday at 02:00", "every 5 minutes".
     /// The shortest time between two fire times, in seconds, as the clock reads (a day or
     /// more is said as a day): what a user's bound on how often their schedules fire checks.
     pub fn shortest_gap_secs(&self) -> u64 {
@@ -295,137 +298,11 @@ impl Cron {
         }
         gap.min(86_400)
     }
-
-    pub fn words(&self) -> String {
-        let [sec, min, hour, _, _, _] = &self.fields;
-        let time = match (single(sec), single(min), single(hour)) {
-            (Some(0), Some(m), Some(h)) => Some(format!("at {h:02}:{m:02}")),
-            (Some(s), Some(m), Some(h)) => Some(format!("at {h:02}:{m:02}:{s:02}")),
-            _ => None,
-        };
-        let days = self.days_words();
-        let when = match time {
-            Some(time) => match days.as_str() {
-                "" => format!("every day {time}"),
-                days => format!("{days} {time}"),
-            },
-            None => {
-                let often = self.often_words();
-                match days.as_str() {
-                    "" => often,
-                    days => format!("{often}, {days}"),
-                }
-            }
-        };
-        match self.months_words() {
-            Some(months) => format!("{when}, {months}"),
-            None => when,
-        }
-    }
-
-    /// How often within a day, for times that are not one time of day.
-    fn often_words(&self) -> String {
-        let [sec, min, hour, _, _, _] = &self.fields;
-        let every = |unit: &str, field: &str| -> Option<String> {
-            if field == "*" {
-                return Some(format!("every {unit}"));
-            }
-            let n: u32 = field.strip_prefix("*/")?.parse().ok()?;
-            Some(format!("every {n} {unit}s"))
-        };
-        let at_second = match single(sec) {
-            Some(0) => String::new(),
-            Some(s) => format!(" at second {s}"),
-            None => String::new(),
-        };
-        if single(sec).is_none() {
-            if let (Some(words), "*", "*") = (every("second", sec), min.as_str(), hour.as_str()) {
-                return words;
-            }
-        } else if let (Some(words), "*") = (every("minute", min), hour.as_str()) {
-            return format!("{words}{at_second}");
-        } else if let (Some(m), Some(words)) = (single(min), every("hour", hour)) {
-            return format!("{words} at :{m:02}{at_second}");
-        }
-        format!("at second {sec}, minute {min}, hour {hour}")
-    }
-
-    /// Which days, or "" for every day.
-    fn days_words(&self) -> String {
-        const NAMES: [&str; 7] = [
-            "Sunday",
-            "Monday",
-            "Tuesday",
-            "Wednesday",
-            "Thursday",
-            "Friday",
-            "Saturday",
-        ];
-        let weekdays: Vec<usize> = (0..7).filter(|d| self.weekdays & (1 << d) != 0).collect();
-        let by_weekday = match weekdays.as_slice() {
-            [1, 2, 3, 4, 5] => "every weekday".to_string(),
-            [0, 6] => "every Saturday and Sunday".to_string(),
-            days => format!(
-                "every {}",
-                list(
-                    &days
-                        .iter()
-                        .map(|d| NAMES[*d].to_string())
-                        .collect::<Vec<_>>()
-                )
-            ),
-        };
-        let dom = &self.fields[3];
-        let by_day = match single(dom) {
-            Some(d) => format!("on day {d} of the month"),
-            None => format!("on days {dom} of the month"),
-        };
-        match (self.any_day, self.any_weekday) {
-            (true, true) => String::new(),
-            (true, false) => by_weekday,
-            (false, true) => by_day,
-            (false, false) => format!("{by_day} and {}", by_weekday.replace("every ", "on ")),
-        }
-    }
-
-    fn months_words(&self) -> Option<String> {
-        const NAMES: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
-        if self.fields[4] == "*" {
-            return None;
-        }
-        let months: Vec<String> = (1..=12)
-            .filter(|m| self.months & (1 << m) != 0)
-            .map(|m| NAMES[m - 1].to_string())
-            .collect();
-        Some(format!("in {}", list(&months)))
-    }
 }
 
 /// The field's one value, if it is a plain number.
 fn single(field: &str) -> Option<u32> {
     field.parse().ok()
-}
-
-/// "a", "a and b", "a, b and c".
-fn list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
 }
 
 fn is_any(field: &str) -> bool {
@@ -716,29 +593,5 @@ mod tests {
         assert!(said("@often").contains("not a macro"));
         assert!(said("0 0 30 2 *").contains("never fires"));
         assert!(said("? * * * *").contains("day fields only"));
-    }
-
-    #[test]
-    fn an_expression_in_words() {
-        let words = |e: &str| Cron::parse(e).unwrap().words();
-        assert_eq!(words("0 2 * * 1-5"), "every weekday at 02:00");
-        assert_eq!(words("0 2 * * mon-fri"), "every weekday at 02:00");
-        assert_eq!(words("@daily"), "every day at 00:00");
-        assert_eq!(words("@hourly"), "every hour at :00");
-        assert_eq!(words("@weekly"), "every Sunday at 00:00");
-        assert_eq!(words("@monthly"), "on day 1 of the month at 00:00");
-        assert_eq!(words("* * * * *"), "every minute");
-        assert_eq!(words("*/5 * * * *"), "every 5 minutes");
-        assert_eq!(words("* * * * * *"), "every second");
-        assert_eq!(words("*/10 * * * * *"), "every 10 seconds");
-        assert_eq!(words("15 */2 * * *"), "every 2 hours at :15");
-        assert_eq!(words("30 9 * * 1,3"), "every Monday and Wednesday at 09:30");
-        assert_eq!(words("0 0 * * 6,0"), "every Saturday and Sunday at 00:00");
-        assert_eq!(
-            words("30 9 1 jan,jul *"),
-            "on day 1 of the month at 09:30, in January and July"
-        );
-        assert_eq!(words("45 30 6 * * *"), "every day at 06:30:45");
-        assert_eq!(words("*/5 * * * 1-5"), "every 5 minutes, every weekday");
     }
 }

@@ -66,6 +66,12 @@ impl Engine {
             .ok_or_else(|| invalid("kind", "a schedule needs the kind of job it starts"))?;
         let (cron, tz, timezone) = when(input.cron.as_deref(), input.timezone.as_deref())?;
         self.often_enough(&cron)?;
+        let name = input
+            .name
+            .as_deref()
+            .map(schedule_name)
+            .transpose()?
+            .flatten();
         let opens = Opens {
             files: Files::for_caller(&self.inner.data_root, caller),
             user: caller.user().clone(),
@@ -96,6 +102,7 @@ impl Engine {
             id: new_id().into(),
             owner: owner.clone(),
             owner_name: caller.name().map(str::to_string),
+            name,
             kind,
             params: params.to_string(),
             cron: input.cron.clone().unwrap_or_default().trim().to_string(),
@@ -190,7 +197,12 @@ impl Engine {
             (true, true) => cron.next_after(now, &tz),
             (true, false) => old.next_fire_at.or_else(|| cron.next_after(now, &tz)),
         };
+        let name = match input.name.as_deref() {
+            Some(asked) => schedule_name(asked)?,
+            None => old.name.clone(),
+        };
         let row = ScheduleRow {
+            name,
             params,
             cron: cron_text.trim().to_string(),
             timezone,
@@ -405,6 +417,31 @@ impl Engine {
     }
 }
 
+/// The most characters a schedule's name has.
+const MAX_NAME: usize = 100;
+
+/// A schedule's name as asked for: trimmed, `None` when empty (no name), refused when too long
+/// or holding a control character.
+fn schedule_name(asked: &str) -> Result<Option<String>, AppError> {
+    let name = asked.trim();
+    if name.chars().count() > MAX_NAME {
+        return Err(invalid(
+            "name",
+            &format!("a name has at most {MAX_NAME} characters"),
+        ));
+    }
+    if name
+        .chars()
+        .any(|c| c.is_control() || model::is_format_mark(c))
+    {
+        return Err(invalid(
+            "name",
+            "a name is one line of plain text, without control characters",
+        ));
+    }
+    Ok(Some(name.to_string()).filter(|n| !n.is_empty()))
+}
+
 /// A schedule as people see it.
 fn view(row: ScheduleRow, held: Option<String>, now: i64) -> Schedule {
     let parsed = Cron::parse(&row.cron).ok();
@@ -425,6 +462,7 @@ fn view(row: ScheduleRow, held: Option<String>, now: i64) -> Schedule {
     };
     Schedule {
         id: row.id,
+        name: row.name,
         kind: row.kind,
         params: serde_json::from_str(&row.params).unwrap_or(serde_json::Value::Null),
         cron: row.cron,

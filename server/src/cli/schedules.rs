@@ -19,6 +19,11 @@ pub async fn run(config: &Config, command: &SchedulesCommand) -> Result<String, 
                 "{:<36}  {:<10}  {:<8}  {:<25}  DESCRIPTION",
                 "ID", "KIND", "STATE", "NEXT"
             );
+            // A named schedule is told by its name first.
+            let described = |s: &Value| match s["name"].as_str() {
+                Some(name) => format!("{name}: {}", s["description"].as_str().unwrap_or("")),
+                None => s["description"].as_str().unwrap_or("").to_string(),
+            };
             for s in list.as_array().into_iter().flatten() {
                 let state = match (&s["held"], s["enabled"].as_bool()) {
                     (Value::String(_), _) => "held",
@@ -31,13 +36,14 @@ pub async fn run(config: &Config, command: &SchedulesCommand) -> Result<String, 
                     s["kind"].as_str().unwrap_or("?"),
                     state,
                     s["next_runs"][0].as_str().unwrap_or("-"),
-                    s["description"].as_str().unwrap_or("")
+                    described(s)
                 ));
             }
             Ok(out)
         }
         SchedulesCommand::Add {
             kind,
+            name,
             cron,
             timezone,
             param,
@@ -49,6 +55,9 @@ pub async fn run(config: &Config, command: &SchedulesCommand) -> Result<String, 
             let params = super::params(param)?;
             let mut body =
                 json!({"kind": kind, "cron": cron, "params": params, "enabled": !paused});
+            if let Some(name) = name {
+                body["name"] = json!(name);
+            }
             if let Some(tz) = timezone {
                 body["timezone"] = json!(tz);
             }

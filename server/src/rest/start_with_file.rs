@@ -41,7 +41,8 @@ pub async fn start(
         Err(e) => Err(e),
     };
     let answer = match started {
-        Ok(_) => see_other(&back.strip()),
+        // On to the new job's page, where its bar is.
+        Ok(job) => see_other(&format!("/jobs/{}", job.id)),
         Err(error) => {
             for id in &uploads {
                 if let Err(e) = state.engine.uploads().delete(&caller, id).await {

@@ -713,6 +713,76 @@ async fn a_bad_commands_file_stops_start_up_and_on_sighup_keeps_the_commands_rea
     assert!(names().await.contains(&"second".to_string()));
 }
 
+/// A command's title, description and field labels in the reader's language, as its file
+/// gives them; the kind's own words for the other languages. The API lists them all.
+#[tokio::test]
+async fn a_command_is_shown_in_the_readers_language_as_its_file_gives_it() {
+    const TRANSLATED: &str = r#"
+[[command]]
+name = "greet"
+title = "Greet someone"
+description = "Says hello."
+program = "/bin/echo"
+args = ["hello", "{who}"]
+
+[command.params.who]
+type = "string"
+title = "Whom to greet"
+
+[command.i18n.zh-CN]
+title = "问候某人"
+description = "说你好。"
+
+[command.params.who.i18n.zh-CN]
+title = "问候谁"
+"#;
+    let (app, _dir) = with_commands(|_| {}, TRANSLATED).await;
+    let s = app.session();
+    let page = |lang: &'static str| {
+        let r = s
+            .http
+            .get(s.url("/"))
+            .header("accept-language", lang)
+            .send();
+        async move { r.await.unwrap().text().await.unwrap() }
+    };
+    let zh = page("zh-CN").await;
+    assert!(zh.contains("问候某人"), "{zh}");
+    assert!(!zh.contains("Greet someone"), "{zh}");
+    let en = page("en-GB,en;q=0.8").await;
+    assert!(
+        en.contains("Greet someone") && !en.contains("问候某人"),
+        "{en}"
+    );
+    let (_, kinds) = s.get("/api/v1/kinds").await;
+    let greet = kinds
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "greet")
+        .unwrap();
+    assert_eq!(greet["title"], "Greet someone");
+    assert_eq!(
+        greet["translations"]["zh-CN"],
+        json!({"title": "问候某人", "description": "说你好。",
+            "params": {"who": {"label": "问候谁"}}})
+    );
+    // A language the pages do not speak stops start-up, naming the line.
+    let dir = tempfile::tempdir().unwrap();
+    let file = commands_file(
+        dir.path(),
+        &TRANSLATED.replace("i18n.zh-CN]\ntitle", "i18n.fr]\ntitle"),
+    );
+    let db = format!("sqlite://{}", dir.path().join("h.db").display());
+    one_line_failure(
+        headway(&["--database-url", &db, "--commands", file.to_str().unwrap()]),
+        &format!(
+            "{}:13: command \"greet\": i18n.fr: the pages speak en, zh-CN",
+            file.display()
+        ),
+    );
+}
+
 #[tokio::test]
 async fn a_kill_9_of_headway_takes_its_programs_with_it_and_a_restart_finds_none() {
     let dir = tempfile::tempdir().unwrap();

@@ -423,10 +423,10 @@ fn plain_browser(app: &App) -> Session {
     s
 }
 
-/// Posts the import's start form as a page without JavaScript does, from the dashboard
-/// filtered to imports; the answer's status and where it sends the browser.
+/// Posts the import's start form as a page without JavaScript does, from the New job page's
+/// form; the answer's status and where it sends the browser.
 async fn post_start(s: &Session, table: &str, file: (&str, &[u8])) -> (u16, String) {
-    post_start_from(s, &s.url("/?kind=import_csv"), table, file).await
+    post_start_from(s, &s.url("/new/import_csv?x=1"), table, file).await
 }
 
 /// [`post_start`] from the page `referer` names.
@@ -469,13 +469,15 @@ async fn a_page_without_javascript_uploads_the_file_and_starts_the_job_in_one_po
     let app = app().with(|c| c.max_upload_bytes = 1 << 20).start().await;
     let s = plain_browser(&app);
     let (status, to) = post_start(&s, "people", ("people.csv", PEOPLE.as_bytes())).await;
-    assert_eq!((status, to.as_str()), (303, "/?kind=import_csv"));
+    // On to the new job's page.
+    assert_eq!(status, 303);
+    let id = to.strip_prefix("/jobs/").expect(&to).to_string();
     let (_, uploads) = s.get("/api/v1/uploads").await;
     let uploads = uploads.as_array().unwrap().clone();
     assert_eq!(uploads.len(), 1, "{uploads:?}");
     assert_eq!(uploads[0]["name"], "people.csv");
     let (_, page) = s.list("kind=import_csv").await;
-    let id = page["jobs"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(page["jobs"][0]["id"], id.as_str());
     let job = s.wait_finished(&id).await;
     assert_eq!(job["status"], "succeeded", "{job}");
     assert_eq!(job["params"]["upload"], uploads[0]["id"]);
@@ -500,7 +502,7 @@ async fn a_page_without_javascript_uploads_the_file_and_starts_the_job_in_one_po
         let (status, to) = post_start(&s, table, (file.0, &file.1)).await;
         assert_eq!(status, 303, "{table}");
         assert!(
-            to.starts_with("/?kind=import_csv&__path=%2Fapi%2Fstart_job&__err="),
+            to.starts_with("/new/import_csv?x=1&__path=%2Fapi%2Fstart_job&__err="),
             "{table}: {to}"
         );
         let page = s
@@ -720,7 +722,7 @@ async fn the_start_form_sends_the_browser_back_to_a_page_of_this_site_only() {
         format!("{base}///evil.example"),
         format!("{base}/%09/evil.example"),
     ] {
-        // Started, and refused: both go back to this site's home instead.
+        // Started (to the job's page), and refused (back, to this site's home instead).
         for table in ["people", "1people"] {
             let (status, to) =
                 post_start_from(&s, &referer, table, ("people.csv", PEOPLE.as_bytes())).await;
@@ -731,15 +733,24 @@ async fn the_start_form_sends_the_browser_back_to_a_page_of_this_site_only() {
             );
         }
     }
-    // A page of the site is kept.
+    // A page of the site is kept for a refusal (with the refusal in its address); a start goes
+    // to its job.
     let (_, to) = post_start_from(
         &s,
-        &format!("{base}/jobs?kind=import_csv"),
+        &format!("{base}/new/import_csv?x=1"),
+        "1people",
+        ("people.csv", PEOPLE.as_bytes()),
+    )
+    .await;
+    assert!(to.starts_with("/new/import_csv?x=1&"), "{to}");
+    let (_, to) = post_start_from(
+        &s,
+        &format!("{base}/new/import_csv"),
         "people",
         ("people.csv", PEOPLE.as_bytes()),
     )
     .await;
-    assert_eq!(to, "/jobs?kind=import_csv");
+    assert!(to.starts_with("/jobs/"), "{to}");
 }
 
 #[tokio::test]

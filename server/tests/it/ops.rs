@@ -347,11 +347,34 @@ async fn the_system_page_shows_load_timings_and_processes_and_only_on_loopback()
     assert!(row.contains(r#"data-col="running">1<"#), "{row}");
     assert!(row.contains(r#"data-col="finished">1<"#), "{row}");
     assert!(row.contains(r#"data-col="failed">0<"#), "{row}");
+    assert!(row.contains(r#"data-col="cancelled">0<"#), "{row}");
     assert!(html.contains("Processes alive: 1"), "{html}");
     assert!(html.contains("(this one)"));
     // One stream is open here: the per-job one above.
     assert!(html.contains(r#"data-fact="streams">1<"#), "{html}");
     s.cancel(&running).await;
+    s.wait_finished(&running).await;
+
+    // A cancel was asked for: it is no failure, and the failure rate leaves it aside.
+    let html = s
+        .http
+        .get(s.url("/system"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let row = html
+        .split("data-kind=\"demo\"")
+        .nth(1)
+        .expect("a row for demo")
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(row.contains(r#"data-col="cancelled">1<"#), "{row}");
+    assert!(row.contains(r#"data-col="failed">0<"#), "{row}");
+    assert!(html.contains(r#"data-fact="failure-rate">0.0%<"#), "{html}");
 
     // Beyond loopback, an open server shows it to no anonymous user.
     let open = crate::harness::app()

@@ -321,6 +321,42 @@ async fn paused_it_fires_nothing_run_now_starts_one_and_deleted_its_jobs_stay() 
     assert_eq!(s.get("/api/v1/schedules/not-an-id").await.0, 404);
 }
 
+/// The pages say a schedule's times in the reader's language; the API keeps the engine's
+/// English words.
+#[tokio::test]
+async fn the_pages_say_a_schedules_times_in_the_readers_language() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let body = json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1},
+        "cron": "30 9 * * 1,3", "timezone": "Asia/Shanghai", "enabled": false});
+    let (status, schedule) = create(&s, body).await;
+    assert_eq!(status, 201, "{schedule}");
+    let english = "every Monday and Wednesday at 09:30, Asia/Shanghai";
+    assert_eq!(schedule["description"], english);
+    let page = |lang: &'static str, path: String| {
+        let r = s
+            .http
+            .get(s.url(&path))
+            .header("accept-language", lang)
+            .send();
+        async move { r.await.unwrap().text().await.unwrap() }
+    };
+    let id = schedule["id"].as_str().unwrap();
+    for path in ["/schedules".to_string(), format!("/schedules/{id}")] {
+        let zh = page("zh-CN,zh;q=0.9", path.clone()).await;
+        assert!(
+            zh.contains("每周一和周三 09:30，Asia/Shanghai"),
+            "{path}: {zh}"
+        );
+        assert!(!zh.contains(english), "{path}");
+        assert!(page("en", path.clone()).await.contains(english), "{path}");
+    }
+    assert_eq!(
+        s.get(&format!("/api/v1/schedules/{id}")).await.1["description"],
+        english
+    );
+}
+
 #[tokio::test]
 async fn a_fire_time_starts_nothing_while_the_previous_job_runs_unless_asked_to() {
     let app = spawn_app().await;
@@ -566,6 +602,7 @@ async fn the_command_line_adds_lists_pauses_resumes_runs_and_deletes() {
     let mut add =
         words("schedules add demo --timezone Europe/Paris --param steps=2 --param interval_ms=1");
     add.extend(["--cron".to_string(), "0 2 * * 1-5".to_string()]);
+    add.extend(["--name".to_string(), "weekday demo".to_string()]);
     let out = headway(add).await.unwrap();
     let said = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
@@ -589,6 +626,7 @@ async fn the_command_line_adds_lists_pauses_resumes_runs_and_deletes() {
         line.contains("demo") && line.contains("enabled") && line.contains("+01:00"),
         "{list}"
     );
+    assert!(line.contains("weekday demo: every weekday"), "{list}");
     for (verb, says) in [
         ("pause", "paused"),
         ("resume", "resumed; next at"),
@@ -696,4 +734,34 @@ async fn a_flood_of_one_users_schedules_is_bounded_and_holds_no_one_else_back() 
         201,
         "others are not held back"
     );
+}
+
+#[tokio::test]
+async fn a_schedule_may_be_named_renamed_and_unnamed() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let mut body = quick("@daily");
+    body["name"] = json!("  nightly demo ");
+    let (status, schedule) = create(&s, body).await;
+    assert_eq!(status, 201, "{schedule}");
+    assert_eq!(schedule["name"], "nightly demo");
+    let id = schedule["id"].as_str().unwrap().to_string();
+    // Unnamed, two schedules of one kind look alike: named, they do not.
+    let (_, other) = create(&s, quick("@daily")).await;
+    assert_eq!(other["name"], Value::Null);
+    let (status, renamed) = patch(&s, &id, json!({"name": "daily demo"})).await;
+    assert_eq!(
+        (status, renamed["name"].as_str()),
+        (200, Some("daily demo"))
+    );
+    // Left out, the name stays; empty, it goes.
+    let (_, kept) = patch(&s, &id, json!({"enabled": false})).await;
+    assert_eq!(kept["name"], "daily demo");
+    let (_, unnamed) = patch(&s, &id, json!({"name": ""})).await;
+    assert_eq!(unnamed["name"], Value::Null);
+    for bad in ["x".repeat(101), "two\nlines".to_string()] {
+        let (status, e) = patch(&s, &id, json!({ "name": bad })).await;
+        assert_eq!(status, 422, "{e}");
+        assert_eq!(e["fields"][0]["field"], "name", "{e}");
+    }
 }

@@ -146,7 +146,7 @@ async fn the_start_form_sent_twice_starts_one_job() {
     let s = app.session();
     let page = s
         .http
-        .get(s.url("/"))
+        .get(s.url("/new/demo"))
         .send()
         .await
         .unwrap()
@@ -171,7 +171,7 @@ async fn the_start_form_sent_twice_starts_one_job() {
     assert_eq!(job_count(&s).await, 1);
     let next = s
         .http
-        .get(s.url("/"))
+        .get(s.url("/new/demo"))
         .send()
         .await
         .unwrap()

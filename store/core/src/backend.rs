@@ -11,8 +11,8 @@ use crate::{
 };
 use async_trait::async_trait;
 use model::{
-    Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId, StatusChange,
-    StatusCount, Upload, UploadId, UserId,
+    FailureGroup, Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId,
+    StatusChange, StatusCount, Upload, UploadId, UserId,
 };
 use std::path::Path;
 use std::time::Duration;
@@ -153,6 +153,15 @@ pub trait JobReads: Send + Sync + 'static {
 /// The figures of the queue and of the jobs: counts, the chart, the running and the ended.
 #[async_trait]
 pub trait FigureReads: Send + Sync + 'static {
+    /// The owner's jobs that failed since `since`, by kind and error code, the groups with the
+    /// newest failure first, `limit` groups at most.
+    async fn failure_groups(
+        &self,
+        owner: Option<&UserId>,
+        since: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<FailureGroup>>;
+
     /// How many jobs the owner has in each status (of one kind, or of all).
     async fn status_counts(
         &self,

@@ -48,7 +48,8 @@ pub trait BatchSql {
     /// than only published: then their ids need no floor of their own.
     const STORES_NOTICE_EVENTS: bool;
 
-    /// How many jobs `owner` has queued, counted no further than `up_to`.
+    /// How many jobs `owner` has queued (at most `up_to`), read from the kept counts
+    /// (`job_counts`): as cheap with a long queue as with none.
     async fn queued_of(&mut self, owner: &str, up_to: u64) -> Result<u64, Self::Error>;
     /// Inserts a new job (its `event_id` set).
     async fn insert_job(&mut self, owner: &str, job: &Job) -> Result<(), Self::Error>;
@@ -237,6 +238,17 @@ pub struct Retry<'a> {
 
 /// Jobs running anywhere, by kind and by owner.
 pub type RunningCounts = (HashMap<String, u32>, HashMap<UserId, u32>);
+
+/// The running jobs counted by kind and by owner, from their `(kind, owner)` rows
+/// ([`crate::RUNNING_KINDS_AND_OWNERS`]).
+pub fn count_running(rows: impl IntoIterator<Item = (String, String)>) -> RunningCounts {
+    let mut counts = RunningCounts::default();
+    for (kind, owner) in rows {
+        *counts.0.entry(kind).or_default() += 1;
+        *counts.1.entry(UserId::from(owner)).or_default() += 1;
+    }
+    counts
+}
 
 /// Why a batch was not written.
 #[derive(Debug)]
@@ -800,7 +812,7 @@ impl Batch {
             let waiting = match self.queued.get(owner) {
                 Some(n) => *n,
                 None => {
-                    // Counted no further than the share: a flood costs no more to refuse.
+                    // Read once per owner and batch, then counted here as starts are written.
                     let n = sql.queued_of(owner, max).await?;
                     self.queued.insert(owner.clone(), n);
                     n

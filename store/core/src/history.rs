@@ -40,6 +40,9 @@ where
         if let Some(schedule) = &filter.schedule {
             q.push(" AND schedule_id = ").push_bind(schedule.clone());
         }
+        if let Some(code) = &filter.error_code {
+            q.push(" AND error_code = ").push_bind(code.clone());
+        }
         match filter.search.as_deref().map(Search::parse) {
             // A job id or the start of one: a range on the unique index of ids.
             Some(Search::IdPrefix { low, high }) => {
@@ -91,4 +94,58 @@ where
         }
         jobs
     }
+}
+
+/// The owner's (`None`: everyone's) jobs that failed since a time, by kind and error code, the
+/// newest failure of each group beside its count: one query, written once for both databases.
+pub struct FailureGroupsQuery<'a, DB: Database> {
+    pub query: QueryBuilder<'a, DB>,
+}
+
+/// A row of [`FailureGroupsQuery`].
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FailureGroupRow {
+    pub kind: String,
+    pub error_code: Option<String>,
+    pub n: i64,
+    pub last_at: i64,
+    pub id: String,
+    pub error_message: Option<String>,
+}
+
+impl<'a, DB: Database> FailureGroupsQuery<'a, DB>
+where
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    pub fn new(owner: Option<&str>, since: i64, limit: u32) -> Self {
+        let mut q = QueryBuilder::new(
+            "SELECT kind, error_code, n, last_at, id, error_message FROM (\
+             SELECT kind, error_code, id, error_message, finished_at AS last_at, \
+             COUNT(*) OVER (PARTITION BY kind, error_code) AS n, \
+             ROW_NUMBER() OVER (PARTITION BY kind, error_code ORDER BY finished_at DESC, seq DESC) AS r \
+             FROM jobs WHERE status = 'failed' AND finished_at >= ",
+        );
+        q.push_bind(since);
+        if let Some(owner) = owner {
+            q.push(" AND owner = ").push_bind(owner.to_string());
+        }
+        q.push(") groups WHERE r = 1 ORDER BY last_at DESC, id DESC LIMIT ");
+        q.push_bind(i64::from(limit));
+        FailureGroupsQuery { query: q }
+    }
+}
+
+/// The groups of failed jobs, from the rows of a [`FailureGroupsQuery`].
+pub fn failure_groups(rows: Vec<FailureGroupRow>) -> Vec<model::FailureGroup> {
+    rows.into_iter()
+        .map(|r| model::FailureGroup {
+            kind: r.kind,
+            error_code: r.error_code,
+            count: r.n.max(0) as u64,
+            last_at: r.last_at,
+            last_job: r.id.into(),
+            last_message: r.error_message,
+        })
+        .collect()
 }

@@ -24,8 +24,8 @@ pub use backend::{
     AccountStore, Backend, EventReads, FigureReads, FileStore, JobReads, JobStore, LogReads,
     ProcessRegistry, ScheduleStore, SessionStore, UploadAdded,
 };
-pub use claim::{Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
-pub use history::HistoryQuery;
+pub use claim::{scan_for, Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
+pub use history::{failure_groups, FailureGroupRow, FailureGroupsQuery, HistoryQuery};
 use model::{
     EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,
     ScheduleId, StatusCount, UserId,
@@ -37,13 +37,22 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 pub use webhooks::{Attempt, DeliveryRow, HookMatch, NewDelivery, Next, WebhookRow, WebhookStore};
 
+macro_rules! running {
+    () => {
+        "status IN ('queued', 'running', 'cancelling') AND status IN ('running', 'cancelling')"
+    };
+}
 /// The condition that picks the running (and cancelling) jobs out of `jobs`, for both
 /// databases. Its first term is the condition of the `jobs_active` partial index, written out
 /// so that SQLite, which uses a partial index only for a query that states the index's own
 /// condition, finds these few rows through it instead of reading every job ever run; the
 /// second is what is meant. PostgreSQL reads it the same way.
-pub const RUNNING: &str =
-    "status IN ('queued', 'running', 'cancelling') AND status IN ('running', 'cancelling')";
+pub const RUNNING: &str = running!();
+
+/// The kind and owner of every running job, for a claim's counts ([`batch::count_running`]):
+/// the same statement on both databases.
+pub const RUNNING_KINDS_AND_OWNERS: &str =
+    concat!("SELECT kind, owner FROM jobs WHERE ", running!());
 
 /// Why the store could not do something: what it was doing, in words fit for a log line or a
 /// startup error, and the driver's error that stopped it as its source (render both with
@@ -338,6 +347,8 @@ pub struct ScheduleRow {
     pub owner: UserId,
     /// The owner's account name, read with the row (`None` for an anonymous owner).
     pub owner_name: Option<String>,
+    /// What its owner calls it, if they named it.
+    pub name: Option<String>,
     pub kind: String,
     /// JSON.
     pub params: String,
@@ -565,6 +576,8 @@ pub struct JobFilter {
     pub schedule: Option<String>,
     /// A prefix of the id, or a part of the message.
     pub search: Option<String>,
+    /// The jobs that ended with this error code.
+    pub error_code: Option<String>,
     /// Only jobs older than this one (the last id of the previous page).
     pub before: Option<String>,
     /// Only jobs newer than this one (the first id of the next page); ignored with `before`.

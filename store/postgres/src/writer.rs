@@ -391,15 +391,16 @@ impl BatchSql for Statements<'_> {
     const STORES_NOTICE_EVENTS: bool = true;
 
     async fn queued_of(&mut self, owner: &str, up_to: u64) -> Result<u64, sqlx::Error> {
+        // From the counts the triggers keep exact in this same transaction: a row per kind of
+        // the owner's, not a row per queued job.
         let n = sqlx::query_scalar!(
-            r#"SELECT COUNT(*) AS "n!" FROM (SELECT 1 FROM jobs
-               WHERE owner = $1 AND status = 'queued' LIMIT $2) q"#,
-            owner,
-            up_to.min(i64::MAX as u64) as i64
+            r#"SELECT COALESCE(SUM(n), 0)::BIGINT AS "n!" FROM job_counts
+               WHERE owner = $1 AND status = 'queued'"#,
+            owner
         )
         .fetch_one(&mut *self.0)
         .await?;
-        Ok(n.max(0) as u64)
+        Ok((n.max(0) as u64).min(up_to))
     }
 
     async fn insert_job(&mut self, owner: &str, job: &Job) -> Result<(), sqlx::Error> {
@@ -718,9 +719,10 @@ impl BatchSql for Statements<'_> {
     async fn put_schedule(&mut self, r: &ScheduleRow) -> Result<(), sqlx::Error> {
         sqlx::query!(
             "INSERT INTO schedules (id, owner, kind, params, cron, timezone, enabled, overlap, catch_up, \
-                 max_attempts, next_fire_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (id) DO UPDATE SET params = excluded.params, cron = excluded.cron, \
+                 max_attempts, next_fire_at, created_at, updated_at, name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, params = excluded.params, \
+                 cron = excluded.cron, \
                  timezone = excluded.timezone, enabled = excluded.enabled, overlap = excluded.overlap, \
                  catch_up = excluded.catch_up, max_attempts = excluded.max_attempts, \
                  next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at",
@@ -737,6 +739,7 @@ impl BatchSql for Statements<'_> {
             r.next_fire_at,
             r.created_at,
             r.updated_at,
+            r.name,
         )
         .execute(&mut *self.0)
         .await?;
@@ -909,20 +912,11 @@ impl BatchSql for Statements<'_> {
     }
 
     async fn running_counts(&mut self) -> Result<RunningCounts, sqlx::Error> {
-        // The running jobs' rows themselves (see [`store_core::RUNNING`]), counted here: one
-        // statement instead of one per grouping.
-        let rows: Vec<(String, String)> = sqlx::query_as(&format!(
-            "SELECT kind, owner FROM jobs WHERE {}",
-            store_core::RUNNING
-        ))
-        .fetch_all(&mut *self.0)
-        .await?;
-        let mut counts = RunningCounts::default();
-        for (kind, owner) in rows {
-            *counts.0.entry(kind).or_default() += 1;
-            *counts.1.entry(model::UserId::from(owner)).or_default() += 1;
-        }
-        Ok(counts)
+        // The running jobs' rows themselves (see [`store_core::RUNNING`]), counted in one pass.
+        let rows: Vec<(String, String)> = sqlx::query_as(store_core::RUNNING_KINDS_AND_OWNERS)
+            .fetch_all(&mut *self.0)
+            .await?;
+        Ok(store_core::batch::count_running(rows))
     }
 
     async fn claim_candidates(

@@ -12,6 +12,7 @@
 //!
 //! Migrations live in `migrations/sqlite/`.
 
+mod checkpoint;
 pub mod import;
 mod jobs;
 mod location;

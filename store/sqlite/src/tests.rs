@@ -111,3 +111,98 @@ async fn a_server_takes_every_other_process_for_gone() {
         .collect();
     assert_eq!(left, vec!["me"]);
 }
+
+#[tokio::test]
+async fn the_running_jobs_are_found_through_an_index_not_by_reading_every_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&url(&dir), Access::Exclusive)
+        .await
+        .unwrap();
+    // What a claim, the orphans' takeover and the estimates ask: without `jobs_active`, each
+    // would read the whole history, on the writer's thread for a claim.
+    let plan = |sql: String| {
+        let pool = store.pool.clone();
+        async move {
+            let rows: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
+        }
+    };
+    let running = plan(format!(
+        "SELECT kind, owner FROM jobs WHERE {}",
+        store_core::RUNNING
+    ))
+    .await;
+    assert!(running.contains("USING INDEX jobs_active"), "{running}");
+    // The condition alone, as it was written before: SQLite does not see that it implies the
+    // index's own, and reads the table.
+    let alone =
+        plan("SELECT kind, owner FROM jobs WHERE status IN ('running', 'cancelling')".to_string())
+            .await;
+    assert!(!alone.contains("jobs_active"), "{alone}");
+}
+
+#[tokio::test]
+async fn the_log_is_checkpointed_off_the_writer_and_stays_bounded() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&url(&dir), Access::Exclusive)
+        .await
+        .unwrap();
+    let owner: model::UserId = "checkpoints".into();
+    // One job per commit: each commit appends the pages it dirtied (the job, its event, their
+    // indexes) to the log, several MiB of log for every hundred commits.
+    let mut appended = 0u64;
+    let wal = dir.path().join("h.db-wal");
+    let mut largest = 0u64;
+    for i in 0..3000 {
+        let job = model::Job::queued(
+            format!("job-{i:05}").as_str().into(),
+            "demo",
+            serde_json::json!({ "pad": "x".repeat(2000) }),
+            i,
+        );
+        let applied = store
+            .writer
+            .apply(vec![store_core::Change::Create {
+                owner: owner.clone(),
+                job,
+                max_queued: None,
+                key: None,
+            }])
+            .await
+            .unwrap();
+        assert!(matches!(
+            applied.outcomes[0],
+            store_core::Outcome::Job(Some(_))
+        ));
+        appended += 1;
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    let counts = &store.writer.checkpoints;
+    assert!(
+        counts.background.load(Ordering::Relaxed) >= 1,
+        "no checkpoint ran on the checkpointer's thread after {appended} commits"
+    );
+    // The writer copied only the last pages of each log; the checkpointer the rest.
+    let (inline, logged) = (
+        counts.inline_pages.load(Ordering::Relaxed),
+        counts.logged_pages.load(Ordering::Relaxed),
+    );
+    assert!(logged > 0, "the log never restarted");
+    assert!(
+        inline * 4 < logged,
+        "the writer copied {inline} of the {logged} pages itself"
+    );
+    // The log restarts once copied: it never holds more than a few thresholds of pages, where
+    // without checkpoints it would hold every page of every commit.
+    let bound = 3 * checkpoint::CHECKPOINT_PAGES as u64 * 4096;
+    assert!(largest < bound, "the log grew to {largest} bytes");
+    assert!(
+        std::fs::metadata(dir.path().join("h.db")).unwrap().len() > 4 * 1024 * 1024,
+        "the jobs never reached the database file"
+    );
+}

@@ -14,11 +14,13 @@
 //!
 //! Rows are read by column name.
 
+use crate::checkpoint::{self, Checkpoints};
 use crate::Location;
-use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress, UserId};
+use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
+use std::sync::Arc;
 use store_core::batch::{
     self, apply_changes, ready, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction,
     MAX_BATCH,
@@ -59,6 +61,9 @@ pub struct Handle {
     tx: mpsc::Sender<Request>,
     /// Where committed batches are reported.
     pub batches: BatchHook,
+    /// The checkpoints of the database's log done so far.
+    #[cfg(test)]
+    pub checkpoints: Arc<Checkpoints>,
 }
 
 impl Handle {
@@ -66,15 +71,35 @@ impl Handle {
     /// for writing.
     pub fn start(location: &Location, exclusive: bool) -> Result<Handle, String> {
         let db = open(location).map_err(|e| e.to_string())?;
+        let checkpoints = Arc::new(Checkpoints::default());
+        // Checkpoints run on a thread of their own (see `checkpoint`); a read-only file has none.
+        let hook = match location.read_only {
+            true => None,
+            false => Some(
+                checkpoint::install(
+                    &db,
+                    &location.path,
+                    checkpoint::CHECKPOINT_PAGES,
+                    checkpoints.clone(),
+                )
+                .map_err(|e| e.to_string())?,
+            ),
+        };
         let (tx, rx) = mpsc::channel(8192);
         let batches = BatchHook::default();
-        let hook = batches.clone();
+        let handle = Handle {
+            tx,
+            batches: batches.clone(),
+            #[cfg(test)]
+            checkpoints: checkpoints.clone(),
+        };
         std::thread::Builder::new()
             .name("headway-writer".into())
             .spawn(move || {
                 Thread {
                     db,
-                    batches: hook,
+                    _checkpoints: hook,
+                    batches,
                     publish: None,
                     next_id: None,
                     exclusive,
@@ -82,7 +107,7 @@ impl Handle {
                 .run(rx)
             })
             .map_err(|e| format!("cannot start the writer thread: {e}"))?;
-        Ok(Handle { tx, batches })
+        Ok(handle)
     }
 
     /// Queues a change for the next batch.
@@ -182,12 +207,17 @@ fn open(location: &Location) -> rusqlite::Result<Connection> {
     db.pragma_update(None, "foreign_keys", "ON")?;
     // A savepoint's undo pages stay in memory rather than in a temporary file.
     db.pragma_update(None, "temp_store", "MEMORY")?;
+    // 16 MiB of page cache (SQLite's default is 2 MiB): the jobs table's eleven indexes and the
+    // events' stay in memory under a long queue instead of being read again from the file.
+    db.pragma_update(None, "cache_size", -16384)?;
     db.set_prepared_statement_cache_capacity(64);
     Ok(db)
 }
 
 struct Thread {
     db: Connection,
+    /// After `db`, so that it is dropped after the connection that calls it.
+    _checkpoints: Option<checkpoint::Hook>,
     batches: BatchHook,
     publish: Option<Publish>,
     /// A server's writer is the only one that hands out event ids (the lock file keeps other
@@ -461,11 +491,15 @@ impl BatchSql for Statements<'_> {
     const STORES_NOTICE_EVENTS: bool = false;
 
     async fn queued_of(&mut self, owner: &str, up_to: u64) -> rusqlite::Result<u64> {
-        self.0
+        // From the counts the triggers keep exact in this same transaction: a row per kind of
+        // the owner's, not a row per queued job.
+        let n: i64 = self
+            .0
             .prepare_cached(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE owner = ? AND status = 'queued' LIMIT ?)",
+                "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE owner = ? AND status = 'queued'",
             )?
-            .query_row(params![owner, up_to], |r| r.get(0))
+            .query_row(params![owner], |r| r.get(0))?;
+        Ok((n.max(0) as u64).min(up_to))
     }
 
     async fn insert_job(&mut self, owner: &str, job: &Job) -> rusqlite::Result<()> {
@@ -793,11 +827,12 @@ impl BatchSql for Statements<'_> {
     async fn put_schedule(&mut self, r: &ScheduleRow) -> rusqlite::Result<()> {
         self.0
             .prepare_cached(
-                "INSERT INTO schedules (id, owner, kind, params, cron, timezone, enabled, overlap, catch_up, \
-                     max_attempts, next_fire_at, created_at, updated_at) \
-                 VALUES (:id, :owner, :kind, :params, :cron, :timezone, :enabled, :overlap, :catch_up, \
-                     :max_attempts, :next_fire_at, :created_at, :updated_at) \
-                 ON CONFLICT (id) DO UPDATE SET params = excluded.params, cron = excluded.cron, \
+                "INSERT INTO schedules (id, owner, name, kind, params, cron, timezone, enabled, overlap, \
+                     catch_up, max_attempts, next_fire_at, created_at, updated_at) \
+                 VALUES (:id, :owner, :name, :kind, :params, :cron, :timezone, :enabled, :overlap, \
+                     :catch_up, :max_attempts, :next_fire_at, :created_at, :updated_at) \
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, params = excluded.params, \
+                     cron = excluded.cron, \
                      timezone = excluded.timezone, enabled = excluded.enabled, overlap = excluded.overlap, \
                      catch_up = excluded.catch_up, max_attempts = excluded.max_attempts, \
                      next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at",
@@ -805,6 +840,7 @@ impl BatchSql for Statements<'_> {
             .execute(named_params! {
                 ":id": r.id.as_str(),
                 ":owner": r.owner.as_str(),
+                ":name": r.name,
                 ":kind": r.kind,
                 ":params": r.params,
                 ":cron": r.cron,
@@ -974,18 +1010,13 @@ impl BatchSql for Statements<'_> {
     async fn running_counts(&mut self) -> rusqlite::Result<RunningCounts> {
         // The running jobs' rows themselves, found through `jobs_active` (see
         // [`store_core::RUNNING`]): a claim reads as many rows as jobs run, not the history.
-        let mut stmt = self.0.prepare_cached(&format!(
-            "SELECT kind, owner FROM jobs WHERE {}",
-            store_core::RUNNING
-        ))?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut counts = RunningCounts::default();
-        for row in rows {
-            let (kind, owner) = row?;
-            *counts.0.entry(kind).or_default() += 1;
-            *counts.1.entry(UserId::from(owner)).or_default() += 1;
-        }
-        Ok(counts)
+        let mut stmt = self
+            .0
+            .prepare_cached(store_core::RUNNING_KINDS_AND_OWNERS)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(store_core::batch::count_running(
+            rows.collect::<rusqlite::Result<Vec<_>>>()?,
+        ))
     }
 
     async fn claim_candidates(
@@ -1042,6 +1073,15 @@ impl BatchSql for Statements<'_> {
                AND (run_after IS NULL OR run_after <= :now) \
              ORDER BY seq LIMIT :slots",
         )?;
+        // A user with `slots` jobs among the oldest already has there the ones this would read.
+        let mut read: std::collections::HashMap<&str, u32> = Default::default();
+        for c in &candidates {
+            *read.entry(c.owner.as_str()).or_default() += 1;
+        }
+        let owners: Vec<String> = owners
+            .into_iter()
+            .filter(|o| read.get(o.as_str()).is_none_or(|n| *n < slots))
+            .collect();
         for owner in &owners {
             let rows = oldest_of.query_map(
                 named_params! {":owner": owner, ":kinds": kinds, ":slots": slots, ":now": now},

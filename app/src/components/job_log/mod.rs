@@ -9,6 +9,7 @@
 
 mod scroller;
 
+use crate::ansi;
 use crate::format;
 use crate::live;
 use crate::model::history::find_all;
@@ -28,8 +29,18 @@ pub fn JobLog(
     lines: Vec<LogLine>,
     total: u64,
     filter: LogFilter,
+    /// Whether the job had ended when the page was rendered: a log that stays empty then has
+    /// no lines, not "no lines yet".
+    ended: bool,
     children: Children,
 ) -> impl IntoView {
+    let ended = live::ended(&job_id, ended);
+    let t = crate::i18n::t();
+    let zone = crate::zone::view_zone();
+    let none_text = move || match ended.get() {
+        true => t.log_no_lines(),
+        false => t.log_no_lines_yet(),
+    };
     let filtered = !filter.is_empty();
     let shown_from = if filtered {
         1
@@ -54,22 +65,31 @@ pub fn JobLog(
     if !filtered {
         Effect::new(move || whole.set(true));
     }
+    // Where the page itself last scrolled the pane to. Only the person moves the pane above
+    // it: lines that come, a pane that grows or the page's own scrolls (whose events may arrive
+    // after more lines did) never read as "scrolled up".
+    let placed = StoredValue::new(0);
     let to_bottom = move || {
         if let Some(el) = pane.get_untracked() {
             el.set_scroll_top(el.scroll_height());
+            placed.set_value(el.scroll_top());
         }
     };
     let scroller = scroller::Scroller::new(job_id.clone(), lines, total, pane);
-    // New lines (or the switch to the whole log): keep the newest in view while following.
+    // New lines (or the switch to the whole log): keep the newest in view while following, once
+    // a frame however many lines came in it.
+    let frame_asked = StoredValue::new(false);
     Effect::new(move || {
         lines.track();
         whole.track();
         // The lines in view now include any new one (animation frames wait while the tab is in
         // the background).
         scroller.measure();
-        if follow.get_untracked() {
+        if follow.get_untracked() && !frame_asked.get_value() {
+            frame_asked.set_value(true);
             // Still following when the frame comes (the person may have scrolled meanwhile).
             request_animation_frame(move || {
+                frame_asked.set_value(false);
                 if follow.get_untracked() {
                     to_bottom();
                 }
@@ -97,10 +117,20 @@ pub fn JobLog(
     });
     let on_scroll = move |_| {
         if let Some(el) = pane.get_untracked() {
-            let at_bottom =
-                el.scroll_height() - el.scroll_top() - el.client_height() <= BOTTOM_SLACK;
-            if at_bottom != follow.get_untracked() {
-                follow.set(at_bottom);
+            let top = el.scroll_top();
+            let at_bottom = el.scroll_height() - top - el.client_height() <= BOTTOM_SLACK;
+            let following = follow.get_untracked();
+            let now = match at_bottom {
+                true => true,
+                // Above where the page put it: the person scrolled up.
+                false if following => top + BOTTOM_SLACK >= placed.get_value(),
+                false => false,
+            };
+            if !now || at_bottom {
+                placed.set_value(top);
+            }
+            if now != following {
+                follow.set(now);
             }
         }
         if whole.get_untracked() {
@@ -111,26 +141,29 @@ pub fn JobLog(
         follow.set(true);
         to_bottom();
     };
-    let earlier = (shown_from > 1).then(|| {
+    // The whole log as a file: the API's plain text, which the session may read.
+    let log_file = format!("/api/v1/jobs/{job_id}/log.txt");
+    let earlier_file = log_file.clone();
+    let earlier = (shown_from > 1).then(move || {
         view! {
             <Show when=move || !whole.get()>
                 <p class="log-earlier">
-                    {format!("{} earlier lines are not shown here; ", format::count(shown_from - 1))}
-                    <a href=format!("/api/v1/jobs/{job_id}/log")>"the whole log"</a>
-                    " is in the API."
+                    {t.log_earlier_not_shown(shown_from - 1)} " "
+                    <a href=earlier_file.clone() download="">{t.log_download_whole()}</a>
+                    {t.sentence_end()}
                 </p>
             </Show>
         }
     });
     let row = move |l: LogLine| {
-        let text = filter.with_value(|f| marked(&l.line, f.q.as_deref()));
+        let text = filter.with_value(|f| rendered(&l.line, f.q.as_deref()));
         view! {
             <div class=format!("log-line log-{}", l.level.as_str()) data-seq=l.seq data-attempt=l.attempt>
                 <span class="log-seq">{l.seq}</span>
-                <time class="log-time" datetime=format::iso(l.at)>{format::datetime(l.at)[11..19].to_string()}</time>
+                <time class="log-time" datetime=format::iso(l.at)>{move || format::when(t, &zone.get(), format::Style::Clock, l.at, l.at)}</time>
                 <span class="log-level">{level_tag(l.level)}</span>
                 // A retried job's lines say their attempt from the second on.
-                {(l.attempt > 1).then(|| view! { <span class="log-attempt">{format!("attempt {}", l.attempt)}</span> })}
+                {(l.attempt > 1).then(|| view! { <span class="log-attempt">{t.log_attempt(l.attempt)}</span> })}
                 <span class="log-text">{text}</span>
             </div>
         }
@@ -149,27 +182,25 @@ pub fn JobLog(
         view! {
             <For each=shown key=|l| l.seq children=row/>
             <Show when=move || shown().is_empty()>
-                <p class="empty-log">{if filtered { "No line matches." } else { "No log lines yet." }}</p>
+                <p class="empty-log">{move || if filtered { t.log_no_match() } else { none_text() }}</p>
             </Show>
         }
     };
     let count = move || {
         let n = lines.with(|l| l.last().map_or(0, |l| l.seq)).max(total);
-        match n {
-            1 => "(1 line)".to_string(),
-            n => format!("({} lines)", format::count(n)),
-        }
+        t.log_count(n)
     };
     view! {
-        <h2 id="log-title">"Log " <span class="muted">{count}</span></h2>
+        <h2 id="log-title">{t.log_title()} " " <span class="muted">{count}</span></h2>
         {children()}
         <div class="log-tools">
             <span class="log-follow" data-following=move || follow.get().to_string()>
-                {move || if follow.get() { "Following the newest lines" } else { "Paused: scrolled up" }}
+                {move || if follow.get() { t.log_following() } else { t.log_paused() }}
             </span>
             <button type="button" class="secondary" on:click=resume disabled=move || follow.get()>
-                "Follow"
+                {t.log_follow()}
             </button>
+            <a class="log-download" href=log_file download="">{t.log_download()}</a>
         </div>
         {earlier}
         <div
@@ -178,11 +209,11 @@ pub fn JobLog(
             on:scroll=on_scroll
             tabindex="0"
             role="log"
-            aria-label="Job log"
+            aria-label=t.log_aria()
             aria-live="off"
         >
             <Show when=move || whole.get() fallback=plain>
-                {scroller.view(row)}
+                {scroller.view(row, none_text)}
             </Show>
         </div>
     }
@@ -197,15 +228,42 @@ fn level_tag(level: LogLevel) -> &'static str {
     }
 }
 
-/// A line with each occurrence of `q` in a `<mark>`.
-fn marked(line: &str, q: Option<&str>) -> impl IntoView {
+/// A line as its program wrote it: its colours as classes (escape sequences read by
+/// [`ansi::parse`], nothing else of them shown), with each occurrence of `q` in a `<mark>`.
+fn rendered(line: &str, q: Option<&str>) -> impl IntoView {
+    let spans = ansi::parse(line);
+    let text: String = spans.iter().map(|s| s.text.as_str()).collect();
+    let found = q.map(|q| find_all(&text, q)).unwrap_or_default();
     let mut parts = Vec::new();
     let mut at = 0;
-    for found in q.map(|q| find_all(line, q)).unwrap_or_default() {
-        parts.push(line[at..found.start].to_string().into_any());
-        parts.push(view! { <mark>{line[found.clone()].to_string()}</mark> }.into_any());
-        at = found.end;
+    for span in spans {
+        let end = at + span.text.len();
+        // The span in pieces, marked or not, where the matches start and end.
+        let mut from = at;
+        while from < end {
+            let inside = found.iter().find(|r| r.start <= from && from < r.end);
+            let to = match inside {
+                Some(r) => r.end.min(end),
+                None => found
+                    .iter()
+                    .map(|r| r.start)
+                    .filter(|&s| s > from)
+                    .min()
+                    .unwrap_or(end)
+                    .min(end),
+            };
+            let piece = text[from..to].to_string();
+            let piece = match inside {
+                Some(_) => view! { <mark>{piece}</mark> }.into_any(),
+                None => piece.into_any(),
+            };
+            parts.push(match span.style.is_plain() {
+                true => piece,
+                false => view! { <span class=span.style.classes()>{piece}</span> }.into_any(),
+            });
+            from = to;
+        }
+        at = end;
     }
-    parts.push(line[at..].to_string().into_any());
     parts
 }

@@ -161,6 +161,7 @@ impl Scroller {
     pub fn view<V: IntoView + 'static>(
         self,
         row: impl Fn(LogLine) -> V + Copy + Send + Sync + 'static,
+        empty: impl Fn() -> &'static str + Copy + Send + Sync + 'static,
     ) -> impl IntoView {
         let rows = move || {
             let (from, to) = self.range.get();
@@ -195,7 +196,7 @@ impl Scroller {
                 </div>
             </div>
             <Show when=move || self.count.get() == 0>
-                <p class="empty-log">"No log lines yet."</p>
+                <p class="empty-log">{empty}</p>
             </Show>
         }
     }

@@ -3,14 +3,33 @@
 
 use super::{count, json_list, on_pool, read_err, SqlBackend};
 use crate::{
-    kind_counts, now_ms, status_counts, FigureReads, FinishedJob, KindCount, QueueStanding,
-    RunningJob, StoreResult, FINISHED_SAMPLE, QUEUE_LOOKAHEAD, RUNNING,
+    failure_groups, kind_counts, now_ms, status_counts, FailureGroupRow, FailureGroupsQuery,
+    FigureReads, FinishedJob, KindCount, QueueStanding, RunningJob, StoreResult, FINISHED_SAMPLE,
+    QUEUE_LOOKAHEAD, RUNNING,
 };
 use async_trait::async_trait;
-use model::{JobId, KindPause, MinuteStats, StatusCount, UserId};
+use model::{FailureGroup, JobId, KindPause, MinuteStats, StatusCount, UserId};
 
 #[async_trait]
 impl<T: SqlBackend> FigureReads for T {
+    async fn failure_groups(
+        &self,
+        owner: Option<&UserId>,
+        since: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<FailureGroup>> {
+        let owner = owner.map(UserId::as_str);
+        let rows: Vec<FailureGroupRow> = on_pool!(self.pool(), p => {
+            FailureGroupsQuery::new(owner, since, limit)
+                .query
+                .build_query_as()
+                .fetch_all(p)
+                .await
+        })
+        .map_err(read_err("grouping failed jobs"))?;
+        Ok(failure_groups(rows))
+    }
+
     async fn status_counts(
         &self,
         owner: Option<&UserId>,

@@ -10,7 +10,7 @@ use model::{ScheduleId, UserId};
 macro_rules! select_schedules {
     ($tail:literal) => {
         concat!(
-            "SELECT s.id, s.owner, u.name AS owner_name, s.kind, s.params, s.cron, s.timezone, \
+            "SELECT s.id, s.owner, u.name AS owner_name, s.name, s.kind, s.params, s.cron, s.timezone, \
                s.enabled, s.overlap, s.catch_up, s.max_attempts, s.next_fire_at, s.last_job_id, \
                s.last_fire_at, s.last_skip, s.created_at, s.updated_at \
              FROM schedules s LEFT JOIN users u ON u.id = s.owner ",
@@ -25,6 +25,7 @@ struct Columns {
     id: String,
     owner: String,
     owner_name: Option<String>,
+    name: Option<String>,
     kind: String,
     params: String,
     cron: String,
@@ -47,6 +48,7 @@ impl From<Columns> for ScheduleRow {
             id: r.id.into(),
             owner: r.owner.into(),
             owner_name: r.owner_name,
+            name: r.name,
             kind: r.kind,
             params: r.params,
             cron: r.cron,

@@ -1028,6 +1028,35 @@ pub async fn a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_t
     assert!(claimed(&third.outcomes[0]).is_empty());
 }
 
+pub async fn a_long_queue_of_a_kind_at_its_limit_does_not_hide_the_jobs_behind_it(db: Db) {
+    // One batch job runs (its kind's limit is one); many more wait, far more than a claim of
+    // one slot reads; then one demo job.
+    let running = new_job("batch");
+    db.store
+        .apply(vec![
+            create("me", &running),
+            claim("p1", 1, &[("batch", 1)]),
+        ])
+        .await
+        .unwrap();
+    let waiting: Vec<Job> = (0..store_core::scan_for(1) * 4)
+        .map(|_| new_job("batch"))
+        .collect();
+    db.store
+        .apply(waiting.iter().map(|j| create("me", j)).collect())
+        .await
+        .unwrap();
+    let demo = new_job("demo");
+    db.store.apply(vec![create("me", &demo)]).await.unwrap();
+    // The free slot goes to the demo job: the batch jobs may not start, so none is read.
+    let next = db
+        .store
+        .apply(vec![claim("p1", 1, &[("batch", 1)])])
+        .await
+        .unwrap();
+    assert_eq!(claimed(&next.outcomes[0]), std::slice::from_ref(&demo.id));
+}
+
 pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
     let job = new_job("checksum");
     db.store
@@ -1687,6 +1716,7 @@ fn schedule_row(id: &str, owner: &str, next: i64) -> ScheduleRow {
         id: id.into(),
         owner: owner.into(),
         owner_name: None,
+        name: None,
         kind: "demo".into(),
         params: r#"{"steps":1}"#.into(),
         cron: "* * * * *".into(),
@@ -1929,6 +1959,19 @@ pub async fn a_schedule_is_read_with_its_owners_name(db: Db) {
         .map(|r| r.owner_name)
         .collect();
     assert_eq!(names, vec![Some("ada".to_string()), None]);
+
+    // A name given is kept, changed and taken away again.
+    let id = "5e3c1a00-0000-4000-8000-000000000003";
+    for name in [Some("nightly import"), Some("hourly import"), None] {
+        let mut row = schedule_row(id, "u-ada", 5);
+        row.name = name.map(String::from);
+        db.store
+            .apply(vec![Change::PutSchedule(row)])
+            .await
+            .unwrap();
+        let read = db.store.schedule(&id.into()).await.unwrap().unwrap();
+        assert_eq!(read.name.as_deref(), name);
+    }
 }
 
 fn output(name: &str, size: u64) -> model::Output {
@@ -2258,4 +2301,96 @@ pub async fn a_jobs_log_is_bounded_per_line_and_in_all_whatever_writes_it(db: Db
     assert_eq!(db.store.log_lines(&job.id, 0, 100).await.unwrap().len(), 3);
     let read = db.store.job(None, &job.id).await.unwrap().unwrap();
     assert_eq!(read.event_id, written.events[2].event.id);
+}
+
+pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) {
+    let failed = |owner: &str, job: &Job, code: &str, message: &str| {
+        vec![
+            create(owner, job),
+            to(owner, job, JobStatus::Running),
+            Change::Transition {
+                fence: None,
+                owner: owner.into(),
+                job_id: job.id.clone(),
+                to: JobStatus::Failed,
+                error: Some(JobError {
+                    code: code.into(),
+                    message: message.into(),
+                }),
+            },
+        ]
+    };
+    let jobs: Vec<Job> = ["import_csv", "import_csv", "import_csv", "demo", "demo"]
+        .into_iter()
+        .map(new_job)
+        .collect();
+    let mut changes = Vec::new();
+    changes.extend(failed("me", &jobs[0], "bad_header", "first"));
+    changes.extend(failed("me", &jobs[1], "bad_header", "second"));
+    changes.extend(failed("me", &jobs[2], "too_big", "big"));
+    changes.extend(failed("someone", &jobs[3], "bad_header", "not mine"));
+    // A cancel is no failure.
+    changes.extend([
+        create("me", &jobs[4]),
+        to("me", &jobs[4], JobStatus::Cancelled),
+    ]);
+    for change in changes {
+        db.store.apply(vec![change]).await.unwrap();
+    }
+    let groups = db
+        .store
+        .failure_groups(Some(&"me".into()), now_ms() - 86_400_000, 10)
+        .await
+        .unwrap();
+    let seen: Vec<(&str, Option<&str>, u64)> = groups
+        .iter()
+        .map(|g| (g.kind.as_str(), g.error_code.as_deref(), g.count))
+        .collect();
+    // The group whose failure is the newest first.
+    assert_eq!(
+        seen,
+        [
+            ("import_csv", Some("too_big"), 1),
+            ("import_csv", Some("bad_header"), 2)
+        ]
+    );
+    assert_eq!(groups[1].last_job, jobs[1].id);
+    assert_eq!(groups[1].last_message.as_deref(), Some("second"));
+    let everyone = db
+        .store
+        .failure_groups(None, now_ms() - 86_400_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(everyone.len(), 3);
+    // Only failures since the time asked, and at most the groups asked.
+    let later = db
+        .store
+        .failure_groups(Some(&"me".into()), now_ms() + 60_000, 10)
+        .await
+        .unwrap();
+    assert!(later.is_empty());
+    assert_eq!(
+        db.store
+            .failure_groups(None, now_ms() - 86_400_000, 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The history filtered on an error code.
+    let filter = JobFilter {
+        error_code: Some("bad_header".into()),
+        limit: 10,
+        ..JobFilter::default()
+    };
+    let listed: Vec<JobId> = db
+        .store
+        .list_jobs(Some(&"me".into()), &filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(listed, [jobs[1].id.clone(), jobs[0].id.clone()]);
 }

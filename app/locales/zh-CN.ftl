@@ -1,0 +1,741 @@
+# Headway 的简体中文消息。格式与添加语言的方法见 docs/I18N.md。
+
+-language-name = 中文
+-plural-rule = other
+-group-separator = ,
+-decimal-separator = .
+-accept = zh zh-CN zh-SG zh-MY zh-Hans
+-accept-not = zh-TW zh-HK zh-MO zh-Hant
+-brand = Headway
+
+## The header and the shell of every page.
+
+skip-to-content = 跳到正文
+nav-label = 页面
+nav-jobs = 任务
+nav-schedules = 定时计划
+nav-system = 系统
+nav-users = 用户
+nav-settings = 设置
+account-signed-in-as = 当前登录：
+account-sign-out = 退出登录
+lang-switch = 语言：{ $name }
+lang-switch-to = 以{ $name }显示页面
+lang-unknown = 没有 { $tag } 这种语言：Headway 支持 { $known }。
+page-title = { -brand }
+page-title-of = { $page } · { -brand }
+
+## [browser] The header's live parts.
+
+connection-connecting = 正在连接
+connection-live = 实时
+connection-reconnecting = 正在重连
+connection-offline = 离线
+theme-switch-title = 切换配色主题
+theme-system = 跟随系统
+theme-light = 浅色
+theme-dark = 深色
+theme-switch-label = 主题：{ $current }。切换为{ $next }
+notify-blocked = 浏览器已禁止通知
+notify-on = 任务完成时通知我（已开启）
+notify-off = 任务完成时通知我
+
+## [browser] Dates, times and durations.
+
+date-time = { $year }年{ $month }月{ $day }日 { $hour }:{ $minute }:{ $second }
+date-time-short = { $month }月{ $day }日 { $hour }:{ $minute }
+time-clock = { $hour }:{ $minute }:{ $second }
+time-minute = { $hour }:{ $minute }
+time-in-utc = { $time }（UTC）
+ago-now = 刚刚
+ago-seconds = { $n } 秒前
+ago-minutes = { $n } 分钟前
+ago-hours = { $n } 小时前
+ago-days = { $n ->
+        [1] 昨天
+       *[other] { $n } 天前
+    }
+in-seconds = { $n } 秒后
+in-minutes = { $n } 分钟后
+in-hours = { $n } 小时后
+in-days = { $n ->
+        [1] 明天
+       *[other] { $n } 天后
+    }
+duration-ms = { $ms } 毫秒
+duration-s = { $s } 秒
+duration-m-s = { $m } 分 { $s } 秒
+duration-h-m = { $h } 小时 { $m } 分
+zone-note = 时间以 { $zone }（UTC{ $offset }）显示。
+zone-note-utc = 时间以 UTC 显示。
+zone-note-choose = 选择你的时区
+
+## Texts many pages share.
+
+loading = 正在加载…
+back-to-jobs = 返回你的任务
+refresh-the-page = 刷新页面
+
+## The settings page.
+
+settings-signed-in-as = 当前登录：{ $name }（{ $role }）。
+settings-display-title = 语言与时间
+settings-language = 语言
+settings-language-save = 保存语言
+settings-zone = 时区
+settings-zone-automatic = 自动：使用浏览器的时区（未启用 JavaScript 时为 UTC）
+settings-zone-hint = 浏览器不运行页面脚本时，时间按此处选择的时区显示。
+settings-zone-save = 保存时区
+zone-unknown = Headway 不认识时区 { $zone }（例如 Asia/Shanghai、UTC）。
+settings-tokens-title = API 令牌
+settings-tokens-hint-1 = 令牌在脚本中代表你行事：请以如下方式发送
+settings-tokens-hint-2 = 。只读令牌只能查看，绝不会修改任何内容。
+settings-tokens-hint-3 = 使用你的读写令牌上报的内容会实时显示在这里。
+settings-api-reference-hint = API 提供的功能，以及每个端点的参数和响应：
+api-reference-title = API 参考
+webhooks-title = Webhook
+settings-webhooks-hint = 在任务结束时通知其他系统（聊天工具、CI 或你自己的服务）：
+settings-webhooks-link = 管理 Webhook
+
+## [browser] Roles, and the settings page's tokens.
+
+role-viewer = 查看者
+role-member = 成员
+role-operator = 运维
+role-admin = 管理员
+actions = 操作
+token-copy-now = 请立即复制令牌 { $name }：它不会再次显示。
+token-in-a-shell = 在 shell 中供 headway run 及其他命令使用：
+token-revoked = 已撤销于
+token-last-used = 最近使用于
+token-never-used = 从未使用
+token-revoke = 撤销
+token-name = 名称
+token-scope = 权限范围
+token-scope-read = 只读：仅可查看
+token-scope-write = 读写：代表你操作
+token-scope-read-short = 只读
+token-scope-write-short = 读写
+token-create = 创建令牌
+token-caption = 你的 API 令牌
+token-created = 创建时间
+token-use = 使用情况
+
+## [browser] The tab's title, and what is said when jobs finish.
+
+tab-title-running = （{ $pct }%）{ $n } 个运行中 · { $page }
+
+## Signing in, the users page, the page that is not there, bulk actions.
+
+sign-in = 登录
+sign-in-failed = 用户名或密码错误。
+not-found-title = 未找到
+not-found-text = 这个地址没有内容。
+not-found-back = 返回任务面板
+users-hint = 设置新密码或停用账户会结束它的所有会话，包括已打开的页面。密码在添加用户时于此设置，或使用命令
+users-hint-end = 设置。
+back = 返回
+bulk-title = 批量操作
+bulk-choose = 请为选中的任务选择“取消”或“重新运行”。
+bulk-none-selected = 没有选中你的任务：请先在列表中勾选。
+bulk-cancel-question = 取消 { $n } 个任务？
+bulk-cancel-button = 取消 { $n } 个任务
+bulk-cancel-hint = 排队中的任务将不会运行；正在运行的任务会被要求停止。已经结束的任务保持不变。
+bulk-rerun-question = 重新运行 { $n } 个任务？
+bulk-rerun-button = 重新运行 { $n } 个任务
+bulk-rerun-hint = 每个任务都会以相同的类型、参数和时限作为新任务重新开始。
+
+## [browser] The users page's list.
+
+user-name = 用户名
+password = 密码
+role = 角色
+save = 保存
+user-disabled = 已停用
+user-enabled = 已启用
+user-role-of = { $name } 的角色
+user-save-role-of = { $name } 的角色
+user-enable = 启用
+user-disable = 停用
+user-add = 添加用户
+users-caption = 账户
+user-state = 状态
+user-added = 添加时间
+
+## [browser] The system page (an island: all of it is rendered in the browser too).
+
+percent = { $n }%
+system-as-of = 这些数字截至页面生成时：
+system-refresh = 刷新以查看最新数据
+system-now-and-last-hour = 当前与最近一小时
+system-queued = 排队中
+system-running = 运行中
+system-finished-last-hour = 最近一小时完成
+system-failed-last-hour = 最近一小时失败
+system-cancelled-last-hour = 最近一小时取消
+system-failure-rate = 失败率（最近一小时，不计取消）
+system-open-streams = 打开的事件流（本进程）
+system-events-per-second = 每秒事件数（最近一分钟）
+system-store-size = 存储大小
+system-paused-by = 由 { $name } 暂停于
+system-kind-starts-jobs = 正常启动任务
+system-resume = 恢复
+system-pause = 暂停
+system-resume-label = 恢复 { $what }
+system-pause-label = 暂停 { $what }
+system-every-kind = 所有类型
+system-every-kind-paused = 所有类型已由 { $name } 暂停于
+system-every-kind-paused-end = ：恢复之前不会启动任何任务。
+system-every-kind-runs = 所有类型都在运行，除非在下方单独暂停。
+system-by-kind = 按类型
+system-pause-hint = 运维和管理员可以在这里暂停某个类型，也可以使用命令
+system-pause-hint-end = 。
+system-kinds-caption = 各类型的队列深度、运行中的任务、最近一小时的任务及其耗时
+system-kind = 类型
+system-finished-1h = 完成（1 小时）
+system-failed-1h = 失败（1 小时）
+system-cancelled-1h = 取消（1 小时）
+system-in-queue = 排队时间 p50 / p95
+system-run-time = 运行时间 p50 / p95
+system-processes-alive = 存活的进程：{ $n }
+system-processes-caption = 共享此存储的 Headway 进程
+system-process = 进程
+system-host-pid = 主机 / PID
+system-build = 构建
+system-up-for = 已运行
+system-last-heartbeat = 最近心跳
+system-this-one = （本进程）
+system-ago = { $span }前
+
+## [browser] A job's status, as people read it.
+
+# Between the items of a list: "failed, cancelled".
+list-separator = 、
+# The end of a sentence that ends with a link.
+sentence-end = 。
+status-queued = 排队中
+status-running = 运行中
+status-cancelling = 正在取消
+status-succeeded = 成功
+status-failed = 失败
+status-cancelled = 已取消
+status-interrupted = 已中断
+attempts = 尝试次数
+in-span = { $span }后
+without-js-refresh = 未启用 JavaScript 时，请
+refresh-to-see = 以查看最新状态。
+
+## The schedules page's own texts.
+
+schedules-hint = 定时计划会按 cron 表达式，以其所有者的身份启动某一类型的任务。创建方法：在
+schedules-hint-dashboard = 任务面板的类型表单中选择
+schedules-hint-repeat = 重复…
+schedule-edit-title = 编辑定时计划
+schedule-title = 定时计划
+schedule-all = ← 全部定时计划
+schedule-edit-heading = 编辑 { $kind } 的定时计划
+schedule-enabled-label = 启用（按时触发）
+
+## [browser] The schedules' list, which follows the stream.
+
+schedule-delete-confirm = 删除这个定时计划？它的任务仍保留在历史中。
+schedules-none = 还没有定时计划。
+schedule-held = 已搁置
+schedule-enabled = 已启用
+schedule-paused = 已暂停
+schedule-none-yet = 暂无
+schedule-pause-label = 暂停 { $kind } 的定时计划
+schedule-resume-label = 恢复 { $kind } 的定时计划
+schedule-run-now = 立即运行
+schedule-run-now-label = 立即运行 { $kind } 的定时计划
+schedule-edit = 编辑
+schedule-edit-label = 编辑 { $kind } 的定时计划
+schedule-delete = 删除
+schedule-delete-label = 删除 { $kind } 的定时计划
+schedule-owner = 所有者：{ $name }
+schedule-not-firing = 未触发：
+schedule-next = 下次
+schedule-last-job = 上一个任务：
+schedule-all-jobs = 它的全部任务
+schedule-last-skip = 上次未启动任何任务：
+
+## The webhooks pages.
+
+webhooks-hint = 任务结束时，Headway 会把任务的结果 POST 给每个关注它的 Webhook，并用该 Webhook 的密钥签名；在收到 2xx 响应之前，会在一天内不断重试。Slack 风格的 Webhook 只收到一行文字。校验签名的方法见
+webhooks-hint-end = 。
+webhooks-none = 还没有 Webhook。
+webhook-every-end = 任何结束状态
+webhook-everyones-jobs = 所有人的任务
+webhook-owners-jobs = 其所有者的任务
+webhook-hears = 关注{ $whose }中{ $kinds }的{ $ends }；发送 { $format } 格式的内容。
+webhook-disabled = 已停用。
+webhook-failing-since = 已启用；投递失败开始于
+webhook-failing-since-end = 。
+webhook-enabled = 已启用。
+webhook-title = Webhook
+webhook-back = 返回 Webhook 列表
+webhook-send-test = 发送测试
+webhook-refresh = 刷新
+webhook-deliveries = 最近的投递
+webhook-made = 创建时间
+webhook-event = 事件
+webhook-answer = 响应
+webhook-next-attempt = 下次尝试
+webhook-not-sent-yet = 尚未发送
+delivery-pending = 待投递
+delivery-delivered = 已送达
+delivery-failed = 失败
+webhook-resend = 重新发送
+webhook-resend-label = 重新发送 { $made } 创建的投递
+
+## [browser] Notices, toasts, announcements and notifications of finished jobs.
+
+notice-label = 来自运维的通知
+notice-dismiss = 关闭
+outdated = Headway 有新版本可用。
+outdated-reload = 重新加载
+close = 关闭
+toast-job = { $kind } 任务{ $status }
+toast-job-error = { $kind } 任务{ $status }：{ $error }
+count-of-status = { $n } 个{ $status }
+jobs-of-status = { $n } 个任务{ $status }
+jobs-finished-burst = { $n } 个任务已结束：{ $parts }
+notify-open-job = 打开任务
+
+## The API reference's own words (the document's descriptions are the API's, in English).
+
+api-intro-1 = 供脚本使用的 JSON API，位于
+api-intro-2 = 之下。脚本需出示 API 令牌
+api-intro-3 = ，形式为
+api-intro-4 = 。同样的描述也以 OpenAPI 3.1 文档提供，可据此生成客户端：
+api-intro-5 = 。
+api-resources = 资源
+api-errors = 错误
+api-schemas = 数据结构
+api-required = 必填
+api-optional = 可选
+api-parameters = 参数
+api-in = 位置
+api-type = 类型
+api-required-col = 是否必填
+api-description = 说明
+api-for-example = 例如：
+api-request-body = 请求体
+api-answers = 响应
+api-status = 状态码
+api-meaning = 含义
+api-body = 响应体
+api-and-the = 以及
+api-every-operation-errors = 每个操作都可能返回的错误
+api-and-the-end = 。
+api-none = 无
+api-errors-intro-1 = 每个错误都是 JSON，其状态码与
+api-errors-intro-2 = 所代表的一致。
+api-errors-intro-3 = 每个操作都可能返回 { $codes }；各操作会列出它可能返回的其他错误。
+api-error-answers = 错误响应
+api-error = 错误
+api-fields-of = { $name } 的字段
+api-field = 字段
+api-type-is = 类型：
+api-file-bytes = 文件字节
+api-any-json = 任意 JSON
+
+## Errors, as the pages show them: a sentence per error code, for a message no catalog has.
+
+error-bad-request = 无法读取该请求
+error-invalid-params = 有值不被接受
+error-unknown-kind = 没有这种任务类型
+error-not-found = 未找到
+error-method-not-allowed = 此地址不接受该方法
+error-unauthorized = 需要登录
+error-forbidden = 你无权执行此操作
+error-conflict = 操作与任务当前的状态冲突
+error-payload-too-large = 内容过大
+error-request-timeout = 请求未能及时送达
+error-misdirected-request = 此服务器不响应该主机名
+error-too-many-requests = 请求过多：请稍后再试
+error-unavailable = 服务器暂时不可用
+error-internal = 服务器出错，已记录日志
+error-with-detail = { $sentence }（{ $detail }）
+field-error = { $field }：{ $message }
+theme-unknown = 主题必须是 light、dark 或 system
+token-scope-unknown = 只读或读写
+role-unknown = viewer、member、operator 或 admin
+not-a-choice = { $value } 不是可选项之一
+bulk-unknown-action = 未知的批量操作 { $action }
+system-forbidden = 系统页面只向运维和管理员显示（或在只监听本机回环地址的服务器上向所有人显示）。
+
+## [browser] What the page says itself when a request it sent got no answer it can use.
+
+answer-unreachable = 无法连接服务器，请检查网络后重试
+answer-unreadable = 无法读取服务器的回答：{ $detail }
+answer-status = 服务器回答了 { $status }
+
+## Schedules' times in words: what the engine says of a cron expression
+## (engine/src/schedules/cron/words.rs), part by part.
+
+cron-at = { $time }
+cron-every-day-at = 每天 { $at }
+cron-days-at = { $days } { $at }
+cron-often-on = { $days }{ $often }
+cron-in-months = { $when }，仅在{ $months }
+cron-every-seconds = { $n ->
+        [1] 每秒
+       *[other] 每 { $n } 秒
+    }
+cron-every-minutes = { $n ->
+        [1] 每分钟
+       *[other] 每 { $n } 分钟
+    }
+cron-every-hours = { $n ->
+        [1] 每小时
+       *[other] 每 { $n } 小时
+    }
+cron-at-second = { $often }的第 { $second } 秒
+cron-hourly-at = { $often }的第 { $minute } 分
+cron-fields = 第 { $second } 秒、第 { $minute } 分、第 { $hour } 时
+cron-every-weekday = 每个工作日
+cron-on-weekdays = 每个工作日
+cron-weekend = 每个周六和周日
+cron-every-day-named = 每{ $days }
+cron-on-day-named = 每{ $days }
+cron-day-of-month = 每月{ $day }日
+cron-days-of-month = 每月{ $days }日
+cron-day-or-weekday = { $day }及{ $weekday }
+cron-list-and = { $most }和{ $last }
+cron-in-zone = { $when }，{ $zone }
+cron-sunday = 周日
+cron-monday = 周一
+cron-tuesday = 周二
+cron-wednesday = 周三
+cron-thursday = 周四
+cron-friday = 周五
+cron-saturday = 周六
+cron-january = 1月
+cron-february = 2月
+cron-march = 3月
+cron-april = 4月
+cron-may = 5月
+cron-june = 6月
+cron-july = 7月
+cron-august = 8月
+cron-september = 9月
+cron-october = 10月
+cron-november = 11月
+cron-december = 12月
+
+## The engine's messages, in its own English words: a message of the engine that reads as one of
+## these is translated with the values in it (app/src/i18n/errors.rs).
+
+engine-required = 必填
+engine-from-to = 必须在 { $lo } 到 { $hi } 之间
+engine-at-least = 必须至少为 { $lo }
+engine-at-most = 必须至多为 { $hi }
+engine-whole-number = 必须是整数
+engine-whole-number-from-to = 必须是 { $lo } 到 { $hi } 之间的整数
+engine-number = 必须是数字
+engine-true-or-false = 必须是 true 或 false
+engine-string = 必须是字符串
+engine-no-nul = 不能包含 NUL 字符
+engine-one-of = 必须是以下之一：{ $choices }
+engine-pattern = 必须匹配模式 { $pattern }
+engine-file-type = 必须是以下类型的文件：{ $types }
+engine-upload-id = 必须是上传文件的 id（POST /api/v1/uploads）
+engine-not-a-parameter = 不是此命令的参数（它的参数：{ $names }）
+engine-json-object = 必须是 JSON 对象，而不是 { $value }
+engine-no-such-job = 没有这个任务
+engine-attempts-whole = 尝试次数必须是整数，1 表示不重试
+engine-attempts-at-most = 必须在 1 到 { $n } 之间：{ $kind } 最多允许 { $n } 次尝试
+engine-not-a-time = 不是有效的时间
+engine-not-a-directory = 不是目录
+engine-not-a-file = 不是文件
+engine-file-empty = 文件为空
+engine-unreachable = 无法连接服务器；请检查网络后重试
+engine-internal = 服务器出错，已记录日志
+engine-webhook-needs-url = Webhook 需要一个用于 POST 的 URL
+engine-webhook-url-scheme = URL 必须以 http:// 或 https:// 开头并包含主机名
+
+## [browser] A job's row and bar: status, progress, pace, place in line, times.
+
+job-cancel = 取消
+job-rerun = 重新运行
+job-select = 选择任务 { $id }
+job-open = 打开任务 { $id }
+job-stalled = 停滞：已无进展
+job-stalled-said = { $job } 任务停滞
+job-created = 创建于
+job-finished = 结束于
+queue-every-kind-paused = ⏸ 所有类型已暂停（由 { $name } 于 { $since } 暂停）：恢复后才会开始
+queue-kind-paused = ⏸ { $kind } 已暂停（由 { $name } 于 { $since } 暂停）：恢复后才会开始
+queue-place = { $n ->
+        [1] 下一个
+       *[other] 排第 { $n } 位
+    }
+queue-place-for = { $kind } 队列中{ $n ->
+        [1] 下一个
+       *[other] 排第 { $n } 位
+    }
+queue-waiting = 等待中
+queue-waiting-for = 等待 { $kind }
+queue-starts-in = { $place } · 约 { $span }后开始
+queue-starting-any-moment = { $place } · 随时开始
+job-retry-in = 第 { $attempt } 次尝试（共 { $max } 次），{ $span }后
+job-retry-any-moment = 第 { $attempt } 次尝试（共 { $max } 次），随时开始
+job-starts-at = 开始于 { $at } · { $span }后
+job-attempt = 第 { $attempt } 次尝试（共 { $max } 次）
+job-attempt-failed = 第 { $attempt } 次尝试失败：{ $code }：{ $message }
+job-error = { $code }：{ $message }
+job-ran = 运行了 { $span }
+job-elapsed = 已运行 { $span }
+job-left = 约剩 { $span }
+rate-per-second = { $n }{ $unit }/秒
+rate-per-minute = { $n }{ $unit }/分钟
+progress-of = { $current } / { $total }{ $unit }（{ $pct }%）
+progress-count = { $current }{ $unit }
+progress-label = { $job } 任务进度
+progress-not-started = 尚未开始
+
+## The job page's own texts.
+
+job-no-such = 没有这个任务
+job-rerun-of = 重新运行自
+job-for-its-time = 对应时间
+job-run-now = （立即运行）
+job-started-by = 启动者
+job-a-schedule = 一个定时计划
+job-its-jobs = 它的任务
+job-time-limit = 时限
+job-error-title = 错误
+job-title = { $kind } 任务 { $id }
+job-all-jobs = ← 全部任务
+job-heading = { $kind } 任务
+job-without-js = 启用 JavaScript 时进度条和日志会实时更新；未启用时，请
+job-details = 详情
+job-timeline = 时间线
+filter = 筛选
+log-lines-match = { $n ->
+        [0] 没有匹配的行。
+       *[other] { $n } 行匹配。
+    }
+log-lines-match-newest = { $n } 行匹配；只显示最新的 { $shown } 行。
+log-filter = 日志筛选
+log-search = 搜索日志
+log-level = 级别
+log-all-levels = 所有级别
+log-warnings-and-errors = 警告和错误
+log-errors = 错误
+log-show-every-line = 显示所有行
+
+## [browser] The job page's live parts: timeline, attempts, log, outputs.
+
+attempt-span = { $start } → { $end }（{ $span }）
+attempt-running = { $start } → 运行中
+attempt-line = 第 { $n } 次尝试 · { $span }
+attempt-next = 第 { $attempt } 次尝试（共 { $max } 次）开始于 { $at }
+log-no-lines = 没有日志行。
+log-no-lines-yet = 还没有日志行。
+log-no-match = 没有匹配的行。
+log-earlier-not-shown = 此处未显示更早的 { $n } 行：
+log-download-whole = 下载完整日志
+log-attempt = 第 { $n } 次尝试
+log-count = （{ $n } 行）
+log-title = 日志
+log-following = 正在跟随最新的行
+log-paused = 已暂停：已向上滚动
+log-follow = 跟随
+log-download = 下载日志
+log-aria = 任务日志
+outputs = 输出文件
+outputs-none = 无。
+outputs-none-yet = 暂无。
+result = 结果
+
+## The dashboard's counts and chart (rendered on the server, and again when jobs change).
+
+counts-label = 各状态的任务数
+counts-all = 全部
+chart-summary = 最近一小时完成了 { $n } 个任务；单分钟内最长的平均运行时间为 { $span }。
+chart-caption = 最近一小时每分钟完成的任务
+chart-other-endings = 其他结束状态（斜线）
+chart-average-run = 平均运行时间
+chart-now = 现在
+chart-numbers = 具体数字
+chart-minute = 分钟（{ $zone }）
+chart-finished = 完成
+chart-not-succeeded = 未成功
+chart-average = 平均运行
+chart-longest = 最长运行
+chart-minute-finished = { $minute }：完成 { $n } 个
+chart-minute-unsuccessful = （{ $n } 个未成功）
+chart-minute-runs = ，平均运行 { $avg }，最长 { $max }
+
+## [browser] Exporting the history.
+
+export-as = 导出为
+export-json-lines = JSON Lines
+export = 导出
+
+## The dashboard.
+
+dashboard-cannot-show = 无法显示此视图
+dashboard-show-all = 显示全部任务
+dashboard-none-match = 没有符合这些筛选条件的任务。
+dashboard-none-yet-start = 还没有任务：请用“新建任务”启动一个。
+dashboard-none-yet = 还没有任务。
+dashboard-start-a-job = 启动任务
+dashboard-all-jobs = 全部任务
+dashboard-your-jobs = 你的任务
+dashboard-last-hour = 最近一小时
+dashboard-without-js = 启用 JavaScript 时进度会实时更新；未启用时，请
+bulk-all-matching = 此视图中符合条件的所有任务，而不只是勾选的
+bulk-cancel-selected = 取消所选…
+bulk-rerun-selected = 重新运行所选…
+bulk-done-cancelled = 已取消 { $n } 个任务。
+bulk-done-rerun = 已重新启动 { $n } 个任务。
+bulk-not-done-cancel = 有 { $n } 个任务无法取消：它们已经结束。
+bulk-not-done-rerun = 有 { $n } 个任务无法重新运行：它们的参数已不再有效。
+filter-jobs = 筛选任务
+filter-any = 任意
+filter-external = 外部（在别处运行的程序）
+filter-q = 任务 id 或消息
+filter-q-placeholder = 例如 0193a7f2 或 quota
+filter-clear = 清除
+filter-one-schedule = 某个定时计划的任务
+filter-see-it = 查看
+filter-every-job = 全部任务
+pager-newer = ← 较新
+pager-older = 较早 →
+pager-label = 分页
+
+## The built-in kinds: a title, its description, and each parameter's label and description
+## (kind-NAME-PARAM), as the engine says them in English.
+
+kind-demo = 演示
+    .description = 每个间隔前进一步，每 10 步记录一行日志。
+kind-demo-steps = 步数
+    .description = 要走多少步。
+kind-demo-interval_ms = 间隔（毫秒）
+    .description = 两步之间的毫秒数。
+kind-demo-log_every = 日志间隔
+    .description = 每隔这么多步记录一行日志。
+kind-demo-fail_attempts = 失败的尝试次数
+    .description = 前几次尝试会在中途失败（这么多次），用来观察重试。
+kind-batch = 批处理
+    .description = 并行处理生成的条目：每个条目用 SHA-256 计算一块缓冲区的哈希。失败的条目会记入日志；部分失败时任务以警告结束，全部失败时任务失败。
+kind-batch-items = 条目数
+    .description = 要处理多少个条目。
+kind-batch-item_kib = 条目大小（KiB）
+    .description = 每个条目计算哈希的数据量。
+kind-batch-concurrency = 并发数
+    .description = 同时处理多少个条目。
+kind-batch-failure_rate = 失败率
+    .description = 每个条目失败的概率，从 0 到 1（相同的种子使相同的条目失败）。
+kind-batch-seed = 种子
+    .description = 决定生成的数据，从而决定哪些条目失败。
+kind-checksum = 校验和
+    .description = 计算数据文件夹中某个文件夹里每个文件的 SHA-256，并把 sha256sum 清单写入日志。重启后会继续。
+kind-checksum-dir = 文件夹
+    .description = 要计算哈希的文件夹，相对于数据文件夹（. 表示全部）。
+kind-export_jobs = 导出任务
+    .description = 把符合筛选条件的任务导出为可下载的文件：CSV 用于电子表格，JSON Lines 包含所有细节。
+kind-export_jobs-format = 格式
+    .description = CSV 适合电子表格，JSON Lines 包含每个任务的所有细节。
+kind-export_jobs-status = 状态
+    .description = 只导出这些状态的任务（一个都不选表示全部）。
+kind-export_jobs-kind = 类型
+    .description = 只导出这种类型的任务（为空表示全部）。
+kind-export_jobs-schedule = 定时计划
+    .description = 只导出某个定时计划启动的任务（它的 id）。
+kind-export_jobs-search = 搜索
+    .description = 只导出 id 以此开头、或消息或错误中包含此内容的任务。
+kind-export_jobs-from = 开始时间
+    .description = 只导出在此时间或之后创建的任务：2026-11-24、2026-11-24T14:00（UTC），或带偏移量的 RFC 3339 时间。
+kind-export_jobs-to = 结束时间
+    .description = 只导出在此时间之前创建的任务（日期：截至当天结束，UTC）。
+kind-import_csv = 导入 CSV
+    .description = 把 CSV 文件导入一个新的 SQLite 表，要么全部导入要么都不导入：标题行给出列名，字段数不对的行会被跳过并记入日志。
+kind-import_csv-upload = 上传 CSV
+    .description = 要导入的 CSV 文件，从你的电脑上传（UTF-8 文本，第一行为标题行）。
+kind-import_csv-file = 或数据文件夹中的文件
+    .description = 或者：数据文件夹中已有的 CSV 文件，按其在那里的路径。
+kind-import_csv-table = 表
+    .description = 要创建的表：字母、数字和 _，不能以数字开头。
+kind-import_csv-database = 数据库
+    .description = SQLite 数据库文件，相对于数据文件夹；不存在时会创建。
+
+## [browser] The start form.
+
+start-repeat = 重复…
+start-attempts-hint = 失败的尝试会重试，总共最多 { $n } 次；1 表示不重试
+start-at-summary = 定时开始…
+start-at = 开始时间
+start-still-uploading = 文件仍在上传：请等进度条满后再启动，或取消上传
+start-started = 已启动{ $kind } ✓
+start-kind = 启动{ $kind }
+start-create-schedule = 创建定时计划
+start-schedule-created = 已创建定时计划：{ $description }，下次于
+start-see-schedules = 查看定时计划
+
+## The first screen: failures of the last day, the history's table; a job's parameters, Run
+## again with changes; the New job page.
+
+failures-title = 最近 24 小时的失败
+failures-none = 最近 24 小时没有失败。
+failures-last = ，最近一次
+failures-no-code = 无错误码
+failures-count = { $n } ×
+history-title = 历史记录
+history-col-job = 状态 · 任务
+history-col-progress = 进度
+history-col-when = 时间
+history-col-took = 耗时
+history-col-who = 发起者
+filter-one-error = 以此错误结束的任务：
+job-params-none = 无
+job-run-again = 修改后再次运行…
+new-job-every-kind = ← 所有任务类型
+new-job-every-kind-link = 所有任务类型
+new-job-filled = 已填入任务
+new-job-filled-end = 的参数：修改需要的内容后启动。密钥和文件需重新提供。
+new-job-no-kind = 这里没有可以启动的任务类型 { $name }
+new-job-not-of-kind = 任务 { $id } 不是{ $kind }任务
+
+engine-not-one-of = “{ $value }”不是以下之一：{ $choices }
+engine-list-of = 必须是以下值的列表：{ $choices }
+engine-choose-one = 请至少选择一项
+engine-name-length = 名称最多 { $n } 个字符
+engine-name-plain = 名称必须是单行纯文本，不能包含控制字符
+
+## [browser] The first screen's live parts, the kind picker, the keys, a schedule's name.
+
+new-job = 新建任务
+kind-external = 外部任务
+kind-picker-label = 任务类型
+kind-picker-find = 查找任务类型
+kind-picker-placeholder = 例如 import、export、demo
+kind-picker-button = 查找
+kind-picker-none = 没有匹配的任务类型。
+keys-title = 快捷键
+keys-search = 搜索：历史记录，或“新建任务”页上的任务类型
+keys-new = 新建任务：选择要启动的任务类型
+keys-list = 本快捷键列表
+keys-close-list = 关闭本列表
+keys-close = 关闭
+job-started = 开始于
+job-queued = 排队于
+job-ran-for = 运行时长
+job-who-schedule = 定时计划
+job-who-rerun = 重新运行自
+job-who-program = 外部程序
+job-who-program-on = { $host } 上的程序
+job-who-hand = 手动
+active-running = 正在运行
+active-next = 即将开始
+active-none-running = 没有正在运行的任务。
+active-none-waiting = 没有等待中的任务。
+active-all-running = 全部 { $n } 个运行中的任务
+active-all-queued = 全部 { $n } 个排队中的任务
+active-count = （{ $n }）
+schedule-name = 名称（可选）
+schedule-name-hint = 用于区分同一任务类型的其他定时计划。
+schedule-name-placeholder = 每晚导入

@@ -1,0 +1,194 @@
+//! Errors in the reader's language. The engine says what went wrong in English, as the JSON API
+//! does; the server functions the pages call put it into the page's language on its way out
+//! (`server_fns::answered`): a message the catalogs know (the `engine-` messages, whose English
+//! text is the engine's, with its variable parts) is translated with its values; any other is
+//! given the sentence for its error code, the English message after it so that nothing is
+//! lost. The error's `code` and its fields' names do not change.
+
+use super::{Lang, Text, KEYS};
+use crate::model::{AppError, ErrorCode};
+
+/// What a page shows for an error of `code` when the message itself is not translated.
+pub fn code_text(t: Text, code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::BadRequest => t.error_bad_request(),
+        ErrorCode::InvalidParams => t.error_invalid_params(),
+        ErrorCode::UnknownKind => t.error_unknown_kind(),
+        ErrorCode::NotFound => t.error_not_found(),
+        ErrorCode::MethodNotAllowed => t.error_method_not_allowed(),
+        ErrorCode::Unauthorized => t.error_unauthorized(),
+        ErrorCode::Forbidden => t.error_forbidden(),
+        ErrorCode::Conflict => t.error_conflict(),
+        ErrorCode::PayloadTooLarge => t.error_payload_too_large(),
+        ErrorCode::RequestTimeout => t.error_request_timeout(),
+        ErrorCode::MisdirectedRequest => t.error_misdirected_request(),
+        ErrorCode::TooManyRequests => t.error_too_many_requests(),
+        ErrorCode::Unavailable => t.error_unavailable(),
+        ErrorCode::Internal => t.error_internal(),
+    }
+}
+
+/// `error` as a reader of `t`'s language reads it.
+pub fn localize(t: Text, mut error: AppError) -> AppError {
+    if t.lang == Lang::En {
+        return error;
+    }
+    for field in &mut error.fields {
+        field.message = translate(t, &field.message).unwrap_or_else(|| field.message.clone());
+    }
+    error.message = match (translate(t, &error.message), error.fields.is_empty()) {
+        (Some(m), _) => m,
+        // A validation error's message lists its fields: say it again from the translated ones.
+        (None, false) => error
+            .fields
+            .iter()
+            .map(|f| t.field_error(f.field.as_str(), f.message.as_str()))
+            .collect::<Vec<_>>()
+            .join(t.list_separator()),
+        (None, true) => t.error_with_detail(code_text(t, error.code), error.message.as_str()),
+    };
+    error
+}
+
+/// The translation of an English message of the engine's, if a catalog has it.
+pub fn translate(t: Text, english: &str) -> Option<String> {
+    let en = Text::of(Lang::En);
+    KEYS.iter()
+        .filter(|(k, _)| k.starts_with("engine-"))
+        .find_map(|(key, id)| {
+            let values = matches(en.raw(*id, super::NOT_IN_BROWSER), english)?;
+            let args: Vec<super::Arg> = values.into_iter().map(super::Arg::from).collect();
+            let _ = key;
+            Some(super::render::render(
+                t.raw(*id, super::NOT_IN_BROWSER),
+                &args,
+                t.lang.meta(),
+            ))
+        })
+}
+
+/// The values of `pattern`'s variables (`\u{1}N`, in any order) if `text` is that pattern, its
+/// variables standing for any text.
+fn matches(pattern: &str, text: &str) -> Option<Vec<String>> {
+    // Literal parts and the variable after each.
+    let mut parts: Vec<(&str, Option<usize>)> = Vec::new();
+    let mut rest = pattern;
+    while let Some(at) = rest.find('\u{1}') {
+        let index = usize::from(rest.as_bytes().get(at + 1)?.wrapping_sub(b'0'));
+        parts.push((&rest[..at], Some(index)));
+        rest = &rest[at + 2..];
+    }
+    parts.push((rest, None));
+    if parts
+        .iter()
+        .any(|(lit, _)| lit.contains(['\u{2}', '\u{3}']))
+    {
+        return None;
+    }
+    let mut values = vec![String::new(); parts.iter().filter(|p| p.1.is_some()).count()];
+    let mut text = text.strip_prefix(parts[0].0)?;
+    for w in 0..parts.len() - 1 {
+        let var = parts[w].1?;
+        let next = parts[w + 1].0;
+        let value_end = match (next.is_empty(), w + 2 == parts.len()) {
+            // The last variable takes the rest.
+            (_, true) => text
+                .len()
+                .checked_sub(next.len())
+                .filter(|e| text[*e..] == *next)?,
+            (true, false) => return None,
+            (false, false) => text.find(next)?,
+        };
+        *values.get_mut(var)? = text[..value_end].to_string();
+        text = &text[value_end + next.len()..];
+    }
+    text.is_empty().then_some(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FieldError;
+
+    fn zh() -> Text {
+        Text::of(Lang::ZhCn)
+    }
+
+    #[test]
+    fn the_engines_field_messages_are_translated_with_their_values() {
+        assert_eq!(
+            translate(zh(), "must be from 1 to 100000").as_deref(),
+            Some("必须在 1 到 100000 之间")
+        );
+        assert_eq!(translate(zh(), "is required").as_deref(), Some("必填"));
+        assert_eq!(
+            translate(zh(), "must be one of: red, blue").as_deref(),
+            Some("必须是以下之一：red, blue")
+        );
+        assert_eq!(
+            translate(zh(), "must be from 1 to 3: demo allows at most 3 attempts").as_deref(),
+            Some("必须在 1 到 3 之间：demo 最多允许 3 次尝试")
+        );
+        assert_eq!(translate(zh(), "something nobody wrote"), None);
+    }
+
+    #[test]
+    fn an_error_keeps_its_code_and_fields_and_says_the_rest_in_the_readers_language() {
+        let e = AppError::invalid(vec![FieldError {
+            field: "steps".into(),
+            message: "must be at least 1".into(),
+        }]);
+        let shown = localize(zh(), e.clone());
+        assert_eq!(shown.code, ErrorCode::InvalidParams);
+        assert_eq!(shown.field("steps"), Some("必须至少为 1"));
+        assert_eq!(shown.message, "steps：必须至少为 1");
+        // English readers read the engine's own words.
+        assert_eq!(localize(Text::of(Lang::En), e.clone()), e);
+        // An untranslated message gets its code's sentence, and keeps what it said.
+        let other = localize(zh(), AppError::new(ErrorCode::Conflict, "the moon is full"));
+        assert_eq!(
+            other.message,
+            "操作与任务当前的状态冲突（the moon is full）"
+        );
+    }
+
+    #[test]
+    fn every_error_code_has_its_sentence_in_every_language() {
+        use ErrorCode::*;
+        for lang in Lang::ALL {
+            for code in [
+                BadRequest,
+                InvalidParams,
+                UnknownKind,
+                NotFound,
+                MethodNotAllowed,
+                Unauthorized,
+                Forbidden,
+                Conflict,
+                PayloadTooLarge,
+                RequestTimeout,
+                MisdirectedRequest,
+                TooManyRequests,
+                Unavailable,
+                Internal,
+            ] {
+                assert!(
+                    !code_text(Text::of(lang), code).is_empty(),
+                    "{lang:?} {code:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn patterns_match_whole_messages_only() {
+        assert_eq!(
+            matches("a \u{1}0 b \u{1}1", "a x b y z"),
+            Some(vec!["x".into(), "y z".into()])
+        );
+        assert_eq!(matches("a \u{1}0.", "a x."), Some(vec!["x".into()]));
+        assert_eq!(matches("a \u{1}0.", "a x"), None);
+        assert_eq!(matches("plain", "plain"), Some(vec![]));
+        assert_eq!(matches("plain", "plainer"), None);
+    }
+}

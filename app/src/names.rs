@@ -1,0 +1,101 @@
+//! One name for each thing: what a person reads for a job is its kind's title ("Count words in a
+//! file"), or an external job's own title; the machine name (`word_report`) stays where a person
+//! types it (the API, the command line, the filters' addresses).
+//!
+//! The titles come with every page: the server renders with its kinds' titles (a context the
+//! app provides per request), and the page's live state keeps the same titles, handed to it with
+//! the page's [`LiveInfo`](crate::server_fns::LiveInfo), for the jobs it learns of later.
+
+use crate::model::{Job, EXTERNAL_KIND};
+use std::collections::BTreeMap;
+
+/// Each kind's title, by machine name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KindTitles(pub BTreeMap<String, String>);
+
+impl KindTitles {
+    pub fn of(&self, kind: &str) -> Option<&str> {
+        self.0.get(kind).map(String::as_str)
+    }
+}
+
+impl FromIterator<(String, String)> for KindTitles {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        KindTitles(pairs.into_iter().collect())
+    }
+}
+
+/// What a person calls a kind: its title, or its machine name for a kind the page has no title
+/// of (one added since, or gone).
+pub fn kind_title(kind: &str) -> String {
+    kind_title_with(kind, known_title)
+}
+
+/// What a person calls a job: an external job's title, any other's kind's title.
+pub fn job_title(job: &Job) -> String {
+    job_title_with(job, known_title)
+}
+
+/// [`kind_title`] with the titles `known` knows.
+pub fn kind_title_with(kind: &str, known: impl Fn(&str) -> Option<String>) -> String {
+    if kind == EXTERNAL_KIND {
+        return crate::i18n::t().kind_external().to_string();
+    }
+    known(kind).unwrap_or_else(|| kind.to_string())
+}
+
+/// [`job_title`] with the titles `known` knows.
+pub fn job_title_with(job: &Job, known: impl Fn(&str) -> Option<String>) -> String {
+    match job.params.get("title").and_then(|t| t.as_str()) {
+        Some(title) if job.kind == EXTERNAL_KIND => title.to_string(),
+        _ => kind_title_with(&job.kind, known),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn known_title(kind: &str) -> Option<String> {
+    leptos::prelude::use_context::<KindTitles>().and_then(|t| t.of(kind).map(String::from))
+}
+
+#[cfg(not(feature = "ssr"))]
+fn known_title(kind: &str) -> Option<String> {
+    crate::live::kind_title(kind)
+}
+
+/// The titles the server renders with, for the request being answered (provided by the app).
+#[cfg(feature = "ssr")]
+pub fn provide() {
+    if let Some(engine) = leptos::prelude::use_context::<engine::Engine>() {
+        leptos::prelude::provide_context(titles_of(&engine));
+    }
+}
+
+/// The titles of the kinds `engine` runs now, in the page's language.
+#[cfg(feature = "ssr")]
+pub fn titles_of(engine: &engine::Engine) -> KindTitles {
+    let t = crate::i18n::t();
+    engine
+        .kinds()
+        .into_iter()
+        .map(|k| (k.name.clone(), crate::components::kind_title(t, &k)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_external_job_is_called_by_its_title_and_an_unknown_kind_by_its_name() {
+        let mut job = Job::queued("j".into(), "word_report", serde_json::json!({}), 0);
+        assert_eq!(job_title(&job), "word_report");
+        job.kind = EXTERNAL_KIND.into();
+        job.params = serde_json::json!({"title": "nightly backup"});
+        assert_eq!(job_title(&job), "nightly backup");
+        let titles: KindTitles = [("demo".to_string(), "Demo".to_string())]
+            .into_iter()
+            .collect();
+        assert_eq!(titles.of("demo"), Some("Demo"));
+        assert_eq!(titles.of("batch"), None);
+    }
+}
