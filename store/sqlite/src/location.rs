@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Location {
     pub path: PathBuf,
-    /// `mode=ro`: open read-only (a server then refuses to start; see [`SqliteStore::open`]).
+    /// `mode=ro`: open read-only (a server then refuses to start; see [`SqliteStore::open`](crate::SqliteStore::open)).
     pub read_only: bool,
     /// `mode=rw`: the file must exist already.
     pub must_exist: bool,
