@@ -34,7 +34,7 @@ install: setup site
 ## The end-to-end tests run on the debug build: the server the Rust tests were built with
 ## (target/debug/headway, which `cargo test` builds for the integration tests) and the debug
 ## site's wasm and styles; `make e2e-release` runs them on the release build.
-test: setup-test fmt-check sqlx-check unit fuzz-api site-front e2e bench-smoke
+test: setup-test fmt-check sqlx-check lint unit fuzz-api site-front e2e bench-smoke
 
 setup:
 	scripts/setup.sh build
@@ -58,9 +58,14 @@ site-dev:
 site-front:
 	cargo leptos build --split --frontend-only
 
-## Clippy on every target, warnings denied; then unit tests (model, engine and its store, app,
-## bench) and integration tests (server/tests/it: the real server in-process and as processes,
-## real SSE) on SQLite, with the multi-process tests on PostgreSQL (it/cluster.rs) and nginx in
+## Clippy on every target of every crate, warnings denied, and the documentation built with
+## warnings denied: a broken link fails (scripts/lint.sh).
+.PHONY: lint
+lint:
+	scripts/lint.sh
+
+## Unit tests (model, engine and its store, app, bench) and integration tests (server/tests/it:
+## the real server in-process and as processes, real SSE) on SQLite, with the multi-process tests on PostgreSQL (it/cluster.rs) and nginx in
 ## front (it/proxy.rs); and, side by side with them, the unit and integration tests again on
 ## PostgreSQL (scripts/unit.sh). The tests start throwaway PostgreSQL clusters themselves and
 ## remove them.

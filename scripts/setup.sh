@@ -10,6 +10,10 @@ what="${1:-build}"
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
 SCHEMATHESIS_VERSION=4.32.5
+# The Standard Webhooks verifier the webhook tests check deliveries with (server/tests/it).
+STANDARDWEBHOOKS_VERSION=1.1.0
+# The Python client generator a test builds a client with from the API's document.
+OPENAPI_PYTHON_CLIENT_VERSION=0.29.1
 export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
@@ -98,8 +102,9 @@ if [ "$what" = test ]; then
     step "installing PostgreSQL"
     apt_install postgresql
   fi
-  # The API fuzzer (scripts/fuzz-api.sh): Schemathesis from PyPI, in a virtualenv of Debian's
-  # Python under .tools/.
+  # Python tools from PyPI, in a virtualenv of Debian's Python under .tools/: the API fuzzer
+  # (scripts/fuzz-api.sh: Schemathesis), the webhook tests' verifier (standardwebhooks) and the
+  # client generator a test builds a Python client with (openapi-python-client).
   if ! /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null; then
     step "installing Python's venv"
     apt_install python3-venv
@@ -109,6 +114,14 @@ if [ "$what" = test ]; then
     mkdir -p .tools
     [ -x .tools/venv/bin/pip ] || /usr/bin/python3 -m venv .tools/venv
     .tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+  if ! .tools/venv/bin/pip show standardwebhooks 2>/dev/null | grep -q "^Version: $STANDARDWEBHOOKS_VERSION\$"; then
+    step "installing standardwebhooks $STANDARDWEBHOOKS_VERSION into .tools/venv"
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "standardwebhooks==$STANDARDWEBHOOKS_VERSION"
+  fi
+  if ! .tools/venv/bin/pip show openapi-python-client 2>/dev/null | grep -q "^Version: $OPENAPI_PYTHON_CLIENT_VERSION\$"; then
+    step "installing openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION into .tools/venv"
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION"
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
     step "installing Playwright (without its browser download)"

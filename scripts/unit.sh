@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The Rust tests: clippy on every target (warnings denied), then the unit and integration tests
-# on SQLite (the tests of real processes, with several on PostgreSQL and nginx in front, apart
-# from the in-process ones), and the unit and in-process integration tests again on PostgreSQL.
+# The Rust tests (the lints are scripts/lint.sh): the unit and integration tests on SQLite (the
+# tests of real processes, with several on PostgreSQL and nginx in front, apart from the
+# in-process ones), and the unit and in-process integration tests again on PostgreSQL.
 # The two passes run side by side, each with its own log under target/unit-logs/, shown whole
 # once both have ended: they spend most of their time waiting on servers, databases and clocks,
 # not on the CPU. Both are built first, once (the same crates and features).
-#   scripts/unit.sh          clippy, then the tests
+#   scripts/unit.sh          the tests
 #   scripts/unit.sh --build  only the test build
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,9 +28,6 @@ if [ "${1:-}" = --build ]; then
   exit
 fi
 
-cargo clippy "${crates[@]}" "${features[@]}" --all-targets -- -D warnings || exit 1
-cargo clippy -p frontend --target wasm32-unknown-unknown --no-default-features --features hydrate \
-  --target-dir target/front -- -D warnings || exit 1
 build || exit 1
 mkdir -p "$logs"
 echo "running the tests on SQLite and on PostgreSQL (logs in $logs/)"

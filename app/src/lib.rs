@@ -7,7 +7,7 @@
 //!   the engine, the server and the browser;
 //! - [`theme`]: the colour theme a person chose;
 //! - [`i18n`]: the person's language: the message catalogs, compiled, and which one a page gets;
-//! - [`format`]: how numbers, times and durations are written for people;
+//! - [`format`](mod@format): how numbers, times and durations are written for people;
 //! - [`names`]: what a person reads for a kind or a job (its title, not its machine name);
 //! - [`zone`]: the time zone a page shows times in, the reader's;
 //! - [`pace`]: elapsed time, smoothed rate, ETA and stalls of running jobs;

@@ -12,6 +12,7 @@ mod baseline;
 mod client;
 mod files_baseline;
 mod http;
+mod plan;
 mod procs;
 mod report;
 mod run;

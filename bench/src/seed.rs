@@ -8,7 +8,7 @@ use model::{Job, JobError, JobId, JobStatus, Level, Progress};
 use serde_json::json;
 use std::path::Path;
 
-/// Jobs per [`Store::import_history`] call (one transaction each), so that memory stays bounded
+/// Jobs per [`JobStore::import_history`](engine::store::JobStore::import_history) call (one transaction each), so that memory stays bounded
 /// whatever the size of the history.
 pub const IMPORT_CHUNK: u64 = 20_000;
 
@@ -225,7 +225,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
 
 /// Inserts `n` finished jobs of `owner`, created over the last 30 days (oldest first, so that
 /// they are stored in the order of `created_at` as in a real store), through the store's
-/// [`Store::import_history`] in transactions of [`IMPORT_CHUNK`] jobs. Returns the id of the
+/// [`JobStore::import_history`](engine::store::JobStore::import_history) in transactions of [`IMPORT_CHUNK`] jobs. Returns the id of the
 /// newest one.
 pub async fn seed_history(store: &Store, owner: &str, n: u64, now_ms: i64) -> Res<String> {
     seed_in_chunks(store, owner, n, now_ms, IMPORT_CHUNK).await

@@ -18,8 +18,7 @@ use crate::store::{
 use crate::telemetry::Metrics;
 use model::error::Chain;
 use model::{
-    EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,
-    UserId,
+    Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress, UserId,
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -83,15 +82,6 @@ pub enum Created {
 /// published.
 pub type Observer = Box<dyn Fn(&str, JobStatus, Option<i64>) + Send + Sync>;
 
-/// The fields of a `job` event the observer needs.
-#[derive(serde::Deserialize)]
-struct JobStatusOnly<'a> {
-    id: &'a str,
-    status: JobStatus,
-    #[serde(default)]
-    run_after: Option<i64>,
-}
-
 impl Committer {
     /// Publishes every event the store commits after `head` (the latest event id already
     /// seen): the head moves, then the bus carries the events, then the observer (see
@@ -126,10 +116,10 @@ impl Committer {
             });
             let observer = observed.get();
             for e in events {
-                if let (Some(observe), EventType::Job) = (observer, e.event.kind) {
-                    if let Ok(job) = serde_json::from_str::<JobStatusOnly>(&e.event.data) {
-                        observe(job.id, job.status, job.run_after);
-                    }
+                if let (Some(observe), Some(moved), Some(job_id)) =
+                    (observer, e.moved, &e.event.job_id)
+                {
+                    observe(job_id, moved.status, moved.run_after);
                 }
                 let event = Arc::new(Event::new(
                     e.event.id,

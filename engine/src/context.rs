@@ -204,7 +204,7 @@ impl JobContext {
     }
 
     /// Starts an output file called `name` (see [`model::files::output_name_problem`]), of
-    /// media type `content_type`. Write to it, then [`Output::finish`]: only then does it
+    /// media type `content_type`. Write to it, then [`OutputFile::finish`]: only then does it
     /// appear with the job, whole. Dropped unfinished, it leaves nothing.
     pub async fn create_output(
         &self,

@@ -13,6 +13,8 @@ use crate::retries::attempts_for;
 use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
 use crate::store::{StartKey, Store, StoreError};
+use crate::uploads::Uploads;
+use crate::webhooks::Webhooks;
 use crate::{is_job_id, new_id, now_ms};
 use model::error::Chain;
 use model::{
@@ -141,12 +143,10 @@ pub(crate) struct Inner {
     pub(crate) schedules_changed: tokio::sync::Notify,
     /// Uploads' and outputs' bytes.
     pub(crate) blobs: Blobs,
-    pub(crate) upload_limits: crate::uploads::UploadLimits,
-    /// Uploads being received, per user.
-    pub(crate) sending: crate::uploads::Sending,
-    pub(crate) webhooks: crate::webhooks::WebhookConfig,
-    /// A delivery was asked for here (a test, a resend): the deliverer looks at once.
-    pub(crate) deliveries_waiting: tokio::sync::Notify,
+    /// Uploads, their limits and the sweep of expired files.
+    pub(crate) uploads: Uploads,
+    /// Webhooks and their deliverer.
+    webhooks: Webhooks,
     /// What one user's jobs may write.
     pub(crate) bounds: crate::bounds::WriteBounds,
     /// Each user's budget of reported log bytes.
@@ -214,6 +214,13 @@ impl Engine {
         }
         let stopping = CancellationToken::new();
         membership.spawn(runner.clone(), stopping.clone());
+        let webhooks = Webhooks::new(store.clone(), config.webhooks, config.kinds.clone());
+        let uploads = Uploads::new(
+            store.clone(),
+            blobs.clone(),
+            config.uploads,
+            config.kinds.clone(),
+        );
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -221,6 +228,7 @@ impl Engine {
                 committer,
                 runner,
                 membership,
+                webhooks,
                 kinds: config.kinds,
                 data_root: config.data_root.clone(),
                 stopping,
@@ -236,21 +244,24 @@ impl Engine {
                 queue_shares: QueueShares::new(config.max_queued_per_user),
                 schedules_changed: tokio::sync::Notify::new(),
                 blobs,
-                upload_limits: config.uploads,
-                sending: Default::default(),
-                webhooks: config.webhooks,
-                deliveries_waiting: tokio::sync::Notify::new(),
+                uploads,
                 bounds: config.bounds,
                 report_budget: crate::bounds::ReportBudget::new(config.bounds.report_bytes_per_sec),
             }),
         };
         engine.spawn_pruner();
-        engine.spawn_file_sweeper();
+        engine
+            .inner
+            .uploads
+            .spawn_sweeper(Arc::clone(&engine.inner.membership), engine.stopping());
         engine.spawn_rate_sampler();
         engine.spawn_pause_watcher();
         engine.spawn_scheduler();
         engine.spawn_lease_keeper();
-        engine.spawn_deliverer();
+        engine
+            .inner
+            .webhooks
+            .spawn_deliverer(Arc::clone(&engine.inner.membership), engine.stopping());
         Ok(engine)
     }
 
@@ -400,6 +411,16 @@ impl Engine {
         self.inner.kinds.infos()
     }
 
+    /// Uploads: receiving them, and what their owners may do with them.
+    pub fn uploads(&self) -> &Uploads {
+        &self.inner.uploads
+    }
+
+    /// Webhooks: registering them, and what they were sent.
+    pub fn webhooks(&self) -> &Webhooks {
+        &self.inner.webhooks
+    }
+
     /// A token cancelled when the server begins to shut down.
     pub fn stopping(&self) -> CancellationToken {
         self.inner.stopping.clone()
@@ -480,7 +501,7 @@ impl Engine {
         let origin = self.job(caller, id).await?;
         let owner = self.may_touch(caller, id).await?;
         caller.may_start()?;
-        if origin.kind == model::EXTERNAL_KIND {
+        if origin.is_external() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "an external job runs where its program was started: start it there again",
@@ -553,6 +574,8 @@ impl Engine {
         params: Params,
     ) -> Result<serde_json::Value, AppError> {
         let env = self
+            .inner
+            .uploads
             .kind_env(
                 opens.files,
                 &opens.user,
@@ -637,7 +660,7 @@ impl Engine {
         key: Option<String>,
     ) -> Result<Started, AppError> {
         // Its uploads are kept from now on, with the job.
-        self.use_uploads(&job.kind, &job.params).await;
+        self.inner.uploads.keep_for(&job.kind, &job.params).await;
         let shares = &self.inner.queue_shares;
         let key = key.map(|key| StartKey {
             fingerprint: fingerprint(&job),
@@ -662,9 +685,7 @@ impl Engine {
                 }]))
             }
         };
-        if let Some(runner) = &self.inner.runner {
-            runner.wake_at(job.run_after);
-        }
+        // The runner was woken by the job's `job` event, published before this answer.
         Ok(Started { job, again: false })
     }
 

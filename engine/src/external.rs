@@ -12,10 +12,11 @@ use crate::committer::WriteError;
 use crate::engine::Engine;
 use crate::failures::{read_failed, write_failed};
 use crate::store::{ExternalReport, Reported, Store};
-use crate::{new_id, now_ms, Caller};
+use crate::{new_id, now_ms, Caller, StartOptions, Started};
 use model::error::Chain;
 use model::external::{
-    ExternalParams, Report, ReportReply, LEASE_SECS, MAX_REPORT_LINES, REPORT_TOKEN_PREFIX,
+    is_external_kind, ExternalParams, Report, ReportReply, LEASE_SECS, MAX_REPORT_LINES,
+    REPORT_TOKEN_PREFIX,
 };
 use model::{
     AppError, ErrorCode, FieldError, Job, JobError, JobId, JobStatus, Progress, UserId,
@@ -46,7 +47,51 @@ pub struct Opened {
     pub report_token: String,
 }
 
+/// What a start of any kind made ([`Engine::start_any`]).
+#[derive(Debug, Clone)]
+pub enum Start {
+    /// A job of a registered kind (or the one an earlier start with the same key made).
+    Job(Started),
+    /// An external job, with the token its program reports with.
+    External(Opened),
+}
+
 impl Engine {
+    /// Starts a job of any kind for the caller, with `options`: an external job
+    /// ([`Engine::create_external`]) runs now, once, where its program runs, so it takes no
+    /// later start, no attempts beyond its one and no idempotency key; any other kind goes
+    /// through [`Engine::create_job_with`].
+    pub async fn start_any(
+        &self,
+        caller: &Caller,
+        kind: &str,
+        params: serde_json::Value,
+        options: StartOptions,
+    ) -> Result<Start, AppError> {
+        if !is_external_kind(kind) {
+            return self
+                .create_job_with(caller, kind, params, options)
+                .await
+                .map(Start::Job);
+        }
+        if options.run_after.is_some() || options.max_attempts.is_some() || options.key.is_some() {
+            return Err(AppError::invalid(vec![FieldError {
+                field: "kind".into(),
+                message: "an external job runs now, once, where its program runs: it takes no \
+                          run_after, max_attempts or idempotency key"
+                    .into(),
+            }]));
+        }
+        self.create_external(caller, params)
+            .await
+            .map(Start::External)
+    }
+
+    /// Every kind a job may have: the registered ones, and external jobs'.
+    pub fn job_kinds(&self) -> Vec<String> {
+        self.inner.kinds.job_kinds()
+    }
+
     /// Starts an external job for the caller: running at once, reported on by its program with
     /// the token returned.
     pub async fn create_external(
@@ -120,7 +165,7 @@ impl Engine {
         if bytes > 0 {
             self.inner.report_budget.take(owner, bytes)?;
         }
-        if job.status.is_terminal() || job.kind != EXTERNAL_KIND {
+        if job.status.is_terminal() || !job.is_external() {
             return Err(ended(&job));
         }
         let lease_secs = job.params["lease_secs"]

@@ -75,7 +75,7 @@ impl Engine {
                     .into_iter()
                     .map(|p| model::ParamInfo {
                         max_bytes: (p.kind == model::ParamType::File)
-                            .then_some(self.inner.upload_limits.max_bytes),
+                            .then_some(self.inner.uploads.limits().max_bytes),
                         ..p
                     })
                     .collect(),

@@ -7,19 +7,20 @@
 //! (the connection cut, a limit passed) leaves nothing behind: its temporary file is deleted
 //! when the receiving future is dropped or fails.
 
+use crate::blobs::Blobs;
 use crate::caller::Caller;
-use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::files::Files;
-use crate::kinds::{KindEnv, Uploaded};
+use crate::kinds::{KindEnv, Registry, Uploaded};
+use crate::membership::Membership;
 use crate::now_ms;
-use crate::store::UploadAdded;
+use crate::store::{Store, UploadAdded};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use model::{AppError, ErrorCode, JobId, ParamType, Upload, UploadId, UserId};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
@@ -149,7 +150,7 @@ pub enum UploadAct {
     Delete,
     /// Name it in a job's parameters, which reads its content: its owner only (a viewer starts
     /// nothing; an operator or an admin re-running someone's job may use that job's uploads,
-    /// which [`Engine::kind_env`] allows for the re-run alone).
+    /// which [`Uploads::kind_env`] allows for the re-run alone).
     Use,
 }
 
@@ -176,14 +177,44 @@ fn human(bytes: u64) -> String {
     }
 }
 
-impl Engine {
-    pub fn upload_limits(&self) -> UploadLimits {
-        self.inner.upload_limits
+/// Uploads: a service of the engine, which owns their limits, the uploads being received and
+/// the sweep of the files that expired.
+#[derive(Clone)]
+pub struct Uploads(Arc<Shared>);
+
+struct Shared {
+    store: Store,
+    blobs: Blobs,
+    limits: UploadLimits,
+    /// Uploads being received, per user.
+    sending: Sending,
+    /// The kinds, whose file parameters name uploads.
+    kinds: Registry,
+}
+
+impl Uploads {
+    pub(crate) fn new(
+        store: Store,
+        blobs: Blobs,
+        limits: UploadLimits,
+        kinds: Registry,
+    ) -> Uploads {
+        Uploads(Arc::new(Shared {
+            store,
+            blobs,
+            limits,
+            sending: Sending::default(),
+            kinds,
+        }))
+    }
+
+    pub fn limits(&self) -> UploadLimits {
+        self.0.limits
     }
 
     /// The refusal of a file larger than the limit.
-    pub fn upload_too_large(&self) -> AppError {
-        let max = self.inner.upload_limits.max_bytes;
+    pub fn too_large(&self) -> AppError {
+        let max = self.0.limits.max_bytes;
         AppError::new(
             ErrorCode::PayloadTooLarge,
             format!(
@@ -194,7 +225,7 @@ impl Engine {
     }
 
     fn over_quota(&self, kept: u64) -> AppError {
-        let quota = self.inner.upload_limits.quota;
+        let quota = self.0.limits.quota;
         AppError::new(
             ErrorCode::PayloadTooLarge,
             format!(
@@ -209,7 +240,7 @@ impl Engine {
     /// Receives a file from `body` as an upload of `caller`. Refused before anything is read
     /// when the declared length is over the limit or the quota (the caller drains the body),
     /// when the caller may not start jobs, or sends too many files at once.
-    pub async fn receive_upload<S, E>(
+    pub async fn receive<S, E>(
         &self,
         caller: &Caller,
         incoming: Incoming,
@@ -220,12 +251,12 @@ impl Engine {
         E: std::fmt::Display,
     {
         caller.may_start()?;
-        let limits = self.inner.upload_limits;
+        let limits = self.0.limits;
         if incoming.declared.is_some_and(|n| n > limits.max_bytes) {
-            return Err(self.upload_too_large());
+            return Err(self.too_large());
         }
         let owner = caller.user();
-        let Some(_slot) = self.inner.sending.take(owner, limits.at_once) else {
+        let Some(_slot) = self.0.sending.take(owner, limits.at_once) else {
             return Err(AppError::too_many(
                 format!(
                     "you are sending {} files already; wait for one to finish",
@@ -235,7 +266,7 @@ impl Engine {
             ));
         };
         let (count, kept) = self
-            .inner
+            .0
             .store
             .upload_totals(owner)
             .await
@@ -246,7 +277,7 @@ impl Engine {
         if kept.saturating_add(incoming.declared.unwrap_or(0)) > limits.quota {
             return Err(self.over_quota(kept));
         }
-        let blobs = &self.inner.blobs;
+        let blobs = &self.0.blobs;
         let store_failed = |e: std::io::Error| {
             AppError::internal_because("the server could not store the file; nothing was kept", e)
         };
@@ -262,7 +293,7 @@ impl Engine {
             })?;
             size += chunk.len() as u64;
             if size > limits.max_bytes {
-                return Err(self.upload_too_large());
+                return Err(self.too_large());
             }
             if head.len() < HEAD {
                 let take = (HEAD - head.len()).min(chunk.len());
@@ -297,7 +328,7 @@ impl Engine {
         let dest = blobs.upload(&upload.id);
         temp.keep_as(&dest).await.map_err(store_failed)?;
         let recorded = self
-            .inner
+            .0
             .store
             .add_upload(owner, &upload, limits.quota, limits.per_user)
             .await;
@@ -321,13 +352,13 @@ impl Engine {
     /// The caller's uploads, newest first: an upload is listed to its owner only, whatever
     /// the caller's role ([`UploadAct::List`]); `limit` (at most [`MAX_UPLOADS_PAGE`]) after
     /// the upload `before` when given (the last of the previous page).
-    pub async fn uploads(
+    pub async fn list(
         &self,
         caller: &Caller,
         before: Option<&UploadId>,
         limit: u32,
     ) -> Result<Vec<Upload>, AppError> {
-        self.inner
+        self.0
             .store
             .uploads_of(caller.user(), before, limit.clamp(1, MAX_UPLOADS_PAGE))
             .await
@@ -347,7 +378,7 @@ impl Engine {
 
     /// An upload the caller may read ([`UploadAct::Read`]: theirs, or anyone's for an admin);
     /// otherwise `not_found`, as if it did not exist.
-    pub async fn upload(&self, caller: &Caller, id: &UploadId) -> Result<Upload, AppError> {
+    pub async fn get(&self, caller: &Caller, id: &UploadId) -> Result<Upload, AppError> {
         self.upload_for(caller, id, UploadAct::Read).await
     }
 
@@ -361,7 +392,7 @@ impl Engine {
         if !crate::is_job_id(id) {
             return Err(AppError::not_found());
         }
-        match self.inner.store.upload(id).await {
+        match self.0.store.upload(id).await {
             Ok(Some((owner, upload))) if may(caller, &owner, act) => Ok(upload),
             Ok(_) => Err(AppError::not_found()),
             Err(e) => Err(read_failed(e)),
@@ -370,7 +401,7 @@ impl Engine {
 
     /// Deletes an upload the caller may delete ([`UploadAct::Delete`]: theirs, or anyone's for
     /// an admin) and no job used.
-    pub async fn delete_upload(&self, caller: &Caller, id: &UploadId) -> Result<(), AppError> {
+    pub async fn delete(&self, caller: &Caller, id: &UploadId) -> Result<(), AppError> {
         caller.may_write()?;
         let upload = self.upload_for(caller, id, UploadAct::Delete).await?;
         if upload.used_at.is_some() {
@@ -381,7 +412,7 @@ impl Engine {
             ));
         }
         let deleted = self
-            .inner
+            .0
             .store
             .delete_unused_upload(id)
             .await
@@ -389,7 +420,7 @@ impl Engine {
         if !deleted {
             return Err(AppError::not_found());
         }
-        self.inner.blobs.remove_upload(id).await;
+        self.0.blobs.remove_upload(id).await;
         Ok(())
     }
 
@@ -405,14 +436,14 @@ impl Engine {
         kind: &str,
         values: impl Fn(&str) -> Option<String>,
     ) -> Result<KindEnv, AppError> {
-        let names = self.inner.kinds.params_of(kind, ParamType::File);
+        let names = self.0.kinds.params_of(kind, ParamType::File);
         let mut uploads = HashMap::new();
         for name in names {
             let Some(id) = values(&name).filter(|v| crate::is_job_id(v)) else {
                 continue;
             };
             let id = UploadId::new(id);
-            match self.inner.store.upload(&id).await {
+            match self.0.store.upload(&id).await {
                 Ok(Some((owner, upload)))
                     if owner == *user || rerun_of.is_some_and(|o| *o == owner) =>
                 {
@@ -424,14 +455,14 @@ impl Engine {
         }
         Ok(KindEnv {
             files,
-            uploads: Uploaded::new(uploads, self.inner.blobs.clone()),
+            uploads: Uploaded::new(uploads, self.0.blobs.clone()),
         })
     }
 
     /// Records that a job took the uploads its parameters name, so they are kept with it.
-    pub(crate) async fn use_uploads(&self, kind: &str, params: &serde_json::Value) {
+    pub(crate) async fn keep_for(&self, kind: &str, params: &serde_json::Value) {
         let ids: Vec<UploadId> = self
-            .inner
+            .0
             .kinds
             .params_of(kind, ParamType::File)
             .iter()
@@ -440,20 +471,23 @@ impl Engine {
         if ids.is_empty() {
             return;
         }
-        if let Err(e) = self.inner.store.use_uploads(&ids, now_ms()).await {
+        if let Err(e) = self.0.store.use_uploads(&ids, now_ms()).await {
             tracing::error!(error = %model::error::Chain(&e), "cannot record that a job used its uploads");
         }
     }
 
-    /// Sweeps files ([`Engine::sweep_files`]) every ten minutes, or twice per upload lifetime
-    /// when that is shorter; where processes share the database, only the one holding the
-    /// `files` lease does.
-    pub(crate) fn spawn_file_sweeper(&self) {
-        let engine = self.clone();
-        let every = (self.inner.upload_limits.unused_for / 2)
+    /// Sweeps files ([`Uploads::sweep`]) every ten minutes, or twice per upload lifetime when
+    /// that is shorter; where processes share the database, only the one holding the `files`
+    /// lease does.
+    pub(crate) fn spawn_sweeper(
+        &self,
+        membership: Arc<Membership>,
+        stopping: tokio_util::sync::CancellationToken,
+    ) {
+        let uploads = self.clone();
+        let every = (self.0.limits.unused_for / 2)
             .clamp(Duration::from_millis(100), Duration::from_secs(600));
         let hold_ms = (every * 3).as_millis() as i64;
-        let stopping = self.stopping();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
@@ -461,10 +495,10 @@ impl Engine {
                     _ = tick.tick() => {}
                     _ = stopping.cancelled() => return,
                 }
-                let me = engine.process_id();
-                match engine.inner.store.try_lease("files", &me, hold_ms).await {
+                let me = membership.id();
+                match uploads.0.store.try_lease("files", &me, hold_ms).await {
                     Ok(true) => {
-                        let (uploads, outputs) = engine.sweep_files().await;
+                        let (uploads, outputs) = uploads.sweep().await;
                         if uploads + outputs > 0 {
                             tracing::info!(uploads, outputs, "deleted expired uploads and outputs");
                         }
@@ -481,14 +515,14 @@ impl Engine {
     /// Deletes uploads no job used within their time, and outputs (and uploads since last
     /// used) past theirs, a bounded batch at a time, with their files; and temporary files a
     /// crash left. How many uploads and jobs' outputs went.
-    pub async fn sweep_files(&self) -> (usize, usize) {
-        let limits = self.inner.upload_limits;
+    pub async fn sweep(&self) -> (usize, usize) {
+        let limits = self.0.limits;
         let now = now_ms();
         let before = |d: Duration| now - d.as_millis().min(i64::MAX as u128) as i64;
         let (mut uploads, mut outputs) = (0, 0);
         loop {
             let stale = match self
-                .inner
+                .0
                 .store
                 .delete_stale_uploads(before(limits.unused_for), before(limits.keep_files), 500)
                 .await
@@ -500,7 +534,7 @@ impl Engine {
                 }
             };
             for id in &stale {
-                self.inner.blobs.remove_upload(id).await;
+                self.0.blobs.remove_upload(id).await;
             }
             uploads += stale.len();
             if stale.len() < 500 {
@@ -509,7 +543,7 @@ impl Engine {
         }
         loop {
             let jobs: Vec<JobId> = match self
-                .inner
+                .0
                 .store
                 .expire_outputs(before(limits.keep_files), 500)
                 .await
@@ -521,14 +555,14 @@ impl Engine {
                 }
             };
             for id in &jobs {
-                self.inner.blobs.remove_outputs(id).await;
+                self.0.blobs.remove_outputs(id).await;
             }
             outputs += jobs.len();
             if jobs.len() < 500 {
                 break;
             }
         }
-        self.inner
+        self.0
             .blobs
             .sweep_temp(Duration::from_secs(24 * 3600))
             .await;
@@ -539,20 +573,20 @@ impl Engine {
     /// Removes the secrets of jobs that ended (or are gone) without a run that removed them: a
     /// queued job cancelled, a job whose process died.
     async fn sweep_secrets(&self) {
-        let Ok(mut dir) = tokio::fs::read_dir(self.inner.blobs.root().join("secrets")).await else {
+        let Ok(mut dir) = tokio::fs::read_dir(self.0.blobs.root().join("secrets")).await else {
             return;
         };
         while let Ok(Some(entry)) = dir.next_entry().await {
             let Some(id) = entry.file_name().to_str().map(JobId::from) else {
                 continue;
             };
-            match self.inner.store.job(None, &id).await {
+            match self.0.store.job(None, &id).await {
                 Ok(Some(job)) if !job.status.is_terminal() => {}
-                Ok(Some(_)) => crate::commands::secrets::forget(&self.inner.blobs, &id).await,
+                Ok(Some(_)) => crate::commands::secrets::forget(&self.0.blobs, &id).await,
                 // Secrets are kept just before their job is stored: a job not found may be
                 // one being started now. Only a file left long enough is an orphan.
                 Ok(None) if !orphaned(&entry).await => {}
-                Ok(None) => crate::commands::secrets::forget(&self.inner.blobs, &id).await,
+                Ok(None) => crate::commands::secrets::forget(&self.0.blobs, &id).await,
                 Err(_) => return,
             }
         }

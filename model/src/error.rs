@@ -78,7 +78,7 @@ pub struct AppError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// Why the server failed, for its log: never sent. Logged once, where the error becomes a
-    /// response ([`AppError::log_if_internal`]).
+    /// response ([`AppError::log_line`]).
     #[serde(skip)]
     pub cause: Option<Cause>,
 }

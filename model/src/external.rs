@@ -2,11 +2,32 @@
 //! machine) and report their progress, log and end over HTTP
 //! (`POST /api/v1/jobs/{id}/report`). See docs/EXTERNAL.md.
 
-use crate::job::{JobError, JobStatus, Level, LogLevel};
+use crate::job::{Job, JobError, JobStatus, Level, LogLevel};
 use serde::{Deserialize, Serialize};
 
 /// The kind of every external job.
 pub const EXTERNAL_KIND: &str = "external";
+
+impl Job {
+    /// The title an external job was started with (what it is called on a page); `None` for
+    /// any other job, which is called by its kind.
+    pub fn title(&self) -> Option<&str> {
+        match self.is_external() {
+            true => self.params.get("title").and_then(|t| t.as_str()),
+            false => None,
+        }
+    }
+
+    /// Whether the job is an external one: run elsewhere, reported on over HTTP.
+    pub fn is_external(&self) -> bool {
+        is_external_kind(&self.kind)
+    }
+}
+
+/// Whether `kind` names external jobs (the one place that says which name does).
+pub fn is_external_kind(kind: &str) -> bool {
+    kind == EXTERNAL_KIND
+}
 
 /// What a report token starts with, so that a leaked one is easy to recognise; the job's id
 /// follows, then a dot and the secret.

@@ -46,7 +46,7 @@ impl Output {
     pub fn href(&self, job_id: &str) -> String {
         format!(
             "/api/v1/jobs/{job_id}/outputs/{}",
-            crate::history::url_encode(&self.name)
+            crate::text::url_encode(&self.name)
         )
     }
 }

@@ -46,7 +46,7 @@ impl HistoryQuery {
             .into_iter()
             .filter_map(|(k, v)| {
                 v.filter(|v| !v.is_empty())
-                    .map(|v| format!("{k}={}", url_encode(v)))
+                    .map(|v| format!("{k}={}", crate::text::url_encode(v)))
             })
             .collect::<Vec<_>>()
             .join("&")
@@ -60,19 +60,6 @@ impl HistoryQuery {
             ..self.clone()
         }
     }
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// One page of a history view.

@@ -209,12 +209,10 @@ pub struct Attempt {
 }
 
 impl Job {
-    /// What the job is called on a page: an external job's title, any other's kind.
+    /// What the job is called on a page: its title if it has one (an external job's:
+    /// [`Job::title`]), else its kind.
     pub fn label(&self) -> String {
-        match self.params.get("title").and_then(|t| t.as_str()) {
-            Some(title) if self.kind == crate::external::EXTERNAL_KIND => title.to_string(),
-            _ => self.kind.clone(),
-        }
+        self.title().unwrap_or(&self.kind).to_string()
     }
 
     /// A new job, queued, with nothing reported yet.

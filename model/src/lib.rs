@@ -60,8 +60,8 @@ pub use events::{
 pub use external::{ExternalParams, Report, ReportEnd, ReportLine, ReportReply, EXTERNAL_KIND};
 pub use files::{Output, Upload};
 pub use history::{
-    url_encode, FailureGroup, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats,
-    StatusChange, StatusCount,
+    FailureGroup, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange,
+    StatusCount,
 };
 pub use ids::{DeliveryId, JobId, ProcessId, ScheduleId, UploadId, UserId, WebhookId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
@@ -71,4 +71,4 @@ pub use kinds::{
 pub use queue::QueueInfo;
 pub use schedules::{CatchUp, CronPreview, Overlap, Schedule, ScheduleInput};
 pub use system::{KindLoad, ProcessInfo, SystemOverview};
-pub use text::is_format_mark;
+pub use text::{is_format_mark, url_encode};

@@ -1,4 +1,4 @@
-//! What text from users may hold where it is shown to others.
+//! What text from users may hold where it is shown to others, and how text goes into a URL.
 
 /// A mark that changes how the text around it is ordered or joined without being seen itself:
 /// the bidirectional embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and
@@ -8,6 +8,19 @@ pub fn is_format_mark(c: char) -> bool {
         c,
         '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
     )
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

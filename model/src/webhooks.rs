@@ -20,6 +20,12 @@ pub const MAX_PENDING_TESTS: u64 = 10;
 /// `<unix seconds>.<body>` with the webhook's secret.
 pub const SIGNATURE_HEADER: &str = "Headway-Signature";
 
+/// The [Standard Webhooks](https://www.standardwebhooks.com) headers every delivery carries too:
+/// the delivery's id, the time it was signed (Unix seconds) and its signature (`v1,<base64>`).
+pub const STANDARD_ID_HEADER: &str = "webhook-id";
+pub const STANDARD_TIMESTAMP_HEADER: &str = "webhook-timestamp";
+pub const STANDARD_SIGNATURE_HEADER: &str = "webhook-signature";
+
 /// The header carrying the delivery's id, the same on every attempt.
 pub const DELIVERY_HEADER: &str = "Headway-Delivery";
 
@@ -265,7 +271,7 @@ impl JobEnded {
         JobEnded {
             id: job.id.clone(),
             kind: job.kind.clone(),
-            title: (job.kind == crate::external::EXTERNAL_KIND).then(|| job.label()),
+            title: job.title().map(str::to_string),
             status: job.status,
             error: job.error.clone(),
             attempt: job.attempt,

@@ -201,6 +201,7 @@ impl Server {
             admin_token,
             auth,
             Arc::clone(&trusted_proxies),
+            crate::rest::api::open_paths(),
         );
         let engine_config = EngineConfig {
             grace: Duration::from_millis(config.cancel_grace_ms),

@@ -1,6 +1,6 @@
 //! The browser side of the event stream.
 //!
-//! The tabs of one browser share one `EventSource` on `/api/v1/events` (see [`tabs`]): one tab
+//! The tabs of one browser share one `EventSource` on `/api/v1/events` (see `tabs`): one tab
 //! holds it and hands its events to the others; a browser without the APIs for that gives each
 //! tab its own. The stream starts the first time an island asks for live data, and every island
 //! on the page reads from it: each job has one shared signal, and the stream's events update

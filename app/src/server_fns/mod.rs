@@ -372,7 +372,8 @@ pub(crate) async fn shown_params(
         let param = described.iter().find(|p| p.name == *name);
         let text = match (param.map(|p| p.kind), value) {
             (Some(model::ParamType::File), serde_json::Value::String(id)) => engine
-                .upload(caller, &id.as_str().into())
+                .uploads()
+                .get(caller, &id.as_str().into())
                 .await
                 .map(|u| u.name)
                 .unwrap_or_else(|_| id.clone()),

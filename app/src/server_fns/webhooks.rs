@@ -33,10 +33,9 @@ pub async fn load_webhooks() -> Result<WebhooksData, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            let mut kinds: Vec<String> = engine.kinds().into_iter().map(|k| k.name).collect();
-            kinds.push(crate::model::EXTERNAL_KIND.to_string());
+            let kinds = engine.job_kinds();
             Ok(WebhooksData {
-                webhooks: engine.webhooks(&caller).await?,
+                webhooks: engine.webhooks().list(&caller).await?,
                 kinds,
                 manage: caller.may_start().is_ok(),
                 admin: caller.is_admin(),
@@ -53,7 +52,8 @@ pub async fn load_webhook(id: String) -> Result<WebhookDetail, AppError> {
         async move {
             let (engine, caller) = caller().await?;
             engine
-                .webhook(&caller, &id.into())
+                .webhooks()
+                .get(&caller, &id.into())
                 .await
                 .inspect_err(|_| respond_with(404))
         }
@@ -101,7 +101,7 @@ pub async fn create_webhook(
                 format: choice(&format, "format")?,
                 scope: choice(&scope, "scope")?,
             };
-            let created = engine.create_webhook(&caller, input).await?;
+            let created = engine.webhooks().create(&caller, input).await?;
             leptos_axum::redirect(&format!("/webhooks/{}", created.webhook.id));
             Ok(created.webhook)
         }
@@ -118,7 +118,7 @@ pub async fn set_webhook_enabled(id: String, enabled: bool) -> Result<Webhook, A
             let change = crate::model::webhooks::WebhookChange {
                 enabled: Some(enabled),
             };
-            engine.change_webhook(&caller, &id.into(), change).await
+            engine.webhooks().change(&caller, &id.into(), change).await
         }
         .await,
     )
@@ -130,7 +130,7 @@ pub async fn delete_webhook(id: String) -> Result<(), AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.delete_webhook(&caller, &id.into()).await?;
+            engine.webhooks().delete(&caller, &id.into()).await?;
             leptos_axum::redirect("/webhooks");
             Ok(())
         }
@@ -144,7 +144,7 @@ pub async fn test_webhook(id: String) -> Result<crate::model::webhooks::Delivery
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.test_webhook(&caller, &id.into()).await
+            engine.webhooks().test(&caller, &id.into()).await
         }
         .await,
     )
@@ -160,7 +160,8 @@ pub async fn resend_delivery(
         async move {
             let (engine, caller) = caller().await?;
             engine
-                .resend_delivery(&caller, &id.into(), &delivery.into())
+                .webhooks()
+                .resend(&caller, &id.into(), &delivery.into())
                 .await
         }
         .await,

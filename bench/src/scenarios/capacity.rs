@@ -2,9 +2,9 @@
 //! memory. Headway twice (one user with N tabs; N users with a tab each), and the baseline.
 
 use super::{mib, new_session, Totals};
+use crate::plan::{log, Plan};
 use crate::procs::{sqlite_url, ClientPlan, Clients, HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
-use crate::run::{log, Plan};
 use crate::{unix_ms, Res};
 use std::time::Duration;
 

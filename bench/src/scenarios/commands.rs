@@ -6,9 +6,9 @@
 
 use super::{mib, throughput};
 use crate::http::Conn;
+use crate::plan::{log, Plan};
 use crate::procs::{sqlite_url, HeadwayOptions, ProcessRole, RssSampler, RssSpan, Server};
 use crate::report::{num, ratio, Section, Table};
-use crate::run::{log, Plan};
 use crate::seed::{self, Rng};
 use crate::sse::{json_str_field, Chunked, Event, Parser};
 use crate::stats::median;

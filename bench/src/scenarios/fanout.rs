@@ -4,11 +4,11 @@
 
 use super::{mib, ms, new_session, Totals};
 use crate::http::Conn;
+use crate::plan::{log, Plan};
 use crate::procs::{
     cpu_secs, sqlite_url, ClientPlan, Clients, HeadwayOptions, ProcessRole, Server,
 };
 use crate::report::{num, ratio, Section, Table};
-use crate::run::{log, Plan};
 use crate::stats::median;
 use crate::{unix_ms, Res};
 use std::path::Path;

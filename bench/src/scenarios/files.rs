@@ -6,9 +6,9 @@
 
 use super::{mib, new_session};
 use crate::http::{self, parse_head, Head};
+use crate::plan::{log, Plan};
 use crate::procs::{sqlite_url, HeadwayOptions, ProcessRole, RssSampler, RssSpan, Server};
 use crate::report::{num, ratio, Section, Table};
-use crate::run::{log, Plan};
 use crate::sse::Chunked;
 use crate::stats::median;
 use crate::Res;

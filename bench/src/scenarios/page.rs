@@ -5,9 +5,9 @@
 
 use super::new_session;
 use crate::http::{self, Conn};
+use crate::plan::{log, Plan};
 use crate::procs::{sqlite_url, HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
-use crate::run::{log, Plan};
 use crate::stats::Summary;
 use crate::{seed, unix_ms, Res};
 use engine::store::Access;

@@ -6,9 +6,9 @@
 
 use super::fanout::{self, Layout, Target};
 use super::{mib, ms, page, throughput};
+use crate::plan::{log, Plan};
 use crate::procs::{HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
-use crate::run::{log, Plan};
 use crate::seed::{self, Rng};
 use crate::{unix_ms, Res};
 use engine::store::postgres::throwaway::Cluster;

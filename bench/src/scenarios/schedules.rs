@@ -6,9 +6,9 @@
 
 use super::new_session;
 use crate::http::Conn;
+use crate::plan::{log, Plan};
 use crate::procs::{sqlite_url, HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
-use crate::run::{log, Plan};
 use crate::stats::Summary;
 use crate::{unix_ms, Res};
 use engine::store::postgres::throwaway::Cluster;

@@ -4,9 +4,9 @@
 
 use super::new_session;
 use crate::http::Conn;
+use crate::plan::{log, Plan};
 use crate::procs::{sqlite_url, HeadwayOptions, ProcessRole, Server};
 use crate::report::{num, ratio, Section, Table};
-use crate::run::{log, Plan};
 use crate::seed::{self, Rng};
 use crate::sse::{json_str_field, Chunked, Event, Parser};
 use crate::stats::{median, Summary};
@@ -37,7 +37,7 @@ pub(crate) struct HeadwayOutcome {
 /// A Headway binary the benchmark runs: the one under test, or one it is compared with.
 struct Binary<'a> {
     path: &'a Path,
-    /// How the report names it: "Headway" or "Headway (<label>)".
+    /// How the report names it: `Headway` or `Headway (<label>)`.
     name: String,
     /// Distinguishes its files in the work directory.
     tag: String,

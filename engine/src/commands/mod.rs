@@ -3,7 +3,7 @@
 //! each value reaches the program as one literal argument or variable, never through a shell.
 //! See docs/COMMANDS.md for the file, the progress protocol and the security model.
 //!
-//! - [`file`] reads and checks the file; [`params`] and [`args`] turn a job's parameters into
+//! - [`file`](mod@file) reads and checks the file; [`params`] and [`args`] turn a job's parameters into
 //!   the program's arguments and environment;
 //! - [`spawn`] starts the program (own process group, cleared environment, fd 3, death with
 //!   Headway) and [`rundir`] gives each run its folder and sweeps what a crash left;
@@ -12,6 +12,7 @@
 //! - [`secrets`] keeps secret parameters out of the job's record.
 
 pub mod args;
+mod child;
 pub mod file;
 mod kind;
 pub mod lines;

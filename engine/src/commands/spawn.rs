@@ -20,6 +20,7 @@
 //! 7 ms of CPU.) `posix_spawn` itself cannot be used: the parent-death signal must be set by
 //! the child.
 
+use super::child::ChildArgs;
 use super::supervisor::{self, Shared};
 use std::ffi::{CString, OsString};
 use std::io;
@@ -240,27 +241,6 @@ fn reap(pid: libc::pid_t, flags: libc::c_int) -> io::Result<Option<ExitStatus>> 
     }
 }
 
-/// Everything the program needs, prepared before it exists: it may not allocate.
-#[repr(C)]
-pub struct ChildArgs {
-    path: *const libc::c_char,
-    argv: *const *const libc::c_char,
-    envp: *const *const libc::c_char,
-    cwd: *const libc::c_char,
-    /// Its parent (the supervisor), set by the supervisor.
-    pub parent: libc::pid_t,
-    /// stdin, stdout, stderr and fd 3, in that order: Headway's, then 0 to 3 once the
-    /// supervisor has put them there.
-    pub fds: [libc::c_int; 4],
-    /// The highest signal number.
-    max_signal: libc::c_int,
-    /// The signal mask to exec with (the spawning thread's, before it blocked every signal).
-    mask: libc::sigset_t,
-    /// Set when the program cannot be started: the errno, and which step failed.
-    pub errno: libc::c_int,
-    pub step: libc::c_int,
-}
-
 /// The steps of a start, for the error message of one that fails (the last two are the
 /// supervisor's).
 const STEPS: [&str; 8] = [
@@ -273,62 +253,6 @@ const STEPS: [&str; 8] = [
     "making its supervisor the subreaper of its processes",
     "starting it from its supervisor",
 ];
-
-/// The program, between `clone` and `execve`. It shares Headway's memory and its supervisor
-/// is suspended until it execs or exits: only system calls on values prepared before, no
-/// allocation, no lock, no unwinding. Its descriptors are already in place.
-pub extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: `arg` is the `ChildArgs` Headway keeps alive (and does not touch) until this
-    // child has exec'd or exited; every call below is async-signal-safe.
-    unsafe {
-        let a = &mut *(arg as *mut ChildArgs);
-        let fail = |a: &mut ChildArgs, step: libc::c_int| -> libc::c_int {
-            a.errno = *libc::__errno_location();
-            a.step = step;
-            libc::_exit(127)
-        };
-        // Handlers are Headway's code on Headway's memory: none may run here, and the program
-        // starts with every signal at its default (SIGPIPE too, which Rust ignores).
-        let mut old: libc::sigaction = std::mem::zeroed();
-        let mut default: libc::sigaction = std::mem::zeroed();
-        default.sa_sigaction = libc::SIG_DFL;
-        for sig in 1..=a.max_signal {
-            if sig == libc::SIGKILL || sig == libc::SIGSTOP {
-                continue;
-            }
-            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
-                && (old.sa_sigaction != libc::SIG_DFL
-                    && (old.sa_sigaction != libc::SIG_IGN || sig == libc::SIGPIPE))
-            {
-                libc::sigaction(sig, &default, std::ptr::null_mut());
-            }
-        }
-        if libc::setpgid(0, 0) != 0 {
-            return fail(a, 0);
-        }
-        if libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-            0,
-            0,
-            0,
-        ) != 0
-        {
-            return fail(a, 1);
-        }
-        // The supervisor died before the line above: nothing would kill this program later.
-        if libc::getppid() != a.parent {
-            *libc::__errno_location() = libc::ESRCH;
-            return fail(a, 2);
-        }
-        if libc::chdir(a.cwd) != 0 {
-            return fail(a, 4);
-        }
-        libc::pthread_sigmask(libc::SIG_SETMASK, &a.mask, std::ptr::null_mut());
-        libc::execve(a.path, a.argv, a.envp);
-        fail(a, 5)
-    }
-}
 
 /// Each stack, the supervisor's and the program's (until it execs): they run only
 /// `supervisor_main` and `child_main` and the system calls they make.

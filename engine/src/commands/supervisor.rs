@@ -22,7 +22,7 @@
 //! It ends (exit status 0) after the program has ended and everything left was killed, having
 //! written the program's wait status into [`Shared::status`].
 
-use super::spawn::{child_main, ChildArgs};
+use super::child::{child_main, ChildArgs};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The futex word while the supervisor starts the program.

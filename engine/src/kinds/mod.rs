@@ -351,6 +351,14 @@ impl Registry {
         self.now().values().map(|k| k.info().clone()).collect()
     }
 
+    /// Every kind a job may have: the registered ones, and external jobs', which no runner
+    /// runs ([`crate::external`]).
+    pub fn job_kinds(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.infos().into_iter().map(|k| k.name).collect();
+        names.push(model::EXTERNAL_KIND.to_string());
+        names
+    }
+
     /// The kind's description, if this server runs it.
     pub fn info(&self, kind: &str) -> Option<KindInfo> {
         self.find(kind).map(|k| k.info().clone())

@@ -16,12 +16,14 @@
 //! why, and its pending deliveries given up.
 
 use super::send::{self, Answer};
-use crate::engine::Engine;
+use super::Webhooks;
+use crate::membership::Membership;
 use crate::now_ms;
 use crate::store::{Attempt, DeliveryRow, Next, WebhookRow};
 use model::error::Chain;
 use model::{DeliveryId, UserId, WebhookId};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -97,14 +99,17 @@ fn release<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, usize>, key: K) {
     }
 }
 
-impl Engine {
+impl Webhooks {
     /// Sends the deliveries that are due while this process holds the `webhooks` lease, until
     /// shutdown.
-    pub(crate) fn spawn_deliverer(&self) {
-        let engine = self.clone();
+    pub(crate) fn spawn_deliverer(
+        &self,
+        membership: Arc<Membership>,
+        stopping: tokio_util::sync::CancellationToken,
+    ) {
+        let webhooks = self.clone();
         tokio::spawn(async move {
-            let stopping = engine.stopping();
-            let config = engine.inner.webhooks.clone();
+            let config = webhooks.0.config.clone();
             let client = send::client(config.allow_private, config.policy.timeout);
             let mut pruned_at = 0;
             let mut flight = Flight::default();
@@ -116,13 +121,8 @@ impl Engine {
             let mut holder = false;
             loop {
                 if now_ms().saturating_sub(renewed_at) >= RENEW_MS {
-                    let me = engine.process_id();
-                    holder = match engine
-                        .inner
-                        .store
-                        .try_lease("webhooks", &me, LEASE_MS)
-                        .await
-                    {
+                    let me = membership.id();
+                    holder = match webhooks.0.store.try_lease("webhooks", &me, LEASE_MS).await {
                         Ok(held) => held,
                         Err(e) => {
                             tracing::warn!(error = %Chain(&e), "cannot take the webhooks' lease; trying again shortly");
@@ -132,18 +132,14 @@ impl Engine {
                     renewed_at = now_ms();
                     if holder && now_ms() - pruned_at > 600_000 {
                         pruned_at = now_ms();
-                        if let Err(e) = engine
-                            .inner
-                            .store
-                            .prune_deliveries(pruned_at - KEPT_MS)
-                            .await
+                        if let Err(e) = webhooks.0.store.prune_deliveries(pruned_at - KEPT_MS).await
                         {
                             tracing::warn!(error = %Chain(&e), "cannot prune old deliveries");
                         }
                     }
                 }
                 if holder {
-                    engine
+                    webhooks
                         .start_due(&client, &mut flight, &mut attempts, &mut places)
                         .await;
                 }
@@ -164,7 +160,7 @@ impl Engine {
                         }
                     }
                     _ = tokio::time::sleep(POLL) => {}
-                    _ = engine.inner.deliveries_waiting.notified() => {}
+                    _ = webhooks.0.waiting.notified() => {}
                     _ = stopping.cancelled() => return,
                 }
             }
@@ -182,7 +178,7 @@ impl Engine {
         if flight.ids.len() >= IN_FLIGHT {
             return;
         }
-        let store = &self.inner.store;
+        let store = &self.0.store;
         // Twice the places of an owner: its attempts in flight are still due, and listed.
         let due = match store
             .due_deliveries(now_ms(), 2 * PER_OWNER as u32, PAGE)
@@ -226,9 +222,9 @@ impl Engine {
                 super::Heard::Later => continue,
             }
             let place = flight.take(hook, &delivery.delivery.id);
-            let (engine, client, hook) = (self.clone(), client.clone(), hook.clone());
+            let (webhooks, client, hook) = (self.clone(), client.clone(), hook.clone());
             let task = attempts.spawn(async move {
-                let config = &engine.inner.webhooks;
+                let config = &webhooks.0.config;
                 let answer = send::post(
                     &client,
                     &hook,
@@ -237,7 +233,7 @@ impl Engine {
                     config.allow_private,
                 )
                 .await;
-                engine.record(&hook, &delivery, answer).await;
+                webhooks.record(&hook, &delivery, answer).await;
             });
             places.insert(task.id(), place);
         }
@@ -245,14 +241,14 @@ impl Engine {
 
     /// Records an attempt, and disables a webhook that failed for the whole retry period.
     async fn record(&self, hook: &WebhookRow, delivery: &DeliveryRow, answer: Answer) {
-        let policy = self.inner.webhooks.policy;
+        let policy = self.0.config.policy;
         let now = now_ms();
         let attempts = delivery.delivery.attempts + 1;
         let next = match answer.delivered() {
             true => Next::Delivered,
             false => policy.after_failure(delivery.retry_from, attempts, now, jitter()),
         };
-        let store = &self.inner.store;
+        let store = &self.0.store;
         let attempt = Attempt {
             delivery: &delivery.delivery.id,
             webhook: &hook.webhook.id,

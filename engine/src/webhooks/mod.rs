@@ -15,16 +15,18 @@ mod deliver;
 pub mod send;
 
 use crate::caller::Caller;
-use crate::engine::Engine;
 use crate::failures::read_failed;
+use crate::kinds::Registry;
 use crate::new_id;
-use crate::store::{DeliveryRow, NewDelivery, WebhookRow};
+use crate::store::{DeliveryRow, NewDelivery, Store, WebhookRow};
 use model::webhooks::{
     Delivery, HookOwner, JobEnded, Webhook, WebhookChange, WebhookCreated, WebhookDetail,
     WebhookInput, WebhookScope, EVENT_TEST, MAX_PENDING_TESTS, MAX_WEBHOOKS_PER_USER,
 };
-use model::{AppError, DeliveryId, FieldError, JobStatus, Role, WebhookId, EXTERNAL_KIND};
+use model::{AppError, DeliveryId, FieldError, JobStatus, Role, WebhookId};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 pub use send::Policy;
 
@@ -61,11 +63,34 @@ impl Default for WebhookConfig {
     }
 }
 
-impl Engine {
+/// Webhooks: a service of the engine, which owns how this process delivers and the wake-up
+/// of its deliverer ([`deliver`]).
+#[derive(Clone)]
+pub struct Webhooks(Arc<Shared>);
+
+struct Shared {
+    store: Store,
+    config: WebhookConfig,
+    /// A delivery was asked for here (a test, a resend): the deliverer looks at once.
+    waiting: Notify,
+    /// The kinds a job may have, which a webhook may name.
+    kinds: Registry,
+}
+
+impl Webhooks {
+    pub(crate) fn new(store: Store, config: WebhookConfig, kinds: Registry) -> Webhooks {
+        Webhooks(Arc::new(Shared {
+            store,
+            config,
+            waiting: Notify::new(),
+            kinds,
+        }))
+    }
+
     /// The webhooks the caller may see: an admin's, everyone's; anyone else's, their own.
-    pub async fn webhooks(&self, caller: &Caller) -> Result<Vec<Webhook>, AppError> {
+    pub async fn list(&self, caller: &Caller) -> Result<Vec<Webhook>, AppError> {
         let rows = self
-            .inner
+            .0
             .store
             .webhooks(owned_by(caller))
             .await
@@ -74,14 +99,10 @@ impl Engine {
     }
 
     /// A webhook and its recent deliveries, if the caller may see it (otherwise 404).
-    pub async fn webhook(
-        &self,
-        caller: &Caller,
-        id: &WebhookId,
-    ) -> Result<WebhookDetail, AppError> {
+    pub async fn get(&self, caller: &Caller, id: &WebhookId) -> Result<WebhookDetail, AppError> {
         let row = self.webhook_row(caller, id).await?;
         let deliveries = self
-            .inner
+            .0
             .store
             .deliveries(id, RECENT_DELIVERIES)
             .await
@@ -94,7 +115,7 @@ impl Engine {
 
     /// Registers a webhook of the caller's; its secret (given, or made here) is in the answer,
     /// and never shown again.
-    pub async fn create_webhook(
+    pub async fn create(
         &self,
         caller: &Caller,
         input: WebhookInput,
@@ -131,7 +152,7 @@ impl Engine {
             secret: secret.clone(),
         };
         let stored = self
-            .inner
+            .0
             .store
             .create_webhook(&row, MAX_WEBHOOKS_PER_USER as u32)
             .await
@@ -150,7 +171,7 @@ impl Engine {
     }
 
     /// Enables a webhook again (after Headway disabled it for failing), or disables it.
-    pub async fn change_webhook(
+    pub async fn change(
         &self,
         caller: &Caller,
         id: &WebhookId,
@@ -158,7 +179,7 @@ impl Engine {
     ) -> Result<Webhook, AppError> {
         let row = self.webhook_row(caller, id).await?;
         may_manage(caller, &row)?;
-        let store = &self.inner.store;
+        let store = &self.0.store;
         match change.enabled {
             Some(true) => store.enable_webhook(id).await,
             Some(false) => store.disable_webhook(id, None, crate::now_ms()).await,
@@ -169,25 +190,17 @@ impl Engine {
     }
 
     /// Deletes a webhook and its deliveries.
-    pub async fn delete_webhook(&self, caller: &Caller, id: &WebhookId) -> Result<(), AppError> {
+    pub async fn delete(&self, caller: &Caller, id: &WebhookId) -> Result<(), AppError> {
         let row = self.webhook_row(caller, id).await?;
         may_manage(caller, &row)?;
-        self.inner
-            .store
-            .delete_webhook(id)
-            .await
-            .map_err(read_failed)?;
+        self.0.store.delete_webhook(id).await.map_err(read_failed)?;
         tracing::info!(webhook = %id, "webhook deleted");
         Ok(())
     }
 
     /// Sends a test delivery now ("send a test"): a made-up job that succeeded. Refused with
     /// 429 while [`MAX_PENDING_TESTS`] tests wait to be sent to the webhook.
-    pub async fn test_webhook(
-        &self,
-        caller: &Caller,
-        id: &WebhookId,
-    ) -> Result<Delivery, AppError> {
+    pub async fn test(&self, caller: &Caller, id: &WebhookId) -> Result<Delivery, AppError> {
         let row = self.webhook_row(caller, id).await?;
         may_manage(caller, &row)?;
         if !row.webhook.enabled {
@@ -196,7 +209,7 @@ impl Engine {
                 "the webhook is disabled: enable it to send a test",
             ));
         }
-        let store = &self.inner.store;
+        let store = &self.0.store;
         let waiting = store
             .pending_deliveries(id, EVENT_TEST)
             .await
@@ -217,12 +230,12 @@ impl Engine {
             created_at: now,
         };
         store.add_delivery(&delivery).await.map_err(read_failed)?;
-        self.inner.deliveries_waiting.notify_one();
+        self.0.waiting.notify_one();
         self.delivery(caller, id, &delivery.id).await
     }
 
     /// Sends a delivery again from now, whatever became of it ("resend"), with the same id.
-    pub async fn resend_delivery(
+    pub async fn resend(
         &self,
         caller: &Caller,
         id: &WebhookId,
@@ -237,7 +250,7 @@ impl Engine {
             ));
         }
         let found = self
-            .inner
+            .0
             .store
             .resend_delivery(id, delivery, crate::now_ms())
             .await
@@ -245,7 +258,7 @@ impl Engine {
         if !found {
             return Err(AppError::not_found());
         }
-        self.inner.deliveries_waiting.notify_one();
+        self.0.waiting.notify_one();
         self.delivery(caller, id, delivery).await
     }
 
@@ -255,7 +268,7 @@ impl Engine {
         id: &WebhookId,
         delivery: &DeliveryId,
     ) -> Result<Delivery, AppError> {
-        self.webhook(caller, id)
+        self.get(caller, id)
             .await?
             .deliveries
             .into_iter()
@@ -266,7 +279,7 @@ impl Engine {
     /// The webhook, if the caller may see it; 404 otherwise.
     async fn webhook_row(&self, caller: &Caller, id: &WebhookId) -> Result<WebhookRow, AppError> {
         let row = self
-            .inner
+            .0
             .store
             .webhook(id)
             .await
@@ -303,12 +316,8 @@ impl Engine {
         if input.kinds.len() > MAX_KINDS {
             problem("kinds", format!("name at most {MAX_KINDS} kinds"));
         } else {
-            let known: Vec<String> = self.kinds().into_iter().map(|k| k.name).collect();
-            if let Some(k) = input
-                .kinds
-                .iter()
-                .find(|k| *k != EXTERNAL_KIND && !known.contains(k))
-            {
+            let known = self.0.kinds.job_kinds();
+            if let Some(k) = input.kinds.iter().find(|k| !known.contains(k)) {
                 problem("kinds", format!("there is no kind {k:?}"));
             }
         }
@@ -323,7 +332,7 @@ impl Engine {
             }
         }
         if let Some(url) = &url {
-            if let Some(why) = address::refusal(url, self.inner.webhooks.allow_private).await {
+            if let Some(why) = address::refusal(url, self.0.config.allow_private).await {
                 problem("url", why);
             }
         }
@@ -338,7 +347,7 @@ impl Engine {
 #[derive(Default)]
 pub(crate) struct Owners(std::collections::HashMap<model::UserId, HookOwner>);
 
-impl Engine {
+impl Webhooks {
     /// Why a delivery may no longer be sent, if it may not: the right to hear of a job's end
     /// is checked again when it is sent, from its webhook's owner's account as it is then
     /// ([`WebhookScope::heard_now`]), so that a delivery made while the owner was an admin
@@ -350,7 +359,7 @@ impl Engine {
         delivery: &DeliveryRow,
         owners: &mut Owners,
     ) -> Heard {
-        let store = &self.inner.store;
+        let store = &self.0.store;
         let owner = match owners.0.get(&hook.owner_id) {
             Some(owner) => *owner,
             None => {
@@ -392,14 +401,9 @@ impl Engine {
     }
 
     /// Gives up on a delivery its webhook's owner may no longer have (see
-    /// [`Engine::still_heard`]).
+    /// [`Webhooks::still_heard`]).
     pub(crate) async fn drop_delivery(&self, delivery: &DeliveryRow, why: &str) {
-        match self
-            .inner
-            .store
-            .drop_delivery(&delivery.delivery.id, why)
-            .await
-        {
+        match self.0.store.drop_delivery(&delivery.delivery.id, why).await {
             Ok(_) => {
                 tracing::info!(delivery = %delivery.delivery.id, why, "a delivery was not sent")
             }
@@ -425,12 +429,7 @@ impl Engine {
                 let visible = match seen.get(&job) {
                     Some(v) => *v,
                     None => {
-                        let owner = self
-                            .inner
-                            .store
-                            .job_owner(&job)
-                            .await
-                            .map_err(read_failed)?;
+                        let owner = self.0.store.job_owner(&job).await.map_err(read_failed)?;
                         let v = owner.as_ref() == Some(me);
                         seen.insert(job, v);
                         v
@@ -446,7 +445,7 @@ impl Engine {
     }
 }
 
-/// Whether a delivery may still be sent ([`Engine::still_heard`]).
+/// Whether a delivery may still be sent ([`Webhooks::still_heard`]).
 pub(crate) enum Heard {
     Yes,
     /// No: given up on, for this reason.

@@ -4,13 +4,15 @@
 //! The signature is `Headway-Signature: t=<unix seconds>,v1=<hex>`, where `<hex>` is the
 //! HMAC-SHA256, keyed with the webhook's secret, of `<unix seconds>.<body>`: a receiver
 //! recomputes it over the bytes it got, compares in constant time, and refuses a timestamp too
-//! far from its clock (a replay).
+//! far from its clock (a replay). Every delivery is also signed as the Standard Webhooks
+//! specification says ([`standard_signature`]), for the verifiers written to it.
 
 use crate::store::{DeliveryRow, Next, WebhookRow};
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use model::webhooks::{
     DeliveryBody, JobEnded, WebhookFormat, DELIVERY_HEADER, EVENT_HEADER, EVENT_TEST,
-    SIGNATURE_HEADER,
+    SIGNATURE_HEADER, STANDARD_ID_HEADER, STANDARD_SIGNATURE_HEADER, STANDARD_TIMESTAMP_HEADER,
 };
 use model::JobStatus;
 use sha2::Sha256;
@@ -68,6 +70,33 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let digest = mac.finalize().into_bytes();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("t={timestamp},v1={hex}")
+}
+
+/// `v1,<base64>`: the Standard Webhooks signature, the HMAC-SHA256 of `<id>.<secs>.<body>`
+/// keyed with [`standard_key`].
+pub fn standard_signature(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(&standard_key(secret))
+        .expect("HMAC takes a key of any length");
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// The key the Standard Webhooks specification reads from a secret: the bytes its base64
+/// after `whsec_` decodes to (the secrets Headway makes are of that form); a secret chosen
+/// otherwise, its own bytes.
+pub fn standard_key(secret: &str) -> Vec<u8> {
+    secret
+        .strip_prefix("whsec_")
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
 }
 
 /// The body a delivery POSTs, for the webhook's format; `site` is the address jobs' pages are
@@ -179,6 +208,12 @@ pub async fn post(
         .header(DELIVERY_HEADER, delivery.delivery.id.as_str())
         .header(EVENT_HEADER, &delivery.delivery.event)
         .header(SIGNATURE_HEADER, signature(&hook.secret, now, &body))
+        .header(STANDARD_ID_HEADER, delivery.delivery.id.as_str())
+        .header(STANDARD_TIMESTAMP_HEADER, now.to_string())
+        .header(
+            STANDARD_SIGNATURE_HEADER,
+            standard_signature(&hook.secret, delivery.delivery.id.as_str(), now, &body),
+        )
         .body(body)
         .send()
         .await;
@@ -235,6 +270,20 @@ pub fn client(allow_private: bool, timeout: Duration) -> reqwest::Client {
 mod tests {
     use super::*;
     use model::webhooks::{Delivery, DeliveryState, Webhook, WebhookScope};
+
+    #[test]
+    fn the_standard_signature_is_the_specifications_own_example() {
+        // The example of the Standard Webhooks specification (and of its libraries' tests).
+        let signed = standard_signature(
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1614265330,
+            br#"{"test": 2432232314}"#,
+        );
+        assert_eq!(signed, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        // A secret that is not base64 after `whsec_` keys with its own bytes.
+        assert_eq!(standard_key("my own secret, 16+"), b"my own secret, 16+");
+    }
 
     fn policy(retry_for_secs: u64) -> Policy {
         Policy {

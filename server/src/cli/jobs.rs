@@ -77,9 +77,9 @@ fn row(job: &Job) -> String {
 
 /// A job's kind, with an external job's title.
 fn what(job: &Job) -> String {
-    match job.kind == model::EXTERNAL_KIND {
-        true => format!("external: {}", job.label()),
-        false => job.kind.clone(),
+    match job.title() {
+        Some(title) => format!("{}: {title}", job.kind),
+        None => job.kind.clone(),
     }
 }
 

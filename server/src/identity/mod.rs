@@ -82,6 +82,8 @@ pub struct Shared {
     accounts: Accounts,
     /// Where external jobs' report tokens are checked.
     jobs: engine::store::Store,
+    /// What someone not signed in may request.
+    open: OpenPaths,
     limiter: Arc<Limiter>,
     /// Proxies whose `X-Forwarded-Proto: https` makes the cookie Secure.
     trusted_proxies: Arc<Vec<IpAddr>>,
@@ -146,6 +148,7 @@ impl Identities {
         operator_token: Option<String>,
         mode: AuthMode,
         trusted_proxies: Arc<Vec<IpAddr>>,
+        open: OpenPaths,
     ) -> Identities {
         let persisted = sessions::Persisted::new(db.clone());
         let operator_token = operator_token.map(Arc::from);
@@ -158,6 +161,7 @@ impl Identities {
             mode,
             accounts: Accounts::new(db.clone()),
             jobs: db,
+            open,
             limiter: Arc::default(),
             trusted_proxies,
             stored_anonymous: Arc::new(std::sync::atomic::AtomicBool::new(true)),
@@ -597,7 +601,7 @@ pub async fn identify(
         Some(caller) => {
             req.extensions_mut().insert(caller.clone());
         }
-        None if signs_in(req.method(), req.uri().path()) => {}
+        None if identities.open.allows(req.method(), req.uri().path()) => {}
         None if req.uri().path().starts_with("/api/") => {
             return ApiError(AppError::unauthorized(
                 "sign in first (POST /api/v1/session), or send `Authorization: Bearer <token>`",
@@ -651,13 +655,25 @@ fn reports_only(job: &model::JobId, method: &Method, path: &str) -> Result<(), A
 #[derive(Clone, Copy, Debug)]
 pub struct Forgotten;
 
-/// The requests someone not signed in may make: the sign-in page, and the API's endpoints open
-/// to anyone (signing in, the API's document).
-fn signs_in(method: &Method, path: &str) -> bool {
-    matches!(
-        (method, path),
-        (&Method::GET, "/signin") | (&Method::POST, "/signin")
-    ) || crate::rest::api::open_to_anyone(method, path)
+/// The requests someone not signed in may make besides the sign-in page: the API's endpoints
+/// open to anyone (signing in, the API's document), as the router that serves them says at
+/// start-up.
+#[derive(Debug, Clone, Default)]
+pub struct OpenPaths(Arc<Vec<(Method, String)>>);
+
+impl OpenPaths {
+    /// `paths`: methods and whole paths.
+    pub fn new(paths: impl IntoIterator<Item = (Method, String)>) -> OpenPaths {
+        OpenPaths(Arc::new(paths.into_iter().collect()))
+    }
+
+    /// Whether someone not signed in may make this request (`path` is the whole path).
+    pub fn allows(&self, method: &Method, path: &str) -> bool {
+        matches!(
+            (method, path),
+            (&Method::GET, "/signin") | (&Method::POST, "/signin")
+        ) || self.0.iter().any(|(m, p)| m == method && p == path)
+    }
 }
 
 #[cfg(test)]

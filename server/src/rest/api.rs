@@ -190,7 +190,7 @@ pub enum Place {
     Header,
 }
 
-/// A path or header parameter (query parameters come from a type: [`Endpoint::query`]).
+/// A path or header parameter (query parameters come from a type: `Endpoint::query`).
 #[derive(Clone, Copy)]
 pub struct Param {
     pub name: &'static str,
@@ -250,7 +250,7 @@ pub enum Content {
     File,
 }
 
-/// One answer an operation gives on success (its errors are [`Endpoint::errors`]).
+/// One answer an operation gives on success (its errors are `Endpoint::errors`).
 #[derive(Clone, Copy)]
 pub struct Answer {
     pub status: u16,
@@ -777,14 +777,15 @@ pub fn router() -> Router<AppState> {
         .route("/{*rest}", any(health::no_such_endpoint))
 }
 
-/// Whether someone not signed in may make this request (`path` is the whole path).
-pub fn open_to_anyone(method: &Method, path: &str) -> bool {
-    let Some(path) = path.strip_prefix(PREFIX) else {
-        return false;
-    };
-    ENDPOINTS
-        .iter()
-        .any(|e| e.access == Anyone && e.verb.method() == method && e.path == path)
+/// The requests someone not signed in may make (their whole paths), handed to who decides
+/// who is calling at start-up ([`crate::identity::OpenPaths`]).
+pub fn open_paths() -> crate::identity::OpenPaths {
+    crate::identity::OpenPaths::new(
+        ENDPOINTS
+            .iter()
+            .filter(|e| e.access == Anyone)
+            .map(|e| (e.verb.method(), format!("{PREFIX}{}", e.path))),
+    )
 }
 
 /// `GET /api/v1/openapi.json`.
@@ -829,7 +830,7 @@ fn build() -> Value {
         responses.insert(error_name(status).into(), error_response(status, &error));
     }
     let schemas = g.take_definitions(true);
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Headway",
@@ -867,7 +868,42 @@ fn build() -> Value {
                 },
             },
         },
-    })
+    });
+    no_true_schemas(&mut document, false);
+    document
+}
+
+/// Writes the schema `true` (anything: a job's parameters, a result) as `{}`, which means the
+/// same: client generators that read OpenAPI's schema objects refuse a boolean where they
+/// expect one. `in_schema`: `value` is where a schema stands.
+fn no_true_schemas(value: &mut Value, in_schema: bool) {
+    match value {
+        Value::Bool(true) if in_schema => *value = json!({}),
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                match key.as_str() {
+                    "schema" | "items" | "not" | "contains" | "propertyNames" | "if" | "then"
+                    | "else" => no_true_schemas(v, true),
+                    "properties" | "patternProperties" | "$defs" | "dependentSchemas"
+                    | "schemas" => {
+                        if let Value::Object(each) = v {
+                            each.values_mut().for_each(|s| no_true_schemas(s, true));
+                        }
+                    }
+                    "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                        if let Value::Array(each) = v {
+                            each.iter_mut().for_each(|s| no_true_schemas(s, true));
+                        }
+                    }
+                    // A boolean there is how OpenAPI says it, and generators read it.
+                    "additionalProperties" | "unevaluatedProperties" => {}
+                    _ => no_true_schemas(v, false),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| no_true_schemas(v, false)),
+        _ => {}
+    }
 }
 
 /// One operation of the document.
@@ -1171,7 +1207,28 @@ mod tests {
     }
 
     #[test]
+    fn anything_is_written_as_an_empty_schema_not_as_true() {
+        let doc = document();
+        for pointer in [
+            "/components/schemas/Job/properties/params",
+            "/components/schemas/Schedule/properties/params",
+            "/components/schemas/ParamInfo/properties/default",
+            "/paths/~1api~1v1~1openapi.json/get/responses/200/content/application~1json/schema",
+        ] {
+            assert_eq!(doc.pointer(pointer), Some(&json!({})), "{pointer}");
+        }
+        let text = serde_json::to_string(doc).unwrap();
+        for needle in ["\"schema\":true", "\"items\":true"] {
+            assert!(!text.contains(needle), "{needle}");
+        }
+        // A value `true` that is not a schema stays.
+        assert!(text.contains("\"required\":true"));
+    }
+
+    #[test]
     fn only_the_document_and_signing_in_are_open_to_anyone() {
+        let open = open_paths();
+        let open_to_anyone = |method: &Method, path: &str| open.allows(method, path);
         assert!(open_to_anyone(&Method::GET, "/api/v1/openapi.json"));
         assert!(open_to_anyone(&Method::POST, "/api/v1/session"));
         assert!(!open_to_anyone(&Method::DELETE, "/api/v1/session"));

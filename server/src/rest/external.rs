@@ -1,5 +1,5 @@
 //! External jobs' reports over the JSON API (docs/EXTERNAL.md): `POST /api/v1/jobs` with
-//! `kind: "external"` starts one and answers its report token once (`crate::rest::jobs`), and
+//! `kind: "external"` starts one (the engine's `start_any`) and answers its report token once, and
 //! its program reports with that token ([`report`]).
 
 use crate::error::{ApiJson, ApiResult};

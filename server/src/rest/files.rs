@@ -151,7 +151,13 @@ pub async fn receive(
                             content_type: field.content_type().map(|m| m.to_string()),
                             declared: None,
                         };
-                        got = Some(state.engine.receive_upload(caller, incoming, field).await);
+                        got = Some(
+                            state
+                                .engine
+                                .uploads()
+                                .receive(caller, incoming, field)
+                                .await,
+                        );
                         break;
                     }
                     Ok(Some(_)) => continue,
@@ -191,7 +197,8 @@ pub async fn receive(
             };
             state
                 .engine
-                .receive_upload(caller, incoming, &mut *body)
+                .uploads()
+                .receive(caller, incoming, &mut *body)
                 .await
         }
     };
@@ -260,7 +267,8 @@ pub async fn list(
     Ok(Json(
         state
             .engine
-            .uploads(&caller, q.before.as_ref(), limit)
+            .uploads()
+            .list(&caller, q.before.as_ref(), limit)
             .await?,
     ))
 }
@@ -272,7 +280,11 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Upload>> {
     Ok(Json(
-        state.engine.upload(&caller, &UploadId::new(id)).await?,
+        state
+            .engine
+            .uploads()
+            .get(&caller, &UploadId::new(id))
+            .await?,
     ))
 }
 
@@ -284,7 +296,8 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     state
         .engine
-        .delete_upload(&caller, &UploadId::new(id))
+        .uploads()
+        .delete(&caller, &UploadId::new(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use engine::external::Start;
 use engine::Caller;
 use model::{AppError, FieldError, HistoryQuery, Job, JobPage, LogLine};
 use serde::{Deserialize, Serialize};
@@ -64,30 +65,6 @@ pub async fn create_job(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateJob>,
 ) -> ApiResult<Response> {
-    if body.kind == model::EXTERNAL_KIND {
-        if body.run_after.is_some()
-            || body.max_attempts.is_some()
-            || headers.contains_key(IDEMPOTENCY_KEY)
-        {
-            return Err(AppError::invalid(vec![FieldError {
-                field: "kind".into(),
-                message: "an external job runs now, once, where its program runs: it takes no run_after, max_attempts or idempotency key".into(),
-            }])
-            .into());
-        }
-        let opened = state.engine.create_external(&caller, body.params).await?;
-        let location = format!("/api/v1/jobs/{}", opened.job.id);
-        let body = Opened {
-            job: opened.job,
-            report_token: opened.report_token,
-        };
-        return Ok((
-            StatusCode::CREATED,
-            [(header::LOCATION, location)],
-            Json(body),
-        )
-            .into_response());
-    }
     let key = match headers.get(IDEMPOTENCY_KEY) {
         None => None,
         Some(value) => Some(value.to_str().map(str::to_string).map_err(|_| {
@@ -108,14 +85,21 @@ pub async fn create_job(
     };
     let started = state
         .engine
-        .create_job_with(&caller, &body.kind, body.params, options)
+        .start_any(&caller, &body.kind, body.params, options)
         .await?;
-    let status = match started.again {
-        true => StatusCode::OK,
-        false => StatusCode::CREATED,
+    let (status, body) = match started {
+        Start::Job(started) if started.again => (StatusCode::OK, Opened::job(started.job)),
+        Start::Job(started) => (StatusCode::CREATED, Opened::job(started.job)),
+        Start::External(opened) => (
+            StatusCode::CREATED,
+            Opened {
+                job: opened.job,
+                report_token: opened.report_token,
+            },
+        ),
     };
-    let location = format!("/api/v1/jobs/{}", started.job.id);
-    Ok((status, [(header::LOCATION, location)], Json(started.job)).into_response())
+    let location = format!("/api/v1/jobs/{}", body.job.id);
+    Ok((status, [(header::LOCATION, location)], Json(body)).into_response())
 }
 
 /// A new job; an external one with the token its program reports with (shown this once).
@@ -124,8 +108,18 @@ pub struct Opened {
     #[serde(flatten)]
     job: Job,
     /// An external job's report token (`hwr_…`); absent for any other job.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     report_token: String,
+}
+
+impl Opened {
+    /// A job of a registered kind: no report token.
+    fn job(job: Job) -> Opened {
+        Opened {
+            job,
+            report_token: String::new(),
+        }
+    }
 }
 
 /// The header that makes a start idempotent.

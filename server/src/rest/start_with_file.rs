@@ -45,7 +45,7 @@ pub async fn start(
         Ok(job) => see_other(&format!("/jobs/{}", job.id)),
         Err(error) => {
             for id in &uploads {
-                if let Err(e) = state.engine.delete_upload(&caller, id).await {
+                if let Err(e) = state.engine.uploads().delete(&caller, id).await {
                     tracing::warn!(upload = %id, error = %e.message, "an upload of a refused start was not deleted");
                 }
             }
@@ -107,7 +107,8 @@ async fn read_form(
             };
             let upload = state
                 .engine
-                .receive_upload(caller, incoming, &mut field)
+                .uploads()
+                .receive(caller, incoming, &mut field)
                 .await
                 .map_err(|e| about(e, &param))?;
             uploads.push(upload.id.clone());

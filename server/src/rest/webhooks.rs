@@ -17,7 +17,7 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<Webhook>>> {
-    Ok(Json(state.engine.webhooks(&caller).await?))
+    Ok(Json(state.engine.webhooks().list(&caller).await?))
 }
 
 /// 201 with the webhook, its secret (shown this once) and its `Location`.
@@ -26,7 +26,7 @@ pub async fn create(
     Extension(caller): Extension<Caller>,
     ApiJson(input): ApiJson<WebhookInput>,
 ) -> ApiResult<Response> {
-    let created = state.engine.create_webhook(&caller, input).await?;
+    let created = state.engine.webhooks().create(&caller, input).await?;
     let location = format!("/api/v1/webhooks/{}", created.webhook.id);
     Ok((
         StatusCode::CREATED,
@@ -42,7 +42,7 @@ pub async fn get(
     Extension(caller): Extension<Caller>,
     Path(id): Path<WebhookId>,
 ) -> ApiResult<Json<WebhookDetail>> {
-    Ok(Json(state.engine.webhook(&caller, &id).await?))
+    Ok(Json(state.engine.webhooks().get(&caller, &id).await?))
 }
 
 pub async fn change(
@@ -52,7 +52,7 @@ pub async fn change(
     ApiJson(change): ApiJson<WebhookChange>,
 ) -> ApiResult<Json<Webhook>> {
     Ok(Json(
-        state.engine.change_webhook(&caller, &id, change).await?,
+        state.engine.webhooks().change(&caller, &id, change).await?,
     ))
 }
 
@@ -61,7 +61,7 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path(id): Path<WebhookId>,
 ) -> ApiResult<StatusCode> {
-    state.engine.delete_webhook(&caller, &id).await?;
+    state.engine.webhooks().delete(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -71,7 +71,7 @@ pub async fn test(
     Extension(caller): Extension<Caller>,
     Path(id): Path<WebhookId>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
-    let delivery = state.engine.test_webhook(&caller, &id).await?;
+    let delivery = state.engine.webhooks().test(&caller, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
 }
 
@@ -83,7 +83,8 @@ pub async fn resend(
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
     let delivery = state
         .engine
-        .resend_delivery(&caller, &id, &delivery)
+        .webhooks()
+        .resend(&caller, &id, &delivery)
         .await?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
 }

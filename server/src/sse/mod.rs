@@ -4,7 +4,7 @@
 //!
 //! - [`stream`]: `GET /api/v1/events` and `GET /api/v1/jobs/{id}/events`, as
 //!   `text/event-stream`;
-//! - [`poll`]: `GET /api/v1/events/poll`, as JSON pages;
+//! - [`poll`](mod@poll): `GET /api/v1/events/poll`, as JSON pages;
 //! - [`frames`]: the feed's items as SSE frames, `retry:`, and chunks of bursts;
 //! - [`cursor`]: the client's cursor, from `Last-Event-ID`, `?last_event_id=` or `?after=`.
 //!

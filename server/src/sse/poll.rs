@@ -5,7 +5,7 @@
 //! server's `version` where it belongs, or the live events as they come: one batch of the feed,
 //! so at most a replay's worth of events ([`engine::feed::REPLAY_BATCH`]). It answers as soon as
 //! there is anything, or empty after `timeout_ms` (25 s unless asked, at most
-//! [`POLL_MAX_WAIT`]).
+//! `POLL_MAX_WAIT`).
 
 use super::cursor::requested_cursor;
 use crate::error::ApiError;

@@ -557,7 +557,7 @@ async fn the_sweeper_leaves_the_secrets_of_a_job_being_stored_and_takes_an_orpha
     // Kept a moment ago for a job whose insert has not committed yet.
     let fresh = dir.join("job-being-started");
     std::fs::write(&fresh, br#"{"token":"x"}"#).unwrap();
-    app.engine().sweep_files().await;
+    app.engine().uploads().sweep().await;
     assert!(
         fresh.exists(),
         "the secrets of a job being started were swept"
@@ -570,7 +570,7 @@ async fn the_sweeper_leaves_the_secrets_of_a_job_being_stored_and_takes_an_orpha
         .unwrap()
         .set_modified(two_hours_ago)
         .unwrap();
-    app.engine().sweep_files().await;
+    app.engine().uploads().sweep().await;
     assert!(!fresh.exists(), "an orphan's secrets were kept");
 }
 

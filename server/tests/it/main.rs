@@ -17,6 +17,7 @@ mod api;
 mod architecture;
 mod bounds;
 mod bulk;
+mod clients;
 mod cluster;
 mod commands;
 mod external;

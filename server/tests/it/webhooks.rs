@@ -621,6 +621,63 @@ async fn a_flood_of_tests_or_webhooks_from_one_user_is_refused_and_others_delive
     register(&bob, json!({"url": fast.url})).await;
 }
 
+/// Whether a Standard Webhooks verifier (the `standardwebhooks` package from PyPI, which
+/// `scripts/setup.sh test` installs into `.tools/venv`) accepts `got` with `secret`.
+fn verified_by_standard_webhooks(got: &Got, secret: &str) -> bool {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/setup.sh test",
+        python.display()
+    );
+    let headers: serde_json::Map<String, Value> =
+        ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            .into_iter()
+            .map(|name| (name.to_string(), Value::String(got.header(name))))
+            .collect();
+    let script = "import json, sys\n\
+                  from standardwebhooks.webhooks import Webhook\n\
+                  body = sys.stdin.buffer.read()\n\
+                  try:\n    Webhook(sys.argv[1]).verify(body, json.loads(sys.argv[2]))\n\
+                  except Exception as e:\n    sys.exit(f'refused: {e}')\n";
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script, secret, &Value::Object(headers).to_string()])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the verifier");
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(&got.body).unwrap();
+    child.wait().expect("the verifier ends").success()
+}
+
+#[tokio::test]
+async fn a_delivery_passes_a_standard_webhooks_verifier_and_a_tampered_one_does_not() {
+    let app = server(86_400).await;
+    let s = app.session();
+    let receiver = Receiver::start(|_| Answer::Status(200)).await;
+    let (status, created) = send(
+        &s,
+        reqwest::Method::POST,
+        "/api/v1/webhooks",
+        Some(json!({"url": receiver.url})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let secret = created["secret"].as_str().unwrap();
+    let hook = created["webhook"]["id"].as_str().unwrap();
+    let (status, delivery) = s.post(&format!("/api/v1/webhooks/{hook}/test")).await;
+    assert_eq!(status, 202, "{delivery}");
+    let got = receiver.until(1).await.remove(0);
+    assert_eq!(got.header("webhook-id"), delivery["id"].as_str().unwrap());
+    assert!(verified_by_standard_webhooks(&got, secret));
+    // The verifier is no pushover: another body, or another secret, is refused.
+    let mut tampered = got.clone();
+    tampered.body = Bytes::from([&got.body[..], b" "].concat());
+    assert!(!verified_by_standard_webhooks(&tampered, secret));
+    let other = format!("whsec_{}", "0".repeat(64));
+    assert!(!verified_by_standard_webhooks(&got, &other));
+}
+
 #[tokio::test]
 async fn a_test_delivery_reaches_the_receiver_and_is_listed() {
     let app = server(86_400).await;

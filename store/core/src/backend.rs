@@ -1,5 +1,7 @@
-//! The seam's traits: everything the engine asks of a database, which each backend implements
-//! once. The engine holds a backend as `Arc<dyn Backend>`; the contract tests
+//! The seam's traits: everything the engine asks of a database. A backend implements what is
+//! its own ([`JobStore`]: its writer, its publishing, its event counter; [`SessionStore`]) and
+//! gets the rest, written once for both databases, by handing its pool to [`crate::sql`]
+//! ([`crate::SqlBackend`]). The engine holds a backend as `Arc<dyn Backend>`; the contract tests
 //! (`store/core/tests/contract/`) run every method against both backends.
 
 use crate::{
@@ -19,6 +21,10 @@ use std::time::Duration;
 /// processes.
 pub trait Backend:
     JobStore
+    + JobReads
+    + FigureReads
+    + EventReads
+    + LogReads
     + AccountStore
     + SessionStore
     + ProcessRegistry
@@ -30,6 +36,10 @@ pub trait Backend:
 
 impl<
         T: JobStore
+            + JobReads
+            + FigureReads
+            + EventReads
+            + LogReads
             + AccountStore
             + SessionStore
             + ProcessRegistry
@@ -40,8 +50,8 @@ impl<
 {
 }
 
-/// Jobs, their events and log, and the writer that changes them. Every read that takes an
-/// `owner` reads that owner's jobs, or every owner's with `None`.
+/// Jobs' writes and what only a backend knows of its database: its writer, how it publishes
+/// what it committed, its event counter, its size.
 #[async_trait]
 pub trait JobStore: Send + Sync + 'static {
     /// Whether other processes may share the database (and write to it).
@@ -67,35 +77,6 @@ pub trait JobStore: Send + Sync + 'static {
     /// transaction (a change that fails fails alone), hands the batch's events to the publisher
     /// set with [`JobStore::publish_to`], then answers `write.reply`.
     async fn write(&self, write: Write) -> StoreResult<()>;
-
-    /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
-    /// claims take them; `None` for one that is not queued, waits for its `run_after`, or is of
-    /// a paused kind (jobs of paused kinds are out of line).
-    async fn queue_standings(&self, ids: &[JobId]) -> StoreResult<Vec<Option<QueueStanding>>>;
-
-    /// The kinds paused now, by whom and since when ([`model::EVERY_KIND`] for all of them).
-    async fn kind_pauses(&self) -> StoreResult<Vec<KindPause>>;
-
-    /// The soonest time a queued job waits for (its `run_after`, later than now), if one does.
-    async fn next_start(&self) -> StoreResult<Option<i64>>;
-
-    /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
-    async fn count_jobs(&self, sees: Option<&UserId>, ids: &[JobId]) -> StoreResult<u64>;
-
-    /// How many of `user`'s jobs wait in the queue.
-    async fn queued_count(&self, user: &UserId) -> StoreResult<u64>;
-
-    /// Every user's running (and cancelling) jobs.
-    async fn running_jobs(&self) -> StoreResult<Vec<RunningJob>>;
-
-    /// Jobs of every user that ended at or after `since`, the newest [`FINISHED_SAMPLE`] at most.
-    async fn finished_since(&self, since: i64) -> StoreResult<Vec<FinishedJob>>;
-
-    /// The database's size on disk, in bytes.
-    async fn size_bytes(&self) -> StoreResult<u64>;
-
-    /// Unfinished jobs of every user (queued, running, cancelling), by kind and status.
-    async fn unfinished_by_kind(&self) -> StoreResult<Vec<KindCount>>;
 
     /// Reports every batch this process's writer commits from now on to `on_batch` (its size,
     /// events and commit time); set once.
@@ -124,10 +105,19 @@ pub trait JobStore: Send + Sync + 'static {
     /// The highest event id ever allocated (0 for an empty store).
     async fn last_event_id(&self) -> StoreResult<i64>;
 
-    /// Events with ids up to this one may have been pruned: a replay from below it is not
-    /// complete. Moved in the transaction that deletes them.
-    async fn pruned_through(&self) -> StoreResult<i64>;
+    /// The database's size on disk, in bytes.
+    async fn size_bytes(&self) -> StoreResult<u64>;
 
+    /// Inserts finished jobs of `owner` as they are, in one transaction, without events (a
+    /// history brought in from elsewhere, or a benchmark's). Their `event_id`s are taken as
+    /// given and the event counter moved past them.
+    async fn import_history(&self, owner: &UserId, jobs: Vec<Job>) -> StoreResult<()>;
+}
+
+/// Jobs read back. Every read that takes an `owner` reads that owner's jobs, or every
+/// owner's with `None`.
+#[async_trait]
+pub trait JobReads: Send + Sync + 'static {
     /// The job, if it exists and belongs to `owner` (`None`: to anyone).
     async fn job(&self, owner: Option<&UserId>, id: &JobId) -> StoreResult<Option<Job>>;
 
@@ -137,6 +127,16 @@ pub trait JobStore: Send + Sync + 'static {
     /// What a stream's `snapshot` shows: the owner's unfinished jobs and the `recent` latest
     /// ones, newest first.
     async fn snapshot_jobs(&self, owner: Option<&UserId>, recent: u32) -> StoreResult<Vec<Job>>;
+
+    /// One page of the owner's jobs, newest first: the `limit` jobs just older than `before`, or
+    /// just newer than `after`, or the newest ones.
+    async fn list_jobs(&self, owner: Option<&UserId>, filter: &JobFilter) -> StoreResult<Vec<Job>>;
+
+    /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
+    async fn count_jobs(&self, sees: Option<&UserId>, ids: &[JobId]) -> StoreResult<u64>;
+
+    /// The checkpoint a resumable job saved last.
+    async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>>;
 
     /// Jobs running or cancelling for a process that is not registered (it is gone), or for
     /// none, oldest first: they are to be taken over.
@@ -148,14 +148,11 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// An external job's owner and the hash of its report token.
     async fn report_hash(&self, id: &JobId) -> StoreResult<Option<(UserId, String)>>;
+}
 
-    /// The checkpoint a resumable job saved last.
-    async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>>;
-
-    /// One page of the owner's jobs, newest first: the `limit` jobs just older than `before`, or
-    /// just newer than `after`, or the newest ones.
-    async fn list_jobs(&self, owner: Option<&UserId>, filter: &JobFilter) -> StoreResult<Vec<Job>>;
-
+/// The figures of the queue and of the jobs: counts, the chart, the running and the ended.
+#[async_trait]
+pub trait FigureReads: Send + Sync + 'static {
     /// The owner's jobs that failed since `since`, by kind and error code, the groups with the
     /// newest failure first, `limit` groups at most.
     async fn failure_groups(
@@ -181,25 +178,39 @@ pub trait JobStore: Send + Sync + 'static {
         until: i64,
     ) -> StoreResult<Vec<MinuteStats>>;
 
+    /// Unfinished jobs of every user (queued, running, cancelling), by kind and status.
+    async fn unfinished_by_kind(&self) -> StoreResult<Vec<KindCount>>;
+
+    /// Every user's running (and cancelling) jobs.
+    async fn running_jobs(&self) -> StoreResult<Vec<RunningJob>>;
+
+    /// Jobs of every user that ended at or after `since`, the newest [`crate::FINISHED_SAMPLE`] at most.
+    async fn finished_since(&self, since: i64) -> StoreResult<Vec<FinishedJob>>;
+
+    /// How many of `user`'s jobs wait in the queue.
+    async fn queued_count(&self, user: &UserId) -> StoreResult<u64>;
+
+    /// Where each of the jobs `ids` stands in the queue of every user's jobs, in the order
+    /// claims take them; `None` for one that is not queued, waits for its `run_after`, or is of
+    /// a paused kind (jobs of paused kinds are out of line).
+    async fn queue_standings(&self, ids: &[JobId]) -> StoreResult<Vec<Option<QueueStanding>>>;
+
+    /// The soonest time a queued job waits for (its `run_after`, later than now), if one does.
+    async fn next_start(&self) -> StoreResult<Option<i64>>;
+
+    /// The kinds paused now, by whom and since when ([`model::EVERY_KIND`] for all of them).
+    async fn kind_pauses(&self) -> StoreResult<Vec<KindPause>>;
+}
+
+/// Stored events, for replays and timelines, and the notices in force.
+#[async_trait]
+pub trait EventReads: Send + Sync + 'static {
+    /// Events with ids up to this one may have been pruned: a replay from below it is not
+    /// complete. Moved in the transaction that deletes them.
+    async fn pruned_through(&self) -> StoreResult<i64>;
+
     /// The statuses a job went through and when, from its stored `job` events (oldest first).
     async fn status_changes(&self, job_id: &JobId) -> StoreResult<Vec<StatusChange>>;
-
-    /// The last `limit` log lines of a job, in order, and how many lines it has in all.
-    async fn log_tail(&self, job_id: &JobId, limit: u32) -> StoreResult<(Vec<LogLine>, u64)>;
-
-    /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
-    async fn log_search(
-        &self,
-        job_id: &JobId,
-        filter: &model::LogFilter,
-        limit: u32,
-    ) -> StoreResult<(Vec<LogLine>, u64)>;
-
-    /// Log lines of one job with `seq > after`, in order.
-    async fn log_lines(&self, job_id: &JobId, after: u64, limit: u32) -> StoreResult<Vec<LogLine>>;
-
-    /// Notices in force, oldest first.
-    async fn active_notices(&self) -> StoreResult<Vec<Notice>>;
 
     /// Stored events of one owner with ids in `(after, until]`, oldest first.
     async fn owner_events_after(
@@ -219,10 +230,26 @@ pub trait JobStore: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<StoredEvent>>;
 
-    /// Inserts finished jobs of `owner` as they are, in one transaction, without events (a
-    /// history brought in from elsewhere, or a benchmark's). Their `event_id`s are taken as
-    /// given and the event counter moved past them.
-    async fn import_history(&self, owner: &UserId, jobs: Vec<Job>) -> StoreResult<()>;
+    /// Notices in force, oldest first.
+    async fn active_notices(&self) -> StoreResult<Vec<Notice>>;
+}
+
+/// Jobs' logs.
+#[async_trait]
+pub trait LogReads: Send + Sync + 'static {
+    /// The last `limit` log lines of a job, in order, and how many lines it has in all.
+    async fn log_tail(&self, job_id: &JobId, limit: u32) -> StoreResult<(Vec<LogLine>, u64)>;
+
+    /// The newest `limit` lines of a job that pass `filter`, oldest first, and how many pass.
+    async fn log_search(
+        &self,
+        job_id: &JobId,
+        filter: &model::LogFilter,
+        limit: u32,
+    ) -> StoreResult<(Vec<LogLine>, u64)>;
+
+    /// Log lines of one job with `seq > after`, in order.
+    async fn log_lines(&self, job_id: &JobId, after: u64, limit: u32) -> StoreResult<Vec<LogLine>>;
 }
 
 /// Accounts and their API tokens.
@@ -300,8 +327,6 @@ pub trait ScheduleStore: Send + Sync + 'static {
     async fn next_fire(&self) -> StoreResult<Option<i64>>;
 }
 
-/// What the database knows of files: uploads (their bytes are in the file store, under their
-/// id), the file store every process must share, and the expiry of jobs' outputs.
 /// What became of [`FileStore::add_upload`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadAdded {
@@ -324,6 +349,8 @@ impl UploadAdded {
     }
 }
 
+/// What the database knows of files: uploads (their bytes are in the file store, under their
+/// id), the file store every process must share, and the expiry of jobs' outputs.
 #[async_trait]
 pub trait FileStore: Send + Sync + 'static {
     /// The id of the file store the database's files are in: `candidate` if none was

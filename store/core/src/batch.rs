@@ -9,7 +9,7 @@
 
 use crate::{
     now_ms, Applied, Attachment, Candidate, Change, CommittedEvent, ExternalReport, ExternalState,
-    FairPick, Fire, Fired, Outcome, QueuedJob, Reported, ScheduleRow, StartKey, StoreError,
+    FairPick, Fire, Fired, Moved, Outcome, QueuedJob, Reported, ScheduleRow, StartKey, StoreError,
     StoredEvent, START_KEY_MS,
 };
 use model::{
@@ -127,10 +127,10 @@ pub trait BatchSql {
         fence: Option<&str>,
     ) -> Result<bool, Self::Error>;
     /// A running (or cancelling) external job's status, log position, lease and latest event;
-    /// `None` for any other job.
+    /// `None` for any other job ([`EXTERNAL_STATE`]).
     async fn external_state(&mut self, job_id: &str) -> Result<Option<ExternalState>, Self::Error>;
     /// Moves a running (or cancelling) external job's lease on to `until`, and with `hash`
-    /// sets its report token's hash; false if it is not one.
+    /// sets its report token's hash; false if it is not one ([`SET_LEASE`]).
     async fn set_lease(
         &mut self,
         job_id: &str,
@@ -297,6 +297,18 @@ pub trait Transaction {
     ) -> Result<Applied, Failure<Self::Error>>;
 }
 
+/// [`BatchSql::external_state`] in both databases' SQL (`$1`: the job). An external job is the
+/// one with a report token: nothing else has its hash.
+pub const EXTERNAL_STATE: &str = "SELECT status, log_seq, lease_until, event_id FROM jobs \
+     WHERE id = $1 AND report_hash IS NOT NULL AND status IN ('running', 'cancelling')";
+
+/// [`BatchSql::set_lease`] in both databases' SQL (`$1`: until, `$2`: the hash or NULL, `$3`:
+/// the job). The hash is given once, as the job opens: only then may the job have none yet.
+pub const SET_LEASE: &str =
+    "UPDATE jobs SET lease_until = $1, report_hash = COALESCE($2, report_hash) \
+     WHERE id = $3 AND ($2 IS NOT NULL OR report_hash IS NOT NULL) \
+     AND status IN ('running', 'cancelling')";
+
 /// Writes a batch in one transaction; if one of its changes failed, writes it again with a
 /// savepoint around each change, so that the failing one is undone alone and the others commit.
 pub async fn write_batch<T: Transaction>(
@@ -438,7 +450,23 @@ impl Batch {
                 kind,
                 data,
             },
+            moved: None,
         });
+    }
+
+    /// Keeps the `job` event `id` that shows `job` as it is now, with its move.
+    fn job_event<S: BatchSql>(&mut self, owner: &UserId, id: i64, job: &Job, at: i64) {
+        self.event::<S>(
+            Some(owner),
+            id,
+            Some(&job.id),
+            EventType::Job,
+            json(job),
+            at,
+        );
+        if let Some(event) = self.events.last_mut() {
+            event.moved = Some(Moved::of(job));
+        }
     }
 
     /// Writes one change and keeps the events it makes.
@@ -541,14 +569,7 @@ impl Batch {
                     self.next_id = id;
                     return Ok(Outcome::Job(None));
                 };
-                self.event::<S>(
-                    Some(owner),
-                    id,
-                    Some(job_id),
-                    EventType::Job,
-                    json(&job),
-                    at,
-                );
+                self.job_event::<S>(owner, id, &job, at);
                 Outcome::Job(Some(job))
             }
             Change::Progress {
@@ -670,11 +691,13 @@ impl Batch {
                 };
                 // An output's event carries that output alone: a job's events grow with its
                 // outputs, not with their square.
-                let (kind, data) = match &outputs {
-                    Some((_, added)) => (EventType::Output, json(added)),
-                    None => (EventType::Job, json(&job)),
-                };
-                self.event::<S>(Some(owner), id, Some(job_id), kind, data, at);
+                match &outputs {
+                    Some((_, added)) => {
+                        let data = json(added);
+                        self.event::<S>(Some(owner), id, Some(job_id), EventType::Output, data, at)
+                    }
+                    None => self.job_event::<S>(owner, id, &job, at),
+                }
                 Outcome::Job(Some(job))
             }
             Change::Open {
@@ -808,14 +831,7 @@ impl Batch {
         if let Some(n) = self.queued.get_mut(owner) {
             *n += 1;
         }
-        self.event::<S>(
-            Some(owner),
-            job.event_id,
-            Some(&job.id),
-            EventType::Job,
-            json(&job),
-            at,
-        );
+        self.job_event::<S>(owner, job.event_id, &job, at);
         Ok(Outcome::Job(Some(job)))
     }
 
@@ -980,14 +996,7 @@ impl Batch {
             event_id: job_event,
             ..job.clone()
         };
-        self.event::<S>(
-            Some(owner),
-            job_event,
-            Some(job_id),
-            EventType::Job,
-            json(&shown),
-            at,
-        );
+        self.job_event::<S>(owner, job_event, &shown, at);
         if let Some(id) = done_event {
             self.deliver_end::<S>(sql, owner, &job, at).await?;
             let done = DoneEvent {

@@ -134,18 +134,18 @@ where
         q.push_bind(i64::from(limit));
         FailureGroupsQuery { query: q }
     }
+}
 
-    /// The groups, from the query's rows.
-    pub fn groups(rows: Vec<FailureGroupRow>) -> Vec<model::FailureGroup> {
-        rows.into_iter()
-            .map(|r| model::FailureGroup {
-                kind: r.kind,
-                error_code: r.error_code,
-                count: r.n.max(0) as u64,
-                last_at: r.last_at,
-                last_job: r.id.into(),
-                last_message: r.error_message,
-            })
-            .collect()
-    }
+/// The groups of failed jobs, from the rows of a [`FailureGroupsQuery`].
+pub fn failure_groups(rows: Vec<FailureGroupRow>) -> Vec<model::FailureGroup> {
+    rows.into_iter()
+        .map(|r| model::FailureGroup {
+            kind: r.kind,
+            error_code: r.error_code,
+            count: r.n.max(0) as u64,
+            last_at: r.last_at,
+            last_job: r.id.into(),
+            last_message: r.error_message,
+        })
+        .collect()
 }

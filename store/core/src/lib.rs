@@ -1,9 +1,11 @@
 //! The store's seam: what Headway's engine asks of a database, whichever backend holds it.
 //!
-//! Each backend (`store-sqlite`, `store-postgres`) is a crate of its own that owns all of its
-//! SQL, its migrations, its driver types and its connections; this crate holds only what they
-//! share with the engine: the changes a writer applies ([`Change`]) and what became of them
-//! ([`Outcome`]), the events a batch committed, the rows read back, and the errors.
+//! Each backend (`store-sqlite`, `store-postgres`) is a crate of its own that owns its
+//! migrations, its connections, its writer and the SQL only its database speaks; this crate
+//! holds what they share: the changes a writer applies ([`Change`]) and what became of them
+//! ([`Outcome`]), the job-state logic of a batch ([`batch`]), the events a batch committed, the
+//! rows read back, the errors, and every statement both databases speak alike ([`sql`]), which
+//! each backend runs on its own pool.
 //!
 //! Writes are [`Change`]s applied in batches: one transaction per batch, and a change that fails
 //! is undone alone and reported as such while the rest of its batch commits. The backend
@@ -15,19 +17,21 @@ pub mod batch;
 mod claim;
 mod history;
 mod rows;
+pub mod sql;
 pub mod webhooks;
 
 pub use backend::{
-    AccountStore, Backend, FileStore, JobStore, ProcessRegistry, ScheduleStore, SessionStore,
-    UploadAdded,
+    AccountStore, Backend, EventReads, FigureReads, FileStore, JobReads, JobStore, LogReads,
+    ProcessRegistry, ScheduleStore, SessionStore, UploadAdded,
 };
 pub use claim::{scan_for, Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
-pub use history::{FailureGroupRow, FailureGroupsQuery, HistoryQuery};
+pub use history::{failure_groups, FailureGroupRow, FailureGroupsQuery, HistoryQuery};
 use model::{
     EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,
     ScheduleId, StatusCount, UserId,
 };
 pub use rows::{JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
+pub use sql::SqlBackend;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -489,6 +493,26 @@ pub struct StoredEvent {
 pub struct CommittedEvent {
     pub owner: Option<UserId>,
     pub event: StoredEvent,
+    /// For a `job` event, the move it records, typed: what the engine acts on (stop a job, wake
+    /// the runner) without reading the event's JSON again.
+    pub moved: Option<Moved>,
+}
+
+/// A job's move, as a `job` event records it: the job is the event's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moved {
+    pub status: JobStatus,
+    /// When a queued job may start (`None`: now).
+    pub run_after: Option<i64>,
+}
+
+impl Moved {
+    pub fn of(job: &Job) -> Moved {
+        Moved {
+            status: job.status,
+            run_after: job.run_after,
+        }
+    }
 }
 
 /// What a committed batch did: one outcome per change, in order, and the events to publish.

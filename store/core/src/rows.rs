@@ -37,10 +37,19 @@ pub struct JobRow {
     pub result: Option<String>,
 }
 
+/// The job columns as a literal, for statements put together at compile time (`concat!`).
+macro_rules! job_columns {
+    () => {
+        "id, kind, params, status, current, total, unit, message, level, error_code, \
+         error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
+         progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for, \
+         outputs, result"
+    };
+}
+pub(crate) use job_columns;
+
 /// The job columns, for `SELECT` and `RETURNING` lists.
-pub const JOB_COLUMNS: &str = "id, kind, params, status, current, total, unit, message, level, \
-     error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
-     progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result";
+pub const JOB_COLUMNS: &str = job_columns!();
 
 /// A job with the fingerprint of the start whose key made it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -129,88 +138,6 @@ impl From<JobRow> for Job {
             result: r.result.and_then(|o| serde_json::from_str(&o).ok()),
         }
     }
-}
-
-/// A `schedules` row joined with its owner's name, as a backend's compile-checked query reads
-/// it, as a [`ScheduleRow`](crate::ScheduleRow).
-#[macro_export]
-macro_rules! schedule_row {
-    ($r:expr) => {{
-        let r = $r;
-        $crate::ScheduleRow {
-            id: r.id.into(),
-            owner: r.owner.into(),
-            owner_name: r.owner_name,
-            name: r.name,
-            kind: r.kind,
-            params: r.params,
-            cron: r.cron,
-            timezone: r.timezone,
-            enabled: r.enabled,
-            overlap: r.overlap,
-            catch_up: r.catch_up,
-            max_attempts: r.max_attempts,
-            next_fire_at: r.next_fire_at,
-            last_job_id: r.last_job_id,
-            last_fire_at: r.last_fire_at,
-            last_skip: r.last_skip,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }};
-}
-
-/// A `users` row as a backend's compile-checked query reads it (its columns by name), as a
-/// [`UserRow`](crate::UserRow). A macro, because each query's record is a type of its own.
-#[macro_export]
-macro_rules! user_row {
-    ($r:expr) => {{
-        let r = $r;
-        $crate::UserRow {
-            id: r.id.into(),
-            name: r.name,
-            role: r.role,
-            password_hash: r.password_hash,
-            disabled: r.disabled,
-            generation: r.generation,
-            created_at: r.created_at,
-        }
-    }};
-}
-
-/// An `api_tokens` row joined with its owner's name, as a [`TokenRow`](crate::TokenRow).
-#[macro_export]
-macro_rules! token_row {
-    ($r:expr) => {{
-        let r = $r;
-        $crate::TokenRow {
-            id: r.id,
-            user_id: r.user_id.into(),
-            user_name: r.user_name,
-            name: r.name,
-            scope: r.scope,
-            created_at: r.created_at,
-            last_used_at: r.last_used_at,
-            revoked_at: r.revoked_at,
-        }
-    }};
-}
-
-/// A `processes` row, as a [`ProcessRow`](crate::ProcessRow).
-#[macro_export]
-macro_rules! process_row {
-    ($r:expr) => {{
-        let r = $r;
-        $crate::ProcessRow {
-            id: r.id.into(),
-            role: r.role,
-            build: r.build,
-            host: r.host,
-            pid: r.pid,
-            started_at: r.started_at,
-            heartbeat_at: r.heartbeat_at,
-        }
-    }};
 }
 
 #[cfg(test)]

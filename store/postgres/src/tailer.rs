@@ -14,11 +14,12 @@
 //! A change written here is answered only once the tailer has published its events, so that a
 //! caller reading its own write back on a stream finds it there.
 
+use model::JobStatus;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgNotification, PgPool, PgPoolOptions};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use store_core::{CommittedEvent, Outcome, Publish};
+use store_core::{CommittedEvent, Moved, Outcome, Publish};
 use tokio::sync::{oneshot, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
@@ -186,8 +187,12 @@ impl Shared {
         cursor: &mut i64,
     ) -> Result<(), sqlx::Error> {
         loop {
+            // A `job` event's move is read beside its text, typed, by the database.
             let rows = sqlx::query!(
-                "SELECT id, owner, job_id, type AS kind, data FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+                "SELECT id, owner, job_id, type AS kind, data,
+                        CASE WHEN type = 'job' THEN data::json ->> 'status' END AS status,
+                        CASE WHEN type = 'job' THEN (data::json ->> 'run_after')::bigint END AS run_after
+                 FROM events WHERE id > $1 ORDER BY id LIMIT $2",
                 *cursor,
                 TAIL_BATCH
             )
@@ -201,9 +206,18 @@ impl Shared {
                 .into_iter()
                 .filter_map(|r| {
                     let event = store_core::stored_event(r.id, r.job_id, &r.kind, r.data)?;
+                    let moved = r
+                        .status
+                        .as_deref()
+                        .and_then(JobStatus::parse)
+                        .map(|status| Moved {
+                            status,
+                            run_after: r.run_after,
+                        });
                     Some(CommittedEvent {
                         owner: r.owner.map(model::UserId::from),
                         event,
+                        moved,
                     })
                 })
                 .collect();

@@ -772,13 +772,10 @@ impl BatchSql for Statements<'_> {
     }
 
     async fn external_state(&mut self, job_id: &str) -> Result<Option<ExternalState>, sqlx::Error> {
-        let row: Option<(String, i64, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT status, log_seq, lease_until, event_id FROM jobs \
-             WHERE id = $1 AND kind = 'external' AND status IN ('running', 'cancelling')",
-        )
-        .bind(job_id)
-        .fetch_optional(&mut *self.0)
-        .await?;
+        let row: Option<(String, i64, Option<i64>, i64)> = sqlx::query_as(batch::EXTERNAL_STATE)
+            .bind(job_id)
+            .fetch_optional(&mut *self.0)
+            .await?;
         Ok(
             row.map(|(status, log_seq, lease_until, event_id)| ExternalState {
                 status: JobStatus::parse(&status).unwrap_or(JobStatus::Running),
@@ -829,15 +826,12 @@ impl BatchSql for Statements<'_> {
         until: i64,
         hash: Option<&str>,
     ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE jobs SET lease_until = $1, report_hash = COALESCE($2, report_hash) \
-             WHERE id = $3 AND kind = 'external' AND status IN ('running', 'cancelling')",
-        )
-        .bind(until)
-        .bind(hash)
-        .bind(job_id)
-        .execute(&mut *self.0)
-        .await?;
+        let done = sqlx::query(batch::SET_LEASE)
+            .bind(until)
+            .bind(hash)
+            .bind(job_id)
+            .execute(&mut *self.0)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -980,7 +974,7 @@ impl BatchSql for Statements<'_> {
     ) -> Result<(), sqlx::Error> {
         if !events.is_empty() {
             let mut r = EventColumns::default();
-            for (CommittedEvent { owner, event }, at) in events {
+            for (CommittedEvent { owner, event, .. }, at) in events {
                 r.id.push(event.id);
                 r.owner.push(owner.as_deref().map(str::to_string));
                 r.job_id.push(event.job_id.as_deref().map(str::to_string));

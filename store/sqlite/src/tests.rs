@@ -3,6 +3,8 @@
 //! engine's store tests.
 
 use super::*;
+use model::ProcessId;
+use store_core::{Access, JobStore, OpenError, ProcessRegistry, ProcessRow};
 
 fn url(dir: &tempfile::TempDir) -> String {
     format!("sqlite://{}/h.db", dir.path().display())
@@ -157,7 +159,7 @@ async fn the_log_is_checkpointed_off_the_writer_and_stays_bounded() {
     let wal = dir.path().join("h.db-wal");
     let mut largest = 0u64;
     for i in 0..3000 {
-        let job = Job::queued(
+        let job = model::Job::queued(
             format!("job-{i:05}").as_str().into(),
             "demo",
             serde_json::json!({ "pad": "x".repeat(2000) }),
@@ -165,7 +167,7 @@ async fn the_log_is_checkpointed_off_the_writer_and_stays_bounded() {
         );
         let applied = store
             .writer
-            .apply(vec![Change::Create {
+            .apply(vec![store_core::Change::Create {
                 owner: owner.clone(),
                 job,
                 max_queued: None,

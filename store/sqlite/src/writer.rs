@@ -14,8 +14,8 @@
 //!
 //! Rows are read by column name.
 
-use super::checkpoint::{self, Checkpoints};
-use super::Location;
+use crate::checkpoint::{self, Checkpoints};
+use crate::Location;
 use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
@@ -202,7 +202,7 @@ fn open(location: &Location) -> rusqlite::Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE
     };
     let db = Connection::open_with_flags(&location.path, flags)?;
-    db.busy_timeout(super::BUSY_TIMEOUT)?;
+    db.busy_timeout(crate::BUSY_TIMEOUT)?;
     db.pragma_update(None, "synchronous", "NORMAL")?;
     db.pragma_update(None, "foreign_keys", "ON")?;
     // A savepoint's undo pages stay in memory rather than in a temporary file.
@@ -883,10 +883,7 @@ impl BatchSql for Statements<'_> {
 
     async fn external_state(&mut self, job_id: &str) -> rusqlite::Result<Option<ExternalState>> {
         self.0
-            .prepare_cached(
-                "SELECT status, log_seq, lease_until, event_id FROM jobs \
-                 WHERE id = ? AND kind = 'external' AND status IN ('running', 'cancelling')",
-            )?
+            .prepare_cached(batch::EXTERNAL_STATE)?
             .query_row([job_id], |r| {
                 let status: String = r.get("status")?;
                 Ok(ExternalState {
@@ -940,11 +937,8 @@ impl BatchSql for Statements<'_> {
     ) -> rusqlite::Result<bool> {
         let n = self
             .0
-            .prepare_cached(
-                "UPDATE jobs SET lease_until = :until, report_hash = COALESCE(:hash, report_hash) \
-                 WHERE id = :id AND kind = 'external' AND status IN ('running', 'cancelling')",
-            )?
-            .execute(named_params! {":until": until, ":hash": hash, ":id": job_id})?;
+            .prepare_cached(batch::SET_LEASE)?
+            .execute(params![until, hash, job_id])?;
         Ok(n == 1)
     }
 
@@ -1110,7 +1104,7 @@ impl BatchSql for Statements<'_> {
             "events (id, owner, job_id, type, data, at)",
             6,
             events,
-            |stmt, p, (CommittedEvent { owner, event }, at)| {
+            |stmt, p, (CommittedEvent { owner, event, .. }, at)| {
                 stmt.raw_bind_parameter(p + 1, event.id)?;
                 stmt.raw_bind_parameter(p + 2, owner.as_deref())?;
                 stmt.raw_bind_parameter(p + 3, event.job_id.as_deref())?;

@@ -3,11 +3,19 @@
 //! cluster this process starts and removes, a fresh database per case). Every query and every
 //! write of the seam runs here at least once, against a real database.
 //!
-//! A case is an `async fn` of `cases` taking a fresh [`support::Db`]; listed in [`on_both!`], it
+//! A case is an `async fn` of `cases` (or of `shared`, for the statements both databases
+//! share that no other case reaches) taking a fresh [`support::Db`]; listed in [`on_both!`], it
 //! becomes two tests, `sqlite::NAME` and `postgres::NAME`.
 
 mod cases;
+mod shared;
 mod support;
+
+/// Every case, whichever file it is in.
+mod all {
+    pub use crate::cases::*;
+    pub use crate::shared::*;
+}
 
 /// Makes each case a test on each backend.
 macro_rules! on_both {
@@ -17,7 +25,7 @@ macro_rules! on_both {
             $(
                 #[tokio::test]
                 async fn $case() {
-                    crate::cases::$case(Db::new(Kind::Sqlite).await).await
+                    crate::all::$case(Db::new(Kind::Sqlite).await).await
                 }
             )*
         }
@@ -26,7 +34,7 @@ macro_rules! on_both {
             $(
                 #[tokio::test]
                 async fn $case() {
-                    crate::cases::$case(Db::new(Kind::Postgres).await).await
+                    crate::all::$case(Db::new(Kind::Postgres).await).await
                 }
             )*
         }
@@ -66,4 +74,9 @@ on_both!(
     a_jobs_log_is_bounded_per_line_and_in_all_whatever_writes_it,
     uploads_are_kept_within_their_owners_quota_and_swept_when_stale,
     the_file_store_recorded_first_is_the_one_every_process_is_told,
+    accounts_are_read_by_name_and_id_and_changed_all_or_nothing,
+    tokens_are_found_by_hash_listed_newest_first_touched_and_revoked,
+    webhooks_are_kept_per_owner_and_their_deliveries_come_due_in_turns,
+    jobs_are_counted_by_who_sees_them_and_external_leases_run_out,
+    the_figures_count_what_waits_what_runs_and_what_ended,
 );

@@ -1,0 +1,97 @@
+//! The API's document is one other programs build on: a client generated from it, as served,
+//! by the most used Python generator (`openapi-python-client`, which `scripts/setup.sh test`
+//! installs into `.tools/venv`) starts, reads, lists and cancels a job and creates a schedule
+//! on a real server.
+
+use crate::harness::app;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A program of `.tools/venv/bin`, which `scripts/setup.sh test` installs.
+fn tool(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../.tools/venv/bin")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/setup.sh test",
+        path.display()
+    );
+    path
+}
+
+/// Drives the generated client: its package is `headway_client` in the folder `argv[1]`, the
+/// server `argv[2]`, the token `argv[3]`. Every call's answer is checked to be the type the
+/// document promises, not an error.
+const SCRIPT: &str = r#"
+import sys
+sys.path.insert(0, sys.argv[1])
+from headway_client import AuthenticatedClient
+from headway_client.api.jobs import cancel_job, create_job, get_job, list_jobs
+from headway_client.api.schedules import create_schedule, get_schedule
+from headway_client.models import CreateJob, Job, JobView, JobViewPage, Opened, Schedule, ScheduleInput
+
+client = AuthenticatedClient(base_url=sys.argv[2], token=sys.argv[3], raise_on_unexpected_status=True)
+
+def answer(value, *types):
+    assert isinstance(value, types), f"expected {types}, got {value!r}"
+    return value
+
+started = answer(create_job.sync(client=client, body=CreateJob(kind="demo", params={"steps": 10000, "interval_ms": 50})), Job, Opened)
+job = answer(get_job.sync(started.id, client=client), JobView)
+assert job.id == started.id and job.kind == "demo", job
+page = answer(list_jobs.sync(client=client), JobViewPage)
+assert started.id in [j.id for j in page.jobs], page
+cancelled = answer(cancel_job.sync(started.id, client=client), Job)
+assert cancelled.status in ("cancelling", "cancelled"), cancelled.status
+schedule = answer(
+    create_schedule.sync(client=client, body=ScheduleInput(kind="demo", params={"steps": 1, "interval_ms": 1}, cron="0 2 * * 1-5", timezone="Europe/Paris")),
+    Schedule,
+)
+read = answer(get_schedule.sync(schedule.id, client=client), Schedule)
+assert (read.cron, read.timezone) == ("0 2 * * 1-5", "Europe/Paris"), read
+print("driven", started.id, schedule.id)
+"#;
+
+#[tokio::test]
+async fn a_python_client_generated_from_the_served_document_starts_reads_lists_cancels_and_schedules(
+) {
+    let app = app().start().await;
+    let s = app.session();
+    let (status, document) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openapi.json");
+    std::fs::write(&path, document.to_string()).unwrap();
+    let generated = Command::new(tool("openapi-python-client"))
+        .args(["generate", "--meta", "none", "--path"])
+        .arg(&path)
+        .arg("--output-path")
+        .arg(dir.path().join("headway_client"))
+        .output()
+        .expect("run openapi-python-client");
+    assert!(
+        dir.path().join("headway_client/client.py").exists(),
+        "the generator made no client: {}{}",
+        String::from_utf8_lossy(&generated.stdout),
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    // Off the test's runtime, which serves the requests the client sends.
+    let mut client = Command::new(tool("python"));
+    client
+        .args(["-c", SCRIPT])
+        .arg(dir.path())
+        .arg(&s.base)
+        .arg(app.admin_token());
+    let driven = tokio::task::spawn_blocking(move || client.output())
+        .await
+        .unwrap()
+        .expect("run the generated client");
+    assert!(
+        driven.status.success(),
+        "the generated client failed: {}{}",
+        String::from_utf8_lossy(&driven.stdout),
+        String::from_utf8_lossy(&driven.stderr)
+    );
+    assert!(String::from_utf8_lossy(&driven.stdout).starts_with("driven "));
+}

@@ -1,0 +1,348 @@
+//! Accounts, their API tokens and the anonymous users' tokens. Written through the pool rather
+//! than the job writer: they change rarely, and a command-line tool must be able to change them
+//! while a server runs (SQLite's own locking, with its busy timeout, orders the two on a file).
+
+use super::{on_pool, read_err, SqlBackend};
+use crate::{AccountStore, StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
+use async_trait::async_trait;
+use model::UserId;
+
+/// The columns of a [`UserRow`], in [`user`]'s order.
+macro_rules! user_columns {
+    () => {
+        "id, name, role, password_hash, disabled, generation, created_at"
+    };
+}
+
+type UserColumns = (String, String, String, String, bool, i64, i64);
+
+fn user((id, name, role, password_hash, disabled, generation, created_at): UserColumns) -> UserRow {
+    UserRow {
+        id: id.into(),
+        name,
+        role,
+        password_hash,
+        disabled,
+        generation,
+        created_at,
+    }
+}
+
+/// A token's columns: id, owner's id, owner's name, name, scope, created, last used, revoked.
+type TokenColumns = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+fn token(
+    (id, user_id, user_name, name, scope, created_at, last_used_at, revoked_at): TokenColumns,
+) -> TokenRow {
+    TokenRow {
+        id,
+        user_id: user_id.into(),
+        user_name,
+        name,
+        scope,
+        created_at,
+        last_used_at,
+        revoked_at,
+    }
+}
+
+/// An anonymous user's token's columns, its owner named "anonymous" (the owner has no account).
+const ANONYMOUS_TOKEN: &str = "SELECT id, user_id, 'anonymous', name, scope, created_at, \
+     last_used_at, revoked_at FROM anonymous_tokens";
+
+#[async_trait]
+impl<T: SqlBackend> AccountStore for T {
+    async fn create_user(&self, user: &UserRow) -> StoreResult<bool> {
+        let done = on_pool!(self.pool(), p => {
+            sqlx::query(
+                "INSERT INTO users (id, name, role, password_hash, disabled, generation, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(user.id.as_str())
+            .bind(&user.name)
+            .bind(&user.role)
+            .bind(&user.password_hash)
+            .bind(user.disabled)
+            .bind(user.generation)
+            .bind(user.created_at)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .map_err(read_err("adding an account"))?;
+        Ok(done == 1)
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<UserRow>> {
+        const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE name = $1");
+        let row: Option<UserColumns> = on_pool!(self.pool(), p => {
+            sqlx::query_as(SQL).bind(name).fetch_optional(p).await
+        })
+        .map_err(read_err("reading an account"))?;
+        Ok(row.map(user))
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRow>> {
+        const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+        let row: Option<UserColumns> = on_pool!(self.pool(), p => {
+            sqlx::query_as(SQL).bind(id.as_str()).fetch_optional(p).await
+        })
+        .map_err(read_err("reading an account"))?;
+        Ok(row.map(user))
+    }
+
+    async fn users(&self) -> StoreResult<Vec<UserRow>> {
+        const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users ORDER BY name");
+        let rows: Vec<UserColumns> =
+            on_pool!(self.pool(), p => sqlx::query_as(SQL).fetch_all(p).await)
+                .map_err(read_err("listing accounts"))?;
+        Ok(rows.into_iter().map(user).collect())
+    }
+
+    /// The check and the change are one statement; where other processes may change accounts
+    /// meanwhile, the enabled admins are locked first, so that two cannot each demote one of
+    /// the last two ([`super::Dialect::lock_admins`]).
+    async fn change_user(&self, name: &str, edit: &UserEdit<'_>) -> StoreResult<UserEdited> {
+        let fail = read_err("changing an account");
+        let ends_sessions = (edit.password_hash.is_some() || edit.disabled.is_some()) as i64;
+        let dialect = self.pool().dialect();
+        on_pool!(self.pool(), p => {
+            let mut tx = p.begin().await.map_err(&fail)?;
+            if let Some(lock) = dialect.lock_admins() {
+                sqlx::query(lock).execute(&mut *tx).await.map_err(&fail)?;
+            }
+            let changed: Option<String> = sqlx::query_scalar(
+                "UPDATE users SET role = COALESCE($1, role), \
+                     password_hash = COALESCE($2, password_hash), \
+                     disabled = COALESCE($3, disabled), \
+                     generation = generation + $4 \
+                 WHERE name = $5 \
+                   AND NOT (role = 'admin' AND NOT disabled \
+                     AND (COALESCE($1, role) <> 'admin' OR COALESCE($3, disabled)) \
+                     AND NOT EXISTS (SELECT 1 FROM users o \
+                       WHERE o.role = 'admin' AND NOT o.disabled AND o.name <> $5)) \
+                 RETURNING id",
+            )
+            .bind(edit.role)
+            .bind(edit.password_hash)
+            .bind(edit.disabled)
+            .bind(ends_sessions)
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(&fail)?;
+            let Some(id) = changed else {
+                let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(&fail)?;
+                return Ok(match exists {
+                    0 => UserEdited::NoSuchUser,
+                    _ => UserEdited::LastAdmin,
+                });
+            };
+            if ends_sessions == 1 {
+                sqlx::query(dialect.delete_user_sessions())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(&fail)?;
+            }
+            tx.commit().await.map_err(&fail)?;
+            Ok(UserEdited::Done)
+        })
+    }
+
+    async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
+        on_pool!(self.pool(), p => {
+            sqlx::query(
+                "INSERT INTO api_tokens (id, user_id, name, scope, hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&token.id)
+            .bind(token.user_id.as_str())
+            .bind(&token.name)
+            .bind(&token.scope)
+            .bind(hash)
+            .bind(token.created_at)
+            .execute(p)
+            .await
+            .map(drop)
+        })
+        .map_err(read_err("storing a token"))
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>> {
+        const SQL: &str = "SELECT t.id, t.name, t.scope, t.created_at, t.last_used_at, \
+               t.revoked_at, u.id, u.name, u.role, u.password_hash, u.disabled, u.generation, \
+               u.created_at \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.hash = $1 AND t.revoked_at IS NULL";
+        // The token's columns, then its owner's ([`UserColumns`]).
+        type Row = (
+            String,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            String,
+            String,
+            String,
+            String,
+            bool,
+            i64,
+            i64,
+        );
+        let row: Option<Row> = on_pool!(self.pool(), p => {
+            sqlx::query_as(SQL).bind(hash).fetch_optional(p).await
+        })
+        .map_err(read_err("reading a token"))?;
+        Ok(row.map(|r| {
+            let owner = user((r.6, r.7, r.8, r.9, r.10, r.11, r.12));
+            let token = TokenRow {
+                id: r.0,
+                user_id: owner.id.clone(),
+                user_name: owner.name.clone(),
+                name: r.1,
+                scope: r.2,
+                created_at: r.3,
+                last_used_at: r.4,
+                revoked_at: r.5,
+            };
+            (token, owner)
+        }))
+    }
+
+    async fn tokens(&self, user_id: Option<&UserId>) -> StoreResult<Vec<TokenRow>> {
+        let rows: Vec<TokenColumns> = on_pool!(self.pool(), p => {
+            sqlx::query_as(
+                "SELECT t.id, t.user_id, u.name, t.name, t.scope, t.created_at, t.last_used_at, \
+                   t.revoked_at \
+                 FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE (CAST($1 AS TEXT) IS NULL OR t.user_id = $1) \
+                 ORDER BY t.created_at DESC, t.id",
+            )
+            .bind(user_id.map(UserId::as_str))
+            .fetch_all(p)
+            .await
+        })
+        .map_err(read_err("listing tokens"))?;
+        Ok(rows.into_iter().map(token).collect())
+    }
+
+    async fn revoke_token(
+        &self,
+        id: &str,
+        user_id: Option<&UserId>,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let done = on_pool!(self.pool(), p => {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL \
+                   AND (CAST($3 AS TEXT) IS NULL OR user_id = $3)",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(user_id.map(UserId::as_str))
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .map_err(read_err("revoking a token"))?;
+        Ok(done == 1)
+    }
+
+    async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()> {
+        on_pool!(self.pool(), p => {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(p)
+                .await
+                .map(drop)
+        })
+        .map_err(read_err("recording a token's use"))
+    }
+
+    async fn create_anonymous_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
+        on_pool!(self.pool(), p => {
+            sqlx::query(
+                "INSERT INTO anonymous_tokens (id, user_id, name, scope, hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&token.id)
+            .bind(token.user_id.as_str())
+            .bind(&token.name)
+            .bind(&token.scope)
+            .bind(hash)
+            .bind(token.created_at)
+            .execute(p)
+            .await
+            .map(drop)
+        })
+        .map_err(read_err("storing a token"))
+    }
+
+    async fn anonymous_token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRow>> {
+        let sql = format!("{ANONYMOUS_TOKEN} WHERE hash = $1 AND revoked_at IS NULL");
+        let row: Option<TokenColumns> = on_pool!(self.pool(), p => {
+            sqlx::query_as(&sql).bind(hash).fetch_optional(p).await
+        })
+        .map_err(read_err("reading a token"))?;
+        Ok(row.map(token))
+    }
+
+    async fn anonymous_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRow>> {
+        let sql = format!("{ANONYMOUS_TOKEN} WHERE user_id = $1 ORDER BY created_at DESC, id");
+        let rows: Vec<TokenColumns> = on_pool!(self.pool(), p => {
+            sqlx::query_as(&sql).bind(user_id.as_str()).fetch_all(p).await
+        })
+        .map_err(read_err("listing tokens"))?;
+        Ok(rows.into_iter().map(token).collect())
+    }
+
+    async fn revoke_anonymous_token(
+        &self,
+        id: &str,
+        user_id: &UserId,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let done = on_pool!(self.pool(), p => {
+            sqlx::query(
+                "UPDATE anonymous_tokens SET revoked_at = $1 \
+                 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .bind(user_id.as_str())
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .map_err(read_err("revoking a token"))?;
+        Ok(done == 1)
+    }
+
+    async fn touch_anonymous_token(&self, id: &str, now: i64) -> StoreResult<()> {
+        on_pool!(self.pool(), p => {
+            sqlx::query("UPDATE anonymous_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(p)
+                .await
+                .map(drop)
+        })
+        .map_err(read_err("recording a token's use"))
+    }
+}
