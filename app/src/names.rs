@@ -7,6 +7,7 @@
 //! the page's [`LiveInfo`](crate::server_fns::LiveInfo), for the jobs it learns of later.
 
 use crate::model::{Job, EXTERNAL_KIND};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// Each kind's title, by machine name.
@@ -59,7 +60,22 @@ fn known_title(kind: &str) -> Option<String> {
 
 #[cfg(not(feature = "ssr"))]
 fn known_title(kind: &str) -> Option<String> {
-    crate::live::kind_title(kind)
+    learned(kind)
+}
+
+thread_local! {
+    /// The titles the page was rendered with, in the browser (see [`learn`]).
+    static LEARNED: RefCell<KindTitles> = RefCell::default();
+}
+
+/// Remembers the titles the page was rendered with, for the jobs it learns of later.
+pub fn learn(titles: &[(String, String)]) {
+    LEARNED.with(|l| l.borrow_mut().0.extend(titles.iter().cloned()));
+}
+
+/// A kind's title that [`learn`] was given.
+pub fn learned(kind: &str) -> Option<String> {
+    LEARNED.with(|l| l.borrow().of(kind).map(String::from))
 }
 
 /// The titles the server renders with, for the request being answered (provided by the app).

@@ -166,11 +166,13 @@ pub fn view_zone() -> leptos::prelude::Signal<Zone> {
 }
 
 /// Once the page is live: when it was rendered in another zone than the browser's (and the
-/// reader chose none), remembers the browser's zone for the next pages and shows this one's
-/// times in it.
-pub fn adopt_browser_zone() {
+/// reader chose none), remembers the browser's zone for the next pages, moves the islands' times
+/// to it and returns it, for the rest of the page's times (`format::retime_page`).
+pub fn adopt_browser_zone() -> Option<Zone> {
     #[cfg(target_arch = "wasm32")]
-    browser::adopt();
+    return browser::adopt();
+    #[cfg(not(target_arch = "wasm32"))]
+    None
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -216,17 +218,15 @@ mod browser {
             .and_then(|z| z.as_string())
     }
 
-    pub fn adopt() {
+    pub fn adopt() -> Option<Zone> {
         let page = page_zone();
         if page.chosen {
-            return;
+            return None;
         }
-        let Some(name) = browser_zone() else {
-            return;
-        };
+        let name = browser_zone()?;
         crate::server_fns::cookies::write(super::COOKIE, &name);
         if page.name == name && !page.unknown {
-            return;
+            return None;
         }
         let zone = Zone {
             name,
@@ -234,7 +234,7 @@ mod browser {
             unknown: false,
         };
         current().set(zone.clone());
-        crate::format::retime_page(&zone);
+        Some(zone)
     }
 
     /// A formatter that names `zone`'s offset from UTC (`GMT+05:30`), cached per zone; `None`

@@ -10,7 +10,10 @@ use leptos::prelude::*;
 pub fn Hydrated() -> impl IntoView {
     Effect::new(|| {
         // Every island is live: a page rendered in another zone than the browser's moves to it.
-        crate::zone::adopt_browser_zone();
+        #[cfg(target_arch = "wasm32")]
+        if let Some(zone) = crate::zone::adopt_browser_zone() {
+            crate::format::retime_page(&zone);
+        }
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }

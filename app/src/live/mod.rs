@@ -92,14 +92,6 @@ pub fn start_from(
     }
 }
 
-/// A kind's title, as the page was rendered with (see [`crate::names`]).
-pub fn kind_title(kind: &str) -> Option<String> {
-    if !IN_BROWSER {
-        return None;
-    }
-    STATE.with(|s| s.try_borrow().ok()?.titles.of(kind).map(String::from))
-}
-
 /// Keeps the stream's lines of a job's log after line `after` until its view hydrates.
 pub fn keep_log(job_id: &str, after: u64) {
     if IN_BROWSER {

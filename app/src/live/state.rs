@@ -110,8 +110,6 @@ pub struct LiveState {
     pub unannounced: Vec<Toast>,
     /// Bumped whenever a job appears or changes status: what summaries of the jobs follow.
     pub status_changes: ArcRwSignal<u64>,
-    /// Each kind's title, by machine name, as the page was rendered with.
-    pub titles: crate::names::KindTitles,
 }
 
 impl Default for LiveState {
@@ -134,7 +132,6 @@ impl Default for LiveState {
             toasts: ArcRwSignal::new(Vec::new()),
             next_toast: 0,
             unannounced: Vec::new(),
-            titles: crate::names::KindTitles::default(),
         }
     }
 }
@@ -174,7 +171,7 @@ impl LiveState {
         titles: &[(String, String)],
     ) {
         self.dismissed.extend(dismissed);
-        self.titles.0.extend(titles.iter().cloned());
+        crate::names::learn(titles);
         if self.stream.is_none() {
             self.stream = Some(stream.to_string());
         }
@@ -317,7 +314,7 @@ impl LiveState {
 
     /// What a person calls `job`, with the titles the page has.
     pub fn title_of(&self, job: &Job) -> String {
-        crate::names::job_title_with(job, |k| self.titles.of(k).map(String::from))
+        crate::names::job_title_with(job, crate::names::learned)
     }
 
     /// A toast and an announcement for a job that has just finished.
