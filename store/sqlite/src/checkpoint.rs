@@ -148,13 +148,9 @@ unsafe extern "C" fn on_commit(
 }
 
 /// Replaces SQLite's auto-checkpoint on the writer's connection `db` with a checkpointer thread
-/// on a connection of its own to `path`. Returns the hook to keep beside the connection.
-pub fn install(
-    db: &Connection,
-    path: &Path,
-    threshold: i32,
-    counts: Arc<Checkpoints>,
-) -> rusqlite::Result<Hook> {
+/// on a connection of its own to `path`. Returns the hook to keep beside the connection. Without
+/// that thread (its connection or the thread could not be had), the writer checkpoints itself.
+pub fn install(db: &Connection, path: &Path, threshold: i32, counts: Arc<Checkpoints>) -> Hook {
     let (wake, woken) = sync_channel(1);
     match Connection::open_with_flags(
         path,
@@ -186,7 +182,7 @@ pub fn install(
     unsafe {
         ffi::sqlite3_wal_hook(db.handle(), Some(on_commit), watch as *mut c_void);
     }
-    Ok(Hook { watch })
+    Hook { watch }
 }
 
 /// The checkpointer's loop: a `PASSIVE` checkpoint each time it is woken, until the writer's

@@ -75,15 +75,12 @@ impl Handle {
         // Checkpoints run on a thread of their own (see `checkpoint`); a read-only file has none.
         let hook = match location.read_only {
             true => None,
-            false => Some(
-                checkpoint::install(
-                    &db,
-                    &location.path,
-                    checkpoint::CHECKPOINT_PAGES,
-                    checkpoints.clone(),
-                )
-                .map_err(|e| e.to_string())?,
-            ),
+            false => Some(checkpoint::install(
+                &db,
+                &location.path,
+                checkpoint::CHECKPOINT_PAGES,
+                checkpoints.clone(),
+            )),
         };
         let (tx, rx) = mpsc::channel(8192);
         let batches = BatchHook::default();
