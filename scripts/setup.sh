@@ -123,8 +123,9 @@ if [ "$what" = test ]; then
     step "installing openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION into .tools/venv"
     .tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION"
   fi
-  if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
-    step "installing Playwright (without its browser download)"
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ] \
+    || [ ! -d end2end/node_modules/openapi-typescript ] || [ ! -d end2end/node_modules/openapi-fetch ]; then
+    step "installing Playwright (without its browser download) and the TypeScript client generator"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
 fi

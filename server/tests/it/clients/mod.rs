@@ -1,7 +1,8 @@
 //! The API's document is one other programs build on: a client generated from it, as served,
 //! by the most used Python generator (`openapi-python-client`, which `scripts/setup.sh test`
-//! installs into `.tools/venv`) starts, reads, lists and cancels a job and creates a schedule
-//! on a real server.
+//! installs into `.tools/venv`) and by the most used TypeScript one (`openapi-typescript`, with
+//! `openapi-fetch`, in `end2end/node_modules`) starts, reads, lists and cancels a job and
+//! creates a schedule on a real server.
 
 use crate::harness::app;
 use std::path::{Path, PathBuf};
@@ -92,6 +93,100 @@ async fn a_python_client_generated_from_the_served_document_starts_reads_lists_c
         "the generated client failed: {}{}",
         String::from_utf8_lossy(&driven.stdout),
         String::from_utf8_lossy(&driven.stderr)
+    );
+    assert!(String::from_utf8_lossy(&driven.stdout).starts_with("driven "));
+}
+
+/// A program of `end2end/node_modules/.bin`, which `scripts/setup.sh test` installs.
+fn node_tool(name: &str) -> PathBuf {
+    let path = node_modules().join(".bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/setup.sh test",
+        path.display()
+    );
+    path
+}
+
+fn node_modules() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/node_modules")
+}
+
+/// The output of a finished program, for a failure's message.
+fn said(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[tokio::test]
+async fn a_typescript_client_generated_from_the_served_document_type_checks_and_drives_the_api() {
+    let app = app().start().await;
+    let s = app.session();
+    let (status, document) = s.get("/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path();
+    std::fs::write(at.join("openapi.json"), document.to_string()).unwrap();
+    std::fs::write(at.join("driver.mts"), include_str!("driver.mts")).unwrap();
+    // The driver's imports resolve from its folder.
+    std::os::unix::fs::symlink(node_modules(), at.join("node_modules")).unwrap();
+    // A field with a default may be left out: the default is the server's.
+    let generated = Command::new(node_tool("openapi-typescript"))
+        .args([
+            "openapi.json",
+            "--default-non-nullable",
+            "false",
+            "-o",
+            "schema.d.ts",
+        ])
+        .current_dir(at)
+        .output()
+        .expect("run openapi-typescript");
+    assert!(
+        generated.status.success() && at.join("schema.d.ts").exists(),
+        "the generator made no types: {}",
+        said(&generated)
+    );
+    let compiled = Command::new(node_tool("tsc"))
+        .args([
+            "--strict",
+            "--skipLibCheck",
+            "--target",
+            "es2022",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+            "--outDir",
+            "out",
+            "driver.mts",
+            "schema.d.ts",
+        ])
+        .current_dir(at)
+        .output()
+        .expect("run tsc");
+    assert!(
+        compiled.status.success(),
+        "the driver does not compile against the generated types: {}",
+        said(&compiled)
+    );
+    // Off the test's runtime, which serves the requests the client sends.
+    let mut client = Command::new("node");
+    client
+        .arg(at.join("out/driver.mjs"))
+        .arg(&s.base)
+        .arg(app.admin_token());
+    let driven = tokio::task::spawn_blocking(move || client.output())
+        .await
+        .unwrap()
+        .expect("run the driver with node");
+    assert!(
+        driven.status.success(),
+        "the TypeScript client failed: {}",
+        said(&driven)
     );
     assert!(String::from_utf8_lossy(&driven.stdout).starts_with("driven "));
 }
