@@ -986,7 +986,11 @@ fn operation(e: &Endpoint, g: &mut SchemaGenerator) -> Value {
 /// The query parameters of a query type: one per field of its (object) schema, with the
 /// field's description; `null` is left out of their types (a query value is a string).
 fn query_parameters(query: SchemaFn, g: &mut SchemaGenerator) -> Vec<Value> {
-    let schema = Value::from(query(g));
+    let mut schema = Value::from(query(g));
+    // A named type is a reference to the document's schemas: its fields are in the definition.
+    if let Some(name) = schema["$ref"].as_str().and_then(|r| r.rsplit('/').next()) {
+        schema = g.definitions().get(name).cloned().unwrap_or_default();
+    }
     let required: Vec<&str> = schema["required"]
         .as_array()
         .map(|r| r.iter().filter_map(Value::as_str).collect())

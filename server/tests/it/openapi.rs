@@ -60,6 +60,31 @@ async fn the_api_describes_itself_as_openapi_3_1_to_anyone() {
             "{method} {path} is not described"
         );
     }
+    // Query parameters are described, each one the server requires as required.
+    let query = |path: &str| -> Vec<(String, bool)> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    p["required"] == true,
+                )
+            })
+            .collect()
+    };
+    let preview = query("/api/v1/schedules/preview");
+    assert!(preview.contains(&("cron".into(), true)), "{preview:?}");
+    assert!(preview.contains(&("timezone".into(), false)), "{preview:?}");
+    let history = query("/api/v1/jobs");
+    for name in ["status", "kind", "limit", "before", "q"] {
+        assert!(
+            history.contains(&(name.into(), false)),
+            "{name}: {history:?}"
+        );
+    }
     // Errors are described with the shape they are sent in.
     let error = &doc["components"]["schemas"]["AppError"];
     assert_eq!(error["required"], json!(["code", "message"]), "{error}");
