@@ -3,12 +3,14 @@
 //! rejection is such an error ([`ApiJson`]).
 
 use crate::limits::MAX_BODY_BYTES;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, MissingJsonContentType};
 use axum::extract::{FromRequest, Request};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use model::{AppError, ErrorCode};
+use serde::de::DeserializeOwned;
 
 /// An [`AppError`] as an HTTP response; an internal one is logged here, once, with its causes.
 pub struct ApiError(pub AppError);
@@ -41,22 +43,59 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// A JSON body whose every rejection is a JSON error a person can act on.
+/// A JSON body whose every rejection is a JSON error a person can act on. Every body of the API
+/// is an object: any other JSON value is refused, even one that would fill a struct's fields in
+/// order (`[null, null]`), as the document says.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(ApiError(json_rejection(rejection))),
+        let rejected = |r: JsonRejection| ApiError(json_rejection(r));
+        if !json_content_type(req.headers()) {
+            return Err(rejected(MissingJsonContentType::default().into()));
         }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| rejected(e.into()))?;
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') | None => {}
+            Some(_) => {
+                return Err(ApiError(AppError::new(
+                    ErrorCode::InvalidParams,
+                    "the body has the wrong shape: it must be a JSON object",
+                )))
+            }
+        }
+        Json::<T>::from_bytes(&bytes)
+            .map(|Json(v)| ApiJson(v))
+            .map_err(rejected)
     }
+}
+
+/// Whether a request says its body is JSON: `application/json` or a `+json` type, as axum's
+/// `Json` asks.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json")
+            || subtype
+                .rsplit_once('+')
+                .is_some_and(|(_, suffix)| suffix.eq_ignore_ascii_case("json")))
 }
 
 fn json_rejection(r: JsonRejection) -> AppError {

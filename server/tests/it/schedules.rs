@@ -194,6 +194,30 @@ async fn a_bad_expression_or_zone_is_a_422_naming_it_and_nothing_is_kept() {
     assert!(status == 400 || status == 422, "{unknown}");
     let (_, list) = s.get("/api/v1/schedules").await;
     assert_eq!(list, json!([]));
+    // A body that is not an object is refused, even one that would fill the fields in order,
+    // and the schedule stays as it was.
+    let (status, kept) = create(&s, quick("@daily")).await;
+    assert_eq!(status, 201, "{kept}");
+    let id = kept["id"].as_str().unwrap();
+    for body in [
+        json!([null, null]),
+        json!(["demo", {}, "@hourly"]),
+        json!("x"),
+        json!(7),
+    ] {
+        let (status, refused) = patch(&s, id, body.clone()).await;
+        assert_eq!(status, 422, "{body}: {refused}");
+        assert_eq!(refused["code"], "invalid_params", "{body}: {refused}");
+        assert!(
+            refused["message"].as_str().unwrap().contains("JSON object"),
+            "{body}: {refused}"
+        );
+        let (status, _) = create(&s, body.clone()).await;
+        assert_eq!(status, 422, "{body}");
+    }
+    let (_, read) = s.get(&format!("/api/v1/schedules/{id}")).await;
+    assert_eq!(read, kept);
+    assert_eq!(delete(&s, id).await, 204);
     // The preview reads the same way.
     let (status, preview) = s.get("/api/v1/schedules/preview?cron=0%202%20*%20*%201-5&timezone=Europe/Paris&after=2026-11-27T12:00:00Z").await;
     assert_eq!(status, 200, "{preview}");
