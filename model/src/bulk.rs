@@ -17,11 +17,34 @@ pub const MAX_BULK_IDS: usize = 1_000;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schemars", schemars(transform = exactly_one_of))]
 pub struct BulkRequest {
     #[serde(default)]
     pub ids: Option<Vec<JobId>>,
     #[serde(default)]
     pub filter: Option<HistoryQuery>,
+}
+
+/// The document says what the server takes: exactly one of `ids` (1 to [`MAX_BULK_IDS`]) and
+/// `filter` that is not `null` (which the server reads as absent).
+#[cfg(feature = "schemars")]
+fn exactly_one_of(schema: &mut schemars::Schema) {
+    use serde_json::{json, Value};
+    if let Some(ids) = schema
+        .get_mut("properties")
+        .and_then(Value::as_object_mut)
+        .and_then(|p| p.get_mut("ids"))
+    {
+        ids["minItems"] = json!(1);
+        ids["maxItems"] = json!(MAX_BULK_IDS);
+    }
+    schema.insert(
+        "oneOf".into(),
+        json!([
+            { "required": ["ids"], "properties": { "ids": { "type": "array" } } },
+            { "required": ["filter"], "properties": { "filter": { "type": "object" } } },
+        ]),
+    );
 }
 
 /// What became of one job.

@@ -25,6 +25,7 @@ pub struct HistoryQuery {
     pub before: Option<String>,
     /// Jobs newer than this job id (the `prev` of the next page).
     pub after: Option<String>,
+    #[cfg_attr(feature = "schemars", schemars(range(min = 1, max = 500)))]
     pub limit: Option<u32>,
 }
 

@@ -38,6 +38,25 @@ pub fn schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
 }
 
+/// An `Idempotency-Key`: what the server takes (`Engine`'s check of a start's key).
+fn idempotency_key(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "string", "pattern": "^[!-~]{1,255}$" })
+}
+
+/// A new schedule: a [`model::ScheduleInput`] with its kind and expression (a change may leave
+/// them out).
+fn new_schedule(g: &mut SchemaGenerator) -> Schema {
+    let input = Value::from(g.subschema_for::<model::ScheduleInput>());
+    schemars::json_schema!({
+        "allOf": [input],
+        "required": ["kind", "cron"],
+        "properties": {
+            "kind": { "type": "string", "minLength": 1 },
+            "cron": { "type": "string", "minLength": 1 },
+        },
+    })
+}
+
 /// The HTTP methods the API uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verb {
@@ -214,12 +233,17 @@ impl Param {
 
     /// An optional header.
     pub const fn header(name: &'static str, about: &'static str) -> Param {
+        Param::header_of(name, about, schema::<String>)
+    }
+
+    /// An optional header whose values the schema describes.
+    pub const fn header_of(name: &'static str, about: &'static str, schema: SchemaFn) -> Param {
         Param {
             name,
             place: Place::Header,
             required: false,
             about,
-            schema: schema::<String>,
+            schema,
         }
     }
 }
@@ -484,7 +508,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .about("Starts a job of a kind with its parameters (checked against the kind's; see `GET /api/v1/kinds`). \
                 With an `Idempotency-Key` that started a job within the last day, answers that job with 200 (the same key with other parameters: 422). \
                 An `external` job (a program that runs elsewhere and reports) is answered with its `report_token`, shown this once.")
-        .params(&[Param::header("Idempotency-Key", "Makes the start idempotent for a day: visible ASCII characters.")])
+        .params(&[Param::header_of("Idempotency-Key", "Makes the start idempotent for a day: 1 to 255 visible ASCII characters.", idempotency_key)])
         .body(Body::Json(schema::<jobs::CreateJob>))
         .example(r#"{"kind":"demo","params":{"steps":3,"interval_ms":10}}"#)
         .answers(&[
@@ -625,8 +649,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Get, "/schedules", "listSchedules", Schedules, Reader, "List schedules", |m| on(m, schedules::list))
         .answers(&[Answer::json(200, "The schedules the caller may see.", schema::<Vec<model::Schedule>>)]),
     Endpoint::new(Post, "/schedules", "createSchedule", Schedules, Writer, "Create a schedule", |m| on(m, schedules::create))
-        .about("`kind`, `cron` and `timezone` are required; the schedule starts its jobs as its owner.")
-        .body(Body::Json(schema::<model::ScheduleInput>))
+        .about("`kind` and `cron` are required; the schedule starts its jobs as its owner.")
+        .body(Body::Json(new_schedule))
         .example(r#"{"kind":"demo","params":{"steps":3,"interval_ms":10},"cron":"0 2 * * 1-5","timezone":"Europe/Paris"}"#)
         .answers(&[Answer::json(201, "The schedule.", schema::<model::Schedule>).located().links(&[
                 Link { op: "getSchedule", param: "id", from: "$response.body#/id" },

@@ -81,6 +81,7 @@ pub async fn run(
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct PreviewQuery {
+    #[schemars(length(min = 1))]
     cron: String,
     #[serde(default)]
     timezone: String,

@@ -85,6 +85,33 @@ async fn the_api_describes_itself_as_openapi_3_1_to_anyone() {
             "{name}: {history:?}"
         );
     }
+    // What the server requires is said: a page's size, a bulk action's one of `ids` and
+    // `filter`, a new schedule's kind and expression, an idempotency key's characters.
+    let limit = doc["paths"]["/api/v1/jobs"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(
+        (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
+        (&json!(1), &json!(500)),
+        "{limit}"
+    );
+    let bulk = &doc["components"]["schemas"]["BulkRequest"];
+    assert_eq!(bulk["oneOf"][0]["required"], json!(["ids"]), "{bulk}");
+    assert_eq!(bulk["oneOf"][1]["required"], json!(["filter"]), "{bulk}");
+    assert_eq!(bulk["properties"]["ids"]["maxItems"], json!(1000), "{bulk}");
+    let new_schedule = &doc["paths"]["/api/v1/schedules"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"];
+    assert_eq!(
+        new_schedule["required"],
+        json!(["kind", "cron"]),
+        "{new_schedule}"
+    );
+    let key = &doc["paths"]["/api/v1/jobs"]["post"]["parameters"][0];
+    assert_eq!(key["name"], "Idempotency-Key");
+    assert_eq!(key["schema"]["pattern"], "^[!-~]{1,255}$", "{key}");
     // Errors are described with the shape they are sent in.
     let error = &doc["components"]["schemas"]["AppError"];
     assert_eq!(error["required"], json!(["code", "message"]), "{error}");
