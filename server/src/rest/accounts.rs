@@ -287,6 +287,7 @@ pub async fn list_users(
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     username: String,
+    #[schemars(length(min = model::accounts::MIN_PASSWORD))]
     password: String,
     role: Role,
 }
@@ -309,6 +310,7 @@ pub async fn add_user(
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
     role: Option<Role>,
+    #[schemars(length(min = model::accounts::MIN_PASSWORD))]
     password: Option<String>,
     disabled: Option<bool>,
 }
