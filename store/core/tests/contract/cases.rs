@@ -707,6 +707,24 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
         ..Default::default()
     };
     assert_eq!(list(statuses).await, [jobs[1].id.clone()]);
+    // Several statuses: the newest of them together, and their pages both ways.
+    let some = |before: Option<usize>, after: Option<usize>, limit| JobFilter {
+        statuses: vec![JobStatus::Queued, JobStatus::Running],
+        before: before.map(|i| jobs[i].id.to_string()),
+        after: after.map(|i| jobs[i].id.to_string()),
+        limit,
+        ..Default::default()
+    };
+    assert_eq!(list(some(None, None, 3)).await, newest_first[..3]);
+    assert_eq!(
+        list(some(Some(3), None, 2)).await,
+        [jobs[2].id.clone(), jobs[1].id.clone()]
+    );
+    assert_eq!(
+        list(some(None, Some(0), 2)).await,
+        [jobs[2].id.clone(), jobs[1].id.clone()]
+    );
+    assert_eq!(list(some(None, None, 10)).await, newest_first);
     let by_id = JobFilter {
         search: Some(jobs[4].id[..9].to_uppercase()),
         limit: 10,
