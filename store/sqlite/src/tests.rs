@@ -206,3 +206,57 @@ async fn the_log_is_checkpointed_off_the_writer_and_stays_bounded() {
         "the jobs never reached the database file"
     );
 }
+
+/// The history's reads follow the indexes made for them: a page of several rare statuses
+/// (the dashboard's running jobs) and the day's failures never walk all of a user's jobs,
+/// which on a long history took seconds.
+#[tokio::test]
+async fn the_dashboards_reads_use_their_indexes() {
+    use model::JobStatus;
+    use store_core::{FailureGroupsQuery, HistoryQuery, JobFilter};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&url(&dir), Access::Exclusive)
+        .await
+        .unwrap();
+    let plan = |sql: String| {
+        let pool = store.pool.clone();
+        async move {
+            let rows: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+        }
+    };
+    let running = JobFilter {
+        statuses: vec![JobStatus::Running, JobStatus::Cancelling],
+        limit: 20,
+        ..Default::default()
+    };
+    let page = plan(
+        HistoryQuery::<sqlx::Sqlite>::new(Some("me"), &running, "LIKE")
+            .query
+            .into_sql(),
+    )
+    .await;
+    assert!(
+        page.contains("jobs_owner_status_seq (owner=? AND status=?)"),
+        "{page}"
+    );
+    assert!(!page.contains("jobs_owner_seq"), "{page}");
+    let failures = plan(
+        FailureGroupsQuery::<sqlx::Sqlite>::new(Some("me"), 0, 5)
+            .query
+            .into_sql(),
+    )
+    .await;
+    assert!(failures.contains("jobs_owner_failed"), "{failures}");
+    let everyones = plan(
+        FailureGroupsQuery::<sqlx::Sqlite>::new(None, 0, 5)
+            .query
+            .into_sql(),
+    )
+    .await;
+    assert!(everyones.contains("jobs_failed"), "{everyones}");
+}
