@@ -12,9 +12,13 @@
 //! A log copied while the writer appends to it is never wholly copied at the moment of a commit,
 //! and SQLite restarts a log only then: so once the log is half a threshold past the checkpoint's
 //! start, the writer copies the few pages the checkpointer has not reached itself, and the log
-//! starts again at its next commit. If the checkpointer is gone (it could not open its
-//! connection, or it panicked), the writer checkpoints inline as SQLite would: the log stays
-//! bounded whatever happens.
+//! starts again at its next commit. Those copies do not wait: if the checkpointer holds the log at
+//! that moment (on a busy machine it can be kept off the CPU while the writer appends), they are
+//! tried again at the next commit. Once the log holds twice the threshold, the writer waits for
+//! the checkpointer's pass to end and copies the rest: the log stays bounded however starved the
+//! checkpointer is (SQLite does not wait for another checkpoint, whatever the mode: the writer
+//! tries again every millisecond, for at most [`WAIT_LIMIT`]). If the checkpointer is gone (it could not open its connection, or
+//! it panicked), the writer checkpoints inline as SQLite would.
 
 use rusqlite::{ffi, Connection, OpenFlags};
 use std::cell::Cell;
@@ -49,9 +53,15 @@ enum Due {
     Nothing,
     /// Wake the checkpointer.
     Background,
-    /// The checkpointer is gone: checkpoint here, as SQLite's own rule would.
+    /// The checkpointer is gone, or the log is past half a threshold more: checkpoint here,
+    /// without waiting, as SQLite's own rule would.
     Inline,
+    /// The log holds twice the threshold: wait for the checkpointer and copy the rest here.
+    Wait,
 }
+
+/// How long the writer waits, at one commit, for the checkpointer's pass to end.
+pub const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The writer connection's view of its log, told by SQLite after every commit.
 pub struct WalWatch {
@@ -76,6 +86,9 @@ impl WalWatch {
         // writer copies what the checkpointer has not yet (a few pages) itself: the next commit
         // starts the log again. If the checkpointer is copying at that moment, this is a no-op
         // (a passive checkpoint does not wait), tried again at the next commit.
+        if frames >= 2 * self.threshold {
+            return Due::Wait;
+        }
         if frames >= self.threshold + self.threshold / 2 {
             return Due::Inline;
         }
@@ -117,20 +130,27 @@ unsafe extern "C" fn on_commit(
 ) -> c_int {
     // SAFETY: `arg` is the `WalWatch` that `install` leaked for as long as the connection lives.
     let watch = unsafe { &*(arg as *const WalWatch) };
-    if watch.committed(frames) == Due::Inline {
+    let wait = match watch.committed(frames) {
+        Due::Nothing | Due::Background => None,
+        Due::Inline => Some(false),
+        Due::Wait => Some(true),
+    };
+    if let Some(wait) = wait {
         let counts = &watch.counts;
         let before = counts.copied.load(Ordering::Relaxed);
         let (mut logged, mut copied) = (0, 0);
-        // SAFETY: `db` is the connection committing, as SQLite's own checkpointing hook does.
-        let rc = unsafe {
-            ffi::sqlite3_wal_checkpoint_v2(
-                db,
-                std::ptr::null(),
-                ffi::SQLITE_CHECKPOINT_PASSIVE,
-                &mut logged,
-                &mut copied,
-            )
-        };
+        let rc = attempt(wait, WAIT_LIMIT, || {
+            // SAFETY: `db` is the connection committing, as SQLite's own checkpointing hook does.
+            unsafe {
+                ffi::sqlite3_wal_checkpoint_v2(
+                    db,
+                    std::ptr::null(),
+                    ffi::SQLITE_CHECKPOINT_PASSIVE,
+                    &mut logged,
+                    &mut copied,
+                )
+            }
+        });
         if rc == ffi::SQLITE_OK {
             // The checkpointer's count is of this log unless the log restarted since.
             let before = if before <= copied { before } else { 0 };
@@ -145,6 +165,19 @@ unsafe extern "C" fn on_commit(
         }
     }
     ffi::SQLITE_OK
+}
+
+/// Runs `checkpoint` once, or, with `wait`, again every millisecond while another checkpoint
+/// holds the log (`SQLITE_BUSY`), for at most `limit`. Returns its last result code.
+fn attempt(wait: bool, limit: std::time::Duration, mut checkpoint: impl FnMut() -> c_int) -> c_int {
+    let started = std::time::Instant::now();
+    loop {
+        let rc = checkpoint();
+        if rc != ffi::SQLITE_BUSY || !wait || started.elapsed() >= limit {
+            return rc;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 /// Replaces SQLite's auto-checkpoint on the writer's connection `db` with a checkpointer thread
@@ -239,10 +272,40 @@ mod tests {
         // log restarts.
         assert_eq!(w.committed(1200), Due::Inline);
         assert_eq!(w.committed(1210), Due::Inline);
+        // Twice the threshold, the checkpointer still copying: the writer waits and copies.
+        assert_eq!(w.committed(1599), Due::Inline);
+        assert_eq!(w.committed(1600), Due::Wait);
+        assert_eq!(w.committed(1700), Due::Wait);
         // The log restarted: the threshold counts again from the start.
         assert_eq!(w.committed(20), Due::Nothing);
         assert_eq!(w.committed(799), Due::Nothing);
         assert_eq!(w.committed(800), Due::Background);
+    }
+
+    #[test]
+    fn a_writer_that_must_wait_tries_again_until_the_other_checkpoint_ends() {
+        let mut answers = vec![ffi::SQLITE_OK, ffi::SQLITE_BUSY, ffi::SQLITE_BUSY];
+        let mut tries = 0;
+        let rc = attempt(true, WAIT_LIMIT, || {
+            tries += 1;
+            answers.pop().unwrap()
+        });
+        assert_eq!((rc, tries), (ffi::SQLITE_OK, 3));
+        // Without waiting, one try; with a limit, no more tries than it allows.
+        let mut tries = 0;
+        let busy = || ffi::SQLITE_BUSY;
+        assert_eq!(
+            attempt(false, WAIT_LIMIT, || {
+                tries += 1;
+                busy()
+            }),
+            ffi::SQLITE_BUSY
+        );
+        assert_eq!(tries, 1);
+        assert_eq!(
+            attempt(true, std::time::Duration::ZERO, busy),
+            ffi::SQLITE_BUSY
+        );
     }
 
     #[test]
