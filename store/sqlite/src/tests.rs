@@ -112,6 +112,15 @@ async fn a_server_takes_every_other_process_for_gone() {
     assert_eq!(left, vec!["me"]);
 }
 
+/// SQLite's plan for `sql` on `store`, a line per step.
+async fn query_plan(store: &SqliteStore, sql: String) -> String {
+    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+    rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+}
+
 #[tokio::test]
 async fn the_running_jobs_are_found_through_an_index_not_by_reading_every_job() {
     let dir = tempfile::tempdir().unwrap();
@@ -120,17 +129,7 @@ async fn the_running_jobs_are_found_through_an_index_not_by_reading_every_job() 
         .unwrap();
     // What a claim, the orphans' takeover and the estimates ask: without `jobs_active`, each
     // would read the whole history, on the writer's thread for a claim.
-    let plan = |sql: String| {
-        let pool = store.pool.clone();
-        async move {
-            let rows: Vec<(i64, i64, i64, String)> =
-                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-            rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("; ")
-        }
-    };
+    let plan = |sql: String| query_plan(&store, sql);
     let running = plan(format!(
         "SELECT kind, owner FROM jobs WHERE {}",
         store_core::RUNNING
@@ -220,17 +219,7 @@ async fn the_dashboards_reads_use_their_indexes() {
     let store = SqliteStore::open(&url(&dir), Access::Exclusive)
         .await
         .unwrap();
-    let plan = |sql: String| {
-        let pool = store.pool.clone();
-        async move {
-            let rows: Vec<(i64, i64, i64, String)> =
-                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-                    .fetch_all(&pool)
-                    .await
-                    .unwrap();
-            rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
-        }
-    };
+    let plan = |sql: String| query_plan(&store, sql);
     let running = JobFilter {
         statuses: vec![JobStatus::Running, JobStatus::Cancelling],
         limit: 20,

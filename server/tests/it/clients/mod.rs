@@ -10,9 +10,15 @@ use std::process::Command;
 
 /// A program of `.tools/venv/bin`, which `scripts/setup.sh test` installs.
 fn tool(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../.tools/venv/bin")
-        .join(name);
+    installed(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../.tools/venv/bin")
+            .join(name),
+    )
+}
+
+/// `path`, which must exist.
+fn installed(path: PathBuf) -> PathBuf {
     assert!(
         path.exists(),
         "{} is missing: run scripts/setup.sh test",
@@ -73,39 +79,36 @@ async fn a_python_client_generated_from_the_served_document_starts_reads_lists_c
         .expect("run openapi-python-client");
     assert!(
         dir.path().join("headway_client/client.py").exists(),
-        "the generator made no client: {}{}",
-        String::from_utf8_lossy(&generated.stdout),
-        String::from_utf8_lossy(&generated.stderr)
+        "the generator made no client: {}",
+        said(&generated)
     );
-    // Off the test's runtime, which serves the requests the client sends.
     let mut client = Command::new(tool("python"));
     client
         .args(["-c", SCRIPT])
         .arg(dir.path())
         .arg(&s.base)
         .arg(app.admin_token());
+    drive(client, "the generated Python client").await;
+}
+
+/// Runs a client's program to its end, off the test's runtime (which serves the requests the
+/// client sends); it must succeed and say `driven`.
+async fn drive(mut client: Command, what: &'static str) {
     let driven = tokio::task::spawn_blocking(move || client.output())
         .await
         .unwrap()
-        .expect("run the generated client");
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    assert!(driven.status.success(), "{what} failed: {}", said(&driven));
     assert!(
-        driven.status.success(),
-        "the generated client failed: {}{}",
-        String::from_utf8_lossy(&driven.stdout),
-        String::from_utf8_lossy(&driven.stderr)
+        String::from_utf8_lossy(&driven.stdout).starts_with("driven "),
+        "{what} did not finish: {}",
+        said(&driven)
     );
-    assert!(String::from_utf8_lossy(&driven.stdout).starts_with("driven "));
 }
 
 /// A program of `end2end/node_modules/.bin`, which `scripts/setup.sh test` installs.
 fn node_tool(name: &str) -> PathBuf {
-    let path = node_modules().join(".bin").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/setup.sh test",
-        path.display()
-    );
-    path
+    installed(node_modules().join(".bin").join(name))
 }
 
 fn node_modules() -> PathBuf {
@@ -173,20 +176,10 @@ async fn a_typescript_client_generated_from_the_served_document_type_checks_and_
         "the driver does not compile against the generated types: {}",
         said(&compiled)
     );
-    // Off the test's runtime, which serves the requests the client sends.
     let mut client = Command::new("node");
     client
         .arg(at.join("out/driver.mjs"))
         .arg(&s.base)
         .arg(app.admin_token());
-    let driven = tokio::task::spawn_blocking(move || client.output())
-        .await
-        .unwrap()
-        .expect("run the driver with node");
-    assert!(
-        driven.status.success(),
-        "the TypeScript client failed: {}",
-        said(&driven)
-    );
-    assert!(String::from_utf8_lossy(&driven.stdout).starts_with("driven "));
+    drive(client, "the TypeScript client").await;
 }
