@@ -8,7 +8,7 @@ use crate::identity::Identities;
 use crate::limits::BodyLimits;
 use crate::serve::{self, Connections};
 use crate::shares::Shares;
-use crate::state::{AppState, StreamConfig};
+use crate::state::{AppState, Shared, StreamConfig};
 use crate::telemetry::{self, Telemetry};
 use crate::{access_log, operator_token, routes, security_headers, Config};
 use axum::Router;
@@ -258,8 +258,8 @@ impl Server {
 
         // Beyond this machine, only with --metrics-public (see `metrics`).
         let telemetry = Arc::new(Telemetry::new(&engine, config.metrics_public));
-        let state = AppState {
-            leptos_options: Arc::new(leptos_options(&config, addr)),
+        let state = AppState::new(Shared {
+            leptos_options: leptos_options(&config, addr),
             telemetry,
             engine,
             streams: StreamConfig {
@@ -271,7 +271,7 @@ impl Server {
             body_limits: BodyLimits {
                 timeout: Duration::from_secs(config.body_timeout_secs),
             },
-        };
+        });
         let hosts = Hosts::new(addr, &config.allowed_hosts, config.public_url.as_ref());
         let clients = Clients {
             trusted_proxies,

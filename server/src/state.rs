@@ -10,12 +10,14 @@ use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What every handler can reach. Cloned by every extractor of every request: each field is a
-/// pointer or a few words.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    #[from_ref(skip)]
-    pub leptos_options: Arc<LeptosOptions>,
+/// What every handler can reach. Cloned for every request, by the router and by every
+/// extractor that takes it whole: one pointer to what all the clones share.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// What every clone of [`AppState`] shares.
+pub struct Shared {
+    pub leptos_options: LeptosOptions,
     pub engine: Engine,
     pub streams: StreamConfig,
     pub identities: Identities,
@@ -26,12 +28,40 @@ pub struct AppState {
     pub body_limits: BodyLimits,
 }
 
-/// The pages' renderer asks for the options by value; only page routes do.
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> LeptosOptions {
-        LeptosOptions::clone(&state.leptos_options)
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
     }
 }
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts an extractor may take alone (`State<Engine>`, …), each cloned from the shared one.
+macro_rules! parts {
+    ($($field:ident: $type:ty),* $(,)?) => {$(
+        impl FromRef<AppState> for $type {
+            fn from_ref(state: &AppState) -> $type {
+                state.$field.clone()
+            }
+        }
+    )*};
+}
+
+parts!(
+    leptos_options: LeptosOptions,
+    engine: Engine,
+    streams: StreamConfig,
+    identities: Identities,
+    telemetry: Arc<Telemetry>,
+    trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    body_limits: BodyLimits,
+);
 
 /// How event streams are kept.
 #[derive(Debug, Clone)]
