@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
 
 /// What a worker serves: whether it is up and ready, and its metrics; nothing else.
 pub fn health_only(state: AppState) -> Router {
@@ -54,18 +55,22 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(LeptosOptions::clone(&leptos_options)),
         )
-        .layer(axum::middleware::from_fn(refusals::server_fn_status))
-        .layer(axum::middleware::from_fn_with_state(
-            state.identities.clone(),
-            identity::identify,
-        ))
-        .layer(axum::middleware::from_fn(
-            identity::cross_site::refuse_cross_site,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.body_limits,
-            refusals::limit_body,
-        ));
+        // Outermost first, one stack around each route (see `startup`).
+        .layer(
+            ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(
+                    state.body_limits,
+                    refusals::limit_body,
+                ))
+                .layer(axum::middleware::from_fn(
+                    identity::cross_site::refuse_cross_site,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.identities.clone(),
+                    identity::identify,
+                ))
+                .layer(axum::middleware::from_fn(refusals::server_fn_status)),
+        );
     // Everything else is a static asset (or the 404 page): no session is made or written.
     Router::new()
         .nest_service("/pkg", assets::service(&pkg))
@@ -74,10 +79,13 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(rest::metrics::metrics))
         .merge(identified)
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::map_response(
-            refusals::close_after_refused_body,
-        ))
-        .layer(axum::middleware::from_fn(compression::vary_on_encoding))
-        .layer(compression::layer())
+        .layer(
+            ServiceBuilder::new()
+                .layer(compression::layer())
+                .layer(axum::middleware::from_fn(compression::vary_on_encoding))
+                .layer(axum::middleware::map_response(
+                    refusals::close_after_refused_body,
+                )),
+        )
         .with_state(state)
 }

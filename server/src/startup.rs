@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 
 /// How long shutdown waits for open connections to finish their current request.
 const CLOSE_WITHIN: Duration = Duration::from_secs(3);
@@ -284,21 +285,25 @@ impl Server {
         };
         // Every request: its client is found, its host checked, its answer given the headers
         // every answer carries; it is counted and logged once, with its route and a request id.
-        let router = router
-            .layer(axum::middleware::from_fn_with_state(
-                hosts,
-                hosts::refuse_other_hosts,
-            ))
-            .layer(axum::middleware::from_fn(security_headers::add))
-            .layer(axum::middleware::from_fn_with_state(
-                clients,
-                client::identify_client,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                Arc::clone(&state.telemetry),
-                telemetry::count_requests,
-            ))
-            .layer(access_log::layers(config.trusted_proxies.clone()));
+        // One stack, outermost first, wrapped around each route once: a request's way through
+        // it clones no boxed route but the one at its bottom.
+        let router = router.layer(
+            ServiceBuilder::new()
+                .layer(access_log::layers(config.trusted_proxies.clone()))
+                .layer(axum::middleware::from_fn_with_state(
+                    Arc::clone(&state.telemetry),
+                    telemetry::count_requests,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    clients,
+                    client::identify_client,
+                ))
+                .layer(axum::middleware::from_fn(security_headers::add))
+                .layer(axum::middleware::from_fn_with_state(
+                    hosts,
+                    hosts::refuse_other_hosts,
+                )),
+        );
         let max = config
             .max_connections
             .map(|n| n as usize)
