@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { Headway } from './headway';
 
@@ -34,11 +34,22 @@ async function openKind(page: Page, title: string, kind: string) {
   return page.locator(`form#start-${kind}`);
 }
 
+/**
+ * Clicks the form's Start and waits until the page it goes to, the new job's, is live: a
+ * button clicked before then is a plain form post, and its page load could come after what
+ * the test waits for.
+ */
+async function start(page: Page, form: Locator) {
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+}
+
 test('a command starts from its form, reports on fd 3 and its output downloads', async ({ page }) => {
   const form = await openKind(page, 'Archive a folder', 'archive');
   await form.getByLabel('Folder').fill(folder);
   await expect(form.getByLabel('Compression level')).toHaveValue('6');
-  await form.getByRole('button', { name: /start/i }).click();
+  await start(page, form);
   const row = page.locator('.job-list article.job', { hasText: 'archive' }).first();
   await expect(row.locator('.status-word')).toHaveText('succeeded', { timeout: 30_000 });
   await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '5');
@@ -57,7 +68,7 @@ test('a tqdm bar moves the job bar live, and Cancel stops the program', async ({
   const form = await openKind(page, 'Resize photos', 'resize_photos');
   await form.getByLabel('Photos').fill('2000');
   await form.getByLabel('Size').selectOption('large');
-  await form.getByRole('button', { name: /start/i }).click();
+  await start(page, form);
   const row = page.locator('.job-list article.job', { hasText: 'Resize photos' }).first();
   const bar = row.getByRole('progressbar');
   await expect(bar).toHaveAttribute('aria-valuemax', '2000', { timeout: 30_000 });
