@@ -372,7 +372,7 @@ async fn signing_in_changes_the_session_id_and_signing_out_ends_it() {
     let app = accounts_app().await;
     add_user(&app, "mia", "member").await;
     add_user(&app, "max", "member").await;
-    let bare = reqwest::Client::new();
+    let bare = crate::client::http();
     let session_of = |r: &reqwest::Response| -> String {
         let cookie = r.headers()["set-cookie"].to_str().unwrap();
         cookie.split(';').next().unwrap().to_string()
@@ -515,7 +515,7 @@ async fn tokens_act_within_their_scope_until_revoked() {
     };
     let (read, write) = (make("read").await, make("write").await);
     assert!(read["token"].as_str().unwrap().starts_with("hw_"));
-    let client = reqwest::Client::new();
+    let client = crate::client::http();
     let with = |token: &Value, method: reqwest::Method, path: &str| {
         client
             .request(method, format!("{}{path}", app.base))
@@ -689,7 +689,7 @@ async fn disabling_an_account_ends_its_sessions_and_streams() {
     let app = accounts_app().await;
     add_user(&app, "mia", "member").await;
     let mia = signed_in(&app, "mia").await;
-    let admin = reqwest::Client::new();
+    let admin = crate::client::http();
     let change = |body: Value| {
         admin
             .patch(format!("{}/api/v1/users/mia", app.base))
@@ -749,7 +749,7 @@ async fn disabling_an_account_ends_its_sessions_and_streams() {
 async fn bad_accounts_are_refused_with_reasons() {
     let app = accounts_app().await;
     let post = |body: Value| {
-        reqwest::Client::new()
+        crate::client::http()
             .post(format!("{}/api/v1/users", app.base))
             .bearer_auth(app.admin_token())
             .json(&body)
@@ -815,7 +815,7 @@ async fn an_open_server_has_anonymous_members() {
 #[tokio::test]
 async fn the_cookie_is_secure_behind_https() {
     let cookie = |app: &App, proto: Option<&'static str>| {
-        let mut req = reqwest::Client::new().get(format!("{}/api/v1/me", app.base));
+        let mut req = crate::client::http().get(format!("{}/api/v1/me", app.base));
         if let Some(p) = proto {
             req = req.header("x-forwarded-proto", p);
         }
@@ -923,7 +923,7 @@ async fn change_from_api(s: &Session, name: &str, body: Value) -> (u16, Value) {
 
 /// The account `name` as an admin's list shows it.
 async fn account(app: &App, name: &str) -> Value {
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .get(format!("{}/api/v1/users", app.base))
         .bearer_auth(app.admin_token())
         .send()

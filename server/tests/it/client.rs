@@ -10,6 +10,21 @@ use std::time::Duration;
 /// How long a test waits for something that should happen at once.
 pub const WAIT: Duration = Duration::from_secs(60);
 
+/// A plain client (no cookies) whose requests fail, rather than hang the test, when the server
+/// goes silent for [`WAIT`]: an event stream stays open (its keep-alives come every 10 s).
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(WAIT)
+        .read_timeout(WAIT)
+        .build()
+        .unwrap()
+}
+
+/// `GET url` with [`http`].
+pub async fn get(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    http().get(url).send().await
+}
+
 #[derive(Clone)]
 pub struct Session {
     pub http: reqwest::Client,

@@ -459,7 +459,7 @@ async fn web_and_worker_processes_behave_like_one_and_notices_reach_every_proces
     let mut cluster = Cluster::start(1, &["--role", "web"], &[]).await;
     let worker = cluster.add(&["--role", "worker"], &[]).base.clone();
     let web = cluster.sessions().remove(0);
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
 
     // The worker serves its health and nothing else.
     let health: Value = http
@@ -522,7 +522,7 @@ async fn web_and_worker_processes_behave_like_one_and_notices_reach_every_proces
 async fn accounts_and_roles_hold_across_processes() {
     let cluster = Cluster::start(2, &["--auth", "accounts", "--keep-alive-secs", "1"], &[]).await;
     let bases: Vec<String> = cluster.processes.iter().map(|p| p.base.clone()).collect();
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
     for (name, role) in [("mia", "member"), ("vera", "viewer")] {
         let r = http
             .post(format!("{}/api/v1/users", bases[0]))
@@ -747,7 +747,7 @@ async fn a_kind_paused_on_one_process_starts_nowhere_until_resumed_on_another() 
     let sessions = cluster.sessions();
     let (web, all) = (&sessions[0], &sessions[2]);
     let operator = |base: &str, kind: &str, action: &str| {
-        reqwest::Client::new()
+        crate::client::http()
             .post(format!("{base}/api/v1/kinds/{kind}/{action}"))
             .bearer_auth(ADMIN_TOKEN)
             .send()

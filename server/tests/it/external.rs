@@ -156,7 +156,7 @@ async fn an_external_job_shows_what_its_program_reports_and_a_report_sent_again_
         .iter()
         .any(|e| e.event == "progress" && data(e)["job_id"] == id));
     // Its end counts in the metrics as any job's, once.
-    let metrics = reqwest::get(format!("{}/metrics", app.base))
+    let metrics = crate::client::get(format!("{}/metrics", app.base))
         .await
         .unwrap()
         .text()

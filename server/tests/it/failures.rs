@@ -273,7 +273,7 @@ async fn past_the_connection_bound_a_new_connection_gets_503_and_then_is_served_
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(
-        reqwest::get(format!("{}/api/v1/kinds", app.base))
+        crate::client::get(format!("{}/api/v1/kinds", app.base))
             .await
             .unwrap()
             .status(),

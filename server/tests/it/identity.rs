@@ -27,7 +27,7 @@ fn cookie_value(set_cookie: &str) -> String {
 #[tokio::test]
 async fn a_first_request_gets_a_session_cookie_with_safe_attributes() {
     let app = app().with(|c| c.secure_cookies = true).start().await;
-    let r = reqwest::get(format!("{}/api/v1/kinds", app.base))
+    let r = crate::client::get(format!("{}/api/v1/kinds", app.base))
         .await
         .unwrap();
     let cookie = set_cookie(&r).expect("a new session's cookie");
@@ -53,7 +53,7 @@ async fn a_first_request_gets_a_session_cookie_with_safe_attributes() {
 #[tokio::test]
 async fn static_assets_never_make_or_write_a_session() {
     let app = spawn_app().await;
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
     for path in ["/pkg/headway.css", "/pkg/headway.js", "/favicon.ico"] {
         let r = http
             .get(format!("{}{path}", app.base))
@@ -130,7 +130,7 @@ async fn signed_in_cookie() -> (crate::harness::App, String) {
         .with(|c| c.auth = Some(server::config::AuthMode::Accounts))
         .start()
         .await;
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .post(format!("{}/api/v1/users", app.base))
         .bearer_auth(app.admin_token())
         .json(&json!({"username": "ada", "password": "correct horse battery", "role": "member"}))
@@ -138,7 +138,7 @@ async fn signed_in_cookie() -> (crate::harness::App, String) {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .post(format!("{}/api/v1/session", app.base))
         .json(&json!({"username": "ada", "password": "correct horse battery"}))
         .send()
@@ -190,7 +190,7 @@ async fn a_session_in_use_is_kept_alive_and_an_expired_one_is_deleted() {
     drop(store);
 
     let app = app.restart().await;
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
     let r = http
         .get(format!("{}/api/v1/me", app.base))
         .header("cookie", format!("headway_session={alive}"))
@@ -283,7 +283,7 @@ async fn sessions_stored_under_their_own_ids_are_moved_under_hashes_and_keep_the
         .expect("moved under its hash");
     assert!(!String::from_utf8_lossy(&row.data).contains(&cookie.to_string()));
     // The browser is still the same user: it sees its job.
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .get(format!("{}/api/v1/jobs/{job_id}", app.base))
         .header("cookie", format!("headway_session={cookie}"))
         .send()

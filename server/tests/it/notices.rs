@@ -19,7 +19,7 @@ async fn a_notice_needs_the_token_and_reaches_every_users_stream() {
     let mut a = alice.events("/api/v1/events", None).await;
     let mut b = bob.events("/api/v1/events", None).await;
     let url = format!("{}/api/v1/admin/notices", app.base);
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
 
     for auth in [None, Some("Bearer wrong")] {
         let mut req = http.post(&url).json(&json!({"text": "hi"}));

@@ -16,7 +16,7 @@ const NO_SUCH_ENDPOINT: &str = "no such API endpoint";
 async fn the_api_describes_itself_as_openapi_3_1_to_anyone() {
     // A server with accounts, asked by someone not signed in.
     let app = accounts_app().await;
-    let r = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
+    let r = crate::client::get(format!("{}/api/v1/openapi.json", app.base))
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
@@ -117,7 +117,7 @@ async fn the_api_describes_itself_as_openapi_3_1_to_anyone() {
     assert_eq!(error["required"], json!(["code", "message"]), "{error}");
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     // The rest of the API still wants a caller.
-    let r = reqwest::get(format!("{}/api/v1/jobs", app.base))
+    let r = crate::client::get(format!("{}/api/v1/jobs", app.base))
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
@@ -137,7 +137,7 @@ fn concrete(path: &str) -> String {
 #[tokio::test]
 async fn every_documented_operation_is_served_and_nothing_else_is() {
     let app = spawn_app().await;
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
     let token = app.admin_token();
     let doc = server::rest::api::document();
     let mut checked = 0;

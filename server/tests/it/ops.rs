@@ -46,7 +46,7 @@ print(json.dumps(out))
 }
 
 async fn scrape(base: &str, token: Option<&str>) -> reqwest::Response {
-    let mut req = reqwest::Client::new().get(format!("{base}/metrics"));
+    let mut req = crate::client::http().get(format!("{base}/metrics"));
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -171,7 +171,7 @@ async fn metrics_beyond_loopback_need_the_operator_token_unless_public() {
     let token = app.admin_token();
     assert_eq!(scrape(&base, Some(&token)).await.status(), 200);
     // Beyond loopback, signing in is required; an operator's API token scrapes, a member's does not.
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
     for (name, role) in [("otto", "operator"), ("mia", "member")] {
         let r = http
             .post(format!("{base}/api/v1/users"))
@@ -296,7 +296,7 @@ async fn readyz_is_ready_then_503_once_shutdown_begins() {
 #[tokio::test]
 async fn every_answer_carries_a_request_id_and_keeps_the_clients_own() {
     let app = spawn_app().await;
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
     let r = http
         .get(format!("{}/api/v1/kinds", app.base))
         .send()
@@ -385,7 +385,7 @@ async fn the_system_page_shows_load_timings_and_processes_and_only_on_loopback()
         .start()
         .await;
     let base = format!("http://127.0.0.1:{}", open.addr.port());
-    let r = reqwest::get(format!("{base}/system")).await.unwrap();
+    let r = crate::client::get(format!("{base}/system")).await.unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("operators and admins"));
 }

@@ -10,7 +10,7 @@ use tokio::process::Command;
 
 /// Sends `POST /api/v1/kinds/{kind}/{action}` as the holder of the operator token.
 async fn as_operator(app: &App, kind: &str, action: &str) -> (u16, Value) {
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .post(format!("{}/api/v1/kinds/{kind}/{action}", app.base))
         .bearer_auth(app.admin_token())
         .send()

@@ -46,7 +46,7 @@ async fn accounts_app(change: impl FnOnce(&mut server::Config)) -> App {
 
 /// Adds an account as the holder of the operator token.
 async fn add_user(app: &App, name: &str, role: &str) {
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .post(format!("{}/api/v1/users", app.base))
         .bearer_auth(app.admin_token())
         .json(&json!({"username": name, "password": PASSWORD, "role": role}))
@@ -159,7 +159,7 @@ async fn two_hundred_sign_ins_at_once_move_the_servers_memory_little() {
         &["--auth", "accounts", "--trusted-proxy", "127.0.0.1"],
         &[],
     );
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
     // A first check warms up what every check uses.
     let warm = http
         .post(format!("{}/api/v1/session", server.base))
@@ -309,7 +309,7 @@ async fn a_request_for_another_host_is_refused_before_any_handler_runs() {
 
 /// The series of `/metrics` (its sample lines).
 async fn series(base: &str) -> HashSet<String> {
-    let text = reqwest::get(format!("{base}/metrics"))
+    let text = crate::client::get(format!("{base}/metrics"))
         .await
         .unwrap()
         .text()
@@ -324,7 +324,7 @@ async fn series(base: &str) -> HashSet<String> {
 #[tokio::test]
 async fn made_up_methods_add_no_series_to_the_metrics() {
     let app = app().start().await;
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
     // Every series a made-up method could land in exists once it has been seen.
     let warm = reqwest::Method::from_bytes(b"WARMUP").unwrap();
     for path in ["/api/v1/jobs", "/nowhere", "/metrics"] {
@@ -364,7 +364,7 @@ async fn behind_a_trusted_proxy_a_remote_client_is_not_local() {
         .with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()])
         .start()
         .await;
-    let http = reqwest::Client::new();
+    let http = crate::client::http();
     let metrics = |forwarded: Option<&'static str>| {
         let mut req = http.get(format!("{}/metrics", app.base));
         if let Some(client) = forwarded {
@@ -537,7 +537,7 @@ async fn a_demotion_ends_the_demoted_users_open_streams() {
         .unwrap()
         .to_string();
     let by_cookie = otto.stream("/api/v1/events", None).await;
-    let by_token = reqwest::Client::new()
+    let by_token = crate::client::http()
         .get(format!("{}/api/v1/events", app.base))
         .bearer_auth(&token)
         .send()
@@ -551,7 +551,7 @@ async fn a_demotion_ends_the_demoted_users_open_streams() {
     mia.demo(100_000, 20).await;
     // Otto is made a member: what his streams may carry changes, so they end (at once, not at
     // the next keep-alive, 15 s away).
-    let demoted = reqwest::Client::new()
+    let demoted = crate::client::http()
         .patch(format!("{}/api/v1/users/otto", app.base))
         .bearer_auth(app.admin_token())
         .json(&json!({"role": "member"}))
@@ -984,7 +984,7 @@ async fn session_ids_are_stored_as_hashes_and_visitors_store_nothing() {
     let open = crate::harness::app().start().await;
     let before = open.engine().store().session_count().await.unwrap();
     for _ in 0..200 {
-        reqwest::get(format!("{}/api/v1/kinds", open.base))
+        crate::client::get(format!("{}/api/v1/kinds", open.base))
             .await
             .unwrap();
     }
@@ -1002,7 +1002,7 @@ async fn session_ids_are_stored_as_hashes_and_visitors_store_nothing() {
 #[tokio::test]
 async fn every_answer_says_how_a_browser_may_use_it() {
     let app = app().start().await;
-    let page = reqwest::get(format!("{}/", app.base)).await.unwrap();
+    let page = crate::client::get(format!("{}/", app.base)).await.unwrap();
     let h = page.headers().clone();
     let policy = h["content-security-policy"].to_str().unwrap().to_string();
     let html = page.text().await.unwrap();
@@ -1028,12 +1028,12 @@ async fn every_answer_says_how_a_browser_may_use_it() {
         assert_eq!(h[name], value, "{name}");
     }
     // A second page gets another nonce; an answer that is no page runs nothing.
-    let again = reqwest::get(format!("{}/", app.base)).await.unwrap();
+    let again = crate::client::get(format!("{}/", app.base)).await.unwrap();
     assert_ne!(
         again.headers()["content-security-policy"],
         h["content-security-policy"]
     );
-    let api = reqwest::get(format!("{}/api/v1/kinds", app.base))
+    let api = crate::client::get(format!("{}/api/v1/kinds", app.base))
         .await
         .unwrap();
     assert!(api.headers()["content-security-policy"]

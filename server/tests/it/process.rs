@@ -465,7 +465,7 @@ async fn accounts_are_managed_from_the_command_line_with_or_without_a_server() {
         "",
     );
     assert_eq!(code, 0, "{err}");
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .get(format!("{}/api/v1/me", server.base))
         .bearer_auth(&token)
         .send()
@@ -512,7 +512,7 @@ async fn accounts_are_managed_from_the_command_line_with_or_without_a_server() {
         401,
         "the running server ended the session"
     );
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .get(format!("{}/api/v1/me", server.base))
         .bearer_auth(&token)
         .send()
@@ -543,7 +543,7 @@ async fn beyond_loopback_accounts_are_the_default_and_an_open_server_warns() {
     let warning = "--auth open on an address beyond loopback";
 
     let closed = Headway::start(&db, dir.path(), &["--addr", "0.0.0.0:0"], &[]);
-    let r = reqwest::get(format!("{}/api/v1/jobs", on_loopback(&closed)))
+    let r = crate::client::get(format!("{}/api/v1/jobs", on_loopback(&closed)))
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
@@ -556,7 +556,7 @@ async fn beyond_loopback_accounts_are_the_default_and_an_open_server_warns() {
         &["--addr", "0.0.0.0:0", "--auth", "open"],
         &[],
     );
-    let r = reqwest::get(format!("{}/api/v1/jobs", on_loopback(&open)))
+    let r = crate::client::get(format!("{}/api/v1/jobs", on_loopback(&open)))
         .await
         .unwrap();
     assert_eq!(r.status(), 200);

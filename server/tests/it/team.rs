@@ -21,7 +21,7 @@ pub async fn accounts_app() -> App {
 
 /// Adds an account through the API, as the holder of the operator token (an admin).
 pub async fn add_user(app: &App, name: &str, role: &str) {
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .post(format!("{}/api/v1/users", app.base))
         .bearer_auth(app.admin_token())
         .json(&json!({"username": name, "password": PASSWORD, "role": role}))

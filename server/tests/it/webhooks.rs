@@ -714,7 +714,7 @@ async fn a_test_delivery_reaches_the_receiver_and_is_listed() {
 
 /// Changes the account `name` as the holder of the operator token.
 async fn change_user(app: &App, name: &str, change: Value) {
-    let r = reqwest::Client::new()
+    let r = crate::client::http()
         .patch(format!("{}/api/v1/users/{name}", app.base))
         .bearer_auth(app.admin_token())
         .json(&change)
