@@ -127,6 +127,9 @@ pub struct UserInfo {
 /// The most characters of a user name; names are lowercase letters, digits, `.`, `_`, `-`.
 pub const MAX_NAME: usize = 64;
 
+/// [`check_username`]'s rule as a regular expression, for the API's document.
+pub const USERNAME_PATTERN: &str = "^[a-z0-9._-]{1,64}$";
+
 /// Why a user name is not acceptable, if it is not.
 pub fn check_username(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > MAX_NAME {

@@ -286,6 +286,7 @@ pub async fn list_users(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schemars(regex(pattern = model::accounts::USERNAME_PATTERN))]
     username: String,
     #[schemars(length(min = model::accounts::MIN_PASSWORD))]
     password: String,

@@ -86,7 +86,7 @@ async fn the_api_describes_itself_as_openapi_3_1_to_anyone() {
         );
     }
     // What the server requires is said: a page's size, a bulk action's one of `ids` and
-    // `filter`, a new schedule's kind and expression, an idempotency key's characters.
+    // `filter`, a new schedule's kind and expression, an idempotency key's characters, a user name's.
     let limit = doc["paths"]["/api/v1/jobs"]["get"]["parameters"]
         .as_array()
         .unwrap()
@@ -112,6 +112,12 @@ async fn the_api_describes_itself_as_openapi_3_1_to_anyone() {
     let key = &doc["paths"]["/api/v1/jobs"]["post"]["parameters"][0];
     assert_eq!(key["name"], "Idempotency-Key");
     assert_eq!(key["schema"]["pattern"], "^[!-~]{1,255}$", "{key}");
+    let username = &doc["components"]["schemas"]["NewUser"]["properties"]["username"];
+    assert_eq!(
+        username["pattern"],
+        model::accounts::USERNAME_PATTERN,
+        "{username}"
+    );
     // Errors are described with the shape they are sent in.
     let error = &doc["components"]["schemas"]["AppError"];
     assert_eq!(error["required"], json!(["code", "message"]), "{error}");
