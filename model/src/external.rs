@@ -70,18 +70,10 @@ fn default_lease_secs() -> u32 {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct Report {
     /// How far it is (in `unit`s).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "whole_number"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<u64>,
     /// How far it goes, when known.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "whole_number"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
@@ -147,85 +139,4 @@ pub fn is_report_path(path: &str) -> bool {
     path.strip_prefix("/api/v1/jobs/")
         .and_then(|rest| rest.strip_suffix("/report"))
         .is_some_and(|id| !id.is_empty() && !id.contains('/'))
-}
-
-/// An amount that is a whole number, however a reporter's JSON writes it: `5` or `5.0` (as
-/// JavaScript and Python's `float` do). A fraction, a negative number or one past 2⁶⁴−1 is
-/// refused.
-fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    struct Whole;
-
-    impl<'de> serde::de::Visitor<'de> for Whole {
-        type Value = Option<u64>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a whole number from 0 to 2^64-1")
-        }
-
-        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
-            Ok(Some(n))
-        }
-
-        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
-            u64::try_from(n)
-                .map(Some)
-                .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
-        }
-
-        fn visit_f64<E: serde::de::Error>(self, f: f64) -> Result<Self::Value, E> {
-            // 2⁶⁴ itself is the first float past the range.
-            if f.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(&f) {
-                Ok(Some(f as u64))
-            } else {
-                Err(E::invalid_value(serde::de::Unexpected::Float(f), &self))
-            }
-        }
-
-        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    d.deserialize_option(Whole)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_amount_may_be_written_as_a_whole_float_and_nothing_else() {
-        let read = |json: &str| serde_json::from_str::<Report>(json).map(|r| (r.progress, r.total));
-        assert_eq!(
-            read(r#"{"progress": 5, "total": 10}"#).unwrap(),
-            (Some(5), Some(10))
-        );
-        assert_eq!(
-            read(r#"{"progress": 115587.0}"#).unwrap(),
-            (Some(115_587), None)
-        );
-        assert_eq!(read(r#"{"progress": null}"#).unwrap(), (None, None));
-        assert_eq!(
-            read(r#"{"total": 18446744073709551615}"#).unwrap(),
-            (None, Some(u64::MAX))
-        );
-        for bad in [
-            r#"{"progress": 1.5}"#,
-            r#"{"progress": -1}"#,
-            r#"{"progress": -1.0}"#,
-            r#"{"progress": 1e20}"#,
-            r#"{"progress": "5"}"#,
-        ] {
-            let e = read(bad).unwrap_err().to_string();
-            assert!(e.contains("a whole number from 0 to 2^64-1"), "{bad}: {e}");
-        }
-    }
 }

@@ -72,10 +72,50 @@ where
                 )))
             }
         }
-        Json::<T>::from_bytes(&bytes)
-            .map(|Json(v)| ApiJson(v))
-            .map_err(rejected)
+        match Json::<T>::from_bytes(&bytes) {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            // A whole number may be written `5.0` (as JavaScript and Python's `float` do, and as
+            // JSON Schema's `integer` allows): read again with such numbers as integers.
+            Err(refused) => whole_numbers(&bytes)
+                .and_then(|v| serde_json::from_value(v).ok())
+                .map(ApiJson)
+                .ok_or_else(|| rejected(refused)),
+        }
     }
+}
+
+/// `bytes` as JSON with every float that is a whole number within `i64` or `u64` written as an
+/// integer; `None` when it is not JSON or holds no such float (nothing to read again).
+fn whole_numbers(bytes: &[u8]) -> Option<serde_json::Value> {
+    fn visit(value: &mut serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) => {
+                let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) else {
+                    return false;
+                };
+                // 2⁶³ and 2⁶⁴ are the first floats past each range.
+                let whole =
+                    if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+                        serde_json::Number::from(f as i64)
+                    } else if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+                        serde_json::Number::from(f as u64)
+                    } else {
+                        return false;
+                    };
+                *n = whole;
+                true
+            }
+            serde_json::Value::Array(items) => {
+                items.iter_mut().fold(false, |any, v| visit(v) | any)
+            }
+            serde_json::Value::Object(fields) => {
+                fields.values_mut().fold(false, |any, v| visit(v) | any)
+            }
+            _ => false,
+        }
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    visit(&mut value).then_some(value)
 }
 
 /// Whether a request says its body is JSON: `application/json` or a `+json` type, as axum's
@@ -117,5 +157,32 @@ fn json_rejection(r: JsonRejection) -> AppError {
             )
         }
         other => AppError::bad_request(other.body_text()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_floats_are_read_again_as_integers_and_nothing_else_is() {
+        let again = |json: &str| whole_numbers(json.as_bytes()).map(|v| v.to_string());
+        assert_eq!(
+            again(r#"{"progress":115587.0,"log":[{"seq":697.0,"text":"x"}],"rate":0.5}"#)
+                .as_deref(),
+            Some(r#"{"progress":115587,"log":[{"seq":697,"text":"x"}],"rate":0.5}"#)
+        );
+        assert_eq!(
+            again(r#"{"total":-3.0}"#).as_deref(),
+            Some(r#"{"total":-3}"#)
+        );
+        assert_eq!(
+            again(r#"{"total":1e19}"#).as_deref(),
+            Some(r#"{"total":10000000000000000000}"#)
+        );
+        // Nothing to read again: no whole float, one out of every range, or not JSON.
+        assert_eq!(again(r#"{"progress":5,"rate":0.5}"#), None);
+        assert_eq!(again(r#"{"progress":1e20}"#), None);
+        assert_eq!(again("{"), None);
     }
 }

@@ -1100,6 +1100,21 @@ async fn a_reported_unit_with_control_characters_or_a_progress_past_the_store_is
     assert_eq!(job["progress"]["current"].as_u64(), Some(most), "{job}");
     assert_eq!(job["progress"]["total"].as_u64(), Some(most), "{job}");
     assert_eq!(job["progress"]["unit"], "rows");
+    // Whole numbers written as floats (JavaScript, Python's `float`) are whole numbers; a
+    // fraction is refused.
+    let (status, body) = report(
+        &s,
+        id,
+        &token,
+        json!({"progress": 3.0, "total": 10.0, "log": [{"seq": 1.0, "line": "one"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let job = s.job(id).await;
+    assert_eq!(job["progress"]["current"].as_u64(), Some(3), "{job}");
+    assert_eq!(log_text(&s, id).await, vec!["one".to_string()]);
+    let (status, body) = report(&s, id, &token, json!({"progress": 3.5})).await;
+    assert_eq!(status, 422, "{body}");
 }
 
 #[tokio::test]

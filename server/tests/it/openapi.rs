@@ -98,6 +98,21 @@ async fn the_api_describes_itself_as_openapi_3_1_to_anyone() {
         (&json!(1), &json!(500)),
         "{limit}"
     );
+    // A number's range where only its format said it: the server reads no more than that.
+    let uploads_limit = doc["paths"]["/api/v1/uploads"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(
+        (
+            &uploads_limit["schema"]["minimum"],
+            &uploads_limit["schema"]["maximum"]
+        ),
+        (&json!(0), &json!(u32::MAX)),
+        "{uploads_limit}"
+    );
     let bulk = &doc["components"]["schemas"]["BulkRequest"];
     assert_eq!(bulk["oneOf"][0]["required"], json!(["ids"]), "{bulk}");
     assert_eq!(bulk["oneOf"][1]["required"], json!(["filter"]), "{bulk}");
