@@ -87,31 +87,23 @@ async fn the_api_describes_itself_as_openapi_3_1_to_anyone() {
     }
     // What the server requires is said: a page's size, a bulk action's one of `ids` and
     // `filter`, a new schedule's kind and expression, an idempotency key's characters, a user name's.
-    let limit = doc["paths"]["/api/v1/jobs"]["get"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "limit")
-        .unwrap();
-    assert_eq!(
-        (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
-        (&json!(1), &json!(500)),
-        "{limit}"
-    );
-    // A number's range where only its format said it: the server reads no more than that.
-    let uploads_limit = doc["paths"]["/api/v1/uploads"]["get"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "limit")
-        .unwrap();
-    assert_eq!(
+    let range = |path: &str, name: &str| {
+        let param = doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{path} has no parameter {name}"));
         (
-            &uploads_limit["schema"]["minimum"],
-            &uploads_limit["schema"]["maximum"]
-        ),
-        (&json!(0), &json!(u32::MAX)),
-        "{uploads_limit}"
+            param["schema"]["minimum"].clone(),
+            param["schema"]["maximum"].clone(),
+        )
+    };
+    assert_eq!(range("/api/v1/jobs", "limit"), (json!(1), json!(500)));
+    // A number's range where only its format said it: the server reads no more than that.
+    assert_eq!(
+        range("/api/v1/uploads", "limit"),
+        (json!(0), json!(u32::MAX))
     );
     let bulk = &doc["components"]["schemas"]["BulkRequest"];
     assert_eq!(bulk["oneOf"][0]["required"], json!(["ids"]), "{bulk}");
