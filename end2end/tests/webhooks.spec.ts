@@ -13,9 +13,10 @@ test('a webhook is added, tested, told of a job\'s end, and a refused delivery r
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Webhooks');
     await expect(page.locator('.empty')).toHaveText('No webhooks yet.');
     // The dashboard's form layout: a URL field wide enough for a real URL, and each checkbox
-    // on the line of its label, next to it.
-    const urlBox = (await page.getByLabel('URL to POST to').boundingBox())!;
-    expect(urlBox.width).toBeGreaterThan(400);
+    // on the line of its label, next to it. (Measured once the page's stylesheet applies: a
+    // layout read before it arrives is the browser's unstyled one.)
+    const urlField = page.getByLabel('URL to POST to');
+    await expect.poll(async () => (await urlField.boundingBox())?.width ?? 0).toBeGreaterThan(400);
     for (const end of ['succeeded', 'failed', 'cancelled', 'interrupted']) {
       const box = (await page.getByRole('checkbox', { name: end }).boundingBox())!;
       const label = (await page.locator('.webhook-form label.check', { hasText: end }).boundingBox())!;
