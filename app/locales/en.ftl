@@ -406,6 +406,7 @@ role-unknown = viewer, member, operator or admin
 not-a-choice = { $value } is not one of the choices
 bulk-unknown-action = unknown bulk action { $action }
 system-forbidden = The system page is shown to operators and admins (or to anyone on a server that listens on loopback only).
+rows-ids-bounds = Name between 1 and { $max } jobs by id, separated by commas.
 
 ## [browser] What the page says itself when a request it sent got no answer it can use.
 

@@ -364,6 +364,7 @@ role-unknown = viewer、member、operator 或 admin
 not-a-choice = { $value } 不是可选项之一
 bulk-unknown-action = 未知的批量操作 { $action }
 system-forbidden = 系统页面只向运维和管理员显示（或在只监听本机回环地址的服务器上向所有人显示）。
+rows-ids-bounds = 请按编号列出 1 到 { $max } 个任务，以逗号分隔。
 
 ## [browser] What the page says itself when a request it sent got no answer it can use.
 

@@ -139,21 +139,8 @@ pub fn retime_page(zone: &Zone) {
         else {
             continue;
         };
-        if matches!(el.closest("leptos-island"), Ok(Some(_))) {
-            continue;
-        }
-        let at = el
-            .get_attribute("data-at")
-            .and_then(|a| a.parse::<i64>().ok());
-        let style = el
-            .get_attribute("data-style")
-            .and_then(|s| Style::parse(&s))
-            .unwrap_or_default();
-        if let Some(at) = at {
-            el.set_text_content(Some(&when(t, zone, style, at, now)));
-            if style != Style::Full {
-                let _ = el.set_attribute("title", &when(t, zone, Style::Full, at, now));
-            }
+        if !matches!(el.closest("leptos-island"), Ok(Some(_))) {
+            retime(&el, t, zone, now);
         }
     }
     // The note that names the zone.
@@ -169,6 +156,28 @@ pub fn retime_page(zone: &Zone) {
         };
         if !matches!(el.closest("leptos-island"), Ok(Some(_))) {
             el.set_text_content(Some(&t.zone_note(zone.name.clone(), zone.offset_text(now))));
+        }
+    }
+}
+
+/// Writes a `<time data-at data-style>` again for `zone` at `now`: its text, and its exact
+/// time in its title when it says it another way.
+#[cfg(target_arch = "wasm32")]
+pub fn retime(el: &web_sys::Element, t: Text, zone: &Zone, now: i64) {
+    let at = el
+        .get_attribute("data-at")
+        .and_then(|a| a.parse::<i64>().ok());
+    let style = el
+        .get_attribute("data-style")
+        .and_then(|s| Style::parse(&s))
+        .unwrap_or_default();
+    if let Some(at) = at {
+        let text = when(t, zone, style, at, now);
+        if el.text_content().as_deref() != Some(text.as_str()) {
+            el.set_text_content(Some(&text));
+        }
+        if style != Style::Full {
+            let _ = el.set_attribute("title", &when(t, zone, Style::Full, at, now));
         }
     }
 }

@@ -36,7 +36,9 @@ pub use failures::FailureGroups;
 pub use hydrated::Hydrated;
 pub use job_files::JobFiles;
 pub use job_log::JobLog;
-pub use job_row::{status_icon, ActiveJobs, JobRow, JobRowView, NewJobs};
+#[cfg(feature = "hydrate")]
+pub use job_row::Binder;
+pub use job_row::{status_icon, ActiveJobs, ActiveSection, JobRowView, JobRows};
 pub use keys::Keys;
 
 pub use language_switch::LanguageSwitch;
@@ -44,7 +46,6 @@ pub use live_root::LiveRoot;
 pub use notify::NotifyToggle;
 pub use page_title::{escape_title, PageTitle};
 pub use param_fields::param_fields;
-pub use progress_bar::ProgressBar;
 pub use schedule_fields::{ScheduleFields, Timing};
 pub use start_form::{StartForm, START_WITH_FILE};
 pub use status_counts::StatusCounts;

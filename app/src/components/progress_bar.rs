@@ -1,7 +1,7 @@
 //! A job's progress bar: `role="progressbar"`, coloured by level, with the numbers in text for
 //! assistive technology.
 
-use crate::i18n::{t, Text};
+use crate::i18n::Text;
 use crate::model::{Job, JobStatus, Level};
 use leptos::prelude::*;
 
@@ -47,32 +47,22 @@ pub fn indeterminate(job: &Job) -> bool {
         && matches!(job.status, JobStatus::Running | JobStatus::Cancelling)
 }
 
+/// A job's bar as the server renders it; in the browser, the row's binding rewrites its
+/// attributes and width as the job moves (`job_row::bind`).
 #[component]
-pub fn ProgressBar(job: RwSignal<Job>) -> impl IntoView {
-    let pct = move || job.with(|j| j.progress.percent());
-    let t = t();
+pub fn Bar(bar: super::job_row::BarTexts) -> impl IntoView {
     view! {
         <div
-            class=move || {
-                job.with(|j| {
-                    let indeterminate = if indeterminate(j) { " indeterminate" } else { "" };
-                    format!("bar level-{}{indeterminate}", bar_level(j).as_str())
-                })
-            }
+            class=bar.class
             role="progressbar"
-            aria-label=move || job.with(|j| t.progress_label(crate::names::job_title(j)))
+            aria-label=bar.label
             aria-valuemin="0"
-            aria-valuemax=move || job.with(|j| j.progress.total.map(|t| t.to_string()))
-            aria-valuenow=move || {
-                job.with(|j| j.progress.total.map(|t| j.progress.current.min(t).to_string()))
-            }
-            aria-valuetext=move || job.with(|j| match j.status {
-                JobStatus::Queued if j.progress.current == 0 => t.progress_not_started().to_string(),
-                _ => progress_text(t, j),
-            })
-            data-level=move || job.with(|j| bar_level(j).as_str())
+            aria-valuemax=bar.max
+            aria-valuenow=bar.now
+            aria-valuetext=bar.text
+            data-level=bar.level
         >
-            <div class="bar-fill" style:width=move || format!("{:.1}%", pct().unwrap_or(0.0))></div>
+            <div class="bar-fill" style:width=bar.width></div>
         </div>
     }
 }

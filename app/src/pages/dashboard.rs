@@ -7,10 +7,11 @@
 
 use crate::components::{kind_title, status_name, ZoneNote};
 use crate::components::{
-    ActiveJobs, ExportForm, FailureGroups, FinishedChart, JobRow, LiveRoot, NewJobs, StatusCounts,
+    ActiveJobs, ExportForm, FailureGroups, FinishedChart, JobRowView, JobRows, LiveRoot,
+    StatusCounts,
 };
 use crate::i18n::t;
-use crate::model::{HistoryQuery, Job, JobStatus, KindInfo, KindPause};
+use crate::model::{HistoryQuery, Job, JobStatus, KindInfo, KindPause, QueueInfo};
 use crate::server_fns::{load_dashboard, DashboardData};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -91,7 +92,14 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
     let pauses: Vec<KindPause> = kinds.iter().filter_map(|k| k.paused.clone()).collect();
     let paused = move |job: &Job| {
         let pause = pauses.iter().find(|p| p.holds(&job.kind));
-        pause.filter(|_| job.status == JobStatus::Queued).cloned()
+        pause
+            .filter(|_| job.status == JobStatus::Queued)
+            .map(|pause| QueueInfo {
+                queue_position: None,
+                expected_start_at: None,
+                waiting_for: "paused".into(),
+                paused: Some(pause.clone()),
+            })
     };
     let empty_text = match (filtered, may.start) {
         (true, _) => t.dashboard_none_match(),
@@ -109,13 +117,13 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
     let filter_notes = filter_notes(&query);
     view! {
         <LiveRoot info=live/>
-        <LiveSummary kind=query.kind.clone() status=query.status.clone()>
+        <LiveSummary kind=query.kind.clone() status=query.status.clone() stall_ms>
             <div class="dash-top">
                 <h1 id="jobs-title">{title}</h1>
                 <StatusCounts counts query=counted/>
             </div>
             <div class="dash-now">
-                <ActiveJobs initial=active now stall_ms/>
+                <ActiveJobs active now stall_ms/>
                 <section class="failures" aria-labelledby="failures-title">
                     <h2 id="failures-title">{t.failures_title()}</h2>
                     <FailureGroups groups=failures now/>
@@ -145,11 +153,12 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
                     <span class="th-who">{t.history_col_who()}</span>
                     <span class="th-act"></span>
                 </div>
-                {newest.then(|| view! { <NewJobs now stall_ms selectable=act actions=act kind statuses/> })}
-                {page.jobs.into_iter().map(|job| {
-                    let paused = paused(&job);
-                    view! { <JobRow job now stall_ms selectable=act actions=act follow_rerun=false paused=paused/> }
-                }).collect_view()}
+                <JobRows stall_ms newest kind statuses>
+                    {page.jobs.into_iter().map(|job| {
+                        let queue = paused(&job);
+                        view! { <JobRowView job now stall_ms selectable=act actions=act queue/> }
+                    }).collect_view()}
+                </JobRows>
                 <p class="empty">{empty_text}</p>
             </div>
             {pager}
@@ -161,16 +170,50 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
     }
 }
 
-/// The counts per status, the filters and the chart (`children`, rendered on the server). The
-/// counts and the chart follow the stream: when one of the caller's jobs appears or changes
-/// status, the server renders them again (at most about twice a second) and they take the place
-/// of those on the page, keeping the focus on the count that had it.
+/// The counts per status, the jobs running now and the next to start, and the failures of the
+/// last day (`children`, rendered on the server). The running and next jobs' rows follow the
+/// stream; when one of the caller's jobs appears or changes status, the server renders the
+/// counts, those lists, the failures and the chart again (at most about twice a second) and
+/// they take the place of those on the page, keeping the focus on the count that had it.
 #[island]
-fn LiveSummary(kind: Option<String>, status: Option<String>, children: Children) -> impl IntoView {
+fn LiveSummary(
+    kind: Option<String>,
+    status: Option<String>,
+    stall_ms: u64,
+    children: Children,
+) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
-    let _ = (kind, status);
+    let _ = (kind, status, stall_ms);
     #[cfg(feature = "hydrate")]
     {
+        use crate::components::Binder;
+        let binder = Binder::new(stall_ms);
+        let parent = StoredValue::new(Owner::current());
+        // The owner of each list's rows, replaced with the list.
+        let owners = StoredValue::new_local(Vec::<Owner>::new());
+        let bind = move |lists: &[web_sys::Element]| {
+            let owner = match parent.get_value() {
+                Some(p) => p.with(Owner::new),
+                None => Owner::new(),
+            };
+            for list in lists {
+                owner.with(|| binder.rows(list));
+            }
+            owners.update_value(|o| {
+                for old in o.drain(..) {
+                    old.cleanup();
+                }
+                o.push(owner);
+            });
+        };
+        // Effects run once the island is hydrated.
+        Effect::new(move |_| {
+            let lists: Vec<_> = [".now-running", ".now-next"]
+                .into_iter()
+                .filter_map(|s| document().query_selector(s).ok().flatten())
+                .collect();
+            bind(&lists);
+        });
         let changes = crate::live::status_changes();
         let pending = StoredValue::new(false);
         Effect::new(move |seen: Option<u64>| {
@@ -194,6 +237,14 @@ fn LiveSummary(kind: Option<String>, status: Option<String>, children: Children)
                                 swap::replace("nav.counts", &fresh.counts);
                                 swap::replace(".failures-list", &fresh.failures);
                                 swap::replace(".chart-box figure.chart", &fresh.chart);
+                                let lists: Vec<_> = [
+                                    swap::replace("section.now-running", &fresh.running),
+                                    swap::replace("section.now-next", &fresh.next),
+                                ]
+                                .into_iter()
+                                .flatten()
+                                .collect();
+                                bind(&lists);
                             }
                         });
                     },
@@ -211,13 +262,13 @@ fn LiveSummary(kind: Option<String>, status: Option<String>, children: Children)
 mod swap {
     use wasm_bindgen::JsCast;
 
-    /// Replaces the element `selector` finds with `html`. The focus, when it was on an element
-    /// with a `data-status` inside, moves to the new element with the same one; a `<details>`
-    /// inside (the chart's numbers) that was open stays open.
-    pub fn replace(selector: &str, html: &str) {
+    /// Replaces the element `selector` finds with `html`, and returns the new one. The focus,
+    /// when it was on an element with a `data-status` inside, moves to the new element with
+    /// the same one; a `<details>` inside (the chart's numbers) that was open stays open.
+    pub fn replace(selector: &str, html: &str) -> Option<web_sys::Element> {
         let document = leptos::prelude::document();
         let Ok(Some(old)) = document.query_selector(selector) else {
-            return;
+            return None;
         };
         let focused = document
             .active_element()
@@ -226,7 +277,7 @@ mod swap {
         let open = matches!(old.query_selector("details[open]"), Ok(Some(_)));
         old.set_outer_html(html);
         let Ok(Some(new)) = document.query_selector(selector) else {
-            return;
+            return None;
         };
         if let (true, Ok(Some(details))) = (open, new.query_selector("details")) {
             let _ = details.set_attribute("open", "");
@@ -239,6 +290,7 @@ mod swap {
                 }
             }
         }
+        Some(new)
     }
 }
 

@@ -1,7 +1,9 @@
 //! `/jobs/{id}`: one job in full: its bar, parameters, timeline, error and live log.
 
 use crate::components::PageTitle;
-use crate::components::{JobFiles, JobLog, JobRow, LiveRoot, Time, Timeline, ZoneNote};
+use crate::components::{
+    JobFiles, JobLog, JobRowView, JobRows, LiveRoot, Time, Timeline, ZoneNote,
+};
 use crate::format;
 use crate::i18n::t;
 use crate::model::{LogFilter, LogLevel};
@@ -108,6 +110,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
     let short = job.id[..8.min(job.id.len())].to_string();
     let called = crate::names::job_title(&job);
     let title = t.page_title_of(t.job_title(called.as_str(), short));
+    let row_job = job.clone();
     view! {
         <PageTitle text=title/>
         <LiveRoot info=live/>
@@ -119,7 +122,9 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </p>
         </noscript>
         <div class="job-list">
-            <JobRow job=job.clone() now stall_ms selectable=false actions=may.act follow_rerun=true/>
+            <JobRows stall_ms newest=false kind=None statuses=Vec::new()>
+                <JobRowView job=row_job now stall_ms actions=may.act follow_rerun=true/>
+            </JobRows>
         </div>
         {again}
         {error}

@@ -170,13 +170,54 @@ async fn active(engine: &engine::Engine, caller: &engine::Caller) -> Result<Acti
     })
 }
 
-/// The jobs running now and the next to start, again: for a dashboard whose jobs changed.
-#[server(endpoint = "active", output = model::codec::Json)]
-pub async fn load_active() -> Result<Active, AppError> {
+/// The most rows [`load_rows`] renders in one call.
+pub const ROWS_PER_CALL: usize = 50;
+
+/// The rows of jobs that appeared after a list was rendered, rendered as the list renders its
+/// own (`ids`: comma-separated, at most [`ROWS_PER_CALL`]), in the order asked, in the caller's
+/// language and zone: what an open list puts at its top. A job the caller may not see, or that
+/// is gone, has no row.
+#[server(endpoint = "rows", output = model::codec::Json)]
+pub async fn load_rows(ids: String) -> Result<String, AppError> {
     answered(
         async move {
+            use crate::components::JobRowView;
+            use crate::error::ErrorCode;
+            use leptos::tachys::view::RenderHtml;
             let (engine, caller) = caller().await?;
-            active(&engine, &caller).await
+            let t = crate::i18n::t();
+            let ids: Vec<&str> = ids
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if ids.is_empty() || ids.len() > ROWS_PER_CALL {
+                respond_with(400);
+                return Err(AppError::bad_request(t.rows_ids_bounds(ROWS_PER_CALL)));
+            }
+            let mut jobs = Vec::with_capacity(ids.len());
+            for id in ids {
+                match engine.job(&caller, &id.into()).await {
+                    Ok(job) => jobs.push(job),
+                    Err(e) if e.code == ErrorCode::NotFound => {}
+                    Err(e) => {
+                        respond_with(400);
+                        return Err(e);
+                    }
+                }
+            }
+            let act = Powers::of(&caller).act;
+            let (now, stall_ms) = (engine::now_ms(), engine.stall_ms());
+            let titles = crate::names::titles_of(&engine);
+            Ok(Owner::new().with(|| {
+                provide_context(titles);
+                jobs.into_iter()
+                    .map(|job| {
+                        view! { <JobRowView job now stall_ms selectable=act actions=act/> }
+                            .to_html()
+                    })
+                    .collect()
+            }))
         }
         .await,
     )
@@ -194,6 +235,10 @@ pub struct Summary {
     pub failures: String,
     /// The `<figure class="chart">`.
     pub chart: String,
+    /// The first screen's `<section class="now-running">`.
+    pub running: String,
+    /// And its `<section class="now-next">`.
+    pub next: String,
 }
 
 /// The summary again, for a dashboard that follows the stream.
@@ -204,7 +249,7 @@ pub async fn load_summary(
 ) -> Result<Summary, AppError> {
     answered(
         async move {
-            use crate::components::{FailureGroups, FinishedChart, StatusCounts};
+            use crate::components::{ActiveSection, FailureGroups, FinishedChart, StatusCounts};
             use leptos::tachys::view::RenderHtml;
             let (engine, caller) = caller().await?;
             let now = engine::now_ms();
@@ -219,9 +264,19 @@ pub async fn load_summary(
             };
             let counts = engine.status_counts(&caller, query.kind.as_deref()).await?;
             let chart = engine.last_hour(&caller, now).await?;
+            let active = active(&engine, &caller).await?;
+            let stall_ms = engine.stall_ms();
             Ok(Owner::new().with(|| {
                 provide_context(titles);
                 Summary {
+                    running: view! {
+                        <ActiveSection jobs=active.running total=active.running_total queued=false now stall_ms/>
+                    }
+                    .to_html(),
+                    next: view! {
+                        <ActiveSection jobs=active.next total=active.queued_total queued=true now stall_ms/>
+                    }
+                    .to_html(),
                     counts: view! { <StatusCounts counts query/> }.to_html(),
                     failures: view! { <FailureGroups groups=failures now/> }.to_html(),
                     chart: view! { <FinishedChart minutes=chart now/> }.to_html(),

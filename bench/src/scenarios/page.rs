@@ -104,6 +104,27 @@ fn gzip_len(bytes: &[u8]) -> Res<u64> {
     Ok(out.stdout.len() as u64)
 }
 
+/// The texts a page carries for the browser (the JSON of `<script id="headway-text">`).
+fn page_texts(html: &[u8]) -> Option<&[u8]> {
+    let open = b"id=\"headway-text\">";
+    let start = html.windows(open.len()).position(|w| w == open)? + open.len();
+    let len = html[start..].windows(9).position(|w| w == b"</script>")?;
+    Some(&html[start..start + len])
+}
+
+/// Bytes after brotli at the quality the site's copies are written with (11).
+fn brotli_len(bytes: &[u8]) -> u64 {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        ..Default::default()
+    };
+    match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {
+        Ok(_) => out.len() as u64,
+        Err(_) => 0,
+    }
+}
+
 pub async fn run(plan: &Plan) -> Section {
     let mut s = Section::new("Page");
     let n = plan.history_jobs;
@@ -196,6 +217,7 @@ pub async fn run(plan: &Plan) -> Section {
     ]);
 
     let mut page_gz = None;
+    let mut texts_sent = None;
     match &history {
         Ok(h) => {
             let gz = gzip_len(&h.measured.body_a).unwrap_or(0);
@@ -206,6 +228,17 @@ pub async fn run(plan: &Plan) -> Section {
                 num(gz as f64, 0),
                 sent_cell(HISTORY_PAGE),
             ]);
+            if let Some(texts) = page_texts(&h.measured.body_a) {
+                let (tgz, tbr) = (gzip_len(texts).unwrap_or(0), brotli_len(texts));
+                texts_sent = Some(tbr);
+                t.row(vec![
+                    "its language's texts for the browser (`#headway-text`, in the HTML; alone)"
+                        .into(),
+                    num(texts.len() as f64, 0),
+                    num(tgz as f64, 0),
+                    format!("{} (br)", num(tbr as f64, 0)),
+                ]);
+            }
             let all = gz_total + gz;
             let html_sent = sent.iter().find(|a| a.name == HISTORY_PAGE);
             t.row(vec![
@@ -264,6 +297,19 @@ pub async fn run(plan: &Plan) -> Section {
                 wasm.map_or("–", |a| a.encoding.as_str())
             ),
             sent_total as f64 <= 150.0 * 1024.0,
+        );
+    }
+    if let (false, Some(texts)) = (sent.is_empty(), texts_sent) {
+        let shown = sent_total + texts;
+        s.verdict(
+            "What `/` downloads to show and hydrate, its language's texts included, as sent ≤ 160 KiB",
+            format!(
+                "{} KiB: assets {} KiB, texts {} KiB",
+                num(shown as f64 / 1024.0, 1),
+                num(sent_total as f64 / 1024.0, 1),
+                num(texts as f64 / 1024.0, 1)
+            ),
+            shown as f64 <= 160.0 * 1024.0,
         );
     }
     s.verdict(

@@ -35,6 +35,7 @@ mod process;
 mod proxy;
 mod queue;
 mod retries;
+mod rows;
 mod schedules;
 mod starts;
 mod stream;

@@ -1,0 +1,378 @@
+//! A job in a list: its status, bar, message and times. The server renders every row (the
+//! history's, the first screen's running and next jobs, the job page's); in the browser,
+//! [`JobRows`] and the first screen's summary bind the rows they hold to the tab's live jobs
+//! (`bind`), which rewrites what changes as the stream moves them, and put the rows of jobs
+//! that appear later, rendered by the server too (`load_rows`), at the top of the history.
+//! What a row says is computed once, the same on both sides (`texts`).
+
+#[cfg(feature = "hydrate")]
+mod bind;
+mod texts;
+
+use super::progress_bar::Bar;
+use super::time::Time;
+use crate::format::{self, Style};
+use crate::i18n::{t, Text};
+use crate::model::{Job, JobStatus, QueueInfo, EXTERNAL_KIND};
+use crate::pace::{self, Pace};
+use crate::server_fns::{Active, CancelJob, RerunJob};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+pub use texts::{row_texts, BarTexts, RowTexts};
+
+/// The rows under it follow the tab's stream: each one's status, bar, texts and times change
+/// as its job moves. With `newest`, jobs that appear after the page was rendered (started from
+/// this tab or another, or older jobs that come into the view) are put at the top, newest
+/// first: those of `kind` (any when `None`) and `statuses` (any when empty). A job stays once
+/// shown, as a rendered row does when its status moves on.
+#[island]
+pub fn JobRows(
+    stall_ms: u64,
+    newest: bool,
+    kind: Option<String>,
+    statuses: Vec<JobStatus>,
+    children: Children,
+) -> impl IntoView {
+    let list = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    bind::list(list, stall_ms, newest.then_some((kind, statuses)));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (stall_ms, newest, kind, statuses);
+    view! {
+        <div class="job-rows" node_ref=list>
+            <div class="job-rows-new"></div>
+            {children()}
+        </div>
+    }
+}
+
+/// What binds rows to the live jobs: the first screen's summary binds its running and next
+/// jobs with it, and again each time it puts freshly rendered ones in their place.
+#[cfg(feature = "hydrate")]
+pub use bind::Binder;
+
+/// The first screen's jobs running now and the next to start, with how many there are.
+#[component]
+pub fn ActiveJobs(active: Active, now: i64, stall_ms: u64) -> impl IntoView {
+    let Active {
+        running,
+        running_total,
+        next,
+        queued_total,
+    } = active;
+    view! {
+        <ActiveSection jobs=running total=running_total queued=false now stall_ms/>
+        <ActiveSection jobs=next total=queued_total queued=true now stall_ms/>
+    }
+}
+
+/// "Running now" (or, `queued`, "Next to start"): at most a few jobs, their count, and a link
+/// to them all when there are more.
+#[component]
+pub fn ActiveSection(
+    jobs: Vec<Job>,
+    total: u64,
+    queued: bool,
+    now: i64,
+    stall_ms: u64,
+) -> impl IntoView {
+    let t = t();
+    let (class, id, title, none, all, status) = match queued {
+        false => (
+            "now-running",
+            "running-title",
+            t.active_running(),
+            t.active_none_running(),
+            t.active_all_running(total),
+            "running,cancelling",
+        ),
+        true => (
+            "now-next",
+            "next-title",
+            t.active_next(),
+            t.active_none_waiting(),
+            t.active_all_queued(total),
+            "queued",
+        ),
+    };
+    let more = (total > jobs.len() as u64)
+        .then(|| view! { <a class="more" href=format!("/?status={status}")>{all}</a> });
+    let empty = jobs.is_empty();
+    view! {
+        <section class=class aria-labelledby=id>
+            <h2 id=id>{title} " " <span class="muted">{t.active_count(total)}</span></h2>
+            <ul class="active-jobs">
+                {jobs.into_iter().map(|job| view! { <ActiveRow job now stall_ms/> }).collect_view()}
+            </ul>
+            <p class="empty" hidden=!empty>{none}</p>
+            {more}
+        </section>
+    }
+}
+
+/// A job on the first screen: its name, its bar and what it says, on two short lines.
+#[component]
+fn ActiveRow(job: Job, now: i64, stall_ms: u64) -> impl IntoView {
+    let x = texts_now(&job, None, now, stall_ms);
+    let id = job.id.to_string();
+    let short = id[..8.min(id.len())].to_string();
+    view! {
+        <li class="active-job" data-job-id=id.clone() data-status=x.status.as_str() data-job=job_data(&job)>
+            <span class="active-name">
+                <a class="job-kind" href=format!("/jobs/{id}")>{crate::names::job_title(&job)}</a>
+                " " <code class="job-id">{short}</code>
+            </span>
+            <Bar bar=x.bar/>
+            <span class="active-text">{x.line}</span>
+        </li>
+    }
+}
+
+/// What a row of `job` says as the server renders it at `now`.
+fn texts_now(job: &Job, queue: Option<&QueueInfo>, now: i64, stall_ms: u64) -> RowTexts {
+    let zone = crate::zone::view_zone().get_untracked();
+    let p = pace::pace(job, None, now, stall_ms);
+    row_texts(t(), &zone, job, &p, queue, now)
+}
+
+/// The job a row shows, for the browser to follow it from.
+fn job_data(job: &Job) -> String {
+    serde_json::to_string(job).unwrap_or_default()
+}
+
+/// One job of the history (or the job page's): status, name, bar, what it says, when it
+/// started, how long it ran, who started it, and its Cancel or Re-run. With `selectable`, it
+/// has a checkbox for the dashboard's bulk actions (the `bulk` form); with `actions`, its
+/// Cancel and Re-run forms (not for a viewer), of which its status shows the one that applies;
+/// with `follow_rerun`, Re-run goes to the new job's page (the job page's row) rather than
+/// adding the new job to the list. `queue` is its place in line (or its kind's pause) as the
+/// server knew it.
+#[component]
+pub fn JobRowView(
+    job: Job,
+    now: i64,
+    stall_ms: u64,
+    #[prop(optional)] selectable: bool,
+    #[prop(optional)] actions: bool,
+    #[prop(optional_no_strip)] queue: Option<QueueInfo>,
+    #[prop(optional)] follow_rerun: bool,
+) -> impl IntoView {
+    let t = t();
+    let x = texts_now(&job, queue.as_ref(), now, stall_ms);
+    let id = job.id.to_string();
+    let short = id[..8.min(id.len())].to_string();
+    let title = crate::names::job_title(&job);
+    let active = x.status.is_active();
+    // An external job runs where its program was started: it has no Re-run here.
+    let rerunnable = job.kind != EXTERNAL_KIND;
+    let job_action = actions.then(|| {
+        view! {
+            <form method="post" action=CancelJob::url() class="job-action job-cancel" hidden=!active>
+                <input type="hidden" name="id" value=id.clone()/>
+                <button type="submit" class="secondary" disabled=x.status == JobStatus::Cancelling>
+                    {t.job_cancel()}
+                </button>
+            </form>
+            {rerunnable.then(|| view! {
+                <form method="post" action=RerunJob::url() class="job-action job-rerun" hidden=active>
+                    <input type="hidden" name="id" value=id.clone()/>
+                    {follow_rerun.then(|| view! { <input type="hidden" name="then" value="job"/> })}
+                    <button type="submit" class="secondary">{t.job_rerun()}</button>
+                </form>
+            })}
+        }
+    });
+    let created_at = job.created_at;
+    let who = who(t, &job);
+    let (no_error, no_start, no_queue) = (x.error.is_none(), x.starts.is_none(), x.queue.is_none());
+    view! {
+        <article
+            class="job"
+            data-job-id=id.clone()
+            data-status=x.status.as_str()
+            data-stalled=x.stalled.then_some("true")
+            data-job=job_data(&job)
+        >
+            <div class="job-head">
+                {selectable.then(|| view! {
+                    <input
+                        type="checkbox"
+                        class="job-select"
+                        name="ids"
+                        value=id.clone()
+                        form="bulk"
+                        aria-label=t.job_select(short.as_str())
+                    />
+                })}
+                <span class=format!("status status-{}", x.status)>
+                    <span class="status-icon" aria-hidden="true">{x.icon}</span>
+                    <span class="status-word">{x.word}</span>
+                </span>
+                <span class="job-name">
+                    <a class="job-kind" href=format!("/jobs/{id}")>{title.clone()}</a>
+                    " "
+                    <a class="job-id" href=format!("/jobs/{id}") title=t.job_open(id.as_str())>
+                        <code>{short.clone()}</code>
+                    </a>
+                </span>
+            </div>
+            <div class="job-work">
+                <Bar bar=x.bar/>
+                <p class="job-meta">
+                    <span class="job-progress">{x.progress}</span>
+                    <span class="job-attempt">{x.attempt}</span>
+                    <span class="job-pace">{x.pace}</span>
+                    <span class="job-message">{x.message}</span>
+                </p>
+                // The notice counts the silence every second; screen readers hear of it once,
+                // when the job stalls, not at every tick.
+                <p class="job-stall" hidden=!x.stalled>
+                    <span aria-hidden="true">"⚠ "</span>
+                    {t.job_stalled()} " " <span class="job-stall-for">{x.stalled_for}</span>
+                </p>
+                <span class="job-stall-said visually-hidden" role="status">
+                    {x.stalled.then(|| t.job_stalled_said(title))}
+                </span>
+                <p class="job-error" hidden=no_error>{x.error}</p>
+                <p class="job-starts" hidden=no_start>{x.starts}</p>
+                <p class="job-queue" hidden=no_queue>{x.queue}</p>
+            </div>
+            // When it started (or, queued, since when it waits), relative, its exact time in a title.
+            <p class="job-when">
+                <span class="job-when-word">{x.when_word}</span> " " <Time at=x.when_at style=Style::Ago now/>
+            </p>
+            <p class="job-took">
+                <span class="visually-hidden">{t.job_ran_for()} " "</span><span class="job-took-for">{x.took}</span>
+            </p>
+            <p class="job-who">{who}</p>
+            <div class="job-actions">{job_action}</div>
+            <p class="job-times">
+                {t.job_created()} " " <Time at=created_at style=Style::Ago now/>
+                <span class="job-finished" hidden=x.finished_at.is_none()>
+                    " · " {t.job_finished()} " "
+                    <Time at=x.finished_at.unwrap_or(created_at) style=Style::Ago now/>
+                </span>
+            </p>
+            <p class="field-error" role="alert" hidden=true></p>
+        </article>
+    }
+}
+
+/// Who started the job: a schedule, a re-run, a program elsewhere, or a person (from the page,
+/// the command line or the API).
+fn who(t: Text, j: &Job) -> AnyView {
+    if let Some(s) = &j.schedule_id {
+        return view! { <a href=format!("/schedules/{s}")>{t.job_who_schedule()}</a> }.into_any();
+    }
+    if let Some(o) = &j.origin {
+        let short = o[..8.min(o.len())].to_string();
+        return view! { {t.job_who_rerun()} " " <a href=format!("/jobs/{o}")><code>{short}</code></a> }
+            .into_any();
+    }
+    if j.kind == EXTERNAL_KIND {
+        let host = j
+            .params
+            .get("host")
+            .and_then(|h| h.as_str())
+            .map(str::to_string);
+        return match host {
+            Some(host) => t.job_who_program_on(host).into_any(),
+            None => t.job_who_program().into_any(),
+        };
+    }
+    t.job_who_hand().into_any()
+}
+
+/// "3rd in line · starts in about 40s", "next in line for import_csv · starting any moment",
+/// "⏸ demo is paused (by ada since Nov 24, 14:02): it starts once resumed".
+pub fn queue_text(
+    t: Text,
+    zone: &crate::zone::Zone,
+    q: &QueueInfo,
+    kind: &str,
+    now: i64,
+) -> String {
+    if let Some(pause) = &q.paused {
+        let since = format::when(t, zone, Style::Short, pause.paused_at, now);
+        return match pause.kind.as_str() {
+            crate::model::EVERY_KIND => t.queue_every_kind_paused(pause.paused_by.as_str(), since),
+            _ => t.queue_kind_paused(kind, pause.paused_by.as_str(), since),
+        };
+    }
+    let place = match (q.queue_position, q.waiting_for.as_str()) {
+        (Some(n), "kind") => t.queue_place_for(n, kind),
+        (Some(n), _) => t.queue_place(n),
+        (None, "kind") => t.queue_waiting_for(kind),
+        (None, _) => t.queue_waiting().to_string(),
+    };
+    match q.expected_start_at {
+        Some(at) if at > now + 1_000 => t.queue_starts_in(place, format::span(t, at - now)),
+        Some(_) => t.queue_starting_any_moment(place),
+        None => place,
+    }
+}
+
+/// "starts at Nov 24, 2026, 14:00:00 · in 1h 59m" for a queued job that waits for its time;
+/// "attempt 2 of 5 in 40s" for one that waits to be tried again.
+pub fn start_text(t: Text, zone: &crate::zone::Zone, j: &Job, now: i64) -> Option<String> {
+    let at = j.run_after.filter(|_| j.status == JobStatus::Queued)?;
+    let left = at - now;
+    if j.waits_to_retry() {
+        return Some(match left > 0 {
+            true => t.job_retry_in(j.attempt, j.max_attempts, format::span(t, left.max(1000))),
+            false => t.job_retry_any_moment(j.attempt, j.max_attempts),
+        });
+    }
+    (left > 0).then(|| {
+        t.job_starts_at(
+            format::when(t, zone, Style::Full, at, now),
+            format::span(t, left.max(1000)),
+        )
+    })
+}
+
+/// "attempt 2 of 5" for a job past its first attempt, or that may take several: its running
+/// attempt, or the one that ended it.
+pub fn attempt_text(t: Text, j: &Job) -> Option<String> {
+    (j.attempt > 1 && !j.waits_to_retry()).then(|| t.job_attempt(j.attempt, j.max_attempts))
+}
+
+/// A job's error: "attempt 1 failed: timeout: …" while it waits to be tried again.
+pub fn error_text(t: Text, j: &Job) -> Option<String> {
+    let e = j.error.as_ref()?;
+    Some(match j.waits_to_retry() {
+        true => t.job_attempt_failed(j.attempt - 1, e.code.as_str(), e.message.as_str()),
+        false => t.job_error(e.code.as_str(), e.message.as_str()),
+    })
+}
+
+/// A shape per status, so that status never rests on colour alone.
+pub fn status_icon(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Queued => "◷",
+        JobStatus::Running => "▶",
+        JobStatus::Cancelling => "◼",
+        JobStatus::Succeeded => "✔",
+        JobStatus::Failed => "✖",
+        JobStatus::Cancelled => "⊘",
+        JobStatus::Interrupted => "⚡",
+    }
+}
+
+/// `elapsed 12s · 5.0 steps/s · about 10s left`; `ran 42s` once finished.
+pub fn pace_text(t: Text, j: &Job, p: &Pace) -> String {
+    let Some(elapsed) = p.elapsed_ms else {
+        return String::new();
+    };
+    if j.status.is_terminal() {
+        return t.job_ran(format::span(t, elapsed));
+    }
+    let mut parts = vec![t.job_elapsed(format::span(t, elapsed))];
+    if let Some(rate) = p.per_second {
+        parts.push(pace::rate_text(t, rate, &j.progress.unit));
+    }
+    if let Some(eta) = p.eta_ms {
+        parts.push(t.job_left(format::span(t, eta.max(1000))));
+    }
+    parts.join(" · ")
+}
