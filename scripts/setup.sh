@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 what="${1:-build}"
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
+# Minifies the split loader of release builds (cargo-leptos minifies headway.js, not it).
+TERSER_VERSION=5.51.4
 SCHEMATHESIS_VERSION=4.32.5
 # The Standard Webhooks verifier the webhook tests check deliveries with (server/tests/it).
 STANDARDWEBHOOKS_VERSION=1.1.0
@@ -42,11 +44,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
   fast_install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-# wasm-opt from npm's binaryen; Debian's older one produces wasm that does not hydrate.
-if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
-  step "installing wasm-opt (binaryen $BINARYEN_VERSION) into .tools/"
+# wasm-opt from npm's binaryen; Debian's older one produces wasm that does not hydrate. Both in
+# one install: npm removes from .tools what a later install does not name.
+if [ ! -x .tools/node_modules/.bin/wasm-opt ] || [ ! -x .tools/node_modules/.bin/terser ]; then
+  step "installing wasm-opt (binaryen $BINARYEN_VERSION) and terser $TERSER_VERSION into .tools/"
   mkdir -p .tools
-  npm install --prefix .tools --no-save --no-audit --no-fund "binaryen@$BINARYEN_VERSION" >/dev/null
+  npm install --prefix .tools --no-save --no-audit --no-fund \
+    "binaryen@$BINARYEN_VERSION" "terser@$TERSER_VERSION" >/dev/null
 fi
 
 # Debian packages, installed only when missing.
