@@ -309,7 +309,7 @@ impl Parts {
         sending: bool,
         said: impl FnOnce() -> String,
     ) {
-        let changed = |f: &dyn Fn(&RowTexts) -> bool| shown.is_none_or(|s| f(s));
+        let changed = |f: &dyn Fn(&RowTexts) -> bool| shown.is_none_or(f);
         if changed(&|s| s.status != x.status) {
             let status = x.status.as_str();
             let _ = self.row.set_attribute("data-status", status);
