@@ -140,35 +140,24 @@ mod tests {
     use crate::model::Progress;
 
     fn job(status: JobStatus, current: u64, total: Option<u64>) -> Job {
-        Job {
-            id: "0123456789abcdef".into(),
-            kind: "demo".into(),
-            params: serde_json::Value::Null,
-            status,
-            progress: Progress {
-                current,
-                total,
-                unit: "steps".into(),
-                message: "working".into(),
-                ..Default::default()
-            },
-            error: None,
-            created_at: 1_000,
-            started_at: (status != JobStatus::Queued).then_some(2_000),
-            finished_at: status.is_terminal().then_some(12_000),
-            event_id: 1,
-            timeout_ms: None,
-            origin: None,
-            run_after: None,
-            attempt: 1,
-            max_attempts: 1,
-            next_attempt_at: None,
-            attempts: Vec::new(),
-            schedule_id: None,
-            scheduled_for: None,
-            outputs: Vec::new(),
-            result: None,
-        }
+        let mut j = Job::queued(
+            "0123456789abcdef".into(),
+            "demo",
+            serde_json::Value::Null,
+            1_000,
+        );
+        j.status = status;
+        j.progress = Progress {
+            current,
+            total,
+            unit: "steps".into(),
+            message: "working".into(),
+            ..Default::default()
+        };
+        j.started_at = (status != JobStatus::Queued).then_some(2_000);
+        j.finished_at = status.is_terminal().then_some(12_000);
+        j.event_id = 1;
+        j
     }
 
     fn texts(j: &Job, now: i64) -> RowTexts {
