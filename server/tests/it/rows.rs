@@ -132,3 +132,43 @@ async fn a_calls_answer_grows_with_its_rows_and_no_further() {
 fn server_bound() -> usize {
     app::server_fns::ROWS_PER_CALL
 }
+
+/// What a flood from one user does to everyone else: 200 calls of a full call's worth of rows
+/// at once, bounded, while another member asks for their own row. Every call is answered (a
+/// row each, or a refusal that says to come back), none fails, and the other member gets
+/// theirs.
+#[tokio::test]
+async fn a_flood_of_row_calls_from_one_user_leaves_the_others_served() {
+    let app = accounts_app().await;
+    add_user(&app, "mia", "member").await;
+    add_user(&app, "max", "member").await;
+    let mia = signed_in(&app, "mia").await;
+    let max = signed_in(&app, "max").await;
+    let mut ids = Vec::new();
+    for _ in 0..server_bound() {
+        ids.push(mia.demo(1, 1).await);
+    }
+    let his = max.demo(1, 1).await;
+    let all = ids.join(",");
+    let flood = futures::future::join_all((0..200).map(|_| rows(&mia, &all)));
+    let (answers, (status, html)) = tokio::join!(flood, async {
+        tokio::task::yield_now().await;
+        rows(&max, &his).await
+    });
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(html.as_str().unwrap().matches("<article").count(), 1);
+    for (status, body) in &answers {
+        assert!(
+            *status == 200 || *status == 429 || *status == 503,
+            "{status}: {body}"
+        );
+        if *status == 200 {
+            assert_eq!(
+                body.as_str().unwrap().matches("<article").count(),
+                ids.len()
+            );
+        }
+    }
+    let (status, _) = rows(&max, &his).await;
+    assert_eq!(status, 200, "and after it");
+}
