@@ -3,7 +3,6 @@
 
 use crate::i18n::Text;
 use crate::model::{Job, JobStatus, Level};
-use leptos::prelude::*;
 
 /// The colour a job's bar shows: its own level, unless its status says more.
 pub fn bar_level(job: &Job) -> Level {
@@ -45,26 +44,6 @@ pub fn progress_said(t: Text, job: &Job) -> String {
 pub fn indeterminate(job: &Job) -> bool {
     job.progress.percent().is_none()
         && matches!(job.status, JobStatus::Running | JobStatus::Cancelling)
-}
-
-/// A job's bar as the server renders it; in the browser, the row's binding rewrites its
-/// attributes and width as the job moves (`job_row::bind`).
-#[component]
-pub fn Bar(bar: super::job_row::BarTexts) -> impl IntoView {
-    view! {
-        <div
-            class=bar.class
-            role="progressbar"
-            aria-label=bar.label
-            aria-valuemin="0"
-            aria-valuemax=bar.max
-            aria-valuenow=bar.now
-            aria-valuetext=bar.text
-            data-level=bar.level
-        >
-            <div class="bar-fill" style:width=bar.width></div>
-        </div>
-    }
 }
 
 #[cfg(test)]

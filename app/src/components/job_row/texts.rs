@@ -4,11 +4,10 @@
 
 use super::super::progress_bar::{bar_level, indeterminate, progress_said, progress_text};
 use super::super::words::status_name;
-use super::{attempt_text, error_text, pace_text, queue_text, start_text, status_icon};
-use crate::format;
+use crate::format::{self, Style};
 use crate::i18n::Text;
 use crate::model::{Job, JobStatus, QueueInfo};
-use crate::pace::Pace;
+use crate::pace::{self, Pace};
 use crate::zone::Zone;
 
 /// A row's texts and the attributes that change with the job.
@@ -131,6 +130,100 @@ pub fn row_texts(
             width: format!("{:.1}%", j.progress.percent().unwrap_or(0.0)),
         },
     }
+}
+
+/// "3rd in line · starts in about 40s", "next in line for import_csv · starting any moment",
+/// "⏸ demo is paused (by ada since Nov 24, 14:02): it starts once resumed".
+pub fn queue_text(
+    t: Text,
+    zone: &crate::zone::Zone,
+    q: &QueueInfo,
+    kind: &str,
+    now: i64,
+) -> String {
+    if let Some(pause) = &q.paused {
+        let since = format::when(t, zone, Style::Short, pause.paused_at, now);
+        return match pause.kind.as_str() {
+            crate::model::EVERY_KIND => t.queue_every_kind_paused(pause.paused_by.as_str(), since),
+            _ => t.queue_kind_paused(kind, pause.paused_by.as_str(), since),
+        };
+    }
+    let place = match (q.queue_position, q.waiting_for.as_str()) {
+        (Some(n), "kind") => t.queue_place_for(n, kind),
+        (Some(n), _) => t.queue_place(n),
+        (None, "kind") => t.queue_waiting_for(kind),
+        (None, _) => t.queue_waiting().to_string(),
+    };
+    match q.expected_start_at {
+        Some(at) if at > now + 1_000 => t.queue_starts_in(place, format::span(t, at - now)),
+        Some(_) => t.queue_starting_any_moment(place),
+        None => place,
+    }
+}
+
+/// "starts at Nov 24, 2026, 14:00:00 · in 1h 59m" for a queued job that waits for its time;
+/// "attempt 2 of 5 in 40s" for one that waits to be tried again.
+pub fn start_text(t: Text, zone: &crate::zone::Zone, j: &Job, now: i64) -> Option<String> {
+    let at = j.run_after.filter(|_| j.status == JobStatus::Queued)?;
+    let left = at - now;
+    if j.waits_to_retry() {
+        return Some(match left > 0 {
+            true => t.job_retry_in(j.attempt, j.max_attempts, format::span(t, left.max(1000))),
+            false => t.job_retry_any_moment(j.attempt, j.max_attempts),
+        });
+    }
+    (left > 0).then(|| {
+        t.job_starts_at(
+            format::when(t, zone, Style::Full, at, now),
+            format::span(t, left.max(1000)),
+        )
+    })
+}
+
+/// "attempt 2 of 5" for a job past its first attempt, or that may take several: its running
+/// attempt, or the one that ended it.
+pub fn attempt_text(t: Text, j: &Job) -> Option<String> {
+    (j.attempt > 1 && !j.waits_to_retry()).then(|| t.job_attempt(j.attempt, j.max_attempts))
+}
+
+/// A job's error: "attempt 1 failed: timeout: …" while it waits to be tried again.
+pub fn error_text(t: Text, j: &Job) -> Option<String> {
+    let e = j.error.as_ref()?;
+    Some(match j.waits_to_retry() {
+        true => t.job_attempt_failed(j.attempt - 1, e.code.as_str(), e.message.as_str()),
+        false => t.job_error(e.code.as_str(), e.message.as_str()),
+    })
+}
+
+/// A shape per status, so that status never rests on colour alone.
+pub fn status_icon(status: JobStatus) -> &'static str {
+    match status {
+        JobStatus::Queued => "◷",
+        JobStatus::Running => "▶",
+        JobStatus::Cancelling => "◼",
+        JobStatus::Succeeded => "✔",
+        JobStatus::Failed => "✖",
+        JobStatus::Cancelled => "⊘",
+        JobStatus::Interrupted => "⚡",
+    }
+}
+
+/// `elapsed 12s · 5.0 steps/s · about 10s left`; `ran 42s` once finished.
+pub fn pace_text(t: Text, j: &Job, p: &Pace) -> String {
+    let Some(elapsed) = p.elapsed_ms else {
+        return String::new();
+    };
+    if j.status.is_terminal() {
+        return t.job_ran(format::span(t, elapsed));
+    }
+    let mut parts = vec![t.job_elapsed(format::span(t, elapsed))];
+    if let Some(rate) = p.per_second {
+        parts.push(pace::rate_text(t, rate, &j.progress.unit));
+    }
+    if let Some(eta) = p.eta_ms {
+        parts.push(t.job_left(format::span(t, eta.max(1000))));
+    }
+    parts.join(" · ")
 }
 
 #[cfg(test)]
