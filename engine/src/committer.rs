@@ -12,8 +12,8 @@
 
 use crate::bus::{Bus, Event};
 use crate::store::{
-    Attachment, Change, CommittedEvent, ExternalReport, Fence, Fire, Fired, Outcome, Publish,
-    QueuedJob, Reported, StartKey, Store, StoreError, Write,
+    Answer, Answered, Attachment, Change, CommittedEvent, ExternalReport, Fence, Fire, Fired,
+    Publish, QueuedJob, Reported, ScheduleRow, StartKey, Store, StoreError,
 };
 use crate::telemetry::Metrics;
 use model::error::Chain;
@@ -22,7 +22,7 @@ use model::{
 };
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 /// The store could not take the change (disk full, database locked for too long...).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -54,29 +54,7 @@ pub struct Committer {
     outputs_per_job: usize,
 }
 
-/// What became of an attachment.
-#[derive(Debug)]
-pub enum Attached {
-    /// The job as it is now.
-    Done(Box<Job>),
-    /// The job is no longer running (for the fence): nothing was written.
-    NotRunning,
-    /// The output is new and the job has this many, as many as it may: nothing was written.
-    Full(usize),
-}
-
-/// What became of a start.
-#[derive(Debug)]
-pub enum Created {
-    /// The job, as stored.
-    New(Job),
-    /// The job an earlier start with the same key made, as it is now.
-    Again(Job),
-    /// The owner's share of the queue is full: nothing was written.
-    Full,
-    /// The key was used for another start: nothing was written.
-    KeyTaken,
-}
+pub use crate::store::{Attached, Created};
 
 /// Told the id, the new status and the `run_after` of a job whose `job` event was just
 /// published.
@@ -185,34 +163,25 @@ impl Committer {
         *self.heads.borrow()
     }
 
-    /// Applies one change and waits for what became of it.
-    async fn ask(&self, change: Change) -> Result<Outcome, WriteError> {
-        outcome(self.send(change).await?).await
+    /// Applies the change `make` builds around its answer, and waits for that answer.
+    async fn ask<T>(&self, make: impl FnOnce(Answer<T>) -> Change) -> Result<T, WriteError> {
+        Ok(self.send(make).await?.get().await?)
     }
 
-    /// Puts one change in the writer's queue; what became of it comes on the receiver. A change
-    /// sent after it is applied after it.
-    async fn send(&self, change: Change) -> Result<oneshot::Receiver<Outcome>, WriteError> {
-        let (reply, rx) = oneshot::channel();
-        self.store
-            .write(Write {
-                change,
-                reply: Some(reply),
-            })
-            .await?;
-        Ok(rx)
+    /// Puts the change `make` builds in the writer's queue; its answer comes where it says. A
+    /// change sent after it is applied after it.
+    async fn send<T>(
+        &self,
+        make: impl FnOnce(Answer<T>) -> Change,
+    ) -> Result<Answered<T>, WriteError> {
+        let (answer, answered) = Answer::new();
+        self.store.write(make(answer)).await?;
+        Ok(answered)
     }
 
     /// Sends a change without waiting for it (progress samples and log lines).
     async fn tell(&self, change: Change) {
-        if let Err(e) = self
-            .store
-            .write(Write {
-                change,
-                reply: None,
-            })
-            .await
-        {
+        if let Err(e) = self.store.write(change).await {
             tracing::error!(error = %Chain(&e), "a job's report was lost");
         }
     }
@@ -221,6 +190,7 @@ impl Committer {
     pub async fn create(&self, owner: &UserId, job: Job) -> Result<Job, WriteError> {
         match self.create_within(owner, job, None, None).await? {
             Created::New(job) => Ok(job),
+            // Without a limit or a key, a start is refused only by the database.
             other => Err(WriteError::Refused(format!(
                 "a job without a limit or a key was refused: {other:?}"
             ))),
@@ -238,32 +208,27 @@ impl Committer {
     ) -> Result<Created, WriteError> {
         let id = job.id.clone();
         self.unannounced.lock().unwrap().insert(id.clone());
-        let outcome = self
-            .ask(Change::Create {
+        let created = self
+            .ask(|answer| Change::Create {
                 owner: owner.into(),
                 job,
                 max_queued,
                 key,
+                answer,
             })
             .await;
         // Logged under the lock, so that a claim on another thread cannot log "job started"
         // between this taking the job out of the set and logging its creation.
         let mut unannounced = self.unannounced.lock().unwrap();
         let unlogged = unannounced.remove(&id);
-        match outcome? {
-            Outcome::Job(Some(job)) => {
-                self.metrics.created(&job);
-                if unlogged {
-                    tracing::info!(job = %job.id, kind = %job.kind, "job created");
-                }
-                drop(unannounced);
-                Ok(Created::New(job))
+        let created = created?;
+        if let Created::New(job) = &created {
+            self.metrics.created(job);
+            if unlogged {
+                tracing::info!(job = %job.id, kind = %job.kind, "job created");
             }
-            Outcome::Again(job) => Ok(Created::Again(job)),
-            Outcome::Full { .. } => Ok(Created::Full),
-            Outcome::KeyTaken => Ok(Created::KeyTaken),
-            other => Err(unexpected(other)),
         }
+        Ok(created)
     }
 
     /// Moves a job to `to` if the state machine (and the fence: see [`Fence`]) allows it;
@@ -295,16 +260,19 @@ impl Committer {
         error: Option<JobError>,
         fence: Fence,
     ) -> Result<Moving<'_>, WriteError> {
-        let change = Change::Transition {
-            owner: owner.into(),
-            job_id: job_id.into(),
-            to,
-            error,
-            fence,
-        };
+        let moved = self
+            .send(|answer| Change::Transition {
+                owner: owner.into(),
+                job_id: job_id.into(),
+                to,
+                error,
+                fence,
+                answer,
+            })
+            .await?;
         Ok(Moving {
             committer: self,
-            outcome: self.send(change).await?,
+            moved,
         })
     }
 
@@ -318,24 +286,26 @@ impl Committer {
         requeue: bool,
         fence: Fence,
     ) -> Result<Option<Job>, WriteError> {
-        let change = Change::Interrupt {
-            owner: owner.into(),
-            job_id: job_id.into(),
-            error,
-            requeue,
-            fence,
-        };
-        match self.ask(change).await? {
+        let interrupted = self
+            .ask(|answer| Change::Interrupt {
+                owner: owner.into(),
+                job_id: job_id.into(),
+                error,
+                requeue,
+                fence,
+                answer,
+            })
+            .await?;
+        match interrupted {
             // Queued again, it was counted as interrupted; it counts again when it ends.
-            Outcome::Job(Some(job)) if requeue && job.status == JobStatus::Queued => {
+            Some(job) if requeue && job.status == JobStatus::Queued => {
                 let mut ended = job.clone();
                 ended.status = JobStatus::Interrupted;
                 self.metrics.moved(&ended);
                 tracing::info!(job = %job.id, kind = %job.kind, "job interrupted; queued again to resume");
                 Ok(Some(job))
             }
-            Outcome::Job(job) => Ok(self.count(job)),
-            other => Err(unexpected(other)),
+            job => Ok(self.count(job)),
         }
     }
 
@@ -351,24 +321,22 @@ impl Committer {
         reset_progress: bool,
         fence: Fence,
     ) -> Result<Option<Job>, WriteError> {
-        let change = Change::Retry {
-            owner: owner.into(),
-            job_id: job_id.into(),
-            error,
-            wait_ms,
-            reset_progress,
-            fence,
-        };
-        match self.ask(change).await? {
-            Outcome::Job(job) => {
-                if let Some(job) = &job {
-                    self.metrics.retried(job);
-                    tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempt, "job failed; queued for another attempt");
-                }
-                Ok(job)
-            }
-            other => Err(unexpected(other)),
+        let retried = self
+            .ask(|answer| Change::Retry {
+                owner: owner.into(),
+                job_id: job_id.into(),
+                error,
+                wait_ms,
+                reset_progress,
+                fence,
+                answer,
+            })
+            .await?;
+        if let Some(job) = &retried {
+            self.metrics.retried(job);
+            tracing::info!(job = %job.id, kind = %job.kind, attempt = job.attempt, "job failed; queued for another attempt");
         }
+        Ok(retried)
     }
 
     /// Takes up to `slots` queued jobs of `kinds` for process `by` (see [`Change::Claim`]).
@@ -380,30 +348,26 @@ impl Committer {
         limits: Vec<(String, u32)>,
         per_owner: u32,
     ) -> Result<Vec<QueuedJob>, WriteError> {
-        match self
-            .ask(Change::Claim {
+        let jobs = self
+            .ask(|answer| Change::Claim {
                 by: by.into(),
                 slots,
                 kinds,
                 limits,
                 per_owner,
+                answer,
             })
-            .await?
-        {
-            Outcome::Claimed(jobs) => {
-                let mut unannounced = self.unannounced.lock().unwrap();
-                for q in &jobs {
-                    if unannounced.remove(&q.job.id) {
-                        tracing::info!(job = %q.job.id, kind = %q.job.kind, "job created");
-                    }
-                    self.metrics.started(&q.job);
-                    tracing::info!(job = %q.job.id, kind = %q.job.kind, "job started");
-                }
-                drop(unannounced);
-                Ok(jobs)
+            .await?;
+        let mut unannounced = self.unannounced.lock().unwrap();
+        for q in &jobs {
+            if unannounced.remove(&q.job.id) {
+                tracing::info!(job = %q.job.id, kind = %q.job.kind, "job created");
             }
-            other => Err(unexpected(other)),
+            self.metrics.started(&q.job);
+            tracing::info!(job = %q.job.id, kind = %q.job.kind, "job started");
         }
+        drop(unannounced);
+        Ok(jobs)
     }
 
     pub async fn progress(&self, owner: &UserId, job_id: &JobId, progress: Progress, fence: Fence) {
@@ -412,6 +376,7 @@ impl Committer {
             job_id: job_id.into(),
             progress,
             fence,
+            answer: Answer::none(),
         })
         .await
     }
@@ -431,6 +396,7 @@ impl Committer {
             line,
             fence,
             bounds: self.log_bounds,
+            answer: Answer::none(),
         })
         .await
     }
@@ -444,18 +410,14 @@ impl Committer {
         what: Attachment,
         fence: Fence,
     ) -> Result<Attached, WriteError> {
-        let change = Change::Attach {
+        self.ask(|answer| Change::Attach {
             owner: owner.into(),
             job_id: job_id.into(),
             what,
             fence,
-        };
-        match self.ask(change).await? {
-            Outcome::Job(Some(job)) => Ok(Attached::Done(Box::new(job))),
-            Outcome::Job(None) => Ok(Attached::NotRunning),
-            Outcome::OutputsFull(has) => Ok(Attached::Full(has)),
-            other => Err(unexpected(other)),
-        }
+            answer,
+        })
+        .await
     }
 
     /// Saves a resumable job's checkpoint.
@@ -464,6 +426,7 @@ impl Committer {
             job_id: job_id.into(),
             value,
             fence,
+            answer: Answer::none(),
         })
         .await
     }
@@ -485,11 +448,13 @@ impl Committer {
             line,
             fence: fence.clone(),
             bounds: self.log_bounds,
+            answer: Answer::none(),
         };
         let checkpoint = Change::Checkpoint {
             job_id: job_id.into(),
             value,
             fence,
+            answer: Answer::none(),
         };
         self.tell(Change::Together(vec![log, checkpoint])).await
     }
@@ -497,32 +462,22 @@ impl Committer {
     /// Deletes a batch of events older than `before_ms`; returns the highest id deleted.
     pub async fn prune(&self, before_ms: i64) -> Result<Option<i64>, WriteError> {
         // A bounded batch, so that live writes never wait long behind a prune.
-        match self
-            .ask(Change::Prune {
-                before_ms,
-                limit: 10_000,
-            })
-            .await?
-        {
-            Outcome::Pruned(last) => Ok(last),
-            other => Err(unexpected(other)),
-        }
+        self.ask(|answer| Change::Prune {
+            before_ms,
+            limit: 10_000,
+            answer,
+        })
+        .await
     }
 
     /// Stores a notice and announces it to every open stream.
     pub async fn notice(&self, text: String) -> Result<Notice, WriteError> {
-        match self.ask(Change::PostNotice { text }).await? {
-            Outcome::Notice(notice) => Ok(notice),
-            other => Err(unexpected(other)),
-        }
+        self.ask(|answer| Change::PostNotice { text, answer }).await
     }
 
     /// Withdraws every notice in force (each announced with an empty text); returns how many.
     pub async fn withdraw_notices(&self) -> Result<usize, WriteError> {
-        match self.ask(Change::WithdrawNotices).await? {
-            Outcome::Withdrawn(n) => Ok(n),
-            other => Err(unexpected(other)),
-        }
+        self.ask(|answer| Change::WithdrawNotices { answer }).await
     }
 
     /// Stores a new external job, running at once, with its report token's hash and its lease
@@ -535,28 +490,34 @@ impl Committer {
         lease_until: i64,
     ) -> Result<Job, WriteError> {
         let job_id = job.id.clone();
-        let change = Change::Together(vec![
-            Change::Create {
-                owner: owner.into(),
-                job,
-                max_queued: None,
-                key: None,
-            },
-            Change::Open {
-                owner: owner.into(),
-                job_id,
-                report_hash,
-                lease_until,
-            },
-        ]);
-        match self.ask(change).await? {
-            Outcome::Job(Some(job)) => {
-                self.metrics.created(&job);
-                tracing::info!(job = %job.id, kind = %job.kind, "external job created");
-                Ok(job)
-            }
-            other => Err(unexpected(other)),
-        }
+        let opened = self
+            .ask(|answer| {
+                Change::Together(vec![
+                    Change::Create {
+                        owner: owner.into(),
+                        job,
+                        max_queued: None,
+                        key: None,
+                        answer: Answer::none(),
+                    },
+                    Change::Open {
+                        owner: owner.into(),
+                        job_id: job_id.clone(),
+                        report_hash,
+                        lease_until,
+                        answer,
+                    },
+                ])
+            })
+            .await?;
+        let Some(job) = opened else {
+            return Err(WriteError::Refused(format!(
+                "the new external job {job_id} could not be opened"
+            )));
+        };
+        self.metrics.created(&job);
+        tracing::info!(job = %job.id, kind = %job.kind, "external job created");
+        Ok(job)
     }
 
     /// Writes what an external job's program reported (see [`Change::Report`]).
@@ -564,24 +525,25 @@ impl Committer {
     pub async fn report(&self, mut report: ExternalReport) -> Result<Reported, WriteError> {
         report.bounds = self.log_bounds;
         let (ends, job_id) = (report.end.is_some(), report.job_id.clone());
-        match self.ask(Change::Report(Box::new(report))).await? {
-            Outcome::Reported(reported) => {
-                if let Reported::Taken { status, .. } = &reported {
-                    if ends && status.is_terminal() {
-                        match self.store.job(None, &job_id).await {
-                            Ok(job) => {
-                                self.count(job);
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %model::error::Chain(&e), job = %job_id, "an ended external job could not be read back to count it")
-                            }
-                        }
+        let reported = self
+            .ask(|answer| Change::Report {
+                report: Box::new(report),
+                answer,
+            })
+            .await?;
+        if let Reported::Taken { status, .. } = &reported {
+            if ends && status.is_terminal() {
+                match self.store.job(None, &job_id).await {
+                    Ok(job) => {
+                        self.count(job);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %model::error::Chain(&e), job = %job_id, "an ended external job could not be read back to count it")
                     }
                 }
-                Ok(reported)
             }
-            other => Err(unexpected(other)),
         }
+        Ok(reported)
     }
 
     /// Ends an external job whose lease ended before `now` (see [`Change::Expire`]); the job as
@@ -593,62 +555,59 @@ impl Committer {
         now: i64,
         error: JobError,
     ) -> Result<Option<Job>, WriteError> {
-        let change = Change::Expire {
-            owner: owner.into(),
-            job_id: job_id.into(),
-            now,
-            error,
-        };
-        match self.ask(change).await? {
-            Outcome::Job(job) => Ok(self.count(job)),
-            other => Err(unexpected(other)),
-        }
+        let ended = self
+            .ask(|answer| Change::Expire {
+                owner: owner.into(),
+                job_id: job_id.into(),
+                now,
+                error,
+                answer,
+            })
+            .await?;
+        Ok(self.count(ended))
     }
 
-    /// Adds, changes or deletes a schedule (`PutSchedule`, `DeleteSchedule`); whether it was
-    /// there to delete.
-    pub async fn schedule_change(&self, change: Change) -> Result<bool, WriteError> {
-        match self.ask(change).await? {
-            Outcome::Schedule(done) => Ok(done),
-            other => Err(unexpected(other)),
-        }
+    /// Adds a schedule, or changes one ([`Change::PutSchedule`]).
+    pub async fn put_schedule(&self, row: ScheduleRow) -> Result<(), WriteError> {
+        self.ask(|answer| Change::PutSchedule { row, answer }).await
+    }
+
+    /// Deletes a schedule; whether there was one.
+    pub async fn delete_schedule(&self, id: &model::ScheduleId) -> Result<bool, WriteError> {
+        self.ask(|answer| Change::DeleteSchedule {
+            id: id.clone(),
+            answer,
+        })
+        .await
     }
 
     /// A schedule's fire time (see [`Change::Fire`]): what it did, or `None` when the schedule
     /// no longer waited for it (another process fired it, or it changed).
     pub async fn fire(&self, fire: Fire) -> Result<Option<Fired>, WriteError> {
-        match self.ask(Change::Fire(fire)).await? {
-            Outcome::Fired(fired) => {
-                if let Some(job) = fired.as_ref().and_then(|f| f.job.as_ref()) {
-                    self.metrics.created(job);
-                }
-                Ok(fired)
-            }
-            other => Err(unexpected(other)),
+        let fired = self.ask(|answer| Change::Fire { fire, answer }).await?;
+        if let Some(job) = fired.as_ref().and_then(|f| f.job.as_ref()) {
+            self.metrics.created(job);
         }
+        Ok(fired)
     }
 
     /// Pauses `kind` (or every kind) for every process; the pause in force.
     pub async fn pause(&self, kind: &str, by: &str) -> Result<KindPause, WriteError> {
-        let change = Change::Pause {
+        self.ask(|answer| Change::Pause {
             kind: kind.to_string(),
             by: by.to_string(),
-        };
-        match self.ask(change).await? {
-            Outcome::Paused(pause) => Ok(pause),
-            other => Err(unexpected(other)),
-        }
+            answer,
+        })
+        .await
     }
 
     /// Resumes `kind` (or every kind); whether it was paused.
     pub async fn resume(&self, kind: &str) -> Result<bool, WriteError> {
-        let change = Change::Resume {
+        self.ask(|answer| Change::Resume {
             kind: kind.to_string(),
-        };
-        match self.ask(change).await? {
-            Outcome::Resumed(was) => Ok(was),
-            other => Err(unexpected(other)),
-        }
+            answer,
+        })
+        .await
     }
 
     /// Returns once everything sent before this call is committed (or has failed).
@@ -660,31 +619,12 @@ impl Committer {
 /// A job's move in the writer's queue ([`Committer::send_transition`]).
 pub struct Moving<'a> {
     committer: &'a Committer,
-    outcome: oneshot::Receiver<Outcome>,
+    moved: Answered<Option<Job>>,
 }
 
 impl Moving<'_> {
     /// The job as moved, or `None` when the move was refused.
     pub async fn committed(self) -> Result<Option<Job>, WriteError> {
-        match outcome(self.outcome).await? {
-            Outcome::Job(job) => Ok(self.committer.count(job)),
-            other => Err(unexpected(other)),
-        }
+        Ok(self.committer.count(self.moved.get().await?))
     }
-}
-
-/// What became of a change sent to the writer.
-async fn outcome(rx: oneshot::Receiver<Outcome>) -> Result<Outcome, WriteError> {
-    match rx.await.map_err(|_| stopped())? {
-        Outcome::Failed(e) => Err(e.into()),
-        outcome => Ok(outcome),
-    }
-}
-
-fn stopped() -> WriteError {
-    WriteError::Refused("the committer has stopped".into())
-}
-
-fn unexpected(outcome: Outcome) -> WriteError {
-    WriteError::Refused(format!("the store answered a change with {outcome:?}"))
 }

@@ -675,7 +675,7 @@ impl Engine {
         let job = match created {
             Created::New(job) => job,
             Created::Again(job) => return Ok(Started { job, again: true }),
-            Created::Full => return Err(shares.refusal(shares.max(), 1)),
+            Created::Full { .. } => return Err(shares.refusal(shares.max(), 1)),
             Created::KeyTaken => {
                 return Err(AppError::invalid(vec![FieldError {
                     field: KEY_FIELD.into(),

@@ -15,7 +15,7 @@ use crate::stats::median;
 use crate::Res;
 use engine::store::batch::MAX_BATCH;
 use engine::store::postgres::throwaway::Cluster;
-use engine::store::{Access, Change, Store};
+use engine::store::{Access, Answer, Change, Store};
 use model::{JobStatus, LogLevel};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -508,6 +508,7 @@ async fn store_alone(url: &str, n: u64, round: u64) -> Res<f64> {
             job: throughput::queued_demo(&id, engine::now_ms()),
             max_queued: None,
             key: None,
+            answer: Answer::none(),
         }],
         "creating the job",
     )
@@ -533,6 +534,7 @@ async fn store_alone(url: &str, n: u64, round: u64) -> Res<f64> {
                     job_bytes: u64::MAX,
                     ..Default::default()
                 },
+                answer: Answer::none(),
             })
             .collect();
         throughput::apply(&store, batch, "appending lines").await?;

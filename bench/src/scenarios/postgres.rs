@@ -12,7 +12,7 @@ use crate::report::{num, ratio, Section, Table};
 use crate::seed::{self, Rng};
 use crate::{unix_ms, Res};
 use engine::store::postgres::throwaway::Cluster;
-use engine::store::{Access, Change, Outcome, ProcessRow, Store};
+use engine::store::{Access, Answer, Change, ProcessRow, Store};
 use model::{JobStatus, Level, Progress};
 use std::time::Instant;
 
@@ -288,28 +288,30 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
                 job: throughput::queued_demo(id, now),
                 max_queued: None,
                 key: None,
+                answer: Answer::none(),
             })
             .collect();
         throughput::apply(&store, creates, "creating the jobs").await?;
 
+        let (answer, claimed) = Answer::new();
         let claim = Change::Claim {
             by: me.id.clone(),
             slots: batch.len() as u32,
             kinds: kinds.clone(),
             limits: limits.clone(),
             per_owner: u32::MAX,
+            answer,
         };
-        let outcomes = throughput::apply_outcomes(&store, vec![claim], "claiming the jobs").await?;
-        match outcomes.first() {
-            Some(Outcome::Claimed(claimed)) if claimed.len() == batch.len() => {}
-            Some(Outcome::Claimed(claimed)) => {
-                return Err(format!(
-                    "claiming the jobs: {} of {} claimed",
-                    claimed.len(),
-                    batch.len()
-                ))
-            }
-            other => return Err(format!("claiming the jobs: unexpected outcome {other:?}")),
+        throughput::apply(&store, vec![claim], "claiming the jobs").await?;
+        let claimed = claimed
+            .now()
+            .map_err(|e| format!("claiming the jobs: {e}"))?;
+        if claimed.len() != batch.len() {
+            return Err(format!(
+                "claiming the jobs: {} of {} claimed",
+                claimed.len(),
+                batch.len()
+            ));
         }
 
         let mut finish = Vec::with_capacity(batch.len() * 3);
@@ -327,6 +329,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
                         at: Some(engine::now_ms()),
                     },
                     fence: fence.clone(),
+                    answer: Answer::none(),
                 });
             }
             finish.push(Change::Transition {
@@ -335,6 +338,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
                 to: JobStatus::Succeeded,
                 error: None,
                 fence: fence.clone(),
+                answer: Answer::none(),
             });
         }
         throughput::apply(&store, finish, "finishing the jobs").await?;

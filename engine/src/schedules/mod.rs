@@ -17,7 +17,7 @@ use crate::engine::{take_timeout, Engine, Opens, Params};
 use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
 use crate::retries::attempts_for;
-use crate::store::{Change, ScheduleRow, UserRow};
+use crate::store::{ScheduleRow, UserRow};
 use crate::{new_id, now_ms};
 use cron::Cron;
 use model::{
@@ -228,7 +228,7 @@ impl Engine {
         may_manage(caller, &row.owner)?;
         self.inner
             .committer
-            .schedule_change(Change::DeleteSchedule { id: row.id.clone() })
+            .delete_schedule(&row.id)
             .await
             .map_err(|e| write_failed("delete the schedule", e))?;
         self.poke_scheduler();
@@ -342,7 +342,7 @@ impl Engine {
     async fn put_schedule(&self, row: ScheduleRow) -> Result<(), AppError> {
         self.inner
             .committer
-            .schedule_change(Change::PutSchedule(row))
+            .put_schedule(row)
             .await
             .map_err(|e| write_failed("save the schedule", e))?;
         self.poke_scheduler();

@@ -7,7 +7,7 @@
 use crate::{
     Applied, Change, FinishedJob, JobFilter, KindCount, OnBatch, Orphan, ProcessRow, Publish,
     QueueStanding, RunningJob, ScheduleRow, SessionRow, StoreResult, StoredEvent, TokenRow,
-    UserEdit, UserEdited, UserRow, Write,
+    UserEdit, UserEdited, UserRow,
 };
 use async_trait::async_trait;
 use model::{
@@ -75,8 +75,8 @@ pub trait JobStore: Send + Sync + 'static {
 
     /// Queues a change for the writer, which writes it with those waiting next to it in one
     /// transaction (a change that fails fails alone), hands the batch's events to the publisher
-    /// set with [`JobStore::publish_to`], then answers `write.reply`.
-    async fn write(&self, write: Write) -> StoreResult<()>;
+    /// set with [`JobStore::publish_to`], then sends the change's [`Answer`](crate::Answer).
+    async fn write(&self, change: Change) -> StoreResult<()>;
 
     /// Reports every batch this process's writer commits from now on to `on_batch` (its size,
     /// events and commit time); set once.
@@ -94,9 +94,9 @@ pub trait JobStore: Send + Sync + 'static {
     /// build too.
     async fn version_event(&self, data: String) -> StoreResult<i64>;
 
-    /// Applies `changes` in one transaction (a change that fails fails alone) and returns what
-    /// each did and the events it made, without publishing them. An error here means nothing of
-    /// the batch was committed.
+    /// Applies `changes` in one transaction (a change that fails fails alone), sends each its
+    /// answer and returns the events they made, without publishing them. An error here means
+    /// nothing of the batch was committed.
     async fn apply(&self, changes: Vec<Change>) -> StoreResult<Applied>;
 
     /// Allocates one event id and commits it: a write that proves the database takes writes.

@@ -8,9 +8,9 @@
 //! commit). A new change is written here once, plus its statements in each backend.
 
 use crate::{
-    now_ms, Applied, Attachment, Candidate, Change, CommittedEvent, ExternalReport, ExternalState,
-    FairPick, Fire, Fired, Moved, Outcome, QueuedJob, Reported, ScheduleRow, StartKey, StoreError,
-    StoredEvent, START_KEY_MS,
+    now_ms, Applied, Attached, Attachment, Candidate, Change, CommittedEvent, Created,
+    ExternalReport, ExternalState, FairPick, Fire, Fired, Moved, QueuedJob, Reported, ScheduleRow,
+    StartKey, StoreError, StoredEvent, START_KEY_MS,
 };
 use model::{
     DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, LogLine, Notice,
@@ -275,7 +275,8 @@ impl<E> Failure<E> {
 
 /// What a batch wrote, before its backend commits it.
 pub struct Written {
-    pub outcomes: Vec<Outcome>,
+    /// How many changes failed alone and were undone (each answered with its error).
+    pub failed: usize,
     pub events: Vec<CommittedEvent>,
     /// The highest event id handed out (the first one minus one when none was).
     pub head: i64,
@@ -292,7 +293,7 @@ pub trait Transaction {
     /// Writes `changes` in one transaction, each in a savepoint of its own when `careful`.
     async fn attempt(
         &mut self,
-        changes: &[Change],
+        changes: &mut [Change],
         careful: bool,
     ) -> Result<Applied, Failure<Self::Error>>;
 }
@@ -313,7 +314,7 @@ pub const SET_LEASE: &str =
 /// savepoint around each change, so that the failing one is undone alone and the others commit.
 pub async fn write_batch<T: Transaction>(
     t: &mut T,
-    changes: &[Change],
+    changes: &mut [Change],
 ) -> Result<Applied, T::Error> {
     match t.attempt(changes, false).await {
         Err(Failure::Change(e)) => {
@@ -327,12 +328,12 @@ pub async fn write_batch<T: Transaction>(
 /// Applies `changes` with the backend's statements inside its open transaction, handing out
 /// event ids from `first_id`. Careless, the first change that fails fails the batch
 /// ([`Failure::Change`]); careful, each change is in a savepoint and one that fails is undone
-/// alone, its outcome [`Outcome::Failed`]. Events and log lines are inserted at the end (after
+/// alone, answered with its error. Events and log lines are inserted at the end (after
 /// each change, when careful).
 pub async fn apply_changes<S: BatchSql>(
     sql: &mut S,
     first_id: i64,
-    changes: &[Change],
+    changes: &mut [Change],
     careful: bool,
 ) -> Result<Written, Failure<S::Error>> {
     let mut batch = Batch {
@@ -344,23 +345,20 @@ pub async fn apply_changes<S: BatchSql>(
         unstored_ids: false,
         hooks: None,
     };
-    let mut outcomes = Vec::with_capacity(changes.len());
+    let mut failed = 0;
     for change in changes {
         if !careful {
-            outcomes.push(batch.apply(sql, change).await.map_err(Failure::Change)?);
+            batch.apply(sql, change).await.map_err(Failure::Change)?;
             continue;
         }
         let (next_id, events) = (batch.next_id, batch.events.len());
         sql.savepoint().await?;
         let done = match batch.apply(sql, change).await {
-            Ok(outcome) => batch.insert_rows(sql).await.map(|()| outcome),
+            Ok(()) => batch.insert_rows(sql).await,
             Err(e) => Err(e),
         };
         match done {
-            Ok(outcome) => {
-                sql.release().await?;
-                outcomes.push(outcome);
-            }
+            Ok(()) => sql.release().await?,
             Err(e) => {
                 // Undo this change alone: its rows, its events and the ids it took.
                 sql.roll_back().await?;
@@ -369,16 +367,14 @@ pub async fn apply_changes<S: BatchSql>(
                 batch.event_rows.clear();
                 batch.logs.clear();
                 tracing::error!(error = %e, "a change was refused by the database; the rest of its batch goes on");
-                outcomes.push(Outcome::Failed(StoreError::new(
-                    "the database refused the change",
-                    e,
-                )));
+                change.fail(&StoreError::new("the database refused the change", e));
+                failed += 1;
             }
         }
     }
     batch.insert_rows(sql).await?;
     Ok(Written {
-        outcomes,
+        failed,
         head: batch.next_id - 1,
         events: batch.events,
         unstored_ids: batch.unstored_ids,
@@ -469,44 +465,46 @@ impl Batch {
         }
     }
 
-    /// Writes one change and keeps the events it makes.
+    /// Writes one change, keeps the events it makes, and gives the change its answer.
     async fn apply<S: BatchSql>(
         &mut self,
         sql: &mut S,
-        change: &Change,
-    ) -> Result<Outcome, S::Error> {
+        change: &mut Change,
+    ) -> Result<(), S::Error> {
         let at = now_ms();
-        Ok(match change {
+        match change {
             Change::Create {
                 owner,
                 job,
                 max_queued,
                 key,
+                answer,
             } => {
                 let created = self
                     .create(sql, owner, job, *max_queued, key.as_ref(), at)
                     .await?;
                 // A schedule's job started now (run at once) is the schedule's last.
-                if let Outcome::Job(Some(job)) = &created {
+                if let Created::New(job) = &created {
                     if let Some(schedule) = &job.schedule_id {
                         sql.schedule_started(schedule, &job.id).await?;
                     }
                 }
-                created
+                answer.set(created)
             }
-            Change::PutSchedule(row) => {
+            Change::PutSchedule { row, answer } => {
                 sql.put_schedule(row).await?;
-                Outcome::Schedule(true)
+                answer.set(())
             }
-            Change::DeleteSchedule { id } => Outcome::Schedule(sql.delete_schedule(id).await?),
-            Change::Fire(fire) => Outcome::Fired(self.fire(sql, fire, at).await?),
+            Change::DeleteSchedule { id, answer } => answer.set(sql.delete_schedule(id).await?),
+            Change::Fire { fire, answer } => answer.set(self.fire(sql, fire, at).await?),
             Change::Transition {
                 owner,
                 job_id,
                 to,
                 error,
                 fence,
-            } => Outcome::Job(
+                answer,
+            } => answer.set(
                 self.move_job(sql, owner, job_id, *to, error.as_ref(), fence.as_ref(), at)
                     .await?,
             ),
@@ -516,6 +514,7 @@ impl Batch {
                 error,
                 requeue,
                 fence,
+                answer,
             } => {
                 let fence = fence.as_ref();
                 let interrupted = self
@@ -529,13 +528,13 @@ impl Batch {
                         at,
                     )
                     .await?;
-                match (interrupted, requeue) {
-                    (Some(_), true) => Outcome::Job(
+                answer.set(match (interrupted, *requeue) {
+                    (Some(_), true) => {
                         self.move_job(sql, owner, job_id, JobStatus::Queued, None, fence, at)
-                            .await?,
-                    ),
-                    (job, _) => Outcome::Job(job),
-                }
+                            .await?
+                    }
+                    (job, _) => job,
+                })
             }
             Change::Claim {
                 by,
@@ -543,7 +542,8 @@ impl Batch {
                 kinds,
                 limits,
                 per_owner,
-            } => Outcome::Claimed(
+                answer,
+            } => answer.set(
                 self.claim(sql, by, *slots, kinds, limits, *per_owner, at)
                     .await?,
             ),
@@ -554,6 +554,7 @@ impl Batch {
                 wait_ms,
                 reset_progress,
                 fence,
+                answer,
             } => {
                 let id = self.take_id();
                 let retry = Retry {
@@ -565,31 +566,23 @@ impl Batch {
                     fence: fence.as_deref(),
                     reset_progress: *reset_progress,
                 };
-                let Some(job) = sql.retry_job(&retry).await? else {
-                    self.next_id = id;
-                    return Ok(Outcome::Job(None));
-                };
-                self.job_event::<S>(owner, id, &job, at);
-                Outcome::Job(Some(job))
+                let retried = sql.retry_job(&retry).await?;
+                match &retried {
+                    Some(job) => self.job_event::<S>(owner, id, job, at),
+                    None => self.next_id = id,
+                }
+                answer.set(retried)
             }
             Change::Progress {
                 owner,
                 job_id,
                 progress,
                 fence,
-            } => {
-                let id = self.take_id();
-                if !sql
-                    .record_progress(job_id, progress, id, fence.as_deref())
-                    .await?
-                {
-                    self.next_id = id;
-                    return Ok(Outcome::Recorded(false));
-                }
-                let data = json(&ProgressEvent::new(job_id, progress));
-                self.event::<S>(Some(owner), id, Some(job_id), EventType::Progress, data, at);
-                Outcome::Recorded(true)
-            }
+                answer,
+            } => answer.set(
+                self.progress(sql, owner, job_id, progress, fence.as_deref(), at)
+                    .await?,
+            ),
             Change::Log {
                 owner,
                 job_id,
@@ -597,116 +590,40 @@ impl Batch {
                 line,
                 fence,
                 bounds,
+                answer,
             } => {
-                let id = self.take_id();
-                let line = bounds.cut_line(line);
-                let Some(LogSeq {
-                    seq,
-                    attempt,
-                    bytes_before,
-                }) = sql
-                    .next_log_seq(
+                let taken = self
+                    .log(
+                        sql,
+                        owner,
                         job_id,
-                        id,
+                        *level,
+                        line,
                         fence.as_deref(),
-                        line.len() as i64,
-                        bounds.job_bytes.min(i64::MAX as u64) as i64,
+                        bounds,
+                        at,
                     )
-                    .await?
-                else {
-                    self.next_id = id;
-                    return Ok(Outcome::Recorded(false));
-                };
-                let job_bytes = bounds.job_bytes.min(i64::MAX as u64) as i64;
-                if bytes_before >= job_bytes {
-                    // Past the job's bound: dropped, counted in its `log_bytes` only.
-                    self.next_id = id;
-                    return Ok(Outcome::Recorded(true));
-                }
-                let (level, line) = if bytes_before.saturating_add(line.len() as i64) > job_bytes {
-                    (LogLevel::Warn, bounds.cut_log())
-                } else {
-                    (*level, line)
-                };
-                let log = LogLine {
-                    job_id: job_id.clone(),
-                    seq: seq.max(0) as u64,
-                    level,
-                    line,
-                    at,
-                    attempt: attempt.clamp(1, u32::MAX as i64) as u32,
-                };
-                self.event::<S>(
-                    Some(owner),
-                    id,
-                    Some(job_id),
-                    EventType::Log,
-                    json(&log),
-                    at,
-                );
-                self.logs.push(log);
-                Outcome::Recorded(true)
+                    .await?;
+                answer.set(taken)
             }
             Change::Attach {
                 owner,
                 job_id,
                 what,
                 fence,
-            } => {
-                let fence = fence.as_deref();
-                let (outputs, result) = match what {
-                    Attachment::Output { output, most } => {
-                        let Some(stored) = sql.outputs_of(job_id, fence).await? else {
-                            return Ok(Outcome::Job(None));
-                        };
-                        let mut outputs: Vec<model::Output> = stored
-                            .and_then(|o| serde_json::from_str(&o).ok())
-                            .unwrap_or_default();
-                        let added = model::OutputEvent {
-                            job_id: job_id.clone(),
-                            output: output.clone(),
-                        };
-                        let new = !outputs.iter().any(|o| o.name == output.name);
-                        if new && outputs.len() >= *most {
-                            return Ok(Outcome::OutputsFull(outputs.len()));
-                        }
-                        added.apply_to(&mut outputs);
-                        (Some((json(&outputs), added)), None)
-                    }
-                    Attachment::Result(value) => (None, Some(value.to_string())),
-                };
-                let id = self.take_id();
-                let Some(job) = sql
-                    .attach(
-                        job_id,
-                        outputs.as_ref().map(|(list, _)| list.as_str()),
-                        result.as_deref(),
-                        id,
-                        fence,
-                    )
-                    .await?
-                else {
-                    self.next_id = id;
-                    return Ok(Outcome::Job(None));
-                };
-                // An output's event carries that output alone: a job's events grow with its
-                // outputs, not with their square.
-                match &outputs {
-                    Some((_, added)) => {
-                        let data = json(added);
-                        self.event::<S>(Some(owner), id, Some(job_id), EventType::Output, data, at)
-                    }
-                    None => self.job_event::<S>(owner, id, &job, at),
-                }
-                Outcome::Job(Some(job))
-            }
+                answer,
+            } => answer.set(
+                self.attach(sql, owner, job_id, what, fence.as_deref(), at)
+                    .await?,
+            ),
             Change::Open {
                 owner,
                 job_id,
                 report_hash,
                 lease_until,
+                answer,
             } => {
-                let opened = self
+                let mut opened = self
                     .move_job(sql, owner, job_id, JobStatus::Running, None, None, at)
                     .await?;
                 if opened.is_some()
@@ -714,53 +631,56 @@ impl Batch {
                         .set_lease(job_id, *lease_until, Some(report_hash))
                         .await?
                 {
-                    return Ok(Outcome::Job(None));
+                    opened = None;
                 }
-                Outcome::Job(opened)
+                answer.set(opened)
             }
-            Change::Report(report) => Outcome::Reported(self.report(sql, report, at).await?),
+            Change::Report { report, answer } => answer.set(self.report(sql, report, at).await?),
             Change::Expire {
                 owner,
                 job_id,
                 now,
                 error,
+                answer,
             } => {
-                let Some(state) = sql.external_state(job_id).await? else {
-                    return Ok(Outcome::Job(None));
+                let ended = match sql.external_state(job_id).await? {
+                    Some(state) if state.lease_until.is_none_or(|until| until < *now) => {
+                        let (to, error) = match state.status {
+                            JobStatus::Cancelling => (JobStatus::Cancelled, None),
+                            _ => (JobStatus::Interrupted, Some(&*error)),
+                        };
+                        self.move_job(sql, owner, job_id, to, error, None, at)
+                            .await?
+                    }
+                    // Not running, or its lease holds (a report came meanwhile).
+                    _ => None,
                 };
-                if state.lease_until.is_some_and(|until| until >= *now) {
-                    return Ok(Outcome::Job(None));
-                }
-                let (to, error) = match state.status {
-                    JobStatus::Cancelling => (JobStatus::Cancelled, None),
-                    _ => (JobStatus::Interrupted, Some(error)),
-                };
-                Outcome::Job(
-                    self.move_job(sql, owner, job_id, to, error, None, at)
-                        .await?,
-                )
+                answer.set(ended)
             }
             Change::Together(changes) => {
-                let mut last = Outcome::Recorded(true);
                 for change in changes {
                     // Boxed: the future would otherwise contain itself.
-                    last = Box::pin(self.apply(sql, change)).await?;
+                    Box::pin(self.apply(sql, change)).await?;
                 }
-                last
             }
             Change::Checkpoint {
                 job_id,
                 value,
                 fence,
-            } => Outcome::Recorded(
+                answer,
+            } => answer.set(
                 sql.save_checkpoint(job_id, &value.to_string(), fence.as_deref())
                     .await?,
             ),
-            Change::Prune { before_ms, limit } => {
+            Change::Prune {
+                before_ms,
+                limit,
+                answer,
+            } => {
                 sql.forget_start_keys(at - START_KEY_MS).await?;
-                Outcome::Pruned(sql.prune_events(*before_ms, *limit).await?)
+                answer.set(sql.prune_events(*before_ms, *limit).await?)
             }
-            Change::PostNotice { text } => {
+            Change::PostNotice { text, answer } => {
                 let notice = Notice {
                     id: self.take_id(),
                     text: text.clone(),
@@ -768,11 +688,11 @@ impl Batch {
                 };
                 sql.insert_notice(&notice).await?;
                 self.event::<S>(None, notice.id, None, EventType::Notice, json(&notice), at);
-                Outcome::Notice(notice)
+                answer.set(notice)
             }
-            Change::Pause { kind, by } => Outcome::Paused(sql.pause_kind(kind, by, at).await?),
-            Change::Resume { kind } => Outcome::Resumed(sql.resume_kind(kind).await?),
-            Change::WithdrawNotices => {
+            Change::Pause { kind, by, answer } => answer.set(sql.pause_kind(kind, by, at).await?),
+            Change::Resume { kind, answer } => answer.set(sql.resume_kind(kind).await?),
+            Change::WithdrawNotices { answer } => {
                 let withdrawn = sql.withdraw_notices(at).await?;
                 for notice in &withdrawn {
                     let gone = Notice {
@@ -782,13 +702,149 @@ impl Batch {
                     let id = self.take_id();
                     self.event::<S>(None, id, None, EventType::Notice, json(&gone), at);
                 }
-                Outcome::Withdrawn(withdrawn.len())
+                answer.set(withdrawn.len())
             }
-        })
+        }
+        Ok(())
     }
 
-    /// Inserts a new job with its `job` event, unless its owner's share of the queue is full or
-    /// its key started a job before ([`Change::Create`]).
+    /// Records a progress sample of a running job ([`Change::Progress`]); whether the job took
+    /// it.
+    async fn progress<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        job_id: &JobId,
+        progress: &Progress,
+        fence: Option<&str>,
+        at: i64,
+    ) -> Result<bool, S::Error> {
+        let id = self.take_id();
+        if !sql.record_progress(job_id, progress, id, fence).await? {
+            self.next_id = id;
+            return Ok(false);
+        }
+        let data = json(&ProgressEvent::new(job_id, progress));
+        self.event::<S>(Some(owner), id, Some(job_id), EventType::Progress, data, at);
+        Ok(true)
+    }
+
+    /// Appends a log line of a running job ([`Change::Log`]); whether the job took it.
+    #[allow(clippy::too_many_arguments)]
+    async fn log<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        job_id: &JobId,
+        level: LogLevel,
+        line: &str,
+        fence: Option<&str>,
+        bounds: &crate::LogBounds,
+        at: i64,
+    ) -> Result<bool, S::Error> {
+        let id = self.take_id();
+        let line = bounds.cut_line(line);
+        let job_bytes = bounds.job_bytes.min(i64::MAX as u64) as i64;
+        let Some(LogSeq {
+            seq,
+            attempt,
+            bytes_before,
+        }) = sql
+            .next_log_seq(job_id, id, fence, line.len() as i64, job_bytes)
+            .await?
+        else {
+            self.next_id = id;
+            return Ok(false);
+        };
+        if bytes_before >= job_bytes {
+            // Past the job's bound: dropped, counted in its `log_bytes` only.
+            self.next_id = id;
+            return Ok(true);
+        }
+        let (level, line) = if bytes_before.saturating_add(line.len() as i64) > job_bytes {
+            (LogLevel::Warn, bounds.cut_log())
+        } else {
+            (level, line)
+        };
+        let log = LogLine {
+            job_id: job_id.clone(),
+            seq: seq.max(0) as u64,
+            level,
+            line,
+            at,
+            attempt: attempt.clamp(1, u32::MAX as i64) as u32,
+        };
+        self.event::<S>(
+            Some(owner),
+            id,
+            Some(job_id),
+            EventType::Log,
+            json(&log),
+            at,
+        );
+        self.logs.push(log);
+        Ok(true)
+    }
+
+    /// Adds an output to a running job or sets its result ([`Change::Attach`]).
+    async fn attach<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        job_id: &JobId,
+        what: &Attachment,
+        fence: Option<&str>,
+        at: i64,
+    ) -> Result<Attached, S::Error> {
+        let (outputs, result) = match what {
+            Attachment::Output { output, most } => {
+                let Some(stored) = sql.outputs_of(job_id, fence).await? else {
+                    return Ok(Attached::NotRunning);
+                };
+                let mut outputs: Vec<model::Output> = stored
+                    .and_then(|o| serde_json::from_str(&o).ok())
+                    .unwrap_or_default();
+                let added = model::OutputEvent {
+                    job_id: job_id.clone(),
+                    output: output.clone(),
+                };
+                let new = !outputs.iter().any(|o| o.name == output.name);
+                if new && outputs.len() >= *most {
+                    return Ok(Attached::Full(outputs.len()));
+                }
+                added.apply_to(&mut outputs);
+                (Some((json(&outputs), added)), None)
+            }
+            Attachment::Result(value) => (None, Some(value.to_string())),
+        };
+        let id = self.take_id();
+        let Some(job) = sql
+            .attach(
+                job_id,
+                outputs.as_ref().map(|(list, _)| list.as_str()),
+                result.as_deref(),
+                id,
+                fence,
+            )
+            .await?
+        else {
+            self.next_id = id;
+            return Ok(Attached::NotRunning);
+        };
+        // An output's event carries that output alone: a job's events grow with its
+        // outputs, not with their square.
+        match &outputs {
+            Some((_, added)) => {
+                let data = json(added);
+                self.event::<S>(Some(owner), id, Some(job_id), EventType::Output, data, at)
+            }
+            None => self.job_event::<S>(owner, id, &job, at),
+        }
+        Ok(Attached::Done(Box::new(job)))
+    }
+
+    /// Inserts a new job with its `job` event, unless its key started a job before or its
+    /// owner's share of the queue is full ([`Change::Create`]).
     async fn create<S: BatchSql>(
         &mut self,
         sql: &mut S,
@@ -797,17 +853,37 @@ impl Batch {
         max_queued: Option<u64>,
         key: Option<&StartKey>,
         at: i64,
-    ) -> Result<Outcome, S::Error> {
+    ) -> Result<Created, S::Error> {
         if let Some(key) = key {
             if let Some((fingerprint, job)) =
                 sql.started_with(owner, &key.key, at - START_KEY_MS).await?
             {
                 return Ok(match fingerprint == key.fingerprint {
-                    true => Outcome::Again(job),
-                    false => Outcome::KeyTaken,
+                    true => Created::Again(job),
+                    false => Created::KeyTaken,
                 });
             }
         }
+        let job = match self.insert_within(sql, owner, job, max_queued, at).await? {
+            Ok(job) => job,
+            Err(waiting) => return Ok(Created::Full { waiting }),
+        };
+        if let Some(key) = key {
+            sql.keep_start_key(owner, key, &job.id, at).await?;
+        }
+        Ok(Created::New(job))
+    }
+
+    /// Inserts a new job with its `job` event, unless its owner has `max_queued` jobs queued:
+    /// then `Err` with how many they have.
+    async fn insert_within<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        job: &Job,
+        max_queued: Option<u64>,
+        at: i64,
+    ) -> Result<Result<Job, u64>, S::Error> {
         if let Some(max) = max_queued {
             let waiting = match self.queued.get(owner) {
                 Some(n) => *n,
@@ -819,20 +895,17 @@ impl Batch {
                 }
             };
             if waiting >= max {
-                return Ok(Outcome::Full { waiting });
+                return Ok(Err(waiting));
             }
         }
         let mut job = job.clone();
         job.event_id = self.take_id();
         sql.insert_job(owner, &job).await?;
-        if let Some(key) = key {
-            sql.keep_start_key(owner, key, &job.id, at).await?;
-        }
         if let Some(n) = self.queued.get_mut(owner) {
             *n += 1;
         }
         self.job_event::<S>(owner, job.event_id, &job, at);
-        Ok(Outcome::Job(Some(job)))
+        Ok(Ok(job))
     }
 
     /// A schedule's fire time ([`Fire`]): it moves on only if it still waits for this time,
@@ -864,16 +937,15 @@ impl Batch {
                 ));
             } else {
                 match self
-                    .create(sql, owner, job, fire.max_queued, None, at)
+                    .insert_within(sql, owner, job, fire.max_queued, at)
                     .await?
                 {
-                    Outcome::Job(Some(job)) => started = Some(job),
-                    Outcome::Full { waiting } => {
+                    Ok(job) => started = Some(job),
+                    Err(waiting) => {
                         skipped = Some(format!(
                             "its owner's queue was full ({waiting} jobs waiting)"
                         ))
                     }
-                    other => unreachable!("a start without a key answers {other:?}"),
                 }
             }
         }
@@ -904,34 +976,26 @@ impl Batch {
             return Ok(Reported::Gap { acked });
         }
         for line in fresh {
-            let log = Change::Log {
-                owner: owner.clone(),
-                job_id: job_id.clone(),
-                level: line.level,
-                line: line.line.clone(),
-                fence: None,
-                bounds: report.bounds,
-            };
-            Box::pin(self.apply(sql, &log)).await?;
+            self.log(
+                sql,
+                owner,
+                job_id,
+                line.level,
+                &line.line,
+                None,
+                &report.bounds,
+                at,
+            )
+            .await?;
             acked = line.seq;
         }
         if let Some(progress) = &report.progress {
-            let sample = Change::Progress {
-                owner: owner.clone(),
-                job_id: job_id.clone(),
-                progress: progress.clone(),
-                fence: None,
-            };
-            Box::pin(self.apply(sql, &sample)).await?;
+            self.progress(sql, owner, job_id, progress, None, at)
+                .await?;
         }
         if let Some(value) = &report.result {
-            let result = Change::Attach {
-                owner: owner.clone(),
-                job_id: job_id.clone(),
-                what: Attachment::Result(value.clone()),
-                fence: None,
-            };
-            Box::pin(self.apply(sql, &result)).await?;
+            let result = Attachment::Result(value.clone());
+            self.attach(sql, owner, job_id, &result, None, at).await?;
         }
         sql.set_lease(job_id, report.lease_until, None).await?;
         let mut status = state.status;

@@ -2,8 +2,8 @@
 //!
 //! Each backend (`store-sqlite`, `store-postgres`) is a crate of its own that owns its
 //! migrations, its connections, its writer and the SQL only its database speaks; this crate
-//! holds what they share: the changes a writer applies ([`Change`]) and what became of them
-//! ([`Outcome`]), the job-state logic of a batch ([`batch`]), the events a batch committed, the
+//! holds what they share: the changes a writer applies ([`Change`]), each with its typed
+//! [`Answer`], the job-state logic of a batch ([`batch`]), the events a batch committed, the
 //! rows read back, the errors, and every statement both databases speak alike ([`sql`]), which
 //! each backend runs on its own pool.
 //!
@@ -12,6 +12,7 @@
 //! allocates event ids inside that transaction so that ids follow commit order whatever the
 //! number of writers and processes; events are handed on only once committed.
 
+mod answer;
 mod backend;
 pub mod batch;
 mod claim;
@@ -20,6 +21,7 @@ mod rows;
 pub mod sql;
 pub mod webhooks;
 
+pub use answer::{Answer, Answered};
 pub use backend::{
     AccountStore, Backend, EventReads, FigureReads, FileStore, JobReads, JobStore, LogReads,
     ProcessRegistry, ScheduleStore, SessionStore, UploadAdded,
@@ -173,10 +175,11 @@ pub enum Access {
 /// cancel request, a recovery).
 pub type Fence = Option<ProcessId>;
 
-/// One change to jobs, logs or notices, applied by a backend's writer, which answers it with an [`Outcome`].
+/// One change to jobs, logs or notices, applied by a backend's writer. Each carries its
+/// [`Answer`], of its own type, which the writer sends once the change's batch is committed.
 // A change lives only in the batch being written: its size is not worth an allocation.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Change {
     /// Inserts a new job with its `job` event. Its `event_id` is assigned here. With
     /// `max_queued`, refused (nothing written) when the owner has that many jobs queued already:
@@ -184,7 +187,7 @@ pub enum Change {
     /// number of processes.
     ///
     /// With a `key`, a start the same owner made with that key within [`START_KEY_MS`] is not
-    /// made again: its job is the outcome ([`Outcome::Again`]), or [`Outcome::KeyTaken`] when
+    /// made again: its job is the answer ([`Created::Again`]), or [`Created::KeyTaken`] when
     /// that start asked for something else. Starts racing with one key, in one batch or in
     /// several processes, make one job.
     Create {
@@ -192,16 +195,20 @@ pub enum Change {
         job: Job,
         max_queued: Option<u64>,
         key: Option<StartKey>,
+        answer: Answer<Created>,
     },
     /// Moves a job to `to` if the state machine allows it (and the fence holds), with its `job`
     /// event and, for a terminal status, its `done` event. Moving to `running` claims the job
-    /// for the fence's process; moving back to `queued` releases it.
+    /// for the fence's process; moving back to `queued` releases it. The job as it is then, or
+    /// `None` when the move was refused (unknown job, not allowed from its status, or no longer
+    /// the fence's).
     Transition {
         owner: UserId,
         job_id: JobId,
         to: JobStatus,
         error: Option<JobError>,
         fence: Fence,
+        answer: Answer<Option<Job>>,
     },
     /// Moves a running (or cancelling) job to `interrupted` with `error`, and with `requeue`
     /// straight on to `queued` (to continue from its checkpoint), in one change: a stream never
@@ -212,6 +219,7 @@ pub enum Change {
         error: JobError,
         requeue: bool,
         fence: Fence,
+        answer: Answer<Option<Job>>,
     },
     /// Takes up to `slots` queued jobs of `kinds` for process `by`, each free slot for the user
     /// with the fewest jobs running and their oldest job ([`FairPick`]), keeping every kind of
@@ -223,6 +231,7 @@ pub enum Change {
         kinds: Vec<String>,
         limits: Vec<(String, u32)>,
         per_owner: u32,
+        answer: Answer<Vec<QueuedJob>>,
     },
     /// Queues a running job that failed (with `error`) again for its next attempt, to start
     /// `wait_ms` after the commit that records the failure (the attempt's `finished_at`): its attempt is recorded among its attempts, its number moves on, and with
@@ -235,15 +244,18 @@ pub enum Change {
         wait_ms: i64,
         reset_progress: bool,
         fence: Fence,
+        answer: Answer<Option<Job>>,
     },
-    /// Records a progress sample of a running job, with its `progress` event.
+    /// Records a progress sample of a running job, with its `progress` event; whether the job
+    /// took it (it must be running, for the fence).
     Progress {
         owner: UserId,
         job_id: JobId,
         progress: Progress,
         fence: Fence,
+        answer: Answer<bool>,
     },
-    /// Appends a log line of a running job, with its `log` event.
+    /// Appends a log line of a running job, with its `log` event; whether the job took it.
     Log {
         owner: UserId,
         job_id: JobId,
@@ -252,63 +264,163 @@ pub enum Change {
         fence: Fence,
         /// How long a line and a job's whole log may be.
         bounds: LogBounds,
+        answer: Answer<bool>,
     },
-    /// Saves a resumable job's checkpoint (no event: it is the job's private state).
+    /// Saves a resumable job's checkpoint (no event: it is the job's private state); whether
+    /// the job took it.
     Checkpoint {
         job_id: JobId,
         value: serde_json::Value,
         fence: Fence,
+        answer: Answer<bool>,
     },
     /// Adds a file a running job wrote to its outputs (replacing one of the same name) or sets
-    /// its result, with a `job` event; `Outcome::Job(None)` when the job is not running (for
-    /// the fence).
+    /// its result, with a `job` event ([`Attached`]).
     Attach {
         owner: UserId,
         job_id: JobId,
         what: Attachment,
         fence: Fence,
+        answer: Answer<Attached>,
     },
     /// Starts a queued external job (kind [`model::EXTERNAL_KIND`]): running at once, claimed by
-    /// no process, with the hash of its report token and the time its lease ends.
+    /// no process, with the hash of its report token and the time its lease ends. The job as it
+    /// is then, or `None` when it was not queued.
     Open {
         owner: UserId,
         job_id: JobId,
         report_hash: String,
         lease_until: i64,
+        answer: Answer<Option<Job>>,
     },
     /// What the program of a running external job reported ([`ExternalReport`]).
-    Report(Box<ExternalReport>),
+    Report {
+        report: Box<ExternalReport>,
+        answer: Answer<Reported>,
+    },
     /// Ends a running external job whose lease ended before `now` (no report came): a job
-    /// asked to stop is `cancelled`, any other `interrupted` with `error`. `Outcome::Job(None)`
-    /// when its lease holds (a report came meanwhile) or it is not running.
+    /// asked to stop is `cancelled`, any other `interrupted` with `error`. `None` when its lease
+    /// holds (a report came meanwhile) or it is not running.
     Expire {
         owner: UserId,
         job_id: JobId,
         now: i64,
         error: JobError,
+        answer: Answer<Option<Job>>,
     },
     /// Several changes applied as one, in order: all of them or none (a job's log line and the
-    /// checkpoint that says the work behind it is done). Its outcome is the last one's.
+    /// checkpoint that says the work behind it is done). Each answers with its own answer.
     Together(Vec<Change>),
     /// Deletes up to `limit` of the oldest events written before `before_ms` (and the start
-    /// keys that no longer hold).
-    Prune { before_ms: i64, limit: u32 },
+    /// keys that no longer hold); the highest event id deleted, if any.
+    Prune {
+        before_ms: i64,
+        limit: u32,
+        answer: Answer<Option<i64>>,
+    },
     /// Stores a notice for every user, announced with a `notice` event whose id is its id.
-    PostNotice { text: String },
-    /// Withdraws every notice in force, each announced with an empty `notice` event.
-    WithdrawNotices,
+    PostNotice {
+        text: String,
+        answer: Answer<Notice>,
+    },
+    /// Withdraws every notice in force, each announced with an empty `notice` event; how many.
+    WithdrawNotices { answer: Answer<usize> },
     /// Adds a schedule, or changes one: everything a person may change, and the fire time it
     /// waits for (what its fires recorded stays).
-    PutSchedule(ScheduleRow),
-    /// Deletes a schedule (the jobs it started stay, with its id).
-    DeleteSchedule { id: ScheduleId },
+    PutSchedule {
+        row: ScheduleRow,
+        answer: Answer<()>,
+    },
+    /// Deletes a schedule (the jobs it started stay, with its id); whether there was one.
+    DeleteSchedule {
+        id: ScheduleId,
+        answer: Answer<bool>,
+    },
     /// A fire time of a schedule ([`Fire`]): exactly once, whatever the number of processes.
-    Fire(Fire),
+    /// What it did, or `None` when it was not the schedule's due time any more (another process
+    /// fired it, or the schedule changed): then nothing was written.
+    Fire {
+        fire: Fire,
+        answer: Answer<Option<Fired>>,
+    },
     /// Pauses a kind (or every kind, [`model::EVERY_KIND`]) for every process: claims pass its
-    /// queued jobs over until it is resumed. A kind paused already stays as it was paused.
-    Pause { kind: String, by: String },
-    /// Resumes a paused kind (or the pause of every kind).
-    Resume { kind: String },
+    /// queued jobs over until it is resumed. A kind paused already stays as it was paused: the
+    /// pause in force is the answer.
+    Pause {
+        kind: String,
+        by: String,
+        answer: Answer<KindPause>,
+    },
+    /// Resumes a paused kind (or the pause of every kind); whether it was paused.
+    Resume { kind: String, answer: Answer<bool> },
+}
+
+impl Change {
+    /// Calls `each` with this change's answer (with every one of a [`Change::Together`]'s).
+    fn answers(&mut self, each: &mut dyn FnMut(&mut dyn answer::Settle)) {
+        match self {
+            Change::Create { answer, .. } => each(answer),
+            Change::Transition { answer, .. }
+            | Change::Interrupt { answer, .. }
+            | Change::Retry { answer, .. }
+            | Change::Open { answer, .. }
+            | Change::Expire { answer, .. } => each(answer),
+            Change::Claim { answer, .. } => each(answer),
+            Change::Progress { answer, .. }
+            | Change::Log { answer, .. }
+            | Change::Checkpoint { answer, .. }
+            | Change::DeleteSchedule { answer, .. }
+            | Change::Resume { answer, .. } => each(answer),
+            Change::Attach { answer, .. } => each(answer),
+            Change::Report { answer, .. } => each(answer),
+            Change::Together(changes) => {
+                for change in changes {
+                    change.answers(each);
+                }
+            }
+            Change::Prune { answer, .. } => each(answer),
+            Change::PostNotice { answer, .. } => each(answer),
+            Change::WithdrawNotices { answer } => each(answer),
+            Change::PutSchedule { answer, .. } => each(answer),
+            Change::Fire { answer, .. } => each(answer),
+            Change::Pause { answer, .. } => each(answer),
+        }
+    }
+
+    /// The change failed alone and was undone (the rest of its batch goes on): its answer is
+    /// `error`.
+    pub(crate) fn fail(&mut self, error: &StoreError) {
+        self.answers(&mut |a| a.fail(error));
+    }
+
+    /// Sends the change's answer now that its batch is done: committed (`Ok`), or not.
+    pub fn settle(&mut self, batch: Result<(), &StoreError>) {
+        self.answers(&mut |a| a.send(batch));
+    }
+}
+
+/// What became of a [`Change::Create`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    /// The job, as stored.
+    New(Job),
+    /// The job an earlier start with the same key made, as it is now. Nothing was written.
+    Again(Job),
+    /// The owner had `waiting` jobs queued, as many as `max_queued`. Nothing was written.
+    Full { waiting: u64 },
+    /// The key was used for another start. Nothing was written.
+    KeyTaken,
+}
+
+/// What became of a [`Change::Attach`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attached {
+    /// The job as it is now.
+    Done(Box<Job>),
+    /// The job is no longer running (for the fence): nothing was written.
+    NotRunning,
+    /// The output is new and the job has this many, as many as it may: nothing was written.
+    Full(usize),
 }
 
 /// A fire time of a schedule: the schedule moves on from `due` to `next` only if `due` is still
@@ -425,52 +537,10 @@ pub struct ExternalState {
     pub event_id: i64,
 }
 
-/// What became of one [`Change`].
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// `Create`, `Transition`, `Interrupt`, `Retry` and `Attach`: the job as stored, or `None` when the move was refused
-    /// (unknown job, or not allowed from its status).
-    Job(Option<Job>),
-    /// `Create` with `max_queued`: the owner had this many jobs queued; nothing was written.
-    Full {
-        waiting: u64,
-    },
-    /// `Create` with a key already used for the same start: the job that start made, as it is
-    /// now. Nothing was written.
-    Again(Job),
-    /// `Create` with a key already used for another start. Nothing was written.
-    KeyTaken,
-    /// `Progress`, `Log`, `Checkpoint`: whether the job took it (it must be running).
-    Recorded(bool),
-    /// `Claim`: the jobs taken, now running, with their owners and checkpoints.
-    Claimed(Vec<QueuedJob>),
-    /// `Prune`: the highest event id deleted, if any.
-    Pruned(Option<i64>),
-    Notice(Notice),
-    Withdrawn(usize),
-    /// `Pause`: the pause in force (an earlier one, if the kind was paused already).
-    Paused(KindPause),
-    /// `Resume`: whether the kind was paused.
-    Resumed(bool),
-    /// `PutSchedule`: written. `DeleteSchedule`: whether there was such a schedule.
-    Schedule(bool),
-    /// `Fire`: what the fire time did, or `None` when it was not the schedule's due time any
-    /// more (another process fired it, or the schedule changed): nothing was written.
-    Fired(Option<Fired>),
-    /// `Report`: what it did.
-    Reported(Reported),
-    /// `Attach` of a new output to a job that has as many as it may (this many): nothing was
-    /// written.
-    OutputsFull(usize),
-    /// The change failed and was undone; the rest of its batch was not affected.
-    Failed(StoreError),
-}
-
 /// What [`Change::Attach`] adds to a job.
 #[derive(Debug, Clone)]
 pub enum Attachment {
-    /// An output, refused ([`Outcome::OutputsFull`]) when it is a new name and the job has
+    /// An output, refused ([`Attached::Full`]) when it is a new name and the job has
     /// `most` outputs already.
     Output {
         output: model::Output,
@@ -515,19 +585,14 @@ impl Moved {
     }
 }
 
-/// What a committed batch did: one outcome per change, in order, and the events to publish.
+/// What a committed batch did: the events to publish (each change's answer is its own).
 #[derive(Debug, Default)]
 pub struct Applied {
-    pub outcomes: Vec<Outcome>,
     pub events: Vec<CommittedEvent>,
     /// The highest event id allocated so far (every lower id is committed or was never used).
     pub head: i64,
-}
-
-/// A change for the writer, and where to say what became of it (`None`: nobody waits).
-pub struct Write {
-    pub change: Change,
-    pub reply: Option<tokio::sync::oneshot::Sender<Outcome>>,
+    /// How many of its changes failed alone and were undone (each answered with its error).
+    pub failed: usize,
 }
 
 /// Called by the writer once a batch has committed, before any of its changes is answered: the

@@ -6,7 +6,7 @@
 use crate::{read_err, PgStore};
 use async_trait::async_trait;
 use model::{Job, UserId};
-use store_core::{sql, Applied, Change, JobStore, OnBatch, Publish, StoreResult, Write};
+use store_core::{sql, Applied, Change, JobStore, OnBatch, Publish, StoreResult};
 
 #[async_trait]
 impl JobStore for PgStore {
@@ -29,8 +29,8 @@ impl JobStore for PgStore {
         self.writer.batches.set(on_batch);
     }
 
-    async fn write(&self, write: Write) -> StoreResult<()> {
-        self.writer.write(write).await
+    async fn write(&self, change: Change) -> StoreResult<()> {
+        self.writer.write(change).await
     }
 
     async fn flush(&self) {

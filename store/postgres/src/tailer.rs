@@ -19,8 +19,8 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgNotification, PgPool, PgPoo
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use store_core::{CommittedEvent, Moved, Outcome, Publish};
-use tokio::sync::{oneshot, watch, Notify};
+use store_core::{Change, CommittedEvent, Moved, Publish};
+use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 /// The channel hints go out on.
@@ -35,7 +35,8 @@ pub const HINT_EVERY: Duration = Duration::from_millis(50);
 /// Events read per query.
 const TAIL_BATCH: i64 = 1000;
 
-type Answers = Vec<(oneshot::Sender<Outcome>, Outcome)>;
+/// The changes of a committed batch, whose answers are to be sent.
+type Answers = Vec<Change>;
 
 /// What the writer and the tailer share.
 pub struct Shared {
@@ -233,8 +234,8 @@ impl Shared {
 }
 
 fn send(answers: Answers) {
-    for (reply, outcome) in answers {
-        let _ = reply.send(outcome);
+    for mut change in answers {
+        change.settle(Ok(()));
     }
 }
 

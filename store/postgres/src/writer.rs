@@ -24,14 +24,14 @@ use store_core::batch::{
 };
 use store_core::{
     now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState,
-    JobRow, KeyedJobRow, Outcome, ScheduleRow, StartKey, StoreError, StoreResult, Write,
-    CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
+    JobRow, KeyedJobRow, ScheduleRow, StartKey, StoreError, StoreResult, CLAIM_SCAN, JOB_COLUMNS,
+    OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
 #[allow(clippy::large_enum_variant)] // short-lived, one per change: not worth an allocation
 enum Request {
-    Write(Write),
+    Write(Change),
     Flush(oneshot::Sender<()>),
     Apply(Vec<Change>, oneshot::Sender<StoreResult<Applied>>),
     Version(String, oneshot::Sender<StoreResult<i64>>),
@@ -64,9 +64,9 @@ impl Handle {
         Handle { tx, batches }
     }
 
-    pub async fn write(&self, write: Write) -> StoreResult<()> {
+    pub async fn write(&self, change: Change) -> StoreResult<()> {
         self.tx
-            .send(Request::Write(write))
+            .send(Request::Write(change))
             .await
             .map_err(|_| stopped())
     }
@@ -145,31 +145,26 @@ impl Task {
     }
 
     /// Writes the waiting changes as one batch; each is answered once its events are published.
-    async fn write_waiting(&mut self, writes: &mut Vec<Write>) {
+    async fn write_waiting(&mut self, writes: &mut Vec<Change>) {
         if writes.is_empty() {
             return;
         }
-        let (changes, replies): (Vec<Change>, Vec<_>) =
-            writes.drain(..).map(|w| (w.change, w.reply)).unzip();
+        let mut changes = std::mem::take(writes);
         let (started, n) = (std::time::Instant::now(), changes.len());
-        match self.apply(changes).await {
+        match self.apply(&mut changes).await {
             Ok(applied) => {
                 self.batches.report(BatchStats {
                     changes: n,
                     events: applied.events.len(),
                     took: started.elapsed(),
                 });
-                let answers = replies
-                    .into_iter()
-                    .zip(applied.outcomes)
-                    .filter_map(|(r, o)| Some((r?, o)));
                 let newest = applied.events.last().map(|e| e.event.id);
-                self.tailer.answer_once_published(newest, answers.collect());
+                self.tailer.answer_once_published(newest, changes);
             }
             Err(e) => {
                 tracing::error!(error = %e, "writing a batch of job changes failed; it was rolled back");
-                for reply in replies.into_iter().flatten() {
-                    let _ = reply.send(Outcome::Failed(e.clone()));
+                for change in &mut changes {
+                    change.settle(Err(&e));
                 }
             }
         }
@@ -181,8 +176,12 @@ impl Task {
             Request::Flush(reply) => {
                 let _ = reply.send(());
             }
-            Request::Apply(changes, reply) => {
-                let _ = reply.send(self.apply(changes).await);
+            Request::Apply(mut changes, reply) => {
+                let applied = self.apply(&mut changes).await;
+                for change in &mut changes {
+                    change.settle(applied.as_ref().map(|_| ()));
+                }
+                let _ = reply.send(applied);
             }
             Request::Version(data, reply) => {
                 let _ = reply.send(self.version(data).await);
@@ -199,8 +198,8 @@ impl Task {
 
     /// Writes a batch in one transaction ([`batch::write_batch`]: again change by change if one
     /// of them fails).
-    async fn apply(&mut self, changes: Vec<Change>) -> StoreResult<Applied> {
-        let applied = batch::write_batch(self, &changes)
+    async fn apply(&mut self, changes: &mut [Change]) -> StoreResult<Applied> {
+        let applied = batch::write_batch(self, changes)
             .await
             .map_err(|e| StoreError::new("writing a batch", e))?;
         if let Some(last) = applied.events.last() {
@@ -306,7 +305,7 @@ impl Transaction for Task {
 
     async fn attempt(
         &mut self,
-        changes: &[Change],
+        changes: &mut [Change],
         careful: bool,
     ) -> Result<Applied, Failure<sqlx::Error>> {
         let mut conn = self.pool.acquire().await?;
@@ -320,7 +319,7 @@ impl Transaction for Task {
         }
         tx.commit().await?;
         Ok(Applied {
-            outcomes: written.outcomes,
+            failed: written.failed,
             events: written.events,
             head: written.head,
         })

@@ -6,7 +6,7 @@ use crate::SqliteStore;
 use async_trait::async_trait;
 use model::{Job, UserId};
 use std::path::Path;
-use store_core::{sql, Applied, Change, JobStore, OnBatch, Publish, StoreResult, Write};
+use store_core::{sql, Applied, Change, JobStore, OnBatch, Publish, StoreResult};
 
 #[async_trait]
 impl JobStore for SqliteStore {
@@ -32,8 +32,8 @@ impl JobStore for SqliteStore {
         self.writer.batches.set(on_batch);
     }
 
-    async fn write(&self, write: Write) -> StoreResult<()> {
-        self.writer.write(write).await
+    async fn write(&self, change: Change) -> StoreResult<()> {
+        self.writer.write(change).await
     }
 
     async fn flush(&self) {

@@ -164,19 +164,21 @@ async fn the_log_is_checkpointed_off_the_writer_and_stays_bounded() {
             serde_json::json!({ "pad": "x".repeat(2000) }),
             i,
         );
-        let applied = store
+        let (answer, created) = store_core::Answer::new();
+        store
             .writer
             .apply(vec![store_core::Change::Create {
                 owner: owner.clone(),
                 job,
                 max_queued: None,
                 key: None,
+                answer,
             }])
             .await
             .unwrap();
         assert!(matches!(
-            applied.outcomes[0],
-            store_core::Outcome::Job(Some(_))
+            created.now().unwrap(),
+            store_core::Created::New(_)
         ));
         appended += 1;
         largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));

@@ -27,8 +27,8 @@ use store_core::batch::{
 };
 use store_core::{
     Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState, JobRow,
-    Outcome, Publish, ScheduleRow, SessionRow, StartKey, StoreError, StoreResult, Write,
-    CLAIM_SCAN, JOB_COLUMNS, OWNER_SCAN,
+    Publish, ScheduleRow, SessionRow, StartKey, StoreError, StoreResult, CLAIM_SCAN, JOB_COLUMNS,
+    OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -36,7 +36,7 @@ use tokio::sync::{mpsc, oneshot};
 #[allow(clippy::large_enum_variant)] // short-lived, one per change: not worth an allocation
 enum Request {
     /// One change, batched with those waiting next to it.
-    Write(Write),
+    Write(Change),
     /// Answered once everything sent before it is written.
     Flush(oneshot::Sender<()>),
     /// Where committed events go from now on.
@@ -108,9 +108,9 @@ impl Handle {
     }
 
     /// Queues a change for the next batch.
-    pub async fn write(&self, write: Write) -> StoreResult<()> {
+    pub async fn write(&self, change: Change) -> StoreResult<()> {
         self.tx
-            .send(Request::Write(write))
+            .send(Request::Write(change))
             .await
             .map_err(|_| stopped())
     }
@@ -252,19 +252,13 @@ impl Thread {
     }
 
     /// Writes the waiting changes as one batch, publishes their events, answers their senders.
-    fn write_waiting(&mut self, writes: &mut Vec<Write>) {
-        if writes.is_empty() {
+    fn write_waiting(&mut self, changes: &mut Vec<Change>) {
+        if changes.is_empty() {
             return;
         }
-        let (changes, replies): (Vec<Change>, Vec<_>) =
-            writes.drain(..).map(|w| (w.change, w.reply)).unzip();
         let (started, n) = (std::time::Instant::now(), changes.len());
         match self.apply(changes) {
-            Ok(Applied {
-                outcomes,
-                events,
-                head,
-            }) => {
+            Ok(Applied { events, head, .. }) => {
                 self.batches.report(BatchStats {
                     changes: n,
                     events: events.len(),
@@ -273,20 +267,19 @@ impl Thread {
                 if let Some(publish) = &self.publish {
                     publish(events, head);
                 }
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    if let Some(reply) = reply {
-                        let _ = reply.send(outcome);
-                    }
+                for change in changes.iter_mut() {
+                    change.settle(Ok(()));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "writing a batch of job changes failed; it was rolled back");
                 let e = StoreError::new("writing a batch", e);
-                for reply in replies.into_iter().flatten() {
-                    let _ = reply.send(Outcome::Failed(e.clone()));
+                for change in changes.iter_mut() {
+                    change.settle(Err(&e));
                 }
             }
         }
+        changes.clear();
     }
 
     fn answer(&mut self, request: Request) {
@@ -296,11 +289,14 @@ impl Thread {
                 let _ = reply.send(());
             }
             Request::Publish(publish) => self.publish = Some(publish),
-            Request::Apply(changes, reply) => {
-                let _ = reply.send(
-                    self.apply(changes)
-                        .map_err(|e| StoreError::new("writing a batch", e)),
-                );
+            Request::Apply(mut changes, reply) => {
+                let applied = self
+                    .apply(&mut changes)
+                    .map_err(|e| StoreError::new("writing a batch", e));
+                for change in &mut changes {
+                    change.settle(applied.as_ref().map(|_| ()));
+                }
+                let _ = reply.send(applied);
             }
             Request::Probe(reply) => {
                 let _ = reply.send(self.probe().map_err(|e| StoreError::new("writing", e)));
@@ -328,8 +324,8 @@ impl Thread {
 
     /// Writes a batch in one transaction ([`batch::write_batch`]: again change by change if one
     /// of them fails).
-    fn apply(&mut self, changes: Vec<Change>) -> rusqlite::Result<Applied> {
-        ready(batch::write_batch(self, &changes))
+    fn apply(&mut self, changes: &mut [Change]) -> rusqlite::Result<Applied> {
+        ready(batch::write_batch(self, changes))
     }
 
     fn probe(&mut self) -> rusqlite::Result<()> {
@@ -435,7 +431,7 @@ impl Transaction for Thread {
 
     async fn attempt(
         &mut self,
-        changes: &[Change],
+        changes: &mut [Change],
         careful: bool,
     ) -> Result<Applied, Failure<rusqlite::Error>> {
         let known = self.next_id.take().filter(|_| self.exclusive);
@@ -453,7 +449,7 @@ impl Transaction for Thread {
         tx.commit()?;
         self.next_id = Some(written.head + 1);
         Ok(Applied {
-            outcomes: written.outcomes,
+            failed: written.failed,
             events: written.events,
             head: written.head,
         })

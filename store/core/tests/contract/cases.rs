@@ -2,7 +2,8 @@
 
 use crate::support::Db;
 use model::{
-    EventType, Job, JobError, JobId, JobStatus, LogLevel, ProcessId, Progress, StatusCount, UserId,
+    EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, ProcessId, Progress,
+    StatusCount, UserId,
 };
 use serde_json::json;
 use store_core::*;
@@ -26,6 +27,7 @@ fn create(owner: &str, job: &Job) -> Change {
         job: job.clone(),
         max_queued: None,
         key: None,
+        answer: Answer::none(),
     }
 }
 
@@ -36,6 +38,7 @@ fn to(owner: &str, job: &Job, status: JobStatus) -> Change {
         job_id: job.id.clone(),
         to: status,
         error: None,
+        answer: Answer::none(),
     }
 }
 
@@ -47,10 +50,45 @@ fn ids_of(events: &[StoredEvent]) -> Vec<i64> {
     events.iter().map(|e| e.id).collect()
 }
 
-fn stored_job(outcome: &Outcome) -> Job {
-    match outcome {
-        Outcome::Job(Some(job)) => job.clone(),
-        other => panic!("expected a job, got {other:?}"),
+/// The change `make` builds around an answer, and where that answer comes.
+fn asked<T>(make: impl FnOnce(Answer<T>) -> Change) -> (Change, Answered<T>) {
+    let (answer, answered) = Answer::new();
+    (make(answer), answered)
+}
+
+fn creating(owner: &str, job: &Job) -> (Change, Answered<Created>) {
+    asked(|answer| Change::Create {
+        owner: owner.into(),
+        job: job.clone(),
+        max_queued: None,
+        key: None,
+        answer,
+    })
+}
+
+fn moving(owner: &str, job: &Job, status: JobStatus) -> (Change, Answered<Option<Job>>) {
+    asked(|answer| Change::Transition {
+        fence: None,
+        owner: owner.into(),
+        job_id: job.id.clone(),
+        to: status,
+        error: None,
+        answer,
+    })
+}
+
+/// Applies the one change `make` builds; the batch and the change's answer.
+async fn one<T>(db: &Db, make: impl FnOnce(Answer<T>) -> Change) -> (Applied, T) {
+    let (change, answered) = asked(make);
+    let applied = db.store.apply(vec![change]).await.unwrap();
+    (applied, answered.now().unwrap())
+}
+
+/// The job a create made (it must have made one).
+fn made(created: Answered<Created>) -> Job {
+    match created.now().unwrap() {
+        Created::New(job) => job,
+        other => panic!("expected a new job, got {other:?}"),
     }
 }
 
@@ -73,6 +111,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
                     at: Some(7),
                     ..Default::default()
                 },
+                answer: Answer::none(),
             },
             Change::Log {
                 fence: None,
@@ -81,6 +120,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
                 level: LogLevel::Warn,
                 line: "careful".into(),
                 bounds: Default::default(),
+                answer: Answer::none(),
             },
             to("me", &job, JobStatus::Succeeded),
         ])
@@ -207,29 +247,24 @@ pub async fn a_change_the_database_refuses_fails_alone_and_its_batch_commits(db:
         id: a.id.clone(),
         ..new_job("demo")
     };
-    let applied = db
-        .store
-        .apply(vec![
-            create("me", &a),
-            create("you", &duplicate),
-            create("them", &b),
-        ])
-        .await
-        .unwrap();
-    assert!(matches!(applied.outcomes[0], Outcome::Job(Some(_))));
-    match &applied.outcomes[1] {
-        Outcome::Failed(e) => {
-            let chain = model::error::Chain(e).to_string();
+    let ((ca, a_made), (cd, d_made), (cb, b_made)) = (
+        creating("me", &a),
+        creating("you", &duplicate),
+        creating("them", &b),
+    );
+    let applied = db.store.apply(vec![ca, cd, cb]).await.unwrap();
+    let a_stored = made(a_made);
+    match d_made.now() {
+        Err(e) => {
+            let chain = model::error::Chain(&e).to_string();
             assert!(chain.to_lowercase().contains("unique"), "{chain}")
         }
-        other => panic!("the duplicate must fail, got {other:?}"),
+        Ok(other) => panic!("the duplicate must fail, got {other:?}"),
     }
-    let b_stored = stored_job(&applied.outcomes[2]);
+    assert_eq!(applied.failed, 1);
+    let b_stored = made(b_made);
     // The failed change's event id was handed out again: no gap.
-    assert_eq!(
-        b_stored.event_id,
-        stored_job(&applied.outcomes[0]).event_id + 1
-    );
+    assert_eq!(b_stored.event_id, a_stored.event_id + 1);
     assert_eq!(
         ids(&applied.events),
         [b_stored.event_id - 1, b_stored.event_id]
@@ -260,44 +295,37 @@ pub async fn moves_the_state_machine_refuses_change_nothing(db: Db) {
     let job = new_job("demo");
     db.store.apply(vec![create("me", &job)]).await.unwrap();
     let head = db.store.last_event_id().await.unwrap();
+    let (finish, finished) = moving("me", &job, JobStatus::Succeeded);
+    let (sample, sampled) = asked(|answer| Change::Progress {
+        fence: None,
+        owner: "me".into(),
+        job_id: job.id.clone(),
+        progress: Progress::default(),
+        answer,
+    });
+    let (start, started) = moving("me", &new_job("demo"), JobStatus::Running);
+    let (log, logged) = asked(|answer| Change::Log {
+        fence: None,
+        owner: "me".into(),
+        job_id: "nope".into(),
+        level: LogLevel::Info,
+        line: "x".into(),
+        bounds: Default::default(),
+        answer,
+    });
     let applied = db
         .store
-        .apply(vec![
-            to("me", &job, JobStatus::Succeeded),
-            Change::Progress {
-                fence: None,
-                owner: "me".into(),
-                job_id: job.id.clone(),
-                progress: Progress::default(),
-            },
-            to("me", &new_job("demo"), JobStatus::Running),
-            Change::Log {
-                fence: None,
-                owner: "me".into(),
-                job_id: "nope".into(),
-                level: LogLevel::Info,
-                line: "x".into(),
-                bounds: Default::default(),
-            },
-        ])
+        .apply(vec![finish, sample, start, log])
         .await
         .unwrap();
-    assert!(
-        matches!(applied.outcomes[0], Outcome::Job(None)),
+    assert_eq!(
+        finished.now().unwrap(),
+        None,
         "queued cannot become succeeded"
     );
-    assert!(
-        matches!(applied.outcomes[1], Outcome::Recorded(false)),
-        "progress needs a running job"
-    );
-    assert!(
-        matches!(applied.outcomes[2], Outcome::Job(None)),
-        "no such job"
-    );
-    assert!(
-        matches!(applied.outcomes[3], Outcome::Recorded(false)),
-        "no such job"
-    );
+    assert!(!sampled.now().unwrap(), "progress needs a running job");
+    assert_eq!(started.now().unwrap(), None, "no such job");
+    assert!(!logged.now().unwrap(), "no such job");
     assert!(applied.events.is_empty());
     assert_eq!(applied.head, head);
 }
@@ -331,11 +359,13 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
                 job_id: running.id.clone(),
                 to: JobStatus::Running,
                 error: None,
+                answer: Answer::none(),
             },
             Change::Checkpoint {
                 fence: Some("gone".into()),
                 job_id: running.id.clone(),
                 value: json!({"files_done": 2}),
+                answer: Answer::none(),
             },
             to("a", &done, JobStatus::Running),
             to("a", &done, JobStatus::Failed),
@@ -345,6 +375,7 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
                 job_id: held.id.clone(),
                 to: JobStatus::Running,
                 error: None,
+                answer: Answer::none(),
             },
         ])
         .await
@@ -364,8 +395,8 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
     );
     assert_eq!(db.store.checkpoint(&"nope".into()).await.unwrap(), None);
     // Taken over and queued again, it is claimed with its checkpoint.
-    let taken = db
-        .store
+    let (claim_alive, taken) = claiming("alive", 5, &[]);
+    db.store
         .apply(vec![
             Change::Transition {
                 fence: Some("gone".into()),
@@ -373,6 +404,7 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
                 job_id: running.id.clone(),
                 to: JobStatus::Interrupted,
                 error: None,
+                answer: Answer::none(),
             },
             Change::Transition {
                 fence: Some("gone".into()),
@@ -380,15 +412,14 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
                 job_id: running.id.clone(),
                 to: JobStatus::Queued,
                 error: None,
+                answer: Answer::none(),
             },
-            claim("alive", 5, &[]),
+            claim_alive,
         ])
         .await
         .unwrap();
     assert!(db.store.orphaned_jobs().await.unwrap().is_empty());
-    let Outcome::Claimed(jobs) = &taken.outcomes[2] else {
-        panic!("{:?}", taken.outcomes[2])
-    };
+    let jobs = taken.now().unwrap();
     let got: Vec<(&str, &str, Option<serde_json::Value>)> = jobs
         .iter()
         .map(|q| (q.owner.as_str(), q.job.id.as_str(), q.checkpoint.clone()))
@@ -516,6 +547,7 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
                     code: "boom".into(),
                     message: "disk".into(),
                 }),
+                answer: Answer::none(),
             },
         ])
         .await
@@ -572,15 +604,13 @@ pub async fn pruning_removes_the_oldest_events_in_bounded_batches(db: Db) {
         .unwrap();
     let oldest = created.events[0].event.id;
     assert!(db.store.pruned_through().await.unwrap() < oldest);
-    let pruned = db
-        .store
-        .apply(vec![Change::Prune {
-            before_ms: now_ms() + 1,
-            limit: 2,
-        }])
-        .await
-        .unwrap();
-    assert!(matches!(pruned.outcomes[0], Outcome::Pruned(Some(id)) if id == oldest + 1));
+    let (_, pruned) = one(&db, |answer| Change::Prune {
+        before_ms: now_ms() + 1,
+        limit: 2,
+        answer,
+    })
+    .await;
+    assert_eq!(pruned, Some(oldest + 1));
     assert_eq!(db.store.pruned_through().await.unwrap(), oldest + 1);
     let kept = db
         .store
@@ -588,15 +618,13 @@ pub async fn pruning_removes_the_oldest_events_in_bounded_batches(db: Db) {
         .await
         .unwrap();
     assert_eq!(ids_of(&kept), [oldest + 2]);
-    let none = db
-        .store
-        .apply(vec![Change::Prune {
-            before_ms: 0,
-            limit: 2,
-        }])
-        .await
-        .unwrap();
-    assert!(matches!(none.outcomes[0], Outcome::Pruned(None)));
+    let (_, none) = one(&db, |answer| Change::Prune {
+        before_ms: 0,
+        limit: 2,
+        answer,
+    })
+    .await;
+    assert_eq!(none, None);
     assert!(
         db.store
             .job(Some(&"me".into()), &jobs[0].id)
@@ -608,24 +636,20 @@ pub async fn pruning_removes_the_oldest_events_in_bounded_batches(db: Db) {
 }
 
 pub async fn notices_take_event_ids_and_go_to_everyone(db: Db) {
-    let posted = db
-        .store
-        .apply(vec![Change::PostNotice {
-            text: "hello".into(),
-        }])
-        .await
-        .unwrap();
-    let Outcome::Notice(notice) = &posted.outcomes[0] else {
-        panic!("{:?}", posted.outcomes)
-    };
+    let (posted, notice) = one(&db, |answer| Change::PostNotice {
+        text: "hello".into(),
+        answer,
+    })
+    .await;
+    let notice = &notice;
     assert_eq!(posted.events[0].event.id, notice.id);
     assert_eq!(posted.events[0].owner, None);
     assert_eq!(
         db.store.active_notices().await.unwrap(),
         std::slice::from_ref(notice)
     );
-    let withdrawn = db.store.apply(vec![Change::WithdrawNotices]).await.unwrap();
-    assert!(matches!(withdrawn.outcomes[0], Outcome::Withdrawn(1)));
+    let (withdrawn, n) = one(&db, |answer| Change::WithdrawNotices { answer }).await;
+    assert_eq!(n, 1);
     assert!(withdrawn.events[0].event.data.contains(r#""text":"""#));
     assert!(db.store.active_notices().await.unwrap().is_empty());
 }
@@ -648,6 +672,7 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
             message: "copying 50% done".into(),
             ..Default::default()
         },
+        answer: Answer::none(),
     });
     db.store.apply(changes).await.unwrap();
     let list = |filter: JobFilter| {
@@ -856,12 +881,16 @@ pub async fn ids_are_never_handed_out_twice_after_pruning_everything_or_after_no
         .apply(vec![Change::Prune {
             before_ms: i64::MAX,
             limit: 100,
+            answer: Answer::none(),
         }])
         .await
         .unwrap();
     assert_eq!(store.pruned_through().await.unwrap(), first);
     let notice = store
-        .apply(vec![Change::PostNotice { text: "hi".into() }])
+        .apply(vec![Change::PostNotice {
+            text: "hi".into(),
+            answer: Answer::none(),
+        }])
         .await
         .unwrap();
     assert_eq!(notice.head, first + 1);
@@ -890,14 +919,43 @@ fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
         kinds,
         limits: limits.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
         per_owner: u32::MAX,
+        answer: Answer::none(),
     }
 }
 
-fn claimed(outcome: &Outcome) -> Vec<JobId> {
-    match outcome {
-        Outcome::Claimed(jobs) => jobs.iter().map(|q| q.job.id.clone()).collect(),
-        other => panic!("expected claimed jobs, got {other:?}"),
+fn claiming(by: &str, slots: u32, limits: &[(&str, u32)]) -> (Change, Answered<Vec<QueuedJob>>) {
+    let (answer, answered) = Answer::new();
+    match claim(by, slots, limits) {
+        Change::Claim {
+            by,
+            slots,
+            kinds,
+            limits,
+            per_owner,
+            ..
+        } => (
+            Change::Claim {
+                by,
+                slots,
+                kinds,
+                limits,
+                per_owner,
+                answer,
+            },
+            answered,
+        ),
+        _ => unreachable!(),
     }
+}
+
+/// The ids of the jobs a claim took.
+fn claimed(answered: Answered<Vec<QueuedJob>>) -> Vec<JobId> {
+    answered
+        .now()
+        .unwrap()
+        .iter()
+        .map(|q| q.job.id.clone())
+        .collect()
 }
 
 pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db: Db) {
@@ -910,12 +968,14 @@ pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db:
         .await
         .unwrap();
     // Two slots: the two oldest.
-    let first = db.store.apply(vec![claim("p1", 2, &[])]).await.unwrap();
+    let (c, first) = claiming("p1", 2, &[]);
+    let first_applied = db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(first), [jobs[0].id.clone(), jobs[1].id.clone()]);
     assert_eq!(
-        claimed(&first.outcomes[0]),
-        [jobs[0].id.clone(), jobs[1].id.clone()]
+        first_applied.events.len(),
+        2,
+        "one `job` event per claimed job"
     );
-    assert_eq!(first.events.len(), 2, "one `job` event per claimed job");
     let running = db
         .store
         .job(Some(&"me".into()), &jobs[0].id)
@@ -925,15 +985,9 @@ pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db:
     assert_eq!(running.status, JobStatus::Running);
     // batch is at its limit of 2 (both claimed by p1): another process skips it and takes the
     // demo jobs behind it.
-    let second = db
-        .store
-        .apply(vec![claim("p2", 5, &[("batch", 2)])])
-        .await
-        .unwrap();
-    assert_eq!(
-        claimed(&second.outcomes[0]),
-        [jobs[2].id.clone(), jobs[4].id.clone()]
-    );
+    let (c, second) = claiming("p2", 5, &[("batch", 2)]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(second), [jobs[2].id.clone(), jobs[4].id.clone()]);
     // Once a batch job has ended, the next one can be claimed.
     db.store
         .apply(vec![Change::Transition {
@@ -942,78 +996,79 @@ pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db:
             to: JobStatus::Succeeded,
             error: None,
             fence: Some("p1".into()),
+            answer: Answer::none(),
         }])
         .await
         .unwrap();
-    let third = db
-        .store
-        .apply(vec![claim("p2", 5, &[("batch", 2)])])
-        .await
-        .unwrap();
-    assert_eq!(claimed(&third.outcomes[0]), [jobs[3].id.clone()]);
-    let none = db.store.apply(vec![claim("p2", 5, &[])]).await.unwrap();
-    assert!(claimed(&none.outcomes[0]).is_empty());
+    let (c, third) = claiming("p2", 5, &[("batch", 2)]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(third), [jobs[3].id.clone()]);
+    let (c, none) = claiming("p2", 5, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert!(claimed(none).is_empty());
     // A kind the process does not run is never claimed by it.
     let other = new_job("import_csv");
     db.store.apply(vec![create("me", &other)]).await.unwrap();
-    assert!(claimed(
-        &db.store
-            .apply(vec![claim("p2", 5, &[])])
-            .await
-            .unwrap()
-            .outcomes[0]
-    )
-    .is_empty());
+    let (c, none) = claiming("p2", 5, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert!(claimed(none).is_empty());
 }
 
-fn create_within(owner: &str, job: &Job, max_queued: u64) -> Change {
-    Change::Create {
+fn create_within(owner: &str, job: &Job, max_queued: u64) -> (Change, Answered<Created>) {
+    asked(|answer| Change::Create {
         owner: owner.into(),
         job: job.clone(),
         max_queued: Some(max_queued),
         key: None,
-    }
+        answer,
+    })
+}
+
+/// Applies `changes`; what each answered.
+async fn all<T>(db: &Db, changes: Vec<(Change, Answered<T>)>) -> Vec<T> {
+    let (changes, answers): (Vec<_>, Vec<_>) = changes.into_iter().unzip();
+    db.store.apply(changes).await.unwrap();
+    answers.into_iter().map(|a| a.now().unwrap()).collect()
 }
 
 pub async fn a_start_past_its_owners_share_is_refused_where_it_is_written(db: Db) {
     // Six starts of one owner with a share of 3, written in one batch.
     let jobs: Vec<Job> = (0..6).map(|_| new_job("demo")).collect();
-    let applied = db
-        .store
-        .apply(jobs.iter().map(|j| create_within("me", j, 3)).collect())
-        .await
-        .unwrap();
-    let stored = applied
-        .outcomes
+    let created = all(
+        &db,
+        jobs.iter().map(|j| create_within("me", j, 3)).collect(),
+    )
+    .await;
+    let stored = created
         .iter()
-        .filter(|o| matches!(o, Outcome::Job(Some(_))))
+        .filter(|c| matches!(c, Created::New(_)))
         .count();
     assert_eq!(stored, 3);
-    assert!(matches!(applied.outcomes[3], Outcome::Full { waiting: 3 }));
+    assert_eq!(created[3], Created::Full { waiting: 3 });
     assert_eq!(db.store.queued_count(&"me".into()).await.unwrap(), 3);
     // Another owner is not held back; a later batch counts again.
-    let other = db
-        .store
-        .apply(vec![
+    let other = all(
+        &db,
+        vec![
             create_within("you", &new_job("demo"), 3),
             create_within("me", &new_job("demo"), 3),
-        ])
-        .await
-        .unwrap();
-    assert!(matches!(other.outcomes[0], Outcome::Job(Some(_))));
-    assert!(matches!(other.outcomes[1], Outcome::Full { .. }));
+        ],
+    )
+    .await;
+    assert!(matches!(other[0], Created::New(_)));
+    assert!(matches!(other[1], Created::Full { .. }));
     // Once one of them has left the queue, there is room for one more.
     db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
-    let again = db
-        .store
-        .apply(vec![
+    let again = all(
+        &db,
+        vec![
             create_within("me", &new_job("demo"), 3),
             create_within("me", &new_job("demo"), 3),
-        ])
-        .await
-        .unwrap();
-    assert!(matches!(again.outcomes[0], Outcome::Job(Some(_))));
-    assert!(matches!(again.outcomes[1], Outcome::Full { .. }));
+        ],
+    )
+    .await;
+    assert!(matches!(again[0], Created::New(_)));
+    assert!(matches!(again[1], Created::Full { .. }));
 }
 
 pub async fn a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_they_queued(db: Db) {
@@ -1030,20 +1085,19 @@ pub async fn a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_t
     let bob = new_job("demo");
     db.store.apply(vec![create("bob", &bob)]).await.unwrap();
     // Ann's oldest takes the first slot; the next goes to Bob, who has none running.
-    let first = db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
-    assert_eq!(claimed(&first.outcomes[0]), [ann[0].id.clone()]);
-    let second = db.store.apply(vec![claim("p1", 2, &[])]).await.unwrap();
-    assert_eq!(
-        claimed(&second.outcomes[0]),
-        [bob.id.clone(), ann[1].id.clone()]
-    );
+    let (c, first) = claiming("p1", 1, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(first), [ann[0].id.clone()]);
+    let (c, second) = claiming("p1", 2, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(second), [bob.id.clone(), ann[1].id.clone()]);
     // A share of one running job per user: Ann, with two, gets nothing more.
-    let mut capped = claim("p1", 5, &[]);
+    let (mut capped, third) = claiming("p1", 5, &[]);
     if let Change::Claim { per_owner, .. } = &mut capped {
         *per_owner = 1;
     }
-    let third = db.store.apply(vec![capped]).await.unwrap();
-    assert!(claimed(&third.outcomes[0]).is_empty());
+    db.store.apply(vec![capped]).await.unwrap();
+    assert!(claimed(third).is_empty());
 }
 
 pub async fn a_long_queue_of_a_kind_at_its_limit_does_not_hide_the_jobs_behind_it(db: Db) {
@@ -1067,12 +1121,9 @@ pub async fn a_long_queue_of_a_kind_at_its_limit_does_not_hide_the_jobs_behind_i
     let demo = new_job("demo");
     db.store.apply(vec![create("me", &demo)]).await.unwrap();
     // The free slot goes to the demo job: the batch jobs may not start, so none is read.
-    let next = db
-        .store
-        .apply(vec![claim("p1", 1, &[("batch", 1)])])
-        .await
-        .unwrap();
-    assert_eq!(claimed(&next.outcomes[0]), std::slice::from_ref(&demo.id));
+    let (c, next) = claiming("p1", 1, &[("batch", 1)]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(next), std::slice::from_ref(&demo.id));
 }
 
 pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
@@ -1081,74 +1132,67 @@ pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
         .apply(vec![create("me", &job), claim("p1", 1, &[])])
         .await
         .unwrap();
+    // What the process `by` reports, and whether each was taken (the job moved, for the last).
     let report = |by: &str| {
-        vec![
-            Change::Progress {
-                owner: "me".into(),
-                job_id: job.id.clone(),
-                progress: Progress {
-                    current: 1,
-                    ..Default::default()
-                },
-                fence: Some(by.into()),
+        let (progress, a) = asked(|answer| Change::Progress {
+            owner: "me".into(),
+            job_id: job.id.clone(),
+            progress: Progress {
+                current: 1,
+                ..Default::default()
             },
-            Change::Log {
-                owner: "me".into(),
-                job_id: job.id.clone(),
-                level: LogLevel::Info,
-                line: by.into(),
-                bounds: Default::default(),
-                fence: Some(by.into()),
-            },
-            Change::Checkpoint {
-                job_id: job.id.clone(),
-                value: json!(by),
-                fence: Some(by.into()),
-            },
-            Change::Transition {
-                owner: "me".into(),
-                job_id: job.id.clone(),
-                to: JobStatus::Succeeded,
-                error: None,
-                fence: Some(by.into()),
-            },
-        ]
+            fence: Some(by.into()),
+            answer,
+        });
+        let (log, b) = asked(|answer| Change::Log {
+            owner: "me".into(),
+            job_id: job.id.clone(),
+            level: LogLevel::Info,
+            line: by.into(),
+            bounds: Default::default(),
+            fence: Some(by.into()),
+            answer,
+        });
+        let (checkpoint, c) = asked(|answer| Change::Checkpoint {
+            job_id: job.id.clone(),
+            value: json!(by),
+            fence: Some(by.into()),
+            answer,
+        });
+        let (end, d) = asked(|answer| Change::Transition {
+            owner: "me".into(),
+            job_id: job.id.clone(),
+            to: JobStatus::Succeeded,
+            error: None,
+            fence: Some(by.into()),
+            answer,
+        });
+        let taken = move || {
+            let moved = d.now().unwrap().is_some();
+            [a.now().unwrap(), b.now().unwrap(), c.now().unwrap(), moved]
+        };
+        (vec![progress, log, checkpoint, end], taken)
     };
     // Another process's reports change nothing and make no event.
-    let stale = db.store.apply(report("p2")).await.unwrap();
-    assert!(matches!(
-        stale.outcomes[..],
-        [
-            Outcome::Recorded(false),
-            Outcome::Recorded(false),
-            Outcome::Recorded(false),
-            Outcome::Job(None)
-        ]
-    ));
+    let (changes, taken) = report("p2");
+    let stale = db.store.apply(changes).await.unwrap();
+    assert_eq!(taken(), [false; 4]);
     assert!(stale.events.is_empty());
     assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), None);
     // Anyone may ask it to stop; the holder's reports are taken.
-    let cancel = Change::Transition {
+    let (_, cancelled) = one(&db, |answer| Change::Transition {
         owner: "me".into(),
         job_id: job.id.clone(),
         to: JobStatus::Cancelling,
         error: None,
         fence: None,
-    };
-    assert!(matches!(
-        db.store.apply(vec![cancel]).await.unwrap().outcomes[0],
-        Outcome::Job(Some(_))
-    ));
-    let held = db.store.apply(report("p1")).await.unwrap();
-    assert!(matches!(
-        held.outcomes[..],
-        [
-            Outcome::Recorded(true),
-            Outcome::Recorded(true),
-            Outcome::Recorded(true),
-            Outcome::Job(Some(_))
-        ]
-    ));
+        answer,
+    })
+    .await;
+    assert!(cancelled.is_some());
+    let (changes, taken) = report("p1");
+    db.store.apply(changes).await.unwrap();
+    assert_eq!(taken(), [true; 4]);
     assert_eq!(
         db.store.checkpoint(&job.id).await.unwrap(),
         Some(json!("p1"))
@@ -1174,34 +1218,34 @@ pub async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit(db:
         ])
         .await
         .unwrap();
-    let interrupt = |job: &Job, requeue: bool, by: &str| Change::Interrupt {
-        owner: "me".into(),
-        job_id: job.id.clone(),
-        error: JobError {
-            code: "interrupted".into(),
-            message: "the server stopped while this job was running".into(),
-        },
-        requeue,
-        fence: Some(by.into()),
+    let interrupt = |job: &Job, requeue: bool, by: &str| {
+        asked(|answer| Change::Interrupt {
+            owner: "me".into(),
+            job_id: job.id.clone(),
+            error: JobError {
+                code: "interrupted".into(),
+                message: "the server stopped while this job was running".into(),
+            },
+            requeue,
+            fence: Some(by.into()),
+            answer,
+        })
     };
     // Only the holder can interrupt.
-    let stale = db
-        .store
-        .apply(vec![interrupt(&resumed, true, "p2")])
-        .await
-        .unwrap();
-    assert!(matches!(stale.outcomes[..], [Outcome::Job(None)]) && stale.events.is_empty());
-    let applied = db
-        .store
-        .apply(vec![
-            interrupt(&resumed, true, "p1"),
-            interrupt(&ended, false, "p1"),
-        ])
-        .await
-        .unwrap();
-    assert_eq!(stored_job(&applied.outcomes[0]).status, JobStatus::Queued);
+    let (change, stale) = interrupt(&resumed, true, "p2");
+    let applied = db.store.apply(vec![change]).await.unwrap();
+    assert!(stale.now().unwrap().is_none() && applied.events.is_empty());
+    let ((one_, resumed_now), (two, ended_now)) = (
+        interrupt(&resumed, true, "p1"),
+        interrupt(&ended, false, "p1"),
+    );
+    let applied = db.store.apply(vec![one_, two]).await.unwrap();
     assert_eq!(
-        stored_job(&applied.outcomes[1]).status,
+        resumed_now.now().unwrap().unwrap().status,
+        JobStatus::Queued
+    );
+    assert_eq!(
+        ended_now.now().unwrap().unwrap().status,
         JobStatus::Interrupted
     );
     // The resumed job's `job` and `done` (interrupted) and its `job` (queued again) are
@@ -1223,16 +1267,9 @@ pub async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit(db:
     );
     assert!(ids(&applied.events).windows(2).all(|w| w[1] == w[0] + 1));
     // Queued again, it can be claimed by anyone; interrupted, it stays so.
-    assert_eq!(
-        claimed(
-            &db.store
-                .apply(vec![claim("p2", 5, &[])])
-                .await
-                .unwrap()
-                .outcomes[0]
-        ),
-        std::slice::from_ref(&resumed.id)
-    );
+    let (c, taken) = claiming("p2", 5, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(taken), std::slice::from_ref(&resumed.id));
     assert_eq!(
         db.store
             .job(Some(&"me".into()), &ended.id)
@@ -1266,6 +1303,7 @@ pub async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept(db: D
             line: line.into(),
             bounds: Default::default(),
             fence: Some("p1".into()),
+            answer: Answer::none(),
         });
     }
     db.store.apply(changes).await.unwrap();
@@ -1325,33 +1363,29 @@ pub async fn a_line_and_a_checkpoint_together_commit_as_one_change(db: Db) {
         .apply(vec![create("me", &job), claim("p1", 1, &[])])
         .await
         .unwrap();
+    // The line and the checkpoint, and whether each was taken.
     let together = |line: &str, value: serde_json::Value, by: &str| {
-        Change::Together(vec![
-            Change::Log {
-                owner: "me".into(),
-                job_id: job.id.clone(),
-                level: LogLevel::Info,
-                line: line.into(),
-                bounds: Default::default(),
-                fence: Some(by.into()),
-            },
-            Change::Checkpoint {
-                job_id: job.id.clone(),
-                value,
-                fence: Some(by.into()),
-            },
-        ])
+        let (log, logged) = asked(|answer| Change::Log {
+            owner: "me".into(),
+            job_id: job.id.clone(),
+            level: LogLevel::Info,
+            line: line.into(),
+            bounds: Default::default(),
+            fence: Some(by.into()),
+            answer,
+        });
+        let (checkpoint, kept) = asked(|answer| Change::Checkpoint {
+            job_id: job.id.clone(),
+            value,
+            fence: Some(by.into()),
+            answer,
+        });
+        let taken = move || [logged.now().unwrap(), kept.now().unwrap()];
+        (Change::Together(vec![log, checkpoint]), taken)
     };
-    let applied = db
-        .store
-        .apply(vec![together(
-            "abc  d0/f000.bin",
-            json!({"files_done": 1}),
-            "p1",
-        )])
-        .await
-        .unwrap();
-    assert!(matches!(applied.outcomes[..], [Outcome::Recorded(true)]));
+    let (change, taken) = together("abc  d0/f000.bin", json!({"files_done": 1}), "p1");
+    let applied = db.store.apply(vec![change]).await.unwrap();
+    assert_eq!(taken(), [true, true]);
     assert_eq!(applied.events.len(), 1, "the line's event");
     assert_eq!(
         db.store.checkpoint(&job.id).await.unwrap(),
@@ -1360,16 +1394,9 @@ pub async fn a_line_and_a_checkpoint_together_commit_as_one_change(db: Db) {
     let (lines, total) = db.store.log_tail(&job.id, 10).await.unwrap();
     assert_eq!((lines[0].line.as_str(), total), ("abc  d0/f000.bin", 1));
     // From a process that does not hold the job: neither is written.
-    let stale = db
-        .store
-        .apply(vec![together(
-            "def  d1/f001.bin",
-            json!({"files_done": 2}),
-            "p2",
-        )])
-        .await
-        .unwrap();
-    assert!(matches!(stale.outcomes[..], [Outcome::Recorded(false)]));
+    let (change, taken) = together("def  d1/f001.bin", json!({"files_done": 2}), "p2");
+    let stale = db.store.apply(vec![change]).await.unwrap();
+    assert_eq!(taken(), [false, false]);
     assert!(stale.events.is_empty());
     assert_eq!(
         db.store.checkpoint(&job.id).await.unwrap(),
@@ -1397,7 +1424,7 @@ pub async fn a_job_waiting_for_its_time_is_passed_over_and_out_of_line_until_the
         .apply(
             [&soon, &later, &past, &plain]
                 .map(|j| create("me", j))
-                .to_vec(),
+                .into(),
         )
         .await
         .unwrap();
@@ -1414,18 +1441,17 @@ pub async fn a_job_waiting_for_its_time_is_passed_over_and_out_of_line_until_the
     assert_eq!(standings[1].as_ref().map(|s| s.ahead), Some(0));
     assert_eq!(standings[2].as_ref().map(|s| s.ahead), Some(1));
     // A claim with slots to spare takes those two and leaves the waiting ones.
-    let first = db.store.apply(vec![claim("p", 10, &[])]).await.unwrap();
-    assert_eq!(
-        claimed(&first.outcomes[0]),
-        [past.id.clone(), plain.id.clone()]
-    );
+    let (c, first) = claiming("p", 10, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(first), [past.id.clone(), plain.id.clone()]);
     // Once its time has come, the sooner one is claimed; the later one still waits.
     while now_ms() <= now + 1_500 {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(db.store.next_start().await.unwrap(), later.run_after);
-    let second = db.store.apply(vec![claim("p", 10, &[])]).await.unwrap();
-    assert_eq!(claimed(&second.outcomes[0]), vec![soon.id.clone()]);
+    let (c, second) = claiming("p", 10, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(second), vec![soon.id.clone()]);
     // Cancelled while it waits, it no longer wakes anyone.
     db.store
         .apply(vec![to("me", &later, JobStatus::Cancelled)])
@@ -1434,8 +1460,8 @@ pub async fn a_job_waiting_for_its_time_is_passed_over_and_out_of_line_until_the
     assert_eq!(db.store.next_start().await.unwrap(), None);
 }
 
-fn keyed(owner: &str, job: &Job, key: &str, fingerprint: &str) -> Change {
-    Change::Create {
+fn keyed(owner: &str, job: &Job, key: &str, fingerprint: &str) -> (Change, Answered<Created>) {
+    asked(|answer| Change::Create {
         owner: owner.into(),
         job: job.clone(),
         max_queued: Some(100),
@@ -1443,65 +1469,48 @@ fn keyed(owner: &str, job: &Job, key: &str, fingerprint: &str) -> Change {
             key: key.into(),
             fingerprint: fingerprint.into(),
         }),
-    }
+        answer,
+    })
 }
 
 pub async fn a_start_with_a_key_is_made_once_for_a_day(db: Db) {
     // Two starts with one key in one batch (a double click): one job, one event.
     let (a, b) = (new_job("demo"), new_job("demo"));
-    let applied = db
-        .store
-        .apply(vec![
-            keyed("me", &a, "k1", "f1"),
-            keyed("me", &b, "k1", "f1"),
-        ])
-        .await
-        .unwrap();
-    let made = stored_job(&applied.outcomes[0]);
-    assert!(matches!(&applied.outcomes[1], Outcome::Again(j) if j.id == made.id));
+    let ((ca, a_made), (cb, b_made)) = (keyed("me", &a, "k1", "f1"), keyed("me", &b, "k1", "f1"));
+    let applied = db.store.apply(vec![ca, cb]).await.unwrap();
+    let first = made(a_made);
+    assert!(matches!(b_made.now().unwrap(), Created::Again(j) if j.id == first.id));
     assert_eq!(applied.events.len(), 1);
     // Sent again later: the same job, as it is now.
     db.store
         .apply(vec![to("me", &a, JobStatus::Running)])
         .await
         .unwrap();
-    let later = db
-        .store
-        .apply(vec![keyed("me", &new_job("demo"), "k1", "f1")])
-        .await
-        .unwrap();
+    let (c, later_made) = keyed("me", &new_job("demo"), "k1", "f1");
+    let later = db.store.apply(vec![c]).await.unwrap();
+    let again = later_made.now().unwrap();
     assert!(
-        matches!(&later.outcomes[0], Outcome::Again(j) if j.id == a.id && j.status == JobStatus::Running),
-        "{:?}",
-        later.outcomes
+        matches!(&again, Created::Again(j) if j.id == a.id && j.status == JobStatus::Running),
+        "{again:?}"
     );
     assert!(later.events.is_empty());
     // The key with other parameters: refused, nothing written.
-    let other = db
-        .store
-        .apply(vec![keyed("me", &new_job("demo"), "k1", "f2")])
-        .await
-        .unwrap();
-    assert!(matches!(other.outcomes[0], Outcome::KeyTaken));
+    let (c, other_made) = keyed("me", &new_job("demo"), "k1", "f2");
+    let other = db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(other_made.now().unwrap(), Created::KeyTaken);
     assert!(other.events.is_empty());
     // Another user's key of the same name is theirs.
-    let yours = db
-        .store
-        .apply(vec![keyed("you", &new_job("demo"), "k1", "f2")])
-        .await
-        .unwrap();
-    assert!(matches!(yours.outcomes[0], Outcome::Job(Some(_))));
+    let (c, yours) = keyed("you", &new_job("demo"), "k1", "f2");
+    db.store.apply(vec![c]).await.unwrap();
+    assert!(matches!(yours.now().unwrap(), Created::New(_)));
     // A day later, the key starts a new job.
     db.db
         .execute("UPDATE start_keys SET created_at = created_at - 86400001 WHERE owner = 'me'")
         .await;
     let fresh = new_job("demo");
-    let next_day = db
-        .store
-        .apply(vec![keyed("me", &fresh, "k1", "f2")])
-        .await
-        .unwrap();
-    assert_eq!(stored_job(&next_day.outcomes[0]).id, fresh.id);
+    let (c, next_day) = keyed("me", &fresh, "k1", "f2");
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(made(next_day).id, fresh.id);
     assert_eq!(db.db.count("SELECT COUNT(*) FROM jobs").await, 3);
     // Pruning forgets the keys that no longer hold, and only those.
     db.db
@@ -1511,6 +1520,7 @@ pub async fn a_start_with_a_key_is_made_once_for_a_day(db: Db) {
         .apply(vec![Change::Prune {
             before_ms: 0,
             limit: 10,
+            answer: Answer::none(),
         }])
         .await
         .unwrap();
@@ -1521,15 +1531,19 @@ pub async fn a_start_with_a_key_is_made_once_for_a_day(db: Db) {
     );
 }
 
-fn pause(kind: &str, by: &str) -> Change {
-    Change::Pause {
+fn pause(kind: &str, by: &str) -> (Change, Answered<KindPause>) {
+    asked(|answer| Change::Pause {
         kind: kind.into(),
         by: by.into(),
-    }
+        answer,
+    })
 }
 
-fn resume(kind: &str) -> Change {
-    Change::Resume { kind: kind.into() }
+fn resume(kind: &str) -> (Change, Answered<bool>) {
+    asked(|answer| Change::Resume {
+        kind: kind.into(),
+        answer,
+    })
 }
 
 pub async fn a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resumed(db: Db) {
@@ -1539,16 +1553,9 @@ pub async fn a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resume
         .await
         .unwrap();
     // Paused twice: the first pause stays, with its time and who made it.
-    let paused = db
-        .store
-        .apply(vec![pause("demo", "otto"), pause("demo", "ada")])
-        .await
-        .unwrap();
-    let first = match &paused.outcomes[0] {
-        Outcome::Paused(p) => p.clone(),
-        other => panic!("{other:?}"),
-    };
-    assert!(matches!(&paused.outcomes[1], Outcome::Paused(p) if *p == first));
+    let paused = all(&db, vec![pause("demo", "otto"), pause("demo", "ada")]).await;
+    let first = paused[0].clone();
+    assert_eq!(paused[1], first);
     assert_eq!(
         (first.kind.as_str(), first.paused_by.as_str()),
         ("demo", "otto")
@@ -1563,31 +1570,27 @@ pub async fn a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resume
     assert!(standings[0].is_none(), "{standings:?}");
     assert_eq!(standings[1].as_ref().map(|s| s.ahead), Some(0));
     // Claims take the other kind only, and with every kind paused, nothing.
-    let claims = db.store.apply(vec![claim("p1", 5, &[])]).await.unwrap();
-    assert_eq!(claimed(&claims.outcomes[0]), vec![batch.id.clone()]);
+    let (c, claims) = claiming("p1", 5, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(claims), vec![batch.id.clone()]);
     db.store
-        .apply(vec![resume("demo"), pause("*", "otto")])
+        .apply(vec![resume("demo").0, pause("*", "otto").0])
         .await
         .unwrap();
-    let none = db.store.apply(vec![claim("p1", 5, &[])]).await.unwrap();
-    assert!(claimed(&none.outcomes[0]).is_empty());
+    let (c, none) = claiming("p1", 5, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert!(claimed(none).is_empty());
     // Resumed: the job is claimed.
-    let resumed = db
-        .store
-        .apply(vec![resume("*"), resume("*")])
-        .await
-        .unwrap();
-    assert!(matches!(
-        resumed.outcomes[..],
-        [Outcome::Resumed(true), Outcome::Resumed(false)]
-    ));
-    let claims = db.store.apply(vec![claim("p1", 5, &[])]).await.unwrap();
-    assert_eq!(claimed(&claims.outcomes[0]), vec![demo.id.clone()]);
+    let resumed = all(&db, vec![resume("*"), resume("*")]).await;
+    assert_eq!(resumed, [true, false]);
+    let (c, claims) = claiming("p1", 5, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(claims), vec![demo.id.clone()]);
     assert!(db.store.kind_pauses().await.unwrap().is_empty());
 }
 
-fn retry(job: &Job, by: &str, code: &str, wait_ms: i64) -> Change {
-    Change::Retry {
+fn retry(job: &Job, by: &str, code: &str, wait_ms: i64) -> (Change, Answered<Option<Job>>) {
+    asked(|answer| Change::Retry {
         owner: "me".into(),
         job_id: job.id.clone(),
         error: JobError {
@@ -1597,7 +1600,8 @@ fn retry(job: &Job, by: &str, code: &str, wait_ms: i64) -> Change {
         wait_ms,
         reset_progress: true,
         fence: Some(by.into()),
-    }
+        answer,
+    })
 }
 
 fn log(job: &Job, by: &str, line: &str) -> Change {
@@ -1608,6 +1612,7 @@ fn log(job: &Job, by: &str, line: &str) -> Change {
         line: line.into(),
         bounds: Default::default(),
         fence: Some(by.into()),
+        answer: Answer::none(),
     }
 }
 
@@ -1633,23 +1638,18 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
                     ..Default::default()
                 },
                 fence: Some("p1".into()),
+                answer: Answer::none(),
             },
         ])
         .await
         .unwrap();
     // Another process's retry is refused; the runner's queues it again, with its `job` event.
-    let stale = db
-        .store
-        .apply(vec![retry(&job, "p2", "timeout", later)])
-        .await
-        .unwrap();
-    assert!(matches!(stale.outcomes[..], [Outcome::Job(None)]) && stale.events.is_empty());
-    let applied = db
-        .store
-        .apply(vec![retry(&job, "p1", "timeout", later)])
-        .await
-        .unwrap();
-    let waiting = stored_job(&applied.outcomes[0]);
+    let (c, refused) = retry(&job, "p2", "timeout", later);
+    let stale = db.store.apply(vec![c]).await.unwrap();
+    assert!(refused.now().unwrap().is_none() && stale.events.is_empty());
+    let (c, retried) = retry(&job, "p1", "timeout", later);
+    let applied = db.store.apply(vec![c]).await.unwrap();
+    let waiting = retried.now().unwrap().unwrap();
     assert_eq!(waiting.status, JobStatus::Queued);
     assert_eq!((waiting.attempt, waiting.max_attempts), (2, 3));
     // The wait counts from the commit that records the failed attempt's end.
@@ -1665,20 +1665,22 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
     assert_eq!(applied.events.len(), 1);
     assert_eq!(applied.events[0].event.kind, EventType::Job);
     // It waits for its time: claims pass it over until then.
-    let none = db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
-    assert!(claimed(&none.outcomes[0]).is_empty());
+    let (c, none) = claiming("p1", 1, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert!(claimed(none).is_empty());
     db.db
         .execute(&format!(
             "UPDATE jobs SET run_after = 1 WHERE id = '{}'",
             job.id
         ))
         .await;
-    let again = db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
-    assert_eq!(claimed(&again.outcomes[0]), vec![job.id.clone()]);
+    let (c, again) = claiming("p1", 1, &[]);
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(claimed(again), vec![job.id.clone()]);
     db.store
         .apply(vec![
             log(&job, "p1", "second try"),
-            retry(&job, "p1", "crashed", later),
+            retry(&job, "p1", "crashed", later).0,
         ])
         .await
         .unwrap();
@@ -1690,34 +1692,26 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
         .await;
     db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
     // The last attempt may not be tried again: the runner records its end instead.
-    let last = db
-        .store
-        .apply(vec![
-            log(&job, "p1", "third try"),
-            retry(&job, "p1", "crashed", later),
-        ])
+    let (c, last) = retry(&job, "p1", "crashed", later);
+    db.store
+        .apply(vec![log(&job, "p1", "third try"), c])
         .await
         .unwrap();
-    assert!(
-        matches!(last.outcomes[1], Outcome::Job(None)),
-        "{:?}",
-        last.outcomes
-    );
-    let ended = db
-        .store
-        .apply(vec![Change::Transition {
-            owner: "me".into(),
-            job_id: job.id.clone(),
-            to: JobStatus::Failed,
-            error: Some(JobError {
-                code: "crashed".into(),
-                message: "again".into(),
-            }),
-            fence: Some("p1".into()),
-        }])
-        .await
-        .unwrap();
-    let ended = stored_job(&ended.outcomes[0]);
+    let last = last.now().unwrap();
+    assert!(last.is_none(), "{last:?}");
+    let (_, ended) = one(&db, |answer| Change::Transition {
+        owner: "me".into(),
+        job_id: job.id.clone(),
+        to: JobStatus::Failed,
+        error: Some(JobError {
+            code: "crashed".into(),
+            message: "again".into(),
+        }),
+        fence: Some("p1".into()),
+        answer,
+    })
+    .await;
+    let ended = ended.unwrap();
     let ns: Vec<u32> = ended.attempts.iter().map(|a| a.n).collect();
     assert_eq!(ns, [1, 2, 3]);
     assert!(ended.attempts.iter().all(|a| a.error.is_some()));
@@ -1752,8 +1746,14 @@ fn schedule_row(id: &str, owner: &str, next: i64) -> ScheduleRow {
     }
 }
 
-fn fire(schedule: &str, due: i64, owner: &str, job: Option<&Job>, skip_if_busy: bool) -> Change {
-    Change::Fire(Fire {
+fn fire(
+    schedule: &str,
+    due: i64,
+    owner: &str,
+    job: Option<&Job>,
+    skip_if_busy: bool,
+) -> (Change, Answered<Option<Fired>>) {
+    let fire = Fire {
         schedule_id: schedule.into(),
         due,
         next: Some(due + 60_000),
@@ -1770,21 +1770,23 @@ fn fire(schedule: &str, due: i64, owner: &str, job: Option<&Job>, skip_if_busy: 
         skip_if_busy,
         max_queued: None,
         skipped: None,
-    })
+    };
+    asked(|answer| Change::Fire { fire, answer })
 }
 
-fn fired(outcome: &Outcome) -> Option<Fired> {
-    match outcome {
-        Outcome::Fired(f) => f.clone(),
-        other => panic!("expected a fire, got {other:?}"),
-    }
+/// What a fire time did (`None`: it was not the schedule's time any more).
+fn fired(answered: Answered<Option<Fired>>) -> Option<Fired> {
+    answered.now().unwrap()
 }
 
 pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(db: Db) {
     let s = "5e3c1a00-0000-4000-8000-000000000001";
     let due = 1_000_000;
     db.store
-        .apply(vec![Change::PutSchedule(schedule_row(s, "me", due))])
+        .apply(vec![Change::PutSchedule {
+            answer: Answer::none(),
+            row: schedule_row(s, "me", due),
+        }])
         .await
         .unwrap();
     assert_eq!(db.store.next_fire().await.unwrap(), Some(due));
@@ -1793,21 +1795,18 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
     // Two processes fire the same time, here in one batch: one job; the second finds the
     // schedule moved on and writes nothing.
     let (a, b) = (new_job("demo"), new_job("demo"));
-    let applied = db
-        .store
-        .apply(vec![
-            fire(s, due, "me", Some(&a), true),
-            fire(s, due, "me", Some(&b), true),
-        ])
-        .await
-        .unwrap();
-    let first = fired(&applied.outcomes[0]).expect("the first fire");
+    let ((fa, a_fired), (fb, b_fired)) = (
+        fire(s, due, "me", Some(&a), true),
+        fire(s, due, "me", Some(&b), true),
+    );
+    let applied = db.store.apply(vec![fa, fb]).await.unwrap();
+    let first = fired(a_fired).expect("the first fire");
     let job = first.job.expect("its job");
     assert_eq!(
         (job.schedule_id.as_deref(), job.scheduled_for),
         (Some(s), Some(due))
     );
-    assert!(fired(&applied.outcomes[1]).is_none());
+    assert!(fired(b_fired).is_none());
     assert_eq!(applied.events.len(), 1);
     let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
     assert_eq!(row.next_fire_at, Some(due + 60_000));
@@ -1817,18 +1816,9 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
     );
     assert_eq!(row.last_skip, None);
     // The next time, while that job still waits: skipped, with the reason kept.
-    let skipped = db
-        .store
-        .apply(vec![fire(
-            s,
-            due + 60_000,
-            "me",
-            Some(&new_job("demo")),
-            true,
-        )])
-        .await
-        .unwrap();
-    let skipped = fired(&skipped.outcomes[0]).unwrap();
+    let (f, skipped) = fire(s, due + 60_000, "me", Some(&new_job("demo")), true);
+    db.store.apply(vec![f]).await.unwrap();
+    let skipped = fired(skipped).unwrap();
     assert!(skipped.job.is_none());
     assert!(
         skipped
@@ -1843,23 +1833,18 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
     // Overlap "start": a job anyway. One fire time can never hold two jobs, even written by
     // hand: the database refuses it.
     let c = new_job("demo");
-    let started = db
-        .store
-        .apply(vec![fire(s, due + 120_000, "me", Some(&c), false)])
-        .await
-        .unwrap();
-    assert!(fired(&started.outcomes[0]).unwrap().job.is_some());
+    let (f, started) = fire(s, due + 120_000, "me", Some(&c), false);
+    db.store.apply(vec![f]).await.unwrap();
+    assert!(fired(started).unwrap().job.is_some());
     let twice = Job {
         schedule_id: Some(s.into()),
         scheduled_for: Some(due + 120_000),
         ..new_job("demo")
     };
-    let refused = db.store.apply(vec![create("me", &twice)]).await.unwrap();
-    assert!(
-        matches!(refused.outcomes[0], Outcome::Failed(_)),
-        "{:?}",
-        refused.outcomes
-    );
+    let (second, refused) = creating("me", &twice);
+    let applied = db.store.apply(vec![second]).await.unwrap();
+    let refused = refused.now();
+    assert!(refused.is_err() && applied.failed == 1, "{refused:?}");
     // "Run now": a job of the schedule without a fire time, its last job from then on.
     let now = Job {
         schedule_id: Some(s.into()),
@@ -1890,7 +1875,10 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
         ..row.clone()
     };
     db.store
-        .apply(vec![Change::PutSchedule(paused)])
+        .apply(vec![Change::PutSchedule {
+            answer: Answer::none(),
+            row: paused,
+        }])
         .await
         .unwrap();
     let due_now = row.next_fire_at.unwrap();
@@ -1901,22 +1889,18 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
         .unwrap()
         .is_empty());
     assert_eq!(db.store.next_fire().await.unwrap(), None);
-    let none = db
-        .store
-        .apply(vec![fire(s, due_now, "me", Some(&new_job("demo")), false)])
-        .await
-        .unwrap();
-    assert!(fired(&none.outcomes[0]).is_none());
+    let (f, none) = fire(s, due_now, "me", Some(&new_job("demo")), false);
+    db.store.apply(vec![f]).await.unwrap();
+    assert!(fired(none).is_none());
     let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
     assert_eq!((row.cron.as_str(), row.enabled), ("@daily", false));
     assert_eq!(row.last_job_id.as_deref(), Some(now.id.as_str()));
     // Owners: each sees their own, everyone's with `None`; deleted, it is gone, its jobs stay.
     db.store
-        .apply(vec![Change::PutSchedule(schedule_row(
-            "5e3c1a00-0000-4000-8000-000000000002",
-            "you",
-            due,
-        ))])
+        .apply(vec![Change::PutSchedule {
+            answer: Answer::none(),
+            row: schedule_row("5e3c1a00-0000-4000-8000-000000000002", "you", due),
+        }])
         .await
         .unwrap();
     assert_eq!(
@@ -1924,18 +1908,14 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
         1
     );
     assert_eq!(db.store.schedules(None).await.unwrap().len(), 2);
-    let deleted = db
-        .store
-        .apply(vec![
-            Change::DeleteSchedule { id: s.into() },
-            Change::DeleteSchedule { id: s.into() },
-        ])
-        .await
-        .unwrap();
-    assert!(matches!(
-        deleted.outcomes[..],
-        [Outcome::Schedule(true), Outcome::Schedule(false)]
-    ));
+    let delete = || {
+        asked(|answer| Change::DeleteSchedule {
+            id: s.into(),
+            answer,
+        })
+    };
+    let deleted = all(&db, vec![delete(), delete()]).await;
+    assert_eq!(deleted, [true, false]);
     assert!(db.store.schedule(&s.into()).await.unwrap().is_none());
     assert_eq!(db.store.list_jobs(None, &filter).await.unwrap().len(), 3);
 }
@@ -1955,16 +1935,14 @@ pub async fn a_schedule_is_read_with_its_owners_name(db: Db) {
         .unwrap();
     db.store
         .apply(vec![
-            Change::PutSchedule(schedule_row(
-                "5e3c1a00-0000-4000-8000-000000000003",
-                "u-ada",
-                5,
-            )),
-            Change::PutSchedule(schedule_row(
-                "5e3c1a00-0000-4000-8000-000000000004",
-                "anon",
-                5,
-            )),
+            Change::PutSchedule {
+                answer: Answer::none(),
+                row: schedule_row("5e3c1a00-0000-4000-8000-000000000003", "u-ada", 5),
+            },
+            Change::PutSchedule {
+                answer: Answer::none(),
+                row: schedule_row("5e3c1a00-0000-4000-8000-000000000004", "anon", 5),
+            },
         ])
         .await
         .unwrap();
@@ -1984,7 +1962,10 @@ pub async fn a_schedule_is_read_with_its_owners_name(db: Db) {
         let mut row = schedule_row(id, "u-ada", 5);
         row.name = name.map(String::from);
         db.store
-            .apply(vec![Change::PutSchedule(row)])
+            .apply(vec![Change::PutSchedule {
+                answer: Answer::none(),
+                row,
+            }])
             .await
             .unwrap();
         let read = db.store.schedule(&id.into()).await.unwrap().unwrap();
@@ -2002,12 +1983,17 @@ fn output(name: &str, size: u64) -> model::Output {
 }
 
 fn attach(job: &Job, by: &str, what: Attachment) -> Change {
-    Change::Attach {
+    attaching(job, by, what).0
+}
+
+fn attaching(job: &Job, by: &str, what: Attachment) -> (Change, Answered<Attached>) {
+    asked(|answer| Change::Attach {
         owner: "me".into(),
         job_id: job.id.clone(),
         what,
         fence: Some(by.into()),
-    }
+        answer,
+    })
 }
 
 pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_job_events(db: Db) {
@@ -2017,19 +2003,16 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
         .await
         .unwrap();
     // Only the process holding the job attaches to it.
-    let stale = db
-        .store
-        .apply(vec![attach(
-            &job,
-            "p2",
-            Attachment::Output {
-                output: output("a.csv", 1),
-                most: 1000,
-            },
-        )])
-        .await
-        .unwrap();
-    assert!(matches!(stale.outcomes[..], [Outcome::Job(None)]));
+    let (c, stale_now) = attaching(
+        &job,
+        "p2",
+        Attachment::Output {
+            output: output("a.csv", 1),
+            most: 1000,
+        },
+    );
+    let stale = db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(stale_now.now().unwrap(), Attached::NotRunning);
     assert!(stale.events.is_empty());
 
     let written = db
@@ -2093,19 +2076,16 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     assert_eq!(last.event_id, written.events[3].event.id);
 
     // A new name past the job's bound is refused, and nothing is written.
-    let full = db
-        .store
-        .apply(vec![attach(
-            &job,
-            "p1",
-            Attachment::Output {
-                output: output("c.csv", 1),
-                most: 2,
-            },
-        )])
-        .await
-        .unwrap();
-    assert!(matches!(full.outcomes[..], [Outcome::OutputsFull(2)]));
+    let (c, full_now) = attaching(
+        &job,
+        "p1",
+        Attachment::Output {
+            output: output("c.csv", 1),
+            most: 2,
+        },
+    );
+    let full = db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(full_now.now().unwrap(), Attached::Full(2));
     assert!(full.events.is_empty());
 
     // The job as read back is the same, and once it ended nothing more is attached.
@@ -2113,16 +2093,9 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
         .apply(vec![to("me", &job, JobStatus::Succeeded)])
         .await
         .unwrap();
-    let late = db
-        .store
-        .apply(vec![attach(
-            &job,
-            "p1",
-            Attachment::Result(json!({"rows": 8})),
-        )])
-        .await
-        .unwrap();
-    assert!(matches!(late.outcomes[..], [Outcome::Job(None)]));
+    let (c, late_now) = attaching(&job, "p1", Attachment::Result(json!({"rows": 8})));
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(late_now.now().unwrap(), Attached::NotRunning);
     let read = db
         .store
         .job(Some(&"me".into()), &job.id)
@@ -2280,30 +2253,29 @@ pub async fn a_jobs_log_is_bounded_per_line_and_in_all_whatever_writes_it(db: Db
         line_bytes: 100,
         job_bytes: 250,
     };
-    let line = |text: String| Change::Log {
-        owner: "me".into(),
-        job_id: job.id.clone(),
-        level: LogLevel::Info,
-        line: text,
-        bounds,
-        fence: Some("p1".into()),
+    let line = |text: String| {
+        asked(|answer| Change::Log {
+            owner: "me".into(),
+            job_id: job.id.clone(),
+            level: LogLevel::Info,
+            line: text,
+            bounds,
+            fence: Some("p1".into()),
+            answer,
+        })
     };
     // 100 bytes (cut from 500), 100, then one that would pass 250, then more: dropped.
-    let written = db
-        .store
-        .apply(vec![
-            line("é".repeat(250)),
-            line("b".repeat(100)),
-            line("c".repeat(60)),
-            line("d".repeat(10)),
-            line("e".repeat(10)),
-        ])
-        .await
-        .unwrap();
-    assert!(written
-        .outcomes
-        .iter()
-        .all(|o| matches!(o, Outcome::Recorded(true))));
+    let (changes, taken): (Vec<_>, Vec<_>) = [
+        line("é".repeat(250)),
+        line("b".repeat(100)),
+        line("c".repeat(60)),
+        line("d".repeat(10)),
+        line("e".repeat(10)),
+    ]
+    .into_iter()
+    .unzip();
+    let written = db.store.apply(changes).await.unwrap();
+    assert!(taken.into_iter().all(|t| t.now().unwrap()));
     assert_eq!(written.events.len(), 3, "no event for a dropped line");
     let lines = db.store.log_lines(&job.id, 0, 100).await.unwrap();
     let texts: Vec<&str> = lines.iter().map(|l| l.line.as_str()).collect();
@@ -2315,7 +2287,7 @@ pub async fn a_jobs_log_is_bounded_per_line_and_in_all_whatever_writes_it(db: Db
     let seqs: Vec<u64> = lines.iter().map(|l| l.seq).collect();
     assert_eq!(seqs, [1, 2, 3], "no gap for the dropped lines");
     // A later line is still dropped, and the job's latest event is its last kept line's.
-    db.store.apply(vec![line("f".into())]).await.unwrap();
+    db.store.apply(vec![line("f".into()).0]).await.unwrap();
     assert_eq!(db.store.log_lines(&job.id, 0, 100).await.unwrap().len(), 3);
     let read = db.store.job(None, &job.id).await.unwrap().unwrap();
     assert_eq!(read.event_id, written.events[2].event.id);
@@ -2335,6 +2307,7 @@ pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) 
                     code: code.into(),
                     message: message.into(),
                 }),
+                answer: Answer::none(),
             },
         ]
     };

@@ -36,6 +36,7 @@ fn create(owner: &str, job: &Job) -> Change {
         job: job.clone(),
         max_queued: None,
         key: None,
+        answer: Answer::none(),
     }
 }
 
@@ -46,6 +47,7 @@ fn to(owner: &str, job: &Job, status: JobStatus) -> Change {
         job_id: job.id.clone(),
         to: status,
         error: None,
+        answer: Answer::none(),
     }
 }
 
@@ -439,6 +441,7 @@ pub async fn jobs_are_counted_by_who_sees_them_and_external_leases_run_out(db: D
         job_id: outside.id.clone(),
         report_hash: "token hash".into(),
         lease_until: 1_000,
+        answer: Answer::none(),
     }])
     .await
     .unwrap();
@@ -460,6 +463,7 @@ pub async fn jobs_are_counted_by_who_sees_them_and_external_leases_run_out(db: D
             code: "lost".into(),
             message: "no report".into(),
         },
+        answer: Answer::none(),
     }])
     .await
     .unwrap();
