@@ -4,9 +4,11 @@
 use crate::blobs::Blobs;
 use crate::bus::Bus;
 use crate::caller::Caller;
+use crate::commands::secrets::KeptSecrets;
 use crate::committer::{Committer, Created, WriteError};
 use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
+use crate::kinds::around_start::AroundStarts;
 use crate::kinds::Registry;
 use crate::membership::Membership;
 use crate::retries::attempts_for;
@@ -18,8 +20,8 @@ use crate::webhooks::Webhooks;
 use crate::{is_job_id, new_id, now_ms};
 use model::error::Chain;
 use model::{
-    AppError, ErrorCode, FieldError, Job, JobId, JobStatus, KindInfo, Notice, ParamType, ProcessId,
-    UserId, VersionEvent,
+    AppError, ErrorCode, FieldError, Job, JobId, JobStatus, KindInfo, Notice, ProcessId, UserId,
+    VersionEvent,
 };
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -145,6 +147,8 @@ pub(crate) struct Inner {
     pub(crate) blobs: Blobs,
     /// Uploads, their limits and the sweep of expired files.
     pub(crate) uploads: Uploads,
+    /// What features keep beside a job from its start (secrets, uploads).
+    around_start: AroundStarts,
     /// Webhooks and their deliverer.
     webhooks: Webhooks,
     /// What one user's jobs may write.
@@ -221,6 +225,12 @@ impl Engine {
             config.uploads,
             config.kinds.clone(),
         );
+        let around_start = AroundStarts::default()
+            .with(Arc::new(KeptSecrets::new(
+                blobs.clone(),
+                config.kinds.clone(),
+            )))
+            .with(Arc::new(uploads.clone()));
         let engine = Engine {
             inner: Arc::new(Inner {
                 store,
@@ -245,6 +255,7 @@ impl Engine {
                 schedules_changed: tokio::sync::Notify::new(),
                 blobs,
                 uploads,
+                around_start,
                 bounds: config.bounds,
                 report_budget: crate::bounds::ReportBudget::new(config.bounds.report_bytes_per_sec),
             }),
@@ -626,41 +637,23 @@ impl Engine {
                 "the server is shutting down",
             ));
         }
-        // Its secrets are kept apart from it, for its run only.
+        // What is kept beside the job rather than with it (secrets, uploads) is kept first.
         let mut job = job;
-        let secrets = match self.inner.kinds.takes(&job.kind, ParamType::Secret) {
-            true => self
-                .inner
-                .kinds
-                .info(&job.kind)
-                .map(|info| crate::commands::secrets::take(&info, &mut job.params))
-                .unwrap_or_default(),
-            false => HashMap::new(),
-        };
-        if !secrets.is_empty() {
-            crate::commands::secrets::keep(&self.inner.blobs, &job.id, &secrets)
-                .await
-                .map_err(|e| {
-                    AppError::internal_because("keeping a job's secrets for its run", e)
-                })?;
-        }
-        let id = job.id.clone();
-        let started = self.insert_with_secrets_kept(owner, job, key).await;
-        if !secrets.is_empty() && !matches!(&started, Ok(s) if !s.again) {
-            // Not stored, or an earlier job given back instead: no run will read them.
-            crate::commands::secrets::forget(&self.inner.blobs, &id).await;
-        }
+        self.inner.around_start.before(&mut job).await?;
+        let (id, kind) = (job.id.clone(), job.kind.clone());
+        let started = self.insert(owner, job, key).await;
+        let stored = matches!(&started, Ok(s) if !s.again);
+        self.inner.around_start.after(&id, &kind, stored).await;
         started
     }
 
-    async fn insert_with_secrets_kept(
+    /// Stores the new queued `job` (see [`Engine::insert_and_start_for`]).
+    async fn insert(
         &self,
         owner: &UserId,
         job: Job,
         key: Option<String>,
     ) -> Result<Started, AppError> {
-        // Its uploads are kept from now on, with the job.
-        self.inner.uploads.keep_for(&job.kind, &job.params).await;
         let shares = &self.inner.queue_shares;
         let key = key.map(|key| StartKey {
             fingerprint: fingerprint(&job),

@@ -11,13 +11,15 @@ use crate::blobs::Blobs;
 use crate::caller::Caller;
 use crate::failures::read_failed;
 use crate::files::Files;
+use crate::kinds::around_start::AroundStart;
 use crate::kinds::{KindEnv, Registry, Uploaded};
 use crate::membership::Membership;
 use crate::now_ms;
 use crate::store::{Store, UploadAdded};
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
-use model::{AppError, ErrorCode, JobId, ParamType, Upload, UploadId, UserId};
+use model::{AppError, ErrorCode, Job, JobId, ParamType, Upload, UploadId, UserId};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -460,7 +462,7 @@ impl Uploads {
     }
 
     /// Records that a job took the uploads its parameters name, so they are kept with it.
-    pub(crate) async fn keep_for(&self, kind: &str, params: &serde_json::Value) {
+    async fn keep_for(&self, kind: &str, params: &serde_json::Value) {
         let ids: Vec<UploadId> = self
             .0
             .kinds
@@ -607,6 +609,22 @@ async fn orphaned(entry: &tokio::fs::DirEntry) -> bool {
         .ok()
         .and_then(|t| t.elapsed().ok())
         .is_some_and(|age| age >= SECRETS_ORPHANED_AFTER)
+}
+
+/// Uploads' part in every start ([`AroundStart`]): the uploads a job's file parameters name are
+/// kept from its start on, with the job.
+impl AroundStart for Uploads {
+    fn before<'a>(&'a self, job: &'a mut Job) -> BoxFuture<'a, Result<(), AppError>> {
+        Box::pin(async move {
+            self.keep_for(&job.kind, &job.params).await;
+            Ok(())
+        })
+    }
+
+    fn after<'a>(&'a self, _: &'a JobId, _: &'a str, _: bool) -> BoxFuture<'a, ()> {
+        // A use recorded for a job that was not stored only keeps the upload a while longer.
+        Box::pin(async {})
+    }
 }
 
 #[cfg(test)]

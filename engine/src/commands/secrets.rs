@@ -5,7 +5,10 @@
 //! removes those of jobs that ended without running).
 
 use crate::blobs::Blobs;
-use model::{JobId, KindInfo, ParamType};
+use crate::kinds::around_start::AroundStart;
+use crate::kinds::Registry;
+use futures::future::BoxFuture;
+use model::{AppError, Job, JobId, KindInfo, ParamType};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -54,4 +57,47 @@ pub async fn read(blobs: &Blobs, job: &JobId) -> HashMap<String, String> {
 /// Removes job `job`'s secrets.
 pub async fn forget(blobs: &Blobs, job: &JobId) {
     let _ = tokio::fs::remove_file(blobs.secrets(job)).await;
+}
+
+/// Secrets' part in every start ([`AroundStart`]): the secret parameters of a job's kind are
+/// taken out of it before it is stored and kept for its run ([`take`], [`keep`]); they go if the
+/// job is not stored ([`forget`]).
+pub struct KeptSecrets {
+    blobs: Blobs,
+    kinds: Registry,
+}
+
+impl KeptSecrets {
+    pub fn new(blobs: Blobs, kinds: Registry) -> KeptSecrets {
+        KeptSecrets { blobs, kinds }
+    }
+}
+
+impl AroundStart for KeptSecrets {
+    fn before<'a>(&'a self, job: &'a mut Job) -> BoxFuture<'a, Result<(), AppError>> {
+        Box::pin(async move {
+            if !self.kinds.takes(&job.kind, ParamType::Secret) {
+                return Ok(());
+            }
+            let Some(info) = self.kinds.info(&job.kind) else {
+                return Ok(());
+            };
+            let secrets = take(&info, &mut job.params);
+            if secrets.is_empty() {
+                return Ok(());
+            }
+            keep(&self.blobs, &job.id, &secrets)
+                .await
+                .map_err(|e| AppError::internal_because("keeping a job's secrets for its run", e))
+        })
+    }
+
+    fn after<'a>(&'a self, job: &'a JobId, kind: &'a str, stored: bool) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            // Not stored, or an earlier job given back instead: no run will read them.
+            if !stored && self.kinds.takes(kind, ParamType::Secret) {
+                forget(&self.blobs, job).await;
+            }
+        })
+    }
 }

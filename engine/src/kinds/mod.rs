@@ -11,6 +11,7 @@
 //! See docs/KINDS.md for a walk-through. The [`Registry`] erases each kind's parameter type so the
 //! engine can hold them side by side.
 
+pub mod around_start;
 mod batch;
 mod checksum;
 mod demo;

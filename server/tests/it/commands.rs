@@ -550,6 +550,46 @@ async fn a_flood_of_one_commands_jobs_runs_one_at_a_time_and_others_still_run() 
 }
 
 #[tokio::test]
+async fn a_start_that_stores_no_job_keeps_no_secret() {
+    let (app, _dir) = with_commands(
+        |d| {
+            script(d, "deploy.sh", "#!/bin/sh\necho deploying\n");
+        },
+        SECRET,
+    )
+    .await;
+    let s = app.session();
+    let secrets = || {
+        std::fs::read_dir(app.file_store().join("secrets"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    // Waiting an hour to start, the job keeps its secret until it runs.
+    let body = json!({
+        "kind": "deploy",
+        "params": {"target": "prod", "token": "s3cr3t-value"},
+        "run_after": engine::now_ms() + 3_600_000,
+    });
+    let send = || {
+        s.http
+            .post(s.url("/api/v1/jobs"))
+            .header("Idempotency-Key", "deploy-1")
+            .json(&body)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(secrets(), 1, "the waiting job's secret");
+    // The same start again answers the first job: the second start's secret is not kept.
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(secrets(), 1, "only the waiting job's secret");
+}
+
+#[tokio::test]
 async fn the_sweeper_leaves_the_secrets_of_a_job_being_stored_and_takes_an_orphans() {
     let app = app().start().await;
     let dir = app.file_store().join("secrets");
