@@ -248,6 +248,19 @@ impl Error for AppError {
     }
 }
 
+/// Where, on the server, the errors a server function makes before its body runs (arguments
+/// that do not decode) are told as they are made, so that one rule gives every server
+/// function's error its HTTP status (the app's). Set once, at start-up.
+#[cfg(feature = "server-fn")]
+static REFUSED: std::sync::OnceLock<fn(&AppError)> = std::sync::OnceLock::new();
+
+/// Calls `refused` with every error a server function makes before its body runs. Set once:
+/// later calls change nothing.
+#[cfg(feature = "server-fn")]
+pub fn on_server_fn_error(refused: fn(&AppError)) {
+    let _ = REFUSED.set(refused);
+}
+
 /// Server functions return `AppError` itself, encoded as JSON, so islands read the same `code`
 /// and `fields` as scripts do.
 #[cfg(feature = "server-fn")]
@@ -256,11 +269,15 @@ impl server_fn::error::FromServerFnError for AppError {
 
     fn from_server_fn_error(value: server_fn::error::ServerFnErrorErr) -> Self {
         use server_fn::error::ServerFnErrorErr as E;
-        match value {
+        let error = match value {
             E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => AppError::bad_request(m),
             E::Request(_) => AppError::unreachable(),
             other => AppError::new(ErrorCode::Internal, other.to_string()),
+        };
+        if let Some(refused) = REFUSED.get() {
+            refused(&error);
         }
+        error
     }
 }
 

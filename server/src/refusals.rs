@@ -10,9 +10,8 @@
 //!   (see [`crate::serve::phases`]) gets the same answer.
 //! - The JSON API's refusals that axum makes itself (a path or a query that does not parse, a
 //!   method the path does not take) are JSON errors as every other one ([`json_refusals`]).
-//! - Leptos answers every server-function error with 500; a server function that refused its
-//!   input answers with the 4xx its error code stands for, as the JSON API does. A plain form
-//!   post keeps the redirect Leptos gives it.
+//!
+//! A server function's refusals have their status from the app (`app::server_fns::status`).
 
 use crate::error::ApiError;
 use crate::limits::{BodyLimits, DRAIN_BYTES, DRAIN_TIME, MAX_BODY_BYTES};
@@ -164,30 +163,6 @@ pub async fn close_after_refused_body(mut response: Response) -> Response {
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
-}
-
-/// Gives a server function's error the status its code stands for (4xx for bad input).
-pub async fn server_fn_status(req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
-    let response = next.run(req).await;
-    if !server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
-        return response;
-    }
-    let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
-        parts.status = StatusCode::from_u16(error.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let Some(secs) = error.retry_after {
-            parts
-                .headers
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-    }
-    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Gives a refusal of the JSON API that is not JSON (axum's own: a path or query that does not

@@ -33,6 +33,9 @@ pub fn router(state: AppState) -> Router {
     let pkg = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
     let engine = state.engine.clone();
     let accounts = state.identities.accounts().clone();
+    // A server function's errors answer with their status, those it makes before its body runs
+    // (arguments that do not decode) too.
+    model::error::on_server_fn_error(app::server_fns::status::refused);
     // The JSON API: every endpoint of its one list ([`rest::api::ENDPOINTS`]), which its
     // OpenAPI document describes. Its refusals are all JSON.
     let rest = rest::api::router().layer(axum::middleware::from_fn(refusals::json_refusals));
@@ -68,8 +71,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn_with_state(
                     state.identities.clone(),
                     identity::identify,
-                ))
-                .layer(axum::middleware::from_fn(refusals::server_fn_status)),
+                )),
         );
     // Everything else is a static asset (or the 404 page): no session is made or written.
     Router::new()

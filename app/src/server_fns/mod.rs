@@ -85,7 +85,7 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
             let page = engine
                 .history_page(&caller, &query)
                 .await
-                .inspect_err(|_| respond_with(400))?;
+                .inspect_err(|_| page_status(400))?;
             let kind = query.kind.as_deref().filter(|k| !k.is_empty());
             let since = live.now - FAILURES_FOR_MS;
             Ok(DashboardData {
@@ -192,7 +192,6 @@ pub async fn load_rows(ids: String) -> Result<String, AppError> {
                 .filter(|s| !s.is_empty())
                 .collect();
             if ids.is_empty() || ids.len() > ROWS_PER_CALL {
-                respond_with(400);
                 return Err(AppError::bad_request(t.rows_ids_bounds(ROWS_PER_CALL)));
             }
             let mut jobs = Vec::with_capacity(ids.len());
@@ -200,10 +199,7 @@ pub async fn load_rows(ids: String) -> Result<String, AppError> {
                 match engine.job(&caller, &id.into()).await {
                     Ok(job) => jobs.push(job),
                     Err(e) if e.code == ErrorCode::NotFound => {}
-                    Err(e) => {
-                        respond_with(400);
-                        return Err(e);
-                    }
+                    Err(e) => return Err(e),
                 }
             }
             let act = Powers::of(&caller).act;
@@ -311,7 +307,7 @@ pub async fn load_new_job(
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            caller.may_start().inspect_err(|_| respond_with(403))?;
+            caller.may_start().inspect_err(|_| page_status(403))?;
             let live = live_info(&engine, &caller).await?;
             let t = crate::i18n::t();
             let kinds: Vec<KindInfo> = engine
@@ -324,7 +320,7 @@ pub async fn load_new_job(
                 None => None,
                 Some(name) => Some(kinds.iter().find(|k| k.name == name).cloned().ok_or_else(
                     || {
-                        respond_with(404);
+                        page_status(404);
                         AppError::new(
                             crate::error::ErrorCode::NotFound,
                             crate::i18n::t().new_job_no_kind(name),
@@ -337,9 +333,9 @@ pub async fn load_new_job(
                 let job = engine
                     .job(&caller, &id.as_str().into())
                     .await
-                    .inspect_err(|_| respond_with(404))?;
+                    .inspect_err(|_| page_status(404))?;
                 if job.kind != kind.name {
-                    respond_with(400);
+                    page_status(400);
                     return Err(AppError::bad_request(
                         crate::i18n::t().new_job_not_of_kind(id.as_str(), kind.title.as_str()),
                     ));
@@ -465,7 +461,7 @@ pub async fn load_job(
                 .job_detail(&caller, &id.into(), PAGE_LOG_LINES, &log_filter)
                 .await
                 .inspect_err(|e| {
-                    respond_with(if e.code == crate::error::ErrorCode::NotFound {
+                    page_status(if e.code == crate::error::ErrorCode::NotFound {
                         404
                     } else {
                         400
@@ -741,7 +737,7 @@ pub async fn bulk_preview(selection: BulkSelection) -> Result<usize, AppError> {
             engine
                 .bulk_preview(&caller, &selection.request())
                 .await
-                .inspect_err(|_| respond_with(400))
+                .inspect_err(|_| page_status(400))
         }
         .await,
     )
@@ -762,7 +758,6 @@ pub async fn bulk_act(
                 "cancel" => engine.bulk_cancel(&caller, &request).await?,
                 "rerun" => engine.bulk_rerun(&caller, &request).await?,
                 other => {
-                    respond_with(400);
                     return Err(AppError::bad_request(
                         crate::i18n::t().bulk_unknown_action(format!("{other:?}")),
                     ));
@@ -819,7 +814,7 @@ pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
         async move {
             let (engine, caller) = caller().await?;
             if !system_open() && !caller.role().acts_on_all() {
-                respond_with(403);
+                page_status(403);
                 return Err(AppError::forbidden(crate::i18n::t().system_forbidden()));
             }
             let mut overview = engine.system_overview().await?;
@@ -862,13 +857,15 @@ pub async fn resume_kind(kind: String) -> Result<bool, AppError> {
 }
 
 /// A server function's answer, whether it goes out over HTTP or into a page rendered on the
-/// server: an internal error is logged here, once, with its causes.
+/// server: an internal error is logged here, once, with its causes, and an error called over
+/// HTTP answers with its status ([`status::refused`]).
 #[cfg(feature = "ssr")]
 fn answered<T>(answer: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(e) = &answer {
         if let Some(line) = e.log_line() {
             tracing::error!(error = %line, "a server function failed");
         }
+        status::refused(e);
     }
     // Pages show what went wrong in the reader's language.
     answer.map_err(|e| crate::i18n::errors::localize(crate::i18n::t(), e))
@@ -930,21 +927,15 @@ async fn request_headers() -> Result<axum::http::HeaderMap, AppError> {
         .map_err(|e| AppError::internal_because("cannot read the request headers", e))
 }
 
-/// Sets the status of the page being rendered (a missing job is a 404 page).
-#[cfg(feature = "ssr")]
-fn respond_with(status: u16) {
-    if let (Some(options), Ok(code)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        axum::http::StatusCode::from_u16(status),
-    ) {
-        options.set_status(code);
-    }
-}
-
 pub mod cookies;
 pub mod post;
 pub mod schedules;
+#[cfg(feature = "ssr")]
+pub mod status;
 pub mod webhooks;
+
+#[cfg(feature = "ssr")]
+use status::page_status;
 
 /// The caller's personal API tokens, newest first (revoked ones too).
 #[server(endpoint = "tokens", output = model::codec::Json)]

@@ -7,7 +7,7 @@
 
 use super::LiveInfo;
 #[cfg(feature = "ssr")]
-use super::{answered, caller, live_info, respond_with};
+use super::{answered, caller, live_info, page_status};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::i18n::cron::{describe, localize};
@@ -86,7 +86,7 @@ pub async fn load_schedule(id: String) -> Result<ScheduleEdit, AppError> {
             let schedule = engine
                 .schedule(&caller, &id.into())
                 .await
-                .inspect_err(|_| respond_with(404))?;
+                .inspect_err(|_| page_status(404))?;
             let kind = engine
                 .kinds_now()
                 .await?

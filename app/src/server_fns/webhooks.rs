@@ -7,7 +7,7 @@
 #![allow(clippy::too_many_arguments)]
 
 #[cfg(feature = "ssr")]
-use super::{answered, caller, respond_with};
+use super::{answered, caller, page_status};
 use crate::error::AppError;
 use crate::model::webhooks::{Webhook, WebhookDetail};
 use leptos::prelude::*;
@@ -55,7 +55,7 @@ pub async fn load_webhook(id: String) -> Result<WebhookDetail, AppError> {
                 .webhooks()
                 .get(&caller, &id.into())
                 .await
-                .inspect_err(|_| respond_with(404))
+                .inspect_err(|_| page_status(404))
         }
         .await,
     )

@@ -98,6 +98,21 @@ async fn bad_ids_get_a_clear_answer() {
     let (status, html) = rows(&mia, &job).await;
     assert_eq!(status, 200);
     assert_eq!(html.as_str().unwrap().matches("<article").count(), 1);
+    // A call whose arguments do not decode is refused before the function runs, as clearly.
+    for body in ["", "ids=a&ids=b&nonsense=%ZZ"] {
+        let r = mia
+            .http
+            .post(mia.url("/api/rows"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let error: serde_json::Value = r.json().await.unwrap_or_default();
+        assert_eq!(status, 400, "{body:?}: {error}");
+        assert_eq!(error["code"], "bad_request", "{error}");
+    }
 }
 
 /// What it costs as the input grows: one row per job asked for, at most a call's bound of
