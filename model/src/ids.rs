@@ -16,7 +16,7 @@
 //!   [`NAME_CHARS`]: an account's and a process's id is a UUID, an open server's anonymous
 //!   user's a UUID derived from their session cookie, and the operator's `operator`.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// The most characters a user's or a process's id has.
@@ -50,7 +50,8 @@ impl fmt::Display for IdError {
 impl std::error::Error for IdError {}
 
 /// What a UUID id looks like, for [`IdError`]'s message.
-const UUID_FORM: &str = "a UUID such as 0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93 (lowercase hex, 8-4-4-4-12)";
+const UUID_FORM: &str =
+    "a UUID such as 0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93 (lowercase hex, 8-4-4-4-12)";
 
 /// What a name id looks like, for [`IdError`]'s message.
 const NAME_FORM: &str = "1 to 128 ASCII letters, digits or `-_.:@`";
@@ -75,9 +76,8 @@ fn is_name(s: &str) -> bool {
 macro_rules! id {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $valid:path, $form:path) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-        #[serde(transparent)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema), schemars(transparent))]
         pub struct $name(String);
 
         impl $name {
@@ -120,21 +120,37 @@ macro_rules! id {
             }
         }
 
-        impl From<String> for $name {
-            fn from(id: String) -> $name {
-                $name(id)
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+
+            fn try_from(s: String) -> Result<$name, IdError> {
+                if $valid(&s) {
+                    Ok($name(s))
+                } else {
+                    Err($name::error())
+                }
             }
         }
 
-        impl From<&str> for $name {
-            fn from(id: &str) -> $name {
-                $name(id.to_string())
+        impl TryFrom<&str> for $name {
+            type Error = IdError;
+
+            fn try_from(s: &str) -> Result<$name, IdError> {
+                $name::parse(s)
             }
         }
 
-        impl $name {
-            pub fn new(id: impl Into<String>) -> $name {
-                $name(id.into())
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        /// Reads a string, and refuses it unless it is a well-formed id of this kind.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<$name, D::Error> {
+                let s = String::deserialize(deserializer)?;
+                $name::try_from(s).map_err(serde::de::Error::custom)
             }
         }
 
@@ -350,9 +366,15 @@ mod tests {
         }
         for bad in not_names() {
             let e = UserId::parse(&bad).expect_err(&bad);
-            assert_eq!(e.to_string(), format!("not a user id: expected {NAME_FORM}"));
+            assert_eq!(
+                e.to_string(),
+                format!("not a user id: expected {NAME_FORM}")
+            );
             let e = ProcessId::parse(&bad).expect_err(&bad);
-            assert_eq!(e.to_string(), format!("not a process id: expected {NAME_FORM}"));
+            assert_eq!(
+                e.to_string(),
+                format!("not a process id: expected {NAME_FORM}")
+            );
         }
     }
 
@@ -388,6 +410,25 @@ mod tests {
         round_trip::<UserId>(UUID);
         round_trip::<UserId>("operator");
         round_trip::<ProcessId>(UUID);
+    }
+
+    #[test]
+    fn json_with_a_malformed_id_is_refused_with_the_message() {
+        type Row = std::collections::BTreeMap<String, JobId>;
+        let e = serde_json::from_str::<Row>(r#"{"id": "0b7c"}"#).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("not a job id: expected {UUID_FORM}")),
+            "{e}"
+        );
+        let e = serde_json::from_str::<Vec<UserId>>(r#"["ann", "ann smith"]"#).unwrap_err();
+        assert!(e.to_string().starts_with("not a user id"), "{e}");
+        let e = serde_json::from_str::<Option<ScheduleId>>(r#""""#).unwrap_err();
+        assert!(e.to_string().starts_with("not a schedule id"), "{e}");
+        // Not a string at all.
+        assert!(serde_json::from_str::<JobId>("7").is_err());
+        // `null` stays "no id" where an id is optional.
+        assert_eq!(serde_json::from_str::<Option<JobId>>("null").unwrap(), None);
     }
 
     #[cfg(feature = "random")]
