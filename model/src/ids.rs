@@ -266,6 +266,54 @@ id!(
     DeliveryId, "delivery", is_uuid, UUID_FORM
 );
 
+/// Ids for tests, named for reading (feature `testing`).
+#[cfg(feature = "testing")]
+pub mod testing {
+    use super::IdError;
+
+    /// An id for a test, named for reading. A name that is an id of the kind wanted is that id
+    /// (`named::<UserId>("me")`); another is spelled into a UUID, its bytes in hex followed by zeros
+    /// (`named::<WebhookId>("w1")` is `77310000-0000-0000-0000-000000000000`), so that ids sort as
+    /// their names do and [`name_of`] reads the name back.
+    pub fn named<T: std::str::FromStr<Err = IdError>>(name: &str) -> T {
+        name.parse()
+            .or_else(|_| spelled(name).parse())
+            .unwrap_or_else(|e| panic!("{name:?} names no id: {e}"))
+    }
+
+    /// `name` (16 bytes at most) spelled into a UUID: its bytes in hex, then zeros.
+    fn spelled(name: &str) -> String {
+        assert!(
+            name.len() <= 16,
+            "{name:?} is too long to spell into a UUID"
+        );
+        let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+        let hex = format!("{hex:0<32}");
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..]
+        )
+    }
+
+    /// The name an id of [`named`] was made from: the name spelled into it, or the id itself.
+    pub fn name_of(id: &str) -> String {
+        let hex: String = id.chars().filter(|c| *c != '-').collect();
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .take_while(|b| *b != Some(0))
+            .collect();
+        match bytes.and_then(|b| String::from_utf8(b).ok()) {
+            Some(name) if id.len() == 36 && spelled(&name) == id => name,
+            _ => id.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -443,5 +491,20 @@ mod tests {
         assert!(UploadId::parse(&UploadId::random()).is_ok());
         assert!(WebhookId::parse(&WebhookId::random()).is_ok());
         assert!(DeliveryId::parse(&DeliveryId::random()).is_ok());
+    }
+
+    #[cfg(feature = "testing")]
+    #[test]
+    fn a_test_names_ids_and_reads_the_names_back() {
+        use super::testing::{name_of, named};
+        let hook: WebhookId = named("w1");
+        assert_eq!(hook, "77310000-0000-0000-0000-000000000000");
+        assert_eq!(name_of(&hook), "w1");
+        assert!(named::<WebhookId>("w1") < named("w2"));
+        assert!(named::<JobId>("a10") < named("a2"), "as the names sort");
+        assert_eq!(named::<UserId>("me"), "me");
+        assert_eq!(named::<JobId>(UUID), UUID);
+        assert_eq!(name_of(UUID), UUID);
+        assert_eq!(name_of("me"), "me");
     }
 }

@@ -215,10 +215,11 @@ pub fn looks_like(head: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
 
     fn upload(name: &str, content_type: &str, head: &[u8]) -> Upload {
         Upload {
-            id: UploadId::new("u"),
+            id: named::<UploadId>("u"),
             name: name.into(),
             size: head.len() as u64,
             sha256: String::new(),

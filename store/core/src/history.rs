@@ -102,7 +102,8 @@ fn conditions<'a, DB: Database>(
         q.push(" AND kind = ").push_bind(kind.clone());
     }
     if let Some(schedule) = &filter.schedule {
-        q.push(" AND schedule_id = ").push_bind(schedule.clone());
+        q.push(" AND schedule_id = ")
+            .push_bind(schedule.as_str().to_string());
     }
     if let Some(code) = &filter.error_code {
         q.push(" AND error_code = ").push_bind(code.clone());

@@ -375,7 +375,7 @@ pub struct ScheduleRow {
     pub max_attempts: Option<i64>,
     /// The fire time it waits for; `None` when it has none within years.
     pub next_fire_at: Option<i64>,
-    pub last_job_id: Option<String>,
+    pub last_job_id: Option<JobId>,
     pub last_fire_at: Option<i64>,
     pub last_skip: Option<String>,
     pub created_at: i64,
@@ -586,7 +586,7 @@ pub struct JobFilter {
     pub statuses: Vec<JobStatus>,
     pub kind: Option<String>,
     /// The jobs one schedule started.
-    pub schedule: Option<String>,
+    pub schedule: Option<ScheduleId>,
     /// A prefix of the id, or a part of the message.
     pub search: Option<String>,
     /// The jobs that ended with this error code.

@@ -2,7 +2,7 @@
 //! starts commit together).
 
 use super::{count, on_pool, read_err, SqlBackend};
-use crate::{stored_id, ScheduleRow, ScheduleStore, StoreError, StoreResult};
+use crate::{stored_id, stored_opt_id, ScheduleRow, ScheduleStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use model::{ScheduleId, UserId};
 
@@ -60,7 +60,7 @@ impl TryFrom<Columns> for ScheduleRow {
             catch_up: r.catch_up,
             max_attempts: r.max_attempts,
             next_fire_at: r.next_fire_at,
-            last_job_id: r.last_job_id,
+            last_job_id: stored_opt_id(r.last_job_id)?,
             last_fire_at: r.last_fire_at,
             last_skip: r.last_skip,
             created_at: r.created_at,

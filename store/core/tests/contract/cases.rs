@@ -1,6 +1,7 @@
 //! The cases: each takes a fresh, empty database of one backend.
 
-use crate::support::{named, Db};
+use crate::support::Db;
+use model::ids::testing::named;
 use model::{
     EventType, Job, JobError, JobId, JobStatus, LogLevel, ProcessId, Progress, StatusCount, UserId,
 };
@@ -1865,7 +1866,7 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
     assert_eq!(row.last_job_id.as_deref(), Some(now.id.as_str()));
     // The history of one schedule.
     let filter = JobFilter {
-        schedule: Some(s.into()),
+        schedule: Some(named(s)),
         limit: 10,
         ..Default::default()
     };

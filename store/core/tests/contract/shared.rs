@@ -2,7 +2,8 @@
 //! run time only: accounts and tokens, webhooks and their deliveries, and the reads the other
 //! cases do not reach. With the other cases, every shared statement runs here on both.
 
-use crate::support::{name_of, named, Db};
+use crate::support::Db;
+use model::ids::testing::{name_of, named};
 use model::webhooks::{DeliveryState, Webhook, WebhookFormat, WebhookScope};
 use model::{DeliveryId, Job, JobError, JobStatus, UserId, WebhookId};
 use serde_json::json;
