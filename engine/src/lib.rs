@@ -54,6 +54,7 @@ pub mod membership;
 mod outputs;
 mod pauses;
 pub mod queue;
+pub mod requested;
 pub mod retries;
 pub mod runner;
 pub mod schedules;

@@ -234,11 +234,13 @@ impl Webhooks {
     }
 
     /// Sends a delivery again from now, whatever became of it ("resend"), with the same id.
+    /// `delivery` is `None` when the request named no delivery id: the webhook is checked as
+    /// for any delivery, and then there is no such delivery.
     pub async fn resend(
         &self,
         caller: &Caller,
         id: &WebhookId,
-        delivery: &DeliveryId,
+        delivery: Option<&DeliveryId>,
     ) -> Result<Delivery, AppError> {
         let row = self.webhook_row(caller, id).await?;
         may_manage(caller, &row)?;
@@ -248,6 +250,9 @@ impl Webhooks {
                 "the webhook is disabled: enable it to resend",
             ));
         }
+        let Some(delivery) = delivery else {
+            return Err(AppError::not_found());
+        };
         let found = self
             .0
             .store
