@@ -30,6 +30,8 @@ pub const NAME_CHARS: &str = "-_.:@";
 pub struct IdError {
     /// What the id names: `job`, `user`, `schedule`...
     kind: &'static str,
+    /// The article the kind is said with: `a` or `an`.
+    article: &'static str,
     /// What such an id looks like.
     expected: &'static str,
 }
@@ -43,7 +45,11 @@ impl IdError {
 
 impl fmt::Display for IdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "not a {} id: expected {}", self.kind, self.expected)
+        write!(
+            f,
+            "not {} {} id: expected {}",
+            self.article, self.kind, self.expected
+        )
     }
 }
 
@@ -74,7 +80,7 @@ fn is_name(s: &str) -> bool {
 }
 
 macro_rules! id {
-    ($(#[$doc:meta])* $name:ident, $kind:literal, $valid:path, $form:path) => {
+    ($(#[$doc:meta])* $name:ident, $article:literal $kind:literal, $valid:path, $form:path) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema), schemars(transparent))]
@@ -99,6 +105,7 @@ macro_rules! id {
             fn error() -> IdError {
                 IdError {
                     kind: $kind,
+                    article: $article,
                     expected: $form,
                 }
             }
@@ -235,35 +242,35 @@ macro_rules! id {
 
 id!(
     /// A job's id (a UUID).
-    JobId, "job", is_uuid, UUID_FORM
+    JobId, "a" "job", is_uuid, UUID_FORM
 );
 id!(
     /// A user's id: who owns a job, whose token or session it is. An account's is a UUID, an
     /// open server's anonymous user's a UUID derived from their session cookie, the operator's
     /// `operator`.
-    UserId, "user", is_name, NAME_FORM
+    UserId, "a" "user", is_name, NAME_FORM
 );
 id!(
     /// A Headway process's id (a UUID drawn when it joins): who claimed a job, who holds a
     /// lease.
-    ProcessId, "process", is_name, NAME_FORM
+    ProcessId, "a" "process", is_name, NAME_FORM
 );
 id!(
     /// A schedule's id (a UUID).
-    ScheduleId, "schedule", is_uuid, UUID_FORM
+    ScheduleId, "a" "schedule", is_uuid, UUID_FORM
 );
 id!(
     /// An uploaded file's id (a UUID): what a job's file parameter holds.
-    UploadId, "upload", is_uuid, UUID_FORM
+    UploadId, "an" "upload", is_uuid, UUID_FORM
 );
 id!(
     /// A webhook's id (a UUID).
-    WebhookId, "webhook", is_uuid, UUID_FORM
+    WebhookId, "a" "webhook", is_uuid, UUID_FORM
 );
 id!(
     /// One delivery's id (a UUID): the same on every attempt, so that a receiver can tell a
     /// retry from a new delivery.
-    DeliveryId, "delivery", is_uuid, UUID_FORM
+    DeliveryId, "a" "delivery", is_uuid, UUID_FORM
 );
 
 /// Ids for tests, named for reading (feature `testing`).
@@ -382,9 +389,10 @@ mod tests {
             for bad in not_uuids() {
                 let e = parse(&bad).expect_err(&bad);
                 assert_eq!(e.kind(), kind);
+                let a = if kind == "upload" { "an" } else { "a" };
                 assert_eq!(
                     e.to_string(),
-                    format!("not a {kind} id: expected {UUID_FORM}")
+                    format!("not {a} {kind} id: expected {UUID_FORM}")
                 );
             }
         }
@@ -437,6 +445,10 @@ mod tests {
             UserId::parse("").unwrap_err().to_string(),
             "not a user id: expected 1 to 128 ASCII letters, digits or `-_.:@`"
         );
+        assert!(UploadId::parse("u")
+            .unwrap_err()
+            .to_string()
+            .starts_with("not an upload id: "));
     }
 
     #[test]
@@ -506,5 +518,18 @@ mod tests {
         assert_eq!(named::<JobId>(UUID), UUID);
         assert_eq!(name_of(UUID), UUID);
         assert_eq!(name_of("me"), "me");
+    }
+
+    #[cfg(feature = "schemars")]
+    #[test]
+    fn the_schema_of_an_id_is_a_plain_string() {
+        for schema in [
+            schemars::schema_for!(JobId),
+            schemars::schema_for!(UserId),
+            schemars::schema_for!(DeliveryId),
+        ] {
+            assert_eq!(schema.get("type"), Some(&serde_json::json!("string")));
+            assert_eq!(schema.get("pattern"), None);
+        }
     }
 }

@@ -231,8 +231,7 @@ async fn inputs(
             )
         };
         let id = model::UploadId::parse(id).map_err(|e| gone(&e))?;
-        let upload = crate::kinds::UploadRef::<()>::new(id);
-        let from = ctx.upload_path(&upload);
+        let from = ctx.upload_path(&id);
         let to = dir.inputs().join(p.name());
         tokio::fs::copy(&from, &to).await.map_err(|e| gone(&e))?;
         let _ = tokio::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o400)).await;
