@@ -100,10 +100,11 @@ pub fn titles_of(engine: &engine::Engine) -> KindTitles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::testing::named;
 
     #[test]
     fn an_external_job_is_called_by_its_title_and_an_unknown_kind_by_its_name() {
-        let mut job = Job::queued("j".into(), "word_report", serde_json::json!({}), 0);
+        let mut job = Job::queued(named("j"), "word_report", serde_json::json!({}), 0);
         assert_eq!(job_title(&job), "word_report");
         job.kind = EXTERNAL_KIND.into();
         job.params = serde_json::json!({"title": "nightly backup"});

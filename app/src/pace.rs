@@ -116,11 +116,12 @@ pub fn rate_text(t: crate::i18n::Text, per_second: f64, unit: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::testing::named;
     use crate::model::Progress;
 
     fn running(current: u64, total: Option<u64>, started: i64, sampled: Option<i64>) -> Job {
         Job {
-            id: "x".into(),
+            id: named("x"),
             kind: "demo".into(),
             params: serde_json::Value::Null,
             status: JobStatus::Running,

@@ -26,6 +26,12 @@ use clap::{Parser, Subcommand};
 /// Errors are sentences for the report.
 pub type Res<T> = Result<T, String>;
 
+/// The id `s` names, for an id the bench holds as text (a server's answer, a session's user):
+/// a string that is no such id fails the run, saying so.
+pub fn id<T: std::str::FromStr<Err = model::IdError>>(s: &str) -> Res<T> {
+    s.parse().map_err(|e: model::IdError| format!("{s:?}: {e}"))
+}
+
 /// Unix time in milliseconds, with sub-millisecond precision.
 pub fn unix_ms() -> f64 {
     std::time::SystemTime::now()

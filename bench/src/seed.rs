@@ -4,7 +4,7 @@
 
 use crate::Res;
 use engine::store::{Access, Store};
-use model::{Job, JobError, JobId, JobStatus, Level, Progress};
+use model::{Job, JobError, JobId, JobStatus, Level, Progress, UserId};
 use serde_json::json;
 use std::path::Path;
 
@@ -25,7 +25,7 @@ pub async fn open_url(url: &str, access: Access) -> Res<Store> {
 /// The user a `headway_session=<value>` cookie (or its bare value) of an open server names:
 /// derived from the cookie, or for a Headway from before anonymous users were (a
 /// `--compare-bin`), read from the session it stored under the cookie's value.
-pub async fn owner_of(store: &Store, cookie: &str) -> Res<String> {
+pub async fn owner_of(store: &Store, cookie: &str) -> Res<UserId> {
     let value = cookie
         .trim()
         .strip_prefix("headway_session=")
@@ -35,10 +35,10 @@ pub async fn owner_of(store: &Store, cookie: &str) -> Res<String> {
         .await
         .map_err(|e| format!("reading the session: {e}"))?
     else {
-        return Ok(engine::caller::anonymous_user(value).into_string());
+        return Ok(engine::caller::anonymous_user(value));
     };
     if let Some(user) = row.user {
-        return Ok(user);
+        return crate::id(&user);
     }
     // A session written by a Headway from before the user was kept beside the record (a
     // `--compare-bin`): the user is in the record itself.
@@ -48,8 +48,8 @@ pub async fn owner_of(store: &Store, cookie: &str) -> Res<String> {
         .data
         .get("user")
         .and_then(|u| u.as_str())
-        .map(str::to_string)
         .ok_or_else(|| "the session of the cookie has no user".to_string())
+        .and_then(crate::id)
 }
 
 /// A small deterministic generator (xorshift64*), so that seeded histories are repeatable.
@@ -74,6 +74,13 @@ impl Rng {
         self.next() % n.max(1)
     }
 
+    /// A random id of a kind named by UUIDs (or a user's or a process's, which may be one).
+    pub fn id<T: std::str::FromStr<Err = model::IdError>>(&mut self) -> T {
+        self.uuid()
+            .parse()
+            .expect("a UUID v4 in its usual text form is an id")
+    }
+
     /// A random UUID v4 in its usual text form.
     pub fn uuid(&mut self) -> String {
         let a = self.next();
@@ -90,8 +97,8 @@ impl Rng {
 }
 
 /// One finished job as Headway would have stored it, of a kind in the mix a busy dashboard shows.
-fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) -> Job {
-    let id = rng.uuid();
+fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) -> Job {
+    let id = rng.id();
     let (kind, params, total, unit) = match rng.below(10) {
         0..=3 => {
             let steps = 10 + rng.below(490);
@@ -192,7 +199,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
     let started_at = created_at + rng.below(2_000) as i64;
     let finished_at = started_at + 100 + rng.below(600_000) as i64;
     Job {
-        id: id.into(),
+        id,
         kind: kind.to_string(),
         params,
         status,
@@ -210,7 +217,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
         finished_at: Some(finished_at),
         event_id,
         timeout_ms: None,
-        origin: previous.filter(|_| rng.below(50) == 0).map(JobId::from),
+        origin: previous.filter(|_| rng.below(50) == 0).cloned(),
         run_after: None,
         attempt: 1,
         max_attempts: 1,
@@ -227,13 +234,13 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&str>) ->
 /// they are stored in the order of `created_at` as in a real store), through the store's
 /// [`JobStore::import_history`](engine::store::JobStore::import_history) in transactions of [`IMPORT_CHUNK`] jobs. Returns the id of the
 /// newest one.
-pub async fn seed_history(store: &Store, owner: &str, n: u64, now_ms: i64) -> Res<String> {
+pub async fn seed_history(store: &Store, owner: &UserId, n: u64, now_ms: i64) -> Res<String> {
     seed_in_chunks(store, owner, n, now_ms, IMPORT_CHUNK).await
 }
 
 async fn seed_in_chunks(
     store: &Store,
-    owner: &str,
+    owner: &UserId,
     n: u64,
     now_ms: i64,
     chunk: u64,
@@ -246,7 +253,7 @@ async fn seed_in_chunks(
     let span = 30 * 24 * 3600 * 1000i64;
     let start = now_ms - span;
     let mut rng = Rng::new(0x4865_6164_7761_7921);
-    let mut last_id = String::new();
+    let mut last_id: Option<JobId> = None;
     let mut done = 0u64;
     while done < n {
         let count = (n - done).min(chunk.max(1));
@@ -254,22 +261,17 @@ async fn seed_in_chunks(
         for k in 0..count {
             let i = (done + k) as i64;
             let created = start + (i as i128 * span as i128 / n.max(1) as i128) as i64;
-            let job = row(
-                &mut rng,
-                created,
-                first_event + 6 * i + 5,
-                (!last_id.is_empty()).then_some(last_id.as_str()),
-            );
-            last_id.clone_from(&job.id.to_string());
+            let job = row(&mut rng, created, first_event + 6 * i + 5, last_id.as_ref());
+            last_id = Some(job.id.clone());
             jobs.push(job);
         }
         store
-            .import_history(&owner.into(), jobs)
+            .import_history(owner, jobs)
             .await
             .map_err(|e| format!("seeding jobs: {e}"))?;
         done += count;
     }
-    Ok(last_id)
+    Ok(last_id.map(String::from).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -332,14 +334,12 @@ mod tests {
             .await
             .unwrap();
         let (n, now) = (50, 1_763_730_000_000);
-        let newest = seed_in_chunks(&store, "alice", n, now, 7).await.unwrap();
-        let counts = store
-            .status_counts(Some(&"alice".into()), None)
-            .await
-            .unwrap();
+        let alice = UserId::parse("alice").unwrap();
+        let newest = seed_in_chunks(&store, &alice, n, now, 7).await.unwrap();
+        let counts = store.status_counts(Some(&alice), None).await.unwrap();
         assert_eq!(counts.iter().map(|c| c.n).sum::<u64>(), n);
         assert!(store
-            .status_counts(Some(&"bob".into()), None)
+            .status_counts(Some(&UserId::parse("bob").unwrap()), None)
             .await
             .unwrap()
             .iter()
@@ -348,10 +348,7 @@ mod tests {
             limit: 1,
             ..Default::default()
         };
-        let page = store
-            .list_jobs(Some(&"alice".into()), &filter)
-            .await
-            .unwrap();
+        let page = store.list_jobs(Some(&alice), &filter).await.unwrap();
         assert_eq!(page.first().map(|j| j.id.as_str()), Some(newest.as_str()));
         assert!(page[0].finished_at.is_some() && page[0].created_at < now);
         assert!(store.last_event_id().await.unwrap() >= 6 * (n as i64 - 1) + 6);
@@ -360,13 +357,14 @@ mod tests {
 
     #[test]
     fn jobs_are_repeatable() {
+        let x = JobId::parse("0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93").unwrap();
         let a: Vec<Job> = {
             let mut rng = Rng::new(3);
-            (0..50).map(|i| row(&mut rng, i, i, Some("x"))).collect()
+            (0..50).map(|i| row(&mut rng, i, i, Some(&x))).collect()
         };
         let b: Vec<Job> = {
             let mut rng = Rng::new(3);
-            (0..50).map(|i| row(&mut rng, i, i, Some("x"))).collect()
+            (0..50).map(|i| row(&mut rng, i, i, Some(&x))).collect()
         };
         assert_eq!(a, b);
     }

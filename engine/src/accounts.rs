@@ -108,7 +108,7 @@ impl Accounts {
         check_username(name).map_err(|m| invalid("username", m))?;
         check_password(password).map_err(|m| invalid("password", m))?;
         let row = UserRow {
-            id: crate::new_id().into(),
+            id: UserId::random(),
             name: name.to_string(),
             role: role.as_str().to_string(),
             password_hash: self.hash_password(password).await?,

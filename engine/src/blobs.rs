@@ -245,11 +245,14 @@ mod tests {
         let blobs = Blobs {
             root: Arc::new(PathBuf::from("/files")),
         };
-        let up = blobs.upload(&UploadId::new("../../etc/passwd"));
-        assert_eq!(up, PathBuf::from("/files/uploads/etcpasswd"));
-        let job = JobId::new("2b1c");
+        // What a person typed is no id; an id is its own name.
+        assert!(UploadId::parse("../../etc/passwd").is_err());
+        let id = "0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93";
+        let up = blobs.upload(&UploadId::parse(id).unwrap());
+        assert_eq!(up, PathBuf::from(format!("/files/uploads/{id}")));
+        let job = JobId::parse(id).unwrap();
         let out = blobs.output(&job, "../../x.csv");
-        assert!(out.starts_with("/files/outputs/2b1c/"), "{out:?}");
+        assert!(out.starts_with(format!("/files/outputs/{id}/")), "{out:?}");
         assert_eq!(out.file_name().unwrap().len(), 32);
         assert_ne!(blobs.output(&job, "a"), blobs.output(&job, "b"));
     }

@@ -106,11 +106,12 @@ impl ReportBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
 
     #[test]
     fn a_user_past_the_rate_waits_and_others_do_not() {
         let budget = ReportBudget::new(1000);
-        let (a, b) = (UserId::new("a"), UserId::new("b"));
+        let (a, b) = (named::<UserId>("a"), named::<UserId>("b"));
         let t0 = Instant::now();
         budget.take_at(&a, 10_000, t0).unwrap();
         let refused = budget.take_at(&a, 2000, t0).unwrap_err();
@@ -124,7 +125,7 @@ mod tests {
     #[test]
     fn a_report_larger_than_the_burst_passes_on_a_full_bucket() {
         let budget = ReportBudget::new(1000);
-        let a = UserId::new("a");
+        let a = named::<UserId>("a");
         let t0 = Instant::now();
         budget.take_at(&a, 50_000, t0).unwrap();
         assert!(budget.take_at(&a, 50_000, t0).is_err());

@@ -6,12 +6,19 @@
 use crate::caller::Caller;
 use crate::engine::Engine;
 use crate::failures::read_failed;
-use crate::is_job_id;
 use model::bulk::{BulkAnswer, BulkRequest, BulkResult, MAX_BULK, MAX_BULK_IDS};
 use model::{AppError, ErrorCode, HistoryQuery, Job, JobId};
 
 /// Jobs read per page while a filter is resolved.
 const PAGE: u32 = 500;
+
+/// One job a bulk request names: the id as it was named, and the job id it is (`None`: it is
+/// no job id, and names no job).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkTarget {
+    pub named: String,
+    pub id: Option<JobId>,
+}
 
 impl Engine {
     /// Requests cancellation of every job `request` names.
@@ -21,10 +28,14 @@ impl Engine {
         request: &BulkRequest,
     ) -> Result<BulkAnswer, AppError> {
         caller.may_act()?;
-        let ids = self.bulk_targets(caller, request).await?;
-        let mut results = Vec::with_capacity(ids.len());
-        for id in ids {
-            results.push(outcome(id.clone(), self.cancel(caller, &id).await));
+        let targets = self.bulk_targets(caller, request).await?;
+        let mut results = Vec::with_capacity(targets.len());
+        for target in targets {
+            let result = match &target.id {
+                Some(id) => self.cancel(caller, id).await,
+                None => Err(AppError::not_found()),
+            };
+            results.push(outcome(target.named, result));
         }
         Ok(BulkAnswer::of(results))
     }
@@ -37,12 +48,16 @@ impl Engine {
     ) -> Result<BulkAnswer, AppError> {
         caller.may_act()?;
         caller.may_start()?;
-        let ids = self.bulk_targets(caller, request).await?;
+        let targets = self.bulk_targets(caller, request).await?;
         // The whole re-run must fit the caller's share of the queue, or none of it starts.
-        self.check_room(caller, ids.len() as u64).await?;
-        let mut results = Vec::with_capacity(ids.len());
-        for id in ids {
-            results.push(outcome(id.clone(), self.rerun(caller, &id).await));
+        self.check_room(caller, targets.len() as u64).await?;
+        let mut results = Vec::with_capacity(targets.len());
+        for target in targets {
+            let result = match &target.id {
+                Some(id) => self.rerun(caller, id).await,
+                None => Err(AppError::not_found()),
+            };
+            results.push(outcome(target.named, result));
         }
         Ok(BulkAnswer::of(results))
     }
@@ -59,8 +74,9 @@ impl Engine {
             // Read from the caller's own history: every one is theirs to act on.
             return Ok(targets.len());
         }
-        // Ids of jobs that are not the caller's count for nothing.
-        let targets: Vec<JobId> = targets.into_iter().filter(|id| is_job_id(id)).collect();
+        // Ids of jobs that are not the caller's count for nothing, nor do strings that are no
+        // job id.
+        let targets: Vec<JobId> = targets.into_iter().filter_map(|t| t.id).collect();
         let n = self
             .inner
             .store
@@ -70,14 +86,14 @@ impl Engine {
         Ok(n as usize)
     }
 
-    /// The ids `request` names: its `ids` (each once, in order), or every one of the caller's
+    /// The jobs `request` names: its `ids` (each once, in order), or every one of the caller's
     /// jobs its `filter` matches, newest first. At most [`MAX_BULK_IDS`] ids, or [`MAX_BULK`]
     /// jobs through a filter.
     pub async fn bulk_targets(
         &self,
         caller: &Caller,
         request: &BulkRequest,
-    ) -> Result<Vec<JobId>, AppError> {
+    ) -> Result<Vec<BulkTarget>, AppError> {
         match (&request.ids, &request.filter) {
             (Some(ids), None) => {
                 if ids.is_empty() {
@@ -93,7 +109,10 @@ impl Engine {
                 Ok(ids
                     .iter()
                     .filter(|id| seen.insert(id.as_str()))
-                    .cloned()
+                    .map(|id| BulkTarget {
+                        named: id.clone(),
+                        id: JobId::parse(id).ok(),
+                    })
                     .collect())
             }
             (None, Some(filter)) => {
@@ -110,7 +129,10 @@ impl Engine {
                 let mut ids = Vec::new();
                 loop {
                     let page = self.history_page(caller, &query).await?;
-                    ids.extend(page.jobs.into_iter().map(|j| j.id));
+                    ids.extend(page.jobs.into_iter().map(|j| BulkTarget {
+                        named: j.id.to_string(),
+                        id: Some(j.id),
+                    }));
                     if ids.len() > MAX_BULK {
                         return Err(too_many(ids.len()));
                     }
@@ -137,7 +159,7 @@ fn too_many(n: usize) -> AppError {
     )
 }
 
-fn outcome(id: JobId, result: Result<Job, AppError>) -> BulkResult {
+fn outcome(id: String, result: Result<Job, AppError>) -> BulkResult {
     match result {
         Ok(job) => BulkResult {
             id,

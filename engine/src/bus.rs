@@ -352,6 +352,7 @@ impl Drop for Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
 
     fn ev(id: i64) -> Arc<Event> {
         Arc::new(Event::new(id, None, EventType::Job, "{}"))
@@ -556,7 +557,7 @@ mod tests {
 
     #[test]
     fn event_frame_is_rendered_once_from_its_fields() {
-        let e = Event::new(9, Some("j".into()), EventType::Progress, "{\"p\":1}");
+        let e = Event::new(9, Some(named("j")), EventType::Progress, "{\"p\":1}");
         assert_eq!(
             &e.frame()[..],
             b"id: 9\nevent: progress\ndata: {\"p\":1}\n\n"

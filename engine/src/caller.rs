@@ -24,9 +24,9 @@ pub struct Caller {
 
 impl Caller {
     /// The anonymous user of a session on an open server.
-    pub fn new(user: impl Into<UserId>) -> Caller {
+    pub fn new(user: UserId) -> Caller {
         Caller {
-            user: user.into(),
+            user,
             name: None,
             role: Role::Member,
             writes: true,
@@ -34,7 +34,7 @@ impl Caller {
     }
 
     /// The holder of an API token of an open server's anonymous user (`writes`: a write token).
-    pub fn anonymous_token(user: impl Into<UserId>, writes: bool) -> Caller {
+    pub fn anonymous_token(user: UserId, writes: bool) -> Caller {
         Caller {
             writes,
             ..Caller::new(user)
@@ -42,14 +42,9 @@ impl Caller {
     }
 
     /// A signed-in user (or a token of theirs; `writes` is `false` for a read-only one).
-    pub fn account(
-        id: impl Into<UserId>,
-        name: impl Into<String>,
-        role: Role,
-        writes: bool,
-    ) -> Caller {
+    pub fn account(id: UserId, name: impl Into<String>, role: Role, writes: bool) -> Caller {
         Caller {
-            user: id.into(),
+            user: id,
             name: Some(name.into()),
             role,
             writes,
@@ -58,7 +53,7 @@ impl Caller {
 
     /// Whoever presented the operator token.
     pub fn operator() -> Caller {
-        Caller::account("operator", "operator", Role::Admin, true)
+        Caller::account(operator_id(), "operator", Role::Admin, true)
     }
 
     /// The user id: the owner of the jobs this caller starts.
@@ -178,15 +173,22 @@ pub fn anonymous_user(cookie: &str) -> UserId {
     let digest = sha2::Sha256::digest(format!("headway anonymous user {cookie}").as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes)
+    let id = uuid::Builder::from_custom_bytes(bytes)
         .into_uuid()
-        .to_string()
-        .into()
+        .to_string();
+    UserId::parse(&id).expect("a UUID is a user id")
+}
+
+/// The user id of whoever presents the operator token: `operator`, the owner of the jobs they
+/// start.
+pub fn operator_id() -> UserId {
+    UserId::parse("operator").expect("`operator` is a user id")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
 
     #[test]
     fn an_anonymous_user_is_the_same_for_a_cookie_and_does_not_give_it_away() {
@@ -200,11 +202,11 @@ mod tests {
 
     #[test]
     fn what_each_caller_may_see_and_do() {
-        let anonymous = Caller::new("u1");
+        let anonymous = Caller::new(named("u1"));
         assert_eq!(anonymous.sees().map(|u| u.as_str()), Some("u1"));
-        assert!(anonymous.may_start().is_ok() && anonymous.may_touch(&"u1".into()).is_ok());
+        assert!(anonymous.may_start().is_ok() && anonymous.may_touch(&named("u1")).is_ok());
         assert_eq!(
-            anonymous.may_touch(&"u2".into()).unwrap_err().code,
+            anonymous.may_touch(&named("u2")).unwrap_err().code,
             model::ErrorCode::Forbidden
         );
         assert_eq!(
@@ -212,18 +214,18 @@ mod tests {
             model::ErrorCode::Unauthorized
         );
 
-        let viewer = Caller::account("v", "vera", Role::Viewer, true);
+        let viewer = Caller::account(named("v"), "vera", Role::Viewer, true);
         assert_eq!((viewer.sees(), viewer.channel()), (None, EVERYONE));
         assert!(
             viewer.may_start().is_err()
-                && viewer.may_touch(&"v".into()).is_err()
-                && viewer.may_touch(&"x".into()).is_err()
+                && viewer.may_touch(&named("v")).is_err()
+                && viewer.may_touch(&named("x")).is_err()
         );
 
-        let operator = Caller::account("o", "otto", Role::Operator, true);
-        assert!(operator.may_touch(&"x".into()).is_ok() && operator.may_operate().is_ok());
+        let operator = Caller::account(named("o"), "otto", Role::Operator, true);
+        assert!(operator.may_touch(&named("x")).is_ok() && operator.may_operate().is_ok());
         assert_eq!(
-            Caller::account("m", "mia", Role::Member, true)
+            Caller::account(named("m"), "mia", Role::Member, true)
                 .may_operate()
                 .unwrap_err()
                 .code,
@@ -233,7 +235,7 @@ mod tests {
             anonymous.may_operate().unwrap_err().code,
             model::ErrorCode::Unauthorized
         );
-        assert!(Caller::account("o", "otto", Role::Operator, false)
+        assert!(Caller::account(named("o"), "otto", Role::Operator, false)
             .may_operate()
             .is_err());
         assert_eq!(
@@ -241,8 +243,8 @@ mod tests {
             model::ErrorCode::Forbidden
         );
 
-        let read_only = Caller::account("a", "ada", Role::Admin, false);
-        assert!(read_only.may_start().is_err() && read_only.may_touch(&"a".into()).is_err());
+        let read_only = Caller::account(named("a"), "ada", Role::Admin, false);
+        assert!(read_only.may_start().is_err() && read_only.may_touch(&named("a")).is_err());
         assert!(read_only.may_administer().is_err() && !read_only.is_admin());
         assert!(Caller::operator().may_administer().is_ok());
     }

@@ -58,7 +58,7 @@ pub use crate::store::{Attached, Created};
 
 /// Told the id, the new status and the `run_after` of a job whose `job` event was just
 /// published.
-pub type Observer = Box<dyn Fn(&str, JobStatus, Option<i64>) + Send + Sync>;
+pub type Observer = Box<dyn Fn(&JobId, JobStatus, Option<i64>) + Send + Sync>;
 
 impl Committer {
     /// Publishes every event the store commits after `head` (the latest event id already

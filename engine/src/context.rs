@@ -10,7 +10,7 @@ use crate::files::Files;
 use crate::kinds::UploadRef;
 use crate::store::Attachment;
 use crate::store::Fence;
-use model::{JobError, JobId, Level, LogLevel, Output, Progress, UserId};
+use model::{JobError, JobId, Level, LogLevel, Output, Progress, UploadId, UserId};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -187,20 +187,23 @@ impl JobContext {
     /// Opens an upload the job's parameters name (validation checked that its owner may use
     /// it, and its type).
     pub async fn open_upload<T>(&self, upload: &UploadRef<T>) -> Result<tokio::fs::File, JobError> {
-        tokio::fs::File::open(self.blobs.upload(upload.id()))
+        let gone = |why: &dyn std::fmt::Display| {
+            JobError {
+            code: "upload_gone".into(),
+            message: format!(
+                "the uploaded file {upload} cannot be read ({why}); it may have expired: upload it again"
+            ),
+        }
+        };
+        let id = upload.id().ok_or_else(|| gone(&"it names no upload"))?;
+        tokio::fs::File::open(self.blobs.upload(id))
             .await
-            .map_err(|e| JobError {
-                code: "upload_gone".into(),
-                message: format!(
-                    "the uploaded file {} cannot be read ({e}); it may have expired: upload it again",
-                    upload.id()
-                ),
-            })
+            .map_err(|e| gone(&e))
     }
 
     /// Where an upload's bytes are, for a kind that reads them on the blocking pool.
-    pub fn upload_path<T>(&self, upload: &UploadRef<T>) -> std::path::PathBuf {
-        self.blobs.upload(upload.id())
+    pub fn upload_path(&self, id: &UploadId) -> std::path::PathBuf {
+        self.blobs.upload(id)
     }
 
     /// Starts an output file called `name` (see [`model::files::output_name_problem`]), of

@@ -11,13 +11,13 @@ use crate::files::Files;
 use crate::kinds::around_start::AroundStarts;
 use crate::kinds::Registry;
 use crate::membership::Membership;
+use crate::now_ms;
 use crate::retries::attempts_for;
 use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
 use crate::store::{StartKey, Store, StoreError};
 use crate::uploads::Uploads;
 use crate::webhooks::Webhooks;
-use crate::{is_job_id, new_id, now_ms};
 use model::error::Chain;
 use model::{
     AppError, ErrorCode, FieldError, Job, JobId, JobStatus, KindInfo, Notice, ProcessId, UserId,
@@ -467,7 +467,7 @@ impl Engine {
             timeout_ms,
             run_after,
             max_attempts,
-            ..Job::queued(new_id().into(), kind, params, now_ms())
+            ..Job::queued(JobId::random(), kind, params, now_ms())
         };
         self.insert_and_start(caller, job, key).await
     }
@@ -490,7 +490,7 @@ impl Engine {
         let job = Job {
             run_after,
             max_attempts,
-            ..Job::queued(new_id().into(), kind, params, now_ms())
+            ..Job::queued(JobId::random(), kind, params, now_ms())
         };
         self.insert_and_start(caller, job, key).await
     }
@@ -533,7 +533,7 @@ impl Engine {
             timeout_ms: origin.timeout_ms,
             max_attempts: origin.max_attempts.clamp(1, allowed),
             origin: Some(origin.id),
-            ..Job::queued(new_id().into(), &origin.kind, params, now_ms())
+            ..Job::queued(JobId::random(), &origin.kind, params, now_ms())
         };
         self.insert_and_start(caller, job, None)
             .await
@@ -684,9 +684,6 @@ impl Engine {
 
     /// The job, if the caller may see it (otherwise `not_found`, never "forbidden").
     pub async fn job(&self, caller: &Caller, id: &JobId) -> Result<Job, AppError> {
-        if !is_job_id(id) {
-            return Err(AppError::not_found());
-        }
         self.inner
             .store
             .job(caller.sees(), id)

@@ -12,7 +12,7 @@ use crate::committer::WriteError;
 use crate::engine::Engine;
 use crate::failures::{read_failed, write_failed};
 use crate::store::{ExternalReport, Reported, Store};
-use crate::{new_id, now_ms, Caller, StartOptions, Started};
+use crate::{now_ms, Caller, StartOptions, Started};
 use model::error::Chain;
 use model::external::{
     is_external_kind, ExternalParams, Report, ReportReply, LEASE_SECS, MAX_REPORT_LINES,
@@ -128,7 +128,7 @@ impl Engine {
         }
         let lease_ms = i64::from(params.lease_secs) * 1000;
         let value = serde_json::to_value(&params).expect("external parameters serialize");
-        let job = Job::queued(new_id().into(), EXTERNAL_KIND, value, now_ms());
+        let job = Job::queued(JobId::random(), EXTERNAL_KIND, value, now_ms());
         let report_token = format!(
             "{REPORT_TOKEN_PREFIX}{}.{}{}",
             job.id,
@@ -272,10 +272,9 @@ pub async fn token_job(store: &Store, token: &str) -> Result<Option<(JobId, User
     else {
         return Ok(None);
     };
-    if !crate::is_job_id(id) {
+    let Ok(id) = JobId::parse(id) else {
         return Ok(None);
-    }
-    let id = JobId::from(id);
+    };
     let Some((owner, hash)) = store.report_hash(&id).await.map_err(read_failed)? else {
         return Ok(None);
     };

@@ -8,7 +8,7 @@ use crate::failures::read_failed;
 use crate::store::{JobFilter, StoredEvent};
 use model::{
     AppError, FailureGroup, HistoryQuery, Job, JobDetail, JobId, JobPage, JobStatus, LogFilter,
-    LogLine, MinuteStats, StatusChange, StatusCount,
+    LogLine, MinuteStats, ScheduleId, StatusChange, StatusCount,
 };
 
 /// Bytes of log text one read gives (a page of `GET …/log`, of the job page, a step of the
@@ -88,13 +88,12 @@ impl Engine {
         let mut filter = job_filter(query)?;
         for (key, name) in [(&filter.before, "before"), (&filter.after, "after")] {
             if let Some(id) = key {
-                self.job(caller, &JobId::from(id.as_str()))
-                    .await
-                    .map_err(|_| {
-                        AppError::bad_request(format!(
-                            "`{name}` must be the id of one of your jobs"
-                        ))
-                    })?;
+                let id = JobId::parse(id).map_err(|_| {
+                    AppError::bad_request(format!("`{name}` must be the id of one of your jobs"))
+                })?;
+                self.job(caller, &id).await.map_err(|_| {
+                    AppError::bad_request(format!("`{name}` must be the id of one of your jobs"))
+                })?;
             }
         }
         let size = filter.limit;
@@ -307,13 +306,10 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
-    let schedule = key(&q.schedule);
-    if schedule
-        .as_ref()
-        .is_some_and(|s| uuid::Uuid::try_parse(s).is_err())
-    {
-        return Err(AppError::bad_request("schedule must be a schedule's id"));
-    }
+    let schedule = key(&q.schedule)
+        .map(|s| ScheduleId::parse(&s))
+        .transpose()
+        .map_err(|_| AppError::bad_request("schedule must be a schedule's id"))?;
     let error_code = key(&q.error);
     if error_code.as_ref().is_some_and(|c| c.chars().count() > 64) {
         return Err(AppError::bad_request(

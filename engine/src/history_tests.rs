@@ -2,7 +2,8 @@
 //! search, counts kept by triggers, the per-minute chart, timelines and notices.
 
 use crate::store::{Access, Store};
-use crate::{new_id, now_ms, Caller, Engine, EngineConfig};
+use crate::{now_ms, Caller, Engine, EngineConfig};
+use model::ids::testing::named;
 use model::{
     EventType, HistoryQuery, Job, JobError, JobId, JobStatus, LogFilter, Progress, StatusCount,
     UserId,
@@ -11,11 +12,11 @@ use model::{
 const ME: &str = "me";
 
 fn me() -> Caller {
-    Caller::new(ME)
+    Caller::new(named(ME))
 }
 
 fn them() -> Caller {
-    Caller::new("them")
+    Caller::new(named("them"))
 }
 
 struct Fixture {
@@ -43,17 +44,17 @@ async fn fixture() -> Fixture {
 
 /// Stores a queued job without running it.
 async fn add(engine: &Engine, owner: &str, kind: &str) -> Job {
-    let job = Job::queued(new_id().into(), kind, serde_json::json!({}), now_ms());
+    let job = Job::queued(JobId::random(), kind, serde_json::json!({}), now_ms());
     engine
         .inner
         .committer
-        .create(&owner.into(), job)
+        .create(&named(owner), job)
         .await
         .unwrap()
 }
 
 async fn finish(engine: &Engine, owner: &str, id: &JobId, status: JobStatus) {
-    let (w, owner) = (&engine.inner.committer, &UserId::from(owner));
+    let (w, owner) = (&engine.inner.committer, &named::<UserId>(owner));
     w.transition(owner, id, JobStatus::Running, None, None)
         .await
         .unwrap()
@@ -296,7 +297,7 @@ async fn the_chart_counts_jobs_finished_per_minute_and_the_timeline_shows_each_s
 #[test]
 fn a_timeline_without_events_is_rebuilt_from_the_jobs_times() {
     let job = Job {
-        id: "x".into(),
+        id: named("x"),
         kind: "demo".into(),
         params: serde_json::Value::Null,
         status: JobStatus::Cancelled,

@@ -54,6 +54,7 @@ pub mod membership;
 mod outputs;
 mod pauses;
 pub mod queue;
+pub mod requested;
 pub mod retries;
 pub mod runner;
 pub mod schedules;
@@ -75,14 +76,10 @@ pub use engine::{
     Engine, EngineConfig, StartError, StartOptions, Started, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS,
 };
 
-/// A fresh random id (UUID v4): job ids and user ids cannot be guessed.
+/// A fresh random name (a UUID v4) for what is named by no id type: a token, a temporary file,
+/// a run's folder, the file store. (Ids are drawn by their own types: `JobId::random()`.)
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-/// Job ids are UUIDs; anything else cannot name a job.
-pub fn is_job_id(id: &str) -> bool {
-    uuid::Uuid::try_parse(id).is_ok()
 }
 
 /// Milliseconds since the Unix epoch.

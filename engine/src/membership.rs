@@ -19,7 +19,6 @@
 
 use crate::committer::Committer;
 use crate::kinds::Registry;
-use crate::new_id;
 use crate::runner::{self, Runner};
 use crate::store::{ProcessRow, Store, StoreError};
 use model::error::Chain;
@@ -49,7 +48,7 @@ impl Membership {
         lease: Duration,
     ) -> Result<Arc<Membership>, StoreError> {
         let me = ProcessRow {
-            id: new_id().into(),
+            id: ProcessId::random(),
             role: role.to_string(),
             build: build.to_string(),
             host: hostname(),
@@ -143,7 +142,7 @@ impl Membership {
         let stopped = runner.map_or(0, |r| r.abandon());
         let old = self.id();
         let mut again = self.me.lock().unwrap().clone();
-        again.id = new_id().into();
+        again.id = ProcessId::random();
         loop {
             match self.store.register(&again).await {
                 Ok(row) => {

@@ -520,7 +520,7 @@ impl Runner {
     /// (`cancelled`, code `cancel_timeout`). False if this process does not run it; a job its
     /// claim under way has taken is stopped as it starts. The job's move to `cancelling` is the
     /// caller's to record.
-    pub fn stop(self: &Arc<Self>, id: &str) -> bool {
+    pub fn stop(self: &Arc<Self>, id: &JobId) -> bool {
         let found = self
             .running
             .lock()
@@ -535,7 +535,7 @@ impl Runner {
         }
         cancel.cancel();
         let runner = Arc::clone(self);
-        let id = JobId::from(id);
+        let id = id.clone();
         // Called from wherever a job's move is published (the store's writer thread, on SQLite):
         // the grace period runs on the runtime the runner started on.
         self.runtime.spawn(self.tracker.track_future(async move {
@@ -631,8 +631,9 @@ mod tests {
     use crate::kinds::{JobContext, Kind, KindEnv, Registry, RunResult};
     use crate::store::{Access, Store};
     use crate::testing::{Harness, FENCE, OWNER};
-    use crate::{new_id, now_ms, Caller, Engine, EngineConfig};
-    use model::{EventType, Job, JobStatus};
+    use crate::{now_ms, Caller, Engine, EngineConfig};
+    use model::ids::testing::named;
+    use model::{EventType, Job, JobId, JobStatus};
     use std::collections::HashMap;
     use std::sync::Arc;
     use std::time::Duration;
@@ -712,7 +713,7 @@ mod tests {
     async fn claim_one<K: Kind>(
         h: &Harness,
         grace: Duration,
-        on_claim: impl Fn(&Arc<Runner>, &str) + Send + Sync + 'static,
+        on_claim: impl Fn(&Arc<Runner>, &JobId) + Send + Sync + 'static,
     ) -> (Arc<Runner>, Job) {
         let config = RunnerConfig {
             max_running: 4,
@@ -724,15 +725,15 @@ mod tests {
             poll: None,
         };
         let kinds = Registry::builtin().with::<K>();
-        let runner = Runner::start(h.committer.clone(), kinds, config, FENCE.into());
+        let runner = Runner::start(h.committer.clone(), kinds, config, named(FENCE));
         let heard = Arc::downgrade(&runner);
         h.committer.observe(Box::new(move |id, status, _| {
             if let (JobStatus::Running, Some(runner)) = (status, heard.upgrade()) {
                 on_claim(&runner, id);
             }
         }));
-        let job = Job::queued(new_id().into(), K::NAME, serde_json::json!({}), now_ms());
-        let job = h.committer.create(&OWNER.into(), job).await.unwrap();
+        let job = Job::queued(JobId::random(), K::NAME, serde_json::json!({}), now_ms());
+        let job = h.committer.create(&named(OWNER), job).await.unwrap();
         runner.poke();
         (runner, job)
     }
@@ -799,7 +800,7 @@ mod tests {
                 ..EngineConfig::default()
             };
             let engine = Engine::start(store, config).await.unwrap();
-            let me = Caller::new("me");
+            let me = Caller::new(named("me"));
             let mut events = engine.bus().subscribe("me");
             let job = engine
                 .create_job(&me, "deaf", serde_json::json!({}))

@@ -14,8 +14,9 @@ use crate::committer::Committer;
 use crate::context::JobContext;
 use crate::files::Files;
 use crate::kinds::KindEnv;
+use crate::now_ms;
 use crate::store::{Access, Store};
-use crate::{new_id, now_ms};
+use model::ids::testing::named;
 use model::{Job, JobId, JobStatus, LogLevel, LogLine};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -138,21 +139,21 @@ impl Harness {
         params: serde_json::Value,
         resume_from: Option<serde_json::Value>,
     ) -> TestJob {
-        let job = Job::queued(new_id().into(), kind, params, now_ms());
+        let job = Job::queued(JobId::random(), kind, params, now_ms());
         let job = self
             .committer
-            .create(&OWNER.into(), job)
+            .create(&named(OWNER), job)
             .await
             .expect("store the job");
         // Progress is only recorded for running jobs, as in the runner.
         let job = self
             .committer
             .transition(
-                &OWNER.into(),
+                &named(OWNER),
                 &job.id,
                 JobStatus::Running,
                 None,
-                Some(FENCE.into()),
+                Some(named(FENCE)),
             )
             .await
             .unwrap()
@@ -160,8 +161,8 @@ impl Harness {
         let stop = CancellationToken::new();
         let ctx = JobContext::new(
             job.id.clone(),
-            OWNER.into(),
-            Some(FENCE.into()),
+            named(OWNER),
+            Some(named(FENCE)),
             self.committer.clone(),
             job.progress,
             stop.clone(),
@@ -181,7 +182,7 @@ impl Harness {
         job.ctx.flush().await;
         self.committer.flush().await;
         self.store
-            .job(Some(&OWNER.into()), &job.id)
+            .job(Some(&named(OWNER)), &job.id)
             .await
             .unwrap()
             .expect("the job exists")

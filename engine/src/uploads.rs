@@ -311,7 +311,7 @@ impl Uploads {
             }]));
         }
         let upload = Upload {
-            id: UploadId::new(crate::new_id()),
+            id: UploadId::random(),
             name: display_name(&incoming.name),
             size,
             sha256: hasher
@@ -391,9 +391,6 @@ impl Uploads {
         id: &UploadId,
         act: UploadAct,
     ) -> Result<Upload, AppError> {
-        if !crate::is_job_id(id) {
-            return Err(AppError::not_found());
-        }
         match self.0.store.upload(id).await {
             Ok(Some((owner, upload))) if may(caller, &owner, act) => Ok(upload),
             Ok(_) => Err(AppError::not_found()),
@@ -441,10 +438,9 @@ impl Uploads {
         let names = self.0.kinds.params_of(kind, ParamType::File);
         let mut uploads = HashMap::new();
         for name in names {
-            let Some(id) = values(&name).filter(|v| crate::is_job_id(v)) else {
+            let Some(id) = values(&name).and_then(|v| UploadId::parse(&v).ok()) else {
                 continue;
             };
-            let id = UploadId::new(id);
             match self.0.store.upload(&id).await {
                 Ok(Some((owner, upload)))
                     if owner == *user || rerun_of.is_some_and(|o| *o == owner) =>
@@ -468,7 +464,7 @@ impl Uploads {
             .kinds
             .params_of(kind, ParamType::File)
             .iter()
-            .filter_map(|name| params.get(name)?.as_str().map(UploadId::new))
+            .filter_map(|name| UploadId::parse(params.get(name)?.as_str()?).ok())
             .collect();
         if ids.is_empty() {
             return;
@@ -579,7 +575,15 @@ impl Uploads {
             return;
         };
         while let Ok(Some(entry)) = dir.next_entry().await {
-            let Some(id) = entry.file_name().to_str().map(JobId::from) else {
+            let Some(id) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| JobId::parse(n).ok())
+            else {
+                // Named for no job: no job will ever read it.
+                if orphaned(&entry).await {
+                    let _ = tokio::fs::remove_file(entry.path()).await;
+                }
                 continue;
             };
             match self.0.store.job(None, &id).await {
@@ -630,6 +634,7 @@ impl AroundStart for Uploads {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
 
     #[test]
     fn names_are_for_display_only() {
@@ -649,8 +654,8 @@ mod tests {
     #[test]
     fn an_upload_is_its_owners_and_an_admins_to_read_and_delete_and_its_owners_to_use() {
         use model::Role;
-        let owner = UserId::from("u-owner");
-        let mine = Caller::account("u-owner", "ann", Role::Viewer, true);
+        let owner = named::<UserId>("u-owner");
+        let mine = Caller::account(named("u-owner"), "ann", Role::Viewer, true);
         assert!([
             UploadAct::List,
             UploadAct::Read,
@@ -660,7 +665,7 @@ mod tests {
         .into_iter()
         .all(|act| may(&mine, &owner, act)));
         for role in [Role::Viewer, Role::Member, Role::Operator] {
-            let other = Caller::account("u-other", "bob", role, true);
+            let other = Caller::account(named("u-other"), "bob", role, true);
             for act in [
                 UploadAct::List,
                 UploadAct::Read,
@@ -670,12 +675,16 @@ mod tests {
                 assert!(!may(&other, &owner, act), "{role} {act:?}");
             }
         }
-        let admin = Caller::account("u-admin", "root", Role::Admin, true);
+        let admin = Caller::account(named("u-admin"), "root", Role::Admin, true);
         assert!(may(&admin, &owner, UploadAct::Read) && may(&admin, &owner, UploadAct::Delete));
         assert!(!may(&admin, &owner, UploadAct::Use) && !may(&admin, &owner, UploadAct::List));
-        let reader = Caller::account("u-admin", "root", Role::Admin, false);
+        let reader = Caller::account(named("u-admin"), "root", Role::Admin, false);
         assert!(!may(&reader, &owner, UploadAct::Delete));
-        assert!(!may(&Caller::new("anonymous"), &owner, UploadAct::Read));
+        assert!(!may(
+            &Caller::new(named("anonymous")),
+            &owner,
+            UploadAct::Read
+        ));
     }
 
     #[test]

@@ -2,7 +2,6 @@
 
 use crate::error::AppError;
 use crate::history::HistoryQuery;
-use crate::ids::JobId;
 use crate::job::Job;
 use serde::{Deserialize, Serialize};
 
@@ -13,14 +12,16 @@ pub const MAX_BULK: usize = 10_000;
 pub const MAX_BULK_IDS: usize = 1_000;
 
 /// Which jobs a bulk action is for: exactly one of `ids` or `filter` (a history view's
-/// `status`, `kind` and `q`; its paging is ignored: every matching job).
+/// `status`, `kind` and `q`; its paging is ignored: every matching job). The ids are taken as
+/// sent: one that is no job id names no job, and is answered `not_found` like a job the caller
+/// may not see, beside the others.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schemars", schemars(transform = exactly_one_of))]
 pub struct BulkRequest {
     #[serde(default)]
-    pub ids: Option<Vec<JobId>>,
+    pub ids: Option<Vec<String>>,
     #[serde(default)]
     pub filter: Option<HistoryQuery>,
 }
@@ -51,8 +52,8 @@ fn exactly_one_of(schema: &mut schemars::Schema) {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct BulkResult {
-    /// The job the action was for.
-    pub id: JobId,
+    /// The job the action was for, as it was named.
+    pub id: String,
     /// `true` if the action was done.
     pub done: bool,
     /// The job as it is now (cancel), or the new job (re-run), when it was done.

@@ -211,7 +211,7 @@ mod log_filter_tests {
 
     fn line(level: LogLevel, text: &str) -> LogLine {
         LogLine {
-            job_id: "j".into(),
+            job_id: crate::JobId::parse("0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93").unwrap(),
             seq: 1,
             level,
             line: text.into(),

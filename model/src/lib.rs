@@ -63,7 +63,7 @@ pub use history::{
     FailureGroup, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange,
     StatusCount,
 };
-pub use ids::{DeliveryId, JobId, ProcessId, ScheduleId, UploadId, UserId, WebhookId};
+pub use ids::{DeliveryId, IdError, JobId, ProcessId, ScheduleId, UploadId, UserId, WebhookId};
 pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{
     KindInfo, KindPause, KindTexts, ParamInfo, ParamTexts, ParamType, RetryInfo, EVERY_KIND,

@@ -52,6 +52,7 @@ fn jobs_of(g: &FailureGroup) -> HistoryQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::testing::named;
 
     #[test]
     fn a_group_links_to_its_jobs() {
@@ -60,7 +61,7 @@ mod tests {
             error_code: Some("bad_header".into()),
             count: 12,
             last_at: 0,
-            last_job: "j".into(),
+            last_job: named("j"),
             last_message: None,
         };
         assert_eq!(

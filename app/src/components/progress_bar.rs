@@ -49,11 +49,12 @@ pub fn indeterminate(job: &Job) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::testing::named;
     use crate::model::Progress;
 
     fn job(status: JobStatus, current: u64, total: Option<u64>) -> Job {
         Job {
-            id: "x".into(),
+            id: named("x"),
             kind: "demo".into(),
             params: serde_json::Value::Null,
             status,

@@ -128,13 +128,14 @@ pub fn steps_since(changes: &[StatusChange], job: &Job, now: i64) -> Vec<StatusC
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::testing::named;
 
     fn job(status: JobStatus, started_at: Option<i64>, finished_at: Option<i64>) -> Job {
         Job {
             status,
             started_at,
             finished_at,
-            ..Job::queued("a".into(), "demo", serde_json::json!({}), 100)
+            ..Job::queued(named("a"), "demo", serde_json::json!({}), 100)
         }
     }
 

@@ -18,7 +18,7 @@ mod tabs;
 
 pub use state::{announcement, merge_lines, title, Connection, LiveState, Toast};
 
-use crate::model::{Job, LogLine, Notice};
+use crate::model::{Job, JobId, LogLine, Notice};
 use leptos::prelude::*;
 use state::STATE;
 
@@ -92,20 +92,21 @@ pub fn start_from(
     }
 }
 
-/// Keeps the stream's lines of a job's log after line `after` until its view hydrates.
+/// Keeps the stream's lines of a job's log after line `after` until its view hydrates (none
+/// for a string that is no job id: no job's lines come for it).
 pub fn keep_log(job_id: &str, after: u64) {
-    if IN_BROWSER {
-        with_state(|s| s.keep_log(job_id, after));
+    if let (true, Ok(job_id)) = (IN_BROWSER, JobId::parse(job_id)) {
+        with_state(|s| s.keep_log(&job_id, after));
     }
 }
 
 /// The live log of a job (lines after the ones the server rendered arrive on the stream), and
 /// the lines the stream brought before this call, to add once the view is live.
 pub fn watch_log(job_id: &str, lines: Vec<LogLine>) -> (ArcRwSignal<Vec<LogLine>>, Vec<LogLine>) {
-    if IN_BROWSER {
-        with_state(|s| s.watch_log(job_id, lines))
-    } else {
-        (ArcRwSignal::new(lines), Vec::new())
+    match (IN_BROWSER, JobId::parse(job_id)) {
+        (true, Ok(job_id)) => with_state(|s| s.watch_log(&job_id, lines)),
+        // Not in a browser, or no job id: lines as rendered, none come on the stream.
+        _ => (ArcRwSignal::new(lines), Vec::new()),
     }
 }
 

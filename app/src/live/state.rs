@@ -205,19 +205,17 @@ impl LiveState {
 
     /// The live signal of a job this page follows, if it does.
     pub fn followed(&self, job_id: &str) -> Option<ArcRwSignal<Job>> {
-        self.jobs.get(&JobId::from(job_id)).cloned()
+        self.jobs.get(job_id).cloned()
     }
 
     /// Keeps the stream's lines of `job_id` after line `after` from now on, for a log whose
     /// view comes later (the job page's log hydrates once its code has loaded, and the lines
     /// written meanwhile must not be lost).
-    pub fn keep_log(&mut self, job_id: &str, after: u64) {
-        self.logs
-            .entry(JobId::from(job_id))
-            .or_insert_with(|| LogWatch {
-                lines: ArcRwSignal::new(Vec::new()),
-                last_seq: after,
-            });
+    pub fn keep_log(&mut self, job_id: &JobId, after: u64) {
+        self.logs.entry(job_id.clone()).or_insert_with(|| LogWatch {
+            lines: ArcRwSignal::new(Vec::new()),
+            last_seq: after,
+        });
     }
 
     /// The live log of a job, starting with the lines the server rendered (what the view
@@ -225,7 +223,7 @@ impl LiveState {
     /// view to add once it is live ([`merge_lines`]).
     pub fn watch_log(
         &mut self,
-        job_id: &str,
+        job_id: &JobId,
         lines: Vec<LogLine>,
     ) -> (ArcRwSignal<Vec<LogLine>>, Vec<LogLine>) {
         if let Some(w) = self.logs.get_mut(job_id) {
@@ -240,7 +238,7 @@ impl LiveState {
         let last_seq = lines.last().map_or(0, |l| l.seq);
         let lines = ArcRwSignal::new(lines);
         self.logs.insert(
-            JobId::from(job_id),
+            job_id.clone(),
             LogWatch {
                 lines: lines.clone(),
                 last_seq,
@@ -556,11 +554,33 @@ pub fn merge_lines(lines: &mut Vec<LogLine>, more: Vec<LogLine>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ids::testing::{name_of, named};
     use crate::model::{JobStatus, Progress};
+
+    /// The id the stream carries for the job a test calls `name`.
+    fn uuid(name: &str) -> String {
+        named::<JobId>(name).to_string()
+    }
+
+    /// Event data as the stream sends it: each `"job_id":"name"` with the job's id.
+    fn with_ids(data: &str) -> String {
+        let key = r#""job_id":""#;
+        let mut out = String::new();
+        let mut rest = data;
+        while let Some(at) = rest.find(key) {
+            let (before, after) = rest.split_at(at + key.len());
+            let end = after.find('"').unwrap();
+            out.push_str(before);
+            out.push_str(&uuid(&after[..end]));
+            rest = &after[end..];
+        }
+        out.push_str(rest);
+        out
+    }
 
     fn job(id: &str, event_id: i64) -> Job {
         Job {
-            id: id.into(),
+            id: named(id),
             kind: "demo".into(),
             params: serde_json::json!({}),
             status: JobStatus::Running,
@@ -589,9 +609,9 @@ mod tests {
     }
 
     fn progress(id: &str, current: u64) -> String {
-        format!(
+        with_ids(&format!(
             r#"{{"job_id":"{id}","current":{current},"total":10,"unit":"steps","message":"","level":"success"}}"#
-        )
+        ))
     }
 
     #[test]
@@ -616,9 +636,9 @@ mod tests {
         let mut s = LiveState::default();
         let sig = s.track(job("a", 5));
         let output = |name: &str, size: u64| {
-            format!(
+            with_ids(&format!(
                 r#"{{"job_id":"a","output":{{"name":"{name}","size":{size},"content_type":"text/csv","created_at":1}}}}"#
-            )
+            ))
         };
         s.apply(Some(6), "output", &output("x.csv", 1))
             .unwrap()
@@ -643,11 +663,12 @@ mod tests {
         assert_eq!(sig.get_untracked().event_id, 8);
     }
 
-    fn new_job_ids(s: &LiveState) -> Vec<JobId> {
+    /// The names of the jobs listed as new, newest first.
+    fn new_job_ids(s: &LiveState) -> Vec<String> {
         s.new_jobs
             .get_untracked()
             .iter()
-            .map(|j| j.get_untracked().id)
+            .map(|j| name_of(&j.get_untracked().id))
             .collect()
     }
 
@@ -734,7 +755,7 @@ mod tests {
         s.apply(
             Some(2),
             "done",
-            r#"{"job_id":"a","status":"succeeded","error":null}"#,
+            &with_ids(r#"{"job_id":"a","status":"succeeded","error":null}"#),
         )
         .unwrap()
         .run();
@@ -748,7 +769,9 @@ mod tests {
         s.apply(
             Some(2),
             "done",
-            r#"{"job_id":"a","status":"failed","error":{"code":"x","message":"disk full"}}"#,
+            &with_ids(
+                r#"{"job_id":"a","status":"failed","error":{"code":"x","message":"disk full"}}"#,
+            ),
         )
         .unwrap()
         .run();
@@ -756,7 +779,7 @@ mod tests {
         s.apply(
             Some(2),
             "done",
-            r#"{"job_id":"a","status":"failed","error":null}"#,
+            &with_ids(r#"{"job_id":"a","status":"failed","error":null}"#),
         )
         .unwrap()
         .run();
@@ -813,17 +836,19 @@ mod tests {
         // takes over resumes from its own last event (3), so 4 to 6 come again, then 7.
         let mut s = LiveState::default();
         let sig = s.track(job("a", 0));
-        let (lines, _) = s.watch_log("a", Vec::new());
+        let (lines, _) = s.watch_log(&named("a"), Vec::new());
         let event = |id: i64| match id % 2 {
             0 => (
                 "log",
-                format!(r#"{{"job_id":"a","seq":{id},"level":"info","line":"l","at":0}}"#),
+                with_ids(&format!(
+                    r#"{{"job_id":"a","seq":{id},"level":"info","line":"l","at":0}}"#
+                )),
             ),
             _ => (
                 "progress",
-                format!(
+                with_ids(&format!(
                     r#"{{"job_id":"a","current":{id},"total":10,"unit":"","message":"","level":"success","at":0}}"#
-                ),
+                )),
             ),
         };
         for id in (1..=6).chain(4..=7) {
@@ -853,13 +878,15 @@ mod tests {
     fn log_lines_are_added_once_in_order() {
         let mut s = LiveState::default();
         let line = |seq: u64| {
-            format!(r#"{{"job_id":"a","seq":{seq},"level":"info","line":"l{seq}","at":0}}"#)
+            with_ids(&format!(
+                r#"{{"job_id":"a","seq":{seq},"level":"info","line":"l{seq}","at":0}}"#
+            ))
         };
-        let (lines, _) = s.watch_log("a", Vec::new());
+        let (lines, _) = s.watch_log(&named("a"), Vec::new());
         for (id, seq) in [(1, 1), (2, 2), (3, 2), (4, 3)] {
             s.apply(Some(id), "log", &line(seq)).unwrap().run();
         }
-        s.apply(Some(5), "log", &line(9).replace(r#""a""#, r#""b""#))
+        s.apply(Some(5), "log", &line(9).replace(&uuid("a"), &uuid("b")))
             .unwrap()
             .run();
         let seqs: Vec<u64> = lines.get_untracked().iter().map(|l| l.seq).collect();
@@ -870,7 +897,7 @@ mod tests {
     fn a_kept_log_holds_the_lines_that_come_before_its_view() {
         let mut s = LiveState::default();
         let line = |seq: u64| LogLine {
-            job_id: "a".into(),
+            job_id: named("a"),
             seq,
             level: Default::default(),
             line: format!("l{seq}"),
@@ -880,11 +907,11 @@ mod tests {
         let event = |seq: u64| serde_json::to_string(&line(seq)).unwrap();
         // The page rendered lines 1 to 3; the stream, resuming from before they were read,
         // brings 3 again, then 4 and 5, all before the log's view hydrates.
-        s.keep_log("a", 3);
+        s.keep_log(&named("a"), 3);
         for seq in [3, 4, 5] {
             s.apply(Some(seq as i64), "log", &event(seq)).unwrap().run();
         }
-        let (lines, kept) = s.watch_log("a", vec![line(1), line(2), line(3)]);
+        let (lines, kept) = s.watch_log(&named("a"), vec![line(1), line(2), line(3)]);
         let seqs = |lines: &ArcRwSignal<Vec<LogLine>>| -> Vec<u64> {
             lines.get_untracked().iter().map(|l| l.seq).collect()
         };
@@ -950,12 +977,12 @@ mod tests {
         assert_eq!(title(en, "Headway", s.overall()), "Headway");
         s.track(job("a", 1)); // 1 of 10
         let mut b = job("b", 1);
-        b.id = "b".into();
+        b.id = named("b");
         b.progress.current = 9;
         s.track(b); // 9 of 10
                     // Queued jobs are not running: they count neither in the number nor in the percent.
         let mut queued = job("c", 1);
-        queued.id = "c".into();
+        queued.id = named("c");
         queued.status = JobStatus::Queued;
         queued.progress.current = 0;
         s.track(queued);

@@ -196,7 +196,11 @@ pub async fn load_rows(ids: String) -> Result<String, AppError> {
             }
             let mut jobs = Vec::with_capacity(ids.len());
             for id in ids {
-                match engine.job(&caller, &id.into()).await {
+                let job = match engine::requested::job_id(id) {
+                    Ok(id) => engine.job(&caller, &id).await,
+                    Err(e) => Err(e),
+                };
+                match job {
                     Ok(job) => jobs.push(job),
                     Err(e) if e.code == ErrorCode::NotFound => {}
                     Err(e) => return Err(e),
@@ -330,10 +334,11 @@ pub async fn load_new_job(
             };
             let (mut values, mut from_job) = (None, None);
             if let (Some(kind), Some(id)) = (&chosen, from.filter(|f| !f.is_empty())) {
-                let job = engine
-                    .job(&caller, &id.as_str().into())
-                    .await
-                    .inspect_err(|_| page_status(404))?;
+                let job = match engine::requested::job_id(&id) {
+                    Ok(id) => engine.job(&caller, &id).await,
+                    Err(e) => Err(e),
+                }
+                .inspect_err(|_| page_status(404))?;
                 if job.kind != kind.name {
                     page_status(400);
                     return Err(AppError::bad_request(
@@ -422,12 +427,14 @@ pub(crate) async fn shown_params(
         let value = &given[name];
         let param = described.iter().find(|p| p.name == *name);
         let text = match (param.map(|p| p.kind), value) {
-            (Some(model::ParamType::File), serde_json::Value::String(id)) => engine
-                .uploads()
-                .get(caller, &id.as_str().into())
-                .await
+            (Some(model::ParamType::File), serde_json::Value::String(id)) => {
+                match engine::requested::upload_id(id) {
+                    Ok(upload) => engine.uploads().get(caller, &upload).await,
+                    Err(e) => Err(e),
+                }
                 .map(|u| u.name)
-                .unwrap_or_else(|_| id.clone()),
+                .unwrap_or_else(|_| id.clone())
+            }
             (_, serde_json::Value::String(text)) => text.clone(),
             (_, serde_json::Value::Array(items)) if items.iter().all(|i| i.is_string()) => items
                 .iter()
@@ -457,16 +464,21 @@ pub async fn load_job(
         async move {
             let (engine, caller) = caller().await?;
             let mut live = live_info(&engine, &caller).await?;
-            let detail = engine
-                .job_detail(&caller, &id.into(), PAGE_LOG_LINES, &log_filter)
-                .await
-                .inspect_err(|e| {
-                    page_status(if e.code == crate::error::ErrorCode::NotFound {
-                        404
-                    } else {
-                        400
-                    })
-                })?;
+            let detail = match engine::requested::job_id(&id) {
+                Ok(id) => {
+                    engine
+                        .job_detail(&caller, &id, PAGE_LOG_LINES, &log_filter)
+                        .await
+                }
+                Err(e) => Err(e),
+            }
+            .inspect_err(|e| {
+                page_status(if e.code == crate::error::ErrorCode::NotFound {
+                    404
+                } else {
+                    400
+                })
+            })?;
             live.log_job = Some(detail.job.id.to_string());
             live.log_after = detail.log.last().map_or(0, |l| l.seq);
             let kinds = engine.kinds();
@@ -649,7 +661,9 @@ pub async fn cancel_job(id: String) -> Result<Job, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.cancel(&caller, &id.into()).await
+            engine
+                .cancel(&caller, &engine::requested::job_id(&id)?)
+                .await
         }
         .await,
     )
@@ -661,7 +675,9 @@ pub async fn rerun_job(id: String, #[server(default)] then: String) -> Result<Jo
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            let job = engine.rerun(&caller, &id.into()).await?;
+            let job = engine
+                .rerun(&caller, &engine::requested::job_id(&id)?)
+                .await?;
             // From a job's page, without JavaScript: on to the new job's page.
             if then == "job" {
                 leptos_axum::redirect(&format!("/jobs/{}", job.id));
@@ -718,7 +734,7 @@ impl BulkSelection {
                 .split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
-                .map(crate::model::JobId::from)
+                .map(str::to_string)
                 .collect();
             crate::model::bulk::BulkRequest {
                 ids: Some(ids),
@@ -788,7 +804,12 @@ pub async fn load_log_page(
         async move {
             let (engine, caller) = caller().await?;
             engine
-                .job_log(&caller, &id.into(), after, limit.clamp(1, LOG_PAGE_LINES))
+                .job_log(
+                    &caller,
+                    &engine::requested::job_id(&id)?,
+                    after,
+                    limit.clamp(1, LOG_PAGE_LINES),
+                )
                 .await
         }
         .await,
@@ -801,7 +822,9 @@ pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInf
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.queue_info(&caller, &id.into()).await
+            engine
+                .queue_info(&caller, &engine::requested::job_id(&id)?)
+                .await
         }
         .await,
     )

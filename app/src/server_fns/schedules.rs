@@ -83,10 +83,11 @@ pub async fn load_schedule(id: String) -> Result<ScheduleEdit, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            let schedule = engine
-                .schedule(&caller, &id.into())
-                .await
-                .inspect_err(|_| page_status(404))?;
+            let schedule = match engine::requested::schedule_id(&id) {
+                Ok(id) => engine.schedule(&caller, &id).await,
+                Err(e) => Err(e),
+            }
+            .inspect_err(|_| page_status(404))?;
             let kind = engine
                 .kinds_now()
                 .await?
@@ -189,7 +190,7 @@ pub async fn save_schedule(
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            let id = crate::model::ScheduleId::from(id);
+            let id = engine::requested::schedule_id(&id)?;
             let old = engine.schedule(&caller, &id).await?;
             let params = engine.form_params(&caller, &old.kind, &params).await?;
             let input = crate::model::ScheduleInput {
@@ -221,7 +222,8 @@ pub async fn set_schedule_enabled(id: String, enabled: bool) -> Result<Schedule,
                 enabled: Some(enabled),
                 ..Default::default()
             };
-            let schedule = engine.change_schedule(&caller, &id.into(), input).await?;
+            let id = engine::requested::schedule_id(&id)?;
+            let schedule = engine.change_schedule(&caller, &id, input).await?;
             Ok(localize(crate::i18n::t(), schedule))
         }
         .await,
@@ -234,7 +236,8 @@ pub async fn run_schedule(id: String) -> Result<Job, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.run_schedule(&caller, &id.into()).await
+            let id = engine::requested::schedule_id(&id)?;
+            engine.run_schedule(&caller, &id).await
         }
         .await,
     )
@@ -246,7 +249,8 @@ pub async fn delete_schedule(id: String) -> Result<(), AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.delete_schedule(&caller, &id.into()).await
+            let id = engine::requested::schedule_id(&id)?;
+            engine.delete_schedule(&caller, &id).await
         }
         .await,
     )

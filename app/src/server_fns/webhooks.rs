@@ -51,11 +51,11 @@ pub async fn load_webhook(id: String) -> Result<WebhookDetail, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine
-                .webhooks()
-                .get(&caller, &id.into())
-                .await
-                .inspect_err(|_| page_status(404))
+            match engine::requested::webhook_id(&id) {
+                Ok(id) => engine.webhooks().get(&caller, &id).await,
+                Err(e) => Err(e),
+            }
+            .inspect_err(|_| page_status(404))
         }
         .await,
     )
@@ -118,7 +118,8 @@ pub async fn set_webhook_enabled(id: String, enabled: bool) -> Result<Webhook, A
             let change = crate::model::webhooks::WebhookChange {
                 enabled: Some(enabled),
             };
-            engine.webhooks().change(&caller, &id.into(), change).await
+            let id = engine::requested::webhook_id(&id)?;
+            engine.webhooks().change(&caller, &id, change).await
         }
         .await,
     )
@@ -130,7 +131,8 @@ pub async fn delete_webhook(id: String) -> Result<(), AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.webhooks().delete(&caller, &id.into()).await?;
+            let id = engine::requested::webhook_id(&id)?;
+            engine.webhooks().delete(&caller, &id).await?;
             leptos_axum::redirect("/webhooks");
             Ok(())
         }
@@ -144,7 +146,8 @@ pub async fn test_webhook(id: String) -> Result<crate::model::webhooks::Delivery
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.webhooks().test(&caller, &id.into()).await
+            let id = engine::requested::webhook_id(&id)?;
+            engine.webhooks().test(&caller, &id).await
         }
         .await,
     )
@@ -159,9 +162,11 @@ pub async fn resend_delivery(
     answered(
         async move {
             let (engine, caller) = caller().await?;
+            let id = engine::requested::webhook_id(&id)?;
+            let delivery = engine::requested::delivery_id(&delivery);
             engine
                 .webhooks()
-                .resend(&caller, &id.into(), &delivery.into())
+                .resend(&caller, &id, delivery.as_ref())
                 .await
         }
         .await,

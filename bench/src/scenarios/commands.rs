@@ -16,7 +16,7 @@ use crate::Res;
 use engine::store::batch::MAX_BATCH;
 use engine::store::postgres::throwaway::Cluster;
 use engine::store::{Access, Answer, Change, Store};
-use model::{JobStatus, LogLevel};
+use model::{JobId, JobStatus, LogLevel, UserId};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -499,12 +499,12 @@ async fn spawn_loop(true_bin: &Path, jobs: u64) -> Res<f64> {
 async fn store_alone(url: &str, n: u64, round: u64) -> Res<f64> {
     let store = seed::open_url(url, Access::Exclusive).await?;
     let mut rng = Rng::new(7 + round);
-    let (owner, id) = (rng.uuid(), rng.uuid());
+    let (owner, id): (UserId, JobId) = (rng.id(), rng.id());
     let started = Instant::now();
     throughput::apply(
         &store,
         vec![Change::Create {
-            owner: owner.as_str().into(),
+            owner: owner.clone(),
             job: throughput::queued_demo(&id, engine::now_ms()),
             max_queued: None,
             key: None,
@@ -524,8 +524,8 @@ async fn store_alone(url: &str, n: u64, round: u64) -> Res<f64> {
         let end = (next + MAX_BATCH as u64).min(n + 1);
         let batch = (next..end)
             .map(|i| Change::Log {
-                owner: owner.as_str().into(),
-                job_id: id.as_str().into(),
+                owner: owner.clone(),
+                job_id: id.clone(),
                 level: LogLevel::Info,
                 line: i.to_string(),
                 fence: None,
@@ -683,7 +683,7 @@ async fn read_job_stream(server: &Server, cookie: &str, id: &str, n: u64) -> Res
 /// Checks that the store holds the job's log with `seq`'s lines `1..=n` in order, each once, and
 /// seq numbers without gaps.
 async fn check_stored(store: &Store, id: &str, n: u64) -> Res<()> {
-    let job_id = id.into();
+    let job_id: JobId = crate::id(id)?;
     let (mut after, mut expected) = (0u64, 1u64);
     loop {
         let page = store

@@ -448,7 +448,7 @@ async fn history(plan: &Plan) -> Res<History> {
         let seed_s = started.elapsed().as_secs_f64();
         // The first job, posted through the server, is the same user's.
         if store
-            .job(Some(&owner.as_str().into()), &first_job.as_str().into())
+            .job(Some(&owner), &crate::id(&first_job)?)
             .await
             .map_err(|e| e.to_string())?
             .is_none()

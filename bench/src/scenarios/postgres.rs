@@ -258,7 +258,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
     let mut rng = Rng::new(4242 + c);
     let me = store
         .register(&ProcessRow {
-            id: rng.uuid().into(),
+            id: rng.id(),
             role: "all".into(),
             build: "headway-bench".into(),
             host: "localhost".into(),
@@ -276,15 +276,15 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
         .iter()
         .filter_map(|k| Some((k.clone(), registry.max_running(k)? as u32)))
         .collect();
-    let owner = rng.uuid();
-    let ids: Vec<String> = (0..jobs).map(|_| rng.uuid()).collect();
+    let owner: model::UserId = rng.id();
+    let ids: Vec<model::JobId> = (0..jobs).map(|_| rng.id()).collect();
     let started = Instant::now();
     for batch in ids.chunks(c.max(1) as usize) {
         let now = engine::now_ms();
         let creates = batch
             .iter()
             .map(|id| Change::Create {
-                owner: owner.as_str().into(),
+                owner: owner.clone(),
                 job: throughput::queued_demo(id, now),
                 max_queued: None,
                 key: None,
@@ -318,8 +318,8 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
         for id in batch {
             for (current, message) in [(0, ""), (1, "step 1 of 1")] {
                 finish.push(Change::Progress {
-                    owner: owner.as_str().into(),
-                    job_id: id.as_str().into(),
+                    owner: owner.clone(),
+                    job_id: id.clone(),
                     progress: Progress {
                         current,
                         total: Some(1),
@@ -333,8 +333,8 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
                 });
             }
             finish.push(Change::Transition {
-                owner: owner.as_str().into(),
-                job_id: id.as_str().into(),
+                owner: owner.clone(),
+                job_id: id.clone(),
                 to: JobStatus::Succeeded,
                 error: None,
                 fence: fence.clone(),
@@ -345,7 +345,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let succeeded = store
-        .status_counts(Some(&owner.as_str().into()), None)
+        .status_counts(Some(&owner), None)
         .await
         .map_err(|e| format!("counting the jobs: {e}"))?
         .iter()
@@ -684,7 +684,7 @@ async fn history(plan: &Plan, cluster: &Cluster) -> Res<History> {
             seed::seed_history(&store, &owner, plan.history_jobs, unix_ms() as i64).await?;
         let seed_s = started.elapsed().as_secs_f64();
         if store
-            .job(Some(&owner.as_str().into()), &first_job.as_str().into())
+            .job(Some(&owner), &crate::id(&first_job)?)
             .await
             .map_err(|e| e.to_string())?
             .is_none()
@@ -713,9 +713,9 @@ async fn history(plan: &Plan, cluster: &Cluster) -> Res<History> {
 }
 
 /// The store counts `expected` jobs of the user: the seeded history went in whole.
-async fn check_seeded(store: &Store, owner: &str, expected: u64) -> Res<()> {
+async fn check_seeded(store: &Store, owner: &model::UserId, expected: u64) -> Res<()> {
     let total: u64 = store
-        .status_counts(Some(&owner.into()), None)
+        .status_counts(Some(owner), None)
         .await
         .map_err(|e| format!("counting the seeded jobs: {e}"))?
         .iter()

@@ -12,7 +12,7 @@ use crate::sse::{json_str_field, Chunked, Event, Parser};
 use crate::stats::{median, Summary};
 use crate::{unix_ms, Res};
 use engine::store::{Access, Answer, Change, Store};
-use model::{Job, JobStatus, Level, Progress};
+use model::{Job, JobId, JobStatus, Level, Progress, UserId};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -357,7 +357,7 @@ pub(crate) async fn settle(driven: Driven, store: &Store) -> Res<HeadwayOutcome>
         .await
         .map_err(|e| format!("finding the session's user: {e}"))?;
     let counts = store
-        .status_counts(Some(&owner.as_str().into()), None)
+        .status_counts(Some(&owner), None)
         .await
         .map_err(|e| format!("counting the jobs: {e}"))?;
     let total: u64 = counts.iter().map(|c| c.n).sum();
@@ -581,15 +581,15 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64, round: u64) -> Res<f64> 
     let db = plan.path(&format!("store-baseline-{c}-{round}.db"));
     let store = seed::open(&db, Access::Exclusive).await?;
     let mut rng = Rng::new(42 + c);
-    let owner = rng.uuid();
-    let ids: Vec<String> = (0..jobs).map(|_| rng.uuid()).collect();
+    let owner: UserId = rng.id();
+    let ids: Vec<JobId> = (0..jobs).map(|_| rng.id()).collect();
     let started = Instant::now();
     for batch in ids.chunks(c.max(1) as usize) {
         let now = engine::now_ms();
         let creates = batch
             .iter()
             .map(|id| Change::Create {
-                owner: owner.as_str().into(),
+                owner: owner.clone(),
                 job: queued_demo(id, now),
                 max_queued: None,
                 key: None,
@@ -608,8 +608,8 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64, round: u64) -> Res<f64> 
         for id in batch {
             for (current, message) in [(0, ""), (1, "step 1 of 1")] {
                 finish.push(Change::Progress {
-                    owner: owner.as_str().into(),
-                    job_id: id.as_str().into(),
+                    owner: owner.clone(),
+                    job_id: id.clone(),
                     progress: Progress {
                         current,
                         total: Some(1),
@@ -628,7 +628,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64, round: u64) -> Res<f64> 
     }
     let elapsed = started.elapsed().as_secs_f64();
     let succeeded = store
-        .status_counts(Some(&owner.as_str().into()), None)
+        .status_counts(Some(&owner), None)
         .await
         .map_err(|e| format!("counting the jobs: {e}"))?
         .iter()
@@ -647,19 +647,19 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64, round: u64) -> Res<f64> 
 
 /// A new `demo` job as Headway creates it for `{"steps":1,"interval_ms":0}`: queued, no progress
 /// yet (the store assigns its event id).
-pub(crate) fn queued_demo(id: &str, now: i64) -> Job {
+pub(crate) fn queued_demo(id: &JobId, now: i64) -> Job {
     Job::queued(
-        id.into(),
+        id.clone(),
         "demo",
         json!({"steps": 1, "interval_ms": 0}),
         now,
     )
 }
 
-pub(crate) fn transition(owner: &str, id: &str, to: JobStatus) -> Change {
+pub(crate) fn transition(owner: &UserId, id: &JobId, to: JobStatus) -> Change {
     Change::Transition {
-        owner: owner.into(),
-        job_id: id.into(),
+        owner: owner.clone(),
+        job_id: id.clone(),
         to,
         error: None,
         fence: None,

@@ -39,7 +39,7 @@ async fn main() {
         .await
         .expect("the engine starts");
 
-    let me = Caller::new("example");
+    let me = Caller::new(model::UserId::parse("example").expect("`example` is a user id"));
     let mut events = engine.bus().subscribe(me.user());
     let name = file.file_name().unwrap().to_string_lossy();
     let job = match engine

@@ -156,8 +156,10 @@ fn check_one(spec: &ParamSpec, value: Value, env: &KindEnv) -> Result<Value, Str
             let id = value
                 .as_str()
                 .ok_or_else(|| "must be an upload's id (POST /api/v1/uploads)".to_string())?;
-            let upload = UploadId::new(id);
-            let Some(found) = env.uploads.get(&upload) else {
+            let found = UploadId::parse(id)
+                .ok()
+                .and_then(|upload| env.uploads.get(&upload));
+            let Some(found) = found else {
                 return Err(format!(
                     "there is no upload {id:?} you may use; upload the file again"
                 ));

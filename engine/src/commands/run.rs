@@ -221,10 +221,7 @@ async fn inputs(
         let Some(id) = params.get(p.name()).and_then(Value::as_str) else {
             continue;
         };
-        let upload = crate::kinds::UploadRef::<()>::new(model::UploadId::new(id));
-        let from = ctx.upload_path(&upload);
-        let to = dir.inputs().join(p.name());
-        tokio::fs::copy(&from, &to).await.map_err(|e| {
+        let gone = |e: &dyn std::fmt::Display| {
             failed(
                 "upload_gone",
                 format!(
@@ -232,7 +229,11 @@ async fn inputs(
                     p.name()
                 ),
             )
-        })?;
+        };
+        let id = model::UploadId::parse(id).map_err(|e| gone(&e))?;
+        let from = ctx.upload_path(&id);
+        let to = dir.inputs().join(p.name());
+        tokio::fs::copy(&from, &to).await.map_err(|e| gone(&e))?;
         let _ = tokio::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o400)).await;
         paths.insert(p.name().to_string(), to.to_string_lossy().into_owned());
     }

@@ -94,11 +94,12 @@ impl<'a> Jobs<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
 
     fn ev(id: i64, job: &str, kind: &str) -> StoredEvent {
         StoredEvent {
             id,
-            job_id: Some(job.into()),
+            job_id: Some(named(job)),
             kind: EventType::parse(kind).unwrap(),
             data: "{}".into(),
         }

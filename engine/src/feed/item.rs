@@ -72,12 +72,13 @@ impl Item {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
 
     #[test]
     fn every_item_but_a_keep_alive_has_a_type_and_data_and_only_events_have_ids() {
         let live = Item::Live(Arc::new(Event::new(
             7,
-            Some("j".into()),
+            Some(named("j")),
             EventType::Progress,
             r#"{"current":1}"#,
         )));

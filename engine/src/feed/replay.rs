@@ -39,12 +39,13 @@ pub(super) fn replayed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
     use model::EventType;
 
     fn ev(id: i64, kind: EventType) -> StoredEvent {
         StoredEvent {
             id,
-            job_id: Some("a".into()),
+            job_id: Some(named("a")),
             kind,
             data: "{}".into(),
         }

@@ -5,14 +5,15 @@
 use super::*;
 use crate::bus::Event;
 use crate::testing::TestDb;
-use crate::{new_id, now_ms, EngineConfig};
+use crate::{now_ms, EngineConfig};
+use model::ids::testing::named;
 use model::{EventType, JobId, JobStatus};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 const ME: &str = "me";
 
 fn me() -> Caller {
-    Caller::new(ME)
+    Caller::new(named(ME))
 }
 
 /// The feed's counts, as `/metrics` would show them.
@@ -55,10 +56,10 @@ impl Fixture {
     /// Stores a job of mine that has run to `status`; returns its id.
     async fn finished_job(&self, status: JobStatus) -> JobId {
         let w = &self.engine.inner.committer;
-        let job = Job::queued(new_id().into(), "demo", serde_json::json!({}), now_ms());
-        let id = w.create(&ME.into(), job).await.unwrap().id;
+        let job = Job::queued(JobId::random(), "demo", serde_json::json!({}), now_ms());
+        let id = w.create(&named(ME), job).await.unwrap().id;
         for s in [JobStatus::Running, status] {
-            w.transition(&ME.into(), &id, s, None, None)
+            w.transition(&named(ME), &id, s, None, None)
                 .await
                 .unwrap()
                 .unwrap();
@@ -136,7 +137,7 @@ async fn until_quiet(feed: &mut Feed) -> Vec<Item> {
 }
 
 fn live(id: i64, job: Option<&str>, kind: EventType) -> Arc<Event> {
-    Arc::new(Event::new(id, job.map(model::JobId::from), kind, "{}"))
+    Arc::new(Event::new(id, job.map(named), kind, "{}"))
 }
 
 #[tokio::test]

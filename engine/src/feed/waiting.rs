@@ -91,11 +91,12 @@ pub(super) fn take(
 mod tests {
     use super::*;
     use crate::bus::Bus;
+    use model::ids::testing::named;
     use model::EventType;
 
     fn live(id: i64, job: Option<&str>, kind: EventType) -> Arc<Event> {
         let data = format!("{{\"n\":{id}}}");
-        Arc::new(Event::new(id, job.map(model::JobId::from), kind, &data))
+        Arc::new(Event::new(id, job.map(named), kind, &data))
     }
 
     /// A subscription with `events` published to it and the first of them received, as a
@@ -177,7 +178,7 @@ mod tests {
         }
         let (mut sub, first) = woken_with(&bus, events).await;
         let caught = take(&mut sub, first, |e| {
-            e.id > 3 && e.job_id.as_deref() == Some("a")
+            e.id > 3 && e.job_id == Some(named("a"))
         });
         assert_eq!(ids(&caught.events), [30]);
         assert_eq!(caught.skipped, 13, "a's samples 4 to 28");

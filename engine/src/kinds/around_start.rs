@@ -107,7 +107,7 @@ mod tests {
 
     fn job() -> Job {
         Job::queued(
-            "0b7c0000-0000-4000-8000-000000000000".into(),
+            JobId::random(),
             "demo",
             serde_json::json!({"a": 1, "b": 2, "keep": 3}),
             0,

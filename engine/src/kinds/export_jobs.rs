@@ -9,7 +9,7 @@
 
 use super::{JobContext, Kind, KindEnv, RunResult};
 use crate::store::JobFilter;
-use model::{Job, JobError, JobStatus};
+use model::{Job, JobError, JobStatus, ScheduleId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -122,11 +122,12 @@ fn statuses<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<JobStatus>, D:
     }
 }
 
-fn schedule_id(text: &str) -> Result<Option<String>, String> {
+fn schedule_id(text: &str) -> Result<Option<ScheduleId>, String> {
     match text.trim() {
         "" => Ok(None),
-        id if uuid::Uuid::try_parse(id).is_ok() => Ok(Some(id.to_string())),
-        _ => Err("must be a schedule's id".into()),
+        id => ScheduleId::parse(id)
+            .map(Some)
+            .map_err(|_| "must be a schedule's id".into()),
     }
 }
 
@@ -385,6 +386,7 @@ fn json_lines(jobs: &[Job]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::testing::{Harness, OWNER};
+    use model::ids::testing::named;
     use model::Progress;
 
     fn params(value: serde_json::Value) -> ExportJobsParams {
@@ -398,9 +400,9 @@ mod tests {
                 message: message.into(),
                 ..Progress::default()
             },
-            ..Job::queued(crate::new_id().into(), kind, json!({"n": 1}), at)
+            ..Job::queued(model::JobId::random(), kind, json!({"n": 1}), at)
         };
-        h.committer.create(&owner.into(), job).await.unwrap()
+        h.committer.create(&named(owner), job).await.unwrap()
     }
 
     #[test]

@@ -128,7 +128,12 @@ fn csv_upload(
         if let Some((_, error)) = report.iter().next() {
             return Err(error.clone());
         }
-        let opened = env.uploads.open(upload.id()).map_err(|e| {
+        let Some(id) = upload.id() else {
+            return Err(garde::Error::new(format!(
+                "{upload} is not one of your uploads (send the file to POST /api/v1/uploads first)"
+            )));
+        };
+        let opened = env.uploads.open(id).map_err(|e| {
             garde::Error::new(format!(
                 "the uploaded file cannot be read ({e}); upload it again"
             ))
@@ -176,7 +181,15 @@ impl Kind for ImportCsv {
 
     async fn run(p: ImportCsvParams, ctx: &mut JobContext) -> RunResult {
         let source = match (&p.upload, &p.file) {
-            (Some(upload), _) => Source::Upload(ctx.upload_path(upload)),
+            (Some(upload), _) => match upload.id() {
+                Some(id) => Source::Upload(ctx.upload_path(id)),
+                None => {
+                    return Err(JobError {
+                        code: "upload_gone".into(),
+                        message: format!("{upload} names no upload: upload the file again"),
+                    })
+                }
+            },
             (None, Some(file)) => Source::Path(file.clone()),
             (None, None) => {
                 return Err(JobError {

@@ -44,37 +44,73 @@ impl FileType for Csv {
     const TEXT: bool = true;
 }
 
-/// The id of an upload of type `T`.
-#[derive(Serialize, Deserialize)]
-#[serde(transparent, bound = "")]
+/// The upload of type `T` a parameter names. On the wire it is the text the parameter was given;
+/// text that is no upload id names no upload, and validation says so as it says of an upload
+/// the caller may not use.
 pub struct UploadRef<T> {
-    id: UploadId,
-    #[serde(skip)]
+    /// The parameter's text.
+    named: String,
+    /// The upload it names, if it is an upload id.
+    id: Option<UploadId>,
     of: PhantomData<fn() -> T>,
 }
 
 impl<T> UploadRef<T> {
     pub fn new(id: UploadId) -> Self {
         UploadRef {
-            id,
+            named: id.to_string(),
+            id: Some(id),
             of: PhantomData,
         }
     }
 
-    pub fn id(&self) -> &UploadId {
-        &self.id
+    /// A parameter's text, as it names an upload (or none).
+    fn named(named: String) -> Self {
+        UploadRef {
+            id: UploadId::parse(&named).ok(),
+            named,
+            of: PhantomData,
+        }
+    }
+
+    /// The upload's id; `None` when the parameter's text is no upload id (validation refuses
+    /// it, so a job never runs with one).
+    pub fn id(&self) -> Option<&UploadId> {
+        self.id.as_ref()
+    }
+}
+
+impl<T> std::fmt::Display for UploadRef<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.named)
+    }
+}
+
+impl<T> Serialize for UploadRef<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.named)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for UploadRef<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(UploadRef::named)
     }
 }
 
 impl<T> Clone for UploadRef<T> {
     fn clone(&self) -> Self {
-        UploadRef::new(self.id.clone())
+        UploadRef {
+            named: self.named.clone(),
+            id: self.id.clone(),
+            of: PhantomData,
+        }
     }
 }
 
 impl<T> std::fmt::Debug for UploadRef<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "UploadRef({})", self.id)
+        write!(f, "UploadRef({})", self.named)
     }
 }
 
@@ -181,10 +217,10 @@ impl<T: FileType> garde::Validate for UploadRef<T> {
         parent: &mut dyn FnMut() -> garde::Path,
         report: &mut garde::Report,
     ) {
-        let problem = match env.uploads.get(&self.id) {
+        let problem = match self.id.as_ref().and_then(|id| env.uploads.get(id)) {
             None => Some(format!(
                 "{} is not one of your uploads (send the file to POST /api/v1/uploads first)",
-                self.id
+                self.named
             )),
             Some(upload) => type_problem::<T>(upload),
         };
@@ -215,10 +251,11 @@ pub fn looks_like(head: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
 
     fn upload(name: &str, content_type: &str, head: &[u8]) -> Upload {
         Upload {
-            id: UploadId::new("u"),
+            id: named::<UploadId>("u"),
             name: name.into(),
             size: head.len() as u64,
             sha256: String::new(),
@@ -256,8 +293,28 @@ mod tests {
 
     #[test]
     fn on_the_wire_it_is_the_plain_id() {
+        let id = "0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93";
+        let r: UploadRef<Csv> = serde_json::from_str(&format!("\"{id}\"")).unwrap();
+        assert_eq!(r.id().unwrap().as_str(), id);
+        assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{id}\""));
+    }
+
+    #[test]
+    fn text_that_is_no_upload_id_is_kept_and_refused_as_no_upload_of_yours() {
         let r: UploadRef<Csv> = serde_json::from_str("\"abc\"").unwrap();
-        assert_eq!(r.id().as_str(), "abc");
+        assert_eq!(r.id(), None);
         assert_eq!(serde_json::to_string(&r).unwrap(), "\"abc\"");
+        let mut report = garde::Report::new();
+        garde::Validate::validate_into(
+            &r,
+            &KindEnv::files(crate::files::Files::whole(std::env::temp_dir())),
+            &mut garde::Path::empty,
+            &mut report,
+        );
+        let (_, error) = report.iter().next().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "abc is not one of your uploads (send the file to POST /api/v1/uploads first)"
+        );
     }
 }

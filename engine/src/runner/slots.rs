@@ -53,10 +53,10 @@ impl Slots {
 
     /// The running job to stop, if it has a slot; else the request is kept when a claim is
     /// under way (see the module's documentation).
-    pub fn stop_target(&mut self, id: &str) -> Option<&Running> {
+    pub fn stop_target(&mut self, id: &JobId) -> Option<&Running> {
         if !self.jobs.contains_key(id) {
             if let Some(asked) = self.claim.as_mut() {
-                asked.insert(JobId::from(id));
+                asked.insert(id.clone());
             }
         }
         self.jobs.get(id)
@@ -87,14 +87,15 @@ impl Slots {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
 
     fn running() -> Running {
         Running {
-            owner: "me".into(),
+            owner: named("me"),
             kind: "demo".into(),
             attempt: 1,
             max_attempts: 1,
-            fence: "p1".into(),
+            fence: named("p1"),
             cancel: CancellationToken::new(),
             abort: None,
         }
@@ -104,14 +105,14 @@ mod tests {
     fn a_stop_heard_between_claim_and_start_stops_the_job_as_it_starts() {
         let mut slots = Slots::default();
         slots.begin_claim();
-        assert!(slots.stop_target("a").is_none(), "no slot yet");
+        assert!(slots.stop_target(&named("a")).is_none(), "no slot yet");
         assert!(
-            slots.insert("a".into(), running()),
+            slots.insert(named("a"), running()),
             "asked to stop before its start"
         );
-        assert!(!slots.insert("b".into(), running()), "never asked");
+        assert!(!slots.insert(named("b"), running()), "never asked");
         slots.end_claim();
-        assert!(slots.stop_target("a").is_some());
+        assert!(slots.stop_target(&named("a")).is_some());
         assert_eq!(slots.len(), 2);
     }
 
@@ -119,14 +120,14 @@ mod tests {
     fn a_stop_for_a_job_run_elsewhere_is_not_kept() {
         let mut slots = Slots::default();
         // Heard with no claim under way: nothing is kept.
-        assert!(slots.stop_target("x").is_none());
+        assert!(slots.stop_target(&named("x")).is_none());
         slots.begin_claim();
-        assert!(!slots.insert("x".into(), running()));
+        assert!(!slots.insert(named("x"), running()));
         // Heard during a claim that did not take it: dropped when the claim ends.
-        assert!(slots.stop_target("y").is_none());
+        assert!(slots.stop_target(&named("y")).is_none());
         slots.end_claim();
         slots.begin_claim();
-        assert!(!slots.insert("y".into(), running()));
+        assert!(!slots.insert(named("y"), running()));
         slots.end_claim();
     }
 
@@ -134,9 +135,9 @@ mod tests {
     fn a_stop_is_used_once() {
         let mut slots = Slots::default();
         slots.begin_claim();
-        slots.stop_target("a");
-        assert!(slots.insert("a".into(), running()));
+        slots.stop_target(&named("a"));
+        assert!(slots.insert(named("a"), running()));
         slots.remove("a");
-        assert!(!slots.insert("a".into(), running()));
+        assert!(!slots.insert(named("a"), running()));
     }
 }

@@ -16,9 +16,9 @@ use crate::caller::Caller;
 use crate::engine::{take_timeout, Engine, Opens, Params};
 use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
+use crate::now_ms;
 use crate::retries::attempts_for;
 use crate::store::{ScheduleRow, UserRow};
-use crate::{new_id, now_ms};
 use cron::Cron;
 use model::{
     AppError, CatchUp, CronPreview, ErrorCode, FieldError, Job, JobId, Overlap, Role, Schedule,
@@ -99,7 +99,7 @@ impl Engine {
         let now = now_ms();
         let enabled = input.enabled.unwrap_or(true);
         let row = ScheduleRow {
-            id: new_id().into(),
+            id: ScheduleId::random(),
             owner: owner.clone(),
             owner_name: caller.name().map(str::to_string),
             name,
@@ -302,7 +302,7 @@ impl Engine {
             max_attempts: asked.min(allowed),
             schedule_id: Some(row.id.clone()),
             scheduled_for,
-            ..Job::queued(new_id().into(), &row.kind, params, now_ms())
+            ..Job::queued(JobId::random(), &row.kind, params, now_ms())
         })
     }
 
@@ -355,9 +355,6 @@ impl Engine {
         caller: &Caller,
         id: &ScheduleId,
     ) -> Result<ScheduleRow, AppError> {
-        if uuid::Uuid::try_parse(id).is_err() {
-            return Err(no_such_schedule());
-        }
         let row = self
             .inner
             .store
@@ -472,7 +469,7 @@ fn view(row: ScheduleRow, held: Option<String>, now: i64) -> Schedule {
         catch_up: CatchUp::parse(&row.catch_up).unwrap_or_default(),
         max_attempts: row.max_attempts.map(|n| n.clamp(1, u32::MAX as i64) as u32),
         next_runs,
-        last_job_id: row.last_job_id.map(JobId::from),
+        last_job_id: row.last_job_id,
         owner: row.owner_name.unwrap_or_else(|| row.owner.to_string()),
         description,
         created_at: row.created_at,
@@ -527,7 +524,9 @@ fn invalid(field: &str, message: &str) -> AppError {
     }])
 }
 
-fn no_such_schedule() -> AppError {
+/// The answer about a schedule the caller may not see: one that is not theirs, one that does not
+/// exist, or a string that is no schedule id.
+pub fn no_such_schedule() -> AppError {
     AppError::new(ErrorCode::NotFound, "no such schedule")
 }
 

@@ -17,13 +17,12 @@ pub mod send;
 use crate::caller::Caller;
 use crate::failures::read_failed;
 use crate::kinds::Registry;
-use crate::new_id;
 use crate::store::{DeliveryRow, NewDelivery, Store, WebhookRow};
 use model::webhooks::{
     Delivery, HookOwner, JobEnded, Webhook, WebhookChange, WebhookCreated, WebhookDetail,
     WebhookInput, WebhookScope, EVENT_TEST, MAX_PENDING_TESTS, MAX_WEBHOOKS_PER_USER,
 };
-use model::{AppError, DeliveryId, FieldError, JobStatus, Role, WebhookId};
+use model::{AppError, DeliveryId, FieldError, JobId, JobStatus, Role, WebhookId};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -134,7 +133,7 @@ impl Webhooks {
         statuses.dedup();
         let row = WebhookRow {
             webhook: Webhook {
-                id: new_id().into(),
+                id: WebhookId::random(),
                 owner: caller
                     .name()
                     .map_or_else(|| caller.user().to_string(), str::to_string),
@@ -222,7 +221,7 @@ impl Webhooks {
         }
         let now = crate::now_ms();
         let delivery = NewDelivery {
-            id: DeliveryId::new(new_id()),
+            id: DeliveryId::random(),
             webhook_id: id.clone(),
             event: EVENT_TEST.into(),
             job_id: None,
@@ -235,11 +234,13 @@ impl Webhooks {
     }
 
     /// Sends a delivery again from now, whatever became of it ("resend"), with the same id.
+    /// `delivery` is `None` when the request named no delivery id: the webhook is checked as
+    /// for any delivery, and then there is no such delivery.
     pub async fn resend(
         &self,
         caller: &Caller,
         id: &WebhookId,
-        delivery: &DeliveryId,
+        delivery: Option<&DeliveryId>,
     ) -> Result<Delivery, AppError> {
         let row = self.webhook_row(caller, id).await?;
         may_manage(caller, &row)?;
@@ -249,6 +250,9 @@ impl Webhooks {
                 "the webhook is disabled: enable it to resend",
             ));
         }
+        let Some(delivery) = delivery else {
+            return Err(AppError::not_found());
+        };
         let found = self
             .0
             .store
@@ -513,10 +517,15 @@ pub fn check_url(text: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// The id of the job a test delivery tells of: the nil UUID, which no job has.
+pub(crate) fn no_job_id() -> JobId {
+    JobId::parse("00000000-0000-0000-0000-000000000000").expect("the nil UUID is a job id")
+}
+
 /// What a test delivery tells of: a job that never ran.
 fn test_job(now: i64) -> JobEnded {
     JobEnded {
-        id: "00000000-0000-0000-0000-000000000000".into(),
+        id: no_job_id(),
         kind: "test".into(),
         title: Some("A test delivery from Headway".into()),
         status: JobStatus::Succeeded,

@@ -103,7 +103,11 @@ pub fn standard_key(secret: &str) -> Vec<u8> {
 /// under.
 pub fn body(hook: &WebhookRow, delivery: &DeliveryRow, site: &str) -> Vec<u8> {
     let mut job: JobEnded = serde_json::from_str(&delivery.payload).unwrap_or_else(|_| JobEnded {
-        id: delivery.delivery.job_id.clone().unwrap_or_default(),
+        id: delivery
+            .delivery
+            .job_id
+            .clone()
+            .unwrap_or_else(super::no_job_id),
         kind: String::new(),
         title: None,
         status: JobStatus::Interrupted,
@@ -269,6 +273,7 @@ pub fn client(allow_private: bool, timeout: Duration) -> reqwest::Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::ids::testing::named;
     use model::webhooks::{Delivery, DeliveryState, Webhook, WebhookScope};
 
     #[test]
@@ -329,10 +334,14 @@ mod tests {
         assert_eq!(policy(4).after_failure(0, 1, 0, 0.0), Next::RetryAt(200));
     }
 
+    /// The job a delivery tells of, and the delivery.
+    const JOB: &str = "0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93";
+    const DELIVERY: &str = "d1e1e1e1-0000-4000-8000-000000000001";
+
     fn hook(format: WebhookFormat) -> WebhookRow {
         WebhookRow {
             webhook: Webhook {
-                id: "w".into(),
+                id: named("w"),
                 owner: "ann".into(),
                 url: "https://example.com/h".into(),
                 statuses: vec![],
@@ -344,14 +353,14 @@ mod tests {
                 failing_since: None,
                 created_at: 0,
             },
-            owner_id: "ann".into(),
+            owner_id: named("ann"),
             secret: "s".repeat(16),
         }
     }
 
     fn delivery() -> DeliveryRow {
         let job = JobEnded {
-            id: "j1".into(),
+            id: named(JOB),
             kind: "checksum".into(),
             title: None,
             status: JobStatus::Failed,
@@ -367,10 +376,10 @@ mod tests {
         };
         DeliveryRow {
             delivery: Delivery {
-                id: "d1".into(),
-                webhook_id: "w".into(),
+                id: named(DELIVERY),
+                webhook_id: named("w"),
                 event: model::webhooks::EVENT_JOB_ENDED.into(),
-                job_id: Some("j1".into()),
+                job_id: Some(named(JOB)),
                 created_at: 5,
                 state: DeliveryState::Pending,
                 attempts: 0,
@@ -392,10 +401,10 @@ mod tests {
             "https://h.example/",
         ))
         .unwrap();
-        assert_eq!(body.id, "d1");
+        assert_eq!(body.id, DELIVERY);
         assert_eq!(body.event, "job.ended");
         assert_eq!(body.job.status, JobStatus::Failed);
-        assert_eq!(body.job.url, "https://h.example/jobs/j1");
+        assert_eq!(body.job.url, format!("https://h.example/jobs/{JOB}"));
     }
 
     #[test]
@@ -408,7 +417,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             body["text"],
-            "Headway: <https://h.example/jobs/j1|checksum> failed after 12.5 s: no &lt;such&gt; file (bad_input)"
+            format!("Headway: <https://h.example/jobs/{JOB}|checksum> failed after 12.5 s: no &lt;such&gt; file (bad_input)")
         );
     }
 }

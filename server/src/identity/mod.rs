@@ -248,10 +248,12 @@ impl Identities {
         let identity = match self.mode {
             AuthMode::Open => unreachable!("answered above"),
             AuthMode::Accounts => {
+                // A stored user that is no user id names no account: not signed in.
                 let user = session
-                    .get::<model::UserId>(USER_KEY)
+                    .get::<String>(USER_KEY)
                     .await
-                    .map_err(session_failed)?;
+                    .map_err(session_failed)?
+                    .and_then(|user| model::UserId::parse(&user).ok());
                 let generation = session
                     .get::<i64>(GENERATION_KEY)
                     .await
@@ -312,7 +314,7 @@ impl Identities {
         {
             use tower_sessions::SessionStore;
             let record = self.store.load(&id).await.map_err(session_failed)?;
-            user = record.and_then(|r| r.data.get(USER_KEY)?.as_str().map(model::UserId::from));
+            user = record.and_then(|r| model::UserId::parse(r.data.get(USER_KEY)?.as_str()?).ok());
             if user.is_none() {
                 let mut not_stored = self.not_stored.lock().unwrap();
                 if not_stored.len() >= 100_000 {

@@ -23,7 +23,7 @@ use axum::{Extension, Json};
 use engine::uploads::Incoming;
 use engine::Caller;
 use futures::{Stream, StreamExt};
-use model::{AppError, ErrorCode, JobId, Output, Upload, UploadId};
+use model::{AppError, ErrorCode, Output, Upload, UploadId};
 use serde::Deserialize;
 use std::pin::Pin;
 use std::time::Duration;
@@ -250,7 +250,7 @@ pub async fn upload(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct UploadsQuery {
     /// The id of the last upload of the previous page.
-    before: Option<model::UploadId>,
+    before: Option<String>,
     /// Uploads in the page (default 100, at most 1,000).
     limit: Option<u32>,
 }
@@ -264,11 +264,15 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<Upload>>> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(engine::uploads::UPLOADS_PAGE);
+    let Ok(before) = q.before.as_deref().map(UploadId::parse).transpose() else {
+        // No upload of the caller's has that id: there is no page after it.
+        return Ok(Json(Vec::new()));
+    };
     Ok(Json(
         state
             .engine
             .uploads()
-            .list(&caller, q.before.as_ref(), limit)
+            .list(&caller, before.as_ref(), limit)
             .await?,
     ))
 }
@@ -283,7 +287,7 @@ pub async fn get(
         state
             .engine
             .uploads()
-            .get(&caller, &UploadId::new(id))
+            .get(&caller, &engine::requested::upload_id(&id)?)
             .await?,
     ))
 }
@@ -294,11 +298,15 @@ pub async fn delete(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .engine
-        .uploads()
-        .delete(&caller, &UploadId::new(id))
-        .await?;
+    let id = match engine::requested::upload_id(&id) {
+        Ok(id) => id,
+        Err(none) => {
+            // A read-only token is refused before any upload is looked for.
+            caller.may_write()?;
+            return Err(none.into());
+        }
+    };
+    state.engine.uploads().delete(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -308,7 +316,8 @@ pub async fn outputs(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Output>>> {
-    Ok(Json(state.engine.outputs(&caller, &JobId::new(id)).await?))
+    let id = engine::requested::job_id(&id)?;
+    Ok(Json(state.engine.outputs(&caller, &id).await?))
 }
 
 /// `Content-Disposition: attachment` naming `name` for every browser: a plain ASCII
@@ -338,7 +347,8 @@ pub async fn download(
     Path((id, name)): Path<(String, String)>,
     request: Request,
 ) -> ApiResult<Response> {
-    let (output, path) = state.engine.output(&caller, &JobId::new(id), &name).await?;
+    let id = engine::requested::job_id(&id)?;
+    let (output, path) = state.engine.output(&caller, &id, &name).await?;
     let mime: mime::Mime = output
         .content_type
         .parse()

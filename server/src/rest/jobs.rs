@@ -149,8 +149,9 @@ impl JobView {
 pub async fn get_job(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<model::JobId>,
+    Path(id): Path<String>,
 ) -> ApiResult<Json<JobView>> {
+    let id = engine::requested::job_id(&id)?;
     let job = state.engine.job(&caller, &id).await?;
     let mut views = JobView::all(&state.engine, vec![job]).await?;
     Ok(Json(views.remove(0)))
@@ -159,16 +160,18 @@ pub async fn get_job(
 pub async fn cancel_job(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<model::JobId>,
+    Path(id): Path<String>,
 ) -> ApiResult<Json<Job>> {
+    let id = engine::requested::job_id(&id)?;
     Ok(Json(state.engine.cancel(&caller, &id).await?))
 }
 
 pub async fn rerun_job(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<model::JobId>,
+    Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = engine::requested::job_id(&id)?;
     let job = state.engine.rerun(&caller, &id).await?;
     let location = format!("/api/v1/jobs/{}", job.id);
     Ok((
@@ -215,11 +218,12 @@ pub struct LogPage {
 pub async fn job_log(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<model::JobId>,
+    Path(id): Path<String>,
     query: Result<Query<LogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<LogPage>> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    let id = engine::requested::job_id(&id)?;
     let lines = state
         .engine
         .job_log(&caller, &id, q.after.unwrap_or(0), limit)
@@ -255,9 +259,10 @@ const LOG_TEXT_PAGE: u32 = 5_000;
 pub async fn job_log_text(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<model::JobId>,
+    Path(id): Path<String>,
 ) -> ApiResult<Response> {
     // A job the caller may not see is a 404 before any byte is sent.
+    let id = engine::requested::job_id(&id)?;
     let job = state.engine.job(&caller, &id).await?;
     let engine = state.engine.clone();
     let pages = futures::stream::unfold(Some(0u64), move |after| {

@@ -9,7 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use engine::Caller;
-use model::{CronPreview, Schedule, ScheduleId, ScheduleInput};
+use model::{CronPreview, Schedule, ScheduleInput};
 use serde::Deserialize;
 
 pub async fn list(
@@ -38,17 +38,19 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<ScheduleId>,
+    Path(id): Path<String>,
 ) -> ApiResult<Json<Schedule>> {
+    let id = engine::requested::schedule_id(&id)?;
     Ok(Json(state.engine.schedule(&caller, &id).await?))
 }
 
 pub async fn change(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<ScheduleId>,
+    Path(id): Path<String>,
     ApiJson(input): ApiJson<ScheduleInput>,
 ) -> ApiResult<Json<Schedule>> {
+    let id = engine::requested::schedule_id(&id)?;
     Ok(Json(
         state.engine.change_schedule(&caller, &id, input).await?,
     ))
@@ -57,8 +59,9 @@ pub async fn change(
 pub async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<ScheduleId>,
+    Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    let id = engine::requested::schedule_id(&id)?;
     state.engine.delete_schedule(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -67,8 +70,9 @@ pub async fn delete(
 pub async fn run(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<ScheduleId>,
+    Path(id): Path<String>,
 ) -> ApiResult<Response> {
+    let id = engine::requested::schedule_id(&id)?;
     let job = state.engine.run_schedule(&caller, &id).await?;
     let location = format!("/api/v1/jobs/{}", job.id);
     Ok((

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use engine::Caller;
 use model::webhooks::{Delivery, Webhook, WebhookChange, WebhookDetail, WebhookInput};
-use model::{DeliveryId, WebhookId};
 
 pub async fn list(
     State(state): State<AppState>,
@@ -40,17 +39,19 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<WebhookId>,
+    Path(id): Path<String>,
 ) -> ApiResult<Json<WebhookDetail>> {
+    let id = engine::requested::webhook_id(&id)?;
     Ok(Json(state.engine.webhooks().get(&caller, &id).await?))
 }
 
 pub async fn change(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<WebhookId>,
+    Path(id): Path<String>,
     ApiJson(change): ApiJson<WebhookChange>,
 ) -> ApiResult<Json<Webhook>> {
+    let id = engine::requested::webhook_id(&id)?;
     Ok(Json(
         state.engine.webhooks().change(&caller, &id, change).await?,
     ))
@@ -59,8 +60,9 @@ pub async fn change(
 pub async fn delete(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<WebhookId>,
+    Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    let id = engine::requested::webhook_id(&id)?;
     state.engine.webhooks().delete(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -69,8 +71,9 @@ pub async fn delete(
 pub async fn test(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<WebhookId>,
+    Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
+    let id = engine::requested::webhook_id(&id)?;
     let delivery = state.engine.webhooks().test(&caller, &id).await?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
 }
@@ -79,12 +82,14 @@ pub async fn test(
 pub async fn resend(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path((id, delivery)): Path<(WebhookId, DeliveryId)>,
+    Path((id, delivery)): Path<(String, String)>,
 ) -> ApiResult<(StatusCode, Json<Delivery>)> {
+    let id = engine::requested::webhook_id(&id)?;
+    let delivery = engine::requested::delivery_id(&delivery);
     let delivery = state
         .engine
         .webhooks()
-        .resend(&caller, &id, &delivery)
+        .resend(&caller, &id, delivery.as_ref())
         .await?;
     Ok((StatusCode::ACCEPTED, Json(delivery)))
 }

@@ -107,7 +107,7 @@ mod tests {
             },
             Item::Stored(StoredEvent {
                 id: 5,
-                job_id: Some("j".into()),
+                job_id: Some(model::ids::testing::named("j")),
                 kind: EventType::Log,
                 data: r#"{"seq":1}"#.into(),
             }),

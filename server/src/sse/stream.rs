@@ -50,7 +50,7 @@ pub async fn job_events(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Extension(identity): Extension<Identity>,
-    Path(id): Path<model::JobId>,
+    Path(id): Path<String>,
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Response {
@@ -58,7 +58,7 @@ pub async fn job_events(
         &state,
         caller,
         identity.credential,
-        Some(id),
+        Some(&id),
         &headers,
         &query,
     )
@@ -80,12 +80,13 @@ async fn open(
     state: &AppState,
     caller: Caller,
     credential: Credential,
-    job_id: Option<model::JobId>,
+    job_id: Option<&str>,
     headers: &HeaderMap,
     query: &StreamQuery,
 ) -> Result<Response, AppError> {
     let requested = requested_cursor(headers, query.last_event_id.as_deref())?;
     let share = state.streams.shares.take(caller.user())?;
+    let job_id = job_id.map(engine::requested::job_id).transpose()?;
     let metrics = Arc::clone(&state.telemetry.server);
     let settings = FeedSettings {
         quiet: state.streams.keep_alive,

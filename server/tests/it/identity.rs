@@ -240,11 +240,11 @@ async fn sessions_stored_under_their_own_ids_are_moved_under_hashes_and_keep_the
     let job = model::Job {
         status: model::JobStatus::Succeeded,
         finished_at: Some(1),
-        ..model::Job::queued(engine::new_id().into(), "demo", json!({"steps": 1}), 0)
+        ..model::Job::queued(model::JobId::random(), "demo", json!({"steps": 1}), 0)
     };
     let store = Store::open(&db, Access::Shared).await.unwrap();
     store
-        .import_history(&user.into(), vec![job.clone()])
+        .import_history(&model::UserId::parse(user).unwrap(), vec![job.clone()])
         .await
         .unwrap();
     let job_id = job.id;

@@ -240,12 +240,16 @@ pub struct Retry<'a> {
 pub type RunningCounts = (HashMap<String, u32>, HashMap<UserId, u32>);
 
 /// The running jobs counted by kind and by owner, from their `(kind, owner)` rows
-/// ([`crate::RUNNING_KINDS_AND_OWNERS`]).
+/// ([`crate::RUNNING_KINDS_AND_OWNERS`]). A job whose owner's id does not parse (a corrupted
+/// row) counts for its kind only: no caller has that id, so its share limits nobody, and the
+/// claims of everyone else go on.
 pub fn count_running(rows: impl IntoIterator<Item = (String, String)>) -> RunningCounts {
     let mut counts = RunningCounts::default();
     for (kind, owner) in rows {
         *counts.0.entry(kind).or_default() += 1;
-        *counts.1.entry(UserId::from(owner)).or_default() += 1;
+        if let Ok(owner) = UserId::try_from(owner) {
+            *counts.1.entry(owner).or_default() += 1;
+        }
     }
     counts
 }
@@ -1104,7 +1108,7 @@ impl Batch {
         let payload = json(&model::webhooks::JobEnded::of(job));
         for webhook_id in hearing {
             let delivery = crate::NewDelivery {
-                id: uuid::Uuid::new_v4().to_string().into(),
+                id: model::DeliveryId::random(),
                 webhook_id,
                 event: model::webhooks::EVENT_JOB_ENDED.to_string(),
                 job_id: Some(job.id.clone()),

@@ -35,6 +35,32 @@ pub struct Candidate {
     pub checkpoint: Option<String>,
 }
 
+impl Candidate {
+    /// A queued job's columns as a candidate; `None` (logged) for a row whose ids do not parse:
+    /// a corrupted row is passed over, and the claim takes the jobs behind it.
+    pub fn stored(
+        seq: i64,
+        id: String,
+        owner: String,
+        kind: String,
+        checkpoint: Option<String>,
+    ) -> Option<Candidate> {
+        match (JobId::try_from(id), UserId::try_from(owner)) {
+            (Ok(id), Ok(owner)) => Some(Candidate {
+                seq,
+                id,
+                owner,
+                kind,
+                checkpoint,
+            }),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(seq, error = %e, "a queued job's ids are malformed; it is not claimed");
+                None
+            }
+        }
+    }
+}
+
 /// The choice among candidates, as jobs start.
 ///
 /// Each user's candidates wait in a line of their own, oldest first, and the users in a heap by
@@ -181,11 +207,15 @@ pub(crate) fn kind_full(
 mod tests {
     use super::*;
 
+    fn user(name: &str) -> UserId {
+        UserId::parse(name).unwrap()
+    }
+
     fn job(seq: i64, owner: &str, kind: &str) -> Candidate {
         Candidate {
             seq,
-            id: format!("job-{seq}").into(),
-            owner: owner.into(),
+            id: JobId::parse(&format!("00000000-0000-0000-0000-{seq:012}")).unwrap(),
+            owner: user(owner),
             kind: kind.into(),
             checkpoint: None,
         }
@@ -207,7 +237,7 @@ mod tests {
         // Ann queued a thousand jobs before Bob queued one; Ann has 2 running, Bob none.
         let mut candidates: Vec<Candidate> = (1..=1000).map(|s| job(s, "ann", "demo")).collect();
         candidates.push(job(1001, "bob", "demo"));
-        let running = HashMap::from([(UserId::from("ann"), 2)]);
+        let running = HashMap::from([(user("ann"), 2)]);
         let mut pick = FairPick::new(candidates, HashMap::new(), running, &[], 100);
         assert_eq!(take(&mut pick, 1), [1001], "Bob's job is next");
         assert_eq!(take(&mut pick, 3), [1, 2, 3], "then Ann's, oldest first");
@@ -242,7 +272,7 @@ mod tests {
             job(3, "bob", "demo"),
             job(4, "bob", "batch"),
         ];
-        let running = HashMap::from([(UserId::from("ann"), 2)]);
+        let running = HashMap::from([(user("ann"), 2)]);
         let by_kind = HashMap::from([("demo".to_string(), 1)]);
         let limits = [("demo".to_string(), 1)];
         let mut pick = FairPick::new(candidates, by_kind, running, &limits, 2);
@@ -328,7 +358,7 @@ mod tests {
             let mut by_owner: HashMap<UserId, u32> = HashMap::new();
             for o in owners {
                 if rng.below(2) == 0 {
-                    by_owner.insert(o.into(), rng.below(4) as u32);
+                    by_owner.insert(user(o), rng.below(4) as u32);
                 }
             }
             let mut by_kind: HashMap<String, u32> = HashMap::new();

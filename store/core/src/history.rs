@@ -1,7 +1,7 @@
 //! The history's query, built at run time (the filters vary) once for every backend: each
 //! brings only how its SQL matches text without regard to case.
 
-use crate::{JobFilter, JobRow, Search, JOB_COLUMNS};
+use crate::{stored_id, JobFilter, JobRow, Search, StoreResult, JOB_COLUMNS};
 use model::Job;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
@@ -66,12 +66,15 @@ where
     }
 
     /// The page's jobs, newest first, from the query's rows.
-    pub fn jobs(&self, rows: Vec<JobRow>) -> Vec<Job> {
-        let mut jobs: Vec<Job> = rows.into_iter().map(Job::from).collect();
+    pub fn jobs(&self, rows: Vec<JobRow>) -> StoreResult<Vec<Job>> {
+        let mut jobs = rows
+            .into_iter()
+            .map(Job::try_from)
+            .collect::<StoreResult<Vec<Job>>>()?;
         if self.newer {
             jobs.reverse();
         }
-        jobs
+        Ok(jobs)
     }
 }
 
@@ -99,7 +102,8 @@ fn conditions<'a, DB: Database>(
         q.push(" AND kind = ").push_bind(kind.clone());
     }
     if let Some(schedule) = &filter.schedule {
-        q.push(" AND schedule_id = ").push_bind(schedule.clone());
+        q.push(" AND schedule_id = ")
+            .push_bind(schedule.as_str().to_string());
     }
     if let Some(code) = &filter.error_code {
         q.push(" AND error_code = ").push_bind(code.clone());
@@ -181,15 +185,17 @@ where
 }
 
 /// The groups of failed jobs, from the rows of a [`FailureGroupsQuery`].
-pub fn failure_groups(rows: Vec<FailureGroupRow>) -> Vec<model::FailureGroup> {
+pub fn failure_groups(rows: Vec<FailureGroupRow>) -> StoreResult<Vec<model::FailureGroup>> {
     rows.into_iter()
-        .map(|r| model::FailureGroup {
-            kind: r.kind,
-            error_code: r.error_code,
-            count: r.n.max(0) as u64,
-            last_at: r.last_at,
-            last_job: r.id.into(),
-            last_message: r.error_message,
+        .map(|r| {
+            Ok(model::FailureGroup {
+                kind: r.kind,
+                error_code: r.error_code,
+                count: r.n.max(0) as u64,
+                last_at: r.last_at,
+                last_job: stored_id(r.id)?,
+                last_message: r.error_message,
+            })
         })
         .collect()
 }

@@ -29,8 +29,8 @@ pub use backend::{
 pub use claim::{scan_for, Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
 pub use history::{failure_groups, FailureGroupRow, FailureGroupsQuery, HistoryQuery};
 use model::{
-    EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId, Progress,
-    ScheduleId, StatusCount, UserId,
+    EventType, IdError, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId,
+    Progress, ScheduleId, StatusCount, UserId,
 };
 pub use rows::{JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
 pub use sql::SqlBackend;
@@ -98,6 +98,19 @@ impl std::error::Error for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An id read back from a row. Headway stores only ids it parsed or drew, so one that does not
+/// parse is a corrupted row: reading it fails, as reading a row the driver cannot decode does.
+pub fn stored_id<T: TryFrom<String, Error = IdError>>(id: String) -> StoreResult<T> {
+    T::try_from(id).map_err(|e| StoreError::new("reading an id stored in the database", e))
+}
+
+/// An optional id read back from a row ([`stored_id`]).
+pub fn stored_opt_id<T: TryFrom<String, Error = IdError>>(
+    id: Option<String>,
+) -> StoreResult<Option<T>> {
+    id.map(stored_id).transpose()
+}
 
 /// Why the database could not be opened, as one line for the operator.
 #[derive(Debug, thiserror::Error)]
@@ -474,7 +487,7 @@ pub struct ScheduleRow {
     pub max_attempts: Option<i64>,
     /// The fire time it waits for; `None` when it has none within years.
     pub next_fire_at: Option<i64>,
-    pub last_job_id: Option<String>,
+    pub last_job_id: Option<JobId>,
     pub last_fire_at: Option<i64>,
     pub last_skip: Option<String>,
     pub created_at: i64,
@@ -638,7 +651,7 @@ pub struct JobFilter {
     pub statuses: Vec<JobStatus>,
     pub kind: Option<String>,
     /// The jobs one schedule started.
-    pub schedule: Option<String>,
+    pub schedule: Option<ScheduleId>,
     /// A prefix of the id, or a part of the message.
     pub search: Option<String>,
     /// The jobs that ended with this error code.
@@ -861,25 +874,35 @@ pub fn kind_counts(rows: impl IntoIterator<Item = (String, String, i64)>) -> Vec
         .collect()
 }
 
-/// A stored event read back; `None` (logged) for a type this build does not know.
+/// A stored event read back; `None` (logged) for a type this build does not know, or for an
+/// event whose job id does not parse: one event the stream cannot carry must not stop the
+/// stream.
 pub fn stored_event(
     id: i64,
     job_id: Option<String>,
     kind: &str,
     data: String,
 ) -> Option<StoredEvent> {
-    match EventType::parse(kind) {
-        Some(kind) => Some(StoredEvent {
+    let Some(kind) = EventType::parse(kind) else {
+        tracing::error!(
             id,
-            job_id: job_id.map(JobId::from),
+            kind,
+            "an event of an unknown type is stored; it is not replayed"
+        );
+        return None;
+    };
+    match job_id.map(JobId::try_from).transpose() {
+        Ok(job_id) => Some(StoredEvent {
+            id,
+            job_id,
             kind,
             data,
         }),
-        None => {
+        Err(e) => {
             tracing::error!(
                 id,
-                kind,
-                "an event of an unknown type is stored; it is not replayed"
+                error = %e,
+                "an event of a job whose id is malformed is stored; it is not replayed"
             );
             None
         }

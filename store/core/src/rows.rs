@@ -1,7 +1,8 @@
 //! A job as a row of `jobs`, the same columns in every backend, and the one mapping from that
 //! row to a [`Job`].
 
-use model::{Attempt, Job, JobError, JobId, JobStatus, Level, ProcessId, Progress, ScheduleId};
+use crate::{stored_id, stored_opt_id, StoreError, StoreResult};
+use model::{Attempt, Job, JobError, JobStatus, Level, Progress};
 
 /// The columns of `jobs` that make up a [`Job`], in the order of [`JOB_COLUMNS`].
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -68,21 +69,25 @@ pub struct OrphanRow {
     pub job: JobRow,
 }
 
-impl From<OrphanRow> for crate::Orphan {
-    fn from(r: OrphanRow) -> Self {
-        crate::Orphan {
-            owner: r.owner.into(),
-            claimed_by: r.claimed_by.map(ProcessId::from),
-            job: r.job.into(),
-        }
+impl TryFrom<OrphanRow> for crate::Orphan {
+    type Error = StoreError;
+
+    fn try_from(r: OrphanRow) -> StoreResult<Self> {
+        Ok(crate::Orphan {
+            owner: stored_id(r.owner)?,
+            claimed_by: stored_opt_id(r.claimed_by)?,
+            job: r.job.try_into()?,
+        })
     }
 }
 
-impl From<JobRow> for Job {
+impl TryFrom<JobRow> for Job {
+    type Error = StoreError;
+
     /// Values the database cannot hold wrongly are read leniently: parameters that do not parse
     /// are `null`, an unknown status is `interrupted`, an unknown level the default, negative
-    /// counts zero.
-    fn from(r: JobRow) -> Job {
+    /// counts zero. An id that does not parse is a corrupted row, and fails the read.
+    fn try_from(r: JobRow) -> StoreResult<Job> {
         let status = JobStatus::parse(&r.status).unwrap_or(JobStatus::Interrupted);
         let error = r.error_code.map(|code| JobError {
             code,
@@ -104,7 +109,7 @@ impl From<JobRow> for Job {
             });
         }
         let retrying = status == JobStatus::Queued && attempt > 1;
-        Job {
+        Ok(Job {
             attempt,
             max_attempts: r.max_attempts.clamp(1, u32::MAX as i64) as u32,
             next_attempt_at: r.run_after.filter(|_| retrying),
@@ -120,23 +125,23 @@ impl From<JobRow> for Job {
                 at: r.progress_at,
             },
             error,
-            id: r.id.into(),
+            id: stored_id(r.id)?,
             kind: r.kind,
             created_at: r.created_at,
             started_at: r.started_at,
             finished_at: r.finished_at,
             event_id: r.event_id,
             timeout_ms: r.timeout_ms.map(|t| t.max(0) as u64),
-            origin: r.origin.map(JobId::from),
+            origin: stored_opt_id(r.origin)?,
             run_after: r.run_after,
-            schedule_id: r.schedule_id.map(ScheduleId::from),
+            schedule_id: stored_opt_id(r.schedule_id)?,
             scheduled_for: r.scheduled_for,
             outputs: r
                 .outputs
                 .and_then(|o| serde_json::from_str(&o).ok())
                 .unwrap_or_default(),
             result: r.result.and_then(|o| serde_json::from_str(&o).ok()),
-        }
+        })
     }
 }
 
@@ -146,7 +151,7 @@ mod tests {
 
     fn row() -> JobRow {
         JobRow {
-            id: "j1".into(),
+            id: "0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93".into(),
             kind: "demo".into(),
             params: r#"{"steps":3}"#.into(),
             status: "failed".into(),
@@ -175,11 +180,15 @@ mod tests {
         }
     }
 
+    fn job(row: JobRow) -> Job {
+        Job::try_from(row).unwrap()
+    }
+
     #[test]
     fn a_job_lists_its_attempts_tried_again_then_its_own() {
         let past = r#"[{"n":1,"started_at":2,"finished_at":3,"error":{"code":"timeout","message":"too long"}}]"#;
         // Waiting for its second attempt: the first is listed, the next time is said.
-        let waiting = Job::from(JobRow {
+        let waiting = job(JobRow {
             status: "queued".into(),
             started_at: None,
             finished_at: None,
@@ -194,7 +203,7 @@ mod tests {
         assert_eq!(waiting.attempts.len(), 1);
         assert_eq!(waiting.attempts[0].error.as_ref().unwrap().code, "timeout");
         // Its second attempt failed for good: both are listed, the last with its error.
-        let failed = Job::from(JobRow {
+        let failed = job(JobRow {
             started_at: Some(41),
             finished_at: Some(50),
             attempt: 2,
@@ -211,7 +220,7 @@ mod tests {
         );
         assert_eq!(second.error.as_ref().unwrap().code, "boom");
         // Running: its attempt has no end yet.
-        let running = Job::from(JobRow {
+        let running = job(JobRow {
             status: "running".into(),
             finished_at: None,
             ..row()
@@ -225,7 +234,7 @@ mod tests {
 
     #[test]
     fn a_row_becomes_its_job() {
-        let job = Job::from(row());
+        let job = job(row());
         assert_eq!(job.status, JobStatus::Failed);
         assert_eq!(job.params["steps"], 3);
         assert_eq!((job.progress.current, job.progress.total), (2, Some(3)));
@@ -237,7 +246,7 @@ mod tests {
 
     #[test]
     fn what_the_database_should_not_hold_is_read_leniently() {
-        let job = Job::from(JobRow {
+        let job = job(JobRow {
             params: "not json".into(),
             status: "exploded".into(),
             level: "loud".into(),
@@ -251,5 +260,27 @@ mod tests {
         assert_eq!(job.progress.level, Level::default());
         assert_eq!((job.progress.current, job.progress.total), (0, Some(0)));
         assert!(job.error.is_none());
+    }
+
+    #[test]
+    fn a_row_whose_ids_do_not_parse_is_corrupted() {
+        for row in [
+            JobRow {
+                id: "j1".into(),
+                ..row()
+            },
+            JobRow {
+                origin: Some(String::new()),
+                ..row()
+            },
+            JobRow {
+                schedule_id: Some("S1".into()),
+                ..row()
+            },
+        ] {
+            let e = Job::try_from(row).unwrap_err();
+            let cause = std::error::Error::source(&e).unwrap().to_string();
+            assert!(cause.starts_with("not a "), "{cause}");
+        }
     }
 }

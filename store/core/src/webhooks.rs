@@ -6,6 +6,7 @@
 //! delivery never without its end. The rest ([`WebhookStore`]) is the same SQL on both
 //! backends, written once in `crate::sql`.
 
+use crate::{stored_id, stored_opt_id, StoreResult};
 use model::webhooks::{Delivery, DeliveryState, HookOwner, Webhook, WebhookFormat, WebhookScope};
 use model::{DeliveryId, JobId, JobStatus, UserId, WebhookId};
 
@@ -66,7 +67,9 @@ impl HookMatch {
          AS owner_state \
          FROM webhooks w LEFT JOIN users u ON u.id = w.owner WHERE w.enabled = $1";
 
-    /// From the columns [`HookMatch::SELECT`] reads.
+    /// From the columns [`HookMatch::SELECT`] reads; `None` (logged) for a row whose ids do
+    /// not parse: a webhook that cannot be named hears of nothing, and the ends it would have
+    /// heard of are written all the same.
     pub fn stored(
         id: String,
         owner: String,
@@ -74,16 +77,23 @@ impl HookMatch {
         statuses: &str,
         kinds: &str,
         owner_state: Option<&str>,
-    ) -> Self {
-        HookMatch {
-            id: id.into(),
-            owner: owner.into(),
+    ) -> Option<Self> {
+        let (id, owner) = match (WebhookId::try_from(id), UserId::try_from(owner)) {
+            (Ok(id), Ok(owner)) => (id, owner),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "a stored webhook's ids are malformed; it hears of nothing");
+                return None;
+            }
+        };
+        Some(HookMatch {
+            id,
+            owner,
             scope: WebhookScope::parse(scope)
                 .unwrap_or_default()
                 .heard_now(hook_owner(owner_state)),
             statuses: serde_json::from_str(statuses).unwrap_or_default(),
             kinds: serde_json::from_str(kinds).unwrap_or_default(),
-        }
+        })
     }
 
     /// Whether it hears of `owner`'s job of `kind` ending `status`.
@@ -230,10 +240,10 @@ pub struct RawWebhook {
 }
 
 impl RawWebhook {
-    pub fn into_row(self) -> WebhookRow {
-        WebhookRow {
+    pub fn into_row(self) -> StoreResult<WebhookRow> {
+        Ok(WebhookRow {
             webhook: Webhook {
-                id: self.id.into(),
+                id: stored_id(self.id)?,
                 owner: self.owner_name,
                 url: self.url,
                 statuses: serde_json::from_str(&self.statuses).unwrap_or_default(),
@@ -245,9 +255,9 @@ impl RawWebhook {
                 failing_since: self.failing_since,
                 created_at: self.created_at,
             },
-            owner_id: self.owner.into(),
+            owner_id: stored_id(self.owner)?,
             secret: self.secret,
-        }
+        })
     }
 }
 
@@ -270,13 +280,13 @@ pub struct RawDelivery {
 }
 
 impl RawDelivery {
-    pub fn into_row(self) -> DeliveryRow {
-        DeliveryRow {
+    pub fn into_row(self) -> StoreResult<DeliveryRow> {
+        Ok(DeliveryRow {
             delivery: Delivery {
-                id: self.id.into(),
-                webhook_id: self.webhook_id.into(),
+                id: stored_id(self.id)?,
+                webhook_id: stored_id(self.webhook_id)?,
                 event: self.event,
-                job_id: self.job_id.map(JobId::from),
+                job_id: stored_opt_id(self.job_id)?,
                 created_at: self.created_at,
                 state: DeliveryState::parse(&self.state).unwrap_or(DeliveryState::Pending),
                 attempts: self.attempts.max(0) as u32,
@@ -287,7 +297,7 @@ impl RawDelivery {
             },
             payload: self.payload,
             retry_from: self.retry_from,
-        }
+        })
     }
 }
 
@@ -300,10 +310,16 @@ pub fn stored_list<T: serde::Serialize>(list: &[T]) -> String {
 mod tests {
     use super::*;
 
+    const HOOK: &str = "0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93";
+
+    fn user(name: &str) -> UserId {
+        UserId::parse(name).unwrap()
+    }
+
     fn hook(scope: WebhookScope, statuses: Vec<JobStatus>, kinds: Vec<&str>) -> HookMatch {
         HookMatch {
-            id: "w".into(),
-            owner: "ann".into(),
+            id: WebhookId::parse(HOOK).unwrap(),
+            owner: user("ann"),
             scope: Some(scope),
             statuses,
             kinds: kinds.into_iter().map(String::from).collect(),
@@ -313,23 +329,30 @@ mod tests {
     #[test]
     fn a_webhook_hears_of_its_owners_ends_of_its_statuses_and_kinds() {
         let any = hook(WebhookScope::Own, vec![], vec![]);
-        assert!(any.hears(&"ann".into(), "demo", JobStatus::Failed));
-        assert!(!any.hears(&"bob".into(), "demo", JobStatus::Failed));
+        assert!(any.hears(&user("ann"), "demo", JobStatus::Failed));
+        assert!(!any.hears(&user("bob"), "demo", JobStatus::Failed));
         let all = hook(WebhookScope::All, vec![JobStatus::Failed], vec!["demo"]);
-        assert!(all.hears(&"bob".into(), "demo", JobStatus::Failed));
-        assert!(!all.hears(&"bob".into(), "demo", JobStatus::Succeeded));
-        assert!(!all.hears(&"bob".into(), "checksum", JobStatus::Failed));
+        assert!(all.hears(&user("bob"), "demo", JobStatus::Failed));
+        assert!(!all.hears(&user("bob"), "demo", JobStatus::Succeeded));
+        assert!(!all.hears(&user("bob"), "checksum", JobStatus::Failed));
     }
 
     #[test]
     fn a_webhook_hears_as_its_owners_account_is_now() {
-        let stored = |state| HookMatch::stored("w".into(), "ann".into(), "all", "[]", "[]", state);
-        assert!(stored(None).hears(&"bob".into(), "demo", JobStatus::Failed));
-        assert!(stored(Some("admin")).hears(&"bob".into(), "demo", JobStatus::Failed));
+        let stored =
+            |state| HookMatch::stored(HOOK.into(), "ann".into(), "all", "[]", "[]", state).unwrap();
+        assert!(stored(None).hears(&user("bob"), "demo", JobStatus::Failed));
+        assert!(stored(Some("admin")).hears(&user("bob"), "demo", JobStatus::Failed));
         let demoted = stored(Some("member"));
-        assert!(!demoted.hears(&"bob".into(), "demo", JobStatus::Failed));
-        assert!(demoted.hears(&"ann".into(), "demo", JobStatus::Failed));
+        assert!(!demoted.hears(&user("bob"), "demo", JobStatus::Failed));
+        assert!(demoted.hears(&user("ann"), "demo", JobStatus::Failed));
         let disabled = stored(Some("disabled"));
-        assert!(!disabled.hears(&"ann".into(), "demo", JobStatus::Failed));
+        assert!(!disabled.hears(&user("ann"), "demo", JobStatus::Failed));
+    }
+
+    #[test]
+    fn a_webhook_whose_ids_are_malformed_hears_of_nothing() {
+        assert!(HookMatch::stored("w".into(), "ann".into(), "all", "[]", "[]", None).is_none());
+        assert!(HookMatch::stored(HOOK.into(), "".into(), "all", "[]", "[]", None).is_none());
     }
 }

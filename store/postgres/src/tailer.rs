@@ -207,6 +207,15 @@ impl Shared {
                 .into_iter()
                 .filter_map(|r| {
                     let event = store_core::stored_event(r.id, r.job_id, &r.kind, r.data)?;
+                    // An owner whose id does not parse cannot be told whose the event is: it
+                    // goes to no one rather than to everyone.
+                    let owner = match r.owner.map(model::UserId::try_from).transpose() {
+                        Ok(owner) => owner,
+                        Err(e) => {
+                            tracing::error!(id = r.id, error = %e, "a stored event's owner is malformed; it is not published");
+                            return None;
+                        }
+                    };
                     let moved = r
                         .status
                         .as_deref()
@@ -216,7 +225,7 @@ impl Shared {
                             run_after: r.run_after,
                         });
                     Some(CommittedEvent {
-                        owner: r.owner.map(model::UserId::from),
+                        owner,
                         event,
                         moved,
                     })

@@ -110,6 +110,12 @@ fn stopped() -> StoreError {
     StoreError::msg("the database writer has stopped")
 }
 
+/// The job a row a change returned holds; a row whose ids do not parse is corrupted, and fails
+/// the change as a column the driver cannot decode does.
+fn job(row: JobRow) -> Result<Job, sqlx::Error> {
+    Job::try_from(row).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
 struct Task {
     batches: BatchHook,
     pool: PgPool,
@@ -450,7 +456,7 @@ impl BatchSql for Statements<'_> {
             .bind(since)
             .fetch_optional(&mut *self.0)
             .await?;
-        Ok(row.map(|r| (r.fingerprint, Job::from(r.job))))
+        row.map(|r| Ok((r.fingerprint, job(r.job)?))).transpose()
     }
 
     async fn keep_start_key(
@@ -508,7 +514,7 @@ impl BatchSql for Statements<'_> {
         )
         .fetch_optional(&mut *self.0)
         .await?;
-        Ok(row.map(Job::from))
+        row.map(job).transpose()
     }
 
     async fn record_progress(
@@ -599,7 +605,7 @@ impl BatchSql for Statements<'_> {
         )
         .fetch_optional(&mut *self.0)
         .await?;
-        Ok(row.map(Job::from))
+        row.map(job).transpose()
     }
 
     async fn outputs_of(
@@ -643,7 +649,7 @@ impl BatchSql for Statements<'_> {
         )
         .fetch_optional(&mut *self.0)
         .await?;
-        Ok(row.map(Job::from))
+        row.map(job).transpose()
     }
 
     async fn save_checkpoint(
@@ -793,7 +799,7 @@ impl BatchSql for Statements<'_> {
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, owner, scope, statuses, kinds, state)| {
+            .filter_map(|(id, owner, scope, statuses, kinds, state)| {
                 store_core::HookMatch::stored(
                     id,
                     owner,
@@ -926,8 +932,7 @@ impl BatchSql for Statements<'_> {
         now: i64,
     ) -> Result<Vec<Candidate>, sqlx::Error> {
         // The oldest queued jobs...
-        let mut candidates: Vec<Candidate> = sqlx::query_as!(
-            Candidate,
+        let mut candidates: Vec<Candidate> = sqlx::query!(
             "SELECT seq, id, owner, kind, checkpoint FROM jobs WHERE status = 'queued' AND kind = ANY($1) \
                AND (run_after IS NULL OR run_after <= $3) \
              ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
@@ -936,11 +941,13 @@ impl BatchSql for Statements<'_> {
             now
         )
         .fetch_all(&mut *self.0)
-        .await?;
+        .await?
+        .into_iter()
+        .filter_map(|r| Candidate::stored(r.seq, r.id, r.owner, r.kind, r.checkpoint))
+        .collect();
         // ...and each user's oldest, however far back in the queue they wait: the users with
         // queued jobs are found by skipping from one to the next along an index.
-        let oldest = sqlx::query_as!(
-            Candidate,
+        let oldest = sqlx::query!(
             r#"WITH RECURSIVE owners(owner, n) AS (
                  (SELECT owner, 1 FROM jobs WHERE status = 'queued' ORDER BY owner LIMIT 1)
                  UNION ALL
@@ -961,7 +968,11 @@ impl BatchSql for Statements<'_> {
         )
         .fetch_all(&mut *self.0)
         .await?;
-        candidates.extend(oldest);
+        candidates.extend(
+            oldest
+                .into_iter()
+                .filter_map(|r| Candidate::stored(r.seq, r.id, r.owner, r.kind, r.checkpoint)),
+        );
         Ok(candidates)
     }
 

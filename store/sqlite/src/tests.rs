@@ -87,7 +87,7 @@ async fn a_server_takes_every_other_process_for_gone() {
         .await
         .unwrap();
     let process = |id: &str| ProcessRow {
-        id: id.into(),
+        id: ProcessId::parse(id).unwrap(),
         role: "all".into(),
         build: "b".into(),
         host: "h".into(),
@@ -99,7 +99,10 @@ async fn a_server_takes_every_other_process_for_gone() {
     store.register(&process("me")).await.unwrap();
     // However recent its heartbeat: only one server uses the file, and it is this one.
     assert_eq!(
-        store.reap_stale(&"me".into(), 3_600_000).await.unwrap(),
+        store
+            .reap_stale(&ProcessId::parse("me").unwrap(), 3_600_000)
+            .await
+            .unwrap(),
         vec!["before"]
     );
     let left: Vec<ProcessId> = store
@@ -151,7 +154,7 @@ async fn the_log_is_checkpointed_off_the_writer_and_stays_bounded() {
     let store = SqliteStore::open(&url(&dir), Access::Exclusive)
         .await
         .unwrap();
-    let owner: model::UserId = "checkpoints".into();
+    let owner = model::UserId::parse("checkpoints").unwrap();
     // One job per commit: each commit appends the pages it dirtied (the job, its event, their
     // indexes) to the log, several MiB of log for every hundred commits.
     let mut appended = 0u64;
@@ -159,7 +162,7 @@ async fn the_log_is_checkpointed_off_the_writer_and_stays_bounded() {
     let mut largest = 0u64;
     for i in 0..3000 {
         let job = model::Job::queued(
-            format!("job-{i:05}").as_str().into(),
+            model::JobId::parse(&format!("00000000-0000-0000-0000-{i:012}")).unwrap(),
             "demo",
             serde_json::json!({ "pad": "x".repeat(2000) }),
             i,

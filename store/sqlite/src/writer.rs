@@ -544,7 +544,7 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(&sql)?
             .query_row(
                 named_params! {":owner": owner, ":key": key, ":since": since},
-                |r| Ok((r.get("fingerprint")?, Job::from(job_row(r)?))),
+                |r| Ok((r.get("fingerprint")?, job(r)?)),
             )
             .optional()
     }
@@ -611,7 +611,7 @@ impl BatchSql for Statements<'_> {
                     ":id": m.job_id,
                     ":fence": m.fence,
                 },
-                |r| job_row(r).map(Job::from),
+                job,
             )
             .optional()
     }
@@ -648,7 +648,7 @@ impl BatchSql for Statements<'_> {
                     ":id": r.job_id,
                     ":fence": r.fence,
                 },
-                |row| job_row(row).map(Job::from),
+                job,
             )
             .optional()
     }
@@ -754,7 +754,7 @@ impl BatchSql for Statements<'_> {
                     ":id": job_id,
                     ":fence": fence,
                 },
-                |row| job_row(row).map(Job::from),
+                job,
             )
             .optional()
     }
@@ -905,6 +905,7 @@ impl BatchSql for Statements<'_> {
                     owner_state.as_deref(),
                 ))
             })?
+            .filter_map(Result::transpose)
             .collect()
     }
 
@@ -1024,13 +1025,13 @@ impl BatchSql for Statements<'_> {
         let candidate = |r: &Row| {
             // By place (both queries select `seq, id, owner, kind, checkpoint`): a claim reads
             // many rows, and a name is looked up among the columns for every value.
-            Ok(Candidate {
-                seq: r.get(0)?,
-                id: r.get::<_, String>(1)?.into(),
-                owner: r.get::<_, String>(2)?.into(),
-                kind: r.get(3)?,
-                checkpoint: r.get(4)?,
-            })
+            Ok(Candidate::stored(
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
         };
         // The oldest queued jobs...
         let mut candidates: Vec<Candidate> = db
@@ -1044,6 +1045,7 @@ impl BatchSql for Statements<'_> {
                 named_params! {":kinds": kinds, ":scan": scan.min(CLAIM_SCAN), ":now": now},
                 candidate,
             )?
+            .filter_map(Result::transpose)
             .collect::<rusqlite::Result<_>>()?;
         // ...and each user's oldest, however far back in the queue they wait: the users with
         // queued jobs are found by skipping from one to the next along an index.
@@ -1081,7 +1083,7 @@ impl BatchSql for Statements<'_> {
                 candidate,
             )?;
             for row in rows {
-                candidates.push(row?);
+                candidates.extend(row?);
             }
         }
         Ok(candidates)
@@ -1166,6 +1168,14 @@ fn insert_many<T>(
         rest = later;
     }
     Ok(())
+}
+
+/// The job a row holds; a row whose ids do not parse is corrupted, and fails the change as a
+/// column that cannot be converted does.
+fn job(r: &Row<'_>) -> rusqlite::Result<Job> {
+    Job::try_from(job_row(r)?).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// The job columns of a row, by name.

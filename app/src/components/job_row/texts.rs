@@ -230,11 +230,12 @@ pub fn pace_text(t: Text, j: &Job, p: &Pace) -> String {
 mod tests {
     use super::*;
     use crate::i18n::Lang;
+    use crate::model::ids::testing::named;
     use crate::model::Progress;
 
     fn job(status: JobStatus, current: u64, total: Option<u64>) -> Job {
         let mut j = Job::queued(
-            "0123456789abcdef".into(),
+            named("0123456789abcdef"),
             "demo",
             serde_json::Value::Null,
             1_000,

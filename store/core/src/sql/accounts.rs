@@ -3,7 +3,7 @@
 //! while a server runs (SQLite's own locking, with its busy timeout, orders the two on a file).
 
 use super::{on_pool, read_err, SqlBackend};
-use crate::{AccountStore, StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
+use crate::{stored_id, AccountStore, StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
 use async_trait::async_trait;
 use model::UserId;
 
@@ -16,16 +16,18 @@ macro_rules! user_columns {
 
 type UserColumns = (String, String, String, String, bool, i64, i64);
 
-fn user((id, name, role, password_hash, disabled, generation, created_at): UserColumns) -> UserRow {
-    UserRow {
-        id: id.into(),
+fn user(
+    (id, name, role, password_hash, disabled, generation, created_at): UserColumns,
+) -> StoreResult<UserRow> {
+    Ok(UserRow {
+        id: stored_id(id)?,
         name,
         role,
         password_hash,
         disabled,
         generation,
         created_at,
-    }
+    })
 }
 
 /// A token's columns: id, owner's id, owner's name, name, scope, created, last used, revoked.
@@ -42,17 +44,17 @@ type TokenColumns = (
 
 fn token(
     (id, user_id, user_name, name, scope, created_at, last_used_at, revoked_at): TokenColumns,
-) -> TokenRow {
-    TokenRow {
+) -> StoreResult<TokenRow> {
+    Ok(TokenRow {
         id,
-        user_id: user_id.into(),
+        user_id: stored_id(user_id)?,
         user_name,
         name,
         scope,
         created_at,
         last_used_at,
         revoked_at,
-    }
+    })
 }
 
 /// An anonymous user's token's columns, its owner named "anonymous" (the owner has no account).
@@ -88,7 +90,7 @@ impl<T: SqlBackend> AccountStore for T {
             sqlx::query_as(SQL).bind(name).fetch_optional(p).await
         })
         .map_err(read_err("reading an account"))?;
-        Ok(row.map(user))
+        row.map(user).transpose()
     }
 
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<UserRow>> {
@@ -97,7 +99,7 @@ impl<T: SqlBackend> AccountStore for T {
             sqlx::query_as(SQL).bind(id.as_str()).fetch_optional(p).await
         })
         .map_err(read_err("reading an account"))?;
-        Ok(row.map(user))
+        row.map(user).transpose()
     }
 
     async fn users(&self) -> StoreResult<Vec<UserRow>> {
@@ -105,7 +107,7 @@ impl<T: SqlBackend> AccountStore for T {
         let rows: Vec<UserColumns> =
             on_pool!(self.pool(), p => sqlx::query_as(SQL).fetch_all(p).await)
                 .map_err(read_err("listing accounts"))?;
-        Ok(rows.into_iter().map(user).collect())
+        rows.into_iter().map(user).collect()
     }
 
     /// The check and the change are one statement; where other processes may change accounts
@@ -208,8 +210,8 @@ impl<T: SqlBackend> AccountStore for T {
             sqlx::query_as(SQL).bind(hash).fetch_optional(p).await
         })
         .map_err(read_err("reading a token"))?;
-        Ok(row.map(|r| {
-            let owner = user((r.6, r.7, r.8, r.9, r.10, r.11, r.12));
+        row.map(|r| {
+            let owner = user((r.6, r.7, r.8, r.9, r.10, r.11, r.12))?;
             let token = TokenRow {
                 id: r.0,
                 user_id: owner.id.clone(),
@@ -220,8 +222,9 @@ impl<T: SqlBackend> AccountStore for T {
                 last_used_at: r.4,
                 revoked_at: r.5,
             };
-            (token, owner)
-        }))
+            Ok((token, owner))
+        })
+        .transpose()
     }
 
     async fn tokens(&self, user_id: Option<&UserId>) -> StoreResult<Vec<TokenRow>> {
@@ -238,7 +241,7 @@ impl<T: SqlBackend> AccountStore for T {
             .await
         })
         .map_err(read_err("listing tokens"))?;
-        Ok(rows.into_iter().map(token).collect())
+        rows.into_iter().map(token).collect()
     }
 
     async fn revoke_token(
@@ -300,7 +303,7 @@ impl<T: SqlBackend> AccountStore for T {
             sqlx::query_as(&sql).bind(hash).fetch_optional(p).await
         })
         .map_err(read_err("reading a token"))?;
-        Ok(row.map(token))
+        row.map(token).transpose()
     }
 
     async fn anonymous_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRow>> {
@@ -309,7 +312,7 @@ impl<T: SqlBackend> AccountStore for T {
             sqlx::query_as(&sql).bind(user_id.as_str()).fetch_all(p).await
         })
         .map_err(read_err("listing tokens"))?;
-        Ok(rows.into_iter().map(token).collect())
+        rows.into_iter().map(token).collect()
     }
 
     async fn revoke_anonymous_token(

@@ -27,7 +27,7 @@ impl<T: SqlBackend> FigureReads for T {
                 .await
         })
         .map_err(read_err("grouping failed jobs"))?;
-        Ok(failure_groups(rows))
+        failure_groups(rows)
     }
 
     async fn status_counts(

@@ -3,7 +3,7 @@
 //! the writer's transactions.
 
 use super::{count, json_list, on_pool, read_err, SqlBackend};
-use crate::{FileStore, StoreResult, UploadAdded};
+use crate::{stored_id, FileStore, StoreResult, UploadAdded};
 use async_trait::async_trait;
 use model::{JobId, Upload, UploadId, UserId};
 
@@ -27,9 +27,9 @@ type UploadColumns = (
 
 fn upload(
     (id, name, size, sha256, content_type, looks_like, created_at, used_at): UploadColumns,
-) -> Upload {
-    Upload {
-        id: UploadId::new(id),
+) -> StoreResult<Upload> {
+    Ok(Upload {
+        id: stored_id(id)?,
         name,
         size: count(size),
         sha256,
@@ -37,7 +37,7 @@ fn upload(
         looks_like,
         created_at,
         used_at,
-    }
+    })
 }
 
 #[async_trait]
@@ -159,10 +159,11 @@ impl<T: SqlBackend> FileStore for T {
             sqlx::query_as(SQL).bind(id.as_str()).fetch_optional(p).await
         })
         .map_err(read_err("reading an upload"))?;
-        Ok(row.map(|r| {
-            let owner = UserId::new(r.0);
-            (owner, upload((r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8)))
-        }))
+        row.map(|r| {
+            let owner = stored_id(r.0)?;
+            Ok((owner, upload((r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8))?))
+        })
+        .transpose()
     }
 
     async fn uploads_of(
@@ -189,7 +190,7 @@ impl<T: SqlBackend> FileStore for T {
                 .await
         })
         .map_err(read_err("reading uploads"))?;
-        Ok(rows.into_iter().map(upload).collect())
+        rows.into_iter().map(upload).collect()
     }
 
     async fn delete_unused_upload(&self, id: &UploadId) -> StoreResult<bool> {
@@ -243,7 +244,7 @@ impl<T: SqlBackend> FileStore for T {
             .await
         })
         .map_err(read_err("deleting stale uploads"))?;
-        Ok(ids.into_iter().map(UploadId::new).collect())
+        ids.into_iter().map(stored_id).collect()
     }
 
     async fn expire_outputs(&self, before: i64, limit: u32) -> StoreResult<Vec<JobId>> {
@@ -261,6 +262,6 @@ impl<T: SqlBackend> FileStore for T {
             .await
         })
         .map_err(read_err("forgetting old outputs"))?;
-        Ok(ids.into_iter().map(JobId::new).collect())
+        ids.into_iter().map(stored_id).collect()
     }
 }

@@ -4,7 +4,8 @@
 use super::{count, json_list, on_pool, read_err, SqlBackend};
 use crate::rows::job_columns;
 use crate::{
-    HistoryQuery, JobFilter, JobReads, JobRow, Orphan, OrphanRow, StoreResult, JOB_COLUMNS, RUNNING,
+    stored_id, stored_opt_id, HistoryQuery, JobFilter, JobReads, JobRow, Orphan, OrphanRow,
+    StoreResult, JOB_COLUMNS, RUNNING,
 };
 use async_trait::async_trait;
 use model::{Job, JobId, UserId};
@@ -25,7 +26,7 @@ impl<T: SqlBackend> JobReads for T {
         .fetch_optional(p)
         .await)
         .map_err(read_err("reading a job"))?;
-        Ok(row.map(Job::from))
+        row.map(Job::try_from).transpose()
     }
 
     async fn job_owner(&self, id: &JobId) -> StoreResult<Option<UserId>> {
@@ -36,7 +37,7 @@ impl<T: SqlBackend> JobReads for T {
                 .await
         })
         .map_err(read_err("reading a job's owner"))?;
-        Ok(owner.map(UserId::from))
+        stored_opt_id(owner)
     }
 
     async fn snapshot_jobs(&self, owner: Option<&UserId>, recent: u32) -> StoreResult<Vec<Job>> {
@@ -69,7 +70,7 @@ impl<T: SqlBackend> JobReads for T {
         .fetch_all(p)
         .await)
         .map_err(read_err("reading a snapshot"))?;
-        Ok(rows.into_iter().map(Job::from).collect())
+        rows.into_iter().map(Job::try_from).collect()
     }
 
     async fn list_jobs(&self, owner: Option<&UserId>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
@@ -83,7 +84,7 @@ impl<T: SqlBackend> JobReads for T {
                 .fetch_all(p)
                 .await
                 .map_err(read_err("listing jobs"))?;
-            Ok(history.jobs(rows))
+            history.jobs(rows)
         })
     }
 
@@ -127,7 +128,7 @@ impl<T: SqlBackend> JobReads for T {
         let rows: Vec<OrphanRow> =
             on_pool!(self.pool(), p => sqlx::query_as(&sql).fetch_all(p).await)
                 .map_err(read_err("reading orphaned jobs"))?;
-        Ok(rows.into_iter().map(Orphan::from).collect())
+        rows.into_iter().map(Orphan::try_from).collect()
     }
 
     async fn expired_leases(&self, now: i64, limit: u32) -> StoreResult<Vec<(UserId, JobId)>> {
@@ -143,10 +144,9 @@ impl<T: SqlBackend> JobReads for T {
             .await
         })
         .map_err(read_err("reading external jobs' leases"))?;
-        Ok(rows
-            .into_iter()
-            .map(|(owner, id)| (owner.into(), id.into()))
-            .collect())
+        rows.into_iter()
+            .map(|(owner, id)| Ok((stored_id(owner)?, stored_id(id)?)))
+            .collect()
     }
 
     async fn report_hash(&self, id: &JobId) -> StoreResult<Option<(UserId, String)>> {
@@ -159,6 +159,9 @@ impl<T: SqlBackend> JobReads for T {
             .await
         })
         .map_err(read_err("reading a report token"))?;
-        Ok(row.and_then(|(owner, hash)| Some((owner.into(), hash?))))
+        match row {
+            Some((owner, Some(hash))) => Ok(Some((stored_id(owner)?, hash))),
+            _ => Ok(None),
+        }
     }
 }

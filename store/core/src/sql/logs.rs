@@ -1,22 +1,22 @@
 //! Jobs' logs read back: the tail, a page after a line, a search.
 
 use super::{count, on_pool, read_err, SqlBackend};
-use crate::{LogReads, StoreResult};
+use crate::{stored_id, LogReads, StoreResult};
 use async_trait::async_trait;
 use model::{JobId, LogFilter, LogLevel, LogLine};
 
 /// A `job_logs` row: job, seq, level, line, at, attempt.
 type LineRow = (String, i64, String, String, i64, i64);
 
-fn log_line((job_id, seq, level, line, at, attempt): LineRow) -> LogLine {
-    LogLine {
-        job_id: job_id.into(),
+fn log_line((job_id, seq, level, line, at, attempt): LineRow) -> StoreResult<LogLine> {
+    Ok(LogLine {
+        job_id: stored_id(job_id)?,
         seq: count(seq),
         level: LogLevel::parse(&level).unwrap_or_default(),
         line,
         at,
         attempt: attempt.clamp(1, u32::MAX as i64) as u32,
-    }
+    })
 }
 
 #[async_trait]
@@ -48,7 +48,7 @@ impl<T: SqlBackend> LogReads for T {
             .await
         })
         .map_err(read_err("reading log lines"))?;
-        Ok(rows.into_iter().map(log_line).collect())
+        rows.into_iter().map(log_line).collect()
     }
 
     async fn log_search(
@@ -91,7 +91,10 @@ impl<T: SqlBackend> LogReads for T {
                 .await
         })
         .map_err(&fail)?;
-        let mut lines: Vec<LogLine> = rows.into_iter().map(log_line).collect();
+        let mut lines = rows
+            .into_iter()
+            .map(log_line)
+            .collect::<StoreResult<Vec<LogLine>>>()?;
         lines.reverse();
         Ok((lines, count(matching)))
     }

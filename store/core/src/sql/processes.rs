@@ -3,22 +3,24 @@
 //! machines whose clocks differ agree on who is late.
 
 use super::{on_pool, read_err, SqlBackend};
-use crate::{ProcessRegistry, ProcessRow, StoreResult};
+use crate::{stored_id, ProcessRegistry, ProcessRow, StoreResult};
 use async_trait::async_trait;
 use model::ProcessId;
 
 type ProcessColumns = (String, String, String, String, i64, i64, i64);
 
-fn process((id, role, build, host, pid, started_at, heartbeat_at): ProcessColumns) -> ProcessRow {
-    ProcessRow {
-        id: id.into(),
+fn process(
+    (id, role, build, host, pid, started_at, heartbeat_at): ProcessColumns,
+) -> StoreResult<ProcessRow> {
+    Ok(ProcessRow {
+        id: stored_id(id)?,
         role,
         build,
         host,
         pid,
         started_at,
         heartbeat_at,
-    }
+    })
 }
 
 #[async_trait]
@@ -41,7 +43,7 @@ impl<T: SqlBackend> ProcessRegistry for T {
                 .await
         })
         .map_err(read_err("registering this process"))?;
-        Ok(process(row))
+        process(row)
     }
 
     async fn heartbeat(&self, id: &ProcessId) -> StoreResult<bool> {
@@ -81,7 +83,7 @@ impl<T: SqlBackend> ProcessRegistry for T {
             .await
         })
         .map_err(read_err("reading the processes"))?;
-        Ok(rows.into_iter().map(process).collect())
+        rows.into_iter().map(process).collect()
     }
 
     /// On a database one server keeps to itself, every other process registered is gone,
@@ -106,7 +108,7 @@ impl<T: SqlBackend> ProcessRegistry for T {
             .await
         })
         .map_err(read_err("removing processes that are gone"))?;
-        Ok(ids.into_iter().map(ProcessId::from).collect())
+        ids.into_iter().map(stored_id).collect()
     }
 
     /// Takes or renews the lease `name` for `holder` for `ttl_ms`; false if another process

@@ -2,7 +2,7 @@
 //! starts commit together).
 
 use super::{count, on_pool, read_err, SqlBackend};
-use crate::{ScheduleRow, ScheduleStore, StoreResult};
+use crate::{stored_id, stored_opt_id, ScheduleRow, ScheduleStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use model::{ScheduleId, UserId};
 
@@ -42,11 +42,13 @@ struct Columns {
     updated_at: i64,
 }
 
-impl From<Columns> for ScheduleRow {
-    fn from(r: Columns) -> ScheduleRow {
-        ScheduleRow {
-            id: r.id.into(),
-            owner: r.owner.into(),
+impl TryFrom<Columns> for ScheduleRow {
+    type Error = StoreError;
+
+    fn try_from(r: Columns) -> StoreResult<ScheduleRow> {
+        Ok(ScheduleRow {
+            id: stored_id(r.id)?,
+            owner: stored_id(r.owner)?,
             owner_name: r.owner_name,
             name: r.name,
             kind: r.kind,
@@ -58,12 +60,12 @@ impl From<Columns> for ScheduleRow {
             catch_up: r.catch_up,
             max_attempts: r.max_attempts,
             next_fire_at: r.next_fire_at,
-            last_job_id: r.last_job_id,
+            last_job_id: stored_opt_id(r.last_job_id)?,
             last_fire_at: r.last_fire_at,
             last_skip: r.last_skip,
             created_at: r.created_at,
             updated_at: r.updated_at,
-        }
+        })
     }
 }
 
@@ -80,7 +82,7 @@ impl<T: SqlBackend> ScheduleStore for T {
                 .await
         })
         .map_err(read_err("reading schedules"))?;
-        Ok(rows.into_iter().map(ScheduleRow::from).collect())
+        rows.into_iter().map(ScheduleRow::try_from).collect()
     }
 
     async fn schedule(&self, id: &ScheduleId) -> StoreResult<Option<ScheduleRow>> {
@@ -89,7 +91,7 @@ impl<T: SqlBackend> ScheduleStore for T {
             sqlx::query_as(SQL).bind(id.as_str()).fetch_optional(p).await
         })
         .map_err(read_err("reading a schedule"))?;
-        Ok(row.map(ScheduleRow::from))
+        row.map(ScheduleRow::try_from).transpose()
     }
 
     async fn schedule_count(&self, owner: &UserId) -> StoreResult<u64> {
@@ -117,7 +119,7 @@ impl<T: SqlBackend> ScheduleStore for T {
                 .await
         })
         .map_err(read_err("reading the schedules that are due"))?;
-        Ok(rows.into_iter().map(ScheduleRow::from).collect())
+        rows.into_iter().map(ScheduleRow::try_from).collect()
     }
 
     async fn next_fire(&self) -> StoreResult<Option<i64>> {

@@ -58,7 +58,7 @@ impl<T: SqlBackend> WebhookStore for T {
             .await
         })
         .map_err(read_err("listing webhooks"))?;
-        Ok(rows.into_iter().map(RawWebhook::into_row).collect())
+        rows.into_iter().map(RawWebhook::into_row).collect()
     }
 
     async fn webhook(&self, id: &WebhookId) -> StoreResult<Option<WebhookRow>> {
@@ -67,7 +67,7 @@ impl<T: SqlBackend> WebhookStore for T {
             sqlx::query_as(&sql).bind(id.as_str()).fetch_optional(p).await
         })
         .map_err(read_err("reading a webhook"))?;
-        Ok(row.map(RawWebhook::into_row))
+        row.map(RawWebhook::into_row).transpose()
     }
 
     async fn delete_webhook(&self, id: &WebhookId) -> StoreResult<bool> {
@@ -186,7 +186,7 @@ impl<T: SqlBackend> WebhookStore for T {
                 .await
         })
         .map_err(read_err("listing deliveries"))?;
-        Ok(rows.into_iter().map(RawDelivery::into_row).collect())
+        rows.into_iter().map(RawDelivery::into_row).collect()
     }
 
     async fn resend_delivery(
@@ -241,7 +241,7 @@ impl<T: SqlBackend> WebhookStore for T {
                 .await
         })
         .map_err(read_err("reading the deliveries due"))?;
-        Ok(rows.into_iter().map(RawDelivery::into_row).collect())
+        rows.into_iter().map(RawDelivery::into_row).collect()
     }
 
     async fn record_attempt(&self, a: &Attempt<'_>) -> StoreResult<Option<i64>> {

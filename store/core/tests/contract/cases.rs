@@ -1,6 +1,7 @@
 //! The cases: each takes a fresh, empty database of one backend.
 
 use crate::support::Db;
+use model::ids::testing::named;
 use model::{
     EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, ProcessId, Progress,
     StatusCount, UserId,
@@ -9,12 +10,7 @@ use serde_json::json;
 use store_core::*;
 
 fn new_job(kind: &str) -> Job {
-    let job = Job::queued(
-        uuid::Uuid::new_v4().to_string().into(),
-        kind,
-        json!({"steps": 3}),
-        now_ms(),
-    );
+    let job = Job::queued(model::JobId::random(), kind, json!({"steps": 3}), now_ms());
     Job {
         timeout_ms: Some(5000),
         ..job
@@ -23,7 +19,7 @@ fn new_job(kind: &str) -> Job {
 
 fn create(owner: &str, job: &Job) -> Change {
     Change::Create {
-        owner: owner.into(),
+        owner: named(owner),
         job: job.clone(),
         max_queued: None,
         key: None,
@@ -34,7 +30,7 @@ fn create(owner: &str, job: &Job) -> Change {
 fn to(owner: &str, job: &Job, status: JobStatus) -> Change {
     Change::Transition {
         fence: None,
-        owner: owner.into(),
+        owner: named(owner),
         job_id: job.id.clone(),
         to: status,
         error: None,
@@ -58,7 +54,7 @@ fn asked<T>(make: impl FnOnce(Answer<T>) -> Change) -> (Change, Answered<T>) {
 
 fn creating(owner: &str, job: &Job) -> (Change, Answered<Created>) {
     asked(|answer| Change::Create {
-        owner: owner.into(),
+        owner: named(owner),
         job: job.clone(),
         max_queued: None,
         key: None,
@@ -69,7 +65,7 @@ fn creating(owner: &str, job: &Job) -> (Change, Answered<Created>) {
 fn moving(owner: &str, job: &Job, status: JobStatus) -> (Change, Answered<Option<Job>>) {
     asked(|answer| Change::Transition {
         fence: None,
-        owner: owner.into(),
+        owner: named(owner),
         job_id: job.id.clone(),
         to: status,
         error: None,
@@ -102,7 +98,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
             to("me", &job, JobStatus::Running),
             Change::Progress {
                 fence: None,
-                owner: "me".into(),
+                owner: named("me"),
                 job_id: job.id.clone(),
                 progress: Progress {
                     current: 2,
@@ -115,7 +111,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
             },
             Change::Log {
                 fence: None,
-                owner: "me".into(),
+                owner: named("me"),
                 job_id: job.id.clone(),
                 level: LogLevel::Warn,
                 line: "careful".into(),
@@ -152,7 +148,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
 
     let stored = db
         .store
-        .job(Some(&"me".into()), &job.id)
+        .job(Some(&named("me")), &job.id)
         .await
         .unwrap()
         .unwrap();
@@ -174,7 +170,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
     assert_eq!(stored.timeout_ms, Some(5000));
     assert_eq!(
         db.store
-            .job(Some(&"someone else".into()), &job.id)
+            .job(Some(&named("someone else")), &job.id)
             .await
             .unwrap(),
         None
@@ -195,7 +191,7 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
 
     let replay = db
         .store
-        .owner_events_after(Some(&"me".into()), first, i64::MAX, 100)
+        .owner_events_after(Some(&named("me")), first, i64::MAX, 100)
         .await
         .unwrap();
     assert_eq!(
@@ -213,13 +209,13 @@ pub async fn a_batch_allocates_consecutive_ids_and_returns_its_events_in_order(d
     );
     assert!(db
         .store
-        .owner_events_after(Some(&"someone else".into()), 0, i64::MAX, 100)
+        .owner_events_after(Some(&named("someone else")), 0, i64::MAX, 100)
         .await
         .unwrap()
         .is_empty());
     let until = db
         .store
-        .owner_events_after(Some(&"me".into()), first, first + 2, 100)
+        .owner_events_after(Some(&named("me")), first, first + 2, 100)
         .await
         .unwrap();
     assert_eq!(
@@ -271,19 +267,19 @@ pub async fn a_change_the_database_refuses_fails_alone_and_its_batch_commits(db:
     );
     assert!(db
         .store
-        .job(Some(&"me".into()), &a.id)
+        .job(Some(&named("me")), &a.id)
         .await
         .unwrap()
         .is_some());
     assert!(db
         .store
-        .job(Some(&"them".into()), &b.id)
+        .job(Some(&named("them")), &b.id)
         .await
         .unwrap()
         .is_some());
     assert!(
         db.store
-            .owner_events_after(Some(&"you".into()), 0, i64::MAX, 10)
+            .owner_events_after(Some(&named("you")), 0, i64::MAX, 10)
             .await
             .unwrap()
             .is_empty(),
@@ -298,7 +294,7 @@ pub async fn moves_the_state_machine_refuses_change_nothing(db: Db) {
     let (finish, finished) = moving("me", &job, JobStatus::Succeeded);
     let (sample, sampled) = asked(|answer| Change::Progress {
         fence: None,
-        owner: "me".into(),
+        owner: named("me"),
         job_id: job.id.clone(),
         progress: Progress::default(),
         answer,
@@ -306,8 +302,8 @@ pub async fn moves_the_state_machine_refuses_change_nothing(db: Db) {
     let (start, started) = moving("me", &new_job("demo"), JobStatus::Running);
     let (log, logged) = asked(|answer| Change::Log {
         fence: None,
-        owner: "me".into(),
-        job_id: "nope".into(),
+        owner: named("me"),
+        job_id: named("nope"),
         level: LogLevel::Info,
         line: "x".into(),
         bounds: Default::default(),
@@ -338,7 +334,7 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
         new_job("demo"),
     );
     let alive = ProcessRow {
-        id: "alive".into(),
+        id: named("alive"),
         role: "all".into(),
         build: "b".into(),
         host: "h".into(),
@@ -354,15 +350,15 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
             create("a", &done),
             create("a", &held),
             Change::Transition {
-                fence: Some("gone".into()),
-                owner: "a".into(),
+                fence: Some(named("gone")),
+                owner: named("a"),
                 job_id: running.id.clone(),
                 to: JobStatus::Running,
                 error: None,
                 answer: Answer::none(),
             },
             Change::Checkpoint {
-                fence: Some("gone".into()),
+                fence: Some(named("gone")),
                 job_id: running.id.clone(),
                 value: json!({"files_done": 2}),
                 answer: Answer::none(),
@@ -370,8 +366,8 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
             to("a", &done, JobStatus::Running),
             to("a", &done, JobStatus::Failed),
             Change::Transition {
-                fence: Some("alive".into()),
-                owner: "a".into(),
+                fence: Some(named("alive")),
+                owner: named("a"),
                 job_id: held.id.clone(),
                 to: JobStatus::Running,
                 error: None,
@@ -393,22 +389,22 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
         db.store.checkpoint(&running.id).await.unwrap(),
         Some(json!({"files_done": 2}))
     );
-    assert_eq!(db.store.checkpoint(&"nope".into()).await.unwrap(), None);
+    assert_eq!(db.store.checkpoint(&named("nope")).await.unwrap(), None);
     // Taken over and queued again, it is claimed with its checkpoint.
     let (claim_alive, taken) = claiming("alive", 5, &[]);
     db.store
         .apply(vec![
             Change::Transition {
-                fence: Some("gone".into()),
-                owner: "a".into(),
+                fence: Some(named("gone")),
+                owner: named("a"),
                 job_id: running.id.clone(),
                 to: JobStatus::Interrupted,
                 error: None,
                 answer: Answer::none(),
             },
             Change::Transition {
-                fence: Some("gone".into()),
-                owner: "a".into(),
+                fence: Some(named("gone")),
+                owner: named("a"),
                 job_id: running.id.clone(),
                 to: JobStatus::Queued,
                 error: None,
@@ -436,7 +432,7 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
 
 pub async fn processes_register_beat_and_leave_and_leases_have_one_holder(db: Db) {
     let p = |id: &str| ProcessRow {
-        id: id.into(),
+        id: named(id),
         role: "worker".into(),
         build: "b1".into(),
         host: "h".into(),
@@ -447,8 +443,8 @@ pub async fn processes_register_beat_and_leave_and_leases_have_one_holder(db: Db
     let one = db.store.register(&p("one")).await.unwrap();
     assert!(one.started_at > 0 && one.heartbeat_at >= one.started_at);
     db.store.register(&p("two")).await.unwrap();
-    assert!(db.store.heartbeat(&"one".into()).await.unwrap());
-    assert!(!db.store.heartbeat(&"nobody".into()).await.unwrap());
+    assert!(db.store.heartbeat(&named("one")).await.unwrap());
+    assert!(!db.store.heartbeat(&named("nobody")).await.unwrap());
     let listed: Vec<(ProcessId, String, i64)> = db
         .store
         .processes()
@@ -460,48 +456,48 @@ pub async fn processes_register_beat_and_leave_and_leases_have_one_holder(db: Db
     assert_eq!(
         listed,
         [
-            ("one".into(), "worker".into(), 42),
-            ("two".into(), "worker".into(), 42)
+            (named("one"), "worker".into(), 42),
+            (named("two"), "worker".into(), 42)
         ]
     );
-    db.store.deregister(&"two".into()).await.unwrap();
+    db.store.deregister(&named("two")).await.unwrap();
     assert!(
-        !db.store.heartbeat(&"two".into()).await.unwrap(),
+        !db.store.heartbeat(&named("two")).await.unwrap(),
         "a process that left has no heartbeat"
     );
     // A lease is its holder's until it expires; renewing it is the holder's alone.
     assert!(db
         .store
-        .try_lease("prune", &"one".into(), 60_000)
+        .try_lease("prune", &named("one"), 60_000)
         .await
         .unwrap());
     assert!(db
         .store
-        .try_lease("prune", &"one".into(), 60_000)
+        .try_lease("prune", &named("one"), 60_000)
         .await
         .unwrap());
     if db.store.is_shared() {
         assert!(!db
             .store
-            .try_lease("prune", &"three".into(), 60_000)
+            .try_lease("prune", &named("three"), 60_000)
             .await
             .unwrap());
         assert!(
             db.store
-                .try_lease("prune", &"one".into(), -1)
+                .try_lease("prune", &named("one"), -1)
                 .await
                 .unwrap(),
             "renewed, already expired"
         );
         assert!(db
             .store
-            .try_lease("prune", &"three".into(), 60_000)
+            .try_lease("prune", &named("three"), 60_000)
             .await
             .unwrap());
         // Silent for longer than the lease: removed, and only then.
         assert!(db
             .store
-            .reap_stale(&"one".into(), 3_600_000)
+            .reap_stale(&named("one"), 3_600_000)
             .await
             .unwrap()
             .is_empty());
@@ -518,7 +514,7 @@ pub async fn snapshots_hold_unfinished_jobs_and_the_latest_ones(db: Db) {
     db.store.apply(changes).await.unwrap();
     let snapshot: Vec<JobId> = db
         .store
-        .snapshot_jobs(Some(&"me".into()), 2)
+        .snapshot_jobs(Some(&named("me")), 2)
         .await
         .unwrap()
         .into_iter()
@@ -540,7 +536,7 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
             to("me", &b, JobStatus::Running),
             Change::Transition {
                 fence: None,
-                owner: "me".into(),
+                owner: named("me"),
                 job_id: b.id.clone(),
                 to: JobStatus::Failed,
                 error: Some(JobError {
@@ -556,7 +552,7 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
         |counts: &[StatusCount], s: JobStatus| counts.iter().find(|c| c.status == s).unwrap().n;
     let all = db
         .store
-        .status_counts(Some(&"me".into()), None)
+        .status_counts(Some(&named("me")), None)
         .await
         .unwrap();
     assert_eq!(
@@ -569,7 +565,7 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
     assert_eq!(
         count(
             &db.store
-                .status_counts(Some(&"me".into()), Some("demo"))
+                .status_counts(Some(&named("me")), Some("demo"))
                 .await
                 .unwrap(),
             JobStatus::Failed
@@ -579,7 +575,7 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
     let now = now_ms();
     let chart = db
         .store
-        .finished_per_minute(Some(&"me".into()), now - 3_600_000, now + 60_000)
+        .finished_per_minute(Some(&named("me")), now - 3_600_000, now + 60_000)
         .await
         .unwrap();
     assert_eq!(
@@ -588,7 +584,7 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
     );
     let failed = db
         .store
-        .job(Some(&"me".into()), &b.id)
+        .job(Some(&named("me")), &b.id)
         .await
         .unwrap()
         .unwrap();
@@ -614,7 +610,7 @@ pub async fn pruning_removes_the_oldest_events_in_bounded_batches(db: Db) {
     assert_eq!(db.store.pruned_through().await.unwrap(), oldest + 1);
     let kept = db
         .store
-        .owner_events_after(Some(&"me".into()), 0, i64::MAX, 10)
+        .owner_events_after(Some(&named("me")), 0, i64::MAX, 10)
         .await
         .unwrap();
     assert_eq!(ids_of(&kept), [oldest + 2]);
@@ -627,7 +623,7 @@ pub async fn pruning_removes_the_oldest_events_in_bounded_batches(db: Db) {
     assert_eq!(none, None);
     assert!(
         db.store
-            .job(Some(&"me".into()), &jobs[0].id)
+            .job(Some(&named("me")), &jobs[0].id)
             .await
             .unwrap()
             .is_some(),
@@ -666,7 +662,7 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
     changes.push(to("me", &jobs[1], JobStatus::Running));
     changes.push(Change::Progress {
         fence: None,
-        owner: "me".into(),
+        owner: named("me"),
         job_id: jobs[1].id.clone(),
         progress: Progress {
             message: "copying 50% done".into(),
@@ -679,7 +675,7 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
         let store = db.store.clone();
         async move {
             store
-                .list_jobs(Some(&"me".into()), &filter)
+                .list_jobs(Some(&named("me")), &filter)
                 .await
                 .unwrap()
                 .into_iter()
@@ -837,13 +833,13 @@ pub async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it(d
         })
         .collect();
     db.store
-        .import_history(&"me".into(), jobs.clone())
+        .import_history(&named("me"), jobs.clone())
         .await
         .unwrap();
     assert_eq!(db.store.last_event_id().await.unwrap(), 1599);
     let back = db
         .store
-        .job(Some(&"me".into()), &jobs[599].id)
+        .job(Some(&named("me")), &jobs[599].id)
         .await
         .unwrap()
         .unwrap();
@@ -858,7 +854,7 @@ pub async fn an_imported_history_is_read_like_any_other_and_ids_go_on_after_it(d
     );
     let count = db
         .store
-        .status_counts(Some(&"me".into()), None)
+        .status_counts(Some(&named("me")), None)
         .await
         .unwrap();
     assert_eq!(
@@ -914,7 +910,7 @@ pub async fn ids_are_never_handed_out_twice_after_pruning_everything_or_after_no
 fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
     let kinds = ["batch", "checksum", "demo"].map(String::from).to_vec();
     Change::Claim {
-        by: by.into(),
+        by: named(by),
         slots,
         kinds,
         limits: limits.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
@@ -978,7 +974,7 @@ pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db:
     );
     let running = db
         .store
-        .job(Some(&"me".into()), &jobs[0].id)
+        .job(Some(&named("me")), &jobs[0].id)
         .await
         .unwrap()
         .unwrap();
@@ -991,11 +987,11 @@ pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db:
     // Once a batch job has ended, the next one can be claimed.
     db.store
         .apply(vec![Change::Transition {
-            owner: "me".into(),
+            owner: named("me"),
             job_id: jobs[0].id.clone(),
             to: JobStatus::Succeeded,
             error: None,
-            fence: Some("p1".into()),
+            fence: Some(named("p1")),
             answer: Answer::none(),
         }])
         .await
@@ -1016,7 +1012,7 @@ pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db:
 
 fn create_within(owner: &str, job: &Job, max_queued: u64) -> (Change, Answered<Created>) {
     asked(|answer| Change::Create {
-        owner: owner.into(),
+        owner: named(owner),
         job: job.clone(),
         max_queued: Some(max_queued),
         key: None,
@@ -1045,7 +1041,7 @@ pub async fn a_start_past_its_owners_share_is_refused_where_it_is_written(db: Db
         .count();
     assert_eq!(stored, 3);
     assert_eq!(created[3], Created::Full { waiting: 3 });
-    assert_eq!(db.store.queued_count(&"me".into()).await.unwrap(), 3);
+    assert_eq!(db.store.queued_count(&named("me")).await.unwrap(), 3);
     // Another owner is not held back; a later batch counts again.
     let other = all(
         &db,
@@ -1135,36 +1131,36 @@ pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
     // What the process `by` reports, and whether each was taken (the job moved, for the last).
     let report = |by: &str| {
         let (progress, a) = asked(|answer| Change::Progress {
-            owner: "me".into(),
+            owner: named("me"),
             job_id: job.id.clone(),
             progress: Progress {
                 current: 1,
                 ..Default::default()
             },
-            fence: Some(by.into()),
+            fence: Some(named(by)),
             answer,
         });
         let (log, b) = asked(|answer| Change::Log {
-            owner: "me".into(),
+            owner: named("me"),
             job_id: job.id.clone(),
             level: LogLevel::Info,
             line: by.into(),
             bounds: Default::default(),
-            fence: Some(by.into()),
+            fence: Some(named(by)),
             answer,
         });
         let (checkpoint, c) = asked(|answer| Change::Checkpoint {
             job_id: job.id.clone(),
             value: json!(by),
-            fence: Some(by.into()),
+            fence: Some(named(by)),
             answer,
         });
         let (end, d) = asked(|answer| Change::Transition {
-            owner: "me".into(),
+            owner: named("me"),
             job_id: job.id.clone(),
             to: JobStatus::Succeeded,
             error: None,
-            fence: Some(by.into()),
+            fence: Some(named(by)),
             answer,
         });
         let taken = move || {
@@ -1181,7 +1177,7 @@ pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
     assert_eq!(db.store.checkpoint(&job.id).await.unwrap(), None);
     // Anyone may ask it to stop; the holder's reports are taken.
     let (_, cancelled) = one(&db, |answer| Change::Transition {
-        owner: "me".into(),
+        owner: named("me"),
         job_id: job.id.clone(),
         to: JobStatus::Cancelling,
         error: None,
@@ -1199,7 +1195,7 @@ pub async fn a_job_takes_writes_only_from_the_process_that_holds_it(db: Db) {
     );
     assert_eq!(
         db.store
-            .job(Some(&"me".into()), &job.id)
+            .job(Some(&named("me")), &job.id)
             .await
             .unwrap()
             .unwrap()
@@ -1220,14 +1216,14 @@ pub async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit(db:
         .unwrap();
     let interrupt = |job: &Job, requeue: bool, by: &str| {
         asked(|answer| Change::Interrupt {
-            owner: "me".into(),
+            owner: named("me"),
             job_id: job.id.clone(),
             error: JobError {
                 code: "interrupted".into(),
                 message: "the server stopped while this job was running".into(),
             },
             requeue,
-            fence: Some(by.into()),
+            fence: Some(named(by)),
             answer,
         })
     };
@@ -1253,7 +1249,7 @@ pub async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit(db:
     let kinds: Vec<(JobId, EventType)> = applied
         .events
         .iter()
-        .map(|e| (e.event.job_id.clone().unwrap_or_default(), e.event.kind))
+        .map(|e| (e.event.job_id.clone().unwrap(), e.event.kind))
         .collect();
     assert_eq!(
         kinds,
@@ -1272,7 +1268,7 @@ pub async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit(db:
     assert_eq!(claimed(taken), std::slice::from_ref(&resumed.id));
     assert_eq!(
         db.store
-            .job(Some(&"me".into()), &ended.id)
+            .job(Some(&named("me")), &ended.id)
             .await
             .unwrap()
             .unwrap()
@@ -1297,12 +1293,12 @@ pub async fn a_log_is_searched_by_text_and_level_newest_matches_first_kept(db: D
     ];
     for (level, line) in lines {
         changes.push(Change::Log {
-            owner: "me".into(),
+            owner: named("me"),
             job_id: job.id.clone(),
             level,
             line: line.into(),
             bounds: Default::default(),
-            fence: Some("p1".into()),
+            fence: Some(named("p1")),
             answer: Answer::none(),
         });
     }
@@ -1366,18 +1362,18 @@ pub async fn a_line_and_a_checkpoint_together_commit_as_one_change(db: Db) {
     // The line and the checkpoint, and whether each was taken.
     let together = |line: &str, value: serde_json::Value, by: &str| {
         let (log, logged) = asked(|answer| Change::Log {
-            owner: "me".into(),
+            owner: named("me"),
             job_id: job.id.clone(),
             level: LogLevel::Info,
             line: line.into(),
             bounds: Default::default(),
-            fence: Some(by.into()),
+            fence: Some(named(by)),
             answer,
         });
         let (checkpoint, kept) = asked(|answer| Change::Checkpoint {
             job_id: job.id.clone(),
             value,
-            fence: Some(by.into()),
+            fence: Some(named(by)),
             answer,
         });
         let taken = move || [logged.now().unwrap(), kept.now().unwrap()];
@@ -1462,7 +1458,7 @@ pub async fn a_job_waiting_for_its_time_is_passed_over_and_out_of_line_until_the
 
 fn keyed(owner: &str, job: &Job, key: &str, fingerprint: &str) -> (Change, Answered<Created>) {
     asked(|answer| Change::Create {
-        owner: owner.into(),
+        owner: named(owner),
         job: job.clone(),
         max_queued: Some(100),
         key: Some(StartKey {
@@ -1591,7 +1587,7 @@ pub async fn a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resume
 
 fn retry(job: &Job, by: &str, code: &str, wait_ms: i64) -> (Change, Answered<Option<Job>>) {
     asked(|answer| Change::Retry {
-        owner: "me".into(),
+        owner: named("me"),
         job_id: job.id.clone(),
         error: JobError {
             code: code.into(),
@@ -1599,19 +1595,19 @@ fn retry(job: &Job, by: &str, code: &str, wait_ms: i64) -> (Change, Answered<Opt
         },
         wait_ms,
         reset_progress: true,
-        fence: Some(by.into()),
+        fence: Some(named(by)),
         answer,
     })
 }
 
 fn log(job: &Job, by: &str, line: &str) -> Change {
     Change::Log {
-        owner: "me".into(),
+        owner: named("me"),
         job_id: job.id.clone(),
         level: LogLevel::Info,
         line: line.into(),
         bounds: Default::default(),
-        fence: Some(by.into()),
+        fence: Some(named(by)),
         answer: Answer::none(),
     }
 }
@@ -1630,14 +1626,14 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
         .apply(vec![
             log(&job, "p1", "first try"),
             Change::Progress {
-                owner: "me".into(),
+                owner: named("me"),
                 job_id: job.id.clone(),
                 progress: Progress {
                     current: 2,
                     total: Some(3),
                     ..Default::default()
                 },
-                fence: Some("p1".into()),
+                fence: Some(named("p1")),
                 answer: Answer::none(),
             },
         ])
@@ -1700,14 +1696,14 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
     let last = last.now().unwrap();
     assert!(last.is_none(), "{last:?}");
     let (_, ended) = one(&db, |answer| Change::Transition {
-        owner: "me".into(),
+        owner: named("me"),
         job_id: job.id.clone(),
         to: JobStatus::Failed,
         error: Some(JobError {
             code: "crashed".into(),
             message: "again".into(),
         }),
-        fence: Some("p1".into()),
+        fence: Some(named("p1")),
         answer,
     })
     .await;
@@ -1725,8 +1721,8 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
 
 fn schedule_row(id: &str, owner: &str, next: i64) -> ScheduleRow {
     ScheduleRow {
-        id: id.into(),
-        owner: owner.into(),
+        id: named(id),
+        owner: named(owner),
         owner_name: None,
         name: None,
         kind: "demo".into(),
@@ -1754,14 +1750,14 @@ fn fire(
     skip_if_busy: bool,
 ) -> (Change, Answered<Option<Fired>>) {
     let fire = Fire {
-        schedule_id: schedule.into(),
+        schedule_id: named(schedule),
         due,
         next: Some(due + 60_000),
         job: job.map(|j| {
             (
-                UserId::from(owner),
+                named::<UserId>(owner),
                 Job {
-                    schedule_id: Some(schedule.into()),
+                    schedule_id: Some(named(schedule)),
                     scheduled_for: Some(due),
                     ..j.clone()
                 },
@@ -1808,7 +1804,7 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
     );
     assert!(fired(b_fired).is_none());
     assert_eq!(applied.events.len(), 1);
-    let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
+    let row = db.store.schedule(&named(s)).await.unwrap().unwrap();
     assert_eq!(row.next_fire_at, Some(due + 60_000));
     assert_eq!(
         (row.last_fire_at, row.last_job_id.as_deref()),
@@ -1828,7 +1824,7 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
             .contains("still queued or running"),
         "{skipped:?}"
     );
-    let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
+    let row = db.store.schedule(&named(s)).await.unwrap().unwrap();
     assert!(row.last_skip.is_some() && row.next_fire_at == Some(due + 120_000));
     // Overlap "start": a job anyway. One fire time can never hold two jobs, even written by
     // hand: the database refuses it.
@@ -1837,7 +1833,7 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
     db.store.apply(vec![f]).await.unwrap();
     assert!(fired(started).unwrap().job.is_some());
     let twice = Job {
-        schedule_id: Some(s.into()),
+        schedule_id: Some(named(s)),
         scheduled_for: Some(due + 120_000),
         ..new_job("demo")
     };
@@ -1847,15 +1843,15 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
     assert!(refused.is_err() && applied.failed == 1, "{refused:?}");
     // "Run now": a job of the schedule without a fire time, its last job from then on.
     let now = Job {
-        schedule_id: Some(s.into()),
+        schedule_id: Some(named(s)),
         ..new_job("demo")
     };
     db.store.apply(vec![create("me", &now)]).await.unwrap();
-    let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
+    let row = db.store.schedule(&named(s)).await.unwrap().unwrap();
     assert_eq!(row.last_job_id.as_deref(), Some(now.id.as_str()));
     // The history of one schedule.
     let filter = JobFilter {
-        schedule: Some(s.into()),
+        schedule: Some(named(s)),
         limit: 10,
         ..Default::default()
     };
@@ -1892,7 +1888,7 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
     let (f, none) = fire(s, due_now, "me", Some(&new_job("demo")), false);
     db.store.apply(vec![f]).await.unwrap();
     assert!(fired(none).is_none());
-    let row = db.store.schedule(&s.into()).await.unwrap().unwrap();
+    let row = db.store.schedule(&named(s)).await.unwrap().unwrap();
     assert_eq!((row.cron.as_str(), row.enabled), ("@daily", false));
     assert_eq!(row.last_job_id.as_deref(), Some(now.id.as_str()));
     // Owners: each sees their own, everyone's with `None`; deleted, it is gone, its jobs stay.
@@ -1904,26 +1900,26 @@ pub async fn a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit(
         .await
         .unwrap();
     assert_eq!(
-        db.store.schedules(Some(&"me".into())).await.unwrap().len(),
+        db.store.schedules(Some(&named("me"))).await.unwrap().len(),
         1
     );
     assert_eq!(db.store.schedules(None).await.unwrap().len(), 2);
     let delete = || {
         asked(|answer| Change::DeleteSchedule {
-            id: s.into(),
+            id: named(s),
             answer,
         })
     };
     let deleted = all(&db, vec![delete(), delete()]).await;
     assert_eq!(deleted, [true, false]);
-    assert!(db.store.schedule(&s.into()).await.unwrap().is_none());
+    assert!(db.store.schedule(&named(s)).await.unwrap().is_none());
     assert_eq!(db.store.list_jobs(None, &filter).await.unwrap().len(), 3);
 }
 
 pub async fn a_schedule_is_read_with_its_owners_name(db: Db) {
     db.store
         .create_user(&UserRow {
-            id: "u-ada".into(),
+            id: named("u-ada"),
             name: "ada".into(),
             role: "member".into(),
             password_hash: "x".into(),
@@ -1968,7 +1964,7 @@ pub async fn a_schedule_is_read_with_its_owners_name(db: Db) {
             }])
             .await
             .unwrap();
-        let read = db.store.schedule(&id.into()).await.unwrap().unwrap();
+        let read = db.store.schedule(&named(id)).await.unwrap().unwrap();
         assert_eq!(read.name.as_deref(), name);
     }
 }
@@ -1988,10 +1984,10 @@ fn attach(job: &Job, by: &str, what: Attachment) -> Change {
 
 fn attaching(job: &Job, by: &str, what: Attachment) -> (Change, Answered<Attached>) {
     asked(|answer| Change::Attach {
-        owner: "me".into(),
+        owner: named("me"),
         job_id: job.id.clone(),
         what,
-        fence: Some(by.into()),
+        fence: Some(named(by)),
         answer,
     })
 }
@@ -2098,7 +2094,7 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     assert_eq!(late_now.now().unwrap(), Attached::NotRunning);
     let read = db
         .store
-        .job(Some(&"me".into()), &job.id)
+        .job(Some(&named("me")), &job.id)
         .await
         .unwrap()
         .unwrap();
@@ -2116,7 +2112,7 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
 
 fn upload(size: u64, at: i64) -> model::Upload {
     model::Upload {
-        id: uuid::Uuid::new_v4().to_string().into(),
+        id: model::UploadId::random(),
         name: "people.csv".into(),
         size,
         sha256: "ab".repeat(32),
@@ -2129,7 +2125,7 @@ fn upload(size: u64, at: i64) -> model::Upload {
 
 pub async fn uploads_are_kept_within_their_owners_quota_and_swept_when_stale(db: Db) {
     use store_core::UploadAdded::{Added, OverQuota, TooMany};
-    let (me, other): (UserId, UserId) = ("me".into(), "other".into());
+    let (me, other): (UserId, UserId) = (named("me"), named("other"));
     let first = upload(60, 1_000);
     assert_eq!(
         db.store.add_upload(&me, &first, 100, 3).await.unwrap(),
@@ -2255,12 +2251,12 @@ pub async fn a_jobs_log_is_bounded_per_line_and_in_all_whatever_writes_it(db: Db
     };
     let line = |text: String| {
         asked(|answer| Change::Log {
-            owner: "me".into(),
+            owner: named("me"),
             job_id: job.id.clone(),
             level: LogLevel::Info,
             line: text,
             bounds,
-            fence: Some("p1".into()),
+            fence: Some(named("p1")),
             answer,
         })
     };
@@ -2300,7 +2296,7 @@ pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) 
             to(owner, job, JobStatus::Running),
             Change::Transition {
                 fence: None,
-                owner: owner.into(),
+                owner: named(owner),
                 job_id: job.id.clone(),
                 to: JobStatus::Failed,
                 error: Some(JobError {
@@ -2330,7 +2326,7 @@ pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) 
     }
     let groups = db
         .store
-        .failure_groups(Some(&"me".into()), now_ms() - 86_400_000, 10)
+        .failure_groups(Some(&named("me")), now_ms() - 86_400_000, 10)
         .await
         .unwrap();
     let seen: Vec<(&str, Option<&str>, u64)> = groups
@@ -2356,7 +2352,7 @@ pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) 
     // Only failures since the time asked, and at most the groups asked.
     let later = db
         .store
-        .failure_groups(Some(&"me".into()), now_ms() + 60_000, 10)
+        .failure_groups(Some(&named("me")), now_ms() + 60_000, 10)
         .await
         .unwrap();
     assert!(later.is_empty());
@@ -2377,7 +2373,7 @@ pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) 
     };
     let listed: Vec<JobId> = db
         .store
-        .list_jobs(Some(&"me".into()), &filter)
+        .list_jobs(Some(&named("me")), &filter)
         .await
         .unwrap()
         .into_iter()

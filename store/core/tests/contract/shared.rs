@@ -3,6 +3,7 @@
 //! cases do not reach. With the other cases, every shared statement runs here on both.
 
 use crate::support::Db;
+use model::ids::testing::{name_of, named};
 use model::webhooks::{DeliveryState, Webhook, WebhookFormat, WebhookScope};
 use model::{DeliveryId, Job, JobError, JobStatus, UserId, WebhookId};
 use serde_json::json;
@@ -11,7 +12,7 @@ use store_core::*;
 
 fn user(id: &str, name: &str, role: &str) -> UserRow {
     UserRow {
-        id: id.into(),
+        id: named(id),
         name: name.into(),
         role: role.into(),
         password_hash: format!("hash of {name}"),
@@ -22,17 +23,12 @@ fn user(id: &str, name: &str, role: &str) -> UserRow {
 }
 
 fn queued(kind: &str) -> Job {
-    Job::queued(
-        uuid::Uuid::new_v4().to_string().into(),
-        kind,
-        json!({}),
-        now_ms(),
-    )
+    Job::queued(model::JobId::random(), kind, json!({}), now_ms())
 }
 
 fn create(owner: &str, job: &Job) -> Change {
     Change::Create {
-        owner: owner.into(),
+        owner: named(owner),
         job: job.clone(),
         max_queued: None,
         key: None,
@@ -43,7 +39,7 @@ fn create(owner: &str, job: &Job) -> Change {
 fn to(owner: &str, job: &Job, status: JobStatus) -> Change {
     Change::Transition {
         fence: None,
-        owner: owner.into(),
+        owner: named(owner),
         job_id: job.id.clone(),
         to: status,
         error: None,
@@ -63,7 +59,7 @@ pub async fn accounts_are_read_by_name_and_id_and_changed_all_or_nothing(db: Db)
     );
     let al = s.user_by_name("al").await.unwrap().unwrap();
     assert_eq!(al, user("u-al", "al", "member"));
-    assert_eq!(s.user_by_id(&"u-al".into()).await.unwrap(), Some(al));
+    assert_eq!(s.user_by_id(&named("u-al")).await.unwrap(), Some(al));
     assert_eq!(s.user_by_name("nobody").await.unwrap(), None);
     let names: Vec<String> = s
         .users()
@@ -142,7 +138,7 @@ pub async fn accounts_are_read_by_name_and_id_and_changed_all_or_nothing(db: Db)
 fn token(id: &str, user_id: &str, user_name: &str, created_at: i64) -> TokenRow {
     TokenRow {
         id: id.into(),
-        user_id: user_id.into(),
+        user_id: named(user_id),
         user_name: user_name.into(),
         name: format!("token {id}"),
         scope: "write".into(),
@@ -172,27 +168,27 @@ pub async fn tokens_are_found_by_hash_listed_newest_first_touched_and_revoked(db
     let ids = |tokens: Vec<TokenRow>| tokens.into_iter().map(|t| t.id).collect::<Vec<_>>();
     assert_eq!(ids(s.tokens(None).await.unwrap()), ["t3", "t2", "t1"]);
     assert_eq!(
-        ids(s.tokens(Some(&"u-al".into())).await.unwrap()),
+        ids(s.tokens(Some(&named("u-al"))).await.unwrap()),
         ["t2", "t1"]
     );
     s.touch_token("t1", 50).await.unwrap();
     // Only its owner's revocation (or anyone's with `None`) revokes it, once.
     assert!(!s
-        .revoke_token("t1", Some(&"u-bo".into()), 60)
+        .revoke_token("t1", Some(&named("u-bo")), 60)
         .await
         .unwrap());
     assert!(s
-        .revoke_token("t1", Some(&"u-al".into()), 60)
+        .revoke_token("t1", Some(&named("u-al")), 60)
         .await
         .unwrap());
     assert!(!s.revoke_token("t1", None, 61).await.unwrap());
     assert!(s.revoke_token("t3", None, 62).await.unwrap());
     assert_eq!(s.token_by_hash("h1").await.unwrap(), None, "revoked");
-    let t1 = s.tokens(Some(&"u-al".into())).await.unwrap().pop().unwrap();
+    let t1 = s.tokens(Some(&named("u-al"))).await.unwrap().pop().unwrap();
     assert_eq!((t1.last_used_at, t1.revoked_at), (Some(50), Some(60)));
 
     // An anonymous user's tokens: apart from accounts', named "anonymous".
-    let anon: UserId = "anon-1".into();
+    let anon: UserId = named("anon-1");
     s.create_anonymous_token(&token("a1", "anon-1", "anonymous", 5), "ha1")
         .await
         .unwrap();
@@ -206,7 +202,7 @@ pub async fn tokens_are_found_by_hash_listed_newest_first_touched_and_revoked(db
     assert_eq!(s.token_by_hash("ha1").await.unwrap(), None);
     s.touch_anonymous_token("a1", 70).await.unwrap();
     assert!(!s
-        .revoke_anonymous_token("a1", &"anon-2".into(), 80)
+        .revoke_anonymous_token("a1", &named("anon-2"), 80)
         .await
         .unwrap());
     assert!(s.revoke_anonymous_token("a1", &anon, 80).await.unwrap());
@@ -224,7 +220,7 @@ pub async fn tokens_are_found_by_hash_listed_newest_first_touched_and_revoked(db
 fn webhook(id: &str, owner_id: &str, created_at: i64) -> WebhookRow {
     WebhookRow {
         webhook: Webhook {
-            id: id.into(),
+            id: named(id),
             owner: format!("name of {owner_id}"),
             url: format!("https://example.com/{id}"),
             statuses: vec![JobStatus::Failed],
@@ -236,15 +232,15 @@ fn webhook(id: &str, owner_id: &str, created_at: i64) -> WebhookRow {
             failing_since: None,
             created_at,
         },
-        owner_id: owner_id.into(),
+        owner_id: named(owner_id),
         secret: format!("secret of {id}"),
     }
 }
 
 fn delivery(id: &str, hook: &str, at: i64) -> NewDelivery {
     NewDelivery {
-        id: id.into(),
-        webhook_id: hook.into(),
+        id: named(id),
+        webhook_id: named(hook),
         event: "job.ended".into(),
         job_id: None,
         payload: format!("{{\"n\":\"{id}\"}}"),
@@ -279,13 +275,13 @@ pub async fn webhooks_are_kept_per_owner_and_their_deliveries_come_due_in_turns(
     );
     assert!(s.create_webhook(&webhook("w4", "bo", 4), 2).await.unwrap());
     assert_eq!(
-        s.webhook(&"w1".into()).await.unwrap(),
+        s.webhook(&named("w1")).await.unwrap(),
         Some(webhook("w1", "al", 1))
     );
     let ids = |rows: Vec<WebhookRow>| rows.into_iter().map(|r| r.webhook.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(s.webhooks(Some(&"al".into())).await.unwrap()),
-        [WebhookId::from("w1"), "w2".into()]
+        ids(s.webhooks(Some(&named("al"))).await.unwrap()),
+        [named::<WebhookId>("w1"), named("w2")]
     );
     assert_eq!(s.webhooks(None).await.unwrap().len(), 3);
 
@@ -295,14 +291,14 @@ pub async fn webhooks_are_kept_per_owner_and_their_deliveries_come_due_in_turns(
     }
     s.add_delivery(&delivery("d4", "w4", 13)).await.unwrap();
     assert_eq!(
-        s.pending_deliveries(&"w1".into(), "job.ended")
+        s.pending_deliveries(&named("w1"), "job.ended")
             .await
             .unwrap(),
         2
     );
     let due = |rows: Vec<DeliveryRow>| {
         rows.into_iter()
-            .map(|r| r.delivery.id.to_string())
+            .map(|r| name_of(&r.delivery.id))
             .collect::<Vec<_>>()
     };
     assert_eq!(
@@ -317,13 +313,13 @@ pub async fn webhooks_are_kept_per_owner_and_their_deliveries_come_due_in_turns(
         due(s.due_deliveries(11, 10, 10).await.unwrap()),
         ["d1", "d2"]
     );
-    let listed = s.deliveries(&"w1".into(), 10).await.unwrap();
+    let listed = s.deliveries(&named("w1"), 10).await.unwrap();
     assert_eq!(due(listed.clone()), ["d3", "d1"], "newest first");
     assert_eq!(listed[1].payload, "{\"n\":\"d1\"}");
     assert_eq!(listed[1].retry_from, 10);
 
     // A failed attempt starts the webhook's failing; an answered one ends it.
-    let (w1, d1, d3): (WebhookId, DeliveryId, DeliveryId) = ("w1".into(), "d1".into(), "d3".into());
+    let (w1, d1, d3): (WebhookId, DeliveryId, DeliveryId) = (named("w1"), named("d1"), named("d3"));
     assert_eq!(
         s.record_attempt(&attempt(&d1, &w1, 20, Next::RetryAt(30)))
             .await
@@ -354,7 +350,7 @@ pub async fn webhooks_are_kept_per_owner_and_their_deliveries_come_due_in_turns(
         None
     );
     assert_eq!(
-        s.webhook(&"w1".into())
+        s.webhook(&named("w1"))
             .await
             .unwrap()
             .unwrap()
@@ -364,16 +360,16 @@ pub async fn webhooks_are_kept_per_owner_and_their_deliveries_come_due_in_turns(
     );
     // Sent again from now, whatever became of it; given up on without an attempt.
     assert!(s
-        .resend_delivery(&"w1".into(), &"d3".into(), 40)
+        .resend_delivery(&named("w1"), &named("d3"), 40)
         .await
         .unwrap());
     assert!(!s
-        .resend_delivery(&"w2".into(), &"d3".into(), 40)
+        .resend_delivery(&named("w2"), &named("d3"), 40)
         .await
         .unwrap());
-    assert!(s.drop_delivery(&"d3".into(), "too old").await.unwrap());
-    assert!(!s.drop_delivery(&"d3".into(), "too old").await.unwrap());
-    let d3 = s.deliveries(&"w1".into(), 1).await.unwrap().pop().unwrap();
+    assert!(s.drop_delivery(&named("d3"), "too old").await.unwrap());
+    assert!(!s.drop_delivery(&named("d3"), "too old").await.unwrap());
+    let d3 = s.deliveries(&named("w1"), 1).await.unwrap().pop().unwrap();
     assert_eq!(
         (
             d3.delivery.state,
@@ -386,23 +382,23 @@ pub async fn webhooks_are_kept_per_owner_and_their_deliveries_come_due_in_turns(
     // Disabled, a webhook's pending deliveries fail and none come due; enabled again, it
     // forgets why.
     assert!(s
-        .disable_webhook(&"w2".into(), Some("gone"), 50)
+        .disable_webhook(&named("w2"), Some("gone"), 50)
         .await
         .unwrap());
-    let w2 = s.webhook(&"w2".into()).await.unwrap().unwrap().webhook;
+    let w2 = s.webhook(&named("w2")).await.unwrap().unwrap().webhook;
     assert_eq!(
         (w2.enabled, w2.disabled_reason.as_deref(), w2.failing_since),
         (false, Some("gone"), Some(50))
     );
     assert_eq!(
-        s.pending_deliveries(&"w2".into(), "job.ended")
+        s.pending_deliveries(&named("w2"), "job.ended")
             .await
             .unwrap(),
         0
     );
     assert_eq!(due(s.due_deliveries(100, 10, 10).await.unwrap()), ["d4"]);
-    assert!(s.enable_webhook(&"w2".into()).await.unwrap());
-    let w2 = s.webhook(&"w2".into()).await.unwrap().unwrap().webhook;
+    assert!(s.enable_webhook(&named("w2")).await.unwrap());
+    let w2 = s.webhook(&named("w2")).await.unwrap().unwrap().webhook;
     assert_eq!(
         (w2.enabled, w2.disabled_reason, w2.failing_since),
         (true, None, None)
@@ -410,10 +406,10 @@ pub async fn webhooks_are_kept_per_owner_and_their_deliveries_come_due_in_turns(
 
     // Pruned: the deliveries done with, made before the time; deleted: a webhook and its own.
     assert_eq!(s.prune_deliveries(12).await.unwrap(), 2, "d1 and d2");
-    assert_eq!(due(s.deliveries(&"w1".into(), 10).await.unwrap()), ["d3"]);
-    assert!(s.delete_webhook(&"w1".into()).await.unwrap());
-    assert!(!s.delete_webhook(&"w1".into()).await.unwrap());
-    assert!(s.deliveries(&"w1".into(), 10).await.unwrap().is_empty());
+    assert_eq!(due(s.deliveries(&named("w1"), 10).await.unwrap()), ["d3"]);
+    assert!(s.delete_webhook(&named("w1")).await.unwrap());
+    assert!(!s.delete_webhook(&named("w1")).await.unwrap());
+    assert!(s.deliveries(&named("w1"), 10).await.unwrap().is_empty());
 }
 
 pub async fn jobs_are_counted_by_who_sees_them_and_external_leases_run_out(db: Db) {
@@ -427,17 +423,17 @@ pub async fn jobs_are_counted_by_who_sees_them_and_external_leases_run_out(db: D
     ])
     .await
     .unwrap();
-    let all = [mine.id.clone(), theirs.id.clone(), "no-such-job".into()];
+    let all = [mine.id.clone(), theirs.id.clone(), named("no-such-job")];
     assert_eq!(s.count_jobs(None, &all).await.unwrap(), 2);
-    assert_eq!(s.count_jobs(Some(&"me".into()), &all).await.unwrap(), 1);
+    assert_eq!(s.count_jobs(Some(&named("me")), &all).await.unwrap(), 1);
     assert_eq!(s.count_jobs(None, &[]).await.unwrap(), 0);
-    assert_eq!(s.job_owner(&theirs.id).await.unwrap(), Some("you".into()));
-    assert_eq!(s.job_owner(&"no-such-job".into()).await.unwrap(), None);
+    assert_eq!(s.job_owner(&theirs.id).await.unwrap(), Some(named("you")));
+    assert_eq!(s.job_owner(&named("no-such-job")).await.unwrap(), None);
 
     // An external job: running at once with the hash of its token, until its lease ends.
     assert_eq!(s.report_hash(&outside.id).await.unwrap(), None);
     s.apply(vec![Change::Open {
-        owner: "me".into(),
+        owner: named("me"),
         job_id: outside.id.clone(),
         report_hash: "token hash".into(),
         lease_until: 1_000,
@@ -447,16 +443,16 @@ pub async fn jobs_are_counted_by_who_sees_them_and_external_leases_run_out(db: D
     .unwrap();
     assert_eq!(
         s.report_hash(&outside.id).await.unwrap(),
-        Some(("me".into(), "token hash".into()))
+        Some((named("me"), "token hash".into()))
     );
     assert_eq!(s.report_hash(&mine.id).await.unwrap(), None, "not external");
     assert!(s.expired_leases(1_000, 10).await.unwrap().is_empty());
     assert_eq!(
         s.expired_leases(1_001, 10).await.unwrap(),
-        [("me".into(), outside.id.clone())]
+        [(named("me"), outside.id.clone())]
     );
     s.apply(vec![Change::Expire {
-        owner: "me".into(),
+        owner: named("me"),
         job_id: outside.id.clone(),
         now: 1_001,
         error: JobError {
@@ -491,8 +487,8 @@ pub async fn the_figures_count_what_waits_what_runs_and_what_ended(db: Db) {
     ])
     .await
     .unwrap();
-    assert_eq!(s.queued_count(&"me".into()).await.unwrap(), 1);
-    assert_eq!(s.queued_count(&"you".into()).await.unwrap(), 0);
+    assert_eq!(s.queued_count(&named("me")).await.unwrap(), 1);
+    assert_eq!(s.queued_count(&named("you")).await.unwrap(), 0);
     let mut running: Vec<String> = s
         .running_jobs()
         .await
@@ -531,5 +527,5 @@ pub async fn the_figures_count_what_waits_what_runs_and_what_ended(db: Db) {
             ("demo".into(), "running", 1),
         ]
     );
-    assert_eq!(s.schedule_count(&"me".into()).await.unwrap(), 0);
+    assert_eq!(s.schedule_count(&named("me")).await.unwrap(), 0);
 }
