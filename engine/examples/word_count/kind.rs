@@ -1,8 +1,9 @@
 //! `word_count`: counts the lines and words of a text file in the data folder. It is the example
 //! kind of docs/KINDS.md, and shows everything a kind does:
 //!
-//! - its parameters are one struct: serde reads it, schemars describes it (titles, doc comments,
-//!   defaults, bounds), garde checks it, with the caller's part of the data folder as context;
+//! - its parameters are one struct: schemars describes it (titles, doc comments, defaults,
+//!   bounds), Headway's checker checks values against that description, serde reads it, and
+//!   garde runs its own check of the file, with the caller's part of the data folder as context;
 //! - it opens its file through that part ([`engine::kinds::files`]), never by a path of its own;
 //! - it reports a total and advances in the file's unit (bytes), sets a message and a level,
 //!   writes log lines;
@@ -34,7 +35,8 @@ pub struct WordCountParams {
     /// How much of the file is read at a time, in KiB.
     #[schemars(title = "Chunk (KiB)")]
     #[serde(default = "default_chunk_kib")]
-    #[garde(range(min = 1, max = 4096))]
+    #[schemars(range(min = 1, max = 4096))]
+    #[garde(skip)]
     pub chunk_kib: u64,
 }
 

@@ -3,7 +3,7 @@
 //! spaces, quotes, `;`, `$(…)`, a newline or a leading `-` is one argument as it is. An entry
 //! that names a parameter left without a value is left out whole. `{{` and `}}` are braces.
 
-use super::params::ParamSpec;
+use crate::kinds::check::ParamSpec;
 use model::ParamType;
 use serde_json::Value;
 
@@ -105,10 +105,20 @@ pub fn render_all(
                 paths
                     .get(name)
                     .cloned()
-                    .or_else(|| super::params::as_text(params.get(name)))
+                    .or_else(|| as_text(params.get(name)))
             })
         })
         .collect()
+}
+
+/// A parameter's value as the program gets it, in an argument or its environment: strings as
+/// they are, numbers and booleans as JSON writes them; `None` when it has none.
+pub fn as_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -120,8 +130,8 @@ mod tests {
     fn specs() -> Vec<ParamSpec> {
         ["folder", "level", "note", "key"]
             .iter()
-            .map(|n| ParamSpec {
-                info: ParamInfo {
+            .map(|n| {
+                let info = ParamInfo {
                     name: n.to_string(),
                     label: n.to_string(),
                     description: String::new(),
@@ -139,10 +149,8 @@ mod tests {
                     choices: Vec::new(),
                     pattern: None,
                     max_length: None,
-                },
-                min: None,
-                max: None,
-                pattern: None,
+                };
+                ParamSpec::new(info, None, None).unwrap()
             })
             .collect()
     }

@@ -3,8 +3,8 @@
 //! exists and may be run), so that a mistake stops start-up, or a reload, with one line that
 //! says where and what.
 
-use super::params::ParamSpec;
 use super::Command;
+use crate::kinds::check::{self, ParamSpec, Typing};
 use indexmap::IndexMap;
 use model::{KindTexts, ParamInfo, ParamTexts, ParamType};
 use serde::Deserialize;
@@ -421,33 +421,24 @@ fn param(name: &str, p: ParamToml) -> Result<ParamSpec, String> {
     if matches!(kind, ParamType::Secret | ParamType::File) && p.default.is_some() {
         return Err("may not have a default as a secret or a file".into());
     }
-    let pattern = match &p.pattern {
-        Some(re) => Some(
-            regex::Regex::new(&format!("^(?:{re})$"))
-                .map_err(|e| format!("has a pattern that is not a regular expression: {e}"))?,
-        ),
-        None => None,
+    let info = ParamInfo {
+        name: name.to_string(),
+        label: p.title.unwrap_or_else(|| name.to_string()),
+        description: p.description,
+        kind,
+        required: false,
+        default: None,
+        // Filled in from the exact bounds by `ParamSpec::new`.
+        min: None,
+        max: None,
+        accept: p.accept,
+        max_bytes: None,
+        choices: p.choices,
+        pattern: p.pattern,
+        max_length: p.max_length,
     };
-    let mut spec = ParamSpec {
-        info: ParamInfo {
-            name: name.to_string(),
-            label: p.title.unwrap_or_else(|| name.to_string()),
-            description: p.description,
-            kind,
-            required: false,
-            default: None,
-            min: p.min.map(|f| f.ceil() as i64),
-            max: p.max.map(|f| f.floor() as i64),
-            accept: p.accept,
-            max_bytes: None,
-            choices: p.choices,
-            pattern: p.pattern,
-            max_length: p.max_length,
-        },
-        min: p.min,
-        max: p.max,
-        pattern,
-    };
+    let mut spec = ParamSpec::new(info, p.min, p.max)
+        .map_err(|e| format!("has a pattern that is not a regular expression: {e}"))?;
     let default = match p.default {
         Some(d) => Some(
             serde_json::to_value(&d)
@@ -459,11 +450,13 @@ fn param(name: &str, p: ParamToml) -> Result<ParamSpec, String> {
     };
     if let Some(d) = &default {
         let env = crate::kinds::KindEnv::files(crate::files::Files::whole(std::env::temp_dir()));
-        super::params::check(
+        check::check(
             std::slice::from_ref(&spec),
+            Typing::Checker,
             serde_json::json!({ name: d }),
             &env,
         )
+        .into_result()
         .map_err(|e| format!("has a default that {}", e[0].message))?;
     }
     spec.info.required = p.required.unwrap_or(default.is_none());

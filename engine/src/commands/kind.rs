@@ -1,6 +1,7 @@
 //! A command as a job kind, beside the compiled-in ones in the [`crate::kinds::Registry`].
 
 use super::{Command, Programs};
+use crate::kinds::check::{self, Typing};
 use crate::kinds::{ErasedKind, JobContext, KindEnv, Retry, RunResult};
 use futures::future::BoxFuture;
 use model::{AppError, KindInfo};
@@ -35,7 +36,9 @@ impl ErasedKind for CommandKind {
     }
 
     fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError> {
-        super::params::check(&self.command.params, params, env).map_err(AppError::invalid)
+        check::check(&self.command.params, Typing::Checker, params, env)
+            .into_result()
+            .map_err(AppError::invalid)
     }
 
     fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult> {

@@ -3,8 +3,10 @@
 //! each value reaches the program as one literal argument or variable, never through a shell.
 //! See docs/COMMANDS.md for the file, the progress protocol and the security model.
 //!
-//! - [`file`](mod@file) reads and checks the file; [`params`] and [`args`] turn a job's parameters into
-//!   the program's arguments and environment;
+//! - [`file`](mod@file) reads and checks the file, its parameters into the
+//!   [`ParamSpec`](crate::kinds::check::ParamSpec)s the one checker of every kind checks a job's
+//!   values against ([`crate::kinds::check`]); [`args`] turns those values into the program's
+//!   arguments and environment;
 //! - [`spawn`] starts the program (own process group, cleared environment, fd 3, death with
 //!   Headway) and [`rundir`] gives each run its folder and sweeps what a crash left;
 //! - [`run`] reads its stdout, stderr ([`lines`], [`tqdm`]) and fd 3 ([`protocol`]) into the
@@ -16,7 +18,6 @@ mod child;
 pub mod file;
 mod kind;
 pub mod lines;
-pub mod params;
 pub mod protocol;
 mod run;
 pub mod rundir;
@@ -41,7 +42,7 @@ pub struct Command {
     /// The program, found and executable when the file was read.
     pub program: PathBuf,
     pub args: Vec<args::Template>,
-    pub params: Vec<params::ParamSpec>,
+    pub params: Vec<crate::kinds::check::ParamSpec>,
     pub timeout: Option<Duration>,
     pub max_running: Option<usize>,
     /// Variables the file sets for it.

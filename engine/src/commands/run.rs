@@ -267,7 +267,7 @@ fn environment(
         let value = match p.kind() {
             ParamType::File => paths.get(p.name()).cloned(),
             ParamType::Secret => secrets.get(p.name()).cloned(),
-            _ => super::params::as_text(params.get(p.name())),
+            _ => super::args::as_text(params.get(p.name())),
         };
         if let Some(v) = value {
             env.push((

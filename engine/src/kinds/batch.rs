@@ -36,22 +36,26 @@ const MAX_LOGGED_FAILURES: u64 = 1_000;
 pub struct BatchParams {
     /// How many items to process.
     #[schemars(title = "Items", extend("default" = 1000))]
-    #[garde(range(min = 1, max = MAX_ITEMS))]
+    #[schemars(range(min = 1, max = MAX_ITEMS))]
+    #[garde(skip)]
     pub items: u64,
     /// How much data each item hashes.
     #[schemars(title = "Item size (KiB)")]
     #[serde(default = "default_item_kib")]
-    #[garde(range(min = 1, max = MAX_ITEM_KIB))]
+    #[schemars(range(min = 1, max = MAX_ITEM_KIB))]
+    #[garde(skip)]
     pub item_kib: u64,
     /// How many items are processed at the same time.
     #[schemars(title = "Concurrency")]
     #[serde(default = "default_concurrency")]
-    #[garde(range(min = 1, max = MAX_CONCURRENCY))]
+    #[schemars(range(min = 1, max = MAX_CONCURRENCY))]
+    #[garde(skip)]
     pub concurrency: u64,
     /// Probability from 0 to 1 that an item fails (the same items fail for the same seed).
     #[schemars(title = "Failure rate")]
     #[serde(default)]
-    #[garde(range(min = 0.0, max = 1.0))]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    #[garde(skip)]
     pub failure_rate: f64,
     /// Chooses the generated data, and so which items fail.
     #[schemars(title = "Seed")]

@@ -24,21 +24,25 @@ pub const MAX_FAIL_ATTEMPTS: u32 = 2;
 pub struct DemoParams {
     /// How many steps to take.
     #[schemars(title = "Steps", extend("default" = 50))]
-    #[garde(range(min = 1, max = MAX_STEPS))]
+    #[schemars(range(min = 1, max = MAX_STEPS))]
+    #[garde(skip)]
     pub steps: u64,
     /// Milliseconds between two steps.
     #[schemars(title = "Interval (ms)", extend("default" = 100))]
-    #[garde(range(max = MAX_INTERVAL_MS))]
+    #[schemars(range(max = MAX_INTERVAL_MS))]
+    #[garde(skip)]
     pub interval_ms: u64,
     /// A log line every this many steps.
     #[schemars(title = "Log interval", extend("default" = 10))]
     #[serde(default = "ten")]
-    #[garde(range(min = 1, max = MAX_LOG_EVERY))]
+    #[schemars(range(min = 1, max = MAX_LOG_EVERY))]
+    #[garde(skip)]
     pub log_every: u64,
     /// Its first attempts fail halfway, this many of them, to watch retries.
     #[schemars(title = "Failing attempts", extend("default" = 0))]
     #[serde(default)]
-    #[garde(range(max = MAX_FAIL_ATTEMPTS))]
+    #[schemars(range(max = MAX_FAIL_ATTEMPTS))]
+    #[garde(skip)]
     pub fail_attempts: u32,
 }
 

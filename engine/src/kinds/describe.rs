@@ -1,19 +1,36 @@
 //! A kind's description, derived from its parameter struct's JSON schema: the title and
 //! description of the kind, and for each field its type, label, description, default, bounds,
-//! choices and whether it is required. Validation messages use the same bounds and choices.
+//! length, pattern, choices and whether it is required. The same [`ParamSpec`]s are what
+//! [`super::check`] checks the kind's values against, so the form and the checks agree.
 //!
 //! A field whose type is a Rust enum of unit variants (or a string the schema lists the values
 //! of) is a choice, a select in the form; a list of such an enum (a `Vec` or a set) is a set,
-//! checkboxes in the form.
+//! checkboxes in the form. Bounds (`#[schemars(range(min, max))]`), lengths
+//! (`#[schemars(length(max))]`) and patterns (`#[schemars(regex(pattern))]`) are read from the
+//! schema; so are garde's `range`, `length` and `pattern`, which schemars reads too.
 
+use super::check::ParamSpec;
 use super::Kind;
-use model::{FieldError, KindInfo, ParamInfo, ParamType};
+use model::{KindInfo, ParamInfo, ParamType};
 use serde_json::{Map, Value};
 
 /// The description of kind `K`, from the schema of `K::Params`.
 pub fn kind<K: Kind>() -> KindInfo {
-    let schema = schemars::schema_for!(K::Params);
-    let root = schema.as_object().cloned().unwrap_or_default();
+    let root = schema::<K>();
+    KindInfo {
+        name: K::NAME.to_string(),
+        title: text(&root, "title").unwrap_or_else(|| K::NAME.to_string()),
+        description: text(&root, "description").unwrap_or_default(),
+        params: params::<K>().into_iter().map(|p| p.info).collect(),
+        paused: None,
+        retry: K::RETRY.info(),
+        translations: Default::default(),
+    }
+}
+
+/// The parameters of kind `K`, in the order of its struct's fields.
+pub fn params<K: Kind>() -> Vec<ParamSpec> {
+    let root = schema::<K>();
     let required: Vec<&str> = root
         .get("required")
         .and_then(Value::as_array)
@@ -24,8 +41,7 @@ pub fn kind<K: Kind>() -> KindInfo {
         .get("$defs")
         .and_then(Value::as_object)
         .unwrap_or(&empty);
-    let params = root
-        .get("properties")
+    root.get("properties")
         .and_then(Value::as_object)
         .map(|props| {
             props
@@ -33,19 +49,16 @@ pub fn kind<K: Kind>() -> KindInfo {
                 .map(|(name, field)| param(name, field, defs, required.contains(&name.as_str())))
                 .collect()
         })
-        .unwrap_or_default();
-    KindInfo {
-        name: K::NAME.to_string(),
-        title: text(&root, "title").unwrap_or_else(|| K::NAME.to_string()),
-        description: text(&root, "description").unwrap_or_default(),
-        params,
-        paused: None,
-        retry: K::RETRY.info(),
-        translations: Default::default(),
-    }
+        .unwrap_or_default()
 }
 
-fn param(name: &str, field: &Value, defs: &Map<String, Value>, required: bool) -> ParamInfo {
+/// The JSON schema of `K::Params`, as an object.
+fn schema<K: Kind>() -> Map<String, Value> {
+    let schema = schemars::schema_for!(K::Params);
+    schema.as_object().cloned().unwrap_or_default()
+}
+
+fn param(name: &str, field: &Value, defs: &Map<String, Value>, required: bool) -> ParamSpec {
     let field = field
         .as_object()
         .map(|f| resolved(f, defs))
@@ -60,15 +73,16 @@ fn param(name: &str, field: &Value, defs: &Map<String, Value>, required: bool) -
         (_, Some(choices)) => (ParamType::Choice, choices),
         _ => (param_type(field), Vec::new()),
     };
-    ParamInfo {
+    let info = ParamInfo {
         name: name.to_string(),
         label: text(field, "title").unwrap_or_else(|| name.to_string()),
         description: text(field, "description").unwrap_or_default(),
         kind,
         required,
         default: field.get("default").cloned(),
-        min: field.get("minimum").and_then(whole),
-        max: field.get("maximum").and_then(whole),
+        // Filled in from the exact bounds by `ParamSpec::new`.
+        min: None,
+        max: None,
         accept: field
             .get("accept")
             .and_then(Value::as_array)
@@ -82,9 +96,14 @@ fn param(name: &str, field: &Value, defs: &Map<String, Value>, required: bool) -
         // The server's limit, filled in where it is known.
         max_bytes: None,
         choices,
-        pattern: None,
-        max_length: None,
-    }
+        pattern: text(field, "pattern"),
+        max_length: field.get("maxLength").and_then(Value::as_u64),
+    };
+    let bound = |key: &str| field.get(key).and_then(Value::as_f64);
+    let mut spec = ParamSpec::new(info, bound("minimum"), bound("maximum"))
+        .unwrap_or_else(|e| panic!("the pattern of {name} is not a regular expression: {e}"));
+    spec.unsigned = text(field, "format").is_some_and(|f| f.starts_with("uint"));
+    spec
 }
 
 /// `field` with what its `$ref` points to among the schema's definitions (a Rust enum's schema
@@ -144,47 +163,6 @@ fn types(field: &Map<String, Value>) -> Vec<&str> {
     }
 }
 
-/// Values of choices and sets that are not among their choices, one message per field, in the
-/// order of the form. A set may be given as a list or as one comma-separated string.
-pub fn choice_errors(info: &KindInfo, params: &Value) -> Vec<FieldError> {
-    let mut out = Vec::new();
-    for p in &info.params {
-        let Some(value) = params.get(&p.name).filter(|v| !v.is_null()) else {
-            continue;
-        };
-        let known = |v: &str| p.choices.iter().any(|c| c == v);
-        let message = match (p.kind, value) {
-            (ParamType::Choice, Value::String(v)) if known(v) => continue,
-            (ParamType::Choice, _) => format!("must be one of: {}", p.choices.join(", ")),
-            (ParamType::Set, _) => {
-                let given: Option<Vec<&str>> = match value {
-                    Value::String(s) => Some(
-                        s.split(',')
-                            .map(str::trim)
-                            .filter(|v| !v.is_empty())
-                            .collect(),
-                    ),
-                    Value::Array(a) => a.iter().map(Value::as_str).collect(),
-                    _ => None,
-                };
-                match given.map(|g| g.into_iter().find(|v| !known(v))) {
-                    Some(None) => continue,
-                    Some(Some(stranger)) => {
-                        format!("\"{stranger}\" is not one of: {}", p.choices.join(", "))
-                    }
-                    None => format!("must be a list of: {}", p.choices.join(", ")),
-                }
-            }
-            _ => continue,
-        };
-        out.push(FieldError {
-            field: p.name.clone(),
-            message,
-        });
-    }
-    out
-}
-
 fn text(object: &Map<String, Value>, key: &str) -> Option<String> {
     object.get(key).and_then(Value::as_str).map(str::to_string)
 }
@@ -203,59 +181,38 @@ fn param_type(field: &Map<String, Value>) -> ParamType {
     }
 }
 
-/// A bound as a whole number (`0.0` and `1.0` bound a probability as 0 and 1).
-fn whole(v: &Value) -> Option<i64> {
-    v.as_i64()
-        .or_else(|| v.as_u64().map(|u| u.min(i64::MAX as u64) as i64))
-        .or_else(|| {
-            v.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        })
-}
-
-/// One message per field that failed validation. A number outside its bounds is told the
-/// bounds as the description states them; other checks say what they found.
-pub fn field_errors(info: &KindInfo, params: &Value, report: &garde::Report) -> Vec<FieldError> {
-    let mut out: Vec<FieldError> = Vec::new();
-    for (path, error) in report.iter() {
-        let field = path.to_string();
-        if out.iter().any(|f| f.field == field) {
-            continue;
-        }
-        let param = info.params.iter().find(|p| p.name == field);
-        let value = params.get(&field).and_then(Value::as_f64);
-        let message = match (param, value) {
-            (Some(p), Some(v)) if matches!(p.kind, ParamType::Integer | ParamType::Number) => {
-                match (p.min, p.max) {
-                    (Some(lo), Some(hi)) if v < lo as f64 || v > hi as f64 => {
-                        format!("must be from {lo} to {hi}")
-                    }
-                    (Some(lo), None) if v < lo as f64 => format!("must be at least {lo}"),
-                    (None, Some(hi)) if v > hi as f64 => format!("must be at most {hi}"),
-                    _ => error.message().to_string(),
-                }
-            }
-            _ => error.message().to_string(),
-        };
-        out.push(FieldError { field, message });
-    }
-    // In the order the form shows the fields (the report sorts them by name).
-    let position = |f: &FieldError| {
-        info.params
-            .iter()
-            .position(|p| p.name == f.field)
-            .unwrap_or(usize::MAX)
-    };
-    out.sort_by_key(position);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::{Batch, Checksum, Demo, ImportCsv};
+    use crate::kinds::check::{check, Typing};
+    use crate::kinds::RunResult;
+    use crate::kinds::{Batch, Checksum, Demo, ExportJobs, ImportCsv, JobContext, KindEnv};
+    use schemars::JsonSchema;
+    use serde::{Deserialize, Serialize};
     use serde_json::json;
+
+    /// A kind of these tests: a pattern and bounds that are not whole numbers.
+    struct Shaped;
+
+    #[derive(Serialize, Deserialize, JsonSchema, garde::Validate)]
+    #[garde(context(KindEnv))]
+    struct ShapedParams {
+        #[schemars(regex(pattern = "[a-z]+"))]
+        #[garde(skip)]
+        code: String,
+        #[schemars(range(min = 0.5, max = 2.5))]
+        #[garde(skip)]
+        ratio: f64,
+    }
+
+    impl Kind for Shaped {
+        type Params = ShapedParams;
+        const NAME: &'static str = "shaped";
+
+        async fn run(_: ShapedParams, _: &mut JobContext) -> RunResult {
+            Ok(())
+        }
+    }
 
     #[test]
     fn demo_is_described_from_its_parameter_struct() {
@@ -301,5 +258,53 @@ mod tests {
         );
         assert_eq!(database.default, Some(json!("imports.db")));
         assert_eq!(kind::<Checksum>().params[0].default, Some(json!(".")));
+    }
+
+    #[test]
+    fn bounds_lengths_and_patterns_are_checked_as_the_schema_states_them() {
+        let batch = params::<Batch>();
+        let rate = batch.iter().find(|p| p.name() == "failure_rate").unwrap();
+        assert_eq!((rate.min, rate.max), (Some(0.0), Some(1.0)));
+        assert!(batch.iter().find(|p| p.name() == "items").unwrap().unsigned);
+        assert!(!rate.unsigned);
+        let export = kind::<ExportJobs>();
+        let length = |n: &str| {
+            export
+                .params
+                .iter()
+                .find(|p| p.name == n)
+                .unwrap()
+                .max_length
+        };
+        assert_eq!((length("kind"), length("search")), (Some(100), Some(200)));
+
+        let shaped = params::<Shaped>();
+        let (code, ratio) = (&shaped[0], &shaped[1]);
+        assert_eq!(code.info.pattern.as_deref(), Some("[a-z]+"));
+        // The form is offered the whole numbers within; the check keeps them exact.
+        assert_eq!((ratio.info.min, ratio.info.max), (Some(1), Some(2)));
+        let env = KindEnv::files(crate::files::Files::whole(std::env::temp_dir()));
+        let refused = check(
+            &shaped,
+            Typing::Struct,
+            json!({"code": "ab1", "ratio": 2.6}),
+            &env,
+        );
+        let messages: Vec<&str> = refused
+            .problems
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            ["must match the pattern [a-z]+", "must be from 0.5 to 2.5"]
+        );
+        let taken = check(
+            &shaped,
+            Typing::Struct,
+            json!({"code": "ab", "ratio": 0.5}),
+            &env,
+        );
+        assert!(taken.problems.is_empty(), "{:?}", taken.problems);
     }
 }

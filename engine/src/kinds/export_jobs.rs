@@ -41,7 +41,8 @@ pub struct ExportJobsParams {
     /// Only jobs of this kind (all when empty).
     #[schemars(title = "Kind")]
     #[serde(default)]
-    #[garde(length(chars, max = 100))]
+    #[schemars(length(max = 100))]
+    #[garde(skip)]
     pub kind: String,
     /// Only the jobs one schedule started (its id).
     #[schemars(title = "Schedule")]
@@ -51,7 +52,8 @@ pub struct ExportJobsParams {
     /// Only jobs whose id starts with this, or whose message or error contains it.
     #[schemars(title = "Search")]
     #[serde(default)]
-    #[garde(length(chars, max = 200))]
+    #[schemars(length(max = 200))]
+    #[garde(skip)]
     pub search: String,
     /// Only jobs created at or after this time: 2026-11-24, 2026-11-24T14:00 (UTC) or an RFC
     /// 3339 time with its offset.

@@ -1,23 +1,28 @@
 //! Job kinds: the extension point. A kind is a parameter struct and a `run` function.
 //!
 //! The parameter struct is declared once and everything else is derived from it:
-//! - serde reads it (`#[serde(deny_unknown_fields)]`, defaults with `#[serde(default)]`);
 //! - `schemars` describes it for `GET /api/v1/kinds` and the start form ([`describe`]): the
 //!   struct's doc comment and `#[schemars(title)]` name the kind, each field's doc comment and
-//!   title describe it, serde defaults become the form's defaults;
-//! - `garde` checks it, with the server's [`KindEnv`] as context, and schemars reads the same
-//!   `#[garde(range(...))]` attributes into the description's bounds.
+//!   title describe it, serde defaults become the form's defaults, `#[schemars(range(...))]`,
+//!   `length` and `regex` its bounds, lengths and patterns;
+//! - the one checker of every kind's parameters ([`check`], which checks command kinds' too)
+//!   checks the values against that description, with the same messages for every kind;
+//! - serde reads them (`#[serde(deny_unknown_fields)]`, defaults with `#[serde(default)]`);
+//! - `garde` runs the struct's own checks, those the description cannot state, with the
+//!   server's [`KindEnv`] as context (a path that must exist, an upload of the field's type).
 //!
 //! See docs/KINDS.md for a walk-through. The [`Registry`] erases each kind's parameter type so the
-//! engine can hold them side by side.
+//! engine can hold them side by side (a compiled-in kind as `typed::Typed`).
 
 pub mod around_start;
 mod batch;
+pub mod check;
 mod checksum;
 mod demo;
 pub mod describe;
 mod export_jobs;
 mod import_csv;
+mod typed;
 pub mod upload;
 /// What kinds open files through (see [`crate::files`]).
 pub use crate::files;
@@ -176,71 +181,6 @@ pub trait ErasedKind: Send + Sync {
     }
 }
 
-struct Typed<K> {
-    info: KindInfo,
-    kind: std::marker::PhantomData<K>,
-}
-
-impl<K: Kind> ErasedKind for Typed<K> {
-    fn info(&self) -> &KindInfo {
-        &self.info
-    }
-
-    fn resumable(&self) -> bool {
-        K::RESUMABLE
-    }
-
-    fn default_timeout(&self) -> Option<Duration> {
-        K::DEFAULT_TIMEOUT
-    }
-
-    fn max_running(&self) -> Option<usize> {
-        K::MAX_RUNNING
-    }
-
-    fn retry(&self) -> Retry {
-        K::RETRY
-    }
-
-    fn opens_files(&self) -> bool {
-        K::OPENS_FILES || self.info.takes(ParamType::File)
-    }
-
-    fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError> {
-        // Every choice that is not one, named by its field, before serde stops at the first.
-        let strangers = describe::choice_errors(&self.info, &params);
-        if !strangers.is_empty() {
-            return Err(AppError::invalid(strangers));
-        }
-        let typed: K::Params = serde_json::from_value(params).map_err(|e| {
-            AppError::invalid(vec![FieldError {
-                field: "params".into(),
-                message: e.to_string(),
-            }])
-        })?;
-        if let Err(report) = garde::Validate::validate_with(&typed, env) {
-            let normal = serde_json::to_value(&typed).unwrap_or(Value::Null);
-            return Err(AppError::invalid(describe::field_errors(
-                &self.info, &normal, &report,
-            )));
-        }
-        // Stored in normal form: defaults filled in, unknown fields refused above.
-        Ok(serde_json::to_value(&typed).expect("params serialize"))
-    }
-
-    fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult> {
-        Box::pin(async move {
-            match serde_json::from_value::<K::Params>(params) {
-                Ok(p) => K::run(p, ctx).await,
-                Err(e) => Err(JobError {
-                    code: "bad_params".into(),
-                    message: format!("stored parameters no longer parse: {e}"),
-                }),
-            }
-        })
-    }
-}
-
 type Kinds = BTreeMap<String, Arc<dyn ErasedKind>>;
 
 /// The kinds a server can run, by name. Clones share one set: when the commands file is read
@@ -265,11 +205,7 @@ impl Registry {
     /// registry's clones do not share.
     pub fn with<K: Kind>(self) -> Registry {
         let mut kinds = (*self.now()).clone();
-        let typed = Typed::<K> {
-            info: describe::kind::<K>(),
-            kind: std::marker::PhantomData,
-        };
-        kinds.insert(K::NAME.to_string(), Arc::new(typed));
+        kinds.insert(K::NAME.to_string(), Arc::new(typed::Typed::<K>::new()));
         Registry {
             kinds: Arc::new(RwLock::new(Arc::new(kinds))),
         }
@@ -371,7 +307,8 @@ impl Registry {
     }
 
     /// Turns form fields (all strings) into JSON params using the kind's parameter types, then
-    /// validates them like [`Registry::parse`].
+    /// validates them like [`Registry::parse`]. A field whose text is not of its type is told
+    /// so, beside what the check says of the others.
     pub fn parse_form(
         &self,
         kind: &str,
@@ -381,7 +318,7 @@ impl Registry {
         let found = self.get(kind)?;
         let info = found.info();
         let mut params = serde_json::Map::new();
-        let mut problems = Vec::new();
+        let mut unread = Vec::new();
         for p in &info.params {
             // A set's checkboxes are fields of their own (`name/choice`); a field of its name
             // holds a comma-separated list (the history's filters).
@@ -402,73 +339,44 @@ impl Registry {
                         chosen.push(v.to_string());
                     }
                 }
-                match (chosen.is_empty(), p.required) {
-                    (true, true) => problems.push(FieldError {
-                        field: p.name.clone(),
-                        message: "choose at least one".into(),
-                    }),
-                    (true, false) => {}
-                    (false, _) => {
-                        params.insert(p.name.clone(), Value::from(chosen));
-                    }
-                }
+                params.insert(p.name.clone(), Value::from(chosen));
                 continue;
             }
+            // An empty field is none given: the check says whether one is required.
             let Some(raw) = form
                 .get(&p.name)
                 .map(|s| s.trim())
                 .filter(|s| !s.is_empty())
             else {
-                if p.required {
-                    problems.push(FieldError {
-                        field: p.name.clone(),
-                        message: "is required".into(),
-                    });
-                }
                 continue;
             };
-            let value = match p.kind {
-                ParamType::Integer => {
-                    raw.parse::<i64>()
-                        .map(Value::from)
-                        .map_err(|_| match (p.min, p.max) {
-                            (Some(lo), Some(hi)) => {
-                                format!("must be a whole number from {lo} to {hi}")
-                            }
-                            _ => "must be a whole number".to_string(),
-                        })
-                }
-                ParamType::Number => raw
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .map(Value::from)
-                    .ok_or_else(|| "must be a number".to_string()),
-                ParamType::Boolean => match raw {
-                    "true" | "on" | "1" => Ok(Value::Bool(true)),
-                    "false" | "off" | "0" => Ok(Value::Bool(false)),
-                    _ => Err("must be true or false".to_string()),
-                },
-                ParamType::String
-                | ParamType::File
-                | ParamType::Choice
-                | ParamType::Secret
-                | ParamType::Set => Ok(Value::String(raw.to_string())),
-            };
-            match value {
+            match check::form_value(p, raw) {
                 Ok(v) => {
                     params.insert(p.name.clone(), v);
                 }
-                Err(message) => problems.push(FieldError {
+                Err(message) => unread.push(FieldError {
                     field: p.name.clone(),
                     message,
                 }),
             }
         }
-        if !problems.is_empty() {
-            return Err(AppError::invalid(problems));
+        match found.parse(Value::Object(params), env) {
+            Ok(normal) if unread.is_empty() => Ok(normal),
+            Ok(_) => Err(AppError::invalid(unread)),
+            Err(e) if e.code == ErrorCode::InvalidParams => {
+                // What the check says of a field left out because its text was unread is
+                // only that it is missing.
+                let mut fields = unread;
+                for f in e.fields {
+                    if !fields.iter().any(|u| u.field == f.field) {
+                        fields.push(f);
+                    }
+                }
+                check::in_form_order(&info.params, &mut fields);
+                Err(AppError::invalid(fields))
+            }
+            Err(e) => Err(e),
         }
-        self.parse(kind, Value::Object(params), env)
     }
 
     pub(crate) fn run<'a>(
