@@ -9,9 +9,10 @@ use std::fmt;
 use tokio::sync::oneshot;
 
 /// The answer a change carries: where its sender waits (`None`: nobody waits, as for progress
-/// samples and log lines), and the value the batch gave it, kept until the commit.
+/// samples and log lines), and the value the batch gave it, kept until the commit. Boxed, so
+/// that a change (and the writer's queue of them) is no larger for the job an answer may hold.
 pub struct Answer<T> {
-    value: Option<Result<T, StoreError>>,
+    value: Option<Box<Result<T, StoreError>>>,
     reply: Option<oneshot::Sender<Result<T, StoreError>>>,
 }
 
@@ -42,7 +43,7 @@ impl<T> Answer<T> {
     /// made of it).
     pub(crate) fn set(&mut self, value: T) {
         if self.reply.is_some() {
-            self.value = Some(Ok(value));
+            self.value = Some(Box::new(Ok(value)));
         }
     }
 }
@@ -75,6 +76,8 @@ impl<T> fmt::Debug for Answer<T> {
 /// An [`Answer`] whatever its type: what the writer does with every change's once the batch
 /// is done.
 pub(crate) trait Settle {
+    /// Whether someone waits for the answer.
+    fn awaited(&self) -> bool;
     /// The change failed alone and was undone: its answer is `error`, whatever the batch does.
     fn fail(&mut self, error: &StoreError);
     /// Sends the answer: the value the batch gave it, unless the batch (`Err`) or the change
@@ -83,9 +86,13 @@ pub(crate) trait Settle {
 }
 
 impl<T> Settle for Answer<T> {
+    fn awaited(&self) -> bool {
+        self.reply.is_some()
+    }
+
     fn fail(&mut self, error: &StoreError) {
         if self.reply.is_some() {
-            self.value = Some(Err(error.clone()));
+            self.value = Some(Box::new(Err(error.clone())));
         }
     }
 
@@ -95,7 +102,7 @@ impl<T> Settle for Answer<T> {
         };
         let answer = match (batch, self.value.take()) {
             (Err(e), _) => Err(e.clone()),
-            (Ok(()), Some(value)) => value,
+            (Ok(()), Some(value)) => *value,
             (Ok(()), None) => Err(StoreError::msg("the batch gave the change no answer")),
         };
         let _ = reply.send(answer);
@@ -137,10 +144,20 @@ mod tests {
     }
 
     #[test]
+    fn an_answer_is_a_few_pointers_whatever_it_holds() {
+        let small = std::mem::size_of::<Answer<bool>>();
+        assert!(small <= 3 * std::mem::size_of::<usize>(), "{small} bytes");
+        assert_eq!(std::mem::size_of::<Answer<Option<model::Job>>>(), small);
+        assert_eq!(std::mem::size_of::<Answer<crate::Created>>(), small);
+    }
+
+    #[test]
     fn an_answer_nobody_waits_for_keeps_nothing() {
         let mut a = Answer::none();
         a.set(vec![0u8; 1024]);
-        assert!(a.value.is_none());
+        assert!(a.value.is_none() && !a.awaited());
         a.send(Ok(()));
+        let (a, _answered) = Answer::<u8>::new();
+        assert!(a.awaited());
     }
 }

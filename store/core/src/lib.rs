@@ -406,6 +406,14 @@ impl Change {
         self.answers(&mut |a| a.fail(error));
     }
 
+    /// Whether someone waits for this change's answer (for one of a `Together`'s): a writer
+    /// that answers a batch later keeps only those.
+    pub fn awaited(&mut self) -> bool {
+        let mut awaited = false;
+        self.answers(&mut |a| awaited |= a.awaited());
+        awaited
+    }
+
     /// Sends the change's answer now that its batch is done: committed (`Ok`), or not.
     pub fn settle(&mut self, batch: Result<(), &StoreError>) {
         self.answers(&mut |a| a.send(batch));

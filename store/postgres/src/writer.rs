@@ -165,6 +165,8 @@ impl Task {
                     took: started.elapsed(),
                 });
                 let newest = applied.events.last().map(|e| e.event.id);
+                // Kept until published: only the changes someone waits for, not every log line.
+                changes.retain_mut(Change::awaited);
                 self.tailer.answer_once_published(newest, changes);
             }
             Err(e) => {
