@@ -665,7 +665,7 @@ bulk-not-done-rerun = { $n ->
     }
 filter-jobs = Filter jobs
 filter-any = any
-filter-external = External (programs elsewhere)
+filter-elsewhere = { $kind } (programs elsewhere)
 filter-q = Job id or message
 filter-q-placeholder = e.g. 0193a7f2 or quota
 filter-clear = Clear

@@ -1,12 +1,12 @@
 //! One name for each thing: what a person reads for a job is its kind's title ("Count words in a
-//! file"), or an external job's own title; the machine name (`word_report`) stays where a person
+//! file"), or an external job's own title ([`Job::title`]); the machine name (`word_report`) stays where a person
 //! types it (the API, the command line, the filters' addresses).
 //!
 //! The titles come with every page: the server renders with its kinds' titles (a context the
 //! app provides per request), and the page's live state keeps the same titles, handed to it with
 //! the page's [`LiveInfo`](crate::server_fns::LiveInfo), for the jobs it learns of later.
 
-use crate::model::{Job, EXTERNAL_KIND};
+use crate::model::Job;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -39,17 +39,14 @@ pub fn job_title(job: &Job) -> String {
 
 /// [`kind_title`] with the titles `known` knows.
 pub fn kind_title_with(kind: &str, known: impl Fn(&str) -> Option<String>) -> String {
-    if kind == EXTERNAL_KIND {
-        return crate::i18n::t().kind_external().to_string();
-    }
     known(kind).unwrap_or_else(|| kind.to_string())
 }
 
 /// [`job_title`] with the titles `known` knows.
 pub fn job_title_with(job: &Job, known: impl Fn(&str) -> Option<String>) -> String {
-    match job.params.get("title").and_then(|t| t.as_str()) {
-        Some(title) if job.kind == EXTERNAL_KIND => title.to_string(),
-        _ => kind_title_with(&job.kind, known),
+    match job.title() {
+        Some(title) => title.to_string(),
+        None => kind_title_with(&job.kind, known),
     }
 }
 
@@ -86,13 +83,15 @@ pub fn provide() {
     }
 }
 
-/// The titles of the kinds `engine` runs now, in the page's language.
+/// The titles of the kinds `engine` knows now (those it runs and those that run elsewhere), in
+/// the page's language.
 #[cfg(feature = "ssr")]
 pub fn titles_of(engine: &engine::Engine) -> KindTitles {
     let t = crate::i18n::t();
     engine
         .kinds()
         .into_iter()
+        .chain(engine.kinds_elsewhere())
         .map(|k| (k.name.clone(), crate::components::kind_title(t, &k)))
         .collect()
 }
@@ -106,7 +105,7 @@ mod tests {
     fn an_external_job_is_called_by_its_title_and_an_unknown_kind_by_its_name() {
         let mut job = Job::queued(named("j"), "word_report", serde_json::json!({}), 0);
         assert_eq!(job_title(&job), "word_report");
-        job.kind = EXTERNAL_KIND.into();
+        job.kind = crate::model::EXTERNAL_KIND.into();
         job.params = serde_json::json!({"title": "nightly backup"});
         assert_eq!(job_title(&job), "nightly backup");
         let titles: KindTitles = [("demo".to_string(), "Demo".to_string())]

@@ -422,6 +422,11 @@ impl Engine {
         self.inner.kinds.infos()
     }
 
+    /// The kinds whose jobs run elsewhere and report here (external jobs').
+    pub fn kinds_elsewhere(&self) -> Vec<KindInfo> {
+        self.inner.kinds.elsewhere()
+    }
+
     /// Uploads: receiving them, and what their owners may do with them.
     pub fn uploads(&self) -> &Uploads {
         &self.inner.uploads
@@ -512,7 +517,7 @@ impl Engine {
         let origin = self.job(caller, id).await?;
         let owner = self.may_touch(caller, id).await?;
         caller.may_start()?;
-        if origin.is_external() {
+        if self.inner.kinds.starts(&origin.kind) == Some(crate::kinds::Starts::Elsewhere) {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "an external job runs where its program was started: start it there again",

@@ -11,25 +11,18 @@ use crate::accounts::{same_secret, token_hash};
 use crate::committer::WriteError;
 use crate::engine::Engine;
 use crate::failures::{read_failed, write_failed};
+use crate::kinds::external::check_params;
+use crate::kinds::Starts;
 use crate::store::{ExternalReport, Reported, Store};
 use crate::{now_ms, Caller, StartOptions, Started};
 use model::error::Chain;
-use model::external::{
-    is_external_kind, ExternalParams, Report, ReportReply, LEASE_SECS, MAX_REPORT_LINES,
-    REPORT_TOKEN_PREFIX,
-};
+use model::external::{Report, ReportReply, MAX_REPORT_LINES, REPORT_TOKEN_PREFIX};
 use model::{
     AppError, ErrorCode, FieldError, Job, JobError, JobId, JobStatus, Progress, UserId,
     EXTERNAL_KIND,
 };
 use std::time::Duration;
 
-/// The longest title, command line and host name, in characters.
-const MAX_TITLE: usize = 200;
-const MAX_COMMAND: usize = 4_096;
-const MAX_HOST: usize = 255;
-/// The most bytes of an external job's other parameters, as JSON.
-const MAX_PARAMS_BYTES: usize = 16 * 1024;
 /// The longest log line a report may carry, in bytes (as a command kind's).
 pub const MAX_LINE_BYTES: usize = crate::commands::lines::MAX_LINE;
 /// The longest unit and message of a report, in characters.
@@ -57,10 +50,10 @@ pub enum Start {
 }
 
 impl Engine {
-    /// Starts a job of any kind for the caller, with `options`: an external job
-    /// ([`Engine::create_external`]) runs now, once, where its program runs, so it takes no
-    /// later start, no attempts beyond its one and no idempotency key; any other kind goes
-    /// through [`Engine::create_job_with`].
+    /// Starts a job of any kind for the caller, with `options`: a job of a kind that runs
+    /// elsewhere ([`Starts::Elsewhere`], [`Engine::create_external`]) runs now, once, where its
+    /// program runs, so it takes no later start, no attempts beyond its one and no idempotency
+    /// key; a kind that runs here goes through [`Engine::create_job_with`].
     pub async fn start_any(
         &self,
         caller: &Caller,
@@ -68,7 +61,7 @@ impl Engine {
         params: serde_json::Value,
         options: StartOptions,
     ) -> Result<Start, AppError> {
-        if !is_external_kind(kind) {
+        if self.inner.kinds.starts(kind) != Some(Starts::Elsewhere) {
             return self
                 .create_job_with(caller, kind, params, options)
                 .await
@@ -87,7 +80,7 @@ impl Engine {
             .map(Start::External)
     }
 
-    /// Every kind a job may have: the registered ones, and external jobs'.
+    /// Every kind a job may have: those that run here and those that run elsewhere.
     pub fn job_kinds(&self) -> Vec<String> {
         self.inner.kinds.job_kinds()
     }
@@ -165,7 +158,8 @@ impl Engine {
         if bytes > 0 {
             self.inner.report_budget.take(owner, bytes)?;
         }
-        if job.status.is_terminal() || !job.is_external() {
+        if job.status.is_terminal() || self.inner.kinds.starts(&job.kind) != Some(Starts::Elsewhere)
+        {
             return Err(ended(&job));
         }
         let lease_secs = job.params["lease_secs"]
@@ -291,62 +285,6 @@ fn ended(job: &Job) -> AppError {
             job.status
         ),
     )
-}
-
-/// Reads and checks an external job's parameters.
-pub fn check_params(value: serde_json::Value) -> Result<ExternalParams, AppError> {
-    let mut params: ExternalParams = serde_json::from_value(value).map_err(|e| {
-        invalid(
-            "params",
-            format!("not the parameters of an external job: {e}"),
-        )
-    })?;
-    params.title = params.title.trim().to_string();
-    let len = params.title.chars().count();
-    if len == 0 || len > MAX_TITLE {
-        return Err(invalid(
-            "title",
-            format!("a title has 1 to {MAX_TITLE} characters"),
-        ));
-    }
-    if params.title.chars().any(char::is_control) {
-        return Err(invalid("title", "a title is one line of text"));
-    }
-    if params
-        .command
-        .as_ref()
-        .is_some_and(|c| c.chars().count() > MAX_COMMAND)
-    {
-        return Err(invalid(
-            "command",
-            format!("a command line has at most {MAX_COMMAND} characters"),
-        ));
-    }
-    if params
-        .host
-        .as_ref()
-        .is_some_and(|h| h.chars().count() > MAX_HOST || h.chars().any(char::is_control))
-    {
-        return Err(invalid(
-            "host",
-            format!("a host name is one line of at most {MAX_HOST} characters"),
-        ));
-    }
-    let (min, max) = LEASE_SECS;
-    if !(min..=max).contains(&params.lease_secs) {
-        return Err(invalid(
-            "lease_secs",
-            format!("a lease is {min} to {max} seconds"),
-        ));
-    }
-    let size = serde_json::to_string(&params.params).map_or(0, |s| s.len());
-    if size > MAX_PARAMS_BYTES {
-        return Err(invalid(
-            "params",
-            format!("an external job's parameters are {MAX_PARAMS_BYTES} bytes of JSON at most, not {size}"),
-        ));
-    }
-    Ok(params)
 }
 
 /// Refuses a report that is not well formed, naming what is wrong.
@@ -510,30 +448,6 @@ mod tests {
             seq,
             level: model::LogLevel::Info,
             line: format!("line {seq}"),
-        }
-    }
-
-    #[test]
-    fn parameters_are_checked_and_named() {
-        let ok =
-            check_params(json!({"title": "  nightly backup ", "params": {"db": "main"}})).unwrap();
-        assert_eq!(ok.title, "nightly backup");
-        assert_eq!(ok.lease_secs, model::external::DEFAULT_LEASE_SECS);
-        for (bad, field) in [
-            (json!({"title": ""}), "title"),
-            (json!({"title": "a\nb"}), "title"),
-            (json!({"title": "x".repeat(201)}), "title"),
-            (json!({"title": "t", "lease_secs": 1}), "lease_secs"),
-            (json!({"title": "t", "lease_secs": 3601}), "lease_secs"),
-            (json!({"title": "t", "bogus": 1}), "params"),
-            (
-                json!({"title": "t", "params": {"x": "y".repeat(20_000)}}),
-                "params",
-            ),
-            (json!("nightly"), "params"),
-        ] {
-            let e = check_params(bad.clone()).unwrap_err();
-            assert_eq!(e.fields[0].field, field, "{bad}: {e:?}");
         }
     }
 

@@ -47,9 +47,8 @@ impl Engine {
             .await
             .map_err(read_failed)?;
         let infos = self.kinds();
-        let title = |kind: &str| match infos.iter().find(|k| k.name == kind) {
-            Some(info) => info.title.clone(),
-            None if kind == model::EXTERNAL_KIND => "External".to_string(),
+        let title = |kind: &str| match self.inner.kinds.info(kind) {
+            Some(info) => info.title,
             None => kind.to_string(),
         };
         let mut kinds: Vec<String> = infos.iter().map(|k| k.name.clone()).collect();

@@ -25,7 +25,7 @@ impl Job {
 }
 
 /// Whether `kind` names external jobs (the one place that says which name does).
-pub fn is_external_kind(kind: &str) -> bool {
+fn is_external_kind(kind: &str) -> bool {
     kind == EXTERNAL_KIND
 }
 

@@ -59,6 +59,7 @@ fn history_query(map: &ParamsMap) -> HistoryQuery {
 fn DashboardView(data: DashboardData) -> impl IntoView {
     let DashboardData {
         kinds,
+        elsewhere,
         query,
         page,
         active,
@@ -133,7 +134,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         <section class="history" aria-labelledby="history-title">
             <div class="history-tools">
                 <h2 id="history-title">{t.history_title()}</h2>
-                <FilterForm kinds query=query.clone()/>
+                <FilterForm kinds elsewhere query=query.clone()/>
                 {may.start.then(|| view! { <ExportForm query=query.clone()/> })}
                 {bulk_bar}
                 <ZoneNote at=now/>
@@ -340,7 +341,11 @@ fn bulk_done() -> Option<impl IntoView> {
 }
 
 #[component]
-fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
+fn FilterForm(
+    kinds: Vec<KindInfo>,
+    elsewhere: Vec<KindInfo>,
+    query: HistoryQuery,
+) -> impl IntoView {
     let status = query.status.clone().unwrap_or_default();
     let kind = query.kind.clone().unwrap_or_default();
     let t = t();
@@ -364,6 +369,13 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
             view! { <option value=k.name.clone() selected=selected>{kind_title(t, &k)}</option> }
         })
         .collect_view();
+    let elsewhere_options = elsewhere
+        .into_iter()
+        .map(|k| {
+            let selected = kind == k.name;
+            view! { <option value=k.name.clone() selected=selected>{t.filter_elsewhere(kind_title(t, &k))}</option> }
+        })
+        .collect_view();
     view! {
         <form class="filters" method="get" action="/" role="search" aria-label=t.filter_jobs()>
             <div class="field">
@@ -379,9 +391,7 @@ fn FilterForm(kinds: Vec<KindInfo>, query: HistoryQuery) -> impl IntoView {
                 <select id="filter-kind" name="kind">
                     <option value="" selected=kind.is_empty()>{t.filter_any()}</option>
                     {kind_options}
-                    <option value=crate::model::EXTERNAL_KIND selected={kind == crate::model::EXTERNAL_KIND}>
-                        {t.filter_external()}
-                    </option>
+                    {elsewhere_options}
                 </select>
             </div>
             <div class="field grow">

@@ -39,6 +39,8 @@ pub struct LiveInfo {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DashboardData {
     pub kinds: Vec<KindInfo>,
+    /// The kinds whose jobs run elsewhere and report here, which the filters offer too.
+    pub elsewhere: Vec<KindInfo>,
     pub query: HistoryQuery,
     pub page: JobPage,
     /// The jobs running now, and the next to start.
@@ -101,6 +103,7 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
                         .map(|k| crate::components::localized_kind(t, k))
                         .collect()
                 },
+                elsewhere: engine.kinds_elsewhere(),
                 counts: engine.status_counts(&caller, kind).await?,
                 chart: engine.last_hour(&caller, live.now).await?,
                 query,

@@ -12,7 +12,8 @@
 //!   server's [`KindEnv`] as context (a path that must exist, an upload of the field's type).
 //!
 //! See docs/KINDS.md for a walk-through. The [`Registry`] erases each kind's parameter type so the
-//! engine can hold them side by side (a compiled-in kind as `typed::Typed`).
+//! engine can hold them side by side (a compiled-in kind as `typed::Typed`). Every registry holds
+//! external jobs' kind ([`external::External`]), whose jobs are started elsewhere ([`Starts`]).
 
 pub mod around_start;
 mod batch;
@@ -21,6 +22,7 @@ mod checksum;
 mod demo;
 pub mod describe;
 mod export_jobs;
+pub mod external;
 mod import_csv;
 mod typed;
 pub mod upload;
@@ -160,6 +162,18 @@ impl KindEnv {
     }
 }
 
+/// Where a kind's jobs run, and so how one starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Starts {
+    /// Here: a start queues the job, and a runner of a process claims and runs it. A job of it
+    /// may be scheduled and re-run.
+    Here,
+    /// Elsewhere: a program that runs on its own reports over HTTP. A start opens the job
+    /// running, with the token its program reports with; no runner claims it, and it cannot be
+    /// queued, scheduled or re-run here.
+    Elsewhere,
+}
+
 /// A kind with its parameter type erased: a compiled-in [`Kind`], or a command the operator
 /// declared ([`crate::commands`]).
 pub trait ErasedKind: Send + Sync {
@@ -174,6 +188,10 @@ pub trait ErasedKind: Send + Sync {
     fn is_command(&self) -> bool {
         false
     }
+    /// Where its jobs run: here by default.
+    fn starts(&self) -> Starts {
+        Starts::Here
+    }
     /// Whether [`ErasedKind::parse`] may open files, and so must run on the blocking pool:
     /// by default, whether it takes an upload.
     fn opens_files(&self) -> bool {
@@ -183,11 +201,23 @@ pub trait ErasedKind: Send + Sync {
 
 type Kinds = BTreeMap<String, Arc<dyn ErasedKind>>;
 
-/// The kinds a server can run, by name. Clones share one set: when the commands file is read
-/// again ([`Registry::set_commands`]), every part of the server sees the new commands at once.
-#[derive(Clone, Default)]
+/// The kinds a server knows, by name: those it runs, and external jobs'. Clones share one set:
+/// when the commands file is read again ([`Registry::set_commands`]), every part of the server
+/// sees the new commands at once.
+#[derive(Clone)]
 pub struct Registry {
     kinds: Arc<RwLock<Arc<Kinds>>>,
+}
+
+impl Default for Registry {
+    /// External jobs' kind alone.
+    fn default() -> Self {
+        let external: Arc<dyn ErasedKind> = Arc::new(external::External::new());
+        let kinds: Kinds = [(external.info().name.clone(), external)].into();
+        Registry {
+            kinds: Arc::new(RwLock::new(Arc::new(kinds))),
+        }
+    }
 }
 
 impl Registry {
@@ -242,9 +272,23 @@ impl Registry {
         self.now().get(kind).cloned()
     }
 
-    /// The names of the kinds.
+    /// The kinds whose jobs start `where`.
+    fn starting(&self, at: Starts) -> impl Iterator<Item = Arc<dyn ErasedKind>> {
+        let now = self.now();
+        let found: Vec<_> = now.values().filter(|k| k.starts() == at).cloned().collect();
+        found.into_iter()
+    }
+
+    /// The names of the kinds this server runs (whose jobs a runner claims).
     pub fn names(&self) -> Vec<String> {
-        self.now().keys().cloned().collect()
+        self.starting(Starts::Here)
+            .map(|k| k.info().name.clone())
+            .collect()
+    }
+
+    /// Where the jobs of `kind` run, if this server knows it.
+    pub fn starts(&self, kind: &str) -> Option<Starts> {
+        self.find(kind).map(|k| k.starts())
     }
 
     pub fn is_resumable(&self, kind: &str) -> bool {
@@ -284,19 +328,27 @@ impl Registry {
         self.find(kind).is_some_and(|k| k.opens_files())
     }
 
+    /// The kinds this server runs, described: what its forms, `GET /api/v1/kinds` and its
+    /// schedules offer.
     pub fn infos(&self) -> Vec<KindInfo> {
-        self.now().values().map(|k| k.info().clone()).collect()
+        self.starting(Starts::Here)
+            .map(|k| k.info().clone())
+            .collect()
     }
 
-    /// Every kind a job may have: the registered ones, and external jobs', which no runner
-    /// runs ([`crate::external`]).
+    /// The kinds whose jobs run elsewhere and report here, described.
+    pub fn elsewhere(&self) -> Vec<KindInfo> {
+        self.starting(Starts::Elsewhere)
+            .map(|k| k.info().clone())
+            .collect()
+    }
+
+    /// Every kind a job may have: those that run here and those that run elsewhere.
     pub fn job_kinds(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.infos().into_iter().map(|k| k.name).collect();
-        names.push(model::EXTERNAL_KIND.to_string());
-        names
+        self.now().keys().cloned().collect()
     }
 
-    /// The kind's description, if this server runs it.
+    /// The kind's description, if this server knows it (wherever its jobs run).
     pub fn info(&self, kind: &str) -> Option<KindInfo> {
         self.find(kind).map(|k| k.info().clone())
     }
@@ -400,14 +452,26 @@ impl Registry {
         }
     }
 
+    /// The kind `kind`, to queue a job of: refused for a kind this server does not know, and
+    /// for one whose jobs run elsewhere.
     fn get(&self, kind: &str) -> Result<Arc<dyn ErasedKind>, AppError> {
-        self.find(kind).ok_or_else(|| {
-            let known = self.names().join(", ");
-            AppError::new(
+        let known = || self.names().join(", ");
+        match self.find(kind) {
+            Some(k) if k.starts() == Starts::Here => Ok(k),
+            Some(_) => Err(AppError::new(
                 ErrorCode::UnknownKind,
-                format!("unknown job kind {kind:?}; known kinds: {known}"),
-            )
-        })
+                format!(
+                    "jobs of kind {kind:?} run elsewhere: their program starts them \
+                     (POST /api/v1/jobs, or `headway run`), they are not queued here; \
+                     kinds that run here: {}",
+                    known()
+                ),
+            )),
+            None => Err(AppError::new(
+                ErrorCode::UnknownKind,
+                format!("unknown job kind {kind:?}; known kinds: {}", known()),
+            )),
+        }
     }
 }
 
@@ -432,6 +496,73 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    /// A command kind that runs nothing, of the name and words of `.0`.
+    struct ACommand(KindInfo);
+
+    impl ErasedKind for ACommand {
+        fn info(&self) -> &KindInfo {
+            &self.0
+        }
+        fn resumable(&self) -> bool {
+            false
+        }
+        fn default_timeout(&self) -> Option<Duration> {
+            None
+        }
+        fn max_running(&self) -> Option<usize> {
+            None
+        }
+        fn retry(&self) -> Retry {
+            Retry::NEVER
+        }
+        fn parse(&self, params: Value, _env: &KindEnv) -> Result<Value, AppError> {
+            Ok(params)
+        }
+        fn run<'a>(&self, _params: Value, _ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult> {
+            Box::pin(async { Ok(()) })
+        }
+        fn is_command(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn external_jobs_kind_is_registered_and_runs_elsewhere() {
+        let kinds = Registry::builtin();
+        let external = model::EXTERNAL_KIND;
+        assert_eq!(kinds.starts(external), Some(Starts::Elsewhere));
+        assert_eq!(kinds.starts("demo"), Some(Starts::Here));
+        assert_eq!(kinds.starts("nope"), None);
+        // Known as a job's kind, with its title, but neither run nor offered here.
+        assert!(kinds.job_kinds().iter().any(|k| k == external));
+        assert_eq!(kinds.info(external).unwrap().title, "External");
+        assert!(!kinds.names().iter().any(|k| k == external));
+        assert!(!kinds.infos().iter().any(|k| k.name == external));
+        assert_eq!(
+            kinds
+                .elsewhere()
+                .iter()
+                .map(|k| k.name.as_str())
+                .collect::<Vec<_>>(),
+            [external]
+        );
+        // A job of it is never queued: a start, a schedule or a re-run that would is refused.
+        let err = kinds
+            .parse(external, json!({"title": "nightly"}), &env())
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::UnknownKind);
+        assert!(err.message.contains("run elsewhere"), "{}", err.message);
+        // Every registry has it, and no command may take its name.
+        assert_eq!(
+            Registry::default().starts(external),
+            Some(Starts::Elsewhere)
+        );
+        let named: Arc<dyn ErasedKind> =
+            Arc::new(ACommand(external::External::new().info().clone()));
+        assert!(kinds.set_commands(vec![named]).is_err());
+        assert_eq!(kinds.starts(external), Some(Starts::Elsewhere));
     }
 
     #[test]

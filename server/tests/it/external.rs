@@ -281,6 +281,52 @@ async fn bad_external_starts_and_reports_get_a_sentence_and_write_nothing() {
     assert_eq!(job["error"]["code"], "failed");
 }
 
+/// External jobs' kind is registered like any kind and says that its jobs run elsewhere: the
+/// history knows it by its title, but no runner, form, list of kinds or schedule offers it, and
+/// a schedule of it is refused with a sentence.
+#[tokio::test]
+async fn external_jobs_run_elsewhere_and_are_never_queued_here() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let (kinds_status, kinds) = s.get("/api/v1/kinds").await;
+    assert_eq!(kinds_status, 200, "{kinds}");
+    let names: Vec<&str> = kinds
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"demo") && !names.contains(&"external"),
+        "{names:?}"
+    );
+    let r = s
+        .http
+        .post(s.url("/api/v1/schedules"))
+        .json(&json!({"kind": "external", "params": {"title": "nightly"}, "cron": "0 0 3 * * *"}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    assert!((400..500).contains(&status), "{status} {body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("run elsewhere")),
+        "{body}"
+    );
+    assert_eq!(s.get("/api/v1/schedules").await.1, json!([]));
+    // Its jobs are started by their programs, and found by their kind.
+    let (job, _) = open(&s, json!({"title": "mine"})).await;
+    let (status, page) = s.get("/api/v1/jobs?kind=external").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.to_string().contains(job["id"].as_str().unwrap()),
+        "{page}"
+    );
+}
+
 #[tokio::test]
 async fn a_program_that_stops_reporting_leaves_its_job_lost_and_a_cancelled_one_cancelled() {
     let app = spawn_app().await;

@@ -12,7 +12,7 @@ mod texts;
 use super::time::Time;
 use crate::format::Style;
 use crate::i18n::{t, Text};
-use crate::model::{Job, JobStatus, QueueInfo, EXTERNAL_KIND};
+use crate::model::{Job, JobStatus, QueueInfo};
 use crate::pace;
 use crate::server_fns::{Active, CancelJob, RerunJob};
 use leptos::prelude::*;
@@ -163,7 +163,7 @@ pub fn JobRowView(
     let title = crate::names::job_title(&job);
     let active = x.status.is_active();
     // An external job runs where its program was started: it has no Re-run here.
-    let rerunnable = job.kind != EXTERNAL_KIND;
+    let rerunnable = !job.is_external();
     let job_action = actions.then(|| {
         view! {
             <form method="post" action=CancelJob::url() class="job-action job-cancel" hidden=!active>
@@ -268,7 +268,7 @@ fn who(t: Text, j: &Job) -> AnyView {
         return view! { {t.job_who_rerun()} " " <a href=format!("/jobs/{o}")><code>{short}</code></a> }
             .into_any();
     }
-    if j.kind == EXTERNAL_KIND {
+    if j.is_external() {
         let host = j
             .params
             .get("host")
