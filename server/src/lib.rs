@@ -49,6 +49,7 @@ pub mod error;
 pub mod hosts;
 pub mod identity;
 pub mod limits;
+pub mod openapi;
 pub mod operator_token;
 pub mod refusals;
 pub mod rest;

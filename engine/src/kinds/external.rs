@@ -5,8 +5,7 @@
 //! cannot be queued, scheduled or re-run here. What its parameters may be is checked here; its
 //! reports and leases are the engine's ([`crate::external`]).
 
-use super::{ErasedKind, KindEnv, Retry, RunResult, Starts};
-use crate::context::JobContext;
+use super::{ErasedKind, JobContext, KindEnv, Retry, RunResult, Starts};
 use futures::future::BoxFuture;
 use model::external::{ExternalParams, LEASE_SECS};
 use model::{AppError, FieldError, JobError, KindInfo, EXTERNAL_KIND};
