@@ -89,9 +89,10 @@ pub fn provide() {
 pub fn titles_of(engine: &engine::Engine) -> KindTitles {
     let t = crate::i18n::t();
     engine
+        .jobs()
         .kinds()
         .into_iter()
-        .chain(engine.kinds_elsewhere())
+        .chain(engine.jobs().kinds_elsewhere())
         .map(|k| (k.name.clone(), crate::components::kind_title(t, &k)))
         .collect()
 }

@@ -1,11 +1,14 @@
 //! Headway's job engine: everything that queues, runs, stores and publishes jobs. It knows
-//! nothing of HTTP or Leptos; the server and the app call it through [`Engine`].
+//! nothing of HTTP or Leptos; the server and the app call its services through [`Engine`].
 //!
-//! - [`engine`]: the façade, [`Engine`]: start, recovery, creating, cancelling, re-running,
-//!   notices, shutdown;
-//! - [`bulk`]: cancel or re-run many jobs at once;
-//! - [`external`]: jobs of programs that run elsewhere and report over HTTP, and their leases;
-//! - [`history`]: what a caller may read: pages, counts, the chart, details, logs, events;
+//! - [`engine`]: [`Engine`], the services started and stopped together;
+//! - [`jobs`]: the jobs service: start, recovery, creating, cancelling, re-running, notices;
+//!   with [`bulk`] (many jobs at once), [`external`] (jobs of programs that run elsewhere and
+//!   report over HTTP, and their leases), [`history`] (what a caller may read: pages, counts,
+//!   the chart, details, logs), [`queue`] (a queued job's place in line and expected start),
+//!   `pauses` (kinds an operator paused, for every process), `outputs` (who reads which job's
+//!   outputs, from where) and [`system`] (the operator's view of the deployment, `/system`);
+//! - [`schedules`]: the schedules service, and the scheduler that fires them;
 //! - [`caller`]: who a request acts for;
 //! - [`store`]: the database, behind one seam, over its backends (SQLite, PostgreSQL);
 //! - [`committer`]: hands changes to the store's writer, which writes them in batches, and
@@ -14,8 +17,6 @@
 //! - [`feed`]: a caller's feed from a cursor: snapshot, replay, `version`, live events,
 //!   keep-alives, as typed items that the event stream and the long poll frame alike;
 //! - [`membership`]: this process among those sharing the store; takes over the jobs of processes that are gone;
-//! - [`queue`]: a queued job's place in line and expected start;
-//! - `pauses`: kinds an operator paused, for every process;
 //! - [`retries`]: whether a failed attempt is tried again, and when;
 //! - [`runner`]: the queue and its limits; runs jobs, cancels them, stops them at shutdown;
 //! - `shares`: each user's share of the queue;
@@ -24,50 +25,40 @@
 //! - [`kinds`]: the job kinds, each declared once by its parameter type;
 //! - [`commands`]: programs and scripts the operator declares as kinds, and how they run;
 //! - [`blobs`]: the file store every process shares: uploads', outputs' and secrets' bytes;
-//! - `outputs`: who reads which job's outputs, from where;
 //! - `uploads`: receiving, listing, deleting and sweeping uploads;
 //! - [`files`]: what a job may open (its owner's part of the data folder), and how;
 //! - [`telemetry`]: the engine's metrics, for `/metrics`;
 //! - [`when`]: when a delayed job may start, from the ways a time is said;
-//! - [`system`]: the operator's view of the deployment (`/system`), with `head_rate`, events
-//!   per second;
+//! - `head_rate`: events per second, for the system page;
 //! - `failures`: a store failure logged, a generic error answered.
 
 pub mod accounts;
 pub mod blobs;
 pub mod bounds;
-pub mod bulk;
 pub mod bus;
 pub mod caller;
 pub mod commands;
 pub mod committer;
 pub mod context;
 pub mod engine;
-pub mod external;
 mod failures;
 pub mod feed;
 pub mod files;
 mod head_rate;
-pub mod history;
+pub mod jobs;
 pub mod kinds;
 pub mod membership;
-mod outputs;
-mod pauses;
-pub mod queue;
 pub mod requested;
 pub mod retries;
 pub mod runner;
 pub mod schedules;
 mod shares;
 pub mod store;
-pub mod system;
 pub mod telemetry;
 pub mod uploads;
 pub mod webhooks;
 pub mod when;
 
-#[cfg(test)]
-mod history_tests;
 #[cfg(test)]
 pub(crate) mod testing;
 
@@ -75,6 +66,7 @@ pub use caller::Caller;
 pub use engine::{
     Engine, EngineConfig, StartError, StartOptions, Started, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS,
 };
+pub use jobs::{bulk, external, history, queue, system, Jobs};
 
 /// A fresh random name (a UUID v4) for what is named by no id type: a token, a temporary file,
 /// a run's folder, the file store. (Ids are drawn by their own types: `JobId::random()`.)

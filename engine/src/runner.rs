@@ -801,8 +801,9 @@ mod tests {
             };
             let engine = Engine::start(store, config).await.unwrap();
             let me = Caller::new(named("me"));
-            let mut events = engine.bus().subscribe("me");
+            let mut events = engine.jobs().bus().subscribe("me");
             let job = engine
+                .jobs()
                 .create_job(&me, "deaf", serde_json::json!({}))
                 .await
                 .unwrap();

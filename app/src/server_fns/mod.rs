@@ -85,6 +85,7 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
             let (engine, caller) = caller().await?;
             let live = live_info(&engine, &caller).await?;
             let page = engine
+                .jobs()
                 .history_page(&caller, &query)
                 .await
                 .inspect_err(|_| page_status(400))?;
@@ -93,19 +94,20 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
             Ok(DashboardData {
                 active: active(&engine, &caller).await?,
                 failures: engine
+                    .jobs()
                     .failure_groups(&caller, since, FAILURE_GROUPS)
                     .await?,
                 kinds: {
                     let t = crate::i18n::t();
-                    let kinds = engine.kinds_now().await?;
+                    let kinds = engine.jobs().kinds_now().await?;
                     kinds
                         .into_iter()
                         .map(|k| crate::components::localized_kind(t, k))
                         .collect()
                 },
-                elsewhere: engine.kinds_elsewhere(),
-                counts: engine.status_counts(&caller, kind).await?,
-                chart: engine.last_hour(&caller, live.now).await?,
+                elsewhere: engine.jobs().kinds_elsewhere(),
+                counts: engine.jobs().status_counts(&caller, kind).await?,
+                chart: engine.jobs().last_hour(&caller, live.now).await?,
                 query,
                 page,
                 live,
@@ -146,10 +148,12 @@ async fn active(engine: &engine::Engine, caller: &engine::Caller) -> Result<Acti
         ..HistoryQuery::default()
     };
     let running = engine
+        .jobs()
         .history_page(caller, &page("running,cancelling", ACTIVE_SHOWN as u32))
         .await?
         .jobs;
     let mut queued = engine
+        .jobs()
         .history_page(caller, &page("queued", QUEUED_SCAN))
         .await?
         .jobs;
@@ -157,7 +161,7 @@ async fn active(engine: &engine::Engine, caller: &engine::Caller) -> Result<Acti
     queued.reverse();
     let now = engine::now_ms();
     queued.sort_by_key(|j| j.run_after.is_some_and(|at| at > now));
-    let counts = engine.status_counts(caller, None).await?;
+    let counts = engine.jobs().status_counts(caller, None).await?;
     let total = |statuses: &[JobStatus]| -> u64 {
         counts
             .iter()
@@ -200,7 +204,7 @@ pub async fn load_rows(ids: String) -> Result<String, AppError> {
             let mut jobs = Vec::with_capacity(ids.len());
             for id in ids {
                 let job = match engine::requested::job_id(id) {
-                    Ok(id) => engine.job(&caller, &id).await,
+                    Ok(id) => engine.jobs().job(&caller, &id).await,
                     Err(e) => Err(e),
                 };
                 match job {
@@ -210,7 +214,7 @@ pub async fn load_rows(ids: String) -> Result<String, AppError> {
                 }
             }
             let act = Powers::of(&caller).act;
-            let (now, stall_ms) = (engine::now_ms(), engine.stall_ms());
+            let (now, stall_ms) = (engine::now_ms(), engine.jobs().stall_ms());
             let titles = crate::names::titles_of(&engine);
             Ok(Owner::new().with(|| {
                 provide_context(titles);
@@ -257,6 +261,7 @@ pub async fn load_summary(
             let (engine, caller) = caller().await?;
             let now = engine::now_ms();
             let failures = engine
+                .jobs()
                 .failure_groups(&caller, now - FAILURES_FOR_MS, FAILURE_GROUPS)
                 .await?;
             let titles = crate::names::titles_of(&engine);
@@ -265,10 +270,10 @@ pub async fn load_summary(
                 status: status.filter(|s| !s.is_empty()),
                 ..HistoryQuery::default()
             };
-            let counts = engine.status_counts(&caller, query.kind.as_deref()).await?;
-            let chart = engine.last_hour(&caller, now).await?;
+            let counts = engine.jobs().status_counts(&caller, query.kind.as_deref()).await?;
+            let chart = engine.jobs().last_hour(&caller, now).await?;
             let active = active(&engine, &caller).await?;
-            let stall_ms = engine.stall_ms();
+            let stall_ms = engine.jobs().stall_ms();
             Ok(Owner::new().with(|| {
                 provide_context(titles);
                 Summary {
@@ -318,6 +323,7 @@ pub async fn load_new_job(
             let live = live_info(&engine, &caller).await?;
             let t = crate::i18n::t();
             let kinds: Vec<KindInfo> = engine
+                .jobs()
                 .kinds_now()
                 .await?
                 .into_iter()
@@ -338,7 +344,7 @@ pub async fn load_new_job(
             let (mut values, mut from_job) = (None, None);
             if let (Some(kind), Some(id)) = (&chosen, from.filter(|f| !f.is_empty())) {
                 let job = match engine::requested::job_id(&id) {
-                    Ok(id) => engine.job(&caller, &id).await,
+                    Ok(id) => engine.jobs().job(&caller, &id).await,
                     Err(e) => Err(e),
                 }
                 .inspect_err(|_| page_status(404))?;
@@ -470,6 +476,7 @@ pub async fn load_job(
             let detail = match engine::requested::job_id(&id) {
                 Ok(id) => {
                     engine
+                        .jobs()
                         .job_detail(&caller, &id, PAGE_LOG_LINES, &log_filter)
                         .await
                 }
@@ -484,7 +491,7 @@ pub async fn load_job(
             })?;
             live.log_job = Some(detail.job.id.to_string());
             live.log_after = detail.log.last().map_or(0, |l| l.seq);
-            let kinds = engine.kinds();
+            let kinds = engine.jobs().kinds();
             let kind = kinds.iter().find(|k| k.name == detail.job.kind);
             let params = shown_params(&engine, &caller, kind, &detail.job.params).await;
             let may = Powers::of(&caller);
@@ -654,6 +661,7 @@ pub async fn start(
         max_attempts,
     };
     engine
+        .jobs()
         .create_job_from_form(caller, &form.kind, &form.params, options)
         .await
         .map(|started| started.job)
@@ -665,6 +673,7 @@ pub async fn cancel_job(id: String) -> Result<Job, AppError> {
         async move {
             let (engine, caller) = caller().await?;
             engine
+                .jobs()
                 .cancel(&caller, &engine::requested::job_id(&id)?)
                 .await
         }
@@ -679,6 +688,7 @@ pub async fn rerun_job(id: String, #[server(default)] then: String) -> Result<Jo
         async move {
             let (engine, caller) = caller().await?;
             let job = engine
+                .jobs()
                 .rerun(&caller, &engine::requested::job_id(&id)?)
                 .await?;
             // From a job's page, without JavaScript: on to the new job's page.
@@ -754,6 +764,7 @@ pub async fn bulk_preview(selection: BulkSelection) -> Result<usize, AppError> {
         async move {
             let (engine, caller) = caller().await?;
             engine
+                .jobs()
                 .bulk_preview(&caller, &selection.request())
                 .await
                 .inspect_err(|_| page_status(400))
@@ -774,8 +785,8 @@ pub async fn bulk_act(
             let (engine, caller) = caller().await?;
             let request = selection.request();
             let answer = match action.as_str() {
-                "cancel" => engine.bulk_cancel(&caller, &request).await?,
-                "rerun" => engine.bulk_rerun(&caller, &request).await?,
+                "cancel" => engine.jobs().bulk_cancel(&caller, &request).await?,
+                "rerun" => engine.jobs().bulk_rerun(&caller, &request).await?,
                 other => {
                     return Err(AppError::bad_request(
                         crate::i18n::t().bulk_unknown_action(format!("{other:?}")),
@@ -807,6 +818,7 @@ pub async fn load_log_page(
         async move {
             let (engine, caller) = caller().await?;
             engine
+                .jobs()
                 .job_log(
                     &caller,
                     &engine::requested::job_id(&id)?,
@@ -826,6 +838,7 @@ pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInf
         async move {
             let (engine, caller) = caller().await?;
             engine
+                .jobs()
                 .queue_info(&caller, &engine::requested::job_id(&id)?)
                 .await
         }
@@ -843,7 +856,7 @@ pub async fn load_system() -> Result<crate::model::SystemOverview, AppError> {
                 page_status(403);
                 return Err(AppError::forbidden(crate::i18n::t().system_forbidden()));
             }
-            let mut overview = engine.system_overview().await?;
+            let mut overview = engine.jobs().system_overview().await?;
             overview.may_pause = caller.may_operate().is_ok();
             // Each kind by its title in the reader's language.
             let titles = crate::names::titles_of(&engine);
@@ -864,7 +877,7 @@ pub async fn pause_kind(kind: String) -> Result<crate::model::KindPause, AppErro
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.pause_kind(&caller, &kind).await
+            engine.jobs().pause_kind(&caller, &kind).await
         }
         .await,
     )
@@ -876,7 +889,7 @@ pub async fn resume_kind(kind: String) -> Result<bool, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine.resume_kind(&caller, &kind).await
+            engine.jobs().resume_kind(&caller, &kind).await
         }
         .await,
     )
@@ -920,7 +933,7 @@ async fn live_info(engine: &engine::Engine, caller: &engine::Caller) -> Result<L
     // First: everything the page shows is at least this recent, so the stream misses nothing.
     let cursor = engine.head();
     let dismissed = cookies::dismissed(&request_headers().await?);
-    let mut notices = engine.notices().await?;
+    let mut notices = engine.jobs().notices().await?;
     notices.retain(|n| !dismissed.contains(&n.id));
     Ok(LiveInfo {
         cursor,
@@ -928,7 +941,7 @@ async fn live_info(engine: &engine::Engine, caller: &engine::Caller) -> Result<L
         notices,
         dismissed,
         now: engine::now_ms(),
-        stall_ms: engine.stall_ms(),
+        stall_ms: engine.jobs().stall_ms(),
         stream: stream_name(caller),
         log_job: None,
         log_after: 0,

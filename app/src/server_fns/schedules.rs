@@ -44,12 +44,12 @@ pub async fn load_schedules() -> Result<SchedulesData, AppError> {
             let (engine, caller) = caller().await?;
             let live = live_info(&engine, &caller).await?;
             let mut schedules = Vec::new();
-            let kinds = engine.kinds();
+            let kinds = engine.jobs().kinds();
             let t = crate::i18n::t();
-            for schedule in engine.schedules(&caller).await? {
+            for schedule in engine.schedules().list(&caller).await? {
                 let schedule = localize(t, schedule);
                 let last_job = match &schedule.last_job_id {
-                    Some(id) => engine.job(&caller, id).await.ok(),
+                    Some(id) => engine.jobs().job(&caller, id).await.ok(),
                     None => None,
                 };
                 let kind = kinds.iter().find(|k| k.name == schedule.kind);
@@ -84,11 +84,12 @@ pub async fn load_schedule(id: String) -> Result<ScheduleEdit, AppError> {
         async move {
             let (engine, caller) = caller().await?;
             let schedule = match engine::requested::schedule_id(&id) {
-                Ok(id) => engine.schedule(&caller, &id).await,
+                Ok(id) => engine.schedules().get(&caller, &id).await,
                 Err(e) => Err(e),
             }
             .inspect_err(|_| page_status(404))?;
             let kind = engine
+                .jobs()
                 .kinds_now()
                 .await?
                 .into_iter()
@@ -116,7 +117,7 @@ pub async fn preview_schedule(cron: String, tz: String) -> Result<Preview, AppEr
     answered(
         async move {
             let (engine, _) = caller().await?;
-            Ok(match engine.preview_cron(&cron, &tz, None) {
+            Ok(match engine.schedules().preview(&cron, &tz, None) {
                 Ok(mut preview) => {
                     if let Some(words) = describe(crate::i18n::t(), &cron, &tz) {
                         preview.description = words;
@@ -154,7 +155,7 @@ pub async fn create_schedule(
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            let params = engine.form_params(&caller, &kind, &params).await?;
+            let params = engine.jobs().form_params(&caller, &kind, &params).await?;
             let input = crate::model::ScheduleInput {
                 name: Some(name),
                 kind: Some(kind),
@@ -166,7 +167,7 @@ pub async fn create_schedule(
                 catch_up: choice(&catch_up, "catch_up")?,
                 max_attempts: Some(attempts(&max_attempts)?),
             };
-            let schedule = engine.create_schedule(&caller, input).await?;
+            let schedule = engine.schedules().create(&caller, input).await?;
             leptos_axum::redirect("/schedules");
             Ok(localize(crate::i18n::t(), schedule))
         }
@@ -191,8 +192,11 @@ pub async fn save_schedule(
         async move {
             let (engine, caller) = caller().await?;
             let id = engine::requested::schedule_id(&id)?;
-            let old = engine.schedule(&caller, &id).await?;
-            let params = engine.form_params(&caller, &old.kind, &params).await?;
+            let old = engine.schedules().get(&caller, &id).await?;
+            let params = engine
+                .jobs()
+                .form_params(&caller, &old.kind, &params)
+                .await?;
             let input = crate::model::ScheduleInput {
                 name: Some(name),
                 kind: None,
@@ -204,7 +208,7 @@ pub async fn save_schedule(
                 catch_up: choice(&catch_up, "catch_up")?,
                 max_attempts: Some(attempts(&max_attempts)?),
             };
-            let schedule = engine.change_schedule(&caller, &id, input).await?;
+            let schedule = engine.schedules().change(&caller, &id, input).await?;
             leptos_axum::redirect("/schedules");
             Ok(localize(crate::i18n::t(), schedule))
         }
@@ -223,7 +227,7 @@ pub async fn set_schedule_enabled(id: String, enabled: bool) -> Result<Schedule,
                 ..Default::default()
             };
             let id = engine::requested::schedule_id(&id)?;
-            let schedule = engine.change_schedule(&caller, &id, input).await?;
+            let schedule = engine.schedules().change(&caller, &id, input).await?;
             Ok(localize(crate::i18n::t(), schedule))
         }
         .await,
@@ -237,7 +241,7 @@ pub async fn run_schedule(id: String) -> Result<Job, AppError> {
         async move {
             let (engine, caller) = caller().await?;
             let id = engine::requested::schedule_id(&id)?;
-            engine.run_schedule(&caller, &id).await
+            engine.schedules().run_now(&caller, &id).await
         }
         .await,
     )
@@ -250,7 +254,7 @@ pub async fn delete_schedule(id: String) -> Result<(), AppError> {
         async move {
             let (engine, caller) = caller().await?;
             let id = engine::requested::schedule_id(&id)?;
-            engine.delete_schedule(&caller, &id).await
+            engine.schedules().delete(&caller, &id).await
         }
         .await,
     )

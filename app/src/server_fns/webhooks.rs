@@ -33,7 +33,7 @@ pub async fn load_webhooks() -> Result<WebhooksData, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            let kinds = engine.job_kinds();
+            let kinds = engine.jobs().job_kinds();
             Ok(WebhooksData {
                 webhooks: engine.webhooks().list(&caller).await?,
                 kinds,

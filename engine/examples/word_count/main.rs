@@ -40,9 +40,10 @@ async fn main() {
         .expect("the engine starts");
 
     let me = Caller::new(model::UserId::parse("example").expect("`example` is a user id"));
-    let mut events = engine.bus().subscribe(me.user());
+    let mut events = engine.jobs().bus().subscribe(me.user());
     let name = file.file_name().unwrap().to_string_lossy();
     let job = match engine
+        .jobs()
         .create_job(
             &me,
             "word_count",
@@ -62,7 +63,11 @@ async fn main() {
             break;
         }
     }
-    let job = engine.job(&me, &job.id).await.expect("the job is stored");
+    let job = engine
+        .jobs()
+        .job(&me, &job.id)
+        .await
+        .expect("the job is stored");
     println!("{} {}: {}", job.status, job.id, job.progress.message);
     engine.shutdown().await;
 }

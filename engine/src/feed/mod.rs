@@ -3,7 +3,7 @@
 //! `data:` frames, the long poll's JSON pages); both read the same feed, so they agree by
 //! construction.
 //!
-//! [`Engine::open_feed`] opens one, for every event the caller may see or for one job's. The
+//! [`Feeds::open`] opens one, for every event the caller may see or for one job's. The
 //! order of operations makes it gap-free: subscribe to the bus, then read the head and the
 //! store; live events at or below the cursor are skipped. Then, in order:
 //!
@@ -39,7 +39,7 @@ pub use standing::Standing;
 
 use crate::bus::{Event, Subscription};
 use crate::history::Replay;
-use crate::{Caller, Engine};
+use crate::{Caller, Jobs};
 use model::{AppError, Job, JobId, Snapshot, VersionEvent};
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,21 +89,32 @@ pub enum Opened {
     Feed(Box<Feed>),
 }
 
-impl Engine {
+/// The feeds service: opens a caller's feeds over the jobs service's events.
+#[derive(Clone)]
+pub struct Feeds {
+    jobs: Jobs,
+}
+
+impl Feeds {
+    pub(crate) fn new(jobs: Jobs) -> Feeds {
+        Feeds { jobs }
+    }
+
     /// Opens the caller's feed (or one job's, which the caller may see) from where `start`
     /// says: its opening is ready, and everything committed from now on will follow.
-    pub async fn open_feed(
+    pub async fn open(
         &self,
         caller: Caller,
         start: Start,
         settings: FeedSettings,
     ) -> Result<Opened, AppError> {
         // Subscribe before reading anything, so nothing committed from now on can be missed.
-        let sub = self.bus().subscribe(caller.channel());
+        let jobs = &self.jobs;
+        let sub = jobs.bus().subscribe(caller.channel());
         // A cursor from another process may be ahead of what this one has published yet.
-        let head = self.head_at_least(start.cursor.unwrap_or(0)).await;
+        let head = jobs.head_at_least(start.cursor.unwrap_or(0)).await;
         let job = match &start.job_id {
-            Some(id) => Some(self.job(&caller, id).await?),
+            Some(id) => Some(jobs.job(&caller, id).await?),
             None => None,
         };
         if let (Some(job), Some(cursor)) = (&job, start.cursor) {
@@ -111,27 +122,27 @@ impl Engine {
                 return Ok(Opened::Ended);
             }
         }
-        let origin = start::origin(start.cursor, job.is_some(), head, self.pruned_through());
+        let origin = start::origin(start.cursor, job.is_some(), head, jobs.pruned_through());
         let mut opening = Vec::with_capacity(2);
         if let Some(reason) = origin.resync {
             opening.push(Item::Resync { reason });
         }
         if start.snapshot_on_resume || start.cursor.is_none() || origin.resync.is_some() {
-            let data = snapshot_data(self, &caller, job.as_ref()).await?;
+            let data = snapshot_data(jobs, &caller, job.as_ref()).await?;
             opening.push(Item::Snapshot {
                 id: origin.cursor,
                 data,
             });
         }
         let cursor = origin.cursor;
-        let version = self.version_event_id();
+        let version = jobs.version_event_id();
         let mut keep_alive = tokio::time::interval_at(
             Instant::now() + settings.quiet,
             settings.quiet.max(Duration::from_millis(1)),
         );
         keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
         Ok(Opened::Feed(Box::new(Feed {
-            engine: self.clone(),
+            jobs: jobs.clone(),
             caller,
             job_id: start.job_id,
             sub,
@@ -149,7 +160,7 @@ impl Engine {
 
 /// The `snapshot` payload: one job for a job's feed, else the caller's jobs in view.
 async fn snapshot_data(
-    engine: &Engine,
+    engine: &Jobs,
     caller: &Caller,
     job: Option<&Job>,
 ) -> Result<String, AppError> {
@@ -169,7 +180,7 @@ async fn snapshot_data(
 /// An open feed. [`Feed::next`] gives what there is to tell, in batches meant to go out
 /// together.
 pub struct Feed {
-    engine: Engine,
+    jobs: Jobs,
     caller: Caller,
     /// `Some` for one job's feed.
     job_id: Option<JobId>,
@@ -297,7 +308,7 @@ impl Feed {
     /// The `version` item, under the id reserved for it when this server started.
     fn version_item(&self, id: i64) -> Item {
         let data = serde_json::to_string(&VersionEvent {
-            build: self.engine.build().to_string(),
+            build: self.jobs.build().to_string(),
         })
         .expect("a version event always serializes");
         Item::Version { id, data }
@@ -309,7 +320,7 @@ impl Feed {
         let Some(job_id) = &self.job_id else {
             return false;
         };
-        match self.engine.job(&self.caller, job_id).await {
+        match self.jobs.job(&self.caller, job_id).await {
             // The job's last event is its final `done`; an earlier `done` was followed by more.
             Ok(job) => job.status.is_terminal() && job.event_id <= done_id,
             _ => true,
@@ -321,7 +332,7 @@ impl Feed {
     /// a client whose cursor predates this server's start is given its `version`.
     async fn replay_batch(&mut self) -> Result<Option<Vec<Item>>, AppError> {
         let replay = self
-            .engine
+            .jobs
             .events_after(
                 &self.caller,
                 self.job_id.as_ref(),
@@ -332,8 +343,8 @@ impl Feed {
         let events = match replay {
             Replay::Events(events) => events,
             Replay::Pruned => {
-                let head = self.engine.head();
-                let data = snapshot_data(&self.engine, &self.caller, None).await?;
+                let head = self.jobs.head();
+                let data = snapshot_data(&self.jobs, &self.caller, None).await?;
                 self.cursor = head;
                 return Ok(Some(vec![
                     Item::Resync {

@@ -5,7 +5,7 @@
 use super::*;
 use crate::bus::Event;
 use crate::testing::TestDb;
-use crate::{now_ms, EngineConfig};
+use crate::{now_ms, Engine, EngineConfig};
 use model::ids::testing::named;
 use model::{EventType, JobId, JobStatus};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -55,7 +55,7 @@ impl Fixture {
 
     /// Stores a job of mine that has run to `status`; returns its id.
     async fn finished_job(&self, status: JobStatus) -> JobId {
-        let w = &self.engine.inner.committer;
+        let w = &self.engine.jobs().inner.committer;
         let job = Job::queued(JobId::random(), "demo", serde_json::json!({}), now_ms());
         let id = w.create(&named(ME), job).await.unwrap().id;
         for s in [JobStatus::Running, status] {
@@ -82,7 +82,13 @@ impl Fixture {
             metrics: Arc::new(Counts::default()),
             standing,
         };
-        match self.engine.open_feed(me(), start, settings).await.unwrap() {
+        match self
+            .engine
+            .feeds()
+            .open(me(), start, settings)
+            .await
+            .unwrap()
+        {
             Opened::Feed(feed) => feed,
             Opened::Ended => panic!("the feed has ended already"),
         }
@@ -213,7 +219,7 @@ async fn a_client_from_before_the_servers_start_is_told_its_build_by_stream_and_
     let before = f.engine.head();
     f.finished_job(JobStatus::Succeeded).await;
     let f = f.upgrade("build-2").await;
-    let version = f.engine.version_event_id();
+    let version = f.engine.jobs().version_event_id();
     assert!(version > before);
 
     let quiet = Duration::from_millis(1);
@@ -264,14 +270,15 @@ async fn live_events_come_as_a_burst_then_a_feed_behind_gets_them_thinned() {
     };
     let Opened::Feed(mut feed) = f
         .engine
-        .open_feed(me(), stream_from(None), settings)
+        .feeds()
+        .open(me(), stream_from(None), settings)
         .await
         .unwrap()
     else {
         panic!("ended")
     };
     feed.next().await.unwrap();
-    let bus = f.engine.bus();
+    let bus = f.engine.jobs().bus();
     // A few events: the first wakes the feed, the rest follow it without waiting.
     for id in 1..=3 {
         bus.publish(ME, live(head + id, Some("a"), EventType::Progress));
@@ -325,7 +332,7 @@ async fn one_jobs_feed_tells_its_story_and_ends_after_its_terminal_event() {
         metrics: Arc::new(Counts::default()),
         standing: None,
     };
-    let ended = f.engine.open_feed(me(), one_job(done), settings).await;
+    let ended = f.engine.feeds().open(me(), one_job(done), settings).await;
     assert!(matches!(ended, Ok(Opened::Ended)));
 }
 

@@ -1,7 +1,7 @@
 //! The kind of external jobs: programs that run elsewhere (`headway run`, a CI step, a cron job
 //! on another machine) and report over HTTP. It is registered like any kind, and says what sets
 //! it apart ([`Starts::Elsewhere`]): no runner claims its jobs, a start opens the job running and
-//! answers the token its program reports with ([`crate::Engine::start_any`]), and a job of it
+//! answers the token its program reports with ([`crate::Jobs::start_any`]), and a job of it
 //! cannot be queued, scheduled or re-run here. What its parameters may be is checked here; its
 //! reports and leases are the engine's ([`crate::external`]).
 

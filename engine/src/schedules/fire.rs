@@ -10,9 +10,10 @@
 //! fires the time, late but within [`MISSED_AFTER_MS`]. So a fire time starts at most one job,
 //! and is not lost with a process.
 
+use super::Schedules;
 use super::{cron::Cron, rfc_3339, MISSED_AFTER_MS};
-use crate::engine::{Engine, Opens};
 use crate::files::Files;
+use crate::jobs::Opens;
 use crate::now_ms;
 use crate::store::{Fire, ScheduleRow};
 use model::error::Chain;
@@ -34,15 +35,15 @@ const PAGE: u32 = 1_000;
 /// Passes per wake-up at most: a schedule whose times are all due fires one per pass.
 const PASSES: usize = 50;
 
-impl Engine {
+impl Schedules {
     /// Fires the schedules that are due while this process holds the `schedules` lease, until
     /// shutdown.
     pub(crate) fn spawn_scheduler(&self) {
         let engine = self.clone();
         tokio::spawn(async move {
-            let stopping = engine.stopping();
+            let stopping = engine.jobs.stopping();
             loop {
-                let wait = match engine.inner.store.next_fire().await {
+                let wait = match engine.jobs.inner.store.next_fire().await {
                     Ok(Some(at)) => Duration::from_millis(
                         (at - now_ms()).clamp(0, POLL.as_millis() as i64) as u64,
                     ),
@@ -55,13 +56,14 @@ impl Engine {
                 if !wait.is_zero() {
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
-                        _ = engine.inner.schedules_changed.notified() => {}
+                        _ = engine.changed.notified() => {}
                         _ = stopping.cancelled() => return,
                     }
                     continue;
                 }
-                let me = engine.process_id();
+                let me = engine.jobs.process_id();
                 let fired = match engine
+                    .jobs
                     .inner
                     .store
                     .try_lease("schedules", &me, LEASE_MS)
@@ -90,7 +92,7 @@ impl Engine {
         let mut handled = 0;
         for _ in 0..PASSES {
             let now = now_ms();
-            let due = match self.inner.store.due_schedules(now, PAGE).await {
+            let due = match self.jobs.inner.store.due_schedules(now, PAGE).await {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::error!(error = %Chain(&e), "cannot read the schedules that are due");
@@ -108,7 +110,7 @@ impl Engine {
             let done = futures::future::join_all(
                 fires
                     .into_iter()
-                    .map(|fire| self.inner.committer.fire(fire)),
+                    .map(|fire| self.jobs.inner.committer.fire(fire)),
             )
             .await;
             let mut pass = 0;
@@ -151,7 +153,7 @@ impl Engine {
             next: None,
             job: None,
             skip_if_busy: Overlap::parse(&row.overlap) != Some(Overlap::Start),
-            max_queued: Some(self.inner.queue_shares.max()),
+            max_queued: Some(self.jobs.inner.queue_shares.max()),
             skipped: None,
         };
         let (cron, tz) = match (
@@ -221,7 +223,7 @@ struct Owners {
 
 impl Owners {
     /// Why the owner's schedules start nothing now, if something holds them back.
-    async fn held(&mut self, engine: &Engine, owner: &UserId) -> Option<String> {
+    async fn held(&mut self, engine: &Schedules, owner: &UserId) -> Option<String> {
         match engine.held(owner, &mut self.accounts).await {
             Ok(why) => why,
             Err(e) => Some(format!("its owner could not be read ({})", e.message)),
@@ -229,12 +231,12 @@ impl Owners {
     }
 
     /// What the owner's jobs may open; only their own folder when the store does not answer.
-    async fn files(&mut self, engine: &Engine, owner: &UserId) -> Files {
+    async fn files(&mut self, engine: &Schedules, owner: &UserId) -> Files {
         if let Some(files) = self.files.get(owner) {
             return files.clone();
         }
-        let root = &engine.inner.data_root;
-        let files = match Files::for_owner(root, &engine.inner.store, owner).await {
+        let root = &engine.jobs.inner.data_root;
+        let files = match Files::for_owner(root, &engine.jobs.inner.store, owner).await {
             Ok(files) => files,
             Err(e) => {
                 tracing::error!(error = %Chain(&e), "cannot tell whose files a schedule's job may open");

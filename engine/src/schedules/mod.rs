@@ -12,10 +12,11 @@
 pub mod cron;
 mod fire;
 
+use crate::bounds::WriteBounds;
 use crate::caller::Caller;
-use crate::engine::{take_timeout, Engine, Opens, Params};
 use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
+use crate::jobs::{take_timeout, Jobs, Opens, Params};
 use crate::now_ms;
 use crate::retries::attempts_for;
 use crate::store::{ScheduleRow, UserRow};
@@ -33,10 +34,32 @@ pub const MISSED_AFTER_MS: i64 = 60_000;
 /// How many fire times a schedule shows ahead.
 const NEXT_RUNS: usize = 3;
 
-impl Engine {
+/// The schedules service: schedules kept in the store, checked as their jobs' starts are, and a
+/// scheduler per process that fires them ([`fire`]); it starts their jobs through [`Jobs`].
+#[derive(Clone)]
+pub struct Schedules {
+    jobs: Jobs,
+    /// How many schedules a user may have, and how often one may fire.
+    bounds: WriteBounds,
+    /// A schedule changed in this process: its scheduler looks again.
+    changed: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl Schedules {
+    pub(crate) fn new(jobs: Jobs, bounds: WriteBounds) -> Schedules {
+        Schedules {
+            jobs,
+            bounds,
+            changed: Default::default(),
+        }
+    }
+}
+
+impl Schedules {
     /// The schedules the caller may see, oldest first.
-    pub async fn schedules(&self, caller: &Caller) -> Result<Vec<Schedule>, AppError> {
+    pub async fn list(&self, caller: &Caller) -> Result<Vec<Schedule>, AppError> {
         let rows = self
+            .jobs
             .inner
             .store
             .schedules(caller.sees())
@@ -46,14 +69,14 @@ impl Engine {
     }
 
     /// The schedule, if the caller may see it (otherwise 404).
-    pub async fn schedule(&self, caller: &Caller, id: &ScheduleId) -> Result<Schedule, AppError> {
+    pub async fn get(&self, caller: &Caller, id: &ScheduleId) -> Result<Schedule, AppError> {
         let row = self.schedule_row(caller, id).await?;
         Ok(self.schedule_views(vec![row]).await?.remove(0))
     }
 
     /// Adds a schedule of the caller's: its kind and parameters are checked as a start's would
     /// be, its expression and zone must be readable, and it fires first at its next time.
-    pub async fn create_schedule(
+    pub async fn create(
         &self,
         caller: &Caller,
         input: ScheduleInput,
@@ -73,7 +96,7 @@ impl Engine {
             .transpose()?
             .flatten();
         let opens = Opens {
-            files: Files::for_caller(&self.inner.data_root, caller),
+            files: Files::for_caller(&self.jobs.inner.data_root, caller),
             user: caller.user().clone(),
             rerun_of: None,
         };
@@ -81,15 +104,16 @@ impl Engine {
             .schedule_params(opens, &kind, input.params.clone().unwrap_or_default())
             .await?;
         let max_attempts = input.max_attempts.flatten();
-        attempts_for(&self.inner.kinds, &kind, max_attempts)?;
+        attempts_for(&self.jobs.inner.kinds, &kind, max_attempts)?;
         let owner = caller.user();
         let mine = self
+            .jobs
             .inner
             .store
             .schedule_count(owner)
             .await
             .map_err(read_failed)?;
-        let most = self.inner.bounds.schedules_per_user;
+        let most = self.bounds.schedules_per_user;
         if mine >= most {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -125,7 +149,7 @@ impl Engine {
 
     /// Refuses (422) an expression that fires more often than a user's schedules may.
     fn often_enough(&self, cron: &Cron) -> Result<(), AppError> {
-        let min = self.inner.bounds.min_schedule_interval.as_secs().max(1);
+        let min = self.bounds.min_schedule_interval.as_secs().max(1);
         let gap = cron.shortest_gap_secs();
         if gap < min {
             return Err(invalid(
@@ -142,7 +166,7 @@ impl Engine {
     /// Changes a schedule: its parameters, expression, zone, state and policies (its kind stays).
     /// A new expression, zone or a resume starts again from the next fire time after now: times
     /// passed while it was paused are not caught up.
-    pub async fn change_schedule(
+    pub async fn change(
         &self,
         caller: &Caller,
         id: &ScheduleId,
@@ -167,9 +191,13 @@ impl Engine {
         }
         let params = match input.params.clone() {
             Some(params) => {
-                let files = Files::for_owner(&self.inner.data_root, &self.inner.store, &old.owner)
-                    .await
-                    .map_err(read_failed)?;
+                let files = Files::for_owner(
+                    &self.jobs.inner.data_root,
+                    &self.jobs.inner.store,
+                    &old.owner,
+                )
+                .await
+                .map_err(read_failed)?;
                 let opens = Opens {
                     files,
                     user: old.owner.clone(),
@@ -183,7 +211,7 @@ impl Engine {
         };
         let max_attempts = match input.max_attempts {
             Some(asked) => {
-                attempts_for(&self.inner.kinds, &old.kind, asked)?;
+                attempts_for(&self.jobs.inner.kinds, &old.kind, asked)?;
                 asked.map(i64::from)
             }
             None => old.max_attempts,
@@ -223,10 +251,11 @@ impl Engine {
     }
 
     /// Deletes a schedule; the jobs it started stay in the history.
-    pub async fn delete_schedule(&self, caller: &Caller, id: &ScheduleId) -> Result<(), AppError> {
+    pub async fn delete(&self, caller: &Caller, id: &ScheduleId) -> Result<(), AppError> {
         let row = self.schedule_row(caller, id).await?;
         may_manage(caller, &row.owner)?;
-        self.inner
+        self.jobs
+            .inner
             .committer
             .delete_schedule(&row.id)
             .await
@@ -238,7 +267,7 @@ impl Engine {
 
     /// Starts the schedule's job now, as its owner, outside its clock ("Run now"); its fire
     /// times go on as before.
-    pub async fn run_schedule(&self, caller: &Caller, id: &ScheduleId) -> Result<Job, AppError> {
+    pub async fn run_now(&self, caller: &Caller, id: &ScheduleId) -> Result<Job, AppError> {
         let row = self.schedule_row(caller, id).await?;
         may_manage(caller, &row.owner)?;
         caller.may_start()?;
@@ -248,21 +277,29 @@ impl Engine {
                 format!("it cannot run: {why}"),
             ));
         }
-        let files = Files::for_owner(&self.inner.data_root, &self.inner.store, &row.owner)
-            .await
-            .map_err(read_failed)?;
+        let files = Files::for_owner(
+            &self.jobs.inner.data_root,
+            &self.jobs.inner.store,
+            &row.owner,
+        )
+        .await
+        .map_err(read_failed)?;
         let opens = Opens {
             files,
             user: row.owner.clone(),
             rerun_of: None,
         };
         let job = self.schedule_job(&row, opens, None).await?;
-        Ok(self.insert_and_start_for(&row.owner, job, None).await?.job)
+        Ok(self
+            .jobs
+            .insert_and_start_for(&row.owner, job, None)
+            .await?
+            .job)
     }
 
     /// What the schedule form shows as an expression is typed: its words and next fire times
     /// (after `after`, Unix ms, or now).
-    pub fn preview_cron(
+    pub fn preview(
         &self,
         cron: &str,
         timezone: &str,
@@ -291,9 +328,10 @@ impl Engine {
             serde_json::from_str(&row.params).unwrap_or(serde_json::Value::Null);
         let (params, timeout_ms) = take_timeout(stored)?;
         let params = self
+            .jobs
             .validate_in(opens, &row.kind, Params::Json(params))
             .await?;
-        let allowed = self.inner.kinds.retry(&row.kind).max_attempts.max(1);
+        let allowed = self.jobs.inner.kinds.retry(&row.kind).max_attempts.max(1);
         let asked = row
             .max_attempts
             .map_or(allowed, |n| n.clamp(1, 1_000) as u32);
@@ -319,8 +357,11 @@ impl Engine {
             p => p,
         };
         let (params, timeout_ms) = take_timeout(params)?;
-        let mut params = self.validate_in(opens, kind, Params::Json(params)).await?;
-        if let Some(info) = self.inner.kinds.info(kind) {
+        let mut params = self
+            .jobs
+            .validate_in(opens, kind, Params::Json(params))
+            .await?;
+        if let Some(info) = self.jobs.inner.kinds.info(kind) {
             let secrets = crate::commands::secrets::take(&info, &mut params);
             let mut names: Vec<&String> = secrets.keys().collect();
             names.sort();
@@ -340,7 +381,8 @@ impl Engine {
     }
 
     async fn put_schedule(&self, row: ScheduleRow) -> Result<(), AppError> {
-        self.inner
+        self.jobs
+            .inner
             .committer
             .put_schedule(row)
             .await
@@ -356,6 +398,7 @@ impl Engine {
         id: &ScheduleId,
     ) -> Result<ScheduleRow, AppError> {
         let row = self
+            .jobs
             .inner
             .store
             .schedule(id)
@@ -378,6 +421,7 @@ impl Engine {
     ) -> Result<Option<String>, AppError> {
         if !known.contains_key(owner) {
             let user = self
+                .jobs
                 .inner
                 .store
                 .user_by_id(owner)
@@ -410,7 +454,7 @@ impl Engine {
 
     /// Wakes this process's scheduler: a schedule changed.
     fn poke_scheduler(&self) {
-        self.inner.schedules_changed.notify_one();
+        self.changed.notify_one();
     }
 }
 

@@ -33,6 +33,10 @@ pub async fn report(
         }
     };
     Ok(Json(
-        state.engine.report(caller.user(), &job, report).await?,
+        state
+            .engine
+            .jobs()
+            .report(caller.user(), &job, report)
+            .await?,
     ))
 }

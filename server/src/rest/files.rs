@@ -317,7 +317,7 @@ pub async fn outputs(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Output>>> {
     let id = engine::requested::job_id(&id)?;
-    Ok(Json(state.engine.outputs(&caller, &id).await?))
+    Ok(Json(state.engine.jobs().outputs(&caller, &id).await?))
 }
 
 /// `Content-Disposition: attachment` naming `name` for every browser: a plain ASCII
@@ -348,7 +348,7 @@ pub async fn download(
     request: Request,
 ) -> ApiResult<Response> {
     let id = engine::requested::job_id(&id)?;
-    let (output, path) = state.engine.output(&caller, &id, &name).await?;
+    let (output, path) = state.engine.jobs().output(&caller, &id, &name).await?;
     let mime: mime::Mime = output
         .content_type
         .parse()

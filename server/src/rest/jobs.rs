@@ -69,7 +69,7 @@ pub async fn create_job(
         None => None,
         Some(value) => Some(value.to_str().map(str::to_string).map_err(|_| {
             AppError::invalid(vec![FieldError {
-                field: engine::engine::KEY_FIELD.into(),
+                field: engine::jobs::KEY_FIELD.into(),
                 message: "an idempotency key is visible ASCII characters".into(),
             }])
         })?),
@@ -85,6 +85,7 @@ pub async fn create_job(
     };
     let started = state
         .engine
+        .jobs()
         .start_any(&caller, &body.kind, body.params, options)
         .await?;
     let (status, body) = match started {
@@ -137,7 +138,7 @@ pub struct JobView {
 impl JobView {
     /// The jobs as the API shows them, the queued ones' places estimated at one moment.
     async fn all(engine: &engine::Engine, jobs: Vec<Job>) -> Result<Vec<JobView>, AppError> {
-        let queue = engine.queue_infos(&jobs).await?;
+        let queue = engine.jobs().queue_infos(&jobs).await?;
         Ok(jobs
             .into_iter()
             .zip(queue)
@@ -152,7 +153,7 @@ pub async fn get_job(
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobView>> {
     let id = engine::requested::job_id(&id)?;
-    let job = state.engine.job(&caller, &id).await?;
+    let job = state.engine.jobs().job(&caller, &id).await?;
     let mut views = JobView::all(&state.engine, vec![job]).await?;
     Ok(Json(views.remove(0)))
 }
@@ -163,7 +164,7 @@ pub async fn cancel_job(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Job>> {
     let id = engine::requested::job_id(&id)?;
-    Ok(Json(state.engine.cancel(&caller, &id).await?))
+    Ok(Json(state.engine.jobs().cancel(&caller, &id).await?))
 }
 
 pub async fn rerun_job(
@@ -172,7 +173,7 @@ pub async fn rerun_job(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = engine::requested::job_id(&id)?;
-    let job = state.engine.rerun(&caller, &id).await?;
+    let job = state.engine.jobs().rerun(&caller, &id).await?;
     let location = format!("/api/v1/jobs/{}", job.id);
     Ok((
         StatusCode::CREATED,
@@ -196,7 +197,7 @@ pub async fn list_jobs(
     query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<JobViewPage>> {
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
-    let JobPage { jobs, next, prev } = state.engine.history_page(&caller, &q).await?;
+    let JobPage { jobs, next, prev } = state.engine.jobs().history_page(&caller, &q).await?;
     Ok(Json(JobViewPage {
         jobs: JobView::all(&state.engine, jobs).await?,
         next,
@@ -226,6 +227,7 @@ pub async fn job_log(
     let id = engine::requested::job_id(&id)?;
     let lines = state
         .engine
+        .jobs()
         .job_log(&caller, &id, q.after.unwrap_or(0), limit)
         .await?;
     Ok(Json(LogPage { lines }))
@@ -238,7 +240,9 @@ pub async fn bulk_cancel(
     Extension(caller): Extension<Caller>,
     ApiJson(request): ApiJson<model::bulk::BulkRequest>,
 ) -> ApiResult<Json<model::bulk::BulkAnswer>> {
-    Ok(Json(state.engine.bulk_cancel(&caller, &request).await?))
+    Ok(Json(
+        state.engine.jobs().bulk_cancel(&caller, &request).await?,
+    ))
 }
 
 /// `POST /api/v1/jobs/rerun`, with the same body: starts a new job like each one.
@@ -247,7 +251,9 @@ pub async fn bulk_rerun(
     Extension(caller): Extension<Caller>,
     ApiJson(request): ApiJson<model::bulk::BulkRequest>,
 ) -> ApiResult<Json<model::bulk::BulkAnswer>> {
-    Ok(Json(state.engine.bulk_rerun(&caller, &request).await?))
+    Ok(Json(
+        state.engine.jobs().bulk_rerun(&caller, &request).await?,
+    ))
 }
 
 /// Lines read from the store per step of a log download.
@@ -263,13 +269,17 @@ pub async fn job_log_text(
 ) -> ApiResult<Response> {
     // A job the caller may not see is a 404 before any byte is sent.
     let id = engine::requested::job_id(&id)?;
-    let job = state.engine.job(&caller, &id).await?;
+    let job = state.engine.jobs().job(&caller, &id).await?;
     let engine = state.engine.clone();
     let pages = futures::stream::unfold(Some(0u64), move |after| {
         let (engine, caller, id) = (engine.clone(), caller.clone(), id.clone());
         async move {
             let after = after?;
-            match engine.job_log(&caller, &id, after, LOG_TEXT_PAGE).await {
+            match engine
+                .jobs()
+                .job_log(&caller, &id, after, LOG_TEXT_PAGE)
+                .await
+            {
                 Ok(lines) if lines.is_empty() => None,
                 Ok(lines) => {
                     // A step is bounded in bytes too (`engine::history::LOG_READ_BYTES`): it

@@ -11,7 +11,7 @@ use model::{KindInfo, KindPause};
 use serde::Serialize;
 
 pub async fn kinds(State(state): State<AppState>) -> ApiResult<Json<Vec<KindInfo>>> {
-    Ok(Json(state.engine.kinds_now().await?))
+    Ok(Json(state.engine.jobs().kinds_now().await?))
 }
 
 /// 200 with the pause in force (the earlier one if the kind was paused already).
@@ -20,7 +20,7 @@ pub async fn pause(
     Extension(caller): Extension<Caller>,
     Path(kind): Path<String>,
 ) -> ApiResult<Json<KindPause>> {
-    Ok(Json(state.engine.pause_kind(&caller, &kind).await?))
+    Ok(Json(state.engine.jobs().pause_kind(&caller, &kind).await?))
 }
 
 /// What `POST /kinds/{kind}/resume` answers.
@@ -36,6 +36,6 @@ pub async fn resume(
     Extension(caller): Extension<Caller>,
     Path(kind): Path<String>,
 ) -> ApiResult<Json<Resumed>> {
-    let was_paused = state.engine.resume_kind(&caller, &kind).await?;
+    let was_paused = state.engine.jobs().resume_kind(&caller, &kind).await?;
     Ok(Json(Resumed { kind, was_paused }))
 }

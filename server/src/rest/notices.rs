@@ -22,7 +22,7 @@ pub async fn post_notice(
     Extension(caller): Extension<Caller>,
     ApiJson(body): ApiJson<NoticeBody>,
 ) -> ApiResult<(StatusCode, Json<Notice>)> {
-    let notice = state.engine.post_notice(&caller, &body.text).await?;
+    let notice = state.engine.jobs().post_notice(&caller, &body.text).await?;
     Ok((StatusCode::CREATED, Json(notice)))
 }
 
@@ -37,7 +37,7 @@ pub async fn withdraw_notices(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Withdrawn>> {
-    let n = state.engine.withdraw_notices(&caller).await?;
+    let n = state.engine.jobs().withdraw_notices(&caller).await?;
     Ok(Json(Withdrawn {
         withdrawn: n as u64,
     }))

@@ -16,7 +16,7 @@ pub async fn list(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<Vec<Schedule>>> {
-    Ok(Json(state.engine.schedules(&caller).await?))
+    Ok(Json(state.engine.schedules().list(&caller).await?))
 }
 
 /// 201 with the schedule and its `Location`.
@@ -25,7 +25,7 @@ pub async fn create(
     Extension(caller): Extension<Caller>,
     ApiJson(input): ApiJson<ScheduleInput>,
 ) -> ApiResult<Response> {
-    let schedule = state.engine.create_schedule(&caller, input).await?;
+    let schedule = state.engine.schedules().create(&caller, input).await?;
     let location = format!("/api/v1/schedules/{}", schedule.id);
     Ok((
         StatusCode::CREATED,
@@ -41,7 +41,7 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Schedule>> {
     let id = engine::requested::schedule_id(&id)?;
-    Ok(Json(state.engine.schedule(&caller, &id).await?))
+    Ok(Json(state.engine.schedules().get(&caller, &id).await?))
 }
 
 pub async fn change(
@@ -52,7 +52,7 @@ pub async fn change(
 ) -> ApiResult<Json<Schedule>> {
     let id = engine::requested::schedule_id(&id)?;
     Ok(Json(
-        state.engine.change_schedule(&caller, &id, input).await?,
+        state.engine.schedules().change(&caller, &id, input).await?,
     ))
 }
 
@@ -62,7 +62,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = engine::requested::schedule_id(&id)?;
-    state.engine.delete_schedule(&caller, &id).await?;
+    state.engine.schedules().delete(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -73,7 +73,7 @@ pub async fn run(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = engine::requested::schedule_id(&id)?;
-    let job = state.engine.run_schedule(&caller, &id).await?;
+    let job = state.engine.schedules().run_now(&caller, &id).await?;
     let location = format!("/api/v1/jobs/{}", job.id);
     Ok((
         StatusCode::CREATED,
@@ -111,7 +111,7 @@ pub async fn preview(
             })
         })
         .transpose()?;
-    Ok(Json(state.engine.preview_cron(
+    Ok(Json(state.engine.schedules().preview(
         &q.cron,
         &q.timezone,
         after,

@@ -81,7 +81,7 @@ pub async fn poll(
         cursor: after,
         snapshot_on_resume: false,
     };
-    let page = match state.engine.open_feed(caller, start, settings).await? {
+    let page = match state.engine.feeds().open(caller, start, settings).await? {
         Opened::Feed(mut feed) => page(&mut feed).await,
         // Only one job's feed can have ended before it opens.
         Opened::Ended => PollPage {

@@ -98,7 +98,7 @@ async fn open(
         cursor: requested,
         snapshot_on_resume: true,
     };
-    let feed = match state.engine.open_feed(caller, start, settings).await? {
+    let feed = match state.engine.feeds().open(caller, start, settings).await? {
         Opened::Ended => return Ok(StatusCode::NO_CONTENT.into_response()),
         Opened::Feed(feed) => feed,
     };

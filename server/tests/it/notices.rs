@@ -161,7 +161,7 @@ async fn a_long_poll_from_before_an_upgrade_is_told_the_new_build_where_a_stream
         .restart_with(|c| c.build_id = Some("build-2".into()))
         .await;
     let session = session.rebase(&second.base);
-    let version = second.engine().version_event_id();
+    let version = second.engine().jobs().version_event_id();
     assert!(version > before);
 
     // Caught up over the long poll: the job's events, and the new build under its id, once.

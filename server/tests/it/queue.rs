@@ -275,12 +275,12 @@ async fn a_cursor_older_than_what_is_kept_gets_resync() {
     let done_id = s.wait_finished(&id).await["event_id"].as_i64().unwrap();
     // The pruner runs twice a second; wait until it has removed the job's events.
     let deadline = std::time::Instant::now() + WAIT;
-    while app.engine().pruned_through() < done_id {
+    while app.engine().jobs().pruned_through() < done_id {
         assert!(
             std::time::Instant::now() < deadline,
             "events were not pruned"
         );
-        app.engine().prune_now().await;
+        app.engine().jobs().prune_now().await;
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let resp = s.stream("/api/v1/events", Some(1)).await;

@@ -293,7 +293,7 @@ async fn a_slow_reader_holds_back_no_one_and_still_gets_every_event() {
         "the slow reader kept up; the test proves nothing"
     );
     assert!(
-        app.engine().bus().lagged() > 0,
+        app.engine().jobs().bus().lagged() > 0,
         "the slow stream never fell behind its channel"
     );
     others_done.cancel();
@@ -320,7 +320,7 @@ async fn a_slow_reader_holds_back_no_one_and_still_gets_every_event() {
     eprintln!(
         "slow reader: three readers got {} lines each while it lagged ({} catch-ups from the store); it then got every line",
         JOBS * LINES as usize,
-        app.engine().bus().lagged()
+        app.engine().jobs().bus().lagged()
     );
 }
 
@@ -542,7 +542,7 @@ async fn a_reader_that_falls_behind_gets_the_latest_progress_and_every_other_eve
     // It was behind, not overflowed: the samples were skipped on the way, not replayed from the
     // store; and the skipped ones are counted.
     assert_eq!(
-        app.engine().bus().lagged(),
+        app.engine().jobs().bus().lagged(),
         0,
         "a stream overflowed its channel"
     );

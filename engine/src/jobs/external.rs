@@ -1,15 +1,15 @@
 //! External jobs: programs that run elsewhere (`headway run`, a CI step, a cron job on another
 //! machine) and report over HTTP. Such a job is stored running at once, claimed by no process,
-//! with a report token that may only report for it ([`Engine::create_external`]). Its program
-//! sends reports ([`Engine::report`]): numbered log lines, written once each however often a
+//! with a report token that may only report for it ([`Jobs::create_external`]). Its program
+//! sends reports ([`Jobs::report`]): numbered log lines, written once each however often a
 //! report is sent again, its progress, its result and its end. Each report moves its lease on;
-//! a job whose lease ends without a report is taken for lost ([`Engine::spawn_lease_keeper`]),
+//! a job whose lease ends without a report is taken for lost ([`Jobs::spawn_lease_keeper`]),
 //! by whichever process looks first. The wire format is in [`model::external`], the
 //! walk-through in docs/EXTERNAL.md.
 
+use super::Jobs;
 use crate::accounts::{same_secret, token_hash};
 use crate::committer::WriteError;
-use crate::engine::Engine;
 use crate::failures::{read_failed, write_failed};
 use crate::kinds::external::check_params;
 use crate::kinds::Starts;
@@ -40,7 +40,7 @@ pub struct Opened {
     pub report_token: String,
 }
 
-/// What a start of any kind made ([`Engine::start_any`]).
+/// What a start of any kind made ([`Jobs::start_any`]).
 #[derive(Debug, Clone)]
 pub enum Start {
     /// A job of a registered kind (or the one an earlier start with the same key made).
@@ -49,11 +49,11 @@ pub enum Start {
     External(Opened),
 }
 
-impl Engine {
+impl Jobs {
     /// Starts a job of any kind for the caller, with `options`: a job of a kind that runs
-    /// elsewhere ([`Starts::Elsewhere`], [`Engine::create_external`]) runs now, once, where its
+    /// elsewhere ([`Starts::Elsewhere`], [`Jobs::create_external`]) runs now, once, where its
     /// program runs, so it takes no later start, no attempts beyond its one and no idempotency
-    /// key; a kind that runs here goes through [`Engine::create_job_with`].
+    /// key; a kind that runs here goes through [`Jobs::create_job_with`].
     pub async fn start_any(
         &self,
         caller: &Caller,

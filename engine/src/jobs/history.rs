@@ -2,8 +2,8 @@
 //! details and log, and the stored events a stream replays. Every read goes through here, so
 //! what a caller may see is decided in one place.
 
+use super::Jobs;
 use crate::caller::Caller;
-use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::store::{JobFilter, StoredEvent};
 use model::{
@@ -77,7 +77,7 @@ async fn log_tail(
     Ok((newest_first, total))
 }
 
-impl Engine {
+impl Jobs {
     /// One page of the caller's history, filtered as `query` says; a bad filter is a
     /// `bad_request` naming it.
     pub async fn history_page(

@@ -6,8 +6,8 @@
 //! A resume made elsewhere (another process, or `headway kinds resume` on the database) reaches
 //! this process's runner through a light watch of the pauses every few seconds.
 
+use super::Jobs;
 use crate::caller::Caller;
-use crate::engine::Engine;
 use crate::failures::{read_failed, write_failed};
 use model::error::Chain;
 use model::{AppError, ErrorCode, KindInfo, KindPause, EVERY_KIND};
@@ -16,7 +16,7 @@ use std::time::Duration;
 /// How often a process looks at the pauses for a kind resumed elsewhere.
 const WATCH_EVERY: Duration = Duration::from_secs(2);
 
-impl Engine {
+impl Jobs {
     /// Pauses `kind` (or, with `*`, every kind) for every process; the pause in force (the
     /// earlier one if it was paused already). Operators and admins only.
     pub async fn pause_kind(&self, caller: &Caller, kind: &str) -> Result<KindPause, AppError> {

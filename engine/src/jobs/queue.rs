@@ -5,8 +5,8 @@
 //! their progress says they will (or their kind's recent typical run time), and each job ahead
 //! then runs for its kind's typical time.
 
+use super::Jobs;
 use crate::caller::Caller;
-use crate::engine::Engine;
 use crate::failures::read_failed;
 use crate::store::{QueueStanding, RunningJob};
 use model::system::percentile;
@@ -25,7 +25,7 @@ struct Reading {
     slots: usize,
 }
 
-impl Engine {
+impl Jobs {
     /// The caller's job's place in the queue; `None` unless it is queued.
     pub async fn queue_info(
         &self,
@@ -151,7 +151,7 @@ impl Engine {
     }
 }
 
-impl Engine {
+impl Jobs {
     /// The limit of jobs of `kind` running at once across the deployment, if it has one.
     fn kind_limit(&self, kind: &str) -> Option<usize> {
         self.inner

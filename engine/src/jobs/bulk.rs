@@ -3,8 +3,8 @@
 //! act on are touched, and each one's result says what became of it. A re-run must fit the
 //! caller's share of the queue whole (see [`crate::shares`]).
 
+use super::Jobs;
 use crate::caller::Caller;
-use crate::engine::Engine;
 use crate::failures::read_failed;
 use model::bulk::{BulkAnswer, BulkRequest, BulkResult, MAX_BULK, MAX_BULK_IDS};
 use model::{AppError, ErrorCode, HistoryQuery, Job, JobId};
@@ -20,7 +20,7 @@ pub struct BulkTarget {
     pub id: Option<JobId>,
 }
 
-impl Engine {
+impl Jobs {
     /// Requests cancellation of every job `request` names.
     pub async fn bulk_cancel(
         &self,
@@ -40,7 +40,7 @@ impl Engine {
         Ok(BulkAnswer::of(results))
     }
 
-    /// Starts a new job like each job `request` names (see [`Engine::rerun`]).
+    /// Starts a new job like each job `request` names (see [`Jobs::rerun`]).
     pub async fn bulk_rerun(
         &self,
         caller: &Caller,

@@ -2,7 +2,7 @@
 //! timings by kind from the store, events per second from the head's progress (sampled every
 //! few seconds), the store's size and the processes whose heartbeat is younger than the lease.
 
-use crate::engine::Engine;
+use super::Jobs;
 use crate::failures::read_failed;
 use model::system::percentile;
 use model::{AppError, JobStatus, KindLoad, ProcessInfo, SystemOverview};
@@ -20,7 +20,7 @@ fn ended_as<'a>(ended: impl IntoIterator<Item = &'a FinishedJob>, status: JobSta
         .count() as u64
 }
 
-impl Engine {
+impl Jobs {
     /// Samples the head every few seconds until shutdown, for events per second.
     pub(crate) fn spawn_rate_sampler(&self) {
         let engine = self.clone();

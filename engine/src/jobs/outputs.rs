@@ -1,12 +1,12 @@
 //! Jobs' outputs as their readers get them: whoever sees a job sees its outputs, and no one
 //! else; the bytes come from the file store every process shares.
 
+use super::Jobs;
 use crate::caller::Caller;
-use crate::engine::Engine;
 use model::{AppError, JobId, Output};
 use std::path::PathBuf;
 
-impl Engine {
+impl Jobs {
     /// The outputs of a job the caller may see, in the order they were first written.
     pub async fn outputs(&self, caller: &Caller, id: &JobId) -> Result<Vec<Output>, AppError> {
         Ok(self.job(caller, id).await?.outputs)

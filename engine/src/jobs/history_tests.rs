@@ -2,7 +2,7 @@
 //! search, counts kept by triggers, the per-minute chart, timelines and notices.
 
 use crate::store::{Access, Store};
-use crate::{now_ms, Caller, Engine, EngineConfig};
+use crate::{now_ms, Caller, EngineConfig, Jobs as Engine};
 use model::ids::testing::named;
 use model::{
     EventType, HistoryQuery, Job, JobError, JobId, JobStatus, LogFilter, Progress, StatusCount,
