@@ -40,10 +40,18 @@ enum RunAfter {
     UnixMs(i64),
 }
 
-/// `max_attempts` as the API takes it: a whole number (its bounds are the kind's).
+/// `max_attempts` as the API takes it: a whole number (its bounds are the kind's), which may be
+/// written `5.0`, as JavaScript and Python's `float` write it.
 fn max_attempts(value: &serde_json::Value) -> Result<u32, AppError> {
+    let whole_float = || {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+            .map(|f| f as u64)
+    };
     value
         .as_u64()
+        .or_else(whole_float)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| {
             AppError::invalid(vec![FieldError {
