@@ -72,9 +72,10 @@ lint:
 unit:
 	scripts/unit.sh
 
-## Schemathesis fuzzes the JSON API from its OpenAPI document, at a small size (under a minute):
-## a throwaway server on the debug build `make unit` made; no 5xx, no answer the document does
-## not describe (scripts/fuzz-api.sh; FUZZ_EXAMPLES=100 for a longer run).
+## Schemathesis fuzzes the JSON API from its OpenAPI document with all its checks and phases, at
+## a small size (under a minute): a throwaway server on the debug build `make unit` made; no 5xx,
+## no answer the document does not describe, no request it forbids taken, none it allows refused
+## (scripts/fuzz-api.sh; FUZZ_EXAMPLES=100 for a longer run).
 .PHONY: fuzz-api
 fuzz-api:
 	scripts/fuzz-api.sh

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 /// Every token starts with this, so that a leaked one is easy to recognise (and to scan for).
 pub const TOKEN_PREFIX: &str = "hw_";
 /// The most characters of a token's name.
-const MAX_TOKEN_NAME: usize = 100;
+pub const MAX_TOKEN_NAME: usize = 100;
 /// Password hashes computed at once by one process.
 pub const HASHING_AT_ONCE: usize = 2;
 /// How long a password check waits for its turn before the caller is told to come back.

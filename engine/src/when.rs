@@ -14,7 +14,8 @@ pub const FIELD: &str = "run_after";
 /// (`2026-11-24T14:00:00+01:00`, `…Z`) or Unix milliseconds.
 pub fn from_json(value: &serde_json::Value) -> Result<i64, AppError> {
     match value {
-        serde_json::Value::Number(n) => n.as_i64().ok_or_else(|| {
+        // A whole number may be written `5.0`, as JavaScript and Python's `float` write it.
+        serde_json::Value::Number(n) => whole(n).ok_or_else(|| {
             refused("run_after must be a whole number of Unix milliseconds or an RFC 3339 time")
         }),
         serde_json::Value::String(text) => instant(text),
@@ -22,6 +23,19 @@ pub fn from_json(value: &serde_json::Value) -> Result<i64, AppError> {
             "run_after must be an RFC 3339 time (\"2026-11-24T14:00:00Z\") or Unix milliseconds",
         )),
     }
+}
+
+/// A number's whole value, if it has one within `i64`: `5` or `5.0`.
+fn whole(n: &serde_json::Number) -> Option<i64> {
+    // 2⁶³ is the first float past the range.
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| {
+                f.fract() == 0.0
+                    && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(f)
+            })
+            .map(|f| f as i64)
+    })
 }
 
 /// An RFC 3339 instant, in Unix milliseconds.
@@ -127,6 +141,12 @@ mod tests {
         assert!(said(from_json(&json!("2026-11-24T14:00:00")).unwrap_err()).contains("offset"));
         assert!(said(from_json(&json!("tomorrow")).unwrap_err()).contains("\"tomorrow\""));
         assert!(said(from_json(&json!(1.5)).unwrap_err()).contains("whole number"));
+        // A whole number written as a float is that number; one past `i64` is refused.
+        assert_eq!(
+            from_json(&json!(1_795_528_800_000.0)).unwrap(),
+            1_795_528_800_000
+        );
+        assert!(said(from_json(&json!(1e19)).unwrap_err()).contains("whole number"));
         assert!(said(from_json(&json!(true)).unwrap_err()).contains("RFC 3339"));
     }
 

@@ -4,6 +4,21 @@
 use crate::job::{Job, JobStatus, LogLevel, LogLine};
 use serde::{Deserialize, Serialize};
 
+/// What a history view's `status` may be: statuses joined by commas, or nothing (every status).
+pub const STATUS_LIST_PATTERN: &str = "^((queued|running|cancelling|succeeded|failed|cancelled|interrupted)(,(queued|running|cancelling|succeeded|failed|cancelled|interrupted))*)?$";
+
+/// What a history view's `schedule` may be, and its page's `before` and `after` (a bulk
+/// action's filter has no page, and ignores them): an id (a UUID as the server writes one, see
+/// [`crate::ids`]), or nothing.
+pub const ID_OR_NOTHING_PATTERN: &str =
+    "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$";
+
+/// The longest search of a history view (`q`), in characters.
+pub const MAX_SEARCH: usize = 200;
+
+/// The longest error code a history view filters on (`error`), in characters.
+pub const MAX_ERROR_CODE: usize = 64;
+
 /// What a history view shows: the filters and the page, as they appear in its URL (`/?status=
 /// failed&kind=batch&q=disk&before=<id>`) and in `GET /api/v1/jobs`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,15 +26,19 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct HistoryQuery {
     /// Comma-separated statuses; all when absent.
+    #[cfg_attr(feature = "schemars", schemars(regex(pattern = STATUS_LIST_PATTERN)))]
     pub status: Option<String>,
     pub kind: Option<String>,
     /// The jobs one schedule started (its id).
     #[serde(default)]
+    #[cfg_attr(feature = "schemars", schemars(regex(pattern = ID_OR_NOTHING_PATTERN)))]
     pub schedule: Option<String>,
     /// The start of a job id, or a part of its message.
+    #[cfg_attr(feature = "schemars", schemars(length(max = MAX_SEARCH)))]
     pub q: Option<String>,
     /// The jobs that ended with this error code (`bad_header`).
     #[serde(default)]
+    #[cfg_attr(feature = "schemars", schemars(length(max = MAX_ERROR_CODE)))]
     pub error: Option<String>,
     /// Jobs older than this job id (the `next` of the previous page).
     pub before: Option<String>,
@@ -245,5 +264,29 @@ mod log_filter_tests {
         assert_eq!(find_all("aaaa", "aa"), vec![0..2, 2..4]);
         assert_eq!(find_all("ünïcode Ü", "ü"), vec![0..2]);
         assert!(find_all("abc", "").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_status_pattern_names_every_status_and_nothing_else() {
+        let names = |alternatives: &str| {
+            let mut names: Vec<String> = alternatives.split('|').map(str::to_string).collect();
+            names.sort();
+            names
+        };
+        let mut every: Vec<String> = JobStatus::ALL.iter().map(|s| s.to_string()).collect();
+        every.sort();
+        let groups: Vec<&str> = STATUS_LIST_PATTERN
+            .split(['(', ')'])
+            .filter(|g| g.contains('|'))
+            .collect();
+        assert_eq!(groups.len(), 2, "{STATUS_LIST_PATTERN}");
+        for group in groups {
+            assert_eq!(names(group), every);
+        }
     }
 }

@@ -5,6 +5,19 @@ use crate::ids::{JobId, ScheduleId};
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr};
 
+/// The shape of a cron expression, for the API's document: five fields, or six with seconds
+/// first, or a macro (`@daily`). What each field may hold is the parser's to say (the engine's
+/// `schedules::cron`), and its refusal names the field.
+pub const CRON_PATTERN: &str = r"^\s*(@[A-Za-z]+|\S+(\s+\S+){4,5})\s*$";
+
+/// The most characters a schedule's name has.
+pub const MAX_NAME: usize = 100;
+
+/// What a schedule's name may hold: plain text on one line, without control characters or the
+/// marks that reorder text ([`crate::text::is_format_mark`]).
+pub const NAME_PATTERN: &str =
+    "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$";
+
 /// A schedule, as the API, the command line and `/schedules` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -107,12 +120,19 @@ names!(CatchUp);
 pub struct ScheduleInput {
     /// What to call it, at most 100 characters; empty takes a name away.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(length(max = MAX_NAME), regex(pattern = NAME_PATTERN))
+    )]
     pub name: Option<String>,
     #[serde(default)]
     pub kind: Option<String>,
+    /// The kind's parameters, by name (`GET /api/v1/kinds` says which).
     #[serde(default)]
+    #[cfg_attr(feature = "schemars", schemars(schema_with = "params_or_null"))]
     pub params: Option<serde_json::Value>,
     #[serde(default)]
+    #[cfg_attr(feature = "schemars", schemars(regex(pattern = CRON_PATTERN)))]
     pub cron: Option<String>,
     #[serde(default)]
     pub timezone: Option<String>,
@@ -126,6 +146,13 @@ pub struct ScheduleInput {
     #[serde(default, with = "double_option")]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<u32>"))]
     pub max_attempts: Option<Option<u32>>,
+}
+
+/// A job's parameters: an object (or `null`, the same as leaving them out), said as what it is
+/// not, so that a generated client takes any map of values rather than a class of its own.
+#[cfg(feature = "schemars")]
+fn params_or_null(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "not": { "type": ["array", "string", "number", "boolean"] } })
 }
 
 /// A field that may be absent (unchanged), `null` (cleared) or a value.

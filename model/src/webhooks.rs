@@ -120,21 +120,46 @@ impl WebhookScope {
     }
 }
 
+/// The longest URL a webhook may have.
+pub const MAX_URL_CHARS: usize = 2048;
+
+/// The kinds one webhook may name at most.
+pub const MAX_KINDS: usize = 50;
+
+/// What a webhook's URL looks like: `http://` or `https://`, a host, and no credentials (those
+/// go in the secret). Whether the host may be reached is the server's to say when it is
+/// registered: it must resolve to public addresses, unless the operator allows private ones.
+pub const URL_PATTERN: &str =
+    r"^https?://([A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*\.?(:[0-9]{1,4})?([/?#]\S*)?$";
+
+/// What a webhook's own secret looks like: 16 to 200 printable ASCII characters, no spaces.
+pub const SECRET_PATTERN: &str = "^[!-~]{16,200}$";
+
 /// What a person or a script gives to register a webhook.
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     /// Where to POST: `http://` or `https://`.
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(length(max = MAX_URL_CHARS), regex(pattern = URL_PATTERN))
+    )]
     pub url: String,
     /// The ends it hears of; empty for every end.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schemars",
+        schemars(extend("items" = { "enum": ["succeeded", "failed", "cancelled", "interrupted"] }))
+    )]
     pub statuses: Vec<JobStatus>,
     /// The kinds it hears of; empty for every kind.
     #[serde(default)]
+    #[cfg_attr(feature = "schemars", schemars(length(max = MAX_KINDS)))]
     pub kinds: Vec<String>,
     /// The secret deliveries are signed with; absent for one Headway makes (shown once).
     #[serde(default)]
+    #[cfg_attr(feature = "schemars", schemars(regex(pattern = SECRET_PATTERN)))]
     pub secret: Option<String>,
     #[serde(default)]
     pub format: WebhookFormat,
@@ -304,6 +329,25 @@ mod scope_tests {
         assert_eq!(
             WebhookScope::Own.heard_now(HookOwner::Account(Role::Member)),
             Some(WebhookScope::Own)
+        );
+    }
+}
+
+#[cfg(all(test, feature = "schemars"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_of_a_new_webhook_names_every_end_and_only_ends() {
+        let schema = serde_json::Value::from(schemars::schema_for!(WebhookInput));
+        let ends: Vec<&str> = JobStatus::ALL
+            .iter()
+            .filter(|s| s.is_terminal())
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(
+            schema["properties"]["statuses"]["items"]["enum"],
+            serde_json::json!(ends)
         );
     }
 }

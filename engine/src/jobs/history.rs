@@ -297,8 +297,14 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
-    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
-        return Err(AppError::bad_request("q must be at most 200 characters"));
+    if search
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > model::history::MAX_SEARCH)
+    {
+        return Err(AppError::bad_request(format!(
+            "q must be at most {} characters",
+            model::history::MAX_SEARCH
+        )));
     }
     let key = |v: &Option<String>| {
         v.as_deref()
@@ -311,10 +317,14 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
         .transpose()
         .map_err(|_| AppError::bad_request("schedule must be a schedule's id"))?;
     let error_code = key(&q.error);
-    if error_code.as_ref().is_some_and(|c| c.chars().count() > 64) {
-        return Err(AppError::bad_request(
-            "error must be an error code, 64 characters at most",
-        ));
+    if error_code
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > model::history::MAX_ERROR_CODE)
+    {
+        return Err(AppError::bad_request(format!(
+            "error must be an error code, {} characters at most",
+            model::history::MAX_ERROR_CODE
+        )));
     }
     Ok(JobFilter {
         statuses,

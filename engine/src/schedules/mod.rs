@@ -21,6 +21,7 @@ use crate::now_ms;
 use crate::retries::attempts_for;
 use crate::store::{ScheduleRow, UserRow};
 use cron::Cron;
+use model::schedules::MAX_NAME;
 use model::{
     AppError, CatchUp, CronPreview, ErrorCode, FieldError, Job, JobId, Overlap, Role, Schedule,
     ScheduleId, ScheduleInput, UserId,
@@ -457,9 +458,6 @@ impl Schedules {
         self.changed.notify_one();
     }
 }
-
-/// The most characters a schedule's name has.
-const MAX_NAME: usize = 100;
 
 /// A schedule's name as asked for: trimmed, `None` when empty (no name), refused when too long
 /// or holding a control character.

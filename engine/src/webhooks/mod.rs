@@ -29,11 +29,7 @@ use tokio::sync::Notify;
 
 pub use send::Policy;
 
-/// The longest URL a webhook may have.
-const MAX_URL_CHARS: usize = 2048;
-
-/// The kinds one webhook may name at most.
-const MAX_KINDS: usize = 50;
+use model::webhooks::{MAX_KINDS, MAX_URL_CHARS};
 
 /// Deliveries shown with a webhook.
 const RECENT_DELIVERIES: u32 = 50;

@@ -194,14 +194,19 @@ fn operation(e: &Endpoint, g: &mut SchemaGenerator) -> Value {
             op["requestBody"] = json!({
                 "required": true,
                 "content": {
+                    // An empty file is refused.
                     "application/octet-stream": {
-                        "schema": { "contentMediaType": "application/octet-stream" },
+                        "schema": { "contentMediaType": "application/octet-stream", "minLength": 1 },
                     },
                     "multipart/form-data": {
                         "schema": {
                             "type": "object",
-                            "properties": { "file": { "contentMediaType": "application/octet-stream" } },
+                            "properties": {
+                                "file": { "contentMediaType": "application/octet-stream", "minLength": 1 },
+                            },
                             "required": ["file"],
+                            // Fields besides the file are skipped; a name is header text, without controls.
+                            "propertyNames": { "pattern": "^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$" },
                         },
                     },
                 },

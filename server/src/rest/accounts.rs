@@ -228,6 +228,8 @@ fn too_many_error(wait: Duration) -> AppError {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
+    /// What the token is for: something besides spaces (what is around it is trimmed).
+    #[schemars(length(max = engine::accounts::MAX_TOKEN_NAME), regex(pattern = r"\S"))]
     name: String,
     scope: TokenScope,
 }
@@ -309,11 +311,26 @@ pub async fn add_user(
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = something_to_change)]
 pub struct UserChange {
     role: Option<Role>,
     #[schemars(length(min = model::accounts::MIN_PASSWORD))]
     password: Option<String>,
     disabled: Option<bool>,
+}
+
+/// The document says what the server takes: at least one of the fields, not `null` (which
+/// the server reads as absent).
+fn something_to_change(schema: &mut schemars::Schema) {
+    let one_of = |field: &str, kind: &str| serde_json::json!({ "required": [field], "properties": { field: { "type": kind } } });
+    schema.insert(
+        "anyOf".into(),
+        serde_json::json!([
+            one_of("role", "string"),
+            one_of("password", "string"),
+            one_of("disabled", "boolean"),
+        ]),
+    );
 }
 
 /// `PATCH /api/v1/users/{name}` (admins): a new role, password, or disabled state, all or

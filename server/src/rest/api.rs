@@ -25,7 +25,7 @@ use axum::response::IntoResponse;
 use axum::routing::{any, on};
 use axum::Router;
 use schemars::{Schema, SchemaGenerator};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::sync::OnceLock;
 
 use Access::*;
@@ -34,6 +34,29 @@ use Verb::*;
 /// An `Idempotency-Key`: what the server takes (`Engine`'s check of a start's key).
 fn idempotency_key(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({ "type": "string", "pattern": "^[!-~]{1,255}$" })
+}
+
+/// A page of the history: a [`model::HistoryQuery`], whose `before` and `after` are job ids (a
+/// bulk action's filter, the same type, ignores them).
+fn history_page(g: &mut SchemaGenerator) -> Schema {
+    let reference = Value::from(g.subschema_for::<model::HistoryQuery>());
+    let name = reference["$ref"]
+        .as_str()
+        .and_then(|r| r.rsplit('/').next());
+    let mut query = name
+        .and_then(|name| g.definitions().get(name).cloned())
+        .unwrap_or(reference);
+    for cursor in ["before", "after"] {
+        if let Some(field) = query["properties"].get_mut(cursor) {
+            field["pattern"] = json!(model::history::ID_OR_NOTHING_PATTERN);
+        }
+    }
+    Schema::try_from(query).expect("a query's schema is an object")
+}
+
+/// An event's id, as a client names the last one it has (`Last-Event-ID`).
+fn event_id(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "integer", "format": "int64", "minimum": 0 })
 }
 
 /// A new schedule: a [`model::ScheduleInput`] with its kind and expression (a change may leave
@@ -45,7 +68,7 @@ fn new_schedule(g: &mut SchemaGenerator) -> Schema {
         "required": ["kind", "cron"],
         "properties": {
             "kind": { "type": "string", "minLength": 1 },
-            "cron": { "type": "string", "minLength": 1 },
+            "cron": { "type": "string", "pattern": model::schedules::CRON_PATTERN },
         },
     })
 }
@@ -89,9 +112,10 @@ const JOB_ID: Param = Param::path("id", "The job's id.", schema::<model::JobId>)
 const SCHEDULE_ID: Param = Param::path("id", "The schedule's id.", schema::<model::ScheduleId>);
 const WEBHOOK_ID: Param = Param::path("id", "The webhook's id.", schema::<model::WebhookId>);
 const UPLOAD_ID: Param = Param::path("id", "The upload's id.", schema::<model::UploadId>);
-const LAST_EVENT_ID: Param = Param::header(
+const LAST_EVENT_ID: Param = Param::header_of(
     "Last-Event-ID",
     "The id of the last event the client has: the stream replays what came after it.",
+    event_id,
 );
 
 /// Every endpoint of the JSON API. See the module's notes.
@@ -111,7 +135,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .errors(&[429]),
     Endpoint::new(Get, "/jobs", "listJobs", Jobs, Reader, "List jobs", |m| on(m, jobs::list_jobs))
         .about("A page of the history, newest first, with filters; `next` and `prev` page through it (keyset pagination). A queued job also says its place in line.")
-        .query(schema::<model::HistoryQuery>)
+        .query(history_page)
         .answers(&[Answer::json(200, "A page of jobs.", schema::<jobs::JobViewPage>)])
         .errors(&[422]),
     Endpoint::new(Post, "/jobs/cancel", "cancelJobs", Jobs, Writer, "Cancel many jobs", |m| on(m, jobs::bulk_cancel))

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CreateJob {
     kind: String,
+    /// The kind's parameters, by name (`GET /api/v1/kinds` says which).
     #[serde(default = "empty_object")]
+    #[schemars(schema_with = "params")]
     params: serde_json::Value,
     /// Not before this time: an RFC 3339 instant or Unix milliseconds.
     #[serde(default)]
@@ -29,21 +31,35 @@ pub struct CreateJob {
     max_attempts: Option<serde_json::Value>,
 }
 
+/// A job's parameters: an object, said as what it is not, so that a generated client takes any
+/// map of values rather than a class of its own.
+fn params(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "not": { "type": ["array", "string", "number", "boolean", "null"] } })
+}
+
 /// When a job may start, as its start takes it (for the API's document).
 #[derive(schemars::JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)]
 enum RunAfter {
     /// An RFC 3339 instant (`2026-11-25T02:00:00+01:00`).
-    Instant(String),
+    Instant(#[schemars(extend("format" = "date-time"))] String),
     /// Unix milliseconds.
     UnixMs(i64),
 }
 
-/// `max_attempts` as the API takes it: a whole number (its bounds are the kind's).
+/// `max_attempts` as the API takes it: a whole number (its bounds are the kind's), which may be
+/// written `5.0`, as JavaScript and Python's `float` write it.
 fn max_attempts(value: &serde_json::Value) -> Result<u32, AppError> {
+    let whole_float = || {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+            .map(|f| f as u64)
+    };
     value
         .as_u64()
+        .or_else(whole_float)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| {
             AppError::invalid(vec![FieldError {

@@ -11,9 +11,14 @@ use engine::Caller;
 use model::Notice;
 use serde::{Deserialize, Serialize};
 
+/// A notice's text: one line with something besides spaces in it (what is around it is
+/// trimmed), at most [`engine::engine::MAX_NOTICE_CHARS`] characters.
+const ONE_LINE: &str = r"^[^\r\n]*\S[^\r\n]*$";
+
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeBody {
+    #[schemars(length(max = engine::engine::MAX_NOTICE_CHARS), regex(pattern = ONE_LINE))]
     text: String,
 }
 

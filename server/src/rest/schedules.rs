@@ -85,12 +85,16 @@ pub async fn run(
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct PreviewQuery {
-    #[schemars(length(min = 1))]
+    /// Five fields (minute hour day month weekday), or six with seconds first, or a macro
+    /// (`@daily`).
+    #[schemars(regex(pattern = model::schedules::CRON_PATTERN))]
     cron: String,
+    /// An IANA time zone (`Europe/Paris`; default: UTC).
     #[serde(default)]
     timezone: String,
     /// The fire times after this RFC 3339 instant (default: now).
     #[serde(default)]
+    #[schemars(extend("format" = "date-time"))]
     after: Option<String>,
 }
 

@@ -30,6 +30,8 @@ const POLL_WAIT: Duration = Duration::from_secs(25);
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PollQuery {
+    /// The `next` of the previous page: an event id.
+    #[schemars(with = "Option<i64>", range(min = 0))]
     after: Option<String>,
     timeout_ms: Option<u64>,
 }

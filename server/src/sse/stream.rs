@@ -30,6 +30,8 @@ use std::sync::Arc;
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct StreamQuery {
+    /// `Last-Event-ID`, for a client that cannot set the header: an event id.
+    #[schemars(with = "Option<i64>", range(min = 0))]
     last_event_id: Option<String>,
 }
 

@@ -319,3 +319,27 @@ async fn kinds_describe_their_parameters() {
         (Some(1), Some(100_000))
     );
 }
+
+/// A start's `run_after` and `max_attempts` are whole numbers, which JavaScript and Python's
+/// `float` write `5.0` (and JSON Schema's `integer` allows): taken as those numbers; a number
+/// with a fraction is still refused.
+#[tokio::test]
+async fn a_start_takes_whole_numbers_written_as_floats() {
+    let app = spawn_app().await;
+    let s = app.session();
+    let params = json!({"steps": 1, "interval_ms": 1});
+    let (status, job) = s
+        .create_raw(
+            &json!({"kind": "demo", "params": params, "run_after": 1000.0, "max_attempts": 2.0}),
+        )
+        .await;
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["max_attempts"], 2, "{job}");
+    for (field, value) in [("run_after", json!(1000.5)), ("max_attempts", json!(2.5))] {
+        let mut body = json!({"kind": "demo", "params": params});
+        body[field] = value;
+        let (status, refused) = s.create_raw(&body).await;
+        assert_eq!(status, 422, "{field}: {refused}");
+        assert_eq!(refused["fields"][0]["field"], field, "{refused}");
+    }
+}
