@@ -12,7 +12,7 @@ use crate::store::{Store, TokenRow, UserEdit, UserEdited, UserRow};
 use crate::Caller;
 use model::accounts::{check_password, check_username, NewToken, TokenInfo, UserInfo};
 use model::error::Chain;
-use model::{AppError, ErrorCode, FieldError, Role, TokenScope, UserId};
+use model::{AppError, ErrorCode, Role, TokenScope, UserId};
 use sha2::{Digest, Sha256};
 
 /// Every token starts with this, so that a leaked one is easy to recognise (and to scan for).
@@ -105,8 +105,8 @@ impl Accounts {
     ) -> Result<UserInfo, AppError> {
         caller.may_administer()?;
         let name = name.trim();
-        check_username(name).map_err(|m| invalid("username", m))?;
-        check_password(password).map_err(|m| invalid("password", m))?;
+        check_username(name).map_err(|m| AppError::invalid_field("username", m))?;
+        check_password(password).map_err(|m| AppError::invalid_field("password", m))?;
         let row = UserRow {
             id: UserId::random(),
             name: name.to_string(),
@@ -162,7 +162,7 @@ impl Accounts {
             ));
         }
         if let Some(password) = &change.password {
-            check_password(password).map_err(|m| invalid("password", m))?;
+            check_password(password).map_err(|m| AppError::invalid_field("password", m))?;
         }
         let hash = match &change.password {
             Some(password) => Some(self.hash_password(password).await?),
@@ -445,7 +445,7 @@ fn new_token(
 ) -> Result<(TokenRow, String), AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "name",
             format!("a token's name has 1 to {MAX_TOKEN_NAME} characters"),
         ));
@@ -513,13 +513,6 @@ fn user_info(row: UserRow) -> UserInfo {
         disabled: row.disabled,
         created_at: row.created_at,
     }
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::invalid(vec![FieldError {
-        field: field.into(),
-        message: message.into(),
-    }])
 }
 
 fn no_such_user(name: &str) -> AppError {

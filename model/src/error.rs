@@ -225,6 +225,14 @@ impl AppError {
         }
     }
 
+    /// A validation failure of one field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        AppError::invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
     /// The message for one field, if validation flagged it.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields

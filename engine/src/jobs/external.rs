@@ -290,7 +290,7 @@ fn ended(job: &Job) -> AppError {
 /// Refuses a report that is not well formed, naming what is wrong.
 pub fn check_report(report: &Report) -> Result<(), AppError> {
     if report.log.len() > MAX_REPORT_LINES {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "log",
             format!(
                 "a report carries at most {MAX_REPORT_LINES} log lines, not {}; send the rest in the next",
@@ -300,11 +300,14 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
     }
     for (i, line) in report.log.iter().enumerate() {
         if line.seq == 0 {
-            return Err(invalid("log", "log lines are numbered from 1"));
+            return Err(AppError::invalid_field(
+                "log",
+                "log lines are numbered from 1",
+            ));
         }
         if let Some(previous) = i.checked_sub(1).map(|p| report.log[p].seq) {
             if line.seq != previous + 1 {
-                return Err(invalid(
+                return Err(AppError::invalid_field(
                     "log",
                     format!(
                         "log lines go in order without gaps: line {} follows line {previous}",
@@ -314,7 +317,7 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
             }
         }
         if line.line.len() > MAX_LINE_BYTES {
-            return Err(invalid(
+            return Err(AppError::invalid_field(
                 "log",
                 format!(
                     "log line {} has {} bytes, more than the {MAX_LINE_BYTES} a line may have",
@@ -329,13 +332,13 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
         .as_ref()
         .is_some_and(|u| u.chars().count() > MAX_UNIT)
     {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "unit",
             format!("a unit has at most {MAX_UNIT} characters"),
         ));
     }
     if report.unit.as_deref().is_some_and(not_plain) {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "unit",
             "a unit is a word or two of plain text: no control characters (NUL, ESC…) or \
              direction marks",
@@ -343,7 +346,7 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
     }
     for (field, amount) in [("progress", report.progress), ("total", report.total)] {
         if amount.is_some_and(|n| n > Progress::MAX_AMOUNT) {
-            return Err(invalid(
+            return Err(AppError::invalid_field(
                 field,
                 format!("an amount is at most {}", Progress::MAX_AMOUNT),
             ));
@@ -354,18 +357,21 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
         .as_ref()
         .is_some_and(|m| m.chars().count() > MAX_MESSAGE)
     {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "message",
             format!("a message has at most {MAX_MESSAGE} characters"),
         ));
     }
     if let Some(result) = &report.result {
         if !result.is_object() {
-            return Err(invalid("result", "a result is a JSON object"));
+            return Err(AppError::invalid_field(
+                "result",
+                "a result is a JSON object",
+            ));
         }
         let size = result.to_string().len();
         if size > crate::context::MAX_RESULT_BYTES {
-            return Err(invalid(
+            return Err(AppError::invalid_field(
                 "result",
                 format!(
                     "a result is {} bytes of JSON at most, not {size}",
@@ -379,7 +385,7 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
             end.status,
             JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
         ) {
-            return Err(invalid(
+            return Err(AppError::invalid_field(
                 "end",
                 format!(
                     "a job ends succeeded, failed or cancelled, not {}",
@@ -393,7 +399,7 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
                 || not_plain(&error.code)
                 || error.message.chars().count() > MAX_MESSAGE
             {
-                return Err(invalid(
+                return Err(AppError::invalid_field(
                     "end",
                     format!("an error has a code of 1 to 64 characters without control characters, and a message of at most {MAX_MESSAGE}"),
                 ));
@@ -428,13 +434,6 @@ fn merged_progress(now: &Progress, report: &Report) -> Option<Progress> {
         level: report.level.unwrap_or(now.level),
         at: Some(now_ms()),
     })
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::invalid(vec![FieldError {
-        field: field.into(),
-        message: message.into(),
-    }])
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use super::{ErasedKind, JobContext, KindEnv, Retry, RunResult, Starts};
 use futures::future::BoxFuture;
 use model::external::{ExternalParams, LEASE_SECS};
-use model::{AppError, FieldError, JobError, KindInfo, EXTERNAL_KIND};
+use model::{AppError, JobError, KindInfo, EXTERNAL_KIND};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -95,7 +95,7 @@ impl ErasedKind for External {
 /// Reads and checks an external job's parameters.
 pub fn check_params(value: serde_json::Value) -> Result<ExternalParams, AppError> {
     let mut params: ExternalParams = serde_json::from_value(value).map_err(|e| {
-        invalid(
+        AppError::invalid_field(
             "params",
             format!("not the parameters of an external job: {e}"),
         )
@@ -103,20 +103,23 @@ pub fn check_params(value: serde_json::Value) -> Result<ExternalParams, AppError
     params.title = params.title.trim().to_string();
     let len = params.title.chars().count();
     if len == 0 || len > MAX_TITLE {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "title",
             format!("a title has 1 to {MAX_TITLE} characters"),
         ));
     }
     if params.title.chars().any(char::is_control) {
-        return Err(invalid("title", "a title is one line of text"));
+        return Err(AppError::invalid_field(
+            "title",
+            "a title is one line of text",
+        ));
     }
     if params
         .command
         .as_ref()
         .is_some_and(|c| c.chars().count() > MAX_COMMAND)
     {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "command",
             format!("a command line has at most {MAX_COMMAND} characters"),
         ));
@@ -126,33 +129,26 @@ pub fn check_params(value: serde_json::Value) -> Result<ExternalParams, AppError
         .as_ref()
         .is_some_and(|h| h.chars().count() > MAX_HOST || h.chars().any(char::is_control))
     {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "host",
             format!("a host name is one line of at most {MAX_HOST} characters"),
         ));
     }
     let (min, max) = LEASE_SECS;
     if !(min..=max).contains(&params.lease_secs) {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "lease_secs",
             format!("a lease is {min} to {max} seconds"),
         ));
     }
     let size = serde_json::to_string(&params.params).map_or(0, |s| s.len());
     if size > MAX_PARAMS_BYTES {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "params",
             format!("an external job's parameters are {MAX_PARAMS_BYTES} bytes of JSON at most, not {size}"),
         ));
     }
     Ok(params)
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> AppError {
-    AppError::invalid(vec![FieldError {
-        field: field.into(),
-        message: message.into(),
-    }])
 }
 
 #[cfg(test)]

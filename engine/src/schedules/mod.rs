@@ -87,7 +87,9 @@ impl Schedules {
             .kind
             .clone()
             .filter(|k| !k.trim().is_empty())
-            .ok_or_else(|| invalid("kind", "a schedule needs the kind of job it starts"))?;
+            .ok_or_else(|| {
+                AppError::invalid_field("kind", "a schedule needs the kind of job it starts")
+            })?;
         let (cron, tz, timezone) = when(input.cron.as_deref(), input.timezone.as_deref())?;
         self.often_enough(&cron)?;
         let name = input
@@ -153,9 +155,9 @@ impl Schedules {
         let min = self.bounds.min_schedule_interval.as_secs().max(1);
         let gap = cron.shortest_gap_secs();
         if gap < min {
-            return Err(invalid(
+            return Err(AppError::invalid_field(
                 "cron",
-                &format!(
+                format!(
                     "this expression fires {gap} s apart, and a schedule may fire at most every \
                      {min} s on this server"
                 ),
@@ -176,7 +178,7 @@ impl Schedules {
         let old = self.schedule_row(caller, id).await?;
         may_manage(caller, &old.owner)?;
         if input.kind.as_ref().is_some_and(|k| *k != old.kind) {
-            return Err(invalid(
+            return Err(AppError::invalid_field(
                 "kind",
                 "a schedule's kind cannot change: create another schedule",
             ));
@@ -464,16 +466,16 @@ impl Schedules {
 fn schedule_name(asked: &str) -> Result<Option<String>, AppError> {
     let name = asked.trim();
     if name.chars().count() > MAX_NAME {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "name",
-            &format!("a name has at most {MAX_NAME} characters"),
+            format!("a name has at most {MAX_NAME} characters"),
         ));
     }
     if name
         .chars()
         .any(|c| c.is_control() || model::is_format_mark(c))
     {
-        return Err(invalid(
+        return Err(AppError::invalid_field(
             "name",
             "a name is one line of plain text, without control characters",
         ));
@@ -528,7 +530,7 @@ fn when(
     timezone: Option<&str>,
 ) -> Result<(Cron, jiff::tz::TimeZone, String), AppError> {
     let cron = cron.unwrap_or_default();
-    let parsed = Cron::parse(cron).map_err(|e| invalid("cron", &e));
+    let parsed = Cron::parse(cron).map_err(|e| AppError::invalid_field("cron", &e));
     let zone = match timezone.map(str::trim) {
         None | Some("") => "UTC",
         Some(z) => z,
@@ -557,13 +559,6 @@ fn may_manage(caller: &Caller, owner: &UserId) -> Result<(), AppError> {
             caller.role()
         )))
     }
-}
-
-fn invalid(field: &str, message: &str) -> AppError {
-    AppError::invalid(vec![FieldError {
-        field: field.into(),
-        message: message.into(),
-    }])
 }
 
 /// The answer about a schedule the caller may not see: one that is not theirs, one that does not
