@@ -16,10 +16,8 @@ pub fn hydrate() {
 /// alignment padding can make that layout a little longer than the linked data segment; it
 /// then gives up and puts all of the program's read-only data, the lazy islands' too, in the
 /// main module: about 26 KB more (10 KB gzip) for every page. Nothing refers to these bytes, so
-/// no module gets them; they only make the linked segment longer than any new layout. A debug
-/// build needs the most room: it holds the source paths of its panics' locations, so the
-/// padding differs with the folder it is built in (2 KiB was enough in one checkout and not in
-/// another). The page benchmark and `lazy-islands.spec.ts` check that no lazy island's text is
-/// in the main module.
+/// no module gets them; they only make the linked segment longer than any new layout. The
+/// page benchmark and `lazy-islands.spec.ts` check that no lazy island's text is in the main
+/// module.
 #[used]
-static SPLIT_ROOM: [u8; 8192] = [0xA5; 8192];
+static SPLIT_ROOM: [u8; 2048] = [0xA5; 2048];
