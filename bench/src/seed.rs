@@ -227,6 +227,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) 
         scheduled_for: None,
         outputs: Vec::new(),
         result: None,
+        priority: Default::default(),
     }
 }
 

@@ -420,6 +420,22 @@ impl Committer {
         .await
     }
 
+    /// Sets a queued job's priority; the job as it is then, or `None` when it is not queued.
+    pub async fn prioritize(
+        &self,
+        owner: &UserId,
+        job_id: &JobId,
+        priority: model::Priority,
+    ) -> Result<Option<Job>, WriteError> {
+        self.ask(|answer| Change::Prioritize {
+            owner: owner.into(),
+            job_id: job_id.into(),
+            priority,
+            answer,
+        })
+        .await
+    }
+
     /// Saves a resumable job's checkpoint.
     pub async fn checkpoint(&self, job_id: &JobId, value: serde_json::Value, fence: Fence) {
         self.tell(Change::Checkpoint {

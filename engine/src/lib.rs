@@ -48,6 +48,7 @@ mod head_rate;
 pub mod jobs;
 pub mod kinds;
 pub mod membership;
+pub mod priorities;
 pub mod requested;
 pub mod retries;
 pub mod runner;

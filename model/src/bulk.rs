@@ -26,6 +26,30 @@ pub struct BulkRequest {
     pub filter: Option<HistoryQuery>,
 }
 
+/// A change of priority for many queued jobs: the jobs as a [`BulkRequest`] names them, and
+/// their new priority.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schemars", schemars(transform = exactly_one_of))]
+pub struct BulkPriority {
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub filter: Option<HistoryQuery>,
+    pub priority: crate::Priority,
+}
+
+impl BulkPriority {
+    /// The jobs it names.
+    pub fn request(&self) -> BulkRequest {
+        BulkRequest {
+            ids: self.ids.clone(),
+            filter: self.filter.clone(),
+        }
+    }
+}
+
 /// The document says what the server takes: exactly one of `ids` (1 to [`MAX_BULK_IDS`]) and
 /// `filter` that is not `null` (which the server reads as absent).
 #[cfg(feature = "schemars")]

@@ -189,6 +189,9 @@ pub struct Job {
     /// What it found, as a small JSON object it set while running.
     #[serde(default)]
     pub result: Option<serde_json::Value>,
+    /// Which queued job a free slot goes to first ([`crate::priority`]).
+    #[serde(default)]
+    pub priority: crate::Priority,
 }
 
 fn one() -> u32 {
@@ -239,7 +242,17 @@ impl Job {
             scheduled_for: None,
             outputs: Vec::new(),
             result: None,
+            priority: crate::Priority::NORMAL,
         }
+    }
+
+    /// Its rank in the queue ([`crate::priority`]): from when it is ready to start (created, or
+    /// its `run_after` if later) and its priority.
+    pub fn rank(&self) -> i64 {
+        let ready_at = self
+            .run_after
+            .map_or(self.created_at, |at| at.max(self.created_at));
+        self.priority.rank(ready_at)
     }
 
     /// Whether it waits to be tried again after a failed attempt.

@@ -69,6 +69,10 @@ pub struct KindInfo {
     /// How its failed jobs are tried again.
     #[serde(default)]
     pub retry: RetryInfo,
+    /// The priority of its jobs unless a start says otherwise; a member may start them at this
+    /// priority or below, an operator at any.
+    #[serde(default)]
+    pub priority: crate::Priority,
     /// Its title, description and parameters' words in other languages, by language tag
     /// (`zh-CN`): a command kind's file may give them (docs/COMMANDS.md). Pages show those of
     /// the reader's language, and the words above where there are none.

@@ -46,6 +46,7 @@ pub mod history;
 pub mod ids;
 pub mod job;
 pub mod kinds;
+pub mod priority;
 pub mod queue;
 pub mod schedules;
 pub mod system;
@@ -68,6 +69,7 @@ pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progr
 pub use kinds::{
     KindInfo, KindPause, KindTexts, ParamInfo, ParamTexts, ParamType, RetryInfo, EVERY_KIND,
 };
+pub use priority::Priority;
 pub use queue::QueueInfo;
 pub use schedules::{CatchUp, CronPreview, Overlap, Schedule, ScheduleInput};
 pub use system::{KindLoad, ProcessInfo, SystemOverview};

@@ -38,6 +38,9 @@ pub struct Schedule {
     pub catch_up: CatchUp,
     /// How many attempts its jobs may take; `None`: as many as their kind allows.
     pub max_attempts: Option<u32>,
+    /// Its jobs' priority; `None`: their kind's.
+    #[serde(default)]
+    pub priority: Option<crate::Priority>,
     /// Its next three fire times, RFC 3339 in its time zone (none while paused).
     pub next_runs: Vec<String>,
     /// The job it started last (on its clock or by "Run now").
@@ -146,6 +149,11 @@ pub struct ScheduleInput {
     #[serde(default, with = "double_option")]
     #[cfg_attr(feature = "schemars", schemars(with = "Option<u32>"))]
     pub max_attempts: Option<Option<u32>>,
+    /// Its jobs' priority (above their kind's only for an operator or an admin); `Some(None)`
+    /// (JSON `null`) goes back to the kind's.
+    #[serde(default, with = "double_option")]
+    #[cfg_attr(feature = "schemars", schemars(with = "Option<crate::Priority>"))]
+    pub priority: Option<Option<crate::Priority>>,
 }
 
 /// A job's parameters: an object (or `null`, the same as leaving them out), said as what it is

@@ -18,7 +18,7 @@ mod page_title;
 mod param_fields;
 mod progress_bar;
 mod schedule_fields;
-mod start_form;
+pub(crate) mod start_form;
 mod status_counts;
 mod theme_toggle;
 mod time;
@@ -57,4 +57,4 @@ pub use upload_field::UploadField;
 pub use users::UserManager;
 #[cfg(not(target_arch = "wasm32"))]
 pub use words::localized_kind;
-pub use words::{kind_description, kind_title, role_name, status_name};
+pub use words::{kind_description, kind_title, priority_name, role_name, status_name};

@@ -80,6 +80,7 @@ mod tests {
             scheduled_for: None,
             outputs: Vec::new(),
             result: None,
+            priority: Default::default(),
         }
     }
 

@@ -24,10 +24,25 @@ use leptos::server_fn::ServerFn;
 
 /// `values` fill the fields (a finished job's parameters, to run it again with changes).
 #[component]
-pub fn StartForm(kind: KindInfo, values: Option<serde_json::Value>) -> impl IntoView {
+/// `may_raise`: the reader may start jobs above the kind's priority (an operator or an admin).
+pub fn StartForm(
+    kind: KindInfo,
+    values: Option<serde_json::Value>,
+    #[prop(optional)] may_raise: bool,
+) -> impl IntoView {
     let form_id = format!("start-{}", kind.name);
     let mut names: Vec<String> = kind.params.iter().map(|p| p.name.clone()).collect();
-    names.extend([RUN_AFTER, MAX_ATTEMPTS, "name", "cron", "timezone"].map(String::from));
+    names.extend(
+        [
+            RUN_AFTER,
+            MAX_ATTEMPTS,
+            PRIORITY,
+            "name",
+            "cron",
+            "timezone",
+        ]
+        .map(String::from),
+    );
     // A refusal of a post made without JavaScript comes back in the address: its messages are
     // rendered in place (the island shows those of the posts it sends). A start and a new
     // schedule share the kind's fields.
@@ -46,6 +61,12 @@ pub fn StartForm(kind: KindInfo, values: Option<serde_json::Value>) -> impl Into
     let fields = param_fields(&kind.params, &form_id, values.as_ref(), either);
     let later = start_later(&form_id, refused.as_ref());
     let attempts = attempts_field(&form_id, kind.retry.max_attempts, either);
+    let highest = if may_raise {
+        crate::model::Priority::URGENT
+    } else {
+        kind.priority
+    };
+    let priority = priority_field(&form_id, kind.priority, highest, either);
     let repeat = repeat(&form_id, refused_schedule.as_ref());
     let with_file = kind
         .params
@@ -55,6 +76,7 @@ pub fn StartForm(kind: KindInfo, values: Option<serde_json::Value>) -> impl Into
         <StartFormIsland form_id title=super::words::kind_title(crate::i18n::t(), &kind) kind=kind.name fields=names key=start_key() with_file>
             {fields}
             {attempts}
+            {priority}
             {later}
             {repeat}
         </StartFormIsland>
@@ -120,6 +142,50 @@ fn attempts_field(
             <p class="field-error" id=error_id aria-live="polite">{message}</p>
         </div>
     })
+}
+
+/// The field (in the server's refusals and the form's posts) of a job's priority.
+const PRIORITY: &str = "priority";
+
+/// "Priority": the levels up to `highest` (the kind's, or any for a reader who may raise a
+/// job: [`crate::model::Priority`]), `chosen` selected.
+pub(crate) fn priority_field(
+    form_id: &str,
+    chosen: crate::model::Priority,
+    highest: crate::model::Priority,
+    refused: Option<&crate::model::AppError>,
+) -> impl IntoView {
+    let t = crate::i18n::t();
+    let input_id = format!("{form_id}-{PRIORITY}");
+    let error_id = format!("{input_id}-error");
+    let hint_id = format!("{input_id}-hint");
+    let message = refused.and_then(|e| e.field(PRIORITY)).map(str::to_string);
+    let invalid = message.is_some().then_some("true");
+    let options = crate::model::Priority::ALL
+        .into_iter()
+        .filter(|p| *p <= highest.max(chosen))
+        .rev()
+        .map(|p| {
+            view! {
+                <option value=p.name() selected=p == chosen>{super::words::priority_name(t, p)}</option>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="field">
+            <label for=input_id.clone()>{t.priority()}</label>
+            <select
+                id=input_id
+                name=PRIORITY
+                aria-describedby=format!("{hint_id} {error_id}")
+                aria-invalid=invalid
+            >
+                {options}
+            </select>
+            <p class="field-hint" id=hint_id>{t.start_priority_hint()}</p>
+            <p class="field-error" id=error_id aria-live="polite">{message}</p>
+        </div>
+    }
 }
 
 /// A fresh idempotency key for one rendering of a start form: the page sent twice (a double

@@ -2,7 +2,7 @@
 //! values themselves (`failed`, `admin`) stay what the API and the URLs say.
 
 use crate::i18n::Text;
-use crate::model::{JobStatus, KindInfo, Role};
+use crate::model::{JobStatus, KindInfo, Priority, Role};
 
 /// A status as people read it: "failed", "失败".
 pub fn status_name(t: Text, status: JobStatus) -> &'static str {
@@ -14,6 +14,17 @@ pub fn status_name(t: Text, status: JobStatus) -> &'static str {
         JobStatus::Failed => t.status_failed(),
         JobStatus::Cancelled => t.status_cancelled(),
         JobStatus::Interrupted => t.status_interrupted(),
+    }
+}
+
+/// A priority's name in the reader's language: "high", "高".
+pub fn priority_name(t: Text, priority: Priority) -> &'static str {
+    match priority.level() {
+        0 => t.priority_lowest(),
+        1 => t.priority_low(),
+        2 => t.priority_normal(),
+        3 => t.priority_high(),
+        _ => t.priority_urgent(),
     }
 }
 

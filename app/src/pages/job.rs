@@ -7,8 +7,9 @@ use crate::components::{
 use crate::format;
 use crate::i18n::t;
 use crate::model::{LogFilter, LogLevel};
-use crate::server_fns::{load_job, JobPageData, PAGE_LOG_LINES};
+use crate::server_fns::{load_job, JobPageData, SetJobPriority, PAGE_LOG_LINES};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -52,6 +53,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         may,
         params,
         run_again,
+        priorities,
     } = data;
     let job = detail.job;
     let (now, stall_ms) = (live.now, live.stall_ms);
@@ -96,6 +98,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
             <dd><a href=format!("/schedules/{s}")>{t.job_a_schedule()}</a> {when} " · " <a href=format!("/?schedule={s}")>{t.job_its_jobs()}</a></dd>
         }
     });
+    let priority = priority_fact(&job, priorities);
     let timeout = job
         .timeout_ms
         .map(|ms| view! { <dt>{t.job_time_limit()}</dt><dd>{format::span(t, ms as i64)}</dd> });
@@ -135,6 +138,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
                 <dl class="facts">
                     <dt>{t.system_kind()}</dt><dd>{crate::names::kind_title(&job.kind)} " " <code class="muted">{job.kind.clone()}</code></dd>
                     <dt>{t.token_created()}</dt><dd><Time at=job.created_at/></dd>
+                    {priority}
                     {timeout}
                     {origin}
                     {schedule}
@@ -152,6 +156,38 @@ fn JobView(data: JobPageData) -> impl IntoView {
                 <LogFilterForm job_id=job.id.to_string() filter=detail.log_filter matches=detail.log_matches/>
             </JobLog>
         </section>
+    }
+}
+
+/// The job's priority; with a form that changes it while it is queued, where the reader may
+/// (`offered`: the levels they may give it, highest first). A plain post: the page comes back
+/// with the job's new priority, with or without JavaScript.
+fn priority_fact(job: &crate::model::Job, offered: Vec<crate::model::Priority>) -> impl IntoView {
+    let t = t();
+    let name = crate::components::priority_name(t, job.priority);
+    let change = (!offered.is_empty()).then(|| {
+        let options = offered
+            .into_iter()
+            .map(|p| {
+                view! {
+                    <option value=p.name() selected=p == job.priority>
+                        {crate::components::priority_name(t, p)}
+                    </option>
+                }
+            })
+            .collect_view();
+        view! {
+            <form method="post" action=SetJobPriority::url() class="priority-form">
+                <input type="hidden" name="id" value=job.id.to_string()/>
+                <label for="job-priority" class="visually-hidden">{t.priority()}</label>
+                <select id="job-priority" name="priority">{options}</select>
+                <button type="submit" class="secondary">{t.job_priority_change()}</button>
+            </form>
+        }
+    });
+    view! {
+        <dt>{t.priority()}</dt>
+        <dd class="job-priority"><span data-priority=job.priority.name()>{name}</span> {change}</dd>
     }
 }
 

@@ -51,6 +51,7 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
         from,
         q,
         live,
+        may_raise,
     } = data;
     let t = t();
     match chosen {
@@ -74,7 +75,7 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
                     <h1 id="start-title">{kind.title.clone()}</h1>
                     <p class="kind-description">{kind.description.clone()}</p>
                     {again}
-                    <StartForm kind values/>
+                    <StartForm kind values may_raise/>
                 </section>
             }
             .into_any()

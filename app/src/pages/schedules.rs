@@ -363,6 +363,13 @@ fn ScheduleForm(edit: ScheduleEdit) -> impl IntoView {
     let allowed = kind.as_ref().map_or(1, |k| k.retry.max_attempts);
     let attempts = schedule.max_attempts.unwrap_or(allowed);
     let attempts_error = message("max_attempts");
+    let default = kind.as_ref().map(|k| k.priority).unwrap_or_default();
+    let priority = crate::components::start_form::priority_field(
+        &form_id,
+        schedule.priority.unwrap_or(default),
+        default,
+        refused.as_ref(),
+    );
     let other = refused
         .as_ref()
         .filter(|e| e.fields.is_empty())
@@ -383,6 +390,7 @@ fn ScheduleForm(edit: ScheduleEdit) -> impl IntoView {
                     aria-invalid=attempts_error.is_some().then_some("true")/>
                 <p class="field-error" id="schedule-edit-max_attempts-error" aria-live="polite">{attempts_error}</p>
             </div>
+            {priority}
             <ScheduleFields form_id=form_id.clone() timing shown/>
             <div class="field field-check">
                 <label class="check">

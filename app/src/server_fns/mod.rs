@@ -308,6 +308,8 @@ pub struct NewJobData {
     /// The picker's search.
     pub q: Option<String>,
     pub live: LiveInfo,
+    /// The reader may start jobs above their kind's priority (an operator or an admin).
+    pub may_raise: bool,
 }
 
 #[server(endpoint = "new_job", output = model::codec::Json)]
@@ -364,6 +366,7 @@ pub async fn load_new_job(
                 from: from_job,
                 q: q.filter(|q| !q.trim().is_empty()),
                 live,
+                may_raise: caller.may_operate().is_ok(),
             })
         }
         .await,
@@ -395,6 +398,9 @@ pub struct JobPageData {
     /// Whether "Run again with changes…" is offered: a finished job of a kind the caller may
     /// start from the page.
     pub run_again: bool,
+    /// The priorities the caller may give the job, highest first: none unless it is queued
+    /// and theirs to change.
+    pub priorities: Vec<model::Priority>,
 }
 
 /// One of a job's parameters, as its page shows it.
@@ -495,8 +501,23 @@ pub async fn load_job(
             let kind = kinds.iter().find(|k| k.name == detail.job.kind);
             let params = shown_params(&engine, &caller, kind, &detail.job.params).await;
             let may = Powers::of(&caller);
+            let priorities = match (may.act, detail.job.status, kind) {
+                (true, model::JobStatus::Queued, Some(kind)) => {
+                    let highest = match caller.may_operate() {
+                        Ok(()) => model::Priority::URGENT,
+                        Err(_) => kind.priority.max(detail.job.priority),
+                    };
+                    model::Priority::ALL
+                        .into_iter()
+                        .rev()
+                        .filter(|p| *p <= highest)
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
             Ok(JobPageData {
                 run_again: may.start && kind.is_some() && detail.job.status.is_terminal(),
+                priorities,
                 detail,
                 live,
                 may,
@@ -592,6 +613,7 @@ pub async fn start_job(
     #[server(default)] tz: String,
     #[server(default)] idempotency_key: String,
     #[server(default)] max_attempts: String,
+    #[server(default)] priority: String,
     #[server(default)] then: String,
 ) -> Result<Job, AppError> {
     answered(
@@ -604,6 +626,7 @@ pub async fn start_job(
                 tz,
                 idempotency_key,
                 max_attempts,
+                priority,
             };
             let job = start(&engine, &caller, form).await?;
             // A form that follows its job (an export) goes to the job's page.
@@ -626,6 +649,8 @@ pub struct StartFields {
     pub tz: String,
     pub idempotency_key: String,
     pub max_attempts: String,
+    /// A level's name or number; empty for the kind's.
+    pub priority: String,
 }
 
 /// Starts the job the start form describes: [`start_job`]'s work, and that of the multipart
@@ -659,12 +684,35 @@ pub async fn start(
         run_after,
         key,
         max_attempts,
+        priority: engine::priorities::parse_field(&form.priority)?,
     };
     engine
         .jobs()
         .create_job_from_form(caller, &form.kind, &form.params, options)
         .await
         .map(|started| started.job)
+}
+
+/// Sets a queued job's priority from its page; without JavaScript the browser goes back to
+/// the page.
+#[server(endpoint = "set_job_priority", output = model::codec::Json)]
+pub async fn set_job_priority(id: String, priority: String) -> Result<Job, AppError> {
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            let id = engine::requested::job_id(&id)?;
+            let Some(to) = engine::priorities::parse_field(&priority)? else {
+                return Err(AppError::invalid_field(
+                    engine::priorities::FIELD,
+                    model::Priority::expected(),
+                ));
+            };
+            let job = engine.jobs().set_priority(&caller, &id, to).await?;
+            leptos_axum::redirect(&format!("/jobs/{id}"));
+            Ok(job)
+        }
+        .await,
+    )
 }
 
 #[server(endpoint = "cancel_job", output = model::codec::Json)]

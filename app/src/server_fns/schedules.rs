@@ -151,6 +151,7 @@ pub async fn create_schedule(
     #[server(default)] overlap: String,
     #[server(default)] catch_up: String,
     #[server(default)] max_attempts: String,
+    #[server(default)] priority: String,
 ) -> Result<Schedule, AppError> {
     answered(
         async move {
@@ -166,6 +167,7 @@ pub async fn create_schedule(
                 overlap: choice(&overlap, "overlap")?,
                 catch_up: choice(&catch_up, "catch_up")?,
                 max_attempts: Some(attempts(&max_attempts)?),
+                priority: Some(engine::priorities::parse_field(&priority)?),
             };
             let schedule = engine.schedules().create(&caller, input).await?;
             leptos_axum::redirect("/schedules");
@@ -186,6 +188,7 @@ pub async fn save_schedule(
     #[server(default)] overlap: String,
     #[server(default)] catch_up: String,
     #[server(default)] max_attempts: String,
+    #[server(default)] priority: String,
     #[server(default)] enabled: Option<String>,
 ) -> Result<Schedule, AppError> {
     answered(
@@ -207,6 +210,7 @@ pub async fn save_schedule(
                 overlap: choice(&overlap, "overlap")?,
                 catch_up: choice(&catch_up, "catch_up")?,
                 max_attempts: Some(attempts(&max_attempts)?),
+                priority: Some(engine::priorities::parse_field(&priority)?),
             };
             let schedule = engine.schedules().change(&caller, &id, input).await?;
             leptos_axum::redirect("/schedules");

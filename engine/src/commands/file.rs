@@ -61,6 +61,8 @@ struct CommandToml {
     pass_env: Vec<Spanned<String>>,
     progress: Option<Spanned<String>>,
     retry: Option<Spanned<RetryToml>>,
+    /// Its jobs' priority unless a start says otherwise (`"high"`, or 0 to 4).
+    priority: Option<Spanned<toml::Value>>,
     #[serde(default)]
     params: IndexMap<String, Spanned<ParamToml>>,
     /// Its title and description in other languages, by language tag.
@@ -214,6 +216,17 @@ pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>
             Some(n) => Some(*n.get_ref() as usize),
             None => None,
         };
+        let priority = match &c.priority {
+            Some(p) => {
+                let level = match p.get_ref() {
+                    toml::Value::String(s) => model::Priority::parse(s),
+                    toml::Value::Integer(n) => model::Priority::of_level(*n),
+                    _ => None,
+                };
+                level.ok_or_else(|| here(p.span(), model::Priority::expected()))?
+            }
+            None => model::Priority::NORMAL,
+        };
         for key in c.env.keys() {
             if let Some(problem) = env_name_problem(key) {
                 return Err(here(span.clone(), format!("env {key:?} {problem}")));
@@ -259,6 +272,7 @@ pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>
                 params: params.iter().map(|p| p.info.clone()).collect(),
                 paused: None,
                 retry: retry.info(),
+                priority,
                 translations,
             },
             program,

@@ -159,7 +159,7 @@ fn too_many(n: usize) -> AppError {
     )
 }
 
-fn outcome(id: String, result: Result<Job, AppError>) -> BulkResult {
+pub(super) fn outcome(id: String, result: Result<Job, AppError>) -> BulkResult {
     match result {
         Ok(job) => BulkResult {
             id,

@@ -318,6 +318,7 @@ fn a_timeline_without_events_is_rebuilt_from_the_jobs_times() {
         scheduled_for: None,
         outputs: Vec::new(),
         result: None,
+        priority: Default::default(),
     };
     let t = crate::history::timeline(&job, Vec::new());
     let got: Vec<(JobStatus, i64)> = t.iter().map(|c| (c.status, c.at)).collect();

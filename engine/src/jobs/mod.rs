@@ -12,6 +12,7 @@ pub mod history;
 mod history_tests;
 mod outputs;
 mod pauses;
+mod priority;
 pub mod queue;
 pub mod system;
 
@@ -26,6 +27,7 @@ use crate::kinds::around_start::AroundStarts;
 use crate::kinds::Registry;
 use crate::membership::Membership;
 use crate::now_ms;
+use crate::priorities::{priority_for, rerun_priority};
 use crate::retries::attempts_for;
 use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
@@ -467,10 +469,12 @@ impl Jobs {
         let (params, timeout_ms) = take_timeout(params)?;
         let params = self.validate(caller, kind, Params::Json(params)).await?;
         let max_attempts = attempts_for(&self.inner.kinds, kind, options.max_attempts)?;
+        let priority = priority_for(&self.inner.kinds, caller, kind, options.priority)?;
         let job = Job {
             timeout_ms,
             run_after,
             max_attempts,
+            priority,
             ..Job::queued(JobId::random(), kind, params, now_ms())
         };
         self.insert_and_start(caller, job, key).await
@@ -491,9 +495,11 @@ impl Jobs {
             .validate(caller, kind, Params::Form(form.clone()))
             .await?;
         let max_attempts = attempts_for(&self.inner.kinds, kind, options.max_attempts)?;
+        let priority = priority_for(&self.inner.kinds, caller, kind, options.priority)?;
         let job = Job {
             run_after,
             max_attempts,
+            priority,
             ..Job::queued(JobId::random(), kind, params, now_ms())
         };
         self.insert_and_start(caller, job, key).await
@@ -536,6 +542,7 @@ impl Jobs {
         let job = Job {
             timeout_ms: origin.timeout_ms,
             max_attempts: origin.max_attempts.clamp(1, allowed),
+            priority: rerun_priority(&self.inner.kinds, caller, &origin.kind, origin.priority),
             origin: Some(origin.id),
             ..Job::queued(JobId::random(), &origin.kind, params, now_ms())
         };
@@ -827,6 +834,9 @@ pub struct StartOptions {
     /// How many attempts the job may take (`None`: as many as its kind allows; more is
     /// refused).
     pub max_attempts: Option<u32>,
+    /// Its priority (`None`: its kind's); above its kind's, only for an operator
+    /// ([`crate::priorities`]).
+    pub priority: Option<model::Priority>,
 }
 
 /// A job a start made, or the one an earlier start with the same idempotency key made.
@@ -847,13 +857,21 @@ pub const MAX_KEY_CHARS: usize = 255;
 /// attempts.
 fn fingerprint(job: &Job) -> String {
     use sha2::{Digest, Sha256};
-    let asked = serde_json::json!([
+    let mut asked = serde_json::json!([
         job.kind,
         job.params,
         job.timeout_ms,
         job.run_after,
         job.max_attempts
     ]);
+    // A priority other than normal is part of what was asked; a normal one leaves the digest
+    // as it was before jobs had priorities, so that keys sent then still match.
+    if job.priority != model::Priority::NORMAL {
+        asked
+            .as_array_mut()
+            .expect("an array")
+            .push(job.priority.level().into());
+    }
     let digest = Sha256::digest(asked.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

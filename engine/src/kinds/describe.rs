@@ -24,6 +24,7 @@ pub fn kind<K: Kind>() -> KindInfo {
         params: params::<K>().into_iter().map(|p| p.info).collect(),
         paused: None,
         retry: K::RETRY.info(),
+        priority: K::PRIORITY,
         translations: Default::default(),
     }
 }

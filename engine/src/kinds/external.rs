@@ -36,6 +36,7 @@ impl External {
                 params: Vec::new(),
                 paused: None,
                 retry: Retry::NEVER.info(),
+                priority: Default::default(),
                 translations: Default::default(),
             },
         }

@@ -77,6 +77,10 @@ pub trait Kind: Send + Sync + 'static {
     /// How a failed job of this kind is tried again (see [`Retry`]); by default it is not.
     const RETRY: Retry = Retry::NEVER;
 
+    /// The priority of its jobs unless a start says otherwise ([`model::priority`]): members
+    /// may start them at this priority or below, operators at any.
+    const PRIORITY: model::Priority = model::Priority::NORMAL;
+
     /// Whether it opens files of the data folder ([`JobContext::files`]), to check its
     /// parameters or as it runs. Its checks then run on the blocking pool, off the server's
     /// workers, and each run is given the files its owner's role allows at that moment (a read
@@ -301,6 +305,14 @@ impl Registry {
 
     pub fn max_running(&self, kind: &str) -> Option<usize> {
         self.find(kind).and_then(|k| k.max_running())
+    }
+
+    /// The priority of the kind's jobs unless a start says otherwise (normal for a kind this
+    /// server does not know).
+    pub fn priority(&self, kind: &str) -> model::Priority {
+        self.find(kind)
+            .map(|k| k.info().priority)
+            .unwrap_or_default()
     }
 
     /// The kind's retry policy ([`Retry::NEVER`] for a kind this server does not run).

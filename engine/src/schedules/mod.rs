@@ -18,6 +18,7 @@ use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
 use crate::jobs::{take_timeout, Jobs, Opens, Params};
 use crate::now_ms;
+use crate::priorities::priority_for;
 use crate::retries::attempts_for;
 use crate::store::{ScheduleRow, UserRow};
 use cron::Cron;
@@ -108,6 +109,10 @@ impl Schedules {
             .await?;
         let max_attempts = input.max_attempts.flatten();
         attempts_for(&self.jobs.inner.kinds, &kind, max_attempts)?;
+        let priority = input.priority.flatten();
+        if priority.is_some() {
+            priority_for(&self.jobs.inner.kinds, caller, &kind, priority)?;
+        }
         let owner = caller.user();
         let mine = self
             .jobs
@@ -144,6 +149,7 @@ impl Schedules {
             last_skip: None,
             created_at: now,
             updated_at: now,
+            priority,
         };
         self.put_schedule(row.clone()).await?;
         tracing::info!(schedule = %row.id, kind = %row.kind, cron = %row.cron, "schedule created");
@@ -219,6 +225,14 @@ impl Schedules {
             }
             None => old.max_attempts,
         };
+        let priority = match input.priority {
+            Some(Some(asked)) => {
+                priority_for(&self.jobs.inner.kinds, caller, &old.kind, Some(asked))?;
+                Some(asked)
+            }
+            Some(None) => None,
+            None => old.priority,
+        };
         let enabled = input.enabled.unwrap_or(old.enabled);
         let now = now_ms();
         let retimed = cron_text.trim() != old.cron || timezone != old.timezone;
@@ -245,6 +259,7 @@ impl Schedules {
                 .catch_up
                 .map_or(old.catch_up.clone(), |c| c.as_str().into()),
             max_attempts,
+            priority,
             next_fire_at,
             updated_at: now,
             ..old
@@ -341,6 +356,9 @@ impl Schedules {
         Ok(Job {
             timeout_ms,
             max_attempts: asked.min(allowed),
+            priority: row
+                .priority
+                .unwrap_or_else(|| self.jobs.inner.kinds.priority(&row.kind)),
             schedule_id: Some(row.id.clone()),
             scheduled_for,
             ..Job::queued(JobId::random(), &row.kind, params, now_ms())
@@ -512,6 +530,7 @@ fn view(row: ScheduleRow, held: Option<String>, now: i64) -> Schedule {
         overlap: Overlap::parse(&row.overlap).unwrap_or_default(),
         catch_up: CatchUp::parse(&row.catch_up).unwrap_or_default(),
         max_attempts: row.max_attempts.map(|n| n.clamp(1, u32::MAX as i64) as u32),
+        priority: row.priority,
         next_runs,
         last_job_id: row.last_job_id,
         owner: row.owner_name.unwrap_or_else(|| row.owner.to_string()),

@@ -149,6 +149,12 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .example(r#"{"filter":{"status":"queued","kind":"demo"}}"#)
         .answers(&[Answer::json(200, "What became of each job.", schema::<model::bulk::BulkAnswer>)])
         .errors(&[429]),
+    Endpoint::new(Post, "/jobs/priority", "prioritizeJobs", Jobs, Writer, "Change many jobs' priority", |m| on(m, jobs::bulk_prioritize))
+        .about("Sets the priority of each queued job named by id, or of every job a history filter matches; the answer says what became of each. \
+                A job's owner may set up to its kind's priority, an operator or an admin any.")
+        .body(Body::Json(schema::<model::bulk::BulkPriority>))
+        .example(r#"{"filter":{"status":"queued","kind":"demo"},"priority":"high"}"#)
+        .answers(&[Answer::json(200, "What became of each job.", schema::<model::bulk::BulkAnswer>)]),
     Endpoint::new(Get, "/jobs/{id}", "getJob", Jobs, Reader, "Read a job", |m| on(m, jobs::get_job))
         .about("A job the caller may see (any other is 404, never 403: existence is not leaked).")
         .params(&[JOB_ID])
@@ -164,6 +170,14 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .params(&[JOB_ID])
         .answers(&[Answer::json(201, "The new job.", schema::<model::Job>).located().links(JOB_LINKS)])
         .errors(&[404, 409, 422, 429]),
+    Endpoint::new(Post, "/jobs/{id}/priority", "prioritizeJob", Jobs, Writer, "Change a job's priority", |m| on(m, jobs::set_priority))
+        .about("Sets a queued job's priority: its place in line moves by the difference of the levels, the time it waited counting as before. \
+                Its owner may set up to its kind's priority (403 above), an operator or an admin any; 409 once it has started.")
+        .params(&[JOB_ID])
+        .body(Body::Json(schema::<jobs::SetPriority>))
+        .example(r#"{"priority":"urgent"}"#)
+        .answers(&[Answer::json(200, "The job as it is now.", schema::<model::Job>)])
+        .errors(&[403, 404, 409]),
     Endpoint::new(Post, "/jobs/{id}/report", "reportJob", Jobs, Reporter, "Report for an external job", |m| on(m, external::report))
         .about("What an external job's program has to say since its last report: progress, log lines (numbered, so that a report sent twice changes nothing), result, end. \
                 The answer's `status` is `cancelling` when someone asked it to stop. 409 once the job has ended. A report may be up to 2 MiB.")

@@ -29,6 +29,21 @@ pub struct CreateJob {
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     max_attempts: Option<serde_json::Value>,
+    /// Which queued job a free slot goes to first (its kind's by default); above its kind's,
+    /// only for an operator or an admin.
+    #[serde(default)]
+    #[schemars(with = "Option<model::Priority>")]
+    priority: Option<serde_json::Value>,
+}
+
+/// A priority as the API takes it: a level's name or number, refused on its field.
+pub fn priority(value: &serde_json::Value) -> Result<model::Priority, AppError> {
+    serde_json::from_value(value.clone()).map_err(|_| {
+        AppError::invalid(vec![FieldError {
+            field: engine::priorities::FIELD.into(),
+            message: model::Priority::expected(),
+        }])
+    })
 }
 
 /// A job's parameters: an object, said as what it is not, so that a generated client takes any
@@ -98,6 +113,7 @@ pub async fn create_job(
             .transpose()?,
         key,
         max_attempts: body.max_attempts.as_ref().map(max_attempts).transpose()?,
+        priority: body.priority.as_ref().map(priority).transpose()?,
     };
     let started = state
         .engine
@@ -269,6 +285,43 @@ pub async fn bulk_rerun(
 ) -> ApiResult<Json<model::bulk::BulkAnswer>> {
     Ok(Json(
         state.engine.jobs().bulk_rerun(&caller, &request).await?,
+    ))
+}
+
+/// `POST /api/v1/jobs/priority`, with the same body and a `priority`: sets each queued job's
+/// priority.
+pub async fn bulk_prioritize(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<model::bulk::BulkPriority>,
+) -> ApiResult<Json<model::bulk::BulkAnswer>> {
+    let jobs = state.engine.jobs();
+    Ok(Json(
+        jobs.bulk_prioritize(&caller, &body.request(), body.priority)
+            .await?,
+    ))
+}
+
+/// A change of one job's priority.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPriority {
+    #[schemars(with = "model::Priority")]
+    priority: serde_json::Value,
+}
+
+/// `POST /api/v1/jobs/{id}/priority` `{"priority":"high"}`: the queued job with its new
+/// priority.
+pub async fn set_priority(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SetPriority>,
+) -> ApiResult<Json<Job>> {
+    let id = engine::requested::job_id(&id)?;
+    let to = priority(&body.priority)?;
+    Ok(Json(
+        state.engine.jobs().set_priority(&caller, &id, to).await?,
     ))
 }
 

@@ -138,6 +138,7 @@ async fn read_form(
             ("tz", _) => form.tz = value,
             ("idempotency_key", _) => form.idempotency_key = value,
             ("max_attempts", _) => form.max_attempts = value,
+            ("priority", _) => form.priority = value,
             _ => {}
         }
     }

@@ -119,6 +119,14 @@ pub trait BatchSql {
         event_id: i64,
         fence: Option<&str>,
     ) -> Result<Option<Job>, Self::Error>;
+    /// Sets a queued job's priority and moves its rank by the difference of the levels,
+    /// stamped with `event_id`; the job as stored, or `None` when it is not queued.
+    async fn set_priority(
+        &mut self,
+        job_id: &str,
+        priority: i64,
+        event_id: i64,
+    ) -> Result<Option<Job>, Self::Error>;
     /// Saves a running (or cancelling) job's checkpoint; false if it is not running.
     async fn save_checkpoint(
         &mut self,
@@ -620,6 +628,22 @@ impl Batch {
                 self.attach(sql, owner, job_id, what, fence.as_deref(), at)
                     .await?,
             ),
+            Change::Prioritize {
+                owner,
+                job_id,
+                priority,
+                answer,
+            } => {
+                let id = self.take_id();
+                let job = sql
+                    .set_priority(job_id, i64::from(priority.level()), id)
+                    .await?;
+                match &job {
+                    Some(job) => self.job_event::<S>(owner, id, job, at),
+                    None => self.next_id = id,
+                }
+                answer.set(job)
+            }
             Change::Open {
                 owner,
                 job_id,
@@ -1120,8 +1144,9 @@ impl Batch {
         Ok(())
     }
 
-    /// Takes up to `slots` queued jobs of `kinds` for process `by`, each slot for the user with
-    /// the fewest jobs running anywhere ([`FairPick`]), past the kinds at their limit of jobs
+    /// Takes up to `slots` queued jobs of `kinds` for process `by`, each slot for a job of the
+    /// highest priority waiting and, among those, of the user with the fewest jobs running
+    /// anywhere ([`FairPick`]), past the kinds at their limit of jobs
     /// running anywhere and the users at `per_owner`. The counts stay true until the commit:
     /// the backend's transaction keeps other claims out (SQLite's one writer, PostgreSQL's lock
     /// on event ids that every batch of every process takes first).
@@ -1162,7 +1187,7 @@ impl Batch {
         }
         let scan = crate::claim::scan_for(slots);
         let candidates = sql.claim_candidates(&kinds, slots, scan, at).await?;
-        let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner);
+        let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner, at);
         let mut claimed = Vec::new();
         while (claimed.len() as u32) < slots {
             let Some(c) = pick.pick() else { break };

@@ -1,27 +1,29 @@
 //! Which queued jobs a claim takes, the same on every backend: the backends read the
-//! candidates (the oldest queued jobs, and each user's oldest), this picks among them.
+//! candidates (the first queued jobs by rank, and each user's first), this picks among them.
 //!
-//! A free slot goes to the user with the fewest jobs running (or cancelling) anywhere, and
-//! among their jobs to the oldest; between users with as many running, to the oldest job. So a
-//! user with a thousand jobs queued delays another user's job by at most one slot's turn,
-//! while a user alone still fills every slot. A user already at their share of running jobs
-//! (`per_owner`) is passed over, as is a kind at its limit.
+//! A free slot goes to a job of the highest priority waiting (with aging: [`model::priority`]);
+//! among those, to the user with the fewest jobs running (or cancelling) anywhere, and among
+//! their jobs to the first by rank (the oldest, at one priority); between users with as many
+//! running, to the first job by rank. So, at one priority, a user with a thousand jobs queued
+//! delays another user's job by at most one slot's turn, while a user alone still fills every
+//! slot. A user already at their share of running jobs (`per_owner`) is passed over, as is a
+//! kind at its limit.
 
-use model::{JobId, UserId};
+use model::{JobId, Priority, UserId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
-/// The most queued jobs a claim looks at, oldest first, besides each user's oldest.
+/// The most queued jobs a claim looks at, first by rank, besides each user's first.
 pub const CLAIM_SCAN: u32 = 1000;
 
-/// Queued jobs a claim of `slots` looks at, oldest first, besides each user's oldest `slots`:
+/// Queued jobs a claim of `slots` looks at, first by rank, besides each user's first `slots`:
 /// a few per slot. Every one read is of a kind that may start (kinds at their limit are left
 /// out of the read), so more would only cost the claim, which runs on the store's one writer
 /// (and, on PostgreSQL, locks what it reads).
 pub fn scan_for(slots: u32) -> u32 {
     slots.saturating_mul(4).clamp(16, CLAIM_SCAN)
 }
-/// Users with queued jobs a claim looks at (each for their oldest few jobs).
+/// Users with queued jobs a claim looks at (each for their first few jobs).
 pub const OWNER_SCAN: u32 = 1000;
 
 /// A queued job a claim may take.
@@ -29,6 +31,10 @@ pub const OWNER_SCAN: u32 = 1000;
 pub struct Candidate {
     /// Its place in creation order.
     pub seq: i64,
+    /// Its place in the queue: when it became ready, less its priority's head start
+    /// ([`Priority::rank`]).
+    pub rank: i64,
+    pub priority: Priority,
     pub id: JobId,
     pub owner: UserId,
     pub kind: String,
@@ -40,6 +46,8 @@ impl Candidate {
     /// a corrupted row is passed over, and the claim takes the jobs behind it.
     pub fn stored(
         seq: i64,
+        rank: Option<i64>,
+        priority: i64,
         id: String,
         owner: String,
         kind: String,
@@ -48,6 +56,10 @@ impl Candidate {
         match (JobId::try_from(id), UserId::try_from(owner)) {
             (Ok(id), Ok(owner)) => Some(Candidate {
                 seq,
+                // Every queued job has one (written with it, and by the migration that added
+                // ranks); a row without one goes first, as it would have by its age.
+                rank: rank.unwrap_or(i64::MIN),
+                priority: Priority::of_level(priority).unwrap_or_default(),
                 id,
                 owner,
                 kind,
@@ -63,9 +75,11 @@ impl Candidate {
 
 /// The choice among candidates, as jobs start.
 ///
-/// Each user's candidates wait in a line of their own, oldest first, and the users in a heap by
-/// (jobs running, their oldest candidate's place): a pick costs a few steps of the heap, not a
-/// look at every candidate, so that a claim of many slots over a long queue stays cheap. What
+/// Each user's candidates wait in a line of their own, by rank, and the users in a heap by
+/// (their first candidate's level, jobs running, its rank): a pick costs a few steps of the
+/// heap, not a look at every candidate, so that a claim of many slots over a long queue stays
+/// cheap. A candidate's level (its priority with aging, [`Priority::standing`]) is fixed for the
+/// claim and never rises along a line, which is by rank. What
 /// rules a candidate out (its user at their share, its kind at its limit) only grows as jobs
 /// start, so a candidate passed over once is dropped for good; a user's place in the heap may
 /// lag behind their count of running jobs, never run ahead of it, and is put right when it comes
@@ -74,8 +88,11 @@ impl Candidate {
 pub struct FairPick {
     owners: Vec<Owner>,
     index: HashMap<UserId, usize>,
-    /// `Reverse((running, seq, owner))`: the least first.
-    turns: BinaryHeap<Reverse<(u32, i64, usize)>>,
+    /// `Reverse((turn, owner))`: the least first.
+    turns: BinaryHeap<Reverse<(Turn, usize)>>,
+    /// The claim's time and the highest priority among the candidates, for their levels.
+    now: i64,
+    top: Priority,
     by_kind: HashMap<String, u32>,
     limits: Vec<(String, u32)>,
     per_owner: u32,
@@ -84,7 +101,11 @@ pub struct FairPick {
     steps: usize,
 }
 
-/// A user with candidates: their jobs running anywhere and their candidates, oldest first.
+/// A user's place in the heap: the level of their first candidate (highest first), their jobs
+/// running, its rank and its place in creation order.
+type Turn = (Reverse<u8>, u32, i64, i64);
+
+/// A user with candidates: their jobs running anywhere and their candidates, by rank.
 #[derive(Debug)]
 struct Owner {
     running: u32,
@@ -93,17 +114,24 @@ struct Owner {
 
 impl FairPick {
     /// `running_by_kind` and `running_by_owner`: jobs running (or cancelling) anywhere;
-    /// `limits`: per-kind limits; `per_owner`: the most jobs one user may have running.
-    /// Candidates read twice (by two of the backend's queries) count once.
+    /// `limits`: per-kind limits; `per_owner`: the most jobs one user may have running; `now`:
+    /// the claim's time, for aging. Candidates read twice (by two of the backend's queries)
+    /// count once.
     pub fn new(
         mut candidates: Vec<Candidate>,
         running_by_kind: HashMap<String, u32>,
         running_by_owner: HashMap<UserId, u32>,
         limits: &[(String, u32)],
         per_owner: u32,
+        now: i64,
     ) -> FairPick {
-        candidates.sort_by_key(|c| c.seq);
+        candidates.sort_by_key(|c| (c.rank, c.seq));
         candidates.dedup_by_key(|c| c.seq);
+        let top = candidates
+            .iter()
+            .map(|c| c.priority)
+            .max()
+            .unwrap_or_default();
         let mut owners: Vec<Owner> = Vec::new();
         let mut index: HashMap<UserId, usize> = HashMap::new();
         for c in candidates {
@@ -123,12 +151,14 @@ impl FairPick {
         let turns = owners
             .iter()
             .enumerate()
-            .filter_map(|(at, o)| Some(Reverse((o.running, o.line.front()?.seq, at))))
+            .filter_map(|(at, o)| Some(Reverse((turn(o, now, top)?, at))))
             .collect();
         FairPick {
             owners,
             index,
             turns,
+            now,
+            top,
             by_kind: running_by_kind,
             limits: limits.to_vec(),
             per_owner: per_owner.max(1),
@@ -145,10 +175,12 @@ impl FairPick {
             by_kind,
             limits,
             per_owner,
+            now,
+            top,
             ..
         } = self;
         loop {
-            let Reverse((running, seq, at)) = turns.pop()?;
+            let Reverse((was, at)) = turns.pop()?;
             #[cfg(test)]
             {
                 self.steps += 1;
@@ -166,16 +198,16 @@ impl FairPick {
             {
                 owner.line.pop_front();
             }
-            let Some(oldest) = owner.line.front() else {
+            let Some(now_turn) = turn(owner, *now, *top) else {
                 continue;
             };
-            if (owner.running, oldest.seq) != (running, seq) {
-                turns.push(Reverse((owner.running, oldest.seq, at)));
+            if now_turn != was {
+                turns.push(Reverse((now_turn, at)));
                 continue;
             }
             let taken = owner.line.pop_front()?;
-            if let Some(next) = owner.line.front() {
-                turns.push(Reverse((owner.running, next.seq, at)));
+            if let Some(next) = turn(owner, *now, *top) {
+                turns.push(Reverse((next, at)));
             }
             return Some(taken);
         }
@@ -190,7 +222,13 @@ impl FairPick {
     }
 }
 
-/// Whether `kind` is at its limit of jobs running.
+/// A user's place in the heap, from their first candidate; `None` when they have none left.
+fn turn(owner: &Owner, now: i64, top: Priority) -> Option<Turn> {
+    let first = owner.line.front()?;
+    let level = Priority::standing(first.rank, now, top);
+    Some((Reverse(level), owner.running, first.rank, first.seq))
+}
+
 /// Whether `kind` has as many jobs running as its limit allows.
 pub(crate) fn kind_full(
     by_kind: &HashMap<String, u32>,
@@ -207,13 +245,24 @@ pub(crate) fn kind_full(
 mod tests {
     use super::*;
 
+    /// A claim's time: a minute after the jobs of the tests were ready.
+    const NOW: i64 = 60_000;
+
     fn user(name: &str) -> UserId {
         UserId::parse(name).unwrap()
     }
 
+    /// A normal job, ready at `seq` ms.
     fn job(seq: i64, owner: &str, kind: &str) -> Candidate {
+        job_of(seq, owner, kind, Priority::NORMAL, seq)
+    }
+
+    /// A job of `priority`, ready at `ready_at`.
+    fn job_of(seq: i64, owner: &str, kind: &str, priority: Priority, ready_at: i64) -> Candidate {
         Candidate {
             seq,
+            rank: priority.rank(ready_at),
+            priority,
             id: JobId::parse(&format!("00000000-0000-0000-0000-{seq:012}")).unwrap(),
             owner: user(owner),
             kind: kind.into(),
@@ -238,9 +287,57 @@ mod tests {
         let mut candidates: Vec<Candidate> = (1..=1000).map(|s| job(s, "ann", "demo")).collect();
         candidates.push(job(1001, "bob", "demo"));
         let running = HashMap::from([(user("ann"), 2)]);
-        let mut pick = FairPick::new(candidates, HashMap::new(), running, &[], 100);
+        let mut pick = FairPick::new(candidates, HashMap::new(), running, &[], 100, NOW);
         assert_eq!(take(&mut pick, 1), [1001], "Bob's job is next");
         assert_eq!(take(&mut pick, 3), [1, 2, 3], "then Ann's, oldest first");
+    }
+
+    #[test]
+    fn a_higher_priority_goes_first_whoever_runs_more() {
+        // Ann queued a thousand normal jobs; Bob, who runs fewer, one low; Ann then one urgent.
+        let mut candidates: Vec<Candidate> = (1..=1000).map(|s| job(s, "ann", "demo")).collect();
+        candidates.push(job_of(1001, "bob", "demo", Priority::LOW, 1001));
+        candidates.push(job_of(1002, "ann", "demo", Priority::URGENT, 1002));
+        let running = HashMap::from([(user("ann"), 5)]);
+        let mut pick = FairPick::new(candidates, HashMap::new(), running, &[], 100, NOW);
+        assert_eq!(
+            take(&mut pick, 1),
+            [1002],
+            "the urgent job first, though Ann runs more"
+        );
+        assert_eq!(take(&mut pick, 2), [1, 2], "then the normal ones");
+    }
+
+    #[test]
+    fn a_waiting_job_rises_a_level_per_aging_step_up_to_the_highest_waiting() {
+        let step = Priority::AGING_MS;
+        let now = 100 * step;
+        // A low job ready 25 minutes ago has risen two levels: it competes as a normal one,
+        // the fair share first (Bob runs none), and it is the first by rank.
+        let candidates = vec![
+            job_of(1, "ann", "demo", Priority::NORMAL, now),
+            job_of(2, "bob", "demo", Priority::LOW, now - 25 * 60_000),
+        ];
+        let running = HashMap::from([(user("ann"), 1)]);
+        let mut pick = FairPick::new(candidates, HashMap::new(), running, &[], 100, now);
+        assert_eq!(take(&mut pick, 2), [2, 1]);
+        // Ready 5 minutes ago, it has not risen: the normal job goes first though Bob runs none.
+        let candidates = vec![
+            job_of(1, "ann", "demo", Priority::NORMAL, now),
+            job_of(2, "bob", "demo", Priority::LOW, now - 5 * 60_000),
+        ];
+        let running = HashMap::from([(user("ann"), 1)]);
+        let mut pick = FairPick::new(candidates, HashMap::new(), running, &[], 100, now);
+        assert_eq!(take(&mut pick, 2), [1, 2]);
+        // Jobs of one priority never rise above it: Ann's hour-old jobs do not pass Bob's new
+        // one, which the fair share gives the next slot.
+        let mut candidates: Vec<Candidate> = (1..=10)
+            .map(|s| job_of(s, "ann", "demo", Priority::NORMAL, now - 6 * step + s))
+            .collect();
+        candidates.push(job_of(11, "bob", "demo", Priority::NORMAL, now));
+        let running = HashMap::from([(user("ann"), 2)]);
+        let mut pick = FairPick::new(candidates, HashMap::new(), running, &[], 100, now);
+        assert_eq!(take(&mut pick, 2), [11, 1]);
     }
 
     #[test]
@@ -253,14 +350,14 @@ mod tests {
             job(5, "bob", "demo"),
             job(6, "cy", "demo"),
         ];
-        let mut pick = FairPick::new(candidates, HashMap::new(), HashMap::new(), &[], 100);
+        let mut pick = FairPick::new(candidates, HashMap::new(), HashMap::new(), &[], 100, NOW);
         assert_eq!(take(&mut pick, 6), [1, 4, 6, 2, 5, 3]);
     }
 
     #[test]
     fn alone_a_user_fills_every_slot_in_order() {
         let candidates = (1..=5).map(|s| job(s, "ann", "demo")).collect();
-        let mut pick = FairPick::new(candidates, HashMap::new(), HashMap::new(), &[], 100);
+        let mut pick = FairPick::new(candidates, HashMap::new(), HashMap::new(), &[], 100, NOW);
         assert_eq!(take(&mut pick, 4), [1, 2, 3, 4]);
     }
 
@@ -275,7 +372,7 @@ mod tests {
         let running = HashMap::from([(user("ann"), 2)]);
         let by_kind = HashMap::from([("demo".to_string(), 1)]);
         let limits = [("demo".to_string(), 1)];
-        let mut pick = FairPick::new(candidates, by_kind, running, &limits, 2);
+        let mut pick = FairPick::new(candidates, by_kind, running, &limits, 2, NOW);
         // Ann is at her share; demo is at its limit: only Bob's batch job may start.
         assert_eq!(take(&mut pick, 4), [4]);
     }
@@ -283,23 +380,30 @@ mod tests {
     #[test]
     fn a_candidate_read_twice_counts_once() {
         let candidates = vec![job(1, "ann", "demo"), job(1, "ann", "demo")];
-        let mut pick = FairPick::new(candidates, HashMap::new(), HashMap::new(), &[], 100);
+        let mut pick = FairPick::new(candidates, HashMap::new(), HashMap::new(), &[], 100, NOW);
         assert_eq!(take(&mut pick, 5), [1]);
     }
 
     /// The rule as documented, found the slow way: of the candidates that may start, the one
-    /// whose user has the fewest jobs running, then the oldest.
+    /// of the highest level (priority with aging, up to the highest priority among the
+    /// candidates), then whose user has the fewest jobs running, then the first by rank.
     struct Rule {
         candidates: Vec<Candidate>,
+        now: i64,
         by_kind: HashMap<String, u32>,
         by_owner: HashMap<UserId, u32>,
         limits: Vec<(String, u32)>,
         per_owner: u32,
+        /// The highest priority among the candidates as the claim began.
+        top: Option<Priority>,
     }
 
     impl Rule {
         fn pick(&mut self) -> Option<Candidate> {
             let running = |o: &UserId| self.by_owner.get(o).copied().unwrap_or(0);
+            let top = self.candidates.iter().map(|c| c.priority).max()?;
+            let top = self.top.get_or_insert(top);
+            let level = |c: &Candidate| Priority::standing(c.rank, self.now, *top);
             let at = (0..self.candidates.len())
                 .filter(|&i| {
                     let c = &self.candidates[i];
@@ -308,7 +412,7 @@ mod tests {
                 })
                 .min_by_key(|&i| {
                     let c = &self.candidates[i];
-                    (running(&c.owner), c.seq)
+                    (Reverse(level(c)), running(&c.owner), c.rank, c.seq)
                 })?;
             Some(self.candidates.remove(at))
         }
@@ -345,7 +449,14 @@ mod tests {
                     // A seq read twice is the same job.
                     let owner = if seq % 7 == 0 { "ann" } else { owner };
                     let kind = kinds[(seq % kinds.len() as i64) as usize];
-                    job(seq, owner, kind)
+                    // Mostly normal, some of every level, ready a twentieth of an aging step
+                    // apart over four steps: by the claim's time, some have risen a level or
+                    // more, some none.
+                    let priority = match case % 3 {
+                        0 => Priority::NORMAL,
+                        _ => Priority::ALL[(seq * 7 % 5) as usize],
+                    };
+                    job_of(seq, owner, kind, priority, seq * Priority::AGING_MS / 20)
                 })
                 .collect();
             candidates.sort_by_key(|c| c.seq);
@@ -372,10 +483,19 @@ mod tests {
                 }
             }
             let per_owner = 1 + rng.below(6) as u32;
-            let mut fast =
-                FairPick::new(read, by_kind.clone(), by_owner.clone(), &limits, per_owner);
+            let now = 4 * Priority::AGING_MS;
+            let mut fast = FairPick::new(
+                read,
+                by_kind.clone(),
+                by_owner.clone(),
+                &limits,
+                per_owner,
+                now,
+            );
             let mut rule = Rule {
                 candidates,
+                now,
+                top: None,
                 by_kind,
                 by_owner,
                 limits,
@@ -402,7 +522,7 @@ mod tests {
         let candidates: Vec<Candidate> = (0..50_000)
             .map(|s| job(s, &format!("user-{}", s % 1000), "demo"))
             .collect();
-        let mut pick = FairPick::new(candidates, HashMap::new(), HashMap::new(), &[], 100);
+        let mut pick = FairPick::new(candidates, HashMap::new(), HashMap::new(), &[], 100, NOW);
         let taken = take(&mut pick, 50_000);
         assert_eq!(taken.len(), 50_000);
         // Every user has one more running before anyone has two more: seqs in order.
@@ -432,7 +552,8 @@ mod tests {
                 t.elapsed().as_secs_f64() * 1e6 / rounds as f64
             };
             let fast = time(&|| {
-                let mut pick = FairPick::new(read.clone(), HashMap::new(), HashMap::new(), &[], 64);
+                let mut pick =
+                    FairPick::new(read.clone(), HashMap::new(), HashMap::new(), &[], 64, NOW);
                 take(&mut pick, slots).len()
             });
             let slow = time(&|| {
@@ -441,10 +562,12 @@ mod tests {
                 candidates.dedup_by_key(|c| c.seq);
                 let mut rule = Rule {
                     candidates,
+                    now: NOW,
                     by_kind: HashMap::new(),
                     by_owner: HashMap::new(),
                     limits: Vec::new(),
                     per_owner: 64,
+                    top: None,
                 };
                 let mut n = 0;
                 while n < slots {

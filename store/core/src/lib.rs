@@ -296,6 +296,15 @@ pub enum Change {
         fence: Fence,
         answer: Answer<Attached>,
     },
+    /// Sets a queued job's priority, moving its rank by the difference of the levels (its
+    /// time waited counts as before), with its `job` event. The job as it is then, or `None`
+    /// when it is not queued.
+    Prioritize {
+        owner: UserId,
+        job_id: JobId,
+        priority: model::Priority,
+        answer: Answer<Option<Job>>,
+    },
     /// Starts a queued external job (kind [`model::EXTERNAL_KIND`]): running at once, claimed by
     /// no process, with the hash of its report token and the time its lease ends. The job as it
     /// is then, or `None` when it was not queued.
@@ -377,6 +386,7 @@ impl Change {
             | Change::Interrupt { answer, .. }
             | Change::Retry { answer, .. }
             | Change::Open { answer, .. }
+            | Change::Prioritize { answer, .. }
             | Change::Expire { answer, .. } => each(answer),
             Change::Claim { answer, .. } => each(answer),
             Change::Progress { answer, .. }
@@ -500,6 +510,8 @@ pub struct ScheduleRow {
     pub last_skip: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Its jobs' priority; `None`: their kind's.
+    pub priority: Option<model::Priority>,
 }
 
 /// An idempotency key of a start, with what that start asked for.

@@ -2,7 +2,7 @@
 //! row to a [`Job`].
 
 use crate::{stored_id, stored_opt_id, StoreError, StoreResult};
-use model::{Attempt, Job, JobError, JobStatus, Level, Progress};
+use model::{Attempt, Job, JobError, JobStatus, Level, Priority, Progress};
 
 /// The columns of `jobs` that make up a [`Job`], in the order of [`JOB_COLUMNS`].
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -36,6 +36,7 @@ pub struct JobRow {
     pub outputs: Option<String>,
     /// Its result, as JSON.
     pub result: Option<String>,
+    pub priority: i64,
 }
 
 /// The job columns as a literal, for statements put together at compile time (`concat!`).
@@ -44,7 +45,7 @@ macro_rules! job_columns {
         "id, kind, params, status, current, total, unit, message, level, error_code, \
          error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
          progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for, \
-         outputs, result"
+         outputs, result, priority"
     };
 }
 pub(crate) use job_columns;
@@ -136,6 +137,7 @@ impl TryFrom<JobRow> for Job {
             run_after: r.run_after,
             schedule_id: stored_opt_id(r.schedule_id)?,
             scheduled_for: r.scheduled_for,
+            priority: Priority::of_level(r.priority).unwrap_or_default(),
             outputs: r
                 .outputs
                 .and_then(|o| serde_json::from_str(&o).ok())
@@ -177,6 +179,7 @@ mod tests {
             scheduled_for: None,
             outputs: None,
             result: None,
+            priority: 2,
         }
     }
 

@@ -414,8 +414,9 @@ impl BatchSql for Statements<'_> {
         let (id, origin) = (job.id.as_str(), job.origin.as_deref());
         sqlx::query!(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
-                 created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, scheduled_for) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                 created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, scheduled_for, \
+                 priority, rank) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
             id,
             owner,
             job.kind,
@@ -434,6 +435,8 @@ impl BatchSql for Statements<'_> {
             job.max_attempts as i64,
             job.schedule_id.as_deref(),
             job.scheduled_for,
+            i64::from(job.priority.level()),
+            job.rank(),
         )
         .execute(&mut *self.0)
         .await?;
@@ -503,7 +506,7 @@ impl BatchSql for Statements<'_> {
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority",
             m.to.as_str(),
             m.at,
             m.to.is_terminal(),
@@ -595,7 +598,7 @@ impl BatchSql for Statements<'_> {
                AND ($8::text IS NULL OR claimed_by = $8) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority",
             r.at,
             r.error.code,
             r.error.message,
@@ -642,12 +645,37 @@ impl BatchSql for Statements<'_> {
              WHERE id = $4 AND status IN ('running', 'cancelling') AND ($5::text IS NULL OR claimed_by = $5) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority",
             outputs,
             result,
             event_id,
             job_id,
             fence,
+        )
+        .fetch_optional(&mut *self.0)
+        .await?;
+        row.map(job).transpose()
+    }
+
+    async fn set_priority(
+        &mut self,
+        job_id: &str,
+        priority: i64,
+        event_id: i64,
+    ) -> Result<Option<Job>, sqlx::Error> {
+        // The right-hand sides read the row as it was: the rank moves by the old level less
+        // the new one.
+        let row = sqlx::query_as!(
+            JobRow,
+            "UPDATE jobs SET rank = rank + (priority - $1) * $2, priority = $1, event_id = $3 \
+             WHERE id = $4 AND status = 'queued' \
+             RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
+                 created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority",
+            priority,
+            model::Priority::AGING_MS,
+            event_id,
+            job_id,
         )
         .fetch_optional(&mut *self.0)
         .await?;
@@ -726,13 +754,14 @@ impl BatchSql for Statements<'_> {
     async fn put_schedule(&mut self, r: &ScheduleRow) -> Result<(), sqlx::Error> {
         sqlx::query!(
             "INSERT INTO schedules (id, owner, kind, params, cron, timezone, enabled, overlap, catch_up, \
-                 max_attempts, next_fire_at, created_at, updated_at, name) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 max_attempts, next_fire_at, created_at, updated_at, name, priority) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, params = excluded.params, \
                  cron = excluded.cron, \
                  timezone = excluded.timezone, enabled = excluded.enabled, overlap = excluded.overlap, \
                  catch_up = excluded.catch_up, max_attempts = excluded.max_attempts, \
-                 next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at",
+                 next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at, \
+                 priority = excluded.priority",
             r.id.as_str(),
             r.owner.as_str(),
             r.kind,
@@ -747,6 +776,7 @@ impl BatchSql for Statements<'_> {
             r.created_at,
             r.updated_at,
             r.name,
+            r.priority.map(|p| i64::from(p.level())),
         )
         .execute(&mut *self.0)
         .await?;
@@ -933,11 +963,11 @@ impl BatchSql for Statements<'_> {
         scan: u32,
         now: i64,
     ) -> Result<Vec<Candidate>, sqlx::Error> {
-        // The oldest queued jobs...
+        // The first queued jobs by rank (priority, then age)...
         let mut candidates: Vec<Candidate> = sqlx::query!(
-            "SELECT seq, id, owner, kind, checkpoint FROM jobs WHERE status = 'queued' AND kind = ANY($1) \
-               AND (run_after IS NULL OR run_after <= $3) \
-             ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
+            "SELECT seq, rank, priority, id, owner, kind, checkpoint FROM jobs \
+               WHERE status = 'queued' AND kind = ANY($1) AND (run_after IS NULL OR run_after <= $3) \
+             ORDER BY rank, seq LIMIT $2 FOR UPDATE SKIP LOCKED",
             kinds,
             scan.min(CLAIM_SCAN) as i64,
             now
@@ -945,23 +975,26 @@ impl BatchSql for Statements<'_> {
         .fetch_all(&mut *self.0)
         .await?
         .into_iter()
-        .filter_map(|r| Candidate::stored(r.seq, r.id, r.owner, r.kind, r.checkpoint))
+        .filter_map(|r| {
+            Candidate::stored(r.seq, r.rank, r.priority, r.id, r.owner, r.kind, r.checkpoint)
+        })
         .collect();
-        // ...and each user's oldest, however far back in the queue they wait: the users with
+        // ...and each user's first, however far back in the queue they wait: the users with
         // queued jobs are found by skipping from one to the next along an index.
-        let oldest = sqlx::query!(
+        let first = sqlx::query!(
             r#"WITH RECURSIVE owners(owner, n) AS (
                  (SELECT owner, 1 FROM jobs WHERE status = 'queued' ORDER BY owner LIMIT 1)
                  UNION ALL
                  SELECT (SELECT j.owner FROM jobs j WHERE j.status = 'queued' AND j.owner > o.owner
                          ORDER BY j.owner LIMIT 1), o.n + 1
                  FROM owners o WHERE o.owner IS NOT NULL AND o.n < $3)
-               SELECT c.seq AS "seq!", c.id AS "id!", c.owner AS "owner!", c.kind AS "kind!", c.checkpoint
+               SELECT c.seq AS "seq!", c.rank, c.priority AS "priority!", c.id AS "id!",
+                 c.owner AS "owner!", c.kind AS "kind!", c.checkpoint
                FROM owners o CROSS JOIN LATERAL (
-                 SELECT seq, id, owner, kind, checkpoint FROM jobs
+                 SELECT seq, rank, priority, id, owner, kind, checkpoint FROM jobs
                  WHERE status = 'queued' AND owner = o.owner AND kind = ANY($1)
                    AND (run_after IS NULL OR run_after <= $4)
-                 ORDER BY seq LIMIT $2) c
+                 ORDER BY rank, seq LIMIT $2) c
                WHERE o.owner IS NOT NULL"#,
             kinds,
             slots as i64,
@@ -970,11 +1003,17 @@ impl BatchSql for Statements<'_> {
         )
         .fetch_all(&mut *self.0)
         .await?;
-        candidates.extend(
-            oldest
-                .into_iter()
-                .filter_map(|r| Candidate::stored(r.seq, r.id, r.owner, r.kind, r.checkpoint)),
-        );
+        candidates.extend(first.into_iter().filter_map(|r| {
+            Candidate::stored(
+                r.seq,
+                r.rank,
+                r.priority,
+                r.id,
+                r.owner,
+                r.kind,
+                r.checkpoint,
+            )
+        }));
         Ok(candidates)
     }
 

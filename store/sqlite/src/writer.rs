@@ -500,10 +500,10 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                      created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, \
-                     scheduled_for) \
+                     scheduled_for, priority, rank) \
                  VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
                      :created_at, :event_id, :timeout_ms, :origin, :run_after, :max_attempts, :schedule_id, \
-                     :scheduled_for)",
+                     :scheduled_for, :priority, :rank)",
             )?
             .execute(named_params! {
                 ":id": job.id.as_str(),
@@ -524,6 +524,8 @@ impl BatchSql for Statements<'_> {
                 ":max_attempts": job.max_attempts as i64,
                 ":schedule_id": job.schedule_id.as_deref(),
                 ":scheduled_for": job.scheduled_for,
+                ":priority": job.priority.level(),
+                ":rank": job.rank(),
             })?;
         Ok(())
     }
@@ -759,6 +761,34 @@ impl BatchSql for Statements<'_> {
             .optional()
     }
 
+    async fn set_priority(
+        &mut self,
+        job_id: &str,
+        priority: i64,
+        event_id: i64,
+    ) -> rusqlite::Result<Option<Job>> {
+        // The right-hand sides read the row as it was: the rank moves by the old level less
+        // the new one.
+        let sql = format!(
+            "UPDATE jobs SET rank = rank + (priority - :priority) * :step, priority = :priority, \
+                 event_id = :event_id \
+             WHERE id = :id AND status = 'queued' \
+             RETURNING {JOB_COLUMNS}"
+        );
+        self.0
+            .prepare_cached(&sql)?
+            .query_row(
+                named_params! {
+                    ":priority": priority,
+                    ":step": model::Priority::AGING_MS,
+                    ":event_id": event_id,
+                    ":id": job_id,
+                },
+                job,
+            )
+            .optional()
+    }
+
     async fn save_checkpoint(
         &mut self,
         job_id: &str,
@@ -821,14 +851,15 @@ impl BatchSql for Statements<'_> {
         self.0
             .prepare_cached(
                 "INSERT INTO schedules (id, owner, name, kind, params, cron, timezone, enabled, overlap, \
-                     catch_up, max_attempts, next_fire_at, created_at, updated_at) \
+                     catch_up, max_attempts, next_fire_at, created_at, updated_at, priority) \
                  VALUES (:id, :owner, :name, :kind, :params, :cron, :timezone, :enabled, :overlap, \
-                     :catch_up, :max_attempts, :next_fire_at, :created_at, :updated_at) \
+                     :catch_up, :max_attempts, :next_fire_at, :created_at, :updated_at, :priority) \
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, params = excluded.params, \
                      cron = excluded.cron, \
                      timezone = excluded.timezone, enabled = excluded.enabled, overlap = excluded.overlap, \
                      catch_up = excluded.catch_up, max_attempts = excluded.max_attempts, \
-                     next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at",
+                     next_fire_at = excluded.next_fire_at, updated_at = excluded.updated_at, \
+                     priority = excluded.priority",
             )?
             .execute(named_params! {
                 ":id": r.id.as_str(),
@@ -845,6 +876,7 @@ impl BatchSql for Statements<'_> {
                 ":next_fire_at": r.next_fire_at,
                 ":created_at": r.created_at,
                 ":updated_at": r.updated_at,
+                ":priority": r.priority.map(|p| p.level()),
             })?;
         Ok(())
     }
@@ -1023,23 +1055,26 @@ impl BatchSql for Statements<'_> {
         let db = self.0;
         let kinds = serde_json::to_string(kinds).expect("kind names serialize");
         let candidate = |r: &Row| {
-            // By place (both queries select `seq, id, owner, kind, checkpoint`): a claim reads
-            // many rows, and a name is looked up among the columns for every value.
+            // By place (both queries select `seq, rank, priority, id, owner, kind, checkpoint`):
+            // a claim reads many rows, and a name is looked up among the columns for every
+            // value.
             Ok(Candidate::stored(
                 r.get(0)?,
                 r.get(1)?,
                 r.get(2)?,
                 r.get(3)?,
                 r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
             ))
         };
-        // The oldest queued jobs...
+        // The first queued jobs by rank (priority, then age)...
         let mut candidates: Vec<Candidate> = db
             .prepare_cached(
-                "SELECT seq, id, owner, kind, checkpoint FROM jobs \
+                "SELECT seq, rank, priority, id, owner, kind, checkpoint FROM jobs \
                  WHERE status = 'queued' AND kind IN (SELECT value FROM json_each(:kinds)) \
                    AND (run_after IS NULL OR run_after <= :now) \
-                 ORDER BY seq LIMIT :scan",
+                 ORDER BY rank, seq LIMIT :scan",
             )?
             .query_map(
                 named_params! {":kinds": kinds, ":scan": scan.min(CLAIM_SCAN), ":now": now},
@@ -1047,7 +1082,7 @@ impl BatchSql for Statements<'_> {
             )?
             .filter_map(Result::transpose)
             .collect::<rusqlite::Result<_>>()?;
-        // ...and each user's oldest, however far back in the queue they wait: the users with
+        // ...and each user's first, however far back in the queue they wait: the users with
         // queued jobs are found by skipping from one to the next along an index.
         let owners: Vec<String> = db
             .prepare_cached(
@@ -1062,11 +1097,11 @@ impl BatchSql for Statements<'_> {
             .query_map(named_params! {":owners": OWNER_SCAN}, |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let mut oldest_of = db.prepare_cached(
-            "SELECT seq, id, owner, kind, checkpoint FROM jobs \
+            "SELECT seq, rank, priority, id, owner, kind, checkpoint FROM jobs \
              WHERE status = 'queued' AND owner = :owner \
                AND kind IN (SELECT value FROM json_each(:kinds)) \
                AND (run_after IS NULL OR run_after <= :now) \
-             ORDER BY seq LIMIT :slots",
+             ORDER BY rank, seq LIMIT :slots",
         )?;
         // A user with `slots` jobs among the oldest already has there the ones this would read.
         let mut read: std::collections::HashMap<&str, u32> = Default::default();
@@ -1207,5 +1242,6 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         scheduled_for: r.get("scheduled_for")?,
         outputs: r.get("outputs")?,
         result: r.get("result")?,
+        priority: r.get("priority")?,
     })
 }

@@ -155,23 +155,31 @@ impl<T: SqlBackend> FigureReads for T {
     }
 
     async fn queue_standings(&self, ids: &[JobId]) -> StoreResult<Vec<Option<QueueStanding>>> {
-        // Each user's `n`-th waiting job takes its turn after the jobs they run, as claims
-        // give slots ([`crate::FairPick`]); the jobs asked about, and the first ones of the
-        // queue for the kinds ahead.
+        // A job's level is its priority with aging (up to the highest priority waiting), and
+        // each user's `n`-th waiting job, by rank, takes its turn after the jobs they run, as
+        // claims give slots ([`crate::FairPick`]); the jobs asked about, and the first ones of
+        // the queue for the kinds ahead.
         let sql = format!(
             "WITH running AS ( \
                SELECT owner, COUNT(*) AS n FROM jobs WHERE {RUNNING} GROUP BY owner \
              ), queued AS ( \
-               SELECT j.id, j.kind, j.seq, \
-                 ROW_NUMBER() OVER (PARTITION BY j.owner ORDER BY j.seq) - 1 + COALESCE(r.n, 0) \
-                   AS turn \
+               SELECT j.id, j.kind, j.seq, j.priority, COALESCE(j.rank, j.created_at) AS rank, \
+                 ROW_NUMBER() OVER (PARTITION BY j.owner ORDER BY j.rank, j.seq) - 1 \
+                   + COALESCE(r.n, 0) AS turn \
                FROM jobs j LEFT JOIN running r ON r.owner = j.owner \
                WHERE j.status = 'queued' AND (j.run_after IS NULL OR j.run_after <= $3) \
                  AND NOT EXISTS (SELECT 1 FROM kind_pauses p WHERE p.kind IN (j.kind, '*')) \
+             ), levelled AS ( \
+               SELECT q.id, q.kind, q.seq, q.rank, q.turn, \
+                 CASE WHEN ($3 - q.rank) / $4 > t.top THEN t.top ELSE ($3 - q.rank) / $4 END \
+                   AS level \
+               FROM queued q CROSS JOIN (SELECT MAX(priority) AS top FROM queued) t \
              ), ranked AS ( \
-               SELECT id, kind, ROW_NUMBER() OVER (ORDER BY turn, seq) - 1 AS ahead, \
-                 ROW_NUMBER() OVER (PARTITION BY kind ORDER BY turn, seq) - 1 AS ahead_of_kind \
-               FROM queued \
+               SELECT id, kind, \
+                 ROW_NUMBER() OVER (ORDER BY level DESC, turn, rank, seq) - 1 AS ahead, \
+                 ROW_NUMBER() OVER (PARTITION BY kind ORDER BY level DESC, turn, rank, seq) - 1 \
+                   AS ahead_of_kind \
+               FROM levelled \
              ) \
              SELECT id, kind, ahead, ahead_of_kind FROM ranked \
              WHERE id IN ({ids}) OR ahead < $2 ORDER BY ahead",
@@ -182,6 +190,7 @@ impl<T: SqlBackend> FigureReads for T {
                 .bind(json_list(ids))
                 .bind(QUEUE_LOOKAHEAD)
                 .bind(now_ms())
+                .bind(model::Priority::AGING_MS)
                 .fetch_all(p)
                 .await
         })

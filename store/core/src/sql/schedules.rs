@@ -12,7 +12,7 @@ macro_rules! select_schedules {
         concat!(
             "SELECT s.id, s.owner, u.name AS owner_name, s.name, s.kind, s.params, s.cron, s.timezone, \
                s.enabled, s.overlap, s.catch_up, s.max_attempts, s.next_fire_at, s.last_job_id, \
-               s.last_fire_at, s.last_skip, s.created_at, s.updated_at \
+               s.last_fire_at, s.last_skip, s.created_at, s.updated_at, s.priority \
              FROM schedules s LEFT JOIN users u ON u.id = s.owner ",
             $tail
         )
@@ -40,6 +40,7 @@ struct Columns {
     last_skip: Option<String>,
     created_at: i64,
     updated_at: i64,
+    priority: Option<i64>,
 }
 
 impl TryFrom<Columns> for ScheduleRow {
@@ -65,6 +66,7 @@ impl TryFrom<Columns> for ScheduleRow {
             last_skip: r.last_skip,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            priority: r.priority.and_then(model::Priority::of_level),
         })
     }
 }

@@ -954,6 +954,98 @@ fn claimed(answered: Answered<Vec<QueuedJob>>) -> Vec<JobId> {
         .collect()
 }
 
+pub async fn claims_and_places_follow_priorities_with_aging_and_a_change_while_queued(db: Db) {
+    use model::Priority;
+    let now = now_ms();
+    let of = |priority: Priority, created_at: i64| Job {
+        priority,
+        created_at,
+        ..new_job("demo")
+    };
+    // A normal job; a low one queued 25 minutes ago, risen two levels by now (it competes as a
+    // normal one, and is the first of those by rank); an urgent one; a low one.
+    let normal = of(Priority::NORMAL, now);
+    let aged = of(Priority::LOW, now - 25 * 60_000);
+    let urgent = of(Priority::URGENT, now);
+    let low = of(Priority::LOW, now);
+    let jobs = [&normal, &aged, &urgent, &low];
+    db.store
+        .apply(jobs.iter().map(|j| create("me", j)).collect())
+        .await
+        .unwrap();
+    let read = db.store.job(None, &urgent.id).await.unwrap().unwrap();
+    assert_eq!(
+        read.priority,
+        Priority::URGENT,
+        "a priority is stored with its job"
+    );
+    let ids: Vec<JobId> = jobs.iter().map(|j| j.id.clone()).collect();
+    let places: Vec<u64> = db
+        .store
+        .queue_standings(&ids)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.unwrap().ahead)
+        .collect();
+    assert_eq!(
+        places,
+        [2, 1, 0, 3],
+        "places in line: urgent, aged, normal, low"
+    );
+    // The low job is made urgent while it waits: it goes ahead of all but the urgent one,
+    // which was first by rank; its `job` event says so.
+    let (answer, answered) = Answer::new();
+    let applied = db
+        .store
+        .apply(vec![Change::Prioritize {
+            owner: named("me"),
+            job_id: low.id.clone(),
+            priority: Priority::URGENT,
+            answer,
+        }])
+        .await
+        .unwrap();
+    let changed = answered
+        .now()
+        .unwrap()
+        .expect("a queued job's priority changes");
+    assert_eq!(changed.priority, Priority::URGENT);
+    assert_eq!(applied.events.len(), 1);
+    assert_eq!(applied.events[0].event.kind, EventType::Job);
+    let mut order = Vec::new();
+    for _ in 0..4 {
+        let (c, one) = claiming("p1", 1, &[]);
+        db.store.apply(vec![c]).await.unwrap();
+        order.extend(claimed(one));
+    }
+    assert_eq!(
+        order,
+        [
+            urgent.id.clone(),
+            low.id.clone(),
+            aged.id.clone(),
+            normal.id.clone()
+        ]
+    );
+    // A job that is not queued keeps its priority.
+    let (answer, answered) = Answer::new();
+    let applied = db
+        .store
+        .apply(vec![Change::Prioritize {
+            owner: named("me"),
+            job_id: normal.id.clone(),
+            priority: Priority::LOWEST,
+            answer,
+        }])
+        .await
+        .unwrap();
+    assert!(answered.now().unwrap().is_none());
+    assert!(applied.events.is_empty());
+    let read = db.store.job(None, &normal.id).await.unwrap().unwrap();
+    assert_eq!(read.priority, Priority::NORMAL);
+}
+
 pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db: Db) {
     let jobs: Vec<Job> = ["batch", "batch", "demo", "batch", "demo"]
         .iter()
@@ -1739,6 +1831,7 @@ fn schedule_row(id: &str, owner: &str, next: i64) -> ScheduleRow {
         last_skip: None,
         created_at: 1,
         updated_at: 1,
+        priority: None,
     }
 }
 
