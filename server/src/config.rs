@@ -362,6 +362,10 @@ pub enum Command {
         /// such, anything else as text.
         #[arg(long)]
         param: Vec<String>,
+        /// Its priority: lowest, low, normal, high or urgent (or 0 to 4); its kind's by default.
+        /// Above its kind's, only an operator's or an admin's token may start it.
+        #[arg(long)]
+        priority: Option<String>,
         /// Follow it until it ends, and exit as `headway follow` does.
         #[arg(long)]
         follow: bool,

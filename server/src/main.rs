@@ -44,8 +44,11 @@ async fn main() {
         Some(Command::Start {
             kind,
             param,
+            priority,
             follow,
-        }) => Some(server::cli::jobs::start(&config, kind, param, *follow).await),
+        }) => {
+            Some(server::cli::jobs::start(&config, kind, param, priority.as_deref(), *follow).await)
+        }
         _ => None,
     };
     if let Some(ended) = ends {

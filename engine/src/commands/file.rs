@@ -600,6 +600,35 @@ default = 6
     }
 
     #[test]
+    fn a_command_kind_says_its_jobs_priority_by_name_or_level() {
+        assert_eq!(
+            parsed(EXAMPLE).unwrap()[0].info.priority,
+            model::Priority::NORMAL
+        );
+        for (written, level) in [
+            ("\"high\"", model::Priority::HIGH),
+            ("0", model::Priority::LOWEST),
+        ] {
+            let text = EXAMPLE.replace(
+                "max_running = 2",
+                &format!("max_running = 2\npriority = {written}"),
+            );
+            assert_eq!(parsed(&text).unwrap()[0].info.priority, level, "{written}");
+        }
+        for bad in ["\"asap\"", "7", "true"] {
+            let text = EXAMPLE.replace(
+                "max_running = 2",
+                &format!("max_running = 2\npriority = {bad}"),
+            );
+            let err = parsed(&text).unwrap_err();
+            assert!(
+                err.contains("commands.toml:10:") && err.contains("a priority is one of"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn mistakes_say_where_and_what_on_one_line() {
         let cases = [
             (

@@ -99,10 +99,15 @@ pub async fn start(
     config: &Config,
     kind: &str,
     param: &[String],
+    priority: Option<&str>,
     follow_it: bool,
 ) -> Result<i32, String> {
     let remote = Remote::new(config)?;
-    let body = json!({"kind": kind, "params": params(param)?});
+    let mut body = json!({"kind": kind, "params": params(param)?});
+    if let Some(priority) = priority {
+        // As written: the server says what a priority may be, and who may raise one.
+        body["priority"] = json!(priority);
+    }
     let job = remote
         .expect(Method::POST, "/jobs", Some(&body), &[200, 201])
         .await?;

@@ -809,6 +809,42 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
     );
     assert!(err.contains("the job succeeded"), "{err}");
 
+    // At a priority, named as the server names them; a wrong one is the server's refusal.
+    let (code, id, err) = client(
+        &app,
+        &base,
+        &[
+            "start",
+            "demo",
+            "--param",
+            "steps=1",
+            "--param",
+            "interval_ms=1",
+            "--priority",
+            "high",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(op.job(id.trim()).await["priority"], "high");
+    let (code, _, err) = client(
+        &app,
+        &base,
+        &[
+            "start",
+            "demo",
+            "--param",
+            "steps=1",
+            "--param",
+            "interval_ms=1",
+            "--priority",
+            "soon",
+        ],
+    )
+    .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("a priority is one of"), "{err}");
+
     // Failed: 1, with its error.
     let (failed, token) = open(&op, json!({"title": "failing"})).await;
     let failed = failed["id"].as_str().unwrap();

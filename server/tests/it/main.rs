@@ -30,6 +30,7 @@ mod notices;
 mod openapi;
 mod ops;
 mod pauses;
+mod priorities;
 mod probes;
 mod process;
 mod proxy;
