@@ -45,6 +45,8 @@ pub struct Plan {
     pub command_lines: u64,
     pub command_lines_postgres: u64,
     pub command_rounds: u64,
+    /// Priorities: low jobs queued ahead of a high one.
+    pub priority_queue: u64,
 }
 
 impl Plan {

@@ -31,7 +31,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,capacity,throughput,page,postgres,schedules,files,commands"
+        default_value = "fanout,capacity,throughput,page,postgres,schedules,files,commands,priorities"
     )]
     pub only: Vec<String>,
 
@@ -120,6 +120,9 @@ pub struct RunArgs {
     /// [default: 100000; smoke: 2000].
     #[arg(long)]
     pub command_lines_postgres: Option<u64>,
+    /// Priorities: low jobs queued ahead of a high one [default: 10000; smoke: 100].
+    #[arg(long)]
+    pub priority_queue: Option<u64>,
     /// Commands: rounds of each measurement [default: 3; smoke: 1].
     #[arg(long)]
     pub command_rounds: Option<u64>,
@@ -220,6 +223,7 @@ pub async fn run(args: RunArgs) -> i32 {
         command_lines_postgres: pick(args.command_lines_postgres, 100_000, 2_000)
             .clamp(1, 100_000_000),
         command_rounds: pick(args.command_rounds, 3, 1).clamp(1, 20),
+        priority_queue: pick(args.priority_queue, 10_000, 100).clamp(1, 1_000_000),
     };
     let machine = Machine::probe();
     log(format!("work directory {}", work.display()));
@@ -235,10 +239,11 @@ pub async fn run(args: RunArgs) -> i32 {
             "schedules" => scenarios::schedules::run(&plan).await,
             "files" => scenarios::files::run(&plan).await,
             "commands" => scenarios::commands::run(&plan).await,
+            "priorities" => scenarios::priorities::run(&plan).await,
             other => {
                 let mut s = Section::new(other);
                 s.fail(format!(
-                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules, files, commands)"
+                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules, files, commands, priorities)"
                 ));
                 s
             }

@@ -7,6 +7,7 @@ pub mod fanout;
 pub mod files;
 pub mod page;
 pub mod postgres;
+pub mod priorities;
 pub mod schedules;
 pub mod throughput;
 

@@ -397,6 +397,19 @@ pub(crate) const NOOP_DEMO: &[u8] = br#"{"kind":"demo","params":{"steps":1,"inte
 /// With several servers (processes sharing one database), the session is made on the first,
 /// the `c` clients are spread over them round-robin, and the event stream is on the first.
 pub(crate) async fn drive(servers: &[&Server], c: u64, jobs: u64, body: &[u8]) -> Res<Driven> {
+    drive_mixed(servers, c, jobs, &[body]).await
+}
+
+/// [`drive`], the `n`-th job posted with `bodies[n % bodies.len()]`.
+pub(crate) async fn drive_mixed(
+    servers: &[&Server],
+    c: u64,
+    jobs: u64,
+    bodies: &[&[u8]],
+) -> Res<Driven> {
+    if bodies.is_empty() {
+        return Err("no body to post".into());
+    }
     let addr = servers.first().ok_or("no server to drive")?.addr;
     let cookie = new_session(addr).await?;
     let stop = CancellationToken::new();
@@ -430,7 +443,7 @@ pub(crate) async fn drive(servers: &[&Server], c: u64, jobs: u64, body: &[u8]) -
     let errors = Arc::new(AtomicU64::new(0));
     let first_error = Arc::new(Mutex::new(None::<String>));
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(jobs as usize)));
-    let body: Arc<[u8]> = Arc::from(body);
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(bodies.iter().map(|b| b.to_vec()).collect());
     let cpu = || -> Option<f64> { servers.iter().map(|s| s.cpu_secs()).sum() };
     let cpu_before = cpu();
     let t0 = unix_ms();
@@ -442,11 +455,16 @@ pub(crate) async fn drive(servers: &[&Server], c: u64, jobs: u64, body: &[u8]) -
             Arc::clone(&first_error),
             Arc::clone(&latencies),
             cookie.clone(),
-            Arc::clone(&body),
+            Arc::clone(&bodies),
         );
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
-            while next.fetch_add(1, Ordering::Relaxed) < jobs {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= jobs {
+                    break;
+                }
+                let body = &body[(n % body.len() as u64) as usize];
                 let t = Instant::now();
                 let r = conn
                     .request(

@@ -257,6 +257,8 @@ struct Parts {
     error: Option<Element>,
     starts: Option<Element>,
     queue: Option<Element>,
+    priority: Option<Element>,
+    priority_name: Option<Element>,
     when_word: Option<Element>,
     when: Option<Element>,
     took: Option<Element>,
@@ -288,6 +290,8 @@ impl Parts {
             error: q(".job-error"),
             starts: q(".job-starts"),
             queue: q(".job-queue"),
+            priority: q(".job-priority"),
+            priority_name: q(".job-priority-name"),
             when_word: q(".job-when-word"),
             when: q(".job-when time"),
             took: q(".job-took-for"),
@@ -358,6 +362,8 @@ impl Parts {
         shown_text(&self.error, x.error.as_deref());
         shown_text(&self.starts, x.starts.as_deref());
         shown_text(&self.queue, x.queue.as_deref());
+        text(&self.priority_name, x.priority.unwrap_or_default());
+        hide(&self.priority, x.priority.is_none());
         text(&self.when_word, x.when_word);
         if let Some(e) = &self.when {
             instant(e, x.when_at);

@@ -214,6 +214,10 @@ pub fn JobRowView(
                         <code>{short.clone()}</code>
                     </a>
                 </span>
+                <span class="job-priority" hidden=x.priority.is_none()>
+                    <span class="visually-hidden">{t.priority()} " "</span>
+                    <span class="job-priority-name">{x.priority}</span>
+                </span>
             </div>
             <div class="job-work">
                 <Bar bar=x.bar/>

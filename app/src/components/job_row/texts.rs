@@ -28,6 +28,8 @@ pub struct RowTexts {
     pub starts: Option<String>,
     /// A queued job's place in line, or its kind's pause.
     pub queue: Option<String>,
+    /// Its priority's name, unless it is normal.
+    pub priority: Option<&'static str>,
     /// "started" or "queued", before the time it names.
     pub when_word: &'static str,
     /// The instant the row's "when" names: its start, or its creation while it waits.
@@ -102,6 +104,8 @@ pub fn row_texts(
         error: error_text(t, j),
         starts,
         queue,
+        priority: (j.priority != crate::model::Priority::NORMAL)
+            .then(|| crate::components::priority_name(t, j.priority)),
         when_word: match j.started_at {
             Some(_) => t.job_started(),
             None => t.job_queued(),
