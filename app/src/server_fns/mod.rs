@@ -1,6 +1,10 @@
 //! Server functions: the calls islands and forms make. Each one is a public HTTP endpoint, so
 //! each finds out who is calling first and lets the engine check what they may touch.
 
+// A form's fields are the functions' arguments, as the browser posts them (the start form's
+// are eight).
+#![allow(clippy::too_many_arguments)]
+
 use crate::error::AppError;
 use crate::model::{
     FailureGroup, HistoryQuery, Job, JobDetail, JobPage, KindInfo, MinuteStats, Notice, StatusCount,
