@@ -86,6 +86,11 @@ const JOB_LINKS: &[Link] = &[
         from: "$response.body#/id",
     },
     Link {
+        op: "prioritizeJob",
+        param: "id",
+        from: "$response.body#/id",
+    },
+    Link {
         op: "rerunJob",
         param: "id",
         from: "$response.body#/id",
