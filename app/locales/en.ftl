@@ -165,7 +165,7 @@ users-hint = A new password or disabling an account ends its sessions, open page
 users-hint-end = .
 back = Back
 bulk-title = Bulk action
-bulk-choose = Choose Cancel or Re-run for the selected jobs.
+bulk-choose = Choose Cancel, Re-run or Set priority for the selected jobs.
 bulk-none-selected = No jobs of yours are selected: pick some in the list first.
 bulk-cancel-question = { $n ->
         [one] Cancel 1 job?
@@ -185,6 +185,15 @@ bulk-rerun-button = { $n ->
        *[other] Re-run { $n } jobs
     }
 bulk-rerun-hint = Each one starts again as a new job, with the same kind, parameters and time limit.
+bulk-priority-question = { $n ->
+        [one] Change the priority of 1 job?
+       *[other] Change the priority of { $n } jobs?
+    }
+bulk-priority-button = { $n ->
+        [one] Set the priority of 1 job
+       *[other] Set the priority of { $n } jobs
+    }
+bulk-priority-hint = Only queued jobs change; a job's owner may set up to its kind's priority, an operator any. A job keeps the time it has waited.
 
 ## [browser] The users page's list.
 
@@ -658,6 +667,7 @@ dashboard-without-js = Progress updates live with JavaScript; without it,
 bulk-all-matching = every job matching this view, not only those ticked
 bulk-cancel-selected = Cancel selected…
 bulk-rerun-selected = Re-run selected…
+bulk-priority-selected = Set priority…
 bulk-done-cancelled = { $n ->
         [one] 1 job cancelled.
        *[other] { $n } jobs cancelled.
@@ -669,6 +679,14 @@ bulk-done-rerun = { $n ->
 bulk-not-done-cancel = { $n ->
         [one] 1 job could not be: they had already ended.
        *[other] { $n } jobs could not be: they had already ended.
+    }
+bulk-done-priority = { $n ->
+        [one] 1 job's priority changed.
+       *[other] { $n } jobs' priority changed.
+    }
+bulk-not-done-priority = { $n ->
+        [one] 1 job kept its priority: it was no longer queued, or not yours to raise.
+       *[other] { $n } jobs kept their priority: they were no longer queued, or not yours to raise.
     }
 bulk-not-done-rerun = { $n ->
         [one] 1 job could not be: their parameters are no longer valid.

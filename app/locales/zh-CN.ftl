@@ -136,7 +136,7 @@ users-hint = 设置新密码或停用账户会结束它的所有会话，包括�
 users-hint-end = 设置。
 back = 返回
 bulk-title = 批量操作
-bulk-choose = 请为选中的任务选择“取消”或“重新运行”。
+bulk-choose = 请为选中的任务选择“取消”“重新运行”或“设置优先级”。
 bulk-none-selected = 没有选中你的任务：请先在列表中勾选。
 bulk-cancel-question = 取消 { $n } 个任务？
 bulk-cancel-button = 取消 { $n } 个任务
@@ -144,6 +144,9 @@ bulk-cancel-hint = 排队中的任务将不会运行；正在运行的任务会�
 bulk-rerun-question = 重新运行 { $n } 个任务？
 bulk-rerun-button = 重新运行 { $n } 个任务
 bulk-rerun-hint = 每个任务都会以相同的类型、参数和时限作为新任务重新开始。
+bulk-priority-question = 修改 { $n } 个任务的优先级？
+bulk-priority-button = 设置 { $n } 个任务的优先级
+bulk-priority-hint = 只有排队中的任务会改变；任务的所有者最多能设到其类型的优先级，运维人员不受限。任务已等待的时间照旧计算。
 
 ## [browser] The users page's list.
 
@@ -601,10 +604,13 @@ dashboard-without-js = 启用 JavaScript 时进度会实时更新；未启用时
 bulk-all-matching = 此视图中符合条件的所有任务，而不只是勾选的
 bulk-cancel-selected = 取消所选…
 bulk-rerun-selected = 重新运行所选…
+bulk-priority-selected = 设置优先级…
 bulk-done-cancelled = 已取消 { $n } 个任务。
 bulk-done-rerun = 已重新启动 { $n } 个任务。
 bulk-not-done-cancel = 有 { $n } 个任务无法取消：它们已经结束。
 bulk-not-done-rerun = 有 { $n } 个任务无法重新运行：它们的参数已不再有效。
+bulk-done-priority = 已修改 { $n } 个任务的优先级。
+bulk-not-done-priority = 有 { $n } 个任务保持原优先级：它们已不在排队，或你无权提高。
 filter-jobs = 筛选任务
 filter-any = 任意
 filter-elsewhere = { $kind }（在别处运行的程序）

@@ -47,3 +47,28 @@ test('an operator starts an urgent job and changes its priority with plain form 
   await page.goto(`${server.url}/`);
   await expect(page.locator('.job-table article.job').first().locator('.job-priority')).toHaveText(/high$/);
 });
+
+test('the dashboard’s selection sets the priority of every queued job of a view with plain posts', async ({ page }) => {
+  await page.goto(`${server.url}/signin`);
+  await page.getByLabel('User name').fill('otto');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const later = Date.now() + 3_600_000;
+  for (let i = 0; i < 2; i++) {
+    const r = await page.request.post(`${server.url}/api/v1/jobs`, {
+      data: { kind: 'demo', params: { steps: 1, interval_ms: 1 }, run_after: later },
+    });
+    expect(r.status()).toBe(201);
+  }
+  await page.goto(`${server.url}/?status=queued`);
+  await page.getByLabel(/every job matching this view/).check();
+  await page.getByRole('button', { name: 'Set priority…' }).click();
+  const queued = await page.getByRole('heading', { name: /^Change the priority of \d+ jobs\?$/ }).textContent();
+  const n = Number(queued?.match(/\d+/)?.[0]);
+  expect(n).toBeGreaterThanOrEqual(2);
+  await page.locator('#bulk-priority').selectOption('lowest');
+  await page.getByRole('button', { name: `Set the priority of ${n} jobs` }).click();
+  await expect(page.locator('.bulk-done')).toHaveText(`${n} jobs' priority changed.`);
+  const rows = page.locator('.job-table article.job');
+  await expect(rows.locator('.job-priority')).toHaveText(Array(n).fill(/lowest$/));
+});

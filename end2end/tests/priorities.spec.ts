@@ -97,3 +97,36 @@ test('the levels are said in the page’s language', async ({ browser }) => {
   expect(await options(otto, '#start-demo-priority')).toEqual(['紧急', '高', '普通', '低', '最低']);
   await expectAccessible(otto);
 });
+
+test('the dashboard’s selection changes the priority of many queued jobs at once', async ({ browser }) => {
+  const mia = await signedIn(browser, 'mia');
+  const later = Date.now() + 3_600_000;
+  for (let i = 0; i < 2; i++) {
+    const r = await mia.request.post(`${server.url}/api/v1/jobs`, {
+      data: { kind: 'demo', params: { steps: 1, interval_ms: 1 }, run_after: later },
+    });
+    expect(r.status()).toBe(201);
+  }
+  await mia.goto(`${server.url}/?status=queued`);
+  await expect(mia.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const rows = mia.locator('.job-list article.job');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.locator('.job-priority').first()).toBeHidden();
+  await rows.nth(0).getByRole('checkbox').check();
+  await rows.nth(1).getByRole('checkbox').check();
+  await mia.getByRole('button', { name: 'Set priority…' }).click();
+  await expect(mia.getByRole('heading', { name: 'Change the priority of 2 jobs?' })).toBeVisible();
+  await expectAccessible(mia);
+  await mia.locator('#bulk-priority').selectOption('low');
+  await mia.getByRole('button', { name: 'Set the priority of 2 jobs' }).click();
+  await expect(mia.locator('.bulk-done')).toHaveText("2 jobs' priority changed.");
+  await mia.goto(`${server.url}/?status=queued`);
+  await expect(rows.locator('.job-priority')).toHaveText([/low$/, /low$/]);
+  // Above the kind's priority, a member's jobs keep theirs, and the page says so.
+  await mia.getByLabel(/every job matching this view/).check();
+  await mia.getByRole('button', { name: 'Set priority…' }).click();
+  await mia.locator('#bulk-priority').selectOption('urgent');
+  await mia.getByRole('button', { name: 'Set the priority of 2 jobs' }).click();
+  await expect(mia.locator('.bulk-done')).toHaveText(/^0 jobs' priority changed\. 2 jobs kept their priority/);
+  await mia.request.post(`${server.url}/api/v1/jobs/cancel`, { data: { filter: { status: 'queued' } } });
+});

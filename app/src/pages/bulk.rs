@@ -1,6 +1,6 @@
 //! `/bulk`: the confirmation of a bulk action, reached from the dashboard's selection (a plain
 //! `GET` form, so it works without JavaScript): it states how many of the caller's jobs will be
-//! cancelled or re-run, and a form posts the action.
+//! cancelled, re-run or given another priority (chosen here), and a form posts the action.
 
 use crate::components::PageTitle;
 use crate::i18n::t;
@@ -32,7 +32,7 @@ pub fn BulkPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let (action, selection) = request();
                 match (count.await, action.as_str()) {
-                    (Ok(n), "cancel" | "rerun") => view! { <Confirm action selection n/> }.into_any(),
+                    (Ok(n), "cancel" | "rerun" | "priority") => view! { <Confirm action selection n/> }.into_any(),
                     (Ok(_), _) => problem(t.bulk_choose().into()).into_any(),
                     (Err(e), _) => problem(e.message).into_any(),
                 }
@@ -59,19 +59,43 @@ fn Confirm(action: String, selection: BulkSelection, n: usize) -> impl IntoView 
         return problem(t.bulk_none_selected().into()).into_any();
     }
     let act = ServerAction::<BulkAct>::new();
-    let (question, button, hint) = if action == "cancel" {
-        (
+    let (question, button, hint) = match action.as_str() {
+        "cancel" => (
             t.bulk_cancel_question(n),
             t.bulk_cancel_button(n),
             t.bulk_cancel_hint(),
-        )
-    } else {
-        (
+        ),
+        "priority" => (
+            t.bulk_priority_question(n),
+            t.bulk_priority_button(n),
+            t.bulk_priority_hint(),
+        ),
+        _ => (
             t.bulk_rerun_question(n),
             t.bulk_rerun_button(n),
             t.bulk_rerun_hint(),
-        )
+        ),
     };
+    // The level to give them: every one is offered, the server holds each job to the rule.
+    let priority = (action == "priority").then(|| {
+        let options = crate::model::Priority::ALL
+            .into_iter()
+            .rev()
+            .map(|p| {
+                view! {
+                    <option value=p.name() selected=p == crate::model::Priority::NORMAL>
+                        {crate::components::priority_name(t, p)}
+                    </option>
+                }
+            })
+            .collect_view();
+        view! {
+            <p class="field">
+                <label for="bulk-priority">{t.priority()}</label> " "
+                <select id="bulk-priority" name="priority">{options}</select>
+            </p>
+        }
+    });
     let BulkSelection {
         ids,
         all,
@@ -90,6 +114,7 @@ fn Confirm(action: String, selection: BulkSelection, n: usize) -> impl IntoView 
                 <input type="hidden" name="selection[status]" value=status.unwrap_or_default()/>
                 <input type="hidden" name="selection[kind]" value=kind.unwrap_or_default()/>
                 <input type="hidden" name="selection[q]" value=q.unwrap_or_default()/>
+                {priority}
                 <button type="submit" class="danger">{button}</button>
                 " "
                 <a href="/">{t.back()}</a>

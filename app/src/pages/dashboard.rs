@@ -313,6 +313,7 @@ fn BulkBar(query: HistoryQuery) -> impl IntoView {
             </label>
             <button type="submit" class="secondary" name="action" value="cancel">{t.bulk_cancel_selected()}</button>
             <button type="submit" class="secondary" name="action" value="rerun">{t.bulk_rerun_selected()}</button>
+            <button type="submit" class="secondary" name="action" value="priority">{t.bulk_priority_selected()}</button>
         </form>
     }
 }
@@ -325,15 +326,17 @@ fn bulk_done() -> Option<impl IntoView> {
         let done: usize = q.get("done")?.parse().ok()?;
         let not_done: usize = q.get("not_done").and_then(|n| n.parse().ok()).unwrap_or(0);
         let t = t();
-        let mut text = match action == "cancel" {
-            true => t.bulk_done_cancelled(done),
-            false => t.bulk_done_rerun(done),
+        let mut text = match action.as_str() {
+            "cancel" => t.bulk_done_cancelled(done),
+            "priority" => t.bulk_done_priority(done),
+            _ => t.bulk_done_rerun(done),
         };
         if not_done > 0 {
             text.push(' ');
-            text.push_str(&match action == "cancel" {
-                true => t.bulk_not_done_cancel(not_done),
-                false => t.bulk_not_done_rerun(not_done),
+            text.push_str(&match action.as_str() {
+                "cancel" => t.bulk_not_done_cancel(not_done),
+                "priority" => t.bulk_not_done_priority(not_done),
+                _ => t.bulk_not_done_rerun(not_done),
             });
         }
         Some(view! { <p class="bulk-done" role="status">{text}</p> })

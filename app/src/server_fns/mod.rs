@@ -825,12 +825,13 @@ pub async fn bulk_preview(selection: BulkSelection) -> Result<usize, AppError> {
     )
 }
 
-/// Cancels (`action` = `cancel`) or re-runs (`rerun`) the selected jobs, then goes back to the
-/// dashboard, which says what was done.
+/// Cancels (`action` = `cancel`), re-runs (`rerun`) or sets the `priority` of (`priority`) the
+/// selected jobs, then goes back to the dashboard, which says what was done.
 #[server(endpoint = "bulk_act", output = model::codec::Json)]
 pub async fn bulk_act(
     action: String,
     selection: BulkSelection,
+    #[server(default)] priority: String,
 ) -> Result<crate::model::bulk::BulkAnswer, AppError> {
     answered(
         async move {
@@ -839,6 +840,15 @@ pub async fn bulk_act(
             let answer = match action.as_str() {
                 "cancel" => engine.jobs().bulk_cancel(&caller, &request).await?,
                 "rerun" => engine.jobs().bulk_rerun(&caller, &request).await?,
+                "priority" => {
+                    let Some(to) = engine::priorities::parse_field(&priority)? else {
+                        return Err(AppError::invalid_field(
+                            engine::priorities::FIELD,
+                            model::Priority::expected(),
+                        ));
+                    };
+                    engine.jobs().bulk_prioritize(&caller, &request, to).await?
+                }
                 other => {
                     return Err(AppError::bad_request(
                         crate::i18n::t().bulk_unknown_action(format!("{other:?}")),

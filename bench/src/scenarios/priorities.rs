@@ -61,11 +61,20 @@ pub async fn run(plan: &Plan) -> Section {
     let pairs: Vec<f64> = plain.iter().zip(&mixed).map(|(p, m)| m / p).collect();
     let pair = median(pairs.clone());
     let mut t = Table {
-        headers: vec![String::new(), format!("concurrency {c} ({} jobs)", num(jobs as f64, 0))],
+        headers: vec![
+            String::new(),
+            format!("concurrency {c} ({} jobs)", num(jobs as f64, 0)),
+        ],
         ..Table::default()
     };
-    t.row(vec!["all normal, jobs/s".into(), num(median(plain.clone()), 0)]);
-    t.row(vec!["lowest, low, normal in turn, jobs/s".into(), num(median(mixed.clone()), 0)]);
+    t.row(vec![
+        "all normal, jobs/s".into(),
+        num(median(plain.clone()), 0),
+    ]);
+    t.row(vec![
+        "lowest, low, normal in turn, jobs/s".into(),
+        num(median(mixed.clone()), 0),
+    ]);
     t.row(vec![
         "each round, all normal / mixed".into(),
         plain
@@ -75,7 +84,10 @@ pub async fn run(plan: &Plan) -> Section {
             .collect::<Vec<_>>()
             .join(", "),
     ]);
-    t.row(vec!["mixed / all normal, median of the pairs".into(), format!("{pair:.2}")]);
+    t.row(vec![
+        "mixed / all normal, median of the pairs".into(),
+        format!("{pair:.2}"),
+    ]);
     s.tables.push(t);
     s.verdict(
         "Mixed priorities ≥ 0.9× the jobs/s of one priority",
@@ -86,13 +98,25 @@ pub async fn run(plan: &Plan) -> Section {
     match ahead_of_the_queue(plan, queue, slots).await {
         Ok(a) => {
             let mut t = Table {
-                headers: vec![String::new(), format!("{} low jobs queued, {slots} slots", num(queue as f64, 0))],
+                headers: vec![
+                    String::new(),
+                    format!("{} low jobs queued, {slots} slots", num(queue as f64, 0)),
+                ],
                 ..Table::default()
             };
-            t.row(vec!["low jobs started after the high one was asked for, before it".into(), a.passed.to_string()]);
+            t.row(vec![
+                "low jobs started after the high one was asked for, before it".into(),
+                a.passed.to_string(),
+            ]);
             t.row(vec!["the high job's wait (ms)".into(), num(a.waited_ms, 1)]);
-            t.row(vec!["one low job's run (ms, median)".into(), num(a.low_run_ms, 1)]);
-            t.row(vec!["wait / one low job's run".into(), ratio(a.waited_ms, a.low_run_ms)]);
+            t.row(vec![
+                "one low job's run (ms, median)".into(),
+                num(a.low_run_ms, 1),
+            ]);
+            t.row(vec![
+                "wait / one low job's run".into(),
+                ratio(a.waited_ms, a.low_run_ms),
+            ]);
             s.tables.push(t);
             s.verdict(
                 &format!("A high job behind {queue} low ones starts in the next free slot"),
@@ -112,7 +136,9 @@ pub async fn run(plan: &Plan) -> Section {
 /// Jobs/s of the throughput benchmark's run with `bodies` in turn.
 async fn throughput_of(plan: &Plan, bodies: &[&[u8]], tag: &str, round: u64) -> Res<f64> {
     let (c, jobs) = (plan.concurrency, plan.throughput_jobs);
-    log(format!("priorities: {tag}, concurrency {c}, {jobs} jobs, round {round}"));
+    log(format!(
+        "priorities: {tag}, concurrency {c}, {jobs} jobs, round {round}"
+    ));
     let db = plan.path(&format!("priorities-{tag}-{round}.db"));
     let server = Server::headway(HeadwayOptions {
         bin: &plan.bin,
@@ -136,7 +162,10 @@ async fn throughput_of(plan: &Plan, bodies: &[&[u8]], tag: &str, round: u64) -> 
             "{} POSTs failed, {} of {jobs} succeeded{}",
             outcome.post_errors,
             outcome.succeeded,
-            outcome.first_error.map(|e| format!("; first: {e}")).unwrap_or_default()
+            outcome
+                .first_error
+                .map(|e| format!("; first: {e}"))
+                .unwrap_or_default()
         ));
     }
     Ok(outcome.jobs_per_s)
@@ -170,33 +199,60 @@ async fn ahead_of_the_queue(plan: &Plan, queue: u64, slots: u32) -> Res<Ahead> {
             .map_err(|e| format!("reading the operator token: {e}"))?;
         let token = format!("Bearer {}", token.trim());
         let cookie = super::new_session(server.addr).await?;
-        let mut conn = Conn::connect(server.addr).await.map_err(|e| e.to_string())?;
+        let mut conn = Conn::connect(server.addr)
+            .await
+            .map_err(|e| e.to_string())?;
         let low = br#"{"kind":"demo","params":{"steps":20,"interval_ms":5},"priority":"low"}"#;
         for _ in 0..queue {
             let r = conn
-                .request("POST", "/api/v1/jobs", &[("Cookie", &cookie)], Some(("application/json", low)))
+                .request(
+                    "POST",
+                    "/api/v1/jobs",
+                    &[("Cookie", &cookie)],
+                    Some(("application/json", low)),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             if r.head.status != 201 {
-                return Err(format!("a low job's start answered {}: {}", r.head.status, r.text()));
+                return Err(format!(
+                    "a low job's start answered {}: {}",
+                    r.head.status,
+                    r.text()
+                ));
             }
         }
         let high = br#"{"kind":"demo","params":{"steps":1,"interval_ms":0},"priority":"high"}"#;
         let asked = crate::unix_ms() as i64;
         let r = conn
-            .request("POST", "/api/v1/jobs", &[("Authorization", &token)], Some(("application/json", high)))
+            .request(
+                "POST",
+                "/api/v1/jobs",
+                &[("Authorization", &token)],
+                Some(("application/json", high)),
+            )
             .await
             .map_err(|e| e.to_string())?;
         if r.head.status != 201 {
-            return Err(format!("the high job's start answered {}: {}", r.head.status, r.text()));
+            return Err(format!(
+                "the high job's start answered {}: {}",
+                r.head.status,
+                r.text()
+            ));
         }
         let text = r.text();
-        let id = json_str_field(&text, "id").ok_or("the high job's answer has no id")?.to_string();
+        let id = json_str_field(&text, "id")
+            .ok_or("the high job's answer has no id")?
+            .to_string();
         // Its start, read from the job itself (bounded: the queue runs {slots} at a time).
         let deadline = Instant::now() + Duration::from_secs(120);
         let started_at = loop {
             let r = conn
-                .request("GET", &format!("/api/v1/jobs/{id}"), &[("Authorization", &token)], None)
+                .request(
+                    "GET",
+                    &format!("/api/v1/jobs/{id}"),
+                    &[("Authorization", &token)],
+                    None,
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             if let Some(at) = json_int_field(&r.text(), "started_at") {
@@ -231,7 +287,10 @@ async fn ahead_of_the_queue(plan: &Plan, queue: u64, slots: u32) -> Res<Ahead> {
         before = Some(last.id.to_string());
         jobs.extend(page);
     }
-    let lows: Vec<&model::Job> = jobs.iter().filter(|j| j.priority == model::Priority::LOW).collect();
+    let lows: Vec<&model::Job> = jobs
+        .iter()
+        .filter(|j| j.priority == model::Priority::LOW)
+        .collect();
     let passed = lows
         .iter()
         .filter(|j| j.started_at.is_some_and(|s| s > asked && s < started_at))
