@@ -15,6 +15,9 @@ const DARK_BG = 'rgb(17, 19, 24)';
 
 for (const theme of themes) {
   test(`every page passes the accessibility checks in the ${theme.name} theme`, async ({ page }) => {
+    // Eleven pages, each hydrated and checked by axe, beside another worker on two cores: more
+    // than the default minute, which a busy machine's run went past.
+    test.setTimeout(180_000);
     await page.emulateMedia({ colorScheme: theme.system });
     // Jobs in every state a page shows: finished, running (with its bar and buttons).
     const done = await startJob(page, 'demo', { steps: 2, interval_ms: 1 });
