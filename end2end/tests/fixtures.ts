@@ -139,8 +139,8 @@ export async function startJob(
 }
 
 /** Waits until a job of the page's session has the given status (through the API). */
-export async function waitForStatus(page: Page, id: string, status: string) {
+export async function waitForStatus(page: Page, id: string, status: string, timeout = 30_000) {
   await expect
-    .poll(async () => (await (await page.request.get(`/api/v1/jobs/${id}`)).json()).status, { timeout: 30_000 })
+    .poll(async () => (await (await page.request.get(`/api/v1/jobs/${id}`)).json()).status, { timeout })
     .toBe(status);
 }
