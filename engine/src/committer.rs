@@ -340,12 +340,14 @@ impl Committer {
     }
 
     /// Takes up to `slots` queued jobs of `kinds` for process `by` (see [`Change::Claim`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn claim(
         &self,
         by: &ProcessId,
         slots: u32,
         kinds: Vec<String>,
         limits: Vec<(String, u32)>,
+        declared: Vec<model::limits::Limit>,
         per_owner: u32,
     ) -> Result<Vec<QueuedJob>, WriteError> {
         let jobs = self
@@ -354,6 +356,7 @@ impl Committer {
                 slots,
                 kinds,
                 limits,
+                declared,
                 per_owner,
                 answer,
             })
@@ -608,6 +611,26 @@ impl Committer {
     }
 
     /// Pauses `kind` (or every kind) for every process; the pause in force.
+    /// Sets a limit for every process, by `by` (see [`Change::SetLimit`]).
+    pub async fn set_limit(
+        &self,
+        limit: model::limits::Limit,
+        by: &str,
+    ) -> Result<store_core::limits::SetLimit, WriteError> {
+        self.ask(|answer| Change::SetLimit {
+            limit,
+            by: by.to_string(),
+            answer,
+        })
+        .await
+    }
+
+    /// Removes the limit set at run time with `signature`; whether there was one.
+    pub async fn remove_limit(&self, signature: String) -> Result<bool, WriteError> {
+        self.ask(|answer| Change::RemoveLimit { signature, answer })
+            .await
+    }
+
     pub async fn pause(&self, kind: &str, by: &str) -> Result<KindPause, WriteError> {
         self.ask(|answer| Change::Pause {
             kind: kind.to_string(),

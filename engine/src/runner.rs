@@ -235,7 +235,14 @@ impl Runner {
             self.running.lock().unwrap().begin_claim();
             let claimed = self
                 .committer
-                .claim(&me, free as u32, kinds, self.limits(), self.per_owner())
+                .claim(
+                    &me,
+                    free as u32,
+                    kinds,
+                    self.limits(),
+                    self.kinds.declared_limits(),
+                    self.per_owner(),
+                )
                 .await;
             let claimed = match claimed {
                 Ok(claimed) => claimed,

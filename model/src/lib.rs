@@ -9,6 +9,7 @@
 //! - [`external`]: jobs of programs that run elsewhere and report over HTTP;
 //! - [`files`]: uploaded files and the files jobs write;
 //! - [`kinds`]: how a kind describes its parameters;
+//! - [`limits`]: limits on a kind's jobs running at once or starting, per key;
 //! - [`queue`]: a queued job's place in line;
 //! - [`schedules`]: jobs started on a clock;
 //! - [`system`]: the operator's view of a deployment;
@@ -46,6 +47,7 @@ pub mod history;
 pub mod ids;
 pub mod job;
 pub mod kinds;
+pub mod limits;
 pub mod priority;
 pub mod queue;
 pub mod schedules;

@@ -15,8 +15,12 @@ pub struct QueueInfo {
     /// a kind without recent run times), or while its kind is paused.
     pub expected_start_at: Option<i64>,
     /// `kind` when the job waits for its kind's limit, `all` when for a free slot, `paused`
-    /// while an operator holds its kind (or every kind) back.
+    /// while an operator holds its kind (or every kind) back, `limit` while one of its keys is
+    /// at a limit ([`crate::limits`]).
     pub waiting_for: String,
+    /// The limit its key is at, with when it may start (for a rate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<crate::limits::LimitWait>,
     /// Who paused its kind, and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<KindPause>,

@@ -39,3 +39,15 @@ mod tests {
         }
     }
 }
+
+/// `s` cut to at most `max` bytes, at a character's boundary.
+pub fn truncate_bytes(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

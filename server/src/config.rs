@@ -386,6 +386,10 @@ pub enum Command {
     /// The kinds, and pausing them: `headway kinds pause import_csv`, `headway kinds resume '*'`.
     #[command(subcommand)]
     Kinds(KindsCommand),
+    /// Limits on a kind's jobs, over the kind, per user or per parameter: `headway limits set
+    /// deploy --max 1 --per repository`, `headway limits set mail --max 10 --every 1m --per owner`.
+    #[command(subcommand)]
+    Limits(LimitsCommand),
     /// Schedules: `headway schedules add demo --cron '0 2 * * 1-5' --timezone Europe/Paris
     /// --param steps=10 --param interval_ms=100`.
     #[command(subcommand)]
@@ -493,6 +497,34 @@ pub enum KindsCommand {
     Pause { kind: String },
     /// Resumes a paused kind (`*`: the pause of every kind).
     Resume { kind: String },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum LimitsCommand {
+    /// Lists the limits in force with their busiest keys.
+    List,
+    /// Sets a limit on every process, in place of the one of the same kind, key and window.
+    /// Operators and admins.
+    Set {
+        kind: String,
+        /// At most this many running at once, or starts in a window (`--every`).
+        #[arg(long)]
+        max: u32,
+        /// `owner` (each user apart) or a parameter's name; the whole kind when left out.
+        #[arg(long)]
+        per: Option<String>,
+        /// A rate's window (`1s`, `1m`, `1h`): at most `--max` starts in any such window.
+        #[arg(long)]
+        every: Option<String>,
+    },
+    /// Removes the limit set at run time with this kind, key and window.
+    Remove {
+        kind: String,
+        #[arg(long)]
+        per: Option<String>,
+        #[arg(long)]
+        every: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

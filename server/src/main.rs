@@ -71,6 +71,7 @@ async fn main() {
                 server::cli::notice::run(&config, text.as_deref(), *clear).await
             }
             Command::Kinds(kinds) => server::cli::kinds::run(&config, kinds).await,
+            Command::Limits(limits) => server::cli::limits::run(&config, limits).await,
             Command::Schedules(schedules) => server::cli::schedules::run(&config, schedules).await,
             Command::Users(users) => server::accounts_cli::users(&config, users).await,
             Command::Tokens(tokens) => server::accounts_cli::tokens(&config, tokens).await,

@@ -100,6 +100,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
                 expected_start_at: None,
                 waiting_for: "paused".into(),
                 paused: Some(pause.clone()),
+                limit: None,
             })
     };
     let empty_text = match (filtered, may.start) {

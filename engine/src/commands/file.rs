@@ -63,6 +63,9 @@ struct CommandToml {
     retry: Option<Spanned<RetryToml>>,
     /// Its jobs' priority unless a start says otherwise (`"high"`, or 0 to 4).
     priority: Option<Spanned<toml::Value>>,
+    /// Its limits (`[[command.limit]]`, [`model::limits`]).
+    #[serde(default)]
+    limit: Vec<Spanned<LimitToml>>,
     #[serde(default)]
     params: IndexMap<String, Spanned<ParamToml>>,
     /// Its title and description in other languages, by language tag.
@@ -77,6 +80,16 @@ struct CommandToml {
 struct TextsToml {
     title: Option<String>,
     description: Option<String>,
+}
+
+/// A limit: `max` jobs running at once, or with `every`, `max` starts in any such window;
+/// over the kind, or `per` user (`"owner"`) or per value of a parameter (its name).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitToml {
+    max: i64,
+    per: Option<String>,
+    every: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -263,6 +276,12 @@ pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>
             }
             None => crate::kinds::Retry::NEVER,
         };
+        let mut limits = Vec::new();
+        for l in &c.limit {
+            let limit = limit(&name, l.get_ref(), &params)
+                .map_err(|m| here(l.span(), format!("limit {m}")))?;
+            limits.push(limit);
+        }
         let title = c.title.unwrap_or_else(|| name.clone());
         commands.push(Command {
             info: model::KindInfo {
@@ -280,6 +299,7 @@ pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>
             params,
             timeout,
             max_running,
+            limits,
             env: c.env,
             pass_env,
             progress,
@@ -287,6 +307,40 @@ pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>
         });
     }
     Ok(commands)
+}
+
+/// A `[[command.limit]]` of the command `kind`, whose parameters are `params`.
+fn limit(kind: &str, l: &LimitToml, params: &[ParamSpec]) -> Result<model::limits::Limit, String> {
+    use model::limits::{Limit, Per};
+    let per = match l.per.as_deref() {
+        None => Per::Kind,
+        Some("owner") => Per::Owner,
+        Some(p) if params.iter().any(|s| s.info.name == p) => Per::Param(p.to_string()),
+        Some(p) => {
+            return Err(format!(
+                "per must be \"owner\" or one of the command's parameters, not {p:?}"
+            ))
+        }
+    };
+    let window_ms = match &l.every {
+        Some(every) => Some(
+            duration(every)
+                .map_err(|m| format!("every {m}"))?
+                .as_millis()
+                .min(i64::MAX as u128) as i64,
+        ),
+        None => None,
+    };
+    let limit = Limit {
+        kind: kind.to_string(),
+        per,
+        max: u32::try_from(l.max).unwrap_or(0),
+        window_ms,
+    };
+    match limit.problem() {
+        Some((_, message)) => Err(message),
+        None => Ok(limit),
+    }
 }
 
 /// A title and a description given in the language `tag`, which must be one the pages speak;
@@ -579,6 +633,37 @@ default = 6
 
     fn parsed(text: &str) -> Result<Vec<Command>, String> {
         parse(Path::new("commands.toml"), text, &LANGUAGES).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_command_declares_its_limits_per_owner_or_parameter_and_bad_ones_say_their_line() {
+        use model::limits::Per;
+        let text = EXAMPLE.replace(
+            "max_running = 2",
+            "max_running = 2\n[[command.limit]]\nmax = 1\nper = \"folder\"\n\
+             [[command.limit]]\nmax = 10\nper = \"owner\"\nevery = \"1m\"",
+        );
+        let limits = &parsed(&text).unwrap()[0].limits;
+        assert_eq!(limits.len(), 2);
+        assert_eq!(limits[0].per, Per::Param("folder".into()));
+        assert_eq!((limits[0].max, limits[0].window_ms), (1, None));
+        assert_eq!(limits[1].per, Per::Owner);
+        assert_eq!(limits[1].to_string(), "10 a minute per user");
+        for (bad, says) in [
+            ("max = 0", "from 1 to"),
+            ("max = 2\nper = \"nope\"", "per must be"),
+            ("max = 2\nevery = \"1ms\"", "a rate's window"),
+            ("max = 2\nevery = \"soon\"", "every"),
+            ("max = 2\nmin = 1", "unknown field"),
+        ] {
+            let text = EXAMPLE.replace(
+                "max_running = 2",
+                &format!("max_running = 2\n[[command.limit]]\n{bad}"),
+            );
+            let err = parsed(&text).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(err.starts_with("commands.toml:"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -31,6 +31,10 @@ impl ErasedKind for CommandKind {
         self.command.max_running
     }
 
+    fn limits(&self) -> Vec<model::limits::Limit> {
+        self.command.limits.clone()
+    }
+
     fn retry(&self) -> Retry {
         self.command.retry
     }

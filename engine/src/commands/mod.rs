@@ -26,7 +26,7 @@ pub mod spawn;
 mod supervisor;
 pub mod tqdm;
 
-pub use file::{FileError, ProgressFrom};
+pub use file::{duration, FileError, ProgressFrom};
 
 use crate::kinds::{ErasedKind, Registry, Retry};
 use model::KindInfo;
@@ -45,6 +45,8 @@ pub struct Command {
     pub params: Vec<crate::kinds::check::ParamSpec>,
     pub timeout: Option<Duration>,
     pub max_running: Option<usize>,
+    /// Its limits (`[[command.limit]]`).
+    pub limits: Vec<model::limits::Limit>,
     /// Variables the file sets for it.
     pub env: BTreeMap<String, String>,
     /// Variables of Headway's environment passed on to it, besides `PATH`, `HOME`, `LANG`, `TZ`.

@@ -10,6 +10,7 @@ pub mod external;
 pub mod history;
 #[cfg(test)]
 mod history_tests;
+mod limits;
 mod outputs;
 mod pauses;
 mod priority;
@@ -273,6 +274,7 @@ impl Jobs {
             .spawn_sweeper(Arc::clone(&engine.inner.membership), engine.stopping());
         engine.spawn_rate_sampler();
         engine.spawn_pause_watcher();
+        engine.spawn_limit_watcher();
         engine.spawn_lease_keeper();
         Ok(engine)
     }

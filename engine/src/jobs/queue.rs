@@ -49,6 +49,7 @@ impl Jobs {
         }
         let pauses = self.kind_pauses().await?;
         let reading = self.queue_reading().await?;
+        let waits = self.limit_waits(jobs).await?;
         let queued: Vec<JobId> = jobs
             .iter()
             .filter(|j| j.status == JobStatus::Queued)
@@ -72,8 +73,16 @@ impl Jobs {
                             expected_start_at: None,
                             waiting_for: "paused".into(),
                             paused: Some(pause.clone()),
+                            limit: None,
                         }),
-                        None => standing.map(|standing| self.place(&reading, job, standing)),
+                        None => standing.map(|standing| {
+                            let mut info = self.place(&reading, job, standing);
+                            if let Some(wait) = waits.get(&job.id) {
+                                info.waiting_for = "limit".into();
+                                info.limit = Some(wait.clone());
+                            }
+                            info
+                        }),
                     }
                 }
                 _ => None,
@@ -136,6 +145,7 @@ impl Jobs {
                 expected_start_at: expected_start(*now, limit, &of_kind, &ahead, typical),
                 waiting_for: "kind".into(),
                 paused: None,
+                limit: None,
             }
         } else {
             let complete = standing.kinds_ahead.len() as u64 == standing.ahead;
@@ -146,12 +156,41 @@ impl Jobs {
                     .flatten(),
                 waiting_for: "all".into(),
                 paused: None,
+                limit: None,
             }
         }
     }
 }
 
 impl Jobs {
+    /// Why each of the queued `jobs` waits on a limit, for those that do.
+    async fn limit_waits(
+        &self,
+        jobs: &[Job],
+    ) -> Result<HashMap<JobId, model::limits::LimitWait>, AppError> {
+        let limits = self.limits_now().await?;
+        let mut waits = HashMap::new();
+        for job in jobs.iter().filter(|j| j.status == JobStatus::Queued) {
+            if !limits.limits_kind(&job.kind) {
+                continue;
+            }
+            let owner = self
+                .inner
+                .store
+                .job_owner(&job.id)
+                .await
+                .map_err(read_failed)?;
+            let owner = owner.as_ref().map_or("", |o| o.as_str());
+            if let Some(mut wait) = limits.wait_of(job, owner) {
+                if wait.limit.per == model::limits::Per::Owner {
+                    wait.name = self.user_name(owner).await;
+                }
+                waits.insert(job.id.clone(), wait);
+            }
+        }
+        Ok(waits)
+    }
+
     /// The limit of jobs of `kind` running at once across the deployment, if it has one.
     fn kind_limit(&self, kind: &str) -> Option<usize> {
         self.inner

@@ -74,6 +74,10 @@ pub trait Kind: Send + Sync + 'static {
     /// How many jobs of this kind may run at once (besides the global limit).
     const MAX_RUNNING: Option<usize> = None;
 
+    /// Its limits of jobs running at once or starting, over the kind or per key
+    /// ([`KindLimit`], [`model::limits`]); an operator may set others at run time.
+    const LIMITS: &'static [KindLimit] = &[];
+
     /// How a failed job of this kind is tried again (see [`Retry`]); by default it is not.
     const RETRY: Retry = Retry::NEVER;
 
@@ -91,6 +95,42 @@ pub trait Kind: Send + Sync + 'static {
 
     /// Does the work. Returning normally means success (with the level the job set).
     fn run(params: Self::Params, ctx: &mut JobContext) -> impl Future<Output = RunResult> + Send;
+}
+
+/// A limit a kind declares on its jobs ([`model::limits`]): at most `max` running at once, or
+/// with a `window`, at most `max` starts in any such window; over the whole kind or per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindLimit {
+    pub max: u32,
+    pub per: KindPer,
+    pub window: Option<Duration>,
+}
+
+/// What a [`KindLimit`] counts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KindPer {
+    Kind,
+    Owner,
+    /// A parameter of the kind, by name.
+    Param(&'static str),
+}
+
+impl KindLimit {
+    /// As the store applies it, for the kind `kind`.
+    pub fn of(&self, kind: &str) -> model::limits::Limit {
+        model::limits::Limit {
+            kind: kind.to_string(),
+            per: match self.per {
+                KindPer::Kind => model::limits::Per::Kind,
+                KindPer::Owner => model::limits::Per::Owner,
+                KindPer::Param(p) => model::limits::Per::Param(p.to_string()),
+            },
+            max: self.max,
+            window_ms: self
+                .window
+                .map(|w| w.as_millis().min(i64::MAX as u128) as i64),
+        }
+    }
 }
 
 /// A kind's retry policy: a failed attempt is tried again, up to `max_attempts` in all, unless
@@ -185,6 +225,10 @@ pub trait ErasedKind: Send + Sync {
     fn resumable(&self) -> bool;
     fn default_timeout(&self) -> Option<Duration>;
     fn max_running(&self) -> Option<usize>;
+    /// Its declared limits ([`Kind::LIMITS`], or the commands file's `[[command.limit]]`).
+    fn limits(&self) -> Vec<model::limits::Limit> {
+        Vec::new()
+    }
     fn retry(&self) -> Retry;
     fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError>;
     fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult>;
@@ -305,6 +349,15 @@ impl Registry {
 
     pub fn max_running(&self, kind: &str) -> Option<usize> {
         self.find(kind).and_then(|k| k.max_running())
+    }
+
+    /// The limits every kind declares.
+    pub fn declared_limits(&self) -> Vec<model::limits::Limit> {
+        self.names()
+            .iter()
+            .filter_map(|k| self.find(k))
+            .flat_map(|k| k.limits())
+            .collect()
     }
 
     /// The priority of the kind's jobs unless a start says otherwise (normal for a kind this

@@ -52,6 +52,10 @@ impl<K: Kind> ErasedKind for Typed<K> {
         K::MAX_RUNNING
     }
 
+    fn limits(&self) -> Vec<model::limits::Limit> {
+        K::LIMITS.iter().map(|l| l.of(K::NAME)).collect()
+    }
+
     fn retry(&self) -> Retry {
         K::RETRY
     }

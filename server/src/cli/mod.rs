@@ -7,6 +7,7 @@
 
 pub mod jobs;
 pub mod kinds;
+pub mod limits;
 pub mod notice;
 pub mod run;
 pub mod schedules;

@@ -281,6 +281,20 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .params(&[Param::path("kind", "The kind's name, or `*`.", schema::<String>)])
         .answers(&[Answer::json(200, "Whether it was paused.", schema::<kinds::Resumed>)])
         .errors(&[404, 422]),
+    Endpoint::new(Get, "/limits", "listLimits", Kinds, Reader, "List limits", |m| on(m, kinds::limits))
+        .about("The limits in force, declared by kinds or set at run time, each with its use per key (jobs running, or starts in the window), the busiest first. A caller who may not see every job gets how many keys are in use, not the keys.")
+        .answers(&[Answer::json(200, "The limits.", schema::<Vec<model::limits::LimitUse>>)]),
+    Endpoint::new(Post, "/limits", "setLimit", Kinds, Operator, "Set a limit", |m| on(m, kinds::set_limit))
+        .about("At most `max` jobs of `kind` running at once, or with `window_ms`, at most `max` starts in any such window; over the kind (`per: kind`), per user (`per: owner`) or per value of a parameter (`per: param`, `param: NAME`). It replaces the limit of the same kind, key and window, declared or set, on every process.")
+        .body(Body::Json(schema::<model::limits::Limit>))
+        .example(r#"{"kind":"demo","per":"param","param":"steps","max":1}"#)
+        .answers(&[Answer::json(200, "The limit as now in force.", schema::<model::limits::LimitUse>)])
+        .errors(&[409, 422]),
+    Endpoint::new(Post, "/limits/remove", "removeLimit", Kinds, Operator, "Remove a limit set at run time", |m| on(m, kinds::remove_limit))
+        .about("The limit set with this kind, key and window (its `max` does not matter) goes; a declared one of the same applies again.")
+        .body(Body::Json(schema::<model::limits::Limit>))
+        .answers(&[Answer::json(200, "Whether one was set.", schema::<kinds::Removed>)])
+        .errors(&[422]),
     // Schedules.
     Endpoint::new(Get, "/schedules", "listSchedules", Schedules, Reader, "List schedules", |m| on(m, schedules::list))
         .answers(&[Answer::json(200, "The schedules the caller may see.", schema::<Vec<model::Schedule>>)]),

@@ -1,8 +1,10 @@
 //! The kinds a server runs, and their pauses: `GET /kinds` (each with the pause that holds it
 //! back), `POST /kinds/{kind}/pause` and `POST /kinds/{kind}/resume` for operators and admins
-//! (`*` is every kind).
+//! (`*` is every kind); their limits ([`model::limits`]): `GET /limits` with each key's use,
+//! `POST /limits` to set one and `POST /limits/remove` to remove one set at run time, for
+//! operators and admins.
 
-use crate::error::ApiResult;
+use crate::error::{ApiJson, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
@@ -38,4 +40,37 @@ pub async fn resume(
 ) -> ApiResult<Json<Resumed>> {
     let was_paused = state.engine.jobs().resume_kind(&caller, &kind).await?;
     Ok(Json(Resumed { kind, was_paused }))
+}
+
+/// The limits in force, each with its busiest keys (the keys for callers who see every job).
+pub async fn limits(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<model::limits::LimitUse>>> {
+    Ok(Json(state.engine.jobs().limits(&caller).await?))
+}
+
+/// 200 with the limit as now in force.
+pub async fn set_limit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(limit): ApiJson<model::limits::Limit>,
+) -> ApiResult<Json<model::limits::LimitUse>> {
+    Ok(Json(state.engine.jobs().set_limit(&caller, limit).await?))
+}
+
+/// What `POST /limits/remove` answers.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Removed {
+    /// Whether a limit of that kind, key and window was set at run time.
+    was_set: bool,
+}
+
+pub async fn remove_limit(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(limit): ApiJson<model::limits::Limit>,
+) -> ApiResult<Json<Removed>> {
+    let was_set = state.engine.jobs().remove_limit(&caller, &limit).await?;
+    Ok(Json(Removed { was_set }))
 }

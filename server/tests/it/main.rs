@@ -25,6 +25,7 @@ mod failures;
 mod files;
 mod identity;
 mod kinds;
+mod limits;
 mod logs;
 mod notices;
 mod openapi;

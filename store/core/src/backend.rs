@@ -200,6 +200,17 @@ pub trait FigureReads: Send + Sync + 'static {
 
     /// The kinds paused now, by whom and since when ([`model::EVERY_KIND`] for all of them).
     async fn kind_pauses(&self) -> StoreResult<Vec<KindPause>>;
+
+    /// The limits set at run time ([`crate::limits`]).
+    async fn set_limits(&self) -> StoreResult<Vec<crate::limits::SetLimit>>;
+
+    /// The owner and parameters' JSON text of every running (or cancelling) job of `kind`.
+    async fn running_params(&self, kind: &str) -> StoreResult<Vec<(String, String)>>;
+
+    /// The starts recorded under a rate limit's `signature` at or after `since`, by key: how
+    /// many, and the oldest one's time.
+    async fn limit_uses(&self, signature: &str, since: i64)
+        -> StoreResult<Vec<(String, u32, i64)>>;
 }
 
 /// Stored events, for replays and timelines, and the notices in force.

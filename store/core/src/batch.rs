@@ -194,16 +194,40 @@ pub trait BatchSql {
     async fn paused_kinds(&mut self) -> Result<Vec<String>, Self::Error>;
     /// The jobs running (or cancelling) anywhere, counted by kind and by owner.
     async fn running_counts(&mut self) -> Result<RunningCounts, Self::Error>;
+    /// The limits set at run time ([`crate::limits`]).
+    async fn set_limits(&mut self) -> Result<Vec<crate::limits::SetLimit>, Self::Error>;
+    /// Sets a limit at run time, in place of the one of its signature if there is one.
+    async fn put_limit(&mut self, limit: &crate::limits::SetLimit) -> Result<(), Self::Error>;
+    /// Removes the limit set at run time with `signature`; whether there was one.
+    async fn delete_limit(&mut self, signature: &str) -> Result<bool, Self::Error>;
+    /// The kind, owner and parameters' JSON text of every running job of `kinds`.
+    async fn running_params(
+        &mut self,
+        kinds: &[String],
+    ) -> Result<Vec<(String, String, String)>, Self::Error>;
+    /// The starts recorded under a rate limit's `signature` at or after `since`, by key.
+    async fn limit_uses(
+        &mut self,
+        signature: &str,
+        since: i64,
+    ) -> Result<Vec<(String, u32)>, Self::Error>;
+    /// Records a start under a rate limit.
+    async fn use_limit(&mut self, signature: &str, key: &str, at: i64) -> Result<(), Self::Error>;
+    /// Deletes the starts recorded under `signature` before `before`.
+    async fn forget_limit_uses(&mut self, signature: &str, before: i64) -> Result<(), Self::Error>;
     /// The queued jobs of `kinds` a claim chooses from: the `scan` oldest (at most
     /// [`crate::CLAIM_SCAN`]), and the `slots` oldest of each of the first
     /// [`crate::OWNER_SCAN`] users with jobs queued; none whose `run_after` is later than
-    /// `now`.
+    /// `now`; none whose key is full (`excluded`, [`crate::limits::Keyed::excluded`]), and
+    /// with their parameters for the kinds `keyed`.
     async fn claim_candidates(
         &mut self,
         kinds: &[String],
         slots: u32,
         scan: u32,
         now: i64,
+        keyed: &[String],
+        excluded: &str,
     ) -> Result<Vec<Candidate>, Self::Error>;
     /// Inserts events (each with the time it was made) and log lines.
     async fn insert_rows(
@@ -553,11 +577,23 @@ impl Batch {
                 slots,
                 kinds,
                 limits,
+                declared,
                 per_owner,
                 answer,
             } => answer.set(
-                self.claim(sql, by, *slots, kinds, limits, *per_owner, at)
-                    .await?,
+                self.claim(
+                    sql,
+                    Claim {
+                        by,
+                        slots: *slots,
+                        kinds,
+                        limits,
+                        declared,
+                        per_owner: *per_owner,
+                    },
+                    at,
+                )
+                .await?,
             ),
             Change::Retry {
                 owner,
@@ -720,6 +756,18 @@ impl Batch {
             }
             Change::Pause { kind, by, answer } => answer.set(sql.pause_kind(kind, by, at).await?),
             Change::Resume { kind, answer } => answer.set(sql.resume_kind(kind).await?),
+            Change::SetLimit { limit, by, answer } => {
+                let set = crate::limits::SetLimit {
+                    limit: limit.clone(),
+                    set_by: by.clone(),
+                    set_at: at,
+                };
+                sql.put_limit(&set).await?;
+                answer.set(set)
+            }
+            Change::RemoveLimit { signature, answer } => {
+                answer.set(sql.delete_limit(signature).await?)
+            }
             Change::WithdrawNotices { answer } => {
                 let withdrawn = sql.withdraw_notices(at).await?;
                 for notice in &withdrawn {
@@ -1146,21 +1194,24 @@ impl Batch {
 
     /// Takes up to `slots` queued jobs of `kinds` for process `by`, each slot for a job of the
     /// highest priority waiting and, among those, of the user with the fewest jobs running
-    /// anywhere ([`FairPick`]), past the kinds at their limit of jobs
-    /// running anywhere and the users at `per_owner`. The counts stay true until the commit:
-    /// the backend's transaction keeps other claims out (SQLite's one writer, PostgreSQL's lock
-    /// on event ids that every batch of every process takes first).
-    #[allow(clippy::too_many_arguments)]
+    /// anywhere ([`FairPick`]), past the kinds at their limit of jobs running anywhere, the
+    /// users at `per_owner` and the keys at their limits ([`crate::limits`]). The counts stay
+    /// true until the commit: the backend's transaction keeps other claims out (SQLite's one
+    /// writer, PostgreSQL's lock on event ids that every batch of every process takes first).
     async fn claim<S: BatchSql>(
         &mut self,
         sql: &mut S,
-        by: &ProcessId,
-        slots: u32,
-        kinds: &[String],
-        limits: &[(String, u32)],
-        per_owner: u32,
+        claim: Claim<'_>,
         at: i64,
     ) -> Result<Vec<QueuedJob>, S::Error> {
+        let Claim {
+            by,
+            slots,
+            kinds,
+            limits,
+            declared,
+            per_owner,
+        } = claim;
         // Paused kinds are passed over: read in the claim's transaction, so that a claim
         // committed after a pause never takes a job of its kind, on any process.
         let paused = sql.paused_kinds().await?;
@@ -1175,37 +1226,107 @@ impl Batch {
         if kinds.is_empty() {
             return Ok(Vec::new());
         }
-        let (by_kind, by_owner) = sql.running_counts().await?;
+        // The limits set at run time, read here too, so that every process applies the same.
+        let set = sql.set_limits().await?;
+        let (limits, keyed) = crate::limits::split(crate::limits::in_force(declared, &set), limits);
+        let (mut by_kind, mut by_owner) = sql.running_counts().await?;
         // Kinds at their limit are not read at all: the candidates read are of kinds that may
         // start, so a few per slot are enough, however long the queue of a kind at its limit.
         let kinds: Vec<String> = kinds
             .into_iter()
-            .filter(|k| !crate::claim::kind_full(&by_kind, limits, k))
+            .filter(|k| !crate::claim::kind_full(&by_kind, &limits, k))
             .collect();
         if kinds.is_empty() {
             return Ok(Vec::new());
         }
-        let scan = crate::claim::scan_for(slots);
-        let candidates = sql.claim_candidates(&kinds, slots, scan, at).await?;
-        let mut pick = FairPick::new(candidates, by_kind, by_owner, limits, per_owner, at);
+        let mut keys = self.keys_in_use(sql, keyed, at).await?;
+        let keyed_kinds = keys.kinds();
         let mut claimed = Vec::new();
-        while (claimed.len() as u32) < slots {
-            let Some(c) = pick.pick() else { break };
-            if let Some(job) = self
-                .move_job(sql, &c.owner, &c.id, JobStatus::Running, None, Some(by), at)
-                .await?
-            {
-                pick.started(&c);
-                let checkpoint = c.checkpoint.and_then(|s| serde_json::from_str(&s).ok());
-                claimed.push(QueuedJob {
-                    owner: c.owner,
-                    job,
-                    checkpoint,
-                });
+        // A key that fills up during a claim leaves its other candidates out; the jobs of other
+        // keys behind them are read in another round, a few rounds at most.
+        for _round in 0..4 {
+            let room = slots - claimed.len() as u32;
+            let scan = crate::claim::scan_for(room);
+            let candidates = sql
+                .claim_candidates(&kinds, room, scan, at, &keyed_kinds, &keys.excluded())
+                .await?;
+            let mut pick = FairPick::new(
+                candidates,
+                by_kind.clone(),
+                by_owner.clone(),
+                &limits,
+                per_owner,
+                at,
+            )
+            .with_keys(keys);
+            while (claimed.len() as u32) < slots {
+                let Some(c) = pick.pick() else { break };
+                if let Some(job) = self
+                    .move_job(sql, &c.owner, &c.id, JobStatus::Running, None, Some(by), at)
+                    .await?
+                {
+                    for (signature, key) in pick.started(&c) {
+                        sql.use_limit(&signature, &key, at).await?;
+                    }
+                    *by_kind.entry(c.kind.clone()).or_default() += 1;
+                    *by_owner.entry(c.owner.clone()).or_default() += 1;
+                    let checkpoint = c.checkpoint.and_then(|s| serde_json::from_str(&s).ok());
+                    claimed.push(QueuedJob {
+                        owner: c.owner,
+                        job,
+                        checkpoint,
+                    });
+                }
+            }
+            keys = pick.into_keys();
+            if (claimed.len() as u32) >= slots || !keys.filled_up() {
+                break;
             }
         }
         Ok(claimed)
     }
+
+    /// The keyed limits with their use now: each key's running jobs, and its starts in each
+    /// rate's window (a start exactly a window ago still counts: no window of that length ever
+    /// holds more than the limit). Starts older than every window are deleted.
+    async fn keys_in_use<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        keyed: Vec<model::limits::Limit>,
+        at: i64,
+    ) -> Result<crate::limits::Keyed, S::Error> {
+        let mut keys = crate::limits::Keyed::new(keyed);
+        if keys.is_empty() {
+            return Ok(keys);
+        }
+        let running = keys.running_kinds();
+        if !running.is_empty() {
+            for (kind, owner, params) in sql.running_params(&running).await? {
+                keys.count_running(&kind, &owner, &params);
+            }
+        }
+        let rates: Vec<(usize, String, i64)> = keys
+            .rates()
+            .map(|(i, l)| (i, l.signature(), l.window_ms.unwrap_or(0)))
+            .collect();
+        for (i, signature, window) in rates {
+            sql.forget_limit_uses(&signature, at - window).await?;
+            for (key, n) in sql.limit_uses(&signature, at - window).await? {
+                keys.count_starts(i, key, n);
+            }
+        }
+        Ok(keys)
+    }
+}
+
+/// What a claim is asked for ([`Change::Claim`]).
+struct Claim<'a> {
+    by: &'a ProcessId,
+    slots: u32,
+    kinds: &'a [String],
+    limits: &'a [(String, u32)],
+    declared: &'a [model::limits::Limit],
+    per_owner: u32,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {

@@ -7,8 +7,9 @@
 //! running, to the first job by rank. So, at one priority, a user with a thousand jobs queued
 //! delays another user's job by at most one slot's turn, while a user alone still fills every
 //! slot. A user already at their share of running jobs (`per_owner`) is passed over, as is a
-//! kind at its limit.
+//! kind at its limit and a job whose key is at its limit ([`crate::limits`]).
 
+use crate::limits::Keyed;
 use model::{JobId, Priority, UserId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -39,6 +40,9 @@ pub struct Candidate {
     pub owner: UserId,
     pub kind: String,
     pub checkpoint: Option<String>,
+    /// Its parameters' JSON text, read for the kinds with keyed limits alone
+    /// ([`crate::limits::Keyed`]).
+    pub params: Option<String>,
 }
 
 impl Candidate {
@@ -52,6 +56,7 @@ impl Candidate {
         owner: String,
         kind: String,
         checkpoint: Option<String>,
+        params: Option<String>,
     ) -> Option<Candidate> {
         match (JobId::try_from(id), UserId::try_from(owner)) {
             (Ok(id), Ok(owner)) => Some(Candidate {
@@ -64,6 +69,7 @@ impl Candidate {
                 owner,
                 kind,
                 checkpoint,
+                params,
             }),
             (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(seq, error = %e, "a queued job's ids are malformed; it is not claimed");
@@ -96,6 +102,7 @@ pub struct FairPick {
     by_kind: HashMap<String, u32>,
     limits: Vec<(String, u32)>,
     per_owner: u32,
+    keyed: Keyed,
     /// Users taken off the heap so far: what a claim's picks cost.
     #[cfg(test)]
     steps: usize,
@@ -162,9 +169,26 @@ impl FairPick {
             by_kind: running_by_kind,
             limits: limits.to_vec(),
             per_owner: per_owner.max(1),
+            keyed: Keyed::default(),
             #[cfg(test)]
             steps: 0,
         }
+    }
+
+    /// With the claim's keyed limits: a candidate whose key is full is passed over.
+    pub fn with_keys(mut self, mut keyed: Keyed) -> FairPick {
+        for owner in &self.owners {
+            for c in &owner.line {
+                keyed.learn(c);
+            }
+        }
+        self.keyed = keyed;
+        self
+    }
+
+    /// The keyed limits back, with the jobs started counted.
+    pub fn into_keys(self) -> Keyed {
+        self.keyed
     }
 
     /// The next job to start, taken out of the candidates; `None` when none may start.
@@ -177,6 +201,7 @@ impl FairPick {
             per_owner,
             now,
             top,
+            keyed,
             ..
         } = self;
         loop {
@@ -194,7 +219,7 @@ impl FairPick {
             while owner
                 .line
                 .front()
-                .is_some_and(|c| kind_full(by_kind, limits, &c.kind))
+                .is_some_and(|c| kind_full(by_kind, limits, &c.kind) || !keyed.allows(c))
             {
                 owner.line.pop_front();
             }
@@ -213,12 +238,14 @@ impl FairPick {
         }
     }
 
-    /// Counts `job` as running (it was claimed).
-    pub fn started(&mut self, job: &Candidate) {
+    /// Counts `job` as running (it was claimed); the starts its rate limits record, as
+    /// `(signature, key)`.
+    pub fn started(&mut self, job: &Candidate) -> Vec<(String, String)> {
         *self.by_kind.entry(job.kind.clone()).or_default() += 1;
         if let Some(&at) = self.index.get(&job.owner) {
             self.owners[at].running += 1;
         }
+        self.keyed.take(job)
     }
 }
 
@@ -267,6 +294,7 @@ mod tests {
             owner: user(owner),
             kind: kind.into(),
             checkpoint: None,
+            params: None,
         }
     }
 

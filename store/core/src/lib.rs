@@ -17,6 +17,7 @@ mod backend;
 pub mod batch;
 mod claim;
 mod history;
+pub mod limits;
 mod rows;
 pub mod sql;
 pub mod webhooks;
@@ -237,12 +238,14 @@ pub enum Change {
     /// Takes up to `slots` queued jobs of `kinds` for process `by`, each free slot for the user
     /// with the fewest jobs running and their oldest job ([`FairPick`]), keeping every kind of
     /// `limits` under its limit of jobs running (or cancelling) anywhere and every user under
-    /// `per_owner`: each becomes running, with its `job` event.
+    /// `per_owner`, and every key under its limits ([`limits`]: the `declared` ones, and those
+    /// set at run time, read in the claim): each becomes running, with its `job` event.
     Claim {
         by: ProcessId,
         slots: u32,
         kinds: Vec<String>,
         limits: Vec<(String, u32)>,
+        declared: Vec<model::limits::Limit>,
         per_owner: u32,
         answer: Answer<Vec<QueuedJob>>,
     },
@@ -375,6 +378,18 @@ pub enum Change {
     },
     /// Resumes a paused kind (or the pause of every kind); whether it was paused.
     Resume { kind: String, answer: Answer<bool> },
+    /// Sets a limit for every process ([`limits`]), in place of the one set with its signature;
+    /// `set_at` is the commit's time.
+    SetLimit {
+        limit: model::limits::Limit,
+        by: String,
+        answer: Answer<limits::SetLimit>,
+    },
+    /// Removes the limit set at run time with this signature; whether there was one.
+    RemoveLimit {
+        signature: String,
+        answer: Answer<bool>,
+    },
 }
 
 impl Change {
@@ -393,7 +408,9 @@ impl Change {
             | Change::Log { answer, .. }
             | Change::Checkpoint { answer, .. }
             | Change::DeleteSchedule { answer, .. }
-            | Change::Resume { answer, .. } => each(answer),
+            | Change::Resume { answer, .. }
+            | Change::RemoveLimit { answer, .. } => each(answer),
+            Change::SetLimit { answer, .. } => each(answer),
             Change::Attach { answer, .. } => each(answer),
             Change::Report { answer, .. } => each(answer),
             Change::Together(changes) => {

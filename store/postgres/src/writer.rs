@@ -956,64 +956,142 @@ impl BatchSql for Statements<'_> {
         Ok(store_core::batch::count_running(rows))
     }
 
+    async fn set_limits(&mut self) -> Result<Vec<store_core::limits::SetLimit>, sqlx::Error> {
+        let rows = sqlx::query_as(store_core::limits::SET_LIMITS)
+            .fetch_all(&mut *self.0)
+            .await?;
+        Ok(store_core::limits::set_limits(rows))
+    }
+
+    async fn put_limit(&mut self, limit: &store_core::limits::SetLimit) -> Result<(), sqlx::Error> {
+        sqlx::query(store_core::limits::PUT_LIMIT)
+            .bind(limit.limit.signature())
+            .bind(store_core::limits::limit_json(&limit.limit))
+            .bind(&limit.set_by)
+            .bind(limit.set_at)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_limit(&mut self, signature: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM limits WHERE signature = $1")
+            .bind(signature)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn running_params(
+        &mut self,
+        kinds: &[String],
+    ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT kind, owner, params FROM jobs WHERE {} AND kind = ANY($1)",
+            store_core::RUNNING
+        ))
+        .bind(kinds)
+        .fetch_all(&mut *self.0)
+        .await
+    }
+
+    async fn limit_uses(
+        &mut self,
+        signature: &str,
+        since: i64,
+    ) -> Result<Vec<(String, u32)>, sqlx::Error> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(store_core::limits::LIMIT_USES)
+            .bind(signature)
+            .bind(since)
+            .fetch_all(&mut *self.0)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, n)| (key, n.clamp(0, u32::MAX as i64) as u32))
+            .collect())
+    }
+
+    async fn use_limit(&mut self, signature: &str, key: &str, at: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("INSERT INTO limit_uses (signature, key, at) VALUES ($1, $2, $3)")
+            .bind(signature)
+            .bind(key)
+            .bind(at)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn forget_limit_uses(&mut self, signature: &str, before: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM limit_uses WHERE signature = $1 AND at < $2")
+            .bind(signature)
+            .bind(before)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
     async fn claim_candidates(
         &mut self,
         kinds: &[String],
         slots: u32,
         scan: u32,
         now: i64,
+        keyed: &[String],
+        excluded: &str,
     ) -> Result<Vec<Candidate>, sqlx::Error> {
+        // By place: `seq, rank, priority, id, owner, kind, checkpoint, params`.
+        type Row = (
+            i64,
+            Option<i64>,
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        );
+        let candidate = |r: Row| Candidate::stored(r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7);
         // The first queued jobs by rank (priority, then age)...
-        let mut candidates: Vec<Candidate> = sqlx::query!(
-            "SELECT seq, rank, priority, id, owner, kind, checkpoint FROM jobs \
+        let first: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT seq, rank, priority, id, owner, kind, checkpoint, {PARAMS} FROM jobs \
                WHERE status = 'queued' AND kind = ANY($1) AND (run_after IS NULL OR run_after <= $3) \
-             ORDER BY rank, seq LIMIT $2 FOR UPDATE SKIP LOCKED",
-            kinds,
-            scan.min(CLAIM_SCAN) as i64,
-            now
-        )
+               {NOT_EXCLUDED} \
+             ORDER BY rank, seq LIMIT $2 FOR UPDATE SKIP LOCKED"
+        ))
+        .bind(kinds)
+        .bind(scan.min(CLAIM_SCAN) as i64)
+        .bind(now)
+        .bind(keyed)
+        .bind(excluded)
         .fetch_all(&mut *self.0)
-        .await?
-        .into_iter()
-        .filter_map(|r| {
-            Candidate::stored(r.seq, r.rank, r.priority, r.id, r.owner, r.kind, r.checkpoint)
-        })
-        .collect();
+        .await?;
+        let mut candidates: Vec<Candidate> = first.into_iter().filter_map(candidate).collect();
         // ...and each user's first, however far back in the queue they wait: the users with
         // queued jobs are found by skipping from one to the next along an index.
-        let first = sqlx::query!(
+        let each: Vec<Row> = sqlx::query_as(&format!(
             r#"WITH RECURSIVE owners(owner, n) AS (
                  (SELECT owner, 1 FROM jobs WHERE status = 'queued' ORDER BY owner LIMIT 1)
                  UNION ALL
                  SELECT (SELECT j.owner FROM jobs j WHERE j.status = 'queued' AND j.owner > o.owner
                          ORDER BY j.owner LIMIT 1), o.n + 1
                  FROM owners o WHERE o.owner IS NOT NULL AND o.n < $3)
-               SELECT c.seq AS "seq!", c.rank, c.priority AS "priority!", c.id AS "id!",
-                 c.owner AS "owner!", c.kind AS "kind!", c.checkpoint
+               SELECT c.seq, c.rank, c.priority, c.id, c.owner, c.kind, c.checkpoint, c.params
                FROM owners o CROSS JOIN LATERAL (
-                 SELECT seq, rank, priority, id, owner, kind, checkpoint FROM jobs
+                 SELECT seq, rank, priority, id, owner, kind, checkpoint, {PARAMS} FROM jobs
                  WHERE status = 'queued' AND owner = o.owner AND kind = ANY($1)
-                   AND (run_after IS NULL OR run_after <= $4)
-                 ORDER BY rank, seq LIMIT $2) c
-               WHERE o.owner IS NOT NULL"#,
-            kinds,
-            slots as i64,
-            OWNER_SCAN as i32,
-            now
-        )
+                   AND (run_after IS NULL OR run_after <= $2) {NOT_EXCLUDED}
+                 ORDER BY rank, seq LIMIT $6) c
+               WHERE o.owner IS NOT NULL"#
+        ))
+        .bind(kinds)
+        .bind(now)
+        .bind(OWNER_SCAN as i32)
+        .bind(keyed)
+        .bind(excluded)
+        .bind(slots as i64)
         .fetch_all(&mut *self.0)
         .await?;
-        candidates.extend(first.into_iter().filter_map(|r| {
-            Candidate::stored(
-                r.seq,
-                r.rank,
-                r.priority,
-                r.id,
-                r.owner,
-                r.kind,
-                r.checkpoint,
-            )
-        }));
+        candidates.extend(each.into_iter().filter_map(candidate));
         Ok(candidates)
     }
 
@@ -1115,3 +1193,14 @@ struct LogColumns {
     at: Vec<i64>,
     attempt: Vec<i64>,
 }
+
+/// A candidate's parameters, read for the kinds with keyed limits alone (`$4`).
+const PARAMS: &str = "CASE WHEN kind = ANY($4) THEN params END AS params";
+
+/// Leaves out the jobs whose key is full (`$5`, `store_core::limits::Keyed::excluded`): a
+/// parameter's value is compared as `model::limits::key_text` writes it.
+const NOT_EXCLUDED: &str =
+    "AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(CAST($5 AS JSONB)) f \
+     WHERE f ->> 0 = jobs.kind AND (f ->> 1 = 'k' \
+       OR (f ->> 1 = 'o' AND f ->> 3 = jobs.owner) \
+       OR (f ->> 1 = 'p' AND f ->> 3 = COALESCE(CAST(jobs.params AS JSONB) ->> (f ->> 2), ''))))";

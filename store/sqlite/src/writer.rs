@@ -1045,17 +1045,87 @@ impl BatchSql for Statements<'_> {
         ))
     }
 
+    async fn set_limits(&mut self) -> rusqlite::Result<Vec<store_core::limits::SetLimit>> {
+        let mut stmt = self.0.prepare_cached(store_core::limits::SET_LIMITS)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(store_core::limits::set_limits(
+            rows.collect::<rusqlite::Result<Vec<_>>>()?,
+        ))
+    }
+
+    async fn put_limit(&mut self, limit: &store_core::limits::SetLimit) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(store_core::limits::PUT_LIMIT)?
+            .execute(params![
+                limit.limit.signature(),
+                store_core::limits::limit_json(&limit.limit),
+                limit.set_by,
+                limit.set_at
+            ])?;
+        Ok(())
+    }
+
+    async fn delete_limit(&mut self, signature: &str) -> rusqlite::Result<bool> {
+        let n = self
+            .0
+            .prepare_cached("DELETE FROM limits WHERE signature = ?")?
+            .execute([signature])?;
+        Ok(n == 1)
+    }
+
+    async fn running_params(
+        &mut self,
+        kinds: &[String],
+    ) -> rusqlite::Result<Vec<(String, String, String)>> {
+        let kinds = serde_json::to_string(kinds).expect("kind names serialize");
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT kind, owner, params FROM jobs WHERE {} \
+               AND kind IN (SELECT value FROM json_each(?))",
+            store_core::RUNNING
+        ))?;
+        let rows = stmt.query_map([kinds], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
+    }
+
+    async fn limit_uses(
+        &mut self,
+        signature: &str,
+        since: i64,
+    ) -> rusqlite::Result<Vec<(String, u32)>> {
+        let mut stmt = self.0.prepare_cached(store_core::limits::LIMIT_USES)?;
+        let rows = stmt.query_map(params![signature, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    }
+
+    async fn use_limit(&mut self, signature: &str, key: &str, at: i64) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached("INSERT INTO limit_uses (signature, key, at) VALUES (?, ?, ?)")?
+            .execute(params![signature, key, at])?;
+        Ok(())
+    }
+
+    async fn forget_limit_uses(&mut self, signature: &str, before: i64) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM limit_uses WHERE signature = ? AND at < ?")?
+            .execute(params![signature, before])?;
+        Ok(())
+    }
+
     async fn claim_candidates(
         &mut self,
         kinds: &[String],
         slots: u32,
         scan: u32,
         now: i64,
+        keyed: &[String],
+        excluded: &str,
     ) -> rusqlite::Result<Vec<Candidate>> {
         let db = self.0;
         let kinds = serde_json::to_string(kinds).expect("kind names serialize");
+        let keyed = serde_json::to_string(keyed).expect("kind names serialize");
         let candidate = |r: &Row| {
-            // By place (both queries select `seq, rank, priority, id, owner, kind, checkpoint`):
+            // By place (both queries select `seq, rank, priority, id, owner, kind, checkpoint,
+            // params`):
             // a claim reads many rows, and a name is looked up among the columns for every
             // value.
             Ok(Candidate::stored(
@@ -1066,18 +1136,22 @@ impl BatchSql for Statements<'_> {
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                r.get(7)?,
             ))
         };
         // The first queued jobs by rank (priority, then age)...
         let mut candidates: Vec<Candidate> = db
-            .prepare_cached(
-                "SELECT seq, rank, priority, id, owner, kind, checkpoint FROM jobs \
+            .prepare_cached(&format!(
+                "SELECT seq, rank, priority, id, owner, kind, checkpoint, {PARAMS} FROM jobs \
                  WHERE status = 'queued' AND kind IN (SELECT value FROM json_each(:kinds)) \
-                   AND (run_after IS NULL OR run_after <= :now) \
+                   AND (run_after IS NULL OR run_after <= :now) {NOT_EXCLUDED} \
                  ORDER BY rank, seq LIMIT :scan",
-            )?
+            ))?
             .query_map(
-                named_params! {":kinds": kinds, ":scan": scan.min(CLAIM_SCAN), ":now": now},
+                named_params! {
+                    ":kinds": kinds, ":scan": scan.min(CLAIM_SCAN), ":now": now,
+                    ":keyed": keyed, ":excluded": excluded,
+                },
                 candidate,
             )?
             .filter_map(Result::transpose)
@@ -1096,13 +1170,13 @@ impl BatchSql for Statements<'_> {
             )?
             .query_map(named_params! {":owners": OWNER_SCAN}, |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut oldest_of = db.prepare_cached(
-            "SELECT seq, rank, priority, id, owner, kind, checkpoint FROM jobs \
+        let mut oldest_of = db.prepare_cached(&format!(
+            "SELECT seq, rank, priority, id, owner, kind, checkpoint, {PARAMS} FROM jobs \
              WHERE status = 'queued' AND owner = :owner \
                AND kind IN (SELECT value FROM json_each(:kinds)) \
-               AND (run_after IS NULL OR run_after <= :now) \
+               AND (run_after IS NULL OR run_after <= :now) {NOT_EXCLUDED} \
              ORDER BY rank, seq LIMIT :slots",
-        )?;
+        ))?;
         // A user with `slots` jobs among the oldest already has there the ones this would read.
         let mut read: std::collections::HashMap<&str, u32> = Default::default();
         for c in &candidates {
@@ -1114,7 +1188,10 @@ impl BatchSql for Statements<'_> {
             .collect();
         for owner in &owners {
             let rows = oldest_of.query_map(
-                named_params! {":owner": owner, ":kinds": kinds, ":slots": slots, ":now": now},
+                named_params! {
+                    ":owner": owner, ":kinds": kinds, ":slots": slots, ":now": now,
+                    ":keyed": keyed, ":excluded": excluded,
+                },
                 candidate,
             )?;
             for row in rows {
@@ -1245,3 +1322,17 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         priority: r.get("priority")?,
     })
 }
+
+/// A candidate's parameters, read for the kinds with keyed limits alone (`:keyed`).
+const PARAMS: &str =
+    "CASE WHEN kind IN (SELECT value FROM json_each(:keyed)) THEN params END AS params";
+
+/// Leaves out the jobs whose key is full (`:excluded`, `store_core::limits::Keyed::excluded`):
+/// a parameter's value is compared as `model::limits::key_text` writes it.
+const NOT_EXCLUDED: &str = "AND NOT EXISTS (SELECT 1 FROM json_each(:excluded) f \
+     WHERE f.value ->> 0 = jobs.kind AND (f.value ->> 1 = 'k' \
+       OR (f.value ->> 1 = 'o' AND f.value ->> 3 = jobs.owner) \
+       OR (f.value ->> 1 = 'p' AND f.value ->> 3 = COALESCE( \
+         CASE json_type(jobs.params, '$.' || (f.value ->> 2)) \
+           WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL \
+           ELSE CAST(json_extract(jobs.params, '$.' || (f.value ->> 2)) AS TEXT) END, ''))))";

@@ -226,4 +226,42 @@ impl<T: SqlBackend> FigureReads for T {
             })
             .collect())
     }
+
+    async fn set_limits(&self) -> StoreResult<Vec<crate::limits::SetLimit>> {
+        let rows: Vec<(String, String, i64)> = on_pool!(self.pool(), p => {
+            sqlx::query_as(crate::limits::SET_LIMITS).fetch_all(p).await
+        })
+        .map_err(read_err("reading the limits set at run time"))?;
+        Ok(crate::limits::set_limits(rows))
+    }
+
+    async fn running_params(&self, kind: &str) -> StoreResult<Vec<(String, String)>> {
+        let sql = format!("SELECT owner, params FROM jobs WHERE {RUNNING} AND kind = $1");
+        on_pool!(self.pool(), p => {
+            sqlx::query_as(&sql).bind(kind).fetch_all(p).await
+        })
+        .map_err(read_err("reading the running jobs' keys"))
+    }
+
+    async fn limit_uses(
+        &self,
+        signature: &str,
+        since: i64,
+    ) -> StoreResult<Vec<(String, u32, i64)>> {
+        let rows: Vec<(String, i64, i64)> = on_pool!(self.pool(), p => {
+            sqlx::query_as(
+                "SELECT key, COUNT(*), MIN(at) FROM limit_uses \
+                 WHERE signature = $1 AND at >= $2 GROUP BY key",
+            )
+            .bind(signature)
+            .bind(since)
+            .fetch_all(p)
+            .await
+        })
+        .map_err(read_err("reading a rate limit's starts"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, n, oldest)| (key, count(n).min(u32::MAX as u64) as u32, oldest))
+            .collect())
+    }
 }

@@ -914,6 +914,7 @@ fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
         slots,
         kinds,
         limits: limits.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+        declared: Vec::new(),
         per_owner: u32::MAX,
         answer: Answer::none(),
     }
@@ -927,6 +928,7 @@ fn claiming(by: &str, slots: u32, limits: &[(&str, u32)]) -> (Change, Answered<V
             slots,
             kinds,
             limits,
+            declared,
             per_owner,
             ..
         } => (
@@ -935,6 +937,7 @@ fn claiming(by: &str, slots: u32, limits: &[(&str, u32)]) -> (Change, Answered<V
                 slots,
                 kinds,
                 limits,
+                declared,
                 per_owner,
                 answer,
             },
@@ -1100,6 +1103,264 @@ pub async fn claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits(db:
     let (c, none) = claiming("p2", 5, &[]);
     db.store.apply(vec![c]).await.unwrap();
     assert!(claimed(none).is_empty());
+}
+
+/// A claim under keyed `declared` limits.
+fn claiming_under(
+    by: &str,
+    slots: u32,
+    declared: &[model::limits::Limit],
+) -> (Change, Answered<Vec<QueuedJob>>) {
+    let (answer, answered) = Answer::new();
+    let change = Change::Claim {
+        by: named(by),
+        slots,
+        kinds: ["batch", "checksum", "demo"].map(String::from).to_vec(),
+        limits: Vec::new(),
+        declared: declared.to_vec(),
+        per_owner: u32::MAX,
+        answer,
+    };
+    (change, answered)
+}
+
+pub async fn claims_keep_every_key_under_its_limits_and_take_other_keys_past_a_full_one(db: Db) {
+    use model::limits::{Limit, Per};
+    let at = now_ms();
+    let for_repo = |repo: &str, n: i64| Job {
+        params: json!({"repo": repo, "n": n}),
+        // In order: a key's jobs all come before the next key's.
+        created_at: at - 10_000 + n,
+        ..new_job("demo")
+    };
+    // 20 jobs of repository "web" queued first, then 3 of "api" and 2 of "docs", by Ann; then
+    // 3 of "ops" by Bob.
+    let mut jobs: Vec<(String, Job)> = Vec::new();
+    for n in 0..20 {
+        jobs.push(("ann".into(), for_repo("web", n)));
+    }
+    for n in 20..23 {
+        jobs.push(("ann".into(), for_repo("api", n)));
+    }
+    for n in 23..25 {
+        jobs.push(("ann".into(), for_repo("docs", n)));
+    }
+    for n in 25..28 {
+        jobs.push(("bob".into(), for_repo("ops", n)));
+    }
+    db.store
+        .apply(jobs.iter().map(|(o, j)| create(o, j)).collect())
+        .await
+        .unwrap();
+    let repo_of = |q: &QueuedJob| q.job.params["repo"].as_str().unwrap().to_string();
+    let one_per_repo = Limit {
+        kind: "demo".into(),
+        per: Per::Param("repo".into()),
+        max: 1,
+        window_ms: None,
+    };
+    // Three slots, one at a time per repository: "web", Bob's "ops" (the fair share), and then,
+    // past the 19 other "web" jobs, Ann's "api" (the candidates first read were all "web"'s
+    // but Bob's).
+    let (c, first) = claiming_under("p1", 3, std::slice::from_ref(&one_per_repo));
+    db.store.apply(vec![c]).await.unwrap();
+    let first = first.now().unwrap();
+    assert_eq!(
+        first.iter().map(repo_of).collect::<Vec<_>>(),
+        ["web", "ops", "api"]
+    );
+    // Another process, ten slots: "docs" alone, the others run already.
+    let (c, second) = claiming_under("p2", 10, std::slice::from_ref(&one_per_repo));
+    db.store.apply(vec![c]).await.unwrap();
+    let second: Vec<String> = second.now().unwrap().iter().map(repo_of).collect();
+    assert_eq!(second, ["docs"]);
+    // The "web" job ends: the next "web" job may start, and only one.
+    db.store
+        .apply(vec![Change::Transition {
+            owner: named("ann"),
+            job_id: first[0].job.id.clone(),
+            to: JobStatus::Succeeded,
+            error: None,
+            fence: Some(named("p1")),
+            answer: Answer::none(),
+        }])
+        .await
+        .unwrap();
+    let (c, third) = claiming_under("p1", 10, std::slice::from_ref(&one_per_repo));
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(
+        third.now().unwrap().iter().map(repo_of).collect::<Vec<_>>(),
+        ["web"]
+    );
+
+    // At run time, an operator allows three at once per repository, in place of the declared
+    // one, and at most 4 per user: Ann has 3 running ("web", "api", "docs"), so she gets one
+    // more, Bob ("ops", 1 running) two of "ops" (its three at most).
+    let per_user = Limit {
+        kind: "demo".into(),
+        per: Per::Owner,
+        max: 4,
+        window_ms: None,
+    };
+    let (answer, set) = Answer::new();
+    db.store
+        .apply(vec![Change::SetLimit {
+            limit: Limit {
+                max: 3,
+                ..one_per_repo.clone()
+            },
+            by: "olga".into(),
+            answer,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(set.now().unwrap().set_by, "olga");
+    db.store
+        .apply(vec![Change::SetLimit {
+            limit: per_user.clone(),
+            by: "olga".into(),
+            answer: Answer::none(),
+        }])
+        .await
+        .unwrap();
+    let stored = db.store.set_limits().await.unwrap();
+    assert_eq!(stored.len(), 2);
+    let (c, fourth) = claiming_under("p2", 10, std::slice::from_ref(&one_per_repo));
+    db.store.apply(vec![c]).await.unwrap();
+    let mut fourth: Vec<(String, String)> = fourth
+        .now()
+        .unwrap()
+        .iter()
+        .map(|q| (q.owner.to_string(), repo_of(q)))
+        .collect();
+    fourth.sort();
+    assert_eq!(
+        fourth,
+        [
+            ("ann".to_string(), "web".to_string()),
+            ("bob".to_string(), "ops".to_string()),
+            ("bob".to_string(), "ops".to_string())
+        ]
+    );
+    // What runs, by key, as the pages read it.
+    let running = db.store.running_params("demo").await.unwrap();
+    assert_eq!(running.len(), 7);
+    // Removed, the run-time limits give way to the declared one again: nothing more starts.
+    for limit in [
+        Limit {
+            max: 3,
+            ..one_per_repo.clone()
+        },
+        per_user,
+    ] {
+        let (answer, removed) = Answer::new();
+        db.store
+            .apply(vec![Change::RemoveLimit {
+                signature: limit.signature(),
+                answer,
+            }])
+            .await
+            .unwrap();
+        assert!(removed.now().unwrap());
+    }
+    let (c, none) = claiming_under("p2", 10, std::slice::from_ref(&one_per_repo));
+    db.store.apply(vec![c]).await.unwrap();
+    assert!(none.now().unwrap().is_empty());
+}
+
+pub async fn rate_limits_count_starts_in_a_sliding_window_per_key(db: Db) {
+    use model::limits::{Limit, Per};
+    let for_customer = |customer: &str| Job {
+        params: json!({"customer": customer}),
+        ..new_job("demo")
+    };
+    let mut jobs = Vec::new();
+    for _ in 0..5 {
+        jobs.push(for_customer("acme"));
+    }
+    jobs.push(for_customer("initech"));
+    db.store
+        .apply(jobs.iter().map(|j| create("ann", j)).collect())
+        .await
+        .unwrap();
+    // Two a minute per customer: two of acme's and initech's start; the others wait, though
+    // slots are free and nothing runs any more.
+    let rate = Limit {
+        kind: "demo".into(),
+        per: Per::Param("customer".into()),
+        max: 2,
+        window_ms: Some(60_000),
+    };
+    let (c, first) = claiming_under("p1", 10, std::slice::from_ref(&rate));
+    db.store.apply(vec![c]).await.unwrap();
+    let first = first.now().unwrap();
+    assert_eq!(first.len(), 3);
+    db.store
+        .apply(
+            first
+                .iter()
+                .map(|q| Change::Transition {
+                    owner: named("ann"),
+                    job_id: q.job.id.clone(),
+                    to: JobStatus::Succeeded,
+                    error: None,
+                    fence: Some(named("p1")),
+                    answer: Answer::none(),
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let (c, none) = claiming_under("p1", 10, std::slice::from_ref(&rate));
+    db.store.apply(vec![c]).await.unwrap();
+    assert!(
+        none.now().unwrap().is_empty(),
+        "acme started two this minute"
+    );
+    let mut uses = db
+        .store
+        .limit_uses(&rate.signature(), now_ms() - 60_000)
+        .await
+        .unwrap();
+    uses.sort();
+    assert_eq!(
+        uses.iter()
+            .map(|(k, n, _)| (k.as_str(), *n))
+            .collect::<Vec<_>>(),
+        [("acme", 2), ("initech", 1)]
+    );
+    // A window of a second (a signature of its own, counted apart from the minute's): two of
+    // acme's three start, and the third once a second has passed since.
+    let per_second = Limit {
+        window_ms: Some(1_000),
+        ..rate.clone()
+    };
+    let (c, second) = claiming_under("p1", 10, std::slice::from_ref(&per_second));
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(second.now().unwrap().len(), 2);
+    let started = db
+        .store
+        .limit_uses(&per_second.signature(), 0)
+        .await
+        .unwrap();
+    assert_eq!(started.len(), 1);
+    let (_, n, at) = &started[0];
+    assert_eq!(*n, 2);
+    while now_ms() <= at + 1_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (c, third) = claiming_under("p1", 10, std::slice::from_ref(&per_second));
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(third.now().unwrap().len(), 1);
+    let running = db.store.running_params("demo").await.unwrap();
+    assert_eq!(running.len(), 3);
+    // The starts older than the window were deleted by that claim.
+    let kept = db
+        .store
+        .limit_uses(&per_second.signature(), 0)
+        .await
+        .unwrap();
+    assert_eq!(kept.iter().map(|(_, n, _)| n).sum::<u32>(), 1);
 }
 
 fn create_within(owner: &str, job: &Job, max_queued: u64) -> (Change, Answered<Created>) {

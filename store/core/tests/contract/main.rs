@@ -57,6 +57,8 @@ on_both!(
     an_imported_history_is_read_like_any_other_and_ids_go_on_after_it,
     claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits,
     claims_and_places_follow_priorities_with_aging_and_a_change_while_queued,
+    claims_keep_every_key_under_its_limits_and_take_other_keys_past_a_full_one,
+    rate_limits_count_starts_in_a_sliding_window_per_key,
     a_start_past_its_owners_share_is_refused_where_it_is_written,
     a_free_slot_goes_to_the_user_with_the_fewest_running_however_late_they_queued,
     a_long_queue_of_a_kind_at_its_limit_does_not_hide_the_jobs_behind_it,

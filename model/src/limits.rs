@@ -1,0 +1,338 @@
+//! Limits on a kind's jobs, each counted over the whole kind or per key (a job's owner, or the
+//! value of one of its parameters):
+//!
+//! - a **concurrency** limit: at most `max` jobs running at once ("one at a time per
+//!   `repository`", "at most 3 per user");
+//! - a **rate** limit: at most `max` starts in any window of `window_ms` (a sliding window:
+//!   "10 a minute per `customer_id`").
+//!
+//! A job held back by a limit stays queued and says which limit holds it and, for a rate, when
+//! it may start; jobs of other keys start past it. A kind declares its limits (in code or in
+//! the commands file); an operator sets more at run time, and one set at run time with the same
+//! kind, key and window as a declared one takes its place ([`Limit::signature`]).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The most a limit allows.
+pub const MAX_MAX: u32 = 1_000_000;
+/// A rate's shortest and longest window: a second, a day.
+pub const MIN_WINDOW_MS: i64 = 1_000;
+pub const MAX_WINDOW_MS: i64 = 86_400_000;
+/// The longest parameter name a limit is keyed by.
+pub const MAX_PARAM: usize = 64;
+/// The longest key value a limit counts by (longer values are cut to this many bytes).
+pub const MAX_KEY: usize = 200;
+/// The most limits set at run time.
+pub const MAX_SET: usize = 200;
+
+/// What a limit counts by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case", tag = "per", content = "param")]
+pub enum Per {
+    /// Every job of the kind together.
+    Kind,
+    /// Each user's jobs apart.
+    Owner,
+    /// The jobs with one value of a parameter apart (a job without it counts under `""`).
+    Param(String),
+}
+
+/// A limit on a kind's jobs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct Limit {
+    pub kind: String,
+    #[serde(flatten)]
+    pub per: Per,
+    /// At most this many running at once, or starts in a window.
+    #[cfg_attr(feature = "schemars", schemars(range(min = 1, max = 1_000_000)))]
+    pub max: u32,
+    /// A rate's window (`None`: a concurrency limit), from a second to a day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schemars", schemars(range(min = 1_000, max = 86_400_000)))]
+    pub window_ms: Option<i64>,
+}
+
+/// Where a limit comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LimitSource {
+    /// The kind's declaration (its code, or the commands file).
+    Declared,
+    /// An operator, at run time.
+    Set,
+}
+
+/// A limit in force, with where it comes from and its use per key, the busiest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct LimitUse {
+    #[serde(flatten)]
+    pub limit: Limit,
+    pub source: LimitSource,
+    /// What it replaces, when set at run time over a declared limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_max: Option<u32>,
+    /// Who set it, and when (Unix ms), for a limit set at run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_at: Option<i64>,
+    /// Keys with jobs running (or starts in the window), the busiest first; at most
+    /// [`USES_SHOWN`] of them.
+    pub keys: Vec<KeyUse>,
+    /// How many keys are in use in all.
+    pub keys_in_use: u64,
+}
+
+/// The most keys [`LimitUse::keys`] lists.
+pub const USES_SHOWN: usize = 20;
+
+/// One key's use of a limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct KeyUse {
+    pub key: String,
+    /// The user's name, for a key that is a user's id (a limit per user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Jobs running, or starts in the window.
+    pub used: u32,
+    /// For a rate at its limit: when the next start is allowed (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_at: Option<i64>,
+}
+
+/// Why a queued job waits on a limit: the limit, the job's key, and when it may start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct LimitWait {
+    #[serde(flatten)]
+    pub limit: Limit,
+    pub key: String,
+    /// The user's name, for a key that is a user's id (a limit per user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub used: u32,
+    /// For a rate: when the next start of this key is allowed (Unix ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_at: Option<i64>,
+}
+
+impl Limit {
+    /// What identifies a limit whatever its `max`: its kind, what it counts by, and its window.
+    /// A limit set at run time replaces the declared one of the same signature, and a rate's
+    /// starts are counted under it (so that a change of `max` keeps them).
+    pub fn signature(&self) -> String {
+        let per = match &self.per {
+            Per::Kind => "kind".to_string(),
+            Per::Owner => "owner".to_string(),
+            Per::Param(p) => format!("param:{p}"),
+        };
+        match self.window_ms {
+            Some(w) => format!("{}/{per}/rate:{w}", self.kind),
+            None => format!("{}/{per}/running", self.kind),
+        }
+    }
+
+    /// Whether it counts starts in a window (else jobs running).
+    pub fn is_rate(&self) -> bool {
+        self.window_ms.is_some()
+    }
+
+    /// The key a job of this limit's kind counts under, from its owner and parameters.
+    pub fn key_of(&self, owner: &str, params: &serde_json::Value) -> String {
+        match &self.per {
+            Per::Kind => String::new(),
+            Per::Owner => owner.to_string(),
+            Per::Param(p) => key_text(params.get(p)),
+        }
+    }
+
+    /// The first problem with it, in a sentence: `(field, message)`.
+    pub fn problem(&self) -> Option<(&'static str, String)> {
+        if self.max == 0 || self.max > MAX_MAX {
+            return Some((
+                "max",
+                format!("a limit allows from 1 to {MAX_MAX} jobs, not {}", self.max),
+            ));
+        }
+        if let Some(w) = self.window_ms {
+            if !(MIN_WINDOW_MS..=MAX_WINDOW_MS).contains(&w) {
+                return Some((
+                    "window_ms",
+                    format!(
+                        "a rate's window is from 1 second to a day (1000 to 86400000 ms), not {w}"
+                    ),
+                ));
+            }
+        }
+        if let Per::Param(p) = &self.per {
+            if !is_param_name(p) {
+                return Some((
+                    "param",
+                    format!(
+                        "a limit is keyed by a parameter's name (letters, digits and _, at most {MAX_PARAM}), not {p:?}"
+                    ),
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// Whether `name` may key a limit: letters, digits and `_`, not starting with a digit.
+pub fn is_param_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_PARAM
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// A parameter's value as a key: a string as it is, a number or a boolean as written in JSON,
+/// nothing (or `null`) as `""`; cut to [`MAX_KEY`] bytes.
+pub fn key_text(value: Option<&serde_json::Value>) -> String {
+    let text = match value {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    crate::text::truncate_bytes(&text, MAX_KEY).to_string()
+}
+
+impl fmt::Display for Limit {
+    /// In words: "at most 2 at once per repository", "10 a minute per owner", "5 per 90 s".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.window_ms {
+            None => write!(f, "at most {} at once", self.max)?,
+            Some(w) => write!(f, "{} {}", self.max, window_words(w))?,
+        }
+        match &self.per {
+            Per::Kind => Ok(()),
+            Per::Owner => write!(f, " per user"),
+            Per::Param(p) => write!(f, " per {p}"),
+        }
+    }
+}
+
+/// "a second", "a minute", "an hour", "a day", else "per 90 s".
+pub fn window_words(ms: i64) -> String {
+    match ms {
+        1_000 => "a second".into(),
+        60_000 => "a minute".into(),
+        3_600_000 => "an hour".into(),
+        86_400_000 => "a day".into(),
+        ms if ms % 1_000 == 0 => format!("per {} s", ms / 1_000),
+        ms => format!("per {ms} ms"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn limit(per: Per, max: u32, window_ms: Option<i64>) -> Limit {
+        Limit {
+            kind: "deploy".into(),
+            per,
+            max,
+            window_ms,
+        }
+    }
+
+    #[test]
+    fn a_limit_reads_and_writes_its_key_as_per_and_param() {
+        let l = limit(Per::Param("repository".into()), 1, None);
+        let v = serde_json::to_value(&l).unwrap();
+        assert_eq!(
+            v,
+            json!({"kind": "deploy", "per": "param", "param": "repository", "max": 1})
+        );
+        assert_eq!(serde_json::from_value::<Limit>(v).unwrap(), l);
+        let owner: Limit =
+            serde_json::from_value(json!({"kind": "k", "per": "owner", "max": 3})).unwrap();
+        assert_eq!(owner.per, Per::Owner);
+        let rate: Limit = serde_json::from_value(
+            json!({"kind": "k", "per": "kind", "max": 10, "window_ms": 60000}),
+        )
+        .unwrap();
+        assert!(rate.is_rate());
+    }
+
+    #[test]
+    fn limits_say_themselves_in_words() {
+        assert_eq!(
+            limit(Per::Param("repository".into()), 1, None).to_string(),
+            "at most 1 at once per repository"
+        );
+        assert_eq!(
+            limit(Per::Owner, 3, None).to_string(),
+            "at most 3 at once per user"
+        );
+        assert_eq!(
+            limit(Per::Param("customer_id".into()), 10, Some(60_000)).to_string(),
+            "10 a minute per customer_id"
+        );
+        assert_eq!(limit(Per::Kind, 5, Some(90_000)).to_string(), "5 per 90 s");
+    }
+
+    #[test]
+    fn keys_come_from_the_owner_or_the_parameter_as_written() {
+        let params = json!({"customer": "acme", "n": 42, "flag": true, "big": "x".repeat(500)});
+        let by = |p: &str| limit(Per::Param(p.into()), 1, None).key_of("ann", &params);
+        assert_eq!(by("customer"), "acme");
+        assert_eq!(by("n"), "42");
+        assert_eq!(by("flag"), "true");
+        assert_eq!(by("missing"), "");
+        assert_eq!(by("big").len(), MAX_KEY);
+        assert_eq!(limit(Per::Owner, 1, None).key_of("ann", &params), "ann");
+        assert_eq!(limit(Per::Kind, 1, None).key_of("ann", &params), "");
+    }
+
+    #[test]
+    fn the_signature_leaves_out_the_max() {
+        let a = limit(Per::Param("r".into()), 1, Some(1_000));
+        let b = limit(Per::Param("r".into()), 7, Some(1_000));
+        assert_eq!(a.signature(), b.signature());
+        assert_ne!(
+            a.signature(),
+            limit(Per::Param("r".into()), 1, None).signature()
+        );
+        assert_ne!(a.signature(), limit(Per::Owner, 1, Some(1_000)).signature());
+    }
+
+    #[test]
+    fn bad_limits_are_refused_with_their_field() {
+        assert_eq!(limit(Per::Kind, 0, None).problem().unwrap().0, "max");
+        assert_eq!(
+            limit(Per::Kind, MAX_MAX + 1, None).problem().unwrap().0,
+            "max"
+        );
+        assert_eq!(
+            limit(Per::Kind, 1, Some(999)).problem().unwrap().0,
+            "window_ms"
+        );
+        assert_eq!(
+            limit(Per::Kind, 1, Some(MAX_WINDOW_MS + 1))
+                .problem()
+                .unwrap()
+                .0,
+            "window_ms"
+        );
+        for bad in ["", "a.b", "a'b", "9lives", &"x".repeat(65)] {
+            assert_eq!(
+                limit(Per::Param(bad.into()), 1, None).problem().unwrap().0,
+                "param",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            limit(Per::Param("customer_id".into()), 10, Some(60_000)).problem(),
+            None
+        );
+    }
+}
