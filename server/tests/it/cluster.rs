@@ -874,3 +874,178 @@ async fn one_process_delivers_each_job_end_once_whichever_process_ended_it() {
     assert_eq!(told, jobs, "each job's end was told");
     assert_eq!((got.len(), ids.len()), (30, 30), "each delivery once");
 }
+
+/// Sets a limit through process `s` as the holder of the operator token.
+async fn set_limit(s: &Session, limit: Value) {
+    let r = http()
+        .post(s.url("/api/v1/limits"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&limit)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{}", r.text().await.unwrap());
+}
+
+/// Starts `n` demo jobs keyed by `log_every` (1 to `keys`, in turn), spread over the processes
+/// of `sessions`, 50 at a time; their ids.
+async fn start_keyed(
+    sessions: &[Session],
+    n: usize,
+    keys: usize,
+    steps: u64,
+    interval_ms: u64,
+) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for chunk in (0..n).collect::<Vec<_>>().chunks(50) {
+        let started = futures::future::join_all(chunk.iter().map(|&i| {
+            let s = &sessions[i % sessions.len()];
+            let params =
+                json!({"steps": steps, "interval_ms": interval_ms, "log_every": 1 + i % keys});
+            async move {
+                // One attempt: an interruption is its end.
+                let body = json!({"kind": "demo", "params": params, "max_attempts": 1});
+                let (status, job) = s.create_raw(&body).await;
+                assert_eq!(status, 201, "{job}");
+                job["id"].as_str().unwrap().to_string()
+            }
+        }))
+        .await;
+        ids.extend(started);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn limits_hold_across_processes_and_a_kill() {
+    // 3 processes of 10 slots each; at most 2 running at once per `log_every`, 10 keys.
+    let slots = [
+        ("HEADWAY_MAX_RUNNING", "10"),
+        ("HEADWAY_MAX_RUNNING_PER_USER", "30"),
+    ];
+    let mut cluster = Cluster::start(3, &[], &slots).await;
+    let sessions = cluster.sessions();
+    set_limit(
+        &sessions[1],
+        json!({"kind": "demo", "per": "param", "param": "log_every", "max": 2}),
+    )
+    .await;
+    let mut events = sessions[2].events("/api/v1/events", None).await;
+    let ids = start_keyed(&sessions, 500, 10, 8, 40).await;
+    let key_of: HashMap<String, String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.clone(), (1 + i % 10).to_string()))
+        .collect();
+    // Meanwhile, the running jobs per key as the database has them, sampled until the end.
+    let db = cluster.db.clone();
+    let sampling = tokio::spawn(async move {
+        let mut most = 0usize;
+        let mut samples = 0usize;
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while Instant::now() < deadline {
+            let counts = psql(
+                &db,
+                "SELECT COALESCE(MAX(n), 0) || ' ' || COALESCE(SUM(n), 0) || ' ' || \
+                 (SELECT COUNT(*) FROM jobs WHERE status NOT IN ('queued', 'running', 'cancelling')) \
+                 FROM (SELECT COUNT(*) AS n FROM jobs WHERE status IN ('running', 'cancelling') \
+                       GROUP BY CAST(params AS JSONB) ->> 'log_every') k",
+            )
+            .await;
+            let figures: Vec<usize> = counts.split(' ').map(|n| n.parse().unwrap()).collect();
+            most = most.max(figures[0]);
+            samples += 1;
+            if figures[2] >= 500 {
+                break;
+            }
+        }
+        (most, samples)
+    });
+    // A third of the way through, one process is killed with its jobs running.
+    let before = until_done(&mut events, 170).await;
+    cluster.processes.remove(0).kill9();
+    let after = until_done(&mut events, 330).await;
+    let (sampled_most, samples) = sampling.await.unwrap();
+    // Event by event (the order of commits): never more than 2 of a key running at once.
+    let mut running: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let (mut most, mut most_after_kill, mut interrupted) = (0, 0, 0);
+    for (n, e) in before.iter().chain(&after).enumerate() {
+        match e.event.as_str() {
+            "job" if data(e)["status"] == "running" => {
+                let id = data(e)["id"].as_str().unwrap().to_string();
+                if let Some(key) = key_of.get(&id) {
+                    running.entry(key.clone()).or_default().insert(id);
+                }
+            }
+            "done" => {
+                let id = data(e)["job_id"].as_str().unwrap().to_string();
+                if data(e)["status"] == "interrupted" {
+                    interrupted += 1;
+                }
+                if let Some(key) = key_of.get(&id) {
+                    running.entry(key.clone()).or_default().remove(&id);
+                }
+            }
+            _ => {}
+        }
+        let now = running.values().map(BTreeSet::len).max().unwrap_or(0);
+        most = most.max(now);
+        if n >= before.len() {
+            most_after_kill = most_after_kill.max(now);
+        }
+    }
+    assert_eq!(most, 2, "at most 2 per key, and the limit was reached");
+    assert_eq!(
+        most_after_kill, 2,
+        "after the takeover the slots of the killed process's jobs were freed, once"
+    );
+    assert!(
+        sampled_most <= 2,
+        "a sample saw {sampled_most} of one key running"
+    );
+    assert!(interrupted > 0, "the killed process had jobs running");
+    eprintln!(
+        "500 jobs, 10 keys, 2 at once per key, 3 processes (one killed with {interrupted} running): \
+         at most {most} per key by the events, {sampled_most} in {samples} samples of the database"
+    );
+
+    // A rate: at most 10 starts a second per key, 3 keys, 150 jobs; never 11 starts in any
+    // one-second window, whichever process claimed them.
+    let sessions = cluster.sessions();
+    set_limit(
+        &sessions[0],
+        json!({"kind": "demo", "per": "param", "param": "log_every", "max": 30}),
+    )
+    .await;
+    set_limit(
+        &sessions[0],
+        json!({"kind": "demo", "per": "param", "param": "log_every", "max": 10, "window_ms": 1000}),
+    )
+    .await;
+    let ids = start_keyed(&sessions, 150, 3, 1, 1).await;
+    until_done(&mut events, 150).await;
+    let mut starts: HashMap<String, Vec<i64>> = HashMap::new();
+    for (i, id) in ids.iter().enumerate() {
+        let job = sessions[i % 2].job(id).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        starts
+            .entry((1 + i % 3).to_string())
+            .or_default()
+            .push(job["started_at"].as_i64().unwrap());
+    }
+    for (key, mut at) in starts {
+        at.sort();
+        for w in at.windows(11) {
+            assert!(
+                w[10] - w[0] > 1000,
+                "key {key}: 11 starts within {} ms",
+                w[10] - w[0]
+            );
+        }
+        // And the limit was used: ten in some second.
+        assert!(
+            at.windows(10).any(|w| w[9] - w[0] <= 1000),
+            "key {key}: never ten in a second: {at:?}"
+        );
+    }
+}
