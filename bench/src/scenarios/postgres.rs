@@ -299,6 +299,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
             slots: batch.len() as u32,
             kinds: kinds.clone(),
             limits: limits.clone(),
+            declared: Vec::new(),
             per_owner: u32::MAX,
             answer,
         };

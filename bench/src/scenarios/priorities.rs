@@ -1,5 +1,5 @@
-//! Priorities: what mixed priorities cost the job path, and how soon a job of a higher priority
-//! starts behind a long queue of lower ones.
+//! Priorities and limits: what mixed priorities and a limit per key cost the job path, and how
+//! soon a job of a higher priority starts behind a long queue of lower ones.
 
 use super::throughput::{drive_mixed, settle, NOOP_DEMO};
 use crate::http::Conn;
@@ -20,8 +20,14 @@ const MIXED: [&[u8]; 3] = [
     br#"{"kind":"demo","params":{"steps":1,"interval_ms":0}}"#,
 ];
 
+/// Distinct keys of the limited run.
+const KEYS: u64 = 1_000;
+
+/// One at a time per `log_every`: each of the [`KEYS`] no-op jobs' keys.
+const ONE_PER_KEY: &[u8] = br#"{"kind":"demo","per":"param","param":"log_every","max":1}"#;
+
 pub async fn run(plan: &Plan) -> Section {
-    let mut s = Section::new("Priorities");
+    let mut s = Section::new("Priorities and limits");
     let c = plan.concurrency;
     let jobs = plan.throughput_jobs;
     let rounds = plan.throughput_rounds.max(1);
@@ -38,7 +44,11 @@ pub async fn run(plan: &Plan) -> Section {
          starts one `high` demo job. Measured: the `low` jobs that started between the `high` \
          job's start request and its own start (the goal is none: it takes the next free \
          slot), and the time it waited, against the time one `low` job runs (so the ratio is \
-         in slots' turns)."
+         in slots' turns).\n\n\
+         **A limit per key.** The same no-op jobs, each with one of {KEYS} values of \
+         `log_every` in turn, once without limits and once under \"one at a time per \
+         `log_every`\" (set through `POST /api/v1/limits` before the jobs are posted); \
+         {rounds} round(s), pairs as above (limited / unlimited)."
     );
     // Mixed against plain, pair by pair.
     let mut plain = Vec::new();
@@ -51,7 +61,7 @@ pub async fn run(plan: &Plan) -> Section {
                 false => vec![NOOP_DEMO],
             };
             let tag = if is_mixed { "mixed" } else { "plain" };
-            match throughput_of(plan, &bodies, tag, round).await {
+            match throughput_of(plan, &bodies, None, tag, round).await {
                 Ok(v) if is_mixed => mixed.push(v),
                 Ok(v) => plain.push(v),
                 Err(e) => s.fail(format!("{tag} priorities, round {round}: {e}")),
@@ -95,6 +105,65 @@ pub async fn run(plan: &Plan) -> Section {
         pair >= 0.9,
     );
 
+    let keyed: Vec<Vec<u8>> = (1..=KEYS)
+        .map(|k| {
+            format!(r#"{{"kind":"demo","params":{{"steps":1,"interval_ms":0,"log_every":{k}}}}}"#)
+                .into_bytes()
+        })
+        .collect();
+    let keyed: Vec<&[u8]> = keyed.iter().map(Vec::as_slice).collect();
+    let mut free = Vec::new();
+    let mut limited = Vec::new();
+    for round in 0..rounds {
+        for k in 0..2 {
+            let is_limited = (k + round) % 2 == 1;
+            let (tag, limit) = match is_limited {
+                true => ("limited", Some(ONE_PER_KEY)),
+                false => ("unlimited", None),
+            };
+            match throughput_of(plan, &keyed, limit, tag, round).await {
+                Ok(v) if is_limited => limited.push(v),
+                Ok(v) => free.push(v),
+                Err(e) => s.fail(format!("{tag} keys, round {round}: {e}")),
+            }
+        }
+    }
+    let pairs: Vec<f64> = free.iter().zip(&limited).map(|(f, l)| l / f).collect();
+    let pair = median(pairs.clone());
+    let mut t = Table {
+        headers: vec![
+            String::new(),
+            format!(
+                "concurrency {c} ({} jobs, {KEYS} keys)",
+                num(jobs as f64, 0)
+            ),
+        ],
+        ..Table::default()
+    };
+    t.row(vec!["no limit, jobs/s".into(), num(median(free.clone()), 0)]);
+    t.row(vec![
+        "one at a time per key, jobs/s".into(),
+        num(median(limited.clone()), 0),
+    ]);
+    t.row(vec![
+        "each round, no limit / limited".into(),
+        free.iter()
+            .zip(&limited)
+            .map(|(f, l)| format!("{} / {}", num(*f, 0), num(*l, 0)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    ]);
+    t.row(vec![
+        "limited / no limit, median of the pairs".into(),
+        format!("{pair:.2}"),
+    ]);
+    s.tables.push(t);
+    s.verdict(
+        &format!("A concurrency limit over {KEYS} keys ≥ 0.8× the jobs/s without"),
+        format!("{pair:.2}× (median of {} pairs)", pairs.len()),
+        pair >= 0.8,
+    );
+
     match ahead_of_the_queue(plan, queue, slots).await {
         Ok(a) => {
             let mut t = Table {
@@ -133,13 +202,22 @@ pub async fn run(plan: &Plan) -> Section {
     s
 }
 
-/// Jobs/s of the throughput benchmark's run with `bodies` in turn.
-async fn throughput_of(plan: &Plan, bodies: &[&[u8]], tag: &str, round: u64) -> Res<f64> {
+/// Jobs/s of the throughput benchmark's run with `bodies` in turn, under `limit` if one is
+/// given (set by the operator before the jobs are posted).
+async fn throughput_of(
+    plan: &Plan,
+    bodies: &[&[u8]],
+    limit: Option<&[u8]>,
+    tag: &str,
+    round: u64,
+) -> Res<f64> {
     let (c, jobs) = (plan.concurrency, plan.throughput_jobs);
     log(format!(
         "priorities: {tag}, concurrency {c}, {jobs} jobs, round {round}"
     ));
-    let db = plan.path(&format!("priorities-{tag}-{round}.db"));
+    let dir = plan.path(&format!("priorities-{tag}-{round}"));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let db = dir.join("headway.db");
     let server = Server::headway(HeadwayOptions {
         bin: &plan.bin,
         database_url: &sqlite_url(&db),
@@ -151,7 +229,13 @@ async fn throughput_of(plan: &Plan, bodies: &[&[u8]], tag: &str, round: u64) -> 
         commands: None,
     })
     .await?;
-    let result = drive_mixed(&[&server], c, jobs, bodies).await;
+    let result = async {
+        if let Some(limit) = limit {
+            set_limit(&server, &dir, limit).await?;
+        }
+        drive_mixed(&[&server], c, jobs, bodies).await
+    }
+    .await;
     let stopped = server.stop().await;
     let driven = result?;
     stopped?;
@@ -169,6 +253,29 @@ async fn throughput_of(plan: &Plan, bodies: &[&[u8]], tag: &str, round: u64) -> 
         ));
     }
     Ok(outcome.jobs_per_s)
+}
+
+/// Sets `limit` (a limit's JSON) as the operator of the server whose database is in `dir`.
+async fn set_limit(server: &Server, dir: &std::path::Path, limit: &[u8]) -> Res<()> {
+    let token = std::fs::read_to_string(dir.join("admin.token"))
+        .map_err(|e| format!("reading the operator token: {e}"))?;
+    let token = format!("Bearer {}", token.trim());
+    let mut conn = Conn::connect(server.addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = conn
+        .request(
+            "POST",
+            "/api/v1/limits",
+            &[("Authorization", &token)],
+            Some(("application/json", limit)),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    match r.head.status {
+        200 => Ok(()),
+        other => Err(format!("setting the limit answered {other}: {}", r.text())),
+    }
 }
 
 /// What the high job behind the queue met.
