@@ -66,7 +66,8 @@ def map_query(context, query):
 #   server reads;
 # - `run_after`: more than a year ahead of the server's clock;
 # - a webhook's `url`: its host must resolve (DNS), to public addresses only;
-# - a webhook's `kinds`: the kinds the server runs.
+# - a webhook's `kinds`: the kinds the server runs;
+# - a limit's `kind` (a kind that runs here) and `param` (one of that kind's parameters).
 KIND_FIELDS = {"kind", "max_attempts"}
 CLOCK_FIELDS = {"cron", "timezone"}
 JOB_BODY = {"kind", "params", "run_after", "max_attempts"}
@@ -81,11 +82,13 @@ DEPENDS_ON_THE_SERVER = {
     "changeSchedule": (KIND_FIELDS | CLOCK_FIELDS, SCHEDULE_BODY, True),
     "previewSchedule": (CLOCK_FIELDS, set(), False),
     "createWebhook": ({"kinds", "url"}, set(), False),
+    "setLimit": ({"kind", "param"}, set(), False),
 }
 # Of those, the ones refused for other reasons too, with the words of the refusals that depend
 # on the server.
 ONLY_WHEN = {
     "run_after": ("ahead",),
+    "param": ("has no parameter",),
     "url": ("does not resolve", "which webhooks may not reach"),
 }
 

@@ -21,6 +21,8 @@ pub const MIN_WINDOW_MS: i64 = 1_000;
 pub const MAX_WINDOW_MS: i64 = 86_400_000;
 /// The longest parameter name a limit is keyed by.
 pub const MAX_PARAM: usize = 64;
+/// What [`is_param_name`] accepts, as a pattern.
+pub const PARAM_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]{0,63}$";
 /// The longest key value a limit counts by (longer values are cut to this many bytes).
 pub const MAX_KEY: usize = 200;
 /// The most limits set at run time.
@@ -36,7 +38,9 @@ pub enum Per {
     /// Each user's jobs apart.
     Owner,
     /// The jobs with one value of a parameter apart (a job without it counts under `""`).
-    Param(String),
+    Param(
+        #[cfg_attr(feature = "schemars", schemars(regex(pattern = PARAM_PATTERN)))] String,
+    ),
 }
 
 /// A limit on a kind's jobs.
@@ -234,6 +238,17 @@ pub fn window_words(ms: i64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// [`PARAM_PATTERN`] by hand: a letter or `_`, then up to 63 letters, digits or `_`.
+    fn regex_lite_free_match(name: &str) -> bool {
+        assert_eq!(PARAM_PATTERN, "^[A-Za-z_][A-Za-z0-9_]{0,63}$");
+        let mut chars = name.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.len() <= 64
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }
 
     fn limit(per: Per, max: u32, window_ms: Option<i64>) -> Limit {
         Limit {
