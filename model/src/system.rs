@@ -26,9 +26,13 @@ pub struct SystemOverview {
     /// The kinds an operator paused (`*`: every kind).
     #[serde(default)]
     pub pauses: Vec<crate::kinds::KindPause>,
-    /// Whether the caller may pause and resume kinds.
+    /// Whether the caller may pause and resume kinds (and set and remove limits).
     #[serde(default)]
     pub may_pause: bool,
+    /// The limits in force and their use by key ([`crate::limits`]); the keys only for a
+    /// caller who sees every job.
+    #[serde(default)]
+    pub limits: Vec<crate::limits::LimitUse>,
 }
 
 /// One kind's load and timings. Timings are over the jobs that ended in the last hour (the
@@ -104,6 +108,7 @@ mod tests {
             processes: Vec::new(),
             pauses: Vec::new(),
             may_pause: false,
+            limits: Vec::new(),
         };
         assert_eq!(overview(13, 2, 1).failure_rate(), Some(2.0 / 12.0));
         assert_eq!(overview(1, 0, 1).failure_rate(), None);

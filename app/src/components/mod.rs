@@ -57,4 +57,6 @@ pub use upload_field::UploadField;
 pub use users::UserManager;
 #[cfg(not(target_arch = "wasm32"))]
 pub use words::localized_kind;
-pub use words::{kind_description, kind_title, priority_name, role_name, status_name};
+pub use words::{
+    kind_description, kind_title, limit_key, limit_words, priority_name, role_name, status_name,
+};

@@ -2,6 +2,7 @@
 //! values themselves (`failed`, `admin`) stay what the API and the URLs say.
 
 use crate::i18n::Text;
+use crate::model::limits::{Limit, Per};
 use crate::model::{JobStatus, KindInfo, Priority, Role};
 
 /// A status as people read it: "failed", "失败".
@@ -35,6 +36,36 @@ pub fn role_name(t: Text, role: Role) -> &'static str {
         Role::Member => t.role_member(),
         Role::Operator => t.role_operator(),
         Role::Admin => t.role_admin(),
+    }
+}
+
+/// A limit in words, in the reader's language: "at most 1 at once per repository", "10 a
+/// minute per customer_id", "每个用户同时最多 2 个".
+pub fn limit_words(t: Text, limit: &Limit) -> String {
+    let max = limit.max;
+    let amount = match limit.window_ms {
+        None => t.limit_at_once(max),
+        Some(1_000) => t.limit_a_second(max),
+        Some(60_000) => t.limit_a_minute(max),
+        Some(3_600_000) => t.limit_an_hour(max),
+        Some(86_400_000) => t.limit_a_day(max),
+        Some(ms) => t.limit_per_span(max, crate::format::span(t, ms)),
+    };
+    match &limit.per {
+        Per::Kind => amount,
+        Per::Owner => t.limit_per_user(amount),
+        Per::Param(p) => t.limit_per_param(amount, p.as_str()),
+    }
+}
+
+/// The key a limit counts a job under, as people read it: a parameter's value ("(none)" for a
+/// job without it), a user's name, or every job of the kind.
+pub fn limit_key(t: Text, per: &Per, key: &str, name: Option<&str>) -> String {
+    match (per, name) {
+        (Per::Kind, _) => t.limit_every_job().to_string(),
+        (Per::Owner, Some(name)) => name.to_string(),
+        (_, _) if key.is_empty() => t.limit_no_key().to_string(),
+        (_, _) => key.to_string(),
     }
 }
 

@@ -129,6 +129,18 @@ mod tests {
             translate(zh(), "must be from 1 to 3: demo allows at most 3 attempts").as_deref(),
             Some("必须在 1 到 3 之间：demo 最多允许 3 次尝试")
         );
+        assert_eq!(
+            translate(zh(), "a limit allows from 1 to 1000000 jobs, not 0").as_deref(),
+            Some("限制允许的任务数为 1 到 1000000，不能是 0")
+        );
+        assert_eq!(
+            translate(
+                zh(),
+                "demo has no parameter \"x\"; its parameters are: steps"
+            )
+            .as_deref(),
+            Some("demo 没有参数 \"x\"；它的参数是：steps")
+        );
         assert_eq!(translate(zh(), "something nobody wrote"), None);
     }
 

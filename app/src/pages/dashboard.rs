@@ -68,6 +68,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         chart,
         live,
         may,
+        limit_waits,
     } = data;
     let (now, stall_ms) = (live.now, live.stall_ms);
     let t = t();
@@ -89,11 +90,12 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
         .filter_map(|s| JobStatus::parse(s.trim()))
         .collect();
     let kind = query.kind.clone();
-    // A queued job of a paused kind says so, with or without JavaScript.
+    // A queued job of a paused kind says so, with or without JavaScript, and one that waits on
+    // a limit says which.
     let pauses: Vec<KindPause> = kinds.iter().filter_map(|k| k.paused.clone()).collect();
     let paused = move |job: &Job| {
         let pause = pauses.iter().find(|p| p.holds(&job.kind));
-        pause
+        let pause = pause
             .filter(|_| job.status == JobStatus::Queued)
             .map(|pause| QueueInfo {
                 queue_position: None,
@@ -101,7 +103,13 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
                 waiting_for: "paused".into(),
                 paused: Some(pause.clone()),
                 limit: None,
-            })
+            });
+        pause.or_else(|| {
+            limit_waits
+                .iter()
+                .find(|(id, _)| *id == job.id.as_str())
+                .map(|(_, wait)| wait.clone())
+        })
     };
     let empty_text = match (filtered, may.start) {
         (true, _) => t.dashboard_none_match(),

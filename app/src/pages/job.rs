@@ -54,6 +54,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         params,
         run_again,
         priorities,
+        queue,
     } = data;
     let job = detail.job;
     let (now, stall_ms) = (live.now, live.stall_ms);
@@ -126,7 +127,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         </noscript>
         <div class="job-list">
             <JobRows stall_ms newest=false kind=None statuses=Vec::new()>
-                <JobRowView job=row_job now stall_ms actions=may.act follow_rerun=true/>
+                <JobRowView job=row_job now stall_ms actions=may.act follow_rerun=true queue/>
             </JobRows>
         </div>
         {again}

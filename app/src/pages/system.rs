@@ -1,16 +1,22 @@
 //! `/system`: the operator's view of the deployment: queue depth and running jobs per kind, the
 //! last hour's throughput and failures, time in queue against run time, open streams, events
-//! per second, the store's size and the processes alive; and for operators, pausing and
-//! resuming a kind or every kind. Rendered on the server, then refreshed
-//! every few seconds by a light poll.
+//! per second, the store's size and the processes alive; the limits in force and their busiest
+//! keys; and for operators, pausing and resuming a kind or every kind, setting a limit and
+//! removing one set at run time. Rendered on the server, then refreshed every few seconds by a
+//! light poll. Every form is a plain form post that comes back to the page without
+//! JavaScript; a refused limit comes back with what was typed and why.
 
-use crate::components::{PageTitle, Time};
+use crate::components::{limit_key, limit_words, PageTitle, Time};
 use crate::format;
 use crate::i18n::{t, Text};
-use crate::model::{KindLoad, KindPause, ProcessInfo, SystemOverview, EVERY_KIND};
-use crate::server_fns::{load_system, PauseKind, ResumeKind};
+use crate::model::limits::{LimitSource, LimitUse, Per};
+use crate::model::{AppError, KindLoad, KindPause, ProcessInfo, SystemOverview, EVERY_KIND};
+use crate::server_fns::{
+    load_system_page, LimitFields, PauseKind, RemoveLimit, ResumeKind, SetLimit,
+};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
 
 /// How often the open page asks for fresh figures.
 #[cfg(feature = "hydrate")]
@@ -18,15 +24,30 @@ const REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[component]
 pub fn SystemPage() -> impl IntoView {
-    let data = Resource::new_blocking(|| (), |_| load_system());
+    let data = Resource::new_blocking(|| (), |_| load_system_page());
+    // A limit refused without JavaScript comes back in the address: why, and what was typed.
+    let refused = match ServerAction::<SetLimit>::new().value().get_untracked() {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    };
+    let query = use_query_map();
+    let typed = query.with_untracked(|q| LimitFields::from_query(|k| q.get(k)));
     let t = t();
     view! {
         <PageTitle text=t.page_title_of(t.nav_system())/>
         <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let (refused, typed) = (refused.clone(), typed.clone());
+                Suspend::new(async move {
                 match data.await {
                     // The heading is the page's: the island carries no words of its own.
-                    Ok(overview) => view! { <h1>{t.nav_system()}</h1> <SystemLive initial=overview/> }.into_any(),
+                    Ok(data) => {
+                        view! {
+                            <h1>{t.nav_system()}</h1>
+                            <SystemLive initial=data.overview limit_kinds=data.limit_kinds refused typed/>
+                        }
+                        .into_any()
+                    }
                     Err(e) => view! {
                         <section class="problem" role="alert">
                             <h1>{t.nav_system()}</h1>
@@ -35,14 +56,20 @@ pub fn SystemPage() -> impl IntoView {
                         </section>
                     }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }
 
 /// The figures, refreshed in the browser every few seconds.
 #[island(lazy)]
-fn SystemLive(initial: SystemOverview) -> impl IntoView {
+fn SystemLive(
+    initial: SystemOverview,
+    limit_kinds: Vec<(String, String)>,
+    refused: Option<AppError>,
+    typed: LimitFields,
+) -> impl IntoView {
+    let may_set = initial.may_pause;
     let overview = RwSignal::new(initial);
     let on_change = pause_form_sender(overview);
     #[cfg(feature = "hydrate")]
@@ -50,7 +77,7 @@ fn SystemLive(initial: SystemOverview) -> impl IntoView {
         let handle = set_interval_with_handle(
             move || {
                 leptos::task::spawn_local(async move {
-                    if let Ok(fresh) = load_system().await {
+                    if let Ok(fresh) = crate::server_fns::load_system().await {
                         overview.set(fresh);
                     }
                 })
@@ -69,8 +96,17 @@ fn SystemLive(initial: SystemOverview) -> impl IntoView {
         {move || overview.with(|o| view! {
             <Summary o=o.clone()/>
             <Kinds kinds=o.kinds.clone() pauses=o.pauses.clone() may_pause=o.may_pause on_change/>
-            <Processes processes=o.processes.clone() now=o.now/>
         })}
+        <section aria-labelledby="limits-title" class="limits">
+            <h2 id="limits-title">{t.system_limits()}</h2>
+            {move || overview.with(|o| view! { <Limits o=o.clone() on_change/> })}
+            // Outside the refreshed part: what is typed in it stays.
+            {match may_set {
+                true => view! { <LimitForm kinds=limit_kinds refused typed overview/> }.into_any(),
+                false => view! { <p class="hint">{t.system_limit_hint()}</p> }.into_any(),
+            }}
+        </section>
+        {move || overview.with(|o| view! { <Processes processes=o.processes.clone() now=o.now/> })}
     }
 }
 
@@ -92,7 +128,7 @@ fn pause_form_sender(
             };
             leptos::task::spawn_local(async move {
                 let _ = crate::server_fns::post::form::<serde_json::Value>(&form).await;
-                if let Ok(fresh) = load_system().await {
+                if let Ok(fresh) = crate::server_fns::load_system().await {
                     overview.set(fresh);
                 }
             });
@@ -245,6 +281,240 @@ fn Kinds(
                 </table>
             </div>
         </section>
+    }
+}
+
+/// The limits in force: each in words, its kind, where it comes from, and its busiest keys;
+/// for operators, Remove on those set at run time.
+#[component]
+fn Limits(
+    o: SystemOverview,
+    on_change: impl Fn(leptos::ev::SubmitEvent) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let t = t();
+    if o.limits.is_empty() {
+        return view! { <p class="empty limits-none">{t.system_limits_none()}</p> }.into_any();
+    }
+    let title = |kind: &str| {
+        o.kinds
+            .iter()
+            .find(|k| k.kind == kind)
+            .map_or_else(|| kind.to_string(), |k| k.title.clone())
+    };
+    let (may_remove, now) = (o.may_pause, o.now);
+    view! {
+        <ul class="limit-list" aria-label=t.system_limits_caption()>
+            {o.limits.iter().map(|l| {
+                let title = title(&l.limit.kind);
+                view! { <LimitItem l=l.clone() title may_remove now on_change/> }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn LimitItem(
+    l: LimitUse,
+    title: String,
+    may_remove: bool,
+    now: i64,
+    on_change: impl Fn(leptos::ev::SubmitEvent) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let t = t();
+    let words = limit_words(t, &l.limit);
+    let source = match (l.source, &l.set_by, l.set_at) {
+        (LimitSource::Set, Some(by), Some(at)) => view! {
+            {t.system_limit_set_by(by.clone())} " " <Time at style=format::Style::Short/>
+        }
+        .into_any(),
+        _ => t.system_limit_declared().into_any(),
+    };
+    let declared = l
+        .declared_max
+        .map(|max| view! { " · " {t.system_limit_declared_max(max)} });
+    let remove = (may_remove && l.source == LimitSource::Set).then(|| {
+        let (per, param) = match &l.limit.per {
+            Per::Kind => ("kind", String::new()),
+            Per::Owner => ("owner", String::new()),
+            Per::Param(p) => ("param", p.clone()),
+        };
+        let window = l.limit.window_ms.map(|w| w.to_string()).unwrap_or_default();
+        view! {
+            <form method="post" action=RemoveLimit::url() class="limit-remove" on:submit=on_change>
+                <input type="hidden" name="kind" value=l.limit.kind.clone()/>
+                <input type="hidden" name="per" value=per/>
+                <input type="hidden" name="param" value=param/>
+                <input type="hidden" name="window" value=window/>
+                <button type="submit" class="secondary" aria-label=t.system_limit_remove_label(words.clone(), title.clone())>
+                    {t.system_limit_remove()}
+                </button>
+            </form>
+        }
+    });
+    let rate = l.limit.is_rate();
+    let keys = l
+        .keys
+        .iter()
+        .map(|k| {
+            let key = limit_key(t, &l.limit.per, &k.key, k.name.as_deref());
+            let used = match rate {
+                true => t.system_limit_in_window(k.used),
+                false => t.system_limit_running(k.used),
+            };
+            let next = k.next_at.map(|at| {
+                // Within the hour: the time of day is enough.
+                let style = match at - now < 3_600_000 {
+                    true => format::Style::Clock,
+                    false => format::Style::Short,
+                };
+                view! { ", " {t.system_limit_next_start()} " " <Time at style/> }
+            });
+            view! { <li data-key=k.key.clone()><span class="limit-key">{key}</span> ": " {used} {next}</li> }
+        })
+        .collect_view();
+    view! {
+        <li class="limit" data-limit=l.limit.signature() data-source=match l.source {
+            LimitSource::Set => "set",
+            LimitSource::Declared => "declared",
+        }>
+            <div class="limit-head">
+                <p class="limit-what">
+                    <strong class="limit-words">{words.clone()}</strong>
+                    " · " <span class="limit-kind">{title.clone()}</span>
+                </p>
+                {remove}
+            </div>
+            <p class="limit-source">{source} {declared} " · " <span class="limit-keys-in-use">{t.system_limit_keys_in_use(l.keys_in_use)}</span></p>
+            {(!l.keys.is_empty()).then(|| view! { <ul class="limit-keys">{keys}</ul> })}
+        </li>
+    }
+}
+
+/// The fields of the limits' form that the server may refuse, by the name the server gives
+/// them, and the id of the field that shows its message.
+const LIMIT_FIELDS: [(&str, &str); 5] = [
+    ("kind", "limit-kind"),
+    ("max", "limit-max"),
+    ("per", "limit-per"),
+    ("param", "limit-param"),
+    ("window_ms", "limit-window"),
+];
+
+/// The form that sets a limit (operators and admins). With JavaScript it is sent by the page,
+/// which shows the server's messages next to their fields and the limits as they are after it;
+/// without, the server sends the browser back with them.
+#[component]
+fn LimitForm(
+    kinds: Vec<(String, String)>,
+    refused: Option<AppError>,
+    typed: LimitFields,
+    overview: RwSignal<SystemOverview>,
+) -> impl IntoView {
+    let t = t();
+    let refusal = RwSignal::new(refused);
+    let message = move |field: &'static str| {
+        move || refusal.with(|r| r.as_ref().and_then(|e| e.field(field)).map(str::to_string))
+    };
+    let invalid = move |field: &'static str| move || message(field)().map(|_| "true");
+    let other = move || {
+        refusal.with(|r| {
+            r.as_ref()
+                .filter(|e| !LIMIT_FIELDS.iter().any(|(f, _)| e.field(f).is_some()))
+                .map(|e| e.message.clone())
+        })
+    };
+    let error = move |field: &'static str| {
+        let id = LIMIT_FIELDS
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(field, |(_, id)| *id);
+        view! { <p class="field-error" id=format!("{id}-error") aria-live="polite">{message(field)}</p> }
+    };
+    let kind_options = kinds
+        .into_iter()
+        .map(|(name, title)| {
+            let selected = name == typed.kind;
+            view! { <option value=name selected=selected>{title}</option> }
+        })
+        .collect_view();
+    let option = |value: &'static str, chosen: &str, text: &'static str| {
+        view! { <option value=value selected=value == chosen>{text}</option> }
+    };
+    let per = typed.per.clone();
+    let window = typed.window.clone();
+    let max = match typed.max.is_empty() {
+        true => "1".to_string(),
+        false => typed.max.clone(),
+    };
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            leptos::task::spawn_local(async move {
+                let answer =
+                    crate::server_fns::post::form::<crate::model::limits::LimitUse>(&form).await;
+                refusal.set(answer.err());
+                if let Ok(fresh) = crate::server_fns::load_system().await {
+                    overview.set(fresh);
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = overview;
+    };
+    view! {
+        <form method="post" action=SetLimit::url() id="limit-form" class="limit-form" on:submit=send>
+            <h3>{t.system_limit_form()}</h3>
+            <div class="limit-fields">
+                <div class="field">
+                    <label for="limit-kind">{t.system_kind()}</label>
+                    <select id="limit-kind" name="kind" aria-describedby="limit-kind-error" aria-invalid=invalid("kind")>
+                        {kind_options}
+                    </select>
+                    {error("kind")}
+                </div>
+                <div class="field">
+                    <label for="limit-max">{t.system_limit_max()}</label>
+                    <input type="number" id="limit-max" name="max" value=max inputmode="numeric" aria-describedby="limit-max-error" aria-invalid=invalid("max")/>
+                    {error("max")}
+                </div>
+                <div class="field">
+                    <label for="limit-window">{t.system_limit_counting()}</label>
+                    <select id="limit-window" name="window" aria-describedby="limit-window-error" aria-invalid=invalid("window_ms")>
+                        {option("", &window, t.system_limit_at_once())}
+                        {option("1000", &window, t.system_limit_a_second())}
+                        {option("60000", &window, t.system_limit_a_minute())}
+                        {option("3600000", &window, t.system_limit_an_hour())}
+                        {option("86400000", &window, t.system_limit_a_day())}
+                    </select>
+                    {error("window_ms")}
+                </div>
+                <div class="field">
+                    <label for="limit-per">{t.system_limit_per()}</label>
+                    <select id="limit-per" name="per" aria-describedby="limit-per-error" aria-invalid=invalid("per")>
+                        {option("kind", &per, t.system_limit_per_kind())}
+                        {option("owner", &per, t.system_limit_per_owner())}
+                        {option("param", &per, t.system_limit_per_param())}
+                    </select>
+                    {error("per")}
+                </div>
+                <div class="field">
+                    <label for="limit-param">{t.system_limit_param()}</label>
+                    <input type="text" id="limit-param" name="param" value=typed.param.clone() autocomplete="off" spellcheck="false" aria-describedby="limit-param-error" aria-invalid=invalid("param")/>
+                    {error("param")}
+                </div>
+            </div>
+            <p class="form-error" role="alert">{other}</p>
+            <button type="submit">{t.system_limit_submit()}</button>
+        </form>
     }
 }
 

@@ -48,6 +48,12 @@ pub fn page_status(status: u16) {
     }
 }
 
+/// Whether the server function being called was sent by a plain form post (without
+/// JavaScript), which Leptos answers with a redirect back to the form.
+pub fn form_post() -> bool {
+    use_context::<Parts>().is_some_and(|parts| is_server_fn(&parts) && !is_call(&parts))
+}
+
 /// Whether the request calls a server function (they live under `/api/`, beside the JSON API
 /// under `/api/v1/`, which answers for itself).
 fn is_server_fn(parts: &Parts) -> bool {

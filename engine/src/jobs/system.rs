@@ -122,6 +122,8 @@ impl Jobs {
             processes,
             pauses: self.kind_pauses().await?,
             may_pause: false,
+            // Read for the caller, who may not see every key ([`Jobs::limits`]).
+            limits: Vec::new(),
         })
     }
 }

@@ -3,7 +3,7 @@
 //! moves (`bind`), so both say the same.
 
 use super::super::progress_bar::{bar_level, indeterminate, progress_said, progress_text};
-use super::super::words::status_name;
+use super::super::words::{limit_key, limit_words, status_name};
 use crate::format::{self, Style};
 use crate::i18n::Text;
 use crate::model::{Job, JobStatus, QueueInfo};
@@ -137,7 +137,8 @@ pub fn row_texts(
 }
 
 /// "3rd in line · starts in about 40s", "next in line for import_csv · starting any moment",
-/// "⏸ demo is paused (by ada since Nov 24, 14:02): it starts once resumed".
+/// "⏸ demo is paused (by ada since Nov 24, 14:02): it starts once resumed", "Waiting: 10 a
+/// minute per customer_id acme, next in 12s".
 pub fn queue_text(
     t: Text,
     zone: &crate::zone::Zone,
@@ -152,6 +153,9 @@ pub fn queue_text(
             _ => t.queue_kind_paused(kind, pause.paused_by.as_str(), since),
         };
     }
+    if let Some(wait) = &q.limit {
+        return limit_wait_text(t, wait, now);
+    }
     let place = match (q.queue_position, q.waiting_for.as_str()) {
         (Some(n), "kind") => t.queue_place_for(n, kind),
         (Some(n), _) => t.queue_place(n),
@@ -162,6 +166,24 @@ pub fn queue_text(
         Some(at) if at > now + 1_000 => t.queue_starts_in(place, format::span(t, at - now)),
         Some(_) => t.queue_starting_any_moment(place),
         None => place,
+    }
+}
+
+/// Why a job waits on a limit: the limit, its key and, for a rate, when the next start is
+/// allowed ("Waiting: at most 1 at once per repository web", "…, next in 12s").
+pub fn limit_wait_text(t: Text, wait: &crate::model::limits::LimitWait, now: i64) -> String {
+    let words = limit_words(t, &wait.limit);
+    let what = match wait.limit.per {
+        crate::model::limits::Per::Kind => words,
+        _ => t.limit_for_key(
+            words,
+            limit_key(t, &wait.limit.per, &wait.key, wait.name.as_deref()),
+        ),
+    };
+    match wait.next_at.map(|at| at - now) {
+        Some(left) if left >= 1_000 => t.queue_limit_next(what, format::span(t, left)),
+        Some(_) => t.queue_limit_next_soon(what),
+        None => t.queue_limit(what),
     }
 }
 
@@ -301,5 +323,55 @@ mod tests {
         assert_eq!(x.finished_at, Some(12_000));
         assert_eq!(x.bar.class, "bar level-danger");
         assert_eq!(x.took, "10s");
+    }
+
+    #[test]
+    fn a_job_held_by_a_limit_says_which_and_when_the_next_may_start() {
+        use crate::model::limits::{Limit, LimitWait, Per};
+        let wait = |per: Per, window_ms: Option<i64>, key: &str, next_at: Option<i64>| LimitWait {
+            limit: Limit {
+                kind: "demo".into(),
+                per,
+                max: if window_ms.is_some() { 10 } else { 1 },
+                window_ms,
+            },
+            key: key.into(),
+            name: None,
+            used: 1,
+            next_at,
+        };
+        let en = Text::of(Lang::En);
+        let rate = wait(
+            Per::Param("customer_id".into()),
+            Some(60_000),
+            "acme",
+            Some(13_000),
+        );
+        assert_eq!(
+            limit_wait_text(en, &rate, 1_000),
+            "Waiting: 10 a minute per customer_id acme, next in 12s"
+        );
+        // A start already allowed, or a clock behind: never a time gone by.
+        assert_eq!(
+            limit_wait_text(en, &rate, 20_000),
+            "Waiting: 10 a minute per customer_id acme, next any moment"
+        );
+        let running = wait(Per::Param("log_every".into()), None, "1", None);
+        assert_eq!(
+            limit_wait_text(en, &running, 0),
+            "Waiting: at most 1 at once per log_every 1"
+        );
+        assert_eq!(
+            limit_wait_text(en, &wait(Per::Param("p".into()), None, "", None), 0),
+            "Waiting: at most 1 at once per p (none)"
+        );
+        assert_eq!(
+            limit_wait_text(en, &wait(Per::Kind, None, "", None), 0),
+            "Waiting: at most 1 at once"
+        );
+        assert_eq!(
+            limit_wait_text(Text::of(Lang::ZhCn), &running, 0),
+            "等待：每个 log_every 同时最多 1 个（1）"
+        );
     }
 }
