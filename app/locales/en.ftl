@@ -268,7 +268,8 @@ system-limit-keys-in-use = { $n ->
     }
 system-limit-running = { $n } running
 system-limit-in-window = { $n } in the window
-system-limit-next-start = next start
+system-limit-key-sep = :{ " " }
+system-limit-next-start = , next start
 system-limit-remove = Remove
 system-limit-remove-label = Remove the limit { $limit } on { $kind }
 system-limit-form = Set a limit

@@ -151,7 +151,7 @@ test('in Simplified Chinese: the limit, the wait and a refusal', async ({ browse
     const limit = otto.locator('li.limit[data-limit="demo/param:log_every/running"]');
     await expect(limit.locator('.limit-words')).toHaveText('每个 log_every 同时最多 1 个');
     await expect(limit.locator('.limit-kind')).toHaveText('演示');
-    await expect(limit.locator('.limit-keys li[data-key="7"]')).toHaveText('7: 1 个运行中');
+    await expect(limit.locator('.limit-keys li[data-key="7"]')).toHaveText('7：1 个运行中');
     const form = otto.locator('form#limit-form');
     await form.getByLabel('最多', { exact: true }).fill('2000000');
     await form.getByRole('button', { name: '设置限制' }).click();

@@ -368,9 +368,9 @@ fn LimitItem(
                     true => format::Style::Clock,
                     false => format::Style::Short,
                 };
-                view! { ", " {t.system_limit_next_start()} " " <Time at style/> }
+                view! { {t.system_limit_next_start()} " " <Time at style/> }
             });
-            view! { <li data-key=k.key.clone()><span class="limit-key">{key}</span> ": " {used} {next}</li> }
+            view! { <li data-key=k.key.clone()><span class="limit-key">{key}</span> {t.system_limit_key_sep()} {used} {next}</li> }
         })
         .collect_view();
     view! {
