@@ -200,11 +200,13 @@ pub trait BatchSql {
     async fn put_limit(&mut self, limit: &crate::limits::SetLimit) -> Result<(), Self::Error>;
     /// Removes the limit set at run time with `signature`; whether there was one.
     async fn delete_limit(&mut self, signature: &str) -> Result<bool, Self::Error>;
-    /// The kind, owner and parameters' JSON text of every running job of `kinds`.
-    async fn running_params(
+    /// The running jobs of `kind` counted by key: the value of their parameter `param` (as
+    /// [`model::limits::key_text`] writes it, before it is cut), or without one their owner.
+    async fn running_keys(
         &mut self,
-        kinds: &[String],
-    ) -> Result<Vec<(String, String, String)>, Self::Error>;
+        kind: &str,
+        param: Option<&str>,
+    ) -> Result<Vec<(String, u32)>, Self::Error>;
     /// The starts recorded under a rate limit's `signature` at or after `since`, by key.
     async fn limit_uses(
         &mut self,
@@ -1299,10 +1301,22 @@ impl Batch {
         if keys.is_empty() {
             return Ok(keys);
         }
-        let running = keys.running_kinds();
-        if !running.is_empty() {
-            for (kind, owner, params) in sql.running_params(&running).await? {
-                keys.count_running(&kind, &owner, &params);
+        let running: Vec<(usize, String, Option<String>)> = keys
+            .of_running()
+            .map(|(i, l)| {
+                (
+                    i,
+                    l.kind.clone(),
+                    match &l.per {
+                        model::limits::Per::Param(p) => Some(p.clone()),
+                        _ => None,
+                    },
+                )
+            })
+            .collect();
+        for (i, kind, param) in running {
+            for (key, n) in sql.running_keys(&kind, param.as_deref()).await? {
+                keys.count(i, &key, n);
             }
         }
         let rates: Vec<(usize, String, i64)> = keys
@@ -1312,7 +1326,7 @@ impl Batch {
         for (i, signature, window) in rates {
             sql.forget_limit_uses(&signature, at - window).await?;
             for (key, n) in sql.limit_uses(&signature, at - window).await? {
-                keys.count_starts(i, key, n);
+                keys.count(i, &key, n);
             }
         }
         Ok(keys)

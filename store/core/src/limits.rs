@@ -138,17 +138,10 @@ impl Keyed {
         self.of_kind.keys().cloned().collect()
     }
 
-    /// The kinds with a keyed limit of running jobs: their running jobs are counted by key.
-    pub fn running_kinds(&self) -> Vec<String> {
-        let mut kinds: Vec<String> = self
-            .limits
-            .iter()
-            .filter(|l| !l.is_rate())
-            .map(|l| l.kind.clone())
-            .collect();
-        kinds.sort();
-        kinds.dedup();
-        kinds
+    /// The keyed limits of running jobs, with their places: their running jobs are counted by
+    /// key ([`Keyed::count`]).
+    pub fn of_running(&self) -> impl Iterator<Item = (usize, &Limit)> {
+        self.limits.iter().enumerate().filter(|(_, l)| !l.is_rate())
     }
 
     /// The rate limits, with their places.
@@ -156,44 +149,38 @@ impl Keyed {
         self.limits.iter().enumerate().filter(|(_, l)| l.is_rate())
     }
 
-    /// Counts a running job (`params`: its parameters' JSON text).
-    pub fn count_running(&mut self, kind: &str, owner: &str, params: &str) {
-        let Some(at) = self.of_kind.get(kind) else {
-            return;
-        };
-        let params: serde_json::Value = serde_json::from_str(params).unwrap_or_default();
-        for &i in at {
-            let l = &self.limits[i];
-            if !l.is_rate() {
-                let key = l.key_of(owner, &params);
-                *self.used.entry((i, key)).or_default() += 1;
-            }
-        }
-    }
-
-    /// Counts `n` starts of `key` in the window of the rate limit at `i`.
-    pub fn count_starts(&mut self, i: usize, key: String, n: u32) {
+    /// Counts `n` uses of `key` (jobs running, or starts in the window) of the limit at `i`;
+    /// a key is cut as [`model::limits::key_text`] cuts it.
+    pub fn count(&mut self, i: usize, key: &str, n: u32) {
+        let key = model::text::truncate_bytes(key, model::limits::MAX_KEY).to_string();
         *self.used.entry((i, key)).or_default() += n;
     }
 
     /// The full keys as the backends' candidate reads leave them out: a JSON list of
-    /// `[kind, how, param, key]`, `how` being `k` (the whole kind), `o` (an owner) or `p` (a
-    /// parameter's value, as [`model::limits::key_text`] writes it).
+    /// `[kind, how, param, [key, …]]`, one per limit with a full key, `how` being `k` (the
+    /// whole kind, no keys), `o` (owners) or `p` (values of a parameter, as
+    /// [`model::limits::key_text`] writes them). One entry per limit, so that a read works out
+    /// a job's key once for each, however many keys are full.
     pub fn excluded(&self) -> String {
-        let full: Vec<[&str; 4]> = self
-            .used
-            .iter()
-            .filter(|((i, _), n)| **n >= self.limits[*i].max)
-            .map(|((i, key), _)| {
-                let l = &self.limits[*i];
+        let mut full: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
+        for ((i, key), n) in &self.used {
+            if *n >= self.limits[*i].max {
+                full.entry(*i).or_default().push(key.as_str());
+            }
+        }
+        let groups: Vec<serde_json::Value> = full
+            .into_iter()
+            .map(|(i, mut keys)| {
+                keys.sort_unstable();
+                let l = &self.limits[i];
                 match &l.per {
-                    Per::Kind => [l.kind.as_str(), "k", "", ""],
-                    Per::Owner => [l.kind.as_str(), "o", "", key.as_str()],
-                    Per::Param(p) => [l.kind.as_str(), "p", p.as_str(), key.as_str()],
+                    Per::Kind => serde_json::json!([l.kind, "k", "", []]),
+                    Per::Owner => serde_json::json!([l.kind, "o", "", keys]),
+                    Per::Param(p) => serde_json::json!([l.kind, "p", p, keys]),
                 }
             })
             .collect();
-        serde_json::to_string(&full).expect("strings serialize")
+        serde_json::Value::Array(groups).to_string()
     }
 
     /// Works out a candidate's keys (once, before it is weighed).
@@ -320,8 +307,8 @@ mod tests {
             limit("deploy", Per::Param("repo".into()), 1, None),
             limit("deploy", Per::Owner, 10, Some(60_000)),
         ]);
-        keyed.count_running("deploy", "ann", r#"{"repo": "web"}"#);
-        keyed.count_starts(1, "bob".into(), 10);
+        keyed.count(0, "web", 1);
+        keyed.count(1, "bob", 10);
         let web = job(1, "cat", "deploy", r#"{"repo": "web"}"#);
         let api = job(2, "cat", "deploy", r#"{"repo": "api"}"#);
         let bobs = job(3, "bob", "deploy", r#"{"repo": "docs"}"#);
@@ -333,13 +320,13 @@ mod tests {
         assert!(keyed.allows(&api));
         assert!(!keyed.allows(&bobs), "Bob started ten this minute");
         assert!(keyed.allows(&other), "no limit on other kinds");
-        let mut excluded: Vec<Vec<String>> = serde_json::from_str(&keyed.excluded()).unwrap();
-        excluded.sort();
+        let mut excluded: Vec<serde_json::Value> = serde_json::from_str(&keyed.excluded()).unwrap();
+        excluded.sort_by_key(|e| e.to_string());
         assert_eq!(
             excluded,
             [
-                ["deploy", "o", "", "bob"].map(String::from).to_vec(),
-                ["deploy", "p", "repo", "web"].map(String::from).to_vec(),
+                serde_json::json!(["deploy", "o", "", ["bob"]]),
+                serde_json::json!(["deploy", "p", "repo", ["web"]]),
             ]
         );
         assert!(!keyed.filled_up());

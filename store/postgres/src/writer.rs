@@ -982,17 +982,25 @@ impl BatchSql for Statements<'_> {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn running_params(
+    async fn running_keys(
         &mut self,
-        kinds: &[String],
-    ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
-        sqlx::query_as(&format!(
-            "SELECT kind, owner, params FROM jobs WHERE {} AND kind = ANY($1)",
+        kind: &str,
+        param: Option<&str>,
+    ) -> Result<Vec<(String, u32)>, sqlx::Error> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT CASE WHEN CAST($2 AS TEXT) IS NULL THEN owner \
+               ELSE COALESCE(CAST(params AS JSONB) ->> CAST($2 AS TEXT), '') END AS key, COUNT(*) \
+             FROM jobs WHERE {} AND kind = $1 GROUP BY 1",
             store_core::RUNNING
         ))
-        .bind(kinds)
+        .bind(kind)
+        .bind(param)
         .fetch_all(&mut *self.0)
-        .await
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, n)| (key, n.clamp(0, u32::MAX as i64) as u32))
+            .collect())
     }
 
     async fn limit_uses(
@@ -1197,10 +1205,11 @@ struct LogColumns {
 /// A candidate's parameters, read for the kinds with keyed limits alone (`$4`).
 const PARAMS: &str = "CASE WHEN kind = ANY($4) THEN params END AS params";
 
-/// Leaves out the jobs whose key is full (`$5`, `store_core::limits::Keyed::excluded`): a
-/// parameter's value is compared as `model::limits::key_text` writes it.
+/// Leaves out the jobs whose key is full (`$5`, `store_core::limits::Keyed::excluded`): for
+/// each limit with full keys, the job's key is worked out once (a parameter's value as
+/// `model::limits::key_text` writes it) and looked up among them.
 const NOT_EXCLUDED: &str =
     "AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(CAST($5 AS JSONB)) f \
      WHERE f ->> 0 = jobs.kind AND (f ->> 1 = 'k' \
-       OR (f ->> 1 = 'o' AND f ->> 3 = jobs.owner) \
-       OR (f ->> 1 = 'p' AND f ->> 3 = COALESCE(CAST(jobs.params AS JSONB) ->> (f ->> 2), ''))))";
+       OR (f -> 3) ? (CASE f ->> 1 WHEN 'o' THEN jobs.owner \
+             ELSE COALESCE(CAST(jobs.params AS JSONB) ->> (f ->> 2), '') END)))";

@@ -1073,17 +1073,20 @@ impl BatchSql for Statements<'_> {
         Ok(n == 1)
     }
 
-    async fn running_params(
+    async fn running_keys(
         &mut self,
-        kinds: &[String],
-    ) -> rusqlite::Result<Vec<(String, String, String)>> {
-        let kinds = serde_json::to_string(kinds).expect("kind names serialize");
+        kind: &str,
+        param: Option<&str>,
+    ) -> rusqlite::Result<Vec<(String, u32)>> {
         let mut stmt = self.0.prepare_cached(&format!(
-            "SELECT kind, owner, params FROM jobs WHERE {} \
-               AND kind IN (SELECT value FROM json_each(?))",
+            "SELECT CASE WHEN ?2 IS NULL THEN owner ELSE COALESCE( \
+               CASE json_type(params, '$.' || ?2) \
+                 WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL \
+                 ELSE CAST(json_extract(params, '$.' || ?2) AS TEXT) END, '') END AS key, \
+               COUNT(*) FROM jobs WHERE {} AND kind = ?1 GROUP BY key",
             store_core::RUNNING
         ))?;
-        let rows = stmt.query_map([kinds], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map(params![kind, param], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect()
     }
 
@@ -1328,11 +1331,12 @@ const PARAMS: &str =
     "CASE WHEN kind IN (SELECT value FROM json_each(:keyed)) THEN params END AS params";
 
 /// Leaves out the jobs whose key is full (`:excluded`, `store_core::limits::Keyed::excluded`):
-/// a parameter's value is compared as `model::limits::key_text` writes it.
+/// for each limit with full keys, the job's key is worked out once (a parameter's value as
+/// `model::limits::key_text` writes it) and looked up among them.
 const NOT_EXCLUDED: &str = "AND NOT EXISTS (SELECT 1 FROM json_each(:excluded) f \
      WHERE f.value ->> 0 = jobs.kind AND (f.value ->> 1 = 'k' \
-       OR (f.value ->> 1 = 'o' AND f.value ->> 3 = jobs.owner) \
-       OR (f.value ->> 1 = 'p' AND f.value ->> 3 = COALESCE( \
-         CASE json_type(jobs.params, '$.' || (f.value ->> 2)) \
-           WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL \
-           ELSE CAST(json_extract(jobs.params, '$.' || (f.value ->> 2)) AS TEXT) END, ''))))";
+       OR (CASE f.value ->> 1 WHEN 'o' THEN jobs.owner ELSE COALESCE( \
+             CASE json_type(jobs.params, '$.' || (f.value ->> 2)) \
+               WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL \
+               ELSE CAST(json_extract(jobs.params, '$.' || (f.value ->> 2)) AS TEXT) END, '') END) \
+          IN (SELECT value FROM json_each(f.value, '$[3]'))))";
