@@ -38,9 +38,7 @@ pub enum Per {
     /// Each user's jobs apart.
     Owner,
     /// The jobs with one value of a parameter apart (a job without it counts under `""`).
-    Param(
-        #[cfg_attr(feature = "schemars", schemars(regex(pattern = PARAM_PATTERN)))] String,
-    ),
+    Param(#[cfg_attr(feature = "schemars", schemars(regex(pattern = PARAM_PATTERN)))] String),
 }
 
 /// A limit on a kind's jobs.
@@ -349,5 +347,12 @@ mod tests {
             limit(Per::Param("customer_id".into()), 10, Some(60_000)).problem(),
             None
         );
+        // The API's document says the same of a parameter's name.
+        for name in ["a", "_x", "customer_id", &"y".repeat(64)] {
+            assert!(is_param_name(name) && regex_lite_free_match(name), "{name}");
+        }
+        for bad in ["", "a.b", "9lives", &"x".repeat(65)] {
+            assert!(!regex_lite_free_match(bad), "{bad:?}");
+        }
     }
 }

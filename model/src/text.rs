@@ -23,6 +23,18 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
+/// `s` cut to at most `max` bytes, at a character's boundary.
+pub fn truncate_bytes(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,16 +50,4 @@ mod tests {
             assert!(!is_format_mark(c), "{c:?}");
         }
     }
-}
-
-/// `s` cut to at most `max` bytes, at a character's boundary.
-pub fn truncate_bytes(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }

@@ -48,6 +48,7 @@ pub struct Candidate {
 impl Candidate {
     /// A queued job's columns as a candidate; `None` (logged) for a row whose ids do not parse:
     /// a corrupted row is passed over, and the claim takes the jobs behind it.
+    #[allow(clippy::too_many_arguments)]
     pub fn stored(
         seq: i64,
         rank: Option<i64>,
