@@ -1059,11 +1059,16 @@ impl BatchSql for Statements<'_> {
             Option<String>,
         );
         let candidate = |r: Row| Candidate::stored(r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7);
+        // Without keyed limits, the same parameters with nothing to do for each row.
+        let (params_of, not_excluded) = match keyed.is_empty() {
+            true => (NO_PARAMS, NONE_EXCLUDED),
+            false => (PARAMS, NOT_EXCLUDED),
+        };
         // The first queued jobs by rank (priority, then age)...
         let first: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT seq, rank, priority, id, owner, kind, checkpoint, {PARAMS} FROM jobs \
+            "SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs \
                WHERE status = 'queued' AND kind = ANY($1) AND (run_after IS NULL OR run_after <= $3) \
-               {NOT_EXCLUDED} \
+               {not_excluded} \
              ORDER BY rank, seq LIMIT $2 FOR UPDATE SKIP LOCKED"
         ))
         .bind(kinds)
@@ -1085,9 +1090,9 @@ impl BatchSql for Statements<'_> {
                  FROM owners o WHERE o.owner IS NOT NULL AND o.n < $3)
                SELECT c.seq, c.rank, c.priority, c.id, c.owner, c.kind, c.checkpoint, c.params
                FROM owners o CROSS JOIN LATERAL (
-                 SELECT seq, rank, priority, id, owner, kind, checkpoint, {PARAMS} FROM jobs
+                 SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs
                  WHERE status = 'queued' AND owner = o.owner AND kind = ANY($1)
-                   AND (run_after IS NULL OR run_after <= $2) {NOT_EXCLUDED}
+                   AND (run_after IS NULL OR run_after <= $2) {not_excluded}
                  ORDER BY rank, seq LIMIT $6) c
                WHERE o.owner IS NOT NULL"#
         ))
@@ -1201,6 +1206,10 @@ struct LogColumns {
     at: Vec<i64>,
     attempt: Vec<i64>,
 }
+
+/// [`PARAMS`] and [`NOT_EXCLUDED`] when no limit is keyed: no parameters, nothing left out.
+const NO_PARAMS: &str = "CASE WHEN CAST($4 AS TEXT[]) IS NULL THEN params END AS params";
+const NONE_EXCLUDED: &str = "AND CAST($5 AS TEXT) IS NOT NULL";
 
 /// A candidate's parameters, read for the kinds with keyed limits alone (`$4`).
 const PARAMS: &str = "CASE WHEN kind = ANY($4) THEN params END AS params";

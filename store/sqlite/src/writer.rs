@@ -1125,6 +1125,11 @@ impl BatchSql for Statements<'_> {
     ) -> rusqlite::Result<Vec<Candidate>> {
         let db = self.0;
         let kinds = serde_json::to_string(kinds).expect("kind names serialize");
+        // Without keyed limits, the same parameters with nothing to do for each row.
+        let (params_of, not_excluded) = match keyed.is_empty() {
+            true => (NO_PARAMS, NONE_EXCLUDED),
+            false => (PARAMS, NOT_EXCLUDED),
+        };
         let keyed = serde_json::to_string(keyed).expect("kind names serialize");
         let candidate = |r: &Row| {
             // By place (both queries select `seq, rank, priority, id, owner, kind, checkpoint,
@@ -1145,9 +1150,9 @@ impl BatchSql for Statements<'_> {
         // The first queued jobs by rank (priority, then age)...
         let mut candidates: Vec<Candidate> = db
             .prepare_cached(&format!(
-                "SELECT seq, rank, priority, id, owner, kind, checkpoint, {PARAMS} FROM jobs \
+                "SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs \
                  WHERE status = 'queued' AND kind IN (SELECT value FROM json_each(:kinds)) \
-                   AND (run_after IS NULL OR run_after <= :now) {NOT_EXCLUDED} \
+                   AND (run_after IS NULL OR run_after <= :now) {not_excluded} \
                  ORDER BY rank, seq LIMIT :scan",
             ))?
             .query_map(
@@ -1174,10 +1179,10 @@ impl BatchSql for Statements<'_> {
             .query_map(named_params! {":owners": OWNER_SCAN}, |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let mut oldest_of = db.prepare_cached(&format!(
-            "SELECT seq, rank, priority, id, owner, kind, checkpoint, {PARAMS} FROM jobs \
+            "SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs \
              WHERE status = 'queued' AND owner = :owner \
                AND kind IN (SELECT value FROM json_each(:kinds)) \
-               AND (run_after IS NULL OR run_after <= :now) {NOT_EXCLUDED} \
+               AND (run_after IS NULL OR run_after <= :now) {not_excluded} \
              ORDER BY rank, seq LIMIT :slots",
         ))?;
         // A user with `slots` jobs among the oldest already has there the ones this would read.
@@ -1325,6 +1330,10 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         priority: r.get("priority")?,
     })
 }
+
+/// [`PARAMS`] and [`NOT_EXCLUDED`] when no limit is keyed: no parameters, nothing left out.
+const NO_PARAMS: &str = "CASE WHEN :keyed IS NULL THEN params END AS params";
+const NONE_EXCLUDED: &str = "AND :excluded IS NOT NULL";
 
 /// A candidate's parameters, read for the kinds with keyed limits alone (`:keyed`).
 const PARAMS: &str =
