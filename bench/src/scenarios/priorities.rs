@@ -140,7 +140,10 @@ pub async fn run(plan: &Plan) -> Section {
         ],
         ..Table::default()
     };
-    t.row(vec!["no limit, jobs/s".into(), num(median(free.clone()), 0)]);
+    t.row(vec![
+        "no limit, jobs/s".into(),
+        num(median(free.clone()), 0),
+    ]);
     t.row(vec![
         "one at a time per key, jobs/s".into(),
         num(median(limited.clone()), 0),
