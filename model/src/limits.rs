@@ -29,32 +29,113 @@ pub const MAX_KEY: usize = 200;
 pub const MAX_SET: usize = 200;
 
 /// What a limit counts by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case", tag = "per", content = "param")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Per {
     /// Every job of the kind together.
     Kind,
     /// Each user's jobs apart.
     Owner,
     /// The jobs with one value of a parameter apart (a job without it counts under `""`).
-    Param(#[cfg_attr(feature = "schemars", schemars(regex(pattern = PARAM_PATTERN)))] String),
+    Param(String),
 }
 
-/// A limit on a kind's jobs.
+/// A limit on a kind's jobs. On the wire: `kind`, `per` (`kind`, `owner` or `param`), `param`
+/// (the parameter's name, for `per: param`; left out otherwise, and ignored if sent), `max` and
+/// `window_ms` ([`LimitWire`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(try_from = "LimitWire", into = "LimitWire")]
 pub struct Limit {
     pub kind: String,
-    #[serde(flatten)]
     pub per: Per,
+    /// At most this many running at once, or starts in a window.
+    pub max: u32,
+    /// A rate's window (`None`: a concurrency limit), from a second to a day.
+    pub window_ms: Option<i64>,
+}
+
+/// What a limit counts by, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PerName {
+    Kind,
+    Owner,
+    Param,
+}
+
+/// A [`Limit`] as the API writes and reads it (the document adds that `param` is required
+/// with `per: param`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct LimitWire {
+    pub kind: String,
+    /// Over the whole kind, each user apart, or each value of a parameter apart.
+    pub per: PerName,
+    /// The parameter, for `per: param`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schemars", schemars(regex(pattern = PARAM_PATTERN)))]
+    pub param: Option<String>,
     /// At most this many running at once, or starts in a window.
     #[cfg_attr(feature = "schemars", schemars(range(min = 1, max = 1_000_000)))]
     pub max: u32,
-    /// A rate's window (`None`: a concurrency limit), from a second to a day.
+    /// A rate's window (left out: a limit of jobs running at once), from a second to a day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schemars", schemars(range(min = 1_000, max = 86_400_000)))]
     pub window_ms: Option<i64>,
+}
+
+impl TryFrom<LimitWire> for Limit {
+    type Error = String;
+
+    fn try_from(w: LimitWire) -> Result<Limit, String> {
+        let per = match (w.per, w.param) {
+            (PerName::Kind, _) => Per::Kind,
+            (PerName::Owner, _) => Per::Owner,
+            // Without a name: refused on its field by [`Limit::problem`].
+            (PerName::Param, p) => Per::Param(p.unwrap_or_default()),
+        };
+        Ok(Limit {
+            kind: w.kind,
+            per,
+            max: w.max,
+            window_ms: w.window_ms,
+        })
+    }
+}
+
+impl From<Limit> for LimitWire {
+    fn from(l: Limit) -> LimitWire {
+        let (per, param) = match l.per {
+            Per::Kind => (PerName::Kind, None),
+            Per::Owner => (PerName::Owner, None),
+            Per::Param(p) => (PerName::Param, Some(p)),
+        };
+        LimitWire {
+            kind: l.kind,
+            per,
+            param,
+            max: l.max,
+            window_ms: l.window_ms,
+        }
+    }
+}
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for Limit {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Limit".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = LimitWire::json_schema(generator);
+        // `param` is required with `per: param`.
+        schema.insert(
+            "if".into(),
+            serde_json::json!({"properties": {"per": {"const": "param"}}, "required": ["per"]}),
+        );
+        schema.insert("then".into(), serde_json::json!({"required": ["param"]}));
+        schema
+    }
 }
 
 /// Where a limit comes from.
@@ -274,6 +355,14 @@ mod tests {
         )
         .unwrap();
         assert!(rate.is_rate());
+        // A `param` beside another `per` is ignored; `per: param` without one is refused.
+        let kind: Limit =
+            serde_json::from_value(json!({"kind": "k", "per": "kind", "param": "A", "max": 1}))
+                .unwrap();
+        assert_eq!(kind.per, Per::Kind);
+        let nameless: Limit =
+            serde_json::from_value(json!({"kind": "k", "per": "param", "max": 1})).unwrap();
+        assert_eq!(nameless.problem().unwrap().0, "param");
     }
 
     #[test]
