@@ -97,10 +97,14 @@ impl Jobs {
     }
 
     /// Removes the limit set at run time with the kind, key and window of `limit` (its `max`
-    /// does not matter): a declared one of that signature applies again. Whether there was
-    /// one. Operators and admins only.
+    /// does not matter, but is checked as when set): a declared one of that signature applies
+    /// again. Whether there was one. Operators and admins only.
     pub async fn remove_limit(&self, caller: &Caller, limit: &Limit) -> Result<bool, AppError> {
         caller.may_operate()?;
+        // A limit that could not have been set is refused as it would be when set.
+        if let Some((field, message)) = limit.problem() {
+            return Err(AppError::invalid_field(field, message));
+        }
         let removed = self
             .inner
             .committer

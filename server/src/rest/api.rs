@@ -291,7 +291,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .answers(&[Answer::json(200, "The limit as now in force.", schema::<model::limits::LimitUse>)])
         .errors(&[409, 422]),
     Endpoint::new(Post, "/limits/remove", "removeLimit", Kinds, Operator, "Remove a limit set at run time", |m| on(m, kinds::remove_limit))
-        .about("The limit set with this kind, key and window (its `max` does not matter) goes; a declared one of the same applies again.")
+        .about("The limit set with this kind, key and window (its `max`, from 1 to 1,000,000 as when set, does not matter) goes; a declared one of the same applies again.")
         .body(Body::Json(schema::<model::limits::Limit>))
         .answers(&[Answer::json(200, "Whether one was set.", schema::<kinds::Removed>)])
         .errors(&[422]),
