@@ -148,6 +148,7 @@ mod tests {
             outputs: Vec::new(),
             result: None,
             priority: Default::default(),
+            after: None,
         }
     }
 

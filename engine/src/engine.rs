@@ -22,7 +22,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::jobs::{
-    EngineConfig, StartError, StartOptions, Started, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS,
+    AfterAsked, EngineConfig, StartError, StartOptions, Started, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS,
 };
 
 /// Headway's engine: its services, sharing one store, one writer and one bus.

@@ -65,7 +65,8 @@ pub(crate) mod testing;
 
 pub use caller::Caller;
 pub use engine::{
-    Engine, EngineConfig, StartError, StartOptions, Started, MAX_NOTICE_CHARS, MAX_TIMEOUT_MS,
+    AfterAsked, Engine, EngineConfig, StartError, StartOptions, Started, MAX_NOTICE_CHARS,
+    MAX_TIMEOUT_MS,
 };
 pub use jobs::{bulk, external, history, queue, system, Jobs};
 

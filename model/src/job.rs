@@ -192,6 +192,9 @@ pub struct Job {
     /// Which queued job a free slot goes to first ([`crate::priority`]).
     #[serde(default)]
     pub priority: crate::Priority,
+    /// The jobs it starts after, if any ([`crate::after`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<crate::After>,
 }
 
 fn one() -> u32 {
@@ -243,16 +246,33 @@ impl Job {
             outputs: Vec::new(),
             result: None,
             priority: crate::Priority::NORMAL,
+            after: None,
         }
     }
 
+    /// The rank of a job waiting for others to end: behind every job that may start, so that
+    /// a claim's read, in rank order, reaches it last. Its rank is set when its wait ends.
+    pub const WAITING_RANK: i64 = i64::MAX / 4;
+
     /// Its rank in the queue ([`crate::priority`]): from when it is ready to start (created, or
     /// its `run_after` if later) and its priority.
+    ///
+    /// While it waits for jobs it starts after, it is out of line: [`Job::WAITING_RANK`].
     pub fn rank(&self) -> i64 {
+        if self.after.as_ref().is_some_and(crate::After::waits) {
+            return Job::WAITING_RANK;
+        }
         let ready_at = self
             .run_after
             .map_or(self.created_at, |at| at.max(self.created_at));
         self.priority.rank(ready_at)
+    }
+
+    /// Its rank once its wait for the jobs it starts after ended at `now`: ready from then, or
+    /// from its `run_after` if later (the time it waited for them does not age it).
+    pub fn rank_from(&self, now: i64) -> i64 {
+        self.priority
+            .rank(self.run_after.map_or(now, |at| at.max(now)))
     }
 
     /// Whether it waits to be tried again after a failed attempt.

@@ -2,6 +2,7 @@
 //! stream's events, the history views, the kinds' descriptions and the error type. They are
 //! plain serde types, compiled for the server (the engine and the app) and for the browser.
 //!
+//! - [`after`]: jobs started to run after others;
 //! - [`ids`]: the ids of jobs, users and processes, each a type of its own;
 //! - [`job`]: a job, its status machine, progress, error and log lines;
 //! - [`events`]: the stream's event names and payloads;
@@ -36,6 +37,7 @@ macro_rules! names {
 }
 
 pub mod accounts;
+pub mod after;
 pub mod bulk;
 #[cfg(feature = "server-fn")]
 pub mod codec;
@@ -56,6 +58,7 @@ pub mod text;
 pub mod webhooks;
 
 pub use accounts::{Me, Role, TokenScope};
+pub use after::{After, AfterWait, AfterWhen};
 pub use error::{AppError, ErrorCode, FieldError};
 pub use events::{
     DoneEvent, EventType, Notice, OutputEvent, ProgressEvent, Snapshot, VersionEvent,

@@ -16,8 +16,12 @@ pub struct QueueInfo {
     pub expected_start_at: Option<i64>,
     /// `kind` when the job waits for its kind's limit, `all` when for a free slot, `paused`
     /// while an operator holds its kind (or every kind) back, `limit` while one of its keys is
-    /// at a limit ([`crate::limits`]).
+    /// at a limit ([`crate::limits`]), `jobs` while it waits for the jobs it runs after
+    /// ([`crate::after`]).
     pub waiting_for: String,
+    /// Where the jobs it runs after stand, while it waits for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<crate::AfterWait>,
     /// The limit its key is at, with when it may start (for a rate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<crate::limits::LimitWait>,

@@ -355,21 +355,7 @@ pub enum Command {
     Jobs(JobsArgs),
     /// Starts a job: `headway start demo --param steps=20 --follow`. Prints its id; with
     /// `--follow`, follows it as `headway follow` does.
-    Start {
-        /// The kind of job.
-        kind: String,
-        /// A parameter, NAME=VALUE (again for each); a number, true/false or JSON is taken as
-        /// such, anything else as text.
-        #[arg(long)]
-        param: Vec<String>,
-        /// Its priority: lowest, low, normal, high or urgent (or 0 to 4); its kind's by default.
-        /// Above its kind's, only an operator's or an admin's token may start it.
-        #[arg(long)]
-        priority: Option<String>,
-        /// Follow it until it ends, and exit as `headway follow` does.
-        #[arg(long)]
-        follow: bool,
-    },
+    Start(StartArgs),
     /// Shows a job live until it ends: its bar (with its rate and the time left) and its log as
     /// it comes, resuming after a cut connection. Exits 0 when it succeeded, 1 failed,
     /// 2 cancelled, 3 interrupted, 4 when it cannot be followed (no such job, the server
@@ -411,6 +397,31 @@ pub struct JobsArgs {
     /// How many at most.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub limit: u32,
+}
+
+/// `headway start`'s arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StartArgs {
+    /// The kind of job.
+    pub kind: String,
+    /// A parameter, NAME=VALUE (again for each); a number, true/false or JSON is taken as
+    /// such, anything else as text.
+    #[arg(long)]
+    pub param: Vec<String>,
+    /// Its priority: lowest, low, normal, high or urgent (or 0 to 4); its kind's by default.
+    /// Above its kind's, only an operator's or an admin's token may start it.
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// A job (by id) it runs after: it waits, queued, until that job ends (again for each).
+    #[arg(long, value_name = "ID")]
+    pub after: Vec<String>,
+    /// With --after: start once they all `succeeded` (the default; if one does not, it is
+    /// cancelled) or once they all `ended`, however.
+    #[arg(long, value_name = "succeeded|ended", requires = "after")]
+    pub when: Option<String>,
+    /// Follow it until it ends, and exit as `headway follow` does.
+    #[arg(long)]
+    pub follow: bool,
 }
 
 /// `headway run`'s arguments.

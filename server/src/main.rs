@@ -41,14 +41,7 @@ async fn main() {
     let ends = match &config.command {
         Some(Command::Run(args)) => Some(server::cli::run::run(&config, args).await),
         Some(Command::Follow { id }) => Some(server::cli::jobs::follow(&config, id).await),
-        Some(Command::Start {
-            kind,
-            param,
-            priority,
-            follow,
-        }) => {
-            Some(server::cli::jobs::start(&config, kind, param, priority.as_deref(), *follow).await)
-        }
+        Some(Command::Start(args)) => Some(server::cli::jobs::start(&config, args).await),
         _ => None,
     };
     if let Some(ended) = ends {
@@ -62,7 +55,7 @@ async fn main() {
     }
     if let Some(command) = &config.command {
         let done = match command {
-            Command::Run(_) | Command::Follow { .. } | Command::Start { .. } => {
+            Command::Run(_) | Command::Follow { .. } | Command::Start(_) => {
                 unreachable!("answered above")
             }
             Command::Jobs(args) => server::cli::jobs::list(&config, args).await,

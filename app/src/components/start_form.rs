@@ -23,12 +23,14 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
 /// `values` fill the fields (a finished job's parameters, to run it again with changes).
-#[component]
 /// `may_raise`: the reader may start jobs above the kind's priority (an operator or an admin).
+/// `after`: the job the new one runs after ("Then run…" on that job's page).
+#[component]
 pub fn StartForm(
     kind: KindInfo,
     values: Option<serde_json::Value>,
     #[prop(optional)] may_raise: bool,
+    #[prop(default = None)] after: Option<String>,
 ) -> impl IntoView {
     let form_id = format!("start-{}", kind.name);
     let mut names: Vec<String> = kind.params.iter().map(|p| p.name.clone()).collect();
@@ -37,6 +39,8 @@ pub fn StartForm(
             RUN_AFTER,
             MAX_ATTEMPTS,
             PRIORITY,
+            AFTER,
+            WHEN,
             "name",
             "cron",
             "timezone",
@@ -67,6 +71,7 @@ pub fn StartForm(
         kind.priority
     };
     let priority = priority_field(&form_id, kind.priority, highest, either);
+    let after = after_field(&form_id, after, refused.as_ref());
     let repeat = repeat(&form_id, refused_schedule.as_ref());
     let with_file = kind
         .params
@@ -74,6 +79,7 @@ pub fn StartForm(
         .any(|p| p.kind == crate::model::ParamType::File);
     view! {
         <StartFormIsland form_id title=super::words::kind_title(crate::i18n::t(), &kind) kind=kind.name fields=names key=start_key() with_file>
+            {after}
             {fields}
             {attempts}
             {priority}
@@ -103,6 +109,41 @@ fn repeat(form_id: &str, refused: Option<&crate::model::AppError>) -> impl IntoV
             <ScheduleFields form_id=form_id.to_string() timing shown=None/>
         </details>
     }
+}
+
+/// The fields (in the server's refusals and the form's posts) of the job the new one runs
+/// after, and of the condition.
+const AFTER: &str = "after";
+const WHEN: &str = "when";
+
+/// "Runs after job 1f0c…": the job the new one runs after, in a hidden field, and when it
+/// starts: once that job succeeds (the default), or once it ends however it ends.
+fn after_field(
+    form_id: &str,
+    after: Option<String>,
+    refused: Option<&crate::model::AppError>,
+) -> Option<impl IntoView> {
+    let id = after?;
+    let t = crate::i18n::t();
+    let (input_id, when_id) = (format!("{form_id}-{AFTER}"), format!("{form_id}-{WHEN}"));
+    let (after_error, when_error) = (format!("{input_id}-error"), format!("{when_id}-error"));
+    let message = |field: &str| refused.and_then(|e| e.field(field)).map(str::to_string);
+    let short = id[..8.min(id.len())].to_string();
+    Some(view! {
+        <div class="field after-field">
+            <input type="hidden" id=input_id name=AFTER value=id.clone()/>
+            <p class="after-job">
+                {t.start_after()} " " <a href=format!("/jobs/{id}")><code>{short}</code></a>
+            </p>
+            <p class="field-error" id=after_error aria-live="polite">{message(AFTER)}</p>
+            <label for=when_id.clone()>{t.start_when()}</label>
+            <select id=when_id name=WHEN aria-describedby=when_error.clone()>
+                <option value="succeeded" selected>{t.start_when_succeeded()}</option>
+                <option value="ended">{t.start_when_ended()}</option>
+            </select>
+            <p class="field-error" id=when_error aria-live="polite">{message(WHEN)}</p>
+        </div>
+    })
 }
 
 /// The field (in the server's refusals) the number of attempts is checked under.

@@ -103,6 +103,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
                 waiting_for: "paused".into(),
                 paused: Some(pause.clone()),
                 limit: None,
+                needs: None,
             });
         pause.or_else(|| {
             limit_waits

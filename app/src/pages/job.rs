@@ -71,16 +71,25 @@ fn JobView(data: JobPageData) -> impl IntoView {
         }
         .into_any(),
     };
-    // The start form of its kind, filled with its parameters.
+    // The start form of its kind, filled with its parameters; a new job of any kind to run
+    // after this one.
     let again = run_again.then(|| {
         view! {
-            <p class="run-again">
-                <a class="button secondary" href=format!("/new/{}?from={}", job.kind, job.id)>
-                    {t.job_run_again()}
-                </a>
-            </p>
+            <a class="button secondary" href=format!("/new/{}?from={}", job.kind, job.id)>
+                {t.job_run_again()}
+            </a>
         }
     });
+    let then_run = may.start.then(|| {
+        view! {
+            <a class="button secondary then-run" href=format!("/new?after={}", job.id)>
+                {t.job_then_run()}
+            </a>
+        }
+    });
+    let next =
+        (run_again || may.start).then(|| view! { <p class="run-again">{again} " " {then_run}</p> });
+    let after = job.after.as_ref().map(after_fact);
     let origin = job.origin.as_ref().map(|o| {
         let o = o.to_string();
         view! {
@@ -130,7 +139,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
                 <JobRowView job=row_job now stall_ms actions=may.act follow_rerun=true queue/>
             </JobRows>
         </div>
-        {again}
+        {next}
         {error}
         <div class="job-detail">
             <section aria-labelledby="about-title">
@@ -140,6 +149,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
                     <dt>{t.system_kind()}</dt><dd>{crate::names::kind_title(&job.kind)} " " <code class="muted">{job.kind.clone()}</code></dd>
                     <dt>{t.token_created()}</dt><dd><Time at=job.created_at/></dd>
                     {priority}
+                    {after}
                     {timeout}
                     {origin}
                     {schedule}
@@ -157,6 +167,27 @@ fn JobView(data: JobPageData) -> impl IntoView {
                 <LogFilterForm job_id=job.id.to_string() filter=detail.log_filter matches=detail.log_matches/>
             </JobLog>
         </section>
+    }
+}
+
+/// "Runs after 1f0c…, 9a2b… once they all succeed": the jobs it runs after, each a link.
+fn after_fact(after: &crate::model::After) -> impl IntoView {
+    let t = t();
+    let when = match after.when {
+        crate::model::AfterWhen::Succeeded => t.job_after_succeeded(),
+        crate::model::AfterWhen::Ended => t.job_after_ended(),
+    };
+    let links = after
+        .jobs
+        .iter()
+        .map(|id| {
+            let short = id[..8.min(id.len())].to_string();
+            view! { <a href=format!("/jobs/{id}")><code>{short}</code></a> " " }
+        })
+        .collect_view();
+    view! {
+        <dt>{t.job_after()}</dt>
+        <dd class="job-after">{links} <span class="muted">{when}</span></dd>
     }
 }
 

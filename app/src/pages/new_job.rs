@@ -2,7 +2,7 @@
 //! `/new/{kind}`: that kind's start form (the form generated from its parameters), which goes to
 //! the new job's page once it starts, with or without JavaScript. `?from={job}` fills the form
 //! with a finished job's parameters ("Run again with changes…"; secrets and files are asked for
-//! anew).
+//! anew). `?after={job}` ("Then run…" on a job's page) makes the form's job run after that one.
 
 use crate::components::{LiveRoot, PageTitle, StartForm};
 use crate::i18n::t;
@@ -17,10 +17,10 @@ pub fn NewJobPage() -> impl IntoView {
     let data = Resource::new_blocking(
         move || {
             let kind = params.with(|p| p.get("kind"));
-            let (from, q) = query.with(|q| (q.get("from"), q.get("q")));
-            (kind, from, q)
+            let (from, q, after) = query.with(|q| (q.get("from"), q.get("q"), q.get("after")));
+            (kind, from, q, after)
         },
-        |(kind, from, q)| load_new_job(kind, from, q),
+        |(kind, from, q, after)| load_new_job(kind, from, q, after),
     );
     let t = t();
     view! {
@@ -52,6 +52,7 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
         q,
         live,
         may_raise,
+        after,
     } = data;
     let t = t();
     match chosen {
@@ -75,7 +76,7 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
                     <h1 id="start-title">{kind.title.clone()}</h1>
                     <p class="kind-description">{kind.description.clone()}</p>
                     {again}
-                    <StartForm kind values may_raise/>
+                    <StartForm kind values may_raise after/>
                 </section>
             }
             .into_any()
@@ -83,7 +84,7 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
         None => view! {
             <PageTitle text=t.page_title_of(t.new_job())/>
             <LiveRoot info=live/>
-            <KindPicker kinds=kinds.into_iter().map(|k| KindCard { name: k.name, title: k.title, description: k.description }).collect() q=q.unwrap_or_default()/>
+            <KindPicker kinds=kinds.into_iter().map(|k| KindCard { name: k.name, title: k.title, description: k.description }).collect() q=q.unwrap_or_default() after=after.unwrap_or_default()/>
         }
         .into_any(),
     }
@@ -100,7 +101,8 @@ pub struct KindCard {
 /// The kinds, each a link to its form, and a search that narrows them: as one types with
 /// JavaScript, by a `GET` of the same form without it.
 #[island(lazy)]
-fn KindPicker(kinds: Vec<KindCard>, q: String) -> impl IntoView {
+/// `after`: the job the new one is to run after ("Then run…"), carried to the kind's form.
+fn KindPicker(kinds: Vec<KindCard>, q: String, after: String) -> impl IntoView {
     let typed = RwSignal::new(q);
     let kinds = StoredValue::new(kinds);
     let shown = move || {
@@ -116,10 +118,14 @@ fn KindPicker(kinds: Vec<KindCard>, q: String) -> impl IntoView {
     };
     let none = move || shown().is_empty();
     let t = t();
+    let carried = (!after.is_empty())
+        .then(|| view! { <input type="hidden" name="after" value=after.clone()/> });
+    let after = StoredValue::new(after);
     view! {
         <section class="kind-picker" aria-labelledby="new-title">
             <h1 id="new-title">{t.new_job()}</h1>
             <form method="get" action="/new" role="search" aria-label=t.kind_picker_label() class="kind-search">
+                {carried}
                 <label for="kind-q">{t.kind_picker_find()}</label>
                 <input
                     id="kind-q"
@@ -136,7 +142,7 @@ fn KindPicker(kinds: Vec<KindCard>, q: String) -> impl IntoView {
             <ul class="kinds">
                 <For each=shown key=|k| k.name.clone() let:k>
                     <li data-kind=k.name.clone()>
-                        <a href=format!("/new/{}", k.name)>
+                        <a href=after.with_value(|a| kind_link(&k.name, a))>
                             <strong class="kind-title">{k.title}</strong>
                             <span class="kind-description">{k.description}</span>
                         </a>
@@ -145,6 +151,14 @@ fn KindPicker(kinds: Vec<KindCard>, q: String) -> impl IntoView {
             </ul>
             <p class="empty kinds-none" hidden=move || !none()>{t.kind_picker_none()}</p>
         </section>
+    }
+}
+
+/// A kind's form, for a job to run after `after` when it names one.
+fn kind_link(kind: &str, after: &str) -> String {
+    match after {
+        "" => format!("/new/{kind}"),
+        after => format!("/new/{kind}?after={}", crate::model::url_encode(after)),
     }
 }
 

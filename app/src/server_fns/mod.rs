@@ -127,7 +127,8 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
     )
 }
 
-/// Those of `jobs` that are queued and wait on a limit, with why, by id: what a page without
+/// Those of `jobs` that are queued and wait on a limit or on the jobs they run after, with
+/// why, by id: what a page without
 /// JavaScript says of them (a page with it asks for each queued job's place in line).
 #[cfg(feature = "ssr")]
 async fn limit_waits(
@@ -146,7 +147,10 @@ async fn limit_waits(
     Ok(queued
         .into_iter()
         .zip(infos)
-        .filter_map(|(job, info)| Some((job.id.to_string(), info.filter(|i| i.limit.is_some())?)))
+        .filter_map(|(job, info)| {
+            let waits = info.filter(|i| i.limit.is_some() || i.needs.is_some())?;
+            Some((job.id.to_string(), waits))
+        })
         .collect())
 }
 
@@ -342,6 +346,8 @@ pub struct NewJobData {
     pub live: LiveInfo,
     /// The reader may start jobs above their kind's priority (an operator or an admin).
     pub may_raise: bool,
+    /// The job the new one is to run after ("Then run…"), one of the reader's.
+    pub after: Option<String>,
 }
 
 #[server(endpoint = "new_job", output = model::codec::Json)]
@@ -349,6 +355,7 @@ pub async fn load_new_job(
     kind: Option<String>,
     from: Option<String>,
     q: Option<String>,
+    #[server(default)] after: Option<String>,
 ) -> Result<NewJobData, AppError> {
     answered(
         async move {
@@ -391,6 +398,18 @@ pub async fn load_new_job(
                 values = Some(again_values(kind, job.params));
                 from_job = Some(job.id.to_string());
             }
+            // "Then run…": a job of the reader's, named in the form.
+            let after = match after.filter(|a| !a.is_empty()) {
+                None => None,
+                Some(id) => {
+                    let job = match engine::requested::job_id(&id) {
+                        Ok(id) => engine.jobs().job(&caller, &id).await,
+                        Err(e) => Err(e),
+                    }
+                    .inspect_err(|_| page_status(404))?;
+                    Some(job.id.to_string())
+                }
+            };
             Ok(NewJobData {
                 kinds,
                 chosen,
@@ -399,6 +418,7 @@ pub async fn load_new_job(
                 q: q.filter(|q| !q.trim().is_empty()),
                 live,
                 may_raise: caller.may_operate().is_ok(),
+                after,
             })
         }
         .await,
@@ -660,6 +680,8 @@ pub async fn start_job(
     #[server(default)] idempotency_key: String,
     #[server(default)] max_attempts: String,
     #[server(default)] priority: String,
+    #[server(default)] after: String,
+    #[server(default)] when: String,
     #[server(default)] then: String,
 ) -> Result<Job, AppError> {
     answered(
@@ -673,6 +695,8 @@ pub async fn start_job(
                 idempotency_key,
                 max_attempts,
                 priority,
+                after,
+                when,
             };
             let job = start(&engine, &caller, form).await?;
             // A form that follows its job (an export) goes to the job's page.
@@ -697,6 +721,9 @@ pub struct StartFields {
     pub max_attempts: String,
     /// A level's name or number; empty for the kind's.
     pub priority: String,
+    /// The ids of the jobs it runs after ("Then run…"), and on what condition.
+    pub after: String,
+    pub when: String,
 }
 
 /// Starts the job the start form describes: [`start_job`]'s work, and that of the multipart
@@ -731,6 +758,7 @@ pub async fn start(
         key,
         max_attempts,
         priority: engine::priorities::parse_field(&form.priority)?,
+        after: after::asked(&form.after, &form.when)?,
     };
     engine
         .jobs()
@@ -1265,6 +1293,8 @@ async fn request_headers() -> Result<axum::http::HeaderMap, AppError> {
         .map_err(|e| AppError::internal_because("cannot read the request headers", e))
 }
 
+#[cfg(feature = "ssr")]
+pub mod after;
 pub mod cookies;
 pub mod post;
 pub mod schedules;

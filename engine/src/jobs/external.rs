@@ -67,11 +67,15 @@ impl Jobs {
                 .await
                 .map(Start::Job);
         }
-        if options.run_after.is_some() || options.max_attempts.is_some() || options.key.is_some() {
+        if options.run_after.is_some()
+            || options.max_attempts.is_some()
+            || options.key.is_some()
+            || options.after.is_some()
+        {
             return Err(AppError::invalid(vec![FieldError {
                 field: "kind".into(),
                 message: "an external job runs now, once, where its program runs: it takes no \
-                          run_after, max_attempts or idempotency key"
+                          run_after, max_attempts, after or idempotency key"
                     .into(),
             }]));
         }

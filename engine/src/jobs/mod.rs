@@ -5,6 +5,7 @@
 //! and the kinds, checks who may see and touch what and validates input, so its callers stay
 //! thin. The engine ([`crate::Engine`]) starts it beside the other services.
 
+mod after;
 pub mod bulk;
 pub mod external;
 pub mod history;
@@ -34,6 +35,7 @@ use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
 use crate::store::{StartKey, Store, StoreError};
 use crate::uploads::Uploads;
+pub use after::{AfterAsked, AFTER_FIELD};
 use model::error::Chain;
 use model::{
     AppError, ErrorCode, FieldError, Job, JobId, JobStatus, KindInfo, Notice, ProcessId, UserId,
@@ -472,11 +474,13 @@ impl Jobs {
         let params = self.validate(caller, kind, Params::Json(params)).await?;
         let max_attempts = attempts_for(&self.inner.kinds, kind, options.max_attempts)?;
         let priority = priority_for(&self.inner.kinds, caller, kind, options.priority)?;
+        let after = self.after_for(caller, options.after).await?;
         let job = Job {
             timeout_ms,
             run_after,
             max_attempts,
             priority,
+            after,
             ..Job::queued(JobId::random(), kind, params, now_ms())
         };
         self.insert_and_start(caller, job, key).await
@@ -498,10 +502,12 @@ impl Jobs {
             .await?;
         let max_attempts = attempts_for(&self.inner.kinds, kind, options.max_attempts)?;
         let priority = priority_for(&self.inner.kinds, caller, kind, options.priority)?;
+        let after = self.after_for(caller, options.after).await?;
         let job = Job {
             run_after,
             max_attempts,
             priority,
+            after,
             ..Job::queued(JobId::random(), kind, params, now_ms())
         };
         self.insert_and_start(caller, job, key).await
@@ -682,6 +688,12 @@ impl Jobs {
             Created::New(job) => job,
             Created::Again(job) => return Ok(Started { job, again: true }),
             Created::Full { .. } => return Err(shares.refusal(shares.max(), 1)),
+            Created::UnknownNeed(id) => {
+                return Err(AppError::invalid_field(
+                    AFTER_FIELD,
+                    format!("there is no job {id} of yours"),
+                ))
+            }
             Created::KeyTaken => {
                 return Err(AppError::invalid(vec![FieldError {
                     field: KEY_FIELD.into(),
@@ -839,6 +851,8 @@ pub struct StartOptions {
     /// Its priority (`None`: its kind's); above its kind's, only for an operator
     /// ([`crate::priorities`]).
     pub priority: Option<model::Priority>,
+    /// The jobs it runs after ([`model::after`]): it waits, queued, until they end.
+    pub after: Option<AfterAsked>,
 }
 
 /// A job a start made, or the one an earlier start with the same idempotency key made.
@@ -873,6 +887,13 @@ fn fingerprint(job: &Job) -> String {
             .as_array_mut()
             .expect("an array")
             .push(job.priority.level().into());
+    }
+    // So do the jobs it runs after, for a start that names some.
+    if let Some(after) = &job.after {
+        asked
+            .as_array_mut()
+            .expect("an array")
+            .push(serde_json::json!([after.jobs, after.when]));
     }
     let digest = Sha256::digest(asked.to_string().as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()

@@ -50,6 +50,7 @@ impl Jobs {
         let pauses = self.kind_pauses().await?;
         let reading = self.queue_reading().await?;
         let waits = self.limit_waits(jobs).await?;
+        let afters = self.after_waits(jobs).await?;
         let queued: Vec<JobId> = jobs
             .iter()
             .filter(|j| j.status == JobStatus::Queued)
@@ -67,6 +68,17 @@ impl Jobs {
             .map(|job| match job.status {
                 JobStatus::Queued => {
                     let standing = standings.next().flatten();
+                    if let Some(after) = afters.get(&job.id) {
+                        // Out of line until the jobs it runs after end.
+                        return Some(QueueInfo {
+                            queue_position: None,
+                            expected_start_at: None,
+                            waiting_for: "jobs".into(),
+                            needs: Some(after.clone()),
+                            paused: None,
+                            limit: None,
+                        });
+                    }
                     match KindPause::of(&pauses, &job.kind) {
                         Some(pause) => Some(QueueInfo {
                             queue_position: None,
@@ -74,6 +86,7 @@ impl Jobs {
                             waiting_for: "paused".into(),
                             paused: Some(pause.clone()),
                             limit: None,
+                            needs: None,
                         }),
                         None => standing.map(|standing| {
                             let mut info = self.place(&reading, job, standing);
@@ -146,6 +159,7 @@ impl Jobs {
                 waiting_for: "kind".into(),
                 paused: None,
                 limit: None,
+                needs: None,
             }
         } else {
             let complete = standing.kinds_ahead.len() as u64 == standing.ahead;
@@ -157,6 +171,7 @@ impl Jobs {
                 waiting_for: "all".into(),
                 paused: None,
                 limit: None,
+                needs: None,
             }
         }
     }

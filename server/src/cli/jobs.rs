@@ -6,7 +6,7 @@
 //! exits with [`exit_code`] of how the job ended.
 
 use super::{params, printable, refused, Remote};
-use crate::config::JobsArgs;
+use crate::config::{JobsArgs, StartArgs};
 use crate::Config;
 use futures::StreamExt;
 use model::{Job, JobStatus, LogLine, ProgressEvent};
@@ -95,24 +95,25 @@ fn created(ms: i64) -> String {
 }
 
 /// `headway start`: starts a job; with `follow`, follows it and exits as [`exit_code`] says.
-pub async fn start(
-    config: &Config,
-    kind: &str,
-    param: &[String],
-    priority: Option<&str>,
-    follow_it: bool,
-) -> Result<i32, String> {
+pub async fn start(config: &Config, args: &StartArgs) -> Result<i32, String> {
     let remote = Remote::new(config)?;
-    let mut body = json!({"kind": kind, "params": params(param)?});
-    if let Some(priority) = priority {
-        // As written: the server says what a priority may be, and who may raise one.
+    let mut body = json!({"kind": args.kind, "params": params(&args.param)?});
+    // As written: the server says what a priority, a job to run after or a condition may be,
+    // and who may ask for them.
+    if let Some(priority) = &args.priority {
         body["priority"] = json!(priority);
+    }
+    if !args.after.is_empty() {
+        body["after"] = json!(args.after);
+    }
+    if let Some(when) = &args.when {
+        body["when"] = json!(when);
     }
     let job = remote
         .expect(Method::POST, "/jobs", Some(&body), &[200, 201])
         .await?;
     let id = printable(job["id"].as_str().unwrap_or_default()).into_owned();
-    if !follow_it {
+    if !args.follow {
         println!("{id}");
         return Ok(0);
     }

@@ -34,6 +34,15 @@ pub struct CreateJob {
     #[serde(default)]
     #[schemars(with = "Option<model::Priority>")]
     priority: Option<serde_json::Value>,
+    /// Jobs (yours) it runs after: it waits, queued, until they end, and starts then as `when`
+    /// says.
+    #[serde(default)]
+    #[schemars(length(max = 100))]
+    after: Option<Vec<model::JobId>>,
+    /// With `after`: `succeeded` (the default) starts it once they all succeeded, and cancels
+    /// it if one ends otherwise; `ended` starts it once they all ended, however.
+    #[serde(default)]
+    when: Option<model::AfterWhen>,
 }
 
 /// A priority as the API takes it: a level's name or number, refused on its field.
@@ -114,6 +123,10 @@ pub async fn create_job(
         key,
         max_attempts: body.max_attempts.as_ref().map(max_attempts).transpose()?,
         priority: body.priority.as_ref().map(priority).transpose()?,
+        after: body.after.map(|jobs| engine::AfterAsked {
+            jobs,
+            when: body.when.unwrap_or_default(),
+        }),
     };
     let started = state
         .engine

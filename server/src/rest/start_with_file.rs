@@ -139,6 +139,8 @@ async fn read_form(
             ("idempotency_key", _) => form.idempotency_key = value,
             ("max_attempts", _) => form.max_attempts = value,
             ("priority", _) => form.priority = value,
+            ("after", _) => form.after = value,
+            ("when", _) => form.when = value,
             _ => {}
         }
     }

@@ -121,6 +121,18 @@ impl Session {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Waits until the job has the status `status`, on its own stream.
+    pub async fn wait_status(&self, id: &str, status: &str) {
+        let mut events = self
+            .events(&format!("/api/v1/jobs/{id}/events"), None)
+            .await;
+        read_until(&mut events, |e| {
+            ["snapshot", "job"].contains(&e.event.as_str())
+                && e.data.contains(&format!(r#""status":"{status}""#))
+        })
+        .await;
+    }
+
     /// `GET /api/v1/jobs/{id}`, which must exist.
     pub async fn job(&self, id: &str) -> Value {
         let (status, job) = self.get(&format!("/api/v1/jobs/{id}")).await;

@@ -29,16 +29,6 @@ async fn listed(s: &Session, kind: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// Waits until the job has the status `status` on its own stream.
-async fn wait_status(s: &Session, id: &str, status: &str) {
-    let mut events = s.events(&format!("/api/v1/jobs/{id}/events"), None).await;
-    read_until(&mut events, |e| {
-        ["snapshot", "job"].contains(&e.event.as_str())
-            && e.data.contains(&format!(r#""status":"{status}""#))
-    })
-    .await;
-}
-
 /// A demo job keyed `log_every = key`: long (`steps` × 20 ms) or short.
 async fn demo_keyed(s: &Session, key: u64, steps: u64) -> String {
     let (status, job) = s
@@ -161,7 +151,7 @@ async fn one_at_a_time_per_key_holds_a_keys_jobs_and_lets_other_keys_start_past_
     assert_eq!(status, 200, "{set}");
     // Key 1: a long job runs, and twenty more wait behind it though slots are free.
     let first = demo_keyed(&s, 1, 100_000).await;
-    wait_status(&s, &first, "running").await;
+    s.wait_status(&first, "running").await;
     let mut held = Vec::new();
     for _ in 0..20 {
         held.push(demo_keyed(&s, 1, 1).await);

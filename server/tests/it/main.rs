@@ -13,6 +13,7 @@ mod support;
 mod team;
 
 mod accounts;
+mod after;
 mod api;
 mod architecture;
 mod bounds;

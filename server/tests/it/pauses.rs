@@ -24,22 +24,12 @@ async fn as_session(s: &Session, kind: &str, action: &str) -> (u16, Value) {
     s.post(&format!("/api/v1/kinds/{kind}/{action}")).await
 }
 
-/// Waits until the job has the status `status` on its own stream.
-async fn wait_status(s: &Session, id: &str, status: &str) {
-    let mut events = s.events(&format!("/api/v1/jobs/{id}/events"), None).await;
-    read_until(&mut events, |e| {
-        ["snapshot", "job"].contains(&e.event.as_str())
-            && e.data.contains(&format!(r#""status":"{status}""#))
-    })
-    .await;
-}
-
 #[tokio::test]
 async fn a_paused_kind_waits_queued_saying_who_paused_it_while_others_run() {
     let app = app().with(|c| c.max_running = 4).start().await;
     let s = app.session();
     let running = s.demo(40, 25).await;
-    wait_status(&s, &running, "running").await;
+    s.wait_status(&running, "running").await;
     // Twenty pauses at once (a script in a loop): one pause, the first one's time.
     let pauses =
         futures::future::join_all((0..20).map(|_| as_operator(&app, "demo", "pause"))).await;

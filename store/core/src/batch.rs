@@ -20,6 +20,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
+mod after;
+pub use after::{ANY_WAITING, NEED_MET, NEED_STATUS, TAKE_WAITING, WAITING_JOB, WAIT_FOR};
+
 /// What [`BatchSql::next_log_seq`] gives back.
 #[derive(Debug, Clone, Copy)]
 pub struct LogSeq {
@@ -231,6 +234,25 @@ pub trait BatchSql {
         keyed: &[String],
         excluded: &str,
     ) -> Result<Vec<Candidate>, Self::Error>;
+    /// Whether some job waits for another to end ([`after::ANY_WAITING`]).
+    async fn any_waiting(&mut self) -> Result<bool, Self::Error>;
+    /// A job's status, if there is such a job ([`after::NEED_STATUS`]).
+    async fn need_status(&mut self, job_id: &str) -> Result<Option<JobStatus>, Self::Error>;
+    /// Records that `job_id` waits for `need_id` to end ([`after::WAIT_FOR`]).
+    async fn wait_for(&mut self, need_id: &str, job_id: &str) -> Result<(), Self::Error>;
+    /// Deletes the records of the jobs waiting for `need_id`, and gives back their ids
+    /// ([`after::TAKE_WAITING`]).
+    async fn take_waiting(&mut self, need_id: &str) -> Result<Vec<String>, Self::Error>;
+    /// A queued job that still waits for others to end, with its owner; `None` for any other.
+    async fn waiting_job(&mut self, job_id: &str) -> Result<Option<(UserId, Job)>, Self::Error>;
+    /// One job fewer for a queued job to wait for, stamped with `event_id`; at the last, its
+    /// rank in the queue becomes `rank`. The job as stored, or `None` when it no longer waits.
+    async fn need_met(
+        &mut self,
+        job_id: &str,
+        rank: i64,
+        event_id: i64,
+    ) -> Result<Option<Job>, Self::Error>;
     /// Inserts events (each with the time it was made) and log lines.
     async fn insert_rows(
         &mut self,
@@ -382,6 +404,8 @@ pub async fn apply_changes<S: BatchSql>(
         queued: HashMap::new(),
         unstored_ids: false,
         hooks: None,
+        ended: Vec::new(),
+        any_waiting: None,
     };
     let mut failed = 0;
     for change in changes {
@@ -404,6 +428,7 @@ pub async fn apply_changes<S: BatchSql>(
                 batch.events.truncate(events);
                 batch.event_rows.clear();
                 batch.logs.clear();
+                batch.ended.clear();
                 tracing::error!(error = %e, "a change was refused by the database; the rest of its batch goes on");
                 change.fail(&StoreError::new("the database refused the change", e));
                 failed += 1;
@@ -435,6 +460,11 @@ struct Batch {
     unstored_ids: bool,
     /// The enabled webhooks, read at the batch's first end.
     hooks: Option<Vec<crate::HookMatch>>,
+    /// The jobs the change being written ended, with how: the jobs waiting for them are
+    /// settled once it is written ([`after`]).
+    ended: Vec<(JobId, JobStatus)>,
+    /// Whether some job waits for another, read at the batch's first end.
+    any_waiting: Option<bool>,
 }
 
 impl Batch {
@@ -503,13 +533,25 @@ impl Batch {
         }
     }
 
-    /// Writes one change, keeps the events it makes, and gives the change its answer.
+    /// Writes one change, keeps the events it makes, and gives the change its answer; then
+    /// settles the jobs waiting for the jobs it ended.
     async fn apply<S: BatchSql>(
         &mut self,
         sql: &mut S,
         change: &mut Change,
     ) -> Result<(), S::Error> {
         let at = now_ms();
+        self.apply_one(sql, change, at).await?;
+        self.settle(sql, at).await
+    }
+
+    /// [`Batch::apply`] without the settling.
+    async fn apply_one<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        change: &mut Change,
+        at: i64,
+    ) -> Result<(), S::Error> {
         match change {
             Change::Create {
                 owner,
@@ -568,6 +610,8 @@ impl Batch {
                     .await?;
                 answer.set(match (interrupted, *requeue) {
                     (Some(_), true) => {
+                        // Queued again at once: it has not ended for the jobs waiting for it.
+                        self.ended.retain(|(id, _)| id != &*job_id);
                         self.move_job(sql, owner, job_id, JobStatus::Queued, None, fence, at)
                             .await?
                     }
@@ -942,13 +986,19 @@ impl Batch {
                 });
             }
         }
-        let job = match self.insert_within(sql, owner, job, max_queued, at).await? {
+        let mut job = job.clone();
+        let needs = match self.needs(sql, &mut job).await? {
+            after::Needs::Known { waiting, failed } => (waiting, failed),
+            after::Needs::Unknown(id) => return Ok(Created::UnknownNeed(id)),
+        };
+        let job = match self.insert_within(sql, owner, &job, max_queued, at).await? {
             Ok(job) => job,
             Err(waiting) => return Ok(Created::Full { waiting }),
         };
         if let Some(key) = key {
             sql.keep_start_key(owner, key, &job.id, at).await?;
         }
+        let job = self.wait_for(sql, owner, job, needs, at).await?;
         Ok(Created::New(job))
     }
 
@@ -1141,6 +1191,7 @@ impl Batch {
         self.job_event::<S>(owner, job_event, &shown, at);
         if let Some(id) = done_event {
             self.deliver_end::<S>(sql, owner, &job, at).await?;
+            self.ended.push((job.id.clone(), to));
             let done = DoneEvent {
                 job_id: job_id.clone(),
                 status: to,

@@ -33,7 +33,7 @@ use model::{
     EventType, IdError, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId,
     Progress, ScheduleId, StatusCount, UserId,
 };
-pub use rows::{JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
+pub use rows::{after_column, JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
 pub use sql::SqlBackend;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -458,6 +458,8 @@ pub enum Created {
     Full { waiting: u64 },
     /// The key was used for another start. Nothing was written.
     KeyTaken,
+    /// No job has this id, which the job was to start after. Nothing was written.
+    UnknownNeed(JobId),
 }
 
 /// What became of a [`Change::Attach`].

@@ -37,6 +37,11 @@ pub struct JobRow {
     /// Its result, as JSON.
     pub result: Option<String>,
     pub priority: i64,
+    /// The jobs it starts after and on what condition, as JSON ([`model::After`] without
+    /// `left`).
+    pub after_jobs: Option<String>,
+    /// How many of them have not ended.
+    pub needs_left: i64,
 }
 
 /// The job columns as a literal, for statements put together at compile time (`concat!`).
@@ -45,7 +50,7 @@ macro_rules! job_columns {
         "id, kind, params, status, current, total, unit, message, level, error_code, \
          error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
          progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for, \
-         outputs, result, priority"
+         outputs, result, priority, after_jobs, needs_left"
     };
 }
 pub(crate) use job_columns;
@@ -143,8 +148,22 @@ impl TryFrom<JobRow> for Job {
                 .and_then(|o| serde_json::from_str(&o).ok())
                 .unwrap_or_default(),
             result: r.result.and_then(|o| serde_json::from_str(&o).ok()),
+            after: r.after_jobs.and_then(|a| after_of(&a, r.needs_left)),
         })
     }
+}
+
+/// A job's `after_jobs` column as [`model::After`], with `needs_left`.
+fn after_of(stored: &str, needs_left: i64) -> Option<model::After> {
+    let mut after: model::After = serde_json::from_str(stored).ok()?;
+    after.left = needs_left.clamp(0, u32::MAX as i64) as u32;
+    Some(after)
+}
+
+/// [`model::After`] as a job's `after_jobs` column: its jobs and condition (`left` is a column of
+/// its own).
+pub fn after_column(after: Option<&model::After>) -> Option<String> {
+    after.map(|a| serde_json::json!({ "jobs": a.jobs, "when": a.when }).to_string())
 }
 
 #[cfg(test)]
@@ -180,6 +199,8 @@ mod tests {
             outputs: None,
             result: None,
             priority: 2,
+            after_jobs: None,
+            needs_left: 0,
         }
     }
 

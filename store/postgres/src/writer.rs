@@ -14,7 +14,7 @@
 //! here, so that a caller that reads its own write back on a stream finds it.
 
 use crate::tailer::Shared;
-use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress};
+use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress, UserId};
 use sqlx::postgres::PgPool;
 use sqlx::{Acquire, PgConnection};
 use std::sync::Arc;
@@ -415,8 +415,9 @@ impl BatchSql for Statements<'_> {
         sqlx::query!(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                  created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, scheduled_for, \
-                 priority, rank) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                 priority, rank, after_jobs, needs_left) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+                 $21, $22)",
             id,
             owner,
             job.kind,
@@ -437,6 +438,8 @@ impl BatchSql for Statements<'_> {
             job.scheduled_for,
             i64::from(job.priority.level()),
             job.rank(),
+            store_core::after_column(job.after.as_ref()),
+            job.after.as_ref().map_or(0, |a| i64::from(a.left)),
         )
         .execute(&mut *self.0)
         .await?;
@@ -506,7 +509,8 @@ impl BatchSql for Statements<'_> {
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
+                 after_jobs, needs_left",
             m.to.as_str(),
             m.at,
             m.to.is_terminal(),
@@ -598,7 +602,8 @@ impl BatchSql for Statements<'_> {
                AND ($8::text IS NULL OR claimed_by = $8) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
+                 after_jobs, needs_left",
             r.at,
             r.error.code,
             r.error.message,
@@ -645,7 +650,8 @@ impl BatchSql for Statements<'_> {
              WHERE id = $4 AND status IN ('running', 'cancelling') AND ($5::text IS NULL OR claimed_by = $5) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
+                 after_jobs, needs_left",
             outputs,
             result,
             event_id,
@@ -671,7 +677,8 @@ impl BatchSql for Statements<'_> {
              WHERE id = $4 AND status = 'queued' \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
-                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority",
+                 attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
+                 after_jobs, needs_left",
             priority,
             model::Priority::AGING_MS,
             event_id,
@@ -872,6 +879,63 @@ impl BatchSql for Statements<'_> {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn any_waiting(&mut self) -> Result<bool, sqlx::Error> {
+        let n: i64 = sqlx::query_scalar(batch::ANY_WAITING)
+            .fetch_one(&mut *self.0)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn need_status(&mut self, job_id: &str) -> Result<Option<JobStatus>, sqlx::Error> {
+        let status: Option<String> = sqlx::query_scalar(batch::NEED_STATUS)
+            .bind(job_id)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        Ok(status.map(|s| JobStatus::parse(&s).unwrap_or(JobStatus::Interrupted)))
+    }
+
+    async fn wait_for(&mut self, need_id: &str, job_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(batch::WAIT_FOR)
+            .bind(need_id)
+            .bind(job_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_waiting(&mut self, need_id: &str) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(batch::TAKE_WAITING)
+            .bind(need_id)
+            .fetch_all(&mut *self.0)
+            .await
+    }
+
+    async fn waiting_job(&mut self, job_id: &str) -> Result<Option<(UserId, Job)>, sqlx::Error> {
+        let row: Option<store_core::OrphanRow> = sqlx::query_as(batch::WAITING_JOB)
+            .bind(job_id)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        // A row whose ids do not parse is passed over: nothing can start it.
+        Ok(row
+            .and_then(|r| store_core::Orphan::try_from(r).ok())
+            .map(|o| (o.owner, o.job)))
+    }
+
+    async fn need_met(
+        &mut self,
+        job_id: &str,
+        rank: i64,
+        event_id: i64,
+    ) -> Result<Option<Job>, sqlx::Error> {
+        let row: Option<JobRow> = sqlx::query_as(batch::NEED_MET)
+            .bind(rank)
+            .bind(event_id)
+            .bind(job_id)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        Ok(row.and_then(|row| row.try_into().ok()))
+    }
+
     async fn job_active(&mut self, job_id: &str) -> Result<bool, sqlx::Error> {
         let active = sqlx::query_scalar!(
             r#"SELECT status IN ('queued', 'running', 'cancelling') AS "active!" FROM jobs WHERE id = $1"#,
@@ -1068,7 +1132,7 @@ impl BatchSql for Statements<'_> {
         let first: Vec<Row> = sqlx::query_as(&format!(
             "SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs \
                WHERE status = 'queued' AND kind = ANY($1) AND (run_after IS NULL OR run_after <= $3) \
-               {not_excluded} \
+               AND needs_left = 0 {not_excluded} \
              ORDER BY rank, seq LIMIT $2 FOR UPDATE SKIP LOCKED"
         ))
         .bind(kinds)
@@ -1092,7 +1156,7 @@ impl BatchSql for Statements<'_> {
                FROM owners o CROSS JOIN LATERAL (
                  SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs
                  WHERE status = 'queued' AND owner = o.owner AND kind = ANY($1)
-                   AND (run_after IS NULL OR run_after <= $2) {not_excluded}
+                   AND (run_after IS NULL OR run_after <= $2) AND needs_left = 0 {not_excluded}
                  ORDER BY rank, seq LIMIT $6) c
                WHERE o.owner IS NOT NULL"#
         ))

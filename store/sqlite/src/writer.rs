@@ -16,7 +16,7 @@
 
 use crate::checkpoint::{self, Checkpoints};
 use crate::Location;
-use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress};
+use model::{Job, JobStatus, KindPause, LogLine, Notice, Progress, UserId};
 use rusqlite::{
     named_params, params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior,
 };
@@ -500,10 +500,10 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                      created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, \
-                     scheduled_for, priority, rank) \
+                     scheduled_for, priority, rank, after_jobs, needs_left) \
                  VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
                      :created_at, :event_id, :timeout_ms, :origin, :run_after, :max_attempts, :schedule_id, \
-                     :scheduled_for, :priority, :rank)",
+                     :scheduled_for, :priority, :rank, :after_jobs, :needs_left)",
             )?
             .execute(named_params! {
                 ":id": job.id.as_str(),
@@ -526,6 +526,8 @@ impl BatchSql for Statements<'_> {
                 ":scheduled_for": job.scheduled_for,
                 ":priority": job.priority.level(),
                 ":rank": job.rank(),
+                ":after_jobs": store_core::after_column(job.after.as_ref()),
+                ":needs_left": job.after.as_ref().map_or(0, |a| a.left),
             })?;
         Ok(())
     }
@@ -968,6 +970,68 @@ impl BatchSql for Statements<'_> {
         Ok(n == 1)
     }
 
+    async fn any_waiting(&mut self) -> rusqlite::Result<bool> {
+        let n: i64 = self
+            .0
+            .prepare_cached(batch::ANY_WAITING)?
+            .query_row([], |r| r.get(0))?;
+        Ok(n > 0)
+    }
+
+    async fn need_status(&mut self, job_id: &str) -> rusqlite::Result<Option<JobStatus>> {
+        let status: Option<String> = self
+            .0
+            .prepare_cached(batch::NEED_STATUS)?
+            .query_row([job_id], |r| r.get(0))
+            .optional()?;
+        Ok(status.map(|s| JobStatus::parse(&s).unwrap_or(JobStatus::Interrupted)))
+    }
+
+    async fn wait_for(&mut self, need_id: &str, job_id: &str) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(batch::WAIT_FOR)?
+            .execute([need_id, job_id])?;
+        Ok(())
+    }
+
+    async fn take_waiting(&mut self, need_id: &str) -> rusqlite::Result<Vec<String>> {
+        self.0
+            .prepare_cached(batch::TAKE_WAITING)?
+            .query_map([need_id], |r| r.get(0))?
+            .collect()
+    }
+
+    async fn waiting_job(&mut self, job_id: &str) -> rusqlite::Result<Option<(UserId, Job)>> {
+        let row = self
+            .0
+            .prepare_cached(batch::WAITING_JOB)?
+            .query_row([job_id], |r| {
+                let owner: String = r.get("owner")?;
+                Ok((owner, job_row(r)?))
+            })
+            .optional()?;
+        // A row whose ids do not parse is passed over: nothing can start it.
+        Ok(
+            row.and_then(|(owner, row)| {
+                Some((UserId::try_from(owner).ok()?, row.try_into().ok()?))
+            }),
+        )
+    }
+
+    async fn need_met(
+        &mut self,
+        job_id: &str,
+        rank: i64,
+        event_id: i64,
+    ) -> rusqlite::Result<Option<Job>> {
+        let row = self
+            .0
+            .prepare_cached(batch::NEED_MET)?
+            .query_row(params![rank, event_id, job_id], job_row)
+            .optional()?;
+        Ok(row.and_then(|row| row.try_into().ok()))
+    }
+
     async fn job_active(&mut self, job_id: &str) -> rusqlite::Result<bool> {
         let active: Option<bool> = self
             .0
@@ -1152,7 +1216,7 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(&format!(
                 "SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs \
                  WHERE status = 'queued' AND kind IN (SELECT value FROM json_each(:kinds)) \
-                   AND (run_after IS NULL OR run_after <= :now) {not_excluded} \
+                   AND (run_after IS NULL OR run_after <= :now) AND needs_left = 0 {not_excluded} \
                  ORDER BY rank, seq LIMIT :scan",
             ))?
             .query_map(
@@ -1182,7 +1246,7 @@ impl BatchSql for Statements<'_> {
             "SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs \
              WHERE status = 'queued' AND owner = :owner \
                AND kind IN (SELECT value FROM json_each(:kinds)) \
-               AND (run_after IS NULL OR run_after <= :now) {not_excluded} \
+               AND (run_after IS NULL OR run_after <= :now) AND needs_left = 0 {not_excluded} \
              ORDER BY rank, seq LIMIT :slots",
         ))?;
         // A user with `slots` jobs among the oldest already has there the ones this would read.
@@ -1328,6 +1392,8 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         outputs: r.get("outputs")?,
         result: r.get("result")?,
         priority: r.get("priority")?,
+        after_jobs: r.get("after_jobs")?,
+        needs_left: r.get("needs_left")?,
     })
 }
 

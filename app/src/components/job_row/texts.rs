@@ -138,7 +138,7 @@ pub fn row_texts(
 
 /// "3rd in line · starts in about 40s", "next in line for import_csv · starting any moment",
 /// "⏸ demo is paused (by ada since Nov 24, 14:02): it starts once resumed", "Waiting: 10 a
-/// minute per customer_id acme, next in 12s".
+/// minute per customer_id acme, next in 12s", "Waiting for 2 jobs: 1 running, 1 succeeded".
 pub fn queue_text(
     t: Text,
     zone: &crate::zone::Zone,
@@ -152,6 +152,9 @@ pub fn queue_text(
             crate::model::EVERY_KIND => t.queue_every_kind_paused(pause.paused_by.as_str(), since),
             _ => t.queue_kind_paused(kind, pause.paused_by.as_str(), since),
         };
+    }
+    if let Some(wait) = &q.needs {
+        return after_wait_text(t, wait);
     }
     if let Some(wait) = &q.limit {
         return limit_wait_text(t, wait, now);
@@ -167,6 +170,22 @@ pub fn queue_text(
         Some(_) => t.queue_starting_any_moment(place),
         None => place,
     }
+}
+
+/// Where the jobs stand that a job runs after: "Waiting for 2 jobs: 1 running, 1 succeeded".
+pub fn after_wait_text(t: Text, wait: &crate::model::AfterWait) -> String {
+    let counts = [
+        (wait.queued, t.after_queued(wait.queued)),
+        (wait.running, t.after_running(wait.running)),
+        (wait.succeeded, t.after_succeeded(wait.succeeded)),
+        (wait.ended, t.after_ended(wait.ended)),
+    ];
+    let parts: Vec<String> = counts
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(_, text)| text)
+        .collect();
+    t.queue_after(wait.total, parts.join(t.list_separator()))
 }
 
 /// Why a job waits on a limit: the limit, its key and, for a rate, when the next start is
@@ -372,6 +391,34 @@ mod tests {
         assert_eq!(
             limit_wait_text(Text::of(Lang::ZhCn), &running, 0),
             "等待：每个 log_every 同时最多 1 个（1）"
+        );
+    }
+
+    #[test]
+    fn a_job_after_others_says_where_they_stand() {
+        use crate::model::{AfterWait, AfterWhen};
+        let en = Text::of(Lang::En);
+        let wait = AfterWait::of(
+            AfterWhen::Succeeded,
+            [JobStatus::Running, JobStatus::Succeeded],
+        );
+        assert_eq!(
+            after_wait_text(en, &wait),
+            "Waiting for 2 jobs: 1 running, 1 succeeded"
+        );
+        let one = AfterWait::of(AfterWhen::Ended, [JobStatus::Queued]);
+        assert_eq!(after_wait_text(en, &one), "Waiting for 1 job: 1 queued");
+        let ended = AfterWait::of(
+            AfterWhen::Ended,
+            [JobStatus::Failed, JobStatus::Cancelled, JobStatus::Running],
+        );
+        assert_eq!(
+            after_wait_text(en, &ended),
+            "Waiting for 3 jobs: 1 running, 2 ended otherwise"
+        );
+        assert_eq!(
+            after_wait_text(Text::of(Lang::ZhCn), &wait),
+            "等待 2 个作业：1 个运行中、1 个已成功"
         );
     }
 }

@@ -168,6 +168,7 @@ impl<T: SqlBackend> FigureReads for T {
                    + COALESCE(r.n, 0) AS turn \
                FROM jobs j LEFT JOIN running r ON r.owner = j.owner \
                WHERE j.status = 'queued' AND (j.run_after IS NULL OR j.run_after <= $3) \
+                 AND j.needs_left = 0 \
                  AND NOT EXISTS (SELECT 1 FROM kind_pauses p WHERE p.kind IN (j.kind, '*')) \
              ), levelled AS ( \
                SELECT q.id, q.kind, q.seq, q.rank, q.turn, \

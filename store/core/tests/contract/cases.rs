@@ -9,7 +9,7 @@ use model::{
 use serde_json::json;
 use store_core::*;
 
-fn new_job(kind: &str) -> Job {
+pub(crate) fn new_job(kind: &str) -> Job {
     let job = Job::queued(model::JobId::random(), kind, json!({"steps": 3}), now_ms());
     Job {
         timeout_ms: Some(5000),
@@ -17,7 +17,7 @@ fn new_job(kind: &str) -> Job {
     }
 }
 
-fn create(owner: &str, job: &Job) -> Change {
+pub(crate) fn create(owner: &str, job: &Job) -> Change {
     Change::Create {
         owner: named(owner),
         job: job.clone(),
@@ -27,7 +27,7 @@ fn create(owner: &str, job: &Job) -> Change {
     }
 }
 
-fn to(owner: &str, job: &Job, status: JobStatus) -> Change {
+pub(crate) fn to(owner: &str, job: &Job, status: JobStatus) -> Change {
     Change::Transition {
         fence: None,
         owner: named(owner),
@@ -47,12 +47,12 @@ fn ids_of(events: &[StoredEvent]) -> Vec<i64> {
 }
 
 /// The change `make` builds around an answer, and where that answer comes.
-fn asked<T>(make: impl FnOnce(Answer<T>) -> Change) -> (Change, Answered<T>) {
+pub(crate) fn asked<T>(make: impl FnOnce(Answer<T>) -> Change) -> (Change, Answered<T>) {
     let (answer, answered) = Answer::new();
     (make(answer), answered)
 }
 
-fn creating(owner: &str, job: &Job) -> (Change, Answered<Created>) {
+pub(crate) fn creating(owner: &str, job: &Job) -> (Change, Answered<Created>) {
     asked(|answer| Change::Create {
         owner: named(owner),
         job: job.clone(),
@@ -907,7 +907,7 @@ pub async fn ids_are_never_handed_out_twice_after_pruning_everything_or_after_no
     );
 }
 
-fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
+pub(crate) fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
     let kinds = ["batch", "checksum", "demo"].map(String::from).to_vec();
     Change::Claim {
         by: named(by),
@@ -920,7 +920,11 @@ fn claim(by: &str, slots: u32, limits: &[(&str, u32)]) -> Change {
     }
 }
 
-fn claiming(by: &str, slots: u32, limits: &[(&str, u32)]) -> (Change, Answered<Vec<QueuedJob>>) {
+pub(crate) fn claiming(
+    by: &str,
+    slots: u32,
+    limits: &[(&str, u32)],
+) -> (Change, Answered<Vec<QueuedJob>>) {
     let (answer, answered) = Answer::new();
     match claim(by, slots, limits) {
         Change::Claim {
@@ -948,7 +952,7 @@ fn claiming(by: &str, slots: u32, limits: &[(&str, u32)]) -> (Change, Answered<V
 }
 
 /// The ids of the jobs a claim took.
-fn claimed(answered: Answered<Vec<QueuedJob>>) -> Vec<JobId> {
+pub(crate) fn claimed(answered: Answered<Vec<QueuedJob>>) -> Vec<JobId> {
     answered
         .now()
         .unwrap()

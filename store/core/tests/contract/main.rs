@@ -7,12 +7,14 @@
 //! share that no other case reaches) taking a fresh [`support::Db`]; listed in [`on_both!`], it
 //! becomes two tests, `sqlite::NAME` and `postgres::NAME`.
 
+mod after;
 mod cases;
 mod shared;
 mod support;
 
 /// Every case, whichever file it is in.
 mod all {
+    pub use crate::after::*;
     pub use crate::cases::*;
     pub use crate::shared::*;
 }
@@ -42,6 +44,10 @@ macro_rules! on_both {
 }
 
 on_both!(
+    a_job_after_others_starts_once_they_all_succeeded_and_not_before,
+    a_need_that_fails_cancels_the_jobs_after_it_and_theirs_in_its_commit,
+    a_job_after_jobs_that_ended_is_settled_as_it_is_inserted,
+    an_interruption_queued_again_at_once_is_no_end_for_the_jobs_after_it,
     a_batch_allocates_consecutive_ids_and_returns_its_events_in_order,
     a_change_the_database_refuses_fails_alone_and_its_batch_commits,
     moves_the_state_machine_refuses_change_nothing,
