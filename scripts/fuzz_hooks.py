@@ -67,17 +67,18 @@ def map_query(context, query):
 # - `run_after`: more than a year ahead of the server's clock;
 # - a webhook's `url`: its host must resolve (DNS), to public addresses only;
 # - a webhook's `kinds`: the kinds the server runs;
-# - a limit's `kind` (a kind that runs here) and `param` (one of that kind's parameters).
+# - a limit's `kind` (a kind that runs here) and `param` (one of that kind's parameters);
+# - a job's `after`: jobs of the caller's that exist.
 KIND_FIELDS = {"kind", "max_attempts"}
 CLOCK_FIELDS = {"cron", "timezone"}
-JOB_BODY = {"kind", "params", "run_after", "max_attempts"}
+JOB_BODY = {"kind", "params", "run_after", "max_attempts", "after", "when"}
 SCHEDULE_BODY = {
     "name", "kind", "params", "cron", "timezone", "enabled", "overlap", "catch_up", "max_attempts",
 }
 # operation: (fields the server's state decides, the body's fields, whether any other field
 # is a kind's parameter)
 DEPENDS_ON_THE_SERVER = {
-    "createJob": (KIND_FIELDS | {"run_after"}, JOB_BODY, True),
+    "createJob": (KIND_FIELDS | {"run_after", "after"}, JOB_BODY, True),
     "createSchedule": (KIND_FIELDS | CLOCK_FIELDS, SCHEDULE_BODY, True),
     "changeSchedule": (KIND_FIELDS | CLOCK_FIELDS, SCHEDULE_BODY, True),
     "previewSchedule": (CLOCK_FIELDS, set(), False),
@@ -89,6 +90,7 @@ DEPENDS_ON_THE_SERVER = {
 ONLY_WHEN = {
     "run_after": ("ahead",),
     "param": ("has no parameter",),
+    "after": ("there is no job",),
     "url": ("does not resolve", "which webhooks may not reach"),
 }
 

@@ -88,18 +88,25 @@ impl TryFrom<LimitWire> for Limit {
     type Error = String;
 
     fn try_from(w: LimitWire) -> Result<Limit, String> {
-        let per = match (w.per, w.param) {
-            (PerName::Kind, _) => Per::Kind,
-            (PerName::Owner, _) => Per::Owner,
-            // Without a name: refused on its field by [`Limit::problem`].
-            (PerName::Param, p) => Per::Param(p.unwrap_or_default()),
-        };
         Ok(Limit {
             kind: w.kind,
-            per,
+            per: Per::of(w.per, w.param),
             max: w.max,
             window_ms: w.window_ms,
         })
+    }
+}
+
+impl Per {
+    /// What a limit counts by, from its name and its parameter's (a parameter beside another
+    /// `per` is ignored; without one, `per: param` is refused on its field by
+    /// [`Limit::problem`]).
+    fn of(per: PerName, param: Option<String>) -> Per {
+        match (per, param) {
+            (PerName::Kind, _) => Per::Kind,
+            (PerName::Owner, _) => Per::Owner,
+            (PerName::Param, p) => Per::Param(p.unwrap_or_default()),
+        }
     }
 }
 
@@ -189,20 +196,99 @@ pub struct KeyUse {
     pub next_at: Option<i64>,
 }
 
-/// Why a queued job waits on a limit: the limit, the job's key, and when it may start.
+/// Why a queued job waits on a limit: the limit, the job's key, and when it may start. On the
+/// wire the limit's fields and the wait's are side by side ([`LimitWaitWire`]): written out
+/// rather than `flatten`ed, so that a page reads it without serde's buffering of every value,
+/// which is a part of the dashboard's wasm of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "LimitWaitWire", into = "LimitWaitWire")]
+pub struct LimitWait {
+    pub limit: Limit,
+    pub key: String,
+    /// The user's name, for a key that is a user's id (a limit per user).
+    pub name: Option<String>,
+    pub used: u32,
+    /// For a rate: when the next start of this key is allowed (Unix ms).
+    pub next_at: Option<i64>,
+}
+
+/// A [`LimitWait`] as the API writes and reads it: the fields of its [`LimitWire`], then the
+/// wait's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-pub struct LimitWait {
-    #[serde(flatten)]
-    pub limit: Limit,
+pub struct LimitWaitWire {
+    pub kind: String,
+    /// Over the whole kind, each user apart, or each value of a parameter apart.
+    pub per: PerName,
+    /// The parameter, for `per: param`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    /// At most this many running at once, or starts in a window.
+    pub max: u32,
+    /// A rate's window (left out: a limit of jobs running at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_ms: Option<i64>,
+    /// The job's key.
     pub key: String,
     /// The user's name, for a key that is a user's id (a limit per user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Jobs of the key running, or its starts in the window.
     pub used: u32,
     /// For a rate: when the next start of this key is allowed (Unix ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_at: Option<i64>,
+}
+
+impl From<LimitWaitWire> for LimitWait {
+    fn from(w: LimitWaitWire) -> LimitWait {
+        LimitWait {
+            limit: Limit {
+                kind: w.kind,
+                per: Per::of(w.per, w.param),
+                max: w.max,
+                window_ms: w.window_ms,
+            },
+            key: w.key,
+            name: w.name,
+            used: w.used,
+            next_at: w.next_at,
+        }
+    }
+}
+
+impl From<LimitWait> for LimitWaitWire {
+    fn from(w: LimitWait) -> LimitWaitWire {
+        let LimitWire {
+            kind,
+            per,
+            param,
+            max,
+            window_ms,
+        } = w.limit.into();
+        LimitWaitWire {
+            kind,
+            per,
+            param,
+            max,
+            window_ms,
+            key: w.key,
+            name: w.name,
+            used: w.used,
+            next_at: w.next_at,
+        }
+    }
+}
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for LimitWait {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LimitWait".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        LimitWaitWire::json_schema(generator)
+    }
 }
 
 impl Limit {
@@ -316,6 +402,34 @@ pub fn window_words(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_is_written_flat_as_it_always_was_and_read_back() {
+        let wait = LimitWait {
+            limit: Limit {
+                kind: "sync".into(),
+                per: Per::Param("customer_id".into()),
+                max: 10,
+                window_ms: Some(60_000),
+            },
+            key: "acme".into(),
+            name: None,
+            used: 10,
+            next_at: Some(12_000),
+        };
+        let json = serde_json::to_value(&wait).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "sync", "per": "param", "param": "customer_id", "max": 10,
+                "window_ms": 60000, "key": "acme", "used": 10, "next_at": 12000})
+        );
+        assert_eq!(serde_json::from_value::<LimitWait>(json).unwrap(), wait);
+        let per_user = serde_json::json!({"kind": "k", "per": "owner", "max": 1, "key": "u1",
+            "name": "ada", "used": 1});
+        let read: LimitWait = serde_json::from_value(per_user.clone()).unwrap();
+        assert_eq!((&read.limit.per, read.name.as_deref()), (&Per::Owner, Some("ada")));
+        assert_eq!(serde_json::to_value(&read).unwrap(), per_user);
+    }
     use serde_json::json;
 
     /// [`PARAM_PATTERN`] by hand: a letter or `_`, then up to 63 letters, digits or `_`.
