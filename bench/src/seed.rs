@@ -228,6 +228,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) 
         outputs: Vec::new(),
         result: None,
         priority: Default::default(),
+        after: None,
     }
 }
 
