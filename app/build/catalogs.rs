@@ -563,7 +563,7 @@ fn generate(catalogs: &[Catalog]) -> String {
         .map(|(i, m)| (m.key.as_str(), i))
         .collect();
     keys.sort();
-    writeln!(s, "/// Every message's key and id, sorted by key.\n#[cfg(not(target_arch = \"wasm32\"))]\npub(crate) const KEYS: [(&str, u16); {}] = [", keys.len()).unwrap();
+    writeln!(s, "/// Every message's key and id, sorted by key.\n#[cfg(not(target_arch = \"wasm32\"))]\npub(crate) static KEYS: [(&str, u16); {}] = [", keys.len()).unwrap();
     for (k, i) in &keys {
         writeln!(s, "    ({k:?}, {i}),").unwrap();
     }

@@ -427,7 +427,10 @@ mod tests {
         let per_user = serde_json::json!({"kind": "k", "per": "owner", "max": 1, "key": "u1",
             "name": "ada", "used": 1});
         let read: LimitWait = serde_json::from_value(per_user.clone()).unwrap();
-        assert_eq!((&read.limit.per, read.name.as_deref()), (&Per::Owner, Some("ada")));
+        assert_eq!(
+            (&read.limit.per, read.name.as_deref()),
+            (&Per::Owner, Some("ada"))
+        );
         assert_eq!(serde_json::to_value(&read).unwrap(), per_user);
     }
     use serde_json::json;

@@ -40,7 +40,7 @@ mod tests {
         assert_eq!(asked_for.jobs, [a.clone(), b]);
         assert_eq!(asked_for.when, AfterWhen::Ended);
         assert_eq!(
-            asked(&a.to_string(), "").unwrap().unwrap().when,
+            asked(a.as_ref(), "").unwrap().unwrap().when,
             AfterWhen::Succeeded
         );
         assert!(asked("  ", "ended").unwrap().is_none());
@@ -48,7 +48,7 @@ mod tests {
             asked("nope", "").unwrap_err().field(AFTER),
             Some("not a job id: nope")
         );
-        assert!(asked(&a.to_string(), "later")
+        assert!(asked(a.as_ref(), "later")
             .unwrap_err()
             .field(WHEN)
             .is_some());

@@ -319,6 +319,7 @@ fn a_timeline_without_events_is_rebuilt_from_the_jobs_times() {
         outputs: Vec::new(),
         result: None,
         priority: Default::default(),
+        after: None,
     };
     let t = crate::history::timeline(&job, Vec::new());
     let got: Vec<(JobStatus, i64)> = t.iter().map(|c| (c.status, c.at)).collect();

@@ -81,7 +81,7 @@ pub async fn a_job_after_others_starts_once_they_all_succeeded_and_not_before(db
         .unwrap();
     let now = read(&db, &c).await;
     assert_eq!((now.status, left(&now)), (JobStatus::Queued, 0));
-    assert_eq!(claim_all(&db, "p2").await, [c.id.clone()]);
+    assert_eq!(claim_all(&db, "p2").await, std::slice::from_ref(&c.id));
     assert!(claim_all(&db, "p1").await.is_empty());
 }
 
@@ -99,7 +99,7 @@ pub async fn a_need_that_fails_cancels_the_jobs_after_it_and_theirs_in_its_commi
         ])
         .await
         .unwrap();
-    assert_eq!(claim_all(&db, "p1").await, [a.id.clone()]);
+    assert_eq!(claim_all(&db, "p1").await, std::slice::from_ref(&a.id));
     let failed = asked(|answer| Change::Transition {
         fence: None,
         owner: named("me"),
@@ -138,7 +138,7 @@ pub async fn a_need_that_fails_cancels_the_jobs_after_it_and_theirs_in_its_commi
         .expect("a `job` event of d");
     assert_eq!(d_event.owner, Some(named("other")));
     assert_eq!(left(&read(&db, &d).await), 0);
-    assert_eq!(claim_all(&db, "p1").await, [d.id.clone()]);
+    assert_eq!(claim_all(&db, "p1").await, std::slice::from_ref(&d.id));
 }
 
 pub async fn a_job_after_jobs_that_ended_is_settled_as_it_is_inserted(db: Db) {
@@ -219,7 +219,7 @@ pub async fn an_interruption_queued_again_at_once_is_no_end_for_the_jobs_after_i
     let b_now = read(&db, &b).await;
     assert_eq!((b_now.status, left(&b_now)), (JobStatus::Queued, 1));
     // Taken again and interrupted for good: an end that is not a success.
-    assert_eq!(claim_all(&db, "p1").await, [a.id.clone()]);
+    assert_eq!(claim_all(&db, "p1").await, std::slice::from_ref(&a.id));
     db.store.apply(vec![interrupt(false)]).await.unwrap();
     assert_eq!(read(&db, &b).await.status, JobStatus::Cancelled);
     // A job cancelled while it waits is not settled again when its need ends.
@@ -233,7 +233,7 @@ pub async fn an_interruption_queued_again_at_once_is_no_end_for_the_jobs_after_i
         .apply(vec![to("me", &d, JobStatus::Cancelled)])
         .await
         .unwrap();
-    assert_eq!(claim_all(&db, "p1").await, [c.id.clone()]);
+    assert_eq!(claim_all(&db, "p1").await, std::slice::from_ref(&c.id));
     let applied = db
         .store
         .apply(vec![to("me", &c, JobStatus::Succeeded)])
