@@ -2,7 +2,8 @@ import { test, expect } from './fixtures';
 
 // "Then run…" without JavaScript, in the dark theme: links and a plain form post; the new
 // job's page, rendered on the server, says what it waits for, and a reload shows it done once
-// the first job has ended; a failed need cancels it, naming that job.
+// the first job has ended (cancelled: it was to run after any end); a failed need cancels the
+// job waiting for its success, naming that job.
 
 test.use({ colorScheme: 'dark' });
 
@@ -13,7 +14,8 @@ test('Then run… with plain links and a form post; a failed need cancels the jo
     expect(res.status()).toBe(201);
     return (await res.json()).id as string;
   };
-  const first = await start({ kind: 'demo', params: { steps: 20, interval_ms: 100 } });
+  // Long enough to outlast the test: it ends when it is cancelled.
+  const first = await start({ kind: 'demo', params: { steps: 600, interval_ms: 100 } });
   await page.goto(`/jobs/${first}`);
   await page.getByRole('link', { name: 'Then run…' }).click();
   await page.getByRole('link', { name: /^Demo/ }).click();
@@ -31,6 +33,7 @@ test('Then run… with plain links and a form post; a failed need cancels the jo
     /^Waiting for 1 job: 1 (queued|running)$/,
   );
   await expect(page.locator('dd.job-after')).toContainText('once they all end');
+  expect((await page.request.post(`/api/v1/jobs/${first}/cancel`)).status()).toBe(200);
   await expect
     .poll(async () => (await (await page.request.get(`/api/v1/jobs/${then}`)).json()).status, { timeout: 30_000 })
     .toBe('succeeded');

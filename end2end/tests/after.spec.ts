@@ -2,12 +2,13 @@ import { test, expect, expectAccessible, startJob, waitForStatus } from './fixtu
 
 // A job to run after another, as a person starts it: "Then run…" on a job's page opens the
 // kind picker, then the chosen kind's form, which says which job it runs after and offers the
-// condition; the new job's page and row say what it waits for, and it runs once the first
-// has ended. In English and in Chinese.
+// condition; the new job's page and row say what it waits for, and when the first is cancelled
+// it ends cancelled too, live, saying why. In English and in Chinese.
 
-test('Then run… starts a job that waits for this one, saying so, and runs once it ends', async ({ page }) => {
+test('Then run… starts a job that waits for this one, saying so, and is cancelled with it', async ({ page }) => {
   await page.goto('/');
-  const first = await startJob(page, 'demo', { steps: 20, interval_ms: 100 });
+  // Long enough to outlast the test: it ends when it is cancelled.
+  const first = await startJob(page, 'demo', { steps: 600, interval_ms: 100 });
   await page.goto(`/jobs/${first}`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.getByRole('link', { name: 'Then run…' }).click();
@@ -31,9 +32,11 @@ test('Then run… starts a job that waits for this one, saying so, and runs once
   await expect(page.locator('dd.job-after a')).toHaveText(first.slice(0, 8));
   await expect(page.locator('dd.job-after')).toContainText('once they all succeed');
   await expectAccessible(page);
-  // The first ends; this one runs, and its page follows it live.
-  await waitForStatus(page, first, 'succeeded');
-  await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  // The first is cancelled: this one, which was to run after its success, ends cancelled
+  // too, and its page follows it live.
+  expect((await page.request.post(`/api/v1/jobs/${first}/cancel`)).status()).toBe(200);
+  await expect(row).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
+  await waitForStatus(page, then, 'cancelled');
 });
 
 test.describe('in Chinese', () => {
