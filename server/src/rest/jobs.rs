@@ -38,7 +38,7 @@ pub struct CreateJob {
     /// says.
     #[serde(default)]
     #[schemars(length(max = 100))]
-    after: Option<Vec<model::JobId>>,
+    after: Option<Vec<String>>,
     /// With `after`: `succeeded` (the default) starts it once they all succeeded, and cancels
     /// it if one ends otherwise; `ended` starts it once they all ended, however.
     #[serde(default)]
@@ -93,6 +93,23 @@ fn max_attempts(value: &serde_json::Value) -> Result<u32, AppError> {
         })
 }
 
+/// The jobs a start runs after, by id: a text that is no job's id names no job of the caller's,
+/// and is refused as one that is not theirs.
+fn after_ids(ids: Vec<String>, when: model::AfterWhen) -> Result<engine::AfterAsked, AppError> {
+    let jobs = ids
+        .into_iter()
+        .map(|id| {
+            model::JobId::try_from(id.clone()).map_err(|_| {
+                AppError::invalid_field(
+                    engine::jobs::AFTER_FIELD,
+                    format!("there is no job {id} of yours"),
+                )
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(engine::AfterAsked { jobs, when })
+}
+
 fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(Default::default())
 }
@@ -123,10 +140,10 @@ pub async fn create_job(
         key,
         max_attempts: body.max_attempts.as_ref().map(max_attempts).transpose()?,
         priority: body.priority.as_ref().map(priority).transpose()?,
-        after: body.after.map(|jobs| engine::AfterAsked {
-            jobs,
-            when: body.when.unwrap_or_default(),
-        }),
+        after: body
+            .after
+            .map(|ids| after_ids(ids, body.when.unwrap_or_default()))
+            .transpose()?,
     };
     let started = state
         .engine
