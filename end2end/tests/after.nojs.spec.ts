@@ -14,8 +14,9 @@ test('Then run… with plain links and a form post; a failed need cancels the jo
     expect(res.status()).toBe(201);
     return (await res.json()).id as string;
   };
-  // Long enough to outlast the test: it ends when it is cancelled.
-  const first = await start({ kind: 'demo', params: { steps: 600, interval_ms: 100 } });
+  // Put off for an hour: it waits, holding no slot the other tests' jobs need, and ends when
+  // it is cancelled.
+  const first = await start({ kind: 'demo', params: { steps: 1, interval_ms: 1 }, run_after: Date.now() + 3_600_000 });
   await page.goto(`/jobs/${first}`);
   await page.getByRole('link', { name: 'Then run…' }).click();
   await page.getByRole('link', { name: /^Demo/ }).click();

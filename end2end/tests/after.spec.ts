@@ -7,8 +7,9 @@ import { test, expect, expectAccessible, startJob, waitForStatus } from './fixtu
 
 test('Then run… starts a job that waits for this one, saying so, and is cancelled with it', async ({ page }) => {
   await page.goto('/');
-  // Long enough to outlast the test: it ends when it is cancelled.
-  const first = await startJob(page, 'demo', { steps: 600, interval_ms: 100 });
+  // Put off for an hour: it waits, holding no slot the other tests' jobs need, and ends when
+  // it is cancelled.
+  const first = await startJob(page, 'demo', { steps: 1, interval_ms: 1 }, { run_after: Date.now() + 3_600_000 });
   await page.goto(`/jobs/${first}`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await page.getByRole('link', { name: 'Then run…' }).click();
