@@ -94,17 +94,8 @@ impl Batch {
     ) -> Result<Job, S::Error> {
         let (waiting, failed) = needs;
         if let Some((need, status)) = failed {
-            let error = need_failed(&need, status);
             let cancelled = self
-                .move_job(
-                    sql,
-                    owner,
-                    &job.id,
-                    JobStatus::Cancelled,
-                    Some(&error),
-                    None,
-                    at,
-                )
+                .cancel_for_need(sql, owner, &job.id, (&need, status), at)
                 .await?;
             return Ok(cancelled.unwrap_or(job));
         }
@@ -143,17 +134,8 @@ impl Batch {
                 let when = job.after.as_ref().map(|a| a.when).unwrap_or_default();
                 if !when.allows(status) {
                     // Its end is pushed onto `ended`: the jobs waiting for it are settled next.
-                    let error = need_failed(&need, status);
-                    self.move_job(
-                        sql,
-                        &owner,
-                        &job.id,
-                        JobStatus::Cancelled,
-                        Some(&error),
-                        None,
-                        at,
-                    )
-                    .await?;
+                    self.cancel_for_need(sql, &owner, &job.id, (&need, status), at)
+                        .await?;
                     continue;
                 }
                 let event_id = self.take_id();
@@ -170,10 +152,31 @@ impl Batch {
     }
 }
 
-/// The error of a job cancelled because `need` ended `status`.
-fn need_failed(need: &JobId, status: JobStatus) -> JobError {
-    JobError {
-        code: NEED_FAILED.to_string(),
-        message: After::failed_message(need, status),
+impl Batch {
+    /// Ends the queued job `job_id` `cancelled` because `need` ended `status`, which its
+    /// condition does not allow; the job as it is then. Its end is pushed onto `ended`, so the
+    /// jobs waiting for it are settled in turn.
+    async fn cancel_for_need<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        job_id: &JobId,
+        (need, status): (&JobId, JobStatus),
+        at: i64,
+    ) -> Result<Option<Job>, S::Error> {
+        let error = JobError {
+            code: NEED_FAILED.to_string(),
+            message: After::failed_message(need, status),
+        };
+        self.move_job(
+            sql,
+            owner,
+            job_id,
+            JobStatus::Cancelled,
+            Some(&error),
+            None,
+            at,
+        )
+        .await
     }
 }
