@@ -288,6 +288,18 @@ system-limit-param = Parameter (when counted for each of its values)
 system-limit-submit = Set limit
 system-limit-hint = Operators and admins can set a limit here, or with the API (POST /api/v1/limits).
 
+# A limit in words (the list of limits).
+limit-at-once = at most { $max } at once
+limit-a-second = { $max } a second
+limit-a-minute = { $max } a minute
+limit-an-hour = { $max } an hour
+limit-a-day = { $max } a day
+limit-per-span = { $max } per { $span }
+limit-per-user = { $limit } per user
+limit-per-param = { $limit } per { $param }
+limit-every-job = every job
+limit-no-key = (none)
+
 ## [browser] A job's status, as people read it.
 
 # Between the items of a list: "failed, cancelled".
@@ -571,6 +583,25 @@ job-stalled = Stalled: no progress for
 job-stalled-said = { $job } job stalled
 job-created = created
 job-finished = finished
+job-retry-in = attempt { $attempt } of { $max } in { $span }
+job-retry-any-moment = attempt { $attempt } of { $max } any moment
+job-starts-at = starts at { $at } · in { $span }
+job-attempt = attempt { $attempt } of { $max }
+job-attempt-failed = attempt { $attempt } failed: { $code }: { $message }
+job-error = { $code }: { $message }
+job-ran = ran { $span }
+job-elapsed = elapsed { $span }
+job-left = about { $span } left
+rate-per-second = { $n }{ $unit }/s
+rate-per-minute = { $n }{ $unit }/min
+progress-of = { $current } of { $total }{ $unit } ({ $pct }%)
+progress-count = { $current }{ $unit }
+progress-label = { $job } job progress
+progress-not-started = not started
+
+## A queued job's place in line, or what holds it back: said by the server, on a row it renders
+## and when a page asks again (the browser does not need these words).
+
 queue-every-kind-paused = ⏸ every kind is paused (by { $name } since { $since }): it starts once resumed
 queue-kind-paused = ⏸ { $kind } is paused (by { $name } since { $since }): it starts once resumed
 queue-place = { $n ->
@@ -591,16 +622,6 @@ queue-waiting = waiting
 queue-waiting-for = waiting for { $kind }
 queue-starts-in = { $place } · starts in about { $span }
 queue-starting-any-moment = { $place } · starting any moment
-limit-at-once = at most { $max } at once
-limit-a-second = { $max } a second
-limit-a-minute = { $max } a minute
-limit-an-hour = { $max } an hour
-limit-a-day = { $max } a day
-limit-per-span = { $max } per { $span }
-limit-per-user = { $limit } per user
-limit-per-param = { $limit } per { $param }
-limit-every-job = every job
-limit-no-key = (none)
 limit-for-key = { $limit } { $key }
 queue-limit = Waiting: { $what }
 queue-limit-next = Waiting: { $what }, next in { $span }
@@ -613,21 +634,6 @@ after-queued = { $n } queued
 after-running = { $n } running
 after-succeeded = { $n } succeeded
 after-ended = { $n } ended otherwise
-job-retry-in = attempt { $attempt } of { $max } in { $span }
-job-retry-any-moment = attempt { $attempt } of { $max } any moment
-job-starts-at = starts at { $at } · in { $span }
-job-attempt = attempt { $attempt } of { $max }
-job-attempt-failed = attempt { $attempt } failed: { $code }: { $message }
-job-error = { $code }: { $message }
-job-ran = ran { $span }
-job-elapsed = elapsed { $span }
-job-left = about { $span } left
-rate-per-second = { $n }{ $unit }/s
-rate-per-minute = { $n }{ $unit }/min
-progress-of = { $current } of { $total }{ $unit } ({ $pct }%)
-progress-count = { $current }{ $unit }
-progress-label = { $job } job progress
-progress-not-started = not started
 
 ## The job page's own texts.
 

@@ -238,6 +238,18 @@ system-limit-param = 参数（按其每个值分别计数时）
 system-limit-submit = 设置限制
 system-limit-hint = 运维和管理员可以在这里设置限制，也可以通过 API（POST /api/v1/limits）。
 
+# A limit in words (the list of limits).
+limit-at-once = 同时最多 { $max } 个
+limit-a-second = 每秒 { $max } 个
+limit-a-minute = 每分钟 { $max } 个
+limit-an-hour = 每小时 { $max } 个
+limit-a-day = 每天 { $max } 个
+limit-per-span = 每 { $span } { $max } 个
+limit-per-user = 每个用户{ $limit }
+limit-per-param = 每个 { $param } { $limit }
+limit-every-job = 所有任务
+limit-no-key = （无）
+
 ## [browser] A job's status, as people read it.
 
 # Between the items of a list: "failed, cancelled".
@@ -518,39 +530,6 @@ job-stalled = 停滞：已无进展
 job-stalled-said = { $job } 任务停滞
 job-created = 创建于
 job-finished = 结束于
-queue-every-kind-paused = ⏸ 所有类型已暂停（由 { $name } 于 { $since } 暂停）：恢复后才会开始
-queue-kind-paused = ⏸ { $kind } 已暂停（由 { $name } 于 { $since } 暂停）：恢复后才会开始
-queue-place = { $n ->
-        [1] 下一个
-       *[other] 排第 { $n } 位
-    }
-queue-place-for = { $kind } 队列中{ $n ->
-        [1] 下一个
-       *[other] 排第 { $n } 位
-    }
-queue-waiting = 等待中
-queue-waiting-for = 等待 { $kind }
-queue-starts-in = { $place } · 约 { $span }后开始
-queue-starting-any-moment = { $place } · 随时开始
-limit-at-once = 同时最多 { $max } 个
-limit-a-second = 每秒 { $max } 个
-limit-a-minute = 每分钟 { $max } 个
-limit-an-hour = 每小时 { $max } 个
-limit-a-day = 每天 { $max } 个
-limit-per-span = 每 { $span } { $max } 个
-limit-per-user = 每个用户{ $limit }
-limit-per-param = 每个 { $param } { $limit }
-limit-every-job = 所有任务
-limit-no-key = （无）
-limit-for-key = { $limit }（{ $key }）
-queue-limit = 等待：{ $what }
-queue-limit-next = 等待：{ $what }，{ $span }后可开始下一个
-queue-limit-next-soon = 等待：{ $what }，随时可开始下一个
-queue-after = 等待 { $n } 个作业：{ $counts }
-after-queued = { $n } 个排队中
-after-running = { $n } 个运行中
-after-succeeded = { $n } 个已成功
-after-ended = { $n } 个以其他状态结束
 job-retry-in = 第 { $attempt } 次尝试（共 { $max } 次），{ $span }后
 job-retry-any-moment = 第 { $attempt } 次尝试（共 { $max } 次），随时开始
 job-starts-at = 开始于 { $at } · { $span }后
@@ -566,6 +545,32 @@ progress-of = { $current } / { $total }{ $unit }（{ $pct }%）
 progress-count = { $current }{ $unit }
 progress-label = { $job } 任务进度
 progress-not-started = 尚未开始
+
+## A queued job's place in line, or what holds it back (said by the server).
+
+queue-every-kind-paused = ⏸ 所有类型已暂停（由 { $name } 于 { $since } 暂停）：恢复后才会开始
+queue-kind-paused = ⏸ { $kind } 已暂停（由 { $name } 于 { $since } 暂停）：恢复后才会开始
+queue-place = { $n ->
+        [1] 下一个
+       *[other] 排第 { $n } 位
+    }
+queue-place-for = { $kind } 队列中{ $n ->
+        [1] 下一个
+       *[other] 排第 { $n } 位
+    }
+queue-waiting = 等待中
+queue-waiting-for = 等待 { $kind }
+queue-starts-in = { $place } · 约 { $span }后开始
+queue-starting-any-moment = { $place } · 随时开始
+limit-for-key = { $limit }（{ $key }）
+queue-limit = 等待：{ $what }
+queue-limit-next = 等待：{ $what }，{ $span }后可开始下一个
+queue-limit-next-soon = 等待：{ $what }，随时可开始下一个
+queue-after = 等待 { $n } 个作业：{ $counts }
+after-queued = { $n } 个排队中
+after-running = { $n } 个运行中
+after-succeeded = { $n } 个已成功
+after-ended = { $n } 个以其他状态结束
 
 ## The job page's own texts.
 

@@ -963,16 +963,30 @@ pub async fn load_log_page(
     )
 }
 
-/// A queued job's place in line and expected start; `None` once it is not queued.
-#[server(endpoint = "queue_info", output = model::codec::Json)]
-pub async fn load_queue_info(id: String) -> Result<Option<crate::model::QueueInfo>, AppError> {
+/// What a queued job's row says of its place in line and expected start, or of the pause, the
+/// limit or the jobs that hold it back, in the caller's language and zone; `None` once it is not
+/// queued. The server says it so that the browser need not know those words.
+#[server(endpoint = "queue_text", output = model::codec::Json)]
+pub async fn load_queue_text(id: String) -> Result<Option<String>, AppError> {
     answered(
         async move {
             let (engine, caller) = caller().await?;
-            engine
+            let job = engine
                 .jobs()
-                .queue_info(&caller, &engine::requested::job_id(&id)?)
-                .await
+                .job(&caller, &engine::requested::job_id(&id)?)
+                .await?;
+            let info = engine
+                .jobs()
+                .queue_infos(std::slice::from_ref(&job))
+                .await?
+                .pop()
+                .flatten();
+            let titles = crate::names::titles_of(&engine);
+            let now = engine::now_ms();
+            Ok(Owner::new().with(|| {
+                provide_context(titles);
+                info.map(|q| crate::components::queue_said(&job, &q, now))
+            }))
         }
         .await,
     )

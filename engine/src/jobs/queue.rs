@@ -6,7 +6,6 @@
 //! then runs for its kind's typical time.
 
 use super::Jobs;
-use crate::caller::Caller;
 use crate::failures::read_failed;
 use crate::store::{QueueStanding, RunningJob};
 use model::system::percentile;
@@ -26,20 +25,6 @@ struct Reading {
 }
 
 impl Jobs {
-    /// The caller's job's place in the queue; `None` unless it is queued.
-    pub async fn queue_info(
-        &self,
-        caller: &Caller,
-        id: &JobId,
-    ) -> Result<Option<QueueInfo>, AppError> {
-        let job = self.job(caller, id).await?;
-        Ok(self
-            .queue_infos(std::slice::from_ref(&job))
-            .await?
-            .pop()
-            .flatten())
-    }
-
     /// The place in the queue of each of `jobs` (as their caller read them), `None` for one that
     /// is not queued; all estimated from one reading. A queued job of a paused kind is out of
     /// line: its information is the pause.

@@ -8,7 +8,7 @@ use super::{row_texts, RowTexts};
 use crate::format;
 use crate::i18n::{t, Text};
 use crate::live;
-use crate::model::{Job, JobStatus, QueueInfo};
+use crate::model::{Job, JobStatus};
 use crate::pace::{self, RateMeter};
 use crate::zone::Zone;
 use leptos::prelude::*;
@@ -66,7 +66,7 @@ impl Binder {
         };
         let job = RwSignal::from(live::track(job));
         let id = job.with_untracked(|j| j.id.to_string());
-        let queue = RwSignal::new(None::<QueueInfo>);
+        let queue = RwSignal::new(None::<String>);
         let sending = RwSignal::new(false);
         let parts = Parts::of(&el);
         // Cancel and Re-run: the forms the page sends itself, showing the job it gets back.
@@ -80,8 +80,8 @@ impl Binder {
                 }
             }
         }
-        // A queued job's place in line, asked for while it waits: every few seconds (the
-        // clock) and whenever it is queued again.
+        // What a queued job's row says of its place in line (the server says it), asked for
+        // while it waits: every few seconds (the clock) and whenever it is queued again.
         let clock = self.clock;
         Effect::new(move |_| {
             let queued = job.with(|j| j.status == JobStatus::Queued);
@@ -92,7 +92,7 @@ impl Binder {
             }
             let id = id.clone();
             leptos::task::spawn_local(async move {
-                let url = crate::server_fns::LoadQueueInfo::url();
+                let url = crate::server_fns::LoadQueueText::url();
                 if let Ok(info) = crate::server_fns::post::fields(url, &[("id", &id)]).await {
                     queue.set(info);
                 }
@@ -113,7 +113,7 @@ impl Binder {
                     meter.observe(at, j.progress.current);
                 }
                 let p = pace::pace(j, meter.rate(), now, stall_ms);
-                let x = row_texts(t, &zone, j, &p, queue.as_ref(), now);
+                let x = row_texts(t, &zone, j, &p, queue.as_deref(), now);
                 parts.paint(&x, shown.as_ref(), sending, || {
                     t.job_stalled_said(crate::names::job_title(j))
                 });

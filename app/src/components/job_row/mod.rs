@@ -131,7 +131,17 @@ fn ActiveRow(job: Job, now: i64, stall_ms: u64) -> impl IntoView {
 fn texts_now(job: &Job, queue: Option<&QueueInfo>, now: i64, stall_ms: u64) -> RowTexts {
     let zone = crate::zone::view_zone().get_untracked();
     let p = pace::pace(job, None, now, stall_ms);
-    row_texts(t(), &zone, job, &p, queue, now)
+    let queue = queue.map(|q| queue_said(job, q, now));
+    row_texts(t(), &zone, job, &p, queue.as_deref(), now)
+}
+
+/// What the row of queued `job` says of `queue`, its place in line or what holds it back, in
+/// the page's language and zone: the server renders it, and answers a page that asks for it
+/// again (`server_fns::load_queue_text`).
+pub fn queue_said(job: &Job, queue: &QueueInfo, now: i64) -> String {
+    let zone = crate::zone::view_zone().get_untracked();
+    let kind = crate::names::kind_title(&job.kind);
+    texts::queue_text(t(), &zone, queue, &kind, now)
 }
 
 /// The job a row shows, for the browser to follow it from.

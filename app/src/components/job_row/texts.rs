@@ -1,6 +1,9 @@
 //! What a job's row says, computed once from the job, its pace, its place in line and the
 //! clock: the server renders a row with it and the browser rewrites the row with it as the job
-//! moves (`bind`), so both say the same.
+//! moves (`bind`), so both say the same. A queued job's place in line (or the pause, limit or
+//! jobs that hold it back) is said by the server alone ([`queue_text`]): the browser asks for
+//! the sentence (`server_fns::load_queue_text`), so the words of limits, pauses and waits, and
+//! the reading of their JSON, stay out of its bundle.
 
 use super::super::progress_bar::{bar_level, indeterminate, progress_said, progress_text};
 use super::super::words::{limit_key, limit_words, status_name};
@@ -26,7 +29,7 @@ pub struct RowTexts {
     pub error: Option<String>,
     /// When a queued job that waits for its time (or a retry) starts.
     pub starts: Option<String>,
-    /// A queued job's place in line, or its kind's pause.
+    /// A queued job's place in line, or what holds it back ([`queue_text`], said by the server).
     pub queue: Option<String>,
     /// Its priority's name, unless it is normal.
     pub priority: Option<&'static str>,
@@ -55,21 +58,21 @@ pub struct BarTexts {
     pub width: String,
 }
 
-/// Everything a row of `j` says at `now`.
+/// Everything a row of `j` says at `now`; `queue` is what [`queue_text`] said of its place in
+/// line.
 pub fn row_texts(
     t: Text,
     zone: &Zone,
     j: &Job,
     p: &Pace,
-    queue: Option<&QueueInfo>,
+    queue: Option<&str>,
     now: i64,
 ) -> RowTexts {
     let title = crate::names::job_title(j);
-    let kind_title = crate::names::kind_title(&j.kind);
     let starts = start_text(t, zone, j, now);
     let queue = queue
         .filter(|_| j.status == JobStatus::Queued)
-        .map(|q| queue_text(t, zone, q, &kind_title, now));
+        .map(str::to_string);
     let pace = pace_text(t, j, p);
     let line = match j.status {
         JobStatus::Queued => starts
