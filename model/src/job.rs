@@ -192,8 +192,11 @@ pub struct Job {
     /// Which queued job a free slot goes to first ([`crate::priority`]).
     #[serde(default)]
     pub priority: crate::Priority,
-    /// The jobs it starts after, if any ([`crate::after`]).
+    /// The jobs it starts after, if any ([`crate::after`]). The server says it on the job's
+    /// page; the browser's islands never read it, so the dashboard's bundle does not carry the
+    /// code to (a job read there has `None`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub after: Option<crate::After>,
 }
 

@@ -49,22 +49,23 @@ impl Jobs {
                 format!("a job may start after at most {MAX_AFTER} jobs"),
             ));
         }
+        let found: HashMap<JobId, JobStatus> = self
+            .inner
+            .store
+            .job_statuses(caller.sees(), &named)
+            .await
+            .map_err(read_failed)?
+            .into_iter()
+            .collect();
         for id in &named {
-            let need = self
-                .inner
-                .store
-                .job(caller.sees(), id)
-                .await
-                .map_err(read_failed)?
-                .ok_or_else(|| {
-                    AppError::invalid_field(AFTER_FIELD, format!("there is no job {id} of yours"))
-                })?;
-            if need.status.is_terminal() && !when.allows(need.status) {
+            let status = found.get(id).ok_or_else(|| {
+                AppError::invalid_field(AFTER_FIELD, format!("there is no job {id} of yours"))
+            })?;
+            if status.is_terminal() && !when.allows(*status) {
                 return Err(AppError::new(
                     ErrorCode::Conflict,
                     format!(
-                        "job {id} ended {}: a job to run after it succeeded would never start",
-                        need.status
+                        "job {id} ended {status}: a job to run after it succeeded would never start"
                     ),
                 ));
             }
@@ -76,38 +77,44 @@ impl Jobs {
         }))
     }
 
-    /// Where the jobs stand that each of the queued `jobs` waits for, for those that wait.
+    /// Where the jobs stand that each of the queued `jobs` waits for, for those that wait; the
+    /// needs of them all read in one query.
     pub(super) async fn after_waits(
         &self,
         jobs: &[Job],
     ) -> Result<HashMap<JobId, AfterWait>, AppError> {
-        let mut waits = HashMap::new();
-        let mut statuses: HashMap<JobId, JobStatus> = HashMap::new();
-        for job in jobs.iter().filter(|j| j.status == JobStatus::Queued) {
-            let Some(after) = job.after.as_ref().filter(|a| a.waits()) else {
-                continue;
-            };
-            let mut of_needs = Vec::with_capacity(after.jobs.len());
-            for need in &after.jobs {
-                let status = match statuses.get(need) {
-                    Some(status) => *status,
-                    None => {
-                        let read = self
-                            .inner
-                            .store
-                            .job(None, need)
-                            .await
-                            .map_err(read_failed)?;
-                        // A need deleted since (its history pruned) had ended.
-                        let status = read.map_or(JobStatus::Succeeded, |j| j.status);
-                        statuses.insert(need.clone(), status);
-                        status
-                    }
-                };
-                of_needs.push(status);
-            }
-            waits.insert(job.id.clone(), AfterWait::of(after.when, of_needs));
+        let waiting: Vec<(&JobId, &After)> = jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::Queued)
+            .filter_map(|j| Some((&j.id, j.after.as_ref().filter(|a| a.waits())?)))
+            .collect();
+        if waiting.is_empty() {
+            return Ok(HashMap::new());
         }
-        Ok(waits)
+        let mut needs: Vec<JobId> = waiting
+            .iter()
+            .flat_map(|(_, after)| after.jobs.iter().cloned())
+            .collect();
+        needs.sort();
+        needs.dedup();
+        let statuses: HashMap<JobId, JobStatus> = self
+            .inner
+            .store
+            .job_statuses(None, &needs)
+            .await
+            .map_err(read_failed)?
+            .into_iter()
+            .collect();
+        Ok(waiting
+            .into_iter()
+            .map(|(id, after)| {
+                // A need deleted since (its history pruned) had ended.
+                let of_needs = after
+                    .jobs
+                    .iter()
+                    .map(|need| statuses.get(need).copied().unwrap_or(JobStatus::Succeeded));
+                (id.clone(), AfterWait::of(after.when, of_needs))
+            })
+            .collect())
     }
 }

@@ -5,7 +5,7 @@
 //! in the transaction that ends a need, is in the store's contract tests.)
 
 use crate::client::*;
-use crate::harness::{app, App};
+use crate::harness::app;
 use crate::team::{accounts_app, add_user, signed_in};
 use model::after::MAX_AFTER;
 use serde_json::{json, Value};
@@ -179,53 +179,40 @@ async fn bad_continuations_are_refused_on_their_field_and_nothing_is_started() {
     assert_eq!(status, 201, "{theirs}");
 }
 
-/// A client command against `app` as its operator; its exit status, stdout and stderr.
-async fn headway(app: &App, args: &[&str]) -> (i32, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"))
-        .env_remove("HEADWAY_TOKEN")
-        .env("HEADWAY_ADMIN_TOKEN", app.admin_token())
-        .args(["--server", &app.base])
-        .args(args)
-        .kill_on_drop(true)
-        .output()
-        .await
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[tokio::test]
 async fn the_command_line_starts_a_job_after_others() {
     let app = app().start().await;
     let s = Session::with_token(&app.base, &app.admin_token());
     let first = s.demo(10, 20).await;
-    let (code, out, err) = headway(
-        &app,
-        &[
-            "start",
-            "demo",
-            "--param",
-            "steps=1",
-            "--param",
-            "interval_ms=1",
-            "--after",
-            &first,
-            "--when",
-            "ended",
-        ],
-    )
-    .await;
+    let (code, out, err) = app
+        .client(
+            &app.base,
+            &[
+                "start",
+                "demo",
+                "--param",
+                "steps=1",
+                "--param",
+                "interval_ms=1",
+                "--after",
+                &first,
+                "--when",
+                "ended",
+            ],
+        )
+        .await;
     assert_eq!(code, 0, "{out} {err}");
     let then = s.job(out.trim()).await;
     assert_eq!(then["after"]["jobs"], json!([first]), "{then}");
     assert_eq!(then["after"]["when"], "ended", "{then}");
     s.wait_status(out.trim(), "succeeded").await;
     // A condition without jobs to run after is refused before anything is sent.
-    let (code, _, err) = headway(&app, &["start", "demo", "--when", "ended"]).await;
+    let (code, _, err) = app
+        .client(&app.base, &["start", "demo", "--when", "ended"])
+        .await;
     assert_eq!(code, 2, "{err}");
-    let (code, _, err) = headway(&app, &["start", "demo", "--after", "nope"]).await;
+    let (code, _, err) = app
+        .client(&app.base, &["start", "demo", "--after", "nope"])
+        .await;
     assert_eq!(code, 1, "{err}");
 }

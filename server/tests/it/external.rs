@@ -760,27 +760,6 @@ async fn headway_run_through_a_connection_cut_many_times_loses_and_doubles_no_li
 
 // ---- headway jobs, start, follow, cancel ----
 
-/// A client command against `server` (a URL) as `app`'s operator; its exit status, stdout and
-/// stderr.
-async fn client(app: &App, server: &str, args: &[&str]) -> (i32, String, String) {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"))
-        .env_remove("HEADWAY_TOKEN")
-        .env("HEADWAY_ADMIN_TOKEN", app.admin_token())
-        .args(["--server", server])
-        .args(args)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(120), out)
-        .await
-        .expect("the command ends")
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[tokio::test]
 async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
     let app = spawn_app().await;
@@ -788,20 +767,20 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
     let base = app.base.clone();
 
     // Started and followed: a bar line per percent (piped), the log, exit 0.
-    let (code, _, err) = client(
-        &app,
-        &base,
-        &[
-            "start",
-            "demo",
-            "--param",
-            "steps=5",
-            "--param",
-            "interval_ms=20",
-            "--follow",
-        ],
-    )
-    .await;
+    let (code, _, err) = app
+        .client(
+            &base,
+            &[
+                "start",
+                "demo",
+                "--param",
+                "steps=5",
+                "--param",
+                "interval_ms=20",
+                "--follow",
+            ],
+        )
+        .await;
     assert_eq!(code, 0, "{err}");
     assert!(
         err.contains("progress [") && err.contains("100.0% 5/5"),
@@ -810,38 +789,38 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
     assert!(err.contains("the job succeeded"), "{err}");
 
     // At a priority, named as the server names them; a wrong one is the server's refusal.
-    let (code, id, err) = client(
-        &app,
-        &base,
-        &[
-            "start",
-            "demo",
-            "--param",
-            "steps=1",
-            "--param",
-            "interval_ms=1",
-            "--priority",
-            "high",
-        ],
-    )
-    .await;
+    let (code, id, err) = app
+        .client(
+            &base,
+            &[
+                "start",
+                "demo",
+                "--param",
+                "steps=1",
+                "--param",
+                "interval_ms=1",
+                "--priority",
+                "high",
+            ],
+        )
+        .await;
     assert_eq!(code, 0, "{err}");
     assert_eq!(op.job(id.trim()).await["priority"], "high");
-    let (code, _, err) = client(
-        &app,
-        &base,
-        &[
-            "start",
-            "demo",
-            "--param",
-            "steps=1",
-            "--param",
-            "interval_ms=1",
-            "--priority",
-            "soon",
-        ],
-    )
-    .await;
+    let (code, _, err) = app
+        .client(
+            &base,
+            &[
+                "start",
+                "demo",
+                "--param",
+                "steps=1",
+                "--param",
+                "interval_ms=1",
+                "--priority",
+                "soon",
+            ],
+        )
+        .await;
     assert_ne!(code, 0);
     assert!(err.contains("a priority is one of"), "{err}");
 
@@ -851,24 +830,24 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
     let end =
         json!({"end": {"status": "failed", "error": {"code": "exit_2", "message": "disk full"}}});
     assert_eq!(report(&op, failed, &token, end).await.0, 200);
-    let (code, _, err) = client(&app, &base, &["follow", failed]).await;
+    let (code, _, err) = app.client(&base, &["follow", failed]).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("disk full"), "{err}");
 
     // Cancelled: 2, through `headway cancel`.
-    let (code, id, _) = client(
-        &app,
-        &base,
-        &[
-            "start",
-            "demo",
-            "--param",
-            "steps=100000",
-            "--param",
-            "interval_ms=50",
-        ],
-    )
-    .await;
+    let (code, id, _) = app
+        .client(
+            &base,
+            &[
+                "start",
+                "demo",
+                "--param",
+                "steps=100000",
+                "--param",
+                "interval_ms=50",
+            ],
+        )
+        .await;
     assert_eq!(code, 0);
     let id = id.trim().to_string();
     let follower = tokio::spawn({
@@ -886,7 +865,7 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
         }
     });
     until_status(&op, &id, "running").await;
-    let (code, out, _) = client(&app, &base, &["cancel", &id]).await;
+    let (code, out, _) = app.client(&base, &["cancel", &id]).await;
     assert_eq!(code, 0);
     assert!(out.contains(&id));
     let followed = tokio::time::timeout(Duration::from_secs(60), follower)
@@ -897,24 +876,23 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
 
     // Interrupted (an external job whose program vanished): 3.
     let (lost, _) = open(&op, json!({"title": "vanishing", "lease_secs": 5})).await;
-    let (code, _, err) = client(&app, &base, &["follow", lost["id"].as_str().unwrap()]).await;
+    let (code, _, err) = app
+        .client(&base, &["follow", lost["id"].as_str().unwrap()])
+        .await;
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("lost"), "{err}");
 
     // No such job: 4, with the server's sentence.
-    let (code, _, err) = client(
-        &app,
-        &base,
-        &["follow", "00000000-0000-4000-8000-000000000000"],
-    )
-    .await;
+    let (code, _, err) = app
+        .client(&base, &["follow", "00000000-0000-4000-8000-000000000000"])
+        .await;
     assert_eq!(code, 4, "{err}");
 
-    let (code, out, _) = client(&app, &base, &["jobs", "--status", "cancelled"]).await;
+    let (code, out, _) = app.client(&base, &["jobs", "--status", "cancelled"]).await;
     assert_eq!(code, 0);
     assert_eq!(out.trim().lines().count(), 1, "{out}");
     assert!(out.contains(&id) && out.contains("cancelled"), "{out}");
-    let (_, out, _) = client(&app, &base, &["jobs", "--kind", "external"]).await;
+    let (_, out, _) = app.client(&base, &["jobs", "--kind", "external"]).await;
     assert!(out.contains("external: vanishing"), "{out}");
 }
 
@@ -1220,7 +1198,7 @@ async fn headway_follow_shows_terminal_escapes_from_the_server_as_text() {
     )
     .await;
     assert_eq!(r.0, 200, "{}", r.1);
-    let (code, out, err) = client(&app, &base, &["follow", id]).await;
+    let (code, out, err) = app.client(&base, &["follow", id]).await;
     assert_eq!(code, 1, "{err}");
     for (name, text) in [("stdout", &out), ("stderr", &err)] {
         let control: Vec<char> = text
@@ -1232,7 +1210,7 @@ async fn headway_follow_shows_terminal_escapes_from_the_server_as_text() {
     // Shown, so that the reader sees something was there.
     assert!(out.contains("log \\e]52;c;cm0gLXJmIH4=\\a"), "{out:?}");
     assert!(err.contains("err \\e]52;"), "{err:?}");
-    let (code, listed, _) = client(&app, &base, &["jobs"]).await;
+    let (code, listed, _) = app.client(&base, &["jobs"]).await;
     assert_eq!(code, 0);
     assert!(listed.contains("external: escapes"), "{listed}");
 }

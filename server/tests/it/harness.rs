@@ -164,6 +164,47 @@ impl App {
         }
     }
 
+    /// `headway ARGS` as a client of `server` (a URL: this app's, or a proxy's in front of it),
+    /// signed in as the operator; its exit status, stdout and stderr. It must end within 120 s.
+    pub async fn client(&self, server: &str, args: &[&str]) -> (i32, String, String) {
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"))
+            .env_remove("HEADWAY_TOKEN")
+            .env("HEADWAY_ADMIN_TOKEN", self.admin_token())
+            .args(["--server", server])
+            .args(args)
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(Duration::from_secs(120), out)
+            .await
+            .expect("the command ends")
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `headway ARGS` as an operator's command on this app's database and address (the way
+    /// `headway kinds pause` or `headway limits set` run on the server's machine), not yet
+    /// started: on PostgreSQL with the operator's token, as processes sharing it have one.
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"));
+        if on_postgres() {
+            command.env("HEADWAY_ADMIN_TOKEN", self.admin_token());
+        }
+        command
+            .args([
+                "--addr",
+                self.base.trim_start_matches("http://"),
+                "--database-url",
+                self.database_url(),
+            ])
+            .args(args)
+            .kill_on_drop(true);
+        command
+    }
+
     /// Runs SQL against the database with another client, as an operator would: `sqlite` on
     /// SQLite (through Python's sqlite3), `postgres` on PostgreSQL (through psql).
     pub async fn sql(&self, sqlite: &str, postgres: &str) {

@@ -6,7 +6,7 @@
 //! `cluster::limits_hold_across_processes_and_a_kill`.)
 
 use crate::client::*;
-use crate::harness::{app, on_postgres, App};
+use crate::harness::{app, App};
 use crate::team::{accounts_app, add_user, signed_in};
 use serde_json::{json, Value};
 
@@ -235,21 +235,7 @@ async fn a_rate_per_user_says_when_the_next_start_may_be_and_starts_it_then() {
 #[tokio::test]
 async fn the_command_line_sets_lists_and_removes_limits() {
     let app = app().start().await;
-    let headway = |args: &[&str]| {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"));
-        if on_postgres() {
-            command.env("HEADWAY_ADMIN_TOKEN", app.admin_token());
-        }
-        command
-            .args([
-                "--addr",
-                app.base.trim_start_matches("http://"),
-                "--database-url",
-                app.database_url(),
-            ])
-            .args(args)
-            .output()
-    };
+    let headway = |args: &[&str]| app.command(args).output();
     let said = |out: &std::process::Output| {
         assert!(
             out.status.success(),

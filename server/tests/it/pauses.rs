@@ -3,10 +3,9 @@
 //! kinds go on, and nothing of it starts until it is resumed, across restarts.
 
 use crate::client::*;
-use crate::harness::{app, on_postgres, App};
+use crate::harness::{app, App};
 use crate::team::{accounts_app, add_user, signed_in};
 use serde_json::{json, Value};
-use tokio::process::Command;
 
 /// Sends `POST /api/v1/kinds/{kind}/{action}` as the holder of the operator token.
 async fn as_operator(app: &App, kind: &str, action: &str) -> (u16, Value) {
@@ -181,22 +180,11 @@ async fn only_operators_and_admins_pause_and_an_unknown_kind_is_named() {
 async fn the_command_line_lists_pauses_and_resumes_kinds() {
     let app = app().start().await;
     let headway = |args: &[&str], token: Option<&str>| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_headway"));
-        if on_postgres() {
-            command.env("HEADWAY_ADMIN_TOKEN", app.admin_token());
-        }
+        let mut command = app.command(args);
         if let Some(token) = token {
             command.env("HEADWAY_TOKEN", token);
         }
-        command
-            .args([
-                "--addr",
-                app.base.trim_start_matches("http://"),
-                "--database-url",
-                app.database_url(),
-            ])
-            .args(args)
-            .output()
+        command.output()
     };
     let out = headway(&["kinds", "pause", "import_csv"], None)
         .await

@@ -11,7 +11,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use model::{
-    FailureGroup, Job, JobId, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId,
+    FailureGroup, Job, JobId, JobStatus, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId,
     StatusChange, StatusCount, Upload, UploadId, UserId,
 };
 use std::path::Path;
@@ -134,6 +134,14 @@ pub trait JobReads: Send + Sync + 'static {
 
     /// How many of the jobs `ids` exist and are `sees`'s (`None`: anyone's), in one query.
     async fn count_jobs(&self, sees: Option<&UserId>, ids: &[JobId]) -> StoreResult<u64>;
+
+    /// The status of each of the jobs `ids` that exists and is `sees`'s (`None`: anyone's), in
+    /// one query; a job that is not there is left out.
+    async fn job_statuses(
+        &self,
+        sees: Option<&UserId>,
+        ids: &[JobId],
+    ) -> StoreResult<Vec<(JobId, JobStatus)>>;
 
     /// The checkpoint a resumable job saved last.
     async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>>;

@@ -8,7 +8,7 @@ use crate::{
     StoreResult, JOB_COLUMNS, RUNNING,
 };
 use async_trait::async_trait;
-use model::{Job, JobId, UserId};
+use model::{Job, JobId, JobStatus, UserId};
 
 #[async_trait]
 impl<T: SqlBackend> JobReads for T {
@@ -103,6 +103,37 @@ impl<T: SqlBackend> JobReads for T {
         })
         .map_err(read_err("counting jobs"))?;
         Ok(count(n))
+    }
+
+    async fn job_statuses(
+        &self,
+        sees: Option<&UserId>,
+        ids: &[JobId],
+    ) -> StoreResult<Vec<(JobId, JobStatus)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, status FROM jobs WHERE id IN ({}) \
+             AND (CAST($2 AS TEXT) IS NULL OR owner = $2)",
+            self.pool().dialect().list(1)
+        );
+        let rows: Vec<(String, String)> = on_pool!(self.pool(), p => {
+            sqlx::query_as(&sql)
+                .bind(json_list(ids))
+                .bind(sees.map(UserId::as_str))
+                .fetch_all(p)
+                .await
+        })
+        .map_err(read_err("reading jobs' statuses"))?;
+        rows.into_iter()
+            .map(|(id, status)| {
+                Ok((
+                    stored_id(id)?,
+                    JobStatus::parse(&status).unwrap_or(JobStatus::Interrupted),
+                ))
+            })
+            .collect()
     }
 
     async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>> {
