@@ -193,10 +193,8 @@ async fn active(engine: &engine::Engine, caller: &engine::Caller) -> Result<Acti
         .history_page(caller, &page("queued", QUEUED_SCAN))
         .await?
         .jobs;
-    // Oldest first; those waiting for a time of their own (a start time, a retry) after.
-    queued.reverse();
     let now = engine::now_ms();
-    queued.sort_by_key(|j| j.run_after.is_some_and(|at| at > now));
+    queued.sort_by_key(|j| next_order(j, now));
     let counts = engine.jobs().status_counts(caller, None).await?;
     let total = |statuses: &[JobStatus]| -> u64 {
         counts
@@ -211,6 +209,21 @@ async fn active(engine: &engine::Engine, caller: &engine::Caller) -> Result<Acti
         next: queued.into_iter().take(ACTIVE_SHOWN).collect(),
         queued_total: total(&[JobStatus::Queued]),
     })
+}
+
+/// Where a queued job goes in "Next to start": those that may start now in the order a free
+/// slot takes them (priority, then age: their rank), then those that wait for a time of their
+/// own (a start time, a retry), then those that wait for other jobs to end.
+#[cfg(any(feature = "ssr", test))]
+fn next_order(job: &Job, now: i64) -> (u8, i64) {
+    let waits = if job.after.as_ref().is_some_and(crate::model::After::waits) {
+        2
+    } else if job.run_after.is_some_and(|at| at > now) {
+        1
+    } else {
+        0
+    };
+    (waits, job.rank())
 }
 
 /// The most rows [`load_rows`] renders in one call.
@@ -1084,158 +1097,6 @@ pub async fn resume_kind(kind: String) -> Result<bool, AppError> {
     )
 }
 
-/// Sets a limit from the form of `/system` (operators and admins): `per` is `kind`, `owner`
-/// or `param` (then `param` names the parameter), `window` a rate's window in ms (empty: at
-/// once). Without JavaScript the browser goes back to `/system`; a refused form comes back
-/// with what was typed in it.
-#[server(endpoint = "set_limit", output = model::codec::Json)]
-pub async fn set_limit(
-    kind: String,
-    max: String,
-    per: String,
-    #[server(default)] param: String,
-    #[server(default)] window: String,
-) -> Result<crate::model::limits::LimitUse, AppError> {
-    let typed = LimitFields {
-        kind,
-        max,
-        per,
-        param,
-        window,
-    };
-    let answer = answered(
-        async {
-            let (engine, caller) = caller().await?;
-            let limit = typed.limit()?;
-            engine.jobs().set_limit(&caller, limit).await
-        }
-        .await,
-    );
-    // Without JavaScript: back to the form, with what was typed if it was refused (else to a
-    // clean form, not the refused values of an earlier post the address still holds).
-    if status::form_post() {
-        match &answer {
-            Err(e) => leptos_axum::redirect(&typed.refused_url(e)),
-            Ok(_) => leptos_axum::redirect("/system"),
-        }
-    }
-    answer
-}
-
-/// Removes a limit set at run time (its kind, `per`, `param` and `window` as [`set_limit`]
-/// takes them): operators and admins.
-#[server(endpoint = "remove_limit", output = model::codec::Json)]
-pub async fn remove_limit(
-    kind: String,
-    per: String,
-    #[server(default)] param: String,
-    #[server(default)] window: String,
-) -> Result<bool, AppError> {
-    answered(
-        async move {
-            let (engine, caller) = caller().await?;
-            let typed = LimitFields {
-                kind,
-                max: "1".into(),
-                per,
-                param,
-                window,
-            };
-            engine.jobs().remove_limit(&caller, &typed.limit()?).await
-        }
-        .await,
-    )
-}
-
-/// The fields of the limits' form, as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LimitFields {
-    pub kind: String,
-    pub max: String,
-    /// `kind`, `owner` or `param`.
-    pub per: String,
-    pub param: String,
-    /// A rate's window in ms; empty for a limit of jobs running at once.
-    pub window: String,
-}
-
-/// The query parameters a refused form without JavaScript comes back with.
-pub const LIMIT_QUERY: [&str; 5] = [
-    "limit_kind",
-    "limit_max",
-    "limit_per",
-    "limit_param",
-    "limit_window",
-];
-
-impl LimitFields {
-    /// The fields from a page's query ([`LIMIT_QUERY`]).
-    pub fn from_query(get: impl Fn(&str) -> Option<String>) -> LimitFields {
-        let [kind, max, per, param, window] = LIMIT_QUERY.map(|k| get(k).unwrap_or_default());
-        LimitFields {
-            kind,
-            max,
-            per,
-            param,
-            window,
-        }
-    }
-
-    /// The limit they describe, or the field that is wrong (the engine checks the rest).
-    pub fn limit(&self) -> Result<crate::model::limits::Limit, AppError> {
-        use crate::model::limits::{Limit, Per, MAX_MAX};
-        let t = crate::i18n::t();
-        let max = self.max.trim().parse::<u32>().map_err(|_| {
-            AppError::invalid_field("max", t.engine_whole_number_from_to(1, MAX_MAX.to_string()))
-        })?;
-        let per = match self.per.as_str() {
-            "" | "kind" => Per::Kind,
-            "owner" => Per::Owner,
-            "param" => Per::Param(self.param.trim().to_string()),
-            _ => {
-                return Err(AppError::invalid_field(
-                    "per",
-                    t.engine_one_of("kind, owner, param"),
-                ))
-            }
-        };
-        let window_ms = match self.window.trim() {
-            "" => None,
-            w => Some(
-                w.parse::<i64>()
-                    .map_err(|_| AppError::invalid_field("window_ms", t.engine_whole_number()))?,
-            ),
-        };
-        Ok(Limit {
-            kind: self.kind.trim().to_string(),
-            per,
-            max,
-            window_ms,
-        })
-    }
-
-    /// Where a form refused without JavaScript goes: back to `/system`'s form, with what was
-    /// typed and why it was refused.
-    #[cfg(feature = "ssr")]
-    fn refused_url(&self, error: &AppError) -> String {
-        use leptos::server_fn::error::ServerFnUrlError;
-        let values = [&self.kind, &self.max, &self.per, &self.param, &self.window];
-        let path = <SetLimit as leptos::server_fn::ServerFn>::PATH;
-        let Ok(mut url) =
-            ServerFnUrlError::new(path, error.clone()).to_url("http://headway/system")
-        else {
-            return "/system".into();
-        };
-        url.query_pairs_mut()
-            .extend_pairs(LIMIT_QUERY.iter().zip(values));
-        format!(
-            "{}?{}#limit-form",
-            url.path(),
-            url.query().unwrap_or_default()
-        )
-    }
-}
-
 /// A server function's answer, whether it goes out over HTTP or into a page rendered on the
 /// server: an internal error is logged here, once, with its causes, and an error called over
 /// HTTP answers with its status ([`status::refused`]).
@@ -1310,6 +1171,7 @@ async fn request_headers() -> Result<axum::http::HeaderMap, AppError> {
 #[cfg(feature = "ssr")]
 pub mod after;
 pub mod cookies;
+pub mod limits;
 pub mod post;
 pub mod schedules;
 #[cfg(feature = "ssr")]
@@ -1318,6 +1180,8 @@ pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 use status::page_status;
+
+pub use limits::{LimitFields, RemoveLimit, SetLimit, LIMIT_QUERY};
 
 /// The caller's personal API tokens, newest first (revoked ones too).
 #[server(endpoint = "tokens", output = model::codec::Json)]
@@ -1437,69 +1301,38 @@ fn parse_role(role: &str) -> Result<crate::model::Role, AppError> {
 
 #[cfg(test)]
 mod tests {
-    use super::LimitFields;
-    use crate::model::limits::{Limit, Per};
-
-    fn fields(max: &str, per: &str, param: &str, window: &str) -> LimitFields {
-        LimitFields {
-            kind: "demo".into(),
-            max: max.into(),
-            per: per.into(),
-            param: param.into(),
-            window: window.into(),
-        }
-    }
+    use super::next_order;
+    use crate::model::ids::testing::named;
+    use crate::model::{After, AfterWhen, Job, Priority};
 
     #[test]
-    fn the_limits_form_reads_as_a_limit() {
-        assert_eq!(
-            fields("1", "param", " log_every ", "").limit().unwrap(),
-            Limit {
-                kind: "demo".into(),
-                per: Per::Param("log_every".into()),
-                max: 1,
-                window_ms: None,
-            }
-        );
-        let rate = fields("10", "owner", "", "60000").limit().unwrap();
-        assert_eq!((rate.per, rate.window_ms), (Per::Owner, Some(60_000)));
-        assert_eq!(fields("3", "kind", "x", "").limit().unwrap().per, Per::Kind);
-        // What is not a number is refused here, the rest by the engine.
-        for (bad, field) in [
-            (fields("-1", "kind", "", ""), "max"),
-            (fields("two", "kind", "", ""), "max"),
-            (fields("1", "everyone", "", ""), "per"),
-            (fields("1", "kind", "", "soon"), "window_ms"),
-        ] {
-            let e = bad.limit().unwrap_err();
-            assert!(e.field(field).is_some(), "{bad:?}: {e:?}");
-        }
-        assert_eq!(fields("0", "kind", "", "").limit().unwrap().max, 0);
-    }
-
-    #[test]
-    fn a_refused_form_comes_back_from_the_query_as_it_was_typed() {
-        let typed = fields("0", "param", "log_every", "1000");
-        let query = [
-            ("limit_kind", "demo"),
-            ("limit_max", "0"),
-            ("limit_per", "param"),
-            ("limit_param", "log_every"),
-            ("limit_window", "1000"),
-        ];
-        let read = LimitFields::from_query(|k| {
-            query
-                .iter()
-                .find(|(name, _)| *name == k)
-                .map(|(_, v)| v.to_string())
-        });
-        assert_eq!(read, typed);
-        #[cfg(feature = "ssr")]
-        {
-            let url = typed.refused_url(&crate::error::AppError::invalid_field("max", "no"));
-            assert!(url.starts_with("/system?__path="), "{url}");
-            assert!(url.contains("&limit_param=log_every&"), "{url}");
-            assert!(url.ends_with("#limit-form"), "{url}");
-        }
+    fn next_to_start_is_in_the_order_they_start_those_waiting_last() {
+        let id = |n: u32| format!("{n:016x}");
+        let job = |n: u32, at: i64| Job::queued(named(&id(n)), "demo", serde_json::Value::Null, at);
+        let now = 100_000;
+        let old = job(1, 1_000);
+        let waiting_for = |left| After {
+            jobs: vec![old.id.clone()],
+            when: AfterWhen::Succeeded,
+            left,
+        };
+        let new = job(2, 2_000);
+        let mut urgent = job(3, 3_000);
+        urgent.priority = Priority::HIGH;
+        let mut later = job(4, 500);
+        later.run_after = Some(now + 60_000);
+        let mut after = job(5, 100);
+        after.after = Some(waiting_for(1));
+        // Its wait over: in line like any other.
+        let mut ready = job(6, 200);
+        ready.after = Some(waiting_for(0));
+        let mut queued = [after, later, new, old.clone(), urgent, ready];
+        queued.sort_by_key(|j| next_order(j, now));
+        let order: Vec<String> = queued.iter().map(|j| j.id.to_string()).collect();
+        let ids: Vec<String> = [3, 6, 1, 2, 4, 5]
+            .into_iter()
+            .map(|n| named::<crate::model::JobId>(&id(n)).to_string())
+            .collect();
+        assert_eq!(order, ids);
     }
 }

@@ -11,8 +11,8 @@ use crate::{
 };
 use async_trait::async_trait;
 use model::{
-    FailureGroup, Job, JobId, JobStatus, KindPause, LogLine, MinuteStats, Notice, ProcessId, ScheduleId,
-    StatusChange, StatusCount, Upload, UploadId, UserId,
+    FailureGroup, Job, JobId, JobStatus, KindPause, LogLine, MinuteStats, Notice, ProcessId,
+    ScheduleId, StatusChange, StatusCount, Upload, UploadId, UserId,
 };
 use std::path::Path;
 use std::time::Duration;
