@@ -15,6 +15,7 @@
 //! - [`schedules`]: jobs started on a clock;
 //! - [`system`]: the operator's view of a deployment;
 //! - [`webhooks`]: URLs told when jobs end, and their deliveries;
+//! - [`workflows`]: graphs of steps, and the templates of their parameters;
 //! - [`bulk`]: bulk actions' requests and answers;
 //! - [`accounts`]: roles, who is signed in, API tokens;
 //! - [`error`]: the one error type of the API, the stream and server functions;
@@ -56,6 +57,7 @@ pub mod schedules;
 pub mod system;
 pub mod text;
 pub mod webhooks;
+pub mod workflows;
 
 pub use accounts::{Me, Role, TokenScope};
 pub use after::{After, AfterWait, AfterWhen};
