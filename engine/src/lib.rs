@@ -29,6 +29,7 @@
 //! - [`files`]: what a job may open (its owner's part of the data folder), and how;
 //! - [`telemetry`]: the engine's metrics, for `/metrics`;
 //! - [`when`]: when a delayed job may start, from the ways a time is said;
+//! - [`workflows`]: graphs of steps declared in the workflows file, read and checked;
 //! - `head_rate`: events per second, for the system page;
 //! - `failures`: a store failure logged, a generic error answered.
 
@@ -59,6 +60,7 @@ pub mod telemetry;
 pub mod uploads;
 pub mod webhooks;
 pub mod when;
+pub mod workflows;
 
 #[cfg(test)]
 pub(crate) mod testing;

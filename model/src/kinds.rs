@@ -171,6 +171,22 @@ impl Default for RetryInfo {
 /// The name a pause of every kind is kept under.
 pub const EVERY_KIND: &str = "*";
 
+/// The longest a declared name may be: a command's, a workflow's or a step's.
+pub const MAX_NAME: usize = 64;
+
+/// Why a declared name (a command's, a workflow's, a step's) is refused, if it is: it must be a
+/// lowercase letter, then lowercase letters, digits, `_` and `-`, [`MAX_NAME`] at most.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    let ok_start = name.starts_with(|c: char| c.is_ascii_lowercase());
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    match name.is_empty() || name.len() > MAX_NAME || !ok_start || !ok_chars {
+        true => Some("must start with a lowercase letter and have only lowercase letters, digits, _ and -, at most 64"),
+        false => None,
+    }
+}
+
 /// A kind an operator paused: its queued jobs stay queued, its running ones finish, and none
 /// starts until it is resumed, on every process and across restarts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

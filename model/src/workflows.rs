@@ -13,28 +13,13 @@
 //! number stays a number, a result's object stays an object); one with text around references
 //! (`"exports/{day}.csv"`) is a string, each value written as text. `{{` and `}}` are braces.
 
+use crate::kinds::name_problem;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::fmt;
 
 /// The most steps a workflow declares (a step that fans out counts once).
 pub const MAX_STEPS: usize = 100;
-
-/// The longest a workflow's or a step's name may be.
-pub const MAX_NAME: usize = 64;
-
-/// Why a name is refused, if it is: a lowercase letter, then lowercase letters, digits, `_` and
-/// `-`, [`MAX_NAME`] at most (as a command's name).
-pub fn name_problem(name: &str) -> Option<&'static str> {
-    let ok_start = name.starts_with(|c: char| c.is_ascii_lowercase());
-    let ok_chars = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    match name.is_empty() || name.len() > MAX_NAME || !ok_start || !ok_chars {
-        true => Some("must start with a lowercase letter and have only lowercase letters, digits, _ and -, at most 64"),
-        false => None,
-    }
-}
 
 /// A workflow's steps and the edges between them, checked: every step named once, every need
 /// a step of the workflow, and no cycle. Steps are numbered in the order they were declared.

@@ -6,15 +6,13 @@
 use super::Command;
 use crate::kinds::check::{self, ParamSpec, Typing};
 use indexmap::IndexMap;
+use model::kinds::name_problem;
 use model::{KindTexts, ParamInfo, ParamTexts, ParamType};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
-
-/// The longest a command's name may be.
-const MAX_NAME: usize = 64;
 
 /// A problem with the commands file: where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +75,7 @@ struct CommandToml {
 /// `[command.params.NAME.i18n.zh-CN]`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TextsToml {
+pub(crate) struct TextsToml {
     title: Option<String>,
     description: Option<String>,
 }
@@ -106,7 +104,7 @@ struct RetryToml {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ParamToml {
+pub(crate) struct ParamToml {
     #[serde(rename = "type")]
     kind: String,
     title: Option<String>,
@@ -186,30 +184,8 @@ pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>
         let here = |span, message: String| at(span, format!("command {name:?}: {message}"));
         let program =
             find_program(path, c.program.get_ref()).map_err(|m| here(c.program.span(), m))?;
-        let mut translations: BTreeMap<String, KindTexts> = BTreeMap::new();
-        for (tag, t) in c.i18n {
-            let (title, description) = texts(&tag, &t, languages).map_err(|m| here(t.span(), m))?;
-            let words = translations.entry(tag).or_default();
-            words.title = title;
-            words.description = description;
-        }
-        let mut params = Vec::new();
-        for (pname, p) in c.params {
-            let pspan = p.span();
-            let mut p = p.into_inner();
-            for (tag, t) in std::mem::take(&mut p.i18n) {
-                let (label, description) = texts(&tag, &t, languages)
-                    .map_err(|m| here(t.span(), format!("parameter {pname:?}: {m}")))?;
-                translations
-                    .entry(tag)
-                    .or_default()
-                    .params
-                    .insert(pname.clone(), ParamTexts { label, description });
-            }
-            let spec =
-                param(&pname, p).map_err(|m| here(pspan, format!("parameter {pname:?} {m}")))?;
-            params.push(spec);
-        }
+        let (params, translations) =
+            declared(c.i18n, c.params, languages).map_err(|(span, m)| here(span, m))?;
         let mut args = Vec::new();
         for arg in &c.args {
             let parsed = super::args::Template::parse(arg.get_ref(), &params)
@@ -343,6 +319,43 @@ fn limit(kind: &str, l: &LimitToml, params: &[ParamSpec]) -> Result<model::limit
     }
 }
 
+/// A declared kind's parameters and its words by language.
+pub(crate) type Declared = (Vec<ParamSpec>, BTreeMap<String, KindTexts>);
+
+/// A declared kind's words in other languages (its `i18n` tables) and its parameters (its
+/// `params` tables, with their own `i18n`), read and checked: a command's or a workflow's. A
+/// problem comes with where it is.
+pub(crate) fn declared(
+    i18n: IndexMap<String, Spanned<TextsToml>>,
+    params: IndexMap<String, Spanned<ParamToml>>,
+    languages: &[&str],
+) -> Result<Declared, (std::ops::Range<usize>, String)> {
+    let mut translations: BTreeMap<String, KindTexts> = BTreeMap::new();
+    for (tag, t) in i18n {
+        let (title, description) = texts(&tag, &t, languages).map_err(|m| (t.span(), m))?;
+        let words = translations.entry(tag).or_default();
+        words.title = title;
+        words.description = description;
+    }
+    let mut specs = Vec::new();
+    for (pname, p) in params {
+        let pspan = p.span();
+        let mut p = p.into_inner();
+        for (tag, t) in std::mem::take(&mut p.i18n) {
+            let (label, description) = texts(&tag, &t, languages)
+                .map_err(|m| (t.span(), format!("parameter {pname:?}: {m}")))?;
+            translations
+                .entry(tag)
+                .or_default()
+                .params
+                .insert(pname.clone(), ParamTexts { label, description });
+        }
+        let spec = param(&pname, p).map_err(|m| (pspan, format!("parameter {pname:?} {m}")))?;
+        specs.push(spec);
+    }
+    Ok((specs, translations))
+}
+
 /// A title and a description given in the language `tag`, which must be one the pages speak;
 /// neither may be empty.
 fn texts(
@@ -371,20 +384,8 @@ fn texts(
 }
 
 /// 1-based line of byte `offset` in `text`.
-fn line_of(text: &str, offset: usize) -> usize {
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-fn name_problem(name: &str) -> Option<&'static str> {
-    let ok_start = name.starts_with(|c: char| c.is_ascii_lowercase());
-    let ok_chars = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    if name.is_empty() || name.len() > MAX_NAME || !ok_start || !ok_chars {
-        Some("must start with a lowercase letter and have only lowercase letters, digits, _ and -, at most 64")
-    } else {
-        None
-    }
 }
 
 fn env_name_problem(name: &str) -> Option<&'static str> {

@@ -1,0 +1,425 @@
+//! The workflows file: TOML the operator writes, read into [`Workflow`]s. Everything that can be
+//! checked before a run is checked when the file is read (names, the graph, each step's kind and
+//! the names of its parameters, every `{…}` reference), so that a mistake stops start-up, or a
+//! reload, with one line that says where and what. docs/WORKFLOWS.md describes the file.
+
+use super::{OnFailure, Step, Workflow};
+use crate::commands::file::{declared, line_of, ParamToml, TextsToml};
+use crate::commands::FileError;
+use indexmap::IndexMap;
+use model::kinds::name_problem;
+use model::workflows::{Graph, Template};
+use model::KindInfo;
+use serde::Deserialize;
+use std::path::Path;
+use toml::Spanned;
+
+/// The kind a workflow's run is: its parent job's.
+pub const WORKFLOW_KIND: &str = "workflow";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToml {
+    #[serde(default)]
+    workflow: Vec<Spanned<WorkflowToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkflowToml {
+    name: Spanned<String>,
+    title: Option<String>,
+    #[serde(default)]
+    description: String,
+    /// `"cancel"` (the default) or `"finish"`.
+    on_failure: Option<Spanned<String>>,
+    #[serde(default)]
+    params: IndexMap<String, Spanned<ParamToml>>,
+    #[serde(default)]
+    i18n: IndexMap<String, Spanned<TextsToml>>,
+    #[serde(default)]
+    step: Vec<Spanned<StepToml>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepToml {
+    name: Spanned<String>,
+    title: Option<String>,
+    kind: Spanned<String>,
+    #[serde(default)]
+    needs: Vec<String>,
+    #[serde(default)]
+    params: toml::Table,
+}
+
+/// Reads the workflows file at `path`. `kinds` are the kinds a step may be (the built-in and
+/// command kinds that run here); `languages` the tags of the languages the pages speak.
+pub fn read(
+    path: &Path,
+    kinds: &[KindInfo],
+    languages: &[&str],
+) -> Result<Vec<Workflow>, FileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| FileError {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot be read: {e}"),
+    })?;
+    parse(path, &text, kinds, languages)
+}
+
+/// Reads the workflows file's `text` (from `path`, for messages).
+pub fn parse(
+    path: &Path,
+    text: &str,
+    kinds: &[KindInfo],
+    languages: &[&str],
+) -> Result<Vec<Workflow>, FileError> {
+    let at = |span: std::ops::Range<usize>, message: String| FileError {
+        path: path.to_path_buf(),
+        line: Some(line_of(text, span.start)),
+        message,
+    };
+    let file: FileToml = toml::from_str(text).map_err(|e| FileError {
+        path: path.to_path_buf(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().trim().replace('\n', "; "),
+    })?;
+    let mut workflows: Vec<Workflow> = Vec::new();
+    for entry in file.workflow {
+        let span = entry.span();
+        let w = entry.into_inner();
+        let name = w.name.get_ref().clone();
+        if let Some(problem) = name_problem(&name) {
+            return Err(at(
+                w.name.span(),
+                format!("the workflow name {name:?} {problem}"),
+            ));
+        }
+        if workflows.iter().any(|k| k.info.name == name) {
+            return Err(at(
+                w.name.span(),
+                format!("a second workflow is named {name:?}"),
+            ));
+        }
+        if kinds.iter().any(|k| k.name == name) || name == WORKFLOW_KIND {
+            return Err(at(
+                w.name.span(),
+                format!("the workflow name {name:?} is a kind's: give it another"),
+            ));
+        }
+        let here = |span, message: String| at(span, format!("workflow {name:?}: {message}"));
+        let on_failure = match w
+            .on_failure
+            .as_ref()
+            .map(|o| (o.get_ref().as_str(), o.span()))
+        {
+            None | Some(("cancel", _)) => OnFailure::Cancel,
+            Some(("finish", _)) => OnFailure::Finish,
+            Some((other, s)) => {
+                return Err(here(
+                    s,
+                    format!("on_failure must be \"cancel\" or \"finish\", not {other:?}"),
+                ))
+            }
+        };
+        let (params, translations) =
+            declared(w.i18n, w.params, languages).map_err(|(span, m)| here(span, m))?;
+        let edges: Vec<(&str, Vec<&str>)> = w
+            .step
+            .iter()
+            .map(|s| {
+                let s = s.get_ref();
+                (
+                    s.name.get_ref().as_str(),
+                    s.needs.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        let graph = Graph::new(&edges).map_err(|e| here(span.clone(), e.to_string()))?;
+        let names: Vec<&str> = params.iter().map(|p| p.name()).collect();
+        let mut steps = Vec::with_capacity(w.step.len());
+        for (n, s) in w.step.iter().enumerate() {
+            let sspan = s.span();
+            let s = s.get_ref();
+            let step = s.name.get_ref();
+            let here = |span, message: String| {
+                at(span, format!("workflow {name:?}, step {step:?}: {message}"))
+            };
+            let kind_name = s.kind.get_ref();
+            let Some(kind) = kinds.iter().find(|k| k.name == *kind_name) else {
+                return Err(here(
+                    s.kind.span(),
+                    format!(
+                        "kind {kind_name:?} is not a kind that runs here; they are: {}",
+                        kinds
+                            .iter()
+                            .map(|k| k.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            };
+            let given = serde_json::to_value(&s.params).map_err(|e| {
+                here(
+                    sspan.clone(),
+                    format!("its params cannot be read as JSON: {e}"),
+                )
+            })?;
+            for key in s.params.keys() {
+                if key != "timeout_ms" && !kind.params.iter().any(|p| p.name == *key) {
+                    return Err(here(
+                        sspan.clone(),
+                        format!(
+                            "{kind_name} has no parameter {key:?}; its parameters are: {}",
+                            kind.params
+                                .iter()
+                                .map(|p| p.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
+            if let Some(missing) = kind
+                .params
+                .iter()
+                .find(|p| p.required && p.default.is_none() && !s.params.contains_key(&p.name))
+            {
+                return Err(here(
+                    sspan.clone(),
+                    format!(
+                        "{kind_name} needs its parameter {:?}; give it in params",
+                        missing.name
+                    ),
+                ));
+            }
+            let template = Template::parse(&given).map_err(|m| here(sspan.clone(), m))?;
+            template
+                .check(&graph, n, &names)
+                .map_err(|m| here(sspan.clone(), m))?;
+            steps.push(Step {
+                name: step.clone(),
+                title: s.title.clone().unwrap_or_else(|| kind.title.clone()),
+                kind: kind_name.clone(),
+                params: template,
+            });
+        }
+        let title = w.title.unwrap_or_else(|| name.clone());
+        workflows.push(Workflow {
+            info: KindInfo {
+                name: name.clone(),
+                title,
+                description: w.description,
+                params: params.iter().map(|p| p.info.clone()).collect(),
+                paused: None,
+                retry: crate::kinds::Retry::NEVER.info(),
+                priority: model::Priority::NORMAL,
+                translations,
+            },
+            params,
+            on_failure,
+            graph,
+            steps,
+        });
+    }
+    Ok(workflows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::{ParamInfo, ParamType};
+    use serde_json::json;
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    fn kind(name: &str, params: &[(&str, bool)]) -> KindInfo {
+        KindInfo {
+            name: name.into(),
+            title: format!("{name} title"),
+            description: String::new(),
+            params: params
+                .iter()
+                .map(|(p, required)| ParamInfo {
+                    name: p.to_string(),
+                    label: p.to_string(),
+                    description: String::new(),
+                    kind: ParamType::String,
+                    required: *required,
+                    default: None,
+                    min: None,
+                    max: None,
+                    accept: Vec::new(),
+                    max_bytes: None,
+                    choices: Vec::new(),
+                    pattern: None,
+                    max_length: None,
+                })
+                .collect(),
+            paused: None,
+            retry: crate::kinds::Retry::NEVER.info(),
+            priority: model::Priority::NORMAL,
+            translations: BTreeMap::new(),
+        }
+    }
+
+    fn kinds() -> Vec<KindInfo> {
+        vec![
+            kind("archive", &[("folder", true), ("level", false)]),
+            kind("import_csv", &[("file", true), ("delimiter", false)]),
+            kind("notify", &[]),
+        ]
+    }
+
+    fn parsed(text: &str) -> Result<Vec<Workflow>, String> {
+        parse(
+            &PathBuf::from("workflows.toml"),
+            text,
+            &kinds(),
+            &["en", "zh-CN"],
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    const NIGHTLY: &str = r#"
+[[workflow]]
+name = "nightly"
+title = "Nightly import"
+on_failure = "finish"
+
+[workflow.params.day]
+type = "string"
+pattern = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+[[workflow.step]]
+name = "pack"
+kind = "archive"
+params = { folder = "exports/{day}", level = 9 }
+
+[[workflow.step]]
+name = "load"
+kind = "import_csv"
+needs = ["pack"]
+params = { file = "{steps.pack.outputs.rows.csv}" }
+
+[[workflow.step]]
+name = "tell"
+title = "Tell the team"
+kind = "notify"
+needs = ["load", "pack"]
+"#;
+
+    #[test]
+    fn a_workflow_reads_into_its_graph_and_steps() {
+        let w = parsed(NIGHTLY).unwrap();
+        assert_eq!(w.len(), 1);
+        let w = &w[0];
+        assert_eq!(w.info.name, "nightly");
+        assert_eq!(w.info.title, "Nightly import");
+        assert_eq!(w.on_failure, OnFailure::Finish);
+        assert_eq!(w.params.len(), 1);
+        assert_eq!(w.graph.order(), [0, 1, 2]);
+        assert_eq!(w.graph.needs(2), [1, 0]);
+        assert_eq!(w.steps[0].title, "archive title");
+        assert_eq!(w.steps[2].title, "Tell the team");
+        struct Day;
+        impl model::workflows::Values for Day {
+            fn param(&self, _: &str) -> Option<serde_json::Value> {
+                Some(json!("2026-11-27"))
+            }
+            fn result(&self, _: &str) -> Option<serde_json::Value> {
+                None
+            }
+            fn output(&self, _: &str, _: &str) -> Option<serde_json::Value> {
+                None
+            }
+        }
+        assert_eq!(
+            w.steps[0].params.render(&Day).unwrap(),
+            json!({"folder": "exports/2026-11-27", "level": 9})
+        );
+    }
+
+    #[test]
+    fn mistakes_say_where_and_what_on_one_line() {
+        let cases: [(&str, &str, &str); 9] = [
+            ("name = \"nightly\"", "name = \"Nightly\"", "workflows.toml:3: the workflow name \"Nightly\" must start"),
+            ("name = \"nightly\"", "name = \"archive\"", "workflows.toml:3: the workflow name \"archive\" is a kind's"),
+            ("on_failure = \"finish\"", "on_failure = \"stop\"", "workflows.toml:5: workflow \"nightly\": on_failure must be \"cancel\" or \"finish\", not \"stop\""),
+            ("kind = \"import_csv\"", "kind = \"import\"", "workflows.toml:18: workflow \"nightly\", step \"load\": kind \"import\" is not a kind that runs here; they are: archive, import_csv, notify"),
+            ("needs = [\"pack\"]", "needs = [\"tell\"]", "workflow \"nightly\": the steps need each other in a circle: load → tell → load"),
+            ("needs = [\"load\", \"pack\"]", "needs = [\"load\", \"packs\"]", "workflow \"nightly\": step \"tell\" needs \"packs\", which is not a step of the workflow"),
+            ("{ folder = \"exports/{day}\", level = 9 }", "{ folder = \"exports/{days}\" }", "step \"pack\": {days} is not a parameter of the workflow"),
+            ("{ file = \"{steps.pack.outputs.rows.csv}\" }", "{ file = \"{steps.tell.result}\" }", "step \"load\": it uses step \"tell\", which it does not need"),
+            ("{ folder = \"exports/{day}\", level = 9 }", "{ level = 9 }", "step \"pack\": archive needs its parameter \"folder\""),
+        ];
+        for (from, to, says) in cases {
+            assert!(NIGHTLY.contains(from), "{from}");
+            let e = parsed(&NIGHTLY.replace(from, to)).unwrap_err();
+            assert!(e.contains(says), "{to}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+        let e = parsed(&NIGHTLY.replace("level = 9 }", "level = 9, speed = 1 }")).unwrap_err();
+        assert!(
+            e.contains("archive has no parameter \"speed\"; its parameters are: folder, level"),
+            "{e}"
+        );
+        let e = parsed(&format!(
+            "{NIGHTLY}\n{}",
+            &NIGHTLY
+                [NIGHTLY.find("[[workflow]]").unwrap()..NIGHTLY.find("[workflow.params").unwrap()]
+        ))
+        .unwrap_err();
+        assert!(e.contains("a second workflow is named \"nightly\""), "{e}");
+        let e = parsed("[[workflow]]\nname = \"empty\"\n").unwrap_err();
+        assert!(
+            e.ends_with("workflow \"empty\": a workflow needs at least one step"),
+            "{e}"
+        );
+        let e = parsed("[[workflow]]\nname = \"x\"\nsteps = 1\n").unwrap_err();
+        assert!(
+            e.starts_with("workflows.toml:3: unknown field `steps`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_documented_example_reads_as_written() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let path = root.join("examples/workflows/workflows.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        // The example commands, their programs found from the repository's root, where `make
+        // run` starts Headway.
+        let commands_path = root.join("examples/commands/commands.toml");
+        let commands = std::fs::read_to_string(&commands_path).unwrap().replace(
+            "program = \"examples/",
+            &format!("program = \"{}/examples/", root.display()),
+        );
+        let commands =
+            crate::commands::file::parse(&commands_path, &commands, &["en", "zh-CN"]).unwrap();
+        let mut kinds = crate::kinds::Registry::builtin().infos();
+        kinds.extend(commands.into_iter().map(|c| c.info));
+        let read = parse(&path, &text, &kinds, &["en", "zh-CN"]).unwrap();
+        let w = &read[0];
+        assert_eq!(w.info.name, "photo_batch");
+        let steps: Vec<(&str, &str)> = w
+            .steps
+            .iter()
+            .map(|s| (s.name.as_str(), s.kind.as_str()))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                ("resize", "resize_photos"),
+                ("pack", "archive"),
+                ("check", "demo")
+            ]
+        );
+        assert_eq!(w.graph.needs(1), [0]);
+        assert_eq!(
+            w.info.translations["zh-CN"].title.as_deref(),
+            Some("缩放照片，然后归档")
+        );
+    }
+}
