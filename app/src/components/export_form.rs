@@ -51,12 +51,8 @@ fn ExportIsland(key: String, children: Children) -> impl IntoView {
 fn send(ev: leptos::ev::SubmitEvent) {
     #[cfg(feature = "hydrate")]
     {
-        use wasm_bindgen::JsCast;
         ev.prevent_default();
-        let Some(form) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-        else {
+        let Some(form) = crate::server_fns::post::submitted(&ev) else {
             return;
         };
         let part = |selector: &str| form.query_selector(selector).ok().flatten();

@@ -307,10 +307,7 @@ fn StartFormIsland(
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
         {
-            use wasm_bindgen::JsCast;
-            let form = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok());
+            let form = crate::server_fns::post::submitted(&ev);
             let Some(form) = form.filter(|_| !sending.get_untracked()) else {
                 return;
             };

@@ -125,11 +125,7 @@ fn SchedulesLive(
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
         {
-            use wasm_bindgen::JsCast;
-            let Some(form) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-            else {
+            let Some(form) = crate::server_fns::post::submitted(&ev) else {
                 return;
             };
             if form.class_list().contains("schedule-delete")

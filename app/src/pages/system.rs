@@ -119,11 +119,7 @@ fn pause_form_sender(
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
         {
-            use wasm_bindgen::JsCast;
-            let Some(form) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-            else {
+            let Some(form) = crate::server_fns::post::submitted(&ev) else {
                 return;
             };
             leptos::task::spawn_local(async move {
@@ -451,11 +447,7 @@ fn LimitForm(
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
         {
-            use wasm_bindgen::JsCast;
-            let Some(form) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
-            else {
+            let Some(form) = crate::server_fns::post::submitted(&ev) else {
                 return;
             };
             leptos::task::spawn_local(async move {

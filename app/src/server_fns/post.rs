@@ -11,14 +11,18 @@ use crate::error::{AppError, ErrorCode};
 use crate::i18n::t;
 use serde::de::DeserializeOwned;
 
+/// The form a submit event is for.
+#[cfg(feature = "hydrate")]
+pub fn submitted(ev: &leptos::ev::SubmitEvent) -> Option<web_sys::HtmlFormElement> {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+}
+
 /// Posts `form` to its `action` and returns the server function's answer.
 #[cfg(feature = "hydrate")]
 pub async fn form<T: DeserializeOwned>(form: &web_sys::HtmlFormElement) -> Result<T, AppError> {
-    let body = web_sys::FormData::new_with_form(form)
-        .and_then(|fields| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields))
-        .map_err(|_| unreachable())?;
-    let (ok, status, text) = send(&form.action(), &body).await?;
-    answer(ok, status, &text)
+    form_to(form, &form.action()).await
 }
 
 /// Posts `form`'s fields to `url` (another server function than its `action`) and returns that
