@@ -1,7 +1,32 @@
 //! The workflows file: TOML the operator writes, read into [`Workflow`]s. Everything that can be
 //! checked before a run is checked when the file is read (names, the graph, each step's kind and
 //! the names of its parameters, every `{…}` reference), so that a mistake stops start-up, or a
-//! reload, with one line that says where and what. docs/WORKFLOWS.md describes the file.
+//! reload, with one line that says where and what.
+//!
+//! ```toml
+//! [[workflow]]
+//! name = "nightly"                 # as a command's name; never a kind's
+//! title = "Nightly import"
+//! on_failure = "cancel"            # or "finish": steps that do not need the failed one run on
+//!
+//! [workflow.params.day]            # typed parameters, as a command's
+//! type = "string"
+//!
+//! [[workflow.step]]
+//! name = "pack"
+//! kind = "archive"                 # a built-in or command kind that runs here
+//! params = { folder = "exports/{day}", level = 9 }
+//!
+//! [[workflow.step]]
+//! name = "load"
+//! kind = "import_csv"
+//! needs = ["pack"]                 # starts once pack succeeded
+//! params = { file = "{steps.pack.outputs.rows.csv}" }
+//! ```
+//!
+//! A step's `params` are a template ([`model::workflows::Template`]): `{NAME}` a parameter of
+//! the workflow, `{steps.STEP.result}` (or `.result.PATH`) and `{steps.STEP.outputs.NAME}` what a
+//! step it waits for left.
 
 use super::{OnFailure, Step, Workflow};
 use crate::commands::file::{declared, line_of, ParamToml, TextsToml};
