@@ -1,6 +1,6 @@
-import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { Headway, addUser } from './headway';
+import { cleanUp, holdKey7, passKey7, statusOf } from './limited';
 
 // Limits without JavaScript, in the dark theme: the form of /system and its Remove buttons
 // are plain form posts; a refused form comes back with its message and what was typed; a job
@@ -10,8 +10,6 @@ import { Headway, addUser } from './headway';
 const PASSWORD = 'correct horse battery';
 const db = `target/e2e/limits-nojs-${Date.now()}.db`;
 const server = new Headway(18, db, {}, ['--auth', 'accounts']);
-const LIMIT = { kind: 'demo', per: 'param', param: 'log_every', max: 1 };
-const LONG = { steps: 100000, interval_ms: 20, log_every: 7 };
 
 test.use({ javaScriptEnabled: false, colorScheme: 'dark' });
 
@@ -20,16 +18,6 @@ test.beforeAll(async () => {
   await server.start();
 });
 test.afterAll(async () => server.stop());
-
-async function start(page: Page, params: Record<string, unknown>): Promise<string> {
-  const res = await page.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'demo', params } });
-  expect(res.status()).toBe(201);
-  return (await res.json()).id;
-}
-
-async function statusOf(page: Page, id: string): Promise<string> {
-  return (await (await page.request.get(`${server.url}/api/v1/jobs/${id}`)).json()).status;
-}
 
 test('set, see and remove a limit with plain form posts; a held job says why', async ({ page }) => {
   await page.goto(`${server.url}/signin`);
@@ -62,13 +50,8 @@ test('set, see and remove a limit with plain form posts; a held job says why', a
     await expect(limit.locator('.limit-source')).toContainText('set by otto');
     await expect(form.locator('#limit-max-error')).toBeEmpty();
 
-    ids.push(await start(page, LONG));
-    await expect.poll(() => statusOf(page, ids[0]), { timeout: 30_000 }).toBe('running');
-    ids.push(await start(page, { ...LONG, steps: 3, interval_ms: 5 }));
-    const other = await start(page, { steps: 3, interval_ms: 5, log_every: 13 });
-    ids.push(other);
-    await expect.poll(() => statusOf(page, other), { timeout: 30_000 }).toBe('succeeded');
-    expect(await statusOf(page, ids[1])).toBe('queued');
+    const held = await holdKey7(server, page, ids);
+    await passKey7(server, page, ids, held);
 
     const waiting = 'Waiting: at most 1 at once per log_every 7';
     await page.goto(`${server.url}/jobs/${ids[1]}`);
@@ -81,9 +64,8 @@ test('set, see and remove a limit with plain form posts; a held job says why', a
     await page.getByRole('button', { name: 'Remove the limit at most 1 at once per log_every on Demo' }).click();
     await expect(page).toHaveURL(new RegExp(`^${server.url}/system`));
     await expect(limit).toHaveCount(0);
-    await expect.poll(() => statusOf(page, ids[1]), { timeout: 30_000 }).toBe('succeeded');
+    await expect.poll(() => statusOf(server, page, ids[1]), { timeout: 30_000 }).toBe('succeeded');
   } finally {
-    for (const id of ids) await page.request.post(`${server.url}/api/v1/jobs/${id}/cancel`);
-    await page.request.post(`${server.url}/api/v1/limits/remove`, { data: LIMIT });
+    await cleanUp(server, page, ids);
   }
 });

@@ -1,6 +1,7 @@
 import type { Browser, Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { Headway, addUser } from './headway';
+import { LIMIT, cleanUp, holdKey7, passKey7, statusOf } from './limited';
 
 // Limits on /system, on a server of their own (a limit holds every user's jobs back): an
 // operator sets "at most 1 at once per log_every" on demo; a second job with the same
@@ -12,8 +13,6 @@ import { Headway, addUser } from './headway';
 const PASSWORD = 'correct horse battery';
 const db = `target/e2e/limits-${Date.now()}.db`;
 const server = new Headway(17, db, {}, ['--auth', 'accounts']);
-const LIMIT = { kind: 'demo', per: 'param', param: 'log_every', max: 1 };
-const LONG = { steps: 100000, interval_ms: 20, log_every: 7 };
 
 test.use({ allowConsole: /status of 422 \(Unprocessable Entity\) \(http:\/\/127\.0\.0\.1:\d+\/api\/set_limit\)/ });
 
@@ -32,22 +31,6 @@ async function signedIn(browser: Browser, name: string, locale?: string): Promis
   await page.locator('section.sign-in button[type="submit"]').click();
   await expect(page.locator('.account-who strong')).toHaveText(name);
   return page;
-}
-
-async function start(page: Page, params: Record<string, unknown>): Promise<string> {
-  const res = await page.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'demo', params } });
-  expect(res.status()).toBe(201);
-  return (await res.json()).id;
-}
-
-async function statusOf(page: Page, id: string): Promise<string> {
-  return (await (await page.request.get(`${server.url}/api/v1/jobs/${id}`)).json()).status;
-}
-
-/** Cancels the jobs and removes the limit, whatever the test got to. */
-async function cleanUp(page: Page, ids: string[]) {
-  for (const id of ids) await page.request.post(`${server.url}/api/v1/jobs/${id}/cancel`);
-  await page.request.post(`${server.url}/api/v1/limits/remove`, { data: LIMIT });
 }
 
 test('an operator limits demo per log_every on /system; a job of a full key waits saying so, others start', async ({
@@ -82,13 +65,8 @@ test('an operator limits demo per log_every on /system; a job of a full key wait
     await expect(form.locator('#limit-max-error')).toBeEmpty();
 
     // One job of log_every 7 runs; the second waits; one of log_every 13 starts past it.
-    ids.push(await start(otto, LONG));
-    await expect.poll(() => statusOf(otto, ids[0]), { timeout: 30_000 }).toBe('running');
-    ids.push(await start(otto, { ...LONG, steps: 3, interval_ms: 5 }));
-    const other = await start(otto, { steps: 3, interval_ms: 5, log_every: 13 });
-    ids.push(other);
-    await expect.poll(() => statusOf(otto, other), { timeout: 30_000 }).toBe('succeeded');
-    expect(await statusOf(otto, ids[1])).toBe('queued');
+    const held = await holdKey7(server, otto, ids);
+    await passKey7(server, otto, ids, held);
 
     const waiting = 'Waiting: at most 1 at once per log_every 7';
     const page = await otto.context().newPage();
@@ -107,11 +85,11 @@ test('an operator limits demo per log_every on /system; a job of a full key wait
     // Removed: the waiting job starts (and, three steps long, ends).
     await otto.getByRole('button', { name: 'Remove the limit at most 1 at once per log_every on Demo' }).click();
     await expect(limit).toHaveCount(0);
-    await expect.poll(() => statusOf(otto, ids[1]), { timeout: 30_000 }).toBe('succeeded');
+    await expect.poll(() => statusOf(server, otto, ids[1]), { timeout: 30_000 }).toBe('succeeded');
     await expect(row).toHaveAttribute('data-status', 'succeeded');
     await expect(row.locator('.job-queue')).toBeHidden();
   } finally {
-    await cleanUp(otto, ids);
+    await cleanUp(server, otto, ids);
   }
 });
 
@@ -135,9 +113,7 @@ test('in Simplified Chinese: the limit, the wait and a refusal', async ({ browse
   try {
     const set = await otto.request.post(`${server.url}/api/v1/limits`, { data: LIMIT });
     expect(set.status()).toBe(200);
-    ids.push(await start(otto, LONG));
-    await expect.poll(() => statusOf(otto, ids[0]), { timeout: 30_000 }).toBe('running');
-    ids.push(await start(otto, { ...LONG, steps: 3, interval_ms: 5 }));
+    await holdKey7(server, otto, ids);
 
     await otto.goto(`${server.url}/jobs/${ids[1]}`);
     await expect(otto.locator('html')).toHaveAttribute('lang', 'zh-CN');
@@ -158,6 +134,6 @@ test('in Simplified Chinese: the limit, the wait and a refusal', async ({ browse
     await expect(form.locator('#limit-max-error')).toHaveText('限制允许的任务数为 1 到 1000000，不能是 2000000');
     await expect(form.getByLabel('最多', { exact: true })).toHaveValue('2000000');
   } finally {
-    await cleanUp(otto, ids);
+    await cleanUp(server, otto, ids);
   }
 });
