@@ -41,13 +41,19 @@ test('Then run… with plain links and a form post; a failed need cancels the jo
   await page.reload();
   await expect(page.locator(`article.job[data-job-id="${then}"]`)).toHaveAttribute('data-status', 'succeeded');
 
-  // A need that fails: the job waiting for its success ends cancelled, saying which.
+  // A need that fails: the job waiting for its success ends cancelled, saying which. The
+  // failing job itself waits for a job put off an hour until the job after it is started (a
+  // start after a job that already failed is refused), then that one is cancelled.
+  const gate = await start({ kind: 'demo', params: { steps: 1, interval_ms: 1 }, run_after: Date.now() + 3_600_000 });
   const failing = await start({
     kind: 'demo',
     params: { steps: 4, interval_ms: 20, fail_attempts: 1 },
     max_attempts: 1,
+    after: [gate],
+    when: 'ended',
   });
   const cancelled = await start({ kind: 'demo', params: { steps: 1, interval_ms: 1 }, after: [failing] });
+  expect((await page.request.post(`/api/v1/jobs/${gate}/cancel`)).status()).toBe(200);
   await expect
     .poll(async () => (await (await page.request.get(`/api/v1/jobs/${cancelled}`)).json()).status, { timeout: 30_000 })
     .toBe('cancelled');
