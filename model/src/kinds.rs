@@ -55,6 +55,28 @@ pub struct ParamInfo {
     pub max_length: Option<u64>,
 }
 
+impl ParamInfo {
+    /// A parameter of `kind` named `name`, with its name as its label, required, without a
+    /// default, bounds or choices: where a declared parameter starts.
+    pub fn named(name: &str, kind: ParamType) -> ParamInfo {
+        ParamInfo {
+            name: name.to_string(),
+            label: name.to_string(),
+            description: String::new(),
+            kind,
+            required: true,
+            default: None,
+            min: None,
+            max: None,
+            accept: Vec::new(),
+            max_bytes: None,
+            choices: Vec::new(),
+            pattern: None,
+            max_length: None,
+        }
+    }
+}
+
 /// What `GET /api/v1/kinds` says about a kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]

@@ -35,9 +35,80 @@ pub fn truncate_bytes(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
+/// A part of a text with names between braces ([`braced`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Braced {
+    Text(String),
+    /// What was between `{` and `}`.
+    Name(String),
+}
+
+/// What is wrong with the braces of a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BraceError {
+    /// A `{` without its `}`.
+    Unclosed,
+    /// A `}` without its `{`.
+    Unopened,
+}
+
+/// `text` split into its text and the names between braces, in order, with `{{` and `}}` read
+/// as braces; no part is empty. A command's `args` and a workflow step's parameters are written
+/// this way.
+pub fn braced(text: &str) -> Result<Vec<Braced>, BraceError> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '{' if chars.peek() == Some(&'{') => {
+                chars.next();
+                literal.push('{');
+            }
+            '}' if chars.peek() == Some(&'}') => {
+                chars.next();
+                literal.push('}');
+            }
+            '{' => {
+                let mut name = String::new();
+                loop {
+                    match chars.next() {
+                        Some('}') => break,
+                        Some(c) => name.push(c),
+                        None => return Err(BraceError::Unclosed),
+                    }
+                }
+                if !literal.is_empty() {
+                    parts.push(Braced::Text(std::mem::take(&mut literal)));
+                }
+                parts.push(Braced::Name(name));
+            }
+            '}' => return Err(BraceError::Unopened),
+            c => literal.push(c),
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(Braced::Text(literal));
+    }
+    Ok(parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn braces_split_a_text_into_its_text_and_names() {
+        let text = |s: &str| Braced::Text(s.into());
+        let name = |s: &str| Braced::Name(s.into());
+        assert_eq!(
+            braced("a {b}{c} {{d}} e").unwrap(),
+            [text("a "), name("b"), name("c"), text(" {d} e")]
+        );
+        assert_eq!(braced("").unwrap(), []);
+        assert_eq!(braced("x {y"), Err(BraceError::Unclosed));
+        assert_eq!(braced("x } y"), Err(BraceError::Unopened));
+    }
 
     #[test]
     fn the_marks_that_reorder_text_are_known_and_letters_are_not() {

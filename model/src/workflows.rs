@@ -473,45 +473,20 @@ fn lookup(r: &Ref, values: &dyn Values) -> Result<Option<Value>, String> {
 
 /// The text and references of `s`.
 fn pieces(s: &str) -> Result<Vec<Piece>, String> {
-    let mut pieces = Vec::new();
-    let mut literal = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '{' if chars.peek() == Some(&'{') => {
-                chars.next();
-                literal.push('{');
+    use crate::text::{braced, BraceError, Braced};
+    braced(s)
+        .map_err(|e| match e {
+            BraceError::Unclosed => format!("{s:?} has a {{ without its }}"),
+            BraceError::Unopened => {
+                format!("{s:?} has a }} without its {{ (write }}}} for a brace)")
             }
-            '}' if chars.peek() == Some(&'}') => {
-                chars.next();
-                literal.push('}');
-            }
-            '{' => {
-                let mut inside = String::new();
-                loop {
-                    match chars.next() {
-                        Some('}') => break,
-                        Some(c) => inside.push(c),
-                        None => return Err(format!("{s:?} has a {{ without its }}")),
-                    }
-                }
-                if !literal.is_empty() {
-                    pieces.push(Piece::Text(std::mem::take(&mut literal)));
-                }
-                pieces.push(Piece::Ref(Ref::parse(&inside)?));
-            }
-            '}' => {
-                return Err(format!(
-                    "{s:?} has a }} without its {{ (write }}}} for a brace)"
-                ))
-            }
-            c => literal.push(c),
-        }
-    }
-    if !literal.is_empty() {
-        pieces.push(Piece::Text(literal));
-    }
-    Ok(pieces)
+        })?
+        .into_iter()
+        .map(|part| match part {
+            Braced::Text(t) => Ok(Piece::Text(t)),
+            Braced::Name(inside) => Ref::parse(&inside).map(Piece::Ref),
+        })
+        .collect()
 }
 
 #[cfg(test)]

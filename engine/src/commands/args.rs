@@ -23,56 +23,37 @@ impl Template {
     /// Reads `text`, whose `{name}`s must name parameters of `params` (and no secret: a secret
     /// reaches the program only in its environment).
     pub fn parse(text: &str, params: &[ParamSpec]) -> Result<Template, String> {
-        let mut parts = Vec::new();
-        let mut literal = String::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '{' if chars.peek() == Some(&'{') => {
-                    chars.next();
-                    literal.push('{');
-                }
-                '}' if chars.peek() == Some(&'}') => {
-                    chars.next();
-                    literal.push('}');
-                }
-                '{' => {
-                    let mut name = String::new();
-                    loop {
-                        match chars.next() {
-                            Some('}') => break,
-                            Some(c) => name.push(c),
-                            None => {
-                                return Err(format!("args entry {text:?} has a {{ without its }}"))
-                            }
-                        }
-                    }
-                    let Some(spec) = params.iter().find(|p| p.name() == name) else {
-                        return Err(format!(
-                            "args name {{{name}}}, which is not one of its params (write {{{{ for a brace)"
-                        ));
-                    };
-                    if spec.kind() == ParamType::Secret {
-                        return Err(format!(
-                            "args name the secret {{{name}}}: a secret reaches the program only in its environment (HEADWAY_PARAM_{})",
-                            name.to_ascii_uppercase()
-                        ));
-                    }
-                    if !literal.is_empty() {
-                        parts.push(Part::Text(std::mem::take(&mut literal)));
-                    }
-                    parts.push(Part::Param(name));
-                }
-                '}' => {
-                    return Err(format!(
-                        "args entry {text:?} has a }} without its {{ (write }}}} for a brace)"
-                    ))
-                }
-                c => literal.push(c),
+        use model::text::{braced, BraceError, Braced};
+        let braced = braced(text).map_err(|e| match e {
+            BraceError::Unclosed => format!("args entry {text:?} has a {{ without its }}"),
+            BraceError::Unopened => {
+                format!("args entry {text:?} has a }} without its {{ (write }}}} for a brace)")
             }
+        })?;
+        let mut parts = Vec::with_capacity(braced.len().max(1));
+        for part in braced {
+            let name = match part {
+                Braced::Text(t) => {
+                    parts.push(Part::Text(t));
+                    continue;
+                }
+                Braced::Name(name) => name,
+            };
+            let Some(spec) = params.iter().find(|p| p.name() == name) else {
+                return Err(format!(
+                    "args name {{{name}}}, which is not one of its params (write {{{{ for a brace)"
+                ));
+            };
+            if spec.kind() == ParamType::Secret {
+                return Err(format!(
+                    "args name the secret {{{name}}}: a secret reaches the program only in its environment (HEADWAY_PARAM_{})",
+                    name.to_ascii_uppercase()
+                ));
+            }
+            parts.push(Part::Param(name));
         }
-        if !literal.is_empty() || parts.is_empty() {
-            parts.push(Part::Text(literal));
+        if parts.is_empty() {
+            parts.push(Part::Text(String::new()));
         }
         Ok(Template { parts })
     }
@@ -131,24 +112,13 @@ mod tests {
         ["folder", "level", "note", "key"]
             .iter()
             .map(|n| {
+                let kind = match *n == "key" {
+                    true => ParamType::Secret,
+                    false => ParamType::String,
+                };
                 let info = ParamInfo {
-                    name: n.to_string(),
-                    label: n.to_string(),
-                    description: String::new(),
-                    kind: if *n == "key" {
-                        ParamType::Secret
-                    } else {
-                        ParamType::String
-                    },
                     required: false,
-                    default: None,
-                    min: None,
-                    max: None,
-                    accept: Vec::new(),
-                    max_bytes: None,
-                    choices: Vec::new(),
-                    pattern: None,
-                    max_length: None,
+                    ..ParamInfo::named(n, kind)
                 };
                 ParamSpec::new(info, None, None).unwrap()
             })

@@ -10,6 +10,7 @@ use model::kinds::name_problem;
 use model::{KindTexts, ParamInfo, ParamTexts, ParamType};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
@@ -33,6 +34,48 @@ impl std::fmt::Display for FileError {
 }
 
 impl std::error::Error for FileError {}
+
+impl FileError {
+    /// A problem at `span` of `text`, the file at `path`.
+    pub(crate) fn at(path: &Path, text: &str, span: Range<usize>, message: String) -> FileError {
+        FileError {
+            path: path.to_path_buf(),
+            line: Some(line_of(text, span.start)),
+            message,
+        }
+    }
+}
+
+/// The text of the declarations file at `path`, or why it cannot be read.
+pub(crate) fn read_text(path: &Path) -> Result<String, FileError> {
+    std::fs::read_to_string(path).map_err(|e| FileError {
+        path: path.to_path_buf(),
+        line: None,
+        message: format!("cannot be read: {e}"),
+    })
+}
+
+/// `text`, the file at `path`, read as TOML into what it declares.
+pub(crate) fn from_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, FileError> {
+    toml::from_str(text).map_err(|e| FileError {
+        path: path.to_path_buf(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e.message().trim().replace('\n', "; "),
+    })
+}
+
+/// Why `name`, given to a `what` of a file ("command", "workflow"), is refused, if it is: its
+/// form, or `taken` (a `what` of the file is named so already).
+pub(crate) fn name_refused(what: &str, name: &str, taken: bool) -> Option<String> {
+    match (name_problem(name), taken) {
+        (Some(problem), _) => Some(format!("the {what} name {name:?} {problem}")),
+        (None, true) => Some(format!("a second {what} is named {name:?}")),
+        (None, false) => None,
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -144,42 +187,21 @@ fn withheld(name: &str) -> bool {
 /// first, then the current directory. `languages` are the tags of the languages the pages
 /// speak: the only ones a command's words may be given in.
 pub fn read(path: &Path, languages: &[&str]) -> Result<Vec<Command>, FileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| FileError {
-        path: path.to_path_buf(),
-        line: None,
-        message: format!("cannot be read: {e}"),
-    })?;
-    parse(path, &text, languages)
+    parse(path, &read_text(path)?, languages)
 }
 
 /// Reads the commands file's `text` (from `path`, for messages and relative programs).
 pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>, FileError> {
-    let at = |span: std::ops::Range<usize>, message: String| FileError {
-        path: path.to_path_buf(),
-        line: Some(line_of(text, span.start)),
-        message,
-    };
-    let file: FileToml = toml::from_str(text).map_err(|e| FileError {
-        path: path.to_path_buf(),
-        line: e.span().map(|s| line_of(text, s.start)),
-        message: e.message().trim().replace('\n', "; "),
-    })?;
+    let at = |span: Range<usize>, message: String| FileError::at(path, text, span, message);
+    let file: FileToml = from_toml(path, text)?;
     let mut commands: Vec<Command> = Vec::new();
     for entry in file.command {
         let span = entry.span();
         let c = entry.into_inner();
         let name = c.name.get_ref().clone();
-        if let Some(problem) = name_problem(&name) {
-            return Err(at(
-                c.name.span(),
-                format!("the command name {name:?} {problem}"),
-            ));
-        }
-        if commands.iter().any(|k| k.info.name == name) {
-            return Err(at(
-                c.name.span(),
-                format!("a second command is named {name:?}"),
-            ));
+        let taken = commands.iter().any(|k| k.info.name == name);
+        if let Some(refused) = name_refused("command", &name, taken) {
+            return Err(at(c.name.span(), refused));
         }
         let here = |span, message: String| at(span, format!("command {name:?}: {message}"));
         let program =
@@ -329,7 +351,7 @@ pub(crate) fn declared(
     i18n: IndexMap<String, Spanned<TextsToml>>,
     params: IndexMap<String, Spanned<ParamToml>>,
     languages: &[&str],
-) -> Result<Declared, (std::ops::Range<usize>, String)> {
+) -> Result<Declared, (Range<usize>, String)> {
     let mut translations: BTreeMap<String, KindTexts> = BTreeMap::new();
     for (tag, t) in i18n {
         let (title, description) = texts(&tag, &t, languages).map_err(|m| (t.span(), m))?;

@@ -416,21 +416,7 @@ mod tests {
     }
 
     fn spec(name: &str, kind: ParamType) -> ParamSpec {
-        let info = ParamInfo {
-            name: name.into(),
-            label: name.into(),
-            description: String::new(),
-            kind,
-            required: true,
-            default: None,
-            min: None,
-            max: None,
-            accept: Vec::new(),
-            max_bytes: None,
-            choices: Vec::new(),
-            pattern: None,
-            max_length: None,
-        };
+        let info = ParamInfo::named(name, kind);
         ParamSpec::new(info, None, None).unwrap()
     }
 

@@ -29,10 +29,9 @@
 //! step it waits for left.
 
 use super::{OnFailure, Step, Workflow};
-use crate::commands::file::{declared, line_of, ParamToml, TextsToml};
+use crate::commands::file::{declared, from_toml, name_refused, read_text, ParamToml, TextsToml};
 use crate::commands::FileError;
 use indexmap::IndexMap;
-use model::kinds::name_problem;
 use model::workflows::{Graph, Template};
 use model::KindInfo;
 use serde::Deserialize;
@@ -85,12 +84,7 @@ pub fn read(
     kinds: &[KindInfo],
     languages: &[&str],
 ) -> Result<Vec<Workflow>, FileError> {
-    let text = std::fs::read_to_string(path).map_err(|e| FileError {
-        path: path.to_path_buf(),
-        line: None,
-        message: format!("cannot be read: {e}"),
-    })?;
-    parse(path, &text, kinds, languages)
+    parse(path, &read_text(path)?, kinds, languages)
 }
 
 /// Reads the workflows file's `text` (from `path`, for messages).
@@ -100,32 +94,17 @@ pub fn parse(
     kinds: &[KindInfo],
     languages: &[&str],
 ) -> Result<Vec<Workflow>, FileError> {
-    let at = |span: std::ops::Range<usize>, message: String| FileError {
-        path: path.to_path_buf(),
-        line: Some(line_of(text, span.start)),
-        message,
-    };
-    let file: FileToml = toml::from_str(text).map_err(|e| FileError {
-        path: path.to_path_buf(),
-        line: e.span().map(|s| line_of(text, s.start)),
-        message: e.message().trim().replace('\n', "; "),
-    })?;
+    let at =
+        |span: std::ops::Range<usize>, message: String| FileError::at(path, text, span, message);
+    let file: FileToml = from_toml(path, text)?;
     let mut workflows: Vec<Workflow> = Vec::new();
     for entry in file.workflow {
         let span = entry.span();
         let w = entry.into_inner();
         let name = w.name.get_ref().clone();
-        if let Some(problem) = name_problem(&name) {
-            return Err(at(
-                w.name.span(),
-                format!("the workflow name {name:?} {problem}"),
-            ));
-        }
-        if workflows.iter().any(|k| k.info.name == name) {
-            return Err(at(
-                w.name.span(),
-                format!("a second workflow is named {name:?}"),
-            ));
+        let taken = workflows.iter().any(|k| k.info.name == name);
+        if let Some(refused) = name_refused("workflow", &name, taken) {
+            return Err(at(w.name.span(), refused));
         }
         if kinds.iter().any(|k| k.name == name) || name == WORKFLOW_KIND {
             return Err(at(
@@ -267,19 +246,8 @@ mod tests {
             params: params
                 .iter()
                 .map(|(p, required)| ParamInfo {
-                    name: p.to_string(),
-                    label: p.to_string(),
-                    description: String::new(),
-                    kind: ParamType::String,
                     required: *required,
-                    default: None,
-                    min: None,
-                    max: None,
-                    accept: Vec::new(),
-                    max_bytes: None,
-                    choices: Vec::new(),
-                    pattern: None,
-                    max_length: None,
+                    ..ParamInfo::named(p, ParamType::String)
                 })
                 .collect(),
             paused: None,

@@ -106,6 +106,12 @@ pub fn stored_id<T: TryFrom<String, Error = IdError>>(id: String) -> StoreResult
     T::try_from(id).map_err(|e| StoreError::new("reading an id stored in the database", e))
 }
 
+/// A job's status read back from a row. A status this build does not know (written by a newer
+/// one) reads as `interrupted`: the job is not running here, and a reader can still show it.
+pub fn stored_status(status: &str) -> model::JobStatus {
+    model::JobStatus::parse(status).unwrap_or(model::JobStatus::Interrupted)
+}
+
 /// An optional id read back from a row ([`stored_id`]).
 pub fn stored_opt_id<T: TryFrom<String, Error = IdError>>(
     id: Option<String>,

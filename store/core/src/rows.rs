@@ -94,7 +94,7 @@ impl TryFrom<JobRow> for Job {
     /// are `null`, an unknown status is `interrupted`, an unknown level the default, negative
     /// counts zero. An id that does not parse is a corrupted row, and fails the read.
     fn try_from(r: JobRow) -> StoreResult<Job> {
-        let status = JobStatus::parse(&r.status).unwrap_or(JobStatus::Interrupted);
+        let status = crate::stored_status(&r.status);
         let error = r.error_code.map(|code| JobError {
             code,
             message: r.error_message.unwrap_or_default(),

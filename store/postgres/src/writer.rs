@@ -891,7 +891,7 @@ impl BatchSql for Statements<'_> {
             .bind(job_id)
             .fetch_optional(&mut *self.0)
             .await?;
-        Ok(status.map(|s| JobStatus::parse(&s).unwrap_or(JobStatus::Interrupted)))
+        Ok(status.as_deref().map(store_core::stored_status))
     }
 
     async fn wait_for(&mut self, need_id: &str, job_id: &str) -> Result<(), sqlx::Error> {

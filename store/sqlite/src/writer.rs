@@ -984,7 +984,7 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(batch::NEED_STATUS)?
             .query_row([job_id], |r| r.get(0))
             .optional()?;
-        Ok(status.map(|s| JobStatus::parse(&s).unwrap_or(JobStatus::Interrupted)))
+        Ok(status.as_deref().map(store_core::stored_status))
     }
 
     async fn wait_for(&mut self, need_id: &str, job_id: &str) -> rusqlite::Result<()> {

@@ -4,8 +4,8 @@
 use super::{count, json_list, on_pool, read_err, SqlBackend};
 use crate::rows::job_columns;
 use crate::{
-    stored_id, stored_opt_id, HistoryQuery, JobFilter, JobReads, JobRow, Orphan, OrphanRow,
-    StoreResult, JOB_COLUMNS, RUNNING,
+    stored_id, stored_opt_id, stored_status, HistoryQuery, JobFilter, JobReads, JobRow, Orphan,
+    OrphanRow, StoreResult, JOB_COLUMNS, RUNNING,
 };
 use async_trait::async_trait;
 use model::{Job, JobId, JobStatus, UserId};
@@ -127,12 +127,7 @@ impl<T: SqlBackend> JobReads for T {
         })
         .map_err(read_err("reading jobs' statuses"))?;
         rows.into_iter()
-            .map(|(id, status)| {
-                Ok((
-                    stored_id(id)?,
-                    JobStatus::parse(&status).unwrap_or(JobStatus::Interrupted),
-                ))
-            })
+            .map(|(id, status)| Ok((stored_id(id)?, stored_status(&status))))
             .collect()
     }
 
