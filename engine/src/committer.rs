@@ -231,6 +231,35 @@ impl Committer {
         Ok(created)
     }
 
+    /// Starts a workflow run: its job `run` with its `plan`, and its `steps` (see
+    /// [`Change::StartRun`]).
+    pub async fn start_run(
+        &self,
+        owner: &UserId,
+        run: Job,
+        plan: String,
+        steps: Vec<Job>,
+        max_queued: Option<u64>,
+        key: Option<StartKey>,
+    ) -> Result<Created, WriteError> {
+        let created = self
+            .ask(|answer| Change::StartRun {
+                owner: owner.into(),
+                run,
+                plan,
+                steps,
+                max_queued,
+                key,
+                answer,
+            })
+            .await?;
+        if let Created::New(job) = &created {
+            self.metrics.created(job);
+            tracing::info!(job = %job.id, workflow = ?job.title(), "workflow run started");
+        }
+        Ok(created)
+    }
+
     /// Moves a job to `to` if the state machine (and the fence: see [`Fence`]) allows it;
     /// returns the updated job, or `None` when the move was refused (unknown job, not allowed
     /// from its current status, or no longer the fence's process's).

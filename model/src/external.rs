@@ -9,13 +9,18 @@ use serde::{Deserialize, Serialize};
 pub const EXTERNAL_KIND: &str = "external";
 
 impl Job {
-    /// The title an external job was started with (what it is called on a page); `None` for
-    /// any other job, which is called by its kind.
+    /// What a job is called on a page when not by its kind: the title an external job was
+    /// started with, a workflow run's workflow, a step's name; `None` for any other job.
     pub fn title(&self) -> Option<&str> {
-        match self.is_external() {
-            true => self.params.get("title").and_then(|t| t.as_str()),
-            false => None,
+        if let Some(step) = &self.step {
+            return Some(step);
         }
+        let field = match self.kind.as_str() {
+            crate::workflows::WORKFLOW_KIND => "workflow",
+            _ if self.is_external() => "title",
+            _ => return None,
+        };
+        self.params.get(field).and_then(|t| t.as_str())
     }
 
     /// Whether the job is an external one: run elsewhere, reported on over HTTP.

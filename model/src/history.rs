@@ -33,6 +33,11 @@ pub struct HistoryQuery {
     #[serde(default)]
     #[cfg_attr(feature = "schemars", schemars(regex(pattern = ID_OR_NOTHING_PATTERN)))]
     pub schedule: Option<String>,
+    /// The steps of one workflow run (its job's id). Without it, a page lists no run's steps:
+    /// a run is one row.
+    #[serde(default)]
+    #[cfg_attr(feature = "schemars", schemars(regex(pattern = ID_OR_NOTHING_PATTERN)))]
+    pub parent: Option<String>,
     /// The start of a job id, or a part of its message.
     #[cfg_attr(feature = "schemars", schemars(length(max = MAX_SEARCH)))]
     pub q: Option<String>,
@@ -56,6 +61,7 @@ impl HistoryQuery {
             ("status", self.status.as_deref()),
             ("kind", self.kind.as_deref()),
             ("schedule", self.schedule.as_deref()),
+            ("parent", self.parent.as_deref()),
             ("q", self.q.as_deref()),
             ("error", self.error.as_deref()),
             ("before", self.before.as_deref()),

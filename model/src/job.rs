@@ -198,6 +198,12 @@ pub struct Job {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub after: Option<crate::After>,
+    /// The workflow run it is a step of: that run's job ([`crate::workflows::run`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<JobId>,
+    /// The name of its step in that run's workflow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
 }
 
 fn one() -> u32 {
@@ -250,6 +256,8 @@ impl Job {
             result: None,
             priority: crate::Priority::NORMAL,
             after: None,
+            parent: None,
+            step: None,
         }
     }
 

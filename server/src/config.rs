@@ -249,6 +249,12 @@ pub struct Config {
     #[arg(long, env = "HEADWAY_COMMANDS")]
     pub commands: Option<PathBuf>,
 
+    /// A TOML file of workflows: graphs of steps, each a kind with parameters (see
+    /// docs/WORKFLOWS.md), read after the commands file. Read at start-up and again on SIGHUP;
+    /// a file with a mistake stops start-up, and on SIGHUP keeps the workflows read before.
+    #[arg(long, env = "HEADWAY_WORKFLOWS")]
+    pub workflows: Option<PathBuf>,
+
     /// Let webhooks POST to loopback, private and link-local addresses (refused by default, so
     /// that a user cannot point Headway at the machine it runs on or the network behind it).
     #[arg(long, env = "HEADWAY_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
@@ -663,6 +669,7 @@ impl Config {
             webhook_allow_private: false,
             webhook_retry_secs: 86_400,
             commands: None,
+            workflows: None,
             server: None,
             command: None,
         }

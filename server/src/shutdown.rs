@@ -25,8 +25,8 @@ pub async fn signal() {
     tracing::info!("shutting down");
 }
 
-/// Reads the commands file again on every SIGHUP; a file with a mistake is logged and the
-/// commands read before stay.
+/// Reads the commands file, then the workflows file, again on every SIGHUP; a file with a
+/// mistake is logged and what was read before from it stays.
 pub fn reload_commands_on_hangup(commands: crate::startup::Commands) {
     #[cfg(unix)]
     tokio::spawn(async move {
@@ -41,6 +41,13 @@ pub fn reload_commands_on_hangup(commands: crate::startup::Commands) {
                 Ok(None) => tracing::info!("SIGHUP: no commands file to read (--commands)"),
                 Err(e) => tracing::error!(
                     "the commands file was not read again; the commands read before stay: {e}"
+                ),
+            }
+            match commands.reload_workflows() {
+                Ok(Some(n)) => tracing::info!(workflows = n, "read the workflows file again"),
+                Ok(None) => {}
+                Err(e) => tracing::error!(
+                    "the workflows file was not read again; the workflows read before stay: {e}"
                 ),
             }
         }

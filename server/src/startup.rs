@@ -55,6 +55,8 @@ pub enum StartError {
     Sessions(String),
     #[error("{0}")]
     Commands(String),
+    #[error("{0}")]
+    Workflows(String),
     #[error("cannot prepare the runs of command kinds: {0}")]
     Programs(std::io::Error),
     #[error("--role {0} needs a database that several processes share (PostgreSQL); on SQLite one process serves and runs jobs (--role all)")]
@@ -88,12 +90,15 @@ pub struct Server {
     commands: Commands,
 }
 
-/// Reads the commands file into the server's kinds again (on SIGHUP).
+/// Reads the commands file into the server's kinds, and the workflows file into its workflows,
+/// again (on SIGHUP).
 #[derive(Clone)]
 pub struct Commands {
     file: Option<PathBuf>,
     kinds: Registry,
     programs: Arc<Programs>,
+    workflows_file: Option<PathBuf>,
+    workflows: engine::workflows::Workflows,
 }
 
 impl Commands {
@@ -106,6 +111,19 @@ impl Commands {
         // A command's words may be given in the languages the pages speak.
         let languages = app::i18n::Lang::ALL.map(|l| l.tag());
         engine::commands::install(&self.kinds, file, &self.programs, &languages).map(Some)
+    }
+
+    /// Reads the workflows file again, against the kinds as they are now: its workflows
+    /// replace those read before; a file with a mistake changes nothing. `Ok(None)` when the
+    /// server has no workflows file.
+    pub fn reload_workflows(&self) -> Result<Option<usize>, String> {
+        let Some(file) = &self.workflows_file else {
+            return Ok(None);
+        };
+        let languages = app::i18n::Lang::ALL.map(|l| l.tag());
+        self.workflows
+            .install(file, &self.kinds, &languages)
+            .map(Some)
     }
 }
 
@@ -134,9 +152,14 @@ impl Server {
             file: config.commands.clone(),
             kinds: kinds.clone(),
             programs,
+            workflows_file: config.workflows.clone(),
+            workflows: Default::default(),
         };
         if let Some(n) = commands.reload().map_err(StartError::Commands)? {
             tracing::info!(commands = n, "read the commands file");
+        }
+        if let Some(n) = commands.reload_workflows().map_err(StartError::Workflows)? {
+            tracing::info!(workflows = n, "read the workflows file");
         }
         // Bind first: a second instance on a busy port must not touch the first one's jobs.
         let listener = TcpListener::bind(config.addr)
@@ -209,6 +232,7 @@ impl Server {
             max_running: config.max_running as usize,
             kind_limits: config.kind_limits.iter().cloned().collect(),
             kinds,
+            workflows: commands.workflows.clone(),
             data_root: config.data_root.clone(),
             retention: Duration::from_secs(config.retention_secs),
             stall_after: Duration::from_secs(config.stall_secs),

@@ -82,6 +82,8 @@ mod tests {
             result: None,
             priority: Default::default(),
             after: None,
+            parent: None,
+            step: None,
         }
     }
 

@@ -47,6 +47,7 @@ fn history_query(map: &ParamsMap) -> HistoryQuery {
         status: get("status"),
         kind: get("kind"),
         schedule: get("schedule"),
+        parent: get("parent"),
         q: get("q"),
         error: get("error"),
         before: get("before"),

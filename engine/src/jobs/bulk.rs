@@ -120,6 +120,7 @@ impl Jobs {
                     status: filter.status.clone(),
                     kind: filter.kind.clone(),
                     schedule: filter.schedule.clone(),
+                    parent: filter.parent.clone(),
                     q: filter.q.clone(),
                     error: None,
                     before: None,

@@ -61,6 +61,26 @@ impl Jobs {
         params: serde_json::Value,
         options: StartOptions,
     ) -> Result<Start, AppError> {
+        if kind == crate::workflows::WORKFLOW_KIND {
+            let asked: model::workflows::RunParams =
+                serde_json::from_value(params).map_err(|e| {
+                    AppError::invalid_field(
+                        "params",
+                        format!(
+                            "a workflow's run takes {{\"workflow\": NAME, \"params\": {{…}}}}: {e}"
+                        ),
+                    )
+                })?;
+            return self
+                .start_workflow(
+                    caller,
+                    &asked.workflow,
+                    serde_json::Value::Object(asked.params),
+                    options,
+                )
+                .await
+                .map(Start::Job);
+        }
         if self.inner.kinds.starts(kind) != Some(Starts::Elsewhere) {
             return self
                 .create_job_with(caller, kind, params, options)

@@ -316,6 +316,12 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
         .map(|s| ScheduleId::parse(&s))
         .transpose()
         .map_err(|_| AppError::bad_request("schedule must be a schedule's id"))?;
+    let steps = match key(&q.parent) {
+        None => crate::store::Steps::None,
+        Some(run) => crate::store::Steps::Of(
+            JobId::parse(&run).map_err(|_| AppError::bad_request("parent must be a job's id"))?,
+        ),
+    };
     let error_code = key(&q.error);
     if error_code
         .as_ref()
@@ -330,6 +336,7 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
         statuses,
         kind: key(&q.kind),
         schedule,
+        steps,
         search,
         error_code,
         before: key(&q.before),

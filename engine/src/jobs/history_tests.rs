@@ -320,6 +320,8 @@ fn a_timeline_without_events_is_rebuilt_from_the_jobs_times() {
         result: None,
         priority: Default::default(),
         after: None,
+        parent: None,
+        step: None,
     };
     let t = crate::history::timeline(&job, Vec::new());
     let got: Vec<(JobStatus, i64)> = t.iter().map(|c| (c.status, c.at)).collect();

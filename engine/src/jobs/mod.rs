@@ -62,6 +62,8 @@ pub struct EngineConfig {
     pub kind_limits: HashMap<String, usize>,
     /// The kinds this server runs.
     pub kinds: Registry,
+    /// The workflows this server starts.
+    pub workflows: crate::workflows::Workflows,
     /// The directory file-based kinds work in.
     pub data_root: PathBuf,
     /// How long events are kept for replay; a cursor older than that gets `resync`.
@@ -100,6 +102,7 @@ impl Default for EngineConfig {
             max_running: 16,
             kind_limits: HashMap::new(),
             kinds: Registry::builtin(),
+            workflows: Default::default(),
             data_root: PathBuf::from("data/files"),
             retention: Duration::from_secs(7 * 24 * 3600),
             stall_after: Duration::from_secs(30),
@@ -139,6 +142,7 @@ pub(crate) struct Inner {
     pub(crate) runner: Option<Arc<Runner>>,
     pub(crate) membership: Arc<Membership>,
     pub(crate) kinds: Registry,
+    pub(crate) workflows: crate::workflows::Workflows,
     /// The directory file-based kinds work in; each caller sees their part of it.
     pub(crate) data_root: PathBuf,
     /// Cancelled when the server starts shutting down: open streams end on it.
@@ -164,7 +168,7 @@ pub(crate) struct Inner {
     /// Uploads, their limits and the sweep of expired files.
     pub(crate) uploads: Uploads,
     /// What features keep beside a job from its start (secrets, uploads).
-    around_start: AroundStarts,
+    pub(crate) around_start: AroundStarts,
     /// Each user's budget of reported log bytes.
     pub(crate) report_budget: crate::bounds::ReportBudget,
 }
@@ -250,6 +254,7 @@ impl Jobs {
                 runner,
                 membership,
                 kinds: config.kinds,
+                workflows: config.workflows,
                 data_root: config.data_root.clone(),
                 stopping,
                 pruned_through: AtomicI64::new(pruned_through),
@@ -570,7 +575,7 @@ impl Jobs {
 
     /// Checks `params` for a job of `kind` started by `caller`, as they will be stored. On the
     /// blocking pool: checking a file parameter opens the file.
-    async fn validate(
+    pub(crate) async fn validate(
         &self,
         caller: &Caller,
         kind: &str,
@@ -650,12 +655,7 @@ impl Jobs {
         job: Job,
         key: Option<String>,
     ) -> Result<Started, AppError> {
-        if self.inner.stopping.is_cancelled() {
-            return Err(AppError::new(
-                ErrorCode::Unavailable,
-                "the server is shutting down",
-            ));
-        }
+        self.refuse_when_stopping()?;
         // What is kept beside the job rather than with it (secrets, uploads) is kept first.
         let mut job = job;
         self.inner.around_start.before(&mut job).await?;
@@ -664,6 +664,17 @@ impl Jobs {
         let stored = matches!(&started, Ok(s) if !s.again);
         self.inner.around_start.after(&id, &kind, stored).await;
         started
+    }
+
+    /// Refuses a start once the server is shutting down.
+    pub(crate) fn refuse_when_stopping(&self) -> Result<(), AppError> {
+        match self.inner.stopping.is_cancelled() {
+            true => Err(AppError::new(
+                ErrorCode::Unavailable,
+                "the server is shutting down",
+            )),
+            false => Ok(()),
+        }
     }
 
     /// Stores the new queued `job` (see [`Jobs::insert_and_start_for`]).
@@ -684,6 +695,12 @@ impl Jobs {
             .create_within(owner, job, Some(shares.max()), key)
             .await
             .map_err(|e| write_failed("store a new job", e))?;
+        self.started(created)
+    }
+
+    /// What a start of a job (or of a run) answers, from what became of it.
+    pub(crate) fn started(&self, created: Created) -> Result<Started, AppError> {
+        let shares = &self.inner.queue_shares;
         let job = match created {
             Created::New(job) => job,
             Created::Again(job) => return Ok(Started { job, again: true }),
@@ -871,7 +888,7 @@ pub const MAX_KEY_CHARS: usize = 255;
 
 /// What a start asked for, as a digest: its kind, parameters (in normal form), times and
 /// attempts.
-fn fingerprint(job: &Job) -> String {
+pub(crate) fn fingerprint(job: &Job) -> String {
     use sha2::{Digest, Sha256};
     let mut asked = serde_json::json!([
         job.kind,
@@ -901,7 +918,7 @@ fn fingerprint(job: &Job) -> String {
 
 impl StartOptions {
     /// The idempotency key, if one was given: 1 to [`MAX_KEY_CHARS`] visible ASCII characters.
-    fn key(&self) -> Result<Option<String>, AppError> {
+    pub(crate) fn key(&self) -> Result<Option<String>, AppError> {
         let Some(key) = &self.key else {
             return Ok(None);
         };

@@ -433,67 +433,9 @@ impl Registry {
         env: &KindEnv,
     ) -> Result<Value, AppError> {
         let found = self.get(kind)?;
-        let info = found.info();
-        let mut params = serde_json::Map::new();
-        let mut unread = Vec::new();
-        for p in &info.params {
-            // A set's checkboxes are fields of their own (`name/choice`); a field of its name
-            // holds a comma-separated list (the history's filters).
-            if p.kind == ParamType::Set {
-                let ticked = p.choices.iter().filter(|c| {
-                    form.get(&format!("{}/{c}", p.name))
-                        .is_some_and(|v| matches!(v.trim(), "on" | "true" | "1"))
-                });
-                let listed = form
-                    .get(&p.name)
-                    .into_iter()
-                    .flat_map(|raw| raw.split(','))
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty());
-                let mut chosen: Vec<String> = Vec::new();
-                for v in ticked.map(String::as_str).chain(listed) {
-                    if !chosen.iter().any(|c| c == v) {
-                        chosen.push(v.to_string());
-                    }
-                }
-                params.insert(p.name.clone(), Value::from(chosen));
-                continue;
-            }
-            // An empty field is none given: the check says whether one is required.
-            let Some(raw) = form
-                .get(&p.name)
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-            else {
-                continue;
-            };
-            match check::form_value(p, raw) {
-                Ok(v) => {
-                    params.insert(p.name.clone(), v);
-                }
-                Err(message) => unread.push(FieldError {
-                    field: p.name.clone(),
-                    message,
-                }),
-            }
-        }
-        match found.parse(Value::Object(params), env) {
-            Ok(normal) if unread.is_empty() => Ok(normal),
-            Ok(_) => Err(AppError::invalid(unread)),
-            Err(e) if e.code == ErrorCode::InvalidParams => {
-                // What the check says of a field left out because its text was unread is
-                // only that it is missing.
-                let mut fields = unread;
-                for f in e.fields {
-                    if !fields.iter().any(|u| u.field == f.field) {
-                        fields.push(f);
-                    }
-                }
-                check::in_form_order(&info.params, &mut fields);
-                Err(AppError::invalid(fields))
-            }
-            Err(e) => Err(e),
-        }
+        read_form(&found.info().params, form, |params| {
+            found.parse(params, env)
+        })
     }
 
     pub(crate) fn run<'a>(
@@ -537,6 +479,76 @@ impl Registry {
                 format!("unknown job kind {kind:?}; known kinds: {}", known()),
             )),
         }
+    }
+}
+
+/// Turns form fields (all strings) into the JSON values of parameters `infos` by their types,
+/// then checks them with `parse`. A field whose text is not of its type is told so, beside what
+/// the check says of the others, in the order of the form.
+pub fn read_form(
+    infos: &[model::ParamInfo],
+    form: &HashMap<String, String>,
+    parse: impl FnOnce(Value) -> Result<Value, AppError>,
+) -> Result<Value, AppError> {
+    let mut params = serde_json::Map::new();
+    let mut unread = Vec::new();
+    for p in infos {
+        // A set's checkboxes are fields of their own (`name/choice`); a field of its name
+        // holds a comma-separated list (the history's filters).
+        if p.kind == ParamType::Set {
+            let ticked = p.choices.iter().filter(|c| {
+                form.get(&format!("{}/{c}", p.name))
+                    .is_some_and(|v| matches!(v.trim(), "on" | "true" | "1"))
+            });
+            let listed = form
+                .get(&p.name)
+                .into_iter()
+                .flat_map(|raw| raw.split(','))
+                .map(str::trim)
+                .filter(|v| !v.is_empty());
+            let mut chosen: Vec<String> = Vec::new();
+            for v in ticked.map(String::as_str).chain(listed) {
+                if !chosen.iter().any(|c| c == v) {
+                    chosen.push(v.to_string());
+                }
+            }
+            params.insert(p.name.clone(), Value::from(chosen));
+            continue;
+        }
+        // An empty field is none given: the check says whether one is required.
+        let Some(raw) = form
+            .get(&p.name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        else {
+            continue;
+        };
+        match check::form_value(p, raw) {
+            Ok(v) => {
+                params.insert(p.name.clone(), v);
+            }
+            Err(message) => unread.push(FieldError {
+                field: p.name.clone(),
+                message,
+            }),
+        }
+    }
+    match parse(Value::Object(params)) {
+        Ok(normal) if unread.is_empty() => Ok(normal),
+        Ok(_) => Err(AppError::invalid(unread)),
+        Err(e) if e.code == ErrorCode::InvalidParams => {
+            // What the check says of a field left out because its text was unread is
+            // only that it is missing.
+            let mut fields = unread;
+            for f in e.fields {
+                if !fields.iter().any(|u| u.field == f.field) {
+                    fields.push(f);
+                }
+            }
+            check::in_form_order(infos, &mut fields);
+            Err(AppError::invalid(fields))
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -28,7 +28,7 @@
 //! the workflow, `{steps.STEP.result}` (or `.result.PATH`) and `{steps.STEP.outputs.NAME}` what a
 //! step it waits for left.
 
-use super::{OnFailure, Step, Workflow};
+use super::{OnFailure, Step, Workflow, WORKFLOW_KIND};
 use crate::commands::file::{declared, from_toml, name_refused, read_text, ParamToml, TextsToml};
 use crate::commands::FileError;
 use indexmap::IndexMap;
@@ -37,9 +37,6 @@ use model::KindInfo;
 use serde::Deserialize;
 use std::path::Path;
 use toml::Spanned;
-
-/// The kind a workflow's run is: its parent job's.
-pub const WORKFLOW_KIND: &str = "workflow";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -198,15 +195,14 @@ pub fn parse(
                     ),
                 ));
             }
-            let template = Template::parse(&given).map_err(|m| here(sspan.clone(), m))?;
-            template
-                .check(&graph, n, &names)
+            Template::parse(&given)
+                .and_then(|t| t.check(&graph, n, &names))
                 .map_err(|m| here(sspan.clone(), m))?;
             steps.push(Step {
                 name: step.clone(),
                 title: s.title.clone().unwrap_or_else(|| kind.title.clone()),
                 kind: kind_name.clone(),
-                params: template,
+                params: given,
             });
         }
         let title = w.title.unwrap_or_else(|| name.clone());
@@ -316,20 +312,18 @@ needs = ["load", "pack"]
         assert_eq!(w.graph.needs(2), [1, 0]);
         assert_eq!(w.steps[0].title, "archive title");
         assert_eq!(w.steps[2].title, "Tell the team");
-        struct Day;
-        impl model::workflows::Values for Day {
-            fn param(&self, _: &str) -> Option<serde_json::Value> {
-                Some(json!("2026-11-27"))
-            }
-            fn result(&self, _: &str) -> Option<serde_json::Value> {
-                None
-            }
-            fn output(&self, _: &str, _: &str) -> Option<serde_json::Value> {
-                None
-            }
-        }
+        let values = model::workflows::run::RunValues {
+            params: serde_json::Map::from_iter([("day".to_string(), json!("2026-11-27"))]),
+            ..Default::default()
+        };
+        let step = model::workflows::PlanStep {
+            name: w.steps[0].name.clone(),
+            kind: w.steps[0].kind.clone(),
+            needs: Vec::new(),
+            params: w.steps[0].params.clone(),
+        };
         assert_eq!(
-            w.steps[0].params.render(&Day).unwrap(),
+            model::workflows::run::render_step(&step, &values).unwrap(),
             json!({"folder": "exports/2026-11-27", "level": 9})
         );
     }

@@ -1,33 +1,27 @@
 //! Workflows: named graphs of steps, each a kind with parameters, declared by the operator in a
-//! TOML file (`--workflows FILE`, read like the commands file). The graph's rules and the
-//! templates of a step's parameters are the model's ([`model::workflows`]), the same wherever a
-//! workflow is read; [`file`](mod@file) reads and checks the file against the kinds that run
-//! here.
+//! TOML file (`--workflows FILE`, read at start-up and again on SIGHUP, like the commands file).
+//! The graph's rules, the templates of a step's parameters and the rules of a run are the
+//! model's ([`model::workflows`]), the same wherever a workflow is read or run; [`file`](mod@file)
+//! reads and checks the file against the kinds that run here; [`start`] starts a run.
 
 pub mod file;
+pub mod start;
 
 use crate::kinds::check::ParamSpec;
-use model::workflows::{Graph, Template};
+use crate::kinds::Registry;
+use model::workflows::Graph;
 use model::KindInfo;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
 
-pub use file::WORKFLOW_KIND;
-
-/// What a failed step does to the rest of its run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OnFailure {
-    /// The steps that have not started are cancelled, and the run fails.
-    #[default]
-    Cancel,
-    /// The steps that do not need the failed one still run; the run fails once they ended.
-    Finish,
-}
+pub use model::workflows::{OnFailure, WORKFLOW_KIND};
 
 /// One workflow of the file, checked.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Workflow {
     /// Its name, title, description and parameters, as a kind's: what its form shows.
     pub info: KindInfo,
-    /// Its parameters, checked as a kind's are when a run starts.
+    /// Its parameters, checked as a command's are when a run starts.
     pub params: Vec<ParamSpec>,
     pub on_failure: OnFailure,
     pub graph: Graph,
@@ -42,6 +36,43 @@ pub struct Step {
     /// What its row says: its own title, or its kind's.
     pub title: String,
     pub kind: String,
-    /// Its parameters, rendered once the steps it needs ended.
-    pub params: Template,
+    /// Its parameters as declared, a checked [`model::workflows::Template`]: rendered when the
+    /// run starts, or once the steps it needs ended when they use what those left.
+    pub params: serde_json::Value,
+}
+
+/// The workflows this server starts: those of the file, replaced whole when it is read again.
+#[derive(Debug, Clone, Default)]
+pub struct Workflows(Arc<RwLock<Arc<Vec<Workflow>>>>);
+
+impl Workflows {
+    /// Reads the workflows file at `path` against the kinds of `kinds` that run here; its
+    /// workflows replace those read before. A file with a mistake changes nothing. How many
+    /// workflows it declares.
+    pub fn install(
+        &self,
+        path: &Path,
+        kinds: &Registry,
+        languages: &[&str],
+    ) -> Result<usize, String> {
+        let read = file::read(path, &kinds.infos(), languages).map_err(|e| e.to_string())?;
+        let n = read.len();
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(read);
+        Ok(n)
+    }
+
+    /// Every workflow, in the order of the file.
+    pub fn all(&self) -> Arc<Vec<Workflow>> {
+        Arc::clone(&self.0.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The workflow called `name`.
+    pub fn get(&self, name: &str) -> Option<Workflow> {
+        self.all().iter().find(|w| w.info.name == name).cloned()
+    }
+
+    /// What their forms show.
+    pub fn infos(&self) -> Vec<KindInfo> {
+        self.all().iter().map(|w| w.info.clone()).collect()
+    }
 }

@@ -271,6 +271,10 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Get, "/kinds", "listKinds", Kinds, Reader, "List kinds", |m| on(m, kinds::kinds))
         .about("Each kind the server runs: its parameters (what `params` of a start may hold), its retry policy, and the pause that holds it back, if any.")
         .answers(&[Answer::json(200, "The kinds.", schema::<Vec<model::KindInfo>>)]),
+    Endpoint::new(Get, "/workflows", "listWorkflows", Kinds, Reader, "List workflows", |m| on(m, kinds::workflows))
+        .about("Each workflow of the server's workflows file, with its parameters. A run starts as a job: `POST /api/v1/jobs` with `kind: workflow` and \
+                `params: {\"workflow\": NAME, \"params\": {…}}`; its steps are its children (`parent`), each started once the steps it needs succeeded.")
+        .answers(&[Answer::json(200, "The workflows.", schema::<Vec<model::KindInfo>>)]),
     Endpoint::new(Post, "/kinds/{kind}/pause", "pauseKind", Kinds, Operator, "Pause a kind", |m| on(m, kinds::pause))
         .about("Its queued jobs stay queued and none starts until it is resumed, on every process and across restarts; running ones finish. `*` pauses every kind.")
         .params(&[Param::path("kind", "The kind's name, or `*` for every kind.", schema::<String>)])

@@ -16,6 +16,12 @@ pub async fn kinds(State(state): State<AppState>) -> ApiResult<Json<Vec<KindInfo
     Ok(Json(state.engine.jobs().kinds_now().await?))
 }
 
+/// The workflows this server starts: each as its form shows it (its parameters are what a run's
+/// `params.params` may hold).
+pub async fn workflows(State(state): State<AppState>) -> ApiResult<Json<Vec<KindInfo>>> {
+    Ok(Json(state.engine.jobs().workflows()))
+}
+
 /// 200 with the pause in force (the earlier one if the kind was paused already).
 pub async fn pause(
     State(state): State<AppState>,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Writes an executable script `name` into `dir`.
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+pub(crate) fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, body).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -21,7 +21,7 @@ fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
 }
 
 /// A commands file in `dir` with `toml`, whose `SCRIPTS` stands for `dir`.
-fn commands_file(dir: &Path, toml: &str) -> PathBuf {
+pub(crate) fn commands_file(dir: &Path, toml: &str) -> PathBuf {
     let path = dir.join("commands.toml");
     std::fs::write(&path, toml.replace("SCRIPTS", &dir.display().to_string())).unwrap();
     path

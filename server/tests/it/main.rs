@@ -44,3 +44,4 @@ mod starts;
 mod stream;
 mod stress;
 mod webhooks;
+mod workflows;

@@ -16,12 +16,14 @@ use model::{
     DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, LogLine, Notice,
     ProcessId, Progress, ProgressEvent, UserId, EVERY_KIND,
 };
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
 mod after;
+mod runs;
 pub use after::{ANY_WAITING, NEED_MET, NEED_STATUS, TAKE_WAITING, WAITING_JOB, WAIT_FOR};
+pub use runs::{RunRow, StepRow, RUN_OF, SET_PARAMS, SET_PLAN, STEPS_OF};
 
 /// What [`BatchSql::next_log_seq`] gives back.
 #[derive(Debug, Clone, Copy)]
@@ -85,14 +87,15 @@ pub trait BatchSql {
     /// Queues a running job again for its next attempt ([`Change::Retry`]); the job as stored,
     /// or `None` if it is not running (for the fence) or has no attempt left.
     async fn retry_job(&mut self, retry: &Retry<'_>) -> Result<Option<Job>, Self::Error>;
-    /// Records a progress sample of a running (or cancelling) job; false if it is not.
+    /// Records a progress sample of a running (or cancelling) job: `None` if it is not, else
+    /// the workflow run it is a step of, if any.
     async fn record_progress(
         &mut self,
         job_id: &str,
         progress: &Progress,
         event_id: i64,
         fence: Option<&str>,
-    ) -> Result<bool, Self::Error>;
+    ) -> Result<Option<Option<String>>, Self::Error>;
     /// Counts `bytes` more of a running (or cancelling) job's log and, unless the job had
     /// written `max_bytes` already, takes its next log sequence number, stamped with
     /// `event_id`; the job's sequence number and attempt then, and its log bytes before;
@@ -253,6 +256,14 @@ pub trait BatchSql {
         rank: i64,
         event_id: i64,
     ) -> Result<Option<Job>, Self::Error>;
+    /// Keeps a run's plan in its job ([`runs::SET_PLAN`]).
+    async fn set_plan(&mut self, job_id: &str, plan: &str) -> Result<(), Self::Error>;
+    /// Sets a queued job's parameters ([`runs::SET_PARAMS`]).
+    async fn set_params(&mut self, job_id: &str, params: &str) -> Result<(), Self::Error>;
+    /// A run's job, if it is one ([`runs::RUN_OF`]).
+    async fn run_of(&mut self, job_id: &str) -> Result<Option<RunRow>, Self::Error>;
+    /// The steps of a run ([`runs::STEPS_OF`]).
+    async fn steps_of(&mut self, job_id: &str) -> Result<Vec<StepRow>, Self::Error>;
     /// Inserts events (each with the time it was made) and log lines.
     async fn insert_rows(
         &mut self,
@@ -298,10 +309,13 @@ pub type RunningCounts = (HashMap<String, u32>, HashMap<UserId, u32>);
 /// The running jobs counted by kind and by owner, from their `(kind, owner)` rows
 /// ([`crate::RUNNING_KINDS_AND_OWNERS`]). A job whose owner's id does not parse (a corrupted
 /// row) counts for its kind only: no caller has that id, so its share limits nobody, and the
-/// claims of everyone else go on.
+/// claims of everyone else go on. A workflow run's own job runs nothing: its steps count.
 pub fn count_running(rows: impl IntoIterator<Item = (String, String)>) -> RunningCounts {
     let mut counts = RunningCounts::default();
     for (kind, owner) in rows {
+        if kind == model::workflows::WORKFLOW_KIND {
+            continue;
+        }
         *counts.0.entry(kind).or_default() += 1;
         if let Ok(owner) = UserId::try_from(owner) {
             *counts.1.entry(owner).or_default() += 1;
@@ -406,6 +420,9 @@ pub async fn apply_changes<S: BatchSql>(
         hooks: None,
         ended: Vec::new(),
         any_waiting: None,
+        steps_ended: Vec::new(),
+        runs_cancelled: Vec::new(),
+        runs_moved: BTreeSet::new(),
     };
     let mut failed = 0;
     for change in changes {
@@ -429,12 +446,15 @@ pub async fn apply_changes<S: BatchSql>(
                 batch.event_rows.clear();
                 batch.logs.clear();
                 batch.ended.clear();
+                batch.steps_ended.clear();
+                batch.runs_cancelled.clear();
                 tracing::error!(error = %e, "a change was refused by the database; the rest of its batch goes on");
                 change.fail(&StoreError::new("the database refused the change", e));
                 failed += 1;
             }
         }
     }
+    batch.draw_runs(sql, now_ms()).await?;
     batch.insert_rows(sql).await?;
     Ok(Written {
         failed,
@@ -465,6 +485,14 @@ struct Batch {
     ended: Vec<(JobId, JobStatus)>,
     /// Whether some job waits for another, read at the batch's first end.
     any_waiting: Option<bool>,
+    /// The steps of workflow runs the change being written ended (their run, their step's
+    /// name, how): their runs are settled once it is written ([`runs`]).
+    steps_ended: Vec<runs::StepEnded>,
+    /// The runs the change being written asked to cancel, with their owners: their steps are
+    /// cancelled in turn.
+    runs_cancelled: Vec<(UserId, JobId)>,
+    /// The runs whose steps moved in this batch: their bars are drawn again at its end.
+    runs_moved: BTreeSet<JobId>,
 }
 
 impl Batch {
@@ -542,7 +570,14 @@ impl Batch {
     ) -> Result<(), S::Error> {
         let at = now_ms();
         self.apply_one(sql, change, at).await?;
-        self.settle(sql, at).await
+        // Ending jobs may end or cancel others, which may end runs, and so on.
+        loop {
+            self.settle(sql, at).await?;
+            self.settle_runs(sql, at).await?;
+            if self.ended.is_empty() && self.steps_ended.is_empty() {
+                return Ok(());
+            }
+        }
     }
 
     /// [`Batch::apply`] without the settling.
@@ -571,6 +606,18 @@ impl Batch {
                 }
                 answer.set(created)
             }
+            Change::StartRun {
+                owner,
+                run,
+                plan,
+                steps,
+                max_queued,
+                key,
+                answer,
+            } => answer.set(
+                self.start_run(sql, owner, run, plan, steps, *max_queued, key.as_ref(), at)
+                    .await?,
+            ),
             Change::PutSchedule { row, answer } => {
                 sql.put_schedule(row).await?;
                 answer.set(())
@@ -610,8 +657,10 @@ impl Batch {
                     .await?;
                 answer.set(match (interrupted, *requeue) {
                     (Some(_), true) => {
-                        // Queued again at once: it has not ended for the jobs waiting for it.
+                        // Queued again at once: it has not ended for the jobs waiting for it,
+                        // nor for its run.
                         self.ended.retain(|(id, _)| id != &*job_id);
+                        self.steps_ended.retain(|ended| ended.job != *job_id);
                         self.move_job(sql, owner, job_id, JobStatus::Queued, None, fence, at)
                             .await?
                     }
@@ -842,9 +891,12 @@ impl Batch {
         at: i64,
     ) -> Result<bool, S::Error> {
         let id = self.take_id();
-        if !sql.record_progress(job_id, progress, id, fence).await? {
+        let Some(run) = sql.record_progress(job_id, progress, id, fence).await? else {
             self.next_id = id;
             return Ok(false);
+        };
+        if let Some(run) = run.and_then(|r| JobId::try_from(r).ok()) {
+            self.runs_moved.insert(run);
         }
         let data = json(&ProgressEvent::new(job_id, progress));
         self.event::<S>(Some(owner), id, Some(job_id), EventType::Progress, data, at);
@@ -1189,7 +1241,18 @@ impl Batch {
             ..job.clone()
         };
         self.job_event::<S>(owner, job_event, &shown, at);
+        if to == JobStatus::Cancelling && job.kind == model::workflows::WORKFLOW_KIND {
+            self.runs_cancelled.push((owner.clone(), job.id.clone()));
+        }
         if let Some(id) = done_event {
+            if let Some(run) = &job.parent {
+                self.steps_ended.push(runs::StepEnded {
+                    run: run.clone(),
+                    job: job.id.clone(),
+                    step: job.step.clone().unwrap_or_default(),
+                    status: to,
+                });
+            }
             self.deliver_end::<S>(sql, owner, &job, at).await?;
             self.ended.push((job.id.clone(), to));
             let done = DoneEvent {

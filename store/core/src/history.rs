@@ -105,6 +105,16 @@ fn conditions<'a, DB: Database>(
         q.push(" AND schedule_id = ")
             .push_bind(schedule.as_str().to_string());
     }
+    match &filter.steps {
+        crate::Steps::All => {}
+        crate::Steps::None => {
+            q.push(" AND parent_id IS NULL");
+        }
+        crate::Steps::Of(run) => {
+            q.push(" AND parent_id = ")
+                .push_bind(run.as_str().to_string());
+        }
+    }
     if let Some(code) = &filter.error_code {
         q.push(" AND error_code = ").push_bind(code.clone());
     }

@@ -217,6 +217,19 @@ pub enum Change {
         key: Option<StartKey>,
         answer: Answer<Created>,
     },
+    /// Starts a workflow run ([`model::workflows::run`]): its job `run` (kind `workflow`) as
+    /// [`Change::Create`] makes a job, with its `plan` (JSON), then running, claimed by no
+    /// process; then its `steps`, children of `run`, each after the steps it needs (so listed
+    /// after them). The answer is the run's job.
+    StartRun {
+        owner: UserId,
+        run: Job,
+        plan: String,
+        steps: Vec<Job>,
+        max_queued: Option<u64>,
+        key: Option<StartKey>,
+        answer: Answer<Created>,
+    },
     /// Moves a job to `to` if the state machine allows it (and the fence holds), with its `job`
     /// event and, for a terminal status, its `done` event. Moving to `running` claims the job
     /// for the fence's process; moving back to `queued` releases it. The job as it is then, or
@@ -402,7 +415,7 @@ impl Change {
     /// Calls `each` with this change's answer (with every one of a [`Change::Together`]'s).
     fn answers(&mut self, each: &mut dyn FnMut(&mut dyn answer::Settle)) {
         match self {
-            Change::Create { answer, .. } => each(answer),
+            Change::Create { answer, .. } | Change::StartRun { answer, .. } => each(answer),
             Change::Transition { answer, .. }
             | Change::Interrupt { answer, .. }
             | Change::Retry { answer, .. }
@@ -689,6 +702,18 @@ pub struct QueuedJob {
     pub checkpoint: Option<serde_json::Value>,
 }
 
+/// Which jobs a history page shows by the workflow run they are a step of.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Steps {
+    /// Every job.
+    #[default]
+    All,
+    /// The jobs that are no run's step (a run is one row).
+    None,
+    /// The steps of this run.
+    Of(JobId),
+}
+
 /// Which jobs a history page shows.
 #[derive(Debug, Clone, Default)]
 pub struct JobFilter {
@@ -697,6 +722,8 @@ pub struct JobFilter {
     pub kind: Option<String>,
     /// The jobs one schedule started.
     pub schedule: Option<ScheduleId>,
+    /// Which jobs by the workflow run they are steps of.
+    pub steps: Steps,
     /// A prefix of the id, or a part of the message.
     pub search: Option<String>,
     /// The jobs that ended with this error code.

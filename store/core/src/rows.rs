@@ -42,6 +42,10 @@ pub struct JobRow {
     pub after_jobs: Option<String>,
     /// How many of them have not ended.
     pub needs_left: i64,
+    /// The workflow run it is a step of.
+    pub parent_id: Option<String>,
+    /// Its step's name in that run.
+    pub step: Option<String>,
 }
 
 /// The job columns as a literal, for statements put together at compile time (`concat!`).
@@ -50,7 +54,7 @@ macro_rules! job_columns {
         "id, kind, params, status, current, total, unit, message, level, error_code, \
          error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
          progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for, \
-         outputs, result, priority, after_jobs, needs_left"
+         outputs, result, priority, after_jobs, needs_left, parent_id, step"
     };
 }
 pub(crate) use job_columns;
@@ -149,6 +153,8 @@ impl TryFrom<JobRow> for Job {
                 .unwrap_or_default(),
             result: r.result.and_then(|o| serde_json::from_str(&o).ok()),
             after: r.after_jobs.and_then(|a| after_of(&a, r.needs_left)),
+            parent: stored_opt_id(r.parent_id)?,
+            step: r.step,
         })
     }
 }
@@ -201,6 +207,8 @@ mod tests {
             priority: 2,
             after_jobs: None,
             needs_left: 0,
+            parent_id: None,
+            step: None,
         }
     }
 

@@ -415,9 +415,9 @@ impl BatchSql for Statements<'_> {
         sqlx::query!(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                  created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, scheduled_for, \
-                 priority, rank, after_jobs, needs_left) \
+                 priority, rank, after_jobs, needs_left, parent_id, step) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                 $21, $22)",
+                 $21, $22, $23, $24)",
             id,
             owner,
             job.kind,
@@ -440,6 +440,8 @@ impl BatchSql for Statements<'_> {
             job.rank(),
             store_core::after_column(job.after.as_ref()),
             job.after.as_ref().map_or(0, |a| i64::from(a.left)),
+            job.parent.as_deref(),
+            job.step.as_deref(),
         )
         .execute(&mut *self.0)
         .await?;
@@ -510,7 +512,7 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left",
+                 after_jobs, needs_left, parent_id, step",
             m.to.as_str(),
             m.at,
             m.to.is_terminal(),
@@ -532,11 +534,12 @@ impl BatchSql for Statements<'_> {
         p: &Progress,
         event_id: i64,
         fence: Option<&str>,
-    ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query!(
+    ) -> Result<Option<Option<String>>, sqlx::Error> {
+        sqlx::query_scalar!(
             "UPDATE jobs SET current = $1, total = $2, unit = $3, message = $4, level = $5, \
                  event_id = $6, progress_at = $7 \
-             WHERE id = $8 AND status IN ('running', 'cancelling') AND ($9::text IS NULL OR claimed_by = $9)",
+             WHERE id = $8 AND status IN ('running', 'cancelling') AND ($9::text IS NULL OR claimed_by = $9) \
+             RETURNING parent_id",
             p.current as i64,
             p.total.map(|t| t as i64),
             p.unit,
@@ -547,9 +550,8 @@ impl BatchSql for Statements<'_> {
             job_id,
             fence,
         )
-        .execute(&mut *self.0)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .fetch_optional(&mut *self.0)
+        .await
     }
 
     async fn next_log_seq(
@@ -603,7 +605,7 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left",
+                 after_jobs, needs_left, parent_id, step",
             r.at,
             r.error.code,
             r.error.message,
@@ -651,7 +653,7 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left",
+                 after_jobs, needs_left, parent_id, step",
             outputs,
             result,
             event_id,
@@ -678,7 +680,7 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left",
+                 after_jobs, needs_left, parent_id, step",
             priority,
             model::Priority::AGING_MS,
             event_id,
@@ -919,6 +921,38 @@ impl BatchSql for Statements<'_> {
         Ok(row
             .and_then(|r| store_core::Orphan::try_from(r).ok())
             .map(|o| (o.owner, o.job)))
+    }
+
+    async fn set_plan(&mut self, job_id: &str, plan: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(batch::SET_PLAN)
+            .bind(plan)
+            .bind(job_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_params(&mut self, job_id: &str, params: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(batch::SET_PARAMS)
+            .bind(params)
+            .bind(job_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn run_of(&mut self, job_id: &str) -> Result<Option<batch::RunRow>, sqlx::Error> {
+        sqlx::query_as(batch::RUN_OF)
+            .bind(job_id)
+            .fetch_optional(&mut *self.0)
+            .await
+    }
+
+    async fn steps_of(&mut self, job_id: &str) -> Result<Vec<batch::StepRow>, sqlx::Error> {
+        sqlx::query_as(batch::STEPS_OF)
+            .bind(job_id)
+            .fetch_all(&mut *self.0)
+            .await
     }
 
     async fn need_met(

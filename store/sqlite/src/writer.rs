@@ -500,10 +500,10 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                      created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, \
-                     scheduled_for, priority, rank, after_jobs, needs_left) \
+                     scheduled_for, priority, rank, after_jobs, needs_left, parent_id, step) \
                  VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
                      :created_at, :event_id, :timeout_ms, :origin, :run_after, :max_attempts, :schedule_id, \
-                     :scheduled_for, :priority, :rank, :after_jobs, :needs_left)",
+                     :scheduled_for, :priority, :rank, :after_jobs, :needs_left, :parent_id, :step)",
             )?
             .execute(named_params! {
                 ":id": job.id.as_str(),
@@ -528,6 +528,8 @@ impl BatchSql for Statements<'_> {
                 ":rank": job.rank(),
                 ":after_jobs": store_core::after_column(job.after.as_ref()),
                 ":needs_left": job.after.as_ref().map_or(0, |a| a.left),
+                ":parent_id": job.parent.as_deref(),
+                ":step": job.step.as_deref(),
             })?;
         Ok(())
     }
@@ -663,15 +665,15 @@ impl BatchSql for Statements<'_> {
         p: &Progress,
         event_id: i64,
         fence: Option<&str>,
-    ) -> rusqlite::Result<bool> {
-        let changed = self
-            .0
+    ) -> rusqlite::Result<Option<Option<String>>> {
+        self.0
             .prepare_cached(
                 "UPDATE jobs SET current = :current, total = :total, unit = :unit, message = :message, \
                      level = :level, event_id = :event_id, progress_at = :at \
-                 WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence)",
+                 WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence) \
+                 RETURNING parent_id",
             )?
-            .execute(named_params! {
+            .query_row(named_params! {
                 ":current": p.current as i64,
                 ":total": p.total.map(|t| t as i64),
                 ":unit": p.unit,
@@ -681,8 +683,8 @@ impl BatchSql for Statements<'_> {
                 ":at": p.at,
                 ":id": job_id,
                 ":fence": fence,
-            })?;
-        Ok(changed == 1)
+            }, |r| r.get(0))
+            .optional()
     }
 
     async fn next_log_seq(
@@ -1016,6 +1018,52 @@ impl BatchSql for Statements<'_> {
                 Some((UserId::try_from(owner).ok()?, row.try_into().ok()?))
             }),
         )
+    }
+
+    async fn set_plan(&mut self, job_id: &str, plan: &str) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(batch::SET_PLAN)?
+            .execute(params![plan, job_id])?;
+        Ok(())
+    }
+
+    async fn set_params(&mut self, job_id: &str, params: &str) -> rusqlite::Result<()> {
+        self.0
+            .prepare_cached(batch::SET_PARAMS)?
+            .execute(params![params, job_id])?;
+        Ok(())
+    }
+
+    async fn run_of(&mut self, job_id: &str) -> rusqlite::Result<Option<batch::RunRow>> {
+        self.0
+            .prepare_cached(batch::RUN_OF)?
+            .query_row([job_id], |r| {
+                Ok(batch::RunRow {
+                    owner: r.get(0)?,
+                    status: r.get(1)?,
+                    params: r.get(2)?,
+                    plan: r.get(3)?,
+                })
+            })
+            .optional()
+    }
+
+    async fn steps_of(&mut self, job_id: &str) -> rusqlite::Result<Vec<batch::StepRow>> {
+        let mut stmt = self.0.prepare_cached(batch::STEPS_OF)?;
+        let rows = stmt.query_map([job_id], |r| {
+            Ok(batch::StepRow {
+                id: r.get(0)?,
+                step: r.get(1)?,
+                status: r.get(2)?,
+                current: r.get(3)?,
+                total: r.get(4)?,
+                error_code: r.get(5)?,
+                error_message: r.get(6)?,
+                result: r.get(7)?,
+                outputs: r.get(8)?,
+            })
+        })?;
+        rows.collect()
     }
 
     async fn need_met(
@@ -1394,6 +1442,8 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         priority: r.get("priority")?,
         after_jobs: r.get("after_jobs")?,
         needs_left: r.get("needs_left")?,
+        parent_id: r.get("parent_id")?,
+        step: r.get("step")?,
     })
 }
 

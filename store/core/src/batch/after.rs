@@ -139,13 +139,23 @@ impl Batch {
                     continue;
                 }
                 let event_id = self.take_id();
-                match sql
+                let Some(mut job) = sql
                     .need_met(job.id.as_str(), job.rank_from(at), event_id)
                     .await?
-                {
-                    Some(job) => self.job_event::<S>(&owner, event_id, &job, at),
-                    None => self.next_id = event_id,
+                else {
+                    self.next_id = event_id;
+                    continue;
+                };
+                // A step of a run takes what the steps it needs left once they all ended.
+                let ready = job.after.as_ref().is_some_and(|a| a.left == 0);
+                if let Some(run) = job.parent.clone().filter(|_| ready) {
+                    if let Err(why) = self.render_step(sql, &run, &mut job).await? {
+                        self.job_event::<S>(&owner, event_id, &job, at);
+                        self.fail_step(sql, &owner, &job.id, why, at).await?;
+                        continue;
+                    }
                 }
+                self.job_event::<S>(&owner, event_id, &job, at);
             }
         }
         Ok(())

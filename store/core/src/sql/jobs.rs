@@ -142,12 +142,13 @@ impl<T: SqlBackend> JobReads for T {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    /// An external job (the one with a report token) is claimed by no process: never an orphan.
+    /// An external job (the one with a report token) and a workflow run's job (the one with a
+    /// plan) are claimed by no process: never orphans.
     async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
         // The running jobs through `jobs_active`, not a read of every job: [`crate::RUNNING`].
         let sql = format!(
             "SELECT owner, claimed_by, {JOB_COLUMNS} FROM jobs WHERE {RUNNING} \
-               AND report_hash IS NULL \
+               AND report_hash IS NULL AND plan IS NULL \
                AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT id FROM processes)) \
              ORDER BY seq"
         );

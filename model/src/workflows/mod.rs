@@ -13,6 +13,10 @@
 //! number stays a number, a result's object stays an object); one with text around references
 //! (`"exports/{day}.csv"`) is a string, each value written as text. `{{` and `}}` are braces.
 
+pub mod run;
+
+pub use run::{OnFailure, Plan, PlanStep, RunParams, WORKFLOW_KIND};
+
 use crate::kinds::name_problem;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;

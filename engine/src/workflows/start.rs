@@ -1,0 +1,251 @@
+//! Starting a workflow's run: its parameters checked as a command's, each step's parameters
+//! rendered and checked as its kind's where they use only the run's parameters (the others
+//! once the steps they use ended, in the transaction that ends the last of those), and the run
+//! written as one change ([`crate::store::Change::StartRun`]).
+
+use super::{Workflow, WORKFLOW_KIND};
+use crate::caller::Caller;
+use crate::failures::write_failed;
+use crate::jobs::{Jobs, Params, StartOptions, Started};
+use crate::kinds::check::{self, Typing};
+use crate::now_ms;
+use crate::priorities::priority_for;
+use crate::retries::attempts_for;
+use crate::store::StartKey;
+use model::workflows::run::{render_step, uses_steps, RunValues};
+use model::workflows::{Plan, PlanStep, RunParams};
+use model::{After, AfterWhen, AppError, ErrorCode, FieldError, Job, JobId, KindInfo};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+impl Jobs {
+    /// The workflows the caller may start, described as their forms show them.
+    pub fn workflows(&self) -> Vec<KindInfo> {
+        self.inner.workflows.infos()
+    }
+
+    /// Starts a run of the workflow `name` with `params` (JSON) for the caller.
+    pub async fn start_workflow(
+        &self,
+        caller: &Caller,
+        name: &str,
+        params: Value,
+        options: StartOptions,
+    ) -> Result<Started, AppError> {
+        caller.may_start()?;
+        let workflow = self.workflow(name)?;
+        let env = crate::kinds::KindEnv::files(crate::files::Files::for_caller(
+            &self.inner.data_root,
+            caller,
+        ));
+        let values = check::check(&workflow.params, Typing::Checker, params, &env)
+            .into_result()
+            .map_err(AppError::invalid)?;
+        self.start_run(caller, &workflow, values, options).await
+    }
+
+    /// Like [`Jobs::start_workflow`], from a form where every value is a string.
+    pub async fn start_workflow_from_form(
+        &self,
+        caller: &Caller,
+        name: &str,
+        form: &HashMap<String, String>,
+        options: StartOptions,
+    ) -> Result<Started, AppError> {
+        caller.may_start()?;
+        let workflow = self.workflow(name)?;
+        let env = crate::kinds::KindEnv::files(crate::files::Files::for_caller(
+            &self.inner.data_root,
+            caller,
+        ));
+        let values = crate::kinds::read_form(&workflow.info.params, form, |params| {
+            check::check(&workflow.params, Typing::Checker, params, &env)
+                .into_result()
+                .map_err(AppError::invalid)
+        })?;
+        self.start_run(caller, &workflow, values, options).await
+    }
+
+    fn workflow(&self, name: &str) -> Result<Workflow, AppError> {
+        self.inner.workflows.get(name).ok_or_else(|| {
+            AppError::new(
+                ErrorCode::NotFound,
+                format!("there is no workflow {name:?} on this server"),
+            )
+        })
+    }
+
+    /// Makes the run's job and its steps' jobs and writes them together.
+    async fn start_run(
+        &self,
+        caller: &Caller,
+        workflow: &Workflow,
+        values: Value,
+        options: StartOptions,
+    ) -> Result<Started, AppError> {
+        if options.after.is_some() || options.max_attempts.is_some() || options.run_after.is_some()
+        {
+            return Err(AppError::invalid(vec![FieldError {
+                field: "kind".into(),
+                message: "a workflow's run starts at once and its steps keep their kinds' \
+                          attempts: it takes no run_after, after or max_attempts"
+                    .into(),
+            }]));
+        }
+        let key = options.key()?;
+        let params: Map<String, Value> = match values {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        let run_params = RunParams {
+            workflow: workflow.info.name.clone(),
+            params: params.clone(),
+        };
+        let plan = Plan {
+            on_failure: workflow.on_failure,
+            steps: workflow
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(n, s)| PlanStep {
+                    name: s.name.clone(),
+                    kind: s.kind.clone(),
+                    needs: workflow
+                        .graph
+                        .needs(n)
+                        .iter()
+                        .map(|&m| workflow.graph.name(m).to_string())
+                        .collect(),
+                    params: s.params.clone(),
+                })
+                .collect(),
+        };
+        let now = now_ms();
+        let priority = match options.priority {
+            Some(p) => priority_for(&self.inner.kinds, caller, WORKFLOW_KIND, Some(p))?,
+            None => model::Priority::NORMAL,
+        };
+        let run = Job {
+            priority,
+            ..Job::queued(
+                JobId::random(),
+                WORKFLOW_KIND,
+                serde_json::to_value(&run_params).expect("a run's parameters serialize"),
+                now,
+            )
+        };
+        let given = RunValues {
+            params,
+            ..RunValues::default()
+        };
+        // Each step after the steps it needs: their ids are known when it is made.
+        let ids: Vec<JobId> = workflow.steps.iter().map(|_| JobId::random()).collect();
+        let mut steps = Vec::with_capacity(ids.len());
+        let mut problems = Vec::new();
+        for &n in workflow.graph.order() {
+            let step = &plan.steps[n];
+            let params = match uses_steps(step) {
+                true => step.params.clone(),
+                false => match render_step(step, &given) {
+                    Ok(rendered) => {
+                        match self
+                            .validate(caller, &step.kind, Params::Json(rendered))
+                            .await
+                        {
+                            Ok(checked) => checked,
+                            Err(e) => {
+                                problems.extend(step_problems(&step.name, e));
+                                continue;
+                            }
+                        }
+                    }
+                    Err(message) => {
+                        problems.push(FieldError {
+                            field: format!("steps.{}", step.name),
+                            message,
+                        });
+                        continue;
+                    }
+                },
+            };
+            let needs = workflow.graph.needs(n);
+            let after = (!needs.is_empty()).then(|| After {
+                jobs: needs.iter().map(|&m| ids[m].clone()).collect(),
+                when: AfterWhen::Succeeded,
+                left: 0,
+            });
+            steps.push(Job {
+                max_attempts: attempts_for(&self.inner.kinds, &step.kind, None)?,
+                priority,
+                after,
+                parent: Some(run.id.clone()),
+                step: Some(step.name.clone()),
+                ..Job::queued(ids[n].clone(), &step.kind, params, now)
+            });
+        }
+        if !problems.is_empty() {
+            return Err(AppError::invalid(problems));
+        }
+        self.write_run(caller, run, plan, steps, key).await
+    }
+
+    /// Writes a run (see [`crate::committer::Committer::start_run`]), what its steps keep
+    /// beside them (secrets, uploads) kept first.
+    async fn write_run(
+        &self,
+        caller: &Caller,
+        run: Job,
+        plan: Plan,
+        mut steps: Vec<Job>,
+        key: Option<String>,
+    ) -> Result<Started, AppError> {
+        self.refuse_when_stopping()?;
+        for step in &mut steps {
+            self.inner.around_start.before(step).await?;
+        }
+        let key = key.map(|key| StartKey {
+            fingerprint: crate::jobs::fingerprint(&run),
+            key,
+        });
+        let plan = serde_json::to_string(&plan).expect("a plan serializes");
+        let created = self
+            .inner
+            .committer
+            .start_run(
+                caller.user(),
+                run,
+                plan,
+                steps.clone(),
+                Some(self.inner.queue_shares.max()),
+                key,
+            )
+            .await
+            .map_err(|e| write_failed("start a workflow's run", e));
+        let stored = matches!(&created, Ok(crate::committer::Created::New(_)));
+        for step in &steps {
+            self.inner
+                .around_start
+                .after(&step.id, &step.kind, stored)
+                .await;
+        }
+        self.started(created?)
+    }
+}
+
+/// What the check of a step's parameters said, each field named as the step's.
+fn step_problems(step: &str, e: AppError) -> Vec<FieldError> {
+    match e.fields.is_empty() {
+        true => vec![FieldError {
+            field: format!("steps.{step}"),
+            message: e.message,
+        }],
+        false => e
+            .fields
+            .into_iter()
+            .map(|f| FieldError {
+                field: format!("steps.{step}.{}", f.field),
+                message: f.message,
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,348 @@
+//! Workflow runs through the API: a run is a job of kind `workflow` whose steps are its
+//! children, each started once the steps it needs succeeded, with parameters rendered from the
+//! run's and from what those steps left; a failed step cancels what has not started, or lets the
+//! other branches finish; a cancel reaches every step; the run's bar moves with its steps; bad
+//! starts are refused naming the field. On SQLite, and on PostgreSQL with
+//! `HEADWAY_TEST_BACKEND=postgres`.
+
+use crate::client::*;
+use crate::commands::{commands_file, script};
+use crate::harness::{app, App};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// `count N` says `result {"n": N}` on descriptor 3; `fail` fails.
+const COMMANDS: &str = r#"
+[[command]]
+name = "count"
+program = "SCRIPTS/count.sh"
+args = ["{n}"]
+
+[command.params.n]
+type = "integer"
+min = 1
+max = 1000
+required = true
+
+[[command]]
+name = "fail"
+program = "SCRIPTS/fail.sh"
+"#;
+
+const WORKFLOWS: &str = r#"
+[[workflow]]
+name = "pipeline"
+title = "Count, then count again"
+
+[workflow.params.n]
+type = "integer"
+min = 1
+max = 100
+default = 3
+
+[[workflow.step]]
+name = "first"
+kind = "count"
+params = { n = "{n}" }
+
+[[workflow.step]]
+name = "second"
+kind = "count"
+needs = ["first"]
+params = { n = "{steps.first.result.n}" }
+
+[[workflow.step]]
+name = "side"
+kind = "demo"
+params = { steps = 2, interval_ms = 5 }
+
+[[workflow]]
+name = "stops"
+on_failure = "cancel"
+
+[[workflow.step]]
+name = "bad"
+kind = "fail"
+
+[[workflow.step]]
+name = "slow"
+kind = "demo"
+params = { steps = 20, interval_ms = 50 }
+
+[[workflow.step]]
+name = "after_slow"
+kind = "demo"
+needs = ["slow"]
+params = { steps = 1, interval_ms = 1 }
+
+[[workflow]]
+name = "finishes"
+on_failure = "finish"
+
+[[workflow.step]]
+name = "bad"
+kind = "fail"
+
+[[workflow.step]]
+name = "slow"
+kind = "demo"
+params = { steps = 20, interval_ms = 50 }
+
+[[workflow.step]]
+name = "after_slow"
+kind = "demo"
+needs = ["slow"]
+params = { steps = 1, interval_ms = 1 }
+
+[[workflow.step]]
+name = "after_bad"
+kind = "demo"
+needs = ["bad"]
+params = { steps = 1, interval_ms = 1 }
+
+[[workflow]]
+name = "long"
+
+[[workflow.step]]
+name = "one"
+kind = "demo"
+params = { steps = 600, interval_ms = 100 }
+
+[[workflow.step]]
+name = "two"
+kind = "demo"
+needs = ["one"]
+params = { steps = 1, interval_ms = 1 }
+
+[[workflow]]
+name = "unreadable"
+
+[[workflow.step]]
+name = "first"
+kind = "count"
+params = { n = 2 }
+
+[[workflow.step]]
+name = "second"
+kind = "count"
+needs = ["first"]
+params = { n = "{steps.first.result.missing}" }
+"#;
+
+fn write_scripts(dir: &Path) {
+    script(
+        dir,
+        "count.sh",
+        "#!/bin/sh\nprintf 'result {\"n\": %s}\\n' \"$1\" >&3\n",
+    );
+    script(
+        dir,
+        "fail.sh",
+        "#!/bin/sh\necho failing on purpose >&2\nexit 3\n",
+    );
+}
+
+/// A server with the commands and workflows above.
+async fn with_workflows() -> (App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    write_scripts(dir.path());
+    let commands = commands_file(dir.path(), COMMANDS);
+    let workflows = dir.path().join("workflows.toml");
+    std::fs::write(&workflows, WORKFLOWS).unwrap();
+    let app = app()
+        .with(|c| {
+            c.commands = Some(commands);
+            c.workflows = Some(workflows);
+            c.cancel_grace_ms = 500;
+        })
+        .start()
+        .await;
+    (app, dir)
+}
+
+/// Starts a run of `workflow` with `params`: the answer.
+async fn run(s: &Session, workflow: &str, params: Value) -> (u16, Value) {
+    s.create_raw(&json!({"kind": "workflow", "params": {"workflow": workflow, "params": params}}))
+        .await
+}
+
+fn id(job: &Value) -> String {
+    job["id"].as_str().expect("a job's id").to_string()
+}
+
+/// The run's steps, by name.
+async fn steps(s: &Session, run: &str) -> Vec<Value> {
+    let (status, page) = s.get(&format!("/api/v1/jobs?parent={run}&limit=100")).await;
+    assert_eq!(status, 200, "{page}");
+    page["jobs"].as_array().unwrap().clone()
+}
+
+fn step<'a>(steps: &'a [Value], name: &str) -> &'a Value {
+    steps
+        .iter()
+        .find(|s| s["step"] == name)
+        .unwrap_or_else(|| panic!("no step {name}: {steps:?}"))
+}
+
+#[tokio::test]
+async fn a_run_starts_each_step_once_its_needs_succeeded_with_what_they_left() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (_, listed) = s.get("/api/v1/workflows").await;
+    assert_eq!(listed[0]["name"], "pipeline", "{listed}");
+    assert_eq!(listed[0]["params"][0]["name"], "n", "{listed}");
+    let (status, started) = run(&s, "pipeline", json!({"n": 7})).await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["kind"], "workflow");
+    assert_eq!(
+        started["status"], "running",
+        "a run runs from its start: {started}"
+    );
+    let run_id = id(&started);
+    s.wait_status(&run_id, "succeeded").await;
+    let all = steps(&s, &run_id).await;
+    assert_eq!(all.len(), 3, "{all:?}");
+    let (first, second) = (step(&all, "first"), step(&all, "second"));
+    for st in &all {
+        assert_eq!(st["parent"], run_id.as_str(), "{st}");
+        assert_eq!(st["status"], "succeeded", "{st}");
+    }
+    assert_eq!(first["result"], json!({"n": 7}), "{first}");
+    // Rendered from the first step's result once it succeeded, a number kept a number.
+    assert_eq!(second["params"], json!({"n": 7}), "{second}");
+    assert!(
+        second["started_at"].as_i64().unwrap() >= first["finished_at"].as_i64().unwrap(),
+        "{first} {second}"
+    );
+    let done = s.job(&run_id).await;
+    assert_eq!(done["progress"]["current"], 3000, "{done}");
+    assert_eq!(done["progress"]["total"], 3000, "{done}");
+    assert_eq!(done["progress"]["message"], "3 of 3 steps ended", "{done}");
+    assert!(done["error"].is_null(), "{done}");
+}
+
+#[tokio::test]
+async fn a_failed_step_cancels_what_has_not_started_and_fails_the_run_naming_it() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (status, started) = run(&s, "stops", json!({})).await;
+    assert_eq!(status, 201, "{started}");
+    let run_id = id(&started);
+    s.wait_status(&run_id, "failed").await;
+    let all = steps(&s, &run_id).await;
+    assert_eq!(step(&all, "bad")["status"], "failed", "{all:?}");
+    // Running when the other failed: it ran to its end.
+    assert_eq!(step(&all, "slow")["status"], "succeeded", "{all:?}");
+    let cancelled = step(&all, "after_slow");
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert_eq!(cancelled["error"]["code"], "step_failed", "{cancelled}");
+    assert!(cancelled["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("\"bad\" failed"));
+    assert!(
+        cancelled["started_at"].is_null(),
+        "it never started: {cancelled}"
+    );
+    let done = s.job(&run_id).await;
+    assert_eq!(done["error"]["code"], "step_failed", "{done}");
+    assert!(
+        done["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("step \"bad\" failed"),
+        "{done}"
+    );
+}
+
+#[tokio::test]
+async fn with_on_failure_finish_the_other_branches_run_and_the_run_fails_at_the_end() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (status, started) = run(&s, "finishes", json!({})).await;
+    assert_eq!(status, 201, "{started}");
+    let run_id = id(&started);
+    s.wait_status(&run_id, "failed").await;
+    let all = steps(&s, &run_id).await;
+    assert_eq!(step(&all, "after_slow")["status"], "succeeded", "{all:?}");
+    // What needed the failed step is cancelled, naming it.
+    let after_bad = step(&all, "after_bad");
+    assert_eq!(after_bad["status"], "cancelled", "{after_bad}");
+    assert_eq!(after_bad["error"]["code"], "need_failed", "{after_bad}");
+    let done = s.job(&run_id).await;
+    assert!(
+        done["finished_at"].as_i64().unwrap()
+            >= step(&all, "after_slow")["finished_at"].as_i64().unwrap(),
+        "the run ended with its last step: {done}"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_a_run_cancels_its_steps_running_and_waiting() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (_, started) = run(&s, "long", json!({})).await;
+    let run_id = id(&started);
+    let all = steps(&s, &run_id).await;
+    let one = id(step(&all, "one"));
+    s.wait_status(&one, "running").await;
+    let (status, cancelling) = s.cancel(&run_id).await;
+    assert_eq!(status, 200, "{cancelling}");
+    s.wait_status(&run_id, "cancelled").await;
+    let all = steps(&s, &run_id).await;
+    assert_eq!(step(&all, "one")["status"], "cancelled", "{all:?}");
+    let two = step(&all, "two");
+    assert_eq!(two["status"], "cancelled", "{two}");
+    assert!(two["started_at"].is_null(), "{two}");
+    // An ended run is not cancelled again.
+    assert_eq!(s.cancel(&run_id).await.0, 409);
+}
+
+#[tokio::test]
+async fn a_step_whose_parameters_cannot_be_rendered_fails_saying_why() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (_, started) = run(&s, "unreadable", json!({})).await;
+    let run_id = id(&started);
+    s.wait_status(&run_id, "failed").await;
+    let all = steps(&s, &run_id).await;
+    let second = step(&all, "second");
+    assert_eq!(second["status"], "failed", "{second}");
+    assert_eq!(second["error"]["code"], "step_params", "{second}");
+    assert_eq!(
+        second["error"]["message"],
+        "the parameters of step \"second\": the result of step \"first\" has no missing"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_start_is_refused_naming_the_field_and_leaves_nothing() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (status, e) = run(&s, "nope", json!({})).await;
+    assert_eq!(status, 404, "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("no workflow \"nope\""),
+        "{e}"
+    );
+    let (status, e) = run(&s, "pipeline", json!({"n": 0})).await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["fields"][0]["field"], "n", "{e}");
+    let (status, e) = run(&s, "pipeline", json!({"n": 3, "other": 1})).await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["fields"][0]["field"], "other", "{e}");
+    let (status, e) = s
+        .create_raw(&json!({"kind": "workflow", "params": {"name": "pipeline"}}))
+        .await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["fields"][0]["field"], "params", "{e}");
+    let (status, e) = s
+        .create_raw(&json!({"kind": "workflow", "params": {"workflow": "pipeline"}, "after": [id(&json!({"id": "x"}))]}))
+        .await;
+    assert_eq!(status, 422, "{e}");
+    let (_, page) = s.get("/api/v1/jobs").await;
+    assert_eq!(page["jobs"], json!([]), "nothing was made: {page}");
+}

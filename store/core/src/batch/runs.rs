@@ -1,0 +1,334 @@
+//! Workflow runs in a batch ([`model::workflows::run`]), for every backend: a run started as
+//! one change (its job, running at once and claimed by no process, and its steps, each waiting
+//! for the steps it needs through continuations), a step's parameters rendered when its wait
+//! ends, and the run settled in the transaction that ends a step: the steps not started
+//! cancelled when one failed (unless the run lets its other branches finish), a cancel passed
+//! on to the steps, and the run ended once no step is active. The run's bar is drawn again
+//! once per batch from its steps' progress.
+//!
+//! Every batch of every process is one transaction after another, so a run ends once, whichever
+//! process ended its last step.
+
+use super::{Batch, BatchSql};
+use crate::Created;
+use model::workflows::run::{
+    cancelled_for, render_step, run_end, run_progress, uses_steps, Plan, RunParams, RunValues,
+    StepState, STEP_PARAMS,
+};
+use model::{EventType, Job, JobError, JobId, JobStatus, ProgressEvent, UserId};
+
+/// [`BatchSql::set_plan`] in both databases' SQL (`$1`: the plan, `$2`: the run's job).
+pub const SET_PLAN: &str = "UPDATE jobs SET plan = $1 WHERE id = $2";
+
+/// [`BatchSql::set_params`] in both databases' SQL (`$1`: the parameters, `$2`: the job).
+pub const SET_PARAMS: &str = "UPDATE jobs SET params = $1 WHERE id = $2 AND status = 'queued'";
+
+/// [`BatchSql::run_of`] in both databases' SQL (`$1`: the run's job).
+pub const RUN_OF: &str =
+    "SELECT owner, status, params, plan FROM jobs WHERE id = $1 AND plan IS NOT NULL";
+
+/// [`BatchSql::steps_of`] in both databases' SQL (`$1`: the run's job), in the order they were
+/// made (the plan's order).
+pub const STEPS_OF: &str = "SELECT id, step, status, current, total, error_code, error_message, \
+         result, outputs \
+     FROM jobs WHERE parent_id = $1 ORDER BY seq";
+
+/// A step that ended in the change being written.
+pub(super) struct StepEnded {
+    pub run: JobId,
+    pub job: JobId,
+    pub step: String,
+    pub status: JobStatus,
+}
+
+/// A run's job as [`RUN_OF`] reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RunRow {
+    pub owner: String,
+    pub status: String,
+    pub params: String,
+    pub plan: Option<String>,
+}
+
+/// A step's job as [`STEPS_OF`] reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StepRow {
+    pub id: String,
+    pub step: Option<String>,
+    pub status: String,
+    pub current: i64,
+    pub total: Option<i64>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub result: Option<String>,
+    pub outputs: Option<String>,
+}
+
+/// A run as its rules read it.
+struct Run {
+    owner: UserId,
+    status: JobStatus,
+    params: RunParams,
+    plan: Plan,
+}
+
+impl Run {
+    fn of(row: RunRow) -> Option<Run> {
+        Some(Run {
+            owner: UserId::try_from(row.owner).ok()?,
+            status: crate::stored_status(&row.status),
+            params: serde_json::from_str(&row.params).ok()?,
+            plan: serde_json::from_str(row.plan.as_deref()?).ok()?,
+        })
+    }
+}
+
+/// A step's job with what it left.
+struct Step {
+    state: StepState,
+    result: Option<serde_json::Value>,
+    outputs: Vec<String>,
+}
+
+fn steps(rows: Vec<StepRow>) -> Vec<Step> {
+    rows.into_iter()
+        .filter_map(|r| {
+            let outputs: Vec<model::Output> = r
+                .outputs
+                .and_then(|o| serde_json::from_str(&o).ok())
+                .unwrap_or_default();
+            Some(Step {
+                state: StepState {
+                    id: JobId::try_from(r.id).ok()?,
+                    step: r.step.unwrap_or_default(),
+                    status: crate::stored_status(&r.status),
+                    current: r.current.max(0) as u64,
+                    total: r.total.map(|t| t.max(0) as u64),
+                    error: r.error_code.map(|code| JobError {
+                        code,
+                        message: r.error_message.unwrap_or_default(),
+                    }),
+                },
+                result: r.result.and_then(|v| serde_json::from_str(&v).ok()),
+                outputs: outputs.into_iter().map(|o| o.name).collect(),
+            })
+        })
+        .collect()
+}
+
+fn states(steps: &[Step]) -> Vec<StepState> {
+    steps.iter().map(|s| s.state.clone()).collect()
+}
+
+impl Batch {
+    /// Starts a run ([`crate::Change::StartRun`]): its job, unless its key started one before or
+    /// its owner's share of the queue is full, then running; then its steps, in an order where
+    /// each comes after the steps it needs. The run's job as it is then.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn start_run<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        run: &Job,
+        plan: &str,
+        steps: &[Job],
+        max_queued: Option<u64>,
+        key: Option<&crate::StartKey>,
+        at: i64,
+    ) -> Result<Created, S::Error> {
+        let created = self.create(sql, owner, run, max_queued, key, at).await?;
+        let Created::New(queued) = created else {
+            return Ok(created);
+        };
+        sql.set_plan(queued.id.as_str(), plan).await?;
+        let running = self
+            .move_job(sql, owner, &queued.id, JobStatus::Running, None, None, at)
+            .await?
+            .unwrap_or(queued);
+        for step in steps {
+            match self.create(sql, owner, step, None, None, at).await? {
+                Created::New(_) => {}
+                other => tracing::error!(
+                    run = %running.id,
+                    step = ?step.step,
+                    answer = ?std::mem::discriminant(&other),
+                    "a step of a run was not made: its needs must come before it"
+                ),
+            }
+        }
+        Ok(Created::New(running))
+    }
+
+    /// Renders the parameters of `job`, a step whose wait just ended, from its run's parameters
+    /// and what the steps it needs left; `Err` with why they cannot be.
+    pub(super) async fn render_step<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        run_id: &JobId,
+        job: &mut Job,
+    ) -> Result<Result<(), String>, S::Error> {
+        let Some(run) = sql.run_of(run_id.as_str()).await?.and_then(Run::of) else {
+            return Ok(Ok(()));
+        };
+        let Some(step) = job.step.as_deref().and_then(|s| run.plan.step(s)) else {
+            return Ok(Ok(()));
+        };
+        if !uses_steps(step) {
+            return Ok(Ok(()));
+        }
+        let mut values = RunValues {
+            params: run.params.params,
+            ..RunValues::default()
+        };
+        for s in steps(sql.steps_of(run_id.as_str()).await?) {
+            if s.state.status == JobStatus::Succeeded {
+                values
+                    .steps
+                    .insert(s.state.step, (s.state.id, s.result, s.outputs));
+            }
+        }
+        let params = match render_step(step, &values) {
+            Ok(params) => params,
+            Err(why) => return Ok(Err(why)),
+        };
+        sql.set_params(job.id.as_str(), &params.to_string()).await?;
+        job.params = params;
+        Ok(Ok(()))
+    }
+
+    /// Ends a step whose parameters could not be rendered `failed`, saying why.
+    pub(super) async fn fail_step<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        job_id: &JobId,
+        why: String,
+        at: i64,
+    ) -> Result<(), S::Error> {
+        let error = JobError {
+            code: STEP_PARAMS.to_string(),
+            message: why,
+        };
+        self.move_job(
+            sql,
+            owner,
+            job_id,
+            JobStatus::Failed,
+            Some(&error),
+            None,
+            at,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Settles the runs whose steps this change ended, and passes on the cancels of runs.
+    pub(super) async fn settle_runs<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        at: i64,
+    ) -> Result<(), S::Error> {
+        while let Some((owner, run_id)) = self.runs_cancelled.pop() {
+            for step in steps(sql.steps_of(run_id.as_str()).await?) {
+                let to = match step.state.status {
+                    JobStatus::Queued => JobStatus::Cancelled,
+                    JobStatus::Running => JobStatus::Cancelling,
+                    _ => continue,
+                };
+                self.move_job(sql, &owner, &step.state.id, to, None, None, at)
+                    .await?;
+            }
+        }
+        while let Some(StepEnded {
+            run: run_id,
+            step,
+            status,
+            ..
+        }) = self.steps_ended.pop()
+        {
+            let Some(run) = sql.run_of(run_id.as_str()).await?.and_then(Run::of) else {
+                continue;
+            };
+            if !run.status.is_active() {
+                continue;
+            }
+            let mut now = steps(sql.steps_of(run_id.as_str()).await?);
+            let failed = matches!(status, JobStatus::Failed | JobStatus::Interrupted);
+            if failed
+                && run.status == JobStatus::Running
+                && run.plan.on_failure == model::workflows::OnFailure::Cancel
+            {
+                let error = cancelled_for(&step);
+                for queued in now.iter().filter(|s| s.state.status == JobStatus::Queued) {
+                    self.move_job(
+                        sql,
+                        &run.owner,
+                        &queued.state.id,
+                        JobStatus::Cancelled,
+                        Some(&error),
+                        None,
+                        at,
+                    )
+                    .await?;
+                }
+                now = steps(sql.steps_of(run_id.as_str()).await?);
+            }
+            let states = states(&now);
+            let Some((to, error)) = run_end(run.status, &states) else {
+                self.runs_moved.insert(run_id);
+                continue;
+            };
+            self.draw_run(sql, &run.owner, &run_id, &states, at).await?;
+            self.move_job(sql, &run.owner, &run_id, to, error.as_ref(), None, at)
+                .await?;
+            self.runs_moved.remove(&run_id);
+        }
+        Ok(())
+    }
+
+    /// Draws again the bars of the runs whose steps moved in this batch.
+    pub(super) async fn draw_runs<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        at: i64,
+    ) -> Result<(), S::Error> {
+        for run_id in std::mem::take(&mut self.runs_moved) {
+            let Some(run) = sql.run_of(run_id.as_str()).await?.and_then(Run::of) else {
+                continue;
+            };
+            if !run.status.is_active() {
+                continue;
+            }
+            let states = states(&steps(sql.steps_of(run_id.as_str()).await?));
+            self.draw_run(sql, &run.owner, &run_id, &states, at).await?;
+        }
+        Ok(())
+    }
+
+    /// Records a run's bar from its steps, with its `progress` event.
+    async fn draw_run<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        run_id: &JobId,
+        states: &[StepState],
+        at: i64,
+    ) -> Result<(), S::Error> {
+        let progress = model::Progress {
+            at: Some(at),
+            ..run_progress(states)
+        };
+        let id = self.take_id();
+        if sql
+            .record_progress(run_id.as_str(), &progress, id, None)
+            .await?
+            .is_none()
+        {
+            self.next_id = id;
+            return Ok(());
+        }
+        let data = super::json(&ProgressEvent::new(run_id, &progress));
+        self.event::<S>(Some(owner), id, Some(run_id), EventType::Progress, data, at);
+        Ok(())
+    }
+}
