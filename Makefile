@@ -13,14 +13,17 @@ ADDR ?= 127.0.0.1:3000
 DATABASE_URL ?= sqlite://data/headway.db
 # The example command kinds (docs/COMMANDS.md); `make run COMMANDS=` runs without them.
 COMMANDS ?= examples/commands/commands.toml
+# The example workflows, built of those kinds (docs/WORKFLOWS.md); `make run WORKFLOWS=` runs
+# without them (and so does `COMMANDS=`: their steps are the example commands).
+WORKFLOWS ?= $(if $(COMMANDS),examples/workflows/workflows.toml)
 
 .PHONY: run test setup setup-test site site-dev unit e2e e2e-release watch
 
 ## Set up what is missing, build the release site, run Headway on ./data/headway.db, with the
-## example command kinds.
+## example command kinds and workflows.
 run: setup site
 	./target/release/headway --addr $(ADDR) --database-url $(DATABASE_URL) \
-	  $(if $(COMMANDS),--commands $(COMMANDS))
+	  $(if $(COMMANDS),--commands $(COMMANDS)) $(if $(WORKFLOWS),--workflows $(WORKFLOWS))
 
 ## Puts the release build of `headway` on the PATH: in ~/.cargo/bin (rustup's, already on it), or
 ## in ~/.local/bin without one. As a command, it talks to a running Headway (docs/EXTERNAL.md).
@@ -106,7 +109,7 @@ e2e-release: site
 
 ## Development: rebuilds and reloads on change.
 watch: setup
-	$(if $(COMMANDS),HEADWAY_COMMANDS=$(COMMANDS)) cargo leptos watch --split
+	$(if $(COMMANDS),HEADWAY_COMMANDS=$(COMMANDS)) $(if $(WORKFLOWS),HEADWAY_WORKFLOWS=$(WORKFLOWS)) cargo leptos watch --split
 
 .PHONY: bench bench-smoke
 

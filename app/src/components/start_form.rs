@@ -31,6 +31,7 @@ pub fn StartForm(
     values: Option<serde_json::Value>,
     #[prop(optional)] may_raise: bool,
     #[prop(default = None)] after: Option<String>,
+    #[prop(optional)] workflow: bool,
 ) -> impl IntoView {
     let form_id = format!("start-{}", kind.name);
     let mut names: Vec<String> = kind.params.iter().map(|p| p.name.clone()).collect();
@@ -63,16 +64,17 @@ pub fn StartForm(
     };
     let either = refused.as_ref().or(refused_schedule.as_ref());
     let fields = param_fields(&kind.params, &form_id, values.as_ref(), either);
-    let later = start_later(&form_id, refused.as_ref());
-    let attempts = attempts_field(&form_id, kind.retry.max_attempts, either);
+    // A workflow's run starts at once, its steps with their kinds' attempts, after nothing.
+    let later = (!workflow).then(|| start_later(&form_id, refused.as_ref()));
+    let attempts = (!workflow).then(|| attempts_field(&form_id, kind.retry.max_attempts, either));
     let highest = if may_raise {
         crate::model::Priority::URGENT
     } else {
         kind.priority
     };
     let priority = priority_field(&form_id, kind.priority, highest, either);
-    let after = after_field(&form_id, after, refused.as_ref());
-    let repeat = repeat(&form_id, refused_schedule.as_ref());
+    let after = after_field(&form_id, after.filter(|_| !workflow), refused.as_ref());
+    let repeat = (!workflow).then(|| repeat(&form_id, refused_schedule.as_ref()));
     let with_file = kind
         .params
         .iter()

@@ -55,6 +55,8 @@ fn JobView(data: JobPageData) -> impl IntoView {
         run_again,
         priorities,
         queue,
+        steps,
+        again_form,
     } = data;
     let job = detail.job;
     let (now, stall_ms) = (live.now, live.stall_ms);
@@ -75,7 +77,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
     // after this one.
     let again = run_again.then(|| {
         view! {
-            <a class="button secondary" href=format!("/new/{}?from={}", job.kind, job.id)>
+            <a class="button secondary" href=format!("/new/{}?from={}", again_form, job.id)>
                 {t.job_run_again()}
             </a>
         }
@@ -109,6 +111,28 @@ fn JobView(data: JobPageData) -> impl IntoView {
         }
     });
     let priority = priority_fact(&job, priorities);
+    let step_of = job.parent.as_ref().map(|run| {
+        let run = run.to_string();
+        let short = run[..8.min(run.len())].to_string();
+        view! {
+            <dt>{t.job_step_of()}</dt>
+            <dd class="job-step-of"><a href=format!("/jobs/{run}")><code>{short}</code></a></dd>
+        }
+    });
+    let steps = (!steps.is_empty()).then(|| {
+        view! {
+            <section class="job-steps" aria-labelledby="steps-title">
+                <h2 id="steps-title">{t.job_steps()}</h2>
+                <div class="job-list">
+                    <JobRows stall_ms newest=false kind=None statuses=Vec::new()>
+                        {steps.into_iter().map(|step| view! {
+                            <JobRowView job=step now stall_ms actions=may.act follow_rerun=true queue=None/>
+                        }).collect_view()}
+                    </JobRows>
+                </div>
+            </section>
+        }
+    });
     let timeout = job
         .timeout_ms
         .map(|ms| view! { <dt>{t.job_time_limit()}</dt><dd>{format::span(t, ms as i64)}</dd> });
@@ -141,6 +165,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         </div>
         {next}
         {error}
+        {steps}
         <div class="job-detail">
             <section aria-labelledby="about-title">
                 <h2 id="about-title">{t.job_details()}</h2>
@@ -148,6 +173,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
                 <dl class="facts">
                     <dt>{t.system_kind()}</dt><dd>{crate::names::kind_title(&job.kind)} " " <code class="muted">{job.kind.clone()}</code></dd>
                     <dt>{t.token_created()}</dt><dd><Time at=job.created_at/></dd>
+                    {step_of}
                     {priority}
                     {after}
                     {timeout}

@@ -53,6 +53,7 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
         live,
         may_raise,
         after,
+        workflow,
     } = data;
     let t = t();
     match chosen {
@@ -76,7 +77,7 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
                     <h1 id="start-title">{kind.title.clone()}</h1>
                     <p class="kind-description">{kind.description.clone()}</p>
                     {again}
-                    <StartForm kind values may_raise after/>
+                    <StartForm kind values may_raise after workflow/>
                 </section>
             }
             .into_any()

@@ -361,6 +361,9 @@ pub struct NewJobData {
     pub may_raise: bool,
     /// The job the new one is to run after ("Then run…"), one of the reader's.
     pub after: Option<String>,
+    /// Whether `chosen` is a workflow (its form starts a run).
+    #[serde(default)]
+    pub workflow: bool,
 }
 
 #[server(endpoint = "new_job", output = model::codec::Json)]
@@ -376,11 +379,14 @@ pub async fn load_new_job(
             caller.may_start().inspect_err(|_| page_status(403))?;
             let live = live_info(&engine, &caller).await?;
             let t = crate::i18n::t();
+            // The workflows' forms beside the kinds': a workflow's name is never a kind's.
+            let workflows = engine.jobs().workflows();
             let kinds: Vec<KindInfo> = engine
                 .jobs()
                 .kinds_now()
                 .await?
                 .into_iter()
+                .chain(workflows.iter().cloned())
                 .map(|k| crate::components::localized_kind(t, k))
                 .collect();
             let chosen = match kind.as_deref().filter(|k| !k.is_empty()) {
@@ -402,13 +408,21 @@ pub async fn load_new_job(
                     Err(e) => Err(e),
                 }
                 .inspect_err(|_| page_status(404))?;
-                if job.kind != kind.name {
+                // A run is run again from its workflow's form, with the run's parameters.
+                let run_of = (job.kind == model::workflows::WORKFLOW_KIND)
+                    .then(|| job.title().map(str::to_string))
+                    .flatten();
+                if job.kind != kind.name && run_of.as_deref() != Some(kind.name.as_str()) {
                     page_status(400);
                     return Err(AppError::bad_request(
                         crate::i18n::t().new_job_not_of_kind(id.as_str(), kind.title.as_str()),
                     ));
                 }
-                values = Some(again_values(kind, job.params));
+                let params = match run_of {
+                    Some(_) => job.params["params"].clone(),
+                    None => job.params,
+                };
+                values = Some(again_values(kind, params));
                 from_job = Some(job.id.to_string());
             }
             // "Then run…": a job of the reader's, named in the form.
@@ -423,7 +437,11 @@ pub async fn load_new_job(
                     Some(job.id.to_string())
                 }
             };
+            let workflow = chosen
+                .as_ref()
+                .is_some_and(|c| workflows.iter().any(|w| w.name == c.name));
             Ok(NewJobData {
+                workflow,
                 kinds,
                 chosen,
                 values,
@@ -470,6 +488,13 @@ pub struct JobPageData {
     /// that holds it back), as the page was rendered.
     #[serde(default)]
     pub queue: Option<crate::model::QueueInfo>,
+    /// A workflow run's steps, in the order they were made.
+    #[serde(default)]
+    pub steps: Vec<Job>,
+    /// Where "Run again with changes…" goes: the form of the job's kind, or of a run's
+    /// workflow.
+    #[serde(default)]
+    pub again_form: String,
 }
 
 /// One of a job's parameters, as its page shows it.
@@ -593,9 +618,32 @@ pub async fn load_job(
                     .flatten(),
                 _ => None,
             };
+            let run_of = (detail.job.kind == model::workflows::WORKFLOW_KIND)
+                .then(|| detail.job.title().map(str::to_string))
+                .flatten();
+            let steps = match run_of {
+                None => Vec::new(),
+                Some(_) => {
+                    let query = model::HistoryQuery {
+                        parent: Some(detail.job.id.to_string()),
+                        limit: Some(model::workflows::MAX_STEPS as u32),
+                        ..Default::default()
+                    };
+                    let mut steps = engine.jobs().history_page(&caller, &query).await?.jobs;
+                    steps.reverse();
+                    steps
+                }
+            };
+            let startable = kind.is_some()
+                || run_of
+                    .as_ref()
+                    .is_some_and(|w| engine.jobs().workflows().iter().any(|i| i.name == *w));
+            let again_form = run_of.unwrap_or_else(|| detail.job.kind.clone());
             Ok(JobPageData {
                 queue,
-                run_again: may.start && kind.is_some() && detail.job.status.is_terminal(),
+                steps,
+                again_form,
+                run_again: may.start && startable && detail.job.status.is_terminal(),
                 priorities,
                 detail,
                 live,

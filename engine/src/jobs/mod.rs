@@ -500,6 +500,12 @@ impl Jobs {
         options: StartOptions,
     ) -> Result<Started, AppError> {
         caller.may_start()?;
+        // A workflow's form starts a run (a workflow's name is never a kind's).
+        if self.inner.kinds.info(kind).is_none() && self.inner.workflows.get(kind).is_some() {
+            return self
+                .start_workflow_from_form(caller, kind, form, options)
+                .await;
+        }
         let key = options.key()?;
         let run_after = options.run_after()?;
         let params = self

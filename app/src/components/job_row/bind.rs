@@ -160,8 +160,10 @@ fn follow_new(binder: Binder, root: Element, kind: Option<String>, statuses: Vec
     // each answer lets the jobs that came meanwhile be asked for.
     let busy = StoredValue::new(false);
     let answered = RwSignal::new(0u64);
+    // A workflow's step is shown on its run's page: the run is one row.
     let fits = move |j: &Job| {
-        kind.as_ref().is_none_or(|k| *k == j.kind)
+        j.parent.is_none()
+            && kind.as_ref().is_none_or(|k| *k == j.kind)
             && (statuses.is_empty() || statuses.contains(&j.status))
     };
     Effect::new(move |_| {

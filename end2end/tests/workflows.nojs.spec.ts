@@ -1,0 +1,34 @@
+import { test, expect } from './fixtures';
+import { workflowServer } from './workflow-server';
+
+// A workflow's run without JavaScript: its form is a plain post that goes to the run's page,
+// which lists the steps with their bars as they stand at each load; a refused value comes back
+// at its field.
+
+const server = workflowServer(19, 'nojs');
+test.beforeAll(async () => server.start());
+test.afterAll(async () => server.stop());
+
+test('a workflow starts from its plain form and its page lists its steps', async ({ page }) => {
+  await page.goto(`${server.url}/new`);
+  await page.getByRole('link', { name: /^Check, then report/ }).click();
+  const form = page.locator('form#start-check_then_report');
+  await form.getByLabel('Steps').fill('5000');
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/new\/check_then_report\?.*__err=/);
+  await expect(page.locator('form#start-check_then_report .field-error').filter({ hasText: '1000' })).toBeVisible();
+
+  await page.locator('form#start-check_then_report').getByLabel('Steps').fill('3');
+  await page.locator('form#start-check_then_report').getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  const run = page.url().split('/').pop()!;
+  await expect(page.locator('section.job-steps article.job')).toHaveCount(3);
+  // Each load shows where the run stands; it ends once its last step did.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator(`article.job[data-job-id="${run}"]`)).toHaveAttribute('data-status', 'succeeded', { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+  for (const row of await page.locator('section.job-steps article.job').all()) {
+    await expect(row).toHaveAttribute('data-status', 'succeeded');
+  }
+});

@@ -1,0 +1,80 @@
+import { test, expect, expectAccessible } from './fixtures';
+import { workflowServer } from './workflow-server';
+
+// A workflow's run as a person starts and follows it, with JavaScript: its form is on the New
+// job page beside the kinds'; the run's page shows its bar and each step's own, live, as the
+// steps start once the step they need succeeded; the dashboard lists the run as one row. In
+// English and in Chinese.
+
+const server = workflowServer(19, 'js');
+test.beforeAll(async () => server.start());
+test.afterAll(async () => server.stop());
+
+test('a workflow starts from its form and its page follows every step live', async ({ page }) => {
+  await page.goto(`${server.url}/new`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await page.getByRole('link', { name: /^Check, then report/ }).click();
+  await expect(page).toHaveURL(`${server.url}/new/check_then_report`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const form = page.locator('form#start-check_then_report');
+  await expect(form.getByLabel('Steps')).toHaveValue('20');
+  // What does not apply to a run is not offered.
+  await expect(form.getByText('Start at')).toHaveCount(0);
+  await expectAccessible(page);
+  // Long enough to be seen running: it is cancelled below.
+  await form.getByLabel('Steps').fill('1000');
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const run = page.url().split('/').pop()!;
+  const runRow = page.locator(`article.job[data-job-id="${run}"]`);
+  await expect(runRow).toHaveAttribute('data-status', 'running');
+  const steps = page.locator('section.job-steps article.job');
+  await expect(steps).toHaveCount(3);
+  const check = page.locator('section.job-steps article.job', { hasText: 'check' });
+  // The first step's bar moves on this page while the others wait for it.
+  await expect(check).toHaveAttribute('data-status', 'running');
+  await expect(check.getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^[1-9][0-9]*$/);
+  await expect(page.locator('section.job-steps article.job', { hasText: 'report' })).toHaveAttribute('data-status', 'queued');
+  // The run's bar moves with its first step's.
+  await expect(runRow.getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^[1-9][0-9]*$/);
+  await expectAccessible(page);
+  // Cancelling the run cancels every step: the running one stops, the waiting ones never start.
+  await runRow.getByRole('button', { name: 'Cancel' }).click();
+  await expect(runRow).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
+  for (const row of await steps.all()) await expect(row).toHaveAttribute('data-status', 'cancelled');
+  // A step's page names its run.
+  await check.getByRole('link').first().click();
+  await expect(page.locator('dd.job-step-of a')).toHaveText(run.slice(0, 8));
+
+  // The dashboard lists the run, not its steps.
+  await page.goto(`${server.url}/`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator(`article.job[data-job-id="${run}"]`)).toHaveCount(1);
+  await expect(page.locator('.job-list article.job')).toHaveCount(1);
+});
+
+
+test.describe('in Chinese', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('the form and the steps are said in the page’s language', async ({ page }) => {
+    await page.goto(`${server.url}/new/check_then_report`);
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expect(page.locator('h1')).toHaveText('检查，然后报告');
+    const form = page.locator('form#start-check_then_report');
+    await form.getByLabel('步数').fill('2');
+    await form.getByRole('button').first().click();
+    await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+    await expect(page.locator('#steps-title')).toHaveText('步骤');
+    await expectAccessible(page);
+    const run = page.url().split('/').pop()!;
+    const runRow = page.locator(`article.job[data-job-id="${run}"]`);
+    // It ends once its last step did, its bar full.
+    await expect(runRow).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+    await expect(runRow.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '3000');
+    for (const row of await page.locator('section.job-steps article.job').all()) {
+      await expect(row).toHaveAttribute('data-status', 'succeeded');
+    }
+  });
+});
