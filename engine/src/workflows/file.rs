@@ -399,14 +399,14 @@ needs = ["load", "pack"]
             steps,
             [
                 ("resize", "resize_photos"),
-                ("pack", "archive"),
-                ("check", "demo")
+                ("check", "demo"),
+                ("publish", "batch")
             ]
         );
         assert_eq!(w.graph.needs(1), [0]);
         assert_eq!(
             w.info.translations["zh-CN"].title.as_deref(),
-            Some("缩放照片，然后归档")
+            Some("缩放照片，然后检查并发布")
         );
     }
 }
