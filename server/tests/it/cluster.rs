@@ -29,11 +29,28 @@ struct Cluster {
 
 impl Cluster {
     async fn start(n: usize, args: &[&str], env: &[(&str, &str)]) -> Cluster {
+        Cluster::start_with(n, args, env, |_| Vec::new()).await
+    }
+
+    /// [`Cluster::start`], with `prepare` given the cluster's folder first: it writes there the
+    /// files the processes read, and returns the arguments that name them (added to `args`).
+    async fn start_with(
+        n: usize,
+        args: &[&str],
+        env: &[(&str, &str)],
+        prepare: impl FnOnce(&Path) -> Vec<String>,
+    ) -> Cluster {
         let alone = ONE_AT_A_TIME.lock().await;
         let dir = tempfile::tempdir().unwrap();
         let db = postgres_database().await;
+        let more = prepare(dir.path());
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(more.iter().map(String::as_str))
+            .collect();
         let processes: Vec<Headway> = (0..n)
-            .map(|_| Headway::start(&db, dir.path(), args, env))
+            .map(|_| Headway::start(&db, dir.path(), &args, env))
             .collect();
         let browser = processes[0].session();
         Cluster {
@@ -1048,4 +1065,187 @@ async fn limits_hold_across_processes_and_a_kill() {
             "key {key}: never ten in a second: {at:?}"
         );
     }
+}
+
+/// Four steps side by side, then `join`, which needs them all.
+const FAN_IN: &str = r#"
+[[workflow]]
+name = "fan_in"
+
+[[workflow.step]]
+name = "a"
+kind = "demo"
+params = { steps = 40, interval_ms = 50 }
+
+[[workflow.step]]
+name = "b"
+kind = "demo"
+params = { steps = 40, interval_ms = 50 }
+
+[[workflow.step]]
+name = "c"
+kind = "demo"
+params = { steps = 40, interval_ms = 50 }
+
+[[workflow.step]]
+name = "d"
+kind = "demo"
+params = { steps = 40, interval_ms = 50 }
+
+[[workflow.step]]
+name = "join"
+kind = "demo"
+needs = ["a", "b", "c", "d"]
+params = { steps = 1, interval_ms = 1 }
+"#;
+
+/// The steps `join` needs in [`FAN_IN`].
+const NEEDS: [&str; 4] = ["a", "b", "c", "d"];
+
+#[tokio::test]
+async fn a_step_starts_once_its_needs_ended_whichever_process_ended_them_across_a_kill() {
+    // 8 slots a process: the 20 steps that may start at once are spread over the three.
+    let slots = [("HEADWAY_MAX_RUNNING", "8")];
+    let mut cluster = Cluster::start_with(3, &[], &slots, |dir| {
+        let file = dir.join("workflows.toml");
+        std::fs::write(&file, FAN_IN).unwrap();
+        vec!["--workflows".into(), file.to_str().unwrap().into()]
+    })
+    .await;
+    let sessions = cluster.sessions();
+    let mut watch = sessions[2].events("/api/v1/events", None).await;
+    let mut runs = Vec::new();
+    for i in 0..5 {
+        let body = json!({"kind": "workflow", "params": {"workflow": "fan_in", "params": {}}});
+        let (status, run) = sessions[i % 3].create_raw(&body).await;
+        assert_eq!(status, 201, "{run}");
+        runs.push(run["id"].as_str().unwrap().to_string());
+    }
+    // Once every process runs steps, the first is killed with its own running: they are taken
+    // over and tried again on the others, ending after the rest (the last needs of their runs).
+    let pids: Vec<u32> = cluster.processes.iter().map(Headway::pid).collect();
+    let deadline = Instant::now() + WAIT;
+    let held = loop {
+        let rows = psql(
+            &cluster.db,
+            "SELECT j.id || ' ' || p.pid FROM jobs j JOIN processes p ON p.id = j.claimed_by \
+             WHERE j.status = 'running' AND j.parent_id IS NOT NULL",
+        )
+        .await;
+        let held: Vec<(String, u32)> = rows
+            .lines()
+            .map(|l| {
+                let (id, pid) = l.split_once(' ').unwrap();
+                (id.to_string(), pid.parse().unwrap())
+            })
+            .collect();
+        if pids.iter().all(|p| held.iter().any(|(_, q)| q == p)) {
+            break held;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "steps never ran on every process: {held:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let victims: BTreeSet<String> = held
+        .iter()
+        .filter(|(_, pid)| *pid == pids[0])
+        .map(|(id, _)| id.clone())
+        .collect();
+    cluster.processes.remove(0).kill9();
+    let killed = Instant::now();
+    let mut ended = BTreeSet::new();
+    read_until(&mut watch, |e| {
+        if e.event == "done" {
+            let id = data(e)["job_id"].as_str().unwrap().to_string();
+            if runs.contains(&id) {
+                ended.insert(id);
+            }
+        }
+        ended.len() == runs.len()
+    })
+    .await;
+    let took = killed.elapsed();
+    let (one, two) = (&sessions[1], &sessions[2]);
+
+    // Every event the store holds, up to a job started after the runs ended.
+    let marker = one.demo(1, 1).await;
+    let mut replay = one.events("/api/v1/events", Some(0)).await;
+    let all = read_until(&mut replay, is_done_of(&marker)).await;
+    let dones = |id: &str| all.iter().filter(|e| is_done_of(id)(e)).count();
+    let (mut taken_over, mut last_need_taken_over) = (0, 0);
+    for run_id in &runs {
+        let run = one.job(run_id).await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        assert_eq!(dones(run_id), 1, "run {run_id} ended once");
+        assert_eq!(run["progress"]["current"], 5000, "{run}");
+        assert_eq!(run["progress"]["total"], 5000, "{run}");
+        assert_eq!(run["progress"]["message"], "5 of 5 steps ended", "{run}");
+        let (status, page) = two.list(&format!("parent={run_id}&limit=100")).await;
+        assert_eq!(status, 200, "{page}");
+        let steps = page["jobs"].as_array().unwrap();
+        let mut names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["a", "b", "c", "d", "join"],
+            "run {run_id}: each step made once"
+        );
+        let step = |name: &str| steps.iter().find(|s| s["step"] == name).unwrap();
+        for s in steps {
+            let id = s["id"].as_str().unwrap();
+            assert_eq!(s["status"], "succeeded", "{s}");
+            assert_eq!(dones(id), 1, "step {id} ended once");
+            let attempts = s["attempts"].as_array().unwrap();
+            assert_eq!(s["attempt"], attempts.len(), "{s}");
+            // Tried again only when taken over from the killed process.
+            if attempts.len() > 1 {
+                assert_eq!(attempts.len(), 2, "{s}");
+                assert_eq!(attempts[0]["error"]["code"], "interrupted", "{s}");
+                taken_over += 1;
+            }
+        }
+        // `join` started once, on a survivor, once its last need had ended.
+        let join = step("join");
+        let join_id = join["id"].as_str().unwrap();
+        assert_eq!(join["attempt"], 1, "{join}");
+        assert_eq!(join["attempts"].as_array().unwrap().len(), 1, "{join}");
+        let starts = statuses_of(&all, join_id)
+            .into_iter()
+            .filter(|s| s == "running")
+            .count();
+        assert_eq!(starts, 1, "join of {run_id} started once");
+        let started = join["started_at"].as_i64().unwrap();
+        let last = NEEDS
+            .iter()
+            .map(|n| step(n))
+            .max_by_key(|s| s["finished_at"].as_i64().unwrap())
+            .unwrap();
+        assert!(
+            started >= last["finished_at"].as_i64().unwrap(),
+            "join of {run_id} started before its need ended: {join} {last}"
+        );
+        if last["attempt"] == 2 {
+            last_need_taken_over += 1;
+        }
+        assert!(
+            run["finished_at"].as_i64().unwrap() >= join["finished_at"].as_i64().unwrap(),
+            "run {run_id} ended with its last step: {run} {join}"
+        );
+    }
+    assert!(
+        taken_over > 0,
+        "the killed process had steps running: {victims:?}"
+    );
+    assert!(
+        last_need_taken_over > 0,
+        "some run's last need was taken over from the killed process"
+    );
+    eprintln!(
+        "5 runs of 4 steps then a join on 3 processes, one killed with {} steps running: \
+         {taken_over} taken over and tried again, {last_need_taken_over} of them a join's last need; \
+         every join started once, every run ended once, {took:?} after the kill",
+        victims.len()
+    );
 }
