@@ -32,15 +32,8 @@ impl Jobs {
         params: Value,
         options: StartOptions,
     ) -> Result<Started, AppError> {
-        caller.may_start()?;
-        let workflow = self.workflow(name)?;
-        let env = crate::kinds::KindEnv::files(crate::files::Files::for_caller(
-            &self.inner.data_root,
-            caller,
-        ));
-        let values = check::check(&workflow.params, Typing::Checker, params, &env)
-            .into_result()
-            .map_err(AppError::invalid)?;
+        let (workflow, check) = self.workflow_for(caller, name)?;
+        let values = check(params)?;
         self.start_run(caller, &workflow, values, options).await
     }
 
@@ -52,27 +45,37 @@ impl Jobs {
         form: &HashMap<String, String>,
         options: StartOptions,
     ) -> Result<Started, AppError> {
-        caller.may_start()?;
-        let workflow = self.workflow(name)?;
-        let env = crate::kinds::KindEnv::files(crate::files::Files::for_caller(
-            &self.inner.data_root,
-            caller,
-        ));
-        let values = crate::kinds::read_form(&workflow.info.params, form, |params| {
-            check::check(&workflow.params, Typing::Checker, params, &env)
-                .into_result()
-                .map_err(AppError::invalid)
-        })?;
+        let (workflow, check) = self.workflow_for(caller, name)?;
+        let values = crate::kinds::read_form(&workflow.info.params, form, check)?;
         self.start_run(caller, &workflow, values, options).await
     }
 
-    fn workflow(&self, name: &str) -> Result<Workflow, AppError> {
-        self.inner.workflows.get(name).ok_or_else(|| {
+    /// The workflow `name`, once the caller may start it, with the check of its parameters as
+    /// a command's (what the caller's runs may open).
+    #[allow(clippy::type_complexity)]
+    fn workflow_for(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<(Workflow, impl FnOnce(Value) -> Result<Value, AppError>), AppError> {
+        caller.may_start()?;
+        let workflow = self.inner.workflows.get(name).ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotFound,
                 format!("there is no workflow {name:?} on this server"),
             )
-        })
+        })?;
+        let env = crate::kinds::KindEnv::files(crate::files::Files::for_caller(
+            &self.inner.data_root,
+            caller,
+        ));
+        let specs = workflow.params.clone();
+        let check = move |params: Value| {
+            check::check(&specs, Typing::Checker, params, &env)
+                .into_result()
+                .map_err(AppError::invalid)
+        };
+        Ok((workflow, check))
     }
 
     /// Makes the run's job and its steps' jobs and writes them together.
