@@ -229,6 +229,8 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) 
         result: None,
         priority: Default::default(),
         after: None,
+        parent: None,
+        step: None,
     }
 }
 
