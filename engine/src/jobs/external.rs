@@ -61,6 +61,13 @@ impl Jobs {
         params: serde_json::Value,
         options: StartOptions,
     ) -> Result<Start, AppError> {
+        // A workflow's name starts a run of it with these parameters, as its form does.
+        if self.inner.kinds.info(kind).is_none() && self.inner.workflows.get(kind).is_some() {
+            return self
+                .start_workflow(caller, kind, params, options)
+                .await
+                .map(Start::Job);
+        }
         if kind == crate::workflows::WORKFLOW_KIND {
             let asked: model::workflows::RunParams =
                 serde_json::from_value(params).map_err(|e| {

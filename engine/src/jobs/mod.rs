@@ -541,6 +541,9 @@ impl Jobs {
         let origin = self.job(caller, id).await?;
         let owner = self.may_touch(caller, id).await?;
         caller.may_start()?;
+        if origin.kind == crate::workflows::WORKFLOW_KIND {
+            return self.rerun_run(caller, origin).await;
+        }
         if self.inner.kinds.starts(&origin.kind) == Some(crate::kinds::Starts::Elsewhere) {
             return Err(AppError::new(
                 ErrorCode::Conflict,

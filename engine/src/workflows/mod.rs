@@ -5,6 +5,7 @@
 //! reads and checks the file against the kinds that run here; [`start`] starts a run.
 
 pub mod file;
+pub mod rerun;
 pub mod start;
 
 use crate::kinds::check::ParamSpec;

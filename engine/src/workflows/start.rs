@@ -194,7 +194,7 @@ impl Jobs {
 
     /// Writes a run (see [`crate::committer::Committer::start_run`]), what its steps keep
     /// beside them (secrets, uploads) kept first.
-    async fn write_run(
+    pub(crate) async fn write_run(
         &self,
         caller: &Caller,
         run: Job,

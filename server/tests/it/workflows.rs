@@ -27,6 +27,17 @@ required = true
 [[command]]
 name = "fail"
 program = "SCRIPTS/fail.sh"
+
+[[command]]
+name = "flaky"
+program = "SCRIPTS/flaky.sh"
+args = ["{n}"]
+
+[command.params.n]
+type = "integer"
+min = 1
+max = 1000
+required = true
 "#;
 
 const WORKFLOWS: &str = r#"
@@ -115,6 +126,20 @@ needs = ["one"]
 params = { steps = 1, interval_ms = 1 }
 
 [[workflow]]
+name = "mends"
+
+[[workflow.step]]
+name = "first"
+kind = "count"
+params = { n = 4 }
+
+[[workflow.step]]
+name = "second"
+kind = "flaky"
+needs = ["first"]
+params = { n = "{steps.first.result.n}" }
+
+[[workflow]]
 name = "unreadable"
 
 [[workflow.step]]
@@ -133,13 +158,21 @@ fn write_scripts(dir: &Path) {
     script(
         dir,
         "count.sh",
-        "#!/bin/sh\nprintf 'result {\"n\": %s}\\n' \"$1\" >&3\n",
+        "#!/bin/sh\necho \"$1\" > \"$HEADWAY_OUTPUT_DIR/n.txt\"\nprintf 'result {\"n\": %s}\\n' \"$1\" >&3\n",
     );
     script(
         dir,
         "fail.sh",
         "#!/bin/sh\necho failing on purpose >&2\nexit 3\n",
     );
+    // Fails until the file `mended` is in its folder.
+    let mended = dir.join("mended");
+    let flaky = format!(
+        "#!/bin/sh\n[ -f '{}' ] || {{ echo not mended yet >&2; exit 3; }}\n\
+         printf 'result {{\"n\": %s}}\\n' \"$1\" >&3\n",
+        mended.display()
+    );
+    script(dir, "flaky.sh", &flaky);
 }
 
 /// A server with the commands and workflows above.
@@ -215,6 +248,16 @@ async fn a_run_starts_each_step_once_its_needs_succeeded_with_what_they_left() {
         "{first} {second}"
     );
     let done = s.job(&run_id).await;
+    // The workflow's name is a kind to start: the same run, its parameters as a kind's.
+    let (status, by_name) = s
+        .create_raw(&json!({"kind": "pipeline", "params": {"n": 2}}))
+        .await;
+    assert_eq!(status, 201, "{by_name}");
+    assert_eq!(by_name["kind"], "workflow", "{by_name}");
+    assert_eq!(
+        by_name["params"],
+        json!({"workflow": "pipeline", "params": {"n": 2}})
+    );
     assert_eq!(done["progress"]["current"], 3000, "{done}");
     assert_eq!(done["progress"]["total"], 3000, "{done}");
     assert_eq!(done["progress"]["message"], "3 of 3 steps ended", "{done}");
@@ -286,6 +329,9 @@ async fn cancelling_a_run_cancels_its_steps_running_and_waiting() {
     let all = steps(&s, &run_id).await;
     let one = id(step(&all, "one"));
     s.wait_status(&one, "running").await;
+    // Not ended: there is nothing to re-run yet.
+    let (status, e) = s.post(&format!("/api/v1/jobs/{run_id}/rerun")).await;
+    assert_eq!(status, 409, "{e}");
     let (status, cancelling) = s.cancel(&run_id).await;
     assert_eq!(status, 200, "{cancelling}");
     s.wait_status(&run_id, "cancelled").await;
@@ -345,4 +391,51 @@ async fn a_bad_start_is_refused_naming_the_field_and_leaves_nothing() {
     assert_eq!(status, 422, "{e}");
     let (_, page) = s.get("/api/v1/jobs").await;
     assert_eq!(page["jobs"], json!([]), "nothing was made: {page}");
+}
+
+#[tokio::test]
+async fn re_running_a_failed_run_keeps_what_succeeded_and_runs_the_rest() {
+    let (app, dir) = with_workflows().await;
+    let s = app.session();
+    let (_, started) = run(&s, "mends", json!({})).await;
+    let first_run = id(&started);
+    s.wait_status(&first_run, "failed").await;
+    let before = steps(&s, &first_run).await;
+    let old_first = step(&before, "first").clone();
+    assert_eq!(step(&before, "second")["status"], "failed", "{before:?}");
+    std::fs::write(dir.path().join("mended"), "").unwrap();
+
+    let (status, again) = s.post(&format!("/api/v1/jobs/{first_run}/rerun")).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["origin"], first_run.as_str(), "{again}");
+    let second_run = id(&again);
+    s.wait_status(&second_run, "succeeded").await;
+    let after = steps(&s, &second_run).await;
+    assert_eq!(after.len(), 2, "{after:?}");
+    // The step that succeeded is kept as it ended: not run again, its result and file kept.
+    let kept = step(&after, "first");
+    assert_eq!(kept["origin"], old_first["id"], "{kept}");
+    assert_eq!(kept["started_at"], old_first["started_at"], "{kept}");
+    assert_eq!(kept["result"], json!({"n": 4}), "{kept}");
+    let file = s
+        .http
+        .get(s.url(&format!("/api/v1/jobs/{}/outputs/n.txt", id(kept))))
+        .send()
+        .await
+        .unwrap();
+    let (kept_status, body) = (file.status().as_u16(), file.text().await.unwrap());
+    assert_eq!((kept_status, body.trim()), (200, "4"));
+    // The other ran again, from what the kept one left.
+    let rerun = step(&after, "second");
+    assert_eq!(rerun["params"], json!({"n": 4}), "{rerun}");
+    assert!(rerun["origin"].is_null(), "{rerun}");
+    let done = s.job(&second_run).await;
+    assert_eq!(done["progress"]["current"], 2000, "{done}");
+
+    // A run that succeeded runs again whole.
+    let (status, whole) = s.post(&format!("/api/v1/jobs/{second_run}/rerun")).await;
+    assert_eq!(status, 201, "{whole}");
+    s.wait_status(&id(&whole), "succeeded").await;
+    let all = steps(&s, &id(&whole)).await;
+    assert!(all.iter().all(|st| st["origin"].is_null()), "{all:?}");
 }

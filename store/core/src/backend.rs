@@ -146,6 +146,9 @@ pub trait JobReads: Send + Sync + 'static {
     /// The checkpoint a resumable job saved last.
     async fn checkpoint(&self, job_id: &JobId) -> StoreResult<Option<serde_json::Value>>;
 
+    /// A workflow run's plan ([`model::workflows::Plan`], as JSON), if the job is a run.
+    async fn run_plan(&self, job_id: &JobId) -> StoreResult<Option<String>>;
+
     /// Jobs running or cancelling for a process that is not registered (it is gone), or for
     /// none, oldest first: they are to be taken over.
     async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>>;

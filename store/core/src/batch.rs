@@ -23,7 +23,7 @@ use std::task::{Context, Poll, Waker};
 mod after;
 mod runs;
 pub use after::{ANY_WAITING, NEED_MET, NEED_STATUS, TAKE_WAITING, WAITING_JOB, WAIT_FOR};
-pub use runs::{RunRow, StepRow, RUN_OF, SET_PARAMS, SET_PLAN, STEPS_OF};
+pub use runs::{RunRow, StepRow, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_OF};
 
 /// What [`BatchSql::next_log_seq`] gives back.
 #[derive(Debug, Clone, Copy)]
@@ -260,6 +260,15 @@ pub trait BatchSql {
     async fn set_plan(&mut self, job_id: &str, plan: &str) -> Result<(), Self::Error>;
     /// Sets a queued job's parameters ([`runs::SET_PARAMS`]).
     async fn set_params(&mut self, job_id: &str, params: &str) -> Result<(), Self::Error>;
+    /// Sets when a job made ended started and ended, and what it left ([`runs::SET_ENDED`]).
+    async fn set_ended(
+        &mut self,
+        job_id: &str,
+        started_at: Option<i64>,
+        finished_at: Option<i64>,
+        result: Option<String>,
+        outputs: Option<String>,
+    ) -> Result<(), Self::Error>;
     /// A run's job, if it is one ([`runs::RUN_OF`]).
     async fn run_of(&mut self, job_id: &str) -> Result<Option<RunRow>, Self::Error>;
     /// The steps of a run ([`runs::STEPS_OF`]).

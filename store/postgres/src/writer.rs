@@ -932,6 +932,25 @@ impl BatchSql for Statements<'_> {
         Ok(())
     }
 
+    async fn set_ended(
+        &mut self,
+        job_id: &str,
+        started_at: Option<i64>,
+        finished_at: Option<i64>,
+        result: Option<String>,
+        outputs: Option<String>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(batch::SET_ENDED)
+            .bind(started_at)
+            .bind(finished_at)
+            .bind(result)
+            .bind(outputs)
+            .bind(job_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
     async fn set_params(&mut self, job_id: &str, params: &str) -> Result<(), sqlx::Error> {
         sqlx::query(batch::SET_PARAMS)
             .bind(params)

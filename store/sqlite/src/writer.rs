@@ -1027,6 +1027,24 @@ impl BatchSql for Statements<'_> {
         Ok(())
     }
 
+    async fn set_ended(
+        &mut self,
+        job_id: &str,
+        started_at: Option<i64>,
+        finished_at: Option<i64>,
+        result: Option<String>,
+        outputs: Option<String>,
+    ) -> rusqlite::Result<()> {
+        self.0.prepare_cached(batch::SET_ENDED)?.execute(params![
+            started_at,
+            finished_at,
+            result,
+            outputs,
+            job_id
+        ])?;
+        Ok(())
+    }
+
     async fn set_params(&mut self, job_id: &str, params: &str) -> rusqlite::Result<()> {
         self.0
             .prepare_cached(batch::SET_PARAMS)?

@@ -23,6 +23,11 @@ pub const SET_PLAN: &str = "UPDATE jobs SET plan = $1 WHERE id = $2";
 /// [`BatchSql::set_params`] in both databases' SQL (`$1`: the parameters, `$2`: the job).
 pub const SET_PARAMS: &str = "UPDATE jobs SET params = $1 WHERE id = $2 AND status = 'queued'";
 
+/// [`BatchSql::set_ended`] in both databases' SQL (`$1`: started, `$2`: finished, `$3`: the
+/// result, `$4`: the outputs, `$5`: the job).
+pub const SET_ENDED: &str = "UPDATE jobs SET started_at = $1, finished_at = $2, result = $3, \
+         outputs = $4 WHERE id = $5";
+
 /// [`BatchSql::run_of`] in both databases' SQL (`$1`: the run's job).
 pub const RUN_OF: &str =
     "SELECT owner, status, params, plan FROM jobs WHERE id = $1 AND plan IS NOT NULL";
@@ -147,6 +152,14 @@ impl Batch {
             .unwrap_or(queued);
         for step in steps {
             match self.create(sql, owner, step, None, None, at).await? {
+                // A step a re-run keeps: made as it ended in the run it re-runs.
+                Created::New(kept) if kept.status.is_terminal() => {
+                    let result = kept.result.as_ref().map(|r| r.to_string());
+                    let outputs = serde_json::to_string(&kept.outputs).ok();
+                    let (started, finished) = (kept.started_at, kept.finished_at);
+                    sql.set_ended(kept.id.as_str(), started, finished, result, outputs)
+                        .await?;
+                }
                 Created::New(_) => {}
                 other => tracing::error!(
                     run = %running.id,
@@ -156,6 +169,8 @@ impl Batch {
                 ),
             }
         }
+        // Its bar from the start: a re-run's kept steps count.
+        self.runs_moved.insert(running.id.clone());
         Ok(Created::New(running))
     }
 

@@ -142,6 +142,17 @@ impl<T: SqlBackend> JobReads for T {
         Ok(saved.flatten().and_then(|s| serde_json::from_str(&s).ok()))
     }
 
+    async fn run_plan(&self, job_id: &JobId) -> StoreResult<Option<String>> {
+        let plan: Option<Option<String>> = on_pool!(self.pool(), p => {
+            sqlx::query_scalar("SELECT plan FROM jobs WHERE id = $1")
+                .bind(job_id.as_str())
+                .fetch_optional(p)
+                .await
+        })
+        .map_err(read_err("reading a run's plan"))?;
+        Ok(plan.flatten())
+    }
+
     /// An external job (the one with a report token) and a workflow run's job (the one with a
     /// plan) are claimed by no process: never orphans.
     async fn orphaned_jobs(&self) -> StoreResult<Vec<Orphan>> {
