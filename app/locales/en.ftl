@@ -577,6 +577,7 @@ engine-webhook-url-scheme = the URL must start with http:// or https:// and name
 
 job-cancel = Cancel
 job-rerun = Re-run
+job-rerun-failed = Re-run failed steps
 job-select = Select job { $id }
 job-open = Open job { $id }
 job-stalled = Stalled: no progress for

@@ -524,6 +524,7 @@ engine-webhook-url-scheme = URL 必须以 http:// 或 https:// 开头并包含�
 
 job-cancel = 取消
 job-rerun = 重新运行
+job-rerun-failed = 重新运行失败的步骤
 job-select = 选择任务 { $id }
 job-open = 打开任务 { $id }
 job-stalled = 停滞：已无进展

@@ -40,13 +40,44 @@ title = "检查，然后报告"
 
 [workflow.params.steps.i18n.zh-CN]
 title = "步数"
+
+[[workflow]]
+name = "mends"
+title = "Count, then a step that fails until mended"
+
+[[workflow.step]]
+name = "count"
+kind = "demo"
+params = { steps = 3, interval_ms = 10 }
+
+[[workflow.step]]
+name = "mend"
+kind = "flaky"
+needs = ["count"]
 `;
 
+/** A server of the workflows above and its `flaky` command, which fails until `mend()`. */
+export class WorkflowServer extends Headway {
+  constructor(slot: number, name: string, readonly marker: string, args: string[]) {
+    super(slot, `target/e2e/workflows-${name}-${Date.now()}.db`, {}, args);
+  }
+
+  /** From now on the `flaky` command succeeds. */
+  mend() {
+    fs.writeFileSync(this.marker, '');
+  }
+}
+
 /** A server on `slot` with the workflows above, on its own SQLite file named for `name`. */
-export function workflowServer(slot: number, name: string): Headway {
-  const dir = path.resolve(__dirname, '..', '..', 'target', 'e2e');
+export function workflowServer(slot: number, name: string): WorkflowServer {
+  const dir = path.resolve(__dirname, '..', '..', 'target', 'e2e', `workflows-${name}-${Date.now()}`);
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `workflows-${name}-${Date.now()}.toml`);
-  fs.writeFileSync(file, WORKFLOWS);
-  return new Headway(slot, `target/e2e/workflows-${name}-${Date.now()}.db`, {}, ['--workflows', file]);
+  const marker = path.join(dir, 'mended');
+  const script = path.join(dir, 'flaky.sh');
+  fs.writeFileSync(script, `#!/bin/sh\n[ -f '${marker}' ] || { echo not mended yet >&2; exit 3; }\necho mended\n`, { mode: 0o755 });
+  const commands = path.join(dir, 'commands.toml');
+  fs.writeFileSync(commands, `[[command]]\nname = "flaky"\ntitle = "Flaky"\nprogram = "${script}"\n`);
+  const workflows = path.join(dir, 'workflows.toml');
+  fs.writeFileSync(workflows, WORKFLOWS);
+  return new WorkflowServer(slot, name, marker, ['--commands', commands, '--workflows', workflows]);
 }

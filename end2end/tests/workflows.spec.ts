@@ -55,6 +55,35 @@ test('a workflow starts from its form and its page follows every step live', asy
 });
 
 
+test('a failed run re-runs only what did not succeed', async ({ page }) => {
+  const res = await page.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'mends', params: {} } });
+  expect(res.status()).toBe(201);
+  const run = (await res.json()).id;
+  await page.goto(`${server.url}/jobs/${run}`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const runRow = page.locator(`article.job[data-job-id="${run}"]`);
+  await expect(runRow).toHaveAttribute('data-status', 'failed', { timeout: 30_000 });
+  await expect(page.locator('.job-failure')).toContainText('step "mend" failed');
+  const count = page.locator('section.job-steps article.job', { hasText: 'count' });
+  const counted = await count.getAttribute('data-job-id');
+  server.mend();
+  // Its page was rendered once the run had failed: the button says what it does.
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await runRow.getByRole('button', { name: 'Re-run failed steps' }).click();
+  await expect(page).not.toHaveURL(new RegExp(run));
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const again = page.url().split('/').pop()!;
+  await expect(page.locator(`article.job[data-job-id="${again}"]`)).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  // The step that had succeeded is kept, re-run of the old one; the other ran again.
+  const kept = page.locator('section.job-steps article.job', { hasText: 'count' });
+  await expect(kept).toHaveAttribute('data-status', 'succeeded');
+  expect(await kept.getAttribute('data-job-id')).not.toBe(counted);
+  await kept.getByRole('link').first().click();
+  await expect(page.locator('.facts')).toContainText(counted!.slice(0, 8));
+});
+
 test.describe('in Chinese', () => {
   test.use({ locale: 'zh-CN' });
 

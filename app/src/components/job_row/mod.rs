@@ -174,6 +174,14 @@ pub fn JobRowView(
     let active = x.status.is_active();
     // An external job runs where its program was started: it has no Re-run here.
     let rerunnable = !job.is_external();
+    // A run that did not succeed runs again what did not succeed.
+    let rerun_words = match job.kind == crate::model::workflows::WORKFLOW_KIND
+        && job.status.is_terminal()
+        && job.status != JobStatus::Succeeded
+    {
+        true => t.job_rerun_failed(),
+        false => t.job_rerun(),
+    };
     let job_action = actions.then(|| {
         view! {
             <form method="post" action=CancelJob::url() class="job-action job-cancel" hidden=!active>
@@ -186,7 +194,7 @@ pub fn JobRowView(
                 <form method="post" action=RerunJob::url() class="job-action job-rerun" hidden=active>
                     <input type="hidden" name="id" value=id.clone()/>
                     {follow_rerun.then(|| view! { <input type="hidden" name="then" value="job"/> })}
-                    <button type="submit" class="secondary">{t.job_rerun()}</button>
+                    <button type="submit" class="secondary">{rerun_words}</button>
                 </form>
             })}
         }
