@@ -64,7 +64,8 @@ pub fn StartForm(
     };
     let either = refused.as_ref().or(refused_schedule.as_ref());
     let fields = param_fields(&kind.params, &form_id, values.as_ref(), either);
-    // A workflow's run starts at once, its steps with their kinds' attempts, after nothing.
+    // A workflow's run starts at once, its steps with their kinds' attempts, after nothing; it
+    // may repeat on a schedule.
     let later = (!workflow).then(|| start_later(&form_id, refused.as_ref()));
     let attempts = (!workflow).then(|| attempts_field(&form_id, kind.retry.max_attempts, either));
     let highest = if may_raise {
@@ -74,7 +75,7 @@ pub fn StartForm(
     };
     let priority = priority_field(&form_id, kind.priority, highest, either);
     let after = after_field(&form_id, after.filter(|_| !workflow), refused.as_ref());
-    let repeat = (!workflow).then(|| repeat(&form_id, refused_schedule.as_ref()));
+    let repeat = repeat(&form_id, refused_schedule.as_ref());
     let with_file = kind
         .params
         .iter()

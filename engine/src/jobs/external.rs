@@ -62,7 +62,7 @@ impl Jobs {
         options: StartOptions,
     ) -> Result<Start, AppError> {
         // A workflow's name starts a run of it with these parameters, as its form does.
-        if self.inner.kinds.info(kind).is_none() && self.inner.workflows.get(kind).is_some() {
+        if self.workflow_named(kind).is_some() {
             return self
                 .start_workflow(caller, kind, params, options)
                 .await

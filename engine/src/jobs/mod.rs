@@ -501,7 +501,7 @@ impl Jobs {
     ) -> Result<Started, AppError> {
         caller.may_start()?;
         // A workflow's form starts a run (a workflow's name is never a kind's).
-        if self.inner.kinds.info(kind).is_none() && self.inner.workflows.get(kind).is_some() {
+        if self.workflow_named(kind).is_some() {
             return self
                 .start_workflow_from_form(caller, kind, form, options)
                 .await;
@@ -972,6 +972,7 @@ impl Params {
 /// What a job's parameters may name: its owner's part of the data folder, and the uploads of
 /// `user` (and, for a re-run, of the owner of the job run again: see
 /// [`crate::uploads::UploadAct::Use`]).
+#[derive(Clone)]
 pub(crate) struct Opens {
     pub files: Files,
     pub user: UserId,

@@ -10,8 +10,8 @@
 //! fires the time, late but within [`MISSED_AFTER_MS`]. So a fire time starts at most one job,
 //! and is not lost with a process.
 
-use super::Schedules;
 use super::{cron::Cron, rfc_3339, MISSED_AFTER_MS};
+use super::{Scheduled, Schedules};
 use crate::files::Files;
 use crate::jobs::Opens;
 use crate::now_ms;
@@ -152,6 +152,7 @@ impl Schedules {
             due,
             next: None,
             job: None,
+            run: None,
             skip_if_busy: Overlap::parse(&row.overlap) != Some(Overlap::Start),
             max_queued: Some(self.jobs.inner.queue_shares.max()),
             skipped: None,
@@ -204,7 +205,12 @@ impl Schedules {
             rerun_of: None,
         };
         match self.schedule_job(row, opens, Some(scheduled_for)).await {
-            Ok(job) => fire.job = Some((row.owner.clone(), job)),
+            Ok(Scheduled::Job(job)) => fire.job = Some((row.owner.clone(), job)),
+            Ok(Scheduled::Run(new)) => {
+                let plan = serde_json::to_string(&new.plan).expect("a plan serializes");
+                fire.job = Some((row.owner.clone(), new.run));
+                fire.run = Some((plan, new.steps));
+            }
             Err(e) => {
                 fire.skipped = Some(format!("its parameters were refused: {}", e.message));
             }

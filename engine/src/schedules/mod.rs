@@ -307,12 +307,15 @@ impl Schedules {
             user: row.owner.clone(),
             rerun_of: None,
         };
-        let job = self.schedule_job(&row, opens, None).await?;
-        Ok(self
-            .jobs
-            .insert_and_start_for(&row.owner, job, None)
-            .await?
-            .job)
+        let started = match self.schedule_job(&row, opens, None).await? {
+            Scheduled::Job(job) => {
+                self.jobs
+                    .insert_and_start_for(&row.owner, job, None)
+                    .await?
+            }
+            Scheduled::Run(new) => self.jobs.write_run(&row.owner, new, None).await?,
+        };
+        Ok(started.job)
     }
 
     /// What the schedule form shows as an expression is typed: its words and next fire times
@@ -341,9 +344,20 @@ impl Schedules {
         row: &ScheduleRow,
         opens: Opens,
         scheduled_for: Option<i64>,
-    ) -> Result<Job, AppError> {
+    ) -> Result<Scheduled, AppError> {
         let stored: serde_json::Value =
             serde_json::from_str(&row.params).unwrap_or(serde_json::Value::Null);
+        if let Some(workflow) = self.jobs.workflow_named(&row.kind) {
+            let values = crate::workflows::start::run_values(&workflow, stored, &opens.files)?;
+            let priority = row.priority.unwrap_or(model::Priority::NORMAL);
+            let mut new = self
+                .jobs
+                .build_run(opens, &workflow, values, priority)
+                .await?;
+            new.run.schedule_id = Some(row.id.clone());
+            new.run.scheduled_for = scheduled_for;
+            return Ok(Scheduled::Run(new));
+        }
         let (params, timeout_ms) = take_timeout(stored)?;
         let params = self
             .jobs
@@ -353,7 +367,7 @@ impl Schedules {
         let asked = row
             .max_attempts
             .map_or(allowed, |n| n.clamp(1, 1_000) as u32);
-        Ok(Job {
+        Ok(Scheduled::Job(Job {
             timeout_ms,
             max_attempts: asked.min(allowed),
             priority: row
@@ -362,7 +376,7 @@ impl Schedules {
             schedule_id: Some(row.id.clone()),
             scheduled_for,
             ..Job::queued(JobId::random(), &row.kind, params, now_ms())
-        })
+        }))
     }
 
     /// `params` for a schedule of `kind`, checked as a start's would be, in normal form (the
@@ -377,6 +391,14 @@ impl Schedules {
             serde_json::Value::Null => serde_json::json!({}),
             p => p,
         };
+        // A workflow's: its parameters, and its steps checked as a run's would be.
+        if let Some(workflow) = self.jobs.workflow_named(kind) {
+            let values = crate::workflows::start::run_values(&workflow, params, &opens.files)?;
+            self.jobs
+                .build_run(opens, &workflow, values.clone(), model::Priority::NORMAL)
+                .await?;
+            return Ok(values);
+        }
         let (params, timeout_ms) = take_timeout(params)?;
         let mut params = self
             .jobs
@@ -595,4 +617,10 @@ pub fn rfc_3339(at: i64, tz: &jiff::tz::TimeZone) -> String {
                 .to_string()
         })
         .unwrap_or_default()
+}
+
+/// What a schedule starts at a fire time: a job of its kind, or a run of its workflow.
+pub(crate) enum Scheduled {
+    Job(Job),
+    Run(crate::workflows::start::NewRun),
 }

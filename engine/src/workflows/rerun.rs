@@ -126,7 +126,8 @@ impl Jobs {
                 ..Job::queued(id, &step.kind, params, now)
             });
         }
-        self.write_run(caller, run, plan, steps, None)
+        let new = super::start::NewRun { run, plan, steps };
+        self.write_run(caller.user(), new, None)
             .await
             .map(|started| started.job)
     }

@@ -1,12 +1,14 @@
 //! Starting a workflow's run: its parameters checked as a command's, each step's parameters
 //! rendered and checked as its kind's where they use only the run's parameters (the others
 //! once the steps they use ended, in the transaction that ends the last of those), and the run
-//! written as one change ([`crate::store::Change::StartRun`]).
+//! written as one change ([`crate::store::Change::StartRun`]). A schedule builds its runs the
+//! same way ([`NewRun`]), as its owner.
 
 use super::{Workflow, WORKFLOW_KIND};
 use crate::caller::Caller;
 use crate::failures::write_failed;
-use crate::jobs::{Jobs, Params, StartOptions, Started};
+use crate::files::Files;
+use crate::jobs::{Jobs, Opens, Params, StartOptions, Started};
 use crate::kinds::check::{self, Typing};
 use crate::now_ms;
 use crate::priorities::priority_for;
@@ -14,14 +16,32 @@ use crate::retries::attempts_for;
 use crate::store::StartKey;
 use model::workflows::run::{render_step, uses_steps, RunValues};
 use model::workflows::{Plan, PlanStep, RunParams};
-use model::{After, AfterWhen, AppError, ErrorCode, FieldError, Job, JobId, KindInfo};
+use model::{
+    After, AfterWhen, AppError, ErrorCode, FieldError, Job, JobId, KindInfo, Priority, UserId,
+};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+
+/// A run ready to be written: its job, its plan and its steps' jobs.
+#[derive(Debug, Clone)]
+pub(crate) struct NewRun {
+    pub run: Job,
+    pub plan: Plan,
+    pub steps: Vec<Job>,
+}
 
 impl Jobs {
     /// The workflows the caller may start, described as their forms show them.
     pub fn workflows(&self) -> Vec<KindInfo> {
         self.inner.workflows.infos()
+    }
+
+    /// The workflow called `name`, unless a kind is (a kind's name wins).
+    pub(crate) fn workflow_named(&self, name: &str) -> Option<Workflow> {
+        match self.inner.kinds.info(name) {
+            Some(_) => None,
+            None => self.inner.workflows.get(name),
+        }
     }
 
     /// Starts a run of the workflow `name` with `params` (JSON) for the caller.
@@ -32,8 +52,8 @@ impl Jobs {
         params: Value,
         options: StartOptions,
     ) -> Result<Started, AppError> {
-        let (workflow, check) = self.workflow_for(caller, name)?;
-        let values = check(params)?;
+        let workflow = self.workflow_for(caller, name)?;
+        let values = run_values(&workflow, params, &self.opens_of(caller).files)?;
         self.start_run(caller, &workflow, values, options).await
     }
 
@@ -45,37 +65,32 @@ impl Jobs {
         form: &HashMap<String, String>,
         options: StartOptions,
     ) -> Result<Started, AppError> {
-        let (workflow, check) = self.workflow_for(caller, name)?;
-        let values = crate::kinds::read_form(&workflow.info.params, form, check)?;
+        let workflow = self.workflow_for(caller, name)?;
+        let files = self.opens_of(caller).files;
+        let values = crate::kinds::read_form(&workflow.info.params, form, |params| {
+            run_values(&workflow, params, &files)
+        })?;
         self.start_run(caller, &workflow, values, options).await
     }
 
-    /// The workflow `name`, once the caller may start it, with the check of its parameters as
-    /// a command's (what the caller's runs may open).
-    #[allow(clippy::type_complexity)]
-    fn workflow_for(
-        &self,
-        caller: &Caller,
-        name: &str,
-    ) -> Result<(Workflow, impl FnOnce(Value) -> Result<Value, AppError>), AppError> {
+    /// The workflow `name`, once the caller may start it.
+    fn workflow_for(&self, caller: &Caller, name: &str) -> Result<Workflow, AppError> {
         caller.may_start()?;
-        let workflow = self.inner.workflows.get(name).ok_or_else(|| {
+        self.inner.workflows.get(name).ok_or_else(|| {
             AppError::new(
                 ErrorCode::NotFound,
                 format!("there is no workflow {name:?} on this server"),
             )
-        })?;
-        let env = crate::kinds::KindEnv::files(crate::files::Files::for_caller(
-            &self.inner.data_root,
-            caller,
-        ));
-        let specs = workflow.params.clone();
-        let check = move |params: Value| {
-            check::check(&specs, Typing::Checker, params, &env)
-                .into_result()
-                .map_err(AppError::invalid)
-        };
-        Ok((workflow, check))
+        })
+    }
+
+    /// What the caller's jobs may open.
+    fn opens_of(&self, caller: &Caller) -> Opens {
+        Opens {
+            files: Files::for_caller(&self.inner.data_root, caller),
+            user: caller.user().clone(),
+            rerun_of: None,
+        }
     }
 
     /// Makes the run's job and its steps' jobs and writes them together.
@@ -96,6 +111,26 @@ impl Jobs {
             }]));
         }
         let key = options.key()?;
+        let priority = match options.priority {
+            Some(p) => priority_for(&self.inner.kinds, caller, WORKFLOW_KIND, Some(p))?,
+            None => Priority::NORMAL,
+        };
+        let new = self
+            .build_run(self.opens_of(caller), workflow, values, priority)
+            .await?;
+        self.write_run(caller.user(), new, key).await
+    }
+
+    /// A run of `workflow` with the checked `values` of its parameters, at `priority`, its steps
+    /// checked with what `opens` lets them open: each after the steps it needs, in an order where
+    /// those come first.
+    pub(crate) async fn build_run(
+        &self,
+        opens: Opens,
+        workflow: &Workflow,
+        values: Value,
+        priority: Priority,
+    ) -> Result<NewRun, AppError> {
         let params: Map<String, Value> = match values {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -104,30 +139,8 @@ impl Jobs {
             workflow: workflow.info.name.clone(),
             params: params.clone(),
         };
-        let plan = Plan {
-            on_failure: workflow.on_failure,
-            steps: workflow
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(n, s)| PlanStep {
-                    name: s.name.clone(),
-                    kind: s.kind.clone(),
-                    needs: workflow
-                        .graph
-                        .needs(n)
-                        .iter()
-                        .map(|&m| workflow.graph.name(m).to_string())
-                        .collect(),
-                    params: s.params.clone(),
-                })
-                .collect(),
-        };
+        let plan = plan_of(workflow);
         let now = now_ms();
-        let priority = match options.priority {
-            Some(p) => priority_for(&self.inner.kinds, caller, WORKFLOW_KIND, Some(p))?,
-            None => model::Priority::NORMAL,
-        };
         let run = Job {
             priority,
             ..Job::queued(
@@ -141,7 +154,6 @@ impl Jobs {
             params,
             ..RunValues::default()
         };
-        // Each step after the steps it needs: their ids are known when it is made.
         let ids: Vec<JobId> = workflow.steps.iter().map(|_| JobId::random()).collect();
         let mut steps = Vec::with_capacity(ids.len());
         let mut problems = Vec::new();
@@ -150,18 +162,16 @@ impl Jobs {
             let params = match uses_steps(step) {
                 true => step.params.clone(),
                 false => match render_step(step, &given) {
-                    Ok(rendered) => {
-                        match self
-                            .validate(caller, &step.kind, Params::Json(rendered))
-                            .await
-                        {
-                            Ok(checked) => checked,
-                            Err(e) => {
-                                problems.extend(step_problems(&step.name, e));
-                                continue;
-                            }
+                    Ok(rendered) => match self
+                        .validate_in(opens.clone(), &step.kind, Params::Json(rendered))
+                        .await
+                    {
+                        Ok(checked) => checked,
+                        Err(e) => {
+                            problems.extend(step_problems(&step.name, e));
+                            continue;
                         }
-                    }
+                    },
                     Err(message) => {
                         problems.push(FieldError {
                             field: format!("steps.{}", step.name),
@@ -189,20 +199,23 @@ impl Jobs {
         if !problems.is_empty() {
             return Err(AppError::invalid(problems));
         }
-        self.write_run(caller, run, plan, steps, key).await
+        Ok(NewRun { run, plan, steps })
     }
 
-    /// Writes a run (see [`crate::committer::Committer::start_run`]), what its steps keep
-    /// beside them (secrets, uploads) kept first.
+    /// Writes a run as `owner`'s (see [`crate::committer::Committer::start_run`]), what its
+    /// steps keep beside them (secrets, uploads) kept first.
     pub(crate) async fn write_run(
         &self,
-        caller: &Caller,
-        run: Job,
-        plan: Plan,
-        mut steps: Vec<Job>,
+        owner: &UserId,
+        new: NewRun,
         key: Option<String>,
     ) -> Result<Started, AppError> {
         self.refuse_when_stopping()?;
+        let NewRun {
+            run,
+            plan,
+            mut steps,
+        } = new;
         for step in &mut steps {
             self.inner.around_start.before(step).await?;
         }
@@ -215,7 +228,7 @@ impl Jobs {
             .inner
             .committer
             .start_run(
-                caller.user(),
+                owner,
                 run,
                 plan,
                 steps.clone(),
@@ -232,6 +245,42 @@ impl Jobs {
                 .await;
         }
         self.started(created?)
+    }
+}
+
+/// `params` checked as the workflow's parameters, in normal form (files as what `files` lets
+/// its runs open).
+pub(crate) fn run_values(
+    workflow: &Workflow,
+    params: Value,
+    files: &Files,
+) -> Result<Value, AppError> {
+    let env = crate::kinds::KindEnv::files(files.clone());
+    check::check(&workflow.params, Typing::Checker, params, &env)
+        .into_result()
+        .map_err(AppError::invalid)
+}
+
+/// The workflow's steps as a run keeps them.
+fn plan_of(workflow: &Workflow) -> Plan {
+    Plan {
+        on_failure: workflow.on_failure,
+        steps: workflow
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(n, s)| PlanStep {
+                name: s.name.clone(),
+                kind: s.kind.clone(),
+                needs: workflow
+                    .graph
+                    .needs(n)
+                    .iter()
+                    .map(|&m| workflow.graph.name(m).to_string())
+                    .collect(),
+                params: s.params.clone(),
+            })
+            .collect(),
     }
 }
 

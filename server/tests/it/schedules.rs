@@ -9,7 +9,7 @@ use crate::team::{accounts_app, add_user, signed_in};
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
-async fn create(s: &Session, body: Value) -> (u16, Value) {
+pub(crate) async fn create(s: &Session, body: Value) -> (u16, Value) {
     let r = s
         .http
         .post(s.url("/api/v1/schedules"))
@@ -31,7 +31,7 @@ async fn patch(s: &Session, id: &str, body: Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-async fn delete(s: &Session, id: &str) -> u16 {
+pub(crate) async fn delete(s: &Session, id: &str) -> u16 {
     let r = s
         .http
         .delete(s.url(&format!("/api/v1/schedules/{id}")))

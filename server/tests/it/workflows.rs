@@ -8,6 +8,7 @@
 use crate::client::*;
 use crate::commands::{commands_file, script};
 use crate::harness::{app, App};
+use crate::schedules;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -438,4 +439,69 @@ async fn re_running_a_failed_run_keeps_what_succeeded_and_runs_the_rest() {
     s.wait_status(&id(&whole), "succeeded").await;
     let all = steps(&s, &id(&whole)).await;
     assert!(all.iter().all(|st| st["origin"].is_null()), "{all:?}");
+}
+
+#[tokio::test]
+async fn a_schedule_starts_runs_of_a_workflow_at_its_times_and_when_run_now() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    // Its parameters are checked as a run's, steps included.
+    let (status, e) = schedules::create(
+        &s,
+        json!({"kind": "pipeline", "params": {"n": 500}, "cron": "* * * * * *"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["fields"][0]["field"], "n", "{e}");
+    let mut events = s.events("/api/v1/events", None).await;
+    let (status, schedule) = schedules::create(
+        &s,
+        json!({"kind": "pipeline", "params": {"n": 5}, "cron": "* * * * * *"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{schedule}");
+    let id = schedule["id"].as_str().unwrap().to_string();
+    // Two fire times, each a run of its own.
+    let mut runs: Vec<String> = Vec::new();
+    read_until(&mut events, |e| {
+        let job = data(e);
+        if e.event == "job"
+            && job["schedule_id"] == id.as_str()
+            && job["kind"] == "workflow"
+            && !runs.iter().any(|r| job["id"] == r.as_str())
+        {
+            runs.push(id_of(&job));
+        }
+        runs.len() >= 2
+    })
+    .await;
+    assert_eq!(schedules::delete(&s, &id).await, 204);
+    for run_id in &runs {
+        s.wait_status(run_id, "succeeded").await;
+        let run = s.job(run_id).await;
+        assert_eq!(run["params"]["params"], json!({"n": 5}), "{run}");
+        assert!(run["scheduled_for"].is_i64(), "{run}");
+        let all = steps(&s, run_id).await;
+        assert_eq!(step(&all, "second")["params"], json!({"n": 5}), "{all:?}");
+    }
+    // Run now: a run too, for no fire time.
+    let (status, again) = schedules::create(
+        &s,
+        json!({"kind": "pipeline", "params": {"n": 6}, "cron": "0 0 1 1 *"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{again}");
+    let (status, now) = s
+        .post(&format!(
+            "/api/v1/schedules/{}/run",
+            again["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 201, "{now}");
+    assert_eq!(now["kind"], "workflow", "{now}");
+    s.wait_status(&id_of(&now), "succeeded").await;
+}
+
+fn id_of(job: &Value) -> String {
+    id(job)
 }

@@ -1129,7 +1129,14 @@ impl Batch {
                     .insert_within(sql, owner, job, fire.max_queued, at)
                     .await?
                 {
-                    Ok(job) => started = Some(job),
+                    Ok(job) => {
+                        started = Some(match &fire.run {
+                            Some((plan, steps)) => {
+                                self.begin_run(sql, owner, job, plan, steps, at).await?
+                            }
+                            None => job,
+                        })
+                    }
                     Err(waiting) => {
                         skipped = Some(format!(
                             "its owner's queue was full ({waiting} jobs waiting)"

@@ -505,6 +505,9 @@ pub struct Fire {
     pub next: Option<i64>,
     /// The job to start, as its owner, with its `schedule_id` and `scheduled_for` set.
     pub job: Option<(UserId, Job)>,
+    /// When that job is a workflow's run: its plan (JSON) and its steps
+    /// ([`Change::StartRun`]).
+    pub run: Option<(String, Vec<Job>)>,
     pub skip_if_busy: bool,
     /// The owner's share of the queue.
     pub max_queued: Option<u64>,

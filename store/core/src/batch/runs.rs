@@ -145,6 +145,22 @@ impl Batch {
         let Created::New(queued) = created else {
             return Ok(created);
         };
+        Ok(Created::New(
+            self.begin_run(sql, owner, queued, plan, steps, at).await?,
+        ))
+    }
+
+    /// Begins the run whose job `queued` was just made: its plan kept, then running, then its
+    /// steps made. The run's job as it is then.
+    pub(super) async fn begin_run<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        queued: Job,
+        plan: &str,
+        steps: &[Job],
+        at: i64,
+    ) -> Result<Job, S::Error> {
         sql.set_plan(queued.id.as_str(), plan).await?;
         let running = self
             .move_job(sql, owner, &queued.id, JobStatus::Running, None, None, at)
@@ -171,7 +187,7 @@ impl Batch {
         }
         // Its bar from the start: a re-run's kept steps count.
         self.runs_moved.insert(running.id.clone());
-        Ok(Created::New(running))
+        Ok(running)
     }
 
     /// Renders the parameters of `job`, a step whose wait just ended, from its run's parameters

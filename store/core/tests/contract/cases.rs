@@ -2121,6 +2121,7 @@ fn fire(
                 },
             )
         }),
+        run: None,
         skip_if_busy,
         max_queued: None,
         skipped: None,
