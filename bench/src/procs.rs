@@ -40,6 +40,8 @@ pub struct HeadwayOptions<'a> {
     pub log: PathBuf,
     /// `--commands`: a commands file, whose commands are kinds.
     pub commands: Option<&'a Path>,
+    /// `--workflows`: a workflows file.
+    pub workflows: Option<&'a Path>,
 }
 
 /// What a Headway process does (`--role`).
@@ -137,6 +139,9 @@ impl Server {
             .env("HEADWAY_MAX_UPLOADS_PER_USER", "10000000");
         if o.role != ProcessRole::All {
             cmd.arg("--role").arg(o.role.as_str());
+        }
+        if let Some(workflows) = o.workflows {
+            cmd.arg("--workflows").arg(workflows);
         }
         if let Some(commands) = o.commands {
             cmd.arg("--commands").arg(commands);

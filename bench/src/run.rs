@@ -31,7 +31,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,capacity,throughput,page,postgres,schedules,files,commands,priorities"
+        default_value = "fanout,capacity,throughput,page,postgres,schedules,files,commands,priorities,workflows"
     )]
     pub only: Vec<String>,
 
@@ -240,10 +240,11 @@ pub async fn run(args: RunArgs) -> i32 {
             "files" => scenarios::files::run(&plan).await,
             "commands" => scenarios::commands::run(&plan).await,
             "priorities" => scenarios::priorities::run(&plan).await,
+            "workflows" => scenarios::workflows::run(&plan).await,
             other => {
                 let mut s = Section::new(other);
                 s.fail(format!(
-                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules, files, commands, priorities)"
+                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules, files, commands, priorities, workflows)"
                 ));
                 s
             }

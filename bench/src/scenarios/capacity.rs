@@ -242,6 +242,7 @@ async fn measure(plan: &Plan, target: Target) -> Res<Outcome> {
                 max_running: 16,
                 log: plan.path(&format!("capacity-{tag}.log")),
                 commands: None,
+                workflows: None,
             })
             .await?
         }

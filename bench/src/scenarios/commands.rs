@@ -352,6 +352,7 @@ async fn backend(plan: &Plan, setup: &Setup<'_>, tag: &str, db: &Db<'_>) -> Res<
         role: ProcessRole::All,
         log: plan.path(&format!("commands-{tag}.log")),
         commands: Some(setup.file),
+        workflows: None,
     })
     .await?;
     let result = rounds(plan, setup, tag, db, &server).await;

@@ -569,6 +569,7 @@ async fn measure(
                 max_running: plan.fanout_jobs.max(16),
                 log: plan.path(&format!("fanout-headway-{}-{run}.log", bin.tag)),
                 commands: None,
+                workflows: None,
             })
             .await?
         }

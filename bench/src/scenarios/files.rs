@@ -410,6 +410,7 @@ async fn backend(plan: &Plan, tag: &str, url: &str, source: &Path, rows: u64) ->
         role: ProcessRole::All,
         log: plan.path(&format!("files-{tag}.log")),
         commands: None,
+        workflows: None,
     })
     .await?;
     let baseline = match Server::files_baseline(

@@ -425,6 +425,7 @@ async fn history(plan: &Plan) -> Res<History> {
         max_running: 16,
         log: plan.path(log),
         commands: None,
+        workflows: None,
     };
     log("page: creating two users");
     let server = Server::headway(options("history-1.log")).await?;

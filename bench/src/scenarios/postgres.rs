@@ -90,6 +90,7 @@ async fn start(
             role,
             log: plan.path(&format!("pg-{tag}-{}-{i}.log", role.as_str())),
             commands: None,
+            workflows: None,
         })
         .await;
         match started {

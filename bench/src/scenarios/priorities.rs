@@ -230,6 +230,7 @@ async fn throughput_of(
         max_running: c.min(10_000) as u32,
         log: plan.path(&format!("priorities-{tag}-{round}.log")),
         commands: None,
+        workflows: None,
     })
     .await?;
     let result = async {
@@ -302,6 +303,7 @@ async fn ahead_of_the_queue(plan: &Plan, queue: u64, slots: u32) -> Res<Ahead> {
         max_running: slots,
         log: plan.path("priorities-queue.log"),
         commands: None,
+        workflows: None,
     })
     .await?;
     let result = async {

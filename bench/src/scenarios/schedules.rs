@@ -114,6 +114,7 @@ async fn sqlite_part(plan: &Plan) -> Res<Measured> {
         role: ProcessRole::All,
         log: plan.path("schedules-sqlite.log"),
         commands: None,
+        workflows: None,
     })
     .await?;
     let measured = measure(plan, &[server.addr]).await;
@@ -142,6 +143,7 @@ async fn postgres_part(plan: &Plan) -> Res<Measured> {
                 role: ProcessRole::All,
                 log: plan.path(&format!("schedules-pg-{i}.log")),
                 commands: None,
+                workflows: None,
             })
             .await?,
         );

@@ -332,6 +332,7 @@ async fn headway(
         max_running: plan.concurrency.min(10_000) as u32,
         log: plan.path(&format!("throughput-{}-{c}-{round}.log", bin.tag)),
         commands: None,
+        workflows: None,
     })
     .await?;
     let result = drive(&[&server], c, jobs, NOOP_DEMO).await;
@@ -407,6 +408,18 @@ pub(crate) async fn drive_mixed(
     jobs: u64,
     bodies: &[&[u8]],
 ) -> Res<Driven> {
+    drive_expecting(servers, c, jobs, bodies, 1).await
+}
+
+/// [`drive_mixed`], each post ending in `dones` jobs (a workflow's run: its steps and itself).
+pub(crate) async fn drive_expecting(
+    servers: &[&Server],
+    c: u64,
+    jobs: u64,
+    bodies: &[&[u8]],
+    dones: u64,
+) -> Res<Driven> {
+    let dones_per_post = dones.max(1);
     if bodies.is_empty() {
         return Err("no body to post".into());
     }
@@ -495,8 +508,8 @@ pub(crate) async fn drive_mixed(
         let _ = t.await;
     }
     let post_errors = errors.load(Ordering::Relaxed);
-    let expected = jobs - post_errors;
-    let deadline = Instant::now() + Duration::from_secs(60 + jobs / 200);
+    let expected = (jobs - post_errors) * dones_per_post;
+    let deadline = Instant::now() + Duration::from_secs(60 + expected / 200);
     while dones.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
