@@ -72,6 +72,12 @@ struct StepToml {
     needs: Vec<String>,
     #[serde(default)]
     params: toml::Table,
+    /// A fan-out: one reference to a list; the step's kind runs once per item.
+    each: Option<Spanned<String>>,
+    /// With `each`: at most this many items at once.
+    concurrency: Option<Spanned<i64>>,
+    /// With `each`: the percent of items that must succeed (100 unless said).
+    succeed_at: Option<Spanned<i64>>,
 }
 
 /// Reads the workflows file at `path`. `kinds` are the kinds a step may be (the built-in and
@@ -195,14 +201,21 @@ pub fn parse(
                     ),
                 ));
             }
+            let each = fan_out(s, &graph, n, &names).map_err(|(span, m)| here(span, m))?;
+            // A fan-out's parameters may use its item and the item's place.
+            let mut usable = names.clone();
+            if each.is_some() {
+                usable.extend(["item", "index"]);
+            }
             Template::parse(&given)
-                .and_then(|t| t.check(&graph, n, &names))
+                .and_then(|t| t.check(&graph, n, &usable))
                 .map_err(|m| here(sspan.clone(), m))?;
             steps.push(Step {
                 name: step.clone(),
                 title: s.title.clone().unwrap_or_else(|| kind.title.clone()),
                 kind: kind_name.clone(),
                 params: given,
+                each,
             });
         }
         let title = w.title.unwrap_or_else(|| name.clone());
@@ -224,6 +237,54 @@ pub fn parse(
         });
     }
     Ok(workflows)
+}
+
+/// A step's `each`, `concurrency` and `succeed_at`, checked; `None` for a step that does not
+/// fan out (which may not say the other two).
+fn fan_out(
+    s: &StepToml,
+    graph: &Graph,
+    n: usize,
+    params: &[&str],
+) -> Result<Option<model::workflows::EachSpec>, (std::ops::Range<usize>, String)> {
+    let Some(list) = &s.each else {
+        for (field, given) in [
+            ("concurrency", &s.concurrency),
+            ("succeed_at", &s.succeed_at),
+        ] {
+            if let Some(given) = given {
+                return Err((given.span(), format!("{field} is for a step with each")));
+            }
+        }
+        return Ok(None);
+    };
+    let template = Template::parse(&serde_json::Value::String(list.get_ref().clone()))
+        .map_err(|m| (list.span(), m))?;
+    if !matches!(template, Template::Whole(_)) {
+        return Err((
+            list.span(),
+            "each names one list: a parameter ({files}) or a step's result ({steps.list.result.rows})"
+                .into(),
+        ));
+    }
+    template
+        .check(graph, n, params)
+        .map_err(|m| (list.span(), m))?;
+    let concurrency = match &s.concurrency {
+        None => None,
+        Some(c) if (1..=i64::from(u32::MAX)).contains(c.get_ref()) => Some(*c.get_ref() as u32),
+        Some(c) => return Err((c.span(), "concurrency must be at least 1".into())),
+    };
+    let succeed_at = match &s.succeed_at {
+        None => 100,
+        Some(p) if (1..=100).contains(p.get_ref()) => *p.get_ref() as u8,
+        Some(p) => return Err((p.span(), "succeed_at is a percent, from 1 to 100".into())),
+    };
+    Ok(Some(model::workflows::EachSpec {
+        list: list.get_ref().clone(),
+        concurrency,
+        succeed_at,
+    }))
 }
 
 #[cfg(test)]
@@ -320,6 +381,7 @@ needs = ["load", "pack"]
             name: w.steps[0].name.clone(),
             kind: w.steps[0].kind.clone(),
             needs: Vec::new(),
+            each: None,
             params: w.steps[0].params.clone(),
         };
         assert_eq!(
@@ -369,6 +431,42 @@ needs = ["load", "pack"]
             e.starts_with("workflows.toml:3: unknown field `steps`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_fan_out_names_one_list_it_may_read_and_sane_bounds() {
+        let fans = |each: &str, extra: &str| {
+            parsed(&format!(
+                "[[workflow]]\nname = \"w\"\n[workflow.params.files]\ntype = \"string\"\n\
+                 [[workflow.step]]\nname = \"pack\"\nkind = \"archive\"\n{each}\n{extra}\n\
+                 params = {{ folder = \"{{item}}/{{index}}\" }}\n"
+            ))
+        };
+        let w = fans("each = \"{files}\"", "concurrency = 4\nsucceed_at = 95").unwrap();
+        let spec = w[0].steps[0].each.clone().unwrap();
+        assert_eq!((spec.concurrency, spec.succeed_at), (Some(4), 95));
+        for (each, extra, says) in [
+            ("each = \"{files} and more\"", "", "each names one list"),
+            ("each = \"{nope}\"", "", "not a parameter of the workflow"),
+            (
+                "each = \"{files}\"",
+                "concurrency = 0",
+                "concurrency must be at least 1",
+            ),
+            (
+                "each = \"{files}\"",
+                "succeed_at = 101",
+                "a percent, from 1 to 100",
+            ),
+            ("", "concurrency = 2", "concurrency is for a step with each"),
+        ] {
+            let e = fans(each, extra).unwrap_err();
+            assert!(e.contains(says), "{each} {extra}: {e}");
+        }
+        // {item} is a fan-out's alone.
+        assert!(fans("", "")
+            .unwrap_err()
+            .contains("{item} is not a parameter"));
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub struct Step {
     /// Its parameters as declared, a checked [`model::workflows::Template`]: rendered when the
     /// run starts, or once the steps it needs ended when they use what those left.
     pub params: serde_json::Value,
+    /// A fan-out: its kind runs once per item of a list.
+    pub each: Option<model::workflows::EachSpec>,
 }
 
 /// The workflows this server starts: those of the file, replaced whole when it is read again.

@@ -7,7 +7,6 @@ use super::WORKFLOW_KIND;
 use crate::caller::Caller;
 use crate::failures::read_failed;
 use crate::jobs::{Jobs, Params};
-use crate::retries::attempts_for;
 use model::workflows::run::{render_step, uses_steps, RunValues};
 use model::workflows::{Graph, Plan, RunParams};
 use model::{After, AfterWhen, AppError, ErrorCode, HistoryQuery, Job, JobId, JobStatus};
@@ -67,6 +66,10 @@ impl Jobs {
             ..Job::queued(JobId::random(), WORKFLOW_KIND, origin.params.clone(), now)
         };
         let ids: Vec<JobId> = plan.steps.iter().map(|_| JobId::random()).collect();
+        let run_params = RunParams {
+            each: None,
+            ..params.clone()
+        };
         let mut values = RunValues {
             params: params.params,
             ..RunValues::default()
@@ -101,9 +104,10 @@ impl Jobs {
                 continue;
             }
             let needs = graph.needs(n);
-            // Rendered now when what it uses is known now: the run's parameters, or steps kept.
+            // Rendered now when what it uses is known now: the run's parameters, or steps kept
+            // (a fan-out's items, when they are made).
             let ready = needs.iter().all(|&m| kept.contains_key(graph.name(m)));
-            let params = match !uses_steps(step) || ready {
+            let params = match (!uses_steps(step) || ready) && step.each.is_none() {
                 false => step.params.clone(),
                 true => {
                     let rendered = render_step(step, &values)
@@ -117,14 +121,7 @@ impl Jobs {
                 when: AfterWhen::Succeeded,
                 left: 0,
             });
-            steps.push(Job {
-                max_attempts: attempts_for(&self.inner.kinds, &step.kind, None)?,
-                priority: run.priority,
-                after,
-                parent: Some(run.id.clone()),
-                step: Some(step.name.clone()),
-                ..Job::queued(id, &step.kind, params, now)
-            });
+            steps.push(self.step_job(&run, &run_params, step, id, after, params)?);
         }
         let new = super::start::NewRun { run, plan, steps };
         self.write_run(caller.user(), new, None)

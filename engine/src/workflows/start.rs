@@ -138,6 +138,7 @@ impl Jobs {
         let run_params = RunParams {
             workflow: workflow.info.name.clone(),
             params: params.clone(),
+            each: None,
         };
         let plan = plan_of(workflow);
         let now = now_ms();
@@ -159,7 +160,7 @@ impl Jobs {
         let mut problems = Vec::new();
         for &n in workflow.graph.order() {
             let step = &plan.steps[n];
-            let params = match uses_steps(step) {
+            let params = match uses_steps(step) || step.each.is_some() {
                 true => step.params.clone(),
                 false => match render_step(step, &given) {
                     Ok(rendered) => match self
@@ -187,19 +188,49 @@ impl Jobs {
                 when: AfterWhen::Succeeded,
                 left: 0,
             });
-            steps.push(Job {
-                max_attempts: attempts_for(&self.inner.kinds, &step.kind, None)?,
-                priority,
-                after,
-                parent: Some(run.id.clone()),
-                step: Some(step.name.clone()),
-                ..Job::queued(ids[n].clone(), &step.kind, params, now)
-            });
+            steps.push(self.step_job(&run, &run_params, step, ids[n].clone(), after, params)?);
         }
         if !problems.is_empty() {
             return Err(AppError::invalid(problems));
         }
         Ok(NewRun { run, plan, steps })
+    }
+
+    /// The job of `step` of `run` (whose parameters are `run_params`), with `params`: a job of its
+    /// kind, or, for a fan-out, its group (a job of kind `workflow`, a child of the run, which
+    /// makes its items once the list is known).
+    pub(crate) fn step_job(
+        &self,
+        run: &Job,
+        run_params: &RunParams,
+        step: &PlanStep,
+        id: JobId,
+        after: Option<After>,
+        params: Value,
+    ) -> Result<Job, AppError> {
+        let max_attempts = attempts_for(&self.inner.kinds, &step.kind, None)?;
+        let (kind, params, max_attempts) = match &step.each {
+            None => (step.kind.as_str(), params, max_attempts),
+            Some(_) => {
+                let group = RunParams {
+                    each: Some(model::workflows::Each {
+                        step: step.clone(),
+                        max_attempts,
+                    }),
+                    ..run_params.clone()
+                };
+                let group = serde_json::to_value(&group).expect("a group's parameters serialize");
+                (WORKFLOW_KIND, group, 1)
+            }
+        };
+        Ok(Job {
+            max_attempts,
+            priority: run.priority,
+            after,
+            parent: Some(run.id.clone()),
+            step: Some(step.name.clone()),
+            ..Job::queued(id, kind, params, run.created_at)
+        })
     }
 
     /// Writes a run as `owner`'s (see [`crate::committer::Committer::start_run`]), what its
@@ -279,8 +310,10 @@ fn plan_of(workflow: &Workflow) -> Plan {
                     .map(|&m| workflow.graph.name(m).to_string())
                     .collect(),
                 params: s.params.clone(),
+                each: s.each.clone(),
             })
             .collect(),
+        succeed_at: None,
     }
 }
 

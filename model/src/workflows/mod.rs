@@ -15,7 +15,7 @@
 
 pub mod run;
 
-pub use run::{OnFailure, Plan, PlanStep, RunParams, WORKFLOW_KIND};
+pub use run::{Each, EachSpec, OnFailure, Plan, PlanStep, RunParams, WORKFLOW_KIND};
 
 use crate::kinds::name_problem;
 use serde_json::{Map, Value};

@@ -45,6 +45,34 @@ pub struct RunParams {
     pub workflow: String,
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// A fan-out step's own job (a group, a child of the run): the step it runs once per item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schemars", schemars(skip))]
+    pub each: Option<Each>,
+}
+
+/// The most items one fan-out step runs.
+pub const MAX_ITEMS: usize = 1_000;
+
+/// A fan-out step's list and bounds: its kind runs once per item of the list, as children of
+/// the step's own job (its group), at most `concurrency` at once; the group succeeds when at
+/// least `succeed_at` percent of them did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EachSpec {
+    /// What names the list: one reference (`{files}`, `{steps.list.result.rows}`).
+    pub list: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    /// Percent, 1 to 100.
+    pub succeed_at: u8,
+}
+
+/// What a group's job keeps to make its items: the step (whose parameters may use `{item}`, the
+/// item, and `{index}`, its place from 0) and the attempts each item may take (its kind's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Each {
+    pub step: PlanStep,
+    pub max_attempts: u32,
 }
 
 /// A run's steps as declared when it started.
@@ -52,6 +80,9 @@ pub struct RunParams {
 pub struct Plan {
     pub on_failure: OnFailure,
     pub steps: Vec<PlanStep>,
+    /// A group's: the percent of its items that must succeed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succeed_at: Option<u8>,
 }
 
 /// One step of a [`Plan`].
@@ -64,6 +95,9 @@ pub struct PlanStep {
     pub needs: Vec<String>,
     /// Its parameters as declared: a [`Template`].
     pub params: Value,
+    /// A fan-out's list and bounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<EachSpec>,
 }
 
 impl Plan {
@@ -85,26 +119,36 @@ pub struct StepState {
 
 /// The run's bar: each step weighs the same; an ended step counts whole, a running one with
 /// a known total its share done, any other nothing yet. Counted in thousandths of a step, so
-/// that the bar moves with a long step's own.
-pub fn run_progress(steps: &[StepState]) -> Progress {
+/// that the bar moves with a long step's own. A group's (`items`) says how many of its items
+/// are done and how many failed.
+pub fn run_progress(steps: &[StepState], items: bool) -> Progress {
     let mut done = 0u64;
-    let mut ended = 0usize;
-    let mut failed = false;
+    let (mut ended, mut failed) = (0u64, 0u64);
     for s in steps {
         if s.status.is_terminal() {
             ended += 1;
             done += 1000;
-            failed |= s.status != JobStatus::Succeeded;
+            failed += u64::from(s.status != JobStatus::Succeeded);
         } else if let Some(total) = s.total.filter(|&t| t > 0) {
             done += s.current.min(total).saturating_mul(1000) / total;
         }
     }
+    let n = steps.len() as u64;
+    let message = match items {
+        false => format!("{ended} of {n} steps ended"),
+        true => format!(
+            "{} of {} done, {} failed",
+            thousands(ended - failed),
+            thousands(n),
+            thousands(failed)
+        ),
+    };
     Progress {
         current: done,
-        total: Some(steps.len() as u64 * 1000),
+        total: Some(n * 1000),
         unit: String::new(),
-        message: format!("{ended} of {} steps ended", steps.len()),
-        level: if failed {
+        message,
+        level: if failed > 0 {
             Level::Danger
         } else {
             Level::Success
@@ -113,15 +157,54 @@ pub fn run_progress(steps: &[StepState]) -> Progress {
     }
 }
 
+/// `n` with a comma between thousands (8,412).
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// How the run ends once no step is active: `None` while one is. A run being cancelled ends
 /// `cancelled`; one whose steps all succeeded, `succeeded`; else `failed`, naming the first
 /// step that failed (or, failing that, that did not succeed).
-pub fn run_end(run: JobStatus, steps: &[StepState]) -> Option<(JobStatus, Option<JobError>)> {
+pub fn run_end(
+    run: JobStatus,
+    steps: &[StepState],
+    succeed_at: Option<u8>,
+) -> Option<(JobStatus, Option<JobError>)> {
     if steps.iter().any(|s| s.status.is_active()) {
         return None;
     }
     if run == JobStatus::Cancelling {
         return Some((JobStatus::Cancelled, None));
+    }
+    // A group: enough of its items succeeded, or not.
+    if let Some(percent) = succeed_at {
+        let n = steps.len() as u64;
+        let ok = steps
+            .iter()
+            .filter(|s| s.status == JobStatus::Succeeded)
+            .count() as u64;
+        return Some(match ok * 100 >= u64::from(percent) * n {
+            true => (JobStatus::Succeeded, None),
+            false => (
+                JobStatus::Failed,
+                Some(JobError {
+                    code: STEP_FAILED.to_string(),
+                    message: format!(
+                        "{} of {} items succeeded, fewer than {percent} %",
+                        thousands(ok),
+                        thousands(n)
+                    ),
+                }),
+            ),
+        });
     }
     let first = |want: &dyn Fn(JobStatus) -> bool| steps.iter().find(|s| want(s.status));
     let bad = first(&|s| matches!(s, JobStatus::Failed | JobStatus::Interrupted))
@@ -212,16 +295,19 @@ mod tests {
 
     #[test]
     fn the_runs_bar_weighs_each_step_the_same_moving_with_a_known_total() {
-        let p = run_progress(&[
-            step("a", JobStatus::Succeeded, 0, None),
-            step("b", JobStatus::Running, 25, Some(100)),
-            step("c", JobStatus::Running, 7, None),
-            step("d", JobStatus::Queued, 0, None),
-        ]);
+        let p = run_progress(
+            &[
+                step("a", JobStatus::Succeeded, 0, None),
+                step("b", JobStatus::Running, 25, Some(100)),
+                step("c", JobStatus::Running, 7, None),
+                step("d", JobStatus::Queued, 0, None),
+            ],
+            false,
+        );
         assert_eq!((p.current, p.total), (1250, Some(4000)));
         assert_eq!(p.message, "1 of 4 steps ended");
         assert_eq!(p.level, Level::Success);
-        let failed = run_progress(&[step("a", JobStatus::Failed, 0, None)]);
+        let failed = run_progress(&[step("a", JobStatus::Failed, 0, None)], false);
         assert_eq!((failed.current, failed.level), (1000, Level::Danger));
     }
 
@@ -231,10 +317,10 @@ mod tests {
             step("a", JobStatus::Succeeded, 0, None),
             step("b", JobStatus::Running, 0, None),
         ];
-        assert_eq!(run_end(JobStatus::Running, &running), None);
+        assert_eq!(run_end(JobStatus::Running, &running, None), None);
         let all = [step("a", JobStatus::Succeeded, 0, None)];
         assert_eq!(
-            run_end(JobStatus::Running, &all),
+            run_end(JobStatus::Running, &all, None),
             Some((JobStatus::Succeeded, None))
         );
         let mut b = step("b", JobStatus::Failed, 0, None);
@@ -247,13 +333,38 @@ mod tests {
             b,
             step("c", JobStatus::Succeeded, 0, None),
         ];
-        let (status, error) = run_end(JobStatus::Running, &ended).unwrap();
+        let (status, error) = run_end(JobStatus::Running, &ended, None).unwrap();
         assert_eq!(status, JobStatus::Failed);
         assert_eq!(error.unwrap().message, "step \"b\" failed: exit code 2");
         assert_eq!(
-            run_end(JobStatus::Cancelling, &ended),
+            run_end(JobStatus::Cancelling, &ended, None),
             Some((JobStatus::Cancelled, None))
         );
+    }
+
+    #[test]
+    fn a_group_succeeds_when_enough_of_its_items_did_and_says_how_many() {
+        let mut items: Vec<StepState> = (0..1000)
+            .map(|i| step(&format!("i{i}"), JobStatus::Succeeded, 0, None))
+            .collect();
+        for item in items.iter_mut().take(50) {
+            item.status = JobStatus::Failed;
+        }
+        assert_eq!(
+            run_end(JobStatus::Running, &items, Some(95)),
+            Some((JobStatus::Succeeded, None))
+        );
+        let (status, error) = run_end(JobStatus::Running, &items, Some(96)).unwrap();
+        assert_eq!(status, JobStatus::Failed);
+        assert_eq!(
+            error.unwrap().message,
+            "950 of 1,000 items succeeded, fewer than 96 %"
+        );
+        items[999].status = JobStatus::Running;
+        assert_eq!(run_end(JobStatus::Running, &items, Some(1)), None);
+        let p = run_progress(&items, true);
+        assert_eq!(p.message, "949 of 1,000 done, 50 failed");
+        assert_eq!(thousands(10_000), "10,000");
     }
 
     #[test]
@@ -274,6 +385,7 @@ mod tests {
             name: "load".into(),
             kind: "demo".into(),
             needs: vec!["extract".into()],
+            each: None,
             params: serde_json::json!({
                 "steps": "{steps.extract.result.rows}",
                 "file": "{steps.extract.outputs.a b.csv}",

@@ -30,6 +30,19 @@ name = "fail"
 program = "SCRIPTS/fail.sh"
 
 [[command]]
+name = "listing"
+program = "SCRIPTS/listing.sh"
+
+[[command]]
+name = "even"
+program = "SCRIPTS/even.sh"
+args = ["{n}"]
+
+[command.params.n]
+type = "integer"
+required = true
+
+[[command]]
 name = "flaky"
 program = "SCRIPTS/flaky.sh"
 args = ["{n}"]
@@ -141,6 +154,42 @@ needs = ["first"]
 params = { n = "{steps.first.result.n}" }
 
 [[workflow]]
+name = "fans"
+
+[[workflow.step]]
+name = "list"
+kind = "listing"
+
+[[workflow.step]]
+name = "fan"
+kind = "even"
+needs = ["list"]
+each = "{steps.list.result.items}"
+concurrency = 2
+succeed_at = 80
+params = { n = "{item}" }
+
+[[workflow.step]]
+name = "after"
+kind = "count"
+needs = ["fan"]
+params = { n = 1 }
+
+[[workflow]]
+name = "strict_fans"
+
+[[workflow.step]]
+name = "list"
+kind = "listing"
+
+[[workflow.step]]
+name = "fan"
+kind = "even"
+needs = ["list"]
+each = "{steps.list.result.items}"
+params = { n = "{item}" }
+
+[[workflow]]
 name = "unreadable"
 
 [[workflow.step]]
@@ -174,6 +223,16 @@ fn write_scripts(dir: &Path) {
         mended.display()
     );
     script(dir, "flaky.sh", &flaky);
+    script(
+        dir,
+        "listing.sh",
+        "#!/bin/sh\necho 'result {\"items\": [2, 4, 6, 7, 8]}' >&3\n",
+    );
+    script(
+        dir,
+        "even.sh",
+        "#!/bin/sh\n[ $(( $1 % 2 )) -eq 0 ] || { echo \"$1 is odd\" >&2; exit 3; }\n",
+    );
 }
 
 /// A server with the commands and workflows above.
@@ -504,4 +563,75 @@ async fn a_schedule_starts_runs_of_a_workflow_at_its_times_and_when_run_now() {
 
 fn id_of(job: &Value) -> String {
     id(job)
+}
+
+#[tokio::test]
+async fn the_command_line_starts_a_run_by_its_workflows_name_and_follows_it_to_its_end() {
+    let (app, _dir) = with_workflows().await;
+    let base = app.base.clone();
+    let (code, _, err) = app
+        .client(&base, &["start", "pipeline", "--param", "n=3", "--follow"])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("succeeded"), "{err}");
+    // A bad value is refused naming the field, and nothing starts.
+    let (code, _, err) = app
+        .client(&base, &["start", "pipeline", "--param", "n=0"])
+        .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("must be"), "{err}");
+}
+
+#[tokio::test]
+async fn a_fan_out_runs_its_kind_once_per_item_a_few_at_a_time_and_succeeds_past_its_threshold() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (_, started) = run(&s, "fans", json!({})).await;
+    let run_id = id(&started);
+    s.wait_status(&run_id, "succeeded").await;
+    let all = steps(&s, &run_id).await;
+    assert_eq!(all.len(), 3, "the fan-out is one step of the run: {all:?}");
+    let fan = step(&all, "fan");
+    assert_eq!(fan["status"], "succeeded", "{fan}");
+    assert_eq!(fan["progress"]["message"], "4 of 5 done, 1 failed", "{fan}");
+    assert_eq!(step(&all, "after")["status"], "succeeded", "{all:?}");
+    // Its items are its own steps, one per item, in the list's order.
+    let items = steps(&s, &id(fan)).await;
+    assert_eq!(items.len(), 5, "{items:?}");
+    let by_place = |i: usize| step(&items, &format!("fan[{i}]")).clone();
+    let values: Vec<Value> = (0..5).map(|i| by_place(i)["params"]["n"].clone()).collect();
+    assert_eq!(values, [json!(2), json!(4), json!(6), json!(7), json!(8)]);
+    assert_eq!(by_place(3)["status"], "failed", "{items:?}");
+    // Two at a time: each item past the second started once the one two before it ended.
+    for i in 2..5 {
+        let (now, before) = (by_place(i), by_place(i - 2));
+        assert!(
+            now["started_at"].as_i64().unwrap() >= before["finished_at"].as_i64().unwrap(),
+            "{before} {now}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_fan_out_under_its_threshold_fails_its_run_saying_how_many_succeeded() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (_, started) = run(&s, "strict_fans", json!({})).await;
+    let run_id = id(&started);
+    s.wait_status(&run_id, "failed").await;
+    let all = steps(&s, &run_id).await;
+    let fan = step(&all, "fan");
+    assert_eq!(fan["status"], "failed", "{fan}");
+    assert_eq!(
+        fan["error"]["message"], "4 of 5 items succeeded, fewer than 100 %",
+        "{fan}"
+    );
+    let done = s.job(&run_id).await;
+    assert!(
+        done["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("step \"fan\" failed"),
+        "{done}"
+    );
 }

@@ -146,8 +146,14 @@ impl Batch {
                     self.next_id = event_id;
                     continue;
                 };
-                // A step of a run takes what the steps it needs left once they all ended.
+                // A step of a run takes what the steps it needs left once they all ended; a
+                // fan-out makes its items.
                 let ready = job.after.as_ref().is_some_and(|a| a.left == 0);
+                if ready && job.kind == model::workflows::WORKFLOW_KIND {
+                    self.job_event::<S>(&owner, event_id, &job, at);
+                    self.expand_group(sql, &owner, job, at).await?;
+                    continue;
+                }
                 if let Some(run) = job.parent.clone().filter(|_| ready) {
                     if let Err(why) = self.render_step(sql, &run, &mut job).await? {
                         self.job_event::<S>(&owner, event_id, &job, at);

@@ -13,9 +13,11 @@ use super::{Batch, BatchSql};
 use crate::Created;
 use model::workflows::run::{
     cancelled_for, render_step, run_end, run_progress, uses_steps, Plan, RunParams, RunValues,
-    StepState, STEP_PARAMS,
+    StepState, MAX_ITEMS, STEP_PARAMS,
 };
+use model::workflows::{Template, WORKFLOW_KIND};
 use model::{EventType, Job, JobError, JobId, JobStatus, ProgressEvent, UserId};
+use serde_json::Value;
 
 /// [`BatchSql::set_plan`] in both databases' SQL (`$1`: the plan, `$2`: the run's job).
 pub const SET_PLAN: &str = "UPDATE jobs SET plan = $1 WHERE id = $2";
@@ -44,6 +46,39 @@ pub(super) struct StepEnded {
     pub job: JobId,
     pub step: String,
     pub status: JobStatus,
+}
+
+/// The parameters of each item of a fan-out: its list read with `values`, then its step's
+/// parameters rendered with the item as `{item}` and its place as `{index}`; or why not.
+fn items_of(each: &model::workflows::Each, values: &mut RunValues) -> Result<Vec<Value>, String> {
+    let name = &each.step.name;
+    let spec = each
+        .step
+        .each
+        .as_ref()
+        .ok_or_else(|| format!("step {name:?} names no list"))?;
+    let list = Template::parse(&Value::String(spec.list.clone()))
+        .and_then(|t| t.render(values))
+        .map_err(|e| format!("the list of step {name:?}: {e}"))?;
+    let Value::Array(list) = list else {
+        return Err(format!(
+            "the list of step {name:?}, {}, is not a list but {list}",
+            spec.list
+        ));
+    };
+    if list.len() > MAX_ITEMS {
+        return Err(format!(
+            "the list of step {name:?} has {} items, more than {MAX_ITEMS}",
+            list.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for (i, item) in list.into_iter().enumerate() {
+        values.params.insert("item".into(), item);
+        values.params.insert("index".into(), Value::from(i));
+        out.push(render_step(&each.step, values).map_err(|e| format!("item {i}: {e}"))?);
+    }
+    Ok(out)
 }
 
 /// A run's job as [`RUN_OF`] reads it.
@@ -168,6 +203,13 @@ impl Batch {
             .unwrap_or(queued);
         for step in steps {
             match self.create(sql, owner, step, None, None, at).await? {
+                // A fan-out that waits for nothing makes its items now.
+                Created::New(group)
+                    if group.kind == WORKFLOW_KIND
+                        && group.after.as_ref().is_none_or(|a| a.left == 0) =>
+                {
+                    self.expand_group(sql, owner, group, at).await?;
+                }
                 // A step a re-run keeps: made as it ended in the run it re-runs.
                 Created::New(kept) if kept.status.is_terminal() => {
                     let result = kept.result.as_ref().map(|r| r.to_string());
@@ -225,6 +267,89 @@ impl Batch {
         sql.set_params(job.id.as_str(), &params.to_string()).await?;
         job.params = params;
         Ok(Ok(()))
+    }
+
+    /// Makes the items of a fan-out's `group` (a step of a run, kind `workflow`, queued) once
+    /// what it needs succeeded: its list read from the run's parameters and what the run's steps
+    /// left, each item's parameters rendered, the group running with its items as its children,
+    /// at most its concurrency running at once (each item past the first ones waits, through a
+    /// continuation, for the end of the one that many places before it). A list that cannot be
+    /// read, is too long, or an item whose parameters cannot be rendered fails the group, saying
+    /// why; an empty list succeeds it.
+    pub(super) async fn expand_group<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        group: Job,
+        at: i64,
+    ) -> Result<(), S::Error> {
+        let Some(params) = serde_json::from_value::<RunParams>(group.params.clone())
+            .ok()
+            .filter(|p| p.each.is_some())
+        else {
+            return Ok(());
+        };
+        let Some(run_id) = group.parent.clone() else {
+            return Ok(());
+        };
+        let each = params.each.clone().expect("filtered on each");
+        let mut values = RunValues {
+            params: params.params.clone(),
+            ..RunValues::default()
+        };
+        for s in steps(sql.steps_of(run_id.as_str()).await?) {
+            if s.state.status == JobStatus::Succeeded {
+                values
+                    .steps
+                    .insert(s.state.step, (s.state.id, s.result, s.outputs));
+            }
+        }
+        let items = match items_of(&each, &mut values) {
+            Ok(items) => items,
+            Err(why) => return self.fail_step(sql, owner, &group.id, why, at).await,
+        };
+        let plan = Plan {
+            on_failure: model::workflows::OnFailure::Finish,
+            steps: Vec::new(),
+            succeed_at: Some(each.step.each.as_ref().map_or(100, |e| e.succeed_at)),
+        };
+        sql.set_plan(group.id.as_str(), &super::json(&plan)).await?;
+        let Some(running) = self
+            .move_job(sql, owner, &group.id, JobStatus::Running, None, None, at)
+            .await?
+        else {
+            return Ok(());
+        };
+        if items.is_empty() {
+            self.move_job(sql, owner, &group.id, JobStatus::Succeeded, None, None, at)
+                .await?;
+            return Ok(());
+        }
+        let window = each
+            .step
+            .each
+            .as_ref()
+            .and_then(|e| e.concurrency)
+            .map_or(usize::MAX, |c| c.max(1) as usize);
+        let ids: Vec<JobId> = items.iter().map(|_| JobId::random()).collect();
+        for (i, params) in items.into_iter().enumerate() {
+            let after = (i >= window).then(|| model::After {
+                jobs: vec![ids[i - window].clone()],
+                when: model::AfterWhen::Ended,
+                left: 0,
+            });
+            let item = Job {
+                max_attempts: each.max_attempts,
+                priority: running.priority,
+                after,
+                parent: Some(running.id.clone()),
+                step: Some(format!("{}[{i}]", each.step.name)),
+                ..Job::queued(ids[i].clone(), &each.step.kind, params, at)
+            };
+            self.create(sql, owner, &item, None, None, at).await?;
+        }
+        self.runs_moved.insert(running.id);
+        Ok(())
     }
 
     /// Ends a step whose parameters could not be rendered `failed`, saying why.
@@ -305,11 +430,13 @@ impl Batch {
                 now = steps(sql.steps_of(run_id.as_str()).await?);
             }
             let states = states(&now);
-            let Some((to, error)) = run_end(run.status, &states) else {
+            let Some((to, error)) = run_end(run.status, &states, run.plan.succeed_at) else {
                 self.runs_moved.insert(run_id);
                 continue;
             };
-            self.draw_run(sql, &run.owner, &run_id, &states, at).await?;
+            let items = run.plan.succeed_at.is_some();
+            self.draw_run(sql, &run.owner, &run_id, &states, items, at)
+                .await?;
             self.move_job(sql, &run.owner, &run_id, to, error.as_ref(), None, at)
                 .await?;
             self.runs_moved.remove(&run_id);
@@ -331,7 +458,9 @@ impl Batch {
                 continue;
             }
             let states = states(&steps(sql.steps_of(run_id.as_str()).await?));
-            self.draw_run(sql, &run.owner, &run_id, &states, at).await?;
+            let items = run.plan.succeed_at.is_some();
+            self.draw_run(sql, &run.owner, &run_id, &states, items, at)
+                .await?;
         }
         Ok(())
     }
@@ -343,11 +472,12 @@ impl Batch {
         owner: &UserId,
         run_id: &JobId,
         states: &[StepState],
+        items: bool,
         at: i64,
     ) -> Result<(), S::Error> {
         let progress = model::Progress {
             at: Some(at),
-            ..run_progress(states)
+            ..run_progress(states, items)
         };
         let id = self.take_id();
         if sql
