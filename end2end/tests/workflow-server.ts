@@ -42,6 +42,22 @@ title = "检查，然后报告"
 title = "步数"
 
 [[workflow]]
+name = "fan_words"
+title = "Say each word"
+
+[[workflow.step]]
+name = "list"
+kind = "words"
+
+[[workflow.step]]
+name = "say"
+kind = "say"
+needs = ["list"]
+each = "{steps.list.result.words}"
+concurrency = 2
+params = { word = "{item}" }
+
+[[workflow]]
 name = "mends"
 title = "Count, then a step that fails until mended"
 
@@ -76,7 +92,17 @@ export function workflowServer(slot: number, name: string): WorkflowServer {
   const script = path.join(dir, 'flaky.sh');
   fs.writeFileSync(script, `#!/bin/sh\n[ -f '${marker}' ] || { echo not mended yet >&2; exit 3; }\necho mended\n`, { mode: 0o755 });
   const commands = path.join(dir, 'commands.toml');
-  fs.writeFileSync(commands, `[[command]]\nname = "flaky"\ntitle = "Flaky"\nprogram = "${script}"\n`);
+  const say = path.join(dir, 'say.sh');
+  fs.writeFileSync(say, `#!/bin/sh\necho "$1"\nsleep 0.3\n`, { mode: 0o755 });
+  const words = path.join(dir, 'words.sh');
+  fs.writeFileSync(words, `#!/bin/sh\necho 'result {"words": ["alpha", "beta", "gamma"]}' >&3\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    commands,
+    `[[command]]\nname = "flaky"\ntitle = "Flaky"\nprogram = "${script}"\n\n` +
+      `[[command]]\nname = "words"\ntitle = "Words"\nprogram = "${words}"\n\n` +
+      `[[command]]\nname = "say"\ntitle = "Say"\nprogram = "${say}"\nargs = ["{word}"]\n\n` +
+      `[command.params.word]\ntype = "string"\nrequired = true\n`,
+  );
   const workflows = path.join(dir, 'workflows.toml');
   fs.writeFileSync(workflows, WORKFLOWS);
   return new WorkflowServer(slot, name, marker, ['--commands', commands, '--workflows', workflows]);

@@ -63,13 +63,13 @@ test('a failed run re-runs only what did not succeed', async ({ page }) => {
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   const runRow = page.locator(`article.job[data-job-id="${run}"]`);
   await expect(runRow).toHaveAttribute('data-status', 'failed', { timeout: 30_000 });
-  await expect(page.locator('.job-failure')).toContainText('step "mend" failed');
   const count = page.locator('section.job-steps article.job', { hasText: 'count' });
   const counted = await count.getAttribute('data-job-id');
   server.mend();
   // Its page was rendered once the run had failed: the button says what it does.
   await page.reload();
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('.job-failure')).toContainText('step "mend" failed');
   await runRow.getByRole('button', { name: 'Re-run failed steps' }).click();
   await expect(page).not.toHaveURL(new RegExp(run));
   await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
@@ -82,6 +82,29 @@ test('a failed run re-runs only what did not succeed', async ({ page }) => {
   expect(await kept.getAttribute('data-job-id')).not.toBe(counted);
   await kept.getByRole('link').first().click();
   await expect(page.locator('.facts')).toContainText(counted!.slice(0, 8));
+});
+
+test('a fan-out is one row of its run, saying how many items are done, and opens on its items', async ({ page }) => {
+  await page.goto(`${server.url}/new/fan_words`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const form = page.locator('form#start-fan_words');
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const run = page.url().split('/').pop()!;
+  await expect(page.locator(`article.job[data-job-id="${run}"]`)).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  await expect(page.locator('section.job-steps article.job')).toHaveCount(2);
+  const group = page.locator('section.job-steps article.job', { hasText: 'say' });
+  await expect(group).toContainText('3 of 3 done, 0 failed');
+  await expectAccessible(page);
+  await group.getByRole('link').first().click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const items = page.locator('section.job-steps article.job');
+  await expect(items).toHaveCount(3);
+  for (const row of await items.all()) await expect(row).toHaveAttribute('data-status', 'succeeded');
+  await expect(page.locator('section.job-steps')).toContainText('say[2]');
+  await expect(page.locator('dd.job-step-of a')).toHaveText(run.slice(0, 8));
+  await expectAccessible(page);
 });
 
 test.describe('in Chinese', () => {

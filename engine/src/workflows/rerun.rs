@@ -15,6 +15,12 @@ use std::collections::HashMap;
 impl Jobs {
     /// Re-runs the run `origin` (see the module's notes); the new run's job.
     pub(crate) async fn rerun_run(&self, caller: &Caller, origin: Job) -> Result<Job, AppError> {
+        if origin.parent.is_some() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "a fan-out's items are re-run with their run: re-run the run",
+            ));
+        }
         if !origin.status.is_terminal() {
             return Err(AppError::new(
                 ErrorCode::Conflict,

@@ -602,6 +602,9 @@ async fn a_fan_out_runs_its_kind_once_per_item_a_few_at_a_time_and_succeeds_past
     let values: Vec<Value> = (0..5).map(|i| by_place(i)["params"]["n"].clone()).collect();
     assert_eq!(values, [json!(2), json!(4), json!(6), json!(7), json!(8)]);
     assert_eq!(by_place(3)["status"], "failed", "{items:?}");
+    // Its items are re-run with the run, not alone.
+    let (status, e) = s.post(&format!("/api/v1/jobs/{}/rerun", id(fan))).await;
+    assert_eq!(status, 409, "{e}");
     // Two at a time: each item past the second started once the one two before it ended.
     for i in 2..5 {
         let (now, before) = (by_place(i), by_place(i - 2));

@@ -173,7 +173,9 @@ pub fn JobRowView(
     let title = crate::names::job_title(&job);
     let active = x.status.is_active();
     // An external job runs where its program was started: it has no Re-run here.
-    let rerunnable = !job.is_external();
+    // Nor has a fan-out's own job: its items are re-run with its run.
+    let group = job.kind == crate::model::workflows::WORKFLOW_KIND && job.parent.is_some();
+    let rerunnable = !job.is_external() && !group;
     // A run that did not succeed runs again what did not succeed.
     let rerun_words = match job.kind == crate::model::workflows::WORKFLOW_KIND
         && job.status.is_terminal()
