@@ -77,7 +77,9 @@ pub fn pace(job: &Job, measured: Option<f64>, now: i64, stall_ms: u64) -> Pace {
         return pace;
     }
     let silent = now - job.progress.at.unwrap_or(started).max(started);
-    if silent >= stall_ms as i64 {
+    // A workflow's run moves when its steps do; a step waiting for a slot is not a stall.
+    let run = job.kind == crate::model::workflows::WORKFLOW_KIND;
+    if silent >= stall_ms as i64 && !run {
         pace.stalled_ms = Some(silent);
     }
     if elapsed < MIN_ELAPSED_MS || job.progress.current == 0 {
@@ -222,6 +224,10 @@ mod tests {
             pace(&running(0, None, 0, None), None, 31_000, 30_000).stalled_ms,
             Some(31_000)
         );
+        // A workflow's run is never stalled: its steps say whether they are.
+        let mut run = running(1000, Some(3000), 0, Some(10_000));
+        run.kind = crate::model::workflows::WORKFLOW_KIND.into();
+        assert_eq!(pace(&run, None, 45_000, 30_000).stalled_ms, None);
         let mut done = running(100, Some(100), 0, Some(1_000));
         done.status = JobStatus::Succeeded;
         done.finished_at = Some(4_000);
