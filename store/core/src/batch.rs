@@ -16,7 +16,7 @@ use model::{
     DoneEvent, EventType, Job, JobError, JobId, JobStatus, KindPause, LogLevel, LogLine, Notice,
     ProcessId, Progress, ProgressEvent, UserId, EVERY_KIND,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
@@ -431,7 +431,7 @@ pub async fn apply_changes<S: BatchSql>(
         any_waiting: None,
         steps_ended: Vec::new(),
         runs_cancelled: Vec::new(),
-        runs_moved: BTreeSet::new(),
+        runs_moved: BTreeMap::new(),
     };
     let mut failed = 0;
     for change in changes {
@@ -500,8 +500,10 @@ struct Batch {
     /// The runs the change being written asked to cancel, with their owners: their steps are
     /// cancelled in turn.
     runs_cancelled: Vec<(UserId, JobId)>,
-    /// The runs whose steps moved in this batch: their bars are drawn again at its end.
-    runs_moved: BTreeSet<JobId>,
+    /// The runs whose steps moved in this batch: their bars are drawn again at its end, from
+    /// the steps as the settling of the run last read them, or read again after a step's
+    /// progress moved ([`runs::Seen`]).
+    runs_moved: BTreeMap<JobId, Option<runs::Seen>>,
 }
 
 impl Batch {
@@ -905,7 +907,7 @@ impl Batch {
             return Ok(false);
         };
         if let Some(run) = run.and_then(|r| JobId::try_from(r).ok()) {
-            self.runs_moved.insert(run);
+            self.runs_moved.insert(run, None);
         }
         let data = json(&ProgressEvent::new(job_id, progress));
         self.event::<S>(Some(owner), id, Some(job_id), EventType::Progress, data, at);

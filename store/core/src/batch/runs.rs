@@ -40,6 +40,13 @@ pub const STEPS_OF: &str = "SELECT id, step, status, current, total, error_code,
          result, outputs \
      FROM jobs WHERE parent_id = $1 ORDER BY seq";
 
+/// A run's steps as the settling of the run read them, to draw its bar from.
+pub(super) struct Seen {
+    owner: UserId,
+    states: Vec<StepState>,
+    items: bool,
+}
+
 /// A step that ended in the change being written.
 pub(super) struct StepEnded {
     pub run: JobId,
@@ -228,7 +235,7 @@ impl Batch {
             }
         }
         // Its bar from the start: a re-run's kept steps count.
-        self.runs_moved.insert(running.id.clone());
+        self.runs_moved.insert(running.id.clone(), None);
         Ok(running)
     }
 
@@ -240,6 +247,10 @@ impl Batch {
         run_id: &JobId,
         job: &mut Job,
     ) -> Result<Result<(), String>, S::Error> {
+        // Rendered when the run started: what uses another step names it.
+        if !job.params.to_string().contains("{steps.") {
+            return Ok(Ok(()));
+        }
         let Some(run) = sql.run_of(run_id.as_str()).await?.and_then(Run::of) else {
             return Ok(Ok(()));
         };
@@ -348,7 +359,7 @@ impl Batch {
             };
             self.create(sql, owner, &item, None, None, at).await?;
         }
-        self.runs_moved.insert(running.id);
+        self.runs_moved.insert(running.id, None);
         Ok(())
     }
 
@@ -430,11 +441,16 @@ impl Batch {
                 now = steps(sql.steps_of(run_id.as_str()).await?);
             }
             let states = states(&now);
+            let items = run.plan.succeed_at.is_some();
             let Some((to, error)) = run_end(run.status, &states, run.plan.succeed_at) else {
-                self.runs_moved.insert(run_id);
+                let seen = Seen {
+                    owner: run.owner,
+                    states,
+                    items,
+                };
+                self.runs_moved.insert(run_id, Some(seen));
                 continue;
             };
-            let items = run.plan.succeed_at.is_some();
             self.draw_run(sql, &run.owner, &run_id, &states, items, at)
                 .await?;
             self.move_job(sql, &run.owner, &run_id, to, error.as_ref(), None, at)
@@ -450,7 +466,13 @@ impl Batch {
         sql: &mut S,
         at: i64,
     ) -> Result<(), S::Error> {
-        for run_id in std::mem::take(&mut self.runs_moved) {
+        for (run_id, seen) in std::mem::take(&mut self.runs_moved) {
+            // As the settling of the run read its steps, when no progress moved since.
+            if let Some(seen) = seen {
+                self.draw_run(sql, &seen.owner, &run_id, &seen.states, seen.items, at)
+                    .await?;
+                continue;
+            }
             let Some(run) = sql.run_of(run_id.as_str()).await?.and_then(Run::of) else {
                 continue;
             };
