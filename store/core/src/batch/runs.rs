@@ -130,20 +130,29 @@ impl Run {
     }
 }
 
-/// A step's job with what it left.
+/// A step's job with what it left, as stored: read only to render what uses it.
 struct Step {
     state: StepState,
-    result: Option<serde_json::Value>,
-    outputs: Vec<String>,
+    result: Option<String>,
+    outputs: Option<String>,
+}
+
+impl Step {
+    /// Its job, its result and the names of its outputs, for [`RunValues`].
+    fn left(self) -> (String, (JobId, Option<Value>, Vec<String>)) {
+        let outputs: Vec<model::Output> = self
+            .outputs
+            .and_then(|o| serde_json::from_str(&o).ok())
+            .unwrap_or_default();
+        let result = self.result.and_then(|v| serde_json::from_str(&v).ok());
+        let names = outputs.into_iter().map(|o| o.name).collect();
+        (self.state.step, (self.state.id, result, names))
+    }
 }
 
 fn steps(rows: Vec<StepRow>) -> Vec<Step> {
     rows.into_iter()
         .filter_map(|r| {
-            let outputs: Vec<model::Output> = r
-                .outputs
-                .and_then(|o| serde_json::from_str(&o).ok())
-                .unwrap_or_default();
             Some(Step {
                 state: StepState {
                     id: JobId::try_from(r.id).ok()?,
@@ -156,8 +165,8 @@ fn steps(rows: Vec<StepRow>) -> Vec<Step> {
                         message: r.error_message.unwrap_or_default(),
                     }),
                 },
-                result: r.result.and_then(|v| serde_json::from_str(&v).ok()),
-                outputs: outputs.into_iter().map(|o| o.name).collect(),
+                result: r.result,
+                outputs: r.outputs,
             })
         })
         .collect()
@@ -266,9 +275,8 @@ impl Batch {
         };
         for s in steps(sql.steps_of(run_id.as_str()).await?) {
             if s.state.status == JobStatus::Succeeded {
-                values
-                    .steps
-                    .insert(s.state.step, (s.state.id, s.result, s.outputs));
+                let (name, left) = s.left();
+                values.steps.insert(name, left);
             }
         }
         let params = match render_step(step, &values) {
@@ -310,9 +318,8 @@ impl Batch {
         };
         for s in steps(sql.steps_of(run_id.as_str()).await?) {
             if s.state.status == JobStatus::Succeeded {
-                values
-                    .steps
-                    .insert(s.state.step, (s.state.id, s.result, s.outputs));
+                let (name, left) = s.left();
+                values.steps.insert(name, left);
             }
         }
         let items = match items_of(&each, &mut values) {
