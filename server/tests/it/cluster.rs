@@ -978,8 +978,22 @@ async fn limits_hold_across_processes_and_a_kill() {
         }
         (most, samples)
     });
-    // A third of the way through, one process is killed with its jobs running.
+    // A third of the way through, one process is killed with its jobs running: once the
+    // database says it runs some (on a busy machine, its claims may lag behind the others').
     let before = until_done(&mut events, 170).await;
+    let victim = cluster.processes[0].pid();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let holds = format!(
+        "SELECT COUNT(*) FROM jobs j JOIN processes p ON p.id = j.claimed_by \
+         WHERE j.status = 'running' AND p.pid = {victim}"
+    );
+    while psql(&cluster.db, &holds).await.trim() == "0" {
+        assert!(
+            Instant::now() < deadline,
+            "the first process ran no job in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     cluster.processes.remove(0).kill9();
     let after = until_done(&mut events, 330).await;
     let (sampled_most, samples) = sampling.await.unwrap();
