@@ -172,6 +172,26 @@ fn steps(rows: Vec<StepRow>) -> Vec<Step> {
         .collect()
 }
 
+/// What a run's steps are rendered with: its parameters `params`, and what its steps that
+/// succeeded left.
+async fn run_values<S: BatchSql>(
+    sql: &mut S,
+    run_id: &JobId,
+    params: serde_json::Map<String, Value>,
+) -> Result<RunValues, S::Error> {
+    let mut values = RunValues {
+        params,
+        ..RunValues::default()
+    };
+    for s in steps(sql.steps_of(run_id.as_str()).await?) {
+        if s.state.status == JobStatus::Succeeded {
+            let (name, left) = s.left();
+            values.steps.insert(name, left);
+        }
+    }
+    Ok(values)
+}
+
 fn states(steps: &[Step]) -> Vec<StepState> {
     steps.iter().map(|s| s.state.clone()).collect()
 }
@@ -269,16 +289,7 @@ impl Batch {
         if !uses_steps(step) {
             return Ok(Ok(()));
         }
-        let mut values = RunValues {
-            params: run.params.params,
-            ..RunValues::default()
-        };
-        for s in steps(sql.steps_of(run_id.as_str()).await?) {
-            if s.state.status == JobStatus::Succeeded {
-                let (name, left) = s.left();
-                values.steps.insert(name, left);
-            }
-        }
+        let values = run_values(sql, run_id, run.params.params).await?;
         let params = match render_step(step, &values) {
             Ok(params) => params,
             Err(why) => return Ok(Err(why)),
@@ -312,16 +323,7 @@ impl Batch {
             return Ok(());
         };
         let each = params.each.clone().expect("filtered on each");
-        let mut values = RunValues {
-            params: params.params.clone(),
-            ..RunValues::default()
-        };
-        for s in steps(sql.steps_of(run_id.as_str()).await?) {
-            if s.state.status == JobStatus::Succeeded {
-                let (name, left) = s.left();
-                values.steps.insert(name, left);
-            }
-        }
+        let mut values = run_values(sql, &run_id, params.params.clone()).await?;
         let items = match items_of(&each, &mut values) {
             Ok(items) => items,
             Err(why) => return self.fail_step(sql, owner, &group.id, why, at).await,
