@@ -7,8 +7,9 @@
 //! file never changes a run under way, and any process can render a step's parameters. The rules
 //! here are applied in the transaction that ends a step, on every backend:
 //!
+//! - [`Tally`]: how many steps the run has, and how many ended and succeeded, kept in its row;
 //! - [`run_progress`]: the run's bar, the steps' weighted progress;
-//! - [`run_end`]: once no step is active, how the run ends.
+//! - [`run_end`] and [`group_end`]: once no step is active, how the run (or group) ends.
 
 use crate::ids::JobId;
 use crate::job::{JobError, JobStatus, Level, Progress};
@@ -52,7 +53,7 @@ pub struct RunParams {
 }
 
 /// The most items one fan-out step runs.
-pub const MAX_ITEMS: usize = 1_000;
+pub const MAX_ITEMS: usize = 10_000;
 
 /// A fan-out step's list and bounds: its kind runs once per item of the list, as children of
 /// the step's own job (its group), at most `concurrency` at once; the group succeeds when at
@@ -112,39 +113,52 @@ pub struct StepState {
     pub id: JobId,
     pub step: String,
     pub status: JobStatus,
-    pub current: u64,
-    pub total: Option<u64>,
     pub error: Option<JobError>,
 }
 
-/// The run's bar: each step weighs the same; an ended step counts whole, a running one with
-/// a known total its share done, any other nothing yet. Counted in thousandths of a step, so
-/// that the bar moves with a long step's own. A group's (`items`) says how many of its items
-/// are done and how many failed.
-pub fn run_progress(steps: &[StepState], items: bool) -> Progress {
-    let mut done = 0u64;
-    let (mut ended, mut failed) = (0u64, 0u64);
-    for s in steps {
-        if s.status.is_terminal() {
-            ended += 1;
-            done += 1000;
-            failed += u64::from(s.status != JobStatus::Succeeded);
-        } else if let Some(total) = s.total.filter(|&t| t > 0) {
-            done += s.current.min(total).saturating_mul(1000) / total;
-        }
+/// How many steps a run has (or items a group has), how many of them ended and how many
+/// succeeded: its job's row keeps them, counted by the transaction that ends each step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    pub made: u64,
+    pub ended: u64,
+    pub succeeded: u64,
+}
+
+impl Tally {
+    /// Whether no step is active any more.
+    pub fn all_ended(&self) -> bool {
+        self.ended >= self.made
     }
-    let n = steps.len() as u64;
+
+    /// The steps that ended without succeeding.
+    pub fn failed(&self) -> u64 {
+        self.ended.saturating_sub(self.succeeded)
+    }
+}
+
+/// The run's bar: each step weighs the same; an ended step counts whole, an active one with a
+/// known total (`running`: each such step's current and total) its share done, any other
+/// nothing yet. Counted in thousandths of a step, so that the bar moves with a long step's
+/// own. A group's (`items`) says how many of its items are done and how many failed.
+pub fn run_progress(tally: Tally, running: &[(u64, u64)], items: bool) -> Progress {
+    let shares: u64 = running
+        .iter()
+        .filter(|&&(_, total)| total > 0)
+        .map(|&(current, total)| current.min(total).saturating_mul(1000) / total)
+        .sum();
+    let (n, ended, failed) = (tally.made, tally.ended.min(tally.made), tally.failed());
     let message = match items {
         false => format!("{ended} of {n} steps ended"),
         true => format!(
             "{} of {} done, {} failed",
-            thousands(ended - failed),
+            thousands(tally.succeeded),
             thousands(n),
             thousands(failed)
         ),
     };
     Progress {
-        current: done,
+        current: (ended * 1000 + shares).min(n * 1000),
         total: Some(n * 1000),
         unit: String::new(),
         message,
@@ -170,46 +184,33 @@ fn thousands(n: u64) -> String {
     out
 }
 
-/// How the run ends once no step is active: `None` while one is. A run being cancelled ends
-/// `cancelled`; one whose steps all succeeded, `succeeded`; else `failed`, naming the first
-/// step that failed (or, failing that, that did not succeed).
-pub fn run_end(
-    run: JobStatus,
-    steps: &[StepState],
-    succeed_at: Option<u8>,
-) -> Option<(JobStatus, Option<JobError>)> {
-    if steps.iter().any(|s| s.status.is_active()) {
-        return None;
+/// How a group ends once its items all ended: `succeeded` when at least `percent` % of them
+/// did, else `failed`, saying how many did.
+pub fn group_end(tally: Tally, percent: u8) -> (JobStatus, Option<JobError>) {
+    let (ok, n) = (tally.succeeded, tally.made);
+    match ok * 100 >= u64::from(percent) * n {
+        true => (JobStatus::Succeeded, None),
+        false => (
+            JobStatus::Failed,
+            Some(JobError {
+                code: STEP_FAILED.to_string(),
+                message: format!(
+                    "{} of {} items succeeded, fewer than {percent} %",
+                    thousands(ok),
+                    thousands(n)
+                ),
+            }),
+        ),
     }
-    if run == JobStatus::Cancelling {
-        return Some((JobStatus::Cancelled, None));
-    }
-    // A group: enough of its items succeeded, or not.
-    if let Some(percent) = succeed_at {
-        let n = steps.len() as u64;
-        let ok = steps
-            .iter()
-            .filter(|s| s.status == JobStatus::Succeeded)
-            .count() as u64;
-        return Some(match ok * 100 >= u64::from(percent) * n {
-            true => (JobStatus::Succeeded, None),
-            false => (
-                JobStatus::Failed,
-                Some(JobError {
-                    code: STEP_FAILED.to_string(),
-                    message: format!(
-                        "{} of {} items succeeded, fewer than {percent} %",
-                        thousands(ok),
-                        thousands(n)
-                    ),
-                }),
-            ),
-        });
-    }
+}
+
+/// How a run ends once its `steps` all ended: `succeeded` when they all did; else `failed`,
+/// naming the first step that failed (or, failing that, that did not succeed).
+pub fn run_end(steps: &[StepState]) -> (JobStatus, Option<JobError>) {
     let first = |want: &dyn Fn(JobStatus) -> bool| steps.iter().find(|s| want(s.status));
     let bad = first(&|s| matches!(s, JobStatus::Failed | JobStatus::Interrupted))
         .or_else(|| first(&|s| s != JobStatus::Succeeded));
-    Some(match bad {
+    match bad {
         None => (JobStatus::Succeeded, None),
         Some(s) => (
             JobStatus::Failed,
@@ -221,7 +222,7 @@ pub fn run_end(
                 },
             }),
         ),
-    })
+    }
 }
 
 /// The error of a step cancelled because `failed` failed.
@@ -282,89 +283,77 @@ mod tests {
     use super::*;
     use crate::ids::testing::named;
 
-    fn step(name: &str, status: JobStatus, current: u64, total: Option<u64>) -> StepState {
+    fn step(name: &str, status: JobStatus) -> StepState {
         StepState {
             id: named(name),
             step: name.into(),
             status,
-            current,
-            total,
             error: None,
+        }
+    }
+
+    fn tally(made: u64, ended: u64, succeeded: u64) -> Tally {
+        Tally {
+            made,
+            ended,
+            succeeded,
         }
     }
 
     #[test]
     fn the_runs_bar_weighs_each_step_the_same_moving_with_a_known_total() {
-        let p = run_progress(
-            &[
-                step("a", JobStatus::Succeeded, 0, None),
-                step("b", JobStatus::Running, 25, Some(100)),
-                step("c", JobStatus::Running, 7, None),
-                step("d", JobStatus::Queued, 0, None),
-            ],
-            false,
-        );
+        // a succeeded, b running 25 of 100, c running without a total, d queued.
+        let p = run_progress(tally(4, 1, 1), &[(25, 100)], false);
         assert_eq!((p.current, p.total), (1250, Some(4000)));
         assert_eq!(p.message, "1 of 4 steps ended");
         assert_eq!(p.level, Level::Success);
-        let failed = run_progress(&[step("a", JobStatus::Failed, 0, None)], false);
+        let failed = run_progress(tally(1, 1, 0), &[], false);
         assert_eq!((failed.current, failed.level), (1000, Level::Danger));
+        // A step past its total, or a total of nothing, never moves the bar past the whole.
+        let over = run_progress(tally(2, 1, 1), &[(900, 100), (3, 0)], false);
+        assert_eq!(over.current, 2000);
     }
 
     #[test]
-    fn a_run_ends_once_no_step_is_active_naming_the_step_that_failed() {
-        let running = [
-            step("a", JobStatus::Succeeded, 0, None),
-            step("b", JobStatus::Running, 0, None),
-        ];
-        assert_eq!(run_end(JobStatus::Running, &running, None), None);
-        let all = [step("a", JobStatus::Succeeded, 0, None)];
-        assert_eq!(
-            run_end(JobStatus::Running, &all, None),
-            Some((JobStatus::Succeeded, None))
-        );
-        let mut b = step("b", JobStatus::Failed, 0, None);
+    fn a_run_ends_naming_the_step_that_failed() {
+        let all = [step("a", JobStatus::Succeeded)];
+        assert_eq!(run_end(&all), (JobStatus::Succeeded, None));
+        let mut b = step("b", JobStatus::Failed);
         b.error = Some(JobError {
             code: "exit".into(),
             message: "exit code 2".into(),
         });
         let ended = [
-            step("a", JobStatus::Cancelled, 0, None),
+            step("a", JobStatus::Cancelled),
             b,
-            step("c", JobStatus::Succeeded, 0, None),
+            step("c", JobStatus::Succeeded),
         ];
-        let (status, error) = run_end(JobStatus::Running, &ended, None).unwrap();
+        let (status, error) = run_end(&ended);
         assert_eq!(status, JobStatus::Failed);
         assert_eq!(error.unwrap().message, "step \"b\" failed: exit code 2");
+        let cancelled = [step("a", JobStatus::Cancelled)];
         assert_eq!(
-            run_end(JobStatus::Cancelling, &ended, None),
-            Some((JobStatus::Cancelled, None))
+            run_end(&cancelled).1.unwrap().message,
+            "step \"a\" cancelled"
         );
     }
 
     #[test]
     fn a_group_succeeds_when_enough_of_its_items_did_and_says_how_many() {
-        let mut items: Vec<StepState> = (0..1000)
-            .map(|i| step(&format!("i{i}"), JobStatus::Succeeded, 0, None))
-            .collect();
-        for item in items.iter_mut().take(50) {
-            item.status = JobStatus::Failed;
-        }
-        assert_eq!(
-            run_end(JobStatus::Running, &items, Some(95)),
-            Some((JobStatus::Succeeded, None))
-        );
-        let (status, error) = run_end(JobStatus::Running, &items, Some(96)).unwrap();
+        let items = tally(1000, 1000, 950);
+        assert!(items.all_ended());
+        assert_eq!(group_end(items, 95), (JobStatus::Succeeded, None));
+        let (status, error) = group_end(items, 96);
         assert_eq!(status, JobStatus::Failed);
         assert_eq!(
             error.unwrap().message,
             "950 of 1,000 items succeeded, fewer than 96 %"
         );
-        items[999].status = JobStatus::Running;
-        assert_eq!(run_end(JobStatus::Running, &items, Some(1)), None);
-        let p = run_progress(&items, true);
-        assert_eq!(p.message, "949 of 1,000 done, 50 failed");
-        assert_eq!(thousands(10_000), "10,000");
+        let going = tally(10_000, 8_415, 8_412);
+        assert!(!going.all_ended());
+        let p = run_progress(going, &[], true);
+        assert_eq!(p.message, "8,412 of 10,000 done, 3 failed");
+        assert_eq!((p.current, p.total), (8_415_000, Some(10_000_000)));
     }
 
     #[test]

@@ -23,7 +23,10 @@ use std::task::{Context, Poll, Waker};
 mod after;
 mod runs;
 pub use after::{ANY_WAITING, NEED_MET, NEED_STATUS, TAKE_WAITING, WAITING_JOB, WAIT_FOR};
-pub use runs::{RunRow, StepRow, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_OF};
+pub use runs::{
+    RunRow, StepRow, TallyRow, ACTIVE_SHARES, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_OF,
+    STEP_ENDED, TALLY_OF,
+};
 
 /// What [`BatchSql::next_log_seq`] gives back.
 #[derive(Debug, Clone, Copy)]
@@ -256,8 +259,16 @@ pub trait BatchSql {
         rank: i64,
         event_id: i64,
     ) -> Result<Option<Job>, Self::Error>;
-    /// Keeps a run's plan in its job ([`runs::SET_PLAN`]).
-    async fn set_plan(&mut self, job_id: &str, plan: &str) -> Result<(), Self::Error>;
+    /// Keeps a run's plan in its job, with how many steps it made and how many of them were made
+    /// ended and succeeded ([`runs::SET_PLAN`]).
+    async fn set_plan(
+        &mut self,
+        job_id: &str,
+        plan: &str,
+        made: i64,
+        ended: i64,
+        succeeded: i64,
+    ) -> Result<(), Self::Error>;
     /// Sets a queued job's parameters ([`runs::SET_PARAMS`]).
     async fn set_params(&mut self, job_id: &str, params: &str) -> Result<(), Self::Error>;
     /// Sets when a job made ended started and ended, and what it left ([`runs::SET_ENDED`]).
@@ -273,6 +284,18 @@ pub trait BatchSql {
     async fn run_of(&mut self, job_id: &str) -> Result<Option<RunRow>, Self::Error>;
     /// The steps of a run ([`runs::STEPS_OF`]).
     async fn steps_of(&mut self, job_id: &str) -> Result<Vec<StepRow>, Self::Error>;
+    /// A run's tally, if it is a run ([`runs::TALLY_OF`]).
+    async fn tally_of(&mut self, job_id: &str) -> Result<Option<TallyRow>, Self::Error>;
+    /// Counts a step of a run as ended, succeeded or not; the run's tally then
+    /// ([`runs::STEP_ENDED`]).
+    async fn step_ended(
+        &mut self,
+        job_id: &str,
+        succeeded: bool,
+    ) -> Result<Option<TallyRow>, Self::Error>;
+    /// The current and total of a run's active steps that know their total
+    /// ([`runs::ACTIVE_SHARES`]).
+    async fn active_shares(&mut self, job_id: &str) -> Result<Vec<(i64, i64)>, Self::Error>;
     /// Inserts events (each with the time it was made) and log lines.
     async fn insert_rows(
         &mut self,
@@ -457,6 +480,8 @@ pub async fn apply_changes<S: BatchSql>(
                 batch.ended.clear();
                 batch.steps_ended.clear();
                 batch.runs_cancelled.clear();
+                // What the change counted is gone with it: the bars are drawn as rows say.
+                batch.runs_moved.values_mut().for_each(|seen| *seen = None);
                 tracing::error!(error = %e, "a change was refused by the database; the rest of its batch goes on");
                 change.fail(&StoreError::new("the database refused the change", e));
                 failed += 1;
@@ -907,7 +932,7 @@ impl Batch {
             return Ok(false);
         };
         if let Some(run) = run.and_then(|r| JobId::try_from(r).ok()) {
-            self.runs_moved.insert(run, None);
+            self.runs_moved.entry(run).or_insert(None);
         }
         let data = json(&ProgressEvent::new(job_id, progress));
         self.event::<S>(Some(owner), id, Some(job_id), EventType::Progress, data, at);

@@ -923,9 +923,19 @@ impl BatchSql for Statements<'_> {
             .map(|o| (o.owner, o.job)))
     }
 
-    async fn set_plan(&mut self, job_id: &str, plan: &str) -> Result<(), sqlx::Error> {
+    async fn set_plan(
+        &mut self,
+        job_id: &str,
+        plan: &str,
+        made: i64,
+        ended: i64,
+        succeeded: i64,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(batch::SET_PLAN)
             .bind(plan)
+            .bind(made)
+            .bind(ended)
+            .bind(succeeded)
             .bind(job_id)
             .execute(&mut *self.0)
             .await?;
@@ -969,6 +979,32 @@ impl BatchSql for Statements<'_> {
 
     async fn steps_of(&mut self, job_id: &str) -> Result<Vec<batch::StepRow>, sqlx::Error> {
         sqlx::query_as(batch::STEPS_OF)
+            .bind(job_id)
+            .fetch_all(&mut *self.0)
+            .await
+    }
+
+    async fn tally_of(&mut self, job_id: &str) -> Result<Option<batch::TallyRow>, sqlx::Error> {
+        sqlx::query_as(batch::TALLY_OF)
+            .bind(job_id)
+            .fetch_optional(&mut *self.0)
+            .await
+    }
+
+    async fn step_ended(
+        &mut self,
+        job_id: &str,
+        succeeded: bool,
+    ) -> Result<Option<batch::TallyRow>, sqlx::Error> {
+        sqlx::query_as(batch::STEP_ENDED)
+            .bind(i64::from(succeeded))
+            .bind(job_id)
+            .fetch_optional(&mut *self.0)
+            .await
+    }
+
+    async fn active_shares(&mut self, job_id: &str) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        sqlx::query_as(batch::ACTIVE_SHARES)
             .bind(job_id)
             .fetch_all(&mut *self.0)
             .await

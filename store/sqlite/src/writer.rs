@@ -1020,10 +1020,17 @@ impl BatchSql for Statements<'_> {
         )
     }
 
-    async fn set_plan(&mut self, job_id: &str, plan: &str) -> rusqlite::Result<()> {
+    async fn set_plan(
+        &mut self,
+        job_id: &str,
+        plan: &str,
+        made: i64,
+        ended: i64,
+        succeeded: i64,
+    ) -> rusqlite::Result<()> {
         self.0
             .prepare_cached(batch::SET_PLAN)?
-            .execute(params![plan, job_id])?;
+            .execute(params![plan, made, ended, succeeded, job_id])?;
         Ok(())
     }
 
@@ -1057,10 +1064,8 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(batch::RUN_OF)?
             .query_row([job_id], |r| {
                 Ok(batch::RunRow {
-                    owner: r.get(0)?,
-                    status: r.get(1)?,
-                    params: r.get(2)?,
-                    plan: r.get(3)?,
+                    params: r.get(0)?,
+                    plan: r.get(1)?,
                 })
             })
             .optional()
@@ -1073,14 +1078,36 @@ impl BatchSql for Statements<'_> {
                 id: r.get(0)?,
                 step: r.get(1)?,
                 status: r.get(2)?,
-                current: r.get(3)?,
-                total: r.get(4)?,
-                error_code: r.get(5)?,
-                error_message: r.get(6)?,
-                result: r.get(7)?,
-                outputs: r.get(8)?,
+                error_code: r.get(3)?,
+                error_message: r.get(4)?,
+                result: r.get(5)?,
+                outputs: r.get(6)?,
             })
         })?;
+        rows.collect()
+    }
+
+    async fn tally_of(&mut self, job_id: &str) -> rusqlite::Result<Option<batch::TallyRow>> {
+        self.0
+            .prepare_cached(batch::TALLY_OF)?
+            .query_row([job_id], tally_row)
+            .optional()
+    }
+
+    async fn step_ended(
+        &mut self,
+        job_id: &str,
+        succeeded: bool,
+    ) -> rusqlite::Result<Option<batch::TallyRow>> {
+        self.0
+            .prepare_cached(batch::STEP_ENDED)?
+            .query_row(params![i64::from(succeeded), job_id], tally_row)
+            .optional()
+    }
+
+    async fn active_shares(&mut self, job_id: &str) -> rusqlite::Result<Vec<(i64, i64)>> {
+        let mut stmt = self.0.prepare_cached(batch::ACTIVE_SHARES)?;
+        let rows = stmt.query_map([job_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect()
     }
 
@@ -1483,3 +1510,15 @@ const NOT_EXCLUDED: &str = "AND NOT EXISTS (SELECT 1 FROM json_each(:excluded) f
                WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL \
                ELSE CAST(json_extract(jobs.params, '$.' || (f.value ->> 2)) AS TEXT) END, '') END) \
           IN (SELECT value FROM json_each(f.value, '$[3]'))))";
+
+/// A run's tally as [`batch::TALLY_OF`] and [`batch::STEP_ENDED`] read it.
+fn tally_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<batch::TallyRow> {
+    Ok(batch::TallyRow {
+        owner: r.get(0)?,
+        status: r.get(1)?,
+        parent_id: r.get(2)?,
+        steps_made: r.get(3)?,
+        steps_ended: r.get(4)?,
+        steps_succeeded: r.get(5)?,
+    })
+}

@@ -1,10 +1,10 @@
 //! Workflow runs in a batch ([`model::workflows::run`]), for every backend: a run started as
 //! one change (its job, running at once and claimed by no process, and its steps, each waiting
 //! for the steps it needs through continuations), a step's parameters rendered when its wait
-//! ends, and the run settled in the transaction that ends a step: the steps not started
-//! cancelled when one failed (unless the run lets its other branches finish), a cancel passed
-//! on to the steps, and the run ended once no step is active. The run's bar is drawn again
-//! once per batch from its steps' progress.
+//! ends, and the run settled in the transaction that ends a step: its [`Tally`] counted in its
+//! row, the steps not started cancelled when one failed (unless the run lets its other branches
+//! finish), a cancel passed on to the steps, and the run ended once no step is active. The
+//! run's bar is drawn again once per batch from its tally and its active steps' progress.
 //!
 //! Every batch of every process is one transaction after another, so a run ends once, whichever
 //! process ended its last step.
@@ -12,15 +12,19 @@
 use super::{Batch, BatchSql};
 use crate::Created;
 use model::workflows::run::{
-    cancelled_for, render_step, run_end, run_progress, uses_steps, Plan, RunParams, RunValues,
-    StepState, MAX_ITEMS, STEP_PARAMS,
+    cancelled_for, group_end, render_step, run_end, run_progress, uses_steps, Plan, RunParams,
+    RunValues, StepState, Tally, MAX_ITEMS, STEP_PARAMS,
 };
 use model::workflows::{Template, WORKFLOW_KIND};
 use model::{EventType, Job, JobError, JobId, JobStatus, ProgressEvent, UserId};
 use serde_json::Value;
+use std::collections::BTreeSet;
 
-/// [`BatchSql::set_plan`] in both databases' SQL (`$1`: the plan, `$2`: the run's job).
-pub const SET_PLAN: &str = "UPDATE jobs SET plan = $1 WHERE id = $2";
+/// [`BatchSql::set_plan`] in both databases' SQL (`$1`: the plan, `$2`: the steps made, `$3`:
+/// how many of them were made ended, `$4`: and succeeded, `$5`: the run's job). SQLite numbers
+/// parameters in the order they appear: so do these.
+pub const SET_PLAN: &str = "UPDATE jobs SET plan = $1, steps_made = $2, steps_ended = $3, \
+         steps_succeeded = $4 WHERE id = $5";
 
 /// [`BatchSql::set_params`] in both databases' SQL (`$1`: the parameters, `$2`: the job).
 pub const SET_PARAMS: &str = "UPDATE jobs SET params = $1 WHERE id = $2 AND status = 'queued'";
@@ -31,20 +35,64 @@ pub const SET_ENDED: &str = "UPDATE jobs SET started_at = $1, finished_at = $2, 
          outputs = $4 WHERE id = $5";
 
 /// [`BatchSql::run_of`] in both databases' SQL (`$1`: the run's job).
-pub const RUN_OF: &str =
-    "SELECT owner, status, params, plan FROM jobs WHERE id = $1 AND plan IS NOT NULL";
+pub const RUN_OF: &str = "SELECT params, plan FROM jobs WHERE id = $1 AND plan IS NOT NULL";
 
 /// [`BatchSql::steps_of`] in both databases' SQL (`$1`: the run's job), in the order they were
 /// made (the plan's order).
-pub const STEPS_OF: &str = "SELECT id, step, status, current, total, error_code, error_message, \
-         result, outputs \
+pub const STEPS_OF: &str = "SELECT id, step, status, error_code, error_message, result, outputs \
      FROM jobs WHERE parent_id = $1 ORDER BY seq";
 
-/// A run's steps as the settling of the run read them, to draw its bar from.
+/// [`BatchSql::tally_of`] in both databases' SQL (`$1`: the run's job).
+pub const TALLY_OF: &str = "SELECT owner, status, parent_id, steps_made, steps_ended, \
+         steps_succeeded \
+     FROM jobs WHERE id = $1 AND plan IS NOT NULL";
+
+/// [`BatchSql::step_ended`] in both databases' SQL (`$1`: 1 if the step succeeded, else 0,
+/// `$2`: the run's job), returning what [`TALLY_OF`] reads.
+pub const STEP_ENDED: &str = "UPDATE jobs \
+     SET steps_ended = steps_ended + 1, steps_succeeded = steps_succeeded + $1 \
+     WHERE id = $2 AND plan IS NOT NULL \
+     RETURNING owner, status, parent_id, steps_made, steps_ended, steps_succeeded";
+
+/// [`BatchSql::active_shares`] in both databases' SQL (`$1`: the run's job): the progress of
+/// its active steps that know their total.
+pub const ACTIVE_SHARES: &str = "SELECT current, total FROM jobs \
+     WHERE parent_id = $1 AND status IN ('running', 'cancelling') AND total IS NOT NULL";
+
+/// A run's job as [`TALLY_OF`] and [`STEP_ENDED`] read it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TallyRow {
+    pub owner: String,
+    pub status: String,
+    pub parent_id: Option<String>,
+    pub steps_made: i64,
+    pub steps_ended: i64,
+    pub steps_succeeded: i64,
+}
+
+/// A run (or group) as its tally reads it: enough to settle it and draw its bar.
 pub(super) struct Seen {
     owner: UserId,
-    states: Vec<StepState>,
-    items: bool,
+    status: JobStatus,
+    tally: Tally,
+    /// A fan-out's group (a run's child), whose bar counts items.
+    group: bool,
+}
+
+impl Seen {
+    fn of(row: TallyRow) -> Option<Seen> {
+        let n = |v: i64| v.max(0) as u64;
+        Some(Seen {
+            owner: UserId::try_from(row.owner).ok()?,
+            status: crate::stored_status(&row.status),
+            tally: Tally {
+                made: n(row.steps_made),
+                ended: n(row.steps_ended),
+                succeeded: n(row.steps_succeeded),
+            },
+            group: row.parent_id.is_some(),
+        })
+    }
 }
 
 /// A step that ended in the change being written.
@@ -91,8 +139,6 @@ fn items_of(each: &model::workflows::Each, values: &mut RunValues) -> Result<Vec
 /// A run's job as [`RUN_OF`] reads it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RunRow {
-    pub owner: String,
-    pub status: String,
     pub params: String,
     pub plan: Option<String>,
 }
@@ -103,8 +149,6 @@ pub struct StepRow {
     pub id: String,
     pub step: Option<String>,
     pub status: String,
-    pub current: i64,
-    pub total: Option<i64>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub result: Option<String>,
@@ -113,8 +157,6 @@ pub struct StepRow {
 
 /// A run as its rules read it.
 struct Run {
-    owner: UserId,
-    status: JobStatus,
     params: RunParams,
     plan: Plan,
 }
@@ -122,8 +164,6 @@ struct Run {
 impl Run {
     fn of(row: RunRow) -> Option<Run> {
         Some(Run {
-            owner: UserId::try_from(row.owner).ok()?,
-            status: crate::stored_status(&row.status),
             params: serde_json::from_str(&row.params).ok()?,
             plan: serde_json::from_str(row.plan.as_deref()?).ok()?,
         })
@@ -158,8 +198,6 @@ fn steps(rows: Vec<StepRow>) -> Vec<Step> {
                     id: JobId::try_from(r.id).ok()?,
                     step: r.step.unwrap_or_default(),
                     status: crate::stored_status(&r.status),
-                    current: r.current.max(0) as u64,
-                    total: r.total.map(|t| t.max(0) as u64),
                     error: r.error_code.map(|code| JobError {
                         code,
                         message: r.error_message.unwrap_or_default(),
@@ -192,8 +230,8 @@ async fn run_values<S: BatchSql>(
     Ok(values)
 }
 
-fn states(steps: &[Step]) -> Vec<StepState> {
-    steps.iter().map(|s| s.state.clone()).collect()
+fn states(steps: Vec<Step>) -> Vec<StepState> {
+    steps.into_iter().map(|s| s.state).collect()
 }
 
 impl Batch {
@@ -232,13 +270,15 @@ impl Batch {
         steps: &[Job],
         at: i64,
     ) -> Result<Job, S::Error> {
-        sql.set_plan(queued.id.as_str(), plan).await?;
         let running = self
             .move_job(sql, owner, &queued.id, JobStatus::Running, None, None, at)
             .await?
             .unwrap_or(queued);
+        let (mut made, mut kept) = (0, 0);
         for step in steps {
-            match self.create(sql, owner, step, None, None, at).await? {
+            let created = self.create(sql, owner, step, None, None, at).await?;
+            made += i64::from(matches!(created, Created::New(_)));
+            match created {
                 // A fan-out that waits for nothing makes its items now.
                 Created::New(group)
                     if group.kind == WORKFLOW_KIND
@@ -247,11 +287,12 @@ impl Batch {
                     self.expand_group(sql, owner, group, at).await?;
                 }
                 // A step a re-run keeps: made as it ended in the run it re-runs.
-                Created::New(kept) if kept.status.is_terminal() => {
-                    let result = kept.result.as_ref().map(|r| r.to_string());
-                    let outputs = serde_json::to_string(&kept.outputs).ok();
-                    let (started, finished) = (kept.started_at, kept.finished_at);
-                    sql.set_ended(kept.id.as_str(), started, finished, result, outputs)
+                Created::New(step) if step.status.is_terminal() => {
+                    kept += 1;
+                    let result = step.result.as_ref().map(|r| r.to_string());
+                    let outputs = serde_json::to_string(&step.outputs).ok();
+                    let (started, finished) = (step.started_at, step.finished_at);
+                    sql.set_ended(step.id.as_str(), started, finished, result, outputs)
                         .await?;
                 }
                 Created::New(_) => {}
@@ -263,6 +304,10 @@ impl Batch {
                 ),
             }
         }
+        // The steps that end in this change (a fan-out of nothing, parameters that cannot be
+        // rendered) are counted as they are settled; the steps a re-run keeps, now.
+        sql.set_plan(running.id.as_str(), plan, made, kept, kept)
+            .await?;
         // Its bar from the start: a re-run's kept steps count.
         self.runs_moved.insert(running.id.clone(), None);
         Ok(running)
@@ -333,7 +378,9 @@ impl Batch {
             steps: Vec::new(),
             succeed_at: Some(each.step.each.as_ref().map_or(100, |e| e.succeed_at)),
         };
-        sql.set_plan(group.id.as_str(), &super::json(&plan)).await?;
+        let made = items.len() as i64;
+        sql.set_plan(group.id.as_str(), &super::json(&plan), made, 0, 0)
+            .await?;
         let Some(running) = self
             .move_job(sql, owner, &group.id, JobStatus::Running, None, None, at)
             .await?
@@ -422,105 +469,144 @@ impl Batch {
             ..
         }) = self.steps_ended.pop()
         {
-            let Some(run) = sql.run_of(run_id.as_str()).await?.and_then(Run::of) else {
+            let succeeded = status == JobStatus::Succeeded;
+            let counted = sql.step_ended(run_id.as_str(), succeeded).await?;
+            let Some(seen) = counted.and_then(Seen::of) else {
                 continue;
             };
-            if !run.status.is_active() {
+            if !seen.status.is_active() {
                 continue;
             }
-            let mut now = steps(sql.steps_of(run_id.as_str()).await?);
             let failed = matches!(status, JobStatus::Failed | JobStatus::Interrupted);
-            if failed
-                && run.status == JobStatus::Running
-                && run.plan.on_failure == model::workflows::OnFailure::Cancel
-            {
-                let error = cancelled_for(&step);
-                for queued in now.iter().filter(|s| s.state.status == JobStatus::Queued) {
-                    self.move_job(
-                        sql,
-                        &run.owner,
-                        &queued.state.id,
-                        JobStatus::Cancelled,
-                        Some(&error),
-                        None,
-                        at,
-                    )
+            // A group's items all run, whatever one of them did.
+            if failed && seen.status == JobStatus::Running && !seen.group {
+                self.stop_starting(sql, &seen.owner, &run_id, &step, at)
                     .await?;
-                }
-                now = steps(sql.steps_of(run_id.as_str()).await?);
             }
-            let states = states(&now);
-            let items = run.plan.succeed_at.is_some();
-            let Some((to, error)) = run_end(run.status, &states, run.plan.succeed_at) else {
-                let seen = Seen {
-                    owner: run.owner,
-                    states,
-                    items,
-                };
+            // The steps it cancelled, if any, are counted as they are settled, the last one
+            // ending the run.
+            if !seen.tally.all_ended() {
                 self.runs_moved.insert(run_id, Some(seen));
                 continue;
+            }
+            let (to, error) = if seen.status == JobStatus::Cancelling {
+                (JobStatus::Cancelled, None)
+            } else if seen.group {
+                let run = sql.run_of(run_id.as_str()).await?.and_then(Run::of);
+                let percent = run.and_then(|r| r.plan.succeed_at).unwrap_or(100);
+                group_end(seen.tally, percent)
+            } else {
+                run_end(&states(steps(sql.steps_of(run_id.as_str()).await?)))
             };
-            self.draw_run(sql, &run.owner, &run_id, &states, items, at)
-                .await?;
-            self.move_job(sql, &run.owner, &run_id, to, error.as_ref(), None, at)
+            self.draw_run(sql, &run_id, &seen, at).await?;
+            self.move_job(sql, &seen.owner, &run_id, to, error.as_ref(), None, at)
                 .await?;
             self.runs_moved.remove(&run_id);
         }
         Ok(())
     }
 
-    /// Draws again the bars of the runs whose steps moved in this batch.
+    /// Cancels the steps of a run not started yet, saying that `failed` failed, if the run's
+    /// plan says to (`on_failure = "cancel"`).
+    async fn stop_starting<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        run_id: &JobId,
+        failed: &str,
+        at: i64,
+    ) -> Result<(), S::Error> {
+        let Some(run) = sql.run_of(run_id.as_str()).await?.and_then(Run::of) else {
+            return Ok(());
+        };
+        if run.plan.on_failure != model::workflows::OnFailure::Cancel {
+            return Ok(());
+        }
+        let error = cancelled_for(failed);
+        for queued in steps(sql.steps_of(run_id.as_str()).await?)
+            .into_iter()
+            .filter(|s| s.state.status == JobStatus::Queued)
+        {
+            self.move_job(
+                sql,
+                owner,
+                &queued.state.id,
+                JobStatus::Cancelled,
+                Some(&error),
+                None,
+                at,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Draws again the bars of the runs whose steps moved in this batch: a fan-out's group
+    /// before its run, whose bar moves with the group's.
     pub(super) async fn draw_runs<S: BatchSql>(
         &mut self,
         sql: &mut S,
         at: i64,
     ) -> Result<(), S::Error> {
-        for (run_id, seen) in std::mem::take(&mut self.runs_moved) {
-            // As the settling of the run read its steps, when no progress moved since.
-            if let Some(seen) = seen {
-                self.draw_run(sql, &seen.owner, &run_id, &seen.states, seen.items, at)
-                    .await?;
-                continue;
+        while !self.runs_moved.is_empty() {
+            let mut moved = Vec::new();
+            for (run_id, seen) in std::mem::take(&mut self.runs_moved) {
+                // As the settling of the run counted its steps, else as its row says.
+                let seen = match seen {
+                    Some(seen) => Some(seen),
+                    None => sql.tally_of(run_id.as_str()).await?.and_then(Seen::of),
+                };
+                if let Some(seen) = seen.filter(|s| s.status.is_active()) {
+                    moved.push((run_id, seen));
+                }
             }
-            let Some(run) = sql.run_of(run_id.as_str()).await?.and_then(Run::of) else {
-                continue;
-            };
-            if !run.status.is_active() {
-                continue;
+            moved.sort_by_key(|(_, seen)| !seen.group);
+            let drawing: BTreeSet<JobId> = moved.iter().map(|(id, _)| id.clone()).collect();
+            for (run_id, seen) in moved {
+                if let Some(parent) = self.draw_run(sql, &run_id, &seen, at).await? {
+                    if !drawing.contains(&parent) {
+                        self.runs_moved.entry(parent).or_insert(None);
+                    }
+                }
             }
-            let states = states(&steps(sql.steps_of(run_id.as_str()).await?));
-            let items = run.plan.succeed_at.is_some();
-            self.draw_run(sql, &run.owner, &run_id, &states, items, at)
-                .await?;
         }
         Ok(())
     }
 
-    /// Records a run's bar from its steps, with its `progress` event.
+    /// Records a run's bar from its tally and its active steps' progress, with its `progress`
+    /// event; the run it is a step of, if any (a fan-out's group is its run's step).
     async fn draw_run<S: BatchSql>(
         &mut self,
         sql: &mut S,
-        owner: &UserId,
         run_id: &JobId,
-        states: &[StepState],
-        items: bool,
+        seen: &Seen,
         at: i64,
-    ) -> Result<(), S::Error> {
+    ) -> Result<Option<JobId>, S::Error> {
+        let shares: Vec<(u64, u64)> = (sql.active_shares(run_id.as_str()).await?)
+            .into_iter()
+            .map(|(current, total)| (current.max(0) as u64, total.max(0) as u64))
+            .collect();
         let progress = model::Progress {
             at: Some(at),
-            ..run_progress(states, items)
+            ..run_progress(seen.tally, &shares, seen.group)
         };
         let id = self.take_id();
-        if sql
+        let Some(parent) = sql
             .record_progress(run_id.as_str(), &progress, id, None)
             .await?
-            .is_none()
-        {
+        else {
             self.next_id = id;
-            return Ok(());
-        }
+            return Ok(None);
+        };
         let data = super::json(&ProgressEvent::new(run_id, &progress));
-        self.event::<S>(Some(owner), id, Some(run_id), EventType::Progress, data, at);
-        Ok(())
+        self.event::<S>(
+            Some(&seen.owner),
+            id,
+            Some(run_id),
+            EventType::Progress,
+            data,
+            at,
+        );
+        Ok(parent.and_then(|p| JobId::try_from(p).ok()))
     }
 }

@@ -35,11 +35,13 @@ impl<T: SqlBackend> FigureReads for T {
         owner: Option<&UserId>,
         kind: Option<&str>,
     ) -> StoreResult<Vec<StatusCount>> {
-        // `job_counts` is kept exact by the database itself (triggers), a handful of rows.
+        // `job_counts` is kept exact by the database itself (triggers), a handful of rows. A
+        // workflow run counts once: its steps (`nested`) are not counted apart.
         const ANYONES: &str = "SELECT status, CAST(SUM(n) AS BIGINT) FROM job_counts \
-             WHERE (CAST($1 AS TEXT) IS NULL OR kind = $1) GROUP BY status";
+             WHERE NOT nested AND (CAST($1 AS TEXT) IS NULL OR kind = $1) GROUP BY status";
         const OWNERS: &str = "SELECT status, CAST(SUM(n) AS BIGINT) FROM job_counts \
-             WHERE owner = $2 AND (CAST($1 AS TEXT) IS NULL OR kind = $1) GROUP BY status";
+             WHERE owner = $2 AND NOT nested AND (CAST($1 AS TEXT) IS NULL OR kind = $1) \
+             GROUP BY status";
         let rows: Vec<(String, i64)> = on_pool!(self.pool(), p => match owner {
             Some(owner) => sqlx::query_as(OWNERS).bind(kind).bind(owner.as_str()),
             None => sqlx::query_as(ANYONES).bind(kind),

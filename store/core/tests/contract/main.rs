@@ -9,6 +9,7 @@
 
 mod after;
 mod cases;
+mod runs;
 mod shared;
 mod support;
 
@@ -16,6 +17,7 @@ mod support;
 mod all {
     pub use crate::after::*;
     pub use crate::cases::*;
+    pub use crate::runs::*;
     pub use crate::shared::*;
 }
 
@@ -44,6 +46,7 @@ macro_rules! on_both {
 }
 
 on_both!(
+    a_fan_out_of_thousands_ends_from_its_tally_and_its_run_counts_once,
     a_job_after_others_starts_once_they_all_succeeded_and_not_before,
     a_need_that_fails_cancels_the_jobs_after_it_and_theirs_in_its_commit,
     a_job_after_jobs_that_ended_is_settled_as_it_is_inserted,

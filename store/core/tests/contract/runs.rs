@@ -1,0 +1,181 @@
+//! Workflow runs: a run's tally kept in its row as its steps end, and a run counted once.
+
+use crate::cases::{asked, create, new_job, to};
+use crate::support::Db;
+use model::ids::testing::named;
+use model::workflows::run::{Each, EachSpec, OnFailure, Plan, PlanStep, RunParams};
+use model::workflows::WORKFLOW_KIND;
+use model::{EventType, Job, JobId, JobStatus, StatusCount};
+use serde_json::{json, Value};
+use store_core::*;
+
+/// A run of one fan-out step over `items` items of kind `demo`, all of them at once: the run's
+/// job, its plan and its group's job.
+fn fan_out(items: usize) -> (Job, String, Job) {
+    let step = PlanStep {
+        name: "each".into(),
+        kind: "demo".into(),
+        needs: Vec::new(),
+        params: json!({"n": "{item}"}),
+        each: Some(EachSpec {
+            list: "{list}".into(),
+            concurrency: None,
+            succeed_at: 100,
+        }),
+    };
+    let params = RunParams {
+        workflow: "many".into(),
+        params: serde_json::Map::from_iter([(
+            "list".to_string(),
+            Value::from((0..items).collect::<Vec<_>>()),
+        )]),
+        each: None,
+    };
+    let run = Job::queued(
+        JobId::random(),
+        WORKFLOW_KIND,
+        serde_json::to_value(&params).unwrap(),
+        now_ms(),
+    );
+    let plan = Plan {
+        on_failure: OnFailure::Cancel,
+        steps: vec![step.clone()],
+        succeed_at: None,
+    };
+    let group = RunParams {
+        each: Some(Each {
+            step,
+            max_attempts: 1,
+        }),
+        ..params
+    };
+    let group = Job {
+        parent: Some(run.id.clone()),
+        step: Some("each".into()),
+        ..Job::queued(
+            JobId::random(),
+            WORKFLOW_KIND,
+            serde_json::to_value(&group).unwrap(),
+            now_ms(),
+        )
+    };
+    (run, serde_json::to_string(&plan).unwrap(), group)
+}
+
+fn count(counts: &[StatusCount], status: JobStatus) -> u64 {
+    counts
+        .iter()
+        .find(|c| c.status == status)
+        .map_or(0, |c| c.n)
+}
+
+/// The progress events of `job` among `events`: their messages.
+fn bars(events: &[CommittedEvent], job: &JobId) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.event.kind == EventType::Progress && e.event.job_id.as_ref() == Some(job))
+        .map(|e| {
+            let data: Value = serde_json::from_str(&e.event.data).unwrap();
+            data["message"].as_str().unwrap_or("").to_string()
+        })
+        .collect()
+}
+
+pub async fn a_fan_out_of_thousands_ends_from_its_tally_and_its_run_counts_once(db: Db) {
+    const ITEMS: usize = 3000;
+    let (run, plan, group) = fan_out(ITEMS);
+    let (start, started) = asked(|answer| Change::StartRun {
+        owner: named("me"),
+        run: run.clone(),
+        plan,
+        steps: vec![group.clone()],
+        max_queued: None,
+        key: None,
+        answer,
+    });
+    let other = new_job("demo");
+    db.store
+        .apply(vec![start, create("me", &other)])
+        .await
+        .unwrap();
+    assert!(matches!(started.now().unwrap(), Created::New(_)));
+    let items = db
+        .store
+        .list_jobs(
+            Some(&named("me")),
+            &JobFilter {
+                steps: Steps::Of(group.id.clone()),
+                limit: ITEMS as u32 + 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(items.len(), ITEMS);
+    // The dashboard counts the run once and the other job: not the group, nor its items.
+    let counts = db
+        .store
+        .status_counts(Some(&named("me")), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            count(&counts, JobStatus::Running),
+            count(&counts, JobStatus::Queued)
+        ),
+        (1, 1),
+        "{counts:?}"
+    );
+    // The items end 500 to a batch, one in ten failing: each batch draws the group's bar and
+    // the run's once, however many items ended in it.
+    let mut group_bars = Vec::new();
+    let mut run_bars = Vec::new();
+    for chunk in items.chunks(500) {
+        let mut changes = Vec::new();
+        for (i, item) in chunk.iter().enumerate() {
+            changes.push(to("me", item, JobStatus::Running));
+            let end = match i % 10 {
+                0 => JobStatus::Failed,
+                _ => JobStatus::Succeeded,
+            };
+            changes.push(to("me", item, end));
+        }
+        let applied = db.store.apply(changes).await.unwrap();
+        group_bars.extend(bars(&applied.events, &group.id));
+        run_bars.extend(bars(&applied.events, &run.id));
+    }
+    assert_eq!(group_bars.len(), ITEMS / 500, "{group_bars:?}");
+    assert_eq!(
+        group_bars.last().unwrap(),
+        "2,700 of 3,000 done, 300 failed"
+    );
+    assert_eq!(group_bars[0], "450 of 3,000 done, 50 failed");
+    assert_eq!(run_bars.len(), ITEMS / 500, "{run_bars:?}");
+    // Fewer than 100 % succeeded: the group failed, saying how many did; the run with it.
+    let group = db.store.job(None, &group.id).await.unwrap().unwrap();
+    assert_eq!(group.status, JobStatus::Failed, "{group:?}");
+    assert_eq!(
+        group.error.unwrap().message,
+        "2,700 of 3,000 items succeeded, fewer than 100 %"
+    );
+    let run = db.store.job(None, &run.id).await.unwrap().unwrap();
+    assert_eq!(run.status, JobStatus::Failed, "{run:?}");
+    assert_eq!(
+        (run.progress.current, run.progress.total),
+        (1000, Some(1000))
+    );
+    let counts = db
+        .store
+        .status_counts(Some(&named("me")), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            count(&counts, JobStatus::Running),
+            count(&counts, JobStatus::Failed),
+            count(&counts, JobStatus::Queued)
+        ),
+        (0, 1, 1),
+        "{counts:?}"
+    );
+}
