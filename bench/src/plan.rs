@@ -21,6 +21,8 @@ pub struct Plan {
     pub capacity: u64,
     pub hold_secs: u64,
     pub throughput_jobs: u64,
+    /// Workflows: the items of the one fan-out.
+    pub fan_out_items: u64,
     pub serial_jobs: u64,
     pub concurrency: u64,
     /// A second Headway binary to compare with, and its label: the first of `compared`.

@@ -61,6 +61,9 @@ pub struct RunArgs {
     /// Throughput: no-op jobs at concurrency 1 [default: 2000; smoke: 50].
     #[arg(long)]
     pub serial_jobs: Option<u64>,
+    /// Workflows: the items of the one fan-out [default: 10000; smoke: 100].
+    #[arg(long)]
+    pub fan_out_items: Option<u64>,
     /// Throughput: concurrent HTTP clients (and Headway's --max-running).
     #[arg(long, default_value_t = 64)]
     pub concurrency: u64,
@@ -197,6 +200,7 @@ pub async fn run(args: RunArgs) -> i32 {
         capacity: pick(args.capacity, 19_500, 100),
         hold_secs: pick(args.hold_secs, 12, 2),
         throughput_jobs: pick(args.throughput_jobs, 20_000, 50),
+        fan_out_items: pick(args.fan_out_items, 10_000, 100).clamp(1, 10_000),
         serial_jobs: pick(args.serial_jobs, 2_000, 50),
         concurrency: args.concurrency.max(1),
         compare_bin: compared.first().map(|(b, _)| b.clone()),

@@ -103,8 +103,9 @@ pub(super) struct StepEnded {
     pub status: JobStatus,
 }
 
-/// The parameters of each item of a fan-out: its list read with `values`, then its step's
-/// parameters rendered with the item as `{item}` and its place as `{index}`; or why not.
+/// The parameters of each item of a fan-out: its list read with `values` (a count n stands for
+/// 0 to n - 1), then its step's parameters rendered with the item as `{item}` and its place as
+/// `{index}`; or why not.
 fn items_of(each: &model::workflows::Each, values: &mut RunValues) -> Result<Vec<Value>, String> {
     let name = &each.step.name;
     let spec = each
@@ -115,18 +116,26 @@ fn items_of(each: &model::workflows::Each, values: &mut RunValues) -> Result<Vec
     let list = Template::parse(&Value::String(spec.list.clone()))
         .and_then(|t| t.render(values))
         .map_err(|e| format!("the list of step {name:?}: {e}"))?;
-    let Value::Array(list) = list else {
-        return Err(format!(
-            "the list of step {name:?}, {}, is not a list but {list}",
-            spec.list
-        ));
+    // A count n stands for the list 0, 1, …, n - 1: the step runs n times.
+    let len = match &list {
+        Value::Array(list) => list.len() as u64,
+        Value::Number(n) if n.is_u64() => n.as_u64().unwrap_or(0),
+        _ => {
+            return Err(format!(
+                "the list of step {name:?}, {}, is not a list nor a count but {list}",
+                spec.list
+            ))
+        }
     };
-    if list.len() > MAX_ITEMS {
+    if len > MAX_ITEMS as u64 {
         return Err(format!(
-            "the list of step {name:?} has {} items, more than {MAX_ITEMS}",
-            list.len()
+            "the list of step {name:?} has {len} items, more than {MAX_ITEMS}"
         ));
     }
+    let list = match list {
+        Value::Array(list) => list,
+        _ => (0..len).map(Value::from).collect(),
+    };
     let mut out = Vec::with_capacity(list.len());
     for (i, item) in list.into_iter().enumerate() {
         values.params.insert("item".into(), item);
