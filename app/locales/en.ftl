@@ -869,6 +869,7 @@ filter-one-error = The jobs that ended with the error
 job-params-none = none
 job-run-again = Run again with changes…
 job-then-run = Then run…
+job-graph = How the steps depend on each other
 job-steps = Steps
 job-step-of = A step of the run
 job-after = Runs after

@@ -31,4 +31,10 @@ test('a workflow starts from its plain form and its page lists its steps', async
   for (const row of await page.locator('section.job-steps article.job').all()) {
     await expect(row).toHaveAttribute('data-status', 'succeeded');
   }
+  // The graph is drawn by the server: a box per step, each linking to its step's page.
+  const boxes = page.getByRole('figure', { name: 'How the steps depend on each other' }).locator('a.run-node');
+  await expect(boxes).toHaveCount(3);
+  for (const box of await boxes.all()) await expect(box).toHaveAttribute('data-status', 'succeeded');
+  await boxes.filter({ hasText: 'report' }).click();
+  await expect(page.locator('dd.job-step-of a')).toHaveText(run.slice(0, 8));
 });

@@ -38,11 +38,26 @@ test('a workflow starts from its form and its page follows every step live', asy
   await expect(page.locator('section.job-steps article.job', { hasText: 'report' })).toHaveAttribute('data-status', 'queued');
   // The run's bar moves with its first step's.
   await expect(runRow.getByRole('progressbar')).toHaveAttribute('aria-valuenow', /^[1-9][0-9]*$/);
+  // Its graph: check in the first column, report and tidy side by side in the second, a line
+  // from check to each; its boxes move with the stream as the rows do.
+  const graph = page.getByRole('figure', { name: 'How the steps depend on each other' });
+  await expect(graph.locator('a.run-node')).toHaveCount(3);
+  await expect(graph.locator('.run-graph-lines path')).toHaveCount(2);
+  const checkBox = graph.locator('a.run-node[data-step="check"]');
+  await expect(checkBox).toHaveAttribute('style', /grid-column: 1; grid-row: 1;/);
+  await expect(graph.locator('a.run-node[data-step="tidy"]')).toHaveAttribute('style', /grid-column: 2; grid-row: 2;/);
+  await expect(checkBox).toHaveAttribute('data-status', 'running');
+  const before = Number(await checkBox.getByRole('progressbar').getAttribute('aria-valuenow'));
+  await expect(async () => {
+    expect(Number(await checkBox.getByRole('progressbar').getAttribute('aria-valuenow'))).toBeGreaterThan(before);
+  }).toPass({ timeout: 15_000 });
+  await expect(graph.locator('a.run-node[data-step="report"]')).toHaveAttribute('data-status', 'queued');
   await expectAccessible(page);
   // Cancelling the run cancels every step: the running one stops, the waiting ones never start.
   await runRow.getByRole('button', { name: 'Cancel' }).click();
   await expect(runRow).toHaveAttribute('data-status', 'cancelled', { timeout: 30_000 });
   for (const row of await steps.all()) await expect(row).toHaveAttribute('data-status', 'cancelled');
+  for (const box of await graph.locator('a.run-node').all()) await expect(box).toHaveAttribute('data-status', 'cancelled');
   // A step's page names its run.
   await check.getByRole('link').first().click();
   await expect(page.locator('dd.job-step-of a')).toHaveText(run.slice(0, 8));

@@ -38,7 +38,9 @@ pub use job_files::JobFiles;
 pub use job_log::JobLog;
 #[cfg(feature = "hydrate")]
 pub use job_row::Binder;
-pub use job_row::{queue_said, status_icon, ActiveJobs, ActiveSection, JobRowView, JobRows};
+pub use job_row::{
+    queue_said, status_icon, ActiveJobs, ActiveSection, JobRowView, JobRows, RunGraph,
+};
 pub use keys::Keys;
 
 pub use language_switch::LanguageSwitch;

@@ -2,7 +2,7 @@
 
 use crate::components::PageTitle;
 use crate::components::{
-    JobFiles, JobLog, JobRowView, JobRows, LiveRoot, Time, Timeline, ZoneNote,
+    JobFiles, JobLog, JobRowView, JobRows, LiveRoot, RunGraph, Time, Timeline, ZoneNote,
 };
 use crate::format;
 use crate::i18n::t;
@@ -56,6 +56,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         priorities,
         queue,
         steps,
+        graph,
         again_form,
     } = data;
     let job = detail.job;
@@ -125,6 +126,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
                 <h2 id="steps-title">{t.job_steps()}</h2>
                 <div class="job-list">
                     <JobRows stall_ms newest=false kind=None statuses=Vec::new()>
+                        <RunGraph steps=steps.clone() needs=graph now stall_ms/>
                         {steps.into_iter().map(|step| view! {
                             <JobRowView job=step now stall_ms actions=may.act follow_rerun=true queue=None/>
                         }).collect_view()}

@@ -491,6 +491,9 @@ pub struct JobPageData {
     /// A workflow run's steps, in the order they were made.
     #[serde(default)]
     pub steps: Vec<Job>,
+    /// A workflow run's graph: each step's name and the steps it needs, in its plan's order.
+    #[serde(default)]
+    pub graph: Vec<(String, Vec<String>)>,
     /// Where "Run again with changes…" goes: the form of the job's kind, or of a run's
     /// workflow.
     #[serde(default)]
@@ -634,6 +637,15 @@ pub async fn load_job(
                     steps
                 }
             };
+            let graph = match steps.is_empty() {
+                true => Vec::new(),
+                false => engine
+                    .jobs()
+                    .run_plan(&detail.job.id)
+                    .await?
+                    .map(|plan| plan.steps.into_iter().map(|s| (s.name, s.needs)).collect())
+                    .unwrap_or_default(),
+            };
             let startable = kind.is_some()
                 || run_of
                     .as_ref()
@@ -642,6 +654,7 @@ pub async fn load_job(
             Ok(JobPageData {
                 queue,
                 steps,
+                graph,
                 again_form,
                 run_again: may.start && startable && detail.job.status.is_terminal(),
                 priorities,

@@ -5,6 +5,7 @@
 //! reads and checks the file against the kinds that run here; [`start`] starts a run.
 
 pub mod file;
+pub mod plan;
 pub mod rerun;
 pub mod start;
 

@@ -5,7 +5,6 @@
 
 use super::WORKFLOW_KIND;
 use crate::caller::Caller;
-use crate::failures::read_failed;
 use crate::jobs::{Jobs, Params};
 use model::workflows::run::{render_step, uses_steps, RunValues};
 use model::workflows::{Graph, Plan, RunParams};
@@ -28,12 +27,8 @@ impl Jobs {
             ));
         }
         let plan: Plan = self
-            .inner
-            .store
             .run_plan(&origin.id)
-            .await
-            .map_err(read_failed)?
-            .and_then(|p| serde_json::from_str(&p).ok())
+            .await?
             .ok_or_else(|| AppError::new(ErrorCode::Conflict, "the run keeps no plan to re-run"))?;
         let params: RunParams = serde_json::from_value(origin.params.clone()).map_err(|_| {
             AppError::new(ErrorCode::Conflict, "the run's parameters are unreadable")

@@ -184,6 +184,31 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// Where each of a run's steps stands in its graph, drawn from left to right: its column (0 for
+/// a step that needs nothing, else one past the furthest column of the steps it needs) and its
+/// row in that column (in the plan's order). `steps`: each step's name and the names it needs,
+/// in the plan's order (each after what it needs). A need not among the steps is passed over.
+pub fn layout(steps: &[(String, Vec<String>)]) -> Vec<(usize, usize)> {
+    let mut column: HashMap<&str, usize> = HashMap::new();
+    let mut rows: Vec<usize> = Vec::new();
+    let mut placed = Vec::with_capacity(steps.len());
+    for (name, needs) in steps {
+        let c = needs
+            .iter()
+            .filter_map(|n| column.get(n.as_str()))
+            .map(|c| c + 1)
+            .max()
+            .unwrap_or(0);
+        column.insert(name, c);
+        if rows.len() <= c {
+            rows.resize(c + 1, 0);
+        }
+        placed.push((c, rows[c]));
+        rows[c] += 1;
+    }
+    placed
+}
+
 /// How a group ends once its items all ended: `succeeded` when at least `percent` % of them
 /// did, else `failed`, saying how many did.
 pub fn group_end(tally: Tally, percent: u8) -> (JobStatus, Option<JobError>) {
@@ -354,6 +379,30 @@ mod tests {
         let p = run_progress(going, &[], true);
         assert_eq!(p.message, "8,412 of 10,000 done, 3 failed");
         assert_eq!((p.current, p.total), (8_415_000, Some(10_000_000)));
+    }
+
+    #[test]
+    fn a_graph_is_laid_out_in_columns_by_the_longest_chain_of_needs() {
+        let steps = |list: &[(&str, &[&str])]| -> Vec<(String, Vec<String>)> {
+            list.iter()
+                .map(|(n, needs)| (n.to_string(), needs.iter().map(|s| s.to_string()).collect()))
+                .collect()
+        };
+        // extract → (clean, count) → load, and report needing extract and load.
+        let placed = layout(&steps(&[
+            ("extract", &[]),
+            ("clean", &["extract"]),
+            ("count", &["extract"]),
+            ("load", &["clean", "count"]),
+            ("report", &["extract", "load"]),
+            ("ping", &[]),
+            ("gone", &["nowhere"]),
+        ]));
+        assert_eq!(
+            placed,
+            [(0, 0), (1, 0), (1, 1), (2, 0), (3, 0), (0, 1), (0, 2)]
+        );
+        assert!(layout(&[]).is_empty());
     }
 
     #[test]

@@ -81,10 +81,12 @@ impl Binder {
             }
         }
         // What a queued job's row says of its place in line (the server says it), asked for
-        // while it waits: every few seconds (the clock) and whenever it is queued again.
+        // while it waits: every few seconds (the clock) and whenever it is queued again. A box
+        // of a run's graph says none.
         let clock = self.clock;
+        let says_queue = parts.queue.is_some();
         Effect::new(move |_| {
-            let queued = job.with(|j| j.status == JobStatus::Queued);
+            let queued = says_queue && job.with(|j| j.status == JobStatus::Queued);
             let _tick = clock.get() / QUEUE_REFRESH_MS;
             if !queued {
                 queue.set(None);

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "hydrate")]
 mod bind;
+mod graph;
 mod texts;
 
 use super::time::Time;
@@ -15,6 +16,7 @@ use crate::i18n::{t, Text};
 use crate::model::{Job, JobStatus, QueueInfo};
 use crate::pace;
 use crate::server_fns::{Active, CancelJob, RerunJob};
+pub use graph::RunGraph;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 pub use texts::{row_texts, status_icon, BarTexts, RowTexts};
