@@ -870,6 +870,7 @@ job-params-none = none
 job-run-again = Run again with changes…
 job-then-run = Then run…
 job-graph = How the steps depend on each other
+job-steps-all = All of them, in the history
 job-steps = Steps
 job-step-of = A step of the run
 job-after = Runs after

@@ -782,6 +782,7 @@ job-params-none = 无
 job-run-again = 修改后再次运行…
 job-then-run = 接着运行…
 job-graph = 步骤之间的依赖
+job-steps-all = 在历史中查看全部
 job-steps = 步骤
 job-step-of = 所属运行
 job-after = 运行于其后

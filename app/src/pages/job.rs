@@ -120,10 +120,19 @@ fn JobView(data: JobPageData) -> impl IntoView {
             <dd class="job-step-of"><a href=format!("/jobs/{run}")><code>{short}</code></a></dd>
         }
     });
+    // A fan-out's items past what the page shows are in the history.
+    let all_steps = (steps.len() >= crate::model::workflows::MAX_STEPS).then(|| {
+        view! {
+            <p class="job-steps-all">
+                <a href=format!("/?parent={}", job.id)>{t.job_steps_all()}</a>
+            </p>
+        }
+    });
     let steps = (!steps.is_empty()).then(|| {
         view! {
             <section class="job-steps" aria-labelledby="steps-title">
                 <h2 id="steps-title">{t.job_steps()}</h2>
+                {all_steps}
                 <div class="job-list">
                     <JobRows stall_ms newest=false kind=None statuses=Vec::new()>
                         <RunGraph steps=steps.clone() needs=graph now stall_ms/>
