@@ -190,6 +190,19 @@ each = "{steps.list.result.items}"
 params = { n = "{item}" }
 
 [[workflow]]
+name = "many"
+
+[workflow.params.n]
+type = "integer"
+required = true
+
+[[workflow.step]]
+name = "each"
+kind = "demo"
+each = "{n}"
+params = { steps = 1, interval_ms = 0 }
+
+[[workflow]]
 name = "unreadable"
 
 [[workflow.step]]
@@ -613,6 +626,66 @@ async fn a_fan_out_runs_its_kind_once_per_item_a_few_at_a_time_and_succeeds_past
             "{before} {now}"
         );
     }
+}
+
+/// The HTML of the page at `path`.
+async fn page(s: &Session, path: &str) -> String {
+    let r = s.http.get(s.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_fan_out_over_a_count_runs_that_many_items_and_its_page_links_to_them_all() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (status, started) = run(&s, "many", json!({"n": 150})).await;
+    assert_eq!(status, 201, "{started}");
+    let run_id = id(&started);
+    s.wait_status(&run_id, "succeeded").await;
+    let group = steps(&s, &run_id).await.remove(0);
+    let group_id = id(&group);
+    assert_eq!(
+        group["progress"]["message"], "150 of 150 done, 0 failed",
+        "{group}"
+    );
+    // Its items 0 to 149, each with its place as its item.
+    let (_, items) = s
+        .get(&format!("/api/v1/jobs?parent={group_id}&limit=200"))
+        .await;
+    let items = items["jobs"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 150);
+    let mut names: Vec<String> = items
+        .iter()
+        .map(|j| j["step"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 150, "each item once");
+    assert!(names.contains(&"each[149]".to_string()), "{names:?}");
+    // The group's page shows the last 100 and links to all of them; the run's, with its one
+    // step, needs no link. The run's page draws its graph: one box.
+    let shown = page(&s, &format!("/jobs/{group_id}")).await;
+    assert!(
+        shown.contains(&format!("href=\"/?parent={group_id}\"")),
+        "no link to all the items"
+    );
+    let run_page = page(&s, &format!("/jobs/{run_id}")).await;
+    assert!(!run_page.contains(&format!("href=\"/?parent={run_id}\"")));
+    assert_eq!(run_page.matches("class=\"run-node\"").count(), 1, "one box");
+    // A count past the bound fails the step, saying so; a list that is neither is refused too.
+    let (_, too_many) = run(&s, "many", json!({"n": 10_001})).await;
+    let too_many = id(&too_many);
+    s.wait_status(&too_many, "failed").await;
+    let failed = steps(&s, &too_many).await.remove(0);
+    assert_eq!(failed["error"]["code"], "step_params", "{failed}");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("has 10001 items, more than 10000"),
+        "{failed}"
+    );
 }
 
 #[tokio::test]
