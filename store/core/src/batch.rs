@@ -24,8 +24,8 @@ mod after;
 mod runs;
 pub use after::{ANY_WAITING, NEED_MET, NEED_STATUS, TAKE_WAITING, WAITING_JOB, WAIT_FOR};
 pub use runs::{
-    RunRow, StepRow, TallyRow, ACTIVE_SHARES, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_OF,
-    STEP_ENDED, TALLY_OF,
+    RunRow, StepRow, TallyRow, ACTIVE_SHARES, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_ENDED,
+    STEPS_OF, TALLY_OF,
 };
 
 /// What [`BatchSql::next_log_seq`] gives back.
@@ -286,12 +286,13 @@ pub trait BatchSql {
     async fn steps_of(&mut self, job_id: &str) -> Result<Vec<StepRow>, Self::Error>;
     /// A run's tally, if it is a run ([`runs::TALLY_OF`]).
     async fn tally_of(&mut self, job_id: &str) -> Result<Option<TallyRow>, Self::Error>;
-    /// Counts a step of a run as ended, succeeded or not; the run's tally then
-    /// ([`runs::STEP_ENDED`]).
-    async fn step_ended(
+    /// Counts `ended` steps of a run as ended, `succeeded` of them succeeded; the run's tally
+    /// then ([`runs::STEPS_ENDED`]).
+    async fn steps_ended(
         &mut self,
         job_id: &str,
-        succeeded: bool,
+        ended: i64,
+        succeeded: i64,
     ) -> Result<Option<TallyRow>, Self::Error>;
     /// The current and total of a run's active steps that know their total
     /// ([`runs::ACTIVE_SHARES`]).
@@ -463,6 +464,7 @@ pub async fn apply_changes<S: BatchSql>(
             continue;
         }
         let (next_id, events) = (batch.next_id, batch.events.len());
+        let steps_ended = batch.steps_ended.len();
         sql.savepoint().await?;
         let done = match batch.apply(sql, change).await {
             Ok(()) => batch.insert_rows(sql).await,
@@ -478,7 +480,7 @@ pub async fn apply_changes<S: BatchSql>(
                 batch.event_rows.clear();
                 batch.logs.clear();
                 batch.ended.clear();
-                batch.steps_ended.clear();
+                batch.steps_ended.truncate(steps_ended);
                 batch.runs_cancelled.clear();
                 // What the change counted is gone with it: the bars are drawn as rows say.
                 batch.runs_moved.values_mut().for_each(|seen| *seen = None);
@@ -488,7 +490,9 @@ pub async fn apply_changes<S: BatchSql>(
             }
         }
     }
-    batch.draw_runs(sql, now_ms()).await?;
+    let at = now_ms();
+    batch.settle_steps(sql, at).await?;
+    batch.draw_runs(sql, at).await?;
     batch.insert_rows(sql).await?;
     Ok(Written {
         failed,
@@ -519,8 +523,9 @@ struct Batch {
     ended: Vec<(JobId, JobStatus)>,
     /// Whether some job waits for another, read at the batch's first end.
     any_waiting: Option<bool>,
-    /// The steps of workflow runs the change being written ended (their run, their step's
-    /// name, how): their runs are settled once it is written ([`runs`]).
+    /// The steps of workflow runs the batch's changes ended (their run, their step's name,
+    /// how): their runs are settled, each once, when the batch's changes are written
+    /// ([`runs`]).
     steps_ended: Vec<runs::StepEnded>,
     /// The runs the change being written asked to cancel, with their owners: their steps are
     /// cancelled in turn.
@@ -606,11 +611,12 @@ impl Batch {
     ) -> Result<(), S::Error> {
         let at = now_ms();
         self.apply_one(sql, change, at).await?;
-        // Ending jobs may end or cancel others, which may end runs, and so on.
+        // Ending jobs may end or cancel others, and so on; the runs whose steps ended are
+        // settled once the batch's changes are written ([`Batch::settle_steps`]).
         loop {
             self.settle(sql, at).await?;
-            self.settle_runs(sql, at).await?;
-            if self.ended.is_empty() && self.steps_ended.is_empty() {
+            self.pass_cancels(sql, at).await?;
+            if self.ended.is_empty() && self.runs_cancelled.is_empty() {
                 return Ok(());
             }
         }

@@ -991,13 +991,15 @@ impl BatchSql for Statements<'_> {
             .await
     }
 
-    async fn step_ended(
+    async fn steps_ended(
         &mut self,
         job_id: &str,
-        succeeded: bool,
+        ended: i64,
+        succeeded: i64,
     ) -> Result<Option<batch::TallyRow>, sqlx::Error> {
-        sqlx::query_as(batch::STEP_ENDED)
-            .bind(i64::from(succeeded))
+        sqlx::query_as(batch::STEPS_ENDED)
+            .bind(ended)
+            .bind(succeeded)
             .bind(job_id)
             .fetch_optional(&mut *self.0)
             .await

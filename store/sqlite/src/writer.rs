@@ -1094,14 +1094,15 @@ impl BatchSql for Statements<'_> {
             .optional()
     }
 
-    async fn step_ended(
+    async fn steps_ended(
         &mut self,
         job_id: &str,
-        succeeded: bool,
+        ended: i64,
+        succeeded: i64,
     ) -> rusqlite::Result<Option<batch::TallyRow>> {
         self.0
-            .prepare_cached(batch::STEP_ENDED)?
-            .query_row(params![i64::from(succeeded), job_id], tally_row)
+            .prepare_cached(batch::STEPS_ENDED)?
+            .query_row(params![ended, succeeded, job_id], tally_row)
             .optional()
     }
 
@@ -1511,7 +1512,7 @@ const NOT_EXCLUDED: &str = "AND NOT EXISTS (SELECT 1 FROM json_each(:excluded) f
                ELSE CAST(json_extract(jobs.params, '$.' || (f.value ->> 2)) AS TEXT) END, '') END) \
           IN (SELECT value FROM json_each(f.value, '$[3]'))))";
 
-/// A run's tally as [`batch::TALLY_OF`] and [`batch::STEP_ENDED`] read it.
+/// A run's tally as [`batch::TALLY_OF`] and [`batch::STEPS_ENDED`] read it.
 fn tally_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<batch::TallyRow> {
     Ok(batch::TallyRow {
         owner: r.get(0)?,

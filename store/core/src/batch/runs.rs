@@ -18,7 +18,7 @@ use model::workflows::run::{
 use model::workflows::{Template, WORKFLOW_KIND};
 use model::{EventType, Job, JobError, JobId, JobStatus, ProgressEvent, UserId};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// [`BatchSql::set_plan`] in both databases' SQL (`$1`: the plan, `$2`: the steps made, `$3`:
 /// how many of them were made ended, `$4`: and succeeded, `$5`: the run's job). SQLite numbers
@@ -47,11 +47,11 @@ pub const TALLY_OF: &str = "SELECT owner, status, parent_id, steps_made, steps_e
          steps_succeeded \
      FROM jobs WHERE id = $1 AND plan IS NOT NULL";
 
-/// [`BatchSql::step_ended`] in both databases' SQL (`$1`: 1 if the step succeeded, else 0,
-/// `$2`: the run's job), returning what [`TALLY_OF`] reads.
-pub const STEP_ENDED: &str = "UPDATE jobs \
-     SET steps_ended = steps_ended + 1, steps_succeeded = steps_succeeded + $1 \
-     WHERE id = $2 AND plan IS NOT NULL \
+/// [`BatchSql::steps_ended`] in both databases' SQL (`$1`: the steps that ended, `$2`: how
+/// many of them succeeded, `$3`: the run's job), returning what [`TALLY_OF`] reads.
+pub const STEPS_ENDED: &str = "UPDATE jobs \
+     SET steps_ended = steps_ended + $1, steps_succeeded = steps_succeeded + $2 \
+     WHERE id = $3 AND plan IS NOT NULL \
      RETURNING owner, status, parent_id, steps_made, steps_ended, steps_succeeded";
 
 /// [`BatchSql::active_shares`] in both databases' SQL (`$1`: the run's job): the progress of
@@ -59,7 +59,7 @@ pub const STEP_ENDED: &str = "UPDATE jobs \
 pub const ACTIVE_SHARES: &str = "SELECT current, total FROM jobs \
      WHERE parent_id = $1 AND status IN ('running', 'cancelling') AND total IS NOT NULL";
 
-/// A run's job as [`TALLY_OF`] and [`STEP_ENDED`] read it.
+/// A run's job as [`TALLY_OF`] and [`STEPS_ENDED`] read it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TallyRow {
     pub owner: String,
@@ -454,8 +454,9 @@ impl Batch {
         Ok(())
     }
 
-    /// Settles the runs whose steps this change ended, and passes on the cancels of runs.
-    pub(super) async fn settle_runs<S: BatchSql>(
+    /// Passes on the cancels of runs the change being written asked for: each step waiting is
+    /// cancelled, each running one asked to stop.
+    pub(super) async fn pass_cancels<S: BatchSql>(
         &mut self,
         sql: &mut S,
         at: i64,
@@ -471,47 +472,88 @@ impl Batch {
                     .await?;
             }
         }
-        while let Some(StepEnded {
-            run: run_id,
-            step,
-            status,
-            ..
-        }) = self.steps_ended.pop()
-        {
-            let succeeded = status == JobStatus::Succeeded;
-            let counted = sql.step_ended(run_id.as_str(), succeeded).await?;
-            let Some(seen) = counted.and_then(Seen::of) else {
-                continue;
-            };
-            if !seen.status.is_active() {
-                continue;
+        Ok(())
+    }
+
+    /// Settles the runs whose steps the batch's changes ended, once they are all written: each
+    /// run's tally counted in one statement however many of its steps ended (the runs in the
+    /// order of their ids, so that processes sharing a database lock their rows in one order),
+    /// the steps not started cancelled after a failure, the run ended once no step is active.
+    /// What that ends in turn (the jobs after a run, a group's run) is settled the same way.
+    pub(super) async fn settle_steps<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        at: i64,
+    ) -> Result<(), S::Error> {
+        while !self.steps_ended.is_empty() {
+            // Each run: how many of its steps ended, how many succeeded, the first that failed.
+            let mut ended: BTreeMap<JobId, (i64, i64, Option<String>)> = BTreeMap::new();
+            for step in std::mem::take(&mut self.steps_ended) {
+                let e = ended.entry(step.run).or_default();
+                e.0 += 1;
+                e.1 += i64::from(step.status == JobStatus::Succeeded);
+                if matches!(step.status, JobStatus::Failed | JobStatus::Interrupted) {
+                    e.2.get_or_insert(step.step);
+                }
             }
-            let failed = matches!(status, JobStatus::Failed | JobStatus::Interrupted);
-            // A group's items all run, whatever one of them did.
-            if failed && seen.status == JobStatus::Running && !seen.group {
-                self.stop_starting(sql, &seen.owner, &run_id, &step, at)
+            for (run_id, (n, succeeded, failed)) in ended {
+                self.settle_run(sql, run_id, n, succeeded, failed, at)
                     .await?;
             }
-            // The steps it cancelled, if any, are counted as they are settled, the last one
-            // ending the run.
-            if !seen.tally.all_ended() {
-                self.runs_moved.insert(run_id, Some(seen));
-                continue;
+            // The jobs after what ended, and the cancels it passed on.
+            loop {
+                self.settle(sql, at).await?;
+                self.pass_cancels(sql, at).await?;
+                if self.ended.is_empty() && self.runs_cancelled.is_empty() {
+                    break;
+                }
             }
-            let (to, error) = if seen.status == JobStatus::Cancelling {
-                (JobStatus::Cancelled, None)
-            } else if seen.group {
-                let run = sql.run_of(run_id.as_str()).await?.and_then(Run::of);
-                let percent = run.and_then(|r| r.plan.succeed_at).unwrap_or(100);
-                group_end(seen.tally, percent)
-            } else {
-                run_end(&states(steps(sql.steps_of(run_id.as_str()).await?)))
-            };
-            self.draw_run(sql, &run_id, &seen, at).await?;
-            self.move_job(sql, &seen.owner, &run_id, to, error.as_ref(), None, at)
-                .await?;
-            self.runs_moved.remove(&run_id);
         }
+        Ok(())
+    }
+
+    /// Counts `n` steps of `run_id` as ended, `succeeded` of them succeeded and `failed` the
+    /// first that failed, then settles the run.
+    async fn settle_run<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        run_id: JobId,
+        n: i64,
+        succeeded: i64,
+        failed: Option<String>,
+        at: i64,
+    ) -> Result<(), S::Error> {
+        let counted = sql.steps_ended(run_id.as_str(), n, succeeded).await?;
+        let Some(seen) = counted.and_then(Seen::of) else {
+            return Ok(());
+        };
+        if !seen.status.is_active() {
+            return Ok(());
+        }
+        // A group's items all run, whatever one of them did.
+        if let Some(step) = failed.filter(|_| seen.status == JobStatus::Running && !seen.group) {
+            self.stop_starting(sql, &seen.owner, &run_id, &step, at)
+                .await?;
+        }
+        // The steps it cancelled, if any, are counted as they are settled, the last one
+        // ending the run.
+        if !seen.tally.all_ended() {
+            self.runs_moved.insert(run_id, Some(seen));
+            return Ok(());
+        }
+        let (to, error) = if seen.status == JobStatus::Cancelling {
+            (JobStatus::Cancelled, None)
+        } else if seen.group {
+            let run = sql.run_of(run_id.as_str()).await?.and_then(Run::of);
+            let percent = run.and_then(|r| r.plan.succeed_at).unwrap_or(100);
+            group_end(seen.tally, percent)
+        } else {
+            run_end(&states(steps(sql.steps_of(run_id.as_str()).await?)))
+        };
+        self.draw_run(sql, &run_id, &seen, at).await?;
+        self.move_job(sql, &seen.owner, &run_id, to, error.as_ref(), None, at)
+            .await?;
+        self.runs_moved.remove(&run_id);
         Ok(())
     }
 
