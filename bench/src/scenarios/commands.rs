@@ -565,27 +565,9 @@ async fn lines(server: &Server, n: u64) -> Res<(f64, RssSpan, String)> {
         let mut conn = Conn::connect(server.addr)
             .await
             .map_err(|e| format!("connect: {e}"))?;
-        let r = conn
-            .request(
-                "POST",
-                "/api/v1/jobs",
-                &[("Cookie", &cookie)],
-                Some(("application/json", body.as_bytes())),
-            )
-            .await
-            .map_err(|e| format!("POST /api/v1/jobs: {e}"))?;
-        if r.head.status != 201 {
-            return Err(format!(
-                "POST /api/v1/jobs answered {}: {}",
-                r.head.status,
-                r.text()
-            ));
-        }
-        let id = json_str_field(&r.text(), "id")
-            .ok_or("no job id in the answer")?
-            .to_string();
+        let id = super::post_job(&mut conn, &cookie, body.as_bytes()).await?;
         let status = read_job_stream(server, &cookie, &id, n).await?;
-        Ok((id, status))
+        Ok::<_, String>((id, status))
     }
     .await;
     let elapsed = started.elapsed().as_secs_f64();

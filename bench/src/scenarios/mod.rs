@@ -18,6 +18,44 @@ use crate::stats::Histogram;
 use crate::Res;
 use std::net::SocketAddr;
 
+/// Starts a job on `conn` as the session `cookie`: `POST /api/v1/jobs` with `body`, which
+/// must answer 201; the job's id.
+pub async fn post_job(conn: &mut http::Conn, cookie: &str, body: &[u8]) -> Res<String> {
+    let r = conn
+        .request(
+            "POST",
+            "/api/v1/jobs",
+            &[("Cookie", cookie)],
+            Some(("application/json", body)),
+        )
+        .await
+        .map_err(|e| format!("POST /api/v1/jobs: {e}"))?;
+    if r.head.status != 201 {
+        return Err(format!(
+            "POST /api/v1/jobs answered {}: {}",
+            r.head.status,
+            r.text()
+        ));
+    }
+    let job: serde_json::Value =
+        serde_json::from_slice(&r.body).map_err(|e| format!("the started job: {e}"))?;
+    job["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| "no job id in the answer".to_string())
+}
+
+/// Stops every server; the first error, if any.
+pub async fn stop_all(servers: Vec<crate::procs::Server>) -> Res<()> {
+    let mut first = Ok(());
+    for server in servers {
+        if let (Err(e), Ok(())) = (server.stop().await, &first) {
+            first = Err(e);
+        }
+    }
+    first
+}
+
 /// The session cookie Headway sets on a first request: a new user.
 pub async fn new_session(addr: SocketAddr) -> Res<String> {
     let r = http::fetch(addr, "GET", "/api/v1/kinds", &[], None)

@@ -5,6 +5,7 @@
 //! over a long history.
 
 use super::fanout::{self, Layout, Target};
+use super::stop_all;
 use super::{mib, ms, page, throughput};
 use crate::plan::{log, Plan};
 use crate::procs::{HeadwayOptions, ProcessRole, Server};
@@ -102,17 +103,6 @@ async fn start(
         }
     }
     Ok(servers)
-}
-
-/// Stops every server; the first error, if any.
-async fn stop_all(servers: Vec<Server>) -> Res<()> {
-    let mut first = Ok(());
-    for server in servers {
-        if let (Err(e), Ok(())) = (server.stop().await, &first) {
-            first = Err(e);
-        }
-    }
-    first
 }
 
 // ---------------------------------------------------------------------------------------------

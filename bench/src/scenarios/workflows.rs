@@ -220,7 +220,7 @@ async fn fan_out_sqlite(plan: &Plan) -> Res<FanOut> {
     let db = dir.join("headway.db");
     let servers = start_fan(plan, &sqlite_url(&db), &dir, 1).await?;
     let posted = post_fan(&servers, plan.fan_out_items).await;
-    stop(servers).await?;
+    super::stop_all(servers).await?;
     let (run, secs) = posted?;
     let store = seed::open(&db, Access::Shared).await?;
     read_fan(&store, &run, plan.fan_out_items, secs).await
@@ -232,7 +232,7 @@ async fn fan_out_pg(plan: &Plan, cluster: &Cluster) -> Res<FanOut> {
     let url = cluster.fresh_database().await?;
     let servers = start_fan(plan, &url, &dir, PG_PROCESSES).await?;
     let posted = post_fan(&servers, plan.fan_out_items).await;
-    stop(servers).await?;
+    super::stop_all(servers).await?;
     let (run, secs) = posted?;
     let store = seed::open_url(&url, Access::Shared).await?;
     read_fan(&store, &run, plan.fan_out_items, secs).await
@@ -259,22 +259,12 @@ async fn start_fan(plan: &Plan, url: &str, dir: &std::path::Path, n: usize) -> R
         match started {
             Ok(server) => servers.push(server),
             Err(e) => {
-                let _ = stop(servers).await;
+                let _ = super::stop_all(servers).await;
                 return Err(e);
             }
         }
     }
     Ok(servers)
-}
-
-async fn stop(servers: Vec<Server>) -> Res<()> {
-    let mut first = Ok(());
-    for server in servers {
-        if let (Err(e), Ok(())) = (server.stop().await, &first) {
-            first = Err(e);
-        }
-    }
-    first
 }
 
 /// Posts one run of `fan` over `items` items to the first server and waits, bounded, for it
@@ -285,23 +275,7 @@ async fn post_fan(servers: &[Server], items: u64) -> Res<(JobId, f64)> {
     let mut conn = Conn::connect(addr).await.map_err(|e| e.to_string())?;
     let body = format!(r#"{{"kind":"fan","params":{{"n":{items}}}}}"#);
     let t0 = Instant::now();
-    let r = conn
-        .request(
-            "POST",
-            "/api/v1/jobs",
-            &[("Cookie", &cookie)],
-            Some(("application/json", body.as_bytes())),
-        )
-        .await
-        .map_err(|e| format!("POST the run: {e}"))?;
-    if r.head.status != 201 {
-        return Err(format!("POST the run: {} {}", r.head.status, r.text()));
-    }
-    let started: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
-    let id = started["id"]
-        .as_str()
-        .ok_or("the run has no id")?
-        .to_string();
+    let id = super::post_job(&mut conn, &cookie, body.as_bytes()).await?;
     log(format!("workflows: fan-out of {items} items, run {id}"));
     let deadline = Instant::now() + Duration::from_secs(120 + items / 20);
     loop {
