@@ -132,6 +132,14 @@ impl Blobs {
         self.outputs(job).join(hex)
     }
 
+    /// Where the bytes of the file a parameter names are: an upload's, or a job's output's.
+    pub fn file(&self, file: &model::FileRef) -> PathBuf {
+        match file {
+            model::FileRef::Upload(id) => self.upload(id),
+            model::FileRef::Output { job, name } => self.output(job, name),
+        }
+    }
+
     /// A new temporary file, deleted when dropped unless [`Temp::keep_as`] moved it into place.
     pub async fn temp(&self) -> std::io::Result<Temp> {
         let path = self.root.join("tmp").join(crate::new_id());

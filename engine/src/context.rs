@@ -10,7 +10,7 @@ use crate::files::Files;
 use crate::kinds::UploadRef;
 use crate::store::Attachment;
 use crate::store::Fence;
-use model::{JobError, JobId, Level, LogLevel, Output, Progress, UploadId, UserId};
+use model::{JobError, JobId, Level, LogLevel, Output, Progress, UserId};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -184,26 +184,25 @@ impl JobContext {
         &self.files
     }
 
-    /// Opens an upload the job's parameters name (validation checked that its owner may use
-    /// it, and its type).
+    /// Opens the file (an upload, or an output of a job) the job's parameters name (validation
+    /// checked that its owner may use it, and its type).
     pub async fn open_upload<T>(&self, upload: &UploadRef<T>) -> Result<tokio::fs::File, JobError> {
-        let gone = |why: &dyn std::fmt::Display| {
-            JobError {
+        let gone = |why: &dyn std::fmt::Display| JobError {
             code: "upload_gone".into(),
             message: format!(
-                "the uploaded file {upload} cannot be read ({why}); it may have expired: upload it again"
+                "the file {upload} cannot be read ({why}); it may have expired: upload it again"
             ),
-        }
         };
-        let id = upload.id().ok_or_else(|| gone(&"it names no upload"))?;
-        tokio::fs::File::open(self.blobs.upload(id))
+        let id = upload.id().ok_or_else(|| gone(&"it names no file"))?;
+        tokio::fs::File::open(self.blobs.file(id))
             .await
             .map_err(|e| gone(&e))
     }
 
-    /// Where an upload's bytes are, for a kind that reads them on the blocking pool.
-    pub fn upload_path(&self, id: &UploadId) -> std::path::PathBuf {
-        self.blobs.upload(id)
+    /// Where the bytes of a file the job's parameters name are, for a kind that reads them on
+    /// the blocking pool.
+    pub fn file_path(&self, file: &model::FileRef) -> std::path::PathBuf {
+        self.blobs.file(file)
     }
 
     /// Starts an output file called `name` (see [`model::files::output_name_problem`]), of

@@ -12,14 +12,14 @@ use crate::caller::Caller;
 use crate::failures::read_failed;
 use crate::files::Files;
 use crate::kinds::around_start::AroundStart;
-use crate::kinds::{KindEnv, Registry, Uploaded};
+use crate::kinds::{FileSeen, KindEnv, Registry, Uploaded};
 use crate::membership::Membership;
 use crate::now_ms;
 use crate::store::{Store, UploadAdded};
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
-use model::{AppError, ErrorCode, Job, JobId, ParamType, Upload, UploadId, UserId};
+use model::{AppError, ErrorCode, FileRef, Job, JobId, ParamType, Upload, UploadId, UserId};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -423,10 +423,10 @@ impl Uploads {
         Ok(())
     }
 
-    /// The environment `kind`'s parameters are checked in for `user`: `files`, and the uploads
-    /// its file parameters name (in `values`: the raw parameters, JSON or form) that `user` may
-    /// use ([`UploadAct::Use`]: theirs, and for a re-run, those of the owner of the job run
-    /// again, `rerun_of`).
+    /// The environment `kind`'s parameters are checked in for `user`: `files`, and the files its
+    /// file parameters name (in `values`: the raw parameters, JSON or form) that `user` may use:
+    /// uploads ([`UploadAct::Use`]: theirs, and for a re-run, those of the owner of the job run
+    /// again, `rerun_of`) and the outputs of their jobs (or, for a re-run, of that owner's).
     pub(crate) async fn kind_env(
         &self,
         files: Files,
@@ -436,25 +436,70 @@ impl Uploads {
         values: impl Fn(&str) -> Option<String>,
     ) -> Result<KindEnv, AppError> {
         let names = self.0.kinds.params_of(kind, ParamType::File);
-        let mut uploads = HashMap::new();
+        let mut found = HashMap::new();
         for name in names {
-            let Some(id) = values(&name).and_then(|v| UploadId::parse(&v).ok()) else {
+            let Some(file) = values(&name).and_then(|v| FileRef::parse(&v)) else {
                 continue;
             };
-            match self.0.store.upload(&id).await {
-                Ok(Some((owner, upload)))
-                    if owner == *user || rerun_of.is_some_and(|o| *o == owner) =>
-                {
-                    uploads.insert(id, upload);
-                }
-                Ok(_) => {}
-                Err(e) => return Err(read_failed(e)),
+            if let Some(seen) = self.seen(&file, user, rerun_of).await? {
+                found.insert(file, seen);
             }
         }
         Ok(KindEnv {
             files,
-            uploads: Uploaded::new(uploads, self.0.blobs.clone()),
+            uploads: Uploaded::new(found, self.0.blobs.clone()),
         })
+    }
+
+    /// What is known of `file` if `user` (or, for a re-run, `rerun_of`) may use it.
+    async fn seen(
+        &self,
+        file: &FileRef,
+        user: &UserId,
+        rerun_of: Option<&UserId>,
+    ) -> Result<Option<FileSeen>, AppError> {
+        let mine = |owner: &UserId| owner == user || rerun_of.is_some_and(|o| o == owner);
+        match file {
+            FileRef::Upload(id) => match self.0.store.upload(id).await {
+                Ok(Some((owner, upload))) if mine(&owner) => Ok(Some(FileSeen::from(&upload))),
+                Ok(_) => Ok(None),
+                Err(e) => Err(read_failed(e)),
+            },
+            FileRef::Output { job, name } => {
+                let mut output = None;
+                for owner in std::iter::once(user).chain(rerun_of) {
+                    let held = self.0.store.job(Some(owner), job).await;
+                    let held = held.map_err(read_failed)?;
+                    output = held.and_then(|j| j.outputs.into_iter().find(|o| o.name == *name));
+                    if output.is_some() {
+                        break;
+                    }
+                }
+                let Some(output) = output else {
+                    return Ok(None);
+                };
+                // What its beginning looks like, read as an upload's is when it arrives.
+                let path = self.0.blobs.output(job, name);
+                let head = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+                    use std::io::Read;
+                    let mut head = Vec::with_capacity(HEAD);
+                    std::fs::File::open(path)?
+                        .take(HEAD as u64)
+                        .read_to_end(&mut head)?;
+                    Ok(head)
+                })
+                .await;
+                let Ok(Ok(head)) = head else {
+                    return Ok(None);
+                };
+                Ok(Some(FileSeen {
+                    looks_like: crate::kinds::upload::looks_like(&head).into(),
+                    name: output.name,
+                    size: output.size,
+                    content_type: output.content_type,
+                }))
+            }
+        }
     }
 
     /// Records that a job took the uploads its parameters name, so they are kept with it.
@@ -464,7 +509,10 @@ impl Uploads {
             .kinds
             .params_of(kind, ParamType::File)
             .iter()
-            .filter_map(|name| UploadId::parse(params.get(name)?.as_str()?).ok())
+            .filter_map(|name| match FileRef::parse(params.get(name)?.as_str()?)? {
+                FileRef::Upload(id) => Some(id),
+                FileRef::Output { .. } => None,
+            })
             .collect();
         if ids.is_empty() {
             return;

@@ -2,8 +2,37 @@
 //! parameter names by id; an [`Output`] is a file a job wrote, listed with its job and
 //! downloaded from `GET /api/v1/jobs/{id}/outputs/{name}`.
 
-use crate::ids::UploadId;
+use crate::ids::{JobId, UploadId};
 use serde::{Deserialize, Serialize};
+
+/// What a file parameter names: an upload, by its id, or a job's output, by where it is
+/// downloaded from (`/api/v1/jobs/{id}/outputs/{name}`, [`Output::href`]). A workflow's step
+/// takes the output of a step it needs this way; any job may take an output of its owner's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FileRef {
+    Upload(UploadId),
+    Output { job: JobId, name: String },
+}
+
+impl FileRef {
+    /// Reads a file parameter's text; `None` when it names neither.
+    pub fn parse(text: &str) -> Option<FileRef> {
+        if let Ok(id) = UploadId::parse(text) {
+            return Some(FileRef::Upload(id));
+        }
+        let (job, name) = text
+            .strip_prefix("/api/v1/jobs/")?
+            .split_once("/outputs/")?;
+        let name = crate::text::percent_decode(name)?;
+        if output_name_problem(&name).is_some() {
+            return None;
+        }
+        Some(FileRef::Output {
+            job: JobId::parse(job).ok()?,
+            name,
+        })
+    }
+}
 
 /// An uploaded file, as `POST /api/v1/uploads` answers and `GET /api/v1/uploads` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +124,40 @@ mod tests {
             &"x".repeat(201),
         ] {
             assert!(output_name_problem(bad).is_some(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_file_parameter_names_an_upload_or_an_output_and_nothing_else() {
+        let upload = UploadId::random();
+        assert_eq!(
+            FileRef::parse(upload.as_str()),
+            Some(FileRef::Upload(upload))
+        );
+        let job = JobId::random();
+        let o = Output {
+            name: "rows #1 März?.csv".into(),
+            size: 1,
+            content_type: "text/csv".into(),
+            created_at: 0,
+        };
+        assert_eq!(
+            FileRef::parse(&o.href(job.as_str())),
+            Some(FileRef::Output {
+                job: job.clone(),
+                name: o.name.clone()
+            })
+        );
+        for bad in [
+            "",
+            "exports/rows.csv",
+            "/api/v1/jobs/not-an-id/outputs/a.csv",
+            &format!("/api/v1/jobs/{job}/outputs/"),
+            &format!("/api/v1/jobs/{job}/outputs/a%2Fb"),
+            &format!("/api/v1/jobs/{job}/outputs/%zz"),
+            &format!("/api/v1/jobs/{job}/logs/a.csv"),
+        ] {
+            assert_eq!(FileRef::parse(bad), None, "{bad:?}");
         }
     }
 

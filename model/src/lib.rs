@@ -66,7 +66,7 @@ pub use events::{
     DoneEvent, EventType, Notice, OutputEvent, ProgressEvent, Snapshot, VersionEvent,
 };
 pub use external::{ExternalParams, Report, ReportEnd, ReportLine, ReportReply, EXTERNAL_KIND};
-pub use files::{Output, Upload};
+pub use files::{FileRef, Output, Upload};
 pub use history::{
     FailureGroup, HistoryQuery, JobDetail, JobPage, LogFilter, MinuteStats, StatusChange,
     StatusCount,

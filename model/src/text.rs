@@ -23,6 +23,25 @@ pub fn url_encode(s: &str) -> String {
     out
 }
 
+/// Decodes `%XX` escapes of UTF-8 ([`url_encode`]'s, or a file name in a header); `None` if
+/// they do not decode.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// `s` cut to at most `max` bytes, at a character's boundary.
 pub fn truncate_bytes(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -96,6 +115,19 @@ pub fn braced(text: &str) -> Result<Vec<Braced>, BraceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_escapes_decode_to_what_was_encoded() {
+        assert_eq!(
+            percent_decode("M%C3%A4rz%20data.csv").unwrap(),
+            "März data.csv"
+        );
+        assert_eq!(percent_decode("plain.csv").unwrap(), "plain.csv");
+        assert!(percent_decode("%zz").is_none());
+        assert!(percent_decode("%C3").is_none(), "half a character");
+        let odd = "rows #1?/ü.csv";
+        assert_eq!(percent_decode(&url_encode(odd)).unwrap(), odd);
+    }
 
     #[test]
     fn braces_split_a_text_into_its_text_and_names() {

@@ -203,7 +203,7 @@ fn signal_name(signal: i32) -> Option<&'static str> {
     })
 }
 
-/// Copies each file parameter's upload into `inputs/`, read-only, and returns the copies'
+/// Copies the file (an upload, or an output of a job) each file parameter names into `inputs/`, read-only, and returns the copies'
 /// paths by parameter name. The copy is named after the parameter, never after the file.
 async fn inputs(
     command: &Command,
@@ -230,8 +230,8 @@ async fn inputs(
                 ),
             )
         };
-        let id = model::UploadId::parse(id).map_err(|e| gone(&e))?;
-        let from = ctx.upload_path(&id);
+        let file = model::FileRef::parse(id).ok_or_else(|| gone(&"it names no file"))?;
+        let from = ctx.file_path(&file);
         let to = dir.inputs().join(p.name());
         tokio::fs::copy(&from, &to).await.map_err(|e| gone(&e))?;
         let _ = tokio::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o400)).await;

@@ -14,7 +14,7 @@
 //! of the field's file type) is left to serde and to the struct's own checks, in their words.
 
 use super::KindEnv;
-use model::{FieldError, ParamInfo, ParamType, UploadId};
+use model::{FieldError, FileRef, ParamInfo, ParamType};
 use regex::Regex;
 use serde_json::{Map, Value};
 
@@ -313,12 +313,10 @@ fn check_one(
             let id = value
                 .as_str()
                 .ok_or_else(|| "must be an upload's id (POST /api/v1/uploads)".to_string())?;
-            let found = UploadId::parse(id)
-                .ok()
-                .and_then(|upload| env.uploads.get(&upload));
+            let found = FileRef::parse(id).and_then(|file| env.uploads.get(&file));
             let Some(found) = found else {
                 return Err(format!(
-                    "there is no upload {id:?} you may use; upload the file again"
+                    "there is no upload or output {id:?} you may use; upload the file again"
                 ));
             };
             if let Some(problem) = accept_problem(&info.accept, &found.name, &found.content_type) {
@@ -407,7 +405,7 @@ mod tests {
     use crate::commands::file;
     use crate::kinds::{describe, ExportJobs, Registry};
     use model::ids::testing::named;
-    use model::Upload;
+    use model::{Upload, UploadId};
     use serde_json::json;
     use std::collections::HashMap;
 
@@ -772,7 +770,7 @@ accept = [".csv", "text/csv"]
         for (given, message) in [
             (
                 json!("u3"),
-                "there is no upload \"u3\" you may use; upload the file again",
+                "there is no upload or output \"u3\" you may use; upload the file again",
             ),
             (json!(u2.as_str()), "must be a file of type .csv, text/csv"),
             (json!(3), "must be an upload's id (POST /api/v1/uploads)"),

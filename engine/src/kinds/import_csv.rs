@@ -130,12 +130,13 @@ fn csv_upload(
         }
         let Some(id) = upload.id() else {
             return Err(garde::Error::new(format!(
-                "{upload} is not one of your uploads (send the file to POST /api/v1/uploads first)"
+                "{upload} is neither one of your uploads (send the file to POST /api/v1/uploads \
+                 first) nor an output of one of your jobs"
             )));
         };
         let opened = env.uploads.open(id).map_err(|e| {
             garde::Error::new(format!(
-                "the uploaded file cannot be read ({e}); upload it again"
+                "the file cannot be read ({e}); upload it again"
             ))
         })?;
         check_start_is_utf8(opened).map_err(garde::Error::new)
@@ -182,11 +183,11 @@ impl Kind for ImportCsv {
     async fn run(p: ImportCsvParams, ctx: &mut JobContext) -> RunResult {
         let source = match (&p.upload, &p.file) {
             (Some(upload), _) => match upload.id() {
-                Some(id) => Source::Upload(ctx.upload_path(id)),
+                Some(id) => Source::Upload(ctx.file_path(id)),
                 None => {
                     return Err(JobError {
                         code: "upload_gone".into(),
-                        message: format!("{upload} names no upload: upload the file again"),
+                        message: format!("{upload} names no file: upload the file again"),
                     })
                 }
             },

@@ -34,7 +34,7 @@ pub use checksum::Checksum;
 pub use demo::Demo;
 pub use export_jobs::ExportJobs;
 pub use import_csv::ImportCsv;
-pub use upload::{Csv, FileType, UploadRef, Uploaded};
+pub use upload::{Csv, FileSeen, FileType, UploadRef, Uploaded};
 
 pub use crate::context::JobContext;
 use futures::future::BoxFuture;

@@ -1,5 +1,6 @@
-//! A file parameter: [`UploadRef<T>`] holds the id of an upload (`POST /api/v1/uploads`) of a
-//! type `T` accepts. A kind's parameter struct uses it like any other field:
+//! A file parameter: [`UploadRef<T>`] names a file of a type `T` accepts: an upload
+//! (`POST /api/v1/uploads`), by its id, or an output of one of its owner's jobs, by where it is
+//! downloaded from ([`model::FileRef`]; how a workflow's step takes what a step it needs wrote). A kind's parameter struct uses it like any other field:
 //!
 //! ```ignore
 //! #[garde(dive)]
@@ -8,14 +9,14 @@
 //!
 //! and everything follows from the type: `GET /api/v1/kinds` and the start form show a file
 //! field with `T`'s accepted types and the server's size limit; validation refuses an id that
-//! is not an upload the caller may use, or an upload that is not of the type (by its name or
+//! is not an upload or an output the caller may use, or a file that is not of the type (by its name or
 //! the type it was sent as, and, for text, by what its first bytes look like: a zip archive
 //! named `.csv` is refused before a job starts); the run opens it with
 //! [`crate::context::JobContext::open_upload`].
 
 use super::KindEnv;
 use crate::blobs::Blobs;
-use model::{Upload, UploadId};
+use model::{FileRef, Upload, UploadId};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -44,14 +45,14 @@ impl FileType for Csv {
     const TEXT: bool = true;
 }
 
-/// The upload of type `T` a parameter names. On the wire it is the text the parameter was given;
-/// text that is no upload id names no upload, and validation says so as it says of an upload
-/// the caller may not use.
+/// The file of type `T` a parameter names. On the wire it is the text the parameter was given;
+/// text that names no file ([`FileRef::parse`]) is refused by validation as a file the caller
+/// may not use is.
 pub struct UploadRef<T> {
     /// The parameter's text.
     named: String,
-    /// The upload it names, if it is an upload id.
-    id: Option<UploadId>,
+    /// The file it names, if it names one.
+    id: Option<FileRef>,
     of: PhantomData<fn() -> T>,
 }
 
@@ -59,23 +60,23 @@ impl<T> UploadRef<T> {
     pub fn new(id: UploadId) -> Self {
         UploadRef {
             named: id.to_string(),
-            id: Some(id),
+            id: Some(FileRef::Upload(id)),
             of: PhantomData,
         }
     }
 
-    /// A parameter's text, as it names an upload (or none).
+    /// A parameter's text, as it names a file (or none).
     fn named(named: String) -> Self {
         UploadRef {
-            id: UploadId::parse(&named).ok(),
+            id: FileRef::parse(&named),
             named,
             of: PhantomData,
         }
     }
 
-    /// The upload's id; `None` when the parameter's text is no upload id (validation refuses
-    /// it, so a job never runs with one).
-    pub fn id(&self) -> Option<&UploadId> {
+    /// The file it names; `None` when the parameter's text names none (validation refuses it,
+    /// so a job never runs with one).
+    pub fn id(&self) -> Option<&FileRef> {
         self.id.as_ref()
     }
 }
@@ -135,16 +136,39 @@ impl<T: FileType> JsonSchema for UploadRef<T> {
     }
 }
 
-/// The uploads a start's parameters name that its caller may use, found before validation
+/// What validation knows of a file a parameter names, an upload or an output: what its type is
+/// told by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSeen {
+    /// Its name, as sent or as written.
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    /// What its first bytes look like ([`looks_like`]).
+    pub looks_like: String,
+}
+
+impl From<&Upload> for FileSeen {
+    fn from(u: &Upload) -> FileSeen {
+        FileSeen {
+            name: u.name.clone(),
+            size: u.size,
+            content_type: u.content_type.clone(),
+            looks_like: u.looks_like.clone(),
+        }
+    }
+}
+
+/// The files a start's parameters name that its caller may use, found before validation
 /// (which cannot wait on the database), with where their bytes are.
 #[derive(Debug, Clone, Default)]
 pub struct Uploaded {
-    uploads: Arc<HashMap<UploadId, Upload>>,
+    uploads: Arc<HashMap<FileRef, FileSeen>>,
     blobs: Option<Blobs>,
 }
 
 impl Uploaded {
-    pub fn new(uploads: HashMap<UploadId, Upload>, blobs: Blobs) -> Uploaded {
+    pub fn new(uploads: HashMap<FileRef, FileSeen>, blobs: Blobs) -> Uploaded {
         Uploaded {
             uploads: Arc::new(uploads),
             blobs: Some(blobs),
@@ -155,26 +179,31 @@ impl Uploaded {
     #[cfg(test)]
     pub fn listed(uploads: HashMap<UploadId, Upload>) -> Uploaded {
         Uploaded {
-            uploads: Arc::new(uploads),
+            uploads: Arc::new(
+                uploads
+                    .iter()
+                    .map(|(id, u)| (FileRef::Upload(id.clone()), FileSeen::from(u)))
+                    .collect(),
+            ),
             blobs: None,
         }
     }
 
-    pub fn get(&self, id: &UploadId) -> Option<&Upload> {
+    pub fn get(&self, id: &FileRef) -> Option<&FileSeen> {
         self.uploads.get(id)
     }
 
-    /// Opens an upload's bytes (validation may read its beginning).
-    pub fn open(&self, id: &UploadId) -> std::io::Result<std::fs::File> {
+    /// Opens a file's bytes (validation may read its beginning).
+    pub fn open(&self, id: &FileRef) -> std::io::Result<std::fs::File> {
         match &self.blobs {
-            Some(blobs) => std::fs::File::open(blobs.upload(id)),
+            Some(blobs) => std::fs::File::open(blobs.file(id)),
             None => Err(std::io::ErrorKind::NotFound.into()),
         }
     }
 }
 
 /// Why `upload` is not of type `T`, if it is not.
-pub fn type_problem<T: FileType>(upload: &Upload) -> Option<String> {
+pub fn type_problem<T: FileType>(upload: &FileSeen) -> Option<String> {
     if upload.size == 0 {
         return Some(format!("{:?} is empty", upload.name));
     }
@@ -228,7 +257,8 @@ impl<T: FileType> garde::Validate for UploadRef<T> {
     ) {
         let problem = match self.id.as_ref().and_then(|id| env.uploads.get(id)) {
             None => Some(format!(
-                "{} is not one of your uploads (send the file to POST /api/v1/uploads first)",
+                "{} is neither one of your uploads (send the file to POST /api/v1/uploads \
+                 first) nor an output of one of your jobs",
                 self.named
             )),
             Some(upload) => type_problem::<T>(upload),
@@ -260,18 +290,13 @@ pub fn looks_like(head: &[u8]) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use model::ids::testing::named;
 
-    fn upload(name: &str, content_type: &str, head: &[u8]) -> Upload {
-        Upload {
-            id: named::<UploadId>("u"),
+    fn upload(name: &str, content_type: &str, head: &[u8]) -> FileSeen {
+        FileSeen {
             name: name.into(),
             size: head.len() as u64,
-            sha256: String::new(),
             content_type: content_type.into(),
             looks_like: looks_like(head).into(),
-            created_at: 0,
-            used_at: None,
         }
     }
 
@@ -304,7 +329,10 @@ mod tests {
     fn on_the_wire_it_is_the_plain_id() {
         let id = "0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93";
         let r: UploadRef<Csv> = serde_json::from_str(&format!("\"{id}\"")).unwrap();
-        assert_eq!(r.id().unwrap().as_str(), id);
+        assert_eq!(
+            r.id(),
+            Some(&FileRef::Upload(UploadId::parse(id).unwrap()))
+        );
         assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{id}\""));
     }
 
@@ -323,7 +351,8 @@ mod tests {
         let (_, error) = report.iter().next().unwrap();
         assert_eq!(
             error.to_string(),
-            "abc is not one of your uploads (send the file to POST /api/v1/uploads first)"
+            "abc is neither one of your uploads (send the file to POST /api/v1/uploads first) \
+             nor an output of one of your jobs"
         );
     }
 }

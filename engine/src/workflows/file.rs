@@ -21,14 +21,16 @@
 //! name = "load"
 //! kind = "import_csv"
 //! needs = ["pack"]                 # starts once pack succeeded
-//! params = { file = "{steps.pack.outputs.rows.csv}" }
+//! params = { upload = "{steps.pack.outputs.rows.csv}" }   # pack's output, as a file
 //! ```
 //!
 //! A step's `params` are a template ([`model::workflows::Template`]): `{NAME}` a parameter of
 //! the workflow, `{steps.STEP.result}` (or `.result.PATH`) and `{steps.STEP.outputs.NAME}` what a
-//! step it waits for left.
+//! step it waits for left. A file parameter of a step's kind takes a file parameter of the
+//! workflow or an output of a step it needs, nothing else.
 
 use super::{OnFailure, Step, Workflow, WORKFLOW_KIND};
+use crate::kinds::check::ParamSpec;
 use crate::commands::file::{declared, from_toml, name_refused, read_text, ParamToml, TextsToml};
 use crate::commands::FileError;
 use indexmap::IndexMap;
@@ -210,6 +212,9 @@ pub fn parse(
             Template::parse(&given)
                 .and_then(|t| t.check(&graph, n, &usable))
                 .map_err(|m| here(sspan.clone(), m))?;
+            if let Some(m) = file_problem(kind, &s.params, &params) {
+                return Err(here(sspan.clone(), m));
+            }
             steps.push(Step {
                 name: step.clone(),
                 title: s.title.clone().unwrap_or_else(|| kind.title.clone()),
@@ -237,6 +242,40 @@ pub fn parse(
         });
     }
     Ok(workflows)
+}
+
+/// Why a file parameter of the step's `kind` in its `given` parameters names what no file
+/// parameter may take, if one does. A step's file is a file of the run's owner: one the
+/// workflow's own file parameter names (checked as theirs when the run starts) or an output of
+/// a step it needs. Text, an item of a list or a result is none of these, and a step rendered
+/// once its needs ended is not checked again.
+fn file_problem(kind: &KindInfo, given: &toml::Table, params: &[ParamSpec]) -> Option<String> {
+    use model::workflows::Ref;
+    use model::ParamType;
+    kind.params
+        .iter()
+        .filter(|p| p.kind == ParamType::File)
+        .filter_map(|p| Some((p, given.get(&p.name)?)))
+        .find_map(|(p, value)| {
+            let template = value
+                .as_str()
+                .and_then(|v| Template::parse(&serde_json::Value::String(v.into())).ok());
+            match template {
+                Some(Template::Whole(Ref::Output { .. })) => None,
+                Some(Template::Whole(Ref::Param(name)))
+                    if params
+                        .iter()
+                        .any(|w| w.name() == name && w.kind() == ParamType::File) =>
+                {
+                    None
+                }
+                _ => Some(format!(
+                    "its file parameter {:?} takes a file parameter of the workflow ({{NAME}}) \
+                     or an output of a step it needs ({{steps.STEP.outputs.NAME}}), not {value}",
+                    p.name
+                )),
+            }
+        })
 }
 
 /// A step's `each`, `concurrency` and `succeed_at`, checked; `None` for a step that does not
@@ -467,6 +506,44 @@ needs = ["load", "pack"]
         assert!(fans("", "")
             .unwrap_err()
             .contains("{item} is not a parameter"));
+    }
+
+    #[test]
+    fn a_steps_file_is_a_file_parameter_of_the_workflow_or_an_output_of_a_step_it_needs() {
+        let mut load = kind("load", &[("table", true)]);
+        load.params[0].kind = ParamType::File;
+        let mut with_file = kinds();
+        with_file.push(load);
+        let read = |param: &str, table: &str| {
+            parse(
+                &PathBuf::from("workflows.toml"),
+                &format!(
+                    "[[workflow]]\nname = \"w\"\n[workflow.params.src]\ntype = \"{param}\"\n\
+                     [[workflow.step]]\nname = \"pack\"\nkind = \"archive\"\n\
+                     params = {{ folder = \"x\" }}\n\
+                     [[workflow.step]]\nname = \"load\"\nkind = \"load\"\nneeds = [\"pack\"]\n\
+                     params = {{ table = \"{table}\" }}\n"
+                ),
+                &with_file,
+                &["en"],
+            )
+            .map_err(|e| e.to_string())
+        };
+        read("string", "{steps.pack.outputs.rows.csv}").unwrap();
+        read("file", "{src}").unwrap();
+        for (param, table) in [
+            ("string", "{src}"),
+            ("file", "in/{src}"),
+            ("string", "0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93"),
+            ("string", "/api/v1/jobs/0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93/outputs/a"),
+            ("string", "{steps.pack.result}"),
+        ] {
+            let e = read(param, table).unwrap_err();
+            assert!(
+                e.contains("step \"load\": its file parameter \"table\" takes a file parameter of the workflow"),
+                "{param} {table}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -23,6 +23,7 @@ use axum::{Extension, Json};
 use engine::uploads::Incoming;
 use engine::Caller;
 use futures::{Stream, StreamExt};
+use model::text::percent_decode;
 use model::{AppError, ErrorCode, Output, Upload, UploadId};
 use serde::Deserialize;
 use std::pin::Pin;
@@ -101,24 +102,6 @@ pub fn refused(error: AppError) -> Response {
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
-}
-
-/// Decodes `%XX` escapes of UTF-8 (a file name in a header); `None` if they do not decode.
-pub fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn header_text(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<String> {
@@ -383,17 +366,6 @@ pub async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_decoded_from_headers() {
-        assert_eq!(
-            percent_decode("M%C3%A4rz%20data.csv").unwrap(),
-            "März data.csv"
-        );
-        assert_eq!(percent_decode("plain.csv").unwrap(), "plain.csv");
-        assert!(percent_decode("%zz").is_none());
-        assert!(percent_decode("%C3").is_none(), "half a character");
-    }
 
     #[test]
     fn an_attachment_names_the_file_for_old_and_new_browsers() {

@@ -166,7 +166,7 @@ async fn an_upload_feeds_an_import_whose_outputs_download_as_attachments_with_ra
         refused["fields"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("is not one of your uploads"),
+            .contains("is neither one of your uploads"),
         "{refused}"
     );
     let (_, theirs) = other.get("/api/v1/uploads").await;

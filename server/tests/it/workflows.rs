@@ -43,6 +43,15 @@ type = "integer"
 required = true
 
 [[command]]
+name = "read"
+program = "SCRIPTS/read.sh"
+args = ["{file}"]
+
+[command.params.file]
+type = "file"
+accept = [".txt"]
+
+[[command]]
 name = "flaky"
 program = "SCRIPTS/flaky.sh"
 args = ["{n}"]
@@ -203,6 +212,24 @@ each = "{n}"
 params = { steps = 1, interval_ms = 0 }
 
 [[workflow]]
+name = "hands_on"
+
+[workflow.params.n]
+type = "integer"
+required = true
+
+[[workflow.step]]
+name = "first"
+kind = "count"
+params = { n = "{n}" }
+
+[[workflow.step]]
+name = "read"
+kind = "read"
+needs = ["first"]
+params = { file = "{steps.first.outputs.n.txt}" }
+
+[[workflow]]
 name = "unreadable"
 
 [[workflow.step]]
@@ -222,6 +249,11 @@ fn write_scripts(dir: &Path) {
         dir,
         "count.sh",
         "#!/bin/sh\necho \"$1\" > \"$HEADWAY_OUTPUT_DIR/n.txt\"\nprintf 'result {\"n\": %s}\\n' \"$1\" >&3\n",
+    );
+    script(
+        dir,
+        "read.sh",
+        "#!/bin/sh\nprintf 'result {\"read\": %s}\\n' \"$(cat \"$1\")\" >&3\n",
     );
     script(
         dir,
@@ -710,4 +742,40 @@ async fn a_fan_out_under_its_threshold_fails_its_run_saying_how_many_succeeded()
             .starts_with("step \"fan\" failed"),
         "{done}"
     );
+}
+
+#[tokio::test]
+async fn a_steps_output_is_the_file_of_the_step_that_needs_it_and_only_its_owner_may_take_it() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (status, started) = run(&s, "hands_on", json!({"n": 42})).await;
+    assert_eq!(status, 201, "{started}");
+    let run_id = id(&started);
+    s.wait_status(&run_id, "succeeded").await;
+    let all = steps(&s, &run_id).await;
+    let (first, read) = (step(&all, "first"), step(&all, "read"));
+    let href = format!("/api/v1/jobs/{}/outputs/n.txt", id(first));
+    // The parameter names where the file is downloaded from; the program reads its bytes.
+    assert_eq!(read["params"], json!({"file": href}), "{read}");
+    assert_eq!(read["result"], json!({"read": 42}), "{read}");
+
+    // Any job of its owner's takes it as a file, checked like an upload.
+    let (status, again) = s.create("read", json!({"file": href})).await;
+    assert_eq!(status, 201, "{again}");
+    let again = s.wait_finished(&id(&again)).await;
+    assert_eq!(again["result"], json!({"read": 42}), "{again}");
+    // Another user may not, nor may anyone take an output its job does not have.
+    let other = app.session();
+    let (status, refused) = other.create("read", json!({"file": href})).await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["fields"][0]["field"], "file", "{refused}");
+    let missing = href.replace("n.txt", "m.txt");
+    for bad in [missing.as_str(), "/api/v1/jobs/x/outputs/n.txt", "n.txt"] {
+        let (status, refused) = s.create("read", json!({"file": bad})).await;
+        assert_eq!(status, 422, "{bad}: {refused}");
+        let says = refused["fields"][0]["message"].as_str().unwrap();
+        assert!(says.contains("no upload or output"), "{bad}: {says}");
+    }
+    let (status, log) = other.get(&format!("/api/v1/jobs/{}/outputs", id(first))).await;
+    assert_eq!(status, 404, "{log}");
 }
