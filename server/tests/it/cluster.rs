@@ -1263,3 +1263,113 @@ async fn a_step_starts_once_its_needs_ended_whichever_process_ended_them_across_
         victims.len()
     );
 }
+
+/// A step that writes a file, and one that imports it.
+const HANDS_ON: &str = r#"
+[[workflow]]
+name = "hands_on"
+
+[workflow.params.table]
+type = "string"
+pattern = "t[0-9]"
+
+[[workflow.step]]
+name = "export"
+kind = "export_jobs"
+
+[[workflow.step]]
+name = "import"
+kind = "import_csv"
+needs = ["export"]
+params = { upload = "{steps.export.outputs.jobs.csv}", table = "{table}" }
+"#;
+
+/// Sends `POST /api/v1/kinds/{kind}/{action}` to `base` as the operator.
+async fn operate(base: &str, kind: &str, action: &str) {
+    let r = http()
+        .post(format!("{base}/api/v1/kinds/{kind}/{action}"))
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{action} {kind}");
+}
+
+#[tokio::test]
+async fn a_steps_output_is_read_by_the_step_that_needs_it_on_another_process() {
+    let mut cluster = Cluster::start_with(1, &[], &[], |dir| {
+        let file = dir.join("workflows.toml");
+        std::fs::write(&file, HANDS_ON).unwrap();
+        vec!["--workflows".into(), file.to_str().unwrap().into()]
+    })
+    .await;
+    let args: Vec<String> = vec![
+        "--workflows".into(),
+        cluster.dir().join("workflows.toml").to_str().unwrap().into(),
+    ];
+    // The imports wait, paused, while the first process writes every export.
+    let first = cluster.sessions().remove(0);
+    operate(&cluster.processes[0].base, "import_csv", "pause").await;
+    let mut runs = Vec::new();
+    for i in 0..3 {
+        let body = json!({"kind": "hands_on", "params": {"table": format!("t{i}")}});
+        let (status, run) = first.create_raw(&body).await;
+        assert_eq!(status, 201, "{run}");
+        runs.push(run["id"].as_str().unwrap().to_string());
+    }
+    let mut exports = Vec::new();
+    for run in &runs {
+        let (status, page) = first.list(&format!("parent={run}&limit=10")).await;
+        assert_eq!(status, 200, "{page}");
+        let export = page["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["step"] == "export")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        first.wait_status(&export, "succeeded").await;
+        exports.push(export);
+    }
+    // Then that process is gone, and another, started after it, runs the imports.
+    let (_, status) = cluster.processes.remove(0).terminate();
+    assert!(status.success(), "{status}");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let base = cluster.add(&args, &[]).base.clone();
+    let second = cluster.sessions().remove(0);
+    operate(&base, "import_csv", "resume").await;
+    for (i, run) in runs.iter().enumerate() {
+        let done = second.wait_finished(run).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        let (_, page) = second.list(&format!("parent={run}&limit=10")).await;
+        let import = page["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["step"] == "import")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            import["params"]["upload"],
+            format!("/api/v1/jobs/{}/outputs/jobs.csv", exports[i]),
+            "{import}"
+        );
+        assert_eq!(import["result"]["table"], format!("t{i}"), "{import}");
+        let ran_on = psql(
+            &cluster.db,
+            &format!(
+                "SELECT p.pid FROM jobs j JOIN processes p ON p.id = j.claimed_by \
+                 WHERE j.id = '{}'",
+                import["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+        assert_eq!(
+            ran_on.trim(),
+            cluster.processes[0].pid().to_string(),
+            "{import}"
+        );
+    }
+}
