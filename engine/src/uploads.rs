@@ -436,6 +436,18 @@ impl Uploads {
         values: impl Fn(&str) -> Option<String>,
     ) -> Result<KindEnv, AppError> {
         let names = self.0.kinds.params_of(kind, ParamType::File);
+        self.env_for(files, user, rerun_of, names, values).await
+    }
+
+    /// [`Uploads::kind_env`] for the file parameters called `names` (a workflow's).
+    pub(crate) async fn env_for(
+        &self,
+        files: Files,
+        user: &UserId,
+        rerun_of: Option<&UserId>,
+        names: Vec<String>,
+        values: impl Fn(&str) -> Option<String>,
+    ) -> Result<KindEnv, AppError> {
         let mut found = HashMap::new();
         for name in names {
             let Some(file) = values(&name).and_then(|v| FileRef::parse(&v)) else {

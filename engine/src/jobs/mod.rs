@@ -961,7 +961,7 @@ pub(crate) enum Params {
 
 impl Params {
     /// The parameter `name` as text, if it is text.
-    fn value(&self, name: &str) -> Option<String> {
+    pub(crate) fn value(&self, name: &str) -> Option<String> {
         match self {
             Params::Json(v) => v.get(name)?.as_str().map(str::to_string),
             Params::Form(f) => f.get(name).map(|s| s.trim().to_string()),

@@ -348,7 +348,10 @@ impl Schedules {
         let stored: serde_json::Value =
             serde_json::from_str(&row.params).unwrap_or(serde_json::Value::Null);
         if let Some(workflow) = self.jobs.workflow_named(&row.kind) {
-            let values = crate::workflows::start::run_values(&workflow, stored, &opens.files)?;
+            let values = self
+                .jobs
+                .run_values(&opens, &workflow, Params::Json(stored))
+                .await?;
             let priority = row.priority.unwrap_or(model::Priority::NORMAL);
             let mut new = self
                 .jobs
@@ -393,7 +396,10 @@ impl Schedules {
         };
         // A workflow's: its parameters, and its steps checked as a run's would be.
         if let Some(workflow) = self.jobs.workflow_named(kind) {
-            let values = crate::workflows::start::run_values(&workflow, params, &opens.files)?;
+            let values = self
+                .jobs
+                .run_values(&opens, &workflow, Params::Json(params))
+                .await?;
             self.jobs
                 .build_run(opens, &workflow, values.clone(), model::Priority::NORMAL)
                 .await?;

@@ -53,7 +53,9 @@ impl Jobs {
         options: StartOptions,
     ) -> Result<Started, AppError> {
         let workflow = self.workflow_for(caller, name)?;
-        let values = run_values(&workflow, params, &self.opens_of(caller).files)?;
+        let values = self
+            .run_values(&self.opens_of(caller), &workflow, Params::Json(params))
+            .await?;
         self.start_run(caller, &workflow, values, options).await
     }
 
@@ -66,10 +68,9 @@ impl Jobs {
         options: StartOptions,
     ) -> Result<Started, AppError> {
         let workflow = self.workflow_for(caller, name)?;
-        let files = self.opens_of(caller).files;
-        let values = crate::kinds::read_form(&workflow.info.params, form, |params| {
-            run_values(&workflow, params, &files)
-        })?;
+        let values = self
+            .run_values(&self.opens_of(caller), &workflow, Params::Form(form.clone()))
+            .await?;
         self.start_run(caller, &workflow, values, options).await
     }
 
@@ -90,6 +91,43 @@ impl Jobs {
             files: Files::for_caller(&self.inner.data_root, caller),
             user: caller.user().clone(),
             rerun_of: None,
+        }
+    }
+
+    /// The values of `workflow`'s parameters in `params` (JSON, or a form's strings), checked as
+    /// a command's are, with what `opens` lets them open: the uploads (and outputs) its file
+    /// parameters name that are the caller's.
+    pub(crate) async fn run_values(
+        &self,
+        opens: &Opens,
+        workflow: &Workflow,
+        params: Params,
+    ) -> Result<Value, AppError> {
+        let names = workflow
+            .params
+            .iter()
+            .filter(|p| p.kind() == model::ParamType::File)
+            .map(|p| p.name().to_string())
+            .collect();
+        let env = self
+            .inner
+            .uploads
+            .env_for(
+                opens.files.clone(),
+                &opens.user,
+                opens.rerun_of.as_ref(),
+                names,
+                |name| params.value(name),
+            )
+            .await?;
+        let check = |values| {
+            check::check(&workflow.params, Typing::Checker, values, &env)
+                .into_result()
+                .map_err(AppError::invalid)
+        };
+        match params {
+            Params::Json(values) => check(values),
+            Params::Form(form) => crate::kinds::read_form(&workflow.info.params, &form, check),
         }
     }
 
@@ -277,19 +315,6 @@ impl Jobs {
         }
         self.started(created?)
     }
-}
-
-/// `params` checked as the workflow's parameters, in normal form (files as what `files` lets
-/// its runs open).
-pub(crate) fn run_values(
-    workflow: &Workflow,
-    params: Value,
-    files: &Files,
-) -> Result<Value, AppError> {
-    let env = crate::kinds::KindEnv::files(files.clone());
-    check::check(&workflow.params, Typing::Checker, params, &env)
-        .into_result()
-        .map_err(AppError::invalid)
 }
 
 /// The workflow's steps as a run keeps them.

@@ -230,6 +230,18 @@ needs = ["first"]
 params = { file = "{steps.first.outputs.n.txt}" }
 
 [[workflow]]
+name = "reads_one"
+
+[workflow.params.src]
+type = "file"
+accept = [".txt"]
+
+[[workflow.step]]
+name = "read"
+kind = "read"
+params = { file = "{src}" }
+
+[[workflow]]
 name = "unreadable"
 
 [[workflow.step]]
@@ -778,4 +790,45 @@ async fn a_steps_output_is_the_file_of_the_step_that_needs_it_and_only_its_owner
     }
     let (status, log) = other.get(&format!("/api/v1/jobs/{}/outputs", id(first))).await;
     assert_eq!(status, 404, "{log}");
+}
+
+#[tokio::test]
+async fn a_workflows_file_parameter_takes_an_upload_of_the_one_who_starts_it() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let (status, up) = crate::files::upload(&s, "n.txt", "text/plain", b"17".to_vec()).await;
+    assert_eq!(status, 201, "{up}");
+    let upload = id(&up);
+    let (status, started) = run(&s, "reads_one", json!({"src": upload})).await;
+    assert_eq!(status, 201, "{started}");
+    let run_id = id(&started);
+    s.wait_status(&run_id, "succeeded").await;
+    let all = steps(&s, &run_id).await;
+    assert_eq!(step(&all, "read")["result"], json!({"read": 17}), "{all:?}");
+    // From the form too, its field the upload's id.
+    let r = s
+        .start_job_form(&[("kind", "reads_one"), ("params[src]", upload.as_str())])
+        .await;
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    let (_, runs) = s.list("kind=workflow").await;
+    let runs = runs["jobs"].as_array().unwrap().clone();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    for run in &runs {
+        let done = s.wait_finished(&id(run)).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+    }
+
+    // Someone else's upload, or none, is refused naming the field; nothing is started.
+    let other = app.session();
+    for (who, src) in [(&other, upload.as_str()), (&s, "nope")] {
+        let (status, refused) = run(who, "reads_one", json!({"src": src})).await;
+        assert_eq!(status, 422, "{refused}");
+        assert_eq!(refused["fields"][0]["field"], "src", "{refused}");
+    }
+    let (_, theirs) = other.list("kind=workflow").await;
+    assert_eq!(theirs["jobs"], json!([]), "{theirs}");
 }
