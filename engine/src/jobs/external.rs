@@ -69,12 +69,35 @@ impl Jobs {
                 .map(Start::Job);
         }
         if kind == crate::workflows::WORKFLOW_KIND {
+            // A definition posted with its run, read by the workflows file's rules.
+            if let Some(definition) = params.get("workflow").filter(|w| w.is_object()) {
+                let values = params
+                    .get("params")
+                    .filter(|v| !v.is_null())
+                    .cloned()
+                    .unwrap_or_else(|| serde_json::json!({}));
+                if let Some(stranger) = params
+                    .as_object()
+                    .into_iter()
+                    .flat_map(|p| p.keys())
+                    .find(|k| *k != "workflow" && *k != "params")
+                {
+                    return Err(AppError::invalid_field(
+                        "params",
+                        format!("a workflow's run takes workflow and params, not {stranger:?}"),
+                    ));
+                }
+                return self
+                    .start_posted(caller, definition, values, options)
+                    .await
+                    .map(Start::Job);
+            }
             let asked: model::workflows::RunParams =
                 serde_json::from_value(params).map_err(|e| {
                     AppError::invalid_field(
                         "params",
                         format!(
-                            "a workflow's run takes {{\"workflow\": NAME, \"params\": {{…}}}}: {e}"
+                            "a workflow's run takes {{\"workflow\": NAME or DEFINITION, \"params\": {{…}}}}: {e}"
                         ),
                     )
                 })?;

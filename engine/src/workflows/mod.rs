@@ -2,10 +2,12 @@
 //! TOML file (`--workflows FILE`, read at start-up and again on SIGHUP, like the commands file).
 //! The graph's rules, the templates of a step's parameters and the rules of a run are the
 //! model's ([`model::workflows`]), the same wherever a workflow is read or run; [`file`](mod@file)
-//! reads and checks the file against the kinds that run here; [`start`] starts a run.
+//! reads and checks the file against the kinds that run here; [`posted`] reads a workflow posted
+//! with its run by the same rules; [`start`] starts a run.
 
 pub mod file;
 pub mod plan;
+pub mod posted;
 pub mod rerun;
 pub mod start;
 

@@ -86,7 +86,7 @@ impl Jobs {
     }
 
     /// What the caller's jobs may open.
-    fn opens_of(&self, caller: &Caller) -> Opens {
+    pub(super) fn opens_of(&self, caller: &Caller) -> Opens {
         Opens {
             files: Files::for_caller(&self.inner.data_root, caller),
             user: caller.user().clone(),
@@ -132,7 +132,7 @@ impl Jobs {
     }
 
     /// Makes the run's job and its steps' jobs and writes them together.
-    async fn start_run(
+    pub(super) async fn start_run(
         &self,
         caller: &Caller,
         workflow: &Workflow,

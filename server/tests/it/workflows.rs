@@ -832,3 +832,105 @@ async fn a_workflows_file_parameter_takes_an_upload_of_the_one_who_starts_it() {
     let (_, theirs) = other.list("kind=workflow").await;
     assert_eq!(theirs["jobs"], json!([]), "{theirs}");
 }
+
+/// A workflow posted with its run: a step that counts, one that reads its file, one that fails
+/// until mended.
+fn posted(n: u64) -> Value {
+    json!({"kind": "workflow", "params": {"workflow": {
+        "name": "posted_chain",
+        "title": "Posted chain",
+        "params": {"n": {"type": "integer", "max": 1000}},
+        "steps": [
+            {"name": "first", "kind": "count", "params": {"n": "{n}"}},
+            {"name": "read", "kind": "read", "needs": ["first"],
+             "params": {"file": "{steps.first.outputs.n.txt}"}},
+            {"name": "last", "kind": "flaky", "needs": ["read"],
+             "params": {"n": "{steps.read.result.read}"}}
+        ]
+    }, "params": {"n": n}}})
+}
+
+#[tokio::test]
+async fn a_workflow_posted_with_its_run_runs_as_the_files_and_re_runs_from_its_plan() {
+    let (app, dir) = with_workflows().await;
+    let s = app.session();
+    let (status, started) = s.create_raw(&posted(9)).await;
+    assert_eq!(status, 201, "{started}");
+    assert_eq!(started["kind"], "workflow", "{started}");
+    assert_eq!(started["params"]["workflow"], "posted_chain", "{started}");
+    let first_run = id(&started);
+    s.wait_status(&first_run, "failed").await;
+    let before = steps(&s, &first_run).await;
+    assert_eq!(step(&before, "read")["result"], json!({"read": 9}), "{before:?}");
+    assert_eq!(step(&before, "last")["status"], "failed", "{before:?}");
+    // Its page draws its graph from the plan its run keeps.
+    let page = s
+        .http
+        .get(s.url(&format!("/jobs/{first_run}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for name in ["first", "read", "last"] {
+        assert!(page.contains(&format!("data-step=\"{name}\"")), "{name}");
+    }
+    // Its failed step re-runs, what succeeded kept.
+    std::fs::write(dir.path().join("mended"), "").unwrap();
+    let (status, again) = s.rerun(&first_run).await;
+    assert_eq!(status, 201, "{again}");
+    s.wait_status(&id(&again), "succeeded").await;
+    let after = steps(&s, &id(&again)).await;
+    assert_eq!(step(&after, "first")["origin"], step(&before, "first")["id"]);
+    assert_eq!(step(&after, "last")["params"], json!({"n": 9}), "{after:?}");
+    // It is its poster's: someone else sees none of it.
+    let other = app.session();
+    assert_eq!(other.get(&format!("/api/v1/jobs/{first_run}")).await.0, 404);
+}
+
+#[tokio::test]
+async fn a_bad_posted_workflow_is_refused_naming_the_field_and_starts_nothing() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let with = |f: &dyn Fn(&mut Value)| {
+        let mut body = posted(3);
+        f(&mut body);
+        body
+    };
+    for (body, field, says) in [
+        (
+            with(&|b| b["params"]["workflow"]["steps"][1]["kind"] = json!("nope")),
+            "params.workflow",
+            "step \"read\": kind \"nope\" is not a kind that runs here",
+        ),
+        (
+            with(&|b| b["params"]["workflow"]["name"] = json!("pipeline")),
+            "params.workflow",
+            "this server has a workflow called \"pipeline\"",
+        ),
+        (
+            with(&|b| b["params"]["workflow"]["steps"][1]["params"]["file"] = json!("{n}")),
+            "params.workflow",
+            "its file parameter \"file\" takes a file parameter of the workflow",
+        ),
+        (
+            with(&|b| b["params"]["params"]["n"] = json!(5000)),
+            "n",
+            "at most 1000",
+        ),
+        (
+            with(&|b| b["params"]["colour"] = json!("red")),
+            "params",
+            "not \"colour\"",
+        ),
+    ] {
+        let (status, refused) = s.create_raw(&body).await;
+        assert_eq!(status, 422, "{refused}");
+        assert_eq!(refused["fields"][0]["field"], field, "{refused}");
+        let message = refused["fields"][0]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+    }
+    let (_, none) = s.list("kind=workflow").await;
+    assert_eq!(none["jobs"], json!([]), "{none}");
+}
