@@ -428,6 +428,11 @@ pub struct StartArgs {
     /// Follow it until it ends, and exit as `headway follow` does.
     #[arg(long)]
     pub follow: bool,
+    /// With the kind `workflow`: the workflow to run, one `[[workflow]]` written as in the
+    /// workflows file (TOML), or its definition as JSON (a file ending in .json); --param gives
+    /// the values of its parameters.
+    #[arg(long, value_name = "FILE")]
+    pub definition: Option<std::path::PathBuf>,
 }
 
 /// `headway run`'s arguments.

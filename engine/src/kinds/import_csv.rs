@@ -135,9 +135,7 @@ fn csv_upload(
             )));
         };
         let opened = env.uploads.open(id).map_err(|e| {
-            garde::Error::new(format!(
-                "the file cannot be read ({e}); upload it again"
-            ))
+            garde::Error::new(format!("the file cannot be read ({e}); upload it again"))
         })?;
         check_start_is_utf8(opened).map_err(garde::Error::new)
     }

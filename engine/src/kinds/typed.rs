@@ -273,7 +273,9 @@ mod tests {
         assert_eq!(e.fields.len(), 1, "{e:?}");
         assert_eq!(e.fields[0].field, "upload");
         assert!(
-            e.fields[0].message.contains("is neither one of your uploads"),
+            e.fields[0]
+                .message
+                .contains("is neither one of your uploads"),
             "{e:?}"
         );
     }

@@ -329,10 +329,7 @@ mod tests {
     fn on_the_wire_it_is_the_plain_id() {
         let id = "0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93";
         let r: UploadRef<Csv> = serde_json::from_str(&format!("\"{id}\"")).unwrap();
-        assert_eq!(
-            r.id(),
-            Some(&FileRef::Upload(UploadId::parse(id).unwrap()))
-        );
+        assert_eq!(r.id(), Some(&FileRef::Upload(UploadId::parse(id).unwrap())));
         assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{id}\""));
     }
 

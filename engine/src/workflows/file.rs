@@ -30,9 +30,9 @@
 //! workflow or an output of a step it needs, nothing else.
 
 use super::{OnFailure, Step, Workflow, WORKFLOW_KIND};
-use crate::kinds::check::ParamSpec;
 use crate::commands::file::{declared, from_toml, name_refused, read_text, ParamToml, TextsToml};
 use crate::commands::FileError;
+use crate::kinds::check::ParamSpec;
 use indexmap::IndexMap;
 use model::workflows::{Graph, Template};
 use model::KindInfo;
@@ -535,7 +535,10 @@ needs = ["load", "pack"]
             ("string", "{src}"),
             ("file", "in/{src}"),
             ("string", "0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93"),
-            ("string", "/api/v1/jobs/0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93/outputs/a"),
+            (
+                "string",
+                "/api/v1/jobs/0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93/outputs/a",
+            ),
             ("string", "{steps.pack.result}"),
         ] {
             let e = read(param, table).unwrap_err();

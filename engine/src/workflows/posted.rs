@@ -77,7 +77,9 @@ pub(crate) fn read(
     }
     let mut fields = fields.clone();
     if fields.contains_key("step") {
-        return Err(refused("a posted workflow lists its steps in \"steps\"".into()));
+        return Err(refused(
+            "a posted workflow lists its steps in \"steps\"".into(),
+        ));
     }
     if let Some(steps) = fields.remove("steps") {
         fields.insert("step".into(), steps);
@@ -152,9 +154,15 @@ mod tests {
     fn a_bad_definition_is_refused_saying_what_as_the_file_would() {
         let step = |kind: &str| json!({"name": "w", "steps": [{"name": "a", "kind": kind}]});
         for (definition, says) in [
-            (json!("x"), "a workflow is its name or its definition".to_string()),
+            (
+                json!("x"),
+                "a workflow is its name or its definition".to_string(),
+            ),
             (json!([]), "a workflow is its name or its definition".into()),
-            (step("nope"), "kind \"nope\" is not a kind that runs here".into()),
+            (
+                step("nope"),
+                "kind \"nope\" is not a kind that runs here".into(),
+            ),
             (
                 json!({"name": "nightly", "steps": [{"name": "a", "kind": "demo"}]}),
                 "this server has a workflow called \"nightly\"".into(),
@@ -163,7 +171,10 @@ mod tests {
                 json!({"name": "demo", "steps": [{"name": "a", "kind": "demo"}]}),
                 "the workflow name \"demo\" is a kind's".into(),
             ),
-            (json!({"name": "w", "steps": []}), "at least one step".into()),
+            (
+                json!({"name": "w", "steps": []}),
+                "at least one step".into(),
+            ),
             (
                 json!({"name": "w", "step": [{"name": "a", "kind": "demo"}]}),
                 "lists its steps in \"steps\"".into(),

@@ -69,7 +69,11 @@ impl Jobs {
     ) -> Result<Started, AppError> {
         let workflow = self.workflow_for(caller, name)?;
         let values = self
-            .run_values(&self.opens_of(caller), &workflow, Params::Form(form.clone()))
+            .run_values(
+                &self.opens_of(caller),
+                &workflow,
+                Params::Form(form.clone()),
+            )
             .await?;
         self.start_run(caller, &workflow, values, options).await
     }

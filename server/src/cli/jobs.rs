@@ -98,6 +98,15 @@ fn created(ms: i64) -> String {
 pub async fn start(config: &Config, args: &StartArgs) -> Result<i32, String> {
     let remote = Remote::new(config)?;
     let mut body = json!({"kind": args.kind, "params": params(&args.param)?});
+    if let Some(path) = &args.definition {
+        if args.kind != "workflow" {
+            return Err(
+                "--definition starts a workflow: headway start workflow --definition FILE".into(),
+            );
+        }
+        let values = params(&args.param)?;
+        body["params"] = json!({"workflow": definition(path)?, "params": values});
+    }
     // As written: the server says what a priority, a job to run after or a condition may be,
     // and who may ask for them.
     if let Some(priority) = &args.priority {
@@ -119,6 +128,33 @@ pub async fn start(config: &Config, args: &StartArgs) -> Result<i32, String> {
     }
     eprintln!("headway: job {id}: {}/jobs/{id}", remote.base());
     follow(config, &id).await
+}
+
+/// The workflow the file at `path` defines, as the API takes it: JSON as it is, or the one
+/// `[[workflow]]` of a TOML file written as the workflows file is (its `step`s become `steps`).
+fn definition(path: &std::path::Path) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "json") {
+        return serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not JSON: {e}", path.display()));
+    }
+    let file: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.message()))?;
+    let mut workflows = match file.get("workflow") {
+        Some(toml::Value::Array(all)) if all.len() == 1 => all.clone(),
+        _ => {
+            return Err(format!(
+                "{}: write one [[workflow]], as in the workflows file",
+                path.display()
+            ))
+        }
+    };
+    let mut one = serde_json::to_value(workflows.remove(0)).map_err(|e| e.to_string())?;
+    if let Some(steps) = one.as_object_mut().and_then(|w| w.remove("step")) {
+        one["steps"] = steps;
+    }
+    Ok(one)
 }
 
 /// `headway cancel ID`: asks the job to stop.

@@ -1305,7 +1305,12 @@ async fn a_steps_output_is_read_by_the_step_that_needs_it_on_another_process() {
     .await;
     let args: Vec<String> = vec![
         "--workflows".into(),
-        cluster.dir().join("workflows.toml").to_str().unwrap().into(),
+        cluster
+            .dir()
+            .join("workflows.toml")
+            .to_str()
+            .unwrap()
+            .into(),
     ];
     // The imports wait, paused, while the first process writes every export.
     let first = cluster.sessions().remove(0);

@@ -12,7 +12,12 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 /// `POST /api/v1/uploads` with `bytes` as the body, named `name`.
-pub(crate) async fn upload(s: &Session, name: &str, content_type: &str, bytes: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn upload(
+    s: &Session,
+    name: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
     let r = s
         .http
         .post(s.url("/api/v1/uploads"))

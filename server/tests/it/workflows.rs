@@ -637,6 +637,61 @@ async fn the_command_line_starts_a_run_by_its_workflows_name_and_follows_it_to_i
         .await;
     assert_ne!(code, 0);
     assert!(err.contains("must be"), "{err}");
+
+    // A workflow of one's own, written as in the workflows file, runs from its file.
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("own.toml");
+    std::fs::write(
+        &own,
+        "[[workflow]]\nname = \"own\"\n[workflow.params.n]\ntype = \"integer\"\n\
+         [[workflow.step]]\nname = \"a\"\nkind = \"count\"\nparams = { n = \"{n}\" }\n\
+         [[workflow.step]]\nname = \"b\"\nkind = \"read\"\nneeds = [\"a\"]\n\
+         params = { file = \"{steps.a.outputs.n.txt}\" }\n",
+    )
+    .unwrap();
+    let own = own.to_str().unwrap();
+    let (code, out, err) = app
+        .client(
+            &base,
+            &[
+                "start",
+                "workflow",
+                "--definition",
+                own,
+                "--param",
+                "n=5",
+                "--follow",
+            ],
+        )
+        .await;
+    assert_eq!(code, 0, "{err}");
+    let s = Session::with_token(&base, &app.admin_token());
+    let (_, runs) = s.list("kind=workflow").await;
+    let mine = runs["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["params"]["workflow"] == "own")
+        .unwrap_or_else(|| panic!("{out} {runs}"))
+        .clone();
+    assert_eq!(mine["status"], "succeeded", "{mine}");
+    let all = steps(&s, &id(&mine)).await;
+    assert_eq!(step(&all, "b")["result"], json!({"read": 5}), "{all:?}");
+    // A mistake in it says where, and nothing starts.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[[workflow]]\nname = \"bad\"\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.toml");
+    let (code, _, err) = app
+        .client(
+            &base,
+            &["start", "workflow", "--definition", bad.to_str().unwrap()],
+        )
+        .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("a workflow needs at least one step"), "{err}");
 }
 
 #[tokio::test]
@@ -788,7 +843,9 @@ async fn a_steps_output_is_the_file_of_the_step_that_needs_it_and_only_its_owner
         let says = refused["fields"][0]["message"].as_str().unwrap();
         assert!(says.contains("no upload or output"), "{bad}: {says}");
     }
-    let (status, log) = other.get(&format!("/api/v1/jobs/{}/outputs", id(first))).await;
+    let (status, log) = other
+        .get(&format!("/api/v1/jobs/{}/outputs", id(first)))
+        .await;
     assert_eq!(status, 404, "{log}");
 }
 
@@ -861,7 +918,11 @@ async fn a_workflow_posted_with_its_run_runs_as_the_files_and_re_runs_from_its_p
     let first_run = id(&started);
     s.wait_status(&first_run, "failed").await;
     let before = steps(&s, &first_run).await;
-    assert_eq!(step(&before, "read")["result"], json!({"read": 9}), "{before:?}");
+    assert_eq!(
+        step(&before, "read")["result"],
+        json!({"read": 9}),
+        "{before:?}"
+    );
     assert_eq!(step(&before, "last")["status"], "failed", "{before:?}");
     // Its page draws its graph from the plan its run keeps.
     let page = s
@@ -882,7 +943,10 @@ async fn a_workflow_posted_with_its_run_runs_as_the_files_and_re_runs_from_its_p
     assert_eq!(status, 201, "{again}");
     s.wait_status(&id(&again), "succeeded").await;
     let after = steps(&s, &id(&again)).await;
-    assert_eq!(step(&after, "first")["origin"], step(&before, "first")["id"]);
+    assert_eq!(
+        step(&after, "first")["origin"],
+        step(&before, "first")["id"]
+    );
     assert_eq!(step(&after, "last")["params"], json!({"n": 9}), "{after:?}");
     // It is its poster's: someone else sees none of it.
     let other = app.session();
