@@ -4,7 +4,8 @@ import { Headway } from './headway';
 
 // A server of the workflows' tests' own, with a workflows file of demo steps: `check` counts,
 // then `report` and `tidy` run side by side once it succeeded; `breaks` fails its first step,
-// which cancels the step waiting for it.
+// which cancels the step waiting for it; `shout_then_measure` takes an uploaded text, and its
+// second step reads the file its first step wrote.
 const WORKFLOWS = `
 [[workflow]]
 name = "check_then_report"
@@ -58,6 +59,26 @@ concurrency = 2
 params = { word = "{item}" }
 
 [[workflow]]
+name = "shout_then_measure"
+title = "Shout, then measure"
+
+[workflow.params.text]
+type = "file"
+title = "Text"
+accept = [".txt"]
+
+[[workflow.step]]
+name = "shout"
+kind = "shout"
+params = { text = "{text}" }
+
+[[workflow.step]]
+name = "measure"
+kind = "measure"
+needs = ["shout"]
+params = { text = "{steps.shout.outputs.loud.txt}" }
+
+[[workflow]]
 name = "mends"
 title = "Count, then a step that fails until mended"
 
@@ -102,6 +123,23 @@ export function workflowServer(slot: number, name: string): WorkflowServer {
       `[[command]]\nname = "words"\ntitle = "Words"\nprogram = "${words}"\n\n` +
       `[[command]]\nname = "say"\ntitle = "Say"\nprogram = "${say}"\nargs = ["{word}"]\n\n` +
       `[command.params.word]\ntype = "string"\nrequired = true\n`,
+  );
+  // `shout` writes its text file in capitals as its output `loud.txt`; `measure` counts the
+  // bytes of its file.
+  const shout = path.join(dir, 'shout.sh');
+  fs.writeFileSync(shout, `#!/bin/sh\ntr a-z A-Z < "$1" > "$HEADWAY_OUTPUT_DIR/loud.txt"\n`, { mode: 0o755 });
+  const measure = path.join(dir, 'measure.sh');
+  fs.writeFileSync(
+    measure,
+    `#!/bin/sh\nprintf 'result {"bytes": %s, "head": "%s"}\\n' "$(wc -c < "$1")" "$(head -c 5 "$1")" >&3\n`,
+    { mode: 0o755 },
+  );
+  fs.appendFileSync(
+    commands,
+    `\n[[command]]\nname = "shout"\ntitle = "Shout"\nprogram = "${shout}"\nargs = ["{text}"]\n\n` +
+      `[command.params.text]\ntype = "file"\naccept = [".txt"]\n\n` +
+      `[[command]]\nname = "measure"\ntitle = "Measure"\nprogram = "${measure}"\nargs = ["{text}"]\n\n` +
+      `[command.params.text]\ntype = "file"\naccept = [".txt"]\n`,
   );
   const workflows = path.join(dir, 'workflows.toml');
   fs.writeFileSync(workflows, WORKFLOWS);

@@ -38,3 +38,20 @@ test('a workflow starts from its plain form and its page lists its steps', async
   await boxes.filter({ hasText: 'report' }).click();
   await expect(page.locator('dd.job-step-of a')).toHaveText(run.slice(0, 8));
 });
+
+test('a workflow\'s plain form uploads its file, and the next step reads the file the first wrote', async ({ page }) => {
+  await page.goto(`${server.url}/new/shout_then_measure`);
+  const form = page.locator('form#start-shout_then_measure');
+  await expect(form).toHaveAttribute('enctype', 'multipart/form-data');
+  await form.getByLabel('Text', { exact: true }).setInputFiles({ name: 'hi.txt', mimeType: 'text/plain', buffer: Buffer.from('hello\n') });
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  const run = page.url().split('/').pop()!;
+  await expect(async () => {
+    await page.reload();
+    await expect(page.locator(`article.job[data-job-id="${run}"]`)).toHaveAttribute('data-status', 'succeeded', { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+  await page.getByRole('figure', { name: 'How the steps depend on each other' }).locator('a.run-node[data-step="measure"]').click();
+  await expect(page.locator('.params [data-param="text"]')).toContainText('loud.txt');
+  await expect(page.locator('dl.result')).toContainText('HELLO');
+});

@@ -70,6 +70,33 @@ test('a workflow starts from its form and its page follows every step live', asy
 });
 
 
+test('a workflow takes an uploaded file, and its next step reads the file its first step wrote', async ({ page }) => {
+  await page.goto(`${server.url}/new/shout_then_measure`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const form = page.locator('form#start-shout_then_measure');
+  await form.getByLabel('Text', { exact: true }).setInputFiles({ name: 'hi.txt', mimeType: 'text/plain', buffer: Buffer.from('hello\n') });
+  await expect(form.locator('.upload-text')).toHaveText('Uploaded hi.txt (6 B) ✓');
+  await expectAccessible(page);
+  await form.getByRole('button', { name: /start/i }).click();
+  await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const run = page.url().split('/').pop()!;
+  await expect(page.locator(`article.job[data-job-id="${run}"]`)).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  const graph = page.getByRole('figure', { name: 'How the steps depend on each other' });
+  await expect(graph.locator('a.run-node[data-step="measure"]')).toHaveAttribute('data-status', 'succeeded');
+  // The second step's file is the first step's output: its parameter links to it.
+  await graph.locator('a.run-node[data-step="shout"]').click();
+  await expect(page.locator('ul.outputs a', { hasText: 'loud.txt' })).toBeVisible();
+  await page.goBack();
+  await graph.locator('a.run-node[data-step="measure"]').click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('.params [data-param="text"]')).toContainText('loud.txt');
+  const result = page.locator('dl.result');
+  await expect(result).toContainText('HELLO');
+  await expect(result).toContainText('6');
+  await expectAccessible(page);
+});
+
 test('a failed run re-runs only what did not succeed', async ({ page }) => {
   const res = await page.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'mends', params: {} } });
   expect(res.status()).toBe(201);
