@@ -129,12 +129,12 @@ mod tests {
 
     #[test]
     fn a_file_parameter_names_an_upload_or_an_output_and_nothing_else() {
-        let upload = UploadId::random();
+        let upload = UploadId::parse("0b7c5e1a-3f2d-4c8e-9a61-5d0e2f4b7c93").unwrap();
         assert_eq!(
             FileRef::parse(upload.as_str()),
             Some(FileRef::Upload(upload))
         );
-        let job = JobId::random();
+        let job = JobId::parse("77310000-0000-0000-0000-000000000000").unwrap();
         let o = Output {
             name: "rows #1 März?.csv".into(),
             size: 1,

@@ -700,22 +700,7 @@ pub(crate) async fn drive(
             );
             let cookie = cookie.as_deref().unwrap_or_default();
             for _ in 0..plan.fanout_jobs {
-                let r = conn
-                    .request(
-                        "POST",
-                        "/api/v1/jobs",
-                        &[("Cookie", cookie)],
-                        Some(("application/json", body.as_bytes())),
-                    )
-                    .await
-                    .map_err(|e| format!("POST /api/v1/jobs: {e}"))?;
-                if r.head.status != 201 {
-                    return Err(format!(
-                        "POST /api/v1/jobs answered {}: {}",
-                        r.head.status,
-                        r.text()
-                    ));
-                }
+                super::post_job(&mut conn, cookie, body.as_bytes()).await?;
             }
         }
     }

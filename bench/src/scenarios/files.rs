@@ -434,12 +434,10 @@ async fn backend(plan: &Plan, tag: &str, url: &str, source: &Path, rows: u64) ->
         received: &received,
     };
     let result = drive(plan, tag, &sites, source, rows).await;
-    let stopped = server.stop().await;
-    let baseline_stopped = baseline.stop().await;
+    let stopped = super::stop_all(vec![server, baseline]).await;
     let _ = std::fs::remove_dir_all(&dir);
     let measured = result?;
     stopped?;
-    baseline_stopped?;
     Ok(measured)
 }
 
@@ -627,28 +625,10 @@ async fn import(
 ) -> Res<(String, u64)> {
     let body = json!({"kind": "import_csv", "params": {"upload": upload, "table": "bench_files"}})
         .to_string();
-    let headers = [("Cookie", cookie)];
-    let r = http::fetch(
-        addr,
-        "POST",
-        "/api/v1/jobs",
-        &headers,
-        Some(("application/json", body.as_bytes())),
-    )
-    .await
-    .map_err(|e| format!("POST /api/v1/jobs: {e}"))?;
-    if r.head.status != 201 {
-        return Err(format!(
-            "POST /api/v1/jobs answered {}: {}",
-            r.head.status,
-            r.text()
-        ));
-    }
-    let job: Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
-    let id = job["id"]
-        .as_str()
-        .ok_or("POST /api/v1/jobs answered no id")?
-        .to_string();
+    let mut conn = http::Conn::connect(addr)
+        .await
+        .map_err(|e| format!("connecting to {addr}: {e}"))?;
+    let id = super::post_job(&mut conn, cookie, body.as_bytes()).await?;
     let deadline = Instant::now() + limit;
     let job = loop {
         let job = get_json(addr, cookie, &format!("/api/v1/jobs/{id}")).await?;

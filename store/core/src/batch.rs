@@ -611,8 +611,14 @@ impl Batch {
     ) -> Result<(), S::Error> {
         let at = now_ms();
         self.apply_one(sql, change, at).await?;
-        // Ending jobs may end or cancel others, and so on; the runs whose steps ended are
-        // settled once the batch's changes are written ([`Batch::settle_steps`]).
+        // The runs whose steps ended are settled once the batch's changes are written
+        // ([`Batch::settle_steps`]).
+        self.settle_waiting(sql, at).await
+    }
+
+    /// Settles the jobs waiting for the jobs ended so far, and passes on the cancels of runs
+    /// asked for: ending jobs may end or cancel others, and so on, until nothing moves.
+    async fn settle_waiting<S: BatchSql>(&mut self, sql: &mut S, at: i64) -> Result<(), S::Error> {
         loop {
             self.settle(sql, at).await?;
             self.pass_cancels(sql, at).await?;

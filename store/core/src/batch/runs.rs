@@ -501,13 +501,7 @@ impl Batch {
                     .await?;
             }
             // The jobs after what ended, and the cancels it passed on.
-            loop {
-                self.settle(sql, at).await?;
-                self.pass_cancels(sql, at).await?;
-                if self.ended.is_empty() && self.runs_cancelled.is_empty() {
-                    break;
-                }
-            }
+            self.settle_waiting(sql, at).await?;
         }
         Ok(())
     }
