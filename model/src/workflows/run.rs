@@ -138,15 +138,11 @@ impl Tally {
 }
 
 /// The run's bar: each step weighs the same; an ended step counts whole, an active one with a
-/// known total (`running`: each such step's current and total) its share done, any other
-/// nothing yet. Counted in thousandths of a step, so that the bar moves with a long step's
-/// own. A group's (`items`) says how many of its items are done and how many failed.
-pub fn run_progress(tally: Tally, running: &[(u64, u64)], items: bool) -> Progress {
-    let shares: u64 = running
-        .iter()
-        .filter(|&&(_, total)| total > 0)
-        .map(|&(current, total)| current.min(total).saturating_mul(1000) / total)
-        .sum();
+/// known total its share done, any other nothing yet. Counted in thousandths of a step, so
+/// that the bar moves with a long step's own: `shares` is what the active steps with a total
+/// add (each `current * 1000 / total`, at most 1000), as the store sums them where it reads the
+/// run's tally. A group's (`items`) says how many of its items are done and how many failed.
+pub fn run_progress(tally: Tally, shares: u64, items: bool) -> Progress {
     let (n, ended, failed) = (tally.made, tally.ended.min(tally.made), tally.failed());
     let message = match items {
         false => format!("{ended} of {n} steps ended"),
@@ -328,14 +324,14 @@ mod tests {
     #[test]
     fn the_runs_bar_weighs_each_step_the_same_moving_with_a_known_total() {
         // a succeeded, b running 25 of 100, c running without a total, d queued.
-        let p = run_progress(tally(4, 1, 1), &[(25, 100)], false);
+        let p = run_progress(tally(4, 1, 1), 250, false);
         assert_eq!((p.current, p.total), (1250, Some(4000)));
         assert_eq!(p.message, "1 of 4 steps ended");
         assert_eq!(p.level, Level::Success);
-        let failed = run_progress(tally(1, 1, 0), &[], false);
+        let failed = run_progress(tally(1, 1, 0), 0, false);
         assert_eq!((failed.current, failed.level), (1000, Level::Danger));
-        // A step past its total, or a total of nothing, never moves the bar past the whole.
-        let over = run_progress(tally(2, 1, 1), &[(900, 100), (3, 0)], false);
+        // Shares past what is left never move the bar past the whole.
+        let over = run_progress(tally(2, 1, 1), 1500, false);
         assert_eq!(over.current, 2000);
     }
 
@@ -376,7 +372,7 @@ mod tests {
         );
         let going = tally(10_000, 8_415, 8_412);
         assert!(!going.all_ended());
-        let p = run_progress(going, &[], true);
+        let p = run_progress(going, 0, true);
         assert_eq!(p.message, "8,412 of 10,000 done, 3 failed");
         assert_eq!((p.current, p.total), (8_415_000, Some(10_000_000)));
     }

@@ -24,8 +24,8 @@ mod after;
 mod runs;
 pub use after::{ANY_WAITING, NEED_MET, NEED_STATUS, TAKE_WAITING, WAITING_JOB, WAIT_FOR};
 pub use runs::{
-    RunRow, StepRow, TallyRow, ACTIVE_SHARES, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_ENDED,
-    STEPS_OF, TALLY_OF,
+    RunRow, StepRow, TallyRow, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_ENDED, STEPS_OF,
+    TALLY_OF,
 };
 
 /// What [`BatchSql::next_log_seq`] gives back.
@@ -294,9 +294,6 @@ pub trait BatchSql {
         ended: i64,
         succeeded: i64,
     ) -> Result<Option<TallyRow>, Self::Error>;
-    /// The current and total of a run's active steps that know their total
-    /// ([`runs::ACTIVE_SHARES`]).
-    async fn active_shares(&mut self, job_id: &str) -> Result<Vec<(i64, i64)>, Self::Error>;
     /// Inserts events (each with the time it was made) and log lines.
     async fn insert_rows(
         &mut self,

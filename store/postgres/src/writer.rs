@@ -1005,13 +1005,6 @@ impl BatchSql for Statements<'_> {
             .await
     }
 
-    async fn active_shares(&mut self, job_id: &str) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-        sqlx::query_as(batch::ACTIVE_SHARES)
-            .bind(job_id)
-            .fetch_all(&mut *self.0)
-            .await
-    }
-
     async fn need_met(
         &mut self,
         job_id: &str,

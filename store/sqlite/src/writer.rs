@@ -1106,12 +1106,6 @@ impl BatchSql for Statements<'_> {
             .optional()
     }
 
-    async fn active_shares(&mut self, job_id: &str) -> rusqlite::Result<Vec<(i64, i64)>> {
-        let mut stmt = self.0.prepare_cached(batch::ACTIVE_SHARES)?;
-        let rows = stmt.query_map([job_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect()
-    }
-
     async fn need_met(
         &mut self,
         job_id: &str,
@@ -1521,5 +1515,6 @@ fn tally_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<batch::TallyRow> {
         steps_made: r.get(3)?,
         steps_ended: r.get(4)?,
         steps_succeeded: r.get(5)?,
+        shares: r.get(6)?,
     })
 }

@@ -42,22 +42,33 @@ pub const RUN_OF: &str = "SELECT params, plan FROM jobs WHERE id = $1 AND plan I
 pub const STEPS_OF: &str = "SELECT id, step, status, error_code, error_message, result, outputs \
      FROM jobs WHERE parent_id = $1 ORDER BY seq";
 
+/// What a run's active steps that know their total add to its bar: each its share of 1000
+/// (`current` of `total`, at most all of it), summed in the statement that reads the run's
+/// tally, so that drawing the bar reads nothing more.
+macro_rules! active_shares {
+    () => {
+        "CAST(COALESCE((SELECT SUM((CASE WHEN s.current < s.total THEN s.current ELSE s.total END) \
+             * 1000 / s.total) FROM jobs s WHERE s.parent_id = jobs.id \
+             AND s.status IN ('running', 'cancelling') AND s.total > 0), 0) AS BIGINT) AS shares"
+    };
+}
+
 /// [`BatchSql::tally_of`] in both databases' SQL (`$1`: the run's job).
-pub const TALLY_OF: &str = "SELECT owner, status, parent_id, steps_made, steps_ended, \
-         steps_succeeded \
-     FROM jobs WHERE id = $1 AND plan IS NOT NULL";
+pub const TALLY_OF: &str = concat!(
+    "SELECT owner, status, parent_id, steps_made, steps_ended, steps_succeeded, ",
+    active_shares!(),
+    " FROM jobs WHERE id = $1 AND plan IS NOT NULL"
+);
 
 /// [`BatchSql::steps_ended`] in both databases' SQL (`$1`: the steps that ended, `$2`: how
 /// many of them succeeded, `$3`: the run's job), returning what [`TALLY_OF`] reads.
-pub const STEPS_ENDED: &str = "UPDATE jobs \
+pub const STEPS_ENDED: &str = concat!(
+    "UPDATE jobs \
      SET steps_ended = steps_ended + $1, steps_succeeded = steps_succeeded + $2 \
      WHERE id = $3 AND plan IS NOT NULL \
-     RETURNING owner, status, parent_id, steps_made, steps_ended, steps_succeeded";
-
-/// [`BatchSql::active_shares`] in both databases' SQL (`$1`: the run's job): the progress of
-/// its active steps that know their total.
-pub const ACTIVE_SHARES: &str = "SELECT current, total FROM jobs \
-     WHERE parent_id = $1 AND status IN ('running', 'cancelling') AND total IS NOT NULL";
+     RETURNING owner, status, parent_id, steps_made, steps_ended, steps_succeeded, ",
+    active_shares!()
+);
 
 /// A run's job as [`TALLY_OF`] and [`STEPS_ENDED`] read it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -68,6 +79,8 @@ pub struct TallyRow {
     pub steps_made: i64,
     pub steps_ended: i64,
     pub steps_succeeded: i64,
+    /// What its active steps that know their total add to its bar, in thousandths of a step.
+    pub shares: i64,
 }
 
 /// A run (or group) as its tally reads it: enough to settle it and draw its bar.
@@ -75,6 +88,8 @@ pub(super) struct Seen {
     owner: UserId,
     status: JobStatus,
     tally: Tally,
+    /// What its active steps that know their total add to its bar (thousandths of a step).
+    shares: u64,
     /// A fan-out's group (a run's child), whose bar counts items.
     group: bool,
 }
@@ -90,6 +105,7 @@ impl Seen {
                 ended: n(row.steps_ended),
                 succeeded: n(row.steps_succeeded),
             },
+            shares: n(row.shares),
             group: row.parent_id.is_some(),
         })
     }
@@ -627,13 +643,9 @@ impl Batch {
         seen: &Seen,
         at: i64,
     ) -> Result<Option<JobId>, S::Error> {
-        let shares: Vec<(u64, u64)> = (sql.active_shares(run_id.as_str()).await?)
-            .into_iter()
-            .map(|(current, total)| (current.max(0) as u64, total.max(0) as u64))
-            .collect();
         let progress = model::Progress {
             at: Some(at),
-            ..run_progress(seen.tally, &shares, seen.group)
+            ..run_progress(seen.tally, seen.shares, seen.group)
         };
         let id = self.take_id();
         let Some(parent) = sql

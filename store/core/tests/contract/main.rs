@@ -47,6 +47,7 @@ macro_rules! on_both {
 
 on_both!(
     a_fan_out_of_thousands_ends_from_its_tally_and_its_run_counts_once,
+    a_runs_bar_moves_with_its_active_steps_share_of_their_totals,
     a_job_after_others_starts_once_they_all_succeeded_and_not_before,
     a_need_that_fails_cancels_the_jobs_after_it_and_theirs_in_its_commit,
     a_job_after_jobs_that_ended_is_settled_as_it_is_inserted,

@@ -171,3 +171,74 @@ pub async fn a_fan_out_of_thousands_ends_from_its_tally_and_its_run_counts_once(
         [0, 1, 1]
     );
 }
+
+/// A step's progress on `item` as `me`'s.
+fn progress(item: &Job, current: u64, total: Option<u64>) -> Change {
+    Change::Progress {
+        fence: None,
+        owner: named("me"),
+        job_id: item.id.clone(),
+        progress: model::Progress {
+            current,
+            total,
+            ..Default::default()
+        },
+        answer: Answer::none(),
+    }
+}
+
+pub async fn a_runs_bar_moves_with_its_active_steps_share_of_their_totals(db: Db) {
+    let (run, plan, group) = fan_out(5);
+    let (start, _) = asked(|answer| Change::StartRun {
+        owner: named("me"),
+        run: run.clone(),
+        plan,
+        steps: vec![group.clone()],
+        max_queued: None,
+        key: None,
+        answer,
+    });
+    db.store.apply(vec![start]).await.unwrap();
+    let items = db
+        .store
+        .list_jobs(
+            Some(&named("me")),
+            &JobFilter {
+                steps: Steps::Of(group.id.clone()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let mut changes: Vec<Change> = items
+        .iter()
+        .map(|i| to("me", i, JobStatus::Running))
+        .collect();
+    // A quarter done, past its total, a total of nothing, no total, and one ended.
+    changes.extend([
+        progress(&items[0], 25, Some(100)),
+        progress(&items[1], 900, Some(100)),
+        progress(&items[2], 3, Some(0)),
+        progress(&items[3], 7, None),
+        to("me", &items[4], JobStatus::Succeeded),
+    ]);
+    db.store.apply(changes).await.unwrap();
+    let bar = |job: Job| (job.progress.current, job.progress.total);
+    let group_now = db.store.job(None, &group.id).await.unwrap().unwrap();
+    // One item ended (1000) and two with totals: 250 and, at most, 1000.
+    assert_eq!(bar(group_now), (2250, Some(5000)));
+    // The run's one step is the group, active without a total of its own on the run's scale:
+    // its share is the group's bar.
+    let run_now = db.store.job(None, &run.id).await.unwrap().unwrap();
+    assert_eq!(bar(run_now), (450, Some(1000)));
+    // Once they end, the shares are gone and the ends count whole.
+    let ends: Vec<Change> = items[..4]
+        .iter()
+        .map(|i| to("me", i, JobStatus::Succeeded))
+        .collect();
+    db.store.apply(ends).await.unwrap();
+    let run_now = db.store.job(None, &run.id).await.unwrap().unwrap();
+    assert_eq!(run_now.status, JobStatus::Succeeded, "{run_now:?}");
+    assert_eq!(bar(run_now), (1000, Some(1000)));
+}
