@@ -320,15 +320,7 @@ async fn log_reads_are_bounded_in_bytes_with_64_kib_lines() {
     // Paged on to the end, every line comes.
     assert_eq!(s.log(id).await.len(), 100);
     // The job page: its log is bounded too.
-    let page = s
-        .http
-        .get(s.url(&format!("/jobs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = s.text(&format!("/jobs/{id}")).await;
     eprintln!("job page: {} bytes", page.len());
     assert!(page.len() < 4_000_000, "{} bytes of HTML", page.len());
     // The download has it all, read a bounded step at a time.

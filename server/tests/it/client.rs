@@ -115,6 +115,12 @@ impl Session {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The body of `GET path` as text (a page, a log), whatever its status.
+    pub async fn text(&self, path: &str) -> String {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        r.text().await.unwrap()
+    }
+
     pub async fn post(&self, path: &str) -> (u16, Value) {
         let r = self.http.post(self.url(path)).send().await.unwrap();
         let status = r.status().as_u16();

@@ -510,15 +510,7 @@ async fn a_page_without_javascript_uploads_the_file_and_starts_the_job_in_one_po
             to.starts_with("/new/import_csv?x=1&__path=%2Fapi%2Fstart_job&__err="),
             "{table}: {to}"
         );
-        let page = s
-            .http
-            .get(s.url(&to))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = s.text(&to).await;
         assert!(
             page.contains(says),
             "{table}: the page does not say {says:?}"
@@ -691,14 +683,8 @@ async fn no_cell_of_an_export_starts_a_formula_whatever_the_user_wrote() {
     let done = s.wait_finished(export_id).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     let text = s
-        .http
-        .get(s.url(&format!("/api/v1/jobs/{export_id}/outputs/jobs.csv")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text(&format!("/api/v1/jobs/{export_id}/outputs/jobs.csv"))
+        .await;
     let rows = csv_cells(&text);
     assert_eq!(rows.len(), 2, "{text}");
     let column = |name: &str| rows[0].iter().position(|c| c == name).unwrap();

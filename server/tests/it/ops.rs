@@ -356,15 +356,7 @@ async fn the_system_page_shows_load_timings_and_processes_and_only_on_loopback()
     s.wait_finished(&running).await;
 
     // A cancel was asked for: it is no failure, and the failure rate leaves it aside.
-    let html = s
-        .http
-        .get(s.url("/system"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = s.text("/system").await;
     let row = html
         .split("data-kind=\"demo\"")
         .nth(1)

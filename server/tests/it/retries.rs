@@ -161,15 +161,7 @@ async fn a_failed_attempt_is_tried_again_after_its_backoff_and_the_job_keeps_eve
         .map(|n| (n, format!("attempt {n} begins")))
         .collect();
     assert_eq!(lines, expected);
-    let text = s
-        .http
-        .get(s.url(&format!("/api/v1/jobs/{id}/log.txt")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = s.text(&format!("/api/v1/jobs/{id}/log.txt")).await;
     assert!(text.contains("[attempt 3] attempt 3 begins"), "{text}");
 }
 

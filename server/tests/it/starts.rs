@@ -144,15 +144,7 @@ async fn a_flood_of_one_key_at_once_starts_one_job() {
 async fn the_start_form_sent_twice_starts_one_job() {
     let app = spawn_app().await;
     let s = app.session();
-    let page = s
-        .http
-        .get(s.url("/new/demo"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = s.text("/new/demo").await;
     let key = form_key(&page, "start-demo");
     let fields = [
         ("kind", "demo"),
@@ -169,15 +161,7 @@ async fn the_start_form_sent_twice_starts_one_job() {
         );
     }
     assert_eq!(job_count(&s).await, 1);
-    let next = s
-        .http
-        .get(s.url("/new/demo"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let next = s.text("/new/demo").await;
     let fresh = form_key(&next, "start-demo");
     assert_ne!(fresh, key, "each page has a key of its own");
     let fields = [

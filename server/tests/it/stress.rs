@@ -546,15 +546,7 @@ async fn a_reader_that_falls_behind_gets_the_latest_progress_and_every_other_eve
         0,
         "a stream overflowed its channel"
     );
-    let metrics = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.text("/metrics").await;
     let skipped: f64 = metrics
         .lines()
         .find_map(|l| l.strip_prefix("headway_stream_progress_skipped_total "))

@@ -925,15 +925,7 @@ async fn a_workflow_posted_with_its_run_runs_as_the_files_and_re_runs_from_its_p
     );
     assert_eq!(step(&before, "last")["status"], "failed", "{before:?}");
     // Its page draws its graph from the plan its run keeps.
-    let page = s
-        .http
-        .get(s.url(&format!("/jobs/{first_run}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = s.text(&format!("/jobs/{first_run}")).await;
     for name in ["first", "read", "last"] {
         assert!(page.contains(&format!("data-step=\"{name}\"")), "{name}");
     }

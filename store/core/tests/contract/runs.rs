@@ -63,6 +63,40 @@ fn fan_out(items: usize) -> (Job, String, Job) {
     (run, serde_json::to_string(&plan).unwrap(), group)
 }
 
+/// Starts, as `me`'s, a run of a fan-out over `items` items (with the changes `with` in its
+/// batch): the run's job, its group's and the items, each made.
+async fn started(db: &Db, items: usize, with: Vec<Change>) -> (Job, Job, Vec<Job>) {
+    let (run, plan, group) = fan_out(items);
+    let (start, answer) = asked(|answer| Change::StartRun {
+        owner: named("me"),
+        run: run.clone(),
+        plan,
+        steps: vec![group.clone()],
+        max_queued: None,
+        key: None,
+        answer,
+    });
+    db.store
+        .apply(std::iter::once(start).chain(with).collect())
+        .await
+        .unwrap();
+    assert!(matches!(answer.now().unwrap(), Created::New(_)));
+    let made = db
+        .store
+        .list_jobs(
+            Some(&named("me")),
+            &JobFilter {
+                steps: Steps::Of(group.id.clone()),
+                limit: items as u32 + 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(made.len(), items);
+    (run, group, made)
+}
+
 /// What the dashboard counts of `me`'s jobs in each of `statuses`.
 async fn my_counts(db: &Db, statuses: &[JobStatus]) -> Vec<u64> {
     let counts: Vec<StatusCount> = db
@@ -90,35 +124,8 @@ fn bars(events: &[CommittedEvent], job: &JobId) -> Vec<String> {
 
 pub async fn a_fan_out_of_thousands_ends_from_its_tally_and_its_run_counts_once(db: Db) {
     const ITEMS: usize = 3000;
-    let (run, plan, group) = fan_out(ITEMS);
-    let (start, started) = asked(|answer| Change::StartRun {
-        owner: named("me"),
-        run: run.clone(),
-        plan,
-        steps: vec![group.clone()],
-        max_queued: None,
-        key: None,
-        answer,
-    });
     let other = new_job("demo");
-    db.store
-        .apply(vec![start, create("me", &other)])
-        .await
-        .unwrap();
-    assert!(matches!(started.now().unwrap(), Created::New(_)));
-    let items = db
-        .store
-        .list_jobs(
-            Some(&named("me")),
-            &JobFilter {
-                steps: Steps::Of(group.id.clone()),
-                limit: ITEMS as u32 + 1,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(items.len(), ITEMS);
+    let (run, group, items) = started(&db, ITEMS, vec![create("me", &other)]).await;
     // The dashboard counts the run once and the other job: not the group, nor its items.
     assert_eq!(
         my_counts(&db, &[JobStatus::Running, JobStatus::Queued]).await,
@@ -188,29 +195,7 @@ fn progress(item: &Job, current: u64, total: Option<u64>) -> Change {
 }
 
 pub async fn a_runs_bar_moves_with_its_active_steps_share_of_their_totals(db: Db) {
-    let (run, plan, group) = fan_out(5);
-    let (start, _) = asked(|answer| Change::StartRun {
-        owner: named("me"),
-        run: run.clone(),
-        plan,
-        steps: vec![group.clone()],
-        max_queued: None,
-        key: None,
-        answer,
-    });
-    db.store.apply(vec![start]).await.unwrap();
-    let items = db
-        .store
-        .list_jobs(
-            Some(&named("me")),
-            &JobFilter {
-                steps: Steps::Of(group.id.clone()),
-                limit: 10,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+    let (run, group, items) = started(&db, 5, Vec::new()).await;
     let mut changes: Vec<Change> = items
         .iter()
         .map(|i| to("me", i, JobStatus::Running))
