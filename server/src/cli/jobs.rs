@@ -469,6 +469,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_definition_is_a_workflow_of_toml_or_json_as_the_api_takes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("etl.toml");
+        std::fs::write(
+            &toml,
+            "[[workflow]]\nname = \"etl\"\n[[workflow.step]]\nname = \"a\"\nkind = \"demo\"\n\
+             params = { steps = 2 }\n",
+        )
+        .unwrap();
+        let want = json!({"name": "etl", "steps": [{"name": "a", "kind": "demo", "params": {"steps": 2}}]});
+        assert_eq!(definition(&toml).unwrap(), want);
+        let json = dir.path().join("etl.json");
+        std::fs::write(&json, want.to_string()).unwrap();
+        assert_eq!(definition(&json).unwrap(), want);
+        for (name, text, says) in [
+            (
+                "two.toml",
+                "[[workflow]]\nname = \"a\"\n[[workflow]]\nname = \"b\"\n",
+                "write one [[workflow]]",
+            ),
+            ("none.toml", "name = \"a\"\n", "write one [[workflow]]"),
+            ("bad.toml", "[[workflow]\n", "bad.toml: "),
+            ("bad.json", "{", "not JSON"),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let e = definition(&path).unwrap_err();
+            assert!(e.contains(says), "{name}: {e}");
+        }
+        assert!(definition(&dir.path().join("missing.toml"))
+            .unwrap_err()
+            .starts_with("cannot read"));
+    }
+
+    #[test]
     fn each_end_has_its_own_exit_status() {
         let codes: Vec<i32> = [
             JobStatus::Succeeded,
