@@ -294,6 +294,11 @@ fn write_scripts(dir: &Path) {
 
 /// A server with the commands and workflows above.
 async fn with_workflows() -> (App, tempfile::TempDir) {
+    with_workflows_and(|_| {}).await
+}
+
+/// [`with_workflows`], its configuration changed by `more`.
+async fn with_workflows_and(more: impl FnOnce(&mut server::Config)) -> (App, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     write_scripts(dir.path());
     let commands = commands_file(dir.path(), COMMANDS);
@@ -304,6 +309,7 @@ async fn with_workflows() -> (App, tempfile::TempDir) {
             c.commands = Some(commands);
             c.workflows = Some(workflows);
             c.cancel_grace_ms = 500;
+            more(c);
         })
         .start()
         .await;
@@ -989,4 +995,33 @@ async fn a_bad_posted_workflow_is_refused_naming_the_field_and_starts_nothing() 
     }
     let (_, none) = s.list("kind=workflow").await;
     assert_eq!(none["jobs"], json!([]), "{none}");
+}
+
+#[tokio::test]
+async fn a_flood_of_posted_workflows_stops_at_its_posters_share_and_others_go_on() {
+    let (app, _dir) = with_workflows_and(|c| {
+        c.max_running = 1;
+        c.max_queued_per_user = 6;
+    })
+    .await;
+    let flood = app.session();
+    let busy = flood.demo(100_000, 20).await;
+    flood.wait_status(&busy, "running").await;
+    // Each run queues its three steps: the third run would pass the share of six.
+    let mut answers = Vec::new();
+    for _ in 0..4 {
+        answers.push(flood.create_raw(&posted(2)).await);
+    }
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(statuses, [201, 201, 429, 429], "{answers:?}");
+    let (_, runs) = flood.list("kind=workflow").await;
+    assert_eq!(runs["jobs"].as_array().unwrap().len(), 2, "{runs}");
+    // Someone else still starts, and is queued beside them.
+    let other = app.session();
+    let (status, theirs) = other
+        .create("demo", json!({"steps": 1, "interval_ms": 1}))
+        .await;
+    assert_eq!(status, 201, "{theirs}");
+    flood.cancel(&busy).await;
+    other.wait_status(&id(&theirs), "succeeded").await;
 }
