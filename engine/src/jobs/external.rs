@@ -70,25 +70,9 @@ impl Jobs {
         }
         if kind == crate::workflows::WORKFLOW_KIND {
             // A definition posted with its run, read by the workflows file's rules.
-            if let Some(definition) = params.get("workflow").filter(|w| w.is_object()) {
-                let values = params
-                    .get("params")
-                    .filter(|v| !v.is_null())
-                    .cloned()
-                    .unwrap_or_else(|| serde_json::json!({}));
-                if let Some(stranger) = params
-                    .as_object()
-                    .into_iter()
-                    .flat_map(|p| p.keys())
-                    .find(|k| *k != "workflow" && *k != "params")
-                {
-                    return Err(AppError::invalid_field(
-                        "params",
-                        format!("a workflow's run takes workflow and params, not {stranger:?}"),
-                    ));
-                }
+            if params.get("workflow").is_some_and(|w| w.is_object()) {
                 return self
-                    .start_posted(caller, definition, values, options)
+                    .start_posted(caller, params, options)
                     .await
                     .map(Start::Job);
             }

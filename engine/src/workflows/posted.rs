@@ -19,22 +19,38 @@ use super::{file, Workflow};
 use crate::caller::Caller;
 use crate::jobs::{Jobs, Params, StartOptions, Started};
 use crate::kinds::Registry;
-use model::{AppError, FieldError};
+use model::AppError;
 use serde_json::Value;
 use std::path::Path;
 
 impl Jobs {
-    /// Starts a run of the workflow `definition` posted by the caller, with the values
-    /// `params` of its parameters.
+    /// Starts a run of a workflow posted by the caller: `body` is the run's parameters,
+    /// `{"workflow": DEFINITION, "params": {…}}`, the values of its parameters in `params`.
     pub(crate) async fn start_posted(
         &self,
         caller: &Caller,
-        definition: &Value,
-        params: Value,
+        body: Value,
         options: StartOptions,
     ) -> Result<Started, AppError> {
         caller.may_start()?;
-        let workflow = read(definition, &self.inner.kinds, |name| {
+        let Value::Object(mut body) = body else {
+            return Err(AppError::invalid_field(
+                "params",
+                "a workflow's run takes workflow and params",
+            ));
+        };
+        if let Some(stranger) = body.keys().find(|k| *k != "workflow" && *k != "params") {
+            return Err(AppError::invalid_field(
+                "params",
+                format!("a workflow's run takes workflow and params, not {stranger:?}"),
+            ));
+        }
+        let params = match body.remove("params") {
+            None | Some(Value::Null) => Value::Object(Default::default()),
+            Some(given) => given,
+        };
+        let definition = body.remove("workflow").unwrap_or_default();
+        let workflow = read(&definition, &self.inner.kinds, |name| {
             self.inner.workflows.get(name).is_some()
         })?;
         let values = self
@@ -58,12 +74,7 @@ pub(crate) fn read(
     kinds: &Registry,
     taken: impl Fn(&str) -> bool,
 ) -> Result<Workflow, AppError> {
-    let refused = |message: String| {
-        AppError::invalid(vec![FieldError {
-            field: FIELD.into(),
-            message,
-        }])
-    };
+    let refused = |message: String| AppError::invalid_field(FIELD, message);
     let Value::Object(fields) = definition else {
         return Err(refused(
             "a workflow is its name or its definition: an object with a name and steps".into(),
