@@ -231,6 +231,31 @@ impl Committer {
         Ok(created)
     }
 
+    /// Starts `child` for its parent, run by `fence`'s process (see [`Change::StartChild`]):
+    /// `None` when the parent does not run its own work any more.
+    pub async fn start_child(
+        &self,
+        owner: &UserId,
+        child: Job,
+        fence: Fence,
+        max_queued: Option<u64>,
+    ) -> Result<Option<Created>, WriteError> {
+        let created = self
+            .ask(|answer| Change::StartChild {
+                owner: owner.into(),
+                child,
+                fence,
+                max_queued,
+                answer,
+            })
+            .await?;
+        if let Some(Created::New(job)) = &created {
+            self.metrics.created(job);
+            tracing::info!(job = %job.id, kind = %job.kind, parent = ?job.parent, "child job created");
+        }
+        Ok(created)
+    }
+
     /// Starts a workflow run: its job `run` with its `plan`, and its `steps` (see
     /// [`Change::StartRun`]).
     pub async fn start_run(

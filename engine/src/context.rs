@@ -5,6 +5,7 @@
 //! the wire). Status changes and log lines are never coalesced.
 
 use crate::blobs::{Blobs, Temp};
+use crate::children::{ChildOf, Starter};
 use crate::committer::{Attached, Committer};
 use crate::files::Files;
 use crate::kinds::UploadRef;
@@ -41,6 +42,8 @@ pub struct JobContext {
     attempt: u32,
     /// Where uploads are read and outputs written.
     blobs: Blobs,
+    /// What starts the job's children.
+    starter: Starter,
 }
 
 impl JobContext {
@@ -69,7 +72,13 @@ impl JobContext {
             files,
             attempt: 1,
             blobs,
+            starter: Starter::default(),
         }
+    }
+
+    /// The context with what starts the job's children.
+    pub(crate) fn with_starter(self, starter: Starter) -> JobContext {
+        JobContext { starter, ..self }
     }
 
     /// Which attempt this run is: 1, then 2, 3… when a failed attempt is tried again (see
@@ -309,6 +318,31 @@ impl JobContext {
             .list_jobs((!sees_all).then_some(&self.owner), filter)
             .await
             .map_err(failed)
+    }
+
+    /// Starts a child of this job: a job of `kind` with `params`, checked as a start of its
+    /// owner's, named `name` among this job's children ([`model::children`]). This job then
+    /// does not end before its children did, and fails if one of them did not succeed; its
+    /// runner's slot is free meanwhile. A name asked for before (by an earlier attempt) gives
+    /// the child started then. Refused with the start's error (a bad kind or parameter, the
+    /// owner's share of the queue full), or `conflict` once this job no longer runs.
+    pub async fn start_child(
+        &self,
+        name: impl Into<String>,
+        kind: &str,
+        params: serde_json::Value,
+    ) -> Result<model::Job, model::AppError> {
+        let of = ChildOf {
+            parent: self.job_id.clone(),
+            owner: self.owner.clone(),
+            fence: self.fence.clone(),
+        };
+        let child = model::children::ChildStart {
+            name: name.into(),
+            kind: kind.to_string(),
+            params,
+        };
+        self.starter.start(&of, child).await
     }
 
     /// What fires when the job should stop, for a kind that waits on it beside other work.

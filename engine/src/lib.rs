@@ -38,6 +38,7 @@ pub mod blobs;
 pub mod bounds;
 pub mod bus;
 pub mod caller;
+pub mod children;
 pub mod commands;
 pub mod committer;
 pub mod context;

@@ -51,6 +51,8 @@ pub struct RunnerConfig {
     /// How often to look for claimable jobs without being woken: for a store shared with other
     /// processes, whose jobs this one is not told about directly. `None`: only when woken.
     pub poll: Option<Duration>,
+    /// What starts the children of the jobs it runs.
+    pub starter: crate::children::Starter,
 }
 
 pub struct Runner {
@@ -371,7 +373,8 @@ impl Runner {
             files,
             self.config.blobs.clone(),
         )
-        .on_attempt(job.attempt);
+        .on_attempt(job.attempt)
+        .with_starter(self.config.starter.clone());
         // A kind that panics fails its job, not the server: the panic ends here.
         let work = AssertUnwindSafe(self.kinds.run(&job.kind, job.params, &mut ctx)).catch_unwind();
         let result = match timeout {
@@ -730,6 +733,7 @@ mod tests {
             data_root: h.data_root.clone(),
             blobs: h.blobs.clone(),
             poll: None,
+            starter: Default::default(),
         };
         let kinds = Registry::builtin().with::<K>();
         let runner = Runner::start(h.committer.clone(), kinds, config, named(FENCE));

@@ -94,6 +94,11 @@ pub struct Report {
     /// What it found: a small JSON object, shown on its page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<serde_json::Value>,
+    /// Child jobs to start ([`crate::children`]), before its end if it has one: it then ends
+    /// once they did. Each is started once by its name, so a report sent twice starts nothing
+    /// twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<crate::children::ChildStart>,
     /// How it ended; the last report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<ReportEnd>,
@@ -130,10 +135,16 @@ pub struct ReportReply {
     pub status: JobStatus,
     /// The job's latest event id.
     pub event_id: i64,
+    /// The children the report asked for, in its order: each one's job.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<crate::JobId>,
 }
 
 /// The most log lines one report may carry.
 pub const MAX_REPORT_LINES: usize = 1_000;
+
+/// The most children one report may ask for.
+pub const MAX_REPORT_CHILDREN: usize = 100;
 
 /// The largest report, in bytes of JSON (other requests may have 64 KiB).
 pub const MAX_REPORT_BYTES: usize = 2 * 1024 * 1024;

@@ -40,6 +40,7 @@ macro_rules! names {
 pub mod accounts;
 pub mod after;
 pub mod bulk;
+pub mod children;
 #[cfg(feature = "server-fn")]
 pub mod codec;
 pub mod error;

@@ -488,7 +488,8 @@ pub struct JobPageData {
     /// that holds it back), as the page was rendered.
     #[serde(default)]
     pub queue: Option<crate::model::QueueInfo>,
-    /// A workflow run's steps, in the order they were made.
+    /// Its children, in the order they were made: a workflow run's steps, a fan-out's items,
+    /// the children a job started itself.
     #[serde(default)]
     pub steps: Vec<Job>,
     /// A workflow run's graph: each step's name and the steps it needs, in its plan's order.
@@ -624,19 +625,15 @@ pub async fn load_job(
             let run_of = (detail.job.kind == model::workflows::WORKFLOW_KIND)
                 .then(|| detail.job.title().map(str::to_string))
                 .flatten();
-            let steps = match run_of {
-                None => Vec::new(),
-                Some(_) => {
-                    let query = model::HistoryQuery {
-                        parent: Some(detail.job.id.to_string()),
-                        limit: Some(model::workflows::MAX_STEPS as u32),
-                        ..Default::default()
-                    };
-                    let mut steps = engine.jobs().history_page(&caller, &query).await?.jobs;
-                    steps.reverse();
-                    steps
-                }
+            // A run's steps, a fan-out's items or the children a job started itself: its
+            // children, whatever its kind.
+            let query = model::HistoryQuery {
+                parent: Some(detail.job.id.to_string()),
+                limit: Some(model::workflows::MAX_STEPS as u32),
+                ..Default::default()
             };
+            let mut steps = engine.jobs().history_page(&caller, &query).await?.jobs;
+            steps.reverse();
             let graph = match steps.is_empty() {
                 true => Vec::new(),
                 false => engine

@@ -2,6 +2,7 @@
 //! docs/COMMANDS.md). This channel is the program's own: what it prints on stdout and stderr,
 //! which may be data from users, only ever reaches the log.
 
+use model::children::ChildStart;
 use model::{Level, LogLevel};
 use serde_json::Value;
 
@@ -33,6 +34,8 @@ pub enum Report {
     /// `output NAME`: a file written to `HEADWAY_OUTPUT_DIR` is complete; it is listed now
     /// instead of when the program ends.
     Output(String),
+    /// `child {"name": …, "kind": …, "params": {…}}`: a child job ([`model::children`]).
+    Child(ChildStart),
 }
 
 /// Reads one line. `Ok(None)`: a blank line or a `#` comment. `Err`: what is wrong with it.
@@ -131,9 +134,15 @@ pub fn parse(line: &str) -> Result<Option<Report>, String> {
             }
             Report::Output(name.to_string())
         }
+        "child" => {
+            let child: ChildStart = serde_json::from_str(rest).map_err(|e| {
+                format!("child must be a JSON object with name, kind and params: {e}")
+            })?;
+            Report::Child(child)
+        }
         other => {
             return Err(format!(
-                "unknown word {other:?} (progress, advance, total, message, level, log, result, output)"
+                "unknown word {other:?} (progress, advance, total, message, level, log, result, output, child)"
             ))
         }
     };
@@ -192,6 +201,14 @@ mod tests {
             parse("output report.csv").unwrap(),
             Some(Report::Output("report.csv".into()))
         );
+        assert_eq!(
+            parse(r#"child {"name": "part 1", "kind": "demo", "params": {"steps": 2}}"#).unwrap(),
+            Some(Report::Child(ChildStart {
+                name: "part 1".into(),
+                kind: "demo".into(),
+                params: json!({"steps": 2}),
+            }))
+        );
         assert_eq!(parse("   ").unwrap(), None);
         assert_eq!(parse("# a comment").unwrap(), None);
     }
@@ -208,6 +225,8 @@ mod tests {
             ("result [1]", "JSON object"),
             ("result {", "JSON object"),
             ("output ../etc/passwd", "output"),
+            ("child {\"kind\": \"demo\"}", "name, kind and params"),
+            ("child [1]", "JSON object"),
             ("jump 3", "unknown word \"jump\""),
         ] {
             let err = parse(line).unwrap_err();

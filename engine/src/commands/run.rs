@@ -95,6 +95,7 @@ pub async fn run(
         published: HashMap::new(),
         outputs,
         tqdm,
+        refused: None,
     };
     let stop = ctx.stop_token();
     let mut exit = None;
@@ -169,7 +170,11 @@ pub async fn run(
     state.publish_all(ctx).await;
     if let Some(code) = status.code() {
         if code == 0 {
-            return Ok(());
+            // A child it asked for and did not get: its work is not whole.
+            return match state.refused {
+                Some(why) => Err(failed("child_refused", why)),
+                None => Ok(()),
+            };
         }
         let message = state
             .tail_message()
@@ -292,6 +297,9 @@ struct State {
     outputs: std::path::PathBuf,
     /// Whether stderr's lines are read for tqdm's bars too.
     tqdm: bool,
+    /// Why the first child the program asked for was refused: its job fails with it, as the
+    /// program could not hear of it.
+    refused: Option<String>,
 }
 
 impl State {
@@ -393,6 +401,30 @@ impl State {
                 }
             }
             Report::Output(name) => self.publish(&name, ctx).await,
+            Report::Child(child) => self.start_child(child, ctx).await,
+        }
+    }
+
+    /// Starts a child the program asked for, saying so in the log; a refusal is kept for the
+    /// job's end.
+    async fn start_child(&mut self, child: model::children::ChildStart, ctx: &mut JobContext) {
+        let name = child.name.clone();
+        match ctx.start_child(child.name, &child.kind, child.params).await {
+            Ok(job) => {
+                ctx.log(
+                    LogLevel::Info,
+                    format!("child {name:?} started: job {}", job.id),
+                )
+                .await
+            }
+            Err(e) => {
+                let why = match e.fields.first() {
+                    Some(f) => format!("child {name:?} was refused: {}: {}", f.field, f.message),
+                    None => format!("child {name:?} was refused: {}", e.message),
+                };
+                ctx.log(LogLevel::Error, format!("fd 3: {why}")).await;
+                self.refused.get_or_insert(why);
+            }
         }
     }
 

@@ -9,14 +9,18 @@
 
 use super::Jobs;
 use crate::accounts::{same_secret, token_hash};
+use crate::children::ChildOf;
 use crate::committer::WriteError;
 use crate::failures::{read_failed, write_failed};
 use crate::kinds::external::check_params;
 use crate::kinds::Starts;
 use crate::store::{ExternalReport, Reported, Store};
 use crate::{now_ms, Caller, StartOptions, Started};
+use model::children::ChildStart;
 use model::error::Chain;
-use model::external::{Report, ReportReply, MAX_REPORT_LINES, REPORT_TOKEN_PREFIX};
+use model::external::{
+    Report, ReportReply, MAX_REPORT_CHILDREN, MAX_REPORT_LINES, REPORT_TOKEN_PREFIX,
+};
 use model::{
     AppError, ErrorCode, FieldError, Job, JobError, JobId, JobStatus, Progress, UserId,
     EXTERNAL_KIND,
@@ -203,6 +207,10 @@ impl Jobs {
         let lease_secs = job.params["lease_secs"]
             .as_u64()
             .unwrap_or(u64::from(model::external::DEFAULT_LEASE_SECS));
+        // Its children first: a report that ends the job ends it once they did.
+        let children = self
+            .start_reported_children(owner, id, report.children.clone())
+            .await?;
         let progress = merged_progress(&job.progress, &report);
         let end = report.end.as_ref().map(|end| {
             let error = match end.status {
@@ -238,6 +246,7 @@ impl Jobs {
                 acked,
                 status,
                 event_id,
+                children,
             }),
             Reported::Gap { acked } => Err(AppError::invalid(vec![FieldError {
                 field: "log".into(),
@@ -253,6 +262,33 @@ impl Jobs {
                 Err(ended(&job))
             }
         }
+    }
+
+    /// Starts the children an external job's report asks for, in order: their jobs. A child
+    /// refused refuses the report, naming it (`children[1].params.steps`); the ones before it
+    /// are started, and found again by name when the report is sent again.
+    async fn start_reported_children(
+        &self,
+        owner: &UserId,
+        id: &JobId,
+        children: Vec<ChildStart>,
+    ) -> Result<Vec<JobId>, AppError> {
+        let of = ChildOf {
+            parent: id.clone(),
+            owner: owner.clone(),
+            fence: None,
+        };
+        let mut started = Vec::with_capacity(children.len());
+        for (i, child) in children.into_iter().enumerate() {
+            let job = self.start_child(&of, child).await.map_err(|mut e| {
+                for field in &mut e.fields {
+                    field.field = format!("children[{i}].{}", field.field);
+                }
+                e
+            })?;
+            started.push(job.id);
+        }
+        Ok(started)
     }
 
     /// Ends, every second, the external jobs whose programs stopped reporting (no report within
@@ -399,6 +435,20 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
             "message",
             format!("a message has at most {MAX_MESSAGE} characters"),
         ));
+    }
+    if report.children.len() > MAX_REPORT_CHILDREN {
+        return Err(AppError::invalid_field(
+            "children",
+            format!(
+                "a report asks for at most {MAX_REPORT_CHILDREN} children, not {}; ask for the rest in the next",
+                report.children.len()
+            ),
+        ));
+    }
+    for (i, child) in report.children.iter().enumerate() {
+        if let Some(why) = child.name_problem() {
+            return Err(AppError::invalid_field(&format!("children[{i}].name"), why));
+        }
     }
     if let Some(result) = &report.result {
         if !result.is_object() {

@@ -7,6 +7,7 @@
 
 mod after;
 pub mod bulk;
+mod children;
 pub mod external;
 pub mod history;
 #[cfg(test)]
@@ -21,6 +22,7 @@ pub mod system;
 use crate::blobs::Blobs;
 use crate::bus::Bus;
 use crate::caller::Caller;
+use crate::children::Starter;
 use crate::commands::secrets::KeptSecrets;
 use crate::committer::{Committer, Created, WriteError};
 use crate::failures::{read_failed, write_failed};
@@ -210,6 +212,8 @@ impl Jobs {
             config.lease,
         )
         .await?;
+        // Filled with the engine once it is built: the runner's jobs start children through it.
+        let starter = Starter::default();
         let runner_config = RunnerConfig {
             max_running: config.max_running.max(1),
             kind_limits: config.kind_limits.clone(),
@@ -220,6 +224,7 @@ impl Jobs {
             // Other processes' jobs reach this one as events; a slow look now and then is the
             // safety net.
             poll: store.is_shared().then_some(Duration::from_secs(2)),
+            starter: starter.clone(),
         };
         let runner = config.runs_jobs.then(|| {
             Runner::start(
@@ -274,6 +279,7 @@ impl Jobs {
                 report_budget: crate::bounds::ReportBudget::new(config.bounds.report_bytes_per_sec),
             }),
         };
+        starter.fill(Box::new(children::Starts(Arc::downgrade(&engine.inner))));
         engine.spawn_pruner();
         engine
             .inner

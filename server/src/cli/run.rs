@@ -17,7 +17,8 @@ use crate::config::RunArgs;
 use crate::Config;
 use engine::commands::lines::{self, Line, Source};
 use engine::commands::protocol::{self, Report as Said};
-use model::external::{Report, ReportEnd, ReportLine, ReportReply};
+use model::children::ChildStart;
+use model::external::{Report, ReportEnd, ReportLine, ReportReply, MAX_REPORT_CHILDREN};
 use model::{JobError, JobStatus, LogLevel};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -367,7 +368,22 @@ struct Pending {
     result: Option<Value>,
     result_version: u64,
     result_sent: u64,
+    /// Children the program asked for, not acknowledged yet, oldest first.
+    children: VecDeque<ChildStart>,
+    /// Why a child the program asked for was refused: the job fails with it at its end.
+    refused: Option<String>,
     end: Option<ReportEnd>,
+}
+
+impl Pending {
+    /// Whether something waits to be sent.
+    fn has_news(&self) -> bool {
+        !self.lines.is_empty()
+            || self.bar_version != self.bar_sent
+            || self.result_version != self.result_sent
+            || !self.children.is_empty()
+            || self.end.is_some()
+    }
 }
 
 /// Sends what the program said to the server; shared by the reading loop and the sender task.
@@ -446,6 +462,12 @@ impl Reporter {
                 );
                 return;
             }
+            Said::Child(child) => {
+                p.children.push_back(child);
+                drop(p);
+                self.news.notify_one();
+                return;
+            }
         }
         p.bar_version += 1;
         drop(p);
@@ -484,8 +506,37 @@ impl Reporter {
 
     /// The program ended: the last report says how, once every line before it is in.
     fn finish(&self, end: ReportEnd) {
-        self.pending.lock().unwrap().end = Some(end);
+        let mut p = self.pending.lock().unwrap();
+        // A child it asked for and did not get: its work is not whole.
+        p.end = Some(match (end.status, p.refused.clone()) {
+            (JobStatus::Succeeded, Some(why)) => ReportEnd {
+                status: JobStatus::Failed,
+                error: Some(JobError {
+                    code: "child_refused".into(),
+                    message: why,
+                }),
+            },
+            _ => end,
+        });
+        drop(p);
         self.news.notify_one();
+    }
+
+    /// The server refused the children of the last report (`sent` of them) with `json`: they
+    /// are dropped, the refusal logged, and the job fails at its end.
+    fn children_refused(&self, sent: usize, json: &Value) {
+        let field = json["fields"][0]["field"].as_str().unwrap_or("children");
+        let message = json["fields"][0]["message"]
+            .as_str()
+            .or_else(|| json["message"].as_str())
+            .unwrap_or("refused");
+        let why = format!("{field} was refused: {message}");
+        let mut p = self.pending.lock().unwrap();
+        let sent = sent.min(p.children.len());
+        p.children.drain(..sent);
+        p.refused.get_or_insert(why.clone());
+        drop(p);
+        self.log(LogLevel::Error, format!("fd 3: {why}"));
     }
 
     /// Sends reports until the end is acknowledged (or the job ended on the server); tells
@@ -497,13 +548,7 @@ impl Reporter {
         loop {
             // Wait for something to send, gathering lines a moment, or for the heartbeat.
             let due = last_sent + self.heartbeat;
-            let has_news = {
-                let p = self.pending.lock().unwrap();
-                !p.lines.is_empty()
-                    || p.bar_version != p.bar_sent
-                    || p.result_version != p.result_sent
-                    || p.end.is_some()
-            };
+            let has_news = self.pending.lock().unwrap().has_news();
             if !has_news {
                 wait_for_news(&self, due).await;
             }
@@ -551,7 +596,7 @@ impl Reporter {
                         tokio::time::sleep(backoff).await;
                         continue;
                     };
-                    self.acknowledged(&reply, versions);
+                    self.acknowledged(&reply, versions, report.children.len());
                     if reply.status == JobStatus::Cancelling {
                         let _ = cancelled.send(true);
                     }
@@ -570,6 +615,16 @@ impl Reporter {
                     eprintln!("headway: {}", refused(status, &json));
                     wait_for_end(&self).await;
                     return Ok(());
+                }
+                422 if !report.children.is_empty() => {
+                    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+                    let about_children = json["fields"][0]["field"]
+                        .as_str()
+                        .is_some_and(|f| f.starts_with("children"));
+                    if !about_children {
+                        return Err(refused(status, &json));
+                    }
+                    self.children_refused(report.children.len(), &json);
                 }
                 408 | 429 | 500..=599 => {
                     tokio::time::sleep(retry_after.unwrap_or(backoff)).await;
@@ -610,15 +665,23 @@ impl Reporter {
         if p.result_version != p.result_sent {
             report.result = p.result.clone();
         }
-        if report.log.len() == p.lines.len() {
+        report.children = p
+            .children
+            .iter()
+            .take(MAX_REPORT_CHILDREN)
+            .cloned()
+            .collect();
+        if report.log.len() == p.lines.len() && report.children.len() == p.children.len() {
             report.end = p.end.clone();
         }
         (report, (p.bar_version, p.result_version))
     }
 
     /// Forgets what the server acknowledged.
-    fn acknowledged(&self, reply: &ReportReply, (bar, result): (u64, u64)) {
+    fn acknowledged(&self, reply: &ReportReply, (bar, result): (u64, u64), children: usize) {
         let mut p = self.pending.lock().unwrap();
+        let children = children.min(p.children.len());
+        p.children.drain(..children);
         while p.lines.front().is_some_and(|l| l.seq <= reply.acked) {
             let line = p.lines.pop_front().expect("checked");
             p.bytes -= line.line.len();
@@ -643,12 +706,7 @@ impl Reporter {
 async fn wait_for_news(reporter: &Reporter, due: tokio::time::Instant) {
     loop {
         {
-            let p = reporter.pending.lock().unwrap();
-            if !p.lines.is_empty()
-                || p.bar_version != p.bar_sent
-                || p.result_version != p.result_sent
-                || p.end.is_some()
-            {
+            if reporter.pending.lock().unwrap().has_news() {
                 return;
             }
         }

@@ -18,6 +18,7 @@ mod api;
 mod architecture;
 mod bounds;
 mod bulk;
+mod children;
 mod clients;
 mod cluster;
 mod commands;

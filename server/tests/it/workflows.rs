@@ -1025,3 +1025,45 @@ async fn a_flood_of_posted_workflows_stops_at_its_posters_share_and_others_go_on
     flood.cancel(&busy).await;
     other.wait_status(&id(&theirs), "succeeded").await;
 }
+
+#[tokio::test]
+async fn a_runs_fan_outs_make_at_most_ten_thousand_items_in_all() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    // Two fan-outs that need nothing, each within the bound, together past it: one request would
+    // otherwise queue 100 fan-outs of 10,000 items.
+    let fan = |name: &str, list: &str| {
+        json!({"name": name, "kind": "demo", "each": list, "concurrency": 1,
+               "params": {"steps": 1, "interval_ms": 0}})
+    };
+    let count = json!({"type": "integer", "max": 10_000});
+    let body = json!({"kind": "workflow", "params": {"workflow": {
+        "name": "two_fans",
+        "on_failure": "finish",
+        "params": {"a": count, "b": count},
+        "steps": [fan("wide", "{a}"), fan("more", "{b}")]
+    }, "params": {"a": 6_000, "b": 5_000}}});
+    let (status, started) = s.create_raw(&body).await;
+    assert_eq!(status, 201, "{started}");
+    let run_id = id(&started);
+    // The steps are made, and their fan-outs made, in the order they are declared.
+    let more = id(step(&steps(&s, &run_id).await, "more"));
+    s.wait_status(&more, "failed").await;
+    let failed = s.job(&more).await;
+    assert_eq!(failed["error"]["code"], "step_params", "{failed}");
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("make 5000 items after the 6000")
+            && message.contains("11000 in all, more than the 10000 a run may make"),
+        "{message}"
+    );
+    // It made none; the other made all of its own.
+    let (_, none) = s.list(&format!("parent={more}&limit=1")).await;
+    assert_eq!(none["jobs"].as_array().unwrap().len(), 0, "{none}");
+    let wide = step(&steps(&s, &run_id).await, "wide").clone();
+    assert_eq!(wide["status"], "running", "{wide}");
+    let (_, items) = s.list(&format!("parent={}&limit=1", id(&wide))).await;
+    assert_eq!(items["jobs"].as_array().unwrap().len(), 1, "{items}");
+    s.cancel(&run_id).await;
+    s.wait_status(&run_id, "cancelled").await;
+}

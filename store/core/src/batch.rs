@@ -21,11 +21,13 @@ use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
 mod after;
+mod children;
 mod runs;
 pub use after::{ANY_WAITING, NEED_MET, NEED_STATUS, TAKE_WAITING, WAITING_JOB, WAIT_FOR};
+pub use children::{AWAIT_CHILDREN, CHILD_NAMED, COUNT_CHILD};
 pub use runs::{
-    RunRow, StepRow, TallyRow, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_ENDED, STEPS_OF,
-    TALLY_OF,
+    RunRow, StepRow, TallyRow, ITEMS_MADE, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_ENDED,
+    STEPS_OF, TALLY_OF,
 };
 
 /// What [`BatchSql::next_log_seq`] gives back.
@@ -280,6 +282,30 @@ pub trait BatchSql {
         result: Option<String>,
         outputs: Option<String>,
     ) -> Result<(), Self::Error>;
+    /// The child of that name a parent started, with its owner ([`children::CHILD_NAMED`]).
+    async fn child_named(
+        &mut self,
+        parent: &str,
+        name: &str,
+    ) -> Result<Option<(UserId, Job)>, Self::Error>;
+    /// Counts `n` more children of a parent running its own work as `fence`'s; whether it does
+    /// ([`children::COUNT_CHILD`]).
+    async fn count_child(
+        &mut self,
+        parent: &str,
+        n: i64,
+        fence: Option<&str>,
+    ) -> Result<bool, Self::Error>;
+    /// Leaves a parent whose own work succeeded waiting for its children, with `plan`; the
+    /// parent then, if it had a child that has not succeeded ([`children::AWAIT_CHILDREN`]).
+    async fn await_children(
+        &mut self,
+        job_id: &str,
+        plan: &str,
+        fence: Option<&str>,
+    ) -> Result<Option<Job>, Self::Error>;
+    /// How many items a run's fan-outs made so far ([`runs::ITEMS_MADE`]).
+    async fn items_made(&mut self, run_id: &str) -> Result<i64, Self::Error>;
     /// A run's job, if it is one ([`runs::RUN_OF`]).
     async fn run_of(&mut self, job_id: &str) -> Result<Option<RunRow>, Self::Error>;
     /// The steps of a run ([`runs::STEPS_OF`]).
@@ -339,13 +365,11 @@ pub type RunningCounts = (HashMap<String, u32>, HashMap<UserId, u32>);
 /// The running jobs counted by kind and by owner, from their `(kind, owner)` rows
 /// ([`crate::RUNNING_KINDS_AND_OWNERS`]). A job whose owner's id does not parse (a corrupted
 /// row) counts for its kind only: no caller has that id, so its share limits nobody, and the
-/// claims of everyone else go on. A workflow run's own job runs nothing: its steps count.
+/// claims of everyone else go on. A workflow run's own job, and a parent waiting for its
+/// children, run nothing: they are not among the rows ([`crate::WORKING`]).
 pub fn count_running(rows: impl IntoIterator<Item = (String, String)>) -> RunningCounts {
     let mut counts = RunningCounts::default();
     for (kind, owner) in rows {
-        if kind == model::workflows::WORKFLOW_KIND {
-            continue;
-        }
         *counts.0.entry(kind).or_default() += 1;
         if let Ok(owner) = UserId::try_from(owner) {
             *counts.1.entry(owner).or_default() += 1;
@@ -453,6 +477,7 @@ pub async fn apply_changes<S: BatchSql>(
         steps_ended: Vec::new(),
         runs_cancelled: Vec::new(),
         runs_moved: BTreeMap::new(),
+        runs_waiting: Vec::new(),
     };
     let mut failed = 0;
     for change in changes {
@@ -461,7 +486,7 @@ pub async fn apply_changes<S: BatchSql>(
             continue;
         }
         let (next_id, events) = (batch.next_id, batch.events.len());
-        let steps_ended = batch.steps_ended.len();
+        let (steps_ended, waiting) = (batch.steps_ended.len(), batch.runs_waiting.len());
         sql.savepoint().await?;
         let done = match batch.apply(sql, change).await {
             Ok(()) => batch.insert_rows(sql).await,
@@ -478,6 +503,7 @@ pub async fn apply_changes<S: BatchSql>(
                 batch.logs.clear();
                 batch.ended.clear();
                 batch.steps_ended.truncate(steps_ended);
+                batch.runs_waiting.truncate(waiting);
                 batch.runs_cancelled.clear();
                 // What the change counted is gone with it: the bars are drawn as rows say.
                 batch.runs_moved.values_mut().for_each(|seen| *seen = None);
@@ -531,6 +557,9 @@ struct Batch {
     /// the steps as the settling of the run last read them, or read again after a step's
     /// progress moved ([`runs::Seen`]).
     runs_moved: BTreeMap<JobId, Option<runs::Seen>>,
+    /// The parents the batch's changes left waiting for their children ([`children`]): settled
+    /// with the runs, at once if their children all ended.
+    runs_waiting: Vec<JobId>,
 }
 
 impl Batch {
@@ -663,6 +692,19 @@ impl Batch {
                 self.start_run(sql, owner, run, plan, steps, *max_queued, key.as_ref(), at)
                     .await?,
             ),
+            Change::StartChild {
+                owner,
+                child,
+                fence,
+                max_queued,
+                answer,
+            } => {
+                let fence = fence.as_ref().map(ProcessId::as_str);
+                answer.set(
+                    self.start_child(sql, owner, child, fence, *max_queued, at)
+                        .await?,
+                )
+            }
             Change::PutSchedule { row, answer } => {
                 sql.put_schedule(row).await?;
                 answer.set(())
@@ -1286,6 +1328,12 @@ impl Batch {
             .await?;
         let Some(job) = moved else {
             self.next_id = job_event;
+            // A parent whose own work succeeded before its children did waits for them.
+            if to == JobStatus::Succeeded {
+                return self
+                    .await_children(sql, job_id, fence.map(ProcessId::as_str))
+                    .await;
+            }
             return Ok(None);
         };
         let shown = Job {
@@ -1293,7 +1341,7 @@ impl Batch {
             ..job.clone()
         };
         self.job_event::<S>(owner, job_event, &shown, at);
-        if to == JobStatus::Cancelling && job.kind == model::workflows::WORKFLOW_KIND {
+        if Self::cancels_children(&job, to) {
             self.runs_cancelled.push((owner.clone(), job.id.clone()));
         }
         if let Some(id) = done_event {

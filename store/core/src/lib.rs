@@ -52,10 +52,21 @@ macro_rules! running {
 /// second is what is meant. PostgreSQL reads it the same way.
 pub const RUNNING: &str = running!();
 
-/// The kind and owner of every running job, for a claim's counts ([`batch::count_running`]):
-/// the same statement on both databases.
+macro_rules! working {
+    () => {
+        concat!(running!(), " AND plan IS NULL")
+    };
+}
+/// The running jobs that hold a slot: not a workflow run's own job nor a parent waiting for its
+/// children (both keep a plan), which run nothing themselves. These are what slots, shares and
+/// limits count, so that a parent waiting for children of its own kind or owner never keeps
+/// them from starting.
+pub const WORKING: &str = working!();
+
+/// The kind and owner of every job holding a slot, for a claim's counts
+/// ([`batch::count_running`]): the same statement on both databases.
 pub const RUNNING_KINDS_AND_OWNERS: &str =
-    concat!("SELECT kind, owner FROM jobs WHERE ", running!());
+    concat!("SELECT kind, owner FROM jobs WHERE ", working!());
 
 /// Why the store could not do something: what it was doing, in words fit for a log line or a
 /// startup error, and the driver's error that stopped it as its source (render both with
@@ -230,11 +241,24 @@ pub enum Change {
         key: Option<StartKey>,
         answer: Answer<Created>,
     },
+    /// Starts `child` (queued, its `parent` and its name as `step` set) for its parent, which
+    /// must run its own work as the fence's ([`batch`]'s children: counted in the parent's row,
+    /// which then waits for them before it ends). The child of that name the parent started
+    /// before is the answer ([`Created::Again`]); `None` when the parent does not run its own
+    /// work (any more). With `max_queued`, refused like [`Change::Create`].
+    StartChild {
+        owner: UserId,
+        child: Job,
+        fence: Fence,
+        max_queued: Option<u64>,
+        answer: Answer<Option<Created>>,
+    },
     /// Moves a job to `to` if the state machine allows it (and the fence holds), with its `job`
     /// event and, for a terminal status, its `done` event. Moving to `running` claims the job
     /// for the fence's process; moving back to `queued` releases it. The job as it is then, or
     /// `None` when the move was refused (unknown job, not allowed from its status, or no longer
-    /// the fence's).
+    /// the fence's). A parent moved to `succeeded` while a child of it has not succeeded does
+    /// not end: it waits for its children, still running (see [`Change::StartChild`]).
     Transition {
         owner: UserId,
         job_id: JobId,
@@ -416,6 +440,7 @@ impl Change {
     fn answers(&mut self, each: &mut dyn FnMut(&mut dyn answer::Settle)) {
         match self {
             Change::Create { answer, .. } | Change::StartRun { answer, .. } => each(answer),
+            Change::StartChild { answer, .. } => each(answer),
             Change::Transition { answer, .. }
             | Change::Interrupt { answer, .. }
             | Change::Retry { answer, .. }

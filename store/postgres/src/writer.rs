@@ -509,6 +509,7 @@ impl BatchSql for Statements<'_> {
                  error_code = $4, error_message = $5, event_id = $6, \
                  claimed_by = CASE WHEN $1 = 'running' THEN $7 WHEN $1 = 'queued' THEN NULL ELSE claimed_by END \
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
+               AND NOT ($1 = 'succeeded' AND plan IS NULL AND steps_succeeded < steps_made) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
@@ -984,6 +985,58 @@ impl BatchSql for Statements<'_> {
             .await
     }
 
+    async fn child_named(
+        &mut self,
+        parent: &str,
+        name: &str,
+    ) -> Result<Option<(UserId, Job)>, sqlx::Error> {
+        let row: Option<store_core::OrphanRow> = sqlx::query_as(batch::CHILD_NAMED)
+            .bind(parent)
+            .bind(name)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        Ok(row
+            .and_then(|r| store_core::Orphan::try_from(r).ok())
+            .map(|o| (o.owner, o.job)))
+    }
+
+    async fn count_child(
+        &mut self,
+        parent: &str,
+        n: i64,
+        fence: Option<&str>,
+    ) -> Result<bool, sqlx::Error> {
+        let counted = sqlx::query(batch::COUNT_CHILD)
+            .bind(n)
+            .bind(parent)
+            .bind(fence)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(counted.rows_affected() > 0)
+    }
+
+    async fn await_children(
+        &mut self,
+        job_id: &str,
+        plan: &str,
+        fence: Option<&str>,
+    ) -> Result<Option<Job>, sqlx::Error> {
+        let row: Option<JobRow> = sqlx::query_as(batch::AWAIT_CHILDREN)
+            .bind(plan)
+            .bind(job_id)
+            .bind(fence)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        row.map(job).transpose()
+    }
+
+    async fn items_made(&mut self, run_id: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar(batch::ITEMS_MADE)
+            .bind(run_id)
+            .fetch_one(&mut *self.0)
+            .await
+    }
+
     async fn tally_of(&mut self, job_id: &str) -> Result<Option<batch::TallyRow>, sqlx::Error> {
         sqlx::query_as(batch::TALLY_OF)
             .bind(job_id)
@@ -1139,7 +1192,7 @@ impl BatchSql for Statements<'_> {
             "SELECT CASE WHEN CAST($2 AS TEXT) IS NULL THEN owner \
                ELSE COALESCE(CAST(params AS JSONB) ->> CAST($2 AS TEXT), '') END AS key, COUNT(*) \
              FROM jobs WHERE {} AND kind = $1 GROUP BY 1",
-            store_core::RUNNING
+            store_core::WORKING
         ))
         .bind(kind)
         .bind(param)

@@ -602,6 +602,7 @@ impl BatchSql for Statements<'_> {
                  error_code = :code, error_message = :message, event_id = :event_id, \
                  claimed_by = CASE WHEN :to = 'running' THEN :fence WHEN :to = 'queued' THEN NULL ELSE claimed_by END \
              WHERE id = :id AND status IN ({from}) AND (:to = 'running' OR :fence IS NULL OR claimed_by = :fence) \
+               AND NOT (:to = 'succeeded' AND plan IS NULL AND steps_succeeded < steps_made) \
              RETURNING {JOB_COLUMNS}"
         );
         self.0
@@ -1087,6 +1088,57 @@ impl BatchSql for Statements<'_> {
         rows.collect()
     }
 
+    async fn child_named(
+        &mut self,
+        parent: &str,
+        name: &str,
+    ) -> rusqlite::Result<Option<(UserId, Job)>> {
+        let row = self
+            .0
+            .prepare_cached(batch::CHILD_NAMED)?
+            .query_row([parent, name], |r| {
+                let owner: String = r.get("owner")?;
+                Ok((owner, job_row(r)?))
+            })
+            .optional()?;
+        Ok(
+            row.and_then(|(owner, row)| {
+                Some((UserId::try_from(owner).ok()?, row.try_into().ok()?))
+            }),
+        )
+    }
+
+    async fn count_child(
+        &mut self,
+        parent: &str,
+        n: i64,
+        fence: Option<&str>,
+    ) -> rusqlite::Result<bool> {
+        let counted = self
+            .0
+            .prepare_cached(batch::COUNT_CHILD)?
+            .execute(params![n, parent, fence])?;
+        Ok(counted > 0)
+    }
+
+    async fn await_children(
+        &mut self,
+        job_id: &str,
+        plan: &str,
+        fence: Option<&str>,
+    ) -> rusqlite::Result<Option<Job>> {
+        self.0
+            .prepare_cached(batch::AWAIT_CHILDREN)?
+            .query_row(params![plan, job_id, fence], job)
+            .optional()
+    }
+
+    async fn items_made(&mut self, run_id: &str) -> rusqlite::Result<i64> {
+        self.0
+            .prepare_cached(batch::ITEMS_MADE)?
+            .query_row([run_id], |row| row.get(0))
+    }
+
     async fn tally_of(&mut self, job_id: &str) -> rusqlite::Result<Option<batch::TallyRow>> {
         self.0
             .prepare_cached(batch::TALLY_OF)?
@@ -1236,7 +1288,7 @@ impl BatchSql for Statements<'_> {
                  WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN NULL \
                  ELSE CAST(json_extract(params, '$.' || ?2) AS TEXT) END, '') END AS key, \
                COUNT(*) FROM jobs WHERE {} AND kind = ?1 GROUP BY key",
-            store_core::RUNNING
+            store_core::WORKING
         ))?;
         let rows = stmt.query_map(params![kind, param], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect()
@@ -1516,5 +1568,6 @@ fn tally_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<batch::TallyRow> {
         steps_ended: r.get(4)?,
         steps_succeeded: r.get(5)?,
         shares: r.get(6)?,
+        planned: r.get(7)?,
     })
 }

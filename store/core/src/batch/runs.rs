@@ -34,6 +34,11 @@ pub const SET_PARAMS: &str = "UPDATE jobs SET params = $1 WHERE id = $2 AND stat
 pub const SET_ENDED: &str = "UPDATE jobs SET started_at = $1, finished_at = $2, result = $3, \
          outputs = $4 WHERE id = $5";
 
+/// [`BatchSql::items_made`] in both databases' SQL (`$1`: the run's job): the items its fan-outs
+/// made so far (each group's count of its items, in its row).
+pub const ITEMS_MADE: &str = "SELECT CAST(COALESCE(SUM(steps_made), 0) AS BIGINT) FROM jobs \
+     WHERE parent_id = $1 AND plan IS NOT NULL";
+
 /// [`BatchSql::run_of`] in both databases' SQL (`$1`: the run's job).
 pub const RUN_OF: &str = "SELECT params, plan FROM jobs WHERE id = $1 AND plan IS NOT NULL";
 
@@ -57,17 +62,20 @@ macro_rules! active_shares {
 pub const TALLY_OF: &str = concat!(
     "SELECT owner, status, parent_id, steps_made, steps_ended, steps_succeeded, ",
     active_shares!(),
-    " FROM jobs WHERE id = $1 AND plan IS NOT NULL"
+    ", CAST(1 AS BIGINT) AS planned FROM jobs WHERE id = $1 AND plan IS NOT NULL"
 );
 
 /// [`BatchSql::steps_ended`] in both databases' SQL (`$1`: the steps that ended, `$2`: how
-/// many of them succeeded, `$3`: the run's job), returning what [`TALLY_OF`] reads.
+/// many of them succeeded, `$3`: the run's job), returning what [`TALLY_OF`] reads. A parent
+/// still running its own work ([`super::children`]) has no plan yet: its children are counted
+/// all the same.
 pub const STEPS_ENDED: &str = concat!(
     "UPDATE jobs \
      SET steps_ended = steps_ended + $1, steps_succeeded = steps_succeeded + $2 \
-     WHERE id = $3 AND plan IS NOT NULL \
+     WHERE id = $3 \
      RETURNING owner, status, parent_id, steps_made, steps_ended, steps_succeeded, ",
-    active_shares!()
+    active_shares!(),
+    ", CAST(CASE WHEN plan IS NULL THEN 0 ELSE 1 END AS BIGINT) AS planned"
 );
 
 /// A run's job as [`TALLY_OF`] and [`STEPS_ENDED`] read it.
@@ -81,6 +89,8 @@ pub struct TallyRow {
     pub steps_succeeded: i64,
     /// What its active steps that know their total add to its bar, in thousandths of a step.
     pub shares: i64,
+    /// 1 for a run (a plan kept); 0 for a parent still running its own work.
+    pub planned: i64,
 }
 
 /// A run (or group) as its tally reads it: enough to settle it and draw its bar.
@@ -96,6 +106,9 @@ pub(super) struct Seen {
 
 impl Seen {
     fn of(row: TallyRow) -> Option<Seen> {
+        if row.planned == 0 {
+            return None;
+        }
         let n = |v: i64| v.max(0) as u64;
         Some(Seen {
             owner: UserId::try_from(row.owner).ok()?,
@@ -159,6 +172,19 @@ fn items_of(each: &model::workflows::Each, values: &mut RunValues) -> Result<Vec
         out.push(render_step(&each.step, values).map_err(|e| format!("item {i}: {e}"))?);
     }
     Ok(out)
+}
+
+/// Whether step `name`'s `adding` items fit in its run, whose other fan-outs made `before`: a run
+/// makes at most [`MAX_ITEMS`] in all, so that one run (a posted one included) costs the queue
+/// and the disk no more than one full fan-out.
+fn run_items_fit(name: &str, before: u64, adding: u64) -> Result<(), String> {
+    match before.saturating_add(adding) {
+        total if total > MAX_ITEMS as u64 => Err(format!(
+            "step {name:?} would make {adding} items after the {before} its run's other fan-outs \
+             made, {total} in all, more than the {MAX_ITEMS} a run may make"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A run's job as [`RUN_OF`] reads it.
@@ -398,6 +424,11 @@ impl Batch {
             Ok(items) => items,
             Err(why) => return self.fail_step(sql, owner, &group.id, why, at).await,
         };
+        // The bound holds for the run as a whole, not only for each of its fan-outs.
+        let before = sql.items_made(run_id.as_str()).await?.max(0) as u64;
+        if let Err(why) = run_items_fit(&each.step.name, before, items.len() as u64) {
+            return self.fail_step(sql, owner, &group.id, why, at).await;
+        }
         let plan = Plan {
             on_failure: model::workflows::OnFailure::Finish,
             steps: Vec::new(),
@@ -501,9 +532,13 @@ impl Batch {
         sql: &mut S,
         at: i64,
     ) -> Result<(), S::Error> {
-        while !self.steps_ended.is_empty() {
-            // Each run: how many of its steps ended, how many succeeded, the first that failed.
+        while !self.steps_ended.is_empty() || !self.runs_waiting.is_empty() {
+            // Each run: how many of its steps ended, how many succeeded, the first that failed
+            // (none, for a parent that just began to wait for its children).
             let mut ended: BTreeMap<JobId, (i64, i64, Option<String>)> = BTreeMap::new();
+            for run in std::mem::take(&mut self.runs_waiting) {
+                ended.entry(run).or_default();
+            }
             for step in std::mem::take(&mut self.steps_ended) {
                 let e = ended.entry(step.run).or_default();
                 e.0 += 1;
@@ -523,7 +558,8 @@ impl Batch {
     }
 
     /// Counts `n` steps of `run_id` as ended, `succeeded` of them succeeded and `failed` the
-    /// first that failed, then settles the run.
+    /// first that failed, then settles the run (not a parent still running its own work, whose
+    /// children are counted for when it ends).
     async fn settle_run<S: BatchSql>(
         &mut self,
         sql: &mut S,
@@ -665,5 +701,23 @@ impl Batch {
             at,
         );
         Ok(parent.and_then(|p| JobId::try_from(p).ok()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_runs_fan_outs_fit_while_their_items_add_up_to_the_bound() {
+        assert_eq!(run_items_fit("a", 0, MAX_ITEMS as u64), Ok(()));
+        assert_eq!(run_items_fit("a", 4_000, 6_000), Ok(()));
+        let past = run_items_fit("b", 6_000, 5_000).unwrap_err();
+        assert_eq!(
+            past,
+            "step \"b\" would make 5000 items after the 6000 its run's other fan-outs made, \
+             11000 in all, more than the 10000 a run may make"
+        );
+        assert!(run_items_fit("c", u64::MAX, 1).is_err(), "no overflow");
     }
 }

@@ -5,7 +5,7 @@ use super::{count, json_list, on_pool, read_err, SqlBackend};
 use crate::{
     failure_groups, kind_counts, now_ms, status_counts, FailureGroupRow, FailureGroupsQuery,
     FigureReads, FinishedJob, KindCount, QueueStanding, RunningJob, StoreResult, FINISHED_SAMPLE,
-    QUEUE_LOOKAHEAD, RUNNING,
+    QUEUE_LOOKAHEAD, RUNNING, WORKING,
 };
 use async_trait::async_trait;
 use model::{FailureGroup, JobId, KindPause, MinuteStats, StatusCount, UserId};
@@ -163,7 +163,7 @@ impl<T: SqlBackend> FigureReads for T {
         // the queue for the kinds ahead.
         let sql = format!(
             "WITH running AS ( \
-               SELECT owner, COUNT(*) AS n FROM jobs WHERE {RUNNING} GROUP BY owner \
+               SELECT owner, COUNT(*) AS n FROM jobs WHERE {WORKING} GROUP BY owner \
              ), queued AS ( \
                SELECT j.id, j.kind, j.seq, j.priority, COALESCE(j.rank, j.created_at) AS rank, \
                  ROW_NUMBER() OVER (PARTITION BY j.owner ORDER BY j.rank, j.seq) - 1 \
@@ -239,7 +239,7 @@ impl<T: SqlBackend> FigureReads for T {
     }
 
     async fn running_params(&self, kind: &str) -> StoreResult<Vec<(String, String)>> {
-        let sql = format!("SELECT owner, params FROM jobs WHERE {RUNNING} AND kind = $1");
+        let sql = format!("SELECT owner, params FROM jobs WHERE {WORKING} AND kind = $1");
         on_pool!(self.pool(), p => {
             sqlx::query_as(&sql).bind(kind).fetch_all(p).await
         })

@@ -9,6 +9,7 @@
 
 mod after;
 mod cases;
+mod children;
 mod runs;
 mod shared;
 mod support;
@@ -17,6 +18,7 @@ mod support;
 mod all {
     pub use crate::after::*;
     pub use crate::cases::*;
+    pub use crate::children::*;
     pub use crate::runs::*;
     pub use crate::shared::*;
 }
@@ -46,6 +48,10 @@ macro_rules! on_both {
 }
 
 on_both!(
+    a_parent_waits_for_its_children_unclaimed_and_ends_with_the_last,
+    a_parent_fails_with_a_child_that_failed_and_its_own_failure_cancels_the_rest,
+    a_waiting_parent_cancelled_cancels_its_children_and_ends_after_them,
+    a_child_past_its_owners_share_is_refused_and_not_counted,
     a_fan_out_of_thousands_ends_from_its_tally_and_its_run_counts_once,
     a_runs_bar_moves_with_its_active_steps_share_of_their_totals,
     a_job_after_others_starts_once_they_all_succeeded_and_not_before,
