@@ -6,6 +6,7 @@
 
 use crate::client::*;
 use crate::commands::{commands_file, script};
+use crate::external::report;
 use crate::harness::{app, App};
 use engine::kinds::{JobContext, Kind, KindEnv, Retry, RunResult};
 use model::JobError;
@@ -111,6 +112,15 @@ fn id(job: &Value) -> String {
     job["id"].as_str().expect("a job's id").to_string()
 }
 
+/// Starts a spawner with `params` as `s`, and waits for its end: its id and the job then.
+async fn spawned(s: &Session, params: Value) -> (String, Value) {
+    let (status, parent) = s.create("spawner", params).await;
+    assert_eq!(status, 201, "{parent}");
+    let parent = id(&parent);
+    let ended = s.wait_finished(&parent).await;
+    (parent, ended)
+}
+
 /// The children of `parent`, oldest first.
 async fn children(s: &Session, parent: &str) -> Vec<Value> {
     let (status, page) = s.list(&format!("parent={parent}&limit=100")).await;
@@ -132,12 +142,7 @@ async fn a_kind_starts_children_frees_its_slot_and_ends_once_they_did() {
     // One slot: a parent that kept it while it waits would never see its children run.
     let app = with_spawner(|c| c.max_running = 1).await;
     let s = app.session();
-    let (status, parent) = s
-        .create("spawner", json!({"children": 3, "steps": 3}))
-        .await;
-    assert_eq!(status, 201, "{parent}");
-    let parent = id(&parent);
-    let ended = s.wait_finished(&parent).await;
+    let (parent, ended) = spawned(&s, json!({"children": 3, "steps": 3})).await;
     assert_eq!(ended["status"], "succeeded", "{ended}");
     let kids = children(&s, &parent).await;
     assert_eq!(names(&kids), ["part 0", "part 1", "part 2"]);
@@ -176,11 +181,7 @@ async fn a_parent_fails_with_a_child_that_failed_or_was_refused() {
     let app = with_spawner(|_| {}).await;
     let s = app.session();
     // A child that fails every attempt: the parent fails once it ended, naming it.
-    let (_, parent) = s
-        .create("spawner", json!({"children": 2, "fail_child": true}))
-        .await;
-    let parent = id(&parent);
-    let ended = s.wait_finished(&parent).await;
+    let (parent, ended) = spawned(&s, json!({"children": 2, "fail_child": true})).await;
     assert_eq!(ended["status"], "failed", "{ended}");
     assert_eq!(ended["error"]["code"], "step_failed", "{ended}");
     let message = ended["error"]["message"].as_str().unwrap();
@@ -192,14 +193,7 @@ async fn a_parent_fails_with_a_child_that_failed_or_was_refused() {
     );
     // A child whose parameters its kind refuses: the parent's own work fails, saying why, and
     // the child it started before is cancelled.
-    let (_, parent) = s
-        .create(
-            "spawner",
-            json!({"children": 1, "steps": 100_000, "bad": true}),
-        )
-        .await;
-    let parent = id(&parent);
-    let ended = s.wait_finished(&parent).await;
+    let (parent, ended) = spawned(&s, json!({"children": 1, "steps": 100_000, "bad": true})).await;
     assert_eq!(ended["status"], "failed", "{ended}");
     assert_eq!(ended["error"]["code"], "child_refused", "{ended}");
     assert!(
@@ -220,11 +214,7 @@ async fn a_parent_fails_with_a_child_that_failed_or_was_refused() {
 async fn a_parent_tried_again_finds_its_children_by_name() {
     let app = with_spawner(|_| {}).await;
     let s = app.session();
-    let (_, parent) = s
-        .create("spawner", json!({"children": 2, "fail_first": true}))
-        .await;
-    let parent = id(&parent);
-    let ended = s.wait_finished(&parent).await;
+    let (parent, ended) = spawned(&s, json!({"children": 2, "fail_first": true})).await;
     assert_eq!(ended["status"], "succeeded", "{ended}");
     assert_eq!(ended["attempt"], 2, "{ended}");
     let kids = children(&s, &parent).await;
@@ -267,11 +257,7 @@ async fn a_flood_of_children_stops_at_its_owners_share_and_others_go_on() {
     })
     .await;
     let flood = app.session();
-    let (_, parent) = flood
-        .create("spawner", json!({"children": 50, "steps": 100_000}))
-        .await;
-    let parent = id(&parent);
-    let ended = flood.wait_finished(&parent).await;
+    let (parent, ended) = spawned(&flood, json!({"children": 50, "steps": 100_000})).await;
     assert_eq!(ended["status"], "failed", "{ended}");
     assert_eq!(ended["error"]["code"], "child_refused", "{ended}");
     // No more than the share were made, and they are cancelled with it.
@@ -352,20 +338,6 @@ async fn a_command_starts_children_through_its_descriptor_3() {
             .starts_with("child \"c\" was refused: steps"),
         "{ended}"
     );
-}
-
-/// Sends a report for the external job `id` with its `token`: the status and the answer.
-async fn report(s: &Session, id: &str, token: &str, body: Value) -> (u16, Value) {
-    let r = s
-        .http
-        .post(s.url(&format!("/api/v1/jobs/{id}/report")))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test]

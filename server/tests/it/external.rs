@@ -26,7 +26,7 @@ async fn open(s: &Session, params: Value) -> (Value, String) {
 }
 
 /// Sends a report for job `id` with `token`; the status and the answer.
-async fn report(s: &Session, id: &str, token: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn report(s: &Session, id: &str, token: &str, body: Value) -> (u16, Value) {
     let r = s
         .http
         .post(s.url(&format!("/api/v1/jobs/{id}/report")))

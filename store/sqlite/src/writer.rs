@@ -478,6 +478,30 @@ fn set_last_event_id(tx: &Connection, last: i64) -> rusqlite::Result<()> {
 /// and kept.
 struct Statements<'a>(&'a Connection);
 
+impl Statements<'_> {
+    /// The job `sql` reads (its owner first, then [`store_core::JOB_COLUMNS`]), with its owner.
+    /// A row whose ids do not parse is passed over: nothing can act on it.
+    fn owned_job(
+        &mut self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> rusqlite::Result<Option<(UserId, Job)>> {
+        let row = self
+            .0
+            .prepare_cached(sql)?
+            .query_row(params, |r| {
+                let owner: String = r.get("owner")?;
+                Ok((owner, job_row(r)?))
+            })
+            .optional()?;
+        Ok(
+            row.and_then(|(owner, row)| {
+                Some((UserId::try_from(owner).ok()?, row.try_into().ok()?))
+            }),
+        )
+    }
+}
+
 impl BatchSql for Statements<'_> {
     type Error = rusqlite::Error;
     /// One process writes the database: notices reach its streams as they are published.
@@ -1005,20 +1029,7 @@ impl BatchSql for Statements<'_> {
     }
 
     async fn waiting_job(&mut self, job_id: &str) -> rusqlite::Result<Option<(UserId, Job)>> {
-        let row = self
-            .0
-            .prepare_cached(batch::WAITING_JOB)?
-            .query_row([job_id], |r| {
-                let owner: String = r.get("owner")?;
-                Ok((owner, job_row(r)?))
-            })
-            .optional()?;
-        // A row whose ids do not parse is passed over: nothing can start it.
-        Ok(
-            row.and_then(|(owner, row)| {
-                Some((UserId::try_from(owner).ok()?, row.try_into().ok()?))
-            }),
-        )
+        self.owned_job(batch::WAITING_JOB, [job_id])
     }
 
     async fn set_plan(
@@ -1093,19 +1104,7 @@ impl BatchSql for Statements<'_> {
         parent: &str,
         name: &str,
     ) -> rusqlite::Result<Option<(UserId, Job)>> {
-        let row = self
-            .0
-            .prepare_cached(batch::CHILD_NAMED)?
-            .query_row([parent, name], |r| {
-                let owner: String = r.get("owner")?;
-                Ok((owner, job_row(r)?))
-            })
-            .optional()?;
-        Ok(
-            row.and_then(|(owner, row)| {
-                Some((UserId::try_from(owner).ok()?, row.try_into().ok()?))
-            }),
-        )
+        self.owned_job(batch::CHILD_NAMED, [parent, name])
     }
 
     async fn count_child(
