@@ -1,4 +1,4 @@
-import { test, expect, openDashboard, waitForStatus } from './fixtures';
+import { test, expect, expectAccessible, openDashboard, waitForStatus } from './fixtures';
 import type { APIRequestContext } from '@playwright/test';
 
 /** Starts an external job as the page's user; its id and the token its program reports with. */
@@ -39,6 +39,33 @@ test('an external job shows its title, and its bar and log move as its program r
   await report({ progress: 10, end: { status: 'succeeded' }, result: { tables: 10 } });
   await waitForStatus(page, id, 'succeeded');
   await expect(page.locator('.status-word').first()).toHaveText('succeeded');
+});
+
+test('an external job that started children lists them on its page and ends after them, live', async ({ page }) => {
+  const { id, token } = await openExternal(page.request, 'fan out');
+  const child = (name: string) => ({ name, kind: 'demo', params: { steps: 20, interval_ms: 50 } });
+  await page.goto(`/jobs/${id}`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  // Its program asks for two children and ends its own work: the job waits for them.
+  const res = await page.request.post(`/api/v1/jobs/${id}/report`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { children: [child('first half'), child('second half')], end: { status: 'succeeded' } },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  expect((await res.json()).children).toHaveLength(2);
+  await page.reload();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const children = page.locator('section.job-steps article.job');
+  await expect(children).toHaveCount(2);
+  await expect(children.first()).toContainText('first half');
+  const parent = page.locator(`article.job[data-job-id="${id}"]`);
+  await expect(parent).toHaveAttribute('data-status', /running|succeeded/);
+  await expectAccessible(page);
+  // Each child's row moves to its end on this page, and the parent ends with the last.
+  await expect(children.nth(0)).toHaveAttribute('data-status', 'succeeded');
+  await expect(children.nth(1)).toHaveAttribute('data-status', 'succeeded');
+  await waitForStatus(page, id, 'succeeded');
+  await expect(parent).toHaveAttribute('data-status', 'succeeded');
 });
 
 test('an open server gives its browser a token to copy for headway run', async ({ page }) => {
