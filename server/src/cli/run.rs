@@ -376,6 +376,22 @@ struct Pending {
 }
 
 impl Pending {
+    /// The end to report: the program's, unless a child it asked for was refused (whenever
+    /// the refusal came): then its work is not whole, and the job fails.
+    fn end_to_send(&self) -> Option<ReportEnd> {
+        let end = self.end.clone()?;
+        Some(match (end.status, &self.refused) {
+            (JobStatus::Succeeded, Some(why)) => ReportEnd {
+                status: JobStatus::Failed,
+                error: Some(JobError {
+                    code: "child_refused".into(),
+                    message: why.clone(),
+                }),
+            },
+            _ => end,
+        })
+    }
+
     /// Whether something waits to be sent.
     fn has_news(&self) -> bool {
         !self.lines.is_empty()
@@ -506,24 +522,13 @@ impl Reporter {
 
     /// The program ended: the last report says how, once every line before it is in.
     fn finish(&self, end: ReportEnd) {
-        let mut p = self.pending.lock().unwrap();
-        // A child it asked for and did not get: its work is not whole.
-        p.end = Some(match (end.status, p.refused.clone()) {
-            (JobStatus::Succeeded, Some(why)) => ReportEnd {
-                status: JobStatus::Failed,
-                error: Some(JobError {
-                    code: "child_refused".into(),
-                    message: why,
-                }),
-            },
-            _ => end,
-        });
-        drop(p);
+        self.pending.lock().unwrap().end = Some(end);
         self.news.notify_one();
     }
 
-    /// The server refused the children of the last report (`sent` of them) with `json`: they
-    /// are dropped, the refusal logged, and the job fails at its end.
+    /// The server refused a child of the last report (which carried `sent`) with `json`,
+    /// naming it (`children[1].steps`): the ones before it were started, and it is dropped; the
+    /// ones after it go in the next report. The refusal is logged, and the job fails at its end.
     fn children_refused(&self, sent: usize, json: &Value) {
         let field = json["fields"][0]["field"].as_str().unwrap_or("children");
         let message = json["fields"][0]["message"]
@@ -531,9 +536,10 @@ impl Reporter {
             .or_else(|| json["message"].as_str())
             .unwrap_or("refused");
         let why = format!("{field} was refused: {message}");
+        let done = refused_index(field).map_or(sent, |i| i + 1).min(sent);
         let mut p = self.pending.lock().unwrap();
-        let sent = sent.min(p.children.len());
-        p.children.drain(..sent);
+        let done = done.min(p.children.len());
+        p.children.drain(..done);
         p.refused.get_or_insert(why.clone());
         drop(p);
         self.log(LogLevel::Error, format!("fd 3: {why}"));
@@ -672,7 +678,7 @@ impl Reporter {
             .cloned()
             .collect();
         if report.log.len() == p.lines.len() && report.children.len() == p.children.len() {
-            report.end = p.end.clone();
+            report.end = p.end_to_send();
         }
         (report, (p.bar_version, p.result_version))
     }
@@ -700,6 +706,16 @@ impl Reporter {
         drop(p);
         self.freed.notify_waiters();
     }
+}
+
+/// The place of the child a refusal names (`children[1].steps` → 1).
+fn refused_index(field: &str) -> Option<usize> {
+    field
+        .strip_prefix("children[")?
+        .split_once(']')?
+        .0
+        .parse()
+        .ok()
 }
 
 /// Returns at the heartbeat's time, or as soon as there is something to send.
@@ -742,4 +758,18 @@ fn hostname() -> String {
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_the_place_of_the_child_it_refused() {
+        assert_eq!(refused_index("children[1].steps"), Some(1));
+        assert_eq!(refused_index("children[12].name"), Some(12));
+        assert_eq!(refused_index("children"), None);
+        assert_eq!(refused_index("children[x].name"), None);
+        assert_eq!(refused_index("log"), None);
+    }
 }

@@ -530,6 +530,85 @@ async fn headway_run_reports_a_programs_output_progress_result_and_exit_status()
 }
 
 #[tokio::test]
+async fn headway_run_passes_a_programs_children_on_and_a_refused_one_fails_its_job() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = |name: &str, steps: u32| {
+        format!(
+            "echo 'child {{\"name\": \"{name}\", \"kind\": \"demo\", \"params\": {{\"steps\": {steps}, \"interval_ms\": 20}}}}' >&3\n"
+        )
+    };
+    let op = operator(&app);
+    let run = |prog: PathBuf| {
+        let mut command = wrapper(&app, &app.base, &["--"]);
+        command.arg(prog);
+        command
+    };
+    let id_of = |stderr: &[u8]| {
+        String::from_utf8_lossy(stderr)
+            .lines()
+            .find_map(|l| l.strip_prefix("headway: job "))
+            .and_then(|l| l.split(':').next())
+            .expect("the job is announced")
+            .to_string()
+    };
+    // Two children: the job ends once they did, after the program.
+    let body = format!("#!/bin/sh\n{}{}", child("a", 3), child("b", 3));
+    let out = run(script(dir.path(), "two.sh", &body))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let parent = id_of(&out.stderr);
+    let ended = op.wait_finished(&parent).await;
+    assert_eq!(ended["status"], "succeeded", "{ended}");
+    let (_, kids) = op.list(&format!("parent={parent}")).await;
+    let mut names: Vec<&str> = kids["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["step"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a", "b"]);
+    // One refused between two: the others start, and the job fails, saying which and why.
+    let body = format!(
+        "#!/bin/sh\n{}{}{}",
+        child("a", 1),
+        child("bad", 0),
+        child("c", 1)
+    );
+    let out = run(script(dir.path(), "bad.sh", &body))
+        .output()
+        .await
+        .unwrap();
+    let parent = id_of(&out.stderr);
+    let ended = op.wait_finished(&parent).await;
+    assert_eq!(ended["status"], "failed", "{ended}");
+    assert_eq!(ended["error"]["code"], "child_refused", "{ended}");
+    assert!(
+        ended["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("children[1].steps was refused"),
+        "{ended}"
+    );
+    let (_, kids) = op.list(&format!("parent={parent}")).await;
+    let mut names: Vec<&str> = kids["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["step"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["a", "c"],
+        "the child after the refused one still starts"
+    );
+}
+
+#[tokio::test]
 async fn a_cancel_from_the_dashboard_stops_the_program_headway_run_started() {
     let app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
