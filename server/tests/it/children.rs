@@ -103,6 +103,14 @@ impl Kind for Spawner {
     }
 }
 
+/// Asserts that `ended` failed because a child was refused, its message starting `says`.
+pub(crate) fn assert_refused_child(ended: &Value, says: &str) {
+    assert_eq!(ended["status"], "failed", "{ended}");
+    assert_eq!(ended["error"]["code"], "child_refused", "{ended}");
+    let message = ended["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with(says), "{ended}");
+}
+
 /// A server with the spawner, `more` changing its configuration.
 async fn with_spawner(more: impl FnOnce(&mut server::Config)) -> App {
     app().kind::<Spawner>().with(more).start().await
@@ -122,7 +130,7 @@ async fn spawned(s: &Session, params: Value) -> (String, Value) {
 }
 
 /// The children of `parent`, oldest first.
-async fn children(s: &Session, parent: &str) -> Vec<Value> {
+pub(crate) async fn children(s: &Session, parent: &str) -> Vec<Value> {
     let (status, page) = s.list(&format!("parent={parent}&limit=100")).await;
     assert_eq!(status, 200, "{page}");
     let mut jobs = page["jobs"].as_array().unwrap().clone();
@@ -130,7 +138,7 @@ async fn children(s: &Session, parent: &str) -> Vec<Value> {
     jobs
 }
 
-fn names(children: &[Value]) -> Vec<&str> {
+pub(crate) fn names(children: &[Value]) -> Vec<&str> {
     children
         .iter()
         .map(|c| c["step"].as_str().unwrap())
@@ -329,15 +337,7 @@ async fn a_command_starts_children_through_its_descriptor_3() {
     let (_, parent) = s.create("spawning", json!({"bad": true})).await;
     let parent = id(&parent);
     let ended = s.wait_finished(&parent).await;
-    assert_eq!(ended["status"], "failed", "{ended}");
-    assert_eq!(ended["error"]["code"], "child_refused", "{ended}");
-    assert!(
-        ended["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("child \"c\" was refused: steps"),
-        "{ended}"
-    );
+    assert_refused_child(&ended, "child \"c\" was refused: steps");
 }
 
 #[tokio::test]
@@ -348,31 +348,15 @@ async fn an_external_job_starts_children_in_its_reports_and_ends_after_them() {
     assert_eq!(status, 201, "{job}");
     let (parent, token) = (id(&job), job["report_token"].as_str().unwrap().to_string());
     let demo = |name: &str, steps: u64| json!({"name": name, "kind": "demo", "params": {"steps": steps, "interval_ms": 20}});
-    // A child demo refuses refuses the report, naming it; nothing of that report is kept.
-    let (status, refused) = report(
-        &s,
-        &parent,
-        &token,
-        json!({"children": [demo("a", 3), demo("b", 0)]}),
-    )
-    .await;
-    assert_eq!(status, 422, "{refused}");
-    assert_eq!(
-        refused["fields"][0]["field"], "children[1].steps",
-        "{refused}"
-    );
-    let (status, refused) = report(
-        &s,
-        &parent,
-        &token,
-        json!({"children": [{"name": "", "kind": "demo"}]}),
-    )
-    .await;
-    assert_eq!(status, 422, "{refused}");
-    assert_eq!(
-        refused["fields"][0]["field"], "children[0].name",
-        "{refused}"
-    );
+    // A child demo refuses refuses the report, naming it; so does a child without a name.
+    for (children, field) in [
+        (json!([demo("a", 3), demo("b", 0)]), "children[1].steps"),
+        (json!([{"name": "", "kind": "demo"}]), "children[0].name"),
+    ] {
+        let (status, refused) = report(&s, &parent, &token, json!({ "children": children })).await;
+        assert_eq!(status, 422, "{refused}");
+        assert_eq!(refused["fields"][0]["field"], field, "{refused}");
+    }
     // Sent again, mended, with its end: the child made before is found again by its name.
     let (status, answer) = report(
         &s,
