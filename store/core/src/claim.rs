@@ -27,6 +27,14 @@ pub fn scan_for(slots: u32) -> u32 {
 /// Users with queued jobs a claim looks at (each for their first few jobs).
 pub const OWNER_SCAN: u32 = 1000;
 
+/// What a claim's reads ask of a queued job, in both databases' SQL: that it waits for no other
+/// job. A job that does waits at [`model::Job::WAITING_RANK`], behind every ready one, so the
+/// bound on `rank` ends the read along the queue's index where the ready jobs end; without it a
+/// read that found fewer ready jobs than it asked for would go on through every waiting one (a
+/// run's later steps, a fan-out's items behind its window) on every claim.
+pub static READY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("needs_left = 0 AND rank < {}", model::Job::WAITING_RANK));
+
 /// A queued job a claim may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {

@@ -27,7 +27,7 @@ pub use backend::{
     AccountStore, Backend, EventReads, FigureReads, FileStore, JobReads, JobStore, LogReads,
     ProcessRegistry, ScheduleStore, SessionStore, UploadAdded,
 };
-pub use claim::{scan_for, Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN};
+pub use claim::{scan_for, Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN, READY};
 pub use history::{failure_groups, FailureGroupRow, FailureGroupsQuery, HistoryQuery};
 use model::{
     EventType, IdError, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId,

@@ -1265,11 +1265,12 @@ impl BatchSql for Statements<'_> {
             true => (NO_PARAMS, NONE_EXCLUDED),
             false => (PARAMS, NOT_EXCLUDED),
         };
+        let ready = &*store_core::READY;
         // The first queued jobs by rank (priority, then age)...
         let first: Vec<Row> = sqlx::query_as(&format!(
             "SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs \
                WHERE status = 'queued' AND kind = ANY($1) AND (run_after IS NULL OR run_after <= $3) \
-               AND needs_left = 0 {not_excluded} \
+               AND {ready} {not_excluded} \
              ORDER BY rank, seq LIMIT $2 FOR UPDATE SKIP LOCKED"
         ))
         .bind(kinds)
@@ -1293,7 +1294,7 @@ impl BatchSql for Statements<'_> {
                FROM owners o CROSS JOIN LATERAL (
                  SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs
                  WHERE status = 'queued' AND owner = o.owner AND kind = ANY($1)
-                   AND (run_after IS NULL OR run_after <= $2) AND needs_left = 0 {not_excluded}
+                   AND (run_after IS NULL OR run_after <= $2) AND {ready} {not_excluded}
                  ORDER BY rank, seq LIMIT $6) c
                WHERE o.owner IS NOT NULL"#
         ))

@@ -1333,6 +1333,7 @@ impl BatchSql for Statements<'_> {
             true => (NO_PARAMS, NONE_EXCLUDED),
             false => (PARAMS, NOT_EXCLUDED),
         };
+        let ready = &*store_core::READY;
         let keyed = serde_json::to_string(keyed).expect("kind names serialize");
         let candidate = |r: &Row| {
             // By place (both queries select `seq, rank, priority, id, owner, kind, checkpoint,
@@ -1355,7 +1356,7 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(&format!(
                 "SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs \
                  WHERE status = 'queued' AND kind IN (SELECT value FROM json_each(:kinds)) \
-                   AND (run_after IS NULL OR run_after <= :now) AND needs_left = 0 {not_excluded} \
+                   AND (run_after IS NULL OR run_after <= :now) AND {ready} {not_excluded} \
                  ORDER BY rank, seq LIMIT :scan",
             ))?
             .query_map(
@@ -1385,7 +1386,7 @@ impl BatchSql for Statements<'_> {
             "SELECT seq, rank, priority, id, owner, kind, checkpoint, {params_of} FROM jobs \
              WHERE status = 'queued' AND owner = :owner \
                AND kind IN (SELECT value FROM json_each(:kinds)) \
-               AND (run_after IS NULL OR run_after <= :now) AND needs_left = 0 {not_excluded} \
+               AND (run_after IS NULL OR run_after <= :now) AND {ready} {not_excluded} \
              ORDER BY rank, seq LIMIT :slots",
         ))?;
         // A user with `slots` jobs among the oldest already has there the ones this would read.
