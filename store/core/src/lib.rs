@@ -64,9 +64,10 @@ macro_rules! working {
 pub const WORKING: &str = working!();
 
 /// The kind and owner of every job holding a slot, for a claim's counts
-/// ([`batch::count_running`]): the same statement on both databases.
+/// ([`batch::count_running`]): the same statement on both databases. Its condition is the one
+/// of the `jobs_working` partial index, so that both read the index alone.
 pub const RUNNING_KINDS_AND_OWNERS: &str =
-    concat!("SELECT kind, owner FROM jobs WHERE ", working!());
+    "SELECT kind, owner FROM jobs WHERE status IN ('running', 'cancelling') AND plan IS NULL";
 
 /// Why the store could not do something: what it was doing, in words fit for a log line or a
 /// startup error, and the driver's error that stopped it as its source (render both with

@@ -145,6 +145,13 @@ async fn the_running_jobs_are_found_through_an_index_not_by_reading_every_job() 
         plan("SELECT kind, owner FROM jobs WHERE status IN ('running', 'cancelling')".to_string())
             .await;
     assert!(!alone.contains("jobs_active"), "{alone}");
+    // A claim's counts of the jobs holding a slot: from `jobs_working` alone, never from the
+    // rows of the running jobs (a workflow run's plan makes its row wide).
+    let working = plan(store_core::RUNNING_KINDS_AND_OWNERS.to_string()).await;
+    assert!(
+        working.contains("USING COVERING INDEX jobs_working"),
+        "{working}"
+    );
 }
 
 #[tokio::test]

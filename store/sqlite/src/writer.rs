@@ -1237,8 +1237,8 @@ impl BatchSql for Statements<'_> {
     }
 
     async fn running_counts(&mut self) -> rusqlite::Result<RunningCounts> {
-        // The running jobs' rows themselves, found through `jobs_active` (see
-        // [`store_core::RUNNING`]): a claim reads as many rows as jobs run, not the history.
+        // From the `jobs_working` index alone: a claim reads as many index entries as jobs
+        // hold a slot, not the history, nor the running jobs' rows.
         let mut stmt = self
             .0
             .prepare_cached(store_core::RUNNING_KINDS_AND_OWNERS)?;
