@@ -43,6 +43,9 @@ pub struct RunnerConfig {
     /// Jobs one user may have running at once anywhere; `None`: a share of the deployment's
     /// slots ([`share_of`]).
     pub per_owner: Option<usize>,
+    /// The tags this process offers: it claims the jobs of the kinds that require none it
+    /// lacks ([`Registry::names_for`]).
+    pub tags: Vec<String>,
     /// How long a job has to stop by itself after a cancel request or at shutdown.
     pub grace: Duration,
     pub data_root: PathBuf,
@@ -233,7 +236,7 @@ impl Runner {
                 return;
             }
             let Some(me) = self.me() else { return };
-            let kinds = self.kinds.names();
+            let kinds = self.kinds.names_for(&self.config.tags);
             self.running.lock().unwrap().begin_claim();
             let claimed = self
                 .committer
@@ -729,6 +732,7 @@ mod tests {
             max_running: 4,
             kind_limits: HashMap::new(),
             per_owner: Some(4),
+            tags: Vec::new(),
             grace,
             data_root: h.data_root.clone(),
             blobs: h.blobs.clone(),

@@ -56,6 +56,7 @@ pub mod priority;
 pub mod queue;
 pub mod schedules;
 pub mod system;
+pub mod tags;
 pub mod text;
 pub mod webhooks;
 pub mod workflows;

@@ -191,6 +191,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub max_running_per_user: Option<u64>,
 
+    /// The tags this process offers, comma-separated (`gpu,eu`): it runs the jobs of the kinds
+    /// that require none it lacks (a command's `requires`). Default: none, so it runs only
+    /// the kinds that require no tag.
+    #[arg(long, env = "HEADWAY_TAGS", value_delimiter = ',', value_parser = tag)]
+    pub tags: Vec<String>,
+
     /// Event streams and long polls one user may hold open at once in this process (the tabs
     /// of one browser share one stream); past it, 429.
     #[arg(long, env = "HEADWAY_MAX_STREAMS_PER_USER", default_value_t = 100,
@@ -661,6 +667,7 @@ impl Config {
             body_timeout_secs: 20,
             max_queued_per_user: 1000,
             max_running_per_user: None,
+            tags: Vec::new(),
             max_streams_per_user: 100,
             max_log_line_bytes: 16 * 1024,
             max_job_log_bytes: 32 << 20,
@@ -720,6 +727,15 @@ fn parse_kind_limit(s: &str) -> Result<(String, usize), String> {
         return Err(format!("the limit in {s:?} must be at least 1"));
     }
     Ok((kind.trim().to_string(), n))
+}
+
+/// One tag of `--tags`, as [`model::tags::tag_problem`] allows it.
+fn tag(s: &str) -> Result<String, String> {
+    let tag = s.trim();
+    match model::tags::tag_problem(tag) {
+        Some(problem) => Err(problem),
+        None => Ok(tag.to_string()),
+    }
 }
 
 #[cfg(test)]

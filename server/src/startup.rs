@@ -46,6 +46,8 @@ pub enum StartError {
     Store(#[from] OpenError),
     #[error("cannot start the job engine: {0}")]
     Engine(#[from] engine::StartError),
+    #[error("--tags: {0}")]
+    Tags(String),
     #[error("cannot read or create the operator token {path}: {source}")]
     AdminToken {
         path: PathBuf,
@@ -242,6 +244,7 @@ impl Server {
             lease: Duration::from_secs(config.lease_secs),
             max_queued_per_user: config.max_queued_per_user,
             max_running_per_user: config.max_running_per_user.map(|n| n as usize),
+            tags: model::tags::checked(&config.tags).map_err(StartError::Tags)?,
             file_store: config.file_store.clone(),
             uploads: UploadLimits {
                 max_bytes: config.max_upload_bytes,

@@ -96,6 +96,9 @@ struct CommandToml {
     args: Vec<Spanned<String>>,
     timeout: Option<Spanned<String>>,
     max_running: Option<Spanned<i64>>,
+    /// The tags a process must offer to run it ([`model::tags`]).
+    #[serde(default)]
+    requires: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     env: BTreeMap<String, String>,
     #[serde(default)]
@@ -227,6 +230,11 @@ pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>
             Some(n) => Some(*n.get_ref() as usize),
             None => None,
         };
+        let requires = match &c.requires {
+            Some(r) => model::tags::checked(r.get_ref())
+                .map_err(|m| here(r.span(), format!("requires: {m}")))?,
+            None => Vec::new(),
+        };
         let priority = match &c.priority {
             Some(p) => {
                 let level = match p.get_ref() {
@@ -297,6 +305,7 @@ pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>
             params,
             timeout,
             max_running,
+            requires,
             limits,
             env: c.env,
             pass_env,
@@ -683,6 +692,29 @@ default = 6
                 "max_running = 2",
                 &format!("max_running = 2\n[[command.limit]]\n{bad}"),
             );
+            let err = parsed(&text).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+            assert!(err.starts_with("commands.toml:"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_command_requires_tags_of_the_process_that_runs_it_and_bad_ones_say_their_line() {
+        assert!(parsed(EXAMPLE).unwrap()[0].requires.is_empty());
+        let text = EXAMPLE.replace(
+            "max_running = 2",
+            "max_running = 2\nrequires = [\"gpu\", \"eu\", \"gpu\"]",
+        );
+        assert_eq!(parsed(&text).unwrap()[0].requires, ["eu", "gpu"]);
+        for (bad, says) in [
+            (
+                "requires = [\"GPU\"]",
+                "requires: the tag \"GPU\" must be lowercase",
+            ),
+            ("requires = [\"\"]", "requires: a tag cannot be empty"),
+            ("requires = \"gpu\"", "invalid type"),
+        ] {
+            let text = EXAMPLE.replace("max_running = 2", &format!("max_running = 2\n{bad}"));
             let err = parsed(&text).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
             assert!(err.starts_with("commands.toml:"), "{bad}: {err}");

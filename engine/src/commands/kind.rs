@@ -35,6 +35,10 @@ impl ErasedKind for CommandKind {
         self.command.limits.clone()
     }
 
+    fn requires(&self) -> &[String] {
+        &self.command.requires
+    }
+
     fn retry(&self) -> Retry {
         self.command.retry
     }

@@ -45,6 +45,8 @@ pub struct Command {
     pub params: Vec<crate::kinds::check::ParamSpec>,
     pub timeout: Option<Duration>,
     pub max_running: Option<usize>,
+    /// The tags a process must offer to run its jobs (`requires`, [`model::tags`]).
+    pub requires: Vec<String>,
     /// Its limits (`[[command.limit]]`).
     pub limits: Vec<model::limits::Limit>,
     /// Variables the file sets for it.

@@ -85,6 +85,9 @@ pub struct EngineConfig {
     /// Jobs one user may have running at once in the deployment; `None`: three quarters of
     /// the deployment's slots (every live process's `max_running`), rounded up.
     pub max_running_per_user: Option<usize>,
+    /// The tags this process offers ([`model::tags`]): it runs the jobs of the kinds that
+    /// require none it lacks.
+    pub tags: Vec<String>,
     /// The folder of uploads' and outputs' bytes, shared by every process (see
     /// [`crate::blobs`]).
     pub file_store: PathBuf,
@@ -114,6 +117,7 @@ impl Default for EngineConfig {
             lease: Duration::from_secs(30),
             max_queued_per_user: 1000,
             max_running_per_user: None,
+            tags: Vec::new(),
             file_store: PathBuf::from("data/store"),
             uploads: Default::default(),
             webhooks: Default::default(),
@@ -218,6 +222,7 @@ impl Jobs {
             max_running: config.max_running.max(1),
             kind_limits: config.kind_limits.clone(),
             per_owner: config.max_running_per_user.map(|n| n.max(1)),
+            tags: config.tags.clone(),
             grace: config.grace,
             data_root: config.data_root.clone(),
             blobs: blobs.clone(),

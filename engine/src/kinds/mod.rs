@@ -230,6 +230,10 @@ pub trait ErasedKind: Send + Sync {
         Vec::new()
     }
     fn retry(&self) -> Retry;
+    /// The tags a process must offer to run its jobs ([`model::tags`]): none by default.
+    fn requires(&self) -> &[String] {
+        &[]
+    }
     fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError>;
     fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult>;
     /// Whether it came from the commands file (and goes when the file is read again).
@@ -332,6 +336,23 @@ impl Registry {
         self.starting(Starts::Here)
             .map(|k| k.info().name.clone())
             .collect()
+    }
+
+    /// The names of the kinds this server runs that a process offering `tags` may run: those
+    /// that require no tag it lacks ([`model::tags::missing`]).
+    pub fn names_for(&self, tags: &[String]) -> Vec<String> {
+        self.starting(Starts::Here)
+            .filter(|k| model::tags::missing(k.requires(), tags).is_empty())
+            .map(|k| k.info().name.clone())
+            .collect()
+    }
+
+    /// The tags a process must offer to run the jobs of `kind` (none for a kind this server
+    /// does not know).
+    pub fn requires(&self, kind: &str) -> Vec<String> {
+        self.find(kind)
+            .map(|k| k.requires().to_vec())
+            .unwrap_or_default()
     }
 
     /// Where the jobs of `kind` run, if this server knows it.

@@ -44,5 +44,6 @@ mod schedules;
 mod starts;
 mod stream;
 mod stress;
+mod tags;
 mod webhooks;
 mod workflows;
