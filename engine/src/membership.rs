@@ -45,6 +45,7 @@ impl Membership {
         kinds: Registry,
         role: &str,
         build: &str,
+        tags: &[String],
         lease: Duration,
     ) -> Result<Arc<Membership>, StoreError> {
         let me = ProcessRow {
@@ -55,6 +56,7 @@ impl Membership {
             pid: std::process::id() as i64,
             started_at: 0,
             heartbeat_at: 0,
+            tags: tags.to_vec(),
         };
         let me = store.register(&me).await?;
         let membership = Arc::new(Membership {
@@ -169,13 +171,28 @@ impl Membership {
     /// How many live processes run jobs (processes of one deployment share their settings, so
     /// the deployment's slots are that many times this process's).
     pub async fn job_runners(&self) -> Result<usize, StoreError> {
+        Ok(self.live_runners().await?.len())
+    }
+
+    /// The tags each live process that runs jobs offers, a list per process.
+    pub async fn offered_tags(&self) -> Result<Vec<Vec<String>>, StoreError> {
+        Ok(self
+            .live_runners()
+            .await?
+            .into_iter()
+            .map(|p| p.tags)
+            .collect())
+    }
+
+    /// The processes that run jobs and whose heartbeat is within a lease of the newest.
+    async fn live_runners(&self) -> Result<Vec<ProcessRow>, StoreError> {
         let rows = self.store.processes().await?;
         let newest = rows.iter().map(|p| p.heartbeat_at).max().unwrap_or(0);
         let lease_ms = self.lease.as_millis() as i64;
         Ok(rows
-            .iter()
+            .into_iter()
             .filter(|p| p.role != "web" && p.heartbeat_at >= newest - lease_ms)
-            .count())
+            .collect())
     }
 
     /// Removes processes that are gone from the registry, then takes over every job whose

@@ -17,7 +17,8 @@ pub struct QueueInfo {
     /// `kind` when the job waits for its kind's limit, `all` when for a free slot, `paused`
     /// while an operator holds its kind (or every kind) back, `limit` while one of its keys is
     /// at a limit ([`crate::limits`]), `jobs` while it waits for the jobs it runs after
-    /// ([`crate::after`]).
+    /// ([`crate::after`]), `tags` while no live process that runs jobs offers every tag its
+    /// kind requires ([`crate::tags`]).
     pub waiting_for: String,
     /// Where the jobs it runs after stand, while it waits for them.
     #[serde(default, skip_serializing_if = "Option::is_none")]

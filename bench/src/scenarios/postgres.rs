@@ -256,6 +256,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
             pid: i64::from(std::process::id()),
             started_at: 0,
             heartbeat_at: 0,
+            tags: Vec::new(),
         })
         .await
         .map_err(|e| format!("registering a process: {e}"))?;

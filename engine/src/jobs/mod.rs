@@ -213,6 +213,7 @@ impl Jobs {
             config.kinds.clone(),
             &config.role,
             &config.build,
+            &config.tags,
             config.lease,
         )
         .await?;

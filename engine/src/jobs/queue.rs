@@ -11,7 +11,7 @@ use crate::store::{QueueStanding, RunningJob};
 use model::system::percentile;
 use model::{AppError, Job, JobId, JobStatus, KindPause, QueueInfo};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// What the estimates of one answer are computed from, read once: the time, the running jobs,
 /// each kind's typical run time over the last hour, and the deployment's slots. Estimates from
@@ -36,6 +36,7 @@ impl Jobs {
         let reading = self.queue_reading().await?;
         let waits = self.limit_waits(jobs).await?;
         let afters = self.after_waits(jobs).await?;
+        let unrouted = self.unrouted(jobs).await?;
         let queued: Vec<JobId> = jobs
             .iter()
             .filter(|j| j.status == JobStatus::Queued)
@@ -64,6 +65,17 @@ impl Jobs {
                             limit: None,
                         });
                     }
+                    if unrouted.contains(&job.kind) {
+                        // Out of line until a process that offers its kind's tags is alive.
+                        return Some(QueueInfo {
+                            queue_position: None,
+                            expected_start_at: None,
+                            waiting_for: "tags".into(),
+                            needs: None,
+                            paused: None,
+                            limit: None,
+                        });
+                    }
                     match KindPause::of(&pauses, &job.kind) {
                         Some(pause) => Some(QueueInfo {
                             queue_position: None,
@@ -85,6 +97,35 @@ impl Jobs {
                 }
                 _ => None,
             })
+            .collect())
+    }
+
+    /// The kinds of the queued `jobs` that require tags no live process running jobs offers
+    /// ([`model::tags`]): their jobs cannot start anywhere yet.
+    async fn unrouted(&self, jobs: &[Job]) -> Result<HashSet<String>, AppError> {
+        let required: HashMap<&str, Vec<String>> = jobs
+            .iter()
+            .filter(|j| j.status == JobStatus::Queued)
+            .map(|j| (j.kind.as_str(), self.inner.kinds.requires(&j.kind)))
+            .filter(|(_, tags)| !tags.is_empty())
+            .collect();
+        if required.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let offered = self
+            .inner
+            .membership
+            .offered_tags()
+            .await
+            .map_err(read_failed)?;
+        Ok(required
+            .into_iter()
+            .filter(|(_, tags)| {
+                !offered
+                    .iter()
+                    .any(|o| model::tags::missing(tags, o).is_empty())
+            })
+            .map(|(kind, _)| kind.to_string())
             .collect())
     }
 

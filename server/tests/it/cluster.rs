@@ -1380,8 +1380,9 @@ async fn a_steps_output_is_read_by_the_step_that_needs_it_on_another_process() {
 }
 
 /// Routing by tags across processes: the jobs of a kind that requires `gpu`, started on a
-/// process that does not offer it, all run on the one that does (each says where it ran), while
-/// the first process runs the other kinds' jobs.
+/// process that does not offer it, wait saying so while no process does; once one that offers
+/// it is alive, they all run there (each says where it ran), while the first process runs the
+/// other kinds' jobs.
 #[tokio::test]
 async fn a_job_runs_only_on_the_process_that_offers_its_kinds_tags() {
     use crate::tags::{RENDER, RENDER_SH};
@@ -1391,14 +1392,7 @@ async fn a_job_runs_only_on_the_process_that_offers_its_kinds_tags() {
         vec!["--commands".into(), file.to_str().unwrap().into()]
     })
     .await;
-    let file = cluster.dir().join("commands.toml");
-    let file = file.to_str().unwrap().to_string();
-    cluster.add(
-        &["--commands", &file, "--tags", "gpu,eu"],
-        &[("WHERE", "gpu")],
-    );
-    let sessions = cluster.sessions();
-    let plain = &sessions[0];
+    let plain = cluster.sessions().remove(0);
     let mut renders = Vec::new();
     for _ in 0..6 {
         let (status, job) = plain.create("render", json!({})).await;
@@ -1406,10 +1400,24 @@ async fn a_job_runs_only_on_the_process_that_offers_its_kinds_tags() {
         renders.push(job["id"].as_str().unwrap().to_string());
     }
     let demo = plain.demo(1, 0).await;
+    assert_eq!(plain.wait_finished(&demo).await["status"], "succeeded");
+    for id in &renders {
+        let job = plain.job(id).await;
+        assert_eq!(
+            (job["status"].as_str(), job["waiting_for"].as_str()),
+            (Some("queued"), Some("tags")),
+            "{job}"
+        );
+    }
+    let file = cluster.dir().join("commands.toml");
+    let file = file.to_str().unwrap().to_string();
+    cluster.add(
+        &["--commands", &file, "--tags", "gpu,eu"],
+        &[("WHERE", "gpu")],
+    );
     for id in &renders {
         let job = plain.wait_finished(id).await;
         assert_eq!(job["status"], "succeeded", "{job}");
         assert_eq!(job["result"], json!({"where": "gpu"}), "{job}");
     }
-    assert_eq!(plain.wait_finished(&demo).await["status"], "succeeded");
 }

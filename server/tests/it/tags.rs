@@ -1,5 +1,6 @@
 //! Routing by tags: a command kind that `requires` tags runs only on a process that offers
-//! them all (`--tags`); elsewhere its jobs wait queued, and the other kinds' jobs go past them.
+//! them all (`--tags`); elsewhere its jobs wait queued, saying so (`waiting_for: "tags"`), and
+//! the other kinds' jobs go past them.
 //! Across processes on PostgreSQL: `cluster::a_job_runs_only_on_the_process_that_offers_its_kinds_tags`.
 
 use crate::commands::{commands_file, script};
@@ -51,8 +52,13 @@ async fn a_kind_that_requires_a_tag_waits_where_it_is_not_offered_and_others_go_
     assert_eq!(status, 201, "{demo}");
     let demo = s.wait_finished(demo["id"].as_str().unwrap()).await;
     assert_eq!(demo["status"], "succeeded", "{demo}");
+    // It says what it waits for: no process here offers `gpu`.
     let (_, job) = s.get(&format!("/api/v1/jobs/{render}")).await;
-    assert_eq!(job["status"], "queued", "{job}");
+    assert_eq!(
+        (job["status"].as_str(), job["waiting_for"].as_str()),
+        (Some("queued"), Some("tags")),
+        "{job}"
+    );
     // It waits, and may be cancelled like any queued job.
     let (status, _) = s.cancel(&render).await;
     assert_eq!(status, 200);

@@ -721,6 +721,8 @@ pub struct ProcessRow {
     /// Unix milliseconds, by the database's clock where processes share it.
     pub started_at: i64,
     pub heartbeat_at: i64,
+    /// The tags it offers (`--tags`, [`model::tags`]), sorted.
+    pub tags: Vec<String>,
 }
 
 /// A queued job with its owner and the checkpoint of an earlier run.

@@ -94,6 +94,7 @@ async fn a_server_takes_every_other_process_for_gone() {
         pid: 1,
         started_at: 0,
         heartbeat_at: 0,
+        tags: Vec::new(),
     };
     store.register(&process("before")).await.unwrap();
     store.register(&process("me")).await.unwrap();

@@ -7,10 +7,13 @@ use crate::{stored_id, ProcessRegistry, ProcessRow, StoreResult};
 use async_trait::async_trait;
 use model::ProcessId;
 
-type ProcessColumns = (String, String, String, String, i64, i64, i64);
+type ProcessColumns = (String, String, String, String, i64, i64, i64, String);
+
+/// The columns of a process, in [`ProcessColumns`]'s order.
+const COLUMNS: &str = "id, role, build, host, pid, started_at, heartbeat_at, tags";
 
 fn process(
-    (id, role, build, host, pid, started_at, heartbeat_at): ProcessColumns,
+    (id, role, build, host, pid, started_at, heartbeat_at, tags): ProcessColumns,
 ) -> StoreResult<ProcessRow> {
     Ok(ProcessRow {
         id: stored_id(id)?,
@@ -20,6 +23,12 @@ fn process(
         pid,
         started_at,
         heartbeat_at,
+        // Stored comma-separated: a tag has no comma.
+        tags: tags
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
     })
 }
 
@@ -28,9 +37,8 @@ impl<T: SqlBackend> ProcessRegistry for T {
     async fn register(&self, p: &ProcessRow) -> StoreResult<ProcessRow> {
         let now = self.pool().dialect().now_ms();
         let sql = format!(
-            "INSERT INTO processes (id, role, build, host, pid, started_at, heartbeat_at) \
-             VALUES ($1, $2, $3, $4, $5, {now}, {now}) \
-             RETURNING id, role, build, host, pid, started_at, heartbeat_at"
+            "INSERT INTO processes (id, role, build, host, pid, started_at, heartbeat_at, tags) \
+             VALUES ($1, $2, $3, $4, $5, {now}, {now}, $6) RETURNING {COLUMNS}"
         );
         let row: ProcessColumns = on_pool!(self.pool(), pool => {
             sqlx::query_as(&sql)
@@ -39,6 +47,7 @@ impl<T: SqlBackend> ProcessRegistry for T {
                 .bind(&p.build)
                 .bind(&p.host)
                 .bind(p.pid)
+                .bind(p.tags.join(","))
                 .fetch_one(pool)
                 .await
         })
@@ -75,10 +84,9 @@ impl<T: SqlBackend> ProcessRegistry for T {
 
     async fn processes(&self) -> StoreResult<Vec<ProcessRow>> {
         let rows: Vec<ProcessColumns> = on_pool!(self.pool(), p => {
-            sqlx::query_as(
-                "SELECT id, role, build, host, pid, started_at, heartbeat_at FROM processes \
-                 ORDER BY started_at, id",
-            )
+            sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM processes ORDER BY started_at, id"
+            ))
             .fetch_all(p)
             .await
         })

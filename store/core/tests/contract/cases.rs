@@ -341,6 +341,7 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
         pid: 1,
         started_at: 0,
         heartbeat_at: 0,
+        tags: Vec::new(),
     };
     db.store.register(&alive).await.unwrap();
     db.store
@@ -439,25 +440,36 @@ pub async fn processes_register_beat_and_leave_and_leases_have_one_holder(db: Db
         pid: 42,
         started_at: 0,
         heartbeat_at: 0,
+        tags: Vec::new(),
     };
     let one = db.store.register(&p("one")).await.unwrap();
     assert!(one.started_at > 0 && one.heartbeat_at >= one.started_at);
-    db.store.register(&p("two")).await.unwrap();
+    // The tags it offers are kept as registered.
+    let two = ProcessRow {
+        tags: vec!["eu".into(), "gpu".into()],
+        ..p("two")
+    };
+    assert_eq!(db.store.register(&two).await.unwrap().tags, ["eu", "gpu"]);
     assert!(db.store.heartbeat(&named("one")).await.unwrap());
     assert!(!db.store.heartbeat(&named("nobody")).await.unwrap());
-    let listed: Vec<(ProcessId, String, i64)> = db
+    let listed: Vec<(ProcessId, String, i64, Vec<String>)> = db
         .store
         .processes()
         .await
         .unwrap()
         .into_iter()
-        .map(|p| (p.id, p.role, p.pid))
+        .map(|p| (p.id, p.role, p.pid, p.tags))
         .collect();
     assert_eq!(
         listed,
         [
-            (named("one"), "worker".into(), 42),
-            (named("two"), "worker".into(), 42)
+            (named("one"), "worker".into(), 42, vec![]),
+            (
+                named("two"),
+                "worker".into(),
+                42,
+                vec!["eu".into(), "gpu".into()]
+            )
         ]
     );
     db.store.deregister(&named("two")).await.unwrap();
