@@ -34,7 +34,8 @@ pub fn tag_problem(tag: &str) -> Option<String> {
     }
 }
 
-/// `tags` checked: each one's form, no more than [`MAX_TAGS`] of them; sorted, each once.
+/// `tags` checked: each one's form, no more than [`MAX_TAGS`] of them; sorted, each once
+/// (`--tags`, after its commas, and a command's `requires`).
 pub fn checked<I, S>(tags: I) -> Result<Vec<String>, String>
 where
     I: IntoIterator<Item = S>,
@@ -57,12 +58,6 @@ where
         ));
     }
     Ok(out)
-}
-
-/// A comma-separated list of tags (`gpu, eu`), as `--tags` takes it: blanks around each are
-/// ignored, as is an empty list.
-pub fn parse_list(list: &str) -> Result<Vec<String>, String> {
-    checked(list.split(',').map(str::trim).filter(|t| !t.is_empty()))
 }
 
 /// The tags of `required` that `offered` lacks, in `required`'s order: none when a process
@@ -94,13 +89,12 @@ mod tests {
 
     #[test]
     fn a_list_is_sorted_each_tag_once_and_bounded() {
-        assert_eq!(parse_list(" gpu , eu,gpu ,").unwrap(), ["eu", "gpu"]);
-        assert_eq!(parse_list("").unwrap(), Vec::<String>::new());
-        assert_eq!(parse_list(" , ").unwrap(), Vec::<String>::new());
-        let e = parse_list("gpu,GPU").unwrap_err();
+        assert_eq!(checked(["gpu", "eu", "gpu"]).unwrap(), ["eu", "gpu"]);
+        assert_eq!(checked::<_, &str>([]).unwrap(), Vec::<String>::new());
+        let e = checked(["gpu", "GPU"]).unwrap_err();
         assert!(e.contains("\"GPU\""), "{e}");
         let many: Vec<String> = (0..=MAX_TAGS).map(|i| format!("t{i}")).collect();
-        let e = parse_list(&many.join(",")).unwrap_err();
+        let e = checked(&many).unwrap_err();
         assert!(e.contains("17 tags are more than the 16 allowed"), "{e}");
         assert_eq!(checked(&many[..MAX_TAGS]).unwrap().len(), MAX_TAGS);
     }
