@@ -61,6 +61,7 @@ pub mod telemetry;
 pub mod uploads;
 pub mod webhooks;
 pub mod when;
+pub mod workers;
 pub mod workflows;
 
 #[cfg(test)]

@@ -125,8 +125,8 @@ impl Membership {
                 }
                 if let Some(runner) = &runner {
                     // Users' shares follow the deployment's slots as processes come and go.
-                    match membership.job_runners().await {
-                        Ok(n) => runner.deployment_slots(n.max(1) * runner.max_running()),
+                    match membership.slots(runner.max_running()).await {
+                        Ok(n) => runner.deployment_slots(n.max(runner.max_running())),
                         Err(e) => {
                             tracing::warn!(error = %Chain(&e), "counting the processes failed")
                         }
@@ -168,10 +168,23 @@ impl Membership {
         }
     }
 
-    /// How many live processes run jobs (processes of one deployment share their settings, so
-    /// the deployment's slots are that many times this process's).
+    /// How many live processes of servers run jobs (processes of one deployment share their
+    /// settings, so their slots are that many times this process's).
     pub async fn job_runners(&self) -> Result<usize, StoreError> {
-        Ok(self.live_runners().await?.len())
+        Ok(self
+            .live_runners()
+            .await?
+            .iter()
+            .filter(|p| p.role != crate::workers::REMOTE_ROLE)
+            .count())
+    }
+
+    /// The deployment's slots: every live server process's (`max_running` each, as this one's)
+    /// and every registered worker's own.
+    pub async fn slots(&self, max_running: usize) -> Result<usize, StoreError> {
+        let servers = self.job_runners().await? * max_running;
+        let workers: i64 = self.store.remotes().await?.iter().map(|w| w.slots).sum();
+        Ok(servers + workers.max(0) as usize)
     }
 
     /// The tags each live process that runs jobs offers, a list per process.
@@ -203,35 +216,42 @@ impl Membership {
             tracing::warn!(process = %gone, "a process is gone; its jobs are taken over");
         }
         for orphan in self.store.orphaned_jobs().await? {
-            let (owner, job, fence) = (orphan.owner, orphan.job, orphan.claimed_by);
-            let resume = job.status == JobStatus::Running && self.kinds.is_resumable(&job.kind);
-            // A job that cannot resume lost its attempt: tried again if it has attempts left.
-            if job.status == JobStatus::Running && !resume {
-                let lost = lost_attempt();
-                let tries = crate::retries::Tries::from(&job);
-                if let Some(wait_ms) = crate::retries::next_attempt(&self.kinds, &tries, &lost) {
-                    let retried = self
-                        .committer
-                        .retry(&owner, &job.id, lost, wait_ms, true, fence.clone())
-                        .await;
-                    match retried {
-                        Ok(Some(_)) => continue,
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::error!(job = %job.id, error = %Chain(&e), "cannot queue a job taken over for another attempt")
-                        }
+            self.take_over(orphan).await;
+        }
+        Ok(())
+    }
+
+    /// Takes a job from the process that held it (fenced by that process): queued again to
+    /// continue from its checkpoint if its kind is resumable, else its attempt is lost, tried
+    /// again if it has attempts left, or `interrupted`.
+    pub(crate) async fn take_over(&self, orphan: crate::store::Orphan) {
+        let (owner, job, fence) = (orphan.owner, orphan.job, orphan.claimed_by);
+        let resume = job.status == JobStatus::Running && self.kinds.is_resumable(&job.kind);
+        // A job that cannot resume lost its attempt: tried again if it has attempts left.
+        if job.status == JobStatus::Running && !resume {
+            let lost = lost_attempt();
+            let tries = crate::retries::Tries::from(&job);
+            if let Some(wait_ms) = crate::retries::next_attempt(&self.kinds, &tries, &lost) {
+                let retried = self
+                    .committer
+                    .retry(&owner, &job.id, lost, wait_ms, true, fence.clone())
+                    .await;
+                match retried {
+                    Ok(Some(_)) => return,
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(job = %job.id, error = %Chain(&e), "cannot queue a job taken over for another attempt")
                     }
                 }
             }
-            if let Err(e) = self
-                .committer
-                .interrupt(&owner, &job.id, runner::interrupted(), resume, fence)
-                .await
-            {
-                tracing::error!(job = %job.id, error = %Chain(&e), "cannot take over a job");
-            }
         }
-        Ok(())
+        if let Err(e) = self
+            .committer
+            .interrupt(&owner, &job.id, runner::interrupted(), resume, fence)
+            .await
+        {
+            tracing::error!(job = %job.id, error = %Chain(&e), "cannot take over a job");
+        }
     }
 
     /// Leaves the registry (a clean shutdown, once this process's jobs are handed over).

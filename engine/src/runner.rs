@@ -281,7 +281,7 @@ impl Runner {
     }
 
     /// Jobs one user may have running at once anywhere.
-    fn per_owner(&self) -> u32 {
+    pub(crate) fn per_owner(&self) -> u32 {
         let slots = self.slots.load(std::sync::atomic::Ordering::Relaxed);
         let n = self.config.per_owner.unwrap_or_else(|| share_of(slots));
         n.min(u32::MAX as usize) as u32
@@ -289,17 +289,7 @@ impl Runner {
 
     /// The per-kind limits: the configured ones, else the kinds' own.
     fn limits(&self) -> Vec<(String, u32)> {
-        let mut limits: HashMap<String, usize> = self
-            .kinds
-            .names()
-            .into_iter()
-            .filter_map(|k| Some((k.clone(), self.kinds.max_running(&k)?)))
-            .collect();
-        limits.extend(self.config.kind_limits.iter().map(|(k, n)| (k.clone(), *n)));
-        limits
-            .into_iter()
-            .map(|(k, n)| (k, n.min(u32::MAX as usize) as u32))
-            .collect()
+        kind_limits(&self.kinds, &self.config.kind_limits)
     }
 
     /// Gives a claimed job its slot and runs it, unless this process gave up the id it was
@@ -605,6 +595,24 @@ impl Runner {
             }
         }
     }
+}
+
+/// The limits of jobs running at once per kind, as a claim takes them: those `configured`
+/// (`--kind-limit`), else the kinds' own.
+pub(crate) fn kind_limits(
+    kinds: &Registry,
+    configured: &HashMap<String, usize>,
+) -> Vec<(String, u32)> {
+    let mut limits: HashMap<String, usize> = kinds
+        .names()
+        .into_iter()
+        .filter_map(|k| Some((k.clone(), kinds.max_running(&k)?)))
+        .collect();
+    limits.extend(configured.iter().map(|(k, n)| (k.clone(), *n)));
+    limits
+        .into_iter()
+        .map(|(k, n)| (k, n.min(u32::MAX as usize) as u32))
+        .collect()
 }
 
 /// A job whose run ended, for [`Runner::end`]: whose it is, its kind, the fence of its writes,

@@ -15,6 +15,7 @@
 //! - [`schedules`]: jobs started on a clock;
 //! - [`system`]: the operator's view of a deployment;
 //! - [`webhooks`]: URLs told when jobs end, and their deliveries;
+//! - [`workers`]: workers on other machines, and how they take work;
 //! - [`workflows`]: graphs of steps, and the templates of their parameters;
 //! - [`bulk`]: bulk actions' requests and answers;
 //! - [`accounts`]: roles, who is signed in, API tokens;
@@ -59,6 +60,7 @@ pub mod system;
 pub mod tags;
 pub mod text;
 pub mod webhooks;
+pub mod workers;
 pub mod workflows;
 
 pub use accounts::{Me, Role, TokenScope};

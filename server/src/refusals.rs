@@ -53,7 +53,7 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    // An external job's report carries up to a thousand log lines.
+    // A report carries up to a thousand log lines.
     let limit = match parts_is_report(&req) {
         true => model::external::MAX_REPORT_BYTES,
         false => MAX_BODY_BYTES,
@@ -107,9 +107,12 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
         .await
 }
 
-/// Whether the request is an external job's report.
+/// Whether the request is a report (an external job's, or a worker's), or a worker's
+/// registration with its commands file.
 fn parts_is_report(req: &Request) -> bool {
-    req.method() == axum::http::Method::POST && model::external::is_report_path(req.uri().path())
+    let (method, path) = (req.method(), req.uri().path());
+    (method == axum::http::Method::POST && model::external::is_report_path(path))
+        || model::workers::takes_large_body(method.as_str(), path)
 }
 
 /// Whether the request is one whose body is a file, read as it arrives by its handler

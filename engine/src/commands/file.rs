@@ -195,6 +195,26 @@ pub fn read(path: &Path, languages: &[&str]) -> Result<Vec<Command>, FileError> 
 
 /// Reads the commands file's `text` (from `path`, for messages and relative programs).
 pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>, FileError> {
+    parse_for(path, text, languages, Runs::Here)
+}
+
+/// Where a commands file's programs run, and so whether they are looked up as it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runs {
+    /// On this machine: each program must exist here and be executable.
+    Here,
+    /// On a worker's machine, which found them when it read the file: here the file only
+    /// describes its kinds (forms, checks, limits, tags), and its programs are kept as written.
+    Elsewhere,
+}
+
+/// Reads the commands file's `text`, its programs looked up or not as `runs` says.
+pub fn parse_for(
+    path: &Path,
+    text: &str,
+    languages: &[&str],
+    runs: Runs,
+) -> Result<Vec<Command>, FileError> {
     let at = |span: Range<usize>, message: String| FileError::at(path, text, span, message);
     let file: FileToml = from_toml(path, text)?;
     let mut commands: Vec<Command> = Vec::new();
@@ -207,8 +227,12 @@ pub fn parse(path: &Path, text: &str, languages: &[&str]) -> Result<Vec<Command>
             return Err(at(c.name.span(), refused));
         }
         let here = |span, message: String| at(span, format!("command {name:?}: {message}"));
-        let program =
-            find_program(path, c.program.get_ref()).map_err(|m| here(c.program.span(), m))?;
+        let program = match runs {
+            Runs::Here => {
+                find_program(path, c.program.get_ref()).map_err(|m| here(c.program.span(), m))?
+            }
+            Runs::Elsewhere => PathBuf::from(c.program.get_ref()),
+        };
         let (params, translations) =
             declared(c.i18n, c.params, languages).map_err(|(span, m)| here(span, m))?;
         let mut args = Vec::new();

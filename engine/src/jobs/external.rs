@@ -234,6 +234,7 @@ impl Jobs {
                 result: report.result,
                 end,
                 lease_until: now_ms() + lease_secs as i64 * 1000,
+                fence: None,
             })
             .await
             .map_err(|e| write_failed("store an external job's report", e))?;
@@ -267,7 +268,7 @@ impl Jobs {
     /// Starts the children an external job's report asks for, in order: their jobs. A child
     /// refused refuses the report, naming it (`children[1].params.steps`); the ones before it
     /// are started, and found again by name when the report is sent again.
-    async fn start_reported_children(
+    pub(crate) async fn start_reported_children(
         &self,
         owner: &UserId,
         id: &JobId,
@@ -505,7 +506,7 @@ fn not_plain(text: &str) -> bool {
 }
 
 /// The job's progress with what the report changes, or `None` if it changes none of it.
-fn merged_progress(now: &Progress, report: &Report) -> Option<Progress> {
+pub(crate) fn merged_progress(now: &Progress, report: &Report) -> Option<Progress> {
     let says = report.progress.is_some()
         || report.total.is_some()
         || report.unit.is_some()

@@ -97,6 +97,9 @@ pub struct EngineConfig {
     pub webhooks: crate::webhooks::WebhookConfig,
     /// What one user's jobs may write.
     pub bounds: crate::bounds::WriteBounds,
+    /// The tags of the languages the pages speak, in which a commands file may give a
+    /// command's words (a worker's file is read here too).
+    pub languages: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -122,6 +125,7 @@ impl Default for EngineConfig {
             uploads: Default::default(),
             webhooks: Default::default(),
             bounds: Default::default(),
+            languages: vec!["en".into()],
         }
     }
 }
@@ -177,6 +181,8 @@ pub(crate) struct Inner {
     pub(crate) around_start: AroundStarts,
     /// Each user's budget of reported log bytes.
     pub(crate) report_budget: crate::bounds::ReportBudget,
+    /// What workers' polls wait for ([`crate::workers`]).
+    pub(crate) remotes: Arc<crate::workers::Remotes>,
 }
 
 /// Why the engine could not start, with the store's error as its source.
@@ -240,9 +246,11 @@ impl Jobs {
                 membership.id(),
             )
         });
-        if let Some(runner) = &runner {
-            committer.observe(observer(Arc::downgrade(runner)));
-        }
+        let remotes = Arc::new(crate::workers::Remotes::new(config.languages.clone()));
+        committer.observe(observer(
+            runner.as_ref().map(Arc::downgrade),
+            Arc::downgrade(&remotes),
+        ));
         let stopping = CancellationToken::new();
         membership.spawn(runner.clone(), stopping.clone());
         let uploads = Uploads::new(
@@ -283,6 +291,7 @@ impl Jobs {
                 around_start,
 
                 report_budget: crate::bounds::ReportBudget::new(config.bounds.report_bytes_per_sec),
+                remotes,
             }),
         };
         starter.fill(Box::new(children::Starts(Arc::downgrade(&engine.inner))));
@@ -295,6 +304,7 @@ impl Jobs {
         engine.spawn_pause_watcher();
         engine.spawn_limit_watcher();
         engine.spawn_lease_keeper();
+        engine.spawn_worker_keeper();
         Ok(engine)
     }
 
@@ -857,12 +867,18 @@ impl Jobs {
     }
 }
 
-/// What the runner does when a job changes status anywhere: a job asked to stop that runs
-/// here is stopped; a job queued (now, or for a later time) or finished may make another
-/// claimable.
-fn observer(runner: std::sync::Weak<Runner>) -> crate::committer::Observer {
+/// What the runner and workers' polls do when a job changes status anywhere: a job asked to
+/// stop that runs here, or on a worker polling here, is stopped; a job queued (now, or for a
+/// later time) or finished may make another claimable.
+fn observer(
+    runner: Option<std::sync::Weak<Runner>>,
+    remotes: std::sync::Weak<crate::workers::Remotes>,
+) -> crate::committer::Observer {
     Box::new(move |id, status, run_after| {
-        let Some(runner) = runner.upgrade() else {
+        if let Some(remotes) = remotes.upgrade() {
+            remotes.heard(id, status);
+        }
+        let Some(runner) = runner.as_ref().and_then(|r| r.upgrade()) else {
             return;
         };
         match status {

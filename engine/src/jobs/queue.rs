@@ -242,15 +242,13 @@ impl Jobs {
     }
 
     /// Jobs the deployment runs at once: this process's `--max-running` for each live process
-    /// that runs jobs (processes of one deployment share their settings).
+    /// that runs jobs (processes of one deployment share their settings), and each worker's.
     async fn slots(&self) -> Result<usize, AppError> {
-        let runners = self
-            .inner
+        self.inner
             .membership
-            .job_runners()
+            .slots(self.inner.max_running)
             .await
-            .map_err(read_failed)?;
-        Ok(runners * self.inner.max_running)
+            .map_err(read_failed)
     }
 }
 

@@ -244,6 +244,11 @@ pub trait ErasedKind: Send + Sync {
     fn starts(&self) -> Starts {
         Starts::Here
     }
+    /// Whether its jobs are queued here and run by workers on other machines
+    /// ([`crate::workers`]): no runner of a server claims them.
+    fn runs_on_workers(&self) -> bool {
+        false
+    }
     /// Whether [`ErasedKind::parse`] may open files, and so must run on the blocking pool:
     /// by default, whether it takes an upload.
     fn opens_files(&self) -> bool {
@@ -315,6 +320,35 @@ impl Registry {
         Ok(())
     }
 
+    /// Replaces the kinds workers on other machines run with `remote` ([`crate::workers`]),
+    /// keeping every other kind. A kind of a name this server has already is left out; their
+    /// names are returned.
+    pub(crate) fn set_remote(&self, remote: Vec<Arc<dyn ErasedKind>>) -> Vec<String> {
+        let mut guard = self.kinds.write().unwrap();
+        let mut kinds: Kinds = guard
+            .iter()
+            .filter(|(_, k)| !k.runs_on_workers())
+            .map(|(n, k)| (n.clone(), Arc::clone(k)))
+            .collect();
+        let mut clashes = Vec::new();
+        for kind in remote {
+            let name = kind.info().name.clone();
+            if kinds.contains_key(&name) {
+                clashes.push(name);
+                continue;
+            }
+            kinds.insert(name, kind);
+        }
+        *guard = Arc::new(kinds);
+        clashes
+    }
+
+    /// Whether `kind` is one this server runs itself (a compiled-in kind or a command of its
+    /// own file, or external jobs').
+    pub fn is_local(&self, kind: &str) -> bool {
+        self.find(kind).is_some_and(|k| !k.runs_on_workers())
+    }
+
     /// The kinds as they are now.
     fn now(&self) -> Arc<Kinds> {
         Arc::clone(&self.kinds.read().unwrap())
@@ -339,9 +373,11 @@ impl Registry {
     }
 
     /// The names of the kinds this server runs that a process offering `tags` may run: those
-    /// that require no tag it lacks ([`model::tags::missing`]).
+    /// that require no tag it lacks ([`model::tags::missing`]), and none that only workers on
+    /// other machines run.
     pub fn names_for(&self, tags: &[String]) -> Vec<String> {
         self.starting(Starts::Here)
+            .filter(|k| !k.runs_on_workers())
             .filter(|k| model::tags::missing(k.requires(), tags).is_empty())
             .map(|k| k.info().name.clone())
             .collect()

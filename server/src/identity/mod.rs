@@ -129,6 +129,9 @@ pub enum Credential {
     /// An external job's report token: it may only report for that job
     /// (`POST /api/v1/jobs/{id}/report`), as the job's owner.
     Report(model::JobId),
+    /// A worker token: it may only register workers, poll for their work and report on it
+    /// (`/api/v1/workers…`, [`workers_only`]).
+    Worker(Arc<engine::store::WorkerTokenRow>),
 }
 
 /// Why a sign-in was refused.
@@ -221,6 +224,23 @@ impl Identities {
                         anonymous: None,
                     }),
                     None => Err(AppError::unauthorized("the report token is not valid")),
+                };
+            }
+            if given.starts_with(model::workers::WORKER_TOKEN_PREFIX) {
+                return match engine::workers::tokens::token_row(&self.jobs, given).await? {
+                    // Acts as no one: the worker's requests reach only its own endpoints.
+                    Some(token) => Ok(Identity {
+                        caller: Some(Caller::anonymous_token(
+                            engine::caller::anonymous_user(&format!("worker:{}", token.id)),
+                            false,
+                        )),
+                        session: None,
+                        credential: Credential::Worker(Arc::new(token)),
+                        anonymous: None,
+                    }),
+                    None => Err(AppError::unauthorized(
+                        "the worker token is not valid (revoked, or never made)",
+                    )),
                 };
             }
             let mut caller = self.accounts.token_caller(given).await?;
@@ -388,8 +408,8 @@ impl Identities {
                 self.accounts.token_caller(secret).await,
                 Ok(Some(now)) if now.role() == caller.role()
             ),
-            // A report token opens no stream.
-            Credential::Report(_) => false,
+            // A report token or a worker token opens no stream.
+            Credential::Report(_) | Credential::Worker(_) => false,
         }
     }
 
@@ -599,6 +619,11 @@ pub async fn identify(
             return ApiError(e).into_response();
         }
     }
+    if let Credential::Worker(_) = &identity.credential {
+        if let Err(e) = workers_only(req.method(), req.uri().path()) {
+            return ApiError(e).into_response();
+        }
+    }
     match &identity.caller {
         Some(caller) => {
             req.extensions_mut().insert(caller.clone());
@@ -651,6 +676,19 @@ fn reports_only(job: &model::JobId, method: &Method, path: &str) -> Result<(), A
             "a report token may only report for its job (POST /api/v1/jobs/{id}/report)",
         )),
     }
+}
+
+/// What a worker token may ask: to register (`POST /api/v1/workers`), and a registered worker's
+/// own requests (`/api/v1/workers/{id}/poll`, its jobs' reports, inputs and outputs). Anything
+/// else is 403.
+fn workers_only(method: &Method, path: &str) -> Result<(), AppError> {
+    if model::workers::is_worker_path(method.as_str(), path) {
+        return Ok(());
+    }
+    Err(AppError::forbidden(
+        "a worker token may only register a worker, take its work and report on it \
+         (/api/v1/workers…)",
+    ))
 }
 
 /// Marks a response to a caller who signed out of an open server: their cookie goes.

@@ -65,6 +65,11 @@ pub fn build(endpoints: &[Endpoint]) -> Value {
                     "scheme": "bearer",
                     "description": "An external job's report token (`hwr_…`), answered once by `POST /api/v1/jobs` with `kind: \"external\"`.",
                 },
+                "workerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A worker token (`hwk_…`), made by an admin with `POST /api/v1/worker-tokens` or `headway workers token NAME`.",
+                },
             },
         },
     });

@@ -79,12 +79,14 @@ pub enum Resource {
     Users,
     Notices,
     Webhooks,
+    Workers,
     Api,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 11] = [
-        Jobs, Events, Uploads, Kinds, Schedules, Session, Tokens, Users, Notices, Webhooks, Api,
+    pub const ALL: [Resource; 12] = [
+        Jobs, Events, Uploads, Kinds, Schedules, Session, Tokens, Users, Notices, Webhooks,
+        Workers, Api,
     ];
 
     pub fn name(self) -> &'static str {
@@ -99,6 +101,7 @@ impl Resource {
             Users => "users",
             Notices => "notices",
             Webhooks => "webhooks",
+            Workers => "workers",
             Api => "api",
         }
     }
@@ -115,6 +118,7 @@ impl Resource {
             Users => "Accounts, for admins (servers run with `--auth accounts`).",
             Notices => "The operator's notices, shown to every connected user.",
             Webhooks => "URLs Headway POSTs to when jobs end (signed with HMAC-SHA256, retried for a day), and their deliveries. Members hear of their own jobs, admins may hear of everyone's.",
+            Workers => "Workers on other machines (`headway worker`): they register the kinds of their commands file, take jobs by long polls and report on them with a worker token; operators list, drain and disable them, admins make and revoke their tokens.",
             Api => "This document.",
         }
     }
@@ -137,6 +141,8 @@ pub enum Access {
     Admin,
     /// An external job's report token, for its own job only.
     Reporter,
+    /// A worker token: a worker's own registration, polls and reports.
+    Worker,
 }
 
 impl Access {
@@ -148,6 +154,7 @@ impl Access {
             Operator => "operator",
             Admin => "admin",
             Reporter => "reporter",
+            Worker => "worker",
         }
     }
 
@@ -159,6 +166,7 @@ impl Access {
             Operator => "An operator or an admin (or the operator token), with a session or a write token.",
             Admin => "An admin (or the operator token), with a session or a write token.",
             Reporter => "The external job's report token (`Authorization: Bearer hwr_…`), answered once by the job's start; for that job only.",
+            Worker => "A worker token (`Authorization: Bearer hwk_…`), for the worker's own registration, polls and reports; it may do nothing else (403).",
         }
     }
 
@@ -167,6 +175,7 @@ impl Access {
         match self {
             Anyone => json!([{}]),
             Reporter => json!([{ "reportToken": [] }]),
+            Worker => json!([{ "workerToken": [] }]),
             _ => json!([{ "bearer": [] }, { "session": [] }]),
         }
     }

@@ -17,7 +17,9 @@ pub use crate::openapi::{
     Access, Answer, Body, Content, Endpoint, Link, Param, Place, Resource, SchemaFn, Verb,
     BODY_ERRORS, COMMON_ERRORS, PREFIX,
 };
-use crate::rest::{accounts, external, files, health, jobs, kinds, notices, schedules, webhooks};
+use crate::rest::{
+    accounts, external, files, health, jobs, kinds, notices, schedules, webhooks, workers,
+};
 use crate::sse;
 use crate::state::AppState;
 use axum::http::header;
@@ -117,6 +119,7 @@ const JOB_ID: Param = Param::path("id", "The job's id.", schema::<model::JobId>)
 const SCHEDULE_ID: Param = Param::path("id", "The schedule's id.", schema::<model::ScheduleId>);
 const WEBHOOK_ID: Param = Param::path("id", "The webhook's id.", schema::<model::WebhookId>);
 const UPLOAD_ID: Param = Param::path("id", "The upload's id.", schema::<model::UploadId>);
+const WORKER_ID: Param = Param::path("id", "The worker's id (`id` of its registration).", schema::<model::ProcessId>);
 const LAST_EVENT_ID: Param = Param::header_of(
     "Last-Event-ID",
     "The id of the last event the client has: the stream replays what came after it.",
@@ -438,6 +441,56 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .params(&[WEBHOOK_ID, Param::path("delivery", "The delivery's id.", schema::<model::DeliveryId>)])
         .answers(&[Answer::json(202, "The delivery, waiting to be sent.", schema::<model::webhooks::Delivery>)])
         .errors(&[404, 409]),
+    // Workers on other machines.
+    Endpoint::new(Post, "/workers", "registerWorker", Workers, Worker, "Register a worker", |m| on(m, workers::register))
+        .about("A worker says who it is (name, host, version), the tags it offers, how many jobs it runs at once, and the text of its commands file: \
+                its commands become kinds of the server (their forms, checks, limits and tags), whose jobs only workers run. 422 names what is wrong \
+                (a line of the file, a tag, a command of the name of a kind the server runs itself). The body may be up to 2 MiB.")
+        .body(Body::Json(schema::<model::workers::Hello>))
+        .example(r#"{"name":"gpu-1","host":"gpu-1.lan","version":"0.1.0","pid":4242,"tags":["gpu"],"max_running":4,"commands":"[[command]]\nname = \"render\"\nprogram = \"/opt/render.sh\"\n"}"#)
+        .answers(&[Answer::json(201, "Its id, its lease and how long a poll waits.", schema::<model::workers::Registered>).located()]),
+    Endpoint::new(Post, "/workers/{id}/poll", "pollWork", Workers, Worker, "Take work", |m| on(m, workers::poll))
+        .about("A long poll: answered as soon as there are jobs for the worker (at most `free`, of its kinds whose tags it offers; priorities, users' shares and limits hold) \
+                or jobs among those it lists as `running` to stop (cancelled, or taken back), else empty after `poll_secs`. Each poll is the worker's heartbeat: \
+                one silent for longer than its lease is taken for gone and its jobs are taken back (tried again where their kind allows). 404: the worker was taken for gone; register again.")
+        .params(&[WORKER_ID])
+        .body(Body::Json(schema::<model::workers::Poll>))
+        .example(r#"{"free":4,"running":[]}"#)
+        .answers(&[Answer::json(200, "Jobs to run, jobs to stop, and the worker's state.", schema::<model::workers::PollReply>)])
+        .errors(&[404]),
+    Endpoint::new(Post, "/workers/{id}/jobs/{job}/report", "reportWork", Workers, Worker, "Report on a job a worker runs", |m| on(m, workers::report))
+        .about("The body of an external job's report (`reportJob`), on attempt `attempt` of a job the worker holds: log lines numbered on from `log_seq` of its poll's answer. \
+                A failed end is tried again where the kind allows. 404 for a job that is not of the worker's kinds; 409 for an attempt no longer the worker's (taken back: stop it).")
+        .params(&[WORKER_ID, Param::path("job", "The job's id.", schema::<model::JobId>)])
+        .query(schema::<workers::AttemptQuery>)
+        .body(Body::Json(schema::<model::Report>))
+        .example(r#"{"progress":1,"total":2,"log":[{"seq":1,"line":"started"}]}"#)
+        .answers(&[Answer::json(200, "What was kept, and the job's status.", schema::<model::ReportReply>)])
+        .errors(&[404, 409, 429]),
+    Endpoint::new(Get, "/workers", "listWorkers", Workers, Operator, "List workers", |m| on(m, workers::list))
+        .about("Every registered worker: name, host, version, tags, kinds, slots, jobs running, state, and its last poll.")
+        .answers(&[Answer::json(200, "The workers.", schema::<Vec<model::workers::WorkerInfo>>)]),
+    Endpoint::new(Post, "/workers/{id}/state", "setWorkerState", Workers, Operator, "Drain or disable a worker", |m| on(m, workers::set_state))
+        .about("`draining`: it finishes what it runs and takes no more. `disabled`: it takes nothing, and what it runs is taken back now (tried again where its kind allows) \
+                and stopped on it. `active`: it takes work again.")
+        .params(&[WORKER_ID])
+        .body(Body::Json(schema::<model::workers::SetState>))
+        .example(r#"{"state":"draining"}"#)
+        .answers(&[Answer::json(200, "The worker as it is now.", schema::<model::workers::WorkerInfo>)])
+        .errors(&[404]),
+    Endpoint::new(Get, "/worker-tokens", "listWorkerTokens", Workers, Admin, "List worker tokens", |m| on(m, workers::list_tokens))
+        .answers(&[Answer::json(200, "The worker tokens, revoked ones included.", schema::<Vec<model::workers::WorkerTokenInfo>>)]),
+    Endpoint::new(Post, "/worker-tokens", "createWorkerToken", Workers, Admin, "Make a worker token", |m| on(m, workers::create_token))
+        .about("A token a worker connects with: it may register workers, take their work and report on it, nothing else.")
+        .body(Body::Json(schema::<workers::TokenRequest>))
+        .example(r#"{"name":"gpu box"}"#)
+        .answers(&[Answer::json(201, "The token, with its secret, shown this once.", schema::<model::workers::NewWorkerToken>)
+            .links(&[Link { op: "revokeWorkerToken", param: "id", from: "$response.body#/id" }])]),
+    Endpoint::new(Delete, "/worker-tokens/{id}", "revokeWorkerToken", Workers, Admin, "Revoke a worker token", |m| on(m, workers::revoke_token))
+        .about("Its workers' requests are refused (401) from now on; the workers are removed and their jobs taken back.")
+        .params(&[Param::path("id", "The token's id.", schema::<String>)])
+        .answers(&[Answer::empty(204, "Revoked.")])
+        .errors(&[404]),
     // This document.
     Endpoint::new(Get, "/openapi.json", "getOpenApi", Api, Anyone, "This document", |m| on(m, openapi))
         .about("The API as OpenAPI 3.1, generated from the list the server's routes are built from. The page `/settings/api` shows it to people.")

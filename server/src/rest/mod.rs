@@ -10,6 +10,7 @@
 //! - [`files`]: uploads, and jobs' outputs;
 //! - [`schedules`]: jobs started on a clock;
 //! - [`webhooks`]: URLs told when jobs end, and their deliveries;
+//! - [`workers`]: workers on other machines, their work and their tokens;
 //! - [`accounts`]: signing in and out, who is calling, tokens, accounts;
 //! - [`notices`]: the operator's notices;
 //! - [`metrics`], `/metrics`;
@@ -27,6 +28,7 @@ pub mod notices;
 pub mod schedules;
 pub mod start_with_file;
 pub mod webhooks;
+pub mod workers;
 
 /// Where to send a browser back to (after signing in, after the start form): a path on this
 /// site, never another site. Only a path that starts with one `/` and holds no backslash,

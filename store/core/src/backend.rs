@@ -31,6 +31,7 @@ pub trait Backend:
     + ScheduleStore
     + FileStore
     + crate::WebhookStore
+    + crate::RemoteStore
 {
 }
 
@@ -45,7 +46,8 @@ impl<
             + ProcessRegistry
             + ScheduleStore
             + FileStore
-            + crate::WebhookStore,
+            + crate::WebhookStore
+            + crate::RemoteStore,
     > Backend for T
 {
 }

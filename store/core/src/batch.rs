@@ -146,8 +146,14 @@ pub trait BatchSql {
         fence: Option<&str>,
     ) -> Result<bool, Self::Error>;
     /// A running (or cancelling) external job's status, log position, lease and latest event;
-    /// `None` for any other job ([`EXTERNAL_STATE`]).
-    async fn external_state(&mut self, job_id: &str) -> Result<Option<ExternalState>, Self::Error>;
+    /// `None` for any other job ([`EXTERNAL_STATE`]). With a `fence`, the same of a running job
+    /// claimed by that process (a worker on another machine), whatever its kind
+    /// ([`CLAIMED_STATE`]).
+    async fn external_state(
+        &mut self,
+        job_id: &str,
+        fence: Option<&str>,
+    ) -> Result<Option<ExternalState>, Self::Error>;
     /// Moves a running (or cancelling) external job's lease on to `until`, and with `hash`
     /// sets its report token's hash; false if it is not one ([`SET_LEASE`]).
     async fn set_lease(
@@ -430,6 +436,11 @@ pub trait Transaction {
 /// one with a report token: nothing else has its hash.
 pub const EXTERNAL_STATE: &str = "SELECT status, log_seq, lease_until, event_id FROM jobs \
      WHERE id = $1 AND report_hash IS NOT NULL AND status IN ('running', 'cancelling')";
+
+/// [`BatchSql::external_state`] with a fence, in both databases' SQL (`$1`: the job, `$2`: the
+/// process that must hold it).
+pub const CLAIMED_STATE: &str = "SELECT status, log_seq, lease_until, event_id FROM jobs \
+     WHERE id = $1 AND claimed_by = $2 AND status IN ('running', 'cancelling')";
 
 /// [`BatchSql::set_lease`] in both databases' SQL (`$1`: until, `$2`: the hash or NULL, `$3`:
 /// the job). The hash is given once, as the job opens: only then may the job have none yet.
@@ -889,7 +900,7 @@ impl Batch {
                 error,
                 answer,
             } => {
-                let ended = match sql.external_state(job_id).await? {
+                let ended = match sql.external_state(job_id, None).await? {
                     Some(state) if state.lease_until.is_none_or(|until| until < *now) => {
                         let (to, error) = match state.status {
                             JobStatus::Cancelling => (JobStatus::Cancelled, None),
@@ -1240,8 +1251,14 @@ impl Batch {
         report: &ExternalReport,
         at: i64,
     ) -> Result<Reported, S::Error> {
-        let ExternalReport { owner, job_id, .. } = report;
-        let Some(state) = sql.external_state(job_id).await? else {
+        let ExternalReport {
+            owner,
+            job_id,
+            fence,
+            ..
+        } = report;
+        let fence = fence.as_ref().map(ProcessId::as_str);
+        let Some(state) = sql.external_state(job_id, fence).await? else {
             return Ok(Reported::NotRunning);
         };
         let mut acked = state.log_seq.max(0) as u64;
@@ -1256,7 +1273,7 @@ impl Batch {
                 job_id,
                 line.level,
                 &line.line,
-                None,
+                fence,
                 &report.bounds,
                 at,
             )
@@ -1264,18 +1281,21 @@ impl Batch {
             acked = line.seq;
         }
         if let Some(progress) = &report.progress {
-            self.progress(sql, owner, job_id, progress, None, at)
+            self.progress(sql, owner, job_id, progress, fence, at)
                 .await?;
         }
         if let Some(value) = &report.result {
             let result = Attachment::Result(value.clone());
-            self.attach(sql, owner, job_id, &result, None, at).await?;
+            self.attach(sql, owner, job_id, &result, fence, at).await?;
         }
-        sql.set_lease(job_id, report.lease_until, None).await?;
+        // A worker's job is held by its process's heartbeat, not a lease of its own.
+        if fence.is_none() {
+            sql.set_lease(job_id, report.lease_until, None).await?;
+        }
         let mut status = state.status;
         if let Some((to, error)) = &report.end {
             if let Some(job) = self
-                .move_job(sql, owner, job_id, *to, error.as_ref(), None, at)
+                .move_job(sql, owner, job_id, *to, error.as_ref(), report.fence.as_ref(), at)
                 .await?
             {
                 status = job.status;

@@ -18,6 +18,7 @@ pub mod batch;
 mod claim;
 mod history;
 pub mod limits;
+pub mod remotes;
 mod rows;
 pub mod sql;
 pub mod webhooks;
@@ -38,6 +39,7 @@ pub use sql::SqlBackend;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+pub use remotes::{RemoteRow, RemoteStore, WorkerTokenRow, REMOTE_ROLE};
 pub use webhooks::{Attempt, DeliveryRow, HookMatch, NewDelivery, Next, WebhookRow, WebhookStore};
 
 macro_rules! running {
@@ -609,6 +611,9 @@ pub struct ExternalReport {
     pub result: Option<serde_json::Value>,
     pub end: Option<(JobStatus, Option<JobError>)>,
     pub lease_until: i64,
+    /// For a job a worker on another machine runs: the worker's process, which must hold the
+    /// job (its lease is that process's heartbeat, and `lease_until` is not used).
+    pub fence: Option<ProcessId>,
 }
 
 /// What a [`Change::Report`] did.

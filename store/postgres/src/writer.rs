@@ -818,11 +818,17 @@ impl BatchSql for Statements<'_> {
         Ok(row.map(|r| r.last_job_id))
     }
 
-    async fn external_state(&mut self, job_id: &str) -> Result<Option<ExternalState>, sqlx::Error> {
-        let row: Option<(String, i64, Option<i64>, i64)> = sqlx::query_as(batch::EXTERNAL_STATE)
-            .bind(job_id)
-            .fetch_optional(&mut *self.0)
-            .await?;
+    async fn external_state(
+        &mut self,
+        job_id: &str,
+        fence: Option<&str>,
+    ) -> Result<Option<ExternalState>, sqlx::Error> {
+        let query = match fence {
+            Some(fence) => sqlx::query_as(batch::CLAIMED_STATE).bind(job_id).bind(fence),
+            None => sqlx::query_as(batch::EXTERNAL_STATE).bind(job_id),
+        };
+        let row: Option<(String, i64, Option<i64>, i64)> =
+            query.fetch_optional(&mut *self.0).await?;
         Ok(
             row.map(|(status, log_seq, lease_until, event_id)| ExternalState {
                 status: JobStatus::parse(&status).unwrap_or(JobStatus::Running),

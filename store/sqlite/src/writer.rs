@@ -935,10 +935,18 @@ impl BatchSql for Statements<'_> {
             .optional()
     }
 
-    async fn external_state(&mut self, job_id: &str) -> rusqlite::Result<Option<ExternalState>> {
+    async fn external_state(
+        &mut self,
+        job_id: &str,
+        fence: Option<&str>,
+    ) -> rusqlite::Result<Option<ExternalState>> {
+        let (sql, params) = match fence {
+            Some(fence) => (batch::CLAIMED_STATE, vec![job_id, fence]),
+            None => (batch::EXTERNAL_STATE, vec![job_id]),
+        };
         self.0
-            .prepare_cached(batch::EXTERNAL_STATE)?
-            .query_row([job_id], |r| {
+            .prepare_cached(sql)?
+            .query_row(rusqlite::params_from_iter(params), |r| {
                 let status: String = r.get("status")?;
                 Ok(ExternalState {
                     status: JobStatus::parse(&status).unwrap_or(JobStatus::Running),

@@ -5,7 +5,8 @@
 //! [`Pool`] ([`SqlBackend::pool`]) and gets, for that, every trait written here: the reads of
 //! jobs ([`jobs`]), of the queue and the figures ([`figures`]), of events and notices
 //! ([`events`]), of logs ([`logs`]); accounts and tokens ([`accounts`]), files ([`files`]), schedules
-//! ([`schedules`]), webhooks ([`webhooks`]) and the processes' registry ([`processes`]).
+//! ([`schedules`]), webhooks ([`webhooks`]), the processes' registry ([`processes`]) and the workers on other
+//! machines ([`remotes`]).
 //!
 //! Where the dialects differ ([`Dialect`]: matching text without regard to case, a field of a
 //! JSON text, a list bound as one parameter, the database's clock, locking rows, the sessions'
@@ -23,6 +24,7 @@ mod files;
 mod jobs;
 mod logs;
 mod processes;
+mod remotes;
 mod schedules;
 mod webhooks;
 

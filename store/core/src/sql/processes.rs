@@ -3,7 +3,7 @@
 //! machines whose clocks differ agree on who is late.
 
 use super::{on_pool, read_err, SqlBackend};
-use crate::{stored_id, ProcessRegistry, ProcessRow, StoreResult};
+use crate::{stored_id, ProcessRegistry, ProcessRow, StoreResult, REMOTE_ROLE};
 use async_trait::async_trait;
 use model::ProcessId;
 
@@ -96,13 +96,18 @@ impl<T: SqlBackend> ProcessRegistry for T {
 
     /// On a database one server keeps to itself, every other process registered is gone,
     /// whatever its heartbeat (the lock that keeps other servers off proves it); on a shared
-    /// one, those silent for longer than `lease_ms`. Their jobs are then orphans.
+    /// one, those silent for longer than `lease_ms`. Their jobs are then orphans. Workers on
+    /// other machines have leases of their own ([`crate::RemoteStore::reap_remotes`]): they
+    /// outlive a server's restart.
     async fn reap_stale(&self, me: &ProcessId, lease_ms: i64) -> StoreResult<Vec<ProcessId>> {
         let dialect = self.pool().dialect();
         let sql = match dialect.one_server() {
-            true => "DELETE FROM processes WHERE id <> $1 RETURNING id".to_string(),
+            true => format!(
+                "DELETE FROM processes WHERE id <> $1 AND role <> '{REMOTE_ROLE}' RETURNING id"
+            ),
             false => format!(
-                "DELETE FROM processes WHERE id <> $1 AND heartbeat_at < {} - $2 RETURNING id",
+                "DELETE FROM processes WHERE id <> $1 AND role <> '{REMOTE_ROLE}' \
+                 AND heartbeat_at < {} - $2 RETURNING id",
                 dialect.now_ms()
             ),
         };

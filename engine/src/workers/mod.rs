@@ -1,0 +1,63 @@
+//! Workers on other machines (`headway worker`, docs/WORKERS.md): a process that connects out to
+//! a server with a worker token, registers the kinds of its own commands file, takes their jobs
+//! and reports on each one.
+//!
+//! A worker is a process of the registry with the role [`store::REMOTE_ROLE`]: its jobs are
+//! claimed under its id by the same claim as a server's runner (priorities, users' shares,
+//! limits and pauses hold across every process and worker), and every write of its reports is
+//! fenced by that id. Its heartbeat is refreshed by its polls; a worker silent for longer than
+//! the lease is removed and its jobs are taken over as a dead process's (tried again where
+//! their kind allows), so a worker that comes back after that never writes over the new
+//! attempt.
+//!
+//! - [`tokens`]: the tokens workers connect with (an admin makes and revokes them);
+//! - [`kinds`]: the kinds workers run, known to every server process from the registry;
+//! - [`poll`]: registering, and the long poll that hands out jobs and stops;
+//! - [`report`]: a worker's reports on the jobs it holds.
+
+pub mod kinds;
+mod poll;
+mod report;
+pub mod tokens;
+
+use model::{JobId, JobStatus};
+use tokio::sync::{broadcast, watch};
+
+pub use store::REMOTE_ROLE;
+
+use crate::store;
+
+/// What a worker's poll waits for, in this process: work that may have become claimable, and
+/// jobs asked to stop.
+pub(crate) struct Remotes {
+    /// Bumped when a job is queued or ends anywhere (the committer's observer hears every
+    /// process's moves).
+    work: watch::Sender<u64>,
+    /// Jobs asked to stop (moved to `cancelling`).
+    stops: broadcast::Sender<JobId>,
+    /// The parsed kinds of each commands file a worker registered, by its text.
+    pub(crate) parsed: kinds::Parsed,
+}
+
+impl Remotes {
+    pub(crate) fn new(languages: Vec<String>) -> Remotes {
+        Remotes {
+            work: watch::Sender::new(0),
+            stops: broadcast::Sender::new(1024),
+            parsed: kinds::Parsed::new(languages),
+        }
+    }
+
+    /// A job moved to `status`: a poll waiting for work looks again, and one whose worker runs
+    /// a job asked to stop answers.
+    pub(crate) fn heard(&self, id: &JobId, status: JobStatus) {
+        match status {
+            JobStatus::Cancelling => {
+                let _ = self.stops.send(id.clone());
+            }
+            JobStatus::Queued => self.work.send_modify(|n| *n = n.wrapping_add(1)),
+            s if s.is_terminal() => self.work.send_modify(|n| *n = n.wrapping_add(1)),
+            _ => {}
+        }
+    }
+}

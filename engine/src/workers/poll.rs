@@ -1,0 +1,428 @@
+//! Registering a worker, and the long poll it takes work through. A poll says how many jobs the
+//! worker may take and which it runs; it is answered as soon as there is work for it (claimed
+//! under its id: priorities, shares, limits and pauses hold as for any process) or a job of
+//! its to stop, or empty after [`Jobs::poll_secs`]. Each poll is the worker's heartbeat.
+
+use crate::failures::{read_failed, write_failed};
+use crate::runner::{kind_limits, share_of};
+use crate::store::{QueuedJob, RemoteRow, WorkerTokenRow};
+use crate::{Caller, Jobs};
+use model::error::Chain;
+use model::workers::{
+    Assigned, Hello, Poll, PollReply, Registered, WorkerInfo, WorkerState, MAX_COMMANDS_BYTES,
+    MAX_SLOTS,
+};
+use model::{AppError, ErrorCode, JobId, JobStatus, ProcessId};
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+/// The longest name, host and version a worker may give, in characters.
+const MAX_WORD: usize = 200;
+/// The most job ids a poll may list as running.
+const MAX_RUNNING_LISTED: usize = MAX_SLOTS as usize;
+
+impl Jobs {
+    /// The longest a poll waits before it is answered empty: a third of the lease, so that a
+    /// worker polling without a break is never taken for gone.
+    pub fn poll_secs(&self) -> u64 {
+        (self.inner.lease.as_secs() / 3).max(1)
+    }
+
+    /// Registers a worker that connected with `token`: its kinds become this deployment's.
+    /// 422 for a hello that is not well formed or a commands file that cannot be read (naming
+    /// the line), or a kind of a name this server runs itself.
+    pub async fn register_worker(
+        &self,
+        token: &WorkerTokenRow,
+        hello: Hello,
+    ) -> Result<Registered, AppError> {
+        for (field, value) in [
+            ("name", &hello.name),
+            ("host", &hello.host),
+            ("version", &hello.version),
+        ] {
+            if value.trim().is_empty()
+                || value.chars().count() > MAX_WORD
+                || value
+                    .chars()
+                    .any(|c| c.is_control() || model::is_format_mark(c))
+            {
+                return Err(AppError::invalid_field(
+                    field,
+                    format!("1 to {MAX_WORD} characters, without control characters"),
+                ));
+            }
+        }
+        let tags = model::tags::checked(&hello.tags).map_err(|e| AppError::invalid_field("tags", e))?;
+        if hello.max_running == 0 || hello.max_running > MAX_SLOTS {
+            return Err(AppError::invalid_field(
+                "max_running",
+                format!("a worker runs 1 to {MAX_SLOTS} jobs at once"),
+            ));
+        }
+        if hello.commands.len() > MAX_COMMANDS_BYTES {
+            return Err(AppError::invalid_field(
+                "commands",
+                format!("a commands file has at most {MAX_COMMANDS_BYTES} bytes"),
+            ));
+        }
+        let commands = self
+            .inner
+            .remotes
+            .parsed
+            .read(&hello.commands)
+            .map_err(|e| AppError::invalid_field("commands", e))?;
+        if commands.is_empty() {
+            return Err(AppError::invalid_field(
+                "commands",
+                "the commands file declares no command: a worker runs the commands of its file",
+            ));
+        }
+        if let Some(taken) = commands.iter().find(|c| self.inner.kinds.is_local(&c.info.name)) {
+            return Err(AppError::invalid_field(
+                "commands",
+                format!(
+                    "the command {:?} has the name of a kind this server runs itself; give it another",
+                    taken.info.name
+                ),
+            ));
+        }
+        if self.stopping().is_cancelled() {
+            return Err(AppError::new(ErrorCode::Unavailable, "the server is shutting down"));
+        }
+        let row = RemoteRow {
+            id: ProcessId::random(),
+            name: hello.name.trim().to_string(),
+            host: hello.host.trim().to_string(),
+            build: hello.version.trim().to_string(),
+            pid: hello.pid,
+            tags,
+            slots: i64::from(hello.max_running),
+            state: WorkerState::Active.as_str().to_string(),
+            token_id: token.id.clone(),
+            commands: hello.commands,
+            started_at: 0,
+            heartbeat_at: 0,
+        };
+        let row = self
+            .inner
+            .store
+            .register_remote(&row)
+            .await
+            .map_err(read_failed)?;
+        self.refresh_remote_kinds().await.map_err(read_failed)?;
+        tracing::info!(worker = %row.id, name = %row.name, host = %row.host, tags = ?row.tags, "a worker registered");
+        // Its kinds' jobs may be waiting.
+        self.inner.remotes.heard(&JobId::random(), JobStatus::Queued);
+        Ok(Registered {
+            id: row.id.to_string(),
+            lease_secs: self.inner.lease.as_secs(),
+            poll_secs: self.poll_secs(),
+            kinds: commands.iter().map(|c| c.info.name.clone()).collect(),
+        })
+    }
+
+    /// The worker `id`, if it is registered under `token`: 404 otherwise (it was taken for gone,
+    /// and registers again).
+    pub(crate) async fn worker_of(
+        &self,
+        token: &WorkerTokenRow,
+        id: &str,
+    ) -> Result<RemoteRow, AppError> {
+        let gone = || {
+            AppError::new(
+                ErrorCode::NotFound,
+                "no such worker: it was taken for gone (no poll within its lease) or never \
+                 registered; register again",
+            )
+        };
+        let id = ProcessId::parse(id).map_err(|_| gone())?;
+        match self.inner.store.remote(&id).await.map_err(read_failed)? {
+            Some(w) if w.token_id == token.id => Ok(w),
+            _ => Err(gone()),
+        }
+    }
+
+    /// A worker's poll: the jobs it is given and those of its to stop, as soon as there are
+    /// any, or none after [`Jobs::poll_secs`].
+    pub async fn poll_work(
+        &self,
+        token: &WorkerTokenRow,
+        id: &str,
+        poll: Poll,
+    ) -> Result<PollReply, AppError> {
+        let worker = self.worker_of(token, id).await?;
+        if poll.running.len() > MAX_RUNNING_LISTED {
+            return Err(AppError::invalid_field(
+                "running",
+                format!("a worker runs at most {MAX_RUNNING_LISTED} jobs"),
+            ));
+        }
+        let running: Vec<JobId> = poll
+            .running
+            .iter()
+            .map(|j| JobId::parse(j).map_err(|_| AppError::invalid_field("running", format!("{j:?} is not a job id"))))
+            .collect::<Result<_, _>>()?;
+        if !self
+            .inner
+            .store
+            .heartbeat(&worker.id)
+            .await
+            .map_err(read_failed)?
+        {
+            return self.worker_of(token, id).await.map(|_| PollReply::default());
+        }
+        let state = WorkerState::parse(&worker.state).unwrap_or_default();
+        let held = self
+            .inner
+            .store
+            .held_jobs(&worker.id)
+            .await
+            .map_err(read_failed)?;
+        // What it runs that is no longer its own, or is asked to stop.
+        let mut stop: Vec<String> = running
+            .iter()
+            .filter(|j| {
+                state == WorkerState::Disabled
+                    || !held
+                        .iter()
+                        .any(|(h, s)| h == *j && *s == JobStatus::Running)
+            })
+            .map(|j| j.to_string())
+            .collect();
+        let free = poll
+            .free
+            .min((worker.slots.max(0) as u64).saturating_sub(held.len() as u64) as u32);
+        let mut work = self.inner.remotes.work.subscribe();
+        let mut stops = self.inner.remotes.stops.subscribe();
+        let listed: HashSet<&JobId> = running.iter().collect();
+        let until = tokio::time::Instant::now() + Duration::from_secs(self.poll_secs());
+        let stopping = self.stopping();
+        loop {
+            if !stop.is_empty() {
+                return Ok(PollReply {
+                    jobs: Vec::new(),
+                    stop,
+                    state,
+                });
+            }
+            work.mark_unchanged();
+            if state == WorkerState::Active && free > 0 {
+                let jobs = self.claim_for(&worker, free).await?;
+                if !jobs.is_empty() {
+                    return Ok(PollReply {
+                        jobs: self.assigned(jobs).await,
+                        stop,
+                        state,
+                    });
+                }
+            }
+            // Other processes' moves reach this one as events; a slow look is the safety net.
+            let look = match self.inner.store.is_shared() {
+                true => Duration::from_secs(2),
+                false => Duration::from_secs(3600),
+            };
+            tokio::select! {
+                _ = work.changed() => {}
+                stopped = stops.recv() => match stopped {
+                    Ok(j) if listed.contains(&j) => stop.push(j.to_string()),
+                    Ok(_) => {}
+                    // Missed some: the statuses are read again by the next poll; answer now.
+                    Err(RecvError::Lagged(_)) => return Ok(PollReply { jobs: Vec::new(), stop, state }),
+                    Err(RecvError::Closed) => return Ok(PollReply { jobs: Vec::new(), stop, state }),
+                },
+                _ = tokio::time::sleep(look) => {}
+                _ = tokio::time::sleep_until(until) => return Ok(PollReply { jobs: Vec::new(), stop, state }),
+                _ = stopping.cancelled() => return Ok(PollReply { jobs: Vec::new(), stop, state }),
+            }
+        }
+    }
+
+    /// Claims up to `free` jobs for `worker`: of the kinds of its file whose tags it offers.
+    async fn claim_for(&self, worker: &RemoteRow, free: u32) -> Result<Vec<QueuedJob>, AppError> {
+        let commands = self
+            .inner
+            .remotes
+            .parsed
+            .read(&worker.commands)
+            .map_err(|e| AppError::internal().because("reading a worker's commands file", std::io::Error::other(e)))?;
+        let kinds: Vec<String> = commands
+            .iter()
+            .filter(|c| model::tags::missing(&c.requires, &worker.tags).is_empty())
+            .map(|c| c.info.name.clone())
+            // A kind this server runs itself is its own, not the worker's.
+            .filter(|k| !self.inner.kinds.is_local(k))
+            .collect();
+        if kinds.is_empty() {
+            return Ok(Vec::new());
+        }
+        let per_owner = match &self.inner.runner {
+            Some(runner) => runner.per_owner(),
+            None => share_of(self.inner.max_running) as u32,
+        };
+        self.inner
+            .committer
+            .claim(
+                &worker.id,
+                free,
+                kinds,
+                kind_limits(&self.inner.kinds, &self.inner.kind_limits),
+                self.inner.kinds.declared_limits(),
+                per_owner,
+            )
+            .await
+            .map_err(|e| write_failed("claim jobs for a worker", e))
+    }
+
+    /// What a worker needs of the jobs it was given: parameters, secrets, timeout, attempt, and
+    /// where their logs go on.
+    async fn assigned(&self, jobs: Vec<QueuedJob>) -> Vec<Assigned> {
+        let mut assigned = Vec::with_capacity(jobs.len());
+        for q in jobs {
+            let job = q.job;
+            let secrets = crate::commands::secrets::read(&self.inner.blobs, &job.id).await;
+            let log_seq = match self.inner.store.log_tail(&job.id, 0).await {
+                Ok((_, n)) => n,
+                Err(e) => {
+                    // Its lines are numbered from the first; the report that overlaps is told
+                    // where the log stands, and the worker sends again from there.
+                    tracing::warn!(job = %job.id, error = %Chain(&e), "cannot read where a job's log stands");
+                    0
+                }
+            };
+            let timeout_ms = job.timeout_ms.or_else(|| {
+                self.inner
+                    .kinds
+                    .default_timeout(&job.kind)
+                    .map(|d| d.as_millis() as u64)
+            });
+            assigned.push(Assigned {
+                id: job.id.to_string(),
+                kind: job.kind,
+                params: job.params,
+                attempt: job.attempt,
+                timeout_ms,
+                log_seq,
+                secrets: secrets.into_iter().collect(),
+            });
+        }
+        assigned
+    }
+
+    /// The registered workers, with the jobs each runs (an operator's view).
+    pub async fn workers(&self, caller: &Caller) -> Result<Vec<WorkerInfo>, AppError> {
+        caller.may_operate()?;
+        let rows = self.inner.store.remotes().await.map_err(read_failed)?;
+        let mut infos = Vec::with_capacity(rows.len());
+        for w in rows {
+            let running = self
+                .inner
+                .store
+                .held_jobs(&w.id)
+                .await
+                .map_err(read_failed)?
+                .len() as u64;
+            let kinds = self
+                .inner
+                .remotes
+                .parsed
+                .read(&w.commands)
+                .map(|c| c.iter().map(|c| c.info.name.clone()).collect())
+                .unwrap_or_default();
+            infos.push(WorkerInfo {
+                id: w.id.to_string(),
+                name: w.name,
+                host: w.host,
+                version: w.build,
+                tags: w.tags,
+                kinds,
+                slots: w.slots.clamp(0, i64::from(MAX_SLOTS)) as u32,
+                running,
+                state: WorkerState::parse(&w.state).unwrap_or_default(),
+                started_at: w.started_at,
+                last_seen_at: w.heartbeat_at,
+            });
+        }
+        Ok(infos)
+    }
+
+    /// Sets a worker's state (an operator's): `draining` finishes what it runs and takes no
+    /// more; `disabled` takes nothing, and what it runs is taken back now (tried again where
+    /// its kind allows) and stopped on the worker; `active` takes work again.
+    pub async fn set_worker_state(
+        &self,
+        caller: &Caller,
+        id: &str,
+        state: WorkerState,
+    ) -> Result<WorkerInfo, AppError> {
+        caller.may_operate()?;
+        let no_such = || AppError::new(ErrorCode::NotFound, "no such worker");
+        let pid = ProcessId::parse(id).map_err(|_| no_such())?;
+        if !self
+            .inner
+            .store
+            .set_remote_state(&pid, state.as_str())
+            .await
+            .map_err(read_failed)?
+        {
+            return Err(no_such());
+        }
+        tracing::warn!(worker = %pid, state = %state, by = caller.name().unwrap_or_default(), "a worker's state was set");
+        if state == WorkerState::Disabled {
+            let held = self.inner.store.held_jobs(&pid).await.map_err(read_failed)?;
+            for (job, _) in held {
+                if let Some(orphan) = self.inner.store.claimed_job(&job).await.map_err(read_failed)? {
+                    if orphan.claimed_by.as_ref() == Some(&pid) {
+                        self.inner.membership.take_over(orphan).await;
+                    }
+                }
+            }
+        }
+        self.refresh_remote_kinds().await.map_err(read_failed)?;
+        self.workers(caller)
+            .await?
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or_else(no_such)
+    }
+
+    /// Removes the workers that are gone (silent for longer than the lease, or whose token was
+    /// revoked), takes over their jobs, and makes the kinds of those left this process's.
+    pub(crate) async fn reap_workers(&self) {
+        let lease_ms = self.inner.lease.as_millis().min(i64::MAX as u128) as i64;
+        match self.inner.store.reap_remotes(lease_ms).await {
+            Ok(gone) if !gone.is_empty() => {
+                for w in &gone {
+                    tracing::warn!(worker = %w, "a worker is gone; its jobs are taken back");
+                }
+                if let Err(e) = self.inner.membership.take_over_orphans().await {
+                    tracing::warn!(error = %Chain(&e), "taking back the jobs of workers that are gone failed");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %Chain(&e), "looking for workers that are gone failed"),
+        }
+        if let Err(e) = self.refresh_remote_kinds().await {
+            tracing::warn!(error = %Chain(&e), "reading the workers' kinds failed");
+        }
+    }
+
+    /// Looks for workers that are gone every sixth of the lease (at least every 5 s).
+    pub(crate) fn spawn_worker_keeper(&self) {
+        let engine = self.clone();
+        let every = (self.inner.lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5));
+        let stopping = self.stopping();
+        tokio::spawn(async move {
+            // The workers registered before this process started are known at once.
+            engine.reap_workers().await;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stopping.cancelled() => return,
+                }
+                engine.reap_workers().await;
+            }
+        });
+    }
+}

@@ -1,0 +1,150 @@
+//! A worker's reports on the jobs it holds: the body of an external job's report
+//! ([`model::external::Report`]), for one attempt of a job claimed under the worker's id. Every
+//! write is fenced by that id: once the job was taken back (the worker silent for longer than
+//! the lease, disabled, or its token revoked), what it still sends is refused (409), and never
+//! reaches the job's next attempt. A failed end is tried again where the kind allows, as on a
+//! server.
+
+use crate::failures::{read_failed, write_failed};
+use crate::jobs::external::check_report;
+use crate::retries::{next_attempt, Tries};
+use crate::store::{ExternalReport, Reported, WorkerTokenRow};
+use crate::{now_ms, Jobs};
+use model::external::{Report, ReportReply};
+use model::{AppError, ErrorCode, FieldError, JobError, JobId, JobStatus, ParamType};
+
+impl Jobs {
+    /// Writes what the worker `worker` reported on attempt `attempt` of job `id`: 404 for a job
+    /// that is not of the worker's kinds, 409 for an attempt that is no longer the worker's,
+    /// 422 for a report that is not well formed (nothing written).
+    pub async fn worker_report(
+        &self,
+        token: &WorkerTokenRow,
+        worker: &str,
+        id: &str,
+        attempt: u32,
+        report: Report,
+    ) -> Result<ReportReply, AppError> {
+        check_report(&report)?;
+        let worker = self.worker_of(token, worker).await?;
+        let not_yours = || AppError::new(ErrorCode::NotFound, "no such job among this worker's");
+        let id = JobId::parse(id).map_err(|_| not_yours())?;
+        let Some(held) = self.inner.store.claimed_job(&id).await.map_err(read_failed)? else {
+            return Err(not_yours());
+        };
+        let kinds = self
+            .inner
+            .remotes
+            .parsed
+            .read(&worker.commands)
+            .map_err(|_| not_yours())?;
+        if !kinds.iter().any(|c| c.info.name == held.job.kind) {
+            return Err(not_yours());
+        }
+        let (owner, job) = (held.owner, held.job);
+        let holds = held.claimed_by.as_ref() == Some(&worker.id)
+            && job.attempt == attempt
+            && matches!(job.status, JobStatus::Running | JobStatus::Cancelling);
+        if !holds {
+            return Err(taken_back(&job));
+        }
+        let bytes: u64 = report.log.iter().map(|l| l.line.len() as u64).sum();
+        if bytes > 0 {
+            self.inner.report_budget.take(&owner, bytes)?;
+        }
+        let children = self
+            .start_reported_children(&owner, &id, report.children.clone())
+            .await?;
+        let progress = crate::jobs::external::merged_progress(&job.progress, &report);
+        // A failed end goes through the kind's retries, as a server's run does.
+        let mut again = None;
+        let end = match report.end {
+            Some(end) if end.status == JobStatus::Failed => {
+                let error = end.error.unwrap_or_else(|| JobError {
+                    code: "failed".into(),
+                    message: "the program failed".into(),
+                });
+                match next_attempt(&self.inner.kinds, &Tries::from(&job), &error) {
+                    Some(wait_ms) => {
+                        again = Some((error, wait_ms));
+                        None
+                    }
+                    None => Some((JobStatus::Failed, Some(error))),
+                }
+            }
+            Some(end) => Some((end.status, None)),
+            None => None,
+        };
+        let ends = end.is_some() || again.is_some();
+        let reported = self
+            .inner
+            .committer
+            .report(ExternalReport {
+                owner: owner.clone(),
+                job_id: id.clone(),
+                bounds: Default::default(),
+                log: report.log,
+                progress,
+                result: report.result,
+                end,
+                lease_until: now_ms(),
+                fence: Some(worker.id.clone()),
+            })
+            .await
+            .map_err(|e| write_failed("store a worker's report", e))?;
+        let reply = match reported {
+            Reported::Taken {
+                acked,
+                mut status,
+                event_id,
+            } => {
+                if let Some((error, wait_ms)) = again {
+                    let retried = self
+                        .inner
+                        .committer
+                        .retry(&owner, &id, error, wait_ms, true, Some(worker.id.clone()))
+                        .await
+                        .map_err(|e| write_failed("queue a job for another attempt", e))?;
+                    match retried {
+                        Some(job) => status = job.status,
+                        None => return Err(taken_back(&job)),
+                    }
+                }
+                ReportReply {
+                    acked,
+                    status,
+                    event_id,
+                    children,
+                }
+            }
+            Reported::Gap { acked } => {
+                return Err(AppError::invalid(vec![FieldError {
+                    field: "log".into(),
+                    message: format!(
+                        "log lines are missing: the job has every line up to {acked}; send the \
+                         lines from {} on",
+                        acked + 1
+                    ),
+                }]))
+            }
+            Reported::NotRunning => return Err(taken_back(&job)),
+        };
+        if ends && !reply.status.is_active() && self.inner.kinds.takes(&job.kind, ParamType::Secret) {
+            // It will not run again: its secrets go.
+            crate::commands::secrets::forget(&self.inner.blobs, &id).await;
+        }
+        Ok(reply)
+    }
+}
+
+/// 409 for a report on an attempt the worker no longer holds.
+fn taken_back(job: &model::Job) -> AppError {
+    AppError::new(
+        ErrorCode::Conflict,
+        format!(
+            "this attempt is no longer this worker's: the job was taken back (it is {} now, on \
+             attempt {}); stop it and send nothing more for it",
+            job.status, job.attempt
+        ),
+    )
+}

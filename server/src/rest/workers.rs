@@ -1,0 +1,158 @@
+//! Workers on other machines (docs/WORKERS.md): with a worker token, `POST /workers` registers
+//! one, `POST /workers/{id}/poll` takes its work and `POST /workers/{id}/jobs/{job}/report`
+//! reports on a job it holds; operators list them (`GET /workers`) and drain or disable one
+//! (`POST /workers/{id}/state`); admins make, list and revoke worker tokens
+//! (`/worker-tokens`). Who may do what is the engine's to decide, but for the worker token,
+//! which the identity layer lets through to the worker's own endpoints only.
+
+use crate::error::{ApiJson, ApiResult};
+use crate::identity::{Credential, Identity};
+use crate::state::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use engine::store::WorkerTokenRow;
+use engine::Caller;
+use model::external::{Report, ReportReply};
+use model::workers::{
+    Hello, NewWorkerToken, Poll, PollReply, SetState, WorkerInfo, WorkerTokenInfo,
+};
+use model::AppError;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The worker token the request came with: 403 for any other credential.
+fn worker_token(identity: &Identity) -> Result<Arc<WorkerTokenRow>, AppError> {
+    match &identity.credential {
+        Credential::Worker(token) => Ok(Arc::clone(token)),
+        _ => Err(AppError::forbidden(
+            "workers connect with a worker token (Authorization: Bearer hwk_…), which an admin \
+             makes (headway workers token NAME, or POST /api/v1/worker-tokens)",
+        )),
+    }
+}
+
+/// `POST /api/v1/workers`: 201 with the worker's id and timings.
+pub async fn register(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    ApiJson(hello): ApiJson<Hello>,
+) -> ApiResult<Response> {
+    let token = worker_token(&identity)?;
+    let registered = state.engine.jobs().register_worker(&token, hello).await?;
+    let location = format!("/api/v1/workers/{}", registered.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(registered),
+    )
+        .into_response())
+}
+
+/// `POST /api/v1/workers/{id}/poll`: jobs to run and jobs to stop, as soon as there are any.
+pub async fn poll(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    Path(id): Path<String>,
+    ApiJson(poll): ApiJson<Poll>,
+) -> ApiResult<Json<PollReply>> {
+    let token = worker_token(&identity)?;
+    Ok(Json(state.engine.jobs().poll_work(&token, &id, poll).await?))
+}
+
+/// Which attempt of the job a worker's report is on.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct AttemptQuery {
+    /// The job's attempt the worker was given (`attempt` of its poll's answer).
+    pub attempt: u32,
+}
+
+/// `POST /api/v1/workers/{id}/jobs/{job}/report?attempt=N`.
+pub async fn report(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    Path((id, job)): Path<(String, String)>,
+    query: Result<Query<AttemptQuery>, axum::extract::rejection::QueryRejection>,
+    ApiJson(report): ApiJson<Report>,
+) -> ApiResult<Json<ReportReply>> {
+    let token = worker_token(&identity)?;
+    let Query(AttemptQuery { attempt }) =
+        query.map_err(|e| AppError::bad_request(e.body_text()))?;
+    Ok(Json(
+        state
+            .engine
+            .jobs()
+            .worker_report(&token, &id, &job, attempt, report)
+            .await?,
+    ))
+}
+
+/// `GET /api/v1/workers` (operators).
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<WorkerInfo>>> {
+    Ok(Json(state.engine.jobs().workers(&caller).await?))
+}
+
+/// `POST /api/v1/workers/{id}/state` (operators).
+pub async fn set_state(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<SetState>,
+) -> ApiResult<Json<WorkerInfo>> {
+    Ok(Json(
+        state
+            .engine
+            .jobs()
+            .set_worker_state(&caller, &id, body.state)
+            .await?,
+    ))
+}
+
+/// A worker token's name.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    /// What it is for (`gpu box`), 1 to 64 characters.
+    pub name: String,
+}
+
+/// `GET /api/v1/worker-tokens` (admins).
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<Vec<WorkerTokenInfo>>> {
+    Ok(Json(state.engine.jobs().worker_tokens(&caller).await?))
+}
+
+/// `POST /api/v1/worker-tokens` (admins): 201 with the token, shown this once.
+pub async fn create_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> ApiResult<(StatusCode, Json<NewWorkerToken>)> {
+    let token = state
+        .engine
+        .jobs()
+        .make_worker_token(&caller, &body.name)
+        .await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// `DELETE /api/v1/worker-tokens/{id}` (admins): its workers are removed and their jobs taken
+/// back.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .engine
+        .jobs()
+        .revoke_worker_token(&caller, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,88 @@
+//! Workers on other machines (`headway worker`) and the tokens they connect with. A worker is a
+//! process of the registry with the role [`REMOTE_ROLE`]: its jobs are claimed under its id and
+//! fenced by it like a server process's, and when it stops polling for longer than its lease
+//! it is removed ([`RemoteStore::reap_remotes`]) and its jobs are taken over as orphans. The
+//! SQL is the same on both databases (`crate::sql::remotes`).
+
+use crate::{Orphan, StoreResult};
+use async_trait::async_trait;
+use model::{JobId, JobStatus, ProcessId};
+
+/// The registry role of a worker on another machine (a server's own job-running process is
+/// `worker`, from `--role worker`).
+pub const REMOTE_ROLE: &str = "remote";
+
+/// A worker token, without its secret (only its SHA-256 is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerTokenRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A worker as registered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteRow {
+    pub id: ProcessId,
+    /// What it calls itself (`--name`, else its host's name).
+    pub name: String,
+    pub host: String,
+    /// Its Headway's version.
+    pub build: String,
+    pub pid: i64,
+    /// The tags it offers, sorted.
+    pub tags: Vec<String>,
+    /// Jobs it runs at once.
+    pub slots: i64,
+    /// `active`, `draining` or `disabled` ([`model::workers::WorkerState`]).
+    pub state: String,
+    /// The worker token it registered with.
+    pub token_id: String,
+    /// The text of its commands file: the kinds it runs.
+    pub commands: String,
+    /// Unix ms, by the database's clock.
+    pub started_at: i64,
+    pub heartbeat_at: i64,
+}
+
+#[async_trait]
+pub trait RemoteStore: Send + Sync + 'static {
+    /// Stores a new worker token under the SHA-256 `hash` of its secret.
+    async fn create_worker_token(&self, token: &WorkerTokenRow, hash: &str) -> StoreResult<()>;
+
+    /// The worker token in force whose secret hashes to `hash`.
+    async fn worker_token_by_hash(&self, hash: &str) -> StoreResult<Option<WorkerTokenRow>>;
+
+    /// Every worker token, newest first, revoked ones too.
+    async fn worker_tokens(&self) -> StoreResult<Vec<WorkerTokenRow>>;
+
+    /// Revokes a worker token; `false` if there is no such token in force.
+    async fn revoke_worker_token(&self, id: &str, now: i64) -> StoreResult<bool>;
+
+    /// Records that a worker token was just used.
+    async fn touch_worker_token(&self, id: &str, now: i64) -> StoreResult<()>;
+
+    /// Registers a worker, its heartbeat now; returns it as registered.
+    async fn register_remote(&self, worker: &RemoteRow) -> StoreResult<RemoteRow>;
+
+    /// The registered workers, oldest first.
+    async fn remotes(&self) -> StoreResult<Vec<RemoteRow>>;
+
+    /// The worker registered as `id`.
+    async fn remote(&self, id: &ProcessId) -> StoreResult<Option<RemoteRow>>;
+
+    /// Sets a worker's state; `false` if it is not registered.
+    async fn set_remote_state(&self, id: &ProcessId, state: &str) -> StoreResult<bool>;
+
+    /// Removes the workers silent for longer than `lease_ms` (by the database's clock), and
+    /// those of a token no longer in force; returns their ids. Their jobs are orphans then.
+    async fn reap_remotes(&self, lease_ms: i64) -> StoreResult<Vec<ProcessId>>;
+
+    /// The jobs `worker` holds (running or cancelling, claimed by it), with their status.
+    async fn held_jobs(&self, worker: &ProcessId) -> StoreResult<Vec<(JobId, JobStatus)>>;
+
+    /// A job with its owner and the process that claimed it, whatever its status.
+    async fn claimed_job(&self, id: &JobId) -> StoreResult<Option<Orphan>>;
+}
