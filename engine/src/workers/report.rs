@@ -15,8 +15,8 @@ use model::{AppError, ErrorCode, FieldError, JobError, JobId, JobStatus, ParamTy
 
 impl Jobs {
     /// Writes what the worker `worker` reported on attempt `attempt` of job `id`: 404 for a job
-    /// that is not of the worker's kinds, 409 for an attempt that is no longer the worker's,
-    /// 422 for a report that is not well formed (nothing written).
+    /// that is not of the worker's kinds, 409 for an attempt that is no longer the worker's (or
+    /// a worker taken for gone), 422 for a report that is not well formed (nothing written).
     pub async fn worker_report(
         &self,
         token: &WorkerTokenRow,
@@ -26,7 +26,14 @@ impl Jobs {
         report: Report,
     ) -> Result<ReportReply, AppError> {
         check_report(&report)?;
-        let worker = self.worker_of(token, worker).await?;
+        // A worker taken for gone had its jobs taken back: what it still says is too late.
+        let worker = self.worker_of(token, worker).await.map_err(|_| {
+            AppError::new(
+                ErrorCode::Conflict,
+                "this worker was taken for gone (no poll within its lease, disabled, or its \
+                 token revoked): its jobs were taken back; stop them and register again",
+            )
+        })?;
         let not_yours = || AppError::new(ErrorCode::NotFound, "no such job among this worker's");
         let id = JobId::parse(id).map_err(|_| not_yours())?;
         let Some(held) = self.inner.store.claimed_job(&id).await.map_err(read_failed)? else {

@@ -63,6 +63,7 @@ on_both!(
     moves_the_state_machine_refuses_change_nothing,
     orphans_are_jobs_running_for_nobody_registered_and_claims_carry_checkpoints,
     processes_register_beat_and_leave_and_leases_have_one_holder,
+    workers_register_hold_jobs_are_reaped_and_reports_are_fenced,
     snapshots_hold_unfinished_jobs_and_the_latest_ones,
     counts_and_the_chart_follow_status_changes,
     failures_are_grouped_by_kind_and_code_and_filtered_by_code,

@@ -529,3 +529,130 @@ pub async fn the_figures_count_what_waits_what_runs_and_what_ended(db: Db) {
     );
     assert_eq!(s.schedule_count(&named("me")).await.unwrap(), 0);
 }
+
+/// Workers on other machines: their tokens, their registry rows (which a server's own reaping
+/// leaves alone), the jobs each holds, and a report fenced by the worker that holds the job.
+pub async fn workers_register_hold_jobs_are_reaped_and_reports_are_fenced(db: Db) {
+    let s = &db.store;
+    let token = WorkerTokenRow {
+        id: "t1".into(),
+        name: "gpu box".into(),
+        created_at: 10,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    s.create_worker_token(&token, "hash 1").await.unwrap();
+    assert_eq!(s.worker_token_by_hash("hash 1").await.unwrap(), Some(token.clone()));
+    assert_eq!(s.worker_token_by_hash("hash 2").await.unwrap(), None);
+    s.touch_worker_token("t1", 20).await.unwrap();
+    assert_eq!(s.worker_tokens().await.unwrap()[0].last_used_at, Some(20));
+    let worker = RemoteRow {
+        id: named("w1"),
+        name: "gpu-1".into(),
+        host: "gpu-1.lan".into(),
+        build: "0.1.0".into(),
+        pid: 7,
+        tags: vec!["eu".into(), "gpu".into()],
+        slots: 4,
+        state: "active".into(),
+        token_id: "t1".into(),
+        commands: "[[command]]\nname = \"render\"\n".into(),
+        started_at: 0,
+        heartbeat_at: 0,
+    };
+    let registered = s.register_remote(&worker).await.unwrap();
+    assert!(registered.started_at > 0);
+    assert_eq!(
+        RemoteRow {
+            started_at: 0,
+            heartbeat_at: 0,
+            ..registered
+        },
+        worker
+    );
+    assert_eq!(s.remote(&named("w1")).await.unwrap().unwrap().slots, 4);
+    assert_eq!(s.remotes().await.unwrap().len(), 1);
+    // A server's own reaping leaves workers alone, whatever the database.
+    s.register(&ProcessRow {
+        id: named("server"),
+        role: "all".into(),
+        build: "b".into(),
+        host: "h".into(),
+        pid: 1,
+        started_at: 0,
+        heartbeat_at: 0,
+        tags: Vec::new(),
+    })
+    .await
+    .unwrap();
+    s.reap_stale(&named("server"), -1).await.unwrap();
+    assert!(s.remote(&named("w1")).await.unwrap().is_some());
+    assert!(s.set_remote_state(&named("w1"), "draining").await.unwrap());
+    assert!(!s.set_remote_state(&named("nobody"), "draining").await.unwrap());
+
+    // A job it holds, and a report on it: fenced by the worker.
+    let job = queued("render");
+    s.apply(vec![create("me", &job)]).await.unwrap();
+    s.apply(vec![Change::Claim {
+        by: named("w1"),
+        slots: 1,
+        kinds: vec!["render".into()],
+        limits: Vec::new(),
+        declared: Vec::new(),
+        per_owner: u32::MAX,
+        answer: Answer::none(),
+    }])
+    .await
+    .unwrap();
+    assert_eq!(
+        s.held_jobs(&named("w1")).await.unwrap(),
+        [(job.id.clone(), JobStatus::Running)]
+    );
+    let held = s.claimed_job(&job.id).await.unwrap().unwrap();
+    assert_eq!((held.owner, held.claimed_by), (named("me"), Some(named("w1"))));
+    let report = |fence: &str, seq: u64| ExternalReport {
+        owner: named("me"),
+        job_id: job.id.clone(),
+        bounds: Default::default(),
+        log: vec![model::ReportLine {
+            seq,
+            level: model::LogLevel::Info,
+            line: format!("line {seq}"),
+        }],
+        progress: None,
+        result: None,
+        end: None,
+        lease_until: 0,
+        fence: Some(named(fence)),
+    };
+    let (answer, taken) = Answer::new();
+    s.apply(vec![Change::Report {
+        report: Box::new(report("w1", 1)),
+        answer,
+    }])
+    .await
+    .unwrap();
+    assert!(matches!(taken.get().await.unwrap(), Reported::Taken { acked: 1, .. }));
+    let (answer, refused) = Answer::new();
+    s.apply(vec![Change::Report {
+        report: Box::new(report("w2", 2)),
+        answer,
+    }])
+    .await
+    .unwrap();
+    assert_eq!(refused.get().await.unwrap(), Reported::NotRunning, "another worker's");
+
+    // Silent past its lease, or its token revoked: removed, and its job is an orphan.
+    assert!(s.reap_remotes(3_600_000).await.unwrap().is_empty());
+    assert!(s.revoke_worker_token("t1", 30).await.unwrap());
+    assert!(!s.revoke_worker_token("t1", 31).await.unwrap());
+    assert_eq!(s.worker_token_by_hash("hash 1").await.unwrap(), None);
+    assert_eq!(s.reap_remotes(3_600_000).await.unwrap(), [named::<model::ProcessId>("w1")]);
+    assert!(s.remotes().await.unwrap().is_empty());
+    assert!(s
+        .orphaned_jobs()
+        .await
+        .unwrap()
+        .iter()
+        .any(|o| o.job.id == job.id));
+}
