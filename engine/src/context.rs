@@ -228,18 +228,14 @@ impl JobContext {
                 message: format!("the output name {name:?} {problem}"),
             });
         }
-        let temp = self.blobs.temp().await.map_err(output_failed)?;
-        Ok(OutputFile {
-            name: name.to_string(),
-            content_type: content_type.to_string(),
-            temp,
-            size: 0,
-            dest: self.blobs.output(&self.job_id, name),
-            job_id: self.job_id.clone(),
-            owner: self.owner.clone(),
-            fence: self.fence.clone(),
-            committer: self.committer.clone(),
-        })
+        OutputFile::start(
+            &self.blobs,
+            &self.committer,
+            (&self.owner, &self.job_id, self.fence.clone()),
+            name,
+            content_type,
+        )
+        .await
     }
 
     /// Sets the job's result: a small JSON object (at most [`MAX_RESULT_BYTES`] as JSON)
@@ -418,6 +414,29 @@ pub struct OutputFile {
 }
 
 impl OutputFile {
+    /// Starts the output `name` of the job `job` (of `owner`, its writes fenced by `fence`),
+    /// whose name was checked.
+    pub(crate) async fn start(
+        blobs: &Blobs,
+        committer: &Committer,
+        (owner, job, fence): (&UserId, &JobId, Fence),
+        name: &str,
+        content_type: &str,
+    ) -> Result<OutputFile, JobError> {
+        let temp = blobs.temp().await.map_err(output_failed)?;
+        Ok(OutputFile {
+            name: name.to_string(),
+            content_type: content_type.to_string(),
+            temp,
+            size: 0,
+            dest: blobs.output(job, name),
+            job_id: job.clone(),
+            owner: owner.clone(),
+            fence,
+            committer: committer.clone(),
+        })
+    }
+
     /// Appends `bytes`.
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), JobError> {
         self.temp

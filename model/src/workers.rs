@@ -180,7 +180,7 @@ pub fn is_worker_path(method: &str, path: &str) -> bool {
         ("POST", [_, "poll"]) => true,
         ("POST", [_, "jobs", _, "report"]) => true,
         ("GET", [_, "jobs", _, "files", _]) => true,
-        ("PUT", [_, "jobs", _, "outputs", _]) => true,
+        ("POST", [_, "jobs", _, "outputs", _]) => true,
         _ => false,
     }
 }
@@ -195,6 +195,16 @@ pub fn takes_large_body(method: &str, path: &str) -> bool {
     path == "/api/v1/workers" || (is_worker_path(method, path) && path.ends_with("/report"))
 }
 
+/// Whether a request is a worker's output file, whose body its handler reads as it arrives.
+pub fn is_output_path(method: &str, path: &str) -> bool {
+    is_worker_path(method, path)
+        && path
+            .trim_start_matches("/api/v1/workers/")
+            .split('/')
+            .nth(3)
+            == Some("outputs")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,7 +215,7 @@ mod tests {
         assert!(is_worker_path("POST", "/api/v1/workers/w1/poll"));
         assert!(is_worker_path("POST", "/api/v1/workers/w1/jobs/j1/report"));
         assert!(is_worker_path("GET", "/api/v1/workers/w1/jobs/j1/files/input"));
-        assert!(is_worker_path("PUT", "/api/v1/workers/w1/jobs/j1/outputs/a.csv"));
+        assert!(is_worker_path("POST", "/api/v1/workers/w1/jobs/j1/outputs/a.csv"));
         for (method, path) in [
             ("GET", "/api/v1/workers"),
             ("POST", "/api/v1/workers/w1/state"),
@@ -221,5 +231,7 @@ mod tests {
         assert!(takes_large_body("POST", "/api/v1/workers"));
         assert!(takes_large_body("POST", "/api/v1/workers/w1/jobs/j1/report"));
         assert!(!takes_large_body("POST", "/api/v1/workers/w1/poll"));
+        assert!(is_output_path("POST", "/api/v1/workers/w1/jobs/j1/outputs/a.csv"));
+        assert!(!is_output_path("POST", "/api/v1/workers/w1/jobs/j1/report"));
     }
 }

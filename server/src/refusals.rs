@@ -116,13 +116,13 @@ fn parts_is_report(req: &Request) -> bool {
 }
 
 /// Whether the request is one whose body is a file, read as it arrives by its handler
-/// ([`crate::rest::files`]): an upload, or the start form sent with its file.
+/// ([`crate::rest::files`]): an upload, the start form sent with its file, or a worker's
+/// output.
 pub fn streams_body(req: &Request) -> bool {
-    req.method() == axum::http::Method::POST
-        && matches!(
-            req.uri().path(),
-            "/api/v1/uploads" | app::components::START_WITH_FILE
-        )
+    let (method, path) = (req.method(), req.uri().path());
+    (method == axum::http::Method::POST
+        && matches!(path, "/api/v1/uploads" | app::components::START_WITH_FILE))
+        || model::workers::is_output_path(method.as_str(), path)
 }
 
 /// A body that did not arrive in time: 408, and the connection closes.

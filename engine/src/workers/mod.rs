@@ -13,8 +13,10 @@
 //! - [`tokens`]: the tokens workers connect with (an admin makes and revokes them);
 //! - [`kinds`]: the kinds workers run, known to every server process from the registry;
 //! - [`poll`]: registering, and the long poll that hands out jobs and stops;
-//! - [`report`]: a worker's reports on the jobs it holds.
+//! - [`report`]: a worker's reports on the jobs it holds;
+//! - [`files`]: their inputs and outputs.
 
+mod files;
 pub mod kinds;
 mod poll;
 mod report;

@@ -8,10 +8,12 @@
 use crate::failures::{read_failed, write_failed};
 use crate::jobs::external::check_report;
 use crate::retries::{next_attempt, Tries};
-use crate::store::{ExternalReport, Reported, WorkerTokenRow};
+use crate::commands::Command;
+use crate::store::{ExternalReport, RemoteRow, Reported, WorkerTokenRow};
 use crate::{now_ms, Jobs};
 use model::external::{Report, ReportReply};
-use model::{AppError, ErrorCode, FieldError, JobError, JobId, JobStatus, ParamType};
+use model::{AppError, ErrorCode, FieldError, JobError, JobId, JobStatus, ParamType, UserId};
+use std::sync::Arc;
 
 impl Jobs {
     /// Writes what the worker `worker` reported on attempt `attempt` of job `id`: 404 for a job
@@ -26,35 +28,13 @@ impl Jobs {
         report: Report,
     ) -> Result<ReportReply, AppError> {
         check_report(&report)?;
-        // A worker taken for gone had its jobs taken back: what it still says is too late.
-        let worker = self.worker_of(token, worker).await.map_err(|_| {
-            AppError::new(
-                ErrorCode::Conflict,
-                "this worker was taken for gone (no poll within its lease, disabled, or its \
-                 token revoked): its jobs were taken back; stop them and register again",
-            )
-        })?;
-        let not_yours = || AppError::new(ErrorCode::NotFound, "no such job among this worker's");
-        let id = JobId::parse(id).map_err(|_| not_yours())?;
-        let Some(held) = self.inner.store.claimed_job(&id).await.map_err(read_failed)? else {
-            return Err(not_yours());
-        };
-        let kinds = self
-            .inner
-            .remotes
-            .parsed
-            .read(&worker.commands)
-            .map_err(|_| not_yours())?;
-        if !kinds.iter().any(|c| c.info.name == held.job.kind) {
-            return Err(not_yours());
-        }
-        let (owner, job) = (held.owner, held.job);
-        let holds = held.claimed_by.as_ref() == Some(&worker.id)
-            && job.attempt == attempt
-            && matches!(job.status, JobStatus::Running | JobStatus::Cancelling);
-        if !holds {
-            return Err(taken_back(&job));
-        }
+        let Held {
+            worker,
+            owner,
+            job,
+            ..
+        } = self.held(token, worker, id, Some(attempt)).await?;
+        let id = job.id.clone();
         let bytes: u64 = report.log.iter().map(|l| l.line.len() as u64).sum();
         if bytes > 0 {
             self.inner.report_budget.take(&owner, bytes)?;
@@ -141,6 +121,63 @@ impl Jobs {
             crate::commands::secrets::forget(&self.inner.blobs, &id).await;
         }
         Ok(reply)
+    }
+}
+
+/// A job a worker holds, as a request of the worker finds it.
+pub(crate) struct Held {
+    pub(crate) worker: RemoteRow,
+    pub(crate) owner: UserId,
+    pub(crate) job: model::Job,
+    /// Its command, as the worker's file declares it.
+    pub(crate) command: Arc<Command>,
+}
+
+impl Jobs {
+    /// The job `id` the worker `worker` holds (at `attempt`, when given): 404 for a job that
+    /// is not of the worker's kinds, 409 for one it no longer holds, or a worker taken for
+    /// gone.
+    pub(crate) async fn held(
+        &self,
+        token: &WorkerTokenRow,
+        worker: &str,
+        id: &str,
+        attempt: Option<u32>,
+    ) -> Result<Held, AppError> {
+        // A worker taken for gone had its jobs taken back: what it still says is too late.
+        let worker = self.worker_of(token, worker).await.map_err(|_| {
+            AppError::new(
+                ErrorCode::Conflict,
+                "this worker was taken for gone (no poll within its lease, disabled, or its \
+                 token revoked): its jobs were taken back; stop them and register again",
+            )
+        })?;
+        let not_yours = || AppError::new(ErrorCode::NotFound, "no such job among this worker's");
+        let id = JobId::parse(id).map_err(|_| not_yours())?;
+        let Some(found) = self.inner.store.claimed_job(&id).await.map_err(read_failed)? else {
+            return Err(not_yours());
+        };
+        let commands = self
+            .inner
+            .remotes
+            .parsed
+            .read(&worker.commands)
+            .map_err(|_| not_yours())?;
+        let Some(command) = commands.iter().find(|c| c.info.name == found.job.kind) else {
+            return Err(not_yours());
+        };
+        let holds = found.claimed_by.as_ref() == Some(&worker.id)
+            && attempt.is_none_or(|a| a == found.job.attempt)
+            && matches!(found.job.status, JobStatus::Running | JobStatus::Cancelling);
+        if !holds {
+            return Err(taken_back(&found.job));
+        }
+        Ok(Held {
+            command: Arc::clone(command),
+            worker,
+            owner: found.owner,
+            job: found.job,
+        })
     }
 }
 

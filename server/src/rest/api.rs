@@ -467,6 +467,23 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .example(r#"{"progress":1,"total":2,"log":[{"seq":1,"line":"started"}]}"#)
         .answers(&[Answer::json(200, "What was kept, and the job's status.", schema::<model::ReportReply>)])
         .errors(&[404, 409, 429]),
+    Endpoint::new(Get, "/workers/{id}/jobs/{job}/files/{param}", "getWorkInput", Workers, Worker, "Fetch a job's input file", |m| on(m, workers::input))
+        .about("The bytes of the file the parameter `param` of a job the worker holds names (an upload, or another job's output), with `Range` support: \
+                the run's input. 404 for a parameter that names no file; 409 for a job the worker no longer holds.")
+        .params(&[WORKER_ID, Param::path("job", "The job's id.", schema::<model::JobId>), Param::path("param", "The file parameter's name.", schema::<String>)])
+        .answers(&[
+            Answer::of(200, "The file.", Content::File),
+            Answer::of(206, "The range asked for.", Content::File),
+        ])
+        .errors(&[404, 409]),
+    Endpoint::new(Post, "/workers/{id}/jobs/{job}/outputs/{name}", "sendWorkOutput", Workers, Worker, "Send a job's output file", |m| on(m, workers::output))
+        .about("An output file the program of attempt `attempt` left, the body its bytes (at most `--max-upload-bytes`, 413 past it): \
+                listed with the job once whole, replacing one of the same name. 409 for an attempt the worker no longer holds.")
+        .params(&[WORKER_ID, Param::path("job", "The job's id.", schema::<model::JobId>), Param::path("name", "The output's name.", schema::<String>)])
+        .query(schema::<workers::AttemptQuery>)
+        .body(Body::File)
+        .answers(&[Answer::json(201, "The output, as listed with the job.", schema::<model::Output>)])
+        .errors(&[404, 409, 413]),
     Endpoint::new(Get, "/workers", "listWorkers", Workers, Operator, "List workers", |m| on(m, workers::list))
         .about("Every registered worker: name, host, version, tags, kinds, slots, jobs running, state, and its last poll.")
         .answers(&[Answer::json(200, "The workers.", schema::<Vec<model::workers::WorkerInfo>>)]),

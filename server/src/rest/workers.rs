@@ -21,6 +21,7 @@ use model::workers::{
 use model::AppError;
 use serde::Deserialize;
 use std::sync::Arc;
+use tower::ServiceExt;
 
 /// The worker token the request came with: 403 for any other credential.
 fn worker_token(identity: &Identity) -> Result<Arc<WorkerTokenRow>, AppError> {
@@ -155,4 +156,86 @@ pub async fn revoke_token(
         .revoke_worker_token(&caller, &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/workers/{id}/jobs/{job}/files/{param}`: the file a file parameter of a job the
+/// worker holds names, for its run's inputs.
+pub async fn input(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    Path((id, job, param)): Path<(String, String, String)>,
+    request: axum::extract::Request,
+) -> ApiResult<Response> {
+    let token = worker_token(&identity)?;
+    let path = state
+        .engine
+        .jobs()
+        .worker_input(&token, &id, &job, &param)
+        .await?;
+    let served = tower_http::services::ServeFile::new(&path)
+        .oneshot(request)
+        .await
+        .map_err(|e| AppError::internal_because("an input could not be read", e))?;
+    if served.status() == StatusCode::NOT_FOUND {
+        return Err(AppError::new(
+            model::ErrorCode::NotFound,
+            "the file is gone (an upload expired, or an output deleted)",
+        )
+        .into());
+    }
+    Ok(served.map(axum::body::Body::new))
+}
+
+/// `PUT /api/v1/workers/{id}/jobs/{job}/outputs/{name}?attempt=N`: an output file of a job the
+/// worker holds, the body its bytes (at most `--max-upload-bytes`); listed with the job once
+/// whole, replacing one of the same name.
+pub async fn output(
+    State(state): State<AppState>,
+    Extension(identity): Extension<Identity>,
+    Path((id, job, name)): Path<(String, String, String)>,
+    query: Result<Query<AttemptQuery>, axum::extract::rejection::QueryRejection>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let conn = parts
+        .extensions
+        .get::<crate::serve::phases::ConnHandle>()
+        .cloned();
+    let mut body = crate::rest::files::paced(body, conn, state.body_limits.timeout);
+    let written = async {
+        let token = worker_token(&identity)?;
+        let Query(AttemptQuery { attempt }) =
+            query.map_err(|e| AppError::bad_request(e.body_text()))?;
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let jobs = state.engine.jobs();
+        let max = jobs.uploads().limits().max_bytes;
+        let mut out = jobs
+            .worker_output(&token, &id, &job, attempt, &name, &content_type)
+            .await?;
+        while let Some(chunk) = futures::StreamExt::next(&mut body).await {
+            let chunk = chunk.map_err(|e| AppError::bad_request(format!("the file did not arrive whole: {e}")))?;
+            if out.size() + chunk.len() as u64 > max {
+                return Err(jobs.uploads().too_large());
+            }
+            out.write(&chunk)
+                .await
+                .map_err(|e| AppError::new(model::ErrorCode::Internal, e.message))?;
+        }
+        out.finish()
+            .await
+            .map_err(|e| AppError::new(model::ErrorCode::Conflict, e.message))
+    }
+    .await;
+    match written {
+        Ok(output) => (StatusCode::CREATED, Json(output)).into_response(),
+        Err(e) => {
+            crate::rest::files::drain(&mut body).await;
+            crate::rest::files::refused(e)
+        }
+    }
 }

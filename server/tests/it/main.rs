@@ -46,4 +46,5 @@ mod stream;
 mod stress;
 mod tags;
 mod webhooks;
+mod workers;
 mod workflows;

@@ -1,0 +1,73 @@
+//! The files of a job a worker holds: the inputs its file parameters name (an upload, or an
+//! output of another job), which the worker fetches into the run's folder, and the outputs its
+//! program leaves, which the worker sends back and which are listed with the job as a server's
+//! run lists them. Only the worker that holds the job reaches them.
+
+use super::report::Held;
+use crate::context::OutputFile;
+use crate::store::WorkerTokenRow;
+use crate::Jobs;
+use model::{AppError, ErrorCode, ParamType};
+use std::path::PathBuf;
+
+impl Jobs {
+    /// Where the bytes of the file parameter `param` of the job `id` the worker holds are.
+    pub async fn worker_input(
+        &self,
+        token: &WorkerTokenRow,
+        worker: &str,
+        id: &str,
+        param: &str,
+    ) -> Result<PathBuf, AppError> {
+        let Held { command, job, .. } = self.held(token, worker, id, None).await?;
+        let no_such = || {
+            AppError::new(
+                ErrorCode::NotFound,
+                format!("the job has no file for a parameter {param:?}"),
+            )
+        };
+        if !command
+            .params
+            .iter()
+            .any(|p| p.name() == param && p.kind() == ParamType::File)
+        {
+            return Err(no_such());
+        }
+        let file = job
+            .params
+            .get(param)
+            .and_then(|v| v.as_str())
+            .and_then(model::FileRef::parse)
+            .ok_or_else(no_such)?;
+        Ok(self.inner.blobs.file(&file))
+    }
+
+    /// Starts the output `name` of attempt `attempt` of the job `id` the worker holds: written,
+    /// then finished, it is listed with the job (fenced by the worker).
+    pub async fn worker_output(
+        &self,
+        token: &WorkerTokenRow,
+        worker: &str,
+        id: &str,
+        attempt: u32,
+        name: &str,
+        content_type: &str,
+    ) -> Result<OutputFile, AppError> {
+        if let Some(problem) = model::files::output_name_problem(name) {
+            return Err(AppError::invalid_field(
+                "name",
+                format!("the output name {name:?} {problem}"),
+            ));
+        }
+        let Held { worker, owner, job, .. } = self.held(token, worker, id, Some(attempt)).await?;
+        OutputFile::start(
+            &self.inner.blobs,
+            &self.inner.committer,
+            (&owner, &job.id, Some(worker.id.clone())),
+            name,
+            content_type,
+        )
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.message))
+    }
+}

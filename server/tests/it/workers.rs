@@ -1,0 +1,401 @@
+//! Workers on other machines, at the protocol's level (a worker's requests made by hand): a
+//! worker token's reach, registering, claims by long poll, reports fenced by the worker and
+//! its attempt, routing by tags, draining and disabling, and a worker that stops polling.
+//! `headway worker` itself, the program that speaks this protocol, is tested further down.
+
+use crate::client::Session;
+use crate::harness::{app, App};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// A worker's commands file: `render` needs a GPU, `resize` does not and is tried twice.
+/// Their programs are on the worker's machine, not here.
+pub(crate) const COMMANDS: &str = r#"
+[[command]]
+name = "render"
+program = "/opt/worker/render.sh"
+requires = ["gpu"]
+
+[[command]]
+name = "resize"
+program = "/opt/worker/resize.sh"
+
+[command.params.width]
+type = "integer"
+min = 1
+max = 10000
+
+[command.retry]
+max_attempts = 2
+base = "100ms"
+
+[[command]]
+name = "convert"
+program = "/opt/worker/convert.sh"
+
+[command.params.input]
+type = "file"
+"#;
+
+/// A server with a short lease (a worker silent for 3 s is gone), and its operator.
+async fn server() -> (App, Session) {
+    let app = app().with(|c| c.lease_secs = 3).start().await;
+    let op = Session::with_token(&app.base, &app.admin_token());
+    (app, op)
+}
+
+/// Sends `body` to `path` with `s`'s credentials.
+pub(crate) async fn send(s: &Session, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+    let r = s
+        .http
+        .request(method, s.url(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(s: &Session, path: &str, body: Value) -> (u16, Value) {
+    send(s, reqwest::Method::POST, path, body).await
+}
+
+/// A worker token made by the operator.
+pub(crate) async fn worker_token(op: &Session, name: &str) -> String {
+    let (status, made) = post(op, "/api/v1/worker-tokens", json!({"name": name})).await;
+    assert_eq!(status, 201, "{made}");
+    made["token"].as_str().unwrap().to_string()
+}
+
+/// A worker speaking the protocol by hand.
+struct Worker {
+    s: Session,
+    id: String,
+}
+
+impl Worker {
+    async fn register(app: &App, token: &str, tags: &[&str], slots: u32) -> Worker {
+        let s = Session::with_token(&app.base, token);
+        let (status, hello) = post(
+            &s,
+            "/api/v1/workers",
+            json!({"name": "gpu-1", "host": "gpu-1.lan", "version": "test", "pid": 1,
+                   "tags": tags, "max_running": slots, "commands": COMMANDS}),
+        )
+        .await;
+        assert_eq!(status, 201, "{hello}");
+        assert_eq!(hello["kinds"], json!(["render", "resize", "convert"]), "{hello}");
+        let id = hello["id"].as_str().unwrap().to_string();
+        Worker { s, id }
+    }
+
+    async fn poll(&self, free: u32, running: &[&str]) -> (u16, Value) {
+        post(
+            &self.s,
+            &format!("/api/v1/workers/{}/poll", self.id),
+            json!({"free": free, "running": running}),
+        )
+        .await
+    }
+
+    /// Polls until it is given a job; returns it.
+    async fn take(&self) -> Value {
+        for _ in 0..30 {
+            let (status, reply) = self.poll(1, &[]).await;
+            assert_eq!(status, 200, "{reply}");
+            if let Some(job) = reply["jobs"].as_array().and_then(|j| j.first()) {
+                return job.clone();
+            }
+        }
+        panic!("no job was given in 30 polls");
+    }
+
+    async fn report(&self, job: &Value, body: Value) -> (u16, Value) {
+        self.report_on(job["id"].as_str().unwrap(), job["attempt"].as_u64().unwrap(), body)
+            .await
+    }
+
+    async fn report_on(&self, job: &str, attempt: u64, body: Value) -> (u16, Value) {
+        post(
+            &self.s,
+            &format!("/api/v1/workers/{}/jobs/{job}/report?attempt={attempt}", self.id),
+            body,
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_worker_takes_a_job_of_its_kinds_and_reports_it_to_its_end() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "gpu box").await;
+    let w = Worker::register(&app, &token, &["gpu"], 2).await;
+    // Its kinds are the server's now: started, checked and shown like any other.
+    let (status, kinds) = op.get("/api/v1/kinds").await;
+    assert_eq!(status, 200);
+    assert!(kinds.as_array().unwrap().iter().any(|k| k["name"] == "resize"), "{kinds}");
+    let (status, bad) = op.create("resize", json!({"width": 0})).await;
+    assert_eq!((status, bad["fields"][0]["field"].as_str()), (422, Some("width")), "{bad}");
+    let (status, job) = op.create("resize", json!({"width": 640})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let given = w.take().await;
+    assert_eq!((given["id"].as_str(), given["kind"].as_str()), (Some(id.as_str()), Some("resize")), "{given}");
+    assert_eq!((given["params"]["width"].as_u64(), given["attempt"].as_u64(), given["log_seq"].as_u64()), (Some(640), Some(1), Some(0)));
+    let (status, reply) = w
+        .report(&given, json!({"progress": 1, "total": 2, "log": [{"seq": 1, "line": "half"}]}))
+        .await;
+    assert_eq!((status, reply["acked"].as_u64(), reply["status"].as_str()), (200, Some(1), Some("running")), "{reply}");
+    // Sent again (its answer lost): nothing twice.
+    let (status, _) = w
+        .report(&given, json!({"log": [{"seq": 1, "line": "half"}, {"seq": 2, "line": "done"}], "progress": 2, "result": {"frames": 2}, "end": {"status": "succeeded"}}))
+        .await;
+    assert_eq!(status, 200);
+    let job = op.wait_finished(&id).await;
+    assert_eq!((job["status"].as_str(), job["result"]["frames"].as_u64()), (Some("succeeded"), Some(2)), "{job}");
+    let lines: Vec<String> = op.log(&id).await.iter().map(|l| l["line"].as_str().unwrap().to_string()).collect();
+    assert_eq!(lines, ["half", "done"]);
+    // Ended: a report more is refused.
+    let (status, _) = w.report(&given, json!({})).await;
+    assert_eq!(status, 409);
+    // Listed for operators, with what it runs.
+    let (status, workers) = op.get("/api/v1/workers").await;
+    assert_eq!(status, 200);
+    assert_eq!((workers[0]["name"].as_str(), workers[0]["tags"][0].as_str(), workers[0]["slots"].as_u64()), (Some("gpu-1"), Some("gpu"), Some(2)), "{workers}");
+}
+
+#[tokio::test]
+async fn a_worker_token_reaches_nothing_but_its_own_work() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let w = Worker::register(&app, &token, &[], 1).await;
+    // Anything but a worker's own endpoints: 403.
+    for path in ["/api/v1/jobs", "/api/v1/kinds", "/api/v1/workers", "/api/v1/me", "/api/v1/events"] {
+        let (status, _) = w.s.get(path).await;
+        assert_eq!(status, 403, "{path}");
+    }
+    let (status, _) = post(&w.s, "/api/v1/jobs", json!({"kind": "demo", "params": {}})).await;
+    assert_eq!(status, 403);
+    let (status, _) = post(&w.s, &format!("/api/v1/workers/{}/state", w.id), json!({"state": "active"})).await;
+    assert_eq!(status, 403);
+    // Another job (of a kind it does not run): 404, and nothing is written to it.
+    let demo = op.demo(3, 200).await;
+    let (status, _) = w.report_on(&demo, 1, json!({"log": [{"seq": 1, "line": "forged"}]})).await;
+    assert_eq!(status, 404);
+    assert!(op.log(&demo).await.iter().all(|l| l["line"] != "forged"));
+    // Another token's worker: 404 for its poll.
+    let other = worker_token(&op, "other").await;
+    let stranger = Session::with_token(&app.base, &other);
+    let (status, _) = post(&stranger, &format!("/api/v1/workers/{}/poll", w.id), json!({"free": 1})).await;
+    assert_eq!(status, 404);
+    // A user of the dashboard may not make worker tokens, list or steer workers (an open
+    // server's anonymous user is told to sign in as an admin); a wrong token is 401.
+    let member = app.session();
+    let (status, _) = post(&member, "/api/v1/worker-tokens", json!({"name": "x"})).await;
+    assert!(matches!(status, 401 | 403), "{status}");
+    let (status, _) = member.get("/api/v1/workers").await;
+    assert!(matches!(status, 401 | 403), "{status}");
+    let forged = Session::with_token(&app.base, "hwk_00000000000000000000000000000000");
+    let (status, _) = forged.poll_as(&w.id).await;
+    assert_eq!(status, 401);
+    // Bad hellos are refused, naming what is wrong.
+    for (hello, field) in [
+        (json!({"name": "", "host": "h", "version": "v", "pid": 1, "max_running": 1, "commands": COMMANDS}), "name"),
+        (json!({"name": "n", "host": "h", "version": "v", "pid": 1, "max_running": 0, "commands": COMMANDS}), "max_running"),
+        (json!({"name": "n", "host": "h", "version": "v", "pid": 1, "tags": ["GPU!"], "max_running": 1, "commands": COMMANDS}), "tags"),
+        (json!({"name": "n", "host": "h", "version": "v", "pid": 1, "max_running": 1, "commands": "[[command]]\nname = \"x\"\n"}), "commands"),
+        (json!({"name": "n", "host": "h", "version": "v", "pid": 1, "max_running": 1, "commands": "[[command]]\nname = \"demo\"\nprogram = \"/bin/true\"\n"}), "commands"),
+    ] {
+        let (status, e) = post(&w.s, "/api/v1/workers", hello).await;
+        assert_eq!((status, e["fields"][0]["field"].as_str()), (422, Some(field)), "{e}");
+    }
+    // A revoked token is refused at once.
+    let (_, tokens) = op.get("/api/v1/worker-tokens").await;
+    let id = tokens.as_array().unwrap().iter().find(|t| t["name"] == "box").unwrap()["id"].as_str().unwrap().to_string();
+    let (status, _) = send(&op, reqwest::Method::DELETE, &format!("/api/v1/worker-tokens/{id}"), json!({})).await;
+    assert_eq!(status, 204);
+    let (status, _) = w.poll(1, &[]).await;
+    assert_eq!(status, 401);
+}
+
+trait PollAs {
+    async fn poll_as(&self, worker: &str) -> (u16, Value);
+}
+
+impl PollAs for Session {
+    async fn poll_as(&self, worker: &str) -> (u16, Value) {
+        post(self, &format!("/api/v1/workers/{worker}/poll"), json!({"free": 1})).await
+    }
+}
+
+#[tokio::test]
+async fn a_kind_that_requires_a_tag_waits_for_a_worker_that_offers_it() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let plain = Worker::register(&app, &token, &["eu"], 4).await;
+    let (status, job) = op.create("render", json!({})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    // The worker without a GPU is not given it: its poll ends empty.
+    let (status, reply) = plain.poll(4, &[]).await;
+    assert_eq!((status, reply["jobs"].as_array().map(Vec::len)), (200, Some(0)), "{reply}");
+    let (_, waiting) = op.get(&format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(waiting["waiting_for"], "tags", "{waiting}");
+    // One with a GPU is.
+    let gpu = Worker::register(&app, &token, &["gpu"], 1).await;
+    let given = gpu.take().await;
+    assert_eq!(given["id"], id.as_str());
+}
+
+#[tokio::test]
+async fn a_worker_that_stops_polling_loses_its_job_to_another_attempt_and_its_reports_after() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let first = Worker::register(&app, &token, &[], 1).await;
+    let (_, job) = op.create("resize", json!({"width": 10})).await;
+    let id = job["id"].as_str().unwrap().to_string();
+    let given = first.take().await;
+    let (status, _) = first.report(&given, json!({"log": [{"seq": 1, "line": "attempt 1"}]})).await;
+    assert_eq!(status, 200);
+    // It goes silent (kill -9, power, network): after the lease, its job is taken back and,
+    // its kind allowing two attempts, queued again; another worker takes attempt 2.
+    let second = Worker::register(&app, &token, &[], 1).await;
+    let again = tokio::time::timeout(Duration::from_secs(30), second.take()).await.expect("taken back within the lease");
+    assert_eq!((again["id"].as_str(), again["attempt"].as_u64(), again["log_seq"].as_u64()), (Some(id.as_str()), Some(2), Some(1)), "{again}");
+    // The first comes back: its report on attempt 1 is refused, and writes nothing.
+    let (status, e) = first.report(&given, json!({"log": [{"seq": 2, "line": "stale"}], "end": {"status": "succeeded"}})).await;
+    assert_eq!(status, 409, "{e}");
+    let (status, e) = first.poll(1, &[&id]).await;
+    assert_eq!(status, 404, "the worker was taken for gone: it registers again: {e}");
+    let (status, _) = second.report(&again, json!({"log": [{"seq": 2, "line": "attempt 2"}], "end": {"status": "succeeded"}})).await;
+    assert_eq!(status, 200);
+    let job = op.wait_finished(&id).await;
+    assert_eq!((job["status"].as_str(), job["attempt"].as_u64()), (Some("succeeded"), Some(2)), "{job}");
+    let lines: Vec<String> = op.log(&id).await.iter().map(|l| l["line"].as_str().unwrap().to_string()).collect();
+    assert!(lines.contains(&"attempt 1".to_string()) && lines.contains(&"attempt 2".to_string()), "{lines:?}");
+    assert!(!lines.contains(&"stale".to_string()), "{lines:?}");
+}
+
+#[tokio::test]
+async fn a_failed_attempt_on_a_worker_is_tried_again_and_a_stale_report_is_refused() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let w = Worker::register(&app, &token, &[], 1).await;
+    let (status, _) = op.create("resize", json!({"width": 10})).await;
+    assert_eq!(status, 201);
+    let first = w.take().await;
+    let (status, reply) = w
+        .report(&first, json!({"end": {"status": "failed", "error": {"code": "exit_1", "message": "boom"}}}))
+        .await;
+    assert_eq!((status, reply["status"].as_str()), (200, Some("queued")), "{reply}");
+    let second = w.take().await;
+    assert_eq!(second["attempt"], 2);
+    // A report on the first attempt: 409, the second goes on.
+    let (status, _) = w.report(&first, json!({"end": {"status": "succeeded"}})).await;
+    assert_eq!(status, 409);
+    let (status, reply) = w
+        .report(&second, json!({"end": {"status": "failed", "error": {"code": "exit_1", "message": "boom again"}}}))
+        .await;
+    assert_eq!((status, reply["status"].as_str()), (200, Some("failed")), "{reply}");
+}
+
+#[tokio::test]
+async fn a_cancel_reaches_the_workers_poll_at_once() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let w = Worker::register(&app, &token, &[], 1).await;
+    let (_, job) = op.create("resize", json!({"width": 10})).await;
+    let id = job["id"].as_str().unwrap().to_string();
+    let given = w.take().await;
+    let asked = tokio::spawn({
+        let op = Session::with_token(&app.base, &app.admin_token());
+        let id = id.clone();
+        async move {
+            // While the poll below waits.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            op.cancel(&id).await
+        }
+    });
+    let started = std::time::Instant::now();
+    let (status, reply) = w.poll(0, &[&id]).await;
+    assert_eq!((status, reply["stop"].as_array().map(|s| s.len())), (200, Some(1)), "{reply}");
+    assert!(started.elapsed() < Duration::from_millis(900), "answered as the cancel came, not at the poll's end: {:?}", started.elapsed());
+    assert_eq!(asked.await.unwrap().0, 200);
+    let (status, reply) = w.report(&given, json!({"end": {"status": "cancelled"}})).await;
+    assert_eq!((status, reply["status"].as_str()), (200, Some("cancelled")), "{reply}");
+}
+
+#[tokio::test]
+async fn a_drained_worker_takes_nothing_and_a_disabled_one_gives_its_jobs_back() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let w = Worker::register(&app, &token, &[], 2).await;
+    let (_, one) = op.create("resize", json!({"width": 1})).await;
+    let one = one["id"].as_str().unwrap().to_string();
+    let given = w.take().await;
+    let (status, drained) = post(&op, &format!("/api/v1/workers/{}/state", w.id), json!({"state": "draining"})).await;
+    assert_eq!((status, drained["state"].as_str()), (200, Some("draining")), "{drained}");
+    let (_, two) = op.create("resize", json!({"width": 2})).await;
+    let two = two["id"].as_str().unwrap().to_string();
+    let (status, reply) = w.poll(1, &[&one]).await;
+    assert_eq!((status, reply["state"].as_str(), reply["jobs"].as_array().map(Vec::len)), (200, Some("draining"), Some(0)), "{reply}");
+    // What it runs goes on.
+    let (status, _) = w.report(&given, json!({"end": {"status": "succeeded"}})).await;
+    assert_eq!(status, 200);
+    // Enabled again, it takes the second; disabled, it gives it back and is told to stop it.
+    let (status, _) = post(&op, &format!("/api/v1/workers/{}/state", w.id), json!({"state": "active"})).await;
+    assert_eq!(status, 200);
+    let taken = w.take().await;
+    assert_eq!(taken["id"], two.as_str());
+    let (status, _) = post(&op, &format!("/api/v1/workers/{}/state", w.id), json!({"state": "disabled"})).await;
+    assert_eq!(status, 200);
+    let (status, reply) = w.poll(1, &[&two]).await;
+    assert_eq!((status, reply["stop"].clone(), reply["state"].as_str()), (200, json!([two.clone()]), Some("disabled")), "{reply}");
+    let (_, job) = op.get(&format!("/api/v1/jobs/{two}")).await;
+    assert_eq!((job["status"].as_str(), job["attempt"].as_u64()), (Some("queued"), Some(2)), "tried again elsewhere: {job}");
+    let (status, _) = w.report(&taken, json!({"end": {"status": "succeeded"}})).await;
+    assert_eq!(status, 409);
+}
+
+#[tokio::test]
+async fn a_worker_fetches_its_jobs_inputs_and_sends_back_their_outputs() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let w = Worker::register(&app, &token, &[], 1).await;
+    let (status, upload) = crate::files::upload(&op, "people.csv", "text/csv", b"name\nada\n".to_vec()).await;
+    assert_eq!(status, 201, "{upload}");
+    let (status, job) = op.create("convert", json!({"input": upload["id"]})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let given = w.take().await;
+    let base = format!("/api/v1/workers/{}/jobs/{id}", w.id);
+    let input = w.s.http.get(w.s.url(&format!("{base}/files/input"))).send().await.unwrap();
+    assert_eq!(input.status(), 200);
+    assert_eq!(input.bytes().await.unwrap().as_ref(), b"name\nada\n");
+    // A parameter that names no file, and another job's: nothing.
+    let (status, _) = w.s.get(&format!("{base}/files/width")).await;
+    assert_eq!(status, 404);
+    let demo = op.demo(1, 0).await;
+    let (status, _) = w.s.get(&format!("/api/v1/workers/{}/jobs/{demo}/files/input", w.id)).await;
+    assert_eq!(status, 404);
+    let out = |name: &str, attempt: u64, body: &'static [u8]| {
+        w.s.http
+            .post(w.s.url(&format!("{base}/outputs/{name}?attempt={attempt}")))
+            .header("content-type", "text/csv")
+            .body(body)
+            .send()
+    };
+    let sent = out("people.json", 1, b"[{\"name\":\"ada\"}]").await.unwrap();
+    assert_eq!(sent.status(), 201);
+    assert_eq!(out("a%5Cb", 1, b"x").await.unwrap().status(), 422, "a name with a backslash");
+    assert_eq!(out("other.json", 2, b"x").await.unwrap().status(), 409, "another attempt's");
+    let (status, _) = w.report(&given, json!({"end": {"status": "succeeded"}})).await;
+    assert_eq!(status, 200);
+    let job = op.wait_finished(&id).await;
+    assert_eq!(job["outputs"][0]["name"], "people.json", "{job}");
+    let file = op.text(&format!("/api/v1/jobs/{id}/outputs/people.json")).await;
+    assert_eq!(file, "[{\"name\":\"ada\"}]");
+    // Ended: no more outputs.
+    assert_eq!(out("late.json", 1, b"x").await.unwrap().status(), 409);
+}
