@@ -59,7 +59,9 @@ impl Jobs {
                 format!("the output name {name:?} {problem}"),
             ));
         }
-        let Held { worker, owner, job, .. } = self.held(token, worker, id, Some(attempt)).await?;
+        let Held {
+            worker, owner, job, ..
+        } = self.held(token, worker, id, Some(attempt)).await?;
         OutputFile::start(
             &self.inner.blobs,
             &self.inner.committer,

@@ -54,7 +54,8 @@ impl Jobs {
                 ));
             }
         }
-        let tags = model::tags::checked(&hello.tags).map_err(|e| AppError::invalid_field("tags", e))?;
+        let tags =
+            model::tags::checked(&hello.tags).map_err(|e| AppError::invalid_field("tags", e))?;
         if hello.max_running == 0 || hello.max_running > MAX_SLOTS {
             return Err(AppError::invalid_field(
                 "max_running",
@@ -79,7 +80,10 @@ impl Jobs {
                 "the commands file declares no command: a worker runs the commands of its file",
             ));
         }
-        if let Some(taken) = commands.iter().find(|c| self.inner.kinds.is_local(&c.info.name)) {
+        if let Some(taken) = commands
+            .iter()
+            .find(|c| self.inner.kinds.is_local(&c.info.name))
+        {
             return Err(AppError::invalid_field(
                 "commands",
                 format!(
@@ -89,7 +93,10 @@ impl Jobs {
             ));
         }
         if self.stopping().is_cancelled() {
-            return Err(AppError::new(ErrorCode::Unavailable, "the server is shutting down"));
+            return Err(AppError::new(
+                ErrorCode::Unavailable,
+                "the server is shutting down",
+            ));
         }
         let row = RemoteRow {
             id: ProcessId::random(),
@@ -114,7 +121,9 @@ impl Jobs {
         self.refresh_remote_kinds().await.map_err(read_failed)?;
         tracing::info!(worker = %row.id, name = %row.name, host = %row.host, tags = ?row.tags, "a worker registered");
         // Its kinds' jobs may be waiting.
-        self.inner.remotes.heard(&JobId::random(), JobStatus::Queued);
+        self.inner
+            .remotes
+            .heard(&JobId::random(), JobStatus::Queued);
         Ok(Registered {
             id: row.id.to_string(),
             lease_secs: self.inner.lease.as_secs(),
@@ -162,7 +171,11 @@ impl Jobs {
         let running: Vec<JobId> = poll
             .running
             .iter()
-            .map(|j| JobId::parse(j).map_err(|_| AppError::invalid_field("running", format!("{j:?} is not a job id"))))
+            .map(|j| {
+                JobId::parse(j).map_err(|_| {
+                    AppError::invalid_field("running", format!("{j:?} is not a job id"))
+                })
+            })
             .collect::<Result<_, _>>()?;
         if !self
             .inner
@@ -171,7 +184,10 @@ impl Jobs {
             .await
             .map_err(read_failed)?
         {
-            return self.worker_of(token, id).await.map(|_| PollReply::default());
+            return self
+                .worker_of(token, id)
+                .await
+                .map(|_| PollReply::default());
         }
         let state = WorkerState::parse(&worker.state).unwrap_or_default();
         let held = self
@@ -191,6 +207,25 @@ impl Jobs {
             })
             .map(|j| j.to_string())
             .collect();
+        // Jobs it holds and does not list: claimed for it by a poll whose answer it never got
+        // (a cut connection, or a poll it gave up on to ask again). They are given again.
+        if state != WorkerState::Disabled {
+            let mut unknown = Vec::new();
+            for (id, _) in held.iter().filter(|(h, _)| !running.contains(h)) {
+                if let Some(found) = self.inner.store.claimed_job(id).await.map_err(read_failed)? {
+                    if found.claimed_by.as_ref() == Some(&worker.id) {
+                        unknown.push(found.job);
+                    }
+                }
+            }
+            if !unknown.is_empty() {
+                return Ok(PollReply {
+                    jobs: self.assigned(unknown).await,
+                    stop,
+                    state,
+                });
+            }
+        }
         let free = poll
             .free
             .min((worker.slots.max(0) as u64).saturating_sub(held.len() as u64) as u32);
@@ -212,7 +247,7 @@ impl Jobs {
                 let jobs = self.claim_for(&worker, free).await?;
                 if !jobs.is_empty() {
                     return Ok(PollReply {
-                        jobs: self.assigned(jobs).await,
+                        jobs: self.assigned(jobs.into_iter().map(|q| q.job).collect()).await,
                         stop,
                         state,
                     });
@@ -246,7 +281,10 @@ impl Jobs {
             .remotes
             .parsed
             .read(&worker.commands)
-            .map_err(|e| AppError::internal().because("reading a worker's commands file", std::io::Error::other(e)))?;
+            .map_err(|e| {
+                AppError::internal()
+                    .because("reading a worker's commands file", std::io::Error::other(e))
+            })?;
         let kinds: Vec<String> = commands
             .iter()
             .filter(|c| model::tags::missing(&c.requires, &worker.tags).is_empty())
@@ -277,10 +315,9 @@ impl Jobs {
 
     /// What a worker needs of the jobs it was given: parameters, secrets, timeout, attempt, and
     /// where their logs go on.
-    async fn assigned(&self, jobs: Vec<QueuedJob>) -> Vec<Assigned> {
+    async fn assigned(&self, jobs: Vec<model::Job>) -> Vec<Assigned> {
         let mut assigned = Vec::with_capacity(jobs.len());
-        for q in jobs {
-            let job = q.job;
+        for job in jobs {
             let secrets = crate::commands::secrets::read(&self.inner.blobs, &job.id).await;
             let log_seq = match self.inner.store.log_tail(&job.id, 0).await {
                 Ok((_, n)) => n,
@@ -370,9 +407,20 @@ impl Jobs {
         }
         tracing::warn!(worker = %pid, state = %state, by = caller.name().unwrap_or_default(), "a worker's state was set");
         if state == WorkerState::Disabled {
-            let held = self.inner.store.held_jobs(&pid).await.map_err(read_failed)?;
+            let held = self
+                .inner
+                .store
+                .held_jobs(&pid)
+                .await
+                .map_err(read_failed)?;
             for (job, _) in held {
-                if let Some(orphan) = self.inner.store.claimed_job(&job).await.map_err(read_failed)? {
+                if let Some(orphan) = self
+                    .inner
+                    .store
+                    .claimed_job(&job)
+                    .await
+                    .map_err(read_failed)?
+                {
                     if orphan.claimed_by.as_ref() == Some(&pid) {
                         self.inner.membership.take_over(orphan).await;
                     }
@@ -401,7 +449,9 @@ impl Jobs {
                 }
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %Chain(&e), "looking for workers that are gone failed"),
+            Err(e) => {
+                tracing::warn!(error = %Chain(&e), "looking for workers that are gone failed")
+            }
         }
         if let Err(e) = self.refresh_remote_kinds().await {
             tracing::warn!(error = %Chain(&e), "reading the workers' kinds failed");
@@ -411,7 +461,8 @@ impl Jobs {
     /// Looks for workers that are gone every sixth of the lease (at least every 5 s).
     pub(crate) fn spawn_worker_keeper(&self) {
         let engine = self.clone();
-        let every = (self.inner.lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5));
+        let every =
+            (self.inner.lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5));
         let stopping = self.stopping();
         tokio::spawn(async move {
             // The workers registered before this process started are known at once.

@@ -5,10 +5,10 @@
 //! reaches the job's next attempt. A failed end is tried again where the kind allows, as on a
 //! server.
 
+use crate::commands::Command;
 use crate::failures::{read_failed, write_failed};
 use crate::jobs::external::check_report;
 use crate::retries::{next_attempt, Tries};
-use crate::commands::Command;
 use crate::store::{ExternalReport, RemoteRow, Reported, WorkerTokenRow};
 use crate::{now_ms, Jobs};
 use model::external::{Report, ReportReply};
@@ -29,10 +29,7 @@ impl Jobs {
     ) -> Result<ReportReply, AppError> {
         check_report(&report)?;
         let Held {
-            worker,
-            owner,
-            job,
-            ..
+            worker, owner, job, ..
         } = self.held(token, worker, id, Some(attempt)).await?;
         let id = job.id.clone();
         let bytes: u64 = report.log.iter().map(|l| l.line.len() as u64).sum();
@@ -116,7 +113,8 @@ impl Jobs {
             }
             Reported::NotRunning => return Err(taken_back(&job)),
         };
-        if ends && !reply.status.is_active() && self.inner.kinds.takes(&job.kind, ParamType::Secret) {
+        if ends && !reply.status.is_active() && self.inner.kinds.takes(&job.kind, ParamType::Secret)
+        {
             // It will not run again: its secrets go.
             crate::commands::secrets::forget(&self.inner.blobs, &id).await;
         }
@@ -154,7 +152,13 @@ impl Jobs {
         })?;
         let not_yours = || AppError::new(ErrorCode::NotFound, "no such job among this worker's");
         let id = JobId::parse(id).map_err(|_| not_yours())?;
-        let Some(found) = self.inner.store.claimed_job(&id).await.map_err(read_failed)? else {
+        let Some(found) = self
+            .inner
+            .store
+            .claimed_job(&id)
+            .await
+            .map_err(read_failed)?
+        else {
             return Err(not_yours());
         };
         let commands = self

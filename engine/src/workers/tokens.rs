@@ -24,7 +24,9 @@ impl Jobs {
         let name = name.trim();
         if name.is_empty()
             || name.chars().count() > MAX_NAME
-            || name.chars().any(|c| c.is_control() || model::is_format_mark(c))
+            || name
+                .chars()
+                .any(|c| c.is_control() || model::is_format_mark(c))
         {
             return Err(AppError::invalid_field(
                 "name",

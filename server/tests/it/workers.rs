@@ -399,3 +399,25 @@ async fn a_worker_fetches_its_jobs_inputs_and_sends_back_their_outputs() {
     // Ended: no more outputs.
     assert_eq!(out("late.json", 1, b"x").await.unwrap().status(), 409);
 }
+
+#[tokio::test]
+async fn a_job_whose_poll_answer_was_lost_is_given_again_and_to_no_one_else() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let w = Worker::register(&app, &token, &[], 1).await;
+    let other = Worker::register(&app, &token, &[], 1).await;
+    let (_, job) = op.create("resize", json!({"width": 1})).await;
+    let id = job["id"].as_str().unwrap().to_string();
+    let first = w.take().await;
+    // The answer never reached the worker: its next poll lists nothing running.
+    let (status, again) = w.poll(1, &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["jobs"][0]["id"], id.as_str(), "{again}");
+    assert_eq!(again["jobs"][0]["attempt"], first["attempt"]);
+    // Another worker is never given it.
+    let (status, none) = other.poll(1, &[]).await;
+    assert_eq!((status, none["jobs"].as_array().map(Vec::len)), (200, Some(0)), "{none}");
+    // Listed as running, it is not given a third time.
+    let (status, listed) = w.poll(0, &[&id]).await;
+    assert_eq!((status, listed["jobs"].as_array().map(Vec::len)), (200, Some(0)), "{listed}");
+}
