@@ -10,7 +10,8 @@
 //! - [`spawn`] starts the program (own process group, cleared environment, fd 3, death with
 //!   Headway) and [`rundir`] gives each run its folder and sweeps what a crash left;
 //! - [`run`] reads its stdout, stderr ([`lines`], [`tqdm`]) and fd 3 ([`protocol`]) into the
-//!   job and turns its exit into the job's end;
+//!   job and turns its exit into the job's end, through a [`Sink`]: the job's context on the
+//!   server, or what `headway worker` reports to ([`run_on`]);
 //! - [`secrets`] keeps secret parameters out of the job's record.
 
 pub mod args;
@@ -22,11 +23,14 @@ pub mod protocol;
 mod run;
 pub mod rundir;
 pub mod secrets;
+pub mod sink;
 pub mod spawn;
 mod supervisor;
 pub mod tqdm;
 
 pub use file::{duration, FileError, ProgressFrom};
+pub use run::run_on;
+pub use sink::Sink;
 
 use crate::kinds::{ErasedKind, Registry, Retry};
 use model::KindInfo;

@@ -1,10 +1,12 @@
 //! One run of a command: its files and environment prepared, the program started, its three
 //! channels read into the job (stdout and stderr to the log, fd 3 to the bar), and its end
-//! turned into the job's.
+//! turned into the job's. The job is reached through a [`Sink`]: the [`JobContext`] on the
+//! server, or what a worker reports to.
 
 use super::lines::{self, Line, Source};
 use super::protocol::{self, Report};
 use super::rundir::RunDir;
+use super::sink::Sink;
 use super::spawn::Spec;
 use super::{Command, Programs, ProgressFrom};
 use crate::kinds::{JobContext, RunResult};
@@ -13,7 +15,6 @@ use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
 use std::sync::Arc;
 
 /// Variables a program gets from Headway's own environment, when they are set.
@@ -33,15 +34,26 @@ fn failed(code: &str, message: String) -> JobError {
 /// The least silence of a program's pipes, once it has ended, that lets them go unread.
 const DRAIN_SILENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Runs `command` as the job of `ctx`, on the server.
 pub async fn run(
     command: Arc<Command>,
     programs: Arc<Programs>,
     params: Value,
     ctx: &mut JobContext,
 ) -> RunResult {
-    let job = ctx.job_id().to_string();
-    let secrets = super::secrets::read(ctx.blobs(), ctx.job_id()).await;
-    let dir = RunDir::create(&programs.runs, &job, ctx.attempt())
+    run_on(command, programs, params, ctx).await
+}
+
+/// Runs `command` with `params` as the job `sink` reaches, and returns how the job ends.
+pub async fn run_on<S: Sink>(
+    command: Arc<Command>,
+    programs: Arc<Programs>,
+    params: Value,
+    sink: &mut S,
+) -> RunResult {
+    let job = sink.job_id().to_string();
+    let secrets = sink.secrets().await;
+    let dir = RunDir::create(&programs.runs, &job, sink.attempt())
         .await
         .map_err(|e| {
             failed(
@@ -49,7 +61,7 @@ pub async fn run(
                 format!("the run's folder could not be made: {e}"),
             )
         })?;
-    let paths = inputs(&command, &params, ctx, &dir).await?;
+    let paths = inputs(&command, &params, sink, &dir).await?;
     let args = super::args::render_all(&command.args, &params, &paths);
     let env = environment(&command, &params, &paths, &secrets, &job, &dir);
     let spec = Spec {
@@ -97,7 +109,7 @@ pub async fn run(
         tqdm,
         refused: None,
     };
-    let stop = ctx.stop_token();
+    let stop = sink.stop_token();
     let mut exit = None;
     let mut kill_at: Option<tokio::time::Instant> = None;
     // After the program ended, its pipes are read to their end: its supervisor has killed
@@ -117,7 +129,7 @@ pub async fn run(
         tokio::select! {
             line = rx.recv(), if !closed => match line {
                 Some(line) => {
-                    state.take(line, ctx).await;
+                    state.take(line, sink).await;
                     if let Some(until) = drain_until.as_mut() {
                         *until = tokio::time::Instant::now() + drain;
                     }
@@ -143,7 +155,7 @@ pub async fn run(
             }
             _ = tokio::time::sleep_until(flush_at.unwrap_or(far)), if flush_at.is_some() => {
                 flush_at = None;
-                ctx.flush().await;
+                sink.flush().await;
             }
             _ = tokio::time::sleep_until(drain_until.unwrap_or(far)), if drain_until.is_some() => {
                 // A process outside the group holds a pipe and has said nothing for a while:
@@ -164,10 +176,10 @@ pub async fn run(
             )
         })?;
     if stop.is_cancelled() {
-        // Cancelled, timed out or interrupted: the runner says which.
+        // Cancelled, timed out or interrupted: what stopped it says which.
         return Ok(());
     }
-    state.publish_all(ctx).await;
+    state.publish_all(sink).await;
     if let Some(code) = status.code() {
         if code == 0 {
             // A child it asked for and did not get: its work is not whole.
@@ -210,10 +222,10 @@ fn signal_name(signal: i32) -> Option<&'static str> {
 
 /// Copies the file (an upload, or an output of a job) each file parameter names into `inputs/`, read-only, and returns the copies'
 /// paths by parameter name. The copy is named after the parameter, never after the file.
-async fn inputs(
+async fn inputs<S: Sink>(
     command: &Command,
     params: &Value,
-    ctx: &JobContext,
+    sink: &mut S,
     dir: &RunDir,
 ) -> Result<HashMap<String, String>, JobError> {
     use std::os::unix::fs::PermissionsExt;
@@ -236,9 +248,12 @@ async fn inputs(
             )
         };
         let file = model::FileRef::parse(id).ok_or_else(|| gone(&"it names no file"))?;
-        let from = ctx.file_path(&file);
         let to = dir.inputs().join(p.name());
-        tokio::fs::copy(&from, &to).await.map_err(|e| gone(&e))?;
+        let from = sink.input(p.name(), &file, &to).await?;
+        // A sink that fetched the file wrote it in place already.
+        if from != to {
+            tokio::fs::copy(&from, &to).await.map_err(|e| gone(&e))?;
+        }
         let _ = tokio::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o400)).await;
         paths.insert(p.name().to_string(), to.to_string_lossy().into_owned());
     }
@@ -312,7 +327,7 @@ impl State {
         text
     }
 
-    async fn take(&mut self, line: Line, ctx: &mut JobContext) {
+    async fn take<S: Sink>(&mut self, line: Line, sink: &mut S) {
         let text = self.mask(line.text);
         let text = if line.cut > 0 {
             format!(
@@ -324,23 +339,23 @@ impl State {
             text
         };
         match line.source {
-            Source::Stdout => ctx.log(LogLevel::Info, text).await,
+            Source::Stdout => sink.log(LogLevel::Info, text).await,
             Source::Stderr => {
                 if let Some(bar) = self.tqdm.then(|| super::tqdm::parse(&text)).flatten() {
-                    self.bar(bar, ctx).await;
+                    self.bar(bar, sink).await;
                     return;
                 }
                 self.tail.push_back(text.clone());
                 if self.tail.len() > TAIL_LINES {
                     self.tail.pop_front();
                 }
-                ctx.log(LogLevel::Warn, text).await;
+                sink.log(LogLevel::Warn, text).await;
             }
             Source::Fd3 => match protocol::parse(&text) {
-                Ok(Some(report)) => self.report(report, ctx).await,
+                Ok(Some(report)) => self.report(report, sink).await,
                 Ok(None) => {}
                 Err(why) => {
-                    ctx.log(
+                    sink.log(
                         LogLevel::Warn,
                         format!("fd 3: ignored the line {text:?}: {why}"),
                     )
@@ -350,20 +365,20 @@ impl State {
         }
     }
 
-    async fn bar(&mut self, bar: super::tqdm::Bar, ctx: &mut JobContext) {
-        let unit = bar.unit.unwrap_or_else(|| ctx.progress().unit.clone());
-        if ctx.progress().total != bar.total || ctx.progress().unit != unit {
-            ctx.set_total(bar.total, &unit).await;
+    async fn bar<S: Sink>(&mut self, bar: super::tqdm::Bar, sink: &mut S) {
+        let unit = bar.unit.unwrap_or_else(|| sink.progress().unit.clone());
+        if sink.progress().total != bar.total || sink.progress().unit != unit {
+            sink.set_total(bar.total, &unit).await;
         }
         if let Some(m) = bar.message {
-            if ctx.progress().message != m {
-                ctx.set_message(m).await;
+            if sink.progress().message != m {
+                sink.set_message(m).await;
             }
         }
-        ctx.set_current(bar.current).await;
+        sink.set_current(bar.current).await;
     }
 
-    async fn report(&mut self, report: Report, ctx: &mut JobContext) {
+    async fn report<S: Sink>(&mut self, report: Report, sink: &mut S) {
         match report {
             Report::Progress {
                 current,
@@ -371,58 +386,56 @@ impl State {
                 unit,
             } => {
                 if total.is_some() || unit.is_some() {
-                    let total = total.unwrap_or(ctx.progress().total);
-                    let unit = unit.unwrap_or_else(|| ctx.progress().unit.clone());
-                    ctx.set_total(total, &unit).await;
+                    let total = total.unwrap_or(sink.progress().total);
+                    let unit = unit.unwrap_or_else(|| sink.progress().unit.clone());
+                    sink.set_total(total, &unit).await;
                 }
-                ctx.set_current(current).await;
+                sink.set_current(current).await;
             }
-            Report::Advance(n) => ctx.advance(n).await,
+            Report::Advance(n) => sink.advance(n).await,
             Report::Total { total, unit } => {
-                let unit = unit.unwrap_or_else(|| ctx.progress().unit.clone());
-                ctx.set_total(total, &unit).await;
+                let unit = unit.unwrap_or_else(|| sink.progress().unit.clone());
+                sink.set_total(total, &unit).await;
             }
             Report::Message(m) => {
                 let m = self.mask(m);
-                ctx.set_message(m).await
+                sink.set_message(m).await
             }
-            Report::Level(level) => ctx.set_level(level).await,
+            Report::Level(level) => sink.set_level(level).await,
             Report::Log(level, text) => {
                 let text = self.mask(text);
-                ctx.log(level, text).await
+                sink.log(level, text).await
             }
             Report::Result(value) => {
-                if let Err(e) = ctx.set_result(value).await {
-                    ctx.log(
+                if let Err(e) = sink.set_result(value).await {
+                    sink.log(
                         LogLevel::Warn,
                         format!("fd 3: result not kept: {}", e.message),
                     )
                     .await;
                 }
             }
-            Report::Output(name) => self.publish(&name, ctx).await,
-            Report::Child(child) => self.start_child(child, ctx).await,
+            Report::Output(name) => self.publish(&name, sink).await,
+            Report::Child(child) => self.start_child(child, sink).await,
         }
     }
 
-    /// Starts a child the program asked for, saying so in the log; a refusal is kept for the
-    /// job's end.
-    async fn start_child(&mut self, child: model::children::ChildStart, ctx: &mut JobContext) {
+    /// Starts a child the program asked for, saying so in the log once it started; a refusal
+    /// is kept for the job's end.
+    async fn start_child<S: Sink>(&mut self, child: model::children::ChildStart, sink: &mut S) {
         let name = child.name.clone();
-        match ctx.start_child(child.name, &child.kind, child.params).await {
-            Ok(job) => {
-                ctx.log(
-                    LogLevel::Info,
-                    format!("child {name:?} started: job {}", job.id),
-                )
-                .await
+        match sink.start_child(child).await {
+            Ok(Some(job)) => {
+                sink.log(LogLevel::Info, format!("child {name:?} started: job {job}"))
+                    .await
             }
+            Ok(None) => {}
             Err(e) => {
                 let why = match e.fields.first() {
                     Some(f) => format!("child {name:?} was refused: {}: {}", f.field, f.message),
                     None => format!("child {name:?} was refused: {}", e.message),
                 };
-                ctx.log(LogLevel::Error, format!("fd 3: {why}")).await;
+                sink.log(LogLevel::Error, format!("fd 3: {why}")).await;
                 self.refused.get_or_insert(why);
             }
         }
@@ -430,12 +443,12 @@ impl State {
 
     /// Lists the output file `name` of `HEADWAY_OUTPUT_DIR` with the job (again, if it changed
     /// since it was listed).
-    async fn publish(&mut self, name: &str, ctx: &mut JobContext) {
+    async fn publish<S: Sink>(&mut self, name: &str, sink: &mut S) {
         let path = self.outputs.join(name);
         let size = match tokio::fs::symlink_metadata(&path).await {
             Ok(m) if m.is_file() => m.len(),
             Ok(_) => {
-                ctx.log(
+                sink.log(
                     LogLevel::Warn,
                     format!("output {name:?} is not a plain file in HEADWAY_OUTPUT_DIR; not kept"),
                 )
@@ -443,7 +456,7 @@ impl State {
                 return;
             }
             Err(e) => {
-                ctx.log(
+                sink.log(
                     LogLevel::Warn,
                     format!("output {name:?} cannot be read: {e}"),
                 )
@@ -454,12 +467,12 @@ impl State {
         if self.published.get(name) == Some(&size) {
             return;
         }
-        match copy_output(&path, name, ctx).await {
+        match sink.keep_output(&path, name, content_type(name)).await {
             Ok(()) => {
                 self.published.insert(name.to_string(), size);
             }
             Err(e) => {
-                ctx.log(
+                sink.log(
                     LogLevel::Warn,
                     format!("output {name:?} not kept: {}", e.message),
                 )
@@ -469,7 +482,7 @@ impl State {
     }
 
     /// Lists every file the program left in `HEADWAY_OUTPUT_DIR`.
-    async fn publish_all(&mut self, ctx: &mut JobContext) {
+    async fn publish_all<S: Sink>(&mut self, sink: &mut S) {
         let Ok(mut entries) = tokio::fs::read_dir(&self.outputs).await else {
             return;
         };
@@ -477,7 +490,7 @@ impl State {
         while let Ok(Some(e)) = entries.next_entry().await {
             let name = e.file_name().to_string_lossy().into_owned();
             if let Some(problem) = model::files::output_name_problem(&name) {
-                ctx.log(
+                sink.log(
                     LogLevel::Warn,
                     format!("output {name:?} not kept: its name {problem}"),
                 )
@@ -488,7 +501,7 @@ impl State {
         }
         names.sort();
         for name in names {
-            self.publish(&name, ctx).await;
+            self.publish(&name, sink).await;
         }
     }
 
@@ -505,17 +518,6 @@ impl State {
             joined
         })
     }
-}
-
-async fn copy_output(path: &Path, name: &str, ctx: &mut JobContext) -> Result<(), JobError> {
-    let mut from = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| failed("output_failed", format!("cannot be read: {e}")))?;
-    let mut out = ctx.create_output(name, content_type(name)).await?;
-    tokio::io::copy(&mut from, &mut out)
-        .await
-        .map_err(|e| failed("output_failed", format!("cannot be copied: {e}")))?;
-    out.finish().await.map(drop)
 }
 
 /// A media type from a file name's extension (`application/octet-stream` when unknown).
