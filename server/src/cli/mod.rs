@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod kinds;
 pub mod limits;
 pub mod notice;
+pub mod report;
 pub mod run;
 pub mod schedules;
 
