@@ -15,7 +15,8 @@ use tokio_util::sync::CancellationToken;
 /// What a command's run needs from the job it runs: its progress, log, result, children, input
 /// files, outputs and secrets, and when to stop.
 pub trait Sink: Send {
-    fn job_id(&self) -> &JobId;
+    /// The job's id.
+    fn job_id(&self) -> &str;
 
     /// Which attempt this run is (1 for the first).
     fn attempt(&self) -> u32;
@@ -80,7 +81,7 @@ pub trait Sink: Send {
 
 /// The job on the server: each call goes to [`JobContext`]'s own.
 impl Sink for JobContext {
-    fn job_id(&self) -> &JobId {
+    fn job_id(&self) -> &str {
         JobContext::job_id(self)
     }
 

@@ -12,6 +12,7 @@ pub mod notice;
 pub mod report;
 pub mod run;
 pub mod schedules;
+pub mod worker;
 
 use crate::operator_token::token_path;
 use crate::Config;

@@ -408,16 +408,21 @@ async fn wait_for_end(reporter: &Reporter) {
     }
 }
 
-/// A reporter to a server that is never reached, for tests of what it would send.
+/// A server that is never reached, for tests of what would be sent to it.
 #[cfg(test)]
-pub(crate) fn unsent(first_seq: u64) -> Reporter {
-    let remote = Remote {
+pub(crate) fn unreachable() -> Remote {
+    Remote {
         http: reqwest::Client::new(),
         base: "http://127.0.0.1:9".into(),
         token: "unused".into(),
-    };
+    }
+}
+
+/// A reporter to a server that is never reached, for tests of what it would send.
+#[cfg(test)]
+pub(crate) fn unsent(first_seq: u64) -> Reporter {
     Reporter::new(
-        remote,
+        unreachable(),
         "/jobs/j/report".into(),
         Duration::from_secs(10),
         first_seq,
