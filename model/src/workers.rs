@@ -176,13 +176,13 @@ pub fn is_worker_path(method: &str, path: &str) -> bool {
         return method == "POST";
     }
     let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
-    match (method, parts.as_slice()) {
-        ("POST", [_, "poll"]) => true,
-        ("POST", [_, "jobs", _, "report"]) => true,
-        ("GET", [_, "jobs", _, "files", _]) => true,
-        ("POST", [_, "jobs", _, "outputs", _]) => true,
-        _ => false,
-    }
+    matches!(
+        (method, parts.as_slice()),
+        ("POST", [_, "poll"])
+            | ("POST", [_, "jobs", _, "report"])
+            | ("GET", [_, "jobs", _, "files", _])
+            | ("POST", [_, "jobs", _, "outputs", _])
+    )
 }
 
 /// Whether a request is a worker's report, whose body may be as large as an external job's
@@ -214,8 +214,14 @@ mod tests {
         assert!(is_worker_path("POST", "/api/v1/workers"));
         assert!(is_worker_path("POST", "/api/v1/workers/w1/poll"));
         assert!(is_worker_path("POST", "/api/v1/workers/w1/jobs/j1/report"));
-        assert!(is_worker_path("GET", "/api/v1/workers/w1/jobs/j1/files/input"));
-        assert!(is_worker_path("POST", "/api/v1/workers/w1/jobs/j1/outputs/a.csv"));
+        assert!(is_worker_path(
+            "GET",
+            "/api/v1/workers/w1/jobs/j1/files/input"
+        ));
+        assert!(is_worker_path(
+            "POST",
+            "/api/v1/workers/w1/jobs/j1/outputs/a.csv"
+        ));
         for (method, path) in [
             ("GET", "/api/v1/workers"),
             ("POST", "/api/v1/workers/w1/state"),
@@ -229,9 +235,15 @@ mod tests {
             assert!(!is_worker_path(method, path), "{method} {path}");
         }
         assert!(takes_large_body("POST", "/api/v1/workers"));
-        assert!(takes_large_body("POST", "/api/v1/workers/w1/jobs/j1/report"));
+        assert!(takes_large_body(
+            "POST",
+            "/api/v1/workers/w1/jobs/j1/report"
+        ));
         assert!(!takes_large_body("POST", "/api/v1/workers/w1/poll"));
-        assert!(is_output_path("POST", "/api/v1/workers/w1/jobs/j1/outputs/a.csv"));
+        assert!(is_output_path(
+            "POST",
+            "/api/v1/workers/w1/jobs/j1/outputs/a.csv"
+        ));
         assert!(!is_output_path("POST", "/api/v1/workers/w1/jobs/j1/report"));
     }
 }

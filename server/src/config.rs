@@ -392,6 +392,58 @@ pub enum Command {
     /// --param steps=10 --param interval_ms=100`.
     #[command(subcommand)]
     Schedules(SchedulesCommand),
+    /// Runs, on this machine, the jobs of the commands of `--commands FILE` that people start on
+    /// the server at `--server`: `headway worker --server https://headway.example.com
+    /// --commands commands.toml --tags gpu`. It connects out (no port opens here) with the
+    /// worker token in `HEADWAY_WORKER_TOKEN`, and runs until stopped (SIGTERM or Ctrl-C: it
+    /// takes no more work, lets what runs finish within `--grace-secs`, then stops it).
+    Worker(WorkerArgs),
+    /// Workers on other machines: `headway workers` lists them; `token NAME` makes a worker
+    /// token; `drain`, `disable` and `enable` steer one.
+    #[command(subcommand)]
+    Workers(WorkersCommand),
+}
+
+/// `headway worker`'s settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkerArgs {
+    /// The commands file whose commands this worker runs (docs/COMMANDS.md); its programs are
+    /// found on this machine.
+    #[arg(long, env = "HEADWAY_COMMANDS")]
+    pub commands: PathBuf,
+    /// The tags this worker offers, comma-separated (`gpu,eu`): it takes the jobs of the kinds
+    /// that require none it lacks.
+    #[arg(long, env = "HEADWAY_TAGS", value_delimiter = ',', value_parser = tag)]
+    pub tags: Vec<String>,
+    /// Jobs it runs at once.
+    #[arg(long, default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(model::workers::MAX_SLOTS)))]
+    pub max_running: u32,
+    /// What it is called on the server's `/system` page (default: this machine's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seconds a cancelled program has between SIGTERM and SIGKILL.
+    #[arg(long, default_value_t = 10)]
+    pub grace_secs: u64,
+}
+
+/// `headway workers`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum WorkersCommand {
+    /// Lists the workers: name, state, jobs running of its slots, tags, host, last seen.
+    List,
+    /// Makes a worker token (an admin's) and prints it, once.
+    Token { name: String },
+    /// Lists the worker tokens.
+    Tokens,
+    /// Revokes a worker token: its workers are refused from now on, their jobs taken back.
+    Revoke { id: String },
+    /// A worker finishes what it runs and takes no more.
+    Drain { id: String },
+    /// A worker takes nothing; what it runs is taken back now and stopped on it.
+    Disable { id: String },
+    /// A worker takes work again.
+    Enable { id: String },
 }
 
 /// `headway jobs`' filters.

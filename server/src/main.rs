@@ -42,6 +42,7 @@ async fn main() {
         Some(Command::Run(args)) => Some(server::cli::run::run(&config, args).await),
         Some(Command::Follow { id }) => Some(server::cli::jobs::follow(&config, id).await),
         Some(Command::Start(args)) => Some(server::cli::jobs::start(&config, args).await),
+        Some(Command::Worker(args)) => Some(server::cli::worker::run(&config, args).await),
         _ => None,
     };
     if let Some(ended) = ends {
@@ -55,7 +56,7 @@ async fn main() {
     }
     if let Some(command) = &config.command {
         let done = match command {
-            Command::Run(_) | Command::Follow { .. } | Command::Start(_) => {
+            Command::Run(_) | Command::Follow { .. } | Command::Start(_) | Command::Worker(_) => {
                 unreachable!("answered above")
             }
             Command::Jobs(args) => server::cli::jobs::list(&config, args).await,
@@ -66,6 +67,7 @@ async fn main() {
             Command::Kinds(kinds) => server::cli::kinds::run(&config, kinds).await,
             Command::Limits(limits) => server::cli::limits::run(&config, limits).await,
             Command::Schedules(schedules) => server::cli::schedules::run(&config, schedules).await,
+            Command::Workers(workers) => server::cli::workers::run(&config, workers).await,
             Command::Users(users) => server::accounts_cli::users(&config, users).await,
             Command::Tokens(tokens) => server::accounts_cli::tokens(&config, tokens).await,
         };

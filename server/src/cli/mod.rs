@@ -13,6 +13,7 @@ pub mod report;
 pub mod run;
 pub mod schedules;
 pub mod worker;
+pub mod workers;
 
 use crate::operator_token::token_path;
 use crate::Config;
@@ -38,6 +39,11 @@ impl Remote {
             Ok(token) if !token.trim().is_empty() => token.trim().to_string(),
             _ => operator_token(config)?,
         };
+        Remote::with(config, token)
+    }
+
+    /// The server at `--server` (or `--addr`), with `token`.
+    pub fn with(config: &Config, token: String) -> Result<Remote, String> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

@@ -59,7 +59,9 @@ pub async fn poll(
     ApiJson(poll): ApiJson<Poll>,
 ) -> ApiResult<Json<PollReply>> {
     let token = worker_token(&identity)?;
-    Ok(Json(state.engine.jobs().poll_work(&token, &id, poll).await?))
+    Ok(Json(
+        state.engine.jobs().poll_work(&token, &id, poll).await?,
+    ))
 }
 
 /// Which attempt of the job a worker's report is on.
@@ -186,7 +188,7 @@ pub async fn input(
     Ok(served.map(axum::body::Body::new))
 }
 
-/// `PUT /api/v1/workers/{id}/jobs/{job}/outputs/{name}?attempt=N`: an output file of a job the
+/// `POST /api/v1/workers/{id}/jobs/{job}/outputs/{name}?attempt=N`: an output file of a job the
 /// worker holds, the body its bytes (at most `--max-upload-bytes`); listed with the job once
 /// whole, replacing one of the same name.
 pub async fn output(
@@ -218,7 +220,9 @@ pub async fn output(
             .worker_output(&token, &id, &job, attempt, &name, &content_type)
             .await?;
         while let Some(chunk) = futures::StreamExt::next(&mut body).await {
-            let chunk = chunk.map_err(|e| AppError::bad_request(format!("the file did not arrive whole: {e}")))?;
+            let chunk = chunk.map_err(|e| {
+                AppError::bad_request(format!("the file did not arrive whole: {e}"))
+            })?;
             if out.size() + chunk.len() as u64 > max {
                 return Err(jobs.uploads().too_large());
             }

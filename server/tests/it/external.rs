@@ -670,7 +670,10 @@ async fn a_hang_up_sent_to_headway_run_reaches_its_program_and_the_job_ends_as_i
 /// in three just as its answer comes back (the server took it; the client never learns), and
 /// the answers of the others are cut once they pass 1.5 to 3 KB (a stream, mid-event).
 /// `cuts` counts each: requests cut, answers lost.
-async fn cutting_relay(upstream: std::net::SocketAddr, cuts: Arc<[AtomicUsize; 2]>) -> String {
+pub(crate) async fn cutting_relay(
+    upstream: std::net::SocketAddr,
+    cuts: Arc<[AtomicUsize; 2]>,
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let requests = Arc::new(AtomicUsize::new(0));

@@ -45,7 +45,12 @@ async fn server() -> (App, Session) {
 }
 
 /// Sends `body` to `path` with `s`'s credentials.
-pub(crate) async fn send(s: &Session, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn send(
+    s: &Session,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     let r = s
         .http
         .request(method, s.url(path))
@@ -85,7 +90,11 @@ impl Worker {
         )
         .await;
         assert_eq!(status, 201, "{hello}");
-        assert_eq!(hello["kinds"], json!(["render", "resize", "convert"]), "{hello}");
+        assert_eq!(
+            hello["kinds"],
+            json!(["render", "resize", "convert"]),
+            "{hello}"
+        );
         let id = hello["id"].as_str().unwrap().to_string();
         Worker { s, id }
     }
@@ -112,14 +121,21 @@ impl Worker {
     }
 
     async fn report(&self, job: &Value, body: Value) -> (u16, Value) {
-        self.report_on(job["id"].as_str().unwrap(), job["attempt"].as_u64().unwrap(), body)
-            .await
+        self.report_on(
+            job["id"].as_str().unwrap(),
+            job["attempt"].as_u64().unwrap(),
+            body,
+        )
+        .await
     }
 
     async fn report_on(&self, job: &str, attempt: u64, body: Value) -> (u16, Value) {
         post(
             &self.s,
-            &format!("/api/v1/workers/{}/jobs/{job}/report?attempt={attempt}", self.id),
+            &format!(
+                "/api/v1/workers/{}/jobs/{job}/report?attempt={attempt}",
+                self.id
+            ),
             body,
         )
         .await
@@ -134,27 +150,65 @@ async fn a_worker_takes_a_job_of_its_kinds_and_reports_it_to_its_end() {
     // Its kinds are the server's now: started, checked and shown like any other.
     let (status, kinds) = op.get("/api/v1/kinds").await;
     assert_eq!(status, 200);
-    assert!(kinds.as_array().unwrap().iter().any(|k| k["name"] == "resize"), "{kinds}");
+    assert!(
+        kinds
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["name"] == "resize"),
+        "{kinds}"
+    );
     let (status, bad) = op.create("resize", json!({"width": 0})).await;
-    assert_eq!((status, bad["fields"][0]["field"].as_str()), (422, Some("width")), "{bad}");
+    assert_eq!(
+        (status, bad["fields"][0]["field"].as_str()),
+        (422, Some("width")),
+        "{bad}"
+    );
     let (status, job) = op.create("resize", json!({"width": 640})).await;
     assert_eq!(status, 201, "{job}");
     let id = job["id"].as_str().unwrap().to_string();
     let given = w.take().await;
-    assert_eq!((given["id"].as_str(), given["kind"].as_str()), (Some(id.as_str()), Some("resize")), "{given}");
-    assert_eq!((given["params"]["width"].as_u64(), given["attempt"].as_u64(), given["log_seq"].as_u64()), (Some(640), Some(1), Some(0)));
+    assert_eq!(
+        (given["id"].as_str(), given["kind"].as_str()),
+        (Some(id.as_str()), Some("resize")),
+        "{given}"
+    );
+    assert_eq!(
+        (
+            given["params"]["width"].as_u64(),
+            given["attempt"].as_u64(),
+            given["log_seq"].as_u64()
+        ),
+        (Some(640), Some(1), Some(0))
+    );
     let (status, reply) = w
-        .report(&given, json!({"progress": 1, "total": 2, "log": [{"seq": 1, "line": "half"}]}))
+        .report(
+            &given,
+            json!({"progress": 1, "total": 2, "log": [{"seq": 1, "line": "half"}]}),
+        )
         .await;
-    assert_eq!((status, reply["acked"].as_u64(), reply["status"].as_str()), (200, Some(1), Some("running")), "{reply}");
+    assert_eq!(
+        (status, reply["acked"].as_u64(), reply["status"].as_str()),
+        (200, Some(1), Some("running")),
+        "{reply}"
+    );
     // Sent again (its answer lost): nothing twice.
     let (status, _) = w
         .report(&given, json!({"log": [{"seq": 1, "line": "half"}, {"seq": 2, "line": "done"}], "progress": 2, "result": {"frames": 2}, "end": {"status": "succeeded"}}))
         .await;
     assert_eq!(status, 200);
     let job = op.wait_finished(&id).await;
-    assert_eq!((job["status"].as_str(), job["result"]["frames"].as_u64()), (Some("succeeded"), Some(2)), "{job}");
-    let lines: Vec<String> = op.log(&id).await.iter().map(|l| l["line"].as_str().unwrap().to_string()).collect();
+    assert_eq!(
+        (job["status"].as_str(), job["result"]["frames"].as_u64()),
+        (Some("succeeded"), Some(2)),
+        "{job}"
+    );
+    let lines: Vec<String> = op
+        .log(&id)
+        .await
+        .iter()
+        .map(|l| l["line"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(lines, ["half", "done"]);
     // Ended: a report more is refused.
     let (status, _) = w.report(&given, json!({})).await;
@@ -162,7 +216,15 @@ async fn a_worker_takes_a_job_of_its_kinds_and_reports_it_to_its_end() {
     // Listed for operators, with what it runs.
     let (status, workers) = op.get("/api/v1/workers").await;
     assert_eq!(status, 200);
-    assert_eq!((workers[0]["name"].as_str(), workers[0]["tags"][0].as_str(), workers[0]["slots"].as_u64()), (Some("gpu-1"), Some("gpu"), Some(2)), "{workers}");
+    assert_eq!(
+        (
+            workers[0]["name"].as_str(),
+            workers[0]["tags"][0].as_str(),
+            workers[0]["slots"].as_u64()
+        ),
+        (Some("gpu-1"), Some("gpu"), Some(2)),
+        "{workers}"
+    );
 }
 
 #[tokio::test]
@@ -171,23 +233,41 @@ async fn a_worker_token_reaches_nothing_but_its_own_work() {
     let token = worker_token(&op, "box").await;
     let w = Worker::register(&app, &token, &[], 1).await;
     // Anything but a worker's own endpoints: 403.
-    for path in ["/api/v1/jobs", "/api/v1/kinds", "/api/v1/workers", "/api/v1/me", "/api/v1/events"] {
+    for path in [
+        "/api/v1/jobs",
+        "/api/v1/kinds",
+        "/api/v1/workers",
+        "/api/v1/me",
+        "/api/v1/events",
+    ] {
         let (status, _) = w.s.get(path).await;
         assert_eq!(status, 403, "{path}");
     }
     let (status, _) = post(&w.s, "/api/v1/jobs", json!({"kind": "demo", "params": {}})).await;
     assert_eq!(status, 403);
-    let (status, _) = post(&w.s, &format!("/api/v1/workers/{}/state", w.id), json!({"state": "active"})).await;
+    let (status, _) = post(
+        &w.s,
+        &format!("/api/v1/workers/{}/state", w.id),
+        json!({"state": "active"}),
+    )
+    .await;
     assert_eq!(status, 403);
     // Another job (of a kind it does not run): 404, and nothing is written to it.
     let demo = op.demo(3, 200).await;
-    let (status, _) = w.report_on(&demo, 1, json!({"log": [{"seq": 1, "line": "forged"}]})).await;
+    let (status, _) = w
+        .report_on(&demo, 1, json!({"log": [{"seq": 1, "line": "forged"}]}))
+        .await;
     assert_eq!(status, 404);
     assert!(op.log(&demo).await.iter().all(|l| l["line"] != "forged"));
     // Another token's worker: 404 for its poll.
     let other = worker_token(&op, "other").await;
     let stranger = Session::with_token(&app.base, &other);
-    let (status, _) = post(&stranger, &format!("/api/v1/workers/{}/poll", w.id), json!({"free": 1})).await;
+    let (status, _) = post(
+        &stranger,
+        &format!("/api/v1/workers/{}/poll", w.id),
+        json!({"free": 1}),
+    )
+    .await;
     assert_eq!(status, 404);
     // A user of the dashboard may not make worker tokens, list or steer workers (an open
     // server's anonymous user is told to sign in as an admin); a wrong token is 401.
@@ -201,19 +281,52 @@ async fn a_worker_token_reaches_nothing_but_its_own_work() {
     assert_eq!(status, 401);
     // Bad hellos are refused, naming what is wrong.
     for (hello, field) in [
-        (json!({"name": "", "host": "h", "version": "v", "pid": 1, "max_running": 1, "commands": COMMANDS}), "name"),
-        (json!({"name": "n", "host": "h", "version": "v", "pid": 1, "max_running": 0, "commands": COMMANDS}), "max_running"),
-        (json!({"name": "n", "host": "h", "version": "v", "pid": 1, "tags": ["GPU!"], "max_running": 1, "commands": COMMANDS}), "tags"),
-        (json!({"name": "n", "host": "h", "version": "v", "pid": 1, "max_running": 1, "commands": "[[command]]\nname = \"x\"\n"}), "commands"),
-        (json!({"name": "n", "host": "h", "version": "v", "pid": 1, "max_running": 1, "commands": "[[command]]\nname = \"demo\"\nprogram = \"/bin/true\"\n"}), "commands"),
+        (
+            json!({"name": "", "host": "h", "version": "v", "pid": 1, "max_running": 1, "commands": COMMANDS}),
+            "name",
+        ),
+        (
+            json!({"name": "n", "host": "h", "version": "v", "pid": 1, "max_running": 0, "commands": COMMANDS}),
+            "max_running",
+        ),
+        (
+            json!({"name": "n", "host": "h", "version": "v", "pid": 1, "tags": ["GPU!"], "max_running": 1, "commands": COMMANDS}),
+            "tags",
+        ),
+        (
+            json!({"name": "n", "host": "h", "version": "v", "pid": 1, "max_running": 1, "commands": "[[command]]\nname = \"x\"\n"}),
+            "commands",
+        ),
+        (
+            json!({"name": "n", "host": "h", "version": "v", "pid": 1, "max_running": 1, "commands": "[[command]]\nname = \"demo\"\nprogram = \"/bin/true\"\n"}),
+            "commands",
+        ),
     ] {
         let (status, e) = post(&w.s, "/api/v1/workers", hello).await;
-        assert_eq!((status, e["fields"][0]["field"].as_str()), (422, Some(field)), "{e}");
+        assert_eq!(
+            (status, e["fields"][0]["field"].as_str()),
+            (422, Some(field)),
+            "{e}"
+        );
     }
     // A revoked token is refused at once.
     let (_, tokens) = op.get("/api/v1/worker-tokens").await;
-    let id = tokens.as_array().unwrap().iter().find(|t| t["name"] == "box").unwrap()["id"].as_str().unwrap().to_string();
-    let (status, _) = send(&op, reqwest::Method::DELETE, &format!("/api/v1/worker-tokens/{id}"), json!({})).await;
+    let id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "box")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = send(
+        &op,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/worker-tokens/{id}"),
+        json!({}),
+    )
+    .await;
     assert_eq!(status, 204);
     let (status, _) = w.poll(1, &[]).await;
     assert_eq!(status, 401);
@@ -225,7 +338,12 @@ trait PollAs {
 
 impl PollAs for Session {
     async fn poll_as(&self, worker: &str) -> (u16, Value) {
-        post(self, &format!("/api/v1/workers/{worker}/poll"), json!({"free": 1})).await
+        post(
+            self,
+            &format!("/api/v1/workers/{worker}/poll"),
+            json!({"free": 1}),
+        )
+        .await
     }
 }
 
@@ -239,7 +357,11 @@ async fn a_kind_that_requires_a_tag_waits_for_a_worker_that_offers_it() {
     let id = job["id"].as_str().unwrap().to_string();
     // The worker without a GPU is not given it: its poll ends empty.
     let (status, reply) = plain.poll(4, &[]).await;
-    assert_eq!((status, reply["jobs"].as_array().map(Vec::len)), (200, Some(0)), "{reply}");
+    assert_eq!(
+        (status, reply["jobs"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{reply}"
+    );
     let (_, waiting) = op.get(&format!("/api/v1/jobs/{id}")).await;
     assert_eq!(waiting["waiting_for"], "tags", "{waiting}");
     // One with a GPU is.
@@ -256,24 +378,61 @@ async fn a_worker_that_stops_polling_loses_its_job_to_another_attempt_and_its_re
     let (_, job) = op.create("resize", json!({"width": 10})).await;
     let id = job["id"].as_str().unwrap().to_string();
     let given = first.take().await;
-    let (status, _) = first.report(&given, json!({"log": [{"seq": 1, "line": "attempt 1"}]})).await;
+    let (status, _) = first
+        .report(&given, json!({"log": [{"seq": 1, "line": "attempt 1"}]}))
+        .await;
     assert_eq!(status, 200);
     // It goes silent (kill -9, power, network): after the lease, its job is taken back and,
     // its kind allowing two attempts, queued again; another worker takes attempt 2.
     let second = Worker::register(&app, &token, &[], 1).await;
-    let again = tokio::time::timeout(Duration::from_secs(30), second.take()).await.expect("taken back within the lease");
-    assert_eq!((again["id"].as_str(), again["attempt"].as_u64(), again["log_seq"].as_u64()), (Some(id.as_str()), Some(2), Some(1)), "{again}");
+    let again = tokio::time::timeout(Duration::from_secs(30), second.take())
+        .await
+        .expect("taken back within the lease");
+    assert_eq!(
+        (
+            again["id"].as_str(),
+            again["attempt"].as_u64(),
+            again["log_seq"].as_u64()
+        ),
+        (Some(id.as_str()), Some(2), Some(1)),
+        "{again}"
+    );
     // The first comes back: its report on attempt 1 is refused, and writes nothing.
-    let (status, e) = first.report(&given, json!({"log": [{"seq": 2, "line": "stale"}], "end": {"status": "succeeded"}})).await;
+    let (status, e) = first
+        .report(
+            &given,
+            json!({"log": [{"seq": 2, "line": "stale"}], "end": {"status": "succeeded"}}),
+        )
+        .await;
     assert_eq!(status, 409, "{e}");
     let (status, e) = first.poll(1, &[&id]).await;
-    assert_eq!(status, 404, "the worker was taken for gone: it registers again: {e}");
-    let (status, _) = second.report(&again, json!({"log": [{"seq": 2, "line": "attempt 2"}], "end": {"status": "succeeded"}})).await;
+    assert_eq!(
+        status, 404,
+        "the worker was taken for gone: it registers again: {e}"
+    );
+    let (status, _) = second
+        .report(
+            &again,
+            json!({"log": [{"seq": 2, "line": "attempt 2"}], "end": {"status": "succeeded"}}),
+        )
+        .await;
     assert_eq!(status, 200);
     let job = op.wait_finished(&id).await;
-    assert_eq!((job["status"].as_str(), job["attempt"].as_u64()), (Some("succeeded"), Some(2)), "{job}");
-    let lines: Vec<String> = op.log(&id).await.iter().map(|l| l["line"].as_str().unwrap().to_string()).collect();
-    assert!(lines.contains(&"attempt 1".to_string()) && lines.contains(&"attempt 2".to_string()), "{lines:?}");
+    assert_eq!(
+        (job["status"].as_str(), job["attempt"].as_u64()),
+        (Some("succeeded"), Some(2)),
+        "{job}"
+    );
+    let lines: Vec<String> = op
+        .log(&id)
+        .await
+        .iter()
+        .map(|l| l["line"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        lines.contains(&"attempt 1".to_string()) && lines.contains(&"attempt 2".to_string()),
+        "{lines:?}"
+    );
     assert!(!lines.contains(&"stale".to_string()), "{lines:?}");
 }
 
@@ -286,18 +445,31 @@ async fn a_failed_attempt_on_a_worker_is_tried_again_and_a_stale_report_is_refus
     assert_eq!(status, 201);
     let first = w.take().await;
     let (status, reply) = w
-        .report(&first, json!({"end": {"status": "failed", "error": {"code": "exit_1", "message": "boom"}}}))
+        .report(
+            &first,
+            json!({"end": {"status": "failed", "error": {"code": "exit_1", "message": "boom"}}}),
+        )
         .await;
-    assert_eq!((status, reply["status"].as_str()), (200, Some("queued")), "{reply}");
+    assert_eq!(
+        (status, reply["status"].as_str()),
+        (200, Some("queued")),
+        "{reply}"
+    );
     let second = w.take().await;
     assert_eq!(second["attempt"], 2);
     // A report on the first attempt: 409, the second goes on.
-    let (status, _) = w.report(&first, json!({"end": {"status": "succeeded"}})).await;
+    let (status, _) = w
+        .report(&first, json!({"end": {"status": "succeeded"}}))
+        .await;
     assert_eq!(status, 409);
     let (status, reply) = w
         .report(&second, json!({"end": {"status": "failed", "error": {"code": "exit_1", "message": "boom again"}}}))
         .await;
-    assert_eq!((status, reply["status"].as_str()), (200, Some("failed")), "{reply}");
+    assert_eq!(
+        (status, reply["status"].as_str()),
+        (200, Some("failed")),
+        "{reply}"
+    );
 }
 
 #[tokio::test]
@@ -319,11 +491,25 @@ async fn a_cancel_reaches_the_workers_poll_at_once() {
     });
     let started = std::time::Instant::now();
     let (status, reply) = w.poll(0, &[&id]).await;
-    assert_eq!((status, reply["stop"].as_array().map(|s| s.len())), (200, Some(1)), "{reply}");
-    assert!(started.elapsed() < Duration::from_millis(900), "answered as the cancel came, not at the poll's end: {:?}", started.elapsed());
+    assert_eq!(
+        (status, reply["stop"].as_array().map(|s| s.len())),
+        (200, Some(1)),
+        "{reply}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "answered as the cancel came, not at the poll's end: {:?}",
+        started.elapsed()
+    );
     assert_eq!(asked.await.unwrap().0, 200);
-    let (status, reply) = w.report(&given, json!({"end": {"status": "cancelled"}})).await;
-    assert_eq!((status, reply["status"].as_str()), (200, Some("cancelled")), "{reply}");
+    let (status, reply) = w
+        .report(&given, json!({"end": {"status": "cancelled"}}))
+        .await;
+    assert_eq!(
+        (status, reply["status"].as_str()),
+        (200, Some("cancelled")),
+        "{reply}"
+    );
 }
 
 #[tokio::test]
@@ -334,27 +520,66 @@ async fn a_drained_worker_takes_nothing_and_a_disabled_one_gives_its_jobs_back()
     let (_, one) = op.create("resize", json!({"width": 1})).await;
     let one = one["id"].as_str().unwrap().to_string();
     let given = w.take().await;
-    let (status, drained) = post(&op, &format!("/api/v1/workers/{}/state", w.id), json!({"state": "draining"})).await;
-    assert_eq!((status, drained["state"].as_str()), (200, Some("draining")), "{drained}");
+    let (status, drained) = post(
+        &op,
+        &format!("/api/v1/workers/{}/state", w.id),
+        json!({"state": "draining"}),
+    )
+    .await;
+    assert_eq!(
+        (status, drained["state"].as_str()),
+        (200, Some("draining")),
+        "{drained}"
+    );
     let (_, two) = op.create("resize", json!({"width": 2})).await;
     let two = two["id"].as_str().unwrap().to_string();
     let (status, reply) = w.poll(1, &[&one]).await;
-    assert_eq!((status, reply["state"].as_str(), reply["jobs"].as_array().map(Vec::len)), (200, Some("draining"), Some(0)), "{reply}");
+    assert_eq!(
+        (
+            status,
+            reply["state"].as_str(),
+            reply["jobs"].as_array().map(Vec::len)
+        ),
+        (200, Some("draining"), Some(0)),
+        "{reply}"
+    );
     // What it runs goes on.
-    let (status, _) = w.report(&given, json!({"end": {"status": "succeeded"}})).await;
+    let (status, _) = w
+        .report(&given, json!({"end": {"status": "succeeded"}}))
+        .await;
     assert_eq!(status, 200);
     // Enabled again, it takes the second; disabled, it gives it back and is told to stop it.
-    let (status, _) = post(&op, &format!("/api/v1/workers/{}/state", w.id), json!({"state": "active"})).await;
+    let (status, _) = post(
+        &op,
+        &format!("/api/v1/workers/{}/state", w.id),
+        json!({"state": "active"}),
+    )
+    .await;
     assert_eq!(status, 200);
     let taken = w.take().await;
     assert_eq!(taken["id"], two.as_str());
-    let (status, _) = post(&op, &format!("/api/v1/workers/{}/state", w.id), json!({"state": "disabled"})).await;
+    let (status, _) = post(
+        &op,
+        &format!("/api/v1/workers/{}/state", w.id),
+        json!({"state": "disabled"}),
+    )
+    .await;
     assert_eq!(status, 200);
     let (status, reply) = w.poll(1, &[&two]).await;
-    assert_eq!((status, reply["stop"].clone(), reply["state"].as_str()), (200, json!([two.clone()]), Some("disabled")), "{reply}");
+    assert_eq!(
+        (status, reply["stop"].clone(), reply["state"].as_str()),
+        (200, json!([two.clone()]), Some("disabled")),
+        "{reply}"
+    );
     let (_, job) = op.get(&format!("/api/v1/jobs/{two}")).await;
-    assert_eq!((job["status"].as_str(), job["attempt"].as_u64()), (Some("queued"), Some(2)), "tried again elsewhere: {job}");
-    let (status, _) = w.report(&taken, json!({"end": {"status": "succeeded"}})).await;
+    assert_eq!(
+        (job["status"].as_str(), job["attempt"].as_u64()),
+        (Some("queued"), Some(2)),
+        "tried again elsewhere: {job}"
+    );
+    let (status, _) = w
+        .report(&taken, json!({"end": {"status": "succeeded"}}))
+        .await;
     assert_eq!(status, 409);
 }
 
@@ -363,21 +588,29 @@ async fn a_worker_fetches_its_jobs_inputs_and_sends_back_their_outputs() {
     let (app, op) = server().await;
     let token = worker_token(&op, "box").await;
     let w = Worker::register(&app, &token, &[], 1).await;
-    let (status, upload) = crate::files::upload(&op, "people.csv", "text/csv", b"name\nada\n".to_vec()).await;
+    let (status, upload) =
+        crate::files::upload(&op, "people.csv", "text/csv", b"name\nada\n".to_vec()).await;
     assert_eq!(status, 201, "{upload}");
     let (status, job) = op.create("convert", json!({"input": upload["id"]})).await;
     assert_eq!(status, 201, "{job}");
     let id = job["id"].as_str().unwrap().to_string();
     let given = w.take().await;
     let base = format!("/api/v1/workers/{}/jobs/{id}", w.id);
-    let input = w.s.http.get(w.s.url(&format!("{base}/files/input"))).send().await.unwrap();
+    let input =
+        w.s.http
+            .get(w.s.url(&format!("{base}/files/input")))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(input.status(), 200);
     assert_eq!(input.bytes().await.unwrap().as_ref(), b"name\nada\n");
     // A parameter that names no file, and another job's: nothing.
     let (status, _) = w.s.get(&format!("{base}/files/width")).await;
     assert_eq!(status, 404);
     let demo = op.demo(1, 0).await;
-    let (status, _) = w.s.get(&format!("/api/v1/workers/{}/jobs/{demo}/files/input", w.id)).await;
+    let (status, _) =
+        w.s.get(&format!("/api/v1/workers/{}/jobs/{demo}/files/input", w.id))
+            .await;
     assert_eq!(status, 404);
     let out = |name: &str, attempt: u64, body: &'static [u8]| {
         w.s.http
@@ -386,15 +619,29 @@ async fn a_worker_fetches_its_jobs_inputs_and_sends_back_their_outputs() {
             .body(body)
             .send()
     };
-    let sent = out("people.json", 1, b"[{\"name\":\"ada\"}]").await.unwrap();
+    let sent = out("people.json", 1, b"[{\"name\":\"ada\"}]")
+        .await
+        .unwrap();
     assert_eq!(sent.status(), 201);
-    assert_eq!(out("a%5Cb", 1, b"x").await.unwrap().status(), 422, "a name with a backslash");
-    assert_eq!(out("other.json", 2, b"x").await.unwrap().status(), 409, "another attempt's");
-    let (status, _) = w.report(&given, json!({"end": {"status": "succeeded"}})).await;
+    assert_eq!(
+        out("a%5Cb", 1, b"x").await.unwrap().status(),
+        422,
+        "a name with a backslash"
+    );
+    assert_eq!(
+        out("other.json", 2, b"x").await.unwrap().status(),
+        409,
+        "another attempt's"
+    );
+    let (status, _) = w
+        .report(&given, json!({"end": {"status": "succeeded"}}))
+        .await;
     assert_eq!(status, 200);
     let job = op.wait_finished(&id).await;
     assert_eq!(job["outputs"][0]["name"], "people.json", "{job}");
-    let file = op.text(&format!("/api/v1/jobs/{id}/outputs/people.json")).await;
+    let file = op
+        .text(&format!("/api/v1/jobs/{id}/outputs/people.json"))
+        .await;
     assert_eq!(file, "[{\"name\":\"ada\"}]");
     // Ended: no more outputs.
     assert_eq!(out("late.json", 1, b"x").await.unwrap().status(), 409);
@@ -416,8 +663,280 @@ async fn a_job_whose_poll_answer_was_lost_is_given_again_and_to_no_one_else() {
     assert_eq!(again["jobs"][0]["attempt"], first["attempt"]);
     // Another worker is never given it.
     let (status, none) = other.poll(1, &[]).await;
-    assert_eq!((status, none["jobs"].as_array().map(Vec::len)), (200, Some(0)), "{none}");
+    assert_eq!(
+        (status, none["jobs"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{none}"
+    );
     // Listed as running, it is not given a third time.
     let (status, listed) = w.poll(0, &[&id]).await;
-    assert_eq!((status, listed["jobs"].as_array().map(Vec::len)), (200, Some(0)), "{listed}");
+    assert_eq!(
+        (status, listed["jobs"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{listed}"
+    );
+}
+
+// `headway worker` itself: the real binary, on this machine, against the server in this
+// process.
+
+/// A worker's commands, with their programs in `dir`: `count` prints `n` lines, reports its
+/// bar on descriptor 3, leaves an output and a result; `wait` runs until stopped; `flaky` fails
+/// its first attempt (after a while) and succeeds its second.
+const WORKER_COMMANDS: &str = r#"
+[[command]]
+name = "count"
+program = "SCRIPTS/count.sh"
+args = ["{n}"]
+requires = ["gpu"]
+
+[command.params.n]
+type = "integer"
+min = 1
+max = 100000
+
+[[command]]
+name = "wait"
+program = "SCRIPTS/wait.sh"
+
+[[command]]
+name = "flaky"
+program = "SCRIPTS/flaky.sh"
+args = ["{marker}"]
+
+[command.params.marker]
+type = "string"
+
+[command.retry]
+max_attempts = 2
+base = "100ms"
+"#;
+
+const COUNT_SH: &str = "#!/bin/sh\necho \"total $1 lines\" >&3\ni=1\nwhile [ $i -le $1 ]; do echo \"line $i\"; [ $((i % 500)) -eq 0 ] && echo \"progress $i\" >&3; [ $((i % 100)) -eq 0 ] && sleep 0.02; i=$((i+1)); done\necho \"counted $1\" > \"$HEADWAY_OUTPUT_DIR/count.txt\"\necho \"output count.txt\" >&3\necho \"result {\\\"lines\\\": $1}\" >&3\n";
+
+const WAIT_SH: &str = "#!/bin/sh\necho started\nwhile true; do sleep 0.1; done\n";
+
+const FLAKY_SH: &str = "#!/bin/sh\nif [ -e \"$1\" ]; then echo second; exit 0; fi\ntouch \"$1\"\necho first >&2\nsleep 30\nexit 1\n";
+
+/// The scripts and commands file of [`WORKER_COMMANDS`] in `dir`.
+fn worker_files(dir: &std::path::Path) -> std::path::PathBuf {
+    crate::commands::script(dir, "count.sh", COUNT_SH);
+    crate::commands::script(dir, "wait.sh", WAIT_SH);
+    crate::commands::script(dir, "flaky.sh", FLAKY_SH);
+    crate::commands::commands_file(dir, WORKER_COMMANDS)
+}
+
+/// `headway worker` against `server`, with `token`, offering `gpu`.
+fn worker(
+    server: &str,
+    token: &str,
+    commands: &std::path::Path,
+    name: &str,
+) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"))
+        .env_remove("HEADWAY_TOKEN")
+        .env("HEADWAY_WORKER_TOKEN", token)
+        .args([
+            "--server",
+            server,
+            "worker",
+            "--tags",
+            "gpu",
+            "--max-running",
+            "2",
+            "--grace-secs",
+            "1",
+            "--name",
+            name,
+        ])
+        .arg("--commands")
+        .arg(commands)
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("headway worker starts")
+}
+
+/// Waits until `name` is a registered worker.
+async fn registered(op: &Session, name: &str) {
+    for _ in 0..300 {
+        let (_, workers) = op.get("/api/v1/workers").await;
+        if workers
+            .as_array()
+            .is_some_and(|w| w.iter().any(|w| w["name"] == name))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the worker {name} did not register");
+}
+
+/// The whole log of job `id`, in order.
+async fn whole_log(op: &Session, id: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, page) = op
+            .get(&format!("/api/v1/jobs/{id}/log?after={after}&limit=1000"))
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let got = page["lines"].as_array().unwrap();
+        if got.is_empty() {
+            return lines;
+        }
+        after = got.last().unwrap()["seq"].as_u64().unwrap();
+        lines.extend(got.iter().map(|l| l["line"].as_str().unwrap().to_string()));
+    }
+}
+
+#[tokio::test]
+async fn headway_worker_runs_a_command_as_the_server_would_and_stops_it_on_cancel() {
+    let (app, op) = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = worker_files(dir.path());
+    let token = worker_token(&op, "box").await;
+    let _w = worker(&app.base, &token, &file, "box-1");
+    registered(&op, "box-1").await;
+    let (status, job) = op.create("count", json!({"n": 1200})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let job = op.wait_finished(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    assert_eq!(
+        (
+            job["progress"]["current"].as_u64(),
+            job["progress"]["total"].as_u64()
+        ),
+        (Some(1000), Some(1200)),
+        "{job}"
+    );
+    assert_eq!(job["result"]["lines"], 1200, "{job}");
+    let lines = whole_log(&op, &id).await;
+    let expected: Vec<String> = (1..=1200).map(|i| format!("line {i}")).collect();
+    assert_eq!(lines, expected);
+    assert_eq!(
+        op.text(&format!("/api/v1/jobs/{id}/outputs/count.txt"))
+            .await,
+        "counted 1200\n"
+    );
+    // A cancel reaches the program within a second or so: it is stopped, the job cancelled.
+    let (_, job) = op.create("wait", json!({})).await;
+    let id = job["id"].as_str().unwrap().to_string();
+    for _ in 0..200 {
+        if whole_log(&op, &id).await.contains(&"started".to_string()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let asked = std::time::Instant::now();
+    let (status, _) = op.cancel(&id).await;
+    assert_eq!(status, 200);
+    let job = op.wait_finished(&id).await;
+    assert_eq!(job["status"], "cancelled", "{job}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn headway_worker_through_a_connection_cut_many_times_loses_and_doubles_no_line() {
+    let (app, op) = server().await;
+    let cuts = std::sync::Arc::new([
+        std::sync::atomic::AtomicUsize::new(0),
+        std::sync::atomic::AtomicUsize::new(0),
+    ]);
+    let relay = crate::external::cutting_relay(app.addr, std::sync::Arc::clone(&cuts)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = worker_files(dir.path());
+    let token = worker_token(&op, "box").await;
+    let _w = worker(&relay, &token, &file, "cut-1");
+    registered(&op, "cut-1").await;
+    let n = 3000;
+    let ids: Vec<String> =
+        futures::future::join_all((0..3).map(|_| op.create("count", json!({"n": n}))))
+            .await
+            .into_iter()
+            .map(|(status, job)| {
+                assert_eq!(status, 201, "{job}");
+                job["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+    let expected: Vec<String> = (1..=n).map(|i| format!("line {i}")).collect();
+    for id in &ids {
+        let job = tokio::time::timeout(Duration::from_secs(240), op.wait_finished(id))
+            .await
+            .expect("the job ends");
+        assert_eq!(
+            (job["status"].as_str(), job["attempt"].as_u64()),
+            (Some("succeeded"), Some(1)),
+            "{job}"
+        );
+        let lines = whole_log(&op, id).await;
+        let differs = lines.iter().zip(&expected).position(|(a, b)| a != b);
+        assert!(
+            lines.len() == expected.len() && differs.is_none(),
+            "every line once, in order: {} lines, the first difference at {differs:?}: {:?}, past the end: {:?}",
+            lines.len(),
+            differs.map(|i| &lines[i.saturating_sub(2)..(i + 3).min(lines.len())]),
+            &lines[expected.len().min(lines.len())..]
+        );
+    }
+    let [cut, lost] = &*cuts;
+    let (cut, lost) = (
+        cut.load(std::sync::atomic::Ordering::Relaxed),
+        lost.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    assert!(
+        cut > 3 && lost > 3,
+        "the relay cut {cut} requests and lost {lost} answers"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_killed_has_its_job_taken_back_and_tried_again_on_another() {
+    let (app, op) = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = worker_files(dir.path());
+    let token = worker_token(&op, "box").await;
+    let mut first = worker(&app.base, &token, &file, "doomed");
+    registered(&op, "doomed").await;
+    let marker = dir.path().join("flaky.marker");
+    let (_, job) = op
+        .create("flaky", json!({"marker": marker.display().to_string()}))
+        .await;
+    let id = job["id"].as_str().unwrap().to_string();
+    // Its first attempt runs on the first worker (it leaves its marker), which is killed.
+    for _ in 0..200 {
+        if marker.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(marker.exists(), "the first attempt started");
+    first.start_kill().unwrap();
+    first.wait().await.unwrap();
+    let _second = worker(&app.base, &token, &file, "survivor");
+    // After the lease (3 s), the job is taken back, and the second worker runs attempt 2.
+    let job = tokio::time::timeout(Duration::from_secs(60), op.wait_finished(&id))
+        .await
+        .expect("the job ends");
+    assert_eq!(
+        (job["status"].as_str(), job["attempt"].as_u64()),
+        (Some("succeeded"), Some(2)),
+        "{job}"
+    );
+    let lines = whole_log(&op, &id).await;
+    assert!(lines.contains(&"second".to_string()), "{lines:?}");
+    let (_, workers) = op.get("/api/v1/workers").await;
+    let names: Vec<&str> = workers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["survivor"], "the killed worker was removed");
 }

@@ -188,31 +188,64 @@ impl Sink for ReportSink {
             message: format!("the file for {param} could not be fetched: {why}"),
         };
         let path = format!("{}/files/{}", self.base, segment(param));
-        let mut reply = self
-            .remote
-            .request(Method::GET, &path)
-            .timeout(TRANSFER_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| failed(format!("cannot reach Headway: {e}")))?;
-        if !reply.status().is_success() {
-            return Err(failed(refusal_of(reply).await));
-        }
-        let mut file = tokio::fs::File::create(to)
-            .await
-            .map_err(|e| failed(format!("cannot be written: {e}")))?;
-        while let Some(bytes) = reply
-            .chunk()
-            .await
-            .map_err(|e| failed(format!("the download broke off: {e}")))?
-        {
-            file.write_all(&bytes)
+        // A download cut short is made again, whole, while the server does not answer.
+        let mut tries = Tries::new();
+        loop {
+            let reply = self
+                .remote
+                .request(Method::GET, &path)
+                .timeout(TRANSFER_TIMEOUT)
+                .send()
+                .await;
+            let mut reply = match reply {
+                Ok(reply) if tries.again_after(reply.status().as_u16()) => {
+                    tries
+                        .wait()
+                        .await
+                        .map_err(|()| failed("the server did not answer".into()))?;
+                    continue;
+                }
+                Ok(reply) => reply,
+                Err(e) => {
+                    tries
+                        .wait()
+                        .await
+                        .map_err(|()| failed(format!("cannot reach Headway: {e}")))?;
+                    continue;
+                }
+            };
+            if !reply.status().is_success() {
+                return Err(failed(refusal_of(reply).await));
+            }
+            let mut file = tokio::fs::File::create(to)
                 .await
                 .map_err(|e| failed(format!("cannot be written: {e}")))?;
+            let mut broke = None;
+            loop {
+                match reply.chunk().await {
+                    Ok(Some(bytes)) => file
+                        .write_all(&bytes)
+                        .await
+                        .map_err(|e| failed(format!("cannot be written: {e}")))?,
+                    Ok(None) => break,
+                    Err(e) => {
+                        broke = Some(e);
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = broke {
+                tries
+                    .wait()
+                    .await
+                    .map_err(|()| failed(format!("the download broke off: {e}")))?;
+                continue;
+            }
+            file.flush()
+                .await
+                .map_err(|e| failed(format!("cannot be written: {e}")))?;
+            break;
         }
-        file.flush()
-            .await
-            .map_err(|e| failed(format!("cannot be written: {e}")))?;
         Ok(to.to_path_buf())
     }
 
@@ -227,32 +260,77 @@ impl Sink for ReportSink {
             code: "output_failed".into(),
             message,
         };
-        let file = tokio::fs::File::open(path)
-            .await
-            .map_err(|e| failed(format!("cannot be read: {e}")))?;
         let url = format!(
             "{}/outputs/{}?attempt={}",
             self.base,
             segment(name),
             self.attempt
         );
-        let reply = self
-            .remote
-            .request(Method::POST, &url)
-            .timeout(TRANSFER_TIMEOUT)
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(reqwest::Body::from(file))
-            .send()
-            .await
-            .map_err(|e| failed(format!("cannot be sent to Headway: {e}")))?;
-        if !reply.status().is_success() {
-            return Err(failed(refusal_of(reply).await));
+        // Sent again, whole, while the server does not answer: it keeps the last one whole.
+        let mut tries = Tries::new();
+        loop {
+            let file = tokio::fs::File::open(path)
+                .await
+                .map_err(|e| failed(format!("cannot be read: {e}")))?;
+            let reply = self
+                .remote
+                .request(Method::POST, &url)
+                .timeout(TRANSFER_TIMEOUT)
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(reqwest::Body::from(file))
+                .send()
+                .await;
+            match reply {
+                Ok(reply) if tries.again_after(reply.status().as_u16()) => tries
+                    .wait()
+                    .await
+                    .map_err(|()| failed("the server did not answer".into()))?,
+                Ok(reply) if reply.status().is_success() => return Ok(()),
+                Ok(reply) => return Err(failed(refusal_of(reply).await)),
+                Err(e) => tries
+                    .wait()
+                    .await
+                    .map_err(|()| failed(format!("cannot be sent to Headway: {e}")))?,
+            }
         }
-        Ok(())
     }
 
     async fn secrets(&mut self) -> HashMap<String, String> {
         self.secrets.clone()
+    }
+}
+
+/// The tries of a transfer through a server that does not answer (a cut connection, a restart):
+/// again after a growing wait, for [`TRIES_FOR`] at most.
+struct Tries {
+    since: tokio::time::Instant,
+    backoff: std::time::Duration,
+}
+
+/// How long a file is tried again before its run gives up on it.
+const TRIES_FOR: std::time::Duration = std::time::Duration::from_secs(120);
+
+impl Tries {
+    fn new() -> Tries {
+        Tries {
+            since: tokio::time::Instant::now(),
+            backoff: std::time::Duration::from_millis(100),
+        }
+    }
+
+    /// Whether an answer of `status` is one to try again after (the server busy or restarting).
+    fn again_after(&self, status: u16) -> bool {
+        matches!(status, 408 | 429 | 502 | 503 | 504)
+    }
+
+    /// Waits before the next try; `Err` once the tries are over.
+    async fn wait(&mut self) -> Result<(), ()> {
+        if self.since.elapsed() > TRIES_FOR {
+            return Err(());
+        }
+        tokio::time::sleep(self.backoff).await;
+        self.backoff = (self.backoff * 2).min(std::time::Duration::from_secs(5));
+        Ok(())
     }
 }
 
