@@ -276,9 +276,7 @@ impl Server {
                 min_schedule_interval: Duration::from_secs(config.min_schedule_interval_secs),
             },
             // A worker's commands file may give words in the languages the pages speak.
-            languages: app::i18n::Lang::ALL
-                .map(|l| l.tag().to_string())
-                .to_vec(),
+            languages: app::i18n::Lang::ALL.map(|l| l.tag().to_string()).to_vec(),
             ..EngineConfig::default()
         };
         let engine = Engine::start(store, engine_config).await?;

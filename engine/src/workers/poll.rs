@@ -212,7 +212,13 @@ impl Jobs {
         if state != WorkerState::Disabled {
             let mut unknown = Vec::new();
             for (id, _) in held.iter().filter(|(h, _)| !running.contains(h)) {
-                if let Some(found) = self.inner.store.claimed_job(id).await.map_err(read_failed)? {
+                if let Some(found) = self
+                    .inner
+                    .store
+                    .claimed_job(id)
+                    .await
+                    .map_err(read_failed)?
+                {
                     if found.claimed_by.as_ref() == Some(&worker.id) {
                         unknown.push(found.job);
                     }
@@ -247,7 +253,9 @@ impl Jobs {
                 let jobs = self.claim_for(&worker, free).await?;
                 if !jobs.is_empty() {
                     return Ok(PollReply {
-                        jobs: self.assigned(jobs.into_iter().map(|q| q.job).collect()).await,
+                        jobs: self
+                            .assigned(jobs.into_iter().map(|q| q.job).collect())
+                            .await,
                         stop,
                         state,
                     });

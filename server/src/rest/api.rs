@@ -119,7 +119,11 @@ const JOB_ID: Param = Param::path("id", "The job's id.", schema::<model::JobId>)
 const SCHEDULE_ID: Param = Param::path("id", "The schedule's id.", schema::<model::ScheduleId>);
 const WEBHOOK_ID: Param = Param::path("id", "The webhook's id.", schema::<model::WebhookId>);
 const UPLOAD_ID: Param = Param::path("id", "The upload's id.", schema::<model::UploadId>);
-const WORKER_ID: Param = Param::path("id", "The worker's id (`id` of its registration).", schema::<model::ProcessId>);
+const WORKER_ID: Param = Param::path(
+    "id",
+    "The worker's id (`id` of its registration).",
+    schema::<model::ProcessId>,
+);
 const LAST_EVENT_ID: Param = Param::header_of(
     "Last-Event-ID",
     "The id of the last event the client has: the stream replays what came after it.",

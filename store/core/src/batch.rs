@@ -1295,7 +1295,15 @@ impl Batch {
         let mut status = state.status;
         if let Some((to, error)) = &report.end {
             if let Some(job) = self
-                .move_job(sql, owner, job_id, *to, error.as_ref(), report.fence.as_ref(), at)
+                .move_job(
+                    sql,
+                    owner,
+                    job_id,
+                    *to,
+                    error.as_ref(),
+                    report.fence.as_ref(),
+                    at,
+                )
                 .await?
             {
                 status = job.status;

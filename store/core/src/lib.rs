@@ -34,12 +34,12 @@ use model::{
     EventType, IdError, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId,
     Progress, ScheduleId, StatusCount, UserId,
 };
+pub use remotes::{RemoteRow, RemoteStore, WorkerTokenRow, REMOTE_ROLE};
 pub use rows::{after_column, JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
 pub use sql::SqlBackend;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-pub use remotes::{RemoteRow, RemoteStore, WorkerTokenRow, REMOTE_ROLE};
 pub use webhooks::{Attempt, DeliveryRow, HookMatch, NewDelivery, Next, WebhookRow, WebhookStore};
 
 macro_rules! running {

@@ -824,7 +824,9 @@ impl BatchSql for Statements<'_> {
         fence: Option<&str>,
     ) -> Result<Option<ExternalState>, sqlx::Error> {
         let query = match fence {
-            Some(fence) => sqlx::query_as(batch::CLAIMED_STATE).bind(job_id).bind(fence),
+            Some(fence) => sqlx::query_as(batch::CLAIMED_STATE)
+                .bind(job_id)
+                .bind(fence),
             None => sqlx::query_as(batch::EXTERNAL_STATE).bind(job_id),
         };
         let row: Option<(String, i64, Option<i64>, i64)> =

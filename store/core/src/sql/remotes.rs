@@ -2,8 +2,8 @@
 
 use super::{on_pool, read_err, SqlBackend};
 use crate::{
-    stored_id, Orphan, OrphanRow, RemoteRow, RemoteStore, StoreResult, WorkerTokenRow,
-    JOB_COLUMNS, REMOTE_ROLE,
+    stored_id, Orphan, OrphanRow, RemoteRow, RemoteStore, StoreResult, WorkerTokenRow, JOB_COLUMNS,
+    REMOTE_ROLE,
 };
 use async_trait::async_trait;
 use model::{JobId, JobStatus, ProcessId};

@@ -542,7 +542,10 @@ pub async fn workers_register_hold_jobs_are_reaped_and_reports_are_fenced(db: Db
         revoked_at: None,
     };
     s.create_worker_token(&token, "hash 1").await.unwrap();
-    assert_eq!(s.worker_token_by_hash("hash 1").await.unwrap(), Some(token.clone()));
+    assert_eq!(
+        s.worker_token_by_hash("hash 1").await.unwrap(),
+        Some(token.clone())
+    );
     assert_eq!(s.worker_token_by_hash("hash 2").await.unwrap(), None);
     s.touch_worker_token("t1", 20).await.unwrap();
     assert_eq!(s.worker_tokens().await.unwrap()[0].last_used_at, Some(20));
@@ -588,7 +591,10 @@ pub async fn workers_register_hold_jobs_are_reaped_and_reports_are_fenced(db: Db
     s.reap_stale(&named("server"), -1).await.unwrap();
     assert!(s.remote(&named("w1")).await.unwrap().is_some());
     assert!(s.set_remote_state(&named("w1"), "draining").await.unwrap());
-    assert!(!s.set_remote_state(&named("nobody"), "draining").await.unwrap());
+    assert!(!s
+        .set_remote_state(&named("nobody"), "draining")
+        .await
+        .unwrap());
 
     // A job it holds, and a report on it: fenced by the worker.
     let job = queued("render");
@@ -609,7 +615,10 @@ pub async fn workers_register_hold_jobs_are_reaped_and_reports_are_fenced(db: Db
         [(job.id.clone(), JobStatus::Running)]
     );
     let held = s.claimed_job(&job.id).await.unwrap().unwrap();
-    assert_eq!((held.owner, held.claimed_by), (named("me"), Some(named("w1"))));
+    assert_eq!(
+        (held.owner, held.claimed_by),
+        (named("me"), Some(named("w1")))
+    );
     let report = |fence: &str, seq: u64| ExternalReport {
         owner: named("me"),
         job_id: job.id.clone(),
@@ -632,7 +641,10 @@ pub async fn workers_register_hold_jobs_are_reaped_and_reports_are_fenced(db: Db
     }])
     .await
     .unwrap();
-    assert!(matches!(taken.get().await.unwrap(), Reported::Taken { acked: 1, .. }));
+    assert!(matches!(
+        taken.get().await.unwrap(),
+        Reported::Taken { acked: 1, .. }
+    ));
     let (answer, refused) = Answer::new();
     s.apply(vec![Change::Report {
         report: Box::new(report("w2", 2)),
@@ -640,14 +652,21 @@ pub async fn workers_register_hold_jobs_are_reaped_and_reports_are_fenced(db: Db
     }])
     .await
     .unwrap();
-    assert_eq!(refused.get().await.unwrap(), Reported::NotRunning, "another worker's");
+    assert_eq!(
+        refused.get().await.unwrap(),
+        Reported::NotRunning,
+        "another worker's"
+    );
 
     // Silent past its lease, or its token revoked: removed, and its job is an orphan.
     assert!(s.reap_remotes(3_600_000).await.unwrap().is_empty());
     assert!(s.revoke_worker_token("t1", 30).await.unwrap());
     assert!(!s.revoke_worker_token("t1", 31).await.unwrap());
     assert_eq!(s.worker_token_by_hash("hash 1").await.unwrap(), None);
-    assert_eq!(s.reap_remotes(3_600_000).await.unwrap(), [named::<model::ProcessId>("w1")]);
+    assert_eq!(
+        s.reap_remotes(3_600_000).await.unwrap(),
+        [named::<model::ProcessId>("w1")]
+    );
     assert!(s.remotes().await.unwrap().is_empty());
     assert!(s
         .orphaned_jobs()
