@@ -158,3 +158,59 @@ export function addUser(db: string, name: string, role: string, password: string
     { cwd: root, encoding: 'utf8', input: `${password}\n` },
   );
 }
+
+/**
+ * `headway worker` against `server` (a test's own Headway), with a worker token the operator
+ * makes for it, running the commands file `commands` and offering `tags`; stopped with
+ * `stop()`.
+ */
+export class Worker {
+  private child?: ChildProcess;
+  constructor(
+    readonly server: Headway,
+    readonly name: string,
+    readonly commands: string,
+    readonly tags: string[] = [],
+  ) {}
+
+  start() {
+    const bin = process.env.HEADWAY_BIN ?? 'target/debug/headway';
+    // The operator token is read next to the server's database by the command line.
+    const made = execFileSync(
+      `./${bin}`,
+      ['--addr', `127.0.0.1:${this.server.port}`, '--database-url', `sqlite://${this.server.db}`, 'workers', 'token', this.name],
+      { cwd: root, encoding: 'utf8' },
+    );
+    const token = made.match(/HEADWAY_WORKER_TOKEN=(hwk_\S+)/)?.[1];
+    if (!token) throw new Error(`no worker token was made: ${made}`);
+    this.child = spawn(
+      `./${bin}`,
+      [
+        '--server', this.server.url, 'worker', '--name', this.name, '--commands', this.commands,
+        '--max-running', '2', '--grace-secs', '1',
+        ...(this.tags.length ? ['--tags', this.tags.join(',')] : []),
+      ],
+      { cwd: root, stdio: 'ignore', env: { ...process.env, HEADWAY_WORKER_TOKEN: token } },
+    );
+  }
+
+  async stop() {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** A commands file in a new temporary folder, with each script of `scripts` beside it (its
+ * `SCRIPTS` stands for that folder); its path. */
+export function commandsFile(toml: string, scripts: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'headway-worker-'));
+  for (const [name, body] of Object.entries(scripts)) {
+    fs.writeFileSync(path.join(dir, name), body, { mode: 0o755 });
+  }
+  const file = path.join(dir, 'commands.toml');
+  fs.writeFileSync(file, toml.replaceAll('SCRIPTS', dir));
+  return file;
+}

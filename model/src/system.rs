@@ -33,6 +33,9 @@ pub struct SystemOverview {
     /// caller who sees every job.
     #[serde(default)]
     pub limits: Vec<crate::limits::LimitUse>,
+    /// The workers on other machines ([`crate::workers`]); for a caller who may steer them.
+    #[serde(default)]
+    pub workers: Vec<crate::workers::WorkerInfo>,
 }
 
 /// One kind's load and timings. Timings are over the jobs that ended in the last hour (the
@@ -109,6 +112,7 @@ mod tests {
             pauses: Vec::new(),
             may_pause: false,
             limits: Vec::new(),
+            workers: Vec::new(),
         };
         assert_eq!(overview(13, 2, 1).failure_rate(), Some(2.0 / 12.0));
         assert_eq!(overview(1, 0, 1).failure_rate(), None);

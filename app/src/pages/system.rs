@@ -11,8 +11,9 @@ use crate::format;
 use crate::i18n::{t, Text};
 use crate::model::limits::{LimitSource, LimitUse, Per};
 use crate::model::{AppError, KindLoad, KindPause, ProcessInfo, SystemOverview, EVERY_KIND};
+use crate::model::workers::{WorkerInfo, WorkerState};
 use crate::server_fns::{
-    load_system_page, LimitFields, PauseKind, RemoveLimit, ResumeKind, SetLimit,
+    load_system_page, LimitFields, PauseKind, RemoveLimit, ResumeKind, SetLimit, SetWorkerState,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -107,6 +108,7 @@ fn SystemLive(
             }}
         </section>
         {move || overview.with(|o| view! { <Processes processes=o.processes.clone() now=o.now/> })}
+        {move || overview.with(|o| may_set.then(|| view! { <Workers workers=o.workers.clone() now=o.now on_change/> }))}
     }
 }
 
@@ -547,6 +549,87 @@ fn Processes(processes: Vec<ProcessInfo>, now: i64) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
+        </section>
+    }
+}
+
+/// The workers on other machines, with what each runs, and for operators the forms that drain,
+/// disable and enable one.
+#[component]
+fn Workers(
+    workers: Vec<WorkerInfo>,
+    now: i64,
+    on_change: impl Fn(leptos::ev::SubmitEvent) + Copy + 'static,
+) -> impl IntoView {
+    let count = workers.len();
+    let t = t();
+    let body = match workers.is_empty() {
+        true => view! { <p class="hint">{t.system_workers_none()}</p> }.into_any(),
+        false => view! {
+            <div class="table-scroll" tabindex="0" role="region" aria-label=t.system_workers_caption()>
+                <table class="system-table">
+                    <caption class="visually-hidden">{t.system_workers_caption()}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">{t.system_worker()}</th>
+                            <th scope="col">{t.system_worker_state()}</th>
+                            <th scope="col">{t.system_worker_running()}</th>
+                            <th scope="col">{t.system_worker_tags()}</th>
+                            <th scope="col">{t.system_worker_kinds()}</th>
+                            <th scope="col">{t.system_host_pid()}</th>
+                            <th scope="col">{t.system_build()}</th>
+                            <th scope="col">{t.system_worker_last_poll()}</th>
+                            <th scope="col">{t.system_worker_actions()}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {workers.into_iter().map(|w| {
+                            let state = match w.state {
+                                WorkerState::Active => t.system_worker_active(),
+                                WorkerState::Draining => t.system_worker_draining(),
+                                WorkerState::Disabled => t.system_worker_disabled(),
+                            };
+                            let actions: Vec<(WorkerState, String, String)> = [
+                                (WorkerState::Draining, t.system_worker_drain(), t.system_worker_drain_label(w.name.clone())),
+                                (WorkerState::Disabled, t.system_worker_disable(), t.system_worker_disable_label(w.name.clone())),
+                                (WorkerState::Active, t.system_worker_enable(), t.system_worker_enable_label(w.name.clone())),
+                            ]
+                            .into_iter()
+                            .filter(|(to, _, _)| *to != w.state)
+                            .map(|(to, verb, label)| (to, verb.to_string(), label.to_string()))
+                            .collect();
+                            view! {
+                                <tr data-worker=w.name.clone() data-state=w.state.as_str()>
+                                    <th scope="row">{w.name.clone()}</th>
+                                    <td>{state}</td>
+                                    <td>{format!("{} / {}", t.int(w.running as i64), t.int(i64::from(w.slots)))}</td>
+                                    <td>{if w.tags.is_empty() { "–".to_string() } else { w.tags.join(", ") }}</td>
+                                    <td>{w.kinds.join(", ")}</td>
+                                    <td>{w.host.clone()}</td>
+                                    <td><code>{w.version.clone()}</code></td>
+                                    <td>{t.system_ago(format::span(t, (now - w.last_seen_at).max(0)))}</td>
+                                    <td class="worker-actions">
+                                        {actions.into_iter().map(|(to, verb, label)| view! {
+                                            <form method="post" action=SetWorkerState::url() class="pause-form" on:submit=on_change>
+                                                <input type="hidden" name="id" value=w.id.clone()/>
+                                                <input type="hidden" name="state" value=to.as_str()/>
+                                                <button type="submit" class="secondary" aria-label=label>{verb}</button>
+                                            </form>
+                                        }).collect_view()}
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <section aria-labelledby="workers-title">
+            <h2 id="workers-title">{t.system_workers(count)}</h2>
+            {body}
         </section>
     }
 }

@@ -1123,6 +1123,9 @@ async fn system_overview(
     let mut overview = engine.jobs().system_overview().await?;
     overview.may_pause = caller.may_operate().is_ok();
     overview.limits = engine.jobs().limits(caller).await?;
+    if overview.may_pause {
+        overview.workers = engine.jobs().workers(caller).await?;
+    }
     // Each kind by its title in the reader's language.
     let titles = crate::names::titles_of(engine);
     for k in &mut overview.kinds {
@@ -1150,6 +1153,25 @@ pub async fn resume_kind(kind: String) -> Result<bool, AppError> {
         async move {
             let (engine, caller) = caller().await?;
             engine.jobs().resume_kind(&caller, &kind).await
+        }
+        .await,
+    )
+}
+
+/// Drains, disables or enables a worker on another machine (`state`: `draining`, `disabled`,
+/// `active`): operators and admins.
+#[server(endpoint = "set_worker_state", output = model::codec::Json)]
+pub async fn set_worker_state(
+    id: String,
+    state: String,
+) -> Result<crate::model::workers::WorkerInfo, AppError> {
+    answered(
+        async move {
+            let (engine, caller) = caller().await?;
+            let state = crate::model::workers::WorkerState::parse(&state).ok_or_else(|| {
+                AppError::invalid_field("state", "a worker is active, draining or disabled")
+            })?;
+            engine.jobs().set_worker_state(&caller, &id, state).await
         }
         .await,
     )

@@ -124,6 +124,7 @@ impl Jobs {
             may_pause: false,
             // Read for the caller, who may not see every key ([`Jobs::limits`]).
             limits: Vec::new(),
+            workers: Vec::new(),
         })
     }
 }
