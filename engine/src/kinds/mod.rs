@@ -74,6 +74,10 @@ pub trait Kind: Send + Sync + 'static {
     /// How many jobs of this kind may run at once (besides the global limit).
     const MAX_RUNNING: Option<usize> = None;
 
+    /// The tags a process (or a worker on another machine) must offer to run its jobs
+    /// ([`model::tags`]): `&["gpu"]` runs only where `--tags gpu` is offered. None by default.
+    const REQUIRES: &'static [&'static str] = &[];
+
     /// Its limits of jobs running at once or starting, over the kind or per key
     /// ([`KindLimit`], [`model::limits`]); an operator may set others at run time.
     const LIMITS: &'static [KindLimit] = &[];
@@ -659,6 +663,34 @@ mod tests {
         }
         fn is_command(&self) -> bool {
             true
+        }
+    }
+
+    /// Runs only where a GPU is offered.
+    struct OnGpu;
+
+    impl Kind for OnGpu {
+        type Params = demo::DemoParams;
+        const NAME: &'static str = "on_gpu";
+        const REQUIRES: &'static [&'static str] = &["gpu"];
+
+        async fn run(_: demo::DemoParams, _: &mut JobContext) -> RunResult {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_compiled_in_kind_that_requires_a_tag_is_claimed_only_where_it_is_offered() {
+        let kinds = Registry::builtin().with::<OnGpu>();
+        assert_eq!(kinds.requires("on_gpu"), ["gpu"]);
+        assert!(!kinds.names_for(&[]).contains(&"on_gpu".to_string()));
+        assert!(kinds.names_for(&["gpu".into()]).contains(&"on_gpu".to_string()));
+        assert!(kinds.names_for(&[]).contains(&"demo".to_string()));
+        // Every built-in kind's tags are tags.
+        for name in Registry::builtin().names() {
+            for tag in Registry::builtin().requires(&name) {
+                assert_eq!(model::tags::tag_problem(&tag), None, "{name}: {tag}");
+            }
         }
     }
 

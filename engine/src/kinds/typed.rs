@@ -22,6 +22,7 @@ use std::time::Duration;
 pub(super) struct Typed<K> {
     info: KindInfo,
     params: Vec<ParamSpec>,
+    requires: Vec<String>,
     kind: PhantomData<K>,
 }
 
@@ -30,6 +31,7 @@ impl<K: Kind> Typed<K> {
         Typed {
             info: describe::kind::<K>(),
             params: describe::params::<K>(),
+            requires: K::REQUIRES.iter().map(|t| t.to_string()).collect(),
             kind: PhantomData,
         }
     }
@@ -58,6 +60,10 @@ impl<K: Kind> ErasedKind for Typed<K> {
 
     fn retry(&self) -> Retry {
         K::RETRY
+    }
+
+    fn requires(&self) -> &[String] {
+        &self.requires
     }
 
     fn opens_files(&self) -> bool {
