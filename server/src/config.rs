@@ -400,8 +400,14 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Workers on other machines: `headway workers` lists them; `token NAME` makes a worker
     /// token; `drain`, `disable` and `enable` steer one.
+    Workers(WorkersArgs),
+}
+
+/// `headway workers [COMMAND]`: without one, the list.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkersArgs {
     #[command(subcommand)]
-    Workers(WorkersCommand),
+    pub command: Option<WorkersCommand>,
 }
 
 /// `headway worker`'s settings.

@@ -67,7 +67,13 @@ async fn main() {
             Command::Kinds(kinds) => server::cli::kinds::run(&config, kinds).await,
             Command::Limits(limits) => server::cli::limits::run(&config, limits).await,
             Command::Schedules(schedules) => server::cli::schedules::run(&config, schedules).await,
-            Command::Workers(workers) => server::cli::workers::run(&config, workers).await,
+            Command::Workers(workers) => {
+                let command = workers
+                    .command
+                    .clone()
+                    .unwrap_or(server::config::WorkersCommand::List);
+                server::cli::workers::run(&config, &command).await
+            }
             Command::Users(users) => server::accounts_cli::users(&config, users).await,
             Command::Tokens(tokens) => server::accounts_cli::tokens(&config, tokens).await,
         };

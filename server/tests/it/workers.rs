@@ -940,3 +940,63 @@ async fn a_worker_killed_has_its_job_taken_back_and_tried_again_on_another() {
         .collect();
     assert_eq!(names, ["survivor"], "the killed worker was removed");
 }
+
+#[tokio::test]
+async fn headway_workers_makes_tokens_lists_and_steers_workers_from_a_terminal() {
+    let (app, _op) = server().await;
+    let (code, out, err) = app
+        .client(&app.base, &["workers", "token", "gpu box"])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    let token = out
+        .lines()
+        .find_map(|l| l.strip_prefix("export HEADWAY_WORKER_TOKEN="))
+        .expect("the token, to copy")
+        .to_string();
+    let w = Worker::register(&app, &token, &["gpu"], 3).await;
+    let (code, out, err) = app.client(&app.base, &["workers"]).await;
+    assert_eq!(code, 0, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&w.id))
+        .expect("the worker is listed");
+    assert!(
+        line.contains("gpu-1")
+            && line.contains("active")
+            && line.contains("0/3")
+            && line.contains("gpu"),
+        "{out}"
+    );
+    let (code, out, err) = app.client(&app.base, &["workers", "drain", &w.id]).await;
+    assert_eq!(
+        (code, out.trim()),
+        (0, format!("gpu-1 ({}): draining", w.id).as_str()),
+        "{err}"
+    );
+    let (code, _, err) = app
+        .client(&app.base, &["workers", "drain", "no-such-worker"])
+        .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("404"), "{err}");
+    let (code, out, _) = app.client(&app.base, &["workers", "tokens"]).await;
+    assert_eq!(code, 0);
+    let id = out
+        .lines()
+        .find(|l| l.contains("gpu box"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let (code, _, err) = app.client(&app.base, &["workers", "revoke", &id]).await;
+    assert_eq!(code, 0, "{err}");
+    let (status, _) = w.poll(1, &[]).await;
+    assert_eq!(status, 401, "a revoked token is refused at once");
+    // Its worker is removed at the next look; its token is listed as revoked.
+    let (_, out, _) = app.client(&app.base, &["workers", "tokens"]).await;
+    assert!(
+        out.lines()
+            .any(|l| l.contains("gpu box") && l.contains("revoked")),
+        "{out}"
+    );
+}
