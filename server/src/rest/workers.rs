@@ -119,7 +119,8 @@ pub async fn set_state(
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
-    /// What it is for (`gpu box`), 1 to 64 characters.
+    /// What it is for (`gpu box`): something besides spaces (what is around it is trimmed).
+    #[schemars(length(max = engine::workers::tokens::MAX_NAME), regex(pattern = r"\S"))]
     pub name: String,
 }
 
