@@ -10,8 +10,8 @@ use crate::components::{limit_key, limit_words, PageTitle, Time};
 use crate::format;
 use crate::i18n::{t, Text};
 use crate::model::limits::{LimitSource, LimitUse, Per};
-use crate::model::{AppError, KindLoad, KindPause, ProcessInfo, SystemOverview, EVERY_KIND};
 use crate::model::workers::{WorkerInfo, WorkerState};
+use crate::model::{AppError, KindLoad, KindPause, ProcessInfo, SystemOverview, EVERY_KIND};
 use crate::server_fns::{
     load_system_page, LimitFields, PauseKind, RemoveLimit, ResumeKind, SetLimit, SetWorkerState,
 };

@@ -684,7 +684,9 @@ mod tests {
         let kinds = Registry::builtin().with::<OnGpu>();
         assert_eq!(kinds.requires("on_gpu"), ["gpu"]);
         assert!(!kinds.names_for(&[]).contains(&"on_gpu".to_string()));
-        assert!(kinds.names_for(&["gpu".into()]).contains(&"on_gpu".to_string()));
+        assert!(kinds
+            .names_for(&["gpu".into()])
+            .contains(&"on_gpu".to_string()));
         assert!(kinds.names_for(&[]).contains(&"demo".to_string()));
         // Every built-in kind's tags are tags.
         for name in Registry::builtin().names() {
