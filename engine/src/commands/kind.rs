@@ -1,4 +1,6 @@
-//! A command as a job kind, beside the compiled-in ones in the [`crate::kinds::Registry`].
+//! A command as a job kind, beside the compiled-in ones in the [`crate::kinds::Registry`]: one
+//! of the server's own commands file, run here, or one of a worker's on another machine
+//! ([`crate::workers`]), whose jobs are queued here and run there.
 
 use super::{Command, Programs};
 use crate::kinds::check::{self, Typing};
@@ -11,7 +13,9 @@ use std::time::Duration;
 
 pub struct CommandKind {
     pub command: Arc<Command>,
-    pub programs: Arc<Programs>,
+    /// Where its programs run here; `None` for a worker's command, which no runner of a
+    /// server claims ([`crate::kinds::Registry::names_for`]).
+    pub programs: Option<Arc<Programs>>,
 }
 
 impl ErasedKind for CommandKind {
@@ -50,11 +54,24 @@ impl ErasedKind for CommandKind {
     }
 
     fn run<'a>(&self, params: Value, ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult> {
-        let (command, programs) = (Arc::clone(&self.command), Arc::clone(&self.programs));
-        Box::pin(super::run::run(command, programs, params, ctx))
+        let command = Arc::clone(&self.command);
+        match &self.programs {
+            Some(programs) => Box::pin(super::run::run(command, Arc::clone(programs), params, ctx)),
+            None => Box::pin(async {
+                Err(model::JobError {
+                    code: "runs_on_workers".into(),
+                    message: "this kind runs on workers on other machines, not on a server".into(),
+                })
+            }),
+        }
     }
 
+    /// One of the server's own commands file (read again on SIGHUP); a worker's are not.
     fn is_command(&self) -> bool {
-        true
+        self.programs.is_some()
+    }
+
+    fn runs_on_workers(&self) -> bool {
+        self.programs.is_none()
     }
 }

@@ -29,6 +29,7 @@ mod supervisor;
 pub mod tqdm;
 
 pub use file::{duration, FileError, ProgressFrom};
+pub use kind::CommandKind;
 pub use run::run_on;
 pub use sink::Sink;
 
@@ -130,7 +131,7 @@ pub fn install(
         .map(|command| {
             Arc::new(kind::CommandKind {
                 command: Arc::new(command),
-                programs: Arc::clone(programs),
+                programs: Some(Arc::clone(programs)),
             }) as Arc<dyn ErasedKind>
         })
         .collect();

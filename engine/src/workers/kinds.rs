@@ -1,81 +1,22 @@
 //! The kinds workers on other machines run. A worker registers the text of its commands file;
 //! every server process reads it as the file's own server would ([`crate::commands::file`]),
 //! without looking for its programs (they are on the worker's machine), and knows its commands
-//! as kinds whose jobs are queued here and never claimed by a server's runner
-//! ([`RemoteKind`]). Their forms, checks, limits, retries and tags are the file's.
+//! as kinds whose jobs are queued here and never claimed by a server's runner (a
+//! [`CommandKind`] without programs). Their forms, checks, limits, retries and tags are the
+//! file's.
 //!
 //! Each process learns them from the registry ([`crate::Jobs::refresh_remote_kinds`]): when a
 //! worker registers through it, and at every look for workers that are gone. Workers that
 //! register one name give it the definition of the one that registered last.
 
 use crate::commands::file::{self, Runs};
-use crate::commands::Command;
-use crate::kinds::check::{self, Typing};
-use crate::kinds::{ErasedKind, JobContext, KindEnv, Retry, RunResult};
+use crate::commands::{Command, CommandKind};
+use crate::kinds::ErasedKind;
 use crate::store::RemoteRow;
-use futures::future::BoxFuture;
 use model::workers::WorkerState;
-use model::{AppError, JobError, KindInfo};
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-/// A command of a worker's commands file, as a kind of this server.
-pub struct RemoteKind {
-    command: Arc<Command>,
-}
-
-impl ErasedKind for RemoteKind {
-    fn info(&self) -> &KindInfo {
-        &self.command.info
-    }
-
-    fn resumable(&self) -> bool {
-        false
-    }
-
-    fn default_timeout(&self) -> Option<Duration> {
-        self.command.timeout
-    }
-
-    fn max_running(&self) -> Option<usize> {
-        self.command.max_running
-    }
-
-    fn limits(&self) -> Vec<model::limits::Limit> {
-        self.command.limits.clone()
-    }
-
-    fn requires(&self) -> &[String] {
-        &self.command.requires
-    }
-
-    fn retry(&self) -> Retry {
-        self.command.retry
-    }
-
-    fn parse(&self, params: Value, env: &KindEnv) -> Result<Value, AppError> {
-        check::check(&self.command.params, Typing::Checker, params, env)
-            .into_result()
-            .map_err(AppError::invalid)
-    }
-
-    fn run<'a>(&self, _params: Value, _ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult> {
-        // Never claimed by a server's runner ([`crate::kinds::Registry::names_for`]).
-        Box::pin(async {
-            Err(JobError {
-                code: "runs_on_workers".into(),
-                message: "this kind runs on workers on other machines, not on a server".into(),
-            })
-        })
-    }
-
-    fn runs_on_workers(&self) -> bool {
-        true
-    }
-}
 
 /// Commands files read before, by their text: a file is read once, however many workers
 /// register it and however often the registry is looked at.
@@ -132,8 +73,9 @@ impl crate::Jobs {
             for command in commands.iter() {
                 kinds.insert(
                     command.info.name.clone(),
-                    Arc::new(RemoteKind {
+                    Arc::new(CommandKind {
                         command: Arc::clone(command),
+                        programs: None,
                     }),
                 );
             }
