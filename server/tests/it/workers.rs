@@ -73,6 +73,21 @@ pub(crate) async fn worker_token(op: &Session, name: &str) -> String {
     made["token"].as_str().unwrap().to_string()
 }
 
+/// A server, its operator, and a worker of `slots` (token "box", no tags) registered by hand.
+async fn with_worker(slots: u32) -> (App, Session, Worker) {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let w = Worker::register(&app, &token, &[], slots).await;
+    (app, op, w)
+}
+
+/// Starts a `resize` job of `width` as the operator; its id.
+async fn resize(op: &Session, width: u64) -> String {
+    let (status, job) = op.create("resize", json!({"width": width})).await;
+    assert_eq!(status, 201, "{job}");
+    job["id"].as_str().unwrap().to_string()
+}
+
 /// A worker speaking the protocol by hand.
 struct Worker {
     s: Session,
@@ -229,9 +244,7 @@ async fn a_worker_takes_a_job_of_its_kinds_and_reports_it_to_its_end() {
 
 #[tokio::test]
 async fn a_worker_token_reaches_nothing_but_its_own_work() {
-    let (app, op) = server().await;
-    let token = worker_token(&op, "box").await;
-    let w = Worker::register(&app, &token, &[], 1).await;
+    let (app, op, w) = with_worker(1).await;
     // Anything but a worker's own endpoints: 403.
     for path in [
         "/api/v1/jobs",
@@ -375,8 +388,7 @@ async fn a_worker_that_stops_polling_loses_its_job_to_another_attempt_and_its_re
     let (app, op) = server().await;
     let token = worker_token(&op, "box").await;
     let first = Worker::register(&app, &token, &[], 1).await;
-    let (_, job) = op.create("resize", json!({"width": 10})).await;
-    let id = job["id"].as_str().unwrap().to_string();
+    let id = resize(&op, 10).await;
     let given = first.take().await;
     let (status, _) = first
         .report(&given, json!({"log": [{"seq": 1, "line": "attempt 1"}]}))
@@ -438,9 +450,7 @@ async fn a_worker_that_stops_polling_loses_its_job_to_another_attempt_and_its_re
 
 #[tokio::test]
 async fn a_failed_attempt_on_a_worker_is_tried_again_and_a_stale_report_is_refused() {
-    let (app, op) = server().await;
-    let token = worker_token(&op, "box").await;
-    let w = Worker::register(&app, &token, &[], 1).await;
+    let (_app, op, w) = with_worker(1).await;
     let (status, _) = op.create("resize", json!({"width": 10})).await;
     assert_eq!(status, 201);
     let first = w.take().await;
@@ -474,11 +484,8 @@ async fn a_failed_attempt_on_a_worker_is_tried_again_and_a_stale_report_is_refus
 
 #[tokio::test]
 async fn a_cancel_reaches_the_workers_poll_at_once() {
-    let (app, op) = server().await;
-    let token = worker_token(&op, "box").await;
-    let w = Worker::register(&app, &token, &[], 1).await;
-    let (_, job) = op.create("resize", json!({"width": 10})).await;
-    let id = job["id"].as_str().unwrap().to_string();
+    let (app, op, w) = with_worker(1).await;
+    let id = resize(&op, 10).await;
     let given = w.take().await;
     let asked = tokio::spawn({
         let op = Session::with_token(&app.base, &app.admin_token());
@@ -514,9 +521,7 @@ async fn a_cancel_reaches_the_workers_poll_at_once() {
 
 #[tokio::test]
 async fn a_drained_worker_takes_nothing_and_a_disabled_one_gives_its_jobs_back() {
-    let (app, op) = server().await;
-    let token = worker_token(&op, "box").await;
-    let w = Worker::register(&app, &token, &[], 2).await;
+    let (_app, op, w) = with_worker(2).await;
     let (_, one) = op.create("resize", json!({"width": 1})).await;
     let one = one["id"].as_str().unwrap().to_string();
     let given = w.take().await;
@@ -585,9 +590,7 @@ async fn a_drained_worker_takes_nothing_and_a_disabled_one_gives_its_jobs_back()
 
 #[tokio::test]
 async fn a_worker_fetches_its_jobs_inputs_and_sends_back_their_outputs() {
-    let (app, op) = server().await;
-    let token = worker_token(&op, "box").await;
-    let w = Worker::register(&app, &token, &[], 1).await;
+    let (_app, op, w) = with_worker(1).await;
     let (status, upload) =
         crate::files::upload(&op, "people.csv", "text/csv", b"name\nada\n".to_vec()).await;
     assert_eq!(status, 201, "{upload}");
@@ -649,12 +652,9 @@ async fn a_worker_fetches_its_jobs_inputs_and_sends_back_their_outputs() {
 
 #[tokio::test]
 async fn a_job_whose_poll_answer_was_lost_is_given_again_and_to_no_one_else() {
-    let (app, op) = server().await;
-    let token = worker_token(&op, "box").await;
-    let w = Worker::register(&app, &token, &[], 1).await;
-    let other = Worker::register(&app, &token, &[], 1).await;
-    let (_, job) = op.create("resize", json!({"width": 1})).await;
-    let id = job["id"].as_str().unwrap().to_string();
+    let (app, op, w) = with_worker(1).await;
+    let other = Worker::register(&app, &worker_token(&op, "other").await, &[], 1).await;
+    let id = resize(&op, 1).await;
     let first = w.take().await;
     // The answer never reached the worker: its next poll lists nothing running.
     let (status, again) = w.poll(1, &[]).await;
