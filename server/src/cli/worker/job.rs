@@ -3,18 +3,33 @@
 //! `succeeded`, `failed` with the run's error (or `timeout`), or `cancelled` when the server
 //! asked it to stop. A job the server took back is stopped and reported on no more.
 
-use super::pull::Shared;
 use super::sink::ReportSink;
 use crate::cli::report::Reporter;
+use crate::cli::Remote;
+use engine::commands::{Command, Programs};
 use model::external::ReportEnd;
 use model::workers::Assigned;
 use model::{JobError, JobStatus};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+/// What every job of this worker shares.
+pub struct Shared {
+    pub remote: Remote,
+    /// Its commands, by name, with their programs found on this machine.
+    pub commands: HashMap<String, Arc<Command>>,
+    pub programs: Arc<Programs>,
+    /// A job ended: its slot is free.
+    pub ended: Notify,
+    /// How often a running job's reporter reports with nothing new.
+    pub heartbeat: Duration,
+}
 
 /// A job the worker runs.
 pub struct Running {

@@ -4,11 +4,11 @@
 //! on, and made again at once, when a job ends: its slot is offered without waiting for the
 //! poll's end (a job the given-up poll claimed is handed out again by the next).
 
-use super::job::{self, Running};
+use super::job::{self, Running, Shared};
 use crate::cli::{refused, Remote};
 use crate::config::WorkerArgs;
 use crate::Config;
-use engine::commands::{Command, Programs};
+use engine::commands::Programs;
 use model::workers::{Hello, Poll, PollReply, Registered, WorkerState, WORKER_TOKEN_PREFIX};
 use reqwest::Method;
 use serde_json::Value;
@@ -20,18 +20,6 @@ use tokio_util::sync::CancellationToken;
 
 /// The longest wait between two tries of a server that does not answer.
 const MOST_BACKOFF: Duration = Duration::from_secs(5);
-
-/// What every job of this worker shares.
-pub struct Shared {
-    pub remote: Remote,
-    /// Its commands, by name, with their programs found on this machine.
-    pub commands: HashMap<String, Arc<Command>>,
-    pub programs: Arc<Programs>,
-    /// A job ended: its slot is free.
-    pub ended: Notify,
-    /// How often a running job's reporter reports with nothing new.
-    pub heartbeat: Duration,
-}
 
 /// Runs the worker until SIGTERM or Ctrl-C (0), or until the server refuses it for good (why).
 pub async fn run(config: &Config, args: &WorkerArgs) -> Result<i32, String> {
