@@ -52,6 +52,9 @@ test("a worker's kind starts from its form, its bar moves live, and /system list
     .toContain('"render"');
   await page.goto(`${server.url}/new/render`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.locator('.kind-where')).toHaveText(
+    'Runs on a worker on another machine that offers gpu (headway worker); it waits while none is connected.',
+  );
   const form = page.locator('form#start-render');
   await form.getByLabel('Frames').fill('60');
   await form.getByRole('button', { name: /start/i }).click();

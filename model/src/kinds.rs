@@ -100,6 +100,12 @@ pub struct KindInfo {
     /// the reader's language, and the words above where there are none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub translations: BTreeMap<String, KindTexts>,
+    /// The tags a process or a worker must offer to run its jobs ([`crate::tags`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+    /// Whether its jobs run on workers on other machines (`headway worker`), not on a server.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_workers: bool,
 }
 
 /// A kind's words in one language; what is not given stays as the kind says it.

@@ -76,6 +76,7 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
                 <section class="start new-kind" aria-labelledby="start-title">
                     <h1 id="start-title">{kind.title.clone()}</h1>
                     <p class="kind-description">{kind.description.clone()}</p>
+                    {where_it_runs(t, &kind).map(|w| view! { <p class="hint kind-where">{w}</p> })}
                     {again}
                     <StartForm kind values may_raise after workflow/>
                 </section>
@@ -88,6 +89,18 @@ fn NewJobView(data: NewJobData) -> impl IntoView {
             <KindPicker kinds=kinds.into_iter().map(|k| KindCard { name: k.name, title: k.title, description: k.description }).collect() q=q.unwrap_or_default() after=after.unwrap_or_default()/>
         }
         .into_any(),
+    }
+}
+
+/// Where a kind's jobs run, when that is not just anywhere: on workers on other machines, or
+/// only where some tags are offered.
+fn where_it_runs(t: crate::i18n::Text, kind: &crate::model::KindInfo) -> Option<String> {
+    let tags = kind.requires.join(", ");
+    match (kind.on_workers, kind.requires.is_empty()) {
+        (true, true) => Some(t.new_job_on_workers().to_string()),
+        (true, false) => Some(t.new_job_on_workers_with(tags)),
+        (false, false) => Some(t.new_job_requires(tags)),
+        (false, true) => None,
     }
 }
 

@@ -323,6 +323,8 @@ pub fn parse_for(
                 retry: retry.info(),
                 priority,
                 translations,
+                requires: Vec::new(),
+                on_workers: false,
             },
             program,
             args,

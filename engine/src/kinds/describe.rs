@@ -26,6 +26,8 @@ pub fn kind<K: Kind>() -> KindInfo {
         retry: K::RETRY.info(),
         priority: K::PRIORITY,
         translations: Default::default(),
+        requires: Vec::new(),
+        on_workers: false,
     }
 }
 

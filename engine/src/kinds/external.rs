@@ -38,6 +38,8 @@ impl External {
                 retry: Retry::NEVER.info(),
                 priority: Default::default(),
                 translations: Default::default(),
+                requires: Vec::new(),
+                on_workers: false,
             },
         }
     }

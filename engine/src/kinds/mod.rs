@@ -458,7 +458,7 @@ impl Registry {
     /// schedules offer.
     pub fn infos(&self) -> Vec<KindInfo> {
         self.starting(Starts::Here)
-            .map(|k| k.info().clone())
+            .map(|k| described(&*k))
             .collect()
     }
 
@@ -476,7 +476,7 @@ impl Registry {
 
     /// The kind's description, if this server knows it (wherever its jobs run).
     pub fn info(&self, kind: &str) -> Option<KindInfo> {
-        self.find(kind).map(|k| k.info().clone())
+        self.find(kind).map(|k| described(&*k))
     }
 
     /// Validates `params` for `kind` and returns them in normal form.
@@ -540,6 +540,16 @@ impl Registry {
                 format!("unknown job kind {kind:?}; known kinds: {}", known()),
             )),
         }
+    }
+}
+
+/// A kind as `GET /api/v1/kinds` describes it: its own description, with the tags it requires
+/// and where it runs.
+fn described(kind: &dyn ErasedKind) -> KindInfo {
+    KindInfo {
+        requires: kind.requires().to_vec(),
+        on_workers: kind.runs_on_workers(),
+        ..kind.info().clone()
     }
 }
 

@@ -234,6 +234,8 @@ pub fn parse(
                 retry: crate::kinds::Retry::NEVER.info(),
                 priority: model::Priority::NORMAL,
                 translations,
+                requires: Vec::new(),
+                on_workers: false,
             },
             params,
             on_failure,
@@ -348,6 +350,8 @@ mod tests {
                 .collect(),
             paused: None,
             retry: crate::kinds::Retry::NEVER.info(),
+            requires: Vec::new(),
+            on_workers: false,
             priority: model::Priority::NORMAL,
             translations: BTreeMap::new(),
         }

@@ -165,13 +165,29 @@ async fn a_worker_takes_a_job_of_its_kinds_and_reports_it_to_its_end() {
     // Its kinds are the server's now: started, checked and shown like any other.
     let (status, kinds) = op.get("/api/v1/kinds").await;
     assert_eq!(status, 200);
-    assert!(
+    let kind = |name: &str| {
         kinds
             .as_array()
             .unwrap()
             .iter()
-            .any(|k| k["name"] == "resize"),
-        "{kinds}"
+            .find(|k| k["name"] == name)
+            .cloned()
+    };
+    let (resize, render) = (kind("resize").unwrap(), kind("render").unwrap());
+    assert_eq!(
+        (resize["on_workers"].as_bool(), resize.get("requires")),
+        (Some(true), None),
+        "{resize}"
+    );
+    assert_eq!(
+        (render["on_workers"].as_bool(), render["requires"].clone()),
+        (Some(true), json!(["gpu"])),
+        "{render}"
+    );
+    assert_eq!(
+        kind("demo").unwrap().get("on_workers"),
+        None,
+        "a kind of the server's own"
     );
     let (status, bad) = op.create("resize", json!({"width": 0})).await;
     assert_eq!(
