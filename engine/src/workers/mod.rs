@@ -37,6 +37,9 @@ pub(crate) struct Remotes {
     work: watch::Sender<u64>,
     /// Jobs asked to stop (moved to `cancelling`).
     stops: broadcast::Sender<JobId>,
+    /// Bumped when an operator steers a worker or revokes a token through this process: its
+    /// polls look at their worker again at once.
+    steered: watch::Sender<u64>,
     /// The parsed kinds of each commands file a worker registered, by its text.
     pub(crate) parsed: kinds::Parsed,
 }
@@ -46,8 +49,14 @@ impl Remotes {
         Remotes {
             work: watch::Sender::new(0),
             stops: broadcast::Sender::new(1024),
+            steered: watch::Sender::new(0),
             parsed: kinds::Parsed::new(languages),
         }
+    }
+
+    /// A worker was drained, disabled or enabled, or a worker token revoked.
+    pub(crate) fn steer(&self) {
+        self.steered.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// A job moved to `status`: a poll waiting for work looks again, and one whose worker runs

@@ -237,6 +237,7 @@ impl Jobs {
             .min((worker.slots.max(0) as u64).saturating_sub(held.len() as u64) as u32);
         let mut work = self.inner.remotes.work.subscribe();
         let mut stops = self.inner.remotes.stops.subscribe();
+        let mut steered = self.inner.remotes.steered.subscribe();
         let listed: HashSet<&JobId> = running.iter().collect();
         let until = tokio::time::Instant::now() + Duration::from_secs(self.poll_secs());
         let stopping = self.stopping();
@@ -275,10 +276,41 @@ impl Jobs {
                     Err(RecvError::Lagged(_)) => return Ok(PollReply { jobs: Vec::new(), stop, state }),
                     Err(RecvError::Closed) => return Ok(PollReply { jobs: Vec::new(), stop, state }),
                 },
+                _ = steered.changed() => {
+                    // Revoked, drained or disabled meanwhile: said at once.
+                    let Some(now) = self.inner.store.remote(&worker.id).await.map_err(read_failed)? else {
+                        return Err(self.gone_or_revoked(token).await);
+                    };
+                    let now = WorkerState::parse(&now.state).unwrap_or_default();
+                    if now != state {
+                        if now == WorkerState::Disabled {
+                            stop = running.iter().map(|j| j.to_string()).collect();
+                        }
+                        return Ok(PollReply { jobs: Vec::new(), stop, state: now });
+                    }
+                }
                 _ = tokio::time::sleep(look) => {}
                 _ = tokio::time::sleep_until(until) => return Ok(PollReply { jobs: Vec::new(), stop, state }),
                 _ = stopping.cancelled() => return Ok(PollReply { jobs: Vec::new(), stop, state }),
             }
+        }
+    }
+
+    /// Why a worker registered with `token` is no longer: 401 if the token was revoked, else
+    /// 404 (taken for gone).
+    async fn gone_or_revoked(&self, token: &WorkerTokenRow) -> AppError {
+        let revoked = match self.inner.store.worker_tokens().await {
+            Ok(tokens) => tokens
+                .iter()
+                .any(|t| t.id == token.id && t.revoked_at.is_some()),
+            Err(e) => return read_failed(e),
+        };
+        match revoked {
+            true => AppError::unauthorized("the worker token was revoked"),
+            false => AppError::new(
+                ErrorCode::NotFound,
+                "no such worker: it was taken for gone; register again",
+            ),
         }
     }
 
@@ -414,6 +446,7 @@ impl Jobs {
             return Err(no_such());
         }
         tracing::warn!(worker = %pid, state = %state, by = caller.name().unwrap_or_default(), "a worker's state was set");
+        self.inner.remotes.steer();
         if state == WorkerState::Disabled {
             let held = self
                 .inner

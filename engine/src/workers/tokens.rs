@@ -90,6 +90,7 @@ impl Jobs {
         }
         tracing::warn!(token = %id, "worker token revoked");
         self.reap_workers().await;
+        self.inner.remotes.steer();
         Ok(())
     }
 }

@@ -1016,3 +1016,67 @@ async fn headway_workers_makes_tokens_lists_and_steers_workers_from_a_terminal()
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_waiting_poll_hears_at_once_that_its_worker_was_disabled_or_its_token_revoked() {
+    let (app, op, w) = with_worker(1).await;
+    let id = resize(&op, 1).await;
+    let given = w.take().await;
+    let disable = {
+        let (op, worker) = (
+            Session::with_token(&app.base, &app.admin_token()),
+            w.id.clone(),
+        );
+        async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            post(
+                &op,
+                &format!("/api/v1/workers/{worker}/state"),
+                json!({"state": "disabled"}),
+            )
+            .await
+        }
+    };
+    let started = std::time::Instant::now();
+    let listed = [id.as_str()];
+    let ((status, reply), (set, _)) = tokio::join!(w.poll(0, &listed), disable);
+    assert_eq!(set, 200);
+    assert_eq!(
+        (status, reply["state"].as_str(), reply["stop"].clone()),
+        (200, Some("disabled"), json!([id])),
+        "{reply}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    let (status, _) = w
+        .report(&given, json!({"end": {"status": "succeeded"}}))
+        .await;
+    assert_eq!(status, 409, "taken back");
+    // Its token revoked while a poll waits: refused at once.
+    let (_, tokens) = op.get("/api/v1/worker-tokens").await;
+    let token = tokens[0]["id"].as_str().unwrap().to_string();
+    let revoke = {
+        let op = Session::with_token(&app.base, &app.admin_token());
+        async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            send(
+                &op,
+                reqwest::Method::DELETE,
+                &format!("/api/v1/worker-tokens/{token}"),
+                json!({}),
+            )
+            .await
+        }
+    };
+    let started = std::time::Instant::now();
+    let ((status, _), (revoked, _)) = tokio::join!(w.poll(0, &[]), revoke);
+    assert_eq!((status, revoked), (401, 204));
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+}
