@@ -697,8 +697,8 @@ async fn a_job_whose_poll_answer_was_lost_is_given_again_and_to_no_one_else() {
 // process.
 
 /// A worker's commands, with their programs in `dir`: `count` prints `n` lines, reports its
-/// bar on descriptor 3, leaves an output and a result; `wait` runs until stopped; `flaky` fails
-/// its first attempt (after a while) and succeeds its second.
+/// bar on descriptor 3, leaves an output and a result; `wait` runs until stopped; `slow` prints
+/// a line every 10 ms; `flaky` fails its first attempt (after a while) and succeeds its second.
 const WORKER_COMMANDS: &str = r#"
 [[command]]
 name = "count"
@@ -714,6 +714,16 @@ max = 100000
 [[command]]
 name = "wait"
 program = "SCRIPTS/wait.sh"
+
+[[command]]
+name = "slow"
+program = "SCRIPTS/slow.sh"
+args = ["{n}"]
+
+[command.params.n]
+type = "integer"
+min = 1
+max = 100000
 
 [[command]]
 name = "flaky"
@@ -738,6 +748,11 @@ const FLAKY_SH: &str = "#!/bin/sh\nif [ -e \"$1\" ]; then echo second; exit 0; f
 fn worker_files(dir: &std::path::Path) -> std::path::PathBuf {
     crate::commands::script(dir, "count.sh", COUNT_SH);
     crate::commands::script(dir, "wait.sh", WAIT_SH);
+    crate::commands::script(
+        dir,
+        "slow.sh",
+        "#!/bin/sh\ni=1\nwhile [ $i -le $1 ]; do echo \"line $i\"; sleep 0.01; i=$((i+1)); done\n",
+    );
     crate::commands::script(dir, "flaky.sh", FLAKY_SH);
     crate::commands::commands_file(dir, WORKER_COMMANDS)
 }
@@ -1078,5 +1093,69 @@ async fn a_waiting_poll_hears_at_once_that_its_worker_was_disabled_or_its_token_
         started.elapsed() < Duration::from_millis(900),
         "{:?}",
         started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn headway_worker_goes_on_through_a_server_restart_without_losing_or_doubling_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::support::database(dir.path()).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let admin = "worker-restart-operator-token";
+    let start = || {
+        crate::support::Headway::start(
+            &database,
+            dir.path(),
+            &["--addr", &addr, "--lease-secs", "30"],
+            &[("HEADWAY_ADMIN_TOKEN", admin)],
+        )
+    };
+    let server = start();
+    let op = Session::with_token(&server.base, admin);
+    let token = worker_token(&op, "box").await;
+    let scripts = tempfile::tempdir().unwrap();
+    let file = worker_files(scripts.path());
+    let _w = worker(&server.base, &token, &file, "steady");
+    registered(&op, "steady").await;
+    // Long enough to restart the server while it runs: a line every 10 ms, for 5 s or more.
+    let n = 500;
+    let (status, job) = op.create("slow", json!({"n": n})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    for _ in 0..200 {
+        if !whole_log(&op, &id).await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        op.job(&id).await["status"],
+        "running",
+        "restarted while the job runs"
+    );
+    let (_, stopped) = server.terminate();
+    assert!(stopped.success());
+    let server = start();
+    let op = Session::with_token(&server.base, admin);
+    let job = tokio::time::timeout(Duration::from_secs(120), op.wait_finished(&id))
+        .await
+        .expect("the job ends");
+    assert_eq!(
+        (job["status"].as_str(), job["attempt"].as_u64()),
+        (Some("succeeded"), Some(1)),
+        "the same attempt: {job}"
+    );
+    let expected: Vec<String> = (1..=n).map(|i| format!("line {i}")).collect();
+    let lines = whole_log(&op, &id).await;
+    assert!(
+        lines == expected,
+        "{} lines, the first difference at {:?}",
+        lines.len(),
+        lines.iter().zip(&expected).position(|(a, b)| a != b)
     );
 }
