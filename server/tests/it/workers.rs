@@ -716,6 +716,13 @@ name = "wait"
 program = "SCRIPTS/wait.sh"
 
 [[command]]
+name = "login"
+program = "SCRIPTS/login.sh"
+
+[command.params.password]
+type = "secret"
+
+[[command]]
 name = "slow"
 program = "SCRIPTS/slow.sh"
 args = ["{n}"]
@@ -748,6 +755,11 @@ const FLAKY_SH: &str = "#!/bin/sh\nif [ -e \"$1\" ]; then echo second; exit 0; f
 fn worker_files(dir: &std::path::Path) -> std::path::PathBuf {
     crate::commands::script(dir, "count.sh", COUNT_SH);
     crate::commands::script(dir, "wait.sh", WAIT_SH);
+    crate::commands::script(
+        dir,
+        "login.sh",
+        "#!/bin/sh\necho \"using $HEADWAY_PARAM_PASSWORD\"\nprintf 'result {\"length\": %d}\\n' \"${#HEADWAY_PARAM_PASSWORD}\" >&3\n",
+    );
     crate::commands::script(
         dir,
         "slow.sh",
@@ -1158,4 +1170,51 @@ async fn headway_worker_goes_on_through_a_server_restart_without_losing_or_doubl
         lines.len(),
         lines.iter().zip(&expected).position(|(a, b)| a != b)
     );
+}
+
+#[tokio::test]
+async fn a_secret_reaches_the_workers_program_for_its_job_only_and_is_kept_nowhere_else() {
+    let (app, op) = server().await;
+    let scripts = tempfile::tempdir().unwrap();
+    let file = worker_files(scripts.path());
+    let token = worker_token(&op, "box").await;
+    let _w = worker(&app.base, &token, &file, "vault");
+    registered(&op, "vault").await;
+    let secret = "hunter2-correct-horse";
+    let (status, job) = op.create("login", json!({"password": secret})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let job = op.wait_finished(&id).await;
+    assert_eq!(job["status"], "succeeded", "{job}");
+    // The program had it, whole; the job's record, its log and the run's files do not.
+    assert_eq!(job["result"]["length"], secret.len(), "{job}");
+    assert!(!job.to_string().contains(secret), "{job}");
+    let log = whole_log(&op, &id).await;
+    assert_eq!(log, ["using ••••••"]);
+    let runs = engine::commands::Programs::default_runs();
+    let mut found = Vec::new();
+    for entry in walk(&runs) {
+        if std::fs::read(&entry)
+            .is_ok_and(|b| b.windows(secret.len()).any(|w| w == secret.as_bytes()))
+        {
+            found.push(entry);
+        }
+    }
+    assert!(found.is_empty(), "the secret was written to {found:?}");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        match path.is_dir() {
+            true => files.extend(walk(&path)),
+            false => files.push(path),
+        }
+    }
+    files
 }
