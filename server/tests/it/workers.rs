@@ -37,9 +37,16 @@ program = "/opt/worker/convert.sh"
 type = "file"
 "#;
 
-/// A server with a short lease (a worker silent for 3 s is gone), and its operator.
+/// A server whose workers are gone after 9 s without a poll (a poll waits 3 s at most), and its
+/// operator.
 async fn server() -> (App, Session) {
-    let app = app().with(|c| c.lease_secs = 3).start().await;
+    server_with_lease(9).await
+}
+
+/// A server whose workers are gone after `secs` without a poll, and its operator: a short
+/// lease for the tests of a worker gone, a long one where a busy machine must not end it.
+async fn server_with_lease(secs: u64) -> (App, Session) {
+    let app = app().with(|c| c.lease_secs = secs).start().await;
     let op = Session::with_token(&app.base, &app.admin_token());
     (app, op)
 }
@@ -401,7 +408,7 @@ async fn a_kind_that_requires_a_tag_waits_for_a_worker_that_offers_it() {
 
 #[tokio::test]
 async fn a_worker_that_stops_polling_loses_its_job_to_another_attempt_and_its_reports_after() {
-    let (app, op) = server().await;
+    let (app, op) = server_with_lease(3).await;
     let token = worker_token(&op, "box").await;
     let first = Worker::register(&app, &token, &[], 1).await;
     let id = resize(&op, 10).await;
@@ -836,7 +843,7 @@ async fn whole_log(op: &Session, id: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn headway_worker_runs_a_command_as_the_server_would_and_stops_it_on_cancel() {
-    let (app, op) = server().await;
+    let (app, op) = server_with_lease(30).await;
     let dir = tempfile::tempdir().unwrap();
     let file = worker_files(dir.path());
     let token = worker_token(&op, "box").await;
@@ -887,7 +894,7 @@ async fn headway_worker_runs_a_command_as_the_server_would_and_stops_it_on_cance
 
 #[tokio::test]
 async fn headway_worker_through_a_connection_cut_many_times_loses_and_doubles_no_line() {
-    let (app, op) = server().await;
+    let (app, op) = server_with_lease(30).await;
     let cuts = std::sync::Arc::new([
         std::sync::atomic::AtomicUsize::new(0),
         std::sync::atomic::AtomicUsize::new(0),
@@ -941,7 +948,7 @@ async fn headway_worker_through_a_connection_cut_many_times_loses_and_doubles_no
 
 #[tokio::test]
 async fn a_worker_killed_has_its_job_taken_back_and_tried_again_on_another() {
-    let (app, op) = server().await;
+    let (app, op) = server_with_lease(5).await;
     let dir = tempfile::tempdir().unwrap();
     let file = worker_files(dir.path());
     let token = worker_token(&op, "box").await;
@@ -963,7 +970,7 @@ async fn a_worker_killed_has_its_job_taken_back_and_tried_again_on_another() {
     first.start_kill().unwrap();
     first.wait().await.unwrap();
     let _second = worker(&app.base, &token, &file, "survivor");
-    // After the lease (3 s), the job is taken back, and the second worker runs attempt 2.
+    // After the lease (5 s), the job is taken back, and the second worker runs attempt 2.
     let job = tokio::time::timeout(Duration::from_secs(60), op.wait_finished(&id))
         .await
         .expect("the job ends");
@@ -1174,7 +1181,7 @@ async fn headway_worker_goes_on_through_a_server_restart_without_losing_or_doubl
 
 #[tokio::test]
 async fn a_secret_reaches_the_workers_program_for_its_job_only_and_is_kept_nowhere_else() {
-    let (app, op) = server().await;
+    let (app, op) = server_with_lease(30).await;
     let scripts = tempfile::tempdir().unwrap();
     let file = worker_files(scripts.path());
     let token = worker_token(&op, "box").await;
