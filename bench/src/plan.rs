@@ -49,6 +49,10 @@ pub struct Plan {
     pub command_rounds: u64,
     /// Priorities: low jobs queued ahead of a high one.
     pub priority_queue: u64,
+    /// Workers: jobs of `true` each way, updates of the progress command, rounds.
+    pub worker_jobs: u64,
+    pub worker_updates: u64,
+    pub worker_rounds: u64,
 }
 
 impl Plan {

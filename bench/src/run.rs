@@ -31,7 +31,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "fanout,capacity,throughput,page,postgres,schedules,files,commands,priorities,workflows"
+        default_value = "fanout,capacity,throughput,page,postgres,schedules,files,commands,priorities,workflows,workers"
     )]
     pub only: Vec<String>,
 
@@ -129,6 +129,17 @@ pub struct RunArgs {
     /// Commands: rounds of each measurement [default: 3; smoke: 1].
     #[arg(long)]
     pub command_rounds: Option<u64>,
+
+    /// Workers: jobs of a command running `true`, through the server's runner and through a
+    /// worker, per round [default: 2000; smoke: 50].
+    #[arg(long)]
+    pub worker_jobs: Option<u64>,
+    /// Workers: times the progress command sets its bar, 20 ms apart [default: 200; smoke: 20].
+    #[arg(long)]
+    pub worker_updates: Option<u64>,
+    /// Workers: rounds of every measurement [default: 3; smoke: 1].
+    #[arg(long)]
+    pub worker_rounds: Option<u64>,
 
     /// New connections per second while subscribers connect.
     #[arg(long, default_value_t = 1000)]
@@ -228,6 +239,9 @@ pub async fn run(args: RunArgs) -> i32 {
             .clamp(1, 100_000_000),
         command_rounds: pick(args.command_rounds, 3, 1).clamp(1, 20),
         priority_queue: pick(args.priority_queue, 10_000, 100).clamp(1, 1_000_000),
+        worker_jobs: pick(args.worker_jobs, 2_000, 50).max(1),
+        worker_updates: pick(args.worker_updates, 200, 20).clamp(1, 100_000),
+        worker_rounds: pick(args.worker_rounds, 3, 1).clamp(1, 20),
     };
     let machine = Machine::probe();
     log(format!("work directory {}", work.display()));
@@ -245,10 +259,11 @@ pub async fn run(args: RunArgs) -> i32 {
             "commands" => scenarios::commands::run(&plan).await,
             "priorities" => scenarios::priorities::run(&plan).await,
             "workflows" => scenarios::workflows::run(&plan).await,
+            "workers" => scenarios::workers::run(&plan).await,
             other => {
                 let mut s = Section::new(other);
                 s.fail(format!(
-                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules, files, commands, priorities, workflows)"
+                    "unknown benchmark {other:?} (use fanout, capacity, throughput, page, postgres, schedules, files, commands, priorities, workflows, workers)"
                 ));
                 s
             }

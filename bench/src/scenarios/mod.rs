@@ -10,6 +10,7 @@ pub mod postgres;
 pub mod priorities;
 pub mod schedules;
 pub mod throughput;
+pub mod workers;
 pub mod workflows;
 
 use crate::client::ClientReport;
