@@ -42,6 +42,9 @@ pub(crate) struct Remotes {
     steered: watch::Sender<u64>,
     /// The parsed kinds of each commands file a worker registered, by its text.
     pub(crate) parsed: kinds::Parsed,
+    /// When this process last wrote each worker's heartbeat: a worker that polls often (a slot
+    /// freed at every job's end) is not a write each time.
+    beats: std::sync::Mutex<std::collections::HashMap<model::ProcessId, std::time::Instant>>,
 }
 
 impl Remotes {
@@ -51,6 +54,24 @@ impl Remotes {
             stops: broadcast::Sender::new(1024),
             steered: watch::Sender::new(0),
             parsed: kinds::Parsed::new(languages),
+            beats: Default::default(),
+        }
+    }
+
+    /// Whether `worker`'s heartbeat is to be written now: not within `every` of the last one
+    /// this process wrote.
+    pub(crate) fn beat_due(&self, worker: &model::ProcessId, every: std::time::Duration) -> bool {
+        let now = std::time::Instant::now();
+        let mut beats = self.beats.lock().unwrap();
+        if beats.len() > 10_000 {
+            beats.retain(|_, at| now.duration_since(*at) < every);
+        }
+        match beats.get(worker) {
+            Some(at) if now.duration_since(*at) < every => false,
+            _ => {
+                beats.insert(worker.clone(), now);
+                true
+            }
         }
     }
 

@@ -177,12 +177,18 @@ impl Jobs {
                 })
             })
             .collect::<Result<_, _>>()?;
-        if !self
+        // Written at most every tenth of the lease: the lease is far longer.
+        let beat = self
             .inner
-            .store
-            .heartbeat(&worker.id)
-            .await
-            .map_err(read_failed)?
+            .remotes
+            .beat_due(&worker.id, self.inner.lease / 10);
+        if beat
+            && !self
+                .inner
+                .store
+                .heartbeat(&worker.id)
+                .await
+                .map_err(read_failed)?
         {
             return self
                 .worker_of(token, id)

@@ -18,6 +18,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+/// How long a freed slot waits for others before the worker asks for work again.
+const GATHER_ENDS: Duration = Duration::from_millis(5);
+
 /// The longest wait between two tries of a server that does not answer.
 const MOST_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -87,8 +90,12 @@ pub async fn run(config: &Config, args: &WorkerArgs) -> Result<i32, String> {
         let ended = shared.ended.notified();
         let answer = tokio::select! {
             answer = call(&shared.remote, &path, &poll, wait) => answer,
-            // A slot is free, or the worker is asked to stop: ask again now.
-            _ = ended => continue,
+            // A slot is free, or the worker is asked to stop: ask again now, once the jobs
+            // ending about now have ended too (one poll for them all).
+            _ = ended => {
+                tokio::time::sleep(GATHER_ENDS).await;
+                continue;
+            }
             _ = stopping.cancelled() => continue,
         };
         match answer {
