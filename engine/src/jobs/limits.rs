@@ -92,7 +92,7 @@ impl Jobs {
             .await
             .map_err(|e| write_failed("set the limit", e))?;
         tracing::info!(limit = %set.limit, kind = %set.limit.kind, by, "limit set");
-        self.poke_runner();
+        self.wake_claims();
         Ok(self.in_force_as(set))
     }
 
@@ -113,7 +113,7 @@ impl Jobs {
             .map_err(|e| write_failed("remove the limit", e))?;
         if removed {
             tracing::info!(kind = %limit.kind, by = caller.name().unwrap_or("operator"), "limit removed");
-            self.poke_runner();
+            self.wake_claims();
         }
         Ok(removed)
     }
@@ -279,20 +279,10 @@ impl Jobs {
         Ok(LimitsNow { now, limits, used })
     }
 
-    /// Wakes this process's runner: a limit changed.
-    fn poke_runner(&self) {
-        if let Some(runner) = &self.inner.runner {
-            runner.poke();
-        }
-    }
-
-    /// Wakes this process's runner when the limits set at run time change elsewhere, and every
+    /// Wakes what claims jobs here when the limits set at run time change elsewhere, and every
     /// [`WATCH_EVERY`] while a rate limit is in force (a job held back by one may start once
-    /// its window has passed, and nothing else would tell the runner), until shutdown.
+    /// its window has passed, and nothing else would tell), until shutdown.
     pub(crate) fn spawn_limit_watcher(&self) {
-        let Some(runner) = self.inner.runner.clone() else {
-            return;
-        };
         let engine = self.clone();
         tokio::spawn(async move {
             let stopping = engine.stopping();
@@ -318,7 +308,7 @@ impl Jobs {
                                 .iter()
                                 .any(Limit::is_rate);
                         if rates || seen.as_ref().is_some_and(|s| *s != now) {
-                            runner.poke();
+                            engine.wake_claims();
                         }
                         seen = Some(now);
                     }

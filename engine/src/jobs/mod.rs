@@ -861,6 +861,15 @@ impl Jobs {
         self.inner.store.release();
     }
 
+    /// Something may have become claimable that no job's move says (a kind resumed, a limit
+    /// changed): this process's runner and the workers' polls waiting here look again.
+    pub(crate) fn wake_claims(&self) {
+        if let Some(runner) = &self.inner.runner {
+            runner.poke();
+        }
+        self.inner.remotes.wake();
+    }
+
     /// Jobs this process runs now.
     pub fn running_count(&self) -> usize {
         self.inner.runner.as_ref().map_or(0, |r| r.running_count())

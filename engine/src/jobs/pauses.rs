@@ -44,9 +44,7 @@ impl Jobs {
             .resume(kind)
             .await
             .map_err(|e| write_failed("resume the kind", e))?;
-        if let Some(runner) = &self.inner.runner {
-            runner.poke();
-        }
+        self.wake_claims();
         if was {
             tracing::info!(
                 kind,
@@ -99,12 +97,9 @@ impl Jobs {
         }
     }
 
-    /// Pokes this process's runner when a pause it saw is gone (resumed elsewhere), until
+    /// Wakes what claims jobs here when a pause it saw is gone (resumed elsewhere), until
     /// shutdown.
     pub(crate) fn spawn_pause_watcher(&self) {
-        let Some(runner) = self.inner.runner.clone() else {
-            return;
-        };
         let engine = self.clone();
         tokio::spawn(async move {
             let stopping = engine.stopping();
@@ -119,7 +114,7 @@ impl Jobs {
                     Ok(pauses) => {
                         let now: Vec<String> = pauses.into_iter().map(|p| p.kind).collect();
                         if seen.iter().any(|k| !now.contains(k)) {
-                            runner.poke();
+                            engine.wake_claims();
                         }
                         seen = now;
                     }

@@ -87,9 +87,14 @@ impl Remotes {
             JobStatus::Cancelling => {
                 let _ = self.stops.send(id.clone());
             }
-            JobStatus::Queued => self.work.send_modify(|n| *n = n.wrapping_add(1)),
-            s if s.is_terminal() => self.work.send_modify(|n| *n = n.wrapping_add(1)),
+            JobStatus::Queued => self.wake(),
+            s if s.is_terminal() => self.wake(),
             _ => {}
         }
+    }
+
+    /// Work may have become claimable: waiting polls look again.
+    pub(crate) fn wake(&self) {
+        self.work.send_modify(|n| *n = n.wrapping_add(1));
     }
 }

@@ -1225,3 +1225,28 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[tokio::test]
+async fn a_kind_resumed_wakes_the_polls_waiting_for_its_jobs() {
+    let (app, op, w) = with_worker(1).await;
+    let (status, _) = op.post("/api/v1/kinds/resize/pause").await;
+    assert_eq!(status, 200);
+    let id = resize(&op, 1).await;
+    let resume = {
+        let op = Session::with_token(&app.base, &app.admin_token());
+        async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            op.post("/api/v1/kinds/resize/resume").await
+        }
+    };
+    // One poll, waiting when the kind is resumed: it is given the job then, not at its end.
+    let started = std::time::Instant::now();
+    let ((status, reply), (resumed, _)) = tokio::join!(w.poll(1, &[]), resume);
+    assert_eq!((status, resumed), (200, 200));
+    assert_eq!(reply["jobs"][0]["id"], id.as_str(), "{reply}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2_500),
+        "{:?}",
+        started.elapsed()
+    );
+}
