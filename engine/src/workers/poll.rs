@@ -121,9 +121,7 @@ impl Jobs {
         self.refresh_remote_kinds().await.map_err(read_failed)?;
         tracing::info!(worker = %row.id, name = %row.name, host = %row.host, tags = ?row.tags, "a worker registered");
         // Its kinds' jobs may be waiting.
-        self.inner
-            .remotes
-            .heard(&JobId::random(), JobStatus::Queued);
+        self.inner.remotes.wake();
         Ok(Registered {
             id: row.id.to_string(),
             lease_secs: self.inner.lease.as_secs(),

@@ -210,9 +210,7 @@ impl Reporter {
             if !has_news {
                 wait_for_news(&self, due).await;
             }
-            if self.pending.lock().unwrap().end.is_none() {
-                tokio::time::sleep(GATHER).await;
-            }
+            gather(&self).await;
             let (report, versions) = self.batch();
             let ending = report.end.is_some();
             if ending && ended_at.is_none() {
@@ -388,6 +386,21 @@ async fn wait_for_news(reporter: &Reporter, due: tokio::time::Instant) {
             return;
         }
         let _ = tokio::time::timeout_at(due, reporter.news.notified()).await;
+    }
+}
+
+/// Lets lines gather for [`GATHER`] before a report goes, unless the program ends meanwhile:
+/// its end goes at once, with what it said last.
+async fn gather(reporter: &Reporter) {
+    let until = tokio::time::Instant::now() + GATHER;
+    loop {
+        let news = reporter.news.notified();
+        if reporter.pending.lock().unwrap().end.is_some() {
+            return;
+        }
+        if tokio::time::timeout_at(until, news).await.is_err() {
+            return;
+        }
     }
 }
 
