@@ -196,10 +196,7 @@ impl Jobs {
         let job = self.job(&Caller::new(owner.clone()), id).await?;
         // Counted before anything is written, whatever becomes of the report: a refused one
         // costs its sender too.
-        let bytes: u64 = report.log.iter().map(|l| l.line.len() as u64).sum();
-        if bytes > 0 {
-            self.inner.report_budget.take(owner, bytes)?;
-        }
+        self.take_report_budget(owner, &report)?;
         if job.status.is_terminal() || self.inner.kinds.starts(&job.kind) != Some(Starts::Elsewhere)
         {
             return Err(ended(&job));
@@ -212,16 +209,7 @@ impl Jobs {
             .start_reported_children(owner, id, report.children.clone())
             .await?;
         let progress = merged_progress(&job.progress, &report);
-        let end = report.end.as_ref().map(|end| {
-            let error = match end.status {
-                JobStatus::Failed => Some(end.error.clone().unwrap_or_else(|| JobError {
-                    code: "failed".into(),
-                    message: "the program reported a failure".into(),
-                })),
-                _ => None,
-            };
-            (end.status, error)
-        });
+        let end = report.end.map(reported_end);
         let reported = self
             .inner
             .committer
@@ -249,20 +237,26 @@ impl Jobs {
                 event_id,
                 children,
             }),
-            Reported::Gap { acked } => Err(AppError::invalid(vec![FieldError {
-                field: "log".into(),
-                message: format!(
-                    "log lines are missing: the job has every line up to {acked}, and this \
-                     report's next one is later than {}; send the lines from {} on",
-                    acked + 1,
-                    acked + 1
-                ),
-            }])),
+            Reported::Gap { acked } => Err(lines_missing(acked)),
             Reported::NotRunning => {
                 let job = self.job(&Caller::new(owner.clone()), id).await?;
                 Err(ended(&job))
             }
         }
+    }
+
+    /// Takes a report's log bytes from its job owner's budget, before anything is written,
+    /// whatever becomes of the report: a refused one costs its sender too.
+    pub(crate) fn take_report_budget(
+        &self,
+        owner: &UserId,
+        report: &Report,
+    ) -> Result<(), AppError> {
+        let bytes: u64 = report.log.iter().map(|l| l.line.len() as u64).sum();
+        if bytes > 0 {
+            self.inner.report_budget.take(owner, bytes)?;
+        }
+        Ok(())
     }
 
     /// Starts the children an external job's report asks for, in order: their jobs. A child
@@ -349,6 +343,31 @@ pub async fn token_job(store: &Store, token: &str) -> Result<Option<(JobId, User
     };
     let given = token_hash(token);
     Ok(same_secret(given.as_bytes(), hash.as_bytes()).then_some((id, owner)))
+}
+
+/// How a report's end ends its job: a failure without an error gets one.
+pub(crate) fn reported_end(end: model::external::ReportEnd) -> (JobStatus, Option<JobError>) {
+    let error = match end.status {
+        JobStatus::Failed => Some(end.error.unwrap_or_else(|| JobError {
+            code: "failed".into(),
+            message: "the program reported a failure".into(),
+        })),
+        _ => None,
+    };
+    (end.status, error)
+}
+
+/// 422 for a report whose first new line is not the one after the last kept (`acked`).
+pub(crate) fn lines_missing(acked: u64) -> AppError {
+    AppError::invalid(vec![FieldError {
+        field: "log".into(),
+        message: format!(
+            "log lines are missing: the job has every line up to {acked}, and this report's \
+             next one is later than {}; send the lines from {} on",
+            acked + 1,
+            acked + 1
+        ),
+    }])
 }
 
 /// 409 for a report to a job that has ended.

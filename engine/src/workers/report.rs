@@ -7,12 +7,12 @@
 
 use crate::commands::Command;
 use crate::failures::{read_failed, write_failed};
-use crate::jobs::external::check_report;
+use crate::jobs::external::{check_report, lines_missing, reported_end};
 use crate::retries::{next_attempt, Tries};
 use crate::store::{ExternalReport, RemoteRow, Reported, WorkerTokenRow};
 use crate::{now_ms, Jobs};
 use model::external::{Report, ReportReply};
-use model::{AppError, ErrorCode, FieldError, JobError, JobId, JobStatus, ParamType, UserId};
+use model::{AppError, ErrorCode, JobId, JobStatus, ParamType, UserId};
 use std::sync::Arc;
 
 impl Jobs {
@@ -32,22 +32,15 @@ impl Jobs {
             worker, owner, job, ..
         } = self.held(token, worker, id, Some(attempt)).await?;
         let id = job.id.clone();
-        let bytes: u64 = report.log.iter().map(|l| l.line.len() as u64).sum();
-        if bytes > 0 {
-            self.inner.report_budget.take(&owner, bytes)?;
-        }
+        self.take_report_budget(&owner, &report)?;
         let children = self
             .start_reported_children(&owner, &id, report.children.clone())
             .await?;
         let progress = crate::jobs::external::merged_progress(&job.progress, &report);
         // A failed end goes through the kind's retries, as a server's run does.
         let mut again = None;
-        let end = match report.end {
-            Some(end) if end.status == JobStatus::Failed => {
-                let error = end.error.unwrap_or_else(|| JobError {
-                    code: "failed".into(),
-                    message: "the program failed".into(),
-                });
+        let end = match report.end.map(reported_end) {
+            Some((JobStatus::Failed, Some(error))) => {
                 match next_attempt(&self.inner.kinds, &Tries::from(&job), &error) {
                     Some(wait_ms) => {
                         again = Some((error, wait_ms));
@@ -56,8 +49,7 @@ impl Jobs {
                     None => Some((JobStatus::Failed, Some(error))),
                 }
             }
-            Some(end) => Some((end.status, None)),
-            None => None,
+            other => other,
         };
         let ends = end.is_some() || again.is_some();
         let reported = self
@@ -101,16 +93,7 @@ impl Jobs {
                     children,
                 }
             }
-            Reported::Gap { acked } => {
-                return Err(AppError::invalid(vec![FieldError {
-                    field: "log".into(),
-                    message: format!(
-                        "log lines are missing: the job has every line up to {acked}; send the \
-                         lines from {} on",
-                        acked + 1
-                    ),
-                }]))
-            }
+            Reported::Gap { acked } => return Err(lines_missing(acked)),
             Reported::NotRunning => return Err(taken_back(&job)),
         };
         if ends && !reply.status.is_active() && self.inner.kinds.takes(&job.kind, ParamType::Secret)
