@@ -5,14 +5,14 @@
 
 use crate::failures::{read_failed, write_failed};
 use crate::runner::{kind_limits, share_of};
-use crate::store::{QueuedJob, RemoteRow, WorkerTokenRow};
+use crate::store::{HeldJob, QueuedJob, RemoteRow, WorkerTokenRow};
 use crate::{Caller, Jobs};
 use model::error::Chain;
 use model::workers::{
     Assigned, Hello, Poll, PollReply, Registered, WorkerInfo, WorkerState, MAX_COMMANDS_BYTES,
     MAX_SLOTS,
 };
-use model::{AppError, ErrorCode, JobId, JobStatus, ProcessId};
+use model::{AppError, ErrorCode, JobId, JobStatus, ParamType, ProcessId};
 use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -207,7 +207,7 @@ impl Jobs {
                 state == WorkerState::Disabled
                     || !held
                         .iter()
-                        .any(|(h, s)| h == *j && *s == JobStatus::Running)
+                        .any(|h| h.id == **j && h.status == JobStatus::Running)
             })
             .map(|j| j.to_string())
             .collect();
@@ -215,7 +215,7 @@ impl Jobs {
         // (a cut connection, or a poll it gave up on to ask again). They are given again.
         if state != WorkerState::Disabled {
             let mut unknown = Vec::new();
-            for (id, _) in held.iter().filter(|(h, _)| !running.contains(h)) {
+            for id in held.iter().map(|h| &h.id).filter(|h| !running.contains(h)) {
                 if let Some(found) = self
                     .inner
                     .store
@@ -230,7 +230,7 @@ impl Jobs {
             }
             if !unknown.is_empty() {
                 return Ok(PollReply {
-                    jobs: self.assigned(unknown).await,
+                    jobs: self.assigned(unknown, &held).await,
                     stop,
                     state,
                 });
@@ -257,9 +257,15 @@ impl Jobs {
             if state == WorkerState::Active && free > 0 {
                 let jobs = self.claim_for(&worker, free).await?;
                 if !jobs.is_empty() {
+                    let held = self
+                        .inner
+                        .store
+                        .held_jobs(&worker.id)
+                        .await
+                        .map_err(read_failed)?;
                     return Ok(PollReply {
                         jobs: self
-                            .assigned(jobs.into_iter().map(|q| q.job).collect())
+                            .assigned(jobs.into_iter().map(|q| q.job).collect(), &held)
                             .await,
                         stop,
                         state,
@@ -358,20 +364,20 @@ impl Jobs {
     }
 
     /// What a worker needs of the jobs it was given: parameters, secrets, timeout, attempt, and
-    /// where their logs go on.
-    async fn assigned(&self, jobs: Vec<model::Job>) -> Vec<Assigned> {
+    /// where their logs go on (`held`: the worker's jobs as read after they were claimed).
+    async fn assigned(&self, jobs: Vec<model::Job>, held: &[HeldJob]) -> Vec<Assigned> {
         let mut assigned = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let secrets = crate::commands::secrets::read(&self.inner.blobs, &job.id).await;
-            let log_seq = match self.inner.store.log_tail(&job.id, 0).await {
-                Ok((_, n)) => n,
-                Err(e) => {
-                    // Its lines are numbered from the first; the report that overlaps is told
-                    // where the log stands, and the worker sends again from there.
-                    tracing::warn!(job = %job.id, error = %Chain(&e), "cannot read where a job's log stands");
-                    0
-                }
+            let secrets = match self.inner.kinds.takes(&job.kind, ParamType::Secret) {
+                true => crate::commands::secrets::read(&self.inner.blobs, &job.id).await,
+                false => Default::default(),
             };
+            // Not found: its lines are numbered from the first; the report that overlaps is
+            // told where the log stands, and the worker sends again from there.
+            let log_seq = held
+                .iter()
+                .find(|h| h.id == job.id)
+                .map_or(0, |h| h.log_seq);
             let timeout_ms = job.timeout_ms.or_else(|| {
                 self.inner
                     .kinds
@@ -458,7 +464,7 @@ impl Jobs {
                 .held_jobs(&pid)
                 .await
                 .map_err(read_failed)?;
-            for (job, _) in held {
+            for job in held.into_iter().map(|h| h.id) {
                 if let Some(orphan) = self
                     .inner
                     .store

@@ -12,6 +12,15 @@ use model::{JobId, JobStatus, ProcessId};
 /// `worker`, from `--role worker`).
 pub const REMOTE_ROLE: &str = "remote";
 
+/// A job a worker holds, as its poll needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldJob {
+    pub id: JobId,
+    pub status: JobStatus,
+    /// The number of its log's last line (the worker numbers its lines on from there).
+    pub log_seq: u64,
+}
+
 /// A worker token, without its secret (only its SHA-256 is stored).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkerTokenRow {
@@ -80,8 +89,8 @@ pub trait RemoteStore: Send + Sync + 'static {
     /// those of a token no longer in force; returns their ids. Their jobs are orphans then.
     async fn reap_remotes(&self, lease_ms: i64) -> StoreResult<Vec<ProcessId>>;
 
-    /// The jobs `worker` holds (running or cancelling, claimed by it), with their status.
-    async fn held_jobs(&self, worker: &ProcessId) -> StoreResult<Vec<(JobId, JobStatus)>>;
+    /// The jobs `worker` holds (running or cancelling, claimed by it).
+    async fn held_jobs(&self, worker: &ProcessId) -> StoreResult<Vec<HeldJob>>;
 
     /// A job with its owner and the process that claimed it, whatever its status.
     async fn claimed_job(&self, id: &JobId) -> StoreResult<Option<Orphan>>;

@@ -1,9 +1,9 @@
 //! Workers on other machines and their tokens ([`crate::RemoteStore`]).
 
-use super::{on_pool, read_err, SqlBackend};
+use super::{count, on_pool, read_err, SqlBackend};
 use crate::{
-    stored_id, Orphan, OrphanRow, RemoteRow, RemoteStore, StoreResult, WorkerTokenRow, JOB_COLUMNS,
-    REMOTE_ROLE,
+    stored_id, HeldJob, Orphan, OrphanRow, RemoteRow, RemoteStore, StoreResult, WorkerTokenRow,
+    JOB_COLUMNS, REMOTE_ROLE,
 };
 use async_trait::async_trait;
 use model::{JobId, JobStatus, ProcessId};
@@ -231,11 +231,11 @@ impl<T: SqlBackend> RemoteStore for T {
         ids.into_iter().map(stored_id).collect()
     }
 
-    async fn held_jobs(&self, worker: &ProcessId) -> StoreResult<Vec<(JobId, JobStatus)>> {
+    async fn held_jobs(&self, worker: &ProcessId) -> StoreResult<Vec<HeldJob>> {
         // The running jobs through `jobs_working` (a job a worker runs has no plan).
-        let rows: Vec<(String, String)> = on_pool!(self.pool(), p => {
+        let rows: Vec<(String, String, i64)> = on_pool!(self.pool(), p => {
             sqlx::query_as(
-                "SELECT id, status FROM jobs WHERE status IN ('running', 'cancelling') \
+                "SELECT id, status, log_seq FROM jobs WHERE status IN ('running', 'cancelling') \
                    AND plan IS NULL AND claimed_by = $1",
             )
             .bind(worker.as_str())
@@ -244,11 +244,12 @@ impl<T: SqlBackend> RemoteStore for T {
         })
         .map_err(read_err("reading a worker's jobs"))?;
         rows.into_iter()
-            .map(|(id, status)| {
-                Ok((
-                    stored_id(id)?,
-                    JobStatus::parse(&status).unwrap_or(JobStatus::Running),
-                ))
+            .map(|(id, status, log_seq)| {
+                Ok(HeldJob {
+                    id: stored_id(id)?,
+                    status: JobStatus::parse(&status).unwrap_or(JobStatus::Running),
+                    log_seq: count(log_seq),
+                })
             })
             .collect()
     }

@@ -612,7 +612,11 @@ pub async fn workers_register_hold_jobs_are_reaped_and_reports_are_fenced(db: Db
     .unwrap();
     assert_eq!(
         s.held_jobs(&named("w1")).await.unwrap(),
-        [(job.id.clone(), JobStatus::Running)]
+        [HeldJob {
+            id: job.id.clone(),
+            status: JobStatus::Running,
+            log_seq: 0,
+        }]
     );
     let held = s.claimed_job(&job.id).await.unwrap().unwrap();
     assert_eq!(
@@ -656,6 +660,11 @@ pub async fn workers_register_hold_jobs_are_reaped_and_reports_are_fenced(db: Db
         refused.get().await.unwrap(),
         Reported::NotRunning,
         "another worker's"
+    );
+    assert_eq!(
+        s.held_jobs(&named("w1")).await.unwrap()[0].log_seq,
+        1,
+        "where its log stands, for the worker to number on from"
     );
 
     // Silent past its lease, or its token revoked: removed, and its job is an orphan.
