@@ -37,6 +37,9 @@ pub(crate) struct Remotes {
     work: watch::Sender<u64>,
     /// Jobs asked to stop (moved to `cancelling`).
     stops: broadcast::Sender<JobId>,
+    /// Jobs that stopped running (ended, or queued again): a slot of the worker that ran one
+    /// is free, and its waiting poll may claim for it at once.
+    ends: broadcast::Sender<JobId>,
     /// Bumped when an operator steers a worker or revokes a token through this process: its
     /// polls look at their worker again at once.
     steered: watch::Sender<u64>,
@@ -52,6 +55,7 @@ impl Remotes {
         Remotes {
             work: watch::Sender::new(0),
             stops: broadcast::Sender::new(1024),
+            ends: broadcast::Sender::new(4096),
             steered: watch::Sender::new(0),
             parsed: kinds::Parsed::new(languages),
             beats: Default::default(),
@@ -80,15 +84,18 @@ impl Remotes {
         self.steered.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// A job moved to `status`: a poll waiting for work looks again, and one whose worker runs
-    /// a job asked to stop answers.
+    /// A job moved to `status`: a poll waiting for work looks again, one whose worker runs a
+    /// job asked to stop answers, and one whose worker ran a job that stopped running claims
+    /// for its slot.
     pub(crate) fn heard(&self, id: &JobId, status: JobStatus) {
         match status {
             JobStatus::Cancelling => {
                 let _ = self.stops.send(id.clone());
             }
-            JobStatus::Queued => self.wake(),
-            s if s.is_terminal() => self.wake(),
+            s if s == JobStatus::Queued || s.is_terminal() => {
+                let _ = self.ends.send(id.clone());
+                self.wake();
+            }
             _ => {}
         }
     }

@@ -194,6 +194,11 @@ impl Jobs {
                 .map(|_| PollReply::default());
         }
         let state = WorkerState::parse(&worker.state).unwrap_or_default();
+        // Listening before the worker's jobs are read: nothing that happens after is missed.
+        let mut work = self.inner.remotes.work.subscribe();
+        let mut stops = self.inner.remotes.stops.subscribe();
+        let mut steered = self.inner.remotes.steered.subscribe();
+        let mut ends = self.inner.remotes.ends.subscribe();
         let held = self
             .inner
             .store
@@ -236,13 +241,16 @@ impl Jobs {
                 });
             }
         }
-        let free = poll
-            .free
-            .min((worker.slots.max(0) as u64).saturating_sub(held.len() as u64) as u32);
-        let mut work = self.inner.remotes.work.subscribe();
-        let mut stops = self.inner.remotes.stops.subscribe();
-        let mut steered = self.inner.remotes.steered.subscribe();
         let listed: HashSet<&JobId> = running.iter().collect();
+        // Its free slots: those it says are free, and those of its listed jobs that stop
+        // running while the poll waits, within its slots.
+        let mut ended: HashSet<JobId> = HashSet::new();
+        let free_now = |ended: &HashSet<JobId>| {
+            let busy = held.len().saturating_sub(ended.len()) as u64;
+            (u64::from(poll.free) + ended.len() as u64)
+                .min((worker.slots.max(0) as u64).saturating_sub(busy)) as u32
+        };
+        let mut free = free_now(&ended);
         let until = tokio::time::Instant::now() + Duration::from_secs(self.poll_secs());
         let stopping = self.stopping();
         loop {
@@ -279,6 +287,22 @@ impl Jobs {
             };
             tokio::select! {
                 _ = work.changed() => {}
+                stopped = ends.recv() => match stopped {
+                    Ok(j) => {
+                        if listed.contains(&j) && !ended.contains(&j) {
+                            ended.insert(j);
+                            // Those ending with it are counted too: one claim for them all.
+                            while let Ok(j) = ends.try_recv() {
+                                if listed.contains(&j) {
+                                    ended.insert(j);
+                                }
+                            }
+                            free = free_now(&ended);
+                        }
+                    }
+                    // Missed some: the worker's next poll counts its slots again.
+                    Err(_) => return Ok(PollReply { jobs: Vec::new(), stop, state }),
+                },
                 stopped = stops.recv() => match stopped {
                     Ok(j) if listed.contains(&j) => stop.push(j.to_string()),
                     Ok(_) => {}

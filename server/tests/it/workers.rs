@@ -1250,3 +1250,40 @@ async fn a_kind_resumed_wakes_the_polls_waiting_for_its_jobs() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_waiting_poll_claims_for_the_slot_of_a_job_that_ends_within_the_workers_slots() {
+    let (app, op) = server().await;
+    let token = worker_token(&op, "box").await;
+    let w = Worker::register(&app, &token, &[], 1).await;
+    let first = resize(&op, 1).await;
+    let queued = [resize(&op, 2).await, resize(&op, 3).await];
+    let job = w.take().await;
+    assert_eq!(job["id"], first.as_str());
+    let end = {
+        let w = Worker {
+            s: Session::with_token(&app.base, &token),
+            id: w.id.clone(),
+        };
+        let job = job.clone();
+        async move {
+            // Once the poll below waits with no slot free.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            w.report(&job, json!({"end": {"status": "succeeded"}}))
+                .await
+        }
+    };
+    // No slot free when it asks: the slot its job frees is claimed for by this very poll, and
+    // one job only, as the worker has one slot.
+    let running = [first.as_str()];
+    let ((status, reply), (ended, _)) = tokio::join!(w.poll(0, &running), end);
+    assert_eq!((status, ended), (200, 200), "{reply}");
+    let given: Vec<&str> = reply["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(given, [queued[0].as_str()], "{reply}");
+    assert_eq!(reply["stop"], json!([]), "{reply}");
+}

@@ -1,8 +1,10 @@
 //! The worker's loop: it registers with the server, then polls for work without a break (each
 //! poll is its heartbeat), runs each job it is given on a task of its own, stops the jobs the
-//! server says to stop, and registers again when the server took it for gone. A poll is given up
-//! on, and made again at once, when a job ends: its slot is offered without waiting for the
-//! poll's end (a job the given-up poll claimed is handed out again by the next).
+//! server says to stop, and registers again when the server took it for gone. A job's end frees
+//! its slot on the server as soon as it is reported, and the waiting poll claims for it: the
+//! worker keeps that poll. Should it stay unanswered a while after a job ended, it is given up
+//! on and made again with the slots counted anew (a job the given-up poll claimed is handed out
+//! again by the next).
 
 use super::job::{self, Running, Shared};
 use crate::cli::{refused, Remote};
@@ -18,8 +20,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// How long a freed slot waits for others before the worker asks for work again.
-const GATHER_ENDS: Duration = Duration::from_millis(5);
+/// How long a poll may stay unanswered after one of the worker's jobs ended before it is made
+/// again, its slots counted anew.
+const ASK_AGAIN_AFTER_END: Duration = Duration::from_secs(1);
 
 /// The longest wait between two tries of a server that does not answer.
 const MOST_BACKOFF: Duration = Duration::from_secs(5);
@@ -90,12 +93,8 @@ pub async fn run(config: &Config, args: &WorkerArgs) -> Result<i32, String> {
         let ended = shared.ended.notified();
         let answer = tokio::select! {
             answer = call(&shared.remote, &path, &poll, wait) => answer,
-            // A slot is free, or the worker is asked to stop: ask again now, once the jobs
-            // ending about now have ended too (one poll for them all).
-            _ = ended => {
-                tokio::time::sleep(GATHER_ENDS).await;
-                continue;
-            }
+            // A slot is free and the server did not claim for it: ask again.
+            _ = async { ended.await; tokio::time::sleep(ASK_AGAIN_AFTER_END).await } => continue,
             _ = stopping.cancelled() => continue,
         };
         match answer {
