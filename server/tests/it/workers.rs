@@ -151,6 +151,17 @@ impl Worker {
         .await
     }
 
+    /// Reports `job`'s end `end`: the answer's status code and the job's status it gives.
+    async fn end(&self, job: &Value, end: Value) -> (u16, Option<String>) {
+        let (status, reply) = self.report(job, json!({ "end": end })).await;
+        (status, reply["status"].as_str().map(String::from))
+    }
+
+    /// Reports that `job` succeeded: the answer's status code.
+    async fn succeed(&self, job: &Value) -> u16 {
+        self.end(job, json!({"status": "succeeded"})).await.0
+    }
+
     async fn report_on(&self, job: &str, attempt: u64, body: Value) -> (u16, Value) {
         post(
             &self.s,
@@ -477,31 +488,26 @@ async fn a_failed_attempt_on_a_worker_is_tried_again_and_a_stale_report_is_refus
     let (status, _) = op.create("resize", json!({"width": 10})).await;
     assert_eq!(status, 201);
     let first = w.take().await;
-    let (status, reply) = w
-        .report(
-            &first,
-            json!({"end": {"status": "failed", "error": {"code": "exit_1", "message": "boom"}}}),
-        )
-        .await;
     assert_eq!(
-        (status, reply["status"].as_str()),
-        (200, Some("queued")),
-        "{reply}"
+        w.end(
+            &first,
+            json!({"status": "failed", "error": {"code": "exit_1", "message": "boom"}})
+        )
+        .await,
+        (200, Some("queued".into()))
     );
     let second = w.take().await;
     assert_eq!(second["attempt"], 2);
     // A report on the first attempt: 409, the second goes on.
-    let (status, _) = w
-        .report(&first, json!({"end": {"status": "succeeded"}}))
-        .await;
+    let status = w.succeed(&first).await;
     assert_eq!(status, 409);
-    let (status, reply) = w
-        .report(&second, json!({"end": {"status": "failed", "error": {"code": "exit_1", "message": "boom again"}}}))
-        .await;
     assert_eq!(
-        (status, reply["status"].as_str()),
-        (200, Some("failed")),
-        "{reply}"
+        w.end(
+            &second,
+            json!({"status": "failed", "error": {"code": "exit_1", "message": "boom again"}})
+        )
+        .await,
+        (200, Some("failed".into()))
     );
 }
 
@@ -532,13 +538,9 @@ async fn a_cancel_reaches_the_workers_poll_at_once() {
         started.elapsed()
     );
     assert_eq!(asked.await.unwrap().0, 200);
-    let (status, reply) = w
-        .report(&given, json!({"end": {"status": "cancelled"}}))
-        .await;
     assert_eq!(
-        (status, reply["status"].as_str()),
-        (200, Some("cancelled")),
-        "{reply}"
+        w.end(&given, json!({"status": "cancelled"})).await,
+        (200, Some("cancelled".into()))
     );
 }
 
@@ -572,9 +574,7 @@ async fn a_drained_worker_takes_nothing_and_a_disabled_one_gives_its_jobs_back()
         "{reply}"
     );
     // What it runs goes on.
-    let (status, _) = w
-        .report(&given, json!({"end": {"status": "succeeded"}}))
-        .await;
+    let status = w.succeed(&given).await;
     assert_eq!(status, 200);
     // Enabled again, it takes the second; disabled, it gives it back and is told to stop it.
     let (status, _) = post(
@@ -605,9 +605,7 @@ async fn a_drained_worker_takes_nothing_and_a_disabled_one_gives_its_jobs_back()
         (Some("queued"), Some(2)),
         "tried again elsewhere: {job}"
     );
-    let (status, _) = w
-        .report(&taken, json!({"end": {"status": "succeeded"}}))
-        .await;
+    let status = w.succeed(&taken).await;
     assert_eq!(status, 409);
 }
 
@@ -659,9 +657,7 @@ async fn a_worker_fetches_its_jobs_inputs_and_sends_back_their_outputs() {
         409,
         "another attempt's"
     );
-    let (status, _) = w
-        .report(&given, json!({"end": {"status": "succeeded"}}))
-        .await;
+    let status = w.succeed(&given).await;
     assert_eq!(status, 200);
     let job = op.wait_finished(&id).await;
     assert_eq!(job["outputs"][0]["name"], "people.json", "{job}");
@@ -1085,9 +1081,7 @@ async fn a_waiting_poll_hears_at_once_that_its_worker_was_disabled_or_its_token_
         "{:?}",
         started.elapsed()
     );
-    let (status, _) = w
-        .report(&given, json!({"end": {"status": "succeeded"}}))
-        .await;
+    let status = w.succeed(&given).await;
     assert_eq!(status, 409, "taken back");
     // Its token revoked while a poll waits: refused at once.
     let (_, tokens) = op.get("/api/v1/worker-tokens").await;
@@ -1269,14 +1263,13 @@ async fn a_waiting_poll_claims_for_the_slot_of_a_job_that_ends_within_the_worker
         async move {
             // Once the poll below waits with no slot free.
             tokio::time::sleep(Duration::from_millis(300)).await;
-            w.report(&job, json!({"end": {"status": "succeeded"}}))
-                .await
+            w.succeed(&job).await
         }
     };
     // No slot free when it asks: the slot its job frees is claimed for by this very poll, and
     // one job only, as the worker has one slot.
     let running = [first.as_str()];
-    let ((status, reply), (ended, _)) = tokio::join!(w.poll(0, &running), end);
+    let ((status, reply), ended) = tokio::join!(w.poll(0, &running), end);
     assert_eq!((status, ended), (200, 200), "{reply}");
     let given: Vec<&str> = reply["jobs"]
         .as_array()
