@@ -81,13 +81,25 @@ struct Catalog {
     messages: Vec<Message>,
 }
 
+/// The scope of a group comment's section for the browser: `[browser]` every page (`""`),
+/// `[browser /system]` the pages under `/system`; `None` for a section the browser does not need.
+fn browser_scope(comment: &str) -> Option<String> {
+    let rest = comment.strip_prefix("[browser")?;
+    if !rest.starts_with([']', ' ']) {
+        return None;
+    }
+    let (scope, _) = rest.split_once(']')?;
+    Some(scope.trim().to_string())
+}
+
 struct Message {
     key: String,
     parts: Vec<Part>,
     /// The variables it uses, in the order they first appear.
     vars: Vec<String>,
-    /// In a section the browser needs (`## [browser] …`).
-    browser: bool,
+    /// In a section the browser needs (`## [browser] …`): `Some("")`; one that only the pages
+    /// under a path need (`## [browser /system] …`): `Some("/system")`.
+    browser: Option<String>,
 }
 
 impl Message {
@@ -130,15 +142,12 @@ impl Catalog {
             }
         };
         let mut terms: BTreeMap<String, Vec<Part>> = BTreeMap::new();
-        let mut raw: Vec<(String, Pattern<&str>, bool)> = Vec::new();
-        let mut browser = false;
+        let mut raw: Vec<(String, Pattern<&str>, Option<String>)> = Vec::new();
+        let mut browser: Option<String> = None;
         for entry in resource.body {
             match entry {
                 Entry::GroupComment(c) => {
-                    browser = c
-                        .content
-                        .first()
-                        .is_some_and(|l| l.trim().starts_with("[browser]"))
+                    browser = c.content.first().and_then(|l| browser_scope(l.trim()))
                 }
                 Entry::Term(t) => {
                     let parts = parts(&t.value, &BTreeMap::new(), &BTreeMap::new())
@@ -147,10 +156,14 @@ impl Catalog {
                 }
                 Entry::Message(m) => {
                     if let Some(v) = m.value {
-                        raw.push((m.id.name.to_string(), v, browser));
+                        raw.push((m.id.name.to_string(), v, browser.clone()));
                     }
                     for a in m.attributes {
-                        raw.push((format!("{}.{}", m.id.name, a.id.name), a.value, browser));
+                        raw.push((
+                            format!("{}.{}", m.id.name, a.id.name),
+                            a.value,
+                            browser.clone(),
+                        ));
                     }
                 }
                 Entry::Junk { content } => {
@@ -173,7 +186,7 @@ impl Catalog {
                         key: key.clone(),
                         parts: p,
                         vars,
-                        browser: *browser,
+                        browser: browser.clone(),
                     });
                 }
                 Err(e) => errors.push(format!("{name}: {key}: {e}")),
@@ -517,14 +530,26 @@ fn generate(catalogs: &[Catalog]) -> String {
         .messages
         .iter()
         .enumerate()
-        .filter(|(_, m)| m.browser)
+        .filter(|(_, m)| m.browser.is_some())
         .map(|(i, _)| i)
+        .collect();
+    let scopes: Vec<&str> = reference
+        .messages
+        .iter()
+        .filter_map(|m| m.browser.as_deref())
         .collect();
     writeln!(
         s,
         "/// The messages the browser needs, in the order of the table a page carries.\npub const BROWSER: [u16; {}] = {:?};\n",
         browser.len(),
         browser
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "/// The path under which each of them is needed, in the same order (\"\": every page).\n#[cfg(not(target_arch = \"wasm32\"))]\npub const BROWSER_ON: [&str; {}] = {:?};\n",
+        scopes.len(),
+        scopes
     )
     .unwrap();
     writeln!(

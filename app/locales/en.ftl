@@ -212,9 +212,28 @@ users-caption = Accounts
 user-state = State
 user-added = Added
 
-## [browser] The system page (an island: all of it is rendered in the browser too).
+## [browser] The system page's words that other pages use too.
 
 percent = { $n }%
+system-resume = Resume
+system-pause = Pause
+system-every-kind = every kind
+system-kind = Kind
+# A limit in words (the list of limits).
+limit-at-once = at most { $max } at once
+limit-a-second = { $max } a second
+limit-a-minute = { $max } a minute
+limit-an-hour = { $max } an hour
+limit-a-day = { $max } a day
+limit-per-span = { $max } per { $span }
+limit-per-user = { $limit } per user
+limit-per-param = { $limit } per { $param }
+limit-every-job = every job
+limit-no-key = (none)
+
+## [browser /system] The system page (an island: all of it is rendered in the browser too). Only
+## the pages under /system carry these texts.
+
 system-as-of = These figures are as of the page's rendering:
 system-refresh = refresh for newer ones
 system-now-and-last-hour = Now and in the last hour
@@ -229,11 +248,8 @@ system-events-per-second = Events per second (last minute)
 system-store-size = Store size
 system-paused-by = paused by { $name } since
 system-kind-starts-jobs = starts jobs
-system-resume = Resume
-system-pause = Pause
 system-resume-label = Resume { $what }
 system-pause-label = Pause { $what }
-system-every-kind = every kind
 system-every-kind-paused = Every kind is paused by { $name } since
 system-every-kind-paused-end = : no job starts until it is resumed.
 system-every-kind-runs = Every kind runs, unless paused on its own below.
@@ -241,7 +257,6 @@ system-by-kind = By kind
 system-pause-hint = Operators and admins can pause a kind here, or with
 system-pause-hint-end = .
 system-kinds-caption = Queue depth, running jobs, the last hour's jobs and their timings, by kind
-system-kind = Kind
 system-finished-1h = Finished (1 h)
 system-failed-1h = Failed (1 h)
 system-cancelled-1h = Cancelled (1 h)
@@ -306,18 +321,6 @@ system-limit-per-param = for each value of a parameter
 system-limit-param = Parameter (when counted for each of its values)
 system-limit-submit = Set limit
 system-limit-hint = Operators and admins can set a limit here, or with the API (POST /api/v1/limits).
-
-# A limit in words (the list of limits).
-limit-at-once = at most { $max } at once
-limit-a-second = { $max } a second
-limit-a-minute = { $max } a minute
-limit-an-hour = { $max } an hour
-limit-a-day = { $max } a day
-limit-per-span = { $max } per { $span }
-limit-per-user = { $limit } per user
-limit-per-param = { $limit } per { $param }
-limit-every-job = every job
-limit-no-key = (none)
 
 ## [browser] A job's status, as people read it.
 

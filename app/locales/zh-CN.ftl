@@ -165,9 +165,28 @@ users-caption = 账户
 user-state = 状态
 user-added = 添加时间
 
-## [browser] The system page (an island: all of it is rendered in the browser too).
+## [browser] The system page's words that other pages use too.
 
 percent = { $n }%
+system-resume = 恢复
+system-pause = 暂停
+system-every-kind = 所有类型
+system-kind = 类型
+# A limit in words (the list of limits).
+limit-at-once = 同时最多 { $max } 个
+limit-a-second = 每秒 { $max } 个
+limit-a-minute = 每分钟 { $max } 个
+limit-an-hour = 每小时 { $max } 个
+limit-a-day = 每天 { $max } 个
+limit-per-span = 每 { $span } { $max } 个
+limit-per-user = 每个用户{ $limit }
+limit-per-param = 每个 { $param } { $limit }
+limit-every-job = 所有任务
+limit-no-key = （无）
+
+## [browser /system] The system page (an island: all of it is rendered in the browser too). Only
+## the pages under /system carry these texts.
+
 system-as-of = 这些数字截至页面生成时：
 system-refresh = 刷新以查看最新数据
 system-now-and-last-hour = 当前与最近一小时
@@ -182,11 +201,8 @@ system-events-per-second = 每秒事件数（最近一分钟）
 system-store-size = 存储大小
 system-paused-by = 由 { $name } 暂停于
 system-kind-starts-jobs = 正常启动任务
-system-resume = 恢复
-system-pause = 暂停
 system-resume-label = 恢复 { $what }
 system-pause-label = 暂停 { $what }
-system-every-kind = 所有类型
 system-every-kind-paused = 所有类型已由 { $name } 暂停于
 system-every-kind-paused-end = ：恢复之前不会启动任何任务。
 system-every-kind-runs = 所有类型都在运行，除非在下方单独暂停。
@@ -194,7 +210,6 @@ system-by-kind = 按类型
 system-pause-hint = 运维和管理员可以在这里暂停某个类型，也可以使用命令
 system-pause-hint-end = 。
 system-kinds-caption = 各类型的队列深度、运行中的任务、最近一小时的任务及其耗时
-system-kind = 类型
 system-finished-1h = 完成（1 小时）
 system-failed-1h = 失败（1 小时）
 system-cancelled-1h = 取消（1 小时）
@@ -256,18 +271,6 @@ system-limit-per-param = 参数的每个值分别计数
 system-limit-param = 参数（按其每个值分别计数时）
 system-limit-submit = 设置限制
 system-limit-hint = 运维和管理员可以在这里设置限制，也可以通过 API（POST /api/v1/limits）。
-
-# A limit in words (the list of limits).
-limit-at-once = 同时最多 { $max } 个
-limit-a-second = 每秒 { $max } 个
-limit-a-minute = 每分钟 { $max } 个
-limit-an-hour = 每小时 { $max } 个
-limit-a-day = 每天 { $max } 个
-limit-per-span = 每 { $span } { $max } 个
-limit-per-user = 每个用户{ $limit }
-limit-per-param = 每个 { $param } { $limit }
-limit-every-job = 所有任务
-limit-no-key = （无）
 
 ## [browser] A job's status, as people read it.
 

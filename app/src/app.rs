@@ -142,7 +142,15 @@ fn may_start() -> bool {
 #[component]
 fn PageTexts(lang: Lang) -> impl IntoView {
     #[cfg(not(target_arch = "wasm32"))]
-    let json = crate::i18n::page::table_json(lang);
+    let json = {
+        #[cfg(feature = "ssr")]
+        let path = use_context::<axum::http::request::Parts>()
+            .map(|p| p.uri.path().to_string())
+            .unwrap_or_default();
+        #[cfg(not(feature = "ssr"))]
+        let path = String::new();
+        crate::i18n::page::table_json(lang, &path)
+    };
     #[cfg(target_arch = "wasm32")]
     let json = {
         let _ = lang;

@@ -1,20 +1,26 @@
 //! The texts the browser needs, in the page's language only: the server writes them into every
 //! page as a JSON array (`<script type="application/json" id="headway-text">`, which runs
 //! nothing), in the order of the catalogs' `[browser]` sections; the islands read it once. The
-//! page's language is its `<html lang>`.
+//! page's language is its `<html lang>`. A section only some pages need (`[browser /system]`)
+//! travels on the pages under its path; elsewhere its places hold `0`, and an island that reads
+//! one there says so in the console.
 
 /// The id of the element that carries the table.
 pub const ELEMENT_ID: &str = "headway-text";
 
-/// The table for `lang`, as the page carries it: a JSON array of strings, safe inside a
-/// `<script>` element (no `<`, `>` or `&` as such).
+/// The table for `lang` on the page at `path`, as the page carries it: a JSON array of
+/// strings, safe inside a `<script>` element (no `<`, `>` or `&` as such).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn table_json(lang: super::Lang) -> String {
+pub fn table_json(lang: super::Lang, path: &str) -> String {
     let texts = super::table(lang);
     let mut out = String::from("[");
-    for (i, id) in super::BROWSER.iter().enumerate() {
+    for (i, (id, on)) in super::BROWSER.iter().zip(super::BROWSER_ON).enumerate() {
         if i > 0 {
             out.push(',');
+        }
+        if !needed_on(on, path) {
+            out.push('0');
+            continue;
         }
         out.push('"');
         for c in texts[usize::from(*id)].chars() {
@@ -35,13 +41,23 @@ pub fn table_json(lang: super::Lang) -> String {
     out
 }
 
+/// Whether a text of a section for the pages under `scope` (`""`: every page) is needed on
+/// the page at `path`.
+#[cfg(not(target_arch = "wasm32"))]
+fn needed_on(scope: &str, path: &str) -> bool {
+    scope.is_empty()
+        || path
+            .strip_prefix(scope)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 #[cfg(target_arch = "wasm32")]
 mod browser {
     use crate::i18n::Lang;
     use std::cell::OnceCell;
 
     thread_local! {
-        static TABLE: OnceCell<Vec<&'static str>> = const { OnceCell::new() };
+        static TABLE: OnceCell<Vec<Option<&'static str>>> = const { OnceCell::new() };
         static LANG: OnceCell<Lang> = const { OnceCell::new() };
     }
 
@@ -60,16 +76,16 @@ mod browser {
 
     /// The text at `pos` of the page's table. The strings live as long as the page.
     pub fn text(id: u16, pos: u16) -> &'static str {
-        let found = TABLE.with(|t| t.get_or_init(read).get(usize::from(pos)).copied());
+        let found = TABLE.with(|t| t.get_or_init(read).get(usize::from(pos)).copied().flatten());
         found.unwrap_or_else(|| {
             leptos::logging::error!(
-                "message {id} is not in the page's texts: put it in a [browser] section of the catalogs"
+                "message {id} is not in this page's texts: see the catalogs' [browser] sections"
             );
             ""
         })
     }
 
-    fn read() -> Vec<&'static str> {
+    fn read() -> Vec<Option<&'static str>> {
         let json = leptos::prelude::document()
             .get_element_by_id(super::ELEMENT_ID)
             .and_then(|e| e.text_content())
@@ -79,7 +95,7 @@ mod browser {
         };
         js_sys::Array::from(&array)
             .iter()
-            .map(|v| &*String::leak(v.as_string().unwrap_or_default()))
+            .map(|v| v.as_string().map(|s| &*String::leak(s)))
             .collect()
     }
 }
@@ -90,18 +106,50 @@ pub use browser::{lang, text};
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::i18n::{Lang, BROWSER};
+    use crate::i18n::{Lang, BROWSER, BROWSER_ON};
 
     #[test]
     fn the_pages_table_is_json_that_cannot_end_its_script_element() {
         for lang in Lang::ALL {
-            let json = table_json(lang);
+            let json = table_json(lang, "/system");
             assert!(!json.contains(['<', '>', '&']), "{json}");
             let parsed: Vec<String> = serde_json::from_str(&json).unwrap();
             assert_eq!(parsed.len(), BROWSER.len());
             for (text, id) in parsed.iter().zip(BROWSER) {
                 assert_eq!(text, crate::i18n::table(lang)[usize::from(id)]);
             }
+        }
+    }
+
+    #[test]
+    fn a_section_for_some_pages_travels_on_those_only_and_holds_its_places_elsewhere() {
+        let worker = BROWSER
+            .iter()
+            .position(|id| {
+                crate::i18n::KEYS
+                    .iter()
+                    .any(|(k, i)| *k == "system-worker" && i == id)
+            })
+            .expect("system-worker is in a [browser /system] section");
+        assert_eq!(BROWSER_ON[worker], "/system");
+        let everywhere = BROWSER_ON.iter().filter(|on| on.is_empty()).count();
+        assert!(everywhere > 0 && everywhere < BROWSER.len());
+        for (path, kept) in [
+            ("/", false),
+            ("/systems", false),
+            ("/jobs/x", false),
+            ("/system", true),
+            ("/system/x", true),
+        ] {
+            let parsed: Vec<serde_json::Value> =
+                serde_json::from_str(&table_json(Lang::En, path)).unwrap();
+            assert_eq!(parsed.len(), BROWSER.len(), "{path}");
+            assert_eq!(parsed[worker].is_string(), kept, "{path}");
+            assert_eq!(
+                parsed.iter().filter(|t| t.is_string()).count(),
+                if kept { BROWSER.len() } else { everywhere },
+                "{path}"
+            );
         }
     }
 }
