@@ -643,6 +643,7 @@ queue-place-for = { $n ->
     } for { $kind }
 queue-waiting = waiting
 queue-waiting-for = waiting for { $kind }
+queue-waiting-for-tags = waiting for a worker with { $tags }; none connected
 queue-starts-in = { $place } · starts in about { $span }
 queue-starting-any-moment = { $place } · starting any moment
 limit-for-key = { $limit } { $key }

@@ -583,6 +583,7 @@ queue-place-for = { $kind } 队列中{ $n ->
     }
 queue-waiting = 等待中
 queue-waiting-for = 等待 { $kind }
+queue-waiting-for-tags = 等待提供 { $tags } 的工作节点；没有连接的节点
 queue-starts-in = { $place } · 约 { $span }后开始
 queue-starting-any-moment = { $place } · 随时开始
 limit-for-key = { $limit }（{ $key }）

@@ -13,6 +13,12 @@ const commands = commandsFile(
 name = "scan"
 title = "Nightly scan"
 program = "SCRIPTS/scan.sh"
+
+[[command]]
+name = "train"
+title = "Train a model"
+program = "SCRIPTS/scan.sh"
+requires = ["tpu"]
 `,
   { 'scan.sh': '#!/bin/sh\necho scanned\n' },
 );
@@ -62,4 +68,21 @@ test('/system lists a worker and steers it with plain form posts', async ({ page
   await expect(row).toHaveAttribute('data-state', 'disabled');
   await row.getByRole('button', { name: /^Enable laptop/ }).click();
   await expect(row).toHaveAttribute('data-state', 'active');
+});
+
+test('a job whose tags no connected worker offers says so on its page', async ({ page }) => {
+  await page.goto(`${server.url}/signin`);
+  await page.getByLabel('User name').fill('otto');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect
+    .poll(async () => (await page.request.get(`${server.url}/api/v1/kinds`)).text(), { timeout: 30_000 })
+    .toContain('"train"');
+  const started = await page.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'train', params: {} } });
+  expect(started.status()).toBe(201);
+  const id = (await started.json()).id;
+  await page.goto(`${server.url}/jobs/${id}`);
+  const row = page.locator(`article.job[data-job-id="${id}"]`);
+  await expect(row.locator('.job-queue')).toHaveText('waiting for a worker with tpu; none connected');
+  expect((await page.request.post(`${server.url}/api/v1/jobs/${id}/cancel`)).status()).toBe(200);
 });

@@ -22,6 +22,13 @@ title = "Frames"
 min = 1
 max = 1000
 default = 40
+
+[[command]]
+name = "train"
+title = "Train a model"
+program = "SCRIPTS/render.sh"
+args = ["1"]
+requires = ["tpu"]
 `,
   {
     'render.sh': '#!/bin/sh\necho "total $1 frames" >&3\ni=1\nwhile [ $i -le $1 ]; do echo "frame $i"; echo "progress $i" >&3; sleep 0.05; i=$((i+1)); done\n',
@@ -79,4 +86,24 @@ test("a worker's kind starts from its form, its bar moves live, and /system list
   await expect(row).toContainText('draining: takes no more');
   await row.getByRole('button', { name: /^Enable gpu-box/ }).click();
   await expect(row).toHaveAttribute('data-state', 'active');
+});
+
+test('a job whose tags no connected worker offers says so in its row, live', async ({ page }) => {
+  await page.goto(`${server.url}/signin`);
+  await page.getByLabel('User name').fill('otto');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  await expect
+    .poll(async () => (await page.request.get(`${server.url}/api/v1/kinds`)).text(), { timeout: 30_000 })
+    .toContain('"train"');
+  // Started while the page is open: its row comes in over the stream, saying what it waits for.
+  const started = await page.request.post(`${server.url}/api/v1/jobs`, { data: { kind: 'train', params: {} } });
+  expect(started.status()).toBe(201);
+  const id = (await started.json()).id;
+  const row = page.locator(`.job-list article.job[data-job-id="${id}"]`);
+  await expect(row.locator('.status-word')).toHaveText('queued');
+  await expect(row.locator('.job-queue')).toHaveText('waiting for a worker with tpu; none connected');
+  await expectAccessible(page);
+  expect((await page.request.post(`${server.url}/api/v1/jobs/${id}/cancel`)).status()).toBe(200);
 });

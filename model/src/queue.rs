@@ -29,6 +29,9 @@ pub struct QueueInfo {
     /// Who paused its kind, and when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<KindPause>,
+    /// The tags its kind requires, while `waiting_for` is `tags`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
 }
 
 /// "1st", "2nd", "3rd", "11th", "22nd"…

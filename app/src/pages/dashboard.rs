@@ -105,6 +105,7 @@ fn DashboardView(data: DashboardData) -> impl IntoView {
                 paused: Some(pause.clone()),
                 limit: None,
                 needs: None,
+                requires: Vec::new(),
             });
         pause.or_else(|| {
             limit_waits

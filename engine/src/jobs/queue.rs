@@ -11,7 +11,7 @@ use crate::store::{QueueStanding, RunningJob};
 use model::system::percentile;
 use model::{AppError, Job, JobId, JobStatus, KindPause, QueueInfo};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 
 /// What the estimates of one answer are computed from, read once: the time, the running jobs,
 /// each kind's typical run time over the last hour, and the deployment's slots. Estimates from
@@ -63,9 +63,10 @@ impl Jobs {
                             needs: Some(after.clone()),
                             paused: None,
                             limit: None,
+                            requires: Vec::new(),
                         });
                     }
-                    if unrouted.contains(&job.kind) {
+                    if let Some(tags) = unrouted.get(job.kind.as_str()) {
                         // Out of line until a process that offers its kind's tags is alive.
                         return Some(QueueInfo {
                             queue_position: None,
@@ -74,6 +75,7 @@ impl Jobs {
                             needs: None,
                             paused: None,
                             limit: None,
+                            requires: tags.clone(),
                         });
                     }
                     match KindPause::of(&pauses, &job.kind) {
@@ -84,6 +86,7 @@ impl Jobs {
                             paused: Some(pause.clone()),
                             limit: None,
                             needs: None,
+                            requires: Vec::new(),
                         }),
                         None => standing.map(|standing| {
                             let mut info = self.place(&reading, job, standing);
@@ -101,8 +104,8 @@ impl Jobs {
     }
 
     /// The kinds of the queued `jobs` that require tags no live process running jobs offers
-    /// ([`model::tags`]): their jobs cannot start anywhere yet.
-    async fn unrouted(&self, jobs: &[Job]) -> Result<HashSet<String>, AppError> {
+    /// ([`model::tags`]), with those tags: their jobs cannot start anywhere yet.
+    async fn unrouted(&self, jobs: &[Job]) -> Result<HashMap<String, Vec<String>>, AppError> {
         let required: HashMap<&str, Vec<String>> = jobs
             .iter()
             .filter(|j| j.status == JobStatus::Queued)
@@ -110,7 +113,7 @@ impl Jobs {
             .filter(|(_, tags)| !tags.is_empty())
             .collect();
         if required.is_empty() {
-            return Ok(HashSet::new());
+            return Ok(HashMap::new());
         }
         let offered = self
             .inner
@@ -125,7 +128,7 @@ impl Jobs {
                     .iter()
                     .any(|o| model::tags::missing(tags, o).is_empty())
             })
-            .map(|(kind, _)| kind.to_string())
+            .map(|(kind, tags)| (kind.to_string(), tags))
             .collect())
     }
 
@@ -186,6 +189,7 @@ impl Jobs {
                 paused: None,
                 limit: None,
                 needs: None,
+                requires: Vec::new(),
             }
         } else {
             let complete = standing.kinds_ahead.len() as u64 == standing.ahead;
@@ -198,6 +202,7 @@ impl Jobs {
                 paused: None,
                 limit: None,
                 needs: None,
+                requires: Vec::new(),
             }
         }
     }

@@ -410,7 +410,11 @@ async fn a_kind_that_requires_a_tag_waits_for_a_worker_that_offers_it() {
         "{reply}"
     );
     let (_, waiting) = op.get(&format!("/api/v1/jobs/{id}")).await;
-    assert_eq!(waiting["waiting_for"], "tags", "{waiting}");
+    assert_eq!(
+        (&waiting["waiting_for"], &waiting["requires"]),
+        (&json!("tags"), &json!(["gpu"])),
+        "{waiting}"
+    );
     // One with a GPU is.
     let gpu = Worker::register(&app, &token, &["gpu"], 1).await;
     let given = gpu.take().await;

@@ -166,6 +166,7 @@ pub fn queue_text(
         (Some(n), "kind") => t.queue_place_for(n, kind),
         (Some(n), _) => t.queue_place(n),
         (None, "kind") => t.queue_waiting_for(kind),
+        (None, "tags") => t.queue_waiting_for_tags(q.requires.join(t.list_separator())),
         (None, _) => t.queue_waiting().to_string(),
     };
     match q.expected_start_at {
@@ -394,6 +395,28 @@ mod tests {
         assert_eq!(
             limit_wait_text(Text::of(Lang::ZhCn), &running, 0),
             "等待：每个 log_every 同时最多 1 个（1）"
+        );
+    }
+
+    #[test]
+    fn a_job_whose_tags_no_worker_offers_says_which_it_waits_for() {
+        let q = QueueInfo {
+            queue_position: None,
+            expected_start_at: None,
+            waiting_for: "tags".into(),
+            needs: None,
+            limit: None,
+            paused: None,
+            requires: vec!["gpu".into(), "eu".into()],
+        };
+        let zone = Zone::default();
+        assert_eq!(
+            queue_text(Text::of(Lang::En), &zone, &q, "render", 0),
+            "waiting for a worker with gpu, eu; none connected"
+        );
+        assert_eq!(
+            queue_text(Text::of(Lang::ZhCn), &zone, &q, "render", 0),
+            "等待提供 gpu、eu 的工作节点；没有连接的节点"
         );
     }
 
