@@ -199,12 +199,7 @@ impl Jobs {
         let mut stops = self.inner.remotes.stops.subscribe();
         let mut steered = self.inner.remotes.steered.subscribe();
         let mut ends = self.inner.remotes.ends.subscribe();
-        let held = self
-            .inner
-            .store
-            .held_jobs(&worker.id)
-            .await
-            .map_err(read_failed)?;
+        let held = self.held_by(&worker.id).await?;
         // What it runs that is no longer its own, or is asked to stop.
         let mut stop: Vec<String> = running
             .iter()
@@ -235,7 +230,7 @@ impl Jobs {
             }
             if !unknown.is_empty() {
                 return Ok(PollReply {
-                    jobs: self.assigned(unknown, &held).await,
+                    jobs: self.assigned(&worker.id, unknown).await?,
                     stop,
                     state,
                 });
@@ -265,16 +260,10 @@ impl Jobs {
             if state == WorkerState::Active && free > 0 {
                 let jobs = self.claim_for(&worker, free).await?;
                 if !jobs.is_empty() {
-                    let held = self
-                        .inner
-                        .store
-                        .held_jobs(&worker.id)
-                        .await
-                        .map_err(read_failed)?;
                     return Ok(PollReply {
                         jobs: self
-                            .assigned(jobs.into_iter().map(|q| q.job).collect(), &held)
-                            .await,
+                            .assigned(&worker.id, jobs.into_iter().map(|q| q.job).collect())
+                            .await?,
                         stop,
                         state,
                     });
@@ -387,9 +376,23 @@ impl Jobs {
             .map_err(|e| write_failed("claim jobs for a worker", e))
     }
 
-    /// What a worker needs of the jobs it was given: parameters, secrets, timeout, attempt, and
-    /// where their logs go on (`held`: the worker's jobs as read after they were claimed).
-    async fn assigned(&self, jobs: Vec<model::Job>, held: &[HeldJob]) -> Vec<Assigned> {
+    /// The jobs `worker` holds, with where their logs stand.
+    async fn held_by(&self, worker: &ProcessId) -> Result<Vec<HeldJob>, AppError> {
+        self.inner
+            .store
+            .held_jobs(worker)
+            .await
+            .map_err(read_failed)
+    }
+
+    /// What the worker `worker` needs of the jobs it was given (once claimed): parameters,
+    /// secrets, timeout, attempt, and where their logs go on, read for them all at once.
+    async fn assigned(
+        &self,
+        worker: &ProcessId,
+        jobs: Vec<model::Job>,
+    ) -> Result<Vec<Assigned>, AppError> {
+        let held = self.held_by(worker).await?;
         let mut assigned = Vec::with_capacity(jobs.len());
         for job in jobs {
             let secrets = match self.inner.kinds.takes(&job.kind, ParamType::Secret) {
@@ -418,7 +421,7 @@ impl Jobs {
                 secrets: secrets.into_iter().collect(),
             });
         }
-        assigned
+        Ok(assigned)
     }
 
     /// The registered workers, with the jobs each runs (an operator's view).
@@ -427,13 +430,7 @@ impl Jobs {
         let rows = self.inner.store.remotes().await.map_err(read_failed)?;
         let mut infos = Vec::with_capacity(rows.len());
         for w in rows {
-            let running = self
-                .inner
-                .store
-                .held_jobs(&w.id)
-                .await
-                .map_err(read_failed)?
-                .len() as u64;
+            let running = self.held_by(&w.id).await?.len() as u64;
             let kinds = self
                 .inner
                 .remotes
@@ -482,13 +479,7 @@ impl Jobs {
         tracing::warn!(worker = %pid, state = %state, by = caller.name().unwrap_or_default(), "a worker's state was set");
         self.inner.remotes.steer();
         if state == WorkerState::Disabled {
-            let held = self
-                .inner
-                .store
-                .held_jobs(&pid)
-                .await
-                .map_err(read_failed)?;
-            for job in held.into_iter().map(|h| h.id) {
+            for job in self.held_by(&pid).await?.into_iter().map(|h| h.id) {
                 if let Some(orphan) = self
                     .inner
                     .store
