@@ -1,11 +1,13 @@
-//! How a running job reaches what starts its children ([`model::children`]): the runner hands
-//! each job's context a [`Starter`], which the engine fills once it is built (the engine owns
-//! the runner, so the runner cannot own the engine). A context whose starter was never filled
-//! (a kind tested alone) starts no children, and says so.
+//! How a running job reaches the engine: what starts its children ([`model::children`]), and
+//! what checks the parameters of a step rendered after its run was admitted before it starts
+//! ([`crate::jobs`]' admission). The runner hands each job's context a [`Starter`], which the
+//! engine fills once it is built (the engine owns the runner, so the runner cannot own the
+//! engine). A context whose starter was never filled (a kind tested alone) starts no children,
+//! and says so; its jobs' parameters are taken as they are.
 
 use crate::store::Fence;
 use model::children::ChildStart;
-use model::{AppError, ErrorCode, Job, JobId, UserId};
+use model::{AppError, ErrorCode, Job, JobError, JobId, UserId};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
@@ -17,15 +19,35 @@ pub struct ChildOf {
     pub owner: UserId,
     /// The process that runs it (`None`: a job no process runs, reported on over HTTP).
     pub fence: Fence,
+    /// What a job on a worker may ask for ([`WorkerChildren`]); `None`: what its owner may.
+    pub worker: Option<WorkerChildren>,
+}
+
+/// What the children of a job a worker runs may be: of the kinds the worker's token owns, and
+/// with file parameters that name only the files the job was given or its own outputs. A
+/// worker acts on the jobs it holds, never as their owner toward anything else.
+#[derive(Debug, Clone)]
+pub struct WorkerChildren {
+    /// The worker token.
+    pub token_id: String,
+    /// The files (as their parameters name them) the parent job's file parameters named.
+    pub files: std::collections::HashSet<String>,
 }
 
 /// The future [`StartsChildren::start_child`] gives.
 pub type Starting<'a> = Pin<Box<dyn Future<Output = Result<Job, AppError>> + Send + 'a>>;
 
-/// What starts children: the engine.
+/// The future [`StartsChildren::admit`] gives: the parameters to run with, or why not.
+pub type Admitting<'a> =
+    Pin<Box<dyn Future<Output = Result<serde_json::Value, JobError>> + Send + 'a>>;
+
+/// What starts children and admits rendered parameters: the engine.
 pub trait StartsChildren: Send + Sync {
     /// Starts `child` for `of`: the child as stored (or the one of that name started before).
     fn start_child<'a>(&'a self, of: &'a ChildOf, child: ChildStart) -> Starting<'a>;
+
+    /// The parameters `job` of `owner` runs with, as its kind checks them now.
+    fn admit<'a>(&'a self, owner: &'a UserId, job: &'a Job) -> Admitting<'a>;
 }
 
 /// Where a running job's children are started: empty until the engine is built.
@@ -36,6 +58,15 @@ impl Starter {
     /// Fills the starter: once (a second call changes nothing).
     pub fn fill(&self, starts: Box<dyn StartsChildren>) {
         let _ = self.0.set(starts);
+    }
+
+    /// The parameters `job` of `owner` runs with, as its kind checks them now (as they are, in
+    /// a runner without an engine).
+    pub async fn admit(&self, owner: &UserId, job: &Job) -> Result<serde_json::Value, JobError> {
+        match self.0.get() {
+            Some(starts) => starts.admit(owner, job).await,
+            None => Ok(job.params.clone()),
+        }
     }
 
     pub async fn start(&self, of: &ChildOf, child: ChildStart) -> Result<Job, AppError> {

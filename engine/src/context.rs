@@ -332,6 +332,7 @@ impl JobContext {
             parent: self.job_id.clone(),
             owner: self.owner.clone(),
             fence: self.fence.clone(),
+            worker: None,
         };
         let child = model::children::ChildStart {
             name: name.into(),

@@ -337,6 +337,30 @@ impl Runner {
         } = claimed;
         let (id, kind) = (job.id.clone(), job.kind.clone());
         let tries = (job.attempt, job.max_attempts);
+        // A workflow's step or item (or a child) has its parameters checked by its kind now:
+        // those rendered after its run was admitted were not checked before. Refused, it fails
+        // saying why, once (another attempt would be refused the same).
+        let params = match job.parent.is_some() {
+            false => job.params.clone(),
+            true => match self.config.starter.admit(&owner, &job).await {
+                Ok(params) => params,
+                Err(refused) => {
+                    let ended = Ended {
+                        owner: &owner,
+                        id: &id,
+                        kind: &kind,
+                        fence: &fence,
+                        tries: (job.max_attempts, job.max_attempts),
+                    };
+                    self.end(ended, JobStatus::Failed, Some(refused), || {
+                        self.finished(&id, false);
+                    })
+                    .await;
+                    self.finished(&id, false);
+                    return;
+                }
+            },
+        };
         let timeout = job
             .timeout_ms
             .map(Duration::from_millis)
@@ -369,7 +393,7 @@ impl Runner {
         .on_attempt(job.attempt)
         .with_starter(self.config.starter.clone());
         // A kind that panics fails its job, not the server: the panic ends here.
-        let work = AssertUnwindSafe(self.kinds.run(&job.kind, job.params, &mut ctx)).catch_unwind();
+        let work = AssertUnwindSafe(self.kinds.run(&job.kind, params, &mut ctx)).catch_unwind();
         let result = match timeout {
             Some(limit) => match tokio::time::timeout(limit, work).await {
                 Ok(r) => r,

@@ -463,6 +463,17 @@ impl Uploads {
         })
     }
 
+    /// Whether `user` (or, for a re-run, `rerun_of`) may use `file` in a job's parameters: it
+    /// is theirs (see [`UploadAct::Use`]), and still there.
+    pub(crate) async fn may_use(
+        &self,
+        file: &FileRef,
+        user: &UserId,
+        rerun_of: Option<&UserId>,
+    ) -> Result<bool, AppError> {
+        Ok(self.seen(file, user, rerun_of).await?.is_some())
+    }
+
     /// What is known of `file` if `user` (or, for a re-run, `rerun_of`) may use it.
     async fn seen(
         &self,

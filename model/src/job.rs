@@ -6,6 +6,10 @@ use crate::ids::{JobId, ScheduleId};
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
+/// The most bytes of JSON a job's parameters may be stored as, however they were made (a
+/// start's, a template's once rendered, a fan-out item's).
+pub const MAX_PARAMS_BYTES: usize = 64 * 1024;
+
 /// Where a job is in its life. See [`JobStatus::can_become`] for the allowed moves.
 #[derive(
     Debug,

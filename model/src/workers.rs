@@ -17,6 +17,16 @@ pub const MAX_SLOTS: u32 = 1024;
 /// The longest commands file a worker registers, in bytes.
 pub const MAX_COMMANDS_BYTES: usize = 256 * 1024;
 
+/// The most commands a worker's commands file declares.
+pub const MAX_COMMANDS: usize = 100;
+
+/// The most workers registered with one worker token at once (a worker that restarts before
+/// its lease ended counts twice until then).
+pub const MAX_WORKERS_PER_TOKEN: u64 = 64;
+
+/// The most kind names one worker token may own.
+pub const MAX_KINDS_PER_TOKEN: usize = 200;
+
 /// `POST /api/v1/workers`: who the worker is and what it runs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]

@@ -4,7 +4,7 @@
 
 use super::{take_timeout, Inner, Jobs, Opens, Params};
 use crate::caller::Caller;
-use crate::children::{ChildOf, Starting, StartsChildren};
+use crate::children::{Admitting, ChildOf, Starting, StartsChildren};
 use crate::failures::{read_failed, write_failed};
 use crate::files::Files;
 use crate::now_ms;
@@ -12,7 +12,7 @@ use crate::priorities::priority_for;
 use crate::retries::attempts_for;
 use crate::store::Created;
 use model::children::ChildStart;
-use model::{AppError, ErrorCode, Job, JobId};
+use model::{AppError, ErrorCode, Job, JobError, JobId, UserId};
 use std::sync::Weak;
 
 /// The engine as its runner's jobs reach it: weakly, as the engine owns the runner.
@@ -27,6 +27,18 @@ impl StartsChildren for Starts {
                     ErrorCode::Unavailable,
                     "the server is shutting down",
                 )),
+            }
+        })
+    }
+
+    fn admit<'a>(&'a self, owner: &'a UserId, job: &'a Job) -> Admitting<'a> {
+        Box::pin(async move {
+            match self.0.upgrade() {
+                Some(inner) => Jobs { inner }.admit_rendered(owner, job).await,
+                None => Err(JobError {
+                    code: "shutting_down".into(),
+                    message: "the server is shutting down".into(),
+                }),
             }
         })
     }
@@ -49,6 +61,16 @@ impl Jobs {
                 ),
             ));
         }
+        if let Some(worker) = &of.worker {
+            let owned = self.inner.remotes.owners.get(&child.kind);
+            if owned.is_none_or(|o| o.token_id != worker.token_id) {
+                return Err(AppError::forbidden(format!(
+                    "{:?}: a job on a worker starts children only of the kinds its worker \
+                     token owns",
+                    child.kind
+                )));
+            }
+        }
         let params = match child.params {
             serde_json::Value::Null => serde_json::json!({}),
             params => params,
@@ -64,8 +86,11 @@ impl Jobs {
             rerun_of: None,
         };
         let params = self
-            .validate_in(opens, &child.kind, Params::Json(params))
+            .admit_params(opens, &child.kind, Params::Json(params))
             .await?;
+        if let Some(worker) = &of.worker {
+            self.worker_child_files(worker, &of.parent, &child.kind, &params)?;
+        }
         let kinds = &self.inner.kinds;
         let caller = Caller::new(of.owner.clone());
         let mut job = Job {
@@ -95,5 +120,35 @@ impl Jobs {
                 "the job no longer runs its own work, so it starts no more children",
             )),
         }
+    }
+}
+
+impl Jobs {
+    /// Refuses a worker's child whose file parameters name a file its parent was not given and
+    /// did not write: a worker reaches its jobs' own files, never the rest of their owner's.
+    fn worker_child_files(
+        &self,
+        worker: &crate::children::WorkerChildren,
+        parent: &JobId,
+        kind: &str,
+        params: &serde_json::Value,
+    ) -> Result<(), AppError> {
+        for name in self.inner.kinds.params_of(kind, model::ParamType::File) {
+            let Some(named) = params.get(&name).and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let own_output = matches!(
+                model::FileRef::parse(named),
+                Some(model::FileRef::Output { job, .. }) if job == *parent
+            );
+            if !own_output && !worker.files.contains(named) {
+                return Err(AppError::invalid_field(
+                    &name,
+                    "a job on a worker passes its children only the files it was given or its \
+                     own outputs",
+                ));
+            }
+        }
+        Ok(())
     }
 }

@@ -206,7 +206,7 @@ impl Jobs {
             .unwrap_or(u64::from(model::external::DEFAULT_LEASE_SECS));
         // Its children first: a report that ends the job ends it once they did.
         let children = self
-            .start_reported_children(owner, id, report.children.clone())
+            .start_reported_children(owner, id, None, report.children.clone())
             .await?;
         let progress = merged_progress(&job.progress, &report);
         let end = report.end.map(reported_end);
@@ -259,19 +259,22 @@ impl Jobs {
         Ok(())
     }
 
-    /// Starts the children an external job's report asks for, in order: their jobs. A child
-    /// refused refuses the report, naming it (`children[1].params.steps`); the ones before it
-    /// are started, and found again by name when the report is sent again.
+    /// Starts the children an external job's report asks for, in order: their jobs (a
+    /// worker's job's, only what `worker` allows). A child refused refuses the report, naming it
+    /// (`children[1].params.steps`); the ones before it are started, and found again by name
+    /// when the report is sent again.
     pub(crate) async fn start_reported_children(
         &self,
         owner: &UserId,
         id: &JobId,
+        worker: Option<crate::children::WorkerChildren>,
         children: Vec<ChildStart>,
     ) -> Result<Vec<JobId>, AppError> {
         let of = ChildOf {
             parent: id.clone(),
             owner: owner.clone(),
             fence: None,
+            worker,
         };
         let mut started = Vec::with_capacity(children.len());
         for (i, child) in children.into_iter().enumerate() {

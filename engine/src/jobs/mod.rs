@@ -1,10 +1,11 @@
-//! The jobs service, [`Jobs`]: starting, checking, cancelling and re-running jobs, and reading
-//! them back (`history`), their place in the queue (`queue`), many at once (`bulk`), their
-//! outputs (`outputs`), kinds an operator paused (`pauses`), the deployment's overview
-//! (`system`) and jobs that run elsewhere (`external`). It owns the store's writer, the runner
+//! The jobs service, [`Jobs`]: starting jobs (every new job through one admission, `admit`),
+//! cancelling and re-running them, and reading them back (`history`), their place in the queue
+//! (`queue`), many at once (`bulk`), their outputs (`outputs`), kinds an operator paused
+//! (`pauses`), the deployment's overview (`system`) and jobs that run elsewhere (`external`). It owns the store's writer, the runner
 //! and the kinds, checks who may see and touch what and validates input, so its callers stay
 //! thin. The engine ([`crate::Engine`]) starts it beside the other services.
 
+mod admit;
 mod after;
 pub mod bulk;
 mod children;
@@ -26,17 +27,15 @@ use crate::children::Starter;
 use crate::commands::secrets::KeptSecrets;
 use crate::committer::{Committer, Created, WriteError};
 use crate::failures::{read_failed, write_failed};
-use crate::files::Files;
 use crate::kinds::around_start::AroundStarts;
 use crate::kinds::Registry;
 use crate::membership::Membership;
 use crate::now_ms;
-use crate::priorities::{priority_for, rerun_priority};
-use crate::retries::attempts_for;
 use crate::runner::{Runner, RunnerConfig};
 use crate::shares::QueueShares;
 use crate::store::{StartKey, Store, StoreError};
 use crate::uploads::Uploads;
+pub(crate) use admit::{step_priority, take_timeout, Opens, Params};
 pub use after::{AfterAsked, AFTER_FIELD};
 use model::error::Chain;
 use model::{
@@ -474,200 +473,6 @@ impl Jobs {
         self.inner.stopping.clone()
     }
 
-    /// Validates and starts a job for the caller.
-    pub async fn create_job(
-        &self,
-        caller: &Caller,
-        kind: &str,
-        params: serde_json::Value,
-    ) -> Result<Job, AppError> {
-        self.create_job_with(caller, kind, params, StartOptions::default())
-            .await
-            .map(|started| started.job)
-    }
-
-    /// Like [`Jobs::create_job`], with `options` (a later start, an idempotency key).
-    pub async fn create_job_with(
-        &self,
-        caller: &Caller,
-        kind: &str,
-        params: serde_json::Value,
-        options: StartOptions,
-    ) -> Result<Started, AppError> {
-        caller.may_start()?;
-        let key = options.key()?;
-        let run_after = options.run_after()?;
-        let (params, timeout_ms) = take_timeout(params)?;
-        let params = self.validate(caller, kind, Params::Json(params)).await?;
-        let max_attempts = attempts_for(&self.inner.kinds, kind, options.max_attempts)?;
-        let priority = priority_for(&self.inner.kinds, caller, kind, options.priority)?;
-        let after = self.after_for(caller, options.after).await?;
-        let job = Job {
-            timeout_ms,
-            run_after,
-            max_attempts,
-            priority,
-            after,
-            ..Job::queued(JobId::random(), kind, params, now_ms())
-        };
-        self.insert_and_start(caller, job, key).await
-    }
-
-    /// Like [`Jobs::create_job_with`], from a form where every value is a string.
-    pub async fn create_job_from_form(
-        &self,
-        caller: &Caller,
-        kind: &str,
-        form: &HashMap<String, String>,
-        options: StartOptions,
-    ) -> Result<Started, AppError> {
-        caller.may_start()?;
-        // A workflow's form starts a run (a workflow's name is never a kind's).
-        if self.workflow_named(kind).is_some() {
-            return self
-                .start_workflow_from_form(caller, kind, form, options)
-                .await;
-        }
-        let key = options.key()?;
-        let run_after = options.run_after()?;
-        let params = self
-            .validate(caller, kind, Params::Form(form.clone()))
-            .await?;
-        let max_attempts = attempts_for(&self.inner.kinds, kind, options.max_attempts)?;
-        let priority = priority_for(&self.inner.kinds, caller, kind, options.priority)?;
-        let after = self.after_for(caller, options.after).await?;
-        let job = Job {
-            run_after,
-            max_attempts,
-            priority,
-            after,
-            ..Job::queued(JobId::random(), kind, params, now_ms())
-        };
-        self.insert_and_start(caller, job, key).await
-    }
-
-    /// A form's fields (all strings) as `kind`'s parameters: typed from the kind's
-    /// description and checked, as a start from the form would be.
-    pub async fn form_params(
-        &self,
-        caller: &Caller,
-        kind: &str,
-        form: &HashMap<String, String>,
-    ) -> Result<serde_json::Value, AppError> {
-        self.validate(caller, kind, Params::Form(form.clone()))
-            .await
-    }
-
-    /// Starts a new job with the kind, parameters and timeout of one of the caller's jobs.
-    pub async fn rerun(&self, caller: &Caller, id: &JobId) -> Result<Job, AppError> {
-        let origin = self.job(caller, id).await?;
-        let owner = self.may_touch(caller, id).await?;
-        caller.may_start()?;
-        if origin.kind == crate::workflows::WORKFLOW_KIND {
-            return self.rerun_run(caller, origin).await;
-        }
-        if self.inner.kinds.starts(&origin.kind) == Some(crate::kinds::Starts::Elsewhere) {
-            return Err(AppError::new(
-                ErrorCode::Conflict,
-                "an external job runs where its program was started: start it there again",
-            ));
-        }
-        // Parameters are validated again: limits or files may have changed since.
-        let params = self
-            .validate_for(
-                caller,
-                Some(owner),
-                &origin.kind,
-                Params::Json(origin.params),
-            )
-            .await?;
-        // As many attempts as the first asked for, within what its kind allows now.
-        let allowed = self.inner.kinds.retry(&origin.kind).max_attempts.max(1);
-        let job = Job {
-            timeout_ms: origin.timeout_ms,
-            max_attempts: origin.max_attempts.clamp(1, allowed),
-            priority: rerun_priority(&self.inner.kinds, caller, &origin.kind, origin.priority),
-            origin: Some(origin.id),
-            ..Job::queued(JobId::random(), &origin.kind, params, now_ms())
-        };
-        self.insert_and_start(caller, job, None)
-            .await
-            .map(|started| started.job)
-    }
-
-    /// Refuses `n` new jobs of the caller that would not fit their share of the queue as it is
-    /// (see [`crate::shares`]).
-    pub(crate) async fn check_room(&self, caller: &Caller, n: u64) -> Result<(), AppError> {
-        self.inner
-            .queue_shares
-            .check_room(&self.inner.store, caller.user(), n)
-            .await
-    }
-
-    /// Checks `params` for a job of `kind` started by `caller`, as they will be stored. On the
-    /// blocking pool: checking a file parameter opens the file.
-    pub(crate) async fn validate(
-        &self,
-        caller: &Caller,
-        kind: &str,
-        params: Params,
-    ) -> Result<serde_json::Value, AppError> {
-        self.validate_for(caller, None, kind, params).await
-    }
-
-    /// [`Jobs::validate`] for a re-run of a job of `rerun_of`, whose uploads it may use.
-    async fn validate_for(
-        &self,
-        caller: &Caller,
-        rerun_of: Option<UserId>,
-        kind: &str,
-        params: Params,
-    ) -> Result<serde_json::Value, AppError> {
-        let opens = Opens {
-            files: Files::for_caller(&self.inner.data_root, caller),
-            user: caller.user().clone(),
-            rerun_of,
-        };
-        self.validate_in(opens, kind, params).await
-    }
-
-    /// Checks `params` for a job of `kind` with what `opens` lets it open, as they will be
-    /// stored.
-    pub(crate) async fn validate_in(
-        &self,
-        opens: Opens,
-        kind: &str,
-        params: Params,
-    ) -> Result<serde_json::Value, AppError> {
-        let env = self
-            .inner
-            .uploads
-            .kind_env(
-                opens.files,
-                &opens.user,
-                opens.rerun_of.as_ref(),
-                kind,
-                |name| params.value(name),
-            )
-            .await?;
-        let kinds = self.inner.kinds.clone();
-        let check = move |kind: &str| match params {
-            Params::Json(params) => kinds.parse(kind, params, &env),
-            Params::Form(form) => kinds.parse_form(kind, &form, &env),
-        };
-        // Checks that open files block: they go to the blocking pool. The others are a few
-        // microseconds of work, done here rather than handed to another thread and back.
-        if !self.inner.kinds.opens_files(kind) {
-            return check(kind);
-        }
-        let kind = kind.to_string();
-        tokio::task::spawn_blocking(move || check(&kind))
-            .await
-            .map_err(|e| {
-                AppError::internal_because("checking a job's parameters stopped unexpectedly", e)
-            })?
-    }
-
     /// Stores the new queued `job` and wakes the runner (at once, or at its `run_after`); with
     /// a `key` (the caller's idempotency key), unless that key started a job before.
     async fn insert_and_start(
@@ -987,47 +792,5 @@ impl StartOptions {
             Some(at) => crate::when::checked(at, now_ms()),
             None => Ok(None),
         }
-    }
-}
-
-/// A job's parameters as they came: JSON, or a form's fields.
-pub(crate) enum Params {
-    Json(serde_json::Value),
-    Form(HashMap<String, String>),
-}
-
-impl Params {
-    /// The parameter `name` as text, if it is text.
-    pub(crate) fn value(&self, name: &str) -> Option<String> {
-        match self {
-            Params::Json(v) => v.get(name)?.as_str().map(str::to_string),
-            Params::Form(f) => f.get(name).map(|s| s.trim().to_string()),
-        }
-    }
-}
-
-/// What a job's parameters may name: its owner's part of the data folder, and the uploads of
-/// `user` (and, for a re-run, of the owner of the job run again: see
-/// [`crate::uploads::UploadAct::Use`]).
-#[derive(Clone)]
-pub(crate) struct Opens {
-    pub files: Files,
-    pub user: UserId,
-    pub rerun_of: Option<UserId>,
-}
-
-/// Takes the generic `timeout_ms` out of a job's parameters (every kind accepts it).
-pub(crate) fn take_timeout(
-    mut params: serde_json::Value,
-) -> Result<(serde_json::Value, Option<u64>), AppError> {
-    let Some(raw) = params.as_object_mut().and_then(|o| o.remove("timeout_ms")) else {
-        return Ok((params, None));
-    };
-    match raw.as_u64() {
-        Some(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok((params, Some(ms))),
-        _ => Err(AppError::invalid(vec![FieldError {
-            field: "timeout_ms".into(),
-            message: format!("must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"),
-        }])),
     }
 }

@@ -353,9 +353,10 @@ impl Schedules {
                 .run_values(&opens, &workflow, Params::Json(stored))
                 .await?;
             let priority = row.priority.unwrap_or(model::Priority::NORMAL);
+            let raises = self.jobs.raises(&row.owner).await?;
             let mut new = self
                 .jobs
-                .build_run(opens, &workflow, values, priority)
+                .build_run(opens, &workflow, values, priority, raises)
                 .await?;
             new.run.schedule_id = Some(row.id.clone());
             new.run.scheduled_for = scheduled_for;
@@ -364,7 +365,7 @@ impl Schedules {
         let (params, timeout_ms) = take_timeout(stored)?;
         let params = self
             .jobs
-            .validate_in(opens, &row.kind, Params::Json(params))
+            .admit_params(opens, &row.kind, Params::Json(params))
             .await?;
         let allowed = self.jobs.inner.kinds.retry(&row.kind).max_attempts.max(1);
         let asked = row
@@ -401,14 +402,20 @@ impl Schedules {
                 .run_values(&opens, &workflow, Params::Json(params))
                 .await?;
             self.jobs
-                .build_run(opens, &workflow, values.clone(), model::Priority::NORMAL)
+                .build_run(
+                    opens,
+                    &workflow,
+                    values.clone(),
+                    model::Priority::NORMAL,
+                    false,
+                )
                 .await?;
             return Ok(values);
         }
         let (params, timeout_ms) = take_timeout(params)?;
         let mut params = self
             .jobs
-            .validate_in(opens, kind, Params::Json(params))
+            .admit_params(opens, kind, Params::Json(params))
             .await?;
         if let Some(info) = self.jobs.inner.kinds.info(kind) {
             let secrets = crate::commands::secrets::take(&info, &mut params);

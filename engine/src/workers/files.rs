@@ -7,11 +7,15 @@ use super::report::Held;
 use crate::context::OutputFile;
 use crate::store::WorkerTokenRow;
 use crate::Jobs;
-use model::{AppError, ErrorCode, ParamType};
+use model::{AppError, ErrorCode};
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 impl Jobs {
-    /// Where the bytes of the file parameter `param` of the job `id` the worker holds are.
+    /// Where the bytes of the file parameter `param` of the job `id` the worker holds are: a
+    /// parameter that is a file by its kind's declaration (as its jobs were made with, not as
+    /// the worker's file may say now), naming a file the job's owner may use (as when the job
+    /// was admitted).
     pub async fn worker_input(
         &self,
         token: &WorkerTokenRow,
@@ -19,18 +23,15 @@ impl Jobs {
         id: &str,
         param: &str,
     ) -> Result<PathBuf, AppError> {
-        let Held { command, job, .. } = self.held(token, worker, id, None).await?;
+        let Held { job, owner, .. } = self.held(token, worker, id, None).await?;
         let no_such = || {
             AppError::new(
                 ErrorCode::NotFound,
                 format!("the job has no file for a parameter {param:?}"),
             )
         };
-        if !command
-            .params
-            .iter()
-            .any(|p| p.name() == param && p.kind() == ParamType::File)
-        {
+        let declared = self.inner.remotes.owners.get(&job.kind);
+        if !declared.is_some_and(|d| d.files.contains(param)) {
             return Err(no_such());
         }
         let file = job
@@ -39,7 +40,38 @@ impl Jobs {
             .and_then(|v| v.as_str())
             .and_then(model::FileRef::parse)
             .ok_or_else(no_such)?;
+        let rerun_of = match &job.origin {
+            Some(origin) => self
+                .inner
+                .store
+                .job_owner(origin)
+                .await
+                .map_err(crate::failures::read_failed)?,
+            None => None,
+        };
+        if !self
+            .inner
+            .uploads
+            .may_use(&file, &owner, rerun_of.as_ref())
+            .await?
+        {
+            return Err(no_such());
+        }
         Ok(self.inner.blobs.file(&file))
+    }
+
+    /// The files (as their parameters name them) the file parameters of `job`, a worker's,
+    /// name by its kind's declaration.
+    pub(crate) fn held_files(&self, job: &model::Job) -> HashSet<String> {
+        let Some(declared) = self.inner.remotes.owners.get(&job.kind) else {
+            return HashSet::new();
+        };
+        declared
+            .files
+            .iter()
+            .filter_map(|p| job.params.get(p).and_then(|v| v.as_str()))
+            .map(str::to_string)
+            .collect()
     }
 
     /// Starts the output `name` of attempt `attempt` of the job `id` the worker holds: written,

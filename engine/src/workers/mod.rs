@@ -11,7 +11,8 @@
 //! attempt.
 //!
 //! - [`tokens`]: the tokens workers connect with (an admin makes and revokes them);
-//! - [`kinds`]: the kinds workers run, known to every server process from the registry;
+//! - [`kinds`]: the kinds workers run, known to every server process from the registry, and
+//!   the worker token that owns each name;
 //! - [`poll`]: registering, and the long poll that hands out jobs and stops;
 //! - [`report`]: a worker's reports on the jobs it holds;
 //! - [`files`]: their inputs and outputs.
@@ -45,10 +46,20 @@ pub(crate) struct Remotes {
     steered: watch::Sender<u64>,
     /// The parsed kinds of each commands file a worker registered, by its text.
     pub(crate) parsed: kinds::Parsed,
+    /// Which worker token owns each worker kind, and its declaration.
+    pub(crate) owners: kinds::Owners,
     /// When this process last wrote each worker's heartbeat: a worker that polls often (a slot
     /// freed at every job's end) is not a write each time.
     beats: std::sync::Mutex<std::collections::HashMap<model::ProcessId, std::time::Instant>>,
+    /// Each worker's claims through this process, one at a time, numbered: a poll that reads
+    /// its worker's jobs and then finds the number moved (another poll of the same worker
+    /// claimed meanwhile) reads them again before it claims, so that polls sent at once never
+    /// give a worker more jobs than its slots.
+    claims: std::sync::Mutex<ClaimLocks>,
 }
+
+type ClaimLocks =
+    std::collections::HashMap<model::ProcessId, std::sync::Arc<tokio::sync::Mutex<u64>>>;
 
 impl Remotes {
     pub(crate) fn new(languages: Vec<String>) -> Remotes {
@@ -58,7 +69,9 @@ impl Remotes {
             ends: broadcast::Sender::new(4096),
             steered: watch::Sender::new(0),
             parsed: kinds::Parsed::new(languages),
+            owners: Default::default(),
             beats: Default::default(),
+            claims: Default::default(),
         }
     }
 
@@ -77,6 +90,19 @@ impl Remotes {
                 true
             }
         }
+    }
+
+    /// The lock `worker`'s claims through this process take, holding how many there were.
+    pub(crate) fn claim_lock(
+        &self,
+        worker: &model::ProcessId,
+    ) -> std::sync::Arc<tokio::sync::Mutex<u64>> {
+        let mut claims = self.claims.lock().unwrap();
+        if claims.len() > 10_000 {
+            // Only the locks in use now are kept: those of workers gone go.
+            claims.retain(|_, lock| std::sync::Arc::strong_count(lock) > 1);
+        }
+        std::sync::Arc::clone(claims.entry(worker.clone()).or_default())
     }
 
     /// A worker was drained, disabled or enabled, or a worker token revoked.

@@ -9,8 +9,8 @@ use crate::store::{HeldJob, QueuedJob, RemoteRow, WorkerTokenRow};
 use crate::{Caller, Jobs};
 use model::error::Chain;
 use model::workers::{
-    Assigned, Hello, Poll, PollReply, Registered, WorkerInfo, WorkerState, MAX_COMMANDS_BYTES,
-    MAX_SLOTS,
+    Assigned, Hello, Poll, PollReply, Registered, WorkerInfo, WorkerState, MAX_COMMANDS,
+    MAX_COMMANDS_BYTES, MAX_SLOTS, MAX_WORKERS_PER_TOKEN,
 };
 use model::{AppError, ErrorCode, JobId, JobStatus, ParamType, ProcessId};
 use std::collections::HashSet;
@@ -31,7 +31,8 @@ impl Jobs {
 
     /// Registers a worker that connected with `token`: its kinds become this deployment's.
     /// 422 for a hello that is not well formed or a commands file that cannot be read (naming
-    /// the line), or a kind of a name this server runs itself.
+    /// the line); 409 for a kind whose name is not the token's to take
+    /// ([`crate::workers::kinds`]); 429 past the workers one token may have registered.
     pub async fn register_worker(
         &self,
         token: &WorkerTokenRow,
@@ -80,15 +81,13 @@ impl Jobs {
                 "the commands file declares no command: a worker runs the commands of its file",
             ));
         }
-        if let Some(taken) = commands
-            .iter()
-            .find(|c| self.inner.kinds.is_local(&c.info.name))
-        {
+        if commands.len() > MAX_COMMANDS {
             return Err(AppError::invalid_field(
                 "commands",
                 format!(
-                    "the command {:?} has the name of a kind this server runs itself; give it another",
-                    taken.info.name
+                    "the commands file declares {} commands, and a worker's declares at most \
+                     {MAX_COMMANDS}: split them between workers",
+                    commands.len()
                 ),
             ));
         }
@@ -98,6 +97,23 @@ impl Jobs {
                 "the server is shutting down",
             ));
         }
+        let registered = self
+            .inner
+            .store
+            .remotes_of_token(&token.id)
+            .await
+            .map_err(read_failed)?;
+        if registered >= MAX_WORKERS_PER_TOKEN {
+            return Err(AppError::too_many(
+                format!(
+                    "{registered} workers are registered with this token, the most one token \
+                     may have: stop some (a stopped worker's registration ends with its lease), \
+                     or make another worker token"
+                ),
+                self.inner.lease.as_secs().max(1),
+            ));
+        }
+        self.declare_worker_kinds(token, &commands).await?;
         let row = RemoteRow {
             id: ProcessId::random(),
             name: hello.name.trim().to_string(),
@@ -199,7 +215,9 @@ impl Jobs {
         let mut stops = self.inner.remotes.stops.subscribe();
         let mut steered = self.inner.remotes.steered.subscribe();
         let mut ends = self.inner.remotes.ends.subscribe();
-        let held = self.held_by(&worker.id).await?;
+        let claims = self.inner.remotes.claim_lock(&worker.id);
+        let seen = *claims.lock().await;
+        let mut held = self.held_by(&worker.id).await?;
         // What it runs that is no longer its own, or is asked to stop.
         let mut stop: Vec<String> = running
             .iter()
@@ -224,7 +242,7 @@ impl Jobs {
                     .map_err(read_failed)?
                 {
                     if found.claimed_by.as_ref() == Some(&worker.id) {
-                        unknown.push(found.job);
+                        unknown.push((found.owner, found.job));
                     }
                 }
             }
@@ -240,12 +258,12 @@ impl Jobs {
         // Its free slots: those it says are free, and those of its listed jobs that stop
         // running while the poll waits, within its slots.
         let mut ended: HashSet<JobId> = HashSet::new();
-        let free_now = |ended: &HashSet<JobId>| {
+        let free_now = |held: &[HeldJob], ended: &HashSet<JobId>| {
             let busy = held.len().saturating_sub(ended.len()) as u64;
             (u64::from(poll.free) + ended.len() as u64)
                 .min((worker.slots.max(0) as u64).saturating_sub(busy)) as u32
         };
-        let mut free = free_now(&ended);
+        let mut free = free_now(&held, &ended);
         let until = tokio::time::Instant::now() + Duration::from_secs(self.poll_secs());
         let stopping = self.stopping();
         loop {
@@ -258,11 +276,27 @@ impl Jobs {
             }
             work.mark_unchanged();
             if state == WorkerState::Active && free > 0 {
-                let jobs = self.claim_for(&worker, free).await?;
+                let mut claimed = claims.lock().await;
+                if *claimed != seen {
+                    // Another poll of this worker claimed since its jobs were read: what it
+                    // holds is read again, and its free slots counted from that.
+                    held = self.held_by(&worker.id).await?;
+                    ended.retain(|j| held.iter().any(|h| h.id == *j));
+                    free = free_now(&held, &ended);
+                }
+                let jobs = match free {
+                    0 => Vec::new(),
+                    free => self.claim_for(&worker, free).await?,
+                };
                 if !jobs.is_empty() {
+                    *claimed += 1;
+                    drop(claimed);
                     return Ok(PollReply {
                         jobs: self
-                            .assigned(&worker.id, jobs.into_iter().map(|q| q.job).collect())
+                            .assigned(
+                                &worker.id,
+                                jobs.into_iter().map(|q| (q.owner, q.job)).collect(),
+                            )
                             .await?,
                         stop,
                         state,
@@ -286,7 +320,7 @@ impl Jobs {
                                     ended.insert(j);
                                 }
                             }
-                            free = free_now(&ended);
+                            free = free_now(&held, &ended);
                         }
                     }
                     // Missed some: the worker's next poll counts its slots again.
@@ -348,9 +382,13 @@ impl Jobs {
                 AppError::internal()
                     .because("reading a worker's commands file", std::io::Error::other(e))
             })?;
+        let owners = &self.inner.remotes.owners;
         let kinds: Vec<String> = commands
             .iter()
             .filter(|c| model::tags::missing(&c.requires, &worker.tags).is_empty())
+            // Only the kinds its token owns, as they are declared now: a registration from
+            // before a change of its kind takes none of its jobs.
+            .filter(|c| owners.runs(&worker.token_id, c))
             .map(|c| c.info.name.clone())
             // A kind this server runs itself is its own, not the worker's.
             .filter(|k| !self.inner.kinds.is_local(k))
@@ -385,16 +423,32 @@ impl Jobs {
             .map_err(read_failed)
     }
 
-    /// What the worker `worker` needs of the jobs it was given (once claimed): parameters,
-    /// secrets, timeout, attempt, and where their logs go on, read for them all at once.
+    /// What the worker `worker` needs of the jobs it was given (once claimed, with their
+    /// owners): parameters, secrets, timeout, attempt, and where their logs go on, read for
+    /// them all at once. A workflow's step or item whose parameters its kind refuses as they
+    /// were rendered fails here, saying why, and is not handed out.
     async fn assigned(
         &self,
         worker: &ProcessId,
-        jobs: Vec<model::Job>,
+        jobs: Vec<(model::UserId, model::Job)>,
     ) -> Result<Vec<Assigned>, AppError> {
         let held = self.held_by(worker).await?;
         let mut assigned = Vec::with_capacity(jobs.len());
-        for job in jobs {
+        for (owner, mut job) in jobs {
+            if job.parent.is_some() {
+                match self.admit_rendered(&owner, &job).await {
+                    Ok(params) => job.params = params,
+                    Err(refused) => {
+                        let fence = Some(worker.clone());
+                        self.inner
+                            .committer
+                            .transition(&owner, &job.id, JobStatus::Failed, Some(refused), fence)
+                            .await
+                            .map_err(|e| write_failed("fail a step its kind refused", e))?;
+                        continue;
+                    }
+                }
+            }
             let secrets = match self.inner.kinds.takes(&job.kind, ParamType::Secret) {
                 true => crate::commands::secrets::read(&self.inner.blobs, &job.id).await,
                 false => Default::default(),

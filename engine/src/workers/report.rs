@@ -5,7 +5,7 @@
 //! reaches the job's next attempt. A failed end is tried again where the kind allows, as on a
 //! server.
 
-use crate::commands::Command;
+use crate::children::WorkerChildren;
 use crate::failures::{read_failed, write_failed};
 use crate::jobs::external::{check_report, lines_missing, reported_end};
 use crate::retries::{next_attempt, Tries};
@@ -13,7 +13,6 @@ use crate::store::{ExternalReport, RemoteRow, Reported, WorkerTokenRow};
 use crate::{now_ms, Jobs};
 use model::external::{Report, ReportReply};
 use model::{AppError, ErrorCode, JobId, JobStatus, ParamType, UserId};
-use std::sync::Arc;
 
 impl Jobs {
     /// Writes what the worker `worker` reported on attempt `attempt` of job `id`: 404 for a job
@@ -33,8 +32,14 @@ impl Jobs {
         } = self.held(token, worker, id, Some(attempt)).await?;
         let id = job.id.clone();
         self.take_report_budget(&owner, &report)?;
+        // Its children: of its token's own kinds, with the files it was given (its owner's
+        // other files are not the worker's to pass on).
+        let worker_children = (!report.children.is_empty()).then(|| WorkerChildren {
+            token_id: token.id.clone(),
+            files: self.held_files(&job),
+        });
         let children = self
-            .start_reported_children(&owner, &id, report.children.clone())
+            .start_reported_children(&owner, &id, worker_children, report.children.clone())
             .await?;
         let progress = crate::jobs::external::merged_progress(&job.progress, &report);
         // A failed end goes through the kind's retries, as a server's run does.
@@ -110,8 +115,6 @@ pub(crate) struct Held {
     pub(crate) worker: RemoteRow,
     pub(crate) owner: UserId,
     pub(crate) job: model::Job,
-    /// Its command, as the worker's file declares it.
-    pub(crate) command: Arc<Command>,
 }
 
 impl Jobs {
@@ -150,9 +153,13 @@ impl Jobs {
             .parsed
             .read(&worker.commands)
             .map_err(|_| not_yours())?;
-        let Some(command) = commands.iter().find(|c| c.info.name == found.job.kind) else {
+        // Its kind must be one the worker's token owns: a registration of another token's
+        // never reaches that token's jobs.
+        let owned = self.inner.remotes.owners.get(&found.job.kind);
+        let declares = commands.iter().any(|c| c.info.name == found.job.kind);
+        if !declares || !owned.is_some_and(|o| o.token_id == token.id) {
             return Err(not_yours());
-        };
+        }
         let holds = found.claimed_by.as_ref() == Some(&worker.id)
             && attempt.is_none_or(|a| a == found.job.attempt)
             && matches!(found.job.status, JobStatus::Running | JobStatus::Cancelling);
@@ -160,7 +167,6 @@ impl Jobs {
             return Err(taken_back(&found.job));
         }
         Ok(Held {
-            command: Arc::clone(command),
             worker,
             owner: found.owner,
             job: found.job,

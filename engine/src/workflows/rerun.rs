@@ -63,7 +63,12 @@ impl Jobs {
         let now = crate::now_ms();
         let run = Job {
             origin: Some(origin.id.clone()),
-            priority: origin.priority,
+            priority: crate::priorities::rerun_priority(
+                &self.inner.kinds,
+                caller,
+                WORKFLOW_KIND,
+                origin.priority,
+            ),
             ..Job::queued(JobId::random(), WORKFLOW_KIND, origin.params.clone(), now)
         };
         let ids: Vec<JobId> = plan.steps.iter().map(|_| JobId::random()).collect();
@@ -75,6 +80,7 @@ impl Jobs {
             params: params.params,
             ..RunValues::default()
         };
+        let raises = caller.may_operate().is_ok();
         let mut steps = Vec::with_capacity(ids.len());
         for &n in graph.order() {
             let step = &plan.steps[n];
@@ -97,7 +103,12 @@ impl Jobs {
                     result: old.result.clone(),
                     outputs: old.outputs.clone(),
                     origin: Some(old.id.clone()),
-                    priority: run.priority,
+                    priority: crate::jobs::step_priority(
+                        &self.inner.kinds,
+                        raises,
+                        &step.kind,
+                        run.priority,
+                    ),
                     parent: Some(run.id.clone()),
                     step: Some(step.name.clone()),
                     ..Job::queued(id, &step.kind, old.params.clone(), now)
@@ -122,7 +133,9 @@ impl Jobs {
                 when: AfterWhen::Succeeded,
                 left: 0,
             });
-            steps.push(self.step_job(&run, &run_params, step, id, after, params)?);
+            let priority =
+                crate::jobs::step_priority(&self.inner.kinds, raises, &step.kind, run.priority);
+            steps.push(self.step_job((&run, priority), &run_params, step, id, after, params)?);
         }
         let new = super::start::NewRun { run, plan, steps };
         self.write_run(caller.user(), new, None)

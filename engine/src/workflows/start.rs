@@ -8,7 +8,7 @@ use super::{Workflow, WORKFLOW_KIND};
 use crate::caller::Caller;
 use crate::failures::write_failed;
 use crate::files::Files;
-use crate::jobs::{Jobs, Opens, Params, StartOptions, Started};
+use crate::jobs::{step_priority, Jobs, Opens, Params, StartOptions, Started};
 use crate::kinds::check::{self, Typing};
 use crate::now_ms;
 use crate::priorities::priority_for;
@@ -157,21 +157,24 @@ impl Jobs {
             Some(p) => priority_for(&self.inner.kinds, caller, WORKFLOW_KIND, Some(p))?,
             None => Priority::NORMAL,
         };
+        let raises = caller.may_operate().is_ok();
         let new = self
-            .build_run(self.opens_of(caller), workflow, values, priority)
+            .build_run(self.opens_of(caller), workflow, values, priority, raises)
             .await?;
         self.write_run(caller.user(), new, key).await
     }
 
     /// A run of `workflow` with the checked `values` of its parameters, at `priority`, its steps
-    /// checked with what `opens` lets them open: each after the steps it needs, in an order where
-    /// those come first.
+    /// admitted with what `opens` lets them open: each after the steps it needs, in an order
+    /// where those come first, at the run's priority as far as its starter may raise their kinds
+    /// (`raises`: an operator's run).
     pub(crate) async fn build_run(
         &self,
         opens: Opens,
         workflow: &Workflow,
         values: Value,
         priority: Priority,
+        raises: bool,
     ) -> Result<NewRun, AppError> {
         let params: Map<String, Value> = match values {
             Value::Object(map) => map,
@@ -206,7 +209,7 @@ impl Jobs {
                 true => step.params.clone(),
                 false => match render_step(step, &given) {
                     Ok(rendered) => match self
-                        .validate_in(opens.clone(), &step.kind, Params::Json(rendered))
+                        .admit_params(opens.clone(), &step.kind, Params::Json(rendered))
                         .await
                     {
                         Ok(checked) => checked,
@@ -230,7 +233,15 @@ impl Jobs {
                 when: AfterWhen::Succeeded,
                 left: 0,
             });
-            steps.push(self.step_job(&run, &run_params, step, ids[n].clone(), after, params)?);
+            let priority = step_priority(&self.inner.kinds, raises, &step.kind, run.priority);
+            steps.push(self.step_job(
+                (&run, priority),
+                &run_params,
+                step,
+                ids[n].clone(),
+                after,
+                params,
+            )?);
         }
         if !problems.is_empty() {
             return Err(AppError::invalid(problems));
@@ -238,12 +249,13 @@ impl Jobs {
         Ok(NewRun { run, plan, steps })
     }
 
-    /// The job of `step` of `run` (whose parameters are `run_params`), with `params`: a job of its
-    /// kind, or, for a fan-out, its group (a job of kind `workflow`, a child of the run, which
-    /// makes its items once the list is known).
+    /// The job of `step` of `run` (whose parameters are `run_params`), at `priority`, with
+    /// `params`: a job of its kind, or, for a fan-out, its group (a job of kind `workflow`, a
+    /// child of the run, which makes its items once the list is known, at its priority, if they
+    /// fit its owner's share of the queue as it is then).
     pub(crate) fn step_job(
         &self,
-        run: &Job,
+        (run, priority): (&Job, Priority),
         run_params: &RunParams,
         step: &PlanStep,
         id: JobId,
@@ -258,6 +270,7 @@ impl Jobs {
                     each: Some(model::workflows::Each {
                         step: step.clone(),
                         max_attempts,
+                        max_queued: Some(self.inner.queue_shares.max()),
                     }),
                     ..run_params.clone()
                 };
@@ -267,7 +280,7 @@ impl Jobs {
         };
         Ok(Job {
             max_attempts,
-            priority: run.priority,
+            priority,
             after,
             parent: Some(run.id.clone()),
             step: Some(step.name.clone()),

@@ -406,44 +406,124 @@ impl Template {
     /// The value it stands for with `values`. A parameter left without a value renders as
     /// nothing: a field that is one such reference is left out of its object; a reference to
     /// what is not there (a missing output, a path not in the result) is an error that names it.
+    /// Unbounded: a template an operator wrote; [`Template::render_within`] bounds the rest.
     pub fn render(&self, values: &dyn Values) -> Result<Value, String> {
-        Ok(self.render_opt(values)?.unwrap_or(Value::Null))
+        self.render_within(values, usize::MAX)
     }
 
-    fn render_opt(&self, values: &dyn Values) -> Result<Option<Value>, String> {
+    /// [`Template::render`], refused once what it renders passes `bytes` of JSON: a template
+    /// that repeats a large value many times is stopped before it is made, not after.
+    pub fn render_within(&self, values: &dyn Values, bytes: usize) -> Result<Value, String> {
+        let mut budget = Budget {
+            left: bytes,
+            of: bytes,
+        };
+        Ok(self.render_opt(values, &mut budget)?.unwrap_or(Value::Null))
+    }
+
+    fn render_opt(
+        &self,
+        values: &dyn Values,
+        budget: &mut Budget,
+    ) -> Result<Option<Value>, String> {
         Ok(match self {
-            Template::Plain(v) => Some(v.clone()),
-            Template::Whole(r) => lookup(r, values)?,
+            Template::Plain(v) => Some(budget.take(v)?.clone()),
+            Template::Whole(r) => match lookup(r, values)? {
+                Some(v) => {
+                    budget.take(&v)?;
+                    Some(v)
+                }
+                None => None,
+            },
             Template::Text(pieces) => {
                 let mut s = String::new();
                 for piece in pieces {
                     match piece {
-                        Piece::Text(t) => s.push_str(t),
+                        Piece::Text(t) => {
+                            budget.spend(t.len())?;
+                            s.push_str(t)
+                        }
                         Piece::Ref(r) => match lookup(r, values)? {
-                            Some(Value::String(v)) => s.push_str(&v),
+                            Some(Value::String(v)) => {
+                                budget.spend(v.len())?;
+                                s.push_str(&v)
+                            }
                             Some(Value::Null) | None => {}
-                            Some(v) => s.push_str(&v.to_string()),
+                            Some(v) => {
+                                budget.take(&v)?;
+                                s.push_str(&v.to_string())
+                            }
                         },
                     }
                 }
+                budget.spend(2)?;
                 Some(Value::String(s))
             }
             Template::Array(items) => Some(Value::Array(
                 items
                     .iter()
-                    .map(|t| Ok(t.render_opt(values)?.unwrap_or(Value::Null)))
+                    .map(|t| Ok(t.render_opt(values, budget)?.unwrap_or(Value::Null)))
                     .collect::<Result<_, String>>()?,
             )),
             Template::Object(fields) => {
                 let mut out = Map::new();
                 for (k, t) in fields {
-                    if let Some(v) = t.render_opt(values)? {
+                    budget.spend(k.len() + 4)?;
+                    if let Some(v) = t.render_opt(values, budget)? {
                         out.insert(k.clone(), v);
                     }
                 }
                 Some(Value::Object(out))
             }
         })
+    }
+}
+
+/// What a rendering may still make, in bytes of JSON (counted about as `to_string` writes it,
+/// never less).
+struct Budget {
+    left: usize,
+    of: usize,
+}
+
+impl Budget {
+    fn spend(&mut self, n: usize) -> Result<(), String> {
+        match self.left.checked_sub(n) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(format!(
+                "rendered, they would be more than {} bytes of JSON, the most a job's \
+                 parameters may be",
+                self.of
+            )),
+        }
+    }
+
+    /// Spends what `v` costs, measured without writing it out and stopping once past the
+    /// budget.
+    fn take<'v>(&mut self, v: &'v Value) -> Result<&'v Value, String> {
+        let whole = v;
+        let mut stack = vec![v];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::String(s) => self.spend(s.len() + 2)?,
+                Value::Array(items) => {
+                    self.spend(items.len() + 2)?;
+                    stack.extend(items);
+                }
+                Value::Object(fields) => {
+                    self.spend(fields.len() + 2)?;
+                    for (k, v) in fields {
+                        self.spend(k.len() + 3)?;
+                        stack.push(v);
+                    }
+                }
+                other => self.spend(other.to_string().len())?,
+            }
+        }
+        Ok(whole)
     }
 }
 

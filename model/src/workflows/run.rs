@@ -74,6 +74,10 @@ pub struct EachSpec {
 pub struct Each {
     pub step: PlanStep,
     pub max_attempts: u32,
+    /// The most jobs its owner may have waiting, as when its run was admitted: its items are
+    /// made only if they fit beside those waiting then (`None`: a run from before the bound).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_queued: Option<u64>,
 }
 
 /// A run's steps as declared when it started.
@@ -284,10 +288,11 @@ impl Values for RunValues {
     }
 }
 
-/// `step`'s parameters rendered with `values`, or why they cannot be.
+/// `step`'s parameters rendered with `values`, or why they cannot be (among the reasons: they
+/// would be more than [`crate::job::MAX_PARAMS_BYTES`], the most a job's parameters may be).
 pub fn render_step(step: &PlanStep, values: &RunValues) -> Result<Value, String> {
     Template::parse(&step.params)?
-        .render(values)
+        .render_within(values, crate::job::MAX_PARAMS_BYTES)
         .map_err(|e| format!("the parameters of step {:?}: {e}", step.name))
 }
 

@@ -45,6 +45,7 @@ mod starts;
 mod stream;
 mod stress;
 mod tags;
+mod trust;
 mod webhooks;
 mod workers;
 mod workflows;

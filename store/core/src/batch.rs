@@ -1152,6 +1152,30 @@ impl Batch {
         Ok(Created::New(job))
     }
 
+    /// How many jobs `owner` has queued (counted up to `max`): read once per owner and batch,
+    /// then counted here as starts are written.
+    pub(super) async fn waiting<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        max: u64,
+    ) -> Result<u64, S::Error> {
+        if let Some(n) = self.queued.get(owner) {
+            return Ok(*n);
+        }
+        let n = sql.queued_of(owner, max).await?;
+        self.queued.insert(owner.clone(), n);
+        Ok(n)
+    }
+
+    /// A job of `owner`'s counted as queued in this batch left the queue (a run's or a
+    /// fan-out's own job, which runs at once).
+    pub(super) fn left_queue(&mut self, owner: &UserId) {
+        if let Some(n) = self.queued.get_mut(owner) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
     /// Inserts a new job with its `job` event, unless its owner has `max_queued` jobs queued:
     /// then `Err` with how many they have.
     async fn insert_within<S: BatchSql>(
@@ -1163,15 +1187,7 @@ impl Batch {
         at: i64,
     ) -> Result<Result<Job, u64>, S::Error> {
         if let Some(max) = max_queued {
-            let waiting = match self.queued.get(owner) {
-                Some(n) => *n,
-                None => {
-                    // Read once per owner and batch, then counted here as starts are written.
-                    let n = sql.queued_of(owner, max).await?;
-                    self.queued.insert(owner.clone(), n);
-                    n
-                }
-            };
+            let waiting = self.waiting(sql, owner, max).await?;
             if waiting >= max {
                 return Ok(Err(waiting));
             }
@@ -1214,10 +1230,28 @@ impl Batch {
                     &last[..8.min(last.len())]
                 ));
             } else {
-                match self
-                    .insert_within(sql, owner, job, fire.max_queued, at)
-                    .await?
-                {
+                // A run's steps wait in its owner's share too: they must fit with its job.
+                let steps = fire.run.as_ref().map_or(0, |(_, steps)| {
+                    steps
+                        .iter()
+                        .filter(|s| s.status == JobStatus::Queued)
+                        .count() as u64
+                });
+                let full = match fire.max_queued {
+                    Some(max) if steps > 0 => {
+                        let waiting = self.waiting(sql, owner, max).await?;
+                        (waiting.saturating_add(steps) > max).then_some(waiting)
+                    }
+                    _ => None,
+                };
+                let inserted = match full {
+                    Some(waiting) => Err(waiting),
+                    None => {
+                        self.insert_within(sql, owner, job, fire.max_queued, at)
+                            .await?
+                    }
+                };
+                match inserted {
                     Ok(job) => {
                         started = Some(match &fire.run {
                             Some((plan, steps)) => {

@@ -34,7 +34,7 @@ use model::{
     EventType, IdError, Job, JobError, JobId, JobStatus, KindPause, LogLevel, Notice, ProcessId,
     Progress, ScheduleId, StatusCount, UserId,
 };
-pub use remotes::{HeldJob, RemoteRow, RemoteStore, WorkerTokenRow, REMOTE_ROLE};
+pub use remotes::{HeldJob, RemoteRow, RemoteStore, WorkerKindRow, WorkerTokenRow, REMOTE_ROLE};
 pub use rows::{after_column, JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
 pub use sql::SqlBackend;
 use std::path::PathBuf;

@@ -31,6 +31,17 @@ pub struct WorkerTokenRow {
     pub revoked_at: Option<i64>,
 }
 
+/// A kind a worker token declared: its name is the token's until the token is revoked, and its
+/// jobs are made and run by `declaration` (its parameters, their types, the tags it requires, as
+/// canonical JSON), which changes only while none of them is queued or running.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkerKindRow {
+    pub name: String,
+    pub token_id: String,
+    pub declaration: String,
+    pub declared_at: i64,
+}
+
 /// A worker as registered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemoteRow {
@@ -67,8 +78,30 @@ pub trait RemoteStore: Send + Sync + 'static {
     /// Every worker token, newest first, revoked ones too.
     async fn worker_tokens(&self) -> StoreResult<Vec<WorkerTokenRow>>;
 
-    /// Revokes a worker token; `false` if there is no such token in force.
+    /// Revokes a worker token, and frees the kind names it declared; `false` if there is no
+    /// such token in force.
     async fn revoke_worker_token(&self, id: &str, now: i64) -> StoreResult<bool>;
+
+    /// Every kind name a worker token declared.
+    async fn worker_kinds(&self) -> StoreResult<Vec<WorkerKindRow>>;
+
+    /// Gives the name `kind.name` to `kind.token_id` with its declaration, unless a token owns
+    /// it already; the owner's row as it is then (another token's, if it was taken first).
+    async fn claim_worker_kind(&self, kind: &WorkerKindRow) -> StoreResult<WorkerKindRow>;
+
+    /// Replaces the declaration of `name`, owned by `token_id`, if it is still `before`;
+    /// whether it was.
+    async fn redeclare_worker_kind(
+        &self,
+        name: &str,
+        token_id: &str,
+        before: &str,
+        declaration: &str,
+        now: i64,
+    ) -> StoreResult<bool>;
+
+    /// How many workers are registered with the token `token_id` now.
+    async fn remotes_of_token(&self, token_id: &str) -> StoreResult<u64>;
 
     /// Records that a worker token was just used.
     async fn touch_worker_token(&self, id: &str, now: i64) -> StoreResult<()>;

@@ -166,12 +166,39 @@ fn items_of(each: &model::workflows::Each, values: &mut RunValues) -> Result<Vec
         _ => (0..len).map(Value::from).collect(),
     };
     let mut out = Vec::with_capacity(list.len());
+    let mut bytes = 0usize;
     for (i, item) in list.into_iter().enumerate() {
         values.params.insert("item".into(), item);
         values.params.insert("index".into(), Value::from(i));
-        out.push(render_step(&each.step, values).map_err(|e| format!("item {i}: {e}"))?);
+        let params = render_step(&each.step, values).map_err(|e| format!("item {i}: {e}"))?;
+        // Each item is bounded by the render; together they are bounded here, before more is
+        // made: every item's parameters are stored with it and with each of its events.
+        bytes += params.to_string().len();
+        if bytes > MAX_ITEMS_BYTES {
+            return Err(format!(
+                "the items of step {name:?} would have more than {MAX_ITEMS_BYTES} bytes of \
+                 parameters together (passed at item {i}): give each item less, or fewer items"
+            ));
+        }
+        out.push(params);
     }
     Ok(out)
+}
+
+/// The most bytes of parameters the items of one fan-out may have together.
+pub const MAX_ITEMS_BYTES: usize = 8 * 1024 * 1024;
+
+/// Whether `adding` new queued jobs of `owner`, who has `waiting`, fit within `max_queued` (the
+/// most one user may have waiting); else why not.
+fn share_fits(what: &str, waiting: u64, adding: u64, max_queued: u64) -> Result<(), String> {
+    match waiting.saturating_add(adding) {
+        total if total > max_queued => Err(format!(
+            "{what} would make {adding} jobs, and with the {waiting} its owner has waiting that \
+             passes the {max_queued} one user may have waiting at once: run it when fewer wait, \
+             or ask the operator for a larger share (--max-queued-per-user)"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Whether step `name`'s `adding` items fit in its run, whose other fan-outs made `before`: a run
@@ -301,6 +328,26 @@ impl Batch {
         key: Option<&crate::StartKey>,
         at: i64,
     ) -> Result<Created, S::Error> {
+        // Its steps wait in its owner's share of the queue as its job does: all of them must
+        // fit (a key that started the run before finds it whatever the queue).
+        if let Some(max) = max_queued {
+            let again = match key {
+                Some(key) => sql
+                    .started_with(owner, &key.key, at - crate::START_KEY_MS)
+                    .await?
+                    .is_some(),
+                None => false,
+            };
+            let waiting = self.waiting(sql, owner, max).await?;
+            let queued = steps
+                .iter()
+                .filter(|s| s.status == JobStatus::Queued)
+                .count();
+            // The run's own job runs at once: what waits is its steps.
+            if !again && waiting.saturating_add(queued as u64) > max {
+                return Ok(Created::Full { waiting });
+            }
+        }
         let created = self.create(sql, owner, run, max_queued, key, at).await?;
         let Created::New(queued) = created else {
             return Ok(created);
@@ -325,6 +372,7 @@ impl Batch {
             .move_job(sql, owner, &queued.id, JobStatus::Running, None, None, at)
             .await?
             .unwrap_or(queued);
+        self.left_queue(owner);
         let (mut made, mut kept) = (0, 0);
         for step in steps {
             let created = self.create(sql, owner, step, None, None, at).await?;
@@ -429,6 +477,15 @@ impl Batch {
         if let Err(why) = run_items_fit(&each.step.name, before, items.len() as u64) {
             return self.fail_step(sql, owner, &group.id, why, at).await;
         }
+        // Its items wait in its owner's share of the queue, as any start does.
+        if let Some(max) = each.max_queued {
+            // The group itself waits no more once its items are made.
+            let waiting = self.waiting(sql, owner, max).await?.saturating_sub(1);
+            let what = format!("the fan-out of step {:?}", each.step.name);
+            if let Err(why) = share_fits(&what, waiting, items.len() as u64, max) {
+                return self.fail_step(sql, owner, &group.id, why, at).await;
+            }
+        }
         let plan = Plan {
             on_failure: model::workflows::OnFailure::Finish,
             steps: Vec::new(),
@@ -443,6 +500,7 @@ impl Batch {
         else {
             return Ok(());
         };
+        self.left_queue(owner);
         if items.is_empty() {
             self.move_job(sql, owner, &group.id, JobStatus::Succeeded, None, None, at)
                 .await?;

@@ -2,8 +2,8 @@
 
 use super::{count, on_pool, read_err, SqlBackend};
 use crate::{
-    stored_id, HeldJob, Orphan, OrphanRow, RemoteRow, RemoteStore, StoreResult, WorkerTokenRow,
-    JOB_COLUMNS, REMOTE_ROLE,
+    stored_id, HeldJob, Orphan, OrphanRow, RemoteRow, RemoteStore, StoreResult, WorkerKindRow,
+    WorkerTokenRow, JOB_COLUMNS, REMOTE_ROLE,
 };
 use async_trait::async_trait;
 use model::{JobId, JobStatus, ProcessId};
@@ -19,6 +19,19 @@ fn token((id, name, created_at, last_used_at, revoked_at): TokenColumns) -> Work
         created_at,
         last_used_at,
         revoked_at,
+    }
+}
+
+type KindColumns = (String, String, String, i64);
+
+const KIND_COLUMNS: &str = "name, token_id, declaration, declared_at";
+
+fn worker_kind((name, token_id, declaration, declared_at): KindColumns) -> WorkerKindRow {
+    WorkerKindRow {
+        name,
+        token_id,
+        declaration,
+        declared_at,
     }
 }
 
@@ -133,7 +146,92 @@ impl<T: SqlBackend> RemoteStore for T {
             .map(|done| done.rows_affected())
         })
         .map_err(read_err("revoking a worker token"))?;
+        // Its names are free again, whether it was in force or revoked before this version kept
+        // names.
+        on_pool!(self.pool(), p => {
+            sqlx::query("DELETE FROM worker_kinds WHERE token_id = $1")
+                .bind(id)
+                .execute(p)
+                .await
+                .map(drop)
+        })
+        .map_err(read_err("freeing a revoked worker token's kinds"))?;
         Ok(done == 1)
+    }
+
+    async fn worker_kinds(&self) -> StoreResult<Vec<WorkerKindRow>> {
+        let rows: Vec<KindColumns> = on_pool!(self.pool(), p => {
+            sqlx::query_as(&format!("SELECT {KIND_COLUMNS} FROM worker_kinds ORDER BY name"))
+                .fetch_all(p)
+                .await
+        })
+        .map_err(read_err("reading the workers' kinds"))?;
+        Ok(rows.into_iter().map(worker_kind).collect())
+    }
+
+    async fn claim_worker_kind(&self, kind: &WorkerKindRow) -> StoreResult<WorkerKindRow> {
+        // Two tokens declaring one name at once: the first insert wins, the other reads it.
+        on_pool!(self.pool(), p => {
+            sqlx::query(
+                "INSERT INTO worker_kinds (name, token_id, declaration, declared_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(&kind.name)
+            .bind(&kind.token_id)
+            .bind(&kind.declaration)
+            .bind(kind.declared_at)
+            .execute(p)
+            .await
+            .map(drop)
+        })
+        .map_err(read_err("declaring a worker's kind"))?;
+        let row: KindColumns = on_pool!(self.pool(), p => {
+            sqlx::query_as(&format!("SELECT {KIND_COLUMNS} FROM worker_kinds WHERE name = $1"))
+                .bind(&kind.name)
+                .fetch_one(p)
+                .await
+        })
+        .map_err(read_err("reading a worker's kind"))?;
+        Ok(worker_kind(row))
+    }
+
+    async fn redeclare_worker_kind(
+        &self,
+        name: &str,
+        token_id: &str,
+        before: &str,
+        declaration: &str,
+        now: i64,
+    ) -> StoreResult<bool> {
+        let done = on_pool!(self.pool(), p => {
+            sqlx::query(
+                "UPDATE worker_kinds SET declaration = $1, declared_at = $2 \
+                 WHERE name = $3 AND token_id = $4 AND declaration = $5",
+            )
+            .bind(declaration)
+            .bind(now)
+            .bind(name)
+            .bind(token_id)
+            .bind(before)
+            .execute(p)
+            .await
+            .map(|done| done.rows_affected())
+        })
+        .map_err(read_err("declaring a worker's kind again"))?;
+        Ok(done == 1)
+    }
+
+    async fn remotes_of_token(&self, token_id: &str) -> StoreResult<u64> {
+        let n: i64 = on_pool!(self.pool(), p => {
+            sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM processes WHERE role = '{REMOTE_ROLE}' AND token_id = $1"
+            ))
+            .bind(token_id)
+            .fetch_one(p)
+            .await
+        })
+        .map_err(read_err("counting a token's workers"))?;
+        Ok(count(n))
     }
 
     async fn touch_worker_token(&self, id: &str, now: i64) -> StoreResult<()> {

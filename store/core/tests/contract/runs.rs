@@ -12,6 +12,12 @@ use store_core::*;
 /// A run of one fan-out step over `items` items of kind `demo`, all of them at once: the run's
 /// job, its plan and its group's job.
 fn fan_out(items: usize) -> (Job, String, Job) {
+    fan_out_within(items, None)
+}
+
+/// [`fan_out`], its items made only if they fit beside their owner's jobs waiting within
+/// `max_queued`.
+fn fan_out_within(items: usize, max_queued: Option<u64>) -> (Job, String, Job) {
     let step = PlanStep {
         name: "each".into(),
         kind: "demo".into(),
@@ -47,6 +53,7 @@ fn fan_out(items: usize) -> (Job, String, Job) {
         each: Some(Each {
             step,
             max_attempts: 1,
+            max_queued,
         }),
         ..params
     };
@@ -120,6 +127,110 @@ fn bars(events: &[CommittedEvent], job: &JobId) -> Vec<String> {
             data["message"].as_str().unwrap_or("").to_string()
         })
         .collect()
+}
+
+pub async fn a_fan_out_past_its_owners_share_fails_its_step_and_makes_no_item(db: Db) {
+    // Two jobs of the owner's wait already: 9 items pass a share of 10, 8 fit.
+    let waiting = [new_job("demo"), new_job("demo")];
+    db.store
+        .apply(waiting.iter().map(|j| create("me", j)).collect())
+        .await
+        .unwrap();
+    for (items, fits) in [(9, false), (8, true)] {
+        let (run, plan, group) = fan_out_within(items, Some(10));
+        let (start, answer) = asked(|answer| Change::StartRun {
+            owner: named("me"),
+            run: run.clone(),
+            plan,
+            steps: vec![group.clone()],
+            max_queued: Some(10),
+            key: None,
+            answer,
+        });
+        db.store.apply(vec![start]).await.unwrap();
+        assert!(matches!(answer.now().unwrap(), Created::New(_)));
+        let group = db.store.job(None, &group.id).await.unwrap().unwrap();
+        let made = db
+            .store
+            .list_jobs(
+                Some(&named("me")),
+                &JobFilter {
+                    steps: Steps::Of(group.id.clone()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        match fits {
+            false => {
+                assert_eq!(group.status, JobStatus::Failed, "{group:?}");
+                let error = group.error.unwrap();
+                assert_eq!(error.code, "step_params");
+                assert!(
+                    error.message.contains("would make 9 jobs")
+                        && error.message.contains("the 2 its owner has waiting")
+                        && error.message.contains("the 10 one user may have waiting"),
+                    "{}",
+                    error.message
+                );
+                assert!(made.is_empty(), "{made:?}");
+            }
+            true => {
+                assert_eq!(group.status, JobStatus::Running, "{group:?}");
+                assert_eq!(made.len(), 8);
+            }
+        }
+    }
+}
+
+pub async fn a_runs_steps_count_against_its_owners_share_with_the_jobs_waiting(db: Db) {
+    let waiting = new_job("demo");
+    db.store.apply(vec![create("me", &waiting)]).await.unwrap();
+    // With one waiting, a run of three steps fits a share of four, one of four does not.
+    for (n, fits) in [(4, false), (3, true)] {
+        let run = Job::queued(JobId::random(), WORKFLOW_KIND, json!({}), now_ms());
+        let steps: Vec<Job> = (0..n)
+            .map(|i| Job {
+                parent: Some(run.id.clone()),
+                step: Some(format!("s{i}")),
+                ..new_job("demo")
+            })
+            .collect();
+        let (start, answer) = asked(|answer| Change::StartRun {
+            owner: named("me"),
+            run: run.clone(),
+            plan: serde_json::to_string(&Plan {
+                on_failure: OnFailure::Cancel,
+                steps: Vec::new(),
+                succeed_at: None,
+            })
+            .unwrap(),
+            steps,
+            max_queued: Some(4),
+            key: None,
+            answer,
+        });
+        db.store.apply(vec![start]).await.unwrap();
+        match (answer.now().unwrap(), fits) {
+            (Created::Full { waiting }, false) => assert_eq!(waiting, 1),
+            (Created::New(_), true) => {}
+            (other, _) => panic!("{n} steps: {other:?}"),
+        }
+    }
+    // One waiting and the three steps: the share of four is full.
+    let (more, answer) = asked(|answer| Change::Create {
+        owner: named("me"),
+        job: new_job("demo"),
+        max_queued: Some(4),
+        key: None,
+        answer,
+    });
+    db.store.apply(vec![more]).await.unwrap();
+    assert!(
+        matches!(answer.now().unwrap(), Created::Full { waiting: 4 }),
+        "the steps are not counted"
+    );
 }
 
 pub async fn a_fan_out_of_thousands_ends_from_its_tally_and_its_run_counts_once(db: Db) {
