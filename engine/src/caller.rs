@@ -1,12 +1,15 @@
-//! [`Caller`]: who a request acts for, and what they may see and do. The server decides it once
-//! per request, from the request's head, and every read and write of the engine takes it.
+//! [`Caller`]: who a request acts for, the principal. The server decides it once per request,
+//! from the request's head, and every read and write of the engine takes it; what it may do is
+//! the one policy's to say ([`crate::authority::decide`]), which its `may_…` methods ask.
 //!
 //! - The anonymous user of a browser session (`--auth open`) sees and touches only their own
 //!   jobs, as a member does.
 //! - A signed-in user, or the holder of one of their API tokens, has their account's role
 //!   ([`Role`]); a `read` token changes nothing.
 //! - The holder of the operator token (`admin.token`) is an admin.
+//! - A worker token acts for its workers alone, on the jobs they hold.
 
+use crate::authority::Act;
 use model::{AppError, Role, UserId};
 
 /// The key of the bus channel that carries every user's events.
@@ -20,6 +23,8 @@ pub struct Caller {
     role: Role,
     /// `false` for a read-only token.
     writes: bool,
+    /// The worker token a worker's request came with: it acts for that token's workers alone.
+    worker: Option<String>,
 }
 
 impl Caller {
@@ -30,6 +35,7 @@ impl Caller {
             name: None,
             role: Role::Member,
             writes: true,
+            worker: None,
         }
     }
 
@@ -48,12 +54,26 @@ impl Caller {
             name: Some(name.into()),
             role,
             writes,
+            worker: None,
         }
     }
 
     /// Whoever presented the operator token.
     pub fn operator() -> Caller {
         Caller::account(operator_id(), "operator", Role::Admin, true)
+    }
+
+    /// A worker of the worker token `token_id`: it acts for that token's workers alone (a user
+    /// of its own that owns nothing, a viewer that changes nothing).
+    pub fn worker(token_id: impl Into<String>) -> Caller {
+        let token_id = token_id.into();
+        Caller {
+            user: anonymous_user(&format!("worker:{token_id}")),
+            name: None,
+            role: Role::Viewer,
+            writes: false,
+            worker: Some(token_id),
+        }
     }
 
     /// The user id: the owner of the jobs this caller starts.
@@ -70,6 +90,16 @@ impl Caller {
         self.role
     }
 
+    /// `false` for a read-only token.
+    pub fn writes(&self) -> bool {
+        self.writes
+    }
+
+    /// The worker token, for a worker's request.
+    pub fn worker_token(&self) -> Option<&str> {
+        self.worker.as_deref()
+    }
+
     /// Whose jobs this caller sees: theirs, or (`None`) everyone's.
     pub fn sees(&self) -> Option<&UserId> {
         (!self.role.sees_all()).then_some(&self.user)
@@ -80,48 +110,30 @@ impl Caller {
         self.sees().map_or(EVERYONE, UserId::as_str)
     }
 
-    /// May post and withdraw notices, and manage accounts and others' tokens.
+    /// May do what the policy lets an admin do ([`Act::Administer`]).
     pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin && self.writes
+        self.may(Act::Administer).is_ok()
     }
 
-    /// Refuses a change made with a read-only token.
+    /// Asks the policy ([`crate::authority::decide`]).
+    pub fn may(&self, act: Act<'_>) -> Result<(), AppError> {
+        crate::authority::decide(self, act)
+    }
+
+    /// Refuses a change made with a read-only token ([`Act::Write`]).
     pub fn may_write(&self) -> Result<(), AppError> {
-        if self.writes {
-            Ok(())
-        } else {
-            Err(AppError::forbidden("this token may only read"))
-        }
+        self.may(Act::Write)
     }
 
-    /// Refuses a viewer (or a read-only token) starting a job.
+    /// Refuses a viewer (or a read-only token) starting a job ([`Act::Start`]).
     pub fn may_start(&self) -> Result<(), AppError> {
-        self.may_write()?;
-        if self.role.starts() {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(format!(
-                "a {} may not start jobs",
-                self.role
-            )))
-        }
+        self.may(Act::Start)
     }
 
     /// Refuses cancelling or re-running a job of `owner` that this caller may see but not
-    /// touch.
+    /// touch ([`Act::Change`]).
     pub fn may_touch(&self, owner: &UserId) -> Result<(), AppError> {
-        self.may_write()?;
-        if self.role == Role::Viewer {
-            return Err(AppError::forbidden("a viewer may not change jobs"));
-        }
-        if *owner == self.user || self.role.acts_on_all() {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(format!(
-                "a {} may only act on their own jobs",
-                self.role
-            )))
-        }
+        self.may(Act::Change(owner))
     }
 
     /// Refuses a bulk action to a caller who may act on no job at all.
@@ -129,38 +141,16 @@ impl Caller {
         self.may_touch(&self.user)
     }
 
-    /// Refuses anyone but an operator or an admin (pausing kinds, managing every schedule): 401
-    /// for an anonymous user (who could present the operator token), 403 for another role.
+    /// Refuses anyone but an operator or an admin ([`Act::Operate`]): 401 for an anonymous
+    /// user (who could present the operator token), 403 for another role.
     pub fn may_operate(&self) -> Result<(), AppError> {
-        if self.name.is_none() {
-            return Err(AppError::unauthorized(
-                "operator requests need `Authorization: Bearer <token>` (see admin.token next to the database)",
-            ));
-        }
-        self.may_write()?;
-        if self.role.acts_on_all() {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(
-                "only an operator or an admin may do this",
-            ))
-        }
+        self.may(Act::Operate)
     }
 
-    /// Refuses anyone but an admin: 401 for an anonymous user (who could present the operator
-    /// token), 403 for a signed-in one.
+    /// Refuses anyone but an admin ([`Act::Administer`]): 401 for an anonymous user, 403 for a
+    /// signed-in one.
     pub fn may_administer(&self) -> Result<(), AppError> {
-        if self.name.is_none() {
-            return Err(AppError::unauthorized(
-                "operator requests need `Authorization: Bearer <token>` (see admin.token next to the database)",
-            ));
-        }
-        self.may_write()?;
-        if self.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(AppError::forbidden("only an admin may do this"))
-        }
+        self.may(Act::Administer)
     }
 }
 

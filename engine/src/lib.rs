@@ -9,7 +9,8 @@
 //!   `pauses` (kinds an operator paused, for every process), `outputs` (who reads which job's
 //!   outputs, from where) and [`system`] (the operator's view of the deployment, `/system`);
 //! - [`schedules`]: the schedules service, and the scheduler that fires them;
-//! - [`caller`]: who a request acts for;
+//! - [`caller`]: who a request acts for, the principal; [`authority`]: the one policy that
+//!   says what a principal may do to what;
 //! - [`store`]: the database, behind one seam, over its backends (SQLite, PostgreSQL);
 //! - [`committer`]: hands changes to the store's writer, which writes them in batches, and
 //!   publishes what committed;
@@ -34,6 +35,7 @@
 //! - `failures`: a store failure logged, a generic error answered.
 
 pub mod accounts;
+pub mod authority;
 pub mod blobs;
 pub mod bounds;
 pub mod bus;

@@ -33,9 +33,10 @@ pub fn rerun_priority(kinds: &Registry, caller: &Caller, kind: &str, was: Priori
     priority_for(kinds, caller, kind, Some(was)).unwrap_or_else(|_| kinds.priority(kind))
 }
 
-/// Whether `caller` may set any priority (an operator or an admin, with a token that writes).
+/// Whether `caller` may set any priority (an operator or an admin, with a token that writes:
+/// the policy's [`crate::authority::Act::Raise`]).
 fn raises(caller: &Caller) -> bool {
-    caller.may_operate().is_ok()
+    caller.may(crate::authority::Act::Raise).is_ok()
 }
 
 /// A priority written as text (a form's field): its name or level.

@@ -156,16 +156,21 @@ pub enum UploadAct {
     Use,
 }
 
-/// Whether `caller` may do `act` with an upload of `owner`. An upload is private to the user
-/// who sent it, whatever the role that lets others see their jobs: a viewer or an operator
-/// reads and deletes only their own; an admin reads and deletes anyone's, never uses them.
+/// Whether `caller` may do `act` with an upload of `owner`, as the policy says
+/// ([`crate::authority::Act::Upload`]). An upload is private to the user who sent it, whatever
+/// the role that lets others see their jobs: a viewer or an operator reads and deletes only
+/// their own; an admin reads and deletes anyone's, never uses them.
 pub fn may(caller: &Caller, owner: &UserId, act: UploadAct) -> bool {
-    let own = caller.user() == owner;
-    match act {
-        UploadAct::List | UploadAct::Use => own,
-        UploadAct::Read => own || caller.role() == model::Role::Admin,
-        UploadAct::Delete => own || caller.is_admin(),
-    }
+    use crate::authority::Upload;
+    let what = match act {
+        UploadAct::List => Upload::List,
+        UploadAct::Read => Upload::Read,
+        UploadAct::Delete => Upload::Delete,
+        UploadAct::Use => Upload::Use,
+    };
+    caller
+        .may(crate::authority::Act::Upload(what, owner))
+        .is_ok()
 }
 
 fn human(bytes: u64) -> String {

@@ -599,20 +599,10 @@ fn when(
     }
 }
 
-/// Refuses a viewer, or a member changing someone else's schedule.
+/// Refuses a viewer, or a member changing someone else's schedule (the policy's
+/// [`crate::authority::Act::Schedule`]).
 fn may_manage(caller: &Caller, owner: &UserId) -> Result<(), AppError> {
-    caller.may_write()?;
-    if caller.role() == Role::Viewer {
-        return Err(AppError::forbidden("a viewer may not change schedules"));
-    }
-    if owner == caller.user() || caller.role().acts_on_all() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(format!(
-            "a {} may only change their own schedules",
-            caller.role()
-        )))
-    }
+    caller.may(crate::authority::Act::Schedule(owner))
 }
 
 /// The answer about a schedule the caller may not see: one that is not theirs, one that does not

@@ -468,28 +468,14 @@ fn owned_by(caller: &Caller) -> Option<&model::UserId> {
     (caller.role() != Role::Admin).then_some(caller.user())
 }
 
+/// The policy's [`crate::authority::Act::RegisterWebhook`].
 fn may_register(caller: &Caller, scope: WebhookScope) -> Result<(), AppError> {
-    caller.may_write()?;
-    if caller.role() == Role::Viewer {
-        return Err(AppError::forbidden("a viewer may not register webhooks"));
-    }
-    if scope == WebhookScope::All && !caller.is_admin() {
-        return Err(AppError::forbidden(
-            "only an admin may register a webhook that hears of everyone's jobs",
-        ));
-    }
-    Ok(())
+    caller.may(crate::authority::Act::RegisterWebhook(scope))
 }
 
+/// The policy's [`crate::authority::Act::Webhook`].
 fn may_manage(caller: &Caller, row: &WebhookRow) -> Result<(), AppError> {
-    caller.may_write()?;
-    if row.owner_id == *caller.user() || caller.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "only its owner or an admin may change a webhook",
-        ))
-    }
+    caller.may(crate::authority::Act::Webhook(&row.owner_id))
 }
 
 /// The URL a webhook may have: `http://` or `https://` with a host, no user or password.
