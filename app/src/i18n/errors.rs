@@ -68,15 +68,18 @@ pub fn translate(t: Text, english: &str) -> Option<String> {
 }
 
 /// The values of `pattern`'s variables (`\u{1}N`, in any order) if `text` is that pattern, its
-/// variables standing for any text.
+/// variables standing for any text. `text` may be anything (a message already in the reader's
+/// language, a cause's own words): it is only split where a literal part of the pattern was
+/// found, never at a computed offset, so a multi-byte character is never cut.
 fn matches(pattern: &str, text: &str) -> Option<Vec<String>> {
     // Literal parts and the variable after each.
     let mut parts: Vec<(&str, Option<usize>)> = Vec::new();
     let mut rest = pattern;
-    while let Some(at) = rest.find('\u{1}') {
-        let index = usize::from(rest.as_bytes().get(at + 1)?.wrapping_sub(b'0'));
-        parts.push((&rest[..at], Some(index)));
-        rest = &rest[at + 2..];
+    while let Some((literal, after)) = rest.split_once('\u{1}') {
+        let mut chars = after.chars();
+        let index = chars.next()?.to_digit(10)?;
+        parts.push((literal, Some(usize::try_from(index).ok()?)));
+        rest = chars.as_str();
     }
     parts.push((rest, None));
     if parts
@@ -90,17 +93,14 @@ fn matches(pattern: &str, text: &str) -> Option<Vec<String>> {
     for w in 0..parts.len() - 1 {
         let var = parts[w].1?;
         let next = parts[w + 1].0;
-        let value_end = match (next.is_empty(), w + 2 == parts.len()) {
+        let (value, after) = match (next.is_empty(), w + 2 == parts.len()) {
             // The last variable takes the rest.
-            (_, true) => text
-                .len()
-                .checked_sub(next.len())
-                .filter(|e| text[*e..] == *next)?,
+            (_, true) => (text.strip_suffix(next)?, ""),
             (true, false) => return None,
-            (false, false) => text.find(next)?,
+            (false, false) => text.split_once(next)?,
         };
-        *values.get_mut(var)? = text[..value_end].to_string();
-        text = &text[value_end + next.len()..];
+        *values.get_mut(var)? = value.to_string();
+        text = after;
     }
     text.is_empty().then_some(values)
 }
@@ -189,6 +189,72 @@ mod tests {
                     "{lang:?} {code:?}"
                 );
             }
+        }
+    }
+
+    /// Every message of one language as a reader sees it, its variables given `value`.
+    fn said(lang: Lang, only_engine: bool, value: &str) -> Vec<String> {
+        let args: Vec<crate::i18n::Arg> = (0..10).map(|_| crate::i18n::Arg::from(value)).collect();
+        KEYS.iter()
+            .filter(|(key, _)| !only_engine || key.starts_with("engine-"))
+            .map(|(_, id)| {
+                let raw = Text::of(lang).raw(*id, crate::i18n::NOT_IN_BROWSER);
+                crate::i18n::render::render(raw, &args, lang.meta())
+            })
+            .collect()
+    }
+
+    /// `text` cut at each of its character boundaries: every (head, tail).
+    fn cuts(text: &str) -> impl Iterator<Item = (&str, &str)> {
+        text.char_indices()
+            .map(|(at, _)| at)
+            .chain([text.len()])
+            .filter_map(|at| text.split_at_checked(at))
+    }
+
+    /// A message already in the reader's language (a page's own refusal put through
+    /// `localize` again), or one that holds Chinese where the engine's patterns have their
+    /// literal words, is no pattern's: it is given its code's sentence, never a panic. Every
+    /// message of both catalogs, whole; then each English sentence of the engine's (its
+    /// variables multi-byte) cut at every character boundary, a Chinese sentence of the
+    /// engine's put at the cut, and each Chinese one cut likewise with an English one on either
+    /// side (the partner taken in turn, so that the test stays quick).
+    #[test]
+    fn no_message_in_any_language_makes_translating_panic() {
+        let translated = |error: AppError, text: &str| {
+            let tried = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                localize(zh(), error);
+            }));
+            assert!(tried.is_ok(), "translating {text:?} panicked");
+        };
+        for lang in Lang::ALL {
+            for value in ["只", ""] {
+                for text in said(lang, false, value) {
+                    // A field's message, and the error's that names the field before it.
+                    translated(AppError::invalid_field("steps", text.as_str()), &text);
+                }
+            }
+        }
+        let mut texts: Vec<String> = Vec::new();
+        let english = said(Lang::En, true, "只读");
+        let chinese = said(Lang::ZhCn, true, "只");
+        for (i, e) in english.iter().enumerate() {
+            for (j, (head, tail)) in cuts(e).enumerate() {
+                let z = &chinese[(i + j) % chinese.len()];
+                texts.push(format!("{head}{z}"));
+                texts.push(format!("{z}{tail}"));
+                texts.push(format!("{head}{z}{tail}"));
+            }
+        }
+        for (i, z) in chinese.iter().enumerate() {
+            for (j, (head, tail)) in cuts(z).enumerate() {
+                let e = &english[(i + j) % english.len()];
+                texts.push(format!("{e}{tail}"));
+                texts.push(format!("{head}{e}"));
+            }
+        }
+        for text in &texts {
+            translated(AppError::new(ErrorCode::Forbidden, text.as_str()), text);
         }
     }
 

@@ -277,7 +277,7 @@ mod tests {
         assert!(
             code.contains("pub const ALL: [Lang; 3]"),
             "{}",
-            &code[..600]
+            code.chars().take(600).collect::<String>()
         );
         assert!(code.contains("Lang::De => \"de\""));
         assert!(code.contains("name: \"Deutsch\""));

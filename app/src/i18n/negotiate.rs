@@ -60,7 +60,7 @@ fn lookup(range: &str) -> Option<Lang> {
                 return Some(lang);
             }
         }
-        tag = &tag[..tag.rfind('-')?];
+        tag = tag.rsplit_once('-')?.0;
     }
 }
 

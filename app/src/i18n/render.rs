@@ -59,13 +59,17 @@ pub fn render(text: &str, args: &[Arg], meta: &Meta) -> String {
 /// says where it stopped.
 fn pattern<'a>(mut text: &'a str, args: &[Arg], meta: &Meta, out: &mut String) -> &'a str {
     loop {
-        let Some(at) = text.find(|c: char| ('\u{1}'..='\u{6}').contains(&c)) else {
+        let Some((before, from)) = text
+            .find(|c: char| ('\u{1}'..='\u{6}').contains(&c))
+            .and_then(|at| text.split_at_checked(at))
+        else {
             out.push_str(text);
             return "";
         };
-        out.push_str(&text[..at]);
-        let control = text[at..].chars().next().unwrap_or_default();
-        let rest = &text[at + 1..];
+        out.push_str(before);
+        let mut chars = from.chars();
+        let control = chars.next().unwrap_or_default();
+        let rest = chars.as_str();
         match control {
             '\u{1}' => {
                 let (arg, rest) = arg_of(rest, args);
@@ -81,7 +85,7 @@ fn pattern<'a>(mut text: &'a str, args: &[Arg], meta: &Meta, out: &mut String) -
                 text = select(rest, arg, args, meta, out);
             }
             // The end of a variant: its selection goes on.
-            _ => return &text[at..],
+            _ => return from,
         }
     }
 }
@@ -111,11 +115,9 @@ fn select<'a>(
         match chars.next() {
             Some(c @ ('\u{3}' | '\u{5}')) => {
                 let body = chars.as_str();
-                let Some(sep) = body.find('\u{4}') else {
+                let Some((key, start)) = body.split_once('\u{4}') else {
                     return "";
                 };
-                let key = &body[..sep];
-                let start = &body[sep + 1..];
                 variants.push((key, c == '\u{5}', start));
                 // Skip this variant's pattern (nested selections included) without writing it.
                 text = pattern(start, args, meta, &mut String::new());
