@@ -32,6 +32,7 @@ mod logs;
 mod notices;
 mod openapi;
 mod ops;
+mod pages;
 mod pauses;
 mod priorities;
 mod probes;
