@@ -154,13 +154,15 @@ token-use = Use
 
 tab-title-running = ({ $pct }%) { $n } running · { $page }
 
-## Signing in, the users page, the page that is not there, bulk actions.
+## Signing in, the users page, the page that is not there, the page of a failure, bulk actions.
 
 sign-in = Sign in
 sign-in-failed = Wrong user name or password.
 not-found-title = Not found
 not-found-text = There is nothing at this address.
 not-found-back = Back to the dashboard
+server-failed-title = Something went wrong
+server-failed-text = The server failed while making this page. The failure has been logged; reloading the page may help, or try again later.
 users-hint = A new password or disabling an account ends its sessions, open pages included. Passwords are set here when adding, or with
 users-hint-end = .
 back = Back

@@ -125,13 +125,15 @@ token-use = 使用情况
 
 tab-title-running = （{ $pct }%）{ $n } 个运行中 · { $page }
 
-## Signing in, the users page, the page that is not there, bulk actions.
+## Signing in, the users page, the page that is not there, the page of a failure, bulk actions.
 
 sign-in = 登录
 sign-in-failed = 用户名或密码错误。
 not-found-title = 未找到
 not-found-text = 这个地址没有内容。
 not-found-back = 返回任务面板
+server-failed-title = 出错了
+server-failed-text = 服务器在生成这个页面时出错。错误已记录日志；重新加载页面也许可以解决，或稍后再试。
 users-hint = 设置新密码或停用账户会结束它的所有会话，包括已打开的页面。密码在添加用户时于此设置，或使用命令
 users-hint-end = 设置。
 back = 返回

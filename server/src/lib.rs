@@ -22,6 +22,8 @@
 //! - [`identity`]: who is calling, decided once per request from its head (session cookie, API
 //!   token or operator token), with sessions and accounts kept in Headway's database; roles;
 //!   cross-site refusal; failed sign-in limits;
+//! - [`panics`]: a handler's panic answered 500 (JSON, or a page in the reader's language) and
+//!   logged with its cause;
 //! - [`telemetry`]: counting requests and streams for `/metrics`;
 //! - [`access_log`]: one log record per request, with a request id and the client's address;
 //! - [`assets`] and [`compression`]: the site's files and their compressed copies, answers
@@ -51,6 +53,7 @@ pub mod identity;
 pub mod limits;
 pub mod openapi;
 pub mod operator_token;
+pub mod panics;
 pub mod refusals;
 pub mod rest;
 pub mod routes;

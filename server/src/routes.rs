@@ -6,10 +6,12 @@
 //!   the server functions, `/signin`, `/signout`: the body is read within its limits, cross-site
 //!   changes are refused, the caller is decided ([`crate::identity`]), then the handler runs;
 //! - a worker (`--role worker`) serves only `/healthz`, `/readyz` and `/metrics`.
+//!
+//! Around everything, a handler's panic is answered 500 and logged ([`crate::panics`]).
 
 use crate::rest::{accounts, health};
 use crate::state::AppState;
-use crate::{assets, compression, identity, refusals, rest};
+use crate::{assets, compression, identity, panics, refusals, rest};
 use app::{shell, App};
 use axum::routing::{get, post};
 use axum::Router;
@@ -24,6 +26,7 @@ pub fn health_only(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(rest::metrics::metrics))
         .fallback(health::no_such_endpoint)
+        .layer(panics::layer())
         .with_state(state)
 }
 
@@ -83,6 +86,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(
             ServiceBuilder::new()
+                // Outermost: whatever panics below (a page, a server function, the API, a
+                // stream's setup) is answered.
+                .layer(panics::layer())
                 .layer(compression::layer())
                 .layer(axum::middleware::from_fn(compression::vary_on_encoding))
                 .layer(axum::middleware::map_response(
