@@ -28,6 +28,12 @@ struct Held {
 /// Gives `owner` a job in every state a page draws, an upload and the import that read it, a
 /// schedule and a webhook (whose deliveries fail: nothing listens where it posts).
 async fn fill(owner: &Session) -> Held {
+    // First, so that the failed job's end is delivered (and fails).
+    let webhook = crate::webhooks::register(
+        owner,
+        json!({"url": "http://127.0.0.1:9/headway", "statuses": ["failed"]}),
+    )
+    .await;
     let finished = owner.demo(2, 1).await;
     let (status, failed) = owner
         .create_raw(&json!({
@@ -58,11 +64,6 @@ async fn fill(owner: &Session) -> Held {
     )
     .await;
     assert_eq!(status, 201, "{schedule}");
-    let webhook = crate::webhooks::register(
-        owner,
-        json!({"url": "http://127.0.0.1:9/headway", "statuses": ["failed"]}),
-    )
-    .await;
     for (id, status) in [
         (&finished, "succeeded"),
         (&failed, "failed"),
