@@ -238,13 +238,19 @@ impl JobContext {
         .await
     }
 
-    /// Sets the job's result: a small JSON object (at most [`MAX_RESULT_BYTES`] as JSON)
-    /// shown on its page and in `GET /api/v1/jobs/{id}`. Setting it again replaces it.
+    /// Sets the job's result: a small JSON object (at most [`MAX_RESULT_BYTES`] as JSON, nested
+    /// at most [`model::json::MAX_DEPTH`] levels deep) shown on its page and in `GET /api/v1/jobs/{id}`. Setting it again replaces it.
     pub async fn set_result(&mut self, result: serde_json::Value) -> Result<(), JobError> {
         if !result.is_object() {
             return Err(JobError {
                 code: "bad_result".into(),
                 message: "a job's result must be a JSON object".into(),
+            });
+        }
+        if let Some(why) = model::json::too_deep(&result, "a job's result") {
+            return Err(JobError {
+                code: "bad_result".into(),
+                message: why,
             });
         }
         let size = result.to_string().len();

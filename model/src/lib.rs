@@ -5,6 +5,7 @@
 //! - [`after`]: jobs started to run after others;
 //! - [`ids`]: the ids of jobs, users and processes, each a type of its own;
 //! - [`job`]: a job, its status machine, progress, error and log lines;
+//! - [`json`]: how deeply JSON from users may nest where it is kept;
 //! - [`events`]: the stream's event names and payloads;
 //! - [`history`]: history filters, pages, job details, counts and the per-minute chart;
 //! - [`external`]: jobs of programs that run elsewhere and report over HTTP;
@@ -51,6 +52,7 @@ pub mod files;
 pub mod history;
 pub mod ids;
 pub mod job;
+pub mod json;
 pub mod kinds;
 pub mod limits;
 pub mod priority;

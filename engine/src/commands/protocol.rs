@@ -29,7 +29,7 @@ pub enum Report {
     Level(Level),
     /// `log info|warn|error TEXT`
     Log(LogLevel, String),
-    /// `result {JSON object}`
+    /// `result {JSON object}`, nested at most [`model::json::MAX_DEPTH`] levels deep
     Result(Value),
     /// `output NAME`: a file written to `HEADWAY_OUTPUT_DIR` is complete; it is listed now
     /// instead of when the program ends.
@@ -124,6 +124,9 @@ pub fn parse(line: &str) -> Result<Option<Report>, String> {
                 .map_err(|e| format!("result must be a JSON object: {e}"))?;
             if !value.is_object() {
                 return Err("result must be a JSON object".into());
+            }
+            if let Some(why) = model::json::too_deep(&value, "the result") {
+                return Err(why);
             }
             Report::Result(value)
         }
@@ -232,5 +235,24 @@ mod tests {
             let err = parse(line).unwrap_err();
             assert!(err.contains(says), "{line:?}: {err}");
         }
+    }
+
+    #[test]
+    fn a_result_nested_past_the_bound_is_refused_with_its_depth() {
+        let line = |levels: usize| {
+            format!(
+                "result {}{}",
+                r#"{"a":"#.repeat(levels - 1) + "{}",
+                "}".repeat(levels - 1)
+            )
+        };
+        assert!(matches!(
+            parse(&line(model::json::MAX_DEPTH)),
+            Ok(Some(Report::Result(_)))
+        ));
+        let err = parse(&line(model::json::MAX_DEPTH + 1)).unwrap_err();
+        assert!(err.contains("33 levels"), "{err}");
+        // Deeper than JSON is read at all: refused too.
+        assert!(parse(&line(200)).is_err());
     }
 }

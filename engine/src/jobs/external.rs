@@ -480,6 +480,9 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
                 "a result is a JSON object",
             ));
         }
+        if let Some(why) = model::json::too_deep(result, "a result") {
+            return Err(AppError::invalid_field("result", why));
+        }
         let size = result.to_string().len();
         if size > crate::context::MAX_RESULT_BYTES {
             return Err(AppError::invalid_field(
@@ -561,6 +564,15 @@ mod tests {
         }
     }
 
+    /// An object `levels` deep: `{"a": {"a": … {}}}`.
+    fn nested(levels: usize) -> serde_json::Value {
+        let mut v = json!({});
+        for _ in 1..levels {
+            v = json!({ "a": v });
+        }
+        v
+    }
+
     #[test]
     fn a_report_is_refused_for_what_is_wrong_with_it() {
         let ok = Report {
@@ -573,6 +585,11 @@ mod tests {
             ..Report::default()
         };
         assert!(check_report(&ok).is_ok());
+        let deepest = Report {
+            result: Some(nested(model::json::MAX_DEPTH)),
+            ..Report::default()
+        };
+        assert!(check_report(&deepest).is_ok());
         let bad = [
             Report {
                 log: vec![line(0)],
@@ -599,6 +616,10 @@ mod tests {
             },
             Report {
                 result: Some(json!([1, 2])),
+                ..Report::default()
+            },
+            Report {
+                result: Some(nested(model::json::MAX_DEPTH + 1)),
                 ..Report::default()
             },
             Report {

@@ -1273,3 +1273,120 @@ async fn headway_follow_shows_terminal_escapes_from_the_server_as_text() {
     assert_eq!(code, 0);
     assert!(listed.contains("external: escapes"), "{listed}");
 }
+
+/// An object `levels` deep: `{"a": {"a": … {"end": true}}}`.
+fn nested(levels: usize) -> Value {
+    let mut v = json!({"end": true});
+    for _ in 1..levels {
+        v = json!({ "a": v });
+    }
+    v
+}
+
+/// A result nested past 32 levels is refused with 422 in the field `result`, and nothing of
+/// its report is written; one of 32 is kept, and whoever reads it in a page of jobs (`headway
+/// jobs`) or in the dashboard's snapshot reads it whole, inside their own levels.
+#[tokio::test]
+async fn a_result_nested_past_32_levels_is_refused_and_one_of_32_is_read_everywhere() {
+    let app = spawn_app().await;
+    let op = operator(&app);
+    let (job, token) = open(&op, json!({"title": "deep result"})).await;
+    let id = job["id"].as_str().unwrap();
+    let (status, body) = report(
+        &op,
+        id,
+        &token,
+        json!({"log": lines(1, 1), "result": nested(33)}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["fields"][0]["field"], "result", "{body}");
+    let says = body["fields"][0]["message"].as_str().unwrap();
+    assert!(says.contains("33 levels") && says.contains("32"), "{says}");
+    assert!(
+        log_text(&op, id).await.is_empty(),
+        "nothing of it is written"
+    );
+
+    let (status, body) = report(
+        &op,
+        id,
+        &token,
+        json!({"result": nested(32), "end": {"status": "succeeded"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(op.job(id).await["result"], nested(32));
+    let (code, listed, err) = app.client(&app.base, &["jobs"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(listed.contains("deep result"), "{listed}");
+    let mut events = op.events("/api/v1/events", None).await;
+    let opening = read_until(&mut events, |e| e.event == "snapshot").await;
+    let snapshot: model::Snapshot =
+        serde_json::from_str(&opening.last().unwrap().data).expect("the snapshot reads");
+    let kept = snapshot.jobs.iter().find(|j| j.id.as_str() == id).unwrap();
+    assert_eq!(kept.result, Some(nested(32)));
+}
+
+/// A result line on fd 3 nested past 32 levels is ignored, with a warning that says how deep
+/// it was, whether a command of the server's runs the program or `headway run` does; one of 32
+/// is kept.
+#[tokio::test]
+async fn a_result_line_nested_past_32_levels_is_ignored_and_the_log_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = |levels: usize| {
+        format!(
+            "#!/bin/sh\necho 'result {}' >&3\n",
+            serde_json::to_string(&nested(levels)).unwrap()
+        )
+    };
+    script(dir.path(), "deep.sh", &body(33));
+    script(dir.path(), "deepest.sh", &body(32));
+    let file = crate::commands::commands_file(
+        dir.path(),
+        "[[command]]\nname = \"deep\"\nprogram = \"SCRIPTS/deep.sh\"\n\n\
+         [[command]]\nname = \"deepest\"\nprogram = \"SCRIPTS/deepest.sh\"\n",
+    );
+    let app = crate::harness::app()
+        .with(|c| c.commands = Some(file))
+        .start()
+        .await;
+    let op = operator(&app);
+    let warned = |log: &[Value]| {
+        log.iter().any(|l| {
+            l["level"] == "warn"
+                && l["line"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("fd 3: ignored") && t.contains("33 levels"))
+        })
+    };
+    // A command of the server's.
+    for (kind, kept) in [("deep", Value::Null), ("deepest", nested(32))] {
+        let (status, job) = op.create(kind, json!({})).await;
+        assert_eq!(status, 201, "{job}");
+        let id = job["id"].as_str().unwrap();
+        let job = op.wait_finished(id).await;
+        assert_eq!(job["status"], "succeeded", "{job}");
+        assert_eq!(job["result"], kept, "{kind}");
+        assert_eq!(warned(&op.log(id).await), kept.is_null(), "{kind}");
+    }
+    // `headway run`.
+    for (name, kept) in [("deep.sh", Value::Null), ("deepest.sh", nested(32))] {
+        let out = wrapper(&app, &app.base, &["--title", name, "--"])
+            .arg(dir.path().join(name))
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        let id = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("headway: job "))
+            .and_then(|l| l.split(':').next())
+            .expect("the job is announced")
+            .to_string();
+        let job = op.job(&id).await;
+        assert_eq!(job["result"], kept, "{name}");
+        assert_eq!(warned(&op.log(&id).await), kept.is_null(), "{name}");
+    }
+}
