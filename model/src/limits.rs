@@ -196,7 +196,10 @@ pub struct KeyUse {
     pub next_at: Option<i64>,
 }
 
-/// Why a queued job waits on a limit: the limit, the job's key, and when it may start. On the
+/// Why a queued job waits on a limit: the limit, the job's key, its use, and when it may start.
+/// Its use counts other users' jobs only for a caller who may see every job (as
+/// [`LimitUse::keys`] lists keys only for them): anyone else learns what their own jobs use of
+/// the key, and nothing of a rate's starts by others. On the
 /// wire the limit's fields and the wait's are side by side ([`LimitWaitWire`]): written out
 /// rather than `flatten`ed, so that a page reads it without serde's buffering of every value,
 /// which is a part of the dashboard's wasm of its own.
@@ -207,7 +210,10 @@ pub struct LimitWait {
     pub key: String,
     /// The user's name, for a key that is a user's id (a limit per user).
     pub name: Option<String>,
-    pub used: u32,
+    /// Jobs of the key running, or its starts in the window: every user's for a caller who may
+    /// see every job; for anyone else their own jobs running, or (a rate) `None` unless the key
+    /// is theirs alone (a limit per user), since the starts are counted by key, not by whose.
+    pub used: Option<u32>,
     /// For a rate: when the next start of this key is allowed (Unix ms).
     pub next_at: Option<i64>,
 }
@@ -233,8 +239,11 @@ pub struct LimitWaitWire {
     /// The user's name, for a key that is a user's id (a limit per user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Jobs of the key running, or its starts in the window.
-    pub used: u32,
+    /// Jobs of the key running, or its starts in the window; for a caller who may not see
+    /// every job, only their own jobs running, and left out for a rate over a key others may
+    /// share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<u32>,
     /// For a rate: when the next start of this key is allowed (Unix ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_at: Option<i64>,
@@ -414,7 +423,7 @@ mod tests {
             },
             key: "acme".into(),
             name: None,
-            used: 10,
+            used: Some(10),
             next_at: Some(12_000),
         };
         let json = serde_json::to_value(&wait).unwrap();
@@ -432,6 +441,11 @@ mod tests {
             (&Per::Owner, Some("ada"))
         );
         assert_eq!(serde_json::to_value(&read).unwrap(), per_user);
+        // Without its use (a member's view of a rate over a shared key).
+        let unknown = LimitWait { used: None, ..wait };
+        let json = serde_json::to_value(&unknown).unwrap();
+        assert!(json.get("used").is_none(), "{json}");
+        assert_eq!(serde_json::from_value::<LimitWait>(json).unwrap(), unknown);
     }
     use serde_json::json;
 

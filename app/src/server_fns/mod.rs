@@ -98,7 +98,7 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
                 .inspect_err(|_| page_status(400))?;
             let kind = query.kind.as_deref().filter(|k| !k.is_empty());
             let since = live.now - FAILURES_FOR_MS;
-            let limit_waits = limit_waits(&engine, &page.jobs).await?;
+            let limit_waits = limit_waits(&engine, &caller, &page.jobs).await?;
             Ok(DashboardData {
                 limit_waits,
                 active: active(&engine, &caller).await?,
@@ -133,6 +133,7 @@ pub async fn load_dashboard(query: HistoryQuery) -> Result<DashboardData, AppErr
 #[cfg(feature = "ssr")]
 async fn limit_waits(
     engine: &engine::Engine,
+    caller: &engine::Caller,
     jobs: &[Job],
 ) -> Result<Vec<(String, crate::model::QueueInfo)>, AppError> {
     let queued: Vec<Job> = jobs
@@ -143,7 +144,7 @@ async fn limit_waits(
     if queued.is_empty() {
         return Ok(Vec::new());
     }
-    let infos = engine.jobs().queue_infos(&queued).await?;
+    let infos = engine.jobs().queue_infos(caller, &queued).await?;
     Ok(queued
         .into_iter()
         .zip(infos)
@@ -616,7 +617,7 @@ pub async fn load_job(
             let queue = match detail.job.status {
                 model::JobStatus::Queued => engine
                     .jobs()
-                    .queue_infos(std::slice::from_ref(&detail.job))
+                    .queue_infos(&caller, std::slice::from_ref(&detail.job))
                     .await?
                     .pop()
                     .flatten(),
@@ -1048,7 +1049,7 @@ pub async fn load_queue_text(id: String) -> Result<Option<String>, AppError> {
                 .await?;
             let info = engine
                 .jobs()
-                .queue_infos(std::slice::from_ref(&job))
+                .queue_infos(&caller, std::slice::from_ref(&job))
                 .await?
                 .pop()
                 .flatten();

@@ -3,8 +3,10 @@
 //!
 //! The claim applies them (`store_core::limits`); this reads them for people: the list on
 //! `/system` and `GET /api/v1/limits` (the busiest keys first), a queued job's reason ("10 a
-//! minute per customer_id acme, next in 12 s"), and the changes operators make. A change made
-//! here wakes this process's runner; other processes see it at their next claim, and their
+//! minute per customer_id acme, next in 12 s"), and the changes operators make. Only a caller
+//! who may see every job learns whose keys are in use and how much: anyone else is told how
+//! many keys are in use, and of a key their job waits on what their own jobs use of it. A
+//! change made here wakes this process's runner; other processes see it at their next claim, and their
 //! watch of the limits ([`Jobs::spawn_limit_watcher`]) wakes them within a second or two.
 
 use super::Jobs;
@@ -12,7 +14,7 @@ use crate::caller::Caller;
 use crate::failures::{read_failed, write_failed};
 use model::error::Chain;
 use model::limits::{KeyUse, Limit, LimitSource, LimitUse, LimitWait, Per, USES_SHOWN};
-use model::{AppError, ErrorCode, Job};
+use model::{AppError, ErrorCode, Job, UserId};
 use std::collections::HashMap;
 use std::time::Duration;
 use store_core::limits::SetLimit;
@@ -27,6 +29,9 @@ pub(crate) struct LimitsNow {
     limits: Vec<LimitUse>,
     /// Each limit's use by key.
     used: Vec<HashMap<String, KeyUse>>,
+    /// Each limit's running jobs by key and owner (empty for a rate, whose starts are counted
+    /// by key alone): what a caller who sees only their own jobs is told of a key's use.
+    owners: Vec<HashMap<(String, String), u32>>,
 }
 
 impl Jobs {
@@ -226,9 +231,11 @@ impl Jobs {
         let now = crate::now_ms();
         let mut running: HashMap<String, Vec<(String, serde_json::Value)>> = HashMap::new();
         let mut used = Vec::with_capacity(limits.len());
+        let mut owners = Vec::with_capacity(limits.len());
         for l in &limits {
             let l = &l.limit;
             let mut keys: HashMap<String, KeyUse> = HashMap::new();
+            let mut by_owner: HashMap<(String, String), u32> = HashMap::new();
             match l.window_ms {
                 None => {
                     if !running.contains_key(&l.kind) {
@@ -243,6 +250,7 @@ impl Jobs {
                     }
                     for (owner, params) in &running[&l.kind] {
                         let key = l.key_of(owner, params);
+                        *by_owner.entry((key.clone(), owner.clone())).or_default() += 1;
                         keys.entry(key.clone())
                             .or_insert(KeyUse {
                                 key,
@@ -275,8 +283,14 @@ impl Jobs {
                 }
             }
             used.push(keys);
+            owners.push(by_owner);
         }
-        Ok(LimitsNow { now, limits, used })
+        Ok(LimitsNow {
+            now,
+            limits,
+            used,
+            owners,
+        })
     }
 
     /// Wakes what claims jobs here when the limits set at run time change elsewhere, and every
@@ -328,20 +342,39 @@ impl LimitsNow {
     }
 
     /// Why `job` (queued, of `owner`) waits on a limit, if one of its keys is full: the first
-    /// such limit.
-    pub(crate) fn wait_of(&self, job: &Job, owner: &str) -> Option<LimitWait> {
+    /// such limit. Its use as `viewer` may know it: everyone's for a caller who sees every job
+    /// (`None`); else what `viewer`'s own jobs use of the key ([`LimitWait::used`]).
+    pub(crate) fn wait_of(
+        &self,
+        job: &Job,
+        owner: &str,
+        viewer: Option<&UserId>,
+    ) -> Option<LimitWait> {
         self.limits
             .iter()
             .zip(&self.used)
-            .filter(|(l, _)| l.limit.kind == job.kind)
-            .find_map(|(l, used)| {
+            .zip(&self.owners)
+            .filter(|((l, _), _)| l.limit.kind == job.kind)
+            .find_map(|((l, used), owners)| {
                 let key = l.limit.key_of(owner, &job.params);
                 let u = used.get(&key)?;
+                let seen = match viewer {
+                    None => Some(u.used),
+                    // Every start of a key per user is that user's.
+                    Some(v) if l.limit.per == Per::Owner && key == v.as_str() => Some(u.used),
+                    Some(_) if l.limit.is_rate() => None,
+                    Some(v) => Some(
+                        owners
+                            .get(&(key.clone(), v.as_str().to_string()))
+                            .copied()
+                            .unwrap_or(0),
+                    ),
+                };
                 (u.used >= l.limit.max).then(|| LimitWait {
                     limit: l.limit.clone(),
                     key: key.clone(),
                     name: None,
-                    used: u.used,
+                    used: seen,
                     next_at: u.next_at.map(|t| t.max(self.now)),
                 })
             })

@@ -6,6 +6,7 @@
 //! then runs for its kind's typical time.
 
 use super::Jobs;
+use crate::caller::Caller;
 use crate::failures::read_failed;
 use crate::store::{QueueStanding, RunningJob};
 use model::system::percentile;
@@ -25,16 +26,21 @@ struct Reading {
 }
 
 impl Jobs {
-    /// The place in the queue of each of `jobs` (as their caller read them), `None` for one that
+    /// The place in the queue of each of `jobs` (as `caller` read them), `None` for one that
     /// is not queued; all estimated from one reading. A queued job of a paused kind is out of
-    /// line: its information is the pause.
-    pub async fn queue_infos(&self, jobs: &[Job]) -> Result<Vec<Option<QueueInfo>>, AppError> {
+    /// line: its information is the pause. A limit's use counts others' jobs only for a caller
+    /// who may see every job ([`model::limits::LimitWait::used`]).
+    pub async fn queue_infos(
+        &self,
+        caller: &Caller,
+        jobs: &[Job],
+    ) -> Result<Vec<Option<QueueInfo>>, AppError> {
         if !jobs.iter().any(|j| j.status == JobStatus::Queued) {
             return Ok(vec![None; jobs.len()]);
         }
         let pauses = self.kind_pauses().await?;
         let reading = self.queue_reading().await?;
-        let waits = self.limit_waits(jobs).await?;
+        let waits = self.limit_waits(caller, jobs).await?;
         let afters = self.after_waits(jobs).await?;
         let unrouted = self.unrouted(jobs).await?;
         let queued: Vec<JobId> = jobs
@@ -209,9 +215,11 @@ impl Jobs {
 }
 
 impl Jobs {
-    /// Why each of the queued `jobs` waits on a limit, for those that do.
+    /// Why each of the queued `jobs` waits on a limit, for those that do, as `caller` may
+    /// know it.
     async fn limit_waits(
         &self,
+        caller: &Caller,
         jobs: &[Job],
     ) -> Result<HashMap<JobId, model::limits::LimitWait>, AppError> {
         let limits = self.limits_now().await?;
@@ -227,7 +235,7 @@ impl Jobs {
                 .await
                 .map_err(read_failed)?;
             let owner = owner.as_ref().map_or("", |o| o.as_str());
-            if let Some(mut wait) = limits.wait_of(job, owner) {
+            if let Some(mut wait) = limits.wait_of(job, owner, caller.sees()) {
                 if wait.limit.per == model::limits::Per::Owner {
                     wait.name = self.user_name(owner).await;
                 }

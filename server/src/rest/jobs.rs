@@ -198,9 +198,14 @@ pub struct JobView {
 }
 
 impl JobView {
-    /// The jobs as the API shows them, the queued ones' places estimated at one moment.
-    async fn all(engine: &engine::Engine, jobs: Vec<Job>) -> Result<Vec<JobView>, AppError> {
-        let queue = engine.jobs().queue_infos(&jobs).await?;
+    /// The jobs as `caller` sees them in the API, the queued ones' places estimated at one
+    /// moment.
+    async fn all(
+        engine: &engine::Engine,
+        caller: &Caller,
+        jobs: Vec<Job>,
+    ) -> Result<Vec<JobView>, AppError> {
+        let queue = engine.jobs().queue_infos(caller, &jobs).await?;
         Ok(jobs
             .into_iter()
             .zip(queue)
@@ -216,7 +221,7 @@ pub async fn get_job(
 ) -> ApiResult<Json<JobView>> {
     let id = engine::requested::job_id(&id)?;
     let job = state.engine.jobs().job(&caller, &id).await?;
-    let mut views = JobView::all(&state.engine, vec![job]).await?;
+    let mut views = JobView::all(&state.engine, &caller, vec![job]).await?;
     Ok(Json(views.remove(0)))
 }
 
@@ -261,7 +266,7 @@ pub async fn list_jobs(
     let Query(q) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
     let JobPage { jobs, next, prev } = state.engine.jobs().history_page(&caller, &q).await?;
     Ok(Json(JobViewPage {
-        jobs: JobView::all(&state.engine, jobs).await?,
+        jobs: JobView::all(&state.engine, &caller, jobs).await?,
         next,
         prev,
     }))

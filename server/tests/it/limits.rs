@@ -232,6 +232,72 @@ async fn a_rate_per_user_says_when_the_next_start_may_be_and_starts_it_then() {
     assert!(theirs["keys_in_use"].as_u64().unwrap() >= 1, "{theirs}");
 }
 
+/// A member whose job waits on a key learns what their own jobs use of it, never a count of
+/// others' jobs (whether someone else runs a job with that value): the operator, who sees every
+/// job, sees every job's use. Of a rate, whose starts are counted by key alone, a member learns
+/// no count.
+#[tokio::test]
+async fn a_member_waiting_on_a_key_learns_only_what_their_own_jobs_use_of_it() {
+    let app = accounts_app().await;
+    add_user(&app, "mia", "member").await;
+    add_user(&app, "max", "member").await;
+    let mia = signed_in(&app, "mia").await;
+    let max = signed_in(&app, "max").await;
+    let operator = Session::with_token(&app.base, &app.admin_token());
+    let one_per_key = json!({"kind": "demo", "per": "param", "param": "log_every", "max": 1});
+    let (status, set) = post_json(&operator, "/api/v1/limits", one_per_key.clone()).await;
+    assert_eq!(status, 200, "{set}");
+    // Max runs a job of key 7: Mia's of the same key waits, and is told nothing of his.
+    let his = demo_keyed(&max, 7, 100_000).await;
+    max.wait_status(&his, "running").await;
+    let hers = demo_keyed(&mia, 7, 1).await;
+    let job = mia.job(&hers).await;
+    assert_eq!(
+        (&job["status"], &job["waiting_for"], &job["limit"]["key"]),
+        (&json!("queued"), &json!("limit"), &json!("7")),
+        "{job}"
+    );
+    assert_eq!(
+        job["limit"]["used"], 0,
+        "her own jobs use none of it: {job}"
+    );
+    let (_, page) = mia.list("status=queued").await;
+    assert_eq!(page["jobs"][0]["limit"]["used"], 0, "{page}");
+    assert_eq!(operator.job(&hers).await["limit"]["used"], 1);
+    // Her own job of key 8 counts for her.
+    let mine = demo_keyed(&mia, 8, 100_000).await;
+    mia.wait_status(&mine, "running").await;
+    let behind = demo_keyed(&mia, 8, 1).await;
+    let job = mia.job(&behind).await;
+    assert_eq!(
+        (&job["waiting_for"], &job["limit"]["used"]),
+        (&json!("limit"), &json!(1)),
+        "{job}"
+    );
+    for id in [&his, &mine] {
+        operator.cancel(id).await;
+    }
+    for (s, id) in [(&mia, &hers), (&mia, &behind)] {
+        s.wait_finished(id).await;
+    }
+    // A rate: Max's start of key 9 fills it for a minute; Mia's waits, and learns no count.
+    let (status, _) = post_json(&operator, "/api/v1/limits/remove", one_per_key).await;
+    assert_eq!(status, 200);
+    let rate = json!({"kind": "demo", "per": "param", "param": "log_every", "max": 1,
+                      "window_ms": 60_000});
+    let (status, set) = post_json(&operator, "/api/v1/limits", rate).await;
+    assert_eq!(status, 200, "{set}");
+    let his = demo_keyed(&max, 9, 1).await;
+    max.wait_finished(&his).await;
+    let hers = demo_keyed(&mia, 9, 1).await;
+    let job = mia.job(&hers).await;
+    assert_eq!(job["waiting_for"], "limit", "{job}");
+    assert!(job["limit"].get("used").is_none(), "{job}");
+    assert!(job["limit"]["next_at"].is_i64(), "{job}");
+    assert_eq!(operator.job(&hers).await["limit"]["used"], 1);
+    operator.cancel(&hers).await;
+}
+
 #[tokio::test]
 async fn the_command_line_sets_lists_and_removes_limits() {
     let app = app().start().await;

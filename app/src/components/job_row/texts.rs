@@ -360,7 +360,7 @@ mod tests {
             },
             key: key.into(),
             name: None,
-            used: 1,
+            used: Some(1),
             next_at,
         };
         let en = Text::of(Lang::En);
