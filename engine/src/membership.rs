@@ -11,6 +11,11 @@
 //! - On a shared database (PostgreSQL), a process silent for longer than the lease is removed
 //!   from the registry by whichever process notices first, and its jobs are taken over.
 //!
+//! A job a worker on another machine held says why it was taken back: the worker stopped
+//! polling within its lease, was disabled by an operator, or its token was revoked. A gone
+//! worker's row is removed before its jobs are taken over, so the workers are remembered as
+//! last read (at every heartbeat).
+//!
 //! A process that finds itself removed (its heartbeat finds no row), or that could not refresh
 //! its heartbeat for two thirds of the lease (another process may be about to take it for
 //! dead), stops every job it runs at once without recording anything, registers again under a
@@ -20,9 +25,11 @@
 use crate::committer::Committer;
 use crate::kinds::Registry;
 use crate::runner::{self, Runner};
-use crate::store::{ProcessRow, Store, StoreError};
+use crate::store::{ProcessRow, RemoteRow, Store, StoreError};
 use model::error::Chain;
+use model::workers::WorkerState;
 use model::{JobError, JobStatus, ProcessId};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -34,7 +41,22 @@ pub struct Membership {
     /// How this process registers (its id changes if it has to register again).
     me: Mutex<ProcessRow>,
     lease: Duration,
+    /// The workers on other machines as last read, by id, kept a while after they leave the
+    /// registry: what their jobs are told when taken over.
+    workers: Mutex<HashMap<ProcessId, Known>>,
 }
+
+/// A worker as this process last read it.
+struct Known {
+    name: String,
+    token_id: String,
+    /// When it was last read registered.
+    seen: Instant,
+}
+
+/// How many leases a worker gone from the registry is remembered: its jobs are taken over
+/// within moments of its removal.
+const REMEMBERED_LEASES: u32 = 10;
 
 impl Membership {
     /// Registers this process, then takes over every orphaned job (on a database only one
@@ -65,7 +87,9 @@ impl Membership {
             kinds,
             me: Mutex::new(me),
             lease,
+            workers: Mutex::new(HashMap::new()),
         });
+        membership.note_workers().await?;
         membership.take_over_orphans().await?;
         Ok(membership)
     }
@@ -88,6 +112,9 @@ impl Membership {
                 tokio::select! {
                     _ = tokio::time::sleep(beat_every) => {}
                     _ = stop.cancelled() => return,
+                }
+                if let Err(e) = membership.note_workers().await {
+                    tracing::warn!(error = %Chain(&e), "reading the workers failed");
                 }
                 let id = membership.id();
                 match membership.store.heartbeat(&id).await {
@@ -183,8 +210,85 @@ impl Membership {
     /// and every registered worker's own.
     pub async fn slots(&self, max_running: usize) -> Result<usize, StoreError> {
         let servers = self.job_runners().await? * max_running;
-        let workers: i64 = self.store.remotes().await?.iter().map(|w| w.slots).sum();
+        let remotes = self.store.remotes().await?;
+        self.remember(&remotes);
+        let workers: i64 = remotes.iter().map(|w| w.slots).sum();
         Ok(servers + workers.max(0) as usize)
+    }
+
+    /// Reads the registered workers, to remember them.
+    pub(crate) async fn note_workers(&self) -> Result<(), StoreError> {
+        let remotes = self.store.remotes().await?;
+        self.remember(&remotes);
+        Ok(())
+    }
+
+    /// Remembers the workers `remotes` (all that are registered now), and forgets those gone
+    /// for [`REMEMBERED_LEASES`] leases.
+    fn remember(&self, remotes: &[RemoteRow]) {
+        let now = Instant::now();
+        let mut known = self.workers.lock().unwrap();
+        for w in remotes {
+            known.insert(
+                w.id.clone(),
+                Known {
+                    name: w.name.clone(),
+                    token_id: w.token_id.clone(),
+                    seen: now,
+                },
+            );
+        }
+        let keep = self.lease * REMEMBERED_LEASES;
+        known.retain(|_, w| now.duration_since(w.seen) <= keep);
+    }
+
+    /// Why a worker on another machine no longer holds its jobs, if `claimant` is one: it was
+    /// disabled by an operator, its token was revoked, or it stopped polling within its lease.
+    /// `None` for a server's process.
+    async fn worker_gone(&self, claimant: &ProcessId) -> Option<JobError> {
+        let registered = match self.store.remote(claimant).await {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::warn!(error = %Chain(&e), "cannot read a worker; its jobs are taken over as a process's");
+                None
+            }
+        };
+        if let Some(row) = &registered {
+            self.remember(std::slice::from_ref(row));
+        }
+        let (name, token_id) = {
+            let known = self.workers.lock().unwrap();
+            let w = known.get(claimant)?;
+            (w.name.clone(), w.token_id.clone())
+        };
+        let why = if registered
+            .as_ref()
+            .is_some_and(|w| WorkerState::parse(&w.state) == Some(WorkerState::Disabled))
+        {
+            "was disabled by an operator".to_string()
+        } else if self.revoked(&token_id).await {
+            "was removed: its worker token was revoked".to_string()
+        } else {
+            format!(
+                "stopped polling (no poll within its {} lease)",
+                lease_text(self.lease)
+            )
+        };
+        Some(JobError {
+            code: "interrupted".into(),
+            message: format!("its worker {name:?} {why}"),
+        })
+    }
+
+    /// Whether the worker token `id` was revoked.
+    async fn revoked(&self, id: &str) -> bool {
+        match self.store.worker_tokens().await {
+            Ok(tokens) => tokens.iter().any(|t| t.id == id && t.revoked_at.is_some()),
+            Err(e) => {
+                tracing::warn!(error = %Chain(&e), "cannot read the worker tokens");
+                false
+            }
+        }
     }
 
     /// The tags each live process that runs jobs offers, a list per process.
@@ -223,13 +327,18 @@ impl Membership {
 
     /// Takes a job from the process that held it (fenced by that process): queued again to
     /// continue from its checkpoint if its kind is resumable, else its attempt is lost, tried
-    /// again if it has attempts left, or `interrupted`.
+    /// again if it has attempts left, or `interrupted`. A worker's job says why the worker
+    /// lost it.
     pub(crate) async fn take_over(&self, orphan: crate::store::Orphan) {
         let (owner, job, fence) = (orphan.owner, orphan.job, orphan.claimed_by);
+        let worker = match &fence {
+            Some(claimant) => self.worker_gone(claimant).await,
+            None => None,
+        };
         let resume = job.status == JobStatus::Running && self.kinds.is_resumable(&job.kind);
         // A job that cannot resume lost its attempt: tried again if it has attempts left.
         if job.status == JobStatus::Running && !resume {
-            let lost = lost_attempt();
+            let lost = worker.clone().unwrap_or_else(lost_attempt);
             let tries = crate::retries::Tries::from(&job);
             if let Some(wait_ms) = crate::retries::next_attempt(&self.kinds, &tries, &lost) {
                 let retried = self
@@ -247,7 +356,13 @@ impl Membership {
         }
         if let Err(e) = self
             .committer
-            .interrupt(&owner, &job.id, runner::interrupted(), resume, fence)
+            .interrupt(
+                &owner,
+                &job.id,
+                worker.unwrap_or_else(runner::interrupted),
+                resume,
+                fence,
+            )
             .await
         {
             tracing::error!(job = %job.id, error = %Chain(&e), "cannot take over a job");
@@ -268,6 +383,14 @@ fn lost_attempt() -> JobError {
         code: "interrupted".into(),
         message: "the process running this attempt stopped (a crash, or it was taken for dead)"
             .into(),
+    }
+}
+
+/// A lease as its message says it: "30 s", or "500 ms" for one of a fraction of a second.
+fn lease_text(lease: Duration) -> String {
+    match lease.subsec_millis() {
+        0 => format!("{} s", lease.as_secs()),
+        _ => format!("{} ms", lease.as_millis()),
     }
 }
 

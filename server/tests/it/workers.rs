@@ -477,6 +477,12 @@ async fn a_worker_that_stops_polling_loses_its_job_to_another_attempt_and_its_re
         (Some("succeeded"), Some(2)),
         "{job}"
     );
+    // Its first attempt says why it was lost: not a server that stopped, but its worker.
+    assert_eq!(
+        job["attempts"][0]["error"]["message"],
+        "its worker \"gpu-1\" stopped polling (no poll within its 3 s lease)",
+        "{job}"
+    );
     let lines: Vec<String> = op
         .log(&id)
         .await
@@ -552,6 +558,34 @@ async fn a_cancel_reaches_the_workers_poll_at_once() {
     );
 }
 
+/// A job of one attempt whose worker goes silent ends `interrupted`, naming its worker and
+/// its lease rather than a server that stopped.
+#[tokio::test]
+async fn a_silent_workers_job_ends_saying_its_worker_stopped_polling() {
+    let (app, op) = server_with_lease(3).await;
+    let token = worker_token(&op, "box").await;
+    let gpu = Worker::register(&app, &token, &["gpu"], 1).await;
+    let (status, job) = op.create("render", json!({})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let given = gpu.take().await;
+    assert_eq!(given["id"], id.as_str());
+    // It goes silent; after the lease its job ends.
+    let job = tokio::time::timeout(Duration::from_secs(60), op.wait_finished(&id))
+        .await
+        .expect("taken back within the lease");
+    assert_eq!(
+        (job["status"].as_str(), job["error"]["code"].as_str()),
+        (Some("interrupted"), Some("interrupted")),
+        "{job}"
+    );
+    assert_eq!(
+        job["error"]["message"],
+        "its worker \"gpu-1\" stopped polling (no poll within its 3 s lease)",
+        "{job}"
+    );
+}
+
 #[tokio::test]
 async fn a_drained_worker_takes_nothing_and_a_disabled_one_gives_its_jobs_back() {
     let (_app, op, w) = with_worker(2).await;
@@ -612,6 +646,10 @@ async fn a_drained_worker_takes_nothing_and_a_disabled_one_gives_its_jobs_back()
         (job["status"].as_str(), job["attempt"].as_u64()),
         (Some("queued"), Some(2)),
         "tried again elsewhere: {job}"
+    );
+    assert_eq!(
+        job["attempts"][0]["error"]["message"], "its worker \"gpu-1\" was disabled by an operator",
+        "{job}"
     );
     let status = w.succeed(&taken).await;
     assert_eq!(status, 409);
