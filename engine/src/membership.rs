@@ -99,8 +99,8 @@ impl Membership {
         self.me.lock().unwrap().id.clone()
     }
 
-    /// Keeps the heartbeat and, on a shared database, watches for processes that are gone,
-    /// until `stopping`.
+    /// Keeps the heartbeat, tells `runner` the deployment's slots as they change and, on a
+    /// shared database, watches for processes that are gone, until `stopping`.
     pub fn spawn(self: &Arc<Self>, runner: Option<Arc<Runner>>, stopping: CancellationToken) {
         let membership = Arc::clone(self);
         let beat_every = (self.lease / 3).max(Duration::from_millis(100));
@@ -135,7 +135,8 @@ impl Membership {
                 }
             }
         });
-        if !self.store.is_shared() {
+        let shared = self.store.is_shared();
+        if !shared && runner.is_none() {
             return;
         }
         let membership = Arc::clone(self);
@@ -143,21 +144,29 @@ impl Membership {
             (self.lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5));
         tokio::spawn(async move {
             loop {
+                if let Some(runner) = &runner {
+                    // Users' shares follow the deployment's slots as processes and workers come
+                    // and go (on a database of one server, as workers do).
+                    match membership.slots_apart(runner.max_running()).await {
+                        Ok((servers, workers)) => {
+                            runner.deployment_slots(servers.max(runner.max_running()), workers)
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %Chain(&e), "counting the processes failed")
+                        }
+                    }
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(watch_every) => {}
                     _ = stopping.cancelled() => return,
+                }
+                if !shared {
+                    continue;
                 }
                 if let Err(e) = membership.take_over_orphans().await {
                     tracing::warn!(error = %Chain(&e), "looking for processes that are gone failed");
                 }
                 if let Some(runner) = &runner {
-                    // Users' shares follow the deployment's slots as processes come and go.
-                    match membership.slots(runner.max_running()).await {
-                        Ok(n) => runner.deployment_slots(n.max(runner.max_running())),
-                        Err(e) => {
-                            tracing::warn!(error = %Chain(&e), "counting the processes failed")
-                        }
-                    }
                     // A job that was taken over may be claimable here.
                     runner.poke();
                 }
@@ -209,11 +218,18 @@ impl Membership {
     /// The deployment's slots: every live server process's (`max_running` each, as this one's)
     /// and every registered worker's own.
     pub async fn slots(&self, max_running: usize) -> Result<usize, StoreError> {
+        let (servers, workers) = self.slots_apart(max_running).await?;
+        Ok(servers + workers)
+    }
+
+    /// The deployment's slots apart: the live server processes' (`max_running` each, as this
+    /// one's), and the registered workers'.
+    pub async fn slots_apart(&self, max_running: usize) -> Result<(usize, usize), StoreError> {
         let servers = self.job_runners().await? * max_running;
         let remotes = self.store.remotes().await?;
         self.remember(&remotes);
-        let workers: i64 = remotes.iter().map(|w| w.slots).sum();
-        Ok(servers + workers.max(0) as usize)
+        let workers: i64 = remotes.iter().map(|w| w.slots.max(0)).sum();
+        Ok((servers, workers as usize))
     }
 
     /// Reads the registered workers, to remember them.

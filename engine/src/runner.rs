@@ -25,6 +25,7 @@ use slots::{Running, Slots};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -78,8 +79,11 @@ pub struct Runner {
     shutdown: CancellationToken,
     /// The runtime jobs run on.
     runtime: tokio::runtime::Handle,
-    /// Jobs the deployment runs at once, as last seen (this process's alone until told).
-    slots: std::sync::atomic::AtomicUsize,
+    /// Jobs the deployment's server processes run at once, as last seen (this process's alone
+    /// until told).
+    server_slots: AtomicUsize,
+    /// Jobs its workers on other machines run at once, as last seen (none until told).
+    worker_slots: AtomicUsize,
 }
 
 /// A user's default share of a deployment with `slots`: three quarters of them, rounded up, so
@@ -96,7 +100,7 @@ impl Runner {
         config: RunnerConfig,
         me: ProcessId,
     ) -> Arc<Runner> {
-        let slots = std::sync::atomic::AtomicUsize::new(config.max_running);
+        let server_slots = AtomicUsize::new(config.max_running);
         let runner = Arc::new(Runner {
             committer,
             kinds,
@@ -110,7 +114,8 @@ impl Runner {
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
             runtime: tokio::runtime::Handle::current(),
-            slots,
+            server_slots,
+            worker_slots: AtomicUsize::new(0),
         });
         tokio::spawn(Arc::clone(&runner).claim_loop());
         runner.poke();
@@ -273,16 +278,33 @@ impl Runner {
         self.config.max_running
     }
 
-    /// Tells the runner how many jobs the deployment runs at once (every live job-running
-    /// process's slots), for the users' default share.
-    pub fn deployment_slots(&self, slots: usize) {
-        self.slots
-            .store(slots.max(1), std::sync::atomic::Ordering::Relaxed);
+    /// Tells the runner how many jobs the deployment runs at once: its server processes
+    /// (every live job-running process's slots) and its workers on other machines, for the
+    /// users' default shares.
+    pub fn deployment_slots(&self, servers: usize, workers: usize) {
+        self.server_slots.store(servers.max(1), Ordering::Relaxed);
+        self.worker_slots.store(workers, Ordering::Relaxed);
     }
 
-    /// Jobs one user may have running at once anywhere.
+    /// Jobs one user may have running at once anywhere, as a claim of a server's process
+    /// counts them: a share of the server processes' slots alone. A worker runs only the kinds
+    /// of its own commands file, so its slots are no room for the jobs a server runs: counted
+    /// in, one user could fill every server slot while a worker idles.
     pub(crate) fn per_owner(&self) -> u32 {
-        let slots = self.slots.load(std::sync::atomic::Ordering::Relaxed);
+        self.share(self.server_slots.load(Ordering::Relaxed))
+    }
+
+    /// Jobs one user may have running at once anywhere, as a worker's claim counts them: a
+    /// share of the slots that could run a worker's jobs, the server processes' and the
+    /// workers'.
+    pub(crate) fn per_owner_with_workers(&self) -> u32 {
+        self.share(
+            self.server_slots.load(Ordering::Relaxed) + self.worker_slots.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The configured share (`--max-running-per-user`), else [`share_of`] `slots`.
+    fn share(&self, slots: usize) -> u32 {
         let n = self.config.per_owner.unwrap_or_else(|| share_of(slots));
         n.min(u32::MAX as usize) as u32
     }

@@ -397,7 +397,7 @@ impl Jobs {
             return Ok(Vec::new());
         }
         let per_owner = match &self.inner.runner {
-            Some(runner) => runner.per_owner(),
+            Some(runner) => runner.per_owner_with_workers(),
             None => share_of(self.inner.max_running) as u32,
         };
         self.inner

@@ -558,6 +558,53 @@ async fn a_cancel_reaches_the_workers_poll_at_once() {
     );
 }
 
+/// A user's share of running jobs, as the server's claims count it, is of the server's slots
+/// alone (a worker runs only its own kinds: its slots are no room for the server's jobs); as a
+/// worker's claims count it, of the server's and the workers' slots together. With a large
+/// worker idle, one user's long jobs leave another's a slot on the server, and the worker
+/// still takes the first user's jobs past the server's share.
+#[tokio::test]
+async fn a_users_share_on_the_server_leaves_out_the_workers_slots_and_a_workers_counts_them() {
+    let app = app()
+        .with(|c| {
+            c.lease_secs = 9;
+            c.max_running = 4;
+        })
+        .start()
+        .await;
+    let op = Session::with_token(&app.base, &app.admin_token());
+    let token = worker_token(&op, "box").await;
+    let w = Worker::register(&app, &token, &[], 32).await;
+    let (ann, bob) = (app.session(), app.session());
+    // Ann's long jobs run on the server: three of its four slots, her share of them.
+    let mut long = Vec::new();
+    for _ in 0..3 {
+        let id = ann.demo(100_000, 20).await;
+        ann.wait_status(&id, "running").await;
+        long.push(id);
+    }
+    // The worker takes her job all the same: its share counts its 32 slots in (once the
+    // server has read them).
+    let (status, resize) = ann.create("resize", json!({"width": 1})).await;
+    assert_eq!(status, 201, "{resize}");
+    let given = tokio::time::timeout(Duration::from_secs(30), w.take())
+        .await
+        .expect("the worker takes a job past the server's share");
+    assert_eq!(given["id"], resize["id"]);
+    // Her next long job waits though a server slot is free; Bob's starts in it.
+    let fourth = ann.demo(100_000, 20).await;
+    let bobs = bob.demo(1, 1).await;
+    let done = tokio::time::timeout(Duration::from_secs(30), bob.wait_finished(&bobs))
+        .await
+        .expect("Bob's job starts beside Ann's");
+    assert_eq!(done["status"], "succeeded");
+    assert_eq!(ann.job(&fourth).await["status"], "queued");
+    for id in long.iter().chain([&fourth]) {
+        ann.cancel(id).await;
+    }
+    assert_eq!(w.succeed(&given).await, 200);
+}
+
 /// A job of one attempt whose worker goes silent ends `interrupted`, naming its worker and
 /// its lease rather than a server that stopped.
 #[tokio::test]
