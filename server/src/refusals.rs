@@ -1,6 +1,7 @@
 //! Refusals that reach every client as a readable answer.
 //!
-//! - A body over [`MAX_BODY_BYTES`] is refused with 413, but only after it has been read and
+//! - A body over [`MAX_BODY_BYTES`] (a start's: [`MAX_START_BYTES`], for a posted workflow; a
+//!   report's: [`model::external::MAX_REPORT_BYTES`]) is refused with 413, but only after it has been read and
 //!   discarded (up to [`DRAIN_BYTES`] or [`DRAIN_TIME`]), as nginx's lingering close does: a
 //!   client that writes its whole body before reading (Python's `http.client`, curl without
 //!   `Expect`) would otherwise get a broken pipe instead of the answer. The answer says
@@ -14,7 +15,7 @@
 //! A server function's refusals have their status from the app (`app::server_fns::status`).
 
 use crate::error::ApiError;
-use crate::limits::{BodyLimits, DRAIN_BYTES, DRAIN_TIME, MAX_BODY_BYTES};
+use crate::limits::{BodyLimits, DRAIN_BYTES, DRAIN_TIME, MAX_BODY_BYTES, MAX_START_BYTES};
 use crate::serve::phases::ConnHandle;
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -53,11 +54,7 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    // A report carries up to a thousand log lines.
-    let limit = match parts_is_report(&req) {
-        true => model::external::MAX_REPORT_BYTES,
-        false => MAX_BODY_BYTES,
-    };
+    let limit = body_limit(&req);
     let (parts, body) = req.into_parts();
     let mut stream = body.into_data_stream();
     let mut kept = Vec::new();
@@ -105,6 +102,18 @@ pub async fn limit_body(State(limits): State<BodyLimits>, req: Request, next: Ne
     }
     next.run(Request::from_parts(parts, Body::from(Bytes::from(kept))))
         .await
+}
+
+/// The largest body `req` may have: a report carries up to a thousand log lines, a start a
+/// posted workflow's definition, any other request [`MAX_BODY_BYTES`].
+fn body_limit(req: &Request) -> usize {
+    if parts_is_report(req) {
+        model::external::MAX_REPORT_BYTES
+    } else if req.method() == axum::http::Method::POST && req.uri().path() == "/api/v1/jobs" {
+        MAX_START_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
 }
 
 /// Whether the request is a report (an external job's, or a worker's), or a worker's

@@ -338,7 +338,7 @@ fn error_response(status: u16, error: &Schema) -> Value {
         404 => "There is no such thing, or the caller may not see it.",
         408 => "The request body did not arrive in time; the connection closes.",
         409 => "The thing is in a state that does not allow this.",
-        413 => "The body is too large (64 KiB for JSON, 2 MiB for a report; an upload: its kind's limit or the caller's quota); the connection closes.",
+        413 => "The body is too large (64 KiB for JSON, 288 KiB for a start, 2 MiB for a report; an upload: its kind's limit or the caller's quota); the connection closes.",
         416 => "The range asked for is not in the file.",
         421 => "The request named a host this server does not answer for.",
         422 => "A value is not acceptable: `fields` says which and why.",

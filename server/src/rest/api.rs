@@ -136,7 +136,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
     Endpoint::new(Post, "/jobs", "createJob", Jobs, Writer, "Start a job", |m| on(m, jobs::create_job))
         .about("Starts a job of a kind with its parameters (checked against the kind's; see `GET /api/v1/kinds`). \
                 With an `Idempotency-Key` that started a job within the last day, answers that job with 200 (the same key with other parameters: 422). \
-                An `external` job (a program that runs elsewhere and reports) is answered with its `report_token`, shown this once.")
+                An `external` job (a program that runs elsewhere and reports) is answered with its `report_token`, shown this once. \
+                The body may have 288 KiB (every other JSON body 64 KiB): a `workflow` posted with its definition (256 KiB at most) and its parameters.")
         .params(&[Param::header_of("Idempotency-Key", "Makes the start idempotent for a day: 1 to 255 visible ASCII characters.", idempotency_key)])
         .body(Body::Json(schema::<jobs::CreateJob>))
         .example(r#"{"kind":"demo","params":{"steps":3,"interval_ms":10}}"#)

@@ -997,6 +997,47 @@ async fn a_bad_posted_workflow_is_refused_naming_the_field_and_starts_nothing() 
     assert_eq!(none["jobs"], json!([]), "{none}");
 }
 
+/// A start's body may carry a definition of up to 256 KiB with its parameters: one of 200 KiB
+/// is read (and judged by the workflow's rules), one of 300 KiB is past the definition's bound
+/// and the start's body both (413); any other JSON body still has 64 KiB.
+#[tokio::test]
+async fn a_posted_definition_of_200_kib_is_read_and_a_start_of_300_kib_is_too_large() {
+    let (app, _dir) = with_workflows().await;
+    let s = app.session();
+    let padded = |bytes: usize| {
+        let mut body = posted(3);
+        body["params"]["workflow"]["description"] = json!("x".repeat(bytes));
+        body
+    };
+    let (status, answer) = s.create_raw(&padded(200 * 1024)).await;
+    assert_ne!(status, 413, "{answer}");
+    assert!(
+        status == 201 || answer["fields"][0]["field"] == "params.workflow",
+        "read, and judged on its merits: {status} {answer}"
+    );
+    let (status, answer) = s.create_raw(&padded(300 * 1024)).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(
+        answer["message"].as_str().unwrap().contains("294912 bytes"),
+        "{answer}"
+    );
+    let (status, answer) = s
+        .create_raw(&json!({"kind": "demo", "params": {"steps": 1, "interval_ms": 1}}))
+        .await;
+    assert_eq!(
+        status, 201,
+        "the connection closed, the next request is answered: {answer}"
+    );
+    let r = s
+        .http
+        .post(s.url("/api/v1/limits"))
+        .json(&json!({"kind": "demo", "per": "kind", "max": 1, "pad": "x".repeat(100 * 1024)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413, "another JSON body keeps 64 KiB");
+}
+
 #[tokio::test]
 async fn a_flood_of_posted_workflows_stops_at_its_posters_share_and_others_go_on() {
     let (app, _dir) = with_workflows_and(|c| {
