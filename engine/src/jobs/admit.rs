@@ -172,13 +172,15 @@ impl Jobs {
     }
 
     /// A form's fields (all strings) as `kind`'s parameters: typed from the kind's
-    /// description and checked, as a start from the form would be.
+    /// description and checked, as a start from the form would be, for a caller who may start
+    /// jobs (a viewer learns nothing of why a start would be refused).
     pub async fn form_params(
         &self,
         caller: &Caller,
         kind: &str,
         form: &HashMap<String, String>,
     ) -> Result<serde_json::Value, AppError> {
+        caller.may_start()?;
         self.validate(caller, kind, Params::Form(form.clone()))
             .await
     }

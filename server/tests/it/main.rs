@@ -16,6 +16,7 @@ mod accounts;
 mod after;
 mod api;
 mod architecture;
+mod authz;
 mod bounds;
 mod bulk;
 mod children;
