@@ -63,14 +63,15 @@ impl Caller {
         Caller::account(operator_id(), "operator", Role::Admin, true)
     }
 
-    /// A worker of the worker token `token_id`: it acts for that token's workers alone (a user
-    /// of its own that owns nothing, a viewer that changes nothing).
+    /// A worker of the worker token `token_id`: it acts for that token's workers alone. Beside
+    /// what the policy refuses it, it is a user of its own who owns nothing and sees only what
+    /// it owns (so, nothing), with a token that only reads.
     pub fn worker(token_id: impl Into<String>) -> Caller {
         let token_id = token_id.into();
         Caller {
             user: anonymous_user(&format!("worker:{token_id}")),
             name: None,
-            role: Role::Viewer,
+            role: Role::Member,
             writes: false,
             worker: Some(token_id),
         }

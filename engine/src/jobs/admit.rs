@@ -69,8 +69,13 @@ pub(crate) fn take_timeout(
     }
 }
 
-/// Refuses parameters that would be stored as more than [`MAX_PARAMS_BYTES`] of JSON.
+/// Refuses parameters that would be stored as more than [`MAX_PARAMS_BYTES`] of JSON, or that
+/// nest deeper than [`model::json::MAX_DEPTH`] (what reads a job back, a page or a terminal,
+/// must read its parameters too).
 pub(crate) fn bounded(params: &serde_json::Value) -> Result<(), AppError> {
+    if let Some(why) = model::json::too_deep(params, "the parameters") {
+        return Err(AppError::invalid_field("params", why));
+    }
     let size = params.to_string().len();
     match size > MAX_PARAMS_BYTES {
         true => Err(AppError::invalid_field(
@@ -373,6 +378,12 @@ mod tests {
         assert_eq!(e.code, ErrorCode::InvalidParams);
         assert_eq!(e.fields[0].field, "params");
         assert!(e.fields[0].message.contains("65536"), "{e:?}");
+        let mut deep = json!("x");
+        for _ in 0..model::json::MAX_DEPTH {
+            deep = json!([deep]);
+        }
+        assert!(bounded(&json!({ "a": deep.clone() })).is_err());
+        assert!(bounded(&deep).is_ok());
     }
 
     #[test]

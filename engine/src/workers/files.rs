@@ -5,7 +5,6 @@
 
 use super::report::Held;
 use crate::context::OutputFile;
-use crate::store::WorkerTokenRow;
 use crate::Jobs;
 use model::{AppError, ErrorCode};
 use std::collections::HashSet;
@@ -18,11 +17,12 @@ impl Jobs {
     /// was admitted).
     pub async fn worker_input(
         &self,
-        token: &WorkerTokenRow,
+        caller: &crate::Caller,
         worker: &str,
         id: &str,
         param: &str,
     ) -> Result<PathBuf, AppError> {
+        let token = &Self::work_token(caller)?;
         let Held { job, owner, .. } = self.held(token, worker, id, None).await?;
         let no_such = || {
             AppError::new(
@@ -78,13 +78,14 @@ impl Jobs {
     /// then finished, it is listed with the job (fenced by the worker).
     pub async fn worker_output(
         &self,
-        token: &WorkerTokenRow,
+        caller: &crate::Caller,
         worker: &str,
         id: &str,
         attempt: u32,
         name: &str,
         content_type: &str,
     ) -> Result<OutputFile, AppError> {
+        let token = &Self::work_token(caller)?;
         if let Some(problem) = model::files::output_name_problem(name) {
             return Err(AppError::invalid_field(
                 "name",

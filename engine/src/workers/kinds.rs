@@ -18,11 +18,12 @@
 //! ([`crate::Jobs::refresh_remote_kinds`]): when a worker registers through it, and at every
 //! look for workers that are gone.
 
+use super::WorkToken;
 use crate::commands::file::{self, Runs};
 use crate::commands::{Command, CommandKind};
 use crate::failures::read_failed;
 use crate::kinds::ErasedKind;
-use crate::store::{RemoteRow, WorkerKindRow, WorkerTokenRow};
+use crate::store::{RemoteRow, WorkerKindRow};
 use crate::{now_ms, Jobs};
 use model::workers::{WorkerState, MAX_KINDS_PER_TOKEN};
 use model::{AppError, ErrorCode, ParamType};
@@ -166,7 +167,7 @@ impl Jobs {
     /// token may own. Nothing is changed unless every name may be.
     pub(crate) async fn declare_worker_kinds(
         &self,
-        token: &WorkerTokenRow,
+        token: &WorkToken,
         commands: &[Arc<Command>],
     ) -> Result<(), AppError> {
         let store = &self.inner.store;

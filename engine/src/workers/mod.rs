@@ -30,6 +30,21 @@ pub use store::REMOTE_ROLE;
 
 use crate::store;
 
+/// The worker token a request acts with, once the policy let it act as a worker
+/// ([`crate::authority::Act::Work`]): what the worker's requests reach is its token's.
+pub(crate) struct WorkToken {
+    pub(crate) id: String,
+}
+
+impl crate::Jobs {
+    /// The worker token `caller` acts with: 403 for any other principal.
+    pub(crate) fn work_token(caller: &crate::Caller) -> Result<WorkToken, model::AppError> {
+        caller.may(crate::authority::Act::Work)?;
+        let id = caller.worker_token().unwrap_or_default().to_string();
+        Ok(WorkToken { id })
+    }
+}
+
 /// What a worker's poll waits for, in this process: work that may have become claimable, and
 /// jobs asked to stop.
 pub(crate) struct Remotes {

@@ -3,9 +3,10 @@
 //! under its id: priorities, shares, limits and pauses hold as for any process) or a job of
 //! its to stop, or empty after [`Jobs::poll_secs`]. Each poll is the worker's heartbeat.
 
+use super::WorkToken;
 use crate::failures::{read_failed, write_failed};
 use crate::runner::{kind_limits, share_of};
-use crate::store::{HeldJob, QueuedJob, RemoteRow, WorkerTokenRow};
+use crate::store::{HeldJob, QueuedJob, RemoteRow};
 use crate::{Caller, Jobs};
 use model::error::Chain;
 use model::workers::{
@@ -35,9 +36,10 @@ impl Jobs {
     /// ([`crate::workers::kinds`]); 429 past the workers one token may have registered.
     pub async fn register_worker(
         &self,
-        token: &WorkerTokenRow,
+        caller: &Caller,
         hello: Hello,
     ) -> Result<Registered, AppError> {
+        let token = &Self::work_token(caller)?;
         for (field, value) in [
             ("name", &hello.name),
             ("host", &hello.host),
@@ -150,7 +152,7 @@ impl Jobs {
     /// and registers again).
     pub(crate) async fn worker_of(
         &self,
-        token: &WorkerTokenRow,
+        token: &WorkToken,
         id: &str,
     ) -> Result<RemoteRow, AppError> {
         let gone = || {
@@ -171,10 +173,11 @@ impl Jobs {
     /// any, or none after [`Jobs::poll_secs`].
     pub async fn poll_work(
         &self,
-        token: &WorkerTokenRow,
+        caller: &Caller,
         id: &str,
         poll: Poll,
     ) -> Result<PollReply, AppError> {
+        let token = &Self::work_token(caller)?;
         let worker = self.worker_of(token, id).await?;
         if poll.running.len() > MAX_RUNNING_LISTED {
             return Err(AppError::invalid_field(
@@ -355,7 +358,7 @@ impl Jobs {
 
     /// Why a worker registered with `token` is no longer: 401 if the token was revoked, else
     /// 404 (taken for gone).
-    async fn gone_or_revoked(&self, token: &WorkerTokenRow) -> AppError {
+    async fn gone_or_revoked(&self, token: &WorkToken) -> AppError {
         let revoked = match self.inner.store.worker_tokens().await {
             Ok(tokens) => tokens
                 .iter()

@@ -5,11 +5,12 @@
 //! reaches the job's next attempt. A failed end is tried again where the kind allows, as on a
 //! server.
 
+use super::WorkToken;
 use crate::children::WorkerChildren;
 use crate::failures::{read_failed, write_failed};
 use crate::jobs::external::{check_report, lines_missing, reported_end};
 use crate::retries::{next_attempt, Tries};
-use crate::store::{ExternalReport, RemoteRow, Reported, WorkerTokenRow};
+use crate::store::{ExternalReport, RemoteRow, Reported};
 use crate::{now_ms, Jobs};
 use model::external::{Report, ReportReply};
 use model::{AppError, ErrorCode, JobId, JobStatus, ParamType, UserId};
@@ -20,12 +21,13 @@ impl Jobs {
     /// a worker taken for gone), 422 for a report that is not well formed (nothing written).
     pub async fn worker_report(
         &self,
-        token: &WorkerTokenRow,
+        caller: &crate::Caller,
         worker: &str,
         id: &str,
         attempt: u32,
         report: Report,
     ) -> Result<ReportReply, AppError> {
+        let token = &Self::work_token(caller)?;
         check_report(&report)?;
         let Held {
             worker, owner, job, ..
@@ -123,7 +125,7 @@ impl Jobs {
     /// gone.
     pub(crate) async fn held(
         &self,
-        token: &WorkerTokenRow,
+        token: &WorkToken,
         worker: &str,
         id: &str,
         attempt: Option<u32>,

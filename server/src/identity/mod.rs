@@ -228,12 +228,9 @@ impl Identities {
             }
             if given.starts_with(model::workers::WORKER_TOKEN_PREFIX) {
                 return match engine::workers::tokens::token_row(&self.jobs, given).await? {
-                    // Acts as no one: the worker's requests reach only its own endpoints.
+                    // Acts for its workers alone, on the jobs they hold.
                     Some(token) => Ok(Identity {
-                        caller: Some(Caller::anonymous_token(
-                            engine::caller::anonymous_user(&format!("worker:{}", token.id)),
-                            false,
-                        )),
+                        caller: Some(Caller::worker(token.id.clone())),
                         session: None,
                         credential: Credential::Worker(Arc::new(token)),
                         anonymous: None,

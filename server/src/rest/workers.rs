@@ -2,17 +2,15 @@
 //! one, `POST /workers/{id}/poll` takes its work and `POST /workers/{id}/jobs/{job}/report`
 //! reports on a job it holds; operators list them (`GET /workers`) and drain or disable one
 //! (`POST /workers/{id}/state`); admins make, list and revoke worker tokens
-//! (`/worker-tokens`). Who may do what is the engine's to decide, but for the worker token,
-//! which the identity layer lets through to the worker's own endpoints only.
+//! (`/worker-tokens`). Who may do what is the engine's policy's to decide
+//! (`engine::authority`), for a worker token as for anyone.
 
 use crate::error::{ApiJson, ApiResult};
-use crate::identity::{Credential, Identity};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use engine::store::WorkerTokenRow;
 use engine::Caller;
 use model::external::{Report, ReportReply};
 use model::workers::{
@@ -20,28 +18,15 @@ use model::workers::{
 };
 use model::AppError;
 use serde::Deserialize;
-use std::sync::Arc;
 use tower::ServiceExt;
-
-/// The worker token the request came with: 403 for any other credential.
-fn worker_token(identity: &Identity) -> Result<Arc<WorkerTokenRow>, AppError> {
-    match &identity.credential {
-        Credential::Worker(token) => Ok(Arc::clone(token)),
-        _ => Err(AppError::forbidden(
-            "workers connect with a worker token (Authorization: Bearer hwk_…), which an admin \
-             makes (headway workers token NAME, or POST /api/v1/worker-tokens)",
-        )),
-    }
-}
 
 /// `POST /api/v1/workers`: 201 with the worker's id and timings.
 pub async fn register(
     State(state): State<AppState>,
-    Extension(identity): Extension<Identity>,
+    Extension(caller): Extension<Caller>,
     ApiJson(hello): ApiJson<Hello>,
 ) -> ApiResult<Response> {
-    let token = worker_token(&identity)?;
-    let registered = state.engine.jobs().register_worker(&token, hello).await?;
+    let registered = state.engine.jobs().register_worker(&caller, hello).await?;
     let location = format!("/api/v1/workers/{}", registered.id);
     Ok((
         StatusCode::CREATED,
@@ -54,13 +39,12 @@ pub async fn register(
 /// `POST /api/v1/workers/{id}/poll`: jobs to run and jobs to stop, as soon as there are any.
 pub async fn poll(
     State(state): State<AppState>,
-    Extension(identity): Extension<Identity>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     ApiJson(poll): ApiJson<Poll>,
 ) -> ApiResult<Json<PollReply>> {
-    let token = worker_token(&identity)?;
     Ok(Json(
-        state.engine.jobs().poll_work(&token, &id, poll).await?,
+        state.engine.jobs().poll_work(&caller, &id, poll).await?,
     ))
 }
 
@@ -74,19 +58,18 @@ pub struct AttemptQuery {
 /// `POST /api/v1/workers/{id}/jobs/{job}/report?attempt=N`.
 pub async fn report(
     State(state): State<AppState>,
-    Extension(identity): Extension<Identity>,
+    Extension(caller): Extension<Caller>,
     Path((id, job)): Path<(String, String)>,
     query: Result<Query<AttemptQuery>, axum::extract::rejection::QueryRejection>,
     ApiJson(report): ApiJson<Report>,
 ) -> ApiResult<Json<ReportReply>> {
-    let token = worker_token(&identity)?;
     let Query(AttemptQuery { attempt }) =
         query.map_err(|e| AppError::bad_request(e.body_text()))?;
     Ok(Json(
         state
             .engine
             .jobs()
-            .worker_report(&token, &id, &job, attempt, report)
+            .worker_report(&caller, &id, &job, attempt, report)
             .await?,
     ))
 }
@@ -165,15 +148,14 @@ pub async fn revoke_token(
 /// worker holds names, for its run's inputs.
 pub async fn input(
     State(state): State<AppState>,
-    Extension(identity): Extension<Identity>,
+    Extension(caller): Extension<Caller>,
     Path((id, job, param)): Path<(String, String, String)>,
     request: axum::extract::Request,
 ) -> ApiResult<Response> {
-    let token = worker_token(&identity)?;
     let path = state
         .engine
         .jobs()
-        .worker_input(&token, &id, &job, &param)
+        .worker_input(&caller, &id, &job, &param)
         .await?;
     let served = tower_http::services::ServeFile::new(&path)
         .oneshot(request)
@@ -194,7 +176,7 @@ pub async fn input(
 /// whole, replacing one of the same name.
 pub async fn output(
     State(state): State<AppState>,
-    Extension(identity): Extension<Identity>,
+    Extension(caller): Extension<Caller>,
     Path((id, job, name)): Path<(String, String, String)>,
     query: Result<Query<AttemptQuery>, axum::extract::rejection::QueryRejection>,
     request: axum::extract::Request,
@@ -206,7 +188,6 @@ pub async fn output(
         .cloned();
     let mut body = crate::rest::files::paced(body, conn, state.body_limits.timeout);
     let written = async {
-        let token = worker_token(&identity)?;
         let Query(AttemptQuery { attempt }) =
             query.map_err(|e| AppError::bad_request(e.body_text()))?;
         let content_type = parts
@@ -218,7 +199,7 @@ pub async fn output(
         let jobs = state.engine.jobs();
         let max = jobs.uploads().limits().max_bytes;
         let mut out = jobs
-            .worker_output(&token, &id, &job, attempt, &name, &content_type)
+            .worker_output(&caller, &id, &job, attempt, &name, &content_type)
             .await?;
         while let Some(chunk) = futures::StreamExt::next(&mut body).await {
             let chunk = chunk.map_err(|e| {
