@@ -215,9 +215,10 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_job_log_bytes: u64,
 
-    /// Bytes of log lines one user's external jobs may report per second together, with a
-    /// burst of ten seconds' worth (default 1 MiB/s); past it a report is answered 429 with
-    /// `Retry-After`, and `headway run` sends it again then.
+    /// Bytes one user's external jobs may report per second together (and as much each worker
+    /// token's workers), with a burst of ten seconds' worth (default 1 MiB/s): each report costs
+    /// 1 KiB plus its log lines' bytes, whatever else it holds. Past it a report is answered 429
+    /// with `Retry-After`, and `headway run` (or the worker) sends it again then.
     #[arg(long, env = "HEADWAY_REPORT_BYTES_PER_SEC", default_value_t = 1 << 20,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub report_bytes_per_sec: u64,

@@ -9,6 +9,7 @@
 
 use super::Jobs;
 use crate::accounts::{same_secret, token_hash};
+use crate::bounds::Reporter;
 use crate::children::ChildOf;
 use crate::committer::WriteError;
 use crate::failures::{read_failed, write_failed};
@@ -196,7 +197,7 @@ impl Jobs {
         let job = self.job(&Caller::new(owner.clone()), id).await?;
         // Counted before anything is written, whatever becomes of the report: a refused one
         // costs its sender too.
-        self.take_report_budget(owner, &report)?;
+        self.take_report_budget(Reporter::User(owner), &report)?;
         if job.status.is_terminal() || self.inner.kinds.starts(&job.kind) != Some(Starts::Elsewhere)
         {
             return Err(ended(&job));
@@ -245,18 +246,16 @@ impl Jobs {
         }
     }
 
-    /// Takes a report's log bytes from its job owner's budget, before anything is written,
-    /// whatever becomes of the report: a refused one costs its sender too.
+    /// Takes what a report costs ([`crate::bounds::REPORT_COST`] and its log bytes) from its
+    /// sender's budget, before anything is written, whatever becomes of the report: a refused
+    /// one costs its sender too.
     pub(crate) fn take_report_budget(
         &self,
-        owner: &UserId,
+        from: Reporter<'_>,
         report: &Report,
     ) -> Result<(), AppError> {
         let bytes: u64 = report.log.iter().map(|l| l.line.len() as u64).sum();
-        if bytes > 0 {
-            self.inner.report_budget.take(owner, bytes)?;
-        }
-        Ok(())
+        self.inner.report_budget.take(from, bytes)
     }
 
     /// Starts the children an external job's report asks for, in order: their jobs (a

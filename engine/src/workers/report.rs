@@ -6,6 +6,7 @@
 //! server.
 
 use super::WorkToken;
+use crate::bounds::Reporter;
 use crate::children::WorkerChildren;
 use crate::failures::{read_failed, write_failed};
 use crate::jobs::external::{check_report, lines_missing, reported_end};
@@ -33,7 +34,7 @@ impl Jobs {
             worker, owner, job, ..
         } = self.held(token, worker, id, Some(attempt)).await?;
         let id = job.id.clone();
-        self.take_report_budget(&owner, &report)?;
+        self.take_report_budget(Reporter::WorkerToken(&token.id), &report)?;
         // Its children: of its token's own kinds, with the files it was given (its owner's
         // other files are not the worker's to pass on).
         let worker_children = (!report.children.is_empty()).then(|| WorkerChildren {

@@ -193,7 +193,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .errors(&[403, 404, 409]),
     Endpoint::new(Post, "/jobs/{id}/report", "reportJob", Jobs, Reporter, "Report for an external job", |m| on(m, external::report))
         .about("What an external job's program has to say since its last report: progress, log lines (numbered, so that a report sent twice changes nothing), result, end. \
-                The answer's `status` is `cancelling` when someone asked it to stop. 409 once the job has ended. A report may be up to 2 MiB.")
+                The answer's `status` is `cancelling` when someone asked it to stop. 409 once the job has ended. A report may be up to 2 MiB. \
+                Each costs its job owner's report budget (`--report-bytes-per-sec`) 1 KiB plus its log lines' bytes: past it, 429 with `Retry-After`, nothing written.")
         .params(&[JOB_ID])
         .body(Body::Json(schema::<model::Report>))
         .example(r#"{"progress":1,"total":2,"message":"halfway","log":[{"seq":1,"line":"started"}]}"#)
@@ -465,7 +466,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .errors(&[404]),
     Endpoint::new(Post, "/workers/{id}/jobs/{job}/report", "reportWork", Workers, Worker, "Report on a job a worker runs", |m| on(m, workers::report))
         .about("The body of an external job's report (`reportJob`), on attempt `attempt` of a job the worker holds: log lines numbered on from `log_seq` of its poll's answer. \
-                A failed end is tried again where the kind allows. 404 for a job that is not of the worker's kinds; 409 for an attempt no longer the worker's (taken back: stop it).")
+                A failed end is tried again where the kind allows. 404 for a job that is not of the worker's kinds; 409 for an attempt no longer the worker's (taken back: stop it). \
+                Each report costs its worker token's report budget (`--report-bytes-per-sec`, not the job owner's) 1 KiB plus its log lines' bytes: past it, 429 with `Retry-After`, nothing written.")
         .params(&[WORKER_ID, Param::path("job", "The job's id.", schema::<model::JobId>)])
         .query(schema::<workers::AttemptQuery>)
         .body(Body::Json(schema::<model::Report>))

@@ -425,3 +425,66 @@ async fn uploads_are_listed_by_page_and_bounded_in_number() {
     assert_eq!(r.status(), 204);
     assert_eq!(upload(&s, "f6.csv", b"a\n1\n".to_vec()).await.0, 201);
 }
+
+/// Events stored about job `id`.
+async fn events_of(app: &App, id: &str) -> u64 {
+    let sql = format!("SELECT COUNT(*) FROM events WHERE job_id = '{id}'");
+    app.sql_value(&sql, &sql).await.parse().unwrap()
+}
+
+#[tokio::test]
+async fn reports_that_only_move_a_bar_are_bounded_as_log_lines_are() {
+    // Ten empty reports' worth a second (each costs 1 KiB): a burst of a hundred.
+    let app = app()
+        .with(|c| c.report_bytes_per_sec = 10 * 1024)
+        .start()
+        .await;
+    let (s, other) = (app.session(), app.session());
+    let (id, token) = open(&s).await;
+    let (their_id, their_token) = open(&other).await;
+    let events_before = events_of(&app, &id).await;
+    let started = std::time::Instant::now();
+    // Meanwhile another user's job reports, well within its own budget.
+    let theirs = tokio::spawn(async move {
+        let mut statuses = Vec::new();
+        for n in 1..=40 {
+            let body = json!({"progress": n, "total": 40});
+            statuses.push(report(&other, &their_id, &their_token, body).await.0);
+        }
+        statuses
+    });
+    // A flood of reports that change only the message, or only the bar.
+    let mut answers = Vec::new();
+    for n in 0..400 {
+        let body = match n % 2 {
+            0 => json!({"message": format!("step {n}")}),
+            _ => json!({"progress": n, "total": 400}),
+        };
+        let (status, retry, reply) = report(&s, &id, &token, body).await;
+        assert!(status == 200 || status == 429, "{status}: {reply}");
+        answers.push((status, retry));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let taken = answers.iter().filter(|(status, _)| *status == 200).count();
+    let first_refused = answers
+        .iter()
+        .position(|(status, _)| *status == 429)
+        .expect("a flood of reports that only move a bar is refused");
+    // The burst, and what refilled while the flood went on.
+    let allowed = 100.0 + 10.0 * elapsed + 1.0;
+    eprintln!(
+        "{taken} of 400 reports taken in {elapsed:.1} s, the first refused was #{first_refused}"
+    );
+    assert!((first_refused as f64) <= allowed, "{first_refused}");
+    assert!((taken as f64) <= allowed, "{taken} taken in {elapsed:.1} s");
+    assert!(answers
+        .iter()
+        .filter(|(status, _)| *status == 429)
+        .all(|(_, retry)| retry.is_some_and(|secs| (1..=10).contains(&secs))));
+    let theirs = theirs.await.unwrap();
+    assert!(theirs.iter().all(|status| *status == 200), "{theirs:?}");
+    // What was stored grew with the reports taken, not with the flood.
+    let events = events_of(&app, &id).await - events_before;
+    eprintln!("{events} events stored for {taken} reports taken");
+    assert!(events as usize <= taken, "{events} events");
+}
