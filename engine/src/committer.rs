@@ -52,6 +52,8 @@ pub struct Committer {
     log_bounds: store_core::LogBounds,
     /// Outputs one job may attach.
     outputs_per_job: usize,
+    /// The bytes one user's stored files (uploads and outputs) may hold together.
+    file_quota: u64,
 }
 
 pub use crate::store::{Attached, Created};
@@ -75,6 +77,18 @@ impl Committer {
     /// Outputs one job may attach.
     pub fn outputs_per_job(&self) -> usize {
         self.outputs_per_job
+    }
+
+    /// Counts every output attached from now on against its job owner's file quota: the
+    /// bytes their uploads and outputs may hold together.
+    pub fn with_file_quota(mut self, quota: u64) -> Committer {
+        self.file_quota = quota;
+        self
+    }
+
+    /// The bytes one user's stored files (uploads and outputs) may hold together.
+    pub fn file_quota(&self) -> u64 {
+        self.file_quota
     }
 
     pub fn store(&self) -> &Store {
@@ -123,6 +137,7 @@ impl Committer {
             unannounced: Arc::default(),
             log_bounds: Default::default(),
             outputs_per_job: crate::bounds::WriteBounds::default().outputs_per_job,
+            file_quota: crate::uploads::UploadLimits::default().quota,
         })
     }
 

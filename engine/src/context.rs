@@ -11,7 +11,7 @@ use crate::files::Files;
 use crate::kinds::UploadRef;
 use crate::store::Attachment;
 use crate::store::Fence;
-use model::{JobError, JobId, Level, LogLevel, Output, Progress, UserId};
+use model::{AppError, ErrorCode, JobError, JobId, Level, LogLevel, Output, Progress, UserId};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -463,6 +463,13 @@ impl OutputFile {
     /// Puts the file in place, whole and synced, and lists it with the job (replacing an
     /// output of the same name).
     pub async fn finish(self) -> Result<Output, JobError> {
+        self.keep().await.map_err(JobError::from)
+    }
+
+    /// [`OutputFile::finish`], saying why an output was not kept both as a job's error and
+    /// as an API's answer ([`NotKept`]). Refused (too many outputs, past the owner's file
+    /// quota, the job no longer running), nothing of it is kept.
+    pub async fn keep(self) -> Result<Output, NotKept> {
         let OutputFile {
             name,
             content_type,
@@ -474,13 +481,55 @@ impl OutputFile {
             fence,
             committer,
         } = self;
-        temp.keep_as(&dest).await.map_err(output_failed)?;
         let output = Output {
             name,
             size,
             content_type,
             created_at: crate::now_ms(),
         };
+        let quota = committer.file_quota();
+        let over_quota = |kept: u64| NotKept {
+            code: "over_quota",
+            error: AppError::new(
+                ErrorCode::PayloadTooLarge,
+                format!(
+                    "the output {:?} ({} bytes) would pass the file quota of the job's owner, {} \
+                     ({quota} bytes, --upload-quota-bytes), of which their uploads and outputs \
+                     hold {kept} bytes now; it was not kept. Delete uploads no longer needed, \
+                     or wait for old outputs to expire",
+                    output.name,
+                    output.size,
+                    crate::uploads::human(quota),
+                ),
+            ),
+        };
+        // Refused before its bytes take the place of an output of the same name. The store
+        // checks again as it lists it: that check holds against outputs attached at once.
+        let store = committer.store();
+        let read_failed = |e| NotKept {
+            code: "store_failed",
+            error: AppError::internal_because("the owner's stored files could not be read", e),
+        };
+        let (_, kept) = store.upload_totals(&owner).await.map_err(read_failed)?;
+        if kept.saturating_add(size) > quota {
+            let job = store.job(None, &job_id).await.map_err(read_failed)?;
+            let replaced = job
+                .iter()
+                .flat_map(|j| &j.outputs)
+                .find(|o| o.name == output.name)
+                .map_or(0, |o| o.size);
+            if !store_core::batch::within_quota(kept, size, replaced, quota) {
+                return Err(over_quota(kept));
+            }
+        }
+        // In place before it is listed, so that a listed output is always there to read. A
+        // replaced output's bytes are overwritten here: its place in the quota is given back
+        // as the list changes.
+        let replaces = tokio::fs::try_exists(&dest).await.unwrap_or(true);
+        temp.keep_as(&dest).await.map_err(|e| NotKept {
+            code: "output_failed",
+            error: AppError::internal_because("an output file could not be written", e),
+        })?;
         let attached = committer
             .attach(
                 &owner,
@@ -488,31 +537,62 @@ impl OutputFile {
                 Attachment::Output {
                     output: output.clone(),
                     most: committer.outputs_per_job(),
+                    quota: committer.file_quota(),
                 },
                 fence,
             )
-            .await
-            .map_err(|e| JobError {
-                code: "store_failed".into(),
-                message: format!("the output could not be recorded: {e}"),
-            })?;
-        match attached {
-            Attached::Done(_) => Ok(output),
-            Attached::NotRunning => Err(JobError {
-                code: "not_running".into(),
-                message: "the job stopped before its output was recorded".into(),
-            }),
-            Attached::Full(has) => {
-                // Not listed, so not kept: the bytes go too.
-                let _ = tokio::fs::remove_file(&dest).await;
-                Err(JobError {
-                    code: "too_many_outputs".into(),
-                    message: format!(
+            .await;
+        let refused = |code, error| NotKept { code, error };
+        let refusal = match attached {
+            Ok(Attached::Done(_)) => return Ok(output),
+            Ok(Attached::NotRunning) => refused(
+                "not_running",
+                AppError::new(
+                    ErrorCode::Conflict,
+                    "the job stopped before its output was recorded",
+                ),
+            ),
+            Ok(Attached::Full(has)) => refused(
+                "too_many_outputs",
+                AppError::new(
+                    ErrorCode::Conflict,
+                    format!(
                         "a job may write {has} outputs at most on this server; {:?} was not kept",
                         output.name
                     ),
-                })
-            }
+                ),
+            ),
+            Ok(Attached::OverQuota(kept)) => over_quota(kept),
+            Err(e) => refused(
+                "store_failed",
+                AppError::internal_because("the output could not be recorded", e),
+            ),
+        };
+        // Not listed, so not kept: the bytes go too, unless they took the place of a listed
+        // output's.
+        if matches!(refusal.code, "too_many_outputs" | "over_quota") && !replaces {
+            let _ = tokio::fs::remove_file(&dest).await;
+        }
+        Err(refusal)
+    }
+}
+
+/// Why an output was not kept: `code` for the job's error, `error` for an API's answer (413
+/// past the owner's file quota, 409 past the outputs a job may have or once it stopped).
+#[derive(Debug)]
+pub struct NotKept {
+    /// The job's error code: `over_quota`, `too_many_outputs`, `not_running`, `store_failed`
+    /// or `output_failed`.
+    pub code: &'static str,
+    /// What an API caller is answered.
+    pub error: AppError,
+}
+
+impl From<NotKept> for JobError {
+    fn from(n: NotKept) -> JobError {
+        JobError {
+            code: n.code.into(),
+            message: n.error.message,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Uploads: a file streamed into the file store ([`crate::blobs`]) chunk by chunk, hashed on
-//! the way, checked against the size limit and its owner's quota, and recorded only once it is
-//! whole; what the caller may list, use and delete; and the sweep that deletes uploads no job
-//! used within a day, outputs past their retention, and what interrupted writes left.
+//! the way, checked against the size limit and its owner's quota (one quota for the files a user
+//! keeps: their uploads and their jobs' outputs, see [`crate::context::OutputFile::keep`]), and
+//! recorded only once it is whole; what the caller may list, use and delete; and the sweep that
+//! deletes uploads no job used within a day, outputs past their retention, and what interrupted
+//! writes left.
 //!
 //! Memory does not grow with the file: one chunk at a time is held. A body that stops short
 //! (the connection cut, a limit passed) leaves nothing behind: its temporary file is deleted
@@ -31,7 +33,8 @@ use tokio::io::AsyncWriteExt;
 pub struct UploadLimits {
     /// The largest file, in bytes.
     pub max_bytes: u64,
-    /// The bytes one user's uploads may hold together.
+    /// The bytes one user's stored files may hold together: their uploads and the outputs
+    /// their jobs list (a worker's too), counted in the same running totals.
     pub quota: u64,
     /// How many uploads one user may send at once.
     pub at_once: usize,
@@ -173,7 +176,8 @@ pub fn may(caller: &Caller, owner: &UserId, act: UploadAct) -> bool {
         .is_ok()
 }
 
-fn human(bytes: u64) -> String {
+/// `bytes` as a person reads them: `10 GiB`, `1.5 MiB`, `300 bytes`.
+pub(crate) fn human(bytes: u64) -> String {
     const MIB: u64 = 1 << 20;
     if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GiB", bytes >> 30)
@@ -236,8 +240,9 @@ impl Uploads {
         AppError::new(
             ErrorCode::PayloadTooLarge,
             format!(
-                "this file would pass your upload quota of {} ({quota} bytes; your uploads hold {} now); \
-                 delete uploads you no longer need (DELETE /api/v1/uploads/{{id}}); nothing was kept",
+                "this file would pass your upload quota of {} ({quota} bytes; your uploads and \
+                 your jobs' outputs hold {} now); delete uploads you no longer need \
+                 (DELETE /api/v1/uploads/{{id}}), or wait for old outputs to expire; nothing was kept",
                 human(quota),
                 human(kept)
             ),

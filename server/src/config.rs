@@ -69,7 +69,9 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_upload_bytes: u64,
 
-    /// The bytes one user's uploads may hold together (default 10 GiB).
+    /// The bytes one user's stored files may hold together (default 10 GiB): their uploads and
+    /// the outputs their jobs keep (a worker's too). Past it an upload is refused with 413, and
+    /// so is an output (a job's fails `over_quota`, a worker's sending is answered 413).
     #[arg(long, env = "HEADWAY_UPLOAD_QUOTA_BYTES", default_value_t = 10 << 30,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub upload_quota_bytes: u64,

@@ -210,7 +210,8 @@ impl Jobs {
         let blobs = Blobs::open(&config.file_store, &store).await?;
         let committer = Committer::start(store.clone(), Arc::clone(&bus), version_event_id)
             .await?
-            .with_bounds(&config.bounds);
+            .with_bounds(&config.bounds)
+            .with_file_quota(config.uploads.quota);
         // Jobs left running by processes that are gone come back before anything is claimed.
         let membership = Membership::join(
             store.clone(),

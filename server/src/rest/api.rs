@@ -485,7 +485,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .errors(&[404, 409]),
     Endpoint::new(Post, "/workers/{id}/jobs/{job}/outputs/{name}", "sendWorkOutput", Workers, Worker, "Send a job's output file", |m| on(m, workers::output))
         .about("An output file the program of attempt `attempt` left, the body its bytes (at most `--max-upload-bytes`, 413 past it): \
-                listed with the job once whole, replacing one of the same name. 409 for an attempt the worker no longer holds.")
+                listed with the job once whole, replacing one of the same name. It counts against the job owner's file quota, with their uploads \
+                (`--upload-quota-bytes`): 413 past it, nothing kept. 409 for an attempt the worker no longer holds, or past the outputs a job may have.")
         .params(&[WORKER_ID, Param::path("job", "The job's id.", schema::<model::JobId>), Param::path("name", "The output's name.", schema::<String>)])
         .query(schema::<workers::AttemptQuery>)
         .body(Body::File)

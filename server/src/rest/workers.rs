@@ -173,7 +173,8 @@ pub async fn input(
 
 /// `POST /api/v1/workers/{id}/jobs/{job}/outputs/{name}?attempt=N`: an output file of a job the
 /// worker holds, the body its bytes (at most `--max-upload-bytes`); listed with the job once
-/// whole, replacing one of the same name.
+/// whole, replacing one of the same name, unless it would take the job owner's stored files past
+/// their quota (`--upload-quota-bytes`: 413, nothing kept).
 pub async fn output(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -212,9 +213,9 @@ pub async fn output(
                 .await
                 .map_err(|e| AppError::new(model::ErrorCode::Internal, e.message))?;
         }
-        out.finish()
-            .await
-            .map_err(|e| AppError::new(model::ErrorCode::Conflict, e.message))
+        // Past the job owner's file quota, 413; past the outputs a job may have or once the
+        // job is no longer the worker's, 409.
+        out.keep().await.map_err(|refused| refused.error)
     }
     .await;
     match written {

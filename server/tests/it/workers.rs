@@ -763,6 +763,75 @@ async fn a_worker_fetches_its_jobs_inputs_and_sends_back_their_outputs() {
 }
 
 #[tokio::test]
+async fn a_workers_outputs_count_against_the_job_owners_file_quota() {
+    let app = app()
+        .with(|c| {
+            c.lease_secs = 9;
+            c.upload_quota_bytes = 1000;
+        })
+        .start()
+        .await;
+    let op = Session::with_token(&app.base, &app.admin_token());
+    let w = Worker::register(&app, &worker_token(&op, "box").await, &[], 1).await;
+    let owner = app.session();
+    let (status, job) = owner.create("resize", json!({"width": 10})).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let given = w.take().await;
+    let send = |name: &str, bytes: usize| {
+        w.s.http
+            .post(w.s.url(&format!(
+                "/api/v1/workers/{}/jobs/{id}/outputs/{name}?attempt=1",
+                w.id
+            )))
+            .body(vec![b'x'; bytes])
+            .send()
+    };
+    let listed = || async {
+        let job = owner.job(&id).await;
+        let outputs = job["outputs"].as_array().unwrap().clone();
+        outputs
+            .iter()
+            .map(|o| {
+                (
+                    o["name"].as_str().unwrap().to_string(),
+                    o["size"].as_u64().unwrap(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let files = || walk(app.file_store()).len();
+    assert_eq!(send("a.bin", 600).await.unwrap().status(), 201);
+    let before = files();
+
+    // 600 more would take the owner's files to 1,200 bytes: refused, naming the quota, and
+    // nothing of it is kept.
+    let r = send("b.bin", 600).await.unwrap();
+    assert_eq!(r.status(), 413);
+    let refused: Value = r.json().await.unwrap();
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains("file quota") && message.contains("1000 bytes"),
+        "{message}"
+    );
+    assert_eq!(listed().await, [("a.bin".to_string(), 600)]);
+    assert_eq!(files(), before, "the refused output's bytes were kept");
+
+    // The quota counts what is listed: a smaller a.bin in its place makes room for b.bin.
+    assert_eq!(send("a.bin", 300).await.unwrap().status(), 201);
+    assert_eq!(send("b.bin", 600).await.unwrap().status(), 201);
+    assert_eq!(
+        listed().await,
+        [("a.bin".to_string(), 300), ("b.bin".to_string(), 600)]
+    );
+    // One quota for the owner's files: their uploads count with their jobs' outputs.
+    let (status, refused) =
+        crate::files::upload(&owner, "more.csv", "text/csv", vec![b'x'; 200]).await;
+    assert_eq!(status, 413, "{refused}");
+    assert_eq!(w.succeed(&given).await, 200);
+}
+
+#[tokio::test]
 async fn a_job_whose_poll_answer_was_lost_is_given_again_and_to_no_one_else() {
     let (app, op) = server().await;
     // Two workers of one token (the kinds' names are that token's).

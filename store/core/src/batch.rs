@@ -22,9 +22,11 @@ use std::task::{Context, Poll, Waker};
 
 mod after;
 mod children;
+mod outputs;
 mod runs;
 pub use after::{ANY_WAITING, NEED_MET, NEED_STATUS, TAKE_WAITING, WAITING_JOB, WAIT_FOR};
 pub use children::{AWAIT_CHILDREN, CHILD_NAMED, COUNT_CHILD};
+pub use outputs::{within_quota, FILE_BYTES};
 pub use runs::{
     RunRow, StepRow, TallyRow, ITEMS_MADE, RUN_OF, SET_ENDED, SET_PARAMS, SET_PLAN, STEPS_ENDED,
     STEPS_OF, TALLY_OF,
@@ -120,6 +122,9 @@ pub trait BatchSql {
         job_id: &str,
         fence: Option<&str>,
     ) -> Result<Option<Option<String>>, Self::Error>;
+    /// The bytes `owner`'s stored files hold: their uploads and their jobs' outputs
+    /// ([`FILE_BYTES`]).
+    async fn file_bytes(&mut self, owner: &str) -> Result<i64, Self::Error>;
     /// Sets a running (or cancelling) job's outputs or result (each JSON, `None`: unchanged),
     /// stamped with `event_id`; the job as stored, or `None` when it is not running.
     async fn attach(
@@ -1069,7 +1074,11 @@ impl Batch {
         at: i64,
     ) -> Result<Attached, S::Error> {
         let (outputs, result) = match what {
-            Attachment::Output { output, most } => {
+            Attachment::Output {
+                output,
+                most,
+                quota,
+            } => {
                 let Some(stored) = sql.outputs_of(job_id, fence).await? else {
                     return Ok(Attached::NotRunning);
                 };
@@ -1080,9 +1089,16 @@ impl Batch {
                     job_id: job_id.clone(),
                     output: output.clone(),
                 };
-                let new = !outputs.iter().any(|o| o.name == output.name);
-                if new && outputs.len() >= *most {
+                let replaced = outputs.iter().find(|o| o.name == output.name);
+                if replaced.is_none() && outputs.len() >= *most {
                     return Ok(Attached::Full(outputs.len()));
+                }
+                let replaced = replaced.map_or(0, |o| o.size);
+                if output.size > replaced {
+                    let kept = sql.file_bytes(owner.as_str()).await?.max(0) as u64;
+                    if !within_quota(kept, output.size, replaced, *quota) {
+                        return Ok(Attached::OverQuota(kept));
+                    }
                 }
                 added.apply_to(&mut outputs);
                 (Some((json(&outputs), added)), None)

@@ -518,6 +518,9 @@ pub enum Attached {
     NotRunning,
     /// The output is new and the job has this many, as many as it may: nothing was written.
     Full(usize),
+    /// The output would take its owner's stored files (uploads and outputs, which hold this
+    /// many bytes now) past their quota: nothing was written.
+    OverQuota(u64),
 }
 
 /// A fire time of a schedule: the schedule moves on from `due` to `next` only if `due` is still
@@ -646,10 +649,12 @@ pub struct ExternalState {
 #[derive(Debug, Clone)]
 pub enum Attachment {
     /// An output, refused ([`Attached::Full`]) when it is a new name and the job has
-    /// `most` outputs already.
+    /// `most` outputs already, or ([`Attached::OverQuota`]) when it would take the bytes of its
+    /// owner's stored files (uploads and outputs) past `quota`.
     Output {
         output: model::Output,
         most: usize,
+        quota: u64,
     },
     Result(serde_json::Value),
 }

@@ -639,6 +639,14 @@ impl BatchSql for Statements<'_> {
         Ok(row)
     }
 
+    async fn file_bytes(&mut self, owner: &str) -> Result<i64, sqlx::Error> {
+        let bytes: Option<i64> = sqlx::query_scalar(batch::FILE_BYTES)
+            .bind(owner)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        Ok(bytes.unwrap_or(0))
+    }
+
     async fn attach(
         &mut self,
         job_id: &str,

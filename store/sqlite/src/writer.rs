@@ -761,6 +761,15 @@ impl BatchSql for Statements<'_> {
             .optional()
     }
 
+    async fn file_bytes(&mut self, owner: &str) -> rusqlite::Result<i64> {
+        Ok(self
+            .0
+            .prepare_cached(batch::FILE_BYTES)?
+            .query_row(params![owner], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0))
+    }
+
     async fn attach(
         &mut self,
         job_id: &str,

@@ -2376,6 +2376,7 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
         Attachment::Output {
             output: output("a.csv", 1),
             most: 1000,
+            quota: u64::MAX,
         },
     );
     let stale = db.store.apply(vec![c]).await.unwrap();
@@ -2391,6 +2392,7 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
                 Attachment::Output {
                     output: output("a.csv", 1),
                     most: 1000,
+                    quota: u64::MAX,
                 },
             ),
             attach(
@@ -2399,6 +2401,7 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
                 Attachment::Output {
                     output: output("b.csv", 2),
                     most: 1000,
+                    quota: u64::MAX,
                 },
             ),
             // The same name again replaces the first, in its place.
@@ -2408,6 +2411,7 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
                 Attachment::Output {
                     output: output("a.csv", 3),
                     most: 1000,
+                    quota: u64::MAX,
                 },
             ),
             attach(&job, "p1", Attachment::Result(json!({"rows": 7}))),
@@ -2449,11 +2453,31 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
         Attachment::Output {
             output: output("c.csv", 1),
             most: 2,
+            quota: u64::MAX,
         },
     );
     let full = db.store.apply(vec![c]).await.unwrap();
     assert_eq!(full_now.now().unwrap(), Attached::Full(2));
     assert!(full.events.is_empty());
+
+    // The bytes the job lists count in its owner's totals, a replaced output's once; an output
+    // that would take them past the quota is refused (a replacement counts only what it
+    // adds), and nothing is written.
+    let me: UserId = named("me");
+    assert_eq!(db.store.upload_totals(&me).await.unwrap(), (0, 5));
+    let over = |name: &str, size: u64| Attachment::Output {
+        output: output(name, size),
+        most: 1000,
+        quota: 6,
+    };
+    let (c, over_now) = attaching(&job, "p1", over("c.csv", 2));
+    let refused = db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(over_now.now().unwrap(), Attached::OverQuota(5));
+    assert!(refused.events.is_empty());
+    let (c, over_now) = attaching(&job, "p1", over("a.csv", 5));
+    db.store.apply(vec![c]).await.unwrap();
+    assert_eq!(over_now.now().unwrap(), Attached::OverQuota(5));
+    assert_eq!(db.store.upload_totals(&me).await.unwrap(), (0, 5));
 
     // The job as read back is the same, and once it ended nothing more is attached.
     db.store
@@ -2479,6 +2503,8 @@ pub async fn a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_jo
     let read = db.store.job(None, &job.id).await.unwrap().unwrap();
     assert!(read.outputs.is_empty());
     assert_eq!(read.result, Some(json!({"rows": 7})), "the result stays");
+    // Forgotten, they no longer count.
+    assert_eq!(db.store.upload_totals(&me).await.unwrap(), (0, 0));
 }
 
 fn upload(size: u64, at: i64) -> model::Upload {
