@@ -149,6 +149,8 @@ token-create = Create token
 token-caption = Your API tokens
 token-created = Created
 token-use = Use
+token-older = Older tokens →
+token-newest = ← Newest tokens
 
 ## [browser] The tab's title, and what is said when jobs finish.
 

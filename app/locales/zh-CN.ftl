@@ -120,6 +120,8 @@ token-create = 创建令牌
 token-caption = 你的 API 令牌
 token-created = 创建时间
 token-use = 使用情况
+token-older = 较早的令牌 →
+token-newest = ← 最新的令牌
 
 ## [browser] The tab's title, and what is said when jobs finish.
 

@@ -2,13 +2,16 @@
 //! resolving tokens. Used by the server (sign-in, `/api/v1/users`, `/api/v1/tokens`) and by the
 //! `headway users` / `headway tokens` commands alike, on whichever store they open.
 //!
+//! A user may have [`TOKENS_PER_USER`] tokens in force (the server's `--max-tokens-per-user`),
+//! counted as each is stored; their listing is paged.
+//!
 //! Passwords are hashed with Argon2 (`password-auth`, OWASP's parameters), off the async
 //! threads, a few at a time: each hash takes 19 MiB and tens of milliseconds, so a burst of
 //! sign-ins waits its turn (at most [`HASHING_WAIT`], then 503 with `Retry-After`) instead of
 //! taking the server's memory. A token is 244 random bits shown once; only its SHA-256 is
 //! stored.
 
-use crate::store::{Store, TokenRow, UserEdit, UserEdited, UserRow};
+use crate::store::{Store, TokenAdded, TokenRow, UserEdit, UserEdited, UserRow};
 use crate::Caller;
 use model::accounts::{check_password, check_username, NewToken, TokenInfo, UserInfo};
 use model::error::Chain;
@@ -23,6 +26,13 @@ pub const MAX_TOKEN_NAME: usize = 100;
 pub const HASHING_AT_ONCE: usize = 2;
 /// How long a password check waits for its turn before the caller is told to come back.
 pub const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Tokens in force one user may have unless the server says otherwise
+/// (`--max-tokens-per-user`); revoked ones do not count.
+pub const TOKENS_PER_USER: u64 = 100;
+/// Tokens a page of a listing gives unless asked for another number.
+pub const TOKENS_PAGE: u32 = 100;
+/// Tokens one page of a listing gives at most.
+pub const MAX_TOKENS_PAGE: u32 = 1000;
 
 #[derive(Clone)]
 pub struct Accounts {
@@ -31,6 +41,8 @@ pub struct Accounts {
     hashing: std::sync::Arc<tokio::sync::Semaphore>,
     /// Moves on every change to an account or token made through this process.
     changes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// Tokens in force one user may have.
+    most_tokens: u64,
 }
 
 /// A change to an account: any of a new role, a new password, disabled (or enabled again).
@@ -54,7 +66,27 @@ impl Accounts {
             store,
             hashing: std::sync::Arc::new(tokio::sync::Semaphore::new(HASHING_AT_ONCE)),
             changes: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            most_tokens: TOKENS_PER_USER,
         }
+    }
+
+    /// Lets each user have `most` tokens in force (at least one).
+    pub fn with_most_tokens(mut self, most: u64) -> Accounts {
+        self.most_tokens = most.max(1);
+        self
+    }
+
+    /// What a user with as many tokens in force as they may have is told.
+    fn too_many_tokens(&self, in_force: u64) -> AppError {
+        AppError::too_many(
+            format!(
+                "you have {in_force} API tokens in force, as many as one may have on this server \
+                 ({}); revoke the ones you no longer use (in Settings, or \
+                 DELETE /api/v1/tokens/{{id}}), then make this one again",
+                self.most_tokens
+            ),
+            60,
+        )
     }
 
     /// Told of every change to an account or token made through this process (a new role, a
@@ -262,10 +294,14 @@ impl Accounts {
         scope: TokenScope,
     ) -> Result<NewToken, AppError> {
         let (row, secret) = new_token(caller.user(), "anonymous", name, scope)?;
-        self.store
-            .create_anonymous_token(&row, &token_hash(&secret))
+        let added = self
+            .store
+            .create_anonymous_token(&row, &token_hash(&secret), self.most_tokens)
             .await
             .map_err(failed("store a token"))?;
+        if let TokenAdded::TooMany(in_force) = added {
+            return Err(self.too_many_tokens(in_force));
+        }
         tracing::info!(user = %caller.user(), token = %row.id, scope = %scope, "API token of an anonymous user created");
         Ok(NewToken {
             id: row.id,
@@ -325,10 +361,14 @@ impl Accounts {
         by: &Caller,
     ) -> Result<NewToken, AppError> {
         let (row, secret) = new_token(&user.id, &user.name, name, scope)?;
-        self.store
-            .create_token(&row, &token_hash(&secret))
+        let added = self
+            .store
+            .create_token(&row, &token_hash(&secret), self.most_tokens)
             .await
             .map_err(failed("store a token"))?;
+        if let TokenAdded::TooMany(in_force) = added {
+            return Err(self.too_many_tokens(in_force));
+        }
         tracing::info!(user = %user.name, token = %row.id, scope = %scope, by = by.name().unwrap_or_default(), "API token created");
         Ok(NewToken {
             id: row.id,
@@ -366,9 +406,17 @@ impl Accounts {
         Ok(Some(Caller::account(user.id, user.name, role, writes)))
     }
 
-    /// The caller's own tokens, or with `all` (admins only) everyone's; newest first, revoked
-    /// ones too.
-    pub async fn tokens(&self, caller: &Caller, all: bool) -> Result<Vec<TokenInfo>, AppError> {
+    /// A page of the caller's own tokens, or with `all` (admins only) everyone's; newest
+    /// first, revoked ones too: `limit` (at most [`MAX_TOKENS_PAGE`]) after the token `before`
+    /// when given (the last of the previous page).
+    pub async fn tokens(
+        &self,
+        caller: &Caller,
+        all: bool,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<TokenInfo>, AppError> {
+        let limit = limit.clamp(1, MAX_TOKENS_PAGE);
         let owner = match all {
             true => {
                 caller.may_administer()?;
@@ -377,7 +425,7 @@ impl Accounts {
             false if caller.name().is_none() => {
                 return Ok(self
                     .store
-                    .anonymous_tokens(caller.user())
+                    .anonymous_tokens(caller.user(), before, limit)
                     .await
                     .map_err(failed("list tokens"))?
                     .into_iter()
@@ -388,7 +436,7 @@ impl Accounts {
         };
         let rows = self
             .store
-            .tokens(owner.as_ref())
+            .tokens(owner.as_ref(), before, limit)
             .await
             .map_err(failed("list tokens"))?;
         Ok(rows.into_iter().map(token_info).collect())

@@ -117,7 +117,7 @@ async fn open(config: &Config) -> Result<Accounts, String> {
     let store = Store::open(&config.database_url, Access::Shared)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(Accounts::new(store))
+    Ok(Accounts::new(store).with_most_tokens(config.max_tokens_per_user))
 }
 
 fn say(e: AppError) -> String {

@@ -246,6 +246,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub max_uploads_per_user: u64,
 
+    /// Personal API tokens in force one user may have (default 100; revoked ones do not
+    /// count); making another is refused with 429 until they revoke one.
+    #[arg(long, env = "HEADWAY_MAX_TOKENS_PER_USER", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_tokens_per_user: u64,
+
     /// Who may use Headway: `open` (anyone who reaches it gets an anonymous session and sees
     /// only their own jobs) or `accounts` (signing in is required; see `headway users`). The
     /// default is `open` on a loopback address and `accounts` on any other.
@@ -738,6 +744,7 @@ impl Config {
             // Tests fire schedules every second; the shipped default is a minute.
             min_schedule_interval_secs: 1,
             max_uploads_per_user: 1000,
+            max_tokens_per_user: 100,
             auth: None,
             webhook_allow_private: false,
             webhook_retry_secs: 86_400,

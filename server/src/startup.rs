@@ -223,6 +223,7 @@ impl Server {
         let trusted_proxies = Arc::new(config.trusted_proxies.clone());
         let identities = Identities::new(
             store.clone(),
+            config.max_tokens_per_user,
             config.secure_cookies,
             admin_token,
             auth,

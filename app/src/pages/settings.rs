@@ -1,18 +1,31 @@
 //! `/settings`: the language and time zone pages are shown in, the signed-in user's account and
-//! personal API tokens (on an open server, the browser's anonymous user's tokens).
+//! personal API tokens (on an open server, the browser's anonymous user's tokens): the newest
+//! [`TOKENS_SHOWN`](crate::server_fns::TOKENS_SHOWN), and a plain link to the older ones
+//! (`?tokens_before=`, the last one shown), never all of them at once.
 
 use crate::components::PageTitle;
 use crate::components::{signed_in, TokenManager, ZoneNote};
 use crate::i18n::{t, Lang};
-use crate::server_fns::{load_tokens, SetLanguage, SetTimeZone};
+use crate::server_fns::{load_tokens, SetLanguage, SetTimeZone, TokensPage};
 use crate::zone::page_zone;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+
+/// The query parameter that names the last token of the page before (the older tokens' page).
+const TOKENS_BEFORE: &str = "tokens_before";
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let who = signed_in();
-    let tokens = Resource::new_blocking(|| (), |_| load_tokens());
+    let query = use_query_map();
+    let before = move || {
+        query
+            .get()
+            .get(TOKENS_BEFORE)
+            .filter(|v| !v.trim().is_empty())
+    };
+    let tokens = Resource::new_blocking(before, load_tokens);
     let t = t();
     view! {
         <PageTitle text=t.page_title_of(t.nav_settings())/>
@@ -33,7 +46,7 @@ pub fn SettingsPage() -> impl IntoView {
             <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {
-                        Ok(list) => view! { <TokenManager tokens=list/> }.into_any(),
+                        Ok(page) => view! { <Tokens page/> }.into_any(),
                         Err(e) => view! { <p class="problem" role="alert">{e.message}</p> }.into_any(),
                     }
                 })}
@@ -50,6 +63,30 @@ pub fn SettingsPage() -> impl IntoView {
                 <a href="/webhooks">{t.settings_webhooks_link()}</a>
             </p>
         </section>
+    }
+}
+
+/// A page of tokens, with links to the older ones and back to the newest, which work without
+/// JavaScript.
+#[component]
+fn Tokens(page: TokensPage) -> impl IntoView {
+    let t = t();
+    let TokensPage { tokens, older } = page;
+    let newest = use_query_map()
+        .with_untracked(|q| q.get(TOKENS_BEFORE).is_some())
+        .then(|| view! { <a href="/settings#tokens-title">{t.token_newest()}</a> });
+    let older = older.map(|id| {
+        let href = format!(
+            "/settings?{TOKENS_BEFORE}={}#tokens-title",
+            crate::model::text::url_encode(&id)
+        );
+        view! { <a rel="next" href=href>{t.token_older()}</a> }
+    });
+    let pager = (newest.is_some() || older.is_some())
+        .then(|| view! { <nav class="pager" aria-label=t.pager_label()>{newest}{older}</nav> });
+    view! {
+        <TokenManager tokens/>
+        {pager}
     }
 }
 

@@ -1264,13 +1264,33 @@ use status::page_status;
 
 pub use limits::{LimitFields, RemoveLimit, SetLimit, LIMIT_QUERY};
 
-/// The caller's personal API tokens, newest first (revoked ones too).
+/// Tokens the settings page shows at once.
+pub const TOKENS_SHOWN: u32 = 50;
+
+/// A page of the caller's tokens, as the settings page shows them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokensPage {
+    /// At most [`TOKENS_SHOWN`], newest first (revoked ones too).
+    pub tokens: Vec<crate::model::accounts::TokenInfo>,
+    /// The cursor of the page of older tokens, if there are any: this page's last id.
+    pub older: Option<String>,
+}
+
+/// A page of the caller's personal API tokens, newest first (revoked ones too): those
+/// `before` the token of that id when given.
 #[server(endpoint = "tokens", output = model::codec::Json)]
-pub async fn load_tokens() -> Result<Vec<crate::model::accounts::TokenInfo>, AppError> {
+pub async fn load_tokens(before: Option<String>) -> Result<TokensPage, AppError> {
     answered(
         async move {
             let (_, caller) = caller().await?;
-            accounts()?.tokens(&caller, false).await
+            let mut tokens = accounts()?
+                .tokens(&caller, false, before.as_deref(), TOKENS_SHOWN + 1)
+                .await?;
+            // One more than shown says whether there is an older page.
+            let more = tokens.len() > TOKENS_SHOWN as usize;
+            tokens.truncate(TOKENS_SHOWN as usize);
+            let older = more.then(|| tokens.last().map(|t| t.id.clone())).flatten();
+            Ok(TokensPage { tokens, older })
         }
         .await,
     )

@@ -144,9 +144,11 @@ pub enum SignInError {
 }
 
 impl Identities {
-    /// Sessions and accounts kept in `db`; `secure` sends the cookie over HTTPS only.
+    /// Sessions and accounts kept in `db` (each user with `most_tokens` API tokens in force at
+    /// most); `secure` sends the cookie over HTTPS only.
     pub fn new(
         db: engine::store::Store,
+        most_tokens: u64,
         secure: bool,
         operator_token: Option<String>,
         mode: AuthMode,
@@ -162,7 +164,7 @@ impl Identities {
             secure,
             operator_token,
             mode,
-            accounts: Accounts::new(db.clone()),
+            accounts: Accounts::new(db.clone()).with_most_tokens(most_tokens),
             jobs: db,
             open,
             limiter: Arc::default(),

@@ -4,8 +4,8 @@
 //!   signs out; `GET /api/v1/me` says who is calling;
 //! - `POST /signin` and `POST /signout`: the same for the sign-in page's and the header's plain
 //!   HTML forms (they work without JavaScript);
-//! - `GET|POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}`: the caller's personal tokens (an
-//!   admin lists with `?all=true` and revokes anyone's);
+//! - `GET|POST /api/v1/tokens`, `DELETE /api/v1/tokens/{id}`: the caller's personal tokens,
+//!   listed a page at a time (an admin lists with `?all=true` and revokes anyone's);
 //! - `GET|POST /api/v1/users`, `PATCH /api/v1/users/{name}`: accounts, for admins.
 //!
 //! A failed sign-in says only that the name or the password is wrong, and past a few failures
@@ -236,18 +236,31 @@ pub struct TokenRequest {
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct TokenList {
+    /// Everyone's tokens (admins only).
     #[serde(default)]
     all: bool,
+    /// The id of the last token of the previous page.
+    before: Option<String>,
+    /// Tokens in the page (default 100, at most 1,000).
+    limit: Option<u32>,
 }
 
-/// `GET /api/v1/tokens`: the caller's tokens (an admin's `?all=true`: everyone's).
+/// `GET /api/v1/tokens?before=&limit=`: a page of the caller's tokens, newest first (an
+/// admin's `?all=true`: everyone's); the next page is the one `before` this page's last, and
+/// an empty page is the end.
 pub async fn list_tokens(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Query(list): Query<TokenList>,
+    query: Result<Query<TokenList>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Vec<TokenInfo>>> {
+    let Query(list) = query.map_err(|e| AppError::bad_request(e.body_text()))?;
+    let limit = list.limit.unwrap_or(engine::accounts::TOKENS_PAGE);
     let accounts = state.identities.accounts();
-    Ok(Json(accounts.tokens(&caller, list.all).await?))
+    Ok(Json(
+        accounts
+            .tokens(&caller, list.all, list.before.as_deref(), limit)
+            .await?,
+    ))
 }
 
 /// `POST /api/v1/tokens`: 201 with the token, shown this once.

@@ -363,11 +363,13 @@ pub static ENDPOINTS: &[Endpoint] = &[
         .answers(&[Answer::empty(204, "Signed out.")]),
     // Tokens.
     Endpoint::new(Get, "/tokens", "listTokens", Tokens, Reader, "List tokens", |m| on(m, accounts::list_tokens))
-        .about("The caller's tokens, revoked ones included (their secrets are never shown again). An admin's `?all=true`: everyone's.")
+        .about("A page of the caller's tokens, newest first, revoked ones included (their secrets are never shown again); an admin's `?all=true`: everyone's. \
+                `limit` (default 100, at most 1,000); the next page is `before` the last of this one, and an empty page is the end.")
         .query(schema::<accounts::TokenList>)
         .answers(&[Answer::json(200, "The tokens.", schema::<Vec<model::accounts::TokenInfo>>)]),
     Endpoint::new(Post, "/tokens", "createToken", Tokens, Writer, "Create a token", |m| on(m, accounts::create_token))
-        .about("A token acting as the caller, limited by its scope: `read` can look but never change anything.")
+        .about("A token acting as the caller, limited by its scope: `read` can look but never change anything. \
+                A user may have `--max-tokens-per-user` (100) tokens in force; past them, 429 saying how many they have (revoke some first).")
         .body(Body::Json(schema::<accounts::TokenRequest>))
         .example(r#"{"name":"nightly backup","scope":"write"}"#)
         .answers(&[Answer::json(201, "The token, with its secret, shown this once.", schema::<model::accounts::NewToken>)

@@ -4,15 +4,20 @@
 //! how often they fire; an output's event carries that output alone (the events of a job grow
 //! with its outputs, not their square) and a job's outputs are bounded; log reads are bounded
 //! in bytes; `import_csv` stops a row that never ends at its bound; uploads are paged and
-//! bounded in number.
+//! bounded in number; a member's API tokens in force are bounded in number, even made at once,
+//! and listed a page at a time (the API and the settings page).
 
 use crate::client::*;
 use crate::harness::{app, App};
+use crate::team::{accounts_app, add_user, signed_in};
 use engine::kinds::{JobContext, Kind, KindEnv, RunResult};
+use futures::future::join_all;
+use futures::{stream, StreamExt};
 use model::LogLevel;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use server::config::AuthMode;
 
 /// Starts an external job as `s`; its id and report token.
 async fn open(s: &Session) -> (String, String) {
@@ -424,6 +429,196 @@ async fn uploads_are_listed_by_page_and_bounded_in_number() {
         .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(upload(&s, "f6.csv", b"a\n1\n".to_vec()).await.0, 201);
+}
+
+/// Makes a personal API token as `s`: the answer's status and body.
+async fn make_token(s: &Session, name: &str) -> (u16, Value) {
+    let r = s
+        .http
+        .post(s.url("/api/v1/tokens"))
+        .json(&json!({"name": name, "scope": "read"}))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_members_tokens_in_force_are_bounded_even_when_made_at_once() {
+    let app = accounts_app().await;
+    add_user(&app, "mia", "member").await;
+    add_user(&app, "max", "member").await;
+    let (mia, max) = (signed_in(&app, "mia").await, signed_in(&app, "max").await);
+
+    // 200 at once against a bound of 100: exactly 100 are made, the rest refused.
+    let made = join_all((0..200).map(|i| {
+        let mia = mia.clone();
+        async move { make_token(&mia, &format!("flood {i}")).await }
+    }))
+    .await;
+    let count = |code: u16| made.iter().filter(|(status, _)| *status == code).count();
+    assert_eq!((count(201), count(429)), (100, 100), "{:?}", made.last());
+    let (_, listed) = mia.get("/api/v1/tokens?limit=1000").await;
+    assert_eq!(listed.as_array().unwrap().len(), 100);
+
+    // The 101st says how many the member has, and what to do.
+    let (status, refused) = make_token(&mia, "one more").await;
+    assert_eq!(status, 429, "{refused}");
+    let message = refused["message"].as_str().unwrap();
+    assert!(
+        message.contains("you have 100 API tokens in force") && message.contains("revoke"),
+        "{message}"
+    );
+    // Another member's bound is their own.
+    assert_eq!(make_token(&max, "theirs").await.0, 201);
+
+    // A revoked token does not count: revoking one makes room for one.
+    let id = made.iter().find(|(s, _)| *s == 201).unwrap().1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = mia
+        .http
+        .delete(mia.url(&format!("/api/v1/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(make_token(&mia, "in its place").await.0, 201);
+    assert_eq!(make_token(&mia, "past it again").await.0, 429);
+}
+
+/// The ids of the tokens a settings page shows, and the address of its older tokens, if any.
+fn settings_tokens(page: &str) -> (Vec<String>, Option<String>) {
+    let ids = page
+        .split("data-token-id=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+        .collect();
+    let older = page.split("href=\"").skip(1).find_map(|rest| {
+        let href = &rest[..rest.find('"').unwrap()];
+        href.starts_with("/settings?tokens_before=")
+            .then(|| href.to_string())
+    });
+    (ids, older)
+}
+
+/// The median time `s` takes to load `path`, over `n` loads one after another.
+async fn median_load(s: &Session, path: &str, n: usize) -> std::time::Duration {
+    let mut times = Vec::new();
+    for _ in 0..n {
+        let started = std::time::Instant::now();
+        let r = s.http.get(s.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.bytes().await.unwrap();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[n / 2]
+}
+
+#[tokio::test]
+async fn a_thousand_tokens_are_listed_a_page_at_a_time_and_settings_stays_small() {
+    let app = app()
+        .with(|c| {
+            c.auth = Some(AuthMode::Accounts);
+            c.max_tokens_per_user = 1000;
+        })
+        .start()
+        .await;
+    add_user(&app, "mia", "member").await;
+    add_user(&app, "max", "member").await;
+    let (mia, max) = (signed_in(&app, "mia").await, signed_in(&app, "max").await);
+    let made: Vec<(u16, Value)> = stream::iter(0..1000)
+        .map(|i| {
+            let mia = mia.clone();
+            async move { make_token(&mia, &format!("token {i}")).await }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert!(made.iter().all(|(status, _)| *status == 201));
+    assert_eq!(make_token(&mia, "one too many").await.0, 429);
+    let mut all: Vec<String> = made
+        .iter()
+        .map(|(_, t)| t["id"].as_str().unwrap().to_string())
+        .collect();
+    all.sort();
+
+    // The API: 100 unless asked, 1,000 at most; pages of 300, newest first, each after the
+    // last of the one before, walk every token once, to an empty page.
+    let (_, page) = mia.get("/api/v1/tokens").await;
+    assert_eq!(page.as_array().unwrap().len(), 100);
+    let (_, page) = mia.get("/api/v1/tokens?limit=5000").await;
+    assert_eq!(page.as_array().unwrap().len(), 1000);
+    let (mut listed, mut before, mut created) = (Vec::new(), String::new(), Vec::new());
+    loop {
+        let (status, page) = mia.get(&format!("/api/v1/tokens?limit=300{before}")).await;
+        assert_eq!(status, 200, "{page}");
+        let page = page.as_array().unwrap().clone();
+        let Some(last) = page.last() else { break };
+        assert!(page.len() <= 300);
+        before = format!("&before={}", last["id"].as_str().unwrap());
+        listed.extend(page.iter().map(|t| t["id"].as_str().unwrap().to_string()));
+        created.extend(page.iter().map(|t| t["created_at"].as_i64().unwrap()));
+    }
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    listed.sort();
+    assert_eq!(listed, all, "every token once");
+
+    // Another member's page while mia floods the server with token creates and loads her
+    // settings page again and again: as quick as when idle, give or take what two cores shared
+    // with the flood allow.
+    let idle = median_load(&max, "/settings", 9).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flood: Vec<_> = (0..7)
+        .map(|i| {
+            let (mia, stop) = (mia.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut sent = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    match i {
+                        0 => {
+                            let r = mia.http.get(mia.url("/settings")).send().await.unwrap();
+                            r.bytes().await.unwrap();
+                        }
+                        _ => {
+                            make_token(&mia, &format!("flood {i}")).await;
+                        }
+                    }
+                    sent += 1;
+                }
+                sent
+            })
+        })
+        .collect();
+    let busy = median_load(&max, "/settings", 9).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent: usize = join_all(flood).await.into_iter().map(Result::unwrap).sum();
+    eprintln!(
+        "another member's /settings: {idle:?} idle, {busy:?} during {sent} requests of the flood"
+    );
+    assert!(
+        busy < idle * 10 + std::time::Duration::from_millis(250),
+        "{busy:?} during the flood, {idle:?} idle"
+    );
+
+    // The settings page: the newest 50, and a plain link to the older ones, page after page
+    // (no JavaScript needed), each token once.
+    let page = mia.text("/settings").await;
+    eprintln!("/settings with 1,000 tokens: {} bytes", page.len());
+    assert!(page.len() < 200_000, "{} bytes", page.len());
+    let (mut shown, mut older) = settings_tokens(&page);
+    assert_eq!(shown.len(), 50);
+    while let Some(href) = older {
+        let page = mia.text(&href).await;
+        let (ids, next) = settings_tokens(&page);
+        assert!(!ids.is_empty() && ids.len() <= 50, "{href}: {}", ids.len());
+        shown.extend(ids);
+        older = next;
+    }
+    shown.sort();
+    assert_eq!(shown, all, "every token once through the settings pages");
 }
 
 /// Events stored about job `id`.

@@ -294,14 +294,27 @@ pub trait AccountStore: Send + Sync + 'static {
     /// it has (its generation moves and its sessions are deleted), in the same transaction.
     async fn change_user(&self, name: &str, edit: &UserEdit<'_>) -> StoreResult<UserEdited>;
 
-    /// Stores a new API token under the SHA-256 `hash` of its secret.
-    async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()>;
+    /// Stores a new API token under the SHA-256 `hash` of its secret, unless its owner has
+    /// `most` tokens in force already (revoked ones do not count): then nothing is written.
+    /// Tokens made at once, in any number of processes, cannot pass the bound together.
+    async fn create_token(
+        &self,
+        token: &TokenRow,
+        hash: &str,
+        most: u64,
+    ) -> StoreResult<TokenAdded>;
 
     /// The token in force whose secret hashes to `hash`, with its owner.
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>>;
 
-    /// Tokens of one account (`None`: of all), newest first, revoked ones included.
-    async fn tokens(&self, user_id: Option<&UserId>) -> StoreResult<Vec<TokenRow>>;
+    /// A page of the tokens of one account (`None`: of all), newest first, revoked ones
+    /// included: `limit` at most, after the token `before` (one of them) when given.
+    async fn tokens(
+        &self,
+        user_id: Option<&UserId>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<TokenRow>>;
 
     /// Revokes a token (only if it is `user_id`'s, unless `None`); `false` if there is no such
     /// token in force.
@@ -311,14 +324,26 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Records that a token was just used.
     async fn touch_token(&self, id: &str, now: i64) -> StoreResult<()>;
 
-    /// Stores a new token of an open server's anonymous user (kept apart from accounts').
-    async fn create_anonymous_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()>;
+    /// Stores a new token of an open server's anonymous user (kept apart from accounts'),
+    /// bounded as [`AccountStore::create_token`].
+    async fn create_anonymous_token(
+        &self,
+        token: &TokenRow,
+        hash: &str,
+        most: u64,
+    ) -> StoreResult<TokenAdded>;
 
     /// The anonymous user's token in force whose secret hashes to `hash`.
     async fn anonymous_token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRow>>;
 
-    /// An anonymous user's tokens, newest first, revoked ones too.
-    async fn anonymous_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRow>>;
+    /// A page of an anonymous user's tokens, newest first, revoked ones too: `limit` at most,
+    /// after the token `before` (one of theirs) when given.
+    async fn anonymous_tokens(
+        &self,
+        user_id: &UserId,
+        before: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<TokenRow>>;
 
     /// Revokes an anonymous user's token; `false` if they have no such token in force.
     async fn revoke_anonymous_token(
@@ -349,6 +374,14 @@ pub trait ScheduleStore: Send + Sync + 'static {
 
     /// The soonest fire time any enabled schedule waits for.
     async fn next_fire(&self) -> StoreResult<Option<i64>>;
+}
+
+/// What became of a new token ([`AccountStore::create_token`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenAdded {
+    Added,
+    /// The owner has this many tokens in force, as many as they may: nothing was written.
+    TooMany(u64),
 }
 
 /// What became of [`FileStore::add_upload`].

@@ -26,7 +26,7 @@ pub mod webhooks;
 pub use answer::{Answer, Answered};
 pub use backend::{
     AccountStore, Backend, EventReads, FigureReads, FileStore, JobReads, JobStore, LogReads,
-    ProcessRegistry, ScheduleStore, SessionStore, UploadAdded,
+    ProcessRegistry, ScheduleStore, SessionStore, TokenAdded, UploadAdded,
 };
 pub use claim::{scan_for, Candidate, FairPick, CLAIM_SCAN, OWNER_SCAN, READY};
 pub use history::{failure_groups, FailureGroupRow, FailureGroupsQuery, HistoryQuery};

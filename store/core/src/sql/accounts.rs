@@ -1,9 +1,13 @@
 //! Accounts, their API tokens and the anonymous users' tokens. Written through the pool rather
 //! than the job writer: they change rarely, and a command-line tool must be able to change them
 //! while a server runs (SQLite's own locking, with its busy timeout, orders the two on a file).
+//! A user's tokens in force are bounded in number, counted as each is added; their listings are
+//! pages, newest first.
 
-use super::{on_pool, read_err, SqlBackend};
-use crate::{stored_id, AccountStore, StoreResult, TokenRow, UserEdit, UserEdited, UserRow};
+use super::{count, on_pool, read_err, Pool, SqlBackend};
+use crate::{
+    stored_id, AccountStore, StoreResult, TokenAdded, TokenRow, UserEdit, UserEdited, UserRow,
+};
 use async_trait::async_trait;
 use model::UserId;
 
@@ -60,6 +64,65 @@ fn token(
 /// An anonymous user's token's columns, its owner named "anonymous" (the owner has no account).
 const ANONYMOUS_TOKEN: &str = "SELECT id, user_id, 'anonymous', name, scope, created_at, \
      last_used_at, revoked_at FROM anonymous_tokens";
+
+/// Stores a token in `table` (accounts' or anonymous users'), unless its owner has `most` in
+/// force. The count is taken in the insert itself, after the owner's tokens are locked where
+/// another process could add one meanwhile ([`super::Dialect::lock_tokens_of`]): tokens made
+/// at once cannot pass the bound together.
+async fn add_token(
+    pool: &Pool,
+    table: &str,
+    token: &TokenRow,
+    hash: &str,
+    most: u64,
+) -> StoreResult<TokenAdded> {
+    let fail = read_err("storing a token");
+    let in_force =
+        format!("SELECT COUNT(*) FROM {table} WHERE user_id = $1 AND revoked_at IS NULL");
+    let insert = format!(
+        "INSERT INTO {table} (id, user_id, name, scope, hash, created_at) \
+         SELECT $1, $2, $3, $4, $5, CAST($6 AS BIGINT) \
+         WHERE (SELECT COUNT(*) FROM {table} WHERE user_id = $2 AND revoked_at IS NULL) \
+           < CAST($7 AS BIGINT)"
+    );
+    let lock = pool.dialect().lock_tokens_of();
+    let most = most.min(i64::MAX as u64) as i64;
+    on_pool!(pool, p => {
+        let mut tx = p.begin().await.map_err(&fail)?;
+        if let Some(lock) = lock {
+            sqlx::query(lock)
+                .bind(token.user_id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(&fail)?;
+        }
+        let added = sqlx::query(&insert)
+            .bind(&token.id)
+            .bind(token.user_id.as_str())
+            .bind(&token.name)
+            .bind(&token.scope)
+            .bind(hash)
+            .bind(token.created_at)
+            .bind(most)
+            .execute(&mut *tx)
+            .await
+            .map_err(&fail)?
+            .rows_affected();
+        let answer = match added {
+            1 => TokenAdded::Added,
+            _ => {
+                let n: i64 = sqlx::query_scalar(&in_force)
+                    .bind(token.user_id.as_str())
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(&fail)?;
+                TokenAdded::TooMany(count(n))
+            }
+        };
+        tx.commit().await.map_err(&fail)?;
+        Ok(answer)
+    })
+}
 
 #[async_trait]
 impl<T: SqlBackend> AccountStore for T {
@@ -165,23 +228,13 @@ impl<T: SqlBackend> AccountStore for T {
         })
     }
 
-    async fn create_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
-        on_pool!(self.pool(), p => {
-            sqlx::query(
-                "INSERT INTO api_tokens (id, user_id, name, scope, hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&token.id)
-            .bind(token.user_id.as_str())
-            .bind(&token.name)
-            .bind(&token.scope)
-            .bind(hash)
-            .bind(token.created_at)
-            .execute(p)
-            .await
-            .map(drop)
-        })
-        .map_err(read_err("storing a token"))
+    async fn create_token(
+        &self,
+        token: &TokenRow,
+        hash: &str,
+        most: u64,
+    ) -> StoreResult<TokenAdded> {
+        add_token(self.pool(), "api_tokens", token, hash, most).await
     }
 
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<(TokenRow, UserRow)>> {
@@ -227,16 +280,27 @@ impl<T: SqlBackend> AccountStore for T {
         .transpose()
     }
 
-    async fn tokens(&self, user_id: Option<&UserId>) -> StoreResult<Vec<TokenRow>> {
+    async fn tokens(
+        &self,
+        user_id: Option<&UserId>,
+        before: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<TokenRow>> {
+        // Newest first, by keyset: the page after `before` reads only its own rows.
         let rows: Vec<TokenColumns> = on_pool!(self.pool(), p => {
             sqlx::query_as(
                 "SELECT t.id, t.user_id, u.name, t.name, t.scope, t.created_at, t.last_used_at, \
                    t.revoked_at \
                  FROM api_tokens t JOIN users u ON u.id = t.user_id \
                  WHERE (CAST($1 AS TEXT) IS NULL OR t.user_id = $1) \
-                 ORDER BY t.created_at DESC, t.id",
+                   AND (CAST($2 AS TEXT) IS NULL OR (t.created_at, t.id) < ( \
+                     SELECT b.created_at, b.id FROM api_tokens b \
+                     WHERE b.id = $2 AND (CAST($1 AS TEXT) IS NULL OR b.user_id = $1))) \
+                 ORDER BY t.created_at DESC, t.id DESC LIMIT $3",
             )
             .bind(user_id.map(UserId::as_str))
+            .bind(before)
+            .bind(i64::from(limit))
             .fetch_all(p)
             .await
         })
@@ -278,23 +342,13 @@ impl<T: SqlBackend> AccountStore for T {
         .map_err(read_err("recording a token's use"))
     }
 
-    async fn create_anonymous_token(&self, token: &TokenRow, hash: &str) -> StoreResult<()> {
-        on_pool!(self.pool(), p => {
-            sqlx::query(
-                "INSERT INTO anonymous_tokens (id, user_id, name, scope, hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&token.id)
-            .bind(token.user_id.as_str())
-            .bind(&token.name)
-            .bind(&token.scope)
-            .bind(hash)
-            .bind(token.created_at)
-            .execute(p)
-            .await
-            .map(drop)
-        })
-        .map_err(read_err("storing a token"))
+    async fn create_anonymous_token(
+        &self,
+        token: &TokenRow,
+        hash: &str,
+        most: u64,
+    ) -> StoreResult<TokenAdded> {
+        add_token(self.pool(), "anonymous_tokens", token, hash, most).await
     }
 
     async fn anonymous_token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenRow>> {
@@ -306,10 +360,26 @@ impl<T: SqlBackend> AccountStore for T {
         row.map(token).transpose()
     }
 
-    async fn anonymous_tokens(&self, user_id: &UserId) -> StoreResult<Vec<TokenRow>> {
-        let sql = format!("{ANONYMOUS_TOKEN} WHERE user_id = $1 ORDER BY created_at DESC, id");
+    async fn anonymous_tokens(
+        &self,
+        user_id: &UserId,
+        before: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<TokenRow>> {
+        let sql = format!(
+            "{ANONYMOUS_TOKEN} WHERE user_id = $1 \
+               AND (CAST($2 AS TEXT) IS NULL OR (created_at, id) < ( \
+                 SELECT b.created_at, b.id FROM anonymous_tokens b \
+                 WHERE b.id = $2 AND b.user_id = $1)) \
+             ORDER BY created_at DESC, id DESC LIMIT $3"
+        );
         let rows: Vec<TokenColumns> = on_pool!(self.pool(), p => {
-            sqlx::query_as(&sql).bind(user_id.as_str()).fetch_all(p).await
+            sqlx::query_as(&sql)
+                .bind(user_id.as_str())
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(p)
+                .await
         })
         .map_err(read_err("listing tokens"))?;
         rows.into_iter().map(token).collect()

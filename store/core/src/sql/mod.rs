@@ -9,8 +9,8 @@
 //! machines ([`remotes`]).
 //!
 //! Where the dialects differ ([`Dialect`]: matching text without regard to case, a field of a
-//! JSON text, a list bound as one parameter, the database's clock, locking rows, the sessions'
-//! table) the statement takes the one fragment that differs from [`Pool::dialect`]. What only
+//! JSON text, a list bound as one parameter, the database's clock, locking rows or an owner's
+//! tokens, the sessions' table) the statement takes the one fragment that differs from [`Pool::dialect`]. What only
 //! one database does (opening it, its migrations, its writer and transaction, its tailer, its
 //! size on disk, sessions on SQLite's writer thread) stays in its backend.
 //!
@@ -122,6 +122,19 @@ impl Dialect {
             Dialect::Sqlite => None,
             Dialect::Postgres => {
                 Some("SELECT id FROM users WHERE role = 'admin' AND NOT disabled FOR UPDATE")
+            }
+        }
+    }
+
+    /// Orders the new tokens of the owner `$1` until the transaction ends, where other
+    /// processes could add theirs meanwhile (SQLite writes one transaction at a time, and a
+    /// statement that writes holds the lock from its first read: nothing to lock). The lock is
+    /// on the owner's id, not a row: an anonymous user has none.
+    fn lock_tokens_of(self) -> Option<&'static str> {
+        match self {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => {
+                Some("SELECT pg_advisory_xact_lock(1214, hashtext(CAST($1 AS TEXT)))")
             }
         }
     }

@@ -98,6 +98,7 @@ on_both!(
     the_file_store_recorded_first_is_the_one_every_process_is_told,
     accounts_are_read_by_name_and_id_and_changed_all_or_nothing,
     tokens_are_found_by_hash_listed_newest_first_touched_and_revoked,
+    tokens_in_force_are_bounded_and_listed_a_page_at_a_time,
     webhooks_are_kept_per_owner_and_their_deliveries_come_due_in_turns,
     jobs_are_counted_by_who_sees_them_and_external_leases_run_out,
     the_figures_count_what_waits_what_runs_and_what_ended,

@@ -152,13 +152,13 @@ pub async fn tokens_are_found_by_hash_listed_newest_first_touched_and_revoked(db
     let s = &db.store;
     s.create_user(&user("u-al", "al", "member")).await.unwrap();
     s.create_user(&user("u-bo", "bo", "admin")).await.unwrap();
-    s.create_token(&token("t1", "u-al", "al", 1), "h1")
+    s.create_token(&token("t1", "u-al", "al", 1), "h1", 100)
         .await
         .unwrap();
-    s.create_token(&token("t2", "u-al", "al", 2), "h2")
+    s.create_token(&token("t2", "u-al", "al", 2), "h2", 100)
         .await
         .unwrap();
-    s.create_token(&token("t3", "u-bo", "bo", 3), "h3")
+    s.create_token(&token("t3", "u-bo", "bo", 3), "h3", 100)
         .await
         .unwrap();
     let (found, owner) = s.token_by_hash("h1").await.unwrap().unwrap();
@@ -166,9 +166,12 @@ pub async fn tokens_are_found_by_hash_listed_newest_first_touched_and_revoked(db
     assert_eq!(owner, user("u-al", "al", "member"));
     assert_eq!(s.token_by_hash("nothing").await.unwrap(), None);
     let ids = |tokens: Vec<TokenRow>| tokens.into_iter().map(|t| t.id).collect::<Vec<_>>();
-    assert_eq!(ids(s.tokens(None).await.unwrap()), ["t3", "t2", "t1"]);
     assert_eq!(
-        ids(s.tokens(Some(&named("u-al"))).await.unwrap()),
+        ids(s.tokens(None, None, 100).await.unwrap()),
+        ["t3", "t2", "t1"]
+    );
+    assert_eq!(
+        ids(s.tokens(Some(&named("u-al")), None, 100).await.unwrap()),
         ["t2", "t1"]
     );
     s.touch_token("t1", 50).await.unwrap();
@@ -184,15 +187,20 @@ pub async fn tokens_are_found_by_hash_listed_newest_first_touched_and_revoked(db
     assert!(!s.revoke_token("t1", None, 61).await.unwrap());
     assert!(s.revoke_token("t3", None, 62).await.unwrap());
     assert_eq!(s.token_by_hash("h1").await.unwrap(), None, "revoked");
-    let t1 = s.tokens(Some(&named("u-al"))).await.unwrap().pop().unwrap();
+    let t1 = s
+        .tokens(Some(&named("u-al")), None, 100)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
     assert_eq!((t1.last_used_at, t1.revoked_at), (Some(50), Some(60)));
 
     // An anonymous user's tokens: apart from accounts', named "anonymous".
     let anon: UserId = named("anon-1");
-    s.create_anonymous_token(&token("a1", "anon-1", "anonymous", 5), "ha1")
+    s.create_anonymous_token(&token("a1", "anon-1", "anonymous", 5), "ha1", 100)
         .await
         .unwrap();
-    s.create_anonymous_token(&token("a2", "anon-1", "anonymous", 6), "ha2")
+    s.create_anonymous_token(&token("a2", "anon-1", "anonymous", 6), "ha2", 100)
         .await
         .unwrap();
     assert_eq!(
@@ -207,13 +215,103 @@ pub async fn tokens_are_found_by_hash_listed_newest_first_touched_and_revoked(db
         .unwrap());
     assert!(s.revoke_anonymous_token("a1", &anon, 80).await.unwrap());
     assert_eq!(s.anonymous_token_by_hash("ha1").await.unwrap(), None);
-    let listed = s.anonymous_tokens(&anon).await.unwrap();
+    let listed = s.anonymous_tokens(&anon, None, 100).await.unwrap();
     assert_eq!(
         listed
             .iter()
             .map(|t| (t.id.as_str(), t.last_used_at, t.revoked_at))
             .collect::<Vec<_>>(),
         [("a2", None, None), ("a1", Some(70), Some(80))]
+    );
+}
+
+pub async fn tokens_in_force_are_bounded_and_listed_a_page_at_a_time(db: Db) {
+    let s = &db.store;
+    s.create_user(&user("u-al", "al", "member")).await.unwrap();
+    s.create_user(&user("u-bo", "bo", "member")).await.unwrap();
+    // Three in force at most: the fourth is refused, nothing written; another user's bound is
+    // their own; a revoked token makes room.
+    for n in 1..=3 {
+        let added = s
+            .create_token(
+                &token(&format!("t{n}"), "u-al", "al", n),
+                &format!("h{n}"),
+                3,
+            )
+            .await
+            .unwrap();
+        assert_eq!(added, TokenAdded::Added);
+    }
+    let refused = s
+        .create_token(&token("t4", "u-al", "al", 4), "h4", 3)
+        .await
+        .unwrap();
+    assert_eq!(refused, TokenAdded::TooMany(3));
+    assert_eq!(s.token_by_hash("h4").await.unwrap(), None);
+    assert_eq!(
+        s.create_token(&token("b1", "u-bo", "bo", 5), "hb1", 3)
+            .await
+            .unwrap(),
+        TokenAdded::Added
+    );
+    assert!(s.revoke_token("t2", None, 6).await.unwrap());
+    assert_eq!(
+        s.create_token(&token("t4", "u-al", "al", 7), "h4", 3)
+            .await
+            .unwrap(),
+        TokenAdded::Added
+    );
+
+    // Pages, newest first, each after the last of the one before; an unknown cursor (or
+    // another user's token) is the end.
+    let ids = |tokens: Vec<TokenRow>| tokens.into_iter().map(|t| t.id).collect::<Vec<_>>();
+    let al = named("u-al");
+    assert_eq!(
+        ids(s.tokens(Some(&al), None, 3).await.unwrap()),
+        ["t4", "t3", "t2"]
+    );
+    assert_eq!(
+        ids(s.tokens(Some(&al), Some("t2"), 3).await.unwrap()),
+        ["t1"]
+    );
+    assert!(s.tokens(Some(&al), Some("t1"), 3).await.unwrap().is_empty());
+    assert!(s.tokens(Some(&al), Some("b1"), 3).await.unwrap().is_empty());
+    assert!(s
+        .tokens(Some(&al), Some("none"), 3)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        ids(s.tokens(None, Some("b1"), 2).await.unwrap()),
+        ["t3", "t2"]
+    );
+
+    // An anonymous user's, alike.
+    let anon: UserId = named("anon-1");
+    for n in 1..=2 {
+        let added = s
+            .create_anonymous_token(
+                &token(&format!("a{n}"), "anon-1", "anonymous", n),
+                &format!("ha{n}"),
+                2,
+            )
+            .await
+            .unwrap();
+        assert_eq!(added, TokenAdded::Added);
+    }
+    assert_eq!(
+        s.create_anonymous_token(&token("a3", "anon-1", "anonymous", 3), "ha3", 2)
+            .await
+            .unwrap(),
+        TokenAdded::TooMany(2)
+    );
+    assert_eq!(
+        ids(s.anonymous_tokens(&anon, None, 1).await.unwrap()),
+        ["a2"]
+    );
+    assert_eq!(
+        ids(s.anonymous_tokens(&anon, Some("a2"), 1).await.unwrap()),
+        ["a1"]
     );
 }
 
