@@ -11,6 +11,7 @@
 //! taking the server's memory. A token is 244 random bits shown once; only its SHA-256 is
 //! stored.
 
+use crate::authority::Act;
 use crate::store::{Store, TokenAdded, TokenRow, UserEdit, UserEdited, UserRow};
 use crate::Caller;
 use model::accounts::{check_password, check_username, NewToken, TokenInfo, UserInfo};
@@ -277,7 +278,7 @@ impl Accounts {
         name: &str,
         scope: TokenScope,
     ) -> Result<NewToken, AppError> {
-        caller.may_write()?;
+        caller.may(Act::Token(caller.user()))?;
         if caller.name().is_none() {
             return self.make_anonymous_token(caller, name, scope).await;
         }
@@ -445,7 +446,8 @@ impl Accounts {
     /// Revokes a token of the caller's, or anyone's for an admin; 404 if there is no such token
     /// in force that they may revoke.
     pub async fn revoke_token(&self, caller: &Caller, id: &str) -> Result<(), AppError> {
-        caller.may_write()?;
+        // Its own, or (for an admin) anyone's: the token's owner is read in the statement.
+        caller.may(Act::Token(caller.user()))?;
         let revoked = match caller.name() {
             None => self
                 .store
@@ -453,7 +455,8 @@ impl Accounts {
                 .await
                 .map_err(failed("revoke a token"))?,
             Some(_) => {
-                let owner = match caller.is_admin() {
+                let anyones = caller.may(Act::Administer).is_ok();
+                let owner = match anyones {
                     true => None,
                     false => Some(self.user(caller).await?.id),
                 };

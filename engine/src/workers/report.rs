@@ -160,7 +160,7 @@ impl Jobs {
         // never reaches that token's jobs.
         let owned = self.inner.remotes.owners.get(&found.job.kind);
         let declares = commands.iter().any(|c| c.info.name == found.job.kind);
-        if !declares || !owned.is_some_and(|o| o.token_id == token.id) {
+        if !declares || owned.is_none_or(|o| o.token_id != token.id) {
             return Err(not_yours());
         }
         let holds = found.claimed_by.as_ref() == Some(&worker.id)
