@@ -460,10 +460,126 @@ def probe_upload_count():
            f"the listing {len(listing) / 1e3:.0f} KB")
 
 
+class Watch:
+    """Another member's page loads, `n` at once in rounds, while a flood runs: the slowest load."""
+
+    def __init__(self, s, cookie, path="/", n=10):
+        self.s, self.cookie, self.path, self.n = s, cookie, path, n
+        self.slowest, self.loads = 0.0, 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def load(self, _):
+        t = time.time()
+        status = self.s.request("GET", self.path, cookie=self.cookie, headers={"Accept": "text/html"})[0]
+        return time.time() - t, status
+
+    def run(self):
+        with ThreadPoolExecutor(self.n) as pool:
+            while not self.stopping.is_set():
+                for took, _ in pool.map(self.load, range(self.n)):
+                    self.slowest = max(self.slowest, took)
+                    self.loads += 1
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join()
+        return f"another member's slowest of {self.loads} loads of {self.path} ({self.n} at once) {self.slowest:.2f} s"
+
+
+def count_jobs(s):
+    with sqlite3.connect(f"file:{s.db}?mode=ro", uri=True) as db:
+        return db.execute("select count(*) from jobs").fetchone()[0]
+
+
+def probe_posted_runs():
+    """30 posted runs by one member, each fanning a `demo` step out to 10,000 items, for 60 s at
+    most, while another member loads the dashboard."""
+    s = Server()
+    ann, bob = s.session(), s.session()
+    watch = Watch(s, bob)
+    run = {"kind": "workflow", "params": {"workflow": {
+        "name": "fan", "params": {"n": {"type": "integer", "max": 10000}},
+        "steps": [{"name": "items", "kind": "demo", "each": "{n}",
+                   "params": {"steps": 1000, "interval_ms": 1000}}]}, "params": {"n": 10000}}}
+    statuses = []
+    deadline = time.time() + 60
+    for _ in range(30):
+        if time.time() > deadline:
+            break
+        statuses.append(s.request("POST", "/api/v1/jobs", run, cookie=ann)[0])
+    time.sleep(5)  # the expansions made after the starts' answers
+    waited = watch.stop()
+    jobs = count_jobs(s)
+    s.stop()
+    report("30 posted runs fanning out to 10,000 items each",
+           f"{statuses.count(201)} started, {len(statuses) - statuses.count(201)} refused; {jobs:,} jobs stored; {waited}")
+
+
+def probe_worker_registrations():
+    """One worker token registers 78 workers of 700 commands each; another member then lists
+    the kinds and loads the start page."""
+    s = Server()
+    admin = {"Authorization": f"Bearer {s.admin_token()}"}
+    _, _, body = s.request("POST", "/api/v1/worker-tokens", {"name": "flood"}, headers=admin)
+    token = {"Authorization": f"Bearer {json.loads(body)['token']}"}
+    bob = s.session()
+    commands = "".join(f'[[command]]\nname = "k{i}"\nprogram = "/bin/true"\n'
+                       f'[command.params.text]\ntype = "string"\ndescription = "{"d" * 200}"\n\n'
+                       for i in range(700))
+    before = s.rss_kib()
+    watch = Watch(s, bob, "/new")
+    statuses = []
+    for i in range(78):
+        statuses.append(s.request("POST", "/api/v1/workers", {
+            "name": f"w{i}", "host": "box.lan", "version": "probe", "pid": i,
+            "max_running": 1, "commands": commands}, headers=token)[0])
+    waited = watch.stop()
+    rss = s.rss_kib()
+    kinds = s.request("GET", "/api/v1/kinds", cookie=bob)[2]
+    new = s.request("GET", "/new", cookie=bob, headers={"Accept": "text/html"})[2]
+    s.stop()
+    counted = {st: statuses.count(st) for st in sorted(set(statuses))}
+    report("78 registrations of 700 commands by one worker token",
+           f"answers {counted}; RSS {before // 1024} -> {rss // 1024} MiB; another member's "
+           f"/api/v1/kinds {len(kinds) / 1e6:.2f} MB, /new {len(new) / 1e6:.2f} MB; {waited}")
+
+
+def probe_token_flood():
+    """One session makes tokens for 20 s and loads its settings 40 at once, while another
+    member loads the dashboard."""
+    s = Server()
+    ann, bob = s.session(), s.session()
+    watch = Watch(s, bob)
+    statuses = []
+    deadline = time.time() + 20
+
+    def make(_):
+        out = []
+        while time.time() < deadline:
+            out.append(s.request("POST", "/api/v1/tokens", {"name": "t", "scope": "read"}, cookie=ann)[0])
+        return out
+
+    with ThreadPoolExecutor(8) as pool:
+        for out in pool.map(make, range(8)):
+            statuses += out
+    with ThreadPoolExecutor(40) as pool:
+        sizes = list(pool.map(lambda _: len(s.request("GET", "/settings", cookie=ann,
+                                                      headers={"Accept": "text/html"})[2]), range(40)))
+    waited = watch.stop()
+    listing = s.request("GET", "/api/v1/tokens", cookie=ann)[2]
+    s.stop()
+    report("tokens made by one session for 20 s, then 40 loads of its settings",
+           f"{statuses.count(201):,} made, {statuses.count(429):,} refused; /settings {max(sizes) / 1e6:.2f} MB, "
+           f"GET /api/v1/tokens {len(listing) / 1e6:.2f} MB; {waited}")
+
+
 PROBES = [probe_sign_in_memory, probe_sign_in_race, probe_rebinding, probe_metric_labels,
           probe_metrics_behind_proxy, probe_redirect, probe_slow_bodies, probe_demotion, probe_queue_flood,
           probe_streams, probe_fairness, probe_long_jobs, probe_sessions, probe_files_at_rest,
-          probe_member_files, probe_headers, probe_report_flood, probe_log_memory, probe_upload_count]
+          probe_member_files, probe_headers, probe_report_flood, probe_log_memory, probe_upload_count,
+          probe_posted_runs, probe_worker_registrations, probe_token_flood]
 
 if __name__ == "__main__":
     wanted = sys.argv[2:]

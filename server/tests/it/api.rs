@@ -241,9 +241,10 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    // Past what a start may send (a posted workflow's 256 KiB and room for its parameters).
     let big = format!(
         r#"{{"kind":"demo","params":{{"pad":"{}"}}}}"#,
-        "x".repeat(200_000)
+        "x".repeat(400_000)
     );
     let r = s
         .http
