@@ -518,31 +518,35 @@ def probe_posted_runs():
 
 
 def probe_worker_registrations():
-    """One worker token registers 78 workers of 700 commands each; another member then lists
-    the kinds and loads the start page."""
+    """One worker token registers 78 workers of 700 commands each, then 78 of 100; another
+    member meanwhile loads the start page, then lists the kinds."""
     s = Server()
     admin = {"Authorization": f"Bearer {s.admin_token()}"}
     _, _, body = s.request("POST", "/api/v1/worker-tokens", {"name": "flood"}, headers=admin)
     token = {"Authorization": f"Bearer {json.loads(body)['token']}"}
     bob = s.session()
-    commands = "".join(f'[[command]]\nname = "k{i}"\nprogram = "/bin/true"\n'
+
+    def commands(n):
+        return "".join(f'[[command]]\nname = "k{i}"\nprogram = "/bin/true"\n'
                        f'[command.params.text]\ntype = "string"\ndescription = "{"d" * 200}"\n\n'
-                       for i in range(700))
+                       for i in range(n))
+
     before = s.rss_kib()
     watch = Watch(s, bob, "/new")
-    statuses = []
-    for i in range(78):
-        statuses.append(s.request("POST", "/api/v1/workers", {
+    answers = []
+    for n in (700, 100):
+        listed = commands(n)
+        statuses = [s.request("POST", "/api/v1/workers", {
             "name": f"w{i}", "host": "box.lan", "version": "probe", "pid": i,
-            "max_running": 1, "commands": commands}, headers=token)[0])
+            "max_running": 1, "commands": listed}, headers=token)[0] for i in range(78)]
+        answers.append(f"{n} commands: " + ", ".join(f"{statuses.count(st)} × {st}" for st in sorted(set(statuses))))
     waited = watch.stop()
     rss = s.rss_kib()
     kinds = s.request("GET", "/api/v1/kinds", cookie=bob)[2]
     new = s.request("GET", "/new", cookie=bob, headers={"Accept": "text/html"})[2]
     s.stop()
-    counted = {st: statuses.count(st) for st in sorted(set(statuses))}
-    report("78 registrations of 700 commands by one worker token",
-           f"answers {counted}; RSS {before // 1024} -> {rss // 1024} MiB; another member's "
+    report("78 registrations by one worker token, of 700 commands, then of 100",
+           f"{'; '.join(answers)}; RSS {before // 1024} -> {rss // 1024} MiB; another member's "
            f"/api/v1/kinds {len(kinds) / 1e6:.2f} MB, /new {len(new) / 1e6:.2f} MB; {waited}")
 
 
