@@ -1,6 +1,7 @@
 //! `headway`: serves the dashboard, the JSON API and the event streams.
 
 use clap::Parser;
+use std::io::IsTerminal;
 
 /// Every request, job report and event allocates on one thread and is freed on another (a
 /// worker, the writer, a stream): mimalloc does that with less contention than the system's.
@@ -21,13 +22,21 @@ async fn main() {
     };
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    // Colours only for a person's terminal: a log written to a file or read by a supervisor
+    // gets plain text (and `NO_COLOR` turns them off anywhere).
+    let ansi =
+        |terminal: bool| terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     match (config.log_format, command) {
-        (LogFormat::Text, false) => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        (LogFormat::Text, false) => tracing_subscriber::fmt()
+            .with_ansi(ansi(std::io::stdout().is_terminal()))
+            .with_env_filter(filter)
+            .init(),
         (LogFormat::Json, false) => tracing_subscriber::fmt()
             .json()
             .with_env_filter(filter)
             .init(),
         (LogFormat::Text, true) => tracing_subscriber::fmt()
+            .with_ansi(ansi(std::io::stderr().is_terminal()))
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
             .init(),

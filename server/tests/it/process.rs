@@ -566,3 +566,20 @@ async fn beyond_loopback_accounts_are_the_default_and_an_open_server_warns() {
         open.log()
     );
 }
+
+#[tokio::test]
+async fn a_log_written_to_a_pipe_or_a_file_has_no_colour_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path()).await;
+    let server = Headway::start(&db, dir.path(), &[], &[]);
+    let s = server.session();
+    // A refused request and a finished job: lines at warning and info level.
+    let (status, _) = s.create_raw(&json!({"kind": "nope", "params": {}})).await;
+    assert_eq!(status, 422);
+    let job = s.demo(2, 1).await;
+    s.wait_finished(&job).await;
+    let log = server.log();
+    assert!(log.iter().any(|l| l.contains("listening")), "{log:?}");
+    let coloured: Vec<&String> = log.iter().filter(|l| l.contains('\u{1b}')).collect();
+    assert!(coloured.is_empty(), "escapes in a piped log: {coloured:?}");
+}
