@@ -3,7 +3,18 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The type of a kind's parameter, as the start form and the JSON API see it.
+/// The type of a kind's parameter, as the start form and the JSON API see it:
+///
+/// - `integer`, `number`, `boolean`, `string`;
+/// - `file`: an uploaded file, the value an upload's id (`POST /api/v1/uploads`);
+/// - `choice`: one of `choices`;
+/// - `set`: any of `choices`, none to all, a JSON array of them (checkboxes in a form);
+/// - `secret`: a string that is never stored with the job, shown in its log or given back by
+///   the API (a password field).
+///
+/// The variants carry no documentation of their own, so that the API's document describes the
+/// type as one `enum` of strings, which every client generator reads as such (documented
+/// variants become a `oneOf` of constants, which some read as a union to try in order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -12,14 +23,9 @@ pub enum ParamType {
     Number,
     Boolean,
     String,
-    /// An uploaded file: the value is an upload's id (`POST /api/v1/uploads`).
     File,
-    /// One of `choices`.
     Choice,
-    /// Any of `choices`, none to all: a JSON array of them (checkboxes in a form).
     Set,
-    /// A string that is never stored with the job, shown in its log or given back by the API
-    /// (a password field).
     Secret,
 }
 

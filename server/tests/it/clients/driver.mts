@@ -38,4 +38,8 @@ const schedule = answer(
 );
 const read = answer(await client.GET("/api/v1/schedules/{id}", { params: { path: { id: schedule.id } } }), "read the schedule");
 check(read.cron === "0 2 * * 1-5" && read.timezone === "Europe/Paris", "the schedule read back", read);
+// Every kind's parameters, of every type: the type is one of the strings the document lists.
+const kinds = answer(await client.GET("/api/v1/kinds"), "kinds");
+const types = new Set(kinds.flatMap((k) => k.params.map((p) => p.type)));
+check((["choice", "set", "file", "integer", "string"] as const).every((t) => types.has(t)), "the kinds' parameter types", [...types]);
 console.log("driven", started.id, schedule.id);

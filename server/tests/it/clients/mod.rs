@@ -2,7 +2,7 @@
 //! by the most used Python generator (`openapi-python-client`, which `scripts/setup.sh test`
 //! installs into `.tools/venv`) and by the most used TypeScript one (`openapi-typescript`, with
 //! `openapi-fetch`, in `end2end/node_modules`) starts, reads, lists and cancels a job and
-//! creates a schedule on a real server.
+//! creates a schedule on a real server, and lists every kind with its parameters' types.
 
 use crate::harness::app;
 use std::path::{Path, PathBuf};
@@ -57,6 +57,12 @@ schedule = answer(
 )
 read = answer(get_schedule.sync(schedule.id, client=client), Schedule)
 assert (read.cron, read.timezone) == ("0 2 * * 1-5", "Europe/Paris"), read
+# Every kind's parameters read, of every type (export_jobs has a choice, import_csv a file, a set among the built-in kinds too).
+from headway_client.api.kinds import list_kinds
+kinds = list_kinds.sync(client=client)
+assert isinstance(kinds, list) and kinds, kinds
+types = {getattr(p.type_, "value", p.type_) for k in kinds for p in k.params}
+assert {"choice", "set", "file", "integer", "string"} <= types, types
 print("driven", started.id, schedule.id)
 "#;
 
