@@ -338,9 +338,15 @@ impl Jobs {
             code: model::workflows::run::STEP_PARAMS.to_string(),
             message,
         };
-        let files = Files::for_owner(&self.inner.data_root, &self.inner.store, owner)
-            .await
-            .map_err(|e| refused(format!("its owner's files cannot be read: {e}")))?;
+        // The files it may open are its owner's as their role is now, read from their account
+        // only for a kind that opens files (as the runner does): a step of one that never
+        // does costs no read.
+        let files = match self.inner.kinds.opens_files(&job.kind) {
+            true => Files::for_owner(&self.inner.data_root, &self.inner.store, owner)
+                .await
+                .map_err(|e| refused(format!("its owner's files cannot be read: {e}")))?,
+            false => Files::own(&*self.inner.data_root, owner),
+        };
         let opens = Opens {
             files,
             user: owner.clone(),
