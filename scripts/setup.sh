@@ -20,12 +20,21 @@ export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
 
+# The version of a Python package in .tools/venv, or nothing. Read whole, not piped into
+# `grep -q`: grep leaving early would end pip with SIGPIPE, which `pipefail` takes for a missing
+# package, and the package would be installed again on every run.
+venv_version() {
+  local shown
+  shown=$(.tools/venv/bin/pip show "$1" 2>/dev/null) || return 0
+  sed -n 's/^Version: //p' <<<"$shown"
+}
+
 # Build tools are built without LTO and with parallel codegen: they install in about half the time.
 fast_install() {
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install "$@"
 }
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+if ! rustup target list --installed | grep -x wasm32-unknown-unknown >/dev/null; then
   step "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
@@ -119,11 +128,11 @@ if [ "$what" = test ]; then
     [ -x .tools/venv/bin/pip ] || /usr/bin/python3 -m venv .tools/venv
     .tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
-  if ! .tools/venv/bin/pip show standardwebhooks 2>/dev/null | grep -q "^Version: $STANDARDWEBHOOKS_VERSION\$"; then
+  if [ "$(venv_version standardwebhooks)" != "$STANDARDWEBHOOKS_VERSION" ]; then
     step "installing standardwebhooks $STANDARDWEBHOOKS_VERSION into .tools/venv"
     .tools/venv/bin/pip install --quiet --disable-pip-version-check "standardwebhooks==$STANDARDWEBHOOKS_VERSION"
   fi
-  if ! .tools/venv/bin/pip show openapi-python-client 2>/dev/null | grep -q "^Version: $OPENAPI_PYTHON_CLIENT_VERSION\$"; then
+  if [ "$(venv_version openapi-python-client)" != "$OPENAPI_PYTHON_CLIENT_VERSION" ]; then
     step "installing openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION into .tools/venv"
     .tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION"
   fi

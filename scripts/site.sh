@@ -57,7 +57,7 @@ if [ "$WASM_TOOLCHAIN" = stable ]; then
 fi
 
 if ! rustup run "$WASM_TOOLCHAIN" rustc --version >/dev/null 2>&1 \
-  || ! rustup component list --installed --toolchain "$WASM_TOOLCHAIN" | grep -q '^rust-src'; then
+  || ! rustup component list --installed --toolchain "$WASM_TOOLCHAIN" | grep '^rust-src' >/dev/null; then
   printf '\n== installing the %s toolchain for the wasm bundle (once)\n' "$WASM_TOOLCHAIN"
   rustup toolchain install "$WASM_TOOLCHAIN" --profile minimal --component rust-src
 fi
