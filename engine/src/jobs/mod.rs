@@ -304,6 +304,10 @@ impl Jobs {
         engine.spawn_pause_watcher();
         engine.spawn_limit_watcher();
         engine.spawn_lease_keeper();
+        // The workers registered before this process started, and who owns their kinds, are
+        // known before it answers anyone: a worker's report arriving first would otherwise be
+        // refused as not its job, and the worker would give its job up.
+        engine.refresh_remote_kinds().await?;
         engine.spawn_worker_keeper();
         Ok(engine)
     }

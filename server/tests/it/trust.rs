@@ -378,6 +378,34 @@ async fn a_workers_polls_sent_at_once_never_give_it_more_jobs_than_its_slots() {
     }
 }
 
+#[tokio::test]
+async fn a_workers_report_right_after_a_restart_is_taken_as_its_jobs() {
+    let app = app().start().await;
+    let op = Session::with_token(&app.base, &app.admin_token());
+    let token = worker_token(&op, "box").await;
+    let mut w = Worker::new(&app, &token, COMMANDS).await;
+    let s = app.session();
+    let (status, job) = s.create("stamp", json!({})).await;
+    assert_eq!(status, 201, "{job}");
+    let held = w.take().await;
+    let line = |seq: u64| json!({"log": [{"seq": seq, "line": format!("line {seq}")}]});
+    let (status, reply) = w.report(&held, line(1)).await;
+    assert_eq!((status, reply["acked"].as_u64()), (200, Some(1)), "{reply}");
+    // The first request the new process answers is the worker's next report: its kind's
+    // owner is known by then, so it is taken, not refused as another token's (which would
+    // make the worker give up its job, and run it again from the start when it is given back).
+    let app = app.restart().await;
+    w.s = w.s.rebase(&app.base);
+    let (status, reply) = w.report(&held, line(2)).await;
+    assert_eq!((status, reply["acked"].as_u64()), (200, Some(2)), "{reply}");
+    let (status, reply) = w
+        .report(&held, json!({"end": {"status": "succeeded"}}))
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    let s = s.rebase(&app.base);
+    assert_eq!(s.wait_finished(&id(&held)).await["status"], "succeeded");
+}
+
 /// A kind that exists only in these tests: its result is `bytes` bytes of text.
 struct Big;
 
