@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { test, expect, expectAccessible } from './fixtures';
 import { Headway, Worker, addUser, commandsFile } from './headway';
 
@@ -31,7 +33,12 @@ args = ["1"]
 requires = ["tpu"]
 `,
   {
-    'render.sh': '#!/bin/sh\necho "total $1 frames" >&3\ni=1\nwhile [ $i -le $1 ]; do echo "frame $i"; echo "progress $i" >&3; sleep 0.05; i=$((i+1)); done\n',
+    // Past frame 30 it waits for the test to have seen its bar move (a file `go` beside it),
+    // so that a busy machine cannot finish the job before its page shows it running.
+    'render.sh':
+      '#!/bin/sh\necho "total $1 frames" >&3\ni=1\nwhile [ $i -le $1 ]; do\n' +
+      '  [ $i -eq 31 ] && while [ ! -e "$(dirname "$0")/go" ]; do sleep 0.05; done\n' +
+      '  echo "frame $i"; echo "progress $i" >&3; sleep 0.05; i=$((i+1))\ndone\n',
   },
 );
 const worker = new Worker(server, 'gpu-box', commands, ['gpu']);
@@ -70,6 +77,7 @@ test("a worker's kind starts from its form, its bar moves live, and /system list
   const bar = page.locator('article.job').first().getByRole('progressbar');
   // Moves while it runs on the worker, without a reload, then ends.
   await expect(bar).toHaveAttribute('aria-valuetext', /^[1-5]?\d of 60 frames/);
+  fs.writeFileSync(path.join(path.dirname(commands), 'go'), '');
   await expect(page.locator('.status-word').first()).toHaveText('succeeded', { timeout: 30_000 });
   await expect(bar).toHaveAttribute('aria-valuenow', '60');
 
