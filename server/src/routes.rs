@@ -16,7 +16,7 @@ use app::{shell, App};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower::ServiceBuilder;
 
 /// What a worker serves: whether it is up and ready, and its metrics; nothing else.
@@ -30,8 +30,17 @@ pub fn health_only(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The app's page routes, generated once per process. Generating them runs the whole app with
+/// every resource's loading held back, and that hold is the process's, not the generation's
+/// (`leptos_server`'s `SuppressResourceLoad`): a page rendered meanwhile would wait for its
+/// data forever. Generated once, before any router exists, no page can be rendering then.
+pub fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let leptos_options = state.leptos_options.clone();
     let pkg = std::path::Path::new(&*leptos_options.site_root).join(&*leptos_options.site_pkg_dir);
     let engine = state.engine.clone();

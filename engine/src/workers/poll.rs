@@ -581,21 +581,31 @@ impl Jobs {
         }
     }
 
-    /// Looks for workers that are gone every sixth of the lease (at least every 5 s).
+    /// Looks for workers that are gone every sixth of the lease (at least every 5 s), once this
+    /// process has been up for a whole lease: a worker cannot poll a server that is not running,
+    /// so its silence while none ran (a restart) is not held against it. Until then it only
+    /// reads the workers' kinds (those registered before it started are known from its start,
+    /// [`Jobs::start`]). Where other processes share the database, they go on looking meanwhile.
     pub(crate) fn spawn_worker_keeper(&self) {
         let engine = self.clone();
-        let every =
-            (self.inner.lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5));
+        let lease = self.inner.lease;
+        let every = (lease / 6).clamp(Duration::from_millis(100), Duration::from_secs(5));
         let stopping = self.stopping();
+        let started = tokio::time::Instant::now();
         tokio::spawn(async move {
-            // The workers registered before this process started are known at once.
-            engine.reap_workers().await;
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
                     _ = stopping.cancelled() => return,
                 }
-                engine.reap_workers().await;
+                match started.elapsed() >= lease {
+                    true => engine.reap_workers().await,
+                    false => {
+                        if let Err(e) = engine.refresh_remote_kinds().await {
+                            tracing::warn!(error = %Chain(&e), "reading the workers' kinds failed");
+                        }
+                    }
+                }
             }
         });
     }

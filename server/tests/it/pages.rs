@@ -94,7 +94,7 @@ fn page_paths(held: &[&Held]) -> Vec<String> {
         values
     };
     let mut paths = Vec::new();
-    for route in leptos_axum::generate_route_list(app::App) {
+    for route in server::routes::page_routes() {
         let mut filled = vec![String::new()];
         for segment in route.path().split('/').filter(|s| !s.is_empty()) {
             let param = segment
@@ -302,4 +302,29 @@ async fn every_page_answers_the_anonymous_user_of_an_open_server() {
         statuses(&anyone, "anonymous", "/no/such/page").await,
         [404, 404]
     );
+}
+
+/// Pages rendered while this process generates the app's routes (each in-process server of
+/// these tests builds a router) all end: generating them holds back the loading of every
+/// resource in the process while it runs, so it happens once, before any router exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_rendered_while_routes_are_generated_all_end() {
+    let app = app().start().await;
+    let anyone = app.session();
+    let generating = std::thread::spawn(|| {
+        for _ in 0..100 {
+            assert!(!server::routes::page_routes().is_empty());
+        }
+    });
+    let asks = (0..200).map(|i| {
+        let path = ["/", "/new", "/schedules", "/no/such/page"][i % 4];
+        ask(&anyone, "anonymous", LANGUAGES[i % 2], path)
+    });
+    let wrong: Vec<String> = futures::stream::iter(asks)
+        .buffer_unordered(8)
+        .filter_map(|answer| async move { answer.err() })
+        .collect()
+        .await;
+    generating.join().unwrap();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

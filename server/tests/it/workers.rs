@@ -1275,7 +1275,8 @@ async fn a_waiting_poll_hears_at_once_that_its_worker_was_disabled_or_its_token_
 }
 
 #[tokio::test]
-async fn headway_worker_goes_on_through_a_server_restart_without_losing_or_doubling_a_line() {
+async fn headway_worker_goes_on_through_a_server_restart_longer_than_its_lease_losing_or_doubling_no_line(
+) {
     let dir = tempfile::tempdir().unwrap();
     let database = crate::support::database(dir.path()).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -1285,11 +1286,13 @@ async fn headway_worker_goes_on_through_a_server_restart_without_losing_or_doubl
         .port();
     let addr = format!("127.0.0.1:{port}");
     let admin = "worker-restart-operator-token";
+    let lease = Duration::from_secs(8);
+    let lease_secs = lease.as_secs().to_string();
     let start = || {
         crate::support::Headway::start(
             &database,
             dir.path(),
-            &["--addr", &addr, "--lease-secs", "30"],
+            &["--addr", &addr, "--lease-secs", &lease_secs],
             &[("HEADWAY_ADMIN_TOKEN", admin)],
         )
     };
@@ -1318,6 +1321,9 @@ async fn headway_worker_goes_on_through_a_server_restart_without_losing_or_doubl
     );
     let (_, stopped) = server.terminate();
     assert!(stopped.success());
+    // Down for longer than the lease: the worker could not poll a server that was not running,
+    // and is not taken for gone for it.
+    tokio::time::sleep(lease + Duration::from_secs(1)).await;
     let server = start();
     let op = Session::with_token(&server.base, admin);
     let job = tokio::time::timeout(Duration::from_secs(120), op.wait_finished(&id))
