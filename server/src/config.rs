@@ -382,12 +382,12 @@ pub enum Command {
     /// 2 cancelled, 3 interrupted, 4 when it cannot be followed (no such job, the server
     /// unreachable for five minutes).
     Follow {
-        /// The job's id.
+        /// The job's id, or its first 8 characters or more (as the pages show it).
         id: String,
     },
     /// Asks a job to stop.
     Cancel {
-        /// The job's id.
+        /// The job's id, or its first 8 characters or more (as the pages show it).
         id: String,
     },
     /// The kinds, and pausing them: `headway kinds pause import_csv`, `headway kinds resume '*'`.
@@ -470,7 +470,8 @@ pub struct JobsArgs {
     /// Only jobs of this kind.
     #[arg(long)]
     pub kind: Option<String>,
-    /// Only jobs whose kind, parameters or error contain this text.
+    /// Only jobs whose message or error contains this text, or whose id starts with it (8
+    /// characters or more: a run's steps too).
     #[arg(long)]
     pub search: Option<String>,
     /// How many at most.
@@ -491,7 +492,8 @@ pub struct StartArgs {
     /// Above its kind's, only an operator's or an admin's token may start it.
     #[arg(long)]
     pub priority: Option<String>,
-    /// A job (by id) it runs after: it waits, queued, until that job ends (again for each).
+    /// A job it runs after (its id, or its first 8 characters or more): it waits, queued,
+    /// until that job ends (again for each).
     #[arg(long, value_name = "ID")]
     pub after: Vec<String>,
     /// With --after: start once they all `succeeded` (the default; if one does not, it is

@@ -1,9 +1,10 @@
 //! Jobs from a terminal: `headway jobs` (the caller's jobs, with the dashboard's filters),
 //! `headway start KIND --param NAME=VALUE… [--follow]`, `headway follow ID` and `headway cancel
-//! ID`. `follow` reads the job's event stream: on a terminal it draws a bar (with its rate and
-//! the time left) under the log as it comes; piped, it prints plain lines. A cut stream is
-//! resumed from the last event seen (`Last-Event-ID`), so nothing is missed or shown twice. It
-//! exits with [`exit_code`] of how the job ended.
+//! ID` (a job is named by its id, or its first 8 characters or more: [`job_id`]). `follow`
+//! reads the job's event stream: on a terminal it draws a bar (with its rate and the time left)
+//! under the log as it comes; piped, it prints plain lines. A cut stream is resumed from the last
+//! event seen (`Last-Event-ID`), so nothing is missed or shown twice. It exits with
+//! [`exit_code`] of how the job ended.
 
 use super::{params, printable, refused, Remote};
 use crate::config::{JobsArgs, StartArgs};
@@ -33,7 +34,7 @@ pub const GIVE_UP_AFTER: Duration = Duration::from_secs(300);
 /// A stream silent this long (keep-alives come every 15 s at most) is taken for cut.
 const SILENT_FOR: Duration = Duration::from_secs(45);
 
-/// `headway jobs`: one line per job, newest first.
+/// `headway jobs`: a header, then one line per job, newest first.
 pub async fn list(config: &Config, args: &JobsArgs) -> Result<String, String> {
     let remote = Remote::new(config)?;
     let query = model::HistoryQuery {
@@ -56,10 +57,18 @@ pub async fn list(config: &Config, args: &JobsArgs) -> Result<String, String> {
     if jobs.is_empty() {
         return Ok("no jobs".into());
     }
-    Ok(jobs.iter().map(row).collect::<Vec<_>>().join("\n"))
+    let header = format!(
+        "{:<36}  {:<11}  {:>6}  {:<26}  WHAT",
+        "ID", "STATUS", "DONE", "CREATED"
+    );
+    Ok(std::iter::once(header)
+        .chain(jobs.iter().map(row))
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
-/// One job in a line: id, status, progress, what it is, when it was made.
+/// One job in a line: id, status, progress, when it was made (in the terminal's zone), what it
+/// is.
 fn row(job: &Job) -> String {
     let progress = match job.progress.percent() {
         Some(p) => format!("{p:>5.1}%"),
@@ -70,8 +79,8 @@ fn row(job: &Job) -> String {
         "{}  {:<11}  {progress}  {}  {}",
         job.id,
         job.status.as_str(),
+        super::local_time::local(job.created_at),
         what(job),
-        created(job.created_at)
     )
 }
 
@@ -81,17 +90,6 @@ fn what(job: &Job) -> String {
         Some(title) => format!("{}: {title}", job.kind),
         None => job.kind.clone(),
     }
-}
-
-/// A time as UTC, to the second.
-fn created(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms / 1000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 /// `headway start`: starts a job; with `follow`, follows it and exits as [`exit_code`] says.
@@ -113,7 +111,11 @@ pub async fn start(config: &Config, args: &StartArgs) -> Result<i32, String> {
         body["priority"] = json!(priority);
     }
     if !args.after.is_empty() {
-        body["after"] = json!(args.after);
+        let mut after = Vec::with_capacity(args.after.len());
+        for id in &args.after {
+            after.push(job_id(&remote, id).await?);
+        }
+        body["after"] = json!(after);
     }
     if let Some(when) = &args.when {
         body["when"] = json!(when);
@@ -157,9 +159,60 @@ fn definition(path: &std::path::Path) -> Result<Value, String> {
     Ok(one)
 }
 
+/// The whole id of the job `given` names: its id, or the start of it (at least its first 8
+/// characters, as every page shows it), among the jobs the caller sees, a run's steps included.
+/// Why not, in a sentence: nothing or more than one job starts so.
+pub async fn job_id(remote: &Remote, given: &str) -> Result<String, String> {
+    let given = given.trim();
+    if model::JobId::parse(given).is_ok() {
+        return Ok(given.to_ascii_lowercase());
+    }
+    let start = given.to_ascii_lowercase();
+    let id_like = (MIN_ID_START..36).contains(&start.len())
+        && start.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    if !id_like {
+        return Err(format!(
+            "{:?} is not a job id: give its id, or its first {MIN_ID_START} characters or more",
+            printable(given)
+        ));
+    }
+    let query = model::HistoryQuery {
+        q: Some(start.clone()),
+        limit: Some(2),
+        ..Default::default()
+    };
+    let page = remote
+        .expect(
+            Method::GET,
+            &format!("/jobs?{}", query.to_query_string()),
+            None,
+            &[200],
+        )
+        .await?;
+    let ids: Vec<&str> = page["jobs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|j| j["id"].as_str())
+        .filter(|id| id.starts_with(&start))
+        .collect();
+    match ids.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => Err(format!("no job of yours has an id starting with {start}")),
+        more => Err(format!(
+            "more than one job has an id starting with {start} ({}): give more of it",
+            more.join(", ")
+        )),
+    }
+}
+
+/// The fewest characters of a job id that name it (the 8 every page shows).
+pub const MIN_ID_START: usize = 8;
+
 /// `headway cancel ID`: asks the job to stop.
 pub async fn cancel(config: &Config, id: &str) -> Result<String, String> {
     let remote = Remote::new(config)?;
+    let id = &job_id(&remote, id).await?;
     let job = remote
         .expect(Method::POST, &format!("/jobs/{id}/cancel"), None, &[200])
         .await?;
@@ -172,6 +225,13 @@ pub async fn cancel(config: &Config, id: &str) -> Result<String, String> {
 /// `headway follow ID`: shows the job live until it ends; the status to exit with.
 pub async fn follow(config: &Config, id: &str) -> Result<i32, String> {
     let remote = Remote::new(config)?;
+    let id = &match job_id(&remote, id).await {
+        Ok(id) => id,
+        Err(why) => {
+            eprintln!("headway: {why}");
+            return Ok(4);
+        }
+    };
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()

@@ -8,6 +8,7 @@
 pub mod jobs;
 pub mod kinds;
 pub mod limits;
+pub mod local_time;
 pub mod notice;
 pub mod report;
 pub mod run;

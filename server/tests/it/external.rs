@@ -889,9 +889,22 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
     let end =
         json!({"end": {"status": "failed", "error": {"code": "exit_2", "message": "disk full"}}});
     assert_eq!(report(&op, failed, &token, end).await.0, 200);
-    let (code, _, err) = app.client(&base, &["follow", failed]).await;
+    // Named by the 8 characters every page shows.
+    let (code, _, err) = app.client(&base, &["follow", &failed[..8]]).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("disk full"), "{err}");
+    for (short, why) in [
+        (&failed[..7], "its first 8 characters or more"),
+        ("not-an-id", "is not a job id"),
+        (
+            "ffffffff",
+            "no job of yours has an id starting with ffffffff",
+        ),
+    ] {
+        let (code, _, err) = app.client(&base, &["follow", short]).await;
+        assert_eq!(code, 4, "{short}: {err}");
+        assert!(err.contains(why), "{short}: {err}");
+    }
 
     // Cancelled: 2, through `headway cancel`.
     let (code, id, _) = app
@@ -924,9 +937,9 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
         }
     });
     until_status(&op, &id, "running").await;
-    let (code, out, _) = app.client(&base, &["cancel", &id]).await;
+    let (code, out, _) = app.client(&base, &["cancel", &id[..8]]).await;
     assert_eq!(code, 0);
-    assert!(out.contains(&id));
+    assert!(out.contains(&id), "{out}");
     let followed = tokio::time::timeout(Duration::from_secs(60), follower)
         .await
         .unwrap()
@@ -947,10 +960,32 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
         .await;
     assert_eq!(code, 4, "{err}");
 
-    let (code, out, _) = app.client(&base, &["jobs", "--status", "cancelled"]).await;
-    assert_eq!(code, 0);
-    assert_eq!(out.trim().lines().count(), 1, "{out}");
-    assert!(out.contains(&id) && out.contains("cancelled"), "{out}");
+    // A header, then the one cancelled job, made at the time the terminal's zone says.
+    let listed = tokio::process::Command::new(env!("CARGO_BIN_EXE_headway"))
+        .env_remove("HEADWAY_TOKEN")
+        .env("HEADWAY_ADMIN_TOKEN", app.admin_token())
+        .env("TZ", "Asia/Shanghai")
+        .args(["--server", &base, "jobs", "--status", "cancelled"])
+        .output()
+        .await
+        .unwrap();
+    assert!(listed.status.success());
+    let out = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let lines: Vec<&str> = out.trim().lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(header, ["ID", "STATUS", "DONE", "CREATED", "WHAT"], "{out}");
+    assert!(
+        lines[1].contains(&id) && lines[1].contains("cancelled"),
+        "{out}"
+    );
+    let made = op.job(&id).await["created_at"].as_i64().unwrap();
+    let shanghai = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let when = server::cli::local_time::in_zone(made, &shanghai);
+    assert!(
+        when.ends_with("+08:00") && lines[1].contains(&when),
+        "{when}: {out}"
+    );
     let (_, out, _) = app.client(&base, &["jobs", "--kind", "external"]).await;
     assert!(out.contains("external: vanishing"), "{out}");
 }

@@ -364,6 +364,19 @@ async fn a_run_starts_each_step_once_its_needs_succeeded_with_what_they_left() {
         assert_eq!(st["status"], "succeeded", "{st}");
     }
     assert_eq!(first["result"], json!({"n": 7}), "{first}");
+    // A search for a step's id finds it, though the history lists a run as one row.
+    let first_id = first["id"].as_str().unwrap();
+    let (_, found) = s.get(&format!("/api/v1/jobs?q={}", &first_id[..8])).await;
+    assert_eq!(found["jobs"][0]["id"], first_id, "{found}");
+    let (_, runs) = s.get("/api/v1/jobs?limit=100").await;
+    assert!(
+        runs["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|j| j["parent"].is_null()),
+        "{runs}"
+    );
     // Rendered from the first step's result once it succeeded, a number kept a number.
     assert_eq!(second["params"], json!({"n": 7}), "{second}");
     assert!(
