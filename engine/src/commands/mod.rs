@@ -26,6 +26,7 @@ pub mod secrets;
 pub mod sink;
 pub mod spawn;
 mod supervisor;
+pub mod tail;
 pub mod tqdm;
 
 pub use file::{duration, FileError, ProgressFrom};
@@ -68,13 +69,22 @@ pub struct Programs {
     spawner: spawn::Spawner,
     runs: PathBuf,
     grace: Duration,
+    /// The server's data folder (`--data-root`), made absolute, which every program is told in
+    /// `HEADWAY_DATA_ROOT`; none on a worker, which has no data folder of Headway's.
+    data_root: Option<PathBuf>,
 }
 
 impl Programs {
     /// Programs whose runs keep their folders under `runs`, stopped with `grace` between
-    /// `SIGTERM` and `SIGKILL`. What a Headway that died left running under `runs` is killed
-    /// first.
-    pub fn new(runs: PathBuf, grace: Duration) -> std::io::Result<Arc<Programs>> {
+    /// `SIGTERM` and `SIGKILL`, told the server's data folder `data_root` (relative to the
+    /// current folder, as the flag was given). What a Headway that died left running under
+    /// `runs` is killed first.
+    pub fn new(
+        runs: PathBuf,
+        grace: Duration,
+        data_root: Option<&Path>,
+    ) -> std::io::Result<Arc<Programs>> {
+        let data_root = data_root.map(std::path::absolute).transpose()?;
         {
             use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
             std::fs::DirBuilder::new()
@@ -103,6 +113,7 @@ impl Programs {
             spawner: spawn::Spawner::new(tokio::runtime::Handle::current())?,
             runs,
             grace,
+            data_root,
         }))
     }
 

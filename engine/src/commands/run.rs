@@ -12,17 +12,13 @@ use super::{Command, Programs, ProgressFrom};
 use crate::kinds::{JobContext, RunResult};
 use model::{JobError, LogLevel, ParamType};
 use serde_json::Value;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
 use std::sync::Arc;
 
 /// Variables a program gets from Headway's own environment, when they are set.
 const KEPT: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
-/// How many of the last stderr lines a failed job's message quotes.
-const TAIL_LINES: usize = 5;
-/// The longest message a failed job gets from stderr, in characters.
-const TAIL_CHARS: usize = 1000;
 
 fn failed(code: &str, message: String) -> JobError {
     JobError {
@@ -63,7 +59,7 @@ pub async fn run_on<S: Sink>(
         })?;
     let paths = inputs(&command, &params, sink, &dir).await?;
     let args = super::args::render_all(&command.args, &params, &paths);
-    let env = environment(&command, &params, &paths, &secrets, &job, &dir);
+    let env = environment(&command, &params, &paths, &secrets, &job, &dir, &programs);
     let spec = Spec {
         program: command.program.clone(),
         args,
@@ -102,7 +98,7 @@ pub async fn run_on<S: Sink>(
         tokio::spawn(lines::read(spawned.fd3, Source::Fd3, false, tx)),
     ];
     let mut state = State {
-        tail: VecDeque::new(),
+        tail: Default::default(),
         secrets: secrets.values().filter(|s| s.len() >= 4).cloned().collect(),
         published: HashMap::new(),
         outputs,
@@ -188,10 +184,10 @@ pub async fn run_on<S: Sink>(
                 None => Ok(()),
             };
         }
-        let message = state
-            .tail_message()
-            .unwrap_or_else(|| format!("the program exited with status {code}"));
-        return Err(failed(&format!("exit_{code}"), message));
+        return Err(failed(
+            &format!("exit_{code}"),
+            state.tail.exit_message(code),
+        ));
     }
     let signal = status.signal().unwrap_or(0);
     Err(failed(
@@ -269,6 +265,7 @@ fn environment(
     secrets: &HashMap<String, String>,
     job: &str,
     dir: &RunDir,
+    programs: &Programs,
 ) -> Vec<(String, OsString)> {
     let mut env: Vec<(String, OsString)> = Vec::new();
     for key in KEPT
@@ -298,13 +295,16 @@ fn environment(
     }
     env.push(("HEADWAY_JOB_ID".into(), job.into()));
     env.push(("HEADWAY_OUTPUT_DIR".into(), dir.outputs().into()));
+    if let Some(data) = &programs.data_root {
+        env.push(("HEADWAY_DATA_ROOT".into(), data.into()));
+    }
     env
 }
 
 /// What a run keeps while its program runs.
 struct State {
     /// The last stderr lines, for a failed job's message.
-    tail: VecDeque<String>,
+    tail: super::tail::StderrTail,
     /// Secret values, masked wherever the program prints them.
     secrets: Vec<String>,
     /// Outputs listed so far, with the size they had.
@@ -345,10 +345,7 @@ impl State {
                     self.bar(bar, sink).await;
                     return;
                 }
-                self.tail.push_back(text.clone());
-                if self.tail.len() > TAIL_LINES {
-                    self.tail.pop_front();
-                }
+                self.tail.push(&text);
                 sink.log(LogLevel::Warn, text).await;
             }
             Source::Fd3 => match protocol::parse(&text) {
@@ -503,20 +500,6 @@ impl State {
         for name in names {
             self.publish(&name, sink).await;
         }
-    }
-
-    fn tail_message(&self) -> Option<String> {
-        if self.tail.is_empty() {
-            return None;
-        }
-        let joined = self.tail.iter().cloned().collect::<Vec<_>>().join("\n");
-        let count = joined.chars().count();
-        Some(if count > TAIL_CHARS {
-            let skip = count - TAIL_CHARS;
-            format!("…{}", joined.chars().skip(skip).collect::<String>())
-        } else {
-            joined
-        })
     }
 }
 

@@ -18,6 +18,7 @@ use crate::config::RunArgs;
 use crate::Config;
 use engine::commands::lines::{self, Line, Source};
 use engine::commands::protocol::{self, Report as Said};
+use engine::commands::tail::StderrTail;
 use model::external::ReportEnd;
 use model::{JobError, JobStatus, LogLevel};
 use reqwest::Method;
@@ -186,6 +187,7 @@ async fn supervise(
     // this process stays to report how it ends.
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let mut status = None;
+    let mut tail = StderrTail::default();
     let mut lines_open = true;
     let mut stop_requested = false;
     let grace = tokio::time::sleep(Duration::from_secs(86_400));
@@ -195,7 +197,7 @@ async fn supervise(
             line = lines.recv(), if lines_open => match line {
                 Some(line) => {
                     reporter.room().await;
-                    take(line, reporter, args.tqdm);
+                    take(line, reporter, args.tqdm, &mut tail);
                 }
                 None => lines_open = false,
             },
@@ -252,10 +254,7 @@ async fn supervise(
         },
         (Some(code), _) => Ended {
             code,
-            end: failed(
-                &format!("exit_{code}"),
-                format!("the program exited with status {code}"),
-            ),
+            end: failed(&format!("exit_{code}"), tail.exit_message(code)),
         },
         (None, Some(sig)) if stopped => Ended {
             code: 128 + sig,
@@ -292,8 +291,9 @@ fn cancelled_end() -> ReportEnd {
 }
 
 /// Passes one line of the program's output on: to this terminal, and to the job (with
-/// `tqdm`, a bar drawn on stderr moves the job's bar instead).
-fn take(line: Line, reporter: &Reporter, tqdm: bool) {
+/// `tqdm`, a bar drawn on stderr moves the job's bar instead); a line of stderr is kept in
+/// `tail`, for the job's message if the program fails.
+fn take(line: Line, reporter: &Reporter, tqdm: bool, tail: &mut StderrTail) {
     let text = if line.cut > 0 {
         format!(
             "{} [cut: the line was longer than {} bytes; {} more dropped]",
@@ -317,6 +317,7 @@ fn take(line: Line, reporter: &Reporter, tqdm: bool) {
             }
             None => {
                 let _ = writeln!(std::io::stderr(), "{text}");
+                tail.push(&text);
                 reporter.log(LogLevel::Warn, text);
             }
         },
