@@ -7,9 +7,11 @@ import { Headway } from './headway';
 // its page shows the result and the output's link, and a refused value comes back at its field.
 
 const db = `target/e2e/commands-nojs-${Date.now()}.db`;
-const server = new Headway(12, db, {}, ['--commands', 'examples/commands/commands.toml']);
+// A data folder of its own, which the archive example is told (`--data-root`).
+const dataRoot = `target/e2e/commands-nojs-files-${Date.now()}`;
+const server = new Headway(12, db, {}, ['--commands', 'examples/commands/commands.toml', '--data-root', dataRoot]);
 const folder = `e2e-archive-nojs-${Date.now()}`;
-const folderPath = path.resolve(__dirname, '..', '..', 'data', 'files', folder);
+const folderPath = path.resolve(__dirname, '..', '..', dataRoot, folder);
 
 test.beforeAll(async () => {
   fs.mkdirSync(folderPath, { recursive: true });
@@ -18,7 +20,7 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => {
   await server.stop();
-  fs.rmSync(folderPath, { recursive: true, force: true });
+  fs.rmSync(path.resolve(__dirname, '..', '..', dataRoot), { recursive: true, force: true });
 });
 
 test('a command starts from its plain form and its output is listed on its page', async ({ page }) => {

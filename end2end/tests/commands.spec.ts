@@ -10,10 +10,12 @@ import { Headway } from './headway';
 // Cancel stops it.
 
 const db = `target/e2e/commands-${Date.now()}.db`;
-const server = new Headway(11, db, {}, ['--commands', 'examples/commands/commands.toml']);
-// The archive example reads the repository's data folder.
+// A data folder of its own: the archive example packs a folder of the server's data folder
+// (`--data-root`), which the server tells it, not the repository's.
+const dataRoot = `target/e2e/commands-files-${Date.now()}`;
+const server = new Headway(11, db, {}, ['--commands', 'examples/commands/commands.toml', '--data-root', dataRoot]);
 const folder = `e2e-archive-${Date.now()}`;
-const folderPath = path.resolve(__dirname, '..', '..', 'data', 'files', folder);
+const folderPath = path.resolve(__dirname, '..', '..', dataRoot, folder);
 
 test.beforeAll(async () => {
   fs.mkdirSync(folderPath, { recursive: true });
@@ -22,7 +24,7 @@ test.beforeAll(async () => {
 });
 test.afterAll(async () => {
   await server.stop();
-  fs.rmSync(folderPath, { recursive: true, force: true });
+  fs.rmSync(path.resolve(__dirname, '..', '..', dataRoot), { recursive: true, force: true });
 });
 
 async function openKind(page: Page, title: string, kind: string) {

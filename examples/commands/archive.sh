@@ -12,7 +12,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 folder="${1:-}"
-data="${DATA_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/data/files}"
+# The server's data folder (--data-root); run by hand, the repository's data/files.
+data="${HEADWAY_DATA_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/data/files}"
 
 case "$folder" in
   "" | /* | ..* | */..* ) echo "the folder must be a path inside the data folder, not \"$folder\"" >&2; exit 2 ;;

@@ -58,11 +58,13 @@ pub struct Config {
     #[arg(long, env = "HEADWAY_DATA_ROOT", default_value = "data/files")]
     pub data_root: PathBuf,
 
-    /// The folder of uploaded files and of the files jobs write; created if missing. Every
-    /// process sharing a database must be given the same folder, on a volume they all mount
-    /// (see docs/DEPLOY.md): a process whose folder is not the database's refuses to start.
-    #[arg(long, env = "HEADWAY_FILE_STORE", default_value = "data/store")]
-    pub file_store: PathBuf,
+    /// The folder of uploaded files and of the files jobs write; created if missing. Default:
+    /// `store` beside a SQLite database (`data/store` for the default database), `data/store`
+    /// on PostgreSQL. Every process sharing a database must be given the same folder, on a
+    /// volume they all mount (see docs/DEPLOY.md): a process whose folder is not the
+    /// database's refuses to start.
+    #[arg(long, env = "HEADWAY_FILE_STORE")]
+    pub file_store: Option<PathBuf>,
 
     /// The largest file one upload may be, in bytes (default 1 GiB).
     #[arg(long, env = "HEADWAY_MAX_UPLOAD_BYTES", default_value_t = 1 << 30,
@@ -704,6 +706,14 @@ impl From<ScopeName> for model::TokenScope {
 }
 
 impl Config {
+    /// The file store: `--file-store`, or `store` beside a SQLite database, or `data/store`.
+    pub fn file_store(&self) -> PathBuf {
+        self.file_store.clone().unwrap_or_else(|| {
+            engine::store::local_dir(&self.database_url)
+                .map_or_else(|| PathBuf::from("data/store"), |dir| dir.join("store"))
+        })
+    }
+
     /// The defaults, as if started with no flags and no environment (for tests).
     pub fn for_tests(database_url: String) -> Config {
         Config {
@@ -715,7 +725,7 @@ impl Config {
             max_running: 16,
             kind_limits: Vec::new(),
             data_root: PathBuf::from("data/files"),
-            file_store: PathBuf::from("data/store"),
+            file_store: None,
             max_upload_bytes: 1 << 30,
             upload_quota_bytes: 10 << 30,
             unused_upload_secs: 86_400,
@@ -825,5 +835,36 @@ mod tests {
         assert_eq!(config.auth_mode(), AuthMode::Open);
         let parsed = Config::try_parse_from(["headway", "--auth", "accounts"]).unwrap();
         assert_eq!(parsed.auth_mode(), AuthMode::Accounts);
+    }
+
+    #[test]
+    fn the_file_store_is_beside_a_sqlite_database_unless_given() {
+        let store = |args: &[&str]| {
+            let mut all = vec!["headway"];
+            all.extend(args);
+            Config::try_parse_from(all).unwrap().file_store()
+        };
+        assert_eq!(store(&[]), PathBuf::from("data/store"));
+        assert_eq!(
+            store(&["--database-url", "sqlite:///var/lib/headway/h.db?mode=rwc"]),
+            PathBuf::from("/var/lib/headway/store")
+        );
+        assert_eq!(
+            store(&["--database-url", "sqlite://other/h.db"]),
+            PathBuf::from("other/store")
+        );
+        assert_eq!(
+            store(&["--database-url", "postgres://h@localhost/h"]),
+            PathBuf::from("data/store")
+        );
+        assert_eq!(
+            store(&[
+                "--database-url",
+                "sqlite://other/h.db",
+                "--file-store",
+                "/srv/files"
+            ]),
+            PathBuf::from("/srv/files")
+        );
     }
 }

@@ -148,6 +148,7 @@ impl Server {
         let programs = Programs::new(
             Programs::default_runs(),
             Duration::from_millis(config.cancel_grace_ms),
+            Some(&config.data_root),
         )
         .map_err(StartError::Programs)?;
         let commands = Commands {
@@ -246,7 +247,7 @@ impl Server {
             max_queued_per_user: config.max_queued_per_user,
             max_running_per_user: config.max_running_per_user.map(|n| n as usize),
             tags: model::tags::checked(&config.tags).map_err(StartError::Tags)?,
-            file_store: config.file_store.clone(),
+            file_store: config.file_store(),
             uploads: UploadLimits {
                 max_bytes: config.max_upload_bytes,
                 quota: config.upload_quota_bytes,

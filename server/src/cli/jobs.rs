@@ -353,6 +353,12 @@ struct View {
     /// The job's end as a snapshot or a `job` event said it: the events replayed after it
     /// are still shown, until its `done` or the end of the stream.
     ended: Option<JobStatus>,
+    /// Its attempt, of how many it may have (`attempt 2 of 3` when it has more than one).
+    attempt: (u32, u32),
+    /// Queued again, waiting to be tried again: no rate is counted meanwhile.
+    waiting: bool,
+    /// The last attempt seen running.
+    running: u32,
 }
 
 impl View {
@@ -365,6 +371,9 @@ impl View {
             printed: None,
             seq: 0,
             ended: None,
+            attempt: (0, 0),
+            waiting: false,
+            running: 0,
         }
     }
 
@@ -409,6 +418,39 @@ impl View {
     }
 
     fn job(&mut self, job: &Job) -> Option<JobStatus> {
+        // Another attempt: said once, and its rate counted from its own start, not over the
+        // wait before it.
+        let attempt = (job.attempt, job.max_attempts);
+        let waiting = job.status == JobStatus::Queued && job.next_attempt_at.is_some();
+        if attempt != self.attempt || waiting != self.waiting {
+            self.first = None;
+        }
+        if waiting && !self.waiting {
+            if let Some(last) = job.attempts.last() {
+                let why = last
+                    .error
+                    .as_ref()
+                    .map(|e| format!(" ({}: {})", e.code, e.message))
+                    .unwrap_or_default();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64);
+                let wait = job.next_attempt_at.unwrap_or(now) - now;
+                self.note(&format!(
+                    "attempt {} of {} failed{why}; the next starts in about {}",
+                    last.n,
+                    job.max_attempts,
+                    duration(wait as f64 / 1000.0)
+                ));
+            }
+        }
+        if job.status == JobStatus::Running && job.attempt > 1 && job.attempt > self.running {
+            self.note(&format!("attempt {} of {}", job.attempt, job.max_attempts));
+        }
+        if job.status == JobStatus::Running {
+            self.running = self.running.max(job.attempt);
+        }
+        (self.attempt, self.waiting) = (attempt, waiting);
         self.sample(ProgressEvent::new(&job.id, &job.progress));
         if job.status.is_terminal() && self.ended.is_none() {
             if let Some(error) = &job.error {
@@ -448,7 +490,7 @@ impl View {
             }
             _ => format!("{} {unit}", p.current),
         };
-        if let Some((at, from)) = self.first {
+        if let Some((at, from)) = self.first.filter(|_| !self.waiting) {
             let secs = at.elapsed().as_secs_f64();
             let done = p.current.saturating_sub(from);
             if secs >= 1.0 && done > 0 {
@@ -459,6 +501,14 @@ impl View {
                     text.push_str(&format!(" · about {} left", duration(left)));
                 }
             }
+        }
+        if self.waiting {
+            text.push_str(" · waiting to be tried again");
+        } else if self.attempt.0 > 1 {
+            text.push_str(&format!(
+                " · attempt {} of {}",
+                self.attempt.0, self.attempt.1
+            ));
         }
         if !p.message.is_empty() {
             text.push_str(&format!(" · {}", p.message));

@@ -156,6 +156,7 @@ async fn arguments_arrive_literally_and_the_environment_holds_only_what_is_liste
     names.sort();
     let allowed = [
         "GREETING",
+        "HEADWAY_DATA_ROOT",
         "HEADWAY_JOB_ID",
         "HEADWAY_OUTPUT_DIR",
         "HEADWAY_PARAM_MODE",
@@ -176,6 +177,12 @@ async fn arguments_arrive_literally_and_the_environment_holds_only_what_is_liste
     let env = String::from_utf8_lossy(&env).to_string();
     assert!(env.contains(&format!("HEADWAY_JOB_ID={id}\0")));
     assert!(env.contains("GREETING=hello\0"));
+    // The server's data folder, whatever folder the server was started in.
+    let data_root = std::path::absolute(app.data_root()).unwrap();
+    assert!(
+        env.contains(&format!("HEADWAY_DATA_ROOT={}\0", data_root.display())),
+        "{env}"
+    );
     assert!(env.contains(&format!("HEADWAY_PARAM_TEXT={nasty}\0")));
     // A fresh folder of its own, gone once the run ended.
     let cwd = String::from_utf8(output(&s, &id, "cwd.txt").await).unwrap();

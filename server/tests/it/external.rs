@@ -468,6 +468,8 @@ async fn headway_run_reports_a_programs_output_progress_result_and_exit_status()
     assert_eq!(job["kind"], "external");
     assert_eq!(job["status"], "failed");
     assert_eq!(job["error"]["code"], "exit_3");
+    // Why it failed, in the program's own words: its last line on stderr.
+    assert_eq!(job["error"]["message"], "oops", "{job}");
     assert_eq!(job["params"]["title"], "copy");
     assert_eq!(job["params"]["params"]["where"], "here");
     assert_eq!(job["progress"]["current"], 4);

@@ -50,7 +50,7 @@ pub fn app() -> Spawn {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut config = Config::for_tests(String::new());
     config.data_root = dir.path().join("files");
-    config.file_store = dir.path().join("store");
+    config.file_store = Some(dir.path().join("store"));
     // A site of its own, so that static files are served as in a deployment, whatever has been
     // built.
     let pkg = dir.path().join("site/pkg");
@@ -132,7 +132,10 @@ impl App {
 
     /// The server's file store (`--file-store`).
     pub fn file_store(&self) -> &std::path::Path {
-        &self.config.file_store
+        self.config
+            .file_store
+            .as_deref()
+            .expect("a test's server is given its file store")
     }
 
     /// Connections open now.

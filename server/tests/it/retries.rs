@@ -306,3 +306,43 @@ async fn an_attempt_cut_by_a_shutdown_is_tried_again_after_the_restart() {
     assert_eq!(first["error"]["code"], "interrupted", "{done}");
     assert_eq!(done["attempt"], 2);
 }
+
+/// `headway follow` says each attempt that failed, why, and when the next starts, then each
+/// attempt as it starts; its exit is the job's end.
+#[tokio::test]
+async fn headway_follow_says_each_attempt_and_why_the_last_failed() {
+    let app = app().kind::<Flaky>().start().await;
+    let s = app.session();
+    let (status, job) = flaky(&s, json!({"fail": 2, "code": "flaky"}), None).await;
+    assert_eq!(status, 201, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    assert_eq!(s.wait_finished(&id).await["status"], "succeeded");
+    // Followed once it ended, the job's whole stream is replayed: every attempt, in order.
+    let (code, out, err) = app.client(&app.base, &["follow", &id]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["attempt 1 begins", "attempt 2 begins", "attempt 3 begins"],
+        "{err}"
+    );
+    let said: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("headway: "))
+        .collect();
+    let failed = |n: u32| {
+        format!("attempt {n} of 4 failed (flaky: attempt {n} failed); the next starts in about")
+    };
+    let at = |what: &str| {
+        said.iter()
+            .position(|l| l.starts_with(what))
+            .unwrap_or_else(|| panic!("{what:?} is not said: {err}"))
+    };
+    let order = [
+        at(&failed(1)),
+        at("attempt 2 of 4"),
+        at(&failed(2)),
+        at("attempt 3 of 4"),
+        at("the job succeeded"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}: {err}");
+}

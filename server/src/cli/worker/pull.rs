@@ -48,6 +48,7 @@ pub async fn run(config: &Config, args: &WorkerArgs) -> Result<i32, String> {
     let programs = Programs::new(
         Programs::default_runs(),
         Duration::from_secs(args.grace_secs),
+        None,
     )
     .map_err(|e| format!("cannot prepare the folder of runs: {e}"))?;
     let hello = Hello {
