@@ -5,8 +5,17 @@ use crate::committer::WriteError;
 use crate::store::StoreError;
 use model::{AppError, ErrorCode};
 
-/// A read the store failed: a generic error for the caller, the failure its cause.
+/// A read the store failed: a generic error for the caller, the failure its cause. One that
+/// found every connection busy for the pool's whole wait is a 503 to try again shortly (a
+/// flood of reads), not a fault of the server's.
 pub(crate) fn read_failed(e: StoreError) -> AppError {
+    if e.is_busy() {
+        return AppError::new(
+            ErrorCode::Unavailable,
+            "the server is too busy to answer now; try again in a moment",
+        )
+        .retry_after(1);
+    }
     AppError::internal_because("a store query failed", e)
 }
 

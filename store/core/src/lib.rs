@@ -96,6 +96,15 @@ impl StoreError {
             source: None,
         }
     }
+
+    /// Whether it failed only because no connection of the pool came free within its wait: the
+    /// database is sound, the server too busy to ask it now.
+    pub fn is_busy(&self) -> bool {
+        self.source
+            .as_deref()
+            .and_then(|e| e.downcast_ref::<sqlx::Error>())
+            .is_some_and(|e| matches!(e, sqlx::Error::PoolTimedOut))
+    }
 }
 
 impl std::fmt::Display for StoreError {
@@ -113,6 +122,18 @@ impl std::error::Error for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(test)]
+mod busy_tests {
+    use super::StoreError;
+
+    #[test]
+    fn only_a_pool_that_found_no_free_connection_is_busy() {
+        assert!(StoreError::new("reading a job", sqlx::Error::PoolTimedOut).is_busy());
+        assert!(!StoreError::new("reading a job", sqlx::Error::RowNotFound).is_busy());
+        assert!(!StoreError::msg("a bad row").is_busy());
+    }
+}
 
 /// An id read back from a row. Headway stores only ids it parsed or drew, so one that does not
 /// parse is a corrupted row: reading it fails, as reading a row the driver cannot decode does.
