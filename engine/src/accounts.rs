@@ -571,7 +571,7 @@ fn no_such_user(name: &str) -> AppError {
 }
 
 fn failed(what: &'static str) -> impl Fn(crate::store::StoreError) -> AppError {
-    move |e| AppError::internal_because(format!("could not {what}"), e)
+    move |e| crate::failures::store_failed(format!("could not {what}"), e)
 }
 
 #[cfg(test)]

@@ -38,7 +38,8 @@ pub struct HistoryQuery {
     #[serde(default)]
     #[cfg_attr(feature = "schemars", schemars(regex(pattern = ID_OR_NOTHING_PATTERN)))]
     pub parent: Option<String>,
-    /// The start of a job id, or a part of its message.
+    /// The start of a job id (8 characters or more; a run's steps are found too), or a part of
+    /// its message or error.
     #[cfg_attr(feature = "schemars", schemars(length(max = MAX_SEARCH)))]
     pub q: Option<String>,
     /// The jobs that ended with this error code (`bad_header`).

@@ -317,16 +317,6 @@ pub fn job_filter(q: &HistoryQuery) -> Result<JobFilter, AppError> {
         .transpose()
         .map_err(|_| AppError::bad_request("schedule must be a schedule's id"))?;
     let steps = match key(&q.parent) {
-        // A search for a job's id finds it wherever it is, a run's step too.
-        None if search.as_deref().is_some_and(|s| {
-            matches!(
-                crate::store::Search::parse(s),
-                crate::store::Search::IdPrefix { .. }
-            )
-        }) =>
-        {
-            crate::store::Steps::All
-        }
         None => crate::store::Steps::None,
         Some(run) => crate::store::Steps::Of(
             JobId::parse(&run).map_err(|_| AppError::bad_request("parent must be a job's id"))?,

@@ -576,6 +576,12 @@ impl Jobs {
                 tracing::warn!(error = %Chain(&e), "looking for workers that are gone failed")
             }
         }
+        self.read_worker_kinds().await;
+    }
+
+    /// Makes the kinds of the registered workers this process's, saying in the log if it could
+    /// not read them (the next look tries again).
+    async fn read_worker_kinds(&self) {
         if let Err(e) = self.refresh_remote_kinds().await {
             tracing::warn!(error = %Chain(&e), "reading the workers' kinds failed");
         }
@@ -600,11 +606,7 @@ impl Jobs {
                 }
                 match started.elapsed() >= lease {
                     true => engine.reap_workers().await,
-                    false => {
-                        if let Err(e) = engine.refresh_remote_kinds().await {
-                            tracing::warn!(error = %Chain(&e), "reading the workers' kinds failed");
-                        }
-                    }
+                    false => engine.read_worker_kinds().await,
                 }
             }
         });

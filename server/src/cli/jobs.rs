@@ -37,28 +37,22 @@ const SILENT_FOR: Duration = Duration::from_secs(45);
 /// `headway jobs`: a header, then one line per job, newest first.
 pub async fn list(config: &Config, args: &JobsArgs) -> Result<String, String> {
     let remote = Remote::new(config)?;
-    let query = model::HistoryQuery {
-        status: args.status.clone(),
-        kind: args.kind.clone(),
-        q: args.search.clone(),
-        limit: Some(args.limit),
-        ..Default::default()
-    };
-    let page = remote
-        .expect(
-            Method::GET,
-            &format!("/jobs?{}", query.to_query_string()),
-            None,
-            &[200],
-        )
-        .await?;
-    let jobs: Vec<Job> = serde_json::from_value(page["jobs"].clone())
-        .map_err(|e| format!("the server answered jobs this client cannot read: {e}"))?;
+    let jobs = history(
+        &remote,
+        model::HistoryQuery {
+            status: args.status.clone(),
+            kind: args.kind.clone(),
+            q: args.search.clone(),
+            limit: Some(args.limit),
+            ..Default::default()
+        },
+    )
+    .await?;
     if jobs.is_empty() {
         return Ok("no jobs".into());
     }
     let header = format!(
-        "{:<36}  {:<11}  {:>6}  {:<26}  WHAT",
+        "{:<36}  {:<11}  {:>6}  {:<25}  WHAT",
         "ID", "STATUS", "DONE", "CREATED"
     );
     Ok(std::iter::once(header)
@@ -79,7 +73,7 @@ fn row(job: &Job) -> String {
         "{}  {:<11}  {progress}  {}  {}",
         job.id,
         job.status.as_str(),
-        super::local_time::local(job.created_at),
+        super::local_time(job.created_at),
         what(job),
     )
 }
@@ -159,6 +153,20 @@ fn definition(path: &std::path::Path) -> Result<Value, String> {
     Ok(one)
 }
 
+/// The caller's jobs that `query` asks for (`GET /jobs`), as the server lists them.
+async fn history(remote: &Remote, query: model::HistoryQuery) -> Result<Vec<Job>, String> {
+    let page = remote
+        .expect(
+            Method::GET,
+            &format!("/jobs?{}", query.to_query_string()),
+            None,
+            &[200],
+        )
+        .await?;
+    serde_json::from_value(page["jobs"].clone())
+        .map_err(|e| format!("the server answered jobs this client cannot read: {e}"))
+}
+
 /// The whole id of the job `given` names: its id, or the start of it (at least its first 8
 /// characters, as every page shows it), among the jobs the caller sees, a run's steps included.
 /// Why not, in a sentence: nothing or more than one job starts so.
@@ -168,12 +176,15 @@ pub async fn job_id(remote: &Remote, given: &str) -> Result<String, String> {
         return Ok(given.to_ascii_lowercase());
     }
     let start = given.to_ascii_lowercase();
-    let id_like = (MIN_ID_START..36).contains(&start.len())
-        && start.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    if !id_like {
+    // What the server reads as the start of an id: the same rule.
+    if !matches!(
+        engine::store::Search::parse(&start),
+        engine::store::Search::IdPrefix { .. }
+    ) {
         return Err(format!(
-            "{:?} is not a job id: give its id, or its first {MIN_ID_START} characters or more",
-            printable(given)
+            "{:?} is not a job id: give its id, or its first {} characters or more",
+            printable(given),
+            engine::store::Search::MIN_ID_START
         ));
     }
     let query = model::HistoryQuery {
@@ -181,21 +192,8 @@ pub async fn job_id(remote: &Remote, given: &str) -> Result<String, String> {
         limit: Some(2),
         ..Default::default()
     };
-    let page = remote
-        .expect(
-            Method::GET,
-            &format!("/jobs?{}", query.to_query_string()),
-            None,
-            &[200],
-        )
-        .await?;
-    let ids: Vec<&str> = page["jobs"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|j| j["id"].as_str())
-        .filter(|id| id.starts_with(&start))
-        .collect();
+    let jobs = history(remote, query).await?;
+    let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
     match ids.as_slice() {
         [one] => Ok(one.to_string()),
         [] => Err(format!("no job of yours has an id starting with {start}")),
@@ -205,9 +203,6 @@ pub async fn job_id(remote: &Remote, given: &str) -> Result<String, String> {
         )),
     }
 }
-
-/// The fewest characters of a job id that name it (the 8 every page shows).
-pub const MIN_ID_START: usize = 8;
 
 /// `headway cancel ID`: asks the job to stop.
 pub async fn cancel(config: &Config, id: &str) -> Result<String, String> {
@@ -432,9 +427,7 @@ impl View {
                     .as_ref()
                     .map(|e| format!(" ({}: {})", e.code, e.message))
                     .unwrap_or_default();
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis() as i64);
+                let now = engine::now_ms();
                 let wait = job.next_attempt_at.unwrap_or(now) - now;
                 self.note(&format!(
                     "attempt {} of {} failed{why}; the next starts in about {}",

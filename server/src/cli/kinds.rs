@@ -55,11 +55,11 @@ fn what(kind: &str) -> String {
     }
 }
 
-/// "paused by ada since 2026-11-24 22:02:00 +08:00" (in the terminal's zone).
+/// "paused by ada since 2026-11-24T22:02:00+08:00" (in the terminal's zone).
 fn paused(pause: &serde_json::Value) -> String {
     format!(
         "paused by {} since {}",
         pause["paused_by"].as_str().unwrap_or("?"),
-        super::local_time::local(pause["paused_at"].as_i64().unwrap_or(0))
+        super::local_time(pause["paused_at"].as_i64().unwrap_or(0))
     )
 }

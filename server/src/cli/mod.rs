@@ -8,7 +8,6 @@
 pub mod jobs;
 pub mod kinds;
 pub mod limits;
-pub mod local_time;
 pub mod notice;
 pub mod report;
 pub mod run;
@@ -225,6 +224,13 @@ pub fn printable_lines(text: &str) -> String {
 /// a mark that reorders the text around it.
 fn unsafe_on_terminal(c: char) -> bool {
     (c.is_control() && c != '\t') || model::is_format_mark(c)
+}
+
+/// A time (Unix ms) as the command line prints it: RFC 3339 in the zone of the terminal that
+/// runs it (`TZ`, or the machine's own), so that a line pasted elsewhere still names its moment:
+/// `2026-11-28T20:31:05+08:00`.
+pub fn local_time(ms: i64) -> String {
+    engine::schedules::rfc_3339(ms, &jiff::tz::TimeZone::system())
 }
 
 #[cfg(test)]

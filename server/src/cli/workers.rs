@@ -30,7 +30,7 @@ pub async fn run(config: &Config, command: &WorkersCommand) -> Result<String, St
                         true => "-".to_string(),
                         false => w.tags.join(","),
                     },
-                    super::local_time::local(w.last_seen_at)
+                    super::local_time(w.last_seen_at)
                 ));
             }
             Ok(out)
@@ -60,7 +60,7 @@ pub async fn run(config: &Config, command: &WorkersCommand) -> Result<String, St
             let mut out = format!("{:<34} {:<24} STATE", "ID", "NAME");
             for t in tokens {
                 let state = match t.revoked_at {
-                    Some(at) => format!("revoked {}", super::local_time::local(at)),
+                    Some(at) => format!("revoked {}", super::local_time(at)),
                     None => "in force".to_string(),
                 };
                 out.push_str(&format!("\n{:<34} {:<24} {state}", t.id, t.name));

@@ -983,7 +983,7 @@ async fn headway_follow_exits_as_the_job_ended_and_headway_jobs_lists_them() {
     );
     let made = op.job(&id).await["created_at"].as_i64().unwrap();
     let shanghai = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
-    let when = server::cli::local_time::in_zone(made, &shanghai);
+    let when = engine::schedules::rfc_3339(made, &shanghai);
     assert!(
         when.ends_with("+08:00") && lines[1].contains(&when),
         "{when}: {out}"

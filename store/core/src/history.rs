@@ -105,8 +105,11 @@ fn conditions<'a, DB: Database>(
         q.push(" AND schedule_id = ")
             .push_bind(schedule.as_str().to_string());
     }
+    let search = filter.search.as_deref().map(Search::parse);
     match &filter.steps {
         crate::Steps::All => {}
+        // A search for a job's id finds it wherever it is, a run's step too.
+        crate::Steps::None if matches!(search, Some(Search::IdPrefix { .. })) => {}
         crate::Steps::None => {
             q.push(" AND parent_id IS NULL");
         }
@@ -118,7 +121,7 @@ fn conditions<'a, DB: Database>(
     if let Some(code) = &filter.error_code {
         q.push(" AND error_code = ").push_bind(code.clone());
     }
-    match filter.search.as_deref().map(Search::parse) {
+    match search {
         // A job id or the start of one: a range on the unique index of ids.
         Some(Search::IdPrefix { low, high }) => {
             q.push(" AND id >= ")

@@ -876,12 +876,16 @@ pub enum Search {
 }
 
 impl Search {
-    /// At least 8 characters of a UUID (hex digits and dashes) search ids; anything else
-    /// searches messages.
+    /// The fewest characters of an id that search ids (the 8 every page shows).
+    pub const MIN_ID_START: usize = 8;
+
+    /// At least [`Search::MIN_ID_START`] characters of a UUID (hex digits and dashes) search
+    /// ids; anything else searches messages.
     pub fn parse(search: &str) -> Search {
         let s = search.trim().to_ascii_lowercase();
-        let id_like =
-            s.len() >= 8 && s.len() <= 36 && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+        let id_like = s.len() >= Search::MIN_ID_START
+            && s.len() <= 36
+            && s.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
         if id_like {
             // Dashes and hex digits are ASCII: bumping the last byte gives the end of the range.
             let mut high = s.clone().into_bytes();
