@@ -16,6 +16,9 @@ SCHEMATHESIS_VERSION=4.32.5
 STANDARDWEBHOOKS_VERSION=1.1.0
 # The Python client generator a test builds a client with from the API's document.
 OPENAPI_PYTHON_CLIENT_VERSION=0.29.1
+# SQLite as the server bundles it (3.46, libsqlite3-sys), for the schema `make sqlx-check`
+# builds: Debian's is older than the migrations' FTS5 options.
+APSW_VERSION=3.46.1.0
 export PATH="$PWD/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
@@ -116,8 +119,9 @@ if [ "$what" = test ]; then
     apt_install postgresql
   fi
   # Python tools from PyPI, in a virtualenv of Debian's Python under .tools/: the API fuzzer
-  # (scripts/fuzz-api.sh: Schemathesis), the webhook tests' verifier (standardwebhooks) and the
-  # client generator a test builds a Python client with (openapi-python-client).
+  # (scripts/fuzz-api.sh: Schemathesis), the webhook tests' verifier (standardwebhooks), the
+  # client generator a test builds a Python client with (openapi-python-client) and the SQLite
+  # the schema check builds its scratch database with (apsw).
   if ! /usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null; then
     step "installing Python's venv"
     apt_install python3-venv
@@ -135,6 +139,10 @@ if [ "$what" = test ]; then
   if [ "$(venv_version openapi-python-client)" != "$OPENAPI_PYTHON_CLIENT_VERSION" ]; then
     step "installing openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION into .tools/venv"
     .tools/venv/bin/pip install --quiet --disable-pip-version-check "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION"
+  fi
+  if [ "$(venv_version apsw)" != "$APSW_VERSION" ]; then
+    step "installing apsw $APSW_VERSION into .tools/venv"
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check "apsw==$APSW_VERSION"
   fi
   if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/@axe-core/playwright ] \
     || [ ! -d end2end/node_modules/openapi-typescript ] || [ ! -d end2end/node_modules/openapi-fetch ]; then

@@ -45,12 +45,15 @@ if [ "${HEADWAY_SQLX_POSTGRES:-}" = 1 ]; then
   exit 0
 fi
 
-python3 - "$scratch/schema.db" migrations/sqlite/*.sql <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
+# The scratch database is made by the SQLite the server bundles (apsw's, installed by
+# `scripts/setup.sh test`), which knows the migrations' FTS5 options.
+python=.tools/venv/bin/python
+"$python" -c 'import apsw' 2>/dev/null || { echo "sqlx-prepare: no apsw in .tools/venv (scripts/setup.sh test)" >&2; exit 1; }
+"$python" - "$scratch/schema.db" migrations/sqlite/*.sql <<'PY'
+import apsw, sys
+db = apsw.Connection(sys.argv[1])
 for path in sys.argv[2:]:
-    db.executescript(open(path).read())
-db.commit()
+    db.execute(open(path).read())
 PY
 expand store-sqlite "sqlite://$scratch/schema.db" store/sqlite
 

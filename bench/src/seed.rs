@@ -128,6 +128,13 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) 
                 "bytes",
             )
         }
+        _ if rng.below(2) == 0 => {
+            // A program run elsewhere under a title in Chinese (`headway run --title`).
+            let parts = 1 + rng.below(500);
+            let p = json!({"title": format!("夜间备份 {}", rng.below(100)),
+                           "command": "backup.sh --full", "params": {"db": "main"}});
+            ("external", p, parts, "parts")
+        }
         _ => {
             let rows = 10 + rng.below(200_000);
             let p = json!({"database": "imports.db",
@@ -194,6 +201,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) 
         "demo" => format!("step {current} of {total}"),
         "batch" => format!("{current} of {total} items hashed"),
         "checksum" => format!("{} files", 1 + current / 3_000_000),
+        "external" => format!("{current} of {total} parts copied"),
         _ => format!("{current} rows imported"),
     };
     let started_at = created_at + rng.below(2_000) as i64;

@@ -38,8 +38,9 @@ pub struct HistoryQuery {
     #[serde(default)]
     #[cfg_attr(feature = "schemars", schemars(regex(pattern = ID_OR_NOTHING_PATTERN)))]
     pub parent: Option<String>,
-    /// The start of a job id (8 characters or more; a run's steps are found too), or a part of
-    /// its message or error.
+    /// The start of a job id (8 characters or more; a run's steps are found too), or text found
+    /// anywhere, without regard to case, in a job's id, kind, step, parameters (a title among
+    /// them), error code or message, or in the title of its kind or workflow in any language.
     #[cfg_attr(feature = "schemars", schemars(length(max = MAX_SEARCH)))]
     pub q: Option<String>,
     /// The jobs that ended with this error code (`bad_header`).

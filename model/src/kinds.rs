@@ -114,6 +114,21 @@ pub struct KindInfo {
     pub on_workers: bool,
 }
 
+impl KindInfo {
+    /// Whether `text` (already lowercase) is in its name or its title, in any language it
+    /// has one: a search for it finds the kind's jobs.
+    pub fn is_named_by(&self, text: &str) -> bool {
+        let has = |s: &str| s.to_lowercase().contains(text);
+        has(&self.name)
+            || has(&self.title)
+            || self
+                .translations
+                .values()
+                .filter_map(|t| t.title.as_deref())
+                .any(has)
+    }
+}
+
 /// A kind's words in one language; what is not given stays as the kind says it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]

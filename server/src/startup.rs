@@ -158,6 +158,17 @@ impl Server {
             workflows_file: config.workflows.clone(),
             workflows: Default::default(),
         };
+        // The built-in kinds' titles in every language of the pages: a search finds their jobs
+        // by the title a reader sees.
+        for kind in kinds.infos() {
+            for lang in app::i18n::Lang::ALL {
+                if let Some(title) =
+                    app::i18n::Text::of(lang).lookup(&format!("kind-{}", kind.name))
+                {
+                    kinds.also_titled(&kind.name, title);
+                }
+            }
+        }
         if let Some(n) = commands.reload().map_err(StartError::Commands)? {
             tracing::info!(commands = n, "read the commands file");
         }

@@ -646,6 +646,7 @@ async fn history_part(s: &mut Section, plan: &Plan, cluster: &Cluster) {
         ),
         m.page_a.p99 < 20.0,
     );
+    page::search_verdict(s, m, &jobs, "PostgreSQL");
 }
 
 struct History {

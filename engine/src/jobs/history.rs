@@ -86,6 +86,13 @@ impl Jobs {
         query: &HistoryQuery,
     ) -> Result<JobPage, AppError> {
         let mut filter = job_filter(query)?;
+        if let Some(text) = &filter.search {
+            // The store knows no titles: the kinds and workflows a text names are found here.
+            filter.search_names = self.inner.kinds.named_by(text);
+            filter
+                .search_names
+                .extend(self.inner.workflows.named_by(text));
+        }
         for (key, name) in [(&filter.before, "before"), (&filter.after, "after")] {
             if let Some(id) = key {
                 let id = JobId::parse(id).map_err(|_| {

@@ -268,6 +268,9 @@ type Kinds = BTreeMap<String, Arc<dyn ErasedKind>>;
 #[derive(Clone)]
 pub struct Registry {
     kinds: Arc<RwLock<Arc<Kinds>>>,
+    /// Titles of kinds in languages they do not carry themselves (a built-in kind's, from the
+    /// pages' catalogs), by kind: what a search for a kind's title also finds.
+    titles: Arc<RwLock<BTreeMap<String, Vec<String>>>>,
 }
 
 impl Default for Registry {
@@ -277,6 +280,7 @@ impl Default for Registry {
         let kinds: Kinds = [(external.info().name.clone(), external)].into();
         Registry {
             kinds: Arc::new(RwLock::new(Arc::new(kinds))),
+            titles: Default::default(),
         }
     }
 }
@@ -299,7 +303,36 @@ impl Registry {
         kinds.insert(K::NAME.to_string(), Arc::new(typed::Typed::<K>::new()));
         Registry {
             kinds: Arc::new(RwLock::new(Arc::new(kinds))),
+            titles: Arc::clone(&self.titles),
         }
+    }
+
+    /// Says that `kind` is also called `title` (in a language of the pages): a search for
+    /// the title finds its jobs.
+    pub fn also_titled(&self, kind: &str, title: &str) {
+        let mut titles = self.titles.write().unwrap_or_else(|e| e.into_inner());
+        let known = titles.entry(kind.to_string()).or_default();
+        if !known.iter().any(|t| t == title) {
+            known.push(title.to_string());
+        }
+    }
+
+    /// The kinds whose name or title, in any language, has `text` (without regard to case):
+    /// those a search for it finds the jobs of.
+    pub fn named_by(&self, text: &str) -> Vec<String> {
+        let text = text.to_lowercase();
+        let titles = self.titles.read().unwrap_or_else(|e| e.into_inner());
+        self.now()
+            .values()
+            .map(|k| k.info())
+            .filter(|info| {
+                info.is_named_by(&text)
+                    || titles
+                        .get(&info.name)
+                        .is_some_and(|t| t.iter().any(|t| t.to_lowercase().contains(&text)))
+            })
+            .map(|info| info.name.clone())
+            .collect()
     }
 
     /// Replaces the commands with `commands`, keeping the compiled-in kinds. Refused, and

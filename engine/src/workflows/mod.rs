@@ -77,6 +77,17 @@ impl Workflows {
         self.all().iter().find(|w| w.info.name == name).cloned()
     }
 
+    /// The workflows whose name or title, in any language, has `text` (without regard to
+    /// case): a search for it finds their runs, whose parameters name them.
+    pub fn named_by(&self, text: &str) -> Vec<String> {
+        let text = text.to_lowercase();
+        self.all()
+            .iter()
+            .filter(|w| w.info.is_named_by(&text))
+            .map(|w| w.info.name.clone())
+            .collect()
+    }
+
     /// What their forms show.
     pub fn infos(&self) -> Vec<KindInfo> {
         self.all().iter().map(|w| w.info.clone()).collect()

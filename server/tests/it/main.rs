@@ -43,6 +43,7 @@ mod queue;
 mod retries;
 mod rows;
 mod schedules;
+mod search;
 mod starts;
 mod stream;
 mod stress;

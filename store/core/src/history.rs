@@ -1,7 +1,8 @@
 //! The history's query, built at run time (the filters vary) once for every backend: each
 //! brings only how its SQL matches text without regard to case.
 
-use crate::{stored_id, JobFilter, JobRow, Search, StoreResult, JOB_COLUMNS};
+use crate::sql::Dialect;
+use crate::{like_pattern, stored_id, JobFilter, JobRow, Search, StoreResult, JOB_COLUMNS};
 use model::Job;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
@@ -18,44 +19,60 @@ where
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    /// `like` is the backend's operator that matches a `LIKE` pattern without regard to case
-    /// (`LIKE` in SQLite, `ILIKE` in PostgreSQL).
+    /// `dialect` says how the backend matches text: a search of three characters or more is
+    /// found through its search index (SQLite's FTS5 with trigrams, PostgreSQL's `pg_trgm`),
+    /// a shorter one by reading each row's searched columns.
     ///
     /// With an owner and several statuses, each status's newest jobs are read from its own
     /// range of the `(owner, status, seq)` index and the page is the newest of those: one
     /// `status IN (…)` is read along `(owner, seq)` until the page is full, which walks every
     /// job of the owner when the statuses are rare (the running ones of a long history: 1.4 s
     /// at 1,000,000 jobs on SQLite, against milliseconds).
-    pub fn new(owner: Option<&str>, filter: &JobFilter, like: &str) -> Self {
+    pub fn new(owner: Option<&str>, filter: &JobFilter, dialect: Dialect) -> Self {
         let newer = filter.before.is_none() && filter.after.is_some();
         let order = match newer {
             true => " ORDER BY seq ASC LIMIT ",
             false => " ORDER BY seq DESC LIMIT ",
         };
         let limit = i64::from(filter.limit);
+        let search = filter.search.as_deref().map(Search::parse);
+        let text = match &search {
+            Some(Search::Text(text)) => Some(Text::of(text, &filter.search_names)),
+            _ => None,
+        };
         let mut q = QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE "));
-        match (filter.statuses.as_slice(), owner) {
-            ([status], _) => conditions(&mut q, owner, filter, like, Some(status.as_str()), newer),
-            // Everyone's jobs have no index by status and time: one pass, as read.
-            ([], _) | (_, None) => {
-                conditions(&mut q, owner, filter, like, None, newer);
-                if !filter.statuses.is_empty() {
-                    q.push(" AND status IN (");
-                    let mut list = q.separated(", ");
-                    for status in &filter.statuses {
-                        list.push_bind(status.as_str().to_string());
-                    }
-                    q.push(")");
-                }
+        let part = Part {
+            owner,
+            filter,
+            dialect,
+            search: search.as_ref(),
+            newer,
+        };
+        match (filter.statuses.as_slice(), owner, &text) {
+            // Text of three characters or more: the newest jobs the index finds, beside the
+            // unfinished jobs whose live message has it (see `indexed`).
+            (_, _, Some(Text::Indexed { .. })) => {
+                let text = text.as_ref().expect("matched");
+                q.push("seq IN (SELECT seq FROM (");
+                indexed(&mut q, &part, text, order, limit);
+                q.push(") found UNION ALL SELECT seq FROM (");
+                live(&mut q, &part, text, order, limit);
+                q.push(") live)");
             }
-            (statuses, Some(_)) => {
+            ([status], _, _) => part.conditions(&mut q, Some(status.as_str()), text.as_ref()),
+            // Everyone's jobs have no index by status and time: one pass, as read.
+            ([], _, _) | (_, None, _) => {
+                part.conditions(&mut q, None, text.as_ref());
+                part.statuses(&mut q);
+            }
+            (statuses, Some(_), _) => {
                 q.push("seq IN (");
                 for (i, status) in statuses.iter().enumerate() {
                     if i > 0 {
                         q.push(" UNION ALL ");
                     }
                     q.push("SELECT seq FROM (SELECT seq FROM jobs WHERE ");
-                    conditions(&mut q, owner, filter, like, Some(status.as_str()), newer);
+                    part.conditions(&mut q, Some(status.as_str()), text.as_ref());
                     q.push(order).push_bind(limit).push(format!(") AS s{i}"));
                 }
                 q.push(")");
@@ -78,83 +95,256 @@ where
     }
 }
 
-/// The conditions of a history page: `owner`'s jobs (`None`: everyone's) of `status`, if one,
-/// that pass the rest of `filter`, past its key.
-fn conditions<'a, DB: Database>(
-    q: &mut QueryBuilder<'a, DB>,
-    owner: Option<&str>,
-    filter: &JobFilter,
-    like: &str,
-    status: Option<&str>,
+/// What a text search matches, as a query needs it.
+enum Text {
+    /// Three characters or more: found through the search index (`job_search`, written by the
+    /// migrations' triggers), as the index's query for the dialect and a `LIKE` pattern for
+    /// the unfinished jobs' live messages.
+    Indexed {
+        phrases: String,
+        pattern: String,
+        kinds: Vec<String>,
+    },
+    /// One or two characters, shorter than the index's trigrams: every column read.
+    Scanned { pattern: String, kinds: Vec<String> },
+}
+
+impl Text {
+    /// The fewest characters the search index finds (its tokens are trigrams).
+    const INDEXED_CHARS: usize = 3;
+
+    fn of(text: &str, kinds: &[String]) -> Text {
+        let pattern = like_pattern(text);
+        let kinds = kinds.to_vec();
+        if text.chars().count() < Text::INDEXED_CHARS {
+            return Text::Scanned { pattern, kinds };
+        }
+        // An FTS5 query: the text as one phrase (a double quote in it doubled), or any kind
+        // whose name or title has it.
+        let phrase = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+        let mut phrases = phrase(text);
+        for kind in &kinds {
+            phrases.push_str(" OR ");
+            phrases.push_str(&phrase(kind));
+        }
+        Text::Indexed {
+            phrases,
+            pattern,
+            kinds,
+        }
+    }
+}
+
+/// What every part of a history query shares.
+struct Part<'f> {
+    owner: Option<&'f str>,
+    filter: &'f JobFilter,
+    dialect: Dialect,
+    search: Option<&'f Search>,
     newer: bool,
+}
+
+/// The newest jobs (the oldest after a key) the search index finds that pass the rest of the
+/// filter, up to the page: read along the index in the jobs' order, so that a word most jobs
+/// have ends at the page and a rare one at its few.
+fn indexed<'a, DB: Database>(
+    q: &mut QueryBuilder<'a, DB>,
+    part: &Part<'_>,
+    text: &Text,
+    order: &str,
+    limit: i64,
 ) where
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    match owner {
-        Some(owner) => q.push("owner = ").push_bind(owner.to_string()),
-        None => q.push("TRUE"),
+    let Text::Indexed {
+        phrases,
+        pattern,
+        kinds,
+    } = text
+    else {
+        return;
     };
-    if let Some(status) = status {
-        q.push(" AND status = ").push_bind(status.to_string());
-    }
-    if let Some(kind) = &filter.kind {
-        q.push(" AND kind = ").push_bind(kind.clone());
-    }
-    if let Some(schedule) = &filter.schedule {
-        q.push(" AND schedule_id = ")
-            .push_bind(schedule.as_str().to_string());
-    }
-    let search = filter.search.as_deref().map(Search::parse);
-    match &filter.steps {
-        crate::Steps::All => {}
-        // A search for a job's id finds it wherever it is, a run's step too.
-        crate::Steps::None if matches!(search, Some(Search::IdPrefix { .. })) => {}
-        crate::Steps::None => {
-            q.push(" AND parent_id IS NULL");
+    match part.dialect {
+        Dialect::Sqlite => {
+            q.push(
+                "SELECT jobs.seq FROM (SELECT rowid AS job FROM job_search WHERE job_search MATCH ",
+            )
+            .push_bind(phrases.clone())
+            .push(") f JOIN jobs ON jobs.seq = f.job WHERE ");
         }
-        crate::Steps::Of(run) => {
-            q.push(" AND parent_id = ")
-                .push_bind(run.as_str().to_string());
-        }
-    }
-    if let Some(code) = &filter.error_code {
-        q.push(" AND error_code = ").push_bind(code.clone());
-    }
-    match search {
-        // A job id or the start of one: a range on the unique index of ids.
-        Some(Search::IdPrefix { low, high }) => {
-            q.push(" AND id >= ")
-                .push_bind(low)
-                .push(" AND id < ")
-                .push_bind(high);
-        }
-        Some(Search::Text(pattern)) => {
-            q.push(format!(" AND (message {like} "))
+        Dialect::Postgres => {
+            q.push("SELECT jobs.seq FROM job_search f JOIN jobs ON jobs.seq = f.job WHERE (f.doc ILIKE ")
                 .push_bind(pattern.clone())
                 .push(" ESCAPE '\\'");
-            q.push(format!(" OR error_message {like} "))
-                .push_bind(pattern)
-                .push(" ESCAPE '\\')");
+            for kind in kinds {
+                q.push(" OR f.doc ILIKE ")
+                    .push_bind(like_pattern(kind))
+                    .push(" ESCAPE '\\'");
+            }
+            q.push(") AND ");
         }
-        None => {}
     }
-    if let Some(from) = filter.created_from {
-        q.push(" AND created_at >= ").push_bind(from);
-    }
-    if let Some(to) = filter.created_to {
-        q.push(" AND created_at < ").push_bind(to);
-    }
-    if let Some(key) = filter.before.as_ref().or(filter.after.as_ref()) {
-        q.push(if newer { " AND seq > " } else { " AND seq < " });
-        q.push("(SELECT seq FROM jobs WHERE id = ")
-            .push_bind(key.clone());
-        if let Some(owner) = owner {
-            q.push(" AND owner = ").push_bind(owner.to_string());
+    part.conditions(q, None, None);
+    part.statuses(q);
+    // SQLite reads the index in the order of its row ids, the jobs' `seq`: said so, the page
+    // ends with its last row found, not after sorting every match.
+    let key = match part.dialect {
+        Dialect::Sqlite => "f.job",
+        Dialect::Postgres => "jobs.seq",
+    };
+    q.push(order.replace("seq", key)).push_bind(limit);
+}
+
+/// The unfinished jobs whose live message has the text (the index has a job's message as it
+/// was stored and as it ended, not each of its progress messages), or whose kind is one the
+/// text names: few, read through the `jobs_active` partial index.
+fn live<'a, DB: Database>(
+    q: &mut QueryBuilder<'a, DB>,
+    part: &Part<'_>,
+    text: &Text,
+    order: &str,
+    limit: i64,
+) where
+    String: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
+    let Text::Indexed { pattern, .. } = text else {
+        return;
+    };
+    q.push(match part.dialect {
+        // SQLite's planner, without statistics, would rather walk the owner's every job.
+        Dialect::Sqlite => "SELECT seq FROM jobs INDEXED BY jobs_active WHERE ",
+        Dialect::Postgres => "SELECT seq FROM jobs WHERE ",
+    });
+    q.push("status IN ('queued', 'running', 'cancelling') AND ");
+    q.push(format!("message {} ", part.dialect.like()))
+        .push_bind(pattern.clone())
+        .push(" ESCAPE '\\' AND ");
+    part.conditions(q, None, None);
+    part.statuses(q);
+    q.push(order).push_bind(limit);
+}
+
+impl Part<'_> {
+    /// ` AND status IN (…)` for a filter of statuses, nothing without one.
+    fn statuses<'a, DB: Database>(&self, q: &mut QueryBuilder<'a, DB>)
+    where
+        String: Encode<'a, DB> + Type<DB>,
+    {
+        if self.filter.statuses.is_empty() {
+            return;
+        }
+        q.push(" AND status IN (");
+        let mut list = q.separated(", ");
+        for status in &self.filter.statuses {
+            list.push_bind(status.as_str().to_string());
         }
         q.push(")");
     }
+
+    /// The conditions of a history page: the owner's jobs (`None`: everyone's) of `status`, if
+    /// one, that pass the rest of the filter, past its key; `text`, a search of one or two
+    /// characters, read in every searched column (a longer one is the index's: `indexed`).
+    fn conditions<'a, DB: Database>(
+        &self,
+        q: &mut QueryBuilder<'a, DB>,
+        status: Option<&str>,
+        text: Option<&Text>,
+    ) where
+        String: Encode<'a, DB> + Type<DB>,
+        i64: Encode<'a, DB> + Type<DB>,
+    {
+        let (owner, filter) = (self.owner, self.filter);
+        match owner {
+            Some(owner) => q.push("jobs.owner = ").push_bind(owner.to_string()),
+            None => q.push("TRUE"),
+        };
+        if let Some(status) = status {
+            q.push(" AND status = ").push_bind(status.to_string());
+        }
+        if let Some(kind) = &filter.kind {
+            q.push(" AND kind = ").push_bind(kind.clone());
+        }
+        if let Some(schedule) = &filter.schedule {
+            q.push(" AND schedule_id = ")
+                .push_bind(schedule.as_str().to_string());
+        }
+        match &filter.steps {
+            crate::Steps::All => {}
+            // A search for a job's id finds it wherever it is, a run's step too.
+            crate::Steps::None if matches!(self.search, Some(Search::IdPrefix { .. })) => {}
+            crate::Steps::None => {
+                q.push(" AND parent_id IS NULL");
+            }
+            crate::Steps::Of(run) => {
+                q.push(" AND parent_id = ")
+                    .push_bind(run.as_str().to_string());
+            }
+        }
+        if let Some(code) = &filter.error_code {
+            q.push(" AND error_code = ").push_bind(code.clone());
+        }
+        if let Some(Search::IdPrefix { low, high }) = self.search {
+            // A job id or the start of one: a range on the unique index of ids.
+            q.push(" AND jobs.id >= ")
+                .push_bind(low.clone())
+                .push(" AND jobs.id < ")
+                .push_bind(high.clone());
+        }
+        if let Some(Text::Scanned { pattern, kinds }) = text {
+            let like = self.dialect.like();
+            q.push(" AND (");
+            for (i, column) in SEARCHED.iter().enumerate() {
+                if i > 0 {
+                    q.push(" OR ");
+                }
+                q.push(format!("{column} {like} "))
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\'");
+            }
+            for name in kinds {
+                q.push(" OR kind = ")
+                    .push_bind(name.clone())
+                    .push(format!(" OR params {like} "))
+                    .push_bind(like_pattern(name))
+                    .push(" ESCAPE '\\'");
+            }
+            q.push(")");
+        }
+        if let Some(from) = filter.created_from {
+            q.push(" AND created_at >= ").push_bind(from);
+        }
+        if let Some(to) = filter.created_to {
+            q.push(" AND created_at < ").push_bind(to);
+        }
+        if let Some(key) = filter.before.as_ref().or(filter.after.as_ref()) {
+            q.push(if self.newer {
+                " AND jobs.seq > "
+            } else {
+                " AND jobs.seq < "
+            });
+            q.push("(SELECT k.seq FROM jobs k WHERE k.id = ")
+                .push_bind(key.clone());
+            if let Some(owner) = owner {
+                q.push(" AND k.owner = ").push_bind(owner.to_string());
+            }
+            q.push(")");
+        }
+    }
 }
+
+/// The columns a search reads, in the order of the search index's text (the migrations'
+/// `job_search`): what a short search, which the index cannot find, reads in every row.
+const SEARCHED: [&str; 7] = [
+    "jobs.id",
+    "kind",
+    "COALESCE(step, '')",
+    "params",
+    "COALESCE(error_code, '')",
+    "COALESCE(error_message, '')",
+    "message",
+];
 
 /// The owner's (`None`: everyone's) jobs that failed since a time, by kind and error code, the
 /// newest failure of each group beside its count: one query, written once for both databases.

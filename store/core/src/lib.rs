@@ -786,8 +786,12 @@ pub struct JobFilter {
     pub schedule: Option<ScheduleId>,
     /// Which jobs by the workflow run they are steps of.
     pub steps: Steps,
-    /// A prefix of the id, or a part of the message.
+    /// A prefix of the id, or text found in the id, kind, step, parameters, error or message.
     pub search: Option<String>,
+    /// The kinds and workflows whose title, in any language, has the search's text: their jobs
+    /// (a workflow's runs, whose parameters name it) are found too. The store knows no titles;
+    /// the engine's registry does.
+    pub search_names: Vec<String>,
     /// The jobs that ended with this error code.
     pub error_code: Option<String>,
     /// Only jobs older than this one (the last id of the previous page).
@@ -866,12 +870,13 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// What a search string asks for: a job by (the start of) its id, or a part of its message.
+/// What a search string asks for: a job by (the start of) its id, or text in its searched columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Search {
     /// Ids from `low` (inclusive) to `high` (exclusive): every id starting with the prefix.
     IdPrefix { low: String, high: String },
-    /// A `LIKE` pattern matching the text anywhere.
+    /// Text to find anywhere in a job's searched columns (its id, kind, step, parameters,
+    /// error and message), without regard to case.
     Text(String),
 }
 
@@ -893,7 +898,7 @@ impl Search {
             let high = String::from_utf8(high).expect("ASCII stays UTF-8");
             return Search::IdPrefix { low: s, high };
         }
-        Search::Text(like_pattern(search))
+        Search::Text(search.trim().to_string())
     }
 }
 

@@ -227,6 +227,7 @@ async fn the_log_is_checkpointed_off_the_writer_and_stays_bounded() {
 #[tokio::test]
 async fn the_dashboards_reads_use_their_indexes() {
     use model::JobStatus;
+    use store_core::sql::Dialect;
     use store_core::{FailureGroupsQuery, HistoryQuery, JobFilter};
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&url(&dir), Access::Exclusive)
@@ -239,7 +240,7 @@ async fn the_dashboards_reads_use_their_indexes() {
         ..Default::default()
     };
     let page = plan(
-        HistoryQuery::<sqlx::Sqlite>::new(Some("me"), &running, "LIKE")
+        HistoryQuery::<sqlx::Sqlite>::new(Some("me"), &running, Dialect::Sqlite)
             .query
             .into_sql(),
     )
@@ -249,6 +250,28 @@ async fn the_dashboards_reads_use_their_indexes() {
         "{page}"
     );
     assert!(!page.contains("jobs_owner_seq"), "{page}");
+    // A search reads the search index in the jobs' order (no sort of every match), and the
+    // live messages of the unfinished jobs alone: no walk of the jobs.
+    let search = JobFilter {
+        search: Some("夜间备份".into()),
+        search_names: vec!["backup".into()],
+        limit: 20,
+        ..Default::default()
+    };
+    let found = plan(
+        HistoryQuery::<sqlx::Sqlite>::new(Some("me"), &search, Dialect::Sqlite)
+            .query
+            .into_sql(),
+    )
+    .await;
+    assert!(found.contains("SCAN job_search VIRTUAL TABLE"), "{found}");
+    assert!(found.contains("jobs_active"), "{found}");
+    assert!(!found.contains("SCAN jobs"), "{found}");
+    assert_eq!(
+        found.matches("TEMP B-TREE").count(),
+        1,
+        "only the few live ones sorted: {found}"
+    );
     let failures = plan(
         FailureGroupsQuery::<sqlx::Sqlite>::new(Some("me"), 0, 5)
             .query

@@ -75,9 +75,9 @@ impl<T: SqlBackend> JobReads for T {
 
     async fn list_jobs(&self, owner: Option<&UserId>, filter: &JobFilter) -> StoreResult<Vec<Job>> {
         let owner = owner.map(UserId::as_str);
-        let like = self.pool().dialect().like();
+        let dialect = self.pool().dialect();
         on_pool!(self.pool(), p => {
-            let mut history = HistoryQuery::new(owner, filter, like);
+            let mut history = HistoryQuery::new(owner, filter, dialect);
             let rows: Vec<JobRow> = history
                 .query
                 .build_query_as()
