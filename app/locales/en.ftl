@@ -336,6 +336,7 @@ status-queued = queued
 status-running = running
 status-cancelling = cancelling
 status-succeeded = succeeded
+status-succeeded-warnings = succeeded with warnings
 status-failed = failed
 status-cancelled = cancelled
 status-interrupted = interrupted

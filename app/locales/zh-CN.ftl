@@ -286,6 +286,7 @@ status-queued = 排队中
 status-running = 运行中
 status-cancelling = 正在取消
 status-succeeded = 成功
+status-succeeded-warnings = 成功，有警告
 status-failed = 失败
 status-cancelled = 已取消
 status-interrupted = 已中断

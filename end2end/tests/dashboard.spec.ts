@@ -194,7 +194,8 @@ test('every kind has a start form built from its parameters', async ({ page }) =
       if (param.description) await expect(form.locator(`#start-${kind.name}-${param.name}-hint`)).toHaveText(param.description);
     }
   }
-  // A batch job from its own form: 40 items, some failing, ends with the warning colour.
+  // A batch job from its own form: 40 items, some failing, ends succeeded with warnings: a word,
+  // a shape and a colour of its own, live as it ends, in its toast, and rendered by the server.
   await openForm(page, 'batch');
   const batch = page.locator('form#start-batch');
   await batch.locator('[name="params[items]"]').fill('40');
@@ -204,9 +205,15 @@ test('every kind has a start form built from its parameters', async ({ page }) =
   await expect(page).toHaveURL(/\/jobs\/[0-9a-f-]{36}$/);
   const row = page.locator('.job-list article.job').first();
   await expect(row.locator('.job-kind')).toHaveText('Batch');
-  await expect(row.locator('.status-word')).toHaveText('succeeded', { timeout: 30_000 });
+  await expect(row.locator('.status-word')).toHaveText('succeeded with warnings', { timeout: 30_000 });
+  await expect(row.locator('.status-icon')).toHaveText('⚠');
+  await expect(row.locator('.status')).toHaveClass(/status-warned/);
   await expect(row.getByRole('progressbar')).toHaveAttribute('data-level', 'warning');
   await expect(row.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '40');
+  await expect(page.locator('.toast.toast-warned')).toContainText('Batch job succeeded with warnings');
+  await page.reload();
+  await expect(row.locator('.status-word')).toHaveText('succeeded with warnings');
+  await expect(row.locator('.status-icon')).toHaveText('⚠');
 });
 
 test('the counts per status and the last-hour chart follow the stream without a reload', async ({ page }) => {

@@ -290,6 +290,12 @@ impl Job {
             .rank(self.run_after.map_or(now, |at| at.max(now)))
     }
 
+    /// Whether it succeeded with warnings (its last word was a warning): an outcome of its own
+    /// on every page, not only a colour.
+    pub fn succeeded_with_warnings(&self) -> bool {
+        self.status == JobStatus::Succeeded && self.progress.level == Level::Warning
+    }
+
     /// Whether it waits to be tried again after a failed attempt.
     pub fn waits_to_retry(&self) -> bool {
         self.status == JobStatus::Queued && self.next_attempt_at.is_some()

@@ -7,7 +7,7 @@
 //! views costs every page several KB of code for each, for what changes a few times a session.
 //! Their buttons are handled where the lists are, whatever the item.
 
-use crate::components::{escape_title as escape, status_icon};
+use crate::components::{escape_title as escape, outcome_icon};
 use crate::i18n::Text;
 use crate::live;
 use crate::live::Toast;
@@ -204,10 +204,10 @@ fn toast_html(t: Text, toast: &Toast) -> String {
         "<div class=\"toast {class}\" data-key=\"{id}\" data-status=\"{status}\">\
          <span aria-hidden=\"true\">{icon} </span><a href=\"/jobs/{job}\">{text}</a>\
          <button type=\"button\" class=\"close\" aria-label=\"{close}\" data-toast-id=\"{id}\">×</button></div>",
-        class = toast_class(toast.status),
+        class = toast_class(toast.status, toast.warned),
         id = toast.id,
         status = toast.status.as_str(),
-        icon = status_icon(toast.status),
+        icon = outcome_icon(toast.status, toast.warned),
         job = escape(&toast.job_id),
         text = escape(&toast.text(t)),
         close = escape(t.close()),
@@ -216,8 +216,9 @@ fn toast_html(t: Text, toast: &Toast) -> String {
 
 /// A toast's colour says how its job ended, as the status badges do: a cancel was asked for, so
 /// it is no failure (amber, like its badge), and an interruption is the server's doing.
-fn toast_class(status: JobStatus) -> &'static str {
+fn toast_class(status: JobStatus, warned: bool) -> &'static str {
     match status {
+        JobStatus::Succeeded if warned => "toast-warned",
         JobStatus::Succeeded => "toast-ok",
         JobStatus::Failed => "toast-bad",
         JobStatus::Cancelled => "toast-cancelled",
@@ -250,6 +251,7 @@ mod tests {
             job_id: "j\"1".into(),
             title: "<demo>".into(),
             status: JobStatus::Failed,
+            warned: false,
             error: Some("disk <full>".into()),
         };
         let html = toast_html(t, &toast);
@@ -263,5 +265,18 @@ mod tests {
             html.contains("aria-label=\"Close\" data-toast-id=\"3\""),
             "{html}"
         );
+        // Succeeded with warnings: its own word, shape and colour, in both languages.
+        let warned = Toast {
+            status: JobStatus::Succeeded,
+            warned: true,
+            error: None,
+            ..toast
+        };
+        let html = toast_html(t, &warned);
+        assert!(html.contains("class=\"toast toast-warned\""), "{html}");
+        assert!(html.contains("⚠ </span>"), "{html}");
+        assert!(html.contains("&lt;demo&gt; job succeeded with warnings"), "{html}");
+        let zh = toast_html(Text::of(crate::i18n::Lang::ZhCn), &warned);
+        assert!(zh.contains("成功，有警告"), "{zh}");
     }
 }

@@ -39,7 +39,7 @@ pub use job_log::JobLog;
 #[cfg(feature = "hydrate")]
 pub use job_row::Binder;
 pub use job_row::{
-    queue_said, status_icon, ActiveJobs, ActiveSection, JobRowView, JobRows, RunGraph,
+    outcome_icon, queue_said, status_icon, ActiveJobs, ActiveSection, JobRowView, JobRows, RunGraph,
 };
 pub use keys::Keys;
 
@@ -60,5 +60,6 @@ pub use users::UserManager;
 #[cfg(not(target_arch = "wasm32"))]
 pub use words::localized_kind;
 pub use words::{
-    kind_description, kind_title, limit_key, limit_words, priority_name, role_name, status_name,
+    kind_description, kind_title, limit_key, limit_words, outcome_name, priority_name, role_name,
+    status_name,
 };

@@ -18,6 +18,15 @@ pub fn status_name(t: Text, status: JobStatus) -> &'static str {
     }
 }
 
+/// A job's status as people read it, "succeeded with warnings" for one that did
+/// ([`crate::model::Job::succeeded_with_warnings`]).
+pub fn outcome_name(t: Text, status: JobStatus, warned: bool) -> &'static str {
+    match (status, warned) {
+        (JobStatus::Succeeded, true) => t.status_succeeded_warnings(),
+        _ => status_name(t, status),
+    }
+}
+
 /// A priority's name in the reader's language: "high", "高".
 pub fn priority_name(t: Text, priority: Priority) -> &'static str {
     match priority.level() {

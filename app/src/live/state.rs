@@ -57,13 +57,15 @@ pub struct Toast {
     /// What a person calls the job: its kind's title, or an external job's own.
     pub title: String,
     pub status: JobStatus,
+    /// Succeeded with warnings ([`crate::model::Job::succeeded_with_warnings`]).
+    pub warned: bool,
     pub error: Option<String>,
 }
 
 impl Toast {
     /// `Demo job succeeded`, `Batch job failed: disk full`.
     pub fn text(&self, t: crate::i18n::Text) -> String {
-        let status = crate::components::status_name(t, self.status);
+        let status = crate::components::outcome_name(t, self.status, self.warned);
         match &self.error {
             Some(e) => t.toast_job_error(self.title.as_str(), status, e.as_str()),
             None => t.toast_job(self.title.as_str(), status),
@@ -277,7 +279,9 @@ impl LiveState {
                     if was_active && job.status.is_terminal() {
                         let error = job.error.as_ref().map(|e| e.message.clone());
                         let title = self.title_of(&job);
-                        updates.extend(self.finished(&job.id, &title, job.status, error));
+                        let warned = job.succeeded_with_warnings();
+                        let ended = (job.status, warned);
+                        updates.extend(self.finished(&job.id, &title, ended, error));
                     }
                     if was != job.status {
                         updates.extend(self.status_changed());
@@ -320,7 +324,7 @@ impl LiveState {
         &mut self,
         job_id: &str,
         title: &str,
-        status: JobStatus,
+        (status, warned): (JobStatus, bool),
         error: Option<String>,
     ) -> Updates {
         self.next_toast += 1;
@@ -329,6 +333,7 @@ impl LiveState {
             job_id: job_id.into(),
             title: title.into(),
             status,
+            warned,
             error,
         };
         self.unannounced.push(toast.clone());
@@ -393,11 +398,15 @@ impl LiveState {
                 let d: DoneEvent = serde_json::from_str(data).map_err(parse_err)?;
                 let mut u = Updates::default();
                 if let Some(sig) = self.jobs.get(&d.job_id).cloned() {
-                    let (event_id, active, title) = sig
-                        .with_untracked(|j| (j.event_id, j.status.is_active(), self.title_of(j)));
+                    let (event_id, active, title, level) = sig.with_untracked(|j| {
+                        (j.event_id, j.status.is_active(), self.title_of(j), j.progress.level)
+                    });
                     if event_id < id && active && d.status.is_terminal() {
                         let error = d.error.as_ref().map(|e| e.message.clone());
-                        u.extend(self.finished(&d.job_id, &title, d.status, error));
+                        // Its last word, a warning, came before its end.
+                        let warned = d.status == JobStatus::Succeeded
+                            && level == crate::model::Level::Warning;
+                        u.extend(self.finished(&d.job_id, &title, (d.status, warned), error));
                         u.extend(self.status_changed());
                     }
                 }
@@ -806,6 +815,7 @@ mod tests {
             job_id: "j".into(),
             title: "demo".into(),
             status,
+            warned: false,
             error: None,
         };
         let burst = [

@@ -318,11 +318,11 @@ impl Parts {
         said: impl FnOnce() -> String,
     ) {
         let changed = |f: &dyn Fn(&RowTexts) -> bool| shown.is_none_or(f);
-        if changed(&|s| s.status != x.status) {
+        if changed(&|s| s.status != x.status || s.warned != x.warned) {
             let status = x.status.as_str();
             let _ = self.row.set_attribute("data-status", status);
             if let Some(e) = &self.status {
-                let _ = e.set_attribute("class", &format!("status status-{status}"));
+                let _ = e.set_attribute("class", &super::status_class(x));
             }
             text(&self.icon, x.icon);
             text(&self.word, x.word);

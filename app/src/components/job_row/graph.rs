@@ -52,7 +52,7 @@ pub fn RunGraph(
                     style=format!("grid-column: {}; grid-row: {};", c + 1, r + 1)
                 >
                     <span class="run-node-name">{name.clone()}</span>
-                    <span class=format!("status status-{}", x.status)>
+                    <span class=super::status_class(&x)>
                         <span class="status-icon" aria-hidden="true">{x.icon}</span>
                         " "
                         <span class="status-word">{x.word}</span>

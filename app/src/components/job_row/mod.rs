@@ -19,7 +19,7 @@ use crate::server_fns::{Active, CancelJob, RerunJob};
 pub use graph::RunGraph;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-pub use texts::{row_texts, status_icon, BarTexts, RowTexts};
+pub use texts::{outcome_icon, row_texts, status_icon, BarTexts, RowTexts};
 
 /// The rows under it follow the tab's stream: each one's status, bar, texts and times change
 /// as its job moves. With `newest`, jobs that appear after the page was rendered (started from
@@ -130,6 +130,15 @@ fn ActiveRow(job: Job, now: i64, stall_ms: u64) -> impl IntoView {
 }
 
 /// What a row of `job` says as the server renders it at `now`.
+/// The classes of a job's status: its status's colour, a warning's for one that succeeded with
+/// warnings.
+fn status_class(x: &RowTexts) -> String {
+    match x.warned {
+        true => format!("status status-{} status-warned", x.status),
+        false => format!("status status-{}", x.status),
+    }
+}
+
 fn texts_now(job: &Job, queue: Option<&QueueInfo>, now: i64, stall_ms: u64) -> RowTexts {
     let zone = crate::zone::view_zone().get_untracked();
     let p = pace::pace(job, None, now, stall_ms);
@@ -225,7 +234,7 @@ pub fn JobRowView(
                         aria-label=t.job_select(short.as_str())
                     />
                 })}
-                <span class=format!("status status-{}", x.status)>
+                <span class=status_class(&x)>
                     <span class="status-icon" aria-hidden="true">{x.icon}</span>
                     <span class="status-word">{x.word}</span>
                 </span>

@@ -6,7 +6,7 @@
 //! the reading of their JSON, stay out of its bundle.
 
 use super::super::progress_bar::{bar_level, indeterminate, progress_said, progress_text};
-use super::super::words::{limit_key, limit_words, status_name};
+use super::super::words::{limit_key, limit_words};
 use crate::format::{self, Style};
 use crate::i18n::Text;
 use crate::model::{Job, JobStatus, QueueInfo};
@@ -17,6 +17,8 @@ use crate::zone::Zone;
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowTexts {
     pub status: JobStatus,
+    /// Succeeded with warnings: its own word, shape and colour.
+    pub warned: bool,
     pub icon: &'static str,
     pub word: &'static str,
     pub stalled: bool,
@@ -96,8 +98,9 @@ pub fn row_texts(
     };
     RowTexts {
         status: j.status,
-        icon: status_icon(j.status),
-        word: status_name(t, j.status),
+        warned: j.succeeded_with_warnings(),
+        icon: outcome_icon(j.status, j.succeeded_with_warnings()),
+        word: crate::components::outcome_name(t, j.status, j.succeeded_with_warnings()),
         stalled: p.stalled_ms.is_some(),
         stalled_for: p.stalled_ms.map(|s| format::span(t, s)).unwrap_or_default(),
         progress: progress_said(t, j),
@@ -242,6 +245,15 @@ pub fn error_text(t: Text, j: &Job) -> Option<String> {
         true => t.job_attempt_failed(j.attempt - 1, e.code.as_str(), e.message.as_str()),
         false => t.job_error(e.code.as_str(), e.message.as_str()),
     })
+}
+
+/// A status's shape, a warning sign for a job that succeeded with warnings
+/// ([`crate::model::Job::succeeded_with_warnings`]).
+pub fn outcome_icon(status: JobStatus, warned: bool) -> &'static str {
+    match (status, warned) {
+        (JobStatus::Succeeded, true) => "⚠",
+        _ => status_icon(status),
+    }
 }
 
 /// A shape per status, so that status never rests on colour alone.
