@@ -9,6 +9,9 @@
 //! The principals:
 //! - a person: an open server's anonymous user (a member of their own jobs), or an account
 //!   with its role ([`Role`]: viewer, member, operator, admin), in a session;
+//! - the person at the machine of an open server that listens on loopback only (the server
+//!   decides who that is): its anonymous user, who may also steer the deployment and raise
+//!   priorities ([`Act::Operate`], [`Act::Raise`]), as an operator, but administers nothing;
 //! - a personal token: its owner's role, and with scope `read` nothing that changes anything;
 //! - the operator token: an admin;
 //! - a worker token: its worker's own work on the jobs it holds ([`Act::Work`]) and nothing
@@ -116,6 +119,7 @@ pub fn decide(who: &Caller, act: Act<'_>) -> Result<(), AppError> {
                 ))),
             }
         }
+        Act::Raise | Act::Operate if who.is_at_the_machine() => writes(who),
         Act::Raise | Act::Operate => {
             signed(who)?;
             writes(who)?;
@@ -244,6 +248,15 @@ mod tests {
             ),
             ("operator-token", Caller::operator()),
             ("worker", Caller::worker("t1")),
+            ("at-the-machine", Caller::new(me.clone()).at_the_machine()),
+            (
+                "at-the-machine-read",
+                Caller::anonymous_token(me.clone(), false).at_the_machine(),
+            ),
+            (
+                "member-at-the-machine",
+                Caller::account(me.clone(), "mia", Role::Member, true).at_the_machine(),
+            ),
         ]
     }
 
@@ -255,100 +268,117 @@ mod tests {
         let other = named::<UserId>("other");
         let acts: Vec<(&str, Act, &str)> = vec![
             // act, on what; then the answers of: anonymous, anonymous-read, viewer, member,
-            // member-read, operator, admin, admin-read, operator-token, worker.
-            ("see own", Act::See(&me), ". . . . . . . . . 403"),
+            // member-read, operator, admin, admin-read, operator-token, worker, at-the-machine,
+            // at-the-machine-read, member-at-the-machine.
+            ("see own", Act::See(&me), ". . . . . . . . . 403 . . ."),
             (
                 "see other's",
                 Act::See(&other),
-                "404 404 . 404 404 . . . . 403",
+                "404 404 . 404 404 . . . . 403 404 404 404",
             ),
-            ("write", Act::Write, ". 403 . . 403 . . 403 . 403"),
-            ("start", Act::Start, ". 403 403 . 403 . . 403 . 403"),
+            ("write", Act::Write, ". 403 . . 403 . . 403 . 403 . 403 ."),
+            ("start", Act::Start, ". 403 403 . 403 . . 403 . 403 . 403 ."),
             (
                 "change own",
                 Act::Change(&me),
-                ". 403 403 . 403 . . 403 . 403",
+                ". 403 403 . 403 . . 403 . 403 . 403 .",
             ),
             (
                 "change other's",
                 Act::Change(&other),
-                "403 403 403 403 403 . . 403 . 403",
+                "403 403 403 403 403 . . 403 . 403 403 403 403",
             ),
-            ("raise", Act::Raise, "401 401 403 403 403 . . 403 . 403"),
-            ("operate", Act::Operate, "401 401 403 403 403 . . 403 . 403"),
+            (
+                "raise",
+                Act::Raise,
+                "401 401 403 403 403 . . 403 . 403 . 403 403",
+            ),
+            (
+                "operate",
+                Act::Operate,
+                "401 401 403 403 403 . . 403 . 403 . 403 403",
+            ),
             (
                 "administer",
                 Act::Administer,
-                "401 401 403 403 403 403 . 403 . 403",
+                "401 401 403 403 403 403 . 403 . 403 401 401 403",
             ),
             // (The operator token's user is `operator`: "me"'s uploads are another's to it.)
             (
                 "list own uploads",
                 Act::Upload(Upload::List, &me),
-                ". . . . . . . . 404 403",
+                ". . . . . . . . 404 403 . . .",
             ),
             (
                 "list other's uploads",
                 Act::Upload(Upload::List, &other),
-                "404 404 404 404 404 404 404 404 404 403",
+                "404 404 404 404 404 404 404 404 404 403 404 404 404",
             ),
             (
                 "read other's upload",
                 Act::Upload(Upload::Read, &other),
-                "404 404 404 404 404 404 . . . 403",
+                "404 404 404 404 404 404 . . . 403 404 404 404",
             ),
             (
                 "use other's upload",
                 Act::Upload(Upload::Use, &other),
-                "404 404 404 404 404 404 404 404 404 403",
+                "404 404 404 404 404 404 404 404 404 403 404 404 404",
             ),
             (
                 "delete own upload",
                 Act::Upload(Upload::Delete, &me),
-                ". 403 . . 403 . . 403 . 403",
+                ". 403 . . 403 . . 403 . 403 . 403 .",
             ),
             (
                 "delete other's upload",
                 Act::Upload(Upload::Delete, &other),
-                "404 404 404 404 404 404 . 404 . 403",
+                "404 404 404 404 404 404 . 404 . 403 404 404 404",
             ),
             (
                 "own schedule",
                 Act::Schedule(&me),
-                ". 403 403 . 403 . . 403 . 403",
+                ". 403 403 . 403 . . 403 . 403 . 403 .",
             ),
             (
                 "other's schedule",
                 Act::Schedule(&other),
-                "403 403 403 403 403 . . 403 . 403",
+                "403 403 403 403 403 . . 403 . 403 403 403 403",
             ),
             (
                 "register webhook",
                 Act::RegisterWebhook(WebhookScope::Own),
-                ". 403 403 . 403 . . 403 . 403",
+                ". 403 403 . 403 . . 403 . 403 . 403 .",
             ),
             (
                 "register webhook for all",
                 Act::RegisterWebhook(WebhookScope::All),
-                "403 403 403 403 403 403 . 403 . 403",
+                "403 403 403 403 403 403 . 403 . 403 403 403 403",
             ),
             (
                 "own webhook",
                 Act::Webhook(&me),
-                ". 403 . . 403 . . 403 . 403",
+                ". 403 . . 403 . . 403 . 403 . 403 .",
             ),
             (
                 "other's webhook",
                 Act::Webhook(&other),
-                "403 403 403 403 403 403 . 403 . 403",
+                "403 403 403 403 403 403 . 403 . 403 403 403 403",
             ),
-            ("own token", Act::Token(&me), ". 403 . . 403 . . 403 . 403"),
+            (
+                "own token",
+                Act::Token(&me),
+                ". 403 . . 403 . . 403 . 403 . 403 .",
+            ),
             (
                 "other's token",
                 Act::Token(&other),
-                "401 401 403 403 403 403 . 403 . 403",
+                "401 401 403 403 403 403 . 403 . 403 401 401 403",
             ),
-            ("work", Act::Work, "403 403 403 403 403 403 403 403 403 ."),
+            (
+                "work",
+                Act::Work,
+                "403 403 403 403 403 403 403 403 403 . 403 403 403",
+            ),
         ];
         let principals = principals();
         let mut wrong = Vec::new();

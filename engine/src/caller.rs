@@ -4,6 +4,10 @@
 //!
 //! - The anonymous user of a browser session (`--auth open`) sees and touches only their own
 //!   jobs, as a member does.
+//! - The same anonymous user at the machine ([`Caller::at_the_machine`]): on an open server that
+//!   listens on loopback only, a request from this machine is its operator's, who may also steer
+//!   the deployment (pause kinds, set limits, raise priorities). The server says who is at the
+//!   machine; the policy says what that allows.
 //! - A signed-in user, or the holder of one of their API tokens, has their account's role
 //!   ([`Role`]); a `read` token changes nothing.
 //! - The holder of the operator token (`admin.token`) is an admin.
@@ -25,6 +29,8 @@ pub struct Caller {
     writes: bool,
     /// The worker token a worker's request came with: it acts for that token's workers alone.
     worker: Option<String>,
+    /// The anonymous user is the operator at the machine of an open loopback server.
+    at_the_machine: bool,
 }
 
 impl Caller {
@@ -36,6 +42,20 @@ impl Caller {
             role: Role::Member,
             writes: true,
             worker: None,
+            at_the_machine: false,
+        }
+    }
+
+    /// `self`, an anonymous user (a session's or an anonymous token's), as the person at the
+    /// machine of an open server that listens on loopback only, which is how one person runs
+    /// Headway for themselves (`make run`): they are its operator, so the pages offer them the
+    /// operator's controls ([`crate::authority::Act::Operate`], [`crate::authority::Act::Raise`])
+    /// without the operator token. They still see and touch only their own jobs. A signed-in
+    /// account, a worker, or a token of either is unchanged.
+    pub fn at_the_machine(self) -> Caller {
+        Caller {
+            at_the_machine: self.name.is_none() && self.worker.is_none(),
+            ..self
         }
     }
 
@@ -55,6 +75,7 @@ impl Caller {
             role,
             writes,
             worker: None,
+            at_the_machine: false,
         }
     }
 
@@ -74,6 +95,7 @@ impl Caller {
             role: Role::Member,
             writes: false,
             worker: Some(token_id),
+            at_the_machine: false,
         }
     }
 
@@ -94,6 +116,11 @@ impl Caller {
     /// `false` for a read-only token.
     pub fn writes(&self) -> bool {
         self.writes
+    }
+
+    /// Whether this is the anonymous operator at the machine ([`Caller::at_the_machine`]).
+    pub fn is_at_the_machine(&self) -> bool {
+        self.at_the_machine
     }
 
     /// The worker token, for a worker's request.
@@ -142,8 +169,9 @@ impl Caller {
         self.may_touch(&self.user)
     }
 
-    /// Refuses anyone but an operator or an admin ([`Act::Operate`]): 401 for an anonymous
-    /// user (who could present the operator token), 403 for another role.
+    /// Refuses anyone but an operator, an admin or the person at the machine ([`Act::Operate`]):
+    /// 401 for another anonymous user (who could present the operator token), 403 for another
+    /// role.
     pub fn may_operate(&self) -> Result<(), AppError> {
         self.may(Act::Operate)
     }

@@ -260,6 +260,15 @@ pub struct Config {
     #[arg(long, env = "HEADWAY_AUTH", value_enum)]
     pub auth: Option<AuthMode>,
 
+    /// On an open server (`--auth open`) that listens on loopback only, a request from this
+    /// machine is its operator's: the pages offer it the operator's controls (pausing kinds,
+    /// limits, priorities) without the operator token, as `make run` serves one person. Set
+    /// `false` on a machine several people share: each local user is then anonymous, as on any
+    /// other open server.
+    #[arg(long, env = "HEADWAY_LOCAL_OPERATOR", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    pub local_operator: bool,
+
     /// A TOML file of command kinds: the team's own programs and scripts, run as job kinds
     /// (see docs/COMMANDS.md). Read at start-up and again on SIGHUP; a file with a mistake
     /// stops start-up, and on SIGHUP keeps the commands read before.
@@ -758,6 +767,7 @@ impl Config {
             max_uploads_per_user: 1000,
             max_tokens_per_user: 100,
             auth: None,
+            local_operator: true,
             webhook_allow_private: false,
             webhook_retry_secs: 86_400,
             commands: None,

@@ -241,6 +241,7 @@ impl Server {
             auth,
             Arc::clone(&trusted_proxies),
             crate::rest::api::open_paths(),
+            config.local_operator && addr.ip().is_loopback(),
         );
         let engine_config = EngineConfig {
             grace: Duration::from_millis(config.cancel_grace_ms),

@@ -77,7 +77,7 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
                 <span class="legend"><span class="swatch chart-bad"></span>{t.chart_other_endings()}</span>
                 <span class="legend"><span class="swatch chart-line"></span>{t.chart_average_run()}</span>
             </figcaption>
-            <svg viewBox=format!("0 0 {W} {}", H + 14.0) role="img" aria-label=summary.clone() preserveAspectRatio="none">
+            <svg viewBox=format!("0 0 {W} {}", H + 2.0) role="img" aria-label=summary.clone() preserveAspectRatio="none">
                 <defs>
                     <pattern id="hatch" width="4" height="4" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
                         <rect class="chart-bad-fill" width="4" height="4"/>
@@ -87,9 +87,13 @@ pub fn FinishedChart(minutes: Vec<MinuteStats>, now: i64) -> impl IntoView {
                 <line class="chart-axis" x1="0" y1=H x2=W y2=H/>
                 {bars}
                 <polyline class="chart-line" points=line.join(" ")/>
-                <text class="chart-label" x="0" y=H + 12.0>{minute(start)}</text>
-                <text class="chart-label" x=W y=H + 12.0 text-anchor="end">{t.chart_now()}</text>
             </svg>
+            // The time axis's ends, as text below the drawing: the drawing stretches to the
+            // screen's width, which would stretch or squeeze its letters and cut off its edges.
+            <div class="chart-ends" aria-hidden="true">
+                <span>{minute(start)}</span>
+                <span>{t.chart_now()}</span>
+            </div>
             <details>
                 <summary>{t.chart_numbers()}</summary>
                 <p>{summary}</p>

@@ -1,5 +1,5 @@
-//! The settings page's token list: create a personal API token (its secret is shown once, here),
-//! see each one's scope and last use, revoke it.
+//! The settings page's token list: create a personal API token (its secret is shown once, here,
+//! selectable, with a button that copies it), see each one's scope and last use, revoke it.
 
 use crate::components::Time;
 use crate::i18n::t;
@@ -41,12 +41,34 @@ pub fn TokenManager(tokens: Vec<TokenInfo>) -> impl IntoView {
             });
         }
     });
+    // Whether the token shown was copied (a new token is not yet).
+    let copied = RwSignal::new(false);
+    Effect::new(move || {
+        created.track();
+        copied.set(false);
+    });
     let secret = move || {
         created.with(|v| match v {
             Some(Ok(new)) => Some(view! {
                 <div class="token-secret" role="status">
                     <p>{t.token_copy_now(new.name.clone())}</p>
-                    <code class="token-value">{new.token.clone()}</code>
+                    <div class="token-copy-row">
+                        <code class="token-value">{new.token.clone()}</code>
+                        <button
+                            type="button"
+                            class="secondary token-copy"
+                            data-copied=move || copied.get().then_some("true")
+                            on:click={
+                                let token = new.token.clone();
+                                move |_| copy(token.clone(), copied)
+                            }
+                        >
+                            {move || match copied.get() {
+                                true => t.token_copied(),
+                                false => t.token_copy(),
+                            }}
+                        </button>
+                    </div>
                     <p>{t.token_in_a_shell()}</p>
                     <code class="token-export">{format!("export HEADWAY_TOKEN={}", new.token)}</code>
                 </div>
@@ -128,6 +150,59 @@ pub fn TokenManager(tokens: Vec<TokenInfo>) -> impl IntoView {
         </table>
     }
 }
+
+/// Copies `text`, the token shown, to the clipboard, and sets `copied` once it is there. The
+/// token is selected first, so that where the browser refuses the clipboard (a page not served
+/// over HTTPS or from this machine) Ctrl+C copies it. The browser's methods are called by name
+/// (`Reflect`), through bindings the page has already: typed ones would add to the script every
+/// page loads, the dashboard's included, for a button of the settings page.
+#[cfg(feature = "hydrate")]
+fn copy(text: String, copied: RwSignal<bool>) {
+    use js_sys::{Function, Promise, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    /// `on.name(arg)`, if `on` has such a method.
+    fn call(on: &JsValue, name: &str, arg: &JsValue) -> Option<JsValue> {
+        let method = Reflect::get(on, &name.into())
+            .ok()?
+            .dyn_into::<Function>()
+            .ok()?;
+        method.call1(on, arg).ok()
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let value = window.document().and_then(|d| {
+        d.query_selector(".token-secret .token-value")
+            .ok()
+            .flatten()
+    });
+    if let (Some(selection), Some(value)) =
+        (call(&window, "getSelection", &JsValue::UNDEFINED), value)
+    {
+        call(&selection, "selectAllChildren", &value);
+    }
+    // What older browsers, and pages that are not a secure context, copy with: the selection.
+    let document: JsValue = window.document().map_or(JsValue::UNDEFINED, Into::into);
+    let by_selection = move || {
+        call(&document, "execCommand", &"copy".into()).and_then(|r| r.as_bool()) == Some(true)
+    };
+    let clipboard = Reflect::get(&window.navigator(), &"clipboard".into()).ok();
+    let written = clipboard
+        .filter(|c| !c.is_undefined())
+        .and_then(|c| call(&c, "writeText", &text.into()))
+        .and_then(|p| p.dyn_into::<Promise>().ok());
+    let Some(written) = written else {
+        copied.set(by_selection());
+        return;
+    };
+    leptos::task::spawn_local(async move {
+        let done = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
+        copied.set(done || by_selection());
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn copy(_: String, _: RwSignal<bool>) {}
 
 fn js_now() -> i64 {
     #[cfg(feature = "hydrate")]

@@ -1,4 +1,5 @@
-//! `/settings`: the language and time zone pages are shown in, the signed-in user's account and
+//! `/settings`: the language and time zone pages are shown in (the zones grouped by region, the
+//! browser's and UTC first), the signed-in user's account and
 //! personal API tokens (on an open server, the browser's anonymous user's tokens): the newest
 //! [`TOKENS_SHOWN`](crate::server_fns::TOKENS_SHOWN), and a plain link to the older ones
 //! (`?tokens_before=`, the last one shown), never all of them at once.
@@ -100,11 +101,33 @@ fn LanguageAndTime() -> impl IntoView {
         .map(|l| view! { <option value=l.tag() lang=l.tag() selected=l == t.lang>{l.name()}</option> })
         .collect_view();
     let chosen = zone.chosen.then(|| zone.name.clone());
-    let zones = zone_names()
-        .into_iter()
+    // The zone the browser said it is in (its script keeps the cookie up to date), unless the
+    // reader chose one: then the browser's is not known.
+    let browser = (!zone.chosen && !zone.unknown && zone.name != "UTC").then(|| zone.name.clone());
+    let first: Vec<String> = browser.iter().cloned().chain(["UTC".to_string()]).collect();
+    let is_chosen = |name: &str| chosen.as_deref() == Some(name);
+    let firsts = first
+        .iter()
         .map(|name| {
-            let selected = chosen.as_deref() == Some(name.as_str());
-            view! { <option value=name.clone() selected=selected>{name.clone()}</option> }
+            let label = match browser.as_deref() == Some(name.as_str()) {
+                true => t.settings_zone_browser(name.clone()),
+                false => name.clone(),
+            };
+            view! { <option value=name.clone() selected=is_chosen(name)>{label}</option> }
+        })
+        .collect_view();
+    let groups = zone_groups(zone_names())
+        .into_iter()
+        .map(|(region, places)| {
+            let options = places
+                .into_iter()
+                .map(|(name, place)| {
+                    // A zone offered first is selected there.
+                    let selected = is_chosen(&name) && !first.contains(&name);
+                    view! { <option value=name selected=selected>{place}</option> }
+                })
+                .collect_view();
+            view! { <optgroup label=region>{options}</optgroup> }
         })
         .collect_view();
     view! {
@@ -122,7 +145,8 @@ fn LanguageAndTime() -> impl IntoView {
                     <label for="settings-zone">{t.settings_zone()}</label>
                     <select id="settings-zone" name="zone" aria-describedby="settings-zone-hint">
                         <option value="" selected=chosen.is_none()>{t.settings_zone_automatic()}</option>
-                        {zones}
+                        {firsts}
+                        {groups}
                     </select>
                     <p class="hint" id="settings-zone-hint">{t.settings_zone_hint()}</p>
                 </div>
@@ -131,6 +155,24 @@ fn LanguageAndTime() -> impl IntoView {
             <ZoneNote/>
         </section>
     }
+}
+
+/// The zones by region, the part of their name before the first `/` (`Europe`, `America`…),
+/// each as its name and its place in the region (`Argentina/Buenos_Aires`), in the order given;
+/// a name without a region (`UTC`) is left out.
+fn zone_groups(names: Vec<String>) -> Vec<(String, Vec<(String, String)>)> {
+    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for name in names {
+        let Some((region, place)) = name.split_once('/') else {
+            continue;
+        };
+        let entry = (name.clone(), place.to_string());
+        match groups.iter_mut().find(|(r, _)| r == region) {
+            Some((_, places)) => places.push(entry),
+            None => groups.push((region.to_string(), vec![entry])),
+        }
+    }
+    groups
 }
 
 /// Every zone the time zone database knows, sorted (`UTC` among them).
@@ -149,5 +191,37 @@ fn zone_names() -> Vec<String> {
     #[cfg(not(feature = "ssr"))]
     {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_are_grouped_by_their_region_and_named_by_their_place_in_it() {
+        let names = [
+            "America/Argentina/Buenos_Aires",
+            "America/Lima",
+            "Etc/GMT+5",
+            "Europe/Paris",
+            "UTC",
+        ];
+        let groups = zone_groups(names.iter().map(|n| n.to_string()).collect());
+        let pair = |n: &str, p: &str| (n.to_string(), p.to_string());
+        assert_eq!(
+            groups,
+            vec![
+                (
+                    "America".to_string(),
+                    vec![
+                        pair("America/Argentina/Buenos_Aires", "Argentina/Buenos_Aires"),
+                        pair("America/Lima", "Lima")
+                    ]
+                ),
+                ("Etc".to_string(), vec![pair("Etc/GMT+5", "GMT+5")]),
+                ("Europe".to_string(), vec![pair("Europe/Paris", "Paris")]),
+            ]
+        );
     }
 }

@@ -10,6 +10,10 @@
 //!   so that nothing is stored for a visitor: a thousand requests without a cookie leave no
 //!   trace in the database. (Browsers that signed in anonymously before keep the user their
 //!   stored session names.)
+//! - On an open server that listens on loopback only (and `--local-operator`, the default), an
+//!   anonymous caller whose request comes from this machine, not relayed by a proxy, is the
+//!   operator at the machine ([`Caller::at_the_machine`]): the one server running for the one
+//!   person at it (`make run`). A request that carries a proxy's forwarding headers is never.
 //! - With `--auth accounts`, the session names a signed-in account and the generation it
 //!   signed in under; a session of a disabled account, or from before a password change, names
 //!   no one. A request with no one behind it gets 401 (the API) or is sent to `/signin` (pages).
@@ -25,6 +29,7 @@ pub mod cross_site;
 pub mod limiter;
 pub mod sessions;
 
+use crate::client::Client;
 use crate::config::AuthMode;
 use crate::error::ApiError;
 use axum::extract::{Request, State};
@@ -87,6 +92,9 @@ pub struct Shared {
     limiter: Arc<Limiter>,
     /// Proxies whose `X-Forwarded-Proto: https` makes the cookie Secure.
     trusted_proxies: Arc<Vec<IpAddr>>,
+    /// The server is open, listens on loopback only, and its local clients are its operator
+    /// (`--local-operator`).
+    local_operator: bool,
     /// Anonymous sessions stored by earlier versions may exist (the open mode stores none):
     /// their cookies are looked up.
     stored_anonymous: Arc<std::sync::atomic::AtomicBool>,
@@ -145,7 +153,9 @@ pub enum SignInError {
 
 impl Identities {
     /// Sessions and accounts kept in `db` (each user with `most_tokens` API tokens in force at
-    /// most); `secure` sends the cookie over HTTPS only.
+    /// most); `secure` sends the cookie over HTTPS only. `local_operator`: the server listens on
+    /// loopback only and its open mode's local clients are its operator (ignored with accounts).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: engine::store::Store,
         most_tokens: u64,
@@ -154,6 +164,7 @@ impl Identities {
         mode: AuthMode,
         trusted_proxies: Arc<Vec<IpAddr>>,
         open: OpenPaths,
+        local_operator: bool,
     ) -> Identities {
         let persisted = sessions::Persisted::new(db.clone());
         let operator_token = operator_token.map(Arc::from);
@@ -169,6 +180,7 @@ impl Identities {
             open,
             limiter: Arc::default(),
             trusted_proxies,
+            local_operator: local_operator && mode == AuthMode::Open,
             stored_anonymous: Arc::new(std::sync::atomic::AtomicBool::new(true)),
             not_stored: Arc::default(),
         }))
@@ -200,12 +212,50 @@ impl Identities {
         if bearer(headers).is_none() {
             return Ok(None);
         }
-        Ok(self.resolve(headers).await?.caller)
+        Ok(self.resolve(headers, None).await?.caller)
     }
 
-    /// Who is calling, from the request's head (see the module's notes). The session is not
-    /// written here; [`Identities::finish`] does that once the request has been handled.
-    pub async fn resolve(&self, headers: &HeaderMap) -> Result<Identity, AppError> {
+    /// Who is calling, from the request's head and its client (see the module's notes). The
+    /// session is not written here; [`Identities::finish`] does that once the request has been
+    /// handled.
+    pub async fn resolve(
+        &self,
+        headers: &HeaderMap,
+        client: Option<&Client>,
+    ) -> Result<Identity, AppError> {
+        let mut identity = self.resolve_credential(headers).await?;
+        // An anonymous caller's cookie or token only: a report token's or a worker token's
+        // caller is left as it is (and an account's, or the operator token's, by
+        // `Caller::at_the_machine`).
+        let anonymous = matches!(
+            identity.credential,
+            Credential::Lasting | Credential::Token(_)
+        );
+        if anonymous && self.at_the_machine(headers, client) {
+            identity.caller = identity.caller.map(Caller::at_the_machine);
+        }
+        Ok(identity)
+    }
+
+    /// Whether the request is the operator's at the machine: the server is open and listens on
+    /// loopback only, the client is on this machine (a trusted proxy's forwarded client is
+    /// not), and the request names no proxy it came through (a proxy on this machine in front
+    /// of the server would make every visitor an operator).
+    fn at_the_machine(&self, headers: &HeaderMap, client: Option<&Client>) -> bool {
+        self.local_operator
+            && client.is_some_and(|c| c.local)
+            && [
+                "forwarded",
+                "x-forwarded-for",
+                "x-real-ip",
+                "x-forwarded-host",
+            ]
+            .iter()
+            .all(|h| !headers.contains_key(*h))
+    }
+
+    /// Who the request's credential (or its absence) stands for.
+    async fn resolve_credential(&self, headers: &HeaderMap) -> Result<Identity, AppError> {
         if let Some(given) = bearer(headers) {
             if let Some(token) = &self.operator_token {
                 if same_secret(token.as_bytes(), given.as_bytes()) {
@@ -609,7 +659,8 @@ pub async fn identify(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let identity = match identities.resolve(req.headers()).await {
+    let client = req.extensions().get::<Client>().copied();
+    let identity = match identities.resolve(req.headers(), client.as_ref()).await {
         Ok(identity) => identity,
         Err(e) => return ApiError(e).into_response(),
     };

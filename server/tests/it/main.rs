@@ -29,6 +29,7 @@ mod files;
 mod identity;
 mod kinds;
 mod limits;
+mod local_operator;
 mod logs;
 mod notices;
 mod openapi;

@@ -130,8 +130,9 @@ async fn pausing_every_kind_holds_them_all_across_a_restart() {
 
 #[tokio::test]
 async fn only_operators_and_admins_pause_and_an_unknown_kind_is_named() {
-    // An open server: an anonymous user is asked for the operator token.
-    let open = app().start().await;
+    // An open server whose local clients are not its operator (see `local_operator`): an
+    // anonymous user is asked for the operator token.
+    let open = app().with(|c| c.local_operator = false).start().await;
     let (status, refused) = as_session(&open.session(), "demo", "pause").await;
     assert_eq!(status, 401, "{refused}");
     let (status, unknown) = as_operator(&open, "nope", "pause").await;
