@@ -275,7 +275,10 @@ mod tests {
         let html = toast_html(t, &warned);
         assert!(html.contains("class=\"toast toast-warned\""), "{html}");
         assert!(html.contains("⚠ </span>"), "{html}");
-        assert!(html.contains("&lt;demo&gt; job succeeded with warnings"), "{html}");
+        assert!(
+            html.contains("&lt;demo&gt; job succeeded with warnings"),
+            "{html}"
+        );
         let zh = toast_html(Text::of(crate::i18n::Lang::ZhCn), &warned);
         assert!(zh.contains("成功，有警告"), "{zh}");
     }

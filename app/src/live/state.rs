@@ -399,7 +399,12 @@ impl LiveState {
                 let mut u = Updates::default();
                 if let Some(sig) = self.jobs.get(&d.job_id).cloned() {
                     let (event_id, active, title, level) = sig.with_untracked(|j| {
-                        (j.event_id, j.status.is_active(), self.title_of(j), j.progress.level)
+                        (
+                            j.event_id,
+                            j.status.is_active(),
+                            self.title_of(j),
+                            j.progress.level,
+                        )
                     });
                     if event_id < id && active && d.status.is_terminal() {
                         let error = d.error.as_ref().map(|e| e.message.clone());

@@ -572,7 +572,10 @@ pub(crate) const SEARCHES: [(&str, &str); 8] = [
     ("a title in Chinese, in 5 % of jobs", "夜间备份"),
     ("a word of two characters of that title", "备份"),
     ("a parameter value, in 0.005 % of jobs", "customers-42.csv"),
-    ("words of an error message, in 3.5 % of jobs", "permission denied"),
+    (
+        "words of an error message, in 3.5 % of jobs",
+        "permission denied",
+    ),
     ("text no job has", "no-such-text"),
     ("two characters no job has", "zq"),
 ];
