@@ -43,6 +43,9 @@ test('a member sees their job live; another member sees nothing of it; a viewer 
   page,
   browser,
 }) => {
+  // Three people's sign-ins, a job's whole run and three accessibility scans: more than a minute
+  // on a busy 2-core machine.
+  test.slow();
   await signIn(page, 'mia');
   await expect(page.locator('.role-badge')).toHaveText('member');
   await page.locator('header.top').getByRole('link', { name: 'New job' }).click();
