@@ -985,6 +985,22 @@ async fn registered(op: &Session, name: &str) {
     panic!("the worker {name} did not register");
 }
 
+/// Waits (bounded) until the server knows `kind`, which a worker declares after it registers:
+/// through a connection that is cut, the declaration may come a retry later.
+async fn offered(op: &Session, kind: &str) {
+    for _ in 0..600 {
+        let (_, kinds) = op.get("/api/v1/kinds").await;
+        if kinds
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k["name"] == kind))
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no worker offered the kind {kind}");
+}
+
 /// The whole log of job `id`, in order.
 async fn whole_log(op: &Session, id: &str) -> Vec<String> {
     let mut lines = Vec::new();
@@ -1067,6 +1083,7 @@ async fn headway_worker_through_a_connection_cut_many_times_loses_and_doubles_no
     let token = worker_token(&op, "box").await;
     let _w = worker(&relay, &token, &file, "cut-1");
     registered(&op, "cut-1").await;
+    offered(&op, "count").await;
     let n = 3000;
     let ids: Vec<String> =
         futures::future::join_all((0..3).map(|_| op.create("count", json!({"n": n}))))
