@@ -197,8 +197,8 @@ fn indexed<'a, DB: Database>(
 }
 
 /// The unfinished jobs whose live message has the text (the index has a job's message as it
-/// was stored and as it ended, not each of its progress messages), or whose kind is one the
-/// text names: few, read through the `jobs_active` partial index.
+/// was stored and as it ended, not each of its progress messages): few, read through the
+/// `jobs_active` partial index.
 fn live<'a, DB: Database>(
     q: &mut QueryBuilder<'a, DB>,
     part: &Part<'_>,
