@@ -277,6 +277,14 @@ system-build = Build
 system-up-for = Up for
 system-last-heartbeat = Last heartbeat
 system-this-one = (this one)
+# What a process does: a server's own (`--role`), or a worker on another machine.
+system-process-role = { $role ->
+        [all] web and jobs
+        [web] web
+        [worker] jobs
+        [remote] worker
+       *[other] { $role }
+    }
 system-ago = { $span } ago
 system-workers = Workers on other machines: { $n }
 system-workers-caption = The workers that take this deployment's jobs (headway worker)
@@ -675,6 +683,16 @@ job-for-its-time = for its time
 job-run-now = (run now)
 job-started-by = Started by
 job-a-schedule = a schedule
+# An account that did something to a job, and the API token it came through.
+job-by-token = { $name }, with the token “{ $token }”
+job-cancelled-by = Cancelled by
+job-ran-on = Ran on
+job-ran-on-attempt = attempt { $n }: { $place }
+# Where an attempt ran: a worker on another machine, a server's own process, or a process gone
+# from the registry since.
+place-worker = worker { $name } on { $host }
+place-process = { $host }, process { $pid }
+place-gone = process { $id } (no longer registered)
 job-its-jobs = its jobs
 job-time-limit = Time limit
 job-priority-change = Change priority

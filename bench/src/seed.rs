@@ -239,6 +239,8 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) 
         after: None,
         parent: None,
         step: None,
+        started_by: None,
+        cancelled_by: None,
     }
 }
 

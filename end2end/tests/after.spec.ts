@@ -49,7 +49,7 @@ test.describe('in Chinese', () => {
     await page.goto(`/new/demo?after=${first}`);
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     const form = page.locator('form#start-demo');
-    await expect(form.locator('.after-job')).toContainText('在此作业之后运行');
+    await expect(form.locator('.after-job')).toContainText('在此任务之后运行');
     await form.getByLabel('开始条件').selectOption('ended');
     await expectAccessible(page);
     const res = await page.request.post('/api/v1/jobs', {
@@ -59,7 +59,7 @@ test.describe('in Chinese', () => {
     const then = (await res.json()).id;
     await page.goto(`/jobs/${then}`);
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-    await expect(page.locator(`article.job[data-job-id="${then}"] .job-queue`)).toHaveText('等待 1 个作业：1 个排队中');
+    await expect(page.locator(`article.job[data-job-id="${then}"] .job-queue`)).toHaveText('等待 1 个任务：1 个排队中');
     await expect(page.locator('dd.job-after')).toContainText('全部结束后');
     await page.request.post(`/api/v1/jobs/${first}/cancel`);
     await waitForStatus(page, then, 'succeeded');

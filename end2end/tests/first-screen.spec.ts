@@ -171,6 +171,25 @@ test('Re-run on a job page goes to the new job; Run again with changes fills the
   await expect(page.locator('.params [data-param="log_every"]')).toHaveText('2');
 });
 
+test('a job that ends while its page is open offers Re-run and Run again with changes without a reload', async ({ page }) => {
+  const id = await startJob(page, 'demo', { steps: 100000, interval_ms: 100 });
+  await page.goto(`/jobs/${id}`);
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const row = page.locator(`article.job[data-job-id="${id}"]`);
+  await expect(row).toHaveAttribute('data-status', 'running');
+  const again = page.getByRole('link', { name: 'Run again with changes…' });
+  await expect(again).toBeHidden();
+  await expect(row.getByRole('button', { name: 'Re-run' })).toBeHidden();
+  await row.getByRole('button', { name: 'Cancel' }).click();
+  await expect(row).toHaveAttribute('data-status', 'cancelled');
+  await expect(row.getByRole('button', { name: 'Re-run' })).toBeVisible();
+  await expect(row.getByRole('button', { name: 'Cancel' })).toBeHidden();
+  await expect(again).toBeVisible();
+  await again.click();
+  await expect(page).toHaveURL(new RegExp(`/new/demo\\?from=${id}$`));
+  await expect(page.locator('form#start-demo').getByLabel('Steps')).toHaveValue('100000');
+});
+
 test('an external job has no Re-run and is called by its title', async ({ page }) => {
   const res = await page.request.post('/api/v1/jobs', { data: { kind: 'external', params: { title: 'copy rows' } } });
   const { id, report_token: token } = await res.json();

@@ -50,11 +50,20 @@ test('an operator pauses demo on /system; a member’s job waits saying so, then
   const row = mia.locator('.job-list article.job').first();
   await expect(row).toHaveAttribute('data-status', 'queued');
   await expect(row.locator('.job-queue')).toContainText(/⏸ Demo is paused \(by otto since .+\): it starts once resumed/);
+  // The first screen's "Next to start" says why it waits, too.
+  const id = (await row.getAttribute('data-job-id'))!;
+  const first = await mia.context().newPage();
+  await first.goto(`${server.url}/`);
+  await expect(first.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const next = first.locator(`.now-next .active-job[data-job-id="${id}"]`);
+  await expect(next.locator('.active-text')).toContainText(/⏸ Demo is paused \(by otto since .+\)/);
 
   await demo.getByRole('button', { name: 'Resume Demo' }).click();
   await expect(demo.locator('.pause-state')).toHaveText(/starts jobs/);
   await expect(row).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
   await expect(row.locator('.job-queue')).toBeHidden();
+  await expect(next).toBeHidden();
+  await expect(first.locator('.now-next .empty')).toBeVisible();
 });
 
 test('a member is not offered the pause buttons, and every kind can be paused at once', async ({ browser }) => {

@@ -108,7 +108,9 @@ test('a failed run re-runs only what did not succeed', async ({ page }) => {
   const count = page.locator('section.job-steps article.job', { hasText: 'count' });
   const counted = await count.getAttribute('data-job-id');
   server.mend();
-  // Its page was rendered once the run had failed: the button says what it does.
+  // The page was open as the run failed: its button came to say what it does.
+  await expect(runRow.getByRole('button', { name: 'Re-run failed steps' })).toBeVisible();
+  // So does the page rendered once the run had failed.
   await page.reload();
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.locator('.job-failure')).toContainText('step "mend" failed');

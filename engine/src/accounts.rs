@@ -404,7 +404,9 @@ impl Accounts {
         }
         let role = Role::parse(&user.role).unwrap_or(Role::Viewer);
         let writes = TokenScope::parse(&token.scope) == Some(TokenScope::Write);
-        Ok(Some(Caller::account(user.id, user.name, role, writes)))
+        Ok(Some(
+            Caller::account(user.id, user.name, role, writes).through_token(token.name),
+        ))
     }
 
     /// A page of the caller's own tokens, or with `all` (admins only) everyone's; newest

@@ -27,6 +27,8 @@ pub struct Caller {
     role: Role,
     /// `false` for a read-only token.
     writes: bool,
+    /// The name of the personal API token the request came with, if it came with one.
+    token: Option<String>,
     /// The worker token a worker's request came with: it acts for that token's workers alone.
     worker: Option<String>,
     /// The anonymous user is the operator at the machine of an open loopback server.
@@ -41,6 +43,7 @@ impl Caller {
             name: None,
             role: Role::Member,
             writes: true,
+            token: None,
             worker: None,
             at_the_machine: false,
         }
@@ -74,9 +77,35 @@ impl Caller {
             name: Some(name.into()),
             role,
             writes,
+            token: None,
             worker: None,
             at_the_machine: false,
         }
+    }
+
+    /// `self`, come through the personal API token named `name`.
+    pub fn through_token(self, name: impl Into<String>) -> Caller {
+        Caller {
+            token: Some(name.into()),
+            ..self
+        }
+    }
+
+    /// Who this caller is on what it does to a job ([`model::Job::started_by`],
+    /// [`model::Job::cancelled_by`]): an account, and the token it came through; `None` for an
+    /// anonymous user (an open server's one user) and a worker.
+    pub fn actor(&self) -> Option<model::Actor> {
+        let bounded = |s: &str| {
+            let mut end = s.len().min(model::job::MAX_ACTOR_NAME_BYTES);
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s[..end].to_string()
+        };
+        Some(model::Actor {
+            name: bounded(self.name.as_deref()?),
+            token: self.token.as_deref().map(bounded),
+        })
     }
 
     /// Whoever presented the operator token.
@@ -94,6 +123,7 @@ impl Caller {
             name: None,
             role: Role::Member,
             writes: false,
+            token: None,
             worker: Some(token_id),
             at_the_machine: false,
         }

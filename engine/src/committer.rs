@@ -345,6 +345,33 @@ impl Committer {
         })
     }
 
+    /// A person's cancel ([`Change::Cancel`]): moves a job to `to` (`cancelled` while it waits,
+    /// `cancelling` while it runs), keeping `by` as who cancelled it; `None` when the move was
+    /// refused.
+    pub async fn cancel(
+        &self,
+        owner: &UserId,
+        job_id: &JobId,
+        to: JobStatus,
+        by: Option<model::Actor>,
+    ) -> Result<Option<Job>, WriteError> {
+        let moved = self
+            .send(|answer| Change::Cancel {
+                owner: owner.into(),
+                job_id: job_id.into(),
+                to,
+                by,
+                answer,
+            })
+            .await?;
+        Moving {
+            committer: self,
+            moved,
+        }
+        .committed()
+        .await
+    }
+
     /// Interrupts a job and, with `requeue`, queues it again at once (see
     /// [`Change::Interrupt`]); returns the job as it ends up, or `None` if the move was refused.
     pub async fn interrupt(

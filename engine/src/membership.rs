@@ -79,6 +79,7 @@ impl Membership {
             started_at: 0,
             heartbeat_at: 0,
             tags: tags.to_vec(),
+            name: String::new(),
         };
         let me = store.register(&me).await?;
         let membership = Arc::new(Membership {

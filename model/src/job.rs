@@ -208,6 +208,41 @@ pub struct Job {
     /// The name of its step in that run's workflow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    /// The account that started it (from a page, the command line or the API, a re-run
+    /// included), and the token it came through; `None` for the one anonymous user of an open
+    /// server, and for a job a schedule (`schedule_id`) or a run (`parent`) started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<Actor>,
+    /// The account that asked for it to be cancelled, once one did (`None`: nobody, the
+    /// anonymous user, or Headway itself, as when a run or a job it runs after fails).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_by: Option<Actor>,
+}
+
+/// Who did something to a job: an account by its name, and the name of the API token it came
+/// through when it came through one (the operator token is the account `operator`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct Actor {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// The most bytes of an [`Actor`]'s name or token name stored (names are bounded where they are
+/// made; this holds a stored row to it whatever made it).
+pub const MAX_ACTOR_NAME_BYTES: usize = 200;
+
+impl Actor {
+    /// `self` as stored: JSON.
+    pub fn stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// An actor as stored ([`Actor::stored`]); `None` for none, or for what does not parse.
+    pub fn from_stored(stored: Option<&str>) -> Option<Actor> {
+        serde_json::from_str(stored?).ok()
+    }
 }
 
 fn one() -> u32 {
@@ -225,6 +260,11 @@ pub struct Attempt {
     pub finished_at: Option<i64>,
     /// Why it failed; `None` for one that runs or did not fail.
     pub error: Option<JobError>,
+    /// The process that ran it ([`crate::ProcessInfo::id`]: a server's, or a worker's on
+    /// another machine); `None` for an external job's, and for attempts stored before it was
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
 }
 
 impl Job {
@@ -262,6 +302,8 @@ impl Job {
             after: None,
             parent: None,
             step: None,
+            started_by: None,
+            cancelled_by: None,
         }
     }
 

@@ -78,7 +78,7 @@ pub use history::{
     StatusCount,
 };
 pub use ids::{DeliveryId, IdError, JobId, ProcessId, ScheduleId, UploadId, UserId, WebhookId};
-pub use job::{Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
+pub use job::{Actor, Attempt, Job, JobError, JobStatus, Level, LogLevel, LogLine, Progress};
 pub use kinds::{
     KindInfo, KindPause, KindTexts, ParamInfo, ParamTexts, ParamType, RetryInfo, EVERY_KIND,
 };

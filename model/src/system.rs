@@ -70,6 +70,9 @@ pub struct ProcessInfo {
     pub heartbeat_at: i64,
     /// Whether it is the process that answered.
     pub this: bool,
+    /// A worker's name (`headway worker --name`); empty for a server's own process.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
 }
 
 impl SystemOverview {

@@ -84,6 +84,8 @@ mod tests {
             after: None,
             parent: None,
             step: None,
+            started_by: None,
+            cancelled_by: None,
         }
     }
 

@@ -623,6 +623,8 @@ mod tests {
             after: None,
             parent: None,
             step: None,
+            started_by: None,
+            cancelled_by: None,
         }
     }
 

@@ -58,6 +58,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         steps,
         graph,
         again_form,
+        places,
     } = data;
     let job = detail.job;
     let (now, stall_ms) = (live.now, live.stall_ms);
@@ -74,15 +75,9 @@ fn JobView(data: JobPageData) -> impl IntoView {
         }
         .into_any(),
     };
-    // The start form of its kind, filled with its parameters; a new job of any kind to run
-    // after this one.
-    let again = run_again.then(|| {
-        view! {
-            <a class="button secondary" href=format!("/new/{}?from={}", again_form, job.id)>
-                {t.job_run_again()}
-            </a>
-        }
-    });
+    // The start form of its kind, filled with its parameters (in the job's row: offered once it
+    // has ended, live); a new job of any kind to run after this one.
+    let again = run_again.then(|| format!("/new/{}?from={}", again_form, job.id));
     let then_run = may.start.then(|| {
         view! {
             <a class="button secondary then-run" href=format!("/new?after={}", job.id)>
@@ -90,8 +85,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </a>
         }
     });
-    let next =
-        (run_again || may.start).then(|| view! { <p class="run-again">{again} " " {then_run}</p> });
+    let next = then_run.map(|then_run| view! { <p class="run-again">{then_run}</p> });
     let after = job.after.as_ref().map(after_fact);
     let origin = job.origin.as_ref().map(|o| {
         let o = o.to_string();
@@ -111,6 +105,13 @@ fn JobView(data: JobPageData) -> impl IntoView {
             <dd><a href=format!("/schedules/{s}")>{t.job_a_schedule()}</a> {when} " · " <a href=format!("/?schedule={s}")>{t.job_its_jobs()}</a></dd>
         }
     });
+    let started_by = job.started_by.as_ref().map(|a| {
+        view! { <dt>{t.job_started_by()}</dt><dd class="job-started-by">{actor_words(t, a)}</dd> }
+    });
+    let cancelled_by = job.cancelled_by.as_ref().map(|a| {
+        view! { <dt>{t.job_cancelled_by()}</dt><dd class="job-cancelled-by">{actor_words(t, a)}</dd> }
+    });
+    let ran_on = ran_on_fact(&job, &places);
     let priority = priority_fact(&job, priorities);
     let step_of = job.parent.as_ref().map(|run| {
         let run = run.to_string();
@@ -171,7 +172,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         </noscript>
         <div class="job-list">
             <JobRows stall_ms newest=false kind=None statuses=Vec::new()>
-                <JobRowView job=row_job now stall_ms actions=may.act follow_rerun=true queue/>
+                <JobRowView job=row_job now stall_ms actions=may.act follow_rerun=true queue again/>
             </JobRows>
         </div>
         {next}
@@ -190,6 +191,9 @@ fn JobView(data: JobPageData) -> impl IntoView {
                     {timeout}
                     {origin}
                     {schedule}
+                    {started_by}
+                    {cancelled_by}
+                    {ran_on}
                     <dt>{t.api_parameters()}</dt><dd>{params}</dd>
                 </dl>
             </section>
@@ -299,4 +303,42 @@ fn LogFilterForm(job_id: String, filter: LogFilter, matches: Option<u64>) -> imp
         </form>
         {summary}
     }
+}
+
+/// An account, and the token it came through: "mia", "mia, with the token “deploy”".
+pub fn actor_words(t: crate::i18n::Text, a: &crate::model::Actor) -> String {
+    match &a.token {
+        Some(token) => t.job_by_token(a.name.as_str(), token.as_str()),
+        None => a.name.clone(),
+    }
+}
+
+/// Where a process is, in words: a worker by its name and host, a server's process by its host
+/// and pid, one no longer registered by its short id.
+fn place_words(t: crate::i18n::Text, id: &str, places: &[crate::model::ProcessInfo]) -> String {
+    match places.iter().find(|p| p.id.as_str() == id) {
+        Some(p) if !p.name.is_empty() => t.place_worker(p.name.as_str(), p.host.as_str()),
+        Some(p) => t.place_process(p.host.as_str(), p.pid),
+        None => t.place_gone(&id[..8.min(id.len())]),
+    }
+}
+
+/// "Ran on": where its attempt ran, or each of its attempts.
+fn ran_on_fact(job: &crate::model::Job, places: &[crate::model::ProcessInfo]) -> Option<impl IntoView> {
+    let t = t();
+    let ran: Vec<(u32, &str)> = job
+        .attempts
+        .iter()
+        .filter_map(|a| Some((a.n, a.on.as_deref()?)))
+        .collect();
+    let words = match ran.as_slice() {
+        [] => return None,
+        [(_, on)] if job.attempts.len() == 1 => place_words(t, on, places),
+        _ => ran
+            .iter()
+            .map(|(n, on)| t.job_ran_on_attempt(*n, place_words(t, on, places)))
+            .collect::<Vec<_>>()
+            .join(t.list_separator()),
+    };
+    Some(view! { <dt>{t.job_ran_on()}</dt><dd class="job-ran-on">{words}</dd> })
 }

@@ -107,7 +107,8 @@ fn SystemLive(
                 false => view! { <p class="hint">{t.system_limit_hint()}</p> }.into_any(),
             }}
         </section>
-        {move || overview.with(|o| view! { <Processes processes=o.processes.clone() now=o.now/> })}
+        // A worker elsewhere is a process too: those who see the workers' table see it there.
+        {move || overview.with(|o| view! { <Processes processes=o.processes.iter().filter(|p| !(may_set && p.role == REMOTE)).cloned().collect() now=o.now/> })}
         {move || overview.with(|o| may_set.then(|| view! { <Workers workers=o.workers.clone() now=o.now on_change/> }))}
     }
 }
@@ -512,6 +513,9 @@ fn LimitForm(
     }
 }
 
+/// The role of a worker on another machine ([`ProcessInfo::role`]).
+const REMOTE: &str = "remote";
+
 #[component]
 fn Processes(processes: Vec<ProcessInfo>, now: i64) -> impl IntoView {
     let count = processes.len();
@@ -536,10 +540,13 @@ fn Processes(processes: Vec<ProcessInfo>, now: i64) -> impl IntoView {
                         {processes.into_iter().map(|p| view! {
                             <tr data-process=p.id.to_string()>
                                 <th scope="row">
-                                    <code>{p.id[..8.min(p.id.len())].to_string()}</code>
+                                    {match p.name.is_empty() {
+                                        true => view! { <code>{p.id[..8.min(p.id.len())].to_string()}</code> }.into_any(),
+                                        false => p.name.clone().into_any(),
+                                    }}
                                     {p.this.then(|| t.system_this_one())}
                                 </th>
-                                <td>{p.role.clone()}</td>
+                                <td>{t.system_process_role(p.role.as_str())}</td>
                                 <td>{format!("{} / {}", p.host, p.pid)}</td>
                                 <td><code>{p.build.clone()}</code></td>
                                 <td>{format::span(t, now - p.started_at)}</td>

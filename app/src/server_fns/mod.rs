@@ -169,6 +169,9 @@ pub struct Active {
     pub running: Vec<Job>,
     pub running_total: u64,
     pub next: Vec<Job>,
+    /// Why each of `next` waits, or its place in line (as the job page says it).
+    #[serde(default)]
+    pub next_queue: Vec<Option<crate::model::QueueInfo>>,
     pub queued_total: u64,
 }
 
@@ -204,10 +207,13 @@ async fn active(engine: &engine::Engine, caller: &engine::Caller) -> Result<Acti
             .map(|c| c.n)
             .sum()
     };
+    let next: Vec<Job> = queued.into_iter().take(ACTIVE_SHOWN).collect();
+    let next_queue = engine.jobs().queue_infos(caller, &next).await?;
     Ok(Active {
         running,
         running_total: total(&[JobStatus::Running, JobStatus::Cancelling]),
-        next: queued.into_iter().take(ACTIVE_SHOWN).collect(),
+        next,
+        next_queue,
         queued_total: total(&[JobStatus::Queued]),
     })
 }
@@ -328,11 +334,11 @@ pub async fn load_summary(
                 provide_context(titles);
                 Summary {
                     running: view! {
-                        <ActiveSection jobs=active.running total=active.running_total queued=false now stall_ms/>
+                        <ActiveSection jobs=active.running queues=Vec::new() total=active.running_total queued=false now stall_ms/>
                     }
                     .to_html(),
                     next: view! {
-                        <ActiveSection jobs=active.next total=active.queued_total queued=true now stall_ms/>
+                        <ActiveSection jobs=active.next queues=active.next_queue total=active.queued_total queued=true now stall_ms/>
                     }
                     .to_html(),
                     counts: view! { <StatusCounts counts query/> }.to_html(),
@@ -479,8 +485,8 @@ pub struct JobPageData {
     pub may: Powers,
     /// The job's parameters as a person reads them: by their labels, an upload by its file name.
     pub params: Vec<ShownParam>,
-    /// Whether "Run again with changes…" is offered: a finished job of a kind the caller may
-    /// start from the page.
+    /// Whether "Run again with changes…" is offered (once the job has ended): a job of a kind
+    /// the caller may start from the page.
     pub run_again: bool,
     /// The priorities the caller may give the job, highest first: none unless it is queued
     /// and theirs to change.
@@ -500,6 +506,10 @@ pub struct JobPageData {
     /// workflow.
     #[serde(default)]
     pub again_form: String,
+    /// The processes its attempts ran on ([`crate::model::Attempt::on`]) that are still
+    /// registered.
+    #[serde(default)]
+    pub places: Vec<crate::model::ProcessInfo>,
 }
 
 /// One of a job's parameters, as its page shows it.
@@ -649,12 +659,20 @@ pub async fn load_job(
                     .as_ref()
                     .is_some_and(|w| engine.jobs().workflows().iter().any(|i| i.name == *w));
             let again_form = run_of.unwrap_or_else(|| detail.job.kind.clone());
+            let ran_on: Vec<&str> = detail
+                .job
+                .attempts
+                .iter()
+                .filter_map(|a| a.on.as_deref())
+                .collect();
+            let places = engine.jobs().processes_of(&ran_on).await?;
             Ok(JobPageData {
+                places,
                 queue,
                 steps,
                 graph,
                 again_form,
-                run_again: may.start && startable && detail.job.status.is_terminal(),
+                run_again: may.start && startable,
                 priorities,
                 detail,
                 live,

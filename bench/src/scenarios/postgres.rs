@@ -257,6 +257,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
             started_at: 0,
             heartbeat_at: 0,
             tags: Vec::new(),
+            name: String::new(),
         })
         .await
         .map_err(|e| format!("registering a process: {e}"))?;

@@ -164,7 +164,10 @@ impl Jobs {
         }
         let lease_ms = i64::from(params.lease_secs) * 1000;
         let value = serde_json::to_value(&params).expect("external parameters serialize");
-        let job = Job::queued(JobId::random(), EXTERNAL_KIND, value, now_ms());
+        let job = Job {
+            started_by: caller.actor(),
+            ..Job::queued(JobId::random(), EXTERNAL_KIND, value, now_ms())
+        };
         let report_token = format!(
             "{REPORT_TOKEN_PREFIX}{}.{}{}",
             job.id,

@@ -322,6 +322,8 @@ fn a_timeline_without_events_is_rebuilt_from_the_jobs_times() {
         after: None,
         parent: None,
         step: None,
+        started_by: None,
+        cancelled_by: None,
     };
     let t = crate::history::timeline(&job, Vec::new());
     let got: Vec<(JobStatus, i64)> = t.iter().map(|c| (c.status, c.at)).collect();

@@ -478,14 +478,19 @@ impl Jobs {
         self.inner.stopping.clone()
     }
 
-    /// Stores the new queued `job` and wakes the runner (at once, or at its `run_after`); with
-    /// a `key` (the caller's idempotency key), unless that key started a job before.
+    /// Stores the new queued `job`, started by the caller, and wakes the runner (at once, or at
+    /// its `run_after`); with a `key` (the caller's idempotency key), unless that key started a
+    /// job before.
     async fn insert_and_start(
         &self,
         caller: &Caller,
         job: Job,
         key: Option<String>,
     ) -> Result<Started, AppError> {
+        let job = Job {
+            started_by: caller.actor(),
+            ..job
+        };
         self.insert_and_start_for(caller.user(), job, key).await
     }
 
@@ -623,9 +628,10 @@ impl Jobs {
         let owner = &owner;
         let failed = |e| write_failed("cancel a job", e);
         // Still waiting: it never runs. (If it was claimed meanwhile, it is stopped instead.)
+        let by = caller.actor();
         let queued = job.status == JobStatus::Queued
             && committer
-                .transition(owner, id, JobStatus::Cancelled, None, None)
+                .cancel(owner, id, JobStatus::Cancelled, by.clone())
                 .await
                 .map_err(failed)?
                 .is_some();
@@ -633,7 +639,7 @@ impl Jobs {
             // Running: it is asked to stop, by whichever process runs it (its runner hears of
             // the move to `cancelling`, see [`observer`]), and that runner records when it has.
             committer
-                .transition(owner, id, JobStatus::Cancelling, None, None)
+                .cancel(owner, id, JobStatus::Cancelling, by)
                 .await
                 .map_err(failed)?;
         }

@@ -36,6 +36,32 @@ impl Jobs {
         });
     }
 
+    /// The processes of `ids` still registered (alive, or gone but not yet forgotten), as the
+    /// system page shows them: where a job's attempts ran ([`model::Attempt::on`]), for one who
+    /// may see that job.
+    pub async fn processes_of(&self, ids: &[&str]) -> Result<Vec<ProcessInfo>, AppError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let me = self.process_id();
+        let rows = self.inner.store.processes().await.map_err(read_failed)?;
+        Ok(rows
+            .into_iter()
+            .filter(|p| ids.contains(&p.id.as_str()))
+            .map(|p| ProcessInfo {
+                this: p.id == me,
+                id: p.id,
+                role: p.role,
+                build: p.build,
+                host: p.host,
+                pid: p.pid,
+                started_at: p.started_at,
+                heartbeat_at: p.heartbeat_at,
+                name: p.name,
+            })
+            .collect())
+    }
+
     /// The deployment as the operator's page shows it. Whoever calls this has checked that the
     /// caller may see every job (and says whether they may pause kinds: `may_pause`).
     pub async fn system_overview(&self) -> Result<SystemOverview, AppError> {
@@ -107,6 +133,7 @@ impl Jobs {
                 pid: p.pid,
                 started_at: p.started_at,
                 heartbeat_at: p.heartbeat_at,
+                name: p.name,
             })
             .collect();
         let head = self.head();

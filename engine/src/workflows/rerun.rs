@@ -63,6 +63,7 @@ impl Jobs {
         let now = crate::now_ms();
         let run = Job {
             origin: Some(origin.id.clone()),
+            started_by: caller.actor(),
             priority: crate::priorities::rerun_priority(
                 &self.inner.kinds,
                 caller,

@@ -158,9 +158,10 @@ impl Jobs {
             None => Priority::NORMAL,
         };
         let raises = caller.may_operate().is_ok();
-        let new = self
+        let mut new = self
             .build_run(self.opens_of(caller), workflow, values, priority, raises)
             .await?;
+        new.run.started_by = caller.actor();
         self.write_run(caller.user(), new, key).await
     }
 

@@ -354,6 +354,8 @@ pub struct Move<'a> {
     pub at: i64,
     pub event_id: i64,
     pub fence: Option<&'a str>,
+    /// Who asked for a cancel ([`model::Actor`] as stored), kept as `cancelled_by`.
+    pub by: Option<&'a str>,
 }
 
 /// A job queued again for its next attempt, for [`BatchSql::retry_job`].
@@ -738,6 +740,19 @@ impl Batch {
                 self.move_job(sql, owner, job_id, *to, error.as_ref(), fence.as_ref(), at)
                     .await?,
             ),
+            Change::Cancel {
+                owner,
+                job_id,
+                to,
+                by,
+                answer,
+            } => {
+                let by = by.as_ref().map(model::Actor::stored);
+                answer.set(
+                    self.move_job_by(sql, owner, job_id, *to, None, None, at, by.as_deref())
+                        .await?,
+                )
+            }
             Change::Interrupt {
                 owner,
                 job_id,
@@ -1383,6 +1398,23 @@ impl Batch {
         fence: Option<&ProcessId>,
         at: i64,
     ) -> Result<Option<Job>, S::Error> {
+        self.move_job_by(sql, owner, job_id, to, error, fence, at, None)
+            .await
+    }
+
+    /// [`Self::move_job`], keeping who asked for it (`by`, as stored) as who cancelled it.
+    #[allow(clippy::too_many_arguments)]
+    async fn move_job_by<S: BatchSql>(
+        &mut self,
+        sql: &mut S,
+        owner: &UserId,
+        job_id: &JobId,
+        to: JobStatus,
+        error: Option<&JobError>,
+        fence: Option<&ProcessId>,
+        at: i64,
+        by: Option<&str>,
+    ) -> Result<Option<Job>, S::Error> {
         let from: Vec<JobStatus> = JobStatus::ALL
             .iter()
             .copied()
@@ -1402,6 +1434,7 @@ impl Batch {
                 at,
                 event_id: done_event.unwrap_or(job_event),
                 fence: fence.map(ProcessId::as_str),
+                by,
             })
             .await?;
         let Some(job) = moved else {

@@ -291,6 +291,15 @@ pub enum Change {
         fence: Fence,
         answer: Answer<Option<Job>>,
     },
+    /// A person's cancel: moves a job to `to` (`cancelled` while it waits, `cancelling` while it
+    /// runs) as [`Change::Transition`] does without a fence, and keeps `by` as who cancelled it.
+    Cancel {
+        owner: UserId,
+        job_id: JobId,
+        to: JobStatus,
+        by: Option<model::Actor>,
+        answer: Answer<Option<Job>>,
+    },
     /// Moves a running (or cancelling) job to `interrupted` with `error`, and with `requeue`
     /// straight on to `queued` (to continue from its checkpoint), in one change: a stream never
     /// sees the `done` of an interruption without the queueing that follows it.
@@ -466,6 +475,7 @@ impl Change {
             Change::Create { answer, .. } | Change::StartRun { answer, .. } => each(answer),
             Change::StartChild { answer, .. } => each(answer),
             Change::Transition { answer, .. }
+            | Change::Cancel { answer, .. }
             | Change::Interrupt { answer, .. }
             | Change::Retry { answer, .. }
             | Change::Open { answer, .. }
@@ -754,6 +764,8 @@ pub struct ProcessRow {
     pub heartbeat_at: i64,
     /// The tags it offers (`--tags`, [`model::tags`]), sorted.
     pub tags: Vec<String>,
+    /// A worker's name (`headway worker --name`); empty for a server's own process.
+    pub name: String,
 }
 
 /// A queued job with its owner and the checkpoint of an earlier run.

@@ -46,6 +46,11 @@ pub struct JobRow {
     pub parent_id: Option<String>,
     /// Its step's name in that run.
     pub step: Option<String>,
+    /// [`model::Actor`] as JSON.
+    pub started_by: Option<String>,
+    pub cancelled_by: Option<String>,
+    /// The process that claimed it (`claimed_by`): where its current or last attempt ran.
+    pub ran_on: Option<String>,
 }
 
 /// The job columns as a literal, for statements put together at compile time (`concat!`).
@@ -54,7 +59,8 @@ macro_rules! job_columns {
         "id, kind, params, status, current, total, unit, message, level, error_code, \
          error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
          progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for, \
-         outputs, result, priority, after_jobs, needs_left, parent_id, step"
+         outputs, result, priority, after_jobs, needs_left, parent_id, step, started_by, \
+         cancelled_by, claimed_by AS ran_on"
     };
 }
 pub(crate) use job_columns;
@@ -116,6 +122,7 @@ impl TryFrom<JobRow> for Job {
                 started_at,
                 finished_at: r.finished_at.filter(|_| ended),
                 error: error.clone().filter(|_| ended),
+                on: r.ran_on,
             });
         }
         let retrying = status == JobStatus::Queued && attempt > 1;
@@ -155,6 +162,8 @@ impl TryFrom<JobRow> for Job {
             after: r.after_jobs.and_then(|a| after_of(&a, r.needs_left)),
             parent: stored_opt_id(r.parent_id)?,
             step: r.step,
+            started_by: model::Actor::from_stored(r.started_by.as_deref()),
+            cancelled_by: model::Actor::from_stored(r.cancelled_by.as_deref()),
         })
     }
 }
@@ -209,6 +218,9 @@ mod tests {
             needs_left: 0,
             parent_id: None,
             step: None,
+            started_by: None,
+            cancelled_by: None,
+            ran_on: None,
         }
     }
 

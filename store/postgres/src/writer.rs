@@ -415,9 +415,9 @@ impl BatchSql for Statements<'_> {
         sqlx::query!(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                  created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, scheduled_for, \
-                 priority, rank, after_jobs, needs_left, parent_id, step) \
+                 priority, rank, after_jobs, needs_left, parent_id, step, started_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                 $21, $22, $23, $24)",
+                 $21, $22, $23, $24, $25)",
             id,
             owner,
             job.kind,
@@ -442,6 +442,7 @@ impl BatchSql for Statements<'_> {
             job.after.as_ref().map_or(0, |a| i64::from(a.left)),
             job.parent.as_deref(),
             job.step.as_deref(),
+            job.started_by.as_ref().map(model::Actor::stored),
         )
         .execute(&mut *self.0)
         .await?;
@@ -507,13 +508,14 @@ impl BatchSql for Statements<'_> {
                  started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $2) ELSE started_at END, \
                  finished_at = CASE WHEN $3 THEN $2 ELSE NULL END, \
                  error_code = $4, error_message = $5, event_id = $6, \
-                 claimed_by = CASE WHEN $1 = 'running' THEN $7 WHEN $1 = 'queued' THEN NULL ELSE claimed_by END \
+                 claimed_by = CASE WHEN $1 = 'running' THEN $7 WHEN $1 = 'queued' THEN NULL ELSE claimed_by END, \
+                 cancelled_by = COALESCE($10, cancelled_by) \
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
                AND NOT ($1 = 'succeeded' AND plan IS NULL AND steps_succeeded < steps_made) \
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left, parent_id, step",
+                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on",
             m.to.as_str(),
             m.at,
             m.to.is_terminal(),
@@ -523,6 +525,7 @@ impl BatchSql for Statements<'_> {
             m.fence,
             m.job_id,
             &from as &[String],
+            m.by,
         )
         .fetch_optional(&mut *self.0)
         .await?;
@@ -592,7 +595,8 @@ impl BatchSql for Statements<'_> {
             "UPDATE jobs SET status = 'queued', \
                  attempts = (COALESCE(attempts, '[]')::jsonb || jsonb_build_array(jsonb_build_object( \
                      'n', attempt, 'started_at', started_at, 'finished_at', $1::bigint, \
-                     'error', jsonb_build_object('code', $2::text, 'message', $3::text))))::text, \
+                     'error', jsonb_build_object('code', $2::text, 'message', $3::text), \
+                     'on', claimed_by)))::text, \
                  attempt = attempt + 1, run_after = $4, started_at = NULL, finished_at = NULL, \
                  error_code = $2, error_message = $3, event_id = $5, claimed_by = NULL, \
                  current = CASE WHEN $6 THEN 0 ELSE current END, \
@@ -606,7 +610,7 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left, parent_id, step",
+                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on",
             r.at,
             r.error.code,
             r.error.message,
@@ -662,7 +666,7 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left, parent_id, step",
+                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on",
             outputs,
             result,
             event_id,
@@ -689,7 +693,7 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left, parent_id, step",
+                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on",
             priority,
             model::Priority::AGING_MS,
             event_id,

@@ -95,6 +95,7 @@ async fn a_server_takes_every_other_process_for_gone() {
         started_at: 0,
         heartbeat_at: 0,
         tags: Vec::new(),
+        name: String::new(),
     };
     store.register(&process("before")).await.unwrap();
     store.register(&process("me")).await.unwrap();

@@ -524,10 +524,10 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                      created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, \
-                     scheduled_for, priority, rank, after_jobs, needs_left, parent_id, step) \
+                     scheduled_for, priority, rank, after_jobs, needs_left, parent_id, step, started_by) \
                  VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
                      :created_at, :event_id, :timeout_ms, :origin, :run_after, :max_attempts, :schedule_id, \
-                     :scheduled_for, :priority, :rank, :after_jobs, :needs_left, :parent_id, :step)",
+                     :scheduled_for, :priority, :rank, :after_jobs, :needs_left, :parent_id, :step, :started_by)",
             )?
             .execute(named_params! {
                 ":id": job.id.as_str(),
@@ -554,6 +554,7 @@ impl BatchSql for Statements<'_> {
                 ":needs_left": job.after.as_ref().map_or(0, |a| a.left),
                 ":parent_id": job.parent.as_deref(),
                 ":step": job.step.as_deref(),
+                ":started_by": job.started_by.as_ref().map(model::Actor::stored),
             })?;
         Ok(())
     }
@@ -624,7 +625,8 @@ impl BatchSql for Statements<'_> {
                  started_at = CASE WHEN :to = 'running' THEN COALESCE(started_at, :at) ELSE started_at END, \
                  finished_at = CASE WHEN :terminal THEN :at ELSE NULL END, \
                  error_code = :code, error_message = :message, event_id = :event_id, \
-                 claimed_by = CASE WHEN :to = 'running' THEN :fence WHEN :to = 'queued' THEN NULL ELSE claimed_by END \
+                 claimed_by = CASE WHEN :to = 'running' THEN :fence WHEN :to = 'queued' THEN NULL ELSE claimed_by END, \
+                 cancelled_by = COALESCE(:by, cancelled_by) \
              WHERE id = :id AND status IN ({from}) AND (:to = 'running' OR :fence IS NULL OR claimed_by = :fence) \
                AND NOT (:to = 'succeeded' AND plan IS NULL AND steps_succeeded < steps_made) \
              RETURNING {JOB_COLUMNS}"
@@ -641,6 +643,7 @@ impl BatchSql for Statements<'_> {
                     ":event_id": m.event_id,
                     ":id": m.job_id,
                     ":fence": m.fence,
+                    ":by": m.by,
                 },
                 job,
             )
@@ -653,7 +656,7 @@ impl BatchSql for Statements<'_> {
             "UPDATE jobs SET status = 'queued', \
                  attempts = json_insert(COALESCE(attempts, '[]'), '$[#]', json_object('n', attempt, \
                      'started_at', started_at, 'finished_at', :at, \
-                     'error', json_object('code', :code, 'message', :message))), \
+                     'error', json_object('code', :code, 'message', :message), 'on', claimed_by)), \
                  attempt = attempt + 1, run_after = :next_at, started_at = NULL, finished_at = NULL, \
                  error_code = :code, error_message = :message, event_id = :event_id, claimed_by = NULL, \
                  current = CASE WHEN :reset THEN 0 ELSE current END, \
@@ -1553,6 +1556,9 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         needs_left: r.get("needs_left")?,
         parent_id: r.get("parent_id")?,
         step: r.get("step")?,
+        started_by: r.get("started_by")?,
+        cancelled_by: r.get("cancelled_by")?,
+        ran_on: r.get("ran_on")?,
     })
 }
 

@@ -81,10 +81,10 @@ impl Binder {
             }
         }
         // What a queued job's row says of its place in line (the server says it), asked for
-        // while it waits: every few seconds (the clock) and whenever it is queued again. A box
-        // of a run's graph says none.
+        // while it waits: every few seconds (the clock) and whenever it is queued again; the
+        // first screen's line says it too. A box of a run's graph says none.
         let clock = self.clock;
-        let says_queue = parts.queue.is_some();
+        let says_queue = parts.queue.is_some() || parts.line.is_some();
         Effect::new(move |_| {
             let queued = says_queue && job.with(|j| j.status == JobStatus::Queued);
             let _tick = clock.get() / QUEUE_REFRESH_MS;
@@ -268,6 +268,8 @@ struct Parts {
     took: Option<Element>,
     cancel: Option<Element>,
     rerun: Option<Element>,
+    rerun_word: Option<Element>,
+    again: Option<Element>,
     finished: Option<Element>,
     finished_at: Option<Element>,
     line: Option<Element>,
@@ -301,6 +303,8 @@ impl Parts {
             took: q(".job-took-for"),
             cancel: q(".job-cancel"),
             rerun: q(".job-rerun"),
+            rerun_word: q(".job-rerun button"),
+            again: q(".job-again"),
             finished: q(".job-finished"),
             finished_at: q(".job-finished time"),
             line: q(".active-text"),
@@ -379,6 +383,8 @@ impl Parts {
             instant(e, at);
         }
         let active = x.status.is_active();
+        text(&self.rerun_word, x.rerun);
+        hide(&self.again, active);
         for (form, hidden, disabled) in [
             (
                 &self.cancel,

@@ -59,19 +59,23 @@ pub fn ActiveJobs(active: Active, now: i64, stall_ms: u64) -> impl IntoView {
         running,
         running_total,
         next,
+        next_queue,
         queued_total,
     } = active;
     view! {
-        <ActiveSection jobs=running total=running_total queued=false now stall_ms/>
-        <ActiveSection jobs=next total=queued_total queued=true now stall_ms/>
+        <ActiveSection jobs=running queues=Vec::new() total=running_total queued=false now stall_ms/>
+        <ActiveSection jobs=next queues=next_queue total=queued_total queued=true now stall_ms/>
     }
 }
 
 /// "Running now" (or, `queued`, "Next to start"): at most a few jobs, their count, and a link
-/// to them all when there are more.
+/// to them all when there are more. `queues` says why each waits (by position in `jobs`).
+/// A job of "Next to start" that starts leaves it at once (style: it is no longer queued),
+/// before the server renders the lists again.
 #[component]
 pub fn ActiveSection(
     jobs: Vec<Job>,
+    queues: Vec<Option<QueueInfo>>,
     total: u64,
     queued: bool,
     now: i64,
@@ -103,7 +107,10 @@ pub fn ActiveSection(
         <section class=class aria-labelledby=id>
             <h2 id=id>{title} " " <span class="muted">{t.active_count(total)}</span></h2>
             <ul class="active-jobs">
-                {jobs.into_iter().map(|job| view! { <ActiveRow job now stall_ms/> }).collect_view()}
+                {jobs.into_iter().enumerate().map(|(i, job)| {
+                    let queue = queues.get(i).cloned().flatten();
+                    view! { <ActiveRow job queue now stall_ms/> }
+                }).collect_view()}
             </ul>
             <p class="empty" hidden=!empty>{none}</p>
             {more}
@@ -111,10 +118,11 @@ pub fn ActiveSection(
     }
 }
 
-/// A job on the first screen: its name, its bar and what it says, on two short lines.
+/// A job on the first screen: its name, its bar and what it says, on two short lines; a queued
+/// one, why it waits (`queue`).
 #[component]
-fn ActiveRow(job: Job, now: i64, stall_ms: u64) -> impl IntoView {
-    let x = texts_now(&job, None, now, stall_ms);
+fn ActiveRow(job: Job, queue: Option<QueueInfo>, now: i64, stall_ms: u64) -> impl IntoView {
+    let x = texts_now(&job, queue.as_ref(), now, stall_ms);
     let id = job.id.to_string();
     let short = id[..8.min(id.len())].to_string();
     view! {
@@ -166,7 +174,8 @@ fn job_data(job: &Job) -> String {
 /// Cancel and Re-run forms (not for a viewer), of which its status shows the one that applies;
 /// with `follow_rerun`, Re-run goes to the new job's page (the job page's row) rather than
 /// adding the new job to the list. `queue` is its place in line (or its kind's pause) as the
-/// server knew it.
+/// server knew it. `again` is where "Run again with changes…" goes (the job page's row, for a
+/// caller who may start its kind): shown, like Re-run, once the job has ended.
 #[component]
 pub fn JobRowView(
     job: Job,
@@ -176,6 +185,7 @@ pub fn JobRowView(
     #[prop(optional)] actions: bool,
     #[prop(optional_no_strip)] queue: Option<QueueInfo>,
     #[prop(optional)] follow_rerun: bool,
+    #[prop(optional_no_strip)] again: Option<String>,
 ) -> impl IntoView {
     let t = t();
     let x = texts_now(&job, queue.as_ref(), now, stall_ms);
@@ -187,14 +197,6 @@ pub fn JobRowView(
     // Nor has a fan-out's own job: its items are re-run with its run.
     let group = job.kind == crate::model::workflows::WORKFLOW_KIND && job.parent.is_some();
     let rerunnable = !job.is_external() && !group;
-    // A run that did not succeed runs again what did not succeed.
-    let rerun_words = match job.kind == crate::model::workflows::WORKFLOW_KIND
-        && job.status.is_terminal()
-        && job.status != JobStatus::Succeeded
-    {
-        true => t.job_rerun_failed(),
-        false => t.job_rerun(),
-    };
     let job_action = actions.then(|| {
         view! {
             <form method="post" action=CancelJob::url() class="job-action job-cancel" hidden=!active>
@@ -207,8 +209,11 @@ pub fn JobRowView(
                 <form method="post" action=RerunJob::url() class="job-action job-rerun" hidden=active>
                     <input type="hidden" name="id" value=id.clone()/>
                     {follow_rerun.then(|| view! { <input type="hidden" name="then" value="job"/> })}
-                    <button type="submit" class="secondary">{rerun_words}</button>
+                    <button type="submit" class="secondary">{x.rerun}</button>
                 </form>
+            })}
+            {again.map(|href| view! {
+                <a class="button secondary job-again" href=href hidden=active>{t.job_run_again()}</a>
             })}
         }
     });
@@ -292,15 +297,18 @@ pub fn JobRowView(
     }
 }
 
-/// Who started the job: a schedule, a re-run, a program elsewhere, or a person (from the page,
-/// the command line or the API).
+/// Who started the job: a schedule, a re-run (and who asked for it), a program elsewhere, or a
+/// person: the account by its name, or, for an open server's one user, "by hand" (from the
+/// page, the command line or the API).
 fn who(t: Text, j: &Job) -> AnyView {
     if let Some(s) = &j.schedule_id {
         return view! { <a href=format!("/schedules/{s}")>{t.job_who_schedule()}</a> }.into_any();
     }
+    let by = j.started_by.as_ref().map(|a| a.name.clone());
     if let Some(o) = &j.origin {
         let short = o[..8.min(o.len())].to_string();
-        return view! { {t.job_who_rerun()} " " <a href=format!("/jobs/{o}")><code>{short}</code></a> }
+        let by = by.map(|name| view! { " · " <span class="job-who-name">{name}</span> });
+        return view! { {t.job_who_rerun()} " " <a href=format!("/jobs/{o}")><code>{short}</code></a> {by} }
             .into_any();
     }
     if j.is_external() {
@@ -314,7 +322,10 @@ fn who(t: Text, j: &Job) -> AnyView {
             None => t.job_who_program().into_any(),
         };
     }
-    t.job_who_hand().into_any()
+    match by {
+        Some(name) => view! { <span class="job-who-name">{name}</span> }.into_any(),
+        None => t.job_who_hand().into_any(),
+    }
 }
 
 /// A job's bar as the server renders it; in the browser, the row's binding rewrites its

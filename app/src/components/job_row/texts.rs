@@ -21,6 +21,8 @@ pub struct RowTexts {
     pub warned: bool,
     pub icon: &'static str,
     pub word: &'static str,
+    /// What its Re-run button says ([`rerun_word`]).
+    pub rerun: &'static str,
     pub stalled: bool,
     /// "12s", how long a stalled job has been silent.
     pub stalled_for: String,
@@ -42,7 +44,8 @@ pub struct RowTexts {
     /// How long it ran ("–" before it starts).
     pub took: String,
     pub finished_at: Option<i64>,
-    /// The first screen's one line: progress, pace and message, or when it starts.
+    /// The first screen's one line: progress, pace and message, or when it starts, or why it
+    /// waits.
     pub line: String,
     pub bar: BarTexts,
 }
@@ -62,6 +65,16 @@ pub struct BarTexts {
 
 /// Everything a row of `j` says at `now`; `queue` is what [`queue_text`] said of its place in
 /// line.
+/// What a job's Re-run does, in its button's words: a workflow run that ended without
+/// succeeding runs again only what did not succeed.
+pub fn rerun_word(t: Text, j: &Job) -> &'static str {
+    let run = j.kind == crate::model::workflows::WORKFLOW_KIND && j.parent.is_none();
+    match run && j.status.is_terminal() && j.status != JobStatus::Succeeded {
+        true => t.job_rerun_failed(),
+        false => t.job_rerun(),
+    }
+}
+
 pub fn row_texts(
     t: Text,
     zone: &Zone,
@@ -79,6 +92,7 @@ pub fn row_texts(
     let line = match j.status {
         JobStatus::Queued => starts
             .clone()
+            .or_else(|| queue.clone())
             .unwrap_or_else(|| format!("{} {}", t.job_queued(), format::ago(t, j.created_at, now))),
         _ => [
             progress_said(t, j),
@@ -101,6 +115,7 @@ pub fn row_texts(
         warned: j.succeeded_with_warnings(),
         icon: outcome_icon(j.status, j.succeeded_with_warnings()),
         word: crate::components::outcome_name(t, j.status, j.succeeded_with_warnings()),
+        rerun: rerun_word(t, j),
         stalled: p.stalled_ms.is_some(),
         stalled_for: p.stalled_ms.map(|s| format::span(t, s)).unwrap_or_default(),
         progress: progress_said(t, j),
@@ -361,6 +376,25 @@ mod tests {
     }
 
     #[test]
+    fn re_run_says_what_it_runs_as_a_run_moves() {
+        use crate::model::workflows::WORKFLOW_KIND;
+        let mut run = job(JobStatus::Running, 1, Some(3));
+        run.kind = WORKFLOW_KIND.into();
+        assert_eq!(texts(&run, 7_000).rerun, "Re-run");
+        for status in [JobStatus::Failed, JobStatus::Cancelled, JobStatus::Interrupted] {
+            run.status = status;
+            assert_eq!(texts(&run, 20_000).rerun, "Re-run failed steps", "{status:?}");
+        }
+        run.status = JobStatus::Succeeded;
+        assert_eq!(texts(&run, 20_000).rerun, "Re-run");
+        // A fan-out's own job, a step of a run, and any other job re-run whole.
+        run.status = JobStatus::Failed;
+        run.parent = Some(run.id.clone());
+        assert_eq!(texts(&run, 20_000).rerun, "Re-run");
+        assert_eq!(texts(&job(JobStatus::Failed, 3, Some(10)), 20_000).rerun, "Re-run");
+    }
+
+    #[test]
     fn a_job_held_by_a_limit_says_which_and_when_the_next_may_start() {
         use crate::model::limits::{Limit, LimitWait, Per};
         let wait = |per: Per, window_ms: Option<i64>, key: &str, next_at: Option<i64>| LimitWait {
@@ -456,7 +490,7 @@ mod tests {
         );
         assert_eq!(
             after_wait_text(Text::of(Lang::ZhCn), &wait),
-            "等待 2 个作业：1 个运行中、1 个已成功"
+            "等待 2 个任务：1 个运行中、1 个已成功"
         );
     }
 }

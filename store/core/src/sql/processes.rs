@@ -7,13 +7,13 @@ use crate::{stored_id, ProcessRegistry, ProcessRow, StoreResult, REMOTE_ROLE};
 use async_trait::async_trait;
 use model::ProcessId;
 
-type ProcessColumns = (String, String, String, String, i64, i64, i64, String);
+type ProcessColumns = (String, String, String, String, i64, i64, i64, String, String);
 
 /// The columns of a process, in [`ProcessColumns`]'s order.
-const COLUMNS: &str = "id, role, build, host, pid, started_at, heartbeat_at, tags";
+const COLUMNS: &str = "id, role, build, host, pid, started_at, heartbeat_at, tags, name";
 
 fn process(
-    (id, role, build, host, pid, started_at, heartbeat_at, tags): ProcessColumns,
+    (id, role, build, host, pid, started_at, heartbeat_at, tags, name): ProcessColumns,
 ) -> StoreResult<ProcessRow> {
     Ok(ProcessRow {
         id: stored_id(id)?,
@@ -23,6 +23,7 @@ fn process(
         pid,
         started_at,
         heartbeat_at,
+        name,
         // Stored comma-separated: a tag has no comma.
         tags: tags
             .split(',')

@@ -342,6 +342,7 @@ pub async fn orphans_are_jobs_running_for_nobody_registered_and_claims_carry_che
         started_at: 0,
         heartbeat_at: 0,
         tags: Vec::new(),
+        name: String::new(),
     };
     db.store.register(&alive).await.unwrap();
     db.store
@@ -441,12 +442,14 @@ pub async fn processes_register_beat_and_leave_and_leases_have_one_holder(db: Db
         started_at: 0,
         heartbeat_at: 0,
         tags: Vec::new(),
+        name: String::new(),
     };
     let one = db.store.register(&p("one")).await.unwrap();
     assert!(one.started_at > 0 && one.heartbeat_at >= one.started_at);
     // The tags it offers are kept as registered.
     let two = ProcessRow {
         tags: vec!["eu".into(), "gpu".into()],
+        name: String::new(),
         ..p("two")
     };
     assert_eq!(db.store.register(&two).await.unwrap().tags, ["eu", "gpu"]);
@@ -2080,6 +2083,13 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
     let ns: Vec<u32> = ended.attempts.iter().map(|a| a.n).collect();
     assert_eq!(ns, [1, 2, 3]);
     assert!(ended.attempts.iter().all(|a| a.error.is_some()));
+    // Each attempt names the process that ran it, the last one too once the job has ended.
+    let p1 = named::<ProcessId>("p1").to_string();
+    assert!(
+        ended.attempts.iter().all(|a| a.on.as_deref() == Some(p1.as_str())),
+        "{:?}",
+        ended.attempts
+    );
     assert_eq!(ended.attempt, 3);
     // Every attempt's lines are kept, each with its attempt.
     let (lines, total) = db.store.log_tail(&job.id, 10).await.unwrap();
@@ -2777,4 +2787,73 @@ pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) 
         .map(|j| j.id)
         .collect();
     assert_eq!(listed, [jobs[1].id.clone(), jobs[0].id.clone()]);
+}
+
+pub async fn who_started_a_job_and_who_cancelled_it_are_kept_with_it(db: Db) {
+    let mia = model::Actor {
+        name: "mia".into(),
+        token: Some("deploy".into()),
+    };
+    let (waiting, running) = (
+        Job {
+            started_by: Some(mia.clone()),
+            ..new_job("demo")
+        },
+        new_job("demo"),
+    );
+    db.store
+        .apply(vec![create("me", &running), claim("p1", 1, &[]), create("me", &waiting)])
+        .await
+        .unwrap();
+    let read = |id: &JobId| {
+        let id = id.clone();
+        let s = &db.store;
+        async move { s.job(None, &id).await.unwrap().unwrap() }
+    };
+    assert_eq!(read(&waiting.id).await.started_by, Some(mia.clone()));
+    assert_eq!(read(&running.id).await.started_by, None);
+    let ada = model::Actor {
+        name: "ada".into(),
+        token: None,
+    };
+    // A cancel of a waiting job ends it; of a running one asks it to stop: both keep who asked.
+    for (job, to) in [(&waiting, JobStatus::Cancelled), (&running, JobStatus::Cancelling)] {
+        let (_, moved) = one(&db, |answer| Change::Cancel {
+            owner: named("me"),
+            job_id: job.id.clone(),
+            to,
+            by: Some(ada.clone()),
+            answer,
+        })
+        .await;
+        let moved = moved.unwrap();
+        assert_eq!((moved.status, moved.cancelled_by.as_ref()), (to, Some(&ada)));
+        assert_eq!(read(&job.id).await.cancelled_by, Some(ada.clone()));
+    }
+    // The runner's end of the cancelled job keeps it, and where the job ran.
+    let (_, ended) = one(&db, |answer| Change::Transition {
+        owner: named("me"),
+        job_id: running.id.clone(),
+        to: JobStatus::Cancelled,
+        error: None,
+        fence: Some(named("p1")),
+        answer,
+    })
+    .await;
+    let ended = ended.unwrap();
+    assert_eq!(ended.cancelled_by, Some(ada));
+    assert_eq!(
+        ended.attempts[0].on.as_deref(),
+        Some(named::<ProcessId>("p1").to_string().as_str())
+    );
+    // A cancel of a job that has ended changes nothing.
+    let (_, refused) = one(&db, |answer| Change::Cancel {
+        owner: named("me"),
+        job_id: running.id.clone(),
+        to: JobStatus::Cancelling,
+        by: None,
+        answer,
+    })
+    .await;
+    assert!(refused.is_none());
 }

@@ -683,6 +683,7 @@ pub async fn workers_register_hold_jobs_are_reaped_and_reports_are_fenced(db: Db
         started_at: 0,
         heartbeat_at: 0,
         tags: Vec::new(),
+        name: String::new(),
     })
     .await
     .unwrap();
