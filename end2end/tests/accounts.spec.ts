@@ -64,6 +64,8 @@ test('a member sees their job live; another member sees nothing of it; a viewer 
   await expect(row).toHaveAttribute('data-status', 'running');
   await row.getByRole('button', { name: 'Cancel' }).click();
   await expect(row).toHaveAttribute('data-status', 'cancelled');
+  // Started by its account, which the page names.
+  await expect(row.locator('.job-who')).toHaveText('mia');
 
   const other = await browser.newContext();
   try {
@@ -93,6 +95,10 @@ test('a member sees their job live; another member sees nothing of it; a viewer 
     await expectAccessible(vera);
     await vera.goto(`${server.url}/jobs/${id}`);
     await expect(vera.getByRole('button', { name: 'Re-run' })).toHaveCount(0);
+    // Who started it, who cancelled it and where it ran.
+    await expect(vera.locator('dd.job-started-by')).toHaveText('mia');
+    await expect(vera.locator('dd.job-cancelled-by')).toHaveText('mia');
+    await expect(vera.locator('dd.job-ran-on')).toContainText(/process \d+/);
     await expect(vera.locator('.log .log-line').first()).toBeVisible();
     await expectAccessible(vera);
   } finally {

@@ -80,10 +80,18 @@ test("a worker's kind starts from its form, its bar moves live, and /system list
   fs.writeFileSync(path.join(path.dirname(commands), 'go'), '');
   await expect(page.locator('.status-word').first()).toHaveText('succeeded', { timeout: 30_000 });
   await expect(bar).toHaveAttribute('aria-valuenow', '60');
+  // Where it ran: the worker, by its name. Who started it: otto.
+  await page.reload();
+  await expect(page.locator('dd.job-ran-on')).toHaveText(/^worker gpu-box on /);
+  await expect(page.locator('dd.job-started-by')).toHaveText('otto');
 
   await page.goto(`${server.url}/system`);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   await expect(page.getByRole('heading', { name: 'Workers on other machines: 1' })).toBeVisible();
+  // An operator sees the worker once, in the workers' table, not again among the processes.
+  await expect(page.getByRole('heading', { name: 'Processes alive: 1' })).toBeVisible();
+  await expect(page.locator('tr[data-process]')).toHaveCount(1);
+  await expect(page.locator('tr[data-process]')).toContainText('web and jobs');
   const row = page.locator('tr[data-worker="gpu-box"]');
   await expect(row).toContainText('gpu');
   await expect(row).toContainText('render');

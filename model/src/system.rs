@@ -59,6 +59,7 @@ pub struct KindLoad {
 
 /// A Headway process sharing the store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct ProcessInfo {
     pub id: ProcessId,
     /// `all`, `web` or `worker`.

@@ -195,6 +195,11 @@ pub struct JobView {
     job: Job,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     queue: Option<model::QueueInfo>,
+    /// The processes its attempts ran on (`attempts[].on`) that are still registered: a
+    /// worker by its name, a server's process by its host and pid. Said for one job
+    /// (`GET /api/v1/jobs/{id}`), not in listings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    places: Vec<model::ProcessInfo>,
 }
 
 impl JobView {
@@ -209,7 +214,11 @@ impl JobView {
         Ok(jobs
             .into_iter()
             .zip(queue)
-            .map(|(job, queue)| JobView { job, queue })
+            .map(|(job, queue)| JobView {
+                job,
+                queue,
+                places: Vec::new(),
+            })
             .collect())
     }
 }
@@ -221,8 +230,12 @@ pub async fn get_job(
 ) -> ApiResult<Json<JobView>> {
     let id = engine::requested::job_id(&id)?;
     let job = state.engine.jobs().job(&caller, &id).await?;
+    let ran_on: Vec<&str> = job.attempts.iter().filter_map(|a| a.on.as_deref()).collect();
+    let places = state.engine.jobs().processes_of(&ran_on).await?;
     let mut views = JobView::all(&state.engine, &caller, vec![job]).await?;
-    Ok(Json(views.remove(0)))
+    let mut view = views.remove(0);
+    view.places = places;
+    Ok(Json(view))
 }
 
 pub async fn cancel_job(

@@ -1016,3 +1016,66 @@ async fn a_change_to_an_account_is_all_or_nothing() {
         (Some("viewer"), Some(true))
     );
 }
+
+/// Who started a job (the account, and the token it came through), who cancelled it, who re-ran
+/// it and where it ran, as the API and the job's page say it; an open server's one user is
+/// nobody by name.
+#[tokio::test]
+async fn a_job_names_who_started_it_who_cancelled_it_and_where_it_ran() {
+    let app = accounts_app().await;
+    add_user(&app, "mia", "member").await;
+    add_user(&app, "ada", "admin").await;
+    let (mia, ada) = (signed_in(&app, "mia").await, signed_in(&app, "ada").await);
+    let (status, token) = {
+        let r = mia
+            .http
+            .post(mia.url("/api/v1/tokens"))
+            .json(&json!({"name": "nightly deploy", "scope": "write"}))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(status, 201);
+    let script = Session::with_token(&app.base, token["token"].as_str().unwrap());
+    let by_token = running_job(&script).await;
+    let by_hand = running_job(&mia).await;
+    mia.wait_status(&by_token, "running").await;
+    let job = mia.job(&by_token).await;
+    assert_eq!(job["started_by"], json!({"name": "mia", "token": "nightly deploy"}));
+    assert_eq!(mia.job(&by_hand).await["started_by"], json!({"name": "mia"}));
+    assert!(job.get("cancelled_by").is_none(), "{job}");
+    // Where it runs: this server's process, by its host and pid.
+    let process = app.engine().jobs().process_id().to_string();
+    assert_eq!(job["attempts"][0]["on"], json!(process));
+    assert_eq!(job["places"][0]["id"], json!(process));
+    assert_eq!(job["places"][0]["pid"], json!(std::process::id()));
+
+    // An admin cancels mia's running job; mia cancels her own.
+    assert_eq!(ada.cancel(&by_token).await.0, 200);
+    assert_eq!(mia.cancel(&by_hand).await.0, 200);
+    let ended = mia.wait_finished(&by_token).await;
+    assert_eq!(ended["status"], "cancelled");
+    assert_eq!(ended["cancelled_by"], json!({"name": "ada"}));
+    assert_eq!(ended["attempts"][0]["on"], json!(process));
+    assert_eq!(mia.wait_finished(&by_hand).await["cancelled_by"], json!({"name": "mia"}));
+
+    // The page says the same, in words.
+    let page = mia.text(&format!("/jobs/{by_token}")).await;
+    assert!(page.contains("mia, with the token “nightly deploy”"), "{page}");
+    assert!(page.contains(r#"<dd class="job-cancelled-by">ada</dd>"#), "{page}");
+    assert!(page.contains(r#"<dd class="job-ran-on">"#), "{page}");
+    // A re-run is started by who asked for it.
+    let (status, again) = ada.rerun(&by_hand).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["started_by"], json!({"name": "ada"}));
+    let again = again["id"].as_str().unwrap().to_string();
+    ada.cancel(&again).await;
+
+    // An open server's one user is nobody by name.
+    let open = crate::harness::app().start().await;
+    let anyone = open.session();
+    let id = anyone.demo(1, 1).await;
+    let job = anyone.wait_finished(&id).await;
+    assert!(job.get("started_by").is_none(), "{job}");
+}
