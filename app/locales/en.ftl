@@ -637,6 +637,10 @@ progress-of = { $current } of { $total }{ $unit } ({ $pct }%)
 progress-count = { $current }{ $unit }
 progress-label = { $job } job progress
 progress-not-started = not started
+# A workflow run's bar, counted in steps (`done` may have a decimal: a step part-way), and a
+# fan-out's, counted in items.
+progress-run = { $done } of { $n } steps ({ $pct }%)
+progress-items = { $done } of { $n } items ({ $pct }%)
 
 ## A queued job's place in line, or what holds it back: said by the server, on a row it renders
 ## and when a page asks again (the browser does not need these words).
@@ -686,6 +690,7 @@ job-a-schedule = a schedule
 # An account that did something to a job, and the API token it came through.
 job-by-token = { $name }, with the token “{ $token }”
 job-cancelled-by = Cancelled by
+job-workflow = Workflow
 job-ran-on = Ran on
 job-ran-on-attempt = attempt { $n }: { $place }
 # Where an attempt ran: a worker on another machine, a server's own process, or a process gone

@@ -583,6 +583,8 @@ progress-of = { $current } / { $total }{ $unit }（{ $pct }%）
 progress-count = { $current }{ $unit }
 progress-label = { $job } 任务进度
 progress-not-started = 尚未开始
+progress-run = { $done } / { $n } 个步骤（{ $pct }%）
+progress-items = { $done } / { $n } 项（{ $pct }%）
 
 ## A queued job's place in line, or what holds it back (said by the server).
 
@@ -621,6 +623,7 @@ job-started-by = 启动者
 job-a-schedule = 一个定时计划
 job-by-token = { $name }（令牌“{ $token }”）
 job-cancelled-by = 取消者
+job-workflow = 工作流
 job-ran-on = 运行于
 job-ran-on-attempt = 第 { $n } 次尝试：{ $place }
 place-worker = { $host } 上的工作进程 { $name }

@@ -42,9 +42,12 @@ pub fn kind_title_with(kind: &str, known: impl Fn(&str) -> Option<String>) -> St
     known(kind).unwrap_or_else(|| kind.to_string())
 }
 
-/// [`job_title`] with the titles `known` knows.
+/// [`job_title`] with the titles `known` knows: a workflow's run is called by its workflow's
+/// title, as its form is.
 pub fn job_title_with(job: &Job, known: impl Fn(&str) -> Option<String>) -> String {
+    let run = job.kind == crate::model::workflows::WORKFLOW_KIND && job.step.is_none();
     match job.title() {
+        Some(workflow) if run => kind_title_with(workflow, known),
         Some(title) => title.to_string(),
         None => kind_title_with(&job.kind, known),
     }
@@ -83,8 +86,8 @@ pub fn provide() {
     }
 }
 
-/// The titles of the kinds `engine` knows now (those it runs and those that run elsewhere), in
-/// the page's language.
+/// The titles of the kinds `engine` knows now (those it runs and those that run elsewhere) and
+/// of its workflows, in the page's language.
 #[cfg(feature = "ssr")]
 pub fn titles_of(engine: &engine::Engine) -> KindTitles {
     let t = crate::i18n::t();
@@ -93,6 +96,7 @@ pub fn titles_of(engine: &engine::Engine) -> KindTitles {
         .kinds()
         .into_iter()
         .chain(engine.jobs().kinds_elsewhere())
+        .chain(engine.jobs().workflows())
         .map(|k| (k.name.clone(), crate::components::kind_title(t, &k)))
         .collect()
 }
@@ -114,5 +118,23 @@ mod tests {
             .collect();
         assert_eq!(titles.of("demo"), Some("Demo"));
         assert_eq!(titles.of("batch"), None);
+    }
+
+    #[test]
+    fn a_run_is_called_by_its_workflows_title_and_a_step_by_its_name() {
+        use crate::model::workflows::WORKFLOW_KIND;
+        let known = |name: &str| (name == "photo_batch").then(|| "Resize photos".to_string());
+        let mut run = Job::queued(
+            named("r"),
+            WORKFLOW_KIND,
+            serde_json::json!({"workflow": "photo_batch", "params": {}}),
+            0,
+        );
+        assert_eq!(job_title_with(&run, known), "Resize photos");
+        run.params = serde_json::json!({"workflow": "gone", "params": {}});
+        assert_eq!(job_title_with(&run, known), "gone");
+        let mut step = Job::queued(named("s"), "demo", serde_json::json!({}), 0);
+        step.step = Some("check".into());
+        assert_eq!(job_title_with(&step, known), "check");
     }
 }

@@ -13,9 +13,25 @@ pub fn bar_level(job: &Job) -> Level {
     }
 }
 
-/// `42 of 100 steps (42%)`, or `42 steps` when the total is unknown.
+/// `42 of 100 steps (42%)`, or `42 steps` when the total is unknown; a workflow run's in steps
+/// (`1.3 of 3 steps (43%)`), a fan-out's in items.
 pub fn progress_text(t: Text, job: &Job) -> String {
     let p = &job.progress;
+    if let (Some(total), Some(pct), true) = (p.total, p.percent(), is_run(job)) {
+        // Counted in thousandths of a step (an item).
+        let (n, pct) = (total / 1000, format!("{pct:.0}"));
+        return match job.step.is_some() {
+            true => t.progress_items(t.int((p.current / 1000) as i64), t.int(n as i64), pct),
+            false => {
+                let tenths = (p.current.min(total) / 100) as i64;
+                let done = match tenths % 10 {
+                    0 => t.int(tenths / 10),
+                    _ => t.decimal(tenths as f64 / 10.0, 1),
+                };
+                t.progress_run(done, t.int(n as i64), pct)
+            }
+        };
+    }
     let unit = if p.unit.is_empty() {
         String::new()
     } else {
@@ -25,6 +41,12 @@ pub fn progress_text(t: Text, job: &Job) -> String {
         (Some(total), Some(pct)) => t.progress_of(p.current, total, unit, format!("{pct:.0}")),
         _ => t.progress_count(p.current, unit),
     }
+}
+
+/// Whether `job` is a workflow's run, or a fan-out's group of items (one of its steps): its bar
+/// is counted by the store in thousandths of a step, or of an item, and says so itself.
+pub fn is_run(job: &Job) -> bool {
+    job.kind == crate::model::workflows::WORKFLOW_KIND
 }
 
 /// What a row says of its progress: nothing until the job has something to say (a queued job,
@@ -110,6 +132,26 @@ mod tests {
             ),
             "1,500 / 3,000 steps（50%）"
         );
+    }
+
+    #[test]
+    fn a_run_counts_steps_and_a_fan_out_items_in_the_readers_words() {
+        let mut run = job(JobStatus::Running, 1_300, Some(3_000));
+        run.kind = crate::model::workflows::WORKFLOW_KIND.into();
+        run.progress.unit = String::new();
+        assert_eq!(progress_text(en(), &run), "1.3 of 3 steps (43%)");
+        run.progress.current = 2_000;
+        assert_eq!(progress_text(en(), &run), "2 of 3 steps (67%)");
+        let zh = Text::of(crate::i18n::Lang::ZhCn);
+        assert_eq!(progress_text(zh, &run), "2 / 3 个步骤（67%）");
+        let mut items = run.clone();
+        items.step = Some("each photo".into());
+        items.progress = Progress {
+            current: 8_415_000,
+            total: Some(10_000_000),
+            ..Default::default()
+        };
+        assert_eq!(progress_text(en(), &items), "8,415 of 10,000 items (84%)");
     }
 
     #[test]

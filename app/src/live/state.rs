@@ -276,7 +276,9 @@ impl LiveState {
                     sig.with_untracked(|j| (j.event_id, j.status.is_active(), j.status));
                 let id = job.id.clone();
                 if known_event < job.event_id {
-                    if was_active && job.status.is_terminal() {
+                    // A step of a run (or a child of a job) ends without a toast of its own:
+                    // its run's end says it, once.
+                    if was_active && job.status.is_terminal() && job.parent.is_none() {
                         let error = job.error.as_ref().map(|e| e.message.clone());
                         let title = self.title_of(&job);
                         let warned = job.succeeded_with_warnings();
@@ -398,15 +400,16 @@ impl LiveState {
                 let d: DoneEvent = serde_json::from_str(data).map_err(parse_err)?;
                 let mut u = Updates::default();
                 if let Some(sig) = self.jobs.get(&d.job_id).cloned() {
-                    let (event_id, active, title, level) = sig.with_untracked(|j| {
+                    let (event_id, active, title, level, alone) = sig.with_untracked(|j| {
                         (
                             j.event_id,
                             j.status.is_active(),
                             self.title_of(j),
                             j.progress.level,
+                            j.parent.is_none(),
                         )
                     });
-                    if event_id < id && active && d.status.is_terminal() {
+                    if event_id < id && active && alone && d.status.is_terminal() {
                         let error = d.error.as_ref().map(|e| e.message.clone());
                         // Its last word, a warning, came before its end.
                         let warned = d.status == JobStatus::Succeeded
@@ -813,6 +816,24 @@ mod tests {
         );
         let zh = crate::i18n::Text::of(crate::i18n::Lang::ZhCn);
         assert_eq!(toasts[0].text(zh), "demo 任务失败：disk full");
+    }
+
+    #[test]
+    fn a_run_that_ends_makes_one_toast_not_one_per_step() {
+        let mut s = LiveState::default();
+        let run = job("run", 1);
+        let mut step = job("step", 1);
+        step.parent = Some(run.id.clone());
+        step.step = Some("check".into());
+        s.track(run);
+        s.track(step);
+        for (n, id) in [(2, "step"), (3, "run")] {
+            let done = format!(r#"{{"job_id":"{id}","status":"failed","error":null}}"#);
+            s.apply(Some(n), "done", &with_ids(&done)).unwrap().run();
+        }
+        let toasts = s.toasts.get_untracked();
+        assert_eq!(toasts.len(), 1, "{toasts:?}");
+        assert_eq!(toasts[0].job_id, uuid("run"));
     }
 
     #[test]

@@ -158,8 +158,35 @@ fn JobView(data: JobPageData) -> impl IntoView {
     });
     let short = job.id[..8.min(job.id.len())].to_string();
     let called = crate::names::job_title(&job);
+    // A run is of its workflow, called by its title and its name.
+    let is_run = job.kind == crate::model::workflows::WORKFLOW_KIND && job.step.is_none();
+    let workflow = is_run.then(|| job.title().map(str::to_string)).flatten();
+    let kind_fact = match workflow {
+        Some(name) => view! {
+            <dt>{t.job_workflow()}</dt>
+            <dd>{called.clone()} " " <code class="muted">{name}</code></dd>
+        }
+        .into_any(),
+        None => view! {
+            <dt>{t.system_kind()}</dt>
+            <dd>{crate::names::kind_title(&job.kind)} " " <code class="muted">{job.kind.clone()}</code></dd>
+        }
+        .into_any(),
+    };
     let title = t.page_title_of(t.job_title(called.as_str(), short));
     let row_job = job.clone();
+    // A run's own work is its steps: it has a log only if something wrote to it.
+    let no_log = is_run && detail.log_total == 0 && detail.log_filter.is_empty();
+    let (log_of, ended) = (job.id.to_string(), job.status.is_terminal());
+    let log = (!no_log).then(|| {
+        view! {
+            <section class="job-log" aria-labelledby="log-title">
+                <JobLog job_id=log_of.clone() lines=detail.log total=detail.log_total filter=detail.log_filter.clone() ended>
+                    <LogFilterForm job_id=log_of filter=detail.log_filter matches=detail.log_matches/>
+                </JobLog>
+            </section>
+        }
+    });
     view! {
         <PageTitle text=title/>
         <LiveRoot info=live/>
@@ -183,7 +210,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
                 <h2 id="about-title">{t.job_details()}</h2>
                 <ZoneNote at=job.created_at/>
                 <dl class="facts">
-                    <dt>{t.system_kind()}</dt><dd>{crate::names::kind_title(&job.kind)} " " <code class="muted">{job.kind.clone()}</code></dd>
+                    {kind_fact}
                     <dt>{t.token_created()}</dt><dd><Time at=job.created_at/></dd>
                     {step_of}
                     {priority}
@@ -203,11 +230,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
                 <JobFiles job=job.clone()/>
             </section>
         </div>
-        <section class="job-log" aria-labelledby="log-title">
-            <JobLog job_id=job.id.to_string() lines=detail.log total=detail.log_total filter=detail.log_filter.clone() ended=job.status.is_terminal()>
-                <LogFilterForm job_id=job.id.to_string() filter=detail.log_filter matches=detail.log_matches/>
-            </JobLog>
-        </section>
+        {log}
     }
 }
 
@@ -324,7 +347,10 @@ fn place_words(t: crate::i18n::Text, id: &str, places: &[crate::model::ProcessIn
 }
 
 /// "Ran on": where its attempt ran, or each of its attempts.
-fn ran_on_fact(job: &crate::model::Job, places: &[crate::model::ProcessInfo]) -> Option<impl IntoView> {
+fn ran_on_fact(
+    job: &crate::model::Job,
+    places: &[crate::model::ProcessInfo],
+) -> Option<impl IntoView> {
     let t = t();
     let ran: Vec<(u32, &str)> = job
         .attempts

@@ -608,7 +608,20 @@ pub async fn load_job(
             live.log_after = detail.log.last().map_or(0, |l| l.seq);
             let kinds = engine.jobs().kinds();
             let kind = kinds.iter().find(|k| k.name == detail.job.kind);
-            let params = shown_params(&engine, &caller, kind, &detail.job.params).await;
+            // A run's parameters are its workflow's, kept under `params`.
+            let workflows = engine.jobs().workflows();
+            let workflow = (detail.job.kind == model::workflows::WORKFLOW_KIND
+                && detail.job.step.is_none())
+            .then(|| detail.job.title())
+            .flatten()
+            .and_then(|name| workflows.iter().find(|w| w.name == name));
+            let params = match workflow {
+                Some(w) => {
+                    let given = detail.job.params.get("params").cloned().unwrap_or_default();
+                    shown_params(&engine, &caller, Some(w), &given).await
+                }
+                None => shown_params(&engine, &caller, kind, &detail.job.params).await,
+            };
             let may = Powers::of(&caller);
             let priorities = match (may.act, detail.job.status, kind) {
                 (true, model::JobStatus::Queued, Some(kind)) => {

@@ -141,13 +141,18 @@ impl Tally {
     }
 }
 
-/// The run's bar: each step weighs the same; an ended step counts whole, an active one with a
-/// known total its share done, any other nothing yet. Counted in thousandths of a step, so
-/// that the bar moves with a long step's own: `shares` is what the active steps with a total
-/// add (each `current * 1000 / total`, at most 1000), as the store sums them where it reads the
-/// run's tally. A group's (`items`) says how many of its items are done and how many failed.
+/// The run's bar: each step weighs the same; a step that succeeded counts whole, an active one
+/// with a known total its share done, any other nothing (so a run that failed or was cancelled
+/// shows where it stopped). Counted in thousandths of a step, so that the bar moves with a long
+/// step's own: `shares` is what the active steps with a total add (each `current * 1000 /
+/// total`, at most 1000), as the store sums them where it reads the run's tally. A group's
+/// (`items`) bar counts the items that ended, and says how many are done and how many failed.
 pub fn run_progress(tally: Tally, shares: u64, items: bool) -> Progress {
     let (n, ended, failed) = (tally.made, tally.ended.min(tally.made), tally.failed());
+    let done = match items {
+        true => ended,
+        false => tally.succeeded.min(n),
+    };
     let message = match items {
         false => format!("{ended} of {n} steps ended"),
         true => format!(
@@ -158,7 +163,7 @@ pub fn run_progress(tally: Tally, shares: u64, items: bool) -> Progress {
         ),
     };
     Progress {
-        current: (ended * 1000 + shares).min(n * 1000),
+        current: (done * 1000 + shares).min(n * 1000),
         total: Some(n * 1000),
         unit: String::new(),
         message,
@@ -333,8 +338,11 @@ mod tests {
         assert_eq!((p.current, p.total), (1250, Some(4000)));
         assert_eq!(p.message, "1 of 4 steps ended");
         assert_eq!(p.level, Level::Success);
+        // A step that failed or was cancelled did not do its work: the bar stays where it was.
         let failed = run_progress(tally(1, 1, 0), 0, false);
-        assert_eq!((failed.current, failed.level), (1000, Level::Danger));
+        assert_eq!((failed.current, failed.level), (0, Level::Danger));
+        let stopped = run_progress(tally(3, 3, 0), 0, false);
+        assert_eq!(stopped.current, 0);
         // Shares past what is left never move the bar past the whole.
         let over = run_progress(tally(2, 1, 1), 1500, false);
         assert_eq!(over.current, 2000);

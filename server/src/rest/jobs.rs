@@ -230,7 +230,11 @@ pub async fn get_job(
 ) -> ApiResult<Json<JobView>> {
     let id = engine::requested::job_id(&id)?;
     let job = state.engine.jobs().job(&caller, &id).await?;
-    let ran_on: Vec<&str> = job.attempts.iter().filter_map(|a| a.on.as_deref()).collect();
+    let ran_on: Vec<&str> = job
+        .attempts
+        .iter()
+        .filter_map(|a| a.on.as_deref())
+        .collect();
     let places = state.engine.jobs().processes_of(&ran_on).await?;
     let mut views = JobView::all(&state.engine, &caller, vec![job]).await?;
     let mut view = views.remove(0);

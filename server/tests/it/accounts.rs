@@ -1042,8 +1042,14 @@ async fn a_job_names_who_started_it_who_cancelled_it_and_where_it_ran() {
     let by_hand = running_job(&mia).await;
     mia.wait_status(&by_token, "running").await;
     let job = mia.job(&by_token).await;
-    assert_eq!(job["started_by"], json!({"name": "mia", "token": "nightly deploy"}));
-    assert_eq!(mia.job(&by_hand).await["started_by"], json!({"name": "mia"}));
+    assert_eq!(
+        job["started_by"],
+        json!({"name": "mia", "token": "nightly deploy"})
+    );
+    assert_eq!(
+        mia.job(&by_hand).await["started_by"],
+        json!({"name": "mia"})
+    );
     assert!(job.get("cancelled_by").is_none(), "{job}");
     // Where it runs: this server's process, by its host and pid.
     let process = app.engine().jobs().process_id().to_string();
@@ -1058,12 +1064,21 @@ async fn a_job_names_who_started_it_who_cancelled_it_and_where_it_ran() {
     assert_eq!(ended["status"], "cancelled");
     assert_eq!(ended["cancelled_by"], json!({"name": "ada"}));
     assert_eq!(ended["attempts"][0]["on"], json!(process));
-    assert_eq!(mia.wait_finished(&by_hand).await["cancelled_by"], json!({"name": "mia"}));
+    assert_eq!(
+        mia.wait_finished(&by_hand).await["cancelled_by"],
+        json!({"name": "mia"})
+    );
 
     // The page says the same, in words.
     let page = mia.text(&format!("/jobs/{by_token}")).await;
-    assert!(page.contains("mia, with the token “nightly deploy”"), "{page}");
-    assert!(page.contains(r#"<dd class="job-cancelled-by">ada</dd>"#), "{page}");
+    assert!(
+        page.contains("mia, with the token “nightly deploy”"),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<dd class="job-cancelled-by">ada</dd>"#),
+        "{page}"
+    );
     assert!(page.contains(r#"<dd class="job-ran-on">"#), "{page}");
     // A re-run is started by who asked for it.
     let (status, again) = ada.rerun(&by_hand).await;

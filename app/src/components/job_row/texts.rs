@@ -5,7 +5,7 @@
 //! the sentence (`server_fns::load_queue_text`), so the words of limits, pauses and waits, and
 //! the reading of their JSON, stay out of its bundle.
 
-use super::super::progress_bar::{bar_level, indeterminate, progress_said, progress_text};
+use super::super::progress_bar::{bar_level, indeterminate, is_run, progress_said, progress_text};
 use super::super::words::{limit_key, limit_words};
 use crate::format::{self, Style};
 use crate::i18n::Text;
@@ -89,20 +89,21 @@ pub fn row_texts(
         .filter(|_| j.status == JobStatus::Queued)
         .map(str::to_string);
     let pace = pace_text(t, j, p);
+    // A run's and a fan-out's bar say where they stand themselves, in the reader's words.
+    let message = match is_run(j) {
+        true => String::new(),
+        false => j.progress.message.clone(),
+    };
     let line = match j.status {
         JobStatus::Queued => starts
             .clone()
             .or_else(|| queue.clone())
             .unwrap_or_else(|| format!("{} {}", t.job_queued(), format::ago(t, j.created_at, now))),
-        _ => [
-            progress_said(t, j),
-            pace.clone(),
-            j.progress.message.clone(),
-        ]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" · "),
+        _ => [progress_said(t, j), pace.clone(), message.clone()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" · "),
     };
     let level = bar_level(j).as_str();
     let moving = if indeterminate(j) {
@@ -121,7 +122,7 @@ pub fn row_texts(
         progress: progress_said(t, j),
         attempt: attempt_text(t, j).unwrap_or_default(),
         pace,
-        message: j.progress.message.clone(),
+        message,
         error: error_text(t, j),
         starts,
         queue,
@@ -293,7 +294,8 @@ pub fn pace_text(t: Text, j: &Job, p: &Pace) -> String {
         return t.job_ran(format::span(t, elapsed));
     }
     let mut parts = vec![t.job_elapsed(format::span(t, elapsed))];
-    if let Some(rate) = p.per_second {
+    // A run's bar counts thousandths of steps: no rate of them is worth reading.
+    if let Some(rate) = p.per_second.filter(|_| !is_run(j)) {
         parts.push(pace::rate_text(t, rate, &j.progress.unit));
     }
     if let Some(eta) = p.eta_ms {
@@ -381,9 +383,17 @@ mod tests {
         let mut run = job(JobStatus::Running, 1, Some(3));
         run.kind = WORKFLOW_KIND.into();
         assert_eq!(texts(&run, 7_000).rerun, "Re-run");
-        for status in [JobStatus::Failed, JobStatus::Cancelled, JobStatus::Interrupted] {
+        for status in [
+            JobStatus::Failed,
+            JobStatus::Cancelled,
+            JobStatus::Interrupted,
+        ] {
             run.status = status;
-            assert_eq!(texts(&run, 20_000).rerun, "Re-run failed steps", "{status:?}");
+            assert_eq!(
+                texts(&run, 20_000).rerun,
+                "Re-run failed steps",
+                "{status:?}"
+            );
         }
         run.status = JobStatus::Succeeded;
         assert_eq!(texts(&run, 20_000).rerun, "Re-run");
@@ -391,7 +401,10 @@ mod tests {
         run.status = JobStatus::Failed;
         run.parent = Some(run.id.clone());
         assert_eq!(texts(&run, 20_000).rerun, "Re-run");
-        assert_eq!(texts(&job(JobStatus::Failed, 3, Some(10)), 20_000).rerun, "Re-run");
+        assert_eq!(
+            texts(&job(JobStatus::Failed, 3, Some(10)), 20_000).rerun,
+            "Re-run"
+        );
     }
 
     #[test]

@@ -7,7 +7,17 @@ use crate::{stored_id, ProcessRegistry, ProcessRow, StoreResult, REMOTE_ROLE};
 use async_trait::async_trait;
 use model::ProcessId;
 
-type ProcessColumns = (String, String, String, String, i64, i64, i64, String, String);
+type ProcessColumns = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+);
 
 /// The columns of a process, in [`ProcessColumns`]'s order.
 const COLUMNS: &str = "id, role, build, host, pid, started_at, heartbeat_at, tags, name";

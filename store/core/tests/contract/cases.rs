@@ -2086,7 +2086,10 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
     // Each attempt names the process that ran it, the last one too once the job has ended.
     let p1 = named::<ProcessId>("p1").to_string();
     assert!(
-        ended.attempts.iter().all(|a| a.on.as_deref() == Some(p1.as_str())),
+        ended
+            .attempts
+            .iter()
+            .all(|a| a.on.as_deref() == Some(p1.as_str())),
         "{:?}",
         ended.attempts
     );
@@ -2802,7 +2805,11 @@ pub async fn who_started_a_job_and_who_cancelled_it_are_kept_with_it(db: Db) {
         new_job("demo"),
     );
     db.store
-        .apply(vec![create("me", &running), claim("p1", 1, &[]), create("me", &waiting)])
+        .apply(vec![
+            create("me", &running),
+            claim("p1", 1, &[]),
+            create("me", &waiting),
+        ])
         .await
         .unwrap();
     let read = |id: &JobId| {
@@ -2817,7 +2824,10 @@ pub async fn who_started_a_job_and_who_cancelled_it_are_kept_with_it(db: Db) {
         token: None,
     };
     // A cancel of a waiting job ends it; of a running one asks it to stop: both keep who asked.
-    for (job, to) in [(&waiting, JobStatus::Cancelled), (&running, JobStatus::Cancelling)] {
+    for (job, to) in [
+        (&waiting, JobStatus::Cancelled),
+        (&running, JobStatus::Cancelling),
+    ] {
         let (_, moved) = one(&db, |answer| Change::Cancel {
             owner: named("me"),
             job_id: job.id.clone(),
@@ -2827,7 +2837,10 @@ pub async fn who_started_a_job_and_who_cancelled_it_are_kept_with_it(db: Db) {
         })
         .await;
         let moved = moved.unwrap();
-        assert_eq!((moved.status, moved.cancelled_by.as_ref()), (to, Some(&ada)));
+        assert_eq!(
+            (moved.status, moved.cancelled_by.as_ref()),
+            (to, Some(&ada))
+        );
         assert_eq!(read(&job.id).await.cancelled_by, Some(ada.clone()));
     }
     // The runner's end of the cancelled job keeps it, and where the job ran.
