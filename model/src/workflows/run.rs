@@ -255,11 +255,16 @@ pub fn run_end(steps: &[StepState]) -> (JobStatus, Option<JobError>) {
     }
 }
 
-/// The error of a step cancelled because `failed` failed.
-pub fn cancelled_for(failed: &str) -> JobError {
+/// The error of a step cancelled because `failed` failed (or, `by_hand`, was cancelled by
+/// someone): the run can no longer succeed, so it starts nothing more.
+pub fn cancelled_for(failed: &str, by_hand: bool) -> JobError {
+    let what = match by_hand {
+        true => "was cancelled",
+        false => "failed",
+    };
     JobError {
         code: STEP_FAILED.to_string(),
-        message: format!("step {failed:?} failed, so the run stopped starting steps"),
+        message: format!("step {failed:?} {what}, so the run stopped starting steps"),
     }
 }
 

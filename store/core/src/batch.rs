@@ -1462,6 +1462,9 @@ impl Batch {
                     job: job.id.clone(),
                     step: job.step.clone().unwrap_or_default(),
                     status: to,
+                    // Its run's cancel, or what it needs failing, gives no error or one of its
+                    // own; a person's gives none, and leaves the run running.
+                    by_hand: to == JobStatus::Cancelled && job.error.is_none(),
                 });
             }
             self.deliver_end::<S>(sql, owner, &job, at).await?;

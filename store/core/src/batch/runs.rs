@@ -130,6 +130,16 @@ pub(super) struct StepEnded {
     pub job: JobId,
     pub step: String,
     pub status: JobStatus,
+    /// Cancelled by someone, not by its run (a cancel of the run, or of what it needs).
+    pub by_hand: bool,
+}
+
+impl StepEnded {
+    /// Whether the run can no longer succeed for it: it failed, was interrupted for good, or
+    /// someone cancelled it.
+    fn stops(&self) -> bool {
+        matches!(self.status, JobStatus::Failed | JobStatus::Interrupted) || self.by_hand
+    }
 }
 
 /// The parameters of each item of a fan-out: its list read with `values` (a count n stands for
@@ -593,16 +603,17 @@ impl Batch {
         while !self.steps_ended.is_empty() || !self.runs_waiting.is_empty() {
             // Each run: how many of its steps ended, how many succeeded, the first that failed
             // (none, for a parent that just began to wait for its children).
-            let mut ended: BTreeMap<JobId, (i64, i64, Option<String>)> = BTreeMap::new();
+            let mut ended: BTreeMap<JobId, (i64, i64, Option<(String, bool)>)> = BTreeMap::new();
             for run in std::mem::take(&mut self.runs_waiting) {
                 ended.entry(run).or_default();
             }
             for step in std::mem::take(&mut self.steps_ended) {
+                let stops = step.stops();
                 let e = ended.entry(step.run).or_default();
                 e.0 += 1;
                 e.1 += i64::from(step.status == JobStatus::Succeeded);
-                if matches!(step.status, JobStatus::Failed | JobStatus::Interrupted) {
-                    e.2.get_or_insert(step.step);
+                if stops {
+                    e.2.get_or_insert((step.step, step.by_hand));
                 }
             }
             for (run_id, (n, succeeded, failed)) in ended {
@@ -624,7 +635,7 @@ impl Batch {
         run_id: JobId,
         n: i64,
         succeeded: i64,
-        failed: Option<String>,
+        failed: Option<(String, bool)>,
         at: i64,
     ) -> Result<(), S::Error> {
         let counted = sql.steps_ended(run_id.as_str(), n, succeeded).await?;
@@ -635,8 +646,11 @@ impl Batch {
             return Ok(());
         }
         // A group's items all run, whatever one of them did.
-        if let Some(step) = failed.filter(|_| seen.status == JobStatus::Running && !seen.group) {
-            self.stop_starting(sql, &seen.owner, &run_id, &step, at)
+        if let Some((step, by_hand)) =
+            failed.filter(|_| seen.status == JobStatus::Running && !seen.group)
+        {
+            let error = cancelled_for(&step, by_hand);
+            self.stop_starting(sql, &seen.owner, &run_id, &error, at)
                 .await?;
         }
         // The steps it cancelled, if any, are counted as they are settled, the last one
@@ -661,14 +675,14 @@ impl Batch {
         Ok(())
     }
 
-    /// Cancels the steps of a run not started yet, saying that `failed` failed, if the run's
-    /// plan says to (`on_failure = "cancel"`).
+    /// Cancels the steps of a run not started yet, saying why (`error`), if the run's plan says
+    /// to (`on_failure = "cancel"`).
     async fn stop_starting<S: BatchSql>(
         &mut self,
         sql: &mut S,
         owner: &UserId,
         run_id: &JobId,
-        failed: &str,
+        error: &JobError,
         at: i64,
     ) -> Result<(), S::Error> {
         let Some(run) = sql.run_of(run_id.as_str()).await?.and_then(Run::of) else {
@@ -677,7 +691,6 @@ impl Batch {
         if run.plan.on_failure != model::workflows::OnFailure::Cancel {
             return Ok(());
         }
-        let error = cancelled_for(failed);
         for queued in steps(sql.steps_of(run_id.as_str()).await?)
             .into_iter()
             .filter(|s| s.state.status == JobStatus::Queued)
@@ -687,7 +700,7 @@ impl Batch {
                 owner,
                 &queued.state.id,
                 JobStatus::Cancelled,
-                Some(&error),
+                Some(error),
                 None,
                 at,
             )

@@ -55,6 +55,7 @@ on_both!(
     a_fan_out_of_thousands_ends_from_its_tally_and_its_run_counts_once,
     a_fan_out_past_its_owners_share_fails_its_step_and_makes_no_item,
     a_runs_steps_count_against_its_owners_share_with_the_jobs_waiting,
+    a_step_cancelled_by_hand_stops_its_run_starting_the_others,
     a_runs_bar_moves_with_its_active_steps_share_of_their_totals,
     a_job_after_others_starts_once_they_all_succeeded_and_not_before,
     a_need_that_fails_cancels_the_jobs_after_it_and_theirs_in_its_commit,

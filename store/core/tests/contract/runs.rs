@@ -336,3 +336,73 @@ pub async fn a_runs_bar_moves_with_its_active_steps_share_of_their_totals(db: Db
     assert_eq!(run_now.status, JobStatus::Succeeded, "{run_now:?}");
     assert_eq!(bar(run_now), (1000, Some(1000)));
 }
+
+/// A run of independent steps `s0`… (the plan's `on_failure` as given), all of them waiting.
+async fn run_of_steps(db: &Db, n: usize, on_failure: OnFailure) -> (Job, Vec<Job>) {
+    let params = RunParams {
+        workflow: "steps".into(),
+        params: serde_json::Map::new(),
+        each: None,
+    };
+    let params = serde_json::to_value(&params).unwrap();
+    let run = Job::queued(JobId::random(), WORKFLOW_KIND, params, now_ms());
+    let steps: Vec<Job> = (0..n)
+        .map(|i| Job {
+            parent: Some(run.id.clone()),
+            step: Some(format!("s{i}")),
+            ..new_job("demo")
+        })
+        .collect();
+    let plan = Plan {
+        on_failure,
+        steps: Vec::new(),
+        succeed_at: None,
+    };
+    let (start, answer) = asked(|answer| Change::StartRun {
+        owner: named("me"),
+        run: run.clone(),
+        plan: serde_json::to_string(&plan).unwrap(),
+        steps: steps.clone(),
+        max_queued: None,
+        key: None,
+        answer,
+    });
+    db.store.apply(vec![start]).await.unwrap();
+    assert!(matches!(answer.now().unwrap(), Created::New(_)));
+    (run, steps)
+}
+
+pub async fn a_step_cancelled_by_hand_stops_its_run_starting_the_others(db: Db) {
+    let cancel = |job: &Job| Change::Cancel {
+        owner: named("me"),
+        job_id: job.id.clone(),
+        to: JobStatus::Cancelled,
+        by: None,
+        answer: Answer::none(),
+    };
+    let status = |id: JobId| {
+        let s = &db.store;
+        async move { s.job(None, &id).await.unwrap().unwrap() }
+    };
+    // The run can no longer succeed: with on_failure = "cancel", the steps waiting beside the
+    // one cancelled are cancelled too, saying why, and the run ends.
+    let (run, steps) = run_of_steps(&db, 3, OnFailure::Cancel).await;
+    db.store.apply(vec![cancel(&steps[0])]).await.unwrap();
+    for sibling in &steps[1..] {
+        let sibling = status(sibling.id.clone()).await;
+        assert_eq!(sibling.status, JobStatus::Cancelled, "{sibling:?}");
+        let error = sibling.error.unwrap();
+        assert_eq!(error.code, "step_failed");
+        assert_eq!(
+            error.message,
+            "step \"s0\" was cancelled, so the run stopped starting steps"
+        );
+    }
+    let run = status(run.id).await;
+    assert!(run.status.is_terminal(), "{run:?}");
+    // With on_failure = "finish", the others still run.
+    let (run, steps) = run_of_steps(&db, 2, OnFailure::Finish).await;
+    db.store.apply(vec![cancel(&steps[0])]).await.unwrap();
+    assert_eq!(status(steps[1].id.clone()).await.status, JobStatus::Queued);
+    assert_eq!(status(run.id).await.status, JobStatus::Running);
+}
