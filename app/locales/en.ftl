@@ -170,6 +170,9 @@ server-failed-title = Something went wrong
 server-failed-text = The server failed while making this page. The failure has been logged; reloading the page may help, or try again later.
 users-hint = A new password or disabling an account ends its sessions, open pages included. Passwords are set here when adding, or with
 users-hint-end = .
+# What follows a command inside a sentence: nothing before the full stop in English, a space in
+# Chinese.
+users-hint-after-code = {""}
 back = Back
 bulk-title = Bulk action
 bulk-choose = Choose Cancel, Re-run or Set priority for the selected jobs.
@@ -369,6 +372,10 @@ refresh-to-see = to see the latest state.
 schedules-hint = A schedule starts a job of a kind on a cron expression, as its owner. Make one from a kind's form on
 schedules-hint-dashboard = the dashboard
 schedules-hint-repeat = Repeat…
+# Between words and a link: a space in English, none in Chinese.
+schedules-hint-gap = {" "}
+schedules-hint-open = {" "}(
+schedules-hint-close = ).
 schedule-edit-title = Edit a schedule
 schedule-title = Schedule
 schedule-all = ← All schedules
@@ -821,8 +828,9 @@ bulk-not-done-rerun = { $n ->
 filter-jobs = Filter jobs
 filter-any = any
 filter-elsewhere = { $kind } (programs elsewhere)
-filter-q = Job id or message
-filter-q-placeholder = e.g. 0193a7f2 or quota
+filter-status = Status
+filter-q = Search
+filter-q-placeholder = an id, a title, a kind, a parameter, an error
 filter-clear = Clear
 filter-one-schedule = The jobs of one schedule
 filter-see-it = see it

@@ -394,7 +394,7 @@ fn FilterForm(
     view! {
         <form class="filters" method="get" action="/" role="search" aria-label=t.filter_jobs()>
             <div class="field">
-                <label for="filter-status">{t.api_status()}</label>
+                <label for="filter-status">{t.filter_status()}</label>
                 <select id="filter-status" name="status">
                     <option value="" selected=status.is_empty()>{t.filter_any()}</option>
                     {status_options}

@@ -61,7 +61,7 @@ fn SchedulesView(data: SchedulesData) -> impl IntoView {
         <LiveRoot info=live/>
         <h1>{t.nav_schedules()}</h1>
         <p class="hint">
-            {t.schedules_hint()} " " <a href="/">{t.schedules_hint_dashboard()}</a> " (" <em>{t.schedules_hint_repeat()}</em> ")."
+            {t.schedules_hint()} {t.schedules_hint_gap()} <a href="/">{t.schedules_hint_dashboard()}</a> {t.schedules_hint_open()} <em>{t.schedules_hint_repeat()}</em> {t.schedules_hint_close()}
         </p>
         <ZoneNote at=now/>
         <noscript>

@@ -15,7 +15,7 @@ pub fn UsersPage() -> impl IntoView {
         <PageTitle text=t.page_title_of(t.nav_users())/>
         <h1>{t.nav_users()}</h1>
         <p class="hint">
-            {t.users_hint()} " " <code>"headway users set-password"</code> {t.users_hint_end()}
+            {t.users_hint()} " " <code>"headway users set-password"</code> {t.users_hint_after_code()} {t.users_hint_end()}
         </p>
         <Suspense fallback=move || view! { <p>{t.loading()}</p> }>
             {move || {
