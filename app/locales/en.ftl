@@ -698,6 +698,9 @@ job-a-schedule = a schedule
 job-by-token = { $name }, with the token “{ $token }”
 job-cancelled-by = Cancelled by
 job-workflow = Workflow
+# A parameter that is on or off, as the job page says it.
+param-yes = yes
+param-no = no
 job-ran-on = Ran on
 job-ran-on-attempt = attempt { $n }: { $place }
 # Where an attempt ran: a worker on another machine, a server's own process, or a process gone

@@ -521,7 +521,8 @@ pub struct ShownParam {
 }
 
 /// `params` as a person reads them: in the order of the kind's form, each by its label, text as
-/// it is, an upload by its file name (its id when it is gone), anything else as JSON.
+/// it is, yes or no in the reader's words, an upload by its file name (its id when it is gone),
+/// anything else as JSON.
 #[cfg(feature = "ssr")]
 pub(crate) async fn shown_params(
     engine: &engine::Engine,
@@ -560,6 +561,10 @@ pub(crate) async fn shown_params(
                 .unwrap_or_else(|_| id.clone())
             }
             (_, serde_json::Value::String(text)) => text.clone(),
+            (_, serde_json::Value::Bool(yes)) => match yes {
+                true => crate::i18n::t().param_yes().to_string(),
+                false => crate::i18n::t().param_no().to_string(),
+            },
             (_, serde_json::Value::Array(items)) if items.iter().all(|i| i.is_string()) => items
                 .iter()
                 .filter_map(|i| i.as_str())
