@@ -900,6 +900,16 @@ kind-import_csv-database = Database
 
 ## [browser] The start form.
 
+# The upload of a file parameter: its bar and what it says.
+upload-sending = Uploading { $name }: { $progress }
+upload-done = Uploaded { $name } ({ $size }) ✓
+upload-cancelled = Upload of { $name } cancelled
+upload-lost = The upload of { $name } stopped: the connection to the server was lost
+upload-bar-label = Upload of the { $field } file
+upload-cancel = Cancel upload
+upload-of = { $sent } of { $total } ({ $pct }%)
+upload-rate = { $rate }/s
+
 start-repeat = Repeat…
 start-attempts-hint = A failed attempt is tried again, up to { $n } attempts in all; 1 for no retry
 start-priority-hint = Higher priorities start first; a waiting job rises one level every 10 minutes

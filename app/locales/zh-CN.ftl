@@ -802,6 +802,15 @@ kind-import_csv-database = 数据库
 
 ## [browser] The start form.
 
+upload-sending = 正在上传 { $name }：{ $progress }
+upload-done = 已上传 { $name }（{ $size }）✓
+upload-cancelled = 已取消上传 { $name }
+upload-lost = { $name } 的上传已中断：与服务器的连接断开了
+upload-bar-label = 文件“{ $field }”的上传
+upload-cancel = 取消上传
+upload-of = { $sent } / { $total }（{ $pct }%）
+upload-rate = { $rate }/秒
+
 start-repeat = 重复…
 start-attempts-hint = 失败的尝试会重试，总共最多 { $n } 次；1 表示不重试
 start-priority-hint = 优先级高的先开始；排队的任务每等 10 分钟升一级

@@ -4,6 +4,7 @@
 //! field is a plain file input of a multipart form that uploads and starts in one post.
 
 use crate::format;
+use crate::i18n::{t, Text};
 use leptos::prelude::*;
 
 /// Where an upload is.
@@ -57,8 +58,8 @@ impl Upload {
         }
     }
 
-    /// What the bar's text says.
-    pub fn text(&self) -> String {
+    /// What the bar's text says, in the reader's words.
+    pub fn text(&self, t: Text) -> String {
         match self {
             Upload::Idle => String::new(),
             Upload::Sending {
@@ -67,39 +68,36 @@ impl Upload {
                 total,
                 started_ms,
                 now_ms,
-            } => format!(
-                "Uploading {name}: {}",
-                sending_text(*sent, *total, now_ms - started_ms)
+            } => t.upload_sending(
+                name.as_str(),
+                sending_text(t, *sent, *total, now_ms - started_ms),
             ),
-            Upload::Done { name, size, .. } => {
-                format!("Uploaded {name} ({}) ✓", format::bytes(*size))
-            }
+            Upload::Done { name, size, .. } => t.upload_done(name.as_str(), format::bytes(*size)),
             Upload::Failed(why) => why.clone(),
-            Upload::Cancelled(name) => format!("Upload of {name} cancelled"),
+            Upload::Cancelled(name) => t.upload_cancelled(name.as_str()),
         }
     }
 }
 
-/// `12.0 MiB of 100 MiB (12%) · 40.0 MiB/s · 3s left`: the rate and the time left once a
+/// `12.0 MiB of 100 MiB (12%) · 40.0 MiB/s · about 3s left`: the rate and the time left once a
 /// quarter second has passed and something was sent.
-pub fn sending_text(sent: u64, total: u64, elapsed_ms: f64) -> String {
+pub fn sending_text(t: Text, sent: u64, total: u64, elapsed_ms: f64) -> String {
     let pct = match total {
         0 => 0.0,
-        t => sent.min(t) as f64 * 100.0 / t as f64,
+        all => sent.min(all) as f64 * 100.0 / all as f64,
     };
-    let mut text = format!(
-        "{} of {} ({pct:.0}%)",
+    let mut text = t.upload_of(
         format::bytes(sent),
-        format::bytes(total)
+        format::bytes(total),
+        format!("{pct:.0}"),
     );
     if elapsed_ms >= 250.0 && sent > 0 {
         let per_ms = sent as f64 / elapsed_ms;
         let left_ms = total.saturating_sub(sent) as f64 / per_ms;
-        text.push_str(&format!(
-            " · {}/s · {} left",
-            format::bytes((per_ms * 1000.0) as u64),
-            format::duration(left_ms.ceil() as i64)
-        ));
+        text.push_str(" · ");
+        text.push_str(&t.upload_rate(format::bytes((per_ms * 1000.0) as u64)));
+        text.push_str(" · ");
+        text.push_str(&t.job_left(format::span(t, left_ms.ceil() as i64)));
     }
     text
 }
@@ -115,6 +113,7 @@ pub fn UploadField(
     max_bytes: Option<u64>,
     message: Option<String>,
 ) -> impl IntoView {
+    let t = t();
     let live = RwSignal::new(false);
     let upload = RwSignal::new(Upload::Idle);
     let error_id = format!("{input_id}-error");
@@ -187,22 +186,22 @@ pub fn UploadField(
                 <div
                     class="bar"
                     role="progressbar"
-                    aria-label=format!("Upload of the {} file", label.to_lowercase())
+                    aria-label=t.upload_bar_label(label.as_str())
                     aria-valuemin="0"
                     aria-valuemax=move || upload.with(Upload::amounts).1.to_string()
                     aria-valuenow=move || upload.with(Upload::amounts).0.to_string()
-                    aria-valuetext=move || upload.with(Upload::text)
+                    aria-valuetext=move || upload.with(|u| u.text(t))
                 >
                     <div class="bar-fill" style:width=move || format!("{:.1}%", pct())></div>
                 </div>
-                <p class="upload-text" aria-live="polite">{move || upload.with(Upload::text)}</p>
+                <p class="upload-text" aria-live="polite">{move || upload.with(|u| u.text(t))}</p>
                 <button
                     type="button"
                     class="secondary upload-cancel"
                     hidden=move || upload.with(|u| u.state() != "sending")
                     on:click=cancel
                 >
-                    "Cancel upload"
+                    {t.upload_cancel()}
                 </button>
             </div>
             <p class="field-error" id=error_id aria-live="polite">{message}</p>
@@ -339,9 +338,7 @@ mod send {
             let error: Handler = Closure::new({
                 let (name, this) = (name.clone(), *self);
                 move |_| {
-                    upload.set(Upload::Failed(format!(
-                        "The upload of {name} stopped: the connection to the server was lost"
-                    )));
+                    upload.set(Upload::Failed(crate::i18n::t().upload_lost(name.as_str())));
                     this.finished();
                 }
             });
@@ -427,16 +424,22 @@ mod tests {
 
     #[test]
     fn the_text_says_how_much_how_fast_and_how_long_once_there_is_a_rate() {
-        assert_eq!(sending_text(0, 100 << 20, 0.0), "0 B of 100 MiB (0%)");
+        let t = Text::of(crate::i18n::Lang::En);
+        assert_eq!(sending_text(t, 0, 100 << 20, 0.0), "0 B of 100 MiB (0%)");
         // Too early for a rate.
         assert_eq!(
-            sending_text(1 << 20, 100 << 20, 100.0),
+            sending_text(t, 1 << 20, 100 << 20, 100.0),
             "1.0 MiB of 100 MiB (1%)"
         );
         // 25 MiB in 1 s: 25 MiB/s, 75 MiB left take 3 s.
         assert_eq!(
-            sending_text(25 << 20, 100 << 20, 1000.0),
-            "25.0 MiB of 100 MiB (25%) · 25.0 MiB/s · 3s left"
+            sending_text(t, 25 << 20, 100 << 20, 1000.0),
+            "25.0 MiB of 100 MiB (25%) · 25.0 MiB/s · about 3s left"
+        );
+        let zh = Text::of(crate::i18n::Lang::ZhCn);
+        assert_eq!(
+            sending_text(zh, 25 << 20, 100 << 20, 1000.0),
+            "25.0 MiB / 100 MiB（25%） · 25.0 MiB/秒 · 约剩 3 秒"
         );
     }
 
@@ -447,12 +450,16 @@ mod tests {
             name: "rows.csv".into(),
             size: 2048,
         };
-        assert_eq!(done.text(), "Uploaded rows.csv (2.0 KiB) ✓");
+        let t = Text::of(crate::i18n::Lang::En);
+        assert_eq!(done.text(t), "Uploaded rows.csv (2.0 KiB) ✓");
         assert_eq!(done.amounts(), (2048, 2048));
         assert_eq!(done.level(), "level-success");
         let cancelled = Upload::Cancelled("rows.csv".into());
-        assert_eq!(cancelled.text(), "Upload of rows.csv cancelled");
+        assert_eq!(cancelled.text(t), "Upload of rows.csv cancelled");
+        let zh = Text::of(crate::i18n::Lang::ZhCn);
+        assert_eq!(done.text(zh), "已上传 rows.csv（2.0 KiB）✓");
+        assert_eq!(cancelled.text(zh), "已取消上传 rows.csv");
         assert_eq!(cancelled.state(), "cancelled");
-        assert_eq!(Upload::Idle.text(), "");
+        assert_eq!(Upload::Idle.text(t), "");
     }
 }
