@@ -79,6 +79,7 @@ pub fn ScheduleFields(
     let zone_error = timing.timezone_error.clone();
     let name_id = id("name");
     let name_error = timing.name_error.clone();
+    let t = crate::i18n::t();
     let option = |value: &'static str, label: &'static str, chosen: &str| {
         view! { <option value=value selected=chosen == value>{label}</option> }
     };
@@ -101,7 +102,7 @@ pub fn ScheduleFields(
             <p class="field-error" id=format!("{name_id}-error") aria-live="polite">{name_error}</p>
         </div>
         <div class="field">
-            <label for=cron_id.clone()>"Repeat on (cron)"</label>
+            <label for=cron_id.clone()>{t.schedule_cron()}</label>
             <input
                 id=cron_id.clone()
                 name="cron"
@@ -116,12 +117,12 @@ pub fn ScheduleFields(
                 on:keydown=enter_creates_schedule
             />
             <p class="hint" id=format!("{cron_id}-help")>
-                "Five fields (minute hour day month weekday), six with seconds first, or @hourly, @daily, @weekly, @monthly."
+                {t.schedule_cron_help()}
             </p>
             <p class="field-error" id=format!("{cron_id}-error") aria-live="polite">{cron_error}</p>
         </div>
         <div class="field">
-            <label for=zone_id.clone()>"Time zone"</label>
+            <label for=zone_id.clone()>{t.schedule_zone()}</label>
             <input
                 id=zone_id.clone()
                 name="timezone"
@@ -138,24 +139,24 @@ pub fn ScheduleFields(
             <p class="field-error" id=format!("{zone_id}-error") aria-live="polite">{zone_error}</p>
         </div>
         <div class="field">
-            <label for=overlap_id.clone()>"While its previous job is queued or running"</label>
+            <label for=overlap_id.clone()>{t.schedule_overlap()}</label>
             <select id=overlap_id name="overlap">
-                {option("skip", "skip this time", &timing.overlap)}
-                {option("start", "start another anyway", &timing.overlap)}
+                {option("skip", t.schedule_overlap_skip(), &timing.overlap)}
+                {option("start", t.schedule_overlap_start(), &timing.overlap)}
             </select>
         </div>
         <div class="field">
-            <label for=catch_up_id.clone()>"Times missed while Headway was down"</label>
+            <label for=catch_up_id.clone()>{t.schedule_catch_up()}</label>
             <select id=catch_up_id name="catch_up">
-                {option("skip", "skip them", &timing.catch_up)}
-                {option("one", "start one job for them", &timing.catch_up)}
+                {option("skip", t.schedule_catch_up_skip(), &timing.catch_up)}
+                {option("one", t.schedule_catch_up_one(), &timing.catch_up)}
             </select>
         </div>
         <div class="cron-preview" id=preview_id aria-live="polite">
             {move || preview.get().map(|p| match p {
                 Ok(p) => view! {
                     <p class="cron-words">{p.description}</p>
-                    <ol class="cron-next" aria-label="Next fire times">
+                    <ol class="cron-next" aria-label=t.schedule_next_fires()>
                         {p.next_runs.into_iter().map(|r| view! { <li><time datetime=r.clone()>{crate::format::rfc_3339_text(&r)}</time></li> }).collect_view()}
                     </ol>
                 }.into_any(),
