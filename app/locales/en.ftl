@@ -433,6 +433,18 @@ delivery-delivered = delivered
 delivery-failed = failed
 webhook-resend = Resend
 webhook-resend-label = Resend the delivery made { $made }
+webhook-add-title = Add a webhook
+webhook-url = URL to POST to
+webhook-ends = Ends it hears of (none ticked: every end)
+webhook-kinds = Kinds, separated by commas (empty: every kind)
+webhook-body = Body
+webhook-body-json = Headway's JSON
+webhook-body-slack = Slack-style text
+webhook-whose = Whose jobs
+webhook-whose-mine = Mine
+webhook-whose-all = Everyone's
+webhook-secret = Secret (copy it now: it is not shown again)
+webhook-add = Add webhook
 
 ## [browser] Notices, toasts, announcements and notifications of finished jobs.
 

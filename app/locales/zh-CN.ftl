@@ -377,6 +377,18 @@ delivery-delivered = 已送达
 delivery-failed = 失败
 webhook-resend = 重新发送
 webhook-resend-label = 重新发送 { $made } 创建的投递
+webhook-add-title = 添加 webhook
+webhook-url = 要 POST 到的 URL
+webhook-ends = 它接收哪些结束（都不勾选：所有结束）
+webhook-kinds = 任务类型，用逗号分隔（留空：所有类型）
+webhook-body = 内容格式
+webhook-body-json = Headway 的 JSON
+webhook-body-slack = Slack 风格的文本
+webhook-whose = 谁的任务
+webhook-whose-mine = 我的
+webhook-whose-all = 所有人的
+webhook-secret = 密钥（请现在复制：之后不会再显示）
+webhook-add = 添加 webhook
 
 ## [browser] Notices, toasts, announcements and notifications of finished jobs.
 

@@ -117,6 +117,7 @@ fn WebhookState(webhook: Webhook) -> impl IntoView {
 /// address, and its messages are shown next to their fields.
 #[component]
 fn NewWebhook(kinds: Vec<String>, admin: bool, secret: String) -> impl IntoView {
+    let t = crate::i18n::t();
     let refused = match ServerAction::<CreateWebhook>::new().value().get_untracked() {
         Some(Err(e)) => Some(e),
         _ => None,
@@ -143,27 +144,27 @@ fn NewWebhook(kinds: Vec<String>, admin: bool, secret: String) -> impl IntoView 
             view! {
                 <label for=label_for class="check">
                     <input type="checkbox" id=id name=end value="on"/>
-                    {end}
+                    {crate::model::JobStatus::parse(end).map(|s| crate::components::status_name(t, s))}
                 </label>
             }
         })
         .collect_view();
     view! {
         <section class="new-webhook" aria-labelledby="new-webhook-title">
-            <h2 id="new-webhook-title">"Add a webhook"</h2>
+            <h2 id="new-webhook-title">{t.webhook_add_title()}</h2>
             <form method="post" action=CreateWebhook::url() class="webhook-form">
                 <div class="field">
-                    <label for="webhook-url">"URL to POST to"</label>
+                    <label for="webhook-url">{t.webhook_url()}</label>
                     <input type="url" id="webhook-url" name="url" required placeholder="https://hooks.example.com/headway" aria-describedby=described("url")/>
                     {message("url")}
                 </div>
                 <fieldset class="field field-set">
-                    <legend>"Ends it hears of (none ticked: every end)"</legend>
+                    <legend>{t.webhook_ends()}</legend>
                     <div class="checks">{ends}</div>
                     {message("statuses")}
                 </fieldset>
                 <div class="field">
-                    <label for="webhook-kinds">"Kinds, separated by commas (empty: every kind)"</label>
+                    <label for="webhook-kinds">{t.webhook_kinds()}</label>
                     <input type="text" id="webhook-kinds" name="kinds" list="webhook-kind-names" aria-describedby=described("kinds")/>
                     <datalist id="webhook-kind-names">
                         {kinds.into_iter().map(|k| view! { <option value=k/> }).collect_view()}
@@ -171,28 +172,28 @@ fn NewWebhook(kinds: Vec<String>, admin: bool, secret: String) -> impl IntoView 
                     {message("kinds")}
                 </div>
                 <div class="field">
-                    <label for="webhook-format">"Body"</label>
+                    <label for="webhook-format">{t.webhook_body()}</label>
                     <select id="webhook-format" name="format">
-                        <option value="json">"Headway's JSON"</option>
-                        <option value="slack">"Slack-style text"</option>
+                        <option value="json">{t.webhook_body_json()}</option>
+                        <option value="slack">{t.webhook_body_slack()}</option>
                     </select>
                 </div>
                 {admin.then(|| view! {
                     <div class="field">
-                        <label for="webhook-scope">"Whose jobs"</label>
+                        <label for="webhook-scope">{t.webhook_whose()}</label>
                         <select id="webhook-scope" name="scope">
-                            <option value="own">"Mine"</option>
-                            <option value="all">"Everyone's"</option>
+                            <option value="own">{t.webhook_whose_mine()}</option>
+                            <option value="all">{t.webhook_whose_all()}</option>
                         </select>
                     </div>
                 })}
                 <div class="field">
-                    <label for="webhook-secret">"Secret (copy it now: it is not shown again)"</label>
+                    <label for="webhook-secret">{t.webhook_secret()}</label>
                     <input type="text" id="webhook-secret" name="secret" value=secret autocomplete="off" spellcheck="false" aria-describedby=described("secret")/>
                     {message("secret")}
                 </div>
                 {other}
-                <button type="submit">"Add webhook"</button>
+                <button type="submit">{t.webhook_add()}</button>
             </form>
         </section>
     }
