@@ -660,6 +660,12 @@ progress-not-started = not started
 # fan-out's, counted in items.
 progress-run = { $done } of { $n } steps ({ $pct }%)
 progress-items = { $done } of { $n } items ({ $pct }%)
+# The built-in kinds' units (a command kind's or a program's are shown as they give them).
+unit-steps = steps
+unit-items = items
+unit-rows = rows
+unit-bytes = bytes
+unit-jobs = jobs
 
 ## A queued job's place in line, or what holds it back: said by the server, on a row it renders
 ## and when a page asks again (the browser does not need these words).

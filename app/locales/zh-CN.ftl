@@ -601,6 +601,11 @@ progress-label = { $job } 任务进度
 progress-not-started = 尚未开始
 progress-run = { $done } / { $n } 个步骤（{ $pct }%）
 progress-items = { $done } / { $n } 项（{ $pct }%）
+unit-steps = 步
+unit-items = 项
+unit-rows = 行
+unit-bytes = 字节
+unit-jobs = 个任务
 
 ## A queued job's place in line, or what holds it back (said by the server).
 

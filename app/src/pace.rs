@@ -102,7 +102,7 @@ pub fn rate_text(t: crate::i18n::Text, per_second: f64, unit: &str) -> String {
     let unit = if unit.is_empty() {
         String::new()
     } else {
-        format!(" {unit}")
+        format!(" {}", crate::components::unit_word(t, unit))
     };
     if per_second >= 100.0 {
         t.rate_per_second(t.int(per_second.round() as i64), unit)

@@ -42,6 +42,7 @@ pub use job_row::{
     outcome_icon, queue_said, status_icon, ActiveJobs, ActiveSection, JobRowView, JobRows, RunGraph,
 };
 pub use keys::Keys;
+pub use progress_bar::unit_word;
 
 pub use language_switch::LanguageSwitch;
 pub use live_root::LiveRoot;

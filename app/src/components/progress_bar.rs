@@ -35,12 +35,26 @@ pub fn progress_text(t: Text, job: &Job) -> String {
     let unit = if p.unit.is_empty() {
         String::new()
     } else {
-        format!(" {}", p.unit)
+        format!(" {}", unit_word(t, &p.unit))
     };
     match (p.total, p.percent()) {
         (Some(total), Some(pct)) => t.progress_of(p.current, total, unit, format!("{pct:.0}")),
         _ => t.progress_count(p.current, unit),
     }
+}
+
+/// A unit as the reader says it: the built-in kinds' in the reader's words, any other (a
+/// command kind's, a program's) as its kind gives it.
+pub fn unit_word(t: Text, unit: &str) -> String {
+    let word = match unit {
+        "steps" => t.unit_steps(),
+        "items" => t.unit_items(),
+        "rows" => t.unit_rows(),
+        "bytes" => t.unit_bytes(),
+        "jobs" => t.unit_jobs(),
+        other => return other.to_string(),
+    };
+    word.to_string()
 }
 
 /// Whether `job` is a workflow's run, or a fan-out's group of items (one of its steps): its bar
@@ -130,7 +144,7 @@ mod tests {
                 Text::of(crate::i18n::Lang::ZhCn),
                 &job(JobStatus::Running, 1500, Some(3000))
             ),
-            "1,500 / 3,000 steps（50%）"
+            "1,500 / 3,000 步（50%）"
         );
     }
 
@@ -144,6 +158,11 @@ mod tests {
         assert_eq!(progress_text(en(), &run), "2 of 3 steps (67%)");
         let zh = Text::of(crate::i18n::Lang::ZhCn);
         assert_eq!(progress_text(zh, &run), "2 / 3 个步骤（67%）");
+        let demo = job(JobStatus::Running, 20, Some(300));
+        assert_eq!(progress_text(zh, &demo), "20 / 300 步（7%）");
+        let mut frames = demo.clone();
+        frames.progress.unit = "frames".into();
+        assert_eq!(progress_text(zh, &frames), "20 / 300 frames（7%）");
         let mut items = run.clone();
         items.step = Some("each photo".into());
         items.progress = Progress {
