@@ -48,6 +48,9 @@ test.describe('in Simplified Chinese', () => {
     await page.goto('/');
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     const running = page.locator(`article.job[data-job-id="${long}"]`);
+    // Its bar and rate in Chinese units: 步, 步/秒.
+    await expect(running.locator('.job-progress')).toContainText(/\d+ \/ 100,000 步（\d+%）/);
+    await expect(running.locator('.job-pace')).toContainText(/步\/(秒|分钟)/);
     await running.getByRole('button', { name: '取消' }).click();
     await expect(running.locator('.status-word')).toHaveText('已取消');
     // This page saw it end, so it says so in a toast (the first job may have ended before its
