@@ -84,6 +84,11 @@ test('a workflow takes an uploaded file, and its next step reads the file its fi
   await expect(page.locator(`article.job[data-job-id="${run}"]`)).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
   const graph = page.getByRole('figure', { name: 'How the steps depend on each other' });
   await expect(graph.locator('a.run-node[data-step="measure"]')).toHaveAttribute('data-status', 'succeeded');
+  // The run's page, drawn once it ended, lists its steps' files, and its parameter by its name.
+  await page.reload();
+  await expect(page.locator('ul.outputs a', { hasText: 'loud.txt' })).toBeVisible();
+  await expect(page.locator('.params [data-param="text"]')).toHaveText('hi.txt');
+  await expect(page.locator('section.job-log')).toHaveCount(0);
   // The second step's file is the first step's output: its parameter links to it.
   await graph.locator('a.run-node[data-step="shout"]').click();
   await expect(page.locator('ul.outputs a', { hasText: 'loud.txt' })).toBeVisible();

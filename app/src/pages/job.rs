@@ -129,6 +129,16 @@ fn JobView(data: JobPageData) -> impl IntoView {
             </p>
         }
     });
+    // A run's files are its steps': each step's outputs, under its name.
+    let step_outputs: Vec<(String, String, Vec<(String, crate::model::Output)>)> = steps
+        .iter()
+        .filter(|s| !s.outputs.is_empty())
+        .map(|s| {
+            let id = s.id.to_string();
+            let files = s.outputs.iter().map(|o| (o.href(&id), o.clone())).collect();
+            (crate::names::job_title(s), id, files)
+        })
+        .collect();
     let steps = (!steps.is_empty()).then(|| {
         view! {
             <section class="job-steps" aria-labelledby="steps-title">
@@ -175,6 +185,10 @@ fn JobView(data: JobPageData) -> impl IntoView {
     };
     let title = t.page_title_of(t.job_title(called.as_str(), short));
     let row_job = job.clone();
+    let files = match is_run {
+        true => view! { <RunOutputs steps=step_outputs/> }.into_any(),
+        false => view! { <JobFiles job=job.clone()/> }.into_any(),
+    };
     // A run's own work is its steps: it has a log only if something wrote to it.
     let no_log = is_run && detail.log_total == 0 && detail.log_filter.is_empty();
     let (log_of, ended) = (job.id.to_string(), job.status.is_terminal());
@@ -227,7 +241,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
             <section aria-labelledby="timeline-title">
                 <h2 id="timeline-title">{t.job_timeline()}</h2>
                 <Timeline job=job.clone() changes=detail.timeline/>
-                <JobFiles job=job.clone()/>
+                {files}
             </section>
         </div>
         {log}
@@ -367,4 +381,29 @@ fn ran_on_fact(
             .join(t.list_separator()),
     };
     Some(view! { <dt>{t.job_ran_on()}</dt><dd class="job-ran-on">{words}</dd> })
+}
+
+/// A run's files: each step's outputs under the step's name, as the page was rendered.
+#[component]
+fn RunOutputs(steps: Vec<(String, String, Vec<(String, crate::model::Output)>)>) -> impl IntoView {
+    let t = t();
+    let none = steps
+        .is_empty()
+        .then(|| view! { <p class="hint outputs-none">{t.outputs_none()}</p> });
+    view! {
+        <h3 id="outputs-title">{t.outputs()}</h3>
+        {none}
+        {steps.into_iter().map(|(name, id, files)| view! {
+            <h4 class="run-outputs-step"><a href=format!("/jobs/{id}")>{name}</a></h4>
+            <ul class="outputs">
+                {files.into_iter().map(|(href, o)| view! {
+                    <li data-output=o.name.clone()>
+                        <a href=href download=o.name.clone()>{o.name.clone()}</a>
+                        " "
+                        <span class="output-facts">{crate::format::bytes(o.size)} " · " {o.content_type.clone()}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }).collect_view()}
+    }
 }
