@@ -130,7 +130,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         }
     });
     // A run's files are its steps': each step's outputs, under its name.
-    let step_outputs: Vec<(String, String, Vec<(String, crate::model::Output)>)> = steps
+    let step_outputs: Vec<StepFiles> = steps
         .iter()
         .filter(|s| !s.outputs.is_empty())
         .map(|s| {
@@ -383,9 +383,12 @@ fn ran_on_fact(
     Some(view! { <dt>{t.job_ran_on()}</dt><dd class="job-ran-on">{words}</dd> })
 }
 
+/// A step's files: its title, its id, and each output with where it is downloaded from.
+type StepFiles = (String, String, Vec<(String, crate::model::Output)>);
+
 /// A run's files: each step's outputs under the step's name, as the page was rendered.
 #[component]
-fn RunOutputs(steps: Vec<(String, String, Vec<(String, crate::model::Output)>)>) -> impl IntoView {
+fn RunOutputs(steps: Vec<StepFiles>) -> impl IntoView {
     let t = t();
     let none = steps
         .is_empty()

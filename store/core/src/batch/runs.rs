@@ -124,6 +124,10 @@ impl Seen {
     }
 }
 
+/// The first step of a run that stopped it starting others: its name, and whether someone
+/// cancelled it (rather than its failing).
+type Stopper = (String, bool);
+
 /// A step that ended in the change being written.
 pub(super) struct StepEnded {
     pub run: JobId,
@@ -603,7 +607,7 @@ impl Batch {
         while !self.steps_ended.is_empty() || !self.runs_waiting.is_empty() {
             // Each run: how many of its steps ended, how many succeeded, the first that failed
             // (none, for a parent that just began to wait for its children).
-            let mut ended: BTreeMap<JobId, (i64, i64, Option<(String, bool)>)> = BTreeMap::new();
+            let mut ended: BTreeMap<JobId, (i64, i64, Option<Stopper>)> = BTreeMap::new();
             for run in std::mem::take(&mut self.runs_waiting) {
                 ended.entry(run).or_default();
             }
@@ -635,7 +639,7 @@ impl Batch {
         run_id: JobId,
         n: i64,
         succeeded: i64,
-        failed: Option<(String, bool)>,
+        failed: Option<Stopper>,
         at: i64,
     ) -> Result<(), S::Error> {
         let counted = sql.steps_ended(run_id.as_str(), n, succeeded).await?;
