@@ -49,8 +49,8 @@ where
             newer,
         };
         match (filter.statuses.as_slice(), owner, &text) {
-            // Text of three characters or more: the newest jobs the index finds, beside the
-            // unfinished jobs whose live message has it (see `indexed`).
+            // Text of three characters or more: the newest ended jobs the index finds, beside
+            // the unfinished jobs that have it (see `live`).
             (_, _, Some(Text::Indexed { .. })) => {
                 let text = text.as_ref().expect("matched");
                 q.push("seq IN (SELECT seq FROM (");
@@ -97,9 +97,9 @@ where
 
 /// What a text search matches, as a query needs it.
 enum Text {
-    /// Three characters or more: found through the search index (`job_search`, written by the
-    /// migrations' triggers), as the index's query for the dialect and a `LIKE` pattern for
-    /// the unfinished jobs' live messages.
+    /// Three characters or more: the ended jobs found through the search index (`job_search`,
+    /// written by the migrations' triggers as a job ends), as the index's query for the
+    /// dialect, and a `LIKE` pattern for the unfinished jobs, read where they are.
     Indexed {
         phrases: String,
         pattern: String,
@@ -196,9 +196,8 @@ fn indexed<'a, DB: Database>(
     q.push(order.replace("seq", key)).push_bind(limit);
 }
 
-/// The unfinished jobs whose live message has the text (the index has a job's message as it
-/// was stored and as it ended, not each of its progress messages): few, read through the
-/// `jobs_active` partial index.
+/// The unfinished jobs that have the text (the index has the jobs that ended, as they ended):
+/// few, each read whole (its live message too), through the `jobs_active` partial index.
 fn live<'a, DB: Database>(
     q: &mut QueryBuilder<'a, DB>,
     part: &Part<'_>,
@@ -209,7 +208,7 @@ fn live<'a, DB: Database>(
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    let Text::Indexed { pattern, .. } = text else {
+    let Text::Indexed { pattern, kinds, .. } = text else {
         return;
     };
     q.push(match part.dialect {
@@ -218,15 +217,40 @@ fn live<'a, DB: Database>(
         Dialect::Postgres => "SELECT seq FROM jobs WHERE ",
     });
     q.push("status IN ('queued', 'running', 'cancelling') AND ");
-    q.push(format!("message {} ", part.dialect.like()))
-        .push_bind(pattern.clone())
-        .push(" ESCAPE '\\' AND ");
+    part.scan(q, pattern, kinds);
+    q.push(" AND ");
     part.conditions(q, None, None);
     part.statuses(q);
     q.push(order).push_bind(limit);
 }
 
 impl Part<'_> {
+    /// `(…)`: the rows whose searched columns have `pattern`, or that are of one of `kinds`
+    /// (or name one in their parameters, as a workflow's run does), read in every row.
+    fn scan<'a, DB: Database>(&self, q: &mut QueryBuilder<'a, DB>, pattern: &str, kinds: &[String])
+    where
+        String: Encode<'a, DB> + Type<DB>,
+    {
+        let like = self.dialect.like();
+        q.push("(");
+        for (i, column) in SEARCHED.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push(format!("{column} {like} "))
+                .push_bind(pattern.to_string())
+                .push(" ESCAPE '\\'");
+        }
+        for name in kinds {
+            q.push(" OR kind = ")
+                .push_bind(name.clone())
+                .push(format!(" OR params {like} "))
+                .push_bind(like_pattern(name))
+                .push(" ESCAPE '\\'");
+        }
+        q.push(")");
+    }
+
     /// ` AND status IN (…)` for a filter of statuses, nothing without one.
     fn statuses<'a, DB: Database>(&self, q: &mut QueryBuilder<'a, DB>)
     where
@@ -293,24 +317,8 @@ impl Part<'_> {
                 .push_bind(high.clone());
         }
         if let Some(Text::Scanned { pattern, kinds }) = text {
-            let like = self.dialect.like();
-            q.push(" AND (");
-            for (i, column) in SEARCHED.iter().enumerate() {
-                if i > 0 {
-                    q.push(" OR ");
-                }
-                q.push(format!("{column} {like} "))
-                    .push_bind(pattern.clone())
-                    .push(" ESCAPE '\\'");
-            }
-            for name in kinds {
-                q.push(" OR kind = ")
-                    .push_bind(name.clone())
-                    .push(format!(" OR params {like} "))
-                    .push_bind(like_pattern(name))
-                    .push(" ESCAPE '\\'");
-            }
-            q.push(")");
+            q.push(" AND ");
+            self.scan(q, pattern, kinds);
         }
         if let Some(from) = filter.created_from {
             q.push(" AND created_at >= ").push_bind(from);
