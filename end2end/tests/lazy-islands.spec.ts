@@ -60,7 +60,8 @@ test("the dashboard's wasm holds none of the lazy islands' texts", async ({ requ
     ['job_log', 'log-download'],
     ['token_manager', 'export HEADWAY_TOKEN='],
     ['start_form_island', '.upload[data-state=sending]'],
-    ['upload_field', 'Cancel upload'],
+    // Its words are the catalog's, sent with the page; its address is its own.
+    ['upload_field', '/api/v1/uploads'],
     // Not `/new/`: the dashboard's own `/new` (the `n` key) may be followed by any byte.
     ['kind_picker', 'kind-description'],
   ]) {

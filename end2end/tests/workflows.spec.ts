@@ -144,7 +144,7 @@ test('a fan-out is one row of its run, saying how many items are done, and opens
   await expect(page.locator(`article.job[data-job-id="${run}"]`)).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
   await expect(page.locator('section.job-steps article.job')).toHaveCount(2);
   const group = page.locator('section.job-steps article.job', { hasText: 'say' });
-  await expect(group).toContainText('3 of 3 done, 0 failed');
+  await expect(group).toContainText('3 of 3 items (100%)');
   await expectAccessible(page);
   await group.getByRole('link').first().click();
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
