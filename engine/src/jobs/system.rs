@@ -20,6 +20,21 @@ fn ended_as<'a>(ended: impl IntoIterator<Item = &'a FinishedJob>, status: JobSta
         .count() as u64
 }
 
+/// A registered process as the pages and the API show it (`me`: the process that answers).
+fn shown(p: store_core::ProcessRow, me: &model::ProcessId) -> ProcessInfo {
+    ProcessInfo {
+        this: p.id == *me,
+        id: p.id,
+        role: p.role,
+        build: p.build,
+        host: p.host,
+        pid: p.pid,
+        started_at: p.started_at,
+        heartbeat_at: p.heartbeat_at,
+        name: p.name,
+    }
+}
+
 impl Jobs {
     /// Samples the head every few seconds until shutdown, for events per second.
     pub(crate) fn spawn_rate_sampler(&self) {
@@ -48,17 +63,7 @@ impl Jobs {
         Ok(rows
             .into_iter()
             .filter(|p| ids.contains(&p.id.as_str()))
-            .map(|p| ProcessInfo {
-                this: p.id == me,
-                id: p.id,
-                role: p.role,
-                build: p.build,
-                host: p.host,
-                pid: p.pid,
-                started_at: p.started_at,
-                heartbeat_at: p.heartbeat_at,
-                name: p.name,
-            })
+            .map(|p| shown(p, &me))
             .collect())
     }
 
@@ -124,17 +129,7 @@ impl Jobs {
         let processes = rows
             .into_iter()
             .filter(|p| p.id == me || p.heartbeat_at >= newest - lease_ms)
-            .map(|p| ProcessInfo {
-                this: p.id == me,
-                id: p.id,
-                role: p.role,
-                build: p.build,
-                host: p.host,
-                pid: p.pid,
-                started_at: p.started_at,
-                heartbeat_at: p.heartbeat_at,
-                name: p.name,
-            })
+            .map(|p| shown(p, &me))
             .collect();
         let head = self.head();
         Ok(SystemOverview {
