@@ -87,6 +87,10 @@ pub trait JobStore: Send + Sync + 'static {
     /// Returns once every change sent before is written (or has failed).
     async fn flush(&self);
 
+    /// Writes the ended jobs queued for the search index into it now ([`crate::search`]; the
+    /// writer does so by itself after its batches) and returns how many it wrote.
+    async fn index_search(&self) -> StoreResult<u64>;
+
     /// Where every event committed after `after` goes, in id order: those this process
     /// writes, and on a shared database those of every other process.
     async fn publish_to(&self, publish: Publish, after: i64) -> StoreResult<()>;

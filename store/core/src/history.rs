@@ -50,14 +50,16 @@ where
         };
         match (filter.statuses.as_slice(), owner, &text) {
             // Text of three characters or more: the newest ended jobs the index finds, beside
-            // the unfinished jobs that have it (see `live`).
+            // those it does not have that have it, unfinished or just ended (see `live`).
             (_, _, Some(Text::Indexed { .. })) => {
                 let text = text.as_ref().expect("matched");
                 q.push("seq IN (SELECT seq FROM (");
                 indexed(&mut q, &part, text, order, limit);
                 q.push(") found UNION ALL SELECT seq FROM (");
-                live(&mut q, &part, text, order, limit);
-                q.push(") live)");
+                live(&mut q, &part, text, order, limit, Unindexed::Unfinished);
+                q.push(") live UNION ALL SELECT seq FROM (");
+                live(&mut q, &part, text, order, limit, Unindexed::Queued);
+                q.push(") queued)");
             }
             ([status], _, _) => part.conditions(&mut q, Some(status.as_str()), text.as_ref()),
             // Everyone's jobs have no index by status and time: one pass, as read.
@@ -98,8 +100,8 @@ where
 /// What a text search matches, as a query needs it.
 enum Text {
     /// Three characters or more: the ended jobs found through the search index (`job_search`,
-    /// written by the migrations' triggers as a job ends), as the index's query for the
-    /// dialect, and a `LIKE` pattern for the unfinished jobs, read where they are.
+    /// written by the writer soon after a job ends: [`crate::search`]), as the index's query for
+    /// the dialect, and a `LIKE` pattern for the jobs it does not have, read where they are.
     Indexed {
         phrases: String,
         pattern: String,
@@ -196,14 +198,25 @@ fn indexed<'a, DB: Database>(
     q.push(order.replace("seq", key)).push_bind(limit);
 }
 
-/// The unfinished jobs that have the text (the index has the jobs that ended, as they ended):
-/// few, each read whole (its live message too), through the `jobs_active` partial index.
+/// The jobs the search index does not have, read where they are.
+#[derive(Clone, Copy)]
+enum Unindexed {
+    /// The unfinished ones (the index has the jobs that ended): few, each read whole (its live
+    /// message too), through the `jobs_active` partial index.
+    Unfinished,
+    /// The ended ones queued for the index ([`crate::search`]): those that ended in the last
+    /// moment.
+    Queued,
+}
+
+/// The jobs of `which` that have the text.
 fn live<'a, DB: Database>(
     q: &mut QueryBuilder<'a, DB>,
     part: &Part<'_>,
     text: &Text,
     order: &str,
     limit: i64,
+    which: Unindexed,
 ) where
     String: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
@@ -211,12 +224,25 @@ fn live<'a, DB: Database>(
     let Text::Indexed { pattern, kinds, .. } = text else {
         return;
     };
-    q.push(match part.dialect {
-        // SQLite's planner, without statistics, would rather walk the owner's every job.
-        Dialect::Sqlite => "SELECT seq FROM jobs INDEXED BY jobs_active WHERE ",
-        Dialect::Postgres => "SELECT seq FROM jobs WHERE ",
-    });
-    q.push("status IN ('queued', 'running', 'cancelling') AND ");
+    // SQLite's planner, without statistics, would rather walk the owner's every job: the index
+    // to read is said (a `CROSS JOIN` is read left first).
+    let order = match (which, part.dialect) {
+        (Unindexed::Unfinished, Dialect::Sqlite) => {
+            q.push("SELECT seq FROM jobs INDEXED BY jobs_active WHERE ");
+            order.to_string()
+        }
+        (Unindexed::Unfinished, Dialect::Postgres) => {
+            q.push("SELECT seq FROM jobs WHERE ");
+            order.to_string()
+        }
+        (Unindexed::Queued, _) => {
+            q.push("SELECT p.seq FROM job_search_pending p CROSS JOIN jobs WHERE jobs.seq = p.seq AND ");
+            order.replace("seq", "p.seq")
+        }
+    };
+    if let Unindexed::Unfinished = which {
+        q.push("status IN ('queued', 'running', 'cancelling') AND ");
+    }
     part.scan(q, pattern, kinds);
     q.push(" AND ");
     part.conditions(q, None, None);

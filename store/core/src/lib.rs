@@ -20,6 +20,7 @@ mod history;
 pub mod limits;
 pub mod remotes;
 mod rows;
+pub mod search;
 pub mod sql;
 pub mod webhooks;
 

@@ -37,6 +37,10 @@ impl JobStore for PgStore {
         self.writer.flush().await
     }
 
+    async fn index_search(&self) -> StoreResult<u64> {
+        self.writer.index_search().await
+    }
+
     /// Publishes every event committed after `after`, by any process, in id order.
     async fn publish_to(&self, publish: Publish, after: i64) -> StoreResult<()> {
         self.tailer.start(self.pool.clone(), publish, after);

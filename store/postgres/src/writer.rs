@@ -22,6 +22,8 @@ use store_core::batch::{
     self, apply_changes, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction,
     MAX_BATCH,
 };
+use store_core::search::{self, Indexer};
+use store_core::sql::Dialect;
 use store_core::{
     now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState,
     JobRow, KeyedJobRow, ScheduleRow, StartKey, StoreError, StoreResult, CLAIM_SCAN, JOB_COLUMNS,
@@ -36,6 +38,8 @@ enum Request {
     Apply(Vec<Change>, oneshot::Sender<StoreResult<Applied>>),
     Version(String, oneshot::Sender<StoreResult<i64>>),
     Import(String, Vec<Job>, oneshot::Sender<StoreResult<()>>),
+    /// Writes the jobs queued for the search index into it now.
+    Index(oneshot::Sender<StoreResult<u64>>),
 }
 
 /// Sends requests to the writer task; the task ends when the last handle is dropped.
@@ -58,6 +62,7 @@ impl Handle {
                 pool: write_pool,
                 tailer,
                 hints,
+                indexer: Indexer::default(),
             }
             .run(rx),
         );
@@ -101,6 +106,11 @@ impl Handle {
         self.ask(|reply| Request::Version(data, reply)).await
     }
 
+    /// Writes the ended jobs queued for the search index into it; how many.
+    pub async fn index_search(&self) -> StoreResult<u64> {
+        self.ask(Request::Index).await
+    }
+
     pub async fn import(&self, owner: String, jobs: Vec<Job>) -> StoreResult<()> {
         self.ask(|reply| Request::Import(owner, jobs, reply)).await
     }
@@ -122,6 +132,8 @@ struct Task {
     tailer: Arc<Shared>,
     /// The newest event id committed here, for the task that sends `NOTIFY` hints.
     hints: tokio::sync::watch::Sender<i64>,
+    /// When the jobs queued for the search index are written into it.
+    indexer: Indexer,
 }
 
 impl Task {
@@ -147,7 +159,32 @@ impl Task {
                 }
             }
             self.write_waiting(&mut writes).await;
+            if self.indexer.due(std::time::Instant::now()) {
+                if let Err(e) = self.index_search().await {
+                    tracing::warn!(error = %e, "writing ended jobs into the search index failed; they are searched where they are until the next try");
+                }
+            }
         }
+    }
+
+    /// Writes the jobs queued for the search index into it, in one transaction.
+    async fn index_search(&mut self) -> StoreResult<u64> {
+        let queued = search::index_queued(Dialect::Postgres);
+        let fail = |e| StoreError::new("writing the search index", e);
+        let mut tx = self.pool.begin().await.map_err(fail)?;
+        let mut written = 0;
+        for (i, statement) in queued.statements.iter().enumerate() {
+            let n = sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?
+                .rows_affected();
+            if i == queued.counted {
+                written = n;
+            }
+        }
+        tx.commit().await.map_err(fail)?;
+        Ok(written)
     }
 
     /// Writes the waiting changes as one batch; each is answered once its events are published.
@@ -193,6 +230,9 @@ impl Task {
             }
             Request::Version(data, reply) => {
                 let _ = reply.send(self.version(data).await);
+            }
+            Request::Index(reply) => {
+                let _ = reply.send(self.index_search().await);
             }
             Request::Import(owner, jobs, reply) => {
                 let _ = reply.send(

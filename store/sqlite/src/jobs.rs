@@ -40,6 +40,10 @@ impl JobStore for SqliteStore {
         self.writer.flush().await
     }
 
+    async fn index_search(&self) -> StoreResult<u64> {
+        self.writer.index_search().await
+    }
+
     /// Publishes every batch this process's writer commits from now on (the only writer of the
     /// database: nothing after `after` comes from elsewhere).
     async fn publish_to(&self, publish: Publish, _after: i64) -> StoreResult<()> {

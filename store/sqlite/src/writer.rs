@@ -25,6 +25,8 @@ use store_core::batch::{
     self, apply_changes, ready, BatchSql, Failure, LogSeq, Move, Retry, RunningCounts, Transaction,
     MAX_BATCH,
 };
+use store_core::search::{self, Indexer};
+use store_core::sql::Dialect;
 use store_core::{
     Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState, JobRow,
     Publish, ScheduleRow, SessionRow, StartKey, StoreError, StoreResult, CLAIM_SCAN, JOB_COLUMNS,
@@ -46,6 +48,8 @@ enum Request {
     Probe(oneshot::Sender<StoreResult<()>>),
     Session(SessionWrite, oneshot::Sender<StoreResult<u64>>),
     Import(String, Vec<Job>, oneshot::Sender<StoreResult<()>>),
+    /// Writes the jobs queued for the search index into it now.
+    Index(oneshot::Sender<StoreResult<u64>>),
 }
 
 enum SessionWrite {
@@ -100,6 +104,7 @@ impl Handle {
                     publish: None,
                     next_id: None,
                     exclusive,
+                    indexer: Indexer::default(),
                 }
                 .run(rx)
             })
@@ -185,6 +190,11 @@ impl Handle {
     pub async fn import_history(&self, owner: String, jobs: Vec<Job>) -> StoreResult<()> {
         self.ask(|reply| Request::Import(owner, jobs, reply)).await
     }
+
+    /// Writes the ended jobs queued for the search index into it; how many.
+    pub async fn index_search(&self) -> StoreResult<u64> {
+        self.ask(Request::Index).await
+    }
 }
 
 fn stopped() -> StoreError {
@@ -223,6 +233,8 @@ struct Thread {
     /// tool sharing the database).
     next_id: Option<i64>,
     exclusive: bool,
+    /// When the jobs queued for the search index are written into it.
+    indexer: Indexer,
 }
 
 impl Thread {
@@ -248,6 +260,11 @@ impl Thread {
                 }
             }
             self.write_waiting(&mut writes);
+            if self.indexer.due(std::time::Instant::now()) {
+                if let Err(e) = self.index_search() {
+                    tracing::warn!(error = %e, "writing ended jobs into the search index failed; they are searched where they are until the next try");
+                }
+            }
         }
     }
 
@@ -313,6 +330,12 @@ impl Thread {
                         .map_err(|e| StoreError::new("writing a session", e)),
                 );
             }
+            Request::Index(reply) => {
+                let _ = reply.send(
+                    self.index_search()
+                        .map_err(|e| StoreError::new("writing the search index", e)),
+                );
+            }
             Request::Import(owner, jobs, reply) => {
                 let _ = reply.send(
                     self.import(&owner, &jobs)
@@ -334,6 +357,23 @@ impl Thread {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         set_last_event_id(&tx, last_event_id(&tx)?)?;
         tx.commit()
+    }
+
+    /// Writes the jobs queued for the search index into it, in one transaction.
+    fn index_search(&mut self) -> rusqlite::Result<u64> {
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let queued = search::index_queued(Dialect::Sqlite);
+        let mut written = 0;
+        for (i, statement) in queued.statements.iter().enumerate() {
+            let n = tx.prepare_cached(statement)?.execute([])?;
+            if i == queued.counted {
+                written = n as u64;
+            }
+        }
+        tx.commit()?;
+        Ok(written)
     }
 
     fn reserve(&mut self) -> rusqlite::Result<i64> {

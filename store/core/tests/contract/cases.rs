@@ -795,6 +795,99 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
     );
 }
 
+/// A job that ends is queued for the search index and written into it by the writer many at a
+/// time: a search finds it all along, in the queue, then in the index.
+pub async fn an_ended_job_is_found_while_queued_for_the_index_and_once_in_it(db: Db) {
+    db.store.index_search().await.unwrap();
+    let job = |params| Job {
+        params,
+        ..new_job("demo")
+    };
+    let backup = job(json!({"file": "nightly-backup.tar"}));
+    let failed = job(json!({"file": "people.csv"}));
+    let running = job(json!({"file": "backup-of-photos"}));
+    let mut changes: Vec<Change> = [&backup, &failed, &running]
+        .iter()
+        .map(|j| create("me", j))
+        .collect();
+    for j in [&backup, &failed, &running] {
+        changes.push(to("me", j, JobStatus::Running));
+    }
+    changes.push(to("me", &backup, JobStatus::Succeeded));
+    changes.push(Change::Transition {
+        fence: None,
+        owner: named("me"),
+        job_id: failed.id.clone(),
+        to: JobStatus::Failed,
+        error: Some(JobError {
+            code: "disk_full".into(),
+            message: "no space left on the volume".into(),
+        }),
+        answer: Answer::none(),
+    });
+    db.store.apply(changes).await.unwrap();
+    let found = |text: &str| {
+        let (store, text) = (db.store.clone(), text.to_string());
+        async move {
+            let filter = JobFilter {
+                search: Some(text),
+                limit: 10,
+                ..Default::default()
+            };
+            let mut ids: Vec<JobId> = store
+                .list_jobs(Some(&named("me")), &filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|j| j.id)
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let sorted = |mut ids: Vec<JobId>| {
+        ids.sort();
+        ids
+    };
+    let expected = [
+        (
+            "backup",
+            sorted(vec![backup.id.clone(), running.id.clone()]),
+        ),
+        ("disk_full", vec![failed.id.clone()]),
+        ("left on the vol", vec![failed.id.clone()]),
+        ("people.csv", vec![failed.id.clone()]),
+        ("nowhere", vec![]),
+    ];
+    // Queued for the index (unless the writer took them already, by itself).
+    for (text, ids) in &expected {
+        assert_eq!(
+            &found(text).await,
+            ids,
+            "before the index took them: {text:?}"
+        );
+    }
+    db.store.index_search().await.unwrap();
+    assert_eq!(
+        db.store.index_search().await.unwrap(),
+        0,
+        "the queue was emptied into the index"
+    );
+    // Now from the index alone (the running job where it is).
+    for (text, ids) in &expected {
+        assert_eq!(&found(text).await, ids, "from the index: {text:?}");
+    }
+    // Only the ended jobs were written: the running one ends, and is written then.
+    db.store
+        .apply(vec![to("me", &running, JobStatus::Cancelled)])
+        .await
+        .unwrap();
+    assert_eq!(found("photos").await, [running.id.clone()]);
+    db.store.index_search().await.unwrap();
+    assert_eq!(found("photos").await, [running.id.clone()]);
+    assert_eq!(db.store.index_search().await.unwrap(), 0);
+}
+
 pub async fn sessions_are_created_once_saved_loaded_and_expire(db: Db) {
     let row = SessionRow {
         id: "s1".into(),

@@ -73,6 +73,7 @@ on_both!(
     pruning_removes_the_oldest_events_in_bounded_batches,
     notices_take_event_ids_and_go_to_everyone,
     list_jobs_filters_searches_and_pages_both_ways,
+    an_ended_job_is_found_while_queued_for_the_index_and_once_in_it,
     sessions_are_created_once_saved_loaded_and_expire,
     an_imported_history_is_read_like_any_other_and_ids_go_on_after_it,
     claims_take_the_oldest_jobs_up_to_the_slots_and_the_kind_limits,
