@@ -593,6 +593,13 @@ fn generate(catalogs: &[Catalog]) -> String {
         writeln!(s, "    ({k:?}, {i}),").unwrap();
     }
     s.push_str("];\n\n");
+    // Each message's variables by id, in the order its arguments are passed: what a message
+    // named at run time (Headway's words sent as an id and values) is rendered with.
+    writeln!(s, "/// Each message's variables, by id, in the order of its arguments.\n#[cfg(not(target_arch = \"wasm32\"))]\npub(crate) static VARS: [&[&str]; {}] = [", reference.messages.len()).unwrap();
+    for m in &reference.messages {
+        writeln!(s, "    &{:?},", m.vars).unwrap();
+    }
+    s.push_str("];\n\n");
 
     // A method per message.
     s.push_str("impl Text {\n");

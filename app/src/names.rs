@@ -32,9 +32,26 @@ pub fn kind_title(kind: &str) -> String {
     kind_title_with(kind, known_title)
 }
 
-/// What a person calls a job: an external job's title, any other's kind's title.
+/// What a person calls a job: an external job's title, any other's kind's title; a step, its
+/// own title on its run's page ([`StepTitles`]), else its name.
 pub fn job_title(job: &Job) -> String {
-    job_title_with(job, known_title)
+    match &job.step {
+        Some(step) => step_title(step),
+        None => job_title_with(job, known_title),
+    }
+}
+
+/// The own titles of a run's steps, by step name, where a page shows the run's steps (provided
+/// as a context while it renders them).
+#[derive(Debug, Clone, Default)]
+pub struct StepTitles(pub BTreeMap<String, String>);
+
+/// What a person calls the step `name`: its own title where the page knows it, else its name
+/// (the steps of one run are often of one kind: its title would not tell them apart).
+pub fn step_title(name: &str) -> String {
+    leptos::prelude::use_context::<StepTitles>()
+        .and_then(|t| t.0.get(name).cloned())
+        .unwrap_or_else(|| name.to_string())
 }
 
 /// [`kind_title`] with the titles `known` knows.

@@ -63,6 +63,7 @@ pub mod telemetry;
 pub mod uploads;
 pub mod webhooks;
 pub mod when;
+pub mod words;
 pub mod workers;
 pub mod workflows;
 

@@ -45,12 +45,9 @@ pub fn parse_field(text: &str) -> Result<Option<Priority>, AppError> {
     if text.is_empty() {
         return Ok(None);
     }
-    Priority::parse(text).map(Some).ok_or_else(|| {
-        AppError::invalid(vec![FieldError {
-            field: FIELD.into(),
-            message: Priority::expected(),
-        }])
-    })
+    Priority::parse(text)
+        .map(Some)
+        .ok_or_else(|| AppError::invalid(vec![FieldError::new(FIELD, Priority::expected())]))
 }
 
 #[cfg(test)]

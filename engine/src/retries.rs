@@ -5,7 +5,7 @@
 //! job again, recording the attempt, in one commit.
 
 use crate::kinds::Registry;
-use model::{AppError, FieldError, Job, JobError};
+use model::{AppError, Job, JobError};
 
 /// The field a refused number of attempts is reported under.
 pub const FIELD: &str = "max_attempts";
@@ -46,13 +46,13 @@ pub fn attempts_for(kinds: &Registry, kind: &str, asked: Option<u32>) -> Result<
     match asked {
         None => Ok(allowed),
         Some(n) if (1..=allowed).contains(&n) => Ok(n),
-        Some(_) => Err(AppError::invalid(vec![FieldError {
-            field: FIELD.into(),
-            message: match allowed {
-                1 => format!("{kind} jobs are not tried again: max_attempts can only be 1"),
-                n => format!("must be from 1 to {n}: {kind} allows at most {n} attempts"),
+        Some(_) => Err(AppError::invalid_words(
+            FIELD,
+            match allowed {
+                1 => crate::words::attempts_none(kind),
+                n => crate::words::attempts_at_most(n, kind),
             },
-        }])),
+        )),
     }
 }
 

@@ -315,10 +315,10 @@ impl Uploads {
             temp.file().write_all(&chunk).await.map_err(store_failed)?;
         }
         if size == 0 {
-            return Err(AppError::invalid(vec![model::FieldError {
-                field: "file".into(),
-                message: "the file is empty".into(),
-            }]));
+            return Err(AppError::invalid(vec![model::FieldError::new(
+                "file",
+                "the file is empty",
+            )]));
         }
         let upload = Upload {
             id: UploadId::random(),

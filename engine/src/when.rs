@@ -72,13 +72,13 @@ pub fn wall_clock(text: &str, zone: &str) -> Result<i64, AppError> {
 /// The IANA time zone `name` (`Europe/Paris`, `UTC`).
 pub fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, AppError> {
     jiff::tz::TimeZone::get(name.trim()).map_err(|_| {
-        AppError::invalid(vec![FieldError {
-            field: "timezone".into(),
-            message: format!(
+        AppError::invalid(vec![FieldError::new(
+            "timezone",
+            format!(
                 "\"{}\" is not an IANA time zone such as Europe/Paris or UTC",
                 shorten(name)
             ),
-        }])
+        )])
     })
 }
 
@@ -97,10 +97,7 @@ pub fn checked(at: i64, now: i64) -> Result<Option<i64>, AppError> {
 }
 
 fn refused(message: impl Into<String>) -> AppError {
-    AppError::invalid(vec![FieldError {
-        field: FIELD.into(),
-        message: message.into(),
-    }])
+    AppError::invalid(vec![FieldError::new(FIELD, message)])
 }
 
 /// A value quoted back in a message, cut at 40 characters.

@@ -63,7 +63,77 @@ impl ErrorCode {
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct FieldError {
     pub field: String,
+    /// In English.
     pub message: String,
+    /// The same words as Headway's catalogs have them, for a reader of another language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said: Option<Said>,
+}
+
+impl FieldError {
+    /// A problem with `field`, in English only.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+            said: None,
+        }
+    }
+
+    /// A problem with `field`, in the words of Headway's catalogs.
+    pub fn words(field: impl Into<String>, words: Words) -> Self {
+        FieldError {
+            field: field.into(),
+            message: words.english,
+            said: Some(words.said),
+        }
+    }
+}
+
+/// Words Headway writes for a person, as its catalogs (`app/locales/*.ftl`) have them: a
+/// message's id and the values of its variables, which a page puts into its reader's language.
+/// Sent beside the same words in English (`message`), so that a program may word them too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+pub struct Said {
+    /// The message's id in the catalogs (`engine-from-to`).
+    pub id: String,
+    /// Its variables' values, by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub values: std::collections::BTreeMap<String, String>,
+}
+
+/// Words of Headway's catalogs ([`Said`]) and the same words in English, as the engine makes
+/// them: one function per message says both (the catalogs' test keeps them alike).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    pub english: String,
+    pub said: Said,
+}
+
+impl Words {
+    /// The message `id` (no values yet), `english` in English.
+    pub fn new(id: &str, english: impl Into<String>) -> Self {
+        Words {
+            english: english.into(),
+            said: Said {
+                id: id.to_string(),
+                values: Default::default(),
+            },
+        }
+    }
+
+    /// With the value of its variable `name`.
+    pub fn with(mut self, name: &str, value: impl fmt::Display) -> Self {
+        self.said.values.insert(name.to_string(), value.to_string());
+        self
+    }
+}
+
+impl fmt::Display for Words {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.english)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,6 +147,10 @@ pub struct AppError {
     /// `Retry-After` too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The message's words as Headway's catalogs have them, for a reader of another language
+    /// (the `message` is in English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said: Option<Said>,
     /// Why the server failed, for its log: never sent. Logged once, where the error becomes a
     /// response ([`AppError::log_line`]).
     #[serde(skip)]
@@ -129,6 +203,7 @@ impl AppError {
             message: message.into(),
             fields: Vec::new(),
             retry_after: None,
+            said: None,
             cause: None,
         }
     }
@@ -221,16 +296,27 @@ impl AppError {
             message,
             fields,
             retry_after: None,
+            said: None,
             cause: None,
         }
     }
 
     /// A validation failure of one field.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
-        AppError::invalid(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
+        AppError::invalid(vec![FieldError::new(field, message)])
+    }
+
+    /// An error whose message is in the words of Headway's catalogs.
+    pub fn words(code: ErrorCode, words: Words) -> Self {
+        AppError {
+            said: Some(words.said),
+            ..AppError::new(code, words.english)
+        }
+    }
+
+    /// A validation failure of one field, in the words of Headway's catalogs.
+    pub fn invalid_words(field: &str, words: Words) -> Self {
+        AppError::invalid(vec![FieldError::words(field, words)])
     }
 
     /// The message for one field, if validation flagged it.

@@ -67,7 +67,7 @@ pub mod workflows;
 
 pub use accounts::{Me, Role, TokenScope};
 pub use after::{After, AfterWait, AfterWhen};
-pub use error::{AppError, ErrorCode, FieldError};
+pub use error::{AppError, ErrorCode, FieldError, Said, Words};
 pub use events::{
     DoneEvent, EventType, Notice, OutputEvent, ProgressEvent, Snapshot, VersionEvent,
 };

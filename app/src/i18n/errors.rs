@@ -34,9 +34,13 @@ pub fn localize(t: Text, mut error: AppError) -> AppError {
         return error;
     }
     for field in &mut error.fields {
-        field.message = translate(t, &field.message).unwrap_or_else(|| field.message.clone());
+        field.message = words(t, field.said.as_ref(), &field.message);
     }
-    error.message = match (translate(t, &error.message), error.fields.is_empty()) {
+    let said = error.said.as_ref().and_then(|s| t.said(s));
+    error.message = match (
+        said.or_else(|| translate(t, &error.message)),
+        error.fields.is_empty(),
+    ) {
         (Some(m), _) => m,
         // A validation error's message lists its fields: say it again from the translated ones.
         (None, false) => error
@@ -48,6 +52,15 @@ pub fn localize(t: Text, mut error: AppError) -> AppError {
         (None, true) => t.error_with_detail(code_text(t, error.code), error.message.as_str()),
     };
     error
+}
+
+/// A message of Headway's in the reader's language: from its words ([`crate::model::Said`])
+/// when it comes with them; else, for the engine's messages not yet sent as words, from its
+/// English; else as it is.
+fn words(t: Text, said: Option<&crate::model::Said>, english: &str) -> String {
+    said.and_then(|s| t.said(s))
+        .or_else(|| translate(t, english))
+        .unwrap_or_else(|| english.to_string())
 }
 
 /// The translation of an English message of the engine's, if a catalog has it.
@@ -146,10 +159,7 @@ mod tests {
 
     #[test]
     fn an_error_keeps_its_code_and_fields_and_says_the_rest_in_the_readers_language() {
-        let e = AppError::invalid(vec![FieldError {
-            field: "steps".into(),
-            message: "must be at least 1".into(),
-        }]);
+        let e = AppError::invalid(vec![FieldError::new("steps", "must be at least 1")]);
         let shown = localize(zh(), e.clone());
         assert_eq!(shown.code, ErrorCode::InvalidParams);
         assert_eq!(shown.field("steps"), Some("必须至少为 1"));
@@ -162,6 +172,46 @@ mod tests {
             other.message,
             "操作与任务当前的状态冲突（the moon is full）"
         );
+    }
+
+    #[test]
+    fn the_engines_words_are_said_from_their_id_and_values_in_every_language() {
+        for words in engine::words::samples() {
+            for lang in Lang::ALL {
+                let said = Text::of(lang).said(&words.said);
+                assert!(said.is_some(), "{lang:?} has no {:?}", words.said);
+                if lang == Lang::En {
+                    // The engine's English and the English catalog's are the same words.
+                    assert_eq!(
+                        said.as_deref(),
+                        Some(words.english.as_str()),
+                        "{:?}",
+                        words.said
+                    );
+                }
+            }
+        }
+        // A value the message needs that is missing: the English is kept.
+        let mut partial = engine::words::from_to(1, 9);
+        partial.said.values.remove("hi");
+        assert_eq!(zh().said(&partial.said), None);
+        let e = AppError::invalid(vec![FieldError::words("steps", partial)]);
+        assert_eq!(
+            localize(zh(), e).field("steps"),
+            Some("必须在 1 到 9 之间"),
+            "matched"
+        );
+    }
+
+    #[test]
+    fn a_field_in_words_is_said_from_them_not_from_its_english() {
+        // English that matches no message: only the words can say it.
+        let mut words = engine::words::max_length(10, 12);
+        words.english = "too long".into();
+        let e = AppError::invalid(vec![FieldError::words("title", words)]);
+        let shown = localize(zh(), e);
+        assert_eq!(shown.field("title"), Some("最多 10 个字符，而不是 12 个"));
+        assert_eq!(shown.message, "title：最多 10 个字符，而不是 12 个");
     }
 
     #[test]

@@ -166,6 +166,25 @@ impl Text {
         Some(self.raw(KEYS[i].1, NOT_IN_BROWSER))
     }
 
+    /// Headway's own words `said` in this language: their message with their values; `None`
+    /// for a message the catalogs do not have, or a value it needs that is missing.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn said(self, said: &crate::model::Said) -> Option<String> {
+        let i = KEYS
+            .binary_search_by(|(k, _)| (*k).cmp(said.id.as_str()))
+            .ok()?;
+        let id = KEYS[i].1;
+        let args = VARS[usize::from(id)]
+            .iter()
+            .map(|v| said.values.get(*v).map(|value| Arg::from(value.as_str())))
+            .collect::<Option<Vec<Arg>>>()?;
+        Some(render::render(
+            self.raw(id, NOT_IN_BROWSER),
+            &args,
+            self.lang.meta(),
+        ))
+    }
+
     /// A whole number as the language writes it: `1,234,567`.
     #[inline(always)]
     pub fn int(self, n: impl Into<i64>) -> String {

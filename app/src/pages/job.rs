@@ -57,9 +57,14 @@ fn JobView(data: JobPageData) -> impl IntoView {
         queue,
         steps,
         graph,
+        step_titles,
         again_form,
         places,
     } = data;
+    // A run's steps are called by their titles in its rows, its graph and its files.
+    if !graph.is_empty() {
+        provide_context(crate::names::StepTitles(step_titles.into_iter().collect()));
+    }
     let job = detail.job;
     let (now, stall_ms) = (live.now, live.stall_ms);
     let t = t();

@@ -502,6 +502,9 @@ pub struct JobPageData {
     /// A workflow run's graph: each step's name and the steps it needs, in its plan's order.
     #[serde(default)]
     pub graph: Vec<(String, Vec<String>)>,
+    /// A run's steps' own titles, by step name (a step without one is called by its kind's).
+    #[serde(default)]
+    pub step_titles: Vec<(String, String)>,
     /// Where "Run again with changes…" goes: the form of the job's kind, or of a run's
     /// workflow.
     #[serde(default)]
@@ -672,6 +675,10 @@ pub async fn load_job(
                     .map(|plan| plan.steps.into_iter().map(|s| (s.name, s.needs)).collect())
                     .unwrap_or_default(),
             };
+            let step_titles = match (&graph.is_empty(), detail.job.title()) {
+                (false, Some(workflow)) => engine.jobs().step_titles(workflow),
+                _ => Vec::new(),
+            };
             let startable = kind.is_some()
                 || run_of
                     .as_ref()
@@ -689,6 +696,7 @@ pub async fn load_job(
                 queue,
                 steps,
                 graph,
+                step_titles,
                 again_form,
                 run_again: may.start && startable,
                 priorities,
@@ -761,10 +769,10 @@ pub async fn set_time_zone(zone: String) -> Result<String, AppError> {
                 return Ok(String::new());
             }
             let chosen = Zone::named(&zone, true).ok_or_else(|| {
-                AppError::invalid(vec![crate::model::FieldError {
-                    field: "zone".into(),
-                    message: crate::i18n::t().zone_unknown(zone.as_str()),
-                }])
+                AppError::invalid(vec![crate::model::FieldError::new(
+                    "zone",
+                    crate::i18n::t().zone_unknown(zone.as_str()),
+                )])
             })?;
             cookies::set(COOKIE, &chosen.name);
             cookies::set(CHOSEN_COOKIE, "1");
@@ -855,10 +863,10 @@ pub async fn start(
     let max_attempts = match form.max_attempts.trim() {
         "" => None,
         n => Some(n.parse::<u32>().map_err(|_| {
-            AppError::invalid(vec![crate::model::FieldError {
-                field: "max_attempts".into(),
-                message: crate::i18n::t().engine_attempts_whole().into(),
-            }])
+            AppError::invalid(vec![crate::model::FieldError::new(
+                "max_attempts",
+                crate::i18n::t().engine_attempts_whole(),
+            )])
         })?),
     };
     let options = engine::StartOptions {
@@ -1342,10 +1350,10 @@ pub async fn create_token(
         async move {
             let (_, caller) = caller().await?;
             let scope = crate::model::TokenScope::parse(&scope).ok_or_else(|| {
-                AppError::invalid(vec![crate::model::FieldError {
-                    field: "scope".into(),
-                    message: crate::i18n::t().token_scope_unknown().into(),
-                }])
+                AppError::invalid(vec![crate::model::FieldError::new(
+                    "scope",
+                    crate::i18n::t().token_scope_unknown(),
+                )])
             })?;
             accounts()?.create_token(&caller, &name, scope).await
         }
@@ -1429,10 +1437,10 @@ pub async fn change_user(
 #[cfg(feature = "ssr")]
 fn parse_role(role: &str) -> Result<crate::model::Role, AppError> {
     crate::model::Role::parse(role).ok_or_else(|| {
-        AppError::invalid(vec![crate::model::FieldError {
-            field: "role".into(),
-            message: crate::i18n::t().role_unknown().into(),
-        }])
+        AppError::invalid(vec![crate::model::FieldError::new(
+            "role",
+            crate::i18n::t().role_unknown(),
+        )])
     })
 }
 

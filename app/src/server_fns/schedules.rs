@@ -270,10 +270,10 @@ fn choice<T: std::str::FromStr>(value: &str, field: &str) -> Result<Option<T>, A
     match value.trim() {
         "" => Ok(None),
         v => v.parse().map(Some).map_err(|_| {
-            AppError::invalid(vec![crate::model::FieldError {
-                field: field.into(),
-                message: crate::i18n::t().not_a_choice(format!("{v:?}")),
-            }])
+            AppError::invalid(vec![crate::model::FieldError::new(
+                field,
+                crate::i18n::t().not_a_choice(format!("{v:?}")),
+            )])
         }),
     }
 }
@@ -284,10 +284,10 @@ fn attempts(value: &str) -> Result<Option<u32>, AppError> {
     match value.trim() {
         "" => Ok(None),
         n => n.parse().map(Some).map_err(|_| {
-            AppError::invalid(vec![crate::model::FieldError {
-                field: "max_attempts".into(),
-                message: crate::i18n::t().engine_attempts_whole().into(),
-            }])
+            AppError::invalid(vec![crate::model::FieldError::new(
+                "max_attempts",
+                crate::i18n::t().engine_attempts_whole(),
+            )])
         }),
     }
 }

@@ -179,10 +179,10 @@ fn choice<T: std::str::FromStr + Default>(value: &str, field: &str) -> Result<T,
     match value.trim() {
         "" => Ok(T::default()),
         v => v.parse().map_err(|_| {
-            AppError::invalid(vec![crate::model::FieldError {
-                field: field.into(),
-                message: crate::i18n::t().not_a_choice(format!("{v:?}")),
-            }])
+            AppError::invalid(vec![crate::model::FieldError::new(
+                field,
+                crate::i18n::t().not_a_choice(format!("{v:?}")),
+            )])
         }),
     }
 }

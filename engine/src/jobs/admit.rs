@@ -62,10 +62,10 @@ pub(crate) fn take_timeout(
     };
     match raw.as_u64() {
         Some(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok((params, Some(ms))),
-        _ => Err(AppError::invalid(vec![FieldError {
-            field: "timeout_ms".into(),
-            message: format!("must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"),
-        }])),
+        _ => Err(AppError::invalid(vec![FieldError::new(
+            "timeout_ms",
+            format!("must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"),
+        )])),
     }
 }
 

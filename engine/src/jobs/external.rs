@@ -111,12 +111,11 @@ impl Jobs {
             || options.key.is_some()
             || options.after.is_some()
         {
-            return Err(AppError::invalid(vec![FieldError {
-                field: "kind".into(),
-                message: "an external job runs now, once, where its program runs: it takes no \
-                          run_after, max_attempts, after or idempotency key"
-                    .into(),
-            }]));
+            return Err(AppError::invalid(vec![FieldError::new(
+                "kind",
+                "an external job runs now, once, where its program runs: it takes no \
+                          run_after, max_attempts, after or idempotency key",
+            )]));
         }
         self.create_external(caller, params)
             .await
@@ -364,15 +363,15 @@ pub(crate) fn reported_end(end: model::external::ReportEnd) -> (JobStatus, Optio
 
 /// 422 for a report whose first new line is not the one after the last kept (`acked`).
 pub(crate) fn lines_missing(acked: u64) -> AppError {
-    AppError::invalid(vec![FieldError {
-        field: "log".into(),
-        message: format!(
+    AppError::invalid(vec![FieldError::new(
+        "log",
+        format!(
             "log lines are missing: the job has every line up to {acked}, and this report's \
              next one is later than {}; send the lines from {} on",
             acked + 1,
             acked + 1
         ),
-    }])
+    )])
 }
 
 /// 409 for a report to a job that has ended.

@@ -558,12 +558,11 @@ impl Jobs {
                 ))
             }
             Created::KeyTaken => {
-                return Err(AppError::invalid(vec![FieldError {
-                    field: KEY_FIELD.into(),
-                    message: "this idempotency key started another job, with other parameters, \
-                              within the last 24 hours; send a new key for a new start"
-                        .into(),
-                }]))
+                return Err(AppError::invalid(vec![FieldError::new(
+                    KEY_FIELD,
+                    "this idempotency key started another job, with other parameters, \
+                              within the last 24 hours; send a new key for a new start",
+                )]))
             }
         };
         // The runner was woken by the job's `job` event, published before this answer.
@@ -592,10 +591,10 @@ impl Jobs {
         let text = text.trim();
         let len = text.chars().count();
         if len == 0 || len > MAX_NOTICE_CHARS || text.contains(['\n', '\r']) {
-            return Err(AppError::invalid(vec![FieldError {
-                field: "text".into(),
-                message: format!("a notice is one line of 1 to {MAX_NOTICE_CHARS} characters"),
-            }]));
+            return Err(AppError::invalid(vec![FieldError::new(
+                "text",
+                format!("a notice is one line of 1 to {MAX_NOTICE_CHARS} characters"),
+            )]));
         }
         self.inner
             .committer
@@ -786,13 +785,13 @@ impl StartOptions {
         };
         let visible = key.bytes().all(|b| b.is_ascii_graphic());
         if key.is_empty() || key.len() > MAX_KEY_CHARS || !visible {
-            return Err(AppError::invalid(vec![FieldError {
-                field: KEY_FIELD.into(),
-                message: format!(
+            return Err(AppError::invalid(vec![FieldError::new(
+                KEY_FIELD,
+                format!(
                     "an idempotency key is 1 to {MAX_KEY_CHARS} visible ASCII characters \
                      (letters, digits, punctuation; no spaces)"
                 ),
-            }]));
+            )]));
         }
         Ok(Some(key.clone()))
     }

@@ -14,7 +14,8 @@
 //! of the field's file type) is left to serde and to the struct's own checks, in their words.
 
 use super::KindEnv;
-use model::{FieldError, FileRef, ParamInfo, ParamType};
+use crate::words;
+use model::{FieldError, FileRef, ParamInfo, ParamType, Words};
 use regex::Regex;
 use serde_json::{Map, Value};
 
@@ -113,10 +114,7 @@ pub fn check(specs: &[ParamSpec], typing: Typing, params: Value, env: &KindEnv) 
         other => {
             return Checked {
                 values: Map::new(),
-                problems: vec![FieldError {
-                    field: "params".into(),
-                    message: format!("must be a JSON object, not {other}"),
-                }],
+                problems: vec![FieldError::words("params", words::json_object(other))],
             }
         }
     };
@@ -129,10 +127,10 @@ pub fn check(specs: &[ParamSpec], typing: Typing, params: Value, env: &KindEnv) 
             (Some(v), _) => v,
             (None, _) if spec.info.required => {
                 let message = match spec.kind() {
-                    ParamType::Set => "choose at least one",
-                    _ => "is required",
+                    ParamType::Set => words::choose_one(),
+                    _ => words::required(),
                 };
-                problems.push(field(&name, message.to_string()));
+                problems.push(FieldError::words(&name, message));
                 continue;
             }
             (None, Some(default)) => default.clone(),
@@ -143,7 +141,7 @@ pub fn check(specs: &[ParamSpec], typing: Typing, params: Value, env: &KindEnv) 
                 values.insert(name, normal);
             }
             Err(message) => {
-                problems.push(field(&name, message));
+                problems.push(FieldError::words(&name, message));
                 values.insert(name, value);
             }
         }
@@ -157,9 +155,7 @@ pub fn check(specs: &[ParamSpec], typing: Typing, params: Value, env: &KindEnv) 
                 known.join(", ")
             };
             for name in given.keys() {
-                let message =
-                    format!("is not a parameter of this command (its parameters: {known})");
-                problems.push(field(name, message));
+                problems.push(FieldError::words(name, words::not_a_parameter(&known)));
             }
         }
         Typing::Struct => values.extend(given),
@@ -179,23 +175,23 @@ pub fn in_form_order(params: &[ParamInfo], problems: &mut [FieldError]) {
 
 /// A form field's text as the value of parameter `p` (a number from its digits, a checkbox's
 /// `on` as `true`), or why it is not one. Sets are read from their checkboxes, not here.
-pub fn form_value(p: &ParamInfo, text: &str) -> Result<Value, String> {
+pub fn form_value(p: &ParamInfo, text: &str) -> Result<Value, Words> {
     match p.kind {
         ParamType::Integer => {
             text.parse::<i64>()
                 .map(Value::from)
                 .map_err(|_| match (p.min, p.max) {
-                    (Some(lo), Some(hi)) => format!("must be a whole number from {lo} to {hi}"),
-                    _ => "must be a whole number".to_string(),
+                    (Some(lo), Some(hi)) => words::whole_number_from_to(lo, hi),
+                    _ => words::whole_number(),
                 })
         }
         ParamType::Number => number_from_text(text)
             .map(Value::from)
-            .ok_or_else(|| "must be a number".to_string()),
+            .ok_or_else(words::number),
         ParamType::Boolean => match text {
             "true" | "on" | "1" => Ok(Value::Bool(true)),
             "false" | "off" | "0" => Ok(Value::Bool(false)),
-            _ => Err("must be true or false".to_string()),
+            _ => Err(words::true_or_false()),
         },
         ParamType::String
         | ParamType::File
@@ -225,27 +221,20 @@ fn something(spec: &ParamSpec, value: Value) -> Option<Value> {
     }
 }
 
-fn field(name: &str, message: String) -> FieldError {
-    FieldError {
-        field: name.to_string(),
-        message,
-    }
-}
-
 /// One value, in normal form, or why it is wrong.
 fn check_one(
     spec: &ParamSpec,
     typing: Typing,
     value: Value,
     env: &KindEnv,
-) -> Result<Value, String> {
+) -> Result<Value, Words> {
     let info = &spec.info;
     match (info.kind, typing) {
         (ParamType::Integer, Typing::Checker) => {
             let n = value
                 .as_i64()
                 .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
-                .ok_or_else(|| "must be a whole number".to_string())?;
+                .ok_or_else(words::whole_number)?;
             bounds(spec, n as f64)?;
             Ok(Value::from(n))
         }
@@ -265,7 +254,7 @@ fn check_one(
             let n = value
                 .as_f64()
                 .or_else(|| value.as_str().and_then(number_from_text))
-                .ok_or_else(|| "must be a number".to_string())?;
+                .ok_or_else(words::number)?;
             bounds(spec, n)?;
             Ok(Value::from(n))
         }
@@ -277,47 +266,40 @@ fn check_one(
         }
         (ParamType::Boolean, Typing::Checker) => match value {
             Value::Bool(b) => Ok(Value::Bool(b)),
-            _ => Err("must be true or false".into()),
+            _ => Err(words::true_or_false()),
         },
         (ParamType::String | ParamType::Secret, _) => match value {
             Value::String(s) => {
                 text(spec, &s)?;
                 Ok(Value::String(s))
             }
-            _ if typing == Typing::Checker => Err("must be a string".into()),
+            _ if typing == Typing::Checker => Err(words::string()),
             other => Ok(other),
         },
         (ParamType::Choice, _) => match value.as_str() {
             Some(s) if info.choices.iter().any(|c| c == s) => Ok(value),
-            _ => Err(format!("must be one of: {}", info.choices.join(", "))),
+            _ => Err(words::one_of(&info.choices)),
         },
         (ParamType::Set, _) => {
             let listed: Option<Vec<&str>> = value
                 .as_array()
                 .and_then(|a| a.iter().map(Value::as_str).collect());
             let Some(listed) = listed else {
-                return Err(format!("must be a list of: {}", info.choices.join(", ")));
+                return Err(words::list_of(&info.choices));
             };
             match listed
                 .iter()
                 .find(|v| !info.choices.iter().any(|c| c == *v))
             {
-                Some(stranger) => Err(format!(
-                    "\"{stranger}\" is not one of: {}",
-                    info.choices.join(", ")
-                )),
+                Some(stranger) => Err(words::not_one_of(stranger, &info.choices)),
                 None => Ok(value),
             }
         }
         (ParamType::File, Typing::Checker) => {
-            let id = value
-                .as_str()
-                .ok_or_else(|| "must be an upload's id (POST /api/v1/uploads)".to_string())?;
+            let id = value.as_str().ok_or_else(words::upload_id)?;
             let found = FileRef::parse(id).and_then(|file| env.uploads.get(&file));
             let Some(found) = found else {
-                return Err(format!(
-                    "there is no upload or output {id:?} you may use; upload the file again"
-                ));
+                return Err(words::no_upload(id));
             };
             if let Some(problem) = accept_problem(&info.accept, &found.name, &found.content_type) {
                 return Err(problem);
@@ -336,21 +318,20 @@ fn number_from_text(text: &str) -> Option<f64> {
 
 /// A string's checks: its length, no NUL character (which no database column holds), its
 /// pattern.
-fn text(spec: &ParamSpec, s: &str) -> Result<(), String> {
+fn text(spec: &ParamSpec, s: &str) -> Result<(), Words> {
     if let Some(max) = spec.info.max_length {
         let n = s.chars().count() as u64;
         if n > max {
-            return Err(format!("may have at most {max} characters, not {n}"));
+            return Err(words::max_length(max, n));
         }
     }
     if s.contains('\0') {
-        return Err("may not contain a NUL character".into());
+        return Err(words::no_nul());
     }
     if let Some(re) = &spec.pattern {
         if !re.is_match(s) {
-            return Err(format!(
-                "must match the pattern {}",
-                spec.info.pattern.as_deref().unwrap_or_default()
+            return Err(words::pattern(
+                spec.info.pattern.as_deref().unwrap_or_default(),
             ));
         }
     }
@@ -358,7 +339,7 @@ fn text(spec: &ParamSpec, s: &str) -> Result<(), String> {
 }
 
 /// A number against its bounds, told as they were declared (`1`, `0.5`).
-fn bounds(spec: &ParamSpec, n: f64) -> Result<(), String> {
+fn bounds(spec: &ParamSpec, n: f64) -> Result<(), Words> {
     let show = |f: f64| {
         if f.fract() == 0.0 && f.abs() < 9.0e15 {
             format!("{}", f as i64)
@@ -367,18 +348,16 @@ fn bounds(spec: &ParamSpec, n: f64) -> Result<(), String> {
         }
     };
     match (spec.min, spec.max) {
-        (Some(lo), Some(hi)) if n < lo || n > hi => {
-            Err(format!("must be from {} to {}", show(lo), show(hi)))
-        }
-        (Some(lo), None) if n < lo => Err(format!("must be at least {}", show(lo))),
-        (None, Some(hi)) if n > hi => Err(format!("must be at most {}", show(hi))),
+        (Some(lo), Some(hi)) if n < lo || n > hi => Err(words::from_to(show(lo), show(hi))),
+        (Some(lo), None) if n < lo => Err(words::at_least(show(lo))),
+        (None, Some(hi)) if n > hi => Err(words::at_most(show(hi))),
         _ => Ok(()),
     }
 }
 
 /// Whether a file fits a parameter's `accept` list (extensions such as `.csv`, media types
 /// such as `text/csv` or `image/*`); an empty list takes any file.
-fn accept_problem(accept: &[String], name: &str, content_type: &str) -> Option<String> {
+fn accept_problem(accept: &[String], name: &str, content_type: &str) -> Option<Words> {
     if accept.is_empty() {
         return None;
     }
@@ -396,7 +375,7 @@ fn accept_problem(accept: &[String], name: &str, content_type: &str) -> Option<S
             content_type.eq_ignore_ascii_case(&a)
         }
     });
-    (!fits).then(|| format!("must be a file of type {}", accept.join(", ")))
+    (!fits).then(|| words::file_type(accept))
 }
 
 #[cfg(test)]
@@ -437,13 +416,30 @@ mod tests {
         move |v| registry.parse(kind, v, &env()).map_err(|e| e.fields)
     }
 
+    /// Refusals as their English says them; those of the checker (not serde's) must come
+    /// with their words for other readers.
+    trait English {
+        fn english(self) -> Vec<FieldError>;
+    }
+
+    impl English for Vec<FieldError> {
+        fn english(self) -> Vec<FieldError> {
+            self.into_iter()
+                .map(|f| {
+                    let serdes = ["invalid ", "missing ", "unknown "]
+                        .iter()
+                        .any(|w| f.message.starts_with(w));
+                    assert!(serdes || f.said.is_some(), "{f:?} has no words");
+                    FieldError::new(f.field, f.message)
+                })
+                .collect()
+        }
+    }
+
     fn said(fields: &[(&str, &str)]) -> Vec<FieldError> {
         fields
             .iter()
-            .map(|(f, m)| FieldError {
-                field: f.to_string(),
-                message: m.to_string(),
-            })
+            .map(|(f, m)| FieldError::new(f.to_string(), m.to_string()))
             .collect()
     }
 
@@ -527,9 +523,13 @@ default = 0
             ),
         ];
         for (given, expected) in cases {
-            assert_eq!(demo(given.clone()).unwrap_err(), expected, "demo: {given}");
             assert_eq!(
-                command(given.clone()).unwrap_err(),
+                demo(given.clone()).unwrap_err().english(),
+                expected,
+                "demo: {given}"
+            );
+            assert_eq!(
+                command(given.clone()).unwrap_err().english(),
                 expected,
                 "command: {given}"
             );
@@ -569,8 +569,8 @@ default = ""
             ("kind", "may have at most 100 characters, not 101"),
             ("search", "may not contain a NUL character"),
         ]);
-        assert_eq!(export(given.clone()).unwrap_err(), expected);
-        assert_eq!(command(given).unwrap_err(), expected);
+        assert_eq!(export(given.clone()).unwrap_err().english(), expected);
+        assert_eq!(command(given).unwrap_err().english(), expected);
         // The commands file declares no sets: export's own, read by the checker alone.
         let status: Vec<ParamSpec> = describe::params::<ExportJobs>()
             .into_iter()
@@ -586,8 +586,14 @@ default = ""
             (json!(["failed", 3]), format!("must be a list of: {all}")),
         ] {
             let expected = said(&[("status", &message)]);
-            assert_eq!(export(json!({ "status": given })).unwrap_err(), expected);
-            assert_eq!(alone(json!({ "status": given })).unwrap_err(), expected);
+            assert_eq!(
+                export(json!({ "status": given })).unwrap_err().english(),
+                expected
+            );
+            assert_eq!(
+                alone(json!({ "status": given })).unwrap_err().english(),
+                expected
+            );
         }
         assert_eq!(
             alone(json!({"status": "failed, cancelled"})).unwrap(),
@@ -608,7 +614,7 @@ default = ""
         for typing in [Typing::Checker, Typing::Struct] {
             let refused = check(&specs, typing, json!({"name": "AB", "ratio": 0.4}), &env());
             assert_eq!(
-                refused.problems,
+                refused.problems.english(),
                 said(&[
                     ("name", "must match the pattern [a-z]+"),
                     ("ratio", "must be from 0.5 to 2.5")
@@ -624,7 +630,7 @@ default = ""
     fn what_a_struct_reads_is_refused_in_serdes_words_and_a_command_in_the_checkers() {
         let (demo, command) = (builtin("demo"), command(DEMO));
         let first = |r: Result<Value, Vec<FieldError>>| {
-            let e = r.unwrap_err();
+            let e = r.unwrap_err().english();
             assert_eq!(e.len(), 1, "{e:?}");
             (e[0].field.clone(), e[0].message.clone())
         };
@@ -693,7 +699,9 @@ default = ""
             json!({"folder": "a b", "level": 6})
         );
         assert_eq!(
-            checked(json!({"level": 12, "extra": 1})).unwrap_err(),
+            checked(json!({"level": 12, "extra": 1}))
+                .unwrap_err()
+                .english(),
             said(&[
                 ("folder", "is required"),
                 ("level", "must be from 1 to 9"),
@@ -719,7 +727,8 @@ default = ""
         let checked = |v| check(&specs, Typing::Checker, v, &env()).into_result();
         assert_eq!(
             checked(json!({"name": "abcdef", "colour": "green", "ratio": "x", "flag": "yes"}))
-                .unwrap_err(),
+                .unwrap_err()
+                .english(),
             said(&[
                 ("name", "may have at most 5 characters, not 6"),
                 ("colour", "must be one of: red, blue"),
@@ -728,7 +737,9 @@ default = ""
             ])
         );
         assert_eq!(
-            checked(json!({"name": 5, "colour": "red", "ratio": 0.5, "flag": true})).unwrap_err(),
+            checked(json!({"name": 5, "colour": "red", "ratio": 0.5, "flag": true}))
+                .unwrap_err()
+                .english(),
             said(&[("name", "must be a string")])
         );
         assert_eq!(
@@ -776,7 +787,7 @@ accept = [".csv", "text/csv"]
             (json!(3), "must be an upload's id (POST /api/v1/uploads)"),
         ] {
             assert_eq!(
-                checked(json!({ "table": given })).unwrap_err(),
+                checked(json!({ "table": given })).unwrap_err().english(),
                 said(&[("table", message)])
             );
         }

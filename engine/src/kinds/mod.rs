@@ -631,10 +631,7 @@ pub fn read_form(
             Ok(v) => {
                 params.insert(p.name.clone(), v);
             }
-            Err(message) => unread.push(FieldError {
-                field: p.name.clone(),
-                message,
-            }),
+            Err(message) => unread.push(FieldError::words(p.name.clone(), message)),
         }
     }
     match parse(Value::Object(params)) {

@@ -133,10 +133,7 @@ fn field_of(path: &str) -> &str {
 /// `message` for `field`, unless the field has one already.
 fn add(problems: &mut Vec<FieldError>, field: &str, message: &str) {
     if !problems.iter().any(|p| p.field == field) {
-        problems.push(FieldError {
-            field: field.to_string(),
-            message: message.to_string(),
-        });
+        problems.push(FieldError::new(field.to_string(), message.to_string()));
     }
 }
 

@@ -422,12 +422,11 @@ impl Schedules {
             let mut names: Vec<&String> = secrets.keys().collect();
             names.sort();
             if let Some(name) = names.first() {
-                return Err(AppError::invalid(vec![FieldError {
-                    field: (*name).clone(),
-                    message: "is a secret, which a schedule cannot keep; start the job from the \
-                              form instead"
-                        .into(),
-                }]));
+                return Err(AppError::invalid(vec![FieldError::new(
+                    (*name).clone(),
+                    "is a secret, which a schedule cannot keep; start the job from the \
+                              form instead",
+                )]));
             }
         }
         if let (Some(ms), Some(map)) = (timeout_ms, params.as_object_mut()) {

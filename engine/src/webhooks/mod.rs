@@ -294,12 +294,8 @@ impl Webhooks {
     /// The URL, if the input is one a webhook may have; every field's problem otherwise.
     async fn check_input(&self, input: &WebhookInput) -> Result<url::Url, AppError> {
         let mut problems = Vec::new();
-        let mut problem = |field: &str, message: String| {
-            problems.push(FieldError {
-                field: field.into(),
-                message,
-            })
-        };
+        let mut problem =
+            |field: &str, message: String| problems.push(FieldError::new(field, message));
         let url = match check_url(&input.url) {
             Ok(url) => Some(url),
             Err(why) => {

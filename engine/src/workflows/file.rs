@@ -217,7 +217,7 @@ pub fn parse(
             }
             steps.push(Step {
                 name: step.clone(),
-                title: s.title.clone().unwrap_or_else(|| kind.title.clone()),
+                title: s.title.clone(),
                 kind: kind_name.clone(),
                 params: given,
                 each,
@@ -414,8 +414,11 @@ needs = ["load", "pack"]
         assert_eq!(w.params.len(), 1);
         assert_eq!(w.graph.order(), [0, 1, 2]);
         assert_eq!(w.graph.needs(2), [1, 0]);
-        assert_eq!(w.steps[0].title, "archive title");
-        assert_eq!(w.steps[2].title, "Tell the team");
+        assert_eq!(
+            w.steps[0].title, None,
+            "a step without a title is called by its name"
+        );
+        assert_eq!(w.steps[2].title.as_deref(), Some("Tell the team"));
         let values = model::workflows::run::RunValues {
             params: serde_json::Map::from_iter([("day".to_string(), json!("2026-11-27"))]),
             ..Default::default()

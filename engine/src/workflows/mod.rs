@@ -37,8 +37,9 @@ pub struct Workflow {
 #[derive(Debug, Clone)]
 pub struct Step {
     pub name: String,
-    /// What its row says: its own title, or its kind's.
-    pub title: String,
+    /// Its own title, if the file gives one: its rows and its box in the run's graph say it,
+    /// else its name.
+    pub title: Option<String>,
     pub kind: String,
     /// Its parameters as declared, a checked [`model::workflows::Template`]: rendered when the
     /// run starts, or once the steps it needs ended when they use what those left.

@@ -36,6 +36,18 @@ impl Jobs {
         self.inner.workflows.infos()
     }
 
+    /// The own titles of the steps of the workflow `name` that have one, by step name.
+    pub fn step_titles(&self, name: &str) -> Vec<(String, String)> {
+        self.workflow_named(name)
+            .map(|w| {
+                w.steps
+                    .into_iter()
+                    .filter_map(|s| Some((s.name, s.title?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The workflow called `name`, unless a kind is (a kind's name wins).
     pub(crate) fn workflow_named(&self, name: &str) -> Option<Workflow> {
         match self.inner.kinds.info(name) {
@@ -145,12 +157,11 @@ impl Jobs {
     ) -> Result<Started, AppError> {
         if options.after.is_some() || options.max_attempts.is_some() || options.run_after.is_some()
         {
-            return Err(AppError::invalid(vec![FieldError {
-                field: "kind".into(),
-                message: "a workflow's run starts at once and its steps keep their kinds' \
-                          attempts: it takes no run_after, after or max_attempts"
-                    .into(),
-            }]));
+            return Err(AppError::invalid(vec![FieldError::new(
+                "kind",
+                "a workflow's run starts at once and its steps keep their kinds' \
+                          attempts: it takes no run_after, after or max_attempts",
+            )]));
         }
         let key = options.key()?;
         let priority = match options.priority {
@@ -220,10 +231,7 @@ impl Jobs {
                         }
                     },
                     Err(message) => {
-                        problems.push(FieldError {
-                            field: format!("steps.{}", step.name),
-                            message,
-                        });
+                        problems.push(FieldError::new(format!("steps.{}", step.name), message));
                         continue;
                     }
                 },
@@ -363,17 +371,11 @@ fn plan_of(workflow: &Workflow) -> Plan {
 /// What the check of a step's parameters said, each field named as the step's.
 fn step_problems(step: &str, e: AppError) -> Vec<FieldError> {
     match e.fields.is_empty() {
-        true => vec![FieldError {
-            field: format!("steps.{step}"),
-            message: e.message,
-        }],
+        true => vec![FieldError::new(format!("steps.{step}"), e.message)],
         false => e
             .fields
             .into_iter()
-            .map(|f| FieldError {
-                field: format!("steps.{step}.{}", f.field),
-                message: f.message,
-            })
+            .map(|f| FieldError::new(format!("steps.{step}.{}", f.field), f.message))
             .collect(),
     }
 }

@@ -154,10 +154,10 @@ pub async fn receive(
                 }
             }
             got.unwrap_or_else(|| {
-                Err(AppError::invalid(vec![model::FieldError {
-                    field: "file".into(),
-                    message: "the form holds no file: choose one".into(),
-                }]))
+                Err(AppError::invalid(vec![model::FieldError::new(
+                    "file",
+                    "the form holds no file: choose one",
+                )]))
             })
         }
         Err(_) => {

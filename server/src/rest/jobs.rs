@@ -48,10 +48,10 @@ pub struct CreateJob {
 /// A priority as the API takes it: a level's name or number, refused on its field.
 pub fn priority(value: &serde_json::Value) -> Result<model::Priority, AppError> {
     serde_json::from_value(value.clone()).map_err(|_| {
-        AppError::invalid(vec![FieldError {
-            field: engine::priorities::FIELD.into(),
-            message: model::Priority::expected(),
-        }])
+        AppError::invalid(vec![FieldError::new(
+            engine::priorities::FIELD,
+            model::Priority::expected(),
+        )])
     })
 }
 
@@ -86,10 +86,10 @@ fn max_attempts(value: &serde_json::Value) -> Result<u32, AppError> {
         .or_else(whole_float)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| {
-            AppError::invalid(vec![FieldError {
-                field: engine::retries::FIELD.into(),
-                message: "must be a whole number of attempts, 1 for no retry".into(),
-            }])
+            AppError::invalid(vec![FieldError::new(
+                engine::retries::FIELD,
+                "must be a whole number of attempts, 1 for no retry",
+            )])
         })
 }
 
@@ -125,10 +125,10 @@ pub async fn create_job(
     let key = match headers.get(IDEMPOTENCY_KEY) {
         None => None,
         Some(value) => Some(value.to_str().map(str::to_string).map_err(|_| {
-            AppError::invalid(vec![FieldError {
-                field: engine::jobs::KEY_FIELD.into(),
-                message: "an idempotency key is visible ASCII characters".into(),
-            }])
+            AppError::invalid(vec![FieldError::new(
+                engine::jobs::KEY_FIELD,
+                "an idempotency key is visible ASCII characters",
+            )])
         })?),
     };
     let options = engine::StartOptions {

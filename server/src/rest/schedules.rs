@@ -107,10 +107,10 @@ pub async fn preview(
         .as_deref()
         .map(|t| {
             engine::when::instant(t).map_err(|e| {
-                let fields = e.fields.into_iter().map(|f| model::FieldError {
-                    field: "after".into(),
-                    message: f.message,
-                });
+                let fields = e
+                    .fields
+                    .into_iter()
+                    .map(|f| model::FieldError::new("after", f.message));
                 model::AppError::invalid(fields.collect())
             })
         })

@@ -161,10 +161,7 @@ fn about(mut error: AppError, param: &str) -> AppError {
         Some(field) => field.message.clone(),
         None => error.message.clone(),
     };
-    error.fields = vec![FieldError {
-        field: param.to_string(),
-        message,
-    }];
+    error.fields = vec![FieldError::new(param.to_string(), message)];
     error
 }
 
@@ -278,10 +275,7 @@ mod tests {
         let e = about(AppError::bad_request("the file is empty"), "upload");
         assert_eq!(e.field("upload"), Some("the file is empty"));
         let e = about(
-            AppError::invalid(vec![FieldError {
-                field: "file".into(),
-                message: "not a CSV".into(),
-            }]),
+            AppError::invalid(vec![FieldError::new("file", "not a CSV")]),
             "upload",
         );
         assert_eq!(e.field("upload"), Some("not a CSV"));

@@ -185,9 +185,10 @@ async fn a_server_function_that_refuses_its_input_answers_4xx() {
     assert_eq!(r.status(), 422);
     let error: serde_json::Value = r.json().await.unwrap();
     assert_eq!(error["code"], "invalid_params");
+    // In English, and in the catalogs' words for a reader of another language.
     assert_eq!(
         error["fields"][0],
-        json!({"field": "steps", "message": "is required"})
+        json!({"field": "steps", "message": "is required", "said": {"id": "engine-required"}})
     );
     let r = s
         .http

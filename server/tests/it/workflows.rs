@@ -81,6 +81,7 @@ params = { n = "{n}" }
 
 [[workflow.step]]
 name = "second"
+title = "Count again"
 kind = "count"
 needs = ["first"]
 params = { n = "{steps.first.result.n}" }
@@ -384,6 +385,23 @@ async fn a_run_starts_each_step_once_its_needs_succeeded_with_what_they_left() {
         "{first} {second}"
     );
     let done = s.job(&run_id).await;
+    // Its page calls a step by its own title (its box in the graph, its row), one without by
+    // its name.
+    let run_page = page(&s, &format!("/jobs/{run_id}")).await;
+    for (step, called) in [("second", "Count again"), ("first", "first")] {
+        assert!(
+            run_page.contains(&format!("data-step=\"{step}\"")),
+            "{step}: {run_page}"
+        );
+        assert!(
+            run_page.contains(&format!("<span class=\"run-node-name\">{called}</span>")),
+            "{step} called {called}: {run_page}"
+        );
+    }
+    assert!(
+        run_page.contains(">Count again</a>"),
+        "its row's title: {run_page}"
+    );
     // The workflow's name is a kind to start: the same run, its parameters as a kind's.
     let (status, by_name) = s
         .create_raw(&json!({"kind": "pipeline", "params": {"n": 2}}))

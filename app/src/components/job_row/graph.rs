@@ -51,7 +51,7 @@ pub fn RunGraph(
                     data-job=job_data(job)
                     style=format!("grid-column: {}; grid-row: {};", c + 1, r + 1)
                 >
-                    <span class="run-node-name">{name.clone()}</span>
+                    <span class="run-node-name">{crate::names::step_title(name)}</span>
                     <span class=super::status_class(&x)>
                         <span class="status-icon" aria-hidden="true">{x.icon}</span>
                         " "

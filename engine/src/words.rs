@@ -1,0 +1,189 @@
+//! The words the engine writes for a person, one function per message of Headway's catalogs
+//! (`app/locales/*.ftl`, the `engine-` messages): each says its message's id, its values and
+//! the same words in English ([`Words`]). The English goes to the JSON API and the logs; a page
+//! puts the id and the values into its reader's language. The app's catalog test renders every
+//! function's English from the English catalog, so that the two never drift apart.
+
+use model::Words;
+use std::fmt::Display;
+
+/// A parameter given no value that needs one.
+pub fn required() -> Words {
+    Words::new("engine-required", "is required")
+}
+
+/// A set of choices given none.
+pub fn choose_one() -> Words {
+    Words::new("engine-choose-one", "choose at least one")
+}
+
+pub fn from_to(lo: impl Display, hi: impl Display) -> Words {
+    Words::new("engine-from-to", format!("must be from {lo} to {hi}"))
+        .with("lo", lo)
+        .with("hi", hi)
+}
+
+pub fn at_least(lo: impl Display) -> Words {
+    Words::new("engine-at-least", format!("must be at least {lo}")).with("lo", lo)
+}
+
+pub fn at_most(hi: impl Display) -> Words {
+    Words::new("engine-at-most", format!("must be at most {hi}")).with("hi", hi)
+}
+
+pub fn whole_number() -> Words {
+    Words::new("engine-whole-number", "must be a whole number")
+}
+
+pub fn whole_number_from_to(lo: impl Display, hi: impl Display) -> Words {
+    Words::new(
+        "engine-whole-number-from-to",
+        format!("must be a whole number from {lo} to {hi}"),
+    )
+    .with("lo", lo)
+    .with("hi", hi)
+}
+
+pub fn number() -> Words {
+    Words::new("engine-number", "must be a number")
+}
+
+pub fn true_or_false() -> Words {
+    Words::new("engine-true-or-false", "must be true or false")
+}
+
+pub fn string() -> Words {
+    Words::new("engine-string", "must be a string")
+}
+
+pub fn no_nul() -> Words {
+    Words::new("engine-no-nul", "may not contain a NUL character")
+}
+
+pub fn max_length(max: u64, n: u64) -> Words {
+    Words::new(
+        "engine-max-length",
+        format!("may have at most {max} characters, not {n}"),
+    )
+    .with("max", max)
+    .with("n", n)
+}
+
+pub fn one_of(choices: &[String]) -> Words {
+    let choices = choices.join(", ");
+    Words::new("engine-one-of", format!("must be one of: {choices}")).with("choices", choices)
+}
+
+pub fn list_of(choices: &[String]) -> Words {
+    let choices = choices.join(", ");
+    Words::new("engine-list-of", format!("must be a list of: {choices}")).with("choices", choices)
+}
+
+pub fn not_one_of(value: &str, choices: &[String]) -> Words {
+    let choices = choices.join(", ");
+    Words::new(
+        "engine-not-one-of",
+        format!("\"{value}\" is not one of: {choices}"),
+    )
+    .with("value", value)
+    .with("choices", choices)
+}
+
+pub fn pattern(pattern: &str) -> Words {
+    Words::new(
+        "engine-pattern",
+        format!("must match the pattern {pattern}"),
+    )
+    .with("pattern", pattern)
+}
+
+pub fn file_type(accept: &[String]) -> Words {
+    let types = accept.join(", ");
+    Words::new(
+        "engine-file-type",
+        format!("must be a file of type {types}"),
+    )
+    .with("types", types)
+}
+
+pub fn upload_id() -> Words {
+    Words::new(
+        "engine-upload-id",
+        "must be an upload's id (POST /api/v1/uploads)",
+    )
+}
+
+/// A file parameter naming no upload or output the caller may use.
+pub fn no_upload(id: &str) -> Words {
+    Words::new(
+        "engine-no-upload",
+        format!("there is no upload or output \"{id}\" you may use; upload the file again"),
+    )
+    .with("id", id)
+}
+
+/// A name a command's parameters do not have; `names` are those it has (`none`).
+pub fn not_a_parameter(names: &str) -> Words {
+    Words::new(
+        "engine-not-a-parameter",
+        format!("is not a parameter of this command (its parameters: {names})"),
+    )
+    .with("names", names)
+}
+
+pub fn json_object(value: impl Display) -> Words {
+    Words::new(
+        "engine-json-object",
+        format!("must be a JSON object, not {value}"),
+    )
+    .with("value", value)
+}
+
+/// More attempts than `kind` allows (`n`, more than 1).
+pub fn attempts_at_most(n: u32, kind: &str) -> Words {
+    Words::new(
+        "engine-attempts-at-most",
+        format!("must be from 1 to {n}: {kind} allows at most {n} attempts"),
+    )
+    .with("n", n)
+    .with("kind", kind)
+}
+
+/// Attempts asked of a kind that never tries again.
+pub fn attempts_none(kind: &str) -> Words {
+    Words::new(
+        "engine-attempts-none",
+        format!("{kind} jobs are not tried again: max_attempts can only be 1"),
+    )
+    .with("kind", kind)
+}
+
+/// Every function here with sample values: what the app's catalog test renders.
+pub fn samples() -> Vec<Words> {
+    let choices = ["csv".to_string(), "jsonl".to_string()];
+    vec![
+        required(),
+        choose_one(),
+        from_to(1, 100),
+        at_least(0.5),
+        at_most(9),
+        whole_number(),
+        whole_number_from_to(1, 10),
+        number(),
+        true_or_false(),
+        string(),
+        no_nul(),
+        max_length(10, 12),
+        one_of(&choices),
+        list_of(&choices),
+        not_one_of("xml", &choices),
+        pattern("[a-z]+"),
+        file_type(&[".csv".to_string(), "text/csv".to_string()]),
+        upload_id(),
+        no_upload("u-1"),
+        not_a_parameter("name, size"),
+        json_object(7),
+        attempts_at_most(3, "demo"),
+        attempts_none("export_jobs"),
+    ]
+}
