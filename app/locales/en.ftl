@@ -919,7 +919,7 @@ kind-import_csv-table = Table
 kind-import_csv-database = Database
     .description = The SQLite database file, relative to the data folder; created if missing.
 
-## [browser] The start form.
+## [browser /new] The start form (the New job pages).
 
 # The upload of a file parameter: its bar and what it says.
 upload-sending = Uploading { $name }: { $progress }
@@ -988,7 +988,7 @@ engine-choose-one = choose at least one
 engine-name-length = a name has at most { $n } characters
 engine-name-plain = a name is one line of plain text, without control characters
 
-## [browser] The first screen's live parts, the kind picker, the keys, a schedule's name.
+## [browser] The first screen's live parts, the kind picker, the keys.
 
 new-job = New job
 kind-external = External
@@ -1018,6 +1018,9 @@ active-none-waiting = Nothing is waiting.
 active-all-running = all { $n } running
 active-all-queued = all { $n } queued
 active-count = ({ $n })
+## [browser /new /schedules] A schedule's name and its Repeat… fields (the New job pages, the
+## schedules page).
+
 schedule-name = Name (optional)
 schedule-name-hint = Tells it from other schedules of its kind.
 schedule-name-placeholder = nightly import

@@ -820,7 +820,7 @@ kind-import_csv-table = 表
 kind-import_csv-database = 数据库
     .description = SQLite 数据库文件，相对于数据文件夹；不存在时会创建。
 
-## [browser] The start form.
+## [browser /new] The start form (the New job pages).
 
 upload-sending = 正在上传 { $name }：{ $progress }
 upload-done = 已上传 { $name }（{ $size }）✓
@@ -888,7 +888,7 @@ engine-choose-one = 请至少选择一项
 engine-name-length = 名称最多 { $n } 个字符
 engine-name-plain = 名称必须是单行纯文本，不能包含控制字符
 
-## [browser] The first screen's live parts, the kind picker, the keys, a schedule's name.
+## [browser] The first screen's live parts, the kind picker, the keys.
 
 new-job = 新建任务
 kind-external = 外部任务
@@ -918,6 +918,9 @@ active-none-waiting = 没有等待中的任务。
 active-all-running = 全部 { $n } 个运行中的任务
 active-all-queued = 全部 { $n } 个排队中的任务
 active-count = （{ $n }）
+## [browser /new /schedules] A schedule's name and its Repeat… fields (the New job pages, the
+## schedules page).
+
 schedule-name = 名称（可选）
 schedule-name-hint = 用于区分同一任务类型的其他定时计划。
 schedule-name-placeholder = 每晚导入

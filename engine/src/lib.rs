@@ -63,7 +63,6 @@ pub mod telemetry;
 pub mod uploads;
 pub mod webhooks;
 pub mod when;
-pub mod words;
 pub mod workers;
 pub mod workflows;
 

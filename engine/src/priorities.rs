@@ -19,11 +19,10 @@ pub fn priority_for(
     match asked {
         None => Ok(default),
         Some(p) if p <= default || raises(caller) => Ok(p),
-        Some(p) => Err(AppError::forbidden(format!(
-            "a {role} may start {kind} jobs at priority {default} or below, not {p}: \
-             only an operator or an admin may raise a job above its kind's priority",
-            role = caller.role(),
-        ))),
+        Some(p) => Err(AppError::words(
+            model::ErrorCode::Forbidden,
+            model::words::priority_above(caller.role(), kind, default, p),
+        )),
     }
 }
 

@@ -49,8 +49,8 @@ pub fn attempts_for(kinds: &Registry, kind: &str, asked: Option<u32>) -> Result<
         Some(_) => Err(AppError::invalid_words(
             FIELD,
             match allowed {
-                1 => crate::words::attempts_none(kind),
-                n => crate::words::attempts_at_most(n, kind),
+                1 => model::words::attempts_none(kind),
+                n => model::words::attempts_at_most(n, kind),
             },
         )),
     }

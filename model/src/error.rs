@@ -266,7 +266,7 @@ impl AppError {
     }
 
     pub fn not_found() -> Self {
-        AppError::new(ErrorCode::NotFound, "no such job")
+        AppError::words(ErrorCode::NotFound, crate::words::no_such_job())
     }
 
     pub fn internal() -> Self {

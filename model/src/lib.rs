@@ -62,6 +62,7 @@ pub mod system;
 pub mod tags;
 pub mod text;
 pub mod webhooks;
+pub mod words;
 pub mod workers;
 pub mod workflows;
 

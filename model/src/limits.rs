@@ -331,31 +331,18 @@ impl Limit {
     }
 
     /// The first problem with it, in a sentence: `(field, message)`.
-    pub fn problem(&self) -> Option<(&'static str, String)> {
+    pub fn problem(&self) -> Option<(&'static str, crate::Words)> {
         if self.max == 0 || self.max > MAX_MAX {
-            return Some((
-                "max",
-                format!("a limit allows from 1 to {MAX_MAX} jobs, not {}", self.max),
-            ));
+            return Some(("max", crate::words::limit_max(self.max)));
         }
         if let Some(w) = self.window_ms {
             if !(MIN_WINDOW_MS..=MAX_WINDOW_MS).contains(&w) {
-                return Some((
-                    "window_ms",
-                    format!(
-                        "a rate's window is from 1 second to a day (1000 to 86400000 ms), not {w}"
-                    ),
-                ));
+                return Some(("window_ms", crate::words::limit_window(w)));
             }
         }
         if let Per::Param(p) = &self.per {
             if !is_param_name(p) {
-                return Some((
-                    "param",
-                    format!(
-                        "a limit is keyed by a parameter's name (letters, digits and _, at most {MAX_PARAM}), not {p:?}"
-                    ),
-                ));
+                return Some(("param", crate::words::limit_param_name(format!("{p:?}"))));
             }
         }
         None

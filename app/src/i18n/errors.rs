@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn the_engines_words_are_said_from_their_id_and_values_in_every_language() {
-        for words in engine::words::samples() {
+        for words in crate::model::words::samples() {
             for lang in Lang::ALL {
                 let said = Text::of(lang).said(&words.said);
                 assert!(said.is_some(), "{lang:?} has no {:?}", words.said);
@@ -192,7 +192,7 @@ mod tests {
             }
         }
         // A value the message needs that is missing: the English is kept.
-        let mut partial = engine::words::from_to(1, 9);
+        let mut partial = crate::model::words::from_to(1, 9);
         partial.said.values.remove("hi");
         assert_eq!(zh().said(&partial.said), None);
         let e = AppError::invalid(vec![FieldError::words("steps", partial)]);
@@ -206,7 +206,7 @@ mod tests {
     #[test]
     fn a_field_in_words_is_said_from_them_not_from_its_english() {
         // English that matches no message: only the words can say it.
-        let mut words = engine::words::max_length(10, 12);
+        let mut words = crate::model::words::max_length(10, 12);
         words.english = "too long".into();
         let e = AppError::invalid(vec![FieldError::words("title", words)]);
         let shown = localize(zh(), e);

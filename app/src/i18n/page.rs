@@ -41,14 +41,15 @@ pub fn table_json(lang: super::Lang, path: &str) -> String {
     out
 }
 
-/// Whether a text of a section for the pages under `scope` (`""`: every page) is needed on
-/// the page at `path`.
+/// Whether a text of a section for the pages under `scope` (`""`: every page; several paths
+/// are separated by spaces) is needed on the page at `path`.
 #[cfg(not(target_arch = "wasm32"))]
 fn needed_on(scope: &str, path: &str) -> bool {
     scope.is_empty()
-        || path
-            .strip_prefix(scope)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        || scope.split_whitespace().any(|under| {
+            path.strip_prefix(under)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -110,15 +111,25 @@ mod tests {
 
     #[test]
     fn the_pages_table_is_json_that_cannot_end_its_script_element() {
+        let mut carried = vec![false; BROWSER.len()];
         for lang in Lang::ALL {
-            let json = table_json(lang, "/system");
-            assert!(!json.contains(['<', '>', '&']), "{json}");
-            let parsed: Vec<String> = serde_json::from_str(&json).unwrap();
-            assert_eq!(parsed.len(), BROWSER.len());
-            for (text, id) in parsed.iter().zip(BROWSER) {
-                assert_eq!(text, crate::i18n::table(lang)[usize::from(id)]);
+            for path in ["/", "/system", "/new/demo", "/schedules"] {
+                let json = table_json(lang, path);
+                assert!(!json.contains(['<', '>', '&']), "{json}");
+                let parsed: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+                assert_eq!(parsed.len(), BROWSER.len());
+                for (i, (text, id)) in parsed.iter().zip(BROWSER).enumerate() {
+                    if let Some(text) = text.as_str() {
+                        assert_eq!(text, crate::i18n::table(lang)[usize::from(id)]);
+                        carried[i] = true;
+                    }
+                }
             }
         }
+        assert!(
+            carried.iter().all(|c| *c),
+            "every text travels on some page"
+        );
     }
 
     #[test]
@@ -145,11 +156,26 @@ mod tests {
                 serde_json::from_str(&table_json(Lang::En, path)).unwrap();
             assert_eq!(parsed.len(), BROWSER.len(), "{path}");
             assert_eq!(parsed[worker].is_string(), kept, "{path}");
+            let scoped_here = BROWSER_ON
+                .iter()
+                .filter(|on| !on.is_empty() && needed_on(on, path))
+                .count();
             assert_eq!(
                 parsed.iter().filter(|t| t.is_string()).count(),
-                if kept { BROWSER.len() } else { everywhere },
+                everywhere + scoped_here,
                 "{path}"
             );
+            assert_eq!(scoped_here > 0, kept, "{path}");
         }
+    }
+
+    #[test]
+    fn a_section_for_several_paths_travels_on_each_and_nowhere_else() {
+        assert!(needed_on("/new /schedules", "/new/demo"));
+        assert!(needed_on("/new /schedules", "/schedules"));
+        assert!(!needed_on("/new /schedules", "/"));
+        assert!(!needed_on("/new /schedules", "/newer"));
+        assert!(!needed_on("/new", "/schedules"));
+        assert!(needed_on("", "/jobs/x"));
     }
 }

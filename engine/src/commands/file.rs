@@ -371,7 +371,7 @@ fn limit(kind: &str, l: &LimitToml, params: &[ParamSpec]) -> Result<model::limit
         window_ms,
     };
     match limit.problem() {
-        Some((_, message)) => Err(message),
+        Some((_, words)) => Err(words.english),
         None => Ok(limit),
     }
 }

@@ -44,9 +44,9 @@ impl Jobs {
             return Ok(None);
         }
         if named.len() > MAX_AFTER {
-            return Err(AppError::invalid_field(
+            return Err(AppError::invalid_words(
                 AFTER_FIELD,
-                format!("a job may start after at most {MAX_AFTER} jobs"),
+                model::words::after_too_many(MAX_AFTER),
             ));
         }
         let found: HashMap<JobId, JobStatus> = self
@@ -59,14 +59,12 @@ impl Jobs {
             .collect();
         for id in &named {
             let status = found.get(id).ok_or_else(|| {
-                AppError::invalid_field(AFTER_FIELD, format!("there is no job {id} of yours"))
+                AppError::invalid_words(AFTER_FIELD, model::words::after_unknown(id))
             })?;
             if status.is_terminal() && !when.allows(*status) {
-                return Err(AppError::new(
+                return Err(AppError::words(
                     ErrorCode::Conflict,
-                    format!(
-                        "job {id} ended {status}: a job to run after it succeeded would never start"
-                    ),
+                    model::words::after_never(id, status),
                 ));
             }
         }

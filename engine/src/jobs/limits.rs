@@ -81,12 +81,9 @@ impl Jobs {
         if set.len() >= model::limits::MAX_SET
             && !set.iter().any(|s| s.limit.signature() == signature)
         {
-            return Err(AppError::new(
+            return Err(AppError::words(
                 ErrorCode::Conflict,
-                format!(
-                    "{} limits are set already, the most there may be: remove one first",
-                    model::limits::MAX_SET
-                ),
+                model::words::limit_too_many(model::limits::MAX_SET),
             ));
         }
         let by = caller.name().unwrap_or("operator");
@@ -107,8 +104,8 @@ impl Jobs {
     pub async fn remove_limit(&self, caller: &Caller, limit: &Limit) -> Result<bool, AppError> {
         caller.may_operate()?;
         // A limit that could not have been set is refused as it would be when set.
-        if let Some((field, message)) = limit.problem() {
-            return Err(AppError::invalid_field(field, message));
+        if let Some((field, words)) = limit.problem() {
+            return Err(AppError::invalid_words(field, words));
         }
         let removed = self
             .inner
@@ -126,41 +123,35 @@ impl Jobs {
     /// Refuses a limit that cannot be set: a bad number, window or name, a kind this server
     /// does not run (or whose jobs run elsewhere), a parameter the kind does not have.
     fn limitable(&self, limit: &Limit) -> Result<(), AppError> {
-        if let Some((field, message)) = limit.problem() {
-            return Err(AppError::invalid_field(field, message));
+        if let Some((field, words)) = limit.problem() {
+            return Err(AppError::invalid_words(field, words));
         }
         let Some(info) = self.inner.kinds.info(&limit.kind) else {
-            return Err(AppError::invalid_field(
+            return Err(AppError::invalid_words(
                 "kind",
-                format!(
-                    "there is no kind named {:?} (see GET /api/v1/kinds)",
+                model::words::limit_no_kind(format!(
+                    "{:?}",
                     limit.kind.chars().take(64).collect::<String>()
-                ),
+                )),
             ));
         };
         if self.inner.kinds.starts(&limit.kind) != Some(crate::kinds::Starts::Here) {
-            return Err(AppError::invalid_field(
+            return Err(AppError::invalid_words(
                 "kind",
-                format!(
-                    "jobs of {:?} run elsewhere: no limit applies to them",
-                    limit.kind
-                ),
+                model::words::limit_elsewhere(format!("{:?}", limit.kind)),
             ));
         }
         if let Per::Param(p) = &limit.per {
             if !info.params.iter().any(|i| i.name == *p) {
                 let names: Vec<&str> = info.params.iter().map(|i| i.name.as_str()).collect();
-                return Err(AppError::invalid_field(
+                let names = if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                };
+                return Err(AppError::invalid_words(
                     "param",
-                    format!(
-                        "{} has no parameter {p:?}; its parameters are: {}",
-                        limit.kind,
-                        if names.is_empty() {
-                            "none".to_string()
-                        } else {
-                            names.join(", ")
-                        }
-                    ),
+                    model::words::limit_no_param(&limit.kind, format!("{p:?}"), &names),
                 ));
             }
         }

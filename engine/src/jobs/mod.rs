@@ -552,9 +552,9 @@ impl Jobs {
             Created::Again(job) => return Ok(Started { job, again: true }),
             Created::Full { .. } => return Err(shares.refusal(shares.max(), 1)),
             Created::UnknownNeed(id) => {
-                return Err(AppError::invalid_field(
+                return Err(AppError::invalid_words(
                     AFTER_FIELD,
-                    format!("there is no job {id} of yours"),
+                    model::words::after_unknown(id),
                 ))
             }
             Created::KeyTaken => {

@@ -21,9 +21,9 @@ impl Jobs {
         let owner = self.may_touch(caller, id).await?;
         priority_for(&self.inner.kinds, caller, &job.kind, Some(priority))?;
         let not_queued = |status: JobStatus| {
-            AppError::new(
+            AppError::words(
                 ErrorCode::Conflict,
-                format!("only a queued job's priority can change: this one is {status}"),
+                model::words::priority_not_queued(status),
             )
         };
         if job.status != JobStatus::Queued {

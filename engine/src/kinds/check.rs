@@ -14,7 +14,7 @@
 //! of the field's file type) is left to serde and to the struct's own checks, in their words.
 
 use super::KindEnv;
-use crate::words;
+use model::words;
 use model::{FieldError, FileRef, ParamInfo, ParamType, Words};
 use regex::Regex;
 use serde_json::{Map, Value};

@@ -518,19 +518,16 @@ impl Schedules {
 fn schedule_name(asked: &str) -> Result<Option<String>, AppError> {
     let name = asked.trim();
     if name.chars().count() > MAX_NAME {
-        return Err(AppError::invalid_field(
+        return Err(AppError::invalid_words(
             "name",
-            format!("a name has at most {MAX_NAME} characters"),
+            model::words::name_length(MAX_NAME),
         ));
     }
     if name
         .chars()
         .any(|c| c.is_control() || model::is_format_mark(c))
     {
-        return Err(AppError::invalid_field(
-            "name",
-            "a name is one line of plain text, without control characters",
-        ));
+        return Err(AppError::invalid_words("name", model::words::name_plain()));
     }
     Ok(Some(name.to_string()).filter(|n| !n.is_empty()))
 }

@@ -100,10 +100,7 @@ fn after_ids(ids: Vec<String>, when: model::AfterWhen) -> Result<engine::AfterAs
         .into_iter()
         .map(|id| {
             model::JobId::try_from(id.clone()).map_err(|_| {
-                AppError::invalid_field(
-                    engine::jobs::AFTER_FIELD,
-                    format!("there is no job {id} of yours"),
-                )
+                AppError::invalid_words(engine::jobs::AFTER_FIELD, model::words::after_unknown(&id))
             })
         })
         .collect::<Result<_, _>>()?;

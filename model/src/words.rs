@@ -1,10 +1,10 @@
-//! The words the engine writes for a person, one function per message of Headway's catalogs
+//! The words Headway writes for a person, one function per message of Headway's catalogs
 //! (`app/locales/*.ftl`, the `engine-` messages): each says its message's id, its values and
 //! the same words in English ([`Words`]). The English goes to the JSON API and the logs; a page
 //! puts the id and the values into its reader's language. The app's catalog test renders every
 //! function's English from the English catalog, so that the two never drift apart.
 
-use model::Words;
+use crate::Words;
 use std::fmt::Display;
 
 /// A parameter given no value that needs one.
@@ -158,6 +158,152 @@ pub fn attempts_none(kind: &str) -> Words {
     .with("kind", kind)
 }
 
+/// A job named in `after` beyond the most a job may wait for.
+pub fn after_too_many(max: usize) -> Words {
+    Words::new(
+        "engine-after-too-many",
+        format!("a job may start after at most {max} jobs"),
+    )
+    .with("max", max)
+}
+
+/// A job named in `after` that the caller has not (or may not see).
+pub fn after_unknown(id: impl Display) -> Words {
+    Words::new(
+        "engine-after-unknown",
+        format!("there is no job {id} of yours"),
+    )
+    .with("id", id)
+}
+
+/// A job named in `after` that ended in a way the wait can never be met.
+pub fn after_never(id: impl Display, status: impl Display) -> Words {
+    Words::new(
+        "engine-after-never",
+        format!("job {id} ended {status}: a job to run after it succeeded would never start"),
+    )
+    .with("id", id)
+    .with("status", status)
+}
+
+/// A priority asked of a job that is no longer queued.
+pub fn priority_not_queued(status: impl Display) -> Words {
+    Words::new(
+        "engine-priority-not-queued",
+        format!("only a queued job's priority can change: this one is {status}"),
+    )
+    .with("status", status)
+}
+
+/// A priority above its kind's asked by someone who may not raise one.
+pub fn priority_above(
+    role: impl Display,
+    kind: &str,
+    default: impl Display,
+    asked: impl Display,
+) -> Words {
+    Words::new(
+        "engine-priority-above",
+        format!(
+            "a {role} may start {kind} jobs at priority {default} or below, not {asked}: only \
+             an operator or an admin may raise a job above its kind's priority"
+        ),
+    )
+    .with("role", role)
+    .with("kind", kind)
+    .with("default", default)
+    .with("asked", asked)
+}
+
+/// A limit's `max` out of its range.
+pub fn limit_max(max: impl Display) -> Words {
+    Words::new(
+        "engine-limit-max",
+        format!("a limit allows from 1 to 1000000 jobs, not {max}"),
+    )
+    .with("max", max)
+}
+
+/// A rate's window out of its range.
+pub fn limit_window(ms: impl Display) -> Words {
+    Words::new(
+        "engine-limit-window",
+        format!("a rate's window is from 1 second to a day (1000 to 86400000 ms), not {ms}"),
+    )
+    .with("ms", ms)
+}
+
+/// A limit keyed by something that is not a parameter's name (`name` as given, quoted).
+pub fn limit_param_name(name: impl Display) -> Words {
+    Words::new(
+        "engine-limit-param-name",
+        format!(
+            "a limit is keyed by a parameter's name (letters, digits and _, at most 64), not {name}"
+        ),
+    )
+    .with("name", name)
+}
+
+/// A limit of a kind this server does not run (`kind` quoted).
+pub fn limit_no_kind(kind: impl Display) -> Words {
+    Words::new(
+        "engine-limit-no-kind",
+        format!("there is no kind named {kind} (see GET /api/v1/kinds)"),
+    )
+    .with("kind", kind)
+}
+
+/// A limit of a kind whose jobs run elsewhere (`kind` quoted).
+pub fn limit_elsewhere(kind: impl Display) -> Words {
+    Words::new(
+        "engine-limit-elsewhere",
+        format!("jobs of {kind} run elsewhere: no limit applies to them"),
+    )
+    .with("kind", kind)
+}
+
+/// A limit keyed by a parameter its kind does not have (`param` quoted).
+pub fn limit_no_param(kind: &str, param: impl Display, names: &str) -> Words {
+    Words::new(
+        "engine-limit-no-param",
+        format!("{kind} has no parameter {param}; its parameters are: {names}"),
+    )
+    .with("kind", kind)
+    .with("param", param)
+    .with("names", names)
+}
+
+/// A limit past the most that may be set.
+pub fn limit_too_many(n: usize) -> Words {
+    Words::new(
+        "engine-limit-too-many",
+        format!("{n} limits are set already, the most there may be: remove one first"),
+    )
+    .with("n", n)
+}
+
+/// A job that is not there, or not the caller's to see.
+pub fn no_such_job() -> Words {
+    Words::new("engine-no-such-job", "no such job")
+}
+
+/// A schedule's name past its length.
+pub fn name_length(n: usize) -> Words {
+    Words::new(
+        "engine-name-length",
+        format!("a name has at most {n} characters"),
+    )
+    .with("n", n)
+}
+
+/// A schedule's name with control characters or several lines.
+pub fn name_plain() -> Words {
+    Words::new(
+        "engine-name-plain",
+        "a name is one line of plain text, without control characters",
+    )
+}
+
 /// Every function here with sample values: what the app's catalog test renders.
 pub fn samples() -> Vec<Words> {
     let choices = ["csv".to_string(), "jsonl".to_string()];
@@ -185,5 +331,20 @@ pub fn samples() -> Vec<Words> {
         json_object(7),
         attempts_at_most(3, "demo"),
         attempts_none("export_jobs"),
+        after_too_many(20),
+        after_unknown("0193a7f2"),
+        after_never("0193a7f2", "failed"),
+        priority_not_queued("running"),
+        priority_above("member", "demo", "normal", "urgent"),
+        limit_max(0),
+        limit_window(10),
+        limit_param_name("\"a b\""),
+        limit_no_kind("\"nope\""),
+        limit_elsewhere("\"external\""),
+        limit_no_param("demo", "\"x\"", "steps"),
+        limit_too_many(100),
+        no_such_job(),
+        name_length(200),
+        name_plain(),
     ]
 }
