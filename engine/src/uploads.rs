@@ -315,10 +315,7 @@ impl Uploads {
             temp.file().write_all(&chunk).await.map_err(store_failed)?;
         }
         if size == 0 {
-            return Err(AppError::invalid(vec![model::FieldError::new(
-                "file",
-                "the file is empty",
-            )]));
+            return Err(AppError::invalid_words("file", model::words::file_empty()));
         }
         let upload = Upload {
             id: UploadId::random(),

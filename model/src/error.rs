@@ -65,8 +65,11 @@ pub struct FieldError {
     pub field: String,
     /// In English.
     pub message: String,
-    /// The same words as Headway's catalogs have them, for a reader of another language.
+    /// The same words as Headway's catalogs have them, for a reader of another language. (A
+    /// page's errors come already in its reader's language: the browser's bundle has no need of
+    /// them.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(skip))]
     pub said: Option<Said>,
 }
 
@@ -148,8 +151,9 @@ pub struct AppError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// The message's words as Headway's catalogs have them, for a reader of another language
-    /// (the `message` is in English).
+    /// (the `message` is in English). Not in the browser's bundle, as [`FieldError::said`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(skip))]
     pub said: Option<Said>,
     /// Why the server failed, for its log: never sent. Logged once, where the error becomes a
     /// response ([`AppError::log_line`]).
@@ -270,10 +274,7 @@ impl AppError {
     }
 
     pub fn internal() -> Self {
-        AppError::new(
-            ErrorCode::Internal,
-            "something went wrong on the server; it has been logged",
-        )
+        AppError::words(ErrorCode::Internal, crate::words::internal())
     }
 
     /// What the browser reports when a request to the server did not get an answer.

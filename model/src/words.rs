@@ -304,6 +304,27 @@ pub fn name_plain() -> Words {
     )
 }
 
+/// A start's attempts that are not a whole number.
+pub fn attempts_whole() -> Words {
+    Words::new(
+        "engine-attempts-whole",
+        "must be a whole number of attempts, 1 for no retry",
+    )
+}
+
+/// An upload of nothing.
+pub fn file_empty() -> Words {
+    Words::new("engine-file-empty", "the file is empty")
+}
+
+/// What a person is told of a failure the server logged.
+pub fn internal() -> Words {
+    Words::new(
+        "engine-internal",
+        "something went wrong on the server; it has been logged",
+    )
+}
+
 /// Every function here with sample values: what the app's catalog test renders.
 pub fn samples() -> Vec<Words> {
     let choices = ["csv".to_string(), "jsonl".to_string()];
@@ -346,5 +367,8 @@ pub fn samples() -> Vec<Words> {
         no_such_job(),
         name_length(200),
         name_plain(),
+        attempts_whole(),
+        file_empty(),
+        internal(),
     ]
 }

@@ -86,10 +86,7 @@ fn max_attempts(value: &serde_json::Value) -> Result<u32, AppError> {
         .or_else(whole_float)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| {
-            AppError::invalid(vec![FieldError::new(
-                engine::retries::FIELD,
-                "must be a whole number of attempts, 1 for no retry",
-            )])
+            AppError::invalid_words(engine::retries::FIELD, model::words::attempts_whole())
         })
 }
 
