@@ -152,9 +152,10 @@ pub struct AppError {
     pub retry_after: Option<u64>,
     /// The message's words as Headway's catalogs have them, for a reader of another language
     /// (the `message` is in English). Not in the browser's bundle, as [`FieldError::said`].
+    /// Boxed: an error is returned by most calls, and kept small.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", serde(skip))]
-    pub said: Option<Said>,
+    pub said: Option<Box<Said>>,
     /// Why the server failed, for its log: never sent. Logged once, where the error becomes a
     /// response ([`AppError::log_line`]).
     #[serde(skip)]
@@ -310,7 +311,7 @@ impl AppError {
     /// An error whose message is in the words of Headway's catalogs.
     pub fn words(code: ErrorCode, words: Words) -> Self {
         AppError {
-            said: Some(words.said),
+            said: Some(Box::new(words.said)),
             ..AppError::new(code, words.english)
         }
     }

@@ -882,9 +882,9 @@ pub async fn an_ended_job_is_found_while_queued_for_the_index_and_once_in_it(db:
         .apply(vec![to("me", &running, JobStatus::Cancelled)])
         .await
         .unwrap();
-    assert_eq!(found("photos").await, [running.id.clone()]);
+    assert_eq!(found("photos").await, std::slice::from_ref(&running.id));
     db.store.index_search().await.unwrap();
-    assert_eq!(found("photos").await, [running.id.clone()]);
+    assert_eq!(found("photos").await, std::slice::from_ref(&running.id));
     assert_eq!(db.store.index_search().await.unwrap(), 0);
 }
 
