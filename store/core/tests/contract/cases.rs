@@ -80,6 +80,17 @@ async fn one<T>(db: &Db, make: impl FnOnce(Answer<T>) -> Change) -> (Applied, T)
     (applied, answered.now().unwrap())
 }
 
+/// The ids of the jobs of `owner` a history page with `filter` lists, in its order.
+pub(crate) async fn listed(db: &Db, owner: &str, filter: &JobFilter) -> Vec<JobId> {
+    db.store
+        .list_jobs(Some(&named(owner)), filter)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect()
+}
+
 /// The job a create made (it must have made one).
 fn made(created: Answered<Created>) -> Job {
     match created.now().unwrap() {
@@ -687,16 +698,8 @@ pub async fn list_jobs_filters_searches_and_pages_both_ways(db: Db) {
     });
     db.store.apply(changes).await.unwrap();
     let list = |filter: JobFilter| {
-        let store = db.store.clone();
-        async move {
-            store
-                .list_jobs(Some(&named("me")), &filter)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|j| j.id)
-                .collect::<Vec<_>>()
-        }
+        let db = &db;
+        async move { listed(db, "me", &filter).await }
     };
     let newest_first: Vec<JobId> = jobs.iter().rev().map(|j| j.id.clone()).collect();
     assert_eq!(
@@ -827,20 +830,14 @@ pub async fn an_ended_job_is_found_while_queued_for_the_index_and_once_in_it(db:
     });
     db.store.apply(changes).await.unwrap();
     let found = |text: &str| {
-        let (store, text) = (db.store.clone(), text.to_string());
+        let filter = JobFilter {
+            search: Some(text.to_string()),
+            limit: 10,
+            ..Default::default()
+        };
+        let db = &db;
         async move {
-            let filter = JobFilter {
-                search: Some(text),
-                limit: 10,
-                ..Default::default()
-            };
-            let mut ids: Vec<JobId> = store
-                .list_jobs(Some(&named("me")), &filter)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|j| j.id)
-                .collect();
+            let mut ids = listed(db, "me", &filter).await;
             ids.sort();
             ids
         }
@@ -2874,15 +2871,10 @@ pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) 
         limit: 10,
         ..JobFilter::default()
     };
-    let listed: Vec<JobId> = db
-        .store
-        .list_jobs(Some(&named("me")), &filter)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|j| j.id)
-        .collect();
-    assert_eq!(listed, [jobs[1].id.clone(), jobs[0].id.clone()]);
+    assert_eq!(
+        listed(&db, "me", &filter).await,
+        [jobs[1].id.clone(), jobs[0].id.clone()]
+    );
 }
 
 pub async fn who_started_a_job_and_who_cancelled_it_are_kept_with_it(db: Db) {
