@@ -223,7 +223,8 @@ mod tests {
             body,
             serde_json::json!({
                 "code": "internal",
-                "message": "something went wrong on the server; it has been logged"
+                "message": "something went wrong on the server; it has been logged",
+                "said": {"id": "engine-internal"}
             })
         );
 
