@@ -241,7 +241,8 @@ system-process-role = { $role ->
 system-ago = { $span }前
 system-workers = 其他机器上的工作节点：{ $n }
 system-workers-caption = 领取本部署任务的工作节点（headway worker）
-system-workers-none = 没有已连接的工作节点。用 headway worker 连接一个（见 docs/WORKERS.md）。
+system-workers-none = 没有已连接的工作节点。可以用
+system-workers-none-end = 命令连接一个（见 docs/WORKERS.md）。
 system-worker = 工作节点
 system-worker-state = 状态
 system-worker-running = 运行中 / 槽位
@@ -357,7 +358,10 @@ webhooks-none = 还没有 Webhook。
 webhook-every-end = 任何结束状态
 webhook-everyones-jobs = 所有人的任务
 webhook-owners-jobs = 其所有者的任务
-webhook-hears = 关注{ $whose }中{ $kinds }的{ $ends }；发送 { $format } 格式的内容。
+webhook-hears = 关注{ $whose }中{ $kinds }的{ $ends }；发送{ $format ->
+        [slack] Slack 风格的文本
+       *[json] Headway 的 JSON
+    }。
 webhook-disabled = 已停用。
 webhook-failing-since = 已启用；投递失败开始于
 webhook-failing-since-end = 。
@@ -377,7 +381,7 @@ delivery-delivered = 已送达
 delivery-failed = 失败
 webhook-resend = 重新发送
 webhook-resend-label = 重新发送 { $made } 创建的投递
-webhook-add-title = 添加 webhook
+webhook-add-title = 添加 Webhook
 webhook-url = 要 POST 到的 URL
 webhook-ends = 它接收哪些结束（都不勾选：所有结束）
 webhook-kinds = 任务类型，用逗号分隔（留空：所有类型）
@@ -388,7 +392,7 @@ webhook-whose = 谁的任务
 webhook-whose-mine = 我的
 webhook-whose-all = 所有人的
 webhook-secret = 密钥（请现在复制：之后不会再显示）
-webhook-add = 添加 webhook
+webhook-add = 添加 Webhook
 
 ## [browser] Notices, toasts, announcements and notifications of finished jobs.
 
@@ -567,7 +571,6 @@ engine-attempts-at-most = 必须在 1 到 { $n } 之间：{ $kind } 最多允许
 engine-attempts-none = { $kind } 任务不会重试：max_attempts 只能为 1
 engine-max-length = 最多 { $max } 个字符，而不是 { $n } 个
 engine-no-upload = 没有你可以使用的上传文件或输出“{ $id }”；请重新上传文件
-engine-not-a-time = 不是有效的时间
 engine-not-a-directory = 不是目录
 engine-not-a-file = 不是文件
 engine-file-empty = 文件为空
@@ -575,6 +578,97 @@ engine-unreachable = 无法连接服务器；请检查网络后重试
 engine-internal = 服务器出错，已记录日志
 engine-webhook-needs-url = Webhook 需要一个用于 POST 的 URL
 engine-webhook-url-scheme = URL 必须以 http:// 或 https:// 开头并包含主机名
+engine-not-a-time = “{ $text }”不是时间：请写日期（2026-11-24）、UTC 日期和时间（2026-11-24T14:00）或 RFC 3339 时间（2026-11-24T14:00:00+01:00）
+engine-time-out-of-range = 超出范围：{ $reason }
+engine-schedule-id = 必须是计划的 ID
+engine-not-regular = 不是普通文件（而是管道、设备或套接字）
+engine-name-a-file = 必须指向文件，而不是文件夹
+engine-folder-missing = 所在的文件夹不存在
+engine-inside-not-folder = 位于一个不是文件夹的东西里面
+engine-database-link = 是符号链接；请直接写数据库文件本身
+engine-database-folder = 是文件夹，不是数据库文件
+engine-cannot-open = 无法打开：{ $reason }
+engine-cannot-read = 无法读取：{ $reason }
+engine-data-folder-unusable = 无法检查：数据文件夹 { $folder } 不可用（{ $reason }）
+engine-shared-folder-unusable = 无法检查：共享文件夹不可用（{ $reason }）
+engine-own-folder-unusable = 无法检查：你的文件夹不可用（{ $reason }）
+engine-shared-read-only = 位于共享文件夹（{ $folder }/）中，成员只能读取
+engine-outside-data-folder = 通过符号链接指向了数据文件夹之外
+engine-outside-own-folder = 通过符号链接指向了你的文件夹之外
+engine-dangling-link = 是指向不存在目标的符号链接
+engine-does-not-exist = 不存在
+engine-permission-denied = 无法读取（没有权限）
+engine-path-empty = 不能为空（用 . 表示整个文件夹）
+engine-path-absolute = 必须是相对于数据文件夹的路径，不能是绝对路径
+engine-path-dot-dot = 不能包含 `..`
+engine-upload-empty = { $name } 是空文件
+engine-upload-not-csv = { $name } 不是 CSV 文件（必须是以下之一：{ $accept }）
+engine-upload-looks-like = { $name } 看起来是{ $seems ->
+        [zip] zip 压缩包
+        [gzip] gzip 压缩包
+       *[binary] 二进制数据
+    }，不是 CSV 文件；请上传文件本身，而不是压缩包
+engine-not-your-upload = { $named } 既不是你上传的文件（请先把文件发送到 POST /api/v1/uploads），也不是你的任务的输出
+engine-upload-unreadable = 无法读取该文件（{ $reason }）；请重新上传
+engine-not-utf8 = 不是 UTF-8 文本（第 { $line } 行有无效字节）；请另存为 UTF-8 后重试
+engine-csv-both-sources = 请上传文件或指定数据文件夹中的文件，二者只能选一
+engine-csv-no-source = 请选择要上传的 CSV 文件（或指定数据文件夹中的文件）
+engine-csv-into-itself = 不能是 CSV 文件本身
+engine-table-name = 必须以字母或 _ 开头，且只能包含字母、数字和 _
+engine-table-length = 最多 { $max } 个字符
+engine-table-sqlite = 不能以 sqlite_ 开头（SQLite 保留了这些名称）
+engine-webhook-url-length = URL 最多 { $max } 个字符
+engine-webhook-not-a-url = { $text } 不是 URL：{ $reason }
+engine-webhook-url-credentials = 请把凭据放在密钥中，而不是 URL 里（URL 会显示在 Webhook 页面上）
+engine-webhook-no-such-host = 无法解析 { $host }：{ $reason }
+engine-webhook-private-address = { $ip } 是回环、私有或链路本地地址，Webhook 不能访问
+engine-webhook-not-an-end = { $status } 不是结束状态：请填写 succeeded、failed、cancelled 或 interrupted
+engine-webhook-kinds-at-most = 最多填写 { $max } 种类型
+engine-webhook-no-such-kind = 没有类型 { $kind }
+engine-webhook-secret = 密钥为 16 到 200 个可打印字符，不含空格（不填则由 Headway 生成）
+engine-webhook-disabled-test = 该 Webhook 已停用：请先启用再发送测试
+engine-webhook-disabled-resend = 该 Webhook 已停用：请先启用再重新发送
+engine-webhook-tests-waiting = 已有 { $n } 个测试等待发送到该 Webhook
+engine-run-after-number = run_after 必须是 Unix 毫秒整数或 RFC 3339 时间
+engine-run-after-type = run_after 必须是 RFC 3339 时间（"2026-11-24T14:00:00Z"）或 Unix 毫秒数
+engine-not-an-instant = “{ $text }”不是带时区偏移的 RFC 3339 时间，例如 2026-11-24T14:00:00Z
+engine-not-a-wall-clock = “{ $text }”不是日期和时间，例如 2026-11-24T14:00
+engine-no-such-local-time = { $zone } 没有 { $text } 这个时间
+engine-not-a-zone = “{ $name }”不是 IANA 时区，例如 Asia/Shanghai 或 UTC
+engine-too-far-ahead = 开始时间距今超过一年零一天；请在更接近该时间时再创建任务
+engine-timeout-ms = 必须是 1 到 { $max } 之间的整数毫秒
+engine-worker-token-only-works = 工作节点令牌只能注册自己的工作节点、领取任务并报告进度（/api/v1/workers…）
+engine-workers-need-worker-token = 工作节点用工作节点令牌连接（Authorization: Bearer hwk_…），令牌由管理员创建（headway workers token NAME，或 POST /api/v1/worker-tokens）
+engine-may-not-start = { $role ->
+        [viewer] 查看者
+        [member] 成员
+        [operator] 运维人员
+       *[admin] 管理员
+    }不能开始任务
+engine-viewer-may-not-change-jobs = 查看者不能更改任务
+engine-only-own-jobs = { $role ->
+        [viewer] 查看者
+        [member] 成员
+        [operator] 运维人员
+       *[admin] 管理员
+    }只能操作自己的任务
+engine-only-operator = 只有运维人员或管理员能这样做
+engine-only-admin = 只有管理员能这样做
+engine-no-such-upload = 没有这个上传的文件
+engine-viewer-may-not-change-schedules = 查看者不能更改计划
+engine-only-own-schedules = { $role ->
+        [viewer] 查看者
+        [member] 成员
+        [operator] 运维人员
+       *[admin] 管理员
+    }只能更改自己的计划
+engine-viewer-may-not-register-webhooks = 查看者不能添加 Webhook
+engine-only-admin-hears-all = 只有管理员能添加接收所有人任务消息的 Webhook
+engine-only-owner-changes-webhook = 只有 Webhook 的所有者或管理员能更改它
+engine-token-only-reads = 此令牌只能读取
+engine-operator-needs-token = 运维请求需要在 Authorization 请求头中带上令牌（令牌见数据库旁的 admin.token）
+engine-no-such-schedule = 没有这个计划
+engine-bulk-no-ids = 没有指定任务
 
 ## [browser] A job's row and bar: status, progress, pace, place in line, times.
 

@@ -26,6 +26,7 @@
 
 use crate::caller::Caller;
 use model::webhooks::WebhookScope;
+use model::words::authority as words;
 use model::{AppError, ErrorCode, Role, UserId};
 
 /// What a principal asks to do, and to whose thing.
@@ -82,19 +83,13 @@ pub fn decide(who: &Caller, act: Act<'_>) -> Result<(), AppError> {
     if who.worker_token().is_some() {
         return match act {
             Act::Work => Ok(()),
-            _ => Err(AppError::forbidden(
-                "a worker token may only register its workers, take their work and report on \
-                 it (/api/v1/workers…)",
-            )),
+            _ => Err(forbidden(words::worker_token_only_works())),
         };
     }
     let role = who.role();
     let own = |owner: &UserId| owner == who.user();
     match act {
-        Act::Work => Err(AppError::forbidden(
-            "workers connect with a worker token (Authorization: Bearer hwk_…), which an admin \
-             makes (headway workers token NAME, or POST /api/v1/worker-tokens)",
-        )),
+        Act::Work => Err(forbidden(words::workers_need_worker_token())),
         Act::See(owner) => match own(owner) || role.sees_all() {
             true => Ok(()),
             false => Err(AppError::not_found()),
@@ -104,19 +99,17 @@ pub fn decide(who: &Caller, act: Act<'_>) -> Result<(), AppError> {
             writes(who)?;
             match role.starts() {
                 true => Ok(()),
-                false => Err(AppError::forbidden(format!("a {role} may not start jobs"))),
+                false => Err(forbidden(words::may_not_start(role))),
             }
         }
         Act::Change(owner) => {
             writes(who)?;
             if role == Role::Viewer {
-                return Err(AppError::forbidden("a viewer may not change jobs"));
+                return Err(forbidden(words::viewer_may_not_change_jobs()));
             }
             match own(owner) || role.acts_on_all() {
                 true => Ok(()),
-                false => Err(AppError::forbidden(format!(
-                    "a {role} may only act on their own jobs"
-                ))),
+                false => Err(forbidden(words::only_own_jobs(role))),
             }
         }
         Act::Raise | Act::Operate if who.is_at_the_machine() => writes(who),
@@ -125,9 +118,7 @@ pub fn decide(who: &Caller, act: Act<'_>) -> Result<(), AppError> {
             writes(who)?;
             match role.acts_on_all() {
                 true => Ok(()),
-                false => Err(AppError::forbidden(
-                    "only an operator or an admin may do this",
-                )),
+                false => Err(forbidden(words::only_operator())),
             }
         }
         Act::Administer => {
@@ -135,7 +126,7 @@ pub fn decide(who: &Caller, act: Act<'_>) -> Result<(), AppError> {
             writes(who)?;
             match role == Role::Admin {
                 true => Ok(()),
-                false => Err(AppError::forbidden("only an admin may do this")),
+                false => Err(forbidden(words::only_admin())),
             }
         }
         Act::Upload(what, owner) => {
@@ -148,30 +139,26 @@ pub fn decide(who: &Caller, act: Act<'_>) -> Result<(), AppError> {
                 (true, Upload::Delete) => writes(who),
                 (true, _) => Ok(()),
                 // Another's upload is not even there for them.
-                (false, _) => Err(AppError::new(ErrorCode::NotFound, "no such upload")),
+                (false, _) => Err(AppError::words(ErrorCode::NotFound, words::no_such_upload())),
             }
         }
         Act::Schedule(owner) => {
             writes(who)?;
             if role == Role::Viewer {
-                return Err(AppError::forbidden("a viewer may not change schedules"));
+                return Err(forbidden(words::viewer_may_not_change_schedules()));
             }
             match own(owner) || role.acts_on_all() {
                 true => Ok(()),
-                false => Err(AppError::forbidden(format!(
-                    "a {role} may only change their own schedules"
-                ))),
+                false => Err(forbidden(words::only_own_schedules(role))),
             }
         }
         Act::RegisterWebhook(scope) => {
             writes(who)?;
             if role == Role::Viewer {
-                return Err(AppError::forbidden("a viewer may not register webhooks"));
+                return Err(forbidden(words::viewer_may_not_register_webhooks()));
             }
             match scope == WebhookScope::All && role != Role::Admin {
-                true => Err(AppError::forbidden(
-                    "only an admin may register a webhook that hears of everyone's jobs",
-                )),
+                true => Err(forbidden(words::only_admin_hears_all())),
                 false => Ok(()),
             }
         }
@@ -179,9 +166,7 @@ pub fn decide(who: &Caller, act: Act<'_>) -> Result<(), AppError> {
             writes(who)?;
             match own(owner) || role == Role::Admin {
                 true => Ok(()),
-                false => Err(AppError::forbidden(
-                    "only its owner or an admin may change a webhook",
-                )),
+                false => Err(forbidden(words::only_owner_changes_webhook())),
             }
         }
         Act::Token(owner) => match own(owner) {
@@ -195,7 +180,7 @@ pub fn decide(who: &Caller, act: Act<'_>) -> Result<(), AppError> {
 fn writes(who: &Caller) -> Result<(), AppError> {
     match who.writes() {
         true => Ok(()),
-        false => Err(AppError::forbidden("this token may only read")),
+        false => Err(forbidden(words::token_only_reads())),
     }
 }
 
@@ -204,11 +189,16 @@ fn writes(who: &Caller) -> Result<(), AppError> {
 fn signed(who: &Caller) -> Result<(), AppError> {
     match who.name() {
         Some(_) => Ok(()),
-        None => Err(AppError::unauthorized(
-            "operator requests need `Authorization: Bearer <token>` (see admin.token next to the \
-             database)",
+        None => Err(AppError::words(
+            ErrorCode::Unauthorized,
+            words::operator_needs_token(),
         )),
     }
+}
+
+/// A 403 in the policy's words.
+fn forbidden(words: model::Words) -> AppError {
+    AppError::words(ErrorCode::Forbidden, words)
 }
 
 #[cfg(test)]

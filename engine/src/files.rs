@@ -19,6 +19,8 @@
 
 use cap_fs_ext::{DirExt, OpenOptionsSyncExt};
 use cap_std::fs::{Dir, OpenOptions};
+use model::words::files;
+use model::Words;
 use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 
@@ -108,17 +110,17 @@ impl Files {
     }
 
     /// Where `relative` lies, to read. Refused: an empty path, an absolute path, any `..`.
-    pub fn locate(&self, relative: &str) -> Result<Located, String> {
+    pub fn locate(&self, relative: &str) -> Result<Located, Words> {
         self.place(relative, false)
     }
 
     /// Where `relative` lies, to write: never in the shared folder for a member.
-    pub fn locate_for_writing(&self, relative: &str) -> Result<Located, String> {
+    pub fn locate_for_writing(&self, relative: &str) -> Result<Located, Words> {
         self.place(relative, true)
     }
 
     /// The folder `relative` names: it exists and is a folder (`.` for the whole scope).
-    pub fn folder(&self, relative: &str) -> Result<Located, String> {
+    pub fn folder(&self, relative: &str) -> Result<Located, Words> {
         let located = self.locate(relative)?;
         let meta = match located.path.as_os_str().is_empty() {
             true => located.base.dir_metadata(),
@@ -126,16 +128,16 @@ impl Files {
         };
         match meta {
             Ok(m) if m.is_dir() => Ok(located),
-            Ok(_) => Err("is not a directory".into()),
+            Ok(_) => Err(files::not_a_directory()),
             Err(e) => Err(self.explain(&located, e)),
         }
     }
 
     /// Opens the regular file `relative` names, to read.
-    pub fn open_file(&self, relative: &str) -> Result<std::fs::File, String> {
+    pub fn open_file(&self, relative: &str) -> Result<std::fs::File, Words> {
         let located = self.locate(relative)?;
         if located.path.as_os_str().is_empty() {
-            return Err("is not a file".into());
+            return Err(files::not_a_file());
         }
         open_regular(&located.base, &located.path).map_err(|e| self.explain(&located, e))
     }
@@ -143,10 +145,10 @@ impl Files {
     /// The SQLite file `relative` names, to write (created when missing): its folder is checked
     /// to lie inside, and the file, if there, to be a regular file and not a link. Returns the
     /// path that reaches it now, for SQLite, which opens files by path.
-    pub fn database(&self, relative: &str) -> Result<PathBuf, String> {
+    pub fn database(&self, relative: &str) -> Result<PathBuf, Words> {
         let located = self.locate_for_writing(relative)?;
         let Some(name) = located.path.file_name().map(|n| n.to_owned()) else {
-            return Err("must name a file, not a folder".into());
+            return Err(files::name_a_file());
         };
         let parent = located.path.parent().unwrap_or(Path::new(""));
         let folder = match parent.as_os_str().is_empty() {
@@ -155,35 +157,30 @@ impl Files {
                 .try_clone()
                 .map_err(|e| self.explain(&located, e))?,
             false => located.base.open_dir(parent).map_err(|e| match e.kind() {
-                ErrorKind::NotFound => "is in a folder that does not exist".to_string(),
-                ErrorKind::NotADirectory => "is inside something that is not a folder".to_string(),
+                ErrorKind::NotFound => files::folder_missing(),
+                ErrorKind::NotADirectory => files::inside_not_folder(),
                 _ => self.explain(&located, e),
             })?,
         };
         match folder.symlink_metadata(&name) {
-            Ok(m) if m.is_symlink() => {
-                return Err("is a symbolic link; name the database file itself".into())
-            }
-            Ok(m) if m.is_dir() => return Err("is a folder, not a database file".into()),
-            Ok(m) if !m.is_file() => return Err("is not a regular file".into()),
+            Ok(m) if m.is_symlink() => return Err(files::database_link()),
+            Ok(m) if m.is_dir() => return Err(files::database_folder()),
+            Ok(m) if !m.is_file() => return Err(files::not_regular()),
             Ok(_) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => {}
             Err(e) => return Err(self.explain(&located, e)),
         }
         Ok(path_of(&folder)
-            .map_err(|e| format!("cannot be opened: {e}"))?
+            .map_err(files::cannot_open)?
             .join(name))
     }
 
     /// The folder `relative` is relative to, opened, and the rest of it.
-    fn place(&self, relative: &str, write: bool) -> Result<Located, String> {
+    fn place(&self, relative: &str, write: bool) -> Result<Located, Words> {
         let path = check_text(relative)?;
         let root =
             Dir::open_ambient_dir(&self.data_root, cap_std::ambient_authority()).map_err(|e| {
-                format!(
-                    "cannot be checked: the data folder {} is unusable ({e})",
-                    self.data_root.display()
-                )
+                files::data_folder_unusable(self.data_root.display(), e)
             })?;
         let Scope::Own(name) = &self.scope else {
             return Ok(Located {
@@ -195,40 +192,39 @@ impl Files {
         let mut parts = path.components();
         if parts.next() == Some(Component::Normal(SHARED.as_ref())) {
             if write {
-                return Err(format!(
-                    "is in the shared folder ({SHARED}/), which members may only read"
-                ));
+                return Err(files::shared_read_only(SHARED));
             }
             let shared = open_or_make(&root, Path::new(SHARED))
-                .map_err(|e| format!("cannot be checked: the shared folder is unusable ({e})"))?;
+                .map_err(files::shared_folder_unusable)?;
             return Ok(Located {
                 base: shared,
                 path: parts.as_path().to_path_buf(),
             });
         }
         let own = open_or_make(&root, &Path::new(USERS).join(name))
-            .map_err(|e| format!("cannot be checked: your folder is unusable ({e})"))?;
+            .map_err(files::own_folder_unusable)?;
         Ok(Located { base: own, path })
     }
 
     /// A field message for `e`, met while opening something of `located`.
-    fn explain(&self, located: &Located, e: std::io::Error) -> String {
+    fn explain(&self, located: &Located, e: std::io::Error) -> Words {
         let outside = match &self.scope {
-            Scope::Whole => "leads outside the data folder through a symbolic link",
-            Scope::Own(_) => "leads outside your folder through a symbolic link",
+            Scope::Whole => files::outside_data_folder(),
+            Scope::Own(_) => files::outside_own_folder(),
         };
         match e.kind() {
-            ErrorKind::NotFound if is_link(&located.base, &located.path) => {
-                "is a symbolic link to nothing".into()
-            }
-            ErrorKind::NotFound => "does not exist".into(),
-            ErrorKind::NotADirectory => "is inside something that is not a folder".into(),
+            ErrorKind::NotFound if is_link(&located.base, &located.path) => files::dangling_link(),
+            ErrorKind::NotFound => files::does_not_exist(),
+            ErrorKind::NotADirectory => files::inside_not_folder(),
             // What [`open_regular`] refuses, in its own words.
-            ErrorKind::InvalidInput => e.to_string(),
-            ErrorKind::CrossesDevices => outside.into(),
-            ErrorKind::PermissionDenied if e.to_string().contains("outside") => outside.into(),
-            ErrorKind::PermissionDenied => "cannot be read (permission denied)".into(),
-            _ => format!("cannot be opened: {e}"),
+            ErrorKind::InvalidInput => match e.get_ref().and_then(|w| w.downcast_ref::<Words>()) {
+                Some(words) => words.clone(),
+                None => files::cannot_open(e),
+            },
+            ErrorKind::CrossesDevices => outside,
+            ErrorKind::PermissionDenied if e.to_string().contains("outside") => outside,
+            ErrorKind::PermissionDenied => files::permission_denied(),
+            _ => files::cannot_open(e),
         }
     }
 }
@@ -242,8 +238,8 @@ pub fn open_regular(base: &Dir, path: &Path) -> std::io::Result<std::fs::File> {
     let meta = file.metadata()?;
     let refused = match () {
         _ if meta.is_file() => return Ok(file),
-        _ if meta.is_dir() => "is not a file",
-        _ => "is not a regular file (a pipe, a device or a socket)",
+        _ if meta.is_dir() => files::not_a_file(),
+        _ => files::not_regular(),
     };
     Err(std::io::Error::new(ErrorKind::InvalidInput, refused))
 }
@@ -287,20 +283,20 @@ fn is_link(base: &Dir, path: &Path) -> bool {
 }
 
 /// The checks that need only the text: relative, no `..`, not empty.
-fn check_text(relative: &str) -> Result<&Path, String> {
+fn check_text(relative: &str) -> Result<&Path, Words> {
     if relative.trim().is_empty() {
-        return Err("must not be empty (use . for the whole folder)".into());
+        return Err(files::path_empty());
     }
     if relative.contains('\0') {
-        return Err("must not contain a NUL character".into());
+        return Err(model::words::no_nul());
     }
     let path = Path::new(relative);
     for component in path.components() {
         match component {
             Component::RootDir | Component::Prefix(_) => {
-                return Err("must be relative to the data folder, not an absolute path".into())
+                return Err(files::path_absolute())
             }
-            Component::ParentDir => return Err("must not contain `..`".into()),
+            Component::ParentDir => return Err(files::path_dot_dot()),
             Component::CurDir | Component::Normal(_) => {}
         }
     }
@@ -360,7 +356,7 @@ mod tests {
         assert!(d.whole().folder(".").is_ok());
         assert!(d.whole().folder("inside").is_ok());
         assert_eq!(
-            d.whole().folder("inside/file.txt").unwrap_err(),
+            d.whole().folder("inside/file.txt").unwrap_err().english,
             "is not a directory"
         );
     }
@@ -369,10 +365,10 @@ mod tests {
     fn absolute_paths_and_dot_dot_are_refused_even_inside_the_root() {
         let d = Dirs::new();
         let inside = d.root.join("inside/file.txt");
-        let err = d.whole().open_file(inside.to_str().unwrap()).unwrap_err();
+        let err = d.whole().open_file(inside.to_str().unwrap()).unwrap_err().english;
         assert!(err.contains("absolute"), "{err}");
         for path in ["../outside/secret.txt", "inside/../inside/file.txt"] {
-            let err = d.whole().open_file(path).unwrap_err();
+            let err = d.whole().open_file(path).unwrap_err().english;
             assert!(err.contains(".."), "{path}: {err}");
         }
     }
@@ -384,10 +380,10 @@ mod tests {
         symlink(d.base.join("outside/secret.txt"), d.root.join("secret.txt")).unwrap();
         symlink("../outside/secret.txt", d.root.join("relative.txt")).unwrap();
         for path in ["escape/secret.txt", "secret.txt", "relative.txt"] {
-            let err = d.whole().open_file(path).unwrap_err();
+            let err = d.whole().open_file(path).unwrap_err().english;
             assert!(err.contains("outside the data folder"), "{path}: {err}");
         }
-        assert!(d.whole().folder("escape").unwrap_err().contains("outside"));
+        assert!(d.whole().folder("escape").unwrap_err().english.contains("outside"));
         symlink("inside", d.root.join("alias")).unwrap();
         assert_eq!(d.read(&d.whole(), "alias/file.txt").unwrap(), "hello");
         // A link by absolute path is refused even when it points inside: where it leads
@@ -396,7 +392,7 @@ mod tests {
         assert!(d
             .whole()
             .open_file("absolute/file.txt")
-            .unwrap_err()
+            .unwrap_err().english
             .contains("outside the data folder"));
     }
 
@@ -411,27 +407,27 @@ mod tests {
         assert!(made.success());
         // Opening a pipe to read would wait for a writer forever; this answers at once.
         assert_eq!(
-            d.whole().open_file("inside/pipe").unwrap_err(),
+            d.whole().open_file("inside/pipe").unwrap_err().english,
             "is not a regular file (a pipe, a device or a socket)"
         );
-        assert_eq!(d.whole().open_file("inside").unwrap_err(), "is not a file");
+        assert_eq!(d.whole().open_file("inside").unwrap_err().english, "is not a file");
     }
 
     #[test]
     fn missing_and_empty_paths_have_their_own_messages() {
         let d = Dirs::new();
         assert_eq!(
-            d.whole().open_file("nope.txt").unwrap_err(),
+            d.whole().open_file("nope.txt").unwrap_err().english,
             "does not exist"
         );
         assert!(d
             .whole()
             .open_file("  ")
-            .unwrap_err()
+            .unwrap_err().english
             .contains("must not be empty"));
         symlink("gone", d.root.join("dangling")).unwrap();
         assert_eq!(
-            d.whole().open_file("dangling").unwrap_err(),
+            d.whole().open_file("dangling").unwrap_err().english,
             "is a symbolic link to nothing"
         );
     }
@@ -450,20 +446,20 @@ mod tests {
         assert_eq!(d.read(&ada, "shared/common.csv").unwrap(), "c,d\n");
         assert_eq!(d.read(&bob, "shared/common.csv").unwrap(), "c,d\n");
         // The data folder's other files, and other members', are out of reach.
-        assert_eq!(bob.open_file("mine.csv").unwrap_err(), "does not exist");
+        assert_eq!(bob.open_file("mine.csv").unwrap_err().english, "does not exist");
         assert_eq!(
-            ada.open_file("inside/file.txt").unwrap_err(),
+            ada.open_file("inside/file.txt").unwrap_err().english,
             "does not exist"
         );
         symlink("../bob", d.root.join("users/ada/peek")).unwrap();
         assert!(ada
             .folder("peek")
-            .unwrap_err()
+            .unwrap_err().english
             .contains("outside your folder"));
         // The shared folder is read-only to members; operators write it as the whole folder.
         assert!(ada
             .database("shared/out.db")
-            .unwrap_err()
+            .unwrap_err().english
             .contains("may only read"));
         assert!(d.whole().database("shared/out.db").is_ok());
         assert_eq!(
@@ -483,29 +479,29 @@ mod tests {
         assert!(d
             .whole()
             .database("nowhere/new.db")
-            .unwrap_err()
+            .unwrap_err().english
             .contains("does not exist"));
         assert!(d
             .whole()
             .database(".")
-            .unwrap_err()
+            .unwrap_err().english
             .contains("must name a file"));
         assert!(d
             .whole()
             .database("inside")
-            .unwrap_err()
+            .unwrap_err().english
             .contains("is a folder"));
         symlink(d.base.join("outside"), d.root.join("escape")).unwrap();
         assert!(d
             .whole()
             .database("escape/new.db")
-            .unwrap_err()
+            .unwrap_err().english
             .contains("outside the data folder"));
         symlink(d.base.join("outside/new.db"), d.root.join("dangling.db")).unwrap();
         assert!(d
             .whole()
             .database("dangling.db")
-            .unwrap_err()
+            .unwrap_err().english
             .contains("symbolic link"));
     }
 }

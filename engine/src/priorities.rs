@@ -3,7 +3,7 @@
 
 use crate::caller::Caller;
 use crate::kinds::Registry;
-use model::{AppError, FieldError, Priority};
+use model::{AppError, Priority};
 
 /// The field a refused priority is reported under.
 pub const FIELD: &str = "priority";
@@ -46,7 +46,7 @@ pub fn parse_field(text: &str) -> Result<Option<Priority>, AppError> {
     }
     Priority::parse(text)
         .map(Some)
-        .ok_or_else(|| AppError::invalid(vec![FieldError::new(FIELD, Priority::expected())]))
+        .ok_or_else(|| AppError::invalid_words(FIELD, model::words::priority_levels()))
 }
 
 #[cfg(test)]

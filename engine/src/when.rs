@@ -2,7 +2,8 @@
 //! say a time (an RFC 3339 instant or Unix milliseconds in the API; a wall-clock time and a time
 //! zone in the start form), and the bounds every such time is held to.
 
-use model::{AppError, FieldError};
+use model::words::when as words;
+use model::{AppError, Words};
 
 /// How far ahead a start may be put: a year and a day.
 pub const MAX_AHEAD_MS: i64 = 366 * 24 * 3_600_000;
@@ -15,13 +16,9 @@ pub const FIELD: &str = "run_after";
 pub fn from_json(value: &serde_json::Value) -> Result<i64, AppError> {
     match value {
         // A whole number may be written `5.0`, as JavaScript and Python's `float` write it.
-        serde_json::Value::Number(n) => whole(n).ok_or_else(|| {
-            refused("run_after must be a whole number of Unix milliseconds or an RFC 3339 time")
-        }),
+        serde_json::Value::Number(n) => whole(n).ok_or_else(|| refused(words::run_after_number())),
         serde_json::Value::String(text) => instant(text),
-        _ => Err(refused(
-            "run_after must be an RFC 3339 time (\"2026-11-24T14:00:00Z\") or Unix milliseconds",
-        )),
+        _ => Err(refused(words::run_after_type())),
     }
 }
 
@@ -43,12 +40,7 @@ pub fn instant(text: &str) -> Result<i64, AppError> {
     text.trim()
         .parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
-        .map_err(|_| {
-            refused(format!(
-                "\"{}\" is not an RFC 3339 time with its offset, such as 2026-11-24T14:00:00Z",
-                shorten(text)
-            ))
-        })
+        .map_err(|_| refused(words::not_an_instant(&shorten(text))))
 }
 
 /// A wall-clock time (`2026-11-24T14:00`, seconds optional, as a `datetime-local` field sends
@@ -56,30 +48,21 @@ pub fn instant(text: &str) -> Result<i64, AppError> {
 /// skips is moved forward by the length of the gap (02:30 on a night the clocks go from 02:00 to
 /// 03:00 is 03:30); a time it repeats is its first occurrence.
 pub fn wall_clock(text: &str, zone: &str) -> Result<i64, AppError> {
-    let civil: jiff::civil::DateTime = text.trim().parse().map_err(|_| {
-        refused(format!(
-            "\"{}\" is not a date and time such as 2026-11-24T14:00",
-            shorten(text)
-        ))
-    })?;
+    let civil: jiff::civil::DateTime = text
+        .trim()
+        .parse()
+        .map_err(|_| refused(words::not_a_wall_clock(&shorten(text))))?;
     let tz = time_zone(zone)?;
     tz.to_ambiguous_zoned(civil)
         .compatible()
         .map(|z| z.timestamp().as_millisecond())
-        .map_err(|_| refused(format!("{text} does not exist in {zone}")))
+        .map_err(|_| refused(words::no_such_local_time(text, zone)))
 }
 
 /// The IANA time zone `name` (`Europe/Paris`, `UTC`).
 pub fn time_zone(name: &str) -> Result<jiff::tz::TimeZone, AppError> {
-    jiff::tz::TimeZone::get(name.trim()).map_err(|_| {
-        AppError::invalid(vec![FieldError::new(
-            "timezone",
-            format!(
-                "\"{}\" is not an IANA time zone such as Europe/Paris or UTC",
-                shorten(name)
-            ),
-        )])
-    })
+    jiff::tz::TimeZone::get(name.trim())
+        .map_err(|_| AppError::invalid_words("timezone", words::not_a_zone(&shorten(name))))
 }
 
 /// `at` as the job's `run_after`: `None` for a time already past (the job starts now), refused
@@ -89,15 +72,13 @@ pub fn checked(at: i64, now: i64) -> Result<Option<i64>, AppError> {
         return Ok(None);
     }
     if at - now > MAX_AHEAD_MS {
-        return Err(refused(
-            "run_after is more than a year and a day ahead; start the job nearer its time",
-        ));
+        return Err(refused(words::too_far_ahead()));
     }
     Ok(Some(at))
 }
 
-fn refused(message: impl Into<String>) -> AppError {
-    AppError::invalid(vec![FieldError::new(FIELD, message)])
+fn refused(words: Words) -> AppError {
+    AppError::invalid_words(FIELD, words)
 }
 
 /// A value quoted back in a message, cut at 40 characters.

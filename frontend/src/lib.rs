@@ -8,6 +8,8 @@ pub fn hydrate() {
     // A build whose panics abort at once (`make site`) never runs a panic hook.
     #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
+    // A request that gets no answer is said in the page's language.
+    app::error::on_unreachable(|| app::i18n::t().answer_unreachable().to_string());
     leptos::mount::hydrate_islands();
     // `data-hydrated` is set by the page's last island (`app::components::Hydrated`).
 }

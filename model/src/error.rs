@@ -133,6 +133,16 @@ impl Words {
     }
 }
 
+/// Where only text is kept (a job's error, a log line): the English.
+impl From<Words> for String {
+    fn from(words: Words) -> String {
+        words.english
+    }
+}
+
+/// Words are an error of their own too, to travel inside an `std::io::Error`.
+impl std::error::Error for Words {}
+
 impl fmt::Display for Words {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.english)
@@ -280,10 +290,7 @@ impl AppError {
 
     /// What the browser reports when a request to the server did not get an answer.
     pub fn unreachable() -> Self {
-        AppError::new(
-            ErrorCode::Unavailable,
-            "the server could not be reached; check the connection and try again",
-        )
+        AppError::words(ErrorCode::Unavailable, crate::words::unreachable())
     }
 
     /// A validation failure listing every bad field at once.
@@ -357,6 +364,19 @@ pub fn on_server_fn_error(refused: fn(&AppError)) {
     let _ = REFUSED.set(refused);
 }
 
+/// How the page says, in its reader's language, that the server could not be reached: a
+/// server function's request that got no answer is made into an error here, where no catalog
+/// is. Set once, by the browser's start; else the English.
+#[cfg(feature = "server-fn")]
+static UNREACHABLE: std::sync::OnceLock<fn() -> String> = std::sync::OnceLock::new();
+
+/// Says that the server could not be reached with `words`. Set once: later calls change
+/// nothing.
+#[cfg(feature = "server-fn")]
+pub fn on_unreachable(words: fn() -> String) {
+    let _ = UNREACHABLE.set(words);
+}
+
 /// Server functions return `AppError` itself, encoded as JSON, so islands read the same `code`
 /// and `fields` as scripts do.
 #[cfg(feature = "server-fn")]
@@ -367,7 +387,10 @@ impl server_fn::error::FromServerFnError for AppError {
         use server_fn::error::ServerFnErrorErr as E;
         let error = match value {
             E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => AppError::bad_request(m),
-            E::Request(_) => AppError::unreachable(),
+            E::Request(_) => match UNREACHABLE.get() {
+                Some(words) => AppError::new(ErrorCode::Unavailable, words()),
+                None => AppError::unreachable(),
+            },
             other => AppError::new(ErrorCode::Internal, other.to_string()),
         };
         if let Some(refused) = REFUSED.get() {

@@ -46,7 +46,8 @@ pub fn JobFiles(job: Job) -> impl IntoView {
         </Show>
         <Show when=move || job.with(|j| j.result.is_some())>
             <h3 id="result-title">{t.result()}</h3>
-            <dl class="facts result" aria-labelledby="result-title">
+            // What the program returned, as it wrote it: the same in every language.
+            <dl class="facts result" aria-labelledby="result-title" translate="no">
                 {move || result().into_iter().map(|(k, v)| view! {
                     <dt>{k}</dt><dd>{v}</dd>
                 }).collect_view()}

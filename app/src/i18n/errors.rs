@@ -1,11 +1,11 @@
 //! Errors in the reader's language. The engine says what went wrong in English, as the JSON API
-//! does; the server functions the pages call put it into the page's language on its way out
-//! (`server_fns::answered`): a message the catalogs know (the `engine-` messages, whose English
-//! text is the engine's, with its variable parts) is translated with its values; any other is
-//! given the sentence for its error code, the English message after it so that nothing is
-//! lost. The error's `code` and its fields' names do not change.
+//! does, and, for its own messages, in words of Headway's catalogs too (`said`: the `engine-`
+//! messages' id and values, [`crate::model::words`]); the server functions the pages call put
+//! them into the page's language on their way out (`server_fns::answered`). A message without
+//! words (a driver's, a program's) is given the sentence for its error code, the English after
+//! it so that nothing is lost. The error's `code` and its fields' names do not change.
 
-use super::{Lang, Text, KEYS};
+use super::{Lang, Text};
 use crate::model::{AppError, ErrorCode};
 
 /// What a page shows for an error of `code` when the message itself is not translated.
@@ -36,9 +36,8 @@ pub fn localize(t: Text, mut error: AppError) -> AppError {
     for field in &mut error.fields {
         field.message = words(t, field.said.as_ref(), &field.message);
     }
-    let said = error.said.as_ref().and_then(|s| t.said(s));
     error.message = match (
-        said.or_else(|| translate(t, &error.message)),
+        error.said.as_ref().and_then(|s| t.said(s)),
         error.fields.is_empty(),
     ) {
         (Some(m), _) => m,
@@ -54,68 +53,11 @@ pub fn localize(t: Text, mut error: AppError) -> AppError {
     error
 }
 
-/// A message of Headway's in the reader's language: from its words ([`crate::model::Said`])
-/// when it comes with them; else, for the engine's messages not yet sent as words, from its
-/// English; else as it is.
+/// A message of Headway's in the reader's language, from its words ([`crate::model::Said`]);
+/// else as it is.
 fn words(t: Text, said: Option<&crate::model::Said>, english: &str) -> String {
     said.and_then(|s| t.said(s))
-        .or_else(|| translate(t, english))
         .unwrap_or_else(|| english.to_string())
-}
-
-/// The translation of an English message of the engine's, if a catalog has it.
-pub fn translate(t: Text, english: &str) -> Option<String> {
-    let en = Text::of(Lang::En);
-    KEYS.iter()
-        .filter(|(k, _)| k.starts_with("engine-"))
-        .find_map(|(key, id)| {
-            let values = matches(en.raw(*id, super::NOT_IN_BROWSER), english)?;
-            let args: Vec<super::Arg> = values.into_iter().map(super::Arg::from).collect();
-            let _ = key;
-            Some(super::render::render(
-                t.raw(*id, super::NOT_IN_BROWSER),
-                &args,
-                t.lang.meta(),
-            ))
-        })
-}
-
-/// The values of `pattern`'s variables (`\u{1}N`, in any order) if `text` is that pattern, its
-/// variables standing for any text. `text` may be anything (a message already in the reader's
-/// language, a cause's own words): it is only split where a literal part of the pattern was
-/// found, never at a computed offset, so a multi-byte character is never cut.
-fn matches(pattern: &str, text: &str) -> Option<Vec<String>> {
-    // Literal parts and the variable after each.
-    let mut parts: Vec<(&str, Option<usize>)> = Vec::new();
-    let mut rest = pattern;
-    while let Some((literal, after)) = rest.split_once('\u{1}') {
-        let mut chars = after.chars();
-        let index = chars.next()?.to_digit(10)?;
-        parts.push((literal, Some(usize::try_from(index).ok()?)));
-        rest = chars.as_str();
-    }
-    parts.push((rest, None));
-    if parts
-        .iter()
-        .any(|(lit, _)| lit.contains(['\u{2}', '\u{3}']))
-    {
-        return None;
-    }
-    let mut values = vec![String::new(); parts.iter().filter(|p| p.1.is_some()).count()];
-    let mut text = text.strip_prefix(parts[0].0)?;
-    for w in 0..parts.len() - 1 {
-        let var = parts[w].1?;
-        let next = parts[w + 1].0;
-        let (value, after) = match (next.is_empty(), w + 2 == parts.len()) {
-            // The last variable takes the rest.
-            (_, true) => (text.strip_suffix(next)?, ""),
-            (true, false) => return None,
-            (false, false) => text.split_once(next)?,
-        };
-        *values.get_mut(var)? = value.to_string();
-        text = after;
-    }
-    text.is_empty().then_some(values)
 }
 
 #[cfg(test)]
@@ -128,38 +70,11 @@ mod tests {
     }
 
     #[test]
-    fn the_engines_field_messages_are_translated_with_their_values() {
-        assert_eq!(
-            translate(zh(), "must be from 1 to 100000").as_deref(),
-            Some("必须在 1 到 100000 之间")
-        );
-        assert_eq!(translate(zh(), "is required").as_deref(), Some("必填"));
-        assert_eq!(
-            translate(zh(), "must be one of: red, blue").as_deref(),
-            Some("必须是以下之一：red, blue")
-        );
-        assert_eq!(
-            translate(zh(), "must be from 1 to 3: demo allows at most 3 attempts").as_deref(),
-            Some("必须在 1 到 3 之间：demo 最多允许 3 次尝试")
-        );
-        assert_eq!(
-            translate(zh(), "a limit allows from 1 to 1000000 jobs, not 0").as_deref(),
-            Some("限制允许的任务数为 1 到 1000000，不能是 0")
-        );
-        assert_eq!(
-            translate(
-                zh(),
-                "demo has no parameter \"x\"; its parameters are: steps"
-            )
-            .as_deref(),
-            Some("demo 没有参数 \"x\"；它的参数是：steps")
-        );
-        assert_eq!(translate(zh(), "something nobody wrote"), None);
-    }
-
-    #[test]
     fn an_error_keeps_its_code_and_fields_and_says_the_rest_in_the_readers_language() {
-        let e = AppError::invalid(vec![FieldError::new("steps", "must be at least 1")]);
+        let e = AppError::invalid(vec![FieldError::words(
+            "steps",
+            crate::model::words::at_least(1),
+        )]);
         let shown = localize(zh(), e.clone());
         assert_eq!(shown.code, ErrorCode::InvalidParams);
         assert_eq!(shown.field("steps"), Some("必须至少为 1"));
@@ -191,16 +106,25 @@ mod tests {
                 }
             }
         }
+        // Every `engine-` message of the catalogs is said by one of the engine's words.
+        let said: std::collections::BTreeSet<String> = crate::model::words::samples()
+            .into_iter()
+            .map(|w| w.said.id)
+            .collect();
+        for (key, _) in crate::i18n::KEYS {
+            if key.starts_with("engine-") {
+                assert!(said.contains(&key.to_string()), "no words say {key}");
+            }
+        }
         // A value the message needs that is missing: the English is kept.
         let mut partial = crate::model::words::from_to(1, 9);
         partial.said.values.remove("hi");
         assert_eq!(zh().said(&partial.said), None);
         let e = AppError::invalid(vec![FieldError::words("steps", partial)]);
-        assert_eq!(
-            localize(zh(), e).field("steps"),
-            Some("必须在 1 到 9 之间"),
-            "matched"
-        );
+        assert_eq!(localize(zh(), e).field("steps"), Some("must be from 1 to 9"));
+        // English without words is kept as it is, whatever it reads like.
+        let e = AppError::invalid(vec![FieldError::new("steps", "must be at least 1")]);
+        assert_eq!(localize(zh(), e).field("steps"), Some("must be at least 1"));
     }
 
     #[test]
@@ -240,83 +164,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    /// Every message of one language as a reader sees it, its variables given `value`.
-    fn said(lang: Lang, only_engine: bool, value: &str) -> Vec<String> {
-        let args: Vec<crate::i18n::Arg> = (0..10).map(|_| crate::i18n::Arg::from(value)).collect();
-        KEYS.iter()
-            .filter(|(key, _)| !only_engine || key.starts_with("engine-"))
-            .map(|(_, id)| {
-                let raw = Text::of(lang).raw(*id, crate::i18n::NOT_IN_BROWSER);
-                crate::i18n::render::render(raw, &args, lang.meta())
-            })
-            .collect()
-    }
-
-    /// `text` cut at each of its character boundaries: every (head, tail).
-    fn cuts(text: &str) -> impl Iterator<Item = (&str, &str)> {
-        text.char_indices()
-            .map(|(at, _)| at)
-            .chain([text.len()])
-            .filter_map(|at| text.split_at_checked(at))
-    }
-
-    /// A message already in the reader's language (a page's own refusal put through
-    /// `localize` again), or one that holds Chinese where the engine's patterns have their
-    /// literal words, is no pattern's: it is given its code's sentence, never a panic. Every
-    /// message of both catalogs, whole; then each English sentence of the engine's (its
-    /// variables multi-byte) cut at every character boundary, a Chinese sentence of the
-    /// engine's put at the cut, and each Chinese one cut likewise with an English one on either
-    /// side (the partner taken in turn, so that the test stays quick).
-    #[test]
-    fn no_message_in_any_language_makes_translating_panic() {
-        let translated = |error: AppError, text: &str| {
-            let tried = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                localize(zh(), error);
-            }));
-            assert!(tried.is_ok(), "translating {text:?} panicked");
-        };
-        for lang in Lang::ALL {
-            for value in ["只", ""] {
-                for text in said(lang, false, value) {
-                    // A field's message, and the error's that names the field before it.
-                    translated(AppError::invalid_field("steps", text.as_str()), &text);
-                }
-            }
-        }
-        let mut texts: Vec<String> = Vec::new();
-        let english = said(Lang::En, true, "只读");
-        let chinese = said(Lang::ZhCn, true, "只");
-        for (i, e) in english.iter().enumerate() {
-            for (j, (head, tail)) in cuts(e).enumerate() {
-                let z = &chinese[(i + j) % chinese.len()];
-                texts.push(format!("{head}{z}"));
-                texts.push(format!("{z}{tail}"));
-                texts.push(format!("{head}{z}{tail}"));
-            }
-        }
-        for (i, z) in chinese.iter().enumerate() {
-            for (j, (head, tail)) in cuts(z).enumerate() {
-                let e = &english[(i + j) % english.len()];
-                texts.push(format!("{e}{tail}"));
-                texts.push(format!("{head}{e}"));
-            }
-        }
-        for text in &texts {
-            translated(AppError::new(ErrorCode::Forbidden, text.as_str()), text);
-        }
-    }
-
-    #[test]
-    fn patterns_match_whole_messages_only() {
-        assert_eq!(
-            matches("a \u{1}0 b \u{1}1", "a x b y z"),
-            Some(vec!["x".into(), "y z".into()])
-        );
-        assert_eq!(matches("a \u{1}0.", "a x."), Some(vec!["x".into()]));
-        assert_eq!(matches("a \u{1}0.", "a x"), None);
-        assert_eq!(matches("plain", "plain"), Some(vec![]));
-        assert_eq!(matches("plain", "plainer"), None);
     }
 }

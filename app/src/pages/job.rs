@@ -74,7 +74,8 @@ fn JobView(data: JobPageData) -> impl IntoView {
             <dl class="params">
                 {params.into_iter().map(|p| view! {
                     <dt>{p.label}</dt>
-                    <dd data-param=p.name>{p.value}</dd>
+                    // What was given, as it was given.
+                    <dd data-param=p.name translate="no">{p.value}</dd>
                 }).collect_view()}
             </dl>
         }
@@ -167,7 +168,7 @@ fn JobView(data: JobPageData) -> impl IntoView {
         view! {
             <section class="job-failure" aria-labelledby="error-title">
                 <h2 id="error-title">{t.job_error_title()}</h2>
-                <p><code>{e.code}</code> ": " {e.message}</p>
+                <p><code>{e.code}</code> ": " <span class="failure-message">{e.message}</span></p>
             </section>
         }
     });

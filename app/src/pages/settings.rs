@@ -122,9 +122,10 @@ fn LanguageAndTime() -> impl IntoView {
             let options = places
                 .into_iter()
                 .map(|(name, place)| {
-                    // A zone offered first is selected there.
+                    // A zone offered first is selected there. Its place is the IANA name's,
+                    // in every language.
                     let selected = is_chosen(&name) && !first.contains(&name);
-                    view! { <option value=name selected=selected>{place}</option> }
+                    view! { <option value=name selected=selected translate="no">{place}</option> }
                 })
                 .collect_view();
             view! { <optgroup label=region>{options}</optgroup> }

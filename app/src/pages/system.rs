@@ -571,7 +571,13 @@ fn Workers(
     let count = workers.len();
     let t = t();
     let body = match workers.is_empty() {
-        true => view! { <p class="hint">{t.system_workers_none()}</p> }.into_any(),
+        true => view! {
+            <p class="hint">
+                {t.system_workers_none()} " " <code>"headway worker"</code> " "
+                {t.system_workers_none_end()}
+            </p>
+        }
+        .into_any(),
         false => view! {
             <div class="table-scroll" tabindex="0" role="region" aria-label=t.system_workers_caption()>
                 <table class="system-table">

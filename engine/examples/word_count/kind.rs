@@ -13,7 +13,7 @@
 //!   from there.
 
 use engine::kinds::files::Files;
-use engine::kinds::{JobContext, Kind, KindEnv, RunResult};
+use engine::kinds::{refuse, JobContext, Kind, KindEnv, RunResult};
 use model::{JobError, Level, LogLevel};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -49,13 +49,13 @@ fn text_file(file: &str, env: &KindEnv) -> garde::Result {
     env.files
         .open_file(file)
         .map(drop)
-        .map_err(garde::Error::new)
+        .map_err(refuse)
 }
 
 /// Opens the file on the blocking pool (opening is blocking I/O).
 async fn open(files: &Files, file: &str) -> Result<File, String> {
     let (files, file) = (files.clone(), file.to_string());
-    tokio::task::spawn_blocking(move || files.open_file(&file))
+    tokio::task::spawn_blocking(move || files.open_file(&file).map_err(String::from))
         .await
         .map_err(|e| e.to_string())?
 }

@@ -24,7 +24,7 @@ use crate::now_ms;
 use crate::priorities::{priority_for, rerun_priority};
 use crate::retries::attempts_for;
 use model::job::MAX_PARAMS_BYTES;
-use model::{AppError, ErrorCode, FieldError, Job, JobError, JobId, Priority, UserId};
+use model::{AppError, ErrorCode, Job, JobError, JobId, Priority, UserId};
 use std::collections::HashMap;
 
 /// A job's parameters as they came: JSON, or a form's fields.
@@ -62,10 +62,10 @@ pub(crate) fn take_timeout(
     };
     match raw.as_u64() {
         Some(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Ok((params, Some(ms))),
-        _ => Err(AppError::invalid(vec![FieldError::new(
+        _ => Err(AppError::invalid_words(
             "timeout_ms",
-            format!("must be a whole number of milliseconds from 1 to {MAX_TIMEOUT_MS}"),
-        )])),
+            model::words::when::timeout_ms(MAX_TIMEOUT_MS),
+        )),
     }
 }
 

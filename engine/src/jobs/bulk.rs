@@ -97,7 +97,10 @@ impl Jobs {
         match (&request.ids, &request.filter) {
             (Some(ids), None) => {
                 if ids.is_empty() {
-                    return Err(AppError::new(ErrorCode::InvalidParams, "`ids` is empty"));
+                    return Err(AppError::words(
+                        ErrorCode::InvalidParams,
+                        model::words::authority::bulk_no_ids(),
+                    ));
                 }
                 if ids.len() > MAX_BULK_IDS {
                     return Err(AppError::new(

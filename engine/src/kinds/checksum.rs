@@ -44,7 +44,7 @@ pub struct ChecksumParams {
 /// The folder must exist inside the caller's part of the data folder (checked again when the
 /// job runs).
 fn folder_inside_data_root(dir: &str, env: &KindEnv) -> garde::Result {
-    env.files.folder(dir).map(drop).map_err(garde::Error::new)
+    env.files.folder(dir).map(drop).map_err(super::refuse)
 }
 
 /// What a run saves after each file, and a resumed run starts from.

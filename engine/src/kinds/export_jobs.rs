@@ -9,7 +9,8 @@
 
 use super::{JobContext, Kind, KindEnv, RunResult};
 use crate::store::JobFilter;
-use model::{Job, JobError, JobStatus, ScheduleId};
+use model::words::kinds;
+use model::{Job, JobError, JobStatus, ScheduleId, Words};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -47,7 +48,7 @@ pub struct ExportJobsParams {
     /// Only the jobs one schedule started (its id).
     #[schemars(title = "Schedule")]
     #[serde(default)]
-    #[garde(custom(|s: &str, _: &KindEnv| schedule_id(s).map(drop).map_err(garde::Error::new)))]
+    #[garde(custom(|s: &str, _: &KindEnv| schedule_id(s).map(drop).map_err(super::refuse)))]
     pub schedule: String,
     /// Only jobs whose id starts with this, or whose message or error contains it.
     #[schemars(title = "Search")]
@@ -59,12 +60,12 @@ pub struct ExportJobsParams {
     /// 3339 time with its offset.
     #[schemars(title = "From")]
     #[serde(default)]
-    #[garde(custom(|t: &str, _: &KindEnv| bound(t, false).map(drop).map_err(garde::Error::new)))]
+    #[garde(custom(|t: &str, _: &KindEnv| bound(t, false).map(drop).map_err(super::refuse)))]
     pub from: String,
     /// Only jobs created before this time (a date: up to the end of that day, UTC).
     #[schemars(title = "To")]
     #[serde(default)]
-    #[garde(custom(|t: &str, _: &KindEnv| bound(t, true).map(drop).map_err(garde::Error::new)))]
+    #[garde(custom(|t: &str, _: &KindEnv| bound(t, true).map(drop).map_err(super::refuse)))]
     pub to: String,
 }
 
@@ -124,18 +125,18 @@ fn statuses<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<JobStatus>, D:
     }
 }
 
-fn schedule_id(text: &str) -> Result<Option<ScheduleId>, String> {
+fn schedule_id(text: &str) -> Result<Option<ScheduleId>, Words> {
     match text.trim() {
         "" => Ok(None),
         id => ScheduleId::parse(id)
             .map(Some)
-            .map_err(|_| "must be a schedule's id".into()),
+            .map_err(|_| kinds::schedule_id()),
     }
 }
 
 /// A bound of the time range in Unix ms (`None`: no bound). A date alone is the start of that
 /// day in UTC, or for the end of the range (`end`), the start of the next.
-fn bound(text: &str, end: bool) -> Result<Option<i64>, String> {
+fn bound(text: &str, end: bool) -> Result<Option<i64>, Words> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
@@ -147,7 +148,7 @@ fn bound(text: &str, end: bool) -> Result<Option<i64>, String> {
         civil
             .to_zoned(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp().as_millisecond())
-            .map_err(|e| e.to_string())
+            .map_err(kinds::time_out_of_range)
     };
     // A date alone (a date and time parses as a date too).
     let date = match text.contains(['T', 't', ' ']) {
@@ -156,7 +157,7 @@ fn bound(text: &str, end: bool) -> Result<Option<i64>, String> {
     };
     if let Some(date) = date {
         let day = match end {
-            true => date.tomorrow().map_err(|e| e.to_string())?,
+            true => date.tomorrow().map_err(kinds::time_out_of_range)?,
             false => date,
         };
         return utc(day.to_datetime(jiff::civil::Time::midnight())).map(Some);
@@ -164,10 +165,7 @@ fn bound(text: &str, end: bool) -> Result<Option<i64>, String> {
     if let Ok(civil) = text.parse::<jiff::civil::DateTime>() {
         return utc(civil).map(Some);
     }
-    Err(format!(
-        "\"{text}\" is not a time: use a date (2026-11-24), a date and time in UTC \
-         (2026-11-24T14:00) or an RFC 3339 time (2026-11-24T14:00:00+01:00)"
-    ))
+    Err(kinds::not_a_time(text))
 }
 
 /// The store's filter for the parameters (already validated).
@@ -425,7 +423,7 @@ mod tests {
             Ok(Some(1_795_478_400_000 + 13 * 3_600_000))
         );
         let e = bound("yesterday", false).unwrap_err();
-        assert!(e.contains("\"yesterday\" is not a time"), "{e}");
+        assert!(e.english.contains("\"yesterday\" is not a time"), "{e}");
     }
 
     #[test]

@@ -16,7 +16,9 @@
 
 use super::{Csv, JobContext, Kind, KindEnv, Retry, RunResult, UploadRef};
 use crate::files::Files;
-use model::{JobError, Level, LogLevel};
+use super::refuse;
+use model::words::kinds;
+use model::{JobError, Level, LogLevel, Words};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -57,7 +59,7 @@ pub struct ImportCsvParams {
     pub file: Option<String>,
     /// The table to create: letters, digits and _, not starting with a digit.
     #[schemars(title = "Table")]
-    #[garde(custom(|table: &str, _: &KindEnv| check_table_name(table).map_err(garde::Error::new)))]
+    #[garde(custom(|table: &str, _: &KindEnv| check_table_name(table).map_err(super::refuse)))]
     pub table: String,
     /// The SQLite database file, relative to the data folder; created if missing.
     #[schemars(title = "Database")]
@@ -75,12 +77,12 @@ const ENCODING_SNIFF_BYTES: usize = 64 * 1024;
 
 /// Refuses, at request time, a file whose beginning is not UTF-8, naming the line. A bad byte
 /// further on is found by the run, which then imports nothing.
-fn check_start_is_utf8(file: File) -> Result<(), String> {
+fn check_start_is_utf8(file: File) -> Result<(), Words> {
     use std::io::Read;
     let mut head = Vec::with_capacity(ENCODING_SNIFF_BYTES);
     file.take(ENCODING_SNIFF_BYTES as u64)
         .read_to_end(&mut head)
-        .map_err(|e| format!("cannot be read: {e}"))?;
+        .map_err(model::words::files::cannot_read)?;
     match std::str::from_utf8(&head) {
         Ok(_) => Ok(()),
         // A character cut in half by the end of the sample is not an error.
@@ -90,9 +92,7 @@ fn check_start_is_utf8(file: File) -> Result<(), String> {
                 .iter()
                 .filter(|b| **b == b'\n')
                 .count();
-            Err(format!(
-                "is not UTF-8 text (invalid bytes on line {line}); save it as UTF-8 and try again"
-            ))
+            Err(kinds::not_utf8(line))
         }
     }
 }
@@ -100,8 +100,8 @@ fn check_start_is_utf8(file: File) -> Result<(), String> {
 /// A path given must be a regular file the caller may read, and its beginning UTF-8 text.
 fn csv_file(file: &Option<String>, env: &KindEnv) -> garde::Result {
     let Some(file) = file else { return Ok(()) };
-    let opened = env.files.open_file(file).map_err(garde::Error::new)?;
-    check_start_is_utf8(opened).map_err(garde::Error::new)
+    let opened = env.files.open_file(file).map_err(refuse)?;
+    check_start_is_utf8(opened).map_err(refuse)
 }
 
 /// Exactly one source; an upload must be the caller's, a CSV, and begin with UTF-8 text.
@@ -111,14 +111,10 @@ fn csv_upload(
     move |upload, env| {
         let upload = match (upload, file) {
             (Some(_), Some(_)) => {
-                return Err(garde::Error::new(
-                    "give an uploaded file or a file in the data folder, not both",
-                ))
+                return Err(refuse(kinds::csv_both_sources()))
             }
             (None, None) => {
-                return Err(garde::Error::new(
-                    "choose a CSV file to upload (or name a file in the data folder)",
-                ))
+                return Err(refuse(kinds::csv_no_source()))
             }
             (None, Some(_)) => return Ok(()),
             (Some(upload), None) => upload,
@@ -129,28 +125,26 @@ fn csv_upload(
             return Err(error.clone());
         }
         let Some(id) = upload.id() else {
-            return Err(garde::Error::new(format!(
-                "{upload} is neither one of your uploads (send the file to POST /api/v1/uploads \
-                 first) nor an output of one of your jobs"
-            )));
+            return Err(refuse(kinds::not_your_upload(upload)));
         };
-        let opened = env.uploads.open(id).map_err(|e| {
-            garde::Error::new(format!("the file cannot be read ({e}); upload it again"))
-        })?;
-        check_start_is_utf8(opened).map_err(garde::Error::new)
+        let opened = env
+            .uploads
+            .open(id)
+            .map_err(|e| refuse(kinds::upload_unreadable(e)))?;
+        check_start_is_utf8(opened).map_err(refuse)
     }
 }
 
 /// The database must be a file (new or existing) the caller may write, and not the CSV itself.
 fn database_file(file: &Option<String>) -> impl FnOnce(&str, &KindEnv) -> garde::Result + '_ {
     move |database, env| {
-        let path = env.files.database(database).map_err(garde::Error::new)?;
+        let path = env.files.database(database).map_err(refuse)?;
         if file
             .as_deref()
             .and_then(|f| env.files.open_file(f).ok())
             .is_some_and(|csv| same_file(&csv, &path))
         {
-            return Err(garde::Error::new("must not be the CSV file itself"));
+            return Err(refuse(kinds::csv_into_itself()));
         }
         Ok(())
     }
@@ -338,19 +332,19 @@ fn same_file(opened: &File, path: &Path) -> bool {
 
 /// Table names are plain identifiers (`^[A-Za-z_][A-Za-z0-9_]{0,62}$`), so that they can be
 /// written in SQL and typed in a query without surprises.
-pub fn check_table_name(name: &str) -> Result<(), String> {
+pub fn check_table_name(name: &str) -> Result<(), Words> {
     let mut chars = name.chars();
     let starts_well = chars
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if !starts_well || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err("must start with a letter or _ and contain only letters, digits and _".into());
+        return Err(kinds::table_name());
     }
     if name.len() > 63 {
-        return Err("must be at most 63 characters long".into());
+        return Err(kinds::table_length(63));
     }
     if name.to_ascii_lowercase().starts_with("sqlite_") {
-        return Err("must not start with sqlite_ (SQLite reserves those names)".into());
+        return Err(kinds::table_sqlite());
     }
     Ok(())
 }
@@ -1151,16 +1145,16 @@ mod tests {
             "", "2people", "people-2", "pe ople", "\"x\"", "tâble", "a;DROP",
         ] {
             assert!(
-                check_table_name(bad).unwrap_err().contains("letter"),
+                check_table_name(bad).unwrap_err().english.contains("letter"),
                 "{bad}"
             );
         }
         assert!(check_table_name(&"x".repeat(64))
             .unwrap_err()
-            .contains("63"));
+            .english.contains("63"));
         assert!(check_table_name("sqlite_stat1")
             .unwrap_err()
-            .contains("sqlite_"));
+            .english.contains("sqlite_"));
     }
 
     #[tokio::test]

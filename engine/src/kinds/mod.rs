@@ -25,6 +25,7 @@ mod export_jobs;
 pub mod external;
 mod import_csv;
 mod typed;
+pub use typed::refuse;
 pub mod upload;
 /// What kinds open files through (see [`crate::files`]).
 pub use crate::files;

@@ -14,7 +14,7 @@
 use super::check::{self, ParamSpec, Typing};
 use super::{describe, ErasedKind, JobContext, Kind, KindEnv, Retry, RunResult};
 use futures::future::BoxFuture;
-use model::{AppError, FieldError, JobError, KindInfo, ParamType};
+use model::{AppError, FieldError, JobError, KindInfo, ParamType, Said, Words};
 use serde_json::Value;
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -133,7 +133,33 @@ fn field_of(path: &str) -> &str {
 /// `message` for `field`, unless the field has one already.
 fn add(problems: &mut Vec<FieldError>, field: &str, message: &str) {
     if !problems.iter().any(|p| p.field == field) {
-        problems.push(FieldError::new(field.to_string(), message.to_string()));
+        problems.push(taken_apart(field, message));
+    }
+}
+
+/// A kind's own check refusing in Headway's words ([`model::words`]). garde carries only a
+/// message, so the words' id and values travel after the English, behind a NUL, which the
+/// engine's English never holds (and their JSON escapes); [`taken_apart`] parts them again.
+pub fn refuse(words: Words) -> garde::Error {
+    match serde_json::to_string(&words.said) {
+        Ok(said) => garde::Error::new(format!("{}\u{0}{said}", words.english)),
+        Err(_) => garde::Error::new(words.english),
+    }
+}
+
+/// The field's refusal from a garde message: in words when [`refuse`] made it, else in the
+/// English it has.
+pub(crate) fn taken_apart(field: &str, message: &str) -> FieldError {
+    let parted = message.rsplit_once('\u{0}').and_then(|(english, said)| {
+        let said = serde_json::from_str::<Said>(said).ok()?;
+        Some(Words {
+            english: english.to_string(),
+            said,
+        })
+    });
+    match parted {
+        Some(words) => FieldError::words(field, words),
+        None => FieldError::new(field, message),
     }
 }
 
@@ -167,6 +193,7 @@ mod tests {
     fn not_nope(name: &str, _: &KindEnv) -> garde::Result {
         match name {
             "nope" => Err(garde::Error::new("may not be nope")),
+            "gone" => Err(refuse(model::words::files::does_not_exist())),
             _ => Ok(()),
         }
     }
@@ -197,6 +224,23 @@ mod tests {
             .iter()
             .map(|f| (f.field.as_str(), f.message.as_str()))
             .collect()
+    }
+
+    /// A kind's own check in words keeps them through garde: the English for the API, the id
+    /// and values for a page to say.
+    #[test]
+    fn a_kinds_own_refusal_in_words_reaches_the_field_with_them() {
+        let e = refused("probe", json!({"name": "gone"}));
+        assert_eq!(fields(&e), [("name", "does not exist")]);
+        assert_eq!(
+            e.fields[0].said,
+            Some(model::words::files::does_not_exist().said)
+        );
+        assert_eq!(e.message, "name: does not exist");
+        // Plain words stay plain.
+        let e = refused("probe", json!({"name": "nope"}));
+        assert_eq!(e.fields[0].said, None);
+        assert_eq!(taken_apart("f", "a\u{0}{not json").message, "a\u{0}{not json");
     }
 
     #[test]

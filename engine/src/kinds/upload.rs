@@ -16,7 +16,8 @@
 
 use super::KindEnv;
 use crate::blobs::Blobs;
-use model::{FileRef, Upload, UploadId};
+use model::words::kinds;
+use model::{FileRef, Upload, UploadId, Words};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -29,11 +30,14 @@ pub trait FileType: Send + Sync + 'static {
     /// File extensions (`.csv`) and media types (`text/csv`), as `<input accept>` takes them;
     /// empty: any file.
     const ACCEPT: &'static [&'static str];
-    /// The type in words, for messages: "a CSV file".
-    const WHAT: &'static str;
     /// Whether it is text: an upload whose first bytes look like an archive or binary data is
     /// refused.
     const TEXT: bool;
+    /// The refusal of an upload named `name` that is not of this type by its name or media type.
+    fn not_this(name: &str) -> Words;
+    /// The refusal of an upload named `name` of this type whose bytes look like `seems`
+    /// ([`looks_like`]).
+    fn looks_like(name: &str, seems: &str) -> Words;
 }
 
 /// Comma-separated values, as text.
@@ -41,8 +45,15 @@ pub struct Csv;
 
 impl FileType for Csv {
     const ACCEPT: &'static [&'static str] = &[".csv", "text/csv"];
-    const WHAT: &'static str = "a CSV file";
     const TEXT: bool = true;
+
+    fn not_this(name: &str) -> Words {
+        kinds::upload_not_csv(name, &Self::ACCEPT.join(", "))
+    }
+
+    fn looks_like(name: &str, seems: &str) -> Words {
+        kinds::upload_looks_like(name, seems)
+    }
 }
 
 /// The file of type `T` a parameter names. On the wire it is the text the parameter was given;
@@ -203,9 +214,9 @@ impl Uploaded {
 }
 
 /// Why `upload` is not of type `T`, if it is not.
-pub fn type_problem<T: FileType>(upload: &FileSeen) -> Option<String> {
+pub fn type_problem<T: FileType>(upload: &FileSeen) -> Option<Words> {
     if upload.size == 0 {
-        return Some(format!("{:?} is empty", upload.name));
+        return Some(kinds::upload_empty(&upload.name));
     }
     let name = upload.name.to_ascii_lowercase();
     let media = upload
@@ -224,24 +235,10 @@ pub fn type_problem<T: FileType>(upload: &FileSeen) -> Option<String> {
             }
         });
     if !named {
-        return Some(format!(
-            "{:?} is not {} (it must be one of: {})",
-            upload.name,
-            T::WHAT,
-            T::ACCEPT.join(", ")
-        ));
+        return Some(T::not_this(&upload.name));
     }
     if T::TEXT && upload.looks_like != "text" {
-        let seems = match upload.looks_like.as_str() {
-            "zip" => "a zip archive",
-            "gzip" => "a gzip archive",
-            _ => "binary data",
-        };
-        return Some(format!(
-            "{:?} looks like {seems}, not {}; upload the file itself, not an archive",
-            upload.name,
-            T::WHAT
-        ));
+        return Some(T::looks_like(&upload.name, &upload.looks_like));
     }
     None
 }
@@ -256,15 +253,11 @@ impl<T: FileType> garde::Validate for UploadRef<T> {
         report: &mut garde::Report,
     ) {
         let problem = match self.id.as_ref().and_then(|id| env.uploads.get(id)) {
-            None => Some(format!(
-                "{} is neither one of your uploads (send the file to POST /api/v1/uploads \
-                 first) nor an output of one of your jobs",
-                self.named
-            )),
+            None => Some(kinds::not_your_upload(&self.named)),
             Some(upload) => type_problem::<T>(upload),
         };
         if let Some(problem) = problem {
-            report.append(parent(), garde::Error::new(problem));
+            report.append(parent(), super::refuse(problem));
         }
     }
 }
@@ -308,13 +301,13 @@ mod tests {
             None
         );
         let wrong = type_problem::<Csv>(&upload("a.png", "image/png", b"x")).unwrap();
-        assert!(wrong.contains("is not a CSV file"), "{wrong}");
+        assert!(wrong.english.contains("is not a CSV file"), "{wrong}");
         let bomb = type_problem::<Csv>(&upload("big.csv", "text/csv", b"PK\x03\x04zzz")).unwrap();
-        assert!(bomb.contains("looks like a zip archive"), "{bomb}");
+        assert!(bomb.english.contains("looks like a zip archive"), "{bomb}");
         let binary = type_problem::<Csv>(&upload("x.csv", "text/csv", b"a\0b")).unwrap();
-        assert!(binary.contains("binary data"), "{binary}");
+        assert!(binary.english.contains("binary data"), "{binary}");
         let empty = type_problem::<Csv>(&upload("e.csv", "text/csv", b"")).unwrap();
-        assert!(empty.contains("is empty"), "{empty}");
+        assert!(empty.english.contains("is empty"), "{empty}");
     }
 
     #[test]
@@ -346,10 +339,12 @@ mod tests {
             &mut report,
         );
         let (_, error) = report.iter().next().unwrap();
+        let refused = super::super::typed::taken_apart("file", error.message());
         assert_eq!(
-            error.to_string(),
+            refused.message,
             "abc is neither one of your uploads (send the file to POST /api/v1/uploads first) \
              nor an output of one of your jobs"
         );
+        assert_eq!(refused.said, Some(kinds::not_your_upload("abc").said));
     }
 }

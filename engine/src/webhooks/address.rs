@@ -8,6 +8,8 @@
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use model::words::webhooks as words;
+use model::Words;
 
 /// Whether a delivery may go to `ip`, which is on the public internet. An IPv6 address that
 /// carries an IPv4 one ([`embedded_v4`]) is judged by the IPv4 rules on what it carries.
@@ -87,7 +89,7 @@ fn embedded_v4(ip: Ipv6Addr) -> Vec<Ipv4Addr> {
 }
 
 /// Why a URL's host is refused, if it is: it is, or resolves to, an address that is not public.
-pub async fn refusal(url: &url::Url, allow_private: bool) -> Option<String> {
+pub async fn refusal(url: &url::Url, allow_private: bool) -> Option<Words> {
     if allow_private {
         return None;
     }
@@ -98,12 +100,13 @@ pub async fn refusal(url: &url::Url, allow_private: bool) -> Option<String> {
         url::Host::Ipv6(ip) => vec![IpAddr::V6(ip)],
         url::Host::Domain(name) => match tokio::net::lookup_host((name, port)).await {
             Ok(found) => found.map(|a| a.ip()).collect(),
-            Err(e) => return Some(format!("{name} does not resolve: {e}")),
+            Err(e) => return Some(words::no_such_host(name, e)),
         },
     };
-    addrs.into_iter().find(|ip| !is_public(*ip)).map(|ip| {
-        format!("{ip} is a loopback, private or link-local address, which webhooks may not reach")
-    })
+    addrs
+        .into_iter()
+        .find(|ip| !is_public(*ip))
+        .map(words::private_address)
 }
 
 /// A resolver that hands the connection only public addresses (all of them, unless the
@@ -202,7 +205,7 @@ mod tests {
     async fn a_url_is_refused_for_its_address_unless_private_ones_are_allowed() {
         let url = url::Url::parse("http://127.0.0.1:9/hook").unwrap();
         let why = refusal(&url, false).await.unwrap();
-        assert!(why.contains("127.0.0.1"), "{why}");
+        assert!(why.english.contains("127.0.0.1"), "{why}");
         assert_eq!(refusal(&url, true).await, None);
         let named = url::Url::parse("http://localhost:9/hook").unwrap();
         assert!(refusal(&named, false).await.is_some());

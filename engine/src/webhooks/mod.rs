@@ -22,7 +22,8 @@ use model::webhooks::{
     Delivery, HookOwner, JobEnded, Webhook, WebhookChange, WebhookCreated, WebhookDetail,
     WebhookInput, WebhookScope, EVENT_TEST, MAX_PENDING_TESTS, MAX_WEBHOOKS_PER_USER,
 };
-use model::{AppError, DeliveryId, FieldError, JobId, JobStatus, Role, WebhookId};
+use model::words::webhooks as words;
+use model::{AppError, DeliveryId, FieldError, JobId, JobStatus, Role, WebhookId, Words};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -199,9 +200,9 @@ impl Webhooks {
         let row = self.webhook_row(caller, id).await?;
         may_manage(caller, &row)?;
         if !row.webhook.enabled {
-            return Err(AppError::new(
+            return Err(AppError::words(
                 model::ErrorCode::Conflict,
-                "the webhook is disabled: enable it to send a test",
+                words::disabled_test(),
             ));
         }
         let store = &self.0.store;
@@ -210,10 +211,10 @@ impl Webhooks {
             .await
             .map_err(read_failed)?;
         if waiting >= MAX_PENDING_TESTS {
-            return Err(AppError::too_many(
-                format!("{waiting} tests wait to be sent to this webhook already"),
-                10,
-            ));
+            return Err(
+                AppError::words(model::ErrorCode::TooManyRequests, words::tests_waiting(waiting))
+                    .retry_after(10),
+            );
         }
         let now = crate::now_ms();
         let delivery = NewDelivery {
@@ -241,9 +242,9 @@ impl Webhooks {
         let row = self.webhook_row(caller, id).await?;
         may_manage(caller, &row)?;
         if !row.webhook.enabled {
-            return Err(AppError::new(
+            return Err(AppError::words(
                 model::ErrorCode::Conflict,
-                "the webhook is disabled: enable it to resend",
+                words::disabled_resend(),
             ));
         }
         let Some(delivery) = delivery else {
@@ -295,7 +296,7 @@ impl Webhooks {
     async fn check_input(&self, input: &WebhookInput) -> Result<url::Url, AppError> {
         let mut problems = Vec::new();
         let mut problem =
-            |field: &str, message: String| problems.push(FieldError::new(field, message));
+            |field: &str, message: Words| problems.push(FieldError::words(field, message));
         let url = match check_url(&input.url) {
             Ok(url) => Some(url),
             Err(why) => {
@@ -304,27 +305,21 @@ impl Webhooks {
             }
         };
         if let Some(s) = input.statuses.iter().find(|s| !s.is_terminal()) {
-            problem(
-                "statuses",
-                format!("{s} is not an end: name succeeded, failed, cancelled or interrupted"),
-            );
+            problem("statuses", words::not_an_end(s));
         }
         if input.kinds.len() > MAX_KINDS {
-            problem("kinds", format!("name at most {MAX_KINDS} kinds"));
+            problem("kinds", words::kinds_at_most(MAX_KINDS));
         } else {
             let known = self.0.kinds.job_kinds();
             if let Some(k) = input.kinds.iter().find(|k| !known.contains(k)) {
-                problem("kinds", format!("there is no kind {k:?}"));
+                problem("kinds", words::no_such_kind(k));
             }
         }
         if let Some(secret) = &input.secret {
             if !(16..=200).contains(&secret.chars().count())
                 || !secret.chars().all(|c| c.is_ascii_graphic())
             {
-                problem(
-                    "secret",
-                    "a secret is 16 to 200 printable characters without spaces (leave it out and Headway makes one)".into(),
-                );
+                problem("secret", words::secret());
             }
         }
         if let Some(url) = &url {
@@ -475,22 +470,20 @@ fn may_manage(caller: &Caller, row: &WebhookRow) -> Result<(), AppError> {
 }
 
 /// The URL a webhook may have: `http://` or `https://` with a host, no user or password.
-pub fn check_url(text: &str) -> Result<url::Url, String> {
+pub fn check_url(text: &str) -> Result<url::Url, Words> {
     let text = text.trim();
     if text.is_empty() {
-        return Err("a webhook needs the URL to POST to".into());
+        return Err(words::needs_url());
     }
     if text.chars().count() > MAX_URL_CHARS {
-        return Err(format!("a URL is at most {MAX_URL_CHARS} characters"));
+        return Err(words::url_length(MAX_URL_CHARS));
     }
-    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    let url = url::Url::parse(text).map_err(|e| words::not_a_url(text, e))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("the URL must start with http:// or https:// and name a host".into());
+        return Err(words::url_scheme());
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "put credentials in the secret, not the URL (it is shown on the webhooks page)".into(),
-        );
+        return Err(words::url_credentials());
     }
     Ok(url)
 }
@@ -523,15 +516,15 @@ mod tests {
     #[test]
     fn a_url_is_an_http_address_with_a_host_and_no_credentials() {
         assert!(check_url("https://hooks.example.com/x?y=1").is_ok());
-        assert!(check_url("").unwrap_err().contains("needs"));
+        assert!(check_url("").unwrap_err().english.contains("needs"));
         assert!(check_url("ftp://example.com/")
             .unwrap_err()
-            .contains("http"));
-        assert!(check_url("not a url").unwrap_err().contains("not a URL"));
+            .english.contains("http"));
+        assert!(check_url("not a url").unwrap_err().english.contains("not a URL"));
         assert!(check_url("https://me:pw@example.com/")
             .unwrap_err()
-            .contains("secret"));
+            .english.contains("secret"));
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_CHARS));
-        assert!(check_url(&long).unwrap_err().contains("at most"));
+        assert!(check_url(&long).unwrap_err().english.contains("at most"));
     }
 }

@@ -200,7 +200,7 @@ pub async fn post(
     // never reaches it.
     if matches!(url.host(), Some(url::Host::Ipv4(_) | url::Host::Ipv6(_))) {
         if let Some(why) = super::address::refusal(&url, allow_private).await {
-            return failed(why);
+            return failed(why.into());
         }
     }
     let body = body(hook, delivery, site);

@@ -7,6 +7,12 @@
 use crate::Words;
 use std::fmt::Display;
 
+pub mod authority;
+pub mod files;
+pub mod kinds;
+pub mod webhooks;
+pub mod when;
+
 /// A parameter given no value that needs one.
 pub fn required() -> Words {
     Words::new("engine-required", "is required")
@@ -325,6 +331,19 @@ pub fn internal() -> Words {
     )
 }
 
+/// A request that got no answer from the server.
+pub fn unreachable() -> Words {
+    Words::new(
+        "engine-unreachable",
+        "the server could not be reached; check the connection and try again",
+    )
+}
+
+/// A priority that is none of the levels.
+pub fn priority_levels() -> Words {
+    Words::new("engine-priority-levels", crate::Priority::expected())
+}
+
 /// Every function here with sample values: what the app's catalog test renders.
 pub fn samples() -> Vec<Words> {
     let choices = ["csv".to_string(), "jsonl".to_string()];
@@ -370,5 +389,14 @@ pub fn samples() -> Vec<Words> {
         attempts_whole(),
         file_empty(),
         internal(),
+        priority_levels(),
+        unreachable(),
     ]
+    .into_iter()
+    .chain(authority::samples())
+    .chain(files::samples())
+    .chain(kinds::samples())
+    .chain(webhooks::samples())
+    .chain(when::samples())
+    .collect()
 }
