@@ -139,7 +139,10 @@ pub fn decide(who: &Caller, act: Act<'_>) -> Result<(), AppError> {
                 (true, Upload::Delete) => writes(who),
                 (true, _) => Ok(()),
                 // Another's upload is not even there for them.
-                (false, _) => Err(AppError::words(ErrorCode::NotFound, words::no_such_upload())),
+                (false, _) => Err(AppError::words(
+                    ErrorCode::NotFound,
+                    words::no_such_upload(),
+                )),
             }
         }
         Act::Schedule(owner) => {

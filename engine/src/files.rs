@@ -170,18 +170,14 @@ impl Files {
             Err(e) if e.kind() == ErrorKind::NotFound => {}
             Err(e) => return Err(self.explain(&located, e)),
         }
-        Ok(path_of(&folder)
-            .map_err(files::cannot_open)?
-            .join(name))
+        Ok(path_of(&folder).map_err(files::cannot_open)?.join(name))
     }
 
     /// The folder `relative` is relative to, opened, and the rest of it.
     fn place(&self, relative: &str, write: bool) -> Result<Located, Words> {
         let path = check_text(relative)?;
-        let root =
-            Dir::open_ambient_dir(&self.data_root, cap_std::ambient_authority()).map_err(|e| {
-                files::data_folder_unusable(self.data_root.display(), e)
-            })?;
+        let root = Dir::open_ambient_dir(&self.data_root, cap_std::ambient_authority())
+            .map_err(|e| files::data_folder_unusable(self.data_root.display(), e))?;
         let Scope::Own(name) = &self.scope else {
             return Ok(Located {
                 base: root,
@@ -194,8 +190,8 @@ impl Files {
             if write {
                 return Err(files::shared_read_only(SHARED));
             }
-            let shared = open_or_make(&root, Path::new(SHARED))
-                .map_err(files::shared_folder_unusable)?;
+            let shared =
+                open_or_make(&root, Path::new(SHARED)).map_err(files::shared_folder_unusable)?;
             return Ok(Located {
                 base: shared,
                 path: parts.as_path().to_path_buf(),
@@ -293,9 +289,7 @@ fn check_text(relative: &str) -> Result<&Path, Words> {
     let path = Path::new(relative);
     for component in path.components() {
         match component {
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(files::path_absolute())
-            }
+            Component::RootDir | Component::Prefix(_) => return Err(files::path_absolute()),
             Component::ParentDir => return Err(files::path_dot_dot()),
             Component::CurDir | Component::Normal(_) => {}
         }
@@ -365,7 +359,11 @@ mod tests {
     fn absolute_paths_and_dot_dot_are_refused_even_inside_the_root() {
         let d = Dirs::new();
         let inside = d.root.join("inside/file.txt");
-        let err = d.whole().open_file(inside.to_str().unwrap()).unwrap_err().english;
+        let err = d
+            .whole()
+            .open_file(inside.to_str().unwrap())
+            .unwrap_err()
+            .english;
         assert!(err.contains("absolute"), "{err}");
         for path in ["../outside/secret.txt", "inside/../inside/file.txt"] {
             let err = d.whole().open_file(path).unwrap_err().english;
@@ -383,7 +381,12 @@ mod tests {
             let err = d.whole().open_file(path).unwrap_err().english;
             assert!(err.contains("outside the data folder"), "{path}: {err}");
         }
-        assert!(d.whole().folder("escape").unwrap_err().english.contains("outside"));
+        assert!(d
+            .whole()
+            .folder("escape")
+            .unwrap_err()
+            .english
+            .contains("outside"));
         symlink("inside", d.root.join("alias")).unwrap();
         assert_eq!(d.read(&d.whole(), "alias/file.txt").unwrap(), "hello");
         // A link by absolute path is refused even when it points inside: where it leads
@@ -392,7 +395,8 @@ mod tests {
         assert!(d
             .whole()
             .open_file("absolute/file.txt")
-            .unwrap_err().english
+            .unwrap_err()
+            .english
             .contains("outside the data folder"));
     }
 
@@ -410,7 +414,10 @@ mod tests {
             d.whole().open_file("inside/pipe").unwrap_err().english,
             "is not a regular file (a pipe, a device or a socket)"
         );
-        assert_eq!(d.whole().open_file("inside").unwrap_err().english, "is not a file");
+        assert_eq!(
+            d.whole().open_file("inside").unwrap_err().english,
+            "is not a file"
+        );
     }
 
     #[test]
@@ -423,7 +430,8 @@ mod tests {
         assert!(d
             .whole()
             .open_file("  ")
-            .unwrap_err().english
+            .unwrap_err()
+            .english
             .contains("must not be empty"));
         symlink("gone", d.root.join("dangling")).unwrap();
         assert_eq!(
@@ -446,7 +454,10 @@ mod tests {
         assert_eq!(d.read(&ada, "shared/common.csv").unwrap(), "c,d\n");
         assert_eq!(d.read(&bob, "shared/common.csv").unwrap(), "c,d\n");
         // The data folder's other files, and other members', are out of reach.
-        assert_eq!(bob.open_file("mine.csv").unwrap_err().english, "does not exist");
+        assert_eq!(
+            bob.open_file("mine.csv").unwrap_err().english,
+            "does not exist"
+        );
         assert_eq!(
             ada.open_file("inside/file.txt").unwrap_err().english,
             "does not exist"
@@ -454,12 +465,14 @@ mod tests {
         symlink("../bob", d.root.join("users/ada/peek")).unwrap();
         assert!(ada
             .folder("peek")
-            .unwrap_err().english
+            .unwrap_err()
+            .english
             .contains("outside your folder"));
         // The shared folder is read-only to members; operators write it as the whole folder.
         assert!(ada
             .database("shared/out.db")
-            .unwrap_err().english
+            .unwrap_err()
+            .english
             .contains("may only read"));
         assert!(d.whole().database("shared/out.db").is_ok());
         assert_eq!(
@@ -479,29 +492,34 @@ mod tests {
         assert!(d
             .whole()
             .database("nowhere/new.db")
-            .unwrap_err().english
+            .unwrap_err()
+            .english
             .contains("does not exist"));
         assert!(d
             .whole()
             .database(".")
-            .unwrap_err().english
+            .unwrap_err()
+            .english
             .contains("must name a file"));
         assert!(d
             .whole()
             .database("inside")
-            .unwrap_err().english
+            .unwrap_err()
+            .english
             .contains("is a folder"));
         symlink(d.base.join("outside"), d.root.join("escape")).unwrap();
         assert!(d
             .whole()
             .database("escape/new.db")
-            .unwrap_err().english
+            .unwrap_err()
+            .english
             .contains("outside the data folder"));
         symlink(d.base.join("outside/new.db"), d.root.join("dangling.db")).unwrap();
         assert!(d
             .whole()
             .database("dangling.db")
-            .unwrap_err().english
+            .unwrap_err()
+            .english
             .contains("symbolic link"));
     }
 }

@@ -121,7 +121,10 @@ mod tests {
         partial.said.values.remove("hi");
         assert_eq!(zh().said(&partial.said), None);
         let e = AppError::invalid(vec![FieldError::words("steps", partial)]);
-        assert_eq!(localize(zh(), e).field("steps"), Some("must be from 1 to 9"));
+        assert_eq!(
+            localize(zh(), e).field("steps"),
+            Some("must be from 1 to 9")
+        );
         // English without words is kept as it is, whatever it reads like.
         let e = AppError::invalid(vec![FieldError::new("steps", "must be at least 1")]);
         assert_eq!(localize(zh(), e).field("steps"), Some("must be at least 1"));

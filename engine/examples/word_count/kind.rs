@@ -46,10 +46,7 @@ fn default_chunk_kib() -> u64 {
 
 /// The file must be a regular file the caller may read.
 fn text_file(file: &str, env: &KindEnv) -> garde::Result {
-    env.files
-        .open_file(file)
-        .map(drop)
-        .map_err(refuse)
+    env.files.open_file(file).map(drop).map_err(refuse)
 }
 
 /// Opens the file on the blocking pool (opening is blocking I/O).

@@ -14,9 +14,9 @@
 //! Reading is blocking IO, so both passes run on tokio's blocking pool; the second hands rows
 //! to the async side, which owns the database connection, through a small bounded channel.
 
+use super::refuse;
 use super::{Csv, JobContext, Kind, KindEnv, Retry, RunResult, UploadRef};
 use crate::files::Files;
-use super::refuse;
 use model::words::kinds;
 use model::{JobError, Level, LogLevel, Words};
 use schemars::JsonSchema;
@@ -110,12 +110,8 @@ fn csv_upload(
 ) -> impl FnOnce(&Option<UploadRef<Csv>>, &KindEnv) -> garde::Result + '_ {
     move |upload, env| {
         let upload = match (upload, file) {
-            (Some(_), Some(_)) => {
-                return Err(refuse(kinds::csv_both_sources()))
-            }
-            (None, None) => {
-                return Err(refuse(kinds::csv_no_source()))
-            }
+            (Some(_), Some(_)) => return Err(refuse(kinds::csv_both_sources())),
+            (None, None) => return Err(refuse(kinds::csv_no_source())),
             (None, Some(_)) => return Ok(()),
             (Some(upload), None) => upload,
         };
@@ -1145,16 +1141,21 @@ mod tests {
             "", "2people", "people-2", "pe ople", "\"x\"", "tâble", "a;DROP",
         ] {
             assert!(
-                check_table_name(bad).unwrap_err().english.contains("letter"),
+                check_table_name(bad)
+                    .unwrap_err()
+                    .english
+                    .contains("letter"),
                 "{bad}"
             );
         }
         assert!(check_table_name(&"x".repeat(64))
             .unwrap_err()
-            .english.contains("63"));
+            .english
+            .contains("63"));
         assert!(check_table_name("sqlite_stat1")
             .unwrap_err()
-            .english.contains("sqlite_"));
+            .english
+            .contains("sqlite_"));
     }
 
     #[tokio::test]

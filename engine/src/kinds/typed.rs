@@ -240,7 +240,10 @@ mod tests {
         // Plain words stay plain.
         let e = refused("probe", json!({"name": "nope"}));
         assert_eq!(e.fields[0].said, None);
-        assert_eq!(taken_apart("f", "a\u{0}{not json").message, "a\u{0}{not json");
+        assert_eq!(
+            taken_apart("f", "a\u{0}{not json").message,
+            "a\u{0}{not json"
+        );
     }
 
     #[test]

@@ -604,7 +604,10 @@ fn may_manage(caller: &Caller, owner: &UserId) -> Result<(), AppError> {
 /// The answer about a schedule the caller may not see: one that is not theirs, one that does not
 /// exist, or a string that is no schedule id.
 pub fn no_such_schedule() -> AppError {
-    AppError::words(ErrorCode::NotFound, model::words::authority::no_such_schedule())
+    AppError::words(
+        ErrorCode::NotFound,
+        model::words::authority::no_such_schedule(),
+    )
 }
 
 /// `at` (Unix ms) in RFC 3339, in the zone `tz`: `2026-11-25T02:00:00+01:00`.

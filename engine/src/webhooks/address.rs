@@ -6,10 +6,10 @@
 //! operator allows them (`--webhook-allow-private`), so that a user cannot point Headway at
 //! the machine it runs on or the network behind it.
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use model::words::webhooks as words;
 use model::Words;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Whether a delivery may go to `ip`, which is on the public internet. An IPv6 address that
 /// carries an IPv4 one ([`embedded_v4`]) is judged by the IPv4 rules on what it carries.

@@ -211,10 +211,11 @@ impl Webhooks {
             .await
             .map_err(read_failed)?;
         if waiting >= MAX_PENDING_TESTS {
-            return Err(
-                AppError::words(model::ErrorCode::TooManyRequests, words::tests_waiting(waiting))
-                    .retry_after(10),
-            );
+            return Err(AppError::words(
+                model::ErrorCode::TooManyRequests,
+                words::tests_waiting(waiting),
+            )
+            .retry_after(10));
         }
         let now = crate::now_ms();
         let delivery = NewDelivery {
@@ -519,11 +520,16 @@ mod tests {
         assert!(check_url("").unwrap_err().english.contains("needs"));
         assert!(check_url("ftp://example.com/")
             .unwrap_err()
-            .english.contains("http"));
-        assert!(check_url("not a url").unwrap_err().english.contains("not a URL"));
+            .english
+            .contains("http"));
+        assert!(check_url("not a url")
+            .unwrap_err()
+            .english
+            .contains("not a URL"));
         assert!(check_url("https://me:pw@example.com/")
             .unwrap_err()
-            .english.contains("secret"));
+            .english
+            .contains("secret"));
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_CHARS));
         assert!(check_url(&long).unwrap_err().english.contains("at most"));
     }

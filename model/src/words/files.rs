@@ -26,7 +26,10 @@ pub fn name_a_file() -> Words {
 }
 
 pub fn folder_missing() -> Words {
-    Words::new("engine-folder-missing", "is in a folder that does not exist")
+    Words::new(
+        "engine-folder-missing",
+        "is in a folder that does not exist",
+    )
 }
 
 pub fn inside_not_folder() -> Words {
@@ -49,8 +52,7 @@ pub fn database_folder() -> Words {
 
 /// What the system said when the path could not be opened, in its own words.
 pub fn cannot_open(reason: impl Display) -> Words {
-    Words::new("engine-cannot-open", format!("cannot be opened: {reason}"))
-        .with("reason", reason)
+    Words::new("engine-cannot-open", format!("cannot be opened: {reason}")).with("reason", reason)
 }
 
 /// What the system said when the file could not be read, in its own words.
@@ -152,7 +154,10 @@ pub fn samples() -> Vec<Words> {
         database_folder(),
         cannot_open("Too many open files (os error 24)"),
         cannot_read("Is a directory (os error 21)"),
-        data_folder_unusable("/srv/headway/files", "No such file or directory (os error 2)"),
+        data_folder_unusable(
+            "/srv/headway/files",
+            "No such file or directory (os error 2)",
+        ),
         shared_folder_unusable("Permission denied (os error 13)"),
         own_folder_unusable("Permission denied (os error 13)"),
         shared_read_only("shared"),

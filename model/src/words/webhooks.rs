@@ -5,7 +5,10 @@ use crate::Words;
 use std::fmt::Display;
 
 pub fn needs_url() -> Words {
-    Words::new("engine-webhook-needs-url", "a webhook needs the URL to POST to")
+    Words::new(
+        "engine-webhook-needs-url",
+        "a webhook needs the URL to POST to",
+    )
 }
 
 pub fn url_length(max: usize) -> Words {
@@ -55,9 +58,7 @@ pub fn no_such_host(host: impl Display, reason: impl Display) -> Words {
 pub fn private_address(ip: impl Display) -> Words {
     Words::new(
         "engine-webhook-private-address",
-        format!(
-            "{ip} is a loopback, private or link-local address, which webhooks may not reach"
-        ),
+        format!("{ip} is a loopback, private or link-local address, which webhooks may not reach"),
     )
     .with("ip", ip)
 }
@@ -81,8 +82,11 @@ pub fn kinds_at_most(max: usize) -> Words {
 
 pub fn no_such_kind(kind: &str) -> Words {
     let kind = format!("{kind:?}");
-    Words::new("engine-webhook-no-such-kind", format!("there is no kind {kind}"))
-        .with("kind", kind)
+    Words::new(
+        "engine-webhook-no-such-kind",
+        format!("there is no kind {kind}"),
+    )
+    .with("kind", kind)
 }
 
 pub fn secret() -> Words {

@@ -47,8 +47,9 @@ pub struct CreateJob {
 
 /// A priority as the API takes it: a level's name or number, refused on its field.
 pub fn priority(value: &serde_json::Value) -> Result<model::Priority, AppError> {
-    serde_json::from_value(value.clone())
-        .map_err(|_| AppError::invalid_words(engine::priorities::FIELD, model::words::priority_levels()))
+    serde_json::from_value(value.clone()).map_err(|_| {
+        AppError::invalid_words(engine::priorities::FIELD, model::words::priority_levels())
+    })
 }
 
 /// A job's parameters: an object, said as what it is not, so that a generated client takes any

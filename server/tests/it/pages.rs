@@ -365,7 +365,15 @@ fn visible_text(page: &str) -> String {
         }
     }
     text.push_str(rest);
-    for (entity, is) in [("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#x27;", "'"), ("&#39;", "'"), ("&nbsp;", " ")] {
+    for (entity, is) in [
+        ("&amp;", "&"),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&#x27;", "'"),
+        ("&#39;", "'"),
+        ("&nbsp;", " "),
+    ] {
         text = text.replace(entity, is);
     }
     text
@@ -400,7 +408,8 @@ fn after_element<'a>(rest: &'a str, name: &str) -> &'a str {
 /// word with digits, `_`, `-`, `.`, `/`, `:`, `@` or `=` (ids, names, paths, addresses, times).
 fn latin_words(text: &str) -> Vec<String> {
     text.split(|c: char| {
-        !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '=' | '\'' | '*'))
+        !(c.is_ascii_alphanumeric()
+            || matches!(c, '_' | '-' | '.' | '/' | ':' | '@' | '=' | '\'' | '*'))
     })
     .map(|w| w.trim_matches(|c: char| matches!(c, '.' | ':' | '\'' | '-')))
     .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_alphabetic()))
@@ -444,18 +453,46 @@ async fn every_page_in_chinese_has_no_english_word_but_names() {
                 .nth(30)
                 .map_or(0, |(i, _)| i);
             let around: String = text[start..].chars().take(80 + word.len()).collect();
-            found.push(format!("{path}: {word} in …{}…", around.split_whitespace().collect::<Vec<_>>().join(" ")));
+            found.push(format!(
+                "{path}: {word} in …{}…",
+                around.split_whitespace().collect::<Vec<_>>().join(" ")
+            ));
         }
     }
-    assert!(found.is_empty(), "English on Chinese pages:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "English on Chinese pages:\n{}",
+        found.join("\n")
+    );
 }
 
 /// Words that are names in every language: Headway's, the language's own in the language
 /// switch, the products, standards and units it names.
 const NAMES: &[&str] = &[
-    "Headway", "English", "JavaScript", "API", "CSV", "JSON", "Lines", "SQLite", "PostgreSQL",
-    "URL", "POST", "Slack", "Webhook", "UTC", "GMT", "KiB", "MiB", "GiB", "PID", "cron", "IANA",
-    "RFC", "UUID", "Authorization",
+    "Headway",
+    "English",
+    "JavaScript",
+    "API",
+    "CSV",
+    "JSON",
+    "Lines",
+    "SQLite",
+    "PostgreSQL",
+    "URL",
+    "POST",
+    "Slack",
+    "Webhook",
+    "UTC",
+    "GMT",
+    "KiB",
+    "MiB",
+    "GiB",
+    "PID",
+    "cron",
+    "IANA",
+    "RFC",
+    "UUID",
+    "Authorization",
     // Not a name: the demo's progress message ("step 10 of 100"), which its program writes in
     // English, and the first screen's line says after the bar's own words. A progress message
     // in words of the catalogs is yet to come.
