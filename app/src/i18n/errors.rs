@@ -113,7 +113,7 @@ mod tests {
             .collect();
         for (key, _) in crate::i18n::KEYS {
             if key.starts_with("engine-") {
-                assert!(said.contains(&key.to_string()), "no words say {key}");
+                assert!(said.contains(key), "no words say {key}");
             }
         }
         // A value the message needs that is missing: the English is kept.
