@@ -601,6 +601,23 @@ fn generate(catalogs: &[Catalog]) -> String {
     }
     s.push_str("];\n\n");
 
+    // Headway's words the browser says itself (a job's message and error, which the stream
+    // brings): the `engine-` messages of the browser's sections, sorted by key, with their
+    // id, place in the page's table and variables.
+    let mut said: Vec<(&str, usize, usize, &Vec<String>)> = browser
+        .iter()
+        .enumerate()
+        .map(|(pos, &id)| (&reference.messages[id], id, pos))
+        .filter(|(m, _, _)| m.key.starts_with("engine-"))
+        .map(|(m, id, pos)| (m.key.as_str(), id, pos, &m.vars))
+        .collect();
+    said.sort();
+    writeln!(s, "/// Headway's words the browser says: key, id, place in the page's table, variables; sorted by key.\n#[cfg(target_arch = \"wasm32\")]\npub(crate) static BROWSER_SAID: [(&str, u16, u16, &[&str]); {}] = [", said.len()).unwrap();
+    for (k, id, pos, vars) in &said {
+        writeln!(s, "    ({k:?}, {id}, {pos}, &{vars:?}),").unwrap();
+    }
+    s.push_str("];\n\n");
+
     // A method per message.
     s.push_str("impl Text {\n");
     for (id, m) in reference.messages.iter().enumerate() {

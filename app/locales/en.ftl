@@ -1110,3 +1110,41 @@ schedule-catch-up = Times missed while Headway was down
 schedule-catch-up-skip = skip them
 schedule-catch-up-one = start one job for them
 schedule-next-fires = Next fire times
+
+## [browser] Headway's words about a job as it runs and ends (model::words::jobs): a built-in
+## kind's message beside the bar, and the error of a job that Headway ended. The stream brings
+## them to the page as an id and values, which the browser says itself.
+
+engine-step-of = step { $step } of { $steps }
+engine-failed-on-purpose = attempt { $attempt } failed on purpose at step { $step } (fail_attempts = { $fail_attempts })
+engine-items-tally = { $succeeded } succeeded, { $failed } failed
+engine-items-cancelled-after = cancelled after { $done } of { $items } items: { $succeeded } succeeded, { $failed } failed
+engine-all-items-failed = all { $items } items failed
+engine-file-of = file { $n } of { $files }
+engine-files-hashed = { $files } files, { $size }
+engine-files-hashed-skipped = { $files } files, { $size }, { $skipped } skipped
+engine-checking-the-file = checking the file
+engine-rows-imported = { $imported ->
+        [1] 1 row
+       *[other] { $imported } rows
+    } imported, { $skipped } skipped
+engine-counting-jobs = counting the jobs to export
+engine-writing-file = writing { $file }
+engine-jobs-exported = { $n } jobs exported
+engine-server-stopped = the server stopped while this job was running
+engine-attempt-lost = the process running this attempt stopped (a crash, or it was taken for dead)
+engine-timed-out = the job ran longer than its { $limit } ms timeout
+engine-aborted = the job did not stop within { $grace } ms and was aborted
+engine-exited = the program exited with status { $status }
+engine-worker-disabled = its worker "{ $name }" was disabled by an operator
+engine-worker-revoked = its worker "{ $name }" was removed: its worker token was revoked
+engine-worker-gone = its worker "{ $name }" stopped polling (no poll within its { $lease } lease)
+engine-too-few-items = { $ok } of { $n } items succeeded, fewer than { $percent } %
+engine-run-stopped-by = step "{ $step }" { $how ->
+        [cancelled] was cancelled
+       *[failed] failed
+    }, so the run stopped starting steps
+engine-run-step-ended = step "{ $step }" { $status }
+engine-run-step-ended-with = step "{ $step }" { $status }: { $error }
+engine-steps-ended = { $ended } of { $steps } steps ended
+engine-items-done = { $succeeded } of { $items } done, { $failed } failed

@@ -1028,3 +1028,44 @@ schedule-catch-up = Headway 停机期间错过的时间
 schedule-catch-up-skip = 跳过
 schedule-catch-up-one = 为它们启动一个任务
 schedule-next-fires = 接下来的触发时间
+
+engine-step-of = 第 { $step } 步，共 { $steps } 步
+engine-failed-on-purpose = 第 { $attempt } 次尝试按要求在第 { $step } 步失败（失败的尝试次数为 { $fail_attempts }）
+engine-items-tally = { $succeeded } 项成功，{ $failed } 项失败
+engine-items-cancelled-after = 完成 { $items } 项中的 { $done } 项后被取消：{ $succeeded } 项成功，{ $failed } 项失败
+engine-all-items-failed = 全部 { $items } 项均失败
+engine-file-of = 第 { $n } 个文件，共 { $files } 个
+engine-files-hashed = { $files } 个文件，{ $size }
+engine-files-hashed-skipped = { $files } 个文件，{ $size }，跳过 { $skipped } 个
+engine-checking-the-file = 正在检查文件
+engine-rows-imported = 已导入 { $imported } 行，跳过 { $skipped } 行
+engine-counting-jobs = 正在统计要导出的任务
+engine-writing-file = 正在写入 { $file }
+engine-jobs-exported = 已导出 { $n } 个任务
+engine-server-stopped = 此任务运行时服务器停止了
+engine-attempt-lost = 运行这次尝试的进程停止了（崩溃，或被判定为已失联）
+engine-timed-out = 任务运行超过了 { $limit } 毫秒的时限
+engine-aborted = 任务未在 { $grace } 毫秒内停止，已被强制终止
+engine-exited = 程序退出，退出状态为 { $status }
+engine-worker-disabled = 它的工作进程“{ $name }”已被运维人员停用
+engine-worker-revoked = 它的工作进程“{ $name }”已被移除：其工作进程令牌已被吊销
+engine-worker-gone = 它的工作进程“{ $name }”停止了轮询（在 { $lease } 的租期内没有轮询）
+engine-too-few-items = { $n } 项中有 { $ok } 项成功，少于 { $percent } %
+engine-run-stopped-by = 步骤“{ $step }”{ $how ->
+        [cancelled] 已被取消
+       *[failed] 失败了
+    }，因此运行不再启动其他步骤
+engine-run-step-ended = 步骤“{ $step }”{ $status ->
+        [failed] 失败
+        [cancelled] 已取消
+        [interrupted] 被中断
+       *[other] 未成功
+    }
+engine-run-step-ended-with = 步骤“{ $step }”{ $status ->
+        [failed] 失败
+        [cancelled] 已取消
+        [interrupted] 被中断
+       *[other] 未成功
+    }：{ $error }
+engine-steps-ended = { $steps } 个步骤中已结束 { $ended } 个
+engine-items-done = { $items } 项中完成 { $succeeded } 项，失败 { $failed } 项

@@ -173,10 +173,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) 
             (
                 JobStatus::Failed,
                 Level::Danger,
-                Some(JobError {
-                    code: code.to_string(),
-                    message,
-                }),
+                Some(JobError::new(code.to_string(), message)),
                 rng.below(100) as f64 / 100.0,
             )
         }
@@ -189,10 +186,10 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) 
         _ => (
             JobStatus::Interrupted,
             Level::Success,
-            Some(JobError {
-                code: "interrupted".to_string(),
-                message: "the server stopped while this job was running".to_string(),
-            }),
+            Some(JobError::new(
+                "interrupted",
+                "the server stopped while this job was running",
+            )),
             rng.below(100) as f64 / 100.0,
         ),
     };
@@ -218,6 +215,7 @@ fn row(rng: &mut Rng, created_at: i64, event_id: i64, previous: Option<&JobId>) 
             message,
             level,
             at: Some(finished_at),
+            said: None,
         },
         error,
         created_at,

@@ -125,8 +125,16 @@ impl JobContext {
         self.sample(false).await;
     }
 
+    /// Sets the message beside the bar: the kind's own text.
     pub async fn set_message(&mut self, message: impl Into<String>) {
-        self.progress.message = message.into();
+        self.progress.set_text(message.into());
+        self.sample(false).await;
+    }
+
+    /// Sets the message beside the bar in Headway's words ([`model::words`]), which a page says
+    /// in its reader's language.
+    pub async fn say(&mut self, words: model::Words) {
+        self.progress.say(words);
         self.sample(false).await;
     }
 
@@ -196,11 +204,13 @@ impl JobContext {
     /// Opens the file (an upload, or an output of a job) the job's parameters name (validation
     /// checked that its owner may use it, and its type).
     pub async fn open_upload<T>(&self, upload: &UploadRef<T>) -> Result<tokio::fs::File, JobError> {
-        let gone = |why: &dyn std::fmt::Display| JobError {
-            code: "upload_gone".into(),
-            message: format!(
+        let gone = |why: &dyn std::fmt::Display| {
+            JobError::new(
+                "upload_gone",
+                format!(
                 "the file {upload} cannot be read ({why}); it may have expired: upload it again"
             ),
+            )
         };
         let id = upload.id().ok_or_else(|| gone(&"it names no file"))?;
         tokio::fs::File::open(self.blobs.file(id))
@@ -223,10 +233,10 @@ impl JobContext {
         content_type: &str,
     ) -> Result<OutputFile, JobError> {
         if let Some(problem) = model::files::output_name_problem(name) {
-            return Err(JobError {
-                code: "bad_output".into(),
-                message: format!("the output name {name:?} {problem}"),
-            });
+            return Err(JobError::new(
+                "bad_output",
+                format!("the output name {name:?} {problem}"),
+            ));
         }
         OutputFile::start(
             &self.blobs,
@@ -242,26 +252,23 @@ impl JobContext {
     /// at most [`model::json::MAX_DEPTH`] levels deep) shown on its page and in `GET /api/v1/jobs/{id}`. Setting it again replaces it.
     pub async fn set_result(&mut self, result: serde_json::Value) -> Result<(), JobError> {
         if !result.is_object() {
-            return Err(JobError {
-                code: "bad_result".into(),
-                message: "a job's result must be a JSON object".into(),
-            });
+            return Err(JobError::new(
+                "bad_result",
+                "a job's result must be a JSON object",
+            ));
         }
         if let Some(why) = model::json::too_deep(&result, "a job's result") {
-            return Err(JobError {
-                code: "bad_result".into(),
-                message: why,
-            });
+            return Err(JobError::new("bad_result", why));
         }
         let size = result.to_string().len();
         if size > MAX_RESULT_BYTES {
-            return Err(JobError {
-                code: "bad_result".into(),
-                message: format!(
+            return Err(JobError::new(
+                "bad_result",
+                format!(
                     "a job's result may be {MAX_RESULT_BYTES} bytes of JSON at most, not {size}; \
                      write larger results as an output"
                 ),
-            });
+            ));
         }
         self.flush().await;
         self.committer
@@ -272,9 +279,11 @@ impl JobContext {
                 self.fence.clone(),
             )
             .await
-            .map_err(|e| JobError {
-                code: "store_failed".into(),
-                message: format!("the result could not be saved: {e}"),
+            .map_err(|e| {
+                JobError::new(
+                    "store_failed",
+                    format!("the result could not be saved: {e}"),
+                )
             })?;
         Ok(())
     }
@@ -292,9 +301,11 @@ impl JobContext {
             .store()
             .log_lines(&self.job_id, after, limit)
             .await
-            .map_err(|e| JobError {
-                code: "store_failed".into(),
-                message: format!("the job's log could not be read: {e}"),
+            .map_err(|e| {
+                JobError::new(
+                    "store_failed",
+                    format!("the job's log could not be read: {e}"),
+                )
             })
     }
 
@@ -304,9 +315,8 @@ impl JobContext {
         &self,
         filter: &crate::store::JobFilter,
     ) -> Result<Vec<model::Job>, JobError> {
-        let failed = |e: crate::store::StoreError| JobError {
-            code: "store_failed".into(),
-            message: format!("the jobs could not be read: {e}"),
+        let failed = |e: crate::store::StoreError| {
+            JobError::new("store_failed", format!("the jobs could not be read: {e}"))
         };
         let store = self.committer.store();
         // No account (an open server's user, the operator token): their own jobs.
@@ -401,10 +411,10 @@ impl JobContext {
 pub const MAX_RESULT_BYTES: usize = 16 * 1024;
 
 fn output_failed(e: std::io::Error) -> JobError {
-    JobError {
-        code: "output_failed".into(),
-        message: format!("an output file could not be written: {e}"),
-    }
+    JobError::new(
+        "output_failed",
+        format!("an output file could not be written: {e}"),
+    )
 }
 
 /// An output being written ([`JobContext::create_output`]).
@@ -590,10 +600,7 @@ pub struct NotKept {
 
 impl From<NotKept> for JobError {
     fn from(n: NotKept) -> JobError {
-        JobError {
-            code: n.code.into(),
-            message: n.error.message,
-        }
+        JobError::new(n.code, n.error.message)
     }
 }
 

@@ -282,19 +282,13 @@ impl Membership {
             .as_ref()
             .is_some_and(|w| WorkerState::parse(&w.state) == Some(WorkerState::Disabled))
         {
-            "was disabled by an operator".to_string()
+            model::words::jobs::worker_disabled(&name)
         } else if self.revoked(&token_id).await {
-            "was removed: its worker token was revoked".to_string()
+            model::words::jobs::worker_revoked(&name)
         } else {
-            format!(
-                "stopped polling (no poll within its {} lease)",
-                lease_text(self.lease)
-            )
+            model::words::jobs::worker_gone(&name, &lease_text(self.lease))
         };
-        Some(JobError {
-            code: "interrupted".into(),
-            message: format!("its worker {name:?} {why}"),
-        })
+        Some(JobError::words("interrupted", why))
     }
 
     /// Whether the worker token `id` was revoked.
@@ -396,11 +390,7 @@ impl Membership {
 
 /// The error of an attempt lost with the process that ran it.
 fn lost_attempt() -> JobError {
-    JobError {
-        code: "interrupted".into(),
-        message: "the process running this attempt stopped (a crash, or it was taken for dead)"
-            .into(),
-    }
+    JobError::words("interrupted", model::words::jobs::attempt_lost())
 }
 
 /// A lease as its message says it: "30 s", or "500 ms" for one of a fraction of a second.

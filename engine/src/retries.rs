@@ -116,10 +116,7 @@ mod tests {
     #[test]
     fn the_last_attempt_and_a_final_error_are_not_tried_again() {
         let kinds = Registry::builtin();
-        let timeout = JobError {
-            code: "timeout".into(),
-            message: String::new(),
-        };
+        let timeout = JobError::new("timeout", String::new());
         let tries = |attempt, max_attempts| Tries {
             kind: "demo",
             attempt,
@@ -128,10 +125,7 @@ mod tests {
         let wait = next_attempt(&kinds, &tries(1, 3), &timeout).unwrap();
         assert!(wait > 0);
         assert_eq!(next_attempt(&kinds, &tries(3, 3), &timeout), None);
-        let bad = JobError {
-            code: "bad_params".into(),
-            message: String::new(),
-        };
+        let bad = JobError::new("bad_params", String::new());
         assert_eq!(next_attempt(&kinds, &tries(1, 3), &bad), None);
     }
 }

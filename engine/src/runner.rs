@@ -419,13 +419,10 @@ impl Runner {
         let result = match timeout {
             Some(limit) => match tokio::time::timeout(limit, work).await {
                 Ok(r) => r,
-                Err(_) => Ok(Err(JobError {
-                    code: "timeout".into(),
-                    message: format!(
-                        "the job ran longer than its {} ms timeout",
-                        limit.as_millis()
-                    ),
-                })),
+                Err(_) => Ok(Err(JobError::words(
+                    "timeout",
+                    model::words::jobs::timed_out(limit.as_millis()),
+                ))),
             },
             None => work.await,
         };
@@ -594,13 +591,10 @@ impl Runner {
             }
             // Still holding its slot after the grace period: abort it.
             if runner.finished(&id, true) {
-                let error = JobError {
-                    code: "cancel_timeout".into(),
-                    message: format!(
-                        "the job did not stop within {} ms and was aborted",
-                        runner.config.grace.as_millis()
-                    ),
-                };
+                let error = JobError::words(
+                    "cancel_timeout",
+                    model::words::jobs::aborted(runner.config.grace.as_millis()),
+                );
                 let fence = Some(fence.clone());
                 if let Err(e) = runner.committer.transition(&owner, &id, JobStatus::Cancelled, Some(error), fence).await {
                     tracing::error!(job = %id, error = %Chain(&e), "cannot record an aborted job as cancelled");
@@ -673,10 +667,7 @@ struct Ended<'a> {
 
 /// The error recorded on a job the server stopped without finishing it.
 pub fn interrupted() -> JobError {
-    JobError {
-        code: "interrupted".into(),
-        message: "the server stopped while this job was running".into(),
-    }
+    JobError::words("interrupted", model::words::jobs::server_stopped())
 }
 
 /// The error recorded on a job whose kind panicked, with the panic's message.
@@ -686,10 +677,7 @@ fn panicked(payload: Box<dyn std::any::Any + Send>) -> JobError {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "the job panicked".to_string());
-    JobError {
-        code: "panic".into(),
-        message,
-    }
+    JobError::new("panic", message)
 }
 
 #[cfg(test)]

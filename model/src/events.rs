@@ -40,6 +40,9 @@ pub struct ProgressEvent {
     /// When the job reported this sample (Unix ms).
     #[serde(default)]
     pub at: Option<i64>,
+    /// The message in Headway's words ([`Progress::said`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said: Option<crate::Said>,
 }
 
 impl ProgressEvent {
@@ -52,6 +55,7 @@ impl ProgressEvent {
             message: p.message.clone(),
             level: p.level,
             at: p.at,
+            said: p.said.clone(),
         }
     }
 
@@ -63,6 +67,7 @@ impl ProgressEvent {
             message: self.message.clone(),
             level: self.level,
             at: self.at,
+            said: self.said.clone(),
         }
     }
 }

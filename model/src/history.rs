@@ -137,6 +137,9 @@ pub struct FailureGroup {
     pub last_at: i64,
     pub last_job: crate::JobId,
     pub last_message: Option<String>,
+    /// That message in Headway's words, when Headway wrote it ([`crate::JobError::said`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_said: Option<crate::Said>,
 }
 
 /// Jobs that finished in one minute, and how long they ran.

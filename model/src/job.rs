@@ -1,6 +1,7 @@
 //! A job as every client sees it: its status and the moves allowed between statuses, its
 //! progress, its error and its log lines.
 
+use crate::error::{Said, Words};
 use crate::files::Output;
 use crate::ids::{JobId, ScheduleId};
 use serde::{Deserialize, Serialize};
@@ -116,6 +117,11 @@ pub struct Progress {
     /// When the job reported this sample (Unix ms); `None` before its first sample.
     #[serde(default)]
     pub at: Option<i64>,
+    /// The message in the words of Headway's catalogs, when Headway wrote it (a built-in
+    /// kind's "step 3 of 10"), for a page to say in its reader's language; `None` for a
+    /// program's own message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said: Option<Said>,
 }
 
 impl Progress {
@@ -132,6 +138,18 @@ impl Progress {
             None => None,
         }
     }
+
+    /// Sets the message: Headway's words, said in English and by their id and values.
+    pub fn say(&mut self, words: Words) {
+        self.message = words.english;
+        self.said = Some(words.said);
+    }
+
+    /// Sets the message to a program's own text, which has no words.
+    pub fn set_text(&mut self, message: String) {
+        self.message = message;
+        self.said = None;
+    }
 }
 
 /// Why a job failed: a stable machine-readable code and a sentence for people.
@@ -140,6 +158,30 @@ impl Progress {
 pub struct JobError {
     pub code: String,
     pub message: String,
+    /// The message in the words of Headway's catalogs, when Headway wrote it ("the program
+    /// exited with status 7"); `None` for a program's or a kind's own message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said: Option<Said>,
+}
+
+impl JobError {
+    /// A failure `code` with a message of the job's own (a program's, a kind's).
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> JobError {
+        JobError {
+            code: code.into(),
+            message: message.into(),
+            said: None,
+        }
+    }
+
+    /// A failure `code` said in Headway's words.
+    pub fn words(code: impl Into<String>, words: Words) -> JobError {
+        JobError {
+            code: code.into(),
+            message: words.english,
+            said: Some(words.said),
+        }
+    }
 }
 
 /// A job as every client sees it. Times are Unix milliseconds (UTC).

@@ -154,3 +154,16 @@ mod tests {
         }
     }
 }
+
+/// `n` with a comma between thousands (8,412), as Headway's English writes a count.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -19,7 +19,7 @@ pub fn FailureGroups(groups: Vec<FailureGroup>, now: i64) -> impl IntoView {
                 {groups.into_iter().map(|g| {
                     let href = format!("/?{}", jobs_of(&g).to_query_string());
                     let code = g.error_code.clone().unwrap_or_else(|| t.failures_no_code().into());
-                    let said = g.last_message.clone().unwrap_or_default();
+                    let said = t.said_or(g.last_said.as_ref(), g.last_message.as_deref().unwrap_or_default());
                     view! {
                         <li data-kind=g.kind.clone() data-code=g.error_code.clone()>
                             <a href=href title=said>
@@ -63,6 +63,7 @@ mod tests {
             last_at: 0,
             last_job: named("j"),
             last_message: None,
+            last_said: None,
         };
         assert_eq!(
             jobs_of(&g).to_query_string(),

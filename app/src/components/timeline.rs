@@ -78,7 +78,7 @@ pub fn attempt_lines(t: Text, zone: &Zone, j: &Job) -> Vec<(u32, String, Option<
             let error = a
                 .error
                 .as_ref()
-                .map(|e| t.job_error(e.code.as_str(), e.message.as_str()));
+                .map(|e| t.job_error(e.code.as_str(), t.said_or(e.said.as_ref(), &e.message)));
             (a.n, t.attempt_line(a.n, span), error)
         })
         .collect();

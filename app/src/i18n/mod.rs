@@ -166,6 +166,22 @@ impl Text {
         Some(self.raw(KEYS[i].1, NOT_IN_BROWSER))
     }
 
+    /// Headway's own words `said` in this language, in the browser: those of the catalogs'
+    /// browser sections (a job's message and error); `None` for others, which the page shows
+    /// in English.
+    #[cfg(target_arch = "wasm32")]
+    pub fn said(self, said: &crate::model::Said) -> Option<String> {
+        let i = BROWSER_SAID
+            .binary_search_by(|(k, ..)| (*k).cmp(said.id.as_str()))
+            .ok()?;
+        let (_, id, pos, vars) = BROWSER_SAID[i];
+        let args = vars
+            .iter()
+            .map(|v| said.values.get(*v).map(|value| Arg::from(value.as_str())))
+            .collect::<Option<Vec<Arg>>>()?;
+        Some(render::render(self.raw(id, pos), &args, self.lang.meta()))
+    }
+
     /// Headway's own words `said` in this language: their message with their values; `None`
     /// for a message the catalogs do not have, or a value it needs that is missing.
     #[cfg(not(target_arch = "wasm32"))]
@@ -183,6 +199,13 @@ impl Text {
             &args,
             self.lang.meta(),
         ))
+    }
+
+    /// What a job says, a message or an error: Headway's words (`said`) in this language;
+    /// else `text` as its program wrote it.
+    pub fn said_or(self, said: Option<&crate::model::Said>, text: &str) -> String {
+        said.and_then(|s| self.said(s))
+            .unwrap_or_else(|| text.to_string())
     }
 
     /// A whole number as the language writes it: `1,234,567`.

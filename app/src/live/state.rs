@@ -279,7 +279,7 @@ impl LiveState {
                     // A step of a run (or a child of a job) ends without a toast of its own:
                     // its run's end says it, once.
                     if was_active && job.status.is_terminal() && job.parent.is_none() {
-                        let error = job.error.as_ref().map(|e| e.message.clone());
+                        let error = job.error.as_ref().map(said_error);
                         let title = self.title_of(&job);
                         let warned = job.succeeded_with_warnings();
                         let ended = (job.status, warned);
@@ -410,7 +410,7 @@ impl LiveState {
                         )
                     });
                     if event_id < id && active && alone && d.status.is_terminal() {
-                        let error = d.error.as_ref().map(|e| e.message.clone());
+                        let error = d.error.as_ref().map(said_error);
                         // Its last word, a warning, came before its end.
                         let warned = d.status == JobStatus::Succeeded
                             && level == crate::model::Level::Warning;
@@ -527,6 +527,11 @@ impl LiveState {
 pub const MAX_TOASTS: usize = 4;
 
 /// The tab title: `(42%) 3 running · Headway`.
+/// A finished job's error as its toast says it: Headway's words in the page's language.
+fn said_error(e: &crate::model::JobError) -> String {
+    crate::i18n::t().said_or(e.said.as_ref(), &e.message)
+}
+
 pub fn title(t: crate::i18n::Text, base: &str, overall: Option<(u32, usize)>) -> String {
     match overall {
         Some((pct, n)) => t.tab_title_running(pct, n, base),

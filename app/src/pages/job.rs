@@ -165,10 +165,13 @@ fn JobView(data: JobPageData) -> impl IntoView {
         .timeout_ms
         .map(|ms| view! { <dt>{t.job_time_limit()}</dt><dd>{format::span(t, ms as i64)}</dd> });
     let error = job.error.clone().map(|e| {
+        // A program's own words are shown as written; Headway's, in the reader's language.
+        let translate = e.said.is_none().then_some("no");
+        let message = t.said_or(e.said.as_ref(), &e.message);
         view! {
             <section class="job-failure" aria-labelledby="error-title">
                 <h2 id="error-title">{t.job_error_title()}</h2>
-                <p><code>{e.code}</code> ": " <span class="failure-message">{e.message}</span></p>
+                <p><code>{e.code}</code> ": " <span class="failure-message" translate=translate>{message}</span></p>
             </section>
         }
     });

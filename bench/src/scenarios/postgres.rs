@@ -321,6 +321,7 @@ async fn store_baseline(cluster: &Cluster, c: u64, jobs: u64) -> Res<f64> {
                         message: message.to_string(),
                         level: Level::Success,
                         at: Some(engine::now_ms()),
+                        said: None,
                     },
                     fence: fence.clone(),
                     answer: Answer::none(),

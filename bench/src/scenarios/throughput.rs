@@ -648,6 +648,7 @@ async fn store_baseline(plan: &Plan, c: u64, jobs: u64, round: u64) -> Res<f64> 
                         message: message.to_string(),
                         level: Level::Success,
                         at: Some(engine::now_ms()),
+                        said: None,
                     },
                     fence: None,
                     answer: Answer::none(),

@@ -73,10 +73,9 @@ impl Kind for WordCount {
 
     async fn run(p: WordCountParams, ctx: &mut JobContext) -> RunResult {
         // Checked again: the file may have changed since the job was validated.
-        let mut file = open(ctx.files(), &p.file).await.map_err(|m| JobError {
-            code: "bad_path".into(),
-            message: format!("file {:?} {m}", p.file),
-        })?;
+        let mut file = open(ctx.files(), &p.file)
+            .await
+            .map_err(|m| JobError::new("bad_path", format!("file {:?} {m}", p.file)))?;
         let size = file.metadata().map_err(io_error)?.len();
         ctx.set_total(Some(size), "bytes").await;
         let mut done: Progress = ctx
@@ -99,10 +98,7 @@ impl Kind for WordCount {
             let from = done.offset;
             let (bytes, back) = tokio::task::spawn_blocking(move || read_chunk(file, from, chunk))
                 .await
-                .map_err(|e| JobError {
-                    code: "crashed".into(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| JobError::new("crashed", e.to_string()))?;
             file = back;
             let bytes = bytes.map_err(io_error)?;
             if bytes.is_empty() {
@@ -158,8 +154,5 @@ fn read_chunk(mut file: File, from: u64, len: usize) -> (std::io::Result<Vec<u8>
 }
 
 fn io_error(e: std::io::Error) -> JobError {
-    JobError {
-        code: "read_failed".into(),
-        message: format!("cannot read the file: {e}"),
-    }
+    JobError::new("read_failed", format!("cannot read the file: {e}"))
 }

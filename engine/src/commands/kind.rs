@@ -58,10 +58,10 @@ impl ErasedKind for CommandKind {
         match &self.programs {
             Some(programs) => Box::pin(super::run::run(command, Arc::clone(programs), params, ctx)),
             None => Box::pin(async {
-                Err(model::JobError {
-                    code: "runs_on_workers".into(),
-                    message: "this kind runs on workers on other machines, not on a server".into(),
-                })
+                Err(model::JobError::new(
+                    "runs_on_workers",
+                    "this kind runs on workers on other machines, not on a server",
+                ))
             }),
         }
     }

@@ -21,10 +21,7 @@ use std::sync::Arc;
 const KEPT: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
 
 fn failed(code: &str, message: String) -> JobError {
-    JobError {
-        code: code.into(),
-        message,
-    }
+    JobError::new(code, message)
 }
 
 /// The least silence of a program's pipes, once it has ended, that lets them go unread.
@@ -184,10 +181,7 @@ pub async fn run_on<S: Sink>(
                 None => Ok(()),
             };
         }
-        return Err(failed(
-            &format!("exit_{code}"),
-            state.tail.exit_message(code),
-        ));
+        return Err(state.tail.exit_error(code));
     }
     let signal = status.signal().unwrap_or(0);
     Err(failed(

@@ -151,10 +151,7 @@ impl Sink for JobContext {
         name: &str,
         content_type: &str,
     ) -> Result<(), JobError> {
-        let failed = |message: String| JobError {
-            code: "output_failed".into(),
-            message,
-        };
+        let failed = |message: String| JobError::new("output_failed", message);
         let mut from = tokio::fs::File::open(path)
             .await
             .map_err(|e| failed(format!("cannot be read: {e}")))?;

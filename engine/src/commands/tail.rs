@@ -26,18 +26,28 @@ impl StderrTail {
     /// most [`TAIL_CHARS`] characters, cut at the start and marked `…`), or its status when it
     /// wrote nothing there.
     pub fn exit_message(&self, code: i32) -> String {
+        self.exit_error(code).message
+    }
+
+    /// The error of a program that exited with `code` (`exit_7`): its last stderr lines as
+    /// [`StderrTail::exit_message`] says, or Headway's words for its status.
+    pub fn exit_error(&self, code: i32) -> model::JobError {
         if self.0.is_empty() {
-            return format!("the program exited with status {code}");
+            return model::JobError::words(
+                format!("exit_{code}"),
+                model::words::jobs::exited(code),
+            );
         }
         let joined = self.0.iter().cloned().collect::<Vec<_>>().join("\n");
         let count = joined.chars().count();
-        match count > TAIL_CHARS {
+        let message = match count > TAIL_CHARS {
             true => format!(
                 "…{}",
                 joined.chars().skip(count - TAIL_CHARS).collect::<String>()
             ),
             false => joined,
-        }
+        };
+        model::JobError::new(format!("exit_{code}"), message)
     }
 }
 

@@ -334,9 +334,8 @@ impl Jobs {
         owner: &UserId,
         job: &Job,
     ) -> Result<serde_json::Value, JobError> {
-        let refused = |message: String| JobError {
-            code: model::workflows::run::STEP_PARAMS.to_string(),
-            message,
+        let refused = |message: String| {
+            JobError::new(model::workflows::run::STEP_PARAMS.to_string(), message)
         };
         // The files it may open are its owner's as their role is now, read from their account
         // only for a kind that opens files (as the runner does): a step of one that never

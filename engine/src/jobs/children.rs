@@ -35,10 +35,10 @@ impl StartsChildren for Starts {
         Box::pin(async move {
             match self.0.upgrade() {
                 Some(inner) => Jobs { inner }.admit_rendered(owner, job).await,
-                None => Err(JobError {
-                    code: "shutting_down".into(),
-                    message: "the server is shutting down".into(),
-                }),
+                None => Err(JobError::new(
+                    "shutting_down",
+                    "the server is shutting down",
+                )),
             }
         })
     }

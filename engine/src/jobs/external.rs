@@ -317,10 +317,10 @@ impl Jobs {
         let expired = self.inner.store.expired_leases(now, 500).await?;
         let mut ended = 0;
         for (owner, id) in expired {
-            let lost = JobError {
-                code: "lost".into(),
-                message: "its program stopped reporting: no report came within its lease".into(),
-            };
+            let lost = JobError::new(
+                "lost",
+                "its program stopped reporting: no report came within its lease",
+            );
             if let Some(job) = self.inner.committer.expire(&owner, &id, now, lost).await? {
                 tracing::warn!(job = %job.id, status = %job.status, "an external job's program stopped reporting");
                 ended += 1;
@@ -352,10 +352,10 @@ pub async fn token_job(store: &Store, token: &str) -> Result<Option<(JobId, User
 /// How a report's end ends its job: a failure without an error gets one.
 pub(crate) fn reported_end(end: model::external::ReportEnd) -> (JobStatus, Option<JobError>) {
     let error = match end.status {
-        JobStatus::Failed => Some(end.error.unwrap_or_else(|| JobError {
-            code: "failed".into(),
-            message: "the program reported a failure".into(),
-        })),
+        JobStatus::Failed => Some(
+            end.error
+                .unwrap_or_else(|| JobError::new("failed", "the program reported a failure")),
+        ),
         _ => None,
     };
     (end.status, error)
@@ -513,15 +513,23 @@ pub fn check_report(report: &Report) -> Result<(), AppError> {
                 || error.code.len() > 64
                 || not_plain(&error.code)
                 || error.message.chars().count() > MAX_MESSAGE
+                || error.said.as_ref().is_some_and(|s| !said_fits(s))
             {
                 return Err(AppError::invalid_field(
                     "end",
-                    format!("an error has a code of 1 to 64 characters without control characters, and a message of at most {MAX_MESSAGE}"),
+                    format!("an error has a code of 1 to 64 characters without control characters, a message of at most {MAX_MESSAGE}, and words (said) of Headway's catalogs (an engine- id) in as many characters of JSON"),
                 ));
             }
         }
     }
     Ok(())
+}
+
+/// Whether an error's words, from a worker or `headway run`, name a message of Headway's
+/// (`engine-…`) and take no more room than a message may.
+fn said_fits(said: &model::Said) -> bool {
+    said.id.starts_with("engine-")
+        && serde_json::to_string(said).is_ok_and(|json| json.chars().count() <= MAX_MESSAGE)
 }
 
 /// Whether `text` holds a control character or a direction mark, which a unit or an error
@@ -548,6 +556,7 @@ pub(crate) fn merged_progress(now: &Progress, report: &Report) -> Option<Progres
             .unwrap_or_else(|| now.message.clone()),
         level: report.level.unwrap_or(now.level),
         at: Some(now_ms()),
+        said: None,
     })
 }
 

@@ -59,10 +59,7 @@ async fn finish(engine: &Engine, owner: &str, id: &JobId, status: JobStatus) {
         .await
         .unwrap()
         .unwrap();
-    let error = (status == JobStatus::Failed).then(|| JobError {
-        code: "boom".into(),
-        message: "disk quota exceeded".into(),
-    });
+    let error = (status == JobStatus::Failed).then(|| JobError::new("boom", "disk quota exceeded"));
     w.transition(owner, id, status, error, None)
         .await
         .unwrap()

@@ -151,8 +151,8 @@ struct Tally {
 }
 
 impl Tally {
-    fn summary(&self) -> String {
-        format!("{} succeeded, {} failed", self.succeeded, self.failed)
+    fn summary(&self) -> model::Words {
+        model::words::jobs::items_tally(self.succeeded, self.failed)
     }
 }
 
@@ -176,17 +176,19 @@ where
         let finished = tokio::select! {
             biased;
             _ = ctx.cancelled() => {
-                let (done, summary) = (tally.succeeded + tally.failed, tally.summary());
-                ctx.set_message(format!("cancelled after {done} of {items} items: {summary}")).await;
+                let done = tally.succeeded + tally.failed;
+                ctx.say(model::words::jobs::items_cancelled_after(done, items, tally.succeeded, tally.failed)).await;
                 return Ok(());
             }
             finished = in_flight.next() => finished,
         };
         // Nothing in flight and nothing left to start: every item is done.
         let Some(joined) = finished else { break };
-        let item = joined.map_err(|e| JobError {
-            code: "item_crashed".into(),
-            message: format!("an item's work stopped unexpectedly: {e}"),
+        let item = joined.map_err(|e| {
+            JobError::new(
+                "item_crashed",
+                format!("an item's work stopped unexpectedly: {e}"),
+            )
         })?;
         if item.failed {
             tally.failed += 1;
@@ -214,13 +216,13 @@ where
             tally.succeeded += 1;
         }
         ctx.advance(1).await;
-        ctx.set_message(tally.summary()).await;
+        ctx.say(tally.summary()).await;
     }
     if tally.failed == items {
-        return Err(JobError {
-            code: "all_failed".into(),
-            message: format!("all {items} items failed"),
-        });
+        return Err(JobError::words(
+            "all_failed",
+            model::words::jobs::all_items_failed(items),
+        ));
     }
     ctx.log(LogLevel::Info, format!("finished: {}", tally.summary()))
         .await;

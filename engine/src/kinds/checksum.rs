@@ -73,9 +73,8 @@ impl Kind for Checksum {
             tokio::task::spawn_blocking(move || walk_folder(&files, &dir))
                 .await
                 .map_err(crashed)?
-                .map_err(|message| JobError {
-                    code: "bad_path".into(),
-                    message: format!("dir {:?} {message}", p.dir),
+                .map_err(|message| {
+                    JobError::new("bad_path", format!("dir {:?} {message}", p.dir))
                 })?
         };
         let total: u64 = walk.files.iter().map(|f| f.size).sum();
@@ -110,7 +109,7 @@ impl Kind for Checksum {
         }
 
         for (n, file) in walk.files.iter().enumerate().skip(start.files_done) {
-            ctx.set_message(format!("file {} of {}", n + 1, walk.files.len()))
+            ctx.say(model::words::jobs::file_of(n + 1, walk.files.len()))
                 .await;
             let (level, line) = match hash_file(ctx, &walk.base, &file.path).await {
                 Ok(Some(hex)) => (LogLevel::Info, manifest_line(&hex, &file.name)),
@@ -130,11 +129,12 @@ impl Kind for Checksum {
             ctx.checkpoint_with_line(json!(done), level, line).await;
         }
 
-        let mut summary = format!("{} files, {}", walk.files.len(), human_bytes(total));
-        if problems > 0 {
-            summary.push_str(&format!(", {problems} skipped"));
-        }
-        ctx.set_message(summary).await;
+        let size = human_bytes(total);
+        let summary = match problems {
+            0 => model::words::jobs::files_hashed(walk.files.len(), &size),
+            n => model::words::jobs::files_hashed_skipped(walk.files.len(), &size, n),
+        };
+        ctx.say(summary).await;
         write_manifest(ctx).await?;
         ctx.set_result(json!({
             "files": walk.files.len(),
@@ -410,10 +410,10 @@ fn human_bytes(n: u64) -> String {
 }
 
 fn crashed(e: tokio::task::JoinError) -> JobError {
-    JobError {
-        code: "crashed".into(),
-        message: format!("listing the folder stopped unexpectedly: {e}"),
-    }
+    JobError::new(
+        "crashed",
+        format!("listing the folder stopped unexpectedly: {e}"),
+    )
 }
 
 #[cfg(test)]

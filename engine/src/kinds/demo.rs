@@ -91,17 +91,13 @@ impl Kind for Demo {
                     format!("attempt {} fails here, as asked", ctx.attempt()),
                 )
                 .await;
-                return Err(JobError {
-                    code: "demo_failure".into(),
-                    message: format!(
-                        "attempt {} failed on purpose at step {step} (fail_attempts = {})",
-                        ctx.attempt(),
-                        p.fail_attempts
-                    ),
-                });
+                return Err(JobError::words(
+                    "demo_failure",
+                    model::words::jobs::failed_on_purpose(ctx.attempt(), step, p.fail_attempts),
+                ));
             }
             if step % 10 == 0 || step == p.steps {
-                ctx.set_message(format!("step {step} of {}", p.steps)).await;
+                ctx.say(model::words::jobs::step_of(step, p.steps)).await;
             }
             if step % p.log_every == 0 {
                 ctx.log(

@@ -170,10 +170,7 @@ fn bound(text: &str, end: bool) -> Result<Option<i64>, Words> {
 
 /// The store's filter for the parameters (already validated).
 fn filter(p: &ExportJobsParams) -> Result<JobFilter, JobError> {
-    let bad = |message: String| JobError {
-        code: "bad_params".into(),
-        message,
-    };
+    let bad = |message: String| JobError::new("bad_params", message);
     let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let created_from = bound(&p.from, false).map_err(|e| bad(format!("from: {e}")))?;
     let created_to = bound(&p.to, true).map_err(|e| bad(format!("to: {e}")))?;
@@ -198,7 +195,7 @@ impl Kind for ExportJobs {
         let format = p.format;
         let filter = filter(&p)?;
 
-        ctx.set_message("counting the jobs to export").await;
+        ctx.say(model::words::jobs::counting_jobs()).await;
         let mut total = 0u64;
         let mut page = filter.clone();
         loop {
@@ -213,7 +210,7 @@ impl Kind for ExportJobs {
             }
         }
         ctx.set_total(Some(total), "jobs").await;
-        ctx.set_message(format!("writing {}", format.file_name()))
+        ctx.say(model::words::jobs::writing_file(format.file_name()))
             .await;
 
         let mut out = ctx
@@ -247,7 +244,7 @@ impl Kind for ExportJobs {
             }
         }
         let output = out.finish().await?;
-        ctx.set_message(format!("{written} jobs exported")).await;
+        ctx.say(model::words::jobs::jobs_exported(written)).await;
         ctx.set_result(json!({
             "jobs": written,
             "format": format.name(),
@@ -295,10 +292,8 @@ fn csv_rows(jobs: &[Job], header: bool) -> Result<Vec<u8>, JobError> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    let failed = |e: csv::Error| JobError {
-        code: "export_failed".into(),
-        message: format!("a row could not be written: {e}"),
-    };
+    let failed =
+        |e: csv::Error| JobError::new("export_failed", format!("a row could not be written: {e}"));
     if header {
         w.write_record(COLUMNS).map_err(failed)?;
     }
@@ -353,10 +348,8 @@ fn csv_rows(jobs: &[Job], header: bool) -> Result<Vec<u8>, JobError> {
         w.write_record(record.iter().map(|cell| inert(cell)))
             .map_err(failed)?;
     }
-    w.into_inner().map_err(|e| JobError {
-        code: "export_failed".into(),
-        message: format!("rows could not be written: {e}"),
-    })
+    w.into_inner()
+        .map_err(|e| JobError::new("export_failed", format!("rows could not be written: {e}")))
 }
 
 /// A cell as a spreadsheet shows it and never runs it: text that would start a formula (`=`,

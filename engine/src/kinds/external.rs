@@ -79,10 +79,10 @@ impl ErasedKind for External {
 
     fn run<'a>(&self, _params: Value, _ctx: &'a mut JobContext) -> BoxFuture<'a, RunResult> {
         Box::pin(async {
-            Err(JobError {
-                code: "runs_elsewhere".into(),
-                message: "an external job runs where its program was started, not here".into(),
-            })
+            Err(JobError::new(
+                "runs_elsewhere",
+                "an external job runs where its program was started, not here",
+            ))
         })
     }
 

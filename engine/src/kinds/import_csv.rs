@@ -173,18 +173,15 @@ impl Kind for ImportCsv {
             (Some(upload), _) => match upload.id() {
                 Some(id) => Source::Upload(ctx.file_path(id)),
                 None => {
-                    return Err(JobError {
-                        code: "upload_gone".into(),
-                        message: format!("{upload} names no file: upload the file again"),
-                    })
+                    return Err(JobError::new(
+                        "upload_gone",
+                        format!("{upload} names no file: upload the file again"),
+                    ))
                 }
             },
             (None, Some(file)) => Source::Path(file.clone()),
             (None, None) => {
-                return Err(JobError {
-                    code: "bad_path".into(),
-                    message: "the job names no file to import".into(),
-                })
+                return Err(JobError::new("bad_path", "the job names no file to import"))
             }
         };
         // Checked again: files may have changed since the job was validated.
@@ -193,18 +190,12 @@ impl Kind for ImportCsv {
             tokio::task::spawn_blocking(move || resolve(&p, &source, &files))
                 .await
                 .map_err(crashed)?
-                .map_err(|message| JobError {
-                    code: "bad_path".into(),
-                    message,
-                })?
+                .map_err(|message| JobError::new("bad_path", message))?
         };
-        check_table_name(&p.table).map_err(|m| JobError {
-            code: "bad_table".into(),
-            message: format!("table {m}"),
-        })?;
+        check_table_name(&p.table).map_err(|m| JobError::new("bad_table", format!("table {m}")))?;
 
         ctx.set_total(None, "rows").await;
-        ctx.set_message("checking the file").await;
+        ctx.say(model::words::jobs::checking_the_file()).await;
         let survey = {
             let stop = Arc::new(AtomicBool::new(false));
             let (file, flag) = (paths.file, Arc::clone(&stop));
@@ -229,10 +220,10 @@ impl Kind for ImportCsv {
             // Opened again for the second pass, as safely as the first time.
             Ok(file) => read_rows(file, &columns, tx),
             Err(message) => {
-                let _ = tx.blocking_send(Chunk::Failed(JobError {
-                    code: "bad_path".into(),
-                    message: format!("file: {message}"),
-                }));
+                let _ = tx.blocking_send(Chunk::Failed(JobError::new(
+                    "bad_path",
+                    format!("file: {message}"),
+                )));
             }
         });
         let mut rejected = Rejected::new(ctx, &survey.columns).await?;
@@ -259,10 +250,7 @@ impl Kind for ImportCsv {
         }))
         .await?;
 
-        let summary = format!(
-            "{} rows imported, {} skipped",
-            counts.imported, counts.skipped
-        );
+        let summary = model::words::jobs::rows_imported(counts.imported, counts.skipped);
         if counts.skipped > 0 {
             ctx.set_level(Level::Warning).await;
         }
@@ -274,7 +262,7 @@ impl Kind for ImportCsv {
             ),
         )
         .await;
-        ctx.set_message(summary).await;
+        ctx.say(summary).await;
         Ok(())
     }
 }
@@ -425,13 +413,13 @@ fn row_too_long(line: u64, size: Option<usize>) -> JobError {
         || format!("more than {MAX_ROW_BYTES} bytes long (an unclosed quote?)"),
         |size| format!("{size} bytes long"),
     );
-    JobError {
-        code: "line_too_long".into(),
-        message: format!(
+    JobError::new(
+        "line_too_long",
+        format!(
             "the row on line {line} is {size}; a row may be at most 1 MiB \
              (is this a CSV file?); nothing was imported"
         ),
-    }
+    )
 }
 
 /// Reads the next record; `Ok(None)` at the end of the file.
@@ -471,12 +459,12 @@ fn fields(record: &csv::ByteRecord, line: u64) -> Result<Vec<String>, JobError> 
     record
         .iter()
         .map(|field| {
-            std::str::from_utf8(field)
-                .map(str::to_owned)
-                .map_err(|_| JobError {
-                    code: "bad_encoding".into(),
-                    message: format!("line {line} is not valid UTF-8; nothing was imported"),
-                })
+            std::str::from_utf8(field).map(str::to_owned).map_err(|_| {
+                JobError::new(
+                    "bad_encoding",
+                    format!("line {line} is not valid UTF-8; nothing was imported"),
+                )
+            })
         })
         .collect()
 }
@@ -487,10 +475,10 @@ fn survey(file: File, stop: &AtomicBool) -> Result<Survey, JobError> {
     let mut reader = reader(file)?;
     let mut record = csv::ByteRecord::new();
     let Some(line) = next_record(&mut reader, &mut record)? else {
-        return Err(JobError {
-            code: "empty_file".into(),
-            message: "the file is empty; its first row must name the columns".into(),
-        });
+        return Err(JobError::new(
+            "empty_file",
+            "the file is empty; its first row must name the columns",
+        ));
     };
     let columns = header(fields(&record, line)?)?;
     let mut rows = 0;
@@ -506,10 +494,7 @@ fn survey(file: File, stop: &AtomicBool) -> Result<Survey, JobError> {
 
 /// Checks the header row and returns the column names.
 fn header(mut names: Vec<String>) -> Result<Vec<String>, JobError> {
-    let bad = |message: String| JobError {
-        code: "bad_header".into(),
-        message,
-    };
+    let bad = |message: String| JobError::new("bad_header", message);
     if let Some(first) = names.first_mut() {
         // A byte order mark is an encoding marker, not part of the first column's name.
         if let Some(rest) = first.strip_prefix('\u{feff}') {
@@ -549,10 +534,10 @@ fn read_rows(file: File, columns: &[String], tx: mpsc::Sender<Chunk>) {
         let mut record = csv::ByteRecord::new();
         let line = next_record(&mut reader, &mut record)?.unwrap_or(0);
         if header(fields(&record, line)?)? != columns {
-            return Err(JobError {
-                code: "file_changed".into(),
-                message: "the file's header changed during the import; nothing was imported".into(),
-            });
+            return Err(JobError::new(
+                "file_changed",
+                "the file's header changed during the import; nothing was imported",
+            ));
         }
         let mut batch = Vec::with_capacity(BATCH_ROWS);
         while let Some(line) = next_record(&mut reader, &mut record)? {
@@ -626,10 +611,10 @@ async fn write_rows(
             }
             None => {
                 import.rollback().await.map_err(failed)?;
-                return Err(JobError {
-                    code: "crashed".into(),
-                    message: "reading the file stopped before its end; nothing was imported".into(),
-                });
+                return Err(JobError::new(
+                    "crashed",
+                    "reading the file stopped before its end; nothing was imported",
+                ));
             }
         };
         for row in rows {
@@ -650,9 +635,9 @@ async fn write_rows(
             }
             ctx.advance(1).await;
         }
-        ctx.set_message(format!(
-            "{} rows imported, {} skipped",
-            counts.imported, counts.skipped
+        ctx.say(model::words::jobs::rows_imported(
+            counts.imported,
+            counts.skipped,
         ))
         .await;
     }
@@ -712,26 +697,26 @@ impl Rejected {
 }
 
 fn write_failed(e: csv::Error) -> JobError {
-    JobError {
-        code: "output_failed".into(),
-        message: format!("the rejected rows could not be written: {e}"),
-    }
+    JobError::new(
+        "output_failed",
+        format!("the rejected rows could not be written: {e}"),
+    )
 }
 
 fn table_exists(table: &str, database: &str) -> JobError {
-    JobError {
-        code: "table_exists".into(),
-        message: format!(
+    JobError::new(
+        "table_exists",
+        format!(
             "{database} already has a table named {table}; choose another name or drop it first"
         ),
-    }
+    )
 }
 
 fn cancelled() -> JobError {
-    JobError {
-        code: "cancelled".into(),
-        message: "the import was cancelled; nothing was imported".into(),
-    }
+    JobError::new(
+        "cancelled",
+        "the import was cancelled; nothing was imported",
+    )
 }
 
 fn read_failed(line: u64, reason: String) -> JobError {
@@ -740,24 +725,18 @@ fn read_failed(line: u64, reason: String) -> JobError {
     } else {
         String::new()
     };
-    JobError {
-        code: "read_failed".into(),
-        message: format!("cannot read the file{at}: {reason}"),
-    }
+    JobError::new("read_failed", format!("cannot read the file{at}: {reason}"))
 }
 
 fn db_error(database: &str, e: ImportError) -> JobError {
-    JobError {
-        code: "database_error".into(),
-        message: format!("cannot write to {database}: {e}"),
-    }
+    JobError::new("database_error", format!("cannot write to {database}: {e}"))
 }
 
 fn crashed(e: tokio::task::JoinError) -> JobError {
-    JobError {
-        code: "crashed".into(),
-        message: format!("reading the file stopped unexpectedly: {e}"),
-    }
+    JobError::new(
+        "crashed",
+        format!("reading the file stopped unexpectedly: {e}"),
+    )
 }
 
 #[cfg(test)]
@@ -950,12 +929,9 @@ mod tests {
         ]))
         .await
         .unwrap();
-        tx.send(Chunk::Failed(JobError {
-            code: "bad_encoding".into(),
-            message: "line 4".into(),
-        }))
-        .await
-        .unwrap();
+        tx.send(Chunk::Failed(JobError::new("bad_encoding", "line 4")))
+            .await
+            .unwrap();
 
         let mut rejected = Rejected::new(&job.ctx, &[]).await.unwrap();
         let result = write_rows(

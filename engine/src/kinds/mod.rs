@@ -544,12 +544,7 @@ impl Registry {
             Some(k) => Box::pin(async move { k.run(params, ctx).await }),
             None => {
                 let message = format!("this server has no job kind {kind:?}");
-                Box::pin(async move {
-                    Err(JobError {
-                        code: "unknown_kind".into(),
-                        message,
-                    })
-                })
+                Box::pin(async move { Err(JobError::new("unknown_kind", message)) })
             }
         }
     }

@@ -113,10 +113,10 @@ impl<K: Kind> ErasedKind for Typed<K> {
         Box::pin(async move {
             match serde_json::from_value::<K::Params>(params) {
                 Ok(p) => K::run(p, ctx).await,
-                Err(e) => Err(JobError {
-                    code: "bad_params".into(),
-                    message: format!("stored parameters no longer parse: {e}"),
-                }),
+                Err(e) => Err(JobError::new(
+                    "bad_params",
+                    format!("stored parameters no longer parse: {e}"),
+                )),
             }
         })
     }

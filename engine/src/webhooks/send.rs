@@ -364,10 +364,7 @@ mod tests {
             kind: "checksum".into(),
             title: None,
             status: JobStatus::Failed,
-            error: Some(model::JobError {
-                code: "bad_input".into(),
-                message: "no <such> file".into(),
-            }),
+            error: Some(model::JobError::new("bad_input", "no <such> file")),
             attempt: 1,
             created_at: 1,
             started_at: Some(1_000),

@@ -9,6 +9,7 @@ use std::fmt::Display;
 
 pub mod authority;
 pub mod files;
+pub mod jobs;
 pub mod kinds;
 pub mod webhooks;
 pub mod when;
@@ -395,6 +396,7 @@ pub fn samples() -> Vec<Words> {
     .into_iter()
     .chain(authority::samples())
     .chain(files::samples())
+    .chain(jobs::samples())
     .chain(kinds::samples())
     .chain(webhooks::samples())
     .chain(when::samples())

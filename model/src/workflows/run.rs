@@ -153,40 +153,21 @@ pub fn run_progress(tally: Tally, shares: u64, items: bool) -> Progress {
         true => ended,
         false => tally.succeeded.min(n),
     };
-    let message = match items {
-        false => format!("{ended} of {n} steps ended"),
-        true => format!(
-            "{} of {} done, {} failed",
-            thousands(tally.succeeded),
-            thousands(n),
-            thousands(failed)
-        ),
-    };
-    Progress {
+    let mut progress = Progress {
         current: (done * 1000 + shares).min(n * 1000),
         total: Some(n * 1000),
-        unit: String::new(),
-        message,
         level: if failed > 0 {
             Level::Danger
         } else {
             Level::Success
         },
-        at: None,
-    }
-}
-
-/// `n` with a comma between thousands (8,412).
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+        ..Progress::default()
+    };
+    progress.say(match items {
+        false => crate::words::jobs::steps_ended(ended, n),
+        true => crate::words::jobs::items_done(tally.succeeded, n, failed),
+    });
+    progress
 }
 
 /// Where each of a run's steps stands in its graph, drawn from left to right: its column (0 for
@@ -222,14 +203,10 @@ pub fn group_end(tally: Tally, percent: u8) -> (JobStatus, Option<JobError>) {
         true => (JobStatus::Succeeded, None),
         false => (
             JobStatus::Failed,
-            Some(JobError {
-                code: STEP_FAILED.to_string(),
-                message: format!(
-                    "{} of {} items succeeded, fewer than {percent} %",
-                    thousands(ok),
-                    thousands(n)
-                ),
-            }),
+            Some(JobError::words(
+                STEP_FAILED,
+                crate::words::jobs::too_few_items(ok, n, percent),
+            )),
         ),
     }
 }
@@ -244,13 +221,15 @@ pub fn run_end(steps: &[StepState]) -> (JobStatus, Option<JobError>) {
         None => (JobStatus::Succeeded, None),
         Some(s) => (
             JobStatus::Failed,
-            Some(JobError {
-                code: STEP_FAILED.to_string(),
-                message: match &s.error {
-                    Some(e) => format!("step {:?} {}: {}", s.step, s.status, e.message),
-                    None => format!("step {:?} {}", s.step, s.status),
+            Some(JobError::words(
+                STEP_FAILED,
+                match &s.error {
+                    Some(e) => {
+                        crate::words::jobs::run_step_ended_with(&s.step, s.status, &e.message)
+                    }
+                    None => crate::words::jobs::run_step_ended(&s.step, s.status),
                 },
-            }),
+            )),
         ),
     }
 }
@@ -258,14 +237,10 @@ pub fn run_end(steps: &[StepState]) -> (JobStatus, Option<JobError>) {
 /// The error of a step cancelled because `failed` failed (or, `by_hand`, was cancelled by
 /// someone): the run can no longer succeed, so it starts nothing more.
 pub fn cancelled_for(failed: &str, by_hand: bool) -> JobError {
-    let what = match by_hand {
-        true => "was cancelled",
-        false => "failed",
-    };
-    JobError {
-        code: STEP_FAILED.to_string(),
-        message: format!("step {failed:?} {what}, so the run stopped starting steps"),
-    }
+    JobError::words(
+        STEP_FAILED,
+        crate::words::jobs::run_stopped_by(failed, by_hand),
+    )
 }
 
 /// What a step's parameters are rendered with: the run's parameters, and the results and
@@ -358,10 +333,7 @@ mod tests {
         let all = [step("a", JobStatus::Succeeded)];
         assert_eq!(run_end(&all), (JobStatus::Succeeded, None));
         let mut b = step("b", JobStatus::Failed);
-        b.error = Some(JobError {
-            code: "exit".into(),
-            message: "exit code 2".into(),
-        });
+        b.error = Some(JobError::new("exit", "exit code 2"));
         let ended = [
             step("a", JobStatus::Cancelled),
             b,

@@ -72,10 +72,7 @@ impl Pending {
         Some(match (end.status, &self.refused) {
             (JobStatus::Succeeded, Some(why)) => ReportEnd {
                 status: JobStatus::Failed,
-                error: Some(JobError {
-                    code: "child_refused".into(),
-                    message: why.clone(),
-                }),
+                error: Some(JobError::new("child_refused", why.clone())),
             },
             _ => end,
         })

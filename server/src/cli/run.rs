@@ -79,10 +79,7 @@ pub async fn run(config: &Config, args: &RunArgs) -> Result<i32, String> {
                 code: 127,
                 end: ReportEnd {
                     status: JobStatus::Failed,
-                    error: Some(JobError {
-                        code: "not_started".into(),
-                        message,
-                    }),
+                    error: Some(JobError::new("not_started", message)),
                 },
             }
         }
@@ -254,7 +251,10 @@ async fn supervise(
         },
         (Some(code), _) => Ended {
             code,
-            end: failed(&format!("exit_{code}"), tail.exit_message(code)),
+            end: ReportEnd {
+                status: JobStatus::Failed,
+                error: Some(tail.exit_error(code)),
+            },
         },
         (None, Some(sig)) if stopped => Ended {
             code: 128 + sig,
@@ -276,10 +276,7 @@ async fn supervise(
 fn failed(code: &str, message: String) -> ReportEnd {
     ReportEnd {
         status: JobStatus::Failed,
-        error: Some(JobError {
-            code: code.into(),
-            message,
-        }),
+        error: Some(JobError::new(code, message)),
     }
 }
 

@@ -52,10 +52,10 @@ fn refused(e: model::AppError) -> JobError {
         .iter()
         .map(|f| format!("{}: {}", f.field, f.message))
         .collect();
-    JobError {
-        code: "child_refused".into(),
-        message: format!("{} {}", e.message, fields.join("; ")),
-    }
+    JobError::new(
+        "child_refused",
+        format!("{} {}", e.message, fields.join("; ")),
+    )
 }
 
 impl Kind for Spawner {
@@ -70,10 +70,7 @@ impl Kind for Spawner {
 
     async fn run(p: SpawnerParams, ctx: &mut JobContext) -> RunResult {
         if p.fail {
-            return Err(JobError {
-                code: "fatal".into(),
-                message: "this one fails".into(),
-            });
+            return Err(JobError::new("fatal", "this one fails"));
         }
         let mut ids = Vec::new();
         for i in 0..p.children {
@@ -94,10 +91,7 @@ impl Kind for Spawner {
         }
         ctx.set_result(json!({"children": ids})).await?;
         if p.fail_first && ctx.attempt() == 1 {
-            return Err(JobError {
-                code: "first".into(),
-                message: "the first attempt fails".into(),
-            });
+            return Err(JobError::new("first", "the first attempt fails"));
         }
         Ok(())
     }

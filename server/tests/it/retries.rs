@@ -49,10 +49,7 @@ impl Kind for Flaky {
             return Ok(());
         }
         if attempt <= p.fail {
-            return Err(JobError {
-                code: p.code,
-                message: format!("attempt {attempt} failed"),
-            });
+            return Err(JobError::new(p.code, format!("attempt {attempt} failed")));
         }
         ctx.advance(1).await;
         Ok(())

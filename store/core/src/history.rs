@@ -395,6 +395,7 @@ pub struct FailureGroupRow {
     pub last_at: i64,
     pub id: String,
     pub error_message: Option<String>,
+    pub error_said: Option<String>,
 }
 
 impl<'a, DB: Database> FailureGroupsQuery<'a, DB>
@@ -404,8 +405,8 @@ where
 {
     pub fn new(owner: Option<&str>, since: i64, limit: u32) -> Self {
         let mut q = QueryBuilder::new(
-            "SELECT kind, error_code, n, last_at, id, error_message FROM (\
-             SELECT kind, error_code, id, error_message, finished_at AS last_at, seq, \
+            "SELECT kind, error_code, n, last_at, id, error_message, error_said FROM (\
+             SELECT kind, error_code, id, error_message, error_said, finished_at AS last_at, seq, \
              COUNT(*) OVER (PARTITION BY kind, error_code) AS n, \
              ROW_NUMBER() OVER (PARTITION BY kind, error_code ORDER BY finished_at DESC, seq DESC) AS r \
              FROM jobs WHERE status = 'failed' AND finished_at >= ",
@@ -432,6 +433,7 @@ pub fn failure_groups(rows: Vec<FailureGroupRow>) -> StoreResult<Vec<model::Fail
                 last_at: r.last_at,
                 last_job: stored_id(r.id)?,
                 last_message: r.error_message,
+                last_said: r.error_said.and_then(|s| serde_json::from_str(&s).ok()),
             })
         })
         .collect()

@@ -36,7 +36,7 @@ use model::{
     Progress, ScheduleId, StatusCount, UserId,
 };
 pub use remotes::{HeldJob, RemoteRow, RemoteStore, WorkerKindRow, WorkerTokenRow, REMOTE_ROLE};
-pub use rows::{after_column, JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
+pub use rows::{after_column, said_column, JobRow, KeyedJobRow, OrphanRow, JOB_COLUMNS};
 pub use sql::SqlBackend;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

@@ -51,6 +51,10 @@ pub struct JobRow {
     pub cancelled_by: Option<String>,
     /// The process that claimed it (`claimed_by`): where its current or last attempt ran.
     pub ran_on: Option<String>,
+    /// Its message in Headway's words ([`model::Said`] as JSON).
+    pub said: Option<String>,
+    /// Its error's message in Headway's words.
+    pub error_said: Option<String>,
 }
 
 /// The job columns as a literal, for statements put together at compile time (`concat!`).
@@ -60,7 +64,7 @@ macro_rules! job_columns {
          error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, \
          progress_at, run_after, attempt, max_attempts, attempts, schedule_id, scheduled_for, \
          outputs, result, priority, after_jobs, needs_left, parent_id, step, started_by, \
-         cancelled_by, claimed_by AS ran_on"
+         cancelled_by, claimed_by AS ran_on, said, error_said"
     };
 }
 pub(crate) use job_columns;
@@ -108,6 +112,7 @@ impl TryFrom<JobRow> for Job {
         let error = r.error_code.map(|code| JobError {
             code,
             message: r.error_message.unwrap_or_default(),
+            said: said_of(r.error_said.as_deref()),
         });
         let attempt = r.attempt.clamp(1, u32::MAX as i64) as u32;
         // The attempts tried again, then the current or last one (if it started).
@@ -140,6 +145,7 @@ impl TryFrom<JobRow> for Job {
                 message: r.message,
                 level: Level::parse(&r.level).unwrap_or_default(),
                 at: r.progress_at,
+                said: said_of(r.said.as_deref()),
             },
             error,
             id: stored_id(r.id)?,
@@ -166,6 +172,17 @@ impl TryFrom<JobRow> for Job {
             cancelled_by: model::Actor::from_stored(r.cancelled_by.as_deref()),
         })
     }
+}
+
+/// A `said` column as [`model::Said`]; words that do not parse are left out (the English
+/// message stays).
+fn said_of(stored: Option<&str>) -> Option<model::Said> {
+    serde_json::from_str(stored?).ok()
+}
+
+/// [`model::Said`] as a `said` column.
+pub fn said_column(said: Option<&model::Said>) -> Option<String> {
+    said.map(|s| serde_json::to_string(s).expect("words serialize"))
 }
 
 /// A job's `after_jobs` column as [`model::After`], with `needs_left`.
@@ -221,6 +238,8 @@ mod tests {
             started_by: None,
             cancelled_by: None,
             ran_on: None,
+            said: None,
+            error_said: None,
         }
     }
 

@@ -25,9 +25,9 @@ use store_core::batch::{
 use store_core::search::{self, Indexer};
 use store_core::sql::Dialect;
 use store_core::{
-    now_ms, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState,
-    JobRow, KeyedJobRow, ScheduleRow, StartKey, StoreError, StoreResult, CLAIM_SCAN, JOB_COLUMNS,
-    OWNER_SCAN,
+    now_ms, said_column, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent,
+    ExternalState, JobRow, KeyedJobRow, ScheduleRow, StartKey, StoreError, StoreResult, CLAIM_SCAN,
+    JOB_COLUMNS, OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -308,14 +308,17 @@ impl Task {
             sqlx::query!(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                      error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, \
-                     origin, progress_at) \
+                     origin, progress_at, said, error_said) \
                  SELECT id, $1, kind, params, status, current, total, unit, message, level, error_code, \
-                     error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at \
+                     error_message, created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, \
+                     said, error_said \
                  FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], \
                      $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[], \
-                     $15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::bigint[]) \
+                     $15::bigint[], $16::bigint[], $17::bigint[], $18::text[], $19::bigint[], $20::text[], \
+                     $21::text[]) \
                  AS t(id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
-                     created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at)",
+                     created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, said, \
+                     error_said)",
                 owner,
                 &c.id as &[String],
                 &c.kind as &[String],
@@ -335,6 +338,8 @@ impl Task {
                 &c.timeout_ms as &[Option<i64>],
                 &c.origin as &[Option<String>],
                 &c.progress_at as &[Option<i64>],
+                &c.said as &[Option<String>],
+                &c.error_said as &[Option<String>],
             )
             .execute(&mut *tx)
             .await?;
@@ -402,6 +407,8 @@ struct ImportColumns {
     timeout_ms: Vec<Option<i64>>,
     origin: Vec<Option<String>>,
     progress_at: Vec<Option<i64>>,
+    said: Vec<Option<String>>,
+    error_said: Vec<Option<String>>,
 }
 
 impl ImportColumns {
@@ -426,6 +433,10 @@ impl ImportColumns {
         self.timeout_ms.push(job.timeout_ms.map(|t| t as i64));
         self.origin.push(job.origin.as_deref().map(str::to_string));
         self.progress_at.push(job.progress.at);
+        self.said.push(said_column(job.progress.said.as_ref()));
+        self.error_said.push(said_column(
+            job.error.as_ref().and_then(|e| e.said.as_ref()),
+        ));
     }
 }
 
@@ -455,9 +466,9 @@ impl BatchSql for Statements<'_> {
         sqlx::query!(
             "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                  created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, scheduled_for, \
-                 priority, rank, after_jobs, needs_left, parent_id, step, started_by) \
+                 priority, rank, after_jobs, needs_left, parent_id, step, started_by, said) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-                 $21, $22, $23, $24, $25)",
+                 $21, $22, $23, $24, $25, $26)",
             id,
             owner,
             job.kind,
@@ -483,6 +494,7 @@ impl BatchSql for Statements<'_> {
             job.parent.as_deref(),
             job.step.as_deref(),
             job.started_by.as_ref().map(model::Actor::stored),
+            said_column(job.progress.said.as_ref()),
         )
         .execute(&mut *self.0)
         .await?;
@@ -547,7 +559,7 @@ impl BatchSql for Statements<'_> {
             "UPDATE jobs SET status = $1, \
                  started_at = CASE WHEN $1 = 'running' THEN COALESCE(started_at, $2) ELSE started_at END, \
                  finished_at = CASE WHEN $3 THEN $2 ELSE NULL END, \
-                 error_code = $4, error_message = $5, event_id = $6, \
+                 error_code = $4, error_message = $5, error_said = $11, event_id = $6, \
                  claimed_by = CASE WHEN $1 = 'running' THEN $7 WHEN $1 = 'queued' THEN NULL ELSE claimed_by END, \
                  cancelled_by = COALESCE($10, cancelled_by) \
              WHERE id = $8 AND status = ANY($9) AND ($1 = 'running' OR $7::text IS NULL OR claimed_by = $7) \
@@ -555,7 +567,8 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on",
+                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on, said, \
+                 error_said",
             m.to.as_str(),
             m.at,
             m.to.is_terminal(),
@@ -566,6 +579,7 @@ impl BatchSql for Statements<'_> {
             m.job_id,
             &from as &[String],
             m.by,
+            said_column(m.error.and_then(|e| e.said.as_ref())),
         )
         .fetch_optional(&mut *self.0)
         .await?;
@@ -581,7 +595,7 @@ impl BatchSql for Statements<'_> {
     ) -> Result<Option<Option<String>>, sqlx::Error> {
         sqlx::query_scalar!(
             "UPDATE jobs SET current = $1, total = $2, unit = $3, message = $4, level = $5, \
-                 event_id = $6, progress_at = $7 \
+                 event_id = $6, progress_at = $7, said = $10 \
              WHERE id = $8 AND status IN ('running', 'cancelling') AND ($9::text IS NULL OR claimed_by = $9) \
              RETURNING parent_id",
             p.current as i64,
@@ -593,6 +607,7 @@ impl BatchSql for Statements<'_> {
             p.at,
             job_id,
             fence,
+            said_column(p.said.as_ref()),
         )
         .fetch_optional(&mut *self.0)
         .await
@@ -635,14 +650,16 @@ impl BatchSql for Statements<'_> {
             "UPDATE jobs SET status = 'queued', \
                  attempts = (COALESCE(attempts, '[]')::jsonb || jsonb_build_array(jsonb_build_object( \
                      'n', attempt, 'started_at', started_at, 'finished_at', $1::bigint, \
-                     'error', jsonb_build_object('code', $2::text, 'message', $3::text), \
+                     'error', jsonb_build_object('code', $2::text, 'message', $3::text, \
+                         'said', $9::text::jsonb), \
                      'on', claimed_by)))::text, \
                  attempt = attempt + 1, run_after = $4, started_at = NULL, finished_at = NULL, \
-                 error_code = $2, error_message = $3, event_id = $5, claimed_by = NULL, \
+                 error_code = $2, error_message = $3, error_said = $9, event_id = $5, claimed_by = NULL, \
                  current = CASE WHEN $6 THEN 0 ELSE current END, \
                  total = CASE WHEN $6 THEN NULL ELSE total END, \
                  unit = CASE WHEN $6 THEN '' ELSE unit END, \
                  message = CASE WHEN $6 THEN '' ELSE message END, \
+                 said = CASE WHEN $6 THEN NULL ELSE said END, \
                  level = CASE WHEN $6 THEN 'success' ELSE level END, \
                  progress_at = CASE WHEN $6 THEN NULL ELSE progress_at END \
              WHERE id = $7 AND status = 'running' AND attempt < max_attempts \
@@ -650,7 +667,8 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on",
+                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on, said, \
+                 error_said",
             r.at,
             r.error.code,
             r.error.message,
@@ -659,6 +677,7 @@ impl BatchSql for Statements<'_> {
             r.reset_progress,
             r.job_id,
             r.fence,
+            said_column(r.error.said.as_ref()),
         )
         .fetch_optional(&mut *self.0)
         .await?;
@@ -706,7 +725,8 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on",
+                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on, said, \
+                 error_said",
             outputs,
             result,
             event_id,
@@ -733,7 +753,8 @@ impl BatchSql for Statements<'_> {
              RETURNING id, kind, params, status, current, total, unit, message, level, error_code, error_message, \
                  created_at, started_at, finished_at, event_id, timeout_ms, origin, progress_at, run_after, \
                  attempt, max_attempts, attempts, schedule_id, scheduled_for, outputs, result, priority, \
-                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on",
+                 after_jobs, needs_left, parent_id, step, started_by, cancelled_by, claimed_by AS ran_on, said, \
+                 error_said",
             priority,
             model::Priority::AGING_MS,
             event_id,

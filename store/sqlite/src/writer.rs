@@ -28,9 +28,9 @@ use store_core::batch::{
 use store_core::search::{self, Indexer};
 use store_core::sql::Dialect;
 use store_core::{
-    Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState, JobRow,
-    Publish, ScheduleRow, SessionRow, StartKey, StoreError, StoreResult, CLAIM_SCAN, JOB_COLUMNS,
-    OWNER_SCAN,
+    said_column, Applied, BatchHook, BatchStats, Candidate, Change, CommittedEvent, ExternalState,
+    JobRow, Publish, ScheduleRow, SessionRow, StartKey, StoreError, StoreResult, CLAIM_SCAN,
+    JOB_COLUMNS, OWNER_SCAN,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -415,7 +415,7 @@ impl Thread {
     /// Finished jobs inserted as they are: one multi-row statement per few hundred jobs.
     fn import(&mut self, owner: &str, jobs: &[Job]) -> rusqlite::Result<()> {
         const PER_STATEMENT: usize = 256;
-        const COLUMNS: usize = 19;
+        const COLUMNS: usize = 21;
         let tx = self
             .db
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -427,7 +427,7 @@ impl Thread {
             let sql = format!(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                      error_code, error_message, created_at, started_at, finished_at, event_id, timeout_ms, \
-                     origin, progress_at) VALUES {values}"
+                     origin, progress_at, said, error_said) VALUES {values}"
             );
             let mut stmt = tx.prepare_cached(&sql)?;
             let mut i = 0;
@@ -458,6 +458,11 @@ impl Thread {
                 bind(&mut stmt, &job.timeout_ms.map(|t| t as i64))?;
                 bind(&mut stmt, &job.origin.as_deref())?;
                 bind(&mut stmt, &job.progress.at)?;
+                bind(&mut stmt, &said_column(job.progress.said.as_ref()))?;
+                bind(
+                    &mut stmt,
+                    &said_column(job.error.as_ref().and_then(|e| e.said.as_ref())),
+                )?;
             }
             stmt.raw_execute()?;
         }
@@ -564,10 +569,11 @@ impl BatchSql for Statements<'_> {
             .prepare_cached(
                 "INSERT INTO jobs (id, owner, kind, params, status, current, total, unit, message, level, \
                      created_at, event_id, timeout_ms, origin, run_after, max_attempts, schedule_id, \
-                     scheduled_for, priority, rank, after_jobs, needs_left, parent_id, step, started_by) \
+                     scheduled_for, priority, rank, after_jobs, needs_left, parent_id, step, started_by, said) \
                  VALUES (:id, :owner, :kind, :params, :status, :current, :total, :unit, :message, :level, \
                      :created_at, :event_id, :timeout_ms, :origin, :run_after, :max_attempts, :schedule_id, \
-                     :scheduled_for, :priority, :rank, :after_jobs, :needs_left, :parent_id, :step, :started_by)",
+                     :scheduled_for, :priority, :rank, :after_jobs, :needs_left, :parent_id, :step, :started_by, \
+                     :said)",
             )?
             .execute(named_params! {
                 ":id": job.id.as_str(),
@@ -595,6 +601,7 @@ impl BatchSql for Statements<'_> {
                 ":parent_id": job.parent.as_deref(),
                 ":step": job.step.as_deref(),
                 ":started_by": job.started_by.as_ref().map(model::Actor::stored),
+                ":said": said_column(job.progress.said.as_ref()),
             })?;
         Ok(())
     }
@@ -664,7 +671,7 @@ impl BatchSql for Statements<'_> {
             "UPDATE jobs SET status = :to, \
                  started_at = CASE WHEN :to = 'running' THEN COALESCE(started_at, :at) ELSE started_at END, \
                  finished_at = CASE WHEN :terminal THEN :at ELSE NULL END, \
-                 error_code = :code, error_message = :message, event_id = :event_id, \
+                 error_code = :code, error_message = :message, error_said = :said, event_id = :event_id, \
                  claimed_by = CASE WHEN :to = 'running' THEN :fence WHEN :to = 'queued' THEN NULL ELSE claimed_by END, \
                  cancelled_by = COALESCE(:by, cancelled_by) \
              WHERE id = :id AND status IN ({from}) AND (:to = 'running' OR :fence IS NULL OR claimed_by = :fence) \
@@ -680,6 +687,7 @@ impl BatchSql for Statements<'_> {
                     ":terminal": m.to.is_terminal(),
                     ":code": m.error.map(|e| e.code.as_str()),
                     ":message": m.error.map(|e| e.message.as_str()),
+                    ":said": said_column(m.error.and_then(|e| e.said.as_ref())),
                     ":event_id": m.event_id,
                     ":id": m.job_id,
                     ":fence": m.fence,
@@ -696,13 +704,16 @@ impl BatchSql for Statements<'_> {
             "UPDATE jobs SET status = 'queued', \
                  attempts = json_insert(COALESCE(attempts, '[]'), '$[#]', json_object('n', attempt, \
                      'started_at', started_at, 'finished_at', :at, \
-                     'error', json_object('code', :code, 'message', :message), 'on', claimed_by)), \
+                     'error', json_object('code', :code, 'message', :message, 'said', json(:said)), \
+                     'on', claimed_by)), \
                  attempt = attempt + 1, run_after = :next_at, started_at = NULL, finished_at = NULL, \
-                 error_code = :code, error_message = :message, event_id = :event_id, claimed_by = NULL, \
+                 error_code = :code, error_message = :message, error_said = :said, event_id = :event_id, \
+                 claimed_by = NULL, \
                  current = CASE WHEN :reset THEN 0 ELSE current END, \
                  total = CASE WHEN :reset THEN NULL ELSE total END, \
                  unit = CASE WHEN :reset THEN '' ELSE unit END, \
                  message = CASE WHEN :reset THEN '' ELSE message END, \
+                 said = CASE WHEN :reset THEN NULL ELSE said END, \
                  level = CASE WHEN :reset THEN 'success' ELSE level END, \
                  progress_at = CASE WHEN :reset THEN NULL ELSE progress_at END \
              WHERE id = :id AND status = 'running' AND attempt < max_attempts \
@@ -716,6 +727,7 @@ impl BatchSql for Statements<'_> {
                     ":at": r.at,
                     ":code": r.error.code,
                     ":message": r.error.message,
+                    ":said": said_column(r.error.said.as_ref()),
                     ":next_at": r.next_at,
                     ":event_id": r.event_id,
                     ":reset": r.reset_progress,
@@ -737,7 +749,7 @@ impl BatchSql for Statements<'_> {
         self.0
             .prepare_cached(
                 "UPDATE jobs SET current = :current, total = :total, unit = :unit, message = :message, \
-                     level = :level, event_id = :event_id, progress_at = :at \
+                     said = :said, level = :level, event_id = :event_id, progress_at = :at \
                  WHERE id = :id AND status IN ('running', 'cancelling') AND (:fence IS NULL OR claimed_by = :fence) \
                  RETURNING parent_id",
             )?
@@ -746,6 +758,7 @@ impl BatchSql for Statements<'_> {
                 ":total": p.total.map(|t| t as i64),
                 ":unit": p.unit,
                 ":message": p.message,
+                ":said": said_column(p.said.as_ref()),
                 ":level": p.level.as_str(),
                 ":event_id": event_id,
                 ":at": p.at,
@@ -1598,6 +1611,8 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<JobRow> {
         step: r.get("step")?,
         started_by: r.get("started_by")?,
         cancelled_by: r.get("cancelled_by")?,
+        said: r.get("said")?,
+        error_said: r.get("error_said")?,
         ran_on: r.get("ran_on")?,
     })
 }

@@ -92,7 +92,7 @@ pub fn row_texts(
     // A run's and a fan-out's bar say where they stand themselves, in the reader's words.
     let message = match is_run(j) {
         true => String::new(),
-        false => j.progress.message.clone(),
+        false => t.said_or(j.progress.said.as_ref(), &j.progress.message),
     };
     let line = match j.status {
         JobStatus::Queued => starts
@@ -257,9 +257,10 @@ pub fn attempt_text(t: Text, j: &Job) -> Option<String> {
 /// A job's error: "attempt 1 failed: timeout: …" while it waits to be tried again.
 pub fn error_text(t: Text, j: &Job) -> Option<String> {
     let e = j.error.as_ref()?;
+    let message = t.said_or(e.said.as_ref(), &e.message);
     Some(match j.waits_to_retry() {
-        true => t.job_attempt_failed(j.attempt - 1, e.code.as_str(), e.message.as_str()),
-        false => t.job_error(e.code.as_str(), e.message.as_str()),
+        true => t.job_attempt_failed(j.attempt - 1, e.code.as_str(), message),
+        false => t.job_error(e.code.as_str(), message),
     })
 }
 
@@ -367,6 +368,33 @@ mod tests {
         assert_eq!(x.line, "queued 30 s ago");
         assert_eq!(x.bar.class, "bar level-success", "still: not indeterminate");
         assert_eq!(x.bar.text, "not started");
+    }
+
+    #[test]
+    fn headways_words_are_said_in_the_readers_language_and_a_programs_as_written() {
+        let mut j = job(JobStatus::Running, 3, Some(10));
+        j.progress.say(crate::model::words::jobs::step_of(3, 10));
+        let say = |lang, j: &Job| {
+            let p = crate::pace::pace(j, None, 7_000, 60_000);
+            row_texts(Text::of(lang), &Zone::default(), j, &p, None, 7_000)
+        };
+        assert_eq!(say(Lang::En, &j).message, "step 3 of 10");
+        assert_eq!(say(Lang::ZhCn, &j).message, "第 3 步，共 10 步");
+        j.progress.set_text("copying photos".into());
+        assert_eq!(say(Lang::ZhCn, &j).message, "copying photos");
+        let mut failed = job(JobStatus::Failed, 3, Some(10));
+        failed.error = Some(crate::model::JobError::words(
+            "exit_7",
+            crate::model::words::jobs::exited(7),
+        ));
+        let zh = error_text(Text::of(Lang::ZhCn), &failed).unwrap();
+        assert!(
+            zh.contains("exit_7") && zh.contains("程序退出，退出状态为 7"),
+            "{zh}"
+        );
+        failed.error = Some(crate::model::JobError::new("exit_7", "disk full"));
+        let zh = error_text(Text::of(Lang::ZhCn), &failed).unwrap();
+        assert!(zh.contains("disk full"), "{zh}");
     }
 
     #[test]

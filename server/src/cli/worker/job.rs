@@ -184,10 +184,7 @@ fn failed(code: &str, message: String) -> ReportEnd {
     };
     ReportEnd {
         status: JobStatus::Failed,
-        error: Some(JobError {
-            code: code.chars().take(64).collect(),
-            message,
-        }),
+        error: Some(JobError::new(code.chars().take(64).collect::<String>(), message)),
     }
 }
 

@@ -152,10 +152,7 @@ impl Sink for ReportSink {
             ..Report::default()
         };
         if let Some(why) = refusal(&change) {
-            return Err(JobError {
-                code: "bad_result".into(),
-                message: why,
-            });
+            return Err(JobError::new("bad_result", why));
         }
         self.reporter
             .result(change.result.expect("the report holds it"));
@@ -183,9 +180,11 @@ impl Sink for ReportSink {
         _file: &FileRef,
         to: &Path,
     ) -> Result<PathBuf, JobError> {
-        let failed = |why: String| JobError {
-            code: "input_failed".into(),
-            message: format!("the file for {param} could not be fetched: {why}"),
+        let failed = |why: String| {
+            JobError::new(
+                "input_failed",
+                format!("the file for {param} could not be fetched: {why}"),
+            )
         };
         let path = format!("{}/files/{}", self.base, segment(param));
         // A download cut short is made again, whole, while the server does not answer.
@@ -256,10 +255,7 @@ impl Sink for ReportSink {
         name: &str,
         content_type: &str,
     ) -> Result<(), JobError> {
-        let failed = |message: String| JobError {
-            code: "output_failed".into(),
-            message,
-        };
+        let failed = |message: String| JobError::new("output_failed", message);
         let url = format!(
             "{}/outputs/{}?attempt={}",
             self.base,

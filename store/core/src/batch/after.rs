@@ -180,10 +180,7 @@ impl Batch {
         (need, status): (&JobId, JobStatus),
         at: i64,
     ) -> Result<Option<Job>, S::Error> {
-        let error = JobError {
-            code: NEED_FAILED.to_string(),
-            message: After::failed_message(need, status),
-        };
+        let error = JobError::new(NEED_FAILED.to_string(), After::failed_message(need, status));
         self.move_job(
             sql,
             owner,

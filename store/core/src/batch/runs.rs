@@ -290,10 +290,9 @@ fn steps(rows: Vec<StepRow>) -> Vec<Step> {
                     id: JobId::try_from(r.id).ok()?,
                     step: r.step.unwrap_or_default(),
                     status: crate::stored_status(&r.status),
-                    error: r.error_code.map(|code| JobError {
-                        code,
-                        message: r.error_message.unwrap_or_default(),
-                    }),
+                    error: r
+                        .error_code
+                        .map(|code| JobError::new(code, r.error_message.unwrap_or_default())),
                 },
                 result: r.result,
                 outputs: r.outputs,
@@ -556,10 +555,7 @@ impl Batch {
         why: String,
         at: i64,
     ) -> Result<(), S::Error> {
-        let error = JobError {
-            code: STEP_PARAMS.to_string(),
-            message: why,
-        };
+        let error = JobError::new(STEP_PARAMS.to_string(), why);
         self.move_job(
             sql,
             owner,

@@ -105,10 +105,7 @@ pub async fn a_need_that_fails_cancels_the_jobs_after_it_and_theirs_in_its_commi
         owner: named("me"),
         job_id: a.id.clone(),
         to: JobStatus::Failed,
-        error: Some(JobError {
-            code: "boom".into(),
-            message: "it broke".into(),
-        }),
+        error: Some(JobError::new("boom", "it broke")),
         answer,
     })
     .0;
@@ -206,10 +203,10 @@ pub async fn an_interruption_queued_again_at_once_is_no_end_for_the_jobs_after_i
     let interrupt = |requeue: bool| Change::Interrupt {
         owner: named("me"),
         job_id: a.id.clone(),
-        error: JobError {
-            code: "interrupted".into(),
-            message: "the server stopped while this job was running".into(),
-        },
+        error: JobError::new(
+            "interrupted",
+            "the server stopped while this job was running",
+        ),
         requeue,
         fence: Some(named("p1")),
         answer: Answer::none(),

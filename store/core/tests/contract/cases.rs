@@ -565,10 +565,7 @@ pub async fn counts_and_the_chart_follow_status_changes(db: Db) {
                 owner: named("me"),
                 job_id: b.id.clone(),
                 to: JobStatus::Failed,
-                error: Some(JobError {
-                    code: "boom".into(),
-                    message: "disk".into(),
-                }),
+                error: Some(JobError::new("boom", "disk")),
                 answer: Answer::none(),
             },
         ])
@@ -822,10 +819,7 @@ pub async fn an_ended_job_is_found_while_queued_for_the_index_and_once_in_it(db:
         owner: named("me"),
         job_id: failed.id.clone(),
         to: JobStatus::Failed,
-        error: Some(JobError {
-            code: "disk_full".into(),
-            message: "no space left on the volume".into(),
-        }),
+        error: Some(JobError::new("disk_full", "no space left on the volume")),
         answer: Answer::none(),
     });
     db.store.apply(changes).await.unwrap();
@@ -1680,10 +1674,10 @@ pub async fn an_interruption_queues_a_resumable_job_again_in_the_same_commit(db:
         asked(|answer| Change::Interrupt {
             owner: named("me"),
             job_id: job.id.clone(),
-            error: JobError {
-                code: "interrupted".into(),
-                message: "the server stopped while this job was running".into(),
-            },
+            error: JobError::new(
+                "interrupted",
+                "the server stopped while this job was running",
+            ),
             requeue,
             fence: Some(named(by)),
             answer,
@@ -2051,10 +2045,7 @@ fn retry(job: &Job, by: &str, code: &str, wait_ms: i64) -> (Change, Answered<Opt
     asked(|answer| Change::Retry {
         owner: named("me"),
         job_id: job.id.clone(),
-        error: JobError {
-            code: code.into(),
-            message: format!("{code} happened"),
-        },
+        error: JobError::new(code, format!("{code} happened")),
         wait_ms,
         reset_progress: true,
         fence: Some(named(by)),
@@ -2161,10 +2152,7 @@ pub async fn a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lin
         owner: named("me"),
         job_id: job.id.clone(),
         to: JobStatus::Failed,
-        error: Some(JobError {
-            code: "crashed".into(),
-            message: "again".into(),
-        }),
+        error: Some(JobError::new("crashed", "again")),
         fence: Some(named("p1")),
         answer,
     })
@@ -2799,10 +2787,7 @@ pub async fn failures_are_grouped_by_kind_and_code_and_filtered_by_code(db: Db) 
                 owner: named(owner),
                 job_id: job.id.clone(),
                 to: JobStatus::Failed,
-                error: Some(JobError {
-                    code: code.into(),
-                    message: message.into(),
-                }),
+                error: Some(JobError::new(code, message)),
                 answer: Answer::none(),
             },
         ]
@@ -2954,4 +2939,94 @@ pub async fn who_started_a_job_and_who_cancelled_it_are_kept_with_it(db: Db) {
     })
     .await;
     assert!(refused.is_none());
+}
+
+pub async fn headways_words_are_kept_beside_a_jobs_message_and_its_errors(db: Db) {
+    let job = Job {
+        max_attempts: 2,
+        ..new_job("demo")
+    };
+    db.store
+        .apply(vec![create("me", &job), claim("p1", 1, &[])])
+        .await
+        .unwrap();
+    let read = || {
+        let (s, id) = (&db.store, job.id.clone());
+        async move { s.job(None, &id).await.unwrap().unwrap() }
+    };
+    let mut progress = Progress {
+        current: 3,
+        total: Some(10),
+        ..Default::default()
+    };
+    progress.say(model::words::jobs::step_of(3, 10));
+    let (applied, took) = one(&db, |answer| Change::Progress {
+        owner: named("me"),
+        job_id: job.id.clone(),
+        progress: progress.clone(),
+        fence: Some(named("p1")),
+        answer,
+    })
+    .await;
+    assert!(took);
+    let stored = read().await;
+    assert_eq!(stored.progress.message, "step 3 of 10");
+    assert_eq!(stored.progress.said, progress.said);
+    // The stream's event carries them too.
+    let event: model::ProgressEvent = serde_json::from_str(&applied.events[0].event.data).unwrap();
+    assert_eq!(event.said, progress.said);
+    // A program's own message has none: the words go with the message they said.
+    progress.set_text("copying".into());
+    db.store
+        .apply(vec![Change::Progress {
+            owner: named("me"),
+            job_id: job.id.clone(),
+            progress,
+            fence: Some(named("p1")),
+            answer: Answer::none(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(read().await.progress.said, None);
+
+    // An attempt that failed in words keeps them, in the job and in its attempts.
+    let lost = JobError::words("interrupted", model::words::jobs::attempt_lost());
+    let (c, retried) = asked(|answer| Change::Retry {
+        owner: named("me"),
+        job_id: job.id.clone(),
+        error: lost.clone(),
+        wait_ms: 0,
+        reset_progress: true,
+        fence: Some(named("p1")),
+        answer,
+    });
+    db.store.apply(vec![c]).await.unwrap();
+    let waiting = retried.now().unwrap().unwrap();
+    assert_eq!(waiting.error.as_ref(), Some(&lost));
+    assert_eq!(waiting.attempts[0].error.as_ref(), Some(&lost));
+    db.db
+        .execute(&format!(
+            "UPDATE jobs SET run_after = 1 WHERE id = '{}'",
+            job.id
+        ))
+        .await;
+    db.store.apply(vec![claim("p1", 1, &[])]).await.unwrap();
+    let exited = JobError::words("exit_7", model::words::jobs::exited(7));
+    let (_, ended) = one(&db, |answer| Change::Transition {
+        owner: named("me"),
+        job_id: job.id.clone(),
+        to: JobStatus::Failed,
+        error: Some(exited.clone()),
+        fence: Some(named("p1")),
+        answer,
+    })
+    .await;
+    assert_eq!(ended.unwrap().error, Some(exited.clone()));
+    let stored = read().await;
+    assert_eq!(stored.error, Some(exited.clone()));
+    assert_eq!(stored.attempts[0].error.as_ref(), Some(&lost));
+    assert_eq!(stored.attempts[1].error.as_ref(), Some(&exited));
+    // The failure groups say the newest failure's words.
+    let groups = db.store.failure_groups(None, 0, 10).await.unwrap();
+    assert_eq!(groups[0].last_said, exited.said);
 }

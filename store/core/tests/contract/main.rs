@@ -93,6 +93,7 @@ on_both!(
     a_paused_kind_is_passed_over_by_claims_and_out_of_line_until_resumed,
     a_failed_attempt_is_queued_again_keeping_the_attempts_and_their_lines,
     who_started_a_job_and_who_cancelled_it_are_kept_with_it,
+    headways_words_are_kept_beside_a_jobs_message_and_its_errors,
     a_fire_time_starts_one_job_and_moves_its_schedule_on_in_one_commit,
     a_schedule_is_read_with_its_owners_name,
     a_running_job_lists_its_outputs_by_name_and_sets_its_result_with_job_events,

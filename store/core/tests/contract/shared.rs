@@ -553,10 +553,7 @@ pub async fn jobs_are_counted_by_who_sees_them_and_external_leases_run_out(db: D
         owner: named("me"),
         job_id: outside.id.clone(),
         now: 1_001,
-        error: JobError {
-            code: "lost".into(),
-            message: "no report".into(),
-        },
+        error: JobError::new("lost", "no report"),
         answer: Answer::none(),
     }])
     .await
