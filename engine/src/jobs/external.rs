@@ -556,7 +556,11 @@ pub(crate) fn merged_progress(now: &Progress, report: &Report) -> Option<Progres
             .unwrap_or_else(|| now.message.clone()),
         level: report.level.unwrap_or(now.level),
         at: Some(now_ms()),
-        said: None,
+        // A reported message is the program's own text; the words go with the message they said.
+        said: match report.message {
+            Some(_) => None,
+            None => now.said.clone(),
+        },
     })
 }
 
@@ -600,7 +604,28 @@ mod tests {
             ..Report::default()
         };
         assert!(check_report(&deepest).is_ok());
+        // A worker's or `headway run`'s error may come in Headway's words.
+        let ended = |error: JobError| Report {
+            end: Some(ReportEnd {
+                status: JobStatus::Failed,
+                error: Some(error),
+            }),
+            ..Report::default()
+        };
+        let exited = JobError::words("exit_7", model::words::jobs::exited(7));
+        assert!(check_report(&ended(exited.clone())).is_ok());
+        let mut not_ours = exited.clone();
+        not_ours.said.as_mut().unwrap().id = "kind-demo".into();
+        let mut too_long = exited.clone();
+        too_long
+            .said
+            .as_mut()
+            .unwrap()
+            .values
+            .insert("status".into(), "7".repeat(MAX_MESSAGE));
         let bad = [
+            ended(not_ours),
+            ended(too_long),
             Report {
                 log: vec![line(0)],
                 ..Report::default()

@@ -89,7 +89,7 @@ async fn a_search_finds_titles_parameters_error_codes_kinds_and_live_messages_in
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     while !mia.job(&running).await["progress"]["message"]
         .as_str()
-        .is_some_and(|m| m.contains("of 98765"))
+        .is_some_and(|m| m.contains("of 98,765"))
     {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -97,7 +97,7 @@ async fn a_search_finds_titles_parameters_error_codes_kinds_and_live_messages_in
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(found(&mia, "of 98765").await, [running.as_str()]);
+    assert_eq!(found(&mia, "of 98,765").await, [running.as_str()]);
     // An id by its first 8 characters, and the whole id.
     assert_eq!(found(&mia, &import[..8]).await, [import.as_str()]);
     assert_eq!(found(&mia, &import.to_uppercase()).await, [import.as_str()]);
@@ -122,7 +122,7 @@ async fn a_search_finds_titles_parameters_error_codes_kinds_and_live_messages_in
     mia.cancel(&running).await;
     mia.wait_finished(&running).await;
     // Ended, its last message is in the index.
-    assert_eq!(found(&mia, "of 98765").await, [running.as_str()]);
+    assert_eq!(found(&mia, "of 98,765").await, [running.as_str()]);
 }
 
 #[tokio::test]

@@ -184,7 +184,10 @@ fn failed(code: &str, message: String) -> ReportEnd {
     };
     ReportEnd {
         status: JobStatus::Failed,
-        error: Some(JobError::new(code.chars().take(64).collect::<String>(), message)),
+        error: Some(JobError::new(
+            code.chars().take(64).collect::<String>(),
+            message,
+        )),
     }
 }
 
