@@ -112,6 +112,19 @@ pub fn braced(text: &str) -> Result<Vec<Braced>, BraceError> {
     Ok(parts)
 }
 
+/// `n` with a comma between thousands (8,412), as Headway's English writes a count.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,17 +166,4 @@ mod tests {
             assert!(!is_format_mark(c), "{c:?}");
         }
     }
-}
-
-/// `n` with a comma between thousands (8,412), as Headway's English writes a count.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
