@@ -51,8 +51,13 @@ test.describe('in Simplified Chinese', () => {
     // Its bar and rate in Chinese units: 步, 步/秒.
     await expect(running.locator('.job-progress')).toContainText(/\d+ \/ 100,000 步（\d+%）/);
     await expect(running.locator('.job-pace')).toContainText(/步\/(秒|分钟)/);
-    // Its message, Headway's words the stream brings as an id and values, said in Chinese.
-    await expect(running.locator('.job-message')).toHaveText(/^第 [\d,]+ 步，共 100,000 步$/);
+    // Its message, Headway's words the stream brings as an id and values, said in Chinese by
+    // the page's script as it moves on.
+    const message = running.locator('.job-message');
+    await expect(message).toHaveText(/^第 [\d,]+ 步，共 100,000 步$/);
+    const before = (await message.textContent()) ?? '';
+    await expect(message).not.toHaveText(before);
+    await expect(message).toHaveText(/^第 [\d,]+ 步，共 100,000 步$/);
     await running.getByRole('button', { name: '取消' }).click();
     await expect(running.locator('.status-word')).toHaveText('已取消');
     // This page saw it end, so it says so in a toast (the first job may have ended before its
