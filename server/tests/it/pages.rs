@@ -335,10 +335,9 @@ async fn pages_rendered_while_routes_are_generated_all_end() {
 /// the common entities decoded.
 fn visible_text(page: &str) -> String {
     const SKIPPED: [&str; 7] = ["script", "style", "code", "pre", "kbd", "samp", "template"];
-    // A job's error on its page is Headway's words in the reader's language, or, marked
-    // `translate="no"`, its program's.
-    const PROGRAMS: [&str; 5] = [
-        "\"job-message\"",
+    // A job's message and its error on its page are Headway's words in the reader's language,
+    // or, marked `translate="no"`, its program's.
+    const PROGRAMS: [&str; 4] = [
         "\"job-error\"",
         "\"log-line ",
         "\"attempt-error\"",

@@ -261,7 +261,7 @@ pub fn JobRowView(
                     <span class="job-progress">{x.progress}</span>
                     <span class="job-attempt">{x.attempt}</span>
                     <span class="job-pace">{x.pace}</span>
-                    <span class="job-message">{x.message}</span>
+                    <span class="job-message" translate=x.programs_message.then_some("no")>{x.message}</span>
                 </p>
                 // The notice counts the silence every second; screen readers hear of it once,
                 // when the job stalls, not at every tick.

@@ -30,6 +30,8 @@ pub struct RowTexts {
     pub attempt: String,
     pub pace: String,
     pub message: String,
+    /// The message is its program's own text, shown as written (not Headway's words).
+    pub programs_message: bool,
     pub error: Option<String>,
     /// When a queued job that waits for its time (or a retry) starts.
     pub starts: Option<String>,
@@ -123,6 +125,7 @@ pub fn row_texts(
         attempt: attempt_text(t, j).unwrap_or_default(),
         pace,
         message,
+        programs_message: j.progress.said.is_none() && !j.progress.message.is_empty(),
         error: error_text(t, j),
         starts,
         queue,
