@@ -20,10 +20,6 @@ use std::sync::Arc;
 /// Variables a program gets from Headway's own environment, when they are set.
 const KEPT: [&str; 4] = ["PATH", "HOME", "LANG", "TZ"];
 
-fn failed(code: &str, message: String) -> JobError {
-    JobError::new(code, message)
-}
-
 /// The least silence of a program's pipes, once it has ended, that lets them go unread.
 const DRAIN_SILENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -49,7 +45,7 @@ pub async fn run_on<S: Sink>(
     let dir = RunDir::create(&programs.runs, &job, sink.attempt())
         .await
         .map_err(|e| {
-            failed(
+            JobError::new(
                 "start_failed",
                 format!("the run's folder could not be made: {e}"),
             )
@@ -64,7 +60,7 @@ pub async fn run_on<S: Sink>(
         cwd: dir.work(),
     };
     let spawned = programs.spawner.spawn(spec).await.map_err(|e| {
-        failed(
+        JobError::new(
             "start_failed",
             format!("{} could not be started: {e}", command.program.display()),
         )
@@ -163,7 +159,7 @@ pub async fn run_on<S: Sink>(
     let status = exit
         .expect("the loop ends once the program has")
         .map_err(|e| {
-            failed(
+            JobError::new(
                 "start_failed",
                 format!("the program could not be waited for: {e}"),
             )
@@ -177,14 +173,14 @@ pub async fn run_on<S: Sink>(
         if code == 0 {
             // A child it asked for and did not get: its work is not whole.
             return match state.refused {
-                Some(why) => Err(failed("child_refused", why)),
+                Some(why) => Err(JobError::new("child_refused", why)),
                 None => Ok(()),
             };
         }
         return Err(state.tail.exit_error(code));
     }
     let signal = status.signal().unwrap_or(0);
-    Err(failed(
+    Err(JobError::new(
         &format!("signal_{signal}"),
         format!(
             "the program was killed by signal {signal}{}",
@@ -229,7 +225,7 @@ async fn inputs<S: Sink>(
             continue;
         };
         let gone = |e: &dyn std::fmt::Display| {
-            failed(
+            JobError::new(
                 "upload_gone",
                 format!(
                     "the file for {} cannot be read ({e}); it may have expired: upload it again",

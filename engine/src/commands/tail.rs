@@ -22,15 +22,9 @@ impl StderrTail {
         }
     }
 
-    /// The message of a program that exited with `code`: its last stderr lines (their end, at
-    /// most [`TAIL_CHARS`] characters, cut at the start and marked `…`), or its status when it
-    /// wrote nothing there.
-    pub fn exit_message(&self, code: i32) -> String {
-        self.exit_error(code).message
-    }
-
-    /// The error of a program that exited with `code` (`exit_7`): its last stderr lines as
-    /// [`StderrTail::exit_message`] says, or Headway's words for its status.
+    /// The error of a program that exited with `code` (`exit_7`): its last stderr lines (their
+    /// end, at most [`TAIL_CHARS`] characters, cut at the start and marked `…`), or, when it
+    /// wrote nothing there, Headway's words for its status.
     pub fn exit_error(&self, code: i32) -> model::JobError {
         if self.0.is_empty() {
             return model::JobError::words(
@@ -58,17 +52,19 @@ mod tests {
     #[test]
     fn a_failed_programs_message_is_its_last_stderr_lines_or_its_status() {
         let mut tail = StderrTail::default();
-        assert_eq!(tail.exit_message(7), "the program exited with status 7");
+        let status = tail.exit_error(7);
+        assert_eq!(status.code, "exit_7");
+        assert_eq!(status.message, "the program exited with status 7");
+        assert_eq!(status.said.unwrap().id, "engine-exited");
         for i in 1..=7 {
             tail.push(&format!("line {i}"));
         }
-        assert_eq!(
-            tail.exit_message(7),
-            "line 3\nline 4\nline 5\nline 6\nline 7"
-        );
+        let own = tail.exit_error(7);
+        assert_eq!(own.message, "line 3\nline 4\nline 5\nline 6\nline 7");
+        assert_eq!(own.said, None, "the program's own words are not Headway's");
         let mut long = StderrTail::default();
         long.push(&"é".repeat(1500));
-        let message = long.exit_message(1);
+        let message = long.exit_error(1).message;
         assert_eq!(message.chars().count(), TAIL_CHARS + 1);
         assert!(message.starts_with('…'));
     }

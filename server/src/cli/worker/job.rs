@@ -116,13 +116,13 @@ async fn run(
         }
     });
     let end = match shared.commands.get(&job.kind) {
-        None => failed(
+        None => failed(JobError::new(
             "unknown_kind",
             format!(
                 "this worker's commands file has no command {:?} (it changed since the worker started?)",
                 job.kind
             ),
-        ),
+        )),
         Some(command) => {
             let mut sink = ReportSink::new(
                 reporter.clone(),
@@ -139,13 +139,10 @@ async fn run(
             )
             .await;
             match ran {
-                _ if timed_out.load(Ordering::SeqCst) => failed(
+                _ if timed_out.load(Ordering::SeqCst) => failed(JobError::words(
                     "timeout",
-                    format!(
-                        "the job ran longer than its {} ms timeout",
-                        job.timeout_ms.unwrap_or_default()
-                    ),
-                ),
+                    model::words::jobs::timed_out(job.timeout_ms.unwrap_or_default().into()),
+                )),
                 Ok(()) if run_stop.is_cancelled() => ReportEnd {
                     status: JobStatus::Cancelled,
                     error: None,
@@ -154,7 +151,7 @@ async fn run(
                     status: JobStatus::Succeeded,
                     error: None,
                 },
-                Err(error) => failed(&error.code, error.message),
+                Err(error) => failed(error),
             }
         }
     };
@@ -172,22 +169,18 @@ async fn run(
     shared.ended.notify_one();
 }
 
-/// A failed end, its message cut to what a report may carry (a run's message quotes up to a
-/// thousand characters of stderr, and says it was cut).
-fn failed(code: &str, message: String) -> ReportEnd {
-    let message = match message.chars().count() > MAX_MESSAGE {
-        true => {
-            let kept: String = message.chars().take(MAX_MESSAGE - 1).collect();
-            format!("{kept}…")
-        }
-        false => message,
-    };
+/// A failed end, its code and message cut to what a report may carry (a run's message quotes
+/// up to a thousand characters of stderr, and says it was cut); Headway's words, when the
+/// error has them, go with it.
+fn failed(mut error: JobError) -> ReportEnd {
+    if error.message.chars().count() > MAX_MESSAGE {
+        let kept: String = error.message.chars().take(MAX_MESSAGE - 1).collect();
+        error.message = format!("{kept}…");
+    }
+    error.code = error.code.chars().take(64).collect();
     ReportEnd {
         status: JobStatus::Failed,
-        error: Some(JobError::new(
-            code.chars().take(64).collect::<String>(),
-            message,
-        )),
+        error: Some(error),
     }
 }
 
@@ -200,14 +193,25 @@ mod tests {
 
     #[test]
     fn a_failures_message_is_cut_to_what_a_report_carries() {
-        let long = failed("exit_1", format!("…{}", "e".repeat(1_000)));
+        let long = failed(JobError::new("exit_1", format!("…{}", "e".repeat(1_000))));
         let message = long.error.unwrap().message;
         assert_eq!(message.chars().count(), MAX_MESSAGE);
         assert!(message.ends_with('…'));
-        let short = failed("exit_1", "boom".into());
+        let short = failed(JobError::new("exit_1", "boom"));
         assert_eq!(short.error.unwrap().message, "boom");
         let report = model::external::Report {
-            end: Some(failed("exit_1", "x".repeat(5_000))),
+            end: Some(failed(JobError::new("exit_1", "x".repeat(5_000)))),
+            ..Default::default()
+        };
+        assert!(engine::external::check_report(&report).is_ok());
+        // A program's status in Headway's words reaches the server in them.
+        let status = failed(JobError::words("exit_7", model::words::jobs::exited(7)));
+        assert_eq!(
+            status.error.as_ref().unwrap().said.as_ref().unwrap().id,
+            "engine-exited"
+        );
+        let report = model::external::Report {
+            end: Some(status),
             ..Default::default()
         };
         assert!(engine::external::check_report(&report).is_ok());
