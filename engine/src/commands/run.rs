@@ -181,7 +181,7 @@ pub async fn run_on<S: Sink>(
     }
     let signal = status.signal().unwrap_or(0);
     Err(JobError::new(
-        &format!("signal_{signal}"),
+        format!("signal_{signal}"),
         format!(
             "the program was killed by signal {signal}{}",
             signal_name(signal)
