@@ -34,7 +34,7 @@ pub fn localize(t: Text, mut error: AppError) -> AppError {
         return error;
     }
     for field in &mut error.fields {
-        field.message = words(t, field.said.as_ref(), &field.message);
+        field.message = t.said_or(field.said.as_ref(), &field.message);
     }
     error.message = match (
         error.said.as_ref().and_then(|s| t.said(s)),
@@ -51,13 +51,6 @@ pub fn localize(t: Text, mut error: AppError) -> AppError {
         (None, true) => t.error_with_detail(code_text(t, error.code), error.message.as_str()),
     };
     error
-}
-
-/// A message of Headway's in the reader's language, from its words ([`crate::model::Said`]);
-/// else as it is.
-fn words(t: Text, said: Option<&crate::model::Said>, english: &str) -> String {
-    said.and_then(|s| t.said(s))
-        .unwrap_or_else(|| english.to_string())
 }
 
 #[cfg(test)]
